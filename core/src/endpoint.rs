@@ -1,0 +1,154 @@
+//! The contract between an endpoint declaration and the runtime.
+//!
+//! [`Endpoint`] is open: `#[wxpay::endpoint]` implements it for you, and any
+//! type may implement it by hand. The runtime only ever talks to this trait,
+//! so a hand-written implementation produces the same bytes on the wire as a
+//! generated one.
+
+use std::fmt;
+
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
+
+use crate::target::{BuildError, Target};
+
+/// An HTTP method that WeChat Pay APIv3 uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Method {
+    /// `GET`: parameters travel in the query string, the body is empty.
+    Get,
+    /// `POST`: parameters travel in a JSON body.
+    Post,
+    /// `PUT`: parameters travel in a JSON body.
+    Put,
+    /// `PATCH`: parameters travel in a JSON body.
+    Patch,
+    /// `DELETE`: parameters travel in the query string, the body is empty.
+    Delete,
+}
+
+impl Method {
+    /// The method's name as it appears on the wire and in the signing message.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+        }
+    }
+
+    /// Whether requests with this method carry a JSON body.
+    pub const fn has_body(self) -> bool {
+        matches!(self, Method::Post | Method::Put | Method::Patch)
+    }
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl From<Method> for http::Method {
+    fn from(method: Method) -> Self {
+        match method {
+            Method::Get => http::Method::GET,
+            Method::Post => http::Method::POST,
+            Method::Put => http::Method::PUT,
+            Method::Patch => http::Method::PATCH,
+            Method::Delete => http::Method::DELETE,
+        }
+    }
+}
+
+/// The body of a request, exactly as it is signed and sent.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Body {
+    /// No body (GET and DELETE). The signing message carries an empty line.
+    Empty,
+    /// A JSON document, already serialized: these bytes are signed and sent.
+    Json(Bytes),
+}
+
+impl Body {
+    /// Serializes `value` to JSON once; the resulting bytes are what is
+    /// signed and sent.
+    pub fn json<T: serde::Serialize + ?Sized>(value: &T) -> Result<Self, BuildError> {
+        serde_json::to_vec(value)
+            .map(|bytes| Body::Json(Bytes::from(bytes)))
+            .map_err(BuildError::body)
+    }
+
+    /// The bytes that are signed and sent (empty for [`Body::Empty`]).
+    pub fn as_bytes(&self) -> &[u8] {
+        match self {
+            Body::Empty => &[],
+            Body::Json(bytes) => bytes,
+        }
+    }
+
+    /// The `Content-Type` this body is sent with, if any.
+    pub fn content_type(&self) -> Option<&'static str> {
+        match self {
+            Body::Empty => None,
+            Body::Json(_) => Some("application/json"),
+        }
+    }
+}
+
+impl fmt::Debug for Body {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Body::Empty => f.write_str("Body::Empty"),
+            Body::Json(bytes) => f
+                .debug_tuple("Body::Json")
+                .field(&String::from_utf8_lossy(bytes))
+                .finish(),
+        }
+    }
+}
+
+/// One WeChat Pay APIv3 operation: how to render its request, and what it
+/// answers.
+///
+/// `#[wxpay::endpoint]` implements this trait; implement it by hand for
+/// anything the attribute cannot express. The runtime renders the target
+/// and the body exactly once, signs those bytes and sends them unchanged.
+pub trait Endpoint {
+    /// The HTTP method.
+    const METHOD: Method;
+    /// The path with `{name}` placeholders, for docs, tracing and errors
+    /// (never the rendered path, which may carry personal data).
+    const PATH_TEMPLATE: &'static str;
+    /// What a successful call decodes into; [`NoContent`] for operations
+    /// that answer `204 No Content`.
+    type Response: DeserializeOwned;
+
+    /// Writes the request target (path, then query string) into `out`,
+    /// percent-encoding each path parameter as exactly one segment.
+    fn render_target(&self, out: &mut Target) -> Result<(), BuildError>;
+
+    /// The request body, serialized once.
+    fn body(&self) -> Result<Body, BuildError>;
+}
+
+/// The response of an operation that answers with an empty body
+/// (`204 No Content`).
+///
+/// Decoding a non-empty body into `NoContent` fails, so a server that
+/// unexpectedly answers with data is noticed rather than ignored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize)]
+pub struct NoContent;
+
+impl<'de> Deserialize<'de> for NoContent {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        // The runtime decodes an empty body as JSON `null`.
+        <()>::deserialize(deserializer)
+            .map(|()| NoContent)
+            .map_err(|_| serde::de::Error::custom("expected an empty body (204 No Content)"))
+    }
+}

@@ -1,0 +1,1 @@
+//! RSA and AES-GCM behind one small internal trait (being written).

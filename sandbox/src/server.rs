@@ -1,0 +1,192 @@
+//! The HTTP side: the shared state, the router, and the two layers every
+//! request passes through.
+//!
+//! ```text
+//! request ─▶ respond (faults, Request-ID, signature) ─▶ router
+//!                                   matched route ─▶ authenticate ─▶ handler
+//!                                   no route      ─▶ 404 NOT_FOUND
+//! ```
+//!
+//! Unknown routes are answered without a signature check, so that a wrong
+//! path is reported as such even when the signature is also wrong.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use axum::Router;
+use axum::body::{Body, Bytes, to_bytes};
+use axum::extract::{Request, State};
+use axum::http::header::{AUTHORIZATION, CONTENT_LENGTH};
+use axum::http::{Method, StatusCode, Uri};
+use axum::middleware::{Next, from_fn_with_state};
+use axum::response::{IntoResponse, Response};
+use rand::Rng as _;
+
+use crate::auth::{self, Expected, ReceivedRequest};
+use crate::clock;
+use crate::credentials::ServerKeys;
+use crate::errors::ApiError;
+use crate::favor::{self, StockStore};
+use crate::signing::{self, ResponseSigner};
+use crate::{Credentials, Faults};
+
+/// Request bodies larger than this are refused (the coupon endpoints take
+/// a few hundred bytes).
+const MAX_REQUEST_BODY: usize = 1024 * 1024;
+
+/// What every handler shares.
+pub(crate) struct Shared {
+    pub(crate) credentials: Credentials,
+    pub(crate) keys: Arc<ServerKeys>,
+    pub(crate) faults: Mutex<Faults>,
+    pub(crate) stocks: Mutex<StockStore>,
+    pub(crate) requests_served: AtomicU64,
+}
+
+/// The axum state: a handle on [`Shared`].
+#[derive(Clone)]
+pub(crate) struct AppState(pub(crate) Arc<Shared>);
+
+impl AppState {
+    /// The stock store, locked. Never hold the guard across an `.await`.
+    pub(crate) fn stocks(&self) -> MutexGuard<'_, StockStore> {
+        // A panic while holding the lock cannot leave a half-made change
+        // (store methods change nothing before they can no longer fail).
+        self.0.stocks.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn faults(&self) -> Faults {
+        self.0
+            .faults
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    pub(crate) fn set_faults(&self, faults: Faults) {
+        *self.0.faults.lock().unwrap_or_else(PoisonError::into_inner) = faults;
+    }
+
+    /// A fresh `Request-ID`: `08`, the time, randomness and a counter, in
+    /// upper-case hex (40 characters).
+    fn next_request_id(&self) -> String {
+        let count = self.0.requests_served.fetch_add(1, Ordering::Relaxed);
+        let random: u64 = rand::rng().random();
+        let now = clock::unix_now() as u64;
+        format!(
+            "08{:010X}{random:016X}{:012X}",
+            now & 0xFF_FFFF_FFFF,
+            count & 0xFFFF_FFFF_FFFF
+        )
+    }
+}
+
+/// The whole application.
+pub(crate) fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(favor::routes())
+        .route_layer(from_fn_with_state(state.clone(), authenticate))
+        .fallback(no_such_endpoint)
+        .method_not_allowed_fallback(no_such_endpoint)
+        .layer(from_fn_with_state(state.clone(), respond))
+        .with_state(state)
+}
+
+/// Verifies the request's signature over the exact bytes received, then
+/// hands the handler the same body and the [`auth::AuthenticatedMerchant`].
+async fn authenticate(State(app): State<AppState>, request: Request, next: Next) -> Response {
+    let (mut parts, body) = request.into_parts();
+    let body = match to_bytes(body, MAX_REQUEST_BODY).await {
+        Ok(body) => body,
+        Err(error) => {
+            return ApiError::invalid_request(format!(
+                "cannot read the request body (at most {MAX_REQUEST_BODY} bytes): {error}"
+            ))
+            .into_response();
+        }
+    };
+    let target = parts
+        .uri
+        .path_and_query()
+        .map_or_else(|| parts.uri.path(), |pq| pq.as_str());
+    let credentials = &app.0.credentials;
+    let expected = Expected {
+        mchid: &credentials.mchid,
+        serial_no: &credentials.merchant_serial,
+        merchant_key: &app.0.keys.merchant_key,
+    };
+    let received = ReceivedRequest {
+        method: parts.method.as_str(),
+        target,
+        body: &body,
+        authorization: parts.headers.get(AUTHORIZATION),
+    };
+    match auth::verify(&expected, &received, clock::unix_now()) {
+        Ok(merchant) => {
+            parts.extensions.insert(merchant);
+            next.run(Request::from_parts(parts, Body::from(body))).await
+        }
+        Err(error) => {
+            tracing::info!(target = %target, reason = %error.message, "request signature rejected");
+            error.into_response()
+        }
+    }
+}
+
+/// 404 `NOT_FOUND` for any path/method the sandbox does not serve.
+async fn no_such_endpoint(method: Method, uri: Uri) -> ApiError {
+    ApiError::not_found(format!(
+        "no such endpoint: {method} {} (this sandbox serves the coupon-stock endpoints under \
+         /v3/marketing/favor)",
+        uri.path()
+    ))
+}
+
+/// Answers a request: applies `status_override`, runs the router, then
+/// adds `Request-ID` and the signature headers (as the faults dictate).
+async fn respond(State(app): State<AppState>, request: Request, next: Next) -> Response {
+    // One snapshot per request, so a concurrent `set_faults` never yields
+    // a half-applied mix.
+    let faults = app.faults();
+    let request_id = app.next_request_id();
+    let method = request.method().clone();
+    let target = request.uri().to_string();
+
+    let response = match &faults.status_override {
+        Some((status, code, message)) => {
+            let status = StatusCode::from_u16(*status)
+                .ok()
+                .filter(|s| (200..600).contains(&s.as_u16()))
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            ApiError::new(status, code, message.clone()).into_response()
+        }
+        None => next.run(request).await,
+    };
+
+    let (mut parts, body) = response.into_parts();
+    let body: Bytes = match to_bytes(body, usize::MAX).await {
+        Ok(body) => body,
+        Err(error) => {
+            tracing::error!(%error, "could not collect the response body");
+            parts.status = StatusCode::INTERNAL_SERVER_ERROR;
+            Bytes::from_static(
+                br#"{"code":"SYSTEM_ERROR","message":"the sandbox failed to build its answer"}"#,
+            )
+        }
+    };
+    parts.headers.remove(CONTENT_LENGTH);
+    signing::insert(&mut parts.headers, signing::HEADER_REQUEST_ID, &request_id);
+    let signer = ResponseSigner {
+        key: &app.0.keys.platform_key,
+        public_key_id: &app.0.credentials.public_key_id,
+    };
+    let body = signer.sign(
+        parts.status,
+        &mut parts.headers,
+        body,
+        &faults,
+        clock::unix_now(),
+    );
+    tracing::debug!(%method, %target, status = parts.status.as_u16(), %request_id, "answered");
+    Response::from_parts(parts, Body::from(body))
+}

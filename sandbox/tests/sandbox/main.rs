@@ -1,0 +1,8 @@
+//! End-to-end tests of the sandbox over real HTTP on loopback.
+
+mod auth;
+mod common;
+mod config;
+mod errors;
+mod faults;
+mod flow;

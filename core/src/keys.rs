@@ -1,1 +1,0 @@
-//! Key material (being written).

@@ -1,28 +1,698 @@
 //! A serde serializer that writes a flat struct or map as query pairs.
+//!
+//! Each field becomes one `key=value` pair, in serialization order, through
+//! [`Target::push_query_pair`] (which percent-encodes both sides). Values
+//! must be scalars: strings, characters, integers, floats, booleans, unit
+//! enum variants (written as their name) or newtypes around those. `None`
+//! and `()` leave the field out; `Some(x)` is written as `x`. Anything with
+//! structure (sequences, maps, structs, bytes, enum variants with data) has
+//! no single query-string form and is rejected with a [`BuildError::Query`]
+//! naming the field.
+
+use std::fmt::{self, Display};
 
 use serde::Serialize;
+use serde::ser::{self, Impossible};
 
 use super::{BuildError, Target};
 
-pub(super) fn append<T: Serialize + ?Sized>(target: &mut Target, params: &T) -> Result<(), BuildError> {
-    // Placeholder so the crate builds; the real serializer replaces this.
-    let value = serde_json::to_value(params).map_err(|e| BuildError::Query {
-        name: String::new(),
-        reason: e.to_string(),
-    })?;
-    let serde_json::Value::Object(map) = value else {
-        return Err(BuildError::Query { name: String::new(), reason: "not a struct or map".into() });
-    };
-    for (key, value) in map {
-        match value {
-            serde_json::Value::Null => {}
-            serde_json::Value::String(s) => target.push_query_pair(&key, &s),
-            serde_json::Value::Number(n) => target.push_query_pair(&key, &n.to_string()),
-            serde_json::Value::Bool(b) => target.push_query_pair(&key, if b { "true" } else { "false" }),
-            _ => {
-                return Err(BuildError::Query { name: key, reason: "nested values have no query form".into() });
-            }
+/// Serializes `params` (a struct or a map) into `target`'s query string.
+pub(super) fn append<T: Serialize + ?Sized>(
+    target: &mut Target,
+    params: &T,
+) -> Result<(), BuildError> {
+    params
+        .serialize(Params { target })
+        .map_err(|error| BuildError::Query {
+            name: error.name,
+            reason: error.reason,
+        })
+}
+
+/// Why a value could not be written; becomes [`BuildError::Query`].
+#[derive(Debug)]
+struct QueryError {
+    /// The key being written, or empty while none is known yet.
+    name: String,
+    reason: String,
+}
+
+impl QueryError {
+    fn new(reason: impl Into<String>) -> Self {
+        QueryError {
+            name: String::new(),
+            reason: reason.into(),
         }
     }
-    Ok(())
+
+    /// A value whose shape has no query-string form.
+    fn structured(what: &str) -> Self {
+        QueryError::new(format!(
+            "{what} has no query-string form; send it in the body or format it as a string"
+        ))
+    }
+
+    /// Names the key this error happened under, unless a key is known already.
+    fn at(mut self, key: &str) -> Self {
+        if self.name.is_empty() {
+            self.name = key.to_owned();
+        }
+        self
+    }
+}
+
+impl Display for QueryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.name.is_empty() {
+            f.write_str(&self.reason)
+        } else {
+            write!(f, "`{}`: {}", self.name, self.reason)
+        }
+    }
+}
+
+impl std::error::Error for QueryError {}
+
+impl ser::Error for QueryError {
+    fn custom<T: Display>(msg: T) -> Self {
+        QueryError::new(msg.to_string())
+    }
+}
+
+/// The top level: accepts a struct or a map (or an `Option` / newtype of one).
+struct Params<'t> {
+    target: &'t mut Target,
+}
+
+/// Rejects a top-level value that is not a struct or a map.
+fn not_params(what: &str) -> QueryError {
+    QueryError::new(format!(
+        "the query parameters must be a struct or a map with named fields, not {what}"
+    ))
+}
+
+impl<'t> ser::Serializer for Params<'t> {
+    type Ok = ();
+    type Error = QueryError;
+    type SerializeSeq = Impossible<(), QueryError>;
+    type SerializeTuple = Impossible<(), QueryError>;
+    type SerializeTupleStruct = Impossible<(), QueryError>;
+    type SerializeTupleVariant = Impossible<(), QueryError>;
+    type SerializeMap = Pairs<'t>;
+    type SerializeStruct = Pairs<'t>;
+    type SerializeStructVariant = Impossible<(), QueryError>;
+
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Pairs<'t>, QueryError> {
+        Ok(Pairs::new(self.target))
+    }
+
+    fn serialize_map(self, _: Option<usize>) -> Result<Pairs<'t>, QueryError> {
+        Ok(Pairs::new(self.target))
+    }
+
+    fn serialize_none(self) -> Result<(), QueryError> {
+        Ok(())
+    }
+
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), QueryError> {
+        value.serialize(self)
+    }
+
+    fn serialize_unit(self) -> Result<(), QueryError> {
+        Ok(())
+    }
+
+    fn serialize_unit_struct(self, _: &'static str) -> Result<(), QueryError> {
+        Ok(())
+    }
+
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        value: &T,
+    ) -> Result<(), QueryError> {
+        value.serialize(self)
+    }
+
+    fn serialize_bool(self, _: bool) -> Result<(), QueryError> {
+        Err(not_params("a boolean"))
+    }
+    fn serialize_i8(self, _: i8) -> Result<(), QueryError> {
+        Err(not_params("a number"))
+    }
+    fn serialize_i16(self, _: i16) -> Result<(), QueryError> {
+        Err(not_params("a number"))
+    }
+    fn serialize_i32(self, _: i32) -> Result<(), QueryError> {
+        Err(not_params("a number"))
+    }
+    fn serialize_i64(self, _: i64) -> Result<(), QueryError> {
+        Err(not_params("a number"))
+    }
+    fn serialize_i128(self, _: i128) -> Result<(), QueryError> {
+        Err(not_params("a number"))
+    }
+    fn serialize_u8(self, _: u8) -> Result<(), QueryError> {
+        Err(not_params("a number"))
+    }
+    fn serialize_u16(self, _: u16) -> Result<(), QueryError> {
+        Err(not_params("a number"))
+    }
+    fn serialize_u32(self, _: u32) -> Result<(), QueryError> {
+        Err(not_params("a number"))
+    }
+    fn serialize_u64(self, _: u64) -> Result<(), QueryError> {
+        Err(not_params("a number"))
+    }
+    fn serialize_u128(self, _: u128) -> Result<(), QueryError> {
+        Err(not_params("a number"))
+    }
+    fn serialize_f32(self, _: f32) -> Result<(), QueryError> {
+        Err(not_params("a number"))
+    }
+    fn serialize_f64(self, _: f64) -> Result<(), QueryError> {
+        Err(not_params("a number"))
+    }
+    fn serialize_char(self, _: char) -> Result<(), QueryError> {
+        Err(not_params("a character"))
+    }
+    fn serialize_str(self, _: &str) -> Result<(), QueryError> {
+        Err(not_params("a string"))
+    }
+    fn serialize_bytes(self, _: &[u8]) -> Result<(), QueryError> {
+        Err(not_params("bytes"))
+    }
+    fn serialize_unit_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+    ) -> Result<(), QueryError> {
+        Err(not_params("an enum variant"))
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &T,
+    ) -> Result<(), QueryError> {
+        Err(not_params("an enum variant"))
+    }
+    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, QueryError> {
+        Err(not_params("a sequence"))
+    }
+    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, QueryError> {
+        Err(not_params("a tuple"))
+    }
+    fn serialize_tuple_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleStruct, QueryError> {
+        Err(not_params("a tuple struct"))
+    }
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleVariant, QueryError> {
+        Err(not_params("an enum variant"))
+    }
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStructVariant, QueryError> {
+        Err(not_params("an enum variant"))
+    }
+}
+
+/// Writes the fields of a struct, or the entries of a map, as pairs.
+struct Pairs<'t> {
+    target: &'t mut Target,
+    /// A map key waiting for its value.
+    key: Option<String>,
+}
+
+impl<'t> Pairs<'t> {
+    fn new(target: &'t mut Target) -> Self {
+        Pairs { target, key: None }
+    }
+
+    fn pair<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) -> Result<(), QueryError> {
+        if let Some(text) = value.serialize(Scalar).map_err(|e| e.at(key))? {
+            self.target.push_query_pair(key, &text);
+        }
+        Ok(())
+    }
+}
+
+impl ser::SerializeStruct for Pairs<'_> {
+    type Ok = ();
+    type Error = QueryError;
+
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), QueryError> {
+        self.pair(key, value)
+    }
+
+    fn end(self) -> Result<(), QueryError> {
+        Ok(())
+    }
+}
+
+impl ser::SerializeMap for Pairs<'_> {
+    type Ok = ();
+    type Error = QueryError;
+
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), QueryError> {
+        match key.serialize(Scalar)? {
+            Some(key) => {
+                self.key = Some(key);
+                Ok(())
+            }
+            None => Err(QueryError::new(
+                "a map key is empty (`None` or `()`); keys must be strings or numbers",
+            )),
+        }
+    }
+
+    fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), QueryError> {
+        match self.key.take() {
+            Some(key) => self.pair(&key, value),
+            None => Err(QueryError::new("a map value was serialized before its key")),
+        }
+    }
+
+    fn end(self) -> Result<(), QueryError> {
+        Ok(())
+    }
+}
+
+/// Turns one value into its query-string text; `None` means "leave it out".
+struct Scalar;
+
+type Text = Option<String>;
+
+fn text(value: impl ToString) -> Result<Text, QueryError> {
+    Ok(Some(value.to_string()))
+}
+
+impl ser::Serializer for Scalar {
+    type Ok = Text;
+    type Error = QueryError;
+    type SerializeSeq = Impossible<Text, QueryError>;
+    type SerializeTuple = Impossible<Text, QueryError>;
+    type SerializeTupleStruct = Impossible<Text, QueryError>;
+    type SerializeTupleVariant = Impossible<Text, QueryError>;
+    type SerializeMap = Impossible<Text, QueryError>;
+    type SerializeStruct = Impossible<Text, QueryError>;
+    type SerializeStructVariant = Impossible<Text, QueryError>;
+
+    fn serialize_bool(self, v: bool) -> Result<Text, QueryError> {
+        text(v)
+    }
+    fn serialize_i8(self, v: i8) -> Result<Text, QueryError> {
+        text(v)
+    }
+    fn serialize_i16(self, v: i16) -> Result<Text, QueryError> {
+        text(v)
+    }
+    fn serialize_i32(self, v: i32) -> Result<Text, QueryError> {
+        text(v)
+    }
+    fn serialize_i64(self, v: i64) -> Result<Text, QueryError> {
+        text(v)
+    }
+    fn serialize_i128(self, v: i128) -> Result<Text, QueryError> {
+        text(v)
+    }
+    fn serialize_u8(self, v: u8) -> Result<Text, QueryError> {
+        text(v)
+    }
+    fn serialize_u16(self, v: u16) -> Result<Text, QueryError> {
+        text(v)
+    }
+    fn serialize_u32(self, v: u32) -> Result<Text, QueryError> {
+        text(v)
+    }
+    fn serialize_u64(self, v: u64) -> Result<Text, QueryError> {
+        text(v)
+    }
+    fn serialize_u128(self, v: u128) -> Result<Text, QueryError> {
+        text(v)
+    }
+    fn serialize_f32(self, v: f32) -> Result<Text, QueryError> {
+        text(v)
+    }
+    fn serialize_f64(self, v: f64) -> Result<Text, QueryError> {
+        text(v)
+    }
+    fn serialize_char(self, v: char) -> Result<Text, QueryError> {
+        text(v)
+    }
+    fn serialize_str(self, v: &str) -> Result<Text, QueryError> {
+        text(v)
+    }
+
+    fn serialize_none(self) -> Result<Text, QueryError> {
+        Ok(None)
+    }
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<Text, QueryError> {
+        value.serialize(self)
+    }
+    fn serialize_unit(self) -> Result<Text, QueryError> {
+        Ok(None)
+    }
+    fn serialize_unit_struct(self, _: &'static str) -> Result<Text, QueryError> {
+        Ok(None)
+    }
+    fn serialize_unit_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+    ) -> Result<Text, QueryError> {
+        text(variant)
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        value: &T,
+    ) -> Result<Text, QueryError> {
+        value.serialize(self)
+    }
+
+    fn serialize_bytes(self, _: &[u8]) -> Result<Text, QueryError> {
+        Err(QueryError::structured("a byte string"))
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &T,
+    ) -> Result<Text, QueryError> {
+        Err(QueryError::structured("an enum variant with data"))
+    }
+    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, QueryError> {
+        Err(QueryError::structured("a sequence"))
+    }
+    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, QueryError> {
+        Err(QueryError::structured("a tuple"))
+    }
+    fn serialize_tuple_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleStruct, QueryError> {
+        Err(QueryError::structured("a tuple struct"))
+    }
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleVariant, QueryError> {
+        Err(QueryError::structured("an enum variant with data"))
+    }
+    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, QueryError> {
+        Err(QueryError::structured("a nested map"))
+    }
+    fn serialize_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStruct, QueryError> {
+        Err(QueryError::structured("a nested struct"))
+    }
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStructVariant, QueryError> {
+        Err(QueryError::structured("an enum variant with data"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use serde::{Serialize, Serializer};
+
+    use super::*;
+
+    fn render<T: Serialize + ?Sized>(params: &T) -> Result<String, BuildError> {
+        let mut target = Target::new();
+        target.push_literal("/p");
+        target.push_query(params)?;
+        Ok(target.into_string())
+    }
+
+    fn rejection<T: Serialize + ?Sized>(params: &T) -> (String, String) {
+        match render(params) {
+            Err(BuildError::Query { name, reason }) => (name, reason),
+            other => panic!("expected a query error, got {other:?}"),
+        }
+    }
+
+    #[derive(Serialize)]
+    #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+    enum State {
+        Used,
+        NotUsed,
+    }
+
+    #[derive(Serialize)]
+    struct Mchid(&'static str);
+
+    #[test]
+    fn scalars_in_field_order() {
+        #[derive(Serialize)]
+        struct Q {
+            z: &'static str,
+            a: u32,
+            neg: i64,
+            big: u128,
+            ratio: f64,
+            on: bool,
+            letter: char,
+            state: State,
+            mchid: Mchid,
+        }
+        let q = Q {
+            z: "last-first",
+            a: 7,
+            neg: -3,
+            big: 340_282_366_920_938_463_463_374_607_431_768_211_455,
+            ratio: 0.5,
+            on: true,
+            letter: 'x',
+            state: State::NotUsed,
+            mchid: Mchid("1900009191"),
+        };
+        assert_eq!(
+            render(&q).unwrap(),
+            "/p?z=last-first&a=7&neg=-3&big=340282366920938463463374607431768211455\
+             &ratio=0.5&on=true&letter=x&state=NOT_USED&mchid=1900009191"
+        );
+        let _ = State::Used;
+    }
+
+    #[test]
+    fn none_and_unit_are_left_out_some_is_unwrapped() {
+        #[derive(Serialize)]
+        struct Q {
+            a: Option<u32>,
+            b: Option<&'static str>,
+            c: (),
+            d: Option<Option<u8>>,
+            e: Option<Option<u8>>,
+        }
+        let q = Q {
+            a: None,
+            b: Some("kept"),
+            c: (),
+            d: Some(None),
+            e: Some(Some(1)),
+        };
+        assert_eq!(render(&q).unwrap(), "/p?b=kept&e=1");
+    }
+
+    #[test]
+    fn nothing_to_send_adds_no_question_mark() {
+        #[derive(Serialize)]
+        struct Q {
+            a: Option<u32>,
+        }
+        assert_eq!(render(&Q { a: None }).unwrap(), "/p");
+        assert_eq!(render(&None::<Q>).unwrap(), "/p");
+        assert_eq!(render(&()).unwrap(), "/p");
+    }
+
+    #[test]
+    fn keys_and_values_are_percent_encoded() {
+        #[derive(Serialize)]
+        struct Q {
+            #[serde(rename = "a&b=c")]
+            key: &'static str,
+            text: &'static str,
+            chinese: &'static str,
+        }
+        let q = Q {
+            key: "x=y&z",
+            text: "a b+c/d~-._",
+            chinese: "微信",
+        };
+        assert_eq!(
+            render(&q).unwrap(),
+            "/p?a%26b%3Dc=x%3Dy%26z&text=a%20b%2Bc%2Fd~-._&chinese=%E5%BE%AE%E4%BF%A1"
+        );
+    }
+
+    #[test]
+    fn maps_keep_their_iteration_order() {
+        let mut map = BTreeMap::new();
+        map.insert("b", "2");
+        map.insert("a", "1");
+        assert_eq!(render(&map).unwrap(), "/p?a=1&b=2");
+
+        let mut numbered = BTreeMap::new();
+        numbered.insert(2u8, Some(true));
+        numbered.insert(1u8, None);
+        assert_eq!(render(&numbered).unwrap(), "/p?2=true");
+    }
+
+    #[test]
+    fn flattened_fields_are_written_in_place() {
+        #[derive(Serialize)]
+        struct Page {
+            offset: u32,
+            limit: u32,
+        }
+        #[derive(Serialize)]
+        struct Q {
+            first: &'static str,
+            #[serde(flatten)]
+            page: Page,
+            last: Option<&'static str>,
+        }
+        let q = Q {
+            first: "f",
+            page: Page {
+                offset: 10,
+                limit: 20,
+            },
+            last: Some("l"),
+        };
+        assert_eq!(render(&q).unwrap(), "/p?first=f&offset=10&limit=20&last=l");
+    }
+
+    #[test]
+    fn appends_after_an_existing_query() {
+        #[derive(Serialize)]
+        struct Q {
+            b: u8,
+        }
+        let mut target = Target::new();
+        target.push_literal("/p");
+        target.push_query_pair("a", "1");
+        target.push_query(&Q { b: 2 }).unwrap();
+        assert_eq!(target.as_str(), "/p?a=1&b=2");
+    }
+
+    #[test]
+    fn structured_values_are_rejected_with_their_name() {
+        #[derive(Serialize)]
+        struct Inner {
+            x: u8,
+        }
+        #[derive(Serialize)]
+        enum Shape {
+            Circle(u8),
+            Rect { w: u8 },
+            Pair(u8, u8),
+        }
+        #[derive(Serialize)]
+        struct Q<T> {
+            ok: u8,
+            bad: T,
+        }
+        fn check<T: Serialize>(bad: T, what: &str) {
+            let (name, reason) = rejection(&Q { ok: 1, bad });
+            assert_eq!(name, "bad");
+            assert!(reason.starts_with(what), "{reason}");
+            assert!(
+                reason.contains("send it in the body or format it as a string"),
+                "{reason}"
+            );
+        }
+
+        check(vec![1, 2], "a sequence");
+        check((1, 2), "a tuple");
+        check(Inner { x: 1 }, "a nested struct");
+        check(BTreeMap::from([("k", 1)]), "a nested map");
+        check(Shape::Circle(1), "an enum variant with data");
+        check(Shape::Rect { w: 1 }, "an enum variant with data");
+        check(Shape::Pair(1, 2), "an enum variant with data");
+        check(Bytes, "a byte string");
+    }
+
+    struct Bytes;
+
+    impl Serialize for Bytes {
+        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            serializer.serialize_bytes(b"raw")
+        }
+    }
+
+    #[test]
+    fn the_whole_value_must_be_a_struct_or_map() {
+        for (name, reason) in [rejection("text"), rejection(&7u8), rejection(&[1, 2])] {
+            assert_eq!(name, "");
+            assert!(reason.contains("must be a struct or a map"), "{reason}");
+        }
+    }
+
+    #[test]
+    fn map_keys_must_be_scalars() {
+        let map = BTreeMap::from([(vec![1], "v")]);
+        let (_, reason) = rejection(&map);
+        assert!(reason.starts_with("a sequence"), "{reason}");
+
+        let map = BTreeMap::from([(None::<u8>, "v")]);
+        let (_, reason) = rejection(&map);
+        assert!(reason.contains("map key is empty"), "{reason}");
+    }
+
+    #[test]
+    fn custom_errors_name_the_field() {
+        struct Broken;
+        impl Serialize for Broken {
+            fn serialize<S: Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+                Err(serde::ser::Error::custom("no text form"))
+            }
+        }
+        #[derive(Serialize)]
+        struct Q {
+            broken: Broken,
+        }
+        let (name, reason) = rejection(&Q { broken: Broken });
+        assert_eq!((name.as_str(), reason.as_str()), ("broken", "no text form"));
+
+        let error = render(&Q { broken: Broken }).unwrap_err();
+        assert!(error.to_string().contains("`broken`"), "{error}");
+    }
 }

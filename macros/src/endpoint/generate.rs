@@ -1,0 +1,201 @@
+//! Code generation from a validated [`Endpoint`].
+//!
+//! The output names only `<crate>::__private::…` (the `wxpay` facade's
+//! hidden re-exports) and sits in `const _: () = { … };`, so nothing leaks
+//! into the user's namespace. Body and query parameters are serialized
+//! through view structs that borrow the endpoint's fields and carry their
+//! `#[serde]` attributes, so serde's own rules (renames, skipping,
+//! `serialize_with`, flattening) apply unchanged.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote};
+use syn::LitStr;
+use syn::ext::IdentExt;
+use syn::spanned::Spanned;
+
+use super::model::{Endpoint, Field, FieldKind};
+use super::template::Segment;
+
+/// The `impl wxpay::Endpoint` for `endpoint`, with its view structs.
+pub(crate) fn generate(endpoint: &Endpoint) -> TokenStream {
+    let krate = &endpoint.krate;
+    let private = quote!(#krate::__private);
+    let ident = &endpoint.ident;
+    let method = endpoint.method.variant();
+    let path_template = LitStr::new(&endpoint.template.braced(), Span::call_site());
+    let response = match &endpoint.response {
+        Some(ty) => quote!(#ty),
+        None => quote!(#private::NoContent),
+    };
+    let target = format_ident!("__wxpay_target");
+
+    let path_steps = endpoint
+        .template
+        .segments
+        .iter()
+        .map(|segment| match segment {
+            Segment::Literal(text) => quote!(#target.push_literal(#text);),
+            Segment::Param { name, .. } => {
+                let field = endpoint
+                    .fields
+                    .iter()
+                    .find(|field| field.ident.unraw() == name.as_str());
+                match field {
+                    Some(Field { ident, ty, .. }) => {
+                        // The type in the turbofish carries the field's span, so
+                        // a type without `Display` is reported at the field.
+                        quote!(#target.push_segment::<#ty>(#name, &self.#ident)?;)
+                    }
+                    // Validation binds every placeholder to a field.
+                    None => quote!(),
+                }
+            }
+        });
+
+    let query_fields = fields_of(endpoint, FieldKind::Query);
+    let body_fields = fields_of(endpoint, FieldKind::Body);
+
+    let query_view = format_ident!("__WxpayQuery");
+    let (query_struct, query_step) = if query_fields.is_empty() {
+        (quote!(), quote!())
+    } else {
+        let definition = view(endpoint, &query_view, &query_fields);
+        let value = construct(krate, &query_view, &query_fields);
+        (definition, quote!(#target.push_query(&#value)?;))
+    };
+
+    let body_view = format_ident!("__WxpayBody");
+    let (body_struct, body) = if endpoint.method.has_body() {
+        let definition = view(endpoint, &body_view, &body_fields);
+        let value = construct(krate, &body_view, &body_fields);
+        (definition, quote!(#private::Body::json(&#value)))
+    } else {
+        (
+            quote!(),
+            quote!(#private::Result::Ok(#private::Body::Empty)),
+        )
+    };
+
+    quote! {
+        const _: () = {
+            #query_struct
+            #body_struct
+
+            #[automatically_derived]
+            impl #private::Endpoint for #ident {
+                const METHOD: #private::Method = #private::Method::#method;
+                const PATH_TEMPLATE: &'static str = #path_template;
+                type Response = #response;
+
+                fn render_target(
+                    &self,
+                    #target: &mut #private::Target,
+                ) -> #private::Result<(), #private::BuildError> {
+                    #(#path_steps)*
+                    #query_step
+                    #private::Result::Ok(())
+                }
+
+                fn body(&self) -> #private::Result<#private::Body, #private::BuildError> {
+                    #body
+                }
+            }
+        };
+    }
+}
+
+fn fields_of(endpoint: &Endpoint, kind: FieldKind) -> Vec<&Field> {
+    endpoint
+        .fields
+        .iter()
+        .filter(|field| field.kind == kind)
+        .collect()
+}
+
+/// `krate` as serde's `crate = "..."` and `skip_serializing_if = "..."`
+/// expect it: a path in a string.
+fn path_string(krate: &syn::Path) -> String {
+    let segments: Vec<String> = krate
+        .segments
+        .iter()
+        .map(|segment| segment.ident.to_string())
+        .collect();
+    let leading = if krate.leading_colon.is_some() {
+        "::"
+    } else {
+        ""
+    };
+    format!("{leading}{}", segments.join("::"))
+}
+
+/// A serializable view borrowing `fields`, with their serde attributes.
+fn view(endpoint: &Endpoint, name: &syn::Ident, fields: &[&Field]) -> TokenStream {
+    let krate = &endpoint.krate;
+    let root = path_string(krate);
+    let serde_crate = LitStr::new(&format!("{root}::__private::serde"), Span::call_site());
+    let is_none = LitStr::new(&format!("{root}::__private::is_none"), Span::call_site());
+
+    // Without a rename of its own, the view takes the struct's name, which
+    // is what `#[serde(tag = "...")]` would write.
+    let rename = (!endpoint.renames_container).then(|| {
+        let struct_name = LitStr::new(&endpoint.ident.unraw().to_string(), Span::call_site());
+        quote!(#[serde(rename = #struct_name)])
+    });
+    let settings = &endpoint.container_serde;
+
+    let members = fields.iter().map(|field| {
+        let Field {
+            ident,
+            ty,
+            serde,
+            cfg,
+            skip_none,
+            ..
+        } = field;
+        let skip = skip_none.then(|| quote!(#[serde(skip_serializing_if = #is_none)]));
+        quote! {
+            #(#cfg)*
+            #(#serde)*
+            #skip
+            #ident: &'__wxpay #ty
+        }
+    });
+    let lifetime = (!fields.is_empty()).then(|| quote!(<'__wxpay>));
+    // When every field may be configured away, the lifetime still needs a user.
+    let anchor = has_cfg(fields).then(|| {
+        quote! {
+            #[serde(skip)]
+            __wxpay_lifetime: #krate::__private::PhantomData<&'__wxpay ()>,
+        }
+    });
+
+    quote! {
+        // A field the user skips (`#[serde(skip)]`) is borrowed but never read.
+        #[allow(dead_code)]
+        #[derive(#krate::__private::serde::Serialize)]
+        #[serde(crate = #serde_crate)]
+        #rename
+        #(#[serde(#settings)])*
+        struct #name #lifetime {
+            #(#members,)*
+            #anchor
+        }
+    }
+}
+
+/// Whether any of `fields` carries `#[cfg(...)]`.
+fn has_cfg(fields: &[&Field]) -> bool {
+    fields.iter().any(|field| !field.cfg.is_empty())
+}
+
+/// An expression building the view `name` from `self`.
+fn construct(krate: &syn::Path, name: &syn::Ident, fields: &[&Field]) -> TokenStream {
+    let members = fields.iter().map(|field| {
+        let Field { ident, ty, cfg, .. } = field;
+        // Spanned at the field's type, so type errors point at the field.
+        let value = quote::quote_spanned!(ty.span().resolved_at(Span::call_site())=> &self.#ident);
+        quote!(#(#cfg)* #ident: #value)
+    });
+    let anchor = has_cfg(fields).then(|| quote!(__wxpay_lifetime: #krate::__private::PhantomData,));
+    quote!(#name { #(#members,)* #anchor })
+}

@@ -1,0 +1,186 @@
+//! `#[wxpay::endpoint(METHOD, "TEMPLATE", response = Type)]`.
+//!
+//! - [`args`]: the attribute's arguments (a small `Parse`, then darling);
+//! - [`template`]: the path template, with spans into the string literal;
+//! - [`model`]: the typed endpoint, validated with every error collected;
+//! - [`generate`]: the `impl wxpay::Endpoint` and its serde view structs.
+//!
+//! Whatever happens, the struct itself is emitted again (minus the
+//! `#[wxpay(...)]` markers, which are not real attributes), so a mistake in
+//! the attribute is reported once and the rest of the crate still sees the
+//! type.
+
+mod args;
+mod generate;
+mod model;
+mod serde_attrs;
+mod template;
+
+use proc_macro2::{Span, TokenStream};
+use quote::quote;
+use syn::{Attribute, Data, DeriveInput, Fields};
+
+use self::model::Endpoint;
+
+/// An error at `span`, in darling's type so it can be accumulated.
+pub(crate) fn error_at(span: Span, message: impl std::fmt::Display) -> darling::Error {
+    darling::Error::from(syn::Error::new(span, message))
+}
+
+/// Expands the attribute: the cleaned struct, then either the generated
+/// implementation or the errors.
+pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
+    let mut input = match syn::parse2::<DeriveInput>(item.clone()) {
+        Ok(input) => input,
+        Err(error) => {
+            let error = syn::Error::new(
+                error.span(),
+                "`#[wxpay::endpoint]` goes on a struct with named fields",
+            )
+            .into_compile_error();
+            return quote!(#item #error);
+        }
+    };
+    let output = match Endpoint::build(syn::parse2(args), &input) {
+        Ok(endpoint) => generate::generate(&endpoint),
+        Err(errors) => errors.write_errors(),
+    };
+    clean(&mut input);
+    quote! {
+        #input
+        #output
+    }
+}
+
+/// Removes what must not stay on the emitted struct: every `#[wxpay(...)]`
+/// marker, and the `#[serde(...)]` attributes when the struct does not
+/// derive serde itself (the generated views have taken them over; left in
+/// place, nothing would accept them).
+fn clean(input: &mut DeriveInput) {
+    let keep_serde = serde_attrs::derives_serde(&input.attrs);
+    let retain = |attrs: &mut Vec<Attribute>| {
+        attrs.retain(|attr| {
+            !attr.path().is_ident("wxpay") && (keep_serde || !serde_attrs::is_serde(attr))
+        });
+    };
+    retain(&mut input.attrs);
+    let clean_fields = |fields: &mut Fields| {
+        for field in fields.iter_mut() {
+            retain(&mut field.attrs);
+        }
+    };
+    match &mut input.data {
+        Data::Struct(data) => clean_fields(&mut data.fields),
+        Data::Enum(data) => {
+            for variant in &mut data.variants {
+                retain(&mut variant.attrs);
+                clean_fields(&mut variant.fields);
+            }
+        }
+        Data::Union(data) => {
+            for field in &mut data.fields.named {
+                retain(&mut field.attrs);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    use super::*;
+
+    #[test]
+    fn a_crate_override_replaces_every_root() {
+        let output = expand(
+            quote!(POST, "/v3/a/<id>", crate = "my::wx"),
+            quote!(
+                struct S {
+                    id: String,
+                    #[wxpay(query)]
+                    page: Option<u8>,
+                    note: Option<String>,
+                }
+            ),
+        )
+        .to_string();
+        assert!(!output.contains(":: wxpay"), "{output}");
+        assert!(
+            output.contains("my :: wx :: __private :: Endpoint"),
+            "{output}"
+        );
+        assert!(output.contains(r#""my::wx::__private::serde""#), "{output}");
+        assert!(
+            output.contains(r#""my::wx::__private::is_none""#),
+            "{output}"
+        );
+    }
+
+    #[test]
+    fn on_error_the_struct_is_kept_without_markers() {
+        let output = expand(
+            quote!(POST, "/v3/a/<idd>"),
+            quote!(
+                #[derive(Debug)]
+                struct S {
+                    id: String,
+                    #[wxpay(query)]
+                    #[serde(rename = "p")]
+                    page: u8,
+                }
+            ),
+        )
+        .to_string();
+        assert!(output.contains("compile_error"), "{output}");
+        assert!(output.contains("did you mean `id`?"), "{output}");
+        assert!(output.contains("# [derive (Debug)] struct S"), "{output}");
+        assert!(!output.contains("wxpay (query)"), "{output}");
+        // Without a serde derive on the struct, its serde attributes would
+        // be rejected there: they only live on the generated views.
+        assert!(!output.contains("serde (rename"), "{output}");
+        assert!(!output.contains("impl"), "{output}");
+    }
+
+    #[test]
+    fn serde_attributes_stay_when_the_struct_derives_serde() {
+        let output = expand(
+            quote!(GET, "/v3/a"),
+            quote!(
+                #[derive(serde::Serialize)]
+                #[serde(rename_all = "camelCase")]
+                struct S {
+                    #[serde(rename = "p")]
+                    page: u8,
+                }
+            ),
+        )
+        .to_string();
+        assert_eq!(
+            output.matches("serde (rename = \"p\")").count(),
+            2,
+            "{output}"
+        );
+        assert_eq!(
+            output.matches("serde (rename_all = \"camelCase\")").count(),
+            2,
+            "{output}"
+        );
+    }
+
+    #[test]
+    fn items_that_are_not_structs_pass_through_with_an_error() {
+        let output = expand(
+            quote!(GET, "/v3/a"),
+            quote!(
+                fn f() {}
+            ),
+        )
+        .to_string();
+        assert!(output.starts_with("fn f () { }"), "{output}");
+        assert!(
+            output.contains("goes on a struct with named fields"),
+            "{output}"
+        );
+    }
+}

@@ -1,0 +1,420 @@
+//! The typed model of an endpoint, built from the attribute's arguments and
+//! the struct, and validated: every problem is collected and reported at
+//! the token it is about.
+
+use darling::{FromField, FromMeta};
+use proc_macro2::Span;
+use syn::ext::IdentExt;
+use syn::spanned::Spanned;
+use syn::{Attribute, Data, DeriveInput, Fields, FieldsNamed, Ident, Meta, Type};
+
+use super::args::{self, Args, HttpMethod, NamedArgs};
+use super::template::Template;
+use super::{error_at, serde_attrs};
+use crate::suggest;
+
+/// Where a field travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FieldKind {
+    /// Bound to a `<placeholder>`: one percent-encoded path segment.
+    Path,
+    /// A `key=value` pair in the query string.
+    Query,
+    /// A member of the JSON body.
+    Body,
+}
+
+/// One field of the endpoint struct.
+pub(crate) struct Field {
+    /// The field's name (possibly raw, `r#type`).
+    pub ident: Ident,
+    /// The field's type.
+    pub ty: Type,
+    /// Where it travels.
+    pub kind: FieldKind,
+    /// The field's `#[serde(...)]` attributes, repeated on the view.
+    pub serde: Vec<Attribute>,
+    /// The field's `#[cfg(...)]` attributes, repeated on the view.
+    pub cfg: Vec<Attribute>,
+    /// Whether to leave the field out when it is `None`: it is an `Option`
+    /// and the user set no skipping rule of their own.
+    pub skip_none: bool,
+}
+
+/// A validated endpoint, ready for code generation.
+pub(crate) struct Endpoint {
+    /// The struct's name.
+    pub ident: Ident,
+    /// The HTTP method.
+    pub method: HttpMethod,
+    /// The path template.
+    pub template: Template,
+    /// The fields, in declaration order.
+    pub fields: Vec<Field>,
+    /// `response = Type`, if given.
+    pub response: Option<Type>,
+    /// The path of the `wxpay` crate (`::wxpay` unless `crate = "..."`).
+    pub krate: syn::Path,
+    /// Container serde settings to repeat on the views.
+    pub container_serde: Vec<proc_macro2::TokenStream>,
+    /// Whether the user renamed the container; otherwise the views are
+    /// renamed to the struct's name, which `tag` would show.
+    pub renames_container: bool,
+}
+
+/// `#[wxpay(...)]` on a field, read by darling: unknown keys are errors.
+#[derive(FromField)]
+#[darling(attributes(wxpay), forward_attrs(serde, cfg))]
+struct FieldOpts {
+    ident: Option<Ident>,
+    ty: Type,
+    attrs: Vec<Attribute>,
+    /// `#[wxpay(query)]`: send the field in the query string.
+    query: Marker,
+    /// `#[wxpay(body)]`: send the field in the JSON body (the default for
+    /// POST, PUT and PATCH; an error for GET and DELETE).
+    body: Marker,
+}
+
+/// A bare word in `#[wxpay(...)]`, remembering where it was written.
+#[derive(Debug, Default, Clone, Copy)]
+struct Marker(Option<Span>);
+
+impl Marker {
+    fn is_present(self) -> bool {
+        self.0.is_some()
+    }
+
+    fn span(self) -> Span {
+        self.0.unwrap_or_else(Span::call_site)
+    }
+}
+
+impl FromMeta for Marker {
+    fn from_none() -> Option<Self> {
+        Some(Marker(None))
+    }
+
+    fn from_meta(meta: &Meta) -> darling::Result<Self> {
+        match meta {
+            Meta::Path(path) => Ok(Marker(Some(path.span()))),
+            other => {
+                let name = other
+                    .path()
+                    .get_ident()
+                    .map(Ident::to_string)
+                    .unwrap_or_default();
+                Err(error_at(
+                    other.path().span(),
+                    format!("`{name}` takes no value: write `#[wxpay({name})]`"),
+                ))
+            }
+        }
+    }
+}
+
+impl Endpoint {
+    /// Builds and validates the model. `args` is the result of parsing the
+    /// attribute's arguments; when that failed, the struct is still checked
+    /// so that all its problems are reported together.
+    pub(crate) fn build(args: syn::Result<Args>, input: &DeriveInput) -> darling::Result<Self> {
+        let mut errors = darling::Error::accumulator();
+        let (method, template, named) = read_args(args, &mut errors);
+        check_generics(input, &mut errors);
+        check_struct_attrs(input, &mut errors);
+        let named_fields = named_fields(input, &mut errors);
+
+        // Placeholders against fields, then each field's own markers.
+        if let (Some(template), Some(fields)) = (&template, named_fields) {
+            bind_placeholders(template, fields, &input.ident, &mut errors);
+        }
+        let fields: Vec<Field> = named_fields
+            .map(|fields| {
+                fields
+                    .named
+                    .iter()
+                    .filter_map(|field| {
+                        let opts = errors.handle(FieldOpts::from_field(field))?;
+                        classify(opts, method, template.as_ref(), &mut errors)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+
+        let endpoint = match (method, template, named) {
+            (Some(method), Some(template), Some(named)) if named_fields.is_some() => {
+                Some(Endpoint {
+                    ident: input.ident.clone(),
+                    method,
+                    template,
+                    fields,
+                    response: named.response,
+                    krate: named.krate.unwrap_or_else(|| syn::parse_quote!(::wxpay)),
+                    container_serde: serde_attrs::container_settings(&input.attrs),
+                    renames_container: serde_attrs::sets_any(&input.attrs, &["rename"]),
+                })
+            }
+            _ => None,
+        };
+        errors.finish()?;
+        // Every path to `None` above pushed an error, so this is not reached.
+        endpoint.ok_or_else(|| darling::Error::custom("the endpoint could not be read"))
+    }
+}
+
+/// The method, template and named arguments, each `None` when missing or
+/// wrong (and reported).
+fn read_args(
+    args: syn::Result<Args>,
+    errors: &mut darling::error::Accumulator,
+) -> (Option<HttpMethod>, Option<Template>, Option<NamedArgs>) {
+    match args {
+        Ok(args) => {
+            let (method, template) = args::require_positional(&args, errors);
+            let method = method.and_then(|m| errors.handle(HttpMethod::from_ident(&m)));
+            let template = template.map(|t| Template::parse_into(&t, errors));
+            let named = errors.handle(NamedArgs::from_tail(&args.named));
+            (method, template, named)
+        }
+        Err(error) => {
+            errors.push(error.into());
+            (None, None, None)
+        }
+    }
+}
+
+/// The struct's named fields, or an error saying why it has none.
+fn named_fields<'a>(
+    input: &'a DeriveInput,
+    errors: &mut darling::error::Accumulator,
+) -> Option<&'a FieldsNamed> {
+    let (span, message) = match &input.data {
+        Data::Struct(data) => match &data.fields {
+            Fields::Named(fields) => return Some(fields),
+            Fields::Unnamed(fields) => (
+                fields.span(),
+                "an endpoint needs named fields, so that `<placeholders>` can name them: \
+                 write `struct Name { field: Type, .. }`",
+            ),
+            Fields::Unit => (
+                input.ident.span(),
+                "a unit struct cannot be an endpoint: write `struct Name {}` for an endpoint \
+                 without parameters",
+            ),
+        },
+        Data::Enum(data) => (
+            data.enum_token.span(),
+            "`#[wxpay::endpoint]` goes on a struct with named fields, not on an enum",
+        ),
+        Data::Union(data) => (
+            data.union_token.span(),
+            "`#[wxpay::endpoint]` goes on a struct with named fields, not on a union",
+        ),
+    };
+    errors.push(error_at(span, message));
+    None
+}
+
+/// Rejects `#[wxpay(...)]` on the struct itself.
+fn check_struct_attrs(input: &DeriveInput, errors: &mut darling::error::Accumulator) {
+    for attr in &input.attrs {
+        if attr.path().is_ident("wxpay") {
+            errors.push(error_at(
+                attr.path().span(),
+                "`#[wxpay(...)]` goes on fields; the endpoint's own arguments go in \
+                 `#[wxpay::endpoint(...)]`",
+            ));
+        }
+    }
+}
+
+/// Rejects generic parameters and where clauses.
+fn check_generics(input: &DeriveInput, errors: &mut darling::error::Accumulator) {
+    let generics = &input.generics;
+    if !generics.params.is_empty() {
+        errors.push(error_at(
+            generics.params.span(),
+            "an endpoint cannot have generic parameters or lifetimes: its fields are \
+             serialized into one fixed request shape; use owned, concrete types",
+        ));
+    }
+    if let Some(clause) = &generics.where_clause {
+        errors.push(error_at(
+            clause.span(),
+            "an endpoint cannot have a where clause: use owned, concrete field types",
+        ));
+    }
+}
+
+/// The field's name as a placeholder would spell it (`r#type` → `type`).
+fn field_name(ident: Option<&Ident>) -> Option<String> {
+    ident.map(|ident| ident.unraw().to_string())
+}
+
+/// Checks that each placeholder names a field.
+fn bind_placeholders(
+    template: &Template,
+    fields: &FieldsNamed,
+    struct_name: &Ident,
+    errors: &mut darling::error::Accumulator,
+) {
+    let names: Vec<String> = fields
+        .named
+        .iter()
+        .filter_map(|field| field_name(field.ident.as_ref()))
+        .collect();
+    for (param, span) in template.params() {
+        if names.iter().any(|name| name == param) {
+            continue;
+        }
+        let unbound = names
+            .iter()
+            .filter(|name| !template.params().any(|(p, _)| p == name.as_str()))
+            .map(String::as_str);
+        let message = match suggest::closest(param, unbound) {
+            Some(close) => format!(
+                "no field named `{param}` for placeholder `<{param}>`; did you mean `{close}`?"
+            ),
+            None => format!(
+                "no field named `{param}` for placeholder `<{param}>`: add a field \
+                 `{param}` to `{struct_name}`; its value becomes this path segment"
+            ),
+        };
+        errors.push(error_at(span, message));
+    }
+}
+
+/// Decides where a field travels, rejecting markers that contradict the
+/// method or the template. `None` after an error, or when the method or
+/// template is missing (already reported).
+fn classify(
+    opts: FieldOpts,
+    method: Option<HttpMethod>,
+    template: Option<&Template>,
+    errors: &mut darling::error::Accumulator,
+) -> Option<Field> {
+    let name = field_name(opts.ident.as_ref())?;
+    let in_path = template.map(|t| t.params().any(|(param, _)| param == name));
+    let mut ok = true;
+
+    if opts.query.is_present() && opts.body.is_present() {
+        errors.push(error_at(
+            opts.body.span(),
+            format!(
+                "`{name}` is marked both `query` and `body`; a field is sent in one place, \
+                 so keep one marker"
+            ),
+        ));
+        ok = false;
+    }
+    if in_path == Some(true) {
+        for (flag, marker) in [(&opts.query, "query"), (&opts.body, "body")] {
+            if flag.is_present() {
+                errors.push(error_at(
+                    flag.span(),
+                    format!(
+                        "`{name}` fills the placeholder `<{name}>` and is sent in the path; \
+                         remove `#[wxpay({marker})]`"
+                    ),
+                ));
+                ok = false;
+            }
+        }
+    }
+    if let Some(method) = method.filter(|m| !m.has_body())
+        && opts.body.is_present()
+        && in_path != Some(true)
+    {
+        errors.push(error_at(
+            opts.body.span(),
+            format!(
+                "`#[wxpay(body)]` on a {method} endpoint: {method} requests carry no body; \
+                 remove the marker to send `{name}` in the query string",
+                method = method.as_str()
+            ),
+        ));
+        ok = false;
+    }
+
+    let (method, in_path) = (method?, in_path?);
+    let kind = if in_path {
+        FieldKind::Path
+    } else if opts.query.is_present() {
+        FieldKind::Query
+    } else if method.has_body() {
+        FieldKind::Body
+    } else {
+        FieldKind::Query
+    };
+    let (serde, cfg): (Vec<Attribute>, Vec<Attribute>) =
+        opts.attrs.into_iter().partition(serde_attrs::is_serde);
+    let skip_none = is_option(&opts.ty)
+        && !serde_attrs::sets_any(&serde, &["skip", "skip_serializing", "skip_serializing_if"]);
+    let ident = opts.ident?;
+    ok.then_some(Field {
+        ident,
+        ty: opts.ty,
+        kind,
+        serde,
+        cfg,
+        skip_none,
+    })
+}
+
+/// Whether `ty` is written as `Option<…>` (`Option`, `std::option::Option`
+/// or `core::option::Option`). Aliases are not seen through.
+pub(crate) fn is_option(ty: &Type) -> bool {
+    match ty {
+        Type::Group(group) => is_option(&group.elem),
+        Type::Paren(paren) => is_option(&paren.elem),
+        Type::Path(path) if path.qself.is_none() => {
+            let segments: Vec<String> = path
+                .path
+                .segments
+                .iter()
+                .map(|segment| segment.ident.to_string())
+                .collect();
+            let last_has_args = path
+                .path
+                .segments
+                .last()
+                .is_some_and(|segment| !segment.arguments.is_none());
+            let named = match segments.as_slice() {
+                [only] => only == "Option" && path.path.leading_colon.is_none(),
+                [krate, module, name] => {
+                    (krate == "std" || krate == "core") && module == "option" && name == "Option"
+                }
+                _ => false,
+            };
+            named && last_has_args
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use syn::parse_quote;
+
+    use super::*;
+
+    #[test]
+    fn option_types() {
+        let yes: [Type; 5] = [
+            parse_quote!(Option<String>),
+            parse_quote!(std::option::Option<u8>),
+            parse_quote!(::core::option::Option<Vec<u8>>),
+            parse_quote!((Option<u8>)),
+            parse_quote!(Option<Option<u8>>),
+        ];
+        let no: [Type; 5] = [
+            parse_quote!(String),
+            parse_quote!(Vec<Option<u8>>),
+            parse_quote!(my::Option<u8>),
+            parse_quote!(Option),
+            parse_quote!(::Option<u8>),
+        ];
+        assert!(yes.iter().all(is_option));
+        assert!(!no.iter().any(is_option));
+    }
+}

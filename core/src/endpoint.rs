@@ -152,3 +152,19 @@ impl<'de> Deserialize<'de> for NoContent {
             .map_err(|_| serde::de::Error::custom("expected an empty body (204 No Content)"))
     }
 }
+
+/// A borrowed endpoint is the same request: `client.send(&endpoint)` lets
+/// the caller keep (and resend) the value.
+impl<E: Endpoint + ?Sized> Endpoint for &E {
+    const METHOD: Method = E::METHOD;
+    const PATH_TEMPLATE: &'static str = E::PATH_TEMPLATE;
+    type Response = E::Response;
+
+    fn render_target(&self, out: &mut Target) -> Result<(), BuildError> {
+        (**self).render_target(out)
+    }
+
+    fn body(&self) -> Result<Body, BuildError> {
+        (**self).body()
+    }
+}

@@ -1,13 +1,65 @@
-//! Placeholder; replaced below.
-#[cfg(not(any(feature = "aws-lc", feature = "rust-crypto")))]
-compile_error!("wxpay-core needs a crypto backend: enable the `aws-lc` feature (the default) or `rust-crypto`");
+//! The runtime of [wxpay](https://docs.rs/wxpay): everything between an
+//! endpoint declaration and WeChat Pay APIv3.
+//!
+//! Use it through the `wxpay` crate, which adds the `#[wxpay::endpoint]`
+//! attribute and the catalogue of built-in endpoints.
+//!
+//! | module | what it does |
+//! |---|---|
+//! | [`endpoint`] | the open [`Endpoint`] trait every operation implements |
+//! | [`target`] | rendering the request target: one encoded segment per path parameter, then the query |
+//! | [`signing`] | the five-line signing message and the `Authorization` header |
+//! | [`verification`] | checking WeChat Pay's signatures on answers: headers, clock skew, serial, key |
+//! | [`keys`] | merchant private key, WeChat Pay public keys, platform certificates, the APIv3 key |
+//! | [`crypto`] | the RSA / AES-GCM backends behind one small internal trait |
+//! | [`client`] | the [`Client`]: sign → send → verify → decode |
+//! | [`request`] | a [`PreparedRequest`] to inspect before (or instead of) sending |
+//! | [`error`] | [`Error`], which always says which operation failed and what to check |
+//!
+//! # Dependencies, and why each is here
+//! - `aws-lc-rs` (feature `aws-lc`, default): RSA and AES-GCM. It is already
+//!   in the tree through reqwest's rustls, is the fastest RSA signer
+//!   available to Rust, and has RSA-OAEP.
+//! - `rsa`, `sha2`, `sha1`, `aes-gcm` (feature `rust-crypto`): the same
+//!   operations in pure Rust, for targets where a C toolchain is unwelcome.
+//! - `reqwest` and `http`: the HTTP client and the shared header types.
+//! - `serde`, `serde_json`, `serde_path_to_error`: request bodies and
+//!   decoded answers, with the JSON path of any decoding failure.
+//! - `percent-encoding`: RFC 3986 encoding of path segments and query values.
+//! - `base64` and `x509-parser`: the encodings signatures, ciphertexts and
+//!   certificates travel in. PEM armour is read by a few lines of our own
+//!   so that the decoded key bytes sit in buffers wiped on drop.
+//! - `rand`: request nonces.
+//! - `zeroize`: key material is wiped from memory when dropped.
+//! - `thiserror`: error types with messages; `bytes`: bodies shared without
+//!   copying; `tracing`: structured diagnostics without secrets.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(not(any(feature = "aws-lc", feature = "rust-crypto")))]
+compile_error!(
+    "wxpay-core needs a crypto backend: enable the `aws-lc` feature (the default) or `rust-crypto`"
+);
+
+pub mod client;
 pub mod crypto;
 pub mod endpoint;
+pub mod error;
 pub mod keys;
+pub mod request;
+pub mod signing;
 pub mod target;
+pub mod verification;
+
 #[doc(hidden)]
 pub mod __macro_support;
 
+pub use client::{Client, ClientBuilder};
+pub use crypto::CryptoBackend;
 pub use endpoint::{Body, Endpoint, Method, NoContent};
+pub use error::{ApiError, ConfigError, Error, Operation};
+pub use keys::{
+    ApiV3Key, CryptoError, KeyError, MerchantKey, PlatformCertificate, SignatureError, VerifyingKey,
+};
+pub use request::PreparedRequest;
 pub use target::{BuildError, Target};
+pub use verification::{Verifier, VerifyError};

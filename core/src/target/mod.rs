@@ -59,6 +59,12 @@ impl Target {
             return Err(BuildError::EmptyPathParameter { name });
         }
         let raw = &self.buf[start..];
+        if raw == "." || raw == ".." {
+            // URL parsers resolve dot segments (encoded or not), which
+            // would move the request to another path.
+            self.buf.truncate(start);
+            return Err(BuildError::DotSegment { name });
+        }
         if raw.bytes().all(is_unreserved) {
             return Ok(());
         }
@@ -126,8 +132,33 @@ pub enum BuildError {
         /// The placeholder's name.
         name: &'static str,
     },
+    /// A path parameter was `.` or `..`, which URL handling would resolve
+    /// to another path.
+    #[error(
+        "path parameter `{name}` is `.` or `..`, which would address a different path; such a value cannot be an identifier"
+    )]
+    DotSegment {
+        /// The placeholder's name.
+        name: &'static str,
+    },
+    /// The rendered target would not survive URL handling unchanged, so the
+    /// signature would not cover what is sent.
+    #[error(
+        "the request target `{target}` changes when joined to the base URL (it becomes `{sent}`); it must not be sent"
+    )]
+    TargetAltered {
+        /// The rendered target.
+        target: String,
+        /// What URL handling made of it.
+        sent: String,
+    },
+    /// A caller-chosen signature nonce is not plain text.
+    #[error("the nonce must be plain ASCII letters and digits (32 of them, as WeChat Pay expects)")]
+    InvalidNonce,
     /// A path parameter's `Display` implementation failed.
-    #[error("path parameter `{name}` could not be formatted: its Display implementation returned an error")]
+    #[error(
+        "path parameter `{name}` could not be formatted: its Display implementation returned an error"
+    )]
     Display {
         /// The placeholder's name.
         name: &'static str,
@@ -141,7 +172,9 @@ pub enum BuildError {
         reason: String,
     },
     /// The body could not be serialized to JSON.
-    #[error("the request body could not be serialized to JSON: {0}; check the Serialize implementations of the endpoint's field types")]
+    #[error(
+        "the request body could not be serialized to JSON: {0}; check the Serialize implementations of the endpoint's field types"
+    )]
     Body(#[source] serde_json::Error),
 }
 

@@ -1,0 +1,263 @@
+//! Everything a call can fail with.
+//!
+//! Each variant says which operation failed (its method and path template,
+//! never the rendered path) and what to check. WeChat Pay's `Request-ID` is
+//! kept wherever the server sent one: quote it when asking WeChat Pay support.
+
+use std::fmt;
+use std::time::Duration;
+
+use bytes::Bytes;
+
+use crate::endpoint::Method;
+use crate::keys::CryptoError;
+use crate::target::BuildError;
+use crate::verification::VerifyError;
+
+/// Which operation a call was for: its method and path template
+/// (`POST /v3/marketing/favor/stocks/{stock_id}/start`).
+///
+/// The rendered path is deliberately not kept: it may carry order numbers
+/// or personal data that do not belong in logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Operation {
+    /// The HTTP method.
+    pub method: Method,
+    /// The path template with `{name}` placeholders.
+    pub template: &'static str,
+}
+
+impl fmt::Display for Operation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.method, self.template)
+    }
+}
+
+/// Why a call failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The client could not be built from the given settings.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+
+    /// The request could not be built from the endpoint's fields.
+    #[error("{operation}: could not build the request: {source}")]
+    Build {
+        /// The operation.
+        operation: Operation,
+        /// What was wrong.
+        #[source]
+        source: BuildError,
+    },
+
+    /// The request could not be signed with the merchant key.
+    #[error("{operation}: could not sign the request: {source}")]
+    Sign {
+        /// The operation.
+        operation: Operation,
+        /// What the crypto backend reported.
+        #[source]
+        source: CryptoError,
+    },
+
+    /// The request did not reach WeChat Pay, or the answer did not arrive
+    /// (connection refused, DNS, TLS, connection reset).
+    #[error(
+        "{operation}: transport error: {source}; check the network path to the base URL and the base URL itself"
+    )]
+    Transport {
+        /// The operation.
+        operation: Operation,
+        /// The HTTP client's error.
+        #[source]
+        source: reqwest::Error,
+    },
+
+    /// No complete answer arrived within the client's timeout.
+    #[error(
+        "{operation}: no answer within {after:?}; the operation may still have taken effect, so query its state before retrying (reuse the same out_* number)"
+    )]
+    Timeout {
+        /// The operation.
+        operation: Operation,
+        /// The timeout that ran out.
+        after: Duration,
+    },
+
+    /// A successful-looking answer did not carry a valid WeChat Pay
+    /// signature. Its body was not used: treat it as forged.
+    #[error(
+        "{operation}: HTTP {status} answer rejected: {source}{}",
+        request_id_suffix(request_id.as_deref())
+    )]
+    Verification {
+        /// The operation.
+        operation: Operation,
+        /// The HTTP status of the rejected answer.
+        status: u16,
+        /// The `Request-ID` header, if any (it is not authenticated either).
+        request_id: Option<String>,
+        /// Which check failed.
+        #[source]
+        source: VerifyError,
+    },
+
+    /// WeChat Pay answered with an error status (4xx or 5xx).
+    #[error("{operation}: {0}", operation = .0.operation)]
+    Api(Box<ApiError>),
+
+    /// A verified answer did not match the endpoint's response type.
+    #[error(
+        "{operation}: HTTP {status} answer could not be decoded at `{path}`: {source}; the response type does not match what WeChat Pay sent{}",
+        request_id_suffix(request_id.as_deref())
+    )]
+    Decode {
+        /// The operation.
+        operation: Operation,
+        /// The HTTP status.
+        status: u16,
+        /// The `Request-ID` header, if any.
+        request_id: Option<String>,
+        /// The JSON path at which decoding failed (`.` for the whole document).
+        path: String,
+        /// The JSON error.
+        #[source]
+        source: serde_json::Error,
+        /// The raw body, for logging and bug reports.
+        body: Bytes,
+    },
+}
+
+impl Error {
+    /// The operation the failed call was for, when there was one.
+    pub fn operation(&self) -> Option<Operation> {
+        match self {
+            Error::Config(_) => None,
+            Error::Build { operation, .. }
+            | Error::Sign { operation, .. }
+            | Error::Transport { operation, .. }
+            | Error::Timeout { operation, .. }
+            | Error::Verification { operation, .. }
+            | Error::Decode { operation, .. } => Some(*operation),
+            Error::Api(api) => Some(api.operation),
+        }
+    }
+
+    /// WeChat Pay's `Request-ID` for the failed call, when an answer arrived.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            Error::Verification { request_id, .. } | Error::Decode { request_id, .. } => {
+                request_id.as_deref()
+            }
+            Error::Api(api) => api.request_id.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The API error, when WeChat Pay answered with an error status.
+    pub fn as_api(&self) -> Option<&ApiError> {
+        match self {
+            Error::Api(api) => Some(api),
+            _ => None,
+        }
+    }
+}
+
+fn request_id_suffix(request_id: Option<&str>) -> String {
+    match request_id {
+        Some(id) => format!(" (Request-ID {id})"),
+        None => String::new(),
+    }
+}
+
+/// An error answer from WeChat Pay: `{"code", "message", "detail"}` with its
+/// HTTP status.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ApiError {
+    /// The operation that failed.
+    pub operation: Operation,
+    /// The HTTP status (logic should key on this first).
+    pub status: u16,
+    /// WeChat Pay's error code, such as `PARAM_ERROR` or `SIGN_ERROR`
+    /// (empty when the body carried none).
+    pub code: String,
+    /// WeChat Pay's human-readable message (usually Chinese).
+    pub message: String,
+    /// The optional `detail` object (`field`, `value`, `issue`, `location`).
+    pub detail: Option<serde_json::Value>,
+    /// The `Request-ID` header, if any.
+    pub request_id: Option<String>,
+    /// Whether the error answer carried a signature that verified. Error
+    /// answers may legitimately be unsigned; an unauthenticated body could
+    /// have been written by anyone on the path.
+    pub authenticated: bool,
+    /// The raw body as received.
+    pub body: Bytes,
+}
+
+impl ApiError {
+    /// Whether retrying the same request later may succeed (429, 5xx).
+    pub fn is_retryable(&self) -> bool {
+        self.status == 429 || self.status >= 500
+    }
+
+    /// The JSON pointer of the offending field, from `detail.field`.
+    pub fn field(&self) -> Option<&str> {
+        self.detail.as_ref()?.get("field")?.as_str()
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "HTTP {}", self.status)?;
+        if !self.code.is_empty() {
+            write!(f, " {}", self.code)?;
+        }
+        if !self.message.is_empty() {
+            write!(f, ": {}", self.message)?;
+        }
+        if let Some(detail) = &self.detail {
+            write!(f, " (detail: {detail})")?;
+        }
+        if let Some(id) = &self.request_id {
+            write!(f, " (Request-ID {id})")?;
+        }
+        if !self.authenticated {
+            f.write_str(" [error body not authenticated by a WeChat Pay signature]")?;
+        }
+        if let Some(hint) = hint(self.status, &self.code) {
+            write!(f, "; {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+fn hint(status: u16, code: &str) -> Option<&'static str> {
+    Some(match (status, code) {
+        (401, _) | (_, "SIGN_ERROR") => {
+            "check the mchid, the merchant certificate serial and that the private key belongs to that certificate"
+        }
+        (400, _) => "check the request fields against the operation's documentation",
+        (403, _) => "check that this merchant has the permission or product this operation needs",
+        (404, _) => "check the identifiers in the path and query",
+        (429, _) => "too many requests: retry later with backoff",
+        (500..=599, _) => "WeChat Pay had a problem: retry later with the same parameters",
+        _ => return None,
+    })
+}
+
+/// A client setting that is missing or invalid.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// One or more settings are missing or wrong; every problem is listed.
+    #[error("the client is not configured correctly: {}", .0.join("; "))]
+    Invalid(Vec<String>),
+    /// The HTTP client could not be created.
+    #[error("the HTTP client could not be created: {0}")]
+    Http(#[source] reqwest::Error),
+}

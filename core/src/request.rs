@@ -1,0 +1,93 @@
+//! A request that is built and signed but not sent yet.
+
+use std::fmt;
+
+use http::HeaderMap;
+use reqwest::Url;
+
+use crate::endpoint::{Body, Method};
+use crate::error::Operation;
+use crate::signing::signing_message;
+
+/// A fully built, signed request: exactly what [`Client::send`] puts on the
+/// wire. Build one with [`Client::prepare`] to inspect or log it, or to send
+/// it later with [`Client::send_prepared`].
+///
+/// [`Client::send`]: crate::Client::send
+/// [`Client::prepare`]: crate::Client::prepare
+/// [`Client::send_prepared`]: crate::Client::send_prepared
+#[derive(Clone)]
+pub struct PreparedRequest {
+    pub(crate) operation: Operation,
+    pub(crate) target: String,
+    pub(crate) url: Url,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Body,
+    pub(crate) timestamp: i64,
+    pub(crate) nonce: String,
+}
+
+impl PreparedRequest {
+    /// The operation (method and path template).
+    pub fn operation(&self) -> Operation {
+        self.operation
+    }
+
+    /// The HTTP method.
+    pub fn method(&self) -> Method {
+        self.operation.method
+    }
+
+    /// The request target (path and query) exactly as signed and sent.
+    pub fn target(&self) -> &str {
+        &self.target
+    }
+
+    /// The full URL: the client's base URL followed by the target.
+    pub fn url(&self) -> &str {
+        self.url.as_str()
+    }
+
+    /// The headers sent: `Authorization`, `Accept`, `User-Agent`, and
+    /// `Content-Type` / `Wechatpay-Serial` where they apply.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// The body exactly as signed and sent.
+    pub fn body(&self) -> &Body {
+        &self.body
+    }
+
+    /// The signature timestamp (Unix seconds).
+    pub fn timestamp(&self) -> i64 {
+        self.timestamp
+    }
+
+    /// The signature nonce.
+    pub fn nonce(&self) -> &str {
+        &self.nonce
+    }
+
+    /// The exact bytes the `Authorization` signature covers.
+    pub fn signing_message(&self) -> Vec<u8> {
+        signing_message(
+            self.method(),
+            &self.target,
+            self.timestamp,
+            &self.nonce,
+            self.body.as_bytes(),
+        )
+    }
+}
+
+impl fmt::Debug for PreparedRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PreparedRequest")
+            .field("operation", &self.operation)
+            .field("url", &self.url.as_str())
+            .field("headers", &self.headers)
+            .field("body", &self.body)
+            .finish()
+    }
+}

@@ -1,0 +1,164 @@
+//! Activates a coupon stock: the seed flow of wxpay, end to end.
+//!
+//! With no environment it starts the embedded sandbox (a local WeChat Pay
+//! that checks signatures and signs its answers), creates a stock there,
+//! activates it and prints the decoded answer as one JSON line:
+//!
+//! ```text
+//! cargo run --example activate_stock
+//! ```
+//!
+//! Against another server (the real API or a sandbox started elsewhere),
+//! set `WXPAY_BASE_URL`, `WXPAY_MCHID`, `WXPAY_SERIAL`,
+//! `WXPAY_PRIVATE_KEY_FILE`, `WXPAY_PUBLIC_KEY_ID` and
+//! `WXPAY_PUBLIC_KEY_FILE`, and name the stock:
+//!
+//! ```text
+//! cargo run --example activate_stock -- <stock_id> <stock_creator_mchid>
+//! ```
+//!
+//! Any failure, a signature that does not verify included, exits non-zero
+//! with the error's message.
+
+use std::process::ExitCode;
+
+use wxpay::Client;
+use wxpay::api::marketing::favor::{
+    CouponAvailableTime, CouponUseRule, CreateStock, FixedNormalCoupon, StartStock,
+    StartStockResponse, StockType, StockUseRule,
+};
+use wxpay_sandbox::Sandbox;
+
+const ENV: [&str; 6] = [
+    "WXPAY_BASE_URL",
+    "WXPAY_MCHID",
+    "WXPAY_SERIAL",
+    "WXPAY_PRIVATE_KEY_FILE",
+    "WXPAY_PUBLIC_KEY_ID",
+    "WXPAY_PUBLIC_KEY_FILE",
+];
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match run().await {
+        Ok(started) => match serde_json::to_string(&started) {
+            Ok(line) => {
+                println!("{line}");
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("error: could not print the answer: {error}");
+                ExitCode::FAILURE
+            }
+        },
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<StartStockResponse, String> {
+    let set: Vec<&str> = ENV
+        .iter()
+        .copied()
+        .filter(|name| std::env::var_os(name).is_some())
+        .collect();
+    if set.is_empty() {
+        return against_embedded_sandbox().await;
+    }
+    if set.len() != ENV.len() {
+        let missing: Vec<&str> = ENV
+            .iter()
+            .copied()
+            .filter(|name| !set.contains(name))
+            .collect();
+        return Err(format!(
+            "{} set but {} missing: set all six variables, or none to use the embedded sandbox",
+            set.join(", "),
+            missing.join(", ")
+        ));
+    }
+    let var = |name: &str| std::env::var(name).map_err(|_| format!("{name} is not valid UTF-8"));
+    let mut args = std::env::args().skip(1);
+    let (Some(stock_id), Some(stock_creator_mchid), None) = (args.next(), args.next(), args.next())
+    else {
+        return Err("usage: activate_stock <stock_id> <stock_creator_mchid>".to_owned());
+    };
+    let client = Client::builder()
+        .base_url(var("WXPAY_BASE_URL")?)
+        .mchid(var("WXPAY_MCHID")?)
+        .merchant_key_file(var("WXPAY_SERIAL")?, var("WXPAY_PRIVATE_KEY_FILE")?)
+        .wechatpay_public_key_file(var("WXPAY_PUBLIC_KEY_ID")?, var("WXPAY_PUBLIC_KEY_FILE")?)
+        .build()
+        .map_err(|error| error.to_string())?;
+    client
+        .send(StartStock {
+            stock_id,
+            stock_creator_mchid,
+        })
+        .await
+        .map_err(|error| error.to_string())
+}
+
+async fn against_embedded_sandbox() -> Result<StartStockResponse, String> {
+    let sandbox = Sandbox::start()
+        .await
+        .map_err(|error| format!("could not start the embedded sandbox: {error}"))?;
+    let credentials = sandbox.credentials();
+    let client = Client::builder()
+        .base_url(sandbox.base_url())
+        .mchid(&credentials.mchid)
+        .merchant_key_pem(
+            &credentials.merchant_serial,
+            &credentials.merchant_private_key_pem,
+        )
+        .wechatpay_public_key_pem(
+            &credentials.public_key_id,
+            &credentials.platform_public_key_pem,
+        )
+        .build()
+        .map_err(|error| error.to_string())?;
+
+    let created = client
+        .send(CreateStock {
+            stock_name: "wxpay demo stock".into(),
+            comment: None,
+            belong_merchant: credentials.mchid.clone(),
+            available_begin_time: "2026-12-01T00:00:00+08:00".into(),
+            available_end_time: "2026-12-31T23:59:59+08:00".into(),
+            stock_use_rule: StockUseRule {
+                max_coupons: 100,
+                max_amount: 10_000,
+                max_amount_by_day: None,
+                max_coupons_per_user: 1,
+                natural_person_limit: false,
+                prevent_api_abuse: false,
+            },
+            pattern_info: None,
+            coupon_use_rule: CouponUseRule {
+                coupon_available_time: CouponAvailableTime::default(),
+                fixed_normal_coupon: Some(FixedNormalCoupon {
+                    coupon_amount: 100,
+                    transaction_minimum: 100,
+                }),
+                ..CouponUseRule::default()
+            },
+            no_cash: false,
+            stock_type: StockType::Normal,
+            out_request_no: format!("demo-{}", std::process::id()),
+            ext_info: None,
+        })
+        .await
+        .map_err(|error| error.to_string())?;
+
+    let started = client
+        .send(StartStock {
+            stock_id: created.stock_id,
+            stock_creator_mchid: credentials.mchid.clone(),
+        })
+        .await
+        .map_err(|error| error.to_string())?;
+    sandbox.shutdown().await;
+    Ok(started)
+}

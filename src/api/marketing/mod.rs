@@ -1,0 +1,3 @@
+//! `/v3/marketing/…`: marketing tools.
+
+pub mod favor;

@@ -1,0 +1,150 @@
+//! Shared helpers of the integration tests.
+#![allow(dead_code, missing_docs)]
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use axum::body::Bytes;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use wxpay::{Client, CryptoBackend, MerchantKey};
+use wxpay_sandbox::Sandbox;
+
+/// `../shared/vectors`, or `None` after saying loudly that the caller skips.
+pub fn vectors(test: &str) -> Option<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/vectors");
+    if dir.join("golden.json").is_file() {
+        Some(dir)
+    } else {
+        eprintln!(
+            "SKIPPED {test}: {} not found; the known-answer vectors were NOT checked",
+            dir.display()
+        );
+        None
+    }
+}
+
+pub fn read(dir: &std::path::Path, file: &str) -> String {
+    std::fs::read_to_string(dir.join(file)).unwrap_or_else(|e| panic!("read {file}: {e}"))
+}
+
+/// A client for the sandbox's merchant, on the given backend.
+pub fn sandbox_client_with(sandbox: &Sandbox, backend: CryptoBackend) -> Client {
+    let credentials = sandbox.credentials();
+    Client::builder()
+        .base_url(sandbox.base_url())
+        .mchid(&credentials.mchid)
+        .merchant_key_pem(
+            &credentials.merchant_serial,
+            &credentials.merchant_private_key_pem,
+        )
+        .wechatpay_public_key_pem(
+            &credentials.public_key_id,
+            &credentials.platform_public_key_pem,
+        )
+        .crypto_backend(backend)
+        .build()
+        .expect("sandbox credentials make a valid client")
+}
+
+pub fn sandbox_client(sandbox: &Sandbox) -> Client {
+    sandbox_client_with(sandbox, CryptoBackend::default())
+}
+
+/// One canned answer of a [`CannedServer`].
+#[derive(Clone)]
+pub struct Canned {
+    pub status: u16,
+    pub body: Vec<u8>,
+    pub headers: Vec<(String, String)>,
+}
+
+impl Canned {
+    /// An answer signed with `key` under `serial`, at the current time.
+    pub fn signed(status: u16, body: &str, key: &MerchantKey, serial: &str) -> Canned {
+        let timestamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            .to_string();
+        let nonce = "cannednoncecannednoncecannednonc";
+        let message = format!("{timestamp}\n{nonce}\n{body}\n");
+        let signature = key.sign_sha256(message.as_bytes()).unwrap();
+        Canned {
+            status,
+            body: body.as_bytes().to_vec(),
+            headers: vec![
+                ("Wechatpay-Timestamp".into(), timestamp),
+                ("Wechatpay-Nonce".into(), nonce.into()),
+                ("Wechatpay-Signature".into(), signature),
+                ("Wechatpay-Serial".into(), serial.into()),
+                (
+                    "Wechatpay-Signature-Type".into(),
+                    "WECHATPAY2-SHA256-RSA2048".into(),
+                ),
+                ("Request-ID".into(), "canned-request-id".into()),
+            ],
+        }
+    }
+
+    pub fn unsigned(status: u16, body: &str) -> Canned {
+        Canned {
+            status,
+            body: body.as_bytes().to_vec(),
+            headers: vec![("Request-ID".into(), "canned-request-id".into())],
+        }
+    }
+}
+
+/// A loopback HTTP server that answers each request with the next canned
+/// answer, and records what it received.
+pub struct CannedServer {
+    pub base_url: String,
+    pub received: Arc<Mutex<Vec<(String, HeaderMap, Bytes)>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl CannedServer {
+    pub async fn start(answers: Vec<Canned>) -> CannedServer {
+        let answers = Arc::new(Mutex::new(VecDeque::from(answers)));
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let (queue, log) = (answers.clone(), received.clone());
+        let app = axum::Router::new().fallback(
+            move |uri: axum::http::Uri, headers: HeaderMap, body: Bytes| {
+                let (queue, log) = (queue.clone(), log.clone());
+                async move {
+                    log.lock().unwrap().push((uri.to_string(), headers, body));
+                    let Some(canned) = queue.lock().unwrap().pop_front() else {
+                        return (StatusCode::IM_A_TEAPOT, "no canned answer left").into_response();
+                    };
+                    let mut response = Response::new(axum::body::Body::from(canned.body));
+                    *response.status_mut() = StatusCode::from_u16(canned.status).unwrap();
+                    for (name, value) in canned.headers {
+                        response.headers_mut().insert(
+                            HeaderName::try_from(name).unwrap(),
+                            HeaderValue::try_from(value).unwrap(),
+                        );
+                    }
+                    response
+                }
+            },
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base_url = format!("http://{}", listener.local_addr().unwrap());
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        CannedServer {
+            base_url,
+            received,
+            task,
+        }
+    }
+}
+
+impl Drop for CannedServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}

@@ -286,6 +286,20 @@ async fn builder_lists_every_problem_and_debug_hides_keys() {
         assert!(text.contains(expected), "missing {expected:?} in: {text}");
     }
 
+    let err = Client::builder()
+        .mchid("1")
+        .merchant_key_pem("AB", &keys.private_pem)
+        .wechatpay_public_key_pem(SERIAL, &keys.public_pem)
+        .apiv3_key("too short")
+        .build()
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("APIv3 key") && err.contains('9'), "{err}");
+    let err = Client::builder()
+        .apiv3_key("a7cde1ZJB1kG2e7VfTs3jQzaWizur8Gb")
+        .build();
+    assert!(err.is_err());
+
     let err = Client::builder().build().unwrap_err().to_string();
     assert!(
         err.contains("mchid is not set") && err.contains("merchant key is not set"),
@@ -305,8 +319,10 @@ async fn builder_lists_every_problem_and_debug_hides_keys() {
         .mchid("1900009191")
         .merchant_key_pem("ABCDEF", &keys.private_pem)
         .wechatpay_public_key_pem(SERIAL, &keys.public_pem)
+        .apiv3_key("a7cde1ZJB1kG2e7VfTs3jQzaWizur8Gb")
         .build()
         .unwrap();
+    assert!(client.apiv3_key().is_some());
     let debug = format!("{client:?} {:?}", client.verifier());
     let key_body: String = keys
         .private_pem

@@ -16,7 +16,7 @@ use zeroize::Zeroizing;
 use crate::crypto::CryptoBackend;
 use crate::endpoint::{Body, Endpoint};
 use crate::error::{ApiError, ConfigError, Error, Operation};
-use crate::keys::{MerchantKey, PlatformCertificate, VerifyingKey};
+use crate::keys::{ApiV3Key, MerchantKey, PlatformCertificate, VerifyingKey};
 use crate::request::PreparedRequest;
 use crate::signing::{RequestSigner, new_nonce, unix_now};
 use crate::target::{BuildError, Target};
@@ -58,6 +58,7 @@ struct Inner {
     signer: RequestSigner,
     verifier: Verifier,
     timeout: Duration,
+    apiv3_key: Option<ApiV3Key>,
     /// Headers every request carries: `Accept`, `User-Agent`, and the
     /// `Wechatpay-Serial` of the public key in public-key mode.
     common_headers: HeaderMap,
@@ -82,6 +83,12 @@ impl Client {
     /// The keys WeChat Pay's signatures are checked against.
     pub fn verifier(&self) -> &Verifier {
         &self.inner.verifier
+    }
+
+    /// The APIv3 key, when one was configured (needed for callbacks and
+    /// platform certificate downloads).
+    pub fn apiv3_key(&self) -> Option<&ApiV3Key> {
+        self.inner.apiv3_key.as_ref()
     }
 
     /// Builds and signs the request for `endpoint` without sending it.
@@ -364,6 +371,7 @@ pub struct ClientBuilder {
     user_agent: Option<String>,
     backend: Option<CryptoBackend>,
     http: Option<reqwest::Client>,
+    apiv3_key: Option<Zeroizing<String>>,
 }
 
 impl ClientBuilder {
@@ -440,6 +448,13 @@ impl ClientBuilder {
     /// [`ClientBuilder::platform_certificate`] from a PEM file.
     pub fn platform_certificate_file(mut self, path: impl Into<PathBuf>) -> Self {
         self.certificates.push(Source::File(path.into()));
+        self
+    }
+
+    /// The APIv3 key (32 characters, set on the merchant platform): it
+    /// decrypts callbacks and downloaded platform certificates.
+    pub fn apiv3_key(mut self, key: impl Into<String>) -> Self {
+        self.apiv3_key = Some(Zeroizing::new(key.into()));
         self
     }
 
@@ -550,6 +565,19 @@ impl ClientBuilder {
             );
         }
 
+        let apiv3_key = match self
+            .apiv3_key
+            .as_deref()
+            .map(|key| ApiV3Key::new(key.as_bytes()))
+        {
+            None => None,
+            Some(Ok(key)) => Some(key.with_backend(backend)),
+            Some(Err(error)) => {
+                problems.push(format!("APIv3 key: {error}"));
+                None
+            }
+        };
+
         let base_url = self.base_url.as_deref().unwrap_or(PRODUCTION_BASE_URL);
         let base_url = match Url::parse(base_url) {
             Ok(url)
@@ -616,6 +644,7 @@ impl ClientBuilder {
                 signer: RequestSigner::new(mchid, serial, key),
                 verifier,
                 timeout,
+                apiv3_key,
                 common_headers,
             }),
         })

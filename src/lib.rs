@@ -21,7 +21,7 @@
 //! ```
 //!
 //! Anything the [catalogue](api) lacks is four lines away with
-//! [`#[wxpay::endpoint]`](attr@endpoint):
+//! [`#[wxpay::endpoint]`](macro@endpoint):
 //!
 //! ```
 //! #[derive(Debug, serde::Deserialize)]

@@ -1,5 +1,5 @@
 //! The built-in endpoint catalogue: WeChat Pay APIv3 operations declared
-//! with [`#[wxpay::endpoint]`](attr@crate::endpoint), request and response types
+//! with [`#[wxpay::endpoint]`](macro@crate::endpoint), request and response types
 //! included.
 //!
 //! Every operation is a struct: fill it in and pass it to

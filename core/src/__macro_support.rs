@@ -5,6 +5,7 @@
 //! root given with `crate = "..."`), never through names the user's scope
 //! might shadow, such as `Result` or `serde`.
 
+pub use crate::encryption::encrypt;
 pub use crate::endpoint::{Body, Endpoint, Method, NoContent};
 pub use crate::target::{BuildError, Target};
 pub use core::marker::PhantomData;

@@ -11,6 +11,7 @@
 //! | [`signing`] | the five-line signing message and the `Authorization` header |
 //! | [`verification`] | checking WeChat Pay's signatures on answers: headers, clock skew, serial, key |
 //! | [`keys`] | merchant private key, WeChat Pay public keys, platform certificates, the APIv3 key |
+//! | [`encryption`] | sensitive request fields, RSA-OAEP-encrypted while the body is serialized |
 //! | [`crypto`] | the RSA / AES-GCM backends behind one small internal trait |
 //! | [`client`] | the [`Client`]: sign → send → verify → decode |
 //! | [`request`] | a [`PreparedRequest`] to inspect before (or instead of) sending |
@@ -42,6 +43,7 @@ compile_error!(
 
 pub mod client;
 pub mod crypto;
+pub mod encryption;
 pub mod endpoint;
 pub mod error;
 pub mod keys;

@@ -9,6 +9,7 @@ use std::fmt;
 
 use http::HeaderMap;
 
+use crate::encryption::Encryptor;
 use crate::keys::{PlatformCertificate, SignatureError, VerifyingKey};
 
 /// The signature scheme WeChat Pay announces in `Wechatpay-Signature-Type`.
@@ -33,10 +34,17 @@ pub mod header {
     pub const REQUEST_ID: &str = "request-id";
 }
 
-/// The keys that WeChat Pay's signatures are checked against, by serial.
+/// The keys WeChat Pay's signatures are checked against, by serial: WeChat
+/// Pay public keys (`PUB_KEY_ID_…`) and platform certificates.
+///
+/// A certificate is only used while it is valid: an answer signed under an
+/// expired (or not yet valid) certificate is rejected.
 #[derive(Clone, Default)]
 pub struct Verifier {
     keys: HashMap<String, VerifyingKey>,
+    /// Public key ids, in the order they were added.
+    public_key_ids: Vec<String>,
+    certificates: HashMap<String, PlatformCertificate>,
 }
 
 /// Why a signature did not check out.
@@ -50,6 +58,18 @@ pub enum VerifyError {
     MissingHeader {
         /// The header's name.
         name: &'static str,
+    },
+    /// The announced certificate is outside its validity period.
+    #[error(
+        "the platform certificate `{serial}` is not valid at this time (valid from {not_before} to {not_after}, Unix seconds); download the current certificates, or check this machine's clock"
+    )]
+    CertificateNotValid {
+        /// The certificate's serial.
+        serial: String,
+        /// Start of validity, Unix seconds.
+        not_before: i64,
+        /// End of validity, Unix seconds.
+        not_after: i64,
     },
     /// A signature header is not valid text.
     #[error("the `{name}` header is not valid ASCII text")]
@@ -179,7 +199,11 @@ impl Verifier {
 
     /// Adds a WeChat Pay public key under its id (`PUB_KEY_ID_…`).
     pub fn add_public_key(&mut self, id: impl Into<String>, key: VerifyingKey) {
-        self.keys.insert(id.into(), key);
+        let id = id.into();
+        if !self.public_key_ids.contains(&id) {
+            self.public_key_ids.push(id.clone());
+        }
+        self.keys.insert(id, key);
     }
 
     /// Adds a platform certificate under its serial.
@@ -188,6 +212,45 @@ impl Verifier {
             certificate.serial().to_owned(),
             certificate.verifying_key().clone(),
         );
+        self.certificates
+            .insert(certificate.serial().to_owned(), certificate.clone());
+    }
+
+    /// Removes the certificates that are no longer valid at `now`.
+    pub fn drop_expired_certificates(&mut self, now: i64) {
+        let expired: Vec<String> = self
+            .certificates
+            .values()
+            .filter(|certificate| certificate.not_after() < now)
+            .map(|certificate| certificate.serial().to_owned())
+            .collect();
+        for serial in expired {
+            self.certificates.remove(&serial);
+            self.keys.remove(&serial);
+        }
+    }
+
+    /// The platform certificates.
+    pub fn certificates(&self) -> impl Iterator<Item = &PlatformCertificate> {
+        self.certificates.values()
+    }
+
+    /// The key sensitive request fields are encrypted with at `now`: the
+    /// first WeChat Pay public key, otherwise the valid platform certificate
+    /// that expires last. `None` when there is neither.
+    pub fn encryptor(&self, now: i64) -> Option<Encryptor> {
+        if let Some(id) = self.public_key_ids.first()
+            && let Some(key) = self.keys.get(id)
+        {
+            return Some(Encryptor::new(id.clone(), key.clone()));
+        }
+        self.certificates
+            .values()
+            .filter(|certificate| certificate.is_valid_at(now))
+            .max_by_key(|certificate| (certificate.not_after(), certificate.not_before()))
+            .map(|certificate| {
+                Encryptor::new(certificate.serial(), certificate.verifying_key().clone())
+            })
     }
 
     /// Whether no key is configured.
@@ -239,6 +302,15 @@ impl Verifier {
                     self.serials().join(", ")
                 },
             })?;
+        if let Some(certificate) = self.certificates.get(parts.serial)
+            && !certificate.is_valid_at(now)
+        {
+            return Err(VerifyError::CertificateNotValid {
+                serial: parts.serial.to_owned(),
+                not_before: certificate.not_before(),
+                not_after: certificate.not_after(),
+            });
+        }
         let message = verification_message(parts.timestamp, parts.nonce, body);
         key.verify_sha256(&message, parts.signature)
             .map_err(|error| match error {

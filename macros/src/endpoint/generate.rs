@@ -134,6 +134,7 @@ fn view(endpoint: &Endpoint, name: &syn::Ident, fields: &[&Field]) -> TokenStrea
     let root = path_string(krate);
     let serde_crate = LitStr::new(&format!("{root}::__private::serde"), Span::call_site());
     let is_none = LitStr::new(&format!("{root}::__private::is_none"), Span::call_site());
+    let encrypt = LitStr::new(&format!("{root}::__private::encrypt"), Span::call_site());
 
     // Without a rename of its own, the view takes the struct's name, which
     // is what `#[serde(tag = "...")]` would write.
@@ -150,13 +151,16 @@ fn view(endpoint: &Endpoint, name: &syn::Ident, fields: &[&Field]) -> TokenStrea
             serde,
             cfg,
             skip_none,
+            encrypt: encrypted,
             ..
         } = field;
         let skip = skip_none.then(|| quote!(#[serde(skip_serializing_if = #is_none)]));
+        let encrypted = encrypted.then(|| quote!(#[serde(serialize_with = #encrypt)]));
         quote! {
             #(#cfg)*
             #(#serde)*
             #skip
+            #encrypted
             #ident: &'__wxpay #ty
         }
     });

@@ -39,6 +39,9 @@ pub(crate) struct Field {
     /// Whether to leave the field out when it is `None`: it is an `Option`
     /// and the user set no skipping rule of their own.
     pub skip_none: bool,
+    /// `#[wxpay(encrypt)]`: serialized as RSA-OAEP ciphertext under WeChat
+    /// Pay's key.
+    pub encrypt: bool,
 }
 
 /// A validated endpoint, ready for code generation.
@@ -74,6 +77,9 @@ struct FieldOpts {
     /// `#[wxpay(body)]`: send the field in the JSON body (the default for
     /// POST, PUT and PATCH; an error for GET and DELETE).
     body: Marker,
+    /// `#[wxpay(encrypt)]`: encrypt the value (personal data) with WeChat
+    /// Pay's public key when the request is built.
+    encrypt: Marker,
 }
 
 /// A bare word in `#[wxpay(...)]`, remembering where it was written.
@@ -336,6 +342,29 @@ fn classify(
         ok = false;
     }
 
+    if opts.encrypt.is_present() && in_path == Some(true) {
+        errors.push(error_at(
+            opts.encrypt.span(),
+            format!(
+                "`{name}` is a path parameter, and path parameters are never encrypted; \
+                 remove `#[wxpay(encrypt)]`"
+            ),
+        ));
+        ok = false;
+    }
+    let (serde, cfg): (Vec<Attribute>, Vec<Attribute>) =
+        opts.attrs.into_iter().partition(serde_attrs::is_serde);
+    if opts.encrypt.is_present() && serde_attrs::sets_any(&serde, &["serialize_with", "with"]) {
+        errors.push(error_at(
+            opts.encrypt.span(),
+            format!(
+                "`{name}` has its own `serialize_with`/`with`, which `#[wxpay(encrypt)]` \
+                 replaces; keep one of them"
+            ),
+        ));
+        ok = false;
+    }
+
     let (method, in_path) = (method?, in_path?);
     let kind = if in_path {
         FieldKind::Path
@@ -346,8 +375,6 @@ fn classify(
     } else {
         FieldKind::Query
     };
-    let (serde, cfg): (Vec<Attribute>, Vec<Attribute>) =
-        opts.attrs.into_iter().partition(serde_attrs::is_serde);
     let skip_none = is_option(&opts.ty)
         && !serde_attrs::sets_any(&serde, &["skip", "skip_serializing", "skip_serializing_if"]);
     let ident = opts.ident?;
@@ -358,6 +385,7 @@ fn classify(
         serde,
         cfg,
         skip_none,
+        encrypt: opts.encrypt.is_present(),
     })
 }
 

@@ -10,13 +10,14 @@ use aws_lc_rs::signature::{KeyPair as _, ParsedPublicKey, RSA_PKCS1_2048_8192_SH
 use rand::Rng;
 use rand::distr::Alphanumeric;
 
+use crate::certificates::{self, PlatformCertificate, ValidityPolicy};
 use crate::{SandboxConfig, SandboxError};
 
 /// Everything a client needs to talk to a running [`Sandbox`](crate::Sandbox),
 /// as a merchant would receive it from WeChat Pay.
 ///
-/// `Debug` prints the public parts only: the merchant private key and the
-/// APIv3 key are shown as `<redacted>`.
+/// `Debug` prints the public parts only: the private keys and the APIv3
+/// key are shown as `<redacted>`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Credentials {
     /// Merchant id (digits), e.g. `"1912345678"`.
@@ -32,12 +33,32 @@ pub struct Credentials {
     /// verifies request signatures with it.
     pub merchant_public_key_pem: String,
     /// Id of the "WeChat Pay public key": `PUB_KEY_ID_` followed by 28
-    /// digits starting with `01`. Every signed response announces it in
-    /// `Wechatpay-Serial`.
+    /// digits starting with `01`. Responses signed in public-key mode
+    /// announce it in `Wechatpay-Serial`.
     pub public_key_id: String,
-    /// The "WeChat Pay public key" (SPKI PEM): responses verify with it.
+    /// The "WeChat Pay public key" (SPKI PEM): responses signed in
+    /// public-key mode verify with it.
     pub platform_public_key_pem: String,
-    /// APIv3 key: 32 random characters from `[0-9A-Za-z]`.
+    /// The private half of the platform key, for tests that act as WeChat
+    /// Pay (to sign a callback, say): a PKCS#8 PEM when generated, else
+    /// `SandboxConfig::platform_private_key_pem` as given. It signs
+    /// public-key-mode answers, and certificate-mode answers until the
+    /// first [`Sandbox::rotate_platform_certificate`](crate::Sandbox::rotate_platform_certificate).
+    pub platform_private_key_pem: String,
+    /// The platform certificate the sandbox started with (PEM, LF line
+    /// endings): an X.509 certificate, self-signed, for the platform key
+    /// (the same key as [`Credentials::platform_public_key_pem`]). Served
+    /// by `GET /v3/certificates`; later certificates come from
+    /// [`Sandbox::rotate_platform_certificate`](crate::Sandbox::rotate_platform_certificate)
+    /// and are listed by [`Sandbox::platform_certificates`](crate::Sandbox::platform_certificates).
+    pub platform_certificate_pem: String,
+    /// Serial number of [`Credentials::platform_certificate_pem`] as
+    /// WeChat Pay shows it: upper-case hex, 40 characters for a generated
+    /// certificate. Responses signed in certificate mode announce it in
+    /// `Wechatpay-Serial` (until a rotation).
+    pub platform_certificate_serial: String,
+    /// APIv3 key: 32 random characters from `[0-9A-Za-z]`. Encrypts the
+    /// certificates of `GET /v3/certificates`.
     pub apiv3_key: String,
 }
 
@@ -50,6 +71,12 @@ impl fmt::Debug for Credentials {
             .field("merchant_public_key_pem", &self.merchant_public_key_pem)
             .field("public_key_id", &self.public_key_id)
             .field("platform_public_key_pem", &self.platform_public_key_pem)
+            .field("platform_private_key_pem", &"<redacted>")
+            .field("platform_certificate_pem", &self.platform_certificate_pem)
+            .field(
+                "platform_certificate_serial",
+                &self.platform_certificate_serial,
+            )
             .field("apiv3_key", &"<redacted>")
             .finish()
     }
@@ -59,8 +86,13 @@ impl fmt::Debug for Credentials {
 pub(crate) struct ServerKeys {
     /// Verifies request signatures (RSASSA-PKCS1-v1_5, SHA-256).
     pub(crate) merchant_key: ParsedPublicKey,
-    /// Signs responses.
-    pub(crate) platform_key: RsaKeyPair,
+    /// Signs public-key-mode responses (and is certified by the first
+    /// platform certificate).
+    pub(crate) platform_key: Arc<RsaKeyPair>,
+    /// The platform certificate the sandbox starts with.
+    pub(crate) certificate: Arc<PlatformCertificate>,
+    /// The validity of the certificates the sandbox issues.
+    pub(crate) validity: ValidityPolicy,
 }
 
 /// Builds the credentials and the server's keys from `config`, generating
@@ -91,11 +123,33 @@ pub(crate) fn build(
     };
     let merchant_key = parse_public_key("merchant_public_key_pem", &merchant_public_key_pem)?;
 
-    let platform_key = match &config.platform_private_key_pem {
-        Some(pem) => parse_private_key("platform_private_key_pem", pem)?,
-        None => generate_key()?,
+    let (platform_key, platform_private_key_pem) = match &config.platform_private_key_pem {
+        Some(pem) => (
+            parse_private_key("platform_private_key_pem", pem)?,
+            pem.clone(),
+        ),
+        None => {
+            let key = generate_key()?;
+            let pem = private_key_pem(&key)?;
+            (key, pem)
+        }
     };
     let platform_public_key_pem = public_key_pem(&platform_key)?;
+    let platform_key = Arc::new(platform_key);
+    let validity = ValidityPolicy::from_config(config)?;
+    let certificate = match (
+        &config.platform_certificate_pem,
+        &config.platform_private_key_pem,
+    ) {
+        (Some(pem), Some(_)) => certificates::from_pem(pem, Arc::clone(&platform_key))?,
+        (Some(_), None) => {
+            return Err(SandboxError::InvalidKey {
+                what: "platform_certificate_pem",
+                reason: "a certificate needs its key: set platform_private_key_pem too".to_owned(),
+            });
+        }
+        (None, _) => certificates::issue(Arc::clone(&platform_key), validity)?,
+    };
 
     let credentials = Credentials {
         mchid: config
@@ -113,20 +167,25 @@ pub(crate) fn build(
             .clone()
             .unwrap_or_else(|| format!("PUB_KEY_ID_01{}", random_digits(&mut rng, 26))),
         platform_public_key_pem,
+        platform_private_key_pem,
+        platform_certificate_pem: certificate.pem.clone(),
+        platform_certificate_serial: certificate.serial.clone(),
         apiv3_key: random_alphanumeric(&mut rng, 32),
     };
     let keys = ServerKeys {
         merchant_key,
         platform_key,
+        certificate: Arc::new(certificate),
+        validity,
     };
     Ok((credentials, Arc::new(keys)))
 }
 
-fn generate_key() -> Result<RsaKeyPair, SandboxError> {
+pub(crate) fn generate_key() -> Result<RsaKeyPair, SandboxError> {
     RsaKeyPair::generate(KeySize::Rsa2048).map_err(|_| SandboxError::KeyGeneration)
 }
 
-fn private_key_pem(key: &RsaKeyPair) -> Result<String, SandboxError> {
+pub(crate) fn private_key_pem(key: &RsaKeyPair) -> Result<String, SandboxError> {
     let der: Pkcs8V1Der<'static> = key.as_der().map_err(|_| SandboxError::KeyGeneration)?;
     Ok(encode_pem("PRIVATE KEY", der.as_ref()))
 }
@@ -139,7 +198,7 @@ fn public_key_pem(key: &RsaKeyPair) -> Result<String, SandboxError> {
     Ok(encode_pem("PUBLIC KEY", der.as_ref()))
 }
 
-fn encode_pem(tag: &str, der: &[u8]) -> String {
+pub(crate) fn encode_pem(tag: &str, der: &[u8]) -> String {
     let config = pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF);
     pem::encode_config(&pem::Pem::new(tag, der), config)
 }
@@ -240,6 +299,87 @@ mod tests {
         assert_eq!(c.apiv3_key.len(), 32);
         assert!(c.apiv3_key.bytes().all(|b| b.is_ascii_alphanumeric()));
         assert_ne!(c.merchant_public_key_pem, c.platform_public_key_pem);
+        assert!(
+            c.platform_private_key_pem
+                .starts_with("-----BEGIN PRIVATE KEY-----\n")
+        );
+        assert!(
+            c.platform_certificate_pem
+                .starts_with("-----BEGIN CERTIFICATE-----\n")
+        );
+        assert_eq!(c.platform_certificate_serial.len(), 40);
+        assert!(
+            c.platform_certificate_serial
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b))
+        );
+    }
+
+    #[test]
+    fn certificate_configuration_errors_name_the_field() {
+        let (first, _) = build(&SandboxConfig::default()).expect("credentials");
+        let config = SandboxConfig {
+            platform_certificate_pem: Some(first.platform_certificate_pem.clone()),
+            ..SandboxConfig::default()
+        };
+        match build(&config) {
+            Err(SandboxError::InvalidKey { what, reason }) => {
+                assert_eq!(what, "platform_certificate_pem");
+                assert!(reason.contains("platform_private_key_pem"), "{reason}");
+            }
+            other => panic!("unexpected {:?}", other.map(|(c, _)| c)),
+        }
+
+        let config = SandboxConfig {
+            platform_private_key_pem: Some(first.platform_private_key_pem.clone()),
+            platform_certificate_pem: Some(first.merchant_public_key_pem.clone()),
+            ..SandboxConfig::default()
+        };
+        match build(&config) {
+            Err(SandboxError::InvalidKey { what, reason }) => {
+                assert_eq!(what, "platform_certificate_pem");
+                assert!(reason.contains("expected a CERTIFICATE"), "{reason}");
+            }
+            other => panic!("unexpected {:?}", other.map(|(c, _)| c)),
+        }
+
+        let now = std::time::SystemTime::now();
+        let config = SandboxConfig {
+            platform_private_key_pem: Some(first.platform_private_key_pem.clone()),
+            platform_certificate_validity: Some((now, now)),
+            ..SandboxConfig::default()
+        };
+        match build(&config) {
+            Err(SandboxError::InvalidConfig { what, reason }) => {
+                assert_eq!(what, "platform_certificate_validity");
+                assert!(reason.contains("must be earlier"), "{reason}");
+            }
+            other => panic!("unexpected {:?}", other.map(|(c, _)| c)),
+        }
+    }
+
+    #[test]
+    fn a_given_certificate_and_key_are_served_as_given() {
+        let (first, _) = build(&SandboxConfig::default()).expect("credentials");
+        let config = SandboxConfig {
+            platform_private_key_pem: Some(first.platform_private_key_pem.clone()),
+            platform_certificate_pem: Some(first.platform_certificate_pem.clone()),
+            ..SandboxConfig::default()
+        };
+        let (second, keys) = build(&config).expect("credentials");
+        assert_eq!(
+            second.platform_certificate_serial,
+            first.platform_certificate_serial
+        );
+        assert_eq!(
+            second.platform_certificate_pem,
+            first.platform_certificate_pem
+        );
+        assert_eq!(
+            second.platform_private_key_pem,
+            first.platform_private_key_pem
+        );
+        assert_eq!(keys.certificate.serial, first.platform_certificate_serial);
     }
 
     #[test]

@@ -1,9 +1,10 @@
 //! A local WeChat Pay APIv3 simulator for tests and examples.
 //!
 //! [`Sandbox::start`] runs a real HTTP server on loopback that behaves like
-//! WeChat Pay for the coupon-stock ("代金券批次") endpoints: it checks every
-//! request's signature exactly as the real service does and signs every
-//! answer in "WeChat Pay public key" mode. It is an independent
+//! WeChat Pay for the coupon-stock ("代金券批次") endpoints and the platform
+//! certificate download: it checks every request's signature exactly as
+//! the real service does and signs every answer, in "WeChat Pay public
+//! key" mode or in platform certificate mode. It is an independent
 //! implementation of the server side (it does not use `wxpay-core`), so a
 //! bug in the client is not mirrored here.
 //!
@@ -27,6 +28,7 @@
 //! | `POST /v3/marketing/favor/stocks/{stock_id}/restart` | `{"stock_id","restart_time"}`; `paused` → `running` |
 //! | `GET /v3/marketing/favor/stocks/{stock_id}?stock_creator_mchid=` | the stock |
 //! | `GET /v3/marketing/favor/stocks?offset=&limit=&stock_creator_mchid=` (+ `status`, `create_start_time`, `create_end_time`) | `{"total_count","limit","offset","data"}` |
+//! | `GET /v3/certificates` (query ignored) | `{"data":[{"serial_no","effective_time","expire_time","encrypt_certificate"}]}`, every served platform certificate, newest first; see [Platform certificates](#platform-certificates) |
 //!
 //! * Stock ids count up from `98065001`. Times are RFC 3339 in China
 //!   Standard Time, e.g. `2026-11-27T10:34:56+08:00`.
@@ -55,10 +57,44 @@
 //!
 //! Every response, success or error, carries `Request-ID` and is signed:
 //! `Wechatpay-Timestamp`, `Wechatpay-Nonce`, `Wechatpay-Signature` (base64
-//! RSASSA-PKCS1-v1_5/SHA-256 over `TIMESTAMP\nNONCE\nBODY\n` with the
-//! platform key), `Wechatpay-Serial` (the public key id) and
-//! `Wechatpay-Signature-Type: WECHATPAY2-SHA256-RSA2048`. [`Faults`] break
-//! this on purpose.
+//! RSASSA-PKCS1-v1_5/SHA-256 over `TIMESTAMP\nNONCE\nBODY\n`),
+//! `Wechatpay-Serial` and `Wechatpay-Signature-Type:
+//! WECHATPAY2-SHA256-RSA2048`. [`Faults`] break this on purpose. The
+//! request chooses the mode with its `Wechatpay-Serial` header:
+//!
+//! | request | signed with | `Wechatpay-Serial` of the answer |
+//! |---|---|---|
+//! | to `/v3/certificates` (any header) | the newest certificate's key | that certificate's serial |
+//! | `Wechatpay-Serial: <public key id>` | the platform key | the public key id |
+//! | `Wechatpay-Serial: <serial of any served certificate>` | the newest certificate's key | that (newest) certificate's serial |
+//! | no `Wechatpay-Serial`, or an unknown one | as [`SandboxConfig::certificate_mode`] says: by default public-key mode (the rows above) | accordingly |
+//!
+//! Until the first rotation the certificate certifies the platform key, so
+//! both modes sign with the same key and differ only in the announced id.
+//!
+//! # Platform certificates
+//!
+//! The sandbox starts with one X.509 certificate for its platform key
+//! ([`Credentials::platform_certificate_pem`]): self-signed, subject
+//! `C=CN, O=wxpay-sandbox, CN=wxpay-sandbox platform certificate`, a
+//! random 20-byte serial shown as 40 upper-case hex characters
+//! ([`Credentials::platform_certificate_serial`]; its first byte is
+//! `01`…`7F`, so no client drops a leading zero or needs a sign byte),
+//! valid from a day before start to five years after
+//! ([`SandboxConfig::platform_certificate_validity`] changes that), with
+//! key usages digitalSignature and keyEncipherment.
+//! [`SandboxConfig::platform_certificate_pem`] serves a given certificate
+//! instead.
+//!
+//! `GET /v3/certificates` encrypts each PEM as a callback resource:
+//! `{"algorithm":"AEAD_AES_256_GCM","nonce":<12 random [0-9A-Za-z]>,
+//! "associated_data":"certificate","ciphertext":<base64(ciphertext ||
+//! 16-byte tag)>}`, AES-256-GCM with the APIv3 key, a fresh nonce per
+//! answer. `effective_time` and `expire_time` are the certificate's
+//! `notBefore` and `notAfter` in RFC 3339 with `+08:00`.
+//!
+//! [`Sandbox::rotate_platform_certificate`] adds a certificate for a new
+//! key; [`Sandbox::platform_certificates`] lists what is served.
 //!
 //! # Errors
 //!
@@ -77,24 +113,31 @@
 //! # Dependencies
 //!
 //! * `aws-lc-rs`: RSA-2048 key generation, RSASSA-PKCS1-v1_5/SHA-256
-//!   signing and verification.
+//!   signing and verification, AES-256-GCM encryption of the certificates.
 //! * `axum` (with `tokio`): the HTTP server.
 //! * `base64`: signatures travel base64-encoded.
 //! * `pem`: keys are handed out and taken in as PEM.
 //! * `percent-encoding`: decoding query strings exactly once.
 //! * `rand`: ids, nonces, serials, the APIv3 key.
+//! * `rcgen` (aws-lc-rs backend, no `ring`): writing and signing the
+//!   platform certificates' X.509 DER for the sandbox's own RSA keys.
 //! * `serde`, `serde_json`: request and response bodies.
 //! * `thiserror`: [`SandboxError`].
-//! * `time`: RFC 3339 times with the `+08:00` offset, and parsing the
-//!   RFC 3339 times clients send.
+//! * `time`: RFC 3339 times with the `+08:00` offset, parsing the
+//!   RFC 3339 times clients send, the certificates' validity.
 //! * `tracing`: a debug line per answer, an info line per rejected
 //!   signature.
+//! * `x509-parser`: reading a certificate given in
+//!   [`SandboxConfig::platform_certificate_pem`] (its serial, validity and
+//!   public key).
 //!
 //! For tests only, `reqwest` plays the client: the end-to-end tests in
-//! `tests/sandbox/` sign requests and verify answers by hand with
-//! `aws-lc-rs`, independently of `wxpay-core`.
+//! `tests/sandbox/` sign requests, verify answers and decrypt certificates
+//! by hand with `aws-lc-rs` (and read certificates with `x509-parser`),
+//! independently of `wxpay-core`.
 
 mod auth;
+mod certificates;
 mod clock;
 mod credentials;
 mod errors;
@@ -109,8 +152,8 @@ mod validation;
 use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::atomic::AtomicU64;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, SystemTime};
 
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -148,10 +191,27 @@ pub struct SandboxConfig {
     /// The merchant private key (PKCS#8 or PKCS#1 PEM). Without
     /// `merchant_public_key_pem`, the sandbox verifies with its public half.
     pub merchant_private_key_pem: Option<String>,
-    /// The key the sandbox signs responses with (PKCS#8 or PKCS#1 PEM).
+    /// The key the sandbox signs responses with (PKCS#8 or PKCS#1 PEM): in
+    /// public-key mode always, in certificate mode until the first
+    /// [`Sandbox::rotate_platform_certificate`].
     pub platform_private_key_pem: Option<String>,
-    /// The id responses announce in `Wechatpay-Serial`.
+    /// The platform certificate (PEM) to serve for `platform_private_key_pem`
+    /// instead of a generated one. It must certify that key (it need not be
+    /// valid now, nor be signed by anyone in particular), and
+    /// `platform_private_key_pem` must be set.
+    pub platform_certificate_pem: Option<String>,
+    /// `(not before, not after)` of the platform certificates the sandbox
+    /// generates, at start and at each rotation, to test expired or
+    /// not-yet-valid certificates; default: from a day before to five
+    /// years after the moment each is made. Times are written with
+    /// one-second precision.
+    pub platform_certificate_validity: Option<(SystemTime, SystemTime)>,
+    /// The id responses announce in `Wechatpay-Serial` in public-key mode.
     pub public_key_id: Option<String>,
+    /// Sign in platform certificate mode the answers to requests that name
+    /// no key in `Wechatpay-Serial` (or one the sandbox does not know).
+    /// Default `false`: such answers are signed in public-key mode.
+    pub certificate_mode: bool,
 }
 
 impl fmt::Debug for SandboxConfig {
@@ -170,7 +230,38 @@ impl fmt::Debug for SandboxConfig {
                 "platform_private_key_pem",
                 &redacted(&self.platform_private_key_pem),
             )
+            .field("platform_certificate_pem", &self.platform_certificate_pem)
+            .field(
+                "platform_certificate_validity",
+                &self.platform_certificate_validity,
+            )
             .field("public_key_id", &self.public_key_id)
+            .field("certificate_mode", &self.certificate_mode)
+            .finish()
+    }
+}
+
+/// A platform certificate made by [`Sandbox::rotate_platform_certificate`].
+///
+/// `Debug` shows the private key as `<redacted>`.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RotatedCertificate {
+    /// Its serial: 40 upper-case hex characters.
+    pub serial: String,
+    /// The certificate (PEM, LF line endings).
+    pub certificate_pem: String,
+    /// The new platform private key it certifies (PKCS#8 PEM), for tests
+    /// that act as WeChat Pay in certificate mode.
+    pub private_key_pem: String,
+}
+
+impl fmt::Debug for RotatedCertificate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RotatedCertificate")
+            .field("serial", &self.serial)
+            .field("certificate_pem", &self.certificate_pem)
+            .field("private_key_pem", &"<redacted>")
             .finish()
     }
 }
@@ -192,8 +283,10 @@ pub struct Faults {
     /// Sign the body, then send it with one byte changed (the last ASCII
     /// letter or digit, so JSON stays JSON; an empty body becomes `" "`).
     pub tamper_body: bool,
-    /// Announce a `Wechatpay-Serial` the client cannot know (the public key
-    /// id with its last digit changed); the signature itself is valid.
+    /// Announce a `Wechatpay-Serial` the client cannot know: the public key
+    /// id or certificate serial that signed, with its last digit or
+    /// upper-case hex letter changed (`0`→`1`, …, `9`→`0`, `A`→`B`, …,
+    /// `F`→`A`); the signature itself is valid.
     pub wrong_serial: bool,
     /// Answer every request, before any check and whatever the route, with
     /// this status and `{"code","message"}` (signed like any answer). A
@@ -217,12 +310,26 @@ pub enum SandboxError {
     /// Generating an RSA key failed.
     #[error("RSA key generation failed")]
     KeyGeneration,
-    /// A key given in [`SandboxConfig`] could not be used.
+    /// A key or certificate given in [`SandboxConfig`] could not be used.
     #[error("{what} is not usable: {reason}")]
     InvalidKey {
-        /// The [`SandboxConfig`] field that holds the key.
+        /// The [`SandboxConfig`] field that holds the key or certificate.
         what: &'static str,
         /// What is wrong with it.
+        reason: String,
+    },
+    /// Another [`SandboxConfig`] value could not be used.
+    #[error("{what} is not usable: {reason}")]
+    InvalidConfig {
+        /// The [`SandboxConfig`] field.
+        what: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Making the platform certificate failed (the crypto library refused).
+    #[error("cannot make the platform certificate: {reason}")]
+    Certificate {
+        /// What failed.
         reason: String,
     },
 }
@@ -240,6 +347,7 @@ impl Sandbox {
             .addr
             .unwrap_or_else(|| SocketAddr::from((Ipv4Addr::LOCALHOST, 0)));
         // RSA key generation takes a while; keep it off the async threads.
+        let certificate_mode = config.certificate_mode;
         let (credentials, keys) = tokio::task::spawn_blocking(move || credentials::build(&config))
             .await
             .map_err(|_| SandboxError::KeyGeneration)??;
@@ -253,7 +361,9 @@ impl Sandbox {
 
         let state = AppState(Arc::new(Shared {
             credentials,
+            certificates: RwLock::new(vec![Arc::clone(&keys.certificate)]),
             keys,
+            certificate_mode,
             faults: Mutex::new(Faults::default()),
             stocks: Mutex::new(favor::StockStore::default()),
             requests_served: AtomicU64::new(0),
@@ -296,6 +406,49 @@ impl Sandbox {
     /// them.
     pub fn set_faults(&self, faults: Faults) {
         self.state.set_faults(faults);
+    }
+
+    /// The platform certificates `GET /v3/certificates` serves, as
+    /// `(serial, PEM)`, newest first (the order of that answer): the one
+    /// from [`Credentials::platform_certificate_pem`], then one more per
+    /// [`Sandbox::rotate_platform_certificate`].
+    pub fn platform_certificates(&self) -> Vec<(String, String)> {
+        self.state
+            .certificates_newest_first()
+            .iter()
+            .map(|certificate| (certificate.serial.clone(), certificate.pem.clone()))
+            .collect()
+    }
+
+    /// Rotates the platform certificate as WeChat Pay does: makes a new
+    /// RSA-2048 key pair and a certificate for it (new random serial,
+    /// validity as [`SandboxConfig::platform_certificate_validity`] says).
+    /// From the next request on, certificate-mode answers are signed with
+    /// the new key and announce the new serial, and `GET /v3/certificates`
+    /// lists the new certificate before the old ones, which stay listed
+    /// (and, named in a request's `Wechatpay-Serial`, still select
+    /// certificate mode). Public-key mode keeps its key and id;
+    /// [`Sandbox::credentials`] keeps describing the start-up certificate.
+    ///
+    /// Generating an RSA key takes a moment (a fraction of a second) on
+    /// the calling thread.
+    ///
+    /// # Errors
+    ///
+    /// [`SandboxError`] if the crypto library cannot generate an RSA key or
+    /// sign a certificate.
+    pub fn rotate_platform_certificate(&self) -> Result<RotatedCertificate, SandboxError> {
+        let key = credentials::generate_key()?;
+        let private_key_pem = credentials::private_key_pem(&key)?;
+        let certificate = certificates::issue(Arc::new(key), self.state.0.keys.validity)?;
+        let rotated = RotatedCertificate {
+            serial: certificate.serial.clone(),
+            certificate_pem: certificate.pem.clone(),
+            private_key_pem,
+        };
+        self.state.add_certificate(certificate);
+        tracing::debug!(serial = %rotated.serial, "platform certificate rotated");
+        Ok(rotated)
     }
 
     /// Stops the server and waits (up to 5 s) for requests in flight.
@@ -349,5 +502,6 @@ mod tests {
         sandbox_is_send_sync::<Sandbox>();
         sandbox_is_send_sync::<Credentials>();
         sandbox_is_send_sync::<SandboxError>();
+        sandbox_is_send_sync::<RotatedCertificate>();
     }
 }

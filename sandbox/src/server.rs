@@ -11,18 +11,19 @@
 //! path is reported as such even when the signature is also wrong.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
 use axum::Router;
 use axum::body::{Body, Bytes, to_bytes};
 use axum::extract::{Request, State};
 use axum::http::header::{AUTHORIZATION, CONTENT_LENGTH};
-use axum::http::{Method, StatusCode, Uri};
+use axum::http::{HeaderValue, Method, StatusCode, Uri};
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use rand::Rng as _;
 
 use crate::auth::{self, Expected, ReceivedRequest};
+use crate::certificates::{self, CERTIFICATES_PATH, PlatformCertificate};
 use crate::clock;
 use crate::credentials::ServerKeys;
 use crate::errors::ApiError;
@@ -38,9 +39,23 @@ const MAX_REQUEST_BODY: usize = 1024 * 1024;
 pub(crate) struct Shared {
     pub(crate) credentials: Credentials,
     pub(crate) keys: Arc<ServerKeys>,
+    /// The platform certificates served, oldest first; the last one signs
+    /// certificate-mode answers. Never empty.
+    pub(crate) certificates: RwLock<Vec<Arc<PlatformCertificate>>>,
+    /// Sign in certificate mode when a request names no key.
+    pub(crate) certificate_mode: bool,
     pub(crate) faults: Mutex<Faults>,
     pub(crate) stocks: Mutex<StockStore>,
     pub(crate) requests_served: AtomicU64,
+}
+
+/// How an answer is signed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SigningMode {
+    /// With the platform key, announcing the public key id.
+    PublicKey,
+    /// With the newest certificate's key, announcing its serial.
+    Certificate,
 }
 
 /// The axum state: a handle on [`Shared`].
@@ -67,6 +82,68 @@ impl AppState {
         *self.0.faults.lock().unwrap_or_else(PoisonError::into_inner) = faults;
     }
 
+    /// The certificates served, newest first.
+    pub(crate) fn certificates_newest_first(&self) -> Vec<Arc<PlatformCertificate>> {
+        let certificates = self
+            .0
+            .certificates
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        certificates.iter().rev().cloned().collect()
+    }
+
+    /// The newest certificate: it signs certificate-mode answers.
+    fn newest_certificate(&self) -> Arc<PlatformCertificate> {
+        let certificates = self
+            .0
+            .certificates
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        // Never empty: the first certificate is made before the server
+        // starts and none is ever removed.
+        certificates
+            .last()
+            .cloned()
+            .unwrap_or_else(|| Arc::clone(&self.0.keys.certificate))
+    }
+
+    /// Starts serving `certificate`; it signs certificate-mode answers from
+    /// now on.
+    pub(crate) fn add_certificate(&self, certificate: PlatformCertificate) {
+        self.0
+            .certificates
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(Arc::new(certificate));
+    }
+
+    /// How to sign the answer to a request for `path` whose
+    /// `Wechatpay-Serial` header is `requested`: `/v3/certificates` always
+    /// in certificate mode; otherwise as the header names (the public key
+    /// id, or any served certificate's serial); otherwise (no header, an
+    /// unknown value) as configured.
+    fn signing_mode(&self, path: &str, requested: Option<&HeaderValue>) -> SigningMode {
+        if path == CERTIFICATES_PATH {
+            return SigningMode::Certificate;
+        }
+        let requested = requested.and_then(|value| value.to_str().ok());
+        match requested {
+            Some(serial) if serial == self.0.credentials.public_key_id => SigningMode::PublicKey,
+            Some(serial) if self.serves_certificate(serial) => SigningMode::Certificate,
+            _ if self.0.certificate_mode => SigningMode::Certificate,
+            _ => SigningMode::PublicKey,
+        }
+    }
+
+    fn serves_certificate(&self, serial: &str) -> bool {
+        self.0
+            .certificates
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .any(|certificate| certificate.serial == serial)
+    }
+
     /// A fresh `Request-ID`: `08`, the time, randomness and a counter, in
     /// upper-case hex (40 characters).
     fn next_request_id(&self) -> String {
@@ -85,6 +162,7 @@ impl AppState {
 pub(crate) fn router(state: AppState) -> Router {
     Router::new()
         .merge(favor::routes())
+        .merge(certificates::routes())
         .route_layer(from_fn_with_state(state.clone(), authenticate))
         .fallback(no_such_endpoint)
         .method_not_allowed_fallback(no_such_endpoint)
@@ -137,7 +215,7 @@ async fn authenticate(State(app): State<AppState>, request: Request, next: Next)
 async fn no_such_endpoint(method: Method, uri: Uri) -> ApiError {
     ApiError::not_found(format!(
         "no such endpoint: {method} {} (this sandbox serves the coupon-stock endpoints under \
-         /v3/marketing/favor)",
+         /v3/marketing/favor and GET /v3/certificates)",
         uri.path()
     ))
 }
@@ -151,6 +229,10 @@ async fn respond(State(app): State<AppState>, request: Request, next: Next) -> R
     let request_id = app.next_request_id();
     let method = request.method().clone();
     let target = request.uri().to_string();
+    let mode = app.signing_mode(
+        request.uri().path(),
+        request.headers().get(signing::HEADER_SERIAL),
+    );
 
     let response = match &faults.status_override {
         Some((status, code, message)) => {
@@ -176,9 +258,19 @@ async fn respond(State(app): State<AppState>, request: Request, next: Next) -> R
     };
     parts.headers.remove(CONTENT_LENGTH);
     signing::insert(&mut parts.headers, signing::HEADER_REQUEST_ID, &request_id);
-    let signer = ResponseSigner {
-        key: &app.0.keys.platform_key,
-        public_key_id: &app.0.credentials.public_key_id,
+    let newest;
+    let signer = match mode {
+        SigningMode::PublicKey => ResponseSigner {
+            key: &app.0.keys.platform_key,
+            serial: &app.0.credentials.public_key_id,
+        },
+        SigningMode::Certificate => {
+            newest = app.newest_certificate();
+            ResponseSigner {
+                key: &newest.key,
+                serial: &newest.serial,
+            }
+        }
     };
     let body = signer.sign(
         parts.status,

@@ -1,10 +1,11 @@
-//! Signing responses in "WeChat Pay public key" mode, and the [`Faults`]
-//! that deliberately break that signing for client tests.
+//! Signing responses, in "WeChat Pay public key" mode or platform
+//! certificate mode, and the [`Faults`] that deliberately break that
+//! signing for client tests.
 //!
 //! A signed response carries `Wechatpay-Timestamp`, `Wechatpay-Nonce`,
 //! `Wechatpay-Signature` (base64 RSASSA-PKCS1-v1_5/SHA-256 over
-//! `TIMESTAMP\nNONCE\nBODY\n`), `Wechatpay-Serial` (the public key id) and
-//! `Wechatpay-Signature-Type`.
+//! `TIMESTAMP\nNONCE\nBODY\n`), `Wechatpay-Serial` (the public key id, or
+//! the certificate's serial) and `Wechatpay-Signature-Type`.
 
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::KeyPair as RsaKeyPair;
@@ -24,7 +25,8 @@ pub(crate) const HEADER_TIMESTAMP: &str = "wechatpay-timestamp";
 pub(crate) const HEADER_NONCE: &str = "wechatpay-nonce";
 /// `Wechatpay-Signature`: base64 signature over `TS\nNONCE\nBODY\n`.
 pub(crate) const HEADER_SIGNATURE: &str = "wechatpay-signature";
-/// `Wechatpay-Serial`: id of the key that signed (the public key id).
+/// `Wechatpay-Serial`: id of the key that signed (the public key id or a
+/// certificate serial). Requests name the key they expect with it.
 pub(crate) const HEADER_SERIAL: &str = "wechatpay-serial";
 /// `Wechatpay-Signature-Type`: always `WECHATPAY2-SHA256-RSA2048`.
 pub(crate) const HEADER_SIGNATURE_TYPE: &str = "wechatpay-signature-type";
@@ -36,7 +38,8 @@ pub(crate) const SIGNTEST_PREFIX: &str = "WECHATPAY/SIGNTEST/";
 /// The key responses are signed with and the id they are announced under.
 pub(crate) struct ResponseSigner<'a> {
     pub(crate) key: &'a RsaKeyPair,
-    pub(crate) public_key_id: &'a str,
+    /// The public key id or the certificate serial.
+    pub(crate) serial: &'a str,
 }
 
 impl ResponseSigner<'_> {
@@ -83,9 +86,9 @@ impl ResponseSigner<'_> {
             }
         };
         let serial = if faults.wrong_serial {
-            unknown_serial(self.public_key_id)
+            unknown_serial(self.serial)
         } else {
-            self.public_key_id.to_owned()
+            self.serial.to_owned()
         };
 
         let signature_type = HeaderValue::from_static(crate::auth::SCHEME);
@@ -135,16 +138,18 @@ pub(crate) fn insert(headers: &mut HeaderMap, name: &'static str, value: &str) {
     }
 }
 
-/// A key id the client cannot know: the real one with its last digit
-/// changed (or with `X` appended when it does not end in a digit).
-pub(crate) fn unknown_serial(public_key_id: &str) -> String {
-    let mut serial = public_key_id.to_owned();
+/// A key id the client cannot know: the real one with its last digit or
+/// upper-case hex letter changed (`9`→`0`, `F`→`A`), so a certificate
+/// serial stays upper-case hex of the same length; `X` is appended when it
+/// ends in anything else.
+pub(crate) fn unknown_serial(key_id: &str) -> String {
+    let mut serial = key_id.to_owned();
     match serial.pop() {
-        Some(last) if last.is_ascii_digit() => {
-            let next = if last == '9' {
-                '0'
-            } else {
-                char::from(last as u8 + 1)
+        Some(last) if last.is_ascii_digit() || ('A'..='F').contains(&last) => {
+            let next = match last {
+                '9' => '0',
+                'F' => 'A',
+                other => char::from(other as u8 + 1),
             };
             serial.push(next);
         }
@@ -201,6 +206,11 @@ mod tests {
             "PUB_KEY_ID_0114232134912410000000000000"
         );
         assert_eq!(unknown_serial("abc"), "abcX");
+        assert_eq!(
+            unknown_serial("5F1C72E2A8931B72A2E13AF8DEE92471EB39711F"),
+            "5F1C72E2A8931B72A2E13AF8DEE92471EB39711A"
+        );
+        assert_eq!(unknown_serial("0C"), "0D");
         assert_eq!(unknown_serial(""), "X");
     }
 }

@@ -84,8 +84,17 @@ impl Answer {
             .to_owned()
     }
 
-    /// Checks the response signature as a client must.
+    /// Checks the response signature as a client in public-key mode must.
     pub fn verify(&self, credentials: &Credentials) -> Result<(), String> {
+        self.verify_with(
+            &credentials.public_key_id,
+            &credentials.platform_public_key_pem,
+        )
+    }
+
+    /// Checks the response signature against one known key: its id (public
+    /// key id or certificate serial) and its SPKI PEM.
+    pub fn verify_with(&self, key_id: &str, public_key_pem: &str) -> Result<(), String> {
         let get = |name: &str| self.header(name).ok_or(format!("no {name} header"));
         let timestamp = get("wechatpay-timestamp")?;
         let nonce = get("wechatpay-nonce")?;
@@ -94,7 +103,7 @@ impl Answer {
         if get("wechatpay-signature-type")? != SCHEME {
             return Err("wrong signature type".into());
         }
-        if serial != credentials.public_key_id {
+        if serial != key_id {
             return Err(format!("unknown serial {serial}"));
         }
         let ts: i64 = timestamp
@@ -104,7 +113,7 @@ impl Answer {
             return Err(format!("timestamp {ts} too far from now"));
         }
         verify_signature(
-            &credentials.platform_public_key_pem,
+            public_key_pem,
             &[
                 timestamp.as_bytes(),
                 b"\n",
@@ -240,6 +249,26 @@ impl Merchant {
             Some("application/json"),
         )
         .await
+    }
+
+    /// A correctly signed GET naming the key it expects the answer to be
+    /// signed with in `Wechatpay-Serial` (or none).
+    pub async fn get_expecting(&self, target: &str, wechatpay_serial: Option<&str>) -> Answer {
+        let authorization = self.auth_parts("GET", target, "").header();
+        let mut request = self
+            .http
+            .get(format!("{}{target}", self.base_url))
+            .header("Accept", "application/json")
+            .header("Authorization", authorization);
+        if let Some(serial) = wechatpay_serial {
+            request = request.header("Wechatpay-Serial", serial);
+        }
+        let response = request.send().await.expect("sandbox reachable");
+        Answer {
+            status: response.status().as_u16(),
+            headers: response.headers().clone(),
+            body: response.bytes().await.expect("body").to_vec(),
+        }
     }
 
     pub async fn get(&self, target: &str) -> Answer {

@@ -1,6 +1,7 @@
 //! End-to-end tests of the sandbox over real HTTP on loopback.
 
 mod auth;
+mod certificates;
 mod common;
 mod config;
 mod errors;

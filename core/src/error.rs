@@ -64,25 +64,34 @@ pub enum Error {
     /// The request did not reach WeChat Pay, or the answer did not arrive
     /// (connection refused, DNS, TLS, connection reset).
     #[error(
-        "{operation}: transport error: {source}; check the network path to the base URL and the base URL itself"
+        "{operation}: transport error: {source}; check the network path to the base URL and the base URL itself{}",
+        attempts_suffix(*attempts)
     )]
     Transport {
         /// The operation.
         operation: Operation,
-        /// The HTTP client's error.
+        /// The HTTP client's error (without the URL, which may carry
+        /// identifiers).
         #[source]
         source: reqwest::Error,
+        /// How many attempts the call made, this failed one included
+        /// (see [`crate::retry`]).
+        attempts: u32,
     },
 
     /// No complete answer arrived within the client's timeout.
     #[error(
-        "{operation}: no answer within {after:?}; the operation may still have taken effect, so query its state before retrying (reuse the same out_* number)"
+        "{operation}: no answer within {after:?}; the operation may still have taken effect, so query its state before retrying (reuse the same out_* number){}",
+        attempts_suffix(*attempts)
     )]
     Timeout {
         /// The operation.
         operation: Operation,
-        /// The timeout that ran out.
+        /// The timeout that ran out (on the last attempt).
         after: Duration,
+        /// How many attempts the call made, this failed one included
+        /// (see [`crate::retry`]).
+        attempts: u32,
     },
 
     /// A successful-looking answer did not carry a valid WeChat Pay
@@ -162,6 +171,44 @@ impl Error {
             _ => None,
         }
     }
+
+    /// How many attempts the call made before it failed with this error,
+    /// the last one included, for the errors a [`RetryPolicy`] may retry:
+    /// [`Error::Transport`], [`Error::Timeout`] and [`Error::Api`].
+    ///
+    /// `None` for the others, which are never retried (a
+    /// [`Error::Verification`] or [`Error::Decode`] may still end a call
+    /// whose earlier attempts failed transiently: the `wxpay.call` tracing
+    /// span records every attempt).
+    ///
+    /// [`RetryPolicy`]: crate::retry::RetryPolicy
+    pub fn attempts(&self) -> Option<u32> {
+        match self {
+            Error::Transport { attempts, .. } | Error::Timeout { attempts, .. } => Some(*attempts),
+            Error::Api(api) => Some(api.attempts),
+            _ => None,
+        }
+    }
+
+    /// Records how many attempts the call made (the retry loop's job).
+    pub(crate) fn set_attempts(&mut self, count: u32) {
+        match self {
+            Error::Transport { attempts, .. } | Error::Timeout { attempts, .. } => {
+                *attempts = count
+            }
+            Error::Api(api) => api.attempts = count,
+            _ => {}
+        }
+    }
+}
+
+/// `; N attempts were made` after a retried call's message.
+fn attempts_suffix(attempts: u32) -> String {
+    if attempts > 1 {
+        format!("; {attempts} attempts were made")
+    } else {
+        String::new()
+    }
 }
 
 fn request_id_suffix(request_id: Option<&str>) -> String {
@@ -195,12 +242,20 @@ pub struct ApiError {
     pub authenticated: bool,
     /// The raw body as received.
     pub body: Bytes,
+    /// How many attempts the call made, this answer's included (more than
+    /// 1 when a [`RetryPolicy`](crate::retry::RetryPolicy) retried it).
+    pub attempts: u32,
+    /// The wait the answer's `Retry-After` header asked for (seconds or an
+    /// HTTP date, measured from when the answer arrived), if it had one.
+    /// Like the body, it is not authenticated.
+    pub retry_after: Option<Duration>,
 }
 
 impl ApiError {
-    /// Whether retrying the same request later may succeed (429, 5xx).
+    /// Whether retrying the same request later may succeed (429, 500, 502,
+    /// 503, 504): the statuses the client retries itself.
     pub fn is_retryable(&self) -> bool {
-        self.status == 429 || self.status >= 500
+        is_retryable_status(self.status)
     }
 
     /// The JSON pointer of the offending field, from `detail.field`.
@@ -227,6 +282,7 @@ impl fmt::Display for ApiError {
         if !self.authenticated {
             f.write_str(" [error body not authenticated by a WeChat Pay signature]")?;
         }
+        f.write_str(&attempts_suffix(self.attempts))?;
         if let Some(hint) = hint(self.status, &self.code) {
             write!(f, "; {hint}")?;
         }
@@ -260,4 +316,10 @@ pub enum ConfigError {
     /// The HTTP client could not be created.
     #[error("the HTTP client could not be created: {0}")]
     Http(#[source] reqwest::Error),
+}
+
+/// The statuses a later identical request may get past: 429 and the
+/// transient 5xx (not 501 Not Implemented or 505, which will not change).
+pub(crate) fn is_retryable_status(status: u16) -> bool {
+    matches!(status, 429 | 500 | 502 | 503 | 504)
 }

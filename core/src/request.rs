@@ -2,16 +2,20 @@
 
 use std::fmt;
 
-use http::HeaderMap;
+use http::header::AUTHORIZATION;
+use http::{HeaderMap, HeaderValue};
 use reqwest::Url;
 
 use crate::endpoint::{Body, Method};
-use crate::error::Operation;
-use crate::signing::signing_message;
+use crate::error::{Error, Operation};
+use crate::signing::{RequestSigner, signing_message};
+use crate::target::BuildError;
 
 /// A fully built, signed request: exactly what [`Client::send`] puts on the
 /// wire. Build one with [`Client::prepare`] to inspect or log it, or to send
-/// it later with [`Client::send_prepared`].
+/// it later with [`Client::send_prepared`]. When a call is retried (see
+/// [`crate::retry`]), each further attempt is signed again with a fresh
+/// timestamp and nonce over the same target and body bytes.
 ///
 /// [`Client::send`]: crate::Client::send
 /// [`Client::prepare`]: crate::Client::prepare
@@ -28,6 +32,47 @@ pub struct PreparedRequest {
 }
 
 impl PreparedRequest {
+    /// Signs the request with its own timestamp and nonce and sets the
+    /// `Authorization` header.
+    pub(crate) fn authorize(&mut self, signer: &RequestSigner) -> Result<(), Error> {
+        let operation = self.operation;
+        let authorization = signer
+            .authorization(
+                operation.method,
+                &self.target,
+                self.body.as_bytes(),
+                self.timestamp,
+                &self.nonce,
+            )
+            .map_err(|source| Error::Sign { operation, source })?;
+        // Every part is checked or produced as ASCII before this point, so
+        // this only fails on a bug; report it rather than panic.
+        let authorization = HeaderValue::try_from(authorization).map_err(|_| Error::Build {
+            operation,
+            source: BuildError::InvalidNonce,
+        })?;
+        self.headers.insert(AUTHORIZATION, authorization);
+        Ok(())
+    }
+
+    /// The same request signed again with a new timestamp and nonce, for a
+    /// retry: same target, same URL, same body bytes (shared, not copied,
+    /// never serialized again).
+    pub(crate) fn resigned(
+        &self,
+        signer: &RequestSigner,
+        timestamp: i64,
+        nonce: String,
+    ) -> Result<PreparedRequest, Error> {
+        let mut request = PreparedRequest {
+            timestamp,
+            nonce,
+            ..self.clone()
+        };
+        request.authorize(signer)?;
+        Ok(request)
+    }
+
     /// The operation (method and path template).
     pub fn operation(&self) -> Operation {
         self.operation

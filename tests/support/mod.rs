@@ -4,6 +4,7 @@
 use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
@@ -95,6 +96,23 @@ impl Canned {
             headers: vec![("Request-ID".into(), "canned-request-id".into())],
         }
     }
+
+    /// The same answer with one more header (outside what is signed).
+    pub fn with_header(mut self, name: &str, value: &str) -> Canned {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+}
+
+/// A loopback base URL where nothing listens: a port that was just free,
+/// so connecting is refused.
+pub fn refused_base_url() -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    format!("http://127.0.0.1:{port}")
 }
 
 /// A loopback HTTP server that answers each request with the next canned
@@ -107,6 +125,13 @@ pub struct CannedServer {
 
 impl CannedServer {
     pub async fn start(answers: Vec<Canned>) -> CannedServer {
+        let answers = answers.into_iter().map(|a| (Duration::ZERO, a)).collect();
+        CannedServer::start_with_delays(answers).await
+    }
+
+    /// [`CannedServer::start`] where each answer is sent only after its
+    /// delay (to let a client time out); the request is recorded at once.
+    pub async fn start_with_delays(answers: Vec<(Duration, Canned)>) -> CannedServer {
         let answers = Arc::new(Mutex::new(VecDeque::from(answers)));
         let received = Arc::new(Mutex::new(Vec::new()));
         let (queue, log) = (answers.clone(), received.clone());
@@ -115,9 +140,13 @@ impl CannedServer {
                 let (queue, log) = (queue.clone(), log.clone());
                 async move {
                     log.lock().unwrap().push((uri.to_string(), headers, body));
-                    let Some(canned) = queue.lock().unwrap().pop_front() else {
+                    let next = queue.lock().unwrap().pop_front();
+                    let Some((delay, canned)) = next else {
                         return (StatusCode::IM_A_TEAPOT, "no canned answer left").into_response();
                     };
+                    if !delay.is_zero() {
+                        tokio::time::sleep(delay).await;
+                    }
                     let mut response = Response::new(axum::body::Body::from(canned.body));
                     *response.status_mut() = StatusCode::from_u16(canned.status).unwrap();
                     for (name, value) in canned.headers {

@@ -1,328 +1,24 @@
-//! The client: one merchant's credentials, a connection pool, and the
-//! sign → send → verify → decode pipeline.
+//! [`ClientBuilder`]: every setting of a [`Client`], checked together.
 
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
-use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderName, HeaderValue, USER_AGENT};
-use http::{HeaderMap, StatusCode};
+use http::HeaderMap;
+use http::header::{ACCEPT, HeaderValue, USER_AGENT};
 use reqwest::Url;
-use serde::de::DeserializeOwned;
 use zeroize::Zeroizing;
 
+use super::{
+    BACKUP_BASE_URL, Client, DEFAULT_TIMEOUT, Inner, PRODUCTION_BASE_URL, WECHATPAY_SERIAL,
+};
 use crate::crypto::CryptoBackend;
-use crate::endpoint::{Body, Endpoint};
-use crate::error::{ApiError, ConfigError, Error, Operation};
+use crate::error::{ConfigError, Error};
 use crate::keys::{ApiV3Key, MerchantKey, PlatformCertificate, VerifyingKey};
-use crate::request::PreparedRequest;
-use crate::signing::{RequestSigner, new_nonce, unix_now};
-use crate::target::{BuildError, Target};
-use crate::verification::{SignatureHeaders, Verifier, header};
-
-/// WeChat Pay's production API host.
-pub const PRODUCTION_BASE_URL: &str = "https://api.mch.weixin.qq.com";
-
-/// The default timeout of one call, connection included.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
-
-const WECHATPAY_SERIAL: HeaderName = HeaderName::from_static("wechatpay-serial");
-
-/// A WeChat Pay APIv3 client for one merchant.
-///
-/// Cheap to clone (an `Arc` inside) and safe to share across tasks. Two
-/// clients built for two merchants share nothing but, optionally, the
-/// HTTP connection pool given to [`ClientBuilder::http_client`].
-///
-/// ```no_run
-/// # async fn run() -> Result<(), wxpay_core::Error> {
-/// use wxpay_core::Client;
-///
-/// let client = Client::builder()
-///     .mchid("1900009191")
-///     .merchant_key_file("5F1C72E2A8931B72A2E13AF8DEE92471EB397115", "apiclient_key.pem")
-///     .wechatpay_public_key_file("PUB_KEY_ID_0114232134912410000000000000", "pub_key.pem")
-///     .build()?;
-/// # let _ = client; Ok(()) }
-/// ```
-#[derive(Clone)]
-pub struct Client {
-    inner: Arc<Inner>,
-}
-
-struct Inner {
-    http: reqwest::Client,
-    base_url: Url,
-    signer: RequestSigner,
-    verifier: Verifier,
-    timeout: Duration,
-    apiv3_key: Option<ApiV3Key>,
-    /// Headers every request carries: `Accept`, `User-Agent`, and the
-    /// `Wechatpay-Serial` of the public key in public-key mode.
-    common_headers: HeaderMap,
-}
-
-impl Client {
-    /// Starts configuring a client.
-    pub fn builder() -> ClientBuilder {
-        ClientBuilder::default()
-    }
-
-    /// The merchant id this client signs for.
-    pub fn mchid(&self) -> &str {
-        self.inner.signer.mchid()
-    }
-
-    /// The base URL requests go to.
-    pub fn base_url(&self) -> &str {
-        self.inner.base_url.as_str().trim_end_matches('/')
-    }
-
-    /// The keys WeChat Pay's signatures are checked against.
-    pub fn verifier(&self) -> &Verifier {
-        &self.inner.verifier
-    }
-
-    /// The APIv3 key, when one was configured (needed for callbacks and
-    /// platform certificate downloads).
-    pub fn apiv3_key(&self) -> Option<&ApiV3Key> {
-        self.inner.apiv3_key.as_ref()
-    }
-
-    /// Builds and signs the request for `endpoint` without sending it.
-    pub fn prepare<E: Endpoint>(&self, endpoint: &E) -> Result<PreparedRequest, Error> {
-        self.prepare_at(endpoint, unix_now(), new_nonce())
-    }
-
-    /// [`Client::prepare`] with a fixed timestamp and nonce, for tests and
-    /// for reproducing a signature.
-    pub fn prepare_at<E: Endpoint>(
-        &self,
-        endpoint: &E,
-        timestamp: i64,
-        nonce: String,
-    ) -> Result<PreparedRequest, Error> {
-        let operation = Operation {
-            method: E::METHOD,
-            template: E::PATH_TEMPLATE,
-        };
-        let build = |source| Error::Build { operation, source };
-        if nonce.is_empty() || !nonce.bytes().all(|b| b.is_ascii_alphanumeric()) {
-            return Err(build(BuildError::InvalidNonce));
-        }
-
-        let mut target = Target::new();
-        endpoint.render_target(&mut target).map_err(build)?;
-        let target = target.into_string();
-        let body = endpoint.body().map_err(build)?;
-        let url = self.url_for(&target).map_err(build)?;
-
-        let authorization = self
-            .inner
-            .signer
-            .authorization(E::METHOD, &target, body.as_bytes(), timestamp, &nonce)
-            .map_err(|source| Error::Sign { operation, source })?;
-        let mut headers = self.inner.common_headers.clone();
-        // Every part is checked or produced as ASCII above, so this only
-        // fails on a bug; report it rather than panic.
-        let authorization =
-            HeaderValue::try_from(authorization).map_err(|_| build(BuildError::InvalidNonce))?;
-        headers.insert(AUTHORIZATION, authorization);
-        if let Some(content_type) = body.content_type() {
-            headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
-        }
-        Ok(PreparedRequest {
-            operation,
-            target,
-            url,
-            headers,
-            body,
-            timestamp,
-            nonce,
-        })
-    }
-
-    /// Joins `target` to the base URL and checks that URL handling leaves it
-    /// exactly as it will be signed.
-    fn url_for(&self, target: &str) -> Result<Url, BuildError> {
-        let mut url = self.inner.base_url.clone();
-        let (path, query) = match target.split_once('?') {
-            Some((path, query)) => (path, Some(query)),
-            None => (target, None),
-        };
-        url.set_path(path);
-        url.set_query(query);
-        let sent = match url.query() {
-            Some(query) => format!("{}?{query}", url.path()),
-            None => url.path().to_owned(),
-        };
-        if sent != target {
-            return Err(BuildError::TargetAltered {
-                target: target.to_owned(),
-                sent,
-            });
-        }
-        Ok(url)
-    }
-
-    /// Signs, sends, verifies and decodes one call.
-    ///
-    /// A 2xx answer must carry a valid WeChat Pay signature (otherwise
-    /// [`Error::Verification`]); 4xx/5xx answers become [`Error::Api`].
-    pub async fn send<E: Endpoint>(&self, endpoint: E) -> Result<E::Response, Error> {
-        let request = self.prepare(&endpoint)?;
-        self.send_prepared(request).await
-    }
-
-    /// Sends a request built by [`Client::prepare`] and decodes the answer
-    /// as `R`.
-    pub async fn send_prepared<R: DeserializeOwned>(
-        &self,
-        request: PreparedRequest,
-    ) -> Result<R, Error> {
-        let operation = request.operation;
-        let answer = self.transmit(request).await?;
-        answer.into_result(operation, &self.inner.verifier, unix_now())
-    }
-
-    async fn transmit(&self, request: PreparedRequest) -> Result<Answer, Error> {
-        let operation = request.operation;
-        let transport = |source: reqwest::Error| {
-            if source.is_timeout() {
-                Error::Timeout {
-                    operation,
-                    after: self.inner.timeout,
-                }
-            } else {
-                Error::Transport { operation, source }
-            }
-        };
-        let mut http_request = reqwest::Request::new(operation.method.into(), request.url);
-        *http_request.headers_mut() = request.headers;
-        *http_request.timeout_mut() = Some(self.inner.timeout);
-        if let Body::Json(bytes) = request.body {
-            *http_request.body_mut() = Some(reqwest::Body::from(bytes));
-        }
-        let response = self
-            .inner
-            .http
-            .execute(http_request)
-            .await
-            .map_err(transport)?;
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response.bytes().await.map_err(transport)?;
-        Ok(Answer {
-            status,
-            headers,
-            body,
-        })
-    }
-}
-
-/// An answer as received, before any check.
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Bytes,
-}
-
-impl Answer {
-    fn request_id(&self) -> Option<String> {
-        self.headers
-            .get(header::REQUEST_ID)
-            .and_then(|value| value.to_str().ok())
-            .map(str::to_owned)
-    }
-
-    fn into_result<R: DeserializeOwned>(
-        self,
-        operation: Operation,
-        verifier: &Verifier,
-        now: i64,
-    ) -> Result<R, Error> {
-        let status = self.status.as_u16();
-        if !self.status.is_success() {
-            return Err(self.into_api_error(operation, verifier, now));
-        }
-        verifier
-            .verify(&self.headers, &self.body, now)
-            .map_err(|source| Error::Verification {
-                operation,
-                status,
-                request_id: self.request_id(),
-                source,
-            })?;
-        let json: &[u8] = if self.body.is_empty() {
-            b"null"
-        } else {
-            &self.body
-        };
-        let mut deserializer = serde_json::Deserializer::from_slice(json);
-        let decoded = serde_path_to_error::deserialize(&mut deserializer)
-            .map_err(|error| (error.path().to_string(), error.into_inner()))
-            .and_then(|value| {
-                deserializer
-                    .end()
-                    .map_err(|error| (".".to_owned(), error))?;
-                Ok(value)
-            });
-        decoded.map_err(|(path, source)| Error::Decode {
-            operation,
-            status,
-            request_id: self.request_id(),
-            path,
-            source,
-            body: self.body.clone(),
-        })
-    }
-
-    fn into_api_error(self, operation: Operation, verifier: &Verifier, now: i64) -> Error {
-        #[derive(serde::Deserialize)]
-        struct Shape {
-            #[serde(default)]
-            code: String,
-            #[serde(default)]
-            message: String,
-            #[serde(default)]
-            detail: Option<serde_json::Value>,
-        }
-        let authenticated = SignatureHeaders::any_present(&self.headers)
-            && verifier.verify(&self.headers, &self.body, now).is_ok();
-        let shape = serde_json::from_slice::<Shape>(&self.body).unwrap_or_else(|_| Shape {
-            code: String::new(),
-            message: String::from_utf8_lossy(&self.body)
-                .chars()
-                .take(512)
-                .collect(),
-            detail: None,
-        });
-        Error::Api(Box::new(ApiError {
-            operation,
-            status: self.status.as_u16(),
-            code: shape.code,
-            message: shape.message,
-            detail: shape.detail.filter(|d| !d.is_null()),
-            request_id: self.request_id(),
-            authenticated,
-            body: self.body,
-        }))
-    }
-}
-
-impl fmt::Debug for Client {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Client")
-            .field("mchid", &self.inner.signer.mchid())
-            .field("merchant_serial", &self.inner.signer.serial_no())
-            .field("base_url", &self.base_url())
-            .field("verifier", &self.inner.verifier)
-            .field("timeout", &self.inner.timeout)
-            .finish_non_exhaustive()
-    }
-}
+use crate::retry::RetryPolicy;
+use crate::signing::RequestSigner;
+use crate::verification::Verifier;
 
 /// Where a key comes from, loaded when the client is built so that every
 /// problem is reported together.
@@ -371,6 +67,8 @@ pub struct ClientBuilder {
     user_agent: Option<String>,
     backend: Option<CryptoBackend>,
     http: Option<reqwest::Client>,
+    retry: Option<RetryPolicy>,
+    backup: Backup,
     apiv3_key: Option<Zeroizing<String>>,
 }
 
@@ -465,9 +163,43 @@ impl ClientBuilder {
         self
     }
 
-    /// The timeout of one call (default [`DEFAULT_TIMEOUT`]).
+    /// The timeout of one attempt (default [`DEFAULT_TIMEOUT`]); a retried
+    /// call may take longer in all (see [`RetryPolicy::max_elapsed`]).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
+        self
+    }
+
+    /// How calls are retried, unless a call says otherwise
+    /// ([`CallOptions::retry`](crate::CallOptions::retry)); see
+    /// [`crate::retry`] for what is retried.
+    ///
+    /// Default: [`RetryPolicy::default`] (3 attempts) when the base URL is
+    /// WeChat Pay's ([`PRODUCTION_BASE_URL`] or [`BACKUP_BASE_URL`]), and
+    /// [`RetryPolicy::none`] for any other base URL (a sandbox, a test
+    /// server, a proxy), so that a scripted server sees exactly the requests
+    /// a test makes. Set a policy to retry against those too.
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = Some(policy);
+        self
+    }
+
+    /// Where the next attempt goes after a network failure (connection
+    /// refused, reset, timeout; never an HTTP status): scheme, host and port
+    /// only, like the base URL. A further network failure there switches
+    /// back to the base URL. Only retries fail over, so this needs a policy
+    /// that retries.
+    ///
+    /// Default: [`BACKUP_BASE_URL`] when the base URL is
+    /// [`PRODUCTION_BASE_URL`], none otherwise.
+    pub fn backup_base_url(mut self, backup_base_url: impl Into<String>) -> Self {
+        self.backup = Backup::Url(backup_base_url.into());
+        self
+    }
+
+    /// Never fail over: every attempt goes to the base URL.
+    pub fn without_backup_base_url(mut self) -> Self {
+        self.backup = Backup::Disabled;
         self
     }
 
@@ -578,28 +310,31 @@ impl ClientBuilder {
             }
         };
 
-        let base_url = self.base_url.as_deref().unwrap_or(PRODUCTION_BASE_URL);
-        let base_url = match Url::parse(base_url) {
-            Ok(url)
-                if matches!(url.scheme(), "http" | "https")
-                    && url.host().is_some()
-                    && url.path() == "/"
-                    && url.query().is_none()
-                    && url.fragment().is_none() =>
-            {
-                Some(url)
+        let base_url = parse_base_url(
+            "base URL",
+            self.base_url.as_deref().unwrap_or(PRODUCTION_BASE_URL),
+            &mut problems,
+        );
+        let on_production = base_url
+            .as_ref()
+            .is_some_and(|url| is_host(url, PRODUCTION_BASE_URL));
+        let backup_base_url = match &self.backup {
+            Backup::Default if on_production => {
+                parse_base_url("backup base URL", BACKUP_BASE_URL, &mut problems)
             }
-            Ok(_) => {
-                problems.push(format!(
-                    "base URL `{base_url}` must be scheme, host and port only (like https://api.mch.weixin.qq.com): a path prefix would not be covered by the signature"
-                ));
-                None
-            }
-            Err(error) => {
-                problems.push(format!("base URL `{base_url}` is not a URL: {error}"));
-                None
-            }
+            Backup::Default | Backup::Disabled => None,
+            Backup::Url(url) => parse_base_url("backup base URL", url, &mut problems),
         };
+        let retry = self.retry.unwrap_or_else(|| {
+            let on_wechatpay = base_url.as_ref().is_some_and(|url| {
+                is_host(url, PRODUCTION_BASE_URL) || is_host(url, BACKUP_BASE_URL)
+            });
+            if on_wechatpay {
+                RetryPolicy::default()
+            } else {
+                RetryPolicy::none()
+            }
+        });
 
         let user_agent = self
             .user_agent
@@ -641,9 +376,11 @@ impl ClientBuilder {
             inner: Arc::new(Inner {
                 http,
                 base_url,
+                backup_base_url,
                 signer: RequestSigner::new(mchid, serial, key),
                 verifier,
                 timeout,
+                retry,
                 apiv3_key,
                 common_headers,
             }),
@@ -669,6 +406,51 @@ impl fmt::Debug for ClientBuilder {
             )
             .field("certificates", &self.certificates.len())
             .field("base_url", &self.base_url)
+            .field("backup", &self.backup)
+            .field("retry", &self.retry)
             .finish_non_exhaustive()
     }
+}
+
+/// Where attempts fail over to.
+#[derive(Debug, Default)]
+enum Backup {
+    /// [`BACKUP_BASE_URL`] on production, nowhere otherwise.
+    #[default]
+    Default,
+    /// This base URL.
+    Url(String),
+    /// Nowhere.
+    Disabled,
+}
+
+/// Parses a base URL: scheme, host and port only. `what` names the setting
+/// in the problem reported otherwise.
+fn parse_base_url(what: &str, base_url: &str, problems: &mut Vec<String>) -> Option<Url> {
+    match Url::parse(base_url) {
+        Ok(url)
+            if matches!(url.scheme(), "http" | "https")
+                && url.host().is_some()
+                && url.path() == "/"
+                && url.query().is_none()
+                && url.fragment().is_none() =>
+        {
+            Some(url)
+        }
+        Ok(_) => {
+            problems.push(format!(
+                "{what} `{base_url}` must be scheme, host and port only (like https://api.mch.weixin.qq.com): a path prefix would not be covered by the signature"
+            ));
+            None
+        }
+        Err(error) => {
+            problems.push(format!("{what} `{base_url}` is not a URL: {error}"));
+            None
+        }
+    }
+}
+
+/// Whether `url` is the host of `known` (scheme, host and port alike).
+fn is_host(url: &Url, known: &str) -> bool {
+    Url::parse(known).is_ok_and(|known| known.origin() == url.origin())
 }

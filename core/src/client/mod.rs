@@ -1,0 +1,299 @@
+//! The client: one merchant's credentials, a connection pool, and the
+//! sign → send → verify → decode pipeline, with retries and failover
+//! (see [`crate::retry`]).
+//!
+//! - `mod.rs`: [`Client`], preparing requests, [`CallOptions`];
+//! - `builder.rs`: [`ClientBuilder`], which checks every setting;
+//! - `send.rs`: the send loop (attempts, waits, failover, tracing) and
+//!   answer handling.
+
+mod builder;
+mod send;
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::HeaderMap;
+use http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
+use reqwest::Url;
+use serde::de::DeserializeOwned;
+
+pub use builder::ClientBuilder;
+
+use crate::encryption;
+use crate::endpoint::Endpoint;
+use crate::error::{Error, Operation};
+use crate::keys::ApiV3Key;
+use crate::request::PreparedRequest;
+use crate::retry::RetryPolicy;
+use crate::signing::{RequestSigner, new_nonce, unix_now};
+use crate::target::{BuildError, Target};
+use crate::verification::Verifier;
+
+/// WeChat Pay's production API host.
+pub const PRODUCTION_BASE_URL: &str = "https://api.mch.weixin.qq.com";
+
+/// WeChat Pay's backup domain: where a client on [`PRODUCTION_BASE_URL`]
+/// sends its next attempt after a network failure.
+pub const BACKUP_BASE_URL: &str = "https://api2.mch.weixin.qq.com";
+
+/// The default timeout of one attempt, connection included.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+const WECHATPAY_SERIAL: HeaderName = HeaderName::from_static("wechatpay-serial");
+
+/// A WeChat Pay APIv3 client for one merchant.
+///
+/// Cheap to clone (an `Arc` inside) and safe to share across tasks. Two
+/// clients built for two merchants share nothing but, optionally, the
+/// HTTP connection pool given to [`ClientBuilder::http_client`].
+///
+/// ```no_run
+/// # async fn run() -> Result<(), wxpay_core::Error> {
+/// use wxpay_core::Client;
+///
+/// let client = Client::builder()
+///     .mchid("1900009191")
+///     .merchant_key_file("5F1C72E2A8931B72A2E13AF8DEE92471EB397115", "apiclient_key.pem")
+///     .wechatpay_public_key_file("PUB_KEY_ID_0114232134912410000000000000", "pub_key.pem")
+///     .build()?;
+/// # let _ = client; Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    base_url: Url,
+    /// Where attempts go after a network failure, if anywhere.
+    backup_base_url: Option<Url>,
+    signer: RequestSigner,
+    verifier: Verifier,
+    /// The timeout of one attempt.
+    timeout: Duration,
+    /// The policy of calls that do not override it.
+    retry: RetryPolicy,
+    apiv3_key: Option<ApiV3Key>,
+    /// Headers every request carries: `Accept`, `User-Agent`, and the
+    /// `Wechatpay-Serial` of the public key in public-key mode.
+    common_headers: HeaderMap,
+}
+
+/// Settings of one call that override the client's.
+///
+/// ```no_run
+/// # async fn run(client: wxpay_core::Client, endpoint: impl wxpay_core::Endpoint) -> Result<(), wxpay_core::Error> {
+/// use wxpay_core::{CallOptions, RetryPolicy};
+///
+/// // Send this one request exactly once, whatever the client's policy.
+/// let once = CallOptions::new().retry(RetryPolicy::none());
+/// client.send_with(endpoint, &once).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct CallOptions {
+    retry: Option<RetryPolicy>,
+    timeout: Option<Duration>,
+}
+
+impl CallOptions {
+    /// No overrides: the client's settings.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Retries this call under `policy` instead of the client's
+    /// ([`ClientBuilder::retry`]).
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = Some(policy);
+        self
+    }
+
+    /// Bounds each attempt of this call by `timeout` instead of the
+    /// client's ([`ClientBuilder::timeout`]).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+}
+
+impl Client {
+    /// Starts configuring a client.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// The merchant id this client signs for.
+    pub fn mchid(&self) -> &str {
+        self.inner.signer.mchid()
+    }
+
+    /// The base URL requests go to.
+    pub fn base_url(&self) -> &str {
+        self.inner.base_url.as_str().trim_end_matches('/')
+    }
+
+    /// The base URL attempts fail over to after a network failure, if any
+    /// (see [`ClientBuilder::backup_base_url`]).
+    pub fn backup_base_url(&self) -> Option<&str> {
+        self.inner
+            .backup_base_url
+            .as_ref()
+            .map(|url| url.as_str().trim_end_matches('/'))
+    }
+
+    /// The retry policy of calls that do not override it (see
+    /// [`ClientBuilder::retry`]).
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.inner.retry
+    }
+
+    /// The keys WeChat Pay's signatures are checked against.
+    pub fn verifier(&self) -> &Verifier {
+        &self.inner.verifier
+    }
+
+    /// The APIv3 key, when one was configured (needed for callbacks and
+    /// platform certificate downloads).
+    pub fn apiv3_key(&self) -> Option<&ApiV3Key> {
+        self.inner.apiv3_key.as_ref()
+    }
+
+    /// Builds and signs the request for `endpoint` without sending it.
+    pub fn prepare<E: Endpoint>(&self, endpoint: &E) -> Result<PreparedRequest, Error> {
+        self.prepare_at(endpoint, unix_now(), new_nonce())
+    }
+
+    /// [`Client::prepare`] with a fixed timestamp and nonce, for tests and
+    /// for reproducing a signature.
+    pub fn prepare_at<E: Endpoint>(
+        &self,
+        endpoint: &E,
+        timestamp: i64,
+        nonce: String,
+    ) -> Result<PreparedRequest, Error> {
+        let operation = Operation {
+            method: E::METHOD,
+            template: E::PATH_TEMPLATE,
+        };
+        let build = |source| Error::Build { operation, source };
+        if nonce.is_empty() || !nonce.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(build(BuildError::InvalidNonce));
+        }
+
+        let mut target = Target::new();
+        endpoint.render_target(&mut target).map_err(build)?;
+        let target = target.into_string();
+        // Sensitive fields are encrypted while the body is serialized; the
+        // key used is then announced in `Wechatpay-Serial`.
+        let encryptor = self.inner.verifier.encryptor(timestamp);
+        let announced = encryptor.as_ref().map(|e| e.serial().to_owned());
+        let (body, encrypted) = encryption::scoped(encryptor, || endpoint.body());
+        let body = body.map_err(build)?;
+        let url = join(&self.inner.base_url, &target).map_err(build)?;
+
+        let mut headers = self.inner.common_headers.clone();
+        if let Some(content_type) = body.content_type() {
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+        }
+        if encrypted && let Some(serial) = announced {
+            let serial =
+                HeaderValue::try_from(serial).map_err(|_| build(BuildError::InvalidNonce))?;
+            headers.insert(WECHATPAY_SERIAL, serial);
+        }
+        let mut request = PreparedRequest {
+            operation,
+            target,
+            url,
+            headers,
+            body,
+            timestamp,
+            nonce,
+        };
+        request.authorize(&self.inner.signer)?;
+        Ok(request)
+    }
+
+    /// Signs, sends, verifies and decodes one call, retrying transient
+    /// failures under the client's [`RetryPolicy`].
+    ///
+    /// A 2xx answer must carry a valid WeChat Pay signature (otherwise
+    /// [`Error::Verification`]); 4xx/5xx answers become [`Error::Api`].
+    /// When retries run out, the last attempt's error is returned and
+    /// [`Error::attempts`] says how many were made.
+    pub async fn send<E: Endpoint>(&self, endpoint: E) -> Result<E::Response, Error> {
+        self.send_with(endpoint, &CallOptions::default()).await
+    }
+
+    /// [`Client::send`] with this call's own settings, such as another
+    /// retry policy.
+    pub async fn send_with<E: Endpoint>(
+        &self,
+        endpoint: E,
+        options: &CallOptions,
+    ) -> Result<E::Response, Error> {
+        let request = self.prepare(&endpoint)?;
+        self.send_prepared_with(request, options).await
+    }
+
+    /// Sends a request built by [`Client::prepare`] and decodes the answer
+    /// as `R`. The first attempt carries the request's own signature;
+    /// retries are signed again with a fresh timestamp and nonce.
+    pub async fn send_prepared<R: DeserializeOwned>(
+        &self,
+        request: PreparedRequest,
+    ) -> Result<R, Error> {
+        self.send_prepared_with(request, &CallOptions::default())
+            .await
+    }
+
+    /// [`Client::send_prepared`] with this call's own settings.
+    pub async fn send_prepared_with<R: DeserializeOwned>(
+        &self,
+        request: PreparedRequest,
+        options: &CallOptions,
+    ) -> Result<R, Error> {
+        self.call(request, options).await
+    }
+}
+
+/// Joins `target` to `base` and checks that URL handling leaves it exactly
+/// as it will be signed.
+fn join(base: &Url, target: &str) -> Result<Url, BuildError> {
+    let mut url = base.clone();
+    let (path, query) = match target.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (target, None),
+    };
+    url.set_path(path);
+    url.set_query(query);
+    let sent = match url.query() {
+        Some(query) => format!("{}?{query}", url.path()),
+        None => url.path().to_owned(),
+    };
+    if sent != target {
+        return Err(BuildError::TargetAltered {
+            target: target.to_owned(),
+            sent,
+        });
+    }
+    Ok(url)
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("mchid", &self.inner.signer.mchid())
+            .field("merchant_serial", &self.inner.signer.serial_no())
+            .field("base_url", &self.base_url())
+            .field("backup_base_url", &self.backup_base_url())
+            .field("verifier", &self.inner.verifier)
+            .field("timeout", &self.inner.timeout)
+            .field("retry", &self.inner.retry)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,297 @@
+//! The send loop: attempt → classify the failure → wait → re-sign → attempt
+//! again (on the backup host after a network failure), then verify and
+//! decode the answer.
+//!
+//! Logged through `tracing`: one `wxpay.call` span per call (method, path
+//! template, attempts), one debug event per attempt (attempt number, host,
+//! status, `Request-ID`, elapsed time), a debug event per retry (reason,
+//! wait) and a warning when retries give up. Never logged: the rendered
+//! path, query values, bodies, headers, keys.
+
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use http::header::RETRY_AFTER;
+use http::{HeaderMap, StatusCode};
+use reqwest::Url;
+use serde::de::DeserializeOwned;
+use tokio::time::Instant;
+use tracing::Instrument;
+use tracing::field::Empty;
+
+use super::{CallOptions, Client, join};
+use crate::endpoint::Body;
+use crate::error::{ApiError, Error, Operation};
+use crate::request::PreparedRequest;
+use crate::retry::{Reason, parse_retry_after};
+use crate::signing::{new_nonce, unix_now};
+use crate::verification::{SignatureHeaders, Verifier, header};
+
+impl Client {
+    /// Sends `request` under the call's retry policy and decodes the answer.
+    pub(super) async fn call<R: DeserializeOwned>(
+        &self,
+        request: PreparedRequest,
+        options: &CallOptions,
+    ) -> Result<R, Error> {
+        let operation = request.operation;
+        let span = tracing::info_span!(
+            "wxpay.call",
+            method = operation.method.as_str(),
+            template = operation.template,
+            attempts = Empty,
+        );
+        self.attempts(request, options, &span)
+            .instrument(span.clone())
+            .await
+    }
+
+    /// The attempts of one call, recorded on its `span`.
+    async fn attempts<R: DeserializeOwned>(
+        &self,
+        mut request: PreparedRequest,
+        options: &CallOptions,
+        span: &tracing::Span,
+    ) -> Result<R, Error> {
+        let policy = options.retry.as_ref().unwrap_or(&self.inner.retry);
+        let timeout = options.timeout.unwrap_or(self.inner.timeout);
+        let started = Instant::now();
+        let mut on_backup = false;
+        let mut attempt: u32 = 1;
+        loop {
+            span.record("attempts", attempt);
+            let base = match (&self.inner.backup_base_url, on_backup) {
+                (Some(backup), true) => Some(backup),
+                _ => None,
+            };
+            let mut error = match self.attempt(&request, base, timeout, attempt).await {
+                Ok(value) => return Ok(value),
+                Err(error) => error,
+            };
+            error.set_attempts(attempt);
+            let Some(reason) = Reason::of(&error) else {
+                tracing::debug!(attempt, "not retried: the failure is not transient");
+                return Err(error);
+            };
+            if !policy.retries() {
+                tracing::debug!(reason = reason.as_str(), "not retried: the policy is none");
+                return Err(error);
+            }
+            let retry_after = error.as_api().and_then(|api| api.retry_after);
+            let wait = match policy.next_wait(attempt, started.elapsed(), retry_after) {
+                Ok(wait) => wait,
+                Err(give_up) => {
+                    tracing::warn!(
+                        attempts = attempt,
+                        reason = reason.as_str(),
+                        why = give_up.as_str(),
+                        elapsed_ms = millis(started.elapsed()),
+                        "giving up"
+                    );
+                    return Err(error);
+                }
+            };
+            if reason.is_network() && self.inner.backup_base_url.is_some() {
+                on_backup = !on_backup;
+            }
+            tracing::debug!(
+                attempt,
+                reason = reason.as_str(),
+                delay_ms = millis(wait),
+                failover = reason.is_network() && self.inner.backup_base_url.is_some(),
+                "retrying"
+            );
+            tokio::time::sleep(wait).await;
+            request = request.resigned(&self.inner.signer, unix_now(), new_nonce())?;
+            attempt += 1;
+        }
+    }
+
+    /// One attempt: send to `base` (the primary base URL when `None`),
+    /// receive, verify, decode.
+    async fn attempt<R: DeserializeOwned>(
+        &self,
+        request: &PreparedRequest,
+        base: Option<&Url>,
+        timeout: Duration,
+        attempt: u32,
+    ) -> Result<R, Error> {
+        let operation = request.operation;
+        let url = match base {
+            Some(base) => {
+                join(base, &request.target).map_err(|source| Error::Build { operation, source })?
+            }
+            None => request.url.clone(),
+        };
+        let host = url.host_str().unwrap_or_default().to_owned();
+        let started = Instant::now();
+        let answer = self.transmit(request, url, timeout).await;
+        let elapsed_ms = millis(started.elapsed());
+        match answer {
+            Err(error) => {
+                let failure = Reason::of(&error).map_or("transport error", Reason::as_str);
+                tracing::debug!(attempt, host, elapsed_ms, failure, "no answer");
+                Err(error)
+            }
+            Ok(answer) => {
+                let request_id = answer.request_id();
+                tracing::debug!(
+                    attempt,
+                    host,
+                    elapsed_ms,
+                    status = answer.status.as_u16(),
+                    request_id = request_id.as_deref().unwrap_or_default(),
+                    "answer"
+                );
+                answer.into_result(operation, &self.inner.verifier, unix_now())
+            }
+        }
+    }
+
+    async fn transmit(
+        &self,
+        request: &PreparedRequest,
+        url: Url,
+        timeout: Duration,
+    ) -> Result<Answer, Error> {
+        let operation = request.operation;
+        let transport = |source: reqwest::Error| {
+            if source.is_timeout() {
+                Error::Timeout {
+                    operation,
+                    after: timeout,
+                    attempts: 1,
+                }
+            } else {
+                // The URL holds the rendered path and query, which may carry
+                // order numbers or personal data: keep it out of messages.
+                Error::Transport {
+                    operation,
+                    source: source.without_url(),
+                    attempts: 1,
+                }
+            }
+        };
+        let mut http_request = reqwest::Request::new(operation.method.into(), url);
+        *http_request.headers_mut() = request.headers.clone();
+        *http_request.timeout_mut() = Some(timeout);
+        if let Body::Json(bytes) = &request.body {
+            *http_request.body_mut() = Some(reqwest::Body::from(bytes.clone()));
+        }
+        let response = self
+            .inner
+            .http
+            .execute(http_request)
+            .await
+            .map_err(transport)?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.bytes().await.map_err(transport)?;
+        Ok(Answer {
+            status,
+            headers,
+            body,
+        })
+    }
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// An answer as received, before any check.
+struct Answer {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+impl Answer {
+    fn request_id(&self) -> Option<String> {
+        self.headers
+            .get(header::REQUEST_ID)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned)
+    }
+
+    fn into_result<R: DeserializeOwned>(
+        self,
+        operation: Operation,
+        verifier: &Verifier,
+        now: i64,
+    ) -> Result<R, Error> {
+        let status = self.status.as_u16();
+        if !self.status.is_success() {
+            return Err(self.into_api_error(operation, verifier, now));
+        }
+        verifier
+            .verify(&self.headers, &self.body, now)
+            .map_err(|source| Error::Verification {
+                operation,
+                status,
+                request_id: self.request_id(),
+                source,
+            })?;
+        let json: &[u8] = if self.body.is_empty() {
+            b"null"
+        } else {
+            &self.body
+        };
+        let mut deserializer = serde_json::Deserializer::from_slice(json);
+        let decoded = serde_path_to_error::deserialize(&mut deserializer)
+            .map_err(|error| (error.path().to_string(), error.into_inner()))
+            .and_then(|value| {
+                deserializer
+                    .end()
+                    .map_err(|error| (".".to_owned(), error))?;
+                Ok(value)
+            });
+        decoded.map_err(|(path, source)| Error::Decode {
+            operation,
+            status,
+            request_id: self.request_id(),
+            path,
+            source,
+            body: self.body.clone(),
+        })
+    }
+
+    fn into_api_error(self, operation: Operation, verifier: &Verifier, now: i64) -> Error {
+        #[derive(serde::Deserialize)]
+        struct Shape {
+            #[serde(default)]
+            code: String,
+            #[serde(default)]
+            message: String,
+            #[serde(default)]
+            detail: Option<serde_json::Value>,
+        }
+        let authenticated = SignatureHeaders::any_present(&self.headers)
+            && verifier.verify(&self.headers, &self.body, now).is_ok();
+        let shape = serde_json::from_slice::<Shape>(&self.body).unwrap_or_else(|_| Shape {
+            code: String::new(),
+            message: String::from_utf8_lossy(&self.body)
+                .chars()
+                .take(512)
+                .collect(),
+            detail: None,
+        });
+        let retry_after = self
+            .headers
+            .get(RETRY_AFTER)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| parse_retry_after(value, SystemTime::now()));
+        Error::Api(Box::new(ApiError {
+            operation,
+            status: self.status.as_u16(),
+            code: shape.code,
+            message: shape.message,
+            detail: shape.detail.filter(|d| !d.is_null()),
+            request_id: self.request_id(),
+            authenticated,
+            body: self.body,
+            attempts: 1,
+            retry_after,
+        }))
+    }
+}

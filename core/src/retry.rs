@@ -1,0 +1,457 @@
+//! Retrying failed calls: which failures are worth another attempt, how
+//! long to wait before it, and when to stop.
+//!
+//! A [`RetryPolicy`] is set per client ([`ClientBuilder::retry`]) and may be
+//! overridden per call ([`CallOptions::retry`]).
+//!
+//! # What is retried
+//! | failure | retried? | why |
+//! |---|---|---|
+//! | connection refused, reset, DNS, TLS ([`Error::Transport`]) | yes | the network, not the request |
+//! | no answer in time ([`Error::Timeout`]) | yes | see below |
+//! | HTTP 429 | yes, after `Retry-After` when the answer has one | rate limit |
+//! | HTTP 500, 502, 503, 504 | yes | WeChat Pay asks for a retry with the same parameters |
+//! | any other 4xx or 5xx | no | the request itself is wrong; sending it again changes nothing |
+//! | a 2xx whose signature does not verify ([`Error::Verification`]) | no | a forged answer is not transient |
+//! | a verified answer that does not decode ([`Error::Decode`]) | no | the response type is wrong |
+//!
+//! A request that timed out may have taken effect. WeChat Pay's rule for
+//! that case is to send the request again with the same parameters (the
+//! same `out_trade_no`, `out_refund_no`, … number), which WeChat Pay then
+//! recognises as a repeat: that is exactly what a retry does. Each retry is
+//! signed again, with a fresh nonce and timestamp, over the very same body
+//! bytes and request target.
+//!
+//! # Failover
+//! Against the production host, a network failure (never an HTTP status)
+//! sends the next attempt to the backup domain
+//! [`BACKUP_BASE_URL`](crate::client::BACKUP_BASE_URL); another network
+//! failure there switches back. The signature does not cover the host, so
+//! the request is otherwise unchanged. See [`ClientBuilder::backup_base_url`].
+//!
+//! # Waiting
+//! Before retry `n` (1 for the first retry) the client waits up to
+//! `min(max_delay, base_delay × 2ⁿ⁻¹)`, randomised by the policy's
+//! [`Jitter`]. When the answer carried a `Retry-After` header (seconds or an
+//! HTTP date), the wait is at least that long; a `Retry-After` longer than
+//! the policy's `max_delay` is not waited for: the call fails at once with
+//! the answer, whose [`ApiError::retry_after`] says when to try again. No
+//! retry starts once `max_elapsed` would be exceeded; an attempt already on
+//! its way is bounded by the client's timeout alone.
+//!
+//! The two bounds interact: with the default per-attempt timeout
+//! ([`DEFAULT_TIMEOUT`](crate::client::DEFAULT_TIMEOUT), 30 s) and the
+//! default `max_elapsed` (20 s), an attempt that waits out the whole
+//! timeout ends the call, while refused connections, connect timeouts
+//! (at most 10 s) and quick error answers are retried. For read timeouts to
+//! be retried as well, set a shorter [`ClientBuilder::timeout`] or a longer
+//! `max_elapsed`.
+//!
+//! [`ClientBuilder::retry`]: crate::ClientBuilder::retry
+//! [`ClientBuilder::timeout`]: crate::ClientBuilder::timeout
+//! [`ClientBuilder::backup_base_url`]: crate::ClientBuilder::backup_base_url
+//! [`CallOptions::retry`]: crate::CallOptions::retry
+//! [`Error::Transport`]: crate::Error::Transport
+//! [`Error::Timeout`]: crate::Error::Timeout
+//! [`Error::Verification`]: crate::Error::Verification
+//! [`Error::Decode`]: crate::Error::Decode
+//! [`ApiError::retry_after`]: crate::ApiError::retry_after
+
+use std::time::{Duration, SystemTime};
+
+use rand::Rng;
+
+use crate::error::Error;
+
+/// How the wait before a retry is randomised, so that many clients hit by
+/// the same outage do not all come back at the same instant.
+///
+/// With `ceiling = min(max_delay, base_delay × 2ⁿ⁻¹)` before retry `n`:
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Jitter {
+    /// Wait exactly `ceiling`. Predictable, for tests; many clients then
+    /// retry in lockstep.
+    None,
+    /// Wait a uniformly random time in `[0, ceiling]`: the widest spread,
+    /// but a retry may follow almost at once.
+    Full,
+    /// Wait `ceiling / 2` plus a uniformly random time in `[0, ceiling / 2]`:
+    /// always some pause, still spread out. The default.
+    #[default]
+    Equal,
+}
+
+/// When and how often a failed call is tried again.
+///
+/// The default ([`RetryPolicy::default`]) makes at most 3 attempts, waits
+/// 200 ms, then 400 ms (each with [`Jitter::Equal`], at most 5 s per wait)
+/// and starts no retry more than 20 s after the call began.
+/// [`RetryPolicy::none`] sends each request once.
+///
+/// ```
+/// use std::time::Duration;
+/// use wxpay_core::retry::{Jitter, RetryPolicy};
+///
+/// let patient = RetryPolicy::default()
+///     .with_max_attempts(5)
+///     .with_base_delay(Duration::from_millis(500))
+///     .with_max_elapsed(Duration::from_secs(60))
+///     .with_jitter(Jitter::Full);
+/// assert_eq!(patient.max_attempts(), 5);
+/// assert_eq!(RetryPolicy::none().max_attempts(), 1);
+/// ```
+///
+/// See the [module documentation](self) for what is retried.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RetryPolicy {
+    max_attempts: u32,
+    base_delay: Duration,
+    max_delay: Duration,
+    max_elapsed: Duration,
+    jitter: Jitter,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 3,
+            base_delay: Duration::from_millis(200),
+            max_delay: Duration::from_secs(5),
+            max_elapsed: Duration::from_secs(20),
+            jitter: Jitter::Equal,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The default policy; see [`RetryPolicy`].
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Never retry: one attempt per call.
+    pub fn none() -> Self {
+        RetryPolicy {
+            max_attempts: 1,
+            ..Self::default()
+        }
+    }
+
+    /// At most `attempts` attempts in all, the first one included
+    /// (0 counts as 1).
+    pub fn with_max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = attempts.max(1);
+        self
+    }
+
+    /// The wait before the first retry, doubled before each further one.
+    pub fn with_base_delay(mut self, delay: Duration) -> Self {
+        self.base_delay = delay;
+        self
+    }
+
+    /// The longest single wait. A `Retry-After` asking for longer ends the
+    /// call instead.
+    pub fn with_max_delay(mut self, delay: Duration) -> Self {
+        self.max_delay = delay;
+        self
+    }
+
+    /// No retry starts when it would begin more than this long after the
+    /// call started.
+    pub fn with_max_elapsed(mut self, elapsed: Duration) -> Self {
+        self.max_elapsed = elapsed;
+        self
+    }
+
+    /// How waits are randomised.
+    pub fn with_jitter(mut self, jitter: Jitter) -> Self {
+        self.jitter = jitter;
+        self
+    }
+
+    /// The most attempts a call makes, the first one included (at least 1).
+    pub fn max_attempts(&self) -> u32 {
+        self.max_attempts
+    }
+
+    /// The wait before the first retry.
+    pub fn base_delay(&self) -> Duration {
+        self.base_delay
+    }
+
+    /// The longest single wait.
+    pub fn max_delay(&self) -> Duration {
+        self.max_delay
+    }
+
+    /// How long after the start of a call a retry may still begin.
+    pub fn max_elapsed(&self) -> Duration {
+        self.max_elapsed
+    }
+
+    /// How waits are randomised.
+    pub fn jitter(&self) -> Jitter {
+        self.jitter
+    }
+
+    /// Whether this policy ever makes a second attempt.
+    pub fn retries(&self) -> bool {
+        self.max_attempts > 1
+    }
+
+    /// The upper bound of the wait before retry `retry` (1 for the first
+    /// retry), before jitter: `min(max_delay, base_delay × 2^(retry-1))`.
+    pub fn backoff_ceiling(&self, retry: u32) -> Duration {
+        let factor = 2u32.saturating_pow(retry.saturating_sub(1));
+        self.base_delay.saturating_mul(factor).min(self.max_delay)
+    }
+
+    /// The jittered wait before retry `retry`.
+    fn backoff<R: Rng>(&self, retry: u32, rng: &mut R) -> Duration {
+        let ceiling = self.backoff_ceiling(retry);
+        let nanos = u64::try_from(ceiling.as_nanos()).unwrap_or(u64::MAX);
+        match self.jitter {
+            Jitter::None => ceiling,
+            Jitter::Full => Duration::from_nanos(rng.random_range(0..=nanos)),
+            Jitter::Equal => {
+                let half = nanos / 2;
+                Duration::from_nanos(half + rng.random_range(0..=nanos - half))
+            }
+        }
+    }
+
+    /// Decides what follows a retryable failure: the wait before the next
+    /// attempt, or why there is none.
+    ///
+    /// `attempts` is the number of attempts made so far, `elapsed` the time
+    /// since the call started, `retry_after` the server's `Retry-After`.
+    pub(crate) fn next_wait(
+        &self,
+        attempts: u32,
+        elapsed: Duration,
+        retry_after: Option<Duration>,
+    ) -> Result<Duration, GiveUp> {
+        self.next_wait_with(attempts, elapsed, retry_after, &mut rand::rng())
+    }
+
+    fn next_wait_with<R: Rng>(
+        &self,
+        attempts: u32,
+        elapsed: Duration,
+        retry_after: Option<Duration>,
+        rng: &mut R,
+    ) -> Result<Duration, GiveUp> {
+        if attempts >= self.max_attempts {
+            return Err(GiveUp::Attempts);
+        }
+        let backoff = self.backoff(attempts, rng);
+        let wait = match retry_after {
+            Some(asked) if asked > self.max_delay => return Err(GiveUp::RetryAfter),
+            Some(asked) => asked.max(backoff),
+            None => backoff,
+        };
+        if elapsed.saturating_add(wait) > self.max_elapsed {
+            return Err(GiveUp::Elapsed);
+        }
+        Ok(wait)
+    }
+}
+
+/// Why a retryable failure ends the call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum GiveUp {
+    /// The policy's attempts are used up.
+    Attempts,
+    /// The next attempt would start after the policy's `max_elapsed`.
+    Elapsed,
+    /// The server asked for a longer pause than the policy's `max_delay`.
+    RetryAfter,
+}
+
+impl GiveUp {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            GiveUp::Attempts => "attempts exhausted",
+            GiveUp::Elapsed => "time budget exhausted",
+            GiveUp::RetryAfter => "Retry-After exceeds the policy's max delay",
+        }
+    }
+}
+
+/// Why a failed attempt may be tried again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reason {
+    /// The connection could not be opened.
+    Connect,
+    /// The connection failed after it was opened (reset, closed early).
+    Connection,
+    /// No complete answer in time.
+    Timeout,
+    /// A retryable HTTP status (429, 500, 502, 503, 504).
+    Status(u16),
+}
+
+impl Reason {
+    /// Why an error may be retried, or `None` when it must not be.
+    pub(crate) fn of(error: &Error) -> Option<Reason> {
+        match error {
+            Error::Transport { source, .. } if source.is_builder() || source.is_redirect() => None,
+            Error::Transport { source, .. } if source.is_connect() => Some(Reason::Connect),
+            Error::Transport { .. } => Some(Reason::Connection),
+            Error::Timeout { .. } => Some(Reason::Timeout),
+            Error::Api(api) if crate::error::is_retryable_status(api.status) => {
+                Some(Reason::Status(api.status))
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether the failure was the network's (and so a reason to fail over
+    /// to the backup host), not an HTTP status.
+    pub(crate) fn is_network(self) -> bool {
+        !matches!(self, Reason::Status(_))
+    }
+
+    /// A short label for logs.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Reason::Connect => "connect error",
+            Reason::Connection => "connection error",
+            Reason::Timeout => "timeout",
+            Reason::Status(429) => "HTTP 429",
+            Reason::Status(500) => "HTTP 500",
+            Reason::Status(502) => "HTTP 502",
+            Reason::Status(503) => "HTTP 503",
+            Reason::Status(504) => "HTTP 504",
+            Reason::Status(_) => "HTTP error status",
+        }
+    }
+}
+
+/// Reads a `Retry-After` value: a number of seconds, or an HTTP date
+/// (`Wed, 21 Oct 2015 07:28:00 GMT`) taken relative to `now`. A date in the
+/// past means no wait; a number too large to represent, an indefinitely
+/// long one. Anything else is ignored.
+pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(
+            value
+                .parse::<u64>()
+                .map_or(Duration::MAX, Duration::from_secs),
+        );
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+    use rand::rngs::StdRng;
+
+    const MS: Duration = Duration::from_millis(1);
+
+    #[test]
+    fn ceilings_double_and_saturate() {
+        let policy = RetryPolicy::default();
+        assert_eq!(policy.backoff_ceiling(1), 200 * MS);
+        assert_eq!(policy.backoff_ceiling(2), 400 * MS);
+        assert_eq!(policy.backoff_ceiling(5), 3200 * MS);
+        assert_eq!(policy.backoff_ceiling(6), Duration::from_secs(5));
+        assert_eq!(policy.backoff_ceiling(u32::MAX), Duration::from_secs(5));
+        let unbounded = policy.with_max_delay(Duration::MAX);
+        assert_eq!(
+            unbounded.backoff_ceiling(100),
+            (200 * MS).saturating_mul(u32::MAX)
+        );
+    }
+
+    #[test]
+    fn jitter_stays_in_its_band() {
+        let mut rng = StdRng::seed_from_u64(7);
+        for (jitter, low) in [(Jitter::Full, 0), (Jitter::Equal, 200), (Jitter::None, 400)] {
+            let policy = RetryPolicy::default().with_jitter(jitter);
+            for _ in 0..200 {
+                let wait = policy.backoff(2, &mut rng);
+                assert!(wait >= low * MS && wait <= 400 * MS, "{jitter:?}: {wait:?}");
+            }
+        }
+        // Huge ceilings do not overflow.
+        let huge = RetryPolicy::default()
+            .with_base_delay(Duration::MAX)
+            .with_max_delay(Duration::MAX);
+        for jitter in [Jitter::Full, Jitter::Equal, Jitter::None] {
+            let _ = huge.clone().with_jitter(jitter).backoff(64, &mut rng);
+        }
+    }
+
+    #[test]
+    fn stops_on_attempts_elapsed_time_and_long_retry_after() {
+        let mut rng = StdRng::seed_from_u64(1);
+        let policy = RetryPolicy::default().with_jitter(Jitter::None);
+        let wait = |attempts, elapsed, after, rng: &mut StdRng| {
+            policy.next_wait_with(attempts, elapsed, after, rng)
+        };
+        assert_eq!(wait(1, Duration::ZERO, None, &mut rng), Ok(200 * MS));
+        assert_eq!(wait(2, Duration::ZERO, None, &mut rng), Ok(400 * MS));
+        assert_eq!(
+            wait(3, Duration::ZERO, None, &mut rng),
+            Err(GiveUp::Attempts)
+        );
+        assert_eq!(
+            wait(1, Duration::from_millis(19_900), None, &mut rng),
+            Err(GiveUp::Elapsed)
+        );
+        // Retry-After is a lower bound, and capped by max_delay.
+        let secs = Duration::from_secs;
+        assert_eq!(
+            wait(1, Duration::ZERO, Some(secs(1)), &mut rng),
+            Ok(secs(1))
+        );
+        assert_eq!(
+            wait(1, Duration::ZERO, Some(Duration::ZERO), &mut rng),
+            Ok(200 * MS)
+        );
+        assert_eq!(
+            wait(1, Duration::ZERO, Some(secs(6)), &mut rng),
+            Err(GiveUp::RetryAfter)
+        );
+        assert_eq!(
+            RetryPolicy::none().next_wait(1, Duration::ZERO, None),
+            Err(GiveUp::Attempts)
+        );
+        assert_eq!(RetryPolicy::none().with_max_attempts(0).max_attempts(), 1);
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_445_412_470);
+        let secs = Duration::from_secs;
+        assert_eq!(parse_retry_after("1", now), Some(secs(1)));
+        assert_eq!(parse_retry_after(" 120 ", now), Some(secs(120)));
+        assert_eq!(
+            parse_retry_after("99999999999999999999999", now),
+            Some(Duration::MAX)
+        );
+        // 2015-10-21T07:28:00Z is 1445412480.
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now),
+            Some(secs(10))
+        );
+        assert_eq!(
+            parse_retry_after("Wednesday, 21-Oct-15 07:28:00 GMT", now),
+            Some(secs(10))
+        );
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        for junk in ["", "-1", "1.5", "soon", "Wed, 32 Oct 2015 07:28:00 GMT"] {
+            assert_eq!(parse_retry_after(junk, now), None, "{junk:?}");
+        }
+    }
+}

@@ -1,0 +1,593 @@
+//! Retries, backoff, `Retry-After` and failover against loopback servers
+//! with canned answers, and what the client logs about them.
+//!
+//! Every test is bounded: canned servers answer from a finite queue (then
+//! `418`, which is never retried), policies use short waits, and no timing
+//! assertion has an upper bound tighter than several seconds.
+
+mod support;
+
+use std::fmt::Write as _;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::http::HeaderMap;
+use support::{Canned, CannedServer, refused_base_url};
+use wxpay::api::marketing::favor::StartStock;
+use wxpay::retry::Jitter;
+use wxpay::{
+    CallOptions, Client, ClientBuilder, Error, MerchantKey, NoContent, RetryPolicy, VerifyError,
+    VerifyingKey,
+};
+use wxpay_sandbox::Sandbox;
+
+const SERIAL: &str = "PUB_KEY_ID_0100000000000000000000000001";
+const STARTED: &str = r#"{"start_time":"2015-05-20T13:29:35.120+08:00","stock_id":"98065001"}"#;
+const SYSTEM_ERROR: &str = r#"{"code":"SYSTEM_ERROR","message":"系统错误"}"#;
+
+/// A key pair borrowed from a sandbox's generated merchant credentials: the
+/// client signs with it as the merchant and trusts its public half as
+/// WeChat Pay's key; canned answers are signed with it too.
+struct Keys {
+    signer: MerchantKey,
+    private_pem: String,
+    public_pem: String,
+}
+
+async fn keys() -> Keys {
+    let sandbox = Sandbox::start().await.expect("sandbox starts");
+    let credentials = sandbox.credentials().clone();
+    sandbox.shutdown().await;
+    Keys {
+        signer: MerchantKey::from_pem(&credentials.merchant_private_key_pem).unwrap(),
+        private_pem: credentials.merchant_private_key_pem,
+        public_pem: credentials.merchant_public_key_pem,
+    }
+}
+
+fn builder(keys: &Keys, base_url: &str) -> ClientBuilder {
+    Client::builder()
+        .base_url(base_url)
+        .mchid("1900009191")
+        .merchant_key_pem("ABCDEF0123456789", &keys.private_pem)
+        .wechatpay_public_key_pem(SERIAL, &keys.public_pem)
+}
+
+/// Retries quickly: tests about *whether* a retry happens, not when.
+fn quick(attempts: u32) -> RetryPolicy {
+    RetryPolicy::default()
+        .with_max_attempts(attempts)
+        .with_base_delay(Duration::from_millis(10))
+}
+
+fn start() -> StartStock {
+    StartStock {
+        stock_id: "98065001".into(),
+        stock_creator_mchid: "1900009191".into(),
+    }
+}
+
+fn received(server: &CannedServer) -> usize {
+    server.received.lock().unwrap().len()
+}
+
+/// The `key="value"` fields of an `Authorization` header.
+fn authorization_field<'a>(headers: &'a HeaderMap, key: &str) -> &'a str {
+    let value = headers["authorization"].to_str().unwrap();
+    let start = value.find(&format!("{key}=\"")).unwrap() + key.len() + 2;
+    let rest = &value[start..];
+    &rest[..rest.find('"').unwrap()]
+}
+
+#[tokio::test]
+async fn server_error_then_success_is_retried_with_a_new_signature_over_the_same_bytes() {
+    let keys = keys().await;
+    let server = CannedServer::start(vec![
+        Canned::unsigned(500, SYSTEM_ERROR),
+        Canned::signed(200, STARTED, &keys.signer, SERIAL),
+    ])
+    .await;
+    // A wait over one second, so that the two timestamps must differ.
+    let policy = RetryPolicy::default()
+        .with_base_delay(Duration::from_millis(1100))
+        .with_jitter(Jitter::None);
+    let client = builder(&keys, &server.base_url)
+        .retry(policy)
+        .build()
+        .unwrap();
+    let began = Instant::now();
+    let started = client.send(start()).await.expect("the retry succeeds");
+    assert_eq!(started.stock_id, "98065001");
+    assert!(began.elapsed() >= Duration::from_millis(1100));
+
+    let received = server.received.lock().unwrap();
+    assert_eq!(received.len(), 2);
+    let (first, second) = (&received[0], &received[1]);
+    assert_eq!(first.0, "/v3/marketing/favor/stocks/98065001/start");
+    assert_eq!(first.0, second.0, "same target");
+    assert_eq!(first.2, second.2, "same body bytes");
+    assert_eq!(&first.2[..], br#"{"stock_creator_mchid":"1900009191"}"#);
+    assert_ne!(
+        authorization_field(&first.1, "nonce_str"),
+        authorization_field(&second.1, "nonce_str")
+    );
+    let timestamp = |headers| {
+        authorization_field(headers, "timestamp")
+            .parse::<i64>()
+            .unwrap()
+    };
+    assert!(timestamp(&first.1) < timestamp(&second.1));
+    // Each attempt carries a valid signature of its own.
+    let merchant_public = VerifyingKey::from_public_key_pem(&keys.public_pem).unwrap();
+    for (uri, headers, body) in [first, second] {
+        let message = format!(
+            "POST\n{uri}\n{}\n{}\n{}\n",
+            authorization_field(headers, "timestamp"),
+            authorization_field(headers, "nonce_str"),
+            std::str::from_utf8(body).unwrap()
+        );
+        merchant_public
+            .verify_sha256(
+                message.as_bytes(),
+                authorization_field(headers, "signature"),
+            )
+            .expect("each attempt is signed over what it sent");
+    }
+}
+
+#[tokio::test]
+async fn rate_limited_answer_waits_for_retry_after() {
+    let keys = keys().await;
+    let server = CannedServer::start(vec![
+        Canned::unsigned(429, r#"{"code":"FREQUENCY_LIMITED","message":"频率超限"}"#)
+            .with_header("Retry-After", "1"),
+        Canned::signed(200, STARTED, &keys.signer, SERIAL),
+    ])
+    .await;
+    let client = builder(&keys, &server.base_url)
+        .retry(RetryPolicy::default())
+        .build()
+        .unwrap();
+    let began = Instant::now();
+    client.send(start()).await.expect("the retry succeeds");
+    let waited = began.elapsed();
+    assert!(waited >= Duration::from_secs(1), "{waited:?}");
+    assert!(waited < Duration::from_secs(15), "{waited:?}");
+    assert_eq!(received(&server), 2);
+}
+
+#[tokio::test]
+async fn retry_after_beyond_the_policy_ends_the_call_with_the_wait_asked_for() {
+    let keys = keys().await;
+    let server = CannedServer::start(vec![
+        Canned::unsigned(
+            429,
+            r#"{"code":"RATELIMIT_EXCEEDED","message":"slow down"}"#,
+        )
+        .with_header("Retry-After", "60"),
+    ])
+    .await;
+    let client = builder(&keys, &server.base_url)
+        .retry(RetryPolicy::default())
+        .build()
+        .unwrap();
+    let err = client.send(start()).await.unwrap_err();
+    let api = err.as_api().expect("the 429 itself");
+    assert_eq!(api.status, 429);
+    assert_eq!(api.retry_after, Some(Duration::from_secs(60)));
+    assert_eq!(err.attempts(), Some(1));
+    assert_eq!(received(&server), 1);
+}
+
+#[tokio::test]
+async fn client_errors_forged_answers_and_decode_failures_are_not_retried() {
+    let keys = keys().await;
+    let param_error = r#"{"code":"PARAM_ERROR","message":"参数错误"}"#;
+    let server = CannedServer::start(vec![
+        Canned::signed(400, param_error, &keys.signer, SERIAL),
+        Canned::unsigned(401, r#"{"code":"SIGN_ERROR","message":"签名错误"}"#),
+        Canned::unsigned(404, r#"{"code":"RESOURCE_NOT_EXISTS","message":"x"}"#),
+        Canned::unsigned(501, r#"{"code":"NOT_IMPLEMENTED","message":"x"}"#),
+        Canned::unsigned(200, STARTED),
+        Canned::signed(200, r#"{"start_time":5}"#, &keys.signer, SERIAL),
+        // What a retry would get: never reached.
+        Canned::signed(200, STARTED, &keys.signer, SERIAL),
+        Canned::signed(200, STARTED, &keys.signer, SERIAL),
+    ])
+    .await;
+    let client = builder(&keys, &server.base_url)
+        .retry(quick(3))
+        .build()
+        .unwrap();
+
+    for (n, status) in [400, 401, 404, 501].into_iter().enumerate() {
+        let err = client.send(start()).await.unwrap_err();
+        let api = err.as_api().unwrap_or_else(|| panic!("{err:?}"));
+        assert_eq!(api.status, status);
+        assert_eq!(err.attempts(), Some(1));
+        assert!(!err.to_string().contains("attempts were made"), "{err}");
+        assert_eq!(received(&server), n + 1, "HTTP {status} was retried");
+    }
+
+    let err = client.send(start()).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Verification {
+                source: VerifyError::MissingHeader { .. },
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(received(&server), 5, "a forged answer was retried");
+
+    let err = client.send(start()).await.unwrap_err();
+    assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+    assert_eq!(received(&server), 6, "a decode failure was retried");
+}
+
+#[tokio::test]
+async fn exhausted_retries_return_the_last_error_with_the_attempt_count() {
+    let keys = keys().await;
+    let server = CannedServer::start(vec![
+        Canned::unsigned(500, SYSTEM_ERROR),
+        Canned::unsigned(502, "<html>bad gateway</html>"),
+        Canned::unsigned(504, "<html>gateway timeout</html>"),
+        Canned::unsigned(
+            503,
+            r#"{"code":"SERVICE_UNAVAILABLE","message":"the last one"}"#,
+        ),
+        Canned::signed(200, STARTED, &keys.signer, SERIAL),
+    ])
+    .await;
+    let client = builder(&keys, &server.base_url)
+        .retry(quick(4))
+        .build()
+        .unwrap();
+    let err = client.send(start()).await.unwrap_err();
+    let api = err.as_api().unwrap_or_else(|| panic!("{err:?}"));
+    assert_eq!(
+        (api.status, api.code.as_str(), api.message.as_str()),
+        (503, "SERVICE_UNAVAILABLE", "the last one")
+    );
+    assert_eq!(api.attempts, 4);
+    assert_eq!(err.attempts(), Some(4));
+    assert!(err.to_string().contains("4 attempts were made"), "{err}");
+    assert_eq!(received(&server), 4);
+
+    // Network failures too: the last transport error, with its count.
+    let client = builder(&keys, &refused_base_url())
+        .retry(quick(3))
+        .build()
+        .unwrap();
+    let err = client.send(start()).await.unwrap_err();
+    assert!(
+        matches!(err, Error::Transport { attempts: 3, .. }),
+        "{err:?}"
+    );
+    let text = err.to_string();
+    assert!(text.contains("3 attempts were made"), "{text}");
+    // The rendered path stays out of the message.
+    assert!(!text.contains("98065001"), "{text}");
+}
+
+#[tokio::test]
+async fn the_time_budget_stops_retries() {
+    let keys = keys().await;
+    let server = CannedServer::start(
+        (0..10)
+            .map(|_| Canned::unsigned(500, SYSTEM_ERROR))
+            .collect(),
+    )
+    .await;
+    // Waits of 300 ms then 600 ms; the second would end past 500 ms.
+    let policy = RetryPolicy::default()
+        .with_max_attempts(10)
+        .with_base_delay(Duration::from_millis(300))
+        .with_jitter(Jitter::None)
+        .with_max_elapsed(Duration::from_millis(500));
+    let client = builder(&keys, &server.base_url)
+        .retry(policy)
+        .build()
+        .unwrap();
+    let began = Instant::now();
+    let err = client.send(start()).await.unwrap_err();
+    assert_eq!(err.attempts(), Some(2), "{err}");
+    assert_eq!(received(&server), 2);
+    assert!(began.elapsed() < Duration::from_secs(5));
+}
+
+#[tokio::test]
+async fn a_call_can_override_the_client_policy() {
+    let keys = keys().await;
+    let server = CannedServer::start(
+        (0..5)
+            .map(|_| Canned::unsigned(500, SYSTEM_ERROR))
+            .collect(),
+    )
+    .await;
+    let client = builder(&keys, &server.base_url)
+        .retry(quick(3))
+        .build()
+        .unwrap();
+
+    let once = CallOptions::new().retry(RetryPolicy::none());
+    let err = client.send_with(start(), &once).await.unwrap_err();
+    assert_eq!(err.attempts(), Some(1));
+    assert_eq!(received(&server), 1);
+
+    // The same client, without the override, retries.
+    let err = client.send(start()).await.unwrap_err();
+    assert_eq!(err.attempts(), Some(3));
+    assert_eq!(received(&server), 4);
+
+    // A prepared request is retried too, by the call's policy.
+    let request = client.prepare(&start()).unwrap();
+    let twice = CallOptions::new().retry(quick(2));
+    let err = client
+        .send_prepared_with::<serde_json::Value>(request, &twice)
+        .await
+        .unwrap_err();
+    // One 500 was left; the retry got the server's 418, never retried.
+    assert_eq!(err.as_api().map(|api| api.status), Some(418), "{err}");
+    assert_eq!(err.attempts(), Some(2));
+    assert_eq!(received(&server), 6);
+}
+
+#[tokio::test]
+async fn defaults_retry_and_fail_over_only_against_wechat_pay() {
+    let keys = keys().await;
+    let production = Client::builder()
+        .mchid("1900009191")
+        .merchant_key_pem("ABCDEF", &keys.private_pem)
+        .wechatpay_public_key_pem(SERIAL, &keys.public_pem);
+    let client = production.build().unwrap();
+    assert_eq!(client.retry_policy(), &RetryPolicy::default());
+    assert_eq!(client.retry_policy().max_attempts(), 3);
+    assert_eq!(
+        client.backup_base_url(),
+        Some("https://api2.mch.weixin.qq.com")
+    );
+
+    let production = Client::builder()
+        .mchid("1900009191")
+        .merchant_key_pem("ABCDEF", &keys.private_pem)
+        .wechatpay_public_key_pem(SERIAL, &keys.public_pem)
+        .without_backup_base_url()
+        .retry(RetryPolicy::none());
+    let client = production.build().unwrap();
+    assert_eq!(client.backup_base_url(), None);
+    assert!(!client.retry_policy().retries());
+
+    let local = builder(&keys, "http://127.0.0.1:9").build().unwrap();
+    assert_eq!(local.retry_policy(), &RetryPolicy::none());
+    assert_eq!(local.backup_base_url(), None);
+    let debug = format!("{local:?}");
+    assert!(debug.contains("retry"), "{debug}");
+
+    let err = builder(&keys, "http://127.0.0.1:9")
+        .backup_base_url("http://127.0.0.1:10/prefix")
+        .build()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("backup base URL `http://127.0.0.1:10/prefix`"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn connect_refused_on_the_primary_fails_over_to_the_backup() {
+    let keys = keys().await;
+    let backup =
+        CannedServer::start(vec![Canned::signed(200, STARTED, &keys.signer, SERIAL)]).await;
+    let client = builder(&keys, &refused_base_url())
+        .backup_base_url(&backup.base_url)
+        .retry(quick(3))
+        .build()
+        .unwrap();
+    let started = client.send(start()).await.expect("the backup answers");
+    assert_eq!(started.stock_id, "98065001");
+    let received = backup.received.lock().unwrap();
+    assert_eq!(received.len(), 1);
+    assert_eq!(received[0].0, "/v3/marketing/favor/stocks/98065001/start");
+    assert_eq!(
+        &received[0].2[..],
+        br#"{"stock_creator_mchid":"1900009191"}"#
+    );
+}
+
+#[tokio::test]
+async fn http_statuses_do_not_fail_over() {
+    let keys = keys().await;
+    let primary = CannedServer::start(vec![
+        Canned::unsigned(503, SYSTEM_ERROR),
+        Canned::signed(200, STARTED, &keys.signer, SERIAL),
+    ])
+    .await;
+    let backup = CannedServer::start(vec![]).await;
+    let client = builder(&keys, &primary.base_url)
+        .backup_base_url(&backup.base_url)
+        .retry(quick(3))
+        .build()
+        .unwrap();
+    client
+        .send(start())
+        .await
+        .expect("the primary's retry works");
+    assert_eq!(received(&primary), 2);
+    assert_eq!(received(&backup), 0);
+}
+
+#[tokio::test]
+async fn a_timeout_is_retried() {
+    let keys = keys().await;
+    let server = CannedServer::start_with_delays(vec![
+        (
+            Duration::from_secs(3),
+            Canned::signed(200, STARTED, &keys.signer, SERIAL),
+        ),
+        (
+            Duration::ZERO,
+            Canned::signed(200, STARTED, &keys.signer, SERIAL),
+        ),
+    ])
+    .await;
+    let client = builder(&keys, &server.base_url)
+        .timeout(Duration::from_millis(300))
+        .retry(quick(3))
+        .build()
+        .unwrap();
+    let started = client
+        .send(start())
+        .await
+        .expect("the second attempt answers");
+    assert_eq!(started.stock_id, "98065001");
+    assert_eq!(received(&server), 2);
+
+    // A per-call timeout, without retries: the timeout error itself.
+    let server = CannedServer::start_with_delays(vec![(
+        Duration::from_secs(3),
+        Canned::signed(200, STARTED, &keys.signer, SERIAL),
+    )])
+    .await;
+    let client = builder(&keys, &server.base_url).build().unwrap();
+    let options = CallOptions::new().timeout(Duration::from_millis(200));
+    let err = client.send_with(start(), &options).await.unwrap_err();
+    assert!(
+        matches!(err, Error::Timeout { after, attempts: 1, .. } if after == Duration::from_millis(200)),
+        "{err:?}"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Tracing: what is logged, and what never is.
+
+/// A `tracing` subscriber that writes every span, field record and event of
+/// `wxpay_core` as one line of text.
+#[derive(Clone, Default)]
+struct Capture {
+    lines: Arc<Mutex<Vec<String>>>,
+    next_id: Arc<std::sync::atomic::AtomicU64>,
+}
+
+struct Line<'a>(&'a mut String);
+
+impl tracing::field::Visit for Line<'_> {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        let _ = write!(self.0, " {}={value:?}", field.name());
+    }
+}
+
+impl tracing::Subscriber for Capture {
+    fn enabled(&self, metadata: &tracing::Metadata<'_>) -> bool {
+        metadata.target().starts_with("wxpay_core")
+    }
+
+    fn new_span(&self, span: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        let id = 1 + self
+            .next_id
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut line = format!("span#{id} {}", span.metadata().name());
+        span.record(&mut Line(&mut line));
+        self.lines.lock().unwrap().push(line);
+        tracing::span::Id::from_u64(id)
+    }
+
+    fn record(&self, span: &tracing::span::Id, values: &tracing::span::Record<'_>) {
+        let mut line = format!("record span#{}", span.into_u64());
+        values.record(&mut Line(&mut line));
+        self.lines.lock().unwrap().push(line);
+    }
+
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+
+    fn event(&self, event: &tracing::Event<'_>) {
+        let mut line = format!("event {}", event.metadata().level());
+        event.record(&mut Line(&mut line));
+        self.lines.lock().unwrap().push(line);
+    }
+
+    fn enter(&self, _: &tracing::span::Id) {}
+
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+/// An operation whose path, query and body all carry values that must never
+/// reach a log.
+#[wxpay::endpoint(POST, "/v3/orders/<out_trade_no>/close")]
+struct CloseOrder {
+    out_trade_no: String,
+    #[wxpay(query)]
+    sub_mchid: String,
+    note: String,
+}
+
+fn close() -> CloseOrder {
+    CloseOrder {
+        out_trade_no: "ORDER-SECRET-4711".into(),
+        sub_mchid: "SUBMCH-SECRET-0042".into(),
+        note: "BODY-SECRET-note".into(),
+    }
+}
+
+#[tokio::test]
+async fn tracing_names_the_template_and_attempts_but_never_values() {
+    let keys = keys().await;
+    let echo = r#"{"code":"SYSTEM_ERROR","message":"ECHO-SECRET of ORDER-SECRET-4711"}"#;
+    let server = CannedServer::start(vec![
+        Canned::unsigned(500, echo),
+        Canned::signed(204, "", &keys.signer, SERIAL),
+        Canned::unsigned(503, echo),
+        Canned::unsigned(503, echo),
+    ])
+    .await;
+    let client = builder(&keys, &server.base_url)
+        .retry(quick(2))
+        .build()
+        .unwrap();
+
+    let capture = Capture::default();
+    // `#[tokio::test]` runs everything on this thread, so a thread-local
+    // subscriber sees every span and event of the calls.
+    let guard = tracing::subscriber::set_default(capture.clone());
+    let done: NoContent = client.send(close()).await.expect("the retry succeeds");
+    assert_eq!(done, NoContent);
+    let err = client.send(close()).await.unwrap_err();
+    assert_eq!(err.attempts(), Some(2));
+    drop(guard);
+
+    let log = capture.lines.lock().unwrap().join("\n");
+    for expected in [
+        "wxpay.call",
+        r#"method="POST""#,
+        r#"template="/v3/orders/{out_trade_no}/close""#,
+        "attempt=1",
+        "attempt=2",
+        "record span#1 attempts=2",
+        "record span#2 attempts=2",
+        "status=500",
+        "status=204",
+        r#"request_id="canned-request-id""#,
+        "elapsed_ms=",
+        r#"reason="HTTP 500""#,
+        "delay_ms=",
+        "retrying",
+        "event WARN",
+        "giving up",
+        r#"why="attempts exhausted""#,
+    ] {
+        assert!(log.contains(expected), "missing {expected:?} in:\n{log}");
+    }
+    for secret in [
+        "ORDER-SECRET",
+        "SUBMCH-SECRET",
+        "BODY-SECRET",
+        "ECHO-SECRET",
+        "WECHATPAY2-SHA256-RSA2048",
+        "1900009191",
+    ] {
+        assert!(!log.contains(secret), "{secret:?} was logged:\n{log}");
+    }
+}

@@ -10,11 +10,13 @@
 //! | [`target`] | rendering the request target: one encoded segment per path parameter, then the query |
 //! | [`signing`] | the five-line signing message and the `Authorization` header |
 //! | [`verification`] | checking WeChat Pay's signatures on answers: headers, clock skew, serial, key |
+//! | [`notification`] | callbacks: verify, decrypt and decode WeChat Pay's notifications, and the reply |
 //! | [`keys`] | merchant private key, WeChat Pay public keys, platform certificates, the APIv3 key |
 //! | [`encryption`] | sensitive request fields, RSA-OAEP-encrypted while the body is serialized |
 //! | [`crypto`] | the RSA / AES-GCM backends behind one small internal trait |
 //! | [`client`] | the [`Client`]: sign → send → verify → decode |
 //! | [`request`] | a [`PreparedRequest`] to inspect before (or instead of) sending |
+//! | [`retry`] | the [`RetryPolicy`]: what is retried, backoff, `Retry-After`, failover |
 //! | [`error`] | [`Error`], which always says which operation failed and what to check |
 //!
 //! # Dependencies, and why each is here
@@ -30,7 +32,11 @@
 //! - `base64` and `x509-parser`: the encodings signatures, ciphertexts and
 //!   certificates travel in. PEM armour is read by a few lines of our own
 //!   so that the decoded key bytes sit in buffers wiped on drop.
-//! - `rand`: request nonces.
+//! - `rand`: request nonces and retry jitter.
+//! - `httpdate`: `Retry-After` given as an HTTP date (already in the tree
+//!   through hyper).
+//! - `axum` (feature `axum`, off by default): the callback extractor and
+//!   `IntoResponse` for callback replies.
 //! - `zeroize`: key material is wiped from memory when dropped.
 //! - `thiserror`: error types with messages; `bytes`: bodies shared without
 //!   copying; `tracing`: structured diagnostics without secrets.
@@ -47,7 +53,9 @@ pub mod encryption;
 pub mod endpoint;
 pub mod error;
 pub mod keys;
+pub mod notification;
 pub mod request;
+pub mod retry;
 pub mod signing;
 pub mod target;
 pub mod verification;
@@ -55,13 +63,20 @@ pub mod verification;
 #[doc(hidden)]
 pub mod __macro_support;
 
-pub use client::{Client, ClientBuilder};
+pub use client::{CallOptions, Client, ClientBuilder};
 pub use crypto::CryptoBackend;
 pub use endpoint::{Body, Endpoint, Method, NoContent};
 pub use error::{ApiError, ConfigError, Error, Operation};
+/// The `http` crate, whose `HeaderMap`, `Request` and `Response` the
+/// callback API takes and returns.
+pub use http;
 pub use keys::{
     ApiV3Key, CryptoError, KeyError, MerchantKey, PlatformCertificate, SignatureError, VerifyingKey,
 };
+pub use notification::{
+    EventType, Notification, NotificationDecoder, NotificationError, NotificationReply,
+};
 pub use request::PreparedRequest;
+pub use retry::RetryPolicy;
 pub use target::{BuildError, Target};
 pub use verification::{Verifier, VerifyError};

@@ -1,0 +1,297 @@
+//! Callbacks (notifications): WeChat Pay's signed, encrypted POSTs to the
+//! merchant's `notify_url`, and the merchant's answer.
+//!
+//! A callback is checked and opened in four steps, each with its own
+//! [`NotificationError`] variant:
+//!
+//! 1. the signature headers are checked over the **raw** body, exactly like
+//!    an answer's ([`Verifier::verify`]: the ±300 s clock window, the
+//!    `Wechatpay-Serial` key, `WECHATPAY/SIGNTEST/` probes, missing headers);
+//! 2. the body is read as the notification envelope (`id`, `event_type`,
+//!    `resource`, …);
+//! 3. `resource.ciphertext` is decrypted with the APIv3 key
+//!    (`AEAD_AES_256_GCM`, with the `nonce` and `associated_data` next to it);
+//! 4. the plaintext is decoded into the resource type the handler asked
+//!    for: one of the typed [`resources`], or [`serde_json::Value`].
+//!
+//! The handler then answers with a [`NotificationReply`]: `204 No Content`
+//! once the event is safely recorded, a failure (`{"code":"FAIL",…}` with a
+//! 4xx/5xx status) otherwise, after which WeChat Pay sends the callback
+//! again later. [`NotificationError::reply`] picks the failure for each error.
+//!
+//! [`NotificationDecoder`] does not depend on any web framework: hand it the
+//! headers and the body bytes, or an [`http::Request`]. With the `axum`
+//! feature, `WechatpayNotification` is an axum extractor doing the same.
+//!
+//! ```no_run
+//! use wxpay_core::notification::resources::Transaction;
+//! use wxpay_core::notification::{NotificationDecoder, NotificationReply};
+//! use wxpay_core::{ApiV3Key, Verifier, VerifyingKey};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let mut verifier = Verifier::new();
+//! verifier.add_public_key(
+//!     "PUB_KEY_ID_0114232134912410000000000000",
+//!     VerifyingKey::from_public_key_pem_file("pub_key.pem")?,
+//! );
+//! let decoder = NotificationDecoder::new(verifier, ApiV3Key::new(std::env::var("WXPAY_APIV3_KEY")?)?);
+//!
+//! # let (headers, body) = (http::HeaderMap::new(), Vec::<u8>::new());
+//! // `headers` and `body` as received, the body untouched by any JSON layer.
+//! let reply = match decoder.decode::<Transaction>(&headers, &body) {
+//!     Ok(notification) => {
+//!         println!("order {} paid", notification.resource.out_trade_no);
+//!         NotificationReply::success()
+//!     }
+//!     Err(error) => {
+//!         eprintln!("callback rejected: {error}");
+//!         error.reply()
+//!     }
+//! };
+//! let response: http::Response<Vec<u8>> = reply.into_http();
+//! # let _ = response;
+//! # Ok(())
+//! # }
+//! ```
+
+#[cfg(feature = "axum")]
+mod axum_extract;
+mod envelope;
+mod error;
+mod event;
+mod reply;
+pub mod resources;
+
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
+use std::sync::Arc;
+
+use http::HeaderMap;
+use serde::de::DeserializeOwned;
+
+#[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+pub use self::axum_extract::{NotificationRejection, WechatpayNotification};
+pub use self::error::NotificationError;
+pub use self::event::EventType;
+pub use self::reply::NotificationReply;
+
+use crate::keys::ApiV3Key;
+use crate::signing::unix_now;
+use crate::verification::{Verifier, header};
+use crate::{Client, ConfigError};
+
+/// The only resource encryption WeChat Pay uses for callbacks.
+pub const RESOURCE_ALGORITHM: &str = "AEAD_AES_256_GCM";
+
+/// Checks, decrypts and decodes WeChat Pay callbacks for one merchant.
+///
+/// It holds the keys WeChat Pay signs with (a [`Verifier`]) and the APIv3
+/// key the resources are encrypted with. Cheap to clone (an `Arc` inside)
+/// and safe to share between tasks; `Debug` shows the key serials only.
+#[derive(Clone)]
+pub struct NotificationDecoder {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    verifier: Verifier,
+    key: ApiV3Key,
+}
+
+impl NotificationDecoder {
+    /// A decoder checking signatures with `verifier` and decrypting with
+    /// `key`.
+    pub fn new(verifier: Verifier, key: ApiV3Key) -> Self {
+        Self {
+            inner: Arc::new(Inner { verifier, key }),
+        }
+    }
+
+    /// A decoder with the keys of `client`: its WeChat Pay public keys or
+    /// platform certificates, and its APIv3 key.
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] when the client was built without an APIv3
+    /// key ([`ClientBuilder::apiv3_key`](crate::ClientBuilder::apiv3_key)).
+    pub fn from_client(client: &Client) -> Result<Self, ConfigError> {
+        let key = client.apiv3_key().ok_or_else(|| {
+            ConfigError::Invalid(vec![
+                "callbacks cannot be decrypted without the APIv3 key: build the client with .apiv3_key(<the 32 characters set in the merchant platform under Account Center > API Security>)".to_owned(),
+            ])
+        })?;
+        Ok(Self::new(client.verifier().clone(), key.clone()))
+    }
+
+    /// The keys signatures are checked against.
+    pub fn verifier(&self) -> &Verifier {
+        &self.inner.verifier
+    }
+
+    /// Checks, decrypts and decodes one callback: `headers` and `body`
+    /// exactly as received (the signature covers the raw bytes, so the body
+    /// must not have gone through a JSON parser first).
+    ///
+    /// # Errors
+    /// A [`NotificationError`] saying which step failed and what to check;
+    /// [`NotificationError::reply`] turns it into the answer for WeChat Pay.
+    pub fn decode<T: DeserializeOwned>(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<Notification<T>, NotificationError> {
+        self.decode_at(headers, body, unix_now())
+    }
+
+    /// [`NotificationDecoder::decode`] with `now` (Unix seconds) as the
+    /// local clock, for tests and for replaying a recorded callback.
+    ///
+    /// # Errors
+    /// As [`NotificationDecoder::decode`].
+    pub fn decode_at<T: DeserializeOwned>(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+        now: i64,
+    ) -> Result<Notification<T>, NotificationError> {
+        self.inner
+            .verifier
+            .verify(headers, body, now)
+            .map_err(NotificationError::Signature)?;
+        let envelope = envelope::Envelope::parse(body)?;
+        let resource = &envelope.resource;
+        if resource.algorithm != RESOURCE_ALGORITHM {
+            return Err(NotificationError::UnsupportedAlgorithm {
+                found: error::shorten(&resource.algorithm, 64),
+            });
+        }
+        let plaintext = self
+            .inner
+            .key
+            .decrypt(
+                &resource.nonce,
+                &resource.associated_data,
+                &resource.ciphertext,
+            )
+            .map_err(|source| NotificationError::Decrypt { source })?;
+        let decoded = error::decode_resource::<T>(&plaintext, &envelope.event_type)?;
+        Ok(Notification {
+            id: envelope.id,
+            create_time: envelope.create_time,
+            event_type: envelope.event_type,
+            resource_type: envelope.resource_type,
+            summary: envelope.summary,
+            original_type: envelope.resource.original_type,
+            associated_data: envelope.resource.associated_data,
+            request_id: headers
+                .get(header::REQUEST_ID)
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_owned),
+            resource: decoded,
+        })
+    }
+
+    /// [`NotificationDecoder::decode`] over an [`http::Request`] whose body
+    /// is already in memory (`Vec<u8>`, `Bytes`, `String`, …).
+    ///
+    /// # Errors
+    /// As [`NotificationDecoder::decode`].
+    pub fn decode_request<T: DeserializeOwned, B: AsRef<[u8]>>(
+        &self,
+        request: &http::Request<B>,
+    ) -> Result<Notification<T>, NotificationError> {
+        self.decode(request.headers(), request.body().as_ref())
+    }
+}
+
+impl fmt::Debug for NotificationDecoder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NotificationDecoder")
+            .field("verifier", &self.inner.verifier)
+            .field("key", &self.inner.key)
+            .finish()
+    }
+}
+
+/// A verified, decrypted callback: the envelope's fields and the decoded
+/// resource.
+///
+/// `T` is the resource type: one of [`resources`], a type of your own, or
+/// [`serde_json::Value`] to take whatever arrived (then
+/// [`Notification::into_typed`] once the event type is known).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notification<T> {
+    /// The notification's id (`EV-…`); WeChat Pay resends a failed callback
+    /// with the same id, so it is a natural key to ignore duplicates with.
+    pub id: String,
+    /// When WeChat Pay created the notification (RFC 3339, as sent).
+    pub create_time: String,
+    /// What happened: `TRANSACTION.SUCCESS`, `REFUND.SUCCESS`, ….
+    pub event_type: EventType,
+    /// The resource's type as announced (`encrypt-resource`); empty when absent.
+    pub resource_type: String,
+    /// WeChat Pay's one-line summary (`支付成功`); empty when absent.
+    pub summary: String,
+    /// The original type of the resource (`transaction`, `refund`,
+    /// `coupon`, …); empty when absent.
+    pub original_type: String,
+    /// The associated data the resource was encrypted with (it is
+    /// authenticated, not secret); empty when absent.
+    pub associated_data: String,
+    /// The `Request-ID` header, when the callback carried one.
+    pub request_id: Option<String>,
+    /// The decrypted resource.
+    pub resource: T,
+}
+
+impl<T> Notification<T> {
+    /// The same notification with its resource transformed by `f`.
+    pub fn map_resource<U>(self, f: impl FnOnce(T) -> U) -> Notification<U> {
+        Notification {
+            id: self.id,
+            create_time: self.create_time,
+            event_type: self.event_type,
+            resource_type: self.resource_type,
+            summary: self.summary,
+            original_type: self.original_type,
+            associated_data: self.associated_data,
+            request_id: self.request_id,
+            resource: f(self.resource),
+        }
+    }
+}
+
+impl Notification<serde_json::Value> {
+    /// Decodes an untyped resource into `T`, for handlers that look at
+    /// [`Notification::event_type`] before choosing a type.
+    ///
+    /// # Errors
+    /// [`NotificationError::Resource`], with the JSON path that did not fit.
+    pub fn into_typed<T: DeserializeOwned>(self) -> Result<Notification<T>, NotificationError> {
+        let Notification {
+            id,
+            create_time,
+            event_type,
+            resource_type,
+            summary,
+            original_type,
+            associated_data,
+            request_id,
+            resource,
+        } = self;
+        let resource = error::decode_value::<T>(resource, &event_type)?;
+        Ok(Notification {
+            id,
+            create_time,
+            event_type,
+            resource_type,
+            summary,
+            original_type,
+            associated_data,
+            request_id,
+            resource,
+        })
+    }
+}

@@ -116,6 +116,10 @@ pub enum Error {
     #[error("{operation}: {0}", operation = .0.operation)]
     Api(Box<ApiError>),
 
+    /// Platform certificates could not be downloaded or read.
+    #[error("platform certificates: {0}")]
+    Certificates(#[source] crate::certificates::CertificateError),
+
     /// A verified answer did not match the endpoint's response type.
     #[error(
         "{operation}: HTTP {status} answer could not be decoded at `{path}`: {source}; the response type does not match what WeChat Pay sent{}",
@@ -143,6 +147,10 @@ impl Error {
     pub fn operation(&self) -> Option<Operation> {
         match self {
             Error::Config(_) => None,
+            Error::Certificates(_) => Some(Operation {
+                method: crate::endpoint::Method::Get,
+                template: crate::certificates::CERTIFICATES_PATH,
+            }),
             Error::Build { operation, .. }
             | Error::Sign { operation, .. }
             | Error::Transport { operation, .. }

@@ -14,6 +14,7 @@
 //! | [`keys`] | merchant private key, WeChat Pay public keys, platform certificates, the APIv3 key |
 //! | [`encryption`] | sensitive request fields, RSA-OAEP-encrypted while the body is serialized |
 //! | [`crypto`] | the RSA / AES-GCM backends behind one small internal trait |
+//! | [`certificates`] | platform certificates from `GET /v3/certificates`: decrypt, bootstrap-verify |
 //! | [`client`] | the [`Client`]: sign → send → verify → decode |
 //! | [`request`] | a [`PreparedRequest`] to inspect before (or instead of) sending |
 //! | [`retry`] | the [`RetryPolicy`]: what is retried, backoff, `Retry-After`, failover |
@@ -47,6 +48,7 @@ compile_error!(
     "wxpay-core needs a crypto backend: enable the `aws-lc` feature (the default) or `rust-crypto`"
 );
 
+pub mod certificates;
 pub mod client;
 pub mod crypto;
 pub mod encryption;

@@ -236,8 +236,9 @@ impl Verifier {
     }
 
     /// The key sensitive request fields are encrypted with at `now`: the
-    /// first WeChat Pay public key, otherwise the valid platform certificate
-    /// that expires last. `None` when there is neither.
+    /// first WeChat Pay public key, otherwise the newest valid platform
+    /// certificate (the latest start of validity). `None` when there is
+    /// neither.
     pub fn encryptor(&self, now: i64) -> Option<Encryptor> {
         if let Some(id) = self.public_key_ids.first()
             && let Some(key) = self.keys.get(id)
@@ -247,7 +248,13 @@ impl Verifier {
         self.certificates
             .values()
             .filter(|certificate| certificate.is_valid_at(now))
-            .max_by_key(|certificate| (certificate.not_after(), certificate.not_before()))
+            .max_by_key(|certificate| {
+                (
+                    certificate.not_before(),
+                    certificate.not_after(),
+                    certificate.serial(),
+                )
+            })
             .map(|certificate| {
                 Encryptor::new(certificate.serial(), certificate.verifying_key().clone())
             })

@@ -10,6 +10,7 @@ use http::header::{ACCEPT, HeaderValue, USER_AGENT};
 use reqwest::Url;
 use zeroize::Zeroizing;
 
+use super::certificates::{DEFAULT_CERTIFICATE_REFRESH, KeyStore};
 use super::{
     BACKUP_BASE_URL, Client, DEFAULT_TIMEOUT, Inner, PRODUCTION_BASE_URL, WECHATPAY_SERIAL,
 };
@@ -70,6 +71,8 @@ pub struct ClientBuilder {
     retry: Option<RetryPolicy>,
     backup: Backup,
     apiv3_key: Option<Zeroizing<String>>,
+    /// Certificate mode's refresh interval; `None`: no downloads.
+    certificate_refresh: Option<Duration>,
 }
 
 impl ClientBuilder {
@@ -197,6 +200,26 @@ impl ClientBuilder {
         self
     }
 
+    /// Certificate mode: download the platform certificates from
+    /// `GET /v3/certificates` (needs [`ClientBuilder::apiv3_key`]), before
+    /// the first call that needs them, every 12 hours after that (see
+    /// [`ClientBuilder::certificate_refresh_interval`]), and once when an
+    /// answer names a serial the client does not know yet. Works alongside
+    /// a WeChat Pay public key (migration between the two modes).
+    pub fn download_platform_certificates(mut self) -> Self {
+        self.certificate_refresh
+            .get_or_insert(DEFAULT_CERTIFICATE_REFRESH);
+        self
+    }
+
+    /// How often certificate mode downloads the certificates again
+    /// (default [`DEFAULT_CERTIFICATE_REFRESH`], 12 hours). Turns certificate
+    /// mode on.
+    pub fn certificate_refresh_interval(mut self, interval: Duration) -> Self {
+        self.certificate_refresh = Some(interval);
+        self
+    }
+
     /// Never fail over: every attempt goes to the base URL.
     pub fn without_backup_base_url(mut self) -> Self {
         self.backup = Backup::Disabled;
@@ -291,9 +314,20 @@ impl ClientBuilder {
                 Err(error) => problems.push(format!("platform certificate: {error}")),
             }
         }
-        if verifier.is_empty() && problems.is_empty() {
+        if self.certificate_refresh.is_some() && self.apiv3_key.is_none() {
             problems.push(
-                "no key to verify WeChat Pay's signatures: call .wechatpay_public_key_file(\"PUB_KEY_ID_…\", <path>) or .platform_certificate_file(<path>)".to_owned(),
+                "certificate mode downloads certificates encrypted under the APIv3 key: call .apiv3_key(\"<32 characters>\")".to_owned(),
+            );
+        }
+        if self
+            .certificate_refresh
+            .is_some_and(|interval| interval < Duration::from_secs(60))
+        {
+            problems.push("the certificate refresh interval must be at least a minute".to_owned());
+        }
+        if verifier.is_empty() && self.certificate_refresh.is_none() && problems.is_empty() {
+            problems.push(
+                "no key to verify WeChat Pay's signatures: call .wechatpay_public_key_file(\"PUB_KEY_ID_…\", <path>), .platform_certificate_file(<path>) or .download_platform_certificates()".to_owned(),
             );
         }
 
@@ -378,7 +412,7 @@ impl ClientBuilder {
                 base_url,
                 backup_base_url,
                 signer: RequestSigner::new(mchid, serial, key),
-                verifier,
+                keys: KeyStore::new(verifier, self.certificate_refresh),
                 timeout,
                 retry,
                 apiv3_key,

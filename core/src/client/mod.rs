@@ -8,6 +8,7 @@
 //!   answer handling.
 
 mod builder;
+mod certificates;
 mod send;
 
 use std::fmt;
@@ -20,6 +21,7 @@ use reqwest::Url;
 use serde::de::DeserializeOwned;
 
 pub use builder::ClientBuilder;
+pub use certificates::{DEFAULT_CERTIFICATE_REFRESH, MIN_UNKNOWN_SERIAL_REFRESH};
 
 use crate::encryption;
 use crate::endpoint::Endpoint;
@@ -71,7 +73,9 @@ struct Inner {
     /// Where attempts go after a network failure, if anywhere.
     backup_base_url: Option<Url>,
     signer: RequestSigner,
-    verifier: Verifier,
+    /// WeChat Pay's keys (public keys, platform certificates), swapped whole
+    /// when certificates are downloaded.
+    keys: certificates::KeyStore,
     /// The timeout of one attempt.
     timeout: Duration,
     /// The policy of calls that do not override it.
@@ -152,9 +156,10 @@ impl Client {
         &self.inner.retry
     }
 
-    /// The keys WeChat Pay's signatures are checked against.
-    pub fn verifier(&self) -> &Verifier {
-        &self.inner.verifier
+    /// The keys WeChat Pay's signatures are checked against, as of now (in
+    /// certificate mode, downloads replace them).
+    pub fn verifier(&self) -> Arc<Verifier> {
+        self.inner.keys.snapshot()
     }
 
     /// The APIv3 key, when one was configured (needed for callbacks and
@@ -190,7 +195,7 @@ impl Client {
         let target = target.into_string();
         // Sensitive fields are encrypted while the body is serialized; the
         // key used is then announced in `Wechatpay-Serial`.
-        let encryptor = self.inner.verifier.encryptor(timestamp);
+        let encryptor = self.inner.keys.snapshot().encryptor(timestamp);
         let announced = encryptor.as_ref().map(|e| e.serial().to_owned());
         let (body, encrypted) = encryption::scoped(encryptor, || endpoint.body());
         let body = body.map_err(build)?;
@@ -236,6 +241,7 @@ impl Client {
         endpoint: E,
         options: &CallOptions,
     ) -> Result<E::Response, Error> {
+        self.ensure_certificates().await?;
         let request = self.prepare(&endpoint)?;
         self.send_prepared_with(request, options).await
     }
@@ -291,7 +297,7 @@ impl fmt::Debug for Client {
             .field("merchant_serial", &self.inner.signer.serial_no())
             .field("base_url", &self.base_url())
             .field("backup_base_url", &self.backup_base_url())
-            .field("verifier", &self.inner.verifier)
+            .field("verifier", &self.inner.keys.snapshot())
             .field("timeout", &self.inner.timeout)
             .field("retry", &self.inner.retry)
             .finish_non_exhaustive()

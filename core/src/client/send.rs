@@ -25,7 +25,7 @@ use crate::error::{ApiError, Error, Operation};
 use crate::request::PreparedRequest;
 use crate::retry::{Reason, parse_retry_after};
 use crate::signing::{new_nonce, unix_now};
-use crate::verification::{SignatureHeaders, Verifier, header};
+use crate::verification::{SignatureHeaders, Verifier, VerifyError, header};
 
 impl Client {
     /// Sends `request` under the call's retry policy and decodes the answer.
@@ -143,12 +143,21 @@ impl Client {
                     request_id = request_id.as_deref().unwrap_or_default(),
                     "answer"
                 );
-                answer.into_result(operation, &self.inner.verifier, unix_now())
+                let result = answer.to_result(operation, &self.inner.keys.snapshot(), unix_now());
+                match result {
+                    Err(Error::Verification {
+                        source: VerifyError::UnknownSerial { ref serial, .. },
+                        ..
+                    }) if self.refresh_for_unknown_serial(serial).await => {
+                        answer.to_result(operation, &self.inner.keys.snapshot(), unix_now())
+                    }
+                    other => other,
+                }
             }
         }
     }
 
-    async fn transmit(
+    pub(super) async fn transmit(
         &self,
         request: &PreparedRequest,
         url: Url,
@@ -200,29 +209,29 @@ fn millis(duration: Duration) -> u64 {
 }
 
 /// An answer as received, before any check.
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Bytes,
+pub(super) struct Answer {
+    pub(super) status: StatusCode,
+    pub(super) headers: HeaderMap,
+    pub(super) body: Bytes,
 }
 
 impl Answer {
-    fn request_id(&self) -> Option<String> {
+    pub(super) fn request_id(&self) -> Option<String> {
         self.headers
             .get(header::REQUEST_ID)
             .and_then(|value| value.to_str().ok())
             .map(str::to_owned)
     }
 
-    fn into_result<R: DeserializeOwned>(
-        self,
+    fn to_result<R: DeserializeOwned>(
+        &self,
         operation: Operation,
         verifier: &Verifier,
         now: i64,
     ) -> Result<R, Error> {
         let status = self.status.as_u16();
         if !self.status.is_success() {
-            return Err(self.into_api_error(operation, verifier, now));
+            return Err(self.api_error(operation, verifier, now));
         }
         verifier
             .verify(&self.headers, &self.body, now)
@@ -256,7 +265,7 @@ impl Answer {
         })
     }
 
-    fn into_api_error(self, operation: Operation, verifier: &Verifier, now: i64) -> Error {
+    pub(super) fn api_error(&self, operation: Operation, verifier: &Verifier, now: i64) -> Error {
         #[derive(serde::Deserialize)]
         struct Shape {
             #[serde(default)]
@@ -289,7 +298,7 @@ impl Answer {
             detail: shape.detail.filter(|d| !d.is_null()),
             request_id: self.request_id(),
             authenticated,
-            body: self.body,
+            body: self.body.clone(),
             attempts: 1,
             retry_after,
         }))

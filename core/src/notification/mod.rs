@@ -122,7 +122,7 @@ impl NotificationDecoder {
                 "callbacks cannot be decrypted without the APIv3 key: build the client with .apiv3_key(<the 32 characters set in the merchant platform under Account Center > API Security>)".to_owned(),
             ])
         })?;
-        Ok(Self::new(client.verifier().clone(), key.clone()))
+        Ok(Self::new((*client.verifier()).clone(), key.clone()))
     }
 
     /// The keys signatures are checked against.

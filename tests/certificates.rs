@@ -1,0 +1,227 @@
+//! Certificate mode against the sandbox: download and bootstrap, rotation
+//! while calls are in flight, encryption under the newest certificate, and
+//! the downloads that must be refused.
+
+mod support;
+
+use wxpay::api::marketing::favor::{ListStocks, QueryStock};
+use wxpay::{Client, Error, MerchantKey, VerifyError};
+use wxpay_sandbox::{Faults, Sandbox, SandboxConfig};
+
+async fn certificate_sandbox() -> Sandbox {
+    Sandbox::start_with(SandboxConfig {
+        certificate_mode: true,
+        ..SandboxConfig::default()
+    })
+    .await
+    .expect("sandbox starts")
+}
+
+/// A client that knows no WeChat Pay key at all: it must learn the
+/// certificates by downloading them.
+fn certificate_client(sandbox: &Sandbox) -> Client {
+    let credentials = sandbox.credentials();
+    Client::builder()
+        .base_url(sandbox.base_url())
+        .mchid(&credentials.mchid)
+        .merchant_key_pem(
+            &credentials.merchant_serial,
+            &credentials.merchant_private_key_pem,
+        )
+        .apiv3_key(&credentials.apiv3_key)
+        .download_platform_certificates()
+        .build()
+        .expect("certificate-mode client")
+}
+
+fn list(mchid: &str) -> ListStocks {
+    ListStocks {
+        offset: 0,
+        limit: 10,
+        stock_creator_mchid: mchid.into(),
+        create_start_time: None,
+        create_end_time: None,
+        status: None,
+    }
+}
+
+#[tokio::test]
+async fn first_call_downloads_and_verifies_with_the_certificate() {
+    let sandbox = certificate_sandbox().await;
+    let client = certificate_client(&sandbox);
+    assert!(client.verifier().is_empty());
+    let page = client
+        .send(list(&sandbox.credentials().mchid))
+        .await
+        .expect("verified answer");
+    assert_eq!(page.total_count, 0);
+    assert_eq!(
+        client.verifier().serials(),
+        [sandbox.credentials().platform_certificate_serial.as_str()]
+    );
+
+    let serials = client
+        .refresh_certificates()
+        .await
+        .expect("explicit refresh");
+    assert_eq!(
+        serials,
+        [sandbox.credentials().platform_certificate_serial.clone()]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rotation_while_calls_are_in_flight() {
+    let sandbox = certificate_sandbox().await;
+    let client = certificate_client(&sandbox);
+    let mchid = sandbox.credentials().mchid.clone();
+    client.send(list(&mchid)).await.expect("bootstrap");
+
+    let mut calls = Vec::new();
+    for _ in 0..16 {
+        let (client, mchid) = (client.clone(), mchid.clone());
+        calls.push(tokio::spawn(async move {
+            for _ in 0..4 {
+                client.send(list(&mchid)).await?;
+            }
+            Ok::<_, Error>(())
+        }));
+    }
+    let rotated = sandbox.rotate_platform_certificate().expect("rotation");
+    for call in calls {
+        call.await
+            .unwrap()
+            .expect("every call verifies, before and after the rotation");
+    }
+    // After the rotation the new serial is known (one download on the
+    // first unknown serial), and calls keep verifying.
+    client.send(list(&mchid)).await.expect("after rotation");
+    let serials: Vec<String> = client
+        .verifier()
+        .serials()
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    assert!(serials.contains(&rotated.serial), "{serials:?}");
+}
+
+#[tokio::test]
+async fn sensitive_fields_use_the_newest_certificate() {
+    #[wxpay::endpoint(POST, "/v3/marketing/favor/things")]
+    struct Sensitive {
+        #[wxpay(encrypt)]
+        name: String,
+    }
+    let sandbox = certificate_sandbox().await;
+    let client = certificate_client(&sandbox);
+    client
+        .send(list(&sandbox.credentials().mchid))
+        .await
+        .unwrap();
+    // Certificates are dated to the second: make the new one visibly newer.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let rotated = sandbox.rotate_platform_certificate().unwrap();
+    client.refresh_certificates().await.unwrap();
+
+    let prepared = client
+        .prepare(&Sensitive {
+            name: "王五".into(),
+        })
+        .unwrap();
+    assert_eq!(
+        prepared.headers()["wechatpay-serial"],
+        rotated.serial.as_str()
+    );
+    let body: serde_json::Value = serde_json::from_slice(prepared.body().as_bytes()).unwrap();
+    let key = MerchantKey::from_pem(&rotated.private_key_pem).unwrap();
+    let clear = key.decrypt_oaep(body["name"].as_str().unwrap()).unwrap();
+    assert_eq!(&clear[..], "王五".as_bytes());
+}
+
+#[tokio::test]
+async fn a_download_that_does_not_verify_is_refused() {
+    let sandbox = certificate_sandbox().await;
+    let client = certificate_client(&sandbox);
+    // The download announces a serial that none of its certificates has.
+    sandbox.set_faults(Faults {
+        wrong_serial: true,
+        ..Faults::default()
+    });
+    let err = client.refresh_certificates().await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Verification {
+                source: VerifyError::UnknownSerial { .. },
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(client.verifier().is_empty(), "nothing was installed");
+
+    // A tampered download fails too (its tag or its signature).
+    sandbox.set_faults(Faults {
+        tamper_body: true,
+        ..Faults::default()
+    });
+    assert!(client.refresh_certificates().await.is_err());
+    assert!(client.verifier().is_empty());
+}
+
+#[tokio::test]
+async fn unknown_serials_trigger_at_most_one_download_a_minute() {
+    let sandbox = certificate_sandbox().await;
+    let client = certificate_client(&sandbox);
+    let mchid = sandbox.credentials().mchid.clone();
+    client.send(list(&mchid)).await.unwrap();
+
+    // A forged serial right after a download: no new download, a clean error.
+    sandbox.set_faults(Faults {
+        wrong_serial: true,
+        ..Faults::default()
+    });
+    let started = std::time::Instant::now();
+    let err = client
+        .send(QueryStock {
+            stock_id: "1".into(),
+            stock_creator_mchid: mchid.clone(),
+        })
+        .await
+        .unwrap_err();
+    // QueryStock on an unknown id is a 404; with a forged serial its
+    // signature is not authenticated, the error is still an API error.
+    if let Some(api) = err.as_api() {
+        assert!(!api.authenticated);
+    }
+    let err = client.send(list(&mchid)).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Verification {
+                source: VerifyError::UnknownSerial { .. },
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}
+
+#[tokio::test]
+async fn certificate_mode_needs_the_apiv3_key() {
+    let sandbox = certificate_sandbox().await;
+    let credentials = sandbox.credentials();
+    let err = Client::builder()
+        .base_url(sandbox.base_url())
+        .mchid(&credentials.mchid)
+        .merchant_key_pem(
+            &credentials.merchant_serial,
+            &credentials.merchant_private_key_pem,
+        )
+        .download_platform_certificates()
+        .build()
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("APIv3 key"), "{err}");
+}

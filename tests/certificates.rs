@@ -225,3 +225,56 @@ async fn certificate_mode_needs_the_apiv3_key() {
         .to_string();
     assert!(err.contains("APIv3 key"), "{err}");
 }
+
+#[tokio::test]
+async fn a_callback_signed_by_a_new_certificate_is_accepted_after_one_download() {
+    use wxpay::{ApiV3Key, NotificationDecoder};
+    let sandbox = certificate_sandbox().await;
+    let client = certificate_client(&sandbox);
+    client
+        .send(list(&sandbox.credentials().mchid))
+        .await
+        .unwrap();
+    let decoder = NotificationDecoder::from_client(&client).unwrap();
+    let rotated = sandbox.rotate_platform_certificate().unwrap();
+
+    // WeChat Pay, after the rotation, signs a callback with the new key.
+    let apiv3 = ApiV3Key::new(&sandbox.credentials().apiv3_key).unwrap();
+    let ciphertext = apiv3
+        .encrypt("0123456789ab", "transaction", br#"{"out_trade_no":"A1"}"#)
+        .unwrap();
+    let body = serde_json::json!({
+        "id": "EV-1", "create_time": "2026-11-27T10:00:00+08:00", "event_type": "TRANSACTION.SUCCESS",
+        "resource_type": "encrypt-resource", "summary": "支付成功",
+        "resource": {"algorithm": "AEAD_AES_256_GCM", "original_type": "transaction",
+                     "ciphertext": ciphertext, "associated_data": "transaction", "nonce": "0123456789ab"}
+    })
+    .to_string();
+    let timestamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        .to_string();
+    let nonce = "callbacknoncecallbacknoncecallba";
+    let signer = MerchantKey::from_pem(&rotated.private_key_pem).unwrap();
+    let signature = signer
+        .sign_sha256(format!("{timestamp}\n{nonce}\n{body}\n").as_bytes())
+        .unwrap();
+    let mut headers = wxpay::http::HeaderMap::new();
+    headers.insert("wechatpay-timestamp", timestamp.parse().unwrap());
+    headers.insert("wechatpay-nonce", nonce.parse().unwrap());
+    headers.insert("wechatpay-signature", signature.parse().unwrap());
+    headers.insert("wechatpay-serial", rotated.serial.parse().unwrap());
+
+    // The plain decoder does not download; the refreshing one does, once.
+    assert!(
+        decoder
+            .decode::<serde_json::Value>(&headers, body.as_bytes())
+            .is_err()
+    );
+    let notification = decoder
+        .decode_refreshing::<serde_json::Value>(&headers, body.as_bytes())
+        .await
+        .expect("accepted after downloading the new certificate");
+    assert_eq!(notification.resource["out_trade_no"], "A1");
+}

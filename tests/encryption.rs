@@ -128,3 +128,37 @@ fn an_expired_certificate_is_never_used_to_encrypt() {
     let plain = client.prepare(&Plain { note: "x".into() }).unwrap();
     assert!(plain.headers().get("wechatpay-serial").is_none());
 }
+
+#[tokio::test]
+async fn sensitive_answer_fields_are_decrypted_with_the_merchant_key() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let credentials = sandbox.credentials().clone();
+    sandbox.shutdown().await;
+    let client = Client::builder()
+        .base_url("http://127.0.0.1:9")
+        .mchid("1900009191")
+        .merchant_key_pem("ABCDEF", &credentials.merchant_private_key_pem)
+        .wechatpay_public_key_pem(
+            "PUB_KEY_ID_0100000000000000000000000009",
+            &credentials.platform_public_key_pem,
+        )
+        .build()
+        .unwrap();
+    // WeChat Pay encrypts under the merchant's public key.
+    let merchant_public =
+        wxpay::VerifyingKey::from_public_key_pem(&credentials.merchant_public_key_pem).unwrap();
+    let ciphertext = merchant_public.encrypt_oaep("赵六".as_bytes()).unwrap();
+    assert_eq!(
+        client.decrypt_sensitive(&ciphertext).unwrap().as_str(),
+        "赵六"
+    );
+    assert!(client.decrypt_sensitive("not base64!").is_err());
+    // Encrypted for another key: refused, not garbage.
+    let other =
+        wxpay::VerifyingKey::from_public_key_pem(&credentials.platform_public_key_pem).unwrap();
+    assert!(
+        client
+            .decrypt_sensitive(&other.encrypt_oaep(b"x").unwrap())
+            .is_err()
+    );
+}

@@ -82,6 +82,11 @@ impl RequestSigner {
         &self.serial_no
     }
 
+    /// The merchant private key.
+    pub(crate) fn key(&self) -> &MerchantKey {
+        &self.key
+    }
+
     /// Signs one request and returns the `Authorization` header value.
     pub fn authorization(
         &self,

@@ -154,7 +154,7 @@ impl Client {
     /// After an answer named `serial`, which the current keys lack: download
     /// once, unless another task just did or the last download triggered
     /// this way is too recent. Returns whether the keys changed.
-    pub(super) async fn refresh_for_unknown_serial(&self, serial: &str) -> bool {
+    pub(crate) async fn refresh_for_unknown_serial(&self, serial: &str) -> bool {
         if !self.inner.keys.downloads() {
             return false;
         }

@@ -26,7 +26,7 @@ pub use certificates::{DEFAULT_CERTIFICATE_REFRESH, MIN_UNKNOWN_SERIAL_REFRESH};
 use crate::encryption;
 use crate::endpoint::Endpoint;
 use crate::error::{Error, Operation};
-use crate::keys::ApiV3Key;
+use crate::keys::{ApiV3Key, CryptoError};
 use crate::request::PreparedRequest;
 use crate::retry::RetryPolicy;
 use crate::signing::{RequestSigner, new_nonce, unix_now};
@@ -166,6 +166,25 @@ impl Client {
     /// platform certificate downloads).
     pub fn apiv3_key(&self) -> Option<&ApiV3Key> {
         self.inner.apiv3_key.as_ref()
+    }
+
+    /// Decrypts a sensitive field of an answer (base64 RSA-OAEP under the
+    /// merchant's key, as WeChat Pay encrypts names and numbers it returns).
+    ///
+    /// # Errors
+    /// [`CryptoError`] when the text is not base64 or was not encrypted for
+    /// this merchant's key.
+    pub fn decrypt_sensitive(
+        &self,
+        ciphertext_base64: &str,
+    ) -> Result<zeroize::Zeroizing<String>, CryptoError> {
+        let clear = self.inner.signer.key().decrypt_oaep(ciphertext_base64)?;
+        String::from_utf8(clear.to_vec())
+            .map(zeroize::Zeroizing::new)
+            .map_err(|_| CryptoError::Decrypt {
+                algorithm: "RSA-OAEP",
+                check: "the decrypted field is not UTF-8 text",
+            })
     }
 
     /// Builds and signs the request for `endpoint` without sending it.

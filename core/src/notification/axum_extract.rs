@@ -116,7 +116,8 @@ where
             .await
             .map_err(|rejection| log(NotificationRejection::Body(rejection)))?;
         decoder
-            .decode(&headers, &body)
+            .decode_refreshing(&headers, &body)
+            .await
             .map(WechatpayNotification)
             .map_err(|error| log(NotificationRejection::Notification(error)))
     }

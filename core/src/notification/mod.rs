@@ -97,8 +97,17 @@ pub struct NotificationDecoder {
 }
 
 struct Inner {
-    verifier: Verifier,
+    keys: Keys,
     key: ApiV3Key,
+}
+
+/// Where the signature keys come from.
+enum Keys {
+    /// A fixed set.
+    Fixed(Arc<Verifier>),
+    /// A client's live set: certificate downloads show up here, and an
+    /// unknown serial may trigger one.
+    Client(Client),
 }
 
 impl NotificationDecoder {
@@ -106,12 +115,16 @@ impl NotificationDecoder {
     /// `key`.
     pub fn new(verifier: Verifier, key: ApiV3Key) -> Self {
         Self {
-            inner: Arc::new(Inner { verifier, key }),
+            inner: Arc::new(Inner {
+                keys: Keys::Fixed(Arc::new(verifier)),
+                key,
+            }),
         }
     }
 
     /// A decoder with the keys of `client`: its WeChat Pay public keys or
-    /// platform certificates, and its APIv3 key.
+    /// platform certificates (as they are when each callback arrives, so
+    /// certificate downloads are seen), and its APIv3 key.
     ///
     /// # Errors
     /// [`ConfigError::Invalid`] when the client was built without an APIv3
@@ -122,12 +135,49 @@ impl NotificationDecoder {
                 "callbacks cannot be decrypted without the APIv3 key: build the client with .apiv3_key(<the 32 characters set in the merchant platform under Account Center > API Security>)".to_owned(),
             ])
         })?;
-        Ok(Self::new((*client.verifier()).clone(), key.clone()))
+        Ok(Self {
+            inner: Arc::new(Inner {
+                keys: Keys::Client(client.clone()),
+                key: key.clone(),
+            }),
+        })
     }
 
-    /// The keys signatures are checked against.
-    pub fn verifier(&self) -> &Verifier {
-        &self.inner.verifier
+    /// The keys signatures are checked against, as of now.
+    pub fn verifier(&self) -> Arc<Verifier> {
+        match &self.inner.keys {
+            Keys::Fixed(verifier) => verifier.clone(),
+            Keys::Client(client) => client.verifier(),
+        }
+    }
+
+    /// [`NotificationDecoder::decode`], and when the callback names a
+    /// serial the keys lack and the decoder comes from a client in
+    /// certificate mode, one certificate download first (shared with the
+    /// client's calls and rate-limited like them). What the axum extractor
+    /// uses.
+    ///
+    /// # Errors
+    /// As [`NotificationDecoder::decode`].
+    pub async fn decode_refreshing<T: DeserializeOwned>(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<Notification<T>, NotificationError> {
+        // Only the error is kept across the download: `T` need not be `Send`.
+        let error = match self.decode(headers, body) {
+            Err(error) => error,
+            ok => return ok,
+        };
+        if let (
+            NotificationError::Signature(crate::VerifyError::UnknownSerial { serial, .. }),
+            Keys::Client(client),
+        ) = (&error, &self.inner.keys)
+            && client.refresh_for_unknown_serial(serial).await
+        {
+            return self.decode(headers, body);
+        }
+        Err(error)
     }
 
     /// Checks, decrypts and decodes one callback: `headers` and `body`
@@ -156,8 +206,7 @@ impl NotificationDecoder {
         body: &[u8],
         now: i64,
     ) -> Result<Notification<T>, NotificationError> {
-        self.inner
-            .verifier
+        self.verifier()
             .verify(headers, body, now)
             .map_err(NotificationError::Signature)?;
         let envelope = envelope::Envelope::parse(body)?;
@@ -209,7 +258,7 @@ impl NotificationDecoder {
 impl fmt::Debug for NotificationDecoder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("NotificationDecoder")
-            .field("verifier", &self.inner.verifier)
+            .field("verifier", &self.verifier())
             .field("key", &self.inner.key)
             .finish()
     }

@@ -7,11 +7,20 @@
 
 pub use crate::encryption::encrypt;
 pub use crate::endpoint::{Body, Endpoint, Method, NoContent};
+pub use crate::media::{MediaFile, MediaLimits};
 pub use crate::target::{BuildError, Target};
 pub use core::marker::PhantomData;
 pub use core::result::Result;
 pub use serde;
 pub use serde_json;
+
+/// The body of a `multipart` endpoint: its one file, checked against the
+/// endpoint's limits. The signature of this function is what makes a file
+/// field of another type a compile error at the field.
+#[inline]
+pub fn multipart(file: &MediaFile, limits: &MediaLimits) -> Result<Body, BuildError> {
+    Body::multipart(file, limits)
+}
 
 /// `skip_serializing_if` for `Option` fields, through the reference that the
 /// generated view structs hold.

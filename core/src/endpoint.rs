@@ -11,6 +11,7 @@ use bytes::Bytes;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 
+use crate::media::Multipart;
 use crate::target::{BuildError, Target};
 
 /// An HTTP method that WeChat Pay APIv3 uses.
@@ -65,6 +66,11 @@ impl From<Method> for http::Method {
 }
 
 /// The body of a request, exactly as it is signed and sent.
+///
+/// For [`Body::Empty`] and [`Body::Json`] the bytes signed and the bytes
+/// sent are the same; a [`Body::Multipart`] upload signs its meta JSON
+/// ([`Body::as_bytes`]) and sends the multipart payload
+/// ([`Body::wire_bytes`]).
 #[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Body {
@@ -72,6 +78,9 @@ pub enum Body {
     Empty,
     /// A JSON document, already serialized: these bytes are signed and sent.
     Json(Bytes),
+    /// A `multipart/form-data` media upload (see [`crate::media`]): the
+    /// meta JSON is signed, the payload around it is sent.
+    Multipart(Multipart),
 }
 
 impl Body {
@@ -83,19 +92,52 @@ impl Body {
             .map_err(BuildError::body)
     }
 
-    /// The bytes that are signed and sent (empty for [`Body::Empty`]).
+    /// The bytes that are signed (empty for [`Body::Empty`]): the JSON
+    /// document, or an upload's meta JSON. Except for uploads, they are
+    /// also the bytes sent.
     pub fn as_bytes(&self) -> &[u8] {
         match self {
             Body::Empty => &[],
             Body::Json(bytes) => bytes,
+            Body::Multipart(multipart) => multipart.meta(),
         }
     }
 
-    /// The `Content-Type` this body is sent with, if any.
-    pub fn content_type(&self) -> Option<&'static str> {
+    /// The bytes that are sent: [`Body::as_bytes`], except for an upload,
+    /// whose multipart payload is sent.
+    pub fn wire_bytes(&self) -> &[u8] {
+        match self {
+            Body::Multipart(multipart) => multipart.payload(),
+            other => other.as_bytes(),
+        }
+    }
+
+    /// What goes on the wire, shared rather than copied (`None` for
+    /// [`Body::Empty`]).
+    pub(crate) fn wire_payload(&self) -> Option<Bytes> {
+        match self {
+            Body::Empty => None,
+            Body::Json(bytes) => Some(bytes.clone()),
+            Body::Multipart(multipart) => Some(multipart.payload().clone()),
+        }
+    }
+
+    /// The `Content-Type` this body is sent with, if any (for an upload,
+    /// `multipart/form-data; boundary=…`).
+    pub fn content_type(&self) -> Option<&str> {
         match self {
             Body::Empty => None,
             Body::Json(_) => Some("application/json"),
+            Body::Multipart(multipart) => Some(multipart.content_type()),
+        }
+    }
+
+    /// [`Body::content_type`] as a header value.
+    pub(crate) fn content_type_header(&self) -> Option<http::HeaderValue> {
+        match self {
+            Body::Empty => None,
+            Body::Json(_) => Some(http::HeaderValue::from_static("application/json")),
+            Body::Multipart(multipart) => Some(multipart.content_type_header()),
         }
     }
 }
@@ -108,6 +150,9 @@ impl fmt::Debug for Body {
                 .debug_tuple("Body::Json")
                 .field(&String::from_utf8_lossy(bytes))
                 .finish(),
+            Body::Multipart(multipart) => {
+                f.debug_tuple("Body::Multipart").field(multipart).finish()
+            }
         }
     }
 }

@@ -140,6 +140,22 @@ pub enum Error {
         /// The raw body, for logging and bug reports.
         body: Bytes,
     },
+
+    /// A file download (a bill) arrived but failed its integrity check or
+    /// could not be decompressed or stored; none of it was handed out.
+    #[error(
+        "{operation}: {source}{}",
+        request_id_suffix(request_id.as_deref())
+    )]
+    Download {
+        /// The operation (`GET {download_url}`).
+        operation: Operation,
+        /// The `Request-ID` header of the download, if any.
+        request_id: Option<String>,
+        /// What went wrong.
+        #[source]
+        source: crate::bill::DownloadError,
+    },
 }
 
 impl Error {
@@ -156,7 +172,8 @@ impl Error {
             | Error::Transport { operation, .. }
             | Error::Timeout { operation, .. }
             | Error::Verification { operation, .. }
-            | Error::Decode { operation, .. } => Some(*operation),
+            | Error::Decode { operation, .. }
+            | Error::Download { operation, .. } => Some(*operation),
             Error::Api(api) => Some(api.operation),
         }
     }
@@ -164,9 +181,9 @@ impl Error {
     /// WeChat Pay's `Request-ID` for the failed call, when an answer arrived.
     pub fn request_id(&self) -> Option<&str> {
         match self {
-            Error::Verification { request_id, .. } | Error::Decode { request_id, .. } => {
-                request_id.as_deref()
-            }
+            Error::Verification { request_id, .. }
+            | Error::Decode { request_id, .. }
+            | Error::Download { request_id, .. } => request_id.as_deref(),
             Error::Api(api) => api.request_id.as_deref(),
             _ => None,
         }

@@ -15,6 +15,8 @@
 //! | [`encryption`] | sensitive request fields, RSA-OAEP-encrypted while the body is serialized |
 //! | [`crypto`] | the RSA / AES-GCM backends behind one small internal trait |
 //! | [`certificates`] | platform certificates from `GET /v3/certificates`: decrypt, bootstrap-verify |
+//! | [`media`] | media uploads: the [`MediaFile`](media::MediaFile), upload limits, the multipart body whose meta JSON is signed |
+//! | [`bill`] | bill downloads (verbatim URL, gzip, SHA-1) and the bill CSV parser |
 //! | [`client`] | the [`Client`]: sign → send → verify → decode |
 //! | [`request`] | a [`PreparedRequest`] to inspect before (or instead of) sending |
 //! | [`retry`] | the [`RetryPolicy`]: what is retried, backoff, `Retry-After`, failover |
@@ -24,8 +26,16 @@
 //! - `aws-lc-rs` (feature `aws-lc`, default): RSA and AES-GCM. It is already
 //!   in the tree through reqwest's rustls, is the fastest RSA signer
 //!   available to Rust, and has RSA-OAEP.
-//! - `rsa`, `sha2`, `sha1`, `aes-gcm` (feature `rust-crypto`): the same
-//!   operations in pure Rust, for targets where a C toolchain is unwelcome.
+//! - `rsa`, `aes-gcm` (feature `rust-crypto`): the same operations in pure
+//!   Rust, for targets where a C toolchain is unwelcome; with `sha2` and
+//!   `sha1` for their digests.
+//! - `sha2` (always): the SHA-256 of an uploaded file, which its `meta`
+//!   part carries; pure Rust, so uploads hash alike on either backend.
+//! - `sha1` (always): the SHA-1 a downloaded bill is checked against,
+//!   computed while the bill streams in.
+//! - `flate2`: bills are downloaded gzip-compressed; they are decompressed
+//!   chunk by chunk as they arrive (pure-Rust backend).
+//! - `csv`: reading bills (quoted values, line ends, positions for errors).
 //! - `reqwest` and `http`: the HTTP client and the shared header types.
 //! - `serde`, `serde_json`, `serde_path_to_error`: request bodies and
 //!   decoded answers, with the JSON path of any decoding failure.
@@ -33,11 +43,13 @@
 //! - `base64` and `x509-parser`: the encodings signatures, ciphertexts and
 //!   certificates travel in. PEM armour is read by a few lines of our own
 //!   so that the decoded key bytes sit in buffers wiped on drop.
-//! - `rand`: request nonces and retry jitter.
+//! - `rand`: request nonces, retry jitter and multipart boundaries.
 //! - `httpdate`: `Retry-After` given as an HTTP date (already in the tree
 //!   through hyper).
 //! - `axum` (feature `axum`, off by default): the callback extractor and
 //!   `IntoResponse` for callback replies.
+//! - `tokio` (`time`, `fs`, `io-util`): timeouts and waits; writing a
+//!   downloaded bill to a file as it arrives; reading an upload from a path.
 //! - `zeroize`: key material is wiped from memory when dropped.
 //! - `thiserror`: error types with messages; `bytes`: bodies shared without
 //!   copying; `tracing`: structured diagnostics without secrets.
@@ -48,6 +60,7 @@ compile_error!(
     "wxpay-core needs a crypto backend: enable the `aws-lc` feature (the default) or `rust-crypto`"
 );
 
+pub mod bill;
 pub mod certificates;
 pub mod client;
 pub mod crypto;
@@ -55,6 +68,7 @@ pub mod encryption;
 pub mod endpoint;
 pub mod error;
 pub mod keys;
+pub mod media;
 pub mod notification;
 pub mod request;
 pub mod retry;

@@ -1,8 +1,8 @@
 //! A local WeChat Pay APIv3 simulator for tests and examples.
 //!
 //! [`Sandbox::start`] runs a real HTTP server on loopback that behaves like
-//! WeChat Pay for the coupon-stock ("代金券批次") endpoints and the platform
-//! certificate download: it checks every request's signature exactly as
+//! WeChat Pay for the coupon-stock ("代金券批次") endpoints, the platform
+//! certificate download, media uploads and bills: it checks every request's signature exactly as
 //! the real service does and signs every answer, in "WeChat Pay public
 //! key" mode or in platform certificate mode. It is an independent
 //! implementation of the server side (it does not use `wxpay-core`), so a
@@ -29,6 +29,12 @@
 //! | `GET /v3/marketing/favor/stocks/{stock_id}?stock_creator_mchid=` | the stock |
 //! | `GET /v3/marketing/favor/stocks?offset=&limit=&stock_creator_mchid=` (+ `status`, `create_start_time`, `create_end_time`) | `{"total_count","limit","offset","data"}` |
 //! | `GET /v3/certificates` (query ignored) | `{"data":[{"serial_no","effective_time","expire_time","encrypt_certificate"}]}`, every served platform certificate, newest first; see [Platform certificates](#platform-certificates) |
+//! | `POST /v3/merchant/media/upload`, `POST /v3/merchant-service/images/upload` | `{"media_id"}` (64 random characters); see [Uploads](#uploads) |
+//! | `POST /v3/merchant/media/video_upload` | `{"media_id"}` |
+//! | `POST /v3/marketing/favor/media/image-upload` | `{"media_url":"https://wxpay-sandbox.invalid/media/<id>.<ext>"}` |
+//! | `GET /v3/bill/tradebill?bill_date=&bill_type=&tar_type=` | `{"hash_type":"SHA1","hash_value","download_url"}`; see [Bills](#bills) |
+//! | `GET /v3/bill/fundflowbill?bill_date=&account_type=&tar_type=` | the same, for a fund flow bill |
+//! | `GET /v3/billdownload/file?token=` | the bill (CSV, gzip when applied for with `tar_type=GZIP`), **unsigned** |
 //!
 //! * Stock ids count up from `98065001`. Times are RFC 3339 in China
 //!   Standard Time, e.g. `2026-11-27T10:34:56+08:00`.
@@ -53,9 +59,35 @@
 //! JSON; a `Content-Type` other than `application/json` is refused, a
 //! missing one accepted.
 //!
+//! # Uploads
+//!
+//! Upload requests are `multipart/form-data` with a `meta` part (the JSON
+//! `{"filename","sha256"}`) and a `file` part, and **their signature
+//! covers the `meta` part's bytes** instead of the body (bodies up to
+//! 8 MiB). The sandbox checks that `sha256` is the file's SHA-256 in
+//! lower-case hex, that the file part's filename is `meta.filename`, and
+//! the limits: images `jpg`/`jpeg`/`png`/`bmp` of 1 byte to 2 MiB, videos
+//! `avi`/`wmv`/`mpeg`/`mp4`/`mov`/`mkv`/`flv`/`f4v`/`m4v`/`rmvb` up to
+//! 5 MiB (`PARAM_ERROR` otherwise).
+//!
+//! # Bills
+//!
+//! Bills are synthetic and deterministic: the trade bill (type `ALL` only)
+//! of any `bill_date` (`YYYY-MM-DD`) has three payments and a refund of
+//! the second, then the summary; the fund flow bill two entries (any
+//! `account_type`), then its summary. Both are UTF-8 CSV with CRLF line
+//! ends, every value prefixed with a backtick. `hash_value` is the SHA-1
+//! of the uncompressed CSV; the `download_url` points at this sandbox
+//! (`…/v3/billdownload/file?token=<48 characters>`, plus `&tartype=gzip`
+//! for gzip), works for 5 minutes, and only for the merchant it was issued
+//! to. The download is signed for like any request, but its answer is
+//! not signed (errors are). [`Faults::corrupt_bill`] serves a bill that
+//! does not match its hash. `sub_mchid` is accepted and ignored.
+//!
 //! # Responses
 //!
-//! Every response, success or error, carries `Request-ID` and is signed:
+//! Every response, success or error, carries `Request-ID` and is signed
+//! (except a successful bill download, as with WeChat Pay):
 //! `Wechatpay-Timestamp`, `Wechatpay-Nonce`, `Wechatpay-Signature` (base64
 //! RSASSA-PKCS1-v1_5/SHA-256 over `TIMESTAMP\nNONCE\nBODY\n`),
 //! `Wechatpay-Serial` and `Wechatpay-Signature-Type:
@@ -107,15 +139,19 @@
 //! | 400 | `INVALID_REQUEST` | a state change the stock's status does not allow (start a running stock, pause an unactivated or paused one, restart a running one, …); a `Content-Type` that is not JSON; an unreadable or over-1-MiB body |
 //! | 401 | `SIGN_ERROR` | the `Authorization` header is missing, of another scheme, malformed, lacks or repeats a field; `mchid` or `serial_no` differ from the credentials; the timestamp is not a number or more than 300 s off (the message says by how much); the signature is not base64 or does not verify (the message quotes the signing message the server used, `\n` shown as `\\n`) |
 //! | 403 | `NO_AUTH` | `belong_merchant`, `stock_creator_mchid` (body or query) is not the merchant that signed the request, or not the stock's creator |
-//! | 404 | `RESOURCE_NOT_EXISTS` | no stock with that id |
+//! | 404 | `RESOURCE_NOT_EXISTS` | no stock with that id; no bill for a download token (never issued, or expired) |
 //! | 404 | `NOT_FOUND` | no such endpoint (checked before the signature) |
 //!
 //! # Dependencies
 //!
 //! * `aws-lc-rs`: RSA-2048 key generation, RSASSA-PKCS1-v1_5/SHA-256
-//!   signing and verification, AES-256-GCM encryption of the certificates.
+//!   signing and verification, AES-256-GCM encryption of the certificates,
+//!   the SHA-256 of uploads and the SHA-1 of bills.
 //! * `axum` (with `tokio`): the HTTP server.
 //! * `base64`: signatures travel base64-encoded.
+//! * `flate2`: gzip-compressing bill downloads.
+//! * `multer` (with `futures-util` to feed it): parsing multipart upload
+//!   bodies, whose `meta` part is what their signature covers.
 //! * `pem`: keys are handed out and taken in as PEM.
 //! * `percent-encoding`: decoding query strings exactly once.
 //! * `rand`: ids, nonces, serials, the APIv3 key.
@@ -137,6 +173,7 @@
 //! independently of `wxpay-core`.
 
 mod auth;
+mod bill;
 mod certificates;
 mod clock;
 mod credentials;
@@ -144,6 +181,7 @@ mod errors;
 mod favor;
 #[cfg(test)]
 mod golden_tests;
+mod media;
 mod query;
 mod server;
 mod signing;
@@ -292,6 +330,11 @@ pub struct Faults {
     /// this status and `{"code","message"}` (signed like any answer). A
     /// status outside 200..=599 is sent as 500.
     pub status_override: Option<(u16, String, String)>,
+    /// Serve bill downloads (`GET /v3/billdownload/file`) with one value
+    /// changed after the hash was announced (the last ASCII letter or
+    /// digit moves to its neighbour, before compression, so a gzip
+    /// download stays valid gzip): the bill no longer matches `hash_value`.
+    pub corrupt_bill: bool,
 }
 
 /// Why a sandbox could not start.
@@ -366,6 +409,8 @@ impl Sandbox {
             certificate_mode,
             faults: Mutex::new(Faults::default()),
             stocks: Mutex::new(favor::StockStore::default()),
+            bills: Mutex::new(bill::BillStore::default()),
+            base_url: format!("http://{local}"),
             requests_served: AtomicU64::new(0),
         }));
         let app = server::router(state.clone());

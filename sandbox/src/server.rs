@@ -23,11 +23,13 @@ use axum::response::{IntoResponse, Response};
 use rand::Rng as _;
 
 use crate::auth::{self, Expected, ReceivedRequest};
+use crate::bill::{self, BillStore};
 use crate::certificates::{self, CERTIFICATES_PATH, PlatformCertificate};
 use crate::clock;
 use crate::credentials::ServerKeys;
 use crate::errors::ApiError;
 use crate::favor::{self, StockStore};
+use crate::media;
 use crate::signing::{self, ResponseSigner};
 use crate::{Credentials, Faults};
 
@@ -46,6 +48,10 @@ pub(crate) struct Shared {
     pub(crate) certificate_mode: bool,
     pub(crate) faults: Mutex<Faults>,
     pub(crate) stocks: Mutex<StockStore>,
+    /// The bill download URLs handed out.
+    pub(crate) bills: Mutex<BillStore>,
+    /// `http://127.0.0.1:PORT`: where download URLs point.
+    pub(crate) base_url: String,
     pub(crate) requests_served: AtomicU64,
 }
 
@@ -68,6 +74,12 @@ impl AppState {
         // A panic while holding the lock cannot leave a half-made change
         // (store methods change nothing before they can no longer fail).
         self.0.stocks.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The bill download URLs, locked. Never hold the guard across an
+    /// `.await`.
+    pub(crate) fn bills(&self) -> MutexGuard<'_, BillStore> {
+        self.0.bills.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     pub(crate) fn faults(&self) -> Faults {
@@ -163,6 +175,8 @@ pub(crate) fn router(state: AppState) -> Router {
     Router::new()
         .merge(favor::routes())
         .merge(certificates::routes())
+        .merge(media::routes())
+        .merge(bill::routes())
         .route_layer(from_fn_with_state(state.clone(), authenticate))
         .fallback(no_such_endpoint)
         .method_not_allowed_fallback(no_such_endpoint)
@@ -172,16 +186,38 @@ pub(crate) fn router(state: AppState) -> Router {
 
 /// Verifies the request's signature over the exact bytes received, then
 /// hands the handler the same body and the [`auth::AuthenticatedMerchant`].
+///
+/// A `multipart/form-data` request (a media upload) is signed over its
+/// `meta` part instead: its body is parsed first, and the handler also
+/// receives the parsed [`media::Upload`].
 async fn authenticate(State(app): State<AppState>, request: Request, next: Next) -> Response {
     let (mut parts, body) = request.into_parts();
-    let body = match to_bytes(body, MAX_REQUEST_BODY).await {
+    let multipart = media::is_multipart(&parts.headers);
+    let limit = if multipart {
+        media::MAX_UPLOAD_BODY
+    } else {
+        MAX_REQUEST_BODY
+    };
+    let body = match to_bytes(body, limit).await {
         Ok(body) => body,
         Err(error) => {
             return ApiError::invalid_request(format!(
-                "cannot read the request body (at most {MAX_REQUEST_BODY} bytes): {error}"
+                "cannot read the request body (at most {limit} bytes): {error}"
             ))
             .into_response();
         }
+    };
+    let signed = if multipart {
+        match media::parse(&parts.headers, body.clone()).await {
+            Ok(upload) => {
+                let meta = upload.meta.clone();
+                parts.extensions.insert(upload);
+                meta
+            }
+            Err(error) => return error.into_response(),
+        }
+    } else {
+        body.clone()
     };
     let target = parts
         .uri
@@ -196,7 +232,7 @@ async fn authenticate(State(app): State<AppState>, request: Request, next: Next)
     let received = ReceivedRequest {
         method: parts.method.as_str(),
         target,
-        body: &body,
+        body: &signed,
         authorization: parts.headers.get(AUTHORIZATION),
     };
     match auth::verify(&expected, &received, clock::unix_now()) {
@@ -215,7 +251,7 @@ async fn authenticate(State(app): State<AppState>, request: Request, next: Next)
 async fn no_such_endpoint(method: Method, uri: Uri) -> ApiError {
     ApiError::not_found(format!(
         "no such endpoint: {method} {} (this sandbox serves the coupon-stock endpoints under \
-         /v3/marketing/favor and GET /v3/certificates)",
+         /v3/marketing/favor, GET /v3/certificates, the media uploads and the bills)",
         uri.path()
     ))
 }
@@ -229,6 +265,8 @@ async fn respond(State(app): State<AppState>, request: Request, next: Next) -> R
     let request_id = app.next_request_id();
     let method = request.method().clone();
     let target = request.uri().to_string();
+    // Files are not signed by WeChat Pay (their hash is announced instead).
+    let file_download = request.uri().path() == bill::DOWNLOAD_PATH;
     let mode = app.signing_mode(
         request.uri().path(),
         request.headers().get(signing::HEADER_SERIAL),
@@ -272,13 +310,17 @@ async fn respond(State(app): State<AppState>, request: Request, next: Next) -> R
             }
         }
     };
-    let body = signer.sign(
-        parts.status,
-        &mut parts.headers,
-        body,
-        &faults,
-        clock::unix_now(),
-    );
+    let body = if file_download && parts.status.is_success() {
+        body
+    } else {
+        signer.sign(
+            parts.status,
+            &mut parts.headers,
+            body,
+            &faults,
+            clock::unix_now(),
+        )
+    };
     tracing::debug!(%method, %target, status = parts.status.as_u16(), %request_id, "answered");
     Response::from_parts(parts, Body::from(body))
 }

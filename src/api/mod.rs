@@ -9,4 +9,6 @@
 #[macro_use]
 mod string_enum;
 
+pub mod bill;
 pub mod marketing;
+pub mod media;

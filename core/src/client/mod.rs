@@ -9,6 +9,8 @@
 
 mod builder;
 mod certificates;
+mod download;
+pub mod raw;
 mod send;
 
 use std::fmt;
@@ -221,8 +223,8 @@ impl Client {
         let url = join(&self.inner.base_url, &target).map_err(build)?;
 
         let mut headers = self.inner.common_headers.clone();
-        if let Some(content_type) = body.content_type() {
-            headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+        if let Some(content_type) = body.content_type_header() {
+            headers.insert(CONTENT_TYPE, content_type);
         }
         if encrypted && let Some(serial) = announced {
             let serial =

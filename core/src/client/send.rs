@@ -20,7 +20,6 @@ use tracing::Instrument;
 use tracing::field::Empty;
 
 use super::{CallOptions, Client, join};
-use crate::endpoint::Body;
 use crate::error::{ApiError, Error, Operation};
 use crate::request::PreparedRequest;
 use crate::retry::{Reason, parse_retry_after};
@@ -184,8 +183,10 @@ impl Client {
         let mut http_request = reqwest::Request::new(operation.method.into(), url);
         *http_request.headers_mut() = request.headers.clone();
         *http_request.timeout_mut() = Some(timeout);
-        if let Body::Json(bytes) = &request.body {
-            *http_request.body_mut() = Some(reqwest::Body::from(bytes.clone()));
+        // The wire bytes: the JSON that was signed, or an upload's
+        // multipart payload (around the meta JSON that was signed).
+        if let Some(bytes) = request.body.wire_payload() {
+            *http_request.body_mut() = Some(reqwest::Body::from(bytes));
         }
         let response = self
             .inner

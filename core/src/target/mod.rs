@@ -176,6 +176,10 @@ pub enum BuildError {
         "the request body could not be serialized to JSON: {0}; check the Serialize implementations of the endpoint's field types"
     )]
     Body(#[source] serde_json::Error),
+    /// The file of a media upload breaks the endpoint's limits (size,
+    /// type, name); nothing was sent.
+    #[error("the file cannot be uploaded: {0}")]
+    Media(#[from] crate::media::MediaError),
 }
 
 impl BuildError {

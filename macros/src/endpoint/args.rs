@@ -1,5 +1,5 @@
 //! The attribute's arguments: `METHOD, "TEMPLATE"` positionally, then
-//! `response = Type` and `crate = "path"` by name.
+//! `response = Type`, `crate = "path"` and `multipart` by name.
 //!
 //! The positional pair is read by a small [`Parse`] implementation; the
 //! named tail is handed to darling ([`NamedArgs`]), which reports unknown,
@@ -13,6 +13,7 @@ use syn::ext::IdentExt;
 use syn::parse::discouraged::Speculative;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
 use syn::{Expr, ExprPath, Ident, LitStr, Meta, MetaNameValue, Token, Type};
 
 use super::error_at;
@@ -102,6 +103,46 @@ pub(crate) struct NamedArgs {
     /// re-export it.
     #[darling(rename = "crate")]
     pub krate: Option<syn::Path>,
+    /// `multipart` or `multipart = path::TO_LIMITS`: a media upload whose
+    /// one field is the file.
+    pub multipart: Option<MultipartArg>,
+}
+
+/// `multipart` (image limits) or `multipart = path::TO_LIMITS` (a
+/// `MediaLimits` constant), remembering where it was written.
+#[derive(Debug, Clone)]
+pub(crate) struct MultipartArg {
+    /// The span of the word `multipart`.
+    pub span: Span,
+    /// The limits constant, if one was named.
+    pub limits: Option<syn::Path>,
+}
+
+impl FromMeta for MultipartArg {
+    fn from_meta(meta: &Meta) -> darling::Result<Self> {
+        const USAGE: &str = "write `multipart` for an image upload, or `multipart = path::TO_LIMITS` \
+                             naming a `wxpay::media::MediaLimits` constant, such as \
+                             `multipart = wxpay::media::MediaLimits::VIDEO`";
+        match meta {
+            Meta::Path(path) => Ok(MultipartArg {
+                span: path.span(),
+                limits: None,
+            }),
+            Meta::NameValue(MetaNameValue {
+                path,
+                value: Expr::Path(limits),
+                ..
+            }) if limits.qself.is_none() => Ok(MultipartArg {
+                span: path.span(),
+                limits: Some(limits.path.clone()),
+            }),
+            Meta::NameValue(name_value) => Err(error_at(
+                name_value.value.span(),
+                format!("`multipart = …` takes the path of a constant: {USAGE}"),
+            )),
+            Meta::List(list) => Err(error_at(list.span(), USAGE)),
+        }
+    }
 }
 
 impl NamedArgs {
@@ -114,7 +155,7 @@ impl NamedArgs {
                 errors.push(
                     darling::Error::custom(
                         "unexpected argument: after the method and the path template, \
-                     only `response = Type` and `crate = \"path\"` are accepted",
+                     only `response = Type`, `crate = \"path\"` and `multipart` are accepted",
                     )
                     .with_span(lit),
                 );

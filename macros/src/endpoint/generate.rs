@@ -13,7 +13,7 @@ use syn::LitStr;
 use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 
-use super::model::{Endpoint, Field, FieldKind};
+use super::model::{Endpoint, Field, FieldKind, Multipart};
 use super::template::Segment;
 
 /// The `impl wxpay::Endpoint` for `endpoint`, with its view structs.
@@ -65,7 +65,18 @@ pub(crate) fn generate(endpoint: &Endpoint) -> TokenStream {
     };
 
     let body_view = format_ident!("__WxpayBody");
-    let (body_struct, body) = if endpoint.method.has_body() {
+    let (body_struct, body) = if let Some(multipart) = &endpoint.multipart {
+        let Multipart { file, ty, limits } = multipart;
+        // A named constant of another type is reported at its path.
+        let limits = match limits {
+            Some(path) => quote::quote_spanned!(path.span()=> &#path),
+            None => quote!(&#private::MediaLimits::IMAGE),
+        };
+        // Spanned at the field's type, so a field that is not a
+        // `MediaFile` is reported there.
+        let file = quote::quote_spanned!(ty.span().resolved_at(Span::call_site())=> &self.#file);
+        (quote!(), quote!(#private::multipart(#file, #limits)))
+    } else if endpoint.method.has_body() {
         let definition = view(endpoint, &body_view, &body_fields);
         let value = construct(krate, &body_view, &body_fields);
         (definition, quote!(#private::Body::json(&#value)))

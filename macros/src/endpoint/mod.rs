@@ -1,4 +1,5 @@
-//! `#[wxpay::endpoint(METHOD, "TEMPLATE", response = Type)]`.
+//! `#[wxpay::endpoint(METHOD, "TEMPLATE", response = Type)]`, and
+//! `multipart` for media uploads.
 //!
 //! - [`args`]: the attribute's arguments (a small `Parse`, then darling);
 //! - [`template`]: the path template, with spans into the string literal;
@@ -166,6 +167,113 @@ mod tests {
             2,
             "{output}"
         );
+    }
+
+    #[test]
+    fn multipart_bodies_go_through_the_runtime_helper() {
+        let output = expand(
+            quote!(
+                POST,
+                "/v3/merchant/media/video_upload",
+                multipart = wx::media::MediaLimits::VIDEO
+            ),
+            quote!(
+                struct Upload {
+                    file: MediaFile,
+                }
+            ),
+        )
+        .to_string();
+        assert!(
+            output.contains(
+                ":: wxpay :: __private :: multipart (& self . file , & wx :: media :: MediaLimits :: VIDEO)"
+            ),
+            "{output}"
+        );
+        assert!(!output.contains("__WxpayBody"), "{output}");
+
+        let output = expand(
+            quote!(POST, "/v3/merchant/media/upload", multipart),
+            quote!(
+                struct Upload {
+                    file: MediaFile,
+                }
+            ),
+        )
+        .to_string();
+        assert!(
+            output.contains("& :: wxpay :: __private :: MediaLimits :: IMAGE"),
+            "{output}"
+        );
+    }
+
+    #[test]
+    fn multipart_misuse_is_reported() {
+        let cases = [
+            (
+                quote!(GET, "/v3/a", multipart),
+                quote!(
+                    struct S {
+                        file: MediaFile,
+                    }
+                ),
+                "uploads are sent with POST, not GET",
+            ),
+            (
+                quote!(POST, "/v3/a", multipart),
+                quote!(
+                    struct S {}
+                ),
+                "add a field for it to `S`",
+            ),
+            (
+                quote!(POST, "/v3/a", multipart),
+                quote!(
+                    struct S {
+                        file: MediaFile,
+                        note: String,
+                    }
+                ),
+                "`note` would be a second part next to `file`",
+            ),
+            (
+                quote!(POST, "/v3/a", multipart = "video"),
+                quote!(
+                    struct S {
+                        file: MediaFile,
+                    }
+                ),
+                "takes the path of a constant",
+            ),
+            (
+                quote!(POST, "/v3/a", multipart),
+                quote!(
+                    struct S {
+                        #[wxpay(encrypt)]
+                        file: MediaFile,
+                    }
+                ),
+                "remove `#[wxpay(encrypt)]`",
+            ),
+        ];
+        for (args, item, expected) in cases {
+            let output = expand(args, item).to_string();
+            assert!(output.contains(expected), "{expected}: {output}");
+        }
+        // Path and query fields sit beside the file.
+        let output = expand(
+            quote!(POST, "/v3/a/<id>", multipart),
+            quote!(
+                struct S {
+                    id: String,
+                    #[wxpay(query)]
+                    sub_mchid: String,
+                    file: MediaFile,
+                }
+            ),
+        )
+        .to_string();
+        assert!(!output.contains("compile_error"), "{output}");
     }
 
     #[test]

@@ -63,6 +63,19 @@ pub(crate) struct Endpoint {
     /// Whether the user renamed the container; otherwise the views are
     /// renamed to the struct's name, which `tag` would show.
     pub renames_container: bool,
+    /// `multipart`: a media upload, whose one body field is the file.
+    pub multipart: Option<Multipart>,
+}
+
+/// A validated `multipart` endpoint: which field is the file, which limits
+/// apply.
+pub(crate) struct Multipart {
+    /// The field holding the `MediaFile`.
+    pub file: Ident,
+    /// Its type, as written (a wrong one is reported at it).
+    pub ty: Type,
+    /// The `MediaLimits` constant named, or `None` for images.
+    pub limits: Option<syn::Path>,
 }
 
 /// `#[wxpay(...)]` on a field, read by darling: unknown keys are errors.
@@ -147,6 +160,11 @@ impl Endpoint {
             })
             .unwrap_or_default();
 
+        let multipart = match (named.as_ref().and_then(|n| n.multipart.as_ref()), method) {
+            (Some(arg), Some(method)) => check_multipart(arg, method, &fields, input, &mut errors),
+            _ => None,
+        };
+
         let endpoint = match (method, template, named) {
             (Some(method), Some(template), Some(named)) if named_fields.is_some() => {
                 Some(Endpoint {
@@ -158,6 +176,7 @@ impl Endpoint {
                     krate: named.krate.unwrap_or_else(|| syn::parse_quote!(::wxpay)),
                     container_serde: serde_attrs::container_settings(&input.attrs),
                     renames_container: serde_attrs::sets_any(&input.attrs, &["rename"]),
+                    multipart,
                 })
             }
             _ => None,
@@ -166,6 +185,84 @@ impl Endpoint {
         // Every path to `None` above pushed an error, so this is not reached.
         endpoint.ok_or_else(|| darling::Error::custom("the endpoint could not be read"))
     }
+}
+
+/// Checks a `multipart` endpoint: POST, exactly one body field (the
+/// file), not encrypted and without serde attributes. `None` after an
+/// error.
+fn check_multipart(
+    arg: &args::MultipartArg,
+    method: HttpMethod,
+    fields: &[Field],
+    input: &DeriveInput,
+    errors: &mut darling::error::Accumulator,
+) -> Option<Multipart> {
+    let mut ok = true;
+    if method != HttpMethod::Post {
+        errors.push(error_at(
+            arg.span,
+            format!(
+                "`multipart` uploads are sent with POST, not {}: write `#[wxpay::endpoint(POST, …, multipart)]`",
+                method.as_str()
+            ),
+        ));
+        ok = false;
+    }
+    let body: Vec<&Field> = fields
+        .iter()
+        .filter(|field| field.kind == FieldKind::Body)
+        .collect();
+    let Some((file, extra)) = body.split_first() else {
+        if ok {
+            errors.push(error_at(
+                input.ident.span(),
+                format!(
+                    "a `multipart` endpoint sends one file: add a field for it to `{}`, \
+                     such as `pub file: wxpay::media::MediaFile`",
+                    input.ident
+                ),
+            ));
+        }
+        return None;
+    };
+    for field in extra {
+        errors.push(error_at(
+            field.ident.span(),
+            format!(
+                "a `multipart` endpoint sends one file and nothing else, but `{}` would be a \
+                 second part next to `{}`; remove it, or send it in the query with \
+                 `#[wxpay(query)]`",
+                field.ident.unraw(),
+                file.ident.unraw()
+            ),
+        ));
+        ok = false;
+    }
+    if file.encrypt {
+        errors.push(error_at(
+            file.ident.span(),
+            format!(
+                "`{}` is the uploaded file, which is sent as it is; remove `#[wxpay(encrypt)]`",
+                file.ident.unraw()
+            ),
+        ));
+        ok = false;
+    }
+    if let Some(attr) = file.serde.first() {
+        errors.push(error_at(
+            attr.path().span(),
+            format!(
+                "`{}` is the uploaded file, not a JSON member: `#[serde(...)]` has no effect on it",
+                file.ident.unraw()
+            ),
+        ));
+        ok = false;
+    }
+    ok.then(|| Multipart {
+        file: file.ident.clone(),
+        ty: file.ty.clone(),
+        limits: arg.limits.clone(),
+    })
 }
 
 /// The method, template and named arguments, each `None` when missing or

@@ -310,6 +310,34 @@ impl Merchant {
         }
     }
 
+    /// A multipart upload whose `Authorization` signs `signed` (the meta
+    /// JSON, when the client does it right).
+    pub async fn upload(
+        &self,
+        target: &str,
+        signed: &[u8],
+        body: Vec<u8>,
+        content_type: &str,
+    ) -> Answer {
+        let signed = String::from_utf8_lossy(signed).into_owned();
+        let authorization = self.auth_parts("POST", target, &signed).header();
+        let response = self
+            .http
+            .post(format!("{}{target}", self.base_url))
+            .header("Accept", "application/json")
+            .header("Authorization", authorization)
+            .header("Content-Type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("sandbox reachable");
+        Answer {
+            status: response.status().as_u16(),
+            headers: response.headers().clone(),
+            body: response.bytes().await.expect("body").to_vec(),
+        }
+    }
+
     /// Creates a stock with a valid body; returns its id.
     pub async fn create_stock(&self, out_request_no: &str) -> String {
         let answer = self

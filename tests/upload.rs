@@ -1,0 +1,347 @@
+//! Media uploads: the signature covers the meta JSON, the wire carries a
+//! multipart body around it, limits are checked before anything is sent.
+
+mod support;
+
+use std::time::Duration;
+
+use support::{Canned, CannedServer, sandbox_client};
+use wxpay::api::media::{
+    MediaUploaded, UploadComplaintImage, UploadImage, UploadMarketingImage, UploadVideo,
+};
+use wxpay::media::{MediaError, MediaFile, MediaLimits};
+use wxpay::{Body, BuildError, Client, Endpoint, Error, MerchantKey, RetryPolicy};
+use wxpay_sandbox::Sandbox;
+
+const SERIAL: &str = "PUB_KEY_ID_0100000000000000000000000001";
+
+/// The SHA-256 of `content`, by a known answer rather than the library.
+fn jpeg() -> (Vec<u8>, &'static str) {
+    (
+        b"abc".to_vec(),
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+    )
+}
+
+/// One part of a multipart body: its header lines and its content.
+#[derive(Debug)]
+struct Part {
+    headers: Vec<String>,
+    content: Vec<u8>,
+}
+
+/// Parses a `multipart/form-data` body strictly (RFC 7578 / 2046): every
+/// delimiter on its own CRLF-terminated line, the closing one last.
+fn parse_multipart(body: &[u8], boundary: &str) -> Vec<Part> {
+    let delimiter = format!("--{boundary}");
+    let find = |haystack: &[u8], needle: &[u8]| {
+        haystack
+            .windows(needle.len())
+            .position(|window| window == needle)
+    };
+    assert!(
+        body.starts_with(delimiter.as_bytes()),
+        "no opening delimiter"
+    );
+    let mut rest = &body[delimiter.len()..];
+    let mut parts = Vec::new();
+    loop {
+        if rest == b"--\r\n" {
+            return parts;
+        }
+        rest = rest.strip_prefix(b"\r\n").expect("CRLF after a delimiter");
+        let head_end = find(rest, b"\r\n\r\n").expect("end of part headers");
+        let headers = String::from_utf8(rest[..head_end].to_vec())
+            .unwrap()
+            .split("\r\n")
+            .map(str::to_owned)
+            .collect();
+        rest = &rest[head_end + 4..];
+        let next = format!("\r\n{delimiter}");
+        let end = find(rest, next.as_bytes()).expect("next delimiter");
+        parts.push(Part {
+            headers,
+            content: rest[..end].to_vec(),
+        });
+        rest = &rest[end + next.len()..];
+    }
+}
+
+#[tokio::test]
+async fn the_signature_covers_the_meta_json_and_the_wire_is_multipart() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let client = sandbox_client(&sandbox);
+    let (content, sha256) = jpeg();
+    let upload = UploadImage {
+        file: MediaFile::new("门店.jpg", content.clone()),
+    };
+    let nonce = "0123456789abcdefghijABCDEFGHIJKL".to_owned();
+    let prepared = client.prepare_at(&upload, 1_700_000_000, nonce).unwrap();
+
+    let meta = format!(r#"{{"filename":"门店.jpg","sha256":"{sha256}"}}"#);
+    assert_eq!(prepared.body().as_bytes(), meta.as_bytes());
+    assert_eq!(
+        String::from_utf8(prepared.signing_message()).unwrap(),
+        format!(
+            "POST\n/v3/merchant/media/upload\n1700000000\n0123456789abcdefghijABCDEFGHIJKL\n{meta}\n"
+        )
+    );
+
+    let content_type = prepared.headers()["content-type"].to_str().unwrap();
+    let boundary = content_type
+        .strip_prefix("multipart/form-data; boundary=")
+        .expect("a multipart content type");
+    assert_eq!(Some(content_type), prepared.body().content_type());
+    let parts = parse_multipart(prepared.body().wire_bytes(), boundary);
+    assert_eq!(parts.len(), 2, "{parts:?}");
+    assert_eq!(
+        parts[0].headers,
+        [
+            "Content-Disposition: form-data; name=\"meta\"",
+            "Content-Type: application/json"
+        ]
+    );
+    assert_eq!(parts[0].content, meta.as_bytes());
+    assert_eq!(
+        parts[1].headers,
+        [
+            "Content-Disposition: form-data; name=\"file\"; filename=\"门店.jpg\"",
+            "Content-Type: image/jpeg"
+        ]
+    );
+    assert_eq!(parts[1].content, content);
+    let Body::Multipart(multipart) = prepared.body() else {
+        panic!("{:?}", prepared.body())
+    };
+    assert_eq!(multipart.boundary(), boundary);
+}
+
+#[tokio::test]
+async fn uploads_round_trip_through_the_sandbox() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let client = sandbox_client(&sandbox);
+    // Every byte value, and something that looks like a delimiter.
+    let mut content: Vec<u8> = (0..=255u8).cycle().take(300_000).collect();
+    content.extend_from_slice(b"\r\n--wxpay-\r\n");
+
+    let image = client
+        .send(UploadImage {
+            file: MediaFile::new("shop.JPG", content.clone()),
+        })
+        .await
+        .expect("image upload");
+    assert_eq!(image.media_id.len(), 64);
+    let video = client
+        .send(UploadVideo {
+            file: MediaFile::new("clip.mp4", vec![9u8; 5 * 1024 * 1024]),
+        })
+        .await
+        .expect("a 5 MiB video upload");
+    assert_ne!(video.media_id, image.media_id);
+    let marketing = client
+        .send(UploadMarketingImage {
+            file: MediaFile::new("logo.png", content.clone()),
+        })
+        .await
+        .expect("marketing image upload");
+    assert!(
+        marketing.media_url.ends_with(".png"),
+        "{}",
+        marketing.media_url
+    );
+    client
+        .send(UploadComplaintImage {
+            file: MediaFile::new("proof.bmp", content),
+        })
+        .await
+        .expect("complaint image upload");
+}
+
+#[tokio::test]
+async fn files_from_paths_keep_their_names() {
+    let dir = std::env::temp_dir().join(format!("wxpay-upload-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("front.png");
+    std::fs::write(&path, b"\x89PNG\r\n").unwrap();
+    let sync = MediaFile::from_path(&path).unwrap();
+    let not_blocking = MediaFile::from_path_async(&path).await.unwrap();
+    assert_eq!(sync, not_blocking);
+    assert_eq!(sync.filename(), "front.png");
+    assert_eq!(sync.content_type(), "image/png");
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(MediaFile::from_path(dir.join("gone.png")).is_err());
+}
+
+/// A key pair borrowed from a sandbox, for canned answers.
+async fn keys() -> (MerchantKey, String, String) {
+    let sandbox = Sandbox::start().await.unwrap();
+    let credentials = sandbox.credentials().clone();
+    sandbox.shutdown().await;
+    (
+        MerchantKey::from_pem(&credentials.merchant_private_key_pem).unwrap(),
+        credentials.merchant_private_key_pem,
+        credentials.merchant_public_key_pem,
+    )
+}
+
+fn canned_client(server: &CannedServer, private_pem: &str, public_pem: &str) -> Client {
+    Client::builder()
+        .base_url(&server.base_url)
+        .mchid("1900009191")
+        .merchant_key_pem("ABCDEF0123456789", private_pem)
+        .wechatpay_public_key_pem(SERIAL, public_pem)
+        .retry(
+            RetryPolicy::default()
+                .with_max_attempts(2)
+                .with_base_delay(Duration::from_millis(10)),
+        )
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn files_that_break_the_limits_are_refused_before_anything_is_sent() {
+    let (_, private_pem, public_pem) = keys().await;
+    let server = CannedServer::start(vec![]).await;
+    let client = canned_client(&server, &private_pem, &public_pem);
+
+    let media = |error: Error| match error {
+        Error::Build {
+            source: BuildError::Media(media),
+            ..
+        } => media,
+        other => panic!("not a media error: {other:?}"),
+    };
+    let image = |name: &str, len: usize| UploadImage {
+        file: MediaFile::new(name, vec![1u8; len]),
+    };
+
+    let error = client
+        .send(image("big.jpg", 2 * 1024 * 1024 + 1))
+        .await
+        .unwrap_err();
+    let text = error.to_string();
+    assert!(
+        text.starts_with("POST /v3/merchant/media/upload: could not build the request: the file cannot be uploaded: `big.jpg` is 2097153 bytes, over the 2097152-byte (2 MiB) limit of image uploads"),
+        "{text}"
+    );
+    assert!(matches!(
+        media(error),
+        MediaError::TooLarge {
+            size: 2_097_153,
+            ..
+        }
+    ));
+    assert!(matches!(
+        media(client.send(image("empty.jpg", 0)).await.unwrap_err()),
+        MediaError::Empty { .. }
+    ));
+    assert!(matches!(
+        media(client.send(image("anim.gif", 10)).await.unwrap_err()),
+        MediaError::UnsupportedType { .. }
+    ));
+    assert!(matches!(
+        media(client.send(image("photo", 10)).await.unwrap_err()),
+        MediaError::MissingExtension { .. }
+    ));
+    let video = UploadVideo {
+        file: MediaFile::new("clip.mp4", vec![0u8; 5 * 1024 * 1024 + 1]),
+    };
+    assert!(matches!(
+        media(client.send(video).await.unwrap_err()),
+        MediaError::TooLarge { max: 5_242_880, .. }
+    ));
+    let photo_as_video = UploadVideo {
+        file: MediaFile::new("photo.jpg", vec![1]),
+    };
+    assert!(matches!(
+        media(client.send(photo_as_video).await.unwrap_err()),
+        MediaError::UnsupportedType { kind: "video", .. }
+    ));
+    // `prepare` refuses the same way.
+    assert!(client.prepare(&image("big.png", 3 * 1024 * 1024)).is_err());
+
+    assert!(
+        server.received.lock().unwrap().is_empty(),
+        "a request was sent"
+    );
+}
+
+#[tokio::test]
+async fn a_retried_upload_resends_the_very_same_bytes() {
+    let (signer, private_pem, public_pem) = keys().await;
+    let server = CannedServer::start(vec![
+        Canned::unsigned(500, r#"{"code":"SYSTEM_ERROR","message":"busy"}"#),
+        Canned::signed(200, r#"{"media_id":"abc"}"#, &signer, SERIAL),
+    ])
+    .await;
+    let client = canned_client(&server, &private_pem, &public_pem);
+    let uploaded: MediaUploaded = client
+        .send(UploadImage {
+            file: MediaFile::new("a.png", b"png bytes".to_vec()),
+        })
+        .await
+        .expect("the retry succeeds");
+    assert_eq!(uploaded.media_id, "abc");
+
+    let received = server.received.lock().unwrap();
+    assert_eq!(received.len(), 2);
+    let (first, second) = (&received[0], &received[1]);
+    assert_eq!(first.0, "/v3/merchant/media/upload");
+    assert_eq!(first.2, second.2, "the retry sent other bytes");
+    assert_eq!(first.1["content-type"], second.1["content-type"]);
+    assert_ne!(first.1["authorization"], second.1["authorization"]);
+    assert!(
+        first.1["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("multipart/form-data; boundary=wxpay-")
+    );
+}
+
+/// Limits of one's own, named in the attribute.
+const PDF: MediaLimits = MediaLimits::new("document", 7_864_320, &["pdf"]);
+
+/// A declared upload with its own limits and a query parameter.
+#[wxpay::endpoint(POST, "/v3/things/<thing_id>/documents", response = MediaUploaded, multipart = PDF)]
+struct UploadDocument {
+    thing_id: String,
+    #[wxpay(query)]
+    sub_mchid: String,
+    document: MediaFile,
+}
+
+#[test]
+fn declared_uploads_take_their_limits_from_the_attribute() {
+    let upload = UploadDocument {
+        thing_id: "t1".into(),
+        sub_mchid: "1900000109".into(),
+        document: MediaFile::new("terms.pdf", vec![b'%'; 7_000_000]),
+    };
+    let mut target = wxpay::Target::new();
+    upload.render_target(&mut target).unwrap();
+    assert_eq!(
+        target.as_str(),
+        "/v3/things/t1/documents?sub_mchid=1900000109"
+    );
+    let body = upload.body().unwrap();
+    assert!(
+        body.as_bytes()
+            .starts_with(br#"{"filename":"terms.pdf","sha256":""#)
+    );
+    assert!(body.wire_bytes().len() > 7_000_000);
+    let wire = String::from_utf8_lossy(body.wire_bytes());
+    assert!(wire.contains("filename=\"terms.pdf\"\r\nContent-Type: application/pdf\r\n"));
+
+    let image = UploadDocument {
+        document: MediaFile::new("scan.jpg", vec![1]),
+        ..upload
+    };
+    assert!(matches!(
+        image.body(),
+        Err(BuildError::Media(MediaError::UnsupportedType {
+            kind: "document",
+            ..
+        }))
+    ));
+}

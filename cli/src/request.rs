@@ -1,0 +1,178 @@
+//! `wxpay request METHOD TARGET`: sign, send, verify, print.
+
+use std::io::Read as _;
+use std::path::Path;
+
+use bytes::Bytes;
+use clap::Args;
+use wxpay::{Method, Target};
+
+use crate::error::Failure;
+use crate::output;
+use crate::settings::{self, ApiV3Args, MerchantArgs, ServerArgs, Verification, WechatpayKeyArgs};
+
+/// Arguments of `wxpay request`.
+#[derive(Args)]
+#[command(
+    after_help = "The answer's body goes to stdout as pretty JSON, its Request-ID to stderr. \
+    An answer without a valid WeChat Pay signature is rejected (exit 4) and its body not printed; \
+    an error answer shows its status, code, message and detail (exit 3)."
+)]
+pub struct RequestArgs {
+    /// GET, POST, PUT, PATCH or DELETE (any case)
+    #[arg(value_parser = settings::parse_method)]
+    method: Method,
+
+    /// The path, and the query if any, exactly as it is to be signed and sent (e.g. /v3/certificates)
+    target: String,
+
+    /// The JSON body, given inline, as @FILE, or as @- for stdin; sent byte for byte
+    #[arg(long, short = 'd', value_name = "JSON|@FILE")]
+    data: Option<String>,
+
+    /// A query parameter to append, percent-encoded (RFC 3986); repeatable, kept in order
+    #[arg(long, short = 'q', value_name = "KEY=VALUE", value_parser = parse_pair)]
+    query: Vec<(String, String)>,
+
+    #[command(flatten)]
+    server: ServerArgs,
+
+    #[command(flatten)]
+    merchant: MerchantArgs,
+
+    #[command(flatten)]
+    keys: WechatpayKeyArgs,
+
+    #[command(flatten)]
+    apiv3: ApiV3Args,
+}
+
+/// Parses `key=value` (the value may be empty and may hold `=`).
+fn parse_pair(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some(("", _)) => Err(format!("`{text}` has an empty key")),
+        Some((key, value)) => Ok((key.to_owned(), value.to_owned())),
+        None => Err(format!("`{text}` is not KEY=VALUE")),
+    }
+}
+
+/// `target` with `pairs` appended, each key and value percent-encoded as
+/// wxpay's [`Target`] encodes query values.
+fn target_with_query(target: &str, pairs: &[(String, String)]) -> String {
+    if pairs.is_empty() {
+        return target.to_owned();
+    }
+    let mut query = Target::new();
+    for (key, value) in pairs {
+        query.push_query_pair(key, value);
+    }
+    let rendered = query.into_string();
+    let pairs = rendered.strip_prefix('?').unwrap_or(&rendered);
+    let separator = match target.find('?') {
+        None => "?",
+        Some(_) if target.ends_with('?') || target.ends_with('&') => "",
+        Some(_) => "&",
+    };
+    format!("{target}{separator}{pairs}")
+}
+
+/// The body bytes of `--data`: inline text, `@FILE` or `@-` (stdin),
+/// checked to be JSON and otherwise sent unchanged.
+fn read_data(data: &str) -> Result<Bytes, Failure> {
+    let bytes = match data.strip_prefix('@') {
+        Some("-") => {
+            let mut bytes = Vec::new();
+            std::io::stdin()
+                .read_to_end(&mut bytes)
+                .map_err(|error| Failure::read("--data", Path::new("<stdin>"), &error))?;
+            bytes
+        }
+        Some(path) => {
+            let path = Path::new(path);
+            std::fs::read(path).map_err(|error| Failure::read("--data", path, &error))?
+        }
+        None => data.as_bytes().to_vec(),
+    };
+    if let Err(error) = serde_json::from_slice::<serde_json::Value>(&bytes) {
+        return Err(Failure::usage(format!(
+            "--data is not JSON: {error}; the body is signed and sent as given, so it must be a JSON document"
+        )));
+    }
+    Ok(Bytes::from(bytes))
+}
+
+/// Runs `wxpay request`.
+pub async fn run(args: RequestArgs) -> Result<(), Failure> {
+    settings::check_target("TARGET", &args.target)?;
+    let body = match &args.data {
+        Some(_) if !args.method.has_body() => {
+            return Err(Failure::usage(format!(
+                "{} requests carry no body: drop --data, or pass parameters with --query",
+                args.method
+            )));
+        }
+        Some(data) => Some(read_data(data)?),
+        None => None,
+    };
+    let target = target_with_query(&args.target, &args.query);
+    let client = settings::client(
+        &args.server,
+        &args.merchant,
+        Verification::Configured(&args.keys, &args.apiv3),
+    )?;
+    let request = client.prepare_raw(args.method, &target, body)?;
+    let answer = client.send_raw(&request).await?;
+    if let Some(id) = answer.request_id() {
+        output::note(&format!("Request-ID: {id}"));
+    }
+    if answer.body.is_empty() {
+        output::note(&format!("HTTP {} (no body)", answer.status));
+        return Ok(());
+    }
+    match output::pretty_json(&answer.body) {
+        Some(pretty) => output::line(&pretty),
+        // Verified, but not JSON: shown as it came.
+        None => output::stdout(&answer.body),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn query_pairs_are_encoded_and_appended() {
+        let q = pairs(&[("stock_creator_mchid", "1900009191"), ("note", "a b/c|d~")]);
+        assert_eq!(
+            target_with_query("/v3/x", &q),
+            "/v3/x?stock_creator_mchid=1900009191&note=a%20b%2Fc%7Cd~"
+        );
+        assert_eq!(
+            target_with_query("/v3/x?offset=0", &q[..1]),
+            "/v3/x?offset=0&stock_creator_mchid=1900009191"
+        );
+        assert_eq!(
+            target_with_query("/v3/x?", &q[..1]),
+            "/v3/x?stock_creator_mchid=1900009191"
+        );
+        assert_eq!(
+            target_with_query("/v3/x?a=1&", &q[..1]),
+            "/v3/x?a=1&stock_creator_mchid=1900009191"
+        );
+        assert_eq!(target_with_query("/v3/x?a=1", &[]), "/v3/x?a=1");
+    }
+
+    #[test]
+    fn pairs_need_a_key_and_an_equals_sign() {
+        assert_eq!(parse_pair("a=b=c"), Ok(("a".to_owned(), "b=c".to_owned())));
+        assert_eq!(parse_pair("a="), Ok(("a".to_owned(), String::new())));
+        assert!(parse_pair("=b").is_err());
+        assert!(parse_pair("ab").is_err());
+    }
+}

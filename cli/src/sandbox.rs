@@ -1,0 +1,372 @@
+//! `wxpay sandbox`: the embedded WeChat Pay simulator, with its keys and a
+//! `sandbox.env` written to a state folder and reused on restart.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use wxpay::PlatformCertificate;
+use wxpay_sandbox::{Credentials, Sandbox, SandboxConfig, SandboxError};
+
+use crate::error::Failure;
+use crate::output;
+use crate::settings;
+
+/// Arguments of `wxpay sandbox`.
+#[derive(Args)]
+#[command(
+    after_help = "With --state DIR, the sandbox's keys go to DIR (private keys and sandbox.env \
+    mode 0600) and DIR/sandbox.env sets every WXPAY_… variable the other commands read: \
+    `set -a; . DIR/sandbox.env; set +a`. Started again with the same DIR, the sandbox reuses the \
+    merchant id, serials and keys; its APIv3 key is new on every start (sandbox.env is rewritten). \
+    Orders and stocks are not kept. Ctrl-C (or SIGTERM) stops it."
+)]
+pub struct SandboxArgs {
+    /// Where to listen; port 0 picks a free port
+    #[arg(long, value_name = "IP:PORT", default_value = "127.0.0.1:0")]
+    addr: SocketAddr,
+
+    /// A folder for the keys and sandbox.env; keys found there are reused
+    #[arg(long, value_name = "DIR")]
+    state: Option<PathBuf>,
+
+    /// Sign answers to requests that name no key in platform certificate mode
+    #[arg(long)]
+    certificate_mode: bool,
+}
+
+const MERCHANT_PRIVATE_KEY: &str = "merchant_private_key.pem";
+const MERCHANT_PUBLIC_KEY: &str = "merchant_public_key.pem";
+const PLATFORM_PRIVATE_KEY: &str = "platform_private_key.pem";
+const PLATFORM_PUBLIC_KEY: &str = "platform_public_key.pem";
+const PLATFORM_CERTIFICATE: &str = "platform_certificate.pem";
+const ENV_FILE: &str = "sandbox.env";
+
+/// The files a later start needs to come back with the same identity.
+const NEEDED: [&str; 5] = [
+    MERCHANT_PRIVATE_KEY,
+    MERCHANT_PUBLIC_KEY,
+    PLATFORM_PRIVATE_KEY,
+    PLATFORM_CERTIFICATE,
+    ENV_FILE,
+];
+
+/// Runs `wxpay sandbox` until Ctrl-C or SIGTERM.
+pub async fn run(args: SandboxArgs) -> Result<(), Failure> {
+    let mut config = SandboxConfig {
+        addr: Some(args.addr),
+        certificate_mode: args.certificate_mode,
+        ..SandboxConfig::default()
+    };
+    let state = match &args.state {
+        Some(dir) => Some(prepare_folder(dir)?),
+        None => None,
+    };
+    let reused = match &state {
+        Some(dir) => restore(dir, &mut config)?,
+        None => false,
+    };
+    let sandbox = Sandbox::start_with(config).await.map_err(|error| match error {
+        SandboxError::InvalidKey { .. } | SandboxError::InvalidConfig { .. } => {
+            Failure::usage(format!(
+                "the keys stored in the state folder cannot be used: {error}; remove the folder to start afresh"
+            ))
+        }
+        other => Failure::Other(format!("the sandbox could not start: {other}")),
+    })?;
+    let credentials = sandbox.credentials();
+    if let Some(dir) = &state {
+        save(dir, sandbox.base_url(), credentials)?;
+    }
+
+    output::line(&format!(
+        "wxpay sandbox listening on {}",
+        sandbox.base_url()
+    ))?;
+    output::line(&format!(
+        "  mchid {}, merchant serial {}, public key id {}, platform certificate {}",
+        credentials.mchid,
+        credentials.merchant_serial,
+        credentials.public_key_id,
+        credentials.platform_certificate_serial
+    ))?;
+    match &state {
+        Some(dir) => {
+            output::line(&format!(
+                "  state in {} ({}); load it with: set -a; . {}; set +a",
+                dir.display(),
+                if reused {
+                    "keys reused, new APIv3 key"
+                } else {
+                    "new keys"
+                },
+                shell_value(&dir.join(ENV_FILE).display().to_string())
+            ))?;
+        }
+        None => output::line("  the keys are not written anywhere: pass --state DIR to use them")?,
+    }
+    output::line("  Ctrl-C stops it")?;
+
+    let stop = stopped().await;
+    sandbox.shutdown().await;
+    output::note("sandbox stopped");
+    stop
+}
+
+/// Waits for Ctrl-C (or, on Unix, SIGTERM).
+async fn stopped() -> Result<(), Failure> {
+    let failed = |error: std::io::Error| Failure::Other(format!("cannot wait for Ctrl-C: {error}"));
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut terminate = signal(SignalKind::terminate()).map_err(failed)?;
+        tokio::select! {
+            result = tokio::signal::ctrl_c() => result.map_err(failed),
+            _ = terminate.recv() => Ok(()),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await.map_err(failed)
+    }
+}
+
+/// Creates the state folder if needed (mode 0700 when created here) and
+/// returns its absolute path.
+fn prepare_folder(dir: &Path) -> Result<PathBuf, Failure> {
+    if !dir.exists() {
+        std::fs::create_dir_all(dir).map_err(|error| Failure::write(dir, &error))?;
+        restrict(dir, 0o700)?;
+    }
+    if !dir.is_dir() {
+        return Err(Failure::usage(format!(
+            "--state `{}` is not a folder",
+            dir.display()
+        )));
+    }
+    std::fs::canonicalize(dir).map_err(|error| Failure::write(dir, &error))
+}
+
+/// Puts the keys and identities a previous start left in `dir` into
+/// `config`; returns whether there were any.
+fn restore(dir: &Path, config: &mut SandboxConfig) -> Result<bool, Failure> {
+    let present: Vec<&str> = NEEDED
+        .iter()
+        .copied()
+        .filter(|name| dir.join(name).exists())
+        .collect();
+    if present.is_empty() {
+        return Ok(false);
+    }
+    if present.len() != NEEDED.len() {
+        let missing: Vec<&str> = NEEDED
+            .iter()
+            .copied()
+            .filter(|name| !present.contains(name))
+            .collect();
+        return Err(Failure::usage(format!(
+            "the state folder `{}` is incomplete (missing {}); remove it, or point --state at an empty folder",
+            dir.display(),
+            missing.join(", ")
+        )));
+    }
+    let read = |name: &str| {
+        let path = dir.join(name);
+        std::fs::read_to_string(&path).map_err(|error| Failure::read("--state", &path, &error))
+    };
+    let env = parse_env(&read(ENV_FILE)?);
+    let variable = |name: &str| {
+        env.iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.clone())
+            .filter(|value| !value.is_empty())
+            .ok_or_else(|| {
+                Failure::usage(format!(
+                    "`{}` lacks {name}; remove the state folder to start afresh",
+                    dir.join(ENV_FILE).display()
+                ))
+            })
+    };
+    config.mchid = Some(variable("WXPAY_MCHID")?);
+    config.merchant_serial = Some(variable("WXPAY_SERIAL")?);
+    config.public_key_id = Some(variable("WXPAY_PUBLIC_KEY_ID")?);
+    config.merchant_private_key_pem = Some(read(MERCHANT_PRIVATE_KEY)?);
+    config.merchant_public_key_pem = Some(read(MERCHANT_PUBLIC_KEY)?);
+    config.platform_private_key_pem = Some(read(PLATFORM_PRIVATE_KEY)?);
+
+    let certificate_pem = read(PLATFORM_CERTIFICATE)?;
+    let certificate = PlatformCertificate::from_pem(&certificate_pem).map_err(|error| {
+        Failure::usage(format!(
+            "`{}`: {error}; remove it to have a new one made",
+            dir.join(PLATFORM_CERTIFICATE).display()
+        ))
+    })?;
+    if certificate.is_valid_at(settings::unix_now()) {
+        config.platform_certificate_pem = Some(certificate_pem);
+    } else {
+        output::note(&format!(
+            "the stored platform certificate {} is no longer valid: a new one is made for the same key",
+            certificate.serial()
+        ));
+    }
+    Ok(true)
+}
+
+/// Writes the keys and `sandbox.env` into `dir`; secrets get mode 0600.
+fn save(dir: &Path, base_url: &str, credentials: &Credentials) -> Result<(), Failure> {
+    let files = [
+        (
+            MERCHANT_PRIVATE_KEY,
+            &credentials.merchant_private_key_pem,
+            true,
+        ),
+        (
+            MERCHANT_PUBLIC_KEY,
+            &credentials.merchant_public_key_pem,
+            false,
+        ),
+        (
+            PLATFORM_PRIVATE_KEY,
+            &credentials.platform_private_key_pem,
+            true,
+        ),
+        (
+            PLATFORM_PUBLIC_KEY,
+            &credentials.platform_public_key_pem,
+            false,
+        ),
+        (
+            PLATFORM_CERTIFICATE,
+            &credentials.platform_certificate_pem,
+            false,
+        ),
+    ];
+    for (name, contents, secret) in files {
+        write_file(&dir.join(name), contents, secret)?;
+    }
+    let path = |name: &str| dir.join(name).display().to_string();
+    let variables = [
+        ("WXPAY_BASE_URL", base_url.to_owned()),
+        ("WXPAY_MCHID", credentials.mchid.clone()),
+        ("WXPAY_SERIAL", credentials.merchant_serial.clone()),
+        ("WXPAY_PRIVATE_KEY_FILE", path(MERCHANT_PRIVATE_KEY)),
+        ("WXPAY_PUBLIC_KEY_ID", credentials.public_key_id.clone()),
+        ("WXPAY_PUBLIC_KEY_FILE", path(PLATFORM_PUBLIC_KEY)),
+        ("WXPAY_PLATFORM_CERT_FILE", path(PLATFORM_CERTIFICATE)),
+        ("WXPAY_APIV3_KEY", credentials.apiv3_key.clone()),
+    ];
+    let mut env = format!(
+        "# The wxpay sandbox at {base_url}, written by `wxpay sandbox --state`.\n\
+         # Load it with: set -a; . {}; set +a\n",
+        shell_value(&path(ENV_FILE))
+    );
+    for (name, value) in variables {
+        env.push_str(&format!("{name}={}\n", shell_value(&value)));
+    }
+    write_file(&dir.join(ENV_FILE), &env, true)
+}
+
+/// Writes `contents` to `path`, readable by the owner only when `secret`.
+fn write_file(path: &Path, contents: &str, secret: bool) -> Result<(), Failure> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(if secret { 0o600 } else { 0o644 });
+    }
+    // The mode applies to new files only: restrict an existing one first.
+    if path.exists() {
+        restrict(path, if secret { 0o600 } else { 0o644 })?;
+    }
+    let mut file = options
+        .open(path)
+        .map_err(|error| Failure::write(path, &error))?;
+    std::io::Write::write_all(&mut file, contents.as_bytes())
+        .map_err(|error| Failure::write(path, &error))
+}
+
+/// Sets the Unix permission bits of `path` (nothing elsewhere).
+fn restrict(path: &Path, mode: u32) -> Result<(), Failure> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+            .map_err(|error| Failure::write(path, &error))?;
+    }
+    #[cfg(not(unix))]
+    let _ = (path, mode);
+    Ok(())
+}
+
+/// `value` as a POSIX shell word: bare when it holds only characters no
+/// shell treats specially (so that other `.env` readers see it unchanged),
+/// else in single quotes.
+fn shell_value(value: &str) -> String {
+    let plain = !value.is_empty()
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_./:@%+,=-".contains(&b));
+    if plain {
+        value.to_owned()
+    } else {
+        format!("'{}'", value.replace('\'', r"'\''"))
+    }
+}
+
+/// Reads `NAME=value` lines as a POSIX shell would assign them (single
+/// quotes, backslash escapes outside them); blank lines and `#` comments
+/// are skipped.
+fn parse_env(text: &str) -> Vec<(String, String)> {
+    let mut variables = Vec::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let line = line.strip_prefix("export ").unwrap_or(line);
+        let Some((name, raw)) = line.split_once('=') else {
+            continue;
+        };
+        let mut value = String::new();
+        let mut chars = raw.chars();
+        let mut quoted = false;
+        while let Some(c) = chars.next() {
+            match c {
+                '\'' => quoted = !quoted,
+                '\\' if !quoted => value.extend(chars.next()),
+                c => value.push(c),
+            }
+        }
+        variables.push((name.to_owned(), value));
+    }
+    variables
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shell_values_round_trip() {
+        for value in [
+            "http://127.0.0.1:8080",
+            "/tmp/a b/it's.pem",
+            "PUB_KEY_ID_0123",
+            "",
+            "a$b`c\"d",
+        ] {
+            let line = format!("X={}", shell_value(value));
+            assert_eq!(
+                parse_env(&line),
+                vec![("X".to_owned(), value.to_owned())],
+                "{line}"
+            );
+        }
+        assert_eq!(
+            shell_value("/tmp/state/sandbox.env"),
+            "/tmp/state/sandbox.env"
+        );
+        assert_eq!(shell_value("/tmp/a b"), "'/tmp/a b'");
+    }
+}

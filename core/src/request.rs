@@ -99,7 +99,9 @@ impl PreparedRequest {
         &self.headers
     }
 
-    /// The body exactly as signed and sent.
+    /// The body: [`Body::as_bytes`] is what the signature covers,
+    /// [`Body::wire_bytes`] what is sent (they differ only for uploads,
+    /// where the meta JSON is signed and the multipart payload sent).
     pub fn body(&self) -> &Body {
         &self.body
     }

@@ -5,7 +5,11 @@
 //! - `mod.rs`: [`Client`], preparing requests, [`CallOptions`];
 //! - `builder.rs`: [`ClientBuilder`], which checks every setting;
 //! - `send.rs`: the send loop (attempts, waits, failover, tracing) and
-//!   answer handling.
+//!   answer handling;
+//! - `certificates.rs`: the live key store and certificate mode (download,
+//!   bootstrap, background and unknown-serial refresh);
+//! - `download.rs`: bill downloads (verbatim URL, gunzip, SHA-1 check);
+//! - `raw.rs`: requests whose method and target are known only at run time.
 
 mod builder;
 mod certificates;

@@ -15,13 +15,14 @@ use reqwest::Url;
 use tokio::io::AsyncWriteExt;
 
 use super::Client;
+use super::send::Answer;
 use crate::bill::stream::{BillDecoder, Decoded};
 use crate::bill::{Bill, BillInfo, DownloadError, hash_matches};
 use crate::endpoint::Method;
-use crate::error::{ApiError, Error, Operation};
+use crate::error::{Error, Operation};
 use crate::signing::{new_nonce, unix_now};
 use crate::target::BuildError;
-use crate::verification::{SignatureHeaders, header};
+use crate::verification::header;
 
 /// How downloads appear in errors and traces: the URL itself carries a
 /// token and is never shown.
@@ -314,39 +315,12 @@ impl Download {
             }
         }
         body.truncate(MAX_ERROR_BODY);
-        let body = Bytes::from(body);
-
-        #[derive(serde::Deserialize)]
-        struct Shape {
-            #[serde(default)]
-            code: String,
-            #[serde(default)]
-            message: String,
-            #[serde(default)]
-            detail: Option<serde_json::Value>,
-        }
-        let shape = serde_json::from_slice::<Shape>(&body).unwrap_or_else(|_| Shape {
-            code: String::new(),
-            message: String::from_utf8_lossy(&body).chars().take(512).collect(),
-            detail: None,
-        });
-        let authenticated = SignatureHeaders::any_present(&self.headers)
-            && client
-                .verifier()
-                .verify(&self.headers, &body, unix_now())
-                .is_ok();
-        Error::Api(Box::new(ApiError {
-            operation: DOWNLOAD,
-            status: self.status.as_u16(),
-            code: shape.code,
-            message: shape.message,
-            detail: shape.detail.filter(|detail| !detail.is_null()),
-            request_id: self.request_id,
-            authenticated,
-            body,
-            attempts: 1,
-            retry_after: None,
-        }))
+        let answer = Answer {
+            status: self.status,
+            headers: self.headers,
+            body: Bytes::from(body),
+        };
+        answer.api_error(DOWNLOAD, &client.verifier(), unix_now())
     }
 }
 

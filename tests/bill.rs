@@ -9,10 +9,10 @@ use std::path::PathBuf;
 
 use base64::Engine as _;
 use sha1::{Digest, Sha1};
-use support::{Canned, CannedServer, sandbox_client};
+use support::{Canned, CannedServer, Keys, keys, sandbox_client};
 use wxpay::api::bill::{ApplyFundFlowBill, ApplyTradeBill, BillAccountType, BillTarType, BillType};
 use wxpay::bill::{BillInfo, DownloadError, amount_to_fen};
-use wxpay::{Client, Error, MerchantKey, VerifyingKey};
+use wxpay::{Client, Error, VerifyingKey};
 use wxpay_sandbox::{Faults, Sandbox};
 
 const SERIAL: &str = "PUB_KEY_ID_0100000000000000000000000001";
@@ -196,26 +196,6 @@ async fn a_bill_that_does_not_match_its_hash_is_discarded() {
         client.download_bill(&info).await.expect("now it matches");
     }
     std::fs::remove_dir_all(&dir).unwrap();
-}
-
-/// A key pair borrowed from a sandbox: the canned server signs with the
-/// private half; the client signs requests with it too and trusts the
-/// public half.
-struct Keys {
-    signer: MerchantKey,
-    private_pem: String,
-    public_pem: String,
-}
-
-async fn keys() -> Keys {
-    let sandbox = Sandbox::start().await.unwrap();
-    let credentials = sandbox.credentials().clone();
-    sandbox.shutdown().await;
-    Keys {
-        signer: MerchantKey::from_pem(&credentials.merchant_private_key_pem).unwrap(),
-        private_pem: credentials.merchant_private_key_pem,
-        public_pem: credentials.merchant_public_key_pem,
-    }
 }
 
 fn client(keys: &Keys, server: &CannedServer) -> Client {

@@ -4,32 +4,11 @@
 
 mod support;
 
-use support::{Canned, CannedServer};
+use support::{Canned, CannedServer, Keys, keys};
 use wxpay::api::marketing::favor::StartStock;
-use wxpay::{Client, Error, MerchantKey, NoContent, VerifyError};
-use wxpay_sandbox::Sandbox;
+use wxpay::{Client, Error, NoContent, VerifyError};
 
 const SERIAL: &str = "PUB_KEY_ID_0100000000000000000000000001";
-
-/// A key pair borrowed from a sandbox's generated merchant credentials: the
-/// canned server signs with the private half, the client trusts the public
-/// half as WeChat Pay's key.
-struct Keys {
-    signer: MerchantKey,
-    private_pem: String,
-    public_pem: String,
-}
-
-async fn keys() -> Keys {
-    let sandbox = Sandbox::start().await.expect("sandbox starts");
-    let credentials = sandbox.credentials().clone();
-    sandbox.shutdown().await;
-    Keys {
-        signer: MerchantKey::from_pem(&credentials.merchant_private_key_pem).unwrap(),
-        private_pem: credentials.merchant_private_key_pem,
-        public_pem: credentials.merchant_public_key_pem,
-    }
-}
 
 fn client(keys: &Keys, server: &CannedServer) -> Client {
     Client::builder()

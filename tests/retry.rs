@@ -12,38 +12,16 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::http::HeaderMap;
-use support::{Canned, CannedServer, refused_base_url};
+use support::{Canned, CannedServer, Keys, keys, refused_base_url};
 use wxpay::api::marketing::favor::StartStock;
 use wxpay::retry::Jitter;
 use wxpay::{
-    CallOptions, Client, ClientBuilder, Error, MerchantKey, NoContent, RetryPolicy, VerifyError,
-    VerifyingKey,
+    CallOptions, Client, ClientBuilder, Error, NoContent, RetryPolicy, VerifyError, VerifyingKey,
 };
-use wxpay_sandbox::Sandbox;
 
 const SERIAL: &str = "PUB_KEY_ID_0100000000000000000000000001";
 const STARTED: &str = r#"{"start_time":"2015-05-20T13:29:35.120+08:00","stock_id":"98065001"}"#;
 const SYSTEM_ERROR: &str = r#"{"code":"SYSTEM_ERROR","message":"系统错误"}"#;
-
-/// A key pair borrowed from a sandbox's generated merchant credentials: the
-/// client signs with it as the merchant and trusts its public half as
-/// WeChat Pay's key; canned answers are signed with it too.
-struct Keys {
-    signer: MerchantKey,
-    private_pem: String,
-    public_pem: String,
-}
-
-async fn keys() -> Keys {
-    let sandbox = Sandbox::start().await.expect("sandbox starts");
-    let credentials = sandbox.credentials().clone();
-    sandbox.shutdown().await;
-    Keys {
-        signer: MerchantKey::from_pem(&credentials.merchant_private_key_pem).unwrap(),
-        private_pem: credentials.merchant_private_key_pem,
-        public_pem: credentials.merchant_public_key_pem,
-    }
-}
 
 fn builder(keys: &Keys, base_url: &str) -> ClientBuilder {
     Client::builder()

@@ -53,6 +53,26 @@ pub fn sandbox_client(sandbox: &Sandbox) -> Client {
     sandbox_client_with(sandbox, CryptoBackend::default())
 }
 
+/// A key pair borrowed from a sandbox's generated merchant credentials: a
+/// test can sign with the private half as the merchant, or as WeChat Pay
+/// with the public half configured as WeChat Pay's key.
+pub struct Keys {
+    pub signer: MerchantKey,
+    pub private_pem: String,
+    pub public_pem: String,
+}
+
+pub async fn keys() -> Keys {
+    let sandbox = Sandbox::start().await.expect("sandbox starts");
+    let credentials = sandbox.credentials().clone();
+    sandbox.shutdown().await;
+    Keys {
+        signer: MerchantKey::from_pem(&credentials.merchant_private_key_pem).unwrap(),
+        private_pem: credentials.merchant_private_key_pem,
+        public_pem: credentials.merchant_public_key_pem,
+    }
+}
+
 /// One canned answer of a [`CannedServer`].
 #[derive(Clone)]
 pub struct Canned {

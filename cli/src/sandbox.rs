@@ -18,7 +18,7 @@ use crate::settings;
     after_help = "With --state DIR, the sandbox's keys go to DIR (private keys and sandbox.env \
     mode 0600) and DIR/sandbox.env sets every WXPAY_… variable the other commands read: \
     `set -a; . DIR/sandbox.env; set +a`. Started again with the same DIR, the sandbox reuses the \
-    merchant id, serials and keys; its APIv3 key is new on every start (sandbox.env is rewritten). \
+    merchant id, serials, keys and APIv3 key (sandbox.env is rewritten with the new address). \
     Orders and stocks are not kept. Ctrl-C (or SIGTERM) stops it."
 )]
 pub struct SandboxArgs {
@@ -95,11 +95,7 @@ pub async fn run(args: SandboxArgs) -> Result<(), Failure> {
             output::line(&format!(
                 "  state in {} ({}); load it with: set -a; . {}; set +a",
                 dir.display(),
-                if reused {
-                    "keys reused, new APIv3 key"
-                } else {
-                    "new keys"
-                },
+                if reused { "keys reused" } else { "new keys" },
                 shell_value(&dir.join(ENV_FILE).display().to_string())
             ))?;
         }
@@ -190,6 +186,7 @@ fn restore(dir: &Path, config: &mut SandboxConfig) -> Result<bool, Failure> {
     config.mchid = Some(variable("WXPAY_MCHID")?);
     config.merchant_serial = Some(variable("WXPAY_SERIAL")?);
     config.public_key_id = Some(variable("WXPAY_PUBLIC_KEY_ID")?);
+    config.apiv3_key = Some(variable("WXPAY_APIV3_KEY")?);
     config.merchant_private_key_pem = Some(read(MERCHANT_PRIVATE_KEY)?);
     config.merchant_public_key_pem = Some(read(MERCHANT_PUBLIC_KEY)?);
     config.platform_private_key_pem = Some(read(PLATFORM_PRIVATE_KEY)?);

@@ -902,6 +902,7 @@ fn sandbox_state_writes_a_loadable_env_and_a_restart_keeps_the_identity() {
         "WXPAY_PRIVATE_KEY_FILE",
         "WXPAY_PUBLIC_KEY_FILE",
         "WXPAY_PLATFORM_CERT_FILE",
+        "WXPAY_APIV3_KEY",
     ] {
         assert_eq!(again[name], env[name], "{name}");
     }

@@ -151,6 +151,19 @@ pub(crate) fn build(
         (None, _) => certificates::issue(Arc::clone(&platform_key), validity)?,
     };
 
+    let apiv3_key = match &config.apiv3_key {
+        Some(key) if key.len() == 32 && key.bytes().all(|b| b.is_ascii_graphic()) => key.clone(),
+        Some(key) => {
+            return Err(SandboxError::InvalidConfig {
+                what: "apiv3_key",
+                reason: format!(
+                    "an APIv3 key is exactly 32 printable ASCII characters, this one has {} bytes",
+                    key.len()
+                ),
+            });
+        }
+        None => random_alphanumeric(&mut rng, 32),
+    };
     let credentials = Credentials {
         mchid: config
             .mchid
@@ -170,7 +183,7 @@ pub(crate) fn build(
         platform_private_key_pem,
         platform_certificate_pem: certificate.pem.clone(),
         platform_certificate_serial: certificate.serial.clone(),
-        apiv3_key: random_alphanumeric(&mut rng, 32),
+        apiv3_key,
     };
     let keys = ServerKeys {
         merchant_key,

@@ -246,6 +246,9 @@ pub struct SandboxConfig {
     pub platform_certificate_validity: Option<(SystemTime, SystemTime)>,
     /// The id responses announce in `Wechatpay-Serial` in public-key mode.
     pub public_key_id: Option<String>,
+    /// The APIv3 key (exactly 32 printable ASCII characters) that
+    /// certificates and callbacks are encrypted with; random when `None`.
+    pub apiv3_key: Option<String>,
     /// Sign in platform certificate mode the answers to requests that name
     /// no key in `Wechatpay-Serial` (or one the sandbox does not know).
     /// Default `false`: such answers are signed in public-key mode.

@@ -184,3 +184,24 @@ async fn shutdown_and_drop_stop_the_server() {
     }
     assert!(stopped);
 }
+
+#[tokio::test]
+async fn a_configured_apiv3_key_is_used_and_a_malformed_one_refused() {
+    let key = "a7cde1ZJB1kG2e7VfTs3jQzaWizur8Gb";
+    let sandbox = wxpay_sandbox::Sandbox::start_with(wxpay_sandbox::SandboxConfig {
+        apiv3_key: Some(key.to_owned()),
+        ..wxpay_sandbox::SandboxConfig::default()
+    })
+    .await
+    .expect("a 32-character key is accepted");
+    assert_eq!(sandbox.credentials().apiv3_key, key);
+    sandbox.shutdown().await;
+
+    let err = wxpay_sandbox::Sandbox::start_with(wxpay_sandbox::SandboxConfig {
+        apiv3_key: Some("short".to_owned()),
+        ..wxpay_sandbox::SandboxConfig::default()
+    })
+    .await
+    .expect_err("a 5-byte key is refused");
+    assert!(err.to_string().contains("apiv3_key"), "{err}");
+}

@@ -178,6 +178,7 @@ mod certificates;
 mod clock;
 mod credentials;
 mod errors;
+mod events;
 mod favor;
 #[cfg(test)]
 mod golden_tests;
@@ -405,6 +406,17 @@ impl Sandbox {
             .local_addr()
             .map_err(|source| SandboxError::Bind { addr, source })?;
 
+        let (events, mut pending_events) = events::EventSink::new();
+        // Delivery lands with the callback worker; until then events are
+        // only logged.
+        tokio::spawn(async move {
+            while let Some(event) = pending_events.recv().await {
+                tracing::debug!(
+                    event_type = event.event_type,
+                    "callback event (not delivered yet)"
+                );
+            }
+        });
         let state = AppState(Arc::new(Shared {
             credentials,
             certificates: RwLock::new(vec![Arc::clone(&keys.certificate)]),
@@ -415,6 +427,7 @@ impl Sandbox {
             bills: Mutex::new(bill::BillStore::default()),
             base_url: format!("http://{local}"),
             requests_served: AtomicU64::new(0),
+            events,
         }));
         let app = server::router(state.clone());
         let (stop, stopped) = oneshot::channel::<()>();

@@ -28,6 +28,7 @@ use crate::certificates::{self, CERTIFICATES_PATH, PlatformCertificate};
 use crate::clock;
 use crate::credentials::ServerKeys;
 use crate::errors::ApiError;
+use crate::events::EventSink;
 use crate::favor::{self, StockStore};
 use crate::media;
 use crate::signing::{self, ResponseSigner};
@@ -53,6 +54,8 @@ pub(crate) struct Shared {
     /// `http://127.0.0.1:PORT`: where download URLs point.
     pub(crate) base_url: String,
     pub(crate) requests_served: AtomicU64,
+    /// Callbacks to deliver (payments, refunds, coupons).
+    pub(crate) events: EventSink,
 }
 
 /// How an answer is signed.

@@ -1,0 +1,56 @@
+//! The notifications the sandbox owes merchants (payment, refund and
+//! coupon callbacks), handed from the flows that cause them to the task
+//! that delivers them.
+//!
+//! A flow builds an [`Event`] with the resource in clear and calls
+//! [`EventSink::send`]; it never waits for the delivery. The delivery task
+//! owns the receiving end: it encrypts the resource with the APIv3 key,
+//! signs the callback with the platform key and POSTs it to
+//! [`Event::notify_url`], retrying on WeChat Pay's schedule.
+
+#![allow(dead_code)] // the flows start sending events in the next commits
+
+use serde_json::Value;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+
+/// One callback to deliver.
+#[derive(Debug, Clone)]
+pub(crate) struct Event {
+    /// `event_type`, e.g. `TRANSACTION.SUCCESS`, `REFUND.SUCCESS`,
+    /// `COUPON.SEND`.
+    pub(crate) event_type: &'static str,
+    /// `resource.original_type`: `transaction`, `refund` or `coupon`.
+    pub(crate) original_type: &'static str,
+    /// `summary`, e.g. `支付成功`.
+    pub(crate) summary: &'static str,
+    /// Where to POST it (the order's or refund's `notify_url`, or the
+    /// coupon callback URL the merchant set).
+    pub(crate) notify_url: String,
+    /// The resource in clear: the JSON the merchant reads after
+    /// decrypting `resource.ciphertext`.
+    pub(crate) resource: Value,
+}
+
+/// The sending end, kept in the server's shared state.
+#[derive(Debug, Clone)]
+pub(crate) struct EventSink(UnboundedSender<Event>);
+
+impl EventSink {
+    /// A sink and the receiver the delivery task reads.
+    pub(crate) fn new() -> (EventSink, UnboundedReceiver<Event>) {
+        let (sender, receiver) = unbounded_channel();
+        (EventSink(sender), receiver)
+    }
+
+    /// Queues `event` for delivery. An event sent while the sandbox is
+    /// shutting down (the receiver gone) is dropped with a warning: nobody
+    /// is left to deliver it.
+    pub(crate) fn send(&self, event: Event) {
+        if let Err(error) = self.0.send(event) {
+            tracing::warn!(
+                event_type = error.0.event_type,
+                "the sandbox is stopping; a callback was not delivered"
+            );
+        }
+    }
+}

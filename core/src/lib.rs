@@ -64,6 +64,7 @@ pub mod bill;
 pub mod certificates;
 pub mod client;
 pub mod crypto;
+pub mod datetime;
 pub mod encryption;
 pub mod endpoint;
 pub mod error;
@@ -81,6 +82,7 @@ pub mod __macro_support;
 
 pub use client::{CallOptions, Client, ClientBuilder};
 pub use crypto::CryptoBackend;
+pub use datetime::{DateTime, InvalidDateTime};
 pub use endpoint::{Body, Endpoint, Method, NoContent};
 pub use error::{ApiError, ConfigError, Error, Operation};
 /// The `http` crate, whose `HeaderMap`, `Request` and `Response` the

@@ -172,6 +172,12 @@ pub trait Endpoint {
     /// What a successful call decodes into; [`NoContent`] for operations
     /// that answer `204 No Content`.
     type Response: DeserializeOwned;
+    /// Whether the request always announces `Wechatpay-Serial` (the key
+    /// sensitive fields are encrypted with), as operations whose spec
+    /// takes that header require even when no field was encrypted. Set by
+    /// `#[wxpay::endpoint(…, serial)]`; requests with an encrypted field
+    /// announce it anyway.
+    const WECHATPAY_SERIAL: bool = false;
 
     /// Writes the request target (path, then query string) into `out`,
     /// percent-encoding each path parameter as exactly one segment.
@@ -204,6 +210,7 @@ impl<E: Endpoint + ?Sized> Endpoint for &E {
     const METHOD: Method = E::METHOD;
     const PATH_TEMPLATE: &'static str = E::PATH_TEMPLATE;
     type Response = E::Response;
+    const WECHATPAY_SERIAL: bool = E::WECHATPAY_SERIAL;
 
     fn render_target(&self, out: &mut Target) -> Result<(), BuildError> {
         (**self).render_target(out)

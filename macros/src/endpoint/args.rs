@@ -1,5 +1,5 @@
 //! The attribute's arguments: `METHOD, "TEMPLATE"` positionally, then
-//! `response = Type`, `crate = "path"` and `multipart` by name.
+//! `response = Type`, `crate = "path"`, `multipart` and `serial` by name.
 //!
 //! The positional pair is read by a small [`Parse`] implementation; the
 //! named tail is handed to darling ([`NamedArgs`]), which reports unknown,
@@ -106,6 +106,9 @@ pub(crate) struct NamedArgs {
     /// `multipart` or `multipart = path::TO_LIMITS`: a media upload whose
     /// one field is the file.
     pub multipart: Option<MultipartArg>,
+    /// `serial`: the request always announces `Wechatpay-Serial`, even
+    /// when no field was encrypted.
+    pub serial: darling::util::Flag,
 }
 
 /// `multipart` (image limits) or `multipart = path::TO_LIMITS` (a

@@ -87,6 +87,12 @@ pub(crate) fn generate(endpoint: &Endpoint) -> TokenStream {
         )
     };
 
+    let serial = if endpoint.serial {
+        quote!(const WECHATPAY_SERIAL: bool = true;)
+    } else {
+        quote!()
+    };
+
     quote! {
         const _: () = {
             #query_struct
@@ -96,6 +102,7 @@ pub(crate) fn generate(endpoint: &Endpoint) -> TokenStream {
             impl #private::Endpoint for #ident {
                 const METHOD: #private::Method = #private::Method::#method;
                 const PATH_TEMPLATE: &'static str = #path_template;
+                #serial
                 type Response = #response;
 
                 fn render_target(

@@ -65,6 +65,8 @@ pub(crate) struct Endpoint {
     pub renames_container: bool,
     /// `multipart`: a media upload, whose one body field is the file.
     pub multipart: Option<Multipart>,
+    /// `serial`: always send `Wechatpay-Serial`.
+    pub serial: bool,
 }
 
 /// A validated `multipart` endpoint: which field is the file, which limits
@@ -172,6 +174,7 @@ impl Endpoint {
                     method,
                     template,
                     fields,
+                    serial: named.serial.is_present(),
                     response: named.response,
                     krate: named.krate.unwrap_or_else(|| syn::parse_quote!(::wxpay)),
                     container_serde: serde_attrs::container_settings(&input.attrs),

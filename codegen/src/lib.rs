@@ -1,0 +1,9 @@
+//! The generator of wxpay's endpoint catalogue: reads the WeChat Pay
+//! OpenAPI spec (Swagger 2.0, one file per path) and writes `src/api/`.
+//!
+//! Run it as `cargo run -p wxpay-codegen -- ../shared/spec/wechatpay-openapi`
+//! from the workspace root.
+
+pub mod generate;
+pub mod naming;
+pub mod spec;

@@ -1,0 +1,455 @@
+//! Reading the WeChat Pay OpenAPI spec (Swagger 2.0, one file per path):
+//! the operations under `v3/`, `$ref` resolution across files, `allOf`
+//! merging, and example documents built from the per-field `example`s.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Component, Path, PathBuf};
+use std::rc::Rc;
+
+use serde_yaml::{Mapping, Value};
+
+/// The HTTP methods an operation file may hold, in the order they are
+/// generated.
+pub const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
+
+/// The spec folder, with every file read so far.
+pub struct Spec {
+    root: PathBuf,
+    files: RefCell<BTreeMap<PathBuf, Rc<Value>>>,
+}
+
+/// One operation: a method of one path file under `v3/`.
+#[derive(Clone)]
+pub struct Operation {
+    /// `GET`, `POST`, …
+    pub method: String,
+    /// The request path as WeChat Pay writes it: `/v3/…/{stock_id}/start`
+    /// (the spec's `{empty}` last segment is a trailing `/`).
+    pub template: String,
+    /// The path segments of the file, `{empty}` included:
+    /// `["v3", "marketing", "favor", "stocks", "{stock_id}", "start"]`.
+    pub segments: Vec<String>,
+    /// The file, relative to the spec folder.
+    pub file: PathBuf,
+    /// The operation object.
+    pub op: Value,
+}
+
+impl Operation {
+    /// `"POST /v3/…"`: how the catalogue, the CLI and the tests key it.
+    pub fn key(&self) -> String {
+        format!("{} {}", self.method, self.template)
+    }
+}
+
+/// Lexically normalizes `a/b/../c` into `a/c`.
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// A YAML mapping key or scalar as text (`200` and `'200'` alike).
+pub fn scalar_text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// `schema[key]` for a mapping, `None` otherwise.
+pub fn get<'a>(value: &'a Value, key: &str) -> Option<&'a Value> {
+    value.as_mapping().and_then(|m| m.get(key))
+}
+
+/// `schema[key]` as a string.
+pub fn get_str<'a>(value: &'a Value, key: &str) -> Option<&'a str> {
+    get(value, key).and_then(Value::as_str)
+}
+
+impl Spec {
+    /// Opens the spec folder (the one holding `swagger.yaml` and `v3/`).
+    pub fn open(root: impl Into<PathBuf>) -> Result<Spec, String> {
+        let root = root.into();
+        if !root.join("v3").is_dir() {
+            return Err(format!("{}: no v3/ folder: not the spec", root.display()));
+        }
+        Ok(Spec {
+            root,
+            files: RefCell::new(BTreeMap::new()),
+        })
+    }
+
+    /// Reads (once) the file at `rel`, relative to the spec folder.
+    pub fn load(&self, rel: &Path) -> Result<Rc<Value>, String> {
+        let rel = normalize(rel);
+        if let Some(value) = self.files.borrow().get(&rel) {
+            return Ok(value.clone());
+        }
+        let text = fs::read_to_string(self.root.join(&rel))
+            .map_err(|e| format!("{}: {e}", rel.display()))?;
+        let value: Value =
+            serde_yaml::from_str(&text).map_err(|e| format!("{}: {e}", rel.display()))?;
+        let value = Rc::new(value);
+        self.files.borrow_mut().insert(rel, value.clone());
+        Ok(value)
+    }
+
+    /// Every operation under `v3/`, sorted by path then method.
+    pub fn operations(&self) -> Result<Vec<Operation>, String> {
+        let mut files = Vec::new();
+        collect(&self.root, Path::new("v3"), &mut files)?;
+        files.sort();
+        let mut ops = Vec::new();
+        for file in files {
+            let doc = self.load(&file)?;
+            let stem = file.with_extension("");
+            let segments: Vec<String> = stem
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect();
+            let mut template = String::new();
+            for segment in &segments {
+                template.push('/');
+                if segment != "{empty}" {
+                    template.push_str(segment);
+                }
+            }
+            for method in METHODS {
+                if let Some(op) = get(&doc, method) {
+                    ops.push(Operation {
+                        method: method.to_ascii_uppercase(),
+                        template: template.clone(),
+                        segments: segments.clone(),
+                        file: file.clone(),
+                        op: op.clone(),
+                    });
+                }
+            }
+        }
+        Ok(ops)
+    }
+
+    /// Resolves `reference` written in `file`: `other.yaml#/Name`,
+    /// `other.yaml#Name` (no leading `/`), `#Name` (same file). Returns the
+    /// target's file, the fragment's last name and the target.
+    pub fn resolve(&self, file: &Path, reference: &str) -> Result<Target, String> {
+        let (path, fragment) = reference.split_once('#').unwrap_or((reference, ""));
+        let target_file = if path.is_empty() {
+            file.to_path_buf()
+        } else {
+            normalize(&file.parent().unwrap_or(Path::new("")).join(path))
+        };
+        let doc = self.load(&target_file)?;
+        let mut value: &Value = &doc;
+        let mut name = String::new();
+        for part in fragment.split('/').filter(|p| !p.is_empty()) {
+            value = get(value, part)
+                .ok_or_else(|| format!("{}: `{reference}` names nothing", file.display()))?;
+            name = part.to_owned();
+        }
+        Ok(Target {
+            file: target_file,
+            name,
+            value: value.clone(),
+        })
+    }
+
+    /// Follows `$ref`s until a schema that is not a reference.
+    pub fn deref(&self, file: &Path, schema: &Value) -> Result<(PathBuf, Value), String> {
+        let mut file = file.to_path_buf();
+        let mut schema = schema.clone();
+        for _ in 0..32 {
+            match get_str(&schema, "$ref") {
+                Some(reference) => {
+                    let target = self.resolve(&file, reference)?;
+                    file = target.file;
+                    schema = target.value;
+                }
+                None => return Ok((file, schema)),
+            }
+        }
+        Err(format!("{}: a `$ref` loop", file.display()))
+    }
+
+    /// Merges an `allOf` (each part resolved) into one object schema:
+    /// properties in order, `required` lists joined. A property that
+    /// several parts declare keeps every declaration (its parts), to be
+    /// merged in turn (`allOf` applies all of them). References stay
+    /// relative to the file they were written in, so each part comes with
+    /// its file.
+    pub fn flatten(&self, file: &Path, schema: &Value) -> Result<Flat, String> {
+        let (file, schema) = self.deref(file, schema)?;
+        let mut flat = Flat {
+            properties: Vec::new(),
+            required: Vec::new(),
+            schema: schema.clone(),
+            file: file.clone(),
+        };
+        if let Some(parts) = get(&schema, "allOf").and_then(Value::as_sequence) {
+            for part in parts {
+                let inner = self.flatten(&file, part)?;
+                flat.absorb(inner);
+            }
+        }
+        if let Some(props) = get(&schema, "properties").and_then(Value::as_mapping) {
+            for (name, prop) in props {
+                let Some(name) = scalar_text(name) else {
+                    continue;
+                };
+                flat.add(name, vec![(file.clone(), prop.clone())]);
+            }
+        }
+        if let Some(required) = get(&schema, "required").and_then(Value::as_sequence) {
+            flat.required
+                .extend(required.iter().filter_map(scalar_text));
+        }
+        Ok(flat)
+    }
+
+    /// [`Spec::flatten`] of several schemas that all apply.
+    pub fn flatten_parts(&self, parts: &[(PathBuf, Value)]) -> Result<Flat, String> {
+        let mut flat: Option<Flat> = None;
+        for (file, schema) in parts {
+            let inner = self.flatten(file, schema)?;
+            match flat.as_mut() {
+                None => flat = Some(inner),
+                Some(flat) => flat.absorb(inner),
+            }
+        }
+        flat.ok_or_else(|| "no schema".to_owned())
+    }
+
+    /// The parameters of `op` (written in `file`), references resolved:
+    /// `(parameter, file it was written in)`.
+    pub fn parameters(&self, file: &Path, op: &Value) -> Result<Vec<(Value, PathBuf)>, String> {
+        let mut out = Vec::new();
+        for param in get(op, "parameters")
+            .and_then(Value::as_sequence)
+            .into_iter()
+            .flatten()
+        {
+            let (param_file, param) = self.deref(file, param)?;
+            out.push((param, param_file));
+        }
+        Ok(out)
+    }
+
+    /// An example document for `schema`, built from the spec's per-field
+    /// `example`s (or an enum's first value): `None` when a required part
+    /// has none. Optional fields without an example are left out.
+    pub fn example(
+        &self,
+        file: &Path,
+        schema: &Value,
+    ) -> Result<Option<serde_json::Value>, String> {
+        self.example_parts(&[(file.to_path_buf(), schema.clone())])
+    }
+
+    /// [`Spec::example`] of several schemas that all apply.
+    pub fn example_parts(
+        &self,
+        parts: &[(PathBuf, Value)],
+    ) -> Result<Option<serde_json::Value>, String> {
+        let Some((file, schema)) = parts.last() else {
+            return Ok(None);
+        };
+        let (file, schema) = self.deref(file, schema)?;
+        let kind = kind_of(&schema);
+        if kind == Kind::Object {
+            let flat = self.flatten_parts(parts)?;
+            if flat.properties.is_empty() {
+                return Ok(get(&schema, "example").map(to_json));
+            }
+            let mut out = serde_json::Map::new();
+            for (name, prop_parts) in &flat.properties {
+                match self.example_parts(prop_parts)? {
+                    Some(value) => {
+                        out.insert(name.clone(), value);
+                    }
+                    None if flat.required.contains(name) => return Ok(None),
+                    None => {}
+                }
+            }
+            return Ok(Some(serde_json::Value::Object(out)));
+        }
+        if let Some(example) = get(&schema, "example") {
+            return Ok(Some(coerce(kind, to_json(example))));
+        }
+        match kind {
+            Kind::Array => {
+                let Some(items) = get(&schema, "items") else {
+                    return Ok(None);
+                };
+                Ok(self
+                    .example(&file, items)?
+                    .map(|item| serde_json::Value::Array(vec![item])))
+            }
+            _ => Ok(get(&schema, "enum")
+                .and_then(Value::as_sequence)
+                .and_then(|values| values.first())
+                .map(|first| coerce(kind, to_json(first)))),
+        }
+    }
+}
+
+/// What a `$ref` points at.
+pub struct Target {
+    /// The file the target is in.
+    pub file: PathBuf,
+    /// The fragment's last name (`IdType`), empty for a whole file.
+    pub name: String,
+    /// The target.
+    pub value: Value,
+}
+
+/// An object schema with its `allOf` parts merged.
+pub struct Flat {
+    /// `(name, [(file the declaration was written in, schema)])`, in
+    /// order; usually one declaration, several when `allOf` parts each
+    /// declare the property.
+    pub properties: Vec<(String, Vec<(PathBuf, Value)>)>,
+    /// The required property names.
+    pub required: Vec<String>,
+    /// The schema itself (references followed).
+    pub schema: Value,
+    /// The file the schema is in.
+    pub file: PathBuf,
+}
+
+impl Flat {
+    fn add(&mut self, name: String, parts: Vec<(PathBuf, Value)>) {
+        match self.properties.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, existing)) => existing.extend(parts),
+            None => self.properties.push((name, parts)),
+        }
+    }
+
+    fn absorb(&mut self, other: Flat) {
+        for (name, parts) in other.properties {
+            self.add(name, parts);
+        }
+        self.required.extend(other.required);
+    }
+}
+
+/// The broad kind of a schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A JSON object.
+    Object,
+    /// A JSON array.
+    Array,
+    /// Text.
+    String,
+    /// A whole number.
+    Integer,
+    /// Any number.
+    Number,
+    /// `true` or `false`.
+    Boolean,
+    /// An uploaded file (`formData`).
+    File,
+}
+
+/// The kind of `schema`, tolerating the spec's typos (`string `,
+/// `stringde`, `int`) and schemas that only imply their type.
+pub fn kind_of(schema: &Value) -> Kind {
+    match get_str(schema, "type").map(str::trim) {
+        Some("object") => Kind::Object,
+        Some("array") => Kind::Array,
+        Some("integer" | "int") => Kind::Integer,
+        Some("number") => Kind::Number,
+        Some("boolean") => Kind::Boolean,
+        Some("file") => Kind::File,
+        Some(_) => Kind::String,
+        None if get(schema, "properties").is_some() || get(schema, "allOf").is_some() => {
+            Kind::Object
+        }
+        None if get(schema, "items").is_some() => Kind::Array,
+        None => Kind::String,
+    }
+}
+
+/// An example value in the JSON type its schema says (the spec writes
+/// `example: 100` for strings and `example: '100'` for integers alike).
+fn coerce(kind: Kind, value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value as J;
+    match (kind, &value) {
+        (Kind::String, J::Number(n)) => J::String(n.to_string()),
+        (Kind::String, J::Bool(b)) => J::String(b.to_string()),
+        (Kind::Integer, J::String(s)) => s.trim().parse::<i64>().map(J::from).unwrap_or(value),
+        (Kind::Number, J::String(s)) => s
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .and_then(serde_json::Number::from_f64)
+            .map(J::Number)
+            .unwrap_or(value),
+        (Kind::Boolean, J::String(s)) if s == "true" || s == "false" => J::Bool(s == "true"),
+        // The spec writes some array examples as text: a JSON array, or a
+        // comma-separated list.
+        (Kind::Array, J::String(s)) => serde_json::from_str::<Vec<J>>(s)
+            .map(J::Array)
+            .unwrap_or_else(|_| J::Array(s.split(',').map(|p| J::String(p.to_owned())).collect())),
+        _ => value,
+    }
+}
+
+/// YAML to JSON (mapping keys as text).
+pub fn to_json(value: &Value) -> serde_json::Value {
+    use serde_json::Value as J;
+    match value {
+        Value::Null => J::Null,
+        Value::Bool(b) => J::Bool(*b),
+        Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                J::from(i)
+            } else if let Some(u) = n.as_u64() {
+                J::from(u)
+            } else {
+                n.as_f64()
+                    .and_then(serde_json::Number::from_f64)
+                    .map_or(J::Null, J::Number)
+            }
+        }
+        Value::String(s) => J::String(s.clone()),
+        Value::Sequence(items) => J::Array(items.iter().map(to_json).collect()),
+        Value::Mapping(map) => J::Object(mapping_to_json(map)),
+        Value::Tagged(tagged) => to_json(&tagged.value),
+    }
+}
+
+fn mapping_to_json(map: &Mapping) -> serde_json::Map<String, serde_json::Value> {
+    map.iter()
+        .filter_map(|(k, v)| scalar_text(k).map(|k| (k, to_json(v))))
+        .collect()
+}
+
+fn collect(root: &Path, rel: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
+    let dir = root.join(rel);
+    let entries = fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| format!("{}: {e}", dir.display()))?;
+        let name = entry.file_name();
+        let child = rel.join(&name);
+        if entry.file_type().map_err(|e| e.to_string())?.is_dir() {
+            collect(root, &child, out)?;
+        } else if name.to_string_lossy().ends_with(".yaml") {
+            out.push(child);
+        }
+    }
+    Ok(())
+}

@@ -6,7 +6,7 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
-use wxpay::api::marketing::favor::StartStock;
+use wxpay::api::v3::marketing::favor::stocks::_stock_id_::start::Post as StartStock;
 use wxpay::{Client, CryptoBackend};
 use wxpay_sandbox::Sandbox;
 

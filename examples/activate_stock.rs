@@ -23,9 +23,14 @@
 use std::process::ExitCode;
 
 use wxpay::Client;
-use wxpay::api::marketing::favor::{
-    CouponAvailableTime, CouponUseRule, CreateStock, FixedNormalCoupon, StartStock,
-    StartStockResponse, StockType, StockUseRule,
+use wxpay::api::types::{
+    CouponAvailableTime, FavorStockType as StockType, FixedNormalCoupon, StockUseRule,
+};
+use wxpay::api::v3::marketing::favor::coupon_stocks::{
+    Post as CreateStock, PostCouponUseRule as CouponUseRule,
+};
+use wxpay::api::v3::marketing::favor::stocks::_stock_id_::start::{
+    Post as StartStock, PostResponse as StartStockResponse,
 };
 use wxpay_sandbox::Sandbox;
 
@@ -125,8 +130,12 @@ async fn against_embedded_sandbox() -> Result<StartStockResponse, String> {
             stock_name: "wxpay demo stock".into(),
             comment: None,
             belong_merchant: credentials.mchid.clone(),
-            available_begin_time: "2026-12-01T00:00:00+08:00".into(),
-            available_end_time: "2026-12-31T23:59:59+08:00".into(),
+            available_begin_time: "2026-12-01T00:00:00+08:00"
+                .parse()
+                .map_err(|error: wxpay::InvalidDateTime| error.to_string())?,
+            available_end_time: "2026-12-31T23:59:59+08:00"
+                .parse()
+                .map_err(|error: wxpay::InvalidDateTime| error.to_string())?,
             stock_use_rule: StockUseRule {
                 max_coupons: 100,
                 max_amount: 10_000,
@@ -142,7 +151,16 @@ async fn against_embedded_sandbox() -> Result<StartStockResponse, String> {
                     coupon_amount: 100,
                     transaction_minimum: 100,
                 }),
-                ..CouponUseRule::default()
+                discount_coupon: None,
+                exchange_coupon: None,
+                goods_tag: None,
+                limit_pay: None,
+                limit_card: None,
+                trade_type: None,
+                available_items: None,
+                unavailable_items: None,
+                available_merchants: None,
+                combine_use: None,
             },
             no_cash: false,
             stock_type: StockType::Normal,

@@ -6,7 +6,7 @@
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), wxpay::Error> {
-//! use wxpay::api::marketing::favor::StartStock;
+//! use wxpay::api::v3::marketing::favor::stocks::_stock_id_::start::Post as StartStock;
 //!
 //! let client = wxpay::Client::builder()
 //!     .mchid("1900009191")

@@ -4,7 +4,8 @@
 
 mod support;
 
-use wxpay::api::marketing::favor::{ListStocks, QueryStock};
+use wxpay::api::v3::marketing::favor::stocks::_stock_id_::Get as QueryStock;
+use wxpay::api::v3::marketing::favor::stocks::Get as ListStocks;
 use wxpay::{Client, Error, MerchantKey, VerifyError};
 use wxpay_sandbox::{Faults, Sandbox, SandboxConfig};
 

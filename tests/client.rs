@@ -5,7 +5,7 @@
 mod support;
 
 use support::{Canned, CannedServer, Keys, keys};
-use wxpay::api::marketing::favor::StartStock;
+use wxpay::api::v3::marketing::favor::stocks::_stock_id_::start::Post as StartStock;
 use wxpay::{Client, Error, NoContent, VerifyError};
 
 const SERIAL: &str = "PUB_KEY_ID_0100000000000000000000000001";
@@ -40,7 +40,7 @@ async fn signed_success_is_decoded_and_request_is_sent_as_signed() {
     let client = client(&keys, &server);
     let started = client.send(start()).await.expect("verified answer decodes");
     assert_eq!(started.stock_id, "98065001");
-    assert_eq!(started.start_time, "2015-05-20T13:29:35.120+08:00");
+    assert_eq!(started.start_time.as_str(), "2015-05-20T13:29:35.120+08:00");
 
     let received = server.received.lock().unwrap();
     let (uri, headers, sent_body) = &received[0];

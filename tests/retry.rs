@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use axum::http::HeaderMap;
 use support::{Canned, CannedServer, Keys, keys, refused_base_url};
-use wxpay::api::marketing::favor::StartStock;
+use wxpay::api::v3::marketing::favor::stocks::_stock_id_::start::Post as StartStock;
 use wxpay::retry::Jitter;
 use wxpay::{
     CallOptions, Client, ClientBuilder, Error, NoContent, RetryPolicy, VerifyError, VerifyingKey,

@@ -3,10 +3,18 @@
 
 mod support;
 
-use wxpay::api::marketing::favor::{
-    CouponAvailableTime, CouponUseRule, CreateStock, FixedNormalCoupon, ListStocks, PauseStock,
-    QueryStock, RestartStock, StartStock, StockStatus, StockType, StockUseRule,
+use wxpay::api::types::{
+    CouponAvailableTime, FavorStockStatus as StockStatus, FavorStockType as StockType,
+    FixedNormalCoupon, StockUseRule,
 };
+use wxpay::api::v3::marketing::favor::coupon_stocks::{
+    Post as CreateStock, PostCouponUseRule as CouponUseRule,
+};
+use wxpay::api::v3::marketing::favor::stocks::_stock_id_::{
+    Get as QueryStock, pause::Post as PauseStock, restart::Post as RestartStock,
+    start::Post as StartStock,
+};
+use wxpay::api::v3::marketing::favor::stocks::Get as ListStocks;
 use wxpay::{Client, CryptoBackend, Error, VerifyError};
 use wxpay_sandbox::{Faults, Sandbox};
 
@@ -15,8 +23,8 @@ fn create(mchid: &str, out_request_no: &str) -> CreateStock {
         stock_name: "测试批次 wxpay".into(),
         comment: Some("integration test".into()),
         belong_merchant: mchid.into(),
-        available_begin_time: "2026-12-01T00:00:00+08:00".into(),
-        available_end_time: "2026-12-31T23:59:59+08:00".into(),
+        available_begin_time: "2026-12-01T00:00:00+08:00".parse().unwrap(),
+        available_end_time: "2026-12-31T23:59:59+08:00".parse().unwrap(),
         stock_use_rule: StockUseRule {
             max_coupons: 100,
             max_amount: 10_000,
@@ -27,12 +35,27 @@ fn create(mchid: &str, out_request_no: &str) -> CreateStock {
         },
         pattern_info: None,
         coupon_use_rule: CouponUseRule {
-            coupon_available_time: CouponAvailableTime::default(),
+            coupon_available_time: CouponAvailableTime {
+                available_begin_time: None,
+                available_end_time: None,
+                fix_available_time: None,
+                second_day_available: None,
+                available_time_after_receive: None,
+            },
             fixed_normal_coupon: Some(FixedNormalCoupon {
                 coupon_amount: 100,
                 transaction_minimum: 100,
             }),
-            ..CouponUseRule::default()
+            discount_coupon: None,
+            exchange_coupon: None,
+            goods_tag: None,
+            limit_pay: None,
+            limit_card: None,
+            trade_type: None,
+            available_items: None,
+            unavailable_items: None,
+            available_merchants: None,
+            combine_use: None,
         },
         no_cash: false,
         stock_type: StockType::Normal,
@@ -67,7 +90,7 @@ async fn whole_lifecycle_on_every_backend() {
             })
             .await
             .expect("query");
-        assert_eq!(stock.status, StockStatus::Unactivated);
+        assert_eq!(stock.status, Some(StockStatus::Unactivated));
         assert_eq!(stock.stock_name, "测试批次 wxpay");
 
         let started = client
@@ -79,7 +102,7 @@ async fn whole_lifecycle_on_every_backend() {
             .expect("start");
         assert_eq!(started.stock_id, id);
         assert!(
-            started.start_time.ends_with("+08:00"),
+            started.start_time.as_str().ends_with("+08:00"),
             "{}",
             started.start_time
         );
@@ -127,7 +150,7 @@ async fn whole_lifecycle_on_every_backend() {
             })
             .await
             .unwrap();
-        assert_eq!(stock.status, StockStatus::Running);
+        assert_eq!(stock.status, Some(StockStatus::Running));
 
         let page = client
             .send(ListStocks {
@@ -136,12 +159,16 @@ async fn whole_lifecycle_on_every_backend() {
                 stock_creator_mchid: mchid.clone(),
                 create_start_time: None,
                 create_end_time: None,
-                status: Some(StockStatus::Running),
+                status: Some(StockStatus::Running.to_string()),
             })
             .await
             .expect("list");
-        assert!(page.data.iter().any(|s| s.stock_id == id), "{page:?}");
-        assert!(page.data.iter().all(|s| s.status == StockStatus::Running));
+        let data = page.data.unwrap_or_default();
+        assert!(
+            data.iter().any(|s| s.stock_id.as_ref() == Some(&id)),
+            "{data:?}"
+        );
+        assert!(data.iter().all(|s| s.status == Some(StockStatus::Running)));
     }
 }
 

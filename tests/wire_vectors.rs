@@ -4,7 +4,8 @@
 mod support;
 
 use serde::Serialize;
-use wxpay::api::marketing::favor::{ListStocks, StartStock, StockStatus};
+use wxpay::api::v3::marketing::favor::stocks::_stock_id_::start::Post as StartStock;
+use wxpay::api::v3::marketing::favor::stocks::Get as ListStocks;
 use wxpay::{Client, CryptoBackend, Endpoint};
 
 #[wxpay::endpoint(GET, "/v3/pay/transactions/out-trade-no/<out_trade_no>")]
@@ -142,7 +143,7 @@ fn golden_requests_are_reproduced_byte_for_byte() {
                 stock_creator_mchid: "1900009191".into(),
                 create_start_time: None,
                 create_end_time: None,
-                status: Some(StockStatus::Running),
+                status: Some("running".into()),
             },
         );
         check(

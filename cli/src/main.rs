@@ -63,6 +63,7 @@
 //! request or a long-running server.
 
 mod certificates;
+mod endpoints;
 mod error;
 mod notify;
 mod output;
@@ -102,6 +103,8 @@ enum Command {
     Certificates(certificates::CertificatesArgs),
     /// Run the local WeChat Pay simulator until Ctrl-C.
     Sandbox(sandbox::SandboxArgs),
+    /// List the built-in endpoints: method, template, Rust path.
+    Endpoints(endpoints::EndpointsArgs),
 }
 
 #[tokio::main]
@@ -113,6 +116,7 @@ async fn main() -> ExitCode {
         Command::Notify(args) => notify::run(args),
         Command::Certificates(args) => certificates::run(args).await,
         Command::Sandbox(args) => sandbox::run(args).await,
+        Command::Endpoints(args) => endpoints::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

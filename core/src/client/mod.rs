@@ -230,7 +230,9 @@ impl Client {
         if let Some(content_type) = body.content_type_header() {
             headers.insert(CONTENT_TYPE, content_type);
         }
-        if (encrypted || E::WECHATPAY_SERIAL) && let Some(serial) = announced {
+        if (encrypted || E::WECHATPAY_SERIAL)
+            && let Some(serial) = announced
+        {
             let serial =
                 HeaderValue::try_from(serial).map_err(|_| build(BuildError::InvalidNonce))?;
             headers.insert(WECHATPAY_SERIAL, serial);

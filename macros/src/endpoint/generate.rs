@@ -88,7 +88,9 @@ pub(crate) fn generate(endpoint: &Endpoint) -> TokenStream {
     };
 
     let serial = if endpoint.serial {
-        quote!(const WECHATPAY_SERIAL: bool = true;)
+        quote!(
+            const WECHATPAY_SERIAL: bool = true;
+        )
     } else {
         quote!()
     };

@@ -238,7 +238,17 @@ fn request_example(spec: &Spec, op: &Operation) -> Option<(Value, Option<Value>,
         };
         all.insert(key, value);
     }
-    // Every placeholder needs a value.
+    // Every placeholder needs a value; one that the body also names and the
+    // spec gives no example for takes the body's.
+    for segment in &op.segments {
+        if let Some(name) = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}'))
+            && body_names.contains(name)
+            && !all.contains_key(&format!("{name}@path"))
+            && let Some(value) = all.get(name).cloned()
+        {
+            all.insert(format!("{name}@path"), value);
+        }
+    }
     for segment in &op.segments {
         if let Some(name) = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}'))
             && name != "empty"

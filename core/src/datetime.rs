@@ -19,6 +19,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// assert_eq!(at.unix_timestamp(), 1_432_099_775);
 /// assert_eq!(at.nanosecond(), 120_000_000);
 /// assert!("2015-05-20 13:29:35".parse::<DateTime>().is_err());
+/// // Some WeChat Pay answers leave the seconds out; kept as written.
+/// assert_eq!("2025-07-24T00:00+08:00".parse::<DateTime>()?.civil().5, 0);
 /// # Ok::<(), wxpay::InvalidDateTime>(())
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash)]
@@ -125,12 +127,17 @@ impl FromStr for DateTime {
         let day = digits(b, 8, 2).ok_or_else(invalid)?;
         let hour = digits(b, 11, 2).ok_or_else(invalid)?;
         let minute = digits(b, 14, 2).ok_or_else(invalid)?;
-        let second = digits(b, 17, 2).ok_or_else(invalid)?;
+        // WeChat Pay writes a few times without seconds
+        // (`2025-07-24T00:00+08:00`); they are read as `:00` and kept as
+        // written.
+        let (second, mut at) = match b.get(16) {
+            Some(b':') => (digits(b, 17, 2).ok_or_else(invalid)?, 19),
+            _ => (0, 16),
+        };
         if b.get(4) != Some(&b'-')
             || b.get(7) != Some(&b'-')
             || !matches!(b.get(10), Some(b'T' | b't'))
             || b.get(13) != Some(&b':')
-            || b.get(16) != Some(&b':')
             || !(1..=12).contains(&month)
             || day == 0
             || day > days_in_month(year, month)
@@ -140,9 +147,8 @@ impl FromStr for DateTime {
         {
             return Err(invalid());
         }
-        let mut at = 19;
         let mut nanos = 0u32;
-        if b.get(at) == Some(&b'.') {
+        if at == 19 && b.get(at) == Some(&b'.') {
             at += 1;
             let start = at;
             while b.get(at).is_some_and(u8::is_ascii_digit) {
@@ -219,6 +225,7 @@ mod tests {
             "2015-05-20T13:29:35+08:00",
             "2019-06-11T00:00:00.000000001Z",
             "2020-02-29T23:59:59-05:30",
+            "2025-07-24T00:00+08:00",
         ] {
             let at: DateTime = text.parse().unwrap();
             let json = serde_json::to_string(&at).unwrap();

@@ -62,7 +62,9 @@
 //! There is no progress bar (so no `indicatif`): every command is one
 //! request or a long-running server.
 
+mod bill;
 mod certificates;
+mod config;
 mod error;
 mod notify;
 mod output;
@@ -86,6 +88,9 @@ use crate::error::Failure;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+
+    #[command(flatten)]
+    profile: config::ProfileArgs,
 }
 
 /// The subcommands.
@@ -100,6 +105,10 @@ enum Command {
     Notify(notify::NotifyArgs),
     /// Download the platform certificates and write one PEM file each.
     Certificates(certificates::CertificatesArgs),
+    /// Download a day's trade or fund flow bill, check its SHA-1, write it.
+    Bill(bill::BillArgs),
+    /// List the config file's profiles and the settings each sets (secrets hidden).
+    Profiles,
     /// Run the local WeChat Pay simulator until Ctrl-C.
     Sandbox(sandbox::SandboxArgs),
 }
@@ -108,10 +117,12 @@ enum Command {
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Request(args) => request::run(args).await,
-        Command::Sign(args) => sign::run(args),
-        Command::Notify(args) => notify::run(args),
-        Command::Certificates(args) => certificates::run(args).await,
+        Command::Request(args) => request::run(args, &cli.profile).await,
+        Command::Sign(args) => sign::run(args, &cli.profile),
+        Command::Notify(args) => notify::run(args, &cli.profile),
+        Command::Certificates(args) => certificates::run(args, &cli.profile).await,
+        Command::Bill(args) => bill::run(args, &cli.profile).await,
+        Command::Profiles => config::run_profiles(&cli.profile),
         Command::Sandbox(args) => sandbox::run(args).await,
     };
     match result {

@@ -491,8 +491,10 @@ mod tests {
     #[test]
     fn a_hidden_bar_takes_updates() {
         let bar = Bar::new(false);
-        bar.update(0, None);
-        bar.update(10, None);
+        bar.update(0, Some(100));
+        bar.update(10, Some(100));
+        assert_eq!(bar.bar.position(), 10);
+        assert_eq!(bar.bar.length(), Some(100));
         bar.finish();
         assert!(bar.bar.is_hidden());
     }

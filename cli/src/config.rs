@@ -240,7 +240,12 @@ impl ProfileArgs {
             return Ok(None);
         };
         match config.profiles.get(name) {
-            Some(profile) => Ok(Some(profile.clone())),
+            Some(profile) => {
+                if profile.apiv3_key.is_some() {
+                    warn_if_readable_by_others(&config.path, name);
+                }
+                Ok(Some(profile.clone()))
+            }
             None => Err(Failure::usage(format!(
                 "there is no profile `{name}` in `{}`; {}",
                 config.path.display(),
@@ -312,6 +317,26 @@ pub fn run_profiles(args: &ProfileArgs) -> Result<(), Failure> {
         }
     }
     crate::output::stdout(text.as_bytes())
+}
+
+/// Says on stderr when `path`, which holds the APIv3 key of profile
+/// `name`, can be read by other users (Unix permissions).
+fn warn_if_readable_by_others(path: &Path, name: &str) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        if let Ok(metadata) = std::fs::metadata(path)
+            && metadata.permissions().mode() & 0o077 != 0
+        {
+            crate::output::note(&format!(
+                "warning: `{}` holds the APIv3 key of profile `{name}` and other users can read it; \
+                 `chmod 600` it, or move the key to an apiv3_key_file only you can read",
+                path.display()
+            ));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (path, name);
 }
 
 /// "its profiles are: a, b" or "it has no profiles".

@@ -405,6 +405,67 @@ mod tests {
     }
 
     #[test]
+    fn debug_hides_the_apiv3_key() {
+        let key = "0123456789abcdefghijABCDEFGHIJ01";
+        let args = ApiV3Args {
+            apiv3_key: Some(key.to_owned()),
+            apiv3_key_file: None,
+        };
+        let shown = format!("{args:?}");
+        assert!(!shown.contains(key), "{shown}");
+        assert!(shown.contains("<hidden>"), "{shown}");
+    }
+
+    #[test]
+    fn the_profile_fills_only_what_is_unset() {
+        let profile = Profile {
+            name: "p".to_owned(),
+            mchid: Some("1".to_owned()),
+            serial: Some("AA".to_owned()),
+            public_key_id: Some("PUB_KEY_ID_1".to_owned()),
+            public_key_file: Some("p.pem".into()),
+            apiv3_key: Some("from-profile".to_owned()),
+            ..Profile::default()
+        };
+        let mut merchant = MerchantArgs {
+            mchid: None,
+            serial: Some("BB".to_owned()),
+            private_key_file: None,
+        };
+        merchant.fill(Some(&profile));
+        assert_eq!(merchant.mchid.as_deref(), Some("1"));
+        assert_eq!(merchant.serial.as_deref(), Some("BB"));
+        assert_eq!(merchant.private_key_file, None);
+
+        // The public key id and file stay one setting.
+        let mut keys = WechatpayKeyArgs {
+            public_key_id: Some("PUB_KEY_ID_2".to_owned()),
+            public_key_file: None,
+            platform_cert_file: None,
+        };
+        keys.fill(Some(&profile));
+        assert_eq!(keys.public_key_file, None);
+
+        let mut apiv3 = ApiV3Args {
+            apiv3_key: Some("from-flag".to_owned()),
+            apiv3_key_file: None,
+        };
+        assert!(apiv3.resolve(Some(&profile)).is_ok());
+        assert_eq!(apiv3.apiv3_key.as_deref(), Some("from-flag"));
+        let mut apiv3 = ApiV3Args {
+            apiv3_key: None,
+            apiv3_key_file: None,
+        };
+        assert!(apiv3.resolve(Some(&profile)).is_ok());
+        assert_eq!(apiv3.apiv3_key.as_deref(), Some("from-profile"));
+        let mut both = ApiV3Args {
+            apiv3_key: Some("k".to_owned()),
+            apiv3_key_file: Some("f".into()),
+        };
+        assert!(matches!(both.resolve(None), Err(Failure::Usage(m)) if m.contains("keep one")));
+    }
+
+    #[test]
     fn missing_settings_are_listed_together() {
         let mut missing = Missing::default();
         let merchant = MerchantArgs {

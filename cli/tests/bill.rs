@@ -352,3 +352,58 @@ fn a_bad_date_is_refused_before_any_request() {
         "a request was sent"
     );
 }
+
+/// `arg` quoted for `sh`.
+fn shell_quote(arg: &str) -> String {
+    format!("'{}'", arg.replace('\'', "'\\''"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_terminal_the_download_shows_a_progress_bar() {
+    // util-linux `script` gives the command a terminal; without it, skip.
+    let has_script = std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_ok_and(|output| output.status.success());
+    if !has_script {
+        eprintln!(
+            "SKIPPED on_a_terminal_the_download_shows_a_progress_bar: no util-linux `script`"
+        );
+        return;
+    }
+    let sandbox = Sandbox::start().await.expect("sandbox");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let vars = sandbox_vars(&sandbox, dir.path());
+    let out = dir.path().join("bill.csv");
+    let line = [
+        env!("CARGO_BIN_EXE_wxpay"),
+        "bill",
+        "--date",
+        DATE,
+        "--out",
+        &out.display().to_string(),
+    ]
+    .map(shell_quote)
+    .join(" ");
+    let mut command = std::process::Command::new("script");
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("WXPAY_") {
+            command.env_remove(name);
+        }
+    }
+    command
+        .args(["-qec", &line, "/dev/null"])
+        .env("XDG_CONFIG_HOME", support::NO_CONFIG_HOME)
+        .env("TERM", "xterm")
+        .envs(&vars);
+    let shown = run_async(command).await;
+    shown.expect_code(0);
+    assert!(
+        shown.stdout.contains("downloading the bill"),
+        "no progress bar on a terminal: {:?}",
+        shown.stdout
+    );
+    assert!(shown.stdout.contains("4 rows"), "{:?}", shown.stdout);
+    assert!(out.is_file());
+    sandbox.shutdown().await;
+}

@@ -366,3 +366,43 @@ fn profiles_lists_the_settings_without_secrets() {
         none.stderr
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn an_apiv3_key_in_a_file_others_can_read_is_warned_about() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let secret = "0123456789abcdefghijABCDEFGHIJ01";
+    let config = support::write(
+        dir.path(),
+        "config.toml",
+        format!("[profiles.shop]\nmchid = \"1900009191\"\napiv3_key = \"{secret}\"\n"),
+    );
+    let args = [
+        "sign",
+        "--method",
+        "GET",
+        "--target",
+        "/v3/x",
+        "--config",
+        &config,
+        "--profile",
+        "shop",
+    ];
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let open = run(wxpay(&args, &BTreeMap::new()));
+    assert!(
+        open.stderr.contains("other users can read it"),
+        "{}",
+        open.stderr
+    );
+    assert!(!open.stderr.contains(secret), "{}", open.stderr);
+
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    let private = run(wxpay(&args, &BTreeMap::new()));
+    assert!(
+        !private.stderr.contains("other users can read it"),
+        "{}",
+        private.stderr
+    );
+}

@@ -281,13 +281,23 @@ async fn download(
     destination: &str,
 ) -> Result<u64, Failure> {
     let bar = Bar::new(std::io::stderr().is_terminal());
-    let result = client
-        .download_bill_to_file_with_progress(info, path, |seen: DownloadProgress| {
+    let downloading =
+        client.download_bill_to_file_with_progress(info, path, |seen: DownloadProgress| {
             bar.update(seen.received, seen.total);
-        })
-        .await;
+        });
+    // Ctrl-C drops the download, which removes its temporary file, instead
+    // of killing the process with the file half written.
+    let result = tokio::select! {
+        result = downloading => Some(result),
+        _ = tokio::signal::ctrl_c() => None,
+    };
     bar.finish();
-    result.map_err(|error| rejected(error, destination))
+    match result {
+        Some(result) => result.map_err(|error| rejected(error, destination)),
+        None => Err(Failure::Other(format!(
+            "interrupted: the partial download was removed and nothing was written to {destination}"
+        ))),
+    }
 }
 
 /// A download failure as a [`Failure`]; a bill that did not match its hash

@@ -17,7 +17,8 @@
 //! The file is `--config FILE`, else `WXPAY_CONFIG`, else
 //! `$XDG_CONFIG_HOME/wxpay/config.toml`, else `~/.config/wxpay/config.toml`.
 //! A file named by flag or variable must exist; the default one may be
-//! missing (then there are no profiles). Unknown keys are refused, naming
+//! missing (then there are no profiles). Relative paths in a profile are
+//! taken from the config file's folder, `~/…` from the home folder. Unknown keys are refused, naming
 //! the key and the file, so that a typo does not silently leave a setting
 //! unset.
 
@@ -33,11 +34,23 @@ use crate::error::Failure;
 #[derive(Args, Clone, Default)]
 pub struct ProfileArgs {
     /// The config file with the profiles [default: $XDG_CONFIG_HOME/wxpay/config.toml or ~/.config/wxpay/config.toml]
-    #[arg(long, global = true, env = "WXPAY_CONFIG", value_name = "FILE")]
+    #[arg(
+        long,
+        global = true,
+        env = "WXPAY_CONFIG",
+        value_name = "FILE",
+        help_heading = "Profile"
+    )]
     pub config: Option<PathBuf>,
 
     /// The profile of the config file to take settings from (flags and WXPAY_… variables win over it)
-    #[arg(long, global = true, env = "WXPAY_PROFILE", value_name = "NAME")]
+    #[arg(
+        long,
+        global = true,
+        env = "WXPAY_PROFILE",
+        value_name = "NAME",
+        help_heading = "Profile"
+    )]
     pub profile: Option<String>,
 }
 
@@ -420,6 +433,17 @@ pub fn parse_config(text: &str, path: &Path) -> Result<ConfigFile, Failure> {
     Ok(config)
 }
 
+/// A path from the file: `~/…` in the home folder, a relative one in
+/// `folder` (the config file's), an absolute one as it is.
+fn resolve(folder: &Path, text: &str) -> PathBuf {
+    if let Some(rest) = text.strip_prefix("~/")
+        && let Some(home) = std::env::var_os("HOME").filter(|home| !home.is_empty())
+    {
+        return PathBuf::from(home).join(rest);
+    }
+    folder.join(text)
+}
+
 /// One `[profiles.NAME]` table; the error says what is wrong in it.
 fn parse_profile(name: &str, settings: &toml::Table, folder: &Path) -> Result<Profile, String> {
     let mut profile = Profile {
@@ -431,7 +455,7 @@ fn parse_profile(name: &str, settings: &toml::Table, folder: &Path) -> Result<Pr
             toml::Value::String(text) => Ok(text.clone()),
             _ => Err(format!("`{key}` must be a string")),
         };
-        let file = || text().map(|text| folder.join(text));
+        let file = || text().map(|text| resolve(folder, &text));
         match key.as_str() {
             "base_url" => profile.base_url = Some(text()?),
             "timeout" => match value {
@@ -540,6 +564,19 @@ mod tests {
 
         let message = usage(parse_config("[profiles.a\n", path));
         assert!(message.contains("not valid TOML"), "{message}");
+    }
+
+    #[test]
+    fn paths_resolve_against_the_folder_or_home() {
+        let folder = Path::new("/etc/wxpay");
+        assert_eq!(resolve(folder, "k.pem"), PathBuf::from("/etc/wxpay/k.pem"));
+        assert_eq!(resolve(folder, "/k.pem"), PathBuf::from("/k.pem"));
+        if let Some(home) = std::env::var_os("HOME").filter(|home| !home.is_empty()) {
+            assert_eq!(
+                resolve(folder, "~/keys/k.pem"),
+                PathBuf::from(home).join("keys/k.pem")
+            );
+        }
     }
 
     #[test]

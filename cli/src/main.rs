@@ -46,7 +46,7 @@
 //! [profiles.shop]
 //! mchid = "1900009191"
 //! serial = "5157F09EFDC096DE15EBE81A47057A7232F1B8E1"
-//! private_key_file = "shop/apiclient_key.pem"   # relative to this file's folder
+//! private_key_file = "shop/apiclient_key.pem"   # relative to this file's folder; ~/… works too
 //! public_key_id = "PUB_KEY_ID_0114232134912410000000000000"
 //! public_key_file = "shop/pub_key.pem"
 //! apiv3_key_file = "shop/apiv3.key"

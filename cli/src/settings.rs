@@ -19,8 +19,13 @@ const DEFAULT_TIMEOUT_SECONDS: u64 = 30;
 /// Where requests go.
 #[derive(Args)]
 pub struct ServerArgs {
-    /// Where requests go: scheme, host and port only [default: https://api.mch.weixin.qq.com]
-    #[arg(long, env = "WXPAY_BASE_URL", value_name = "URL")]
+    /// Where requests go: scheme, host and port only; production when unset.
+    #[arg(
+        long,
+        env = "WXPAY_BASE_URL",
+        value_name = "URL",
+        help = "Where requests go: scheme, host and port only [default: https://api.mch.weixin.qq.com]"
+    )]
     pub base_url: Option<String>,
 
     /// How long to wait for the answer, in seconds [default: 30]

@@ -434,6 +434,10 @@ impl Sandbox {
             while let Some(event) = pending_events.recv().await {
                 tracing::debug!(
                     event_type = event.event_type,
+                    original_type = event.original_type,
+                    summary = event.summary,
+                    notify_url = %event.notify_url,
+                    resource = %event.resource,
                     "callback event (not delivered yet)"
                 );
             }

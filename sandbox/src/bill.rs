@@ -111,7 +111,9 @@ async fn download(
         )
     })?;
     if mchid != merchant.mchid {
-        return Err(ApiError::no_auth("this bill was issued to another merchant"));
+        return Err(ApiError::no_auth(
+            "this bill was issued to another merchant",
+        ));
     }
     let mut bytes = Bytes::from(text.into_bytes());
     if app.faults().corrupt_bill {

@@ -773,7 +773,10 @@ fn create_order(
 }
 
 /// 403 `NO_AUTH` unless `mchid` is the merchant that signed the request.
-pub(crate) fn ensure_merchant(mchid: &str, merchant: &AuthenticatedMerchant) -> Result<(), ApiError> {
+pub(crate) fn ensure_merchant(
+    mchid: &str,
+    merchant: &AuthenticatedMerchant,
+) -> Result<(), ApiError> {
     if mchid == merchant.mchid {
         Ok(())
     } else {
@@ -924,8 +927,14 @@ mod tests {
     fn paying_sends_the_transaction_as_queried() {
         let store = Store::open(None).expect("store");
         let (events, mut received) = EventSink::new();
-        create(&store, "1900", TradeType::Jsapi, order("order-1", 100), 1_700_000_000)
-            .expect("created");
+        create(
+            &store,
+            "1900",
+            TradeType::Jsapi,
+            order("order-1", 100),
+            1_700_000_000,
+        )
+        .expect("created");
         let paid = pay(
             &store,
             &events,

@@ -398,8 +398,15 @@ mod tests {
             "notify_url": "https://merchant.example/pay", "amount": {"total": 100}
         }));
         payments::create(&store, "1900", TradeType::Native, order, 10).expect("order");
-        let paid = payments::pay(&store, &events, "1900", "order-1", PayOptions::default(), 20)
-            .expect("paid");
+        let paid = payments::pay(
+            &store,
+            &events,
+            "1900",
+            "order-1",
+            PayOptions::default(),
+            20,
+        )
+        .expect("paid");
         let _ = received.try_recv();
         let request = object(json!({
             "out_trade_no": "order-1", "out_refund_no": "refund-1",

@@ -31,10 +31,10 @@ use crate::errors::ApiError;
 use crate::events::EventSink;
 use crate::favor;
 use crate::media;
-use crate::store::Store;
-use crate::{payments, refunds};
 use crate::signing::{self, ResponseSigner};
+use crate::store::Store;
 use crate::{Credentials, Faults};
+use crate::{payments, refunds};
 
 /// Request bodies larger than this are refused (the coupon endpoints take
 /// a few hundred bytes).

@@ -477,8 +477,7 @@ mod tests {
         };
         let first = send(&store, &events, "1900", "o1", request("r1"), 3).expect("sent");
         assert!(received.try_recv().is_err(), "no callback URL yet");
-        set_callback_url(&store, "1900", "https://merchant.example/coupons", true, 4)
-            .expect("set");
+        set_callback_url(&store, "1900", "https://merchant.example/coupons", true, 4).expect("set");
         let second = send(&store, &events, "1900", "o2", request("r2"), 5).expect("sent");
         assert_ne!(first, second);
         let event = received.try_recv().expect("COUPON.SEND");

@@ -112,9 +112,9 @@ async fn create_stock(
 
     let out_request_no = text("out_request_no").to_owned();
     let now = clock::unix_now();
-    let stock = app.store().transaction(|db| {
-        store::create(db, &merchant.mchid, &out_request_no, request, now)
-    })?;
+    let stock = app
+        .store()
+        .transaction(|db| store::create(db, &merchant.mchid, &out_request_no, request, now))?;
     Ok(Json(CreatedStock {
         stock_id: stock.stock_id.clone(),
         create_time: clock::format_rfc3339(stock.create_time),

@@ -254,7 +254,10 @@ pub(crate) fn count_coupon(db: &Connection, stock_id: &str) -> Result<(), ApiErr
 }
 
 /// The stocks matching `filter` (all pages), and the requested page.
-pub(crate) fn list(db: &Connection, filter: &ListFilter<'_>) -> Result<(usize, Vec<Stock>), ApiError> {
+pub(crate) fn list(
+    db: &Connection,
+    filter: &ListFilter<'_>,
+) -> Result<(usize, Vec<Stock>), ApiError> {
     let mut statement = db.prepare(&format!(
         "SELECT {COLUMNS} FROM stocks WHERE creator_mchid = ?1 ORDER BY seq"
     ))?;
@@ -390,7 +393,8 @@ mod tests {
     fn life_cycle() {
         let store = store_with(1);
         let id = "98065001";
-        let apply = |mchid: &str, action, now| store.transaction(|db| apply(db, id, mchid, action, now));
+        let apply =
+            |mchid: &str, action, now| store.transaction(|db| apply(db, id, mchid, action, now));
         let error = apply("1900", Action::Pause, 5).expect_err("unactivated");
         assert_eq!(error.code, "INVALID_REQUEST");
         assert!(
@@ -414,7 +418,10 @@ mod tests {
         assert_eq!(stock.map(|s| s.status), Some(StockStatus::Running));
         let unknown = store.transaction(|db| super::apply(db, "1", "1900", Action::Start, 9));
         assert_eq!(unknown.expect_err("unknown").code, "RESOURCE_NOT_EXISTS");
-        assert_eq!(apply("1901", Action::Pause, 9).expect_err("other").code, "NO_AUTH");
+        assert_eq!(
+            apply("1901", Action::Pause, 9).expect_err("other").code,
+            "NO_AUTH"
+        );
     }
 
     #[test]

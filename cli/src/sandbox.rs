@@ -77,6 +77,9 @@ pub async fn run(args: SandboxArgs) -> Result<(), Failure> {
                 "the keys stored in the state folder cannot be used: {error}; remove the folder to start afresh"
             ))
         }
+        SandboxError::State { .. } => Failure::usage(format!(
+            "{error}; remove the state folder's sandbox.sqlite3 to start with no stocks or orders"
+        )),
         other => Failure::Other(format!("the sandbox could not start: {other}")),
     })?;
     let credentials = sandbox.credentials();

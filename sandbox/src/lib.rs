@@ -412,8 +412,7 @@ pub struct SandboxConfig {
     /// started again on the same folder (with the same merchant id) finds
     /// everything a previous one acknowledged, and counts ids on from
     /// where it stopped. `None` (the default): in memory, gone with the
-    /// sandbox. Only one running sandbox may use a folder at a time. See
-    /// [Persistence](crate#persistence).
+    /// sandbox. See [Persistence](crate#persistence).
     pub state_dir: Option<PathBuf>,
 }
 
@@ -535,6 +534,13 @@ pub enum SandboxError {
         /// What is wrong with it.
         reason: String,
     },
+    /// The state database could not be opened or set up (see
+    /// [`SandboxConfig::state_dir`]).
+    #[error("cannot use the state database: {reason}")]
+    State {
+        /// What failed, naming the file.
+        reason: String,
+    },
     /// Making the platform certificate failed (the crypto library refused).
     #[error("cannot make the platform certificate: {reason}")]
     Certificate {
@@ -560,8 +566,7 @@ impl Sandbox {
         let state_dir = config.state_dir.clone();
         let store = tokio::task::spawn_blocking(move || store::Store::open(state_dir.as_deref()))
             .await
-            .map_err(|_| SandboxError::InvalidConfig {
-                what: "state_dir",
+            .map_err(|_| SandboxError::State {
                 reason: "opening the state database panicked".to_owned(),
             })??;
         let (credentials, keys) = tokio::task::spawn_blocking(move || credentials::build(&config))

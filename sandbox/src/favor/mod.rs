@@ -4,7 +4,7 @@
 //!
 //! Handlers run after the request's signature was verified (see
 //! [`crate::server`]); they parse and check their input, then work on the
-//! [`store::StockStore`].
+//! stocks in the state database (see [`crate::store`]) through `store`.
 
 mod coupons;
 mod schema;

@@ -122,10 +122,7 @@ impl Store {
     /// Opens (creating when needed) `dir/sandbox.sqlite3`, or an in-memory
     /// database when `dir` is `None`.
     pub(crate) fn open(dir: Option<&Path>) -> Result<Store, SandboxError> {
-        let failed = |reason: String| SandboxError::InvalidConfig {
-            what: "state_dir",
-            reason,
-        };
+        let failed = |reason: String| SandboxError::State { reason };
         let connection = match dir {
             Some(dir) => {
                 std::fs::create_dir_all(dir)

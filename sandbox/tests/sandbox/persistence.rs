@@ -193,5 +193,9 @@ async fn an_unusable_state_dir_is_a_config_error() {
     })
     .await
     .expect_err("a file is no folder");
-    assert!(error.to_string().contains("state_dir"), "{error}");
+    assert!(
+        matches!(error, wxpay_sandbox::SandboxError::State { .. }),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("a-file"), "{error}");
 }

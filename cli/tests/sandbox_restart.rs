@@ -86,6 +86,20 @@ fn control_post(base_url: &str, path: &str) -> (u16, Value) {
     )
 }
 
+/// A JSAPI order body.
+fn order_body(mchid: &str, out_trade_no: &str) -> String {
+    json!({
+        "appid": "wxd678efh567hg6787",
+        "mchid": mchid,
+        "description": "restart order",
+        "out_trade_no": out_trade_no,
+        "notify_url": "http://127.0.0.1:9/notify",
+        "amount": {"total": 100},
+        "payer": {"openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"}
+    })
+    .to_string()
+}
+
 #[test]
 fn a_sandbox_killed_mid_flow_keeps_what_it_acknowledged() {
     let tmp = tempfile::tempdir().expect("temp dir");
@@ -142,18 +156,7 @@ fn a_sandbox_killed_mid_flow_keeps_what_it_acknowledged() {
             &format!("@{start}"),
         ],
     );
-    let order = |out_trade_no: &str| {
-        json!({
-            "appid": "wxd678efh567hg6787",
-            "mchid": mchid,
-            "description": "restart order",
-            "out_trade_no": out_trade_no,
-            "notify_url": "http://127.0.0.1:9/notify",
-            "amount": {"total": 100},
-            "payer": {"openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"}
-        })
-        .to_string()
-    };
+    let order = |out_trade_no: &str| order_body(&mchid, out_trade_no);
     let mut prepay_ids = Vec::new();
     for out_trade_no in ["restart-order-1", "restart-order-2"] {
         let body = write(
@@ -178,10 +181,59 @@ fn a_sandbox_killed_mid_flow_keeps_what_it_acknowledged() {
     );
     assert_eq!(status, 200, "{paid}");
 
+    // Orders keep coming while the sandbox is killed: each one it
+    // acknowledged must be there afterwards.
+    let progress = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let burst = {
+        let progress = progress.clone();
+        let env = env.clone();
+        let dir = tmp.path().to_owned();
+        let mchid = mchid.clone();
+        std::thread::spawn(move || {
+            let mut acknowledged = Vec::new();
+            for n in 0..200 {
+                let out_trade_no = format!("restart-burst-{n:03}");
+                let body = write(
+                    &dir,
+                    &format!("{out_trade_no}.json"),
+                    order_body(&mchid, &out_trade_no),
+                );
+                let done = run(wxpay(
+                    &[
+                        "request",
+                        "POST",
+                        "/v3/pay/transactions/jsapi",
+                        "--data",
+                        &format!("@{body}"),
+                    ],
+                    &env,
+                ));
+                if done.code != Some(0) {
+                    break;
+                }
+                acknowledged.push(out_trade_no);
+                progress.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+            acknowledged
+        })
+    };
+    // Kill it once a few were acknowledged, while more are on their way.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while progress.load(std::sync::atomic::Ordering::SeqCst) < 3 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+
     // SIGKILL: no graceful shutdown, no chance to flush anything.
     first.child.kill().expect("SIGKILL");
     let killed = first.child.wait().expect("wait");
     assert!(!killed.success());
+    let acknowledged = burst.join().expect("burst thread");
+    eprintln!("{} orders acknowledged before SIGKILL", acknowledged.len());
+    assert!(acknowledged.len() >= 3, "the burst got going");
+    assert!(
+        acknowledged.len() < 200,
+        "the sandbox was killed before the burst ended"
+    );
 
     let mut second = start_sandbox(&state);
     let again = env_of(&state);
@@ -209,6 +261,9 @@ fn a_sandbox_killed_mid_flow_keeps_what_it_acknowledged() {
         )
     };
     assert_eq!(query("restart-order-1")["trade_state"], "NOTPAY");
+    for out_trade_no in &acknowledged {
+        assert_eq!(query(out_trade_no)["out_trade_no"], out_trade_no.as_str());
+    }
     let order_2 = query("restart-order-2");
     assert_eq!(order_2["trade_state"], "SUCCESS");
     assert_eq!(order_2["transaction_id"], paid["transaction_id"]);

@@ -498,3 +498,27 @@ async fn concurrent_orders_are_all_kept_once() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_control_endpoint_sees_no_faults() {
+    let sandbox = sandbox().await;
+    let merchant = Merchant::new(&sandbox);
+    place(&merchant, "faults-1", 100).await;
+    sandbox.set_faults(wxpay_sandbox::Faults {
+        status_override: Some((503, "SERVICE_UNAVAILABLE".into(), "down".into())),
+        ..wxpay_sandbox::Faults::default()
+    });
+    let answer = merchant
+        .get(&format!(
+            "/v3/pay/transactions/out-trade-no/faults-1?mchid={}",
+            merchant.mchid()
+        ))
+        .await;
+    assert_eq!(answer.status, 503);
+    let paid = pay_answer(&merchant, "faults-1", "").await;
+    assert_eq!(paid.status, 200, "{}", String::from_utf8_lossy(&paid.body));
+    assert!(paid.header("request-id").is_none());
+    assert_eq!(paid.json()["trade_state"], "SUCCESS");
+    sandbox.set_faults(wxpay_sandbox::Faults::default());
+    assert_eq!(query(&merchant, "faults-1").await["trade_state"], "SUCCESS");
+}

@@ -53,8 +53,9 @@
 //! endpoint](#control-endpoint): `POST
 //! /_sandbox/transactions/out-trade-no/{out_trade_no}/pay`.
 //!
-//! * Stock ids count up from `98065001`. Times are RFC 3339 in China
-//!   Standard Time, e.g. `2026-11-27T10:34:56+08:00`.
+//! * Stock ids count up from `98065001` (on from where they stopped after
+//!   a restart on a state folder, see [Persistence](#persistence)). Times
+//!   are RFC 3339 in China Standard Time, e.g. `2026-11-27T10:34:56+08:00`.
 //! * Creating twice with the same `out_request_no` returns the first
 //!   stock (same `stock_id` and `create_time`), whatever the second body.
 //! * The list's `offset` is a **page number** from 0 (the spec calls it

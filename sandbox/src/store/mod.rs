@@ -25,6 +25,10 @@ use crate::errors::ApiError;
 /// The file name inside the state folder.
 pub(crate) const FILE_NAME: &str = "sandbox.sqlite3";
 
+/// The layout [`SCHEMA`] creates, kept in `PRAGMA user_version`; a file
+/// with a higher one was written by a newer sandbox and is refused.
+const SCHEMA_VERSION: i64 = 1;
+
 /// How long a statement waits for another process holding the file.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -143,8 +147,20 @@ impl Store {
             None => Connection::open_in_memory()
                 .map_err(|e| failed(format!("cannot open an in-memory database: {e}")))?,
         };
+        let version: i64 = connection
+            .query_row("PRAGMA user_version", [], |row| row.get(0))
+            .map_err(|e| failed(format!("cannot read the schema version: {e}")))?;
+        if version > SCHEMA_VERSION {
+            return Err(failed(format!(
+                "the state database has schema version {version}, newer than this sandbox's \
+                 {SCHEMA_VERSION}"
+            )));
+        }
         connection
             .execute_batch(SCHEMA)
+            .and_then(|()| {
+                connection.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION};"))
+            })
             .map_err(|e| failed(format!("cannot create the tables: {e}")))?;
         Ok(Store {
             connection: Mutex::new(connection),
@@ -230,6 +246,19 @@ mod tests {
                 .expect("id"),
             12
         );
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        drop(Store::open(Some(dir.path())).expect("open"));
+        let connection = Connection::open(dir.path().join(FILE_NAME)).expect("open");
+        connection
+            .execute_batch("PRAGMA user_version = 99;")
+            .expect("set version");
+        drop(connection);
+        let error = Store::open(Some(dir.path())).expect_err("newer");
+        assert!(error.to_string().contains("schema version 99"), "{error}");
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! `wxpay sandbox`: the embedded WeChat Pay simulator, with its keys and a
-//! `sandbox.env` written to a state folder and reused on restart.
+//! `wxpay sandbox`: the embedded WeChat Pay simulator, with its keys, a
+//! `sandbox.env` and its state database (`sandbox.sqlite3`) in a state
+//! folder, all reused on restart.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -18,15 +19,18 @@ use crate::settings;
     after_help = "With --state DIR, the sandbox's keys go to DIR (private keys and sandbox.env \
     mode 0600) and DIR/sandbox.env sets every WXPAY_… variable the other commands read: \
     `set -a; . DIR/sandbox.env; set +a`. Started again with the same DIR, the sandbox reuses the \
-    merchant id, serials, keys and APIv3 key (sandbox.env is rewritten with the new address). \
-    Orders and stocks are not kept. Ctrl-C (or SIGTERM) stops it."
+    merchant id, serials, keys and APIv3 key (sandbox.env is rewritten with the new address), \
+    and finds every stock, coupon, order and refund it acknowledged before, kept in \
+    DIR/sandbox.sqlite3 (even when it was killed). Without --state nothing is kept. \
+    Ctrl-C (or SIGTERM) stops it."
 )]
 pub struct SandboxArgs {
     /// Where to listen; port 0 picks a free port
     #[arg(long, value_name = "IP:PORT", default_value = "127.0.0.1:0")]
     addr: SocketAddr,
 
-    /// A folder for the keys and sandbox.env; keys found there are reused
+    /// A folder for the keys, sandbox.env and the sandbox's state (stocks, coupons, orders,
+    /// refunds); all found there are reused
     #[arg(long, value_name = "DIR")]
     state: Option<PathBuf>,
 
@@ -66,12 +70,16 @@ pub async fn run(args: SandboxArgs) -> Result<(), Failure> {
         Some(dir) => restore(dir, &mut config)?,
         None => false,
     };
+    config.state_dir = state.clone();
     let sandbox = Sandbox::start_with(config).await.map_err(|error| match error {
         SandboxError::InvalidKey { .. } | SandboxError::InvalidConfig { .. } => {
             Failure::usage(format!(
                 "the keys stored in the state folder cannot be used: {error}; remove the folder to start afresh"
             ))
         }
+        SandboxError::State { .. } => Failure::usage(format!(
+            "{error}; remove the state folder's sandbox.sqlite3 to start with no stocks or orders"
+        )),
         other => Failure::Other(format!("the sandbox could not start: {other}")),
     })?;
     let credentials = sandbox.credentials();

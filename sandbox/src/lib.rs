@@ -1,8 +1,9 @@
 //! A local WeChat Pay APIv3 simulator for tests and examples.
 //!
 //! [`Sandbox::start`] runs a real HTTP server on loopback that behaves like
-//! WeChat Pay for the coupon-stock ("代金券批次") endpoints, the platform
-//! certificate download, media uploads and bills: it checks every request's signature exactly as
+//! WeChat Pay for the coupon-stock ("代金券批次") and coupon endpoints,
+//! JSAPI/APP/H5/Native payments, refunds, the platform certificate
+//! download, media uploads and bills: it checks every request's signature exactly as
 //! the real service does and signs every answer, in "WeChat Pay public
 //! key" mode or in platform certificate mode. It is an independent
 //! implementation of the server side (it does not use `wxpay-core`), so a
@@ -28,6 +29,18 @@
 //! | `POST /v3/marketing/favor/stocks/{stock_id}/restart` | `{"stock_id","restart_time"}`; `paused` → `running` |
 //! | `GET /v3/marketing/favor/stocks/{stock_id}?stock_creator_mchid=` | the stock |
 //! | `GET /v3/marketing/favor/stocks?offset=&limit=&stock_creator_mchid=` (+ `status`, `create_start_time`, `create_end_time`) | `{"total_count","limit","offset","data"}` |
+//! | `POST /v3/marketing/favor/users/{openid}/coupons` | `{"coupon_id"}`; see [Coupons](#coupons) |
+//! | `GET /v3/marketing/favor/users/{openid}/coupons/{coupon_id}?appid=` | the coupon |
+//! | `POST /v3/marketing/favor/callbacks` | `{"update_time","notify_url"}`: the merchant's coupon callback URL |
+//! | `GET /v3/marketing/favor/callbacks?mchid=` | `{"mchid","notify_url"}` |
+//! | `POST /v3/pay/transactions/jsapi`, `…/app` | `{"prepay_id"}`; see [Payments](#payments) |
+//! | `POST /v3/pay/transactions/h5` | `{"h5_url"}` |
+//! | `POST /v3/pay/transactions/native` | `{"code_url"}` |
+//! | `GET /v3/pay/transactions/id/{transaction_id}?mchid=` | the transaction |
+//! | `GET /v3/pay/transactions/out-trade-no/{out_trade_no}?mchid=` | the transaction |
+//! | `POST /v3/pay/transactions/out-trade-no/{out_trade_no}/close` | 204, no body |
+//! | `POST /v3/refund/domestic/refunds` | the refund, `PROCESSING`; see [Refunds](#refunds) |
+//! | `GET /v3/refund/domestic/refunds/{out_refund_no}` | the refund |
 //! | `GET /v3/certificates` (query ignored) | `{"data":[{"serial_no","effective_time","expire_time","encrypt_certificate"}]}`, every served platform certificate, newest first; see [Platform certificates](#platform-certificates) |
 //! | `POST /v3/merchant/media/upload`, `POST /v3/merchant-service/images/upload` | `{"media_id"}` (64 random characters); see [Uploads](#uploads) |
 //! | `POST /v3/merchant/media/video_upload` | `{"media_id"}` |
@@ -36,8 +49,13 @@
 //! | `GET /v3/bill/fundflowbill?bill_date=&account_type=&tar_type=` | the same, for a fund flow bill |
 //! | `GET /v3/billdownload/file?token=` | the bill (CSV, gzip when applied for with `tar_type=GZIP`), **unsigned** |
 //!
-//! * Stock ids count up from `98065001`. Times are RFC 3339 in China
-//!   Standard Time, e.g. `2026-11-27T10:34:56+08:00`.
+//! One more endpoint is the sandbox's own, a [control
+//! endpoint](#control-endpoint): `POST
+//! /_sandbox/transactions/out-trade-no/{out_trade_no}/pay`.
+//!
+//! * Stock ids count up from `98065001` (on from where they stopped after
+//!   a restart on a state folder, see [Persistence](#persistence)). Times
+//!   are RFC 3339 in China Standard Time, e.g. `2026-11-27T10:34:56+08:00`.
 //! * Creating twice with the same `out_request_no` returns the first
 //!   stock (same `stock_id` and `create_time`), whatever the second body.
 //! * The list's `offset` is a **page number** from 0 (the spec calls it
@@ -47,6 +65,121 @@
 //!   inclusively.
 //! * Path segments are percent-decoded once; query values too, with `+`
 //!   kept as a plus sign (send `%2B` or `+`, both mean `+`).
+//!
+//! # Payments
+//!
+//! The four order endpoints take the spec's bodies (`TransactionDirection`
+//! and `TransactionBase`): `appid`, `mchid` (the signing merchant, else
+//! 403 `NO_AUTH`), `description` (1–127 characters), `out_trade_no` (6–32
+//! characters of `0-9A-Za-z_-|*`), `notify_url`, `amount.total` (an
+//! integer ≥ 1, in fen) and optional `amount.currency` (`CNY`) are
+//! required; JSAPI also needs `payer.openid`, H5
+//! `scene_info.payer_client_ip` and `scene_info.h5_info.type`. Optional
+//! fields (`attach` up to 128 characters, `time_expire`, `goods_tag`,
+//! `detail`, `settle_info`, …) are type-checked and kept.
+//!
+//! * `notify_url` must be an `http://` or `https://` URL with a host.
+//!   WeChat Pay accepts `https://` only; the sandbox also takes `http://`
+//!   so that a callback handler on loopback needs no TLS.
+//! * An order is created `NOTPAY`. Placing it again with the same body
+//!   (through the same endpoint) answers the first answer again (same
+//!   `prepay_id`, `h5_url` or `code_url`) while it is unpaid; once paid
+//!   the same body is a 400 `ORDERPAID`, once closed a 400
+//!   `ORDER_CLOSED`; another body (or endpoint) for a used `out_trade_no`
+//!   is a 403 `OUT_TRADE_NO_USED`.
+//! * `prepay_id` is `wx`, the time (`yyyymmddHHMMSS`, CST) and 20 hex
+//!   digits; `h5_url` points at `https://wxpay-sandbox.invalid/…`;
+//!   `code_url` is `weixin://wxpay/bizpayurl?pr=…`.
+//! * The queries answer `appid`, `mchid`, `out_trade_no`, `trade_type`
+//!   (`JSAPI`, `APP`, `MWEB`, `NATIVE`), `trade_state` and
+//!   `trade_state_desc` (`NOTPAY` 订单未支付, `SUCCESS` 支付成功, `CLOSED`
+//!   订单已关闭, `REFUND` 转入退款), `attach`, `amount`
+//!   (`total`, `currency`, `payer_currency`, and `payer_total` once paid),
+//!   `payer.openid` (JSAPI, or once paid), `scene_info.device_id` when
+//!   given, and once paid `transaction_id` (28 digits: `4200`, the date,
+//!   a 16-digit counter), `bank_type`, `success_time` and an empty
+//!   `promotion_detail`.
+//! * Closing a `NOTPAY` order makes it `CLOSED` (closing it again is
+//!   accepted); closing a paid order is a 400 `ORDERPAID`.
+//!
+//! # Control endpoint
+//!
+//! `POST /_sandbox/transactions/out-trade-no/{out_trade_no}/pay` pays an
+//! order of the sandbox's merchant as a WeChat user would. Control
+//! endpoints live under `/_sandbox/`, a prefix WeChat Pay never uses: they
+//! are **not authenticated, not signed, carry no `Request-ID` and see no
+//! [`Faults`]**; they are meant for tests on loopback. The body is
+//! optional: `{"payer_total","bank_type","openid"}` (defaults: the order
+//! total, `OTHERS`, the JSAPI payer or a fixed sandbox openid). The order
+//! becomes `SUCCESS` with a new `transaction_id` and `success_time` now,
+//! the answer is the transaction exactly as the queries show it, and a
+//! `TRANSACTION.SUCCESS` callback (summary `支付成功`, resource
+//! `original_type` `transaction`, that same JSON) is queued to the
+//! order's `notify_url`. An unknown order is a 404 `ORDER_NOT_EXIST`, an
+//! order that is not `NOTPAY` a 400 `INVALID_REQUEST`, a bad body a 400
+//! `PARAM_ERROR`.
+//!
+//! # Refunds
+//!
+//! `POST /v3/refund/domestic/refunds` names the order by `transaction_id`
+//! or `out_trade_no` (one is required; both must agree) and takes
+//! `out_refund_no` (1–64 characters of `0-9A-Za-z_-|*`), `amount.refund`
+//! and `amount.total` (integers ≥ 1), `amount.currency` (`CNY`), and
+//! optionally `reason`, `notify_url`, `funds_account` (`AVAILABLE`,
+//! `UNSETTLED`). The order must be paid (`SUCCESS` or `REFUND`),
+//! `amount.total` must be its total, and all its refunds together must
+//! not exceed it (400 `INVALID_REQUEST` otherwise; an unknown order is a
+//! 404 `RESOURCE_NOT_EXISTS`).
+//!
+//! A refund **succeeds as soon as it is stored**: the apply answers the
+//! spec's refund object with `status` `PROCESSING` (as WeChat Pay's apply
+//! does); from then on the query shows `SUCCESS` with `success_time`, the
+//! order is `REFUND`, and a `REFUND.SUCCESS` callback (summary `退款成功`,
+//! `original_type` `refund`, resource `{mchid, out_trade_no,
+//! transaction_id, out_refund_no, refund_id, refund_status,
+//! success_time, user_received_account, amount{total, refund,
+//! payer_total, payer_refund}}`) is queued to the refund's `notify_url`,
+//! or the order's without one. `refund_id` is 29 digits; `channel` is
+//! `ORIGINAL`, `user_received_account` `支付用户零钱`; `payer_refund` is the
+//! payer's share when `payer_total < total`. The same `out_refund_no`
+//! again with the same body answers the refund as it is now; with another
+//! body it is a 400 `INVALID_REQUEST`.
+//!
+//! # Coupons
+//!
+//! `POST /v3/marketing/favor/users/{openid}/coupons` takes `stock_id`,
+//! `out_request_no`, `appid`, `stock_creator_mchid` (the signer) and
+//! optional `coupon_value`/`coupon_minimum`. The stock must be `running`
+//! (400 `INVALID_REQUEST` otherwise), have sent fewer than
+//! `stock_use_rule.max_coupons` coupons (403 `NOT_ENOUGH`), and the user
+//! fewer than `max_coupons_per_user` of it (403 `RULE_LIMIT`); each coupon
+//! counts up the stock's `distributed_coupons`. Coupon ids count up from
+//! `9867041`. The same `out_request_no` again for the same stock and user
+//! answers the same `coupon_id` (for another, a 400 `INVALID_REQUEST`).
+//! The query shows `stock_creator_mchid`, `stock_id`, `coupon_id`,
+//! `coupon_name` (the stock name), `status` `SENDED`, `description`,
+//! `create_time`, `coupon_type` `NORMAL`, `no_cash`,
+//! `available_begin_time`, `available_end_time`, `singleitem`,
+//! `normal_coupon_information{coupon_amount, transaction_minimum}` and,
+//! for a started stock, `start_time`; it is a 404 `RESOURCE_NOT_EXISTS`
+//! unless `openid` and `appid` are the coupon's. Once the stock creator
+//! has set a callback URL (`POST /v3/marketing/favor/callbacks`, not with
+//! `"switch": false`), every coupon sent queues a `COUPON.SEND` callback
+//! (`original_type` `coupon`, resource the coupon as queried).
+//!
+//! # Persistence
+//!
+//! All state (stocks, coupons, orders, refunds, coupon callback URLs,
+//! bill download tokens, id counters) lives in SQLite: with
+//! [`SandboxConfig::state_dir`] in `DIR/sandbox.sqlite3` (WAL journal,
+//! `synchronous=FULL`, a 5 s busy timeout), otherwise in memory. Every
+//! change is one transaction committed before the answer is sent, so a
+//! sandbox started again on the same folder (killed or not) finds
+//! everything a previous one acknowledged, with the same ids and states,
+//! and its counters go on where they stopped, so no id is handed out
+//! twice. Requests take turns on one connection; none waits for another
+//! across an `.await`. Callbacks queued but not yet delivered are not
+//! kept.
 //!
 //! # Requests
 //!
@@ -87,7 +220,8 @@
 //! # Responses
 //!
 //! Every response, success or error, carries `Request-ID` and is signed
-//! (except a successful bill download, as with WeChat Pay):
+//! (except a successful bill download, as with WeChat Pay, and the
+//! answers of the [control endpoint](#control-endpoint)):
 //! `Wechatpay-Timestamp`, `Wechatpay-Nonce`, `Wechatpay-Signature` (base64
 //! RSASSA-PKCS1-v1_5/SHA-256 over `TIMESTAMP\nNONCE\nBODY\n`),
 //! `Wechatpay-Serial` and `Wechatpay-Signature-Type:
@@ -136,11 +270,22 @@
 //! | status | code | when |
 //! |---|---|---|
 //! | 400 | `PARAM_ERROR` | a body/query/path parameter is missing, of the wrong type, out of range, not in its enum, not RFC 3339; body not JSON; `available_end_time` not after `available_begin_time`; a NORMAL stock without `coupon_use_rule.fixed_normal_coupon` |
-//! | 400 | `INVALID_REQUEST` | a state change the stock's status does not allow (start a running stock, pause an unactivated or paused one, restart a running one, …); a `Content-Type` that is not JSON; an unreadable or over-1-MiB body |
+//! | 400 | `INVALID_REQUEST` | a state change the stock's status does not allow (start a running stock, pause an unactivated or paused one, restart a running one, …); sending a coupon from a stock that is not running; an `out_request_no` or `out_refund_no` used before with another body; refunding an unpaid order, with another `amount.total`, or more than is left; a `Content-Type` that is not JSON; an unreadable or over-1-MiB body |
+//! | 400 | `ORDERPAID` | closing a paid order; placing a paid order again |
+//! | 400 | `ORDER_CLOSED` | placing a closed order again |
 //! | 401 | `SIGN_ERROR` | the `Authorization` header is missing, of another scheme, malformed, lacks or repeats a field; `mchid` or `serial_no` differ from the credentials; the timestamp is not a number or more than 300 s off (the message says by how much); the signature is not base64 or does not verify (the message quotes the signing message the server used, `\n` shown as `\\n`) |
-//! | 403 | `NO_AUTH` | `belong_merchant`, `stock_creator_mchid` (body or query) is not the merchant that signed the request, or not the stock's creator |
-//! | 404 | `RESOURCE_NOT_EXISTS` | no stock with that id; no bill for a download token (never issued, or expired) |
+//! | 403 | `NO_AUTH` | `belong_merchant`, `stock_creator_mchid`, `mchid` (body or query) is not the merchant that signed the request, or not the stock's creator |
+//! | 403 | `OUT_TRADE_NO_USED` | an `out_trade_no` used before with another body or endpoint |
+//! | 403 | `NOT_ENOUGH` | the stock has sent `max_coupons` coupons |
+//! | 403 | `RULE_LIMIT` | the user has `max_coupons_per_user` coupons of the stock |
+//! | 404 | `ORDER_NOT_EXIST` | no order with that `out_trade_no` or `transaction_id` |
+//! | 404 | `RESOURCE_NOT_EXISTS` | no stock with that id; no coupon with that id for that user and appid; no refund with that `out_refund_no`; a refund of an unknown order; no coupon callback URL set; no bill for a download token (never issued, or expired) |
 //! | 404 | `NOT_FOUND` | no such endpoint (checked before the signature) |
+//! | 500 | `SYSTEM_ERROR` | the state database failed (the message says how) |
+//!
+//! The Swagger spec gives no error codes for the payment, refund and coupon
+//! endpoints: the codes above are the sandbox's best reading of WeChat
+//! Pay's published error tables. Key client logic on the HTTP status.
 //!
 //! # Dependencies
 //!
@@ -155,6 +300,9 @@
 //! * `pem`: keys are handed out and taken in as PEM.
 //! * `percent-encoding`: decoding query strings exactly once.
 //! * `rand`: ids, nonces, serials, the APIv3 key.
+//! * `rusqlite` (with SQLite `bundled`, so no system library is needed):
+//!   the state, in a file that survives restarts and kills (transactions,
+//!   WAL) or in memory, behind one code path.
 //! * `rcgen` (aws-lc-rs backend, no `ring`): writing and signing the
 //!   platform certificates' X.509 DER for the sandbox's own RSA keys.
 //! * `serde`, `serde_json`: request and response bodies.
@@ -167,7 +315,8 @@
 //!   [`SandboxConfig::platform_certificate_pem`] (its serial, validity and
 //!   public key).
 //!
-//! For tests only, `reqwest` plays the client: the end-to-end tests in
+//! For tests only, `reqwest` plays the client and `tempfile` makes state
+//! folders: the end-to-end tests in
 //! `tests/sandbox/` sign requests, verify answers and decrypt certificates
 //! by hand with `aws-lc-rs` (and read certificates with `x509-parser`),
 //! independently of `wxpay-core`.
@@ -183,13 +332,17 @@ mod favor;
 #[cfg(test)]
 mod golden_tests;
 mod media;
+mod payments;
 mod query;
+mod refunds;
 mod server;
 mod signing;
+mod store;
 mod validation;
 
 use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, SystemTime};
@@ -254,6 +407,14 @@ pub struct SandboxConfig {
     /// no key in `Wechatpay-Serial` (or one the sandbox does not know).
     /// Default `false`: such answers are signed in public-key mode.
     pub certificate_mode: bool,
+    /// A folder for the sandbox's state (stocks, coupons, orders, refunds,
+    /// callback URLs, bill download tokens): kept in
+    /// `DIR/sandbox.sqlite3`, created when missing, so that a sandbox
+    /// started again on the same folder (with the same merchant id) finds
+    /// everything a previous one acknowledged, and counts ids on from
+    /// where it stopped. `None` (the default): in memory, gone with the
+    /// sandbox. See [Persistence](crate#persistence).
+    pub state_dir: Option<PathBuf>,
 }
 
 impl fmt::Debug for SandboxConfig {
@@ -279,6 +440,7 @@ impl fmt::Debug for SandboxConfig {
             )
             .field("public_key_id", &self.public_key_id)
             .field("certificate_mode", &self.certificate_mode)
+            .field("state_dir", &self.state_dir)
             .finish()
     }
 }
@@ -373,6 +535,13 @@ pub enum SandboxError {
         /// What is wrong with it.
         reason: String,
     },
+    /// The state database could not be opened or set up (see
+    /// [`SandboxConfig::state_dir`]).
+    #[error("cannot use the state database: {reason}")]
+    State {
+        /// What failed, naming the file.
+        reason: String,
+    },
     /// Making the platform certificate failed (the crypto library refused).
     #[error("cannot make the platform certificate: {reason}")]
     Certificate {
@@ -395,6 +564,12 @@ impl Sandbox {
             .unwrap_or_else(|| SocketAddr::from((Ipv4Addr::LOCALHOST, 0)));
         // RSA key generation takes a while; keep it off the async threads.
         let certificate_mode = config.certificate_mode;
+        let state_dir = config.state_dir.clone();
+        let store = tokio::task::spawn_blocking(move || store::Store::open(state_dir.as_deref()))
+            .await
+            .map_err(|_| SandboxError::State {
+                reason: "opening the state database panicked".to_owned(),
+            })??;
         let (credentials, keys) = tokio::task::spawn_blocking(move || credentials::build(&config))
             .await
             .map_err(|_| SandboxError::KeyGeneration)??;
@@ -413,6 +588,10 @@ impl Sandbox {
             while let Some(event) = pending_events.recv().await {
                 tracing::debug!(
                     event_type = event.event_type,
+                    original_type = event.original_type,
+                    summary = event.summary,
+                    notify_url = %event.notify_url,
+                    resource = %event.resource,
                     "callback event (not delivered yet)"
                 );
             }
@@ -423,8 +602,7 @@ impl Sandbox {
             keys,
             certificate_mode,
             faults: Mutex::new(Faults::default()),
-            stocks: Mutex::new(favor::StockStore::default()),
-            bills: Mutex::new(bill::BillStore::default()),
+            store,
             base_url: format!("http://{local}"),
             requests_served: AtomicU64::new(0),
             events,

@@ -9,6 +9,12 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
 
+for tool in node npm; do
+  command -v "$tool" >/dev/null || { echo "error: $tool is needed (Node 18 or later with npm)" >&2; exit 1; }
+done
+node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 18 ? 0 : 1)' \
+  || { echo "error: Node 18 or later is needed, found $(node --version)" >&2; exit 1; }
+
 if [ -z "${WXPAY_BIN:-}" ]; then
   (cd "$root" && cargo build -p wxpay-cli --locked)
   target="${CARGO_TARGET_DIR:-target}"

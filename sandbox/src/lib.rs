@@ -183,13 +183,17 @@ mod favor;
 #[cfg(test)]
 mod golden_tests;
 mod media;
+mod payments;
 mod query;
+mod refunds;
 mod server;
 mod signing;
+mod store;
 mod validation;
 
 use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, SystemTime};
@@ -254,6 +258,15 @@ pub struct SandboxConfig {
     /// no key in `Wechatpay-Serial` (or one the sandbox does not know).
     /// Default `false`: such answers are signed in public-key mode.
     pub certificate_mode: bool,
+    /// A folder for the sandbox's state (stocks, coupons, orders, refunds,
+    /// callback URLs, bill download tokens): kept in
+    /// `DIR/sandbox.sqlite3`, created when missing, so that a sandbox
+    /// started again on the same folder (with the same merchant id) finds
+    /// everything a previous one acknowledged, and counts ids on from
+    /// where it stopped. `None` (the default): in memory, gone with the
+    /// sandbox. Only one running sandbox may use a folder at a time. See
+    /// [Persistence](crate#persistence).
+    pub state_dir: Option<PathBuf>,
 }
 
 impl fmt::Debug for SandboxConfig {
@@ -279,6 +292,7 @@ impl fmt::Debug for SandboxConfig {
             )
             .field("public_key_id", &self.public_key_id)
             .field("certificate_mode", &self.certificate_mode)
+            .field("state_dir", &self.state_dir)
             .finish()
     }
 }
@@ -395,6 +409,13 @@ impl Sandbox {
             .unwrap_or_else(|| SocketAddr::from((Ipv4Addr::LOCALHOST, 0)));
         // RSA key generation takes a while; keep it off the async threads.
         let certificate_mode = config.certificate_mode;
+        let state_dir = config.state_dir.clone();
+        let store = tokio::task::spawn_blocking(move || store::Store::open(state_dir.as_deref()))
+            .await
+            .map_err(|_| SandboxError::InvalidConfig {
+                what: "state_dir",
+                reason: "opening the state database panicked".to_owned(),
+            })??;
         let (credentials, keys) = tokio::task::spawn_blocking(move || credentials::build(&config))
             .await
             .map_err(|_| SandboxError::KeyGeneration)??;
@@ -413,6 +434,10 @@ impl Sandbox {
             while let Some(event) = pending_events.recv().await {
                 tracing::debug!(
                     event_type = event.event_type,
+                    original_type = event.original_type,
+                    summary = event.summary,
+                    notify_url = %event.notify_url,
+                    resource = %event.resource,
                     "callback event (not delivered yet)"
                 );
             }
@@ -423,8 +448,7 @@ impl Sandbox {
             keys,
             certificate_mode,
             faults: Mutex::new(Faults::default()),
-            stocks: Mutex::new(favor::StockStore::default()),
-            bills: Mutex::new(bill::BillStore::default()),
+            store,
             base_url: format!("http://{local}"),
             requests_served: AtomicU64::new(0),
             events,

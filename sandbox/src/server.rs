@@ -11,7 +11,7 @@
 //! path is reported as such even when the signature is also wrong.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use axum::Router;
 use axum::body::{Body, Bytes, to_bytes};
@@ -23,14 +23,16 @@ use axum::response::{IntoResponse, Response};
 use rand::Rng as _;
 
 use crate::auth::{self, Expected, ReceivedRequest};
-use crate::bill::{self, BillStore};
+use crate::bill;
 use crate::certificates::{self, CERTIFICATES_PATH, PlatformCertificate};
 use crate::clock;
 use crate::credentials::ServerKeys;
 use crate::errors::ApiError;
 use crate::events::EventSink;
-use crate::favor::{self, StockStore};
+use crate::favor;
 use crate::media;
+use crate::store::Store;
+use crate::{payments, refunds};
 use crate::signing::{self, ResponseSigner};
 use crate::{Credentials, Faults};
 
@@ -48,14 +50,13 @@ pub(crate) struct Shared {
     /// Sign in certificate mode when a request names no key.
     pub(crate) certificate_mode: bool,
     pub(crate) faults: Mutex<Faults>,
-    pub(crate) stocks: Mutex<StockStore>,
-    /// The bill download URLs handed out.
-    pub(crate) bills: Mutex<BillStore>,
+    /// Stocks, coupons, orders, refunds, bill download tokens: see
+    /// [`crate::store`].
+    pub(crate) store: Store,
     /// `http://127.0.0.1:PORT`: where download URLs point.
     pub(crate) base_url: String,
     pub(crate) requests_served: AtomicU64,
     /// Callbacks to deliver (payments, refunds, coupons).
-    #[allow(dead_code)] // read by the payment, refund and coupon flows
     pub(crate) events: EventSink,
 }
 
@@ -73,17 +74,9 @@ enum SigningMode {
 pub(crate) struct AppState(pub(crate) Arc<Shared>);
 
 impl AppState {
-    /// The stock store, locked. Never hold the guard across an `.await`.
-    pub(crate) fn stocks(&self) -> MutexGuard<'_, StockStore> {
-        // A panic while holding the lock cannot leave a half-made change
-        // (store methods change nothing before they can no longer fail).
-        self.0.stocks.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// The bill download URLs, locked. Never hold the guard across an
-    /// `.await`.
-    pub(crate) fn bills(&self) -> MutexGuard<'_, BillStore> {
-        self.0.bills.lock().unwrap_or_else(PoisonError::into_inner)
+    /// The state database.
+    pub(crate) fn store(&self) -> &Store {
+        &self.0.store
     }
 
     pub(crate) fn faults(&self) -> Faults {
@@ -181,10 +174,14 @@ pub(crate) fn router(state: AppState) -> Router {
         .merge(certificates::routes())
         .merge(media::routes())
         .merge(bill::routes())
+        .merge(payments::routes())
+        .merge(refunds::routes())
         .route_layer(from_fn_with_state(state.clone(), authenticate))
         .fallback(no_such_endpoint)
         .method_not_allowed_fallback(no_such_endpoint)
         .layer(from_fn_with_state(state.clone(), respond))
+        // Unsigned, unauthenticated, never faulted: outside both layers.
+        .merge(payments::control_routes())
         .with_state(state)
 }
 
@@ -254,8 +251,11 @@ async fn authenticate(State(app): State<AppState>, request: Request, next: Next)
 /// 404 `NOT_FOUND` for any path/method the sandbox does not serve.
 async fn no_such_endpoint(method: Method, uri: Uri) -> ApiError {
     ApiError::not_found(format!(
-        "no such endpoint: {method} {} (this sandbox serves the coupon-stock endpoints under \
-         /v3/marketing/favor, GET /v3/certificates, the media uploads and the bills)",
+        "no such endpoint: {method} {} (this sandbox serves the coupon stock, coupon and \
+         callback endpoints under /v3/marketing/favor, the JSAPI/APP/H5/Native payments under \
+         /v3/pay/transactions, the refunds under /v3/refund/domestic/refunds, \
+         GET /v3/certificates, the media uploads, the bills, and POST \
+         /_sandbox/transactions/out-trade-no/{{out_trade_no}}/pay)",
         uri.path()
     ))
 }

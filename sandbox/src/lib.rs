@@ -179,6 +179,7 @@ mod clock;
 mod credentials;
 mod errors;
 mod events;
+mod faults;
 mod favor;
 #[cfg(test)]
 mod golden_tests;
@@ -198,6 +199,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use credentials::Credentials;
+pub use faults::Faults;
 use server::{AppState, Shared};
 
 /// How long [`Sandbox::shutdown`] waits for requests in flight.
@@ -308,39 +310,6 @@ impl fmt::Debug for RotatedCertificate {
     }
 }
 
-/// Deliberate misbehaviour, to test how a client copes. Set with
-/// [`Sandbox::set_faults`]; the default is a well-behaved server.
-#[derive(Default, Clone, Debug, PartialEq, Eq)]
-pub struct Faults {
-    /// Answer 2xx responses without any `Wechatpay-*` signature header
-    /// (errors stay signed; `Request-ID` is always sent).
-    pub unsigned_responses: bool,
-    /// Send `Wechatpay-Signature: WECHATPAY/SIGNTEST/<base64 garbage>`, the
-    /// deliberately invalid probe WeChat Pay sometimes sends.
-    pub signtest_probe: bool,
-    /// Shift `Wechatpay-Timestamp` by this many seconds (the signature
-    /// covers the shifted value). Requests are still checked against the
-    /// real clock.
-    pub clock_offset_secs: i64,
-    /// Sign the body, then send it with one byte changed (the last ASCII
-    /// letter or digit, so JSON stays JSON; an empty body becomes `" "`).
-    pub tamper_body: bool,
-    /// Announce a `Wechatpay-Serial` the client cannot know: the public key
-    /// id or certificate serial that signed, with its last digit or
-    /// upper-case hex letter changed (`0`→`1`, …, `9`→`0`, `A`→`B`, …,
-    /// `F`→`A`); the signature itself is valid.
-    pub wrong_serial: bool,
-    /// Answer every request, before any check and whatever the route, with
-    /// this status and `{"code","message"}` (signed like any answer). A
-    /// status outside 200..=599 is sent as 500.
-    pub status_override: Option<(u16, String, String)>,
-    /// Serve bill downloads (`GET /v3/billdownload/file`) with one value
-    /// changed after the hash was announced (the last ASCII letter or
-    /// digit moves to its neighbour, before compression, so a gzip
-    /// download stays valid gzip): the bill no longer matches `hash_value`.
-    pub corrupt_bill: bool,
-}
-
 /// Why a sandbox could not start.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -370,6 +339,15 @@ pub enum SandboxError {
     InvalidConfig {
         /// The [`SandboxConfig`] field.
         what: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A [`Faults`] value could not be used (a share outside `0.0..=1.0`,
+    /// say).
+    #[error("faults: {field} is not usable: {reason}")]
+    InvalidFaults {
+        /// The [`Faults`] field.
+        field: &'static str,
         /// What is wrong with it.
         reason: String,
     },
@@ -465,8 +443,35 @@ impl Sandbox {
 
     /// Replaces the active faults; requests that arrive from now on see
     /// them.
+    ///
+    /// # Panics
+    ///
+    /// If `faults` is not valid ([`Faults::validate`]: a share outside
+    /// `0.0..=1.0` or NaN, too much latency), as a test that sets such
+    /// faults is wrong; [`Sandbox::try_set_faults`] returns the error
+    /// instead.
+    #[track_caller]
     pub fn set_faults(&self, faults: Faults) {
+        if let Err(error) = self.try_set_faults(faults) {
+            panic!("Sandbox::set_faults: {error}");
+        }
+    }
+
+    /// Replaces the active faults if they are valid ([`Faults::validate`]).
+    ///
+    /// # Errors
+    ///
+    /// [`SandboxError::InvalidFaults`] naming the field that is not; the
+    /// active faults are then unchanged.
+    pub fn try_set_faults(&self, faults: Faults) -> Result<(), SandboxError> {
+        faults.validate()?;
         self.state.set_faults(faults);
+        Ok(())
+    }
+
+    /// The faults in force.
+    pub fn faults(&self) -> Faults {
+        self.state.faults()
     }
 
     /// The platform certificates `GET /v3/certificates` serves, as

@@ -29,6 +29,7 @@ use crate::clock;
 use crate::credentials::ServerKeys;
 use crate::errors::ApiError;
 use crate::events::EventSink;
+use crate::faults::Injected;
 use crate::favor::{self, StockStore};
 use crate::media;
 use crate::signing::{self, ResponseSigner};
@@ -264,8 +265,11 @@ async fn no_such_endpoint(method: Method, uri: Uri) -> ApiError {
 /// adds `Request-ID` and the signature headers (as the faults dictate).
 async fn respond(State(app): State<AppState>, request: Request, next: Next) -> Response {
     // One snapshot per request, so a concurrent `set_faults` never yields
-    // a half-applied mix.
-    let faults = app.faults();
+    // a half-applied mix; its shares are drawn once, here.
+    let (faults, injected) = app.faults().roll(&mut rand::rng());
+    if !faults.latency().is_zero() {
+        tokio::time::sleep(faults.latency()).await;
+    }
     let request_id = app.next_request_id();
     let method = request.method().clone();
     let target = request.uri().to_string();
@@ -276,15 +280,27 @@ async fn respond(State(app): State<AppState>, request: Request, next: Next) -> R
         request.headers().get(signing::HEADER_SERIAL),
     );
 
-    let response = match &faults.status_override {
-        Some((status, code, message)) => {
+    let response = match (&faults.status_override, injected) {
+        (Some((status, code, message)), _) => {
             let status = StatusCode::from_u16(*status)
                 .ok()
                 .filter(|s| (200..600).contains(&s.as_u16()))
                 .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             ApiError::new(status, code, message.clone()).into_response()
         }
-        None => next.run(request).await,
+        (None, Some(Injected::TooManyRequests)) => ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "FREQUENCY_LIMITED",
+            "频率超限 (injected by the wxpay sandbox: Faults::share_429)",
+        )
+        .into_response(),
+        (None, Some(Injected::SystemError)) => ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "SYSTEM_ERROR",
+            "系统错误 (injected by the wxpay sandbox: Faults::share_500)",
+        )
+        .into_response(),
+        (None, None) => next.run(request).await,
     };
 
     let (mut parts, body) = response.into_parts();

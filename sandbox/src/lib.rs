@@ -174,8 +174,10 @@
 
 mod auth;
 mod bill;
+mod callbacks;
 mod certificates;
 mod clock;
+mod control;
 mod credentials;
 mod errors;
 mod events;
@@ -198,6 +200,7 @@ use std::time::{Duration, SystemTime};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use callbacks::{CALLBACK_RETRY_DELAYS, CALLBACK_TIMEOUT, CallbackAttempt, CallbackOutcome};
 pub use credentials::Credentials;
 pub use faults::Faults;
 use server::{AppState, Shared};
@@ -213,6 +216,8 @@ pub struct Sandbox {
     state: AppState,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
+    /// Delivers callbacks; aborting it drops the pending deliveries.
+    callbacks: JoinHandle<()>,
 }
 
 /// Options for [`Sandbox::start_with`]. Everything left `None` is generated
@@ -255,7 +260,19 @@ pub struct SandboxConfig {
     /// Sign in platform certificate mode the answers to requests that name
     /// no key in `Wechatpay-Serial` (or one the sandbox does not know).
     /// Default `false`: such answers are signed in public-key mode.
+    /// Callbacks follow the same setting: signed with the newest
+    /// certificate's key in certificate mode, else with the platform key.
     pub certificate_mode: bool,
+    /// The waits between callback delivery attempts, each counted from
+    /// the end of the failed attempt; one attempt more than waits is made.
+    /// `None`: WeChat Pay's schedule, [`CALLBACK_RETRY_DELAYS`] (15 s up to
+    /// 6 h). To compress time, divide it, e.g. 60 times faster:
+    /// `CALLBACK_RETRY_DELAYS.iter().map(|d| *d / 60).collect()`; an empty
+    /// list means a single attempt.
+    pub callback_retry_delays: Option<Vec<Duration>>,
+    /// How long a merchant has to answer a callback attempt before it
+    /// counts as failed; `None`: [`CALLBACK_TIMEOUT`] (5 s, as WeChat Pay).
+    pub callback_timeout: Option<Duration>,
 }
 
 impl fmt::Debug for SandboxConfig {
@@ -281,6 +298,8 @@ impl fmt::Debug for SandboxConfig {
             )
             .field("public_key_id", &self.public_key_id)
             .field("certificate_mode", &self.certificate_mode)
+            .field("callback_retry_delays", &self.callback_retry_delays)
+            .field("callback_timeout", &self.callback_timeout)
             .finish()
     }
 }
@@ -373,6 +392,7 @@ impl Sandbox {
             .unwrap_or_else(|| SocketAddr::from((Ipv4Addr::LOCALHOST, 0)));
         // RSA key generation takes a while; keep it off the async threads.
         let certificate_mode = config.certificate_mode;
+        let (callbacks, queued) = callbacks::Deliveries::new(&config);
         let (credentials, keys) = tokio::task::spawn_blocking(move || credentials::build(&config))
             .await
             .map_err(|_| SandboxError::KeyGeneration)??;
@@ -384,17 +404,7 @@ impl Sandbox {
             .local_addr()
             .map_err(|source| SandboxError::Bind { addr, source })?;
 
-        let (events, mut pending_events) = events::EventSink::new();
-        // Delivery lands with the callback worker; until then events are
-        // only logged.
-        tokio::spawn(async move {
-            while let Some(event) = pending_events.recv().await {
-                tracing::debug!(
-                    event_type = event.event_type,
-                    "callback event (not delivered yet)"
-                );
-            }
-        });
+        let (events, pending_events) = events::EventSink::new();
         let state = AppState(Arc::new(Shared {
             credentials,
             certificates: RwLock::new(vec![Arc::clone(&keys.certificate)]),
@@ -406,7 +416,9 @@ impl Sandbox {
             base_url: format!("http://{local}"),
             requests_served: AtomicU64::new(0),
             events,
+            callbacks,
         }));
+        let callbacks = callbacks::spawn(state.clone(), pending_events, queued);
         let app = server::router(state.clone());
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -428,6 +440,7 @@ impl Sandbox {
             state,
             stop: Some(stop),
             task: Some(task),
+            callbacks,
         })
     }
 
@@ -504,21 +517,22 @@ impl Sandbox {
     /// [`SandboxError`] if the crypto library cannot generate an RSA key or
     /// sign a certificate.
     pub fn rotate_platform_certificate(&self) -> Result<RotatedCertificate, SandboxError> {
-        let key = credentials::generate_key()?;
-        let private_key_pem = credentials::private_key_pem(&key)?;
-        let certificate = certificates::issue(Arc::new(key), self.state.0.keys.validity)?;
-        let rotated = RotatedCertificate {
-            serial: certificate.serial.clone(),
-            certificate_pem: certificate.pem.clone(),
-            private_key_pem,
-        };
-        self.state.add_certificate(certificate);
-        tracing::debug!(serial = %rotated.serial, "platform certificate rotated");
-        Ok(rotated)
+        rotate_platform_certificate(&self.state)
+    }
+
+    /// Every callback delivery attempt so far, oldest first (the last
+    /// 10 000): notification id, event type, URL, attempt number, time,
+    /// the merchant's status or the error, and what came of it.
+    /// `GET /_sandbox/callbacks` shows the same.
+    pub fn callback_attempts(&self) -> Vec<CallbackAttempt> {
+        self.state.0.callbacks.attempts()
     }
 
     /// Stops the server and waits (up to 5 s) for requests in flight.
+    /// Pending callback deliveries (attempts under way, retries not yet
+    /// made) are dropped.
     pub async fn shutdown(mut self) {
+        self.callbacks.abort();
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -532,6 +546,24 @@ impl Sandbox {
     }
 }
 
+/// [`Sandbox::rotate_platform_certificate`], also behind
+/// `POST /_sandbox/rotate`. Blocks while the key is generated.
+pub(crate) fn rotate_platform_certificate(
+    state: &AppState,
+) -> Result<RotatedCertificate, SandboxError> {
+    let key = credentials::generate_key()?;
+    let private_key_pem = credentials::private_key_pem(&key)?;
+    let certificate = certificates::issue(Arc::new(key), state.0.keys.validity)?;
+    let rotated = RotatedCertificate {
+        serial: certificate.serial.clone(),
+        certificate_pem: certificate.pem.clone(),
+        private_key_pem,
+    };
+    state.add_certificate(certificate);
+    tracing::debug!(serial = %rotated.serial, "platform certificate rotated");
+    Ok(rotated)
+}
+
 impl fmt::Debug for Sandbox {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Sandbox")
@@ -543,6 +575,7 @@ impl fmt::Debug for Sandbox {
 
 impl Drop for Sandbox {
     fn drop(&mut self) {
+        self.callbacks.abort();
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }

@@ -1,8 +1,9 @@
 //! The HTTP side: the shared state, the router, and the two layers every
-//! request passes through.
+//! API request passes through.
 //!
 //! ```text
-//! request ─▶ respond (faults, Request-ID, signature) ─▶ router
+//! request ─▶ /_sandbox/… ─▶ control endpoint (no layers)
+//!         └▶ respond (faults, Request-ID, signature) ─▶ router
 //!                                   matched route ─▶ authenticate ─▶ handler
 //!                                   no route      ─▶ 404 NOT_FOUND
 //! ```
@@ -24,8 +25,10 @@ use rand::Rng as _;
 
 use crate::auth::{self, Expected, ReceivedRequest};
 use crate::bill::{self, BillStore};
+use crate::callbacks::Deliveries;
 use crate::certificates::{self, CERTIFICATES_PATH, PlatformCertificate};
 use crate::clock;
+use crate::control;
 use crate::credentials::ServerKeys;
 use crate::errors::ApiError;
 use crate::events::EventSink;
@@ -55,6 +58,9 @@ pub(crate) struct Shared {
     /// `http://127.0.0.1:PORT`: where download URLs point.
     pub(crate) base_url: String,
     pub(crate) requests_served: AtomicU64,
+    /// Callback delivery: settings, the queue of `/_sandbox/notify`, the
+    /// log.
+    pub(crate) callbacks: Deliveries,
     /// Callbacks to deliver (payments, refunds, coupons).
     #[allow(dead_code)] // read by the payment, refund and coupon flows
     pub(crate) events: EventSink,
@@ -110,7 +116,7 @@ impl AppState {
     }
 
     /// The newest certificate: it signs certificate-mode answers.
-    fn newest_certificate(&self) -> Arc<PlatformCertificate> {
+    pub(crate) fn newest_certificate(&self) -> Arc<PlatformCertificate> {
         let certificates = self
             .0
             .certificates
@@ -175,9 +181,11 @@ impl AppState {
     }
 }
 
-/// The whole application.
+/// The whole application: the simulated API behind its two layers, and
+/// the control endpoint (`/_sandbox/…`) beside them, neither
+/// authenticated nor signed nor subject to faults.
 pub(crate) fn router(state: AppState) -> Router {
-    Router::new()
+    let api = Router::new()
         .merge(favor::routes())
         .merge(certificates::routes())
         .merge(media::routes())
@@ -185,7 +193,10 @@ pub(crate) fn router(state: AppState) -> Router {
         .route_layer(from_fn_with_state(state.clone(), authenticate))
         .fallback(no_such_endpoint)
         .method_not_allowed_fallback(no_such_endpoint)
-        .layer(from_fn_with_state(state.clone(), respond))
+        .layer(from_fn_with_state(state.clone(), respond));
+    Router::new()
+        .merge(control::routes())
+        .merge(api)
         .with_state(state)
 }
 

@@ -3,10 +3,13 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use clap::Args;
 use wxpay::PlatformCertificate;
-use wxpay_sandbox::{Credentials, Sandbox, SandboxConfig, SandboxError};
+use wxpay_sandbox::{
+    CALLBACK_RETRY_DELAYS, Credentials, Faults, Sandbox, SandboxConfig, SandboxError,
+};
 
 use crate::error::Failure;
 use crate::output;
@@ -19,7 +22,11 @@ use crate::settings;
     mode 0600) and DIR/sandbox.env sets every WXPAY_… variable the other commands read: \
     `set -a; . DIR/sandbox.env; set +a`. Started again with the same DIR, the sandbox reuses the \
     merchant id, serials, keys and APIv3 key (sandbox.env is rewritten with the new address). \
-    Orders and stocks are not kept. Ctrl-C (or SIGTERM) stops it."
+    Orders and stocks are not kept. Ctrl-C (or SIGTERM) stops it.\n\n\
+    The fault flags set the faults the sandbox starts with; GET/PUT /_sandbox/faults reads and \
+    changes them while it runs (JSON, no signature). POST /_sandbox/notify delivers a callback, \
+    GET /_sandbox/callbacks lists the delivery attempts, POST /_sandbox/rotate rotates the \
+    platform certificate."
 )]
 pub struct SandboxArgs {
     /// Where to listen; port 0 picks a free port
@@ -33,6 +40,86 @@ pub struct SandboxArgs {
     /// Sign answers to requests that name no key in platform certificate mode
     #[arg(long)]
     certificate_mode: bool,
+
+    /// Retry failed callbacks N times sooner than WeChat Pay (15 s … 6 h divided by N)
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    callback_speedup: u32,
+
+    /// Wait this long before answering each API request
+    #[arg(long, value_name = "MS", default_value_t = 0, help_heading = "Faults")]
+    latency_ms: u64,
+
+    /// Answer this share (0.0 to 1.0) of API requests 429 FREQUENCY_LIMITED
+    #[arg(
+        long,
+        value_name = "SHARE",
+        default_value_t = 0.0,
+        help_heading = "Faults"
+    )]
+    share_429: f64,
+
+    /// Answer this share (0.0 to 1.0) of API requests 500 SYSTEM_ERROR
+    #[arg(
+        long,
+        value_name = "SHARE",
+        default_value_t = 0.0,
+        help_heading = "Faults"
+    )]
+    share_500: f64,
+
+    /// Sign this share (0.0 to 1.0) of answers with a WECHATPAY/SIGNTEST/ probe
+    #[arg(
+        long,
+        value_name = "SHARE",
+        default_value_t = 0.0,
+        help_heading = "Faults"
+    )]
+    signtest_share: f64,
+
+    /// Send this share (0.0 to 1.0) of successful answers unsigned
+    #[arg(
+        long,
+        value_name = "SHARE",
+        default_value_t = 0.0,
+        help_heading = "Faults"
+    )]
+    unsigned_share: f64,
+
+    /// Shift the Wechatpay-Timestamp of answers by this many seconds
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 0,
+        allow_negative_numbers = true,
+        help_heading = "Faults"
+    )]
+    clock_offset_secs: i64,
+}
+
+impl SandboxArgs {
+    /// The faults the flags ask for.
+    fn faults(&self) -> Faults {
+        Faults {
+            latency_ms: self.latency_ms,
+            share_429: self.share_429,
+            share_500: self.share_500,
+            signtest_share: self.signtest_share,
+            unsigned_share: self.unsigned_share,
+            clock_offset_secs: self.clock_offset_secs,
+            ..Faults::default()
+        }
+    }
+
+    /// WeChat Pay's callback retry schedule, `--callback-speedup` times
+    /// faster.
+    fn callback_retry_delays(&self) -> Option<Vec<Duration>> {
+        (self.callback_speedup > 1).then(|| {
+            CALLBACK_RETRY_DELAYS
+                .iter()
+                .map(|delay| *delay / self.callback_speedup)
+                .collect()
+        })
+    }
 }
 
 const MERCHANT_PRIVATE_KEY: &str = "merchant_private_key.pem";
@@ -53,9 +140,17 @@ const NEEDED: [&str; 5] = [
 
 /// Runs `wxpay sandbox` until Ctrl-C or SIGTERM.
 pub async fn run(args: SandboxArgs) -> Result<(), Failure> {
+    let faults = args.faults();
+    faults.validate().map_err(|error| match error {
+        SandboxError::InvalidFaults { field, reason } => {
+            Failure::usage(format!("--{}: {reason}", field.replace('_', "-")))
+        }
+        other => Failure::usage(other.to_string()),
+    })?;
     let mut config = SandboxConfig {
         addr: Some(args.addr),
         certificate_mode: args.certificate_mode,
+        callback_retry_delays: args.callback_retry_delays(),
         ..SandboxConfig::default()
     };
     let state = match &args.state {
@@ -74,6 +169,9 @@ pub async fn run(args: SandboxArgs) -> Result<(), Failure> {
         }
         other => Failure::Other(format!("the sandbox could not start: {other}")),
     })?;
+    sandbox
+        .try_set_faults(faults.clone())
+        .map_err(|error| Failure::usage(error.to_string()))?;
     let credentials = sandbox.credentials();
     if let Some(dir) = &state {
         save(dir, sandbox.base_url(), credentials)?;
@@ -101,12 +199,48 @@ pub async fn run(args: SandboxArgs) -> Result<(), Failure> {
         }
         None => output::line("  the keys are not written anywhere: pass --state DIR to use them")?,
     }
+    output::line(&format!(
+        "  control: {0}/_sandbox/faults (GET, PUT), {0}/_sandbox/notify (POST), {0}/_sandbox/callbacks, {0}/_sandbox/rotate (POST)",
+        sandbox.base_url()
+    ))?;
+    let active = describe(&faults);
+    if !active.is_empty() {
+        output::line(&format!("  faults: {}", active.join(", ")))?;
+    }
+    if args.callback_speedup > 1 {
+        output::line(&format!(
+            "  callbacks retried {}× faster than WeChat Pay",
+            args.callback_speedup
+        ))?;
+    }
     output::line("  Ctrl-C stops it")?;
 
     let stop = stopped().await;
     sandbox.shutdown().await;
     output::note("sandbox stopped");
     stop
+}
+
+/// The faults that differ from the default, as `name value` phrases.
+fn describe(faults: &Faults) -> Vec<String> {
+    let mut active = Vec::new();
+    if faults.latency_ms > 0 {
+        active.push(format!("latency {} ms", faults.latency_ms));
+    }
+    for (name, share) in [
+        ("429 share", faults.share_429),
+        ("500 share", faults.share_500),
+        ("SIGNTEST share", faults.signtest_share),
+        ("unsigned share", faults.unsigned_share),
+    ] {
+        if share > 0.0 {
+            active.push(format!("{name} {share}"));
+        }
+    }
+    if faults.clock_offset_secs != 0 {
+        active.push(format!("clock offset {} s", faults.clock_offset_secs));
+    }
+    active
 }
 
 /// Waits for Ctrl-C (or, on Unix, SIGTERM).

@@ -4,7 +4,10 @@
 //! WeChat Pay for the coupon-stock ("代金券批次") endpoints, the platform
 //! certificate download, media uploads and bills: it checks every request's signature exactly as
 //! the real service does and signs every answer, in "WeChat Pay public
-//! key" mode or in platform certificate mode. It is an independent
+//! key" mode or in platform certificate mode. It delivers
+//! [callbacks](#callbacks) (signed, encrypted, retried on WeChat Pay's
+//! schedule), breaks the rules on demand ([`Faults`]), and is steered
+//! over HTTP through its [control endpoint](#control-endpoint). It is an independent
 //! implementation of the server side (it does not use `wxpay-core`), so a
 //! bug in the client is not mirrored here.
 //!
@@ -35,6 +38,7 @@
 //! | `GET /v3/bill/tradebill?bill_date=&bill_type=&tar_type=` | `{"hash_type":"SHA1","hash_value","download_url"}`; see [Bills](#bills) |
 //! | `GET /v3/bill/fundflowbill?bill_date=&account_type=&tar_type=` | the same, for a fund flow bill |
 //! | `GET /v3/billdownload/file?token=` | the bill (CSV, gzip when applied for with `tar_type=GZIP`), **unsigned** |
+//! | `/_sandbox/…` | the [control endpoint](#control-endpoint): not WeChat Pay's, unauthenticated, unsigned |
 //!
 //! * Stock ids count up from `98065001`. Times are RFC 3339 in China
 //!   Standard Time, e.g. `2026-11-27T10:34:56+08:00`.
@@ -128,6 +132,90 @@
 //! [`Sandbox::rotate_platform_certificate`] adds a certificate for a new
 //! key; [`Sandbox::platform_certificates`] lists what is served.
 //!
+//! # Callbacks
+//!
+//! The sandbox POSTs callbacks (notifications) to the merchant's
+//! `notify_url` as WeChat Pay does: for the events its flows cause, and
+//! for any `POST /_sandbox/notify` (see [Control endpoint](#control-endpoint)).
+//! The body is
+//!
+//! ```json
+//! {"id":"EV-2026112710345612345","create_time":"2026-11-27T10:34:56+08:00",
+//!  "event_type":"TRANSACTION.SUCCESS","resource_type":"encrypt-resource","summary":"支付成功",
+//!  "resource":{"algorithm":"AEAD_AES_256_GCM","original_type":"transaction",
+//!              "ciphertext":"<base64(ciphertext || 16-byte tag)>",
+//!              "associated_data":"transaction","nonce":"<12 random [0-9A-Za-z]>"}}
+//! ```
+//!
+//! with the resource JSON encrypted by AES-256-GCM under the APIv3 key
+//! (`associated_data` = `original_type`), sent with `Content-Type:
+//! application/json` and signed like an answer (`Wechatpay-Timestamp`,
+//! `-Nonce`, `-Signature` over `TIMESTAMP\nNONCE\nBODY\n`, `-Serial`,
+//! `-Signature-Type`): with the platform key announcing the public key id,
+//! or, when [`SandboxConfig::certificate_mode`] is set, with the newest
+//! platform certificate's key announcing its serial. [`Faults`] do not
+//! apply to callbacks.
+//!
+//! An answer of 200 or 204 within [`SandboxConfig::callback_timeout`]
+//! (default 5 s) delivers it. Anything else (another status, a timeout, a
+//! refused connection) fails the attempt, and the same notification (same
+//! `id` and body, signed afresh) is sent again after the next wait of
+//! [`SandboxConfig::callback_retry_delays`] (default WeChat Pay's
+//! schedule, [`CALLBACK_RETRY_DELAYS`]: 15 s, 15 s, 30 s, 3 min, 10 min,
+//! 20 min, 30 min, 30 min, 30 min, 60 min, 3 h, 3 h, 3 h, 6 h, 6 h, each
+//! counted from the end of the failed attempt); after the last wait's
+//! attempt fails, the sandbox gives up. Notifications are delivered
+//! independently of each other, in the background; [`Sandbox::shutdown`]
+//! (or dropping the [`Sandbox`]) drops the pending ones.
+//!
+//! Every attempt is logged ([`Sandbox::callback_attempts`],
+//! `GET /_sandbox/callbacks`): notification id, event type, URL, attempt
+//! number, start time, duration, the merchant's status or the error, the
+//! start of its answer, and the [`CallbackOutcome`].
+//!
+//! # Control endpoint
+//!
+//! Paths under `/_sandbox/` steer a running sandbox over HTTP (from
+//! `curl`, another language's tests, the `wxpay sandbox` command). They are
+//! not part of WeChat Pay's API: no `Authorization`, no signature on the
+//! answers (plain JSON), and no [`Faults`], so a fault can always be
+//! switched off again. Meant for loopback: anyone who reaches the port
+//! can use them. Errors are `{"code","message","detail"?}` like the API's
+//! (400 `PARAM_ERROR` with `detail.field` a JSON pointer to the field).
+//!
+//! | method and path | body | answer |
+//! |---|---|---|
+//! | `GET /_sandbox/faults` | | the [`Faults`] in force as JSON |
+//! | `PUT /_sandbox/faults` | [`Faults`] as JSON: every field optional (missing = default, so `{}` switches all off), unknown fields refused | the faults now in force; 400 naming the field for an unknown field, a wrong type, a share outside `0.0..=1.0` |
+//! | `POST /_sandbox/rotate` | | `{"serial","certificate_pem"}` of a new platform certificate ([`Sandbox::rotate_platform_certificate`]; the private key is never sent) |
+//! | `GET /_sandbox/callbacks` | | `{"attempts":[{"notification_id","event_type","notify_url","attempt","time","unix_ms","duration_ms","status","error","answer","outcome","retry_after_ms"}]}`, oldest first; `outcome` is `delivered`, `retrying` or `gave_up` |
+//! | `POST /_sandbox/notify` | `{"event_type","original_type"?,"summary"?,"notify_url","resource"}` | 202 `{"id","event_type","original_type","notify_url"}`; the callback is delivered as above |
+//!
+//! `POST /_sandbox/notify` sends any resource (any JSON value, encrypted
+//! as its JSON text) to any `http`/`https` URL, to test a merchant's
+//! handler with any payload. `original_type` defaults to the event type's
+//! first part in lower case (`TRANSACTION.SUCCESS` → `transaction`),
+//! `summary` to WeChat Pay's text for the common events (`支付成功`,
+//! `退款成功`, …) or else the event type. For example:
+//!
+//! ```text
+//! curl -X PUT $WXPAY_BASE_URL/_sandbox/faults -d '{"share_500":0.3,"latency_ms":200}'
+//! curl -X POST $WXPAY_BASE_URL/_sandbox/notify -d '{"event_type":"TRANSACTION.SUCCESS",
+//!   "notify_url":"http://127.0.0.1:8090/notify/transaction","resource":{…}}'
+//! curl $WXPAY_BASE_URL/_sandbox/callbacks
+//! ```
+//!
+//! # Faults
+//!
+//! [`Faults`] ([`Sandbox::set_faults`], `PUT /_sandbox/faults`) break the
+//! API on purpose: signing faults (unsigned answers, `WECHATPAY/SIGNTEST/`
+//! probes, a shifted timestamp, a tampered body, an unknown serial), a
+//! forced status, a corrupt bill, added latency, and shares (probabilities
+//! per request, one draw per request per knob) of injected 429
+//! `FREQUENCY_LIMITED` and 500 `SYSTEM_ERROR` answers, SIGNTEST probes and
+//! unsigned answers. Injected errors are signed like real ones, their
+//! message says the sandbox injected them, and the request is not run.
+//!
 //! # Errors
 //!
 //! Errors are `{"code","message","detail"?}`; `detail` (for `PARAM_ERROR`)
@@ -154,22 +242,30 @@
 //!   bodies, whose `meta` part is what their signature covers.
 //! * `pem`: keys are handed out and taken in as PEM.
 //! * `percent-encoding`: decoding query strings exactly once.
-//! * `rand`: ids, nonces, serials, the APIv3 key.
+//! * `rand`: ids, nonces, serials, the APIv3 key, the fault shares' draws.
 //! * `rcgen` (aws-lc-rs backend, no `ring`): writing and signing the
 //!   platform certificates' X.509 DER for the sandbox's own RSA keys.
-//! * `serde`, `serde_json`: request and response bodies.
+//! * `reqwest` (the workspace's rustls build): delivering callbacks. The
+//!   sandbox is an HTTP client towards the merchant's `notify_url`; reqwest
+//!   gives the per-attempt timeout, no proxy, no redirects, and is already
+//!   in the tree of every user of `wxpay`.
+//! * `serde`, `serde_json`: request and response bodies; [`Faults`] as
+//!   JSON.
+//! * `serde_path_to_error`: the control endpoint's 400 names the JSON
+//!   field that is wrong (already in the tree through axum).
 //! * `thiserror`: [`SandboxError`].
 //! * `time`: RFC 3339 times with the `+08:00` offset, parsing the
 //!   RFC 3339 times clients send, the certificates' validity.
-//! * `tracing`: a debug line per answer, an info line per rejected
-//!   signature.
+//! * `tracing`: a debug line per answer and per callback attempt, an info
+//!   line per rejected signature and per control-endpoint fault change.
 //! * `x509-parser`: reading a certificate given in
 //!   [`SandboxConfig::platform_certificate_pem`] (its serial, validity and
 //!   public key).
 //!
-//! For tests only, `reqwest` plays the client: the end-to-end tests in
-//! `tests/sandbox/` sign requests, verify answers and decrypt certificates
-//! by hand with `aws-lc-rs` (and read certificates with `x509-parser`),
+//! The end-to-end tests in `tests/sandbox/` use `reqwest` as the client
+//! and axum as the merchant's callback receiver; they sign requests,
+//! verify answers and callbacks and decrypt certificates and resources by
+//! hand with `aws-lc-rs` (and read certificates with `x509-parser`),
 //! independently of `wxpay-core`.
 
 mod auth;

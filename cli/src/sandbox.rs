@@ -476,7 +476,60 @@ fn parse_env(text: &str) -> Vec<(String, String)> {
 
 #[cfg(test)]
 mod tests {
+    use clap::Parser;
+
     use super::*;
+
+    #[derive(Parser)]
+    struct Command {
+        #[command(flatten)]
+        args: SandboxArgs,
+    }
+
+    #[test]
+    fn fault_flags_and_speedup_reach_the_config() {
+        let command = Command::try_parse_from([
+            "sandbox",
+            "--share-500",
+            "0.3",
+            "--share-429",
+            "0.1",
+            "--latency-ms",
+            "20",
+            "--clock-offset-secs",
+            "-400",
+            "--signtest-share",
+            "0.5",
+            "--unsigned-share",
+            "0.25",
+            "--callback-speedup",
+            "60",
+        ])
+        .expect("parses");
+        let faults = command.args.faults();
+        assert_eq!(
+            faults,
+            Faults {
+                share_500: 0.3,
+                share_429: 0.1,
+                latency_ms: 20,
+                clock_offset_secs: -400,
+                signtest_share: 0.5,
+                unsigned_share: 0.25,
+                ..Faults::default()
+            }
+        );
+        assert_eq!(describe(&faults).len(), 6);
+        let delays = command.args.callback_retry_delays().expect("compressed");
+        assert_eq!(delays.len(), 15);
+        assert_eq!(delays[0], Duration::from_millis(250));
+        assert_eq!(delays[14], Duration::from_secs(360));
+
+        let defaults = Command::try_parse_from(["sandbox"]).expect("parses");
+        assert_eq!(defaults.args.faults(), Faults::default());
+        assert!(describe(&defaults.args.faults()).is_empty());
+        assert_eq!(defaults.args.callback_retry_delays(), None);
+    }
 
     #[test]
     fn shell_values_round_trip() {

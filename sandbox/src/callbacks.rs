@@ -13,12 +13,14 @@
 //! set and with it every pending delivery.
 
 use std::collections::VecDeque;
-use std::sync::{Mutex, PoisonError};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
 use axum::body::Bytes;
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use rand::Rng as _;
 use serde::Serialize;
 use serde_json::Value;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
@@ -26,7 +28,6 @@ use tokio::task::{JoinHandle, JoinSet};
 
 use crate::certificates::{self, EncryptedResource};
 use crate::clock;
-use crate::credentials::random_digits;
 use crate::events::Event;
 use crate::server::AppState;
 use crate::signing::ResponseSigner;
@@ -168,15 +169,20 @@ impl Notification {
     }
 }
 
-/// `EV-` and 19 digits: the time in China (`YYYYMMDDhhmmss`) and 5 random
-/// digits, like WeChat Pay's `EV-2018022511223320873`.
+/// `EV-` and 19 digits: the time in China (`YYYYMMDDhhmmss`) and a
+/// 5-digit counter that starts at a random value, like WeChat Pay's
+/// `EV-2018022511223320873`. Unique unless 100 000 notifications are made
+/// in one second.
 fn notification_id() -> String {
+    static COUNTER: OnceLock<AtomicU32> = OnceLock::new();
+    let counter = COUNTER.get_or_init(|| AtomicU32::new(rand::rng().random_range(0..100_000)));
+    let sequence = counter.fetch_add(1, Ordering::Relaxed) % 100_000;
     let time: String = clock::format_rfc3339(clock::unix_now())
         .chars()
         .take(19)
         .filter(char::is_ascii_digit)
         .collect();
-    format!("EV-{time}{}", random_digits(&mut rand::rng(), 5))
+    format!("EV-{time}{sequence:05}")
 }
 
 /// The delivery settings, the queue for `POST /_sandbox/notify`, and the
@@ -478,10 +484,14 @@ mod tests {
     }
 
     #[test]
-    fn notification_ids_look_like_wechat_pays() {
-        let id = notification_id();
-        let digits = id.strip_prefix("EV-").expect("prefix");
-        assert_eq!(digits.len(), 19, "{id}");
-        assert!(digits.bytes().all(|b| b.is_ascii_digit()), "{id}");
+    fn notification_ids_look_like_wechat_pays_and_differ() {
+        let ids: Vec<String> = (0..1000).map(|_| notification_id()).collect();
+        for id in &ids {
+            let digits = id.strip_prefix("EV-").expect("prefix");
+            assert_eq!(digits.len(), 19, "{id}");
+            assert!(digits.bytes().all(|b| b.is_ascii_digit()), "{id}");
+        }
+        let distinct: std::collections::HashSet<&String> = ids.iter().collect();
+        assert_eq!(distinct.len(), ids.len());
     }
 }

@@ -486,3 +486,65 @@ async fn notification_decoder_reads_certificate_mode_callbacks_and_refuses_a_wro
     }
     panic!("the refused callback was not retried and given up");
 }
+
+#[tokio::test]
+async fn notification_decoder_refuses_a_probe_and_takes_the_resent_callback() {
+    let sandbox = Sandbox::start_with(SandboxConfig {
+        callback_retry_delays: Some(vec![Duration::from_millis(300)]),
+        ..SandboxConfig::default()
+    })
+    .await
+    .unwrap();
+    let credentials = sandbox.credentials();
+    let mut verifier = Verifier::new();
+    verifier.add_public_key(
+        &credentials.public_key_id,
+        VerifyingKey::from_public_key_pem(&credentials.platform_public_key_pem).unwrap(),
+    );
+    let decoder =
+        NotificationDecoder::new(verifier, ApiV3Key::new(&credentials.apiv3_key).unwrap());
+    let (url, decoded) = receive_callbacks(decoder).await;
+
+    // The first attempt carries a WECHATPAY/SIGNTEST/ probe…
+    sandbox.set_faults(Faults {
+        callback_signtest_share: 1.0,
+        ..Faults::default()
+    });
+    let answer = control(
+        &sandbox,
+        reqwest::Method::POST,
+        "/_sandbox/notify",
+        Some(json!({
+            "event_type": "TRANSACTION.SUCCESS",
+            "notify_url": url,
+            "resource": paid("order-probe-1", &credentials.mchid),
+        })),
+    )
+    .await;
+    let id = answer["id"].as_str().unwrap().to_owned();
+    let refused = wait_decoded(&decoded)
+        .await
+        .expect_err("a probe is refused");
+    assert!(refused.to_lowercase().contains("probe"), "{refused}");
+    // …the retry a real signature.
+    sandbox.set_faults(Faults::default());
+    for _ in 0..500 {
+        let attempts: Vec<_> = sandbox
+            .callback_attempts()
+            .into_iter()
+            .filter(|a| a.notification_id == id)
+            .collect();
+        if attempts.len() == 2 {
+            assert!(attempts[0].status.is_some_and(|s| s >= 400), "{attempts:?}");
+            assert_eq!(attempts[1].outcome, CallbackOutcome::Delivered);
+            let second = decoded.lock().unwrap()[1].clone();
+            let notification = second.expect("the resent callback decodes");
+            assert_eq!(notification.id, id);
+            assert_eq!(notification.resource.out_trade_no, "order-probe-1");
+            sandbox.shutdown().await;
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("the probe was not followed by a real callback");
+}

@@ -85,6 +85,15 @@ pub struct SandboxArgs {
     )]
     unsigned_share: f64,
 
+    /// Sign this share (0.0 to 1.0) of callback attempts with a WECHATPAY/SIGNTEST/ probe
+    #[arg(
+        long,
+        value_name = "SHARE",
+        default_value_t = 0.0,
+        help_heading = "Faults"
+    )]
+    callback_signtest_share: f64,
+
     /// Shift the Wechatpay-Timestamp of answers by this many seconds
     #[arg(
         long,
@@ -106,6 +115,7 @@ impl SandboxArgs {
             signtest_share: self.signtest_share,
             unsigned_share: self.unsigned_share,
             clock_offset_secs: self.clock_offset_secs,
+            callback_signtest_share: self.callback_signtest_share,
             ..Faults::default()
         }
     }
@@ -232,6 +242,7 @@ fn describe(faults: &Faults) -> Vec<String> {
         ("500 share", faults.share_500),
         ("SIGNTEST share", faults.signtest_share),
         ("unsigned share", faults.unsigned_share),
+        ("callback SIGNTEST share", faults.callback_signtest_share),
     ] {
         if share > 0.0 {
             active.push(format!("{name} {share}"));
@@ -502,6 +513,8 @@ mod tests {
             "0.5",
             "--unsigned-share",
             "0.25",
+            "--callback-signtest-share",
+            "0.75",
             "--callback-speedup",
             "60",
         ])
@@ -516,10 +529,11 @@ mod tests {
                 clock_offset_secs: -400,
                 signtest_share: 0.5,
                 unsigned_share: 0.25,
+                callback_signtest_share: 0.75,
                 ..Faults::default()
             }
         );
-        assert_eq!(describe(&faults).len(), 6);
+        assert_eq!(describe(&faults).len(), 7);
         let delays = command.args.callback_retry_delays().expect("compressed");
         assert_eq!(delays.len(), 15);
         assert_eq!(delays[0], Duration::from_millis(250));

@@ -407,7 +407,8 @@ async fn deliver(
 }
 
 /// One signed POST of `body`; signed afresh (new timestamp and nonce) for
-/// each attempt, with the key of the moment.
+/// each attempt, with the key of the moment, or with a SIGNTEST probe as
+/// [`Faults::callback_signtest_share`] draws.
 async fn post(
     app: &AppState,
     client: &reqwest::Client,
@@ -429,11 +430,15 @@ async fn post(
                 serial: &app.0.credentials.public_key_id,
             }
         };
+        let faults = Faults {
+            signtest_probe: app.faults().roll_callback_probe(&mut rand::rng()),
+            ..Faults::default()
+        };
         signer.sign(
             StatusCode::OK,
             &mut headers,
             body,
-            &Faults::default(),
+            &faults,
             clock::unix_now(),
         )
     };

@@ -18,7 +18,9 @@ use crate::SandboxError;
 /// `bool` fault is the same as its share at `1.0`.
 ///
 /// Faults apply to the simulated API only, never to the control endpoint
-/// (`/_sandbox/…`) nor to callbacks. For one request, in this order:
+/// (`/_sandbox/…`); callbacks only see
+/// [`callback_signtest_share`](Faults::callback_signtest_share). For one
+/// request, in this order:
 /// [`latency_ms`](Faults::latency_ms) is waited; then
 /// [`status_override`](Faults::status_override), else a
 /// [`share_429`](Faults::share_429) hit, else a
@@ -76,6 +78,12 @@ pub struct Faults {
     /// The share of requests answered `500` `SYSTEM_ERROR` (signed, the
     /// message says the sandbox injected it) instead of being served.
     pub share_500: f64,
+    /// The share of callback attempts signed with a
+    /// `WECHATPAY/SIGNTEST/` probe instead of a real signature, as WeChat
+    /// Pay sometimes does: the merchant must refuse them (any answer but
+    /// 200/204), after which the callback is sent again on the retry
+    /// schedule (each attempt draws afresh).
+    pub callback_signtest_share: f64,
 }
 
 impl Faults {
@@ -94,6 +102,7 @@ impl Faults {
             ("signtest_share", self.signtest_share),
             ("share_429", self.share_429),
             ("share_500", self.share_500),
+            ("callback_signtest_share", self.callback_signtest_share),
         ] {
             if !(0.0..=1.0).contains(&share) {
                 return Err(SandboxError::InvalidFaults {
@@ -113,6 +122,11 @@ impl Faults {
             });
         }
         Ok(())
+    }
+
+    /// Whether this callback attempt carries a SIGNTEST probe (one draw).
+    pub(crate) fn roll_callback_probe(&self, rng: &mut impl Rng) -> bool {
+        self.callback_signtest_share > 0.0 && rng.random::<f64>() < self.callback_signtest_share
     }
 
     /// The latency to add before handling a request.

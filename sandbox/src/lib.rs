@@ -153,8 +153,10 @@
 //! `-Nonce`, `-Signature` over `TIMESTAMP\nNONCE\nBODY\n`, `-Serial`,
 //! `-Signature-Type`): with the platform key announcing the public key id,
 //! or, when [`SandboxConfig::certificate_mode`] is set, with the newest
-//! platform certificate's key announcing its serial. [`Faults`] do not
-//! apply to callbacks.
+//! platform certificate's key announcing its serial. Of the [`Faults`],
+//! only [`Faults::callback_signtest_share`] applies to callbacks: that
+//! share of attempts carries a `WECHATPAY/SIGNTEST/` probe instead of a
+//! signature, which the merchant must refuse.
 //!
 //! An answer of 200 or 204 within [`SandboxConfig::callback_timeout`]
 //! (default 5 s) delivers it. Anything else (another status, a timeout, a
@@ -213,7 +215,7 @@
 //! forced status, a corrupt bill, added latency, and shares (probabilities
 //! per request, one draw per request per knob) of injected 429
 //! `FREQUENCY_LIMITED` and 500 `SYSTEM_ERROR` answers, SIGNTEST probes and
-//! unsigned answers. Injected errors are signed like real ones, their
+//! unsigned answers, and SIGNTEST probes in callbacks. Injected errors are signed like real ones, their
 //! message says the sandbox injected them, and the request is not run.
 //!
 //! # Errors

@@ -345,3 +345,51 @@ async fn notify_checks_its_body() {
     assert_eq!(callback["resource"]["associated_data"], "coupon");
     sandbox.shutdown().await;
 }
+
+#[tokio::test]
+async fn callback_probes_are_sent_as_the_share_says_and_retried() {
+    let sandbox = sandbox_with(SandboxConfig {
+        callback_retry_delays: Some(vec![Duration::from_millis(30), Duration::from_millis(30)]),
+        ..SandboxConfig::default()
+    })
+    .await;
+    let credentials = sandbox.credentials().clone();
+    sandbox.set_faults(wxpay_sandbox::Faults {
+        callback_signtest_share: 1.0,
+        ..wxpay_sandbox::Faults::default()
+    });
+    // A careful merchant refuses every probe.
+    let receiver = Receiver::start(vec![Behaviour::Status(401); 3]).await;
+    let id = notify(&sandbox, &receiver.url, &transaction("probe-1")).await;
+    let attempts = wait_for_end(&sandbox, &id, Duration::from_secs(10)).await;
+    assert_eq!(attempts.len(), 3, "{attempts:?}");
+    assert_eq!(attempts[2].outcome, CallbackOutcome::GaveUp);
+    for callback in receiver.received() {
+        assert!(
+            callback
+                .header("wechatpay-signature")
+                .starts_with("WECHATPAY/SIGNTEST/")
+        );
+        assert_eq!(
+            callback.header("wechatpay-serial"),
+            credentials.public_key_id
+        );
+        assert!(
+            callback
+                .verify(&credentials.platform_public_key_pem)
+                .is_err()
+        );
+        // The body is the real notification all the same.
+        assert_eq!(callback.json()["id"], id);
+    }
+
+    // Share 0: real signatures again.
+    sandbox.set_faults(wxpay_sandbox::Faults::default());
+    let receiver = Receiver::start(vec![]).await;
+    notify(&sandbox, &receiver.url, &transaction("probe-2")).await;
+    let received = receiver.wait_for(1, Duration::from_secs(10)).await;
+    received[0]
+        .verify(&credentials.platform_public_key_pem)
+        .expect("signed");
+    sandbox.shutdown().await;
+}

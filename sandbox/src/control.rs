@@ -303,6 +303,16 @@ mod tests {
     }
 
     #[test]
+    fn other_modules_can_add_control_routes_beside_the_catch_all() {
+        // The payment flow adds its own `/_sandbox/…` route the same way.
+        let extra: Router<AppState> = Router::new().route(
+            "/_sandbox/transactions/out-trade-no/{out_trade_no}/pay",
+            post(|| async {}),
+        );
+        let _merged: Router<AppState> = routes().merge(extra);
+    }
+
+    #[test]
     fn times_carry_milliseconds() {
         let time = UNIX_EPOCH + Duration::from_millis(1_432_099_775_120);
         assert_eq!(rfc3339_millis(time), "2015-05-20T13:29:35.120+08:00");

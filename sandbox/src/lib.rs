@@ -182,8 +182,9 @@
 //! not part of WeChat Pay's API: no `Authorization`, no signature on the
 //! answers (plain JSON), and no [`Faults`], so a fault can always be
 //! switched off again. Meant for loopback: anyone who reaches the port
-//! can use them. Errors are `{"code","message","detail"?}` like the API's
-//! (400 `PARAM_ERROR` with `detail.field` a JSON pointer to the field).
+//! can use them. Bodies are read as JSON whatever their `Content-Type`.
+//! Errors are `{"code","message","detail"?}` like the API's (400
+//! `PARAM_ERROR` with `detail.field` a JSON pointer to the field).
 //!
 //! | method and path | body | answer |
 //! |---|---|---|
@@ -214,9 +215,10 @@
 //! probes, a shifted timestamp, a tampered body, an unknown serial), a
 //! forced status, a corrupt bill, added latency, and shares (probabilities
 //! per request, one draw per request per knob) of injected 429
-//! `FREQUENCY_LIMITED` and 500 `SYSTEM_ERROR` answers, SIGNTEST probes and
-//! unsigned answers, and SIGNTEST probes in callbacks. Injected errors are signed like real ones, their
-//! message says the sandbox injected them, and the request is not run.
+//! `FREQUENCY_LIMITED` and 500 `SYSTEM_ERROR` answers, SIGNTEST probes,
+//! unsigned answers, and SIGNTEST probes in callbacks. Injected errors
+//! are signed like real ones, their message says the sandbox injected
+//! them, and the request is not run.
 //!
 //! # Errors
 //!

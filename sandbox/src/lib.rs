@@ -5,7 +5,10 @@
 //! JSAPI/APP/H5/Native payments, refunds, the platform certificate
 //! download, media uploads and bills: it checks every request's signature exactly as
 //! the real service does and signs every answer, in "WeChat Pay public
-//! key" mode or in platform certificate mode. It is an independent
+//! key" mode or in platform certificate mode. It delivers
+//! [callbacks](#callbacks) (signed, encrypted, retried on WeChat Pay's
+//! schedule), breaks the rules on demand ([`Faults`]), and is steered
+//! over HTTP through its [control endpoint](#control-endpoint). It is an independent
 //! implementation of the server side (it does not use `wxpay-core`), so a
 //! bug in the client is not mirrored here.
 //!
@@ -48,6 +51,7 @@
 //! | `GET /v3/bill/tradebill?bill_date=&bill_type=&tar_type=` | `{"hash_type":"SHA1","hash_value","download_url"}`; see [Bills](#bills) |
 //! | `GET /v3/bill/fundflowbill?bill_date=&account_type=&tar_type=` | the same, for a fund flow bill |
 //! | `GET /v3/billdownload/file?token=` | the bill (CSV, gzip when applied for with `tar_type=GZIP`), **unsigned** |
+//! | `/_sandbox/…` | the [control endpoint](#control-endpoint): not WeChat Pay's, unauthenticated, unsigned |
 //!
 //! One more endpoint is the sandbox's own, a [control
 //! endpoint](#control-endpoint): `POST
@@ -102,13 +106,14 @@
 //! * Closing a `NOTPAY` order makes it `CLOSED` (closing it again is
 //!   accepted); closing a paid order is a 400 `ORDERPAID`.
 //!
-//! # Control endpoint
+//! # Paying an order
 //!
 //! `POST /_sandbox/transactions/out-trade-no/{out_trade_no}/pay` pays an
-//! order of the sandbox's merchant as a WeChat user would. Control
-//! endpoints live under `/_sandbox/`, a prefix WeChat Pay never uses: they
-//! are **not authenticated, not signed, carry no `Request-ID` and see no
-//! [`Faults`]**; they are meant for tests on loopback. The body is
+//! order of the sandbox's merchant as a WeChat user would. Like every
+//! [control endpoint](#control-endpoint) it lives under `/_sandbox/`, a
+//! prefix WeChat Pay never uses: it is **not authenticated, not signed,
+//! carries no `Request-ID` and sees no [`Faults`]**; it is meant for tests
+//! on loopback. The body is
 //! optional: `{"payer_total","bank_type","openid"}` (defaults: the order
 //! total, `OTHERS`, the JSAPI payer or a fixed sandbox openid). The order
 //! becomes `SUCCESS` with a new `transaction_id` and `success_time` now,
@@ -262,6 +267,95 @@
 //! [`Sandbox::rotate_platform_certificate`] adds a certificate for a new
 //! key; [`Sandbox::platform_certificates`] lists what is served.
 //!
+//! # Callbacks
+//!
+//! The sandbox POSTs callbacks (notifications) to the merchant's
+//! `notify_url` as WeChat Pay does: for the events its flows cause, and
+//! for any `POST /_sandbox/notify` (see [Control endpoint](#control-endpoint)).
+//! The body is
+//!
+//! ```json
+//! {"id":"EV-2026112710345612345","create_time":"2026-11-27T10:34:56+08:00",
+//!  "event_type":"TRANSACTION.SUCCESS","resource_type":"encrypt-resource","summary":"支付成功",
+//!  "resource":{"algorithm":"AEAD_AES_256_GCM","original_type":"transaction",
+//!              "ciphertext":"<base64(ciphertext || 16-byte tag)>",
+//!              "associated_data":"transaction","nonce":"<12 random [0-9A-Za-z]>"}}
+//! ```
+//!
+//! with the resource JSON encrypted by AES-256-GCM under the APIv3 key
+//! (`associated_data` = `original_type`), sent with `Content-Type:
+//! application/json` and signed like an answer (`Wechatpay-Timestamp`,
+//! `-Nonce`, `-Signature` over `TIMESTAMP\nNONCE\nBODY\n`, `-Serial`,
+//! `-Signature-Type`): with the platform key announcing the public key id,
+//! or, when [`SandboxConfig::certificate_mode`] is set, with the newest
+//! platform certificate's key announcing its serial. Of the [`Faults`],
+//! only [`Faults::callback_signtest_share`] applies to callbacks: that
+//! share of attempts carries a `WECHATPAY/SIGNTEST/` probe instead of a
+//! signature, which the merchant must refuse.
+//!
+//! An answer of 200 or 204 within [`SandboxConfig::callback_timeout`]
+//! (default 5 s) delivers it. Anything else (another status, a timeout, a
+//! refused connection) fails the attempt, and the same notification (same
+//! `id` and body, signed afresh) is sent again after the next wait of
+//! [`SandboxConfig::callback_retry_delays`] (default WeChat Pay's
+//! schedule, [`CALLBACK_RETRY_DELAYS`]: 15 s, 15 s, 30 s, 3 min, 10 min,
+//! 20 min, 30 min, 30 min, 30 min, 60 min, 3 h, 3 h, 3 h, 6 h, 6 h, each
+//! counted from the end of the failed attempt); after the last wait's
+//! attempt fails, the sandbox gives up. Notifications are delivered
+//! independently of each other, in the background; [`Sandbox::shutdown`]
+//! (or dropping the [`Sandbox`]) drops the pending ones.
+//!
+//! Every attempt is logged ([`Sandbox::callback_attempts`],
+//! `GET /_sandbox/callbacks`): notification id, event type, URL, attempt
+//! number, start time, duration, the merchant's status or the error, the
+//! start of its answer, and the [`CallbackOutcome`].
+//!
+//! # Control endpoint
+//!
+//! Paths under `/_sandbox/` steer a running sandbox over HTTP (from
+//! `curl`, another language's tests, the `wxpay sandbox` command). They are
+//! not part of WeChat Pay's API: no `Authorization`, no signature on the
+//! answers (plain JSON), and no [`Faults`], so a fault can always be
+//! switched off again. Meant for loopback: anyone who reaches the port
+//! can use them. Bodies are read as JSON whatever their `Content-Type`.
+//! Errors are `{"code","message","detail"?}` like the API's (400
+//! `PARAM_ERROR` with `detail.field` a JSON pointer to the field).
+//!
+//! | method and path | body | answer |
+//! |---|---|---|
+//! | `GET /_sandbox/faults` | | the [`Faults`] in force as JSON |
+//! | `PUT /_sandbox/faults` | [`Faults`] as JSON: every field optional (missing = default, so `{}` switches all off), unknown fields refused | the faults now in force; 400 naming the field for an unknown field, a wrong type, a share outside `0.0..=1.0` |
+//! | `POST /_sandbox/rotate` | | `{"serial","certificate_pem"}` of a new platform certificate ([`Sandbox::rotate_platform_certificate`]; the private key is never sent) |
+//! | `GET /_sandbox/callbacks` | | `{"attempts":[{"notification_id","event_type","notify_url","attempt","time","unix_ms","duration_ms","status","error","answer","outcome","retry_after_ms"}]}`, oldest first; `outcome` is `delivered`, `retrying` or `gave_up` |
+//! | `POST /_sandbox/transactions/out-trade-no/{out_trade_no}/pay` | `{"payer_total","bank_type","openid"}`, all optional | the paid transaction; see [Paying an order](#paying-an-order) |
+//! | `POST /_sandbox/notify` | `{"event_type","original_type"?,"summary"?,"notify_url","resource"}` | 202 `{"id","event_type","original_type","notify_url"}`; the callback is delivered as above |
+//!
+//! `POST /_sandbox/notify` sends any resource (any JSON value, encrypted
+//! as its JSON text) to any `http`/`https` URL, to test a merchant's
+//! handler with any payload. `original_type` defaults to the event type's
+//! first part in lower case (`TRANSACTION.SUCCESS` → `transaction`),
+//! `summary` to WeChat Pay's text for the common events (`支付成功`,
+//! `退款成功`, …) or else the event type. For example:
+//!
+//! ```text
+//! curl -X PUT $WXPAY_BASE_URL/_sandbox/faults -d '{"share_500":0.3,"latency_ms":200}'
+//! curl -X POST $WXPAY_BASE_URL/_sandbox/notify -d '{"event_type":"TRANSACTION.SUCCESS",
+//!   "notify_url":"http://127.0.0.1:8090/notify/transaction","resource":{…}}'
+//! curl $WXPAY_BASE_URL/_sandbox/callbacks
+//! ```
+//!
+//! # Faults
+//!
+//! [`Faults`] ([`Sandbox::set_faults`], `PUT /_sandbox/faults`) break the
+//! API on purpose: signing faults (unsigned answers, `WECHATPAY/SIGNTEST/`
+//! probes, a shifted timestamp, a tampered body, an unknown serial), a
+//! forced status, a corrupt bill, added latency, and shares (probabilities
+//! per request, one draw per request per knob) of injected 429
+//! `FREQUENCY_LIMITED` and 500 `SYSTEM_ERROR` answers, SIGNTEST probes,
+//! unsigned answers, and SIGNTEST probes in callbacks. Injected errors
+//! are signed like real ones, their message says the sandbox injected
+//! them, and the request is not run.
+//!
 //! # Errors
 //!
 //! Errors are `{"code","message","detail"?}`; `detail` (for `PARAM_ERROR`)
@@ -299,35 +393,46 @@
 //!   bodies, whose `meta` part is what their signature covers.
 //! * `pem`: keys are handed out and taken in as PEM.
 //! * `percent-encoding`: decoding query strings exactly once.
-//! * `rand`: ids, nonces, serials, the APIv3 key.
+//! * `rand`: ids, nonces, serials, the APIv3 key, the fault shares' draws.
 //! * `rusqlite` (with SQLite `bundled`, so no system library is needed):
 //!   the state, in a file that survives restarts and kills (transactions,
 //!   WAL) or in memory, behind one code path.
 //! * `rcgen` (aws-lc-rs backend, no `ring`): writing and signing the
 //!   platform certificates' X.509 DER for the sandbox's own RSA keys.
-//! * `serde`, `serde_json`: request and response bodies.
+//! * `reqwest` (the workspace's rustls build): delivering callbacks. The
+//!   sandbox is an HTTP client towards the merchant's `notify_url`; reqwest
+//!   gives the per-attempt timeout, no proxy, no redirects, and is already
+//!   in the tree of every user of `wxpay`.
+//! * `serde`, `serde_json`: request and response bodies; [`Faults`] as
+//!   JSON.
+//! * `serde_path_to_error`: the control endpoint's 400 names the JSON
+//!   field that is wrong (already in the tree through axum).
 //! * `thiserror`: [`SandboxError`].
 //! * `time`: RFC 3339 times with the `+08:00` offset, parsing the
 //!   RFC 3339 times clients send, the certificates' validity.
-//! * `tracing`: a debug line per answer, an info line per rejected
-//!   signature.
+//! * `tracing`: a debug line per answer and per callback attempt, an info
+//!   line per rejected signature and per control-endpoint fault change.
 //! * `x509-parser`: reading a certificate given in
 //!   [`SandboxConfig::platform_certificate_pem`] (its serial, validity and
 //!   public key).
 //!
-//! For tests only, `reqwest` plays the client and `tempfile` makes state
-//! folders: the end-to-end tests in
-//! `tests/sandbox/` sign requests, verify answers and decrypt certificates
-//! by hand with `aws-lc-rs` (and read certificates with `x509-parser`),
+//! The end-to-end tests in `tests/sandbox/` use `reqwest` as the client,
+//! axum as the merchant's callback receiver and `tempfile` for state
+//! folders; they sign requests, verify answers and callbacks and decrypt
+//! certificates and resources by hand with `aws-lc-rs` (and read
+//! certificates with `x509-parser`),
 //! independently of `wxpay-core`.
 
 mod auth;
 mod bill;
+mod callbacks;
 mod certificates;
 mod clock;
+mod control;
 mod credentials;
 mod errors;
 mod events;
+mod faults;
 mod favor;
 #[cfg(test)]
 mod golden_tests;
@@ -350,7 +455,9 @@ use std::time::{Duration, SystemTime};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use callbacks::{CALLBACK_RETRY_DELAYS, CALLBACK_TIMEOUT, CallbackAttempt, CallbackOutcome};
 pub use credentials::Credentials;
+pub use faults::Faults;
 use server::{AppState, Shared};
 
 /// How long [`Sandbox::shutdown`] waits for requests in flight.
@@ -364,6 +471,8 @@ pub struct Sandbox {
     state: AppState,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
+    /// Delivers callbacks; aborting it drops the pending deliveries.
+    callbacks: JoinHandle<()>,
 }
 
 /// Options for [`Sandbox::start_with`]. Everything left `None` is generated
@@ -406,6 +515,8 @@ pub struct SandboxConfig {
     /// Sign in platform certificate mode the answers to requests that name
     /// no key in `Wechatpay-Serial` (or one the sandbox does not know).
     /// Default `false`: such answers are signed in public-key mode.
+    /// Callbacks follow the same setting: signed with the newest
+    /// certificate's key in certificate mode, else with the platform key.
     pub certificate_mode: bool,
     /// A folder for the sandbox's state (stocks, coupons, orders, refunds,
     /// callback URLs, bill download tokens): kept in
@@ -415,6 +526,16 @@ pub struct SandboxConfig {
     /// where it stopped. `None` (the default): in memory, gone with the
     /// sandbox. See [Persistence](crate#persistence).
     pub state_dir: Option<PathBuf>,
+    /// The waits between callback delivery attempts, each counted from
+    /// the end of the failed attempt; one attempt more than waits is made.
+    /// `None`: WeChat Pay's schedule, [`CALLBACK_RETRY_DELAYS`] (15 s up to
+    /// 6 h). To compress time, divide it, e.g. 60 times faster:
+    /// `CALLBACK_RETRY_DELAYS.iter().map(|d| *d / 60).collect()`; an empty
+    /// list means a single attempt.
+    pub callback_retry_delays: Option<Vec<Duration>>,
+    /// How long a merchant has to answer a callback attempt before it
+    /// counts as failed; `None`: [`CALLBACK_TIMEOUT`] (5 s, as WeChat Pay).
+    pub callback_timeout: Option<Duration>,
 }
 
 impl fmt::Debug for SandboxConfig {
@@ -441,6 +562,8 @@ impl fmt::Debug for SandboxConfig {
             .field("public_key_id", &self.public_key_id)
             .field("certificate_mode", &self.certificate_mode)
             .field("state_dir", &self.state_dir)
+            .field("callback_retry_delays", &self.callback_retry_delays)
+            .field("callback_timeout", &self.callback_timeout)
             .finish()
     }
 }
@@ -468,39 +591,6 @@ impl fmt::Debug for RotatedCertificate {
             .field("private_key_pem", &"<redacted>")
             .finish()
     }
-}
-
-/// Deliberate misbehaviour, to test how a client copes. Set with
-/// [`Sandbox::set_faults`]; the default is a well-behaved server.
-#[derive(Default, Clone, Debug, PartialEq, Eq)]
-pub struct Faults {
-    /// Answer 2xx responses without any `Wechatpay-*` signature header
-    /// (errors stay signed; `Request-ID` is always sent).
-    pub unsigned_responses: bool,
-    /// Send `Wechatpay-Signature: WECHATPAY/SIGNTEST/<base64 garbage>`, the
-    /// deliberately invalid probe WeChat Pay sometimes sends.
-    pub signtest_probe: bool,
-    /// Shift `Wechatpay-Timestamp` by this many seconds (the signature
-    /// covers the shifted value). Requests are still checked against the
-    /// real clock.
-    pub clock_offset_secs: i64,
-    /// Sign the body, then send it with one byte changed (the last ASCII
-    /// letter or digit, so JSON stays JSON; an empty body becomes `" "`).
-    pub tamper_body: bool,
-    /// Announce a `Wechatpay-Serial` the client cannot know: the public key
-    /// id or certificate serial that signed, with its last digit or
-    /// upper-case hex letter changed (`0`→`1`, …, `9`→`0`, `A`→`B`, …,
-    /// `F`→`A`); the signature itself is valid.
-    pub wrong_serial: bool,
-    /// Answer every request, before any check and whatever the route, with
-    /// this status and `{"code","message"}` (signed like any answer). A
-    /// status outside 200..=599 is sent as 500.
-    pub status_override: Option<(u16, String, String)>,
-    /// Serve bill downloads (`GET /v3/billdownload/file`) with one value
-    /// changed after the hash was announced (the last ASCII letter or
-    /// digit moves to its neighbour, before compression, so a gzip
-    /// download stays valid gzip): the bill no longer matches `hash_value`.
-    pub corrupt_bill: bool,
 }
 
 /// Why a sandbox could not start.
@@ -542,6 +632,15 @@ pub enum SandboxError {
         /// What failed, naming the file.
         reason: String,
     },
+    /// A [`Faults`] value could not be used (a share outside `0.0..=1.0`,
+    /// say).
+    #[error("faults: {field} is not usable: {reason}")]
+    InvalidFaults {
+        /// The [`Faults`] field.
+        field: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// Making the platform certificate failed (the crypto library refused).
     #[error("cannot make the platform certificate: {reason}")]
     Certificate {
@@ -570,6 +669,7 @@ impl Sandbox {
             .map_err(|_| SandboxError::State {
                 reason: "opening the state database panicked".to_owned(),
             })??;
+        let (callbacks, queued) = callbacks::Deliveries::new(&config);
         let (credentials, keys) = tokio::task::spawn_blocking(move || credentials::build(&config))
             .await
             .map_err(|_| SandboxError::KeyGeneration)??;
@@ -581,21 +681,7 @@ impl Sandbox {
             .local_addr()
             .map_err(|source| SandboxError::Bind { addr, source })?;
 
-        let (events, mut pending_events) = events::EventSink::new();
-        // Delivery lands with the callback worker; until then events are
-        // only logged.
-        tokio::spawn(async move {
-            while let Some(event) = pending_events.recv().await {
-                tracing::debug!(
-                    event_type = event.event_type,
-                    original_type = event.original_type,
-                    summary = event.summary,
-                    notify_url = %event.notify_url,
-                    resource = %event.resource,
-                    "callback event (not delivered yet)"
-                );
-            }
-        });
+        let (events, pending_events) = events::EventSink::new();
         let state = AppState(Arc::new(Shared {
             credentials,
             certificates: RwLock::new(vec![Arc::clone(&keys.certificate)]),
@@ -606,7 +692,9 @@ impl Sandbox {
             base_url: format!("http://{local}"),
             requests_served: AtomicU64::new(0),
             events,
+            callbacks,
         }));
+        let callbacks = callbacks::spawn(state.clone(), pending_events, queued);
         let app = server::router(state.clone());
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -628,6 +716,7 @@ impl Sandbox {
             state,
             stop: Some(stop),
             task: Some(task),
+            callbacks,
         })
     }
 
@@ -643,8 +732,35 @@ impl Sandbox {
 
     /// Replaces the active faults; requests that arrive from now on see
     /// them.
+    ///
+    /// # Panics
+    ///
+    /// If `faults` is not valid ([`Faults::validate`]: a share outside
+    /// `0.0..=1.0` or NaN, too much latency), as a test that sets such
+    /// faults is wrong; [`Sandbox::try_set_faults`] returns the error
+    /// instead.
+    #[track_caller]
     pub fn set_faults(&self, faults: Faults) {
+        if let Err(error) = self.try_set_faults(faults) {
+            panic!("Sandbox::set_faults: {error}");
+        }
+    }
+
+    /// Replaces the active faults if they are valid ([`Faults::validate`]).
+    ///
+    /// # Errors
+    ///
+    /// [`SandboxError::InvalidFaults`] naming the field that is not; the
+    /// active faults are then unchanged.
+    pub fn try_set_faults(&self, faults: Faults) -> Result<(), SandboxError> {
+        faults.validate()?;
         self.state.set_faults(faults);
+        Ok(())
+    }
+
+    /// The faults in force.
+    pub fn faults(&self) -> Faults {
+        self.state.faults()
     }
 
     /// The platform certificates `GET /v3/certificates` serves, as
@@ -677,21 +793,22 @@ impl Sandbox {
     /// [`SandboxError`] if the crypto library cannot generate an RSA key or
     /// sign a certificate.
     pub fn rotate_platform_certificate(&self) -> Result<RotatedCertificate, SandboxError> {
-        let key = credentials::generate_key()?;
-        let private_key_pem = credentials::private_key_pem(&key)?;
-        let certificate = certificates::issue(Arc::new(key), self.state.0.keys.validity)?;
-        let rotated = RotatedCertificate {
-            serial: certificate.serial.clone(),
-            certificate_pem: certificate.pem.clone(),
-            private_key_pem,
-        };
-        self.state.add_certificate(certificate);
-        tracing::debug!(serial = %rotated.serial, "platform certificate rotated");
-        Ok(rotated)
+        rotate_platform_certificate(&self.state)
+    }
+
+    /// Every callback delivery attempt so far, oldest first (the last
+    /// 10 000): notification id, event type, URL, attempt number, time,
+    /// the merchant's status or the error, and what came of it.
+    /// `GET /_sandbox/callbacks` shows the same.
+    pub fn callback_attempts(&self) -> Vec<CallbackAttempt> {
+        self.state.0.callbacks.attempts()
     }
 
     /// Stops the server and waits (up to 5 s) for requests in flight.
+    /// Pending callback deliveries (attempts under way, retries not yet
+    /// made) are dropped.
     pub async fn shutdown(mut self) {
+        self.callbacks.abort();
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -705,6 +822,24 @@ impl Sandbox {
     }
 }
 
+/// [`Sandbox::rotate_platform_certificate`], also behind
+/// `POST /_sandbox/rotate`. Blocks while the key is generated.
+pub(crate) fn rotate_platform_certificate(
+    state: &AppState,
+) -> Result<RotatedCertificate, SandboxError> {
+    let key = credentials::generate_key()?;
+    let private_key_pem = credentials::private_key_pem(&key)?;
+    let certificate = certificates::issue(Arc::new(key), state.0.keys.validity)?;
+    let rotated = RotatedCertificate {
+        serial: certificate.serial.clone(),
+        certificate_pem: certificate.pem.clone(),
+        private_key_pem,
+    };
+    state.add_certificate(certificate);
+    tracing::debug!(serial = %rotated.serial, "platform certificate rotated");
+    Ok(rotated)
+}
+
 impl fmt::Debug for Sandbox {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Sandbox")
@@ -716,6 +851,7 @@ impl fmt::Debug for Sandbox {
 
 impl Drop for Sandbox {
     fn drop(&mut self) {
+        self.callbacks.abort();
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }

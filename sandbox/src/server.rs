@@ -1,8 +1,9 @@
 //! The HTTP side: the shared state, the router, and the two layers every
-//! request passes through.
+//! API request passes through.
 //!
 //! ```text
-//! request ─▶ respond (faults, Request-ID, signature) ─▶ router
+//! request ─▶ /_sandbox/… ─▶ control endpoint (no layers)
+//!         └▶ respond (faults, Request-ID, signature) ─▶ router
 //!                                   matched route ─▶ authenticate ─▶ handler
 //!                                   no route      ─▶ 404 NOT_FOUND
 //! ```
@@ -24,11 +25,14 @@ use rand::Rng as _;
 
 use crate::auth::{self, Expected, ReceivedRequest};
 use crate::bill;
+use crate::callbacks::Deliveries;
 use crate::certificates::{self, CERTIFICATES_PATH, PlatformCertificate};
 use crate::clock;
+use crate::control;
 use crate::credentials::ServerKeys;
 use crate::errors::ApiError;
 use crate::events::EventSink;
+use crate::faults::Injected;
 use crate::favor;
 use crate::media;
 use crate::signing::{self, ResponseSigner};
@@ -56,6 +60,9 @@ pub(crate) struct Shared {
     /// `http://127.0.0.1:PORT`: where download URLs point.
     pub(crate) base_url: String,
     pub(crate) requests_served: AtomicU64,
+    /// Callback delivery: settings, the queue of `/_sandbox/notify`, the
+    /// log.
+    pub(crate) callbacks: Deliveries,
     /// Callbacks to deliver (payments, refunds, coupons).
     pub(crate) events: EventSink,
 }
@@ -102,7 +109,7 @@ impl AppState {
     }
 
     /// The newest certificate: it signs certificate-mode answers.
-    fn newest_certificate(&self) -> Arc<PlatformCertificate> {
+    pub(crate) fn newest_certificate(&self) -> Arc<PlatformCertificate> {
         let certificates = self
             .0
             .certificates
@@ -167,9 +174,11 @@ impl AppState {
     }
 }
 
-/// The whole application.
+/// The whole application: the simulated API behind its two layers, and
+/// the control endpoint (`/_sandbox/…`) beside them, neither
+/// authenticated nor signed nor subject to faults.
 pub(crate) fn router(state: AppState) -> Router {
-    Router::new()
+    let api = Router::new()
         .merge(favor::routes())
         .merge(certificates::routes())
         .merge(media::routes())
@@ -179,9 +188,12 @@ pub(crate) fn router(state: AppState) -> Router {
         .route_layer(from_fn_with_state(state.clone(), authenticate))
         .fallback(no_such_endpoint)
         .method_not_allowed_fallback(no_such_endpoint)
-        .layer(from_fn_with_state(state.clone(), respond))
-        // Unsigned, unauthenticated, never faulted: outside both layers.
+        .layer(from_fn_with_state(state.clone(), respond));
+    // Unsigned, unauthenticated, never faulted: outside both layers.
+    Router::new()
+        .merge(control::routes())
         .merge(payments::control_routes())
+        .merge(api)
         .with_state(state)
 }
 
@@ -264,8 +276,11 @@ async fn no_such_endpoint(method: Method, uri: Uri) -> ApiError {
 /// adds `Request-ID` and the signature headers (as the faults dictate).
 async fn respond(State(app): State<AppState>, request: Request, next: Next) -> Response {
     // One snapshot per request, so a concurrent `set_faults` never yields
-    // a half-applied mix.
-    let faults = app.faults();
+    // a half-applied mix; its shares are drawn once, here.
+    let (faults, injected) = app.faults().roll(&mut rand::rng());
+    if !faults.latency().is_zero() {
+        tokio::time::sleep(faults.latency()).await;
+    }
     let request_id = app.next_request_id();
     let method = request.method().clone();
     let target = request.uri().to_string();
@@ -276,15 +291,27 @@ async fn respond(State(app): State<AppState>, request: Request, next: Next) -> R
         request.headers().get(signing::HEADER_SERIAL),
     );
 
-    let response = match &faults.status_override {
-        Some((status, code, message)) => {
+    let response = match (&faults.status_override, injected) {
+        (Some((status, code, message)), _) => {
             let status = StatusCode::from_u16(*status)
                 .ok()
                 .filter(|s| (200..600).contains(&s.as_u16()))
                 .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             ApiError::new(status, code, message.clone()).into_response()
         }
-        None => next.run(request).await,
+        (None, Some(Injected::TooManyRequests)) => ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "FREQUENCY_LIMITED",
+            "频率超限 (injected by the wxpay sandbox: Faults::share_429)",
+        )
+        .into_response(),
+        (None, Some(Injected::SystemError)) => ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "SYSTEM_ERROR",
+            "系统错误 (injected by the wxpay sandbox: Faults::share_500)",
+        )
+        .into_response(),
+        (None, None) => next.run(request).await,
     };
 
     let (mut parts, body) = response.into_parts();

@@ -2,9 +2,11 @@
 
 mod auth;
 mod bills;
+mod callbacks;
 mod certificates;
 mod common;
 mod config;
+mod control;
 mod coupons;
 mod errors;
 mod faults;
@@ -12,4 +14,6 @@ mod flow;
 mod media;
 mod payments;
 mod persistence;
+mod receiver;
 mod refunds;
+mod shares;

@@ -485,6 +485,15 @@ async fn a_paid_order_calls_back_a_transaction_that_matches_the_query() {
     assert_eq!(notification.original_type, "transaction");
     assert_eq!(notification.resource_type, "encrypt-resource");
     assert!(notification.id.starts_with("EV-"), "{}", notification.id);
+    // WeChat Pay's callbacks carry a Request-ID like its answers (a
+    // required header in the spec's webhooks.yaml).
+    assert!(
+        notification
+            .request_id
+            .as_deref()
+            .is_some_and(|id| !id.is_empty()),
+        "{notification:?}"
+    );
     let paid = &notification.resource;
     assert_eq!(paid.out_trade_no, "sdk-cb-pay-1");
     assert!(paid.is_success());

@@ -96,6 +96,9 @@ fn open(
     original_type: &str,
 ) -> Value {
     assert_eq!(callback.header("content-type"), "application/json");
+    // A required header of WeChat Pay's callbacks (webhooks.yaml), as of
+    // its answers.
+    assert!(!callback.header("request-id").is_empty());
     assert_eq!(callback.header("wechatpay-signature-type"), SCHEME);
     assert_eq!(
         callback.header("wechatpay-serial"),
@@ -439,5 +442,8 @@ async fn a_merchant_that_fails_first_gets_the_payment_on_a_later_attempt() {
         let resource = open(callback, credentials, "TRANSACTION.SUCCESS", "transaction");
         assert_eq!(resource, queried);
     }
+    let request_ids: std::collections::HashSet<&str> =
+        received.iter().map(|r| r.header("request-id")).collect();
+    assert_eq!(request_ids.len(), 3, "a fresh Request-ID per attempt");
     sandbox.shutdown().await;
 }

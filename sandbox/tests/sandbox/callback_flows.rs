@@ -447,3 +447,114 @@ async fn a_merchant_that_fails_first_gets_the_payment_on_a_later_attempt() {
     assert_eq!(request_ids.len(), 3, "a fresh Request-ID per attempt");
     sandbox.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn orders_paid_at_once_each_call_back_their_own_transaction() {
+    const ORDERS: usize = 12;
+    let sandbox = sandbox_with(SandboxConfig::default()).await;
+    let merchant = std::sync::Arc::new(Merchant::new(&sandbox));
+    let credentials = sandbox.credentials().clone();
+    let receiver = Receiver::start(vec![]).await;
+    for n in 0..ORDERS {
+        place_notifying(
+            &merchant,
+            &format!("cb-many-{n}"),
+            100 + n as i64,
+            &receiver.url,
+        )
+        .await;
+    }
+    let payments: Vec<_> = (0..ORDERS)
+        .map(|n| {
+            let merchant = merchant.clone();
+            tokio::spawn(async move { pay(&merchant, &format!("cb-many-{n}"), "").await })
+        })
+        .collect();
+    for payment in payments {
+        payment.await.expect("paid");
+    }
+
+    let received = receiver.wait_for(ORDERS, ARRIVAL).await;
+    let mut seen = std::collections::BTreeSet::new();
+    for callback in &received {
+        let resource = open(callback, &credentials, "TRANSACTION.SUCCESS", "transaction");
+        let out_trade_no = resource["out_trade_no"].as_str().expect("out_trade_no");
+        assert_eq!(resource, query(&merchant, out_trade_no).await);
+        assert!(
+            seen.insert(out_trade_no.to_owned()),
+            "twice: {out_trade_no}"
+        );
+    }
+    assert_eq!(seen.len(), ORDERS);
+    let ids: std::collections::HashSet<String> = received
+        .iter()
+        .map(|r| r.json()["id"].as_str().expect("id").to_owned())
+        .collect();
+    assert_eq!(ids.len(), ORDERS, "every notification has its own id");
+    let attempts = wait_for_ended(&sandbox, "TRANSACTION.SUCCESS", ORDERS).await;
+    assert_eq!(attempts.len(), ORDERS, "{attempts:?}");
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn after_a_restart_the_flows_still_call_back_where_they_were_told() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let keys = test_keys();
+    let config = SandboxConfig {
+        merchant_private_key_pem: Some(keys.merchant_private_key_pem.clone()),
+        platform_private_key_pem: Some(keys.platform_private_key_pem.clone()),
+        state_dir: Some(dir.path().to_owned()),
+        ..SandboxConfig::default()
+    };
+    let first = Sandbox::start_with(config.clone())
+        .await
+        .expect("sandbox starts");
+    let credentials = first.credentials().clone();
+    let (orders, coupons) = (Receiver::start(vec![]).await, Receiver::start(vec![]).await);
+    let merchant = Merchant::new(&first);
+    place_notifying(&merchant, "cb-restart-1", 100, &orders.url).await;
+    pay(&merchant, "cb-restart-1", "").await;
+    orders.wait_for(1, ARRIVAL).await;
+    let set = merchant
+        .post(
+            "/v3/marketing/favor/callbacks",
+            &json!({"mchid": merchant.mchid(), "notify_url": coupons.url}),
+        )
+        .await;
+    assert_eq!(set.status, 200);
+    let stock_id = running_stock(&merchant, "cb-restart-stock", 10, 1).await;
+    first.shutdown().await;
+
+    // The same identity on the same folder: the order's notify_url and the
+    // coupon callback URL come from the state database.
+    let second = Sandbox::start_with(SandboxConfig {
+        mchid: Some(credentials.mchid.clone()),
+        merchant_serial: Some(credentials.merchant_serial.clone()),
+        public_key_id: Some(credentials.public_key_id.clone()),
+        apiv3_key: Some(credentials.apiv3_key.clone()),
+        ..config
+    })
+    .await
+    .expect("sandbox starts again");
+    assert_eq!(second.credentials().apiv3_key, credentials.apiv3_key);
+    let merchant = Merchant::new(&second);
+    refund(
+        &merchant,
+        "cb-restart-1",
+        "cb-restart-1-a",
+        (100, 100),
+        None,
+    )
+    .await;
+    let received = orders.wait_for(2, ARRIVAL).await;
+    let resource = open(&received[1], &credentials, "REFUND.SUCCESS", "refund");
+    let queried = query_refund(&merchant, "cb-restart-1-a").await;
+    assert_refund_matches(&resource, &queried, merchant.mchid());
+
+    let sent = send(&merchant, "o-restart", &stock_id, "cb-restart-coupon").await;
+    assert_eq!(sent.status, 200, "{}", String::from_utf8_lossy(&sent.body));
+    let received = coupons.wait_for(1, ARRIVAL).await;
+    let resource = open(&received[0], &credentials, "COUPON.SEND", "coupon");
+    assert_eq!(resource["coupon_id"], sent.json()["coupon_id"]);
+    second.shutdown().await;
+}

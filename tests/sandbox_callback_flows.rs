@@ -779,3 +779,73 @@ async fn a_failure_reply_gets_the_payment_again_on_the_next_attempt() {
     assert_eq!(queried, decoded[1].resource);
     sandbox.shutdown().await;
 }
+
+#[tokio::test]
+async fn every_trade_type_s_payment_decodes_as_a_transaction() {
+    let sandbox = Sandbox::start().await.expect("sandbox starts");
+    let mchid = sandbox.credentials().mchid.clone();
+    let client = client(&sandbox);
+    let merchant = Merchant::start(&client, 0).await;
+    let cases = [
+        ("app", "APP", json!({})),
+        (
+            "native",
+            "NATIVE",
+            json!({"scene_info": {"device_id": "013467007045764"}}),
+        ),
+        (
+            "h5",
+            "MWEB",
+            json!({"scene_info": {"payer_client_ip": "14.23.150.211", "h5_info": {"type": "Wap"}}}),
+        ),
+    ];
+    for (endpoint, _, extra) in &cases {
+        let mut body = json!({
+            "appid": APPID,
+            "mchid": mchid,
+            "description": "trade types",
+            "out_trade_no": format!("sdk-cb-type-{endpoint}"),
+            "notify_url": merchant.url("/notify/transaction"),
+            "amount": {"total": 1}
+        });
+        for (key, value) in extra.as_object().expect("object") {
+            body[key] = value.clone();
+        }
+        raw(
+            &client,
+            Method::Post,
+            &format!("/v3/pay/transactions/{endpoint}"),
+            Some(body),
+        )
+        .await;
+        pay(&sandbox, &format!("sdk-cb-type-{endpoint}"), json!({})).await;
+    }
+
+    let decoded = merchant.transactions.wait_for(cases.len()).await;
+    for (endpoint, trade_type, _) in &cases {
+        let out_trade_no = format!("sdk-cb-type-{endpoint}");
+        let notification = decoded
+            .iter()
+            .find(|n| n.resource.out_trade_no == out_trade_no)
+            .unwrap_or_else(|| panic!("no callback for {out_trade_no}"));
+        assert_eq!(notification.resource.trade_type, *trade_type);
+        assert!(!notification.resource.payer.openid.is_empty());
+        let queried: Transaction =
+            serde_json::from_value(query(&client, &mchid, &out_trade_no).await)
+                .expect("a paid order decodes as a Transaction");
+        assert_eq!(queried, notification.resource);
+    }
+    let native = decoded
+        .iter()
+        .find(|n| n.resource.trade_type == "NATIVE")
+        .expect("the native payment");
+    assert_eq!(
+        native
+            .resource
+            .scene_info
+            .as_ref()
+            .and_then(|s| s.device_id.as_deref()),
+        Some("013467007045764")
+    );
+    sandbox.shutdown().await;
+}

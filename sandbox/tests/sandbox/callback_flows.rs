@@ -12,7 +12,7 @@ use wxpay_sandbox::{CallbackAttempt, CallbackOutcome, Credentials, Sandbox, Sand
 use crate::common::{Merchant, SCHEME, now, test_keys};
 use crate::coupons::{query_coupon, running_stock, send};
 use crate::payments::{jsapi_order, pay, query};
-use crate::receiver::{Behaviour, Received, Receiver, decrypt};
+use crate::receiver::{Behaviour, Received, Receiver, control, decrypt};
 
 /// How long a callback may take to arrive on a loaded machine.
 const ARRIVAL: Duration = Duration::from_secs(10);
@@ -557,4 +557,75 @@ async fn after_a_restart_the_flows_still_call_back_where_they_were_told() {
     let resource = open(&received[0], &credentials, "COUPON.SEND", "coupon");
     assert_eq!(resource["coupon_id"], sent.json()["coupon_id"]);
     second.shutdown().await;
+}
+
+/// `POST /_sandbox/notify` stands in for the flows in merchants' tests, so
+/// with only an event type it must produce the envelope the flow would.
+#[tokio::test]
+async fn the_control_endpoint_s_defaults_are_the_flows_envelopes() {
+    let sandbox = sandbox_with(SandboxConfig::default()).await;
+    let merchant = Merchant::new(&sandbox);
+    let flows = Receiver::start(vec![]).await;
+    let stand_ins = Receiver::start(vec![]).await;
+
+    place_notifying(&merchant, "cb-envelope-1", 100, &flows.url).await;
+    pay(&merchant, "cb-envelope-1", "").await;
+    flows.wait_for(1, ARRIVAL).await;
+    refund(
+        &merchant,
+        "cb-envelope-1",
+        "cb-envelope-1-a",
+        (1, 100),
+        None,
+    )
+    .await;
+    flows.wait_for(2, ARRIVAL).await;
+    let set = merchant
+        .post(
+            "/v3/marketing/favor/callbacks",
+            &json!({"mchid": merchant.mchid(), "notify_url": flows.url}),
+        )
+        .await;
+    assert_eq!(set.status, 200);
+    let stock_id = running_stock(&merchant, "cb-envelope-stock", 10, 1).await;
+    assert_eq!(
+        send(&merchant, "o-envelope", &stock_id, "cb-envelope-coupon")
+            .await
+            .status,
+        200
+    );
+    let from_flows = flows.wait_for(3, ARRIVAL).await;
+
+    for (n, callback) in from_flows.iter().enumerate() {
+        let flow = callback.json();
+        let body = json!({
+            "event_type": flow["event_type"],
+            "notify_url": stand_ins.url,
+            "resource": {},
+        });
+        let answer = control(
+            &sandbox,
+            "POST",
+            "/_sandbox/notify",
+            Some(&body.to_string()),
+        )
+        .await;
+        assert_eq!(answer.status, 202);
+        let stand_in = stand_ins.wait_for(n + 1, ARRIVAL).await[n].json();
+        for field in ["event_type", "summary", "resource_type"] {
+            assert_eq!(
+                stand_in[field], flow[field],
+                "{field} of {}",
+                flow["event_type"]
+            );
+        }
+        for field in ["original_type", "associated_data", "algorithm"] {
+            assert_eq!(
+                stand_in["resource"][field], flow["resource"][field],
+                "resource.{field} of {}",
+                flow["event_type"]
+            );
+        }
+    }
+    sandbox.shutdown().await;
 }

@@ -259,7 +259,8 @@ where
     )
 }
 
-/// Without it: `NotificationDecoder` by hand over the raw headers and body.
+/// Without it: `NotificationDecoder` by hand over the raw headers and body,
+/// with a certificate download for an unknown serial as the extractor does.
 #[cfg(not(feature = "axum"))]
 fn handler<T>(route: Route<T>) -> axum::routing::MethodRouter<NotificationDecoder>
 where
@@ -272,7 +273,7 @@ where
         move |State(decoder): State<NotificationDecoder>, headers: HeaderMap, body: Bytes| {
             let route = route.clone();
             async move {
-                let reply = match decoder.decode::<T>(&headers, &body) {
+                let reply = match decoder.decode_refreshing::<T>(&headers, &body).await {
                     Ok(notification) => route.accept(notification),
                     Err(error) => error.reply(),
                 };
@@ -846,6 +847,68 @@ async fn every_trade_type_s_payment_decodes_as_a_transaction() {
             .as_ref()
             .and_then(|s| s.device_id.as_deref()),
         Some("013467007045764")
+    );
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn certificate_mode_callbacks_decode_across_a_rotation() {
+    let sandbox = Sandbox::start_with(SandboxConfig {
+        certificate_mode: true,
+        ..SandboxConfig::default()
+    })
+    .await
+    .expect("sandbox starts");
+    let credentials = sandbox.credentials().clone();
+    let mchid = credentials.mchid.clone();
+    let client = Client::builder()
+        .base_url(sandbox.base_url())
+        .mchid(&mchid)
+        .merchant_key_pem(
+            &credentials.merchant_serial,
+            &credentials.merchant_private_key_pem,
+        )
+        .apiv3_key(&credentials.apiv3_key)
+        .download_platform_certificates()
+        .build()
+        .expect("client");
+    let merchant = Merchant::start(&client, 0).await;
+    let url = merchant.url("/notify/transaction");
+
+    // The first call downloads the certificate the callback is signed with.
+    place(&client, &mchid, "sdk-cb-cert-1", 100, &url).await;
+    place(&client, &mchid, "sdk-cb-cert-2", 100, &url).await;
+    pay(&sandbox, "sdk-cb-cert-1", json!({})).await;
+    let decoded = merchant.transactions.wait_for(1).await;
+    assert_eq!(decoded[0].resource.out_trade_no, "sdk-cb-cert-1");
+
+    // After a rotation the next callback names a serial the client has not
+    // seen (it has made no call since): the decoder downloads the
+    // certificates once and accepts it.
+    let rotated = sandbox.rotate_platform_certificate().expect("rotation");
+    assert!(
+        !client
+            .verifier()
+            .serials()
+            .contains(&rotated.serial.as_str())
+    );
+    pay(&sandbox, "sdk-cb-cert-2", json!({})).await;
+    let decoded = merchant.transactions.wait_for(2).await;
+    assert_eq!(decoded[1].resource.out_trade_no, "sdk-cb-cert-2");
+    assert!(
+        client
+            .verifier()
+            .serials()
+            .contains(&rotated.serial.as_str()),
+        "{:?}",
+        client.verifier().serials()
+    );
+    let attempts = delivered(&sandbox, "TRANSACTION.SUCCESS", 2).await;
+    assert_eq!(attempts.len(), 2, "{attempts:?}");
+    assert!(
+        attempts
+            .iter()
+            .all(|a| a.outcome == CallbackOutcome::Delivered)
     );
     sandbox.shutdown().await;
 }

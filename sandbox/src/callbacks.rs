@@ -443,6 +443,13 @@ async fn post(
         )
     };
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    // WeChat Pay's callbacks carry a Request-ID as its answers do (a
+    // required header in its webhook spec); a fresh one per attempt.
+    crate::signing::insert(
+        &mut headers,
+        crate::signing::HEADER_REQUEST_ID,
+        &app.next_request_id(),
+    );
     let response = client
         .post(url)
         .headers(headers)

@@ -255,7 +255,7 @@ fn default_summary(event_type: &str) -> String {
         "REFUND.SUCCESS" => "退款成功",
         "REFUND.ABNORMAL" => "退款异常",
         "REFUND.CLOSED" => "退款关闭",
-        "COUPON.SEND" => "代金券发放",
+        "COUPON.SEND" => "代金券发放通知",
         "COUPON.USE" => "代金券核销",
         other => other,
     }

@@ -288,7 +288,8 @@
 //! `-Nonce`, `-Signature` over `TIMESTAMP\nNONCE\nBODY\n`, `-Serial`,
 //! `-Signature-Type`): with the platform key announcing the public key id,
 //! or, when [`SandboxConfig::certificate_mode`] is set, with the newest
-//! platform certificate's key announcing its serial. Of the [`Faults`],
+//! platform certificate's key announcing its serial. Each attempt also
+//! carries a fresh `Request-ID`, as WeChat Pay's callbacks do. Of the [`Faults`],
 //! only [`Faults::callback_signtest_share`] applies to callbacks: that
 //! share of attempts carries a `WECHATPAY/SIGNTEST/` probe instead of a
 //! signature, which the merchant must refuse.

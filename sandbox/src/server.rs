@@ -162,7 +162,7 @@ impl AppState {
 
     /// A fresh `Request-ID`: `08`, the time, randomness and a counter, in
     /// upper-case hex (40 characters).
-    fn next_request_id(&self) -> String {
+    pub(crate) fn next_request_id(&self) -> String {
         let count = self.0.requests_served.fetch_add(1, Ordering::Relaxed);
         let random: u64 = rand::rng().random();
         let now = clock::unix_now() as u64;

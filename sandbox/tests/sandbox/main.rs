@@ -2,6 +2,7 @@
 
 mod auth;
 mod bills;
+mod callback_flows;
 mod callbacks;
 mod certificates;
 mod common;

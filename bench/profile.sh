@@ -42,11 +42,20 @@ for n in "$n1" "$n2"; do
   valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.$n" \
     "$wxpay" bench --backend "$backend" -n "$n" -c 1 --warmup 0 GET "$list" >/dev/null 2>"$tmp/vg.$n"
 done
-total() { callgrind_annotate "$1" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1; exit}'; }
+total() {
+  callgrind_annotate "$1" >"$1.txt" 2>/dev/null
+  awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1; exit}' "$1.txt"
+}
 ir1=$(total "$tmp/cg.$n1")
 ir2=$(total "$tmp/cg.$n2")
 echo "backend $backend: $ir1 Ir for $n1 requests, $ir2 Ir for $n2"
 echo "per request: $(( (ir2 - ir1) / (n2 - n1) )) instructions"
 echo
 echo "top inclusive functions, $n2 requests:"
-callgrind_annotate --inclusive=yes "$tmp/cg.$n2" 2>/dev/null | sed -n '/file:function/,$p' | head -45
+callgrind_annotate --inclusive=yes "$tmp/cg.$n2" >"$tmp/inclusive.txt" 2>/dev/null
+sed -n '/file:function/,$p' "$tmp/inclusive.txt" | sed -n 1,45p
+echo
+echo "the steps of a request, $n2 requests (inclusive):"
+grep -E "Client>::(prepare_raw|send_raw|transmit)|Verifier::verify \[|RequestSigner::authorization|MerchantKey::sign_sha256|VerifyingKey::verify_sha256|BN_BLINDING_convert|RAND_bytes_with|reqwest::async_impl::client::Client::execute \[|HeaderMap<T> as core::clone::Clone|Url as core::clone::Clone|bench::one" "$tmp/inclusive.txt" | sed -n 1,20p
+[ -n "${PROFILE_OUT:-}" ] && cp "$tmp/inclusive.txt" "$PROFILE_OUT"
+exit 0

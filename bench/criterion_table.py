@@ -36,6 +36,9 @@ def human(ns):
 def main():
     root = Path(sys.argv[1] if len(sys.argv) > 1 else os.environ.get("CARGO_TARGET_DIR", "target"))
     criterion = root / "criterion"
+    if not criterion.exists() and (Path("target") / "criterion").exists():
+        # A bench binary run directly writes under ./target.
+        criterion = Path("target") / "criterion"
     rows = []
     for group, label in STEPS:
         medians = {}

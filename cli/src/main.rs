@@ -10,6 +10,7 @@
 //! | `wxpay bill --date YYYY-MM-DD --out FILE\|- [--type ALL\|SUCCESS\|REFUND] [--tar-type GZIP] [--fund-flow [--account-type BASIC\|OPERATION\|FEES]]` | applies for a day's trade (or fund flow) bill, downloads it (progress bar on a terminal), decompresses it, checks its SHA-1, and only then writes FILE (or stdout); a summary line on stderr |
 //! | `wxpay profiles` | lists the config file's profiles and the settings each sets, the APIv3 key hidden |
 //! | `wxpay sandbox [--addr 127.0.0.1:PORT] [--state DIR]` | runs the local WeChat Pay simulator until Ctrl-C, its keys and a `sandbox.env` in `DIR` |
+//! | `wxpay bench [--requests N] [--concurrency C] [--json] METHOD TARGET…` | a load generator: N signed and verified requests, C in flight; requests/s, latency p50/p90/p99, CPU per request, peak RSS, errors by kind (an embedded sandbox when no base URL is set) |
 //!
 //! # Settings
 //!
@@ -110,6 +111,7 @@
 //! `Request-ID`), which a type-erased error would only give back through
 //! downcasting; it also keeps one dependency out.
 
+mod bench;
 mod bill;
 mod certificates;
 mod config;
@@ -161,6 +163,8 @@ enum Command {
     Profiles,
     /// Run the local WeChat Pay simulator until Ctrl-C.
     Sandbox(sandbox::SandboxArgs),
+    /// Load-test an API: N signed and verified requests, C in flight (embedded sandbox by default).
+    Bench(bench::BenchArgs),
 }
 
 #[tokio::main]
@@ -174,6 +178,7 @@ async fn main() -> ExitCode {
         Command::Bill(args) => bill::run(args, &cli.profile).await,
         Command::Profiles => config::run_profiles(&cli.profile),
         Command::Sandbox(args) => sandbox::run(args).await,
+        Command::Bench(args) => bench::run(args, &cli.profile).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

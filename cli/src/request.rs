@@ -79,7 +79,7 @@ fn target_with_query(target: &str, pairs: &[(String, String)]) -> String {
 
 /// The body bytes of `--data`: inline text, `@FILE` or `@-` (stdin),
 /// checked to be JSON and otherwise sent unchanged.
-fn read_data(data: &str) -> Result<Bytes, Failure> {
+pub(crate) fn read_data(data: &str) -> Result<Bytes, Failure> {
     let bytes = match data.strip_prefix('@') {
         Some("-") => {
             let mut bytes = Vec::new();

@@ -315,6 +315,16 @@ pub fn client(
     merchant: &MerchantArgs,
     verification: Verification<'_>,
 ) -> Result<Client, Failure> {
+    client_with_backend(server, merchant, verification, None)
+}
+
+/// [`client`] with the crypto backend chosen (the default when `None`).
+pub fn client_with_backend(
+    server: &ServerArgs,
+    merchant: &MerchantArgs,
+    verification: Verification<'_>,
+    backend: Option<wxpay::CryptoBackend>,
+) -> Result<Client, Failure> {
     let mut missing = Missing::default();
     let signer = merchant.require(&mut missing);
     let mut builder = Client::builder()
@@ -354,6 +364,9 @@ pub fn client(
     let Some(signer) = signer else {
         return Err(Failure::usage("missing settings"));
     };
+    if let Some(backend) = backend {
+        builder = builder.crypto_backend(backend);
+    }
     builder
         .mchid(signer.mchid)
         .merchant_key_file(signer.serial, signer.private_key_file)

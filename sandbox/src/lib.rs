@@ -446,6 +446,26 @@ mod signing;
 mod store;
 mod validation;
 
+/// Internal parsers exposed to the fuzz targets in `fuzz/` (feature
+/// `fuzzing`); not a public API, and not covered by semver.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod __fuzz {
+    /// Parses an `Authorization` header value as the sandbox does; on
+    /// success the fields `mchid`, `nonce_str`, `signature`, `timestamp`,
+    /// `serial_no`, in that order.
+    pub fn parse_authorization(header: &str) -> Result<[String; 5], String> {
+        let fields = crate::auth::parse_authorization(header)?;
+        Ok([
+            fields.mchid,
+            fields.nonce_str,
+            fields.signature,
+            fields.timestamp,
+            fields.serial_no,
+        ])
+    }
+}
+
 use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;

@@ -387,3 +387,37 @@ async fn error_answers_bad_gzip_and_unusable_infos() {
     }
     assert_eq!(server.received.lock().unwrap().len(), 4);
 }
+
+#[tokio::test]
+async fn downloads_to_a_file_report_their_progress() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let client = sandbox_client(&sandbox);
+    let info = client
+        .send(ApplyTradeBill {
+            bill_date: "2019-06-11".into(),
+            sub_mchid: None,
+            bill_type: None,
+            tar_type: Some(BillTarType::Gzip),
+        })
+        .await
+        .expect("apply");
+    let dir = scratch("progress");
+    let path = dir.join("bill.csv");
+    let mut seen = Vec::new();
+    client
+        .download_bill_to_file_with_progress(&info, &path, |progress| seen.push(progress))
+        .await
+        .expect("download");
+    let first = seen.first().expect("a first report");
+    let last = seen.last().expect("a last report");
+    assert_eq!(first.received, 0, "the head, before any byte");
+    let total = last.total.expect("the sandbox sends Content-Length");
+    assert_eq!(last.received, total, "{seen:?}");
+    assert!(
+        seen.windows(2)
+            .all(|pair| pair[0].received <= pair[1].received)
+    );
+    // Compressed bytes on the wire, fewer than the bill's.
+    assert!(total < std::fs::metadata(&path).unwrap().len());
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use crate::config::ProfileArgs;
 use crate::error::Failure;
 use crate::output;
 use crate::settings::{self, ApiV3Args, MerchantArgs, ServerArgs, Verification};
@@ -32,7 +33,11 @@ pub struct CertificatesArgs {
 }
 
 /// Runs `wxpay certificates`.
-pub async fn run(args: CertificatesArgs) -> Result<(), Failure> {
+pub async fn run(mut args: CertificatesArgs, profile: &ProfileArgs) -> Result<(), Failure> {
+    let profile = profile.selected()?;
+    args.server.fill(profile.as_ref());
+    args.merchant.fill(profile.as_ref());
+    args.apiv3.resolve(profile.as_ref())?;
     let client = settings::client(
         &args.server,
         &args.merchant,

@@ -9,6 +9,7 @@ use wxpay::{
     ApiV3Key, NotificationError, PlatformCertificate, Verifier, VerifyError, VerifyingKey,
 };
 
+use crate::config::ProfileArgs;
 use crate::error::Failure;
 use crate::output;
 use crate::settings::{self, ApiV3Args, Missing, WechatpayKeyArgs};
@@ -144,7 +145,10 @@ fn plaintext(key: &ApiV3Key, body: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// Runs `wxpay notify`.
-pub fn run(args: NotifyArgs) -> Result<(), Failure> {
+pub fn run(mut args: NotifyArgs, profile: &ProfileArgs) -> Result<(), Failure> {
+    let profile = profile.selected()?;
+    args.keys.fill(profile.as_ref());
+    args.apiv3.resolve(profile.as_ref())?;
     let mut missing = Missing::default();
     let apiv3 = missing.check(
         &args.apiv3.apiv3_key,

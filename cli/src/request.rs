@@ -7,6 +7,7 @@ use bytes::Bytes;
 use clap::Args;
 use wxpay::{Method, Target};
 
+use crate::config::ProfileArgs;
 use crate::error::Failure;
 use crate::output;
 use crate::settings::{self, ApiV3Args, MerchantArgs, ServerArgs, Verification, WechatpayKeyArgs};
@@ -78,7 +79,7 @@ fn target_with_query(target: &str, pairs: &[(String, String)]) -> String {
 
 /// The body bytes of `--data`: inline text, `@FILE` or `@-` (stdin),
 /// checked to be JSON and otherwise sent unchanged.
-fn read_data(data: &str) -> Result<Bytes, Failure> {
+pub(crate) fn read_data(data: &str) -> Result<Bytes, Failure> {
     let bytes = match data.strip_prefix('@') {
         Some("-") => {
             let mut bytes = Vec::new();
@@ -102,7 +103,7 @@ fn read_data(data: &str) -> Result<Bytes, Failure> {
 }
 
 /// Runs `wxpay request`.
-pub async fn run(args: RequestArgs) -> Result<(), Failure> {
+pub async fn run(mut args: RequestArgs, profile: &ProfileArgs) -> Result<(), Failure> {
     settings::check_target("TARGET", &args.target)?;
     let body = match &args.data {
         Some(_) if !args.method.has_body() => {
@@ -115,6 +116,11 @@ pub async fn run(args: RequestArgs) -> Result<(), Failure> {
         None => None,
     };
     let target = target_with_query(&args.target, &args.query);
+    let profile = profile.selected()?;
+    args.server.fill(profile.as_ref());
+    args.merchant.fill(profile.as_ref());
+    args.keys.fill(profile.as_ref());
+    args.apiv3.resolve(profile.as_ref())?;
     let client = settings::client(
         &args.server,
         &args.merchant,

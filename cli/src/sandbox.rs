@@ -1,12 +1,16 @@
-//! `wxpay sandbox`: the embedded WeChat Pay simulator, with its keys and a
-//! `sandbox.env` written to a state folder and reused on restart.
+//! `wxpay sandbox`: the embedded WeChat Pay simulator, with its keys, a
+//! `sandbox.env` and its state database (`sandbox.sqlite3`) in a state
+//! folder, all reused on restart.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use clap::Args;
 use wxpay::PlatformCertificate;
-use wxpay_sandbox::{Credentials, Sandbox, SandboxConfig, SandboxError};
+use wxpay_sandbox::{
+    CALLBACK_RETRY_DELAYS, Credentials, Faults, Sandbox, SandboxConfig, SandboxError,
+};
 
 use crate::error::Failure;
 use crate::output;
@@ -18,21 +22,119 @@ use crate::settings;
     after_help = "With --state DIR, the sandbox's keys go to DIR (private keys and sandbox.env \
     mode 0600) and DIR/sandbox.env sets every WXPAY_… variable the other commands read: \
     `set -a; . DIR/sandbox.env; set +a`. Started again with the same DIR, the sandbox reuses the \
-    merchant id, serials, keys and APIv3 key (sandbox.env is rewritten with the new address). \
-    Orders and stocks are not kept. Ctrl-C (or SIGTERM) stops it."
+    merchant id, serials, keys and APIv3 key (sandbox.env is rewritten with the new address), \
+    and finds every stock, coupon, order and refund it acknowledged before, kept in \
+    DIR/sandbox.sqlite3 (even when it was killed). Without --state nothing is kept. \
+    Ctrl-C (or SIGTERM) stops it.\n\n\
+    The fault flags set the faults the sandbox starts with; GET/PUT /_sandbox/faults reads and \
+    changes them while it runs (JSON, no signature). POST /_sandbox/notify delivers a callback, \
+    GET /_sandbox/callbacks lists the delivery attempts, POST /_sandbox/rotate rotates the \
+    platform certificate. POST /_sandbox/transactions/out-trade-no/{out_trade_no}/pay pays an \
+    order and sends its TRANSACTION.SUCCESS callback."
 )]
 pub struct SandboxArgs {
     /// Where to listen; port 0 picks a free port
     #[arg(long, value_name = "IP:PORT", default_value = "127.0.0.1:0")]
     addr: SocketAddr,
 
-    /// A folder for the keys and sandbox.env; keys found there are reused
+    /// A folder for the keys, sandbox.env and the sandbox's state (stocks, coupons, orders,
+    /// refunds); all found there are reused
     #[arg(long, value_name = "DIR")]
     state: Option<PathBuf>,
 
     /// Sign answers to requests that name no key in platform certificate mode
     #[arg(long)]
     certificate_mode: bool,
+
+    /// Retry failed callbacks N times sooner than WeChat Pay (15 s … 6 h divided by N)
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    callback_speedup: u32,
+
+    /// Wait this long before answering each API request
+    #[arg(long, value_name = "MS", default_value_t = 0, help_heading = "Faults")]
+    latency_ms: u64,
+
+    /// Answer this share (0.0 to 1.0) of API requests 429 FREQUENCY_LIMITED
+    #[arg(
+        long,
+        value_name = "SHARE",
+        default_value_t = 0.0,
+        help_heading = "Faults"
+    )]
+    share_429: f64,
+
+    /// Answer this share (0.0 to 1.0) of API requests 500 SYSTEM_ERROR
+    #[arg(
+        long,
+        value_name = "SHARE",
+        default_value_t = 0.0,
+        help_heading = "Faults"
+    )]
+    share_500: f64,
+
+    /// Sign this share (0.0 to 1.0) of answers with a WECHATPAY/SIGNTEST/ probe
+    #[arg(
+        long,
+        value_name = "SHARE",
+        default_value_t = 0.0,
+        help_heading = "Faults"
+    )]
+    signtest_share: f64,
+
+    /// Send this share (0.0 to 1.0) of successful answers unsigned
+    #[arg(
+        long,
+        value_name = "SHARE",
+        default_value_t = 0.0,
+        help_heading = "Faults"
+    )]
+    unsigned_share: f64,
+
+    /// Sign this share (0.0 to 1.0) of callback attempts with a WECHATPAY/SIGNTEST/ probe
+    #[arg(
+        long,
+        value_name = "SHARE",
+        default_value_t = 0.0,
+        help_heading = "Faults"
+    )]
+    callback_signtest_share: f64,
+
+    /// Shift the Wechatpay-Timestamp of answers by this many seconds
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 0,
+        allow_negative_numbers = true,
+        help_heading = "Faults"
+    )]
+    clock_offset_secs: i64,
+}
+
+impl SandboxArgs {
+    /// The faults the flags ask for.
+    fn faults(&self) -> Faults {
+        Faults {
+            latency_ms: self.latency_ms,
+            share_429: self.share_429,
+            share_500: self.share_500,
+            signtest_share: self.signtest_share,
+            unsigned_share: self.unsigned_share,
+            clock_offset_secs: self.clock_offset_secs,
+            callback_signtest_share: self.callback_signtest_share,
+            ..Faults::default()
+        }
+    }
+
+    /// WeChat Pay's callback retry schedule, `--callback-speedup` times
+    /// faster.
+    fn callback_retry_delays(&self) -> Option<Vec<Duration>> {
+        (self.callback_speedup > 1).then(|| {
+            CALLBACK_RETRY_DELAYS
+                .iter()
+                .map(|delay| *delay / self.callback_speedup)
+                .collect()
+        })
+    }
 }
 
 const MERCHANT_PRIVATE_KEY: &str = "merchant_private_key.pem";
@@ -53,9 +155,17 @@ const NEEDED: [&str; 5] = [
 
 /// Runs `wxpay sandbox` until Ctrl-C or SIGTERM.
 pub async fn run(args: SandboxArgs) -> Result<(), Failure> {
+    let faults = args.faults();
+    faults.validate().map_err(|error| match error {
+        SandboxError::InvalidFaults { field, reason } => {
+            Failure::usage(format!("--{}: {reason}", field.replace('_', "-")))
+        }
+        other => Failure::usage(other.to_string()),
+    })?;
     let mut config = SandboxConfig {
         addr: Some(args.addr),
         certificate_mode: args.certificate_mode,
+        callback_retry_delays: args.callback_retry_delays(),
         ..SandboxConfig::default()
     };
     let state = match &args.state {
@@ -66,14 +176,21 @@ pub async fn run(args: SandboxArgs) -> Result<(), Failure> {
         Some(dir) => restore(dir, &mut config)?,
         None => false,
     };
+    config.state_dir = state.clone();
     let sandbox = Sandbox::start_with(config).await.map_err(|error| match error {
         SandboxError::InvalidKey { .. } | SandboxError::InvalidConfig { .. } => {
             Failure::usage(format!(
                 "the keys stored in the state folder cannot be used: {error}; remove the folder to start afresh"
             ))
         }
+        SandboxError::State { .. } => Failure::usage(format!(
+            "{error}; remove the state folder's sandbox.sqlite3 to start with no stocks or orders"
+        )),
         other => Failure::Other(format!("the sandbox could not start: {other}")),
     })?;
+    sandbox
+        .try_set_faults(faults.clone())
+        .map_err(|error| Failure::usage(error.to_string()))?;
     let credentials = sandbox.credentials();
     if let Some(dir) = &state {
         save(dir, sandbox.base_url(), credentials)?;
@@ -101,12 +218,49 @@ pub async fn run(args: SandboxArgs) -> Result<(), Failure> {
         }
         None => output::line("  the keys are not written anywhere: pass --state DIR to use them")?,
     }
+    output::line(&format!(
+        "  control: {0}/_sandbox/faults (GET, PUT), {0}/_sandbox/notify (POST), {0}/_sandbox/callbacks, {0}/_sandbox/rotate (POST)",
+        sandbox.base_url()
+    ))?;
+    let active = describe(&faults);
+    if !active.is_empty() {
+        output::line(&format!("  faults: {}", active.join(", ")))?;
+    }
+    if args.callback_speedup > 1 {
+        output::line(&format!(
+            "  callbacks retried {}× faster than WeChat Pay",
+            args.callback_speedup
+        ))?;
+    }
     output::line("  Ctrl-C stops it")?;
 
     let stop = stopped().await;
     sandbox.shutdown().await;
     output::note("sandbox stopped");
     stop
+}
+
+/// The faults that differ from the default, as `name value` phrases.
+fn describe(faults: &Faults) -> Vec<String> {
+    let mut active = Vec::new();
+    if faults.latency_ms > 0 {
+        active.push(format!("latency {} ms", faults.latency_ms));
+    }
+    for (name, share) in [
+        ("429 share", faults.share_429),
+        ("500 share", faults.share_500),
+        ("SIGNTEST share", faults.signtest_share),
+        ("unsigned share", faults.unsigned_share),
+        ("callback SIGNTEST share", faults.callback_signtest_share),
+    ] {
+        if share > 0.0 {
+            active.push(format!("{name} {share}"));
+        }
+    }
+    if faults.clock_offset_secs != 0 {
+        active.push(format!("clock offset {} s", faults.clock_offset_secs));
+    }
+    active
 }
 
 /// Waits for Ctrl-C (or, on Unix, SIGTERM).
@@ -342,7 +496,63 @@ fn parse_env(text: &str) -> Vec<(String, String)> {
 
 #[cfg(test)]
 mod tests {
+    use clap::Parser;
+
     use super::*;
+
+    #[derive(Parser)]
+    struct Command {
+        #[command(flatten)]
+        args: SandboxArgs,
+    }
+
+    #[test]
+    fn fault_flags_and_speedup_reach_the_config() {
+        let command = Command::try_parse_from([
+            "sandbox",
+            "--share-500",
+            "0.3",
+            "--share-429",
+            "0.1",
+            "--latency-ms",
+            "20",
+            "--clock-offset-secs",
+            "-400",
+            "--signtest-share",
+            "0.5",
+            "--unsigned-share",
+            "0.25",
+            "--callback-signtest-share",
+            "0.75",
+            "--callback-speedup",
+            "60",
+        ])
+        .expect("parses");
+        let faults = command.args.faults();
+        assert_eq!(
+            faults,
+            Faults {
+                share_500: 0.3,
+                share_429: 0.1,
+                latency_ms: 20,
+                clock_offset_secs: -400,
+                signtest_share: 0.5,
+                unsigned_share: 0.25,
+                callback_signtest_share: 0.75,
+                ..Faults::default()
+            }
+        );
+        assert_eq!(describe(&faults).len(), 7);
+        let delays = command.args.callback_retry_delays().expect("compressed");
+        assert_eq!(delays.len(), 15);
+        assert_eq!(delays[0], Duration::from_millis(250));
+        assert_eq!(delays[14], Duration::from_secs(360));
+
+        let defaults = Command::try_parse_from(["sandbox"]).expect("parses");
+        assert_eq!(defaults.args.faults(), Faults::default());
+        assert!(describe(&defaults.args.faults()).is_empty());
+        assert_eq!(defaults.args.callback_retry_delays(), None);
+    }
 
     #[test]
     fn shell_values_round_trip() {

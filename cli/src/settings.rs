@@ -1,26 +1,63 @@
 //! The settings commands share: each a flag or its `WXPAY_…` variable, in
-//! groups a command flattens into its arguments, and the checks that name
-//! every missing setting at once.
+//! groups a command flattens into its arguments, then (for what neither
+//! sets) the selected profile of the config file ([`crate::config`]), and
+//! the checks that name every missing setting at once.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::Args;
 use wxpay::client::PRODUCTION_BASE_URL;
 use wxpay::{Client, ClientBuilder, Method};
 
+use crate::config::Profile;
 use crate::error::Failure;
+
+/// The timeout when no flag, variable or profile sets one.
+const DEFAULT_TIMEOUT_SECONDS: u64 = 30;
 
 /// Where requests go.
 #[derive(Args)]
 pub struct ServerArgs {
-    /// Where requests go: scheme, host and port only
-    #[arg(long, env = "WXPAY_BASE_URL", value_name = "URL", default_value = PRODUCTION_BASE_URL)]
-    pub base_url: String,
+    /// Where requests go: scheme, host and port only; production when unset.
+    #[arg(
+        long,
+        env = "WXPAY_BASE_URL",
+        value_name = "URL",
+        help = "Where requests go: scheme, host and port only [default: https://api.mch.weixin.qq.com]"
+    )]
+    pub base_url: Option<String>,
 
-    /// How long to wait for the answer, in seconds
-    #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
-    pub timeout: u64,
+    /// How long to wait for the answer, in seconds [default: 30]
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout: Option<u64>,
+}
+
+impl ServerArgs {
+    /// The base URL: the setting, else production.
+    pub fn base_url(&self) -> &str {
+        self.base_url.as_deref().unwrap_or(PRODUCTION_BASE_URL)
+    }
+
+    /// The timeout: the setting, else 30 seconds.
+    pub fn timeout(&self) -> Duration {
+        Duration::from_secs(self.timeout.unwrap_or(DEFAULT_TIMEOUT_SECONDS))
+    }
+
+    /// Takes from `profile` what flags and variables left unset.
+    pub fn fill(&mut self, profile: Option<&Profile>) {
+        if let Some(profile) = profile {
+            fill(&mut self.base_url, &profile.base_url);
+            fill(&mut self.timeout, &profile.timeout);
+        }
+    }
+}
+
+/// Sets `value` to `fallback` when it is unset.
+fn fill<T: Clone>(value: &mut Option<T>, fallback: &Option<T>) {
+    if value.is_none() {
+        value.clone_from(fallback);
+    }
 }
 
 /// Who signs: the merchant's id, certificate serial and private key.
@@ -55,10 +92,10 @@ pub struct WechatpayKeyArgs {
     pub platform_cert_file: Option<PathBuf>,
 }
 
-/// The APIv3 key. Not `Debug`: it is a secret.
+/// The APIv3 key, inline or from a file. `Debug` hides the key.
 #[derive(Args)]
 pub struct ApiV3Args {
-    /// The APIv3 key (32 characters); prefer the variable, which `ps` does not show
+    /// The APIv3 key (32 characters); prefer the variable or --apiv3-key-file, which `ps` does not show
     #[arg(
         long,
         env = "WXPAY_APIV3_KEY",
@@ -66,6 +103,71 @@ pub struct ApiV3Args {
         hide_env_values = true
     )]
     pub apiv3_key: Option<String>,
+
+    /// A file holding the APIv3 key (surrounding whitespace ignored)
+    #[arg(long, env = "WXPAY_APIV3_KEY_FILE", value_name = "FILE")]
+    pub apiv3_key_file: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for ApiV3Args {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiV3Args")
+            .field("apiv3_key", &self.apiv3_key.as_ref().map(|_| "<hidden>"))
+            .field("apiv3_key_file", &self.apiv3_key_file)
+            .finish()
+    }
+}
+
+impl ApiV3Args {
+    /// Settles the key into `apiv3_key`: `--apiv3-key` / `WXPAY_APIV3_KEY`,
+    /// else the file of `--apiv3-key-file` / `WXPAY_APIV3_KEY_FILE`, else
+    /// the profile's `apiv3_key` or `apiv3_key_file`.
+    ///
+    /// # Errors
+    /// A usage failure when both the key and a key file are given by flags
+    /// or variables, or when a key file cannot be read or is empty.
+    pub fn resolve(&mut self, profile: Option<&Profile>) -> Result<(), Failure> {
+        match (&self.apiv3_key, &self.apiv3_key_file) {
+            (Some(_), Some(_)) => {
+                return Err(Failure::usage(
+                    "both --apiv3-key (WXPAY_APIV3_KEY) and --apiv3-key-file (WXPAY_APIV3_KEY_FILE) are set; keep one",
+                ));
+            }
+            (Some(_), None) => return Ok(()),
+            (None, Some(file)) => {
+                self.apiv3_key = Some(read_key_file(
+                    "--apiv3-key-file (WXPAY_APIV3_KEY_FILE)",
+                    file,
+                )?);
+                return Ok(());
+            }
+            (None, None) => {}
+        }
+        let Some(profile) = profile else {
+            return Ok(());
+        };
+        if let Some(key) = &profile.apiv3_key {
+            self.apiv3_key = Some(key.clone());
+        } else if let Some(file) = &profile.apiv3_key_file {
+            let origin = format!("apiv3_key_file of profile `{}`", profile.name);
+            self.apiv3_key = Some(read_key_file(&origin, file)?);
+        }
+        Ok(())
+    }
+}
+
+/// The key in `file`, trimmed; `origin` says where the file was named.
+fn read_key_file(origin: &str, file: &Path) -> Result<String, Failure> {
+    let text =
+        std::fs::read_to_string(file).map_err(|error| Failure::read(origin, file, &error))?;
+    let key = text.trim();
+    if key.is_empty() {
+        return Err(Failure::usage(format!(
+            "{origin}: `{}` is empty; it should hold the 32-character APIv3 key",
+            file.display()
+        )));
+    }
+    Ok(key.to_owned())
 }
 
 /// Collects the settings a command lacks, to name them all at once.
@@ -103,6 +205,9 @@ impl Missing {
             message.push_str("\n  ");
             message.push_str(&line);
         }
+        message.push_str(
+            "\n  (or set them in a profile of the config file and pick it with --profile NAME; see `wxpay profiles`)",
+        );
         Err(Failure::Usage(message))
     }
 }
@@ -118,6 +223,15 @@ pub struct Merchant<'a> {
 }
 
 impl MerchantArgs {
+    /// Takes from `profile` what flags and variables left unset.
+    pub fn fill(&mut self, profile: Option<&Profile>) {
+        if let Some(profile) = profile {
+            fill(&mut self.mchid, &profile.mchid);
+            fill(&mut self.serial, &profile.serial);
+            fill(&mut self.private_key_file, &profile.private_key_file);
+        }
+    }
+
     /// The three settings, or the names of those missing (added to
     /// `missing`).
     pub fn require(&self, missing: &mut Missing) -> Option<Merchant<'_>> {
@@ -143,6 +257,19 @@ impl MerchantArgs {
 }
 
 impl WechatpayKeyArgs {
+    /// Takes from `profile` what flags and variables left unset. The
+    /// public key id and file are one setting: a profile gives both or
+    /// neither when a flag or variable already set one of them.
+    pub fn fill(&mut self, profile: Option<&Profile>) {
+        if let Some(profile) = profile {
+            if self.public_key_id.is_none() && self.public_key_file.is_none() {
+                self.public_key_id.clone_from(&profile.public_key_id);
+                self.public_key_file.clone_from(&profile.public_key_file);
+            }
+            fill(&mut self.platform_cert_file, &profile.platform_cert_file);
+        }
+    }
+
     /// Whether any key is set.
     pub fn any(&self) -> bool {
         self.public_key_id.is_some()
@@ -188,11 +315,21 @@ pub fn client(
     merchant: &MerchantArgs,
     verification: Verification<'_>,
 ) -> Result<Client, Failure> {
+    client_with_backend(server, merchant, verification, None)
+}
+
+/// [`client`] with the crypto backend chosen (the default when `None`).
+pub fn client_with_backend(
+    server: &ServerArgs,
+    merchant: &MerchantArgs,
+    verification: Verification<'_>,
+    backend: Option<wxpay::CryptoBackend>,
+) -> Result<Client, Failure> {
     let mut missing = Missing::default();
     let signer = merchant.require(&mut missing);
     let mut builder = Client::builder()
-        .base_url(&server.base_url)
-        .timeout(Duration::from_secs(server.timeout));
+        .base_url(server.base_url())
+        .timeout(server.timeout());
     match verification {
         Verification::Configured(keys, apiv3) => {
             builder = keys.apply(builder, &mut missing);
@@ -227,6 +364,9 @@ pub fn client(
     let Some(signer) = signer else {
         return Err(Failure::usage("missing settings"));
     };
+    if let Some(backend) = backend {
+        builder = builder.crypto_backend(backend);
+    }
     builder
         .mchid(signer.mchid)
         .merchant_key_file(signer.serial, signer.private_key_file)
@@ -280,6 +420,67 @@ mod tests {
         assert_eq!(parse_method("post"), Ok(Method::Post));
         assert_eq!(parse_method("Delete"), Ok(Method::Delete));
         assert!(parse_method("HEAD").is_err());
+    }
+
+    #[test]
+    fn debug_hides_the_apiv3_key() {
+        let key = "0123456789abcdefghijABCDEFGHIJ01";
+        let args = ApiV3Args {
+            apiv3_key: Some(key.to_owned()),
+            apiv3_key_file: None,
+        };
+        let shown = format!("{args:?}");
+        assert!(!shown.contains(key), "{shown}");
+        assert!(shown.contains("<hidden>"), "{shown}");
+    }
+
+    #[test]
+    fn the_profile_fills_only_what_is_unset() {
+        let profile = Profile {
+            name: "p".to_owned(),
+            mchid: Some("1".to_owned()),
+            serial: Some("AA".to_owned()),
+            public_key_id: Some("PUB_KEY_ID_1".to_owned()),
+            public_key_file: Some("p.pem".into()),
+            apiv3_key: Some("from-profile".to_owned()),
+            ..Profile::default()
+        };
+        let mut merchant = MerchantArgs {
+            mchid: None,
+            serial: Some("BB".to_owned()),
+            private_key_file: None,
+        };
+        merchant.fill(Some(&profile));
+        assert_eq!(merchant.mchid.as_deref(), Some("1"));
+        assert_eq!(merchant.serial.as_deref(), Some("BB"));
+        assert_eq!(merchant.private_key_file, None);
+
+        // The public key id and file stay one setting.
+        let mut keys = WechatpayKeyArgs {
+            public_key_id: Some("PUB_KEY_ID_2".to_owned()),
+            public_key_file: None,
+            platform_cert_file: None,
+        };
+        keys.fill(Some(&profile));
+        assert_eq!(keys.public_key_file, None);
+
+        let mut apiv3 = ApiV3Args {
+            apiv3_key: Some("from-flag".to_owned()),
+            apiv3_key_file: None,
+        };
+        assert!(apiv3.resolve(Some(&profile)).is_ok());
+        assert_eq!(apiv3.apiv3_key.as_deref(), Some("from-flag"));
+        let mut apiv3 = ApiV3Args {
+            apiv3_key: None,
+            apiv3_key_file: None,
+        };
+        assert!(apiv3.resolve(Some(&profile)).is_ok());
+        assert_eq!(apiv3.apiv3_key.as_deref(), Some("from-profile"));
+        let mut both = ApiV3Args {
+            apiv3_key: Some("k".to_owned()),
+            apiv3_key_file: Some("f".into()),
+        };
+        assert!(matches!(both.resolve(None), Err(Failure::Usage(m)) if m.contains("keep one")));
     }
 
     #[test]

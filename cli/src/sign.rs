@@ -8,6 +8,7 @@ use clap::Args;
 use wxpay::signing::{RequestSigner, new_nonce, signing_message};
 use wxpay::{MerchantKey, Method};
 
+use crate::config::ProfileArgs;
 use crate::error::Failure;
 use crate::output;
 use crate::settings::{self, MerchantArgs, Missing};
@@ -69,8 +70,9 @@ fn visible(message: &[u8]) -> String {
 }
 
 /// Runs `wxpay sign`.
-pub fn run(args: SignArgs) -> Result<(), Failure> {
+pub fn run(mut args: SignArgs, profile: &ProfileArgs) -> Result<(), Failure> {
     settings::check_target("--target", &args.target)?;
+    args.merchant.fill(profile.selected()?.as_ref());
     let mut missing = Missing::default();
     let merchant = args.merchant.require(&mut missing);
     missing.into_result()?;

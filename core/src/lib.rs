@@ -80,6 +80,20 @@ pub mod verification;
 #[doc(hidden)]
 pub mod __macro_support;
 
+/// Internal parsers exposed to the fuzz targets in `fuzz/` (feature
+/// `fuzzing`); not a public API, and not covered by semver.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod __fuzz {
+    /// Reads a `Retry-After` header value relative to `now`.
+    pub fn parse_retry_after(
+        value: &str,
+        now: std::time::SystemTime,
+    ) -> Option<std::time::Duration> {
+        crate::retry::parse_retry_after(value, now)
+    }
+}
+
 pub use client::{CallOptions, Client, ClientBuilder};
 pub use crypto::CryptoBackend;
 pub use datetime::{DateTime, InvalidDateTime};

@@ -6,7 +6,6 @@
 //! `GET /v3/billdownload/file` is the one answer the sandbox does not sign,
 //! as WeChat Pay does not sign files.
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::Write as _;
 
@@ -19,6 +18,7 @@ use axum::routing::get;
 use axum::{Extension, Json, Router};
 use flate2::Compression;
 use flate2::write::GzEncoder;
+use rusqlite::{Connection, OptionalExtension as _, params};
 use serde_json::{Value, json};
 use time::Date;
 use time::macros::format_description;
@@ -36,20 +36,6 @@ pub(crate) const DOWNLOAD_PATH: &str = "/v3/billdownload/file";
 
 /// How long a download URL works, as WeChat Pay's do.
 const URL_LIFETIME_SECS: i64 = 300;
-
-/// The download URLs handed out and not yet expired.
-#[derive(Default)]
-pub(crate) struct BillStore {
-    issued: HashMap<String, Issued>,
-}
-
-/// One bill behind a download token.
-struct Issued {
-    text: String,
-    gzip: bool,
-    mchid: String,
-    issued_at: i64,
-}
 
 /// The routes of this module.
 pub(crate) fn routes() -> Router<AppState> {
@@ -79,7 +65,7 @@ async fn trade_bill(
     }
     let gzip = tar_type(&query)?;
     let text = trade_bill_csv(date, &merchant.mchid);
-    Ok(Json(issue(&app, text, gzip, &merchant.mchid)))
+    Ok(Json(issue(&app, text, gzip, &merchant.mchid)?))
 }
 
 /// `GET /v3/bill/fundflowbill?bill_date=&account_type=&tar_type=`
@@ -96,7 +82,7 @@ async fn fund_flow_bill(
     }
     let gzip = tar_type(&query)?;
     let text = fund_flow_csv(date, account);
-    Ok(Json(issue(&app, text, gzip, &merchant.mchid)))
+    Ok(Json(issue(&app, text, gzip, &merchant.mchid)?))
 }
 
 /// `GET /v3/billdownload/file?token=`: the bill, not signed; gzip when
@@ -109,23 +95,26 @@ async fn download(
     let query = Query::parse(raw.as_deref())?;
     let token = query.required("token")?;
     let now = clock::unix_now();
-    let (text, gzip) = {
-        let mut bills = app.bills();
-        bills
-            .issued
-            .retain(|_, issued| now - issued.issued_at <= URL_LIFETIME_SECS);
-        let issued = bills.issued.get(token).ok_or_else(|| {
-            ApiError::resource_not_exists(
-                "no bill for this token: it was never issued or has expired (download URLs live 5 minutes)",
+    let issued: Option<(String, bool, String)> = app.store().transaction(|db| {
+        forget_expired(db, now)?;
+        Ok(db
+            .query_row(
+                "SELECT text, gzip, mchid FROM bills WHERE token = ?1",
+                params![token],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
             )
-        })?;
-        if issued.mchid != merchant.mchid {
-            return Err(ApiError::no_auth(
-                "this bill was issued to another merchant",
-            ));
-        }
-        (issued.text.clone(), issued.gzip)
-    };
+            .optional()?)
+    })?;
+    let (text, gzip, mchid) = issued.ok_or_else(|| {
+        ApiError::resource_not_exists(
+            "no bill for this token: it was never issued or has expired (download URLs live 5 minutes)",
+        )
+    })?;
+    if mchid != merchant.mchid {
+        return Err(ApiError::no_auth(
+            "this bill was issued to another merchant",
+        ));
+    }
     let mut bytes = Bytes::from(text.into_bytes());
     if app.faults().corrupt_bill {
         bytes = crate::signing::tamper(&bytes);
@@ -138,8 +127,17 @@ async fn download(
     }
 }
 
+/// Forgets the download tokens older than [`URL_LIFETIME_SECS`].
+fn forget_expired(db: &Connection, now: i64) -> Result<(), ApiError> {
+    db.execute(
+        "DELETE FROM bills WHERE issued_at < ?1",
+        params![now - URL_LIFETIME_SECS],
+    )?;
+    Ok(())
+}
+
 /// Stores `text` behind a fresh token and answers its hash and URL.
-fn issue(app: &AppState, text: String, gzip: bool, mchid: &str) -> Value {
+fn issue(app: &AppState, text: String, gzip: bool, mchid: &str) -> Result<Value, ApiError> {
     let hash = hex(digest(&SHA1_FOR_LEGACY_USE_ONLY, text.as_bytes()).as_ref());
     let token = random_alphanumeric(&mut rand::rng(), 48);
     let download_url = format!(
@@ -148,20 +146,15 @@ fn issue(app: &AppState, text: String, gzip: bool, mchid: &str) -> Value {
         if gzip { "&tartype=gzip" } else { "" }
     );
     let now = clock::unix_now();
-    let mut bills = app.bills();
-    bills
-        .issued
-        .retain(|_, issued| now - issued.issued_at <= URL_LIFETIME_SECS);
-    bills.issued.insert(
-        token,
-        Issued {
-            text,
-            gzip,
-            mchid: mchid.to_owned(),
-            issued_at: now,
-        },
-    );
-    json!({ "hash_type": "SHA1", "hash_value": hash, "download_url": download_url })
+    app.store().transaction(|db| {
+        forget_expired(db, now)?;
+        db.execute(
+            "INSERT INTO bills (token, text, gzip, mchid, issued_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![token, text, gzip, mchid, now],
+        )?;
+        Ok(())
+    })?;
+    Ok(json!({ "hash_type": "SHA1", "hash_value": hash, "download_url": download_url }))
 }
 
 fn compress(bytes: &[u8]) -> Vec<u8> {

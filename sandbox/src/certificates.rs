@@ -261,17 +261,17 @@ pub(crate) fn from_pem(
 /// APIv3 key, a 12-character nonce, the tag appended to the ciphertext.
 #[derive(Debug, Serialize)]
 pub(crate) struct EncryptedResource {
-    algorithm: &'static str,
-    nonce: String,
-    associated_data: &'static str,
-    ciphertext: String,
+    pub(crate) algorithm: &'static str,
+    pub(crate) nonce: String,
+    pub(crate) associated_data: String,
+    pub(crate) ciphertext: String,
 }
 
 /// Encrypts `plaintext` under `apiv3_key` (32 bytes) with a fresh nonce of
 /// 12 characters from `[0-9A-Za-z]`; `None` if the key has another length.
 pub(crate) fn encrypt(
     apiv3_key: &str,
-    associated_data: &'static str,
+    associated_data: &str,
     plaintext: &[u8],
 ) -> Option<EncryptedResource> {
     let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, apiv3_key.as_bytes()).ok()?);
@@ -287,7 +287,7 @@ pub(crate) fn encrypt(
     Some(EncryptedResource {
         algorithm: "AEAD_AES_256_GCM",
         nonce,
-        associated_data,
+        associated_data: associated_data.to_owned(),
         ciphertext: BASE64.encode(in_out),
     })
 }

@@ -106,6 +106,11 @@ impl ApiError {
         Self::new(StatusCode::NOT_FOUND, "RESOURCE_NOT_EXISTS", message)
     }
 
+    /// 500 `SYSTEM_ERROR`: the sandbox itself failed (its database).
+    pub(crate) fn system_error(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "SYSTEM_ERROR", message)
+    }
+
     /// 404 `NOT_FOUND`: no such endpoint.
     pub(crate) fn not_found(message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "NOT_FOUND", message)

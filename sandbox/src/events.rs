@@ -8,8 +8,6 @@
 //! signs the callback with the platform key and POSTs it to
 //! [`Event::notify_url`], retrying on WeChat Pay's schedule.
 
-#![allow(dead_code)] // the flows start sending events in the next commits
-
 use serde_json::Value;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 

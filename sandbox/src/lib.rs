@@ -1,10 +1,14 @@
 //! A local WeChat Pay APIv3 simulator for tests and examples.
 //!
 //! [`Sandbox::start`] runs a real HTTP server on loopback that behaves like
-//! WeChat Pay for the coupon-stock ("代金券批次") endpoints, the platform
-//! certificate download, media uploads and bills: it checks every request's signature exactly as
+//! WeChat Pay for the coupon-stock ("代金券批次") and coupon endpoints,
+//! JSAPI/APP/H5/Native payments, refunds, the platform certificate
+//! download, media uploads and bills: it checks every request's signature exactly as
 //! the real service does and signs every answer, in "WeChat Pay public
-//! key" mode or in platform certificate mode. It is an independent
+//! key" mode or in platform certificate mode. It delivers
+//! [callbacks](#callbacks) (signed, encrypted, retried on WeChat Pay's
+//! schedule), breaks the rules on demand ([`Faults`]), and is steered
+//! over HTTP through its [control endpoint](#control-endpoint). It is an independent
 //! implementation of the server side (it does not use `wxpay-core`), so a
 //! bug in the client is not mirrored here.
 //!
@@ -28,6 +32,18 @@
 //! | `POST /v3/marketing/favor/stocks/{stock_id}/restart` | `{"stock_id","restart_time"}`; `paused` → `running` |
 //! | `GET /v3/marketing/favor/stocks/{stock_id}?stock_creator_mchid=` | the stock |
 //! | `GET /v3/marketing/favor/stocks?offset=&limit=&stock_creator_mchid=` (+ `status`, `create_start_time`, `create_end_time`) | `{"total_count","limit","offset","data"}` |
+//! | `POST /v3/marketing/favor/users/{openid}/coupons` | `{"coupon_id"}`; see [Coupons](#coupons) |
+//! | `GET /v3/marketing/favor/users/{openid}/coupons/{coupon_id}?appid=` | the coupon |
+//! | `POST /v3/marketing/favor/callbacks` | `{"update_time","notify_url"}`: the merchant's coupon callback URL |
+//! | `GET /v3/marketing/favor/callbacks?mchid=` | `{"mchid","notify_url"}` |
+//! | `POST /v3/pay/transactions/jsapi`, `…/app` | `{"prepay_id"}`; see [Payments](#payments) |
+//! | `POST /v3/pay/transactions/h5` | `{"h5_url"}` |
+//! | `POST /v3/pay/transactions/native` | `{"code_url"}` |
+//! | `GET /v3/pay/transactions/id/{transaction_id}?mchid=` | the transaction |
+//! | `GET /v3/pay/transactions/out-trade-no/{out_trade_no}?mchid=` | the transaction |
+//! | `POST /v3/pay/transactions/out-trade-no/{out_trade_no}/close` | 204, no body |
+//! | `POST /v3/refund/domestic/refunds` | the refund, `PROCESSING`; see [Refunds](#refunds) |
+//! | `GET /v3/refund/domestic/refunds/{out_refund_no}` | the refund |
 //! | `GET /v3/certificates` (query ignored) | `{"data":[{"serial_no","effective_time","expire_time","encrypt_certificate"}]}`, every served platform certificate, newest first; see [Platform certificates](#platform-certificates) |
 //! | `POST /v3/merchant/media/upload`, `POST /v3/merchant-service/images/upload` | `{"media_id"}` (64 random characters); see [Uploads](#uploads) |
 //! | `POST /v3/merchant/media/video_upload` | `{"media_id"}` |
@@ -35,9 +51,15 @@
 //! | `GET /v3/bill/tradebill?bill_date=&bill_type=&tar_type=` | `{"hash_type":"SHA1","hash_value","download_url"}`; see [Bills](#bills) |
 //! | `GET /v3/bill/fundflowbill?bill_date=&account_type=&tar_type=` | the same, for a fund flow bill |
 //! | `GET /v3/billdownload/file?token=` | the bill (CSV, gzip when applied for with `tar_type=GZIP`), **unsigned** |
+//! | `/_sandbox/…` | the [control endpoint](#control-endpoint): not WeChat Pay's, unauthenticated, unsigned |
 //!
-//! * Stock ids count up from `98065001`. Times are RFC 3339 in China
-//!   Standard Time, e.g. `2026-11-27T10:34:56+08:00`.
+//! One more endpoint is the sandbox's own, a [control
+//! endpoint](#control-endpoint): `POST
+//! /_sandbox/transactions/out-trade-no/{out_trade_no}/pay`.
+//!
+//! * Stock ids count up from `98065001` (on from where they stopped after
+//!   a restart on a state folder, see [Persistence](#persistence)). Times
+//!   are RFC 3339 in China Standard Time, e.g. `2026-11-27T10:34:56+08:00`.
 //! * Creating twice with the same `out_request_no` returns the first
 //!   stock (same `stock_id` and `create_time`), whatever the second body.
 //! * The list's `offset` is a **page number** from 0 (the spec calls it
@@ -47,6 +69,122 @@
 //!   inclusively.
 //! * Path segments are percent-decoded once; query values too, with `+`
 //!   kept as a plus sign (send `%2B` or `+`, both mean `+`).
+//!
+//! # Payments
+//!
+//! The four order endpoints take the spec's bodies (`TransactionDirection`
+//! and `TransactionBase`): `appid`, `mchid` (the signing merchant, else
+//! 403 `NO_AUTH`), `description` (1–127 characters), `out_trade_no` (6–32
+//! characters of `0-9A-Za-z_-|*`), `notify_url`, `amount.total` (an
+//! integer ≥ 1, in fen) and optional `amount.currency` (`CNY`) are
+//! required; JSAPI also needs `payer.openid`, H5
+//! `scene_info.payer_client_ip` and `scene_info.h5_info.type`. Optional
+//! fields (`attach` up to 128 characters, `time_expire`, `goods_tag`,
+//! `detail`, `settle_info`, …) are type-checked and kept.
+//!
+//! * `notify_url` must be an `http://` or `https://` URL with a host.
+//!   WeChat Pay accepts `https://` only; the sandbox also takes `http://`
+//!   so that a callback handler on loopback needs no TLS.
+//! * An order is created `NOTPAY`. Placing it again with the same body
+//!   (through the same endpoint) answers the first answer again (same
+//!   `prepay_id`, `h5_url` or `code_url`) while it is unpaid; once paid
+//!   the same body is a 400 `ORDERPAID`, once closed a 400
+//!   `ORDER_CLOSED`; another body (or endpoint) for a used `out_trade_no`
+//!   is a 403 `OUT_TRADE_NO_USED`.
+//! * `prepay_id` is `wx`, the time (`yyyymmddHHMMSS`, CST) and 20 hex
+//!   digits; `h5_url` points at `https://wxpay-sandbox.invalid/…`;
+//!   `code_url` is `weixin://wxpay/bizpayurl?pr=…`.
+//! * The queries answer `appid`, `mchid`, `out_trade_no`, `trade_type`
+//!   (`JSAPI`, `APP`, `MWEB`, `NATIVE`), `trade_state` and
+//!   `trade_state_desc` (`NOTPAY` 订单未支付, `SUCCESS` 支付成功, `CLOSED`
+//!   订单已关闭, `REFUND` 转入退款), `attach`, `amount`
+//!   (`total`, `currency`, `payer_currency`, and `payer_total` once paid),
+//!   `payer.openid` (JSAPI, or once paid), `scene_info.device_id` when
+//!   given, and once paid `transaction_id` (28 digits: `4200`, the date,
+//!   a 16-digit counter), `bank_type`, `success_time` and an empty
+//!   `promotion_detail`.
+//! * Closing a `NOTPAY` order makes it `CLOSED` (closing it again is
+//!   accepted); closing a paid order is a 400 `ORDERPAID`.
+//!
+//! # Paying an order
+//!
+//! `POST /_sandbox/transactions/out-trade-no/{out_trade_no}/pay` pays an
+//! order of the sandbox's merchant as a WeChat user would. Like every
+//! [control endpoint](#control-endpoint) it lives under `/_sandbox/`, a
+//! prefix WeChat Pay never uses: it is **not authenticated, not signed,
+//! carries no `Request-ID` and sees no [`Faults`]**; it is meant for tests
+//! on loopback. The body is
+//! optional: `{"payer_total","bank_type","openid"}` (defaults: the order
+//! total, `OTHERS`, the JSAPI payer or a fixed sandbox openid). The order
+//! becomes `SUCCESS` with a new `transaction_id` and `success_time` now,
+//! the answer is the transaction exactly as the queries show it, and a
+//! `TRANSACTION.SUCCESS` callback (summary `支付成功`, resource
+//! `original_type` `transaction`, that same JSON) is queued to the
+//! order's `notify_url`. An unknown order is a 404 `ORDER_NOT_EXIST`, an
+//! order that is not `NOTPAY` a 400 `INVALID_REQUEST`, a bad body a 400
+//! `PARAM_ERROR`.
+//!
+//! # Refunds
+//!
+//! `POST /v3/refund/domestic/refunds` names the order by `transaction_id`
+//! or `out_trade_no` (one is required; both must agree) and takes
+//! `out_refund_no` (1–64 characters of `0-9A-Za-z_-|*`), `amount.refund`
+//! and `amount.total` (integers ≥ 1), `amount.currency` (`CNY`), and
+//! optionally `reason`, `notify_url`, `funds_account` (`AVAILABLE`,
+//! `UNSETTLED`). The order must be paid (`SUCCESS` or `REFUND`),
+//! `amount.total` must be its total, and all its refunds together must
+//! not exceed it (400 `INVALID_REQUEST` otherwise; an unknown order is a
+//! 404 `RESOURCE_NOT_EXISTS`).
+//!
+//! A refund **succeeds as soon as it is stored**: the apply answers the
+//! spec's refund object with `status` `PROCESSING` (as WeChat Pay's apply
+//! does); from then on the query shows `SUCCESS` with `success_time`, the
+//! order is `REFUND`, and a `REFUND.SUCCESS` callback (summary `退款成功`,
+//! `original_type` `refund`, resource `{mchid, out_trade_no,
+//! transaction_id, out_refund_no, refund_id, refund_status,
+//! success_time, user_received_account, amount{total, refund,
+//! payer_total, payer_refund}}`) is queued to the refund's `notify_url`,
+//! or the order's without one. `refund_id` is 29 digits; `channel` is
+//! `ORIGINAL`, `user_received_account` `支付用户零钱`; `payer_refund` is the
+//! payer's share when `payer_total < total`. The same `out_refund_no`
+//! again with the same body answers the refund as it is now; with another
+//! body it is a 400 `INVALID_REQUEST`.
+//!
+//! # Coupons
+//!
+//! `POST /v3/marketing/favor/users/{openid}/coupons` takes `stock_id`,
+//! `out_request_no`, `appid`, `stock_creator_mchid` (the signer) and
+//! optional `coupon_value`/`coupon_minimum`. The stock must be `running`
+//! (400 `INVALID_REQUEST` otherwise), have sent fewer than
+//! `stock_use_rule.max_coupons` coupons (403 `NOT_ENOUGH`), and the user
+//! fewer than `max_coupons_per_user` of it (403 `RULE_LIMIT`); each coupon
+//! counts up the stock's `distributed_coupons`. Coupon ids count up from
+//! `9867041`. The same `out_request_no` again for the same stock and user
+//! answers the same `coupon_id` (for another, a 400 `INVALID_REQUEST`).
+//! The query shows `stock_creator_mchid`, `stock_id`, `coupon_id`,
+//! `coupon_name` (the stock name), `status` `SENDED`, `description`,
+//! `create_time`, `coupon_type` `NORMAL`, `no_cash`,
+//! `available_begin_time`, `available_end_time`, `singleitem`,
+//! `normal_coupon_information{coupon_amount, transaction_minimum}` and,
+//! for a started stock, `start_time`; it is a 404 `RESOURCE_NOT_EXISTS`
+//! unless `openid` and `appid` are the coupon's. Once the stock creator
+//! has set a callback URL (`POST /v3/marketing/favor/callbacks`, not with
+//! `"switch": false`), every coupon sent queues a `COUPON.SEND` callback
+//! (`original_type` `coupon`, resource the coupon as queried).
+//!
+//! # Persistence
+//!
+//! All state (stocks, coupons, orders, refunds, coupon callback URLs,
+//! bill download tokens, id counters) lives in SQLite: with
+//! [`SandboxConfig::state_dir`] in `DIR/sandbox.sqlite3` (WAL journal,
+//! `synchronous=FULL`, a 5 s busy timeout), otherwise in memory. Every
+//! change is one transaction committed before the answer is sent, so a
+//! sandbox started again on the same folder (killed or not) finds
+//! everything a previous one acknowledged, with the same ids and states,
+//! and its counters go on where they stopped, so no id is handed out
+//! twice. Requests take turns on one connection; none waits for another
+//! across an `.await`. Callbacks queued but not yet delivered are not
+//! kept.
 //!
 //! # Requests
 //!
@@ -87,7 +225,8 @@
 //! # Responses
 //!
 //! Every response, success or error, carries `Request-ID` and is signed
-//! (except a successful bill download, as with WeChat Pay):
+//! (except a successful bill download, as with WeChat Pay, and the
+//! answers of the [control endpoint](#control-endpoint)):
 //! `Wechatpay-Timestamp`, `Wechatpay-Nonce`, `Wechatpay-Signature` (base64
 //! RSASSA-PKCS1-v1_5/SHA-256 over `TIMESTAMP\nNONCE\nBODY\n`),
 //! `Wechatpay-Serial` and `Wechatpay-Signature-Type:
@@ -128,6 +267,96 @@
 //! [`Sandbox::rotate_platform_certificate`] adds a certificate for a new
 //! key; [`Sandbox::platform_certificates`] lists what is served.
 //!
+//! # Callbacks
+//!
+//! The sandbox POSTs callbacks (notifications) to the merchant's
+//! `notify_url` as WeChat Pay does: for the events its flows cause, and
+//! for any `POST /_sandbox/notify` (see [Control endpoint](#control-endpoint)).
+//! The body is
+//!
+//! ```json
+//! {"id":"EV-2026112710345612345","create_time":"2026-11-27T10:34:56+08:00",
+//!  "event_type":"TRANSACTION.SUCCESS","resource_type":"encrypt-resource","summary":"支付成功",
+//!  "resource":{"algorithm":"AEAD_AES_256_GCM","original_type":"transaction",
+//!              "ciphertext":"<base64(ciphertext || 16-byte tag)>",
+//!              "associated_data":"transaction","nonce":"<12 random [0-9A-Za-z]>"}}
+//! ```
+//!
+//! with the resource JSON encrypted by AES-256-GCM under the APIv3 key
+//! (`associated_data` = `original_type`), sent with `Content-Type:
+//! application/json` and signed like an answer (`Wechatpay-Timestamp`,
+//! `-Nonce`, `-Signature` over `TIMESTAMP\nNONCE\nBODY\n`, `-Serial`,
+//! `-Signature-Type`): with the platform key announcing the public key id,
+//! or, when [`SandboxConfig::certificate_mode`] is set, with the newest
+//! platform certificate's key announcing its serial. Each attempt also
+//! carries a fresh `Request-ID`, as WeChat Pay's callbacks do. Of the [`Faults`],
+//! only [`Faults::callback_signtest_share`] applies to callbacks: that
+//! share of attempts carries a `WECHATPAY/SIGNTEST/` probe instead of a
+//! signature, which the merchant must refuse.
+//!
+//! An answer of 200 or 204 within [`SandboxConfig::callback_timeout`]
+//! (default 5 s) delivers it. Anything else (another status, a timeout, a
+//! refused connection) fails the attempt, and the same notification (same
+//! `id` and body, signed afresh) is sent again after the next wait of
+//! [`SandboxConfig::callback_retry_delays`] (default WeChat Pay's
+//! schedule, [`CALLBACK_RETRY_DELAYS`]: 15 s, 15 s, 30 s, 3 min, 10 min,
+//! 20 min, 30 min, 30 min, 30 min, 60 min, 3 h, 3 h, 3 h, 6 h, 6 h, each
+//! counted from the end of the failed attempt); after the last wait's
+//! attempt fails, the sandbox gives up. Notifications are delivered
+//! independently of each other, in the background; [`Sandbox::shutdown`]
+//! (or dropping the [`Sandbox`]) drops the pending ones.
+//!
+//! Every attempt is logged ([`Sandbox::callback_attempts`],
+//! `GET /_sandbox/callbacks`): notification id, event type, URL, attempt
+//! number, start time, duration, the merchant's status or the error, the
+//! start of its answer, and the [`CallbackOutcome`].
+//!
+//! # Control endpoint
+//!
+//! Paths under `/_sandbox/` steer a running sandbox over HTTP (from
+//! `curl`, another language's tests, the `wxpay sandbox` command). They are
+//! not part of WeChat Pay's API: no `Authorization`, no signature on the
+//! answers (plain JSON), and no [`Faults`], so a fault can always be
+//! switched off again. Meant for loopback: anyone who reaches the port
+//! can use them. Bodies are read as JSON whatever their `Content-Type`.
+//! Errors are `{"code","message","detail"?}` like the API's (400
+//! `PARAM_ERROR` with `detail.field` a JSON pointer to the field).
+//!
+//! | method and path | body | answer |
+//! |---|---|---|
+//! | `GET /_sandbox/faults` | | the [`Faults`] in force as JSON |
+//! | `PUT /_sandbox/faults` | [`Faults`] as JSON: every field optional (missing = default, so `{}` switches all off), unknown fields refused | the faults now in force; 400 naming the field for an unknown field, a wrong type, a share outside `0.0..=1.0` |
+//! | `POST /_sandbox/rotate` | | `{"serial","certificate_pem"}` of a new platform certificate ([`Sandbox::rotate_platform_certificate`]; the private key is never sent) |
+//! | `GET /_sandbox/callbacks` | | `{"attempts":[{"notification_id","event_type","notify_url","attempt","time","unix_ms","duration_ms","status","error","answer","outcome","retry_after_ms"}]}`, oldest first; `outcome` is `delivered`, `retrying` or `gave_up` |
+//! | `POST /_sandbox/transactions/out-trade-no/{out_trade_no}/pay` | `{"payer_total","bank_type","openid"}`, all optional | the paid transaction; see [Paying an order](#paying-an-order) |
+//! | `POST /_sandbox/notify` | `{"event_type","original_type"?,"summary"?,"notify_url","resource"}` | 202 `{"id","event_type","original_type","notify_url"}`; the callback is delivered as above |
+//!
+//! `POST /_sandbox/notify` sends any resource (any JSON value, encrypted
+//! as its JSON text) to any `http`/`https` URL, to test a merchant's
+//! handler with any payload. `original_type` defaults to the event type's
+//! first part in lower case (`TRANSACTION.SUCCESS` → `transaction`),
+//! `summary` to WeChat Pay's text for the common events (`支付成功`,
+//! `退款成功`, …) or else the event type. For example:
+//!
+//! ```text
+//! curl -X PUT $WXPAY_BASE_URL/_sandbox/faults -d '{"share_500":0.3,"latency_ms":200}'
+//! curl -X POST $WXPAY_BASE_URL/_sandbox/notify -d '{"event_type":"TRANSACTION.SUCCESS",
+//!   "notify_url":"http://127.0.0.1:8090/notify/transaction","resource":{…}}'
+//! curl $WXPAY_BASE_URL/_sandbox/callbacks
+//! ```
+//!
+//! # Faults
+//!
+//! [`Faults`] ([`Sandbox::set_faults`], `PUT /_sandbox/faults`) break the
+//! API on purpose: signing faults (unsigned answers, `WECHATPAY/SIGNTEST/`
+//! probes, a shifted timestamp, a tampered body, an unknown serial), a
+//! forced status, a corrupt bill, added latency, and shares (probabilities
+//! per request, one draw per request per knob) of injected 429
+//! `FREQUENCY_LIMITED` and 500 `SYSTEM_ERROR` answers, SIGNTEST probes,
+//! unsigned answers, and SIGNTEST probes in callbacks. Injected errors
+//! are signed like real ones, their message says the sandbox injected
+//! them, and the request is not run.
+//!
 //! # Errors
 //!
 //! Errors are `{"code","message","detail"?}`; `detail` (for `PARAM_ERROR`)
@@ -136,11 +365,22 @@
 //! | status | code | when |
 //! |---|---|---|
 //! | 400 | `PARAM_ERROR` | a body/query/path parameter is missing, of the wrong type, out of range, not in its enum, not RFC 3339; body not JSON; `available_end_time` not after `available_begin_time`; a NORMAL stock without `coupon_use_rule.fixed_normal_coupon` |
-//! | 400 | `INVALID_REQUEST` | a state change the stock's status does not allow (start a running stock, pause an unactivated or paused one, restart a running one, …); a `Content-Type` that is not JSON; an unreadable or over-1-MiB body |
+//! | 400 | `INVALID_REQUEST` | a state change the stock's status does not allow (start a running stock, pause an unactivated or paused one, restart a running one, …); sending a coupon from a stock that is not running; an `out_request_no` or `out_refund_no` used before with another body; refunding an unpaid order, with another `amount.total`, or more than is left; a `Content-Type` that is not JSON; an unreadable or over-1-MiB body |
+//! | 400 | `ORDERPAID` | closing a paid order; placing a paid order again |
+//! | 400 | `ORDER_CLOSED` | placing a closed order again |
 //! | 401 | `SIGN_ERROR` | the `Authorization` header is missing, of another scheme, malformed, lacks or repeats a field; `mchid` or `serial_no` differ from the credentials; the timestamp is not a number or more than 300 s off (the message says by how much); the signature is not base64 or does not verify (the message quotes the signing message the server used, `\n` shown as `\\n`) |
-//! | 403 | `NO_AUTH` | `belong_merchant`, `stock_creator_mchid` (body or query) is not the merchant that signed the request, or not the stock's creator |
-//! | 404 | `RESOURCE_NOT_EXISTS` | no stock with that id; no bill for a download token (never issued, or expired) |
+//! | 403 | `NO_AUTH` | `belong_merchant`, `stock_creator_mchid`, `mchid` (body or query) is not the merchant that signed the request, or not the stock's creator |
+//! | 403 | `OUT_TRADE_NO_USED` | an `out_trade_no` used before with another body or endpoint |
+//! | 403 | `NOT_ENOUGH` | the stock has sent `max_coupons` coupons |
+//! | 403 | `RULE_LIMIT` | the user has `max_coupons_per_user` coupons of the stock |
+//! | 404 | `ORDER_NOT_EXIST` | no order with that `out_trade_no` or `transaction_id` |
+//! | 404 | `RESOURCE_NOT_EXISTS` | no stock with that id; no coupon with that id for that user and appid; no refund with that `out_refund_no`; a refund of an unknown order; no coupon callback URL set; no bill for a download token (never issued, or expired) |
 //! | 404 | `NOT_FOUND` | no such endpoint (checked before the signature) |
+//! | 500 | `SYSTEM_ERROR` | the state database failed (the message says how) |
+//!
+//! The Swagger spec gives no error codes for the payment, refund and coupon
+//! endpoints: the codes above are the sandbox's best reading of WeChat
+//! Pay's published error tables. Key client logic on the HTTP status.
 //!
 //! # Dependencies
 //!
@@ -154,42 +394,81 @@
 //!   bodies, whose `meta` part is what their signature covers.
 //! * `pem`: keys are handed out and taken in as PEM.
 //! * `percent-encoding`: decoding query strings exactly once.
-//! * `rand`: ids, nonces, serials, the APIv3 key.
+//! * `rand`: ids, nonces, serials, the APIv3 key, the fault shares' draws.
+//! * `rusqlite` (with SQLite `bundled`, so no system library is needed):
+//!   the state, in a file that survives restarts and kills (transactions,
+//!   WAL) or in memory, behind one code path.
 //! * `rcgen` (aws-lc-rs backend, no `ring`): writing and signing the
 //!   platform certificates' X.509 DER for the sandbox's own RSA keys.
-//! * `serde`, `serde_json`: request and response bodies.
+//! * `reqwest` (the workspace's rustls build): delivering callbacks. The
+//!   sandbox is an HTTP client towards the merchant's `notify_url`; reqwest
+//!   gives the per-attempt timeout, no proxy, no redirects, and is already
+//!   in the tree of every user of `wxpay`.
+//! * `serde`, `serde_json`: request and response bodies; [`Faults`] as
+//!   JSON.
+//! * `serde_path_to_error`: the control endpoint's 400 names the JSON
+//!   field that is wrong (already in the tree through axum).
 //! * `thiserror`: [`SandboxError`].
 //! * `time`: RFC 3339 times with the `+08:00` offset, parsing the
 //!   RFC 3339 times clients send, the certificates' validity.
-//! * `tracing`: a debug line per answer, an info line per rejected
-//!   signature.
+//! * `tracing`: a debug line per answer and per callback attempt, an info
+//!   line per rejected signature and per control-endpoint fault change.
 //! * `x509-parser`: reading a certificate given in
 //!   [`SandboxConfig::platform_certificate_pem`] (its serial, validity and
 //!   public key).
 //!
-//! For tests only, `reqwest` plays the client: the end-to-end tests in
-//! `tests/sandbox/` sign requests, verify answers and decrypt certificates
-//! by hand with `aws-lc-rs` (and read certificates with `x509-parser`),
+//! The end-to-end tests in `tests/sandbox/` use `reqwest` as the client,
+//! axum as the merchant's callback receiver and `tempfile` for state
+//! folders; they sign requests, verify answers and callbacks and decrypt
+//! certificates and resources by hand with `aws-lc-rs` (and read
+//! certificates with `x509-parser`),
 //! independently of `wxpay-core`.
 
 mod auth;
 mod bill;
+mod callbacks;
 mod certificates;
 mod clock;
+mod control;
 mod credentials;
 mod errors;
 mod events;
+mod faults;
 mod favor;
 #[cfg(test)]
 mod golden_tests;
 mod media;
+mod payments;
 mod query;
+mod refunds;
 mod server;
 mod signing;
+mod store;
 mod validation;
+
+/// Internal parsers exposed to the fuzz targets in `fuzz/` (feature
+/// `fuzzing`); not a public API, and not covered by semver.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod __fuzz {
+    /// Parses an `Authorization` header value as the sandbox does; on
+    /// success the fields `mchid`, `nonce_str`, `signature`, `timestamp`,
+    /// `serial_no`, in that order.
+    pub fn parse_authorization(header: &str) -> Result<[String; 5], String> {
+        let fields = crate::auth::parse_authorization(header)?;
+        Ok([
+            fields.mchid,
+            fields.nonce_str,
+            fields.signature,
+            fields.timestamp,
+            fields.serial_no,
+        ])
+    }
+}
 
 use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, SystemTime};
@@ -197,7 +476,9 @@ use std::time::{Duration, SystemTime};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use callbacks::{CALLBACK_RETRY_DELAYS, CALLBACK_TIMEOUT, CallbackAttempt, CallbackOutcome};
 pub use credentials::Credentials;
+pub use faults::Faults;
 use server::{AppState, Shared};
 
 /// How long [`Sandbox::shutdown`] waits for requests in flight.
@@ -211,6 +492,8 @@ pub struct Sandbox {
     state: AppState,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
+    /// Delivers callbacks; aborting it drops the pending deliveries.
+    callbacks: JoinHandle<()>,
 }
 
 /// Options for [`Sandbox::start_with`]. Everything left `None` is generated
@@ -253,7 +536,27 @@ pub struct SandboxConfig {
     /// Sign in platform certificate mode the answers to requests that name
     /// no key in `Wechatpay-Serial` (or one the sandbox does not know).
     /// Default `false`: such answers are signed in public-key mode.
+    /// Callbacks follow the same setting: signed with the newest
+    /// certificate's key in certificate mode, else with the platform key.
     pub certificate_mode: bool,
+    /// A folder for the sandbox's state (stocks, coupons, orders, refunds,
+    /// callback URLs, bill download tokens): kept in
+    /// `DIR/sandbox.sqlite3`, created when missing, so that a sandbox
+    /// started again on the same folder (with the same merchant id) finds
+    /// everything a previous one acknowledged, and counts ids on from
+    /// where it stopped. `None` (the default): in memory, gone with the
+    /// sandbox. See [Persistence](crate#persistence).
+    pub state_dir: Option<PathBuf>,
+    /// The waits between callback delivery attempts, each counted from
+    /// the end of the failed attempt; one attempt more than waits is made.
+    /// `None`: WeChat Pay's schedule, [`CALLBACK_RETRY_DELAYS`] (15 s up to
+    /// 6 h). To compress time, divide it, e.g. 60 times faster:
+    /// `CALLBACK_RETRY_DELAYS.iter().map(|d| *d / 60).collect()`; an empty
+    /// list means a single attempt.
+    pub callback_retry_delays: Option<Vec<Duration>>,
+    /// How long a merchant has to answer a callback attempt before it
+    /// counts as failed; `None`: [`CALLBACK_TIMEOUT`] (5 s, as WeChat Pay).
+    pub callback_timeout: Option<Duration>,
 }
 
 impl fmt::Debug for SandboxConfig {
@@ -279,6 +582,9 @@ impl fmt::Debug for SandboxConfig {
             )
             .field("public_key_id", &self.public_key_id)
             .field("certificate_mode", &self.certificate_mode)
+            .field("state_dir", &self.state_dir)
+            .field("callback_retry_delays", &self.callback_retry_delays)
+            .field("callback_timeout", &self.callback_timeout)
             .finish()
     }
 }
@@ -306,39 +612,6 @@ impl fmt::Debug for RotatedCertificate {
             .field("private_key_pem", &"<redacted>")
             .finish()
     }
-}
-
-/// Deliberate misbehaviour, to test how a client copes. Set with
-/// [`Sandbox::set_faults`]; the default is a well-behaved server.
-#[derive(Default, Clone, Debug, PartialEq, Eq)]
-pub struct Faults {
-    /// Answer 2xx responses without any `Wechatpay-*` signature header
-    /// (errors stay signed; `Request-ID` is always sent).
-    pub unsigned_responses: bool,
-    /// Send `Wechatpay-Signature: WECHATPAY/SIGNTEST/<base64 garbage>`, the
-    /// deliberately invalid probe WeChat Pay sometimes sends.
-    pub signtest_probe: bool,
-    /// Shift `Wechatpay-Timestamp` by this many seconds (the signature
-    /// covers the shifted value). Requests are still checked against the
-    /// real clock.
-    pub clock_offset_secs: i64,
-    /// Sign the body, then send it with one byte changed (the last ASCII
-    /// letter or digit, so JSON stays JSON; an empty body becomes `" "`).
-    pub tamper_body: bool,
-    /// Announce a `Wechatpay-Serial` the client cannot know: the public key
-    /// id or certificate serial that signed, with its last digit or
-    /// upper-case hex letter changed (`0`→`1`, …, `9`→`0`, `A`→`B`, …,
-    /// `F`→`A`); the signature itself is valid.
-    pub wrong_serial: bool,
-    /// Answer every request, before any check and whatever the route, with
-    /// this status and `{"code","message"}` (signed like any answer). A
-    /// status outside 200..=599 is sent as 500.
-    pub status_override: Option<(u16, String, String)>,
-    /// Serve bill downloads (`GET /v3/billdownload/file`) with one value
-    /// changed after the hash was announced (the last ASCII letter or
-    /// digit moves to its neighbour, before compression, so a gzip
-    /// download stays valid gzip): the bill no longer matches `hash_value`.
-    pub corrupt_bill: bool,
 }
 
 /// Why a sandbox could not start.
@@ -373,6 +646,22 @@ pub enum SandboxError {
         /// What is wrong with it.
         reason: String,
     },
+    /// The state database could not be opened or set up (see
+    /// [`SandboxConfig::state_dir`]).
+    #[error("cannot use the state database: {reason}")]
+    State {
+        /// What failed, naming the file.
+        reason: String,
+    },
+    /// A [`Faults`] value could not be used (a share outside `0.0..=1.0`,
+    /// say).
+    #[error("faults: {field} is not usable: {reason}")]
+    InvalidFaults {
+        /// The [`Faults`] field.
+        field: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// Making the platform certificate failed (the crypto library refused).
     #[error("cannot make the platform certificate: {reason}")]
     Certificate {
@@ -395,6 +684,13 @@ impl Sandbox {
             .unwrap_or_else(|| SocketAddr::from((Ipv4Addr::LOCALHOST, 0)));
         // RSA key generation takes a while; keep it off the async threads.
         let certificate_mode = config.certificate_mode;
+        let state_dir = config.state_dir.clone();
+        let store = tokio::task::spawn_blocking(move || store::Store::open(state_dir.as_deref()))
+            .await
+            .map_err(|_| SandboxError::State {
+                reason: "opening the state database panicked".to_owned(),
+            })??;
+        let (callbacks, queued) = callbacks::Deliveries::new(&config);
         let (credentials, keys) = tokio::task::spawn_blocking(move || credentials::build(&config))
             .await
             .map_err(|_| SandboxError::KeyGeneration)??;
@@ -406,29 +702,20 @@ impl Sandbox {
             .local_addr()
             .map_err(|source| SandboxError::Bind { addr, source })?;
 
-        let (events, mut pending_events) = events::EventSink::new();
-        // Delivery lands with the callback worker; until then events are
-        // only logged.
-        tokio::spawn(async move {
-            while let Some(event) = pending_events.recv().await {
-                tracing::debug!(
-                    event_type = event.event_type,
-                    "callback event (not delivered yet)"
-                );
-            }
-        });
+        let (events, pending_events) = events::EventSink::new();
         let state = AppState(Arc::new(Shared {
             credentials,
             certificates: RwLock::new(vec![Arc::clone(&keys.certificate)]),
             keys,
             certificate_mode,
             faults: Mutex::new(Faults::default()),
-            stocks: Mutex::new(favor::StockStore::default()),
-            bills: Mutex::new(bill::BillStore::default()),
+            store,
             base_url: format!("http://{local}"),
             requests_served: AtomicU64::new(0),
             events,
+            callbacks,
         }));
+        let callbacks = callbacks::spawn(state.clone(), pending_events, queued);
         let app = server::router(state.clone());
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -450,6 +737,7 @@ impl Sandbox {
             state,
             stop: Some(stop),
             task: Some(task),
+            callbacks,
         })
     }
 
@@ -465,8 +753,35 @@ impl Sandbox {
 
     /// Replaces the active faults; requests that arrive from now on see
     /// them.
+    ///
+    /// # Panics
+    ///
+    /// If `faults` is not valid ([`Faults::validate`]: a share outside
+    /// `0.0..=1.0` or NaN, too much latency), as a test that sets such
+    /// faults is wrong; [`Sandbox::try_set_faults`] returns the error
+    /// instead.
+    #[track_caller]
     pub fn set_faults(&self, faults: Faults) {
+        if let Err(error) = self.try_set_faults(faults) {
+            panic!("Sandbox::set_faults: {error}");
+        }
+    }
+
+    /// Replaces the active faults if they are valid ([`Faults::validate`]).
+    ///
+    /// # Errors
+    ///
+    /// [`SandboxError::InvalidFaults`] naming the field that is not; the
+    /// active faults are then unchanged.
+    pub fn try_set_faults(&self, faults: Faults) -> Result<(), SandboxError> {
+        faults.validate()?;
         self.state.set_faults(faults);
+        Ok(())
+    }
+
+    /// The faults in force.
+    pub fn faults(&self) -> Faults {
+        self.state.faults()
     }
 
     /// The platform certificates `GET /v3/certificates` serves, as
@@ -499,21 +814,22 @@ impl Sandbox {
     /// [`SandboxError`] if the crypto library cannot generate an RSA key or
     /// sign a certificate.
     pub fn rotate_platform_certificate(&self) -> Result<RotatedCertificate, SandboxError> {
-        let key = credentials::generate_key()?;
-        let private_key_pem = credentials::private_key_pem(&key)?;
-        let certificate = certificates::issue(Arc::new(key), self.state.0.keys.validity)?;
-        let rotated = RotatedCertificate {
-            serial: certificate.serial.clone(),
-            certificate_pem: certificate.pem.clone(),
-            private_key_pem,
-        };
-        self.state.add_certificate(certificate);
-        tracing::debug!(serial = %rotated.serial, "platform certificate rotated");
-        Ok(rotated)
+        rotate_platform_certificate(&self.state)
+    }
+
+    /// Every callback delivery attempt so far, oldest first (the last
+    /// 10 000): notification id, event type, URL, attempt number, time,
+    /// the merchant's status or the error, and what came of it.
+    /// `GET /_sandbox/callbacks` shows the same.
+    pub fn callback_attempts(&self) -> Vec<CallbackAttempt> {
+        self.state.0.callbacks.attempts()
     }
 
     /// Stops the server and waits (up to 5 s) for requests in flight.
+    /// Pending callback deliveries (attempts under way, retries not yet
+    /// made) are dropped.
     pub async fn shutdown(mut self) {
+        self.callbacks.abort();
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -527,6 +843,24 @@ impl Sandbox {
     }
 }
 
+/// [`Sandbox::rotate_platform_certificate`], also behind
+/// `POST /_sandbox/rotate`. Blocks while the key is generated.
+pub(crate) fn rotate_platform_certificate(
+    state: &AppState,
+) -> Result<RotatedCertificate, SandboxError> {
+    let key = credentials::generate_key()?;
+    let private_key_pem = credentials::private_key_pem(&key)?;
+    let certificate = certificates::issue(Arc::new(key), state.0.keys.validity)?;
+    let rotated = RotatedCertificate {
+        serial: certificate.serial.clone(),
+        certificate_pem: certificate.pem.clone(),
+        private_key_pem,
+    };
+    state.add_certificate(certificate);
+    tracing::debug!(serial = %rotated.serial, "platform certificate rotated");
+    Ok(rotated)
+}
+
 impl fmt::Debug for Sandbox {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Sandbox")
@@ -538,6 +872,7 @@ impl fmt::Debug for Sandbox {
 
 impl Drop for Sandbox {
     fn drop(&mut self) {
+        self.callbacks.abort();
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }

@@ -1,8 +1,9 @@
 //! The HTTP side: the shared state, the router, and the two layers every
-//! request passes through.
+//! API request passes through.
 //!
 //! ```text
-//! request ─▶ respond (faults, Request-ID, signature) ─▶ router
+//! request ─▶ /_sandbox/… ─▶ control endpoint (no layers)
+//!         └▶ respond (faults, Request-ID, signature) ─▶ router
 //!                                   matched route ─▶ authenticate ─▶ handler
 //!                                   no route      ─▶ 404 NOT_FOUND
 //! ```
@@ -11,7 +12,7 @@
 //! path is reported as such even when the signature is also wrong.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use axum::Router;
 use axum::body::{Body, Bytes, to_bytes};
@@ -23,16 +24,21 @@ use axum::response::{IntoResponse, Response};
 use rand::Rng as _;
 
 use crate::auth::{self, Expected, ReceivedRequest};
-use crate::bill::{self, BillStore};
+use crate::bill;
+use crate::callbacks::Deliveries;
 use crate::certificates::{self, CERTIFICATES_PATH, PlatformCertificate};
 use crate::clock;
+use crate::control;
 use crate::credentials::ServerKeys;
 use crate::errors::ApiError;
 use crate::events::EventSink;
-use crate::favor::{self, StockStore};
+use crate::faults::Injected;
+use crate::favor;
 use crate::media;
 use crate::signing::{self, ResponseSigner};
+use crate::store::Store;
 use crate::{Credentials, Faults};
+use crate::{payments, refunds};
 
 /// Request bodies larger than this are refused (the coupon endpoints take
 /// a few hundred bytes).
@@ -48,14 +54,16 @@ pub(crate) struct Shared {
     /// Sign in certificate mode when a request names no key.
     pub(crate) certificate_mode: bool,
     pub(crate) faults: Mutex<Faults>,
-    pub(crate) stocks: Mutex<StockStore>,
-    /// The bill download URLs handed out.
-    pub(crate) bills: Mutex<BillStore>,
+    /// Stocks, coupons, orders, refunds, bill download tokens: see
+    /// [`crate::store`].
+    pub(crate) store: Store,
     /// `http://127.0.0.1:PORT`: where download URLs point.
     pub(crate) base_url: String,
     pub(crate) requests_served: AtomicU64,
+    /// Callback delivery: settings, the queue of `/_sandbox/notify`, the
+    /// log.
+    pub(crate) callbacks: Deliveries,
     /// Callbacks to deliver (payments, refunds, coupons).
-    #[allow(dead_code)] // read by the payment, refund and coupon flows
     pub(crate) events: EventSink,
 }
 
@@ -73,17 +81,9 @@ enum SigningMode {
 pub(crate) struct AppState(pub(crate) Arc<Shared>);
 
 impl AppState {
-    /// The stock store, locked. Never hold the guard across an `.await`.
-    pub(crate) fn stocks(&self) -> MutexGuard<'_, StockStore> {
-        // A panic while holding the lock cannot leave a half-made change
-        // (store methods change nothing before they can no longer fail).
-        self.0.stocks.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// The bill download URLs, locked. Never hold the guard across an
-    /// `.await`.
-    pub(crate) fn bills(&self) -> MutexGuard<'_, BillStore> {
-        self.0.bills.lock().unwrap_or_else(PoisonError::into_inner)
+    /// The state database.
+    pub(crate) fn store(&self) -> &Store {
+        &self.0.store
     }
 
     pub(crate) fn faults(&self) -> Faults {
@@ -109,7 +109,7 @@ impl AppState {
     }
 
     /// The newest certificate: it signs certificate-mode answers.
-    fn newest_certificate(&self) -> Arc<PlatformCertificate> {
+    pub(crate) fn newest_certificate(&self) -> Arc<PlatformCertificate> {
         let certificates = self
             .0
             .certificates
@@ -162,7 +162,7 @@ impl AppState {
 
     /// A fresh `Request-ID`: `08`, the time, randomness and a counter, in
     /// upper-case hex (40 characters).
-    fn next_request_id(&self) -> String {
+    pub(crate) fn next_request_id(&self) -> String {
         let count = self.0.requests_served.fetch_add(1, Ordering::Relaxed);
         let random: u64 = rand::rng().random();
         let now = clock::unix_now() as u64;
@@ -174,17 +174,26 @@ impl AppState {
     }
 }
 
-/// The whole application.
+/// The whole application: the simulated API behind its two layers, and
+/// the control endpoint (`/_sandbox/…`) beside them, neither
+/// authenticated nor signed nor subject to faults.
 pub(crate) fn router(state: AppState) -> Router {
-    Router::new()
+    let api = Router::new()
         .merge(favor::routes())
         .merge(certificates::routes())
         .merge(media::routes())
         .merge(bill::routes())
+        .merge(payments::routes())
+        .merge(refunds::routes())
         .route_layer(from_fn_with_state(state.clone(), authenticate))
         .fallback(no_such_endpoint)
         .method_not_allowed_fallback(no_such_endpoint)
-        .layer(from_fn_with_state(state.clone(), respond))
+        .layer(from_fn_with_state(state.clone(), respond));
+    // Unsigned, unauthenticated, never faulted: outside both layers.
+    Router::new()
+        .merge(control::routes())
+        .merge(payments::control_routes())
+        .merge(api)
         .with_state(state)
 }
 
@@ -254,8 +263,11 @@ async fn authenticate(State(app): State<AppState>, request: Request, next: Next)
 /// 404 `NOT_FOUND` for any path/method the sandbox does not serve.
 async fn no_such_endpoint(method: Method, uri: Uri) -> ApiError {
     ApiError::not_found(format!(
-        "no such endpoint: {method} {} (this sandbox serves the coupon-stock endpoints under \
-         /v3/marketing/favor, GET /v3/certificates, the media uploads and the bills)",
+        "no such endpoint: {method} {} (this sandbox serves the coupon stock, coupon and \
+         callback endpoints under /v3/marketing/favor, the JSAPI/APP/H5/Native payments under \
+         /v3/pay/transactions, the refunds under /v3/refund/domestic/refunds, \
+         GET /v3/certificates, the media uploads, the bills, and POST \
+         /_sandbox/transactions/out-trade-no/{{out_trade_no}}/pay)",
         uri.path()
     ))
 }
@@ -264,8 +276,11 @@ async fn no_such_endpoint(method: Method, uri: Uri) -> ApiError {
 /// adds `Request-ID` and the signature headers (as the faults dictate).
 async fn respond(State(app): State<AppState>, request: Request, next: Next) -> Response {
     // One snapshot per request, so a concurrent `set_faults` never yields
-    // a half-applied mix.
-    let faults = app.faults();
+    // a half-applied mix; its shares are drawn once, here.
+    let (faults, injected) = app.faults().roll(&mut rand::rng());
+    if !faults.latency().is_zero() {
+        tokio::time::sleep(faults.latency()).await;
+    }
     let request_id = app.next_request_id();
     let method = request.method().clone();
     let target = request.uri().to_string();
@@ -276,15 +291,27 @@ async fn respond(State(app): State<AppState>, request: Request, next: Next) -> R
         request.headers().get(signing::HEADER_SERIAL),
     );
 
-    let response = match &faults.status_override {
-        Some((status, code, message)) => {
+    let response = match (&faults.status_override, injected) {
+        (Some((status, code, message)), _) => {
             let status = StatusCode::from_u16(*status)
                 .ok()
                 .filter(|s| (200..600).contains(&s.as_u16()))
                 .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             ApiError::new(status, code, message.clone()).into_response()
         }
-        None => next.run(request).await,
+        (None, Some(Injected::TooManyRequests)) => ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "FREQUENCY_LIMITED",
+            "频率超限 (injected by the wxpay sandbox: Faults::share_429)",
+        )
+        .into_response(),
+        (None, Some(Injected::SystemError)) => ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "SYSTEM_ERROR",
+            "系统错误 (injected by the wxpay sandbox: Faults::share_500)",
+        )
+        .into_response(),
+        (None, None) => next.run(request).await,
     };
 
     let (mut parts, body) = response.into_parts();

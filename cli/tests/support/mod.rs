@@ -40,8 +40,13 @@ impl Run {
     }
 }
 
+/// Where the tests point `XDG_CONFIG_HOME`: a folder that does not exist,
+/// so that no config file of the machine's user is read.
+pub const NO_CONFIG_HOME: &str = "/nonexistent/wxpay-cli-tests/config-home";
+
 /// The `wxpay` binary with no `WXPAY_…` variable from the test's own
-/// environment, and `vars` set.
+/// environment, no default config file (see [`NO_CONFIG_HOME`]), and
+/// `vars` set (which may set `XDG_CONFIG_HOME` again).
 pub fn wxpay(args: &[&str], vars: &BTreeMap<String, String>) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_wxpay"));
     for (name, _) in std::env::vars_os() {
@@ -49,8 +54,18 @@ pub fn wxpay(args: &[&str], vars: &BTreeMap<String, String>) -> Command {
             command.env_remove(name);
         }
     }
+    command.env("XDG_CONFIG_HOME", NO_CONFIG_HOME);
     command.args(args).envs(vars);
     command
+}
+
+/// The lower-case hex SHA-1 of `bytes`.
+pub fn sha1_hex(bytes: &[u8]) -> String {
+    use sha1::Digest as _;
+    sha1::Sha1::digest(bytes)
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }
 
 /// Runs `command` to its end, within [`RUN_LIMIT`] (then it is killed and

@@ -155,6 +155,19 @@ impl fmt::Debug for Bill {
     }
 }
 
+/// How much of a bill download has arrived: what
+/// [`Client::download_bill_to_file_with_progress`](crate::Client::download_bill_to_file_with_progress)
+/// reports, for a progress display.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DownloadProgress {
+    /// Bytes of the answer's body received so far, as sent (compressed
+    /// for a gzip bill).
+    pub received: u64,
+    /// The body's size from its `Content-Length`, when the server gave one.
+    pub total: Option<u64>,
+}
+
 /// Why a bill download failed after it was sent (HTTP errors are
 /// [`Error::Api`](crate::Error::Api), network failures
 /// [`Error::Transport`](crate::Error::Transport) and

@@ -26,7 +26,9 @@ use crate::verification::Verifier;
 #[derive(Clone)]
 enum Source<K> {
     Loaded(K),
-    Pem(String),
+    /// PEM text handed to the builder: wiped on drop, also when the
+    /// builder is dropped without `build()`.
+    Pem(Zeroizing<String>),
     File(PathBuf),
 }
 
@@ -36,10 +38,7 @@ impl<K> Source<K> {
     fn load<E: fmt::Display>(self, parse: impl FnOnce(&str) -> Result<K, E>) -> Result<K, String> {
         match self {
             Source::Loaded(key) => Ok(key),
-            Source::Pem(pem) => {
-                let pem = Zeroizing::new(pem);
-                parse(&pem).map_err(|error| error.to_string())
-            }
+            Source::Pem(pem) => parse(&pem).map_err(|error| error.to_string()),
             Source::File(path) => {
                 let pem = std::fs::read_to_string(&path)
                     .map(Zeroizing::new)
@@ -91,7 +90,7 @@ impl ClientBuilder {
     /// The merchant API certificate's serial and its private key as PEM
     /// text (PKCS#8 `PRIVATE KEY` or PKCS#1 `RSA PRIVATE KEY`).
     pub fn merchant_key_pem(mut self, serial: impl Into<String>, pem: impl Into<String>) -> Self {
-        self.merchant = Some((serial.into(), Source::Pem(pem.into())));
+        self.merchant = Some((serial.into(), Source::Pem(Zeroizing::new(pem.into()))));
         self
     }
 
@@ -119,7 +118,8 @@ impl ClientBuilder {
         id: impl Into<String>,
         pem: impl Into<String>,
     ) -> Self {
-        self.public_keys.push((id.into(), Source::Pem(pem.into())));
+        self.public_keys
+            .push((id.into(), Source::Pem(Zeroizing::new(pem.into()))));
         self
     }
 
@@ -142,7 +142,8 @@ impl ClientBuilder {
 
     /// [`ClientBuilder::platform_certificate`] from PEM text.
     pub fn platform_certificate_pem(mut self, pem: impl Into<String>) -> Self {
-        self.certificates.push(Source::Pem(pem.into()));
+        self.certificates
+            .push(Source::Pem(Zeroizing::new(pem.into())));
         self
     }
 

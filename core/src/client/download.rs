@@ -17,7 +17,7 @@ use tokio::io::AsyncWriteExt;
 use super::Client;
 use super::send::Answer;
 use crate::bill::stream::{BillDecoder, Decoded};
-use crate::bill::{Bill, BillInfo, DownloadError, hash_matches};
+use crate::bill::{Bill, BillInfo, DownloadError, DownloadProgress, hash_matches};
 use crate::endpoint::Method;
 use crate::error::{Error, Operation};
 use crate::signing::{new_nonce, unix_now};
@@ -90,8 +90,32 @@ impl Client {
         info: &BillInfo,
         path: impl AsRef<Path>,
     ) -> Result<u64, Error> {
+        self.download_bill_to_file_with_progress(info, path, |_| {})
+            .await
+    }
+
+    /// [`Client::download_bill_to_file`], calling `progress` once the
+    /// answer's head arrived (nothing received yet) and after each piece of
+    /// its body, for a progress display.
+    ///
+    /// The counts are of the body as sent: compressed bytes for a gzip
+    /// bill, against `Content-Length` when the server gave one.
+    ///
+    /// # Errors
+    /// Those of [`Client::download_bill_to_file`].
+    pub async fn download_bill_to_file_with_progress(
+        &self,
+        info: &BillInfo,
+        path: impl AsRef<Path>,
+        mut progress: impl FnMut(DownloadProgress) + Send,
+    ) -> Result<u64, Error> {
         let path = path.as_ref();
         let mut download = self.start_download(info).await?;
+        let mut seen = DownloadProgress {
+            received: 0,
+            total: download.response.content_length(),
+        };
+        progress(seen);
         let (temporary, mut file) = TemporaryFile::create(path)
             .await
             .map_err(|source| download.fail(source))?;
@@ -102,6 +126,10 @@ impl Client {
 
         let mut decoder = BillDecoder::new(Vec::new());
         while let Some(chunk) = download.next_chunk().await? {
+            seen.received = seen
+                .received
+                .saturating_add(u64::try_from(chunk.len()).unwrap_or(u64::MAX));
+            progress(seen);
             decoder
                 .push(&chunk)
                 .map_err(|source| download.fail(DownloadError::Decompress(source)))?;

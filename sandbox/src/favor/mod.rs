@@ -1,10 +1,12 @@
 //! The coupon-stock ("代金券批次") endpoints under `/v3/marketing/favor`:
-//! create, start, pause, restart, query one, list.
+//! create, start, pause, restart, query one, list; and, in [`coupons`],
+//! sending coupons to users, querying them and the coupon callback URL.
 //!
 //! Handlers run after the request's signature was verified (see
 //! [`crate::server`]); they parse and check their input, then work on the
-//! [`store::StockStore`].
+//! stocks in the state database (see [`crate::store`]) through `store`.
 
+mod coupons;
 mod schema;
 mod store;
 
@@ -25,7 +27,6 @@ use crate::errors::{ApiError, Location};
 use crate::query::Query;
 use crate::server::AppState;
 use crate::validation::{self, Kind, missing};
-pub(crate) use store::StockStore;
 use store::{Action, ListFilter, StockView};
 
 /// The routes of this module, relative to the server root.
@@ -46,6 +47,7 @@ pub(crate) fn routes() -> Router<AppState> {
             "/v3/marketing/favor/stocks/{stock_id}/restart",
             post(restart_stock),
         )
+        .merge(coupons::routes())
 }
 
 /// Answer of the create endpoint.
@@ -109,8 +111,10 @@ async fn create_stock(
     }
 
     let out_request_no = text("out_request_no").to_owned();
-    let mut stocks = app.stocks();
-    let stock = stocks.create(&merchant.mchid, &out_request_no, request, clock::unix_now());
+    let now = clock::unix_now();
+    let stock = app
+        .store()
+        .transaction(|db| store::create(db, &merchant.mchid, &out_request_no, request, now))?;
     Ok(Json(CreatedStock {
         stock_id: stock.stock_id.clone(),
         create_time: clock::format_rfc3339(stock.create_time),
@@ -192,9 +196,10 @@ fn change_state(
         .and_then(Value::as_str)
         .unwrap_or_default();
     ensure_signer(creator, &merchant)?;
+    let now = clock::unix_now();
     let time = app
-        .stocks()
-        .apply(&stock_id, creator, action, clock::unix_now())?;
+        .store()
+        .transaction(|db| store::apply(db, &stock_id, creator, action, now))?;
     let mut answer = Map::new();
     answer.insert("stock_id".to_owned(), Value::from(stock_id));
     answer.insert(
@@ -215,14 +220,14 @@ async fn query_stock(
     let query = Query::parse(raw_query.as_deref())?;
     let creator = query.required("stock_creator_mchid")?;
     ensure_signer(creator, &merchant)?;
-    let stocks = app.stocks();
-    let stock = stocks
-        .get(&stock_id)
+    let stock = app
+        .store()
+        .transaction(|db| store::get(db, &stock_id))?
         .ok_or_else(|| store::stock_not_found(&stock_id))?;
     if stock.creator_mchid != creator {
-        return Err(store::not_the_creator(stock, creator));
+        return Err(store::not_the_creator(&stock, creator));
     }
-    Ok(Json(StockView::new(stock)).into_response())
+    Ok(Json(StockView::new(&stock)).into_response())
 }
 
 /// Answer of the list endpoint.
@@ -263,26 +268,26 @@ async fn list_stocks(
     let created_to = query.optional_datetime("create_end_time")?;
     ensure_signer(creator, &merchant)?;
 
-    let stocks = app.stocks();
-    let (total_count, page) = stocks.list(&ListFilter {
+    let filter = ListFilter {
         creator_mchid: creator,
         status,
         created_from,
         created_to,
         page: offset,
         limit,
-    });
+    };
+    let (total_count, page) = app.store().transaction(|db| store::list(db, &filter))?;
     let page = StockPage {
         total_count,
         limit,
         offset,
-        data: page.into_iter().map(StockView::new).collect(),
+        data: page.iter().map(StockView::new).collect(),
     };
     Ok(Json(page).into_response())
 }
 
 /// A body check's `PARAM_ERROR`, relocated to the query string.
-fn in_query(mut error: ApiError) -> ApiError {
+pub(crate) fn in_query(mut error: ApiError) -> ApiError {
     if let Some(detail) = error.detail.as_mut() {
         detail.location = Location::Query;
         error.message = format!("query parameter {}: {}", detail.field, detail.issue);
@@ -305,7 +310,7 @@ fn stock_id(path: Result<Path<String>, PathRejection>) -> Result<String, ApiErro
 }
 
 /// 403 `NO_AUTH` unless `mchid` is the merchant that signed the request.
-fn ensure_signer(mchid: &str, merchant: &AuthenticatedMerchant) -> Result<(), ApiError> {
+pub(crate) fn ensure_signer(mchid: &str, merchant: &AuthenticatedMerchant) -> Result<(), ApiError> {
     if mchid == merchant.mchid {
         Ok(())
     } else {
@@ -320,7 +325,7 @@ fn ensure_signer(mchid: &str, merchant: &AuthenticatedMerchant) -> Result<(), Ap
 ///
 /// A `Content-Type` other than `application/json` is a 400
 /// `INVALID_REQUEST`; a missing one is accepted.
-fn json_object(
+pub(crate) fn json_object(
     headers: &HeaderMap,
     body: &[u8],
     schema: &Kind,

@@ -1,18 +1,18 @@
 //! The coupon stocks a sandbox knows, their life cycle, and how they are
-//! shown. Kept in memory behind the server's mutex; every method is
-//! synchronous so the lock is never held across an `.await`.
+//! shown. Kept in the `stocks` table of the [`crate::store::Store`]; every
+//! function works inside one of its transactions.
 //!
 //! Life cycle: created `unactivated`; `start` makes it `running`; `pause`
 //! takes a running stock to `paused`; `restart` takes a paused stock back to
 //! `running`. Any other move is a 400 `INVALID_REQUEST`.
 
-use std::collections::HashMap;
-
+use rusqlite::{Connection, OptionalExtension as _, Row, params};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::clock;
 use crate::errors::ApiError;
+use crate::store::next_id;
 
 /// The first stock id handed out; later ones count up from it (the spec's
 /// example id is `98065001`).
@@ -32,6 +32,17 @@ impl StockStatus {
             StockStatus::Unactivated => "unactivated",
             StockStatus::Running => "running",
             StockStatus::Paused => "paused",
+        }
+    }
+
+    fn parse(text: &str) -> Result<StockStatus, ApiError> {
+        match text {
+            "unactivated" => Ok(StockStatus::Unactivated),
+            "running" => Ok(StockStatus::Running),
+            "paused" => Ok(StockStatus::Paused),
+            other => Err(ApiError::system_error(format!(
+                "the state database holds an unknown stock status {other:?}"
+            ))),
         }
     }
 }
@@ -61,6 +72,14 @@ impl Action {
         }
     }
 
+    fn column(self) -> &'static str {
+        match self {
+            Action::Start => "start_time",
+            Action::Pause => "pause_time",
+            Action::Restart => "restart_time",
+        }
+    }
+
     /// The state an action needs, with its article, and the state it leads to.
     fn transition(self) -> (StockStatus, &'static str, StockStatus) {
         match self {
@@ -80,10 +99,22 @@ pub(crate) struct Stock {
     /// Unix seconds.
     pub(crate) create_time: i64,
     pub(crate) start_time: Option<i64>,
-    pub(crate) pause_time: Option<i64>,
-    pub(crate) restart_time: Option<i64>,
+    /// Coupons sent from it so far.
+    pub(crate) distributed_coupons: u64,
     /// The validated create request, as sent.
-    request: Map<String, Value>,
+    pub(crate) request: Map<String, Value>,
+}
+
+impl Stock {
+    /// `stock_use_rule.<name>` as a count (the create schema made it an
+    /// integer of at least 1).
+    pub(crate) fn use_rule(&self, name: &str) -> u64 {
+        self.request
+            .get("stock_use_rule")
+            .and_then(|rule| rule.get(name))
+            .and_then(Value::as_u64)
+            .unwrap_or(u64::MAX)
+    }
 }
 
 /// The filters of the list endpoint.
@@ -100,116 +131,159 @@ pub(crate) struct ListFilter<'a> {
     pub(crate) limit: u64,
 }
 
-/// All stocks, in creation order.
-#[derive(Debug, Default)]
-pub(crate) struct StockStore {
-    stocks: Vec<Stock>,
-    by_id: HashMap<String, usize>,
-    by_out_request_no: HashMap<(String, String), usize>,
+const COLUMNS: &str =
+    "stock_id, creator_mchid, status, create_time, start_time, distributed_coupons, request";
+
+/// A row of `SELECT {COLUMNS}`, its JSON still text.
+type RawStock = (Stock, String, String);
+
+fn raw_stock(row: &Row<'_>) -> rusqlite::Result<RawStock> {
+    let distributed: i64 = row.get(5)?;
+    Ok((
+        Stock {
+            stock_id: row.get(0)?,
+            creator_mchid: row.get(1)?,
+            status: StockStatus::Unactivated,
+            create_time: row.get(3)?,
+            start_time: row.get(4)?,
+            distributed_coupons: u64::try_from(distributed).unwrap_or(0),
+            request: Map::new(),
+        },
+        row.get(2)?,
+        row.get(6)?,
+    ))
 }
 
-impl StockStore {
-    /// Creates a stock from a validated request, or returns the stock
-    /// already created under the same (`creator`, `out_request_no`).
-    pub(crate) fn create(
-        &mut self,
-        creator_mchid: &str,
-        out_request_no: &str,
-        request: Map<String, Value>,
-        now: i64,
-    ) -> &Stock {
-        let key = (creator_mchid.to_owned(), out_request_no.to_owned());
-        let index = match self.by_out_request_no.get(&key) {
-            Some(index) => *index,
-            None => {
-                let index = self.stocks.len();
-                let stock_id = (FIRST_STOCK_ID + index as u64).to_string();
-                self.stocks.push(Stock {
-                    stock_id: stock_id.clone(),
-                    creator_mchid: creator_mchid.to_owned(),
-                    status: StockStatus::Unactivated,
-                    create_time: now,
-                    start_time: None,
-                    pause_time: None,
-                    restart_time: None,
-                    request,
-                });
-                self.by_id.insert(stock_id, index);
-                self.by_out_request_no.insert(key, index);
-                index
-            }
-        };
-        &self.stocks[index]
-    }
+fn finish((mut stock, status, request): RawStock) -> Result<Stock, ApiError> {
+    stock.status = StockStatus::parse(&status)?;
+    stock.request = serde_json::from_str(&request)?;
+    Ok(stock)
+}
 
-    pub(crate) fn get(&self, stock_id: &str) -> Option<&Stock> {
-        self.by_id.get(stock_id).map(|index| &self.stocks[*index])
-    }
+/// Creates a stock from a validated request, or returns the stock already
+/// created under the same (`creator`, `out_request_no`).
+pub(crate) fn create(
+    db: &Connection,
+    creator_mchid: &str,
+    out_request_no: &str,
+    request: Map<String, Value>,
+    now: i64,
+) -> Result<Stock, ApiError> {
+    let existing: Option<String> = db
+        .query_row(
+            "SELECT stock_id FROM stocks WHERE creator_mchid = ?1 AND out_request_no = ?2",
+            params![creator_mchid, out_request_no],
+            |row| row.get(0),
+        )
+        .optional()?;
+    let stock_id = match existing {
+        Some(stock_id) => stock_id,
+        None => {
+            let stock_id = next_id(db, "stock_id", FIRST_STOCK_ID)?.to_string();
+            db.execute(
+                "INSERT INTO stocks (stock_id, creator_mchid, out_request_no, status, \
+                 create_time, request) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    stock_id,
+                    creator_mchid,
+                    out_request_no,
+                    StockStatus::Unactivated.as_str(),
+                    now,
+                    Value::Object(request).to_string()
+                ],
+            )?;
+            stock_id
+        }
+    };
+    get(db, &stock_id)?.ok_or_else(|| stock_not_found(&stock_id))
+}
 
-    /// Applies `action` to a stock on behalf of `creator_mchid`; returns the
-    /// time of the change (Unix seconds).
-    pub(crate) fn apply(
-        &mut self,
-        stock_id: &str,
-        creator_mchid: &str,
-        action: Action,
-        now: i64,
-    ) -> Result<i64, ApiError> {
-        let index = *self
-            .by_id
-            .get(stock_id)
-            .ok_or_else(|| stock_not_found(stock_id))?;
-        let stock = &mut self.stocks[index];
-        if stock.creator_mchid != creator_mchid {
-            return Err(not_the_creator(stock, creator_mchid));
-        }
-        let (needed, article, next) = action.transition();
-        if stock.status != needed {
-            return Err(ApiError::invalid_request(format!(
-                "cannot {} stock {stock_id}: its status is {}, and only {article} {} stock can \
-                 be {}",
-                action.verb(),
-                stock.status.as_str(),
-                needed.as_str(),
-                action.past(),
-            )));
-        }
-        stock.status = next;
-        match action {
-            Action::Start => stock.start_time = Some(now),
-            Action::Pause => stock.pause_time = Some(now),
-            Action::Restart => stock.restart_time = Some(now),
-        }
-        Ok(now)
-    }
+/// The stock with this id, if any.
+pub(crate) fn get(db: &Connection, stock_id: &str) -> Result<Option<Stock>, ApiError> {
+    db.query_row(
+        &format!("SELECT {COLUMNS} FROM stocks WHERE stock_id = ?1"),
+        params![stock_id],
+        raw_stock,
+    )
+    .optional()?
+    .map(finish)
+    .transpose()
+}
 
-    /// The stocks matching `filter` (all pages), and the requested page.
-    pub(crate) fn list(&self, filter: &ListFilter<'_>) -> (usize, Vec<&Stock>) {
-        let matching: Vec<&Stock> = self
-            .stocks
-            .iter()
-            .filter(|s| s.creator_mchid == filter.creator_mchid)
-            .filter(|s| {
-                filter
-                    .status
-                    .is_none_or(|status| s.status.as_str() == status)
-            })
-            .filter(|s| {
-                let created = clock::secs_to_nanos(s.create_time);
-                filter.created_from.is_none_or(|from| created >= from)
-                    && filter.created_to.is_none_or(|to| created <= to)
-            })
-            .collect();
-        let total = matching.len();
-        let skip = filter
-            .page
-            .checked_mul(filter.limit)
-            .and_then(|n| usize::try_from(n).ok())
-            .unwrap_or(usize::MAX);
-        let take = usize::try_from(filter.limit).unwrap_or(usize::MAX);
-        let page = matching.into_iter().skip(skip).take(take).collect();
-        (total, page)
+/// Applies `action` to a stock on behalf of `creator_mchid`; returns the
+/// time of the change (Unix seconds).
+pub(crate) fn apply(
+    db: &Connection,
+    stock_id: &str,
+    creator_mchid: &str,
+    action: Action,
+    now: i64,
+) -> Result<i64, ApiError> {
+    let stock = get(db, stock_id)?.ok_or_else(|| stock_not_found(stock_id))?;
+    if stock.creator_mchid != creator_mchid {
+        return Err(not_the_creator(&stock, creator_mchid));
     }
+    let (needed, article, next) = action.transition();
+    if stock.status != needed {
+        return Err(ApiError::invalid_request(format!(
+            "cannot {} stock {stock_id}: its status is {}, and only {article} {} stock can \
+             be {}",
+            action.verb(),
+            stock.status.as_str(),
+            needed.as_str(),
+            action.past(),
+        )));
+    }
+    db.execute(
+        &format!(
+            "UPDATE stocks SET status = ?1, {} = ?2 WHERE stock_id = ?3",
+            action.column()
+        ),
+        params![next.as_str(), now, stock_id],
+    )?;
+    Ok(now)
+}
+
+/// Counts one more coupon sent from the stock.
+pub(crate) fn count_coupon(db: &Connection, stock_id: &str) -> Result<(), ApiError> {
+    db.execute(
+        "UPDATE stocks SET distributed_coupons = distributed_coupons + 1 WHERE stock_id = ?1",
+        params![stock_id],
+    )?;
+    Ok(())
+}
+
+/// The stocks matching `filter` (all pages), and the requested page.
+pub(crate) fn list(
+    db: &Connection,
+    filter: &ListFilter<'_>,
+) -> Result<(usize, Vec<Stock>), ApiError> {
+    let mut statement = db.prepare(&format!(
+        "SELECT {COLUMNS} FROM stocks WHERE creator_mchid = ?1 ORDER BY seq"
+    ))?;
+    let rows = statement.query_map(params![filter.creator_mchid], raw_stock)?;
+    let mut matching = Vec::new();
+    for row in rows {
+        let stock = finish(row?)?;
+        let created = clock::secs_to_nanos(stock.create_time);
+        if filter
+            .status
+            .is_none_or(|status| stock.status.as_str() == status)
+            && filter.created_from.is_none_or(|from| created >= from)
+            && filter.created_to.is_none_or(|to| created <= to)
+        {
+            matching.push(stock);
+        }
+    }
+    let total = matching.len();
+    let skip = filter
+        .page
+        .checked_mul(filter.limit)
+        .and_then(|n| usize::try_from(n).ok())
+        .unwrap_or(usize::MAX);
+    let take = usize::try_from(filter.limit).unwrap_or(usize::MAX);
+    let page = matching.into_iter().skip(skip).take(take).collect();
+    Ok((total, page))
 }
 
 /// 404 `RESOURCE_NOT_EXISTS` for an unknown stock id.
@@ -274,7 +348,7 @@ impl<'a> StockView<'a> {
             stock_use_rule: field("stock_use_rule"),
             available_begin_time: field("available_begin_time"),
             available_end_time: field("available_end_time"),
-            distributed_coupons: 0,
+            distributed_coupons: stock.distributed_coupons,
             no_cash: field("no_cash"),
             singleitem,
             stock_type: field("stock_type"),
@@ -285,65 +359,67 @@ impl<'a> StockView<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::Store;
 
-    fn store_with(n: usize) -> StockStore {
-        let mut store = StockStore::default();
-        for i in 0..n {
-            store.create("1900", &format!("req-{i}"), Map::new(), 1000 + i as i64);
-        }
+    fn store_with(n: usize) -> Store {
+        let store = Store::open(None).expect("store");
+        store
+            .transaction(|db| {
+                for i in 0..n {
+                    create(db, "1900", &format!("req-{i}"), Map::new(), 1000 + i as i64)?;
+                }
+                Ok(())
+            })
+            .expect("created");
         store
     }
 
     #[test]
     fn out_request_no_is_idempotent() {
-        let mut store = StockStore::default();
-        let first = store.create("1900", "a", Map::new(), 1).stock_id.clone();
-        let again = store.create("1900", "a", Map::new(), 2);
-        assert_eq!(again.stock_id, first);
-        assert_eq!(again.create_time, 1);
-        assert_ne!(store.create("1900", "b", Map::new(), 3).stock_id, first);
+        let store = Store::open(None).expect("store");
+        store
+            .transaction(|db| {
+                let first = create(db, "1900", "a", Map::new(), 1)?.stock_id;
+                let again = create(db, "1900", "a", Map::new(), 2)?;
+                assert_eq!(again.stock_id, first);
+                assert_eq!(again.create_time, 1);
+                assert_ne!(create(db, "1900", "b", Map::new(), 3)?.stock_id, first);
+                Ok(())
+            })
+            .expect("ok");
     }
 
     #[test]
     fn life_cycle() {
-        let mut store = store_with(1);
+        let store = store_with(1);
         let id = "98065001";
-        let error = store
-            .apply(id, "1900", Action::Pause, 5)
-            .expect_err("unactivated");
+        let apply =
+            |mchid: &str, action, now| store.transaction(|db| apply(db, id, mchid, action, now));
+        let error = apply("1900", Action::Pause, 5).expect_err("unactivated");
         assert_eq!(error.code, "INVALID_REQUEST");
         assert!(
             error.message.contains("only a running stock can be paused"),
             "{}",
             error.message
         );
-        assert!(store.apply(id, "1900", Action::Restart, 5).is_err());
-        assert_eq!(store.apply(id, "1900", Action::Start, 5).ok(), Some(5));
-        let error = store
-            .apply(id, "1900", Action::Start, 6)
-            .expect_err("running");
+        assert!(apply("1900", Action::Restart, 5).is_err());
+        assert_eq!(apply("1900", Action::Start, 5).ok(), Some(5));
+        let error = apply("1900", Action::Start, 6).expect_err("running");
         assert!(
             error
                 .message
                 .contains("only an unactivated stock can be started")
         );
-        assert!(store.apply(id, "1900", Action::Restart, 6).is_err());
-        assert!(store.apply(id, "1900", Action::Pause, 7).is_ok());
-        assert!(store.apply(id, "1900", Action::Pause, 7).is_err());
-        assert!(store.apply(id, "1900", Action::Restart, 8).is_ok());
-        assert_eq!(store.get(id).map(|s| s.status), Some(StockStatus::Running));
+        assert!(apply("1900", Action::Restart, 6).is_err());
+        assert!(apply("1900", Action::Pause, 7).is_ok());
+        assert!(apply("1900", Action::Pause, 7).is_err());
+        assert!(apply("1900", Action::Restart, 8).is_ok());
+        let stock = store.transaction(|db| get(db, id)).expect("get");
+        assert_eq!(stock.map(|s| s.status), Some(StockStatus::Running));
+        let unknown = store.transaction(|db| super::apply(db, "1", "1900", Action::Start, 9));
+        assert_eq!(unknown.expect_err("unknown").code, "RESOURCE_NOT_EXISTS");
         assert_eq!(
-            store
-                .apply("1", "1900", Action::Start, 9)
-                .expect_err("unknown")
-                .code,
-            "RESOURCE_NOT_EXISTS"
-        );
-        assert_eq!(
-            store
-                .apply(id, "1901", Action::Pause, 9)
-                .expect_err("other")
-                .code,
+            apply("1901", Action::Pause, 9).expect_err("other").code,
             "NO_AUTH"
         );
     }
@@ -351,26 +427,24 @@ mod tests {
     #[test]
     fn pages_are_numbered_from_zero() {
         let store = store_with(5);
-        let filter = |page, limit| ListFilter {
-            creator_mchid: "1900",
-            status: None,
-            created_from: None,
-            created_to: None,
-            page,
-            limit,
-        };
-        let ids = |(total, page): (usize, Vec<&Stock>)| {
+        let ids = |page, limit| {
+            let filter = ListFilter {
+                creator_mchid: "1900",
+                status: None,
+                created_from: None,
+                created_to: None,
+                page,
+                limit,
+            };
+            let (total, page) = store.transaction(|db| list(db, &filter)).expect("list");
             (
                 total,
                 page.iter().map(|s| s.stock_id.clone()).collect::<Vec<_>>(),
             )
         };
-        assert_eq!(
-            ids(store.list(&filter(0, 2))),
-            (5, vec!["98065001".into(), "98065002".into()])
-        );
-        assert_eq!(ids(store.list(&filter(2, 2))), (5, vec!["98065005".into()]));
-        assert_eq!(ids(store.list(&filter(3, 2))), (5, vec![]));
-        assert_eq!(ids(store.list(&filter(u64::MAX, 10))), (5, vec![]));
+        assert_eq!(ids(0, 2), (5, vec!["98065001".into(), "98065002".into()]));
+        assert_eq!(ids(2, 2), (5, vec!["98065005".into()]));
+        assert_eq!(ids(3, 2), (5, vec![]));
+        assert_eq!(ids(u64::MAX, 10), (5, vec![]));
     }
 }

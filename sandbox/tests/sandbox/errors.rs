@@ -342,7 +342,10 @@ async fn unknown_routes_are_not_found_and_signed() {
     let merchant = Merchant::new(&sandbox);
     let credentials = sandbox.credentials();
     for (method, target) in [
-        ("GET", "/v3/pay/transactions/id/4200000000"),
+        (
+            "GET",
+            "/v3/combine-transactions/out-trade-no/P20150806125346",
+        ),
         ("POST", "/v3/marketing/favor/stocks"),
         ("GET", "/v3/marketing/favor/coupon-stocks"),
         ("DELETE", "/v3/marketing/favor/stocks/98065001"),

@@ -2,10 +2,19 @@
 
 mod auth;
 mod bills;
+mod callback_flows;
+mod callbacks;
 mod certificates;
 mod common;
 mod config;
+mod control;
+mod coupons;
 mod errors;
 mod faults;
 mod flow;
 mod media;
+mod payments;
+mod persistence;
+mod receiver;
+mod refunds;
+mod shares;

@@ -1,0 +1,509 @@
+//! Callback delivery: the task that turns [`Event`]s (from the flows) and
+//! notifications asked for through `POST /_sandbox/notify` into signed,
+//! encrypted POSTs to the merchant's `notify_url`, retried on WeChat Pay's
+//! schedule, every attempt written to a log.
+//!
+//! ```text
+//! flows ─ EventSink ─┐
+//!                    ├─▶ dispatcher ─▶ one task per notification (JoinSet)
+//! /_sandbox/notify ──┘                  attempt, sleep, attempt, … ─▶ log
+//! ```
+//!
+//! The dispatcher owns the tasks: aborting it (shutdown, drop) drops the
+//! set and with it every pending delivery.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Mutex, OnceLock, PoisonError};
+use std::time::{Duration, Instant, SystemTime};
+
+use axum::body::Bytes;
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use rand::Rng as _;
+use serde::Serialize;
+use serde_json::Value;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+use tokio::task::{JoinHandle, JoinSet};
+
+use crate::certificates::{self, EncryptedResource};
+use crate::clock;
+use crate::events::Event;
+use crate::server::AppState;
+use crate::signing::ResponseSigner;
+use crate::{Faults, SandboxConfig};
+
+/// WeChat Pay's waits before each new attempt at a callback that failed:
+/// 15 s, 15 s, 30 s, 3 min, 10 min, 20 min, 30 min, 30 min, 30 min,
+/// 60 min, 3 h, 3 h, 3 h, 6 h, 6 h (16 attempts in all, over about a
+/// day). The default of [`SandboxConfig::callback_retry_delays`].
+pub const CALLBACK_RETRY_DELAYS: [Duration; 15] = {
+    const fn minutes(m: u64) -> Duration {
+        Duration::from_secs(m * 60)
+    }
+    [
+        Duration::from_secs(15),
+        Duration::from_secs(15),
+        Duration::from_secs(30),
+        minutes(3),
+        minutes(10),
+        minutes(20),
+        minutes(30),
+        minutes(30),
+        minutes(30),
+        minutes(60),
+        minutes(180),
+        minutes(180),
+        minutes(180),
+        minutes(360),
+        minutes(360),
+    ]
+};
+
+/// How long the merchant has to answer one attempt: 5 s, as WeChat Pay
+/// allows. The default of [`SandboxConfig::callback_timeout`].
+pub const CALLBACK_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The delivery log keeps this many attempts, dropping the oldest.
+const LOG_CAPACITY: usize = 10_000;
+
+/// At most this much of a merchant's answer is kept in the log.
+const ANSWER_EXCERPT: usize = 1024;
+
+/// One attempt at delivering a callback, as
+/// [`Sandbox::callback_attempts`](crate::Sandbox::callback_attempts) and
+/// `GET /_sandbox/callbacks` report it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CallbackAttempt {
+    /// The notification's `id` (the same in every attempt at it).
+    pub notification_id: String,
+    /// Its `event_type`, e.g. `TRANSACTION.SUCCESS`.
+    pub event_type: String,
+    /// Where it was POSTed.
+    pub notify_url: String,
+    /// 1 for the first attempt, 2 for the first retry, …
+    pub attempt: u32,
+    /// When the attempt started.
+    pub started_at: SystemTime,
+    /// How long it took, up to the answer or the failure.
+    pub duration: Duration,
+    /// The merchant's HTTP status, when it answered.
+    pub status: Option<u16>,
+    /// Why the attempt failed without an answer (timeout, connection
+    /// refused, …); `None` when there was an answer.
+    pub error: Option<String>,
+    /// The start of the merchant's answer body (up to 1 KiB, lossy UTF-8),
+    /// when there was one and it was not empty.
+    pub answer: Option<String>,
+    /// What came of it.
+    pub outcome: CallbackOutcome,
+}
+
+/// What came of one [`CallbackAttempt`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CallbackOutcome {
+    /// The merchant answered 200 or 204: delivered, no more attempts.
+    Delivered,
+    /// Failed; the next attempt follows after this wait.
+    Retrying {
+        /// The wait before the next attempt, counted from the end of this
+        /// one.
+        after: Duration,
+    },
+    /// Failed, and it was the last attempt: the sandbox gave up.
+    GaveUp,
+}
+
+impl CallbackOutcome {
+    /// `delivered`, `retrying` or `gave_up`, as the control endpoint shows it.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            CallbackOutcome::Delivered => "delivered",
+            CallbackOutcome::Retrying { .. } => "retrying",
+            CallbackOutcome::GaveUp => "gave_up",
+        }
+    }
+}
+
+/// One callback to deliver, with owned texts (unlike [`Event`], which the
+/// flows fill from constants).
+#[derive(Debug, Clone)]
+pub(crate) struct Notification {
+    pub(crate) id: String,
+    pub(crate) event_type: String,
+    pub(crate) original_type: String,
+    pub(crate) summary: String,
+    pub(crate) notify_url: String,
+    pub(crate) resource: Value,
+}
+
+impl Notification {
+    /// A notification with a fresh id.
+    pub(crate) fn new(
+        event_type: String,
+        original_type: String,
+        summary: String,
+        notify_url: String,
+        resource: Value,
+    ) -> Self {
+        Notification {
+            id: notification_id(),
+            event_type,
+            original_type,
+            summary,
+            notify_url,
+            resource,
+        }
+    }
+
+    fn from_event(event: Event) -> Self {
+        Notification::new(
+            event.event_type.to_owned(),
+            event.original_type.to_owned(),
+            event.summary.to_owned(),
+            event.notify_url,
+            event.resource,
+        )
+    }
+}
+
+/// `EV-` and 19 digits: the time in China (`YYYYMMDDhhmmss`) and a
+/// 5-digit counter that starts at a random value, like WeChat Pay's
+/// `EV-2018022511223320873`. Unique unless 100 000 notifications are made
+/// in one second.
+fn notification_id() -> String {
+    static COUNTER: OnceLock<AtomicU32> = OnceLock::new();
+    let counter = COUNTER.get_or_init(|| AtomicU32::new(rand::rng().random_range(0..100_000)));
+    let sequence = counter.fetch_add(1, Ordering::Relaxed) % 100_000;
+    let time: String = clock::format_rfc3339(clock::unix_now())
+        .chars()
+        .take(19)
+        .filter(char::is_ascii_digit)
+        .collect();
+    format!("EV-{time}{sequence:05}")
+}
+
+/// The delivery settings, the queue for `POST /_sandbox/notify`, and the
+/// log; kept in the server's shared state.
+pub(crate) struct Deliveries {
+    queue: UnboundedSender<Notification>,
+    delays: Vec<Duration>,
+    timeout: Duration,
+    log: Mutex<VecDeque<CallbackAttempt>>,
+}
+
+impl Deliveries {
+    /// The settings from `config`, and the receiving end of the queue for
+    /// [`spawn`].
+    pub(crate) fn new(config: &SandboxConfig) -> (Deliveries, UnboundedReceiver<Notification>) {
+        let (queue, queued) = unbounded_channel();
+        let deliveries = Deliveries {
+            queue,
+            delays: config
+                .callback_retry_delays
+                .clone()
+                .unwrap_or_else(|| CALLBACK_RETRY_DELAYS.to_vec()),
+            timeout: config.callback_timeout.unwrap_or(CALLBACK_TIMEOUT),
+            log: Mutex::new(VecDeque::new()),
+        };
+        (deliveries, queued)
+    }
+
+    /// Queues `notification` for delivery.
+    pub(crate) fn submit(&self, notification: Notification) {
+        if self.queue.send(notification).is_err() {
+            tracing::warn!("the sandbox is stopping; a callback was not delivered");
+        }
+    }
+
+    /// Every attempt so far (the last 10 000), oldest first.
+    pub(crate) fn attempts(&self) -> Vec<CallbackAttempt> {
+        self.log
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .cloned()
+            .collect()
+    }
+
+    fn record(&self, attempt: CallbackAttempt) {
+        let mut log = self.log.lock().unwrap_or_else(PoisonError::into_inner);
+        if log.len() == LOG_CAPACITY {
+            log.pop_front();
+        }
+        log.push_back(attempt);
+    }
+}
+
+/// Starts the dispatcher: every event and every queued notification gets
+/// its own delivery task. Abort the handle to stop all deliveries.
+pub(crate) fn spawn(
+    app: AppState,
+    mut events: UnboundedReceiver<Event>,
+    mut queued: UnboundedReceiver<Notification>,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .timeout(app.0.callbacks.timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|error| error_chain(&error));
+        let mut running = JoinSet::new();
+        loop {
+            let notification = tokio::select! {
+                Some(event) = events.recv() => Notification::from_event(event),
+                Some(notification) = queued.recv() => notification,
+                Some(_) = running.join_next(), if !running.is_empty() => continue,
+                else => break,
+            };
+            running.spawn(deliver(app.clone(), client.clone(), notification));
+        }
+    })
+}
+
+/// `resource` of a callback body.
+#[derive(Serialize)]
+struct CallbackResource<'a> {
+    algorithm: &'static str,
+    original_type: &'a str,
+    ciphertext: String,
+    associated_data: String,
+    nonce: String,
+}
+
+/// A callback body, as WeChat Pay sends it.
+#[derive(Serialize)]
+struct CallbackBody<'a> {
+    id: &'a str,
+    create_time: String,
+    event_type: &'a str,
+    resource_type: &'static str,
+    summary: &'a str,
+    resource: CallbackResource<'a>,
+}
+
+/// The JSON body: the resource encrypted under the APIv3 key with
+/// `associated_data` = `original_type`. `None` if encryption fails.
+fn body(app: &AppState, notification: &Notification) -> Option<Bytes> {
+    let plaintext = serde_json::to_vec(&notification.resource).ok()?;
+    let EncryptedResource {
+        algorithm,
+        nonce,
+        associated_data,
+        ciphertext,
+    } = certificates::encrypt(
+        &app.0.credentials.apiv3_key,
+        &notification.original_type,
+        &plaintext,
+    )?;
+    let body = CallbackBody {
+        id: &notification.id,
+        create_time: clock::format_rfc3339(clock::unix_now()),
+        event_type: &notification.event_type,
+        resource_type: "encrypt-resource",
+        summary: &notification.summary,
+        resource: CallbackResource {
+            algorithm,
+            original_type: &notification.original_type,
+            ciphertext,
+            associated_data,
+            nonce,
+        },
+    };
+    serde_json::to_vec(&body).ok().map(Bytes::from)
+}
+
+/// What one POST came to.
+struct Answered {
+    status: u16,
+    answer: Option<String>,
+}
+
+/// Delivers one notification: attempts until delivered or out of delays.
+async fn deliver(
+    app: AppState,
+    client: Result<reqwest::Client, String>,
+    notification: Notification,
+) {
+    let deliveries = &app.0.callbacks;
+    let total = deliveries.delays.len() + 1;
+    let prepared = match (&client, reqwest::Url::parse(&notification.notify_url)) {
+        (Err(error), _) => Err(format!("the sandbox cannot make HTTP requests: {error}")),
+        (_, Err(error)) => Err(format!("notify_url is not a URL: {error}")),
+        (Ok(_), Ok(url)) if !matches!(url.scheme(), "http" | "https") => Err(format!(
+            "notify_url must be http or https, not {}",
+            url.scheme()
+        )),
+        (Ok(client), Ok(url)) => match body(&app, &notification) {
+            Some(body) => Ok((client, url, body)),
+            None => Err("the sandbox could not encrypt the resource".to_owned()),
+        },
+    };
+    let (client, url, body) = match prepared {
+        Ok(prepared) => prepared,
+        Err(error) => {
+            tracing::warn!(id = %notification.id, %error, "callback not sent");
+            deliveries.record(CallbackAttempt {
+                notification_id: notification.id.clone(),
+                event_type: notification.event_type.clone(),
+                notify_url: notification.notify_url.clone(),
+                attempt: 1,
+                started_at: SystemTime::now(),
+                duration: Duration::ZERO,
+                status: None,
+                error: Some(error),
+                answer: None,
+                outcome: CallbackOutcome::GaveUp,
+            });
+            return;
+        }
+    };
+
+    for attempt in 1..=total {
+        let started_at = SystemTime::now();
+        let started = Instant::now();
+        let result = post(&app, client, url.clone(), body.clone()).await;
+        let duration = started.elapsed();
+        let delivered =
+            matches!(&result, Ok(answered) if answered.status == 200 || answered.status == 204);
+        let outcome = match deliveries.delays.get(attempt - 1) {
+            _ if delivered => CallbackOutcome::Delivered,
+            Some(&after) => CallbackOutcome::Retrying { after },
+            None => CallbackOutcome::GaveUp,
+        };
+        let (status, error, answer) = match result {
+            Ok(Answered { status, answer }) => (Some(status), None, answer),
+            Err(error) => (None, Some(error), None),
+        };
+        tracing::debug!(
+            id = %notification.id,
+            event_type = %notification.event_type,
+            attempt,
+            ?status,
+            ?error,
+            outcome = outcome.as_str(),
+            "callback attempt"
+        );
+        deliveries.record(CallbackAttempt {
+            notification_id: notification.id.clone(),
+            event_type: notification.event_type.clone(),
+            notify_url: notification.notify_url.clone(),
+            attempt: u32::try_from(attempt).unwrap_or(u32::MAX),
+            started_at,
+            duration,
+            status,
+            error,
+            answer,
+            outcome,
+        });
+        match outcome {
+            CallbackOutcome::Retrying { after } => tokio::time::sleep(after).await,
+            CallbackOutcome::Delivered | CallbackOutcome::GaveUp => return,
+        }
+    }
+}
+
+/// One signed POST of `body`; signed afresh (new timestamp and nonce) for
+/// each attempt, with the key of the moment, or with a SIGNTEST probe as
+/// [`Faults::callback_signtest_share`] draws.
+async fn post(
+    app: &AppState,
+    client: &reqwest::Client,
+    url: reqwest::Url,
+    body: Bytes,
+) -> Result<Answered, String> {
+    let mut headers = HeaderMap::new();
+    let body = {
+        let newest;
+        let signer = if app.0.certificate_mode {
+            newest = app.newest_certificate();
+            ResponseSigner {
+                key: &newest.key,
+                serial: &newest.serial,
+            }
+        } else {
+            ResponseSigner {
+                key: &app.0.keys.platform_key,
+                serial: &app.0.credentials.public_key_id,
+            }
+        };
+        let faults = Faults {
+            signtest_probe: app.faults().roll_callback_probe(&mut rand::rng()),
+            ..Faults::default()
+        };
+        signer.sign(
+            StatusCode::OK,
+            &mut headers,
+            body,
+            &faults,
+            clock::unix_now(),
+        )
+    };
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    // WeChat Pay's callbacks carry a Request-ID as its answers do (a
+    // required header in its webhook spec); a fresh one per attempt.
+    crate::signing::insert(
+        &mut headers,
+        crate::signing::HEADER_REQUEST_ID,
+        &app.next_request_id(),
+    );
+    let response = client
+        .post(url)
+        .headers(headers)
+        .body(body)
+        .send()
+        .await
+        .map_err(|error| error_chain(&error))?;
+    let status = response.status().as_u16();
+    let answer = response.bytes().await.ok().and_then(|bytes| {
+        let excerpt = &bytes[..bytes.len().min(ANSWER_EXCERPT)];
+        (!excerpt.is_empty()).then(|| String::from_utf8_lossy(excerpt).into_owned())
+    });
+    Ok(Answered { status, answer })
+}
+
+/// An error and its causes, `: `-separated; a timeout says so first.
+fn error_chain(error: &reqwest::Error) -> String {
+    let mut text = if error.is_timeout() {
+        "timed out".to_owned()
+    } else {
+        error.to_string()
+    };
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        let shown = cause.to_string();
+        if !text.contains(&shown) {
+            text.push_str(": ");
+            text.push_str(&shown);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_schedule_is_wechat_pays() {
+        let total: Duration = CALLBACK_RETRY_DELAYS.iter().sum();
+        // 15+15+30 s, 3+10+20+30+30+30+60 min, 3×3 h, 2×6 h.
+        assert_eq!(total, Duration::from_secs(60 + 183 * 60 + 21 * 3600));
+    }
+
+    #[test]
+    fn notification_ids_look_like_wechat_pays_and_differ() {
+        let ids: Vec<String> = (0..1000).map(|_| notification_id()).collect();
+        for id in &ids {
+            let digits = id.strip_prefix("EV-").expect("prefix");
+            assert_eq!(digits.len(), 19, "{id}");
+            assert!(digits.bytes().all(|b| b.is_ascii_digit()), "{id}");
+        }
+        let distinct: std::collections::HashSet<&String> = ids.iter().collect();
+        assert_eq!(distinct.len(), ids.len());
+    }
+}

@@ -1,0 +1,274 @@
+//! The sandbox's state in SQLite: stocks, coupons, orders, refunds, the
+//! coupon callback URLs, bill download tokens and the id counters.
+//!
+//! One code path for both lives: with [`crate::SandboxConfig::state_dir`]
+//! the database is `DIR/sandbox.sqlite3` (WAL journal, `synchronous=FULL`),
+//! so a restart on the same folder finds everything the sandbox
+//! acknowledged; without it the database is in memory and dies with the
+//! sandbox.
+//!
+//! One connection behind a mutex; [`Store::transaction`] runs each change
+//! in an immediate transaction that is committed before the handler
+//! answers. Its closure is synchronous, so the lock is never held across an
+//! `.await`. A database failure is a 500 `SYSTEM_ERROR` for the request
+//! that met it.
+
+use std::path::Path;
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use rusqlite::{Connection, OptionalExtension as _, Transaction, TransactionBehavior, params};
+
+use crate::SandboxError;
+use crate::errors::ApiError;
+
+/// The file name inside the state folder.
+pub(crate) const FILE_NAME: &str = "sandbox.sqlite3";
+
+/// The layout [`SCHEMA`] creates, kept in `PRAGMA user_version`; a file
+/// with a higher one was written by a newer sandbox and is refused.
+const SCHEMA_VERSION: i64 = 1;
+
+/// How long a statement waits for another process holding the file.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The schema, created when missing. Ids and times are kept as the API
+/// shows them (ids as text, times as Unix seconds); request bodies as the
+/// validated JSON.
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS counters (
+    name TEXT PRIMARY KEY,
+    next INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS stocks (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    stock_id TEXT NOT NULL UNIQUE,
+    creator_mchid TEXT NOT NULL,
+    out_request_no TEXT NOT NULL,
+    status TEXT NOT NULL,
+    create_time INTEGER NOT NULL,
+    start_time INTEGER,
+    pause_time INTEGER,
+    restart_time INTEGER,
+    distributed_coupons INTEGER NOT NULL DEFAULT 0,
+    request TEXT NOT NULL,
+    UNIQUE (creator_mchid, out_request_no)
+);
+CREATE TABLE IF NOT EXISTS coupons (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    coupon_id TEXT NOT NULL UNIQUE,
+    stock_id TEXT NOT NULL,
+    creator_mchid TEXT NOT NULL,
+    out_request_no TEXT NOT NULL,
+    openid TEXT NOT NULL,
+    appid TEXT NOT NULL,
+    create_time INTEGER NOT NULL,
+    request TEXT NOT NULL,
+    UNIQUE (creator_mchid, out_request_no)
+);
+CREATE TABLE IF NOT EXISTS coupon_callbacks (
+    mchid TEXT PRIMARY KEY,
+    notify_url TEXT NOT NULL,
+    enabled INTEGER NOT NULL,
+    update_time INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS orders (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    mchid TEXT NOT NULL,
+    out_trade_no TEXT NOT NULL,
+    trade_type TEXT NOT NULL,
+    request TEXT NOT NULL,
+    answer TEXT NOT NULL,
+    trade_state TEXT NOT NULL,
+    create_time INTEGER NOT NULL,
+    transaction_id TEXT UNIQUE,
+    success_time INTEGER,
+    payer_total INTEGER,
+    bank_type TEXT,
+    payer_openid TEXT,
+    refunded INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (mchid, out_trade_no)
+);
+CREATE TABLE IF NOT EXISTS refunds (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    mchid TEXT NOT NULL,
+    out_refund_no TEXT NOT NULL,
+    refund_id TEXT NOT NULL UNIQUE,
+    out_trade_no TEXT NOT NULL,
+    request TEXT NOT NULL,
+    refund INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    create_time INTEGER NOT NULL,
+    success_time INTEGER,
+    UNIQUE (mchid, out_refund_no)
+);
+CREATE TABLE IF NOT EXISTS bills (
+    token TEXT PRIMARY KEY,
+    text TEXT NOT NULL,
+    gzip INTEGER NOT NULL,
+    mchid TEXT NOT NULL,
+    issued_at INTEGER NOT NULL
+);
+";
+
+/// The database, shared by every handler.
+pub(crate) struct Store {
+    connection: Mutex<Connection>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Opens (creating when needed) `dir/sandbox.sqlite3`, or an in-memory
+    /// database when `dir` is `None`.
+    pub(crate) fn open(dir: Option<&Path>) -> Result<Store, SandboxError> {
+        let failed = |reason: String| SandboxError::State { reason };
+        let connection = match dir {
+            Some(dir) => {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| failed(format!("cannot create {}: {e}", dir.display())))?;
+                let path = dir.join(FILE_NAME);
+                let connection = Connection::open(&path)
+                    .map_err(|e| failed(format!("cannot open {}: {e}", path.display())))?;
+                connection
+                    .busy_timeout(BUSY_TIMEOUT)
+                    .and_then(|()| {
+                        connection
+                            .query_row("PRAGMA journal_mode=WAL", [], |row| row.get::<_, String>(0))
+                    })
+                    .and_then(|_| connection.execute_batch("PRAGMA synchronous=FULL;"))
+                    .map_err(|e| failed(format!("cannot set up {}: {e}", path.display())))?;
+                connection
+            }
+            None => Connection::open_in_memory()
+                .map_err(|e| failed(format!("cannot open an in-memory database: {e}")))?,
+        };
+        let version: i64 = connection
+            .query_row("PRAGMA user_version", [], |row| row.get(0))
+            .map_err(|e| failed(format!("cannot read the schema version: {e}")))?;
+        if version > SCHEMA_VERSION {
+            return Err(failed(format!(
+                "the state database has schema version {version}, newer than this sandbox's \
+                 {SCHEMA_VERSION}"
+            )));
+        }
+        connection
+            .execute_batch(SCHEMA)
+            .and_then(|()| {
+                connection.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION};"))
+            })
+            .map_err(|e| failed(format!("cannot create the tables: {e}")))?;
+        Ok(Store {
+            connection: Mutex::new(connection),
+        })
+    }
+
+    /// Runs `change` in one immediate transaction, committed when it
+    /// returns `Ok` and rolled back when it returns `Err`. Synchronous: the
+    /// lock is never held across an `.await`.
+    pub(crate) fn transaction<T>(
+        &self,
+        change: impl FnOnce(&Transaction<'_>) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        // A panic inside `change` drops its transaction, which rolls back:
+        // the connection is consistent even when the lock is poisoned.
+        let mut connection = self
+            .connection
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let value = change(&transaction)?;
+        transaction.commit()?;
+        Ok(value)
+    }
+}
+
+impl From<rusqlite::Error> for ApiError {
+    fn from(error: rusqlite::Error) -> Self {
+        tracing::error!(%error, "state database failure");
+        ApiError::system_error(format!("the sandbox's state database failed: {error}"))
+    }
+}
+
+impl From<serde_json::Error> for ApiError {
+    fn from(error: serde_json::Error) -> Self {
+        ApiError::system_error(format!("the sandbox's stored JSON is unreadable: {error}"))
+    }
+}
+
+/// The next value of the counter `name` (starting at `first`), never
+/// handed out before, even across restarts on the same state folder.
+pub(crate) fn next_id(db: &Connection, name: &str, first: u64) -> Result<u64, ApiError> {
+    let current: Option<i64> = db
+        .query_row(
+            "SELECT next FROM counters WHERE name = ?1",
+            params![name],
+            |row| row.get(0),
+        )
+        .optional()?;
+    let value = match current {
+        Some(next) => u64::try_from(next).unwrap_or(first),
+        None => first,
+    };
+    let following = i64::try_from(value.saturating_add(1)).unwrap_or(i64::MAX);
+    db.execute(
+        "INSERT INTO counters (name, next) VALUES (?1, ?2)
+         ON CONFLICT (name) DO UPDATE SET next = excluded.next",
+        params![name, following],
+    )?;
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counters_continue_after_reopening() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(Some(dir.path())).expect("open");
+        let first = store
+            .transaction(|db| next_id(db, "stock", 10))
+            .expect("id");
+        let second = store
+            .transaction(|db| next_id(db, "stock", 10))
+            .expect("id");
+        assert_eq!((first, second), (10, 11));
+        drop(store);
+        let store = Store::open(Some(dir.path())).expect("reopen");
+        assert_eq!(
+            store
+                .transaction(|db| next_id(db, "stock", 10))
+                .expect("id"),
+            12
+        );
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        drop(Store::open(Some(dir.path())).expect("open"));
+        let connection = Connection::open(dir.path().join(FILE_NAME)).expect("open");
+        connection
+            .execute_batch("PRAGMA user_version = 99;")
+            .expect("set version");
+        drop(connection);
+        let error = Store::open(Some(dir.path())).expect_err("newer");
+        assert!(error.to_string().contains("schema version 99"), "{error}");
+    }
+
+    #[test]
+    fn a_failed_change_is_rolled_back() {
+        let store = Store::open(None).expect("open");
+        let result: Result<(), ApiError> = store.transaction(|db| {
+            next_id(db, "x", 1)?;
+            Err(ApiError::invalid_request("no"))
+        });
+        assert!(result.is_err());
+        assert_eq!(store.transaction(|db| next_id(db, "x", 1)).ok(), Some(1));
+    }
+}

@@ -11,7 +11,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// `+08:00` offset and the sub-second digits included.
 ///
 /// ```
-/// use wxpay::DateTime;
+/// use wxpay_core::DateTime;
 ///
 /// let at: DateTime = "2015-05-20T13:29:35.120+08:00".parse()?;
 /// assert_eq!(at.as_str(), "2015-05-20T13:29:35.120+08:00");
@@ -21,7 +21,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// assert!("2015-05-20 13:29:35".parse::<DateTime>().is_err());
 /// // Some WeChat Pay answers leave the seconds out; kept as written.
 /// assert_eq!("2025-07-24T00:00+08:00".parse::<DateTime>()?.civil().5, 0);
-/// # Ok::<(), wxpay::InvalidDateTime>(())
+/// # Ok::<(), wxpay_core::InvalidDateTime>(())
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct DateTime {

@@ -530,6 +530,10 @@ async fn tracing_names_the_template_and_attempts_but_never_values() {
     // `#[tokio::test]` runs everything on this thread, so a thread-local
     // subscriber sees every span and event of the calls.
     let guard = tracing::subscriber::set_default(capture.clone());
+    // Another test thread may have registered a callsite of the client
+    // while this subscriber was being installed, caching `never` for it;
+    // recompute every callsite's interest now that the subscriber is in.
+    tracing::callsite::rebuild_interest_cache();
     let done: NoContent = client.send(close()).await.expect("the retry succeeds");
     assert_eq!(done, NoContent);
     let err = client.send(close()).await.unwrap_err();

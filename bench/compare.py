@@ -18,11 +18,17 @@ per stock, so it seeds and is not repeated).
 
 Per client and concurrency it prints the median over the rounds of:
 throughput (requests/s), client CPU per request (the client's own
-user + system time over the measured requests, warm-up excluded), and peak
-memory (the client process's peak RSS, from wait4's ru_maxrss), each also
-as a ratio to the Node library.
+user + system time over the measured requests, warm-up excluded), peak
+memory (the client process's peak RSS, from wait4's ru_maxrss) and latency,
+each also as a ratio to the Node library; and the sandbox's own CPU per
+request served during that client's run (warm-up included), which shows
+when the server, not the client, is what limits the throughput.
 
-    bench/compare.py [--requests 2000] [--rounds 3] [--out bench/results/DATE.txt]
+    bench/compare.py [--requests 2000] [--rounds 3] [--pin] [--out bench/results/DATE.txt]
+
+With --pin (Linux), the sandbox runs on the first CPU and every client on
+the others, so the server's signing does not take CPU from the client under
+test (and the clients' thread pools size themselves to the CPUs they get).
 
 Needs cargo, node 18+ with npm, python 3.9+ (the venv and npm install are
 made on first use: network).
@@ -86,11 +92,28 @@ def python_ready():
     return [str(python), str(HERE / "python" / "driver.py")]
 
 
-def start_sandbox(wxpay, state):
+def cpu_seconds(pid):
+    """User + system CPU time a running process has used so far (Linux /proc)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return float("nan")
+
+
+def pinned(cpus):
+    """A preexec_fn that moves the child onto `cpus` (None: no pinning)."""
+    if not cpus:
+        return None
+    return lambda: os.sched_setaffinity(0, cpus)
+
+
+def start_sandbox(wxpay, state, cpus=None):
     log_path = state.parent / "sandbox.log"
     out = open(log_path, "w", encoding="utf-8")
     process = subprocess.Popen([str(wxpay), "sandbox", "--addr", "127.0.0.1:0", "--state", str(state)],
-                               stdout=out, stderr=subprocess.STDOUT)
+                               stdout=out, stderr=subprocess.STDOUT, preexec_fn=pinned(cpus))
     for _ in range(600):
         text = log_path.read_text(encoding="utf-8")
         if "wxpay sandbox listening on " in text:
@@ -153,9 +176,10 @@ def seed(wxpay, env):
     ]
 
 
-def run_client(command, env):
+def run_client(command, env, cpus=None):
     """Runs one driver; returns its JSON and its rusage (wait4)."""
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               preexec_fn=pinned(cpus))
     stdout = process.stdout.read()
     stderr = process.stderr.read()
     _, status, usage = os.wait4(process.pid, 0)
@@ -177,7 +201,16 @@ def main():
     parser.add_argument("--clients", nargs="+", default=["wxpay", "wxpay-rsa", "node", "python"])
     parser.add_argument("--wxpay-bin", help="a release wxpay binary (else cargo build --release)")
     parser.add_argument("--out", help="also write the table to this file")
+    parser.add_argument("--pin", action="store_true",
+                        help="sandbox on the first CPU, clients on the rest (Linux; needs 2+ CPUs)")
     args = parser.parse_args()
+
+    server_cpus = client_cpus = None
+    if args.pin:
+        available = sorted(os.sched_getaffinity(0))
+        if len(available) < 2:
+            sys.exit("error: --pin needs at least 2 CPUs (one for the sandbox, the rest for the clients)")
+        server_cpus, client_cpus = {available[0]}, set(available[1:])
 
     wxpay = wxpay_binary(args)
     drivers = {
@@ -189,7 +222,7 @@ def main():
     commands = {name: drivers[name]() for name in args.clients}
 
     tmp = Path(tempfile.mkdtemp(prefix="wxpay-compare."))
-    sandbox, env = start_sandbox(wxpay, tmp / "state")
+    sandbox, env = start_sandbox(wxpay, tmp / "state", server_cpus)
     lines = []
     try:
         targets = seed(wxpay, env)
@@ -200,11 +233,15 @@ def main():
                 for name in args.clients:
                     common = ["--requests", str(args.requests), "--concurrency", str(concurrency),
                               "--warmup", str(args.warmup), "GET", *targets]
-                    report = run_client(commands[name] + common, env)
+                    before = cpu_seconds(sandbox.pid)
+                    report = run_client(commands[name] + common, env, client_cpus)
+                    served = args.requests + args.warmup
+                    report["sandbox_cpu_ms_per_request"] = (cpu_seconds(sandbox.pid) - before) * 1000 / served
                     results.setdefault((name, concurrency), []).append(report)
                     failed = report["requests"] - report["ok"]
                     log(f"round {round_ + 1} c={concurrency} {name:10} {report['requests_per_s']:8.1f}/s "
                         f"cpu {report['cpu_ms_per_request']:.3f} ms/req rss {report['wait4_maxrss_kib'] / 1024:.1f} MiB"
+                        f" sandbox cpu {report['sandbox_cpu_ms_per_request']:.3f} ms/req"
                         f" p50 {report['latency_ms']['p50']:.2f} p99 {report['latency_ms']['p99']:.2f}"
                         f"{f' ERRORS {failed}: ' + json.dumps(report['errors']) if failed else ''}  load {uptime()}")
             load.append(uptime())
@@ -222,11 +259,14 @@ def main():
         ("peak RSS MiB", lambda r: r["wait4_maxrss_kib"] / 1024, "{:.1f}"),
         ("p50 ms", lambda r: r["latency_ms"]["p50"], "{:.2f}"),
         ("p99 ms", lambda r: r["latency_ms"]["p99"], "{:.2f}"),
+        ("sandbox ms/req", lambda r: r["sandbox_cpu_ms_per_request"], "{:.3f}"),
     ]
     now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines.append(f"wxpay vs peers, one sandbox, {now}; {os.cpu_count()} CPUs; load average (1/5/15 min) "
                  f"before and after each concurrency: {' | '.join(load)}")
     lines.append(f"command: bench/compare.py {' '.join(sys.argv[1:])}")
+    if args.pin:
+        lines.append(f"pinned: sandbox on CPU {sorted(server_cpus)}, clients on CPUs {sorted(client_cpus)}")
     lines.append(f"mix (GET, in turn): {', '.join(targets)}")
     lines.append(f"{args.requests} measured requests per run after {args.warmup} warm-up, {args.rounds} "
                  f"alternating rounds, median shown; ratio = client / node")

@@ -206,21 +206,20 @@ fn fee(units: i64) -> String {
     format!("{}.{:05}", units / 100_000, units % 100_000)
 }
 
+/// `date` as the bills write it in ids (`YYYYMMDD`) and in times
+/// (`YYYY-MM-DD`).
+fn day_and_iso(date: Date) -> (String, String) {
+    let (year, month, day) = (date.year(), u8::from(date.month()), date.day());
+    (
+        format!("{year:04}{month:02}{day:02}"),
+        format!("{year:04}-{month:02}-{day:02}"),
+    )
+}
+
 /// The trade bill (type ALL) of `date`: three payments and a refund of the
 /// second, then the summary. CRLF line ends, as WeChat Pay writes them.
 pub(crate) fn trade_bill_csv(date: Date, mchid: &str) -> String {
-    let day = format!(
-        "{:04}{:02}{:02}",
-        date.year(),
-        u8::from(date.month()),
-        date.day()
-    );
-    let iso = format!(
-        "{:04}-{:02}-{:02}",
-        date.year(),
-        u8::from(date.month()),
-        date.day()
-    );
+    let (day, iso) = day_and_iso(date);
     let seed = i64::from(date.day()) + i64::from(u8::from(date.month()));
     let mut csv = String::from(
         "交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,费率备注\r\n",
@@ -271,18 +270,7 @@ pub(crate) fn trade_bill_csv(date: Date, mchid: &str) -> String {
 
 /// The fund flow bill of `date` for `account`: two entries and the summary.
 pub(crate) fn fund_flow_csv(date: Date, account: &str) -> String {
-    let day = format!(
-        "{:04}{:02}{:02}",
-        date.year(),
-        u8::from(date.month()),
-        date.day()
-    );
-    let iso = format!(
-        "{:04}-{:02}-{:02}",
-        date.year(),
-        u8::from(date.month()),
-        date.day()
-    );
+    let (day, iso) = day_and_iso(date);
     let income = 10_000 + i64::from(date.day());
     let expense = 37;
     format!(

@@ -139,6 +139,34 @@ fn raw_identifier_fields_bind_by_their_plain_name() {
     assert_eq!(target(&with_reason).unwrap(), "/v3/kinds/coupon?reason=old");
 }
 
+/// A few WeChat Pay operations take a JSON body on DELETE: the fields
+/// marked `#[wxpay(body)]` go there, the rest stay in the query.
+#[wxpay::endpoint(DELETE, "/v3/partners/<partner_id>")]
+struct DeletePartner {
+    partner_id: String,
+    #[wxpay(body)]
+    reason: String,
+    #[wxpay(body)]
+    note: Option<String>,
+    sub_mchid: Option<String>,
+}
+
+#[test]
+fn delete_sends_the_fields_marked_body_as_json_and_the_rest_in_the_query() {
+    let delete = DeletePartner {
+        partner_id: "p/1".into(),
+        reason: "ended".into(),
+        note: None,
+        sub_mchid: Some("1900000109".into()),
+    };
+    assert_eq!(DeletePartner::METHOD, Method::Delete);
+    assert_eq!(
+        target(&delete).unwrap(),
+        "/v3/partners/p%2F1?sub_mchid=1900000109"
+    );
+    assert_eq!(body(&delete), r#"{"reason":"ended"}"#);
+}
+
 // --- Query strings ---------------------------------------------------------
 
 #[derive(Debug, Clone, Copy, Serialize)]

@@ -29,7 +29,7 @@ pub struct SignArgs {
     #[arg(long)]
     target: String,
 
-    /// The body, byte for byte (empty for GET and DELETE)
+    /// The body, byte for byte (empty for GET and most DELETE requests)
     #[arg(long, conflicts_with = "body_file")]
     body: Option<String>,
 

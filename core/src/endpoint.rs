@@ -25,7 +25,8 @@ pub enum Method {
     Put,
     /// `PATCH`: parameters travel in a JSON body.
     Patch,
-    /// `DELETE`: parameters travel in the query string, the body is empty.
+    /// `DELETE`: parameters travel in the query string; the body is empty
+    /// unless the endpoint puts fields in it (`#[wxpay(body)]`).
     Delete,
 }
 
@@ -74,7 +75,8 @@ impl From<Method> for http::Method {
 #[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Body {
-    /// No body (GET and DELETE). The signing message carries an empty line.
+    /// No body (GET, and DELETE usually). The signing message carries an
+    /// empty line.
     Empty,
     /// A JSON document, already serialized: these bytes are signed and sent.
     Json(Bytes),

@@ -17,7 +17,7 @@ pub const SCHEME: &str = "WECHATPAY2-SHA256-RSA2048";
 /// The exact bytes a request signature covers.
 ///
 /// `target` is the path and query exactly as sent (no host); `body` the
-/// exact body bytes (empty for GET and DELETE).
+/// exact body bytes (empty when there is no body, as for GET).
 pub fn signing_message(
     method: Method,
     target: &str,

@@ -69,7 +69,8 @@ impl Client {
     /// ([`Target::push_query_pair`](crate::Target::push_query_pair) does it
     /// as declared endpoints do). `body`, when given, is sent and signed
     /// byte for byte as `application/json`, whatever the method (WeChat
-    /// Pay's GET and DELETE operations take none); it is not checked.
+    /// Pay's GET operations take none, and most DELETE operations); it is
+    /// not checked.
     ///
     /// # Errors
     /// [`Error::Build`] with [`BuildError::TargetAltered`] when the target

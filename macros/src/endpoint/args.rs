@@ -216,9 +216,16 @@ impl HttpMethod {
         Ident::new(name, Span::call_site())
     }
 
-    /// Whether requests with this method carry a JSON body.
+    /// Whether fields go to a JSON body unless marked otherwise.
     pub(crate) fn has_body(self) -> bool {
         matches!(self, HttpMethod::Post | HttpMethod::Put | HttpMethod::Patch)
+    }
+
+    /// Whether a request may carry a body at all: every method but GET.
+    /// DELETE sends one only for fields marked `#[wxpay(body)]` (a few
+    /// WeChat Pay operations take a JSON body on DELETE).
+    pub(crate) fn allows_body(self) -> bool {
+        !matches!(self, HttpMethod::Get)
     }
 
     /// Reads the method from the attribute's first argument.

@@ -76,7 +76,7 @@ pub(crate) fn generate(endpoint: &Endpoint) -> TokenStream {
         // `MediaFile` is reported there.
         let file = quote::quote_spanned!(ty.span().resolved_at(Span::call_site())=> &self.#file);
         (quote!(), quote!(#private::multipart(#file, #limits)))
-    } else if endpoint.method.has_body() {
+    } else if endpoint.method.has_body() || !body_fields.is_empty() {
         let definition = view(endpoint, &body_view, &body_fields);
         let value = construct(krate, &body_view, &body_fields);
         (definition, quote!(#private::Body::json(&#value)))

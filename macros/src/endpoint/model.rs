@@ -90,7 +90,7 @@ struct FieldOpts {
     /// `#[wxpay(query)]`: send the field in the query string.
     query: Marker,
     /// `#[wxpay(body)]`: send the field in the JSON body (the default for
-    /// POST, PUT and PATCH; an error for GET and DELETE).
+    /// POST, PUT and PATCH; opt-in for DELETE; an error for GET).
     body: Marker,
     /// `#[wxpay(encrypt)]`: encrypt the value (personal data) with WeChat
     /// Pay's public key when the request is built.
@@ -427,7 +427,7 @@ fn classify(
             }
         }
     }
-    if let Some(method) = method.filter(|m| !m.has_body())
+    if let Some(method) = method.filter(|m| !m.allows_body())
         && opts.body.is_present()
         && in_path != Some(true)
     {
@@ -470,7 +470,7 @@ fn classify(
         FieldKind::Path
     } else if opts.query.is_present() {
         FieldKind::Query
-    } else if method.has_body() {
+    } else if method.has_body() || opts.body.is_present() {
         FieldKind::Body
     } else {
         FieldKind::Query

@@ -1,17 +1,10 @@
-// `#[wxpay(body)]` has no place on GET/DELETE, and a path field takes no
-// marker.
+// `#[wxpay(body)]` has no place on GET (DELETE may carry a body), and a
+// path field takes no marker.
 
 #[wxpay::endpoint(GET, "/v3/stocks")]
 pub struct BodyOnGet {
     #[wxpay(body)]
     pub filter: String,
-}
-
-#[wxpay::endpoint(DELETE, "/v3/stocks/<stock_id>")]
-pub struct BodyOnDelete {
-    pub stock_id: String,
-    #[wxpay(body)]
-    pub reason: String,
 }
 
 #[wxpay::endpoint(POST, "/v3/stocks/<stock_id>/start")]

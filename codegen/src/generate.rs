@@ -33,6 +33,20 @@ enum Side {
     Shared,
 }
 
+/// Which struct a list of fields goes into: that decides how a field says
+/// where it is sent and how it is encrypted.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Holder {
+    /// A plain type (serde attributes only).
+    Type,
+    /// An endpoint struct whose method sends these fields in the body by
+    /// default (POST, PUT, PATCH): `#[wxpay(encrypt)]` where needed.
+    Endpoint,
+    /// An endpoint struct on DELETE, whose body fields must be marked
+    /// `#[wxpay(body)]` (the query is DELETE's default).
+    DeleteBody,
+}
+
 /// One module's generated items, with the names already taken in it.
 #[derive(Default)]
 struct Sink {
@@ -342,8 +356,9 @@ impl<'a> Gen<'a> {
         side: Side,
         taken: &mut BTreeSet<String>,
         out: &mut String,
-        endpoint: bool,
+        holder: Holder,
     ) -> Result<(), String> {
+        let endpoint = holder != Holder::Type;
         let file = &flat.file;
         for (wire, parts) in &flat.properties {
             let required = flat.required.contains(wire);
@@ -367,13 +382,17 @@ impl<'a> Gen<'a> {
             } else {
                 format!("Option<{ty}>")
             };
-            if encrypted && side == Side::Request && is_string_type(&ty) {
-                if endpoint {
-                    out.push_str("#[wxpay(encrypt)]\n");
-                } else {
-                    out.push_str("#[serde(serialize_with = \"crate::encryption::encrypt\")]\n");
-                }
-            } else if encrypted && side == Side::Shared {
+            let encrypt = encrypted && side == Side::Request && is_string_type(&ty);
+            match (holder == Holder::DeleteBody, encrypt && endpoint) {
+                (true, true) => out.push_str("#[wxpay(body, encrypt)]\n"),
+                (true, false) => out.push_str("#[wxpay(body)]\n"),
+                (false, true) => out.push_str("#[wxpay(encrypt)]\n"),
+                (false, false) => {}
+            }
+            if encrypt && !endpoint {
+                out.push_str("#[serde(serialize_with = \"crate::encryption::encrypt\")]\n");
+            }
+            if encrypted && side == Side::Shared {
                 self.notes.push(format!(
                     "{}: `{wire}` is format: base64 in a shared type; not encrypted automatically",
                     file.display()
@@ -435,7 +454,7 @@ impl<'a> Gen<'a> {
         let schema = flat.schema.clone();
         let mut body = String::new();
         let mut taken = BTreeSet::new();
-        self.fields(sink, name, flat, side, &mut taken, &mut body, false)?;
+        self.fields(sink, name, flat, side, &mut taken, &mut body, Holder::Type)?;
         let mut out = String::new();
         doc(
             &mut out,
@@ -468,6 +487,9 @@ impl<'a> Gen<'a> {
         let method_name = naming::method_struct(&op.method);
         let response_name = format!("{method_name}Response");
         let has_body = matches!(op.method.as_str(), "POST" | "PUT" | "PATCH");
+        // DELETE sends a JSON body too when the spec gives it one (its
+        // fields are then marked `#[wxpay(body)]`); GET never does.
+        let takes_body = has_body || op.method == "DELETE";
 
         let mut fields = String::new();
         let mut taken = BTreeSet::new();
@@ -481,7 +503,7 @@ impl<'a> Gen<'a> {
         // `Deserialize` reads the path parameter as `<name>@path` instead.
         let mut body_names = BTreeSet::new();
         for (param, param_file) in &params {
-            if has_body
+            if takes_body
                 && get_str(param, "in") == Some("body")
                 && let Some(schema) = get(param, "schema")
             {
@@ -585,8 +607,13 @@ impl<'a> Gen<'a> {
                 }
                 Some("body") => {
                     let schema = get(param, "schema").cloned().unwrap_or(Value::Null);
-                    if has_body {
+                    if takes_body {
                         let flat = spec.flatten(param_file, &schema)?;
+                        let holder = if has_body {
+                            Holder::Endpoint
+                        } else {
+                            Holder::DeleteBody
+                        };
                         self.fields(
                             sink,
                             &method_name,
@@ -594,7 +621,7 @@ impl<'a> Gen<'a> {
                             Side::Request,
                             &mut taken,
                             &mut fields,
-                            true,
+                            holder,
                         )?;
                     } else {
                         self.notes.push(format!(
@@ -703,7 +730,7 @@ impl<'a> Gen<'a> {
                             Side::Response,
                             &mut taken,
                             &mut body,
-                            false,
+                            Holder::Type,
                         )?;
                         let mut out = String::new();
                         doc(

@@ -6104,6 +6104,9 @@ pub mod partner {
                 pub struct Delete {
                     /// 品牌门店ID (path)
                     pub store_id: String,
+                    /// 品牌ID
+                    #[wxpay(body)]
+                    pub brand_id: String,
                 }
 
                 /// `/v3/brand/partner/store/brandstores/{store_id}/bindrecipient`

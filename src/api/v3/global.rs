@@ -4569,7 +4569,35 @@ pub mod profit_sharing {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_8.shtml)
         #[crate::endpoint(DELETE, "/v3/global/profit-sharing/receivers")]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-        pub struct Delete {}
+        pub struct Delete {
+            /// 子商户号
+            #[wxpay(body)]
+            pub sub_mchid: Option<String>,
+            /// 应用ID
+            #[wxpay(body)]
+            pub appid: Option<String>,
+            /// 子商户应用ID
+            #[wxpay(body)]
+            pub sub_appid: Option<String>,
+            /// 分账接收方类型
+            #[wxpay(body)]
+            pub r#type: Option<DeleteType>,
+            /// 分账接收方帐号
+            #[wxpay(body)]
+            pub account: Option<String>,
+        }
+
+        string_enum! {
+            /// 分账接收方类型
+            pub enum DeleteType {
+                /// `MERCHANT_ID`
+                MerchantId = "MERCHANT_ID",
+                /// `PERSONAL_OPENID`
+                PersonalOpenid = "PERSONAL_OPENID",
+                /// `PERSONAL_SUB_OPENID`
+                PersonalSubOpenid = "PERSONAL_SUB_OPENID",
+            }
+        }
 
         /// `/v3/global/profit-sharing/receivers/{account}`
         pub mod _account_ {

@@ -4347,6 +4347,22 @@ pub mod goods_subsidy_activity {
                 pub struct Delete {
                     /// 零售小店活动ID (path)
                     pub activity_id: String,
+                    /// 业务代理信息列表
+                    #[wxpay(body)]
+                    pub representative_info_list: Vec<DeleteRepresentativeInfoList>,
+                    /// 请求业务单据号
+                    #[wxpay(body)]
+                    pub out_request_no: String,
+                    /// 删除时间
+                    #[wxpay(body)]
+                    pub delete_time: String,
+                }
+
+                /// DeleteRepresentativeInfoList
+                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                pub struct DeleteRepresentativeInfoList {
+                    /// 业务代理的OpenID
+                    pub openid: String,
                 }
 
                 /// DeleteResponseFailedRepresentativeInfoList
@@ -4564,6 +4580,28 @@ pub mod goods_subsidy_activity {
                 pub struct Delete {
                     /// 品牌ID (path)
                     pub brand_id: String,
+                    /// 请求业务单据
+                    #[wxpay(body)]
+                    pub out_request_no: String,
+                    /// 删除时间
+                    #[wxpay(body)]
+                    pub delete_time: crate::DateTime,
+                    /// 待删除的小店活动门店列表
+                    #[wxpay(body)]
+                    pub stores: Vec<DeleteStores>,
+                }
+
+                /// DeleteStores
+                #[derive(
+                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
+                )]
+                pub struct DeleteStores {
+                    /// 门店编码
+                    #[serde(skip_serializing_if = "Option::is_none")]
+                    pub store_code: Option<String>,
+                    /// 门店名称
+                    #[serde(skip_serializing_if = "Option::is_none")]
+                    pub store_name: Option<String>,
                 }
 
                 /// DeleteResponseFailedStores

@@ -141,6 +141,9 @@ pub mod avail_mch_ranges {
                     pub range_id: String,
                     /// 商户标识值 (path)
                     pub merchant_identifier: String,
+                    /// 服务商商户号
+                    #[wxpay(body)]
+                    pub sp_mchid: String,
                 }
 
                 /// What `DELETE /v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers/{merchant_identifier}` answers.

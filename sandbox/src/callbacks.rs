@@ -29,8 +29,7 @@ use tokio::task::{JoinHandle, JoinSet};
 use crate::certificates::{self, EncryptedResource};
 use crate::clock;
 use crate::events::Event;
-use crate::server::AppState;
-use crate::signing::ResponseSigner;
+use crate::server::{AppState, SigningMode};
 use crate::{Faults, SandboxConfig};
 
 /// WeChat Pay's waits before each new attempt at a callback that failed:
@@ -417,24 +416,19 @@ async fn post(
 ) -> Result<Answered, String> {
     let mut headers = HeaderMap::new();
     let body = {
-        let newest;
-        let signer = if app.0.certificate_mode {
-            newest = app.newest_certificate();
-            ResponseSigner {
-                key: &newest.key,
-                serial: &newest.serial,
-            }
+        // Callbacks are signed the way the merchant verifies answers: with
+        // certificates in certificate mode, else with the public key.
+        let mode = if app.0.certificate_mode {
+            SigningMode::Certificate
         } else {
-            ResponseSigner {
-                key: &app.0.keys.platform_key,
-                serial: &app.0.credentials.public_key_id,
-            }
+            SigningMode::PublicKey
         };
+        let key = app.signing_key(mode);
         let faults = Faults {
             signtest_probe: app.faults().roll_callback_probe(&mut rand::rng()),
             ..Faults::default()
         };
-        signer.sign(
+        key.signer().sign(
             StatusCode::OK,
             &mut headers,
             body,

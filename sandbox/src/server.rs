@@ -69,11 +69,37 @@ pub(crate) struct Shared {
 
 /// How an answer is signed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum SigningMode {
+pub(crate) enum SigningMode {
     /// With the platform key, announcing the public key id.
     PublicKey,
     /// With the newest certificate's key, announcing its serial.
     Certificate,
+}
+
+/// The key one [`SigningMode`] signs with: the platform key, which the
+/// sandbox always holds, or the newest certificate, held by its own `Arc`
+/// since a rotation may replace it meanwhile.
+pub(crate) enum SigningKey<'a> {
+    /// The platform key, announcing the public key id.
+    PublicKey(&'a Shared),
+    /// The newest certificate's key, announcing its serial.
+    Certificate(Arc<PlatformCertificate>),
+}
+
+impl SigningKey<'_> {
+    /// A signer for one answer or callback.
+    pub(crate) fn signer(&self) -> ResponseSigner<'_> {
+        match self {
+            SigningKey::PublicKey(shared) => ResponseSigner {
+                key: &shared.keys.platform_key,
+                serial: &shared.credentials.public_key_id,
+            },
+            SigningKey::Certificate(certificate) => ResponseSigner {
+                key: &certificate.key,
+                serial: &certificate.serial,
+            },
+        }
+    }
 }
 
 /// The axum state: a handle on [`Shared`].
@@ -138,6 +164,14 @@ impl AppState {
     /// in certificate mode; otherwise as the header names (the public key
     /// id, or any served certificate's serial); otherwise (no header, an
     /// unknown value) as configured.
+    /// The key that signs in `mode`.
+    pub(crate) fn signing_key(&self, mode: SigningMode) -> SigningKey<'_> {
+        match mode {
+            SigningMode::PublicKey => SigningKey::PublicKey(&self.0),
+            SigningMode::Certificate => SigningKey::Certificate(self.newest_certificate()),
+        }
+    }
+
     fn signing_mode(&self, path: &str, requested: Option<&HeaderValue>) -> SigningMode {
         if path == CERTIFICATES_PATH {
             return SigningMode::Certificate;
@@ -327,24 +361,10 @@ async fn respond(State(app): State<AppState>, request: Request, next: Next) -> R
     };
     parts.headers.remove(CONTENT_LENGTH);
     signing::insert(&mut parts.headers, signing::HEADER_REQUEST_ID, &request_id);
-    let newest;
-    let signer = match mode {
-        SigningMode::PublicKey => ResponseSigner {
-            key: &app.0.keys.platform_key,
-            serial: &app.0.credentials.public_key_id,
-        },
-        SigningMode::Certificate => {
-            newest = app.newest_certificate();
-            ResponseSigner {
-                key: &newest.key,
-                serial: &newest.serial,
-            }
-        }
-    };
     let body = if file_download && parts.status.is_success() {
         body
     } else {
-        signer.sign(
+        app.signing_key(mode).signer().sign(
             parts.status,
             &mut parts.headers,
             body,

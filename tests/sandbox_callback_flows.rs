@@ -159,19 +159,8 @@ pub struct QueryRefund {
 
 /// A client for the sandbox's merchant that can also decode callbacks.
 fn client(sandbox: &Sandbox) -> Client {
-    let credentials = sandbox.credentials();
-    Client::builder()
-        .base_url(sandbox.base_url())
-        .mchid(&credentials.mchid)
-        .merchant_key_pem(
-            &credentials.merchant_serial,
-            &credentials.merchant_private_key_pem,
-        )
-        .wechatpay_public_key_pem(
-            &credentials.public_key_id,
-            &credentials.platform_public_key_pem,
-        )
-        .apiv3_key(&credentials.apiv3_key)
+    support::sandbox_builder(sandbox)
+        .apiv3_key(&sandbox.credentials().apiv3_key)
         .build()
         .expect("sandbox credentials make a valid client")
 }
@@ -861,15 +850,7 @@ async fn certificate_mode_callbacks_decode_across_a_rotation() {
     .expect("sandbox starts");
     let credentials = sandbox.credentials().clone();
     let mchid = credentials.mchid.clone();
-    let client = Client::builder()
-        .base_url(sandbox.base_url())
-        .mchid(&mchid)
-        .merchant_key_pem(
-            &credentials.merchant_serial,
-            &credentials.merchant_private_key_pem,
-        )
-        .apiv3_key(&credentials.apiv3_key)
-        .download_platform_certificates()
+    let client = support::certificate_builder(&sandbox)
         .build()
         .expect("client");
     let merchant = Merchant::start(&client, 0).await;

@@ -45,18 +45,7 @@ fn patient() -> RetryPolicy {
 }
 
 fn patient_client(sandbox: &Sandbox) -> Client {
-    let credentials = sandbox.credentials();
-    Client::builder()
-        .base_url(sandbox.base_url())
-        .mchid(&credentials.mchid)
-        .merchant_key_pem(
-            &credentials.merchant_serial,
-            &credentials.merchant_private_key_pem,
-        )
-        .wechatpay_public_key_pem(
-            &credentials.public_key_id,
-            &credentials.platform_public_key_pem,
-        )
+    support::sandbox_builder(sandbox)
         .retry(patient())
         .build()
         .expect("client")
@@ -196,17 +185,7 @@ async fn a_rotation_through_the_control_endpoint_is_survived_in_certificate_mode
     .await
     .unwrap();
     let credentials = sandbox.credentials();
-    let client = Client::builder()
-        .base_url(sandbox.base_url())
-        .mchid(&credentials.mchid)
-        .merchant_key_pem(
-            &credentials.merchant_serial,
-            &credentials.merchant_private_key_pem,
-        )
-        .apiv3_key(&credentials.apiv3_key)
-        .download_platform_certificates()
-        .build()
-        .unwrap();
+    let client = support::certificate_builder(&sandbox).build().unwrap();
     let mchid = credentials.mchid.clone();
     client.send(list(&mchid)).await.expect("bootstrap");
 
@@ -249,17 +228,7 @@ async fn a_rotation_through_the_control_endpoint_is_survived_in_certificate_mode
 async fn latency_beyond_the_client_timeout_is_a_timeout_error() {
     let sandbox = Sandbox::start().await.unwrap();
     let credentials = sandbox.credentials();
-    let client = Client::builder()
-        .base_url(sandbox.base_url())
-        .mchid(&credentials.mchid)
-        .merchant_key_pem(
-            &credentials.merchant_serial,
-            &credentials.merchant_private_key_pem,
-        )
-        .wechatpay_public_key_pem(
-            &credentials.public_key_id,
-            &credentials.platform_public_key_pem,
-        )
+    let client = support::sandbox_builder(&sandbox)
         .timeout(Duration::from_millis(300))
         .build()
         .unwrap();

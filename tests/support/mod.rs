@@ -9,7 +9,7 @@ use std::time::Duration;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use wxpay::{Client, CryptoBackend, MerchantKey};
+use wxpay::{Client, ClientBuilder, CryptoBackend, MerchantKey};
 use wxpay_sandbox::Sandbox;
 
 /// `../shared/vectors`, or `None` after saying loudly that the caller skips.
@@ -30,8 +30,9 @@ pub fn read(dir: &std::path::Path, file: &str) -> String {
     std::fs::read_to_string(dir.join(file)).unwrap_or_else(|e| panic!("read {file}: {e}"))
 }
 
-/// A client for the sandbox's merchant, on the given backend.
-pub fn sandbox_client_with(sandbox: &Sandbox, backend: CryptoBackend) -> Client {
+/// The sandbox's merchant and nothing more: base URL, merchant id and
+/// signing key, no WeChat Pay key and no APIv3 key.
+pub fn merchant_builder(sandbox: &Sandbox) -> ClientBuilder {
     let credentials = sandbox.credentials();
     Client::builder()
         .base_url(sandbox.base_url())
@@ -40,10 +41,29 @@ pub fn sandbox_client_with(sandbox: &Sandbox, backend: CryptoBackend) -> Client 
             &credentials.merchant_serial,
             &credentials.merchant_private_key_pem,
         )
-        .wechatpay_public_key_pem(
-            &credentials.public_key_id,
-            &credentials.platform_public_key_pem,
-        )
+}
+
+/// The sandbox's merchant in public-key mode: it verifies with the
+/// sandbox's WeChat Pay public key.
+pub fn sandbox_builder(sandbox: &Sandbox) -> ClientBuilder {
+    let credentials = sandbox.credentials();
+    merchant_builder(sandbox).wechatpay_public_key_pem(
+        &credentials.public_key_id,
+        &credentials.platform_public_key_pem,
+    )
+}
+
+/// The sandbox's merchant in certificate mode: it knows no WeChat Pay key
+/// and must download the certificates with its APIv3 key.
+pub fn certificate_builder(sandbox: &Sandbox) -> ClientBuilder {
+    merchant_builder(sandbox)
+        .apiv3_key(&sandbox.credentials().apiv3_key)
+        .download_platform_certificates()
+}
+
+/// A client for the sandbox's merchant, on the given backend.
+pub fn sandbox_client_with(sandbox: &Sandbox, backend: CryptoBackend) -> Client {
+    sandbox_builder(sandbox)
         .crypto_backend(backend)
         .build()
         .expect("sandbox credentials make a valid client")

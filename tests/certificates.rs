@@ -21,16 +21,7 @@ async fn certificate_sandbox() -> Sandbox {
 /// A client that knows no WeChat Pay key at all: it must learn the
 /// certificates by downloading them.
 fn certificate_client(sandbox: &Sandbox) -> Client {
-    let credentials = sandbox.credentials();
-    Client::builder()
-        .base_url(sandbox.base_url())
-        .mchid(&credentials.mchid)
-        .merchant_key_pem(
-            &credentials.merchant_serial,
-            &credentials.merchant_private_key_pem,
-        )
-        .apiv3_key(&credentials.apiv3_key)
-        .download_platform_certificates()
+    support::certificate_builder(sandbox)
         .build()
         .expect("certificate-mode client")
 }
@@ -212,14 +203,7 @@ async fn unknown_serials_trigger_at_most_one_download_a_minute() {
 #[tokio::test]
 async fn certificate_mode_needs_the_apiv3_key() {
     let sandbox = certificate_sandbox().await;
-    let credentials = sandbox.credentials();
-    let err = Client::builder()
-        .base_url(sandbox.base_url())
-        .mchid(&credentials.mchid)
-        .merchant_key_pem(
-            &credentials.merchant_serial,
-            &credentials.merchant_private_key_pem,
-        )
+    let err = support::merchant_builder(&sandbox)
         .download_platform_certificates()
         .build()
         .unwrap_err()
@@ -227,19 +211,13 @@ async fn certificate_mode_needs_the_apiv3_key() {
     assert!(err.contains("APIv3 key"), "{err}");
 }
 
-#[tokio::test]
-async fn a_callback_signed_by_a_new_certificate_is_accepted_after_one_download() {
-    use wxpay::{ApiV3Key, NotificationDecoder};
-    let sandbox = certificate_sandbox().await;
-    let client = certificate_client(&sandbox);
-    client
-        .send(list(&sandbox.credentials().mchid))
-        .await
-        .unwrap();
-    let decoder = NotificationDecoder::from_client(&client).unwrap();
-    let rotated = sandbox.rotate_platform_certificate().unwrap();
-
-    // WeChat Pay, after the rotation, signs a callback with the new key.
+/// A callback as WeChat Pay sends it after a rotation: signed with the new
+/// certificate's key, under its serial. Returns its headers and body.
+fn callback_signed_by(
+    sandbox: &Sandbox,
+    rotated: &wxpay_sandbox::RotatedCertificate,
+) -> (wxpay::http::HeaderMap, String) {
+    use wxpay::ApiV3Key;
     let apiv3 = ApiV3Key::new(&sandbox.credentials().apiv3_key).unwrap();
     let ciphertext = apiv3
         .encrypt("0123456789ab", "transaction", br#"{"out_trade_no":"A1"}"#)
@@ -266,6 +244,21 @@ async fn a_callback_signed_by_a_new_certificate_is_accepted_after_one_download()
     headers.insert("wechatpay-nonce", nonce.parse().unwrap());
     headers.insert("wechatpay-signature", signature.parse().unwrap());
     headers.insert("wechatpay-serial", rotated.serial.parse().unwrap());
+    (headers, body)
+}
+
+#[tokio::test]
+async fn a_callback_signed_by_a_new_certificate_is_accepted_after_one_download() {
+    use wxpay::NotificationDecoder;
+    let sandbox = certificate_sandbox().await;
+    let client = certificate_client(&sandbox);
+    client
+        .send(list(&sandbox.credentials().mchid))
+        .await
+        .unwrap();
+    let decoder = NotificationDecoder::from_client(&client).unwrap();
+    let rotated = sandbox.rotate_platform_certificate().unwrap();
+    let (headers, body) = callback_signed_by(&sandbox, &rotated);
 
     // The plain decoder does not download; the refreshing one does, once.
     assert!(
@@ -278,4 +271,112 @@ async fn a_callback_signed_by_a_new_certificate_is_accepted_after_one_download()
         .await
         .expect("accepted after downloading the new certificate");
     assert_eq!(notification.resource["out_trade_no"], "A1");
+}
+
+/// One transient error on the download an unknown serial triggers must not
+/// blind the client for [`wxpay::client::MIN_UNKNOWN_SERIAL_REFRESH`]: the
+/// next download may start after [`CERTIFICATE_RETRY_AFTER_FAILURE`], not
+/// before.
+///
+/// [`CERTIFICATE_RETRY_AFTER_FAILURE`]: wxpay::client::CERTIFICATE_RETRY_AFTER_FAILURE
+#[tokio::test]
+async fn a_failed_download_for_a_new_serial_is_tried_again_after_a_short_back_off() {
+    use std::time::{Duration, Instant};
+    use wxpay::NotificationDecoder;
+    use wxpay::client::CERTIFICATE_RETRY_AFTER_FAILURE;
+    let sandbox = certificate_sandbox().await;
+    let client = certificate_client(&sandbox);
+    client
+        .send(list(&sandbox.credentials().mchid))
+        .await
+        .unwrap();
+    let decoder = NotificationDecoder::from_client(&client).unwrap();
+    let rotated = sandbox.rotate_platform_certificate().unwrap();
+    let (headers, body) = callback_signed_by(&sandbox, &rotated);
+    let knows_rotated = || {
+        client
+            .verifier()
+            .serials()
+            .contains(&rotated.serial.as_str())
+    };
+
+    // The download the new serial triggers meets a 500.
+    sandbox.set_faults(Faults {
+        status_override: Some((500, "SYSTEM_ERROR".into(), "injected".into())),
+        ..Faults::default()
+    });
+    let failed_at = Instant::now();
+    assert!(
+        decoder
+            .decode_refreshing::<serde_json::Value>(&headers, body.as_bytes())
+            .await
+            .is_err()
+    );
+    assert!(!knows_rotated());
+
+    // The service recovers at once, but within the back-off the client
+    // does not ask again: the callback is still refused, nothing learned.
+    sandbox.set_faults(Faults::default());
+    let refused = decoder
+        .decode_refreshing::<serde_json::Value>(&headers, body.as_bytes())
+        .await;
+    if failed_at.elapsed() < CERTIFICATE_RETRY_AFTER_FAILURE {
+        assert!(refused.is_err(), "downloaded again within the back-off");
+        assert!(!knows_rotated());
+    }
+
+    // After the back-off (a second, far less than the minute between
+    // successful downloads), the next unknown serial downloads again.
+    tokio::time::sleep(
+        CERTIFICATE_RETRY_AFTER_FAILURE.saturating_sub(failed_at.elapsed())
+            + Duration::from_millis(100),
+    )
+    .await;
+    let notification = decoder
+        .decode_refreshing::<serde_json::Value>(&headers, body.as_bytes())
+        .await
+        .expect("accepted once the back-off has passed");
+    assert_eq!(notification.resource["out_trade_no"], "A1");
+    assert!(knows_rotated());
+}
+
+#[tokio::test]
+async fn a_certificate_download_is_retried_under_the_retry_policy() {
+    use std::time::Duration;
+    use wxpay::RetryPolicy;
+    use wxpay::retry::Jitter;
+    let sandbox = certificate_sandbox().await;
+    let client = support::certificate_builder(&sandbox)
+        .retry(
+            RetryPolicy::new()
+                .with_max_attempts(3)
+                .with_base_delay(Duration::from_millis(1))
+                .with_max_delay(Duration::from_millis(5))
+                .with_jitter(Jitter::None),
+        )
+        .build()
+        .unwrap();
+    sandbox.set_faults(Faults {
+        status_override: Some((503, "SYSTEM_ERROR".into(), "injected".into())),
+        ..Faults::default()
+    });
+    let err = client.refresh_certificates().await.unwrap_err();
+    assert_eq!(err.as_api().map(|api| api.status), Some(503), "{err:?}");
+    assert_eq!(err.attempts(), Some(3), "{err}");
+
+    // A download that does not verify is not tried again.
+    sandbox.set_faults(Faults {
+        wrong_serial: true,
+        ..Faults::default()
+    });
+    let err = client.refresh_certificates().await.unwrap_err();
+    assert!(
+        matches!(err, Error::Verification { .. }) && err.attempts().is_none(),
+        "{err:?}"
+    );
+    sandbox.set_faults(Faults::default());
+    client
+        .refresh_certificates()
+        .await
+        .expect("then it downloads");
 }

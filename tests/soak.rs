@@ -3,7 +3,14 @@
 //! one platform-certificate rotation mid-run, the client in certificate
 //! mode. Every call must end in a verified success whose content is what
 //! was asked, or in one of the typed errors those faults produce; no
-//! probe or unsigned answer may be accepted; and memory must stay flat.
+//! probe or unsigned answer may be accepted; the client must learn the
+//! rotated certificate; and memory must stay flat.
+//!
+//! The rotation has one more typed error: when the certificate download
+//! the new serial triggers meets an injected fault, the client backs off
+//! for a second (doubling while downloads keep failing) and answers signed
+//! under the new serial are refused as `UnknownSerial` meanwhile. Those
+//! refusals must name the rotated serial and nothing else.
 //!
 //! Run twice: with the client's default retry policy (as a user would
 //! configure it against a non-WeChat Pay URL: retries are off there unless
@@ -13,7 +20,9 @@
 //! pure-Rust backend in a debug build).
 //! `WXPAY_SOAK_CALLS` changes the number of calls.
 
-use std::collections::BTreeMap;
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -65,11 +74,13 @@ fn rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
-/// What one call ended in.
+/// What one call ended in. Serials refused as unknown are added to
+/// `unknown_serials`, to be checked against the rotated one at the end.
 fn outcome(
     result: Result<StockPage, Error>,
     offset: u32,
     limit: u32,
+    unknown_serials: &Mutex<BTreeSet<String>>,
 ) -> Result<&'static str, String> {
     match result {
         Ok(page) if (page.offset, page.limit) == (offset, limit) => Ok("ok: verified, as asked"),
@@ -79,14 +90,20 @@ fn outcome(
         Err(Error::Verification { source, .. }) => match source {
             VerifyError::Probe => Ok("refused: SIGNTEST probe"),
             VerifyError::MissingHeader { .. } => Ok("refused: unsigned"),
+            VerifyError::UnknownSerial { serial, .. } => {
+                unknown_serials.lock().unwrap().insert(serial);
+                Ok("refused: unknown serial (download backing off)")
+            }
             other => Err(format!("unexpected verification error: {other}")),
         },
         Err(Error::Api(api)) => match (api.status, api.code.as_str(), api.authenticated) {
             (500, "SYSTEM_ERROR", true) => Ok("api error: 500 SYSTEM_ERROR"),
             (429, "FREQUENCY_LIMITED", true) => Ok("api error: 429 FREQUENCY_LIMITED"),
-            (500, "SYSTEM_ERROR", false) => Ok("api error: 500 SYSTEM_ERROR (probe-signed)"),
+            // Signed with a SIGNTEST probe, or under the rotated serial
+            // before the client learned it.
+            (500, "SYSTEM_ERROR", false) => Ok("api error: 500 SYSTEM_ERROR (not verified)"),
             (429, "FREQUENCY_LIMITED", false) => {
-                Ok("api error: 429 FREQUENCY_LIMITED (probe-signed)")
+                Ok("api error: 429 FREQUENCY_LIMITED (not verified)")
             }
             _ => Err(format!("unexpected API error: {api:?}")),
         },
@@ -102,17 +119,8 @@ async fn soak(label: &str, retry: RetryPolicy) {
     })
     .await
     .unwrap();
-    let credentials = sandbox.credentials();
-    let mchid = credentials.mchid.clone();
-    let client: Client = Client::builder()
-        .base_url(sandbox.base_url())
-        .mchid(&credentials.mchid)
-        .merchant_key_pem(
-            &credentials.merchant_serial,
-            &credentials.merchant_private_key_pem,
-        )
-        .apiv3_key(&credentials.apiv3_key)
-        .download_platform_certificates()
+    let mchid = sandbox.credentials().mchid.clone();
+    let client: Client = support::certificate_builder(&sandbox)
         .retry(retry)
         .build()
         .unwrap();
@@ -135,11 +143,13 @@ async fn soak(label: &str, retry: RetryPolicy) {
     let done = Arc::new(AtomicUsize::new(0));
     let tally = Arc::new(Mutex::new(BTreeMap::<&'static str, usize>::new()));
     let failures = Arc::new(Mutex::new(Vec::<String>::new()));
+    let unknown_serials = Arc::new(Mutex::new(BTreeSet::<String>::new()));
     let started = Instant::now();
     let mut workers = Vec::new();
     for _ in 0..IN_FLIGHT {
         let (client, next, done) = (client.clone(), next.clone(), done.clone());
         let (tally, failures) = (tally.clone(), failures.clone());
+        let unknown_serials = unknown_serials.clone();
         let list = list.clone();
         workers.push(tokio::spawn(async move {
             loop {
@@ -149,7 +159,8 @@ async fn soak(label: &str, retry: RetryPolicy) {
                 }
                 let request = list(index);
                 let (offset, limit) = (request.offset, request.limit);
-                match outcome(client.send(request).await, offset, limit) {
+                let result = client.send(request).await;
+                match outcome(result, offset, limit, &unknown_serials) {
                     Ok(kind) => *tally.lock().unwrap().entry(kind).or_default() += 1,
                     Err(failure) => failures.lock().unwrap().push(failure),
                 }
@@ -213,6 +224,14 @@ async fn soak(label: &str, retry: RetryPolicy) {
             );
         }
     }
+    let unknown_serials = unknown_serials.lock().unwrap().clone();
+    assert!(
+        unknown_serials
+            .iter()
+            .all(|serial| *serial == rotated.serial),
+        "refused as unknown: {unknown_serials:?}, but only {} was new",
+        rotated.serial
+    );
     let serials = client.verifier().serials().join(",");
     assert!(
         serials.contains(&rotated.serial),

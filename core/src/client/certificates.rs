@@ -13,6 +13,7 @@ use super::{Client, Inner};
 use crate::certificates::{CERTIFICATES_PATH, CertificateError, decode_certificates};
 use crate::endpoint::{Body, Endpoint, Method};
 use crate::error::{Error, Operation};
+use crate::retry::Reason;
 use crate::signing::unix_now;
 use crate::target::{BuildError, Target};
 use crate::verification::Verifier;
@@ -22,7 +23,20 @@ pub const DEFAULT_CERTIFICATE_REFRESH: Duration = Duration::from_secs(12 * 60 * 
 
 /// The shortest time between two downloads triggered by unknown serials:
 /// a flood of forged serials cannot turn into a flood of downloads.
+///
+/// Only a download that succeeded starts this wait. After a failed one
+/// (a 500, a 429, a dropped connection, an answer that did not verify) the
+/// client waits [`CERTIFICATE_RETRY_AFTER_FAILURE`], doubled for each
+/// further failure in a row up to this same minute, so one transient error
+/// right after a rotation does not leave it unable to verify for a minute.
 pub const MIN_UNKNOWN_SERIAL_REFRESH: Duration = Duration::from_secs(60);
+
+/// The wait after a failed certificate download before an unknown serial
+/// (or a call that needs a key to encrypt with) may start another one;
+/// doubled for each further failure in a row, at most
+/// [`MIN_UNKNOWN_SERIAL_REFRESH`]. Explicit
+/// [`Client::refresh_certificates`] calls are never held back.
+pub const CERTIFICATE_RETRY_AFTER_FAILURE: Duration = Duration::from_secs(1);
 
 /// The keys answers are verified with, swapped whole on each refresh so a
 /// call in flight keeps the snapshot it started with.
@@ -67,13 +81,59 @@ impl KeyStore {
     }
 }
 
-/// When certificates were last downloaded.
+/// When certificates were last downloaded, and how that went: the rate
+/// limits of the downloads the client starts by itself.
 #[derive(Default)]
 struct Downloads {
-    /// The last download of any kind.
-    any: Option<Instant>,
-    /// The last download an unknown serial triggered: the rate limit.
+    /// The last download of any kind that succeeded.
+    succeeded: Option<Instant>,
+    /// The last successful download an unknown serial triggered.
     for_unknown_serial: Option<Instant>,
+    /// Failed downloads in a row since the last success.
+    failures: u32,
+    /// Before this instant, the client starts no download by itself (set
+    /// after a failure, by the back-off).
+    not_before: Option<Instant>,
+}
+
+impl Downloads {
+    /// Records how a download that ended `at` went.
+    fn record<T>(&mut self, result: &Result<T, Error>, at: Instant) {
+        match result {
+            Ok(_) => {
+                self.succeeded = Some(at);
+                self.failures = 0;
+                self.not_before = None;
+            }
+            Err(_) => {
+                self.failures = self.failures.saturating_add(1);
+                self.not_before = Some(at + retry_after(self.failures));
+            }
+        }
+    }
+
+    /// Whether a failed download's back-off still holds at `now`.
+    fn backing_off(&self, now: Instant) -> bool {
+        self.not_before.is_some_and(|until| now < until)
+    }
+
+    /// Whether an unknown serial may start a download at `now`.
+    fn may_download_for_unknown_serial(&self, now: Instant) -> bool {
+        !self.backing_off(now)
+            && self
+                .for_unknown_serial
+                .is_none_or(|at| now.duration_since(at) >= MIN_UNKNOWN_SERIAL_REFRESH)
+    }
+}
+
+/// The back-off after `failures` failed downloads in a row: one
+/// [`CERTIFICATE_RETRY_AFTER_FAILURE`], doubled for each further failure,
+/// at most [`MIN_UNKNOWN_SERIAL_REFRESH`].
+fn retry_after(failures: u32) -> Duration {
+    let doublings = failures.saturating_sub(1).min(16);
+    CERTIFICATE_RETRY_AFTER_FAILURE
+        .saturating_mul(1 << doublings)
+        .min(MIN_UNKNOWN_SERIAL_REFRESH)
 }
 
 /// `GET /v3/certificates`, declared by hand: the answer is checked by the
@@ -102,15 +162,51 @@ impl Client {
     /// The download is trusted through the AES-GCM tag under the APIv3 key,
     /// and its own signature must verify with one of the certificates it
     /// delivered (or one already known). Certificates no longer valid are
-    /// dropped. Concurrent calls share one download.
+    /// dropped. Concurrent calls share one download. Transient failures
+    /// are retried under the client's [retry policy](crate::RetryPolicy).
     pub async fn refresh_certificates(&self) -> Result<Vec<String>, Error> {
         let mut downloads = self.inner.keys.downloads.lock().await;
         let result = self.download_certificates().await;
-        downloads.any = Some(Instant::now());
+        downloads.record(&result, Instant::now());
         result
     }
 
+    /// One download under the client's retry policy: a transient failure
+    /// (429, 500, 502 to 504, a dropped connection, a timeout) is tried
+    /// again, signed afresh, as a call would be; an answer that does not
+    /// verify is not.
     async fn download_certificates(&self) -> Result<Vec<String>, Error> {
+        let policy = &self.inner.retry;
+        let started = Instant::now();
+        let mut attempt: u32 = 1;
+        loop {
+            let mut error = match self.download_once().await {
+                Ok(serials) => return Ok(serials),
+                Err(error) => error,
+            };
+            error.set_attempts(attempt);
+            let Some(reason) = Reason::of(&error) else {
+                return Err(error);
+            };
+            let retry_after = error.as_api().and_then(|api| api.retry_after);
+            if !policy.retries() {
+                return Err(error);
+            }
+            let Ok(wait) = policy.next_wait(attempt, started.elapsed(), retry_after) else {
+                return Err(error);
+            };
+            tracing::debug!(
+                attempt,
+                reason = reason.as_str(),
+                delay_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+                "retrying the platform certificate download"
+            );
+            tokio::time::sleep(wait).await;
+            attempt += 1;
+        }
+    }
+
+    async fn download_once(&self) -> Result<Vec<String>, Error> {
         let operation = Operation {
             method: Method::Get,
             template: CERTIFICATES_PATH,
@@ -152,8 +248,10 @@ impl Client {
     }
 
     /// After an answer named `serial`, which the current keys lack: download
-    /// once, unless another task just did or the last download triggered
-    /// this way is too recent. Returns whether the keys changed.
+    /// once, unless another task just did, the last successful download
+    /// triggered this way is less than [`MIN_UNKNOWN_SERIAL_REFRESH`] old,
+    /// or a failed download's back-off still holds. Returns whether the
+    /// keys now know `serial`.
     pub(crate) async fn refresh_for_unknown_serial(&self, serial: &str) -> bool {
         if !self.inner.keys.downloads() {
             return false;
@@ -163,20 +261,25 @@ impl Client {
             // Another task's download brought it while this one waited.
             return true;
         }
-        if downloads
-            .for_unknown_serial
-            .is_some_and(|at| at.elapsed() < MIN_UNKNOWN_SERIAL_REFRESH)
-        {
+        if !downloads.may_download_for_unknown_serial(Instant::now()) {
             return false;
         }
         let result = self.download_certificates().await;
         let now = Instant::now();
-        downloads.any = Some(now);
-        downloads.for_unknown_serial = Some(now);
+        downloads.record(&result, now);
         match result {
-            Ok(_) => self.inner.keys.snapshot().key(serial).is_some(),
+            Ok(_) => {
+                downloads.for_unknown_serial = Some(now);
+                self.inner.keys.snapshot().key(serial).is_some()
+            }
             Err(error) => {
-                tracing::warn!(%error, "platform certificate download failed");
+                tracing::warn!(
+                    %error,
+                    failures_in_a_row = downloads.failures,
+                    retry_after_ms = u64::try_from(retry_after(downloads.failures).as_millis())
+                        .unwrap_or(u64::MAX),
+                    "platform certificate download for an unknown serial failed"
+                );
                 false
             }
         }
@@ -191,11 +294,15 @@ impl Client {
         start_refresher(&self.inner, interval);
         if self.inner.keys.snapshot().encryptor(unix_now()).is_none() {
             let downloads = self.inner.keys.downloads.lock().await;
-            let fresh = downloads
-                .any
-                .is_some_and(|at| at.elapsed() < MIN_UNKNOWN_SERIAL_REFRESH);
+            let now = Instant::now();
+            // A download that just succeeded brought no usable certificate,
+            // or one just failed: do not ask again on every call.
+            let hold = downloads.backing_off(now)
+                || downloads
+                    .succeeded
+                    .is_some_and(|at| now.duration_since(at) < MIN_UNKNOWN_SERIAL_REFRESH);
             drop(downloads);
-            if !fresh {
+            if !hold {
                 self.refresh_certificates().await?;
             }
         }
@@ -225,4 +332,56 @@ fn start_refresher(inner: &Arc<Inner>, interval: Duration) {
             }
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failure() -> Result<(), Error> {
+        Err(Error::Certificates(CertificateError::NoApiV3Key))
+    }
+
+    #[test]
+    fn the_back_off_doubles_up_to_the_minute() {
+        let waits: Vec<u64> = (1..=9).map(|n| retry_after(n).as_secs()).collect();
+        assert_eq!(waits, [1, 2, 4, 8, 16, 32, 60, 60, 60]);
+        assert_eq!(retry_after(u32::MAX), MIN_UNKNOWN_SERIAL_REFRESH);
+    }
+
+    #[test]
+    fn a_failure_holds_downloads_back_briefly_and_a_success_for_a_minute() {
+        let start = Instant::now();
+        let mut downloads = Downloads::default();
+        assert!(downloads.may_download_for_unknown_serial(start));
+
+        downloads.record(&failure(), start);
+        assert!(!downloads.may_download_for_unknown_serial(start));
+        let after_one = start + CERTIFICATE_RETRY_AFTER_FAILURE;
+        assert!(downloads.may_download_for_unknown_serial(after_one));
+
+        // A second failure in a row waits twice as long.
+        downloads.record(&failure(), after_one);
+        assert!(
+            !downloads.may_download_for_unknown_serial(after_one + CERTIFICATE_RETRY_AFTER_FAILURE)
+        );
+        let after_two = after_one + 2 * CERTIFICATE_RETRY_AFTER_FAILURE;
+        assert!(downloads.may_download_for_unknown_serial(after_two));
+
+        // A success ends the back-off; the minute between downloads for
+        // unknown serials is the caller's to start (it knows the trigger).
+        downloads.record(&Ok(()), after_two);
+        downloads.for_unknown_serial = Some(after_two);
+        assert_eq!(downloads.failures, 0);
+        assert!(!downloads.backing_off(after_two));
+        assert!(!downloads.may_download_for_unknown_serial(
+            after_two + MIN_UNKNOWN_SERIAL_REFRESH - Duration::from_millis(1)
+        ));
+        assert!(downloads.may_download_for_unknown_serial(after_two + MIN_UNKNOWN_SERIAL_REFRESH));
+
+        // And the next failure starts again from one wait.
+        let later = after_two + MIN_UNKNOWN_SERIAL_REFRESH;
+        downloads.record(&failure(), later);
+        assert!(downloads.may_download_for_unknown_serial(later + CERTIFICATE_RETRY_AFTER_FAILURE));
+    }
 }

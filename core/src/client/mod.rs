@@ -27,7 +27,9 @@ use reqwest::Url;
 use serde::de::DeserializeOwned;
 
 pub use builder::ClientBuilder;
-pub use certificates::{DEFAULT_CERTIFICATE_REFRESH, MIN_UNKNOWN_SERIAL_REFRESH};
+pub use certificates::{
+    CERTIFICATE_RETRY_AFTER_FAILURE, DEFAULT_CERTIFICATE_REFRESH, MIN_UNKNOWN_SERIAL_REFRESH,
+};
 
 use crate::encryption;
 use crate::endpoint::Endpoint;

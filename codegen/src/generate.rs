@@ -497,6 +497,8 @@ impl<'a> Gen<'a> {
         let mut serial = false;
         let mut multipart = false;
         let mut extra_form = Vec::new();
+        let mut file_part = None;
+        let mut meta_keys = None;
         let mut headers = Vec::new();
         let params = spec.parameters(file, &op.op)?;
         // Body members that share a path parameter's name: the struct's own
@@ -643,7 +645,18 @@ impl<'a> Gen<'a> {
                         );
                         let _ = writeln!(fields, "pub file: crate::media::MediaFile,");
                         taken.insert("file".to_owned());
-                    } else if name != "meta" {
+                        file_part = Some(name.to_owned());
+                    } else if name == "meta" {
+                        meta_keys = get(param, "schema")
+                            .and_then(|schema| get(schema, "properties"))
+                            .and_then(Value::as_mapping)
+                            .map(|properties| {
+                                properties
+                                    .keys()
+                                    .filter_map(scalar_text)
+                                    .collect::<BTreeSet<String>>()
+                            });
+                    } else {
                         extra_form.push(name.to_owned());
                     }
                 }
@@ -660,10 +673,35 @@ impl<'a> Gen<'a> {
                     .push(format!("{}: parameter in `{other}` ignored", op.key())),
             }
         }
+        // The runtime's uploads send a part `file` and a part `meta` with
+        // `{"filename","sha256"}`: what most upload operations take. Where
+        // the spec asks for another shape, say so, in the notes and in the
+        // struct's docs, rather than declare a request WeChat Pay refuses.
+        let mut upload_gaps = Vec::new();
+        if let Some(part) = file_part.as_deref().filter(|part| *part != "file") {
+            upload_gaps.push(format!("the file part is named `{part}`, not `file`"));
+        }
+        if let Some(keys) = &meta_keys {
+            let standard: BTreeSet<String> = ["filename", "sha256"].map(str::to_owned).into();
+            if *keys != standard {
+                let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+                upload_gaps.push(format!(
+                    "`meta` has the fields `{}`, not `filename` and `sha256`",
+                    keys.join("`, `")
+                ));
+            }
+        }
         if !extra_form.is_empty() {
+            upload_gaps.push(format!(
+                "the form also has the fields `{}`",
+                extra_form.join("`, `")
+            ));
+        }
+        if !upload_gaps.is_empty() {
             self.notes.push(format!(
-                "{}: multipart form fields {extra_form:?} besides file/meta are not sent (the macro's meta is {{filename, sha256}})",
-                op.key()
+                "{}: upload not usable as declared: {} (the runtime sends `file` and meta {{filename, sha256}})",
+                op.key(),
+                upload_gaps.join("; ")
             ));
         }
 
@@ -778,6 +816,14 @@ impl<'a> Gen<'a> {
         if !headers.is_empty() {
             text.push_str(&format!(
                 "\n\nThe spec's header parameters {headers:?} are not set by this declaration."
+            ));
+        }
+        if !upload_gaps.is_empty() {
+            text.push_str(&format!(
+                "\n\n**Not usable yet.** wxpay's uploads send the file as the part `file` with \
+                 `meta` `{{\"filename\",\"sha256\"}}`, but for this operation {}: \
+                 WeChat Pay will refuse the request as declared here.",
+                upload_gaps.join("; ")
             ));
         }
         let mut out = String::new();

@@ -343,6 +343,8 @@ pub mod submission_files {
                 /// 上传商户提交资料文件
                 ///
                 /// `POST /v3/mch-manage/submission-files/sub-mchid/{sub_mchid}/upload`
+                ///
+                /// **Not usable yet.** wxpay's uploads send the file as the part `file` with `meta` `{"filename","sha256"}`, but for this operation the file part is named `submission_file`, not `file`; `meta` has the fields `file_digest`, `file_name`, not `filename` and `sha256`; the form also has the fields `item_id`, `manage_record_id`: WeChat Pay will refuse the request as declared here.
                 #[crate::endpoint(POST, "/v3/mch-manage/submission-files/sub-mchid/<sub_mchid>/upload", response = PostResponse, multipart)]
                 #[derive(Debug, Clone, PartialEq)]
                 pub struct Post {

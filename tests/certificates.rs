@@ -26,6 +26,18 @@ fn certificate_client(sandbox: &Sandbox) -> Client {
         .expect("certificate-mode client")
 }
 
+/// A certificate sandbox and a client that has made one call, and so has
+/// downloaded the first certificate.
+async fn bootstrapped() -> (Sandbox, Client) {
+    let sandbox = certificate_sandbox().await;
+    let client = certificate_client(&sandbox);
+    client
+        .send(list(&sandbox.credentials().mchid))
+        .await
+        .expect("the first call downloads and verifies");
+    (sandbox, client)
+}
+
 fn list(mchid: &str) -> ListStocks {
     ListStocks {
         offset: 0,
@@ -64,10 +76,8 @@ async fn first_call_downloads_and_verifies_with_the_certificate() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rotation_while_calls_are_in_flight() {
-    let sandbox = certificate_sandbox().await;
-    let client = certificate_client(&sandbox);
+    let (sandbox, client) = bootstrapped().await;
     let mchid = sandbox.credentials().mchid.clone();
-    client.send(list(&mchid)).await.expect("bootstrap");
 
     let mut calls = Vec::new();
     for _ in 0..16 {
@@ -104,12 +114,7 @@ async fn sensitive_fields_use_the_newest_certificate() {
         #[wxpay(encrypt)]
         name: String,
     }
-    let sandbox = certificate_sandbox().await;
-    let client = certificate_client(&sandbox);
-    client
-        .send(list(&sandbox.credentials().mchid))
-        .await
-        .unwrap();
+    let (sandbox, client) = bootstrapped().await;
     // Certificates are dated to the second: make the new one visibly newer.
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let rotated = sandbox.rotate_platform_certificate().unwrap();
@@ -163,10 +168,8 @@ async fn a_download_that_does_not_verify_is_refused() {
 
 #[tokio::test]
 async fn unknown_serials_trigger_at_most_one_download_a_minute() {
-    let sandbox = certificate_sandbox().await;
-    let client = certificate_client(&sandbox);
+    let (sandbox, client) = bootstrapped().await;
     let mchid = sandbox.credentials().mchid.clone();
-    client.send(list(&mchid)).await.unwrap();
 
     // A forged serial right after a download: no new download, a clean error.
     sandbox.set_faults(Faults {
@@ -247,27 +250,46 @@ fn callback_signed_by(
     (headers, body)
 }
 
-#[tokio::test]
-async fn a_callback_signed_by_a_new_certificate_is_accepted_after_one_download() {
-    use wxpay::NotificationDecoder;
-    let sandbox = certificate_sandbox().await;
-    let client = certificate_client(&sandbox);
-    client
-        .send(list(&sandbox.credentials().mchid))
-        .await
-        .unwrap();
-    let decoder = NotificationDecoder::from_client(&client).unwrap();
+/// A certificate-mode client that has downloaded the first certificate,
+/// its callback decoder, and then a rotation with a callback signed under
+/// the new certificate.
+struct AfterRotation {
+    sandbox: Sandbox,
+    client: Client,
+    decoder: wxpay::NotificationDecoder,
+    rotated: wxpay_sandbox::RotatedCertificate,
+    headers: wxpay::http::HeaderMap,
+    body: String,
+}
+
+async fn after_rotation() -> AfterRotation {
+    let (sandbox, client) = bootstrapped().await;
+    let decoder = wxpay::NotificationDecoder::from_client(&client).unwrap();
     let rotated = sandbox.rotate_platform_certificate().unwrap();
     let (headers, body) = callback_signed_by(&sandbox, &rotated);
+    AfterRotation {
+        sandbox,
+        client,
+        decoder,
+        rotated,
+        headers,
+        body,
+    }
+}
+
+#[tokio::test]
+async fn a_callback_signed_by_a_new_certificate_is_accepted_after_one_download() {
+    let after = after_rotation().await;
+    let (decoder, headers, body) = (&after.decoder, &after.headers, &after.body);
 
     // The plain decoder does not download; the refreshing one does, once.
     assert!(
         decoder
-            .decode::<serde_json::Value>(&headers, body.as_bytes())
+            .decode::<serde_json::Value>(headers, body.as_bytes())
             .is_err()
     );
     let notification = decoder
-        .decode_refreshing::<serde_json::Value>(&headers, body.as_bytes())
+        .decode_refreshing::<serde_json::Value>(headers, body.as_bytes())
         .await
         .expect("accepted after downloading the new certificate");
     assert_eq!(notification.resource["out_trade_no"], "A1");
@@ -282,17 +304,10 @@ async fn a_callback_signed_by_a_new_certificate_is_accepted_after_one_download()
 #[tokio::test]
 async fn a_failed_download_for_a_new_serial_is_tried_again_after_a_short_back_off() {
     use std::time::{Duration, Instant};
-    use wxpay::NotificationDecoder;
     use wxpay::client::CERTIFICATE_RETRY_AFTER_FAILURE;
-    let sandbox = certificate_sandbox().await;
-    let client = certificate_client(&sandbox);
-    client
-        .send(list(&sandbox.credentials().mchid))
-        .await
-        .unwrap();
-    let decoder = NotificationDecoder::from_client(&client).unwrap();
-    let rotated = sandbox.rotate_platform_certificate().unwrap();
-    let (headers, body) = callback_signed_by(&sandbox, &rotated);
+    let after = after_rotation().await;
+    let (sandbox, client, rotated) = (&after.sandbox, &after.client, &after.rotated);
+    let (decoder, headers, body) = (&after.decoder, &after.headers, &after.body);
     let knows_rotated = || {
         client
             .verifier()
@@ -308,7 +323,7 @@ async fn a_failed_download_for_a_new_serial_is_tried_again_after_a_short_back_of
     let failed_at = Instant::now();
     assert!(
         decoder
-            .decode_refreshing::<serde_json::Value>(&headers, body.as_bytes())
+            .decode_refreshing::<serde_json::Value>(headers, body.as_bytes())
             .await
             .is_err()
     );
@@ -318,7 +333,7 @@ async fn a_failed_download_for_a_new_serial_is_tried_again_after_a_short_back_of
     // does not ask again: the callback is still refused, nothing learned.
     sandbox.set_faults(Faults::default());
     let refused = decoder
-        .decode_refreshing::<serde_json::Value>(&headers, body.as_bytes())
+        .decode_refreshing::<serde_json::Value>(headers, body.as_bytes())
         .await;
     if failed_at.elapsed() < CERTIFICATE_RETRY_AFTER_FAILURE {
         assert!(refused.is_err(), "downloaded again within the back-off");
@@ -333,7 +348,7 @@ async fn a_failed_download_for_a_new_serial_is_tried_again_after_a_short_back_of
     )
     .await;
     let notification = decoder
-        .decode_refreshing::<serde_json::Value>(&headers, body.as_bytes())
+        .decode_refreshing::<serde_json::Value>(headers, body.as_bytes())
         .await
         .expect("accepted once the back-off has passed");
     assert_eq!(notification.resource["out_trade_no"], "A1");

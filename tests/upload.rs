@@ -9,7 +9,7 @@ use support::{Canned, CannedServer, sandbox_client};
 use wxpay::api::media::{
     MediaUploaded, UploadComplaintImage, UploadImage, UploadMarketingImage, UploadVideo,
 };
-use wxpay::media::{MediaError, MediaFile, MediaLimits};
+use wxpay::media::{MediaError, MediaFile, MediaLimits, UploadForm};
 use wxpay::{Body, BuildError, Client, Endpoint, Error, MerchantKey, RetryPolicy};
 use wxpay_sandbox::Sandbox;
 
@@ -114,6 +114,86 @@ async fn the_signature_covers_the_meta_json_and_the_wire_is_multipart() {
         panic!("{:?}", prepared.body())
     };
     assert_eq!(multipart.boundary(), boundary);
+}
+
+/// 上传商户提交资料文件, declared by hand: its file part is
+/// `submission_file`, its meta `{"file_name","file_digest"}`, and it has two
+/// more form fields, so the standard upload form does not fit it.
+struct UploadSubmissionFile {
+    sub_mchid: String,
+    file: MediaFile,
+    item_id: u32,
+    manage_record_id: String,
+}
+
+impl Endpoint for UploadSubmissionFile {
+    const METHOD: wxpay::Method = wxpay::Method::Post;
+    const PATH_TEMPLATE: &'static str =
+        "/v3/mch-manage/submission-files/sub-mchid/{sub_mchid}/upload";
+    type Response = serde_json::Value;
+
+    fn render_target(&self, out: &mut wxpay::Target) -> Result<(), BuildError> {
+        out.push_literal("/v3/mch-manage/submission-files/sub-mchid/");
+        out.push_segment("sub_mchid", &self.sub_mchid)?;
+        out.push_literal("/upload");
+        Ok(())
+    }
+
+    fn body(&self) -> Result<Body, BuildError> {
+        let meta = serde_json::json!({
+            "file_name": self.file.filename(),
+            "file_digest": self.file.sha256_hex(),
+        });
+        let form = UploadForm::new()
+            .file_part("submission_file")
+            .meta(&meta)?
+            .field("item_id", self.item_id.to_string())
+            .field("manage_record_id", self.manage_record_id.clone());
+        Body::multipart_with(&self.file, &MediaLimits::IMAGE, &form)
+    }
+}
+
+#[tokio::test]
+async fn an_upload_of_another_form_signs_its_own_meta() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let client = sandbox_client(&sandbox);
+    let (content, sha256) = jpeg();
+    let upload = UploadSubmissionFile {
+        sub_mchid: "123000110".into(),
+        file: MediaFile::new("licence.jpg", content.clone()),
+        item_id: 56,
+        manage_record_id: "R-56".into(),
+    };
+    let nonce = "0123456789abcdefghijABCDEFGHIJKL".to_owned();
+    let prepared = client.prepare_at(&upload, 1_700_000_000, nonce).unwrap();
+
+    // serde_json orders the keys of a `json!` map.
+    let meta = format!(r#"{{"file_digest":"{sha256}","file_name":"licence.jpg"}}"#);
+    assert_eq!(
+        String::from_utf8(prepared.signing_message()).unwrap(),
+        format!(
+            "POST\n/v3/mch-manage/submission-files/sub-mchid/123000110/upload\n1700000000\n0123456789abcdefghijABCDEFGHIJKL\n{meta}\n"
+        )
+    );
+    let content_type = prepared.headers()["content-type"].to_str().unwrap();
+    let boundary = content_type
+        .strip_prefix("multipart/form-data; boundary=")
+        .expect("a multipart content type");
+    let parts = parse_multipart(prepared.body().wire_bytes(), boundary);
+    let names: Vec<&str> = parts.iter().map(|part| part.headers[0].as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "Content-Disposition: form-data; name=\"meta\"",
+            "Content-Disposition: form-data; name=\"item_id\"",
+            "Content-Disposition: form-data; name=\"manage_record_id\"",
+            "Content-Disposition: form-data; name=\"submission_file\"; filename=\"licence.jpg\"",
+        ]
+    );
+    assert_eq!(parts[0].content, meta.as_bytes());
+    assert_eq!(parts[1].content, b"56");
+    assert_eq!(parts[2].content, b"R-56");
+    assert_eq!(parts[3].content, content);
 }
 
 #[tokio::test]

@@ -8,6 +8,10 @@
 //! around them (sent, [`Body::wire_bytes`]). A retried upload resends the
 //! very same payload, boundary included.
 //!
+//! A few uploads take another form (another meta, another name for the
+//! file part, further text fields): [`UploadForm`] describes it and
+//! [`Body::multipart_with`] builds it.
+//!
 //! Declare an upload endpoint with the attribute's `multipart` option and
 //! exactly one field of type [`MediaFile`]; the limits of the upload
 //! ([`MediaLimits`]: size, allowed extensions) are checked when the
@@ -387,6 +391,22 @@ pub enum MediaError {
         /// The content type given.
         content_type: String,
     },
+    /// A form part's name cannot be written in its `Content-Disposition`.
+    #[error(
+        "the form part name {name:?} cannot be sent: {reason}; use the name the operation documents, such as `file`"
+    )]
+    InvalidPartName {
+        /// The name given.
+        name: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The `meta` document could not be written as JSON.
+    #[error("the upload's `meta` cannot be written as JSON: {reason}")]
+    InvalidMeta {
+        /// serde_json's message.
+        reason: String,
+    },
 }
 
 /// `2 MiB`, `1.5 MiB`, or `1000 bytes` when not a round number of
@@ -425,33 +445,167 @@ struct Meta<'a> {
     sha256: &'a str,
 }
 
+/// The form of an upload whose parts are not the standard two: the name
+/// of the file part, the `meta` document, and further text fields.
+///
+/// Most WeChat Pay uploads take a part `file` and a part `meta` holding
+/// `{"filename","sha256"}`, which [`Multipart::new`] builds. A few take
+/// another meta (`{"file_name","file_digest"}`, a bank type, …), name the
+/// file part otherwise (`submission_file`), or add text fields
+/// (`item_id`): describe those here and build with
+/// [`Multipart::with_form`].
+///
+/// ```
+/// use wxpay_core::media::{MediaFile, MediaLimits, Multipart, UploadForm};
+///
+/// #[derive(serde::Serialize)]
+/// struct SubmissionMeta<'a> {
+///     file_name: &'a str,
+///     file_digest: String,
+/// }
+///
+/// # fn main() -> Result<(), wxpay_core::media::MediaError> {
+/// let file = MediaFile::new("licence.png", b"\x89PNG...".to_vec());
+/// let meta = SubmissionMeta { file_name: file.filename(), file_digest: file.sha256_hex() };
+/// let form = UploadForm::new()
+///     .file_part("submission_file")
+///     .meta(&meta)?
+///     .field("item_id", "56");
+/// let upload = Multipart::with_form(&file, &MediaLimits::IMAGE, &form)?;
+/// assert!(upload.meta().starts_with(br#"{"file_name":"licence.png""#));
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadForm {
+    file_part: String,
+    meta: Option<Bytes>,
+    fields: Vec<(String, String)>,
+}
+
+impl Default for UploadForm {
+    fn default() -> Self {
+        UploadForm::new()
+    }
+}
+
+impl UploadForm {
+    /// The standard form: the file part is `file`, `meta` is
+    /// `{"filename","sha256"}` of the file, no other field.
+    pub fn new() -> Self {
+        UploadForm {
+            file_part: "file".to_owned(),
+            meta: None,
+            fields: Vec::new(),
+        }
+    }
+
+    /// Names the file part `name` instead of `file`.
+    #[must_use]
+    pub fn file_part(mut self, name: impl Into<String>) -> Self {
+        self.file_part = name.into();
+        self
+    }
+
+    /// Sends `meta`, serialized to JSON, as the `meta` part: the bytes the
+    /// request signature covers. Digests it carries are the caller's to
+    /// fill in ([`MediaFile::sha256_hex`]).
+    ///
+    /// # Errors
+    /// [`MediaError::InvalidMeta`] when `meta` cannot be serialized.
+    pub fn meta<T: serde::Serialize + ?Sized>(mut self, meta: &T) -> Result<Self, MediaError> {
+        let json = serde_json::to_vec(meta).map_err(|error| MediaError::InvalidMeta {
+            reason: error.to_string(),
+        })?;
+        self.meta = Some(Bytes::from(json));
+        Ok(self)
+    }
+
+    /// Adds a text field `name` holding `value`, sent after `meta`.
+    #[must_use]
+    pub fn field(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.fields.push((name.into(), value.into()));
+        self
+    }
+
+    /// The names of every part, checked: not empty, no `"`, no control
+    /// characters, none twice.
+    fn check_names(&self) -> Result<(), MediaError> {
+        let names = std::iter::once(self.file_part.as_str())
+            .chain(std::iter::once("meta"))
+            .chain(self.fields.iter().map(|(name, _)| name.as_str()));
+        let mut seen = std::collections::BTreeSet::new();
+        for name in names {
+            let reason = if name.is_empty() {
+                Some("it is empty")
+            } else if name.contains('"') {
+                Some("it holds a `\"`")
+            } else if name.chars().any(char::is_control) {
+                Some("it holds control characters (line breaks, tabs, …)")
+            } else if !seen.insert(name) {
+                Some("two parts would have this name")
+            } else {
+                None
+            };
+            if let Some(reason) = reason {
+                return Err(MediaError::InvalidPartName {
+                    name: name.to_owned(),
+                    reason,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Multipart {
-    /// Checks `file` against `limits`, then builds the meta JSON and the
-    /// payload around a fresh random boundary.
+    /// Checks `file` against `limits`, then builds the meta JSON
+    /// (`{"filename","sha256"}`) and the payload (parts `meta` and `file`)
+    /// around a fresh random boundary.
     ///
     /// # Errors
     /// The file breaks one of the limits (nothing is built then).
     pub fn new(file: &MediaFile, limits: &MediaLimits) -> Result<Self, MediaError> {
+        Multipart::with_form(file, limits, &UploadForm::new())
+    }
+
+    /// [`Multipart::new`] for an upload of another form: the file part's
+    /// name, the meta and the further fields come from `form`.
+    ///
+    /// # Errors
+    /// The file breaks one of the limits, or a part name cannot be sent
+    /// (empty, with a `"` or a control character, or twice).
+    pub fn with_form(
+        file: &MediaFile,
+        limits: &MediaLimits,
+        form: &UploadForm,
+    ) -> Result<Self, MediaError> {
         limits.check(file)?;
-        let sha256 = file.sha256_hex();
-        let meta = serde_json::to_vec(&Meta {
-            filename: &file.filename,
-            sha256: &sha256,
-        })
-        // Serializing two strings cannot fail; keep the type honest anyway.
-        .map_err(|_| MediaError::InvalidFilename {
-            filename: file.filename.clone(),
-            reason: "it cannot be written as JSON",
-        })?;
-        let meta = Bytes::from(meta);
-        let boundary = boundary_for(&file.content);
+        form.check_names()?;
+        let meta = match &form.meta {
+            Some(meta) => meta.clone(),
+            None => {
+                let sha256 = file.sha256_hex();
+                let meta = serde_json::to_vec(&Meta {
+                    filename: &file.filename,
+                    sha256: &sha256,
+                })
+                .map_err(|error| MediaError::InvalidMeta {
+                    reason: error.to_string(),
+                })?;
+                Bytes::from(meta)
+            }
+        };
+        let texts = std::iter::once(&meta[..])
+            .chain(form.fields.iter().map(|(_, value)| value.as_bytes()))
+            .chain(std::iter::once(&file.content[..]));
+        let boundary = boundary_for(texts);
         let content_type = HeaderValue::try_from(format!(
             "multipart/form-data; boundary={boundary}"
         ))
         .map_err(|_| MediaError::InvalidContentType {
             content_type: boundary.clone(),
         })?;
-        let payload = payload(&boundary, &meta, file);
+        let payload = payload(&boundary, &meta, form, file);
         Ok(Multipart {
             meta,
             payload,
@@ -495,10 +649,9 @@ impl fmt::Debug for Multipart {
     }
 }
 
-/// A random boundary that does not occur in `content` (30 random
-/// characters make a collision absurdly unlikely; the check makes it
-/// impossible).
-fn boundary_for(content: &[u8]) -> String {
+/// A random boundary that occurs in none of `parts` (30 random characters
+/// make a collision absurdly unlikely; the check makes it impossible).
+fn boundary_for<'a>(parts: impl Iterator<Item = &'a [u8]> + Clone) -> String {
     loop {
         let random: String = rand::rng()
             .sample_iter(Alphanumeric)
@@ -507,28 +660,45 @@ fn boundary_for(content: &[u8]) -> String {
             .collect();
         let boundary = format!("wxpay-{random}");
         let needle = format!("--{boundary}");
-        if !content
-            .windows(needle.len())
-            .any(|window| window == needle.as_bytes())
-        {
+        if !parts.clone().any(|part| {
+            part.windows(needle.len())
+                .any(|window| window == needle.as_bytes())
+        }) {
             return boundary;
         }
     }
 }
 
-/// The two parts, `meta` then `file`, CRLF line ends, closing delimiter.
-fn payload(boundary: &str, meta: &[u8], file: &MediaFile) -> Bytes {
+/// The parts: `meta`, the form's text fields, then the file; CRLF line
+/// ends, closing delimiter.
+fn payload(boundary: &str, meta: &[u8], form: &UploadForm, file: &MediaFile) -> Bytes {
     let filename = escape_quoted(&file.filename);
-    let mut out =
-        BytesMut::with_capacity(file.content.len() + meta.len() + 4 * boundary.len() + 256);
+    let fields: usize = form
+        .fields
+        .iter()
+        .map(|(name, value)| name.len() + value.len() + boundary.len() + 64)
+        .sum();
+    let mut out = BytesMut::with_capacity(
+        file.content.len() + meta.len() + fields + 4 * boundary.len() + 256,
+    );
     out.put_slice(b"--");
     out.put_slice(boundary.as_bytes());
     out.put_slice(b"\r\nContent-Disposition: form-data; name=\"meta\"\r\n");
     out.put_slice(b"Content-Type: application/json\r\n\r\n");
     out.put_slice(meta);
+    for (name, value) in &form.fields {
+        out.put_slice(b"\r\n--");
+        out.put_slice(boundary.as_bytes());
+        out.put_slice(b"\r\nContent-Disposition: form-data; name=\"");
+        out.put_slice(name.as_bytes());
+        out.put_slice(b"\"\r\n\r\n");
+        out.put_slice(value.as_bytes());
+    }
     out.put_slice(b"\r\n--");
     out.put_slice(boundary.as_bytes());
-    out.put_slice(b"\r\nContent-Disposition: form-data; name=\"file\"; filename=\"");
+    out.put_slice(b"\r\nContent-Disposition: form-data; name=\"");
+    out.put_slice(form.file_part.as_bytes());
+    out.put_slice(b"\"; filename=\"");
     out.put_slice(filename.as_bytes());
     out.put_slice(b"\"\r\nContent-Type: ");
     out.put_slice(file.content_type().as_bytes());
@@ -571,6 +741,20 @@ impl Body {
     ) -> Result<Body, crate::target::BuildError> {
         Ok(Body::Multipart(Multipart::new(file, limits)?))
     }
+
+    /// [`Body::multipart`] for an upload of another form (file part name,
+    /// meta, further fields; see [`UploadForm`]).
+    ///
+    /// # Errors
+    /// [`BuildError::Media`](crate::BuildError::Media) when the file breaks
+    /// a limit or a part name cannot be sent; nothing is sent then.
+    pub fn multipart_with(
+        file: &MediaFile,
+        limits: &MediaLimits,
+        form: &UploadForm,
+    ) -> Result<Body, crate::target::BuildError> {
+        Ok(Body::Multipart(Multipart::with_form(file, limits, form)?))
+    }
 }
 
 #[cfg(test)]
@@ -612,6 +796,84 @@ mod tests {
             String::from_utf8_lossy(multipart.meta())
         );
         assert_eq!(text, expected);
+    }
+
+    #[test]
+    fn another_form_sends_its_meta_fields_and_file_part_name() {
+        let file = MediaFile::new("licence.png", b"\x89PNG".to_vec());
+        let form = UploadForm::new()
+            .file_part("submission_file")
+            .meta(&serde_json::json!({"file_name": "licence.png", "file_digest": "ab"}))
+            .unwrap()
+            .field("item_id", "56")
+            .field("manage_record_id", "R-1");
+        let multipart = Multipart::with_form(&file, &MediaLimits::IMAGE, &form).unwrap();
+        // The meta given is what is signed, byte for byte.
+        assert_eq!(
+            &multipart.meta()[..],
+            br#"{"file_digest":"ab","file_name":"licence.png"}"#
+        );
+        let boundary = multipart.boundary().to_owned();
+        let text = String::from_utf8_lossy(multipart.payload()).into_owned();
+        let expected = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"meta\"\r\nContent-Type: application/json\r\n\r\n{}\r\n\
+             --{boundary}\r\nContent-Disposition: form-data; name=\"item_id\"\r\n\r\n56\r\n\
+             --{boundary}\r\nContent-Disposition: form-data; name=\"manage_record_id\"\r\n\r\nR-1\r\n\
+             --{boundary}\r\nContent-Disposition: form-data; name=\"submission_file\"; filename=\"licence.png\"\r\nContent-Type: image/png\r\n\r\n\u{fffd}PNG\r\n\
+             --{boundary}--\r\n",
+            String::from_utf8_lossy(multipart.meta())
+        );
+        assert_eq!(text, expected);
+        // The standard form is what `new` builds.
+        assert_eq!(
+            Multipart::with_form(&file, &MediaLimits::IMAGE, &UploadForm::new())
+                .unwrap()
+                .meta(),
+            Multipart::new(&file, &MediaLimits::IMAGE).unwrap().meta()
+        );
+    }
+
+    #[test]
+    fn part_names_that_cannot_be_sent_are_refused() {
+        let file = MediaFile::new("a.png", b"x".to_vec());
+        let refused =
+            |form: UploadForm| match Multipart::with_form(&file, &MediaLimits::IMAGE, &form) {
+                Err(MediaError::InvalidPartName { name, reason }) => (name, reason),
+                other => panic!("{other:?}"),
+            };
+        assert_eq!(refused(UploadForm::new().file_part("")).1, "it is empty");
+        assert_eq!(refused(UploadForm::new().field("a\"b", "1")).0, "a\"b");
+        assert_eq!(
+            refused(UploadForm::new().field("a\r\nX: y", "1")).0,
+            "a\r\nX: y"
+        );
+        let (name, reason) = refused(UploadForm::new().field("meta", "1"));
+        assert_eq!(
+            (name.as_str(), reason),
+            ("meta", "two parts would have this name")
+        );
+        let error = MediaError::InvalidPartName {
+            name: "x\"".into(),
+            reason: "it holds a `\"`",
+        };
+        assert!(
+            error
+                .to_string()
+                .contains("use the name the operation documents")
+        );
+    }
+
+    #[test]
+    fn the_boundary_avoids_every_part() {
+        // A field value cannot end the part early: whatever the value, the
+        // boundary chosen does not occur in it.
+        let file = MediaFile::new("a.png", b"x".to_vec());
+        let form = UploadForm::new().field("note", "--wxpay-");
+        let multipart = Multipart::with_form(&file, &MediaLimits::IMAGE, &form).unwrap();
+        let needle = format!("--{}", multipart.boundary());
+        let text = String::from_utf8_lossy(multipart.payload()).into_owned();
+        // 4 delimiters (meta, note, file) + the closing one.
+        assert_eq!(text.matches(&needle).count(), 4);
     }
 
     #[test]

@@ -822,7 +822,9 @@ impl<'a> Gen<'a> {
             text.push_str(&format!(
                 "\n\n**Not usable yet.** wxpay's uploads send the file as the part `file` with \
                  `meta` `{{\"filename\",\"sha256\"}}`, but for this operation {}: \
-                 WeChat Pay will refuse the request as declared here.",
+                 WeChat Pay will refuse the request as declared here. Until the catalogue \
+                 declares it, implement [`Endpoint`](crate::Endpoint) by hand with a body \
+                 from [`Body::multipart_with`](crate::Body::multipart_with).",
                 upload_gaps.join("; ")
             ));
         }

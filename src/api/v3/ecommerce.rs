@@ -701,7 +701,7 @@ pub mod account {
             ///
             /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/ecommerce-cancel/media/upload-media.html)
             ///
-            /// **Not usable yet.** wxpay's uploads send the file as the part `file` with `meta` `{"filename","sha256"}`, but for this operation `meta` has the fields `file_digest`, `file_name`, not `filename` and `sha256`: WeChat Pay will refuse the request as declared here.
+            /// **Not usable yet.** wxpay's uploads send the file as the part `file` with `meta` `{"filename","sha256"}`, but for this operation `meta` has the fields `file_digest`, `file_name`, not `filename` and `sha256`: WeChat Pay will refuse the request as declared here. Until the catalogue declares it, implement [`Endpoint`](crate::Endpoint) by hand with a body from [`Body::multipart_with`](crate::Body::multipart_with).
             #[crate::endpoint(POST, "/v3/ecommerce/account/cancel-applications/media", response = PostResponse, multipart)]
             #[derive(Debug, Clone, PartialEq)]
             pub struct Post {

@@ -90,7 +90,7 @@ pub mod bank {
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_8_1.shtml)
                 ///
-                /// **Not usable yet.** wxpay's uploads send the file as the part `file` with `meta` `{"filename","sha256"}`, but for this operation `meta` has the fields `bank_type`, `filename`, `sha256`, not `filename` and `sha256`: WeChat Pay will refuse the request as declared here.
+                /// **Not usable yet.** wxpay's uploads send the file as the part `file` with `meta` `{"filename","sha256"}`, but for this operation `meta` has the fields `bank_type`, `filename`, `sha256`, not `filename` and `sha256`: WeChat Pay will refuse the request as declared here. Until the catalogue declares it, implement [`Endpoint`](crate::Endpoint) by hand with a body from [`Body::multipart_with`](crate::Body::multipart_with).
                 #[crate::endpoint(POST, "/v3/marketing/bank/packages/<package_id>/tasks", response = PostResponse, multipart)]
                 #[derive(Debug, Clone, PartialEq)]
                 pub struct Post {
@@ -26588,7 +26588,7 @@ pub mod shopping_receipt {
         ///
         /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
         ///
-        /// **Not usable yet.** wxpay's uploads send the file as the part `file` with `meta` `{"filename","sha256"}`, but for this operation `meta` has the fields `merchant_contact_information`, `openid`, `out_trade_no`, `sha256`, `transaction_id`, `transaction_mchid`, `transaction_sub_mchid`, `upload_time`, not `filename` and `sha256`: WeChat Pay will refuse the request as declared here.
+        /// **Not usable yet.** wxpay's uploads send the file as the part `file` with `meta` `{"filename","sha256"}`, but for this operation `meta` has the fields `merchant_contact_information`, `openid`, `out_trade_no`, `sha256`, `transaction_id`, `transaction_mchid`, `transaction_sub_mchid`, `upload_time`, not `filename` and `sha256`: WeChat Pay will refuse the request as declared here. Until the catalogue declares it, implement [`Endpoint`](crate::Endpoint) by hand with a body from [`Body::multipart_with`](crate::Body::multipart_with).
         #[crate::endpoint(POST, "/v3/marketing/shopping-receipt/shoppingreceipts", response = PostResponse, multipart, serial)]
         #[derive(Debug, Clone, PartialEq)]
         pub struct Post {

@@ -344,7 +344,7 @@ pub mod submission_files {
                 ///
                 /// `POST /v3/mch-manage/submission-files/sub-mchid/{sub_mchid}/upload`
                 ///
-                /// **Not usable yet.** wxpay's uploads send the file as the part `file` with `meta` `{"filename","sha256"}`, but for this operation the file part is named `submission_file`, not `file`; `meta` has the fields `file_digest`, `file_name`, not `filename` and `sha256`; the form also has the fields `item_id`, `manage_record_id`: WeChat Pay will refuse the request as declared here.
+                /// **Not usable yet.** wxpay's uploads send the file as the part `file` with `meta` `{"filename","sha256"}`, but for this operation the file part is named `submission_file`, not `file`; `meta` has the fields `file_digest`, `file_name`, not `filename` and `sha256`; the form also has the fields `item_id`, `manage_record_id`: WeChat Pay will refuse the request as declared here. Until the catalogue declares it, implement [`Endpoint`](crate::Endpoint) by hand with a body from [`Body::multipart_with`](crate::Body::multipart_with).
                 #[crate::endpoint(POST, "/v3/mch-manage/submission-files/sub-mchid/<sub_mchid>/upload", response = PostResponse, multipart)]
                 #[derive(Debug, Clone, PartialEq)]
                 pub struct Post {

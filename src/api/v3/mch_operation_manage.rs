@@ -127,7 +127,7 @@ pub mod enhanced_due_diligence {
             ///
             /// `POST /v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/upload`
             ///
-            /// **Not usable yet.** wxpay's uploads send the file as the part `file` with `meta` `{"filename","sha256"}`, but for this operation the file part is named `due_diligence_file`, not `file`; `meta` has the fields `file_digest`, `file_name`, `item_id`, `sub_mchid`, not `filename` and `sha256`: WeChat Pay will refuse the request as declared here.
+            /// **Not usable yet.** wxpay's uploads send the file as the part `file` with `meta` `{"filename","sha256"}`, but for this operation the file part is named `due_diligence_file`, not `file`; `meta` has the fields `file_digest`, `file_name`, `item_id`, `sub_mchid`, not `filename` and `sha256`: WeChat Pay will refuse the request as declared here. Until the catalogue declares it, implement [`Endpoint`](crate::Endpoint) by hand with a body from [`Body::multipart_with`](crate::Body::multipart_with).
             #[crate::endpoint(POST, "/v3/mch-operation-manage/enhanced-due-diligence/<due_diligence_id>/upload", response = PostResponse, multipart)]
             #[derive(Debug, Clone, PartialEq)]
             pub struct Post {

@@ -1630,7 +1630,7 @@ pub mod fapiao_applications {
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_10.shtml)
         ///
-        /// **Not usable yet.** wxpay's uploads send the file as the part `file` with `meta` `{"filename","sha256"}`, but for this operation `meta` has the fields `digest`, `digest_alogrithm`, `file_type`, `sub_mchid`, not `filename` and `sha256`: WeChat Pay will refuse the request as declared here.
+        /// **Not usable yet.** wxpay's uploads send the file as the part `file` with `meta` `{"filename","sha256"}`, but for this operation `meta` has the fields `digest`, `digest_alogrithm`, `file_type`, `sub_mchid`, not `filename` and `sha256`: WeChat Pay will refuse the request as declared here. Until the catalogue declares it, implement [`Endpoint`](crate::Endpoint) by hand with a body from [`Body::multipart_with`](crate::Body::multipart_with).
         #[crate::endpoint(POST, "/v3/new-tax-control-fapiao/fapiao-applications/upload-fapiao-file", response = PostResponse, multipart)]
         #[derive(Debug, Clone, PartialEq)]
         pub struct Post {

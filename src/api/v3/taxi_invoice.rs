@@ -201,7 +201,7 @@ pub mod cards {
         ///
         /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/taxi-invoice-card/upload-taxi-invoice-card-file.html)
         ///
-        /// **Not usable yet.** wxpay's uploads send the file as the part `file` with `meta` `{"filename","sha256"}`, but for this operation `meta` has the fields `company_mchid`, `digest`, `digest_algorithm`, `region_id`, not `filename` and `sha256`: WeChat Pay will refuse the request as declared here.
+        /// **Not usable yet.** wxpay's uploads send the file as the part `file` with `meta` `{"filename","sha256"}`, but for this operation `meta` has the fields `company_mchid`, `digest`, `digest_algorithm`, `region_id`, not `filename` and `sha256`: WeChat Pay will refuse the request as declared here. Until the catalogue declares it, implement [`Endpoint`](crate::Endpoint) by hand with a body from [`Body::multipart_with`](crate::Body::multipart_with).
         #[crate::endpoint(POST, "/v3/taxi-invoice/cards/upload-file", response = PostResponse, multipart)]
         #[derive(Debug, Clone, PartialEq)]
         pub struct Post {

@@ -395,3 +395,42 @@ async fn a_certificate_download_is_retried_under_the_retry_policy() {
         .await
         .expect("then it downloads");
 }
+
+#[tokio::test]
+async fn a_certificate_download_fails_over_to_the_backup_host() {
+    use std::time::Duration;
+    use wxpay::RetryPolicy;
+    use wxpay::retry::Jitter;
+    let sandbox = certificate_sandbox().await;
+    // The primary host refuses connections; the sandbox is the backup.
+    let client = support::certificate_builder(&sandbox)
+        .base_url(support::refused_base_url())
+        .backup_base_url(sandbox.base_url())
+        .retry(
+            RetryPolicy::new()
+                .with_max_attempts(2)
+                .with_base_delay(Duration::from_millis(1))
+                .with_max_delay(Duration::from_millis(5))
+                .with_jitter(Jitter::None),
+        )
+        .build()
+        .unwrap();
+    let serials = client
+        .refresh_certificates()
+        .await
+        .expect("the second attempt goes to the backup host, which answers");
+    assert_eq!(
+        serials,
+        [sandbox.credentials().platform_certificate_serial.clone()]
+    );
+
+    // Without retries there is no second attempt, so no failover.
+    let client = support::certificate_builder(&sandbox)
+        .base_url(support::refused_base_url())
+        .backup_base_url(sandbox.base_url())
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let err = client.refresh_certificates().await.unwrap_err();
+    assert!(matches!(err, Error::Transport { .. }), "{err:?}");
+}

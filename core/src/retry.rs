@@ -2,7 +2,8 @@
 //! long to wait before it, and when to stop.
 //!
 //! A [`RetryPolicy`] is set per client ([`ClientBuilder::retry`]) and may be
-//! overridden per call ([`CallOptions::retry`]).
+//! overridden per call ([`CallOptions::retry`]). The client's policy also
+//! governs its platform certificate downloads, with the same rules below.
 //!
 //! # What is retried
 //! | failure | retried? | why |
@@ -60,6 +61,7 @@
 use std::time::{Duration, SystemTime};
 
 use rand::Rng;
+use tokio::time::Instant;
 
 use crate::error::Error;
 
@@ -328,6 +330,97 @@ impl Reason {
             Reason::Status(_) => "HTTP error status",
         }
     }
+}
+
+/// One call's way through its retry policy (a certificate download's too):
+/// the attempts made, when the first began, and which host the next one
+/// goes to. What is the caller's own (building each attempt, re-signing)
+/// stays with the caller; what every retry loop shares is here, logged the
+/// same way for all of them.
+pub(crate) struct Attempts<'p> {
+    policy: &'p RetryPolicy,
+    started: Instant,
+    number: u32,
+    has_backup: bool,
+    on_backup: bool,
+}
+
+impl<'p> Attempts<'p> {
+    /// Before the first attempt. `has_backup`: whether network failures
+    /// switch between the primary and the backup host.
+    pub(crate) fn start(policy: &'p RetryPolicy, has_backup: bool) -> Self {
+        Attempts {
+            policy,
+            started: Instant::now(),
+            number: 1,
+            has_backup,
+            on_backup: false,
+        }
+    }
+
+    /// The number of the attempt about to be made (or just made), from 1.
+    pub(crate) fn number(&self) -> u32 {
+        self.number
+    }
+
+    /// Whether the attempt about to be made goes to the backup host.
+    pub(crate) fn on_backup(&self) -> bool {
+        self.on_backup
+    }
+
+    /// After the current attempt failed with `error`: waits out the delay
+    /// before the next attempt and returns `Ok`, or, when there is to be
+    /// none (the failure is not transient, the policy does not retry, or
+    /// its attempts, time or patience are used up), returns the error with
+    /// the number of attempts made.
+    pub(crate) async fn after_failure(&mut self, mut error: Error) -> Result<(), Error> {
+        let attempt = self.number;
+        error.set_attempts(attempt);
+        let Some(reason) = Reason::of(&error) else {
+            tracing::debug!(attempt, "not retried: the failure is not transient");
+            return Err(error);
+        };
+        if !self.policy.retries() {
+            tracing::debug!(reason = reason.as_str(), "not retried: the policy is none");
+            return Err(error);
+        }
+        let retry_after = error.as_api().and_then(|api| api.retry_after);
+        let wait = match self
+            .policy
+            .next_wait(attempt, self.started.elapsed(), retry_after)
+        {
+            Ok(wait) => wait,
+            Err(give_up) => {
+                tracing::warn!(
+                    attempts = attempt,
+                    reason = reason.as_str(),
+                    why = give_up.as_str(),
+                    elapsed_ms = millis(self.started.elapsed()),
+                    "giving up"
+                );
+                return Err(error);
+            }
+        };
+        let failover = reason.is_network() && self.has_backup;
+        if failover {
+            self.on_backup = !self.on_backup;
+        }
+        tracing::debug!(
+            attempt,
+            reason = reason.as_str(),
+            delay_ms = millis(wait),
+            failover,
+            "retrying"
+        );
+        tokio::time::sleep(wait).await;
+        self.number += 1;
+        Ok(())
+    }
+}
+
+/// A duration in whole milliseconds, for log fields.
+pub(crate) fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// Reads a `Retry-After` value: a number of seconds, or an HTTP date

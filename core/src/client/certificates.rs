@@ -6,14 +6,18 @@
 use std::sync::{Arc, RwLock, Weak};
 use std::time::Duration;
 
+use reqwest::Url;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
+use tracing::Instrument;
+use tracing::field::Empty;
 
+use super::send::request_url;
 use super::{Client, Inner};
 use crate::certificates::{CERTIFICATES_PATH, CertificateError, decode_certificates};
 use crate::endpoint::{Body, Endpoint, Method};
 use crate::error::{Error, Operation};
-use crate::retry::Reason;
+use crate::retry::{Attempts, millis};
 use crate::signing::unix_now;
 use crate::target::{BuildError, Target};
 use crate::verification::Verifier;
@@ -163,7 +167,8 @@ impl Client {
     /// and its own signature must verify with one of the certificates it
     /// delivered (or one already known). Certificates no longer valid are
     /// dropped. Concurrent calls share one download. Transient failures
-    /// are retried under the client's [retry policy](crate::RetryPolicy).
+    /// are retried under the client's [retry policy](crate::RetryPolicy),
+    /// on the backup host after a network failure, as calls are.
     pub async fn refresh_certificates(&self) -> Result<Vec<String>, Error> {
         let mut downloads = self.inner.keys.downloads.lock().await;
         let result = self.download_certificates().await;
@@ -173,40 +178,29 @@ impl Client {
 
     /// One download under the client's retry policy: a transient failure
     /// (429, 500, 502 to 504, a dropped connection, a timeout) is tried
-    /// again, signed afresh, as a call would be; an answer that does not
-    /// verify is not.
+    /// again, signed afresh and failing over to the backup host as a call
+    /// would; an answer that does not verify is not.
     async fn download_certificates(&self) -> Result<Vec<String>, Error> {
-        let policy = &self.inner.retry;
-        let started = Instant::now();
-        let mut attempt: u32 = 1;
-        loop {
-            let mut error = match self.download_once().await {
-                Ok(serials) => return Ok(serials),
-                Err(error) => error,
-            };
-            error.set_attempts(attempt);
-            let Some(reason) = Reason::of(&error) else {
-                return Err(error);
-            };
-            let retry_after = error.as_api().and_then(|api| api.retry_after);
-            if !policy.retries() {
-                return Err(error);
+        let span = tracing::info_span!("wxpay.certificate_download", attempts = Empty);
+        let backup = self.inner.backup_base_url.as_ref();
+        let mut attempts = Attempts::start(&self.inner.retry, backup.is_some());
+        async {
+            loop {
+                span.record("attempts", attempts.number());
+                let base = backup.filter(|_| attempts.on_backup());
+                match self.download_once(base).await {
+                    Ok(serials) => return Ok(serials),
+                    Err(error) => attempts.after_failure(error).await?,
+                }
             }
-            let Ok(wait) = policy.next_wait(attempt, started.elapsed(), retry_after) else {
-                return Err(error);
-            };
-            tracing::debug!(
-                attempt,
-                reason = reason.as_str(),
-                delay_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
-                "retrying the platform certificate download"
-            );
-            tokio::time::sleep(wait).await;
-            attempt += 1;
         }
+        .instrument(span.clone())
+        .await
     }
 
-    async fn download_once(&self) -> Result<Vec<String>, Error> {
+    /// One attempt at the download, to `base` (the primary base URL when
+    /// `None`).
+    async fn download_once(&self, base: Option<&Url>) -> Result<Vec<String>, Error> {
         let operation = Operation {
             method: Method::Get,
             template: CERTIFICATES_PATH,
@@ -217,7 +211,7 @@ impl Client {
             .as_ref()
             .ok_or(Error::Certificates(CertificateError::NoApiV3Key))?;
         let request = self.prepare(&DownloadCertificates)?;
-        let url = request.url.clone();
+        let url = request_url(&request, base)?;
         let answer = self.transmit(&request, url, self.inner.timeout).await?;
         let now = unix_now();
         let mut candidate = (*self.inner.keys.snapshot()).clone();
@@ -276,8 +270,7 @@ impl Client {
                 tracing::warn!(
                     %error,
                     failures_in_a_row = downloads.failures,
-                    retry_after_ms = u64::try_from(retry_after(downloads.failures).as_millis())
-                        .unwrap_or(u64::MAX),
+                    retry_after_ms = millis(retry_after(downloads.failures)),
                     "platform certificate download for an unknown serial failed"
                 );
                 false

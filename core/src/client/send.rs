@@ -1,6 +1,8 @@
 //! The send loop: attempt → classify the failure → wait → re-sign → attempt
 //! again (on the backup host after a network failure), then verify and
-//! decode the answer.
+//! decode the answer. Classifying, waiting and choosing the host are
+//! [`Attempts`]' (shared with the certificate download); re-signing and
+//! the attempt itself are here.
 //!
 //! Logged through `tracing`: one `wxpay.call` span per call (method, path
 //! template, attempts), one debug event per attempt (attempt number, host,
@@ -22,7 +24,7 @@ use tracing::field::Empty;
 use super::{CallOptions, Client, join};
 use crate::error::{ApiError, Error, Operation};
 use crate::request::PreparedRequest;
-use crate::retry::{Reason, parse_retry_after};
+use crate::retry::{Attempts, Reason, millis, parse_retry_after};
 use crate::signing::{new_nonce, unix_now};
 use crate::verification::{SignatureHeaders, Verifier, VerifyError, header};
 
@@ -54,55 +56,19 @@ impl Client {
     ) -> Result<R, Error> {
         let policy = options.retry.as_ref().unwrap_or(&self.inner.retry);
         let timeout = options.timeout.unwrap_or(self.inner.timeout);
-        let started = Instant::now();
-        let mut on_backup = false;
-        let mut attempt: u32 = 1;
+        let backup = self.inner.backup_base_url.as_ref();
+        let mut attempts = Attempts::start(policy, backup.is_some());
         loop {
-            span.record("attempts", attempt);
-            let base = match (&self.inner.backup_base_url, on_backup) {
-                (Some(backup), true) => Some(backup),
-                _ => None,
-            };
-            let mut error = match self.attempt(&request, base, timeout, attempt).await {
+            span.record("attempts", attempts.number());
+            let base = backup.filter(|_| attempts.on_backup());
+            match self
+                .attempt(&request, base, timeout, attempts.number())
+                .await
+            {
                 Ok(value) => return Ok(value),
-                Err(error) => error,
-            };
-            error.set_attempts(attempt);
-            let Some(reason) = Reason::of(&error) else {
-                tracing::debug!(attempt, "not retried: the failure is not transient");
-                return Err(error);
-            };
-            if !policy.retries() {
-                tracing::debug!(reason = reason.as_str(), "not retried: the policy is none");
-                return Err(error);
+                Err(error) => attempts.after_failure(error).await?,
             }
-            let retry_after = error.as_api().and_then(|api| api.retry_after);
-            let wait = match policy.next_wait(attempt, started.elapsed(), retry_after) {
-                Ok(wait) => wait,
-                Err(give_up) => {
-                    tracing::warn!(
-                        attempts = attempt,
-                        reason = reason.as_str(),
-                        why = give_up.as_str(),
-                        elapsed_ms = millis(started.elapsed()),
-                        "giving up"
-                    );
-                    return Err(error);
-                }
-            };
-            if reason.is_network() && self.inner.backup_base_url.is_some() {
-                on_backup = !on_backup;
-            }
-            tracing::debug!(
-                attempt,
-                reason = reason.as_str(),
-                delay_ms = millis(wait),
-                failover = reason.is_network() && self.inner.backup_base_url.is_some(),
-                "retrying"
-            );
-            tokio::time::sleep(wait).await;
             request = request.resigned(&self.inner.signer, unix_now(), new_nonce())?;
-            attempt += 1;
         }
     }
 
@@ -116,12 +82,7 @@ impl Client {
         attempt: u32,
     ) -> Result<R, Error> {
         let operation = request.operation;
-        let url = match base {
-            Some(base) => {
-                join(base, &request.target).map_err(|source| Error::Build { operation, source })?
-            }
-            None => request.url.clone(),
-        };
+        let url = request_url(request, base)?;
         let host = url.host_str().unwrap_or_default().to_owned();
         let started = Instant::now();
         let answer = self.transmit(request, url, timeout).await;
@@ -205,8 +166,16 @@ impl Client {
     }
 }
 
-fn millis(duration: Duration) -> u64 {
-    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+/// Where `request` goes: its own URL, or the same target on `base` (the
+/// backup host).
+pub(super) fn request_url(request: &PreparedRequest, base: Option<&Url>) -> Result<Url, Error> {
+    match base {
+        Some(base) => join(base, &request.target).map_err(|source| Error::Build {
+            operation: request.operation,
+            source,
+        }),
+        None => Ok(request.url.clone()),
+    }
 }
 
 /// An answer as received, before any check.

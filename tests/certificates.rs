@@ -434,3 +434,85 @@ async fn a_certificate_download_fails_over_to_the_backup_host() {
     let err = client.refresh_certificates().await.unwrap_err();
     assert!(matches!(err, Error::Transport { .. }), "{err:?}");
 }
+
+/// A call whose answer names the rotated serial while a failed download's
+/// back-off holds: with a retry policy that allows waiting that long, the
+/// call waits the back-off out and downloads, and its answer (in hand, not
+/// sent for again) is accepted; with one that does not, it is refused.
+#[tokio::test]
+async fn a_call_with_retries_waits_out_a_failed_download_back_off() {
+    use std::time::{Duration, Instant};
+    use wxpay::RetryPolicy;
+    use wxpay::client::CERTIFICATE_RETRY_AFTER_FAILURE;
+    use wxpay::retry::Jitter;
+    let policy = |max_delay| {
+        RetryPolicy::new()
+            .with_max_attempts(2)
+            .with_base_delay(Duration::from_millis(1))
+            .with_max_delay(max_delay)
+            .with_jitter(Jitter::None)
+    };
+    for (max_delay, waits) in [
+        (2 * CERTIFICATE_RETRY_AFTER_FAILURE, true),
+        (CERTIFICATE_RETRY_AFTER_FAILURE / 10, false),
+    ] {
+        let sandbox = certificate_sandbox().await;
+        let client = support::certificate_builder(&sandbox)
+            .retry(policy(max_delay))
+            .build()
+            .unwrap();
+        let mchid = sandbox.credentials().mchid.clone();
+        client.send(list(&mchid)).await.expect("bootstrap");
+        let decoder = wxpay::NotificationDecoder::from_client(&client).unwrap();
+        let rotated = sandbox.rotate_platform_certificate().unwrap();
+        let (headers, body) = callback_signed_by(&sandbox, &rotated);
+
+        // A callback signed with the new certificate triggers a download,
+        // which fails (every attempt of it): the back-off starts.
+        sandbox.set_faults(Faults {
+            status_override: Some((500, "SYSTEM_ERROR".into(), "injected".into())),
+            ..Faults::default()
+        });
+        assert!(
+            decoder
+                .decode_refreshing::<serde_json::Value>(&headers, body.as_bytes())
+                .await
+                .is_err()
+        );
+        let failed_at = Instant::now();
+        sandbox.set_faults(Faults::default());
+
+        // The sandbox now answers with the new certificate.
+        let within_back_off = failed_at.elapsed() < CERTIFICATE_RETRY_AFTER_FAILURE;
+        let result = client.send(list(&mchid)).await;
+        let knows_rotated = client
+            .verifier()
+            .serials()
+            .contains(&rotated.serial.as_str());
+        if waits {
+            let page = result.expect("the call waited out the back-off");
+            assert_eq!(page.total_count, 0);
+            assert!(knows_rotated);
+            // It got its answer at once but could only check it once the
+            // back-off (from the failure, just before `failed_at`) ended.
+            assert!(
+                failed_at.elapsed() + Duration::from_millis(50) >= CERTIFICATE_RETRY_AFTER_FAILURE,
+                "the call did not wait for the back-off: {:?}",
+                failed_at.elapsed()
+            );
+        } else if within_back_off {
+            let err = result.unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    Error::Verification {
+                        source: VerifyError::UnknownSerial { .. },
+                        ..
+                    }
+                ),
+                "{err:?}"
+            );
+            assert!(!knows_rotated);
+        }
+    }
+}

@@ -40,6 +40,13 @@
 //! retry starts once `max_elapsed` would be exceeded; an attempt already on
 //! its way is bounded by the client's timeout alone.
 //!
+//! A call whose answer names a platform certificate serial the client
+//! does not know yet, right after a failed certificate download (see
+//! [`CERTIFICATE_RETRY_AFTER_FAILURE`]), waits for that download's back-off
+//! to end under the same two bounds (at most `max_delay`, not past
+//! `max_elapsed`), then downloads and checks the answer it holds; the
+//! request is not sent again. A policy that does not retry does not wait.
+//!
 //! The two bounds interact: with the default per-attempt timeout
 //! ([`DEFAULT_TIMEOUT`](crate::client::DEFAULT_TIMEOUT), 30 s) and the
 //! default `max_elapsed` (20 s), an attempt that waits out the whole
@@ -57,6 +64,7 @@
 //! [`Error::Verification`]: crate::Error::Verification
 //! [`Error::Decode`]: crate::Error::Decode
 //! [`ApiError::retry_after`]: crate::ApiError::retry_after
+//! [`CERTIFICATE_RETRY_AFTER_FAILURE`]: crate::client::CERTIFICATE_RETRY_AFTER_FAILURE
 
 use std::time::{Duration, SystemTime};
 
@@ -368,6 +376,15 @@ impl<'p> Attempts<'p> {
         self.on_backup
     }
 
+    /// How long the call may wait for something other than an answer, or
+    /// `None` when its policy does not retry (it does not wait at all).
+    pub(crate) fn patience(&self) -> Option<Patience> {
+        self.policy.retries().then(|| Patience {
+            deadline: self.started.checked_add(self.policy.max_elapsed),
+            max_wait: self.policy.max_delay,
+        })
+    }
+
     /// After the current attempt failed with `error`: waits out the delay
     /// before the next attempt and returns `Ok`, or, when there is to be
     /// none (the failure is not transient, the policy does not retry, or
@@ -418,6 +435,28 @@ impl<'p> Attempts<'p> {
     }
 }
 
+/// How long a call whose policy retries may wait, besides its retries'
+/// own waits, for something it needs before it can use an answer it holds
+/// (for a failed certificate download's back-off to end, so that the key an
+/// answer was signed with can be fetched): as long as a retry's wait may be
+/// (the policy's `max_delay`), and not past the call's time budget (its
+/// `max_elapsed`). Waiting is better than a retry there: the answer is in
+/// hand, and sending the request again is not needed.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Patience {
+    /// When the call's time budget ends (`None`: it never does).
+    deadline: Option<Instant>,
+    max_wait: Duration,
+}
+
+impl Patience {
+    /// Whether waiting from `now` until `until` is within bounds.
+    pub(crate) fn allows(&self, until: Instant, now: Instant) -> bool {
+        until.saturating_duration_since(now) <= self.max_wait
+            && self.deadline.is_none_or(|deadline| until <= deadline)
+    }
+}
+
 /// A duration in whole milliseconds, for log fields.
 pub(crate) fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
@@ -447,6 +486,32 @@ mod tests {
     use rand::rngs::StdRng;
 
     const MS: Duration = Duration::from_millis(1);
+
+    #[test]
+    fn patience_is_bounded_by_the_max_delay_and_the_time_budget() {
+        let policy = RetryPolicy::new()
+            .with_max_delay(Duration::from_secs(2))
+            .with_max_elapsed(Duration::from_secs(5));
+        let attempts = Attempts::start(&policy, false);
+        let patience = attempts.patience().expect("the policy retries");
+        let now = Instant::now();
+        assert!(patience.allows(now, now));
+        assert!(patience.allows(now + Duration::from_secs(2), now));
+        assert!(!patience.allows(now + Duration::from_millis(2001), now));
+        // Four seconds in, two more would pass the five-second budget.
+        let later = now + Duration::from_secs(4);
+        assert!(patience.allows(later + Duration::from_millis(900), later));
+        assert!(!patience.allows(later + Duration::from_secs(2), later));
+
+        let none = RetryPolicy::none();
+        assert!(Attempts::start(&none, false).patience().is_none());
+        // No budget at all (`Duration::MAX`) does not overflow.
+        let endless = RetryPolicy::new().with_max_elapsed(Duration::MAX);
+        let patience = Attempts::start(&endless, false)
+            .patience()
+            .expect("retries");
+        assert!(patience.allows(now + endless.max_delay, now));
+    }
 
     #[test]
     fn ceilings_double_and_saturate() {

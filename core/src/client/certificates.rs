@@ -17,7 +17,7 @@ use super::{Client, Inner};
 use crate::certificates::{CERTIFICATES_PATH, CertificateError, decode_certificates};
 use crate::endpoint::{Body, Endpoint, Method};
 use crate::error::{Error, Operation};
-use crate::retry::{Attempts, millis};
+use crate::retry::{Attempts, Patience, millis};
 use crate::signing::unix_now;
 use crate::target::{BuildError, Target};
 use crate::verification::Verifier;
@@ -39,7 +39,8 @@ pub const MIN_UNKNOWN_SERIAL_REFRESH: Duration = Duration::from_secs(60);
 /// (or a call that needs a key to encrypt with) may start another one;
 /// doubled for each further failure in a row, at most
 /// [`MIN_UNKNOWN_SERIAL_REFRESH`]. Explicit
-/// [`Client::refresh_certificates`] calls are never held back.
+/// [`Client::refresh_certificates`] calls are never held back, and a call
+/// whose [retry policy](crate::retry) allows the wait waits it out.
 pub const CERTIFICATE_RETRY_AFTER_FAILURE: Duration = Duration::from_secs(1);
 
 /// The keys answers are verified with, swapped whole on each refresh so a
@@ -246,18 +247,47 @@ impl Client {
     /// triggered this way is less than [`MIN_UNKNOWN_SERIAL_REFRESH`] old,
     /// or a failed download's back-off still holds. Returns whether the
     /// keys now know `serial`.
-    pub(crate) async fn refresh_for_unknown_serial(&self, serial: &str) -> bool {
+    ///
+    /// With `patience` (a call whose policy retries), a back-off that ends
+    /// within it is waited out once, then the download goes ahead: the
+    /// answer is in hand and only the key to check it is missing.
+    pub(crate) async fn refresh_for_unknown_serial(
+        &self,
+        serial: &str,
+        patience: Option<Patience>,
+    ) -> bool {
         if !self.inner.keys.downloads() {
             return false;
         }
-        let mut downloads = self.inner.keys.downloads.lock().await;
-        if self.inner.keys.snapshot().key(serial).is_some() {
-            // Another task's download brought it while this one waited.
-            return true;
-        }
-        if !downloads.may_download_for_unknown_serial(Instant::now()) {
-            return false;
-        }
+        let mut waited = false;
+        let mut downloads = loop {
+            let downloads = self.inner.keys.downloads.lock().await;
+            if self.inner.keys.snapshot().key(serial).is_some() {
+                // Another task's download brought it while this one waited.
+                return true;
+            }
+            let now = Instant::now();
+            if downloads.may_download_for_unknown_serial(now) {
+                break downloads;
+            }
+            let until = match (downloads.not_before, patience) {
+                (Some(until), Some(patience))
+                    if !waited
+                        && patience.allows(until, now)
+                        && downloads.may_download_for_unknown_serial(until) =>
+                {
+                    until
+                }
+                _ => return false,
+            };
+            drop(downloads);
+            tracing::debug!(
+                wait_ms = millis(until.saturating_duration_since(now)),
+                "waiting out the platform certificate download's back-off"
+            );
+            tokio::time::sleep_until(until).await;
+            waited = true;
+        };
         let result = self.download_certificates().await;
         let now = Instant::now();
         downloads.record(&result, now);

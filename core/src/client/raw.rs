@@ -180,7 +180,7 @@ impl Client {
         {
             Ok(()) => {}
             Err(VerifyError::UnknownSerial { serial, .. })
-                if self.refresh_for_unknown_serial(&serial).await =>
+                if self.refresh_for_unknown_serial(&serial, None).await =>
             {
                 self.inner
                     .keys

@@ -24,7 +24,7 @@ use tracing::field::Empty;
 use super::{CallOptions, Client, join};
 use crate::error::{ApiError, Error, Operation};
 use crate::request::PreparedRequest;
-use crate::retry::{Attempts, Reason, millis, parse_retry_after};
+use crate::retry::{Attempts, Patience, Reason, millis, parse_retry_after};
 use crate::signing::{new_nonce, unix_now};
 use crate::verification::{SignatureHeaders, Verifier, VerifyError, header};
 
@@ -61,8 +61,9 @@ impl Client {
         loop {
             span.record("attempts", attempts.number());
             let base = backup.filter(|_| attempts.on_backup());
+            let patience = attempts.patience();
             match self
-                .attempt(&request, base, timeout, attempts.number())
+                .attempt(&request, base, timeout, attempts.number(), patience)
                 .await
             {
                 Ok(value) => return Ok(value),
@@ -73,13 +74,15 @@ impl Client {
     }
 
     /// One attempt: send to `base` (the primary base URL when `None`),
-    /// receive, verify, decode.
+    /// receive, verify, decode (waiting, within `patience`, for a failed
+    /// certificate download's back-off when the answer names a new serial).
     async fn attempt<R: DeserializeOwned>(
         &self,
         request: &PreparedRequest,
         base: Option<&Url>,
         timeout: Duration,
         attempt: u32,
+        patience: Option<Patience>,
     ) -> Result<R, Error> {
         let operation = request.operation;
         let url = request_url(request, base)?;
@@ -108,7 +111,7 @@ impl Client {
                     Err(Error::Verification {
                         source: VerifyError::UnknownSerial { ref serial, .. },
                         ..
-                    }) if self.refresh_for_unknown_serial(serial).await => {
+                    }) if self.refresh_for_unknown_serial(serial, patience).await => {
                         answer.to_result(operation, &self.inner.keys.snapshot(), unix_now())
                     }
                     other => other,

@@ -173,7 +173,7 @@ impl NotificationDecoder {
             NotificationError::Signature(crate::VerifyError::UnknownSerial { serial, .. }),
             Keys::Client(client),
         ) = (&error, &self.inner.keys)
-            && client.refresh_for_unknown_serial(serial).await
+            && client.refresh_for_unknown_serial(serial, None).await
         {
             return self.decode(headers, body);
         }

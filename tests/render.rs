@@ -231,6 +231,44 @@ fn query_values_are_encoded() {
     );
 }
 
+/// List query parameters, as the spec's array parameters are sent: one
+/// comma-separated value.
+#[wxpay::endpoint(GET, "/v3/invitations")]
+struct Invitations {
+    #[serde(serialize_with = "wxpay::target::comma_separated")]
+    abilities: Option<Vec<Ability>>,
+    #[serde(serialize_with = "wxpay::target::comma_separated")]
+    ids: Vec<u32>,
+    mode: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+enum Ability {
+    BaseAbility,
+    RealEstateAbility,
+}
+
+#[test]
+fn list_query_fields_marked_comma_separated_are_one_value() {
+    let invitations = Invitations {
+        abilities: Some(vec![Ability::BaseAbility, Ability::RealEstateAbility]),
+        ids: vec![7, 8],
+        mode: Some("x".into()),
+    };
+    assert_eq!(
+        target(&invitations).unwrap(),
+        "/v3/invitations?abilities=BASE_ABILITY%2CREAL_ESTATE_ABILITY&ids=7%2C8&mode=x"
+    );
+    // `None` and an empty list leave the parameter out.
+    let none = Invitations {
+        abilities: None,
+        ids: Vec::new(),
+        ..invitations
+    };
+    assert_eq!(target(&none).unwrap(), "/v3/invitations?mode=x");
+}
+
 /// `Option` is recognised however its path is written.
 #[wxpay::endpoint(GET, "/v3/options")]
 struct Options {
@@ -310,6 +348,7 @@ fn structured_query_values_are_an_error() {
         Err(BuildError::Query { name, reason }) => {
             assert_eq!(name, "ids");
             assert!(reason.contains("send it in the body or format it as a string"));
+            assert!(reason.contains("comma_separated"), "{reason}");
         }
         other => panic!("expected a query error, got {other:?}"),
     }

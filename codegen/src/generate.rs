@@ -575,7 +575,18 @@ impl<'a> Gen<'a> {
                 Some("query") => {
                     let hint = format!("{method_name}{}", naming::camel(name));
                     let mut ty = self.ty(sink, param_file, param, &hint, Side::Request)?;
-                    if ty.starts_with("Vec<") || ty.starts_with("serde_json") {
+                    // Swagger 2.0 writes an array query parameter as one
+                    // comma-separated value unless `collectionFormat` says
+                    // otherwise; the spec never does.
+                    let list = ty.starts_with("Vec<");
+                    if list && get_str(param, "collectionFormat").is_some_and(|f| f != "csv") {
+                        self.notes.push(format!(
+                            "{}: query `{name}` has collectionFormat {:?}; sent comma-separated",
+                            op.key(),
+                            get_str(param, "collectionFormat").unwrap_or_default()
+                        ));
+                    }
+                    if ty.starts_with("serde_json") {
                         self.notes.push(format!(
                             "{}: query `{name}` is {ty}; sent as a String",
                             op.key()
@@ -599,6 +610,11 @@ impl<'a> Gen<'a> {
                     }
                     if ident.trim_start_matches("r#") != name {
                         let _ = writeln!(fields, "#[serde(rename = {})]", lit(name));
+                    }
+                    if list {
+                        fields.push_str(
+                            "#[serde(serialize_with = \"crate::target::comma_separated\")]\n",
+                        );
                     }
                     let ty = if required {
                         ty

@@ -6,6 +6,8 @@
 
 mod query;
 
+pub use query::{QueryList, comma_separated};
+
 use std::fmt::{self, Write as _};
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};

@@ -7,7 +7,8 @@
 //! and `()` leave the field out; `Some(x)` is written as `x`. Anything with
 //! structure (sequences, maps, structs, bytes, enum variants with data) has
 //! no single query-string form and is rejected with a [`BuildError::Query`]
-//! naming the field.
+//! naming the field; a list field marked with [`comma_separated`] is
+//! written as one comma-separated value.
 
 use std::fmt::{self, Display};
 
@@ -27,6 +28,116 @@ pub(super) fn append<T: Serialize + ?Sized>(
             name: error.name,
             reason: error.reason,
         })
+}
+
+/// A list that [`comma_separated`] can write: a `Vec`, a slice, or an
+/// optional `Vec` (`None` leaves the parameter out).
+pub trait QueryList {
+    /// The element type: anything that writes as one query value (a
+    /// string, a number, a boolean, a unit enum variant).
+    type Item: Serialize;
+
+    /// The elements, or `None` when there is no list at all.
+    fn items(&self) -> Option<&[Self::Item]>;
+}
+
+impl<T: Serialize> QueryList for [T] {
+    type Item = T;
+    fn items(&self) -> Option<&[T]> {
+        Some(self)
+    }
+}
+
+impl<T: Serialize> QueryList for Vec<T> {
+    type Item = T;
+    fn items(&self) -> Option<&[T]> {
+        Some(self)
+    }
+}
+
+impl<L: QueryList + ?Sized> QueryList for &L {
+    type Item = L::Item;
+    fn items(&self) -> Option<&[L::Item]> {
+        (**self).items()
+    }
+}
+
+impl<T: Serialize> QueryList for Option<Vec<T>> {
+    type Item = T;
+    fn items(&self) -> Option<&[T]> {
+        self.as_deref()
+    }
+}
+
+/// Writes a list query parameter as one comma-separated value
+/// (`?types=A,B`, the comma percent-encoded like any other character): the
+/// form Swagger 2.0 gives an array query parameter unless it says otherwise
+/// (`collectionFormat: csv`), which is how the WeChat Pay spec declares
+/// them. For a query field of an endpoint:
+///
+/// ```
+/// # use serde::Serialize;
+/// #[derive(Serialize)]
+/// #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+/// enum Ability { BaseAbility, RealEstateAbility }
+///
+/// #[derive(Serialize)]
+/// struct Query {
+///     #[serde(serialize_with = "wxpay_core::target::comma_separated")]
+///     abilities: Vec<Ability>,
+/// }
+///
+/// let mut target = wxpay_core::target::Target::new();
+/// target.push_literal("/v3/example");
+/// let query = Query { abilities: vec![Ability::BaseAbility, Ability::RealEstateAbility] };
+/// target.push_query(&query).unwrap();
+/// assert_eq!(target.as_str(), "/v3/example?abilities=BASE_ABILITY%2CREAL_ESTATE_ABILITY");
+/// ```
+///
+/// An empty list, or `None`, leaves the parameter out. An element that is
+/// not a single value, that is empty or `None`, or that holds a comma
+/// itself (which would read back as two elements) is refused with a
+/// [`BuildError::Query`] naming the parameter.
+pub fn comma_separated<L, S>(list: &L, serializer: S) -> Result<S::Ok, S::Error>
+where
+    L: QueryList + ?Sized,
+    S: ser::Serializer,
+{
+    let items = match list.items() {
+        Some(items) if !items.is_empty() => items,
+        _ => return serializer.serialize_none(),
+    };
+    let mut joined = String::new();
+    for (index, item) in items.iter().enumerate() {
+        let text = match item.serialize(Scalar) {
+            Ok(Some(text)) if text.is_empty() => {
+                return Err(ser::Error::custom(format!("list element {index} is empty")));
+            }
+            Ok(Some(text)) => text,
+            Ok(None) => {
+                return Err(ser::Error::custom(format!(
+                    "list element {index} is `None` or `()`; leave it out of the list"
+                )));
+            }
+            Err(error) => {
+                return Err(ser::Error::custom(format!(
+                    "list element {index}: {}",
+                    error.reason
+                )));
+            }
+        };
+        if text.contains(',') {
+            return Err(ser::Error::custom(format!(
+                "list element {index} contains `,`, which separates the elements; \
+                 it would read back as two"
+            )));
+        }
+        if index > 0 {
+            joined.push(',');
+        }
+        joined.push_str(&text);
+    }
+    serializer.serialize_str(&joined)
 }
 
 /// Why a value could not be written; becomes [`BuildError::Query`].
@@ -404,7 +515,12 @@ impl ser::Serializer for Scalar {
         Err(QueryError::structured("an enum variant with data"))
     }
     fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, QueryError> {
-        Err(QueryError::structured("a sequence"))
+        Err(QueryError::new(
+            "a sequence has no single query-string form; send it in the body or format it as \
+             a string, or mark the field \
+             `#[serde(serialize_with = \"wxpay::target::comma_separated\")]` to send it as one \
+             comma-separated value",
+        ))
     }
     fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, QueryError> {
         Err(QueryError::structured("a tuple"))
@@ -459,6 +575,71 @@ mod tests {
         target.push_literal("/p");
         target.push_query(params)?;
         Ok(target.into_string())
+    }
+
+    #[test]
+    fn lists_are_written_comma_separated() {
+        #[derive(Serialize)]
+        #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+        enum Kind {
+            BaseAbility,
+            RealEstateAbility,
+        }
+        #[derive(Serialize)]
+        struct Params<'a> {
+            #[serde(serialize_with = "comma_separated")]
+            kinds: Vec<Kind>,
+            #[serde(serialize_with = "comma_separated")]
+            numbers: &'a [u32],
+            #[serde(serialize_with = "comma_separated")]
+            absent: Option<Vec<String>>,
+            #[serde(serialize_with = "comma_separated")]
+            empty: Vec<String>,
+            #[serde(serialize_with = "comma_separated")]
+            one: Option<Vec<String>>,
+        }
+        let params = Params {
+            kinds: vec![Kind::BaseAbility, Kind::RealEstateAbility],
+            numbers: &[1, 20],
+            absent: None,
+            empty: Vec::new(),
+            one: Some(vec!["a b".into()]),
+        };
+        assert_eq!(
+            render(&params).unwrap(),
+            "/p?kinds=BASE_ABILITY%2CREAL_ESTATE_ABILITY&numbers=1%2C20&one=a%20b"
+        );
+    }
+
+    #[test]
+    fn list_elements_that_would_not_read_back_are_refused() {
+        #[derive(Serialize)]
+        struct Params {
+            #[serde(serialize_with = "comma_separated")]
+            list: Vec<Option<String>>,
+        }
+        let list = |items: &[Option<&str>]| Params {
+            list: items.iter().map(|item| item.map(str::to_owned)).collect(),
+        };
+        let (name, reason) = rejection(&list(&[Some("a"), Some("b,c")]));
+        assert_eq!(name, "list");
+        assert!(reason.contains("element 1 contains `,`"), "{reason}");
+        let (name, reason) = rejection(&list(&[Some("a"), None]));
+        assert_eq!(name, "list");
+        assert!(reason.contains("element 1 is `None`"), "{reason}");
+        let (_, reason) = rejection(&list(&[Some("")]));
+        assert!(reason.contains("element 0 is empty"), "{reason}");
+
+        #[derive(Serialize)]
+        struct Nested {
+            #[serde(serialize_with = "comma_separated")]
+            list: Vec<Vec<u8>>,
+        }
+        let (name, reason) = rejection(&Nested {
+            list: vec![vec![1]],
+        });
+        assert_eq!(name, "list");
+        assert!(reason.contains("element 0: a sequence"), "{reason}");
     }
 
     fn rejection<T: Serialize + ?Sized>(params: &T) -> (String, String) {

@@ -1663,7 +1663,8 @@ pub mod fapiaomerchant {
             /// 开票模式 (query)
             pub fapiao_mode: GetFapiaoMode,
             /// 发票能力类型 (query)
-            pub fapiao_ability_type_list: Option<String>,
+            #[serde(serialize_with = "crate::target::comma_separated")]
+            pub fapiao_ability_type_list: Option<Vec<GetFapiaoAbilityTypeList>>,
             /// 服务商邀请渠道 (query)
             pub invite_channel: Option<String>,
             /// 操作人员 (query)

@@ -4,9 +4,12 @@
 
 mod support;
 
+use std::time::Duration;
 use wxpay::api::v3::marketing::favor::stocks::_stock_id_::Get as QueryStock;
 use wxpay::api::v3::marketing::favor::stocks::Get as ListStocks;
-use wxpay::{Client, Error, MerchantKey, VerifyError};
+
+use wxpay::retry::Jitter;
+use wxpay::{Client, Error, MerchantKey, RetryPolicy, VerifyError};
 use wxpay_sandbox::{Faults, Sandbox, SandboxConfig};
 
 async fn certificate_sandbox() -> Sandbox {
@@ -24,6 +27,17 @@ fn certificate_client(sandbox: &Sandbox) -> Client {
     support::certificate_builder(sandbox)
         .build()
         .expect("certificate-mode client")
+}
+
+/// A retry policy of `attempts` attempts with waits of a millisecond or
+/// two, at most `max_delay` (which also bounds the wait for a failed
+/// download's back-off), without jitter.
+fn quick_retries(attempts: u32, max_delay: Duration) -> RetryPolicy {
+    RetryPolicy::new()
+        .with_max_attempts(attempts)
+        .with_base_delay(Duration::from_millis(1))
+        .with_max_delay(max_delay)
+        .with_jitter(Jitter::None)
 }
 
 /// A certificate sandbox and a client that has made one call, and so has
@@ -303,7 +317,7 @@ async fn a_callback_signed_by_a_new_certificate_is_accepted_after_one_download()
 /// [`CERTIFICATE_RETRY_AFTER_FAILURE`]: wxpay::client::CERTIFICATE_RETRY_AFTER_FAILURE
 #[tokio::test]
 async fn a_failed_download_for_a_new_serial_is_tried_again_after_a_short_back_off() {
-    use std::time::{Duration, Instant};
+    use std::time::Instant;
     use wxpay::client::CERTIFICATE_RETRY_AFTER_FAILURE;
     let after = after_rotation().await;
     let (sandbox, client, rotated) = (&after.sandbox, &after.client, &after.rotated);
@@ -357,18 +371,9 @@ async fn a_failed_download_for_a_new_serial_is_tried_again_after_a_short_back_of
 
 #[tokio::test]
 async fn a_certificate_download_is_retried_under_the_retry_policy() {
-    use std::time::Duration;
-    use wxpay::RetryPolicy;
-    use wxpay::retry::Jitter;
     let sandbox = certificate_sandbox().await;
     let client = support::certificate_builder(&sandbox)
-        .retry(
-            RetryPolicy::new()
-                .with_max_attempts(3)
-                .with_base_delay(Duration::from_millis(1))
-                .with_max_delay(Duration::from_millis(5))
-                .with_jitter(Jitter::None),
-        )
+        .retry(quick_retries(3, Duration::from_millis(5)))
         .build()
         .unwrap();
     sandbox.set_faults(Faults {
@@ -398,21 +403,12 @@ async fn a_certificate_download_is_retried_under_the_retry_policy() {
 
 #[tokio::test]
 async fn a_certificate_download_fails_over_to_the_backup_host() {
-    use std::time::Duration;
-    use wxpay::RetryPolicy;
-    use wxpay::retry::Jitter;
     let sandbox = certificate_sandbox().await;
     // The primary host refuses connections; the sandbox is the backup.
     let client = support::certificate_builder(&sandbox)
         .base_url(support::refused_base_url())
         .backup_base_url(sandbox.base_url())
-        .retry(
-            RetryPolicy::new()
-                .with_max_attempts(2)
-                .with_base_delay(Duration::from_millis(1))
-                .with_max_delay(Duration::from_millis(5))
-                .with_jitter(Jitter::None),
-        )
+        .retry(quick_retries(2, Duration::from_millis(5)))
         .build()
         .unwrap();
     let serials = client
@@ -441,24 +437,15 @@ async fn a_certificate_download_fails_over_to_the_backup_host() {
 /// sent for again) is accepted; with one that does not, it is refused.
 #[tokio::test]
 async fn a_call_with_retries_waits_out_a_failed_download_back_off() {
-    use std::time::{Duration, Instant};
-    use wxpay::RetryPolicy;
+    use std::time::Instant;
     use wxpay::client::CERTIFICATE_RETRY_AFTER_FAILURE;
-    use wxpay::retry::Jitter;
-    let policy = |max_delay| {
-        RetryPolicy::new()
-            .with_max_attempts(2)
-            .with_base_delay(Duration::from_millis(1))
-            .with_max_delay(max_delay)
-            .with_jitter(Jitter::None)
-    };
     for (max_delay, waits) in [
         (2 * CERTIFICATE_RETRY_AFTER_FAILURE, true),
         (CERTIFICATE_RETRY_AFTER_FAILURE / 10, false),
     ] {
         let sandbox = certificate_sandbox().await;
         let client = support::certificate_builder(&sandbox)
-            .retry(policy(max_delay))
+            .retry(quick_retries(2, max_delay))
             .build()
             .unwrap();
         let mchid = sandbox.credentials().mchid.clone();

@@ -142,7 +142,7 @@ async fn sensitive_fields_use_the_newest_certificate() {
     }
     let (sandbox, client) = bootstrapped().await;
     // Certificates are dated to the second: make the new one visibly newer.
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     let rotated = sandbox.rotate_platform_certificate().unwrap();
     client.refresh_certificates().await.unwrap();
 

@@ -681,24 +681,16 @@ fn payload(boundary: &str, meta: &[u8], form: &UploadForm, file: &MediaFile) -> 
     let mut out = BytesMut::with_capacity(
         file.content.len() + meta.len() + fields + 4 * boundary.len() + 256,
     );
-    out.put_slice(b"--");
-    out.put_slice(boundary.as_bytes());
-    out.put_slice(b"\r\nContent-Disposition: form-data; name=\"meta\"\r\n");
-    out.put_slice(b"Content-Type: application/json\r\n\r\n");
+    open_part(&mut out, boundary, "meta", true);
+    out.put_slice(b"\r\nContent-Type: application/json\r\n\r\n");
     out.put_slice(meta);
     for (name, value) in &form.fields {
-        out.put_slice(b"\r\n--");
-        out.put_slice(boundary.as_bytes());
-        out.put_slice(b"\r\nContent-Disposition: form-data; name=\"");
-        out.put_slice(name.as_bytes());
-        out.put_slice(b"\"\r\n\r\n");
+        open_part(&mut out, boundary, name, false);
+        out.put_slice(b"\r\n\r\n");
         out.put_slice(value.as_bytes());
     }
-    out.put_slice(b"\r\n--");
-    out.put_slice(boundary.as_bytes());
-    out.put_slice(b"\r\nContent-Disposition: form-data; name=\"");
-    out.put_slice(form.file_part.as_bytes());
-    out.put_slice(b"\"; filename=\"");
+    open_part(&mut out, boundary, &form.file_part, false);
+    out.put_slice(b"; filename=\"");
     out.put_slice(filename.as_bytes());
     out.put_slice(b"\"\r\nContent-Type: ");
     out.put_slice(file.content_type().as_bytes());
@@ -708,6 +700,20 @@ fn payload(boundary: &str, meta: &[u8], form: &UploadForm, file: &MediaFile) -> 
     out.put_slice(boundary.as_bytes());
     out.put_slice(b"--\r\n");
     out.freeze()
+}
+
+/// Starts a part: its delimiter (after the line break that ends the part
+/// before, unless it is the first) and `Content-Disposition: form-data;
+/// name="…"`, left open for the part's further parameters and headers.
+fn open_part(out: &mut BytesMut, boundary: &str, name: &str, first: bool) {
+    if !first {
+        out.put_slice(b"\r\n");
+    }
+    out.put_slice(b"--");
+    out.put_slice(boundary.as_bytes());
+    out.put_slice(b"\r\nContent-Disposition: form-data; name=\"");
+    out.put_slice(name.as_bytes());
+    out.put_slice(b"\"");
 }
 
 /// A file name inside `filename="…"`: `"` becomes `%22` (as browsers
@@ -872,7 +878,7 @@ mod tests {
         let multipart = Multipart::with_form(&file, &MediaLimits::IMAGE, &form).unwrap();
         let needle = format!("--{}", multipart.boundary());
         let text = String::from_utf8_lossy(multipart.payload()).into_owned();
-        // 4 delimiters (meta, note, file) + the closing one.
+        // One delimiter before each part (meta, note, file) and the closing one.
         assert_eq!(text.matches(&needle).count(), 4);
     }
 

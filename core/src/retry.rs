@@ -69,6 +69,7 @@
 use std::time::{Duration, SystemTime};
 
 use rand::Rng;
+use reqwest::Url;
 use tokio::time::Instant;
 
 use crate::error::Error;
@@ -349,19 +350,20 @@ pub(crate) struct Attempts<'p> {
     policy: &'p RetryPolicy,
     started: Instant,
     number: u32,
-    has_backup: bool,
+    /// The backup host, when network failures switch to it and back.
+    backup: Option<&'p Url>,
     on_backup: bool,
 }
 
 impl<'p> Attempts<'p> {
-    /// Before the first attempt. `has_backup`: whether network failures
-    /// switch between the primary and the backup host.
-    pub(crate) fn start(policy: &'p RetryPolicy, has_backup: bool) -> Self {
+    /// Before the first attempt. `backup`: the host that network failures
+    /// switch to (and, after another, back from).
+    pub(crate) fn start(policy: &'p RetryPolicy, backup: Option<&'p Url>) -> Self {
         Attempts {
             policy,
             started: Instant::now(),
             number: 1,
-            has_backup,
+            backup,
             on_backup: false,
         }
     }
@@ -371,9 +373,10 @@ impl<'p> Attempts<'p> {
         self.number
     }
 
-    /// Whether the attempt about to be made goes to the backup host.
-    pub(crate) fn on_backup(&self) -> bool {
-        self.on_backup
+    /// Where the attempt about to be made goes: the backup host, or
+    /// `None` for the request's own URL.
+    pub(crate) fn base(&self) -> Option<&'p Url> {
+        self.backup.filter(|_| self.on_backup)
     }
 
     /// How long the call may wait for something other than an answer, or
@@ -387,9 +390,9 @@ impl<'p> Attempts<'p> {
 
     /// After the current attempt failed with `error`: waits out the delay
     /// before the next attempt and returns `Ok`, or, when there is to be
-    /// none (the failure is not transient, the policy does not retry, or
-    /// its attempts, time or patience are used up), returns the error with
-    /// the number of attempts made.
+    /// none (the failure is not transient, the policy does not retry, its
+    /// attempts or time are used up, or the server asks for a longer pause
+    /// than it allows), returns the error with the number of attempts made.
     pub(crate) async fn after_failure(&mut self, mut error: Error) -> Result<(), Error> {
         let attempt = self.number;
         error.set_attempts(attempt);
@@ -418,7 +421,7 @@ impl<'p> Attempts<'p> {
                 return Err(error);
             }
         };
-        let failover = reason.is_network() && self.has_backup;
+        let failover = reason.is_network() && self.backup.is_some();
         if failover {
             self.on_backup = !self.on_backup;
         }
@@ -492,7 +495,7 @@ mod tests {
         let policy = RetryPolicy::new()
             .with_max_delay(Duration::from_secs(2))
             .with_max_elapsed(Duration::from_secs(5));
-        let attempts = Attempts::start(&policy, false);
+        let attempts = Attempts::start(&policy, None);
         let patience = attempts.patience().expect("the policy retries");
         let now = Instant::now();
         assert!(patience.allows(now, now));
@@ -504,12 +507,10 @@ mod tests {
         assert!(!patience.allows(later + Duration::from_secs(2), later));
 
         let none = RetryPolicy::none();
-        assert!(Attempts::start(&none, false).patience().is_none());
+        assert!(Attempts::start(&none, None).patience().is_none());
         // No budget at all (`Duration::MAX`) does not overflow.
         let endless = RetryPolicy::new().with_max_elapsed(Duration::MAX);
-        let patience = Attempts::start(&endless, false)
-            .patience()
-            .expect("retries");
+        let patience = Attempts::start(&endless, None).patience().expect("retries");
         assert!(patience.allows(now + endless.max_delay, now));
     }
 

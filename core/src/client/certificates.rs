@@ -183,13 +183,11 @@ impl Client {
     /// would; an answer that does not verify is not.
     async fn download_certificates(&self) -> Result<Vec<String>, Error> {
         let span = tracing::info_span!("wxpay.certificate_download", attempts = Empty);
-        let backup = self.inner.backup_base_url.as_ref();
-        let mut attempts = Attempts::start(&self.inner.retry, backup.is_some());
+        let mut attempts = Attempts::start(&self.inner.retry, self.inner.backup_base_url.as_ref());
         async {
             loop {
                 span.record("attempts", attempts.number());
-                let base = backup.filter(|_| attempts.on_backup());
-                match self.download_once(base).await {
+                match self.download_once(attempts.base()).await {
                     Ok(serials) => return Ok(serials),
                     Err(error) => attempts.after_failure(error).await?,
                 }

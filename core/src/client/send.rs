@@ -56,14 +56,18 @@ impl Client {
     ) -> Result<R, Error> {
         let policy = options.retry.as_ref().unwrap_or(&self.inner.retry);
         let timeout = options.timeout.unwrap_or(self.inner.timeout);
-        let backup = self.inner.backup_base_url.as_ref();
-        let mut attempts = Attempts::start(policy, backup.is_some());
+        let mut attempts = Attempts::start(policy, self.inner.backup_base_url.as_ref());
         loop {
             span.record("attempts", attempts.number());
-            let base = backup.filter(|_| attempts.on_backup());
             let patience = attempts.patience();
             match self
-                .attempt(&request, base, timeout, attempts.number(), patience)
+                .attempt(
+                    &request,
+                    attempts.base(),
+                    timeout,
+                    attempts.number(),
+                    patience,
+                )
                 .await
             {
                 Ok(value) => return Ok(value),

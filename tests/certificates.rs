@@ -5,9 +5,9 @@
 mod support;
 
 use std::time::Duration;
+
 use wxpay::api::v3::marketing::favor::stocks::_stock_id_::Get as QueryStock;
 use wxpay::api::v3::marketing::favor::stocks::Get as ListStocks;
-
 use wxpay::retry::Jitter;
 use wxpay::{Client, Error, MerchantKey, RetryPolicy, VerifyError};
 use wxpay_sandbox::{Faults, Sandbox, SandboxConfig};

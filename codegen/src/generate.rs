@@ -579,11 +579,12 @@ impl<'a> Gen<'a> {
                     // comma-separated value unless `collectionFormat` says
                     // otherwise; the spec never does.
                     let list = ty.starts_with("Vec<");
-                    if list && get_str(param, "collectionFormat").is_some_and(|f| f != "csv") {
+                    if let Some(format) =
+                        get_str(param, "collectionFormat").filter(|format| list && *format != "csv")
+                    {
                         self.notes.push(format!(
-                            "{}: query `{name}` has collectionFormat {:?}; sent comma-separated",
-                            op.key(),
-                            get_str(param, "collectionFormat").unwrap_or_default()
+                            "{}: query `{name}` has collectionFormat {format:?}; sent comma-separated",
+                            op.key()
                         ));
                     }
                     if ty.starts_with("serde_json") {

@@ -70,7 +70,7 @@ impl<T: Serialize> QueryList for Option<Vec<T>> {
 }
 
 /// Writes a list query parameter as one comma-separated value
-/// (`?types=A,B`, the comma percent-encoded like any other character): the
+/// (`?types=A%2CB`: the comma is percent-encoded like any other character): the
 /// form Swagger 2.0 gives an array query parameter unless it says otherwise
 /// (`collectionFormat: csv`), which is how the WeChat Pay spec declares
 /// them. For a query field of an endpoint:

@@ -9,13 +9,13 @@ use std::path::PathBuf;
 
 use base64::Engine as _;
 use sha1::{Digest, Sha1};
-use support::{Canned, CannedServer, Keys, keys, sandbox_client};
+use support::{
+    CANNED_SERIAL as SERIAL, Canned, CannedServer, Keys, canned_builder, keys, sandbox_client,
+};
 use wxpay::api::bill::{ApplyFundFlowBill, ApplyTradeBill, BillAccountType, BillTarType, BillType};
 use wxpay::bill::{BillInfo, DownloadError, amount_to_fen};
 use wxpay::{Client, Error, VerifyingKey};
 use wxpay_sandbox::{Faults, Sandbox};
-
-const SERIAL: &str = "PUB_KEY_ID_0100000000000000000000000001";
 
 fn trade_bill(date: &str, tar_type: Option<BillTarType>) -> ApplyTradeBill {
     ApplyTradeBill {
@@ -199,13 +199,7 @@ async fn a_bill_that_does_not_match_its_hash_is_discarded() {
 }
 
 fn client(keys: &Keys, server: &CannedServer) -> Client {
-    Client::builder()
-        .base_url(&server.base_url)
-        .mchid("1900009191")
-        .merchant_key_pem("ABCDEF0123456789", &keys.private_pem)
-        .wechatpay_public_key_pem(SERIAL, &keys.public_pem)
-        .build()
-        .unwrap()
+    canned_builder(keys, &server.base_url).build().unwrap()
 }
 
 fn file(body: Vec<u8>) -> Canned {

@@ -4,20 +4,12 @@
 
 mod support;
 
-use support::{Canned, CannedServer, Keys, keys};
+use support::{CANNED_SERIAL as SERIAL, Canned, CannedServer, Keys, canned_builder, keys};
 use wxpay::api::v3::marketing::favor::stocks::_stock_id_::start::Post as StartStock;
 use wxpay::{Client, Error, NoContent, VerifyError};
 
-const SERIAL: &str = "PUB_KEY_ID_0100000000000000000000000001";
-
 fn client(keys: &Keys, server: &CannedServer) -> Client {
-    Client::builder()
-        .base_url(&server.base_url)
-        .mchid("1900009191")
-        .merchant_key_pem("ABCDEF0123456789", &keys.private_pem)
-        .wechatpay_public_key_pem(SERIAL, &keys.public_pem)
-        .build()
-        .unwrap()
+    canned_builder(keys, &server.base_url).build().unwrap()
 }
 
 fn start() -> StartStock {

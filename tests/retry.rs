@@ -1,5 +1,5 @@
 //! Retries, backoff, `Retry-After` and failover against loopback servers
-//! with canned answers, and what the client logs about them.
+//! with canned answers. What the client logs about them: `tests/logs.rs`.
 //!
 //! Every test is bounded: canned servers answer from a finite queue (then
 //! `418`, which is never retried), policies use short waits, and no timing
@@ -7,29 +7,18 @@
 
 mod support;
 
-use std::fmt::Write as _;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::http::HeaderMap;
-use support::{Canned, CannedServer, Keys, keys, refused_base_url};
+use support::{
+    CANNED_SERIAL as SERIAL, Canned, CannedServer, canned_builder, keys, refused_base_url,
+};
 use wxpay::api::v3::marketing::favor::stocks::_stock_id_::start::Post as StartStock;
 use wxpay::retry::Jitter;
-use wxpay::{
-    CallOptions, Client, ClientBuilder, Error, NoContent, RetryPolicy, VerifyError, VerifyingKey,
-};
+use wxpay::{CallOptions, Client, Error, RetryPolicy, VerifyError, VerifyingKey};
 
-const SERIAL: &str = "PUB_KEY_ID_0100000000000000000000000001";
 const STARTED: &str = r#"{"start_time":"2015-05-20T13:29:35.120+08:00","stock_id":"98065001"}"#;
 const SYSTEM_ERROR: &str = r#"{"code":"SYSTEM_ERROR","message":"系统错误"}"#;
-
-fn builder(keys: &Keys, base_url: &str) -> ClientBuilder {
-    Client::builder()
-        .base_url(base_url)
-        .mchid("1900009191")
-        .merchant_key_pem("ABCDEF0123456789", &keys.private_pem)
-        .wechatpay_public_key_pem(SERIAL, &keys.public_pem)
-}
 
 /// Retries quickly: tests about *whether* a retry happens, not when.
 fn quick(attempts: u32) -> RetryPolicy {
@@ -69,7 +58,7 @@ async fn server_error_then_success_is_retried_with_a_new_signature_over_the_same
     let policy = RetryPolicy::default()
         .with_base_delay(Duration::from_millis(1100))
         .with_jitter(Jitter::None);
-    let client = builder(&keys, &server.base_url)
+    let client = canned_builder(&keys, &server.base_url)
         .retry(policy)
         .build()
         .unwrap();
@@ -122,7 +111,7 @@ async fn rate_limited_answer_waits_for_retry_after() {
         Canned::signed(200, STARTED, &keys.signer, SERIAL),
     ])
     .await;
-    let client = builder(&keys, &server.base_url)
+    let client = canned_builder(&keys, &server.base_url)
         .retry(RetryPolicy::default())
         .build()
         .unwrap();
@@ -145,7 +134,7 @@ async fn retry_after_beyond_the_policy_ends_the_call_with_the_wait_asked_for() {
         .with_header("Retry-After", "60"),
     ])
     .await;
-    let client = builder(&keys, &server.base_url)
+    let client = canned_builder(&keys, &server.base_url)
         .retry(RetryPolicy::default())
         .build()
         .unwrap();
@@ -173,7 +162,7 @@ async fn client_errors_forged_answers_and_decode_failures_are_not_retried() {
         Canned::signed(200, STARTED, &keys.signer, SERIAL),
     ])
     .await;
-    let client = builder(&keys, &server.base_url)
+    let client = canned_builder(&keys, &server.base_url)
         .retry(quick(3))
         .build()
         .unwrap();
@@ -219,7 +208,7 @@ async fn exhausted_retries_return_the_last_error_with_the_attempt_count() {
         Canned::signed(200, STARTED, &keys.signer, SERIAL),
     ])
     .await;
-    let client = builder(&keys, &server.base_url)
+    let client = canned_builder(&keys, &server.base_url)
         .retry(quick(4))
         .build()
         .unwrap();
@@ -235,7 +224,7 @@ async fn exhausted_retries_return_the_last_error_with_the_attempt_count() {
     assert_eq!(received(&server), 4);
 
     // Network failures too: the last transport error, with its count.
-    let client = builder(&keys, &refused_base_url())
+    let client = canned_builder(&keys, &refused_base_url())
         .retry(quick(3))
         .build()
         .unwrap();
@@ -265,7 +254,7 @@ async fn the_time_budget_stops_retries() {
         .with_base_delay(Duration::from_millis(300))
         .with_jitter(Jitter::None)
         .with_max_elapsed(Duration::from_millis(500));
-    let client = builder(&keys, &server.base_url)
+    let client = canned_builder(&keys, &server.base_url)
         .retry(policy)
         .build()
         .unwrap();
@@ -285,7 +274,7 @@ async fn a_call_can_override_the_client_policy() {
             .collect(),
     )
     .await;
-    let client = builder(&keys, &server.base_url)
+    let client = canned_builder(&keys, &server.base_url)
         .retry(quick(3))
         .build()
         .unwrap();
@@ -338,13 +327,13 @@ async fn defaults_retry_and_fail_over_only_against_wechat_pay() {
     assert_eq!(client.backup_base_url(), None);
     assert!(!client.retry_policy().retries());
 
-    let local = builder(&keys, "http://127.0.0.1:9").build().unwrap();
+    let local = canned_builder(&keys, "http://127.0.0.1:9").build().unwrap();
     assert_eq!(local.retry_policy(), &RetryPolicy::none());
     assert_eq!(local.backup_base_url(), None);
     let debug = format!("{local:?}");
     assert!(debug.contains("retry"), "{debug}");
 
-    let err = builder(&keys, "http://127.0.0.1:9")
+    let err = canned_builder(&keys, "http://127.0.0.1:9")
         .backup_base_url("http://127.0.0.1:10/prefix")
         .build()
         .unwrap_err()
@@ -360,7 +349,7 @@ async fn connect_refused_on_the_primary_fails_over_to_the_backup() {
     let keys = keys().await;
     let backup =
         CannedServer::start(vec![Canned::signed(200, STARTED, &keys.signer, SERIAL)]).await;
-    let client = builder(&keys, &refused_base_url())
+    let client = canned_builder(&keys, &refused_base_url())
         .backup_base_url(&backup.base_url)
         .retry(quick(3))
         .build()
@@ -385,7 +374,7 @@ async fn http_statuses_do_not_fail_over() {
     ])
     .await;
     let backup = CannedServer::start(vec![]).await;
-    let client = builder(&keys, &primary.base_url)
+    let client = canned_builder(&keys, &primary.base_url)
         .backup_base_url(&backup.base_url)
         .retry(quick(3))
         .build()
@@ -412,7 +401,7 @@ async fn a_timeout_is_retried() {
         ),
     ])
     .await;
-    let client = builder(&keys, &server.base_url)
+    let client = canned_builder(&keys, &server.base_url)
         .timeout(Duration::from_millis(300))
         .retry(quick(3))
         .build()
@@ -430,146 +419,11 @@ async fn a_timeout_is_retried() {
         Canned::signed(200, STARTED, &keys.signer, SERIAL),
     )])
     .await;
-    let client = builder(&keys, &server.base_url).build().unwrap();
+    let client = canned_builder(&keys, &server.base_url).build().unwrap();
     let options = CallOptions::new().timeout(Duration::from_millis(200));
     let err = client.send_with(start(), &options).await.unwrap_err();
     assert!(
         matches!(err, Error::Timeout { after, attempts: 1, .. } if after == Duration::from_millis(200)),
         "{err:?}"
     );
-}
-
-// ---------------------------------------------------------------------------
-// Tracing: what is logged, and what never is.
-
-/// A `tracing` subscriber that writes every span, field record and event of
-/// `wxpay_core` as one line of text.
-#[derive(Clone, Default)]
-struct Capture {
-    lines: Arc<Mutex<Vec<String>>>,
-    next_id: Arc<std::sync::atomic::AtomicU64>,
-}
-
-struct Line<'a>(&'a mut String);
-
-impl tracing::field::Visit for Line<'_> {
-    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
-        let _ = write!(self.0, " {}={value:?}", field.name());
-    }
-}
-
-impl tracing::Subscriber for Capture {
-    fn enabled(&self, metadata: &tracing::Metadata<'_>) -> bool {
-        metadata.target().starts_with("wxpay_core")
-    }
-
-    fn new_span(&self, span: &tracing::span::Attributes<'_>) -> tracing::span::Id {
-        let id = 1 + self
-            .next_id
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let mut line = format!("span#{id} {}", span.metadata().name());
-        span.record(&mut Line(&mut line));
-        self.lines.lock().unwrap().push(line);
-        tracing::span::Id::from_u64(id)
-    }
-
-    fn record(&self, span: &tracing::span::Id, values: &tracing::span::Record<'_>) {
-        let mut line = format!("record span#{}", span.into_u64());
-        values.record(&mut Line(&mut line));
-        self.lines.lock().unwrap().push(line);
-    }
-
-    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
-
-    fn event(&self, event: &tracing::Event<'_>) {
-        let mut line = format!("event {}", event.metadata().level());
-        event.record(&mut Line(&mut line));
-        self.lines.lock().unwrap().push(line);
-    }
-
-    fn enter(&self, _: &tracing::span::Id) {}
-
-    fn exit(&self, _: &tracing::span::Id) {}
-}
-
-/// An operation whose path, query and body all carry values that must never
-/// reach a log.
-#[wxpay::endpoint(POST, "/v3/orders/<out_trade_no>/close")]
-struct CloseOrder {
-    out_trade_no: String,
-    #[wxpay(query)]
-    sub_mchid: String,
-    note: String,
-}
-
-fn close() -> CloseOrder {
-    CloseOrder {
-        out_trade_no: "ORDER-SECRET-4711".into(),
-        sub_mchid: "SUBMCH-SECRET-0042".into(),
-        note: "BODY-SECRET-note".into(),
-    }
-}
-
-#[tokio::test]
-async fn tracing_names_the_template_and_attempts_but_never_values() {
-    let keys = keys().await;
-    let echo = r#"{"code":"SYSTEM_ERROR","message":"ECHO-SECRET of ORDER-SECRET-4711"}"#;
-    let server = CannedServer::start(vec![
-        Canned::unsigned(500, echo),
-        Canned::signed(204, "", &keys.signer, SERIAL),
-        Canned::unsigned(503, echo),
-        Canned::unsigned(503, echo),
-    ])
-    .await;
-    let client = builder(&keys, &server.base_url)
-        .retry(quick(2))
-        .build()
-        .unwrap();
-
-    let capture = Capture::default();
-    // `#[tokio::test]` runs everything on this thread, so a thread-local
-    // subscriber sees every span and event of the calls.
-    let guard = tracing::subscriber::set_default(capture.clone());
-    // Another test thread may have registered a callsite of the client
-    // while this subscriber was being installed, caching `never` for it;
-    // recompute every callsite's interest now that the subscriber is in.
-    tracing::callsite::rebuild_interest_cache();
-    let done: NoContent = client.send(close()).await.expect("the retry succeeds");
-    assert_eq!(done, NoContent);
-    let err = client.send(close()).await.unwrap_err();
-    assert_eq!(err.attempts(), Some(2));
-    drop(guard);
-
-    let log = capture.lines.lock().unwrap().join("\n");
-    for expected in [
-        "wxpay.call",
-        r#"method="POST""#,
-        r#"template="/v3/orders/{out_trade_no}/close""#,
-        "attempt=1",
-        "attempt=2",
-        "record span#1 attempts=2",
-        "record span#2 attempts=2",
-        "status=500",
-        "status=204",
-        r#"request_id="canned-request-id""#,
-        "elapsed_ms=",
-        r#"reason="HTTP 500""#,
-        "delay_ms=",
-        "retrying",
-        "event WARN",
-        "giving up",
-        r#"why="attempts exhausted""#,
-    ] {
-        assert!(log.contains(expected), "missing {expected:?} in:\n{log}");
-    }
-    for secret in [
-        "ORDER-SECRET",
-        "SUBMCH-SECRET",
-        "BODY-SECRET",
-        "ECHO-SECRET",
-        "WECHATPAY2-SHA256-RSA2048",
-        "1900009191",
-    ] {
-        assert!(!log.contains(secret), "{secret:?} was logged:\n{log}");
-    }
 }

@@ -73,6 +73,21 @@ pub fn sandbox_client(sandbox: &Sandbox) -> Client {
     sandbox_client_with(sandbox, CryptoBackend::default())
 }
 
+/// The WeChat Pay public key id that [`canned_builder`]'s client trusts and
+/// that canned answers are signed under.
+pub const CANNED_SERIAL: &str = "PUB_KEY_ID_0100000000000000000000000001";
+
+/// A client of a [`CannedServer`] at `base_url`: it signs with `keys` as
+/// the merchant and verifies answers with the same pair's public half as
+/// WeChat Pay's key ([`CANNED_SERIAL`]).
+pub fn canned_builder(keys: &Keys, base_url: &str) -> ClientBuilder {
+    Client::builder()
+        .base_url(base_url)
+        .mchid("1900009191")
+        .merchant_key_pem("ABCDEF0123456789", &keys.private_pem)
+        .wechatpay_public_key_pem(CANNED_SERIAL, &keys.public_pem)
+}
+
 /// A key pair borrowed from a sandbox's generated merchant credentials: a
 /// test can sign with the private half as the merchant, or as WeChat Pay
 /// with the public half configured as WeChat Pay's key.

@@ -248,12 +248,14 @@ async fn the_time_budget_stops_retries() {
             .collect(),
     )
     .await;
-    // Waits of 300 ms then 600 ms; the second would end past 500 ms.
+    // Waits of 1 s then 2 s; the second would end past 1.5 s. (The first
+    // attempt may take up to half a second on a busy machine and the call
+    // still makes its second.)
     let policy = RetryPolicy::default()
         .with_max_attempts(10)
-        .with_base_delay(Duration::from_millis(300))
+        .with_base_delay(Duration::from_millis(1000))
         .with_jitter(Jitter::None)
-        .with_max_elapsed(Duration::from_millis(500));
+        .with_max_elapsed(Duration::from_millis(1500));
     let client = canned_builder(&keys, &server.base_url)
         .retry(policy)
         .build()

@@ -7,7 +7,7 @@
 
 pub use crate::encryption::encrypt;
 pub use crate::endpoint::{Body, Endpoint, Method, NoContent};
-pub use crate::media::{MediaFile, MediaLimits};
+pub use crate::media::{MediaFile, MediaLimits, UploadForm};
 pub use crate::target::{BuildError, Target};
 pub use core::marker::PhantomData;
 pub use core::result::Result;
@@ -20,6 +20,18 @@ pub use serde_json;
 #[inline]
 pub fn multipart(file: &MediaFile, limits: &MediaLimits) -> Result<Body, BuildError> {
     Body::multipart(file, limits)
+}
+
+/// The body of a `multipart` endpoint of another form (file part name,
+/// `meta`, text fields): its one file, checked against the endpoint's
+/// limits, in `form`.
+#[inline]
+pub fn multipart_with(
+    file: &MediaFile,
+    limits: &MediaLimits,
+    form: &UploadForm,
+) -> Result<Body, BuildError> {
+    Body::multipart_with(file, limits, form)
 }
 
 /// `skip_serializing_if` for `Option` fields, through the reference that the

@@ -407,6 +407,16 @@ pub enum MediaError {
         /// serde_json's message.
         reason: String,
     },
+    /// A text field of the form has no single text value.
+    #[error(
+        "the form field `{name}` cannot be sent as a text part: {reason}; give it a string, number, boolean or unit enum type"
+    )]
+    InvalidField {
+        /// The field's name.
+        name: String,
+        /// What is wrong with its value.
+        reason: String,
+    },
 }
 
 /// `2 MiB`, `1.5 MiB`, or `1000 bytes` when not a round number of
@@ -525,6 +535,39 @@ impl UploadForm {
     pub fn field(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.fields.push((name.into(), value.into()));
         self
+    }
+
+    /// Adds a text field `name` holding `value` written as a query
+    /// parameter would be: a string as it is, a number or boolean in its
+    /// usual text, a unit enum variant by its serialized name. `None` (or
+    /// `()`) adds nothing, so an optional field is left out when unset.
+    ///
+    /// ```
+    /// use wxpay_core::media::UploadForm;
+    ///
+    /// # fn main() -> Result<(), wxpay_core::media::MediaError> {
+    /// let form = UploadForm::new()
+    ///     .value("item_id", &56)?
+    ///     .value("remark", &None::<String>)?;
+    /// assert_eq!(form, UploadForm::new().field("item_id", "56"));
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`MediaError::InvalidField`] when `value` is structured (a struct, a
+    /// list, a map, an enum variant with data): a text part holds one
+    /// value.
+    pub fn value<T: serde::Serialize + ?Sized>(
+        self,
+        name: impl Into<String>,
+        value: &T,
+    ) -> Result<Self, MediaError> {
+        let name = name.into();
+        match crate::target::scalar_text(value) {
+            Ok(Some(text)) => Ok(self.field(name, text)),
+            Ok(None) => Ok(self),
+            Err(reason) => Err(MediaError::InvalidField { name, reason }),
+        }
     }
 
     /// The names of every part, checked: not empty, no `"`, no control

@@ -6,6 +6,7 @@
 
 mod query;
 
+pub(crate) use query::scalar_text;
 pub use query::{QueryList, comma_separated};
 
 use std::fmt::{self, Write as _};

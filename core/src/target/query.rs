@@ -408,6 +408,13 @@ impl ser::SerializeMap for Pairs<'_> {
     }
 }
 
+/// `value` as one text value, as a query parameter would carry it (also
+/// used for the text fields of an upload form): `None` for `None` and `()`,
+/// or why a structured value has no such form.
+pub(crate) fn scalar_text<T: Serialize + ?Sized>(value: &T) -> Result<Option<String>, String> {
+    value.serialize(Scalar).map_err(|error| error.reason)
+}
+
 /// Turns one value into its query-string text; `None` means "leave it out".
 struct Scalar;
 

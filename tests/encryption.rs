@@ -96,6 +96,49 @@ async fn marked_fields_are_encrypted_and_the_key_is_announced() {
     assert_ne!(again.body(), prepared.body());
 }
 
+/// The `meta` of an upload with a sensitive member, as the shopping
+/// receipt upload has.
+#[derive(Serialize)]
+struct ReceiptMeta {
+    transaction_id: String,
+    #[serde(serialize_with = "wxpay::encryption::encrypt")]
+    consultation_phone_number: String,
+}
+
+#[wxpay::endpoint(POST, "/v3/receipts", multipart)]
+struct UploadReceipt {
+    #[wxpay(meta)]
+    meta: ReceiptMeta,
+    file: wxpay::media::MediaFile,
+}
+
+#[tokio::test]
+async fn a_sensitive_member_of_an_upload_meta_is_encrypted_and_the_key_announced() {
+    let (client, key, id) = client_and_decryptor().await;
+    let upload = UploadReceipt {
+        meta: ReceiptMeta {
+            transaction_id: "4200000000".into(),
+            consultation_phone_number: "021-12345678".into(),
+        },
+        file: wxpay::media::MediaFile::new("receipt.png", b"\x89PNG".to_vec()),
+    };
+    let prepared = client.prepare(&upload).expect("builds");
+    let meta: serde_json::Value = serde_json::from_slice(prepared.body().as_bytes()).unwrap();
+    assert_eq!(meta["transaction_id"], "4200000000");
+    assert_eq!(
+        decrypt(&key, &meta["consultation_phone_number"]),
+        "021-12345678"
+    );
+    let wire = String::from_utf8_lossy(prepared.body().wire_bytes()).into_owned();
+    assert!(!wire.contains("021-12345678"), "sent in clear: {wire}");
+    assert_eq!(prepared.headers()["wechatpay-serial"], id.as_str());
+
+    // Outside the client it refuses, as a JSON body does.
+    let err = upload.body().unwrap_err().to_string();
+    assert!(err.contains("outside Client::prepare"), "{err}");
+    assert!(!err.contains("021-12345678"), "{err}");
+}
+
 #[tokio::test]
 async fn serializing_outside_the_client_refuses_instead_of_leaking() {
     let err = thing().body().unwrap_err().to_string();

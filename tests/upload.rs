@@ -201,6 +201,168 @@ async fn an_upload_of_another_form_signs_its_own_meta() {
     assert_eq!(parts[3].content, content);
 }
 
+/// The `meta` of [`DeclaredSubmissionFile`]: the caller fills the digest.
+#[derive(serde::Serialize)]
+struct SubmissionMeta {
+    file_digest: String,
+    file_name: String,
+}
+
+/// The same operation as [`UploadSubmissionFile`], declared with the
+/// attribute's upload markers instead of by hand.
+#[wxpay::endpoint(
+    POST,
+    "/v3/mch-manage/submission-files/sub-mchid/<sub_mchid>/upload",
+    response = serde_json::Value,
+    multipart
+)]
+struct DeclaredSubmissionFile {
+    sub_mchid: String,
+    #[wxpay(part = "submission_file")]
+    file: MediaFile,
+    #[wxpay(meta)]
+    meta: SubmissionMeta,
+    #[wxpay(form)]
+    item_id: u32,
+    #[wxpay(form)]
+    manage_record_id: String,
+    /// Optional: left out of the form when `None`.
+    #[wxpay(form)]
+    remark: Option<String>,
+}
+
+#[tokio::test]
+async fn a_declared_upload_of_another_form_sends_what_the_hand_written_one_does() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let client = sandbox_client(&sandbox);
+    let (content, sha256) = jpeg();
+    let file = MediaFile::new("licence.jpg", content.clone());
+    let by_hand = UploadSubmissionFile {
+        sub_mchid: "123000110".into(),
+        file: file.clone(),
+        item_id: 56,
+        manage_record_id: "R-56".into(),
+    };
+    let declared = DeclaredSubmissionFile {
+        sub_mchid: "123000110".into(),
+        file: file.clone(),
+        meta: SubmissionMeta {
+            file_digest: file.sha256_hex(),
+            file_name: file.filename().to_owned(),
+        },
+        item_id: 56,
+        manage_record_id: "R-56".into(),
+        remark: None,
+    };
+    let nonce = "0123456789abcdefghijABCDEFGHIJKL";
+    let expected = client
+        .prepare_at(&by_hand, 1_700_000_000, nonce.to_owned())
+        .unwrap();
+    let prepared = client
+        .prepare_at(&declared, 1_700_000_000, nonce.to_owned())
+        .unwrap();
+    assert_eq!(prepared.signing_message(), expected.signing_message());
+    assert_eq!(
+        prepared.body().as_bytes(),
+        format!(r#"{{"file_digest":"{sha256}","file_name":"licence.jpg"}}"#).as_bytes()
+    );
+    // The boundaries are random; the parts are the same.
+    let (parts, expected_parts) = (wire_parts(&prepared), wire_parts(&expected));
+    assert_eq!(parts.len(), 4, "{parts:?}");
+    for (part, expected) in parts.iter().zip(&expected_parts) {
+        assert_eq!(part.headers, expected.headers);
+        assert_eq!(part.content, expected.content);
+    }
+
+    // A set optional field is sent after the others.
+    let with_remark = DeclaredSubmissionFile {
+        remark: Some("第二版".into()),
+        ..declared
+    };
+    let parts = wire_parts(&client.prepare(&with_remark).unwrap());
+    assert_eq!(
+        parts[3].headers,
+        ["Content-Disposition: form-data; name=\"remark\""]
+    );
+    assert_eq!(parts[3].content, "第二版".as_bytes());
+    assert_eq!(parts.len(), 5);
+    sandbox.shutdown().await;
+}
+
+/// A form field whose type has no single text form.
+#[wxpay::endpoint(POST, "/v3/things/upload", multipart)]
+struct UploadWithStructuredField {
+    file: MediaFile,
+    #[wxpay(form)]
+    tags: Vec<String>,
+}
+
+#[test]
+fn a_form_field_without_a_text_form_is_a_build_error_naming_it() {
+    let upload = UploadWithStructuredField {
+        file: MediaFile::new("a.jpg", vec![1]),
+        tags: vec!["a".into()],
+    };
+    let err = upload.body().unwrap_err();
+    assert!(
+        matches!(&err, BuildError::Media(MediaError::InvalidField { name, .. }) if name == "tags"),
+        "{err:?}"
+    );
+    let message = err.to_string();
+    assert!(message.contains("`tags`"), "{message}");
+    assert!(message.contains("string, number, boolean"), "{message}");
+}
+
+/// The catalogue's uploads of another form send the parts their spec
+/// names: part `submission_file`, `meta` `{file_name, file_digest}`, then
+/// `item_id` and `manage_record_id` (上传商户提交资料文件).
+#[cfg(feature = "mch-manage")]
+#[tokio::test]
+async fn the_catalogue_submission_file_upload_sends_the_parts_its_spec_names() {
+    use wxpay::api::v3::mch_manage::submission_files::sub_mchid::_sub_mchid_::upload::{
+        Post, PostMeta,
+    };
+    let sandbox = Sandbox::start().await.unwrap();
+    let client = sandbox_client(&sandbox);
+    let (content, sha256) = jpeg();
+    let file = MediaFile::new("licence.jpg", content.clone());
+    let upload = Post {
+        sub_mchid: "123000110".into(),
+        meta: PostMeta {
+            file_name: Some(file.filename().to_owned()),
+            file_digest: Some(file.sha256_hex().to_uppercase()),
+        },
+        file,
+        item_id: 56.0,
+        manage_record_id: "R-56".into(),
+    };
+    let prepared = client.prepare(&upload).unwrap();
+    assert_eq!(
+        prepared.target(),
+        "/v3/mch-manage/submission-files/sub-mchid/123000110/upload"
+    );
+    let meta = format!(
+        r#"{{"file_name":"licence.jpg","file_digest":"{}"}}"#,
+        sha256.to_uppercase()
+    );
+    assert_eq!(prepared.body().as_bytes(), meta.as_bytes());
+    let parts = wire_parts(&prepared);
+    let dispositions: Vec<&str> = parts.iter().map(|part| part.headers[0].as_str()).collect();
+    assert_eq!(
+        dispositions,
+        [
+            "Content-Disposition: form-data; name=\"meta\"",
+            "Content-Disposition: form-data; name=\"item_id\"",
+            "Content-Disposition: form-data; name=\"manage_record_id\"",
+            "Content-Disposition: form-data; name=\"submission_file\"; filename=\"licence.jpg\"",
+        ]
+    );
+    assert_eq!(parts[1].content, b"56");
+    assert_eq!(parts[2].content, b"R-56");
+    assert_eq!(parts[3].content, content);
+    sandbox.shutdown().await;
+}
+
 #[tokio::test]
 async fn uploads_round_trip_through_the_sandbox() {
     let sandbox = Sandbox::start().await.unwrap();

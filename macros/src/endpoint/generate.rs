@@ -13,7 +13,7 @@ use syn::LitStr;
 use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 
-use super::model::{Endpoint, Field, FieldKind, Multipart};
+use super::model::{Endpoint, Field, FieldKind, FormField, Multipart};
 use super::template::Segment;
 
 /// The `impl wxpay::Endpoint` for `endpoint`, with its view structs.
@@ -66,7 +66,9 @@ pub(crate) fn generate(endpoint: &Endpoint) -> TokenStream {
 
     let body_view = format_ident!("__WxpayBody");
     let (body_struct, body) = if let Some(multipart) = &endpoint.multipart {
-        let Multipart { file, ty, limits } = multipart;
+        let Multipart {
+            file, ty, limits, ..
+        } = multipart;
         // A named constant of another type is reported at its path.
         let limits = match limits {
             Some(path) => quote::quote_spanned!(path.span()=> &#path),
@@ -75,7 +77,16 @@ pub(crate) fn generate(endpoint: &Endpoint) -> TokenStream {
         // Spanned at the field's type, so a field that is not a
         // `MediaFile` is reported there.
         let file = quote::quote_spanned!(ty.span().resolved_at(Span::call_site())=> &self.#file);
-        (quote!(), quote!(#private::multipart(#file, #limits)))
+        let body = if multipart.is_standard() {
+            quote!(#private::multipart(#file, #limits))
+        } else {
+            let form = upload_form(&private, multipart);
+            quote!({
+                #form
+                #private::multipart_with(#file, #limits, &__wxpay_form)
+            })
+        };
+        (quote!(), body)
     } else if endpoint.method.has_body() || !body_fields.is_empty() {
         let definition = view(endpoint, &body_view, &body_fields);
         let value = construct(krate, &body_view, &body_fields);
@@ -121,6 +132,34 @@ pub(crate) fn generate(endpoint: &Endpoint) -> TokenStream {
                 }
             }
         };
+    }
+}
+
+/// Statements building `__wxpay_form`, the upload's form: the file part's
+/// name, the `meta` document, then each text field in order. A `meta` that
+/// cannot be serialized or a text field with no text form is a
+/// `BuildError` (`?` in `Endpoint::body`).
+fn upload_form(private: &TokenStream, multipart: &Multipart) -> TokenStream {
+    let form = format_ident!("__wxpay_form");
+    let part = multipart
+        .part
+        .as_ref()
+        .map(|name| quote!(let #form = #form.file_part(#name);));
+    let meta = multipart.meta.as_ref().map(|(ident, ty)| {
+        let value = quote::quote_spanned!(ty.span().resolved_at(Span::call_site())=> &self.#ident);
+        quote!(let #form = #form.meta(#value)?;)
+    });
+    let fields = multipart.form.iter().map(|field| {
+        let FormField { ident, ty, cfg } = field;
+        let name = LitStr::new(&ident.unraw().to_string(), ident.span());
+        let value = quote::quote_spanned!(ty.span().resolved_at(Span::call_site())=> &self.#ident);
+        quote!(#(#cfg)* let #form = #form.value(#name, #value)?;)
+    });
+    quote! {
+        let #form = #private::UploadForm::new();
+        #part
+        #meta
+        #(#fields)*
     }
 }
 

@@ -6,7 +6,7 @@ use darling::{FromField, FromMeta};
 use proc_macro2::Span;
 use syn::ext::IdentExt;
 use syn::spanned::Spanned;
-use syn::{Attribute, Data, DeriveInput, Fields, FieldsNamed, Ident, Meta, Type};
+use syn::{Attribute, Data, DeriveInput, Fields, FieldsNamed, Ident, LitStr, Meta, Type};
 
 use super::args::{self, Args, HttpMethod, NamedArgs};
 use super::template::Template;
@@ -42,6 +42,35 @@ pub(crate) struct Field {
     /// `#[wxpay(encrypt)]`: serialized as RSA-OAEP ciphertext under WeChat
     /// Pay's key.
     pub encrypt: bool,
+    /// Its part of a `multipart` upload, when marked (checked against the
+    /// endpoint in [`check_multipart`]).
+    pub upload: UploadMarker,
+}
+
+/// What a field's `#[wxpay(meta)]`, `#[wxpay(form)]` or
+/// `#[wxpay(part = "…")]` says about its part of an upload.
+#[derive(Clone)]
+pub(crate) enum UploadMarker {
+    /// No upload marker: in an upload, the file.
+    None,
+    /// The file, sent as the part of this name.
+    Part(LitStr),
+    /// `#[wxpay(meta)]`: the `meta` document, serialized to JSON.
+    Meta(Span),
+    /// `#[wxpay(form)]`: a text part named after the field.
+    Form(Span),
+}
+
+impl UploadMarker {
+    /// The marker as written and where, `None` for [`UploadMarker::None`].
+    fn written(&self) -> Option<(&'static str, Span)> {
+        match self {
+            UploadMarker::None => None,
+            UploadMarker::Part(name) => Some(("part = \"…\"", name.span())),
+            UploadMarker::Meta(span) => Some(("meta", *span)),
+            UploadMarker::Form(span) => Some(("form", *span)),
+        }
+    }
 }
 
 /// A validated endpoint, ready for code generation.
@@ -70,7 +99,7 @@ pub(crate) struct Endpoint {
 }
 
 /// A validated `multipart` endpoint: which field is the file, which limits
-/// apply.
+/// apply, and the form around it when it is not the standard one.
 pub(crate) struct Multipart {
     /// The field holding the `MediaFile`.
     pub file: Ident,
@@ -78,6 +107,31 @@ pub(crate) struct Multipart {
     pub ty: Type,
     /// The `MediaLimits` constant named, or `None` for images.
     pub limits: Option<syn::Path>,
+    /// `#[wxpay(part = "…")]` on the file: its part's name, if not `file`.
+    pub part: Option<LitStr>,
+    /// The `#[wxpay(meta)]` field, whose JSON replaces the standard
+    /// `{"filename","sha256"}`.
+    pub meta: Option<(Ident, Type)>,
+    /// The `#[wxpay(form)]` fields: text parts after `meta`, in order.
+    pub form: Vec<FormField>,
+}
+
+/// A `#[wxpay(form)]` field of an upload.
+pub(crate) struct FormField {
+    /// The field's name; its part's name is the name unraw.
+    pub ident: Ident,
+    /// Its type, as written.
+    pub ty: Type,
+    /// Its `#[cfg(...)]` attributes.
+    pub cfg: Vec<Attribute>,
+}
+
+impl Multipart {
+    /// Whether the form is the standard one: part `file`, meta
+    /// `{"filename","sha256"}`, nothing else.
+    pub fn is_standard(&self) -> bool {
+        self.part.is_none() && self.meta.is_none() && self.form.is_empty()
+    }
 }
 
 /// `#[wxpay(...)]` on a field, read by darling: unknown keys are errors.
@@ -95,6 +149,13 @@ struct FieldOpts {
     /// `#[wxpay(encrypt)]`: encrypt the value (personal data) with WeChat
     /// Pay's public key when the request is built.
     encrypt: Marker,
+    /// `#[wxpay(meta)]`: in an upload, the `meta` part.
+    meta: Marker,
+    /// `#[wxpay(form)]`: in an upload, a text part.
+    form: Marker,
+    /// `#[wxpay(part = "…")]`: in an upload, the file part's name.
+    #[darling(default)]
+    part: Option<LitStr>,
 }
 
 /// A bare word in `#[wxpay(...)]`, remembering where it was written.
@@ -162,10 +223,30 @@ impl Endpoint {
             })
             .unwrap_or_default();
 
-        let multipart = match (named.as_ref().and_then(|n| n.multipart.as_ref()), method) {
-            (Some(arg), Some(method)) => check_multipart(arg, method, &fields, input, &mut errors),
+        let multipart_arg = named.as_ref().and_then(|n| n.multipart.as_ref());
+        let multipart = match (multipart_arg, method) {
+            (Some(arg), Some(method)) => {
+                // A field dropped for an error of its own may have been the
+                // file: then "no file" would only repeat that error.
+                let all_read = named_fields.is_some_and(|named| named.named.len() == fields.len());
+                check_multipart(arg, method, &fields, all_read, input, &mut errors)
+            }
             _ => None,
         };
+        if named.is_some() && multipart_arg.is_none() {
+            for field in &fields {
+                if let Some((marker, span)) = field.upload.written() {
+                    errors.push(error_at(
+                        span,
+                        format!(
+                            "`#[wxpay({marker})]` describes a part of an upload, but `{}` is not \
+                             one: add `multipart` to `#[wxpay::endpoint(...)]`, or remove the marker",
+                            input.ident
+                        ),
+                    ));
+                }
+            }
+        }
 
         let endpoint = match (method, template, named) {
             (Some(method), Some(template), Some(named)) if named_fields.is_some() => {
@@ -190,13 +271,14 @@ impl Endpoint {
     }
 }
 
-/// Checks a `multipart` endpoint: POST, exactly one body field (the
-/// file), not encrypted and without serde attributes. `None` after an
-/// error.
+/// Checks a `multipart` endpoint: POST; among its body fields exactly one
+/// file (not encrypted, no serde attributes), at most one `meta`, any
+/// number of text `form` fields. `None` after an error.
 fn check_multipart(
     arg: &args::MultipartArg,
     method: HttpMethod,
     fields: &[Field],
+    all_read: bool,
     input: &DeriveInput,
     errors: &mut darling::error::Accumulator,
 ) -> Option<Multipart> {
@@ -211,12 +293,58 @@ fn check_multipart(
         ));
         ok = false;
     }
-    let body: Vec<&Field> = fields
-        .iter()
-        .filter(|field| field.kind == FieldKind::Body)
-        .collect();
-    let Some((file, extra)) = body.split_first() else {
-        if ok {
+    let body = fields.iter().filter(|field| field.kind == FieldKind::Body);
+    let (mut files, mut metas, mut form) = (Vec::new(), Vec::new(), Vec::new());
+    for field in body {
+        match field.upload {
+            UploadMarker::None | UploadMarker::Part(_) => files.push(field),
+            UploadMarker::Meta(_) => metas.push(field),
+            UploadMarker::Form(_) => form.push(field),
+        }
+    }
+    // What only the file may have, the `meta` and text fields may not either.
+    for field in fields.iter().filter(|field| field.kind == FieldKind::Body) {
+        let role = match field.upload {
+            UploadMarker::None | UploadMarker::Part(_) => {
+                "the uploaded file, which is sent as it is"
+            }
+            UploadMarker::Meta(_) => "the upload's `meta`, which is signed as serialized",
+            UploadMarker::Form(_) => "a text part of the upload",
+        };
+        let name = field.ident.unraw();
+        if field.encrypt {
+            errors.push(error_at(
+                field.ident.span(),
+                format!(
+                    "`{name}` is {role}; `#[wxpay(encrypt)]` applies to JSON bodies, remove it"
+                ),
+            ));
+            ok = false;
+        }
+        if let Some(attr) = field.serde.first() {
+            errors.push(error_at(
+                attr.path().span(),
+                format!(
+                    "`{name}` is {role}, not a JSON member: `#[serde(...)]` has no effect on it"
+                ),
+            ));
+            ok = false;
+        }
+    }
+    for extra in metas.iter().skip(1) {
+        errors.push(error_at(
+            extra.ident.span(),
+            format!(
+                "an upload has one `meta`, but `{}` is marked `#[wxpay(meta)]` too; \
+                 put what it holds in `{}`",
+                extra.ident.unraw(),
+                metas[0].ident.unraw()
+            ),
+        ));
+        ok = false;
+    }
+    let Some((file, extra)) = files.split_first() else {
+        if ok && all_read {
             errors.push(error_at(
                 input.ident.span(),
                 format!(
@@ -232,39 +360,36 @@ fn check_multipart(
         errors.push(error_at(
             field.ident.span(),
             format!(
-                "a `multipart` endpoint sends one file and nothing else, but `{}` would be a \
-                 second part next to `{}`; remove it, or send it in the query with \
-                 `#[wxpay(query)]`",
+                "a `multipart` endpoint sends one file, but `{}` would be a second file \
+                 next to `{}`: mark it `#[wxpay(form)]` to send it as a text part, \
+                 `#[wxpay(meta)]` if it is the `meta` document, or `#[wxpay(query)]` to \
+                 send it in the query",
                 field.ident.unraw(),
                 file.ident.unraw()
             ),
         ));
         ok = false;
     }
-    if file.encrypt {
-        errors.push(error_at(
-            file.ident.span(),
-            format!(
-                "`{}` is the uploaded file, which is sent as it is; remove `#[wxpay(encrypt)]`",
-                file.ident.unraw()
-            ),
-        ));
-        ok = false;
-    }
-    if let Some(attr) = file.serde.first() {
-        errors.push(error_at(
-            attr.path().span(),
-            format!(
-                "`{}` is the uploaded file, not a JSON member: `#[serde(...)]` has no effect on it",
-                file.ident.unraw()
-            ),
-        ));
-        ok = false;
-    }
+    let part = match &file.upload {
+        UploadMarker::Part(name) => Some(name.clone()),
+        _ => None,
+    };
     ok.then(|| Multipart {
         file: file.ident.clone(),
         ty: file.ty.clone(),
         limits: arg.limits.clone(),
+        part,
+        meta: metas
+            .first()
+            .map(|meta| (meta.ident.clone(), meta.ty.clone())),
+        form: form
+            .iter()
+            .map(|field| FormField {
+                ident: field.ident.clone(),
+                ty: field.ty.clone(),
+                cfg: field.cfg.clone(),
+            })
+            .collect(),
     })
 }
 
@@ -401,7 +526,8 @@ fn classify(
 ) -> Option<Field> {
     let name = field_name(opts.ident.as_ref())?;
     let in_path = template.map(|t| t.params().any(|(param, _)| param == name));
-    let mut ok = true;
+    let upload = upload_marker(&opts, &name, in_path, errors);
+    let mut ok = upload.is_some();
 
     if opts.query.is_present() && opts.body.is_present() {
         errors.push(error_at(
@@ -486,7 +612,79 @@ fn classify(
         cfg,
         skip_none,
         encrypt: opts.encrypt.is_present(),
+        upload: upload?,
     })
+}
+
+/// The field's upload marker: at most one of `meta`, `form` and
+/// `part = "…"`, on a field sent in the body. `None` after an error.
+fn upload_marker(
+    opts: &FieldOpts,
+    name: &str,
+    in_path: Option<bool>,
+    errors: &mut darling::error::Accumulator,
+) -> Option<UploadMarker> {
+    let mut written = Vec::new();
+    if let Some(part) = &opts.part {
+        written.push(UploadMarker::Part(part.clone()));
+    }
+    if opts.meta.is_present() {
+        written.push(UploadMarker::Meta(opts.meta.span()));
+    }
+    if opts.form.is_present() {
+        written.push(UploadMarker::Form(opts.form.span()));
+    }
+    let mut markers = written.iter().filter_map(UploadMarker::written);
+    let Some((first, _)) = markers.next() else {
+        return Some(UploadMarker::None);
+    };
+    let mut ok = true;
+    for (second, span) in markers {
+        errors.push(error_at(
+            span,
+            format!(
+                "`{name}` is marked both `{first}` and `{second}`; a field is one part of \
+                 an upload (the file, the `meta` or a text field), so keep one marker"
+            ),
+        ));
+        ok = false;
+    }
+    let elsewhere = if in_path == Some(true) {
+        Some("fills a path placeholder")
+    } else if opts.query.is_present() {
+        Some("is marked `query`")
+    } else {
+        None
+    };
+    if let (Some(elsewhere), Some((marker, span))) = (elsewhere, written[0].written()) {
+        errors.push(error_at(
+            span,
+            format!(
+                "`{name}` {elsewhere}, so it is not a part of the upload; \
+                 remove `#[wxpay({marker})]`"
+            ),
+        ));
+        ok = false;
+    }
+    if let UploadMarker::Part(part) = &written[0] {
+        let value = part.value();
+        if value.is_empty()
+            || value == "meta"
+            || value.contains('"')
+            || value.chars().any(char::is_control)
+        {
+            errors.push(error_at(
+                part.span(),
+                format!(
+                    "{value:?} cannot name the file's part (it is empty, `meta`, or holds a \
+                     `\"` or a control character); use the name the operation documents, \
+                     such as `submission_file`"
+                ),
+            ));
+            ok = false;
+        }
+    }
+    ok.then(|| written.swap_remove(0))
 }
 
 /// Whether `ty` is written as `Option<…>` (`Option`, `std::option::Option`

@@ -496,9 +496,7 @@ impl<'a> Gen<'a> {
         let mut template = String::new();
         let mut serial = false;
         let mut multipart = false;
-        let mut extra_form = Vec::new();
-        let mut file_part = None;
-        let mut meta_keys = None;
+        let mut own_meta = false;
         let mut headers = Vec::new();
         let params = spec.parameters(file, &op.op)?;
         // Body members that share a path parameter's name: the struct's own
@@ -651,30 +649,58 @@ impl<'a> Gen<'a> {
                     }
                 }
                 Some("formData") => {
+                    // The runtime's standard upload form is a part `file`
+                    // and a `meta` of `{"filename","sha256"}`; where the
+                    // spec asks for another, the field markers say so.
+                    let text = label(get_str(param, "description")).if_empty(name);
                     if kind_of(param) == Kind::File {
                         multipart = true;
-                        doc(
-                            &mut fields,
-                            &format!(
-                                "{} (uploaded file)",
-                                label(get_str(param, "description")).if_empty(name)
-                            ),
-                        );
+                        doc(&mut fields, &format!("{text} (uploaded file)"));
+                        if name != "file" {
+                            let _ = writeln!(fields, "#[wxpay(part = {})]", lit(name));
+                        }
                         let _ = writeln!(fields, "pub file: crate::media::MediaFile,");
                         taken.insert("file".to_owned());
-                        file_part = Some(name.to_owned());
                     } else if name == "meta" {
-                        meta_keys = get(param, "schema")
-                            .and_then(|schema| get(schema, "properties"))
+                        let mut schema = get(param, "schema").cloned().unwrap_or(Value::Null);
+                        // The type's doc: the parameter's description,
+                        // which the schema itself does not repeat.
+                        if let (Value::Mapping(map), Some(text)) =
+                            (&mut schema, get(param, "description").cloned())
+                        {
+                            map.entry(Value::from("description")).or_insert(text);
+                        }
+                        let keys: BTreeSet<String> = get(&schema, "properties")
                             .and_then(Value::as_mapping)
-                            .map(|properties| {
-                                properties
-                                    .keys()
-                                    .filter_map(scalar_text)
-                                    .collect::<BTreeSet<String>>()
-                            });
+                            .map(|properties| properties.keys().filter_map(scalar_text).collect())
+                            .unwrap_or_default();
+                        let standard: BTreeSet<String> =
+                            ["filename", "sha256"].map(str::to_owned).into();
+                        if keys != standard {
+                            own_meta = true;
+                            let hint = format!("{method_name}Meta");
+                            let ty = self.ty(sink, param_file, &schema, &hint, Side::Request)?;
+                            doc(&mut fields, &format!("{text} (the upload's `meta`)"));
+                            let _ = writeln!(fields, "#[wxpay(meta)]\npub meta: {ty},");
+                            taken.insert("meta".to_owned());
+                        }
                     } else {
-                        extra_form.push(name.to_owned());
+                        let hint = format!("{method_name}{}", naming::camel(name));
+                        let ty = self.ty(sink, param_file, param, &hint, Side::Request)?;
+                        let ident = naming::field(name);
+                        if ident.trim_start_matches("r#") != name || !taken.insert(ident.clone()) {
+                            return Err(format!(
+                                "{}: form field `{name}` cannot be a field of its own name",
+                                op.key()
+                            ));
+                        }
+                        doc(&mut fields, &format!("{text} (form field)"));
+                        let ty = if required {
+                            ty
+                        } else {
+                            format!("Option<{ty}>")
+                        };
+                        let _ = writeln!(fields, "#[wxpay(form)]\npub {ident}: {ty},");
                     }
                 }
                 Some("header") => {
@@ -690,38 +716,6 @@ impl<'a> Gen<'a> {
                     .push(format!("{}: parameter in `{other}` ignored", op.key())),
             }
         }
-        // The runtime's uploads send a part `file` and a part `meta` with
-        // `{"filename","sha256"}`: what most upload operations take. Where
-        // the spec asks for another shape, say so, in the notes and in the
-        // struct's docs, rather than declare a request WeChat Pay refuses.
-        let mut upload_gaps = Vec::new();
-        if let Some(part) = file_part.as_deref().filter(|part| *part != "file") {
-            upload_gaps.push(format!("the file part is named `{part}`, not `file`"));
-        }
-        if let Some(keys) = &meta_keys {
-            let standard: BTreeSet<String> = ["filename", "sha256"].map(str::to_owned).into();
-            if *keys != standard {
-                let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
-                upload_gaps.push(format!(
-                    "`meta` has the fields `{}`, not `filename` and `sha256`",
-                    keys.join("`, `")
-                ));
-            }
-        }
-        if !extra_form.is_empty() {
-            upload_gaps.push(format!(
-                "the form also has the fields `{}`",
-                extra_form.join("`, `")
-            ));
-        }
-        if !upload_gaps.is_empty() {
-            self.notes.push(format!(
-                "{}: upload not usable as declared: {} (the runtime sends `file` and meta {{filename, sha256}})",
-                op.key(),
-                upload_gaps.join("; ")
-            ));
-        }
-
         // The answer.
         let produces: Vec<String> = get(&op.op, "produces")
             .and_then(Value::as_sequence)
@@ -835,15 +829,13 @@ impl<'a> Gen<'a> {
                 "\n\nThe spec's header parameters {headers:?} are not set by this declaration."
             ));
         }
-        if !upload_gaps.is_empty() {
-            text.push_str(&format!(
-                "\n\n**Not usable yet.** wxpay's uploads send the file as the part `file` with \
-                 `meta` `{{\"filename\",\"sha256\"}}`, but for this operation {}: \
-                 WeChat Pay will refuse the request as declared here. Until the catalogue \
-                 declares it, implement [`Endpoint`](crate::Endpoint) by hand with a body \
-                 from [`Body::multipart_with`](crate::Body::multipart_with).",
-                upload_gaps.join("; ")
-            ));
+        if own_meta {
+            text.push_str(
+                "\n\nThis upload's `meta` is its own, not `{\"filename\",\"sha256\"}`: the \
+                 digest it holds is the caller's to fill in, by the algorithm it names \
+                 ([`MediaFile::sha256_hex`](crate::media::MediaFile::sha256_hex) gives a \
+                 SHA-256 in lower-case hex).",
+            );
         }
         let mut out = String::new();
         doc(&mut out, &text);

@@ -701,12 +701,26 @@ pub mod account {
             ///
             /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/ecommerce-cancel/media/upload-media.html)
             ///
-            /// **Not usable yet.** wxpay's uploads send the file as the part `file` with `meta` `{"filename","sha256"}`, but for this operation `meta` has the fields `file_digest`, `file_name`, not `filename` and `sha256`: WeChat Pay will refuse the request as declared here. Until the catalogue declares it, implement [`Endpoint`](crate::Endpoint) by hand with a body from [`Body::multipart_with`](crate::Body::multipart_with).
+            /// This upload's `meta` is its own, not `{"filename","sha256"}`: the digest it holds is the caller's to fill in, by the algorithm it names ([`MediaFile::sha256_hex`](crate::media::MediaFile::sha256_hex) gives a SHA-256 in lower-case hex).
             #[crate::endpoint(POST, "/v3/ecommerce/account/cancel-applications/media", response = PostResponse, multipart)]
             #[derive(Debug, Clone, PartialEq)]
             pub struct Post {
                 /// 图片文件 (uploaded file)
                 pub file: crate::media::MediaFile,
+                /// 媒体文件元信息JSON格式字符串 (the upload's `meta`)
+                #[wxpay(meta)]
+                pub meta: PostMeta,
+            }
+
+            /// 媒体文件元信息JSON格式字符串
+            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+            pub struct PostMeta {
+                /// 文件摘要
+                #[serde(skip_serializing_if = "Option::is_none")]
+                pub file_digest: Option<String>,
+                /// 文件名称
+                #[serde(skip_serializing_if = "Option::is_none")]
+                pub file_name: Option<String>,
             }
 
             /// What `POST /v3/ecommerce/account/cancel-applications/media` answers.

@@ -90,7 +90,7 @@ pub mod bank {
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_8_1.shtml)
                 ///
-                /// **Not usable yet.** wxpay's uploads send the file as the part `file` with `meta` `{"filename","sha256"}`, but for this operation `meta` has the fields `bank_type`, `filename`, `sha256`, not `filename` and `sha256`: WeChat Pay will refuse the request as declared here. Until the catalogue declares it, implement [`Endpoint`](crate::Endpoint) by hand with a body from [`Body::multipart_with`](crate::Body::multipart_with).
+                /// This upload's `meta` is its own, not `{"filename","sha256"}`: the digest it holds is the caller's to fill in, by the algorithm it names ([`MediaFile::sha256_hex`](crate::media::MediaFile::sha256_hex) gives a SHA-256 in lower-case hex).
                 #[crate::endpoint(POST, "/v3/marketing/bank/packages/<package_id>/tasks", response = PostResponse, multipart)]
                 #[derive(Debug, Clone, PartialEq)]
                 pub struct Post {
@@ -98,6 +98,21 @@ pub mod bank {
                     pub package_id: String,
                     /// 快捷交易协议号文件 (uploaded file)
                     pub file: crate::media::MediaFile,
+                    /// 文件元信息JSON格式字符串 (the upload's `meta`)
+                    #[wxpay(meta)]
+                    pub meta: PostMeta,
+                }
+
+                /// 文件元信息JSON格式字符串
+                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                pub struct PostMeta {
+                    /// 银行类型
+                    pub bank_type: String,
+                    /// 文件名
+                    #[serde(skip_serializing_if = "Option::is_none")]
+                    pub filename: Option<String>,
+                    /// 文件摘要
+                    pub sha256: String,
                 }
 
                 /// What `POST /v3/marketing/bank/packages/{package_id}/tasks` answers.
@@ -26588,12 +26603,50 @@ pub mod shopping_receipt {
         ///
         /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
         ///
-        /// **Not usable yet.** wxpay's uploads send the file as the part `file` with `meta` `{"filename","sha256"}`, but for this operation `meta` has the fields `merchant_contact_information`, `openid`, `out_trade_no`, `sha256`, `transaction_id`, `transaction_mchid`, `transaction_sub_mchid`, `upload_time`, not `filename` and `sha256`: WeChat Pay will refuse the request as declared here. Until the catalogue declares it, implement [`Endpoint`](crate::Endpoint) by hand with a body from [`Body::multipart_with`](crate::Body::multipart_with).
+        /// This upload's `meta` is its own, not `{"filename","sha256"}`: the digest it holds is the caller's to fill in, by the algorithm it names ([`MediaFile::sha256_hex`](crate::media::MediaFile::sha256_hex) gives a SHA-256 in lower-case hex).
         #[crate::endpoint(POST, "/v3/marketing/shopping-receipt/shoppingreceipts", response = PostResponse, multipart, serial)]
         #[derive(Debug, Clone, PartialEq)]
         pub struct Post {
+            /// 电子小票上传信息JSON格式字符串 (the upload's `meta`)
+            #[wxpay(meta)]
+            pub meta: PostMeta,
             /// 图片文件 (uploaded file)
             pub file: crate::media::MediaFile,
+        }
+
+        /// 用户与商家的联系渠道
+        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        pub struct PostMetaMerchantContactInformation {
+            /// 品牌售后部门的咨询电话
+            #[serde(serialize_with = "crate::encryption::encrypt")]
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub consultation_phone_number: Option<String>,
+        }
+
+        /// 电子小票上传信息JSON格式字符串
+        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        pub struct PostMeta {
+            /// 微信支付订单的交易单号
+            pub transaction_id: String,
+            /// 微信支付订单的下单商户号
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub transaction_mchid: Option<String>,
+            /// 微信支付订单的下单子商户号
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub transaction_sub_mchid: Option<String>,
+            /// 微信支付订单的商户订单号
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub out_trade_no: Option<String>,
+            /// 微信支付订单中OpenID
+            pub openid: String,
+            /// 图片文件的文件摘要
+            pub sha256: String,
+            /// 用户与商家的联系渠道
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub merchant_contact_information: Option<PostMetaMerchantContactInformation>,
+            /// 上传时间
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub upload_time: Option<String>,
         }
 
         string_enum! {

@@ -344,14 +344,37 @@ pub mod submission_files {
                 ///
                 /// `POST /v3/mch-manage/submission-files/sub-mchid/{sub_mchid}/upload`
                 ///
-                /// **Not usable yet.** wxpay's uploads send the file as the part `file` with `meta` `{"filename","sha256"}`, but for this operation the file part is named `submission_file`, not `file`; `meta` has the fields `file_digest`, `file_name`, not `filename` and `sha256`; the form also has the fields `item_id`, `manage_record_id`: WeChat Pay will refuse the request as declared here. Until the catalogue declares it, implement [`Endpoint`](crate::Endpoint) by hand with a body from [`Body::multipart_with`](crate::Body::multipart_with).
+                /// This upload's `meta` is its own, not `{"filename","sha256"}`: the digest it holds is the caller's to fill in, by the algorithm it names ([`MediaFile::sha256_hex`](crate::media::MediaFile::sha256_hex) gives a SHA-256 in lower-case hex).
                 #[crate::endpoint(POST, "/v3/mch-manage/submission-files/sub-mchid/<sub_mchid>/upload", response = PostResponse, multipart)]
                 #[derive(Debug, Clone, PartialEq)]
                 pub struct Post {
                     /// 子商户号 (path)
                     pub sub_mchid: String,
                     /// 资料文件 (uploaded file)
+                    #[wxpay(part = "submission_file")]
                     pub file: crate::media::MediaFile,
+                    /// 媒体文件元信息JSON格式字符串 (the upload's `meta`)
+                    #[wxpay(meta)]
+                    pub meta: PostMeta,
+                    /// 资料项唯一id (form field)
+                    #[wxpay(form)]
+                    pub item_id: f64,
+                    /// 商户管理记录ID (form field)
+                    #[wxpay(form)]
+                    pub manage_record_id: String,
+                }
+
+                /// 媒体文件元信息JSON格式字符串
+                #[derive(
+                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
+                )]
+                pub struct PostMeta {
+                    /// 文件名称
+                    #[serde(skip_serializing_if = "Option::is_none")]
+                    pub file_name: Option<String>,
+                    /// 文件摘要
+                    #[serde(skip_serializing_if = "Option::is_none")]
+                    pub file_digest: Option<String>,
                 }
 
                 /// What `POST /v3/mch-manage/submission-files/sub-mchid/{sub_mchid}/upload` answers.

@@ -127,14 +127,35 @@ pub mod enhanced_due_diligence {
             ///
             /// `POST /v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/upload`
             ///
-            /// **Not usable yet.** wxpay's uploads send the file as the part `file` with `meta` `{"filename","sha256"}`, but for this operation the file part is named `due_diligence_file`, not `file`; `meta` has the fields `file_digest`, `file_name`, `item_id`, `sub_mchid`, not `filename` and `sha256`: WeChat Pay will refuse the request as declared here. Until the catalogue declares it, implement [`Endpoint`](crate::Endpoint) by hand with a body from [`Body::multipart_with`](crate::Body::multipart_with).
+            /// This upload's `meta` is its own, not `{"filename","sha256"}`: the digest it holds is the caller's to fill in, by the algorithm it names ([`MediaFile::sha256_hex`](crate::media::MediaFile::sha256_hex) gives a SHA-256 in lower-case hex).
             #[crate::endpoint(POST, "/v3/mch-operation-manage/enhanced-due-diligence/<due_diligence_id>/upload", response = PostResponse, multipart)]
             #[derive(Debug, Clone, PartialEq)]
             pub struct Post {
                 /// 尽调单号 (path)
                 pub due_diligence_id: String,
                 /// 图片文件 (uploaded file)
+                #[wxpay(part = "due_diligence_file")]
                 pub file: crate::media::MediaFile,
+                /// 媒体文件元信息JSON格式字符串 (the upload's `meta`)
+                #[wxpay(meta)]
+                pub meta: PostMeta,
+            }
+
+            /// 媒体文件元信息JSON格式字符串
+            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+            pub struct PostMeta {
+                /// 文件名称
+                #[serde(skip_serializing_if = "Option::is_none")]
+                pub file_name: Option<String>,
+                /// 文件摘要
+                #[serde(skip_serializing_if = "Option::is_none")]
+                pub file_digest: Option<String>,
+                /// 子商户号
+                #[serde(skip_serializing_if = "Option::is_none")]
+                pub sub_mchid: Option<String>,
+                /// 资料项唯一id
+                #[serde(skip_serializing_if = "Option::is_none")]
+                pub item_id: Option<f64>,
             }
 
             /// What `POST /v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/upload` answers.

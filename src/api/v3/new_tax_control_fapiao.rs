@@ -1630,12 +1630,29 @@ pub mod fapiao_applications {
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_10.shtml)
         ///
-        /// **Not usable yet.** wxpay's uploads send the file as the part `file` with `meta` `{"filename","sha256"}`, but for this operation `meta` has the fields `digest`, `digest_alogrithm`, `file_type`, `sub_mchid`, not `filename` and `sha256`: WeChat Pay will refuse the request as declared here. Until the catalogue declares it, implement [`Endpoint`](crate::Endpoint) by hand with a body from [`Body::multipart_with`](crate::Body::multipart_with).
+        /// This upload's `meta` is its own, not `{"filename","sha256"}`: the digest it holds is the caller's to fill in, by the algorithm it names ([`MediaFile::sha256_hex`](crate::media::MediaFile::sha256_hex) gives a SHA-256 in lower-case hex).
         #[crate::endpoint(POST, "/v3/new-tax-control-fapiao/fapiao-applications/upload-fapiao-file", response = PostResponse, multipart)]
         #[derive(Debug, Clone, PartialEq)]
         pub struct Post {
             /// 电子发票文件二进制数据流 (uploaded file)
             pub file: crate::media::MediaFile,
+            /// 媒体文件元信息JSON格式字符串 (the upload's `meta`)
+            #[wxpay(meta)]
+            pub meta: PostMeta,
+        }
+
+        /// 媒体文件元信息JSON格式字符串
+        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        pub struct PostMeta {
+            /// 微信支付分配的子商户号
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub sub_mchid: Option<String>,
+            /// 发票文件的类型为PDF
+            pub file_type: String,
+            /// 文件摘要算法
+            pub digest_alogrithm: String,
+            /// 文件摘要
+            pub digest: String,
         }
 
         /// What `POST /v3/new-tax-control-fapiao/fapiao-applications/upload-fapiao-file` answers.

@@ -201,12 +201,28 @@ pub mod cards {
         ///
         /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/taxi-invoice-card/upload-taxi-invoice-card-file.html)
         ///
-        /// **Not usable yet.** wxpay's uploads send the file as the part `file` with `meta` `{"filename","sha256"}`, but for this operation `meta` has the fields `company_mchid`, `digest`, `digest_algorithm`, `region_id`, not `filename` and `sha256`: WeChat Pay will refuse the request as declared here. Until the catalogue declares it, implement [`Endpoint`](crate::Endpoint) by hand with a body from [`Body::multipart_with`](crate::Body::multipart_with).
+        /// This upload's `meta` is its own, not `{"filename","sha256"}`: the digest it holds is the caller's to fill in, by the algorithm it names ([`MediaFile::sha256_hex`](crate::media::MediaFile::sha256_hex) gives a SHA-256 in lower-case hex).
         #[crate::endpoint(POST, "/v3/taxi-invoice/cards/upload-file", response = PostResponse, multipart)]
         #[derive(Debug, Clone, PartialEq)]
         pub struct Post {
             /// 出租车电子发票文件 (uploaded file)
             pub file: crate::media::MediaFile,
+            /// 出租车电子发票文件元信息JSON格式字符串 (the upload's `meta`)
+            #[wxpay(meta)]
+            pub meta: PostMeta,
+        }
+
+        /// 出租车电子发票文件元信息JSON格式字符串
+        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        pub struct PostMeta {
+            /// 出租车经营主体商户号
+            pub company_mchid: String,
+            /// 文件摘要
+            pub digest: String,
+            /// 文件摘要算法
+            pub digest_algorithm: String,
+            /// 行政区划代码
+            pub region_id: i64,
         }
 
         /// What `POST /v3/taxi-invoice/cards/upload-file` answers.

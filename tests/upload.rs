@@ -184,7 +184,14 @@ async fn an_upload_of_another_form_signs_its_own_meta() {
             "POST\n/v3/mch-manage/submission-files/sub-mchid/123000110/upload\n1700000000\n0123456789abcdefghijABCDEFGHIJKL\n{meta}\n"
         )
     );
-    let parts = wire_parts(&prepared);
+    assert_submission_parts(&prepared, &meta, &content);
+}
+
+/// The parts of the submission-file upload of `licence.jpg` (item 56,
+/// record `R-56`): `meta`, the two text fields, then the file, each with
+/// its content.
+fn assert_submission_parts(prepared: &wxpay::PreparedRequest, meta: &str, content: &[u8]) {
+    let parts = wire_parts(prepared);
     let names: Vec<&str> = parts.iter().map(|part| part.headers[0].as_str()).collect();
     assert_eq!(
         names,
@@ -346,20 +353,7 @@ async fn the_catalogue_submission_file_upload_sends_the_parts_its_spec_names() {
         sha256.to_uppercase()
     );
     assert_eq!(prepared.body().as_bytes(), meta.as_bytes());
-    let parts = wire_parts(&prepared);
-    let dispositions: Vec<&str> = parts.iter().map(|part| part.headers[0].as_str()).collect();
-    assert_eq!(
-        dispositions,
-        [
-            "Content-Disposition: form-data; name=\"meta\"",
-            "Content-Disposition: form-data; name=\"item_id\"",
-            "Content-Disposition: form-data; name=\"manage_record_id\"",
-            "Content-Disposition: form-data; name=\"submission_file\"; filename=\"licence.jpg\"",
-        ]
-    );
-    assert_eq!(parts[1].content, b"56");
-    assert_eq!(parts[2].content, b"R-56");
-    assert_eq!(parts[3].content, content);
+    assert_submission_parts(&prepared, &meta, &content);
     sandbox.shutdown().await;
 }
 

@@ -234,7 +234,7 @@ mod tests {
                         note: String,
                     }
                 ),
-                "`note` would be a second part next to `file`",
+                "`note` would be a second file next to `file`",
             ),
             (
                 quote!(POST, "/v3/a", multipart = "video"),
@@ -253,7 +253,7 @@ mod tests {
                         file: MediaFile,
                     }
                 ),
-                "remove `#[wxpay(encrypt)]`",
+                "`#[wxpay(encrypt)]` applies to JSON bodies, remove it",
             ),
         ];
         for (args, item, expected) in cases {
@@ -274,6 +274,32 @@ mod tests {
         )
         .to_string();
         assert!(!output.contains("compile_error"), "{output}");
+        assert!(output.contains(":: multipart ("), "{output}");
+
+        // Upload markers build a form: part name, meta, text fields.
+        let output = expand(
+            quote!(POST, "/v3/a", multipart),
+            quote!(
+                struct S {
+                    #[wxpay(part = "submission_file")]
+                    file: MediaFile,
+                    #[wxpay(meta)]
+                    meta: Meta,
+                    #[wxpay(form)]
+                    r#type: String,
+                }
+            ),
+        )
+        .to_string();
+        assert!(!output.contains("compile_error"), "{output}");
+        for expected in [
+            ":: multipart_with (",
+            "file_part (\"submission_file\")",
+            "meta (& self . meta) ?",
+            "value (\"type\" , & self . r#type) ?",
+        ] {
+            assert!(output.contains(expected), "{expected}: {output}");
+        }
     }
 
     #[test]

@@ -55,6 +55,7 @@ pub use wxpay_core::*;
 pub use wxpay_macros::endpoint;
 
 pub mod api;
+mod prepay_orders;
 
 #[doc(hidden)]
 pub mod __private {

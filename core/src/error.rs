@@ -120,6 +120,17 @@ pub enum Error {
     #[error("platform certificates: {0}")]
     Certificates(#[source] crate::certificates::CertificateError),
 
+    /// The payer's invocation parameters for an order could not be made
+    /// (see [`crate::payer`]).
+    #[error("{operation}: could not make the payer's parameters: {source}")]
+    PayParams {
+        /// The order's operation.
+        operation: Operation,
+        /// What was wrong.
+        #[source]
+        source: crate::payer::PayParamsError,
+    },
+
     /// A verified answer did not match the endpoint's response type.
     #[error(
         "{operation}: HTTP {status} answer could not be decoded at `{path}`: {source}; the response type does not match what WeChat Pay sent{}",
@@ -169,6 +180,7 @@ impl Error {
             }),
             Error::Build { operation, .. }
             | Error::Sign { operation, .. }
+            | Error::PayParams { operation, .. }
             | Error::Transport { operation, .. }
             | Error::Timeout { operation, .. }
             | Error::Verification { operation, .. }

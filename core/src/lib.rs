@@ -17,6 +17,7 @@
 //! | [`certificates`] | platform certificates from `GET /v3/certificates`: decrypt, bootstrap-verify |
 //! | [`media`] | media uploads: the [`MediaFile`](media::MediaFile), upload limits, the multipart body whose meta JSON is signed |
 //! | [`bill`] | bill downloads (verbatim URL, gzip, SHA-1) and the bill CSV parser |
+//! | [`payer`] | the payer's side: JSAPI, mini-program and APP invocation parameters signed with the merchant key |
 //! | [`client`] | the [`Client`]: sign → send → verify → decode |
 //! | [`request`] | a [`PreparedRequest`] to inspect before (or instead of) sending |
 //! | [`retry`] | the [`RetryPolicy`]: what is retried, backoff, `Retry-After`, failover |
@@ -71,6 +72,7 @@ pub mod error;
 pub mod keys;
 pub mod media;
 pub mod notification;
+pub mod payer;
 pub mod request;
 pub mod retry;
 pub mod signing;

@@ -9,11 +9,14 @@
 //! - `certificates.rs`: the live key store and certificate mode (download,
 //!   bootstrap, background and unknown-serial refresh);
 //! - `download.rs`: bill downloads (verbatim URL, gunzip, SHA-1 check);
-//! - `raw.rs`: requests whose method and target are known only at run time.
+//! - `raw.rs`: requests whose method and target are known only at run time;
+//! - `payer.rs`: the payer's invocation parameters, and orders placed and
+//!   signed for in one call.
 
 mod builder;
 mod certificates;
 mod download;
+mod payer;
 pub mod raw;
 mod send;
 

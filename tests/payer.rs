@@ -1,0 +1,297 @@
+//! The payer's half: JSAPI / mini-program and APP invocation parameters,
+//! checked against known answers made with OpenSSL from the shared test key
+//! (on every compiled backend), verified with an RSA implementation that is
+//! not wxpay's (aws-lc-rs called directly), and signed for orders placed
+//! against the sandbox in one call.
+
+mod support;
+
+use aws_lc_rs::signature::{ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use wxpay::payer::{self, AppPayParams, JsapiPayParams, PayParamsError};
+use wxpay::{CryptoBackend, MerchantKey};
+
+const APPID: &str = "wxd678efh567hg6787";
+const PREPAY_ID: &str = "wx201410272009395522657a690389285100";
+const TIMESTAMP: i64 = 1_554_208_460;
+const NONCE: &str = "593BEC0C930BF1AFEB40B4A08C8FB242";
+
+/// `openssl dgst -sha256 -sign merchant_private_key.pem | base64` of
+/// `wxd678efh567hg6787\n1554208460\n593BEC0C930BF1AFEB40B4A08C8FB242\nprepay_id=wx201410272009395522657a690389285100\n`.
+const JSAPI_PAY_SIGN: &str = "EcIemVzIjG3tCsI/4ZwaCJoBSStpY0BNu5KMsDoirrwZW35bAQ+KqG2qezNqz6PLaYwDaFFd8sbt9Rj/ApLvdafRIRk/I7vjmkLKKfOx8pJtxBk3GNqq8TD5e34fd8lBhneMq9OmF6zuejYJU8O8jmRVoTf+LfmvrAiZWfNE7Ovrwm83XU1FGBoVnRuY8nSGRu3eALl5RQQIZGTk9tjIUrcKDI1qvZP2JLpcaL2+jvRkcpsBKwf+uDGTZht2cgAtu4zjhc7LJsBqAhPZ5wja9u7a5ne8rhSSth8VdmFagwAm0kGY/9enYL5fjGZfaXjwTN0BqR8fKbJOPnSGQTPLiQ==";
+
+/// The same for the APP message
+/// `wxd678efh567hg6787\n1554208460\n593BEC0C930BF1AFEB40B4A08C8FB242\nwx201410272009395522657a690389285100\n`.
+const APP_SIGN: &str = "FeCMSeZTgmZ3dYJFQKYktlIFV9F36jQyYG73q1sqo/ecJ6Qu9aRy5ClbxfOeiq1Qo9EZxQRJ2z3Kfmr0C/5AQfG7gv240IInUhOQDlq14EGMBiGotIxzWmVY2Zmhs3V65UGoumiG7u4UztiS5pF6IxgOdHTzPEaFjx99Vg2QXZpRMjB5NdKFEffWIxFic3FceJ4sTE93uMI5AdLf915LC7K0dvFIZEpuCF/Ka6cy0esLMUJgfArnQQHMEH5LRhPZBSgUclNBCD4mjubXqtQhaURDQFa9cWCMQNuXmPqCS9pWsvy+kh8fSKGGBigU+ZzMobyPTxlfjbx83r512Ewvqw==";
+
+/// Checks `signature` over `message` with aws-lc-rs directly, from the
+/// SubjectPublicKeyInfo PEM of the merchant's key.
+fn verify_independently(public_key_pem: &str, message: &str, signature: &str) -> bool {
+    let der: String = public_key_pem
+        .lines()
+        .filter(|line| !line.starts_with("-----"))
+        .collect();
+    let der = STANDARD.decode(der).expect("PEM body is base64");
+    let key = ParsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, der).expect("an RSA public key");
+    let signature = STANDARD.decode(signature).expect("signature is base64");
+    key.verify_sig(message.as_bytes(), &signature).is_ok()
+}
+
+#[test]
+fn jsapi_and_app_parameters_match_openssl_on_every_backend() {
+    let Some(vectors) = support::vectors("jsapi_and_app_parameters_match_openssl_on_every_backend")
+    else {
+        return;
+    };
+    let pem = support::read(&vectors, "keys/merchant_private_key.pem");
+    for &backend in CryptoBackend::available() {
+        let key = MerchantKey::from_pem_with(&pem, backend).expect("the test key loads");
+        let jsapi = payer::sign_jsapi(&key, APPID, PREPAY_ID, TIMESTAMP, NONCE).expect("signs");
+        let expected = JsapiPayParams {
+            app_id: APPID.into(),
+            time_stamp: "1554208460".into(),
+            nonce_str: NONCE.into(),
+            package: format!("prepay_id={PREPAY_ID}"),
+            sign_type: "RSA".into(),
+            pay_sign: JSAPI_PAY_SIGN.into(),
+        };
+        assert_eq!(jsapi, expected, "{backend:?}");
+
+        let app =
+            payer::sign_app(&key, APPID, "1900009191", PREPAY_ID, TIMESTAMP, NONCE).expect("signs");
+        let expected = AppPayParams {
+            appid: APPID.into(),
+            partnerid: "1900009191".into(),
+            prepayid: PREPAY_ID.into(),
+            package: "Sign=WXPay".into(),
+            noncestr: NONCE.into(),
+            timestamp: "1554208460".into(),
+            sign: APP_SIGN.into(),
+        };
+        assert_eq!(app, expected, "{backend:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_client_signs_what_an_independent_verifier_accepts() {
+    let sandbox = wxpay_sandbox::Sandbox::start().await.expect("sandbox");
+    let public_key = sandbox.credentials().merchant_public_key_pem.clone();
+    for &backend in CryptoBackend::available() {
+        let client = support::sandbox_client_with(&sandbox, backend);
+        let jsapi = client.jsapi_pay_params(APPID, PREPAY_ID).expect("signs");
+        assert_eq!(jsapi.sign_type, "RSA");
+        assert_eq!(jsapi.prepay_id(), Some(PREPAY_ID));
+        assert_eq!(jsapi.nonce_str.len(), 32);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("after 1970")
+            .as_secs();
+        let stamped: u64 = jsapi.time_stamp.parse().expect("seconds");
+        assert!(stamped.abs_diff(now) < 60, "timeStamp {stamped} is now");
+        let message = format!(
+            "{}\n{}\n{}\n{}\n",
+            jsapi.app_id, jsapi.time_stamp, jsapi.nonce_str, jsapi.package
+        );
+        assert!(
+            verify_independently(&public_key, &message, &jsapi.pay_sign),
+            "{backend:?}: paySign verifies"
+        );
+        let tampered = message.replace(PREPAY_ID, "wx201410272009395522657a690389285101");
+        assert!(!verify_independently(
+            &public_key,
+            &tampered,
+            &jsapi.pay_sign
+        ));
+
+        let app = client.app_pay_params(APPID, PREPAY_ID).expect("signs");
+        assert_eq!(app.partnerid, client.mchid());
+        assert_eq!(app.package, "Sign=WXPay");
+        let message = format!(
+            "{}\n{}\n{}\n{}\n",
+            app.appid, app.timestamp, app.noncestr, app.prepayid
+        );
+        assert!(
+            verify_independently(&public_key, &message, &app.sign),
+            "{backend:?}: sign verifies"
+        );
+        let partner = client
+            .app_pay_params_for(APPID, "1900000109", PREPAY_ID)
+            .expect("signs");
+        assert_eq!(partner.partnerid, "1900000109");
+    }
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn values_that_would_change_the_signed_text_are_refused() {
+    let sandbox = wxpay_sandbox::Sandbox::start().await.expect("sandbox");
+    let client = support::sandbox_client(&sandbox);
+    let cases: [(&str, &str, &str); 4] = [
+        ("", PREPAY_ID, "appId"),
+        ("wxd678efh567hg6787\nprepay_id=other", PREPAY_ID, "appId"),
+        (APPID, "", "prepay_id"),
+        (APPID, "wx1\nwx2", "prepay_id"),
+    ];
+    for (appid, prepay_id, named) in cases {
+        let error = client
+            .jsapi_pay_params(appid, prepay_id)
+            .expect_err("refused");
+        match &error {
+            PayParamsError::InvalidField { field, .. } => assert_eq!(*field, named),
+            other => panic!("unexpected {other:?}"),
+        }
+        assert!(error.to_string().starts_with(named), "{error}");
+    }
+    let error = client
+        .app_pay_params_for(APPID, "1900\n", PREPAY_ID)
+        .expect_err("refused");
+    assert!(error.to_string().contains("partnerid"), "{error}");
+    sandbox.shutdown().await;
+}
+
+#[cfg(feature = "pay")]
+mod catalogue {
+    use super::*;
+    use serde_json::json;
+    use wxpay::api::v3::pay::partner::transactions as partner;
+    use wxpay::api::v3::pay::transactions as direct;
+    use wxpay::payer::{AppPrepay, JsapiPrepay};
+
+    fn jsapi_order(mchid: &str, out_trade_no: &str, appid: &str) -> direct::jsapi::Post {
+        serde_json::from_value(json!({
+            "appid": appid,
+            "mchid": mchid,
+            "description": "Image形象店-深圳腾大-QQ公仔",
+            "out_trade_no": out_trade_no,
+            "notify_url": "https://www.weixin.qq.com/wxpay/pay.php",
+            "amount": {"total": 100, "currency": "CNY"},
+            "payer": {"openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"}
+        }))
+        .expect("a JSAPI order")
+    }
+
+    #[tokio::test]
+    async fn one_call_places_the_order_and_signs_its_parameters() {
+        let sandbox = wxpay_sandbox::Sandbox::start().await.expect("sandbox");
+        let client = support::sandbox_client(&sandbox);
+        let mchid = client.mchid().to_owned();
+        let params = client
+            .prepay_jsapi(jsapi_order(&mchid, "payer-0001", APPID))
+            .await
+            .expect("placed and signed");
+        let prepay_id = params.prepay_id().expect("package names the prepay_id");
+        assert!(prepay_id.starts_with("wx"), "{prepay_id}");
+        assert_eq!(params.app_id, APPID);
+        assert!(verify_independently(
+            &sandbox.credentials().merchant_public_key_pem,
+            &params.signing_message(),
+            &params.pay_sign
+        ));
+        let json = serde_json::to_value(&params).expect("JSON");
+        let mut keys: Vec<&str> = json
+            .as_object()
+            .expect("an object")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        keys.sort_unstable();
+        assert_eq!(
+            keys,
+            [
+                "appId",
+                "nonceStr",
+                "package",
+                "paySign",
+                "signType",
+                "timeStamp"
+            ]
+        );
+
+        // Placing the same order again answers the same prepay_id.
+        let again = client
+            .prepay_jsapi(jsapi_order(&mchid, "payer-0001", APPID))
+            .await
+            .expect("placed again");
+        assert_eq!(again.prepay_id(), Some(prepay_id));
+
+        let app: direct::app::Post = serde_json::from_value(json!({
+            "appid": APPID, "mchid": mchid, "description": "app order",
+            "out_trade_no": "payer-0002", "notify_url": "https://www.weixin.qq.com/wxpay/pay.php",
+            "amount": {"total": 1}
+        }))
+        .expect("an APP order");
+        let params = client.prepay_app(app).await.expect("placed and signed");
+        assert_eq!(params.partnerid, mchid);
+        assert!(params.prepayid.starts_with("wx"));
+        assert!(verify_independently(
+            &sandbox.credentials().merchant_public_key_pem,
+            &params.signing_message(),
+            &params.sign
+        ));
+        sandbox.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn an_order_whose_appid_cannot_be_signed_is_not_placed() {
+        let sandbox = wxpay_sandbox::Sandbox::start().await.expect("sandbox");
+        let client = support::sandbox_client(&sandbox);
+        let mchid = client.mchid().to_owned();
+        let error = client
+            .prepay_jsapi(jsapi_order(&mchid, "payer-0003", "wx\nforged"))
+            .await
+            .expect_err("refused");
+        assert!(
+            matches!(
+                error,
+                wxpay::Error::PayParams {
+                    source: PayParamsError::InvalidField { field: "appId", .. },
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+        assert!(
+            error.to_string().starts_with(
+                "POST /v3/pay/transactions/jsapi: could not make the payer's parameters: appId"
+            ),
+            "{error}"
+        );
+        // Nothing was placed: the order number is still free.
+        let query = wxpay::api::v3::pay::transactions::out_trade_no::_out_trade_no_::Get {
+            out_trade_no: "payer-0003".into(),
+            mchid: mchid.clone(),
+        };
+        let error = client.send(query).await.expect_err("no such order");
+        assert_eq!(error.as_api().map(|api| api.status), Some(404));
+        sandbox.shutdown().await;
+    }
+
+    #[test]
+    fn partner_orders_name_the_sub_app_and_the_sub_merchant() {
+        let base = json!({
+            "sp_appid": "wx8888888888888888", "sp_mchid": "1230000109",
+            "sub_mchid": "1900000109", "description": "d", "out_trade_no": "p-1",
+            "notify_url": "https://example.com/n", "amount": {"total": 1},
+            "payer": {"sp_openid": "o1"}
+        });
+        let with_sub = |order: &serde_json::Value| {
+            let mut order = order.clone();
+            order["sub_appid"] = json!("wxd678efh567hg6787");
+            order
+        };
+        let jsapi: partner::jsapi::Post = serde_json::from_value(base.clone()).expect("order");
+        assert_eq!(jsapi.payer_appid(), "wx8888888888888888");
+        let jsapi: partner::jsapi::Post = serde_json::from_value(with_sub(&base)).expect("order");
+        assert_eq!(jsapi.payer_appid(), "wxd678efh567hg6787");
+        let app: partner::app::Post = serde_json::from_value(with_sub(&base)).expect("order");
+        assert_eq!(app.payer_appid(), "wxd678efh567hg6787");
+        assert_eq!(app.partner_id(), "1900000109");
+        let direct_app: direct::app::Post = serde_json::from_value(json!({
+            "appid": APPID, "mchid": "1900009191", "description": "d", "out_trade_no": "p-2",
+            "notify_url": "https://example.com/n", "amount": {"total": 1}
+        }))
+        .expect("order");
+        assert_eq!(direct_app.partner_id(), "1900009191");
+    }
+}

@@ -5,6 +5,7 @@
 //! |---|---|
 //! | `wxpay request METHOD TARGET [--data JSON\|@file] [--query k=v …]` | signs and sends any request, verifies the answer's signature, prints the body as pretty JSON (stdout) and its `Request-ID` (stderr) |
 //! | `wxpay sign --method M --target T [--body B \| --body-file F] [--timestamp TS --nonce N]` | prints the signing message (each line end shown as `\n`) and the `Authorization` header; no network |
+//! | `wxpay pay-params jsapi\|app --appid APPID --prepay-id ID [--partnerid MCHID] [--timestamp TS --nonce N]` | prints the payer's invocation parameters as one JSON object, signed with the merchant key: `appId, timeStamp, nonceStr, package, signType, paySign` for JSAPI and mini-programs, `appid, partnerid, prepayid, package, noncestr, timestamp, sign` for APP; no network |
 //! | `wxpay notify --headers FILE --body FILE` | verifies and decrypts a recorded callback, prints its resource |
 //! | `wxpay certificates --out DIR` | downloads the platform certificates (certificate mode), writes `DIR/<serial>.pem` |
 //! | `wxpay bill --date YYYY-MM-DD --out FILE\|- [--type ALL\|SUCCESS\|REFUND] [--tar-type GZIP] [--fund-flow [--account-type BASIC\|OPERATION\|FEES]]` | applies for a day's trade (or fund flow) bill, downloads it (progress bar on a terminal), decompresses it, checks its SHA-1, and only then writes FILE (or stdout); a summary line on stderr |
@@ -120,6 +121,7 @@ mod endpoints;
 mod error;
 mod notify;
 mod output;
+mod pay_params;
 mod request;
 mod sandbox;
 mod settings;
@@ -155,6 +157,8 @@ enum Command {
     /// Print the signing message and the Authorization header of a request
     /// (no network).
     Sign(sign::SignArgs),
+    /// Sign the parameters a payer's JSAPI page, mini-program or APP passes to WeChat (no network).
+    PayParams(pay_params::PayParamsArgs),
     /// Verify and decrypt a recorded callback, print its resource.
     Notify(notify::NotifyArgs),
     /// Download the platform certificates and write one PEM file each.
@@ -177,6 +181,7 @@ async fn main() -> ExitCode {
     let result = match cli.command {
         Command::Request(args) => request::run(args, &cli.profile).await,
         Command::Sign(args) => sign::run(args, &cli.profile),
+        Command::PayParams(args) => pay_params::run(args, &cli.profile),
         Command::Notify(args) => notify::run(args, &cli.profile),
         Command::Certificates(args) => certificates::run(args, &cli.profile).await,
         Command::Bill(args) => bill::run(args, &cli.profile).await,

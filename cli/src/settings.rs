@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use clap::Args;
 use wxpay::client::PRODUCTION_BASE_URL;
-use wxpay::{Client, ClientBuilder, Method};
+use wxpay::{Client, ClientBuilder, MerchantKey, Method};
 
 use crate::config::Profile;
 use crate::error::Failure;
@@ -372,6 +372,17 @@ pub fn client_with_backend(
         .merchant_key_file(signer.serial, signer.private_key_file)
         .build()
         .map_err(Failure::from)
+}
+
+/// Loads the merchant private key of `--private-key-file`; a usage failure
+/// naming the file (never its contents) otherwise.
+pub fn merchant_key(path: &Path) -> Result<MerchantKey, Failure> {
+    MerchantKey::from_pem_file(path).map_err(|error| {
+        Failure::usage(format!(
+            "the merchant private key `{}` (--private-key-file, WXPAY_PRIVATE_KEY_FILE): {error}",
+            path.display()
+        ))
+    })
 }
 
 /// The current Unix time in seconds.

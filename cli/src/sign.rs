@@ -5,8 +5,8 @@
 use std::path::PathBuf;
 
 use clap::Args;
+use wxpay::Method;
 use wxpay::signing::{RequestSigner, new_nonce, signing_message};
-use wxpay::{MerchantKey, Method};
 
 use crate::config::ProfileArgs;
 use crate::error::Failure;
@@ -107,12 +107,7 @@ pub fn run(mut args: SignArgs, profile: &ProfileArgs) -> Result<(), Failure> {
             "--nonce must be ASCII letters and digits (WeChat Pay uses 32 of them)",
         ));
     }
-    let key = MerchantKey::from_pem_file(merchant.private_key_file).map_err(|error| {
-        Failure::usage(format!(
-            "the merchant private key `{}` (--private-key-file, WXPAY_PRIVATE_KEY_FILE): {error}",
-            merchant.private_key_file.display()
-        ))
-    })?;
+    let key = settings::merchant_key(merchant.private_key_file)?;
     let message = signing_message(args.method, &args.target, timestamp, &nonce, &body);
     if args.raw {
         return output::stdout(&message);

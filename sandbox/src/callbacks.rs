@@ -81,6 +81,9 @@ pub struct CallbackAttempt {
     pub event_type: String,
     /// Where it was POSTed.
     pub notify_url: String,
+    /// The `out_trade_no` of the resource, when it names one (payment and
+    /// refund callbacks do): the order it is about.
+    pub out_trade_no: Option<String>,
     /// 1 for the first attempt, 2 for the first retry, …
     pub attempt: u32,
     /// When the attempt started.
@@ -349,6 +352,11 @@ async fn deliver(
                 notification_id: notification.id.clone(),
                 event_type: notification.event_type.clone(),
                 notify_url: notification.notify_url.clone(),
+                out_trade_no: notification
+                    .resource
+                    .get("out_trade_no")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
                 attempt: 1,
                 started_at: SystemTime::now(),
                 duration: Duration::ZERO,
@@ -390,6 +398,11 @@ async fn deliver(
             notification_id: notification.id.clone(),
             event_type: notification.event_type.clone(),
             notify_url: notification.notify_url.clone(),
+            out_trade_no: notification
+                .resource
+                .get("out_trade_no")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
             attempt: u32::try_from(attempt).unwrap_or(u32::MAX),
             started_at,
             duration,

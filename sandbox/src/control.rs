@@ -132,7 +132,8 @@ async fn list_callbacks(State(app): State<AppState>) -> Json<Value> {
     Json(json!({ "attempts": attempts }))
 }
 
-fn attempt_json(attempt: &CallbackAttempt) -> Value {
+/// One delivery log entry as `GET /_sandbox/callbacks` shows it.
+pub(crate) fn attempt_json(attempt: &CallbackAttempt) -> Value {
     let unix_ms = attempt
         .started_at
         .duration_since(UNIX_EPOCH)
@@ -145,6 +146,7 @@ fn attempt_json(attempt: &CallbackAttempt) -> Value {
         "notification_id": attempt.notification_id,
         "event_type": attempt.event_type,
         "notify_url": attempt.notify_url,
+        "out_trade_no": attempt.out_trade_no,
         "attempt": attempt.attempt,
         "time": rfc3339_millis(attempt.started_at),
         "unix_ms": unix_ms,
@@ -267,7 +269,11 @@ async fn unknown(method: Method, uri: Uri) -> ApiError {
     ApiError::not_found(format!(
         "no such control route: {method} {} (the control endpoint serves GET/PUT \
          /_sandbox/faults, POST /_sandbox/rotate, GET /_sandbox/callbacks, POST \
-         /_sandbox/notify)",
+         /_sandbox/notify, POST /_sandbox/transactions/out-trade-no/{{out_trade_no}}/pay, \
+         …/expire and …/close, POST /_sandbox/request-payment, POST \
+         /_sandbox/request-payment/app, GET /_sandbox/prepay/{{prepay_id}}, and the pages GET \
+         /_sandbox/ (the dashboard), GET /_sandbox/orders/{{out_trade_no}}, GET \
+         /_sandbox/h5/checkmweb, GET /_sandbox/jsapi.js)",
         uri.path()
     ))
 }

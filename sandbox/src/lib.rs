@@ -7,8 +7,11 @@
 //! the real service does and signs every answer, in "WeChat Pay public
 //! key" mode or in platform certificate mode. It delivers
 //! [callbacks](#callbacks) (signed, encrypted, retried on WeChat Pay's
-//! schedule), breaks the rules on demand ([`Faults`]), and is steered
-//! over HTTP through its [control endpoint](#control-endpoint). It is an independent
+//! schedule), breaks the rules on demand ([`Faults`]), plays the payer
+//! ([The payer](#the-payer): invocation parameters checked and paid, a
+//! cashier page per order, the H5 page, a stand-in for WeChat's payment
+//! bridge), and is steered over HTTP through its [control
+//! endpoint](#control-endpoint). It is an independent
 //! implementation of the server side (it does not use `wxpay-core`), so a
 //! bug in the client is not mirrored here.
 //!
@@ -37,7 +40,7 @@
 //! | `POST /v3/marketing/favor/callbacks` | `{"update_time","notify_url"}`: the merchant's coupon callback URL |
 //! | `GET /v3/marketing/favor/callbacks?mchid=` | `{"mchid","notify_url"}` |
 //! | `POST /v3/pay/transactions/jsapi`, `…/app` | `{"prepay_id"}`; see [Payments](#payments) |
-//! | `POST /v3/pay/transactions/h5` | `{"h5_url"}` |
+//! | `POST /v3/pay/transactions/h5` | `{"h5_url"}`, pointing at the sandbox's own [H5 page](#pages) |
 //! | `POST /v3/pay/transactions/native` | `{"code_url"}` |
 //! | `GET /v3/pay/transactions/id/{transaction_id}?mchid=` | the transaction |
 //! | `GET /v3/pay/transactions/out-trade-no/{out_trade_no}?mchid=` | the transaction |
@@ -53,9 +56,11 @@
 //! | `GET /v3/billdownload/file?token=` | the bill (CSV, gzip when applied for with `tar_type=GZIP`), **unsigned** |
 //! | `/_sandbox/…` | the [control endpoint](#control-endpoint): not WeChat Pay's, unauthenticated, unsigned |
 //!
-//! One more endpoint is the sandbox's own, a [control
-//! endpoint](#control-endpoint): `POST
-//! /_sandbox/transactions/out-trade-no/{out_trade_no}/pay`.
+//! The payer's side is the sandbox's own, under `/_sandbox/` like every
+//! [control endpoint](#control-endpoint): `POST
+//! /_sandbox/transactions/out-trade-no/{out_trade_no}/pay` pays an order
+//! outright, and [the payer](#the-payer) routes and pages pay it from the
+//! invocation parameters a merchant's page or app hands WeChat.
 //!
 //! * Stock ids count up from `98065001` (on from where they stopped after
 //!   a restart on a state folder, see [Persistence](#persistence)). Times
@@ -92,7 +97,9 @@
 //!   `ORDER_CLOSED`; another body (or endpoint) for a used `out_trade_no`
 //!   is a 403 `OUT_TRADE_NO_USED`.
 //! * `prepay_id` is `wx`, the time (`yyyymmddHHMMSS`, CST) and 20 hex
-//!   digits; `h5_url` points at `https://wxpay-sandbox.invalid/…`;
+//!   digits; `h5_url` is
+//!   `{base_url}/_sandbox/h5/checkmweb?prepay_id=<prepay_id>&package=<10 digits>`,
+//!   the sandbox's own payer page (see [Pages](#pages));
 //!   `code_url` is `weixin://wxpay/bizpayurl?pr=…`.
 //! * The queries answer `appid`, `mchid`, `out_trade_no`, `trade_type`
 //!   (`JSAPI`, `APP`, `MWEB`, `NATIVE`), `trade_state` and
@@ -123,6 +130,116 @@
 //! order's `notify_url`. An unknown order is a 404 `ORDER_NOT_EXIST`, an
 //! order that is not `NOTPAY` a 400 `INVALID_REQUEST`, a bad body a 400
 //! `PARAM_ERROR`.
+//!
+//! # The payer
+//!
+//! What WeChat does on the payer's phone, the sandbox does over HTTP under
+//! `/_sandbox/` (unauthenticated, unsigned, no [`Faults`], like every
+//! [control endpoint](#control-endpoint)). Every refusal below is a 4xx
+//! `{"code","message","detail"?}` (`detail.field` a JSON pointer to the
+//! parameter at fault) that changes nothing: the order stays as it was and
+//! no callback is sent. A success pays the order exactly as [Paying an
+//! order](#paying-an-order) does (the defaults of its body) and answers the
+//! transaction; `TRANSACTION.SUCCESS` follows to the `notify_url`.
+//!
+//! `POST /_sandbox/request-payment` takes the JSAPI invocation parameters
+//! as JSON, exactly what the page gives `WeixinJSBridge.invoke(
+//! 'getBrandWCPayRequest', …)` or `wx.requestPayment`:
+//! `{"appId","timeStamp","nonceStr","package","signType","paySign"}`, all
+//! strings. The checks, in this order:
+//!
+//! 1. The body's shape: a JSON object; `timeStamp`, `nonceStr`, `package`,
+//!    `signType`, `paySign` present and strings (`appId` may be left out,
+//!    see below); no other field (names are case-sensitive); `timeStamp`
+//!    digits (Unix seconds; not compared with the clock, as WeChat
+//!    documents no window); `nonceStr` 1–32 characters; `signType` `RSA`.
+//!    Else 400 `PARAM_ERROR` naming the field.
+//! 2. `package` is `prepay_id=<prepay_id>`: else 400 `PARAM_ERROR`.
+//! 3. An order of the sandbox's merchant has that `prepay_id`: else 404
+//!    `ORDER_NOT_EXIST`.
+//! 4. `paySign` is base64 of an RSASSA-PKCS1-v1_5/SHA-256 signature of
+//!    `appId\ntimeStamp\nnonceStr\npackage\n` by the merchant's key (the
+//!    key requests are verified with, [`Credentials::merchant_public_key_pem`]):
+//!    else 401 `SIGN_ERROR`, whose message quotes the message checked
+//!    (`\n` shown as `\\n`).
+//! 5. `appId` is the order's `appid`: else 400 `APPID_MCHID_NOT_MATCH`.
+//! 6. The order was placed through `/v3/pay/transactions/jsapi` (else 400
+//!    `INVALID_REQUEST`) and is `NOTPAY` (else 400 `ORDERPAID` for a paid
+//!    order, 400 `ORDER_CLOSED` for a closed one).
+//!
+//! The mini-program's `wx.requestPayment` takes no `appId`, yet the appid
+//! is in what the merchant signed: without `appId` the sandbox puts the
+//! order's `appid` in the signed message (and step 5 has nothing to
+//! compare).
+//!
+//! `POST /_sandbox/request-payment/app` does the same for the APP SDK's
+//! `PayReq`: `{"appid","partnerid","prepayid","package","noncestr",
+//! "timestamp","sign"}`, all required strings; `package` must be
+//! `Sign=WXPay` (400 `PARAM_ERROR`), `prepayid` names the order (404
+//! `ORDER_NOT_EXIST`), `sign` signs
+//! `appid\ntimestamp\nnoncestr\nprepayid\n` (401 `SIGN_ERROR`), `appid`
+//! must be the order's `appid` and `partnerid` its `mchid` (400
+//! `APPID_MCHID_NOT_MATCH`), and the order an APP order
+//! (400 `INVALID_REQUEST`) that is `NOTPAY` (as above).
+//!
+//! `GET /_sandbox/prepay/{prepay_id}` answers what a payment sheet shows:
+//! `{"prepay_id","out_trade_no","appid","mchid","description","total",
+//! "currency","trade_type","trade_state","order_url"}` (404
+//! `ORDER_NOT_EXIST`). These three routes serve other origins (a
+//! merchant's page is not on the sandbox's): every answer carries
+//! `Access-Control-Allow-Origin: *`, and `OPTIONS` (the CORS preflight) is
+//! a 204 allowing `GET, POST, OPTIONS` with `Content-Type`.
+//!
+//! ## Pages
+//!
+//! HTML pages with no external assets (inline CSS, scripts and SVG), so
+//! they work offline; every value shown is HTML-escaped, ids in links
+//! percent-encoded:
+//!
+//! * `GET /_sandbox/`: the dashboard: orders (linking to their pages),
+//!   coupon stocks, refunds and callback attempts, newest first, at most
+//!   200 rows each, and the list of the sandbox's own routes.
+//! * `GET /_sandbox/orders/{out_trade_no}`: the order as a cashier shows
+//!   it: amount in yuan, description, trade type, state, `prepay_id`,
+//!   `transaction_id`, a Native order's `code_url` as a QR code (inline
+//!   SVG), an H5 order's `h5_url`, the callback attempts about it (payment
+//!   and refund callbacks name their `out_trade_no`), and for a `NOTPAY`
+//!   order buttons that pay it, let it expire and close it through the
+//!   control calls (see [Control endpoint](#control-endpoint)). A 404 page
+//!   for an unknown order.
+//! * `GET /_sandbox/h5/checkmweb?prepay_id=…&package=…[&redirect_url=…]`:
+//!   the page an H5 order's `h5_url` opens. It shows the order with a pay
+//!   button (a form POSTing the same query back; `package` is ignored).
+//!   The POST pays the order as the control call does, then answers 303
+//!   to `redirect_url` when the `h5_url` was opened with
+//!   `&redirect_url=<percent-encoded http(s) URL>`, as WeChat returns the
+//!   payer to the merchant, or else a page with the result. An unknown
+//!   `prepay_id` is a 404 page; an order that is not H5, a paid or closed
+//!   one, or a `redirect_url` that is not `http(s)` a 400 page.
+//! * `GET /_sandbox/jsapi.js`: JavaScript (`text/javascript`) a merchant's
+//!   page includes in place of WeChat's, e.g. `<script
+//!   src="http://127.0.0.1:PORT/_sandbox/jsapi.js"></script>`. It finds
+//!   the sandbox from its own `src` (`document.currentScript`, else the
+//!   last `<script>` whose `src` ends in `/_sandbox/jsapi.js`) and defines
+//!   `WeixinJSBridge.invoke('getBrandWCPayRequest', params, callback)` and
+//!   `wx.requestPayment({timeStamp, nonceStr, package, signType, paySign,
+//!   appId?, success, fail, complete})`, and dispatches
+//!   `WeixinJSBridgeReady` on `document` once the page has loaded, as
+//!   WeChat does. Either call shows a payment sheet (an overlay with the
+//!   merchant, the description and the amount in ¥, from the prepay info
+//!   route) with a Pay button (id `wxpay-sandbox-pay`), a Cancel button
+//!   (id `wxpay-sandbox-cancel`) and a result line (id
+//!   `wxpay-sandbox-result`). Pay POSTs the parameters to
+//!   `/_sandbox/request-payment`; the sheet shows the result for a moment,
+//!   closes, and then the callback gets `{err_msg:
+//!   'get_brand_wcpay_request:ok'}`, `…:cancel` on Cancel (nothing is sent
+//!   to the sandbox; the order stays `NOTPAY`), or `…:fail` with
+//!   `err_desc` the sandbox's message when it refused; `wx.requestPayment`
+//!   calls `success({errMsg: 'requestPayment:ok'})`, `fail({errMsg:
+//!   'requestPayment:fail cancel'})`, or `fail({errMsg:
+//!   'requestPayment:fail ' + message})`, then `complete` with the same.
+//!   As in WeChat, `ok` is no proof of payment: trust the callback or a
+//!   query.
 //!
 //! # Refunds
 //!
@@ -184,7 +301,11 @@
 //! and its counters go on where they stopped, so no id is handed out
 //! twice. Requests take turns on one connection; none waits for another
 //! across an `.await`. Callbacks queued but not yet delivered are not
-//! kept.
+//! kept, nor is the delivery log. A state file written by an older
+//! sandbox is brought up to date when opened (schema version 2 adds each
+//! order's `prepay_id`, filled in from the stored create answers, so that
+//! [the payer](#the-payer) finds orders placed before); a file of a newer
+//! sandbox is refused.
 //!
 //! # Requests
 //!
@@ -327,8 +448,14 @@
 //! | `GET /_sandbox/faults` | | the [`Faults`] in force as JSON |
 //! | `PUT /_sandbox/faults` | [`Faults`] as JSON: every field optional (missing = default, so `{}` switches all off), unknown fields refused | the faults now in force; 400 naming the field for an unknown field, a wrong type, a share outside `0.0..=1.0` |
 //! | `POST /_sandbox/rotate` | | `{"serial","certificate_pem"}` of a new platform certificate ([`Sandbox::rotate_platform_certificate`]; the private key is never sent) |
-//! | `GET /_sandbox/callbacks` | | `{"attempts":[{"notification_id","event_type","notify_url","attempt","time","unix_ms","duration_ms","status","error","answer","outcome","retry_after_ms"}]}`, oldest first; `outcome` is `delivered`, `retrying` or `gave_up` |
+//! | `GET /_sandbox/callbacks` | | `{"attempts":[{"notification_id","event_type","notify_url","out_trade_no","attempt","time","unix_ms","duration_ms","status","error","answer","outcome","retry_after_ms"}]}`, oldest first; `outcome` is `delivered`, `retrying` or `gave_up` |
 //! | `POST /_sandbox/transactions/out-trade-no/{out_trade_no}/pay` | `{"payer_total","bank_type","openid"}`, all optional | the paid transaction; see [Paying an order](#paying-an-order) |
+//! | `POST /_sandbox/transactions/out-trade-no/{out_trade_no}/expire` | | the transaction, now `CLOSED`: the `NOTPAY` order expires as passing its `time_expire` would (the sandbox never expires orders by itself); 400 `INVALID_REQUEST` unless `NOTPAY`, 404 `ORDER_NOT_EXIST` |
+//! | `POST /_sandbox/transactions/out-trade-no/{out_trade_no}/close` | | the transaction, now `CLOSED`: closed as the merchant's close call does (a closed order again is accepted; a paid one is a 400 `ORDERPAID`), 404 `ORDER_NOT_EXIST` |
+//! | `POST /_sandbox/request-payment` | the JSAPI invocation parameters | the paid transaction; see [The payer](#the-payer) |
+//! | `POST /_sandbox/request-payment/app` | the APP `PayReq` parameters | the paid transaction |
+//! | `GET /_sandbox/prepay/{prepay_id}` | | what the payment sheet shows |
+//! | `GET /_sandbox/`, `GET /_sandbox/orders/{out_trade_no}`, `GET`/`POST /_sandbox/h5/checkmweb`, `GET /_sandbox/jsapi.js` | | the [pages](#pages) and the payer script |
 //! | `POST /_sandbox/notify` | `{"event_type","original_type"?,"summary"?,"notify_url","resource"}` | 202 `{"id","event_type","original_type","notify_url"}`; the callback is delivered as above |
 //!
 //! `POST /_sandbox/notify` sends any resource (any JSON value, encrypted
@@ -366,14 +493,15 @@
 //! |---|---|---|
 //! | 400 | `PARAM_ERROR` | a body/query/path parameter is missing, of the wrong type, out of range, not in its enum, not RFC 3339; body not JSON; `available_end_time` not after `available_begin_time`; a NORMAL stock without `coupon_use_rule.fixed_normal_coupon` |
 //! | 400 | `INVALID_REQUEST` | a state change the stock's status does not allow (start a running stock, pause an unactivated or paused one, restart a running one, …); sending a coupon from a stock that is not running; an `out_request_no` or `out_refund_no` used before with another body; refunding an unpaid order, with another `amount.total`, or more than is left; a `Content-Type` that is not JSON; an unreadable or over-1-MiB body |
-//! | 400 | `ORDERPAID` | closing a paid order; placing a paid order again |
-//! | 400 | `ORDER_CLOSED` | placing a closed order again |
+//! | 400 | `ORDERPAID` | closing a paid order; placing a paid order again; paying it again through [the payer](#the-payer) routes |
+//! | 400 | `ORDER_CLOSED` | placing a closed order again; paying a closed order through [the payer](#the-payer) routes |
+//! | 400 | `APPID_MCHID_NOT_MATCH` | [the payer](#the-payer): `appId`/`appid` is not the order's appid, `partnerid` not its mchid |
 //! | 401 | `SIGN_ERROR` | the `Authorization` header is missing, of another scheme, malformed, lacks or repeats a field; `mchid` or `serial_no` differ from the credentials; the timestamp is not a number or more than 300 s off (the message says by how much); the signature is not base64 or does not verify (the message quotes the signing message the server used, `\n` shown as `\\n`) |
 //! | 403 | `NO_AUTH` | `belong_merchant`, `stock_creator_mchid`, `mchid` (body or query) is not the merchant that signed the request, or not the stock's creator |
 //! | 403 | `OUT_TRADE_NO_USED` | an `out_trade_no` used before with another body or endpoint |
 //! | 403 | `NOT_ENOUGH` | the stock has sent `max_coupons` coupons |
 //! | 403 | `RULE_LIMIT` | the user has `max_coupons_per_user` coupons of the stock |
-//! | 404 | `ORDER_NOT_EXIST` | no order with that `out_trade_no` or `transaction_id` |
+//! | 404 | `ORDER_NOT_EXIST` | no order with that `out_trade_no`, `transaction_id` or `prepay_id` |
 //! | 404 | `RESOURCE_NOT_EXISTS` | no stock with that id; no coupon with that id for that user and appid; no refund with that `out_refund_no`; a refund of an unknown order; no coupon callback URL set; no bill for a download token (never issued, or expired) |
 //! | 404 | `NOT_FOUND` | no such endpoint (checked before the signature) |
 //! | 500 | `SYSTEM_ERROR` | the state database failed (the message says how) |
@@ -393,7 +521,13 @@
 //! * `multer` (with `futures-util` to feed it): parsing multipart upload
 //!   bodies, whose `meta` part is what their signature covers.
 //! * `pem`: keys are handed out and taken in as PEM.
-//! * `percent-encoding`: decoding query strings exactly once.
+//! * `percent-encoding`: decoding query strings exactly once; encoding ids
+//!   in the pages' links.
+//! * `qrcode` (only its `svg` feature, no image crates): drawing a Native
+//!   order's `code_url` as an inline SVG QR code on the order page. QR
+//!   encoding (Reed–Solomon, masking, version selection) is too much to
+//!   write by hand; this crate is small, dependency-free with that feature,
+//!   and long maintained.
 //! * `rand`: ids, nonces, serials, the APIv3 key, the fault shares' draws.
 //! * `rusqlite` (with SQLite `bundled`, so no system library is needed):
 //!   the state, in a file that survives restarts and kills (transactions,
@@ -438,6 +572,8 @@ mod favor;
 #[cfg(test)]
 mod golden_tests;
 mod media;
+mod pages;
+mod payer;
 mod payments;
 mod query;
 mod refunds;

@@ -62,10 +62,19 @@ pub(crate) fn routes() -> Router<AppState> {
 /// never subject to faults, under `/_sandbox/` (a prefix WeChat Pay never
 /// uses). Meant for loopback use by tests and demos.
 pub(crate) fn control_routes() -> Router<AppState> {
-    Router::new().route(
-        "/_sandbox/transactions/out-trade-no/{out_trade_no}/pay",
-        post(pay_order),
-    )
+    Router::new()
+        .route(
+            "/_sandbox/transactions/out-trade-no/{out_trade_no}/pay",
+            post(pay_order),
+        )
+        .route(
+            "/_sandbox/transactions/out-trade-no/{out_trade_no}/expire",
+            post(expire_order),
+        )
+        .route(
+            "/_sandbox/transactions/out-trade-no/{out_trade_no}/close",
+            post(close_order_control),
+        )
 }
 
 /// How the order is to be paid: the endpoint it was placed with.
@@ -316,6 +325,9 @@ pub(crate) struct Order {
     pub(crate) payer_openid: Option<String>,
     /// Refunded so far, in fen.
     pub(crate) refunded: i64,
+    /// The `prepay_id` made for it (`None` for a Native order placed
+    /// before the sandbox kept them).
+    pub(crate) prepay_id: Option<String>,
 }
 
 impl Order {
@@ -333,7 +345,9 @@ impl Order {
         self.text("notify_url").to_owned()
     }
 
-    fn text(&self, name: &str) -> &str {
+    /// A text field of the create request (`appid`, `description`, …), or
+    /// `""`.
+    pub(crate) fn text(&self, name: &str) -> &str {
         self.request
             .get(name)
             .and_then(Value::as_str)
@@ -390,7 +404,8 @@ impl Order {
 }
 
 const COLUMNS: &str = "mchid, out_trade_no, trade_type, request, answer, trade_state, \
-                       transaction_id, success_time, payer_total, bank_type, payer_openid, refunded";
+                       transaction_id, success_time, payer_total, bank_type, payer_openid, refunded, \
+                       prepay_id";
 
 /// A row of `SELECT {COLUMNS}`: the order, and its trade type, request,
 /// answer and state still as text.
@@ -411,6 +426,7 @@ fn raw_order(row: &Row<'_>) -> rusqlite::Result<RawOrder> {
             bank_type: row.get(9)?,
             payer_openid: row.get(10)?,
             refunded: row.get(11)?,
+            prepay_id: row.get(12)?,
         },
         [row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?],
     ))
@@ -440,6 +456,33 @@ pub(crate) fn by_out_trade_no(
     .transpose()
 }
 
+/// The order of `mchid` whose `prepay_id` is `prepay_id`, if any.
+pub(crate) fn by_prepay_id(
+    db: &Connection,
+    mchid: &str,
+    prepay_id: &str,
+) -> Result<Option<Order>, ApiError> {
+    db.query_row(
+        &format!("SELECT {COLUMNS} FROM orders WHERE mchid = ?1 AND prepay_id = ?2 LIMIT 1"),
+        params![mchid, prepay_id],
+        raw_order,
+    )
+    .optional()?
+    .map(finish)
+    .transpose()
+}
+
+/// Every order of `mchid`, newest first, at most `limit`.
+pub(crate) fn newest(db: &Connection, mchid: &str, limit: u32) -> Result<Vec<Order>, ApiError> {
+    let mut statement = db.prepare(&format!(
+        "SELECT {COLUMNS} FROM orders WHERE mchid = ?1 ORDER BY seq DESC LIMIT ?2"
+    ))?;
+    let raw = statement
+        .query_map(params![mchid, limit], raw_order)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    raw.into_iter().map(finish).collect()
+}
+
 /// The order of `mchid` paid as `transaction_id`, if any.
 pub(crate) fn by_transaction_id(
     db: &Connection,
@@ -466,7 +509,7 @@ pub(crate) fn order_not_found(what: &str) -> ApiError {
 }
 
 /// 400 `ORDERPAID`.
-fn order_paid(out_trade_no: &str) -> ApiError {
+pub(crate) fn order_paid(out_trade_no: &str) -> ApiError {
     ApiError::new(
         StatusCode::BAD_REQUEST,
         "ORDERPAID",
@@ -517,13 +560,15 @@ fn new_prepay_id(now: i64) -> String {
     format!("wx{time}{}", random_hex(20))
 }
 
-/// What the create endpoint answers for a new order.
-fn answer_for(trade_type: TradeType, prepay_id: &str) -> Value {
+/// What the create endpoint answers for a new order; an H5 order's
+/// `h5_url` points at the sandbox's own payer page under `base_url`.
+fn answer_for(trade_type: TradeType, prepay_id: &str, base_url: &str) -> Value {
     match trade_type {
         TradeType::Jsapi | TradeType::App => json!({ "prepay_id": prepay_id }),
         TradeType::H5 => json!({
             "h5_url": format!(
-                "https://wxpay-sandbox.invalid/cgi-bin/mmpayweb-bin/checkmweb?prepay_id={prepay_id}&package={}",
+                "{base_url}{}?prepay_id={prepay_id}&package={}",
+                crate::pages::H5_PATH,
                 rand::rng().random_range(1_000_000_000u64..10_000_000_000)
             )
         }),
@@ -539,11 +584,14 @@ fn answer_for(trade_type: TradeType, prepay_id: &str) -> Value {
 /// The same `out_trade_no` with a different body (or through another
 /// endpoint) is a 403 `OUT_TRADE_NO_USED`; with the same body, a paid
 /// order is a 400 `ORDERPAID` and a closed one a 400 `ORDER_CLOSED`.
+/// `base_url` is where the sandbox listens (an H5 order's `h5_url` points
+/// there).
 pub(crate) fn create(
     store: &Store,
     mchid: &str,
     trade_type: TradeType,
     request: Map<String, Value>,
+    base_url: &str,
     now: i64,
 ) -> Result<Value, ApiError> {
     let out_trade_no = request
@@ -574,7 +622,8 @@ pub(crate) fn create(
                 TradeState::Success | TradeState::Refund => Err(order_paid(&out_trade_no)),
             };
         }
-        let answer = answer_for(trade_type, &new_prepay_id(now));
+        let prepay_id = new_prepay_id(now);
+        let answer = answer_for(trade_type, &prepay_id, base_url);
         let payer_openid = match trade_type {
             TradeType::Jsapi => request
                 .get("payer")
@@ -585,7 +634,8 @@ pub(crate) fn create(
         };
         db.execute(
             "INSERT INTO orders (mchid, out_trade_no, trade_type, request, answer, \
-             trade_state, create_time, payer_openid) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+             trade_state, create_time, payer_openid, prepay_id) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             params![
                 mchid,
                 out_trade_no,
@@ -595,6 +645,7 @@ pub(crate) fn create(
                 TradeState::NotPay.as_str(),
                 now,
                 payer_openid,
+                prepay_id,
             ],
         )?;
         Ok(answer)
@@ -704,6 +755,29 @@ pub(crate) fn close(store: &Store, mchid: &str, out_trade_no: &str) -> Result<()
     })
 }
 
+/// Lets the `NOTPAY` order `out_trade_no` of `mchid` expire as passing its
+/// `time_expire` would: it becomes `CLOSED`. Unlike [`close`], an order
+/// that is not `NOTPAY` is a 400 `INVALID_REQUEST` (a paid order cannot
+/// expire, a closed one has already ended). Returns the transaction.
+pub(crate) fn expire(store: &Store, mchid: &str, out_trade_no: &str) -> Result<Value, ApiError> {
+    store.transaction(|db| {
+        let mut order = by_out_trade_no(db, mchid, out_trade_no)?
+            .ok_or_else(|| order_not_found(&format!("out_trade_no {out_trade_no:?}")))?;
+        if order.trade_state != TradeState::NotPay {
+            return Err(ApiError::invalid_request(format!(
+                "order {out_trade_no} is {}; only a NOTPAY order can expire",
+                order.trade_state.as_str()
+            )));
+        }
+        db.execute(
+            "UPDATE orders SET trade_state = ?1 WHERE mchid = ?2 AND out_trade_no = ?3",
+            params![TradeState::Closed.as_str(), mchid, out_trade_no],
+        )?;
+        order.trade_state = TradeState::Closed;
+        Ok(order.view())
+    })
+}
+
 /// `POST /v3/pay/transactions/jsapi`
 async fn create_jsapi(
     app: State<AppState>,
@@ -767,6 +841,7 @@ fn create_order(
         &merchant.mchid,
         trade_type,
         request,
+        &app.0.base_url,
         clock::unix_now(),
     )?;
     Ok(Json(answer))
@@ -903,6 +978,36 @@ async fn pay_order(
     Ok(Json(view))
 }
 
+/// `POST /_sandbox/transactions/out-trade-no/{out_trade_no}/expire`, no
+/// body: the `NOTPAY` order becomes `CLOSED` as if its `time_expire` had
+/// passed; answers the transaction.
+async fn expire_order(
+    State(app): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let out_trade_no = path_segment(path, "out_trade_no")?;
+    let view = expire(app.store(), &app.0.credentials.mchid, &out_trade_no)?;
+    Ok(Json(view))
+}
+
+/// `POST /_sandbox/transactions/out-trade-no/{out_trade_no}/close`, no
+/// body: closes the order as the merchant's close call does (a closed
+/// order again is accepted, a paid one is a 400 `ORDERPAID`); answers the
+/// transaction.
+async fn close_order_control(
+    State(app): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let out_trade_no = path_segment(path, "out_trade_no")?;
+    let mchid = &app.0.credentials.mchid;
+    close(app.store(), mchid, &out_trade_no)?;
+    let order = app
+        .store()
+        .transaction(|db| by_out_trade_no(db, mchid, &out_trade_no))?
+        .ok_or_else(|| order_not_found(&format!("out_trade_no {out_trade_no:?}")))?;
+    Ok(Json(order.view()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -932,6 +1037,7 @@ mod tests {
             "1900",
             TradeType::Jsapi,
             order("order-1", 100),
+            "http://127.0.0.1:9",
             1_700_000_000,
         )
         .expect("created");

@@ -397,7 +397,15 @@ mod tests {
             "appid": "wx1", "mchid": "1900", "description": "d", "out_trade_no": "order-1",
             "notify_url": "https://merchant.example/pay", "amount": {"total": 100}
         }));
-        payments::create(&store, "1900", TradeType::Native, order, 10).expect("order");
+        payments::create(
+            &store,
+            "1900",
+            TradeType::Native,
+            order,
+            "http://127.0.0.1:9",
+            10,
+        )
+        .expect("order");
         let paid = payments::pay(
             &store,
             &events,

@@ -2,7 +2,7 @@
 //! API request passes through.
 //!
 //! ```text
-//! request ─▶ /_sandbox/… ─▶ control endpoint (no layers)
+//! request ─▶ /_sandbox/… ─▶ control endpoint, payer routes, pages (no layers)
 //!         └▶ respond (faults, Request-ID, signature) ─▶ router
 //!                                   matched route ─▶ authenticate ─▶ handler
 //!                                   no route      ─▶ 404 NOT_FOUND
@@ -38,7 +38,7 @@ use crate::media;
 use crate::signing::{self, ResponseSigner};
 use crate::store::Store;
 use crate::{Credentials, Faults};
-use crate::{payments, refunds};
+use crate::{pages, payer, payments, refunds};
 
 /// Request bodies larger than this are refused (the coupon endpoints take
 /// a few hundred bytes).
@@ -227,6 +227,8 @@ pub(crate) fn router(state: AppState) -> Router {
     Router::new()
         .merge(control::routes())
         .merge(payments::control_routes())
+        .merge(payer::routes())
+        .merge(pages::routes())
         .merge(api)
         .with_state(state)
 }
@@ -300,8 +302,8 @@ async fn no_such_endpoint(method: Method, uri: Uri) -> ApiError {
         "no such endpoint: {method} {} (this sandbox serves the coupon stock, coupon and \
          callback endpoints under /v3/marketing/favor, the JSAPI/APP/H5/Native payments under \
          /v3/pay/transactions, the refunds under /v3/refund/domestic/refunds, \
-         GET /v3/certificates, the media uploads, the bills, and POST \
-         /_sandbox/transactions/out-trade-no/{{out_trade_no}}/pay)",
+         GET /v3/certificates, the media uploads, the bills, and its own routes under \
+         /_sandbox/: GET /_sandbox/ lists them)",
         uri.path()
     ))
 }

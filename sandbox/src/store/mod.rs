@@ -26,8 +26,13 @@ use crate::errors::ApiError;
 pub(crate) const FILE_NAME: &str = "sandbox.sqlite3";
 
 /// The layout [`SCHEMA`] creates, kept in `PRAGMA user_version`; a file
-/// with a higher one was written by a newer sandbox and is refused.
-const SCHEMA_VERSION: i64 = 1;
+/// with a higher one was written by a newer sandbox and is refused, a
+/// file with a lower one is brought up to date by [`migrate`].
+///
+/// * 1: the first layout.
+/// * 2: `orders.prepay_id` (indexed), so that the payer's side finds an
+///   order by the `prepay_id` in its invocation parameters.
+const SCHEMA_VERSION: i64 = 2;
 
 /// How long a statement waits for another process holding the file.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -87,6 +92,7 @@ CREATE TABLE IF NOT EXISTS orders (
     bank_type TEXT,
     payer_openid TEXT,
     refunded INTEGER NOT NULL DEFAULT 0,
+    prepay_id TEXT,
     UNIQUE (mchid, out_trade_no)
 );
 CREATE TABLE IF NOT EXISTS refunds (
@@ -158,10 +164,11 @@ impl Store {
         }
         connection
             .execute_batch(SCHEMA)
-            .and_then(|()| {
-                connection.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION};"))
-            })
             .map_err(|e| failed(format!("cannot create the tables: {e}")))?;
+        migrate(&connection).map_err(|e| failed(format!("cannot update the tables: {e}")))?;
+        connection
+            .execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION};"))
+            .map_err(|e| failed(format!("cannot set the schema version: {e}")))?;
         Ok(Store {
             connection: Mutex::new(connection),
         })
@@ -198,6 +205,61 @@ impl From<serde_json::Error> for ApiError {
     fn from(error: serde_json::Error) -> Self {
         ApiError::system_error(format!("the sandbox's stored JSON is unreadable: {error}"))
     }
+}
+
+/// Brings tables made by an older sandbox (schema version 1) up to
+/// [`SCHEMA_VERSION`], in one transaction; idempotent, so it runs on every
+/// open: adds `orders.prepay_id` when missing and fills it from each
+/// order's stored answer (a JSAPI or APP order's `prepay_id`, an H5
+/// order's `h5_url` query; a Native order's answer names none, so it stays
+/// `NULL`), then indexes it.
+fn migrate(connection: &Connection) -> rusqlite::Result<()> {
+    let has_prepay_id = connection
+        .prepare("SELECT 1 FROM pragma_table_info('orders') WHERE name = 'prepay_id'")?
+        .exists([])?;
+    connection.execute_batch("BEGIN IMMEDIATE")?;
+    let result = (|| {
+        if !has_prepay_id {
+            connection.execute_batch("ALTER TABLE orders ADD COLUMN prepay_id TEXT")?;
+        }
+        let missing: Vec<(i64, String)> = connection
+            .prepare("SELECT seq, answer FROM orders WHERE prepay_id IS NULL")?
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        for (seq, answer) in missing {
+            if let Some(prepay_id) = prepay_id_of_answer(&answer) {
+                connection.execute(
+                    "UPDATE orders SET prepay_id = ?1 WHERE seq = ?2",
+                    params![prepay_id, seq],
+                )?;
+            }
+        }
+        connection
+            .execute_batch("CREATE INDEX IF NOT EXISTS orders_prepay_id ON orders (prepay_id)")
+    })();
+    match result {
+        Ok(()) => connection.execute_batch("COMMIT"),
+        Err(error) => {
+            let _ = connection.execute_batch("ROLLBACK");
+            Err(error)
+        }
+    }
+}
+
+/// The `prepay_id` a stored create answer names: its `prepay_id` field, or
+/// the `prepay_id` parameter of its `h5_url`.
+fn prepay_id_of_answer(answer: &str) -> Option<String> {
+    let answer: serde_json::Value = serde_json::from_str(answer).ok()?;
+    if let Some(id) = answer.get("prepay_id").and_then(serde_json::Value::as_str) {
+        return Some(id.to_owned());
+    }
+    let url = answer.get("h5_url")?.as_str()?;
+    let (_, query) = url.split_once('?')?;
+    query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("prepay_id="))
+        .filter(|id| !id.is_empty())
+        .map(str::to_owned)
 }
 
 /// The next value of the counter `name` (starting at `first`), never
@@ -259,6 +321,59 @@ mod tests {
         drop(connection);
         let error = Store::open(Some(dir.path())).expect_err("newer");
         assert!(error.to_string().contains("schema version 99"), "{error}");
+    }
+
+    #[test]
+    fn a_version_1_file_gets_prepay_ids() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let connection = Connection::open(dir.path().join(FILE_NAME)).expect("open");
+        // The version 1 layout of `orders`.
+        connection
+            .execute_batch(
+                "CREATE TABLE orders (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    mchid TEXT NOT NULL, out_trade_no TEXT NOT NULL,
+                    trade_type TEXT NOT NULL, request TEXT NOT NULL, answer TEXT NOT NULL,
+                    trade_state TEXT NOT NULL, create_time INTEGER NOT NULL,
+                    transaction_id TEXT UNIQUE, success_time INTEGER, payer_total INTEGER,
+                    bank_type TEXT, payer_openid TEXT, refunded INTEGER NOT NULL DEFAULT 0,
+                    UNIQUE (mchid, out_trade_no));
+                 INSERT INTO orders (mchid, out_trade_no, trade_type, request, answer,
+                    trade_state, create_time) VALUES
+                    ('1900', 'a', 'JSAPI', '{}', '{\"prepay_id\":\"wx1\"}', 'NOTPAY', 1),
+                    ('1900', 'b', 'MWEB', '{}',
+                     '{\"h5_url\":\"https://x.invalid/c?prepay_id=wx2&package=3\"}', 'NOTPAY', 1),
+                    ('1900', 'c', 'NATIVE', '{}', '{\"code_url\":\"weixin://x\"}', 'NOTPAY', 1);
+                 PRAGMA user_version = 1;",
+            )
+            .expect("version 1 file");
+        drop(connection);
+        for _ in 0..2 {
+            let store = Store::open(Some(dir.path())).expect("migrated");
+            let ids: Vec<(String, Option<String>)> = store
+                .transaction(|db| {
+                    let mut statement =
+                        db.prepare("SELECT out_trade_no, prepay_id FROM orders ORDER BY seq")?;
+                    let rows = statement
+                        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+                        .collect::<rusqlite::Result<_>>()?;
+                    Ok(rows)
+                })
+                .expect("read");
+            assert_eq!(
+                ids,
+                [
+                    ("a".to_owned(), Some("wx1".to_owned())),
+                    ("b".to_owned(), Some("wx2".to_owned())),
+                    ("c".to_owned(), None),
+                ]
+            );
+        }
+        let connection = Connection::open(dir.path().join(FILE_NAME)).expect("open");
+        let version: i64 = connection
+            .query_row("PRAGMA user_version", [], |row| row.get(0))
+            .expect("version");
+        assert_eq!(version, SCHEMA_VERSION);
     }
 
     #[test]

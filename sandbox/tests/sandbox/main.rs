@@ -13,6 +13,7 @@ mod errors;
 mod faults;
 mod flow;
 mod media;
+mod payer;
 mod payments;
 mod persistence;
 mod receiver;

@@ -186,12 +186,15 @@ async fn every_trade_type_answers_its_own_field() {
         "{}",
         String::from_utf8_lossy(&answer.body)
     );
+    let h5_url = answer.json()["h5_url"].as_str().expect("h5_url").to_owned();
     assert!(
-        answer.json()["h5_url"]
-            .as_str()
-            .expect("h5_url")
-            .starts_with("https://")
+        h5_url.starts_with(&format!(
+            "{}/_sandbox/h5/checkmweb?prepay_id=wx",
+            sandbox.base_url()
+        )),
+        "{h5_url}"
     );
+    assert!(h5_url.contains("&package="), "{h5_url}");
 
     for (out_trade_no, trade_type) in [
         ("type-app", "APP"),

@@ -12,7 +12,7 @@ use crate::coupons::{query_coupon, running_stock, send};
 use crate::payments::{pay, place, query};
 
 /// A sandbox on `dir`, with the identity of `previous` when given.
-async fn start_on(dir: &Path, previous: Option<&Credentials>) -> Sandbox {
+pub async fn start_on(dir: &Path, previous: Option<&Credentials>) -> Sandbox {
     let keys = test_keys();
     let mut config = SandboxConfig {
         merchant_private_key_pem: Some(keys.merchant_private_key_pem.clone()),

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use crate::common::{Merchant, is_beijing_rfc3339, sandbox};
 use crate::payments::{pay, place, query};
 
-fn refund_body(out_trade_no: &str, out_refund_no: &str, refund: i64, total: i64) -> Value {
+pub fn refund_body(out_trade_no: &str, out_refund_no: &str, refund: i64, total: i64) -> Value {
     json!({
         "out_trade_no": out_trade_no,
         "out_refund_no": out_refund_no,

@@ -232,6 +232,66 @@ mod catalogue {
         sandbox.shutdown().await;
     }
 
+    /// The order query, answered as JSON: the catalogue's answer type wants
+    /// `amount.payer_total`, which the spec marks required but an unpaid
+    /// order does not have.
+    #[wxpay::endpoint(GET, "/v3/pay/transactions/out-trade-no/<out_trade_no>", response = serde_json::Value)]
+    struct QueryOrder {
+        out_trade_no: String,
+        mchid: String,
+    }
+
+    /// The payer's side as the sandbox plays it: the parameters wxpay
+    /// signed pay the order when handed to `/_sandbox/request-payment`, as
+    /// a page would hand them to `wx.requestPayment`; a changed parameter
+    /// does not.
+    #[tokio::test]
+    async fn the_sandbox_pays_an_order_with_the_parameters_wxpay_signed() {
+        let sandbox = wxpay_sandbox::Sandbox::start().await.expect("sandbox");
+        let client = support::sandbox_client(&sandbox);
+        let mchid = client.mchid().to_owned();
+        let http = reqwest::Client::new();
+        let pay = |params: serde_json::Value| {
+            http.post(format!("{}/_sandbox/request-payment", sandbox.base_url()))
+                .header("content-type", "application/json")
+                .body(params.to_string())
+                .send()
+        };
+        let state = |out_trade_no: &'static str| {
+            let client = client.clone();
+            let mchid = mchid.clone();
+            async move {
+                let query = QueryOrder {
+                    out_trade_no: out_trade_no.into(),
+                    mchid,
+                };
+                let order = client.send(query).await.expect("queried");
+                order["trade_state"].as_str().map(str::to_owned)
+            }
+        };
+
+        let params = client
+            .prepay_jsapi(jsapi_order(&mchid, "payer-0004", APPID))
+            .await
+            .expect("placed and signed");
+        let mut forged = serde_json::to_value(&params).expect("JSON");
+        forged["timeStamp"] = json!((TIMESTAMP + 1).to_string());
+        let refused = pay(forged).await.expect("answered");
+        assert_eq!(refused.status(), 401);
+        assert_eq!(state("payer-0004").await.as_deref(), Some("NOTPAY"));
+
+        let paid = pay(serde_json::to_value(&params).expect("JSON"))
+            .await
+            .expect("answered");
+        assert_eq!(paid.status(), 200);
+        let transaction: serde_json::Value =
+            serde_json::from_slice(&paid.bytes().await.expect("body")).expect("JSON");
+        assert_eq!(transaction["out_trade_no"], "payer-0004");
+        assert_eq!(transaction["trade_state"], "SUCCESS");
+        assert_eq!(state("payer-0004").await.as_deref(), Some("SUCCESS"));
+        sandbox.shutdown().await;
+    }
+
     #[tokio::test]
     async fn an_order_whose_appid_cannot_be_signed_is_not_placed() {
         let sandbox = wxpay_sandbox::Sandbox::start().await.expect("sandbox");

@@ -1,5 +1,6 @@
 //! The generator of wxpay's endpoint catalogue: reads the WeChat Pay
-//! OpenAPI spec (Swagger 2.0, one file per path) and writes `src/api/`.
+//! OpenAPI spec (Swagger 2.0, one file per path) and writes `src/api/`,
+//! and the sandbox's operation table ([`table::TABLE_PATH`]).
 //!
 //! Run it as `cargo run -p wxpay-codegen -- ../shared/spec/wechatpay-openapi`
 //! from the workspace root.
@@ -7,3 +8,4 @@
 pub mod generate;
 pub mod naming;
 pub mod spec;
+pub mod table;

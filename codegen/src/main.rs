@@ -90,6 +90,15 @@ fn run(spec_dir: &Path, out: &Path, verbose: bool) -> Result<(), String> {
         std::fs::write(&manifest, updated).map_err(|e| format!("{}: {e}", manifest.display()))?;
     }
 
+    // The sandbox's operation table (JSON, not formatted by rustfmt).
+    let table = wxpay_codegen::table::table(&spec)?;
+    let table_path = out.join(wxpay_codegen::table::TABLE_PATH);
+    if let Some(parent) = table_path.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+    }
+    std::fs::write(&table_path, table).map_err(|e| format!("{}: {e}", table_path.display()))?;
+    written.push(table_path);
+
     eprintln!(
         "wxpay-codegen: {} operations, {} files written",
         rows.len(),

@@ -3,7 +3,9 @@
 //! [`Sandbox::start`] runs a real HTTP server on loopback that behaves like
 //! WeChat Pay for the coupon-stock ("代金券批次") and coupon endpoints,
 //! JSAPI/APP/H5/Native payments, refunds, the platform certificate
-//! download, media uploads and bills: it checks every request's signature exactly as
+//! download, media uploads and bills, and answers [every other
+//! operation](#every-other-operation) of the spec from its description:
+//! it checks every request's signature exactly as
 //! the real service does and signs every answer, in "WeChat Pay public
 //! key" mode or in platform certificate mode. It delivers
 //! [callbacks](#callbacks) (signed, encrypted, retried on WeChat Pay's
@@ -54,6 +56,7 @@
 //! | `GET /v3/bill/tradebill?bill_date=&bill_type=&tar_type=` | `{"hash_type":"SHA1","hash_value","download_url"}`; see [Bills](#bills) |
 //! | `GET /v3/bill/fundflowbill?bill_date=&account_type=&tar_type=` | the same, for a fund flow bill |
 //! | `GET /v3/billdownload/file?token=` | the bill (CSV, gzip when applied for with `tar_type=GZIP`), **unsigned** |
+//! | every other operation of the spec (993 in all) | an answer made up from the spec, after the same checks; see [Every other operation](#every-other-operation) |
 //! | `/_sandbox/…` | the [control endpoint](#control-endpoint): not WeChat Pay's, unauthenticated, unsigned |
 //!
 //! The payer's side is the sandbox's own, under `/_sandbox/` like every
@@ -343,6 +346,67 @@
 //! not signed (errors are). [`Faults::corrupt_bill`] serves a bill that
 //! does not match its hash. `sub_mchid` is accepted and ignored.
 //!
+//! # Every other operation
+//!
+//! Every operation of the WeChat Pay OpenAPI spec that has no handler of
+//! its own above is answered from the spec, the way a mock server such as
+//! Prism answers, but signed and verified. `wxpay-codegen` writes the
+//! table the sandbox answers from (`sandbox/src/spec/operations.json`:
+//! methods, path templates, parameters, request and response schemas with
+//! `$ref`s resolved, examples kept, descriptions dropped); it is compiled
+//! in and parsed on first use.
+//!
+//! A request that no route above takes goes, still inside the layers every
+//! API request passes (faults, `Request-ID`, the answer's signature in the
+//! mode the request asks for), to the table:
+//!
+//! 1. The path picks the operation: a template's `{placeholder}` matches
+//!    any one segment, static segments win over placeholders. No template
+//!    matches: 404 `NOT_FOUND`; the path is known but not with this
+//!    method: 405 `METHOD_NOT_ALLOWED` with an `Allow` header. Neither
+//!    looks at the signature.
+//! 2. The request's signature is checked exactly as for the routes above
+//!    (401 `SIGN_ERROR`; uploads signed over their `meta` part).
+//! 3. The request is checked against the operation; the first problem is a
+//!    400 `PARAM_ERROR` whose `detail.field` is its JSON pointer and whose
+//!    message says what was expected: path parameters present (not
+//!    empty), required query parameters present, path and query values
+//!    of their type (integer, number, boolean, comma-separated list) and
+//!    in their enum; the JSON body (an empty body reads as `{}`): required
+//!    members present (`null` counts as absent), JSON types, string enums,
+//!    `minLength`/`maxLength` in characters, `format: rfc3339` (RFC 3339),
+//!    `date` (`YYYY-MM-DD`) and `url` (`http(s)://`), integer
+//!    `minimum`/`maximum`/enum, `maxItems`. Unknown members and query
+//!    parameters are ignored, as the real API does. Not checked: `pattern`
+//!    (the spec writes JavaScript-style regexes), header parameters, the
+//!    content of `format: base64` fields (the client encrypts them: only
+//!    their type is checked), a multipart upload's parts beyond what every
+//!    upload is checked for ([Uploads](#uploads)). The spec's own example
+//!    of a field is always accepted, even where it breaks the field's
+//!    declared constraints (some do).
+//! 4. The answer has the operation's success status and fits its response
+//!    schema: every required member, and the optional ones the spec gives
+//!    an example or enum for; a member named like a request value (a path
+//!    or query parameter, a top-level body member, an upload's `meta`
+//!    member, e.g. `out_trade_no`, `sub_mchid`, `stock_id`) echoes that
+//!    value when it fits the member's schema; date-time members are now
+//!    (`2026-11-27T10:34:56+08:00`), `date` members today; members named
+//!    `id` or ending in `_id` or `_no` without a request value get a fresh
+//!    id in the shape of the spec's example (its last digits replaced by a
+//!    counter, so no two answers share one); other members take the
+//!    spec's example (cut to `maxLength`), an enum's first value, or a
+//!    placeholder (strings: the member's name; integers: 1 within
+//!    `minimum`/`maximum`; booleans: `false`); arrays hold one item. An
+//!    operation that answers no content answers 204 (or its 202) with an
+//!    empty body. A download (`/v3/transferdownload/…`) answers a stand-in
+//!    file of the spec's content type, **unsigned** like bills.
+//!
+//! Nothing of this is stateful: these operations change nothing and
+//! remember nothing, so a query does not see what a create made, ids are
+//! not looked up (any id is "found"), and the same request twice gets two
+//! answers with different made-up ids. Only the operations above with
+//! handlers of their own keep state.
+//!
 //! # Responses
 //!
 //! Every response, success or error, carries `Request-ID` and is signed
@@ -503,7 +567,8 @@
 //! | 403 | `RULE_LIMIT` | the user has `max_coupons_per_user` coupons of the stock |
 //! | 404 | `ORDER_NOT_EXIST` | no order with that `out_trade_no`, `transaction_id` or `prepay_id` |
 //! | 404 | `RESOURCE_NOT_EXISTS` | no stock with that id; no coupon with that id for that user and appid; no refund with that `out_refund_no`; a refund of an unknown order; no coupon callback URL set; no bill for a download token (never issued, or expired) |
-//! | 404 | `NOT_FOUND` | no such endpoint (checked before the signature) |
+//! | 404 | `NOT_FOUND` | a path that is no route of the sandbox and no operation of the spec (checked before the signature) |
+//! | 405 | `METHOD_NOT_ALLOWED` | a path of the spec with a method it does not take; `Allow` lists those it does (checked before the signature) |
 //! | 500 | `SYSTEM_ERROR` | the state database failed (the message says how) |
 //!
 //! The Swagger spec gives no error codes for the payment, refund and coupon
@@ -579,6 +644,7 @@ mod query;
 mod refunds;
 mod server;
 mod signing;
+mod spec;
 mod store;
 mod validation;
 

@@ -5,7 +5,10 @@
 //! request ─▶ /_sandbox/… ─▶ control endpoint, payer routes, pages (no layers)
 //!         └▶ respond (faults, Request-ID, signature) ─▶ router
 //!                                   matched route ─▶ authenticate ─▶ handler
-//!                                   no route      ─▶ 404 NOT_FOUND
+//!                                   no route      ─▶ spec::fallback
+//!                 operation of the spec ─▶ authenticate ─▶ checked, answered from the spec
+//!                 known path, other method ─▶ 405 METHOD_NOT_ALLOWED
+//!                 unknown path ─▶ 404 NOT_FOUND
 //! ```
 //!
 //! Unknown routes are answered without a signature check, so that a wrong
@@ -18,7 +21,7 @@ use axum::Router;
 use axum::body::{Body, Bytes, to_bytes};
 use axum::extract::{Request, State};
 use axum::http::header::{AUTHORIZATION, CONTENT_LENGTH};
-use axum::http::{HeaderValue, Method, StatusCode, Uri};
+use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use rand::Rng as _;
@@ -36,6 +39,7 @@ use crate::faults::Injected;
 use crate::favor;
 use crate::media;
 use crate::signing::{self, ResponseSigner};
+use crate::spec;
 use crate::store::Store;
 use crate::{Credentials, Faults};
 use crate::{pages, payer, payments, refunds};
@@ -220,8 +224,9 @@ pub(crate) fn router(state: AppState) -> Router {
         .merge(payments::routes())
         .merge(refunds::routes())
         .route_layer(from_fn_with_state(state.clone(), authenticate))
-        .fallback(no_such_endpoint)
-        .method_not_allowed_fallback(no_such_endpoint)
+        // Any other operation of the spec, authenticated there.
+        .fallback(spec::fallback)
+        .method_not_allowed_fallback(spec::fallback)
         .layer(from_fn_with_state(state.clone(), respond));
     // Unsigned, unauthenticated, never faulted: outside both layers.
     Router::new()
@@ -240,6 +245,17 @@ pub(crate) fn router(state: AppState) -> Router {
 /// `meta` part instead: its body is parsed first, and the handler also
 /// receives the parsed [`media::Upload`].
 async fn authenticate(State(app): State<AppState>, request: Request, next: Next) -> Response {
+    match verify_request(&app, request).await {
+        Ok(request) => next.run(request).await,
+        Err(response) => response,
+    }
+}
+
+/// [`authenticate`]'s check, for the routes it does not wrap (the
+/// operations answered from the spec, see [`crate::spec`]): the request
+/// to hand on (same body, the merchant and any upload in its extensions),
+/// or the error answer.
+pub(crate) async fn verify_request(app: &AppState, request: Request) -> Result<Request, Response> {
     let (mut parts, body) = request.into_parts();
     let multipart = media::is_multipart(&parts.headers);
     let limit = if multipart {
@@ -250,10 +266,10 @@ async fn authenticate(State(app): State<AppState>, request: Request, next: Next)
     let body = match to_bytes(body, limit).await {
         Ok(body) => body,
         Err(error) => {
-            return ApiError::invalid_request(format!(
+            return Err(ApiError::invalid_request(format!(
                 "cannot read the request body (at most {limit} bytes): {error}"
             ))
-            .into_response();
+            .into_response());
         }
     };
     let signed = if multipart {
@@ -263,7 +279,7 @@ async fn authenticate(State(app): State<AppState>, request: Request, next: Next)
                 parts.extensions.insert(upload);
                 meta
             }
-            Err(error) => return error.into_response(),
+            Err(error) => return Err(error.into_response()),
         }
     } else {
         body.clone()
@@ -287,24 +303,22 @@ async fn authenticate(State(app): State<AppState>, request: Request, next: Next)
     match auth::verify(&expected, &received, clock::unix_now()) {
         Ok(merchant) => {
             parts.extensions.insert(merchant);
-            next.run(Request::from_parts(parts, Body::from(body))).await
+            Ok(Request::from_parts(parts, Body::from(body)))
         }
         Err(error) => {
             tracing::info!(target = %target, reason = %error.message, "request signature rejected");
-            error.into_response()
+            Err(error.into_response())
         }
     }
 }
 
-/// 404 `NOT_FOUND` for any path/method the sandbox does not serve.
-async fn no_such_endpoint(method: Method, uri: Uri) -> ApiError {
+/// 404 `NOT_FOUND` for a path that is neither a route of the sandbox
+/// nor an operation of the spec ([`crate::spec::fallback`] decides).
+pub(crate) fn no_such_endpoint(method: &Method, path: &str) -> ApiError {
     ApiError::not_found(format!(
-        "no such endpoint: {method} {} (this sandbox serves the coupon stock, coupon and \
-         callback endpoints under /v3/marketing/favor, the JSAPI/APP/H5/Native payments under \
-         /v3/pay/transactions, the refunds under /v3/refund/domestic/refunds, \
-         GET /v3/certificates, the media uploads, the bills, and its own routes under \
-         /_sandbox/: GET /_sandbox/ lists them)",
-        uri.path()
+        "no such endpoint: {method} {path} (this sandbox answers every WeChat Pay APIv3 \
+         operation of the OpenAPI spec, and its own routes under /_sandbox/: GET /_sandbox/ \
+         lists them)"
     ))
 }
 
@@ -363,6 +377,7 @@ async fn respond(State(app): State<AppState>, request: Request, next: Next) -> R
     };
     parts.headers.remove(CONTENT_LENGTH);
     signing::insert(&mut parts.headers, signing::HEADER_REQUEST_ID, &request_id);
+    let file_download = file_download || parts.extensions.get::<spec::UnsignedFile>().is_some();
     let body = if file_download && parts.status.is_success() {
         body
     } else {

@@ -341,14 +341,16 @@ async fn unknown_routes_are_not_found_and_signed() {
     let sandbox = sandbox().await;
     let merchant = Merchant::new(&sandbox);
     let credentials = sandbox.credentials();
+    // Paths that are no operation of the spec (any operation of the spec
+    // is answered, see spec_ops.rs; another method on one is a 405).
     for (method, target) in [
         (
             "GET",
-            "/v3/combine-transactions/out-trade-no/P20150806125346",
+            "/v3/combine-transactions/out-trade-no/P20150806125346/nowhere",
         ),
-        ("POST", "/v3/marketing/favor/stocks"),
-        ("GET", "/v3/marketing/favor/coupon-stocks"),
-        ("DELETE", "/v3/marketing/favor/stocks/98065001"),
+        ("POST", "/v3/marketing/favor/nowhere"),
+        ("GET", "/v3/marketing/favor/coupon-stocks/98065001/nowhere"),
+        ("DELETE", "/v3/nowhere/98065001"),
     ] {
         let answer = merchant.send(method, target, "").await;
         let json = answer.assert_error(credentials, 404, "NOT_FOUND");

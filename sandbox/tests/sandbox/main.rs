@@ -19,3 +19,4 @@ mod persistence;
 mod receiver;
 mod refunds;
 mod shares;
+mod spec_ops;

@@ -6,39 +6,16 @@
 //! Both tests say SKIPPED, loudly, when the spec is not there.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use wxpay::{Client, Endpoint, MerchantKey, NoContent};
-use wxpay_codegen::spec::{Kind, Operation, Spec, get, get_str, kind_of, scalar_text};
+
+mod common;
+use common::{request_example, response_example, say, spec};
 
 #[path = "spec/dispatch.rs"]
 mod dispatch;
-
-/// Writes past the test harness's capture, so the line shows in CI logs.
-fn say(line: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "{line}");
-}
-
-fn spec() -> Option<Spec> {
-    let dir = std::env::var_os("WXPAY_SPEC")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/spec/wechatpay-openapi")
-        });
-    match Spec::open(&dir) {
-        Ok(spec) => Some(spec),
-        Err(error) => {
-            say(&format!(
-                "SKIPPED: no WeChat Pay OpenAPI spec at {} ({error}); the catalogue was NOT checked against it",
-                dir.display()
-            ));
-            None
-        }
-    }
-}
 
 #[test]
 fn catalogue_holds_exactly_the_spec_operations() {
@@ -159,122 +136,6 @@ impl Check<'_> {
             (e, a) => Err(format!("{at}: {a} instead of {e}")),
         }
     }
-}
-
-/// The request example of `op`: `(all params and body by wire name, the
-/// body alone, query names)`, or `None` when a required part has none.
-fn request_example(spec: &Spec, op: &Operation) -> Option<(Value, Option<Value>, Vec<String>)> {
-    let mut all = serde_json::Map::new();
-    let mut body = None;
-    let mut query = Vec::new();
-    let mut any = false;
-    let mut paths = Vec::new();
-    let mut body_names = BTreeSet::new();
-    for (param, file) in spec.parameters(&op.file, &op.op).ok()? {
-        let name = get_str(&param, "name").unwrap_or("").to_owned();
-        let required = get(&param, "required")
-            .and_then(|v| v.as_bool())
-            .unwrap_or(false);
-        match get_str(&param, "in") {
-            Some("body") => {
-                let schema = get(&param, "schema")?;
-                if let Ok(flat) = spec.flatten(&file, schema) {
-                    body_names.extend(flat.properties.into_iter().map(|(name, _)| name));
-                }
-                match spec.example(&file, schema).ok()? {
-                    Some(Value::Object(map)) => {
-                        any = true;
-                        body = Some(Value::Object(map.clone()));
-                        all.extend(map);
-                    }
-                    _ => return None,
-                }
-            }
-            Some(place @ ("path" | "query")) => {
-                let example = get(&param, "example").and_then(scalar_text).or_else(|| {
-                    get(&param, "enum")?
-                        .as_sequence()?
-                        .first()
-                        .and_then(scalar_text)
-                });
-                match example {
-                    Some(text) => {
-                        any = true;
-                        let value = match (place, kind_of(&param)) {
-                            (_, Kind::Integer) => text.parse::<i64>().map(Value::from).ok()?,
-                            // Path parameters are text unless integers.
-                            ("path", _) => Value::String(text),
-                            (_, Kind::Number) => Value::from(text.parse::<f64>().ok()?),
-                            (_, Kind::Boolean) => Value::Bool(text == "true"),
-                            _ => Value::String(text),
-                        };
-                        // A query parameter that is also a placeholder is
-                        // sent in the path (a spec quirk).
-                        if place == "query" && op.template.contains(&format!("{{{name}}}")) {
-                            continue;
-                        }
-                        if place == "query" {
-                            query.push(name.clone());
-                        }
-                        if place == "path" {
-                            paths.push((name, value));
-                        } else {
-                            all.entry(name).or_insert(value);
-                        }
-                    }
-                    None if required || place == "path" => return None,
-                    None => {}
-                }
-            }
-            _ => {}
-        }
-    }
-    // A path parameter that a body member also names is read as
-    // `<name>@path` (see the naming rule).
-    for (name, value) in paths {
-        let key = if body_names.contains(&name) {
-            format!("{name}@path")
-        } else {
-            name
-        };
-        all.insert(key, value);
-    }
-    // Every placeholder needs a value; one that the body also names and the
-    // spec gives no example for takes the body's.
-    for segment in &op.segments {
-        if let Some(name) = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}'))
-            && body_names.contains(name)
-            && !all.contains_key(&format!("{name}@path"))
-            && let Some(value) = all.get(name).cloned()
-        {
-            all.insert(format!("{name}@path"), value);
-        }
-    }
-    for segment in &op.segments {
-        if let Some(name) = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}'))
-            && name != "empty"
-            && !all.contains_key(name)
-            && !all.contains_key(&format!("{name}@path"))
-        {
-            return None;
-        }
-    }
-    any.then_some((Value::Object(all), body, query))
-}
-
-fn response_example(spec: &Spec, op: &Operation) -> Option<Value> {
-    let responses = get(&op.op, "responses")?.as_mapping()?;
-    for (code, answer) in responses {
-        let code = scalar_text(code)?;
-        if code.starts_with('2') && code != "204" {
-            let schema = get(answer, "schema")?;
-            return match spec.example(&op.file, schema).ok()? {
-                Some(Value::Object(map)) if map.is_empty() => None,
-                other => other,
-            };
-        }
-    }
-    None
 }
 
 #[tokio::test]

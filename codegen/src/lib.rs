@@ -5,6 +5,7 @@
 //! Run it as `cargo run -p wxpay-codegen -- ../shared/spec/wechatpay-openapi`
 //! from the workspace root.
 
+pub mod corrections;
 pub mod generate;
 pub mod naming;
 pub mod spec;

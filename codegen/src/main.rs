@@ -44,6 +44,14 @@ fn usage() -> ExitCode {
 
 fn run(spec_dir: &Path, out: &Path, verbose: bool) -> Result<(), String> {
     let spec = Spec::open(spec_dir)?;
+    let stale = wxpay_codegen::corrections::missing(spec_dir);
+    if !stale.is_empty() {
+        return Err(format!(
+            "the spec changed under these corrections (codegen/src/corrections.rs): {}; \
+             check whether WeChat Pay's answers still need them, then move or remove them",
+            stale.join(", ")
+        ));
+    }
     let Output {
         files,
         features,

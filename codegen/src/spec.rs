@@ -92,7 +92,8 @@ impl Spec {
         })
     }
 
-    /// Reads (once) the file at `rel`, relative to the spec folder.
+    /// Reads (once) the file at `rel`, relative to the spec folder, with
+    /// its [corrections](crate::corrections) applied.
     pub fn load(&self, rel: &Path) -> Result<Rc<Value>, String> {
         let rel = normalize(rel);
         if let Some(value) = self.files.borrow().get(&rel) {
@@ -100,8 +101,9 @@ impl Spec {
         }
         let text = fs::read_to_string(self.root.join(&rel))
             .map_err(|e| format!("{}: {e}", rel.display()))?;
-        let value: Value =
+        let mut value: Value =
             serde_yaml::from_str(&text).map_err(|e| format!("{}: {e}", rel.display()))?;
+        crate::corrections::apply(&rel, &mut value);
         let value = Rc::new(value);
         self.files.borrow_mut().insert(rel, value.clone());
         Ok(value)
@@ -187,7 +189,9 @@ impl Spec {
     /// Merges an `allOf` (each part resolved) into one object schema:
     /// properties in order, `required` lists joined. A property that
     /// several parts declare keeps every declaration (its parts), to be
-    /// merged in turn (`allOf` applies all of them). References stay
+    /// merged in turn (`allOf` applies all of them). Members the schema's
+    /// [`OPTIONAL_KEY`](crate::corrections::OPTIONAL_KEY) lists are not
+    /// required, whatever a part says. References stay
     /// relative to the file they were written in, so each part comes with
     /// its file.
     pub fn flatten(&self, file: &Path, schema: &Value) -> Result<Flat, String> {
@@ -215,6 +219,12 @@ impl Spec {
         if let Some(required) = get(&schema, "required").and_then(Value::as_sequence) {
             flat.required
                 .extend(required.iter().filter_map(scalar_text));
+        }
+        if let Some(optional) =
+            get(&schema, crate::corrections::OPTIONAL_KEY).and_then(Value::as_sequence)
+        {
+            let optional: Vec<String> = optional.iter().filter_map(scalar_text).collect();
+            flat.required.retain(|name| !optional.contains(name));
         }
         Ok(flat)
     }
@@ -366,12 +376,19 @@ pub enum Kind {
 
 /// The kind of `schema`, tolerating the spec's typos (`string `,
 /// `stringde`, `int`) and schemas that only imply their type.
+///
+/// `type: number` is a whole number unless its `format` (`float`,
+/// `double`) or its example has a fraction: the spec writes `number` for
+/// amounts in fen, counts, offsets and limits (all but one of its number
+/// examples are whole), which WeChat Pay reads as integers; sent as
+/// `400000.0`, as a float field would send them, they are refused.
 pub fn kind_of(schema: &Value) -> Kind {
     match get_str(schema, "type").map(str::trim) {
         Some("object") => Kind::Object,
         Some("array") => Kind::Array,
         Some("integer" | "int") => Kind::Integer,
-        Some("number") => Kind::Number,
+        Some("number") if has_fraction(schema) => Kind::Number,
+        Some("number") => Kind::Integer,
         Some("boolean") => Kind::Boolean,
         Some("file") => Kind::File,
         Some(_) => Kind::String,
@@ -381,6 +398,20 @@ pub fn kind_of(schema: &Value) -> Kind {
         None if get(schema, "items").is_some() => Kind::Array,
         None => Kind::String,
     }
+}
+
+/// Whether a `type: number` schema admits fractions: its format is a
+/// floating-point one, or its example is not a whole number.
+fn has_fraction(schema: &Value) -> bool {
+    let format = get_str(schema, "format").map(str::trim);
+    if matches!(format, Some("float" | "double")) {
+        return true;
+    }
+    get(schema, "example")
+        .and_then(scalar_text)
+        .is_some_and(|example| {
+            example.trim().parse::<i64>().is_err() && example.trim().parse::<f64>().is_ok()
+        })
 }
 
 /// An example value in the JSON type its schema says (the spec writes

@@ -183,7 +183,7 @@ pub struct Base {
     pub business_code: Option<String>,
     /// 微信支付申请单号
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub applyment_id: Option<f64>,
+    pub applyment_id: Option<u64>,
     /// 特约商户号
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sub_mchid: Option<String>,

@@ -267,7 +267,7 @@ pub mod applyment {
     #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
     pub struct PostResponse {
         /// 微信支付申请单号
-        pub applyment_id: f64,
+        pub applyment_id: u64,
     }
 
     /// `/v3/apply4subject/applyment/{applyment_id}`

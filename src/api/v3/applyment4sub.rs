@@ -536,7 +536,7 @@ pub mod applyment {
         #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
         pub struct PostResponse {
             /// 微信支付申请单号
-            pub applyment_id: f64,
+            pub applyment_id: u64,
         }
     }
     /// `/v3/applyment4sub/applyment/applyment_id`
@@ -552,7 +552,7 @@ pub mod applyment {
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
                 /// 业务申请编号 (path)
-                pub applyment_id: String,
+                pub applyment_id: i64,
             }
 
             /// What `GET /v3/applyment4sub/applyment/applyment_id/{applyment_id}` answers.

@@ -1240,7 +1240,7 @@ pub mod partner {
             pub struct GetResponseDataPurchaseInformation {
                 /// 付费会员价格
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub price: Option<f64>,
+                pub price: Option<i64>,
                 /// 付费会员跳转AppID
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub jump_appid: Option<String>,
@@ -1529,7 +1529,7 @@ pub mod partner {
             pub struct PostPurchaseInformation {
                 /// 付费会员价格
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub price: Option<f64>,
+                pub price: Option<i64>,
                 /// 付费会员跳转AppID
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub jump_appid: Option<String>,
@@ -1695,7 +1695,7 @@ pub mod partner {
             pub struct PostResponsePurchaseInformation {
                 /// 付费会员价格
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub price: Option<f64>,
+                pub price: Option<i64>,
                 /// 付费会员跳转AppID
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub jump_appid: Option<String>,
@@ -1942,7 +1942,7 @@ pub mod partner {
                 pub struct GetResponsePurchaseInformation {
                     /// 付费会员价格
                     #[serde(skip_serializing_if = "Option::is_none")]
-                    pub price: Option<f64>,
+                    pub price: Option<i64>,
                     /// 付费会员跳转AppID
                     #[serde(skip_serializing_if = "Option::is_none")]
                     pub jump_appid: Option<String>,
@@ -2201,7 +2201,7 @@ pub mod partner {
                 pub struct PatchPurchaseInformation {
                     /// 付费会员价格
                     #[serde(skip_serializing_if = "Option::is_none")]
-                    pub price: Option<f64>,
+                    pub price: Option<i64>,
                     /// 付费会员跳转AppID
                     #[serde(skip_serializing_if = "Option::is_none")]
                     pub jump_appid: Option<String>,
@@ -2379,7 +2379,7 @@ pub mod partner {
                 pub struct PatchResponsePurchaseInformation {
                     /// 付费会员价格
                     #[serde(skip_serializing_if = "Option::is_none")]
-                    pub price: Option<f64>,
+                    pub price: Option<i64>,
                     /// 付费会员跳转AppID
                     #[serde(skip_serializing_if = "Option::is_none")]
                     pub jump_appid: Option<String>,
@@ -2644,7 +2644,7 @@ pub mod partner {
                 pub struct DeleteResponsePurchaseInformation {
                     /// 付费会员价格
                     #[serde(skip_serializing_if = "Option::is_none")]
-                    pub price: Option<f64>,
+                    pub price: Option<i64>,
                     /// 付费会员跳转AppID
                     #[serde(skip_serializing_if = "Option::is_none")]
                     pub jump_appid: Option<String>,
@@ -2926,7 +2926,7 @@ pub mod partner {
                     pub struct PostResponsePurchaseInformation {
                         /// 付费会员价格
                         #[serde(skip_serializing_if = "Option::is_none")]
-                        pub price: Option<f64>,
+                        pub price: Option<i64>,
                         /// 付费会员跳转AppID
                         #[serde(skip_serializing_if = "Option::is_none")]
                         pub jump_appid: Option<String>,
@@ -6558,7 +6558,7 @@ pub mod profitsharing {
             /// 接收方账号
             pub account: String,
             /// 分账金额
-            pub amount: f64,
+            pub amount: i64,
             /// 分账描述
             pub description: String,
             /// 分账结果

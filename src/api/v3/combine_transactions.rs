@@ -184,7 +184,7 @@ pub mod app {
         /// 签约商户协议号
         pub out_contract_code: String,
         /// 委托代扣协议模板ID
-        pub plan_id: f64,
+        pub plan_id: i64,
         /// 用户账户展示名称
         pub contract_display_account: String,
         /// 回调通知地址
@@ -459,16 +459,16 @@ pub mod id {
         #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
         pub struct GetResponseSubOrdersAmount {
             /// 标价金额
-            pub total_amount: f64,
+            pub total_amount: i64,
             /// 现金支付金额
-            pub payer_amount: f64,
+            pub payer_amount: i64,
             /// 标价币种
             pub currency: String,
             /// 现金支付币种
             pub payer_currency: String,
             /// 结算汇率
             #[serde(skip_serializing_if = "Option::is_none")]
-            pub settlement_rate: Option<f64>,
+            pub settlement_rate: Option<i64>,
         }
 
         /// GetResponseSubOrders
@@ -798,7 +798,7 @@ pub mod miniprogram {
     #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
     pub struct PostSubOrdersAmount {
         /// 标价金额
-        pub total_amount: f64,
+        pub total_amount: i64,
         /// 标价币种
         pub currency: String,
     }
@@ -1141,7 +1141,7 @@ pub mod out_trade_no {
             pub payer_currency: Option<String>,
             /// 结算汇率
             #[serde(skip_serializing_if = "Option::is_none")]
-            pub settlement_rate: Option<f64>,
+            pub settlement_rate: Option<i64>,
         }
 
         /// GetResponseSubOrders

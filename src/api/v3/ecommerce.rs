@@ -792,7 +792,7 @@ pub mod applyments {
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
             /// 微信支付申请单号 (path)
-            pub applyment_id: String,
+            pub applyment_id: i64,
         }
 
         /// 汇款账户验证信息
@@ -804,7 +804,7 @@ pub mod applyments {
             #[serde(skip_serializing_if = "Option::is_none")]
             pub account_no: Option<String>,
             /// 汇款金额
-            pub pay_amount: f64,
+            pub pay_amount: i64,
             /// 收款卡号
             pub destination_account_number: String,
             /// 收款户名
@@ -865,7 +865,7 @@ pub mod applyments {
             /// 业务申请编号
             pub out_request_no: String,
             /// 微信支付申请单号
-            pub applyment_id: f64,
+            pub applyment_id: i64,
             /// 签约状态
             #[serde(skip_serializing_if = "Option::is_none")]
             pub sign_state: Option<GetResponseSignState>,
@@ -1228,7 +1228,7 @@ pub mod applyments {
                 pub account_no: Option<String>,
                 /// 汇款金额
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub pay_amount: Option<f64>,
+                pub pay_amount: Option<i64>,
                 /// 收款卡号
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub destination_account_number: Option<String>,
@@ -1295,7 +1295,7 @@ pub mod applyments {
                 /// 业务申请编号
                 pub out_request_no: String,
                 /// 微信支付申请单号
-                pub applyment_id: f64,
+                pub applyment_id: i64,
                 /// 签约状态
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub sign_state: Option<GetResponseSignState>,
@@ -2887,7 +2887,7 @@ pub mod mch_transfer {
             #[wxpay(encrypt)]
             pub user_name: Option<String>,
             /// 转账金额
-            pub transfer_amount: f64,
+            pub transfer_amount: i64,
             /// 转账备注
             pub transfer_remark: String,
             /// 商户回调地址
@@ -2951,7 +2951,7 @@ pub mod mch_transfer {
                     /// 单据状态
                     pub state: String,
                     /// 转账金额
-                    pub transfer_amount: f64,
+                    pub transfer_amount: i64,
                     /// 转账备注
                     pub transfer_remark: String,
                     /// 失败原因
@@ -3038,7 +3038,7 @@ pub mod mch_transfer {
                     /// 单据状态
                     pub state: String,
                     /// 转账金额
-                    pub transfer_amount: f64,
+                    pub transfer_amount: i64,
                     /// 转账备注
                     pub transfer_remark: String,
                     /// 失败原因
@@ -3734,26 +3734,26 @@ pub mod refunds {
                 /// 出资账户类型
                 pub account: String,
                 /// 出资金额
-                pub amount: f64,
+                pub amount: i64,
             }
 
             /// 金额信息
             #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
             pub struct PostResponseAmount {
                 /// 退款金额
-                pub refund: f64,
+                pub refund: i64,
                 /// 退款出资账户及金额
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub from: Option<Vec<PostResponseAmountFrom>>,
                 /// 用户退款金额
-                pub payer_refund: f64,
+                pub payer_refund: i64,
                 /// 优惠退款金额
-                pub discount_refund: f64,
+                pub discount_refund: i64,
                 /// 退款币种
                 pub currency: String,
                 /// 手续费退款金额
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub refund_fee: Option<f64>,
+                pub refund_fee: Option<i64>,
             }
 
             /// PostResponsePromotionDetailGoodsDetail
@@ -3768,11 +3768,11 @@ pub mod refunds {
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub goods_name: Option<String>,
                 /// 商品单价
-                pub unit_price: f64,
+                pub unit_price: i64,
                 /// 商品退款金额
-                pub refund_amount: f64,
+                pub refund_amount: i64,
                 /// 商品退货数量
-                pub refund_quantity: f64,
+                pub refund_quantity: i64,
             }
 
             /// PostResponsePromotionDetail
@@ -3785,9 +3785,9 @@ pub mod refunds {
                 /// 优惠类型
                 pub r#type: String,
                 /// 优惠券面额
-                pub amount: f64,
+                pub amount: i64,
                 /// 优惠退款金额
-                pub refund_amount: f64,
+                pub refund_amount: i64,
                 /// 商品列表
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub goods_detail: Option<Vec<PostResponsePromotionDetailGoodsDetail>>,
@@ -3977,7 +3977,7 @@ pub mod refunds {
             /// 出资账户类型
             pub account: PostAmountFromAccount,
             /// 出资金额
-            pub amount: f64,
+            pub amount: i64,
         }
 
         /// 订单金额
@@ -4023,7 +4023,7 @@ pub mod refunds {
             /// 出资账户类型
             pub account: String,
             /// 出资金额
-            pub amount: f64,
+            pub amount: i64,
         }
 
         /// 订单金额
@@ -4044,7 +4044,7 @@ pub mod refunds {
             pub currency: Option<String>,
             /// 垫付金额
             #[serde(skip_serializing_if = "Option::is_none")]
-            pub advance: Option<f64>,
+            pub advance: Option<i64>,
         }
 
         /// PostResponsePromotionDetail
@@ -4127,7 +4127,7 @@ pub mod refunds {
                 /// 出资账户类型
                 pub account: GetResponseAmountFromAccount,
                 /// 出资金额
-                pub amount: f64,
+                pub amount: i64,
             }
 
             /// 退款金额信息
@@ -4148,7 +4148,7 @@ pub mod refunds {
                 pub currency: Option<String>,
                 /// 垫付金额
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub advance: Option<f64>,
+                pub advance: Option<i64>,
             }
 
             /// GetResponsePromotionDetail
@@ -4266,7 +4266,7 @@ pub mod refunds {
                 /// 出资账户类型
                 pub account: GetResponseAmountFromAccount,
                 /// 出资金额
-                pub amount: f64,
+                pub amount: i64,
             }
 
             /// 退款金额信息
@@ -4287,7 +4287,7 @@ pub mod refunds {
                 pub currency: Option<String>,
                 /// 垫付金额
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub advance: Option<f64>,
+                pub advance: Option<i64>,
             }
 
             /// GetResponsePromotionDetail

@@ -224,13 +224,13 @@ pub mod transactions {
     #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
     pub struct PostResponseAmount {
         /// 订单金额
-        pub total: f64,
+        pub total: i64,
         /// 用户支付金额
         #[serde(skip_serializing_if = "Option::is_none")]
-        pub payer_total: Option<f64>,
+        pub payer_total: Option<i64>,
         /// 折扣
         #[serde(skip_serializing_if = "Option::is_none")]
-        pub discount_total: Option<f64>,
+        pub discount_total: Option<i64>,
         /// 货币类型
         #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
@@ -263,19 +263,19 @@ pub mod transactions {
         pub r#type: Option<String>,
         /// 优惠券面额
         #[serde(skip_serializing_if = "Option::is_none")]
-        pub amount: Option<f64>,
+        pub amount: Option<i64>,
         /// 活动ID
         #[serde(skip_serializing_if = "Option::is_none")]
         pub stock_id: Option<String>,
         /// 微信出资
         #[serde(skip_serializing_if = "Option::is_none")]
-        pub wechatpay_contribute: Option<f64>,
+        pub wechatpay_contribute: Option<i64>,
         /// 商户出资
         #[serde(skip_serializing_if = "Option::is_none")]
-        pub merchant_contribute: Option<f64>,
+        pub merchant_contribute: Option<i64>,
         /// 其他出资
         #[serde(skip_serializing_if = "Option::is_none")]
-        pub other_contribute: Option<f64>,
+        pub other_contribute: Option<i64>,
     }
 
     /// What `POST /v3/eduschoolpay/transactions` answers.

@@ -15,7 +15,7 @@ pub mod brand_redpacket {
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
             /// 品牌ID
-            pub brand_id: f64,
+            pub brand_id: i64,
             /// 品牌AppID
             pub brand_appid: String,
             /// 品牌红包发放场景
@@ -29,9 +29,9 @@ pub mod brand_redpacket {
             /// 品牌红包批次备注
             pub batch_remark: String,
             /// 总金额
-            pub total_amount: f64,
+            pub total_amount: i64,
             /// 总笔数
-            pub total_num: f64,
+            pub total_num: i64,
             /// 品牌红包明细列表
             pub detail_list: Vec<PostDetailList>,
         }
@@ -50,7 +50,7 @@ pub mod brand_redpacket {
             /// 商家品牌红包明细单号
             pub out_detail_no: String,
             /// 红包金额
-            pub amount: f64,
+            pub amount: i64,
             /// 接收红包用户OpenID
             pub openid: String,
             /// 接收红包用户姓名
@@ -184,7 +184,7 @@ pub mod brand_redpacket {
                 pub out_batch_no: String,
                 /// 品牌ID
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub brand_id: Option<f64>,
+                pub brand_id: Option<i64>,
                 /// 品牌红包模板ID
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub template_id: Option<String>,
@@ -201,22 +201,22 @@ pub mod brand_redpacket {
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub close_reason: Option<GetResponseCloseReason>,
                 /// 总金额
-                pub total_amount: f64,
+                pub total_amount: i64,
                 /// 总笔数
-                pub total_num: f64,
+                pub total_num: i64,
                 /// 品牌红包批次创建时间
                 pub create_time: crate::DateTime,
                 /// 品牌红包批次更新时间
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub update_time: Option<crate::DateTime>,
                 /// 发放成功金额
-                pub success_amount: f64,
+                pub success_amount: i64,
                 /// 发放成功笔数
-                pub success_num: f64,
+                pub success_num: i64,
                 /// 发放失败金额
-                pub fail_amount: f64,
+                pub fail_amount: i64,
                 /// 发放失败笔数
-                pub fail_num: f64,
+                pub fail_num: i64,
                 /// 品牌红包明细列表
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub detail_list: Option<Vec<GetResponseDetailList>>,
@@ -316,7 +316,7 @@ pub mod brand_redpacket {
                         /// 品牌红包明细单状态
                         pub detail_state: GetResponseDetailState,
                         /// 红包金额
-                        pub amount: f64,
+                        pub amount: i64,
                         /// 红包备注
                         pub remark: String,
                         /// 失败原因
@@ -333,7 +333,7 @@ pub mod brand_redpacket {
                         /// 品牌红包更新时间
                         pub update_time: crate::DateTime,
                         /// 品牌ID
-                        pub brand_id: f64,
+                        pub brand_id: i64,
                         /// 品牌红包模板ID
                         pub template_id: String,
                         /// 品牌AppID
@@ -438,7 +438,7 @@ pub mod brand_redpacket {
                 pub out_batch_no: String,
                 /// 品牌ID
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub brand_id: Option<f64>,
+                pub brand_id: Option<i64>,
                 /// 品牌红包模板ID
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub template_id: Option<String>,
@@ -455,22 +455,22 @@ pub mod brand_redpacket {
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub close_reason: Option<GetResponseCloseReason>,
                 /// 总金额
-                pub total_amount: f64,
+                pub total_amount: i64,
                 /// 总笔数
-                pub total_num: f64,
+                pub total_num: i64,
                 /// 品牌红包批次创建时间
                 pub create_time: crate::DateTime,
                 /// 品牌红包批次更新时间
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub update_time: Option<crate::DateTime>,
                 /// 发放成功金额
-                pub success_amount: f64,
+                pub success_amount: i64,
                 /// 发放成功笔数
-                pub success_num: f64,
+                pub success_num: i64,
                 /// 发放失败金额
-                pub fail_amount: f64,
+                pub fail_amount: i64,
                 /// 发放失败笔数
-                pub fail_num: f64,
+                pub fail_num: i64,
                 /// 品牌红包明细列表
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub detail_list: Option<Vec<GetResponseDetailList>>,
@@ -570,7 +570,7 @@ pub mod brand_redpacket {
                         /// 品牌红包明细单状态
                         pub detail_state: GetResponseDetailState,
                         /// 红包金额
-                        pub amount: f64,
+                        pub amount: i64,
                         /// 红包备注
                         pub remark: String,
                         /// 失败原因
@@ -587,7 +587,7 @@ pub mod brand_redpacket {
                         /// 品牌红包更新时间
                         pub update_time: crate::DateTime,
                         /// 品牌ID
-                        pub brand_id: f64,
+                        pub brand_id: i64,
                         /// 品牌红包模板ID
                         pub template_id: String,
                         /// 品牌AppID
@@ -927,7 +927,7 @@ pub mod mch_transfer {
                 /// 活动说明
                 pub activity_remark: String,
                 /// 预算总金额
-                pub amount: f64,
+                pub amount: i64,
                 /// 回调地址
                 pub notify_url: Option<String>,
             }
@@ -956,7 +956,7 @@ pub mod mch_transfer {
                 /// 微信支付预算单号
                 pub budget_id: String,
                 /// 预算总金额
-                pub amount: f64,
+                pub amount: i64,
                 /// 出资商户号
                 pub sponsor_mchid: String,
                 /// 活动名称
@@ -974,7 +974,7 @@ pub mod mch_transfer {
                 pub super_admin_wxid_mask: Option<String>,
                 /// 剩余预算金额
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub remain_amount: Option<f64>,
+                pub remain_amount: Option<i64>,
                 /// 撤销说明
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub unlock_remark: Option<String>,
@@ -1027,7 +1027,7 @@ pub mod mch_transfer {
                     /// 微信支付预算单号
                     pub budget_id: String,
                     /// 预算总金额
-                    pub amount: f64,
+                    pub amount: i64,
                     /// 出资商户号
                     pub sponsor_mchid: String,
                     /// 活动名称
@@ -1045,7 +1045,7 @@ pub mod mch_transfer {
                     pub super_admin_wxid_mask: Option<String>,
                     /// 剩余预算金额
                     #[serde(skip_serializing_if = "Option::is_none")]
-                    pub remain_amount: Option<f64>,
+                    pub remain_amount: Option<i64>,
                     /// 撤销说明
                     #[serde(skip_serializing_if = "Option::is_none")]
                     pub unlock_remark: Option<String>,
@@ -1094,7 +1094,7 @@ pub mod mch_transfer {
                         /// 微信支付预算单号
                         pub budget_id: String,
                         /// 预算总金额
-                        pub amount: f64,
+                        pub amount: i64,
                         /// 出资商户号
                         pub sponsor_mchid: String,
                         /// 活动名称
@@ -1135,7 +1135,7 @@ pub mod mch_transfer {
                 /// 收款商户号
                 pub receive_mchid: String,
                 /// 预算总金额
-                pub amount: f64,
+                pub amount: i64,
                 /// 捐赠备注
                 pub transfer_remark: String,
             }
@@ -1181,7 +1181,7 @@ pub mod mch_transfer {
                 /// 微信支付公益捐赠单号
                 pub transfer_id: String,
                 /// 预算总金额
-                pub amount: f64,
+                pub amount: i64,
                 /// 捐赠备注
                 pub transfer_remark: String,
                 /// 收款商户号
@@ -1237,7 +1237,7 @@ pub mod mch_transfer {
                         /// 微信支付公益捐赠单号
                         pub transfer_id: String,
                         /// 预算总金额
-                        pub amount: f64,
+                        pub amount: i64,
                         /// 捐赠备注
                         pub transfer_remark: String,
                         /// 收款商户号
@@ -1505,7 +1505,7 @@ pub mod mch_transfer {
                 #[wxpay(encrypt)]
                 pub user_name: Option<String>,
                 /// 转账金额
-                pub transfer_amount: f64,
+                pub transfer_amount: i64,
                 /// 转账备注
                 pub transfer_remark: String,
                 /// 通知地址
@@ -1618,7 +1618,7 @@ pub mod mch_transfer {
                         /// 单据状态
                         pub state: GetResponseState,
                         /// 转账金额
-                        pub transfer_amount: f64,
+                        pub transfer_amount: i64,
                         /// 转账备注
                         pub transfer_remark: String,
                         /// 失败原因
@@ -1685,7 +1685,7 @@ pub mod mch_transfer {
                             pub state: PostResponseState,
                             /// 转账金额
                             #[serde(skip_serializing_if = "Option::is_none")]
-                            pub transfer_amount: Option<f64>,
+                            pub transfer_amount: Option<i64>,
                             /// 转账备注
                             #[serde(skip_serializing_if = "Option::is_none")]
                             pub transfer_remark: Option<String>,
@@ -1729,7 +1729,7 @@ pub mod mch_transfer {
                     #[wxpay(encrypt)]
                     pub user_name: Option<String>,
                     /// 转账金额
-                    pub transfer_amount: f64,
+                    pub transfer_amount: i64,
                     /// 转账备注
                     pub transfer_remark: String,
                     /// 通知地址
@@ -1821,7 +1821,7 @@ pub mod mch_transfer {
                     #[wxpay(encrypt)]
                     pub user_name: Option<String>,
                     /// 转账金额
-                    pub transfer_amount: f64,
+                    pub transfer_amount: i64,
                     /// 转账备注
                     pub transfer_remark: String,
                     /// 通知地址
@@ -1895,7 +1895,7 @@ pub mod mch_transfer {
                     /// 单据状态
                     pub state: PostResponseState,
                     /// 转账金额
-                    pub transfer_amount: f64,
+                    pub transfer_amount: i64,
                     /// 转账备注
                     pub transfer_remark: String,
                     /// 失败原因
@@ -2193,7 +2193,7 @@ pub mod mch_transfer {
             #[wxpay(encrypt)]
             pub user_name: Option<String>,
             /// 转账金额
-            pub transfer_amount: f64,
+            pub transfer_amount: i64,
             /// 转账备注
             pub transfer_remark: String,
             /// 通知地址
@@ -2349,7 +2349,7 @@ pub mod mch_transfer {
                     /// 单据状态
                     pub state: GetResponseState,
                     /// 转账金额
-                    pub transfer_amount: f64,
+                    pub transfer_amount: i64,
                     /// 转账备注
                     pub transfer_remark: String,
                     /// 失败原因
@@ -2426,7 +2426,7 @@ pub mod mch_transfer {
                 #[wxpay(encrypt)]
                 pub user_name: Option<String>,
                 /// 转账金额
-                pub transfer_amount: f64,
+                pub transfer_amount: i64,
                 /// 转账备注
                 pub transfer_remark: String,
                 /// 通知地址
@@ -2543,7 +2543,7 @@ pub mod mch_transfer {
                 #[wxpay(encrypt)]
                 pub user_name: Option<String>,
                 /// 转账金额
-                pub transfer_amount: f64,
+                pub transfer_amount: i64,
                 /// 转账备注
                 pub transfer_remark: String,
                 /// 通知地址
@@ -2622,7 +2622,7 @@ pub mod mch_transfer {
                 /// 单据状态
                 pub state: PostResponseState,
                 /// 转账金额
-                pub transfer_amount: f64,
+                pub transfer_amount: i64,
                 /// 转账备注
                 pub transfer_remark: String,
                 /// 失败原因
@@ -2693,7 +2693,7 @@ pub mod mch_transfer {
                     /// 单据状态
                     pub state: GetResponseState,
                     /// 转账金额
-                    pub transfer_amount: f64,
+                    pub transfer_amount: i64,
                     /// 转账备注
                     pub transfer_remark: String,
                     /// 失败原因
@@ -2735,7 +2735,7 @@ pub mod mch_transfer {
             #[wxpay(encrypt)]
             pub user_name: Option<String>,
             /// 转账金额
-            pub transfer_amount: f64,
+            pub transfer_amount: i64,
             /// 转账备注
             pub transfer_remark: String,
             /// 通知地址
@@ -2800,7 +2800,7 @@ pub mod mch_transfer {
             /// 单据状态
             pub state: PostResponseState,
             /// 转账金额
-            pub transfer_amount: f64,
+            pub transfer_amount: i64,
             /// 转账备注
             pub transfer_remark: String,
             /// 收款用户OpenID
@@ -2871,7 +2871,7 @@ pub mod mch_transfer {
                 /// 单据状态
                 pub state: GetResponseState,
                 /// 转账金额
-                pub transfer_amount: f64,
+                pub transfer_amount: i64,
                 /// 转账备注
                 pub transfer_remark: String,
                 /// 收款用户OpenID
@@ -2944,7 +2944,7 @@ pub mod mch_transfer {
                     pub state: PostResponseState,
                     /// 转账金额
                     #[serde(skip_serializing_if = "Option::is_none")]
-                    pub transfer_amount: Option<f64>,
+                    pub transfer_amount: Option<i64>,
                     /// 转账备注
                     #[serde(skip_serializing_if = "Option::is_none")]
                     pub transfer_remark: Option<String>,

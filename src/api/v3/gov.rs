@@ -557,7 +557,7 @@ pub mod subsidy {
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
                 /// 使用的资格的地区编码
-                pub qualification_region_code: f64,
+                pub qualification_region_code: i64,
                 /// 统一社会信息代码
                 pub license_number: String,
             }
@@ -601,7 +601,7 @@ pub mod subsidy {
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
                 /// 消费品类ID
-                pub appliance_id: f64,
+                pub appliance_id: i64,
                 /// 商品名称
                 pub product_name: String,
                 /// 能效等级
@@ -609,15 +609,15 @@ pub mod subsidy {
                 /// 家电品牌
                 pub brand: String,
                 /// 使用的资格的地区编码
-                pub qualification_region_code: f64,
+                pub qualification_region_code: i64,
                 /// 销售企业名称
                 pub seller_name: String,
                 /// 统一社会信息代码
                 pub license_number: String,
                 /// 基准价格
-                pub base_price: f64,
+                pub base_price: i64,
                 /// 近1个月平均交易价
-                pub average_trading_price: f64,
+                pub average_trading_price: i64,
                 /// 产品类型
                 pub product_type: PostProductType,
                 /// 商品型号
@@ -680,7 +680,7 @@ pub mod subsidy {
                 #[wxpay(encrypt)]
                 pub phone_number: String,
                 /// 消费品类ID
-                pub appliance_id: Option<f64>,
+                pub appliance_id: Option<i64>,
                 /// 商户支付订单号
                 pub out_trade_no: String,
                 /// 子商户号
@@ -694,7 +694,7 @@ pub mod subsidy {
                 /// 收货地址
                 pub address: String,
                 /// 使用的资格的地区编码
-                pub qualification_region_code: f64,
+                pub qualification_region_code: i64,
                 /// 销售企业名称
                 pub seller_name: String,
                 /// 统一社会信息代码
@@ -710,9 +710,9 @@ pub mod subsidy {
                 /// 类型
                 pub pc_type: Option<PostPcType>,
                 /// 订单金额
-                pub order_amount: f64,
+                pub order_amount: i64,
                 /// 优惠金额
-                pub discount_amount: f64,
+                pub discount_amount: i64,
                 /// 线上平台订单编号
                 pub mch_order_id: String,
                 /// 开票日期
@@ -838,13 +838,13 @@ pub mod subsidy {
             /// 手机号 (query)
             pub phone_number: Option<String>,
             /// 消费品类ID (query)
-            pub appliance_id: f64,
+            pub appliance_id: i64,
             /// OPENID (query)
             pub openid: Option<String>,
             /// APPID (query)
             pub appid: Option<String>,
             /// 使用的资格的地区编码 (query)
-            pub qualification_region_code: f64,
+            pub qualification_region_code: i64,
             /// 证件类型 (query)
             pub identity_document_type: Option<GetIdentityDocumentType>,
         }
@@ -904,9 +904,9 @@ pub mod subsidy {
                     #[wxpay(encrypt)]
                     pub phone_number: String,
                     /// 消费品类ID
-                    pub appliance_id: f64,
+                    pub appliance_id: i64,
                     /// 使用的资格的地区编码
-                    pub qualification_region_code: f64,
+                    pub qualification_region_code: i64,
                     /// 请求序号
                     pub out_request_no: Option<String>,
                     /// 证件类型
@@ -954,9 +954,9 @@ pub mod subsidy {
                     #[wxpay(encrypt)]
                     pub phone_number: String,
                     /// 消费品类ID
-                    pub appliance_id: Option<f64>,
+                    pub appliance_id: Option<i64>,
                     /// 使用的资格的地区编码
-                    pub qualification_region_code: f64,
+                    pub qualification_region_code: i64,
                     /// 证件类型
                     pub identity_document_type: PostIdentityDocumentType,
                     /// 经度
@@ -1006,7 +1006,7 @@ pub mod subsidy {
                     #[wxpay(encrypt)]
                     pub phone_number: String,
                     /// 使用的资格的地区编码
-                    pub qualification_region_code: f64,
+                    pub qualification_region_code: i64,
                     /// 证件类型
                     pub identity_document_type: PostIdentityDocumentType,
                 }
@@ -1063,7 +1063,7 @@ pub mod subsidy {
                 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
                 pub struct PostResponseQualificationList {
                     /// 消费品类ID
-                    pub appliance_id: f64,
+                    pub appliance_id: i64,
                     /// 状态
                     pub state: PostResponseQualificationListState,
                     /// 区分未领取的原因
@@ -1108,7 +1108,7 @@ pub mod subsidy {
                 #[wxpay(encrypt)]
                 pub phone_number: String,
                 /// 使用的资格的地区编码
-                pub qualification_region_code: f64,
+                pub qualification_region_code: i64,
                 /// 证件类型
                 pub identity_document_type: PostIdentityDocumentType,
             }
@@ -1155,7 +1155,7 @@ pub mod subsidy {
             #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
             pub struct PostResponseQualificationList {
                 /// 消费品类ID
-                pub appliance_id: f64,
+                pub appliance_id: i64,
                 /// 状态
                 pub state: PostResponseQualificationListState,
                 /// 区分未领取的原因
@@ -1196,7 +1196,7 @@ pub mod subsidy {
                 #[wxpay(encrypt)]
                 pub phone_number: Option<String>,
                 /// 消费品类ID
-                pub appliance_id: Option<f64>,
+                pub appliance_id: Option<i64>,
                 /// 商户支付订单号
                 pub out_trade_no: String,
                 /// 子商户号
@@ -1210,7 +1210,7 @@ pub mod subsidy {
                 /// 收货地址
                 pub address: String,
                 /// 使用的资格的地区编码
-                pub qualification_region_code: f64,
+                pub qualification_region_code: i64,
                 /// S/N码
                 pub sn_code: String,
                 /// 销售企业名称
@@ -1234,9 +1234,9 @@ pub mod subsidy {
                 /// 类型
                 pub pc_type: Option<PostPcType>,
                 /// 订单金额
-                pub order_amount: f64,
+                pub order_amount: i64,
                 /// 优惠金额
-                pub discount_amount: f64,
+                pub discount_amount: i64,
                 /// imei1编码
                 pub imei1: Option<String>,
                 /// imei2编码
@@ -1354,13 +1354,13 @@ pub mod subsidy {
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
                 /// 消费品类ID
-                pub appliance_id: f64,
+                pub appliance_id: i64,
                 /// 商户支付订单号
                 pub out_trade_no: String,
                 /// 家电品牌
                 pub brand: String,
                 /// 使用的资格的地区编码
-                pub qualification_region_code: f64,
+                pub qualification_region_code: i64,
                 /// S/N码
                 pub sn_code: String,
                 /// 厂商信息
@@ -1409,7 +1409,7 @@ pub mod subsidy {
                 /// S/N码集合
                 pub sn_code_list: Vec<String>,
                 /// 使用的资格的地区编码
-                pub qualification_region_code: f64,
+                pub qualification_region_code: i64,
             }
 
             string_enum! {
@@ -1462,11 +1462,11 @@ pub mod subsidy {
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
                 /// 消费品类ID
-                pub appliance_id: f64,
+                pub appliance_id: i64,
                 /// 商户支付订单号
                 pub out_trade_no: String,
                 /// 使用的资格的地区编码
-                pub qualification_region_code: f64,
+                pub qualification_region_code: i64,
                 /// S/N码
                 pub sn_code: String,
                 /// 商品条码
@@ -1506,7 +1506,7 @@ pub mod subsidy {
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
                 /// 使用的资格的地区编码
-                pub qualification_region_code: f64,
+                pub qualification_region_code: i64,
                 /// 商户订单号数组
                 pub order_number_list: Vec<String>,
             }
@@ -1569,13 +1569,13 @@ pub mod subsidy {
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
                     /// 使用的资格的地区编码
-                    pub qualification_region_code: f64,
+                    pub qualification_region_code: i64,
                     /// 查询的日期
                     pub query_date: String,
                     /// 查询的订单类别
                     pub query_type: PostQueryType,
                     /// 消费品类ID
-                    pub appliance_id: Option<f64>,
+                    pub appliance_id: Option<i64>,
                     /// 品类状态
                     pub cate_state: Option<PostCateState>,
                 }
@@ -1612,11 +1612,11 @@ pub mod subsidy {
                     /// 响应描述
                     pub message: String,
                     /// 交易总笔数
-                    pub total_trade_count: f64,
+                    pub total_trade_count: i64,
                     /// 交易总金额
-                    pub total_trade_amount: f64,
+                    pub total_trade_amount: i64,
                     /// 补贴总金额
-                    pub total_subsidy_count: f64,
+                    pub total_subsidy_count: i64,
                 }
             }
         }
@@ -1640,7 +1640,7 @@ pub mod subsidy {
                 #[wxpay(encrypt)]
                 pub phone_number: Option<String>,
                 /// 消费品类ID
-                pub appliance_id: Option<f64>,
+                pub appliance_id: Option<i64>,
                 /// 商户支付订单号
                 pub out_trade_no: String,
                 /// 能效等级
@@ -1652,15 +1652,15 @@ pub mod subsidy {
                 /// 收货地址
                 pub address: Option<String>,
                 /// 使用的资格的地区编码
-                pub qualification_region_code: f64,
+                pub qualification_region_code: i64,
                 /// 销售企业名称
                 pub seller_name: String,
                 /// 统一社会信息代码
                 pub license_number: String,
                 /// 订单金额
-                pub order_amount: f64,
+                pub order_amount: i64,
                 /// 优惠金额
-                pub discount_amount: f64,
+                pub discount_amount: i64,
                 /// 交易完成或商品退回时间
                 pub transaction_time: crate::DateTime,
                 /// 线上平台订单编号
@@ -1789,7 +1789,7 @@ pub mod subsidy {
                     /// 商户订单号
                     pub order_no: Option<String>,
                     /// 政府补贴金额
-                    pub subsidy_amt: Option<f64>,
+                    pub subsidy_amt: Option<i64>,
                     /// 收货地区编码
                     pub add_code: Option<String>,
                     /// 收货地址
@@ -1817,7 +1817,7 @@ pub mod subsidy {
                     /// 区县编码
                     pub county_code: Option<String>,
                     /// 原订单金额
-                    pub amount: Option<f64>,
+                    pub amount: Option<i64>,
                 }
 
                 string_enum! {
@@ -1936,16 +1936,16 @@ pub mod subsidy {
                     /// 活动标题
                     pub event_title: String,
                     /// 优惠模式
-                    pub discount_mode: f64,
+                    pub discount_mode: i64,
                     /// 原订单金额
                     #[serde(skip_serializing_if = "Option::is_none")]
-                    pub amount: Option<f64>,
+                    pub amount: Option<i64>,
                     /// 优惠金额
                     #[serde(skip_serializing_if = "Option::is_none")]
-                    pub discount_amt: Option<f64>,
+                    pub discount_amt: Option<i64>,
                     /// 实付金额
                     #[serde(skip_serializing_if = "Option::is_none")]
-                    pub pay_amt: Option<f64>,
+                    pub pay_amt: Option<i64>,
                     /// 渠道优惠标记
                     #[serde(skip_serializing_if = "Option::is_none")]
                     pub channel_dis_flag: Option<String>,
@@ -1975,7 +1975,7 @@ pub mod subsidy {
                     /// 商户订单号
                     pub order_no: Option<String>,
                     /// 政府补贴金额
-                    pub subsidy_amt: Option<f64>,
+                    pub subsidy_amt: Option<i64>,
                     /// 收货地区编码
                     pub add_code: Option<String>,
                     /// 收货地址

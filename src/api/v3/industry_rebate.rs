@@ -37,9 +37,9 @@ pub mod retail_industry {
             /// 商品名称
             pub goods_name: String,
             /// 商品数量
-            pub quantity: f64,
+            pub quantity: i64,
             /// 商品单价
-            pub price: f64,
+            pub price: i64,
         }
     }
 }

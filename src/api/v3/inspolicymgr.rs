@@ -159,7 +159,7 @@ pub mod deduct {
             /// 商户签约协议号
             pub out_contract_code: String,
             /// 保单的扣费周期列表
-            pub policy_periods: Vec<f64>,
+            pub policy_periods: Vec<i64>,
             /// 商户APPID
             pub appid: String,
             /// 用户在商户公众号内的身份标识
@@ -418,7 +418,7 @@ pub mod deduct {
             /// 商户签约协议号
             pub out_contract_code: String,
             /// 保单的扣费周期列表
-            pub policy_periods: Vec<f64>,
+            pub policy_periods: Vec<i64>,
             /// 是否为赠险
             pub free_insurance: bool,
             /// 是否与其它保单合并扣费
@@ -594,7 +594,7 @@ pub mod deduct {
                 /// 商户签约协议号
                 pub out_contract_code: String,
                 /// 保单的扣费周期列表
-                pub policy_periods: Vec<f64>,
+                pub policy_periods: Vec<i64>,
                 /// 是否为赠险
                 pub free_insurance: bool,
                 /// 是否与其它保单合并扣费
@@ -663,7 +663,7 @@ pub mod deduct {
                 /// 商户签约协议号
                 pub out_contract_code: Option<String>,
                 /// 保单的扣费周期列表
-                pub policy_periods: Option<Vec<f64>>,
+                pub policy_periods: Option<Vec<i64>>,
                 /// 是否为赠险
                 pub free_insurance: Option<bool>,
                 /// 是否与其它保单合并扣费
@@ -912,7 +912,7 @@ pub mod deduct {
                 /// 商户签约协议号
                 pub out_contract_code: String,
                 /// 保单的扣费周期列表
-                pub policy_periods: Vec<f64>,
+                pub policy_periods: Vec<i64>,
                 /// 是否为赠险
                 pub free_insurance: bool,
                 /// 是否与其它保单合并扣费

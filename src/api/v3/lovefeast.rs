@@ -22,9 +22,9 @@ pub mod brands {
         #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
         pub struct GetResponse {
             /// 捐赠数量
-            pub donate_count: f64,
+            pub donate_count: i64,
             /// 供餐数量
-            pub consume_count: f64,
+            pub consume_count: i64,
         }
     }
 }
@@ -90,10 +90,10 @@ pub mod users {
                     pub struct GetResponseDataAmount {
                         /// 总金额
                         #[serde(skip_serializing_if = "Option::is_none")]
-                        pub total: Option<f64>,
+                        pub total: Option<i64>,
                         /// 用户支付金额
                         #[serde(skip_serializing_if = "Option::is_none")]
-                        pub payer_total: Option<f64>,
+                        pub payer_total: Option<i64>,
                         /// 货币类型
                         #[serde(skip_serializing_if = "Option::is_none")]
                         pub currency: Option<String>,

@@ -248,11 +248,11 @@ pub mod bank_favor {
                         /// 活动ID
                         pub activity_id: String,
                         /// 最大使用次数
-                        pub max_use_number: f64,
+                        pub max_use_number: i64,
                         /// 可用次数
-                        pub available_number: f64,
+                        pub available_number: i64,
                         /// 已使用次数
-                        pub used_number: f64,
+                        pub used_number: i64,
                         /// 已用金额列表
                         #[serde(skip_serializing_if = "Option::is_none")]
                         pub use_amount_list: Option<GetResponseUseAmountList>,
@@ -787,14 +787,14 @@ pub mod busifavor {
         pub struct PostStockSendRule {
             /// 批次总预算
             #[serde(skip_serializing_if = "Option::is_none")]
-            pub max_amount: Option<f64>,
+            pub max_amount: Option<i64>,
             /// 批次最大发放个数
             pub max_coupons: i64,
             /// 用户最大可领个数
             pub max_coupons_per_user: i64,
             /// 单天发放上限金额
             #[serde(skip_serializing_if = "Option::is_none")]
-            pub max_amount_by_day: Option<f64>,
+            pub max_amount_by_day: Option<i64>,
             /// 单天发放上限个数
             #[serde(skip_serializing_if = "Option::is_none")]
             pub max_coupons_by_day: Option<i64>,
@@ -1569,9 +1569,9 @@ pub mod busifavor {
                     /// 公众账号ID (query)
                     pub appid: Option<String>,
                     /// 分页页码 (query)
-                    pub offset: Option<f64>,
+                    pub offset: Option<i64>,
                     /// 分页大小 (query)
-                    pub limit: Option<f64>,
+                    pub limit: Option<i64>,
                 }
 
                 string_enum! {
@@ -2388,9 +2388,9 @@ pub mod busifavor {
                     /// 批次发放商户号 (query)
                     pub sender_merchant: Option<String>,
                     /// 分页页码 (query)
-                    pub offset: Option<f64>,
+                    pub offset: Option<i64>,
                     /// 分页大小 (query)
-                    pub limit: Option<f64>,
+                    pub limit: Option<i64>,
                 }
 
                 /// 券可核销时间
@@ -2647,11 +2647,11 @@ pub mod busifavor {
                 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
                 pub struct GetResponse {
                     /// 总数量
-                    pub total_count: f64,
+                    pub total_count: i64,
                     /// 分页页码
-                    pub offset: f64,
+                    pub offset: i64,
                     /// 分页大小
-                    pub limit: f64,
+                    pub limit: i64,
                     /// 结果集
                     pub data: Vec<GetResponseData>,
                 }
@@ -3805,7 +3805,7 @@ pub mod favor {
                     pub consume_information: Option<crate::api::types::CouponConsumeInfo>,
                     /// 剩余金额
                     #[serde(skip_serializing_if = "Option::is_none")]
-                    pub available_balance: Option<f64>,
+                    pub available_balance: Option<i64>,
                     /// 业务类型
                     #[serde(skip_serializing_if = "Option::is_none")]
                     pub business_type: Option<GetResponseDataBusinessType>,
@@ -3934,7 +3934,7 @@ pub mod favor {
                         pub consume_information: Option<crate::api::types::CouponConsumeInfo>,
                         /// 剩余金额
                         #[serde(skip_serializing_if = "Option::is_none")]
-                        pub available_balance: Option<f64>,
+                        pub available_balance: Option<i64>,
                         /// 业务类型
                         #[serde(skip_serializing_if = "Option::is_none")]
                         pub business_type: Option<GetResponseBusinessType>,
@@ -3959,9 +3959,9 @@ pub mod goods_subsidy_activity {
             /// 活动所属城市的ID (query)
             pub city_id: String,
             /// 分页页码 (query)
-            pub offset: f64,
+            pub offset: i64,
             /// 最大返回的活动数 (query)
-            pub limit: f64,
+            pub limit: i64,
         }
 
         /// 活动信息
@@ -4063,16 +4063,16 @@ pub mod goods_subsidy_activity {
         pub struct GetResponse {
             /// 小店活动门店总数
             #[serde(skip_serializing_if = "Option::is_none")]
-            pub total_count: Option<f64>,
+            pub total_count: Option<i64>,
             /// 小店活动门店集合
             #[serde(skip_serializing_if = "Option::is_none")]
             pub data: Option<Vec<GetResponseData>>,
             /// 分页页码
             #[serde(skip_serializing_if = "Option::is_none")]
-            pub offset: Option<f64>,
+            pub offset: Option<i64>,
             /// 分页大小
             #[serde(skip_serializing_if = "Option::is_none")]
-            pub limit: Option<f64>,
+            pub limit: Option<i64>,
         }
     }
     /// `/v3/marketing/goods-subsidy-activity/activity`
@@ -4123,7 +4123,7 @@ pub mod goods_subsidy_activity {
                     pub store_info: Option<PostApplyInfosStoreInfo>,
                     /// 商品原价
                     #[serde(skip_serializing_if = "Option::is_none")]
-                    pub goods_original_price: Option<f64>,
+                    pub goods_original_price: Option<i64>,
                 }
 
                 /// 门店信息
@@ -4152,7 +4152,7 @@ pub mod goods_subsidy_activity {
                     pub store_info: Option<PostResponseFailedApplyInfosStoreInfo>,
                     /// 商品原价
                     #[serde(skip_serializing_if = "Option::is_none")]
-                    pub goods_original_price: Option<f64>,
+                    pub goods_original_price: Option<i64>,
                 }
 
                 /// 门店信息
@@ -4181,7 +4181,7 @@ pub mod goods_subsidy_activity {
                     pub store_info: Option<PostResponseSucceedApplyInfosStoreInfo>,
                     /// 商品原价
                     #[serde(skip_serializing_if = "Option::is_none")]
-                    pub goods_original_price: Option<f64>,
+                    pub goods_original_price: Option<i64>,
                 }
 
                 /// What `POST /v3/marketing/goods-subsidy-activity/activity/{activity_id}/apply` answers.
@@ -4229,7 +4229,7 @@ pub mod goods_subsidy_activity {
                 pub out_trade_no: Option<String>,
                 /// 订单总金额
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub total_fee: Option<f64>,
+                pub total_fee: Option<i64>,
                 /// 门店ID
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub store_id: Option<String>,
@@ -4279,7 +4279,7 @@ pub mod goods_subsidy_activity {
                 pub out_trade_no: Option<String>,
                 /// 订单总金额
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub total_fee: Option<f64>,
+                pub total_fee: Option<i64>,
                 /// 门店ID
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub store_id: Option<String>,
@@ -4415,9 +4415,9 @@ pub mod goods_subsidy_activity {
                     /// 零售小店活动ID (path)
                     pub activity_id: String,
                     /// 分页页码 (query)
-                    pub offset: f64,
+                    pub offset: i64,
                     /// 分页大小 (query)
-                    pub limit: f64,
+                    pub limit: i64,
                 }
 
                 /// GetResponseData
@@ -4432,14 +4432,14 @@ pub mod goods_subsidy_activity {
                 pub struct GetResponse {
                     /// 小店活动业代总数
                     #[serde(skip_serializing_if = "Option::is_none")]
-                    pub total_count: Option<f64>,
+                    pub total_count: Option<i64>,
                     /// 小店活动业代集合
                     #[serde(skip_serializing_if = "Option::is_none")]
                     pub data: Option<Vec<GetResponseData>>,
                     /// 分页页码
-                    pub offset: f64,
+                    pub offset: i64,
                     /// 分页大小
-                    pub limit: f64,
+                    pub limit: i64,
                 }
             }
         }
@@ -4460,7 +4460,7 @@ pub mod goods_subsidy_activity {
                     /// 请求业务单据
                     pub out_request_no: String,
                     /// 生成物料码数量
-                    pub material_num: f64,
+                    pub material_num: i64,
                 }
 
                 /// PostResponseMaterialList
@@ -4497,9 +4497,9 @@ pub mod goods_subsidy_activity {
                     /// 品牌ID (path)
                     pub brand_id: String,
                     /// 分页页码 (query)
-                    pub offset: f64,
+                    pub offset: i64,
                     /// 分页大小 (query)
-                    pub limit: f64,
+                    pub limit: i64,
                 }
 
                 /// GetResponseData
@@ -4520,16 +4520,16 @@ pub mod goods_subsidy_activity {
                 pub struct GetResponse {
                     /// 小店活动门店总数
                     #[serde(skip_serializing_if = "Option::is_none")]
-                    pub total_count: Option<f64>,
+                    pub total_count: Option<i64>,
                     /// 小店活动门店集合
                     #[serde(skip_serializing_if = "Option::is_none")]
                     pub data: Option<Vec<GetResponseData>>,
                     /// 分页页码
                     #[serde(skip_serializing_if = "Option::is_none")]
-                    pub offset: Option<f64>,
+                    pub offset: Option<i64>,
                     /// 分页大小
                     #[serde(skip_serializing_if = "Option::is_none")]
-                    pub limit: Option<f64>,
+                    pub limit: Option<i64>,
                 }
 
                 /// 添加小店活动门店
@@ -20853,7 +20853,7 @@ pub mod partner {
                                 >,
                                 /// 优惠金额
                                 #[serde(skip_serializing_if = "Option::is_none")]
-                                pub saved_amount: Option<f64>,
+                                pub saved_amount: Option<i64>,
                                 /// 退券请求单号
                                 #[serde(skip_serializing_if = "Option::is_none")]
                                 pub return_request_no: Option<String>,

@@ -166,9 +166,9 @@ pub mod mch_manage_records {
                 /// 子商户号 (path)
                 pub sub_mchid: String,
                 /// 最大资源条数 (query)
-                pub limit: f64,
+                pub limit: i64,
                 /// 请求资源起始位置 (query)
-                pub offset: Option<f64>,
+                pub offset: Option<i64>,
                 /// 商户管理记录类型 (query)
                 pub manage_record_type: GetManageRecordType,
                 /// 商户管理记录状态 (query)
@@ -318,13 +318,13 @@ pub mod mch_manage_records {
             pub struct GetResponse {
                 /// 请求资源起始位置
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub offset: Option<f64>,
+                pub offset: Option<i64>,
                 /// 最大资源条数
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub limit: Option<f64>,
+                pub limit: Option<i64>,
                 /// 资源总条数
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub total_count: Option<f64>,
+                pub total_count: Option<i64>,
                 /// 商户管理记录详情列表
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub data: Option<Vec<GetResponseData>>,
@@ -358,7 +358,7 @@ pub mod submission_files {
                     pub meta: PostMeta,
                     /// 资料项唯一id (form field)
                     #[wxpay(form)]
-                    pub item_id: f64,
+                    pub item_id: i64,
                     /// 商户管理记录ID (form field)
                     #[wxpay(form)]
                     pub manage_record_id: String,

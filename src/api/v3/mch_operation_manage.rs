@@ -155,7 +155,7 @@ pub mod enhanced_due_diligence {
                 pub sub_mchid: Option<String>,
                 /// 资料项唯一id
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub item_id: Option<f64>,
+                pub item_id: Option<i64>,
             }
 
             /// What `POST /v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/upload` answers.

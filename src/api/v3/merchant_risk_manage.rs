@@ -23,9 +23,9 @@ pub mod ec_trade_risk {
             /// 结束时间
             pub end_time: Option<crate::DateTime>,
             /// 查询页码
-            pub page_index: Option<f64>,
+            pub page_index: Option<i64>,
             /// 查询页大小
-            pub page_size: Option<f64>,
+            pub page_size: Option<i64>,
         }
 
         /// PostResponseRiskTradeList
@@ -39,10 +39,10 @@ pub mod ec_trade_risk {
             pub out_trade_no: Option<String>,
             /// 风险类型
             #[serde(skip_serializing_if = "Option::is_none")]
-            pub risk_type: Option<f64>,
+            pub risk_type: Option<i64>,
             /// 风险等级
             #[serde(skip_serializing_if = "Option::is_none")]
-            pub risk_level: Option<f64>,
+            pub risk_level: Option<i64>,
             /// 投诉单状态
             #[serde(skip_serializing_if = "Option::is_none")]
             pub risk_discove_time: Option<String>,
@@ -53,7 +53,7 @@ pub mod ec_trade_risk {
         pub struct PostResponse {
             /// 总风险订单数
             #[serde(skip_serializing_if = "Option::is_none")]
-            pub total_num: Option<f64>,
+            pub total_num: Option<i64>,
             /// 风险订单列表
             #[serde(skip_serializing_if = "Option::is_none")]
             pub risk_trade_list: Option<Vec<PostResponseRiskTradeList>>,
@@ -76,17 +76,17 @@ pub mod ec_trade_risk {
             /// 商户订单号
             pub out_trade_no: String,
             /// 最终风险结论
-            pub final_risk_result: Option<f64>,
+            pub final_risk_result: Option<i64>,
             /// 最终风险类型
-            pub final_risk_type: Option<f64>,
+            pub final_risk_type: Option<i64>,
             /// 处置结论
-            pub disp_conclusion: Option<Vec<f64>>,
+            pub disp_conclusion: Option<Vec<i64>>,
             /// 处置补充
             pub disp_addition: Option<String>,
             /// 是否有投诉
             pub exist_complaint: Option<bool>,
             /// 退款金额
-            pub refund_amount: Option<f64>,
+            pub refund_amount: Option<i64>,
         }
 
         /// What `POST /v3/merchant-risk-manage/ec-trade-risk/recv-dispose-result` answers.
@@ -131,25 +131,25 @@ pub mod report_trade_union_information {
         /// 用户终端ip
         pub client_ip: Option<String>,
         /// 商户判定交易的风险等级
-        pub risk_level: Option<f64>,
+        pub risk_level: Option<i64>,
         /// 线上线下标识
-        pub line_type: Option<f64>,
+        pub line_type: Option<i64>,
         /// 虚拟实物标识
-        pub goods_type: Option<f64>,
+        pub goods_type: Option<i64>,
         /// 物品发布类型
-        pub seller_type: Option<f64>,
+        pub seller_type: Option<i64>,
         /// 是否需要物流发货
         pub is_need_deliver: Option<bool>,
         /// 用户设备类型
-        pub device_type: Option<f64>,
+        pub device_type: Option<i64>,
         /// 付款方用户标识
         pub userid: Option<String>,
         /// 手机号来源
-        pub phone_from: Option<f64>,
+        pub phone_from: Option<i64>,
         /// 收款方用户标识
         pub seller_userid: Option<String>,
         /// 业务场景
-        pub scene: Option<f64>,
+        pub scene: Option<i64>,
         /// 充值业务场景独有字段
         pub recharge_fields: Option<PostRechargeFields>,
         /// 生活缴费场景独有字段
@@ -161,7 +161,7 @@ pub mod report_trade_union_information {
         /// 扩展字段3
         pub extra_fields3: Option<String>,
         /// 高风险商品标签
-        pub high_risk_goods: Option<f64>,
+        pub high_risk_goods: Option<i64>,
         /// 用户下单设备与支付设备是否一致
         pub same_deviced: Option<bool>,
         /// 用户下单设备是否是常用设备
@@ -175,17 +175,17 @@ pub mod report_trade_union_information {
         /// 上一笔支付openid
         pub last_pay_openid: Option<String>,
         /// 高风险类目
-        pub risky_goods: Option<f64>,
+        pub risky_goods: Option<i64>,
         /// 订单识别标识
-        pub offline_delivery_label: Option<f64>,
+        pub offline_delivery_label: Option<i64>,
         /// 是否为代付订单
         pub proxy_payment: Option<bool>,
         /// 下单人手机号
         pub order_phone_number: Option<String>,
         /// 下单人风险等级
-        pub user_risk_level: Option<f64>,
+        pub user_risk_level: Option<i64>,
         /// 商户风险等级
-        pub sp_risk_level: Option<f64>,
+        pub sp_risk_level: Option<i64>,
         /// 手机号所属地
         pub phone_number_location: Option<String>,
         /// 商品类目
@@ -211,7 +211,7 @@ pub mod report_trade_union_information {
     pub struct PostRechargeFields {
         /// 充值账号类型
         #[serde(skip_serializing_if = "Option::is_none")]
-        pub account_type: Option<f64>,
+        pub account_type: Option<i64>,
         /// 充值账号
         #[serde(skip_serializing_if = "Option::is_none")]
         pub account: Option<String>,
@@ -225,7 +225,7 @@ pub mod report_trade_union_information {
         pub acc_no: Option<String>,
         /// 费种
         #[serde(skip_serializing_if = "Option::is_none")]
-        pub r#type: Option<f64>,
+        pub r#type: Option<i64>,
         /// 缴费城市
         #[serde(skip_serializing_if = "Option::is_none")]
         pub city: Option<String>,
@@ -240,7 +240,7 @@ pub mod report_trade_union_information {
         pub company_name: Option<String>,
         /// 缴费金额
         #[serde(skip_serializing_if = "Option::is_none")]
-        pub amount: Option<f64>,
+        pub amount: Option<i64>,
     }
 
     /// PostSubOrders
@@ -260,13 +260,13 @@ pub mod report_trade_union_information {
         pub delivery_city: Option<String>,
         /// 高风险类目
         #[serde(skip_serializing_if = "Option::is_none")]
-        pub risky_goods: Option<f64>,
+        pub risky_goods: Option<i64>,
         /// 下单人风险等级
         #[serde(skip_serializing_if = "Option::is_none")]
-        pub user_risk_level: Option<f64>,
+        pub user_risk_level: Option<i64>,
         /// 商户风险等级
         #[serde(skip_serializing_if = "Option::is_none")]
-        pub sp_risk_level: Option<f64>,
+        pub sp_risk_level: Option<i64>,
     }
 
     /// What `POST /v3/merchant-risk-manage/report-trade-union-information` answers.
@@ -359,7 +359,7 @@ pub mod trade_risk_information {
     #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
     pub struct GetResponse {
         /// 风险系数值
-        pub risk_score: f64,
+        pub risk_score: i64,
         /// 风险类型
         #[serde(skip_serializing_if = "Option::is_none")]
         pub risk_type: Option<GetResponseRiskType>,

@@ -40,7 +40,7 @@ pub mod stores {
         pub branch_name: Option<String>,
         /// 品牌ID
         #[serde(skip_serializing_if = "Option::is_none")]
-        pub brand_id: Option<f64>,
+        pub brand_id: Option<i64>,
     }
 
     /// 门店地址信息
@@ -121,7 +121,7 @@ pub mod stores {
             pub branch_name: Option<String>,
             /// 品牌ID
             #[serde(skip_serializing_if = "Option::is_none")]
-            pub brand_id: Option<f64>,
+            pub brand_id: Option<i64>,
         }
 
         /// 门店地址信息
@@ -233,7 +233,7 @@ pub mod stores {
             pub branch_name: Option<String>,
             /// 品牌ID
             #[serde(skip_serializing_if = "Option::is_none")]
-            pub brand_id: Option<f64>,
+            pub brand_id: Option<i64>,
         }
 
         /// 门店地址信息

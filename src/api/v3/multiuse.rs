@@ -100,7 +100,7 @@ pub mod users {
                 #[wxpay(encrypt)]
                 pub id_card_number: String,
                 /// 发放面额
-                pub amount: Option<f64>,
+                pub amount: Option<i64>,
                 /// 公众账号ID
                 pub appid: String,
                 /// 证件类型

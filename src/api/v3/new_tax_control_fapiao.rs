@@ -129,7 +129,7 @@ pub mod fapiao_applications {
         pub goods_name: Option<String>,
         /// 企业侧维护的货物或应税劳务、服务编码
         #[serde(skip_serializing_if = "Option::is_none")]
-        pub goods_id: Option<f64>,
+        pub goods_id: Option<i64>,
         /// 规格型号
         #[serde(skip_serializing_if = "Option::is_none")]
         pub specification: Option<String>,
@@ -142,7 +142,7 @@ pub mod fapiao_applications {
         pub total_amount: i64,
         /// 税率
         #[serde(skip_serializing_if = "Option::is_none")]
-        pub tax_rate: Option<f64>,
+        pub tax_rate: Option<i64>,
         /// 税收优惠政策标识
         #[serde(skip_serializing_if = "Option::is_none")]
         pub tax_prefer_mark: Option<String>,
@@ -882,7 +882,7 @@ pub mod fapiao_applications {
             /// 单行金额合计
             pub total_amount: i64,
             /// 税率
-            pub tax_rate: f64,
+            pub tax_rate: i64,
             /// 是否折扣行
             pub discount: bool,
             /// 优惠政策标识
@@ -1144,7 +1144,7 @@ pub mod fapiao_applications {
             /// 单行金额合计
             pub total_amount: i64,
             /// 税率
-            pub tax_rate: f64,
+            pub tax_rate: i64,
             /// 是否折扣行
             pub discount: bool,
             /// 优惠政策标识
@@ -1343,7 +1343,7 @@ pub mod fapiao_applications {
             /// 单行金额合计
             pub total_amount: i64,
             /// 税率
-            pub tax_rate: f64,
+            pub tax_rate: i64,
             /// 是否折扣行
             pub discount: bool,
             /// 优惠政策标识
@@ -1546,7 +1546,7 @@ pub mod fapiao_applications {
             /// 单行金额合计
             pub total_amount: i64,
             /// 税率
-            pub tax_rate: f64,
+            pub tax_rate: i64,
             /// 是否折扣行
             pub discount: bool,
             /// 优惠政策标识
@@ -2161,7 +2161,7 @@ pub mod merchant {
             pub goods_name: String,
             /// 企业侧维护的货物或应税劳务、服务编码
             #[serde(skip_serializing_if = "Option::is_none")]
-            pub goods_id: Option<f64>,
+            pub goods_id: Option<i64>,
             /// 税局侧规定的货物或应税劳务、服务分类名称
             #[serde(skip_serializing_if = "Option::is_none")]
             pub goods_category: Option<String>,

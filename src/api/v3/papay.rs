@@ -68,7 +68,7 @@ pub mod contracts {
             #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
             pub struct PostEstimatedAmount {
                 /// 预计扣费金额
-                pub amount: f64,
+                pub amount: i64,
                 /// 预计扣费货币类型
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub currency: Option<String>,
@@ -99,14 +99,14 @@ pub mod insurance_pay {
                             /// 委托代扣协议ID (path)
                             pub contract_id: String,
                             /// 保单的扣费周期编号 (path)
-                            pub policy_period_id: String,
+                            pub policy_period_id: i64,
                         }
 
                         /// 已预约的扣费金额信息
                         #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
                         pub struct GetResponseScheduledAmount {
                             /// 金额
-                            pub total: f64,
+                            pub total: i64,
                             /// 货币类型
                             #[serde(skip_serializing_if = "Option::is_none")]
                             pub currency: Option<String>,
@@ -116,7 +116,7 @@ pub mod insurance_pay {
                         #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
                         pub struct GetResponseDeductAmount {
                             /// 金额
-                            pub total: f64,
+                            pub total: i64,
                             /// 货币类型
                             #[serde(skip_serializing_if = "Option::is_none")]
                             pub currency: Option<String>,
@@ -126,7 +126,7 @@ pub mod insurance_pay {
                         #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
                         pub struct GetResponse {
                             /// 保单的扣费周期编号
-                            pub policy_period_id: f64,
+                            pub policy_period_id: i64,
                             /// 当前扣费周期的状态
                             pub policy_period_state: String,
                             /// 可扣费开始日期
@@ -159,7 +159,7 @@ pub mod insurance_pay {
                                 /// 委托代扣协议ID (path)
                                 pub contract_id: String,
                                 /// 保单的扣费周期编号 (path)
-                                pub policy_period_id: String,
+                                pub policy_period_id: i64,
                                 /// 应用ID
                                 pub appid: String,
                                 /// 预约扣费金额信息
@@ -172,7 +172,7 @@ pub mod insurance_pay {
                             )]
                             pub struct PostScheduledAmount {
                                 /// 金额
-                                pub total: f64,
+                                pub total: i64,
                                 /// 货币类型
                                 #[serde(skip_serializing_if = "Option::is_none")]
                                 pub currency: Option<String>,
@@ -184,7 +184,7 @@ pub mod insurance_pay {
                             )]
                             pub struct PostResponseScheduledAmount {
                                 /// 金额
-                                pub total: f64,
+                                pub total: i64,
                                 /// 货币类型
                                 #[serde(skip_serializing_if = "Option::is_none")]
                                 pub currency: Option<String>,
@@ -196,7 +196,7 @@ pub mod insurance_pay {
                             )]
                             pub struct PostResponseDeductAmount {
                                 /// 金额
-                                pub total: f64,
+                                pub total: i64,
                                 /// 货币类型
                                 #[serde(skip_serializing_if = "Option::is_none")]
                                 pub currency: Option<String>,
@@ -208,7 +208,7 @@ pub mod insurance_pay {
                             )]
                             pub struct PostResponse {
                                 /// 保单的扣费周期编号
-                                pub policy_period_id: f64,
+                                pub policy_period_id: i64,
                                 /// 当前扣费周期的状态
                                 pub policy_period_state: String,
                                 /// 可扣费开始日期
@@ -256,7 +256,7 @@ pub mod insurance_pay {
                 /// 委托代扣协议ID
                 pub contract_id: String,
                 /// 保单的扣费周期编号
-                pub policy_period_id: f64,
+                pub policy_period_id: i64,
                 /// 扣费金额信息
                 pub amount: PostAmount,
                 /// 订单优惠标记
@@ -269,7 +269,7 @@ pub mod insurance_pay {
             #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
             pub struct PostAmount {
                 /// 金额
-                pub total: f64,
+                pub total: i64,
                 /// 货币类型
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub currency: Option<String>,
@@ -279,7 +279,7 @@ pub mod insurance_pay {
             #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
             pub struct PostResponseAmount {
                 /// 金额
-                pub total: f64,
+                pub total: i64,
                 /// 货币类型
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub currency: Option<String>,
@@ -322,7 +322,7 @@ pub mod insurance_sign {
                             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                             pub struct Post {
                                 /// 委托代扣模板ID (path)
-                                pub plan_id: String,
+                                pub plan_id: i64,
                                 /// 委托代扣协议ID (path)
                                 pub contract_id: String,
                                 /// 应用ID
@@ -337,7 +337,7 @@ pub mod insurance_sign {
                             )]
                             pub struct PostPolicyPeriodsEstimatedDeductAmount {
                                 /// 金额
-                                pub total: f64,
+                                pub total: i64,
                                 /// 货币类型
                                 #[serde(skip_serializing_if = "Option::is_none")]
                                 pub currency: Option<String>,
@@ -349,7 +349,7 @@ pub mod insurance_sign {
                             )]
                             pub struct PostPolicyPeriods {
                                 /// 保险扣费周期编号
-                                pub policy_period_id: f64,
+                                pub policy_period_id: i64,
                                 /// 预计扣费的日期
                                 pub estimated_deduct_date: String,
                                 /// 预计扣费金额
@@ -369,7 +369,7 @@ pub mod insurance_sign {
                         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                         pub struct Get {
                             /// 委托代扣模板ID (path)
-                            pub plan_id: String,
+                            pub plan_id: i64,
                             /// 商户签约协议号 (path)
                             pub out_contract_code: String,
                         }
@@ -429,7 +429,7 @@ pub mod insurance_sign {
                             /// 商户AppID
                             pub appid: String,
                             /// 委托代扣模板ID
-                            pub plan_id: f64,
+                            pub plan_id: i64,
                             /// 商户签约协议号
                             pub out_contract_code: String,
                             /// 被保人姓名
@@ -468,7 +468,7 @@ pub mod insurance_sign {
                             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                             pub struct Post {
                                 /// 委托代扣模板ID (path)
-                                pub plan_id: String,
+                                pub plan_id: i64,
                                 /// 商户签约协议号 (path)
                                 pub out_contract_code: String,
                                 /// 解约备注
@@ -534,7 +534,7 @@ pub mod insurance_sign {
                                 /// 商户AppID
                                 pub appid: String,
                                 /// 委托代扣模板ID
-                                pub plan_id: f64,
+                                pub plan_id: i64,
                                 /// 商户签约协议号
                                 pub out_contract_code: String,
                                 /// 被保人姓名
@@ -582,7 +582,7 @@ pub mod insurance_sign {
                     /// 用户在直连商户应用下的用户标示
                     pub openid: Option<String>,
                     /// 委托代扣模板ID
-                    pub plan_id: f64,
+                    pub plan_id: i64,
                     /// 商户签约协议号
                     pub out_contract_code: String,
                     /// 被保人的展示名称
@@ -616,14 +616,14 @@ pub mod insurance_sign {
                     /// 用户实名信息
                     pub real_identity: Option<PostRealIdentity>,
                     /// 合并扣费期数
-                    pub combined_deduct_period_count: Option<f64>,
+                    pub combined_deduct_period_count: Option<i64>,
                 }
 
                 /// 预计扣费金额
                 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
                 pub struct PostPolicyPeriodsEstimatedDeductAmount {
                     /// 金额
-                    pub total: f64,
+                    pub total: i64,
                     /// 货币类型
                     #[serde(skip_serializing_if = "Option::is_none")]
                     pub currency: Option<String>,
@@ -633,7 +633,7 @@ pub mod insurance_sign {
                 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
                 pub struct PostPolicyPeriods {
                     /// 保险扣费周期编号
-                    pub policy_period_id: f64,
+                    pub policy_period_id: i64,
                     /// 预计扣费的日期
                     pub estimated_deduct_date: String,
                     /// 预计扣费金额
@@ -644,7 +644,7 @@ pub mod insurance_sign {
                 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
                 pub struct PostAmount {
                     /// 金额
-                    pub total: f64,
+                    pub total: i64,
                     /// 货币类型
                     #[serde(skip_serializing_if = "Option::is_none")]
                     pub currency: Option<String>,
@@ -696,7 +696,7 @@ pub mod insurance_sign {
                     /// 用户在直连商户应用下的用户标示
                     pub openid: Option<String>,
                     /// 委托代扣模板ID
-                    pub plan_id: f64,
+                    pub plan_id: i64,
                     /// 商户签约协议号
                     pub out_contract_code: String,
                     /// 被保人的展示名称
@@ -732,14 +732,14 @@ pub mod insurance_sign {
                     /// 跳转控制信息
                     pub jump_control: Option<PostJumpControl>,
                     /// 合并扣费期数
-                    pub combined_deduct_period_count: Option<f64>,
+                    pub combined_deduct_period_count: Option<i64>,
                 }
 
                 /// 预计扣费金额
                 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
                 pub struct PostPolicyPeriodsEstimatedDeductAmount {
                     /// 金额
-                    pub total: f64,
+                    pub total: i64,
                     /// 货币类型
                     #[serde(skip_serializing_if = "Option::is_none")]
                     pub currency: Option<String>,
@@ -776,7 +776,7 @@ pub mod insurance_sign {
                 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
                 pub struct PostPolicyPeriods {
                     /// 保险扣费周期编号
-                    pub policy_period_id: f64,
+                    pub policy_period_id: i64,
                     /// 预计扣费的日期
                     pub estimated_deduct_date: String,
                     /// 预计扣费金额
@@ -790,7 +790,7 @@ pub mod insurance_sign {
                 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
                 pub struct PostAmount {
                     /// 金额
-                    pub total: f64,
+                    pub total: i64,
                     /// 货币类型
                     #[serde(skip_serializing_if = "Option::is_none")]
                     pub currency: Option<String>,
@@ -852,7 +852,7 @@ pub mod insurance_sign {
                     /// 用户在直连商户应用下的用户标示
                     pub openid: Option<String>,
                     /// 委托代扣模板ID
-                    pub plan_id: f64,
+                    pub plan_id: i64,
                     /// 商户签约协议号
                     pub out_contract_code: String,
                     /// 被保人的展示名称
@@ -886,14 +886,14 @@ pub mod insurance_sign {
                     /// 用户实名信息
                     pub real_identity: Option<PostRealIdentity>,
                     /// 合并扣费期数
-                    pub combined_deduct_period_count: Option<f64>,
+                    pub combined_deduct_period_count: Option<i64>,
                 }
 
                 /// 预计扣费金额
                 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
                 pub struct PostPolicyPeriodsEstimatedDeductAmount {
                     /// 金额
-                    pub total: f64,
+                    pub total: i64,
                     /// 货币类型
                     #[serde(skip_serializing_if = "Option::is_none")]
                     pub currency: Option<String>,
@@ -930,7 +930,7 @@ pub mod insurance_sign {
                 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
                 pub struct PostPolicyPeriods {
                     /// 保险扣费周期编号
-                    pub policy_period_id: f64,
+                    pub policy_period_id: i64,
                     /// 预计扣费的日期
                     pub estimated_deduct_date: String,
                     /// 预计扣费金额
@@ -944,7 +944,7 @@ pub mod insurance_sign {
                 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
                 pub struct PostAmount {
                     /// 金额
-                    pub total: f64,
+                    pub total: i64,
                     /// 货币类型
                     #[serde(skip_serializing_if = "Option::is_none")]
                     pub currency: Option<String>,
@@ -996,7 +996,7 @@ pub mod insurance_sign {
                     /// 用户在直连商户应用下的用户标示
                     pub openid: Option<String>,
                     /// 委托代扣模板ID
-                    pub plan_id: f64,
+                    pub plan_id: i64,
                     /// 商户签约协议号
                     pub out_contract_code: String,
                     /// 被保人的展示名称
@@ -1030,14 +1030,14 @@ pub mod insurance_sign {
                     /// 用户实名信息
                     pub real_identity: Option<PostRealIdentity>,
                     /// 合并扣费期数
-                    pub combined_deduct_period_count: Option<f64>,
+                    pub combined_deduct_period_count: Option<i64>,
                 }
 
                 /// 预计扣费金额
                 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
                 pub struct PostPolicyPeriodsEstimatedDeductAmount {
                     /// 金额
-                    pub total: f64,
+                    pub total: i64,
                     /// 货币类型
                     #[serde(skip_serializing_if = "Option::is_none")]
                     pub currency: Option<String>,
@@ -1074,7 +1074,7 @@ pub mod insurance_sign {
                 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
                 pub struct PostPolicyPeriods {
                     /// 保险扣费周期编号
-                    pub policy_period_id: f64,
+                    pub policy_period_id: i64,
                     /// 预计扣费的日期
                     pub estimated_deduct_date: String,
                     /// 预计扣费金额
@@ -1088,7 +1088,7 @@ pub mod insurance_sign {
                 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
                 pub struct PostAmount {
                     /// 金额
-                    pub total: f64,
+                    pub total: i64,
                     /// 货币类型
                     #[serde(skip_serializing_if = "Option::is_none")]
                     pub currency: Option<String>,
@@ -1150,7 +1150,7 @@ pub mod insurance_sign {
                             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                             pub struct Post {
                                 /// 委托代扣模板ID (path)
-                                pub plan_id: String,
+                                pub plan_id: i64,
                                 /// 委托代扣协议ID (path)
                                 pub contract_id: String,
                                 /// 应用ID
@@ -1167,7 +1167,7 @@ pub mod insurance_sign {
                             )]
                             pub struct PostPolicyPeriodsEstimatedDeductAmount {
                                 /// 金额
-                                pub total: f64,
+                                pub total: i64,
                                 /// 货币类型
                                 #[serde(skip_serializing_if = "Option::is_none")]
                                 pub currency: Option<String>,
@@ -1179,7 +1179,7 @@ pub mod insurance_sign {
                             )]
                             pub struct PostPolicyPeriods {
                                 /// 保险扣费周期编号
-                                pub policy_period_id: f64,
+                                pub policy_period_id: i64,
                                 /// 预计扣费的日期
                                 pub estimated_deduct_date: String,
                                 /// 预计扣费金额
@@ -1192,7 +1192,7 @@ pub mod insurance_sign {
                             )]
                             pub struct PostResponsePolicyPeriodsEstimatedDeductAmount {
                                 /// 金额
-                                pub total: f64,
+                                pub total: i64,
                                 /// 货币类型
                                 #[serde(skip_serializing_if = "Option::is_none")]
                                 pub currency: Option<String>,
@@ -1204,7 +1204,7 @@ pub mod insurance_sign {
                             )]
                             pub struct PostResponsePolicyPeriods {
                                 /// 保险扣费周期编号
-                                pub policy_period_id: f64,
+                                pub policy_period_id: i64,
                                 /// 预计扣费的日期
                                 pub estimated_deduct_date: String,
                                 /// 预计扣费金额
@@ -1240,20 +1240,20 @@ pub mod insurance_sign {
                         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                         pub struct Get {
                             /// 委托代扣模板ID (path)
-                            pub plan_id: String,
+                            pub plan_id: i64,
                             /// 商户签约协议号 (path)
                             pub out_contract_code: String,
                             /// 分页大小 (query)
-                            pub limit: Option<f64>,
+                            pub limit: Option<i64>,
                             /// 分页开始位置 (query)
-                            pub offset: Option<f64>,
+                            pub offset: Option<i64>,
                         }
 
                         /// 扣费周期预计的扣费金额
                         #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
                         pub struct GetResponseDataEstimatedDeductAmount {
                             /// 金额
-                            pub total: f64,
+                            pub total: i64,
                             /// 货币类型
                             #[serde(skip_serializing_if = "Option::is_none")]
                             pub currency: Option<String>,
@@ -1263,7 +1263,7 @@ pub mod insurance_sign {
                         #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
                         pub struct GetResponseDataScheduledAmount {
                             /// 金额
-                            pub total: f64,
+                            pub total: i64,
                             /// 货币类型
                             #[serde(skip_serializing_if = "Option::is_none")]
                             pub currency: Option<String>,
@@ -1273,7 +1273,7 @@ pub mod insurance_sign {
                         #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
                         pub struct GetResponseDataDeductAmount {
                             /// 金额
-                            pub total: f64,
+                            pub total: i64,
                             /// 货币类型
                             #[serde(skip_serializing_if = "Option::is_none")]
                             pub currency: Option<String>,
@@ -1283,7 +1283,7 @@ pub mod insurance_sign {
                         #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
                         pub struct GetResponseData {
                             /// 保单的扣费周期编号
-                            pub policy_period_id: f64,
+                            pub policy_period_id: i64,
                             /// 扣费周期预计的扣费的日期
                             pub estimated_deduct_date: String,
                             /// 扣费周期预计的扣费金额
@@ -1308,12 +1308,12 @@ pub mod insurance_sign {
                             #[serde(skip_serializing_if = "Option::is_none")]
                             pub data: Option<Vec<GetResponseData>>,
                             /// 分页大小
-                            pub limit: f64,
+                            pub limit: i64,
                             /// 分页开始位置
-                            pub offset: f64,
+                            pub offset: i64,
                             /// 扣费周期总条数
                             #[serde(skip_serializing_if = "Option::is_none")]
-                            pub total_count: Option<f64>,
+                            pub total_count: Option<i64>,
                         }
                     }
                 }
@@ -1361,7 +1361,7 @@ pub mod pay {
                 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
                 pub struct PostAmount {
                     /// 金额
-                    pub total: f64,
+                    pub total: i64,
                     /// 货币类型
                     #[serde(skip_serializing_if = "Option::is_none")]
                     pub currency: Option<String>,
@@ -1371,7 +1371,7 @@ pub mod pay {
                 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
                 pub struct PostResponseAmount {
                     /// 金额
-                    pub total: f64,
+                    pub total: i64,
                     /// 货币类型
                     #[serde(skip_serializing_if = "Option::is_none")]
                     pub currency: Option<String>,
@@ -1414,7 +1414,7 @@ pub mod pay {
                     #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
                     pub struct GetResponseScheduledAmount {
                         /// 金额
-                        pub total: f64,
+                        pub total: i64,
                         /// 货币类型
                         #[serde(skip_serializing_if = "Option::is_none")]
                         pub currency: Option<String>,
@@ -1424,7 +1424,7 @@ pub mod pay {
                     #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
                     pub struct GetResponseDeductAmount {
                         /// 金额
-                        pub total: f64,
+                        pub total: i64,
                         /// 货币类型
                         #[serde(skip_serializing_if = "Option::is_none")]
                         pub currency: Option<String>,
@@ -1478,7 +1478,7 @@ pub mod pay {
                         #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
                         pub struct PostScheduleAmount {
                             /// 金额
-                            pub total: f64,
+                            pub total: i64,
                             /// 货币类型
                             #[serde(skip_serializing_if = "Option::is_none")]
                             pub currency: Option<String>,
@@ -1488,7 +1488,7 @@ pub mod pay {
                         #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
                         pub struct PostResponseScheduledAmount {
                             /// 金额
-                            pub total: f64,
+                            pub total: i64,
                             /// 货币类型
                             #[serde(skip_serializing_if = "Option::is_none")]
                             pub currency: Option<String>,
@@ -1498,7 +1498,7 @@ pub mod pay {
                         #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
                         pub struct PostResponseDeductAmount {
                             /// 金额
-                            pub total: f64,
+                            pub total: i64,
                             /// 货币类型
                             #[serde(skip_serializing_if = "Option::is_none")]
                             pub currency: Option<String>,
@@ -1567,7 +1567,7 @@ pub mod pay {
                 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
                 pub struct PostAmount {
                     /// 金额
-                    pub total: f64,
+                    pub total: i64,
                     /// 货币类型
                     #[serde(skip_serializing_if = "Option::is_none")]
                     pub currency: Option<String>,
@@ -1577,7 +1577,7 @@ pub mod pay {
                 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
                 pub struct PostResponseAmount {
                     /// 金额
-                    pub total: f64,
+                    pub total: i64,
                     /// 货币类型
                     #[serde(skip_serializing_if = "Option::is_none")]
                     pub currency: Option<String>,
@@ -1616,7 +1616,7 @@ pub mod pay {
                 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
                 pub struct GetResponseScheduledAmount {
                     /// 金额
-                    pub total: f64,
+                    pub total: i64,
                     /// 货币类型
                     #[serde(skip_serializing_if = "Option::is_none")]
                     pub currency: Option<String>,
@@ -1626,7 +1626,7 @@ pub mod pay {
                 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
                 pub struct GetResponseDeductAmount {
                     /// 金额
-                    pub total: f64,
+                    pub total: i64,
                     /// 货币类型
                     #[serde(skip_serializing_if = "Option::is_none")]
                     pub currency: Option<String>,
@@ -1676,7 +1676,7 @@ pub mod pay {
                     #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
                     pub struct PostScheduleAmount {
                         /// 金额
-                        pub total: f64,
+                        pub total: i64,
                         /// 货币类型
                         #[serde(skip_serializing_if = "Option::is_none")]
                         pub currency: Option<String>,
@@ -1686,7 +1686,7 @@ pub mod pay {
                     #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
                     pub struct PostResponseScheduledAmount {
                         /// 金额
-                        pub total: f64,
+                        pub total: i64,
                         /// 货币类型
                         #[serde(skip_serializing_if = "Option::is_none")]
                         pub currency: Option<String>,
@@ -1696,7 +1696,7 @@ pub mod pay {
                     #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
                     pub struct PostResponseDeductAmount {
                         /// 金额
-                        pub total: f64,
+                        pub total: i64,
                         /// 货币类型
                         #[serde(skip_serializing_if = "Option::is_none")]
                         pub currency: Option<String>,
@@ -1761,7 +1761,7 @@ pub mod pay {
             #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
             pub struct PostAmount {
                 /// 金额
-                pub total: f64,
+                pub total: i64,
                 /// 货币类型
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub currency: Option<String>,
@@ -1771,7 +1771,7 @@ pub mod pay {
             #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
             pub struct PostResponseAmount {
                 /// 金额
-                pub total: f64,
+                pub total: i64,
                 /// 货币类型
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub currency: Option<String>,
@@ -1809,7 +1809,7 @@ pub mod scheduled_deduct_sign {
                     /// 用户在直连商户应用下的用户标示
                     pub openid: Option<String>,
                     /// 委托代扣模板ID
-                    pub plan_id: f64,
+                    pub plan_id: i64,
                     /// 商户签约协议号
                     pub out_contract_code: String,
                     /// 用户账户展示名称
@@ -1826,7 +1826,7 @@ pub mod scheduled_deduct_sign {
                 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
                 pub struct PostDeductScheduleEstimatedDeductAmount {
                     /// 金额
-                    pub total: f64,
+                    pub total: i64,
                     /// 货币类型
                     #[serde(skip_serializing_if = "Option::is_none")]
                     pub currency: Option<String>,
@@ -1871,7 +1871,7 @@ pub mod scheduled_deduct_sign {
                     /// 用户在直连商户应用下的用户标示
                     pub openid: Option<String>,
                     /// 委托代扣模板ID
-                    pub plan_id: f64,
+                    pub plan_id: i64,
                     /// 商户签约协议号
                     pub out_contract_code: String,
                     /// 用户账户展示名称
@@ -1890,7 +1890,7 @@ pub mod scheduled_deduct_sign {
                 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
                 pub struct PostDeductScheduleEstimatedDeductAmount {
                     /// 金额
-                    pub total: f64,
+                    pub total: i64,
                     /// 货币类型
                     #[serde(skip_serializing_if = "Option::is_none")]
                     pub currency: Option<String>,
@@ -1939,7 +1939,7 @@ pub mod scheduled_deduct_sign {
                     /// 用户在直连商户应用下的用户标示
                     pub openid: Option<String>,
                     /// 委托代扣模板ID
-                    pub plan_id: f64,
+                    pub plan_id: i64,
                     /// 商户签约协议号
                     pub out_contract_code: String,
                     /// 用户账户展示名称
@@ -1956,7 +1956,7 @@ pub mod scheduled_deduct_sign {
                 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
                 pub struct PostDeductScheduleEstimatedDeductAmount {
                     /// 金额
-                    pub total: f64,
+                    pub total: i64,
                     /// 货币类型
                     #[serde(skip_serializing_if = "Option::is_none")]
                     pub currency: Option<String>,
@@ -1995,7 +1995,7 @@ pub mod scheduled_deduct_sign {
                     /// 用户在直连商户应用下的用户标示
                     pub openid: Option<String>,
                     /// 委托代扣模板ID
-                    pub plan_id: f64,
+                    pub plan_id: i64,
                     /// 商户签约协议号
                     pub out_contract_code: String,
                     /// 用户账户展示名称
@@ -2012,7 +2012,7 @@ pub mod scheduled_deduct_sign {
                 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
                 pub struct PostDeductScheduleEstimatedDeductAmount {
                     /// 金额
-                    pub total: f64,
+                    pub total: i64,
                     /// 货币类型
                     #[serde(skip_serializing_if = "Option::is_none")]
                     pub currency: Option<String>,
@@ -2069,7 +2069,7 @@ pub mod scheduled_deduct_sign {
                         /// 子商户AppID对应的用户OpenID
                         pub sub_openid: Option<String>,
                         /// 委托代扣模板ID
-                        pub plan_id: f64,
+                        pub plan_id: i64,
                         /// 商户签约协议号
                         pub out_contract_code: String,
                         /// 用户账户展示名称
@@ -2086,7 +2086,7 @@ pub mod scheduled_deduct_sign {
                     #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
                     pub struct PostDeductScheduleEstimatedDeductAmount {
                         /// 金额
-                        pub total: f64,
+                        pub total: i64,
                         /// 货币类型
                         #[serde(skip_serializing_if = "Option::is_none")]
                         pub currency: Option<String>,
@@ -2137,7 +2137,7 @@ pub mod scheduled_deduct_sign {
                         /// 子商户AppID对应的用户OpenID
                         pub sub_openid: Option<String>,
                         /// 委托代扣模板ID
-                        pub plan_id: f64,
+                        pub plan_id: i64,
                         /// 商户签约协议号
                         pub out_contract_code: String,
                         /// 用户账户展示名称
@@ -2156,7 +2156,7 @@ pub mod scheduled_deduct_sign {
                     #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
                     pub struct PostDeductScheduleEstimatedDeductAmount {
                         /// 金额
-                        pub total: f64,
+                        pub total: i64,
                         /// 货币类型
                         #[serde(skip_serializing_if = "Option::is_none")]
                         pub currency: Option<String>,
@@ -2211,7 +2211,7 @@ pub mod scheduled_deduct_sign {
                         /// 子商户AppID对应的用户OpenID
                         pub sub_openid: Option<String>,
                         /// 委托代扣模板ID
-                        pub plan_id: f64,
+                        pub plan_id: i64,
                         /// 商户签约协议号
                         pub out_contract_code: String,
                         /// 用户账户展示名称
@@ -2228,7 +2228,7 @@ pub mod scheduled_deduct_sign {
                     #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
                     pub struct PostDeductScheduleEstimatedDeductAmount {
                         /// 金额
-                        pub total: f64,
+                        pub total: i64,
                         /// 货币类型
                         #[serde(skip_serializing_if = "Option::is_none")]
                         pub currency: Option<String>,
@@ -2273,7 +2273,7 @@ pub mod scheduled_deduct_sign {
                         /// 子商户AppID对应的用户OpenID
                         pub sub_openid: Option<String>,
                         /// 委托代扣模板ID
-                        pub plan_id: f64,
+                        pub plan_id: i64,
                         /// 商户签约协议号
                         pub out_contract_code: String,
                         /// 用户账户展示名称
@@ -2290,7 +2290,7 @@ pub mod scheduled_deduct_sign {
                     #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
                     pub struct PostDeductScheduleEstimatedDeductAmount {
                         /// 金额
-                        pub total: f64,
+                        pub total: i64,
                         /// 货币类型
                         #[serde(skip_serializing_if = "Option::is_none")]
                         pub currency: Option<String>,
@@ -2341,7 +2341,7 @@ pub mod sign {
                         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                         pub struct Get {
                             /// 委托代扣模板ID (path)
-                            pub plan_id: String,
+                            pub plan_id: i64,
                             /// 商户签约协议号 (path)
                             pub out_contract_code: String,
                         }
@@ -2399,7 +2399,7 @@ pub mod sign {
                             /// 商户AppID
                             pub appid: String,
                             /// 委托代扣模板ID
-                            pub plan_id: f64,
+                            pub plan_id: i64,
                             /// 商户签约协议号
                             pub out_contract_code: String,
                             /// 用户账户展示名称
@@ -2445,7 +2445,7 @@ pub mod sign {
                         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                         pub struct Get {
                             /// 委托代扣模板ID (path)
-                            pub plan_id: String,
+                            pub plan_id: i64,
                             /// 商户签约协议号 (path)
                             pub out_contract_code: String,
                         }
@@ -2466,7 +2466,7 @@ pub mod sign {
                         #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
                         pub struct GetResponseDeductScheduleEstimatedDeductAmount {
                             /// 金额
-                            pub total: f64,
+                            pub total: i64,
                             /// 货币类型
                             #[serde(skip_serializing_if = "Option::is_none")]
                             pub currency: Option<String>,
@@ -2476,7 +2476,7 @@ pub mod sign {
                         #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
                         pub struct GetResponseDeductScheduleScheduledAmount {
                             /// 金额
-                            pub total: f64,
+                            pub total: i64,
                             /// 货币类型
                             #[serde(skip_serializing_if = "Option::is_none")]
                             pub currency: Option<String>,
@@ -2486,7 +2486,7 @@ pub mod sign {
                         #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
                         pub struct GetResponseDeductScheduleDeductAmount {
                             /// 金额
-                            pub total: f64,
+                            pub total: i64,
                             /// 货币类型
                             #[serde(skip_serializing_if = "Option::is_none")]
                             pub currency: Option<String>,
@@ -2523,7 +2523,7 @@ pub mod sign {
                             /// 商户AppID
                             pub appid: String,
                             /// 委托代扣模板ID
-                            pub plan_id: f64,
+                            pub plan_id: i64,
                             /// 商户签约协议号
                             pub out_contract_code: String,
                             /// 用户账户展示名称
@@ -2560,7 +2560,7 @@ pub mod sign {
                             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                             pub struct Post {
                                 /// 委托代扣模板ID (path)
-                                pub plan_id: String,
+                                pub plan_id: i64,
                                 /// 商户签约协议号 (path)
                                 pub out_contract_code: String,
                                 /// 解约备注
@@ -2587,7 +2587,7 @@ pub mod sign {
                             )]
                             pub struct PostResponseDeductScheduleEstimatedDeductAmount {
                                 /// 金额
-                                pub total: f64,
+                                pub total: i64,
                                 /// 货币类型
                                 #[serde(skip_serializing_if = "Option::is_none")]
                                 pub currency: Option<String>,
@@ -2599,7 +2599,7 @@ pub mod sign {
                             )]
                             pub struct PostResponseDeductScheduleScheduledAmount {
                                 /// 金额
-                                pub total: f64,
+                                pub total: i64,
                                 /// 货币类型
                                 #[serde(skip_serializing_if = "Option::is_none")]
                                 pub currency: Option<String>,
@@ -2611,7 +2611,7 @@ pub mod sign {
                             )]
                             pub struct PostResponseDeductScheduleDeductAmount {
                                 /// 金额
-                                pub total: f64,
+                                pub total: i64,
                                 /// 货币类型
                                 #[serde(skip_serializing_if = "Option::is_none")]
                                 pub currency: Option<String>,
@@ -2653,7 +2653,7 @@ pub mod sign {
                                 /// 商户AppID
                                 pub appid: String,
                                 /// 委托代扣模板ID
-                                pub plan_id: f64,
+                                pub plan_id: i64,
                                 /// 商户签约协议号
                                 pub out_contract_code: String,
                                 /// 用户账户展示名称
@@ -2701,7 +2701,7 @@ pub mod sign {
                 /// 用户在直连商户应用下的用户标示
                 pub openid: Option<String>,
                 /// 委托代扣模板ID
-                pub plan_id: f64,
+                pub plan_id: i64,
                 /// 商户签约协议号
                 pub out_contract_code: String,
                 /// 用户账户展示名称
@@ -2821,7 +2821,7 @@ pub mod sign {
                             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                             pub struct Get {
                                 /// 委托代扣模板ID (path)
-                                pub plan_id: String,
+                                pub plan_id: i64,
                                 /// 商户签约协议号 (path)
                                 pub out_contract_code: String,
                                 /// 子商户号商户号 (query)
@@ -2848,7 +2848,7 @@ pub mod sign {
                             )]
                             pub struct GetResponseDeductScheduleEstimatedDeductAmount {
                                 /// 金额
-                                pub total: f64,
+                                pub total: i64,
                                 /// 货币类型
                                 #[serde(skip_serializing_if = "Option::is_none")]
                                 pub currency: Option<String>,
@@ -2860,7 +2860,7 @@ pub mod sign {
                             )]
                             pub struct GetResponseDeductScheduleScheduledAmount {
                                 /// 金额
-                                pub total: f64,
+                                pub total: i64,
                                 /// 货币类型
                                 #[serde(skip_serializing_if = "Option::is_none")]
                                 pub currency: Option<String>,
@@ -2872,7 +2872,7 @@ pub mod sign {
                             )]
                             pub struct GetResponseDeductScheduleDeductAmount {
                                 /// 金额
-                                pub total: f64,
+                                pub total: i64,
                                 /// 货币类型
                                 #[serde(skip_serializing_if = "Option::is_none")]
                                 pub currency: Option<String>,
@@ -2919,7 +2919,7 @@ pub mod sign {
                                 #[serde(skip_serializing_if = "Option::is_none")]
                                 pub sub_appid: Option<String>,
                                 /// 委托代扣模板ID
-                                pub plan_id: f64,
+                                pub plan_id: i64,
                                 /// 商户签约协议号
                                 pub out_contract_code: String,
                                 /// 用户账户展示名称
@@ -2960,7 +2960,7 @@ pub mod sign {
                                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                                 pub struct Post {
                                     /// 委托代扣模板ID (path)
-                                    pub plan_id: String,
+                                    pub plan_id: i64,
                                     /// 商户签约协议号 (path)
                                     pub out_contract_code: String,
                                     /// 子商户号商户号
@@ -2989,7 +2989,7 @@ pub mod sign {
                                 )]
                                 pub struct PostResponseDeductScheduleEstimatedDeductAmount {
                                     /// 金额
-                                    pub total: f64,
+                                    pub total: i64,
                                     /// 货币类型
                                     #[serde(skip_serializing_if = "Option::is_none")]
                                     pub currency: Option<String>,
@@ -3001,7 +3001,7 @@ pub mod sign {
                                 )]
                                 pub struct PostResponseDeductScheduleScheduledAmount {
                                     /// 金额
-                                    pub total: f64,
+                                    pub total: i64,
                                     /// 货币类型
                                     #[serde(skip_serializing_if = "Option::is_none")]
                                     pub currency: Option<String>,
@@ -3013,7 +3013,7 @@ pub mod sign {
                                 )]
                                 pub struct PostResponseDeductScheduleDeductAmount {
                                     /// 金额
-                                    pub total: f64,
+                                    pub total: i64,
                                     /// 货币类型
                                     #[serde(skip_serializing_if = "Option::is_none")]
                                     pub currency: Option<String>,
@@ -3061,7 +3061,7 @@ pub mod sign {
                                     #[serde(skip_serializing_if = "Option::is_none")]
                                     pub sub_appid: Option<String>,
                                     /// 委托代扣模板ID
-                                    pub plan_id: f64,
+                                    pub plan_id: i64,
                                     /// 商户签约协议号
                                     pub out_contract_code: String,
                                     /// 用户账户展示名称

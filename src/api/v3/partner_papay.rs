@@ -58,7 +58,7 @@ pub mod contracts {
             #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
             pub struct PostDeductDuration {
                 /// 扣费持续时间数
-                pub count: f64,
+                pub count: i64,
                 /// 单位
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub unit: Option<String>,
@@ -68,7 +68,7 @@ pub mod contracts {
             #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
             pub struct PostEstimatedAmount {
                 /// 预计扣费金额
-                pub amount: f64,
+                pub amount: i64,
                 /// 预计扣费货币类型
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub currency: Option<String>,

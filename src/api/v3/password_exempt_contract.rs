@@ -21,7 +21,7 @@ pub mod contracts {
                     /// 商户AppID
                     pub appid: String,
                     /// 免密支付服务ID
-                    pub service_id: f64,
+                    pub service_id: i64,
                     /// 商户签约协议号
                     pub out_contract_code: String,
                     /// 回调通知地址
@@ -40,7 +40,7 @@ pub mod contracts {
                     /// 商户号
                     pub mchid: String,
                     /// 免密支付服务ID
-                    pub service_id: f64,
+                    pub service_id: i64,
                     /// 商户签约协议号
                     pub out_contract_code: String,
                     /// 跳转签约的小程序AppID
@@ -62,7 +62,7 @@ pub mod contracts {
                     /// 商户AppID
                     pub appid: String,
                     /// 免密支付服务ID
-                    pub service_id: f64,
+                    pub service_id: i64,
                     /// 商户签约协议号
                     pub out_contract_code: String,
                     /// 回调通知地址
@@ -81,7 +81,7 @@ pub mod contracts {
                     /// 商户号
                     pub mchid: String,
                     /// 免密支付服务ID
-                    pub service_id: f64,
+                    pub service_id: i64,
                     /// 商户签约协议号
                     pub out_contract_code: String,
                 }
@@ -105,7 +105,7 @@ pub mod contracts {
                     /// 商户AppID
                     pub appid: String,
                     /// 免密支付服务ID
-                    pub service_id: f64,
+                    pub service_id: i64,
                     /// 商户签约协议号
                     pub out_contract_code: String,
                     /// 回调通知地址
@@ -124,7 +124,7 @@ pub mod contracts {
                     /// 商户号
                     pub mchid: String,
                     /// 免密支付服务ID
-                    pub service_id: f64,
+                    pub service_id: i64,
                     /// 商户签约协议号
                     pub out_contract_code: String,
                     /// 跳转签约的小程序AppID
@@ -146,7 +146,7 @@ pub mod contracts {
                     /// 商户AppID
                     pub appid: String,
                     /// 免密支付服务ID
-                    pub service_id: f64,
+                    pub service_id: i64,
                     /// 商户签约协议号
                     pub out_contract_code: String,
                     /// 回调通知地址
@@ -165,7 +165,7 @@ pub mod contracts {
                     /// 商户号
                     pub mchid: String,
                     /// 免密支付服务ID
-                    pub service_id: f64,
+                    pub service_id: i64,
                     /// 商户签约协议号
                     pub out_contract_code: String,
                 }
@@ -193,7 +193,7 @@ pub mod contracts {
                     /// 子商户号
                     pub sub_mchid: String,
                     /// 免密支付服务ID
-                    pub service_id: f64,
+                    pub service_id: i64,
                     /// 商户签约协议号
                     pub out_contract_code: String,
                     /// 回调通知地址
@@ -214,7 +214,7 @@ pub mod contracts {
                     /// 商户号
                     pub mchid: String,
                     /// 免密支付服务ID
-                    pub service_id: f64,
+                    pub service_id: i64,
                     /// 商户签约协议号
                     pub out_contract_code: String,
                     /// 跳转签约的小程序AppID
@@ -240,7 +240,7 @@ pub mod contracts {
                     /// 子商户号
                     pub sub_mchid: String,
                     /// 免密支付服务ID
-                    pub service_id: f64,
+                    pub service_id: i64,
                     /// 商户签约协议号
                     pub out_contract_code: String,
                     /// 回调通知地址
@@ -261,7 +261,7 @@ pub mod contracts {
                     /// 商户号
                     pub mchid: String,
                     /// 免密支付服务ID
-                    pub service_id: f64,
+                    pub service_id: i64,
                     /// 商户签约协议号
                     pub out_contract_code: String,
                 }
@@ -285,7 +285,7 @@ pub mod contracts {
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Get {
                         /// 免密支付服务ID (path)
-                        pub service_id: String,
+                        pub service_id: i64,
                         /// 商户签约协议号 (path)
                         pub out_contract_code: String,
                     }
@@ -321,7 +321,7 @@ pub mod contracts {
                         #[serde(skip_serializing_if = "Option::is_none")]
                         pub sub_openid: Option<String>,
                         /// 免密支付服务ID
-                        pub service_id: f64,
+                        pub service_id: i64,
                         /// 商户签约协议号
                         pub out_contract_code: String,
                         /// 用户账户展示名称
@@ -347,7 +347,7 @@ pub mod contracts {
                         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                         pub struct Post {
                             /// 免密支付服务ID (path)
-                            pub service_id: String,
+                            pub service_id: i64,
                             /// 商户签约协议号 (path)
                             pub out_contract_code: String,
                             /// 解约备注
@@ -360,7 +360,7 @@ pub mod contracts {
                             /// 商户号
                             pub mchid: String,
                             /// 免密支付服务ID
-                            pub service_id: f64,
+                            pub service_id: i64,
                             /// 商户签约协议号
                             pub out_contract_code: String,
                         }
@@ -394,7 +394,7 @@ pub mod contracts {
                     /// 用户子标识
                     pub sub_openid: Option<String>,
                     /// 免密支付服务ID
-                    pub service_id: f64,
+                    pub service_id: i64,
                     /// 商户签约协议号
                     pub out_contract_code: String,
                     /// 回调通知地址
@@ -413,7 +413,7 @@ pub mod contracts {
                     /// 子商户号
                     pub sub_mchid: String,
                     /// 免密支付服务ID
-                    pub service_id: f64,
+                    pub service_id: i64,
                     /// 商户签约协议号
                     pub out_contract_code: String,
                     /// 跳转签约的小程序AppID
@@ -443,7 +443,7 @@ pub mod contracts {
                     /// 用户子标识
                     pub sub_openid: Option<String>,
                     /// 免密支付服务ID
-                    pub service_id: f64,
+                    pub service_id: i64,
                     /// 商户签约协议号
                     pub out_contract_code: String,
                     /// 回调通知地址
@@ -462,7 +462,7 @@ pub mod contracts {
                     /// 子商户号
                     pub sub_mchid: String,
                     /// 免密支付服务ID
-                    pub service_id: f64,
+                    pub service_id: i64,
                     /// 商户签约协议号
                     pub out_contract_code: String,
                 }

@@ -357,7 +357,7 @@ pub mod partner {
             #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
             pub struct PostAmount {
                 /// 总金额
-                pub total: f64,
+                pub total: i64,
                 /// 货币类型
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub currency: Option<String>,
@@ -375,9 +375,9 @@ pub mod partner {
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub goods_name: Option<String>,
                 /// 商品数量
-                pub quantity: f64,
+                pub quantity: i64,
                 /// 商品单价
-                pub unit_price: f64,
+                pub unit_price: i64,
             }
 
             /// 优惠功能
@@ -385,7 +385,7 @@ pub mod partner {
             pub struct PostDetail {
                 /// 订单原价
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub cost_price: Option<f64>,
+                pub cost_price: Option<i64>,
                 /// 商品小票ID
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub invoice_id: Option<String>,
@@ -501,7 +501,7 @@ pub mod partner {
             #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
             pub struct PostAmount {
                 /// 总金额
-                pub total: f64,
+                pub total: i64,
                 /// 货币类型
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub currency: Option<String>,
@@ -543,9 +543,9 @@ pub mod partner {
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub goods_name: Option<String>,
                 /// 商品数量
-                pub quantity: f64,
+                pub quantity: i64,
                 /// 商品单价
-                pub unit_price: f64,
+                pub unit_price: i64,
             }
 
             /// 优惠功能
@@ -553,7 +553,7 @@ pub mod partner {
             pub struct PostDetail {
                 /// 订单原价
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub cost_price: Option<f64>,
+                pub cost_price: Option<i64>,
                 /// 商品小票ID
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub invoice_id: Option<String>,
@@ -584,10 +584,10 @@ pub mod partner {
             #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
             pub struct PostResponseAmount {
                 /// 订单金额
-                pub total: f64,
+                pub total: i64,
                 /// 用户支付金额
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub payer_total: Option<f64>,
+                pub payer_total: Option<i64>,
                 /// 订单金额货币类型
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub currency: Option<String>,
@@ -602,11 +602,11 @@ pub mod partner {
                 /// 商品编码
                 pub goods_id: String,
                 /// 商品数量
-                pub quantity: f64,
+                pub quantity: i64,
                 /// 商品单价
-                pub unit_price: f64,
+                pub unit_price: i64,
                 /// 商品优惠金额
-                pub discount_amount: f64,
+                pub discount_amount: i64,
                 /// 商品备注
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub goods_remark: Option<String>,
@@ -627,19 +627,19 @@ pub mod partner {
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub r#type: Option<String>,
                 /// 优惠券面额
-                pub amount: f64,
+                pub amount: i64,
                 /// 活动ID
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub stock_id: Option<String>,
                 /// 微信出资
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub wechatpay_contribute: Option<f64>,
+                pub wechatpay_contribute: Option<i64>,
                 /// 商户出资
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub merchant_contribute: Option<f64>,
+                pub merchant_contribute: Option<i64>,
                 /// 其他出资
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub other_contribute: Option<f64>,
+                pub other_contribute: Option<i64>,
                 /// 优惠货币类型
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub currency: Option<String>,
@@ -880,7 +880,8 @@ pub mod partner {
                     #[serde(skip_serializing_if = "Option::is_none")]
                     pub currency: Option<String>,
                     /// 用户支付金额
-                    pub payer_total: i64,
+                    #[serde(skip_serializing_if = "Option::is_none")]
+                    pub payer_total: Option<i64>,
                     /// 用户支付币种
                     #[serde(skip_serializing_if = "Option::is_none")]
                     pub payer_currency: Option<String>,
@@ -920,7 +921,8 @@ pub mod partner {
                     #[serde(skip_serializing_if = "Option::is_none")]
                     pub success_time: Option<crate::DateTime>,
                     /// 商品描述
-                    pub description: String,
+                    #[serde(skip_serializing_if = "Option::is_none")]
+                    pub description: Option<String>,
                     /// 附加数据
                     #[serde(skip_serializing_if = "Option::is_none")]
                     pub attach: Option<String>,
@@ -932,7 +934,8 @@ pub mod partner {
                     #[serde(skip_serializing_if = "Option::is_none")]
                     pub time_expire: Option<crate::DateTime>,
                     /// 通知地址
-                    pub notify_url: String,
+                    #[serde(skip_serializing_if = "Option::is_none")]
+                    pub notify_url: Option<String>,
                     /// 订单优惠标记
                     #[serde(skip_serializing_if = "Option::is_none")]
                     pub goods_tag: Option<String>,
@@ -1149,7 +1152,7 @@ pub mod partner {
             #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
             pub struct PostAmount {
                 /// 总金额
-                pub total: f64,
+                pub total: i64,
                 /// 货币类型
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub currency: Option<String>,
@@ -1178,9 +1181,9 @@ pub mod partner {
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub goods_name: Option<String>,
                 /// 商品数量
-                pub quantity: f64,
+                pub quantity: i64,
                 /// 商品单价
-                pub unit_price: f64,
+                pub unit_price: i64,
             }
 
             /// 优惠功能
@@ -1188,7 +1191,7 @@ pub mod partner {
             pub struct PostDetail {
                 /// 订单原价
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub cost_price: Option<f64>,
+                pub cost_price: Option<i64>,
                 /// 商品小票ID
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub invoice_id: Option<String>,
@@ -1522,7 +1525,8 @@ pub mod partner {
                     #[serde(skip_serializing_if = "Option::is_none")]
                     pub currency: Option<String>,
                     /// 用户支付金额
-                    pub payer_total: i64,
+                    #[serde(skip_serializing_if = "Option::is_none")]
+                    pub payer_total: Option<i64>,
                     /// 用户支付币种
                     #[serde(skip_serializing_if = "Option::is_none")]
                     pub payer_currency: Option<String>,
@@ -1571,7 +1575,8 @@ pub mod partner {
                     #[serde(skip_serializing_if = "Option::is_none")]
                     pub success_time: Option<crate::DateTime>,
                     /// 商品描述
-                    pub description: String,
+                    #[serde(skip_serializing_if = "Option::is_none")]
+                    pub description: Option<String>,
                     /// 附加数据
                     #[serde(skip_serializing_if = "Option::is_none")]
                     pub attach: Option<String>,
@@ -1583,7 +1588,8 @@ pub mod partner {
                     #[serde(skip_serializing_if = "Option::is_none")]
                     pub time_expire: Option<crate::DateTime>,
                     /// 通知地址
-                    pub notify_url: String,
+                    #[serde(skip_serializing_if = "Option::is_none")]
+                    pub notify_url: Option<String>,
                     /// 订单优惠标记
                     #[serde(skip_serializing_if = "Option::is_none")]
                     pub goods_tag: Option<String>,
@@ -1715,7 +1721,7 @@ pub mod partner {
             #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
             pub struct PostAmount {
                 /// 总金额
-                pub total: f64,
+                pub total: i64,
                 /// 货币类型
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub currency: Option<String>,
@@ -1744,9 +1750,9 @@ pub mod partner {
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub goods_name: Option<String>,
                 /// 商品数量
-                pub quantity: f64,
+                pub quantity: i64,
                 /// 商品单价
-                pub unit_price: f64,
+                pub unit_price: i64,
             }
 
             /// 优惠功能
@@ -1754,7 +1760,7 @@ pub mod partner {
             pub struct PostDetail {
                 /// 订单原价
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub cost_price: Option<f64>,
+                pub cost_price: Option<i64>,
                 /// 商品小票 ID
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub invoice_id: Option<String>,
@@ -1985,7 +1991,7 @@ pub mod transactions {
         #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
         pub struct PostAmount {
             /// 总金额
-            pub total: f64,
+            pub total: i64,
             /// 货币类型
             #[serde(skip_serializing_if = "Option::is_none")]
             pub currency: Option<String>,
@@ -2003,9 +2009,9 @@ pub mod transactions {
             #[serde(skip_serializing_if = "Option::is_none")]
             pub goods_name: Option<String>,
             /// 商品数量
-            pub quantity: f64,
+            pub quantity: i64,
             /// 商品单价
-            pub unit_price: f64,
+            pub unit_price: i64,
         }
 
         /// 优惠功能
@@ -2013,7 +2019,7 @@ pub mod transactions {
         pub struct PostDetail {
             /// 订单原价
             #[serde(skip_serializing_if = "Option::is_none")]
-            pub cost_price: Option<f64>,
+            pub cost_price: Option<i64>,
             /// 商品小票ID
             #[serde(skip_serializing_if = "Option::is_none")]
             pub invoice_id: Option<String>,
@@ -2133,7 +2139,7 @@ pub mod transactions {
         #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
         pub struct PostAmount {
             /// 总金额
-            pub total: f64,
+            pub total: i64,
             /// 货币类型
             #[serde(skip_serializing_if = "Option::is_none")]
             pub currency: Option<String>,
@@ -2175,9 +2181,9 @@ pub mod transactions {
             #[serde(skip_serializing_if = "Option::is_none")]
             pub goods_name: Option<String>,
             /// 商品数量
-            pub quantity: f64,
+            pub quantity: i64,
             /// 商品单价
-            pub unit_price: f64,
+            pub unit_price: i64,
         }
 
         /// 优惠功能
@@ -2185,7 +2191,7 @@ pub mod transactions {
         pub struct PostDetail {
             /// 订单原价
             #[serde(skip_serializing_if = "Option::is_none")]
-            pub cost_price: Option<f64>,
+            pub cost_price: Option<i64>,
             /// 商品小票ID
             #[serde(skip_serializing_if = "Option::is_none")]
             pub invoice_id: Option<String>,
@@ -2213,10 +2219,10 @@ pub mod transactions {
         #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
         pub struct PostResponseAmount {
             /// 订单金额
-            pub total: f64,
+            pub total: i64,
             /// 用户支付金额
             #[serde(skip_serializing_if = "Option::is_none")]
-            pub payer_total: Option<f64>,
+            pub payer_total: Option<i64>,
             /// 订单金额货币类型
             #[serde(skip_serializing_if = "Option::is_none")]
             pub currency: Option<String>,
@@ -2231,11 +2237,11 @@ pub mod transactions {
             /// 商品编码
             pub goods_id: String,
             /// 商品数量
-            pub quantity: f64,
+            pub quantity: i64,
             /// 商品单价
-            pub unit_price: f64,
+            pub unit_price: i64,
             /// 商品优惠金额
-            pub discount_amount: f64,
+            pub discount_amount: i64,
             /// 商品备注
             #[serde(skip_serializing_if = "Option::is_none")]
             pub goods_remark: Option<String>,
@@ -2256,19 +2262,19 @@ pub mod transactions {
             #[serde(skip_serializing_if = "Option::is_none")]
             pub r#type: Option<String>,
             /// 优惠券面额
-            pub amount: f64,
+            pub amount: i64,
             /// 活动ID
             #[serde(skip_serializing_if = "Option::is_none")]
             pub stock_id: Option<String>,
             /// 微信出资
             #[serde(skip_serializing_if = "Option::is_none")]
-            pub wechatpay_contribute: Option<f64>,
+            pub wechatpay_contribute: Option<i64>,
             /// 商户出资
             #[serde(skip_serializing_if = "Option::is_none")]
-            pub merchant_contribute: Option<f64>,
+            pub merchant_contribute: Option<i64>,
             /// 其他出资
             #[serde(skip_serializing_if = "Option::is_none")]
-            pub other_contribute: Option<f64>,
+            pub other_contribute: Option<i64>,
             /// 优惠货币类型
             #[serde(skip_serializing_if = "Option::is_none")]
             pub currency: Option<String>,
@@ -2516,7 +2522,8 @@ pub mod transactions {
                 /// 直连商户号
                 pub mchid: String,
                 /// 商品描述
-                pub description: String,
+                #[serde(skip_serializing_if = "Option::is_none")]
+                pub description: Option<String>,
                 /// 附加数据
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub attach: Option<String>,
@@ -2528,7 +2535,8 @@ pub mod transactions {
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub time_expire: Option<crate::DateTime>,
                 /// 通知地址
-                pub notify_url: String,
+                #[serde(skip_serializing_if = "Option::is_none")]
+                pub notify_url: Option<String>,
                 /// 订单优惠标记
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub goods_tag: Option<String>,
@@ -2731,7 +2739,7 @@ pub mod transactions {
         #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
         pub struct PostAmount {
             /// 总金额
-            pub total: f64,
+            pub total: i64,
             /// 货币类型
             #[serde(skip_serializing_if = "Option::is_none")]
             pub currency: Option<String>,
@@ -2756,9 +2764,9 @@ pub mod transactions {
             #[serde(skip_serializing_if = "Option::is_none")]
             pub goods_name: Option<String>,
             /// 商品数量
-            pub quantity: f64,
+            pub quantity: i64,
             /// 商品单价
-            pub unit_price: f64,
+            pub unit_price: i64,
         }
 
         /// 优惠功能
@@ -2766,7 +2774,7 @@ pub mod transactions {
         pub struct PostDetail {
             /// 订单原价
             #[serde(skip_serializing_if = "Option::is_none")]
-            pub cost_price: Option<f64>,
+            pub cost_price: Option<i64>,
             /// 商品小票ID
             #[serde(skip_serializing_if = "Option::is_none")]
             pub invoice_id: Option<String>,
@@ -2976,7 +2984,8 @@ pub mod transactions {
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub currency: Option<String>,
                 /// 用户支付金额
-                pub payer_total: i64,
+                #[serde(skip_serializing_if = "Option::is_none")]
+                pub payer_total: Option<i64>,
                 /// 用户支付币种
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub payer_currency: Option<String>,
@@ -3017,7 +3026,8 @@ pub mod transactions {
                 /// 直连商户号
                 pub mchid: String,
                 /// 商品描述
-                pub description: String,
+                #[serde(skip_serializing_if = "Option::is_none")]
+                pub description: Option<String>,
                 /// 附加数据
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub attach: Option<String>,
@@ -3029,7 +3039,8 @@ pub mod transactions {
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub time_expire: Option<crate::DateTime>,
                 /// 通知地址
-                pub notify_url: String,
+                #[serde(skip_serializing_if = "Option::is_none")]
+                pub notify_url: Option<String>,
                 /// 订单优惠标记
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub goods_tag: Option<String>,

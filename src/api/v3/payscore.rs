@@ -1094,13 +1094,13 @@ pub mod acquiringbank {
             pub name: Option<String>,
             /// 付费金额
             #[serde(skip_serializing_if = "Option::is_none")]
-            pub amount: Option<f64>,
+            pub amount: Option<i64>,
             /// 付费说明
             #[serde(skip_serializing_if = "Option::is_none")]
             pub description: Option<String>,
             /// 付费数量
             #[serde(skip_serializing_if = "Option::is_none")]
-            pub count: Option<f64>,
+            pub count: Option<i64>,
         }
 
         /// PostResponsePostDiscounts
@@ -1114,10 +1114,10 @@ pub mod acquiringbank {
             pub description: Option<String>,
             /// 优惠金额
             #[serde(skip_serializing_if = "Option::is_none")]
-            pub amount: Option<f64>,
+            pub amount: Option<i64>,
             /// 优惠数量
             #[serde(skip_serializing_if = "Option::is_none")]
-            pub count: Option<f64>,
+            pub count: Option<i64>,
         }
 
         /// 服务风险金
@@ -1126,7 +1126,7 @@ pub mod acquiringbank {
             /// 风险名称
             pub name: String,
             /// 风险金额
-            pub amount: f64,
+            pub amount: i64,
             /// 风险说明
             #[serde(skip_serializing_if = "Option::is_none")]
             pub description: Option<String>,
@@ -1181,9 +1181,9 @@ pub mod acquiringbank {
             /// 商品图片链接
             pub picture: String,
             /// 商品单价金额
-            pub amount: f64,
+            pub amount: i64,
             /// 商品数量
-            pub count: f64,
+            pub count: i64,
             /// 商品品类ID
             #[serde(skip_serializing_if = "Option::is_none")]
             pub category_id: Option<Vec<String>>,
@@ -2177,9 +2177,9 @@ pub mod partner {
                 /// 商品图片链接
                 pub picture: String,
                 /// 商品单价金额
-                pub amount: f64,
+                pub amount: i64,
                 /// 商品数量
-                pub count: f64,
+                pub count: i64,
                 /// 商品品类ID
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub category_id: Option<Vec<String>>,
@@ -2235,10 +2235,10 @@ pub mod partner {
                 pub channel_id: Option<String>,
                 /// 用户分层
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub user_risk_level: Option<f64>,
+                pub user_risk_level: Option<i64>,
                 /// 分层版本
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub risk_level_version: Option<f64>,
+                pub risk_level_version: Option<i64>,
             }
         }
         /// `/v3/payscore/partner/permissions/authorization-code`
@@ -2296,10 +2296,10 @@ pub mod partner {
                     pub sub_openid: Option<String>,
                     /// 用户分层
                     #[serde(skip_serializing_if = "Option::is_none")]
-                    pub user_risk_level: Option<f64>,
+                    pub user_risk_level: Option<i64>,
                     /// 分层版本
                     #[serde(skip_serializing_if = "Option::is_none")]
-                    pub risk_level_version: Option<f64>,
+                    pub risk_level_version: Option<i64>,
                 }
 
                 /// `/v3/payscore/partner/permissions/authorization-code/{authorization_code}/terminate`
@@ -2386,10 +2386,10 @@ pub mod partner {
                 pub sub_openid: Option<String>,
                 /// 用户分层
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub user_risk_level: Option<f64>,
+                pub user_risk_level: Option<i64>,
                 /// 分层版本
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub risk_level_version: Option<f64>,
+                pub risk_level_version: Option<i64>,
             }
         }
         /// `/v3/payscore/partner/permissions/terminate`
@@ -3387,7 +3387,7 @@ pub mod partner {
                     /// 商户优惠
                     pub post_discounts: Option<Vec<PostPostDiscounts>>,
                     /// 总金额
-                    pub total_amount: f64,
+                    pub total_amount: i64,
                     /// 预计扣费时间
                     pub prepaid_time: String,
                 }
@@ -3402,13 +3402,13 @@ pub mod partner {
                     pub name: Option<String>,
                     /// 付费金额
                     #[serde(skip_serializing_if = "Option::is_none")]
-                    pub amount: Option<f64>,
+                    pub amount: Option<i64>,
                     /// 付费说明
                     #[serde(skip_serializing_if = "Option::is_none")]
                     pub description: Option<String>,
                     /// 付费数量
                     #[serde(skip_serializing_if = "Option::is_none")]
-                    pub count: Option<f64>,
+                    pub count: Option<i64>,
                 }
 
                 /// PostPostDiscounts
@@ -3424,10 +3424,10 @@ pub mod partner {
                     pub description: Option<String>,
                     /// 优惠金额
                     #[serde(skip_serializing_if = "Option::is_none")]
-                    pub amount: Option<f64>,
+                    pub amount: Option<i64>,
                     /// 优惠数量
                     #[serde(skip_serializing_if = "Option::is_none")]
-                    pub count: Option<f64>,
+                    pub count: Option<i64>,
                 }
             }
             /// `/v3/payscore/partner/serviceorder/{out_order_no}/send-prepaidmessage`
@@ -3454,7 +3454,7 @@ pub mod partner {
                     /// 商户优惠
                     pub post_discounts: Option<Vec<PostPostDiscounts>>,
                     /// 总金额
-                    pub total_amount: f64,
+                    pub total_amount: i64,
                     /// 预计扣费时间
                     pub prepaid_time: String,
                 }
@@ -3469,13 +3469,13 @@ pub mod partner {
                     pub name: Option<String>,
                     /// 付费金额
                     #[serde(skip_serializing_if = "Option::is_none")]
-                    pub amount: Option<f64>,
+                    pub amount: Option<i64>,
                     /// 付费说明
                     #[serde(skip_serializing_if = "Option::is_none")]
                     pub description: Option<String>,
                     /// 付费数量
                     #[serde(skip_serializing_if = "Option::is_none")]
-                    pub count: Option<f64>,
+                    pub count: Option<i64>,
                 }
 
                 /// PostPostDiscounts
@@ -3491,10 +3491,10 @@ pub mod partner {
                     pub description: Option<String>,
                     /// 优惠金额
                     #[serde(skip_serializing_if = "Option::is_none")]
-                    pub amount: Option<f64>,
+                    pub amount: Option<i64>,
                     /// 优惠数量
                     #[serde(skip_serializing_if = "Option::is_none")]
-                    pub count: Option<f64>,
+                    pub count: Option<i64>,
                 }
             }
             /// `/v3/payscore/partner/serviceorder/{out_order_no}/sync`
@@ -3836,13 +3836,13 @@ pub mod partner {
             pub name: Option<String>,
             /// 付费金额
             #[serde(skip_serializing_if = "Option::is_none")]
-            pub amount: Option<f64>,
+            pub amount: Option<i64>,
             /// 付费说明
             #[serde(skip_serializing_if = "Option::is_none")]
             pub description: Option<String>,
             /// 付费数量
             #[serde(skip_serializing_if = "Option::is_none")]
-            pub count: Option<f64>,
+            pub count: Option<i64>,
         }
 
         /// PostResponsePostDiscounts
@@ -3856,10 +3856,10 @@ pub mod partner {
             pub description: Option<String>,
             /// 优惠金额
             #[serde(skip_serializing_if = "Option::is_none")]
-            pub amount: Option<f64>,
+            pub amount: Option<i64>,
             /// 优惠数量
             #[serde(skip_serializing_if = "Option::is_none")]
-            pub count: Option<f64>,
+            pub count: Option<i64>,
         }
 
         /// 服务风险金
@@ -3868,7 +3868,7 @@ pub mod partner {
             /// 风险名称
             pub name: String,
             /// 风险金额
-            pub amount: f64,
+            pub amount: i64,
             /// 风险说明
             #[serde(skip_serializing_if = "Option::is_none")]
             pub description: Option<String>,
@@ -3923,9 +3923,9 @@ pub mod partner {
             /// 商品图片链接
             pub picture: String,
             /// 商品单价金额
-            pub amount: f64,
+            pub amount: i64,
             /// 商品数量
-            pub count: f64,
+            pub count: i64,
             /// 商品品类ID
             #[serde(skip_serializing_if = "Option::is_none")]
             pub category_id: Option<Vec<String>>,
@@ -4021,16 +4021,16 @@ pub mod partner {
                     /// 子商户的公众号ID (query)
                     pub sub_appid: Option<String>,
                     /// 分层版本 (query)
-                    pub risk_level_version: f64,
+                    pub risk_level_version: i64,
                 }
 
                 /// GetResponseQuotas
                 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
                 pub struct GetResponseQuotas {
                     /// 用户分层
-                    pub risk_level: f64,
+                    pub risk_level: i64,
                     /// 建议先享金额
-                    pub suggested_quota: f64,
+                    pub suggested_quota: i64,
                 }
 
                 /// What `GET /v3/payscore/partner/servicequotas/service-id/{service_id}` answers.
@@ -4048,7 +4048,7 @@ pub mod partner {
                     #[serde(skip_serializing_if = "Option::is_none")]
                     pub sub_appid: Option<String>,
                     /// 分层版本
-                    pub risk_level_version: f64,
+                    pub risk_level_version: i64,
                     /// 先享金额列表
                     pub quotas: Vec<GetResponseQuotas>,
                 }
@@ -4556,9 +4556,9 @@ pub mod permissions {
             /// 商品图片链接
             pub picture: String,
             /// 商品单价金额
-            pub amount: f64,
+            pub amount: i64,
             /// 商品数量
-            pub count: f64,
+            pub count: i64,
             /// 商品品类ID
             #[serde(skip_serializing_if = "Option::is_none")]
             pub category_id: Option<Vec<String>>,
@@ -4614,10 +4614,10 @@ pub mod permissions {
             pub channel_id: Option<String>,
             /// 用户分层
             #[serde(skip_serializing_if = "Option::is_none")]
-            pub user_risk_level: Option<f64>,
+            pub user_risk_level: Option<i64>,
             /// 分层版本
             #[serde(skip_serializing_if = "Option::is_none")]
-            pub risk_level_version: Option<f64>,
+            pub risk_level_version: Option<i64>,
         }
     }
     /// `/v3/payscore/permissions/authorization-code`
@@ -4665,10 +4665,10 @@ pub mod permissions {
                 pub authorization_success_time: Option<crate::DateTime>,
                 /// 用户分层
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub user_risk_level: Option<f64>,
+                pub user_risk_level: Option<i64>,
                 /// 分层版本
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub risk_level_version: Option<f64>,
+                pub risk_level_version: Option<i64>,
             }
 
             /// `/v3/payscore/permissions/authorization-code/{authorization_code}/terminate`
@@ -4739,10 +4739,10 @@ pub mod permissions {
                 pub authorization_success_time: Option<crate::DateTime>,
                 /// 用户分层
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub user_risk_level: Option<f64>,
+                pub user_risk_level: Option<i64>,
                 /// 分层版本
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub risk_level_version: Option<f64>,
+                pub risk_level_version: Option<i64>,
             }
 
             /// `/v3/payscore/permissions/openid/{openid}/terminate`
@@ -4793,13 +4793,13 @@ pub mod plan {
                 /// 支付分计划名称
                 pub plan_name: String,
                 /// 支付分计划有效期
-                pub plan_duration: f64,
+                pub plan_duration: i64,
                 /// 支付分计划扣费次数
-                pub deduction_quantity: f64,
+                pub deduction_quantity: i64,
                 /// 支付分计划原总金额
-                pub total_original_price: f64,
+                pub total_original_price: i64,
                 /// 支付分计划实际扣费总金额
-                pub total_actual_price: f64,
+                pub total_actual_price: i64,
                 /// 支付分计划明细列表
                 pub plan_detail_list: Option<Vec<PostPlanDetailList>>,
                 /// 商户侧计划号
@@ -4810,12 +4810,12 @@ pub mod plan {
             #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
             pub struct PostPlanDetailList {
                 /// 计划明细原支付金额
-                pub original_price: f64,
+                pub original_price: i64,
                 /// 计划明细优惠说明
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub plan_discount_description: Option<String>,
                 /// 计划明细实际支付金额
-                pub actual_price: f64,
+                pub actual_price: i64,
                 /// 计划明细名称
                 pub plan_detail_name: String,
             }
@@ -4824,16 +4824,16 @@ pub mod plan {
             #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
             pub struct PostResponsePlanDetailList {
                 /// 计划明细序号
-                pub plan_detail_no: f64,
+                pub plan_detail_no: i64,
                 /// 计划明细名称
                 pub plan_detail_name: String,
                 /// 计划明细原支付金额
-                pub original_price: f64,
+                pub original_price: i64,
                 /// 计划明细优惠说明
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub plan_discount_description: Option<String>,
                 /// 计划明细实际支付金额
-                pub actual_price: f64,
+                pub actual_price: i64,
             }
 
             /// What `POST /v3/payscore/plan/partner/payscore-plans` answers.
@@ -4857,15 +4857,15 @@ pub mod plan {
                 /// 支付分计划名称
                 pub plan_name: String,
                 /// 支付分计划有效期
-                pub plan_duration: f64,
+                pub plan_duration: i64,
                 /// 支付分计划状态
                 pub plan_state: String,
                 /// 支付分计划原总金额
-                pub total_original_price: f64,
+                pub total_original_price: i64,
                 /// 支付分计划扣费次数
-                pub deduction_quantity: f64,
+                pub deduction_quantity: i64,
                 /// 支付分计划实际扣费总金额
-                pub total_actual_price: f64,
+                pub total_actual_price: i64,
                 /// 支付分计划明细列表
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub plan_detail_list: Option<Vec<PostResponsePlanDetailList>>,
@@ -4899,16 +4899,16 @@ pub mod plan {
                     #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
                     pub struct GetResponsePlanDetailList {
                         /// 计划明细序号
-                        pub plan_detail_no: f64,
+                        pub plan_detail_no: i64,
                         /// 计划明细名称
                         pub plan_detail_name: String,
                         /// 计划明细原支付金额
-                        pub original_price: f64,
+                        pub original_price: i64,
                         /// 计划明细优惠说明
                         #[serde(skip_serializing_if = "Option::is_none")]
                         pub plan_discount_description: Option<String>,
                         /// 计划明细实际支付金额
-                        pub actual_price: f64,
+                        pub actual_price: i64,
                     }
 
                     /// What `GET /v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}` answers.
@@ -4932,15 +4932,15 @@ pub mod plan {
                         /// 支付分计划名称
                         pub plan_name: String,
                         /// 支付分计划有效期
-                        pub plan_duration: f64,
+                        pub plan_duration: i64,
                         /// 支付分计划状态
                         pub plan_state: String,
                         /// 支付分计划原总金额
-                        pub total_original_price: f64,
+                        pub total_original_price: i64,
                         /// 支付分计划扣费次数
-                        pub deduction_quantity: f64,
+                        pub deduction_quantity: i64,
                         /// 支付分计划实际扣费总金额
-                        pub total_actual_price: f64,
+                        pub total_actual_price: i64,
                         /// 支付分计划明细列表
                         #[serde(skip_serializing_if = "Option::is_none")]
                         pub plan_detail_list: Option<Vec<GetResponsePlanDetailList>>,
@@ -4972,16 +4972,16 @@ pub mod plan {
                         #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
                         pub struct PostResponsePlanDetailList {
                             /// 计划明细序号
-                            pub plan_detail_no: f64,
+                            pub plan_detail_no: i64,
                             /// 计划明细名称
                             pub plan_detail_name: String,
                             /// 计划明细原支付金额
-                            pub original_price: f64,
+                            pub original_price: i64,
                             /// 计划明细优惠说明
                             #[serde(skip_serializing_if = "Option::is_none")]
                             pub plan_discount_description: Option<String>,
                             /// 计划明细实际支付金额
-                            pub actual_price: f64,
+                            pub actual_price: i64,
                         }
 
                         /// What `POST /v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop` answers.
@@ -5005,15 +5005,15 @@ pub mod plan {
                             /// 支付分计划名称
                             pub plan_name: String,
                             /// 支付分计划有效期
-                            pub plan_duration: f64,
+                            pub plan_duration: i64,
                             /// 支付分计划状态
                             pub plan_state: String,
                             /// 支付分计划原总金额
-                            pub total_original_price: f64,
+                            pub total_original_price: i64,
                             /// 支付分计划扣费次数
-                            pub deduction_quantity: f64,
+                            pub deduction_quantity: i64,
                             /// 支付分计划实际扣费总金额
-                            pub total_actual_price: f64,
+                            pub total_actual_price: i64,
                             /// 支付分计划明细列表
                             #[serde(skip_serializing_if = "Option::is_none")]
                             pub plan_detail_list: Option<Vec<PostResponsePlanDetailList>>,
@@ -5046,13 +5046,13 @@ pub mod plan {
             /// 支付分计划名称
             pub plan_name: String,
             /// 支付分计划有效期
-            pub plan_duration: f64,
+            pub plan_duration: i64,
             /// 支付分计划扣费次数
-            pub deduction_quantity: f64,
+            pub deduction_quantity: i64,
             /// 支付分计划原总金额
-            pub total_original_price: f64,
+            pub total_original_price: i64,
             /// 支付分计划实际扣费总金额
-            pub total_actual_price: f64,
+            pub total_actual_price: i64,
             /// 支付分计划明细列表
             pub plan_detail_list: Option<Vec<PostPlanDetailList>>,
             /// 商户侧计划号
@@ -5063,12 +5063,12 @@ pub mod plan {
         #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
         pub struct PostPlanDetailList {
             /// 计划明细原支付金额
-            pub original_price: f64,
+            pub original_price: i64,
             /// 计划明细优惠说明
             #[serde(skip_serializing_if = "Option::is_none")]
             pub plan_discount_description: Option<String>,
             /// 计划明细实际支付金额
-            pub actual_price: f64,
+            pub actual_price: i64,
             /// 计划明细名称
             pub plan_detail_name: String,
         }
@@ -5077,16 +5077,16 @@ pub mod plan {
         #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
         pub struct PostResponsePlanDetailList {
             /// 计划明细序号
-            pub plan_detail_no: f64,
+            pub plan_detail_no: i64,
             /// 计划明细名称
             pub plan_detail_name: String,
             /// 计划明细原支付金额
-            pub original_price: f64,
+            pub original_price: i64,
             /// 计划明细优惠说明
             #[serde(skip_serializing_if = "Option::is_none")]
             pub plan_discount_description: Option<String>,
             /// 计划明细实际支付金额
-            pub actual_price: f64,
+            pub actual_price: i64,
         }
 
         /// What `POST /v3/payscore/plan/payscore-plans` answers.
@@ -5105,15 +5105,15 @@ pub mod plan {
             /// 支付分计划名称
             pub plan_name: String,
             /// 支付分计划有效期
-            pub plan_duration: f64,
+            pub plan_duration: i64,
             /// 支付分计划状态
             pub plan_state: String,
             /// 支付分计划原总金额
-            pub total_original_price: f64,
+            pub total_original_price: i64,
             /// 支付分计划扣费次数
-            pub deduction_quantity: f64,
+            pub deduction_quantity: i64,
             /// 支付分计划实际扣费总金额
-            pub total_actual_price: f64,
+            pub total_actual_price: i64,
             /// 支付分计划明细列表
             #[serde(skip_serializing_if = "Option::is_none")]
             pub plan_detail_list: Option<Vec<PostResponsePlanDetailList>>,
@@ -5145,16 +5145,16 @@ pub mod plan {
                 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
                 pub struct GetResponsePlanDetailList {
                     /// 计划明细序号
-                    pub plan_detail_no: f64,
+                    pub plan_detail_no: i64,
                     /// 计划明细名称
                     pub plan_detail_name: String,
                     /// 计划明细原支付金额
-                    pub original_price: f64,
+                    pub original_price: i64,
                     /// 计划明细优惠说明
                     #[serde(skip_serializing_if = "Option::is_none")]
                     pub plan_discount_description: Option<String>,
                     /// 计划明细实际支付金额
-                    pub actual_price: f64,
+                    pub actual_price: i64,
                 }
 
                 /// What `GET /v3/payscore/plan/payscore-plans/merchant-plan-no/{merchant_plan_no}` answers.
@@ -5173,15 +5173,15 @@ pub mod plan {
                     /// 支付分计划名称
                     pub plan_name: String,
                     /// 支付分计划有效期
-                    pub plan_duration: f64,
+                    pub plan_duration: i64,
                     /// 支付分计划状态
                     pub plan_state: String,
                     /// 支付分计划原总金额
-                    pub total_original_price: f64,
+                    pub total_original_price: i64,
                     /// 支付分计划扣费次数
-                    pub deduction_quantity: f64,
+                    pub deduction_quantity: i64,
                     /// 支付分计划实际扣费总金额
-                    pub total_actual_price: f64,
+                    pub total_actual_price: i64,
                     /// 支付分计划明细列表
                     #[serde(skip_serializing_if = "Option::is_none")]
                     pub plan_detail_list: Option<Vec<GetResponsePlanDetailList>>,
@@ -5211,16 +5211,16 @@ pub mod plan {
                     #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
                     pub struct PostResponsePlanDetailList {
                         /// 计划明细序号
-                        pub plan_detail_no: f64,
+                        pub plan_detail_no: i64,
                         /// 计划明细名称
                         pub plan_detail_name: String,
                         /// 计划明细原支付金额
-                        pub original_price: f64,
+                        pub original_price: i64,
                         /// 计划明细优惠说明
                         #[serde(skip_serializing_if = "Option::is_none")]
                         pub plan_discount_description: Option<String>,
                         /// 计划明细实际支付金额
-                        pub actual_price: f64,
+                        pub actual_price: i64,
                     }
 
                     /// What `POST /v3/payscore/plan/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop` answers.
@@ -5239,15 +5239,15 @@ pub mod plan {
                         /// 支付分计划名称
                         pub plan_name: String,
                         /// 支付分计划有效期
-                        pub plan_duration: f64,
+                        pub plan_duration: i64,
                         /// 支付分计划状态
                         pub plan_state: String,
                         /// 支付分计划原总金额
-                        pub total_original_price: f64,
+                        pub total_original_price: i64,
                         /// 支付分计划扣费次数
-                        pub deduction_quantity: f64,
+                        pub deduction_quantity: i64,
                         /// 支付分计划实际扣费总金额
-                        pub total_actual_price: f64,
+                        pub total_actual_price: i64,
                         /// 支付分计划明细列表
                         #[serde(skip_serializing_if = "Option::is_none")]
                         pub plan_detail_list: Option<Vec<PostResponsePlanDetailList>>,
@@ -5317,13 +5317,13 @@ pub mod serviceorder {
         pub name: Option<String>,
         /// 付费金额
         #[serde(skip_serializing_if = "Option::is_none")]
-        pub amount: Option<f64>,
+        pub amount: Option<i64>,
         /// 付费说明
         #[serde(skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
         /// 付费数量
         #[serde(skip_serializing_if = "Option::is_none")]
-        pub count: Option<f64>,
+        pub count: Option<i64>,
     }
 
     /// GetResponsePostDiscounts
@@ -5337,10 +5337,10 @@ pub mod serviceorder {
         pub description: Option<String>,
         /// 优惠金额
         #[serde(skip_serializing_if = "Option::is_none")]
-        pub amount: Option<f64>,
+        pub amount: Option<i64>,
         /// 优惠数量
         #[serde(skip_serializing_if = "Option::is_none")]
-        pub count: Option<f64>,
+        pub count: Option<i64>,
     }
 
     string_enum! {
@@ -5363,7 +5363,7 @@ pub mod serviceorder {
         /// 风险名称
         pub name: GetResponseRiskFundName,
         /// 风险金额
-        pub amount: f64,
+        pub amount: i64,
         /// 风险说明
         #[serde(skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
@@ -5416,13 +5416,13 @@ pub mod serviceorder {
         pub goods_id: String,
         /// 商品数量
         #[serde(skip_serializing_if = "Option::is_none")]
-        pub quantity: Option<f64>,
+        pub quantity: Option<i64>,
         /// 商品价格
         #[serde(skip_serializing_if = "Option::is_none")]
-        pub unit_price: Option<f64>,
+        pub unit_price: Option<i64>,
         /// 商品优惠金额
         #[serde(skip_serializing_if = "Option::is_none")]
-        pub discount_amount: Option<f64>,
+        pub discount_amount: Option<i64>,
         /// 商品备注
         #[serde(skip_serializing_if = "Option::is_none")]
         pub goods_remark: Option<String>,
@@ -5443,19 +5443,19 @@ pub mod serviceorder {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub r#type: Option<GetResponseCollectionDetailsPromotionDetailType>,
         /// 优惠券面额
-        pub amount: f64,
+        pub amount: i64,
         /// 活动ID
         #[serde(skip_serializing_if = "Option::is_none")]
         pub stock_id: Option<String>,
         /// 微信出资
         #[serde(skip_serializing_if = "Option::is_none")]
-        pub wechatpay_contribute: Option<f64>,
+        pub wechatpay_contribute: Option<i64>,
         /// 商户出资
         #[serde(skip_serializing_if = "Option::is_none")]
-        pub merchant_contribute: Option<f64>,
+        pub merchant_contribute: Option<i64>,
         /// 其他出资
         #[serde(skip_serializing_if = "Option::is_none")]
-        pub other_contribute: Option<f64>,
+        pub other_contribute: Option<i64>,
         /// 优惠币种
         #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
@@ -5469,10 +5469,10 @@ pub mod serviceorder {
     pub struct GetResponseCollectionDetails {
         /// 收款序号
         #[serde(skip_serializing_if = "Option::is_none")]
-        pub seq: Option<f64>,
+        pub seq: Option<i64>,
         /// 单笔收款金额
         #[serde(skip_serializing_if = "Option::is_none")]
-        pub amount: Option<f64>,
+        pub amount: Option<i64>,
         /// 收款成功渠道
         #[serde(skip_serializing_if = "Option::is_none")]
         pub paid_type: Option<GetResponseCollectionDetailsPaidType>,
@@ -5494,13 +5494,13 @@ pub mod serviceorder {
         pub state: GetResponseCollectionState,
         /// 总收款金额
         #[serde(skip_serializing_if = "Option::is_none")]
-        pub total_amount: Option<f64>,
+        pub total_amount: Option<i64>,
         /// 待收金额
         #[serde(skip_serializing_if = "Option::is_none")]
-        pub paying_amount: Option<f64>,
+        pub paying_amount: Option<i64>,
         /// 已收金额
         #[serde(skip_serializing_if = "Option::is_none")]
-        pub paid_amount: Option<f64>,
+        pub paid_amount: Option<i64>,
         /// 收款明细列表
         #[serde(skip_serializing_if = "Option::is_none")]
         pub details: Option<Vec<GetResponseCollectionDetails>>,
@@ -5566,7 +5566,7 @@ pub mod serviceorder {
         pub risk_fund: Option<GetResponseRiskFund>,
         /// 总金额
         #[serde(skip_serializing_if = "Option::is_none")]
-        pub total_amount: Option<f64>,
+        pub total_amount: Option<i64>,
         /// 是否需要收款
         #[serde(skip_serializing_if = "Option::is_none")]
         pub need_collection: Option<bool>,
@@ -5637,13 +5637,13 @@ pub mod serviceorder {
         pub name: String,
         /// 付费金额
         #[serde(skip_serializing_if = "Option::is_none")]
-        pub amount: Option<f64>,
+        pub amount: Option<i64>,
         /// 付费说明
         #[serde(skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
         /// 付费数量
         #[serde(skip_serializing_if = "Option::is_none")]
-        pub count: Option<f64>,
+        pub count: Option<i64>,
     }
 
     /// PostPostDiscounts
@@ -5655,7 +5655,7 @@ pub mod serviceorder {
         pub description: String,
         /// 优惠数量
         #[serde(skip_serializing_if = "Option::is_none")]
-        pub count: Option<f64>,
+        pub count: Option<i64>,
     }
 
     /// 服务时间段
@@ -5691,7 +5691,7 @@ pub mod serviceorder {
         /// 风险名称
         pub name: String,
         /// 风险金额
-        pub amount: f64,
+        pub amount: i64,
         /// 风险说明
         #[serde(skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
@@ -5745,13 +5745,13 @@ pub mod serviceorder {
         pub name: Option<String>,
         /// 付费金额
         #[serde(skip_serializing_if = "Option::is_none")]
-        pub amount: Option<f64>,
+        pub amount: Option<i64>,
         /// 付费说明
         #[serde(skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
         /// 付费数量
         #[serde(skip_serializing_if = "Option::is_none")]
-        pub count: Option<f64>,
+        pub count: Option<i64>,
     }
 
     /// PostResponsePostDiscounts
@@ -5765,10 +5765,10 @@ pub mod serviceorder {
         pub description: Option<String>,
         /// 优惠金额
         #[serde(skip_serializing_if = "Option::is_none")]
-        pub amount: Option<f64>,
+        pub amount: Option<i64>,
         /// 优惠数量
         #[serde(skip_serializing_if = "Option::is_none")]
-        pub count: Option<f64>,
+        pub count: Option<i64>,
     }
 
     string_enum! {
@@ -5791,7 +5791,7 @@ pub mod serviceorder {
         /// 风险名称
         pub name: PostResponseRiskFundName,
         /// 风险金额
-        pub amount: f64,
+        pub amount: i64,
         /// 风险说明
         #[serde(skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
@@ -5928,7 +5928,7 @@ pub mod serviceorder {
                 /// 商户优惠
                 pub post_discounts: Option<Vec<PostPostDiscounts>>,
                 /// 总金额
-                pub total_amount: f64,
+                pub total_amount: i64,
                 /// 实际服务时间段
                 pub time_range: Option<PostTimeRange>,
                 /// 实际服务位置
@@ -5948,13 +5948,13 @@ pub mod serviceorder {
                 pub name: String,
                 /// 付费金额
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub amount: Option<f64>,
+                pub amount: Option<i64>,
                 /// 付费说明
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub description: Option<String>,
                 /// 付费数量
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub count: Option<f64>,
+                pub count: Option<i64>,
             }
 
             /// PostPostDiscounts
@@ -5966,10 +5966,10 @@ pub mod serviceorder {
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub description: Option<String>,
                 /// 优惠金额
-                pub amount: f64,
+                pub amount: i64,
                 /// 优惠数量
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub count: Option<f64>,
+                pub count: Option<i64>,
             }
 
             /// 实际服务时间段
@@ -6044,13 +6044,13 @@ pub mod serviceorder {
                 pub name: String,
                 /// 付费金额
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub amount: Option<f64>,
+                pub amount: Option<i64>,
                 /// 付费说明
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub description: Option<String>,
                 /// 付费数量
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub count: Option<f64>,
+                pub count: Option<i64>,
             }
 
             /// PostResponsePostDiscounts
@@ -6062,10 +6062,10 @@ pub mod serviceorder {
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub description: Option<String>,
                 /// 优惠金额
-                pub amount: f64,
+                pub amount: i64,
                 /// 优惠数量
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub count: Option<f64>,
+                pub count: Option<i64>,
             }
 
             string_enum! {
@@ -6088,7 +6088,7 @@ pub mod serviceorder {
                 /// 风险名称
                 pub name: PostResponseRiskFundName,
                 /// 风险金额
-                pub amount: f64,
+                pub amount: i64,
                 /// 风险说明
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub description: Option<String>,
@@ -6138,7 +6138,7 @@ pub mod serviceorder {
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub state_description: Option<PostResponseStateDescription>,
                 /// 商户收款总金额
-                pub total_amount: f64,
+                pub total_amount: i64,
                 /// 后付费项目
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub post_payments: Option<Vec<PostResponsePostPayments>>,
@@ -6182,7 +6182,7 @@ pub mod serviceorder {
                 /// 后付费商户优惠
                 pub post_discounts: Option<Vec<PostPostDiscounts>>,
                 /// 总金额
-                pub total_amount: f64,
+                pub total_amount: i64,
                 /// 修改原因
                 pub reason: String,
                 /// 设备信息
@@ -6196,13 +6196,13 @@ pub mod serviceorder {
                 pub name: String,
                 /// 付费金额
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub amount: Option<f64>,
+                pub amount: Option<i64>,
                 /// 付费说明
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub description: Option<String>,
                 /// 付费数量
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub count: Option<f64>,
+                pub count: Option<i64>,
             }
 
             /// PostPostDiscounts
@@ -6216,10 +6216,10 @@ pub mod serviceorder {
                 pub description: Option<String>,
                 /// 优惠金额
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub amount: Option<f64>,
+                pub amount: Option<i64>,
                 /// 优惠数量
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub count: Option<f64>,
+                pub count: Option<i64>,
             }
 
             /// 设备信息
@@ -6269,13 +6269,13 @@ pub mod serviceorder {
                 pub name: String,
                 /// 付费金额
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub amount: Option<f64>,
+                pub amount: Option<i64>,
                 /// 付费说明
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub description: Option<String>,
                 /// 付费数量
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub count: Option<f64>,
+                pub count: Option<i64>,
             }
 
             /// PostResponsePostDiscounts
@@ -6289,10 +6289,10 @@ pub mod serviceorder {
                 pub description: Option<String>,
                 /// 优惠金额
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub amount: Option<f64>,
+                pub amount: Option<i64>,
                 /// 优惠数量
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub count: Option<f64>,
+                pub count: Option<i64>,
             }
 
             string_enum! {
@@ -6315,7 +6315,7 @@ pub mod serviceorder {
                 /// 风险名称
                 pub name: PostResponseRiskFundName,
                 /// 风险金额
-                pub amount: f64,
+                pub amount: i64,
                 /// 风险说明
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub description: Option<String>,
@@ -6346,10 +6346,10 @@ pub mod serviceorder {
             pub struct PostResponseCollectionDetails {
                 /// 收款序号
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub seq: Option<f64>,
+                pub seq: Option<i64>,
                 /// 单笔收款金额
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub amount: Option<f64>,
+                pub amount: Option<i64>,
                 /// 收款成功渠道
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub paid_type: Option<PostResponseCollectionDetailsPaidType>,
@@ -6368,13 +6368,13 @@ pub mod serviceorder {
                 pub state: PostResponseCollectionState,
                 /// 总收款金额
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub total_amount: Option<f64>,
+                pub total_amount: Option<i64>,
                 /// 待收金额
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub paying_amount: Option<f64>,
+                pub paying_amount: Option<i64>,
                 /// 已收金额
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub paid_amount: Option<f64>,
+                pub paid_amount: Option<i64>,
                 /// 收款明细列表
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub details: Option<Vec<PostResponseCollectionDetails>>,
@@ -6439,7 +6439,7 @@ pub mod serviceorder {
                 pub risk_fund: Option<PostResponseRiskFund>,
                 /// 总金额
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub total_amount: Option<f64>,
+                pub total_amount: Option<i64>,
                 /// 是否需要收款
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub need_collection: Option<bool>,
@@ -6516,7 +6516,7 @@ pub mod serviceorder {
                 /// 商户优惠
                 pub post_discounts: Option<Vec<PostPostDiscounts>>,
                 /// 总金额
-                pub total_amount: f64,
+                pub total_amount: i64,
                 /// 预计扣费时间
                 pub prepaid_time: String,
             }
@@ -6529,13 +6529,13 @@ pub mod serviceorder {
                 pub name: Option<String>,
                 /// 付费金额
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub amount: Option<f64>,
+                pub amount: Option<i64>,
                 /// 付费说明
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub description: Option<String>,
                 /// 付费数量
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub count: Option<f64>,
+                pub count: Option<i64>,
             }
 
             /// PostPostDiscounts
@@ -6549,10 +6549,10 @@ pub mod serviceorder {
                 pub description: Option<String>,
                 /// 优惠金额
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub amount: Option<f64>,
+                pub amount: Option<i64>,
                 /// 优惠数量
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub count: Option<f64>,
+                pub count: Option<i64>,
             }
         }
         /// `/v3/payscore/serviceorder/{out_order_no}/send-prepaidmessage`
@@ -6574,7 +6574,7 @@ pub mod serviceorder {
                 /// 商户优惠
                 pub post_discounts: Option<Vec<PostPostDiscounts>>,
                 /// 总金额
-                pub total_amount: f64,
+                pub total_amount: i64,
                 /// 预计扣费时间
                 pub prepaid_time: String,
             }
@@ -6587,13 +6587,13 @@ pub mod serviceorder {
                 pub name: Option<String>,
                 /// 付费金额
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub amount: Option<f64>,
+                pub amount: Option<i64>,
                 /// 付费说明
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub description: Option<String>,
                 /// 付费数量
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub count: Option<f64>,
+                pub count: Option<i64>,
             }
 
             /// PostPostDiscounts
@@ -6607,10 +6607,10 @@ pub mod serviceorder {
                 pub description: Option<String>,
                 /// 优惠金额
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub amount: Option<f64>,
+                pub amount: Option<i64>,
                 /// 优惠数量
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub count: Option<f64>,
+                pub count: Option<i64>,
             }
         }
         /// `/v3/payscore/serviceorder/{out_order_no}/sync`
@@ -6650,13 +6650,13 @@ pub mod serviceorder {
                 pub name: Option<String>,
                 /// 付费金额
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub amount: Option<f64>,
+                pub amount: Option<i64>,
                 /// 付费说明
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub description: Option<String>,
                 /// 付费数量
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub count: Option<f64>,
+                pub count: Option<i64>,
             }
 
             /// PostResponsePostDiscounts
@@ -6670,7 +6670,7 @@ pub mod serviceorder {
                 pub description: Option<String>,
                 /// 优惠金额
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub amount: Option<f64>,
+                pub amount: Option<i64>,
             }
 
             /// 服务风险金
@@ -6679,7 +6679,7 @@ pub mod serviceorder {
                 /// 风险名称
                 pub name: String,
                 /// 风险金额
-                pub amount: f64,
+                pub amount: i64,
                 /// 风险说明
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub description: Option<String>,
@@ -6690,7 +6690,7 @@ pub mod serviceorder {
             pub struct PostResponseCollectionDetails {
                 /// 单笔收款金额
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub amount: Option<f64>,
+                pub amount: Option<i64>,
                 /// 收款成功渠道
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub paid_type: Option<String>,
@@ -6709,13 +6709,13 @@ pub mod serviceorder {
                 pub state: String,
                 /// 总收款金额
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub total_amount: Option<f64>,
+                pub total_amount: Option<i64>,
                 /// 待收金额
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub paying_amount: Option<f64>,
+                pub paying_amount: Option<i64>,
                 /// 已收金额
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub paid_amount: Option<f64>,
+                pub paid_amount: Option<i64>,
                 /// 收款明细列表
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub details: Option<Vec<PostResponseCollectionDetails>>,
@@ -6781,7 +6781,7 @@ pub mod serviceorder {
                 pub risk_fund: Option<PostResponseRiskFund>,
                 /// 总金额
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub total_amount: Option<f64>,
+                pub total_amount: Option<i64>,
                 /// 是否需要收款
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub need_collection: Option<bool>,
@@ -7129,13 +7129,13 @@ pub mod servicepayondeliveryorder {
         pub name: Option<String>,
         /// 付费金额
         #[serde(skip_serializing_if = "Option::is_none")]
-        pub amount: Option<f64>,
+        pub amount: Option<i64>,
         /// 付费说明
         #[serde(skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
         /// 付费数量
         #[serde(skip_serializing_if = "Option::is_none")]
-        pub count: Option<f64>,
+        pub count: Option<i64>,
     }
 
     /// PostResponsePostDiscounts
@@ -7149,10 +7149,10 @@ pub mod servicepayondeliveryorder {
         pub description: Option<String>,
         /// 优惠金额
         #[serde(skip_serializing_if = "Option::is_none")]
-        pub amount: Option<f64>,
+        pub amount: Option<i64>,
         /// 优惠数量
         #[serde(skip_serializing_if = "Option::is_none")]
-        pub count: Option<f64>,
+        pub count: Option<i64>,
     }
 
     /// 服务风险金
@@ -7161,7 +7161,7 @@ pub mod servicepayondeliveryorder {
         /// 风险名称
         pub name: String,
         /// 风险金额
-        pub amount: f64,
+        pub amount: i64,
         /// 风险说明
         #[serde(skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
@@ -7216,9 +7216,9 @@ pub mod servicepayondeliveryorder {
         /// 商品图片链接
         pub picture: String,
         /// 商品单价金额
-        pub amount: f64,
+        pub amount: i64,
         /// 商品数量
-        pub count: f64,
+        pub count: i64,
         /// 商品品类ID
         #[serde(skip_serializing_if = "Option::is_none")]
         pub category_id: Option<Vec<String>>,
@@ -7303,7 +7303,7 @@ pub mod sign_plan {
                 /// 待创建服务订单对应的用户的签约计划
                 pub sign_plan_id: String,
                 /// 待创建服务订单对应的用户的签约计划详情序号
-                pub plan_detail_no: f64,
+                pub plan_detail_no: i64,
                 /// 服务商的AppID
                 pub appid: String,
                 /// 子商户号
@@ -7363,7 +7363,7 @@ pub mod sign_plan {
                 pub name: Option<String>,
                 /// 付费金额
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub amount: Option<f64>,
+                pub amount: Option<i64>,
                 /// 付费说明
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub description: Option<String>,
@@ -7377,14 +7377,14 @@ pub mod sign_plan {
                 pub name: Option<String>,
                 /// 优惠金额
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub amount: Option<f64>,
+                pub amount: Option<i64>,
             }
 
             /// 服务风险金
             #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
             pub struct PostResponseRiskFund {
                 /// 风险金额
-                pub amount: f64,
+                pub amount: i64,
             }
 
             /// 服务时间
@@ -7499,7 +7499,7 @@ pub mod sign_plan {
             #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
             pub struct PostSignPlanDetail {
                 /// 计划明细序号
-                pub plan_detail_no: f64,
+                pub plan_detail_no: i64,
                 /// 商户侧计划明细使用订单号
                 pub merchant_plan_detail_no: String,
             }
@@ -7508,14 +7508,14 @@ pub mod sign_plan {
             #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
             pub struct PostResponseSignPlanSignedDetailList {
                 /// 计划明细序号
-                pub plan_detail_no: f64,
+                pub plan_detail_no: i64,
                 /// 计划明细原支付金额
-                pub original_price: f64,
+                pub original_price: i64,
                 /// 计划明细优惠说明
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub plan_discount_description: Option<String>,
                 /// 计划明细实际支付金额
-                pub actual_price: f64,
+                pub actual_price: i64,
                 /// 计划明细状态
                 pub plan_detail_state: String,
                 /// 计划明细对应的支付分服务单号
@@ -7527,7 +7527,7 @@ pub mod sign_plan {
                 pub plan_detail_name: String,
                 /// 计划明细对应订单实际支付金额
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub actual_pay_price: Option<f64>,
+                pub actual_pay_price: Option<i64>,
                 /// 详情使用时间
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub use_time: Option<String>,
@@ -7568,7 +7568,7 @@ pub mod sign_plan {
                 /// 签约所属计划ID
                 pub plan_id: String,
                 /// 目前用户进行到的计划详情序号
-                pub going_detail_no: f64,
+                pub going_detail_no: i64,
                 /// 计划签约状态
                 pub sign_state: String,
                 /// 签约计划取消时间
@@ -7585,11 +7585,11 @@ pub mod sign_plan {
                 /// 签约计划的过期时间
                 pub plan_over_time: crate::DateTime,
                 /// 签约计划原总金额
-                pub total_origin_price: f64,
+                pub total_origin_price: i64,
                 /// 签约计划扣费次数
-                pub deduction_quantity: f64,
+                pub deduction_quantity: i64,
                 /// 签约计划实际总金额
-                pub total_actual_price: f64,
+                pub total_actual_price: i64,
                 /// 签约计划明细列表
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub signed_detail_list: Option<Vec<PostResponseSignPlanSignedDetailList>>,
@@ -7629,14 +7629,14 @@ pub mod sign_plan {
                     #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
                     pub struct GetResponseSignedDetailList {
                         /// 计划明细序号
-                        pub plan_detail_no: f64,
+                        pub plan_detail_no: i64,
                         /// 计划明细原支付金额
-                        pub original_price: f64,
+                        pub original_price: i64,
                         /// 计划明细优惠说明
                         #[serde(skip_serializing_if = "Option::is_none")]
                         pub plan_discount_description: Option<String>,
                         /// 计划明细实际支付金额
-                        pub actual_price: f64,
+                        pub actual_price: i64,
                         /// 计划明细状态
                         pub plan_detail_state: String,
                         /// 计划明细对应的支付分服务单号
@@ -7648,7 +7648,7 @@ pub mod sign_plan {
                         pub plan_detail_name: String,
                         /// 计划明细对应订单实际支付金额
                         #[serde(skip_serializing_if = "Option::is_none")]
-                        pub actual_pay_price: Option<f64>,
+                        pub actual_pay_price: Option<i64>,
                         /// 详情使用时间
                         #[serde(skip_serializing_if = "Option::is_none")]
                         pub use_time: Option<String>,
@@ -7689,7 +7689,7 @@ pub mod sign_plan {
                         /// 签约所属计划ID
                         pub plan_id: String,
                         /// 目前用户进行到的计划详情序号
-                        pub going_detail_no: f64,
+                        pub going_detail_no: i64,
                         /// 计划签约状态
                         pub sign_state: String,
                         /// 签约计划取消时间
@@ -7706,11 +7706,11 @@ pub mod sign_plan {
                         /// 签约计划的过期时间
                         pub plan_over_time: crate::DateTime,
                         /// 签约计划原总金额
-                        pub total_origin_price: f64,
+                        pub total_origin_price: i64,
                         /// 签约计划扣费次数
-                        pub deduction_quantity: f64,
+                        pub deduction_quantity: i64,
                         /// 签约计划实际总金额
-                        pub total_actual_price: f64,
+                        pub total_actual_price: i64,
                         /// 签约计划明细列表
                         #[serde(skip_serializing_if = "Option::is_none")]
                         pub signed_detail_list: Option<Vec<GetResponseSignedDetailList>>,
@@ -7741,14 +7741,14 @@ pub mod sign_plan {
                         #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
                         pub struct PostResponseSignedDetailList {
                             /// 计划明细序号
-                            pub plan_detail_no: f64,
+                            pub plan_detail_no: i64,
                             /// 计划明细原支付金额
-                            pub original_price: f64,
+                            pub original_price: i64,
                             /// 计划明细优惠说明
                             #[serde(skip_serializing_if = "Option::is_none")]
                             pub plan_discount_description: Option<String>,
                             /// 计划明细实际支付金额
-                            pub actual_price: f64,
+                            pub actual_price: i64,
                             /// 计划明细状态
                             pub plan_detail_state: String,
                             /// 计划明细对应的支付分服务单号
@@ -7760,7 +7760,7 @@ pub mod sign_plan {
                             pub plan_detail_name: String,
                             /// 计划明细对应订单实际支付金额
                             #[serde(skip_serializing_if = "Option::is_none")]
-                            pub actual_pay_price: Option<f64>,
+                            pub actual_pay_price: Option<i64>,
                             /// 详情使用时间
                             #[serde(skip_serializing_if = "Option::is_none")]
                             pub use_time: Option<String>,
@@ -7801,7 +7801,7 @@ pub mod sign_plan {
                             /// 签约所属计划ID
                             pub plan_id: String,
                             /// 目前用户进行到的计划详情序号
-                            pub going_detail_no: f64,
+                            pub going_detail_no: i64,
                             /// 计划签约状态
                             pub sign_state: String,
                             /// 签约计划取消时间
@@ -7818,11 +7818,11 @@ pub mod sign_plan {
                             /// 签约计划的过期时间
                             pub plan_over_time: crate::DateTime,
                             /// 签约计划原总金额
-                            pub total_origin_price: f64,
+                            pub total_origin_price: i64,
                             /// 签约计划扣费次数
-                            pub deduction_quantity: f64,
+                            pub deduction_quantity: i64,
                             /// 签约计划实际总金额
-                            pub total_actual_price: f64,
+                            pub total_actual_price: i64,
                             /// 签约计划明细列表
                             #[serde(skip_serializing_if = "Option::is_none")]
                             pub signed_detail_list: Option<Vec<PostResponseSignedDetailList>>,
@@ -7850,7 +7850,7 @@ pub mod sign_plan {
             /// 待创建服务订单对应的用户的签约计划
             pub sign_plan_id: String,
             /// 待创建服务订单对应的用户的签约计划详情序号
-            pub plan_detail_no: f64,
+            pub plan_detail_no: i64,
             /// 商户的AppID
             pub appid: String,
             /// 商户公众号下的用户标识
@@ -7904,7 +7904,7 @@ pub mod sign_plan {
             pub name: Option<String>,
             /// 付费金额
             #[serde(skip_serializing_if = "Option::is_none")]
-            pub amount: Option<f64>,
+            pub amount: Option<i64>,
             /// 付费说明
             #[serde(skip_serializing_if = "Option::is_none")]
             pub description: Option<String>,
@@ -7918,14 +7918,14 @@ pub mod sign_plan {
             pub name: Option<String>,
             /// 优惠金额
             #[serde(skip_serializing_if = "Option::is_none")]
-            pub amount: Option<f64>,
+            pub amount: Option<i64>,
         }
 
         /// 服务风险金
         #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
         pub struct PostResponseRiskFund {
             /// 风险金额
-            pub amount: f64,
+            pub amount: i64,
         }
 
         /// 服务时间
@@ -8029,7 +8029,7 @@ pub mod sign_plan {
         #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
         pub struct PostSignPlanDetail {
             /// 计划明细序号
-            pub plan_detail_no: f64,
+            pub plan_detail_no: i64,
             /// 商户侧计划明细使用订单号
             pub merchant_plan_detail_no: String,
         }
@@ -8038,14 +8038,14 @@ pub mod sign_plan {
         #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
         pub struct PostResponseSignPlanSignedDetailList {
             /// 计划明细序号
-            pub plan_detail_no: f64,
+            pub plan_detail_no: i64,
             /// 计划明细原支付金额
-            pub original_price: f64,
+            pub original_price: i64,
             /// 计划明细优惠说明
             #[serde(skip_serializing_if = "Option::is_none")]
             pub plan_discount_description: Option<String>,
             /// 计划明细实际支付金额
-            pub actual_price: f64,
+            pub actual_price: i64,
             /// 计划明细状态
             pub plan_detail_state: String,
             /// 计划明细对应的支付分服务单号
@@ -8057,7 +8057,7 @@ pub mod sign_plan {
             pub plan_detail_name: String,
             /// 计划明细对应订单实际支付金额
             #[serde(skip_serializing_if = "Option::is_none")]
-            pub actual_pay_price: Option<f64>,
+            pub actual_pay_price: Option<i64>,
             /// 详情使用时间
             #[serde(skip_serializing_if = "Option::is_none")]
             pub use_time: Option<String>,
@@ -8090,7 +8090,7 @@ pub mod sign_plan {
             /// 签约所属计划ID
             pub plan_id: String,
             /// 目前用户进行到的计划详情序号
-            pub going_detail_no: f64,
+            pub going_detail_no: i64,
             /// 计划签约状态
             pub sign_state: String,
             /// 签约计划取消时间
@@ -8107,11 +8107,11 @@ pub mod sign_plan {
             /// 签约计划的过期时间
             pub plan_over_time: crate::DateTime,
             /// 签约计划原总金额
-            pub total_origin_price: f64,
+            pub total_origin_price: i64,
             /// 签约计划扣费次数
-            pub deduction_quantity: f64,
+            pub deduction_quantity: i64,
             /// 签约计划实际总金额
-            pub total_actual_price: f64,
+            pub total_actual_price: i64,
             /// 签约计划明细列表
             #[serde(skip_serializing_if = "Option::is_none")]
             pub signed_detail_list: Option<Vec<PostResponseSignPlanSignedDetailList>>,
@@ -8149,14 +8149,14 @@ pub mod sign_plan {
                 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
                 pub struct GetResponseSignedDetailList {
                     /// 计划明细序号
-                    pub plan_detail_no: f64,
+                    pub plan_detail_no: i64,
                     /// 计划明细原支付金额
-                    pub original_price: f64,
+                    pub original_price: i64,
                     /// 计划明细优惠说明
                     #[serde(skip_serializing_if = "Option::is_none")]
                     pub plan_discount_description: Option<String>,
                     /// 计划明细实际支付金额
-                    pub actual_price: f64,
+                    pub actual_price: i64,
                     /// 计划明细状态
                     pub plan_detail_state: String,
                     /// 计划明细对应的支付分服务单号
@@ -8168,7 +8168,7 @@ pub mod sign_plan {
                     pub plan_detail_name: String,
                     /// 计划明细对应订单实际支付金额
                     #[serde(skip_serializing_if = "Option::is_none")]
-                    pub actual_pay_price: Option<f64>,
+                    pub actual_pay_price: Option<i64>,
                     /// 详情使用时间
                     #[serde(skip_serializing_if = "Option::is_none")]
                     pub use_time: Option<String>,
@@ -8201,7 +8201,7 @@ pub mod sign_plan {
                     /// 签约所属计划ID
                     pub plan_id: String,
                     /// 目前用户进行到的计划详情序号
-                    pub going_detail_no: f64,
+                    pub going_detail_no: i64,
                     /// 计划签约状态
                     pub sign_state: String,
                     /// 签约计划取消时间
@@ -8218,11 +8218,11 @@ pub mod sign_plan {
                     /// 签约计划的过期时间
                     pub plan_over_time: crate::DateTime,
                     /// 签约计划原总金额
-                    pub total_origin_price: f64,
+                    pub total_origin_price: i64,
                     /// 签约计划扣费次数
-                    pub deduction_quantity: f64,
+                    pub deduction_quantity: i64,
                     /// 签约计划实际总金额
-                    pub total_actual_price: f64,
+                    pub total_actual_price: i64,
                     /// 签约计划明细列表
                     #[serde(skip_serializing_if = "Option::is_none")]
                     pub signed_detail_list: Option<Vec<GetResponseSignedDetailList>>,
@@ -8251,14 +8251,14 @@ pub mod sign_plan {
                     #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
                     pub struct PostResponseSignedDetailList {
                         /// 计划明细序号
-                        pub plan_detail_no: f64,
+                        pub plan_detail_no: i64,
                         /// 计划明细原支付金额
-                        pub original_price: f64,
+                        pub original_price: i64,
                         /// 计划明细优惠说明
                         #[serde(skip_serializing_if = "Option::is_none")]
                         pub plan_discount_description: Option<String>,
                         /// 计划明细实际支付金额
-                        pub actual_price: f64,
+                        pub actual_price: i64,
                         /// 计划明细状态
                         pub plan_detail_state: String,
                         /// 计划明细对应的支付分服务单号
@@ -8270,7 +8270,7 @@ pub mod sign_plan {
                         pub plan_detail_name: String,
                         /// 计划明细对应订单实际支付金额
                         #[serde(skip_serializing_if = "Option::is_none")]
-                        pub actual_pay_price: Option<f64>,
+                        pub actual_pay_price: Option<i64>,
                         /// 详情使用时间
                         #[serde(skip_serializing_if = "Option::is_none")]
                         pub use_time: Option<String>,
@@ -8303,7 +8303,7 @@ pub mod sign_plan {
                         /// 签约所属计划ID
                         pub plan_id: String,
                         /// 目前用户进行到的计划详情序号
-                        pub going_detail_no: f64,
+                        pub going_detail_no: i64,
                         /// 计划签约状态
                         pub sign_state: String,
                         /// 签约计划取消时间
@@ -8320,11 +8320,11 @@ pub mod sign_plan {
                         /// 签约计划的过期时间
                         pub plan_over_time: crate::DateTime,
                         /// 签约计划原总金额
-                        pub total_origin_price: f64,
+                        pub total_origin_price: i64,
                         /// 签约计划扣费次数
-                        pub deduction_quantity: f64,
+                        pub deduction_quantity: i64,
                         /// 签约计划实际总金额
-                        pub total_actual_price: f64,
+                        pub total_actual_price: i64,
                         /// 签约计划明细列表
                         #[serde(skip_serializing_if = "Option::is_none")]
                         pub signed_detail_list: Option<Vec<PostResponseSignedDetailList>>,

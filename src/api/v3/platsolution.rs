@@ -43,7 +43,7 @@ pub mod ecommerce {
             pub struct PostRechargeAmount {
                 /// 总金额
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub amount: Option<f64>,
+                pub amount: Option<i64>,
                 /// 货币类型
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub currency: Option<String>,
@@ -135,7 +135,7 @@ pub mod ecommerce {
                 pub struct GetResponseRechargeAmount {
                     /// 总金额
                     #[serde(skip_serializing_if = "Option::is_none")]
-                    pub amount: Option<f64>,
+                    pub amount: Option<i64>,
                     /// 货币类型
                     #[serde(skip_serializing_if = "Option::is_none")]
                     pub currency: Option<String>,
@@ -292,7 +292,7 @@ pub mod ecommerce {
                 /// 商户单号
                 pub out_bill_no: String,
                 /// 赔付金额
-                pub amount: Option<f64>,
+                pub amount: Option<i64>,
                 /// 赔付原因
                 pub transfer_remark: String,
                 /// 出资商户号
@@ -418,7 +418,7 @@ pub mod ecommerce {
                 pub out_bill_no: String,
                 /// 赔付金额
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub amount: Option<f64>,
+                pub amount: Option<i64>,
                 /// 赔付原因
                 pub transfer_remark: String,
                 /// 微信支付转账单号
@@ -545,7 +545,7 @@ pub mod ecommerce {
                         pub out_bill_no: String,
                         /// 赔付金额
                         #[serde(skip_serializing_if = "Option::is_none")]
-                        pub amount: Option<f64>,
+                        pub amount: Option<i64>,
                         /// 赔付原因
                         #[serde(skip_serializing_if = "Option::is_none")]
                         pub transfer_remark: Option<String>,
@@ -677,7 +677,7 @@ pub mod ecommerce {
                         pub out_bill_no: String,
                         /// 赔付金额
                         #[serde(skip_serializing_if = "Option::is_none")]
-                        pub amount: Option<f64>,
+                        pub amount: Option<i64>,
                         /// 赔付原因
                         #[serde(skip_serializing_if = "Option::is_none")]
                         pub transfer_remark: Option<String>,
@@ -762,7 +762,7 @@ pub mod ecommerce {
                     /// 商户单号
                     pub out_bill_no: String,
                     /// 赔付金额
-                    pub amount: Option<f64>,
+                    pub amount: Option<i64>,
                     /// 赔付原因
                     pub transfer_remark: String,
                     /// 出资商户号
@@ -849,7 +849,7 @@ pub mod ecommerce {
                 /// 商户单号
                 pub out_bill_no: String,
                 /// 赔付金额
-                pub amount: Option<f64>,
+                pub amount: Option<i64>,
                 /// 赔付原因
                 pub transfer_remark: String,
                 /// 转账场景ID
@@ -993,7 +993,7 @@ pub mod ecommerce {
                 pub out_bill_no: String,
                 /// 赔付金额
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub amount: Option<f64>,
+                pub amount: Option<i64>,
                 /// 赔付原因
                 pub transfer_remark: String,
                 /// 微信支付转账单号
@@ -1130,7 +1130,7 @@ pub mod ecommerce {
                         pub out_bill_no: String,
                         /// 赔付金额
                         #[serde(skip_serializing_if = "Option::is_none")]
-                        pub amount: Option<f64>,
+                        pub amount: Option<i64>,
                         /// 赔付原因
                         #[serde(skip_serializing_if = "Option::is_none")]
                         pub transfer_remark: Option<String>,
@@ -1272,7 +1272,7 @@ pub mod ecommerce {
                         pub out_bill_no: String,
                         /// 赔付金额
                         #[serde(skip_serializing_if = "Option::is_none")]
-                        pub amount: Option<f64>,
+                        pub amount: Option<i64>,
                         /// 赔付原因
                         #[serde(skip_serializing_if = "Option::is_none")]
                         pub transfer_remark: Option<String>,
@@ -1315,7 +1315,7 @@ pub mod ecommerce {
                 /// 商户单号
                 pub out_bill_no: String,
                 /// 赔付金额
-                pub amount: Option<f64>,
+                pub amount: Option<i64>,
                 /// 赔付原因
                 pub transfer_remark: String,
             }
@@ -1449,7 +1449,7 @@ pub mod ecommerce {
                 pub out_bill_no: String,
                 /// 赔付金额
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub amount: Option<f64>,
+                pub amount: Option<i64>,
                 /// 赔付原因
                 pub transfer_remark: String,
                 /// 微信支付转账单号
@@ -1577,7 +1577,7 @@ pub mod ecommerce {
                     pub out_bill_no: String,
                     /// 赔付金额
                     #[serde(skip_serializing_if = "Option::is_none")]
-                    pub amount: Option<f64>,
+                    pub amount: Option<i64>,
                     /// 赔付原因
                     pub transfer_remark: String,
                     /// 微信支付转账单号
@@ -1617,7 +1617,7 @@ pub mod ecommerce {
                 /// 商户单号
                 pub out_bill_no: String,
                 /// 赔付金额
-                pub amount: Option<f64>,
+                pub amount: Option<i64>,
                 /// 赔付原因
                 pub transfer_remark: String,
                 /// 转账场景ID
@@ -1747,7 +1747,7 @@ pub mod ecommerce {
                 pub out_bill_no: String,
                 /// 赔付金额
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub amount: Option<f64>,
+                pub amount: Option<i64>,
                 /// 赔付原因
                 pub transfer_remark: String,
                 /// 微信支付转账单号
@@ -1881,7 +1881,7 @@ pub mod ecommerce {
                         pub out_bill_no: String,
                         /// 赔付金额
                         #[serde(skip_serializing_if = "Option::is_none")]
-                        pub amount: Option<f64>,
+                        pub amount: Option<i64>,
                         /// 赔付原因
                         #[serde(skip_serializing_if = "Option::is_none")]
                         pub transfer_remark: Option<String>,
@@ -1921,7 +1921,7 @@ pub mod ecommerce {
                 /// 商户单号
                 pub out_bill_no: String,
                 /// 赔付金额
-                pub amount: Option<f64>,
+                pub amount: Option<i64>,
                 /// 赔付原因
                 pub transfer_remark: String,
             }
@@ -2047,7 +2047,7 @@ pub mod ecommerce {
                 /// 商户单号
                 pub out_bill_no: String,
                 /// 赔付金额
-                pub amount: f64,
+                pub amount: i64,
                 /// 赔付原因
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub transfer_remark: Option<String>,
@@ -2182,7 +2182,7 @@ pub mod ecommerce {
                         pub out_bill_no: String,
                         /// 赔付金额
                         #[serde(skip_serializing_if = "Option::is_none")]
-                        pub amount: Option<f64>,
+                        pub amount: Option<i64>,
                         /// 赔付原因
                         #[serde(skip_serializing_if = "Option::is_none")]
                         pub transfer_remark: Option<String>,
@@ -2321,7 +2321,7 @@ pub mod ecommerce {
                         pub out_bill_no: String,
                         /// 赔付金额
                         #[serde(skip_serializing_if = "Option::is_none")]
-                        pub amount: Option<f64>,
+                        pub amount: Option<i64>,
                         /// 赔付原因
                         #[serde(skip_serializing_if = "Option::is_none")]
                         pub transfer_remark: Option<String>,
@@ -2411,7 +2411,7 @@ pub mod ecommerce {
                     /// 商户单号
                     pub out_bill_no: String,
                     /// 赔付金额
-                    pub amount: Option<f64>,
+                    pub amount: Option<i64>,
                     /// 赔付原因
                     pub transfer_remark: String,
                     /// 商户回调地址
@@ -2491,7 +2491,7 @@ pub mod ecommerce {
                 /// 商户单号
                 pub out_bill_no: String,
                 /// 赔付金额
-                pub amount: f64,
+                pub amount: i64,
                 /// 赔付原因
                 pub transfer_remark: String,
                 /// 出资商户号
@@ -2578,7 +2578,7 @@ pub mod ecommerce {
                 /// 商户单号
                 pub out_bill_no: String,
                 /// 赔付金额
-                pub amount: f64,
+                pub amount: i64,
                 /// 赔付原因
                 pub transfer_remark: String,
                 /// 微信支付转账单号
@@ -2682,7 +2682,7 @@ pub mod ecommerce {
                     /// 商户单号
                     pub out_bill_no: String,
                     /// 赔付金额
-                    pub amount: f64,
+                    pub amount: i64,
                     /// 赔付原因
                     pub transfer_remark: String,
                     /// 微信支付转账单号
@@ -2724,7 +2724,7 @@ pub mod ecommerce {
                 /// 商户单号
                 pub out_bill_no: String,
                 /// 赔付金额
-                pub amount: Option<f64>,
+                pub amount: Option<i64>,
                 /// 赔付原因
                 pub transfer_remark: String,
                 /// 收款方备注
@@ -2866,7 +2866,7 @@ pub mod ecommerce {
                 pub out_bill_no: String,
                 /// 赔付金额
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub amount: Option<f64>,
+                pub amount: Option<i64>,
                 /// 赔付原因
                 pub transfer_remark: String,
                 /// 收款方备注
@@ -3020,7 +3020,7 @@ pub mod ecommerce {
                         pub out_bill_no: String,
                         /// 赔付金额
                         #[serde(skip_serializing_if = "Option::is_none")]
-                        pub amount: Option<f64>,
+                        pub amount: Option<i64>,
                         /// 赔付原因
                         #[serde(skip_serializing_if = "Option::is_none")]
                         pub transfer_remark: Option<String>,
@@ -3179,7 +3179,7 @@ pub mod ecommerce {
                         pub out_bill_no: String,
                         /// 赔付金额
                         #[serde(skip_serializing_if = "Option::is_none")]
-                        pub amount: Option<f64>,
+                        pub amount: Option<i64>,
                         /// 赔付原因
                         #[serde(skip_serializing_if = "Option::is_none")]
                         pub transfer_remark: Option<String>,
@@ -3415,7 +3415,7 @@ pub mod ecommerce {
             pub struct PostRechargeAmount {
                 /// 总金额
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub amount: Option<f64>,
+                pub amount: Option<i64>,
                 /// 货币类型
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub currency: Option<String>,
@@ -3513,7 +3513,7 @@ pub mod ecommerce {
                 pub struct GetResponseRechargeAmount {
                     /// 总金额
                     #[serde(skip_serializing_if = "Option::is_none")]
-                    pub amount: Option<f64>,
+                    pub amount: Option<i64>,
                     /// 货币类型
                     #[serde(skip_serializing_if = "Option::is_none")]
                     pub currency: Option<String>,
@@ -3737,7 +3737,7 @@ pub mod ecommerce {
                     pub struct PostResponseRechargeAmount {
                         /// 总金额
                         #[serde(skip_serializing_if = "Option::is_none")]
-                        pub amount: Option<f64>,
+                        pub amount: Option<i64>,
                         /// 货币类型
                         #[serde(skip_serializing_if = "Option::is_none")]
                         pub currency: Option<String>,
@@ -3939,7 +3939,7 @@ pub mod ecommerce {
             #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
             pub struct PostSettleInfoListSettleDetailInfoListAmount {
                 /// 金额
-                pub amount: f64,
+                pub amount: i64,
                 /// 币种
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub currency: Option<String>,
@@ -4387,9 +4387,9 @@ pub mod insurance {
                     /// 批次备注
                     pub batch_remark: String,
                     /// 转账总金额
-                    pub total_amount: f64,
+                    pub total_amount: i64,
                     /// 转账总笔数
-                    pub total_num: f64,
+                    pub total_num: i64,
                     /// 转账场景ID
                     pub transfer_scene_id: String,
                     /// 转账明细列表
@@ -4404,7 +4404,7 @@ pub mod insurance {
                     /// 商家明细单号
                     pub out_detail_no: String,
                     /// 转账金额
-                    pub transfer_amount: f64,
+                    pub transfer_amount: i64,
                     /// 转账备注
                     pub transfer_remark: String,
                     /// 微信转账预约单号
@@ -4460,9 +4460,9 @@ pub mod insurance {
                         /// 明细状态 (query)
                         pub detail_state: Option<GetDetailState>,
                         /// 请求资源起始位置 (query)
-                        pub offset: Option<f64>,
+                        pub offset: Option<i64>,
                         /// 最大资源条数 (query)
-                        pub limit: Option<f64>,
+                        pub limit: Option<i64>,
                     }
 
                     string_enum! {
@@ -4529,19 +4529,19 @@ pub mod insurance {
                         #[serde(skip_serializing_if = "Option::is_none")]
                         pub close_reason: Option<GetResponseTransferBatchCloseReason>,
                         /// 转账总金额
-                        pub total_amount: f64,
+                        pub total_amount: i64,
                         /// 转账总笔数
-                        pub total_num: f64,
+                        pub total_num: i64,
                         /// 批次创建时间
                         pub create_time: crate::DateTime,
                         /// 转账成功金额
-                        pub success_amount: f64,
+                        pub success_amount: i64,
                         /// 转账成功笔数
-                        pub success_num: f64,
+                        pub success_num: i64,
                         /// 转账失败金额
-                        pub failed_amount: f64,
+                        pub failed_amount: i64,
                         /// 转账失败笔数
-                        pub failed_num: f64,
+                        pub failed_num: i64,
                         /// 转账场景ID
                         pub transfer_scene_id: String,
                     }
@@ -4585,10 +4585,10 @@ pub mod insurance {
                         pub data: Option<Vec<GetResponseData>>,
                         /// 请求资源起始位置
                         #[serde(skip_serializing_if = "Option::is_none")]
-                        pub offset: Option<f64>,
+                        pub offset: Option<i64>,
                         /// 最大资源条数
                         #[serde(skip_serializing_if = "Option::is_none")]
-                        pub limit: Option<f64>,
+                        pub limit: Option<i64>,
                     }
 
                     /// `/v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}/details`
@@ -4748,7 +4748,7 @@ pub mod insurance {
                                     /// 明细状态
                                     pub detail_state: GetResponseDetailState,
                                     /// 转账金额
-                                    pub transfer_amount: f64,
+                                    pub transfer_amount: i64,
                                     /// 转账备注
                                     pub transfer_remark: String,
                                     /// 明细失败原因
@@ -4904,9 +4904,9 @@ pub mod insurance {
                         /// 是否查询转账明细单 (query)
                         pub need_query_detail: bool,
                         /// 请求资源起始位置 (query)
-                        pub offset: Option<f64>,
+                        pub offset: Option<i64>,
                         /// 最大资源条数 (query)
-                        pub limit: Option<f64>,
+                        pub limit: Option<i64>,
                         /// 明细状态 (query)
                         pub detail_state: Option<GetDetailState>,
                     }
@@ -4975,19 +4975,19 @@ pub mod insurance {
                         #[serde(skip_serializing_if = "Option::is_none")]
                         pub close_reason: Option<GetResponseTransferBatchCloseReason>,
                         /// 转账总金额
-                        pub total_amount: f64,
+                        pub total_amount: i64,
                         /// 转账总笔数
-                        pub total_num: f64,
+                        pub total_num: i64,
                         /// 批次创建时间
                         pub create_time: crate::DateTime,
                         /// 转账成功金额
-                        pub success_amount: f64,
+                        pub success_amount: i64,
                         /// 转账成功笔数
-                        pub success_num: f64,
+                        pub success_num: i64,
                         /// 转账失败金额
-                        pub failed_amount: f64,
+                        pub failed_amount: i64,
                         /// 转账失败笔数
-                        pub failed_num: f64,
+                        pub failed_num: i64,
                         /// 转账场景ID
                         pub transfer_scene_id: String,
                     }
@@ -5031,10 +5031,10 @@ pub mod insurance {
                         pub data: Option<Vec<GetResponseData>>,
                         /// 请求资源起始位置
                         #[serde(skip_serializing_if = "Option::is_none")]
-                        pub offset: Option<f64>,
+                        pub offset: Option<i64>,
                         /// 最大资源条数
                         #[serde(skip_serializing_if = "Option::is_none")]
-                        pub limit: Option<f64>,
+                        pub limit: Option<i64>,
                     }
 
                     /// `/v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}/details`
@@ -5194,7 +5194,7 @@ pub mod insurance {
                                     /// 明细状态
                                     pub detail_state: GetResponseDetailState,
                                     /// 转账金额
-                                    pub transfer_amount: f64,
+                                    pub transfer_amount: i64,
                                     /// 转账备注
                                     pub transfer_remark: String,
                                     /// 明细失败原因
@@ -5337,9 +5337,9 @@ pub mod insurance {
                     /// 预计最晚转账日期
                     pub estimated_date: String,
                     /// 预计最大转账金额
-                    pub estimated_max_amount: Option<f64>,
+                    pub estimated_max_amount: Option<i64>,
                     /// 准确转账金额
-                    pub exact_amount: Option<f64>,
+                    pub exact_amount: Option<i64>,
                     /// 收款用户OpenID
                     pub openid: Option<String>,
                     /// 收款用户姓名
@@ -5489,10 +5489,10 @@ pub mod insurance {
                         pub estimated_date: Option<String>,
                         /// 预计最大转账金额
                         #[serde(skip_serializing_if = "Option::is_none")]
-                        pub estimated_max_amount: Option<f64>,
+                        pub estimated_max_amount: Option<i64>,
                         /// 准确转账金额
                         #[serde(skip_serializing_if = "Option::is_none")]
-                        pub exact_amount: Option<f64>,
+                        pub exact_amount: Option<i64>,
                         /// 收款用户OpenID
                         pub openid: String,
                         /// 收款银行类型
@@ -5589,10 +5589,10 @@ pub mod insurance {
                             pub estimated_date: Option<String>,
                             /// 预计最大转账金额
                             #[serde(skip_serializing_if = "Option::is_none")]
-                            pub estimated_max_amount: Option<f64>,
+                            pub estimated_max_amount: Option<i64>,
                             /// 准确转账金额
                             #[serde(skip_serializing_if = "Option::is_none")]
-                            pub exact_amount: Option<f64>,
+                            pub exact_amount: Option<i64>,
                             /// 收款用户OpenID
                             pub openid: String,
                             /// 收款银行类型
@@ -5692,10 +5692,10 @@ pub mod insurance {
                         pub estimated_date: Option<String>,
                         /// 预计最大转账金额
                         #[serde(skip_serializing_if = "Option::is_none")]
-                        pub estimated_max_amount: Option<f64>,
+                        pub estimated_max_amount: Option<i64>,
                         /// 准确转账金额
                         #[serde(skip_serializing_if = "Option::is_none")]
-                        pub exact_amount: Option<f64>,
+                        pub exact_amount: Option<i64>,
                         /// 收款用户OpenID
                         pub openid: String,
                         /// 收款银行类型
@@ -5744,9 +5744,9 @@ pub mod mch_transfer {
                 /// 批次备注
                 pub batch_remark: String,
                 /// 转账总金额
-                pub total_amount: f64,
+                pub total_amount: i64,
                 /// 转账总笔数
-                pub total_num: f64,
+                pub total_num: i64,
                 /// 转账场景ID
                 pub transfer_scene_id: String,
                 /// 转账明细列表
@@ -5761,7 +5761,7 @@ pub mod mch_transfer {
                 /// 商家明细单号
                 pub out_detail_no: String,
                 /// 转账金额
-                pub transfer_amount: f64,
+                pub transfer_amount: i64,
                 /// 转账备注
                 pub transfer_remark: String,
                 /// 微信转账预约单号
@@ -5805,9 +5805,9 @@ pub mod mch_transfer {
                     /// 明细状态 (query)
                     pub detail_state: Option<GetDetailState>,
                     /// 请求资源起始位置 (query)
-                    pub offset: Option<f64>,
+                    pub offset: Option<i64>,
                     /// 最大资源条数 (query)
-                    pub limit: Option<f64>,
+                    pub limit: Option<i64>,
                 }
 
                 string_enum! {
@@ -5848,19 +5848,19 @@ pub mod mch_transfer {
                     #[serde(skip_serializing_if = "Option::is_none")]
                     pub close_reason: Option<String>,
                     /// 转账总金额
-                    pub total_amount: f64,
+                    pub total_amount: i64,
                     /// 转账总笔数
-                    pub total_num: f64,
+                    pub total_num: i64,
                     /// 批次创建时间
                     pub create_time: crate::DateTime,
                     /// 转账成功金额
-                    pub success_amount: f64,
+                    pub success_amount: i64,
                     /// 转账成功笔数
-                    pub success_num: f64,
+                    pub success_num: i64,
                     /// 转账失败金额
-                    pub failed_amount: f64,
+                    pub failed_amount: i64,
                     /// 转账失败笔数
-                    pub failed_num: f64,
+                    pub failed_num: i64,
                     /// 转账场景ID
                     pub transfer_scene_id: String,
                 }
@@ -5886,10 +5886,10 @@ pub mod mch_transfer {
                     pub data: Option<Vec<GetResponseData>>,
                     /// 请求资源起始位置
                     #[serde(skip_serializing_if = "Option::is_none")]
-                    pub offset: Option<f64>,
+                    pub offset: Option<i64>,
                     /// 最大资源条数
                     #[serde(skip_serializing_if = "Option::is_none")]
-                    pub limit: Option<f64>,
+                    pub limit: Option<i64>,
                 }
 
                 /// `/v3/platsolution/mch-transfer/batches/batch-id/{batch_id}/details`
@@ -5939,7 +5939,7 @@ pub mod mch_transfer {
                                 /// 明细状态
                                 pub detail_state: String,
                                 /// 转账金额
-                                pub transfer_amount: f64,
+                                pub transfer_amount: i64,
                                 /// 转账备注
                                 pub transfer_remark: String,
                                 /// 明细失败原因
@@ -6077,9 +6077,9 @@ pub mod mch_transfer {
                     /// 是否查询转账明细单 (query)
                     pub need_query_detail: bool,
                     /// 请求资源起始位置 (query)
-                    pub offset: Option<f64>,
+                    pub offset: Option<i64>,
                     /// 最大资源条数 (query)
-                    pub limit: Option<f64>,
+                    pub limit: Option<i64>,
                     /// 明细状态 (query)
                     pub detail_state: Option<GetDetailState>,
                 }
@@ -6124,19 +6124,19 @@ pub mod mch_transfer {
                     #[serde(skip_serializing_if = "Option::is_none")]
                     pub close_reason: Option<String>,
                     /// 转账总金额
-                    pub total_amount: f64,
+                    pub total_amount: i64,
                     /// 转账总笔数
-                    pub total_num: f64,
+                    pub total_num: i64,
                     /// 批次创建时间
                     pub create_time: crate::DateTime,
                     /// 转账成功金额
-                    pub success_amount: f64,
+                    pub success_amount: i64,
                     /// 转账成功笔数
-                    pub success_num: f64,
+                    pub success_num: i64,
                     /// 转账失败金额
-                    pub failed_amount: f64,
+                    pub failed_amount: i64,
                     /// 转账失败笔数
-                    pub failed_num: f64,
+                    pub failed_num: i64,
                     /// 转账场景ID
                     pub transfer_scene_id: String,
                 }
@@ -6162,10 +6162,10 @@ pub mod mch_transfer {
                     pub data: Option<Vec<GetResponseData>>,
                     /// 请求资源起始位置
                     #[serde(skip_serializing_if = "Option::is_none")]
-                    pub offset: Option<f64>,
+                    pub offset: Option<i64>,
                     /// 最大资源条数
                     #[serde(skip_serializing_if = "Option::is_none")]
-                    pub limit: Option<f64>,
+                    pub limit: Option<i64>,
                 }
 
                 /// `/v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}/details`
@@ -6215,7 +6215,7 @@ pub mod mch_transfer {
                                 /// 明细状态
                                 pub detail_state: String,
                                 /// 转账金额
-                                pub transfer_amount: f64,
+                                pub transfer_amount: i64,
                                 /// 转账备注
                                 pub transfer_remark: String,
                                 /// 明细失败原因
@@ -6342,9 +6342,9 @@ pub mod mch_transfer {
                 /// 预计最晚转账日期
                 pub estimated_date: String,
                 /// 预计最大转账金额
-                pub estimated_max_amount: Option<f64>,
+                pub estimated_max_amount: Option<i64>,
                 /// 准确转账金额
-                pub exact_amount: Option<f64>,
+                pub exact_amount: Option<i64>,
                 /// 收款用户OpenID
                 pub openid: Option<String>,
                 /// 收款用户姓名
@@ -6462,10 +6462,10 @@ pub mod mch_transfer {
                     pub estimated_date: Option<String>,
                     /// 预计最大转账金额
                     #[serde(skip_serializing_if = "Option::is_none")]
-                    pub estimated_max_amount: Option<f64>,
+                    pub estimated_max_amount: Option<i64>,
                     /// 准确转账金额
                     #[serde(skip_serializing_if = "Option::is_none")]
-                    pub exact_amount: Option<f64>,
+                    pub exact_amount: Option<i64>,
                     /// 收款用户OpenID
                     pub openid: String,
                     /// 收款银行类型
@@ -6532,10 +6532,10 @@ pub mod mch_transfer {
                         pub estimated_date: Option<String>,
                         /// 预计最大转账金额
                         #[serde(skip_serializing_if = "Option::is_none")]
-                        pub estimated_max_amount: Option<f64>,
+                        pub estimated_max_amount: Option<i64>,
                         /// 准确转账金额
                         #[serde(skip_serializing_if = "Option::is_none")]
-                        pub exact_amount: Option<f64>,
+                        pub exact_amount: Option<i64>,
                         /// 收款用户OpenID
                         pub openid: String,
                         /// 收款银行类型
@@ -6605,10 +6605,10 @@ pub mod mch_transfer {
                     pub estimated_date: Option<String>,
                     /// 预计最大转账金额
                     #[serde(skip_serializing_if = "Option::is_none")]
-                    pub estimated_max_amount: Option<f64>,
+                    pub estimated_max_amount: Option<i64>,
                     /// 准确转账金额
                     #[serde(skip_serializing_if = "Option::is_none")]
-                    pub exact_amount: Option<f64>,
+                    pub exact_amount: Option<i64>,
                     /// 收款用户OpenID
                     pub openid: String,
                     /// 收款银行类型

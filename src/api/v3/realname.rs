@@ -15,7 +15,7 @@ pub mod verify {
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Get {
         /// 下单用户账户的证件类型 (query)
-        pub credential_type: f64,
+        pub credential_type: i64,
         /// 加密后的下单用户证件号 (query)
         pub encrypted_credential_id: String,
         /// 加密后的下单用户姓名 (query)
@@ -28,7 +28,7 @@ pub mod verify {
     #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
     pub struct GetResponse {
         /// 实名比对结果
-        pub verify_result: f64,
+        pub verify_result: i64,
         /// 错误信息
         #[serde(skip_serializing_if = "Option::is_none")]
         pub err_message: Option<String>,

@@ -49,7 +49,7 @@ pub mod bank_transfer_recharges {
         pub struct PostRechargeAmount {
             /// 总金额
             #[serde(skip_serializing_if = "Option::is_none")]
-            pub amount: Option<f64>,
+            pub amount: Option<i64>,
             /// 货币类型
             #[serde(skip_serializing_if = "Option::is_none")]
             pub currency: Option<String>,
@@ -139,7 +139,7 @@ pub mod bank_transfer_recharges {
             pub struct GetResponseRechargeAmount {
                 /// 总金额
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub amount: Option<f64>,
+                pub amount: Option<i64>,
                 /// 货币类型
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub currency: Option<String>,

@@ -109,7 +109,7 @@ pub mod domestic {
             pub currency: String,
             /// 手续费退款金额
             #[serde(skip_serializing_if = "Option::is_none")]
-            pub refund_fee: Option<f64>,
+            pub refund_fee: Option<i64>,
         }
 
         /// PostResponsePromotionDetailGoodsDetail
@@ -230,7 +230,7 @@ pub mod domestic {
                 pub currency: String,
                 /// 手续费退款金额
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub refund_fee: Option<f64>,
+                pub refund_fee: Option<i64>,
             }
 
             /// GetResponsePromotionDetailGoodsDetail
@@ -386,34 +386,34 @@ pub mod domestic {
                     /// 出资账户类型
                     pub account: String,
                     /// 出资金额
-                    pub amount: f64,
+                    pub amount: i64,
                 }
 
                 /// 金额信息
                 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
                 pub struct PostResponseAmount {
                     /// 订单金额
-                    pub total: f64,
+                    pub total: i64,
                     /// 退款金额
-                    pub refund: f64,
+                    pub refund: i64,
                     /// 退款出资账户及金额
                     #[serde(skip_serializing_if = "Option::is_none")]
                     pub from: Option<Vec<PostResponseAmountFrom>>,
                     /// 用户支付金额
-                    pub payer_total: f64,
+                    pub payer_total: i64,
                     /// 用户退款金额
-                    pub payer_refund: f64,
+                    pub payer_refund: i64,
                     /// 应结退款金额
-                    pub settlement_refund: f64,
+                    pub settlement_refund: i64,
                     /// 应结订单金额
-                    pub settlement_total: f64,
+                    pub settlement_total: i64,
                     /// 优惠退款金额
-                    pub discount_refund: f64,
+                    pub discount_refund: i64,
                     /// 退款币种
                     pub currency: String,
                     /// 手续费退款金额
                     #[serde(skip_serializing_if = "Option::is_none")]
-                    pub refund_fee: Option<f64>,
+                    pub refund_fee: Option<i64>,
                 }
 
                 /// PostResponsePromotionDetailGoodsDetail
@@ -428,11 +428,11 @@ pub mod domestic {
                     #[serde(skip_serializing_if = "Option::is_none")]
                     pub goods_name: Option<String>,
                     /// 商品单价
-                    pub unit_price: f64,
+                    pub unit_price: i64,
                     /// 商品退款金额
-                    pub refund_amount: f64,
+                    pub refund_amount: i64,
                     /// 商品退货数量
-                    pub refund_quantity: f64,
+                    pub refund_quantity: i64,
                 }
 
                 /// PostResponsePromotionDetail
@@ -445,9 +445,9 @@ pub mod domestic {
                     /// 优惠类型
                     pub r#type: String,
                     /// 优惠券面额
-                    pub amount: f64,
+                    pub amount: i64,
                     /// 优惠退款金额
-                    pub refund_amount: f64,
+                    pub refund_amount: i64,
                     /// 商品列表
                     #[serde(skip_serializing_if = "Option::is_none")]
                     pub goods_detail: Option<Vec<PostResponsePromotionDetailGoodsDetail>>,

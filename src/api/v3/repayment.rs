@@ -179,7 +179,7 @@ pub mod combine_transactions {
             #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
             pub struct PostSubOrdersAmount {
                 /// 标价金额
-                pub total_amount: f64,
+                pub total_amount: i64,
                 /// 标价币种
                 pub currency: String,
             }

@@ -76,9 +76,9 @@ pub mod transaction_block_records {
                 /// 子商户号 (path)
                 pub sub_mchid: String,
                 /// 最大资源条数 (query)
-                pub limit: f64,
+                pub limit: i64,
                 /// 请求资源起始位置 (query)
-                pub offset: Option<f64>,
+                pub offset: Option<i64>,
             }
 
             string_enum! {
@@ -131,13 +131,13 @@ pub mod transaction_block_records {
             pub struct GetResponse {
                 /// 请求资源起始位置
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub offset: Option<f64>,
+                pub offset: Option<i64>,
                 /// 最大资源条数
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub limit: Option<f64>,
+                pub limit: Option<i64>,
                 /// 资源总条数
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub total_count: Option<f64>,
+                pub total_count: Option<i64>,
                 /// 交易拦截记录详情列表
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub data: Option<Vec<GetResponseData>>,

@@ -331,9 +331,9 @@ pub mod employees {
                     /// 退款规则
                     pub refund_rule: GetResponseRefundRule,
                     /// 卡片总金额
-                    pub amount: f64,
+                    pub amount: i64,
                     /// 卡片可用金额
-                    pub remain_amount: f64,
+                    pub remain_amount: i64,
                     /// 卡片有效期
                     pub effective_end_time: crate::DateTime,
                     /// 卡片生效时间
@@ -377,7 +377,7 @@ pub mod employees {
                 /// 企业支付卡模板ID
                 pub card_template_id: String,
                 /// 卡片总金额
-                pub amount: f64,
+                pub amount: i64,
                 /// 卡片名称
                 pub card_name: String,
                 /// 商户卡号
@@ -477,9 +477,9 @@ pub mod employees {
                     /// 退款规则
                     pub refund_rule: GetResponseRefundRule,
                     /// 卡片总金额
-                    pub amount: f64,
+                    pub amount: i64,
                     /// 卡片可用金额
-                    pub remain_amount: f64,
+                    pub remain_amount: i64,
                     /// 卡片有效期
                     pub effective_end_time: crate::DateTime,
                     /// 卡片生效时间

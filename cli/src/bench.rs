@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use clap::Args;
-use wxpay::{Client, CryptoBackend, Method};
+use wxpay::{Client, CryptoBackend, Method, PreparedRequest};
 use wxpay_sandbox::Sandbox;
 
 use crate::config::ProfileArgs;
@@ -72,8 +72,15 @@ pub struct BenchArgs {
     backend: Option<CryptoBackend>,
 
     /// Sign requests on tokio's blocking pool instead of the async workers
-    #[arg(long)]
+    #[arg(long, conflicts_with = "presign")]
     sign_off_workers: bool,
+
+    /// Sign every measured request before the clock starts (each with its
+    /// own nonce, each sent once), so that the run measures the server:
+    /// the client's CPU then goes to HTTP and verifying answers only. The
+    /// run must end within WeChat Pay's five-minute timestamp window.
+    #[arg(long)]
+    presign: bool,
 
     /// Print one JSON object instead of text
     #[arg(long)]
@@ -192,18 +199,55 @@ struct Plan {
     off_workers: bool,
 }
 
+/// The longest a pre-signed run may take, signing included: the server
+/// refuses a timestamp more than five minutes old.
+const PRESIGNED_LIFETIME: Duration = Duration::from_secs(4 * 60);
+
+/// Signs `count` requests of `plan` (the targets in turn) on every CPU.
+async fn presign(plan: &Arc<Plan>, count: u64) -> Result<Vec<PreparedRequest>, Failure> {
+    let count = usize::try_from(count).unwrap_or(usize::MAX);
+    let workers = std::thread::available_parallelism().map_or(1, usize::from);
+    let chunk = count.div_ceil(workers).max(1);
+    let mut tasks = Vec::new();
+    for start in (0..count).step_by(chunk) {
+        let plan = Arc::clone(plan);
+        let end = (start + chunk).min(count);
+        tasks.push(tokio::task::spawn_blocking(move || {
+            (start..end)
+                .map(|index| {
+                    let target = &plan.targets[index % plan.targets.len()];
+                    plan.client
+                        .prepare_raw(plan.method, target, plan.body.clone())
+                })
+                .collect::<Result<Vec<_>, _>>()
+        }));
+    }
+    let mut prepared = Vec::with_capacity(count);
+    for task in tasks {
+        let signed = task
+            .await
+            .map_err(|error| Failure::Other(format!("a signing task failed: {error}")))??;
+        prepared.extend(signed);
+    }
+    Ok(prepared)
+}
+
 /// Sends `count` requests with `concurrency` tasks; returns each measured
 /// latency and the failures by kind.
+///
+/// With `presigned`, request `i` is `presigned[i]`, sent as it is.
 async fn drive(
     plan: &Arc<Plan>,
     count: u64,
     concurrency: u64,
+    presigned: Option<Arc<Vec<PreparedRequest>>>,
 ) -> Result<(Vec<Duration>, BTreeMap<String, u64>), Failure> {
     let next = Arc::new(AtomicUsize::new(0));
     let count = usize::try_from(count).unwrap_or(usize::MAX);
     let mut tasks = Vec::new();
     for _ in 0..concurrency.min(count as u64) {
         let (plan, next) = (Arc::clone(plan), Arc::clone(&next));
+        let presigned = presigned.clone();
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             let mut errors: BTreeMap<String, u64> = BTreeMap::new();
@@ -214,14 +258,24 @@ async fn drive(
                 }
                 let target = &plan.targets[index % plan.targets.len()];
                 let started = Instant::now();
-                let outcome = one(
-                    &plan.client,
-                    plan.method,
-                    target,
-                    plan.body.clone(),
-                    plan.off_workers,
-                )
-                .await;
+                let outcome = match presigned.as_deref().and_then(|all| all.get(index)) {
+                    Some(request) => plan
+                        .client
+                        .send_raw(request)
+                        .await
+                        .map(drop)
+                        .map_err(|error| kind_of(&error)),
+                    None => {
+                        one(
+                            &plan.client,
+                            plan.method,
+                            target,
+                            plan.body.clone(),
+                            plan.off_workers,
+                        )
+                        .await
+                    }
+                };
                 latencies.push(started.elapsed());
                 if let Err(kind) = outcome {
                     *errors.entry(kind).or_default() += 1;
@@ -321,12 +375,26 @@ pub async fn run(mut args: BenchArgs, profile: &ProfileArgs) -> Result<(), Failu
     });
 
     if args.warmup > 0 {
-        drive(&plan, args.warmup, args.concurrency).await?;
+        drive(&plan, args.warmup, args.concurrency, None).await?;
     }
+    let signing = Instant::now();
+    let presigned = if args.presign {
+        Some(Arc::new(presign(&plan, args.requests).await?))
+    } else {
+        None
+    };
     let cpu_before = cpu_times();
     let started = Instant::now();
-    let (mut latencies, errors) = drive(&plan, args.requests, args.concurrency).await?;
+    let (mut latencies, errors) =
+        drive(&plan, args.requests, args.concurrency, presigned.clone()).await?;
     let elapsed = started.elapsed();
+    if presigned.is_some() && signing.elapsed() > PRESIGNED_LIFETIME {
+        output::note(&format!(
+            "the pre-signed run took {:.0} s from the first signature: the last requests may be \
+             refused as stale (WeChat Pay allows five minutes); send fewer (-n)",
+            signing.elapsed().as_secs_f64()
+        ));
+    }
     let cpu_after = cpu_times();
     if let Some(sandbox) = sandbox {
         sandbox.shutdown().await;
@@ -349,6 +417,7 @@ pub async fn run(mut args: BenchArgs, profile: &ProfileArgs) -> Result<(), Failu
         backend,
         base_url: client.base_url().to_owned(),
         sign_off_workers: args.sign_off_workers,
+        presigned: args.presign,
     };
     if args.json {
         output::line(&report.json())
@@ -371,6 +440,7 @@ struct Report {
     backend: CryptoBackend,
     base_url: String,
     sign_off_workers: bool,
+    presigned: bool,
 }
 
 impl Report {
@@ -406,6 +476,7 @@ impl Report {
             "server": self.server(),
             "cpu_includes_server": self.embedded,
             "sign_off_workers": self.sign_off_workers,
+            "presigned": self.presigned,
             "requests": self.requests,
             "concurrency": self.concurrency,
             "ok": self.ok,
@@ -444,6 +515,8 @@ impl Report {
             self.backend.name(),
             if self.sign_off_workers {
                 ", signing on the blocking pool"
+            } else if self.presigned {
+                ", every request signed before the clock started"
             } else {
                 ""
             },

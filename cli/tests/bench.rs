@@ -135,8 +135,47 @@ async fn the_text_report_names_every_figure() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn presigned_requests_are_each_sent_once_in_target_order() {
+    let sandbox = Sandbox::start().await.expect("sandbox");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let vars = sandbox_vars(&sandbox, dir.path());
+    let done = run_async(wxpay(
+        &[
+            "bench",
+            "--presign",
+            "-n",
+            "30",
+            "-c",
+            "4",
+            "--warmup",
+            "0",
+            "--json",
+            "GET",
+            LIST,
+            "/v3/pay/transactions/out-trade-no/nosuchorder?mchid={mchid}",
+        ],
+        &vars,
+    ))
+    .await;
+    done.expect_code(0);
+    let report = json_of(&done);
+    assert_eq!(report["presigned"], true, "{report}");
+    // Request i goes to target i mod 2, signed for it: half are found.
+    assert_eq!(report["ok"], 15, "{report}");
+    let errors = report["errors"].as_object().expect("errors by kind");
+    let (kind, count) = errors.iter().next().expect("one kind");
+    assert!(kind.starts_with("api 404 "), "{report}");
+    assert_eq!(count, 15, "{report}");
+}
+
 #[test]
 fn bad_arguments_are_usage_errors() {
+    let both = run(wxpay(
+        &["bench", "--presign", "--sign-off-workers", "GET", "/v3/x"],
+        &BTreeMap::new(),
+    ));
+    both.expect_code(2);
     let no_target = run(wxpay(&["bench", "GET"], &BTreeMap::new()));
     no_target.expect_code(2);
     let url = run(wxpay(

@@ -258,6 +258,12 @@ impl Callback {
         self
     }
 
+    /// The callback with a second `name` header after the first.
+    fn doubled(mut self, name: &'static str, value: &[u8]) -> Self {
+        self.headers.push((name, value.to_vec()));
+        self
+    }
+
     fn without(mut self, name: &str) -> Self {
         self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
         self
@@ -306,6 +312,7 @@ enum Expect {
     Stale { ahead: bool },
     UnknownSerial,
     Missing(&'static str),
+    Duplicate(&'static str),
     UnsupportedSignatureType,
     Envelope,
     Algorithm,
@@ -327,6 +334,9 @@ impl Expect {
                 serial == "PUB_KEY_ID_0114232134912410000000000043"
             }
             (Expect::Missing(header), N::Signature(VerifyError::MissingHeader { name })) => {
+                header == *name
+            }
+            (Expect::Duplicate(header), N::Signature(VerifyError::DuplicateHeader { name })) => {
                 header == *name
             }
             (
@@ -353,6 +363,7 @@ impl Expect {
             | Expect::Stale { .. }
             | Expect::UnknownSerial
             | Expect::Missing(_)
+            | Expect::Duplicate(_)
             | Expect::UnsupportedSignatureType => 401,
             Expect::Envelope | Expect::Algorithm => 400,
             Expect::WrongKey | Expect::BadNonce | Expect::Resource => 500,
@@ -494,6 +505,24 @@ fn broken_callbacks(now: i64, skew: i64) -> Vec<(&'static str, Callback, Expect)
             header,
             good.clone().without(header),
             Expect::Missing(header),
+        ));
+    }
+    // A second copy of a signature header: which one was signed cannot be
+    // told, whichever a server would read first.
+    for (header, value) in [
+        ("Wechatpay-Timestamp", now.to_string().into_bytes()),
+        ("Wechatpay-Nonce", b"another-nonce".to_vec()),
+        ("Wechatpay-Signature", b"c2lnbmF0dXJl".to_vec()),
+        ("Wechatpay-Serial", SERIAL.as_bytes().to_vec()),
+        (
+            "Wechatpay-Signature-Type",
+            b"WECHATPAY2-SHA256-RSA2048".to_vec(),
+        ),
+    ] {
+        cases.push((
+            header,
+            good.clone().doubled(header, &value),
+            Expect::Duplicate(header),
         ));
     }
     cases

@@ -71,6 +71,16 @@ pub enum VerifyError {
         /// End of validity, Unix seconds.
         not_after: i64,
     },
+    /// A signature header came more than once: which of the values was
+    /// signed cannot be told, and a proxy or an attacker may have added
+    /// one.
+    #[error(
+        "the `{name}` header is present more than once; an answer or callback carries each signature header once, so this one was altered on the way"
+    )]
+    DuplicateHeader {
+        /// The header's name.
+        name: &'static str,
+    },
     /// A signature header is not valid text.
     #[error("the `{name}` header is not valid ASCII text")]
     InvalidHeader {
@@ -144,7 +154,8 @@ pub struct SignatureHeaders<'a> {
 }
 
 impl<'a> SignatureHeaders<'a> {
-    /// Reads the headers; a missing one is an error.
+    /// Reads the headers; a missing one, or one present more than once
+    /// ([`VerifyError::DuplicateHeader`]), is an error.
     pub fn from_headers(headers: &'a HeaderMap) -> Result<Self, VerifyError> {
         Ok(SignatureHeaders {
             timestamp: required(headers, header::TIMESTAMP, "Wechatpay-Timestamp")?,
@@ -181,8 +192,12 @@ fn optional<'a>(
     key: &'static str,
     name: &'static str,
 ) -> Result<Option<&'a str>, VerifyError> {
-    headers
-        .get(key)
+    let mut values = headers.get_all(key).iter();
+    let first = values.next();
+    if values.next().is_some() {
+        return Err(VerifyError::DuplicateHeader { name });
+    }
+    first
         .map(|value| {
             value
                 .to_str()
@@ -369,6 +384,8 @@ fn check_timestamp(timestamp: &str, now: i64) -> Result<(), VerifyError> {
 
 #[cfg(test)]
 mod tests {
+    use http::HeaderValue;
+
     use super::*;
 
     #[test]
@@ -425,6 +442,34 @@ mod tests {
             })
         );
         assert!(!SignatureHeaders::any_present(&headers));
+    }
+
+    #[test]
+    fn a_signature_header_sent_twice_is_refused_by_name() {
+        let names = [
+            (header::TIMESTAMP, "Wechatpay-Timestamp"),
+            (header::NONCE, "Wechatpay-Nonce"),
+            (header::SIGNATURE, "Wechatpay-Signature"),
+            (header::SERIAL, "Wechatpay-Serial"),
+            (header::SIGNATURE_TYPE, "Wechatpay-Signature-Type"),
+        ];
+        for (doubled, name) in names {
+            let mut headers = HeaderMap::new();
+            for (key, _) in names {
+                headers.insert(key, HeaderValue::from_static("1700000000"));
+            }
+            headers.append(doubled, HeaderValue::from_static("1700000000"));
+            assert_eq!(
+                SignatureHeaders::from_headers(&headers),
+                Err(VerifyError::DuplicateHeader { name }),
+                "{name}"
+            );
+            // The same value twice is refused too: nothing is guessed.
+            assert_eq!(
+                Verifier::new().verify(&headers, b"", 1_700_000_000),
+                Err(VerifyError::DuplicateHeader { name })
+            );
+        }
     }
 
     #[test]

@@ -151,6 +151,9 @@ fn signature_hint(error: &VerifyError) -> &'static str {
         VerifyError::UnsupportedSignatureType { .. } => {
             "only RSA-signed (WECHATPAY2-SHA256-RSA2048) callbacks can be verified here"
         }
+        VerifyError::DuplicateHeader { .. } => {
+            "a proxy in front of this server may add Wechatpay-* headers: pass WeChat Pay's through unchanged and add none"
+        }
         // Variants added to `VerifyError` later get a general hint instead of
         // breaking the build.
         #[allow(unreachable_patterns)]

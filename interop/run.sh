@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Starts the wxpay sandbox on a free port and drives it with the Node
-# library wechatpay-axios-plugin (interop/seed-flow.js); exits with the
-# script's status. Needs cargo, node (18 or later) and npm.
+# library wechatpay-axios-plugin (every interop/*-flow.js); exits with 1
+# if any of them failed. Needs cargo, node (18 or later) and npm.
 #
 #   interop/run.sh            # builds the wxpay command first
 #   WXPAY_BIN=/path/to/wxpay interop/run.sh   # uses that binary instead
@@ -64,8 +64,12 @@ set +a
 
 cd "$here"
 npm ci --no-audit --no-fund --loglevel=error
+# Every *-flow.js here, in name order, all of them even when one fails.
 status=0
-node seed-flow.js || status=$?
+for flow in *-flow.js; do
+  echo "--- node $flow"
+  node "$flow" || status=$?
+done
 if [ "$status" -ne 0 ]; then
   echo "--- sandbox log" >&2
   cat "$tmp/sandbox.log" >&2

@@ -22,7 +22,7 @@ use serde_json::{Value, json};
 use crate::callbacks::{CallbackAttempt, CallbackOutcome, Notification};
 use crate::errors::{ApiError, Location};
 use crate::server::AppState;
-use crate::{Faults, SandboxError, clock};
+use crate::{Faults, SandboxError, clock, profitsharing, transfers};
 
 /// The routes of the control endpoint.
 pub(crate) fn routes() -> Router<AppState> {
@@ -243,9 +243,13 @@ async fn notify(State(app): State<AppState>, body: Bytes) -> Response {
     (StatusCode::ACCEPTED, Json(answer)).into_response()
 }
 
-/// `transaction` for `TRANSACTION.*`, `refund` for `REFUND.*`, `coupon`
-/// for `COUPON.*`; otherwise the event type's first part in lower case.
+/// What the flows send for their events (merchant transfers, profit
+/// sharing); otherwise the event type's first part in lower case
+/// (`transaction` for `TRANSACTION.*`, `refund`, `coupon`).
 fn default_original_type(event_type: &str) -> String {
+    if event_type == transfers::EVENT_TYPE {
+        return transfers::ORIGINAL_TYPE.to_owned();
+    }
     let first = event_type.split('.').next().unwrap_or(event_type);
     first.to_ascii_lowercase()
 }
@@ -259,6 +263,9 @@ fn default_summary(event_type: &str) -> String {
         "REFUND.CLOSED" => "退款关闭",
         "COUPON.SEND" => "代金券发放通知",
         "COUPON.USE" => "代金券核销",
+        other if other == transfers::EVENT_TYPE => transfers::SUMMARY,
+        other if other == profitsharing::SHARED.0 => profitsharing::SHARED.1,
+        other if other == profitsharing::RETURNED.0 => profitsharing::RETURNED.1,
         other => other,
     }
     .to_owned()
@@ -271,7 +278,10 @@ async fn unknown(method: Method, uri: Uri) -> ApiError {
          /_sandbox/faults, POST /_sandbox/rotate, GET /_sandbox/callbacks, POST \
          /_sandbox/notify, POST /_sandbox/transactions/out-trade-no/{{out_trade_no}}/pay, \
          …/expire and …/close, POST /_sandbox/request-payment, POST \
-         /_sandbox/request-payment/app, GET /_sandbox/prepay/{{prepay_id}}, and the pages GET \
+         /_sandbox/request-payment/app, GET /_sandbox/prepay/{{prepay_id}}, POST \
+         /_sandbox/transfer-bills/{{transfer_bill_no}}/confirm, …/expire and …/fail, POST \
+         /_sandbox/request-merchant-transfer, GET \
+         /_sandbox/transfer-bills/package/{{package}}, and the pages GET \
          /_sandbox/ (the dashboard), GET /_sandbox/orders/{{out_trade_no}}, GET \
          /_sandbox/h5/checkmweb, GET /_sandbox/jsapi.js)",
         uri.path()
@@ -302,8 +312,17 @@ mod tests {
         assert_eq!(default_original_type("TRANSACTION.SUCCESS"), "transaction");
         assert_eq!(
             default_original_type("MCHTRANSFER.BILL.FINISHED"),
-            "mchtransfer"
+            "mch_payment"
         );
+        assert_eq!(
+            default_original_type("PROFITSHARING.RETURN"),
+            "profitsharing"
+        );
+        assert_eq!(
+            default_summary("MCHTRANSFER.BILL.FINISHED"),
+            "商家转账单据终态通知"
+        );
+        assert_eq!(default_summary("PROFITSHARING.SUCCESS"), "分账成功");
         assert_eq!(default_summary("REFUND.SUCCESS"), "退款成功");
         assert_eq!(default_summary("X.Y"), "X.Y");
     }

@@ -15,14 +15,16 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 #[derive(Debug, Clone)]
 pub(crate) struct Event {
     /// `event_type`, e.g. `TRANSACTION.SUCCESS`, `REFUND.SUCCESS`,
-    /// `COUPON.SEND`.
+    /// `COUPON.SEND`, `PROFITSHARING.SUCCESS`, `PROFITSHARING.RETURN`,
+    /// `MCHTRANSFER.BILL.FINISHED`.
     pub(crate) event_type: &'static str,
-    /// `resource.original_type`: `transaction`, `refund` or `coupon`.
+    /// `resource.original_type`: `transaction`, `refund`, `coupon`,
+    /// `profitsharing`, `mch_payment`, ….
     pub(crate) original_type: &'static str,
     /// `summary`, e.g. `支付成功`.
     pub(crate) summary: &'static str,
-    /// Where to POST it (the order's or refund's `notify_url`, or the
-    /// coupon callback URL the merchant set).
+    /// Where to POST it (the order's, refund's or transfer bill's
+    /// `notify_url`, or the coupon callback URL the merchant set).
     pub(crate) notify_url: String,
     /// The resource in clear: the JSON the merchant reads after
     /// decrypting `resource.ciphertext`.

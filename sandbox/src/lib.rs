@@ -2,8 +2,8 @@
 //!
 //! [`Sandbox::start`] runs a real HTTP server on loopback that behaves like
 //! WeChat Pay for the coupon-stock ("代金券批次") and coupon endpoints,
-//! JSAPI/APP/H5/Native payments, refunds, the platform certificate
-//! download, media uploads and bills, and answers [every other
+//! JSAPI/APP/H5/Native payments, refunds, merchant transfers, the
+//! platform certificate download, media uploads and bills, and answers [every other
 //! operation](#every-other-operation) of the spec from its description:
 //! it checks every request's signature exactly as
 //! the real service does and signs every answer, in "WeChat Pay public
@@ -49,6 +49,16 @@
 //! | `POST /v3/pay/transactions/out-trade-no/{out_trade_no}/close` | 204, no body |
 //! | `POST /v3/refund/domestic/refunds` | the refund, `PROCESSING`; see [Refunds](#refunds) |
 //! | `GET /v3/refund/domestic/refunds/{out_refund_no}` | the refund |
+//! | `POST /v3/profitsharing/receivers/add`, `…/receivers/delete` | `{"type","account","relation_type",…}` / `{"type","account"}`; see [Profit sharing](#profit-sharing) |
+//! | `POST /v3/profitsharing/orders` | the sharing order, `PROCESSING` |
+//! | `GET /v3/profitsharing/orders/{out_order_no}?transaction_id=` | the sharing order, `FINISHED` |
+//! | `POST /v3/profitsharing/orders/unfreeze` | the unfreeze order, `PROCESSING`, without `receivers` |
+//! | `POST /v3/profitsharing/return-orders` | the return, `PROCESSING` |
+//! | `GET /v3/profitsharing/return-orders/{out_return_no}?out_order_no=` | the return, `SUCCESS` |
+//! | `GET /v3/profitsharing/transactions/{transaction_id}/amounts` | `{"transaction_id","unsplit_amount"}` |
+//! | `POST /v3/fund-app/mch-transfer/transfer-bills` | `{"out_bill_no","transfer_bill_no","create_time","state":"WAIT_USER_CONFIRM","package_info"}`; see [Merchant transfers](#merchant-transfers) |
+//! | `GET /v3/fund-app/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}`, `…/transfer-bill-no/{transfer_bill_no}` | the bill |
+//! | `POST /v3/fund-app/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}/cancel` | `{"out_bill_no","transfer_bill_no","state":"CANCELING","update_time"}` |
 //! | `GET /v3/certificates` (query ignored) | `{"data":[{"serial_no","effective_time","expire_time","encrypt_certificate"}]}`, every served platform certificate, newest first; see [Platform certificates](#platform-certificates) |
 //! | `POST /v3/merchant/media/upload`, `POST /v3/merchant-service/images/upload` | `{"media_id"}` (64 random characters); see [Uploads](#uploads) |
 //! | `POST /v3/merchant/media/video_upload` | `{"media_id"}` |
@@ -270,6 +280,122 @@
 //! again with the same body answers the refund as it is now; with another
 //! body it is a 400 `INVALID_REQUEST`.
 //!
+//! # Profit sharing
+//!
+//! Profit sharing (分账) takes money out of a paid order placed with
+//! `settle_info.profit_sharing = true`. Its **unsplit amount** starts at
+//! the order total (less refunds) and shrinks with every sharing; it is 0
+//! once the rest was unfrozen (`GET /v3/profitsharing/transactions/{transaction_id}/amounts`).
+//!
+//! * **Receivers** (`POST /v3/profitsharing/receivers/add`) are kept per
+//!   merchant, `sub_mchid` (when a service provider names one) and appid
+//!   (`sub_appid` for `PERSONAL_SUB_OPENID`, which requires it); a
+//!   `MERCHANT_ID` receiver counts for every appid. `name` is required for
+//!   `MERCHANT_ID`, optional otherwise, and must be RSA-OAEP (SHA-1)
+//!   ciphertext under the platform key named by `Wechatpay-Serial` (the
+//!   public key id or a served certificate's serial); `CUSTOM` needs
+//!   `custom_relation`. Adding again updates; deleting one that is not
+//!   there is accepted.
+//! * **Sharing** (`POST /v3/profitsharing/orders`): the transaction must be
+//!   the merchant's (404 `ORDER_NOT_EXIST`), paid and flagged for profit
+//!   sharing (400 `INVALID_REQUEST`), not finished, with fewer than 50
+//!   sharings; every receiver added (the merchant itself excepted), each
+//!   named once; the amounts together at most the unsplit amount (403
+//!   `NOT_ENOUGH`), and everything receivers other than the merchant
+//!   itself got from the transaction at most 30 % of its total (400
+//!   `INVALID_REQUEST`: WeChat Pay's default maximum ratio). The order
+//!   succeeds at once: the create answers `state` `PROCESSING` with
+//!   receivers `PENDING`; the query shows `FINISHED` with receivers
+//!   `SUCCESS`. With `unfreeze_unsplit: true` the rest is unfrozen too (a
+//!   receiver entry for the merchant itself, `解冻给分账方`), finishing the
+//!   transaction. `POST /v3/profitsharing/orders/unfreeze` unfreezes
+//!   without sharing; its answer leaves out `receivers`, whose shape the
+//!   spec gets wrong for that operation.
+//! * **Returns** (`POST /v3/profitsharing/return-orders`, by `order_id`
+//!   or `out_order_no`): `return_mchid` must be a `MERCHANT_ID` receiver of
+//!   that order, and may return at most what it got less what it returned
+//!   (400 `INVALID_REQUEST`); answered `PROCESSING`, queried `SUCCESS`.
+//!
+//! The same `out_order_no` / `out_return_no` with the same body answers the
+//! stored order as it is now (encrypted names aside); with another body it
+//! is a 400 `INVALID_REQUEST`. Every sharing queues one
+//! `PROFITSHARING.SUCCESS` callback per receiver (summary `分账成功`), every
+//! return one `PROFITSHARING.RETURN` (`分账回退`), `original_type`
+//! `profitsharing`, resource `{mchid, transaction_id, order_id,
+//! out_order_no, receiver{type, account, amount, description},
+//! success_time}` (for a return `order_id`/`out_order_no` are the return's
+//! `return_id`/`out_return_no`; with `sub_mchid` also `sp_mchid` and
+//! `sub_mchid`). WeChat Pay sends these to a URL set on the merchant
+//! platform; the sandbox sends them to the paid order's `notify_url`.
+//!
+//! # Merchant transfers
+//!
+//! Merchant transfers (商家转账, the user-confirm mode of
+//! `/v3/fund-app/mch-transfer/transfer-bills`) move money from the merchant
+//! to a WeChat user, who confirms in WeChat.
+//!
+//! * **Create** takes `appid`, `out_bill_no` (5–32 letters and digits),
+//!   `transfer_scene_id` (the spec's enum), `openid`, `transfer_amount`
+//!   (an integer in fen, at least 10, i.e. 0.1 yuan), `transfer_remark`
+//!   (1–32 characters), `transfer_scene_report_infos` (1–10 of
+//!   `{info_type, info_content}`), and optionally `notify_url` (`http(s)`),
+//!   `user_recv_perception`, `user_recv_style` and `user_name`, which is
+//!   required from 200,000 fen (2,000 yuan) on. `user_name` is RSA-OAEP
+//!   (SHA-1) ciphertext under the platform key the request names in
+//!   `Wechatpay-Serial` (the public key id or a served certificate's
+//!   serial); without that header, with an unknown key or with text that
+//!   does not decrypt it is a 400 `PARAM_ERROR` at `/user_name`. The bill
+//!   is created `WAIT_USER_CONFIRM`; the answer carries `package_info`
+//!   (opaque base64, what the payee's page passes to
+//!   `wx.requestMerchantTransfer` as `package`). `transfer_bill_no` is 40
+//!   digits (`1330000`, the date, a counter).
+//! * The same `out_bill_no` again with the same parameters (the name
+//!   compared decrypted) answers the bill as it is now: `package_info`
+//!   only while it waits. With other parameters it is a 400
+//!   `INVALID_REQUEST`.
+//! * **Queries** by `out_bill_no` or `transfer_bill_no` answer `mch_id`,
+//!   `out_bill_no`, `transfer_bill_no`, `appid`, `state`,
+//!   `transfer_amount`, `transfer_remark`, `openid`, `fail_reason` (for
+//!   `FAIL`), `user_name` (when given: RSA-OAEP ciphertext under the
+//!   merchant's public key, as WeChat Pay returns sensitive fields),
+//!   `create_time`, `update_time`. An unknown bill is a 404 `NOT_FOUND`.
+//! * **Cancel** is for a bill still `WAIT_USER_CONFIRM`: it answers
+//!   `CANCELING` (WeChat Pay only accepts the request), and the bill is
+//!   `CANCELLED` from then on; a cancelled bill again answers `CANCELLED`;
+//!   a `SUCCESS` or `FAIL` bill is a 400 `INVALID_REQUEST`.
+//! * **The payee**: `POST /_sandbox/request-merchant-transfer` takes what
+//!   the page gives `wx.requestMerchantTransfer`,
+//!   `{"mchId","appId","package","openId"?}` (strings; nothing else), and
+//!   checks them in this order: the shape (400 `PARAM_ERROR`), a bill of
+//!   the sandbox's merchant with that `package` (404 `NOT_FOUND`), `mchId`
+//!   and `appId` the bill's (400 `APPID_MCHID_NOT_MATCH`), `openId`, when
+//!   given, its payee (400 `INVALID_REQUEST`), the bill
+//!   `WAIT_USER_CONFIRM` (400 `INVALID_REQUEST`); then the bill is
+//!   `SUCCESS` and the answer is the bill as queried.
+//!   `GET /_sandbox/transfer-bills/package/{package}` answers what the
+//!   confirmation sheet shows. Both answer other origins, as [the
+//!   payer](#the-payer)'s routes do. `/_sandbox/jsapi.js` also defines
+//!   `wx.requestMerchantTransfer({mchId, appId, package, openId?, success,
+//!   fail, complete})` and `WeixinJSBridge.invoke('requestMerchantTransfer',
+//!   params, cb)`: a sheet with the amount and a Confirm button (same ids
+//!   as the payment sheet's), answering `requestMerchantTransfer:ok`,
+//!   `…:fail cancel` / `…:fail <message>` (`errMsg`), or `err_msg`
+//!   `requestMerchantTransfer:ok` / `:cancel` / `:fail` with `err_desc`.
+//! * **Control calls** play what the sandbox cannot otherwise know:
+//!   `POST /_sandbox/transfer-bills/{transfer_bill_no}/confirm` (the payee
+//!   confirms: `SUCCESS`), `…/expire` (the payee never confirmed: `FAIL`
+//!   with `fail_reason` `OVERDUE_CLOSE`) and `…/fail` (body optional,
+//!   `{"fail_reason"}`, default `ACCOUNT_FROZEN`: `FAIL`); each answers the
+//!   bill, and is a 400 `INVALID_REQUEST` unless it is
+//!   `WAIT_USER_CONFIRM`, a 404 `NOT_FOUND` for an unknown bill.
+//!
+//! Each final state (`SUCCESS`, `FAIL`, `CANCELLED`) queues one
+//! `MCHTRANSFER.BILL.FINISHED` callback (summary `商家转账单据终态通知`,
+//! `original_type` `mch_payment`, resource `{out_bill_no,
+//! transfer_bill_no, state, mch_id, transfer_amount, openid,
+//! fail_reason?, create_time, update_time}`) to the bill's `notify_url`;
+//! a bill without one calls nobody back. Nothing is sent while it waits.
+//!
 //! # Coupons
 //!
 //! `POST /v3/marketing/favor/users/{openid}/coupons` takes `stock_id`,
@@ -295,7 +421,8 @@
 //! # Persistence
 //!
 //! All state (stocks, coupons, orders, refunds, coupon callback URLs,
-//! bill download tokens, id counters) lives in SQLite: with
+//! bill download tokens, profit-sharing receivers, orders and returns, id
+//! counters) lives in SQLite: with
 //! [`SandboxConfig::state_dir`] in `DIR/sandbox.sqlite3` (WAL journal,
 //! `synchronous=FULL`, a 5 s busy timeout), otherwise in memory. Every
 //! change is one transaction committed before the answer is sent, so a
@@ -519,6 +646,9 @@
 //! | `POST /_sandbox/request-payment` | the JSAPI invocation parameters | the paid transaction; see [The payer](#the-payer) |
 //! | `POST /_sandbox/request-payment/app` | the APP `PayReq` parameters | the paid transaction |
 //! | `GET /_sandbox/prepay/{prepay_id}` | | what the payment sheet shows |
+//! | `POST /_sandbox/transfer-bills/{transfer_bill_no}/confirm`, `…/expire`, `…/fail` | `…/fail`: `{"fail_reason"}`, optional | the bill, now `SUCCESS` or `FAIL`; see [Merchant transfers](#merchant-transfers) |
+//! | `POST /_sandbox/request-merchant-transfer` | the parameters of `wx.requestMerchantTransfer` | the bill, now `SUCCESS` |
+//! | `GET /_sandbox/transfer-bills/package/{package}` | | what the confirmation sheet shows |
 //! | `GET /_sandbox/`, `GET /_sandbox/orders/{out_trade_no}`, `GET`/`POST /_sandbox/h5/checkmweb`, `GET /_sandbox/jsapi.js` | | the [pages](#pages) and the payer script |
 //! | `POST /_sandbox/notify` | `{"event_type","original_type"?,"summary"?,"notify_url","resource"}` | 202 `{"id","event_type","original_type","notify_url"}`; the callback is delivered as above |
 //!
@@ -555,19 +685,19 @@
 //!
 //! | status | code | when |
 //! |---|---|---|
-//! | 400 | `PARAM_ERROR` | a body/query/path parameter is missing, of the wrong type, out of range, not in its enum, not RFC 3339; body not JSON; `available_end_time` not after `available_begin_time`; a NORMAL stock without `coupon_use_rule.fixed_normal_coupon` |
-//! | 400 | `INVALID_REQUEST` | a state change the stock's status does not allow (start a running stock, pause an unactivated or paused one, restart a running one, …); sending a coupon from a stock that is not running; an `out_request_no` or `out_refund_no` used before with another body; refunding an unpaid order, with another `amount.total`, or more than is left; a `Content-Type` that is not JSON; an unreadable or over-1-MiB body |
+//! | 400 | `PARAM_ERROR` | a body/query/path parameter is missing, of the wrong type, out of range, not in its enum, not RFC 3339; body not JSON; `available_end_time` not after `available_begin_time`; a NORMAL stock without `coupon_use_rule.fixed_normal_coupon`; profit sharing: an encrypted `name` without `Wechatpay-Serial`, with an unknown one, or that does not decrypt; a `MERCHANT_ID` receiver without `name`; merchant transfers: `user_name` the same way, or missing from 2,000 yuan on; an `out_bill_no` that is not 5–32 letters and digits; `transfer_amount` under 10 fen |
+//! | 400 | `INVALID_REQUEST` | a state change the stock's status does not allow (start a running stock, pause an unactivated or paused one, restart a running one, …); sending a coupon from a stock that is not running; an `out_request_no` or `out_refund_no` used before with another body; refunding an unpaid order, with another `amount.total`, or more than is left; profit sharing: an unpaid transaction, one placed without `settle_info.profit_sharing`, a finished one, a receiver not added, more than 30 % of the total to receivers, an `out_order_no`/`out_return_no` used before with another body, returning more than the receiver got; merchant transfers: an `out_bill_no` used before with other parameters, cancelling or confirming a bill that no longer waits for its payee, an `openId` that is not the payee; a `Content-Type` that is not JSON; an unreadable or over-1-MiB body |
 //! | 400 | `ORDERPAID` | closing a paid order; placing a paid order again; paying it again through [the payer](#the-payer) routes |
 //! | 400 | `ORDER_CLOSED` | placing a closed order again; paying a closed order through [the payer](#the-payer) routes |
-//! | 400 | `APPID_MCHID_NOT_MATCH` | [the payer](#the-payer): `appId`/`appid` is not the order's appid, `partnerid` not its mchid |
+//! | 400 | `APPID_MCHID_NOT_MATCH` | [the payer](#the-payer): `appId`/`appid` is not the order's appid, `partnerid` not its mchid; the payee's `mchId`/`appId` not the transfer bill's |
 //! | 401 | `SIGN_ERROR` | the `Authorization` header is missing, of another scheme, malformed, lacks or repeats a field; `mchid` or `serial_no` differ from the credentials; the timestamp is not a number or more than 300 s off (the message says by how much); the signature is not base64 or does not verify (the message quotes the signing message the server used, `\n` shown as `\\n`) |
 //! | 403 | `NO_AUTH` | `belong_merchant`, `stock_creator_mchid`, `mchid` (body or query) is not the merchant that signed the request, or not the stock's creator |
 //! | 403 | `OUT_TRADE_NO_USED` | an `out_trade_no` used before with another body or endpoint |
-//! | 403 | `NOT_ENOUGH` | the stock has sent `max_coupons` coupons |
+//! | 403 | `NOT_ENOUGH` | the stock has sent `max_coupons` coupons; a profit sharing above the transaction's unsplit amount |
 //! | 403 | `RULE_LIMIT` | the user has `max_coupons_per_user` coupons of the stock |
-//! | 404 | `ORDER_NOT_EXIST` | no order with that `out_trade_no`, `transaction_id` or `prepay_id` |
-//! | 404 | `RESOURCE_NOT_EXISTS` | no stock with that id; no coupon with that id for that user and appid; no refund with that `out_refund_no`; a refund of an unknown order; no coupon callback URL set; no bill for a download token (never issued, or expired) |
-//! | 404 | `NOT_FOUND` | a path that is no route of the sandbox and no operation of the spec (checked before the signature) |
+//! | 404 | `ORDER_NOT_EXIST` | no order with that `out_trade_no`, `transaction_id` or `prepay_id` (profit sharing included) |
+//! | 404 | `RESOURCE_NOT_EXISTS` | no stock with that id; no coupon with that id for that user and appid; no refund with that `out_refund_no`; a refund of an unknown order; no coupon callback URL set; no bill for a download token (never issued, or expired); no profit-sharing order or return with that number |
+//! | 404 | `NOT_FOUND` | a path that is no route of the sandbox and no operation of the spec (checked before the signature); no merchant transfer bill with that `out_bill_no`, `transfer_bill_no` or `package` |
 //! | 405 | `METHOD_NOT_ALLOWED` | a path of the spec with a method it does not take; `Allow` lists those it does (checked before the signature) |
 //! | 500 | `SYSTEM_ERROR` | the state database failed (the message says how) |
 //!
@@ -640,12 +770,15 @@ mod media;
 mod pages;
 mod payer;
 mod payments;
+mod profitsharing;
 mod query;
 mod refunds;
+mod sensitive;
 mod server;
 mod signing;
 mod spec;
 mod store;
+mod transfers;
 mod validation;
 
 /// Internal parsers exposed to the fuzz targets in `fuzz/` (feature

@@ -38,9 +38,11 @@ use crate::events::EventSink;
 use crate::faults::Injected;
 use crate::favor;
 use crate::media;
+use crate::profitsharing;
 use crate::signing::{self, ResponseSigner};
 use crate::spec;
 use crate::store::Store;
+use crate::transfers;
 use crate::{Credentials, Faults};
 use crate::{pages, payer, payments, refunds};
 
@@ -223,6 +225,8 @@ pub(crate) fn router(state: AppState) -> Router {
         .merge(bill::routes())
         .merge(payments::routes())
         .merge(refunds::routes())
+        .merge(profitsharing::routes())
+        .merge(transfers::routes())
         .route_layer(from_fn_with_state(state.clone(), authenticate))
         // Any other operation of the spec, authenticated there.
         .fallback(spec::fallback)
@@ -233,6 +237,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .merge(control::routes())
         .merge(payments::control_routes())
         .merge(payer::routes())
+        .merge(transfers::control_routes())
         .merge(pages::routes())
         .merge(api)
         .with_state(state)

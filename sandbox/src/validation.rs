@@ -77,18 +77,41 @@ impl Field {
     }
 }
 
-/// Checks `value` (found at `pointer`) against `kind`.
-pub(crate) fn check(value: &Value, kind: &Kind, pointer: &str) -> Result<(), ApiError> {
-    let wrong_type = |expected: &str| {
+/// A body value at `pointer` that breaks a rule: the two ways of saying so,
+/// shared by the hand-written schemas and the spec's.
+#[derive(Clone, Copy)]
+pub(crate) struct Found<'a> {
+    /// The value as sent.
+    pub(crate) value: &'a Value,
+    /// Its JSON pointer in the body.
+    pub(crate) pointer: &'a str,
+}
+
+impl Found<'_> {
+    /// 400 `PARAM_ERROR`: the value is not of the `expected` JSON type.
+    pub(crate) fn wrong_type(self, expected: &str) -> ApiError {
+        self.invalid(format!(
+            "expected {expected}, found {}",
+            describe(self.value)
+        ))
+    }
+
+    /// 400 `PARAM_ERROR`: the value is of the right type but breaks a rule
+    /// (`issue` says which).
+    pub(crate) fn invalid(self, issue: String) -> ApiError {
         ApiError::param_error(
             Location::Body,
-            pointer,
-            Some(value.clone()),
-            format!("expected {expected}, found {}", describe(value)),
+            self.pointer,
+            Some(self.value.clone()),
+            issue,
         )
-    };
-    let invalid =
-        |issue: String| ApiError::param_error(Location::Body, pointer, Some(value.clone()), issue);
+    }
+}
+/// Checks `value` (found at `pointer`) against `kind`.
+pub(crate) fn check(value: &Value, kind: &Kind, pointer: &str) -> Result<(), ApiError> {
+    let found = Found { value, pointer };
+    let wrong_type = |expected: &str| found.wrong_type(expected);
+    let invalid = |issue: String| found.invalid(issue);
     match kind {
         Kind::Any => Ok(()),
         Kind::String { min_len, max_len } => {

@@ -6,7 +6,12 @@
  * It defines WeixinJSBridge.invoke('getBrandWCPayRequest', params, cb) and
  * wx.requestPayment({...}), shows a payment sheet, and sends the
  * parameters to the sandbox (the origin this script was loaded from),
- * which checks paySign and pays the order. Not WeChat's code.
+ * which checks paySign and pays the order. It also defines
+ * WeixinJSBridge.invoke('requestMerchantTransfer', params, cb) and
+ * wx.requestMerchantTransfer({mchId, appId, package, openId?, ...}): a
+ * confirmation sheet for a merchant transfer (商家转账) whose Confirm
+ * button sends the parameters to the sandbox, which checks them and
+ * completes the transfer. Not WeChat's code.
  */
 (function () {
   'use strict';
@@ -74,12 +79,49 @@
 
   var open = false;
 
-  // Shows the sheet for one payment; `done(kind, message)` follows once,
-  // with kind 'ok', 'cancel' or 'fail', after the sheet has closed.
-  function sheet(route, body, prepayId, done) {
+  // What the payment sheet shows and where it sends the parameters.
+  function paymentSheet(body, prepayId) {
+    return {
+      route: '/_sandbox/request-payment',
+      body: body,
+      info: '/_sandbox/prepay/' + encodeURIComponent(prepayId),
+      title: '微信支付 · wxpay sandbox',
+      button: '支付 Pay',
+      ok: '支付成功 Paid',
+      failed: '支付失败: ',
+      show: function (info) {
+        return ['商户 ' + info.mchid + ' · ' + info.out_trade_no, yuan(info.total), info.description];
+      }
+    };
+  }
+
+  // The same for a merchant transfer the payee confirms.
+  function transferSheet(body) {
+    return {
+      route: '/_sandbox/request-merchant-transfer',
+      body: body,
+      info: '/_sandbox/transfer-bills/package/' + encodeURIComponent(String(body['package'] || '')),
+      title: '商家转账 · wxpay sandbox',
+      button: '确认收款 Confirm',
+      ok: '收款成功 Received',
+      failed: '收款失败: ',
+      show: function (info) {
+        return [
+          '商户 ' + info.mch_id + ' · ' + info.out_bill_no,
+          yuan(info.transfer_amount),
+          info.user_recv_perception || info.transfer_remark
+        ];
+      }
+    };
+  }
+
+  // Shows the sheet for one payment or transfer; `done(kind, message)`
+  // follows once, with kind 'ok', 'cancel' or 'fail', after the sheet has
+  // closed.
+  function sheet(what, done) {
     if (open) {
       setTimeout(function () {
-        done('fail', 'another payment is in progress');
+        done('fail', 'another payment or transfer is in progress');
       }, 0);
       return;
     }
@@ -95,14 +137,14 @@
     overlay.setAttribute('role', 'dialog');
     overlay.setAttribute('aria-modal', 'true');
     var panel = element('div', 'wxs-panel');
-    var title = element('div', 'wxs-title', '微信支付 · wxpay sandbox');
+    var title = element('div', 'wxs-title', what.title);
     var merchant = element('div', 'wxs-merchant', '');
     var amount = element('div', 'wxs-amount', '…');
     var description = element('div', 'wxs-description', '');
     var result = element('p', 'wxs-result', '');
     result.id = 'wxpay-sandbox-result';
     result.setAttribute('role', 'status');
-    var pay = element('button', '', '支付 Pay');
+    var pay = element('button', '', what.button);
     pay.id = 'wxpay-sandbox-pay';
     pay.type = 'button';
     var cancel = element('button', '', '取消 Cancel');
@@ -114,15 +156,16 @@
     overlay.appendChild(panel);
     document.body.appendChild(overlay);
 
-    fetch(ORIGIN + '/_sandbox/prepay/' + encodeURIComponent(prepayId))
+    fetch(ORIGIN + what.info)
       .then(function (response) {
         return response.json().then(function (info) {
           if (!response.ok) {
             throw new Error(info.message || info.code);
           }
-          merchant.textContent = '商户 ' + info.mchid + ' · ' + info.out_trade_no;
-          amount.textContent = yuan(info.total);
-          description.textContent = info.description;
+          var shown = what.show(info);
+          merchant.textContent = shown[0];
+          amount.textContent = shown[1];
+          description.textContent = shown[2];
         });
       })
       .catch(function (error) {
@@ -140,7 +183,7 @@
       cancel.disabled = true;
       result.className = 'wxs-result wxs-' + kind;
       result.textContent =
-        kind === 'ok' ? '支付成功 Paid' : kind === 'cancel' ? '已取消 Cancelled' : '支付失败: ' + message;
+        kind === 'ok' ? what.ok : kind === 'cancel' ? '已取消 Cancelled' : what.failed + message;
       setTimeout(function () {
         if (overlay.parentNode) {
           overlay.parentNode.removeChild(overlay);
@@ -157,10 +200,10 @@
       pay.disabled = true;
       cancel.disabled = true;
       result.textContent = '…';
-      fetch(ORIGIN + route, {
+      fetch(ORIGIN + what.route, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify(body)
+        body: JSON.stringify(what.body)
       })
         .then(function (response) {
           return response.json().then(function (answer) {
@@ -193,17 +236,60 @@
   }
 
   var NAMES = ['appId', 'timeStamp', 'nonceStr', 'package', 'signType', 'paySign'];
+  var TRANSFER_NAMES = ['mchId', 'appId', 'package', 'openId'];
+
+  // `done(kind, message)` of a transfer sheet, told as the bridge tells it:
+  // err_msg `requestMerchantTransfer:ok`, `:cancel` or `:fail`.
+  function bridgeAnswer(prefix, reply) {
+    return function (kind, message) {
+      var answer = { err_msg: prefix + ':' + kind };
+      if (kind === 'fail') {
+        answer.err_desc = message;
+      }
+      reply(answer);
+    };
+  }
+
+  // The same, told as a wx.* call tells it (`ok` and `fail ` are its
+  // errMsg texts): success or fail, then complete.
+  function wxAnswer(ok, fail, opts) {
+    return function (kind, message) {
+      var answer;
+      if (kind === 'ok') {
+        answer = { errMsg: ok };
+        if (typeof opts.success === 'function') {
+          opts.success(answer);
+        }
+      } else {
+        answer = { errMsg: fail + (kind === 'cancel' ? 'cancel' : message) };
+        if (typeof opts.fail === 'function') {
+          opts.fail(answer);
+        }
+      }
+      if (typeof opts.complete === 'function') {
+        opts.complete(answer);
+      }
+    };
+  }
 
   var bridge = {
     invoke: function (name, params, callback) {
       var reply = typeof callback === 'function' ? callback : function () {};
+      if (name === 'requestMerchantTransfer') {
+        sheet(transferSheet(pick(params, TRANSFER_NAMES)), bridgeAnswer(name, reply));
+        return;
+      }
       if (name !== 'getBrandWCPayRequest') {
         setTimeout(function () {
-          reply({ err_msg: name + ':fail the wxpay sandbox only implements getBrandWCPayRequest' });
+          reply({
+            err_msg:
+              name +
+              ':fail the wxpay sandbox only implements getBrandWCPayRequest and requestMerchantTransfer'
+          });
         }, 0);
         return;
       }
-      sheet('/_sandbox/request-payment', pick(params, NAMES), prepayIdOf(params), function (kind, message) {
+      sheet(paymentSheet(pick(params, NAMES), prepayIdOf(params)), function (kind, message) {
         var answer = { err_msg: 'get_brand_wcpay_request:' + kind };
         if (kind === 'fail') {
           answer.err_desc = message;
@@ -219,23 +305,14 @@
   window.wx = window.wx || {};
   window.wx.requestPayment = function (options) {
     var opts = options || {};
-    sheet('/_sandbox/request-payment', pick(opts, NAMES), prepayIdOf(opts), function (kind, message) {
-      var answer;
-      if (kind === 'ok') {
-        answer = { errMsg: 'requestPayment:ok' };
-        if (typeof opts.success === 'function') {
-          opts.success(answer);
-        }
-      } else {
-        answer = { errMsg: 'requestPayment:fail ' + (kind === 'cancel' ? 'cancel' : message) };
-        if (typeof opts.fail === 'function') {
-          opts.fail(answer);
-        }
-      }
-      if (typeof opts.complete === 'function') {
-        opts.complete(answer);
-      }
-    });
+    sheet(paymentSheet(pick(opts, NAMES), prepayIdOf(opts)), wxAnswer('requestPayment:ok', 'requestPayment:fail ', opts));
+  };
+  window.wx.requestMerchantTransfer = function (options) {
+    var opts = options || {};
+    sheet(
+      transferSheet(pick(opts, TRANSFER_NAMES)),
+      wxAnswer('requestMerchantTransfer:ok', 'requestMerchantTransfer:fail ', opts)
+    );
   };
 
   window.__wxpaySandbox = { origin: ORIGIN };

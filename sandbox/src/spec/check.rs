@@ -14,7 +14,7 @@ use time::macros::format_description;
 use super::{Format, Node, Table};
 use crate::clock;
 use crate::errors::{ApiError, Location, pointer_push};
-use crate::validation::{describe, missing};
+use crate::validation::{Found, missing};
 
 /// Checks a body `value` (found at `pointer`) against the node `at`.
 pub(super) fn value(
@@ -23,16 +23,9 @@ pub(super) fn value(
     value: &Value,
     pointer: &str,
 ) -> Result<(), ApiError> {
-    let wrong_type = |expected: &str| {
-        ApiError::param_error(
-            Location::Body,
-            pointer,
-            Some(value.clone()),
-            format!("expected {expected}, found {}", describe(value)),
-        )
-    };
-    let invalid =
-        |issue: String| ApiError::param_error(Location::Body, pointer, Some(value.clone()), issue);
+    let found = Found { value, pointer };
+    let wrong_type = |expected: &str| found.wrong_type(expected);
+    let invalid = |issue: String| found.invalid(issue);
     match node {
         Node::Any | Node::File => Ok(()),
         Node::Object {

@@ -32,7 +32,9 @@ pub(crate) const FILE_NAME: &str = "sandbox.sqlite3";
 /// * 1: the first layout.
 /// * 2: `orders.prepay_id` (indexed), so that the payer's side finds an
 ///   order by the `prepay_id` in its invocation parameters.
-const SCHEMA_VERSION: i64 = 2;
+/// * 3: merchant transfer bills and profit sharing (receivers, orders,
+///   returns): new tables only, which [`SCHEMA`] creates in an older file.
+const SCHEMA_VERSION: i64 = 3;
 
 /// How long a statement waits for another process holding the file.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -115,6 +117,71 @@ CREATE TABLE IF NOT EXISTS bills (
     mchid TEXT NOT NULL,
     issued_at INTEGER NOT NULL
 );
+-- merchant transfers (商家转账): one row per bill; `request` is the
+-- validated create body without `user_name`, which is kept decrypted.
+CREATE TABLE IF NOT EXISTS transfer_bills (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    mchid TEXT NOT NULL,
+    out_bill_no TEXT NOT NULL,
+    transfer_bill_no TEXT NOT NULL UNIQUE,
+    appid TEXT NOT NULL,
+    openid TEXT NOT NULL,
+    user_name TEXT,
+    transfer_amount INTEGER NOT NULL,
+    transfer_remark TEXT NOT NULL,
+    notify_url TEXT,
+    request TEXT NOT NULL,
+    package_info TEXT NOT NULL UNIQUE,
+    state TEXT NOT NULL,
+    fail_reason TEXT,
+    create_time INTEGER NOT NULL,
+    update_time INTEGER NOT NULL,
+    UNIQUE (mchid, out_bill_no)
+);
+-- profit sharing (分账): receivers per merchant, sub_mchid ('' for a
+-- direct merchant) and appid; sharing and unfreeze orders (`request`
+-- without encrypted names, `receivers` as JSON); returns.
+CREATE TABLE IF NOT EXISTS profitsharing_receivers (
+    mchid TEXT NOT NULL,
+    sub_mchid TEXT NOT NULL,
+    appid TEXT NOT NULL,
+    type TEXT NOT NULL,
+    account TEXT NOT NULL,
+    name TEXT,
+    relation_type TEXT NOT NULL,
+    custom_relation TEXT,
+    create_time INTEGER NOT NULL,
+    PRIMARY KEY (mchid, sub_mchid, appid, type, account)
+);
+CREATE TABLE IF NOT EXISTS profitsharing_orders (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    mchid TEXT NOT NULL,
+    out_order_no TEXT NOT NULL,
+    order_id TEXT NOT NULL UNIQUE,
+    transaction_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    request TEXT NOT NULL,
+    receivers TEXT NOT NULL,
+    state TEXT NOT NULL,
+    create_time INTEGER NOT NULL,
+    finish_time INTEGER NOT NULL,
+    UNIQUE (mchid, out_order_no)
+);
+CREATE TABLE IF NOT EXISTS profitsharing_returns (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    mchid TEXT NOT NULL,
+    out_return_no TEXT NOT NULL,
+    return_id TEXT NOT NULL UNIQUE,
+    out_order_no TEXT NOT NULL,
+    order_id TEXT NOT NULL,
+    request TEXT NOT NULL,
+    return_mchid TEXT NOT NULL,
+    amount INTEGER NOT NULL,
+    result TEXT NOT NULL,
+    create_time INTEGER NOT NULL,
+    finish_time INTEGER NOT NULL,
+    UNIQUE (mchid, out_return_no)
+);
 ";
 
 /// The database, shared by every handler.
@@ -126,6 +193,25 @@ impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Store").finish_non_exhaustive()
     }
+}
+
+/// Refuses a state database whose journal is not WAL: SQLite answers
+/// `PRAGMA journal_mode=WAL` with the mode it actually uses, and keeps the
+/// old one when it cannot switch (a file system without shared memory or
+/// locking, such as some network or FUSE mounts), where the sandbox's
+/// promise (what it acknowledged survives a kill) does not hold.
+fn check_journal_mode(answer: &str, path: &Path) -> Result<(), SandboxError> {
+    if answer.eq_ignore_ascii_case("wal") {
+        return Ok(());
+    }
+    Err(SandboxError::State {
+        reason: format!(
+            "{} uses the `{answer}` journal, not WAL: SQLite could not switch it to WAL \
+             (a file system without shared memory or file locks, such as a network or FUSE \
+             mount?); put --state on a local disk",
+            path.display()
+        ),
+    })
 }
 
 impl Store {
@@ -140,14 +226,19 @@ impl Store {
                 let path = dir.join(FILE_NAME);
                 let connection = Connection::open(&path)
                     .map_err(|e| failed(format!("cannot open {}: {e}", path.display())))?;
-                connection
+                let mode = connection
                     .busy_timeout(BUSY_TIMEOUT)
                     .and_then(|()| {
                         connection
                             .query_row("PRAGMA journal_mode=WAL", [], |row| row.get::<_, String>(0))
                     })
-                    .and_then(|_| connection.execute_batch("PRAGMA synchronous=FULL;"))
+                    .and_then(|mode| {
+                        connection
+                            .execute_batch("PRAGMA synchronous=FULL;")
+                            .map(|()| mode)
+                    })
                     .map_err(|e| failed(format!("cannot set up {}: {e}", path.display())))?;
+                check_journal_mode(&mode, &path)?;
                 connection
             }
             None => Connection::open_in_memory()
@@ -308,6 +399,30 @@ mod tests {
                 .expect("id"),
             12
         );
+    }
+
+    #[test]
+    fn the_state_database_is_in_wal_mode_or_refused() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        drop(Store::open(Some(dir.path())).expect("open"));
+        let connection = Connection::open(dir.path().join(FILE_NAME)).expect("open");
+        let mode: String = connection
+            .query_row("PRAGMA journal_mode", [], |row| row.get(0))
+            .expect("journal mode");
+        assert_eq!(mode, "wal");
+
+        let path = dir.path().join(FILE_NAME);
+        assert!(check_journal_mode("wal", &path).is_ok());
+        assert!(check_journal_mode("WAL", &path).is_ok());
+        for answer in ["delete", "memory", "truncate", "persist", "off", ""] {
+            let error = check_journal_mode(answer, &path).expect_err(answer);
+            let message = error.to_string();
+            assert!(
+                message.contains(&format!("`{answer}` journal, not WAL"))
+                    && message.contains("local disk"),
+                "{message}"
+            );
+        }
     }
 
     #[test]

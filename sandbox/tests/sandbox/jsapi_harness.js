@@ -4,7 +4,10 @@
 // payment with PARAMS, presses Pay or Cancel on the sheet, and prints one
 // JSON line: what the page saw.
 //
-// node jsapi_harness.js SCRIPT_FILE BASE PARAMS_JSON bridge|wx pay|cancel
+// node jsapi_harness.js SCRIPT_FILE BASE PARAMS_JSON API pay|cancel
+// API: bridge|wx (a payment), transfer-bridge|transfer-wx (a merchant
+// transfer, WeixinJSBridge.invoke('requestMerchantTransfer') or
+// wx.requestMerchantTransfer; "pay" presses its Confirm button).
 'use strict';
 const fs = require('fs');
 const [, , scriptFile, base, paramsJson, api, button] = process.argv;
@@ -70,6 +73,14 @@ function waitFor(check, then, left = 100) {
 setTimeout(() => {
   if (api === 'bridge') {
     WeixinJSBridge.invoke('getBrandWCPayRequest', params, finish);
+  } else if (api === 'transfer-bridge') {
+    WeixinJSBridge.invoke('requestMerchantTransfer', params, finish);
+  } else if (api === 'transfer-wx') {
+    wx.requestMerchantTransfer(Object.assign({}, params, {
+      success: (r) => seen.calls.push(['success', r]),
+      fail: (r) => seen.calls.push(['fail', r]),
+      complete: finish,
+    }));
   } else {
     wx.requestPayment(Object.assign({}, params, {
       success: (r) => seen.calls.push(['success', r]),

@@ -56,6 +56,7 @@ pub use wxpay_macros::endpoint;
 
 pub mod api;
 mod prepay_orders;
+mod transfer_bills;
 
 #[doc(hidden)]
 pub mod __private {

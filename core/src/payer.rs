@@ -33,6 +33,14 @@
 //!
 //! H5 and Native orders need nothing signed: open the `h5_url` in the
 //! payer's browser, or show the `code_url` as a QR code.
+//!
+//! Money goes the other way too. A merchant transfer (商家转账, user-confirm
+//! mode) answers a `package_info`; the payee's page passes it to
+//! `wx.requestMerchantTransfer` as [`MerchantTransferParams`], unsigned
+//! (`package_info` is issued by WeChat Pay and names the bill).
+//! [`Client::create_transfer_bill`](crate::Client::create_transfer_bill)
+//! creates the bill and builds them in one call, for every create
+//! endpoint that implements [`TransferBillCreate`].
 
 use std::fmt;
 
@@ -54,6 +62,10 @@ const MAX_FIELD_LEN: usize = 64;
 
 /// The longest `nonceStr` WeChat accepts.
 const MAX_NONCE_LEN: usize = 32;
+
+/// The longest `package_info` or `openId` accepted (WeChat Pay's are a
+/// few hundred and 28 characters).
+const MAX_TRANSFER_FIELD_LEN: usize = 2048;
 
 /// The parameters of `WeixinJSBridge.invoke('getBrandWCPayRequest', …)` and
 /// `wx.requestPayment(…)`, for an order placed through a JSAPI or
@@ -180,7 +192,8 @@ pub enum PayParamsError {
     /// in it would let the signed text say something else.
     #[error("{field} {problem}; {hint}")]
     InvalidField {
-        /// The parameter (`appId`, `prepay_id`, `partnerid`, `nonceStr`).
+        /// The parameter (`appId`, `prepay_id`, `partnerid`, `nonceStr`,
+        /// `mchId`, `package`, `openId`).
         field: &'static str,
         /// What is wrong with it.
         problem: &'static str,
@@ -282,6 +295,156 @@ fn check_partnerid(partnerid: &str) -> Result<(), PayParamsError> {
         });
     }
     Ok(())
+}
+
+/// The parameters of `wx.requestMerchantTransfer({...params, success,
+/// fail})` (and `WeixinJSBridge.invoke('requestMerchantTransfer', params,
+/// cb)`), with which a payee confirms a merchant transfer bill that is
+/// `WAIT_USER_CONFIRM`.
+///
+/// Nothing is signed: `package` is the bill's `package_info`, issued by
+/// WeChat Pay. Serializes to `{"mchId","appId","package"}`, plus
+/// `"openId"` when set:
+///
+/// ```
+/// use wxpay_core::payer::MerchantTransferParams;
+///
+/// let params = MerchantTransferParams::new("1900001109", "wxf636efh567hg4356", "affffddafdfafddffda==")?
+///     .with_open_id("o-MYE42l80oelYMDE34nYD456Xoy")?;
+/// let json = serde_json::to_string(&params).unwrap_or_default();
+/// assert_eq!(
+///     json,
+///     r#"{"mchId":"1900001109","appId":"wxf636efh567hg4356","package":"affffddafdfafddffda==","openId":"o-MYE42l80oelYMDE34nYD456Xoy"}"#
+/// );
+/// # Ok::<(), wxpay_core::payer::PayParamsError>(())
+/// ```
+///
+/// The page's `ok` (`requestMerchantTransfer:ok`) is no proof that the
+/// money moved: trust the `MCHTRANSFER.BILL.FINISHED` callback or a query.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MerchantTransferParams {
+    /// The merchant that created the bill.
+    #[serde(rename = "mchId")]
+    pub mch_id: String,
+    /// The appid the bill names (its `appid`).
+    #[serde(rename = "appId")]
+    pub app_id: String,
+    /// The bill's `package_info`, unchanged.
+    pub package: String,
+    /// The payee's openid under `app_id`; WeChat then checks that the user
+    /// confirming is the payee. Left out of the JSON when `None`.
+    #[serde(rename = "openId", default, skip_serializing_if = "Option::is_none")]
+    pub open_id: Option<String>,
+}
+
+impl MerchantTransferParams {
+    /// The parameters for the bill of merchant `mchid` and app `appid` that
+    /// answered `package_info`.
+    ///
+    /// # Errors
+    /// [`PayParamsError::InvalidField`] naming `mchId`, `appId` or
+    /// `package` when one is empty, too long, or holds a space, a line
+    /// break or a character that is not ASCII (`mchId` must be digits).
+    pub fn new(
+        mchid: &str,
+        appid: &str,
+        package_info: &str,
+    ) -> Result<MerchantTransferParams, PayParamsError> {
+        check_mch_id(mchid)?;
+        check_appid(appid)?;
+        check_token(
+            "package",
+            package_info,
+            MAX_TRANSFER_FIELD_LEN,
+            "pass the package_info the transfer bill's create call answered, unchanged",
+        )?;
+        Ok(MerchantTransferParams {
+            mch_id: mchid.to_owned(),
+            app_id: appid.to_owned(),
+            package: package_info.to_owned(),
+            open_id: None,
+        })
+    }
+
+    /// The same with `openId` set to the bill's payee.
+    ///
+    /// # Errors
+    /// [`PayParamsError::InvalidField`] naming `openId` when `openid` is
+    /// empty, too long or holds a space, a line break or a character that
+    /// is not ASCII.
+    pub fn with_open_id(mut self, openid: &str) -> Result<MerchantTransferParams, PayParamsError> {
+        check_open_id(openid)?;
+        self.open_id = Some(openid.to_owned());
+        Ok(self)
+    }
+}
+
+fn check_mch_id(mchid: &str) -> Result<(), PayParamsError> {
+    let hint = "pass the merchant id that created the transfer bill";
+    check_token("mchId", mchid, MAX_FIELD_LEN, hint)?;
+    if !mchid.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(PayParamsError::InvalidField {
+            field: "mchId",
+            problem: "is not all digits",
+            hint,
+        });
+    }
+    Ok(())
+}
+
+/// A merchant transfer bill's create endpoint (user-confirm mode): which
+/// appid and payee the payee's parameters name, and where the answer
+/// holds the `package_info`.
+///
+/// The catalogue's `fund_app::mch_transfer::transfer_bills::Post`
+/// implements it; implement it for a create endpoint of your own to use
+/// [`Client::create_transfer_bill`](crate::Client::create_transfer_bill).
+pub trait TransferBillCreate: Endpoint {
+    /// The bill's `appid`.
+    fn payee_appid(&self) -> &str;
+
+    /// The bill's `openid`, the payee.
+    fn payee_openid(&self) -> &str;
+
+    /// The answer's `package_info`; WeChat Pay sends one while the bill is
+    /// `WAIT_USER_CONFIRM`.
+    fn package_info(response: &Self::Response) -> Option<&str>;
+}
+
+/// What [`Client::create_transfer_bill`](crate::Client::create_transfer_bill)
+/// answers: the create call's answer, and the payee's parameters when the
+/// bill waits for its payee.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct CreatedTransferBill<R> {
+    /// The create call's answer (`out_bill_no`, `transfer_bill_no`,
+    /// `state`, …).
+    pub answer: R,
+    /// The parameters of `wx.requestMerchantTransfer`, with `openId`; `None`
+    /// when the answer holds no `package_info` (the bill needs no
+    /// confirmation, or already reached a final state).
+    pub params: Option<MerchantTransferParams>,
+}
+
+/// Checks the fields of a transfer bill before it is created, so that a
+/// bill whose parameters could never be built is not created.
+pub(crate) fn check_transfer_bill(
+    mchid: &str,
+    appid: &str,
+    openid: &str,
+) -> Result<(), PayParamsError> {
+    check_mch_id(mchid)?;
+    check_appid(appid)?;
+    check_open_id(openid)
+}
+
+fn check_open_id(openid: &str) -> Result<(), PayParamsError> {
+    check_token(
+        "openId",
+        openid,
+        MAX_TRANSFER_FIELD_LEN,
+        "pass the bill's openid (the payee under the bill's appid)",
+    )
 }
 
 /// Signs JSAPI / mini-program parameters for `prepay_id` with `key`, at
@@ -487,5 +650,35 @@ mod tests {
             r#"{"appid":"a","partnerid":"1","prepayid":"p","package":"Sign=WXPay","noncestr":"n","timestamp":"2","sign":"s"}"#
         );
         assert_eq!(app.signing_message(), "a\n2\nn\np\n");
+    }
+
+    #[test]
+    fn transfer_params_serialize_and_refuse_bad_values() {
+        let params = MerchantTransferParams::new("1900", "wx1", "pk+/=").expect("valid");
+        assert_eq!(
+            serde_json::to_string(&params).unwrap_or_default(),
+            r#"{"mchId":"1900","appId":"wx1","package":"pk+/="}"#
+        );
+        let with = params.clone().with_open_id("o-1").expect("openid");
+        assert_eq!(
+            serde_json::to_value(&with).unwrap_or_default()["openId"],
+            "o-1"
+        );
+        for (mchid, appid, package, field) in [
+            ("", "wx1", "p", "mchId"),
+            ("19x", "wx1", "p", "mchId"),
+            ("1900", "wx1\n", "p", "appId"),
+            ("1900", "wx1", "", "package"),
+            ("1900", "wx1", "p\r\nq", "package"),
+        ] {
+            let error = MerchantTransferParams::new(mchid, appid, package).expect_err(field);
+            assert!(
+                matches!(error, PayParamsError::InvalidField { field: f, .. } if f == field),
+                "{error}"
+            );
+        }
+        let error = params.with_open_id("o 1").expect_err("space");
+        assert!(error.to_string().starts_with("openId "), "{error}");
+        assert!(check_transfer_bill("1900", "wx1", "").is_err());
     }
 }

@@ -3,7 +3,10 @@
 
 use super::Client;
 use crate::error::{Error, Operation};
-use crate::payer::{self, AppPayParams, AppPrepay, JsapiPayParams, JsapiPrepay, PayParamsError};
+use crate::payer::{
+    self, AppPayParams, AppPrepay, CreatedTransferBill, JsapiPayParams, JsapiPrepay,
+    MerchantTransferParams, PayParamsError, TransferBillCreate,
+};
 
 fn operation_of<E: crate::Endpoint>() -> Operation {
     Operation {
@@ -104,5 +107,74 @@ impl Client {
         let answer = self.send(order).await?;
         self.app_pay_params_for(&appid, &partnerid, E::prepay_id(&answer))
             .map_err(|source| Error::PayParams { operation, source })
+    }
+
+    /// The parameters of `wx.requestMerchantTransfer` for a transfer bill
+    /// of this client's merchant, created for app `appid`, that answered
+    /// `package_info` (no `openId`: add it with
+    /// [`MerchantTransferParams::with_open_id`]).
+    ///
+    /// ```
+    /// # fn demo(client: &wxpay_core::Client) -> Result<(), wxpay_core::payer::PayParamsError> {
+    /// let params = client
+    ///     .merchant_transfer_params("wxf636efh567hg4356", "affffddafdfafddffda==")?
+    ///     .with_open_id("o-MYE42l80oelYMDE34nYD456Xoy")?;
+    /// assert_eq!(params.mch_id, client.mchid());
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`PayParamsError::InvalidField`] when `appid` or `package_info` is
+    /// empty, too long or holds a line break or another character that
+    /// does not belong.
+    pub fn merchant_transfer_params(
+        &self,
+        appid: &str,
+        package_info: &str,
+    ) -> Result<MerchantTransferParams, PayParamsError> {
+        MerchantTransferParams::new(self.mchid(), appid, package_info)
+    }
+
+    /// Creates a merchant transfer bill and, when it waits for its payee,
+    /// builds the parameters the payee's page passes to
+    /// `wx.requestMerchantTransfer` (this client's mchid, the bill's appid
+    /// and openid, the answer's `package_info`): one call from a bill to
+    /// what the front end needs.
+    ///
+    /// ```no_run
+    /// # async fn run(client: wxpay_core::Client, bill: impl wxpay_core::payer::TransferBillCreate) -> Result<(), wxpay_core::Error> {
+    /// let created = client.create_transfer_bill(bill).await?;
+    /// if let Some(params) = created.params {
+    ///     // Hand `params` to the page as JSON: {"mchId","appId","package","openId"}.
+    ///     println!("{}", params.package);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::PayParams`] before anything is sent when the bill's appid
+    /// or openid (or the client's mchid) could never be passed on, or
+    /// after the bill was created when its `package_info` cannot be (the
+    /// bill then exists: query it); otherwise every error of
+    /// [`Client::send`].
+    pub async fn create_transfer_bill<E: TransferBillCreate>(
+        &self,
+        bill: E,
+    ) -> Result<CreatedTransferBill<E::Response>, Error> {
+        let operation = operation_of::<E>();
+        let appid = bill.payee_appid().to_owned();
+        let openid = bill.payee_openid().to_owned();
+        payer::check_transfer_bill(self.mchid(), &appid, &openid)
+            .map_err(|source| Error::PayParams { operation, source })?;
+        let answer = self.send(bill).await?;
+        let params = match E::package_info(&answer) {
+            Some(package_info) => Some(
+                self.merchant_transfer_params(&appid, package_info)
+                    .and_then(|params| params.with_open_id(&openid))
+                    .map_err(|source| Error::PayParams { operation, source })?,
+            ),
+            None => None,
+        };
+        Ok(CreatedTransferBill { answer, params })
     }
 }

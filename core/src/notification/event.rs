@@ -44,7 +44,8 @@ pub enum EventType {
     /// `COUPON.USE`: a coupon was used in a payment
     /// ([`CouponNotification`](super::resources::CouponNotification)).
     CouponUse,
-    /// `MCHTRANSFER.BILL.FINISHED`: a merchant transfer reached a final state.
+    /// `MCHTRANSFER.BILL.FINISHED`: a merchant transfer reached a final state
+    /// ([`MchTransferBillNotification`](super::resources::MchTransferBillNotification)).
     MchTransferBillFinished,
     /// `PROFITSHARING.SUCCESS`: a profit-sharing order was settled.
     ProfitSharingSuccess,

@@ -5,6 +5,7 @@
 //! | `TRANSACTION.SUCCESS` | [`Transaction`] |
 //! | `REFUND.SUCCESS`, `REFUND.ABNORMAL`, `REFUND.CLOSED` | [`RefundNotification`] |
 //! | `COUPON.SEND`, `COUPON.USE` | [`CouponNotification`] |
+//! | `MCHTRANSFER.BILL.FINISHED` | [`MchTransferBillNotification`] |
 //!
 //! Field names are WeChat Pay's. Fields WeChat Pay may leave out are
 //! `Option`s; fields not listed here are ignored, so new ones do not break
@@ -294,4 +295,73 @@ pub struct ConsumeGoods {
     pub price: i64,
     /// The discount on this item.
     pub discount_amount: i64,
+}
+
+/// The resource of `MCHTRANSFER.BILL.FINISHED` (商家转账单据终态通知,
+/// `original_type` `mch_payment`): a merchant transfer bill
+/// (`/v3/fund-app/mch-transfer/transfer-bills`) that reached a final
+/// state, `SUCCESS`, `FAIL` or `CANCELLED`.
+///
+/// ```
+/// use wxpay_core::notification::resources::MchTransferBillNotification;
+///
+/// let bill: MchTransferBillNotification = serde_json::from_str(r#"{
+///     "out_bill_no": "plfk2020042013", "transfer_bill_no": "1330000071100999991182020050700019480001",
+///     "state": "FAIL", "mch_id": "1900001109", "transfer_amount": 2000,
+///     "openid": "o-MYE42l80oelYMDE34nYD456Xoy", "fail_reason": "OVERDUE_CLOSE",
+///     "create_time": "2025-01-01T12:00:00+08:00", "update_time": "2025-01-02T12:00:00+08:00"
+/// }"#)?;
+/// assert!(!bill.is_success());
+/// assert_eq!(bill.fail_reason.as_deref(), Some("OVERDUE_CLOSE"));
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct MchTransferBillNotification {
+    /// The merchant's bill number (`out_bill_no` of the create call).
+    pub out_bill_no: String,
+    /// WeChat Pay's bill number.
+    pub transfer_bill_no: String,
+    /// The final state: `SUCCESS`, `FAIL` or `CANCELLED`.
+    pub state: String,
+    /// The merchant id (note the underscore: `mch_id`, not `mchid`).
+    pub mch_id: String,
+    /// The amount transferred, in fen.
+    pub transfer_amount: i64,
+    /// The payee, under the bill's appid.
+    pub openid: String,
+    /// Why the bill failed (`FAIL` only): `ACCOUNT_FROZEN`,
+    /// `OVERDUE_CLOSE`, `TRANSFER_RISK`, ….
+    #[serde(default)]
+    pub fail_reason: Option<String>,
+    /// When the bill was created.
+    pub create_time: String,
+    /// When its state last changed.
+    pub update_time: String,
+}
+
+impl MchTransferBillNotification {
+    /// Whether `state` is `SUCCESS`: the money reached the payee.
+    pub fn is_success(&self) -> bool {
+        self.state == "SUCCESS"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_transfer_bill_notification_decodes() {
+        let text = r#"{"out_bill_no":"plfk2020042013","transfer_bill_no":"1330000071100999991182020050700019480001",
+            "state":"SUCCESS","mch_id":"1900001109","transfer_amount":2000,
+            "openid":"o-MYE42l80oelYMDE34nYD456Xoy","create_time":"2025-01-01T12:00:00+08:00",
+            "update_time":"2025-01-01T12:05:00+08:00","a_field_added_later":1}"#;
+        let bill: MchTransferBillNotification = serde_json::from_str(text).expect("decodes");
+        assert!(bill.is_success());
+        assert_eq!(bill.mch_id, "1900001109");
+        assert_eq!(bill.transfer_amount, 2000);
+        assert_eq!(bill.fail_reason, None);
+        assert_eq!(bill.update_time, "2025-01-01T12:05:00+08:00");
+    }
 }

@@ -340,7 +340,7 @@ async fn the_catalogue_submission_file_upload_sends_the_parts_its_spec_names() {
             file_digest: Some(file.sha256_hex().to_uppercase()),
         },
         file,
-        item_id: 56.0,
+        item_id: 56,
         manage_record_id: "R-56".into(),
     };
     let prepared = client.prepare(&upload).unwrap();

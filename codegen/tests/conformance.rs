@@ -16,7 +16,8 @@
 //!   merchant id;
 //! - operations with a stateful handler act on resources that exist: a
 //!   [`World`] is made with real calls before the run (coupon stocks in
-//!   each state, a coupon, paid orders, a refund, a bill), and their ids
+//!   each state, a coupon, paid orders, a refund, a bill, receivers,
+//!   profit-sharing orders and a return, transfer bills), and their ids
 //!   replace the spec's example ids, which name nothing in a fresh
 //!   sandbox; [`World::overrides`] lists every replacement;
 //! - a create refused as a duplicate (`…_USED`: an earlier operation
@@ -803,14 +804,21 @@ impl SetUp<'_> {
     /// A Native order of 888 fen (the refund example's total), paid
     /// through the sandbox's control route; its `transaction_id`.
     async fn paid_order(&self, base_url: &str, out_trade_no: &str) -> Result<String, String> {
-        self.call(
-            "POST /v3/pay/transactions/native",
-            &[
-                ("/out_trade_no", json!(out_trade_no)),
-                ("/amount/total", json!(888)),
-            ],
-        )
-        .await?;
+        self.paid_order_with(base_url, out_trade_no, &[("/amount/total", json!(888))])
+            .await
+    }
+
+    /// A Native order placed with `changes`, paid through the sandbox's
+    /// control route; its `transaction_id`.
+    async fn paid_order_with(
+        &self,
+        base_url: &str,
+        out_trade_no: &str,
+        changes: &[(&str, Value)],
+    ) -> Result<String, String> {
+        let mut all = vec![("/out_trade_no", json!(out_trade_no))];
+        all.extend(changes.iter().cloned());
+        self.call("POST /v3/pay/transactions/native", &all).await?;
         let url = format!("{base_url}/_sandbox/transactions/out-trade-no/{out_trade_no}/pay");
         let paid = reqwest::Client::new()
             .post(url)
@@ -875,6 +883,71 @@ impl SetUp<'_> {
             Self::text(&bill, "hash_value")?,
             Self::text(&bill, "download_url")?,
         );
+
+        // Profit sharing: orders placed for it (10,000 fen, so that the
+        // example's 888 to a merchant is within the 30 % others may get),
+        // the example's receiver added, as a direct merchant (the examples
+        // name a sub-merchant the sandbox does not serve).
+        let sharing_order = [
+            ("/amount/total", json!(10_000)),
+            ("/settle_info", json!({"profit_sharing": true})),
+        ];
+        let shared = self
+            .paid_order_with(base_url, "conformance-sharing-1", &sharing_order)
+            .await?;
+        let unfrozen = self
+            .paid_order_with(base_url, "conformance-sharing-2", &sharing_order)
+            .await?;
+        let queried_sharing = self
+            .paid_order_with(base_url, "conformance-sharing-3", &sharing_order)
+            .await?;
+        let direct = ("/sub_mchid", Value::Null);
+        self.call(
+            "POST /v3/profitsharing/receivers/add",
+            &[
+                direct.clone(),
+                ("/appid", json!("wx8888888888888888")),
+                ("/type", json!("MERCHANT_ID")),
+                ("/account", json!("86693852")),
+                ("/name", json!("hu89ohu89ohu89o")),
+            ],
+        )
+        .await?;
+        let sharing = self
+            .call(
+                "POST /v3/profitsharing/orders",
+                &[
+                    direct.clone(),
+                    ("/sub_appid", Value::Null),
+                    ("/transaction_id", json!(queried_sharing)),
+                    ("/out_order_no", json!("conformance-share-1")),
+                    ("/unfreeze_unsplit", json!(false)),
+                ],
+            )
+            .await?;
+        let order_id = Self::text(&sharing, "order_id")?;
+        self.call(
+            "POST /v3/profitsharing/return-orders",
+            &[
+                direct.clone(),
+                ("/order_id", json!(order_id)),
+                ("/out_return_no", json!("conformance-return-1")),
+            ],
+        )
+        .await?;
+
+        // Merchant transfers: one bill to query, one to cancel (both wait
+        // for the user's confirmation).
+        let mut bills = Vec::new();
+        for out_bill_no in ["conformanceBill1", "conformanceBill2"] {
+            let bill = self
+                .call(
+                    "POST /v3/fund-app/mch-transfer/transfer-bills",
+                    &[("/out_bill_no", json!(out_bill_no))],
+                )
+                .await?;
+            bills.push(Self::text(&bill, "transfer_bill_no")?);
+        }
 
         let stock_changes = stock_changes("conformance-stock-0");
         let mut overrides: Vec<(&'static str, &'static str, Value)> = stock_changes
@@ -943,7 +1016,74 @@ impl SetUp<'_> {
                 "/out_refund_no",
                 json!(out_refund_no),
             ),
+            (
+                "POST /v3/profitsharing/orders",
+                "/transaction_id",
+                json!(shared),
+            ),
+            (
+                "POST /v3/profitsharing/orders/unfreeze",
+                "/transaction_id",
+                json!(unfrozen),
+            ),
+            // The example's out_order_no is the sharing example's, and a
+            // merchant's order numbers are unique across its transactions.
+            (
+                "POST /v3/profitsharing/orders/unfreeze",
+                "/out_order_no",
+                json!("conformance-unfreeze-1"),
+            ),
+            (
+                "GET /v3/profitsharing/orders/{out_order_no}",
+                "/transaction_id",
+                json!(queried_sharing),
+            ),
+            (
+                "GET /v3/profitsharing/orders/{out_order_no}",
+                "/out_order_no",
+                json!("conformance-share-1"),
+            ),
+            (
+                "POST /v3/profitsharing/return-orders",
+                "/order_id",
+                json!(order_id),
+            ),
+            (
+                "GET /v3/profitsharing/return-orders/{out_return_no}",
+                "/out_return_no",
+                json!("conformance-return-1"),
+            ),
+            (
+                "GET /v3/profitsharing/return-orders/{out_return_no}",
+                "/out_order_no",
+                json!("conformance-share-1"),
+            ),
+            (
+                "GET /v3/profitsharing/transactions/{transaction_id}/amounts",
+                "/transaction_id",
+                json!(queried_sharing),
+            ),
+            (
+                "GET /v3/fund-app/mch-transfer/transfer-bills/transfer-bill-no/{transfer_bill_no}",
+                "/transfer_bill_no",
+                json!(bills[0]),
+            ),
+            (
+                "POST /v3/fund-app/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}/cancel",
+                "/out_bill_no",
+                json!("conformanceBill2"),
+            ),
         ]);
+        // Every profit-sharing operation above, as the direct merchant.
+        for key in [
+            "POST /v3/profitsharing/orders",
+            "POST /v3/profitsharing/orders/unfreeze",
+            "GET /v3/profitsharing/orders/{out_order_no}",
+            "POST /v3/profitsharing/return-orders",
+            "GET /v3/profitsharing/return-orders/{out_return_no}",
+        ] {
+            overrides.push((key, "/sub_mchid", Value::Null));
+        }
         Ok(World { overrides, bill })
     }
 }

@@ -18,72 +18,20 @@
 'use strict';
 
 const assert = require('node:assert/strict');
-const crypto = require('node:crypto');
 
-const { Wechatpay, Rsa } = require('wechatpay-axios-plugin');
+const { Rsa } = require('wechatpay-axios-plugin');
 
-function required(name) {
-  const value = process.env[name];
-  if (!value) {
-    console.error(`error: ${name} is not set; load a sandbox.env first (set -a; . DIR/sandbox.env; set +a)`);
-    process.exit(2);
-  }
-  return value;
-}
-
-const baseURL = required('WXPAY_BASE_URL');
-const mchid = required('WXPAY_MCHID');
-const serial = required('WXPAY_SERIAL');
-const privateKeyFile = required('WXPAY_PRIVATE_KEY_FILE');
-const publicKeyId = required('WXPAY_PUBLIC_KEY_ID');
-const publicKeyFile = required('WXPAY_PUBLIC_KEY_FILE');
-
-const platformPublicKey = Rsa.from(`file://${publicKeyFile}`, Rsa.KEY_TYPE_PUBLIC);
+const {
+  env: {
+    baseURL, mchid, serial, privateKeyFile, publicKeyId, publicKeyFile, platformCertFile,
+  },
+  merchantPrivateKey, platformPublicKey, publicKeyClient, run,
+  check, skip, describe, indent, summary, runFlow,
+} = require('./common');
 
 // Public key mode, as the library documents it, plus the sandbox's address.
-const wxpay = new Wechatpay({
-  baseURL,
-  mchid,
-  serial,
-  privateKey: Rsa.from(`file://${privateKeyFile}`, Rsa.KEY_TYPE_PRIVATE),
-  certs: { [publicKeyId]: platformPublicKey },
-});
+const wxpay = publicKeyClient();
 
-const results = [];
-
-async function check(name, body) {
-  try {
-    const detail = await body();
-    results.push({ name, outcome: 'ok' });
-    console.log(`ok    ${name}${detail ? ` (${detail})` : ''}`);
-  } catch (error) {
-    results.push({ name, outcome: 'FAIL' });
-    console.log(`FAIL  ${name}`);
-    console.log(describe(error).split('\n').map((line) => `      ${line}`).join('\n'));
-  }
-}
-
-function skip(name, why) {
-  results.push({ name, outcome: 'SKIP' });
-  console.log(`SKIP  ${name}: ${why}`);
-}
-
-function describe(error) {
-  const lines = [];
-  if (error instanceof assert.AssertionError) {
-    lines.push(error.message);
-  } else {
-    lines.push(`${error.name || 'Error'}${error.code ? ` [${error.code}]` : ''}: ${error.message}`);
-  }
-  const response = error.response || (error.cause && error.cause.response);
-  if (response) {
-    lines.push(`HTTP ${response.status} ${response.config ? `${response.config.method.toUpperCase()} ${response.config.url}` : ''}`);
-    lines.push(`answer: ${typeof response.data === 'string' ? response.data : JSON.stringify(response.data)}`);
-  }
-  return lines.join('\n');
-}
-
-const run = `${Date.now().toString(36)}${crypto.randomBytes(3).toString('hex')}`;
 const appid = 'wxd678efh567hg6787';
 const receiverMchid = '1900000110';
 const total = 1000;
@@ -222,18 +170,7 @@ async function main() {
     });
   }
 
-  const count = (outcome) => results.filter((r) => r.outcome === outcome).length;
-  console.log(`\n${count('ok')} passed, ${count('FAIL')} failed, ${count('SKIP')} skipped`);
-  for (const { name, outcome } of results.filter((r) => r.outcome !== 'ok')) {
-    console.log(`  ${outcome}: ${name}`);
-  }
-  return count('FAIL') === 0 ? 0 : 1;
+  return summary();
 }
 
-main().then(
-  (code) => { process.exitCode = code; },
-  (error) => {
-    console.error(`error: the interop script itself failed: ${describe(error)}`);
-    process.exitCode = 1;
-  },
-);
+runFlow(main);

@@ -28,22 +28,13 @@ const { Wechatpay, Rsa } = require('wechatpay-axios-plugin');
 // ---------------------------------------------------------------------------
 // The sandbox's identity, from sandbox.env.
 
-function required(name) {
-  const value = process.env[name];
-  if (!value) {
-    console.error(`error: ${name} is not set; load a sandbox.env first (set -a; . DIR/sandbox.env; set +a)`);
-    process.exit(2);
-  }
-  return value;
-}
-
-const baseURL = required('WXPAY_BASE_URL');
-const mchid = required('WXPAY_MCHID');
-const serial = required('WXPAY_SERIAL');
-const privateKeyFile = required('WXPAY_PRIVATE_KEY_FILE');
-const publicKeyId = required('WXPAY_PUBLIC_KEY_ID');
-const publicKeyFile = required('WXPAY_PUBLIC_KEY_FILE');
-const platformCertFile = required('WXPAY_PLATFORM_CERT_FILE');
+const {
+  env: {
+    baseURL, mchid, serial, privateKeyFile, publicKeyId, publicKeyFile, platformCertFile,
+  },
+  merchantPrivateKey, platformPublicKey, publicKeyClient, run,
+  check, skip, describe, indent, summary, runFlow,
+} = require('./common');
 
 // The certificate's serial as WeChat Pay writes it: upper-case hex.
 const platformCertificate = new crypto.X509Certificate(fs.readFileSync(platformCertFile));
@@ -53,62 +44,10 @@ const certificateSerial = platformCertificate.serialNumber.toUpperCase();
 // as a platform key it must not verify the sandbox's answers.
 const stranger = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
 
-// ---------------------------------------------------------------------------
 // The client, configured the way the library's own documentation shows
-// (public key mode: certs maps the public key id to the public key), plus
-// the sandbox's address.
+// (public key mode), plus the sandbox's address: see common.js.
+const wxpay = publicKeyClient();
 
-const wxpay = new Wechatpay({
-  baseURL,
-  mchid,
-  serial,
-  privateKey: Rsa.from(`file://${privateKeyFile}`, Rsa.KEY_TYPE_PRIVATE),
-  certs: {
-    [publicKeyId]: Rsa.from(`file://${publicKeyFile}`, Rsa.KEY_TYPE_PUBLIC),
-  },
-});
-
-// ---------------------------------------------------------------------------
-// A tiny check runner: each check prints ok/FAIL/SKIP with its name.
-
-const results = [];
-
-async function check(name, body) {
-  try {
-    const detail = await body();
-    results.push({ name, outcome: 'ok' });
-    console.log(`ok    ${name}${detail ? ` (${detail})` : ''}`);
-  } catch (error) {
-    results.push({ name, outcome: 'FAIL' });
-    console.log(`FAIL  ${name}`);
-    console.log(indent(describe(error)));
-  }
-}
-
-function skip(name, why) {
-  results.push({ name, outcome: 'SKIP' });
-  console.log(`SKIP  ${name}: ${why}`);
-}
-
-// What went wrong, with the HTTP answer when there was one.
-function describe(error) {
-  const lines = [];
-  if (error instanceof assert.AssertionError) {
-    lines.push(error.message);
-  } else {
-    lines.push(`${error.name || 'Error'}${error.code ? ` [${error.code}]` : ''}: ${error.message}`);
-  }
-  const response = error.response || (error.cause && error.cause.response);
-  if (response) {
-    lines.push(`HTTP ${response.status} ${response.config ? `${response.config.method.toUpperCase()} ${response.config.url}` : ''}`);
-    lines.push(`answer: ${typeof response.data === 'string' ? response.data : JSON.stringify(response.data)}`);
-  }
-  return lines.join('\n');
-}
-
-function indent(text) {
-  return text.split('\n').map((line) => `      ${line}`).join('\n');
-}
 
 // Awaits `promise`, which must reject; returns the rejection.
 async function rejection(promise, what) {
@@ -126,7 +65,6 @@ async function rejection(promise, what) {
 const BEIJING_RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+08:00$/;
 
 // A unique suffix so that reruns against a kept sandbox do not collide.
-const run = `${Date.now().toString(36)}${crypto.randomBytes(3).toString('hex')}`;
 
 // ---------------------------------------------------------------------------
 
@@ -315,13 +253,7 @@ async function main() {
 
   // --- summary -------------------------------------------------------------
 
-  const count = (outcome) => results.filter((r) => r.outcome === outcome).length;
-  console.log(`\n${count('ok')} passed, ${count('FAIL')} failed, ${count('SKIP')} skipped`);
-  for (const { name, outcome } of results.filter((r) => r.outcome !== 'ok')) {
-    console.log(`  ${outcome}: ${name}`);
-  }
-  // A skip follows a failure, so failures alone decide.
-  return count('FAIL') === 0 ? 0 : 1;
+  return summary();
 }
 
 // The body sandbox/tests/sandbox/common.rs sends: a NORMAL stock of 100
@@ -359,10 +291,4 @@ function stockBody(outRequestNo) {
   };
 }
 
-main().then(
-  (code) => { process.exitCode = code; },
-  (error) => {
-    console.error(`error: the interop script itself failed: ${describe(error)}`);
-    process.exitCode = 1;
-  },
-);
+runFlow(main);

@@ -548,3 +548,54 @@ async fn jsapi_js_confirms_cancels_and_reports_refused_transfers() {
     );
     sandbox.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_restart_on_the_same_folder_keeps_bills_and_numbers_them_on() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let first = crate::persistence::start_on(dir.path(), None).await;
+    let credentials = first.credentials().clone();
+    let merchant = Merchant::new(&first);
+    let waiting = create(&merchant, &bill_body("persistBill1", "https://m.example/n")).await;
+    let cancelled = create(&merchant, &bill_body("persistBill2", "https://m.example/n")).await;
+    let cancel = merchant
+        .post(
+            "/v3/fund-app/mch-transfer/transfer-bills/out-bill-no/persistBill2/cancel",
+            &json!({}),
+        )
+        .await;
+    assert_eq!(
+        cancel.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&cancel.body)
+    );
+    first.shutdown().await;
+
+    let second = crate::persistence::start_on(dir.path(), Some(&credentials)).await;
+    let merchant = Merchant::new(&second);
+    let found = query(&merchant, "out-bill-no/persistBill1").await;
+    assert_eq!(found.status, 200);
+    let found = found.json();
+    assert_eq!(found["transfer_bill_no"], waiting["transfer_bill_no"]);
+    assert_eq!(found["state"], "WAIT_USER_CONFIRM");
+    let by_number = query(
+        &merchant,
+        &format!(
+            "transfer-bill-no/{}",
+            cancelled["transfer_bill_no"].as_str().expect("a number")
+        ),
+    )
+    .await
+    .json();
+    assert_eq!(by_number["state"], "CANCELLED", "{by_number}");
+    // The same create again answers the same bill and package; a new one
+    // gets a number never given before.
+    let again = create(&merchant, &bill_body("persistBill1", "https://m.example/n")).await;
+    assert_eq!(again["package_info"], waiting["package_info"]);
+    let third = create(&merchant, &bill_body("persistBill3", "https://m.example/n")).await;
+    for earlier in [&waiting, &cancelled] {
+        assert_ne!(third["transfer_bill_no"], earlier["transfer_bill_no"]);
+        assert_ne!(third["package_info"], earlier["package_info"]);
+    }
+    second.shutdown().await;
+}

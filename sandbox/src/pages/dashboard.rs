@@ -1,5 +1,6 @@
-//! `GET /_sandbox/`: the sandbox at a glance: stocks, orders (linking to
-//! their pages), refunds and callback attempts, newest first, as plain
+//! `GET /_sandbox/`: the sandbox at a glance: orders (linking to their
+//! pages), transfer bills (with buttons that play the payee), profit
+//! sharing, stocks, refunds and callback attempts, newest first, as plain
 //! tables.
 
 use std::time::UNIX_EPOCH;
@@ -38,6 +39,27 @@ struct RefundRow {
     create_time: i64,
 }
 
+/// A merchant transfer bill as the dashboard lists it.
+struct BillRow {
+    out_bill_no: String,
+    transfer_bill_no: String,
+    amount: i64,
+    state: String,
+    fail_reason: Option<String>,
+    update_time: i64,
+}
+
+/// A profit-sharing (or unfreeze) order as the dashboard lists it.
+struct SharingRow {
+    out_order_no: String,
+    transaction_id: String,
+    kind: String,
+    state: String,
+    /// How many receivers, and how much they got in all.
+    receivers: (usize, i64),
+    finish_time: i64,
+}
+
 /// The handler.
 pub(crate) async fn show(State(app): State<AppState>) -> Response {
     let mchid = app.0.credentials.mchid.clone();
@@ -46,9 +68,11 @@ pub(crate) async fn show(State(app): State<AppState>) -> Response {
             stocks(db)?,
             payments::newest(db, &mchid, ROWS)?,
             refunds(db, &mchid)?,
+            bills(db, &mchid)?,
+            sharings(db, &mchid)?,
         ))
     });
-    let (stocks, orders, refunds) = match tables {
+    let (stocks, orders, refunds, bills, sharings) = match tables {
         Ok(tables) => tables,
         Err(error) => return error_page(error.status, &error.code, &error.message),
     };
@@ -64,6 +88,8 @@ pub(crate) async fn show(State(app): State<AppState>) -> Response {
         escape(&app.0.base_url),
     );
     html.push_str(&orders_table(&orders));
+    html.push_str(&bills_table(&bills));
+    html.push_str(&sharings_table(&sharings));
     html.push_str(&stocks_table(&stocks));
     html.push_str(&refunds_table(&refunds));
     html.push_str("<h2>Callback attempts</h2>");
@@ -80,7 +106,7 @@ pub(crate) async fn show(State(app): State<AppState>) -> Response {
         html.push_str("</table>");
     }
     html.push_str(&routes_list());
-    page(StatusCode::OK, "Dashboard", &html, false)
+    page(StatusCode::OK, "Dashboard", &html, true)
 }
 
 /// The sandbox's own routes under `/_sandbox/`, with what each does.
@@ -129,6 +155,22 @@ const ROUTES: &[(&str, &str)] = &[
         "the callback delivery log (JSON)",
     ),
     ("POST /_sandbox/notify", "send any callback"),
+    (
+        "POST /_sandbox/transfer-bills/{transfer_bill_no}/confirm",
+        "the payee confirms a waiting transfer bill (SUCCESS)",
+    ),
+    (
+        "POST /_sandbox/transfer-bills/{transfer_bill_no}/expire, …/fail",
+        "a waiting transfer bill ends FAIL",
+    ),
+    (
+        "POST /_sandbox/request-merchant-transfer",
+        "confirm from wx.requestMerchantTransfer's parameters",
+    ),
+    (
+        "GET /_sandbox/transfer-bills/package/{package}",
+        "what the transfer confirmation sheet shows",
+    ),
 ];
 
 fn routes_list() -> String {
@@ -193,6 +235,52 @@ fn refunds(db: &Connection, mchid: &str) -> Result<Vec<RefundRow>, ApiError> {
     Ok(rows)
 }
 
+fn bills(db: &Connection, mchid: &str) -> Result<Vec<BillRow>, ApiError> {
+    let mut statement = db.prepare(
+        "SELECT out_bill_no, transfer_bill_no, transfer_amount, state, fail_reason, update_time \
+         FROM transfer_bills WHERE mchid = ?1 ORDER BY seq DESC LIMIT ?2",
+    )?;
+    let rows = statement
+        .query_map(rusqlite::params![mchid, ROWS], |row| {
+            Ok(BillRow {
+                out_bill_no: row.get(0)?,
+                transfer_bill_no: row.get(1)?,
+                amount: row.get(2)?,
+                state: row.get(3)?,
+                fail_reason: row.get(4)?,
+                update_time: row.get(5)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+fn sharings(db: &Connection, mchid: &str) -> Result<Vec<SharingRow>, ApiError> {
+    let mut statement = db.prepare(
+        "SELECT out_order_no, transaction_id, kind, state, receivers, finish_time \
+         FROM profitsharing_orders WHERE mchid = ?1 ORDER BY seq DESC LIMIT ?2",
+    )?;
+    let rows = statement
+        .query_map(rusqlite::params![mchid, ROWS], |row| {
+            let receivers: String = row.get(4)?;
+            let receivers = serde_json::from_str::<Vec<Value>>(&receivers).unwrap_or_default();
+            let total = receivers
+                .iter()
+                .filter_map(|receiver| receiver.get("amount").and_then(Value::as_i64))
+                .sum();
+            Ok(SharingRow {
+                out_order_no: row.get(0)?,
+                transaction_id: row.get(1)?,
+                kind: row.get(2)?,
+                state: row.get(3)?,
+                receivers: (receivers.len(), total),
+                finish_time: row.get(5)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
 /// A link to the order page of `out_trade_no`.
 fn order_link(out_trade_no: &str) -> String {
     format!(
@@ -221,6 +309,70 @@ fn orders_table(orders: &[Order]) -> String {
             escape(order.trade_type.as_str()),
             badge(order.trade_state.as_str()),
             escape(order.transaction_id.as_deref().unwrap_or_default()),
+        ));
+    }
+    html.push_str("</table>");
+    html
+}
+
+fn bills_table(bills: &[BillRow]) -> String {
+    let mut html = String::from("<h2>Transfer bills</h2>");
+    if bills.is_empty() {
+        html.push_str("<p class=\"empty\">None yet.</p>");
+        return html;
+    }
+    html.push_str(
+        "<table><tr><th>out_bill_no</th><th>transfer_bill_no</th><th>amount</th>\
+         <th>state</th><th>updated</th><th>the payee</th></tr>",
+    );
+    for bill in bills {
+        let base = format!(
+            "/_sandbox/transfer-bills/{}",
+            escape(&bill.transfer_bill_no)
+        );
+        let actions = if bill.state == "WAIT_USER_CONFIRM" {
+            format!(
+                "<button class=\"primary\" data-post=\"{base}/confirm\">Confirm</button> \
+                 <button data-post=\"{base}/expire\">Let it expire</button>"
+            )
+        } else {
+            escape(bill.fail_reason.as_deref().unwrap_or_default())
+        };
+        html.push_str(&format!(
+            "<tr><td><code>{}</code></td><td><code>{}</code></td><td>{}</td><td>{}</td>\
+             <td>{}</td><td>{actions}</td></tr>",
+            escape(&bill.out_bill_no),
+            escape(&bill.transfer_bill_no),
+            yuan(bill.amount),
+            badge(&bill.state),
+            escape(&time(bill.update_time)),
+        ));
+    }
+    html.push_str("</table><p id=\"result\" role=\"status\"></p>");
+    html
+}
+
+fn sharings_table(sharings: &[SharingRow]) -> String {
+    let mut html = String::from("<h2>Profit sharing</h2>");
+    if sharings.is_empty() {
+        html.push_str("<p class=\"empty\">None yet.</p>");
+        return html;
+    }
+    html.push_str(
+        "<table><tr><th>out_order_no</th><th>transaction_id</th><th>kind</th><th>state</th>\
+         <th>receivers</th><th>finished</th></tr>",
+    );
+    for sharing in sharings {
+        let (count, total) = sharing.receivers;
+        html.push_str(&format!(
+            "<tr><td><code>{}</code></td><td><code>{}</code></td><td>{}</td><td>{}</td>\
+             <td>{count}, {}</td><td>{}</td></tr>",
+            escape(&sharing.out_order_no),
+            escape(&sharing.transaction_id),
+            escape(&sharing.kind),
+            badge(&sharing.state),
+            yuan(total),
+            escape(&time(sharing.finish_time)),
         ));
     }
     html.push_str("</table>");

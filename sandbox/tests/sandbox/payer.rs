@@ -605,6 +605,8 @@ async fn pages_show_the_escaped_order_data() {
     );
     for heading in [
         "Orders",
+        "Transfer bills",
+        "Profit sharing",
         "Coupon stocks",
         "Refunds",
         "Callback attempts",

@@ -363,6 +363,10 @@ async fn a_paid_order_is_shared_returned_and_unfrozen_with_callbacks() {
         .await
         .assert_error(credentials, 400, "INVALID_REQUEST");
     assert_eq!(receiver.received().len(), 3, "no other callback");
+    // The dashboard lists the sharing and the unfreeze.
+    let page = crate::receiver::control(&sandbox, "GET", "/_sandbox/", None).await;
+    let html = String::from_utf8(page.body).expect("UTF-8");
+    assert!(html.contains("P-flow-1") && html.contains("U-flow-1"), "{html}");
     sandbox.shutdown().await;
 }
 

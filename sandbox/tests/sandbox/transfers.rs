@@ -599,3 +599,41 @@ async fn a_restart_on_the_same_folder_keeps_bills_and_numbers_them_on() {
     }
     second.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_dashboard_lists_bills_and_its_button_confirms_a_waiting_one() {
+    let sandbox = sandbox().await;
+    let merchant = Merchant::new(&sandbox);
+    let bill = create(
+        &merchant,
+        &bill_body("dashboardBill1", "https://m.example/n"),
+    )
+    .await;
+    let number = bill["transfer_bill_no"]
+        .as_str()
+        .expect("a number")
+        .to_owned();
+
+    let page = control(&sandbox, "GET", "/_sandbox/", None).await;
+    assert_eq!(page.status, 200);
+    let html = String::from_utf8(page.body).expect("UTF-8");
+    assert!(html.contains("Transfer bills") && html.contains("dashboardBill1"));
+    let button = format!("data-post=\"/_sandbox/transfer-bills/{number}/confirm\"");
+    assert!(html.contains(&button), "{html}");
+    assert!(html.contains("¥4.00"), "{html}");
+
+    // What the button posts confirms the bill; the page then has no button.
+    let confirmed = control(
+        &sandbox,
+        "POST",
+        &format!("/_sandbox/transfer-bills/{number}/confirm"),
+        None,
+    )
+    .await;
+    assert_eq!(confirmed.status, 200);
+    let html =
+        String::from_utf8(control(&sandbox, "GET", "/_sandbox/", None).await.body).expect("UTF-8");
+    assert!(!html.contains(&button), "{html}");
+    assert!(html.contains("SUCCESS"), "{html}");
+    sandbox.shutdown().await;
+}

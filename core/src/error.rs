@@ -152,6 +152,34 @@ pub enum Error {
         body: Bytes,
     },
 
+    /// An answer was larger than the client's limit
+    /// ([`ClientBuilder::max_response_bytes`], default
+    /// [`DEFAULT_MAX_RESPONSE_BYTES`], 8 MiB): its `Content-Length`
+    /// announced more, or its body went past the limit while it arrived.
+    /// Reading stopped there (nothing beyond the limit was held in memory),
+    /// the connection was dropped, and the call was not retried.
+    ///
+    /// [`ClientBuilder::max_response_bytes`]: crate::ClientBuilder::max_response_bytes
+    /// [`DEFAULT_MAX_RESPONSE_BYTES`]: crate::client::DEFAULT_MAX_RESPONSE_BYTES
+    #[error(
+        "{operation}: the HTTP {status} answer {}; it was not read further and not retried{}; if the server is trusted and its answers are really this large, raise the limit with ClientBuilder::max_response_bytes",
+        too_large_text(*announced, *limit),
+        request_id_suffix(request_id.as_deref())
+    )]
+    ResponseTooLarge {
+        /// The operation.
+        operation: Operation,
+        /// The HTTP status of the answer.
+        status: u16,
+        /// The `Request-ID` header, if any (not authenticated).
+        request_id: Option<String>,
+        /// The limit in bytes.
+        limit: u64,
+        /// The size its `Content-Length` announced, when that is what gave
+        /// it away; `None` when the body went past the limit as it arrived.
+        announced: Option<u64>,
+    },
+
     /// A file download (a bill) arrived but failed its integrity check or
     /// could not be decompressed or stored; none of it was handed out.
     #[error(
@@ -185,7 +213,8 @@ impl Error {
             | Error::Timeout { operation, .. }
             | Error::Verification { operation, .. }
             | Error::Decode { operation, .. }
-            | Error::Download { operation, .. } => Some(*operation),
+            | Error::Download { operation, .. }
+            | Error::ResponseTooLarge { operation, .. } => Some(*operation),
             Error::Api(api) => Some(api.operation),
         }
     }
@@ -195,7 +224,8 @@ impl Error {
         match self {
             Error::Verification { request_id, .. }
             | Error::Decode { request_id, .. }
-            | Error::Download { request_id, .. } => request_id.as_deref(),
+            | Error::Download { request_id, .. }
+            | Error::ResponseTooLarge { request_id, .. } => request_id.as_deref(),
             Error::Api(api) => api.request_id.as_deref(),
             _ => None,
         }
@@ -245,6 +275,16 @@ fn attempts_suffix(attempts: u32) -> String {
         format!("; {attempts} attempts were made")
     } else {
         String::new()
+    }
+}
+
+/// What gave an over-limit answer away, for [`Error::ResponseTooLarge`].
+fn too_large_text(announced: Option<u64>, limit: u64) -> String {
+    match announced {
+        Some(length) => format!(
+            "announced {length} bytes in its Content-Length, more than the client's limit of {limit} bytes"
+        ),
+        None => format!("went past the client's limit of {limit} bytes while it arrived"),
     }
 }
 

@@ -12,7 +12,8 @@ use zeroize::Zeroizing;
 
 use super::certificates::{DEFAULT_CERTIFICATE_REFRESH, KeyStore};
 use super::{
-    BACKUP_BASE_URL, Client, DEFAULT_TIMEOUT, Inner, PRODUCTION_BASE_URL, WECHATPAY_SERIAL,
+    BACKUP_BASE_URL, Client, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, Inner,
+    PRODUCTION_BASE_URL, WECHATPAY_SERIAL,
 };
 use crate::crypto::CryptoBackend;
 use crate::error::{ConfigError, Error};
@@ -72,6 +73,10 @@ pub struct ClientBuilder {
     apiv3_key: Option<Zeroizing<String>>,
     /// Certificate mode's refresh interval; `None`: no downloads.
     certificate_refresh: Option<Duration>,
+    /// The limit on an answer's body; `None`: [`DEFAULT_MAX_RESPONSE_BYTES`].
+    max_response_bytes: Option<u64>,
+    /// Plain `http://` to hosts other than loopback allowed.
+    allow_insecure_http: bool,
 }
 
 impl ClientBuilder {
@@ -162,6 +167,11 @@ impl ClientBuilder {
 
     /// Where requests go (default [`PRODUCTION_BASE_URL`]): scheme, host and
     /// port only, such as a sandbox's `http://127.0.0.1:8080`.
+    ///
+    /// `https://` anywhere; plain `http://` only to this machine (a
+    /// loopback address, `127.0.0.0/8` or `::1`, or `localhost`) unless
+    /// [`ClientBuilder::allow_insecure_http`] says otherwise:
+    /// [`ClientBuilder::build`] refuses it.
     pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
         self.base_url = Some(base_url.into());
         self
@@ -218,6 +228,37 @@ impl ClientBuilder {
     /// mode on.
     pub fn certificate_refresh_interval(mut self, interval: Duration) -> Self {
         self.certificate_refresh = Some(interval);
+        self
+    }
+
+    /// The most bytes of an answer's body the client reads (default
+    /// [`DEFAULT_MAX_RESPONSE_BYTES`], 8 MiB): JSON answers and error
+    /// answers alike (bill downloads stream and are not bound by it).
+    ///
+    /// An answer whose `Content-Length` announces more is refused before a
+    /// byte of its body is read, and one that goes past the limit as it
+    /// arrives is cut off there; both are
+    /// [`Error::ResponseTooLarge`](crate::Error::ResponseTooLarge), never
+    /// retried. WeChat Pay's answers are far smaller; raise this only for
+    /// a trusted server whose answers really are larger. Must be at least
+    /// 1.
+    pub fn max_response_bytes(mut self, limit: u64) -> Self {
+        self.max_response_bytes = Some(limit);
+        self
+    }
+
+    /// Allows plain `http://` to hosts other than this machine, **for test
+    /// rigs only** (a sandbox in another container, a recording proxy).
+    /// Default `false`.
+    ///
+    /// Without it, [`ClientBuilder::build`] refuses an `http://` base URL
+    /// or backup base URL whose host is not loopback (`127.0.0.0/8`, `::1`,
+    /// `localhost`), and a bill download refuses such a `download_url`
+    /// ([`DownloadError::InvalidUrl`](crate::bill::DownloadError::InvalidUrl)):
+    /// over plain http, requests, answers and bills can be read and
+    /// changed by anyone on the path.
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
         self
     }
 
@@ -360,6 +401,31 @@ impl ClientBuilder {
             Backup::Default | Backup::Disabled => None,
             Backup::Url(url) => parse_base_url("backup base URL", url, &mut problems),
         };
+        for (what, url) in [
+            ("base URL", &base_url),
+            ("backup base URL", &backup_base_url),
+        ] {
+            if let Some(url) = url
+                && !self.allow_insecure_http
+                && url.scheme() == "http"
+                && !is_loopback(url)
+            {
+                problems.push(format!(
+                    "{what} `{}` is plain http to `{}`, which is not this machine: requests and answers would travel unencrypted; use https://, or, for a test rig only, call .allow_insecure_http(true)",
+                    url.as_str().trim_end_matches('/'),
+                    url.host_str().unwrap_or_default()
+                ));
+            }
+        }
+        let max_response_bytes = self
+            .max_response_bytes
+            .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES);
+        if max_response_bytes == 0 {
+            problems.push(
+                "the answer size limit is 0 bytes, so no answer with a body could be read: give .max_response_bytes(…) at least 1 (default 8 MiB)".to_owned(),
+            );
+        }
+
         let retry = self.retry.unwrap_or_else(|| {
             let on_wechatpay = base_url.as_ref().is_some_and(|url| {
                 is_host(url, PRODUCTION_BASE_URL) || is_host(url, BACKUP_BASE_URL)
@@ -417,6 +483,8 @@ impl ClientBuilder {
                 timeout,
                 retry,
                 apiv3_key,
+                max_response_bytes,
+                allow_insecure_http: self.allow_insecure_http,
                 common_headers,
             }),
         })
@@ -443,6 +511,8 @@ impl fmt::Debug for ClientBuilder {
             .field("base_url", &self.base_url)
             .field("backup", &self.backup)
             .field("retry", &self.retry)
+            .field("max_response_bytes", &self.max_response_bytes)
+            .field("allow_insecure_http", &self.allow_insecure_http)
             .finish_non_exhaustive()
     }
 }
@@ -488,4 +558,52 @@ fn parse_base_url(what: &str, base_url: &str, problems: &mut Vec<String>) -> Opt
 /// Whether `url` is the host of `known` (scheme, host and port alike).
 fn is_host(url: &Url, known: &str) -> bool {
     Url::parse(known).is_ok_and(|known| known.origin() == url.origin())
+}
+
+/// Whether `url`'s host is this machine: a loopback address (`127.0.0.0/8`,
+/// `::1`, an IPv4-mapped loopback) or `localhost`.
+pub(super) fn is_loopback(url: &Url) -> bool {
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    match bare.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(ip)) => ip.is_loopback(),
+        Ok(std::net::IpAddr::V6(ip)) => {
+            ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|ip| ip.is_loopback())
+        }
+        Err(_) => {
+            let name = bare.strip_suffix('.').unwrap_or(bare);
+            name.eq_ignore_ascii_case("localhost")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_hosts_are_recognized() {
+        for url in [
+            "http://127.0.0.1:8080",
+            "http://127.8.9.10",
+            "http://localhost:1",
+            "http://LOCALHOST.",
+            "http://[::1]:8080",
+            "http://[::ffff:127.0.0.1]",
+        ] {
+            assert!(is_loopback(&Url::parse(url).unwrap()), "{url}");
+        }
+        for url in [
+            "http://example.com",
+            "http://10.0.0.1",
+            "http://128.0.0.1",
+            "http://[::2]",
+            "http://localhost.example.com",
+            "http://127.0.0.1.example.com",
+        ] {
+            assert!(!is_loopback(&Url::parse(url).unwrap()), "{url}");
+        }
+    }
 }

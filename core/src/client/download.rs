@@ -15,6 +15,7 @@ use reqwest::Url;
 use tokio::io::AsyncWriteExt;
 
 use super::Client;
+use super::builder::is_loopback;
 use super::send::Answer;
 use crate::bill::stream::{BillDecoder, Decoded};
 use crate::bill::{Bill, BillInfo, DownloadError, DownloadProgress, hash_matches};
@@ -54,7 +55,10 @@ impl Client {
     /// - [`Error::Download`] with [`DownloadError::HashMismatch`] (no
     ///   bytes are handed out), [`DownloadError::Decompress`],
     ///   [`DownloadError::UnsupportedHashType`] or
-    ///   [`DownloadError::InvalidUrl`];
+    ///   [`DownloadError::InvalidUrl`] (also for a plain `http://` URL to a
+    ///   host that is not this machine, refused before connecting unless
+    ///   the client was built with
+    ///   [`ClientBuilder::allow_insecure_http`](crate::ClientBuilder::allow_insecure_http));
     /// - [`Error::Api`] for an error status (the body decoded as WeChat
     ///   Pay's error JSON when it is one);
     /// - [`Error::Transport`] and [`Error::Timeout`].
@@ -178,6 +182,7 @@ impl Client {
             }));
         }
         let (url, target) = verbatim_url(&info.download_url).map_err(invalid)?;
+        check_scheme(&url, self.inner.allow_insecure_http).map_err(invalid)?;
 
         let mut headers = self.inner.common_headers.clone();
         let authorization = self
@@ -266,6 +271,21 @@ fn verbatim_url(url: &str) -> Result<(Url, String), DownloadError> {
         ));
     }
     Ok((parsed, target.to_owned()))
+}
+
+/// Refuses plain `http://` to a host other than this machine (loopback),
+/// unless `allow_insecure_http`: the bill and the signed request would
+/// travel unencrypted. WeChat Pay's download URLs are https.
+fn check_scheme(url: &Url, allow_insecure_http: bool) -> Result<(), DownloadError> {
+    if url.scheme() != "http" || allow_insecure_http || is_loopback(url) {
+        return Ok(());
+    }
+    Err(DownloadError::InvalidUrl {
+        reason: format!(
+            "it is plain http to `{}`, which is not this machine, so the bill and the signed request would travel unencrypted; WeChat Pay's download URLs are https, so check where this one came from and apply for the bill again (for a test rig only, build the client with .allow_insecure_http(true))",
+            url.host_str().unwrap_or_default()
+        ),
+    })
 }
 
 fn timeout_error(after: Duration) -> Error {
@@ -433,6 +453,27 @@ mod tests {
         assert_eq!(target, "/a");
         let (_, target) = verbatim_url("http://h/a?").unwrap();
         assert_eq!(target, "/a?");
+    }
+
+    #[test]
+    fn plain_http_is_refused_off_this_machine_unless_allowed() {
+        for url in [
+            "http://127.0.0.1:8080/v3/billdownload/file?token=x",
+            "http://localhost/v3/billdownload/file?token=x",
+            "http://[::1]:1/v3/billdownload/file?token=x",
+            "https://example.com/v3/billdownload/file?token=x",
+        ] {
+            let (url, _) = verbatim_url(url).unwrap();
+            check_scheme(&url, false).unwrap();
+        }
+        let (url, _) = verbatim_url("http://example.com/v3/billdownload/file?token=x").unwrap();
+        let error = check_scheme(&url, false).unwrap_err();
+        assert!(matches!(error, DownloadError::InvalidUrl { .. }), "{error}");
+        let text = error.to_string();
+        assert!(text.contains("plain http to `example.com`"), "{text}");
+        assert!(text.contains(".allow_insecure_http(true)"), "{text}");
+        assert!(!text.contains("token=x"), "{text}");
+        check_scheme(&url, true).unwrap();
     }
 
     #[test]

@@ -54,6 +54,10 @@ pub const BACKUP_BASE_URL: &str = "https://api2.mch.weixin.qq.com";
 /// The default timeout of one attempt, connection included.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The default limit on the size of an answer's body (8 MiB): see
+/// [`ClientBuilder::max_response_bytes`].
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 8 * 1024 * 1024;
+
 const WECHATPAY_SERIAL: HeaderName = HeaderName::from_static("wechatpay-serial");
 
 /// A WeChat Pay APIv3 client for one merchant.
@@ -92,6 +96,12 @@ struct Inner {
     /// The policy of calls that do not override it.
     retry: RetryPolicy,
     apiv3_key: Option<ApiV3Key>,
+    /// The most bytes of an answer's body that are read (see
+    /// [`ClientBuilder::max_response_bytes`]).
+    max_response_bytes: u64,
+    /// Whether plain `http://` to hosts other than loopback is allowed
+    /// (see [`ClientBuilder::allow_insecure_http`]).
+    allow_insecure_http: bool,
     /// Headers every request carries: `Accept`, `User-Agent`, and the
     /// `Wechatpay-Serial` of the public key in public-key mode.
     common_headers: HeaderMap,
@@ -165,6 +175,12 @@ impl Client {
     /// [`ClientBuilder::retry`]).
     pub fn retry_policy(&self) -> &RetryPolicy {
         &self.inner.retry
+    }
+
+    /// The most bytes of an answer's body this client reads (see
+    /// [`ClientBuilder::max_response_bytes`]).
+    pub fn max_response_bytes(&self) -> u64 {
+        self.inner.max_response_bytes
     }
 
     /// The keys WeChat Pay's signatures are checked against, as of now (in
@@ -260,6 +276,9 @@ impl Client {
     ///
     /// A 2xx answer must carry a valid WeChat Pay signature (otherwise
     /// [`Error::Verification`]); 4xx/5xx answers become [`Error::Api`].
+    /// An answer larger than [`ClientBuilder::max_response_bytes`] (8 MiB by
+    /// default) is not read further: [`Error::ResponseTooLarge`], not
+    /// retried.
     /// When retries run out, the last attempt's error is returned and
     /// [`Error::attempts`] says how many were made.
     pub async fn send<E: Endpoint>(&self, endpoint: E) -> Result<E::Response, Error> {
@@ -332,6 +351,8 @@ impl fmt::Debug for Client {
             .field("verifier", &self.inner.keys.snapshot())
             .field("timeout", &self.inner.timeout)
             .field("retry", &self.inner.retry)
+            .field("max_response_bytes", &self.inner.max_response_bytes)
+            .field("allow_insecure_http", &self.inner.allow_insecure_http)
             .finish_non_exhaustive()
     }
 }

@@ -145,8 +145,12 @@ impl Client {
     /// checked and reported in [`ApiError::authenticated`]);
     /// [`Error::Verification`] for a 2xx without a valid signature (its
     /// body is not returned); [`Error::Transport`] / [`Error::Timeout`]
-    /// when no answer arrived; [`Error::Certificates`] when a needed
-    /// certificate download failed.
+    /// when no answer arrived; [`Error::ResponseTooLarge`] when the answer
+    /// is larger than [`ClientBuilder::max_response_bytes`] (8 MiB by
+    /// default); [`Error::Certificates`] when a needed certificate download
+    /// failed.
+    ///
+    /// [`ClientBuilder::max_response_bytes`]: crate::ClientBuilder::max_response_bytes
     ///
     /// [`ApiError::authenticated`]: crate::ApiError::authenticated
     pub async fn send_raw(&self, request: &PreparedRequest) -> Result<RawAnswer, Error> {

@@ -12,7 +12,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use http::header::RETRY_AFTER;
 use http::{HeaderMap, StatusCode};
 use reqwest::Url;
@@ -164,13 +164,73 @@ impl Client {
             .map_err(transport)?;
         let status = response.status();
         let headers = response.headers().clone();
-        let body = response.bytes().await.map_err(transport)?;
+        let limit = self.inner.max_response_bytes;
+        let too_large = |announced| Error::ResponseTooLarge {
+            operation,
+            status: status.as_u16(),
+            request_id: headers
+                .get(header::REQUEST_ID)
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_owned),
+            limit,
+            announced,
+        };
+        let body = match read_bounded(response, limit).await {
+            Ok(body) => body,
+            Err(Bounded::Transport(source)) => return Err(transport(source)),
+            Err(Bounded::TooLarge { announced }) => {
+                tracing::debug!(
+                    status = status.as_u16(),
+                    limit,
+                    announced,
+                    "answer refused: larger than the limit"
+                );
+                return Err(too_large(announced));
+            }
+        };
         Ok(Answer {
             status,
             headers,
             body,
         })
     }
+}
+
+/// Why an answer's body was not read whole.
+enum Bounded {
+    /// The body stopped arriving.
+    Transport(reqwest::Error),
+    /// It is larger than the limit: `Content-Length` announced this many
+    /// bytes, or (`None`) the body went past the limit as it arrived.
+    TooLarge { announced: Option<u64> },
+}
+
+/// Reads `response`'s body, at most `limit` bytes of it: an announced
+/// `Content-Length` above the limit is refused before a byte of the body
+/// is read, and a body that goes past the limit is dropped (its connection
+/// with it) at the piece that crosses it, so no more than `limit` bytes are
+/// ever held.
+async fn read_bounded(mut response: reqwest::Response, limit: u64) -> Result<Bytes, Bounded> {
+    let announced = response.content_length();
+    if let Some(length) = announced
+        && length > limit
+    {
+        return Err(Bounded::TooLarge {
+            announced: Some(length),
+        });
+    }
+    // Trust the announced length for the first allocation only up to a
+    // point: the server may announce the limit and send nothing.
+    let capacity = announced.unwrap_or(0).min(64 * 1024);
+    let mut body = BytesMut::with_capacity(usize::try_from(capacity).unwrap_or(0));
+    while let Some(chunk) = response.chunk().await.map_err(Bounded::Transport)? {
+        let total = u64::try_from(body.len().saturating_add(chunk.len())).unwrap_or(u64::MAX);
+        if total > limit {
+            return Err(Bounded::TooLarge { announced: None });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
 }
 
 /// Where `request` goes: its own URL, or the same target on `base` (the

@@ -33,9 +33,15 @@ use crate::settings;
     order and sends its TRANSACTION.SUCCESS callback."
 )]
 pub struct SandboxArgs {
-    /// Where to listen; port 0 picks a free port
+    /// Where to listen; port 0 picks a free port. Only a loopback address
+    /// unless --public is given
     #[arg(long, value_name = "IP:PORT", default_value = "127.0.0.1:0")]
     addr: SocketAddr,
+
+    /// Allow an --addr other than loopback (0.0.0.0, a LAN address): anyone who reaches the
+    /// port can then use the unauthenticated /_sandbox/ control endpoints
+    #[arg(long)]
+    public: bool,
 
     /// A folder for the keys, sandbox.env and the sandbox's state (stocks, coupons, orders,
     /// refunds); all found there are reused
@@ -155,6 +161,7 @@ const NEEDED: [&str; 5] = [
 
 /// Runs `wxpay sandbox` until Ctrl-C or SIGTERM.
 pub async fn run(args: SandboxArgs) -> Result<(), Failure> {
+    check_exposure(args.addr, args.public)?;
     let faults = args.faults();
     faults.validate().map_err(|error| match error {
         SandboxError::InvalidFaults { field, reason } => {
@@ -182,6 +189,9 @@ pub async fn run(args: SandboxArgs) -> Result<(), Failure> {
             Failure::usage(format!(
                 "the keys stored in the state folder cannot be used: {error}; remove the folder to start afresh"
             ))
+        }
+        SandboxError::State { ref reason } if reason.contains("not WAL") => {
+            Failure::usage(error.to_string())
         }
         SandboxError::State { .. } => Failure::usage(format!(
             "{error}; remove the state folder's sandbox.sqlite3 to start with no stocks or orders"
@@ -279,6 +289,26 @@ async fn stopped() -> Result<(), Failure> {
     {
         tokio::signal::ctrl_c().await.map_err(failed)
     }
+}
+
+/// Refuses an address other than loopback unless `public`: the control
+/// endpoints (`/_sandbox/…`) take no signature, so anyone who reaches the
+/// port could pay orders, rotate keys or switch faults on. With `public`,
+/// warns on stderr instead.
+fn check_exposure(addr: SocketAddr, public: bool) -> Result<(), Failure> {
+    if addr.ip().to_canonical().is_loopback() {
+        return Ok(());
+    }
+    if !public {
+        return Err(Failure::usage(format!(
+            "--addr {addr} is not a loopback address: the sandbox's control endpoints (/_sandbox/…: pay orders, rotate keys, set faults) take no authentication, so anyone who reaches that address could use them\n\
+             listen on loopback (--addr 127.0.0.1:PORT, the default), or add --public to expose it anyway on a network you trust"
+        )));
+    }
+    output::note(&format!(
+        "warning: --public: the sandbox listens on {addr}, beyond loopback; anyone who reaches it can use the unauthenticated /_sandbox/ control endpoints"
+    ));
+    Ok(())
 }
 
 /// Creates the state folder if needed (mode 0700 when created here) and
@@ -552,6 +582,30 @@ mod tests {
         assert_eq!(defaults.args.faults(), Faults::default());
         assert!(describe(&defaults.args.faults()).is_empty());
         assert_eq!(defaults.args.callback_retry_delays(), None);
+    }
+
+    #[test]
+    fn only_loopback_listens_without_public() {
+        for addr in [
+            "127.0.0.1:0",
+            "127.1.2.3:8080",
+            "[::1]:0",
+            "[::ffff:127.0.0.1]:0",
+        ] {
+            let addr: SocketAddr = addr.parse().expect("address");
+            assert!(check_exposure(addr, false).is_ok(), "{addr}");
+        }
+        for addr in ["0.0.0.0:8080", "192.168.1.10:0", "[::]:0", "10.0.0.1:80"] {
+            let addr: SocketAddr = addr.parse().expect("address");
+            let Err(Failure::Usage(message)) = check_exposure(addr, false) else {
+                panic!("{addr} must be refused");
+            };
+            assert!(message.contains("--public"), "{message}");
+            assert!(check_exposure(addr, true).is_ok(), "{addr}");
+        }
+        let command = Command::try_parse_from(["sandbox", "--addr", "0.0.0.0:0", "--public"])
+            .expect("parses");
+        assert!(command.args.public);
     }
 
     #[test]

@@ -45,8 +45,15 @@ pub const CERTIFICATE_RETRY_AFTER_FAILURE: Duration = Duration::from_secs(1);
 
 /// The keys answers are verified with, swapped whole on each refresh so a
 /// call in flight keeps the snapshot it started with.
+///
+/// A download replaces what the previous one brought: the keys installed
+/// are always the configured ones (public keys and certificates given to
+/// the builder) plus exactly the certificates of the latest download, so a
+/// certificate WeChat Pay withdrew stops verifying at the next download.
 pub(super) struct KeyStore {
     current: RwLock<Arc<Verifier>>,
+    /// The keys given to the builder, kept across every download.
+    configured: Verifier,
     /// Certificate mode: downloads on, with this refresh interval.
     refresh: Option<Duration>,
     /// Serializes downloads (single flight) and remembers when they ran.
@@ -58,6 +65,7 @@ pub(super) struct KeyStore {
 impl KeyStore {
     pub(super) fn new(verifier: Verifier, refresh: Option<Duration>) -> Self {
         KeyStore {
+            configured: verifier.clone(),
             current: RwLock::new(Arc::new(verifier)),
             refresh,
             downloads: Mutex::new(Downloads::default()),
@@ -166,8 +174,11 @@ impl Client {
     ///
     /// The download is trusted through the AES-GCM tag under the APIv3 key,
     /// and its own signature must verify with one of the certificates it
-    /// delivered (or one already known). Certificates no longer valid are
-    /// dropped. Concurrent calls share one download. Transient failures
+    /// delivered (or one configured on the builder). It **replaces** the
+    /// certificates of the previous download: afterwards the client knows
+    /// the configured public keys and certificates plus exactly the
+    /// certificates this download listed, so one WeChat Pay no longer lists
+    /// stops verifying. Certificates no longer valid are dropped. Concurrent calls share one download. Transient failures
     /// are retried under the client's [retry policy](crate::RetryPolicy),
     /// on the backup host after a network failure, as calls are.
     pub async fn refresh_certificates(&self) -> Result<Vec<String>, Error> {
@@ -213,10 +224,12 @@ impl Client {
         let url = request_url(&request, base)?;
         let answer = self.transmit(&request, url, self.inner.timeout).await?;
         let now = unix_now();
-        let mut candidate = (*self.inner.keys.snapshot()).clone();
         if !answer.status.is_success() {
-            return Err(answer.api_error(operation, &candidate, now));
+            return Err(answer.api_error(operation, &self.inner.keys.snapshot(), now));
         }
+        // The configured keys and this download's certificates, nothing
+        // from earlier downloads: a withdrawn certificate is forgotten.
+        let mut candidate = self.inner.keys.configured.clone();
         let certificates = decode_certificates(&answer.body, key, key.backend(), now)
             .map_err(Error::Certificates)?;
         for certificate in &certificates {
@@ -244,7 +257,9 @@ impl Client {
     /// once, unless another task just did, the last successful download
     /// triggered this way is less than [`MIN_UNKNOWN_SERIAL_REFRESH`] old,
     /// or a failed download's back-off still holds. Returns whether the
-    /// keys now know `serial`.
+    /// keys now know `serial`. A serial that is not of the certificate form
+    /// (hexadecimal, as `PUB_KEY_ID_…` is not) never starts a download: no
+    /// certificate could bring it.
     ///
     /// With `patience` (a call whose policy retries), a back-off that ends
     /// within it is waited out once, then the download goes ahead: the
@@ -254,12 +269,41 @@ impl Client {
         serial: &str,
         patience: Option<Patience>,
     ) -> bool {
-        if !self.inner.keys.downloads() {
+        self.refresh_for_serial(serial, patience, Queue::Wait).await
+    }
+
+    /// [`Client::refresh_for_unknown_serial`] for a callback: it never
+    /// queues behind a download already in flight (WeChat Pay wants an
+    /// answer within 5 s and resends a refused callback), it fails at once
+    /// instead; otherwise it may start the download itself and wait for it.
+    pub(crate) async fn refresh_for_unknown_callback_serial(&self, serial: &str) -> bool {
+        self.refresh_for_serial(serial, None, Queue::FailFast).await
+    }
+
+    async fn refresh_for_serial(
+        &self,
+        serial: &str,
+        patience: Option<Patience>,
+        queue: Queue,
+    ) -> bool {
+        if !self.inner.keys.downloads() || !is_certificate_serial(serial) {
             return false;
         }
         let mut waited = false;
         let mut downloads = loop {
-            let downloads = self.inner.keys.downloads.lock().await;
+            let downloads = match queue {
+                Queue::Wait => self.inner.keys.downloads.lock().await,
+                Queue::FailFast => match self.inner.keys.downloads.try_lock() {
+                    Ok(downloads) => downloads,
+                    Err(_) => {
+                        tracing::debug!(
+                            serial,
+                            "a platform certificate download is in flight; the callback is refused now rather than queued"
+                        );
+                        return false;
+                    }
+                },
+            };
             if self.inner.keys.snapshot().key(serial).is_some() {
                 // Another task's download brought it while this one waited.
                 return true;
@@ -331,6 +375,22 @@ impl Client {
     }
 }
 
+/// Whether a task that needs the download lock queues for it.
+#[derive(Clone, Copy)]
+enum Queue {
+    /// Waits for a download in flight to end (calls).
+    Wait,
+    /// Gives up at once when a download is in flight (callbacks).
+    FailFast,
+}
+
+/// Whether `serial` has the form of a certificate serial (hexadecimal, at
+/// most 64 digits), which a certificate download could bring; a public key
+/// id (`PUB_KEY_ID_…`) or anything else cannot be.
+pub(crate) fn is_certificate_serial(serial: &str) -> bool {
+    !serial.is_empty() && serial.len() <= 64 && serial.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
 /// Starts the task that downloads certificates every `interval` for as long
 /// as the client lives (it holds only a weak reference).
 fn start_refresher(inner: &Arc<Inner>, interval: Duration) {
@@ -361,6 +421,23 @@ mod tests {
 
     fn failure() -> Result<(), Error> {
         Err(Error::Certificates(CertificateError::NoApiV3Key))
+    }
+
+    #[test]
+    fn only_hexadecimal_serials_can_be_certificates() {
+        assert!(is_certificate_serial(
+            "5F1C72E2A8931B72A2E13AF8DEE92471EB39711F"
+        ));
+        assert!(is_certificate_serial("0c"));
+        for not in [
+            "",
+            "PUB_KEY_ID_0114232134912410000000000000",
+            "5F1C72E2 A8",
+            "abcX",
+            &"A".repeat(65),
+        ] {
+            assert!(!is_certificate_serial(not), "{not:?}");
+        }
     }
 
     #[test]

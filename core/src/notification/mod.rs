@@ -157,6 +157,13 @@ impl NotificationDecoder {
     /// client's calls and rate-limited like them). What the axum extractor
     /// uses.
     ///
+    /// The callback never queues behind a download: when one is already in
+    /// flight, or the serial is not of the certificate form (hexadecimal;
+    /// a `PUB_KEY_ID_…` is not, and no download could bring it), the
+    /// [`VerifyError::UnknownSerial`](crate::VerifyError::UnknownSerial)
+    /// comes back at once, whose [failure reply](NotificationError::reply)
+    /// makes WeChat Pay send the callback again later.
+    ///
     /// # Errors
     /// As [`NotificationDecoder::decode`].
     pub async fn decode_refreshing<T: DeserializeOwned>(
@@ -173,7 +180,7 @@ impl NotificationDecoder {
             NotificationError::Signature(crate::VerifyError::UnknownSerial { serial, .. }),
             Keys::Client(client),
         ) = (&error, &self.inner.keys)
-            && client.refresh_for_unknown_serial(serial, None).await
+            && client.refresh_for_unknown_callback_serial(serial).await
         {
             return self.decode(headers, body);
         }

@@ -145,11 +145,12 @@ pub enum Error {
         request_id: Option<String>,
         /// The JSON path at which decoding failed (`.` for the whole document).
         path: String,
-        /// The JSON error.
+        /// What did not fit, and what was expected, without the value.
         #[source]
-        source: serde_json::Error,
-        /// The raw body, for logging and bug reports.
-        body: Bytes,
+        source: DecodeProblem,
+        /// The raw body, for a bug report: it may hold personal data, so
+        /// neither this error's `Display` nor its `Debug` shows it.
+        body: RawBody,
     },
 
     /// An answer was larger than the client's limit
@@ -292,6 +293,145 @@ fn request_id_suffix(request_id: Option<&str>) -> String {
     match request_id {
         Some(id) => format!(" (Request-ID {id})"),
         None => String::new(),
+    }
+}
+
+/// Why an answer did not decode, as serde said it with every value taken
+/// out: what was found (its kind: a string, an integer, …) and what was
+/// expected, the line and column, never the text that was there, which
+/// may be a phone number or a name.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DecodeProblem(Box<Problem>);
+
+/// [`DecodeProblem`]'s parts, boxed: an [`Error`] stays small.
+#[derive(Clone, PartialEq, Eq)]
+struct Problem {
+    message: String,
+    line: usize,
+    column: usize,
+}
+
+impl DecodeProblem {
+    /// The problem of a serde_json error, its values removed.
+    pub fn of(error: &serde_json::Error) -> Self {
+        DecodeProblem(Box::new(Problem {
+            message: without_values(&error.to_string()),
+            line: error.line(),
+            column: error.column(),
+        }))
+    }
+
+    /// serde's message without the values: `invalid type: string …,
+    /// expected i64`, `missing field `payer_total``.
+    pub fn message(&self) -> &str {
+        &self.0.message
+    }
+
+    /// The line (from 1) where decoding stopped; 0 when unknown.
+    pub fn line(&self) -> usize {
+        self.0.line
+    }
+
+    /// The column (from 1) where decoding stopped; 0 when unknown.
+    pub fn column(&self) -> usize {
+        self.0.column
+    }
+}
+
+impl fmt::Display for DecodeProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.message)
+    }
+}
+
+impl fmt::Debug for DecodeProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DecodeProblem")
+            .field("message", &self.0.message)
+            .field("line", &self.0.line)
+            .field("column", &self.0.column)
+            .finish()
+    }
+}
+
+impl std::error::Error for DecodeProblem {}
+
+/// A serde message with the values it quotes taken out. serde writes what
+/// it found as `string "…"`, `integer `…``, `unknown variant `…``, …:
+/// values are what follows `invalid type:`, `invalid value:` and
+/// `unknown variant`, quoted or not; names of fields (`missing field `x``,
+/// `unknown field `x``) and the `expected …` part are the type's, not the
+/// answer's, and stay. The line and column suffix is dropped (kept apart).
+fn without_values(message: &str) -> String {
+    let message = message.split(" at line ").next().unwrap_or(message);
+    let (found, expected) = match message.split_once(", expected ") {
+        Some((found, expected)) => (found, Some(expected)),
+        None => (message, None),
+    };
+    let found = if let Some(rest) = found
+        .strip_prefix("invalid type: ")
+        .or_else(|| found.strip_prefix("invalid value: "))
+    {
+        let prefix = &found[..found.len() - rest.len()];
+        // Keep the kind (`string`, `integer`, `map`, …), drop the value.
+        let kind = rest.split([' ', '`', '"']).next().unwrap_or_default();
+        format!("{prefix}{kind} …")
+    } else if found.starts_with("unknown variant ") {
+        "unknown variant …".to_owned()
+    } else if found.starts_with("missing field ")
+        || found.starts_with("unknown field ")
+        || found.starts_with("duplicate field ")
+        || found.starts_with("invalid length ")
+    {
+        found.to_owned()
+    } else {
+        // Syntax errors and anything else: keep only the words, no quoted
+        // text.
+        let mut kept = String::new();
+        let mut quote = None;
+        for c in found.chars() {
+            match quote {
+                Some(end) if c == end => {
+                    quote = None;
+                    kept.push('…');
+                }
+                Some(_) => {}
+                None if c == '`' || c == '"' => quote = Some(c),
+                None => kept.push(c),
+            }
+        }
+        kept
+    };
+    match expected {
+        Some(expected) => format!("{found}, expected {expected}"),
+        None => found,
+    }
+}
+
+/// The raw body of an answer, kept for bug reports. Its `Debug` shows only
+/// the length, since it may hold personal data; read it with
+/// [`RawBody::as_bytes`] (or as a `&[u8]`) where that is fine.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RawBody(pub(crate) Bytes);
+
+impl RawBody {
+    /// The bytes as received.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for RawBody {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for RawBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RawBody(<{} bytes>)", self.0.len())
     }
 }
 

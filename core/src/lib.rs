@@ -100,7 +100,7 @@ pub use client::{CallOptions, Client, ClientBuilder};
 pub use crypto::CryptoBackend;
 pub use datetime::{DateTime, InvalidDateTime};
 pub use endpoint::{Body, Endpoint, Method, NoContent};
-pub use error::{ApiError, ConfigError, Error, Operation};
+pub use error::{ApiError, ConfigError, DecodeProblem, Error, Operation, RawBody};
 /// The `http` crate, whose `HeaderMap`, `Request` and `Response` the
 /// callback API takes and returns.
 pub use http;

@@ -47,10 +47,12 @@ impl PreparedRequest {
             .map_err(|source| Error::Sign { operation, source })?;
         // Every part is checked or produced as ASCII before this point, so
         // this only fails on a bug; report it rather than panic.
-        let authorization = HeaderValue::try_from(authorization).map_err(|_| Error::Build {
+        let mut authorization = HeaderValue::try_from(authorization).map_err(|_| Error::Build {
             operation,
             source: BuildError::InvalidNonce,
         })?;
+        // A signature: kept out of HTTP-level logs and debug output.
+        authorization.set_sensitive(true);
         self.headers.insert(AUTHORIZATION, authorization);
         Ok(())
     }
@@ -128,13 +130,49 @@ impl PreparedRequest {
     }
 }
 
+/// `Debug` keeps personal data and credentials out of logs: the URL without
+/// its query values (the names stay), the headers with `Authorization`
+/// redacted, and only the body's size.
 impl fmt::Debug for PreparedRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct Headers<'a>(&'a HeaderMap);
+        impl fmt::Debug for Headers<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                let mut map = f.debug_map();
+                for (name, value) in self.0 {
+                    if value.is_sensitive() || name == AUTHORIZATION {
+                        map.entry(&name.as_str(), &"<redacted>");
+                    } else {
+                        map.entry(&name.as_str(), &value.to_str().unwrap_or("<not text>"));
+                    }
+                }
+                map.finish()
+            }
+        }
         f.debug_struct("PreparedRequest")
             .field("operation", &self.operation)
-            .field("url", &self.url.as_str())
-            .field("headers", &self.headers)
-            .field("body", &self.body)
+            .field("url", &without_query_values(self.url.as_str()))
+            .field("headers", &Headers(&self.headers))
+            .field(
+                "body",
+                &format_args!("<{} bytes>", self.body.as_bytes().len()),
+            )
             .finish()
     }
+}
+
+/// `url` with every query value replaced by `…`: the names say what was
+/// asked, the values may be an openid or an order number.
+fn without_query_values(url: &str) -> String {
+    let Some((path, query)) = url.split_once('?') else {
+        return url.to_owned();
+    };
+    let names: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, _)) => format!("{name}=…"),
+            None => pair.to_owned(),
+        })
+        .collect();
+    format!("{path}?{}", names.join("&"))
 }

@@ -193,10 +193,12 @@ impl Client {
                 operation: DOWNLOAD,
                 source,
             })?;
-        let authorization = HeaderValue::try_from(authorization).map_err(|_| Error::Build {
+        let mut authorization = HeaderValue::try_from(authorization).map_err(|_| Error::Build {
             operation: DOWNLOAD,
             source: BuildError::InvalidNonce,
         })?;
+        // A signature: kept out of HTTP-level logs and debug output.
+        authorization.set_sensitive(true);
         headers.insert(AUTHORIZATION, authorization);
 
         let timeout = self.inner.timeout;

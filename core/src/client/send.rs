@@ -22,7 +22,7 @@ use tracing::Instrument;
 use tracing::field::Empty;
 
 use super::{CallOptions, Client, join};
-use crate::error::{ApiError, Error, Operation};
+use crate::error::{ApiError, DecodeProblem, Error, Operation, RawBody};
 use crate::request::PreparedRequest;
 use crate::retry::{Attempts, Patience, Reason, millis, parse_retry_after};
 use crate::signing::{new_nonce, unix_now};
@@ -297,8 +297,8 @@ impl Answer {
             status,
             request_id: self.request_id(),
             path,
-            source,
-            body: self.body.clone(),
+            source: DecodeProblem::of(&source),
+            body: RawBody(self.body.clone()),
         })
     }
 

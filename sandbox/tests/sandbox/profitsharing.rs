@@ -366,7 +366,10 @@ async fn a_paid_order_is_shared_returned_and_unfrozen_with_callbacks() {
     // The dashboard lists the sharing and the unfreeze.
     let page = crate::receiver::control(&sandbox, "GET", "/_sandbox/", None).await;
     let html = String::from_utf8(page.body).expect("UTF-8");
-    assert!(html.contains("P-flow-1") && html.contains("U-flow-1"), "{html}");
+    assert!(
+        html.contains("P-flow-1") && html.contains("U-flow-1"),
+        "{html}"
+    );
     sandbox.shutdown().await;
 }
 

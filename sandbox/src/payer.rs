@@ -66,8 +66,9 @@ pub(crate) fn routes() -> Router<AppState> {
         .layer(map_response(allow_any_origin))
 }
 
-/// Adds `Access-Control-Allow-Origin: *` to every answer of [`routes`].
-async fn allow_any_origin(mut response: Response) -> Response {
+/// Adds `Access-Control-Allow-Origin: *` to every answer of [`routes`] (and
+/// of the payee's routes in `transfers`): pages on other origins call them.
+pub(crate) async fn allow_any_origin(mut response: Response) -> Response {
     response
         .headers_mut()
         .insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
@@ -76,7 +77,7 @@ async fn allow_any_origin(mut response: Response) -> Response {
 
 /// The CORS preflight (`OPTIONS`): 204, any origin may `GET` or `POST`
 /// with a JSON `Content-Type`.
-async fn preflight() -> Response {
+pub(crate) async fn preflight() -> Response {
     (
         StatusCode::NO_CONTENT,
         [

@@ -24,13 +24,8 @@ use aws_lc_rs::rsa::{OAEP_SHA1_MGF1SHA1, OaepPublicEncryptingKey, PublicEncrypti
 use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
-use axum::http::header::{
-    ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS, ACCESS_CONTROL_ALLOW_ORIGIN,
-    ACCESS_CONTROL_MAX_AGE,
-};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::map_response;
-use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use base64::Engine as _;
@@ -44,6 +39,7 @@ use crate::clock;
 use crate::errors::{ApiError, ErrorDetail, Location};
 use crate::events::{Event, EventSink};
 use crate::favor::json_object;
+use crate::payer::{allow_any_origin, preflight};
 use crate::payments::{check_notify_url, date_digits, path_segment};
 use crate::sensitive;
 use crate::server::AppState;
@@ -953,33 +949,6 @@ async fn package_info(
         "user_recv_perception": bill.request.get("user_recv_perception").cloned().unwrap_or(Value::Null),
         "state": bill.state.as_str(),
     })))
-}
-
-/// Adds `Access-Control-Allow-Origin: *` to the payee's routes.
-async fn allow_any_origin(mut response: Response) -> Response {
-    response
-        .headers_mut()
-        .insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
-    response
-}
-
-/// The CORS preflight: 204, any origin may `GET` or `POST` JSON.
-async fn preflight() -> Response {
-    (
-        StatusCode::NO_CONTENT,
-        [
-            (
-                ACCESS_CONTROL_ALLOW_METHODS,
-                HeaderValue::from_static("GET, POST, OPTIONS"),
-            ),
-            (
-                ACCESS_CONTROL_ALLOW_HEADERS,
-                HeaderValue::from_static("Content-Type"),
-            ),
-            (ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600")),
-        ],
-    )
-        .into_response()
 }
 
 #[cfg(test)]

@@ -828,8 +828,15 @@ async fn prepay_ids_survive_a_restart() {
 }
 
 /// Runs `jsapi_harness.js` in Node on the served `jsapi.js`: what the
-/// merchant's page saw, or `None` when Node is not installed.
-async fn run_in_node(sandbox: &Sandbox, params: &Value, api: &str, button: &str) -> Option<Value> {
+/// merchant's page saw, or `None` when Node is not installed. `api` and
+/// `button` are the harness's (payments and, in `transfers`, merchant
+/// transfers).
+pub async fn run_in_node(
+    sandbox: &Sandbox,
+    params: &Value,
+    api: &str,
+    button: &str,
+) -> Option<Value> {
     let script = control(sandbox, "GET", "/_sandbox/jsapi.js", None).await;
     let dir = tempfile::tempdir().expect("temp dir");
     let file = dir.path().join("jsapi.js");

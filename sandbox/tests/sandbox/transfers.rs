@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 use wxpay_sandbox::Sandbox;
 
 use crate::common::{Answer, Merchant, sandbox};
+use crate::payer::run_in_node;
 use crate::receiver::{Received, Receiver, control, decrypt};
 
 const ARRIVAL: Duration = Duration::from_secs(10);
@@ -437,45 +438,6 @@ async fn an_encrypted_user_name_is_read_with_the_named_key_and_returned_for_the_
         .expect("decrypts with the merchant key");
     assert_eq!(name, "张三".as_bytes());
     sandbox.shutdown().await;
-}
-
-/// Runs `jsapi_harness.js` in Node on the served `jsapi.js` (see
-/// `payer.rs`): what the page saw, or `None` without Node.
-async fn run_in_node(sandbox: &Sandbox, params: &Value, api: &str, button: &str) -> Option<Value> {
-    let script = control(sandbox, "GET", "/_sandbox/jsapi.js", None).await;
-    let dir = tempfile::tempdir().expect("temp dir");
-    let file = dir.path().join("jsapi.js");
-    std::fs::write(&file, &script.body).expect("write jsapi.js");
-    let harness = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/sandbox/jsapi_harness.js"
-    );
-    let mut command = std::process::Command::new("node");
-    command
-        .arg(harness)
-        .arg(&file)
-        .arg(sandbox.base_url())
-        .arg(params.to_string())
-        .arg(api)
-        .arg(button);
-    let output = tokio::task::spawn_blocking(move || command.output())
-        .await
-        .expect("node task");
-    let output = match output {
-        Ok(output) => output,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-            eprintln!("SKIPPED: no `node` on PATH to run jsapi.js");
-            return None;
-        }
-        Err(error) => panic!("cannot run node: {error}"),
-    };
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "node failed: {stdout}{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    Some(serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}")))
 }
 
 #[tokio::test]

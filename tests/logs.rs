@@ -71,7 +71,7 @@ impl tracing::Subscriber for Capture {
 
 /// An operation whose path, query and body all carry values that must never
 /// reach a log.
-#[wxpay::endpoint(POST, "/v3/orders/<out_trade_no>/close")]
+#[wxpay::endpoint(POST, "/v3/orders/<out_trade_no>/close", idempotent)]
 struct CloseOrder {
     out_trade_no: String,
     #[wxpay(query)]

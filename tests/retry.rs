@@ -15,7 +15,9 @@ use support::{
 };
 use wxpay::api::v3::marketing::favor::stocks::_stock_id_::start::Post as StartStock;
 use wxpay::retry::Jitter;
-use wxpay::{CallOptions, Client, Error, RetryPolicy, VerifyError, VerifyingKey};
+use wxpay::{
+    CallOptions, Client, Endpoint, Error, Idempotency, RetryPolicy, VerifyError, VerifyingKey,
+};
 
 const STARTED: &str = r#"{"start_time":"2015-05-20T13:29:35.120+08:00","stock_id":"98065001"}"#;
 const SYSTEM_ERROR: &str = r#"{"code":"SYSTEM_ERROR","message":"系统错误"}"#;
@@ -428,4 +430,237 @@ async fn a_timeout_is_retried() {
         matches!(err, Error::Timeout { after, attempts: 1, .. } if after == Duration::from_millis(200)),
         "{err:?}"
     );
+}
+
+/// A write with no idempotency key: a repeat would act twice.
+#[wxpay::endpoint(POST, "/v3/test/notes", response = serde_json::Value)]
+struct AddNote {
+    text: String,
+}
+
+/// The same write carrying its operation's number.
+#[wxpay::endpoint(POST, "/v3/test/notes", response = serde_json::Value)]
+struct AddNumberedNote {
+    #[wxpay(idempotency_key)]
+    out_request_no: String,
+    text: String,
+}
+
+/// A write whose repeat finds the work done.
+#[wxpay::endpoint(POST, "/v3/test/notes/<note_id>/close", response = serde_json::Value, idempotent)]
+struct CloseNote {
+    note_id: String,
+}
+
+const NOTE: &str = r#"{"note_id":"1"}"#;
+
+fn note() -> AddNote {
+    AddNote {
+        text: "hello".into(),
+    }
+}
+
+#[test]
+fn endpoints_declare_whether_they_may_be_sent_again() {
+    assert_eq!(AddNote::IDEMPOTENCY, Idempotency::NotIdempotent);
+    assert_eq!(
+        AddNumberedNote::IDEMPOTENCY,
+        Idempotency::Keyed("out_request_no")
+    );
+    assert_eq!(CloseNote::IDEMPOTENCY, Idempotency::Natural);
+    // The catalogue's: a refund carries its number, a close is natural, a
+    // query is a query, and the default of a POST is not idempotent.
+    use wxpay::api::v3::pay::transactions::out_trade_no::_out_trade_no_::close::Post as Close;
+    use wxpay::api::v3::refund::domestic::refunds::Post as Refund;
+    assert_eq!(Refund::IDEMPOTENCY, Idempotency::Keyed("out_refund_no"));
+    assert_eq!(Close::IDEMPOTENCY, Idempotency::Natural);
+    assert_eq!(StartStock::IDEMPOTENCY, Idempotency::Natural);
+    let row = wxpay::api::CATALOGUE
+        .iter()
+        .find(|row| row.template == "/v3/refund/domestic/refunds")
+        .unwrap();
+    assert_eq!(row.idempotency, Refund::IDEMPOTENCY);
+}
+
+#[tokio::test]
+async fn a_write_without_a_key_is_not_sent_again_after_it_may_have_arrived() {
+    let keys = keys().await;
+    let server = CannedServer::start(vec![
+        Canned::unsigned(500, SYSTEM_ERROR),
+        Canned::signed(200, NOTE, &keys.signer, SERIAL),
+    ])
+    .await;
+    let client = canned_builder(&keys, &server.base_url)
+        .retry(quick(3))
+        .build()
+        .unwrap();
+    let err = client.send(note()).await.unwrap_err();
+    assert_eq!(err.as_api().map(|api| api.status), Some(500), "{err}");
+    assert_eq!(err.attempts(), Some(1));
+    assert_eq!(received(&server), 1, "sent once");
+
+    // The same body with its number is sent again and succeeds.
+    let numbered = AddNumberedNote {
+        out_request_no: "N1".into(),
+        text: "hello".into(),
+    };
+    let server = CannedServer::start(vec![
+        Canned::unsigned(500, SYSTEM_ERROR),
+        Canned::signed(200, NOTE, &keys.signer, SERIAL),
+    ])
+    .await;
+    let client = canned_builder(&keys, &server.base_url)
+        .retry(quick(3))
+        .build()
+        .unwrap();
+    client.send(&numbered).await.expect("the retry succeeds");
+    assert_eq!(received(&server), 2);
+
+    // And so is a naturally idempotent write.
+    let server = CannedServer::start(vec![
+        Canned::unsigned(503, SYSTEM_ERROR),
+        Canned::signed(200, NOTE, &keys.signer, SERIAL),
+    ])
+    .await;
+    let client = canned_builder(&keys, &server.base_url)
+        .retry(quick(3))
+        .build()
+        .unwrap();
+    let close = CloseNote {
+        note_id: "1".into(),
+    };
+    client.send(&close).await.expect("the retry succeeds");
+    assert_eq!(received(&server), 2);
+}
+
+#[tokio::test]
+async fn a_write_without_a_key_is_not_sent_again_after_a_timeout() {
+    let keys = keys().await;
+    let server = CannedServer::start_with_delays(vec![
+        (
+            Duration::from_secs(3),
+            Canned::signed(200, NOTE, &keys.signer, SERIAL),
+        ),
+        (
+            Duration::ZERO,
+            Canned::signed(200, NOTE, &keys.signer, SERIAL),
+        ),
+    ])
+    .await;
+    let client = canned_builder(&keys, &server.base_url)
+        .timeout(Duration::from_millis(300))
+        .retry(quick(3))
+        .build()
+        .unwrap();
+    let err = client.send(note()).await.unwrap_err();
+    assert!(matches!(err, Error::Timeout { attempts: 1, .. }), "{err:?}");
+    assert_eq!(
+        received(&server),
+        1,
+        "the server may have acted: not resent"
+    );
+}
+
+#[tokio::test]
+async fn a_write_without_a_key_is_sent_again_when_it_never_left() {
+    let keys = keys().await;
+    let backup = CannedServer::start(vec![Canned::signed(200, NOTE, &keys.signer, SERIAL)]).await;
+    let client = canned_builder(&keys, &refused_base_url())
+        .backup_base_url(&backup.base_url)
+        .retry(quick(3))
+        .build()
+        .unwrap();
+    client
+        .send(note())
+        .await
+        .expect("a refused connection proves the request never left: the backup gets it");
+    assert_eq!(received(&backup), 1);
+    assert_eq!(
+        &backup.received.lock().unwrap()[0].2[..],
+        br#"{"text":"hello"}"#
+    );
+
+    // Refused everywhere: every attempt is made, and the error says so.
+    let client = canned_builder(&keys, &refused_base_url())
+        .retry(quick(3))
+        .build()
+        .unwrap();
+    let err = client.send(note()).await.unwrap_err();
+    assert!(matches!(err, Error::Transport { .. }), "{err:?}");
+    assert_eq!(err.attempts(), Some(3));
+}
+
+#[tokio::test]
+async fn a_call_can_say_what_its_request_is() {
+    let keys = keys().await;
+    let server = CannedServer::start(vec![
+        Canned::unsigned(500, SYSTEM_ERROR),
+        Canned::signed(200, NOTE, &keys.signer, SERIAL),
+        Canned::unsigned(500, SYSTEM_ERROR),
+        Canned::signed(200, NOTE, &keys.signer, SERIAL),
+    ])
+    .await;
+    let client = canned_builder(&keys, &server.base_url)
+        .retry(quick(3))
+        .build()
+        .unwrap();
+    // The caller knows this write carries a number: retried.
+    let keyed = CallOptions::new().idempotency(Idempotency::Keyed("text"));
+    client.send_with(note(), &keyed).await.expect("retried");
+    assert_eq!(received(&server), 2);
+    // A keyed write the caller wants sent at most once: not retried.
+    let numbered = AddNumberedNote {
+        out_request_no: "N1".into(),
+        text: "hello".into(),
+    };
+    let once = CallOptions::new().idempotency(Idempotency::NotIdempotent);
+    let err = client.send_with(&numbered, &once).await.unwrap_err();
+    assert_eq!(err.attempts(), Some(1));
+    assert_eq!(received(&server), 3);
+}
+
+#[tokio::test]
+async fn raw_requests_retry_by_their_method_unless_told_otherwise() {
+    let keys = keys().await;
+    let server = CannedServer::start(vec![
+        Canned::unsigned(500, SYSTEM_ERROR),
+        Canned::signed(200, NOTE, &keys.signer, SERIAL),
+        Canned::unsigned(500, SYSTEM_ERROR),
+        Canned::signed(200, NOTE, &keys.signer, SERIAL),
+        Canned::unsigned(500, SYSTEM_ERROR),
+    ])
+    .await;
+    let client = canned_builder(&keys, &server.base_url)
+        .retry(quick(3))
+        .build()
+        .unwrap();
+    let options = CallOptions::new();
+    // A GET is retried.
+    let get = client
+        .prepare_raw(wxpay::Method::Get, "/v3/test/notes/1", None)
+        .unwrap();
+    assert_eq!(get.idempotency(), Idempotency::Natural);
+    let answer = client.send_raw_with(get, &options).await.expect("retried");
+    assert_eq!(&answer.body[..], NOTE.as_bytes());
+    assert_eq!(received(&server), 2);
+    // A POST that says it carries its number is retried.
+    let body = br#"{"out_request_no":"N2"}"#.to_vec();
+    let post = client
+        .prepare_raw(
+            wxpay::Method::Post,
+            "/v3/test/notes",
+            Some(body.clone().into()),
+        )
+        .unwrap()
+        .with_idempotency(Idempotency::Keyed("out_request_no"));
+    client.send_raw_with(post, &options).await.expect("retried");
+    assert_eq!(received(&server), 4);
+    // A plain POST is not.
+    let post = client
+        .prepare_raw(wxpay::Method::Post, "/v3/test/notes", Some(body.into()))
+        .unwrap();
+    assert_eq!(post.idempotency(), Idempotency::NotIdempotent);
+    let err = client.send_raw_with(post, &options).await.unwrap_err();
+    assert_eq!(err.attempts(), Some(1));
+    assert_eq!(received(&server), 5);
 }

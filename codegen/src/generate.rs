@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde_yaml::Value;
 
+use crate::idempotency::{self, Decision};
 use crate::naming;
 use crate::spec::{Flat, Kind, Operation, Spec, get, get_str, kind_of, scalar_text};
 
@@ -90,6 +91,8 @@ pub struct Row {
     pub download: bool,
     /// Whether it is a multipart upload.
     pub multipart: bool,
+    /// Whether it may be sent again after it may have arrived.
+    pub idempotency: Decision,
 }
 
 /// Everything the generator writes, by path relative to the workspace.
@@ -502,12 +505,22 @@ impl<'a> Gen<'a> {
         // Body members that share a path parameter's name: the struct's own
         // `Deserialize` reads the path parameter as `<name>@path` instead.
         let mut body_names = BTreeSet::new();
+        // The required top-level body members, in order: where the
+        // operation's idempotency key is looked for.
+        let mut required_members = Vec::new();
         for (param, param_file) in &params {
             if takes_body
                 && get_str(param, "in") == Some("body")
                 && let Some(schema) = get(param, "schema")
             {
                 let flat = spec.flatten(param_file, schema)?;
+                required_members.extend(
+                    flat.properties
+                        .iter()
+                        .map(|(name, _)| name)
+                        .filter(|name| flat.required.contains(name))
+                        .cloned(),
+                );
                 body_names.extend(flat.properties.into_iter().map(|(name, _)| name));
             }
         }
@@ -837,6 +850,54 @@ impl<'a> Gen<'a> {
                  SHA-256 in lower-case hex).",
             );
         }
+        let last_segment = op.template.rsplit('/').next().unwrap_or_default();
+        let idempotency = idempotency::decide(
+            &op.key(),
+            &op.method,
+            last_segment,
+            &required_members,
+            multipart,
+        );
+        let declared = match &idempotency {
+            Decision::Natural if !matches!(op.method.as_str(), "GET" | "PUT" | "DELETE") => {
+                text.push_str(
+                    "\n\nIdempotent: a repeat finds the work done, so the client may send it again \
+                     after a timeout or a 5xx.",
+                );
+                Some(", idempotent")
+            }
+            Decision::Keyed(key) => {
+                let ident = naming::field(key);
+                let line = format!("pub {ident}: ");
+                let at = fields
+                    .lines()
+                    .scan(0, |offset, l| {
+                        let start = *offset;
+                        *offset += l.len() + 1;
+                        Some((start, l))
+                    })
+                    .find(|(_, l)| l.starts_with(&line))
+                    .map(|(start, _)| start)
+                    .ok_or_else(|| {
+                        format!("{}: the idempotency key `{key}` has no field", op.key())
+                    })?;
+                fields.insert_str(at, "#[wxpay(idempotency_key)]\n");
+                let _ = write!(
+                    text,
+                    "\n\nIdempotent by `{key}`: WeChat Pay recognises a repeat by it, so the \
+                     client may send it again after a timeout or a 5xx."
+                );
+                None
+            }
+            Decision::NotIdempotent => {
+                text.push_str(
+                    "\n\nNot idempotent: the client sends it again only when the first attempt \
+                     provably never left (see `wxpay::retry`).",
+                );
+                None
+            }
+            Decision::Natural => None,
+        };
         let mut out = String::new();
         doc(&mut out, &text);
         let mut args = format!("{}, {}", op.method, lit(&template));
@@ -852,6 +913,9 @@ impl<'a> Gen<'a> {
         }
         if serial {
             args.push_str(", serial");
+        }
+        if let Some(flag) = declared {
+            args.push_str(flag);
         }
         let _ = writeln!(out, "#[crate::endpoint({args})]");
         if multipart {
@@ -873,6 +937,7 @@ impl<'a> Gen<'a> {
                 .unwrap_or_default(),
             download,
             multipart,
+            idempotency,
         })
     }
 }
@@ -948,6 +1013,15 @@ pub fn generate(spec: &Spec) -> Result<Output, String> {
         node.sink = sink;
     }
     rows.sort_by(|a, b| (&a.template, &a.method).cmp(&(&b.template, &b.method)));
+    idempotency::check_exceptions(&ops.iter().map(Operation::key).collect())?;
+    let count =
+        |wanted: fn(&Decision) -> bool| rows.iter().filter(|r| wanted(&r.idempotency)).count();
+    generator.notes.push(format!(
+        "idempotency: {} natural, {} keyed, {} not idempotent",
+        count(|d| matches!(d, Decision::Natural)),
+        count(|d| matches!(d, Decision::Keyed(_))),
+        count(|d| matches!(d, Decision::NotIdempotent)),
+    ));
 
     let mut files = Vec::new();
     let v3 = root.children.remove("v3").ok_or("no v3 operations")?;
@@ -997,20 +1071,21 @@ pub fn generate(spec: &Spec) -> Result<Output, String> {
     let mut catalogue = String::from(HEADER);
     catalogue.push_str(
         "//! Every operation of the catalogue, whichever features are enabled.\n\n\
-         use super::EndpointInfo;\nuse crate::Method;\n\n\
+         use super::EndpointInfo;\nuse crate::{Idempotency, Method};\n\n\
          /// Every built-in operation, sorted by template then method.\n\
          pub static CATALOGUE: &[EndpointInfo] = &[\n",
     );
     for row in &rows {
         let _ = writeln!(
             catalogue,
-            "EndpointInfo {{ method: Method::{}, template: {}, rust_path: {}, feature: {}, download: {}, multipart: {} }},",
+            "EndpointInfo {{ method: Method::{}, template: {}, rust_path: {}, feature: {}, download: {}, multipart: {}, idempotency: {} }},",
             naming::method_struct(&row.method),
             lit(&row.template),
             lit(&row.rust_path),
             lit(&row.feature),
             row.download,
-            row.multipart
+            row.multipart,
+            row.idempotency.rust()
         );
     }
     catalogue.push_str("];\n");

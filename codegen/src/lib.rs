@@ -7,6 +7,7 @@
 
 pub mod corrections;
 pub mod generate;
+pub mod idempotency;
 pub mod naming;
 pub mod spec;
 pub mod table;

@@ -56,6 +56,8 @@ pub struct Check<'a> {
     client: &'a Client,
     decryptor: &'a MerchantKey,
     method: String,
+    /// The operation's template, to find its catalogue row.
+    template: String,
     /// Path, query and body examples, keyed by wire name.
     request: Option<Value>,
     /// The body example alone.
@@ -96,6 +98,19 @@ impl Check<'_> {
 
     /// Decodes the response example only (uploads, whose request is a file).
     pub fn response_only<E: Endpoint>(&mut self) -> Result<(), String> {
+        // The catalogue's row and the type agree on resending: one rule,
+        // written once by the generator.
+        let row = wxpay::api::CATALOGUE
+            .iter()
+            .find(|row| row.template == self.template && row.method.as_str() == self.method)
+            .ok_or("no catalogue row")?;
+        if row.idempotency != E::IDEMPOTENCY {
+            return Err(format!(
+                "the catalogue says {:?}, the type {:?}",
+                row.idempotency,
+                E::IDEMPOTENCY
+            ));
+        }
         if let Some(response) = self.response.take() {
             if std::any::type_name::<E::Response>() == std::any::type_name::<NoContent>() {
                 return Ok(());
@@ -176,6 +191,7 @@ async fn spec_examples_go_through_the_generated_types() {
             client: &client,
             decryptor: &decryptor,
             method: op.method.clone(),
+            template: op.template.clone(),
             request,
             body,
             query,

@@ -6,7 +6,7 @@
 //! might shadow, such as `Result` or `serde`.
 
 pub use crate::encryption::encrypt;
-pub use crate::endpoint::{Body, Endpoint, Method, NoContent};
+pub use crate::endpoint::{Body, Endpoint, Idempotency, Method, NoContent};
 pub use crate::media::{MediaFile, MediaLimits, UploadForm};
 pub use crate::target::{BuildError, Target};
 pub use core::marker::PhantomData;

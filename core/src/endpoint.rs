@@ -66,6 +66,71 @@ impl From<Method> for http::Method {
     }
 }
 
+/// Whether a request may be sent again after the first attempt may have
+/// reached WeChat Pay: the property that decides which failures a retry
+/// follows (see [`crate::retry`]).
+///
+/// WeChat Pay's rule after a timeout or a 5xx is to send the same request
+/// again. That is safe only where a repeat cannot act twice: the operation
+/// changes nothing ([`Idempotency::Natural`]: queries, and writes whose
+/// second run finds the work done, such as closing an order), or the
+/// request carries the number WeChat Pay recognises a repeat by
+/// ([`Idempotency::Keyed`]: `out_trade_no`, `out_refund_no`, …). Any other
+/// write ([`Idempotency::NotIdempotent`]) is sent again only when the first
+/// attempt provably never left: the connection was refused, the name did not
+/// resolve, the TLS handshake failed or the connection was not opened in time.
+///
+/// ```
+/// use wxpay_core::{Idempotency, Method};
+///
+/// assert_eq!(Idempotency::of_method(Method::Get), Idempotency::Natural);
+/// assert_eq!(Idempotency::of_method(Method::Post), Idempotency::NotIdempotent);
+/// assert!(Idempotency::Keyed("out_refund_no").allows_resend());
+/// assert!(!Idempotency::NotIdempotent.allows_resend());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Idempotency {
+    /// Sending the request twice has the effect of sending it once, by the
+    /// operation's nature: reads, deletions, closing, cancelling or
+    /// starting something whose second run finds it done.
+    Natural,
+    /// The request carries the number WeChat Pay recognises a repeat by;
+    /// the string names that member on the wire (`"out_refund_no"`). A
+    /// repeat with the same number answers what the first one did.
+    Keyed(&'static str),
+    /// A repeat may act twice: the request is resent only when the first
+    /// attempt provably never reached the server.
+    NotIdempotent,
+}
+
+impl Idempotency {
+    /// What the method alone says: `GET`, `PUT` and `DELETE` are idempotent
+    /// by HTTP's definition; `POST` and `PATCH` are not. The default of
+    /// [`Endpoint::IDEMPOTENCY`].
+    pub const fn of_method(method: Method) -> Self {
+        match method {
+            Method::Get | Method::Put | Method::Delete => Idempotency::Natural,
+            Method::Post | Method::Patch => Idempotency::NotIdempotent,
+        }
+    }
+
+    /// Whether the request may be sent again after it may have arrived
+    /// (after a timeout, a broken connection or a retryable status).
+    pub const fn allows_resend(self) -> bool {
+        !matches!(self, Idempotency::NotIdempotent)
+    }
+
+    /// A short label for logs: `natural`, `keyed` or `not idempotent`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Idempotency::Natural => "natural",
+            Idempotency::Keyed(_) => "keyed",
+            Idempotency::NotIdempotent => "not idempotent",
+        }
+    }
+}
+
 /// The body of a request, exactly as it is signed and sent.
 ///
 /// For [`Body::Empty`] and [`Body::Json`] the bytes signed and the bytes
@@ -180,6 +245,13 @@ pub trait Endpoint {
     /// `#[wxpay::endpoint(…, serial)]`; requests with an encrypted field
     /// announce it anyway.
     const WECHATPAY_SERIAL: bool = false;
+    /// Whether the request may be sent again after it may have arrived,
+    /// which decides what a retry follows (see [`Idempotency`]). By default
+    /// what the method says ([`Idempotency::of_method`]); set by
+    /// `#[wxpay::endpoint(…, idempotent)]` or an `#[wxpay(idempotency_key)]`
+    /// field. Every catalogue operation sets it from its fields and a
+    /// reviewed list.
+    const IDEMPOTENCY: Idempotency = Idempotency::of_method(Self::METHOD);
 
     /// Writes the request target (path, then query string) into `out`,
     /// percent-encoding each path parameter as exactly one segment.
@@ -213,6 +285,7 @@ impl<E: Endpoint + ?Sized> Endpoint for &E {
     const PATH_TEMPLATE: &'static str = E::PATH_TEMPLATE;
     type Response = E::Response;
     const WECHATPAY_SERIAL: bool = E::WECHATPAY_SERIAL;
+    const IDEMPOTENCY: Idempotency = E::IDEMPOTENCY;
 
     fn render_target(&self, out: &mut Target) -> Result<(), BuildError> {
         (**self).render_target(out)

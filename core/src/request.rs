@@ -6,7 +6,7 @@ use http::header::AUTHORIZATION;
 use http::{HeaderMap, HeaderValue};
 use reqwest::Url;
 
-use crate::endpoint::{Body, Method};
+use crate::endpoint::{Body, Idempotency, Method};
 use crate::error::{Error, Operation};
 use crate::signing::{RequestSigner, signing_message};
 use crate::target::BuildError;
@@ -29,6 +29,7 @@ pub struct PreparedRequest {
     pub(crate) body: Body,
     pub(crate) timestamp: i64,
     pub(crate) nonce: String,
+    pub(crate) idempotency: Idempotency,
 }
 
 impl PreparedRequest {
@@ -73,6 +74,24 @@ impl PreparedRequest {
         };
         request.authorize(signer)?;
         Ok(request)
+    }
+
+    /// Whether the request may be sent again after it may have arrived:
+    /// the endpoint's [`Endpoint::IDEMPOTENCY`](crate::Endpoint::IDEMPOTENCY),
+    /// or for a raw request what its method says, unless
+    /// [`PreparedRequest::with_idempotency`] changed it.
+    pub fn idempotency(&self) -> Idempotency {
+        self.idempotency
+    }
+
+    /// The same request, retried as `idempotency` says. For a raw request
+    /// whose body carries the operation's number
+    /// (`Idempotency::Keyed("out_trade_no")`), or to forbid resending a
+    /// request that the server might act on twice. The signature does not
+    /// change.
+    pub fn with_idempotency(mut self, idempotency: Idempotency) -> Self {
+        self.idempotency = idempotency;
+        self
     }
 
     /// The operation (method and path template).

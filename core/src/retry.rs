@@ -6,26 +6,39 @@
 //! governs its platform certificate downloads, with the same rules below.
 //!
 //! # What is retried
-//! | failure | retried? | why |
-//! |---|---|---|
-//! | connection refused, reset, DNS, TLS ([`Error::Transport`]) | yes | the network, not the request |
-//! | no answer in time ([`Error::Timeout`]) | yes | see below |
-//! | HTTP 429 | yes, after `Retry-After` when the answer has one | rate limit |
-//! | HTTP 500, 502, 503, 504 | yes | WeChat Pay asks for a retry with the same parameters |
-//! | any other 4xx or 5xx | no | the request itself is wrong; sending it again changes nothing |
-//! | a 2xx whose signature does not verify ([`Error::Verification`]) | no | a forged answer is not transient |
-//! | a verified answer that does not decode ([`Error::Decode`]) | no | the response type is wrong |
+//! Whether a failure is retried depends on the failure and on the
+//! operation's [`Idempotency`] ([`Endpoint::IDEMPOTENCY`]): can it be sent
+//! again after the first attempt may have reached WeChat Pay?
+//!
+//! | failure | idempotent operation | other writes | why |
+//! |---|---|---|---|
+//! | the connection was never opened: refused, DNS, TLS handshake, connect timeout ([`Error::Transport`], `is_connect`) | yes | yes | the request provably never left |
+//! | the connection broke after sending began ([`Error::Transport`]) | yes | **no** | the server may have acted |
+//! | no answer in time ([`Error::Timeout`]) | yes | **no** | see below |
+//! | HTTP 429 | yes, after `Retry-After` when the answer has one | **no** | rate limit |
+//! | HTTP 500, 502, 503, 504 | yes | **no** | WeChat Pay asks for a retry with the same parameters |
+//! | any other 4xx or 5xx | no | no | the request itself is wrong; sending it again changes nothing |
+//! | a 2xx whose signature does not verify ([`Error::Verification`]) | no | no | a forged answer is not transient |
+//! | a verified answer that does not decode ([`Error::Decode`]) | no | no | the response type is wrong |
 //!
 //! A request that timed out may have taken effect. WeChat Pay's rule for
 //! that case is to send the request again with the same parameters (the
 //! same `out_trade_no`, `out_refund_no`, … number), which WeChat Pay then
-//! recognises as a repeat: that is exactly what a retry does. Each retry is
-//! signed again, with a fresh nonce and timestamp, over the very same body
-//! bytes and request target.
+//! recognises as a repeat: that is exactly what a retry does, and why it
+//! is done only for operations where a repeat cannot act twice: reads and
+//! naturally idempotent writes ([`Idempotency::Natural`]: closing an
+//! order, cancelling, activating a stock) and writes that carry their
+//! operation's number ([`Idempotency::Keyed`]). Every catalogue operation
+//! declares which it is; a hand-written endpoint takes the default of its
+//! method ([`Idempotency::of_method`]) unless it says otherwise
+//! (`#[wxpay::endpoint(…, idempotent)]`, an `#[wxpay(idempotency_key)]`
+//! field). [`CallOptions::idempotency`] overrides it for one call. Each
+//! retry is signed again, with a fresh nonce and timestamp, over the very
+//! same body bytes and request target.
 //!
 //! # Failover
 //! Against the production host, a network failure (never an HTTP status)
-//! sends the next attempt to the backup domain
+//! that is retried sends the next attempt to the backup domain
 //! [`BACKUP_BASE_URL`](crate::client::BACKUP_BASE_URL); another network
 //! failure there switches back. The signature does not cover the host, so
 //! the request is otherwise unchanged. See [`ClientBuilder::backup_base_url`].
@@ -59,6 +72,8 @@
 //! [`ClientBuilder::timeout`]: crate::ClientBuilder::timeout
 //! [`ClientBuilder::backup_base_url`]: crate::ClientBuilder::backup_base_url
 //! [`CallOptions::retry`]: crate::CallOptions::retry
+//! [`CallOptions::idempotency`]: crate::CallOptions::idempotency
+//! [`Endpoint::IDEMPOTENCY`]: crate::Endpoint::IDEMPOTENCY
 //! [`Error::Transport`]: crate::Error::Transport
 //! [`Error::Timeout`]: crate::Error::Timeout
 //! [`Error::Verification`]: crate::Error::Verification
@@ -72,6 +87,7 @@ use rand::Rng;
 use reqwest::Url;
 use tokio::time::Instant;
 
+use crate::endpoint::Idempotency;
 use crate::error::Error;
 
 /// How the wait before a retry is randomised, so that many clients hit by
@@ -319,6 +335,16 @@ impl Reason {
         }
     }
 
+    /// Whether the failure proves that the request never reached the
+    /// server, so that even a write that is not idempotent may be sent
+    /// again: the connection was never opened (refused, no such host, TLS
+    /// handshake failed, connect timeout). A connection that broke later,
+    /// a timeout waiting for the answer and an error status all leave open
+    /// whether the server acted.
+    pub(crate) fn proves_unsent(self) -> bool {
+        matches!(self, Reason::Connect)
+    }
+
     /// Whether the failure was the network's (and so a reason to fail over
     /// to the backup host), not an HTTP status.
     pub(crate) fn is_network(self) -> bool {
@@ -348,6 +374,10 @@ impl Reason {
 /// same way for all of them.
 pub(crate) struct Attempts<'p> {
     policy: &'p RetryPolicy,
+    /// Whether the request may be sent again after it may have arrived
+    /// ([`Idempotency::allows_resend`]); when not, only failures that
+    /// prove it never left ([`Reason::Connect`]) are retried.
+    resend: bool,
     started: Instant,
     number: u32,
     /// The backup host, when network failures switch to it and back.
@@ -358,9 +388,16 @@ pub(crate) struct Attempts<'p> {
 impl<'p> Attempts<'p> {
     /// Before the first attempt. `backup`: the host that network failures
     /// switch to (and, after another, back from).
-    pub(crate) fn start(policy: &'p RetryPolicy, backup: Option<&'p Url>) -> Self {
+    /// `idempotency`: the request's, which decides whether failures after
+    /// it may have arrived are retried.
+    pub(crate) fn start(
+        policy: &'p RetryPolicy,
+        backup: Option<&'p Url>,
+        idempotency: Idempotency,
+    ) -> Self {
         Attempts {
             policy,
+            resend: idempotency.allows_resend(),
             started: Instant::now(),
             number: 1,
             backup,
@@ -402,6 +439,13 @@ impl<'p> Attempts<'p> {
         };
         if !self.policy.retries() {
             tracing::debug!(reason = reason.as_str(), "not retried: the policy is none");
+            return Err(error);
+        }
+        if !self.resend && !reason.proves_unsent() {
+            tracing::debug!(
+                reason = reason.as_str(),
+                "not retried: the request may have arrived, and the operation is not idempotent"
+            );
             return Err(error);
         }
         let retry_after = error.as_api().and_then(|api| api.retry_after);
@@ -495,7 +539,7 @@ mod tests {
         let policy = RetryPolicy::new()
             .with_max_delay(Duration::from_secs(2))
             .with_max_elapsed(Duration::from_secs(5));
-        let attempts = Attempts::start(&policy, None);
+        let attempts = Attempts::start(&policy, None, Idempotency::Natural);
         let patience = attempts.patience().expect("the policy retries");
         let now = Instant::now();
         assert!(patience.allows(now, now));
@@ -507,10 +551,16 @@ mod tests {
         assert!(!patience.allows(later + Duration::from_secs(2), later));
 
         let none = RetryPolicy::none();
-        assert!(Attempts::start(&none, None).patience().is_none());
+        assert!(
+            Attempts::start(&none, None, Idempotency::Natural)
+                .patience()
+                .is_none()
+        );
         // No budget at all (`Duration::MAX`) does not overflow.
         let endless = RetryPolicy::new().with_max_elapsed(Duration::MAX);
-        let patience = Attempts::start(&endless, None).patience().expect("retries");
+        let patience = Attempts::start(&endless, None, Idempotency::Natural)
+            .patience()
+            .expect("retries");
         assert!(patience.allows(now + endless.max_delay, now));
     }
 

@@ -3,7 +3,7 @@
 //! Every operation of the catalogue, whichever features are enabled.
 
 use super::EndpointInfo;
-use crate::Method;
+use crate::{Idempotency, Method};
 
 /// Every built-in operation, sorted by template then method.
 pub static CATALOGUE: &[EndpointInfo] = &[
@@ -14,6 +14,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "abnormal-fund-processing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -22,6 +23,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "abnormal-fund-processing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_instruction_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -30,6 +32,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "abnormal-fund-processing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -38,6 +41,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "aggracct-bc",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -46,6 +50,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "aggracct-bc",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -54,6 +59,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "aggracct-bc",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -62,6 +68,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "aggracct-bc",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_request_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -70,6 +77,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "aggracct-bc",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -78,6 +86,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "aggracct-bc",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_request_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -86,6 +95,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "aggracct-bc",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_request_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -94,6 +104,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "aggracct-bc",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_request_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -102,6 +113,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "aggracct-bc",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -110,6 +122,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "aggracct-bc",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_request_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -118,6 +131,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "aggracct-bc",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -126,6 +140,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "apply4sub",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -134,6 +149,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "apply4sub",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Get,
@@ -142,6 +158,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "apply4sub",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -150,6 +167,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "apply4subject",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -158,6 +176,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "apply4subject",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("business_code"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -166,6 +185,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "apply4subject",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -174,6 +194,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "apply4subject",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -182,6 +203,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "apply4subject",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -190,6 +212,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "applyment4sub",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("business_code"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -198,6 +221,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "applyment4sub",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -206,6 +230,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "applyment4sub",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -214,6 +239,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "bank-batch-transfer",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -222,6 +248,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "bank-batch-transfer",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_batch_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -230,6 +257,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "bank-batch-transfer",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -238,6 +266,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "bank-batch-transfer",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_batch_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -246,6 +275,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "bank-transfer",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_batch_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -254,6 +284,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "bank-transfer",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -262,6 +293,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "bank-transfer",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -270,6 +302,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "bank-transfer",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -278,6 +311,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "bank-transfer",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -286,6 +320,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "bill",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -294,6 +329,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "bill",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -302,6 +338,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "bill",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -310,6 +347,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "billdownload",
         download: true,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -318,6 +356,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "brand-basic",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -326,6 +365,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "brand",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("business_code"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -334,6 +374,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "brand",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -342,6 +383,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "brand",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -350,6 +392,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "brand",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -358,6 +401,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "brand",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -366,6 +410,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "brand",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("business_code"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -374,6 +419,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "brand",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -382,6 +428,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "brand",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -390,6 +437,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "brand",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Get,
@@ -398,6 +446,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "brand",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -406,6 +455,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "brand",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("business_code"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -414,6 +464,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "brand",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -422,6 +473,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "brand",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("business_code"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -430,6 +482,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "brand",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -438,6 +491,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "brand",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -446,6 +500,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "brand",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -454,6 +509,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "brand",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Delete,
@@ -462,6 +518,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "brand",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -470,6 +527,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "brand",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Patch,
@@ -478,6 +536,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "brand",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -486,6 +545,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "brand",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -494,6 +554,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "brand",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -502,6 +563,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "brand",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_request_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -510,6 +572,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "brand",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Patch,
@@ -518,6 +581,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "brand",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -526,6 +590,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "brand",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -534,6 +599,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "brand",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -542,6 +608,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "brand",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Get,
@@ -550,6 +617,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "brand",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -558,6 +626,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "brand",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -566,6 +635,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "brand",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Get,
@@ -574,6 +644,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "brand",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Patch,
@@ -582,6 +653,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "brand",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -590,6 +662,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "brand",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -598,6 +671,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "brand",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -606,6 +680,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "brand",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_request_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -614,6 +689,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "brand",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -622,6 +698,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "brand",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_request_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -630,6 +707,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "brand",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -638,6 +716,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "brand",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Delete,
@@ -646,6 +725,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "brand",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -654,6 +734,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "brand",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Patch,
@@ -662,6 +743,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "brand",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -670,6 +752,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "brand",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -678,6 +761,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "brand",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -686,6 +770,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "brand",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -694,6 +779,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "brand",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -702,6 +788,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "brand",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -710,6 +797,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "brand",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_order_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -718,6 +806,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "brand",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -726,6 +815,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "brand",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_order_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -734,6 +824,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "brand",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -742,6 +833,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "brand",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -750,6 +842,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "brand",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -758,6 +851,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "brand",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -766,6 +860,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "brand",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_return_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -774,6 +869,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "businesscircle",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -782,6 +878,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "businesscircle",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Get,
@@ -790,6 +887,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "businesscircle",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -798,6 +896,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "businesscircle",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -806,6 +905,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "capital",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -814,6 +914,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "capital",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -822,6 +923,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "capital",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -830,6 +932,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "capital",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -838,6 +941,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "capital",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -846,6 +950,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "capital",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -854,6 +959,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "catering",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_shop_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -862,6 +968,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "certificates",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -870,6 +977,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "combine-transactions",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("combine_out_trade_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -878,6 +986,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "combine-transactions",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("combine_out_trade_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -886,6 +995,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "combine-transactions",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -894,6 +1004,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "combine-transactions",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("combine_out_trade_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -902,6 +1013,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "combine-transactions",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("combine_out_trade_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -910,6 +1022,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "combine-transactions",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("combine_out_trade_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -918,6 +1031,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "combine-transactions",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -926,6 +1040,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "combine-transactions",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -934,6 +1049,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "compliance",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Get,
@@ -942,6 +1058,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "compliance",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -950,6 +1067,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "credit-repayment",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_contract_code"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -958,6 +1076,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "credit-repayment",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_contract_code"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -966,6 +1085,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "credit-repayment",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_contract_code"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -974,6 +1094,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "credit-repayment",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -982,6 +1103,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "credit-repayment",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_trade_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -990,6 +1112,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "credit-repayment",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -998,6 +1121,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "credit-repayment",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Get,
@@ -1006,6 +1130,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "credit-repayment",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -1014,6 +1139,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "discount-card",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_card_code"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -1022,6 +1148,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "discount-card",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -1030,6 +1157,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "discount-card",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Get,
@@ -1038,6 +1166,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "discount-card",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -1046,6 +1175,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "discount-card",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Patch,
@@ -1054,6 +1184,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "discount-card",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -1062,6 +1193,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "ebike",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Get,
@@ -1070,6 +1202,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "ebike",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -1078,6 +1211,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "ebike",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -1086,6 +1220,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "ebike",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_trade_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -1094,6 +1229,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "ebike",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -1102,6 +1238,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "ebike",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -1110,6 +1247,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "ebike",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -1118,6 +1256,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "ecommerce",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_request_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -1126,6 +1265,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "ecommerce",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -1134,6 +1274,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "ecommerce",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Get,
@@ -1142,6 +1283,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "ecommerce",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -1150,6 +1292,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "ecommerce",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -1158,6 +1301,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "ecommerce",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_apply_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -1166,6 +1310,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "ecommerce",
         download: false,
         multipart: true,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -1174,6 +1319,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "ecommerce",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -1182,6 +1328,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "ecommerce",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_request_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -1190,6 +1337,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "ecommerce",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -1198,6 +1346,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "ecommerce",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -1206,6 +1355,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "ecommerce",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_request_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -1214,6 +1364,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "ecommerce",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_request_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -1222,6 +1373,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "ecommerce",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -1230,6 +1382,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "ecommerce",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -1238,6 +1391,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "ecommerce",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -1246,6 +1400,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "ecommerce",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -1254,6 +1409,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "ecommerce",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -1262,6 +1418,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "ecommerce",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_contract_code"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -1270,6 +1427,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "ecommerce",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_contract_code"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -1278,6 +1436,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "ecommerce",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("combine_out_trade_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -1286,6 +1445,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "ecommerce",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -1294,6 +1454,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "ecommerce",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -1302,6 +1463,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "ecommerce",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -1310,6 +1472,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "ecommerce",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -1318,6 +1481,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "ecommerce",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_request_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -1326,6 +1490,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "ecommerce",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -1334,6 +1499,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "ecommerce",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -1342,6 +1508,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "ecommerce",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -1350,6 +1517,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "ecommerce",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_contract_code"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -1358,6 +1526,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "ecommerce",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_contract_code"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -1366,6 +1535,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "ecommerce",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_contract_code"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -1374,6 +1544,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "ecommerce",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_contract_code"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -1382,6 +1553,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "ecommerce",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -1390,6 +1562,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "ecommerce",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Get,
@@ -1398,6 +1571,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "ecommerce",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -1406,6 +1580,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "ecommerce",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_bill_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -1414,6 +1589,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "ecommerce",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -1422,6 +1598,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "ecommerce",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -1430,6 +1607,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "ecommerce",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -1438,6 +1616,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "ecommerce",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -1446,6 +1625,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "ecommerce",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -1454,6 +1634,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "ecommerce",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_order_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -1462,6 +1643,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "ecommerce",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -1470,6 +1652,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "ecommerce",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_order_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -1478,6 +1661,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "ecommerce",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -1486,6 +1670,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "ecommerce",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -1494,6 +1679,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "ecommerce",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -1502,6 +1688,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "ecommerce",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -1510,6 +1697,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "ecommerce",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_return_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -1518,6 +1706,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "ecommerce",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_refund_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -1526,6 +1715,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "ecommerce",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -1534,6 +1724,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "ecommerce",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -1542,6 +1733,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "ecommerce",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_refund_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -1550,6 +1742,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "ecommerce",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -1558,6 +1751,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "ecommerce",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -1566,6 +1760,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "ecommerce",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -1574,6 +1769,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "ecommerce",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -1582,6 +1778,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "ecommerce",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -1590,6 +1787,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "ecommerce",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_order_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -1598,6 +1796,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "edu-papay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -1606,6 +1805,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "edu-papay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Delete,
@@ -1614,6 +1814,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "edu-papay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -1622,6 +1823,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "edu-papay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_trade_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -1630,6 +1832,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "edu-papay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -1638,6 +1841,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "edu-papay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -1646,6 +1850,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "edu-papay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Get,
@@ -1654,6 +1859,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "edu-papay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -1662,6 +1868,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "edu-star",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -1670,6 +1877,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "edu-star",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Get,
@@ -1678,6 +1886,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "edu-star",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -1686,6 +1895,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "edu-star",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -1694,6 +1904,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "eduschoolpay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_contract_code"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -1702,6 +1913,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "eduschoolpay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -1710,6 +1922,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "eduschoolpay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -1718,6 +1931,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "eduschoolpay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_trade_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -1726,6 +1940,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "eduschoolpay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -1734,6 +1949,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "eduschoolpay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -1742,6 +1958,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "eduschoolpay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -1750,6 +1967,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "eduschoolpay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -1758,6 +1976,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "express",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Get,
@@ -1766,6 +1985,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "facemch",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -1774,6 +1994,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "fund-app",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_batch_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -1782,6 +2003,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "fund-app",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -1790,6 +2012,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "fund-app",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -1798,6 +2021,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "fund-app",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -1806,6 +2030,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "fund-app",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -1814,6 +2039,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "fund-app",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_bill_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -1822,6 +2048,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "fund-app",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -1830,6 +2057,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "fund-app",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Get,
@@ -1838,6 +2066,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "fund-app",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -1846,6 +2075,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "fund-app",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -1854,6 +2084,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "fund-app",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -1862,6 +2093,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "fund-app",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_budget_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -1870,6 +2102,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "fund-app",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -1878,6 +2111,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "fund-app",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -1886,6 +2120,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "fund-app",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_budget_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -1894,6 +2129,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "fund-app",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -1902,6 +2138,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "fund-app",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_bill_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -1910,6 +2147,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "fund-app",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -1918,6 +2156,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "fund-app",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_apply_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -1926,6 +2165,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "fund-app",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -1934,6 +2174,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "fund-app",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_bill_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -1942,6 +2183,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "fund-app",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -1950,6 +2192,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "fund-app",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -1958,6 +2201,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "fund-app",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_bill_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -1966,6 +2210,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "fund-app",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_bill_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -1974,6 +2219,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "fund-app",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_authorization_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -1982,6 +2228,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "fund-app",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -1990,6 +2237,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "fund-app",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -1998,6 +2246,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "fund-app",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_bill_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -2006,6 +2255,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "fund-app",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -2014,6 +2264,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "fund-app",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -2022,6 +2273,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "fund-app",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_bill_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -2030,6 +2282,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "fund-app",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_bill_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -2038,6 +2291,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "fund-app",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -2046,6 +2300,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "fund-app",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_bill_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -2054,6 +2309,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "fund-app",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -2062,6 +2318,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "fund-app",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -2070,6 +2327,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "fund-app",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_authorization_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -2078,6 +2336,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "fund-app",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -2086,6 +2345,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "fund-app",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -2094,6 +2354,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "funds-to-oversea",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -2102,6 +2363,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "funds-to-oversea",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_order_id"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -2110,6 +2372,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "funds-to-oversea",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -2118,6 +2381,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "funds-to-oversea",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_return_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -2126,6 +2390,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "funds-to-oversea",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -2134,6 +2399,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "funds-to-oversea",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -2142,6 +2408,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "global",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -2150,6 +2417,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "global",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Patch,
@@ -2158,6 +2426,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "global",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_trade_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -2166,6 +2435,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "global",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_trade_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -2174,6 +2444,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "global",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -2182,6 +2453,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "global",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_trade_no"),
     },
     EndpointInfo {
         method: Method::Delete,
@@ -2190,6 +2462,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "global",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -2198,6 +2471,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "global",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -2206,6 +2480,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "global",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Put,
@@ -2214,6 +2489,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "global",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -2222,6 +2498,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "global",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -2230,6 +2507,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "global",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -2238,6 +2516,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "global",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Get,
@@ -2246,6 +2525,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "global",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -2254,6 +2534,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "global",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -2262,6 +2543,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "global",
         download: false,
         multipart: true,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -2270,6 +2552,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "global",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -2278,6 +2561,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "global",
         download: false,
         multipart: true,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -2286,6 +2570,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "global",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Get,
@@ -2294,6 +2579,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "global",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Patch,
@@ -2302,6 +2588,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "global",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -2310,6 +2597,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "global",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_applyment_id"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -2318,6 +2606,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "global",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Patch,
@@ -2326,6 +2615,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "global",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Get,
@@ -2334,6 +2624,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "global",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -2342,6 +2633,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "global",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Get,
@@ -2350,6 +2642,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "global",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Patch,
@@ -2358,6 +2651,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "global",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -2366,6 +2660,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "global",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -2374,6 +2669,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "global",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -2382,6 +2678,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "global",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_trade_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -2390,6 +2687,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "global",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -2398,6 +2696,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "global",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -2406,6 +2705,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "global",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -2414,6 +2714,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "global",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Get,
@@ -2422,6 +2723,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "global",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -2430,6 +2732,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "global",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Get,
@@ -2438,6 +2741,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "global",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -2446,6 +2750,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "global",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -2454,6 +2759,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "global",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_trade_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -2462,6 +2768,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "global",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -2470,6 +2777,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "global",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -2478,6 +2786,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "global",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -2486,6 +2795,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "global",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -2494,6 +2804,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "global",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_order_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -2502,6 +2813,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "global",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_order_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -2510,6 +2822,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "global",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Delete,
@@ -2518,6 +2831,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "global",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -2526,6 +2840,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "global",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Get,
@@ -2534,6 +2849,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "global",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -2542,6 +2858,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "global",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -2550,6 +2867,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "global",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -2558,6 +2876,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "global",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Get,
@@ -2566,6 +2885,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "global",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -2574,6 +2894,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "global",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -2582,6 +2903,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "global",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -2590,6 +2912,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "global",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -2598,6 +2921,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "global",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -2606,6 +2930,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "global",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_refund_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -2614,6 +2939,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "global",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -2622,6 +2948,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "global",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -2630,6 +2957,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "global",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -2638,6 +2966,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "global",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -2646,6 +2975,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "global",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_trade_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -2654,6 +2984,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "global",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -2662,6 +2993,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "global",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -2670,6 +3002,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "global",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_trade_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -2678,6 +3011,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "global",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_trade_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -2686,6 +3020,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "global",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_trade_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -2694,6 +3029,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "global",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -2702,6 +3038,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "global",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -2710,6 +3047,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "goldplan",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -2718,6 +3056,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "goldplan",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -2726,6 +3065,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "goldplan",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Patch,
@@ -2734,6 +3074,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "goldplan",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -2742,6 +3083,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "goldplan",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -2750,6 +3092,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "gov",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -2758,6 +3101,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "gov",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -2766,6 +3110,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "gov",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -2774,6 +3119,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "gov",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -2782,6 +3128,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "gov",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -2790,6 +3137,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "gov",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -2798,6 +3146,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "gov",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -2806,6 +3155,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "gov",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_trade_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -2814,6 +3164,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "gov",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -2822,6 +3173,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "gov",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -2830,6 +3182,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "gov",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -2838,6 +3191,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "gov",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -2846,6 +3200,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "gov",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -2854,6 +3209,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "gov",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_trade_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -2862,6 +3218,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "gov",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_trade_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -2870,6 +3227,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "gov",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -2878,6 +3236,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "gov",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_trade_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -2886,6 +3245,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "gov",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -2894,6 +3254,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "gov",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -2902,6 +3263,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "gov",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_trade_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -2910,6 +3272,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "gov",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -2918,6 +3281,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "gov",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -2926,6 +3290,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "gov",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -2934,6 +3299,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "gov",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -2942,6 +3308,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "gov",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -2950,6 +3317,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "gov",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -2958,6 +3326,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "gov",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -2966,6 +3335,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "gov",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -2974,6 +3344,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "gov",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -2982,6 +3353,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "gov",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -2990,6 +3362,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "gov",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -2998,6 +3371,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "gov",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -3006,6 +3380,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "gov",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -3014,6 +3389,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "gov",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -3022,6 +3398,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "hire-power-bank",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Get,
@@ -3030,6 +3407,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "hire-power-bank",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -3038,6 +3416,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "hire-power-bank",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -3046,6 +3425,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "industry-coupon",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -3054,6 +3434,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "industry-rebate",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_trade_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -3062,6 +3443,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "industry-rebate",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_trade_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -3070,6 +3452,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "inspolicymgr",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_insurance_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -3078,6 +3461,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "inspolicymgr",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -3086,6 +3470,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "inspolicymgr",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_insurance_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -3094,6 +3479,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "inspolicymgr",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Patch,
@@ -3102,6 +3488,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "inspolicymgr",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Get,
@@ -3110,6 +3497,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "iotmanage",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -3118,6 +3506,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "iotmanage",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -3126,6 +3515,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "lovefeast",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -3134,6 +3524,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "lovefeast",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -3142,6 +3533,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "lovefeast",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -3150,6 +3542,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_request_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -3158,6 +3551,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -3166,6 +3560,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -3174,6 +3569,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: true,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -3182,6 +3578,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -3190,6 +3587,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -3198,6 +3596,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_trade_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -3206,6 +3605,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -3214,6 +3614,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_trade_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -3222,6 +3623,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -3230,6 +3632,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_request_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -3238,6 +3641,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -3246,6 +3650,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_request_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -3254,6 +3659,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -3262,6 +3668,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_request_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -3270,6 +3677,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_request_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -3278,6 +3686,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Patch,
@@ -3286,6 +3695,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_request_no"),
     },
     EndpointInfo {
         method: Method::Patch,
@@ -3294,6 +3704,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Get,
@@ -3302,6 +3713,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -3310,6 +3722,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Delete,
@@ -3318,6 +3731,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -3326,6 +3740,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -3334,6 +3749,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -3342,6 +3758,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_subsidy_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -3350,6 +3767,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -3358,6 +3776,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_subsidy_return_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -3366,6 +3785,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -3374,6 +3794,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -3382,6 +3803,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -3390,6 +3812,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -3398,6 +3821,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -3406,6 +3830,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_request_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -3414,6 +3839,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: true,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -3422,6 +3848,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -3430,6 +3857,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -3438,6 +3866,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -3446,6 +3875,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -3454,6 +3884,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -3462,6 +3893,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -3470,6 +3902,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -3478,6 +3911,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -3486,6 +3920,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -3494,6 +3929,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -3502,6 +3938,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -3510,6 +3947,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -3518,6 +3956,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -3526,6 +3965,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_request_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -3534,6 +3974,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -3542,6 +3983,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -3550,6 +3992,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -3558,6 +4001,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -3566,6 +4010,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Delete,
@@ -3574,6 +4019,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Put,
@@ -3582,6 +4028,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -3590,6 +4037,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -3598,6 +4046,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_request_no"),
     },
     EndpointInfo {
         method: Method::Delete,
@@ -3606,6 +4055,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -3614,6 +4064,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -3622,6 +4073,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_request_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -3630,6 +4082,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -3638,6 +4091,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -3646,6 +4100,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_request_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -3654,6 +4109,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -3662,6 +4118,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -3670,6 +4127,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -3678,6 +4136,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Patch,
@@ -3686,6 +4145,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Get,
@@ -3694,6 +4154,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -3702,6 +4163,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_request_no"),
     },
     EndpointInfo {
         method: Method::Delete,
@@ -3710,6 +4172,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -3718,6 +4181,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Patch,
@@ -3726,6 +4190,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -3734,6 +4199,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Get,
@@ -3742,6 +4208,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Patch,
@@ -3750,6 +4217,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -3758,6 +4226,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -3766,6 +4235,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_trade_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -3774,6 +4244,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_trade_no"),
     },
     EndpointInfo {
         method: Method::Patch,
@@ -3782,6 +4253,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_request_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -3790,6 +4262,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_request_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -3798,6 +4271,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Get,
@@ -3806,6 +4280,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -3814,6 +4289,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -3822,6 +4298,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_request_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -3830,6 +4307,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Patch,
@@ -3838,6 +4316,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -3846,6 +4325,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Delete,
@@ -3854,6 +4334,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Patch,
@@ -3862,6 +4343,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -3870,6 +4352,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -3878,6 +4361,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_request_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -3886,6 +4370,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Get,
@@ -3894,6 +4379,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -3902,6 +4388,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -3910,6 +4397,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_request_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -3918,6 +4406,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Patch,
@@ -3926,6 +4415,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -3934,6 +4424,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -3942,6 +4433,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -3950,6 +4442,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Get,
@@ -3958,6 +4451,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -3966,6 +4460,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: true,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -3974,6 +4469,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -3982,6 +4478,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -3990,6 +4487,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_request_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -3998,6 +4496,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Patch,
@@ -4006,6 +4505,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_request_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -4014,6 +4514,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_request_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -4022,6 +4523,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_request_no"),
     },
     EndpointInfo {
         method: Method::Patch,
@@ -4030,6 +4532,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_request_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -4038,6 +4541,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -4046,6 +4550,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -4054,6 +4559,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_request_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -4062,6 +4568,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -4070,6 +4577,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_request_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -4078,6 +4586,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Patch,
@@ -4086,6 +4595,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_request_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -4094,6 +4604,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Get,
@@ -4102,6 +4613,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -4110,6 +4622,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_request_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -4118,6 +4631,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -4126,6 +4640,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_request_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -4134,6 +4649,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_request_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -4142,6 +4658,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -4150,6 +4667,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_request_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -4158,6 +4676,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -4166,6 +4685,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Get,
@@ -4174,6 +4694,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -4182,6 +4703,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_request_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -4190,6 +4712,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_request_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -4198,6 +4721,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_request_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -4206,6 +4730,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_request_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -4214,6 +4739,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -4222,6 +4748,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Get,
@@ -4230,6 +4757,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -4238,6 +4766,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -4246,6 +4775,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -4254,6 +4784,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -4262,6 +4793,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -4270,6 +4802,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -4278,6 +4811,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -4286,6 +4820,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -4294,6 +4829,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -4302,6 +4838,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -4310,6 +4847,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -4318,6 +4856,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_request_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -4326,6 +4865,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Patch,
@@ -4334,6 +4874,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_request_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -4342,6 +4883,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -4350,6 +4892,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: true,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -4358,6 +4901,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -4366,6 +4910,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -4374,6 +4919,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Get,
@@ -4382,6 +4928,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -4390,6 +4937,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "marketing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Get,
@@ -4398,6 +4946,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "mch-manage",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -4406,6 +4955,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "mch-manage",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -4414,6 +4964,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "mch-manage",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -4422,6 +4973,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "mch-manage",
         download: false,
         multipart: true,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -4430,6 +4982,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "mch-operation-manage",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -4438,6 +4991,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "mch-operation-manage",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -4446,6 +5000,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "mch-operation-manage",
         download: false,
         multipart: true,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -4454,6 +5009,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "mch-operation-manage",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -4462,6 +5018,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "mch_operate",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_request_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -4470,6 +5027,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "mch_operate",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -4478,6 +5036,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "mch_operate",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -4486,6 +5045,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "mchalterapply",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_request_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -4494,6 +5054,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "mchalterapply",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -4502,6 +5063,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "mchalterapply",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -4510,6 +5072,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "mchalterapply",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -4518,6 +5081,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "mchalterapply",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_request_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -4526,6 +5090,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "mchalterapply",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -4534,6 +5099,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "mchalterapply",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -4542,6 +5108,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "mchalterapply",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -4550,6 +5117,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "mchalterapply",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_request_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -4558,6 +5126,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "mchalterapply",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -4566,6 +5135,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "mchalterapply",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -4574,6 +5144,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "mchalterapply",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -4582,6 +5153,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "med-ins",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_trade_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -4590,6 +5162,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "med-ins",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -4598,6 +5171,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "med-ins",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -4606,6 +5180,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "med-ins",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_refund_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -4614,6 +5189,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "merchant-risk-manage",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -4622,6 +5198,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "merchant-risk-manage",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_trade_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -4630,6 +5207,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "merchant-risk-manage",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Get,
@@ -4638,6 +5216,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "merchant-risk-manage",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -4646,6 +5225,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "merchant-risk-manage",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Delete,
@@ -4654,6 +5234,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "merchant-risk-manage",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -4662,6 +5243,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "merchant-risk-manage",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -4670,6 +5252,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "merchant-risk-manage",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Put,
@@ -4678,6 +5261,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "merchant-risk-manage",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Delete,
@@ -4686,6 +5270,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "merchant-service",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -4694,6 +5279,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "merchant-service",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -4702,6 +5288,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "merchant-service",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Put,
@@ -4710,6 +5297,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "merchant-service",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -4718,6 +5306,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "merchant-service",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -4726,6 +5315,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "merchant-service",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -4734,6 +5324,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "merchant-service",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -4742,6 +5333,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "merchant-service",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Get,
@@ -4750,6 +5342,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "merchant-service",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -4758,6 +5351,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "merchant-service",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -4766,6 +5360,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "merchant-service",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -4774,6 +5369,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "merchant-service",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Get,
@@ -4782,6 +5378,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "merchant-service",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -4790,6 +5387,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "merchant-service",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -4798,6 +5396,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "merchant-service",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -4806,6 +5405,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "merchant-service",
         download: false,
         multipart: true,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -4814,6 +5414,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "merchant-service",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -4822,6 +5423,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "merchant-settlement",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Get,
@@ -4830,6 +5432,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "merchant-settlement",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -4838,6 +5441,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "merchant-store",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Get,
@@ -4846,6 +5450,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "merchant-store",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Patch,
@@ -4854,6 +5459,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "merchant-store",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -4862,6 +5468,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "merchant-store",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -4870,6 +5477,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "merchant-store",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -4878,6 +5486,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "merchant",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -4886,6 +5495,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "merchant",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -4894,6 +5504,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "merchant",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_request_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -4902,6 +5513,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "merchant",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -4910,6 +5522,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "merchant",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -4918,6 +5531,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "merchant",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -4926,6 +5540,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "merchant",
         download: false,
         multipart: true,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -4934,6 +5549,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "merchant",
         download: false,
         multipart: true,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -4942,6 +5558,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "merchantfund",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -4950,6 +5567,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "merchantfund",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -4958,6 +5576,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "multiuse",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -4966,6 +5585,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "multiuse",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -4974,6 +5594,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "multiuse",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -4982,6 +5603,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "multiuse",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_request_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -4990,6 +5612,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "new-tax-control-fapiao",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -4998,6 +5621,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "new-tax-control-fapiao",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -5006,6 +5630,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "new-tax-control-fapiao",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -5014,6 +5639,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "new-tax-control-fapiao",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -5022,6 +5648,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "new-tax-control-fapiao",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -5030,6 +5657,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "new-tax-control-fapiao",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -5038,6 +5666,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "new-tax-control-fapiao",
         download: false,
         multipart: true,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -5046,6 +5675,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "new-tax-control-fapiao",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -5054,6 +5684,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "new-tax-control-fapiao",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -5062,6 +5693,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "new-tax-control-fapiao",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -5070,6 +5702,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "new-tax-control-fapiao",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -5078,6 +5711,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "new-tax-control-fapiao",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -5086,6 +5720,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "new-tax-control-fapiao",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -5094,6 +5729,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "new-tax-control-fapiao",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -5102,6 +5738,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "new-tax-control-fapiao",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Patch,
@@ -5110,6 +5747,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "new-tax-control-fapiao",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Get,
@@ -5118,6 +5756,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "new-tax-control-fapiao",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -5126,6 +5765,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "new-tax-control-fapiao",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -5134,6 +5774,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "new-tax-control-fapiao",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -5142,6 +5783,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "new-tax-control-fapiao",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -5150,6 +5792,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "new-tax-control-fapiao",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -5158,6 +5801,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "offlineface",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -5166,6 +5810,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "offlineface",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Get,
@@ -5174,6 +5819,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "offlineface",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -5182,6 +5828,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "offlineface",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -5190,6 +5837,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "offlineface",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -5198,6 +5846,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "offlineface",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_user_id"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -5206,6 +5855,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "offlineface",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Get,
@@ -5214,6 +5864,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "offlineface",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -5222,6 +5873,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "offlinefacemch",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -5230,6 +5882,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "offlinefacemch",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Patch,
@@ -5238,6 +5891,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "offlinefacemch",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -5246,6 +5900,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "offlinefacemch",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -5254,6 +5909,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "offlinefacemch",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Get,
@@ -5262,6 +5918,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "palmservice",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -5270,6 +5927,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "palmservice",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -5278,6 +5936,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "papay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -5286,6 +5945,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "papay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Get,
@@ -5294,6 +5954,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "papay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -5302,6 +5963,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "papay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -5310,6 +5972,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "papay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_trade_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -5318,6 +5981,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "papay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Get,
@@ -5326,6 +5990,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "papay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -5334,6 +5999,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "papay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -5342,6 +6008,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "papay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_contract_code"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -5350,6 +6017,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "papay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_contract_code"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -5358,6 +6026,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "papay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_contract_code"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -5366,6 +6035,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "papay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_contract_code"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -5374,6 +6044,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "papay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Get,
@@ -5382,6 +6053,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "papay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -5390,6 +6062,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "papay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_trade_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -5398,6 +6071,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "papay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -5406,6 +6080,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "papay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -5414,6 +6089,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "papay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_trade_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -5422,6 +6098,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "papay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -5430,6 +6107,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "papay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -5438,6 +6116,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "papay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_trade_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -5446,6 +6125,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "papay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_contract_code"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -5454,6 +6134,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "papay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_contract_code"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -5462,6 +6143,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "papay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_contract_code"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -5470,6 +6152,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "papay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_contract_code"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -5478,6 +6161,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "papay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_contract_code"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -5486,6 +6170,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "papay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_contract_code"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -5494,6 +6179,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "papay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_contract_code"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -5502,6 +6188,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "papay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_contract_code"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -5510,6 +6197,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "papay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -5518,6 +6206,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "papay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -5526,6 +6215,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "papay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -5534,6 +6224,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "papay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_contract_code"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -5542,6 +6233,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "papay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -5550,6 +6242,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "papay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -5558,6 +6251,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "parking",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Get,
@@ -5566,6 +6260,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "parking",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -5574,6 +6269,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "parking",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_parking_lot_id"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -5582,6 +6278,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "parking",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -5590,6 +6287,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "parking",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -5598,6 +6296,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "parking",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -5606,6 +6305,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "parking",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_trade_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -5614,6 +6314,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "parking",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Get,
@@ -5622,6 +6323,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "parking",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -5630,6 +6332,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "parking",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -5638,6 +6341,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "partner-papay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -5646,6 +6350,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "partner-papay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -5654,6 +6359,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "partner-transfer",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_batch_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -5662,6 +6368,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "partner-transfer",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -5670,6 +6377,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "partner-transfer",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -5678,6 +6386,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "partner-transfer",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -5686,6 +6395,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "partner-transfer",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -5694,6 +6404,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "password-exempt-contract",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_contract_code"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -5702,6 +6413,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "password-exempt-contract",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_contract_code"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -5710,6 +6422,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "password-exempt-contract",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_contract_code"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -5718,6 +6431,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "password-exempt-contract",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_contract_code"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -5726,6 +6440,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "password-exempt-contract",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_contract_code"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -5734,6 +6449,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "password-exempt-contract",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_contract_code"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -5742,6 +6458,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "password-exempt-contract",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -5750,6 +6467,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "password-exempt-contract",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -5758,6 +6476,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "password-exempt-contract",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_contract_code"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -5766,6 +6485,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "password-exempt-contract",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_contract_code"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -5774,6 +6494,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "pay-devices",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -5782,6 +6503,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "pay-devices",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -5790,6 +6512,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "pay-devices",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -5798,6 +6521,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "pay-devices",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -5806,6 +6530,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "pay-devices",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_trade_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -5814,6 +6539,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "pay-devices",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Get,
@@ -5822,6 +6548,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "pay-devices",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -5830,6 +6557,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "pay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_trade_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -5838,6 +6566,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "pay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -5846,6 +6575,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "pay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -5854,6 +6584,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "pay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_trade_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -5862,6 +6593,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "pay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_trade_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -5870,6 +6602,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "pay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_trade_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -5878,6 +6611,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "pay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_trade_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -5886,6 +6620,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "pay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_trade_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -5894,6 +6629,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "pay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -5902,6 +6638,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "pay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_trade_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -5910,6 +6647,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "pay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_trade_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -5918,6 +6656,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "pay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_trade_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -5926,6 +6665,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "pay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_trade_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -5934,6 +6674,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "pay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -5942,6 +6683,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "pay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -5950,6 +6692,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "pay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -5958,6 +6701,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "pay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_trade_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -5966,6 +6710,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "pay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_trade_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -5974,6 +6719,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "pay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_trade_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -5982,6 +6728,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "pay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_trade_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -5990,6 +6737,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "pay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_trade_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -5998,6 +6746,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "pay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_trade_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -6006,6 +6755,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "pay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -6014,6 +6764,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "pay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_trade_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -6022,6 +6773,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "pay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_trade_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -6030,6 +6782,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "pay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_trade_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -6038,6 +6791,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "pay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -6046,6 +6800,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "pay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -6054,6 +6809,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "pay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -6062,6 +6818,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payroll-card",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -6070,6 +6827,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payroll-card",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -6078,6 +6836,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payroll-card",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Get,
@@ -6086,6 +6845,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payroll-card",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -6094,6 +6854,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payroll-card",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -6102,6 +6863,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payroll-card",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -6110,6 +6872,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payroll-card",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_batch_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -6118,6 +6881,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payroll-card",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -6126,6 +6890,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payroll-card",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -6134,6 +6899,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("authorization_code"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -6142,6 +6908,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -6150,6 +6917,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -6158,6 +6926,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -6166,6 +6935,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_order_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -6174,6 +6944,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -6182,6 +6953,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -6190,6 +6962,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -6198,6 +6971,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -6206,6 +6980,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -6214,6 +6989,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -6222,6 +6998,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_order_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -6230,6 +7007,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -6238,6 +7016,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -6246,6 +7025,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_order_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -6254,6 +7034,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -6262,6 +7043,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -6270,6 +7052,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -6278,6 +7061,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("authorization_code"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -6286,6 +7070,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("authorization_code"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -6294,6 +7079,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -6302,6 +7088,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -6310,6 +7097,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -6318,6 +7106,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -6326,6 +7115,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -6334,6 +7124,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_apply_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -6342,6 +7133,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -6350,6 +7142,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -6358,6 +7151,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_order_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -6366,6 +7160,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_order_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -6374,6 +7169,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -6382,6 +7178,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -6390,6 +7187,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -6398,6 +7196,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -6406,6 +7205,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -6414,6 +7214,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -6422,6 +7223,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -6430,6 +7232,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_order_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -6438,6 +7241,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -6446,6 +7250,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -6454,6 +7259,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_order_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -6462,6 +7268,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -6470,6 +7277,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -6478,6 +7286,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -6486,6 +7295,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("authorization_code"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -6494,6 +7304,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -6502,6 +7313,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -6510,6 +7322,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -6518,6 +7331,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -6526,6 +7340,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -6534,6 +7349,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("merchant_plan_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -6542,6 +7358,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -6550,6 +7367,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -6558,6 +7376,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("merchant_plan_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -6566,6 +7385,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -6574,6 +7394,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -6582,6 +7403,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -6590,6 +7412,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_order_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -6598,6 +7421,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_order_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -6606,6 +7430,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -6614,6 +7439,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -6622,6 +7448,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -6630,6 +7457,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -6638,6 +7466,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -6646,6 +7475,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -6654,6 +7484,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -6662,6 +7493,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_order_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -6670,6 +7502,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_trade_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -6678,6 +7511,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("merchant_sign_plan_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -6686,6 +7520,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -6694,6 +7529,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -6702,6 +7538,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_trade_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -6710,6 +7547,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("merchant_sign_plan_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -6718,6 +7556,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -6726,6 +7565,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -6734,6 +7574,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -6742,6 +7583,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_order_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -6750,6 +7592,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -6758,6 +7601,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Get,
@@ -6766,6 +7610,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -6774,6 +7619,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "payscore",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -6782,6 +7628,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "platsolution",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_recharge_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -6790,6 +7637,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "platsolution",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -6798,6 +7646,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "platsolution",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_apply_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -6806,6 +7655,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "platsolution",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -6814,6 +7664,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "platsolution",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_bill_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -6822,6 +7673,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "platsolution",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -6830,6 +7682,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "platsolution",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -6838,6 +7691,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "platsolution",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -6846,6 +7700,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "platsolution",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_bill_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -6854,6 +7709,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "platsolution",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_bill_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -6862,6 +7718,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "platsolution",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -6870,6 +7727,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "platsolution",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -6878,6 +7736,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "platsolution",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_bill_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -6886,6 +7745,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "platsolution",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -6894,6 +7754,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "platsolution",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_bill_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -6902,6 +7763,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "platsolution",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -6910,6 +7772,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "platsolution",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_bill_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -6918,6 +7781,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "platsolution",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -6926,6 +7790,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "platsolution",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -6934,6 +7799,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "platsolution",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -6942,6 +7808,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "platsolution",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_bill_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -6950,6 +7817,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "platsolution",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_bill_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -6958,6 +7826,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "platsolution",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -6966,6 +7835,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "platsolution",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_bill_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -6974,6 +7844,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "platsolution",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -6982,6 +7853,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "platsolution",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -6990,6 +7862,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "platsolution",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Get,
@@ -6998,6 +7871,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "platsolution",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -7006,6 +7880,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "platsolution",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -7014,6 +7889,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "platsolution",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_recharge_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -7022,6 +7898,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "platsolution",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -7030,6 +7907,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "platsolution",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -7038,6 +7916,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "platsolution",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_settle_batch_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -7046,6 +7925,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "platsolution",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -7054,6 +7934,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "platsolution",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_abnormal_settle_batch_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -7062,6 +7943,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "platsolution",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_request_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -7070,6 +7952,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "platsolution",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -7078,6 +7961,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "platsolution",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_batch_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -7086,6 +7970,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "platsolution",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -7094,6 +7979,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "platsolution",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -7102,6 +7988,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "platsolution",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -7110,6 +7997,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "platsolution",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Get,
@@ -7118,6 +8006,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "platsolution",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -7126,6 +8015,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "platsolution",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -7134,6 +8024,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "platsolution",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -7142,6 +8033,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "platsolution",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -7150,6 +8042,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "platsolution",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_reservation_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -7158,6 +8051,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "platsolution",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -7166,6 +8060,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "platsolution",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -7174,6 +8069,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "platsolution",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -7182,6 +8078,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "platsolution",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_batch_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -7190,6 +8087,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "platsolution",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -7198,6 +8096,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "platsolution",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -7206,6 +8105,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "platsolution",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -7214,6 +8114,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "platsolution",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Get,
@@ -7222,6 +8123,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "platsolution",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -7230,6 +8132,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "platsolution",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -7238,6 +8141,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "platsolution",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -7246,6 +8150,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "platsolution",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -7254,6 +8159,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "platsolution",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_reservation_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -7262,6 +8168,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "platsolution",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -7270,6 +8177,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "platsolution",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -7278,6 +8186,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "platsolution",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -7286,6 +8195,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "profitsharing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -7294,6 +8204,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "profitsharing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -7302,6 +8213,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "profitsharing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_order_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -7310,6 +8222,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "profitsharing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_order_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -7318,6 +8231,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "profitsharing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -7326,6 +8240,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "profitsharing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -7334,6 +8249,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "profitsharing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -7342,6 +8258,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "profitsharing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_return_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -7350,6 +8267,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "profitsharing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -7358,6 +8276,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "profitsharing",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -7366,6 +8285,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "qrcode",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_trade_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -7374,6 +8294,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "qrcode",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -7382,6 +8303,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "qrcode",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -7390,6 +8312,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "rate-activity",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Get,
@@ -7398,6 +8321,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "rate-activity",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Patch,
@@ -7406,6 +8330,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "rate-activity",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Get,
@@ -7414,6 +8339,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "realname",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -7422,6 +8348,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "recharge",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_recharge_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -7430,6 +8357,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "recharge",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -7438,6 +8366,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "refund",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_refund_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -7446,6 +8375,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "refund",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -7454,6 +8384,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "refund",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_refund_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -7462,6 +8393,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "repayment",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -7470,6 +8402,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "repayment",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -7478,6 +8411,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "repayment",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("combine_out_trade_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -7486,6 +8420,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "security",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -7494,6 +8429,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "smartguide",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -7502,6 +8438,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "smartguide",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Patch,
@@ -7510,6 +8447,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "smartguide",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -7518,6 +8456,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "smartguide",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_trade_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -7526,6 +8465,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "taxi-invoice",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -7534,6 +8474,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "taxi-invoice",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -7542,6 +8483,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "taxi-invoice",
         download: false,
         multipart: true,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -7550,6 +8492,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "taxi-invoice",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Get,
@@ -7558,6 +8501,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "taxi-invoice",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -7566,6 +8510,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "taxi-invoice",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -7574,6 +8519,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "taxi-invoice",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -7582,6 +8528,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "taxi-invoice",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Get,
@@ -7590,6 +8537,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "taxi-invoice",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -7598,6 +8546,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "taxi-invoice",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -7606,6 +8555,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "taxi-invoice",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -7614,6 +8564,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "transaction-block",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -7622,6 +8573,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "transaction-block",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -7630,6 +8582,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "transaction-block",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("merchant_submit_id"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -7638,6 +8591,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "transaction-block",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -7646,6 +8600,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "transfer-detail",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -7654,6 +8609,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "transfer-detail",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_detail_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -7662,6 +8618,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "transfer",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_batch_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -7670,6 +8627,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "transfer",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -7678,6 +8636,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "transfer",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -7686,6 +8645,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "transfer",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -7694,6 +8654,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "transfer",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -7702,6 +8663,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "transfer",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_batch_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -7710,6 +8672,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "transfer",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -7718,6 +8681,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "transferdownload",
         download: true,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -7726,6 +8690,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "transferdownload",
         download: true,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -7734,6 +8699,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "vehicle",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -7742,6 +8708,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "vehicle",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Post,
@@ -7750,6 +8717,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "vehicle",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_trade_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -7758,6 +8726,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "vehicle",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -7766,6 +8735,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "vehicle",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -7774,6 +8744,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "vehicle",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -7782,6 +8753,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "vehicle",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_parking_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -7790,6 +8762,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "vehicle",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -7798,6 +8771,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "vehicle",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -7806,6 +8780,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "vehicle",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_trade_no"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -7814,6 +8789,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "webhooks",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Get,
@@ -7822,6 +8798,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "webizpay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -7830,6 +8807,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "webizpay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Get,
@@ -7838,6 +8816,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "webizpay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -7846,6 +8825,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "webizpay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Delete,
@@ -7854,6 +8834,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "webizpay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -7862,6 +8843,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "webizpay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_operation_id"),
     },
     EndpointInfo {
         method: Method::Post,
@@ -7870,6 +8852,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "webizpay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
     EndpointInfo {
         method: Method::Get,
@@ -7878,6 +8861,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "webizpay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -7886,6 +8870,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "webizpay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_card_no"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -7894,6 +8879,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "webizpay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -7902,6 +8888,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "webizpay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -7910,6 +8897,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "webizpay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -7918,6 +8906,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "webizpay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -7926,6 +8915,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "webizpay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Keyed("out_batch_id"),
     },
     EndpointInfo {
         method: Method::Get,
@@ -7934,6 +8924,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "webizpay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Get,
@@ -7942,6 +8933,7 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "webizpay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::Natural,
     },
     EndpointInfo {
         method: Method::Post,
@@ -7950,5 +8942,6 @@ pub static CATALOGUE: &[EndpointInfo] = &[
         feature: "webizpay",
         download: false,
         multipart: false,
+        idempotency: Idempotency::NotIdempotent,
     },
 ];

@@ -63,4 +63,7 @@ pub struct EndpointInfo {
     pub download: bool,
     /// A `multipart/form-data` upload.
     pub multipart: bool,
+    /// Whether it may be sent again after it may have arrived: the
+    /// declaring struct's [`Endpoint::IDEMPOTENCY`](crate::Endpoint::IDEMPOTENCY).
+    pub idempotency: crate::Idempotency,
 }

@@ -15,7 +15,7 @@ use tracing::field::Empty;
 use super::send::request_url;
 use super::{Client, Inner};
 use crate::certificates::{CERTIFICATES_PATH, CertificateError, decode_certificates};
-use crate::endpoint::{Body, Endpoint, Method};
+use crate::endpoint::{Body, Endpoint, Idempotency, Method};
 use crate::error::{Error, Operation};
 use crate::retry::{Attempts, Patience, millis};
 use crate::signing::unix_now;
@@ -194,7 +194,11 @@ impl Client {
     /// would; an answer that does not verify is not.
     async fn download_certificates(&self) -> Result<Vec<String>, Error> {
         let span = tracing::info_span!("wxpay.certificate_download", attempts = Empty);
-        let mut attempts = Attempts::start(&self.inner.retry, self.inner.backup_base_url.as_ref());
+        let mut attempts = Attempts::start(
+            &self.inner.retry,
+            self.inner.backup_base_url.as_ref(),
+            Idempotency::Natural,
+        );
         async {
             loop {
                 span.record("attempts", attempts.number());

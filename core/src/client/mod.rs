@@ -15,10 +15,10 @@
 
 mod builder;
 mod certificates;
-mod download;
+pub(crate) mod download;
 mod payer;
 pub mod raw;
-mod send;
+pub(crate) mod send;
 
 use std::fmt;
 use std::sync::Arc;
@@ -35,7 +35,7 @@ pub use certificates::{
 };
 
 use crate::encryption;
-use crate::endpoint::Endpoint;
+use crate::endpoint::{Endpoint, Idempotency};
 use crate::error::{Error, Operation};
 use crate::keys::{ApiV3Key, CryptoError};
 use crate::request::PreparedRequest;
@@ -123,6 +123,7 @@ struct Inner {
 pub struct CallOptions {
     retry: Option<RetryPolicy>,
     timeout: Option<Duration>,
+    idempotency: Option<Idempotency>,
 }
 
 impl CallOptions {
@@ -142,6 +143,16 @@ impl CallOptions {
     /// client's ([`ClientBuilder::timeout`]).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
+        self
+    }
+
+    /// Retries this call as `idempotency` says instead of as its endpoint
+    /// declares ([`Endpoint::IDEMPOTENCY`]): for instance
+    /// [`Idempotency::NotIdempotent`] to send a keyed write again only when
+    /// the first attempt provably never left, or a key for a hand-written
+    /// endpoint that has one but does not declare it.
+    pub fn idempotency(mut self, idempotency: Idempotency) -> Self {
+        self.idempotency = Some(idempotency);
         self
     }
 }
@@ -266,6 +277,7 @@ impl Client {
             body,
             timestamp,
             nonce,
+            idempotency: E::IDEMPOTENCY,
         };
         request.authorize(&self.inner.signer)?;
         Ok(request)

@@ -6,9 +6,11 @@
 //! file cannot be expressed through it, and [`Client::send`] hands back
 //! the decoded body only. [`Client::prepare_raw`] builds and signs a
 //! request from a method, a target string and optional JSON bytes;
-//! [`Client::send_raw`] sends it (or any [`PreparedRequest`]) and returns
-//! the verified answer whole: status, headers (`Request-ID` included) and
-//! body bytes.
+//! [`Client::send_raw`] sends it (or any [`PreparedRequest`]) once and
+//! returns the verified answer whole: status, headers (`Request-ID`
+//! included) and body bytes; [`Client::send_raw_with`] does the same under
+//! a retry policy, retrying as the request's
+//! [`Idempotency`](crate::Idempotency) allows.
 //!
 //! ```no_run
 //! # async fn run(client: wxpay_core::Client) -> Result<(), wxpay_core::Error> {
@@ -24,10 +26,16 @@ use bytes::Bytes;
 use http::header::{CONTENT_TYPE, HeaderValue};
 use http::{HeaderMap, StatusCode};
 
-use super::{Client, join};
-use crate::endpoint::{Body, Method};
+use std::time::Duration;
+
+use reqwest::Url;
+
+use super::send::request_url;
+use super::{CallOptions, Client, join};
+use crate::endpoint::{Body, Idempotency, Method};
 use crate::error::{Error, Operation};
 use crate::request::PreparedRequest;
+use crate::retry::Attempts;
 use crate::signing::{new_nonce, unix_now};
 use crate::target::BuildError;
 use crate::verification::{VerifyError, header};
@@ -125,6 +133,7 @@ impl Client {
             body,
             timestamp,
             nonce,
+            idempotency: Idempotency::of_method(method),
         };
         request.authorize(&self.inner.signer)?;
         Ok(request)
@@ -155,10 +164,53 @@ impl Client {
     /// [`ApiError::authenticated`]: crate::ApiError::authenticated
     pub async fn send_raw(&self, request: &PreparedRequest) -> Result<RawAnswer, Error> {
         self.ensure_certificates().await?;
+        self.raw_attempt(request, None, self.inner.timeout).await
+    }
+
+    /// [`Client::send_raw`] under a retry policy: the client's, or the one
+    /// in `options`. Which failures are retried follows the request's
+    /// [`PreparedRequest::idempotency`] (or the one in `options`), exactly
+    /// as for [`Client::send`]: a raw request's is its method's, so a
+    /// `POST` is sent again only when the first attempt provably never
+    /// left, unless the caller says it carries its operation's number
+    /// ([`PreparedRequest::with_idempotency`]). Retries are signed again
+    /// and fail over to the backup host like [`Client::send`]'s.
+    ///
+    /// # Errors
+    /// As [`Client::send_raw`], from the last attempt; [`Error::attempts`]
+    /// says how many were made.
+    pub async fn send_raw_with(
+        &self,
+        request: PreparedRequest,
+        options: &CallOptions,
+    ) -> Result<RawAnswer, Error> {
+        self.ensure_certificates().await?;
+        let policy = options.retry.as_ref().unwrap_or(&self.inner.retry);
+        let timeout = options.timeout.unwrap_or(self.inner.timeout);
+        let idempotency = options.idempotency.unwrap_or(request.idempotency);
+        let mut attempts =
+            Attempts::start(policy, self.inner.backup_base_url.as_ref(), idempotency);
+        let mut request = request;
+        loop {
+            match self.raw_attempt(&request, attempts.base(), timeout).await {
+                Ok(answer) => return Ok(answer),
+                Err(error) => attempts.after_failure(error).await?,
+            }
+            request = request.resigned(&self.inner.signer, unix_now(), new_nonce())?;
+        }
+    }
+
+    /// One raw attempt: send to `base` (the request's own URL when `None`),
+    /// then check the status and the signature.
+    async fn raw_attempt(
+        &self,
+        request: &PreparedRequest,
+        base: Option<&Url>,
+        timeout: Duration,
+    ) -> Result<RawAnswer, Error> {
         let operation = request.operation;
-        let answer = self
-            .transmit(request, request.url.clone(), self.inner.timeout)
-            .await?;
+        let url = request_url(request, base)?;
+        let answer = self.transmit(request, url, timeout).await?;
         let request_id = answer.request_id();
         tracing::debug!(
             method = operation.method.as_str(),

@@ -56,7 +56,9 @@ impl Client {
     ) -> Result<R, Error> {
         let policy = options.retry.as_ref().unwrap_or(&self.inner.retry);
         let timeout = options.timeout.unwrap_or(self.inner.timeout);
-        let mut attempts = Attempts::start(policy, self.inner.backup_base_url.as_ref());
+        let idempotency = options.idempotency.unwrap_or(request.idempotency);
+        let mut attempts =
+            Attempts::start(policy, self.inner.backup_base_url.as_ref(), idempotency);
         loop {
             span.record("attempts", attempts.number());
             let patience = attempts.patience();
@@ -132,7 +134,9 @@ impl Client {
     ) -> Result<Answer, Error> {
         let operation = request.operation;
         let transport = |source: reqwest::Error| {
-            if source.is_timeout() {
+            // A connect timeout is a connect error first: the request never
+            // left, which decides whether a write may be sent again.
+            if source.is_timeout() && !source.is_connect() {
                 Error::Timeout {
                     operation,
                     after: timeout,
@@ -246,10 +250,10 @@ pub(super) fn request_url(request: &PreparedRequest, base: Option<&Url>) -> Resu
 }
 
 /// An answer as received, before any check.
-pub(super) struct Answer {
-    pub(super) status: StatusCode,
-    pub(super) headers: HeaderMap,
-    pub(super) body: Bytes,
+pub(crate) struct Answer {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Bytes,
 }
 
 impl Answer {
@@ -302,7 +306,7 @@ impl Answer {
         })
     }
 
-    pub(super) fn api_error(&self, operation: Operation, verifier: &Verifier, now: i64) -> Error {
+    pub(crate) fn api_error(&self, operation: Operation, verifier: &Verifier, now: i64) -> Error {
         #[derive(serde::Deserialize)]
         struct Shape {
             #[serde(default)]

@@ -1,5 +1,6 @@
 //! The attribute's arguments: `METHOD, "TEMPLATE"` positionally, then
-//! `response = Type`, `crate = "path"`, `multipart` and `serial` by name.
+//! `response = Type`, `crate = "path"`, `multipart`, `serial` and
+//! `idempotent` by name.
 //!
 //! The positional pair is read by a small [`Parse`] implementation; the
 //! named tail is handed to darling ([`NamedArgs`]), which reports unknown,
@@ -109,6 +110,52 @@ pub(crate) struct NamedArgs {
     /// `serial`: the request always announces `Wechatpay-Serial`, even
     /// when no field was encrypted.
     pub serial: darling::util::Flag,
+    /// `idempotent` or `idempotent = false`: whether the request may be
+    /// sent again after it may have reached WeChat Pay, instead of what
+    /// the method says (`GET`, `PUT`, `DELETE` may; `POST`, `PATCH` not).
+    pub idempotent: Option<IdempotentArg>,
+}
+
+/// `idempotent` (true) or `idempotent = true|false`, remembering where it
+/// was written.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct IdempotentArg {
+    /// The span of the argument.
+    pub span: Span,
+    /// What it says.
+    pub value: bool,
+}
+
+impl FromMeta for IdempotentArg {
+    fn from_meta(meta: &Meta) -> darling::Result<Self> {
+        const USAGE: &str = "write `idempotent` for an operation whose repeat finds the work \
+                             done, or `idempotent = false` for one that may act twice; for a \
+                             request that carries its number, mark that field \
+                             `#[wxpay(idempotency_key)]` instead";
+        match meta {
+            Meta::Path(path) => Ok(IdempotentArg {
+                span: path.span(),
+                value: true,
+            }),
+            Meta::NameValue(MetaNameValue {
+                path,
+                value:
+                    Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Bool(value),
+                        ..
+                    }),
+                ..
+            }) => Ok(IdempotentArg {
+                span: path.span(),
+                value: value.value,
+            }),
+            Meta::NameValue(name_value) => Err(error_at(
+                name_value.value.span(),
+                format!("`idempotent = …` takes `true` or `false`: {USAGE}"),
+            )),
+            Meta::List(list) => Err(error_at(list.span(), USAGE)),
+        }
+    }
 }
 
 /// `multipart` (image limits) or `multipart = path::TO_LIMITS` (a
@@ -158,7 +205,8 @@ impl NamedArgs {
                 errors.push(
                     darling::Error::custom(
                         "unexpected argument: after the method and the path template, \
-                     only `response = Type`, `crate = \"path\"` and `multipart` are accepted",
+                     only `response = Type`, `crate = \"path\"`, `multipart`, `serial` and \
+                     `idempotent` are accepted",
                     )
                     .with_span(lit),
                 );

@@ -13,7 +13,7 @@ use syn::LitStr;
 use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 
-use super::model::{Endpoint, Field, FieldKind, FormField, Multipart};
+use super::model::{Endpoint, Field, FieldKind, FormField, Idempotency, Multipart};
 use super::template::Segment;
 
 /// The `impl wxpay::Endpoint` for `endpoint`, with its view structs.
@@ -106,6 +106,19 @@ pub(crate) fn generate(endpoint: &Endpoint) -> TokenStream {
         quote!()
     };
 
+    let idempotency = match &endpoint.idempotency {
+        Idempotency::Default => quote!(),
+        Idempotency::Natural => quote!(
+            const IDEMPOTENCY: #private::Idempotency = #private::Idempotency::Natural;
+        ),
+        Idempotency::NotIdempotent => quote!(
+            const IDEMPOTENCY: #private::Idempotency = #private::Idempotency::NotIdempotent;
+        ),
+        Idempotency::Keyed(key) => quote!(
+            const IDEMPOTENCY: #private::Idempotency = #private::Idempotency::Keyed(#key);
+        ),
+    };
+
     quote! {
         const _: () = {
             #query_struct
@@ -116,6 +129,7 @@ pub(crate) fn generate(endpoint: &Endpoint) -> TokenStream {
                 const METHOD: #private::Method = #private::Method::#method;
                 const PATH_TEMPLATE: &'static str = #path_template;
                 #serial
+                #idempotency
                 type Response = #response;
 
                 fn render_target(

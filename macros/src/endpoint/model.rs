@@ -45,6 +45,9 @@ pub(crate) struct Field {
     /// Its part of a `multipart` upload, when marked (checked against the
     /// endpoint in [`check_multipart`]).
     pub upload: UploadMarker,
+    /// `#[wxpay(idempotency_key)]`, where it was written: the field is the
+    /// number WeChat Pay recognises a repeat by.
+    pub idempotency_key: Option<Span>,
 }
 
 /// What a field's `#[wxpay(meta)]`, `#[wxpay(form)]` or
@@ -96,6 +99,21 @@ pub(crate) struct Endpoint {
     pub multipart: Option<Multipart>,
     /// `serial`: always send `Wechatpay-Serial`.
     pub serial: bool,
+    /// What the endpoint says about sending its request again.
+    pub idempotency: Idempotency,
+}
+
+/// What an endpoint declares about resending its request
+/// (`wxpay::Idempotency`).
+pub(crate) enum Idempotency {
+    /// Nothing: the method's default.
+    Default,
+    /// `idempotent`: `Idempotency::Natural`.
+    Natural,
+    /// `idempotent = false`: `Idempotency::NotIdempotent`.
+    NotIdempotent,
+    /// An `#[wxpay(idempotency_key)]` field, by its wire name.
+    Keyed(String),
 }
 
 /// A validated `multipart` endpoint: which field is the file, which limits
@@ -156,6 +174,9 @@ struct FieldOpts {
     /// `#[wxpay(part = "…")]`: in an upload, the file part's name.
     #[darling(default)]
     part: Option<LitStr>,
+    /// `#[wxpay(idempotency_key)]`: the number WeChat Pay recognises a
+    /// repeated request by.
+    idempotency_key: Marker,
 }
 
 /// A bare word in `#[wxpay(...)]`, remembering where it was written.
@@ -248,9 +269,22 @@ impl Endpoint {
             }
         }
 
-        let endpoint = match (method, template, named) {
-            (Some(method), Some(template), Some(named)) if named_fields.is_some() => {
+        // A media upload's repeat stores the same file again and answers
+        // a media id for it: naturally idempotent unless it says otherwise.
+        let idempotency =
+            named.as_ref().map(
+                |named| match check_idempotency(named, &fields, &mut errors) {
+                    Idempotency::Default if multipart.is_some() => Idempotency::Natural,
+                    other => other,
+                },
+            );
+
+        let endpoint = match (method, template, named, idempotency) {
+            (Some(method), Some(template), Some(named), Some(idempotency))
+                if named_fields.is_some() =>
+            {
                 Some(Endpoint {
+                    idempotency,
                     ident: input.ident.clone(),
                     method,
                     template,
@@ -268,6 +302,63 @@ impl Endpoint {
         errors.finish()?;
         // Every path to `None` above pushed an error, so this is not reached.
         endpoint.ok_or_else(|| darling::Error::custom("the endpoint could not be read"))
+    }
+}
+
+/// Reads what the endpoint says about resending: `idempotent` on the
+/// attribute, or one `#[wxpay(idempotency_key)]` field that is always sent
+/// (not an `Option`), never both.
+fn check_idempotency(
+    named: &NamedArgs,
+    fields: &[Field],
+    errors: &mut darling::error::Accumulator,
+) -> Idempotency {
+    let keys: Vec<&Field> = fields
+        .iter()
+        .filter(|field| field.idempotency_key.is_some())
+        .collect();
+    let span_of = |field: &Field| field.idempotency_key.unwrap_or_else(Span::call_site);
+    for extra in keys.iter().skip(1) {
+        errors.push(error_at(
+            span_of(extra),
+            format!(
+                "`{}` is a second `#[wxpay(idempotency_key)]`: a request is recognised as a \
+                 repeat by one number; keep the marker on `{}` only",
+                extra.ident.unraw(),
+                keys[0].ident.unraw()
+            ),
+        ));
+    }
+    for key in &keys {
+        if is_option(&key.ty) {
+            errors.push(error_at(
+                span_of(key),
+                format!(
+                    "`{}` is an `Option`, but an idempotency key must be sent with every \
+                     request: make it a plain type, or remove `#[wxpay(idempotency_key)]`",
+                    key.ident.unraw()
+                ),
+            ));
+        }
+    }
+    match (&named.idempotent, keys.first()) {
+        (Some(flag), Some(key)) => {
+            errors.push(error_at(
+                flag.span,
+                format!(
+                    "`idempotent` repeats what `#[wxpay(idempotency_key)]` on `{}` already \
+                     says; keep one of them",
+                    key.ident.unraw()
+                ),
+            ));
+            Idempotency::Default
+        }
+        (Some(flag), None) if flag.value => Idempotency::Natural,
+        (Some(_), None) => Idempotency::NotIdempotent,
+        (None, Some(key)) => Idempotency::Keyed(
+            serde_attrs::renamed(&key.serde).unwrap_or_else(|| key.ident.unraw().to_string()),
+        ),
+        (None, None) => Idempotency::Default,
     }
 }
 
@@ -613,6 +704,7 @@ fn classify(
         skip_none,
         encrypt: opts.encrypt.is_present(),
         upload: upload?,
+        idempotency_key: opts.idempotency_key.0,
     })
 }
 

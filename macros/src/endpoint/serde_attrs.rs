@@ -43,6 +43,42 @@ pub(crate) fn sets_any(attrs: &[Attribute], keys: &[&str]) -> bool {
         })
 }
 
+/// The name a field's `#[serde(rename = "…")]` gives it on the wire
+/// (`rename(serialize = "…")` included), if any.
+pub(crate) fn renamed(attrs: &[Attribute]) -> Option<String> {
+    let lit_str = |expr: &syn::Expr| match expr {
+        syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(name),
+            ..
+        }) => Some(name.value()),
+        _ => None,
+    };
+    attrs
+        .iter()
+        .filter(|attr| is_serde(attr))
+        .filter_map(items)
+        .flatten()
+        .find_map(|item| match item {
+            NestedMeta::Meta(Meta::NameValue(pair)) if pair.path.is_ident("rename") => {
+                lit_str(&pair.value)
+            }
+            NestedMeta::Meta(Meta::List(list)) if list.path.is_ident("rename") => {
+                NestedMeta::parse_meta_list(list.tokens.clone())
+                    .ok()?
+                    .into_iter()
+                    .find_map(|inner| match inner {
+                        NestedMeta::Meta(Meta::NameValue(pair))
+                            if pair.path.is_ident("serialize") =>
+                        {
+                            lit_str(&pair.value)
+                        }
+                        _ => None,
+                    })
+            }
+            _ => None,
+        })
+}
+
 /// The container's serde settings to repeat on each generated view, as
 /// attribute contents (`rename_all = "…"`). An attribute that does not
 /// parse is copied whole so that serde reports the problem.

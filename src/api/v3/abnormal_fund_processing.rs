@@ -123,12 +123,15 @@ pub mod receipts {
             /// 发起在途异常资金付款指令
             ///
             /// `POST /v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions`
+            ///
+            /// Idempotent by `out_instruction_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/abnormal-fund-processing/receipts/<receipt_id>/transfer-instructions", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
                 /// 微信支付在途异常资金付款单号 (path)
                 pub receipt_id: String,
                 /// 商户侧指令编号
+                #[wxpay(idempotency_key)]
                 pub out_instruction_no: String,
                 /// 付款方式
                 pub transfer_mode: PostTransferMode,

@@ -312,10 +312,13 @@ pub mod wb_channel {
             /// `POST /v3/aggracct-bc/wb-channel/bank-channel-account/rename`
             ///
             /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+            ///
+            /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/aggracct-bc/wb-channel/bank-channel-account/rename", response = PostResponse, serial)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
                 /// 渠道结算银行账户更名外部系统单号
+                #[wxpay(idempotency_key)]
                 pub out_request_no: String,
                 /// 目标商户号
                 pub mchid: String,
@@ -652,10 +655,13 @@ pub mod wb_channel {
                         /// 资料更新请求审核结果回调通知
                         ///
                         /// `POST /v3/aggracct-bc/wb-channel/control-orders/info/update/result/notify`
+                        ///
+                        /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                         #[crate::endpoint(POST, "/v3/aggracct-bc/wb-channel/control-orders/info/update/result/notify", response = PostResponse)]
                         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                         pub struct Post {
                             /// 资料更新请求单号
+                            #[wxpay(idempotency_key)]
                             pub out_request_no: String,
                             /// 商户号
                             pub mchid: String,
@@ -713,10 +719,13 @@ pub mod wb_channel {
             /// `POST /v3/aggracct-bc/wb-channel/control-orders/punish`
             ///
             /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+            ///
+            /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/aggracct-bc/wb-channel/control-orders/punish", response = PostResponse, serial)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
                 /// 微众管控单号
+                #[wxpay(idempotency_key)]
                 pub out_request_no: String,
                 /// 目标下管商户号
                 pub mchid: String,
@@ -778,10 +787,13 @@ pub mod wb_channel {
             /// `POST /v3/aggracct-bc/wb-channel/control-orders/recover`
             ///
             /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+            ///
+            /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/aggracct-bc/wb-channel/control-orders/recover", response = PostResponse, serial)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
                 /// 微众解管单号
+                #[wxpay(idempotency_key)]
                 pub out_request_no: String,
                 /// 关联微众管控单号
                 pub related_webank_punish_no: String,
@@ -832,6 +844,8 @@ pub mod wb_channel {
         /// `POST /v3/aggracct-bc/wb-channel/special-reduction`
         ///
         /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+        ///
+        /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/aggracct-bc/wb-channel/special-reduction", response = PostResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -841,6 +855,7 @@ pub mod wb_channel {
             #[wxpay(encrypt)]
             pub bal_account_no: String,
             /// 特殊减额单号
+            #[wxpay(idempotency_key)]
             pub out_request_no: String,
             /// 特殊减额类型
             pub reduction_type: PostReductionType,

@@ -95,6 +95,8 @@ pub mod sub_merchants {
             /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/ecommerce-merchant-application/modify-settlement.html)
             ///
             /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+            ///
+            /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[crate::endpoint(POST, "/v3/apply4sub/sub_merchants/<sub_mchid>/modify-settlement", response = PostResponse, serial)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {

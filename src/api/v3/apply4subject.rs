@@ -41,6 +41,8 @@ pub mod applyment {
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter10_1_1.shtml)
     ///
     /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+    ///
+    /// Idempotent by `business_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[crate::endpoint(POST, "/v3/apply4subject/applyment", response = PostResponse, serial)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -48,6 +50,7 @@ pub mod applyment {
         #[wxpay(query)]
         pub channel_id: Option<String>,
         /// 业务申请编号
+        #[wxpay(idempotency_key)]
         pub business_code: String,
         /// 联系人信息
         pub contact_info: PostContactInfo,
@@ -279,7 +282,13 @@ pub mod applyment {
             /// `POST /v3/apply4subject/applyment/{applyment_id}/cancel`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/applysubject/chapter5_2.shtml)
-            #[crate::endpoint(POST, "/v3/apply4subject/applyment/<applyment_id>/cancel")]
+            ///
+            /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[crate::endpoint(
+                POST,
+                "/v3/apply4subject/applyment/<applyment_id>/cancel",
+                idempotent
+            )]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
                 /// 申请单编号 (path)
@@ -296,7 +305,13 @@ pub mod applyment {
             /// `POST /v3/apply4subject/applyment/{business_code}/cancel`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/applysubject/chapter5_2.shtml)
-            #[crate::endpoint(POST, "/v3/apply4subject/applyment/<business_code>/cancel")]
+            ///
+            /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[crate::endpoint(
+                POST,
+                "/v3/apply4subject/applyment/<business_code>/cancel",
+                idempotent
+            )]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
                 /// 业务申请编号 (path)

@@ -13,10 +13,13 @@ pub mod applyment {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter11_1_1.shtml)
         ///
         /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+        ///
+        /// Idempotent by `business_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/applyment4sub/applyment/", response = PostResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
             /// 业务申请编号
+            #[wxpay(idempotency_key)]
             pub business_code: String,
             /// 超级管理员信息
             pub contact_info: PostContactInfo,

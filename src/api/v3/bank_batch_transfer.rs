@@ -48,10 +48,13 @@ pub mod receipt {
         /// `POST /v3/bank-batch-transfer/receipt/detail-receipts`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_8.shtml)
+        ///
+        /// Idempotent by `out_batch_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/bank-batch-transfer/receipt/detail-receipts", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
             /// 银行转账批次单号
+            #[wxpay(idempotency_key)]
             pub out_batch_no: String,
             /// 银行转账明细单号
             pub out_detail_no: String,
@@ -126,10 +129,13 @@ pub mod receipt {
         /// `POST /v3/bank-batch-transfer/receipt/summary-receipts`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_6.shtml)
+        ///
+        /// Idempotent by `out_batch_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/bank-batch-transfer/receipt/summary-receipts", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
             /// 银行转账批次单号
+            #[wxpay(idempotency_key)]
             pub out_batch_no: String,
         }
 

@@ -11,6 +11,8 @@ pub mod batches {
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_1.shtml)
     ///
     /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+    ///
+    /// Idempotent by `out_batch_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[crate::endpoint(POST, "/v3/bank-transfer/batches", response = PostResponse, serial)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -25,6 +27,7 @@ pub mod batches {
         /// 用户授权appid
         pub user_authorized_appid: String,
         /// 银行批次单号
+        #[wxpay(idempotency_key)]
         pub out_batch_no: String,
         /// 批次名称
         pub batch_name: String,

@@ -9,10 +9,13 @@ pub mod applyments {
     /// `POST /v3/brand/applyments`
     ///
     /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+    ///
+    /// Idempotent by `business_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[crate::endpoint(POST, "/v3/brand/applyments", response = PostResponse, serial)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
         /// 业务申请编号
+        #[wxpay(idempotency_key)]
         pub business_code: String,
         /// 管理员信息
         pub admin_info: PostAdminInfo,
@@ -322,7 +325,9 @@ pub mod applyments {
         /// 撤销申请
         ///
         /// `POST /v3/brand/applyments/cancel-applyment`
-        #[crate::endpoint(POST, "/v3/brand/applyments/cancel-applyment", response = PostResponse)]
+        ///
+        /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+        #[crate::endpoint(POST, "/v3/brand/applyments/cancel-applyment", response = PostResponse, idempotent)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
             /// 微信支付申请单号
@@ -404,10 +409,13 @@ pub mod card {
         /// 提交商家名片配置申请
         ///
         /// `POST /v3/brand/card/card-configs`
+        ///
+        /// Idempotent by `business_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/brand/card/card-configs", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
             /// 业务申请编号
+            #[wxpay(idempotency_key)]
             pub business_code: String,
             /// 品牌ID
             pub brand_id: String,
@@ -505,7 +513,9 @@ pub mod card {
             /// 撤销商家名片配置申请
             ///
             /// `POST /v3/brand/card/card-configs/cancel-applyment`
-            #[crate::endpoint(POST, "/v3/brand/card/card-configs/cancel-applyment", response = PostResponse)]
+            ///
+            /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[crate::endpoint(POST, "/v3/brand/card/card-configs/cancel-applyment", response = PostResponse, idempotent)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
                 /// 业务申请编号
@@ -585,6 +595,8 @@ pub mod card {
             /// 发布商家名片配置
             ///
             /// `POST /v3/brand/card/card-configs/publish`
+            ///
+            /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[crate::endpoint(POST, "/v3/brand/card/card-configs/publish", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -722,10 +734,13 @@ pub mod card {
         /// 添加交易连接名片规则申请
         ///
         /// `POST /v3/brand/card/card-links`
+        ///
+        /// Idempotent by `business_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/brand/card/card-links", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
             /// 业务申请编号
+            #[wxpay(idempotency_key)]
             pub business_code: String,
             /// 品牌ID
             pub brand_id: String,
@@ -864,10 +879,13 @@ pub mod card {
             /// 撤销交易连接名片配置申请
             ///
             /// `POST /v3/brand/card/card-links/cancel-applyment`
+            ///
+            /// Idempotent by `business_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/brand/card/card-links/cancel-applyment", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
                 /// 业务申请编号
+                #[wxpay(idempotency_key)]
                 pub business_code: String,
                 /// 品牌ID
                 pub brand_id: String,
@@ -885,7 +903,9 @@ pub mod card {
             /// 解除已生效交易连接名片场景
             ///
             /// `POST /v3/brand/card/card-links/unbind-card-link`
-            #[crate::endpoint(POST, "/v3/brand/card/card-links/unbind-card-link", response = PostResponse)]
+            ///
+            /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[crate::endpoint(POST, "/v3/brand/card/card-links/unbind-card-link", response = PostResponse, idempotent)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
                 /// 品牌ID
@@ -1378,6 +1398,8 @@ pub mod partner {
             /// 创建会员卡模板
             ///
             /// `POST /v3/brand/partner/card-member/cards`
+            ///
+            /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[crate::endpoint(POST, "/v3/brand/partner/card-member/cards", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -2086,6 +2108,8 @@ pub mod partner {
                 /// 修改会员卡模板信息
                 ///
                 /// `PATCH /v3/brand/partner/card-member/cards/{card_id}`
+                ///
+                /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[crate::endpoint(PATCH, "/v3/brand/partner/card-member/cards/<card_id>", response = PatchResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Patch {
@@ -2792,7 +2816,9 @@ pub mod partner {
                     /// 作废会员卡模板
                     ///
                     /// `POST /v3/brand/partner/card-member/cards/{card_id}/invalidate`
-                    #[crate::endpoint(POST, "/v3/brand/partner/card-member/cards/<card_id>/invalidate", response = PostResponse)]
+                    ///
+                    /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                    #[crate::endpoint(POST, "/v3/brand/partner/card-member/cards/<card_id>/invalidate", response = PostResponse, idempotent)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
                         /// 会员卡模板ID (path)
@@ -3192,10 +3218,13 @@ pub mod partner {
             /// 创建品牌会员发券活动
             ///
             /// `POST /v3/brand/partner/card-member/membership-activities`
+            ///
+            /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/brand/partner/card-member/membership-activities", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
                 /// 商户请求单号
+                #[wxpay(idempotency_key)]
                 pub out_request_no: String,
                 /// 品牌ID
                 pub brand_id: String,
@@ -3383,6 +3412,8 @@ pub mod partner {
                 /// 修改品牌会员发券活动信息
                 ///
                 /// `PATCH /v3/brand/partner/card-member/membership-activities/{activity_id}`
+                ///
+                /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[crate::endpoint(PATCH, "/v3/brand/partner/card-member/membership-activities/<activity_id>", response = PatchResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Patch {
@@ -3471,7 +3502,9 @@ pub mod partner {
                     /// 终止品牌会员发券活动
                     ///
                     /// `POST /v3/brand/partner/card-member/membership-activities/{activity_id}/terminate`
-                    #[crate::endpoint(POST, "/v3/brand/partner/card-member/membership-activities/<activity_id>/terminate", response = PostResponse)]
+                    ///
+                    /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                    #[crate::endpoint(POST, "/v3/brand/partner/card-member/membership-activities/<activity_id>/terminate", response = PostResponse, idempotent)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
                         /// 活动ID (path)
@@ -3553,6 +3586,8 @@ pub mod partner {
             /// 品牌会员展示付款码组件预授权
             ///
             /// `POST /v3/brand/partner/card-member/pay-view-tokens`
+            ///
+            /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[crate::endpoint(POST, "/v3/brand/partner/card-member/pay-view-tokens", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -3578,6 +3613,8 @@ pub mod partner {
             /// 入会组件预授权
             ///
             /// `POST /v3/brand/partner/card-member/pre-auth-tokens`
+            ///
+            /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[crate::endpoint(POST, "/v3/brand/partner/card-member/pre-auth-tokens", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -3973,6 +4010,8 @@ pub mod partner {
                 /// 修改用户会员卡信息
                 ///
                 /// `PATCH /v3/brand/partner/card-member/user-cards/{user_card_code}`
+                ///
+                /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[crate::endpoint(PATCH, "/v3/brand/partner/card-member/user-cards/<user_card_code>", response = PatchResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Patch {
@@ -4253,6 +4292,8 @@ pub mod partner {
                     /// `POST /v3/brand/partner/card-member/user-cards/{user_card_code}/confirm`
                     ///
                     /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+                    ///
+                    /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                     #[crate::endpoint(POST, "/v3/brand/partner/card-member/user-cards/<user_card_code>/confirm", response = PostResponse, serial)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -4543,7 +4584,9 @@ pub mod partner {
                     /// 作废用户会员卡
                     ///
                     /// `POST /v3/brand/partner/card-member/user-cards/{user_card_code}/invalidate`
-                    #[crate::endpoint(POST, "/v3/brand/partner/card-member/user-cards/<user_card_code>/invalidate", response = PostResponse)]
+                    ///
+                    /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                    #[crate::endpoint(POST, "/v3/brand/partner/card-member/user-cards/<user_card_code>/invalidate", response = PostResponse, idempotent)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
                         /// 会员卡code (path)
@@ -4726,6 +4769,8 @@ pub mod partner {
                 /// `POST /v3/brand/partner/card-member/user-cards/import-by-openid`
                 ///
                 /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+                ///
+                /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[crate::endpoint(POST, "/v3/brand/partner/card-member/user-cards/import-by-openid", response = PostResponse, serial)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -4997,6 +5042,8 @@ pub mod partner {
                 /// `POST /v3/brand/partner/card-member/user-cards/import-by-phone`
                 ///
                 /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+                ///
+                /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[crate::endpoint(POST, "/v3/brand/partner/card-member/user-cards/import-by-phone", response = PostResponse, serial)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -5265,6 +5312,8 @@ pub mod partner {
             /// 创建用户动态信息
             ///
             /// `POST /v3/brand/partner/card-member/user-feeds`
+            ///
+            /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/brand/partner/card-member/user-feeds", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -5277,6 +5326,7 @@ pub mod partner {
                 /// 用户标识
                 pub openid: String,
                 /// 商家请求单号
+                #[wxpay(idempotency_key)]
                 pub out_request_no: String,
                 /// 会员动态内容
                 pub cell_message: String,
@@ -5308,6 +5358,8 @@ pub mod partner {
                     /// 同步积分兑券结果
                     ///
                     /// `POST /v3/brand/partner/card-member/user-points/exchange-coupon/confirm`
+                    ///
+                    /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                     #[crate::endpoint(POST, "/v3/brand/partner/card-member/user-points/exchange-coupon/confirm", response = PostResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -5382,10 +5434,13 @@ pub mod partner {
                 /// 同步积分余额
                 ///
                 /// `POST /v3/brand/partner/card-member/user-points/sync`
+                ///
+                /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                 #[crate::endpoint(POST, "/v3/brand/partner/card-member/user-points/sync", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
                     /// 商家请求单号
+                    #[wxpay(idempotency_key)]
                     pub out_request_no: String,
                     /// 品牌ID
                     pub brand_id: String,
@@ -5595,6 +5650,8 @@ pub mod partner {
             /// 创建品牌门店
             ///
             /// `POST /v3/brand/partner/store/brandstores`
+            ///
+            /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[crate::endpoint(POST, "/v3/brand/partner/store/brandstores", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -5912,6 +5969,8 @@ pub mod partner {
                 /// 更新品牌门店
                 ///
                 /// `PATCH /v3/brand/partner/store/brandstores/{store_id}`
+                ///
+                /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[crate::endpoint(PATCH, "/v3/brand/partner/store/brandstores/<store_id>", response = PatchResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Patch {
@@ -6114,6 +6173,8 @@ pub mod partner {
                     /// 绑定收款商户号
                     ///
                     /// `POST /v3/brand/partner/store/brandstores/{store_id}/bindrecipient`
+                    ///
+                    /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                     #[crate::endpoint(POST, "/v3/brand/partner/store/brandstores/<store_id>/bindrecipient", response = PostResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -6166,7 +6227,9 @@ pub mod partner {
                     /// 暂停门店营业
                     ///
                     /// `POST /v3/brand/partner/store/brandstores/{store_id}/close`
-                    #[crate::endpoint(POST, "/v3/brand/partner/store/brandstores/<store_id>/close", response = PostResponse)]
+                    ///
+                    /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                    #[crate::endpoint(POST, "/v3/brand/partner/store/brandstores/<store_id>/close", response = PostResponse, idempotent)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
                         /// 品牌门店ID (path)
@@ -6205,7 +6268,9 @@ pub mod partner {
                     /// 恢复门店营业
                     ///
                     /// `POST /v3/brand/partner/store/brandstores/{store_id}/resume`
-                    #[crate::endpoint(POST, "/v3/brand/partner/store/brandstores/<store_id>/resume", response = PostResponse)]
+                    ///
+                    /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                    #[crate::endpoint(POST, "/v3/brand/partner/store/brandstores/<store_id>/resume", response = PostResponse, idempotent)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
                         /// 品牌门店ID (path)
@@ -6244,7 +6309,9 @@ pub mod partner {
                     /// 解绑收款商户号
                     ///
                     /// `POST /v3/brand/partner/store/brandstores/{store_id}/unbindrecipient`
-                    #[crate::endpoint(POST, "/v3/brand/partner/store/brandstores/<store_id>/unbindrecipient", response = PostResponse)]
+                    ///
+                    /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                    #[crate::endpoint(POST, "/v3/brand/partner/store/brandstores/<store_id>/unbindrecipient", response = PostResponse, idempotent)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
                         /// 品牌门店ID (path)
@@ -6302,6 +6369,8 @@ pub mod profitsharing {
         /// `POST /v3/brand/profitsharing/finish-order`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/brand/chapter3_5.shtml)
+        ///
+        /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/brand/profitsharing/finish-order", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -6310,6 +6379,7 @@ pub mod profitsharing {
             /// 微信订单号
             pub transaction_id: String,
             /// 商户分帐单号
+            #[wxpay(idempotency_key)]
             pub out_order_no: String,
             /// 分账描述
             pub description: String,
@@ -6454,6 +6524,8 @@ pub mod profitsharing {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/brand/chapter3_1.shtml)
         ///
         /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+        ///
+        /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/brand/profitsharing/orders", response = PostResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -6468,6 +6540,7 @@ pub mod profitsharing {
             /// 微信订单号
             pub transaction_id: String,
             /// 商户分账单号
+            #[wxpay(idempotency_key)]
             pub out_order_no: String,
             /// 分账接收方列表
             pub receivers: Vec<PostReceivers>,
@@ -6639,7 +6712,9 @@ pub mod profitsharing {
             /// `POST /v3/brand/profitsharing/receivers/add`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/brand/chapter3_7.shtml)
-            #[crate::endpoint(POST, "/v3/brand/profitsharing/receivers/add", response = PostResponse)]
+            ///
+            /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[crate::endpoint(POST, "/v3/brand/profitsharing/receivers/add", response = PostResponse, idempotent)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
                 /// 品牌主商户号
@@ -6718,7 +6793,9 @@ pub mod profitsharing {
             /// `POST /v3/brand/profitsharing/receivers/delete`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/brand/chapter3_8.shtml)
-            #[crate::endpoint(POST, "/v3/brand/profitsharing/receivers/delete", response = PostResponse)]
+            ///
+            /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[crate::endpoint(POST, "/v3/brand/profitsharing/receivers/delete", response = PostResponse, idempotent)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
                 /// 品牌主商户号
@@ -6846,6 +6923,8 @@ pub mod profitsharing {
         /// `POST /v3/brand/profitsharing/returnorders`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/brand/chapter3_3.shtml)
+        ///
+        /// Idempotent by `out_return_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/brand/profitsharing/returnorders", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -6856,6 +6935,7 @@ pub mod profitsharing {
             /// 商户分账单号
             pub out_order_no: Option<String>,
             /// 商户回退单号
+            #[wxpay(idempotency_key)]
             pub out_return_no: String,
             /// 回退商户号
             pub return_mchid: String,

@@ -9,6 +9,8 @@ pub mod parkings {
     /// `POST /v3/businesscircle/parkings`
     ///
     /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/smart-business-circle/parkings/update-parkings.html)
+    ///
+    /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
     #[crate::endpoint(POST, "/v3/businesscircle/parkings")]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -37,6 +39,8 @@ pub mod points {
         /// `POST /v3/businesscircle/points/notify`
         ///
         /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/smart-business-circle/points/notify-points.html)
+        ///
+        /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[crate::endpoint(POST, "/v3/businesscircle/points/notify")]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {

@@ -11,6 +11,8 @@ pub mod orders {
         /// `POST /v3/catering/orders/sync-status`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/catering.php?chapter=26_1)
+        ///
+        /// Idempotent by `out_shop_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/catering/orders/sync-status")]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -25,6 +27,7 @@ pub mod orders {
             /// 子商户在微信公众平台申请服务号对应的APPID
             pub sub_appid: String,
             /// 商户旗下门店的唯一编号
+            #[wxpay(idempotency_key)]
             pub out_shop_no: String,
             /// 用户子标识
             pub sub_openid: String,

@@ -11,6 +11,8 @@ pub mod app {
     /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4012707307)
     ///
     /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+    ///
+    /// Idempotent by `combine_out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[crate::endpoint(POST, "/v3/combine-transactions/app", response = PostResponse, serial)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -19,6 +21,7 @@ pub mod app {
         /// 合单商户号
         pub combine_mchid: String,
         /// 合单商户订单号
+        #[wxpay(idempotency_key)]
         pub combine_out_trade_no: String,
         /// 场景信息
         pub scene_info: Option<PostSceneInfo>,
@@ -256,6 +259,8 @@ pub mod h5 {
     /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4012707565)
     ///
     /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+    ///
+    /// Idempotent by `combine_out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[crate::endpoint(POST, "/v3/combine-transactions/h5", response = PostResponse, serial)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -264,6 +269,7 @@ pub mod h5 {
         /// 合单商户号
         pub combine_mchid: String,
         /// 合单商户订单号
+        #[wxpay(idempotency_key)]
         pub combine_out_trade_no: String,
         /// 场景信息
         pub scene_info: PostSceneInfo,
@@ -548,6 +554,8 @@ pub mod jsapi {
     /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4012707323)
     ///
     /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+    ///
+    /// Idempotent by `combine_out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[crate::endpoint(POST, "/v3/combine-transactions/jsapi", response = PostResponse, serial)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -556,6 +564,7 @@ pub mod jsapi {
         /// 合单商户号
         pub combine_mchid: String,
         /// 合单商户订单号
+        #[wxpay(idempotency_key)]
         pub combine_out_trade_no: String,
         /// 场景信息
         pub scene_info: Option<PostSceneInfo>,
@@ -746,6 +755,8 @@ pub mod miniprogram {
     /// `POST /v3/combine-transactions/miniprogram`
     ///
     /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/personal-collections/mini-program-prepay.html)
+    ///
+    /// Idempotent by `combine_out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[crate::endpoint(POST, "/v3/combine-transactions/miniprogram", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -754,6 +765,7 @@ pub mod miniprogram {
         /// 平台商户号
         pub combine_mchid: String,
         /// 交易单订单号
+        #[wxpay(idempotency_key)]
         pub combine_out_trade_no: String,
         /// 支付者
         pub combine_payer_info: PostCombinePayerInfo,
@@ -850,6 +862,8 @@ pub mod native {
     /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4012708704)
     ///
     /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+    ///
+    /// Idempotent by `combine_out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[crate::endpoint(POST, "/v3/combine-transactions/native", response = PostResponse, serial)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -858,6 +872,7 @@ pub mod native {
         /// 合单商户号
         pub combine_mchid: String,
         /// 合单商户订单号
+        #[wxpay(idempotency_key)]
         pub combine_out_trade_no: String,
         /// 场景信息
         pub scene_info: Option<PostSceneInfo>,
@@ -1249,9 +1264,12 @@ pub mod out_trade_no {
             /// 合单关闭订单API
             ///
             /// `POST /v3/combine-transactions/out-trade-no/{combine_out_trade_no}/close`
+            ///
+            /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(
                 POST,
-                "/v3/combine-transactions/out-trade-no/<combine_out_trade_no>/close"
+                "/v3/combine-transactions/out-trade-no/<combine_out_trade_no>/close",
+                idempotent
             )]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {

@@ -11,6 +11,8 @@ pub mod inactive_merchant_identity_verification {
         /// `POST /v3/compliance/inactive-merchant-identity-verification/merchants`
         ///
         /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/inactive-merchant-identity-verification/inactive-mch-identity-verification/create-inactive-merchant-identity-verification.html)
+        ///
+        /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[crate::endpoint(POST, "/v3/compliance/inactive-merchant-identity-verification/merchants", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {

@@ -89,6 +89,8 @@ pub mod partner {
             /// `POST /v3/credit-repayment/partner/contracts/app-presign`
             ///
             /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+            ///
+            /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/credit-repayment/partner/contracts/app-presign", response = PostResponse, serial)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -97,6 +99,7 @@ pub mod partner {
                 /// 模板ID
                 pub plan_id: String,
                 /// 服务商签约协议号
+                #[wxpay(idempotency_key)]
                 pub out_contract_code: String,
                 /// 用户展示名称
                 pub display_name: String,
@@ -174,6 +177,8 @@ pub mod partner {
             /// `POST /v3/credit-repayment/partner/contracts/h5-presign`
             ///
             /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+            ///
+            /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/credit-repayment/partner/contracts/h5-presign", response = PostResponse, serial)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -182,6 +187,7 @@ pub mod partner {
                 /// 模板ID
                 pub plan_id: String,
                 /// 服务商签约协议号
+                #[wxpay(idempotency_key)]
                 pub out_contract_code: String,
                 /// 用户展示名称
                 pub display_name: String,
@@ -264,10 +270,13 @@ pub mod partner {
             /// 解除自动还款协议
             ///
             /// `POST /v3/credit-repayment/partner/contracts/terminate`
+            ///
+            /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/credit-repayment/partner/contracts/terminate", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
                 /// 服务商签约协议号
+                #[wxpay(idempotency_key)]
                 pub out_contract_code: String,
                 /// 协议解约备注
                 pub contract_termination_remark: String,
@@ -352,12 +361,15 @@ pub mod partner {
         /// 发起还款
         ///
         /// `POST /v3/credit-repayment/partner/deduct-orders`
+        ///
+        /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/credit-repayment/partner/deduct-orders", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
             /// 还款协议ID
             pub contract_id: String,
             /// 商户侧交易单号
+            #[wxpay(idempotency_key)]
             pub out_trade_no: String,
             /// 商户侧预约还款单号
             pub out_record_id: String,
@@ -522,6 +534,8 @@ pub mod partner {
             /// 预约还款
             ///
             /// `POST /v3/credit-repayment/partner/schedule-records/batch-create`
+            ///
+            /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[crate::endpoint(POST, "/v3/credit-repayment/partner/schedule-records/batch-create", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {

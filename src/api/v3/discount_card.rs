@@ -9,10 +9,13 @@ pub mod cards {
     /// `POST /v3/discount-card/cards`
     ///
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/discount-card/chapter3_1.shtml)
+    ///
+    /// Idempotent by `out_card_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[crate::endpoint(POST, "/v3/discount-card/cards", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
         /// 商户领卡号
+        #[wxpay(idempotency_key)]
         pub out_card_code: String,
         /// 卡模板ID
         pub card_template_id: String,
@@ -200,6 +203,8 @@ pub mod cards {
             /// `POST /v3/discount-card/cards/{out_card_code}/add-user-records`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/discount-card/chapter3_2.shtml)
+            ///
+            /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[crate::endpoint(POST, "/v3/discount-card/cards/<out_card_code>/add-user-records")]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -398,6 +403,8 @@ pub mod orders {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/discount-card/chapter3_2.shtml)
         ///
         /// Deprecated in the spec.
+        ///
+        /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[crate::endpoint(PATCH, "/v3/discount-card/orders/<out_order_no>", response = PatchResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Patch {

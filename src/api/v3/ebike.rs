@@ -50,6 +50,8 @@ pub mod charge {
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/vehicle/ebike/chapter3_4.shtml)
                 ///
                 /// Deprecated in the spec.
+                ///
+                /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[crate::endpoint(POST, "/v3/ebike/charge/contracts/<contract_id>/confirm", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -95,6 +97,8 @@ pub mod charge {
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/vehicle/ebike/chapter3_3.shtml)
             ///
             /// Deprecated in the spec.
+            ///
+            /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[crate::endpoint(POST, "/v3/ebike/charge/contracts/preopen", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -127,6 +131,8 @@ pub mod charge {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/vehicle/ebike/chapter3_5.shtml)
         ///
         /// Deprecated in the spec.
+        ///
+        /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/ebike/charge/transactions", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -137,6 +143,7 @@ pub mod charge {
             /// 特约商户公众号ID
             pub sub_appid: Option<String>,
             /// 商户订单号
+            #[wxpay(idempotency_key)]
             pub out_trade_no: String,
             /// 附加字段
             pub attach: Option<String>,

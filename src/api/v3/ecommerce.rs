@@ -11,12 +11,15 @@ pub mod account {
         /// `POST /v3/ecommerce/account/apply-cancel-withdraw`
         ///
         /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+        ///
+        /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/ecommerce/account/apply-cancel-withdraw", response = PostResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
             /// 二级商户号
             pub sub_mchid: String,
             /// 商户注销申请单号
+            #[wxpay(idempotency_key)]
             pub out_request_no: String,
             /// 是否提取资金
             pub withdraw: Option<PostWithdraw>,
@@ -322,6 +325,8 @@ pub mod account {
             /// 平台代商户确认注销
             ///
             /// `POST /v3/ecommerce/account/apply-cancel-withdraw/confirm`
+            ///
+            /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[crate::endpoint(POST, "/v3/ecommerce/account/apply-cancel-withdraw/confirm", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -631,12 +636,15 @@ pub mod account {
         /// `POST /v3/ecommerce/account/cancel-applications`
         ///
         /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/ecommerce-cancel/cancel-applications/create-cancel-application.html)
+        ///
+        /// Idempotent by `out_apply_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/ecommerce/account/cancel-applications", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
             /// 二级商户号
             pub sub_mchid: String,
             /// 商户注销申请单号
+            #[wxpay(idempotency_key)]
             pub out_apply_no: String,
             /// 注销申请材料
             pub application_info: Vec<PostApplicationInfo>,
@@ -702,7 +710,9 @@ pub mod account {
             /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/ecommerce-cancel/media/upload-media.html)
             ///
             /// This upload's `meta` is its own, not `{"filename","sha256"}`: the digest it holds is the caller's to fill in, by the algorithm it names ([`MediaFile::sha256_hex`](crate::media::MediaFile::sha256_hex) gives a SHA-256 in lower-case hex).
-            #[crate::endpoint(POST, "/v3/ecommerce/account/cancel-applications/media", response = PostResponse, multipart)]
+            ///
+            /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[crate::endpoint(POST, "/v3/ecommerce/account/cancel-applications/media", response = PostResponse, multipart, idempotent)]
             #[derive(Debug, Clone, PartialEq)]
             pub struct Post {
                 /// 图片文件 (uploaded file)
@@ -876,7 +886,9 @@ pub mod applyments {
             /// 撤销申请单-使用申请单号
             ///
             /// `POST /v3/ecommerce/applyments/{applyment_id}/revoke`
-            #[crate::endpoint(POST, "/v3/ecommerce/applyments/<applyment_id>/revoke", response = PostResponse)]
+            ///
+            /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[crate::endpoint(POST, "/v3/ecommerce/applyments/<applyment_id>/revoke", response = PostResponse, idempotent)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
                 /// 微信支付申请单号 (path)
@@ -902,10 +914,13 @@ pub mod applyments {
         /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/ecommerce-merchant-application/applyment/submit-applyment.html)
         ///
         /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+        ///
+        /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/ecommerce/applyments/", response = PostResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
             /// 业务申请编号
+            #[wxpay(idempotency_key)]
             pub out_request_no: String,
             /// 主体类型
             pub organization_type: PostOrganizationType,
@@ -1306,7 +1321,9 @@ pub mod applyments {
                 /// 撤销申请单-使用业务申请编号
                 ///
                 /// `POST /v3/ecommerce/applyments/out-request-no/{out_request_no}/revoke`
-                #[crate::endpoint(POST, "/v3/ecommerce/applyments/out-request-no/<out_request_no>/revoke", response = PostResponse)]
+                ///
+                /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                #[crate::endpoint(POST, "/v3/ecommerce/applyments/out-request-no/<out_request_no>/revoke", response = PostResponse, idempotent)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
                     /// 业务申请编号 (path)
@@ -1331,10 +1348,13 @@ pub mod applyments {
         /// `POST /v3/ecommerce/applyments/submit-account-hosting-applyment`
         ///
         /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+        ///
+        /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/ecommerce/applyments/submit-account-hosting-applyment", response = PostResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
             /// 业务申请编号
+            #[wxpay(idempotency_key)]
             pub out_request_no: String,
             /// 主体类型
             pub organization_type: PostOrganizationType,
@@ -1637,10 +1657,13 @@ pub mod applyments {
         /// 平台代理签约核身
         ///
         /// `POST /v3/ecommerce/applyments/submit-sign-verify-info`
+        ///
+        /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/ecommerce/applyments/submit-sign-verify-info", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
             /// 业务申请编号
+            #[wxpay(idempotency_key)]
             pub out_request_no: String,
             /// 微信支付申请单号
             pub applyment_id: Option<i64>,
@@ -1833,7 +1856,9 @@ pub mod combine_papay {
                             /// `POST /v3/ecommerce/combine-papay/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate`
                             ///
                             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter5_5_3.shtml)
-                            #[crate::endpoint(POST, "/v3/ecommerce/combine-papay/contracts/plan-id/<plan_id>/out-contract-code/<out_contract_code>/terminate", response = PostResponse)]
+                            ///
+                            /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                            #[crate::endpoint(POST, "/v3/ecommerce/combine-papay/contracts/plan-id/<plan_id>/out-contract-code/<out_contract_code>/terminate", response = PostResponse, idempotent)]
                             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                             pub struct Post {
                                 /// 委托代扣协议模板Id (path)
@@ -1868,6 +1893,8 @@ pub mod combine_papay {
             /// `POST /v3/ecommerce/combine-papay/contracts/pre-entrust-sign`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter5_5_1.shtml)
+            ///
+            /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/ecommerce/combine-papay/contracts/pre-entrust-sign", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -1876,6 +1903,7 @@ pub mod combine_papay {
                 /// 委托代扣协议模板Id
                 pub plan_id: i64,
                 /// 商户签约协议号
+                #[wxpay(idempotency_key)]
                 pub out_contract_code: String,
                 /// 用户账户展示名称
                 pub contract_display_account: String,
@@ -1907,6 +1935,8 @@ pub mod combine_papay {
                 /// `POST /v3/ecommerce/combine-papay/contracts/pre-entrust-sign/mini-program`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter5_5_8.shtml)
+                ///
+                /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                 #[crate::endpoint(POST, "/v3/ecommerce/combine-papay/contracts/pre-entrust-sign/mini-program", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -1915,6 +1945,7 @@ pub mod combine_papay {
                     /// 委托代扣协议模板ID
                     pub plan_id: i64,
                     /// 商户签约协议号
+                    #[wxpay(idempotency_key)]
                     pub out_contract_code: String,
                     /// 用户账户展示名称
                     pub contract_display_account: String,
@@ -1944,6 +1975,8 @@ pub mod combine_papay {
         /// `POST /v3/ecommerce/combine-papay/transactions`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter5_5_4.shtml)
+        ///
+        /// Idempotent by `combine_out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/ecommerce/combine-papay/transactions", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -1952,6 +1985,7 @@ pub mod combine_papay {
             /// 合单商户号
             pub combine_mchid: String,
             /// 合单商户订单号
+            #[wxpay(idempotency_key)]
             pub combine_out_trade_no: String,
             /// 委托代扣协议ID
             pub contract_id: String,
@@ -2171,9 +2205,12 @@ pub mod combine_papay {
                 /// `POST /v3/ecommerce/combine-papay/transactions/{combine_out_trade_no}/reverse`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter5_5_5.shtml)
+                ///
+                /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                 #[crate::endpoint(
                     POST,
-                    "/v3/ecommerce/combine-papay/transactions/<combine_out_trade_no>/reverse"
+                    "/v3/ecommerce/combine-papay/transactions/<combine_out_trade_no>/reverse",
+                    idempotent
                 )]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -2301,12 +2338,15 @@ pub mod fund {
         /// `POST /v3/ecommerce/fund/withdraw`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/fund/chapter3_2.shtml)
+        ///
+        /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/ecommerce/fund/withdraw", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
             /// 特约商户号
             pub sub_mchid: String,
             /// 商户提现单号
+            #[wxpay(idempotency_key)]
             pub out_request_no: String,
             /// 提现金额
             pub amount: i64,
@@ -2665,12 +2705,15 @@ pub mod individual_contracts {
             /// APP场景预签约
             ///
             /// `POST /v3/ecommerce/individual-contracts/pre-entrust-sign/app`
+            ///
+            /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/ecommerce/individual-contracts/pre-entrust-sign/app", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
                 /// 签约和付款的AppID
                 pub appid: String,
                 /// 业务申请单号
+                #[wxpay(idempotency_key)]
                 pub out_contract_code: String,
             }
 
@@ -2686,12 +2729,15 @@ pub mod individual_contracts {
             /// 小程序场景预签约
             ///
             /// `POST /v3/ecommerce/individual-contracts/pre-entrust-sign/mini-program`
+            ///
+            /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/ecommerce/individual-contracts/pre-entrust-sign/mini-program", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
                 /// 签约和付款的AppID
                 pub appid: String,
                 /// 业务申请单号
+                #[wxpay(idempotency_key)]
                 pub out_contract_code: String,
                 /// 个人收款方的OpenID
                 pub openid: String,
@@ -2714,12 +2760,15 @@ pub mod individual_contracts {
             /// `POST /v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity/app`
             ///
             /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+            ///
+            /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity/app", response = PostResponse, serial)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
                 /// 签约和付款的AppID
                 pub appid: String,
                 /// 业务申请单号
+                #[wxpay(idempotency_key)]
                 pub out_contract_code: String,
                 /// 真实姓名
                 #[wxpay(encrypt)]
@@ -2753,12 +2802,15 @@ pub mod individual_contracts {
             /// `POST /v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity/mini-program`
             ///
             /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+            ///
+            /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity/mini-program", response = PostResponse, serial)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
                 /// 签约和付款的AppID
                 pub appid: String,
                 /// 业务申请单号
+                #[wxpay(idempotency_key)]
                 pub out_contract_code: String,
                 /// 个人收款方的OpenID
                 pub openid: String,
@@ -2798,6 +2850,8 @@ pub mod mch_transfer {
         /// `POST /v3/ecommerce/mch-transfer/authorizations`
         ///
         /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/authorization/create-authorization.html)
+        ///
+        /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[crate::endpoint(POST, "/v3/ecommerce/mch-transfer/authorizations", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -2870,6 +2924,8 @@ pub mod mch_transfer {
         /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-bill/transfer-to-user.html)
         ///
         /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+        ///
+        /// Idempotent by `out_bill_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/ecommerce/mch-transfer/transfer-bills", response = PostResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -2878,6 +2934,7 @@ pub mod mch_transfer {
             /// 服务商AppID
             pub appid: String,
             /// 商户单号
+            #[wxpay(idempotency_key)]
             pub out_bill_no: String,
             /// 转账场景ID
             pub transfer_scene_id: String,
@@ -2976,7 +3033,9 @@ pub mod mch_transfer {
                     /// `POST /v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}/cancel`
                     ///
                     /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-bill/cancel-transfer.html)
-                    #[crate::endpoint(POST, "/v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/<out_bill_no>/cancel", response = PostResponse)]
+                    ///
+                    /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                    #[crate::endpoint(POST, "/v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/<out_bill_no>/cancel", response = PostResponse, idempotent)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
                         /// 商户单号 (path)
@@ -3124,6 +3183,8 @@ pub mod profitsharing {
         /// `POST /v3/ecommerce/profitsharing/after-sales-orders`
         ///
         /// [官方文档](https://pay.weixin.qq.com/docs/partner/products/ecommerce/introduction.html)
+        ///
+        /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[crate::endpoint(POST, "/v3/ecommerce/profitsharing/after-sales-orders", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -3179,6 +3240,8 @@ pub mod profitsharing {
         /// `POST /v3/ecommerce/profitsharing/finish-order`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/profitsharing/chapter3_5.shtml)
+        ///
+        /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/ecommerce/profitsharing/finish-order", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -3187,6 +3250,7 @@ pub mod profitsharing {
             /// 微信订单号
             pub transaction_id: String,
             /// 商户分帐单号
+            #[wxpay(idempotency_key)]
             pub out_order_no: String,
             /// 分账描述
             pub description: String,
@@ -3326,6 +3390,8 @@ pub mod profitsharing {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/profitsharing/chapter3_1.shtml)
         ///
         /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+        ///
+        /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/ecommerce/profitsharing/orders", response = PostResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -3336,6 +3402,7 @@ pub mod profitsharing {
             /// 微信订单号
             pub transaction_id: String,
             /// 商户分账单号
+            #[wxpay(idempotency_key)]
             pub out_order_no: String,
             /// 分账接收方列表
             pub receivers: Vec<PostReceivers>,
@@ -3482,7 +3549,9 @@ pub mod profitsharing {
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/profitsharing/chapter3_7.shtml)
             ///
             /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
-            #[crate::endpoint(POST, "/v3/ecommerce/profitsharing/receivers/add", response = PostResponse, serial)]
+            ///
+            /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[crate::endpoint(POST, "/v3/ecommerce/profitsharing/receivers/add", response = PostResponse, serial, idempotent)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
                 /// 公众账号ID
@@ -3516,7 +3585,9 @@ pub mod profitsharing {
             /// `POST /v3/ecommerce/profitsharing/receivers/delete`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/profitsharing/chapter3_8.shtml)
-            #[crate::endpoint(POST, "/v3/ecommerce/profitsharing/receivers/delete", response = PostResponse)]
+            ///
+            /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[crate::endpoint(POST, "/v3/ecommerce/profitsharing/receivers/delete", response = PostResponse, idempotent)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
                 /// 公众账号ID
@@ -3588,6 +3659,8 @@ pub mod profitsharing {
         /// `POST /v3/ecommerce/profitsharing/returnorders`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/profitsharing/chapter3_3.shtml)
+        ///
+        /// Idempotent by `out_return_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/ecommerce/profitsharing/returnorders", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -3598,6 +3671,7 @@ pub mod profitsharing {
             /// 商户分账单号
             pub out_order_no: Option<String>,
             /// 商户回退单号
+            #[wxpay(idempotency_key)]
             pub out_return_no: String,
             /// 回退商户号
             pub return_mchid: String,
@@ -3649,6 +3723,8 @@ pub mod refunds {
             /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/ecommerce-refund/refunds/create-abnormal-refund.html)
             ///
             /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+            ///
+            /// Idempotent by `out_refund_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/ecommerce/refunds/<refund_id>/apply-abnormal-refund", response = PostResponse, serial)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -3659,6 +3735,7 @@ pub mod refunds {
                 /// 个人收款方受理授权ID
                 pub individual_auth_id: Option<String>,
                 /// 商户退款单号
+                #[wxpay(idempotency_key)]
                 pub out_refund_no: String,
                 /// 异常退款处理方式
                 pub r#type: PostType,
@@ -3885,7 +3962,9 @@ pub mod refunds {
             /// `POST /v3/ecommerce/refunds/{refund_id}/return-advance`
             ///
             /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/ecommerce-refund/refunds/create-return-advance.html)
-            #[crate::endpoint(POST, "/v3/ecommerce/refunds/<refund_id>/return-advance", response = PostResponse)]
+            ///
+            /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[crate::endpoint(POST, "/v3/ecommerce/refunds/<refund_id>/return-advance", response = PostResponse, idempotent)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
                 /// 微信退款单号 (path)
@@ -3926,6 +4005,8 @@ pub mod refunds {
         /// `POST /v3/ecommerce/refunds/apply`
         ///
         /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/ecommerce-refund/refunds/create-refund.html)
+        ///
+        /// Idempotent by `out_refund_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/ecommerce/refunds/apply", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -3948,6 +4029,7 @@ pub mod refunds {
             /// 商户订单号
             pub out_trade_no: Option<String>,
             /// 商户退款单号
+            #[wxpay(idempotency_key)]
             pub out_refund_no: String,
             /// 退款原因
             pub reason: Option<String>,
@@ -4441,7 +4523,9 @@ pub mod subsidies {
         /// `POST /v3/ecommerce/subsidies/cancel`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/subsidies/chapter3_3.shtml)
-        #[crate::endpoint(POST, "/v3/ecommerce/subsidies/cancel", response = PostResponse)]
+        ///
+        /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+        #[crate::endpoint(POST, "/v3/ecommerce/subsidies/cancel", response = PostResponse, idempotent)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
             /// 二级商户号
@@ -4472,6 +4556,8 @@ pub mod subsidies {
         /// `POST /v3/ecommerce/subsidies/create`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/subsidies/chapter3_1.shtml)
+        ///
+        /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[crate::endpoint(POST, "/v3/ecommerce/subsidies/create", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -4515,12 +4601,15 @@ pub mod subsidies {
         /// `POST /v3/ecommerce/subsidies/return`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/subsidies/chapter3_2.shtml)
+        ///
+        /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/ecommerce/subsidies/return", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
             /// 二级商户号
             pub sub_mchid: String,
             /// 商户补差回退单号
+            #[wxpay(idempotency_key)]
             pub out_order_no: String,
             /// 微信订单号
             pub transaction_id: String,

@@ -89,6 +89,8 @@ pub mod contracts {
         /// `POST /v3/edu-papay/contracts/presign`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/Offline/apis/chapter5_2_1.shtml)
+        ///
+        /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[crate::endpoint(POST, "/v3/edu-papay/contracts/presign", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -127,6 +129,8 @@ pub mod transactions {
     /// `POST /v3/edu-papay/transactions`
     ///
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/Offline/apis/chapter5_2_7.shtml)
+    ///
+    /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[crate::endpoint(POST, "/v3/edu-papay/transactions")]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -141,6 +145,7 @@ pub mod transactions {
         /// 商户数据
         pub attach: Option<String>,
         /// 商户订单号
+        #[wxpay(idempotency_key)]
         pub out_trade_no: String,
         /// 商品标记
         pub goods_tag: Option<String>,
@@ -556,6 +561,8 @@ pub mod user_notifications {
             /// `POST /v3/edu-papay/user-notifications/{contract_id}/send`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/Offline/apis/chapter5_2_6.shtml)
+            ///
+            /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[crate::endpoint(POST, "/v3/edu-papay/user-notifications/<contract_id>/send")]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {

@@ -64,6 +64,8 @@ pub mod orders {
     /// `POST /v3/edu-star/orders`
     ///
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/assets/img/common/edu/edu-star/chapter2_3.png)
+    ///
+    /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
     #[crate::endpoint(POST, "/v3/edu-star/orders", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {

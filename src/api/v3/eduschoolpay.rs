@@ -46,7 +46,13 @@ pub mod contracts {
             /// `POST /v3/eduschoolpay/contracts/{contract_id}/terminate`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/edu/eduschoolpay/chapter3_3.shtml)
-            #[crate::endpoint(POST, "/v3/eduschoolpay/contracts/<contract_id>/terminate")]
+            ///
+            /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[crate::endpoint(
+                POST,
+                "/v3/eduschoolpay/contracts/<contract_id>/terminate",
+                idempotent
+            )]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
                 /// 签约协议号 (path)
@@ -63,6 +69,8 @@ pub mod contracts {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/edu/eduschoolpay/chapter3_1.shtml)
         ///
         /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+        ///
+        /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/eduschoolpay/contracts/presign", response = PostResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -77,6 +85,7 @@ pub mod contracts {
             /// 学校编号
             pub school_id: String,
             /// 外部签约号
+            #[wxpay(idempotency_key)]
             pub out_contract_code: String,
             /// 签约模式
             pub contract_mode: Option<String>,
@@ -136,6 +145,8 @@ pub mod transactions {
     /// `POST /v3/eduschoolpay/transactions`
     ///
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/edu/eduschoolpay/chapter4_1.shtml)
+    ///
+    /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[crate::endpoint(POST, "/v3/eduschoolpay/transactions", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -150,6 +161,7 @@ pub mod transactions {
         /// 商户数据
         pub attach: Option<String>,
         /// 商户订单号
+        #[wxpay(idempotency_key)]
         pub out_trade_no: String,
         /// 订单优惠标记
         pub goods_tag: Option<String>,

@@ -11,6 +11,8 @@ pub mod brand_redpacket {
         /// `POST /v3/fund-app/brand-redpacket/brand-merchant-batches`
         ///
         /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+        ///
+        /// Idempotent by `out_batch_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/fund-app/brand-redpacket/brand-merchant-batches", response = PostResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -23,6 +25,7 @@ pub mod brand_redpacket {
             /// 品牌红包模板ID
             pub template_id: String,
             /// 商家品牌红包批次单号
+            #[wxpay(idempotency_key)]
             pub out_batch_no: String,
             /// 品牌红包批次名称
             pub batch_name: String,
@@ -610,10 +613,13 @@ pub mod mch_transfer {
             /// `POST /v3/fund-app/mch-transfer/elecsign/out-bill-no`
             ///
             /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/mch-trans/elecsign/accept-elecsign-by-out-no.html)
+            ///
+            /// Idempotent by `out_bill_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/elecsign/out-bill-no", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
                 /// 商户转账单号
+                #[wxpay(idempotency_key)]
                 pub out_bill_no: String,
             }
 
@@ -693,6 +699,8 @@ pub mod mch_transfer {
             /// `POST /v3/fund-app/mch-transfer/elecsign/transfer-bill-no`
             ///
             /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/mch-trans/elecsign/accept-elecsign-by-no.html)
+            ///
+            /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/elecsign/transfer-bill-no", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -842,6 +850,8 @@ pub mod mch_transfer {
                     /// 申请预算出资的电子回单
                     ///
                     /// `POST /v3/fund-app/mch-transfer/partner/budget/{out_budget_no}/electronic-receipts`
+                    ///
+                    /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                     #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/partner/budget/<out_budget_no>/electronic-receipts", response = PostResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -913,10 +923,13 @@ pub mod mch_transfer {
             /// 申请公益捐赠预算
             ///
             /// `POST /v3/fund-app/mch-transfer/partner/charity-budget`
+            ///
+            /// Idempotent by `out_budget_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/partner/charity-budget", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
                 /// 商户预算单号
+                #[wxpay(idempotency_key)]
                 pub out_budget_no: String,
                 /// 出资商户号
                 pub sponsor_mchid: String,
@@ -1065,7 +1078,9 @@ pub mod mch_transfer {
                     /// 解锁公益捐赠预算
                     ///
                     /// `POST /v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}/unlock`
-                    #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/partner/charity-budget/<out_budget_no>/unlock", response = PostResponse)]
+                    ///
+                    /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                    #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/partner/charity-budget/<out_budget_no>/unlock", response = PostResponse, idempotent)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
                         /// 商户预算单号 (path)
@@ -1121,10 +1136,13 @@ pub mod mch_transfer {
             /// 发起公益捐赠
             ///
             /// `POST /v3/fund-app/mch-transfer/partner/charity-transfer-bills`
+            ///
+            /// Idempotent by `out_budget_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/partner/charity-transfer-bills", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
                 /// 商户预算单号
+                #[wxpay(idempotency_key)]
                 pub out_budget_no: String,
                 /// 商户公益捐赠单号
                 pub out_transfer_no: String,
@@ -1258,12 +1276,15 @@ pub mod mch_transfer {
             /// 申请单笔转账电子回单
             ///
             /// `POST /v3/fund-app/mch-transfer/partner/electronic-receipts`
+            ///
+            /// Idempotent by `out_bill_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/partner/electronic-receipts", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
                 /// 二级商户号
                 pub sub_mchid: String,
                 /// 商户转账单号
+                #[wxpay(idempotency_key)]
                 pub out_bill_no: String,
             }
 
@@ -1373,12 +1394,15 @@ pub mod mch_transfer {
             /// 申请子商户商家转账授权
             ///
             /// `POST /v3/fund-app/mch-transfer/partner/sub-mch-authorizations`
+            ///
+            /// Idempotent by `out_apply_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/partner/sub-mch-authorizations", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
                 /// 二级商户号
                 pub sub_mchid: String,
                 /// 商户申请单号
+                #[wxpay(idempotency_key)]
                 pub out_apply_no: String,
             }
 
@@ -1490,6 +1514,8 @@ pub mod mch_transfer {
             /// `POST /v3/fund-app/mch-transfer/partner/transfer-bills`
             ///
             /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+            ///
+            /// Idempotent by `out_bill_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/partner/transfer-bills", response = PostResponse, serial)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -1498,6 +1524,7 @@ pub mod mch_transfer {
                 /// 商户AppID
                 pub appid: String,
                 /// 商户单号
+                #[wxpay(idempotency_key)]
                 pub out_bill_no: String,
                 /// 收款用户OpenID
                 pub openid: String,
@@ -1641,7 +1668,9 @@ pub mod mch_transfer {
                         /// 撤销转账
                         ///
                         /// `POST /v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}/cancel`
-                        #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/<out_bill_no>/cancel", response = PostResponse)]
+                        ///
+                        /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                        #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/<out_bill_no>/cancel", response = PostResponse, idempotent)]
                         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                         pub struct Post {
                             /// 商户单号 (path)
@@ -1714,6 +1743,8 @@ pub mod mch_transfer {
                 /// `POST /v3/fund-app/mch-transfer/partner/transfer-bills/pre-transfer-with-authorization`
                 ///
                 /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+                ///
+                /// Idempotent by `out_bill_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                 #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/partner/transfer-bills/pre-transfer-with-authorization", response = PostResponse, serial)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -1722,6 +1753,7 @@ pub mod mch_transfer {
                     /// 商户AppID
                     pub appid: String,
                     /// 商户单号
+                    #[wxpay(idempotency_key)]
                     pub out_bill_no: String,
                     /// 收款用户OpenID
                     pub openid: String,
@@ -1808,6 +1840,8 @@ pub mod mch_transfer {
                 /// `POST /v3/fund-app/mch-transfer/partner/transfer-bills/transfer`
                 ///
                 /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+                ///
+                /// Idempotent by `out_bill_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                 #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/partner/transfer-bills/transfer", response = PostResponse, serial)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -1816,6 +1850,7 @@ pub mod mch_transfer {
                     /// 商户AppID
                     pub appid: String,
                     /// 商户单号
+                    #[wxpay(idempotency_key)]
                     pub out_bill_no: String,
                     /// 收款用户姓名
                     #[wxpay(encrypt)]
@@ -1920,10 +1955,13 @@ pub mod mch_transfer {
             /// 申请免确认收款授权
             ///
             /// `POST /v3/fund-app/mch-transfer/partner/user-confirm-authorizations`
+            ///
+            /// Idempotent by `out_authorization_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/partner/user-confirm-authorizations", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
                 /// 商户侧授权单号
+                #[wxpay(idempotency_key)]
                 pub out_authorization_no: String,
                 /// 商户AppID
                 pub appid: String,
@@ -2083,7 +2121,9 @@ pub mod mch_transfer {
                     /// 解除免确认收款授权
                     ///
                     /// `POST /v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}/close`
-                    #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/partner/user-confirm-authorizations/<out_authorization_no>/close", response = PostResponse)]
+                    ///
+                    /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                    #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/partner/user-confirm-authorizations/<out_authorization_no>/close", response = PostResponse, idempotent)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
                         /// 商户侧授权单号 (path)
@@ -2180,12 +2220,15 @@ pub mod mch_transfer {
         /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/mch-trans/transfer-bill/transfer-to-user.html)
         ///
         /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+        ///
+        /// Idempotent by `out_bill_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/transfer-bills", response = PostResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
             /// 商户AppID
             pub appid: String,
             /// 商户单号
+            #[wxpay(idempotency_key)]
             pub out_bill_no: String,
             /// 收款用户OpenID
             pub openid: String,
@@ -2374,7 +2417,9 @@ pub mod mch_transfer {
                     /// `POST /v3/fund-app/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}/cancel`
                     ///
                     /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/mch-trans/transfer-bill/cancel-transfer.html)
-                    #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/transfer-bills/out-bill-no/<out_bill_no>/cancel", response = PostResponse)]
+                    ///
+                    /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                    #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/transfer-bills/out-bill-no/<out_bill_no>/cancel", response = PostResponse, idempotent)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
                         /// 商户单号 (path)
@@ -2413,12 +2458,15 @@ pub mod mch_transfer {
             /// `POST /v3/fund-app/mch-transfer/transfer-bills/pre-transfer-with-authorization`
             ///
             /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+            ///
+            /// Idempotent by `out_bill_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/transfer-bills/pre-transfer-with-authorization", response = PostResponse, serial)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
                 /// 商户AppID
                 pub appid: String,
                 /// 商户单号
+                #[wxpay(idempotency_key)]
                 pub out_bill_no: String,
                 /// 收款用户OpenID
                 pub openid: String,
@@ -2532,12 +2580,15 @@ pub mod mch_transfer {
             /// `POST /v3/fund-app/mch-transfer/transfer-bills/transfer`
             ///
             /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+            ///
+            /// Idempotent by `out_bill_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/transfer-bills/transfer", response = PostResponse, serial)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
                 /// 商户AppID
                 pub appid: String,
                 /// 商户单号
+                #[wxpay(idempotency_key)]
                 pub out_bill_no: String,
                 /// 收款用户姓名
                 #[wxpay(encrypt)]
@@ -2720,12 +2771,15 @@ pub mod mch_transfer {
         /// `POST /v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills`
         ///
         /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+        ///
+        /// Idempotent by `out_bill_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills", response = PostResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
             /// QQ互联开放平台AppID
             pub appid: String,
             /// 商户单号
+            #[wxpay(idempotency_key)]
             pub out_bill_no: String,
             /// 收款用户OpenID
             pub openid: String,
@@ -2898,7 +2952,9 @@ pub mod mch_transfer {
                 /// 撤销转账到QQ钱包
                 ///
                 /// `POST /v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills/{out_bill_no}/cancel`
-                #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills/<out_bill_no>/cancel", response = PostResponse)]
+                ///
+                /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills/<out_bill_no>/cancel", response = PostResponse, idempotent)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
                     /// 商户单号 (path)
@@ -2974,10 +3030,13 @@ pub mod mch_transfer {
         /// 申请免确认收款授权
         ///
         /// `POST /v3/fund-app/mch-transfer/user-confirm-authorization`
+        ///
+        /// Idempotent by `out_authorization_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/user-confirm-authorization", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
             /// 商户侧授权单号
+            #[wxpay(idempotency_key)]
             pub out_authorization_no: String,
             /// 商户AppID
             pub appid: String,
@@ -3160,7 +3219,9 @@ pub mod mch_transfer {
                     /// 解除免确认收款授权
                     ///
                     /// `POST /v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}/close`
-                    #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/<out_authorization_no>/close", response = PostResponse)]
+                    ///
+                    /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                    #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/<out_authorization_no>/close", response = PostResponse, idempotent)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
                         /// 商户侧授权单号 (path)

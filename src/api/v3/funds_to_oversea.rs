@@ -36,10 +36,13 @@ pub mod orders {
     /// `POST /v3/funds-to-oversea/orders`
     ///
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter7_10_2.shtml)
+    ///
+    /// Idempotent by `out_order_id`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[crate::endpoint(POST, "/v3/funds-to-oversea/orders", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
         /// 商户出境单号
+        #[wxpay(idempotency_key)]
         pub out_order_id: String,
         /// 二级商户号
         pub sub_mchid: String,
@@ -242,10 +245,13 @@ pub mod r#return {
         /// `POST /v3/funds-to-oversea/return/return-orders`
         ///
         /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013735039)
+        ///
+        /// Idempotent by `out_return_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/funds-to-oversea/return/return-orders", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
             /// 商户出境退回单号
+            #[wxpay(idempotency_key)]
             pub out_return_no: String,
             /// 二级商户号
             pub sub_mchid: String,

@@ -240,6 +240,8 @@ pub mod customs {
         /// `POST /v3/global/customs/orders`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_3_1.shtml)
+        ///
+        /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/global/customs/orders", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -248,6 +250,7 @@ pub mod customs {
             /// 商户号
             pub mchid: String,
             /// 商户订单号
+            #[wxpay(idempotency_key)]
             pub out_trade_no: String,
             /// 微信订单号
             pub transaction_id: String,
@@ -353,6 +356,8 @@ pub mod customs {
         /// `PATCH /v3/global/customs/orders`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_3_5.shtml)
+        ///
+        /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(PATCH, "/v3/global/customs/orders", response = PatchResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Patch {
@@ -361,6 +366,7 @@ pub mod customs {
             /// 商户号
             pub mchid: String,
             /// 商户订单号
+            #[wxpay(idempotency_key)]
             pub out_trade_no: String,
             /// 微信订单号
             pub transaction_id: String,
@@ -468,6 +474,8 @@ pub mod customs {
         /// `POST /v3/global/customs/redeclare`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_3_4.shtml)
+        ///
+        /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[crate::endpoint(POST, "/v3/global/customs/redeclare", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -566,6 +574,8 @@ pub mod customs {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_3_2.shtml)
         ///
         /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+        ///
+        /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/global/customs/verify-certificate", response = PostResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -574,6 +584,7 @@ pub mod customs {
             /// 商户号
             pub mchid: String,
             /// 商户订单号
+            #[wxpay(idempotency_key)]
             pub out_trade_no: String,
             /// 微信订单号
             pub transaction_id: String,
@@ -703,6 +714,8 @@ pub mod merchant {
                 /// `POST /v3/global/merchant/h5/permission/applications`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_4_1.shtml)
+                ///
+                /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[crate::endpoint(POST, "/v3/global/merchant/h5/permission/applications", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -951,6 +964,8 @@ pub mod merchant {
                     /// `PATCH /v3/global/merchant/h5/permission/applications/{applyment_id}`
                     ///
                     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_4_3.shtml)
+                    ///
+                    /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                     #[crate::endpoint(PATCH, "/v3/global/merchant/h5/permission/applications/<applyment_id>", response = PatchResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Patch {
@@ -1077,6 +1092,8 @@ pub mod merchant {
                     /// `POST /v3/global/merchant/h5/permission/domain/applications`
                     ///
                     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_4_4.shtml)
+                    ///
+                    /// Idempotent by `out_applyment_id`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                     #[crate::endpoint(POST, "/v3/global/merchant/h5/permission/domain/applications", response = PostResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -1095,6 +1112,7 @@ pub mod merchant {
                         /// 商户提供的审核结果回调接口
                         pub notify_url: Option<String>,
                         /// 商户申请单号
+                        #[wxpay(idempotency_key)]
                         pub out_applyment_id: String,
                     }
 
@@ -1239,6 +1257,8 @@ pub mod merchant {
                         /// `PATCH /v3/global/merchant/h5/permission/domain/applications/{applyment_id}`
                         ///
                         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_4_6.shtml)
+                        ///
+                        /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                         #[crate::endpoint(PATCH, "/v3/global/merchant/h5/permission/domain/applications/<applyment_id>", response = PatchResponse)]
                         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                         pub struct Patch {
@@ -1350,6 +1370,8 @@ pub mod merchant_service {
         /// 创建投诉通知回调
         ///
         /// `POST /v3/global/merchant-service/complaint-notifications`
+        ///
+        /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[crate::endpoint(POST, "/v3/global/merchant-service/complaint-notifications", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -1788,6 +1810,8 @@ pub mod merchant_service {
                 /// 反馈处理完成
                 ///
                 /// `POST /v3/global/merchant-service/complaints/{complaint_id}/complete`
+                ///
+                /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[crate::endpoint(
                     POST,
                     "/v3/global/merchant-service/complaints/<complaint_id>/complete"
@@ -1961,6 +1985,8 @@ pub mod merchant_service {
                 /// 提交回复
                 ///
                 /// `POST /v3/global/merchant-service/complaints/{complaint_id}/response`
+                ///
+                /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[crate::endpoint(
                     POST,
                     "/v3/global/merchant-service/complaints/<complaint_id>/response"
@@ -2004,7 +2030,9 @@ pub mod merchant_service {
             /// 商户上传反馈图片API
             ///
             /// `POST /v3/global/merchant-service/images/upload`
-            #[crate::endpoint(POST, "/v3/global/merchant-service/images/upload", response = PostResponse, multipart)]
+            ///
+            /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[crate::endpoint(POST, "/v3/global/merchant-service/images/upload", response = PostResponse, multipart, idempotent)]
             #[derive(Debug, Clone, PartialEq)]
             pub struct Post {
                 /// 图片文件 (uploaded file)
@@ -2031,7 +2059,9 @@ pub mod merchant_storage {
             /// `POST /v3/global/merchant-storage/file/upload`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_11.shtml)
-            #[crate::endpoint(POST, "/v3/global/merchant-storage/file/upload", response = PostResponse, multipart)]
+            ///
+            /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[crate::endpoint(POST, "/v3/global/merchant-storage/file/upload", response = PostResponse, multipart, idempotent)]
             #[derive(Debug, Clone, PartialEq)]
             pub struct Post {
                 /// 图片文件 (uploaded file)
@@ -2056,6 +2086,8 @@ pub mod merchants {
     /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
     ///
     /// The spec's header parameters ["Idempotency-Key"] are not set by this declaration.
+    ///
+    /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
     #[crate::endpoint(POST, "/v3/global/merchants", response = PostResponse, serial)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -2478,6 +2510,8 @@ pub mod merchants {
         /// `PATCH /v3/global/merchants/{sub_mchid}`
         ///
         /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+        ///
+        /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[crate::endpoint(PATCH, "/v3/global/merchants/<sub_mchid>", response = PatchResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Patch {
@@ -2668,9 +2702,12 @@ pub mod micropay {
                     /// `POST /v3/global/micropay/transactions/id/{transaction_id}/reverse`
                     ///
                     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_7.shtml)
+                    ///
+                    /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                     #[crate::endpoint(
                         POST,
-                        "/v3/global/micropay/transactions/id/<transaction_id>/reverse"
+                        "/v3/global/micropay/transactions/id/<transaction_id>/reverse",
+                        idempotent
                     )]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -2697,9 +2734,12 @@ pub mod micropay {
                     /// `POST /v3/global/micropay/transactions/out-trade-no/{out_trade_no}/reverse`
                     ///
                     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_7.shtml)
+                    ///
+                    /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                     #[crate::endpoint(
                         POST,
-                        "/v3/global/micropay/transactions/out-trade-no/<out_trade_no>/reverse"
+                        "/v3/global/micropay/transactions/out-trade-no/<out_trade_no>/reverse",
+                        idempotent
                     )]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -2722,6 +2762,8 @@ pub mod micropay {
             /// `POST /v3/global/micropay/transactions/pay`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_1.shtml)
+            ///
+            /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/global/micropay/transactions/pay", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -2742,6 +2784,7 @@ pub mod micropay {
                 /// 商户数据
                 pub attach: Option<String>,
                 /// 商户订单号
+                #[wxpay(idempotency_key)]
                 pub out_trade_no: String,
                 /// 商品标记
                 pub goods_tag: Option<String>,
@@ -3098,7 +3141,13 @@ pub mod papay {
                 /// `POST /v3/global/papay/contracts/{contract_id}/terminate`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_4.shtml)
-                #[crate::endpoint(POST, "/v3/global/papay/contracts/<contract_id>/terminate")]
+                ///
+                /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                #[crate::endpoint(
+                    POST,
+                    "/v3/global/papay/contracts/<contract_id>/terminate",
+                    idempotent
+                )]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
                     /// 委托代扣协议ID (path)
@@ -3123,6 +3172,8 @@ pub mod papay {
             /// `POST /v3/global/papay/contracts/app-pre-entrust-sign`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_18.shtml)
+            ///
+            /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[crate::endpoint(POST, "/v3/global/papay/contracts/app-pre-entrust-sign", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -3166,6 +3217,8 @@ pub mod papay {
             /// `POST /v3/global/papay/contracts/h5-pre-entrust-sign`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_14.shtml)
+            ///
+            /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[crate::endpoint(POST, "/v3/global/papay/contracts/h5-pre-entrust-sign", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -3211,6 +3264,8 @@ pub mod papay {
             /// `POST /v3/global/papay/contracts/jsapi-pre-entrust-sign`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_15.shtml)
+            ///
+            /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[crate::endpoint(POST, "/v3/global/papay/contracts/jsapi-pre-entrust-sign", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -3254,6 +3309,8 @@ pub mod papay {
             /// `POST /v3/global/papay/contracts/miniprogram-pre-entrust-sign`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_1.shtml)
+            ///
+            /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[crate::endpoint(POST, "/v3/global/papay/contracts/miniprogram-pre-entrust-sign", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -3375,6 +3432,8 @@ pub mod papay {
             /// WEB预签约API
             ///
             /// `POST /v3/global/papay/contracts/web-pre-entrust-sign`
+            ///
+            /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[crate::endpoint(POST, "/v3/global/papay/contracts/web-pre-entrust-sign", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -3417,6 +3476,8 @@ pub mod papay {
         /// `POST /v3/global/papay/transactions`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_6.shtml)
+        ///
+        /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/global/papay/transactions", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -3435,6 +3496,7 @@ pub mod papay {
             /// 通知地址
             pub notify_url: String,
             /// 商户订单号
+            #[wxpay(idempotency_key)]
             pub out_trade_no: String,
             /// 商品标记
             pub goods_tag: Option<String>,
@@ -4065,9 +4127,12 @@ pub mod papay {
                     /// `POST /v3/global/papay/transactions/out-trade-no/{out_trade_no}/reverse`
                     ///
                     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_10.shtml)
+                    ///
+                    /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                     #[crate::endpoint(
                         POST,
-                        "/v3/global/papay/transactions/out-trade-no/<out_trade_no>/reverse"
+                        "/v3/global/papay/transactions/out-trade-no/<out_trade_no>/reverse",
+                        idempotent
                     )]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -4114,6 +4179,8 @@ pub mod profit_sharing {
         /// `POST /v3/global/profit-sharing/orders`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_2.shtml)
+        ///
+        /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/global/profit-sharing/orders", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -4126,6 +4193,7 @@ pub mod profit_sharing {
             /// 微信订单号
             pub transaction_id: String,
             /// 商户分账单号
+            #[wxpay(idempotency_key)]
             pub out_order_no: String,
             /// 分账接收方列表
             pub receivers: Option<Vec<PostReceivers>>,
@@ -4338,6 +4406,8 @@ pub mod profit_sharing {
             /// `POST /v3/global/profit-sharing/orders/unfreeze`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_3.shtml)
+            ///
+            /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/global/profit-sharing/orders/unfreeze", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -4346,6 +4416,7 @@ pub mod profit_sharing {
                 /// 微信订单号
                 pub transaction_id: String,
                 /// 商户分账单号
+                #[wxpay(idempotency_key)]
                 pub out_order_no: String,
                 /// 分账描述
                 pub description: String,
@@ -4428,6 +4499,8 @@ pub mod profit_sharing {
         /// `POST /v3/global/profit-sharing/receivers`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_6.shtml)
+        ///
+        /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[crate::endpoint(POST, "/v3/global/profit-sharing/receivers", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -4826,6 +4899,8 @@ pub mod profit_sharing {
             /// `POST /v3/global/profit-sharing/transactions/mark`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_1.shtml)
+            ///
+            /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[crate::endpoint(POST, "/v3/global/profit-sharing/transactions/mark")]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -5104,6 +5179,8 @@ pub mod refunds {
     /// 申请退款
     ///
     /// `POST /v3/global/refunds`
+    ///
+    /// Idempotent by `out_refund_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[crate::endpoint(POST, "/v3/global/refunds", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -5124,6 +5201,7 @@ pub mod refunds {
         /// 商户订单号
         pub out_trade_no: Option<String>,
         /// 商户退款单号
+        #[wxpay(idempotency_key)]
         pub out_refund_no: String,
         /// 退款原因
         pub reason: Option<String>,
@@ -5726,6 +5804,8 @@ pub mod transactions {
         /// `POST /v3/global/transactions/app`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_4_1.shtml)
+        ///
+        /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/global/transactions/app", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -5748,6 +5828,7 @@ pub mod transactions {
             /// 通知地址
             pub notify_url: String,
             /// 商户订单号
+            #[wxpay(idempotency_key)]
             pub out_trade_no: String,
             /// 商品标记
             pub goods_tag: Option<String>,
@@ -6062,7 +6143,13 @@ pub mod transactions {
                 /// `POST /v3/global/transactions/id/{transaction_id}/close`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_2_7.shtml)
-                #[crate::endpoint(POST, "/v3/global/transactions/id/<transaction_id>/close")]
+                ///
+                /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                #[crate::endpoint(
+                    POST,
+                    "/v3/global/transactions/id/<transaction_id>/close",
+                    idempotent
+                )]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
                     /// 微信支付订单号 (path)
@@ -6084,6 +6171,8 @@ pub mod transactions {
         /// `POST /v3/global/transactions/jsapi`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_3_1.shtml)
+        ///
+        /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/global/transactions/jsapi", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -6106,6 +6195,7 @@ pub mod transactions {
             /// 通知地址
             pub notify_url: String,
             /// 商户订单号
+            #[wxpay(idempotency_key)]
             pub out_trade_no: String,
             /// 商品标记
             pub goods_tag: Option<String>,
@@ -6230,6 +6320,8 @@ pub mod transactions {
         /// `POST /v3/global/transactions/mweb`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_4_1.shtml)
+        ///
+        /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/global/transactions/mweb", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -6252,6 +6344,7 @@ pub mod transactions {
             /// 通知地址
             pub notify_url: String,
             /// 商户订单号
+            #[wxpay(idempotency_key)]
             pub out_trade_no: String,
             /// 商品标记
             pub goods_tag: Option<String>,
@@ -6374,6 +6467,8 @@ pub mod transactions {
         /// `POST /v3/global/transactions/native`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_2_1.shtml)
+        ///
+        /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/global/transactions/native", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -6396,6 +6491,7 @@ pub mod transactions {
             /// 通知地址
             pub notify_url: String,
             /// 商户订单号
+            #[wxpay(idempotency_key)]
             pub out_trade_no: String,
             /// 商品标记
             pub goods_tag: Option<String>,
@@ -6710,9 +6806,12 @@ pub mod transactions {
                 /// `POST /v3/global/transactions/out-trade-no/{out_trade_no}/close`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_2_7.shtml)
+                ///
+                /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                 #[crate::endpoint(
                     POST,
-                    "/v3/global/transactions/out-trade-no/<out_trade_no>/close"
+                    "/v3/global/transactions/out-trade-no/<out_trade_no>/close",
+                    idempotent
                 )]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {

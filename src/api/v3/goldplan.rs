@@ -11,6 +11,8 @@ pub mod merchants {
         /// `POST /v3/goldplan/merchants/changecustompagestatus`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/goldplan/chapter3_2.shtml)
+        ///
+        /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[crate::endpoint(POST, "/v3/goldplan/merchants/changecustompagestatus", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -36,6 +38,8 @@ pub mod merchants {
         /// `POST /v3/goldplan/merchants/changegoldplanstatus`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/goldplan/chapter3_1.shtml)
+        ///
+        /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[crate::endpoint(POST, "/v3/goldplan/merchants/changegoldplanstatus", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -73,6 +77,8 @@ pub mod merchants {
         /// `POST /v3/goldplan/merchants/close-advertising-show`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_5_5.shtml)
+        ///
+        /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[crate::endpoint(POST, "/v3/goldplan/merchants/close-advertising-show")]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -87,6 +93,8 @@ pub mod merchants {
         /// `PATCH /v3/goldplan/merchants/open-advertising-show`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_5_4.shtml)
+        ///
+        /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[crate::endpoint(PATCH, "/v3/goldplan/merchants/open-advertising-show")]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Patch {
@@ -104,6 +112,8 @@ pub mod merchants {
         /// `POST /v3/goldplan/merchants/set-advertising-industry-filter`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/goldplan/chapter3_3.shtml)
+        ///
+        /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[crate::endpoint(POST, "/v3/goldplan/merchants/set-advertising-industry-filter")]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {

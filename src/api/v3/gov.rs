@@ -13,6 +13,8 @@ pub mod subsidy {
                 /// 查询审核结果
                 ///
                 /// `POST /v3/gov/subsidy/audit/cup/invalid`
+                ///
+                /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[crate::endpoint(POST, "/v3/gov/subsidy/audit/cup/invalid", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -44,7 +46,9 @@ pub mod subsidy {
                 /// 查询审核结果
                 ///
                 /// `POST /v3/gov/subsidy/audit/cup/query`
-                #[crate::endpoint(POST, "/v3/gov/subsidy/audit/cup/query", response = PostResponse)]
+                ///
+                /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                #[crate::endpoint(POST, "/v3/gov/subsidy/audit/cup/query", response = PostResponse, idempotent)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
                     /// 分公司机构代码
@@ -105,6 +109,8 @@ pub mod subsidy {
                     /// 同步非银联支付交易退款信息
                     ///
                     /// `POST /v3/gov/subsidy/audit/cup/refund/sync`
+                    ///
+                    /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                     #[crate::endpoint(POST, "/v3/gov/subsidy/audit/cup/refund/sync", response = PostResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -141,6 +147,8 @@ pub mod subsidy {
                 /// 更新审核数据
                 ///
                 /// `POST /v3/gov/subsidy/audit/cup/update`
+                ///
+                /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[crate::endpoint(POST, "/v3/gov/subsidy/audit/cup/update", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -345,6 +353,8 @@ pub mod subsidy {
                 /// 上传审核数据
                 ///
                 /// `POST /v3/gov/subsidy/audit/cup/upload`
+                ///
+                /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[crate::endpoint(POST, "/v3/gov/subsidy/audit/cup/upload", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -553,7 +563,9 @@ pub mod subsidy {
             /// 企业信息查询
             ///
             /// `POST /v3/gov/subsidy/companies/query`
-            #[crate::endpoint(POST, "/v3/gov/subsidy/companies/query", response = PostResponse)]
+            ///
+            /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[crate::endpoint(POST, "/v3/gov/subsidy/companies/query", response = PostResponse, idempotent)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
                 /// 使用的资格的地区编码
@@ -597,6 +609,8 @@ pub mod subsidy {
             /// 商品信息上传
             ///
             /// `POST /v3/gov/subsidy/goods/upload`
+            ///
+            /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[crate::endpoint(POST, "/v3/gov/subsidy/goods/upload", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -667,6 +681,8 @@ pub mod subsidy {
             /// `POST /v3/gov/subsidy/n-qualifications/sync`
             ///
             /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+            ///
+            /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/gov/subsidy/n-qualifications/sync", response = PostResponse, serial)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -682,6 +698,7 @@ pub mod subsidy {
                 /// 消费品类ID
                 pub appliance_id: Option<i64>,
                 /// 商户支付订单号
+                #[wxpay(idempotency_key)]
                 pub out_trade_no: String,
                 /// 子商户号
                 pub sub_mchid: Option<String>,
@@ -891,7 +908,9 @@ pub mod subsidy {
                 /// `POST /v3/gov/subsidy/qualifications/passthrough/cancel`
                 ///
                 /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
-                #[crate::endpoint(POST, "/v3/gov/subsidy/qualifications/passthrough/cancel", response = PostResponse, serial)]
+                ///
+                /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                #[crate::endpoint(POST, "/v3/gov/subsidy/qualifications/passthrough/cancel", response = PostResponse, serial, idempotent)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
                     /// 自然人姓名
@@ -941,6 +960,8 @@ pub mod subsidy {
                 /// `POST /v3/gov/subsidy/qualifications/passthrough/claim`
                 ///
                 /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+                ///
+                /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[crate::endpoint(POST, "/v3/gov/subsidy/qualifications/passthrough/claim", response = PostResponse, serial)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -993,7 +1014,9 @@ pub mod subsidy {
                 /// `POST /v3/gov/subsidy/qualifications/passthrough/query`
                 ///
                 /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
-                #[crate::endpoint(POST, "/v3/gov/subsidy/qualifications/passthrough/query", response = PostResponse, serial)]
+                ///
+                /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                #[crate::endpoint(POST, "/v3/gov/subsidy/qualifications/passthrough/query", response = PostResponse, serial, idempotent)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
                     /// 自然人姓名
@@ -1095,7 +1118,9 @@ pub mod subsidy {
             /// `POST /v3/gov/subsidy/qualifications/query`
             ///
             /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
-            #[crate::endpoint(POST, "/v3/gov/subsidy/qualifications/query", response = PostResponse, serial)]
+            ///
+            /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[crate::endpoint(POST, "/v3/gov/subsidy/qualifications/query", response = PostResponse, serial, idempotent)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
                 /// 自然人姓名
@@ -1183,6 +1208,8 @@ pub mod subsidy {
             /// `POST /v3/gov/subsidy/qualifications/sync`
             ///
             /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+            ///
+            /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/gov/subsidy/qualifications/sync", response = PostResponse, serial)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -1198,6 +1225,7 @@ pub mod subsidy {
                 /// 消费品类ID
                 pub appliance_id: Option<i64>,
                 /// 商户支付订单号
+                #[wxpay(idempotency_key)]
                 pub out_trade_no: String,
                 /// 子商户号
                 pub sub_mch_id: Option<String>,
@@ -1350,12 +1378,15 @@ pub mod subsidy {
             /// sn码锁定
             ///
             /// `POST /v3/gov/subsidy/sncode/lock`
+            ///
+            /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/gov/subsidy/sncode/lock", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
                 /// 消费品类ID
                 pub appliance_id: i64,
                 /// 商户支付订单号
+                #[wxpay(idempotency_key)]
                 pub out_trade_no: String,
                 /// 家电品牌
                 pub brand: String,
@@ -1403,7 +1434,9 @@ pub mod subsidy {
             /// 查询sn码状态
             ///
             /// `POST /v3/gov/subsidy/sncode/query`
-            #[crate::endpoint(POST, "/v3/gov/subsidy/sncode/query", response = PostResponse)]
+            ///
+            /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[crate::endpoint(POST, "/v3/gov/subsidy/sncode/query", response = PostResponse, idempotent)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
                 /// S/N码集合
@@ -1458,12 +1491,15 @@ pub mod subsidy {
             /// sn码解锁
             ///
             /// `POST /v3/gov/subsidy/sncode/unlock`
+            ///
+            /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/gov/subsidy/sncode/unlock", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
                 /// 消费品类ID
                 pub appliance_id: i64,
                 /// 商户支付订单号
+                #[wxpay(idempotency_key)]
                 pub out_trade_no: String,
                 /// 使用的资格的地区编码
                 pub qualification_region_code: i64,
@@ -1502,7 +1538,9 @@ pub mod subsidy {
             /// 交易信息查询
             ///
             /// `POST /v3/gov/subsidy/transactions/query`
-            #[crate::endpoint(POST, "/v3/gov/subsidy/transactions/query", response = PostResponse)]
+            ///
+            /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[crate::endpoint(POST, "/v3/gov/subsidy/transactions/query", response = PostResponse, idempotent)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
                 /// 使用的资格的地区编码
@@ -1565,7 +1603,9 @@ pub mod subsidy {
                 /// 查询单日交易汇总
                 ///
                 /// `POST /v3/gov/subsidy/transactions/summary/query-day`
-                #[crate::endpoint(POST, "/v3/gov/subsidy/transactions/summary/query-day", response = PostResponse)]
+                ///
+                /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                #[crate::endpoint(POST, "/v3/gov/subsidy/transactions/summary/query-day", response = PostResponse, idempotent)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
                     /// 使用的资格的地区编码
@@ -1627,6 +1667,8 @@ pub mod subsidy {
             /// `POST /v3/gov/subsidy/transactions/sync`
             ///
             /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+            ///
+            /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/gov/subsidy/transactions/sync", response = PostResponse, serial)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -1642,6 +1684,7 @@ pub mod subsidy {
                 /// 消费品类ID
                 pub appliance_id: Option<i64>,
                 /// 商户支付订单号
+                #[wxpay(idempotency_key)]
                 pub out_trade_no: String,
                 /// 能效等级
                 pub energy_grade: Option<PostEnergyGrade>,
@@ -1742,7 +1785,9 @@ pub mod subsidy {
                 /// 品类凭证码预核销撤销
                 ///
                 /// `POST /v3/gov/subsidy/zhejiang/authcode/cancel`
-                #[crate::endpoint(POST, "/v3/gov/subsidy/zhejiang/authcode/cancel", response = PostResponse)]
+                ///
+                /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                #[crate::endpoint(POST, "/v3/gov/subsidy/zhejiang/authcode/cancel", response = PostResponse, idempotent)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
                     /// 接入方请求流水号
@@ -1773,6 +1818,8 @@ pub mod subsidy {
                 /// 品类凭证码上报确认
                 ///
                 /// `POST /v3/gov/subsidy/zhejiang/authcode/commit`
+                ///
+                /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[crate::endpoint(POST, "/v3/gov/subsidy/zhejiang/authcode/commit", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -1846,6 +1893,8 @@ pub mod subsidy {
                 /// `POST /v3/gov/subsidy/zhejiang/authcode/issue`
                 ///
                 /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+                ///
+                /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[crate::endpoint(POST, "/v3/gov/subsidy/zhejiang/authcode/issue", response = PostResponse, serial)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -1905,6 +1954,8 @@ pub mod subsidy {
                 /// 预核销品类凭证码
                 ///
                 /// `POST /v3/gov/subsidy/zhejiang/authcode/try`
+                ///
+                /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[crate::endpoint(POST, "/v3/gov/subsidy/zhejiang/authcode/try", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -1961,6 +2012,8 @@ pub mod subsidy {
                 /// 品类凭证码上报撤销
                 ///
                 /// `POST /v3/gov/subsidy/zhejiang/authcode/refund`
+                ///
+                /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[crate::endpoint(POST, "/v3/gov/subsidy/zhejiang/authcode/refund", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -2029,7 +2082,9 @@ pub mod subsidy {
                 /// 商品信息查询
                 ///
                 /// `POST /v3/gov/subsidy/zhejiang/goods/query`
-                #[crate::endpoint(POST, "/v3/gov/subsidy/zhejiang/goods/query", response = PostResponse)]
+                ///
+                /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                #[crate::endpoint(POST, "/v3/gov/subsidy/zhejiang/goods/query", response = PostResponse, idempotent)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
                     /// 商品条码
@@ -2183,6 +2238,8 @@ pub mod subsidy {
                 /// `POST /v3/gov/subsidy/zhejiang/n-qualifications/confirm`
                 ///
                 /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+                ///
+                /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[crate::endpoint(POST, "/v3/gov/subsidy/zhejiang/n-qualifications/confirm", response = PostResponse, serial)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -2266,6 +2323,8 @@ pub mod subsidy {
                 /// `POST /v3/gov/subsidy/zhejiang/qualifications/alter`
                 ///
                 /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+                ///
+                /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[crate::endpoint(POST, "/v3/gov/subsidy/zhejiang/qualifications/alter", response = PostResponse, serial)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -2302,6 +2361,8 @@ pub mod subsidy {
                 /// `POST /v3/gov/subsidy/zhejiang/qualifications/claim`
                 ///
                 /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+                ///
+                /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[crate::endpoint(POST, "/v3/gov/subsidy/zhejiang/qualifications/claim", response = PostResponse, serial)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -2354,7 +2415,9 @@ pub mod subsidy {
                 /// `POST /v3/gov/subsidy/zhejiang/qualifications/query`
                 ///
                 /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
-                #[crate::endpoint(POST, "/v3/gov/subsidy/zhejiang/qualifications/query", response = PostResponse, serial)]
+                ///
+                /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                #[crate::endpoint(POST, "/v3/gov/subsidy/zhejiang/qualifications/query", response = PostResponse, serial, idempotent)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
                     /// 证件号码
@@ -2418,6 +2481,8 @@ pub mod subsidy {
                 /// `POST /v3/gov/subsidy/zhejiang/qualifications/sync`
                 ///
                 /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+                ///
+                /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[crate::endpoint(POST, "/v3/gov/subsidy/zhejiang/qualifications/sync", response = PostResponse, serial)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -2565,7 +2630,9 @@ pub mod subsidy {
                 /// sn码锁定
                 ///
                 /// `POST /v3/gov/subsidy/zhejiang/sncode/lock`
-                #[crate::endpoint(POST, "/v3/gov/subsidy/zhejiang/sncode/lock", response = PostResponse)]
+                ///
+                /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                #[crate::endpoint(POST, "/v3/gov/subsidy/zhejiang/sncode/lock", response = PostResponse, idempotent)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
                     /// 发起方
@@ -2636,7 +2703,9 @@ pub mod subsidy {
                 /// sn码销售状态查询
                 ///
                 /// `POST /v3/gov/subsidy/zhejiang/sncode/query`
-                #[crate::endpoint(POST, "/v3/gov/subsidy/zhejiang/sncode/query", response = PostResponse)]
+                ///
+                /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                #[crate::endpoint(POST, "/v3/gov/subsidy/zhejiang/sncode/query", response = PostResponse, idempotent)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
                     /// 商品SN码
@@ -2698,7 +2767,9 @@ pub mod subsidy {
                 /// sn码解锁
                 ///
                 /// `POST /v3/gov/subsidy/zhejiang/sncode/unlock`
-                #[crate::endpoint(POST, "/v3/gov/subsidy/zhejiang/sncode/unlock", response = PostResponse)]
+                ///
+                /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                #[crate::endpoint(POST, "/v3/gov/subsidy/zhejiang/sncode/unlock", response = PostResponse, idempotent)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
                     /// 请求流水号

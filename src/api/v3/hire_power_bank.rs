@@ -9,6 +9,8 @@ pub mod insurance_orders {
     /// `POST /v3/hire-power-bank/insurance-orders`
     ///
     /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/hire-power-bank-insurance/insurance-orders/create-insurance-order.html)
+    ///
+    /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
     #[crate::endpoint(POST, "/v3/hire-power-bank/insurance-orders", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {

@@ -9,6 +9,8 @@ pub mod tokens {
     /// `POST /v3/industry-coupon/tokens`
     ///
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_9_1.shtml)
+    ///
+    /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
     #[crate::endpoint(POST, "/v3/industry-coupon/tokens", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {

@@ -9,6 +9,8 @@ pub mod retail_industry {
         /// 回传SN和商品编码
         ///
         /// `POST /v3/industry-rebate/retail-industry/transactions`
+        ///
+        /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/industry-rebate/retail-industry/transactions")]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -17,6 +19,7 @@ pub mod retail_industry {
             /// 微信支付订单号
             pub transaction_id: Option<String>,
             /// 商户订单号
+            #[wxpay(idempotency_key)]
             pub out_trade_no: String,
             /// 子商户号
             pub sub_mchid: String,
@@ -50,6 +53,8 @@ pub mod transactions {
         /// 支付码牌/点餐码牌交易回传
         ///
         /// `POST /v3/industry-rebate/transactions/{transaction_id}`
+        ///
+        /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/industry-rebate/transactions/<transaction_id>")]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -60,6 +65,7 @@ pub mod transactions {
             /// 收款链接url
             pub code_url: String,
             /// 商户订单号
+            #[wxpay(idempotency_key)]
             pub out_trade_no: String,
         }
     }

@@ -9,10 +9,13 @@ pub mod deduct {
         /// 提交保单授权信息
         ///
         /// `POST /v3/inspolicymgr/deduct/authorizations`
+        ///
+        /// Idempotent by `out_insurance_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/inspolicymgr/deduct/authorizations", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
             /// 商户保险编号
+            #[wxpay(idempotency_key)]
             pub out_insurance_no: String,
             /// 商户APPID
             pub appid: String,
@@ -121,10 +124,13 @@ pub mod deduct {
         /// `POST /v3/inspolicymgr/deduct/policies`
         ///
         /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+        ///
+        /// Idempotent by `out_insurance_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/inspolicymgr/deduct/policies", response = PostResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
             /// 商户保险编号
+            #[wxpay(idempotency_key)]
             pub out_insurance_no: String,
             /// 被保险人姓名列表
             pub insured_name_list: Vec<String>,
@@ -625,6 +631,8 @@ pub mod deduct {
             /// `PATCH /v3/inspolicymgr/deduct/policies/{out_insurance_no}`
             ///
             /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+            ///
+            /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[crate::endpoint(PATCH, "/v3/inspolicymgr/deduct/policies/<out_insurance_no>", response = PatchResponse, serial)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Patch {

@@ -91,7 +91,9 @@ pub mod bank {
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_8_1.shtml)
                 ///
                 /// This upload's `meta` is its own, not `{"filename","sha256"}`: the digest it holds is the caller's to fill in, by the algorithm it names ([`MediaFile::sha256_hex`](crate::media::MediaFile::sha256_hex) gives a SHA-256 in lower-case hex).
-                #[crate::endpoint(POST, "/v3/marketing/bank/packages/<package_id>/tasks", response = PostResponse, multipart)]
+                ///
+                /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                #[crate::endpoint(POST, "/v3/marketing/bank/packages/<package_id>/tasks", response = PostResponse, multipart, idempotent)]
                 #[derive(Debug, Clone, PartialEq)]
                 pub struct Post {
                     /// 号码包id (path)
@@ -160,6 +162,8 @@ pub mod bank_favor {
                 /// 给指定用户报名多笔立减活动
                 ///
                 /// `POST /v3/marketing/bank-favor/users/{openid}/bank-multi-activity`
+                ///
+                /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                 #[crate::endpoint(POST, "/v3/marketing/bank-favor/users/<openid>/bank-multi-activity", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -170,6 +174,7 @@ pub mod bank_favor {
                     /// 活动ID
                     pub activity_id: String,
                     /// 发券凭证
+                    #[wxpay(idempotency_key)]
                     pub out_request_no: String,
                     /// 公众账号ID
                     pub appid: String,
@@ -295,6 +300,8 @@ pub mod busifavor {
         /// `POST /v3/marketing/busifavor/callbacks`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_7.shtml)
+        ///
+        /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[crate::endpoint(POST, "/v3/marketing/busifavor/callbacks", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -327,6 +334,8 @@ pub mod busifavor {
                 /// `POST /v3/marketing/busifavor/coupons/{card_id}/send`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/coupons/chapter3_1.shtml)
+                ///
+                /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                 #[crate::endpoint(POST, "/v3/marketing/busifavor/coupons/<card_id>/send", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -337,6 +346,7 @@ pub mod busifavor {
                     /// 用户openid
                     pub openid: String,
                     /// 商户单据号
+                    #[wxpay(idempotency_key)]
                     pub out_request_no: String,
                     /// 请求发卡时间
                     pub send_time: crate::DateTime,
@@ -357,6 +367,8 @@ pub mod busifavor {
             /// `POST /v3/marketing/busifavor/coupons/associate`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_9.shtml)
+            ///
+            /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/marketing/busifavor/coupons/associate", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -365,6 +377,7 @@ pub mod busifavor {
                 /// 券code
                 pub coupon_code: String,
                 /// 关联的商户订单号
+                #[wxpay(idempotency_key)]
                 pub out_trade_no: String,
                 /// 商户请求单号
                 pub out_request_no: String,
@@ -384,7 +397,9 @@ pub mod busifavor {
             /// `POST /v3/marketing/busifavor/coupons/deactivate`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_14.shtml)
-            #[crate::endpoint(POST, "/v3/marketing/busifavor/coupons/deactivate", response = PostResponse)]
+            ///
+            /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[crate::endpoint(POST, "/v3/marketing/busifavor/coupons/deactivate", response = PostResponse, idempotent)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
                 /// 券code
@@ -411,6 +426,8 @@ pub mod busifavor {
             /// `POST /v3/marketing/busifavor/coupons/disassociate`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_10.shtml)
+            ///
+            /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/marketing/busifavor/coupons/disassociate", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -419,6 +436,7 @@ pub mod busifavor {
                 /// 券code
                 pub coupon_code: String,
                 /// 关联的商户订单号
+                #[wxpay(idempotency_key)]
                 pub out_trade_no: String,
                 /// 商户请求单号
                 pub out_request_no: String,
@@ -438,6 +456,8 @@ pub mod busifavor {
             /// `POST /v3/marketing/busifavor/coupons/return`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_13.shtml)
+            ///
+            /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[crate::endpoint(POST, "/v3/marketing/busifavor/coupons/return", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -463,6 +483,8 @@ pub mod busifavor {
             /// `POST /v3/marketing/busifavor/coupons/use`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_3.shtml)
+            ///
+            /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[crate::endpoint(POST, "/v3/marketing/busifavor/coupons/use", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -504,6 +526,8 @@ pub mod busifavor {
             /// `POST /v3/marketing/busifavor/coupons/send`
             ///
             /// [官方文档](https://pay.weixin.qq.com/docs/merchant/products/merchant-exclusive-coupon/introduction.html)
+            ///
+            /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/marketing/busifavor/coupons/send", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -514,6 +538,7 @@ pub mod busifavor {
                 /// 批次号
                 pub stock_id: String,
                 /// 发券凭证
+                #[wxpay(idempotency_key)]
                 pub out_request_no: String,
                 /// 券code
                 pub coupon_code: Option<String>,
@@ -540,6 +565,8 @@ pub mod busifavor {
             /// 向用户预发放商品券
             ///
             /// `POST /v3/marketing/busifavor/product-coupons/pre-send`
+            ///
+            /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[crate::endpoint(POST, "/v3/marketing/busifavor/product-coupons/pre-send", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -567,6 +594,8 @@ pub mod busifavor {
             /// 向用户发放商品券
             ///
             /// `POST /v3/marketing/busifavor/product-coupons/send`
+            ///
+            /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/marketing/busifavor/product-coupons/send", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -577,6 +606,7 @@ pub mod busifavor {
                 /// 批次号
                 pub stock_id: String,
                 /// 发券凭证
+                #[wxpay(idempotency_key)]
                 pub out_request_no: String,
                 /// 券code
                 pub coupon_code: Option<String>,
@@ -615,6 +645,8 @@ pub mod busifavor {
         /// `POST /v3/marketing/busifavor/stocks`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_1.shtml)
+        ///
+        /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/marketing/busifavor/stocks", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -633,6 +665,7 @@ pub mod busifavor {
             /// 发放规则
             pub stock_send_rule: PostStockSendRule,
             /// 商户请求单号
+            #[wxpay(idempotency_key)]
             pub out_request_no: String,
             /// 自定义入口
             pub custom_entrance: Option<PostCustomEntrance>,
@@ -1341,6 +1374,8 @@ pub mod busifavor {
             /// `PATCH /v3/marketing/busifavor/stocks/{stock_id}`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_12.shtml)
+            ///
+            /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(PATCH, "/v3/marketing/busifavor/stocks/<stock_id>")]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Patch {
@@ -1355,6 +1390,7 @@ pub mod busifavor {
                 /// 适用商品范围
                 pub goods_name: Option<String>,
                 /// 商户请求单号
+                #[wxpay(idempotency_key)]
                 pub out_request_no: String,
                 /// 样式信息
                 pub display_pattern_info: Option<PatchDisplayPatternInfo>,
@@ -1525,6 +1561,8 @@ pub mod busifavor {
                 /// `PATCH /v3/marketing/busifavor/stocks/{stock_id}/budget`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_11.shtml)
+                ///
+                /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[crate::endpoint(PATCH, "/v3/marketing/busifavor/stocks/<stock_id>/budget", response = PatchResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Patch {
@@ -1639,6 +1677,8 @@ pub mod busifavor {
                 /// `POST /v3/marketing/busifavor/stocks/{stock_id}/couponcodes`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_6.shtml)
+                ///
+                /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[crate::endpoint(POST, "/v3/marketing/busifavor/stocks/<stock_id>/couponcodes", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -2131,6 +2171,8 @@ pub mod busifavor {
             /// `POST /v3/marketing/busifavor/subsidy/pay-receipts`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_16.shtml)
+            ///
+            /// Idempotent by `out_subsidy_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/marketing/busifavor/subsidy/pay-receipts", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -2149,6 +2191,7 @@ pub mod busifavor {
                 /// 补差付款描述
                 pub description: String,
                 /// 业务请求唯一单号
+                #[wxpay(idempotency_key)]
                 pub out_subsidy_no: String,
             }
 
@@ -2242,6 +2285,8 @@ pub mod busifavor {
             /// `POST /v3/marketing/busifavor/subsidy/return-receipts`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_17.shtml)
+            ///
+            /// Idempotent by `out_subsidy_return_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/marketing/busifavor/subsidy/return-receipts", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -2262,6 +2307,7 @@ pub mod busifavor {
                 /// 补差回退描述
                 pub description: String,
                 /// 业务请求唯一单号
+                #[wxpay(idempotency_key)]
                 pub out_subsidy_return_no: String,
             }
 
@@ -3022,6 +3068,8 @@ pub mod favor {
         /// `POST /v3/marketing/favor/callbacks`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/convention/chapter3_12.shtml)
+        ///
+        /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[crate::endpoint(POST, "/v3/marketing/favor/callbacks", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -3049,6 +3097,8 @@ pub mod favor {
         /// `POST /v3/marketing/favor/coupon-stocks`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/convention/chapter3_1.shtml)
+        ///
+        /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/marketing/favor/coupon-stocks", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -3073,6 +3123,7 @@ pub mod favor {
             /// coupon_use_rule
             pub coupon_use_rule: PostCouponUseRule,
             /// 商户单据号
+            #[wxpay(idempotency_key)]
             pub out_request_no: String,
             /// 扩展属性
             pub ext_info: Option<String>,
@@ -3177,7 +3228,9 @@ pub mod favor {
             /// `POST /v3/marketing/favor/media/image-upload`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/tool/chapter3_1.shtml)
-            #[crate::endpoint(POST, "/v3/marketing/favor/media/image-upload", response = PostResponse, multipart)]
+            ///
+            /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[crate::endpoint(POST, "/v3/marketing/favor/media/image-upload", response = PostResponse, multipart, idempotent)]
             #[derive(Debug, Clone, PartialEq)]
             pub struct Post {
                 /// 图片文件 (uploaded file)
@@ -3489,6 +3542,8 @@ pub mod favor {
                 /// 修改可用单品编码
                 ///
                 /// `POST /v3/marketing/favor/stocks/{stock_id}/modify-goods-id`
+                ///
+                /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[crate::endpoint(POST, "/v3/marketing/favor/stocks/<stock_id>/modify-goods-id", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -3518,7 +3573,9 @@ pub mod favor {
                 /// `POST /v3/marketing/favor/stocks/{stock_id}/pause`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/convention/chapter3_13.shtml)
-                #[crate::endpoint(POST, "/v3/marketing/favor/stocks/<stock_id>/pause", response = PostResponse)]
+                ///
+                /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                #[crate::endpoint(POST, "/v3/marketing/favor/stocks/<stock_id>/pause", response = PostResponse, idempotent)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
                     /// 批次号 (path)
@@ -3593,7 +3650,9 @@ pub mod favor {
                 /// `POST /v3/marketing/favor/stocks/{stock_id}/restart`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/convention/chapter3_14.shtml)
-                #[crate::endpoint(POST, "/v3/marketing/favor/stocks/<stock_id>/restart", response = PostResponse)]
+                ///
+                /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                #[crate::endpoint(POST, "/v3/marketing/favor/stocks/<stock_id>/restart", response = PostResponse, idempotent)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
                     /// 批次号 (path)
@@ -3618,7 +3677,9 @@ pub mod favor {
                 /// `POST /v3/marketing/favor/stocks/{stock_id}/start`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/convention/chapter3_3.shtml)
-                #[crate::endpoint(POST, "/v3/marketing/favor/stocks/<stock_id>/start", response = PostResponse)]
+                ///
+                /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                #[crate::endpoint(POST, "/v3/marketing/favor/stocks/<stock_id>/start", response = PostResponse, idempotent)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
                     /// 批次号 (path)
@@ -3829,6 +3890,8 @@ pub mod favor {
                 /// `POST /v3/marketing/favor/users/{openid}/coupons`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/convention/chapter3_2.shtml)
+                ///
+                /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                 #[crate::endpoint(POST, "/v3/marketing/favor/users/<openid>/coupons", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -3837,6 +3900,7 @@ pub mod favor {
                     /// 批次号
                     pub stock_id: String,
                     /// 商户单据号
+                    #[wxpay(idempotency_key)]
                     pub out_request_no: String,
                     /// 公众账号ID
                     pub appid: String,
@@ -4086,6 +4150,8 @@ pub mod goods_subsidy_activity {
                 /// `POST /v3/marketing/goods-subsidy-activity/activity/{activity_id}/apply`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/docs/merchant/products/retail-store/introduction.html)
+                ///
+                /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[crate::endpoint(POST, "/v3/marketing/goods-subsidy-activity/activity/<activity_id>/apply", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -4209,7 +4275,9 @@ pub mod goods_subsidy_activity {
             /// `POST /v3/marketing/goods-subsidy-activity/qualification/lock`
             ///
             /// [官方文档](https://pay.weixin.qq.com/docs/merchant/products/retail-store/introduction.html)
-            #[crate::endpoint(POST, "/v3/marketing/goods-subsidy-activity/qualification/lock", response = PostResponse)]
+            ///
+            /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[crate::endpoint(POST, "/v3/marketing/goods-subsidy-activity/qualification/lock", response = PostResponse, idempotent)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
                 /// 订单信息
@@ -4259,7 +4327,9 @@ pub mod goods_subsidy_activity {
             /// `POST /v3/marketing/goods-subsidy-activity/qualification/unlock`
             ///
             /// [官方文档](https://pay.weixin.qq.com/docs/merchant/products/retail-store/introduction.html)
-            #[crate::endpoint(POST, "/v3/marketing/goods-subsidy-activity/qualification/unlock", response = PostResponse)]
+            ///
+            /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[crate::endpoint(POST, "/v3/marketing/goods-subsidy-activity/qualification/unlock", response = PostResponse, idempotent)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
                 /// 订单信息
@@ -4452,12 +4522,15 @@ pub mod goods_subsidy_activity {
                 /// `POST /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/materials`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/retail-store/retail-store-act/create-materials.html)
+                ///
+                /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                 #[crate::endpoint(POST, "/v3/marketing/goods-subsidy-activity/retail-store-act/<brand_id>/materials", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
                     /// 品牌ID (path)
                     pub brand_id: String,
                     /// 请求业务单据
+                    #[wxpay(idempotency_key)]
                     pub out_request_no: String,
                     /// 生成物料码数量
                     pub material_num: i64,
@@ -4537,12 +4610,15 @@ pub mod goods_subsidy_activity {
                 /// `POST /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/retail-store/retail-store-act/add-stores.html)
+                ///
+                /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                 #[crate::endpoint(POST, "/v3/marketing/goods-subsidy-activity/retail-store-act/<brand_id>/stores", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
                     /// 品牌ID (path)
                     pub brand_id: String,
                     /// 请求业务单据
+                    #[wxpay(idempotency_key)]
                     pub out_request_no: String,
                     /// 添加时间
                     pub add_time: crate::DateTime,
@@ -4944,6 +5020,8 @@ pub mod membercard_activity {
         /// `POST /v3/marketing/membercard-activity/activities`
         ///
         /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/membership-card/member-gift/create-activity.html)
+        ///
+        /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/marketing/membercard-activity/activities", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -4962,6 +5040,7 @@ pub mod membercard_activity {
             /// 优惠券列表
             pub stock_list: Option<Vec<PostStockList>>,
             /// 商户请求单号
+            #[wxpay(idempotency_key)]
             pub out_request_no: String,
             /// 支付后活动设置
             pub pay_activity_setting: Option<PostPayActivitySetting>,
@@ -5540,7 +5619,9 @@ pub mod membercard_activity {
                 /// `POST /v3/marketing/membercard-activity/activities/{activity_id}/terminate`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/membership-card/member-gift/terminating-activity.html)
-                #[crate::endpoint(POST, "/v3/marketing/membercard-activity/activities/<activity_id>/terminate", response = PostResponse)]
+                ///
+                /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                #[crate::endpoint(POST, "/v3/marketing/membercard-activity/activities/<activity_id>/terminate", response = PostResponse, idempotent)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
                     /// 活动ID (path)
@@ -5655,6 +5736,8 @@ pub mod membercard_open {
         /// `PATCH /v3/marketing/membercard-open/callback`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/membercard_open/chapter6_1.shtml)
+        ///
+        /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[crate::endpoint(PATCH, "/v3/marketing/membercard-open/callback", response = PatchResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Patch {
@@ -5707,6 +5790,8 @@ pub mod membercard_open {
         /// 创建会员卡模板API
         ///
         /// `POST /v3/marketing/membercard-open/cards`
+        ///
+        /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/marketing/membercard-open/cards", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -5737,6 +5822,7 @@ pub mod membercard_open {
             /// 会员初始等级
             pub init_level: Option<String>,
             /// 商户请求单号
+            #[wxpay(idempotency_key)]
             pub out_request_no: String,
             /// 储值信息
             pub balance_information: Option<PostBalanceInformation>,
@@ -5857,6 +5943,8 @@ pub mod membercard_open {
             /// 修改会员卡模板信息API
             ///
             /// `PATCH /v3/marketing/membercard-open/cards/{card_id}`
+            ///
+            /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[crate::endpoint(PATCH, "/v3/marketing/membercard-open/cards/<card_id>")]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Patch {
@@ -6036,6 +6124,8 @@ pub mod membercard_open {
                     /// 修改用户会员卡信息API
                     ///
                     /// `PATCH /v3/marketing/membercard-open/cards/{card_id}/codes/{code}`
+                    ///
+                    /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                     #[crate::endpoint(
                         PATCH,
                         "/v3/marketing/membercard-open/cards/<card_id>/codes/<code>"
@@ -6083,6 +6173,8 @@ pub mod membercard_open {
                         /// `POST /v3/marketing/membercard-open/cards/{card_id}/codes/{code}/activate`
                         ///
                         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/membercard_open/chapter3_10.shtml)
+                        ///
+                        /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                         #[crate::endpoint(
                             POST,
                             "/v3/marketing/membercard-open/cards/<card_id>/codes/<code>/activate"
@@ -6106,6 +6198,8 @@ pub mod membercard_open {
                             /// `POST /v3/marketing/membercard-open/cards/{card_id}/codes/{code}/bonus/commit`
                             ///
                             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/membercard_open/chapter10_2.shtml)
+                            ///
+                            /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                             #[crate::endpoint(
                                 POST,
                                 "/v3/marketing/membercard-open/cards/<card_id>/codes/<code>/bonus/commit"
@@ -6117,6 +6211,7 @@ pub mod membercard_open {
                                 /// 会员卡code (path)
                                 pub code: String,
                                 /// 商户订单号
+                                #[wxpay(idempotency_key)]
                                 pub out_trade_no: String,
                                 /// 直连商户号
                                 pub mchid: String,
@@ -6133,6 +6228,8 @@ pub mod membercard_open {
                             /// `POST /v3/marketing/membercard-open/cards/{card_id}/codes/{code}/bonus/prepare`
                             ///
                             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/membercard_open/chapter10_3.shtml)
+                            ///
+                            /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                             #[crate::endpoint(
                                 POST,
                                 "/v3/marketing/membercard-open/cards/<card_id>/codes/<code>/bonus/prepare"
@@ -6144,6 +6241,7 @@ pub mod membercard_open {
                                 /// 会员卡code (path)
                                 pub code: String,
                                 /// 商户订单号
+                                #[wxpay(idempotency_key)]
                                 pub out_trade_no: String,
                                 /// 直连商户号
                                 pub mchid: String,
@@ -6159,6 +6257,8 @@ pub mod membercard_open {
                         /// 设置会员权益API
                         ///
                         /// `PATCH /v3/marketing/membercard-open/cards/{card_id}/codes/{code}/rights`
+                        ///
+                        /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                         #[crate::endpoint(
                             PATCH,
                             "/v3/marketing/membercard-open/cards/<card_id>/codes/<code>/rights"
@@ -6176,6 +6276,7 @@ pub mod membercard_open {
                             /// 会员积分变动值
                             pub add_bonus_value: Option<i64>,
                             /// 商户请求单号
+                            #[wxpay(idempotency_key)]
                             pub out_request_no: String,
                             /// 是否发送积分变更通知
                             pub need_inform_bonus: Option<bool>,
@@ -6214,6 +6315,8 @@ pub mod membercard_open {
                         /// 设置会员服务项用户信息
                         ///
                         /// `POST /v3/marketing/membercard-open/cards/{card_id}/codes/{code}/set-service-module-data`
+                        ///
+                        /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                         #[crate::endpoint(
                             POST,
                             "/v3/marketing/membercard-open/cards/<card_id>/codes/<code>/set-service-module-data"
@@ -6225,6 +6328,7 @@ pub mod membercard_open {
                             /// 会员卡code (path)
                             pub code: String,
                             /// 商户请求单号
+                            #[wxpay(idempotency_key)]
                             pub out_request_no: String,
                             /// 会员服务项ID
                             pub service_module_id: String,
@@ -6313,6 +6417,8 @@ pub mod membercard_open {
                         /// `POST /v3/marketing/membercard-open/cards/{card_id}/codes/{code}/unavailable`
                         ///
                         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/membercard_open/chapter3_12.shtml)
+                        ///
+                        /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                         #[crate::endpoint(
                             POST,
                             "/v3/marketing/membercard-open/cards/<card_id>/codes/<code>/unavailable"
@@ -6335,6 +6441,8 @@ pub mod membercard_open {
                     /// `POST /v3/marketing/membercard-open/cards/{card_id}/codes/deposit`
                     ///
                     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/membercard_open/chapter3_7.shtml)
+                    ///
+                    /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                     #[crate::endpoint(POST, "/v3/marketing/membercard-open/cards/<card_id>/codes/deposit", response = PostResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -6396,6 +6504,8 @@ pub mod membercard_open {
                 /// `POST /v3/marketing/membercard-open/cards/{card_id}/permission-tokens`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/membercard_open/chapter4_7.shtml)
+                ///
+                /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[crate::endpoint(POST, "/v3/marketing/membercard-open/cards/<card_id>/permission-tokens", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -6431,6 +6541,8 @@ pub mod membercard_open {
                     /// `POST /v3/marketing/membercard-open/cards/{card_id}/phone-membercard/import`
                     ///
                     /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+                    ///
+                    /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                     #[crate::endpoint(POST, "/v3/marketing/membercard-open/cards/<card_id>/phone-membercard/import", response = PostResponse, serial)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -6442,6 +6554,7 @@ pub mod membercard_open {
                         /// 会员卡code
                         pub code: Option<String>,
                         /// 商户请求单号
+                        #[wxpay(idempotency_key)]
                         pub out_request_no: String,
                     }
 
@@ -6460,6 +6573,8 @@ pub mod membercard_open {
                 /// `POST /v3/marketing/membercard-open/cards/{card_id}/qrcode`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/membercard_open/chapter4_3.shtml)
+                ///
+                /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[crate::endpoint(POST, "/v3/marketing/membercard-open/cards/<card_id>/qrcode", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -6489,6 +6604,8 @@ pub mod membercard_open {
                 /// 设置会员卡模板权益项API
                 ///
                 /// `PATCH /v3/marketing/membercard-open/cards/{card_id}/rights`
+                ///
+                /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[crate::endpoint(PATCH, "/v3/marketing/membercard-open/cards/<card_id>/rights")]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Patch {
@@ -6626,6 +6743,8 @@ pub mod membercard_open {
                 /// 添加会员卡服务项
                 ///
                 /// `POST /v3/marketing/membercard-open/cards/{card_id}/service-modules`
+                ///
+                /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[crate::endpoint(POST, "/v3/marketing/membercard-open/cards/<card_id>/service-modules", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -6671,6 +6790,8 @@ pub mod membercard_open {
                     /// 修改会员卡服务项
                     ///
                     /// `PATCH /v3/marketing/membercard-open/cards/{card_id}/service-modules/{service_module_id}`
+                    ///
+                    /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                     #[crate::endpoint(PATCH, "/v3/marketing/membercard-open/cards/<card_id>/service-modules/<service_module_id>", response = PatchResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Patch {
@@ -6734,6 +6855,8 @@ pub mod membercard_open {
                 /// `POST /v3/marketing/membercard-open/cards/{card_id}/upgrade`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/membercard_open/chapter3_6.shtml)
+                ///
+                /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[crate::endpoint(POST, "/v3/marketing/membercard-open/cards/<card_id>/upgrade")]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -6754,6 +6877,8 @@ pub mod membercard_open {
                     /// `POST /v3/marketing/membercard-open/cards/{card_id}/users/import`
                     ///
                     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/membercard_open/chapter3_13.shtml)
+                    ///
+                    /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                     #[crate::endpoint(POST, "/v3/marketing/membercard-open/cards/<card_id>/users/import", response = PostResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -6764,6 +6889,7 @@ pub mod membercard_open {
                         /// 会员卡code
                         pub code: Option<String>,
                         /// 商户请求单号
+                        #[wxpay(idempotency_key)]
                         pub out_request_no: String,
                     }
 
@@ -6788,6 +6914,8 @@ pub mod membercard_open {
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/membercard_open/chapter4_1.shtml)
             ///
             /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+            ///
+            /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[crate::endpoint(
                 POST,
                 "/v3/marketing/membercard-open/phonenumber-member/import",
@@ -6926,6 +7054,8 @@ pub mod partner {
                 /// 设置投放计划回调地址
                 ///
                 /// `POST /v3/marketing/partner/delivery-plan/{sp_mchid}/notify-url`
+                ///
+                /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[crate::endpoint(POST, "/v3/marketing/partner/delivery-plan/<sp_mchid>/notify-url", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -6948,10 +7078,13 @@ pub mod partner {
             /// 创建投放计划
             ///
             /// `POST /v3/marketing/partner/delivery-plan/delivery-plans`
+            ///
+            /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/marketing/partner/delivery-plan/delivery-plans", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
                 /// 创建请求单号
+                #[wxpay(idempotency_key)]
                 pub out_request_no: String,
                 /// 创建投放计划的品牌ID
                 pub brand_id: String,
@@ -7183,6 +7316,8 @@ pub mod partner {
                 /// 更新投放计划
                 ///
                 /// `PATCH /v3/marketing/partner/delivery-plan/delivery-plans/{plan_id}`
+                ///
+                /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[crate::endpoint(PATCH, "/v3/marketing/partner/delivery-plan/delivery-plans/<plan_id>", response = PatchResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Patch {
@@ -7286,9 +7421,12 @@ pub mod partner {
                     /// 终止投放计划
                     ///
                     /// `POST /v3/marketing/partner/delivery-plan/delivery-plans/{plan_id}/terminate`
+                    ///
+                    /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                     #[crate::endpoint(
                         POST,
-                        "/v3/marketing/partner/delivery-plan/delivery-plans/<plan_id>/terminate"
+                        "/v3/marketing/partner/delivery-plan/delivery-plans/<plan_id>/terminate",
+                        idempotent
                     )]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -7306,6 +7444,8 @@ pub mod partner {
             /// 提交图片生成任务
             ///
             /// `POST /v3/marketing/partner/product-coupon/image-generation-tasks`
+            ///
+            /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[crate::endpoint(POST, "/v3/marketing/partner/product-coupon/image-generation-tasks", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -7520,7 +7660,9 @@ pub mod partner {
                 /// 图片上传
                 ///
                 /// `POST /v3/marketing/partner/product-coupon/media/upload-image`
-                #[crate::endpoint(POST, "/v3/marketing/partner/product-coupon/media/upload-image", response = PostResponse, multipart)]
+                ///
+                /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                #[crate::endpoint(POST, "/v3/marketing/partner/product-coupon/media/upload-image", response = PostResponse, multipart, idempotent)]
                 #[derive(Debug, Clone, PartialEq)]
                 pub struct Post {
                     /// 图片文件 (uploaded file)
@@ -7556,6 +7698,8 @@ pub mod partner {
             /// 设置商品券事件通知地址
             ///
             /// `POST /v3/marketing/partner/product-coupon/notify-configs`
+            ///
+            /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[crate::endpoint(POST, "/v3/marketing/partner/product-coupon/notify-configs", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -7577,12 +7721,15 @@ pub mod partner {
             /// 创建商品券
             ///
             /// `POST /v3/marketing/partner/product-coupon/product-coupons`
+            ///
+            /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/marketing/partner/product-coupon/product-coupons", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
                 /// 品牌ID
                 pub brand_id: String,
                 /// 创建请求单号
+                #[wxpay(idempotency_key)]
                 pub out_request_no: String,
                 /// 优惠范围
                 pub scope: PostScope,
@@ -9094,6 +9241,8 @@ pub mod partner {
                 /// 修改商品券
                 ///
                 /// `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}`
+                ///
+                /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                 #[crate::endpoint(PATCH, "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>", response = PatchResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Patch {
@@ -9102,6 +9251,7 @@ pub mod partner {
                     /// 品牌ID
                     pub brand_id: String,
                     /// 修改请求单号
+                    #[wxpay(idempotency_key)]
                     pub out_request_no: String,
                     /// 展示信息
                     pub display_info: PatchDisplayInfo,
@@ -9352,6 +9502,8 @@ pub mod partner {
                     /// 失效商品券
                     ///
                     /// `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/deactivate`
+                    ///
+                    /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                     #[crate::endpoint(POST, "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/deactivate", response = PostResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -9360,6 +9512,7 @@ pub mod partner {
                         /// 品牌ID
                         pub brand_id: String,
                         /// 失效请求单号
+                        #[wxpay(idempotency_key)]
                         pub out_request_no: String,
                         /// 失效原因
                         pub deactivate_reason: String,
@@ -9560,6 +9713,8 @@ pub mod partner {
                     /// 添加商品券批次组
                     ///
                     /// `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`
+                    ///
+                    /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                     #[crate::endpoint(POST, "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stock-bundles", response = PostResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -9568,6 +9723,7 @@ pub mod partner {
                         /// 品牌ID
                         pub brand_id: String,
                         /// 创建请求单号
+                        #[wxpay(idempotency_key)]
                         pub out_request_no: String,
                         /// 批次组信息
                         pub stock_bundle: PostStockBundle,
@@ -10367,6 +10523,8 @@ pub mod partner {
                         /// 修改商品券批次组
                         ///
                         /// `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}`
+                        ///
+                        /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                         #[crate::endpoint(PATCH, "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stock-bundles/<stock_bundle_id>", response = PatchResponse)]
                         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                         pub struct Patch {
@@ -10375,6 +10533,7 @@ pub mod partner {
                             /// 批次组ID (path)
                             pub stock_bundle_id: String,
                             /// 修改请求单号
+                            #[wxpay(idempotency_key)]
                             pub out_request_no: String,
                             /// 备注
                             pub remark: Option<String>,
@@ -11008,6 +11167,8 @@ pub mod partner {
                             /// 批次组批量关联门店
                             ///
                             /// `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/associate-stores`
+                            ///
+                            /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                             #[crate::endpoint(POST, "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stock-bundles/<stock_bundle_id>/associate-stores", response = PostResponse)]
                             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                             pub struct Post {
@@ -11072,6 +11233,8 @@ pub mod partner {
                             /// 批次组批量取消关联门店
                             ///
                             /// `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/disassociate-stores`
+                            ///
+                            /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                             #[crate::endpoint(POST, "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stock-bundles/<stock_bundle_id>/disassociate-stores", response = PostResponse)]
                             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                             pub struct Post {
@@ -11136,6 +11299,8 @@ pub mod partner {
                             /// 修改商品券批次组发放预算
                             ///
                             /// `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget`
+                            ///
+                            /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                             #[crate::endpoint(POST, "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stock-bundles/<stock_bundle_id>/update-budget", response = PostResponse)]
                             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                             pub struct Post {
@@ -11144,6 +11309,7 @@ pub mod partner {
                                 /// 批次组ID (path)
                                 pub stock_bundle_id: String,
                                 /// 修改请求单号
+                                #[wxpay(idempotency_key)]
                                 pub out_request_no: String,
                                 /// 更新模式
                                 pub update_mode: PostUpdateMode,
@@ -12236,6 +12402,8 @@ pub mod partner {
                     /// 添加商品券批次
                     ///
                     /// `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`
+                    ///
+                    /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                     #[crate::endpoint(POST, "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stocks", response = PostResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -12244,6 +12412,7 @@ pub mod partner {
                         /// 品牌ID
                         pub brand_id: String,
                         /// 创建请求单号
+                        #[wxpay(idempotency_key)]
                         pub out_request_no: String,
                         /// 批次信息
                         pub stock: PostStock,
@@ -13773,6 +13942,8 @@ pub mod partner {
                         /// 修改商品券指定批次
                         ///
                         /// `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}`
+                        ///
+                        /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                         #[crate::endpoint(PATCH, "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stocks/<stock_id>", response = PatchResponse)]
                         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                         pub struct Patch {
@@ -13783,6 +13954,7 @@ pub mod partner {
                             /// 品牌ID
                             pub brand_id: String,
                             /// 修改请求单号
+                            #[wxpay(idempotency_key)]
                             pub out_request_no: String,
                             /// 备注
                             pub remark: Option<String>,
@@ -14512,6 +14684,8 @@ pub mod partner {
                             /// 批次关联门店
                             ///
                             /// `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/associate-stores`
+                            ///
+                            /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                             #[crate::endpoint(POST, "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stocks/<stock_id>/associate-stores", response = PostResponse)]
                             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                             pub struct Post {
@@ -14620,6 +14794,8 @@ pub mod partner {
                             /// 失效商品券批次
                             ///
                             /// `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/deactivate`
+                            ///
+                            /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                             #[crate::endpoint(POST, "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stocks/<stock_id>/deactivate", response = PostResponse)]
                             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                             pub struct Post {
@@ -14630,6 +14806,7 @@ pub mod partner {
                                 /// 品牌ID
                                 pub brand_id: String,
                                 /// 失效请求单号
+                                #[wxpay(idempotency_key)]
                                 pub out_request_no: String,
                                 /// 失效原因
                                 pub deactivate_reason: String,
@@ -15238,6 +15415,8 @@ pub mod partner {
                             /// 批次取消关联门店
                             ///
                             /// `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/disassociate-stores`
+                            ///
+                            /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                             #[crate::endpoint(POST, "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stocks/<stock_id>/disassociate-stores", response = PostResponse)]
                             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                             pub struct Post {
@@ -15302,6 +15481,8 @@ pub mod partner {
                             /// 修改商品券批次发放预算
                             ///
                             /// `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/update-budget`
+                            ///
+                            /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                             #[crate::endpoint(POST, "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stocks/<stock_id>/update-budget", response = PostResponse)]
                             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                             pub struct Post {
@@ -15312,6 +15493,7 @@ pub mod partner {
                                 /// 品牌ID
                                 pub brand_id: String,
                                 /// 修改请求单号
+                                #[wxpay(idempotency_key)]
                                 pub out_request_no: String,
                                 /// 更新模式
                                 pub update_mode: PostUpdateMode,
@@ -15938,6 +16120,8 @@ pub mod partner {
                             /// 预上传券Code
                             ///
                             /// `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/upload-coupon-codes`
+                            ///
+                            /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                             #[crate::endpoint(POST, "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stocks/<stock_id>/upload-coupon-codes", response = PostResponse)]
                             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                             pub struct Post {
@@ -15948,6 +16132,7 @@ pub mod partner {
                                 /// 品牌ID
                                 pub brand_id: String,
                                 /// 请求单号
+                                #[wxpay(idempotency_key)]
                                 pub out_request_no: String,
                                 /// 券Code列表
                                 pub code_list: Vec<String>,
@@ -15987,6 +16172,8 @@ pub mod partner {
                     /// 向用户发放商品券批次组
                     ///
                     /// `POST /v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles`
+                    ///
+                    /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                     #[crate::endpoint(POST, "/v3/marketing/partner/product-coupon/users/<openid>/coupon-bundles", response = PostResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -16813,6 +17000,8 @@ pub mod partner {
                             /// 失效用户商品券组
                             ///
                             /// `POST /v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}/deactivate`
+                            ///
+                            /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                             #[crate::endpoint(POST, "/v3/marketing/partner/product-coupon/users/<openid>/coupon-bundles/<user_coupon_bundle_id>/deactivate", response = PostResponse)]
                             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                             pub struct Post {
@@ -16829,6 +17018,7 @@ pub mod partner {
                                 /// 公众账号AppID
                                 pub appid: String,
                                 /// 失效请求单号
+                                #[wxpay(idempotency_key)]
                                 pub out_request_no: String,
                                 /// 失效原因
                                 pub deactivate_reason: String,
@@ -18738,6 +18928,8 @@ pub mod partner {
                     /// 向用户发放商品券
                     ///
                     /// `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons`
+                    ///
+                    /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                     #[crate::endpoint(POST, "/v3/marketing/partner/product-coupon/users/<openid>/coupons", response = PostResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -20721,6 +20913,8 @@ pub mod partner {
                             /// 确认发放用户商品券
                             ///
                             /// `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/confirm`
+                            ///
+                            /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                             #[crate::endpoint(POST, "/v3/marketing/partner/product-coupon/users/<openid>/coupons/<coupon_code>/confirm", response = PostResponse)]
                             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                             pub struct Post {
@@ -20737,6 +20931,7 @@ pub mod partner {
                                 /// 公众账号AppID
                                 pub appid: String,
                                 /// 确认发放请求单号
+                                #[wxpay(idempotency_key)]
                                 pub out_request_no: String,
                             }
 
@@ -21848,6 +22043,8 @@ pub mod partner {
                             /// 失效用户商品券
                             ///
                             /// `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/deactivate`
+                            ///
+                            /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                             #[crate::endpoint(POST, "/v3/marketing/partner/product-coupon/users/<openid>/coupons/<coupon_code>/deactivate", response = PostResponse)]
                             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                             pub struct Post {
@@ -21864,6 +22061,7 @@ pub mod partner {
                                 /// 公众账号AppID
                                 pub appid: String,
                                 /// 失效请求单号
+                                #[wxpay(idempotency_key)]
                                 pub out_request_no: String,
                                 /// 失效原因
                                 pub deactivate_reason: String,
@@ -22944,6 +23142,8 @@ pub mod partner {
                             /// 退券
                             ///
                             /// `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/return`
+                            ///
+                            /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                             #[crate::endpoint(POST, "/v3/marketing/partner/product-coupon/users/<openid>/coupons/<coupon_code>/return", response = PostResponse)]
                             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                             pub struct Post {
@@ -22960,6 +23160,7 @@ pub mod partner {
                                 /// 公众账号AppID
                                 pub appid: String,
                                 /// 退券请求单号
+                                #[wxpay(idempotency_key)]
                                 pub out_request_no: String,
                                 /// 多次优惠索引
                                 pub sequential_coupon_index: Option<i64>,
@@ -24040,6 +24241,8 @@ pub mod partner {
                             /// 核销用户商品券
                             ///
                             /// `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/use`
+                            ///
+                            /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                             #[crate::endpoint(POST, "/v3/marketing/partner/product-coupon/users/<openid>/coupons/<coupon_code>/use", response = PostResponse)]
                             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                             pub struct Post {
@@ -24060,6 +24263,7 @@ pub mod partner {
                                 /// 关联微信支付订单信息
                                 pub associated_order_info: PostAssociatedOrderInfo,
                                 /// 核销请求单号
+                                #[wxpay(idempotency_key)]
                                 pub out_request_no: String,
                                 /// 多次优惠索引
                                 pub sequential_coupon_index: Option<i64>,
@@ -25182,6 +25386,8 @@ pub mod partner {
                     /// 向用户预发放商品券
                     ///
                     /// `POST /v3/marketing/partner/product-coupon/users/{openid}/pre-send-coupon`
+                    ///
+                    /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                     #[crate::endpoint(POST, "/v3/marketing/partner/product-coupon/users/<openid>/pre-send-coupon", response = PostResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -25215,6 +25421,8 @@ pub mod partner {
                     /// 向用户预发放商品券批次组
                     ///
                     /// `POST /v3/marketing/partner/product-coupon/users/{openid}/pre-send-coupon-bundle`
+                    ///
+                    /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                     #[crate::endpoint(POST, "/v3/marketing/partner/product-coupon/users/<openid>/pre-send-coupon-bundle", response = PostResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -25330,6 +25538,8 @@ pub mod partnerships {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/partnerships/chapter3_1.shtml)
         ///
         /// The spec's header parameters ["Idempotency-Key"] are not set by this declaration.
+        ///
+        /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[crate::endpoint(POST, "/v3/marketing/partnerships/build", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -25451,7 +25661,9 @@ pub mod partnerships {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/partnerships/chapter3_2.shtml)
         ///
         /// The spec's header parameters ["Idempotency-Key"] are not set by this declaration.
-        #[crate::endpoint(POST, "/v3/marketing/partnerships/terminate", response = PostResponse)]
+        ///
+        /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+        #[crate::endpoint(POST, "/v3/marketing/partnerships/terminate", response = PostResponse, idempotent)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
             /// 合作方信息
@@ -25960,6 +26172,8 @@ pub mod paygiftactivity {
                     /// `POST /v3/marketing/paygiftactivity/activities/{activity_id}/merchants/add`
                     ///
                     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/paygiftactivity/chapter3_8.shtml)
+                    ///
+                    /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                     #[crate::endpoint(POST, "/v3/marketing/paygiftactivity/activities/<activity_id>/merchants/add", response = PostResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -26006,7 +26220,9 @@ pub mod paygiftactivity {
                     /// `POST /v3/marketing/paygiftactivity/activities/{activity_id}/merchants/delete`
                     ///
                     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/paygiftactivity/chapter3_10.shtml)
-                    #[crate::endpoint(POST, "/v3/marketing/paygiftactivity/activities/<activity_id>/merchants/delete", response = PostResponse)]
+                    ///
+                    /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                    #[crate::endpoint(POST, "/v3/marketing/paygiftactivity/activities/<activity_id>/merchants/delete", response = PostResponse, idempotent)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
                         /// 活动id (path)
@@ -26036,7 +26252,9 @@ pub mod paygiftactivity {
                 /// `POST /v3/marketing/paygiftactivity/activities/{activity_id}/terminate`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/paygiftactivity/chapter3_7.shtml)
-                #[crate::endpoint(POST, "/v3/marketing/paygiftactivity/activities/<activity_id>/terminate", response = PostResponse)]
+                ///
+                /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                #[crate::endpoint(POST, "/v3/marketing/paygiftactivity/activities/<activity_id>/terminate", response = PostResponse, idempotent)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
                     /// 活动id (path)
@@ -26061,6 +26279,8 @@ pub mod paygiftactivity {
         /// 创建全场满额送活动API
         ///
         /// `POST /v3/marketing/paygiftactivity/unique-threshold-activity`
+        ///
+        /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[crate::endpoint(POST, "/v3/marketing/paygiftactivity/unique-threshold-activity", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -26230,6 +26450,8 @@ pub mod shopping_receipt {
         /// 创建自定义入口
         ///
         /// `POST /v3/marketing/shopping-receipt/customentrances`
+        ///
+        /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/marketing/shopping-receipt/customentrances", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -26248,6 +26470,7 @@ pub mod shopping_receipt {
             /// 自定义入口的归属品牌ID
             pub brand_id: String,
             /// 商户创建自定义入口的凭据号
+            #[wxpay(idempotency_key)]
             pub out_request_no: String,
             /// 自定义入口跳转信息
             pub jump_link: PostJumpLink,
@@ -26411,6 +26634,8 @@ pub mod shopping_receipt {
             /// 更新自定义入口
             ///
             /// `PATCH /v3/marketing/shopping-receipt/customentrances/{brand_id}`
+            ///
+            /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(PATCH, "/v3/marketing/shopping-receipt/customentrances/<brand_id>", response = PatchResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Patch {
@@ -26429,6 +26654,7 @@ pub mod shopping_receipt {
                 /// 自定义入口的结束时间
                 pub end_time: Option<crate::DateTime>,
                 /// 商户创建自定义入口的凭据号
+                #[wxpay(idempotency_key)]
                 pub out_request_no: String,
                 /// 自定义入口跳转信息
                 pub jump_link: Option<PatchJumpLink>,
@@ -26526,6 +26752,8 @@ pub mod shopping_receipt {
         /// 上传商家电子小票跳转信息
         ///
         /// `POST /v3/marketing/shopping-receipt/merchantshoppingreceiptjumpinfos`
+        ///
+        /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[crate::endpoint(POST, "/v3/marketing/shopping-receipt/merchantshoppingreceiptjumpinfos", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -26604,7 +26832,9 @@ pub mod shopping_receipt {
         /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
         ///
         /// This upload's `meta` is its own, not `{"filename","sha256"}`: the digest it holds is the caller's to fill in, by the algorithm it names ([`MediaFile::sha256_hex`](crate::media::MediaFile::sha256_hex) gives a SHA-256 in lower-case hex).
-        #[crate::endpoint(POST, "/v3/marketing/shopping-receipt/shoppingreceipts", response = PostResponse, multipart, serial)]
+        ///
+        /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+        #[crate::endpoint(POST, "/v3/marketing/shopping-receipt/shoppingreceipts", response = PostResponse, multipart, serial, idempotent)]
         #[derive(Debug, Clone, PartialEq)]
         pub struct Post {
             /// 电子小票上传信息JSON格式字符串 (the upload's `meta`)
@@ -26851,6 +27081,8 @@ pub mod weekly_discount {
                 /// `POST /v3/marketing/weekly-discount/activities/{activity_id}/apply`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_1_1.shtml)
+                ///
+                /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[crate::endpoint(POST, "/v3/marketing/weekly-discount/activities/<activity_id>/apply", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -26944,6 +27176,8 @@ pub mod withdraw_favor {
                 /// `POST /v3/marketing/withdraw-favor/users/{openid}/coupons`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter3_2_1.shtml)
+                ///
+                /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[crate::endpoint(POST, "/v3/marketing/withdraw-favor/users/<openid>/coupons", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {

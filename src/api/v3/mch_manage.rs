@@ -133,6 +133,8 @@ pub mod mch_manage_records {
             /// 对指定商户管理记录提交资料
             ///
             /// `POST /v3/mch-manage/mch-manage-records/{manage_record_id}/mch-manage-submissions`
+            ///
+            /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[crate::endpoint(POST, "/v3/mch-manage/mch-manage-records/<manage_record_id>/mch-manage-submissions", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -345,7 +347,9 @@ pub mod submission_files {
                 /// `POST /v3/mch-manage/submission-files/sub-mchid/{sub_mchid}/upload`
                 ///
                 /// This upload's `meta` is its own, not `{"filename","sha256"}`: the digest it holds is the caller's to fill in, by the algorithm it names ([`MediaFile::sha256_hex`](crate::media::MediaFile::sha256_hex) gives a SHA-256 in lower-case hex).
-                #[crate::endpoint(POST, "/v3/mch-manage/submission-files/sub-mchid/<sub_mchid>/upload", response = PostResponse, multipart)]
+                ///
+                /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                #[crate::endpoint(POST, "/v3/mch-manage/submission-files/sub-mchid/<sub_mchid>/upload", response = PostResponse, multipart, idempotent)]
                 #[derive(Debug, Clone, PartialEq)]
                 pub struct Post {
                     /// 子商户号 (path)

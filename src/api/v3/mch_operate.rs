@@ -13,6 +13,8 @@ pub mod risk {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter7_8_9.shtml)
         ///
         /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+        ///
+        /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/mch_operate/risk/withdrawl-apply", response = PostResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -23,6 +25,7 @@ pub mod risk {
             /// 提现金额
             pub amount: i64,
             /// 商户提现申请单号
+            #[wxpay(idempotency_key)]
             pub out_request_no: String,
             /// 收款对象类型
             pub payee_type: PostPayeeType,

@@ -75,6 +75,8 @@ pub mod enhanced_due_diligence {
             /// 提交尽调资料
             ///
             /// `POST /v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/submit`
+            ///
+            /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[crate::endpoint(POST, "/v3/mch-operation-manage/enhanced-due-diligence/<due_diligence_id>/submit", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -128,7 +130,9 @@ pub mod enhanced_due_diligence {
             /// `POST /v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/upload`
             ///
             /// This upload's `meta` is its own, not `{"filename","sha256"}`: the digest it holds is the caller's to fill in, by the algorithm it names ([`MediaFile::sha256_hex`](crate::media::MediaFile::sha256_hex) gives a SHA-256 in lower-case hex).
-            #[crate::endpoint(POST, "/v3/mch-operation-manage/enhanced-due-diligence/<due_diligence_id>/upload", response = PostResponse, multipart)]
+            ///
+            /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[crate::endpoint(POST, "/v3/mch-operation-manage/enhanced-due-diligence/<due_diligence_id>/upload", response = PostResponse, multipart, idempotent)]
             #[derive(Debug, Clone, PartialEq)]
             pub struct Post {
                 /// 尽调单号 (path)

@@ -9,12 +9,15 @@ pub mod mchcontactalterapplyment {
     /// `POST /v3/mchalterapply/mchcontactalterapplyment`
     ///
     /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+    ///
+    /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[crate::endpoint(POST, "/v3/mchalterapply/mchcontactalterapplyment", response = PostResponse, serial)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
         /// 商户号
         pub merchant_code: String,
         /// 业务申请编号
+        #[wxpay(idempotency_key)]
         pub out_request_no: String,
         /// 超级管理员信息
         pub contact_info: Option<PostContactInfo>,
@@ -141,7 +144,9 @@ pub mod mchcontactalterapplyment {
             /// 撤销超管变更申请单
             ///
             /// `POST /v3/mchalterapply/mchcontactalterapplyment/{apply_id}/revoke`
-            #[crate::endpoint(POST, "/v3/mchalterapply/mchcontactalterapplyment/<apply_id>/revoke", response = PostResponse)]
+            ///
+            /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[crate::endpoint(POST, "/v3/mchalterapply/mchcontactalterapplyment/<apply_id>/revoke", response = PostResponse, idempotent)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
                 /// 微信支付申请单号 (path)
@@ -259,12 +264,15 @@ pub mod mchsubjectalterapplyment {
     /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4014090649)
     ///
     /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+    ///
+    /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[crate::endpoint(POST, "/v3/mchalterapply/mchsubjectalterapplyment", response = PostResponse, serial)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
         /// 商户号
         pub merchant_code: String,
         /// 业务申请编号
+        #[wxpay(idempotency_key)]
         pub out_request_no: String,
         /// 主体资料变更范围
         pub alter_scope: Option<PostAlterScope>,
@@ -626,7 +634,9 @@ pub mod mchsubjectalterapplyment {
             /// `POST /v3/mchalterapply/mchsubjectalterapplyment/{apply_id}/revoke`
             ///
             /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4014090672)
-            #[crate::endpoint(POST, "/v3/mchalterapply/mchsubjectalterapplyment/<apply_id>/revoke", response = PostResponse)]
+            ///
+            /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[crate::endpoint(POST, "/v3/mchalterapply/mchsubjectalterapplyment/<apply_id>/revoke", response = PostResponse, idempotent)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
                 /// 微信支付申请单号 (path)
@@ -732,12 +742,15 @@ pub mod merchantnamealterapplyment {
     /// 提交商户简称变更申请单
     ///
     /// `POST /v3/mchalterapply/merchantnamealterapplyment`
+    ///
+    /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[crate::endpoint(POST, "/v3/mchalterapply/merchantnamealterapplyment", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
         /// 二级商户号
         pub sub_mchid: String,
         /// 业务申请编号
+        #[wxpay(idempotency_key)]
         pub out_request_no: String,
         /// 商户简称
         pub merchant_shortname: String,
@@ -800,7 +813,9 @@ pub mod merchantnamealterapplyment {
             /// 撤销商户简称变更申请单
             ///
             /// `POST /v3/mchalterapply/merchantnamealterapplyment/{apply_id}/revoke`
-            #[crate::endpoint(POST, "/v3/mchalterapply/merchantnamealterapplyment/<apply_id>/revoke", response = PostResponse)]
+            ///
+            /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[crate::endpoint(POST, "/v3/mchalterapply/merchantnamealterapplyment/<apply_id>/revoke", response = PostResponse, idempotent)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
                 /// 微信支付申请单号 (path)

@@ -9,6 +9,8 @@ pub mod orders {
     /// `POST /v3/med-ins/orders`
     ///
     /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+    ///
+    /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[crate::endpoint(POST, "/v3/med-ins/orders", response = PostResponse, serial)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -33,6 +35,7 @@ pub mod orders {
         /// 亲属身份信息
         pub relative: Option<PostRelative>,
         /// 从业机构订单号
+        #[wxpay(idempotency_key)]
         pub out_trade_no: String,
         /// 医疗机构订单号
         pub serial_no: String,
@@ -1042,6 +1045,8 @@ pub mod refunds {
         /// 医保退款通知
         ///
         /// `POST /v3/med-ins/refunds/notify`
+        ///
+        /// Idempotent by `out_refund_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/med-ins/refunds/notify")]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -1064,6 +1069,7 @@ pub mod refunds {
             /// 医保退款成功时间
             pub refund_time: crate::DateTime,
             /// 从业机构退款单号
+            #[wxpay(idempotency_key)]
             pub out_refund_no: String,
         }
     }

@@ -65,10 +65,13 @@ pub mod fund {
         /// 电商平台提现API
         ///
         /// `POST /v3/merchant/fund/withdraw`
+        ///
+        /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/merchant/fund/withdraw", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
             /// 商户提现单号
+            #[wxpay(idempotency_key)]
             pub out_request_no: String,
             /// 提现金额
             pub amount: i64,
@@ -288,7 +291,9 @@ pub mod media {
         /// 文件上传
         ///
         /// `POST /v3/merchant/media/upload`
-        #[crate::endpoint(POST, "/v3/merchant/media/upload", response = PostResponse, multipart)]
+        ///
+        /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+        #[crate::endpoint(POST, "/v3/merchant/media/upload", response = PostResponse, multipart, idempotent)]
         #[derive(Debug, Clone, PartialEq)]
         pub struct Post {
             /// 图片文件 (uploaded file)
@@ -309,7 +314,9 @@ pub mod media {
         /// `POST /v3/merchant/media/video_upload`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/tool/chapter3_2.shtml)
-        #[crate::endpoint(POST, "/v3/merchant/media/video_upload", response = PostResponse, multipart = crate::media::MediaLimits::VIDEO)]
+        ///
+        /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+        #[crate::endpoint(POST, "/v3/merchant/media/video_upload", response = PostResponse, multipart = crate::media::MediaLimits::VIDEO, idempotent)]
         #[derive(Debug, Clone, PartialEq)]
         pub struct Post {
             /// 图片文件 (uploaded file)

@@ -9,7 +9,9 @@ pub mod ec_trade_risk {
         /// 查询风险订单
         ///
         /// `POST /v3/merchant-risk-manage/ec-trade-risk/query-risk-trades`
-        #[crate::endpoint(POST, "/v3/merchant-risk-manage/ec-trade-risk/query-risk-trades", response = PostResponse)]
+        ///
+        /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+        #[crate::endpoint(POST, "/v3/merchant-risk-manage/ec-trade-risk/query-risk-trades", response = PostResponse, idempotent)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
             /// 服务商商户号
@@ -64,6 +66,8 @@ pub mod ec_trade_risk {
         /// 回传处置结果
         ///
         /// `POST /v3/merchant-risk-manage/ec-trade-risk/recv-dispose-result`
+        ///
+        /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/merchant-risk-manage/ec-trade-risk/recv-dispose-result", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -74,6 +78,7 @@ pub mod ec_trade_risk {
             /// 商户号
             pub mchid: Option<String>,
             /// 商户订单号
+            #[wxpay(idempotency_key)]
             pub out_trade_no: String,
             /// 最终风险结论
             pub final_risk_result: Option<i64>,
@@ -107,6 +112,8 @@ pub mod report_trade_union_information {
     /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/risk-manage/trade-risk/report-trade-risk-information.html)
     ///
     /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+    ///
+    /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
     #[crate::endpoint(POST, "/v3/merchant-risk-manage/report-trade-union-information", response = PostResponse, serial)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -378,6 +385,8 @@ pub mod trade_risk_result {
     /// `POST /v3/merchant-risk-manage/trade-risk-result`
     ///
     /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/risk-manage/trade-risk-result/create-trade-risk-result.html)
+    ///
+    /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
     #[crate::endpoint(POST, "/v3/merchant-risk-manage/trade-risk-result", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -540,6 +549,8 @@ pub mod violation_notifications {
     /// `POST /v3/merchant-risk-manage/violation-notifications`
     ///
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter10_3_1.shtml)
+    ///
+    /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
     #[crate::endpoint(POST, "/v3/merchant-risk-manage/violation-notifications", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {

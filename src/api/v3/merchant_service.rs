@@ -27,6 +27,8 @@ pub mod complaint_notifications {
     /// `POST /v3/merchant-service/complaint-notifications`
     ///
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/tool/merchant-service/chapter3_2.shtml)
+    ///
+    /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
     #[crate::endpoint(POST, "/v3/merchant-service/complaint-notifications", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -706,6 +708,8 @@ pub mod complaints_v2 {
             /// `POST /v3/merchant-service/complaints-v2/{complaint_id}/complete`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter10_2_15.shtml)
+            ///
+            /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[crate::endpoint(POST, "/v3/merchant-service/complaints-v2/<complaint_id>/complete")]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -1352,6 +1356,8 @@ pub mod complaints_v2 {
             /// `POST /v3/merchant-service/complaints-v2/{complaint_id}/response`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter10_2_14.shtml)
+            ///
+            /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[crate::endpoint(POST, "/v3/merchant-service/complaints-v2/<complaint_id>/response")]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -1387,6 +1393,8 @@ pub mod complaints_v2 {
             /// 回复需要即时服务的投诉单
             ///
             /// `POST /v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service`
+            ///
+            /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[crate::endpoint(POST, "/v3/merchant-service/complaints-v2/<complaint_id>/response-immediate-service", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -1887,6 +1895,8 @@ pub mod complaints_v2 {
             /// `POST /v3/merchant-service/complaints-v2/{complaint_id}/update-refund-progress`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter10_2_19.shtml)
+            ///
+            /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[crate::endpoint(
                 POST,
                 "/v3/merchant-service/complaints-v2/<complaint_id>/update-refund-progress"
@@ -1928,6 +1938,8 @@ pub mod feedbacks {
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/tool/merchant-service/chapter3_6.shtml)
     ///
     /// Deprecated in the spec.
+    ///
+    /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
     #[crate::endpoint(POST, "/v3/merchant-service/feedbacks")]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -1968,7 +1980,9 @@ pub mod images {
         /// `POST /v3/merchant-service/images/upload`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/tool/merchant-service/chapter5_1.shtml)
-        #[crate::endpoint(POST, "/v3/merchant-service/images/upload", response = PostResponse, multipart)]
+        ///
+        /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+        #[crate::endpoint(POST, "/v3/merchant-service/images/upload", response = PostResponse, multipart, idempotent)]
         #[derive(Debug, Clone, PartialEq)]
         pub struct Post {
             /// 图片文件 (uploaded file)

@@ -9,6 +9,8 @@ pub mod merchant_settle_rule_applications {
     /// `POST /v3/merchant-settlement/merchant-settle-rule-applications`
     ///
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter3_1_1.shtml)
+    ///
+    /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
     #[crate::endpoint(POST, "/v3/merchant-settlement/merchant-settle-rule-applications", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {

@@ -9,6 +9,8 @@ pub mod stores {
     /// `POST /v3/merchant-store/stores`
     ///
     /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013948546)
+    ///
+    /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
     #[crate::endpoint(POST, "/v3/merchant-store/stores", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -202,6 +204,8 @@ pub mod stores {
         /// `PATCH /v3/merchant-store/stores/{store_id}`
         ///
         /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013948551)
+        ///
+        /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[crate::endpoint(PATCH, "/v3/merchant-store/stores/<store_id>")]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Patch {
@@ -274,6 +278,8 @@ pub mod stores {
                 /// `POST /v3/merchant-store/stores/{store_id}/recipients/bind`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013948579)
+                ///
+                /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[crate::endpoint(POST, "/v3/merchant-store/stores/<store_id>/recipients/bind", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -323,7 +329,9 @@ pub mod stores {
                 /// `POST /v3/merchant-store/stores/{store_id}/recipients/unbind`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013948580)
-                #[crate::endpoint(POST, "/v3/merchant-store/stores/<store_id>/recipients/unbind", response = PostResponse)]
+                ///
+                /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                #[crate::endpoint(POST, "/v3/merchant-store/stores/<store_id>/recipients/unbind", response = PostResponse, idempotent)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
                     /// 微信支付商户门店ID (path)

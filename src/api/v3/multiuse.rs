@@ -84,6 +84,8 @@ pub mod users {
             /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/multiuse-coupon/multiuse-coupon/send-multiuse-coupon.html)
             ///
             /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+            ///
+            /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/multiuse/users/<openid>/coupons", response = PostResponse, serial)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -92,6 +94,7 @@ pub mod users {
                 /// 批次号
                 pub stock_id: String,
                 /// 商户单据号
+                #[wxpay(idempotency_key)]
                 pub out_request_no: String,
                 /// 用户姓名
                 #[wxpay(encrypt)]

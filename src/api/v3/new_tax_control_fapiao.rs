@@ -9,6 +9,8 @@ pub mod card_template {
     /// `POST /v3/new-tax-control-fapiao/card-template`
     ///
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_4.shtml)
+    ///
+    /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
     #[crate::endpoint(POST, "/v3/new-tax-control-fapiao/card-template", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -69,6 +71,8 @@ pub mod fapiao_applications {
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/Offline/apis/chapter4_8_8.shtml)
     ///
     /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+    ///
+    /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
     #[crate::endpoint(POST, "/v3/new-tax-control-fapiao/fapiao-applications", response = PostResponse, serial)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -526,6 +530,8 @@ pub mod fapiao_applications {
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_11.shtml)
             ///
             /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+            ///
+            /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[crate::endpoint(
                 POST,
                 "/v3/new-tax-control-fapiao/fapiao-applications/<fapiao_apply_id>/insert-cards",
@@ -736,9 +742,12 @@ pub mod fapiao_applications {
             /// 冲红电子发票
             ///
             /// `POST /v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/reverse`
+            ///
+            /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(
                 POST,
-                "/v3/new-tax-control-fapiao/fapiao-applications/<fapiao_apply_id>/reverse"
+                "/v3/new-tax-control-fapiao/fapiao-applications/<fapiao_apply_id>/reverse",
+                idempotent
             )]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -786,6 +795,8 @@ pub mod fapiao_applications {
         /// `POST /v3/new-tax-control-fapiao/fapiao-applications/issue-general`
         ///
         /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+        ///
+        /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[crate::endpoint(POST, "/v3/new-tax-control-fapiao/fapiao-applications/issue-general", response = PostResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -961,6 +972,8 @@ pub mod fapiao_applications {
         /// `POST /v3/new-tax-control-fapiao/fapiao-applications/issue-passenger-transport`
         ///
         /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+        ///
+        /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[crate::endpoint(POST, "/v3/new-tax-control-fapiao/fapiao-applications/issue-passenger-transport", response = PostResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -1226,6 +1239,8 @@ pub mod fapiao_applications {
         /// `POST /v3/new-tax-control-fapiao/fapiao-applications/issue-refined-oil`
         ///
         /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+        ///
+        /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[crate::endpoint(POST, "/v3/new-tax-control-fapiao/fapiao-applications/issue-refined-oil", response = PostResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -1425,6 +1440,8 @@ pub mod fapiao_applications {
         /// `POST /v3/new-tax-control-fapiao/fapiao-applications/real-estate-leasing`
         ///
         /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+        ///
+        /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[crate::endpoint(POST, "/v3/new-tax-control-fapiao/fapiao-applications/real-estate-leasing", response = PostResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -1631,7 +1648,9 @@ pub mod fapiao_applications {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_10.shtml)
         ///
         /// This upload's `meta` is its own, not `{"filename","sha256"}`: the digest it holds is the caller's to fill in, by the algorithm it names ([`MediaFile::sha256_hex`](crate::media::MediaFile::sha256_hex) gives a SHA-256 in lower-case hex).
-        #[crate::endpoint(POST, "/v3/new-tax-control-fapiao/fapiao-applications/upload-fapiao-file", response = PostResponse, multipart)]
+        ///
+        /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+        #[crate::endpoint(POST, "/v3/new-tax-control-fapiao/fapiao-applications/upload-fapiao-file", response = PostResponse, multipart, idempotent)]
         #[derive(Debug, Clone, PartialEq)]
         pub struct Post {
             /// 电子发票文件二进制数据流 (uploaded file)
@@ -1865,7 +1884,13 @@ pub mod merchant {
             /// `POST /v3/new-tax-control-fapiao/merchant/{sub_mchid}/check`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_1.shtml)
-            #[crate::endpoint(POST, "/v3/new-tax-control-fapiao/merchant/<sub_mchid>/check")]
+            ///
+            /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[crate::endpoint(
+                POST,
+                "/v3/new-tax-control-fapiao/merchant/<sub_mchid>/check",
+                idempotent
+            )]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
                 /// 子商户号 (path)
@@ -2095,6 +2120,8 @@ pub mod merchant {
         /// 配置开发选项
         ///
         /// `PATCH /v3/new-tax-control-fapiao/merchant/development-config`
+        ///
+        /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[crate::endpoint(PATCH, "/v3/new-tax-control-fapiao/merchant/development-config", response = PatchResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Patch {

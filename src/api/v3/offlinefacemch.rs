@@ -148,6 +148,8 @@ pub mod organizations {
                     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/access-specifications.html)
                     ///
                     /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+                    ///
+                    /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                     #[crate::endpoint(
                         PATCH,
                         "/v3/offlinefacemch/organizations/<organization_id>/users/out-user-id/<out_user_id>",
@@ -227,9 +229,12 @@ pub mod organizations {
                         /// `POST /v3/offlinefacemch/organizations/{organization_id}/users/user-id/{user_id}/terminate-contract`
                         ///
                         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/access-specifications.html)
+                        ///
+                        /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                         #[crate::endpoint(
                             POST,
-                            "/v3/offlinefacemch/organizations/<organization_id>/users/user-id/<user_id>/terminate-contract"
+                            "/v3/offlinefacemch/organizations/<organization_id>/users/user-id/<user_id>/terminate-contract",
+                            idempotent
                         )]
                         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                         pub struct Post {
@@ -251,6 +256,8 @@ pub mod tokens {
     /// `POST /v3/offlinefacemch/tokens`
     ///
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/access-specifications.html)
+    ///
+    /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
     #[crate::endpoint(POST, "/v3/offlinefacemch/tokens", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {

@@ -55,6 +55,8 @@ pub mod authorization {
         /// 服务关联预授权
         ///
         /// `POST /v3/palmservice/authorization/preauthorize`
+        ///
+        /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[crate::endpoint(POST, "/v3/palmservice/authorization/preauthorize", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {

@@ -13,6 +13,8 @@ pub mod contracts {
             /// `POST /v3/papay/contracts/{contract_id}/fail-notify`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api/wxpay_v2/papay/chapter3_11.shtml)
+            ///
+            /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[crate::endpoint(POST, "/v3/papay/contracts/<contract_id>/fail-notify")]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -31,6 +33,8 @@ pub mod contracts {
             /// `POST /v3/papay/contracts/{contract_id}/notify`
             ///
             /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/json/deduct-notify.html)
+            ///
+            /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[crate::endpoint(POST, "/v3/papay/contracts/<contract_id>/notify")]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -153,6 +157,8 @@ pub mod insurance_pay {
                             /// `POST /v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}/schedule`
                             ///
                             /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/schedule/schedule-policy-period.html)
+                            ///
+                            /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                             #[crate::endpoint(POST, "/v3/papay/insurance-pay/policy-periods/contract-id/<contract_id>/policy-period-id/<policy_period_id>/schedule", response = PostResponse)]
                             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                             pub struct Post {
@@ -242,12 +248,15 @@ pub mod insurance_pay {
             /// `POST /v3/papay/insurance-pay/transactions/apply`
             ///
             /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/deduct/create-transaction.html)
+            ///
+            /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/papay/insurance-pay/transactions/apply", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
                 /// 应用ID
                 pub appid: String,
                 /// 商户订单号
+                #[wxpay(idempotency_key)]
                 pub out_trade_no: String,
                 /// 商品描述
                 pub description: String,
@@ -315,6 +324,8 @@ pub mod insurance_sign {
                             /// `POST /v3/papay/insurance-sign/contracts/plan-id/{plan_id}/contract-id/{contract_id}/renew`
                             ///
                             /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/insurance/apply-renew-contract.html)
+                            ///
+                            /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                             #[crate::endpoint(
                                 POST,
                                 "/v3/papay/insurance-sign/contracts/plan-id/<plan_id>/contract-id/<contract_id>/renew"
@@ -464,7 +475,9 @@ pub mod insurance_sign {
                             /// 保险商户通过商户协议号解除保险自动续费协议
                             ///
                             /// `POST /v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate`
-                            #[crate::endpoint(POST, "/v3/papay/insurance-sign/contracts/plan-id/<plan_id>/out-contract-code/<out_contract_code>/terminate", response = PostResponse)]
+                            ///
+                            /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                            #[crate::endpoint(POST, "/v3/papay/insurance-sign/contracts/plan-id/<plan_id>/out-contract-code/<out_contract_code>/terminate", response = PostResponse, idempotent)]
                             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                             pub struct Post {
                                 /// 委托代扣模板ID (path)
@@ -574,6 +587,8 @@ pub mod insurance_sign {
                 /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/insurance/app-sign-and-create-transaction.html)
                 ///
                 /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+                ///
+                /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                 #[crate::endpoint(POST, "/v3/papay/insurance-sign/contracts/pre-entrust-sign/app", response = PostResponse, serial)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -584,6 +599,7 @@ pub mod insurance_sign {
                     /// 委托代扣模板ID
                     pub plan_id: i64,
                     /// 商户签约协议号
+                    #[wxpay(idempotency_key)]
                     pub out_contract_code: String,
                     /// 被保人的展示名称
                     pub insured_display_name: String,
@@ -688,6 +704,8 @@ pub mod insurance_sign {
                 /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/insurance/h5-sign-and-create-transaction.html)
                 ///
                 /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+                ///
+                /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                 #[crate::endpoint(POST, "/v3/papay/insurance-sign/contracts/pre-entrust-sign/h5", response = PostResponse, serial)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -698,6 +716,7 @@ pub mod insurance_sign {
                     /// 委托代扣模板ID
                     pub plan_id: i64,
                     /// 商户签约协议号
+                    #[wxpay(idempotency_key)]
                     pub out_contract_code: String,
                     /// 被保人的展示名称
                     pub insured_display_name: String,
@@ -844,6 +863,8 @@ pub mod insurance_sign {
                 /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/insurance/jsapi-sign-and-create-transaction.html)
                 ///
                 /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+                ///
+                /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                 #[crate::endpoint(POST, "/v3/papay/insurance-sign/contracts/pre-entrust-sign/jsapi", response = PostResponse, serial)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -854,6 +875,7 @@ pub mod insurance_sign {
                     /// 委托代扣模板ID
                     pub plan_id: i64,
                     /// 商户签约协议号
+                    #[wxpay(idempotency_key)]
                     pub out_contract_code: String,
                     /// 被保人的展示名称
                     pub insured_display_name: String,
@@ -988,6 +1010,8 @@ pub mod insurance_sign {
                 /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/insurance/mimi-program-sign-and-create-transaction.html)
                 ///
                 /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+                ///
+                /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                 #[crate::endpoint(POST, "/v3/papay/insurance-sign/contracts/pre-entrust-sign/mini-program", response = PostResponse, serial)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -998,6 +1022,7 @@ pub mod insurance_sign {
                     /// 委托代扣模板ID
                     pub plan_id: i64,
                     /// 商户签约协议号
+                    #[wxpay(idempotency_key)]
                     pub out_contract_code: String,
                     /// 被保人的展示名称
                     pub insured_display_name: String,
@@ -1146,6 +1171,8 @@ pub mod insurance_sign {
                             /// `POST /v3/papay/insurance-sign/policy-periods/plan-id/{plan_id}/contract-id/{contract_id}/modify`
                             ///
                             /// [官方文档](https://pay.weixin.qq.com/doc/v3/merchant/4012987596)
+                            ///
+                            /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                             #[crate::endpoint(POST, "/v3/papay/insurance-sign/policy-periods/plan-id/<plan_id>/contract-id/<contract_id>/modify", response = PostResponse)]
                             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                             pub struct Post {
@@ -1332,12 +1359,15 @@ pub mod pay {
                 /// 代扣受理扣款
                 ///
                 /// `POST /v3/papay/pay/harmony/transactions/apply`
+                ///
+                /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                 #[crate::endpoint(POST, "/v3/papay/pay/harmony/transactions/apply", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
                     /// 应用ID
                     pub appid: String,
                     /// 商户订单号
+                    #[wxpay(idempotency_key)]
                     pub out_trade_no: String,
                     /// 商品描述
                     pub description: String,
@@ -1459,6 +1489,8 @@ pub mod pay {
                         /// `POST /v3/papay/pay/partner/schedules/contract-id/{contract_id}/schedule`
                         ///
                         /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-schedule-deduction.html)
+                        ///
+                        /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                         #[crate::endpoint(POST, "/v3/papay/pay/partner/schedules/contract-id/<contract_id>/schedule", response = PostResponse)]
                         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                         pub struct Post {
@@ -1538,6 +1570,8 @@ pub mod pay {
                 /// `POST /v3/papay/pay/partner/transactions/apply`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-create-transaction.html)
+                ///
+                /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                 #[crate::endpoint(POST, "/v3/papay/pay/partner/transactions/apply", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -1548,6 +1582,7 @@ pub mod pay {
                     /// 子商户的AppID
                     pub sub_appid: Option<String>,
                     /// 商户订单号
+                    #[wxpay(idempotency_key)]
                     pub out_trade_no: String,
                     /// 商品描述
                     pub description: String,
@@ -1661,6 +1696,8 @@ pub mod pay {
                     /// `POST /v3/papay/pay/schedules/contract-id/{contract_id}/schedule`
                     ///
                     /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/normal-schedule-deduction.html)
+                    ///
+                    /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                     #[crate::endpoint(POST, "/v3/papay/pay/schedules/contract-id/<contract_id>/schedule", response = PostResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -1736,12 +1773,15 @@ pub mod pay {
             /// `POST /v3/papay/pay/transactions/apply`
             ///
             /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/normal-create-transaction.html)
+            ///
+            /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/papay/pay/transactions/apply", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
                 /// 应用ID
                 pub appid: String,
                 /// 商户订单号
+                #[wxpay(idempotency_key)]
                 pub out_trade_no: String,
                 /// 商品描述
                 pub description: String,
@@ -1801,6 +1841,8 @@ pub mod scheduled_deduct_sign {
                 /// `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/app`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/normal-app-scheduled-deduct-pre-sign.html)
+                ///
+                /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                 #[crate::endpoint(POST, "/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/app", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -1811,6 +1853,7 @@ pub mod scheduled_deduct_sign {
                     /// 委托代扣模板ID
                     pub plan_id: i64,
                     /// 商户签约协议号
+                    #[wxpay(idempotency_key)]
                     pub out_contract_code: String,
                     /// 用户账户展示名称
                     pub contract_display_account: String,
@@ -1863,6 +1906,8 @@ pub mod scheduled_deduct_sign {
                 /// `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/h5`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/normal-h5-scheduled-deduct-pre-sign.html)
+                ///
+                /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                 #[crate::endpoint(POST, "/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/h5", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -1873,6 +1918,7 @@ pub mod scheduled_deduct_sign {
                     /// 委托代扣模板ID
                     pub plan_id: i64,
                     /// 商户签约协议号
+                    #[wxpay(idempotency_key)]
                     pub out_contract_code: String,
                     /// 用户账户展示名称
                     pub contract_display_account: String,
@@ -1931,6 +1977,8 @@ pub mod scheduled_deduct_sign {
                 /// `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/jsapi`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/jsapi-scheduled-deduct-pre-sign.html)
+                ///
+                /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                 #[crate::endpoint(POST, "/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/jsapi", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -1941,6 +1989,7 @@ pub mod scheduled_deduct_sign {
                     /// 委托代扣模板ID
                     pub plan_id: i64,
                     /// 商户签约协议号
+                    #[wxpay(idempotency_key)]
                     pub out_contract_code: String,
                     /// 用户账户展示名称
                     pub contract_display_account: String,
@@ -1987,6 +2036,8 @@ pub mod scheduled_deduct_sign {
                 /// `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/mini-program`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/mini-program-scheduled-deduct-pre-sign.html)
+                ///
+                /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                 #[crate::endpoint(POST, "/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/mini-program", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -1997,6 +2048,7 @@ pub mod scheduled_deduct_sign {
                     /// 委托代扣模板ID
                     pub plan_id: i64,
                     /// 商户签约协议号
+                    #[wxpay(idempotency_key)]
                     pub out_contract_code: String,
                     /// 用户账户展示名称
                     pub contract_display_account: String,
@@ -2055,6 +2107,8 @@ pub mod scheduled_deduct_sign {
                     /// `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/app`
                     ///
                     /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-app-scheduled-deduct-pre-sign.html)
+                    ///
+                    /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                     #[crate::endpoint(POST, "/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/app", response = PostResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -2071,6 +2125,7 @@ pub mod scheduled_deduct_sign {
                         /// 委托代扣模板ID
                         pub plan_id: i64,
                         /// 商户签约协议号
+                        #[wxpay(idempotency_key)]
                         pub out_contract_code: String,
                         /// 用户账户展示名称
                         pub contract_display_account: String,
@@ -2123,6 +2178,8 @@ pub mod scheduled_deduct_sign {
                     /// `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/h5`
                     ///
                     /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-h5-scheduled-deduct-pre-sign.html)
+                    ///
+                    /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                     #[crate::endpoint(POST, "/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/h5", response = PostResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -2139,6 +2196,7 @@ pub mod scheduled_deduct_sign {
                         /// 委托代扣模板ID
                         pub plan_id: i64,
                         /// 商户签约协议号
+                        #[wxpay(idempotency_key)]
                         pub out_contract_code: String,
                         /// 用户账户展示名称
                         pub contract_display_account: String,
@@ -2197,6 +2255,8 @@ pub mod scheduled_deduct_sign {
                     /// `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/jsapi`
                     ///
                     /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-jsapi-scheduled-deduct-pre-sign.html)
+                    ///
+                    /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                     #[crate::endpoint(POST, "/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/jsapi", response = PostResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -2213,6 +2273,7 @@ pub mod scheduled_deduct_sign {
                         /// 委托代扣模板ID
                         pub plan_id: i64,
                         /// 商户签约协议号
+                        #[wxpay(idempotency_key)]
                         pub out_contract_code: String,
                         /// 用户账户展示名称
                         pub contract_display_account: String,
@@ -2259,6 +2320,8 @@ pub mod scheduled_deduct_sign {
                     /// `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/mini-program`
                     ///
                     /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-mini-program-scheduled-deduct-pre-sign.html)
+                    ///
+                    /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                     #[crate::endpoint(POST, "/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/mini-program", response = PostResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -2275,6 +2338,7 @@ pub mod scheduled_deduct_sign {
                         /// 委托代扣模板ID
                         pub plan_id: i64,
                         /// 商户签约协议号
+                        #[wxpay(idempotency_key)]
                         pub out_contract_code: String,
                         /// 用户账户展示名称
                         pub contract_display_account: String,
@@ -2556,7 +2620,9 @@ pub mod sign {
                             /// `POST /v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate`
                             ///
                             /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/normal-terminate-contract-by-code.html)
-                            #[crate::endpoint(POST, "/v3/papay/sign/contracts/plan-id/<plan_id>/out-contract-code/<out_contract_code>/terminate", response = PostResponse)]
+                            ///
+                            /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                            #[crate::endpoint(POST, "/v3/papay/sign/contracts/plan-id/<plan_id>/out-contract-code/<out_contract_code>/terminate", response = PostResponse, idempotent)]
                             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                             pub struct Post {
                                 /// 委托代扣模板ID (path)
@@ -2691,6 +2757,8 @@ pub mod sign {
             /// `POST /v3/papay/sign/contracts/pre-entrust-sign`
             ///
             /// [官方文档](https://pay.weixin.qq.com/doc/v3/merchant/4012978414)
+            ///
+            /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/papay/sign/contracts/pre-entrust-sign", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -2703,6 +2771,7 @@ pub mod sign {
                 /// 委托代扣模板ID
                 pub plan_id: i64,
                 /// 商户签约协议号
+                #[wxpay(idempotency_key)]
                 pub out_contract_code: String,
                 /// 用户账户展示名称
                 pub contract_display_account: String,
@@ -2956,7 +3025,9 @@ pub mod sign {
                                 /// `POST /v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate`
                                 ///
                                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-terminate-contract-by-code.html)
-                                #[crate::endpoint(POST, "/v3/papay/sign/partner/contracts/plan-id/<plan_id>/out-contract-code/<out_contract_code>/terminate", response = PostResponse)]
+                                ///
+                                /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                                #[crate::endpoint(POST, "/v3/papay/sign/partner/contracts/plan-id/<plan_id>/out-contract-code/<out_contract_code>/terminate", response = PostResponse, idempotent)]
                                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                                 pub struct Post {
                                     /// 委托代扣模板ID (path)

@@ -9,6 +9,8 @@ pub mod reminders {
         /// 提交停车场进件申请
         ///
         /// `POST /v3/parking/reminders/application`
+        ///
+        /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[crate::endpoint(POST, "/v3/parking/reminders/application", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -1149,12 +1151,15 @@ pub mod reminders {
             /// 撤回停车场进件申请
             ///
             /// `POST /v3/parking/reminders/application/withdraw`
+            ///
+            /// Idempotent by `out_parking_lot_id`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/parking/reminders/application/withdraw")]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
                 /// 停车场进件审核单号
                 pub parking_lot_audit_no: String,
                 /// 商户停车场ID
+                #[wxpay(idempotency_key)]
                 pub out_parking_lot_id: String,
             }
         }
@@ -1779,6 +1784,8 @@ pub mod reminders {
         /// 同步车辆入场通知
         ///
         /// `POST /v3/parking/reminders/entry`
+        ///
+        /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[crate::endpoint(POST, "/v3/parking/reminders/entry", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -1875,6 +1882,8 @@ pub mod reminders {
         /// 同步车辆离场通知
         ///
         /// `POST /v3/parking/reminders/exit`
+        ///
+        /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[crate::endpoint(POST, "/v3/parking/reminders/exit")]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -1981,10 +1990,13 @@ pub mod reminders {
         /// 同步非临停扩展支付
         ///
         /// `POST /v3/parking/reminders/ext-payment`
+        ///
+        /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/parking/reminders/ext-payment")]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
             /// 商户支付订单号
+            #[wxpay(idempotency_key)]
             pub out_trade_no: String,
             /// 费用明细列表
             pub fee_items: Vec<PostFeeItems>,
@@ -2024,6 +2036,8 @@ pub mod reminders {
         /// 查询停车费用
         ///
         /// `POST /v3/parking/reminders/parking-fee`
+        ///
+        /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[crate::endpoint(POST, "/v3/parking/reminders/parking-fee", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -2163,6 +2177,8 @@ pub mod reminders {
         /// 同步支付结果通知
         ///
         /// `POST /v3/parking/reminders/payment`
+        ///
+        /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[crate::endpoint(POST, "/v3/parking/reminders/payment")]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {

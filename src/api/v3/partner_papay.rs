@@ -13,6 +13,8 @@ pub mod contracts {
             /// `POST /v3/partner-papay/contracts/{contract_id}/fail-notify`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api/wxpay_v2/papay/chapter5_16.shtml)
+            ///
+            /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[crate::endpoint(POST, "/v3/partner-papay/contracts/<contract_id>/fail-notify")]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -35,6 +37,8 @@ pub mod contracts {
             /// `POST /v3/partner-papay/contracts/{contract_id}/notify`
             ///
             /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/json/partner-deduct-notify.html)
+            ///
+            /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[crate::endpoint(POST, "/v3/partner-papay/contracts/<contract_id>/notify")]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {

@@ -11,6 +11,8 @@ pub mod batches {
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer_partner/chapter3_1.shtml)
     ///
     /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+    ///
+    /// Idempotent by `out_batch_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[crate::endpoint(POST, "/v3/partner-transfer/batches", response = PostResponse, serial)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -21,6 +23,7 @@ pub mod batches {
         /// 特约商户授权类型
         pub authorization_type: PostAuthorizationType,
         /// 商家批次单号
+        #[wxpay(idempotency_key)]
         pub out_batch_no: String,
         /// 批次名称
         pub batch_name: String,

@@ -15,6 +15,8 @@ pub mod contracts {
                 /// `POST /v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/mini-program`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-password-free-contract/sign/ec-mini-program-pre-entrust-sign.html)
+                ///
+                /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                 #[crate::endpoint(POST, "/v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/mini-program", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -23,6 +25,7 @@ pub mod contracts {
                     /// 免密支付服务ID
                     pub service_id: i64,
                     /// 商户签约协议号
+                    #[wxpay(idempotency_key)]
                     pub out_contract_code: String,
                     /// 回调通知地址
                     pub notify_url: String,
@@ -56,6 +59,8 @@ pub mod contracts {
                 /// `POST /v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/pay-redirect-sign`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-password-free-contract/sign/ec-pay-redirect-sign-pre-entrust-sign.html)
+                ///
+                /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                 #[crate::endpoint(POST, "/v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/pay-redirect-sign", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -64,6 +69,7 @@ pub mod contracts {
                     /// 免密支付服务ID
                     pub service_id: i64,
                     /// 商户签约协议号
+                    #[wxpay(idempotency_key)]
                     pub out_contract_code: String,
                     /// 回调通知地址
                     pub notify_url: String,
@@ -99,6 +105,8 @@ pub mod contracts {
                 /// `POST /v3/password-exempt-contract/contracts/normal/pre-entrust-sign/mini-program`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/password-free-contract/sign/normal-mini-program-pre-entrust-sign.html)
+                ///
+                /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                 #[crate::endpoint(POST, "/v3/password-exempt-contract/contracts/normal/pre-entrust-sign/mini-program", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -107,6 +115,7 @@ pub mod contracts {
                     /// 免密支付服务ID
                     pub service_id: i64,
                     /// 商户签约协议号
+                    #[wxpay(idempotency_key)]
                     pub out_contract_code: String,
                     /// 回调通知地址
                     pub notify_url: String,
@@ -140,6 +149,8 @@ pub mod contracts {
                 /// `POST /v3/password-exempt-contract/contracts/normal/pre-entrust-sign/pay-redirect-sign`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/password-free-contract/sign/normal-pay-redirect-sign-pre-entrust-sign.html)
+                ///
+                /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                 #[crate::endpoint(POST, "/v3/password-exempt-contract/contracts/normal/pre-entrust-sign/pay-redirect-sign", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -148,6 +159,7 @@ pub mod contracts {
                     /// 免密支付服务ID
                     pub service_id: i64,
                     /// 商户签约协议号
+                    #[wxpay(idempotency_key)]
                     pub out_contract_code: String,
                     /// 回调通知地址
                     pub notify_url: String,
@@ -183,6 +195,8 @@ pub mod contracts {
                 /// `POST /v3/password-exempt-contract/contracts/qs/pre-entrust-sign/mini-program`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-password-free-contract/sign/qs-mini-program-pre-entrust-sign.html)
+                ///
+                /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                 #[crate::endpoint(POST, "/v3/password-exempt-contract/contracts/qs/pre-entrust-sign/mini-program", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -195,6 +209,7 @@ pub mod contracts {
                     /// 免密支付服务ID
                     pub service_id: i64,
                     /// 商户签约协议号
+                    #[wxpay(idempotency_key)]
                     pub out_contract_code: String,
                     /// 回调通知地址
                     pub notify_url: String,
@@ -230,6 +245,8 @@ pub mod contracts {
                 /// `POST /v3/password-exempt-contract/contracts/qs/pre-entrust-sign/pay-redirect-sign`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-password-free-contract/sign/qs-pay-redirect-sign-pre-entrust-sign.html)
+                ///
+                /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                 #[crate::endpoint(POST, "/v3/password-exempt-contract/contracts/qs/pre-entrust-sign/pay-redirect-sign", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -242,6 +259,7 @@ pub mod contracts {
                     /// 免密支付服务ID
                     pub service_id: i64,
                     /// 商户签约协议号
+                    #[wxpay(idempotency_key)]
                     pub out_contract_code: String,
                     /// 回调通知地址
                     pub notify_url: String,
@@ -343,7 +361,9 @@ pub mod contracts {
                         /// `POST /v3/password-exempt-contract/contracts/service-id/{service_id}/out-contract-code/{out_contract_code}/terminate`
                         ///
                         /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/password-free-contract/contracts/terminate-by-code.html)
-                        #[crate::endpoint(POST, "/v3/password-exempt-contract/contracts/service-id/<service_id>/out-contract-code/<out_contract_code>/terminate", response = PostResponse)]
+                        ///
+                        /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                        #[crate::endpoint(POST, "/v3/password-exempt-contract/contracts/service-id/<service_id>/out-contract-code/<out_contract_code>/terminate", response = PostResponse, idempotent)]
                         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                         pub struct Post {
                             /// 免密支付服务ID (path)
@@ -380,6 +400,8 @@ pub mod contracts {
                 /// `POST /v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign/mini-program`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-password-free-contract/sign/sp-mini-program-pre-entrust-sign.html)
+                ///
+                /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                 #[crate::endpoint(POST, "/v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign/mini-program", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -396,6 +418,7 @@ pub mod contracts {
                     /// 免密支付服务ID
                     pub service_id: i64,
                     /// 商户签约协议号
+                    #[wxpay(idempotency_key)]
                     pub out_contract_code: String,
                     /// 回调通知地址
                     pub notify_url: String,
@@ -429,6 +452,8 @@ pub mod contracts {
                 /// `POST /v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign/pay-redirect-sign`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-password-free-contract/sign/sp-pay-redirect-sign-pre-entrust-sign.html)
+                ///
+                /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                 #[crate::endpoint(POST, "/v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign/pay-redirect-sign", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -445,6 +470,7 @@ pub mod contracts {
                     /// 免密支付服务ID
                     pub service_id: i64,
                     /// 商户签约协议号
+                    #[wxpay(idempotency_key)]
                     pub out_contract_code: String,
                     /// 回调通知地址
                     pub notify_url: String,

@@ -11,6 +11,8 @@ pub mod acquiring_bank {
             /// 微信分付-支付方式前置服务
             ///
             /// `POST /v3/pay/acquiring-bank/transactions/exposure`
+            ///
+            /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/pay/acquiring-bank/transactions/exposure", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -27,6 +29,7 @@ pub mod acquiring_bank {
                 /// 支付者
                 pub payer: PostPayer,
                 /// 商户订单号
+                #[wxpay(idempotency_key)]
                 pub out_trade_no: String,
             }
 
@@ -63,7 +66,9 @@ pub mod instal {
         /// 商户贴息-获取微信分付曝光建议
         ///
         /// `POST /v3/pay/instal/exposure`
-        #[crate::endpoint(POST, "/v3/pay/instal/exposure", response = PostResponse)]
+        ///
+        /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+        #[crate::endpoint(POST, "/v3/pay/instal/exposure", response = PostResponse, idempotent)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
             /// 直连商户号
@@ -108,7 +113,9 @@ pub mod instal {
             /// 商户贴息-获取微信分付曝光建议
             ///
             /// `POST /v3/pay/instal/partner/exposure`
-            #[crate::endpoint(POST, "/v3/pay/instal/partner/exposure", response = PostResponse)]
+            ///
+            /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[crate::endpoint(POST, "/v3/pay/instal/partner/exposure", response = PostResponse, idempotent)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
                 /// 服务商户号
@@ -178,6 +185,8 @@ pub mod partner {
             /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4012523526)
             ///
             /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+            ///
+            /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/pay/partner/transactions/app", response = PostResponse, serial)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -196,6 +205,7 @@ pub mod partner {
                 /// 附加数据
                 pub attach: Option<String>,
                 /// 商户订单号
+                #[wxpay(idempotency_key)]
                 pub out_trade_no: String,
                 /// 订单金额
                 pub amount: crate::api::types::Amount,
@@ -308,6 +318,8 @@ pub mod partner {
             /// APP下单并签约
             ///
             /// `POST /v3/pay/partner/transactions/app-with-contract`
+            ///
+            /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/pay/partner/transactions/app-with-contract", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -322,6 +334,7 @@ pub mod partner {
                 /// 商品描述
                 pub description: String,
                 /// 商户订单号
+                #[wxpay(idempotency_key)]
                 pub out_trade_no: String,
                 /// 交易结束时间
                 pub time_expire: Option<crate::DateTime>,
@@ -457,6 +470,8 @@ pub mod partner {
             /// `POST /v3/pay/partner/transactions/codepay`
             ///
             /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-code-payment-v3/partner/partner-code-pay.html)
+            ///
+            /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/pay/partner/transactions/codepay", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -471,6 +486,7 @@ pub mod partner {
                 /// 商品描述
                 pub description: String,
                 /// 商户订单号
+                #[wxpay(idempotency_key)]
                 pub out_trade_no: String,
                 /// 附加数据
                 pub attach: Option<String>,
@@ -699,6 +715,8 @@ pub mod partner {
             /// 微信分付-支付方式前置服务
             ///
             /// `POST /v3/pay/partner/transactions/exposure`
+            ///
+            /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/pay/partner/transactions/exposure", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -713,6 +731,7 @@ pub mod partner {
                 /// 支付者
                 pub payer: PostPayer,
                 /// 商户订单号
+                #[wxpay(idempotency_key)]
                 pub out_trade_no: String,
             }
 
@@ -749,6 +768,8 @@ pub mod partner {
             /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4012523544)
             ///
             /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+            ///
+            /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/pay/partner/transactions/h5", response = PostResponse, serial)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -767,6 +788,7 @@ pub mod partner {
                 /// 附加数据
                 pub attach: Option<String>,
                 /// 商户订单号
+                #[wxpay(idempotency_key)]
                 pub out_trade_no: String,
                 /// 订单金额
                 pub amount: crate::api::types::Amount,
@@ -966,6 +988,8 @@ pub mod partner {
             /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4012523593)
             ///
             /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+            ///
+            /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/pay/partner/transactions/jsapi", response = PostResponse, serial)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -984,6 +1008,7 @@ pub mod partner {
                 /// 附加数据
                 pub attach: Option<String>,
                 /// 商户订单号
+                #[wxpay(idempotency_key)]
                 pub out_trade_no: String,
                 /// 订单金额
                 pub amount: crate::api::types::Amount,
@@ -1101,6 +1126,8 @@ pub mod partner {
             /// JSAPI下单并授权/签约
             ///
             /// `POST /v3/pay/partner/transactions/jsapi-with-contract`
+            ///
+            /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/pay/partner/transactions/jsapi-with-contract", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -1115,6 +1142,7 @@ pub mod partner {
                 /// 商品描述
                 pub description: String,
                 /// 商户订单号
+                #[wxpay(idempotency_key)]
                 pub out_trade_no: String,
                 /// 交易结束时间
                 pub time_expire: Option<crate::DateTime>,
@@ -1273,6 +1301,8 @@ pub mod partner {
             /// 小程序支付下单
             ///
             /// `POST /v3/pay/partner/transactions/miniprogram`
+            ///
+            /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/pay/partner/transactions/miniprogram", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -1287,6 +1317,7 @@ pub mod partner {
                 /// 商品描述
                 pub description: String,
                 /// 商户订单号
+                #[wxpay(idempotency_key)]
                 pub out_trade_no: String,
                 /// 交易结束时间
                 pub time_expire: Option<crate::DateTime>,
@@ -1411,6 +1442,8 @@ pub mod partner {
             /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4012523551)
             ///
             /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+            ///
+            /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/pay/partner/transactions/native", response = PostResponse, serial)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -1429,6 +1462,7 @@ pub mod partner {
                 /// 附加数据
                 pub attach: Option<String>,
                 /// 商户订单号
+                #[wxpay(idempotency_key)]
                 pub out_trade_no: String,
                 /// 订单金额
                 pub amount: crate::api::types::Amount,
@@ -1618,9 +1652,12 @@ pub mod partner {
                     /// 关单API
                     ///
                     /// `POST /v3/pay/partner/transactions/out-trade-no/{out_trade_no}/close`
+                    ///
+                    /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                     #[crate::endpoint(
                         POST,
-                        "/v3/pay/partner/transactions/out-trade-no/<out_trade_no>/close"
+                        "/v3/pay/partner/transactions/out-trade-no/<out_trade_no>/close",
+                        idempotent
                     )]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -1639,7 +1676,9 @@ pub mod partner {
                     /// `POST /v3/pay/partner/transactions/out-trade-no/{out_trade_no}/reverse`
                     ///
                     /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-code-payment-v3/partner/partner-reverse.html)
-                    #[crate::endpoint(POST, "/v3/pay/partner/transactions/out-trade-no/<out_trade_no>/reverse", response = PostResponse)]
+                    ///
+                    /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                    #[crate::endpoint(POST, "/v3/pay/partner/transactions/out-trade-no/<out_trade_no>/reverse", response = PostResponse, idempotent)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
                         /// 商户订单号 (path)
@@ -1680,6 +1719,8 @@ pub mod partner {
             /// `POST /v3/pay/partner/transactions/scannedpos`
             ///
             /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-scannedpos-payment/partner-ap-iv3/parner-scanned-pos-prepay.html)
+            ///
+            /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/pay/partner/transactions/scannedpos", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -1694,6 +1735,7 @@ pub mod partner {
                 /// 商品描述
                 pub description: String,
                 /// 商户订单号
+                #[wxpay(idempotency_key)]
                 pub out_trade_no: String,
                 /// 交易结束时间
                 pub time_expire: Option<crate::DateTime>,
@@ -1820,6 +1862,8 @@ pub mod transactions {
         /// [官方文档](https://pay.weixin.qq.com/doc/v3/merchant/4012525136)
         ///
         /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+        ///
+        /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/pay/transactions/app", response = PostResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -1832,6 +1876,7 @@ pub mod transactions {
             /// 附加数据
             pub attach: Option<String>,
             /// 商户订单号
+            #[wxpay(idempotency_key)]
             pub out_trade_no: String,
             /// 订单金额
             pub amount: crate::api::types::Amount,
@@ -1954,6 +1999,8 @@ pub mod transactions {
         /// APP下单并签约
         ///
         /// `POST /v3/pay/transactions/app-with-contract`
+        ///
+        /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/pay/transactions/app-with-contract", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -1964,6 +2011,7 @@ pub mod transactions {
             /// 商品描述
             pub description: String,
             /// 商户订单号
+            #[wxpay(idempotency_key)]
             pub out_trade_no: String,
             /// 交易结束时间
             pub time_expire: Option<String>,
@@ -2099,6 +2147,8 @@ pub mod transactions {
         /// `POST /v3/pay/transactions/codepay`
         ///
         /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/code-payment-v3/direct/code-pay.html)
+        ///
+        /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/pay/transactions/codepay", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -2109,6 +2159,7 @@ pub mod transactions {
             /// 商品描述
             pub description: String,
             /// 商户订单号
+            #[wxpay(idempotency_key)]
             pub out_trade_no: String,
             /// 附加数据
             pub attach: Option<String>,
@@ -2329,6 +2380,8 @@ pub mod transactions {
         /// 微信分付-支付方式前置服务
         ///
         /// `POST /v3/pay/transactions/exposure`
+        ///
+        /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/pay/transactions/exposure", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -2339,6 +2392,7 @@ pub mod transactions {
             /// 支付者
             pub payer: PostPayer,
             /// 商户订单号
+            #[wxpay(idempotency_key)]
             pub out_trade_no: String,
         }
 
@@ -2372,6 +2426,8 @@ pub mod transactions {
         /// [官方文档](https://pay.weixin.qq.com/doc/v3/merchant/4012525153)
         ///
         /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+        ///
+        /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/pay/transactions/h5", response = PostResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -2384,6 +2440,7 @@ pub mod transactions {
             /// 附加数据
             pub attach: Option<String>,
             /// 商户订单号
+            #[wxpay(idempotency_key)]
             pub out_trade_no: String,
             /// 订单金额
             pub amount: crate::api::types::Amount,
@@ -2564,6 +2621,8 @@ pub mod transactions {
         /// [官方文档](https://pay.weixin.qq.com/doc/v3/merchant/4012525182)
         ///
         /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+        ///
+        /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/pay/transactions/jsapi", response = PostResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -2576,6 +2635,7 @@ pub mod transactions {
             /// 附加数据
             pub attach: Option<String>,
             /// 商户订单号
+            #[wxpay(idempotency_key)]
             pub out_trade_no: String,
             /// 订单金额
             pub amount: crate::api::types::Amount,
@@ -2700,6 +2760,8 @@ pub mod transactions {
         /// JSAPI下单并授权/签约
         ///
         /// `POST /v3/pay/transactions/jsapi-with-contract`
+        ///
+        /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/pay/transactions/jsapi-with-contract", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -2710,6 +2772,7 @@ pub mod transactions {
             /// 商品描述
             pub description: String,
             /// 商户订单号
+            #[wxpay(idempotency_key)]
             pub out_trade_no: String,
             /// 交易结束时间
             pub time_expire: Option<String>,
@@ -2868,6 +2931,8 @@ pub mod transactions {
         /// [官方文档](https://pay.weixin.qq.com/doc/v3/merchant/4012525171)
         ///
         /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+        ///
+        /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/pay/transactions/native", response = PostResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -2880,6 +2945,7 @@ pub mod transactions {
             /// 附加数据
             pub attach: Option<String>,
             /// 商户订单号
+            #[wxpay(idempotency_key)]
             pub out_trade_no: String,
             /// 订单金额
             pub amount: crate::api::types::Amount,
@@ -3069,7 +3135,13 @@ pub mod transactions {
                 /// 关单API
                 ///
                 /// `POST /v3/pay/transactions/out-trade-no/{out_trade_no}/close`
-                #[crate::endpoint(POST, "/v3/pay/transactions/out-trade-no/<out_trade_no>/close")]
+                ///
+                /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                #[crate::endpoint(
+                    POST,
+                    "/v3/pay/transactions/out-trade-no/<out_trade_no>/close",
+                    idempotent
+                )]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
                     /// 商户订单号 (path)
@@ -3085,7 +3157,9 @@ pub mod transactions {
                 /// `POST /v3/pay/transactions/out-trade-no/{out_trade_no}/reverse`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/code-payment-v3/direct/reverse.html)
-                #[crate::endpoint(POST, "/v3/pay/transactions/out-trade-no/<out_trade_no>/reverse", response = PostResponse)]
+                ///
+                /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                #[crate::endpoint(POST, "/v3/pay/transactions/out-trade-no/<out_trade_no>/reverse", response = PostResponse, idempotent)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
                     /// 商户订单号 (path)

@@ -44,6 +44,8 @@ pub mod open_scenario_speaker {
             /// 绑定音箱设备码牌
             ///
             /// `POST /v3/pay-devices/open-scenario-speaker/{device_sn}/bind`
+            ///
+            /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[crate::endpoint(POST, "/v3/pay-devices/open-scenario-speaker/<device_sn>/bind", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -83,6 +85,8 @@ pub mod open_scenario_speaker {
             /// 出厂预绑定音箱和码牌
             ///
             /// `POST /v3/pay-devices/open-scenario-speaker/{device_sn}/prebind`
+            ///
+            /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[crate::endpoint(POST, "/v3/pay-devices/open-scenario-speaker/<device_sn>/prebind", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -118,7 +122,9 @@ pub mod open_scenario_speaker {
             /// 解绑音箱设备码牌
             ///
             /// `POST /v3/pay-devices/open-scenario-speaker/{device_sn}/unbind`
-            #[crate::endpoint(POST, "/v3/pay-devices/open-scenario-speaker/<device_sn>/unbind", response = PostResponse)]
+            ///
+            /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[crate::endpoint(POST, "/v3/pay-devices/open-scenario-speaker/<device_sn>/unbind", response = PostResponse, idempotent)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
                 /// 设备sn (path)
@@ -159,6 +165,8 @@ pub mod open_scenario_speakerorder {
             /// 码牌支付结果上报
             ///
             /// `POST /v3/pay-devices/open-scenario-speakerorder/{transaction_id}/report`
+            ///
+            /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/pay-devices/open-scenario-speakerorder/<transaction_id>/report", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -169,6 +177,7 @@ pub mod open_scenario_speakerorder {
                 /// 收款链接url
                 pub code_url: String,
                 /// 商户订单号
+                #[wxpay(idempotency_key)]
                 pub out_trade_no: String,
                 /// 设备sn
                 pub device_sn: String,
@@ -200,6 +209,8 @@ pub mod printers {
             /// 小票机打印
             ///
             /// `POST /v3/pay-devices/printers/{device_id}/print-orders`
+            ///
+            /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[crate::endpoint(POST, "/v3/pay-devices/printers/<device_id>/print-orders")]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {

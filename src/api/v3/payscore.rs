@@ -11,6 +11,8 @@ pub mod acquiringbank {
         /// `POST /v3/payscore/acquiringbank/permissions`
         ///
         /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-auth/apply-acquiring-bank-permissions.html)
+        ///
+        /// Idempotent by `authorization_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/payscore/acquiringbank/permissions", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -25,6 +27,7 @@ pub mod acquiringbank {
             /// 子商户号
             pub sub_mchid: String,
             /// 授权协议号
+            #[wxpay(idempotency_key)]
             pub authorization_code: String,
             /// 商户回调地址
             pub notify_url: Option<String>,
@@ -104,9 +107,12 @@ pub mod acquiringbank {
                     /// `POST /v3/payscore/acquiringbank/permissions/authorization-code/{authorization_code}/terminate`
                     ///
                     /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-auth/terminate-acquiring-bank-permissions-by-code.html)
+                    ///
+                    /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                     #[crate::endpoint(
                         POST,
-                        "/v3/payscore/acquiringbank/permissions/authorization-code/<authorization_code>/terminate"
+                        "/v3/payscore/acquiringbank/permissions/authorization-code/<authorization_code>/terminate",
+                        idempotent
                     )]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -377,6 +383,8 @@ pub mod acquiringbank {
         /// 从业机构创建微信支付分订单
         ///
         /// `POST /v3/payscore/acquiringbank/serviceorder`
+        ///
+        /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/payscore/acquiringbank/serviceorder", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -391,6 +399,7 @@ pub mod acquiringbank {
             /// 渠道商商户号
             pub channel_id: String,
             /// 商户服务订单号
+            #[wxpay(idempotency_key)]
             pub out_order_no: String,
             /// 服务信息
             pub service_introduction: String,
@@ -614,9 +623,12 @@ pub mod acquiringbank {
                 /// `POST /v3/payscore/acquiringbank/serviceorder/{out_order_no}/cancel`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-order/cancel-acquiring-bank-service-order.html)
+                ///
+                /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                 #[crate::endpoint(
                     POST,
-                    "/v3/payscore/acquiringbank/serviceorder/<out_order_no>/cancel"
+                    "/v3/payscore/acquiringbank/serviceorder/<out_order_no>/cancel",
+                    idempotent
                 )]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -639,6 +651,8 @@ pub mod acquiringbank {
                 /// `POST /v3/payscore/acquiringbank/serviceorder/{out_order_no}/complete`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-order/complete-acquiring-bank-service-order.html)
+                ///
+                /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[crate::endpoint(
                     POST,
                     "/v3/payscore/acquiringbank/serviceorder/<out_order_no>/complete"
@@ -737,6 +751,8 @@ pub mod acquiringbank {
                 /// `POST /v3/payscore/acquiringbank/serviceorder/{out_order_no}/modify`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-order/modify-acquiring-bank-service-order.html)
+                ///
+                /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[crate::endpoint(
                     POST,
                     "/v3/payscore/acquiringbank/serviceorder/<out_order_no>/modify"
@@ -796,6 +812,8 @@ pub mod acquiringbank {
                 /// 从业机构登记微信支付分扣款信息
                 ///
                 /// `POST /v3/payscore/acquiringbank/serviceorder/{out_order_no}/registerdeductinfo`
+                ///
+                /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[crate::endpoint(POST, "/v3/payscore/acquiringbank/serviceorder/<out_order_no>/registerdeductinfo", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -830,6 +848,8 @@ pub mod acquiringbank {
                 /// `POST /v3/payscore/acquiringbank/serviceorder/{out_order_no}/sync`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-order/sync-acquiring-bank-service-order.html)
+                ///
+                /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[crate::endpoint(
                     POST,
                     "/v3/payscore/acquiringbank/serviceorder/<out_order_no>/sync"
@@ -897,10 +917,13 @@ pub mod acquiringbank {
         /// 从业机构创建先用后付订单
         ///
         /// `POST /v3/payscore/acquiringbank/servicepayondeliveryorder`
+        ///
+        /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/payscore/acquiringbank/servicepayondeliveryorder", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
             /// 商户服务订单号
+            #[wxpay(idempotency_key)]
             pub out_order_no: String,
             /// 公众账号ID
             pub appid: String,
@@ -1635,6 +1658,8 @@ pub mod oversea {
             /// 创建支付分订单
             ///
             /// `POST /v3/payscore/oversea/partner/serviceorder`
+            ///
+            /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/payscore/oversea/partner/serviceorder", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -1647,6 +1672,7 @@ pub mod oversea {
                 /// 子商户公众号ID
                 pub sub_appid: Option<String>,
                 /// 商户订单号
+                #[wxpay(idempotency_key)]
                 pub out_order_no: String,
                 /// 货币类型
                 pub currency: String,
@@ -1897,9 +1923,12 @@ pub mod oversea {
                     /// 取消支付分订单
                     ///
                     /// `POST /v3/payscore/oversea/partner/serviceorder/{out_order_no}/cancel`
+                    ///
+                    /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                     #[crate::endpoint(
                         POST,
-                        "/v3/payscore/oversea/partner/serviceorder/<out_order_no>/cancel"
+                        "/v3/payscore/oversea/partner/serviceorder/<out_order_no>/cancel",
+                        idempotent
                     )]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -1918,6 +1947,8 @@ pub mod oversea {
                     /// 完结支付分订单
                     ///
                     /// `POST /v3/payscore/oversea/partner/serviceorder/{out_order_no}/complete`
+                    ///
+                    /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                     #[crate::endpoint(
                         POST,
                         "/v3/payscore/oversea/partner/serviceorder/<out_order_no>/complete"
@@ -2017,6 +2048,8 @@ pub mod oversea {
                     /// 同步支付分订单信息
                     ///
                     /// `POST /v3/payscore/oversea/partner/serviceorder/{out_order_no}/sync`
+                    ///
+                    /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                     #[crate::endpoint(
                         POST,
                         "/v3/payscore/oversea/partner/serviceorder/<out_order_no>/sync"
@@ -2069,6 +2102,8 @@ pub mod partner {
         /// `POST /v3/payscore/partner/permissions`
         ///
         /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-auth/apply-partner-permissions.html)
+        ///
+        /// Idempotent by `authorization_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/payscore/partner/permissions", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -2081,6 +2116,7 @@ pub mod partner {
             /// 子商户号
             pub sub_mchid: String,
             /// 授权协议号
+            #[wxpay(idempotency_key)]
             pub authorization_code: String,
             /// 商户回调地址
             pub notify_url: Option<String>,
@@ -2100,6 +2136,8 @@ pub mod partner {
             /// `POST /v3/payscore/partner/permissions/apply-for-scene`
             ///
             /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-auth/scene-apply-partner-permissions.html)
+            ///
+            /// Idempotent by `authorization_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/payscore/partner/permissions/apply-for-scene", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -2112,6 +2150,7 @@ pub mod partner {
                 /// 子商户的商户号
                 pub sub_mchid: String,
                 /// 授权协议号
+                #[wxpay(idempotency_key)]
                 pub authorization_code: String,
                 /// 通知地址
                 pub notify_url: Option<String>,
@@ -2147,7 +2186,9 @@ pub mod partner {
             /// `POST /v3/payscore/partner/permissions/assess-user-risk-level`
             ///
             /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-auth/assess-partner-user-risk-level.html)
-            #[crate::endpoint(POST, "/v3/payscore/partner/permissions/assess-user-risk-level", response = PostResponse)]
+            ///
+            /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[crate::endpoint(POST, "/v3/payscore/partner/permissions/assess-user-risk-level", response = PostResponse, idempotent)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
                 /// 子商户商户号 (query)
@@ -2309,9 +2350,12 @@ pub mod partner {
                     /// `POST /v3/payscore/partner/permissions/authorization-code/{authorization_code}/terminate`
                     ///
                     /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-auth/terminate-partner-permissions-by-code.html)
+                    ///
+                    /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                     #[crate::endpoint(
                         POST,
-                        "/v3/payscore/partner/permissions/authorization-code/<authorization_code>/terminate"
+                        "/v3/payscore/partner/permissions/authorization-code/<authorization_code>/terminate",
+                        idempotent
                     )]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -2399,7 +2443,9 @@ pub mod partner {
             /// `POST /v3/payscore/partner/permissions/terminate`
             ///
             /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-auth/terminate-partner-permissions-by-open-id.html)
-            #[crate::endpoint(POST, "/v3/payscore/partner/permissions/terminate")]
+            ///
+            /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[crate::endpoint(POST, "/v3/payscore/partner/permissions/terminate", idempotent)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
                 /// 服务商公众号下的用户标识
@@ -2426,6 +2472,8 @@ pub mod partner {
         /// `POST /v3/payscore/partner/service-account-applications`
         ///
         /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-account/create-service-account-application.html)
+        ///
+        /// Idempotent by `out_apply_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/payscore/partner/service-account-applications", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -2438,6 +2486,7 @@ pub mod partner {
             /// 子商户应用ID
             pub sub_appid: Option<String>,
             /// 商户申请绑定单号
+            #[wxpay(idempotency_key)]
             pub out_apply_no: String,
             /// 绑定结果回调通知地址
             pub result_notify_url: Option<String>,
@@ -2833,6 +2882,8 @@ pub mod partner {
         /// 创建支付分订单
         ///
         /// `POST /v3/payscore/partner/serviceorder`
+        ///
+        /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/payscore/partner/serviceorder", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -2845,6 +2896,7 @@ pub mod partner {
             /// 子商户应用ID
             pub sub_appid: Option<String>,
             /// 商户服务订单号
+            #[wxpay(idempotency_key)]
             pub out_order_no: String,
             /// 服务信息
             pub service_introduction: String,
@@ -3140,7 +3192,13 @@ pub mod partner {
                 /// `POST /v3/payscore/partner/serviceorder/{out_order_no}/cancel`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-order/cancel-partner-service-order.html)
-                #[crate::endpoint(POST, "/v3/payscore/partner/serviceorder/<out_order_no>/cancel")]
+                ///
+                /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                #[crate::endpoint(
+                    POST,
+                    "/v3/payscore/partner/serviceorder/<out_order_no>/cancel",
+                    idempotent
+                )]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
                     /// 商户服务订单号 (path)
@@ -3160,6 +3218,8 @@ pub mod partner {
                 /// `POST /v3/payscore/partner/serviceorder/{out_order_no}/complete`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-order/complete-partner-service-order.html)
+                ///
+                /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[crate::endpoint(
                     POST,
                     "/v3/payscore/partner/serviceorder/<out_order_no>/complete"
@@ -3277,6 +3337,8 @@ pub mod partner {
                 /// `POST /v3/payscore/partner/serviceorder/{out_order_no}/modify`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-order/modify-partner-service-order.html)
+                ///
+                /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[crate::endpoint(POST, "/v3/payscore/partner/serviceorder/<out_order_no>/modify")]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -3352,6 +3414,8 @@ pub mod partner {
                 /// `POST /v3/payscore/partner/serviceorder/{out_order_no}/pay`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-order/collect-partner-service-order.html)
+                ///
+                /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[crate::endpoint(POST, "/v3/payscore/partner/serviceorder/<out_order_no>/pay")]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -3370,6 +3434,8 @@ pub mod partner {
                 /// `POST /v3/payscore/partner/serviceorder/{out_order_no}/send-pendingmessage`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-order/send-partner-order-pending-message.html)
+                ///
+                /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[crate::endpoint(
                     POST,
                     "/v3/payscore/partner/serviceorder/<out_order_no>/send-pendingmessage"
@@ -3437,6 +3503,8 @@ pub mod partner {
                 /// `POST /v3/payscore/partner/serviceorder/{out_order_no}/send-prepaidmessage`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-order/send-partner-order-prepaid-message.html)
+                ///
+                /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[crate::endpoint(
                     POST,
                     "/v3/payscore/partner/serviceorder/<out_order_no>/send-prepaidmessage"
@@ -3504,6 +3572,8 @@ pub mod partner {
                 /// `POST /v3/payscore/partner/serviceorder/{out_order_no}/sync`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-order/sync-partner-service-order.html)
+                ///
+                /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[crate::endpoint(POST, "/v3/payscore/partner/serviceorder/<out_order_no>/sync")]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -3540,6 +3610,8 @@ pub mod partner {
             /// `POST /v3/payscore/partner/serviceorder/direct-complete`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_8.shtml)
+            ///
+            /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/payscore/partner/serviceorder/direct-complete")]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -3552,6 +3624,7 @@ pub mod partner {
                 /// 子商户号
                 pub sub_mchid: Option<String>,
                 /// 商户服务订单号
+                #[wxpay(idempotency_key)]
                 pub out_order_no: String,
                 /// 服务信息
                 pub service_introduction: String,
@@ -3643,10 +3716,13 @@ pub mod partner {
         /// `POST /v3/payscore/partner/servicepayondeliveryorder`
         ///
         /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-order/create-partner-pay-on-delivery-service-order.html)
+        ///
+        /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/payscore/partner/servicepayondeliveryorder", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
             /// 商户服务订单号
+            #[wxpay(idempotency_key)]
             pub out_order_no: String,
             /// 公众账号ID
             pub appid: String,
@@ -4217,12 +4293,15 @@ pub mod payafter_orders {
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=17_1&index=3)
     ///
     /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+    ///
+    /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[crate::endpoint(POST, "/v3/payscore/payafter-orders", response = PostResponse, serial)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
         /// 公众账号ID
         pub appid: String,
         /// 商户服务订单号
+        #[wxpay(idempotency_key)]
         pub out_order_no: String,
         /// 服务ID
         pub service_id: String,
@@ -4334,7 +4413,9 @@ pub mod payafter_orders {
             /// `POST /v3/payscore/payafter-orders/{out_order_no}/cancel`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=17_3&index=5)
-            #[crate::endpoint(POST, "/v3/payscore/payafter-orders/<out_order_no>/cancel", response = PostResponse)]
+            ///
+            /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[crate::endpoint(POST, "/v3/payscore/payafter-orders/<out_order_no>/cancel", response = PostResponse, idempotent)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
                 /// 商户服务订单号 (path)
@@ -4369,6 +4450,8 @@ pub mod payafter_orders {
             /// `POST /v3/payscore/payafter-orders/{out_order_no}/complete`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=17_4&index=6)
+            ///
+            /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[crate::endpoint(POST, "/v3/payscore/payafter-orders/<out_order_no>/complete", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -4453,6 +4536,8 @@ pub mod payafter_orders {
             /// `POST /v3/payscore/payafter-orders/{out_order_no}/sync`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=24_1&index=1)
+            ///
+            /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[crate::endpoint(POST, "/v3/payscore/payafter-orders/<out_order_no>/sync", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -4506,6 +4591,8 @@ pub mod permissions {
     /// `POST /v3/payscore/permissions`
     ///
     /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-auth/apply-permissions.html)
+    ///
+    /// Idempotent by `authorization_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[crate::endpoint(POST, "/v3/payscore/permissions", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -4514,6 +4601,7 @@ pub mod permissions {
         /// 公众号id
         pub appid: String,
         /// 授权协议号
+        #[wxpay(idempotency_key)]
         pub authorization_code: String,
         /// 通知地址
         pub notify_url: Option<String>,
@@ -4533,7 +4621,9 @@ pub mod permissions {
         /// `POST /v3/payscore/permissions/assess-user-risk-level`
         ///
         /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-auth/assess-user-risk-level.html)
-        #[crate::endpoint(POST, "/v3/payscore/permissions/assess-user-risk-level", response = PostResponse)]
+        ///
+        /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+        #[crate::endpoint(POST, "/v3/payscore/permissions/assess-user-risk-level", response = PostResponse, idempotent)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
             /// 服务ID
@@ -4678,9 +4768,12 @@ pub mod permissions {
                 /// `POST /v3/payscore/permissions/authorization-code/{authorization_code}/terminate`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-auth/terminate-permissions-by-code.html)
+                ///
+                /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                 #[crate::endpoint(
                     POST,
-                    "/v3/payscore/permissions/authorization-code/<authorization_code>/terminate"
+                    "/v3/payscore/permissions/authorization-code/<authorization_code>/terminate",
+                    idempotent
                 )]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -4752,7 +4845,13 @@ pub mod permissions {
                 /// `POST /v3/payscore/permissions/openid/{openid}/terminate`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-auth/terminate-permissions-by-open-id.html)
-                #[crate::endpoint(POST, "/v3/payscore/permissions/openid/<openid>/terminate")]
+                ///
+                /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                #[crate::endpoint(
+                    POST,
+                    "/v3/payscore/permissions/openid/<openid>/terminate",
+                    idempotent
+                )]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
                     /// 用户标识 (path)
@@ -4779,6 +4878,8 @@ pub mod plan {
             /// `POST /v3/payscore/plan/partner/payscore-plans`
             ///
             /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-payscore-plan/partner-pay-score-plan/create-partner-pay-score-plan.html)
+            ///
+            /// Idempotent by `merchant_plan_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/payscore/plan/partner/payscore-plans", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -4803,6 +4904,7 @@ pub mod plan {
                 /// 支付分计划明细列表
                 pub plan_detail_list: Option<Vec<PostPlanDetailList>>,
                 /// 商户侧计划号
+                #[wxpay(idempotency_key)]
                 pub merchant_plan_no: String,
             }
 
@@ -4959,7 +5061,9 @@ pub mod plan {
                         /// `POST /v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop`
                         ///
                         /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-payscore-plan/partner-pay-score-plan/stop-partner-pay-score-plan.html)
-                        #[crate::endpoint(POST, "/v3/payscore/plan/partner/payscore-plans/merchant-plan-no/<merchant_plan_no>/stop", response = PostResponse)]
+                        ///
+                        /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                        #[crate::endpoint(POST, "/v3/payscore/plan/partner/payscore-plans/merchant-plan-no/<merchant_plan_no>/stop", response = PostResponse, idempotent)]
                         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                         pub struct Post {
                             /// 商户支付分计划对应的计划号 (path)
@@ -5036,6 +5140,8 @@ pub mod plan {
         /// `POST /v3/payscore/plan/payscore-plans`
         ///
         /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/payscore-plan/pay-score-plan/create-pay-score-plan.html)
+        ///
+        /// Idempotent by `merchant_plan_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/payscore/plan/payscore-plans", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -5056,6 +5162,7 @@ pub mod plan {
             /// 支付分计划明细列表
             pub plan_detail_list: Option<Vec<PostPlanDetailList>>,
             /// 商户侧计划号
+            #[wxpay(idempotency_key)]
             pub merchant_plan_no: String,
         }
 
@@ -5200,7 +5307,9 @@ pub mod plan {
                     /// `POST /v3/payscore/plan/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop`
                     ///
                     /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/payscore-plan/pay-score-plan/stop-pay-score-plan.html)
-                    #[crate::endpoint(POST, "/v3/payscore/plan/payscore-plans/merchant-plan-no/<merchant_plan_no>/stop", response = PostResponse)]
+                    ///
+                    /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                    #[crate::endpoint(POST, "/v3/payscore/plan/payscore-plans/merchant-plan-no/<merchant_plan_no>/stop", response = PostResponse, idempotent)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
                         /// 商户支付分计划对应的计划号 (path)
@@ -5597,10 +5706,13 @@ pub mod serviceorder {
     /// `POST /v3/payscore/serviceorder`
     ///
     /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-order/create-service-order.html)
+    ///
+    /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[crate::endpoint(POST, "/v3/payscore/serviceorder", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
         /// 商户服务订单号
+        #[wxpay(idempotency_key)]
         pub out_order_no: String,
         /// 公众账号ID
         pub appid: String,
@@ -5879,7 +5991,9 @@ pub mod serviceorder {
             /// `POST /v3/payscore/serviceorder/{out_order_no}/cancel`
             ///
             /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-order/cancel-service-order.html)
-            #[crate::endpoint(POST, "/v3/payscore/serviceorder/<out_order_no>/cancel", response = PostResponse)]
+            ///
+            /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[crate::endpoint(POST, "/v3/payscore/serviceorder/<out_order_no>/cancel", response = PostResponse, idempotent)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
                 /// 商户服务订单号 (path)
@@ -5914,6 +6028,8 @@ pub mod serviceorder {
             /// `POST /v3/payscore/serviceorder/{out_order_no}/complete`
             ///
             /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-order/complete-service-order.html)
+            ///
+            /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[crate::endpoint(POST, "/v3/payscore/serviceorder/<out_order_no>/complete", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -6168,6 +6284,8 @@ pub mod serviceorder {
             /// `POST /v3/payscore/serviceorder/{out_order_no}/modify`
             ///
             /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-order/modify-service-order.html)
+            ///
+            /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[crate::endpoint(POST, "/v3/payscore/serviceorder/<out_order_no>/modify", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -6470,6 +6588,8 @@ pub mod serviceorder {
             /// `POST /v3/payscore/serviceorder/{out_order_no}/pay`
             ///
             /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-order/collect-service-order.html)
+            ///
+            /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[crate::endpoint(POST, "/v3/payscore/serviceorder/<out_order_no>/pay", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -6504,6 +6624,8 @@ pub mod serviceorder {
             /// `POST /v3/payscore/serviceorder/{out_order_no}/send-pendingmessage`
             ///
             /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-order/send-order-pending-message.html)
+            ///
+            /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[crate::endpoint(POST, "/v3/payscore/serviceorder/<out_order_no>/send-pendingmessage")]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -6562,6 +6684,8 @@ pub mod serviceorder {
             /// `POST /v3/payscore/serviceorder/{out_order_no}/send-prepaidmessage`
             ///
             /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-order/send-order-prepaid-message.html)
+            ///
+            /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[crate::endpoint(POST, "/v3/payscore/serviceorder/<out_order_no>/send-prepaidmessage")]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -6620,6 +6744,8 @@ pub mod serviceorder {
             /// `POST /v3/payscore/serviceorder/{out_order_no}/sync`
             ///
             /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-order/sync-service-order.html)
+            ///
+            /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[crate::endpoint(POST, "/v3/payscore/serviceorder/<out_order_no>/sync", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -6814,10 +6940,13 @@ pub mod serviceorder {
         /// `POST /v3/payscore/serviceorder/direct-complete`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter3_9.shtml)
+        ///
+        /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/payscore/serviceorder/direct-complete", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
             /// 商户服务订单号
+            #[wxpay(idempotency_key)]
             pub out_order_no: String,
             /// 公众账号ID
             pub appid: String,
@@ -6952,10 +7081,13 @@ pub mod servicepayondeliveryorder {
     /// `POST /v3/payscore/servicepayondeliveryorder`
     ///
     /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-order/create-pay-on-delivery-service-order.html)
+    ///
+    /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[crate::endpoint(POST, "/v3/payscore/servicepayondeliveryorder", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
         /// 商户服务订单号
+        #[wxpay(idempotency_key)]
         pub out_order_no: String,
         /// 公众账号ID
         pub appid: String,
@@ -7295,6 +7427,8 @@ pub mod sign_plan {
             /// `POST /v3/payscore/sign-plan/partner/serviceorder`
             ///
             /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-payscore-plan/partner-service-order/create-partner-service-order.html)
+            ///
+            /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/payscore/sign-plan/partner/serviceorder", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -7325,6 +7459,7 @@ pub mod sign_plan {
                 /// 附加数据
                 pub attach: Option<String>,
                 /// 商户侧订单号
+                #[wxpay(idempotency_key)]
                 pub out_trade_no: String,
             }
 
@@ -7470,6 +7605,8 @@ pub mod sign_plan {
             /// `POST /v3/payscore/sign-plan/partner/user-sign-plans`
             ///
             /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-payscore-plan/partner-user-sign-plan/create-partner-user-sign-plan.html)
+            ///
+            /// Idempotent by `merchant_sign_plan_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/payscore/sign-plan/partner/user-sign-plans", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -7488,6 +7625,7 @@ pub mod sign_plan {
                 /// 待签约用户在子商户应用下的OpenID
                 pub sub_openid: Option<String>,
                 /// 商户签约计划单号
+                #[wxpay(idempotency_key)]
                 pub merchant_sign_plan_no: String,
                 /// 签约成功事件通知回调地址
                 pub notify_url: String,
@@ -7726,7 +7864,9 @@ pub mod sign_plan {
                         /// `POST /v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop`
                         ///
                         /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-payscore-plan/partner-user-sign-plan/stop-partner-user-sign-plan.html)
-                        #[crate::endpoint(POST, "/v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/<merchant_sign_plan_no>/stop", response = PostResponse)]
+                        ///
+                        /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                        #[crate::endpoint(POST, "/v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/<merchant_sign_plan_no>/stop", response = PostResponse, idempotent)]
                         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                         pub struct Post {
                             /// 商户侧签约计划号 (path)
@@ -7842,6 +7982,8 @@ pub mod sign_plan {
         /// `POST /v3/payscore/sign-plan/serviceorder`
         ///
         /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/payscore-plan/service-order/create-service-order.html)
+        ///
+        /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/payscore/sign-plan/serviceorder", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -7866,6 +8008,7 @@ pub mod sign_plan {
             /// 附加数据
             pub attach: Option<String>,
             /// 商户侧订单号
+            #[wxpay(idempotency_key)]
             pub out_trade_no: String,
         }
 
@@ -8006,6 +8149,8 @@ pub mod sign_plan {
         /// `POST /v3/payscore/sign-plan/user-sign-plans`
         ///
         /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/payscore-plan/user-sign-plan/create-user-sign-plan.html)
+        ///
+        /// Idempotent by `merchant_sign_plan_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/payscore/sign-plan/user-sign-plans", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -8018,6 +8163,7 @@ pub mod sign_plan {
             /// 待签约用户在商户应用下的OpenID
             pub openid: String,
             /// 商户签约计划单号
+            #[wxpay(idempotency_key)]
             pub merchant_sign_plan_no: String,
             /// 签约成功事件通知回调地址
             pub notify_url: String,
@@ -8238,7 +8384,9 @@ pub mod sign_plan {
                     /// `POST /v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop`
                     ///
                     /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/payscore-plan/user-sign-plan/stop-user-sign-plan.html)
-                    #[crate::endpoint(POST, "/v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/<merchant_sign_plan_no>/stop", response = PostResponse)]
+                    ///
+                    /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                    #[crate::endpoint(POST, "/v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/<merchant_sign_plan_no>/stop", response = PostResponse, idempotent)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
                         /// 商户侧签约计划号 (path)
@@ -8496,12 +8644,15 @@ pub mod smartretail_orders {
     /// `POST /v3/payscore/smartretail-orders`
     ///
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=14_1&index=3)
+    ///
+    /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[crate::endpoint(POST, "/v3/payscore/smartretail-orders", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
         /// 公众账号ID
         pub appid: String,
         /// 商户服务订单号
+        #[wxpay(idempotency_key)]
         pub out_order_no: String,
         /// 服务ID
         pub service_id: String,
@@ -8601,7 +8752,9 @@ pub mod smartretail_orders {
             /// `POST /v3/payscore/smartretail-orders/{out_order_no}/cancel`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=14_3&index=5)
-            #[crate::endpoint(POST, "/v3/payscore/smartretail-orders/<out_order_no>/cancel", response = PostResponse)]
+            ///
+            /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[crate::endpoint(POST, "/v3/payscore/smartretail-orders/<out_order_no>/cancel", response = PostResponse, idempotent)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
                 /// 商户服务订单号 (path)
@@ -8636,6 +8789,8 @@ pub mod smartretail_orders {
             /// `POST /v3/payscore/smartretail-orders/{out_order_no}/complete`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=14_4&index=6)
+            ///
+            /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[crate::endpoint(POST, "/v3/payscore/smartretail-orders/<out_order_no>/complete", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -8762,9 +8917,12 @@ pub mod users {
                     /// `POST /v3/payscore/users/{openid}/permissions/{service_id}/terminate`
                     ///
                     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter9_1.shtml)
+                    ///
+                    /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                     #[crate::endpoint(
                         POST,
-                        "/v3/payscore/users/<openid>/permissions/<service_id>/terminate"
+                        "/v3/payscore/users/<openid>/permissions/<service_id>/terminate",
+                        idempotent
                     )]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {

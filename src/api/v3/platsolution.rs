@@ -13,10 +13,13 @@ pub mod ecommerce {
             /// `POST /v3/platsolution/ecommerce/bank-transfer-recharges/apply`
             ///
             /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-recharge/bank-recharge/bank-transfer-recharge-apply.html)
+            ///
+            /// Idempotent by `out_recharge_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/platsolution/ecommerce/bank-transfer-recharges/apply", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
                 /// 商户充值单号
+                #[wxpay(idempotency_key)]
                 pub out_recharge_no: String,
                 /// 充值场景
                 pub recharge_scene: String,
@@ -206,10 +209,13 @@ pub mod ecommerce {
         /// `POST /v3/platsolution/ecommerce/insurance-compensation-contracts`
         ///
         /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/plat-compensation/plat-compensation/open-insurance-compensation.html)
+        ///
+        /// Idempotent by `out_apply_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/platsolution/ecommerce/insurance-compensation-contracts", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
             /// 商户申请单号
+            #[wxpay(idempotency_key)]
             pub out_apply_no: String,
             /// 二级商户号
             pub sub_mchid: String,
@@ -253,7 +259,9 @@ pub mod ecommerce {
                     /// `POST /v3/platsolution/ecommerce/insurance-compensation-contracts/sub-mchid/{sub_mchid}/check-opened`
                     ///
                     /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/plat-compensation/plat-compensation/check-insurance-compensation-opened.html)
-                    #[crate::endpoint(POST, "/v3/platsolution/ecommerce/insurance-compensation-contracts/sub-mchid/<sub_mchid>/check-opened", response = PostResponse)]
+                    ///
+                    /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                    #[crate::endpoint(POST, "/v3/platsolution/ecommerce/insurance-compensation-contracts/sub-mchid/<sub_mchid>/check-opened", response = PostResponse, idempotent)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
                         /// 二级商户号 (path)
@@ -284,12 +292,15 @@ pub mod ecommerce {
             /// `POST /v3/platsolution/ecommerce/mch-transfer/compensate-bills`
             ///
             /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013504175)
+            ///
+            /// Idempotent by `out_bill_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/platsolution/ecommerce/mch-transfer/compensate-bills", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
                 /// 收款方信息
                 pub receiver: PostReceiver,
                 /// 商户单号
+                #[wxpay(idempotency_key)]
                 pub out_bill_no: String,
                 /// 赔付金额
                 pub amount: Option<i64>,
@@ -705,7 +716,9 @@ pub mod ecommerce {
                         /// `POST /v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/{out_bill_no}/cancel`
                         ///
                         /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013504177)
-                        #[crate::endpoint(POST, "/v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/<out_bill_no>/cancel", response = PostResponse)]
+                        ///
+                        /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                        #[crate::endpoint(POST, "/v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/<out_bill_no>/cancel", response = PostResponse, idempotent)]
                         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                         pub struct Post {
                             /// 商户单号 (path)
@@ -752,6 +765,8 @@ pub mod ecommerce {
                 /// `POST /v3/platsolution/ecommerce/mch-transfer/compensate-bills/pre-transfer`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013504176)
+                ///
+                /// Idempotent by `out_bill_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                 #[crate::endpoint(POST, "/v3/platsolution/ecommerce/mch-transfer/compensate-bills/pre-transfer", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -760,6 +775,7 @@ pub mod ecommerce {
                     /// 收款方信息
                     pub receiver: PostReceiver,
                     /// 商户单号
+                    #[wxpay(idempotency_key)]
                     pub out_bill_no: String,
                     /// 赔付金额
                     pub amount: Option<i64>,
@@ -837,6 +853,8 @@ pub mod ecommerce {
             /// `POST /v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills`
             ///
             /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013504194)
+            ///
+            /// Idempotent by `out_bill_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -847,6 +865,7 @@ pub mod ecommerce {
                 /// 收款方信息
                 pub receiver: PostReceiver,
                 /// 商户单号
+                #[wxpay(idempotency_key)]
                 pub out_bill_no: String,
                 /// 赔付金额
                 pub amount: Option<i64>,
@@ -1303,6 +1322,8 @@ pub mod ecommerce {
             /// 发起保证金赔付保司保费
             ///
             /// `POST /v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills`
+            ///
+            /// Idempotent by `out_bill_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -1313,6 +1334,7 @@ pub mod ecommerce {
                 /// 赔付用户信息
                 pub receiver: PostReceiver,
                 /// 商户单号
+                #[wxpay(idempotency_key)]
                 pub out_bill_no: String,
                 /// 赔付金额
                 pub amount: Option<i64>,
@@ -1605,6 +1627,8 @@ pub mod ecommerce {
             /// `POST /v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills`
             ///
             /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013504202)
+            ///
+            /// Idempotent by `out_bill_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -1615,6 +1639,7 @@ pub mod ecommerce {
                 /// 赔付用户信息
                 pub receiver: PostReceiver,
                 /// 商户单号
+                #[wxpay(idempotency_key)]
                 pub out_bill_no: String,
                 /// 赔付金额
                 pub amount: Option<i64>,
@@ -1911,6 +1936,8 @@ pub mod ecommerce {
             /// `POST /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills`
             ///
             /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013504184)
+            ///
+            /// Idempotent by `out_bill_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -1919,6 +1946,7 @@ pub mod ecommerce {
                 /// 赔付用户信息
                 pub receiver: PostReceiver,
                 /// 商户单号
+                #[wxpay(idempotency_key)]
                 pub out_bill_no: String,
                 /// 赔付金额
                 pub amount: Option<i64>,
@@ -2349,7 +2377,9 @@ pub mod ecommerce {
                         /// `POST /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}/cancel`
                         ///
                         /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013504186)
-                        #[crate::endpoint(POST, "/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/<out_bill_no>/cancel", response = PostResponse)]
+                        ///
+                        /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                        #[crate::endpoint(POST, "/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/<out_bill_no>/cancel", response = PostResponse, idempotent)]
                         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                         pub struct Post {
                             /// 商户单号 (path)
@@ -2401,6 +2431,8 @@ pub mod ecommerce {
                 /// `POST /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/pre-transfer`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013504185)
+                ///
+                /// Idempotent by `out_bill_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                 #[crate::endpoint(POST, "/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/pre-transfer", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -2409,6 +2441,7 @@ pub mod ecommerce {
                     /// 收款方信息
                     pub receiver: PostReceiver,
                     /// 商户单号
+                    #[wxpay(idempotency_key)]
                     pub out_bill_no: String,
                     /// 赔付金额
                     pub amount: Option<i64>,
@@ -2483,12 +2516,15 @@ pub mod ecommerce {
             /// 请求赔付
             ///
             /// `POST /v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills`
+            ///
+            /// Idempotent by `out_bill_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
                 /// 赔付商户信息
                 pub receiver: PostReceiver,
                 /// 商户单号
+                #[wxpay(idempotency_key)]
                 pub out_bill_no: String,
                 /// 赔付金额
                 pub amount: i64,
@@ -2710,6 +2746,8 @@ pub mod ecommerce {
             /// `POST /v3/platsolution/ecommerce/mch-transfer/transfer-bills`
             ///
             /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013504198)
+            ///
+            /// Idempotent by `out_bill_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/platsolution/ecommerce/mch-transfer/transfer-bills", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -2722,6 +2760,7 @@ pub mod ecommerce {
                 /// 收款方信息
                 pub receiver: PostReceiver,
                 /// 商户单号
+                #[wxpay(idempotency_key)]
                 pub out_bill_no: String,
                 /// 赔付金额
                 pub amount: Option<i64>,
@@ -3213,6 +3252,8 @@ pub mod ecommerce {
         /// `POST /v3/platsolution/ecommerce/recharge-employees`
         ///
         /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013521743)
+        ///
+        /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[crate::endpoint(POST, "/v3/platsolution/ecommerce/recharge-employees", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -3315,7 +3356,9 @@ pub mod ecommerce {
                             /// `POST /v3/platsolution/ecommerce/recharge-employees/sub-mchid/{sub_mchid}/sp-openid/{sp_openid}/delete`
                             ///
                             /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013521753)
-                            #[crate::endpoint(POST, "/v3/platsolution/ecommerce/recharge-employees/sub-mchid/<sub_mchid>/sp-openid/<sp_openid>/delete", response = PostResponse)]
+                            ///
+                            /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                            #[crate::endpoint(POST, "/v3/platsolution/ecommerce/recharge-employees/sub-mchid/<sub_mchid>/sp-openid/<sp_openid>/delete", response = PostResponse, idempotent)]
                             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                             pub struct Post {
                                 /// 二级商户号 (path)
@@ -3369,12 +3412,15 @@ pub mod ecommerce {
             /// `POST /v3/platsolution/ecommerce/recharges/apply`
             ///
             /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-recharge/recharge/apply.html)
+            ///
+            /// Idempotent by `out_recharge_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/platsolution/ecommerce/recharges/apply", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
                 /// 二级商户号
                 pub sub_mchid: String,
                 /// 商户充值单号
+                #[wxpay(idempotency_key)]
                 pub out_recharge_no: String,
                 /// 充值场景
                 pub recharge_scene: PostRechargeScene,
@@ -3676,7 +3722,9 @@ pub mod ecommerce {
                     /// `POST /v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}/close`
                     ///
                     /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-recharge/recharge/close.html)
-                    #[crate::endpoint(POST, "/v3/platsolution/ecommerce/recharges/out-recharge-no/<out_recharge_no>/close", response = PostResponse)]
+                    ///
+                    /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                    #[crate::endpoint(POST, "/v3/platsolution/ecommerce/recharges/out-recharge-no/<out_recharge_no>/close", response = PostResponse, idempotent)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
                         /// 商户充值单号 (path)
@@ -3906,12 +3954,15 @@ pub mod ecommerce {
             /// `POST /v3/platsolution/ecommerce/settle/prepay-settle-orders`
             ///
             /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/personal-collections/apply-prepay-settle-orders.html)
+            ///
+            /// Idempotent by `out_settle_batch_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/platsolution/ecommerce/settle/prepay-settle-orders", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
                 /// 发起方AppID
                 pub appid: String,
                 /// 商户结算批次单号
+                #[wxpay(idempotency_key)]
                 pub out_settle_batch_no: String,
                 /// 商品单个人收款方受理授权ID
                 pub individual_auth_id: String,
@@ -4042,6 +4093,8 @@ pub mod ecommerce {
                     /// 个人收款-申请异常结算批次单处理
                     ///
                     /// `POST /v3/platsolution/ecommerce/settle/prepay-settle-orders/{settle_batch_no}/apply-abnormal-settle`
+                    ///
+                    /// Idempotent by `out_abnormal_settle_batch_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                     #[crate::endpoint(POST, "/v3/platsolution/ecommerce/settle/prepay-settle-orders/<settle_batch_no>/apply-abnormal-settle", response = PostResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -4050,6 +4103,7 @@ pub mod ecommerce {
                         /// 商品单个人收款方受理授权ID
                         pub individual_auth_id: String,
                         /// 商户异常结算批次单号
+                        #[wxpay(idempotency_key)]
                         pub out_abnormal_settle_batch_no: String,
                         /// 异常结算批次单处理方式
                         pub abnormal_settle_type: PostAbnormalSettleType,
@@ -4163,12 +4217,15 @@ pub mod ecommerce {
             /// 二级商户按日终余额预约提现
             ///
             /// `POST /v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw`
+            ///
+            /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
                 /// 特约商户号
                 pub sub_mchid: String,
                 /// 商户提现单号
+                #[wxpay(idempotency_key)]
                 pub out_request_no: String,
                 /// 计算提现金额方式
                 pub calculate_amount_type: PostCalculateAmountType,
@@ -4371,6 +4428,8 @@ pub mod insurance {
                 /// 受理商家转账
                 ///
                 /// `POST /v3/platsolution/insurance/mch-transfer/batches/apply`
+                ///
+                /// Idempotent by `out_batch_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                 #[crate::endpoint(POST, "/v3/platsolution/insurance/mch-transfer/batches/apply", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -4381,6 +4440,7 @@ pub mod insurance {
                     /// 二级商户AppID
                     pub sub_appid: Option<String>,
                     /// 商家批次单号
+                    #[wxpay(idempotency_key)]
                     pub out_batch_no: String,
                     /// 批次名称
                     pub batch_name: String,
@@ -4842,6 +4902,8 @@ pub mod insurance {
                                     /// 申请商家转账明细电子回单
                                     ///
                                     /// `POST /v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}/apply`
+                                    ///
+                                    /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                                     #[crate::endpoint(POST, "/v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/<out_batch_no>/out-detail-no/<out_detail_no>/apply", response = PostResponse)]
                                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                                     pub struct Post {
@@ -5276,6 +5338,8 @@ pub mod insurance {
                             /// 申请商家转账批次电子回单
                             ///
                             /// `POST /v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply`
+                            ///
+                            /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                             #[crate::endpoint(POST, "/v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/<out_batch_no>/apply", response = PostResponse)]
                             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                             pub struct Post {
@@ -5321,6 +5385,8 @@ pub mod insurance {
                 /// `POST /v3/platsolution/insurance/mch-transfer/reservation/apply`
                 ///
                 /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+                ///
+                /// Idempotent by `out_reservation_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                 #[crate::endpoint(POST, "/v3/platsolution/insurance/mch-transfer/reservation/apply", response = PostResponse, serial)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -5331,6 +5397,7 @@ pub mod insurance {
                     /// 二级商户AppID
                     pub sub_appid: Option<String>,
                     /// 商户预约单号
+                    #[wxpay(idempotency_key)]
                     pub out_reservation_no: String,
                     /// 转账场景ID
                     pub transfer_scene_id: String,
@@ -5515,7 +5582,9 @@ pub mod insurance {
                         /// 关闭预约商家转账记录
                         ///
                         /// `POST /v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close`
-                        #[crate::endpoint(POST, "/v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/<out_reservation_no>/close", response = PostResponse)]
+                        ///
+                        /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                        #[crate::endpoint(POST, "/v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/<out_reservation_no>/close", response = PostResponse, idempotent)]
                         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                         pub struct Post {
                             /// 商户预约单号 (path)
@@ -5728,6 +5797,8 @@ pub mod mch_transfer {
             /// `POST /v3/platsolution/mch-transfer/batches/apply`
             ///
             /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-batch/transfer-batch-apply.html)
+            ///
+            /// Idempotent by `out_batch_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/platsolution/mch-transfer/batches/apply", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -5738,6 +5809,7 @@ pub mod mch_transfer {
                 /// 二级商户AppID
                 pub sub_appid: Option<String>,
                 /// 商家批次单号
+                #[wxpay(idempotency_key)]
                 pub out_batch_no: String,
                 /// 批次名称
                 pub batch_name: String,
@@ -6027,6 +6099,8 @@ pub mod mch_transfer {
                                 /// `POST /v3/platsolution/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}/apply`
                                 ///
                                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/receipts/receipt-apply-by-detail-out-no.html)
+                                ///
+                                /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                                 #[crate::endpoint(POST, "/v3/platsolution/mch-transfer/batches/detail-receipts/out-batch-no/<out_batch_no>/out-detail-no/<out_detail_no>/apply", response = PostResponse)]
                                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                                 pub struct Post {
@@ -6291,6 +6365,8 @@ pub mod mch_transfer {
                         /// `POST /v3/platsolution/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply`
                         ///
                         /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/receipts/receipts-apply-by-batch-out-no.html)
+                        ///
+                        /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                         #[crate::endpoint(POST, "/v3/platsolution/mch-transfer/batches/summary-receipts/out-batch-no/<out_batch_no>/apply", response = PostResponse)]
                         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                         pub struct Post {
@@ -6326,6 +6402,8 @@ pub mod mch_transfer {
             /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-reservation/transfer-reservation-apply.html)
             ///
             /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+            ///
+            /// Idempotent by `out_reservation_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/platsolution/mch-transfer/reservation/apply", response = PostResponse, serial)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -6336,6 +6414,7 @@ pub mod mch_transfer {
                 /// 二级商户AppID
                 pub sub_appid: Option<String>,
                 /// 商户预约单号
+                #[wxpay(idempotency_key)]
                 pub out_reservation_no: String,
                 /// 转账场景ID
                 pub transfer_scene_id: String,
@@ -6490,7 +6569,9 @@ pub mod mch_transfer {
                     /// `POST /v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close`
                     ///
                     /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-reservation/transfer-reservation-close.html)
-                    #[crate::endpoint(POST, "/v3/platsolution/mch-transfer/reservation/out-reservation-no/<out_reservation_no>/close", response = PostResponse)]
+                    ///
+                    /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                    #[crate::endpoint(POST, "/v3/platsolution/mch-transfer/reservation/out-reservation-no/<out_reservation_no>/close", response = PostResponse, idempotent)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
                         /// 商户预约单号 (path)

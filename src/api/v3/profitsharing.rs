@@ -68,6 +68,8 @@ pub mod orders {
     /// `POST /v3/profitsharing/orders`
     ///
     /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+    ///
+    /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[crate::endpoint(POST, "/v3/profitsharing/orders", response = PostResponse, serial)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -80,6 +82,7 @@ pub mod orders {
         /// 微信订单号
         pub transaction_id: String,
         /// 商户分账单号
+        #[wxpay(idempotency_key)]
         pub out_order_no: String,
         /// 分账接收方列表
         pub receivers: Option<Vec<PostReceivers>>,
@@ -327,6 +330,8 @@ pub mod orders {
         /// 解冻剩余资金
         ///
         /// `POST /v3/profitsharing/orders/unfreeze`
+        ///
+        /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/profitsharing/orders/unfreeze", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -335,6 +340,7 @@ pub mod orders {
             /// 微信订单号
             pub transaction_id: String,
             /// 商户分账单号
+            #[wxpay(idempotency_key)]
             pub out_order_no: String,
             /// 分账描述
             pub description: String,
@@ -437,7 +443,9 @@ pub mod receivers {
         /// `POST /v3/profitsharing/receivers/add`
         ///
         /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
-        #[crate::endpoint(POST, "/v3/profitsharing/receivers/add", response = PostResponse, serial)]
+        ///
+        /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+        #[crate::endpoint(POST, "/v3/profitsharing/receivers/add", response = PostResponse, serial, idempotent)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
             /// 子商户号
@@ -564,7 +572,9 @@ pub mod receivers {
         /// 删除分账接收方
         ///
         /// `POST /v3/profitsharing/receivers/delete`
-        #[crate::endpoint(POST, "/v3/profitsharing/receivers/delete", response = PostResponse)]
+        ///
+        /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+        #[crate::endpoint(POST, "/v3/profitsharing/receivers/delete", response = PostResponse, idempotent)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
             /// 子商户号
@@ -621,6 +631,8 @@ pub mod return_orders {
     /// 请求分账回退
     ///
     /// `POST /v3/profitsharing/return-orders`
+    ///
+    /// Idempotent by `out_return_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[crate::endpoint(POST, "/v3/profitsharing/return-orders", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -631,6 +643,7 @@ pub mod return_orders {
         /// 商户分账单号
         pub out_order_no: Option<String>,
         /// 商户回退单号
+        #[wxpay(idempotency_key)]
         pub out_return_no: String,
         /// 回退商户号
         pub return_mchid: String,

@@ -7,6 +7,8 @@ pub mod transactions {
     /// 扣费受理
     ///
     /// `POST /v3/qrcode/transactions`
+    ///
+    /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[crate::endpoint(POST, "/v3/qrcode/transactions", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -21,6 +23,7 @@ pub mod transactions {
         /// 附加数据
         pub attach: Option<String>,
         /// 商户系统内部订单号
+        #[wxpay(idempotency_key)]
         pub out_trade_no: String,
         /// 交易场景值
         pub trade_scene: PostTradeScene,

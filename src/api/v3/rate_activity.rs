@@ -9,6 +9,8 @@ pub mod applications {
     /// `POST /v3/rate-activity/applications`
     ///
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/rateactivity/chapter3_1.shtml)
+    ///
+    /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
     #[crate::endpoint(POST, "/v3/rate-activity/applications", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -105,6 +107,8 @@ pub mod applications {
             /// `PATCH /v3/rate-activity/applications/id/{application_id}`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/rateactivity/chapter3_3.shtml)
+            ///
+            /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[crate::endpoint(PATCH, "/v3/rate-activity/applications/id/<application_id>", response = PatchResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Patch {

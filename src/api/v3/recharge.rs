@@ -11,10 +11,13 @@ pub mod bank_transfer_recharges {
         /// `POST /v3/recharge/bank-transfer-recharges/apply`
         ///
         /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/mch-recharge/bank-recharge/bank-transfer-recharge-apply.html)
+        ///
+        /// Idempotent by `out_recharge_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/recharge/bank-transfer-recharges/apply", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
             /// 商户充值单号
+            #[wxpay(idempotency_key)]
             pub out_recharge_no: String,
             /// 充值场景
             pub recharge_scene: PostRechargeScene,

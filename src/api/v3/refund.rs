@@ -11,6 +11,8 @@ pub mod domestic {
         /// `POST /v3/refund/domestic/refunds`
         ///
         /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/refunds/create.html)
+        ///
+        /// Idempotent by `out_refund_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/refund/domestic/refunds", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -21,6 +23,7 @@ pub mod domestic {
             /// 商户订单号
             pub out_trade_no: Option<String>,
             /// 商户退款单号
+            #[wxpay(idempotency_key)]
             pub out_refund_no: String,
             /// 退款原因
             pub reason: Option<String>,
@@ -313,6 +316,8 @@ pub mod domestic {
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/refund/refunds/create-abnormal-refund.html)
                 ///
                 /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+                ///
+                /// Idempotent by `out_refund_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                 #[crate::endpoint(POST, "/v3/refund/domestic/refunds/<refund_id>/apply-abnormal-refund", response = PostResponse, serial)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -321,6 +326,7 @@ pub mod domestic {
                     /// 子商户号
                     pub sub_mchid: Option<String>,
                     /// 商户退款单号
+                    #[wxpay(idempotency_key)]
                     pub out_refund_no: String,
                     /// 异常退款处理方式
                     pub r#type: PostType,

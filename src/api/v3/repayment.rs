@@ -119,9 +119,12 @@ pub mod combine_transactions {
                     /// 商户关单
                     ///
                     /// `POST /v3/repayment/combine-transactions/partner/out-trade-no/{combine_out_trade_no}/close`
+                    ///
+                    /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                     #[crate::endpoint(
                         POST,
-                        "/v3/repayment/combine-transactions/partner/out-trade-no/<combine_out_trade_no>/close"
+                        "/v3/repayment/combine-transactions/partner/out-trade-no/<combine_out_trade_no>/close",
+                        idempotent
                     )]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -150,10 +153,13 @@ pub mod combine_transactions {
             /// 还款下单
             ///
             /// `POST /v3/repayment/combine-transactions/partner/prepay`
+            ///
+            /// Idempotent by `combine_out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/repayment/combine-transactions/partner/prepay", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
                 /// 还款单订单号
+                #[wxpay(idempotency_key)]
                 pub combine_out_trade_no: String,
                 /// 还款服务商商户号
                 pub combine_mchid: String,

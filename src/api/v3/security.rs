@@ -9,7 +9,9 @@ pub mod echo {
     /// `POST /v3/security/echo`
     ///
     /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
-    #[crate::endpoint(POST, "/v3/security/echo", response = PostResponse, serial)]
+    ///
+    /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+    #[crate::endpoint(POST, "/v3/security/echo", response = PostResponse, serial, idempotent)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
         /// 商户回调地址

@@ -77,6 +77,8 @@ pub mod guides {
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/smartguide/chapter3_1.shtml)
     ///
     /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+    ///
+    /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
     #[crate::endpoint(POST, "/v3/smartguide/guides", response = PostResponse, serial)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -118,6 +120,8 @@ pub mod guides {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/smartguide/chapter3_4.shtml)
         ///
         /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+        ///
+        /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[crate::endpoint(PATCH, "/v3/smartguide/guides/<guide_id>", serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Patch {
@@ -146,6 +150,8 @@ pub mod guides {
             /// `POST /v3/smartguide/guides/{guide_id}/assign`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/smartguide/chapter3_2.shtml)
+            ///
+            /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/smartguide/guides/<guide_id>/assign")]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -154,6 +160,7 @@ pub mod guides {
                 /// 子商户ID
                 pub sub_mchid: Option<String>,
                 /// 商户订单号
+                #[wxpay(idempotency_key)]
                 pub out_trade_no: String,
             }
         }

@@ -11,6 +11,8 @@ pub mod attendance {
         /// `POST /v3/taxi-invoice/attendance/punch`
         ///
         /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/attendance/punch-attendance.html)
+        ///
+        /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[crate::endpoint(POST, "/v3/taxi-invoice/attendance/punch")]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -34,6 +36,8 @@ pub mod cards {
     /// `POST /v3/taxi-invoice/cards`
     ///
     /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/taxi-invoice-card/create-taxi-invoice-card.html)
+    ///
+    /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
     #[crate::endpoint(POST, "/v3/taxi-invoice/cards", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -202,7 +206,9 @@ pub mod cards {
         /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/taxi-invoice-card/upload-taxi-invoice-card-file.html)
         ///
         /// This upload's `meta` is its own, not `{"filename","sha256"}`: the digest it holds is the caller's to fill in, by the algorithm it names ([`MediaFile::sha256_hex`](crate::media::MediaFile::sha256_hex) gives a SHA-256 in lower-case hex).
-        #[crate::endpoint(POST, "/v3/taxi-invoice/cards/upload-file", response = PostResponse, multipart)]
+        ///
+        /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+        #[crate::endpoint(POST, "/v3/taxi-invoice/cards/upload-file", response = PostResponse, multipart, idempotent)]
         #[derive(Debug, Clone, PartialEq)]
         pub struct Post {
             /// 出租车电子发票文件 (uploaded file)
@@ -244,6 +250,8 @@ pub mod driver {
         /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/driver/update-driver.html)
         ///
         /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+        ///
+        /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[crate::endpoint(POST, "/v3/taxi-invoice/driver/update-driver", response = PostResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -428,6 +436,8 @@ pub mod taxi {
         /// `POST /v3/taxi-invoice/taxi/update-taxi`
         ///
         /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/taxi/update-taxi.html)
+        ///
+        /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[crate::endpoint(POST, "/v3/taxi-invoice/taxi/update-taxi", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -537,6 +547,8 @@ pub mod taxi_company {
         /// `POST /v3/taxi-invoice/taxi-company/create-taxi-company`
         ///
         /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/taxi-company/create-taxi-company.html)
+        ///
+        /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[crate::endpoint(POST, "/v3/taxi-invoice/taxi-company/create-taxi-company", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {

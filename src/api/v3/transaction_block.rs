@@ -198,12 +198,15 @@ pub mod transaction_block_submissions {
             /// 发起交易拦截申诉
             ///
             /// `POST /v3/transaction-block/transaction-block-submissions/sub-mchid/{sub_mchid}`
+            ///
+            /// Idempotent by `merchant_submit_id`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/transaction-block/transaction-block-submissions/sub-mchid/<sub_mchid>", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
                 /// 子商户号 (path)
                 pub sub_mchid: String,
                 /// 商户侧申诉单号
+                #[wxpay(idempotency_key)]
                 pub merchant_submit_id: String,
                 /// 商户提交资料内容
                 pub submit_data: String,

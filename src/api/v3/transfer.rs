@@ -11,12 +11,15 @@ pub mod batches {
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer/chapter3_1.shtml)
     ///
     /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+    ///
+    /// Idempotent by `out_batch_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[crate::endpoint(POST, "/v3/transfer/batches", response = PostResponse, serial)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
         /// 直连商户的appid
         pub appid: String,
         /// 商家批次单号
+        #[wxpay(idempotency_key)]
         pub out_batch_no: String,
         /// 批次名称
         pub batch_name: String,
@@ -400,10 +403,13 @@ pub mod bill_receipt {
     /// `POST /v3/transfer/bill-receipt`
     ///
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer_partner/chapter4_1.shtml)
+    ///
+    /// Idempotent by `out_batch_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[crate::endpoint(POST, "/v3/transfer/bill-receipt", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
         /// 商家批次单号
+        #[wxpay(idempotency_key)]
         pub out_batch_no: String,
     }
 

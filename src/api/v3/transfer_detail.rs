@@ -63,6 +63,8 @@ pub mod electronic_receipts {
     /// `POST /v3/transfer-detail/electronic-receipts`
     ///
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer_partner/chapter4_4.shtml)
+    ///
+    /// Idempotent by `out_detail_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[crate::endpoint(POST, "/v3/transfer-detail/electronic-receipts", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -71,6 +73,7 @@ pub mod electronic_receipts {
         /// 商家转账批次单号
         pub out_batch_no: Option<String>,
         /// 商家转账明细单号
+        #[wxpay(idempotency_key)]
         pub out_detail_no: String,
     }
 

@@ -58,6 +58,8 @@ pub mod etc {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_4_1.shtml)
         ///
         /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+        ///
+        /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[crate::endpoint(POST, "/v3/vehicle/etc/preopen", response = PostResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -111,10 +113,13 @@ pub mod etc {
             /// `POST /v3/vehicle/etc/transactions/highway`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_4_3.shtml)
+            ///
+            /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/vehicle/etc/transactions/highway", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
                 /// 商户订单号
+                #[wxpay(idempotency_key)]
                 pub out_trade_no: String,
                 /// 特约商户号
                 pub sub_mchid: Option<String>,
@@ -637,12 +642,15 @@ pub mod parking {
         /// `POST /v3/vehicle/parking/parkings`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_8_2.shtml)
+        ///
+        /// Idempotent by `out_parking_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/vehicle/parking/parkings", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
             /// 子商户号
             pub sub_mchid: String,
             /// 商户入场id
+            #[wxpay(idempotency_key)]
             pub out_parking_no: String,
             /// 车牌号
             pub plate_number: String,
@@ -918,6 +926,8 @@ pub mod transactions {
         /// `POST /v3/vehicle/transactions/parking`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_8_3.shtml)
+        ///
+        /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/vehicle/transactions/parking", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -932,6 +942,7 @@ pub mod transactions {
             /// 附加数据
             pub attach: Option<String>,
             /// 商户订单号
+            #[wxpay(idempotency_key)]
             pub out_trade_no: String,
             /// 交易场景
             pub trade_scene: String,

@@ -11,6 +11,8 @@
 /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
 ///
 /// The spec's header parameters ["Wechatpay-Nonce", "Wechatpay-Signature", "Wechatpay-Timestamp", "Request-ID", "Wechatpay-Signature-Type"] are not set by this declaration.
+///
+/// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
 #[crate::endpoint(POST, "/v3/webhooks", response = PostResponse, serial)]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 pub struct Post {

@@ -47,6 +47,8 @@ pub mod avail_mch_ranges {
     /// 创建可用商户范围
     ///
     /// `POST /v3/webizpay/avail-mch-ranges`
+    ///
+    /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
     #[crate::endpoint(POST, "/v3/webizpay/avail-mch-ranges", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -111,6 +113,8 @@ pub mod avail_mch_ranges {
             /// 添加商户标识
             ///
             /// `POST /v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers`
+            ///
+            /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[crate::endpoint(POST, "/v3/webizpay/avail-mch-ranges/<range_id>/merchant-identifiers", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -163,6 +167,8 @@ pub mod bill {
         /// 申请企业商户企业支付出资凭证
         ///
         /// `POST /v3/webizpay/bill/proof`
+        ///
+        /// Idempotent by `out_operation_id`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/webizpay/bill/proof", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -177,6 +183,7 @@ pub mod bill {
             /// 商户主体名称
             pub entity_name: Option<String>,
             /// 商户操作流水号
+            #[wxpay(idempotency_key)]
             pub out_operation_id: String,
         }
 
@@ -212,6 +219,8 @@ pub mod bill {
         /// 申请企业商户企业支付业务账单
         ///
         /// `POST /v3/webizpay/bill/trade-bill`
+        ///
+        /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[crate::endpoint(POST, "/v3/webizpay/bill/trade-bill", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -365,6 +374,8 @@ pub mod employees {
             /// 企业商户为员工下发企业支付额度卡
             ///
             /// `POST /v3/webizpay/employees/{employee_id}/quota-cards`
+            ///
+            /// Idempotent by `out_card_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[crate::endpoint(POST, "/v3/webizpay/employees/<employee_id>/quota-cards", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -381,6 +392,7 @@ pub mod employees {
                 /// 卡片名称
                 pub card_name: String,
                 /// 商户卡号
+                #[wxpay(idempotency_key)]
                 pub out_card_no: String,
                 /// 卡片有效期
                 pub effective_end_time: crate::DateTime,
@@ -510,7 +522,9 @@ pub mod employees {
                     /// 企业商户作废员工企业支付额度卡
                     ///
                     /// `POST /v3/webizpay/employees/{employee_id}/quota-cards/{card_no}/cancel`
-                    #[crate::endpoint(POST, "/v3/webizpay/employees/<employee_id>/quota-cards/<card_no>/cancel", response = PostResponse)]
+                    ///
+                    /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                    #[crate::endpoint(POST, "/v3/webizpay/employees/<employee_id>/quota-cards/<card_no>/cancel", response = PostResponse, idempotent)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
                         /// 微信授权关系ID (path)
@@ -626,7 +640,9 @@ pub mod employees {
             /// 企业商户发起解除员工企业支付授权
             ///
             /// `POST /v3/webizpay/employees/{employee_id}/revoke`
-            #[crate::endpoint(POST, "/v3/webizpay/employees/<employee_id>/revoke", response = PostResponse)]
+            ///
+            /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[crate::endpoint(POST, "/v3/webizpay/employees/<employee_id>/revoke", response = PostResponse, idempotent)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
                 /// 微信授权关系ID (path)
@@ -673,12 +689,15 @@ pub mod stores {
         /// 发起门店主体匹配
         ///
         /// `POST /v3/webizpay/stores/entity-matches`
+        ///
+        /// Idempotent by `out_batch_id`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[crate::endpoint(POST, "/v3/webizpay/stores/entity-matches", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
             /// 服务商商户号
             pub sp_mchid: String,
             /// 商户主体匹配批次单号
+            #[wxpay(idempotency_key)]
             pub out_batch_id: String,
             /// 主体匹配明细列表
             pub match_details: Option<Vec<PostMatchDetails>>,
@@ -853,6 +872,8 @@ pub mod users {
             /// 企业商户发起员工开通企业支付授权
             ///
             /// `POST /v3/webizpay/users/{user_id}/authorization-url`
+            ///
+            /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[crate::endpoint(POST, "/v3/webizpay/users/<user_id>/authorization-url", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {

@@ -22,12 +22,13 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use clap::Args;
-use wxpay::{Client, CryptoBackend, Method, PreparedRequest};
+use wxpay::{CallOptions, Client, CryptoBackend, Method, PreparedRequest};
 use wxpay_sandbox::Sandbox;
 
 use crate::config::ProfileArgs;
 use crate::error::Failure;
 use crate::output;
+use crate::request::{RetryArgs, send};
 use crate::settings::{self, ApiV3Args, MerchantArgs, ServerArgs, Verification, WechatpayKeyArgs};
 
 /// Arguments of `wxpay bench`.
@@ -85,6 +86,9 @@ pub struct BenchArgs {
     /// Print one JSON object instead of text
     #[arg(long)]
     json: bool,
+
+    #[command(flatten)]
+    retry: RetryArgs,
 
     #[command(flatten)]
     server: ServerArgs,
@@ -173,6 +177,7 @@ async fn one(
     target: &str,
     body: Option<Bytes>,
     off_workers: bool,
+    options: Option<&CallOptions>,
 ) -> Outcome {
     let request = if off_workers {
         let (client, target) = (client.clone(), target.to_owned());
@@ -183,8 +188,7 @@ async fn one(
         client.prepare_raw(method, target, body)
     };
     let request = request.map_err(|error| kind_of(&error))?;
-    client
-        .send_raw(&request)
+    send(client, &request, options)
         .await
         .map(|_| ())
         .map_err(|error| kind_of(&error))
@@ -197,6 +201,8 @@ struct Plan {
     targets: Vec<String>,
     body: Option<Bytes>,
     off_workers: bool,
+    /// `--retries`: each request's call options, `None` to send once.
+    options: Option<CallOptions>,
 }
 
 /// The longest a pre-signed run may take, signing included: the server
@@ -259,9 +265,7 @@ async fn drive(
                 let target = &plan.targets[index % plan.targets.len()];
                 let started = Instant::now();
                 let outcome = match presigned.as_deref().and_then(|all| all.get(index)) {
-                    Some(request) => plan
-                        .client
-                        .send_raw(request)
+                    Some(request) => send(&plan.client, request, plan.options.as_ref())
                         .await
                         .map(drop)
                         .map_err(|error| kind_of(&error)),
@@ -272,6 +276,7 @@ async fn drive(
                             target,
                             plan.body.clone(),
                             plan.off_workers,
+                            plan.options.as_ref(),
                         )
                         .await
                     }
@@ -323,6 +328,7 @@ pub async fn run(mut args: BenchArgs, profile: &ProfileArgs) -> Result<(), Failu
         Some(data) => Some(crate::request::read_data(data)?),
         None => None,
     };
+    let options = args.retry.options(args.method, body.as_ref())?;
     let profile = profile.selected()?;
     args.server.fill(profile.as_ref());
     let backend = args.backend.unwrap_or_default();
@@ -372,6 +378,7 @@ pub async fn run(mut args: BenchArgs, profile: &ProfileArgs) -> Result<(), Failu
         targets,
         body,
         off_workers: args.sign_off_workers,
+        options,
     });
 
     if args.warmup > 0 {

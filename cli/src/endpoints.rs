@@ -13,7 +13,7 @@ use crate::output;
     template or Rust path contains it (case-insensitive)."
 )]
 pub struct EndpointsArgs {
-    /// Print a JSON array of {method, template, rust_path} instead of lines
+    /// Print a JSON array of {method, template, rust_path, idempotency, idempotency_key} instead of lines
     #[arg(long)]
     json: bool,
 
@@ -34,10 +34,16 @@ pub fn run(args: EndpointsArgs) -> Result<(), Failure> {
     if args.json {
         let list: Vec<serde_json::Value> = rows
             .map(|info| {
+                let key = match info.idempotency {
+                    wxpay::Idempotency::Keyed(key) => Some(key),
+                    _ => None,
+                };
                 serde_json::json!({
                     "method": info.method.as_str(),
                     "template": info.template,
                     "rust_path": info.rust_path,
+                    "idempotency": info.idempotency.as_str(),
+                    "idempotency_key": key,
                 })
             })
             .collect();

@@ -77,6 +77,12 @@ fn render_api(api: &ApiError) -> Vec<String> {
     if let Some(id) = &api.request_id {
         lines.push(format!("  Request-ID: {id}"));
     }
+    if api.attempts > 1 {
+        lines.push(format!(
+            "  attempts: {} (the last one's answer is shown; {} attempts were made)",
+            api.attempts, api.attempts
+        ));
+    }
     if !api.authenticated {
         lines.push(
             "  note: this error answer carried no valid WeChat Pay signature, so anyone on the way could have written it"

@@ -5,7 +5,9 @@ use std::path::Path;
 
 use bytes::Bytes;
 use clap::Args;
-use wxpay::{Method, Target};
+use wxpay::{
+    CallOptions, Client, Error, Idempotency, Method, PreparedRequest, RetryPolicy, Target,
+};
 
 use crate::config::ProfileArgs;
 use crate::error::Failure;
@@ -36,6 +38,9 @@ pub struct RequestArgs {
     query: Vec<(String, String)>,
 
     #[command(flatten)]
+    retry: RetryArgs,
+
+    #[command(flatten)]
     server: ServerArgs,
 
     #[command(flatten)]
@@ -46,6 +51,88 @@ pub struct RequestArgs {
 
     #[command(flatten)]
     apiv3: ApiV3Args,
+}
+
+/// `--retries N` and `--idempotency-key MEMBER`: opting one command in to
+/// the retry rule typed calls follow (`wxpay::retry`). An untyped request
+/// has no declared key, so by default it is sent once; with `--retries`, a
+/// GET, PUT or DELETE is sent again after a timeout, a broken connection,
+/// 429 or a 5xx, and any other request only when it provably never left,
+/// unless `--idempotency-key` names the body member that WeChat Pay
+/// recognises a repeat by.
+#[derive(Args, Clone, Debug, Default)]
+pub struct RetryArgs {
+    /// Retry up to N times under wxpay's rule: a GET, PUT or DELETE after a timeout, a broken connection, 429 or 5xx; any other request only when it never left (connection refused, DNS, TLS), unless --idempotency-key says it carries its number
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=10))]
+    retries: u32,
+
+    /// The body member WeChat Pay recognises a repeated request by (e.g. out_trade_no): with it, a POST or PATCH is retried like a GET; it must be in the --data object
+    #[arg(long, value_name = "MEMBER", requires = "retries")]
+    idempotency_key: Option<String>,
+}
+
+impl RetryArgs {
+    /// The call's options, or `None` when the request is sent once.
+    ///
+    /// # Errors
+    /// A usage error when `--idempotency-key` is given without retries,
+    /// for a method without a body, or names a member the body lacks.
+    pub(crate) fn options(
+        &self,
+        method: Method,
+        body: Option<&Bytes>,
+    ) -> Result<Option<CallOptions>, Failure> {
+        if self.retries == 0 {
+            if self.idempotency_key.is_some() {
+                return Err(Failure::usage(
+                    "--idempotency-key only changes how retries are made: add --retries N",
+                ));
+            }
+            return Ok(None);
+        }
+        let policy = RetryPolicy::default().with_max_attempts(self.retries + 1);
+        let mut options = CallOptions::new().retry(policy);
+        if let Some(key) = &self.idempotency_key {
+            if !method.has_body() {
+                return Err(Failure::usage(format!(
+                    "--idempotency-key names a body member, and {method} requests carry no body: \
+                     they are retried without one"
+                )));
+            }
+            let present = body
+                .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(bytes).ok())
+                .and_then(|value| value.get(key.as_str()).cloned())
+                .is_some_and(|value| match value {
+                    serde_json::Value::String(text) => !text.is_empty(),
+                    serde_json::Value::Number(_) => true,
+                    _ => false,
+                });
+            if !present {
+                return Err(Failure::usage(format!(
+                    "--idempotency-key {key}: the --data object has no non-empty `{key}`; WeChat \
+                     Pay recognises a repeat only by a number the request carries, so put it in \
+                     the body or drop the flag"
+                )));
+            }
+            // One name per process: `Idempotency::Keyed` holds a `'static`
+            // name, and a command makes one such call configuration.
+            let key: &'static str = Box::leak(key.clone().into_boxed_str());
+            options = options.idempotency(Idempotency::Keyed(key));
+        }
+        Ok(Some(options))
+    }
+}
+
+/// Sends `request` once, or under `options` when retries were asked for.
+pub(crate) async fn send(
+    client: &Client,
+    request: &PreparedRequest,
+    options: Option<&CallOptions>,
+) -> Result<wxpay::client::raw::RawAnswer, Error> {
+    match options {
+        None => client.send_raw(request).await,
+        Some(options) => client.send_raw_with(request.clone(), options).await,
+    }
 }
 
 /// Parses `key=value` (the value may be empty and may hold `=`).
@@ -115,6 +202,7 @@ pub async fn run(mut args: RequestArgs, profile: &ProfileArgs) -> Result<(), Fai
         Some(data) => Some(read_data(data)?),
         None => None,
     };
+    let options = args.retry.options(args.method, body.as_ref())?;
     let target = target_with_query(&args.target, &args.query);
     let profile = profile.selected()?;
     args.server.fill(profile.as_ref());
@@ -127,7 +215,7 @@ pub async fn run(mut args: RequestArgs, profile: &ProfileArgs) -> Result<(), Fai
         Verification::Configured(&args.keys, &args.apiv3),
     )?;
     let request = client.prepare_raw(args.method, &target, body)?;
-    let answer = client.send_raw(&request).await?;
+    let answer = send(&client, &request, options.as_ref()).await?;
     if let Some(id) = answer.request_id() {
         output::note(&format!("Request-ID: {id}"));
     }

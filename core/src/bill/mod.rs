@@ -15,7 +15,12 @@
 //! - a hash mismatch is an error ([`DownloadError::HashMismatch`]) and no
 //!   byte of the bill is handed out; [`Client::download_bill_to_file`]
 //!   writes to a temporary file and renames it into place only after the
-//!   hash matched.
+//!   hash matched;
+//! - the download is bounded as it arrives by [`BillLimits`]: the
+//!   decompressed size (1 GiB by default), the size of the body as sent,
+//!   and the compression ratio (100:1 once 1 MiB has come out), so a
+//!   decompression bomb stops at the limit instead of filling memory or
+//!   disk ([`DownloadError::LimitExceeded`]).
 //!
 //! [`parse_trade_bill`] and [`parse_bill`] read the CSV.
 //!
@@ -214,6 +219,198 @@ pub enum DownloadError {
         #[source]
         source: io::Error,
     },
+    /// The download went past one of its [`BillLimits`] and was stopped
+    /// there: nothing beyond the limit was read into memory or written to
+    /// disk, and nothing of it is kept.
+    #[error("{}", limit_message(*limit, *received, *decompressed))]
+    LimitExceeded {
+        /// Which limit, and its value.
+        limit: BillLimit,
+        /// Bytes of the body received when it stopped (as sent: compressed
+        /// for a gzip bill); 0 when an announced `Content-Length` was
+        /// refused before reading.
+        received: u64,
+        /// Bytes of bill (decompressed) produced when it stopped,
+        /// counting the piece that went over.
+        decompressed: u64,
+    },
+}
+
+/// Which of the [`BillLimits`] a download went past.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BillLimit {
+    /// The decompressed bill would be larger than
+    /// [`BillLimits::max_bytes`].
+    Size {
+        /// The limit, in bytes.
+        max_bytes: u64,
+    },
+    /// The body as sent (compressed, for a gzip bill) is larger than
+    /// [`BillLimits::max_bytes`]: announced so by its `Content-Length`, or
+    /// seen as it arrived.
+    DownloadSize {
+        /// The limit, in bytes.
+        max_bytes: u64,
+        /// The `Content-Length` the server announced, when that was what
+        /// went over.
+        announced: Option<u64>,
+    },
+    /// The bill expanded more than [`BillLimits::max_ratio`] times its
+    /// compressed size, past [`BillLimits::ratio_grace_bytes`].
+    Ratio {
+        /// The limit: decompressed bytes per compressed byte.
+        max_ratio: u64,
+        /// How much may come out before the ratio is checked.
+        grace_bytes: u64,
+    },
+}
+
+fn limit_message(limit: BillLimit, received: u64, decompressed: u64) -> String {
+    match limit {
+        BillLimit::Size { max_bytes } => format!(
+            "the bill download was stopped at the limit of {max_bytes} bytes of bill ({decompressed} bytes produced from {received} bytes received) and nothing of it was kept; if a genuine bill is this large, download it to a file with a higher limit (BillLimits::with_max_bytes, Client::download_bill_to_file_with_limits)"
+        ),
+        BillLimit::DownloadSize {
+            max_bytes,
+            announced: Some(announced),
+        } => format!(
+            "the bill download announced {announced} bytes (Content-Length), over the limit of {max_bytes} bytes, and was refused before its body was read; if a genuine bill is this large, raise the limit (BillLimits::with_max_bytes, Client::download_bill_with_limits)"
+        ),
+        BillLimit::DownloadSize {
+            max_bytes,
+            announced: None,
+        } => format!(
+            "the bill download was stopped after {received} bytes received, over the limit of {max_bytes} bytes, and nothing of it was kept; if a genuine bill is this large, raise the limit (BillLimits::with_max_bytes, Client::download_bill_with_limits)"
+        ),
+        BillLimit::Ratio {
+            max_ratio,
+            grace_bytes,
+        } => format!(
+            "the bill download was stopped: {received} bytes of gzip expanded to {decompressed} bytes, more than {max_ratio} times (checked past the first {grace_bytes} bytes), which no bill compresses to; it looks like a decompression bomb or a damaged download, and nothing of it was kept. Apply for a new download URL and try again; only if a genuine bill compresses this well, raise BillLimits::with_max_ratio"
+        ),
+    }
+}
+
+/// Bounds on one bill download, checked as the bytes arrive: a download
+/// that goes past one is stopped there with
+/// [`DownloadError::LimitExceeded`], before anything beyond the limit is
+/// held in memory or written to disk.
+///
+/// - [`max_bytes`](BillLimits::with_max_bytes) (default 1 GiB) bounds the
+///   decompressed bill, and the body as sent;
+/// - [`max_ratio`](BillLimits::with_max_ratio) (default 100) bounds how
+///   many bytes of bill one byte of gzip may expand to, once
+///   [`ratio_grace_bytes`](BillLimits::with_ratio_grace_bytes) (default
+///   1 MiB) have come out, so that tiny bills (whose headers and summary
+///   compress oddly) are never refused.
+///
+/// The defaults are far above real bills: a trade bill line is a few
+/// hundred bytes, so 1 GiB is millions of transactions in one day, and
+/// bill CSVs compress about 5 to 20 times, while a deflate bomb expands
+/// about 1000 times.
+///
+/// ```no_run
+/// # async fn run(client: wxpay_core::Client, info: wxpay_core::bill::BillInfo) -> Result<(), wxpay_core::Error> {
+/// use wxpay_core::bill::BillLimits;
+///
+/// // A merchant whose daily bills really are larger than 1 GiB.
+/// let limits = BillLimits::default().with_max_bytes(8 << 30);
+/// let size = client
+///     .download_bill_to_file_with_limits(&info, "trade.csv", limits, |_| {})
+///     .await?;
+/// # let _ = size; Ok(()) }
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BillLimits {
+    max_bytes: u64,
+    max_ratio: u64,
+    ratio_grace_bytes: u64,
+}
+
+impl BillLimits {
+    /// The default [`BillLimits::max_bytes`]: 1 GiB.
+    pub const DEFAULT_MAX_BYTES: u64 = 1 << 30;
+    /// The default [`BillLimits::max_ratio`]: 100 bytes of bill per byte
+    /// of gzip.
+    pub const DEFAULT_MAX_RATIO: u64 = 100;
+    /// The default [`BillLimits::ratio_grace_bytes`]: 1 MiB.
+    pub const DEFAULT_RATIO_GRACE_BYTES: u64 = 1 << 20;
+
+    /// The defaults.
+    pub const fn new() -> Self {
+        BillLimits {
+            max_bytes: Self::DEFAULT_MAX_BYTES,
+            max_ratio: Self::DEFAULT_MAX_RATIO,
+            ratio_grace_bytes: Self::DEFAULT_RATIO_GRACE_BYTES,
+        }
+    }
+
+    /// At most `max_bytes` of bill (decompressed), and of body as sent.
+    pub const fn with_max_bytes(mut self, max_bytes: u64) -> Self {
+        self.max_bytes = max_bytes;
+        self
+    }
+
+    /// At most `max_ratio` bytes of bill per byte of gzip received, once
+    /// [`BillLimits::ratio_grace_bytes`] have come out. `u64::MAX` turns
+    /// the check off.
+    pub const fn with_max_ratio(mut self, max_ratio: u64) -> Self {
+        self.max_ratio = max_ratio;
+        self
+    }
+
+    /// How many bytes of bill may come out before the ratio is checked.
+    pub const fn with_ratio_grace_bytes(mut self, grace_bytes: u64) -> Self {
+        self.ratio_grace_bytes = grace_bytes;
+        self
+    }
+
+    /// The most bytes of bill (decompressed), and of body as sent.
+    pub const fn max_bytes(&self) -> u64 {
+        self.max_bytes
+    }
+
+    /// The most bytes of bill per byte of gzip received.
+    pub const fn max_ratio(&self) -> u64 {
+        self.max_ratio
+    }
+
+    /// How many bytes of bill may come out before the ratio is checked.
+    pub const fn ratio_grace_bytes(&self) -> u64 {
+        self.ratio_grace_bytes
+    }
+
+    /// Which limit `decompressed` bytes of bill out of `received` bytes of
+    /// body go past, if any.
+    pub(crate) fn check(&self, received: u64, decompressed: u64) -> Option<BillLimit> {
+        if received > self.max_bytes {
+            return Some(BillLimit::DownloadSize {
+                max_bytes: self.max_bytes,
+                announced: None,
+            });
+        }
+        if decompressed > self.max_bytes {
+            return Some(BillLimit::Size {
+                max_bytes: self.max_bytes,
+            });
+        }
+        if decompressed > self.ratio_grace_bytes
+            && decompressed > received.saturating_mul(self.max_ratio)
+        {
+            return Some(BillLimit::Ratio {
+                max_ratio: self.max_ratio,
+                grace_bytes: self.ratio_grace_bytes,
+            });
+        }
+        None
+    }
+}
+
+impl Default for BillLimits {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 /// Whether `actual` (lower-case hex) is the announced `expected` hash,
@@ -235,6 +432,50 @@ mod tests {
             shown.contains("https://h/v3/billdownload/file?…"),
             "{shown}"
         );
+    }
+
+    #[test]
+    fn limits_name_the_one_that_was_hit() {
+        let limits = BillLimits::default()
+            .with_max_bytes(1000)
+            .with_max_ratio(10)
+            .with_ratio_grace_bytes(100);
+        assert_eq!(limits.check(10, 100), None);
+        assert_eq!(
+            limits.check(10, 101),
+            Some(BillLimit::Ratio {
+                max_ratio: 10,
+                grace_bytes: 100
+            })
+        );
+        assert_eq!(limits.check(100, 1000), None);
+        assert_eq!(
+            limits.check(100, 1001),
+            Some(BillLimit::Size { max_bytes: 1000 })
+        );
+        assert_eq!(
+            limits.check(1001, 1001),
+            Some(BillLimit::DownloadSize {
+                max_bytes: 1000,
+                announced: None
+            })
+        );
+        let off = limits.with_max_ratio(u64::MAX);
+        assert_eq!(off.check(1, 1000), None);
+        let text = DownloadError::LimitExceeded {
+            limit: BillLimit::Ratio {
+                max_ratio: 100,
+                grace_bytes: 1 << 20,
+            },
+            received: 2000,
+            decompressed: 3_000_000,
+        }
+        .to_string();
+        assert!(
+            text.contains("2000 bytes of gzip expanded to 3000000 bytes"),
+            "{text}"
+        );
+        assert!(text.contains("BillLimits::with_max_ratio"), "{text}");
     }
 
     #[test]

@@ -18,7 +18,9 @@ use super::Client;
 use super::builder::is_loopback;
 use super::send::Answer;
 use crate::bill::stream::{BillDecoder, Decoded};
-use crate::bill::{Bill, BillInfo, DownloadError, DownloadProgress, hash_matches};
+use crate::bill::{
+    Bill, BillInfo, BillLimit, BillLimits, DownloadError, DownloadProgress, hash_matches,
+};
 use crate::endpoint::Method;
 use crate::error::{Error, Operation};
 use crate::signing::{new_nonce, unix_now};
@@ -54,6 +56,9 @@ impl Client {
     /// # Errors
     /// - [`Error::Download`] with [`DownloadError::HashMismatch`] (no
     ///   bytes are handed out), [`DownloadError::Decompress`],
+    ///   [`DownloadError::LimitExceeded`] (past the default [`BillLimits`]:
+    ///   1 GiB of bill, or gzip expanding more than 100:1 past the first
+    ///   MiB; see [`Client::download_bill_with_limits`]),
     ///   [`DownloadError::UnsupportedHashType`] or
     ///   [`DownloadError::InvalidUrl`] (also for a plain `http://` URL to a
     ///   host that is not this machine, refused before connecting unless
@@ -63,16 +68,37 @@ impl Client {
     ///   Pay's error JSON when it is one);
     /// - [`Error::Transport`] and [`Error::Timeout`].
     pub async fn download_bill(&self, info: &BillInfo) -> Result<Bill, Error> {
+        self.download_bill_with_limits(info, BillLimits::default())
+            .await
+    }
+
+    /// [`Client::download_bill`] within other [`BillLimits`] than the
+    /// defaults (1 GiB of bill, 100:1 compression past the first MiB).
+    ///
+    /// The limits are checked as the bytes arrive: a `Content-Length`
+    /// over [`BillLimits::max_bytes`] is refused before the body is read,
+    /// and a body or a decompressed bill going past a limit is cut off
+    /// there, so no more than the limit is ever held.
+    ///
+    /// # Errors
+    /// Those of [`Client::download_bill`], and
+    /// [`DownloadError::LimitExceeded`] naming the limit that was hit.
+    pub async fn download_bill_with_limits(
+        &self,
+        info: &BillInfo,
+        limits: BillLimits,
+    ) -> Result<Bill, Error> {
         let mut download = self.start_download(info).await?;
-        let mut decoder = BillDecoder::new(Vec::new());
+        download.check_announced(&limits)?;
+        let mut decoder = BillDecoder::with_limits(Vec::new(), limits);
         while let Some(chunk) = download.next_chunk().await? {
             decoder
-                .push(&chunk)
-                .map_err(|source| download.fail(DownloadError::Decompress(source)))?;
+                .try_push(&chunk)
+                .map_err(|source| download.fail(source))?;
         }
         let decoded = decoder
-            .finish()
-            .map_err(|source| download.fail(DownloadError::Decompress(source)))?;
+            .try_finish()
+            .map_err(|source| download.fail(source))?;
         download.check(info, &decoded)?;
         Ok(Bill::new(Bytes::from(decoded.out), decoded.compressed))
     }
@@ -85,6 +111,9 @@ impl Client {
     /// arrives, and renamed to `path` only once the hash matched; on any
     /// failure (or when the future is dropped) the temporary file is
     /// removed and `path` is left as it was.
+    ///
+    /// The file never grows past the default [`BillLimits`] (1 GiB); see
+    /// [`Client::download_bill_to_file_with_limits`].
     ///
     /// # Errors
     /// Those of [`Client::download_bill`], and [`DownloadError::Write`]
@@ -111,10 +140,31 @@ impl Client {
         &self,
         info: &BillInfo,
         path: impl AsRef<Path>,
+        progress: impl FnMut(DownloadProgress) + Send,
+    ) -> Result<u64, Error> {
+        self.download_bill_to_file_with_limits(info, path, BillLimits::default(), progress)
+            .await
+    }
+
+    /// [`Client::download_bill_to_file_with_progress`] within other
+    /// [`BillLimits`] than the defaults: the temporary file never holds
+    /// more than [`BillLimits::max_bytes`], and a download that goes past a
+    /// limit is stopped there and its temporary file removed (`path` is
+    /// left as it was).
+    ///
+    /// # Errors
+    /// Those of [`Client::download_bill_to_file`], and
+    /// [`DownloadError::LimitExceeded`] naming the limit that was hit.
+    pub async fn download_bill_to_file_with_limits(
+        &self,
+        info: &BillInfo,
+        path: impl AsRef<Path>,
+        limits: BillLimits,
         mut progress: impl FnMut(DownloadProgress) + Send,
     ) -> Result<u64, Error> {
         let path = path.as_ref();
         let mut download = self.start_download(info).await?;
+        download.check_announced(&limits)?;
         let mut seen = DownloadProgress {
             received: 0,
             total: download.response.content_length(),
@@ -128,15 +178,15 @@ impl Client {
             source,
         };
 
-        let mut decoder = BillDecoder::new(Vec::new());
+        let mut decoder = BillDecoder::with_limits(Vec::new(), limits);
         while let Some(chunk) = download.next_chunk().await? {
             seen.received = seen
                 .received
                 .saturating_add(u64::try_from(chunk.len()).unwrap_or(u64::MAX));
             progress(seen);
             decoder
-                .push(&chunk)
-                .map_err(|source| download.fail(DownloadError::Decompress(source)))?;
+                .try_push(&chunk)
+                .map_err(|source| download.fail(source))?;
             if let Some(buffer) = decoder.output_mut()
                 && !buffer.is_empty()
             {
@@ -147,8 +197,8 @@ impl Client {
             }
         }
         let decoded = decoder
-            .finish()
-            .map_err(|source| download.fail(DownloadError::Decompress(source)))?;
+            .try_finish()
+            .map_err(|source| download.fail(source))?;
         file.write_all(&decoded.out)
             .await
             .map_err(|e| download.fail(write_error(e)))?;
@@ -236,7 +286,7 @@ impl Client {
 /// Splits `url` into what reqwest sends and the request target (path and
 /// query) exactly as written, and checks that URL handling keeps that
 /// target byte for byte: it is signed as written and must be sent so.
-fn verbatim_url(url: &str) -> Result<(Url, String), DownloadError> {
+pub(crate) fn verbatim_url(url: &str) -> Result<(Url, String), DownloadError> {
     let invalid = |reason: &str| DownloadError::InvalidUrl {
         reason: reason.to_owned(),
     };
@@ -278,7 +328,7 @@ fn verbatim_url(url: &str) -> Result<(Url, String), DownloadError> {
 /// Refuses plain `http://` to a host other than this machine (loopback),
 /// unless `allow_insecure_http`: the bill and the signed request would
 /// travel unencrypted. WeChat Pay's download URLs are https.
-fn check_scheme(url: &Url, allow_insecure_http: bool) -> Result<(), DownloadError> {
+pub(crate) fn check_scheme(url: &Url, allow_insecure_http: bool) -> Result<(), DownloadError> {
     if url.scheme() != "http" || allow_insecure_http || is_loopback(url) {
         return Ok(());
     }
@@ -326,6 +376,24 @@ impl Download {
             Err(_) => Err(timeout_error(self.timeout)),
             Ok(Err(source)) => Err(transport_error(source, self.timeout)),
             Ok(Ok(chunk)) => Ok(chunk),
+        }
+    }
+
+    /// Refuses a body whose `Content-Length` is over the limit, before
+    /// reading any of it.
+    fn check_announced(&self, limits: &BillLimits) -> Result<(), Error> {
+        match self.response.content_length() {
+            Some(announced) if announced > limits.max_bytes() => {
+                Err(self.fail(DownloadError::LimitExceeded {
+                    limit: BillLimit::DownloadSize {
+                        max_bytes: limits.max_bytes(),
+                        announced: Some(announced),
+                    },
+                    received: 0,
+                    decompressed: 0,
+                }))
+            }
+            _ => Ok(()),
         }
     }
 

@@ -239,7 +239,9 @@ async fn transaction(
         order.trade_state,
         order.success_time,
     );
-    NotificationReply::success()
+    // Recorded: WeChat Pay's resends of this id are answered without
+    // reaching this handler again.
+    notification.acknowledge()
 }
 
 // ------------------------------------------------------------ checkout

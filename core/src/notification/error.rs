@@ -74,6 +74,20 @@ pub enum NotificationError {
         /// What did not fit, without the offending value.
         reason: String,
     },
+
+    /// The body is larger than the decoder's limit
+    /// ([`NotificationDecoder::with_max_body_bytes`](super::NotificationDecoder::with_max_body_bytes));
+    /// it was refused before anything in it was read.
+    #[error(
+        "the callback body is {length} bytes or more, over the limit of {limit} bytes, and was refused unread; WeChat Pay's callbacks are a few KB, so check what is posting to this URL (or raise NotificationDecoder::with_max_body_bytes)"
+    )]
+    BodyTooLarge {
+        /// The limit, in bytes.
+        limit: u64,
+        /// The body's size, or as much of it as was read before the limit
+        /// (or its announced `Content-Length`).
+        length: u64,
+    },
 }
 
 impl NotificationError {
@@ -98,6 +112,7 @@ impl NotificationError {
     /// | `Signature` | 401 | the sender is not authenticated (probes included) |
     /// | `Envelope`, `UnsupportedAlgorithm` | 400 | the callback itself cannot be used |
     /// | `Decrypt`, `Resource` | 500 | this side's configuration or types need fixing; the resent callback will then succeed |
+    /// | `BodyTooLarge` | 413 | no WeChat Pay callback is that large |
     ///
     /// WeChat Pay sends the callback again after any of them.
     pub fn status(&self) -> StatusCode {
@@ -109,6 +124,7 @@ impl NotificationError {
             NotificationError::Decrypt { .. } | NotificationError::Resource { .. } => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
+            NotificationError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
         }
     }
 
@@ -123,6 +139,7 @@ impl NotificationError {
             NotificationError::UnsupportedAlgorithm { .. } => "unsupported resource algorithm",
             NotificationError::Decrypt { .. } => "resource decryption failed",
             NotificationError::Resource { .. } => "resource not understood",
+            NotificationError::BodyTooLarge { .. } => "body too large",
         };
         NotificationReply::failure_with_status(self.status(), message)
     }

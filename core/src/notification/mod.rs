@@ -23,6 +23,14 @@
 //! headers and the body bytes, or an [`http::Request`]. With the `axum`
 //! feature, `WechatpayNotification` is an axum extractor doing the same.
 //!
+//! Two guards come before any of that: a body over the decoder's limit
+//! ([`DEFAULT_MAX_BODY_BYTES`], 1 MiB; WeChat Pay's callbacks are a few KB)
+//! is refused unread ([`NotificationError::BodyTooLarge`]), and a
+//! [`ReplayCache`] remembers the notifications already handled, so that a
+//! callback delivered again gets the success reply without being handled
+//! twice (the extractor does this by itself; see
+//! [`Notification::acknowledge`]).
+//!
 //! ```no_run
 //! use wxpay_core::notification::resources::Transaction;
 //! use wxpay_core::notification::{NotificationDecoder, NotificationReply};
@@ -59,6 +67,7 @@ mod axum_extract;
 mod envelope;
 mod error;
 mod event;
+mod replay;
 mod reply;
 pub mod resources;
 
@@ -76,7 +85,10 @@ use serde::de::DeserializeOwned;
 pub use self::axum_extract::{NotificationRejection, WechatpayNotification};
 pub use self::error::NotificationError;
 pub use self::event::EventType;
+pub use self::replay::ReplayCache;
 pub use self::reply::NotificationReply;
+
+use self::replay::ReplayLink;
 
 use crate::keys::ApiV3Key;
 use crate::signing::unix_now;
@@ -86,22 +98,36 @@ use crate::{Client, ConfigError};
 /// The only resource encryption WeChat Pay uses for callbacks.
 pub const RESOURCE_ALGORITHM: &str = "AEAD_AES_256_GCM";
 
+/// The default limit on a callback's body (1 MiB): see
+/// [`NotificationDecoder::with_max_body_bytes`].
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+
 /// Checks, decrypts and decodes WeChat Pay callbacks for one merchant.
 ///
 /// It holds the keys WeChat Pay signs with (a [`Verifier`]) and the APIv3
-/// key the resources are encrypted with. Cheap to clone (an `Arc` inside)
-/// and safe to share between tasks; `Debug` shows the key serials only.
+/// key the resources are encrypted with, the body size limit
+/// ([`DEFAULT_MAX_BODY_BYTES`] unless
+/// [`with_max_body_bytes`](NotificationDecoder::with_max_body_bytes)), and
+/// a [`ReplayCache`] of its own (unless
+/// [`with_replay_cache`](NotificationDecoder::with_replay_cache) or
+/// [`without_replay_cache`](NotificationDecoder::without_replay_cache)).
+/// Cheap to clone (an `Arc` inside; clones share the replay cache) and safe
+/// to share between tasks; `Debug` shows the key serials only.
 #[derive(Clone)]
 pub struct NotificationDecoder {
     inner: Arc<Inner>,
 }
 
+#[derive(Clone)]
 struct Inner {
     keys: Keys,
     key: ApiV3Key,
+    max_body_bytes: usize,
+    replay: Option<ReplayCache>,
 }
 
 /// Where the signature keys come from.
+#[derive(Clone)]
 enum Keys {
     /// A fixed set.
     Fixed(Arc<Verifier>),
@@ -118,6 +144,8 @@ impl NotificationDecoder {
             inner: Arc::new(Inner {
                 keys: Keys::Fixed(Arc::new(verifier)),
                 key,
+                max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+                replay: Some(ReplayCache::default()),
             }),
         }
     }
@@ -139,8 +167,50 @@ impl NotificationDecoder {
             inner: Arc::new(Inner {
                 keys: Keys::Client(client.clone()),
                 key: key.clone(),
+                max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+                replay: Some(ReplayCache::default()),
             }),
         })
+    }
+
+    /// The same decoder with a body limit of `limit` bytes (default
+    /// [`DEFAULT_MAX_BODY_BYTES`], 1 MiB): a larger body is refused with
+    /// [`NotificationError::BodyTooLarge`] before anything in it is read,
+    /// and the axum extractor stops reading it at the limit. WeChat Pay's
+    /// callbacks are a few KB.
+    pub fn with_max_body_bytes(self, limit: usize) -> Self {
+        self.change(|inner| inner.max_body_bytes = limit)
+    }
+
+    /// The most bytes of body a callback may have.
+    pub fn max_body_bytes(&self) -> usize {
+        self.inner.max_body_bytes
+    }
+
+    /// The same decoder recording handled notifications in `cache`: give
+    /// several decoders (several routes, or several servers in one process)
+    /// the same cache to share what they handled.
+    pub fn with_replay_cache(self, cache: ReplayCache) -> Self {
+        self.change(|inner| inner.replay = Some(cache))
+    }
+
+    /// The same decoder without replay protection: the extractor hands
+    /// every verified callback to the handler, duplicates included.
+    pub fn without_replay_cache(self) -> Self {
+        self.change(|inner| inner.replay = None)
+    }
+
+    /// The replay cache, unless it was turned off.
+    pub fn replay_cache(&self) -> Option<&ReplayCache> {
+        self.inner.replay.as_ref()
+    }
+
+    fn change(self, f: impl FnOnce(&mut Inner)) -> Self {
+        let mut inner = Arc::unwrap_or_clone(self.inner);
+        f(&mut inner);
+        Self {
+            inner: Arc::new(inner),
+        }
     }
 
     /// The keys signatures are checked against, as of now.
@@ -191,6 +261,12 @@ impl NotificationDecoder {
     /// exactly as received (the signature covers the raw bytes, so the body
     /// must not have gone through a JSON parser first).
     ///
+    /// A body over [`NotificationDecoder::max_body_bytes`] is refused first
+    /// ([`NotificationError::BodyTooLarge`]). This does not consult the
+    /// replay cache (the axum extractor does; see [`ReplayCache`]), but the
+    /// notification it returns is linked to it, for
+    /// [`Notification::acknowledge`].
+    ///
     /// # Errors
     /// A [`NotificationError`] saying which step failed and what to check;
     /// [`NotificationError::reply`] turns it into the answer for WeChat Pay.
@@ -213,6 +289,13 @@ impl NotificationDecoder {
         body: &[u8],
         now: i64,
     ) -> Result<Notification<T>, NotificationError> {
+        let limit = self.inner.max_body_bytes;
+        if body.len() > limit {
+            return Err(NotificationError::BodyTooLarge {
+                limit: u64::try_from(limit).unwrap_or(u64::MAX),
+                length: u64::try_from(body.len()).unwrap_or(u64::MAX),
+            });
+        }
         self.verifier()
             .verify(headers, body, now)
             .map_err(NotificationError::Signature)?;
@@ -246,6 +329,7 @@ impl NotificationDecoder {
                 .and_then(|value| value.to_str().ok())
                 .map(str::to_owned),
             resource: decoded,
+            replay: ReplayLink(self.inner.replay.clone()),
         })
     }
 
@@ -267,6 +351,8 @@ impl fmt::Debug for NotificationDecoder {
         f.debug_struct("NotificationDecoder")
             .field("verifier", &self.verifier())
             .field("key", &self.inner.key)
+            .field("max_body_bytes", &self.inner.max_body_bytes)
+            .field("replay", &self.inner.replay)
             .finish()
     }
 }
@@ -300,9 +386,29 @@ pub struct Notification<T> {
     pub request_id: Option<String>,
     /// The decrypted resource.
     pub resource: T,
+    /// The replay cache of the decoder it came through.
+    replay: ReplayLink,
 }
 
 impl<T> Notification<T> {
+    /// The success reply, after recording this notification's id as
+    /// handled in the [`ReplayCache`] of the decoder it came through (when
+    /// that has one): answer with it once the event is safely recorded.
+    /// Until the cache's window has passed, the axum extractor then answers
+    /// a callback with the same id (WeChat Pay's resend, or a replay) with
+    /// success without calling the handler.
+    ///
+    /// A handler that answers [`NotificationReply::success`] instead
+    /// records nothing: its callbacks always reach it, duplicates included.
+    /// On failure answer [`NotificationReply::failure`]: nothing is
+    /// recorded, and WeChat Pay's resend reaches the handler again.
+    pub fn acknowledge(&self) -> NotificationReply {
+        if let Some(cache) = &self.replay.0 {
+            cache.mark_handled(&self.id);
+        }
+        NotificationReply::success()
+    }
+
     /// The same notification with its resource transformed by `f`.
     pub fn map_resource<U>(self, f: impl FnOnce(T) -> U) -> Notification<U> {
         Notification {
@@ -315,6 +421,7 @@ impl<T> Notification<T> {
             associated_data: self.associated_data,
             request_id: self.request_id,
             resource: f(self.resource),
+            replay: self.replay,
         }
     }
 }
@@ -336,6 +443,7 @@ impl Notification<serde_json::Value> {
             associated_data,
             request_id,
             resource,
+            replay,
         } = self;
         let resource = error::decode_value::<T>(resource, &event_type)?;
         Ok(Notification {
@@ -348,6 +456,7 @@ impl Notification<serde_json::Value> {
             associated_data,
             request_id,
             resource,
+            replay,
         })
     }
 }

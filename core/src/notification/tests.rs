@@ -6,6 +6,7 @@ use serde::Deserialize;
 
 use super::envelope::Envelope;
 use super::error::{redacted_reason, shorten};
+use super::replay::ReplayLink;
 use super::*;
 use crate::verification::VerifyError;
 
@@ -195,6 +196,7 @@ fn resource_errors_name_the_path_and_type() {
         associated_data: "transaction".into(),
         request_id: None,
         resource: value,
+        replay: ReplayLink::default(),
     };
     #[derive(Debug, Deserialize)]
     #[allow(dead_code)]
@@ -311,4 +313,38 @@ fn shorten_cuts_on_characters() {
     assert_eq!(shorten("abc", 5), "abc");
     assert_eq!(shorten("abcdef", 3), "abc…");
     assert_eq!(shorten("算法算法", 2), "算法…");
+}
+
+#[test]
+fn a_body_over_the_limit_is_refused_before_anything_else() {
+    let decoder = decoder();
+    assert_eq!(decoder.max_body_bytes(), DEFAULT_MAX_BODY_BYTES);
+    let small = decoder.clone().with_max_body_bytes(10);
+    assert_eq!(small.max_body_bytes(), 10);
+    // No signature headers at all: the size is what is reported.
+    let error = small
+        .decode::<serde_json::Value>(&HeaderMap::new(), b"01234567890")
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            NotificationError::BodyTooLarge {
+                limit: 10,
+                length: 11
+            }
+        ),
+        "{error:?}"
+    );
+    assert_eq!(error.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(error.reply().message(), Some("body too large"));
+    assert!(error.to_string().contains("with_max_body_bytes"), "{error}");
+    // At the limit, the signature check comes next.
+    let error = small
+        .decode::<serde_json::Value>(&HeaderMap::new(), b"0123456789")
+        .unwrap_err();
+    assert!(error.is_signature(), "{error:?}");
+    // The default decoder is unchanged, and has a replay cache of its own.
+    assert_eq!(decoder.max_body_bytes(), DEFAULT_MAX_BODY_BYTES);
+    assert!(decoder.replay_cache().is_some());
+    assert!(decoder.without_replay_cache().replay_cache().is_none());
 }

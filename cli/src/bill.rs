@@ -186,11 +186,14 @@ fn describe(args: &BillArgs) -> String {
 }
 
 /// Checks before any request that the bill can be put at `out`: its
-/// folder exists and it is not a folder itself.
+/// folder exists, it is not a folder itself, and not a symbolic link (the
+/// bill is renamed into place, which would replace the link, never write
+/// through it; refusing it says so before anything is downloaded).
 fn check_out(out: &Path) -> Result<(), Failure> {
     if out.as_os_str() == "-" {
         return Ok(());
     }
+    crate::files::refuse_symlink("--out", out)?;
     if out.is_dir() {
         return Err(Failure::usage(format!(
             "--out `{}` is a folder; give a file name in it, like {}",

@@ -15,7 +15,8 @@ use crate::settings::{self, ApiV3Args, MerchantArgs, ServerArgs, Verification};
 #[command(
     after_help = "Downloads GET /v3/certificates, decrypts each certificate with the APIv3 key, \
     and keeps them only if the answer's own signature verifies with one of them. Writes \
-    DIR/<serial>.pem per certificate valid now and prints its serial and validity (UTC)."
+    DIR/<serial>.pem per certificate valid now (replacing a file of that name; a symbolic link \
+    there is refused) and prints its serial and validity (UTC)."
 )]
 pub struct CertificatesArgs {
     /// The folder to write `<serial>.pem` files into (created if needed)
@@ -50,7 +51,9 @@ pub async fn run(mut args: CertificatesArgs, profile: &ProfileArgs) -> Result<()
     certificates.sort_by_key(|certificate| std::cmp::Reverse(certificate.not_after()));
     for certificate in certificates {
         let path = args.out.join(format!("{}.pem", certificate.serial()));
-        std::fs::write(&path, certificate.pem()).map_err(|error| Failure::write(&path, &error))?;
+        // A certificate downloaded again replaces its file; a symbolic link
+        // there is refused rather than followed.
+        crate::files::write_file(&path, certificate.pem().as_bytes(), 0o644)?;
         output::line(&format!(
             "{}  valid {} to {}  {}",
             certificate.serial(),
@@ -63,7 +66,7 @@ pub async fn run(mut args: CertificatesArgs, profile: &ProfileArgs) -> Result<()
 }
 
 /// Unix seconds as `YYYY-MM-DDTHH:MM:SSZ` (proleptic Gregorian calendar).
-fn utc(unix_seconds: i64) -> String {
+pub fn utc(unix_seconds: i64) -> String {
     let days = unix_seconds.div_euclid(86_400);
     let seconds = unix_seconds.rem_euclid(86_400);
     // Days to a civil date, after Howard Hinnant's `civil_from_days`.

@@ -27,6 +27,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
+use zeroize::{Zeroize as _, Zeroizing};
 
 use crate::error::Failure;
 
@@ -55,7 +56,8 @@ pub struct ProfileArgs {
 }
 
 /// One profile's settings, paths already resolved against the config
-/// file's folder. `Debug` hides the APIv3 key.
+/// file's folder. `Debug` hides the APIv3 key, held in a buffer wiped on
+/// drop.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Profile {
     /// The profile's name.
@@ -77,7 +79,7 @@ pub struct Profile {
     /// `platform_cert_file`.
     pub platform_cert_file: Option<PathBuf>,
     /// `apiv3_key`: a secret, never shown.
-    pub apiv3_key: Option<String>,
+    pub apiv3_key: Option<Zeroizing<String>>,
     /// `apiv3_key_file`.
     pub apiv3_key_file: Option<PathBuf>,
 }
@@ -210,8 +212,9 @@ impl ProfileArgs {
             ConfigPath::Default(path) => (path, false),
             ConfigPath::None => return Ok(None),
         };
-        let text = match std::fs::read_to_string(&path) {
-            Ok(text) => text,
+        // The file may hold the APIv3 key: its text is wiped after parsing.
+        let text = match crate::files::read_protected(&path) {
+            Ok((text, _)) => text,
             Err(error) if !given && error.kind() == std::io::ErrorKind::NotFound => {
                 return Ok(None);
             }
@@ -372,19 +375,54 @@ fn known(config: &ConfigFile) -> String {
 /// one of the profiles.
 pub fn parse_config(text: &str, path: &Path) -> Result<ConfigFile, Failure> {
     let shown = path.display();
-    let table: toml::Table = text.parse().map_err(|error: toml::de::Error| {
+    // The error names the line but does not quote it: the line may be
+    // the APIv3 key's.
+    let mut table: toml::Table = text.parse().map_err(|error: toml::de::Error| {
+        let line = error.span().map(|span| {
+            let end = span.start.min(text.len());
+            text.as_bytes()[..end]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count()
+                + 1
+        });
         Failure::usage(format!(
-            "the config file `{shown}` is not valid TOML: {}",
-            error.to_string().trim_end()
+            "the config file `{shown}` is not valid TOML{}: {}",
+            line.map(|line| format!(" (line {line})"))
+                .unwrap_or_default(),
+            error.message().trim_end()
         ))
     })?;
+    let config = config_of(&table, path);
+    scrub(&mut table);
+    config
+}
+
+/// Wipes every profile's `apiv3_key` string in the parsed table, once
+/// [`config_of`] has copied it into a wiped-on-drop buffer.
+fn scrub(table: &mut toml::Table) {
+    let Some(toml::Value::Table(profiles)) = table.get_mut("profiles") else {
+        return;
+    };
+    for (_, profile) in profiles.iter_mut() {
+        if let toml::Value::Table(settings) = profile
+            && let Some(toml::Value::String(key)) = settings.get_mut("apiv3_key")
+        {
+            key.zeroize();
+        }
+    }
+}
+
+/// The config of a parsed file's `table`; see [`parse_config`].
+fn config_of(table: &toml::Table, path: &Path) -> Result<ConfigFile, Failure> {
+    let shown = path.display();
     let folder = path.parent().unwrap_or(Path::new(""));
     let mut config = ConfigFile {
         path: path.to_owned(),
         default_profile: None,
         profiles: BTreeMap::new(),
     };
-    for (key, value) in &table {
+    for (key, value) in table {
         match key.as_str() {
             "default_profile" => match value {
                 toml::Value::String(name) => config.default_profile = Some(name.clone()),
@@ -475,7 +513,14 @@ fn parse_profile(name: &str, settings: &toml::Table, folder: &Path) -> Result<Pr
             "public_key_id" => profile.public_key_id = Some(text()?),
             "public_key_file" => profile.public_key_file = Some(file()?),
             "platform_cert_file" => profile.platform_cert_file = Some(file()?),
-            "apiv3_key" => profile.apiv3_key = Some(text()?),
+            "apiv3_key" => match value {
+                toml::Value::String(key) => {
+                    let mut copy = Zeroizing::new(String::with_capacity(key.len()));
+                    copy.push_str(key);
+                    profile.apiv3_key = Some(copy);
+                }
+                _ => return Err("`apiv3_key` must be a string".into()),
+            },
             "apiv3_key_file" => profile.apiv3_key_file = Some(file()?),
             other => {
                 return Err(format!(
@@ -563,7 +608,15 @@ mod tests {
         assert!(message.contains("its profiles are: a"), "{message}");
 
         let message = usage(parse_config("[profiles.a\n", path));
-        assert!(message.contains("not valid TOML"), "{message}");
+        assert!(message.contains("not valid TOML (line 1)"), "{message}");
+
+        // A broken line holding the APIv3 key is named, never quoted.
+        let message = usage(parse_config(
+            "[profiles.a]\nmchid = \"1\"\napiv3_key = \"0123456789abcdefSECRET\n",
+            path,
+        ));
+        assert!(message.contains("not valid TOML (line 3)"), "{message}");
+        assert!(!message.contains("SECRET"), "{message}");
     }
 
     #[test]

@@ -13,6 +13,7 @@
 //! | `wxpay sandbox [--addr 127.0.0.1:PORT] [--state DIR]` | runs the local WeChat Pay simulator until Ctrl-C, its keys and a `sandbox.env` in `DIR` |
 //! | `wxpay bench [--requests N] [--concurrency C] [--json] METHOD TARGET…` | a load generator: N signed and verified requests, C in flight; requests/s, latency p50/p90/p99, CPU per request, peak RSS, errors by kind (an embedded sandbox when no base URL is set) |
 //! | `wxpay endpoints [--json] [FILTER]` | lists the built-in endpoints (method, template, Rust path), only the rows containing FILTER; no network |
+//! | `wxpay doctor [--json]` | checks the configuration against the server, one line per check (`ok`, `warn`, `FAIL`, `skip`) with the fix for each failure: the keys load, secret files are readable by their owner only, WeChat Pay accepts the signature, answers and callbacks name a key the configuration has (public-key vs certificate mode), the APIv3 key decrypts a certificate download, the clock is within 300 s of the server's; exit 1 when a check fails |
 //!
 //! # Settings
 //!
@@ -96,6 +97,15 @@
 //!   spinner when the length is unknown, rate-limited redraws.
 //! - `toml`: reading the profiles' config file (already in the lock file
 //!   through the workspace's dev-dependencies).
+//! - `zeroize`: the APIv3 key, the config file's text and decrypted
+//!   callback resources are held in `Zeroizing` buffers, wiped on drop.
+//! - `reqwest`: `wxpay doctor` sends its signed probes itself, to see
+//!   every header of an answer (`Wechatpay-Serial`, `Date`) whether or
+//!   not it verifies (already in the tree through wxpay).
+//! - `httpdate`: reads the server's `Date` header for the clock check
+//!   (already in the tree through wxpay).
+//! - `libc` (Unix): `O_NOFOLLOW`, so that files the command writes are
+//!   never written through a symbolic link planted at their path.
 //! - `tempfile`: the private temporary folder `wxpay bill --out -`
 //!   downloads and checks the bill in before any byte goes to stdout (also
 //!   the tests' temporary folders).
@@ -117,8 +127,10 @@ mod bench;
 mod bill;
 mod certificates;
 mod config;
+mod doctor;
 mod endpoints;
 mod error;
+mod files;
 mod notify;
 mod output;
 mod pay_params;
@@ -173,6 +185,8 @@ enum Command {
     Bench(bench::BenchArgs),
     /// List the built-in endpoints: method, template, Rust path.
     Endpoints(endpoints::EndpointsArgs),
+    /// Check the configuration against the server: key and serial, public-key vs certificate mode, APIv3 key, clock, file permissions.
+    Doctor(doctor::DoctorArgs),
 }
 
 #[tokio::main]
@@ -189,6 +203,7 @@ async fn main() -> ExitCode {
         Command::Sandbox(args) => sandbox::run(args).await,
         Command::Bench(args) => bench::run(args, &cli.profile).await,
         Command::Endpoints(args) => endpoints::run(args),
+        Command::Doctor(args) => doctor::run(args, &cli.profile).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

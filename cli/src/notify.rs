@@ -129,8 +129,9 @@ fn rejected(error: &NotificationError, body: &[u8]) -> Failure {
 }
 
 /// The exact decrypted bytes of the (already verified) envelope's resource,
-/// so that the printed JSON keeps the order WeChat Pay wrote it in.
-fn plaintext(key: &ApiV3Key, body: &[u8]) -> Option<Vec<u8>> {
+/// so that the printed JSON keeps the order WeChat Pay wrote it in (in a
+/// buffer wiped on drop: it may hold payers' details).
+fn plaintext(key: &ApiV3Key, body: &[u8]) -> Option<zeroize::Zeroizing<Vec<u8>>> {
     let envelope: serde_json::Value = serde_json::from_slice(body).ok()?;
     let resource = envelope.get("resource")?;
     let field = |name: &str| resource.get(name).and_then(serde_json::Value::as_str);
@@ -141,7 +142,7 @@ fn plaintext(key: &ApiV3Key, body: &[u8]) -> Option<Vec<u8>> {
             field("ciphertext")?,
         )
         .ok()?;
-    Some(clear.to_vec())
+    Some(clear)
 }
 
 /// Runs `wxpay notify`.
@@ -158,11 +159,12 @@ pub fn run(mut args: NotifyArgs, profile: &ProfileArgs) -> Result<(), Failure> {
     );
     let verifier = verifier(&args.keys, &mut missing)?;
     missing.into_result()?;
-    let key = ApiV3Key::new(apiv3.map(String::as_str).unwrap_or_default()).map_err(|error| {
-        Failure::usage(format!(
-            "the APIv3 key (--apiv3-key, WXPAY_APIV3_KEY): {error}"
-        ))
-    })?;
+    let key =
+        ApiV3Key::new(apiv3.map(|key| key.as_str()).unwrap_or_default()).map_err(|error| {
+            Failure::usage(format!(
+                "the APIv3 key (--apiv3-key, WXPAY_APIV3_KEY): {error}"
+            ))
+        })?;
     let text = std::fs::read_to_string(&args.headers)
         .map_err(|error| Failure::read("--headers", &args.headers, &error))?;
     let headers = parse_headers(&text, &args.headers)?;

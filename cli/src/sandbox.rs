@@ -315,8 +315,16 @@ fn check_exposure(addr: SocketAddr, public: bool) -> Result<(), Failure> {
 /// returns its absolute path.
 fn prepare_folder(dir: &Path) -> Result<PathBuf, Failure> {
     if !dir.exists() {
-        std::fs::create_dir_all(dir).map_err(|error| Failure::write(dir, &error))?;
-        restrict(dir, 0o700)?;
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::DirBuilderExt as _;
+            builder.mode(0o700);
+        }
+        builder
+            .create(dir)
+            .map_err(|error| Failure::write(dir, &error))?;
     }
     if !dir.is_dir() {
         return Err(Failure::usage(format!(
@@ -447,37 +455,15 @@ fn save(dir: &Path, base_url: &str, credentials: &Credentials) -> Result<(), Fai
     write_file(&dir.join(ENV_FILE), &env, true)
 }
 
-/// Writes `contents` to `path`, readable by the owner only when `secret`.
+/// Writes `contents` to `path`, readable by the owner only when `secret`,
+/// refusing a symbolic link there (see [`crate::files::write_file`]): an
+/// existing file (a state folder used again) is rewritten in place.
 fn write_file(path: &Path, contents: &str, secret: bool) -> Result<(), Failure> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        options.mode(if secret { 0o600 } else { 0o644 });
-    }
-    // The mode applies to new files only: restrict an existing one first.
-    if path.exists() {
-        restrict(path, if secret { 0o600 } else { 0o644 })?;
-    }
-    let mut file = options
-        .open(path)
-        .map_err(|error| Failure::write(path, &error))?;
-    std::io::Write::write_all(&mut file, contents.as_bytes())
-        .map_err(|error| Failure::write(path, &error))
-}
-
-/// Sets the Unix permission bits of `path` (nothing elsewhere).
-fn restrict(path: &Path, mode: u32) -> Result<(), Failure> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
-            .map_err(|error| Failure::write(path, &error))?;
-    }
-    #[cfg(not(unix))]
-    let _ = (path, mode);
-    Ok(())
+    crate::files::write_file(
+        path,
+        contents.as_bytes(),
+        if secret { 0o600 } else { 0o644 },
+    )
 }
 
 /// `value` as a POSIX shell word: bare when it holds only characters no

@@ -9,6 +9,7 @@ use std::time::Duration;
 use clap::Args;
 use wxpay::client::PRODUCTION_BASE_URL;
 use wxpay::{Client, ClientBuilder, MerchantKey, Method};
+use zeroize::Zeroizing;
 
 use crate::config::Profile;
 use crate::error::Failure;
@@ -92,7 +93,8 @@ pub struct WechatpayKeyArgs {
     pub platform_cert_file: Option<PathBuf>,
 }
 
-/// The APIv3 key, inline or from a file. `Debug` hides the key.
+/// The APIv3 key, inline or from a file. `Debug` hides the key, and the
+/// key is held in a buffer wiped when it is dropped.
 #[derive(Args)]
 pub struct ApiV3Args {
     /// The APIv3 key (32 characters); prefer the variable or --apiv3-key-file, which `ps` does not show
@@ -102,7 +104,7 @@ pub struct ApiV3Args {
         value_name = "KEY",
         hide_env_values = true
     )]
-    pub apiv3_key: Option<String>,
+    pub apiv3_key: Option<Zeroizing<String>>,
 
     /// A file holding the APIv3 key (surrounding whitespace ignored)
     #[arg(long, env = "WXPAY_APIV3_KEY_FILE", value_name = "FILE")]
@@ -127,6 +129,20 @@ impl ApiV3Args {
     /// A usage failure when both the key and a key file are given by flags
     /// or variables, or when a key file cannot be read or is empty.
     pub fn resolve(&mut self, profile: Option<&Profile>) -> Result<(), Failure> {
+        self.resolve_with(profile, true)
+    }
+
+    /// [`ApiV3Args::resolve`] without the warning about a key file others
+    /// can read (`wxpay doctor` reports it as a failed check instead).
+    ///
+    /// # Errors
+    /// As [`ApiV3Args::resolve`].
+    pub fn resolve_quietly(&mut self, profile: Option<&Profile>) -> Result<(), Failure> {
+        self.resolve_with(profile, false)
+    }
+
+    /// [`ApiV3Args::resolve`], warning about an exposed key file when `warn`.
+    fn resolve_with(&mut self, profile: Option<&Profile>, warn: bool) -> Result<(), Failure> {
         match (&self.apiv3_key, &self.apiv3_key_file) {
             (Some(_), Some(_)) => {
                 return Err(Failure::usage(
@@ -138,6 +154,7 @@ impl ApiV3Args {
                 self.apiv3_key = Some(read_key_file(
                     "--apiv3-key-file (WXPAY_APIV3_KEY_FILE)",
                     file,
+                    warn,
                 )?);
                 return Ok(());
             }
@@ -147,19 +164,25 @@ impl ApiV3Args {
             return Ok(());
         };
         if let Some(key) = &profile.apiv3_key {
-            self.apiv3_key = Some(key.clone());
+            self.apiv3_key = Some(Zeroizing::new(key.as_str().to_owned()));
         } else if let Some(file) = &profile.apiv3_key_file {
             let origin = format!("apiv3_key_file of profile `{}`", profile.name);
-            self.apiv3_key = Some(read_key_file(&origin, file)?);
+            self.apiv3_key = Some(read_key_file(&origin, file, warn)?);
         }
         Ok(())
     }
 }
 
-/// The key in `file`, trimmed; `origin` says where the file was named.
-fn read_key_file(origin: &str, file: &Path) -> Result<String, Failure> {
-    let text =
-        std::fs::read_to_string(file).map_err(|error| Failure::read(origin, file, &error))?;
+/// The key in `file`, trimmed, in a buffer wiped on drop; `origin` says
+/// where the file was named. Warns when others can read the file and
+/// `warn` is set.
+fn read_key_file(origin: &str, file: &Path, warn: bool) -> Result<Zeroizing<String>, Failure> {
+    let text = if warn {
+        crate::files::read_secret("the APIv3 key file", file)
+    } else {
+        crate::files::read_protected(file).map(|(text, _)| text)
+    }
+    .map_err(|error| Failure::read(origin, file, &error))?;
     let key = text.trim();
     if key.is_empty() {
         return Err(Failure::usage(format!(
@@ -167,7 +190,7 @@ fn read_key_file(origin: &str, file: &Path) -> Result<String, Failure> {
             file.display()
         )));
     }
-    Ok(key.to_owned())
+    Ok(Zeroizing::new(key.to_owned()))
 }
 
 /// Collects the settings a command lacks, to name them all at once.
@@ -364,6 +387,8 @@ pub fn client_with_backend(
     let Some(signer) = signer else {
         return Err(Failure::usage("missing settings"));
     };
+    // wxpay reads the key file itself, into a buffer it wipes.
+    crate::files::warn_if_exposed("the merchant private key", signer.private_key_file);
     if let Some(backend) = backend {
         builder = builder.crypto_backend(backend);
     }
@@ -377,6 +402,7 @@ pub fn client_with_backend(
 /// Loads the merchant private key of `--private-key-file`; a usage failure
 /// naming the file (never its contents) otherwise.
 pub fn merchant_key(path: &Path) -> Result<MerchantKey, Failure> {
+    crate::files::warn_if_exposed("the merchant private key", path);
     MerchantKey::from_pem_file(path).map_err(|error| {
         Failure::usage(format!(
             "the merchant private key `{}` (--private-key-file, WXPAY_PRIVATE_KEY_FILE): {error}",
@@ -437,7 +463,7 @@ mod tests {
     fn debug_hides_the_apiv3_key() {
         let key = "0123456789abcdefghijABCDEFGHIJ01";
         let args = ApiV3Args {
-            apiv3_key: Some(key.to_owned()),
+            apiv3_key: Some(Zeroizing::new(key.to_owned())),
             apiv3_key_file: None,
         };
         let shown = format!("{args:?}");
@@ -453,7 +479,7 @@ mod tests {
             serial: Some("AA".to_owned()),
             public_key_id: Some("PUB_KEY_ID_1".to_owned()),
             public_key_file: Some("p.pem".into()),
-            apiv3_key: Some("from-profile".to_owned()),
+            apiv3_key: Some(Zeroizing::new("from-profile".to_owned())),
             ..Profile::default()
         };
         let mut merchant = MerchantArgs {
@@ -476,19 +502,25 @@ mod tests {
         assert_eq!(keys.public_key_file, None);
 
         let mut apiv3 = ApiV3Args {
-            apiv3_key: Some("from-flag".to_owned()),
+            apiv3_key: Some(Zeroizing::new("from-flag".to_owned())),
             apiv3_key_file: None,
         };
         assert!(apiv3.resolve(Some(&profile)).is_ok());
-        assert_eq!(apiv3.apiv3_key.as_deref(), Some("from-flag"));
+        assert_eq!(
+            apiv3.apiv3_key.as_deref().map(String::as_str),
+            Some("from-flag")
+        );
         let mut apiv3 = ApiV3Args {
             apiv3_key: None,
             apiv3_key_file: None,
         };
         assert!(apiv3.resolve(Some(&profile)).is_ok());
-        assert_eq!(apiv3.apiv3_key.as_deref(), Some("from-profile"));
+        assert_eq!(
+            apiv3.apiv3_key.as_deref().map(String::as_str),
+            Some("from-profile")
+        );
         let mut both = ApiV3Args {
-            apiv3_key: Some("k".to_owned()),
+            apiv3_key: Some(Zeroizing::new("k".to_owned())),
             apiv3_key_file: Some("f".into()),
         };
         assert!(matches!(both.resolve(None), Err(Failure::Usage(m)) if m.contains("keep one")));

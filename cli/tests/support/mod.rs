@@ -123,8 +123,23 @@ pub fn write(dir: &Path, name: &str, contents: impl AsRef<[u8]>) -> String {
     path.display().to_string()
 }
 
+/// Writes the secret `contents` to `dir/name`, readable by its owner only
+/// (as a key file should be: others readable gets a warning), and returns
+/// the path as text.
+pub fn write_secret(dir: &Path, name: &str, contents: impl AsRef<[u8]>) -> String {
+    let path = write(dir, name, contents);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+            .expect("chmod a test key file");
+    }
+    path
+}
+
 /// The variables a command needs to talk to `sandbox` as its merchant, in
-/// public-key mode, with the key files written to `dir`.
+/// public-key mode, with the key files written to `dir` (the private key
+/// mode 0600).
 pub fn sandbox_vars(sandbox: &Sandbox, dir: &Path) -> BTreeMap<String, String> {
     let credentials = sandbox.credentials();
     BTreeMap::from([
@@ -136,7 +151,7 @@ pub fn sandbox_vars(sandbox: &Sandbox, dir: &Path) -> BTreeMap<String, String> {
         ),
         (
             "WXPAY_PRIVATE_KEY_FILE".to_owned(),
-            write(
+            write_secret(
                 dir,
                 "merchant_private_key.pem",
                 &credentials.merchant_private_key_pem,

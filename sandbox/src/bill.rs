@@ -65,7 +65,7 @@ async fn trade_bill(
     }
     let gzip = tar_type(&query)?;
     let text = trade_bill_csv(date, &merchant.mchid);
-    Ok(Json(issue(&app, text, gzip, &merchant.mchid)?))
+    Ok(Json(issue(&app, text, gzip, &merchant.mchid).await?))
 }
 
 /// `GET /v3/bill/fundflowbill?bill_date=&account_type=&tar_type=`
@@ -82,7 +82,7 @@ async fn fund_flow_bill(
     }
     let gzip = tar_type(&query)?;
     let text = fund_flow_csv(date, account);
-    Ok(Json(issue(&app, text, gzip, &merchant.mchid)?))
+    Ok(Json(issue(&app, text, gzip, &merchant.mchid).await?))
 }
 
 /// `GET /v3/billdownload/file?token=`: the bill, not signed; gzip when
@@ -93,18 +93,21 @@ async fn download(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let query = Query::parse(raw.as_deref())?;
-    let token = query.required("token")?;
+    let token = query.required("token")?.to_owned();
     let now = clock::unix_now();
-    let issued: Option<(String, bool, String)> = app.store().transaction(|db| {
-        forget_expired(db, now)?;
-        Ok(db
-            .query_row(
-                "SELECT text, gzip, mchid FROM bills WHERE token = ?1",
-                params![token],
-                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
-            )
-            .optional()?)
-    })?;
+    let issued: Option<(String, bool, String)> = app
+        .store()
+        .transaction(move |db| {
+            forget_expired(db, now)?;
+            Ok(db
+                .query_row(
+                    "SELECT text, gzip, mchid FROM bills WHERE token = ?1",
+                    params![token],
+                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+                )
+                .optional()?)
+        })
+        .await?;
     let (text, gzip, mchid) = issued.ok_or_else(|| {
         ApiError::resource_not_exists(
             "no bill for this token: it was never issued or has expired (download URLs live 5 minutes)",
@@ -137,7 +140,7 @@ fn forget_expired(db: &Connection, now: i64) -> Result<(), ApiError> {
 }
 
 /// Stores `text` behind a fresh token and answers its hash and URL.
-fn issue(app: &AppState, text: String, gzip: bool, mchid: &str) -> Result<Value, ApiError> {
+async fn issue(app: &AppState, text: String, gzip: bool, mchid: &str) -> Result<Value, ApiError> {
     let hash = hex(digest(&SHA1_FOR_LEGACY_USE_ONLY, text.as_bytes()).as_ref());
     let token = random_alphanumeric(&mut rand::rng(), 48);
     let download_url = format!(
@@ -146,14 +149,18 @@ fn issue(app: &AppState, text: String, gzip: bool, mchid: &str) -> Result<Value,
         if gzip { "&tartype=gzip" } else { "" }
     );
     let now = clock::unix_now();
-    app.store().transaction(|db| {
-        forget_expired(db, now)?;
-        db.execute(
-            "INSERT INTO bills (token, text, gzip, mchid, issued_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![token, text, gzip, mchid, now],
-        )?;
-        Ok(())
-    })?;
+    let mchid = mchid.to_owned();
+    app.store()
+        .transaction(move |db| {
+            forget_expired(db, now)?;
+            db.execute(
+                "INSERT INTO bills (token, text, gzip, mchid, issued_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![token, text, gzip, mchid, now],
+            )?;
+            Ok(())
+        })
+        .await?;
     Ok(json!({ "hash_type": "SHA1", "hash_value": hash, "download_url": download_url }))
 }
 

@@ -123,16 +123,37 @@ fn param_error(name: &str, value: &str, issue: impl Into<String>) -> ApiError {
     )
 }
 
-/// The parameters of one invocation: every declared field that was given,
-/// each a string.
-struct Params(Map<String, Value>);
+/// The parameters of one invocation (`wx.requestPayment`, the APP SDK's
+/// `PayReq`, `wx.requestMerchantTransfer`): every declared field that was
+/// given, each a string that is not empty.
+pub(crate) struct Params(Map<String, Value>);
 
 impl Params {
     /// Reads `body` as a JSON object of string fields: `fields` lists
     /// `(name, required)` in the order they are checked. A body that is
     /// not a JSON object, a missing required field, a field that is not a
-    /// string, or a field not declared, is a 400 `PARAM_ERROR` naming it.
-    fn read(body: &[u8], fields: &[(&str, bool)]) -> Result<Params, ApiError> {
+    /// string or is the empty string, or a field not declared, is a 400
+    /// `PARAM_ERROR` naming it.
+    ///
+    /// The empty string is refused for every field: none of these
+    /// parameters (ids, timestamps, nonces, packages, signatures) has an
+    /// empty value, so an empty one is a mistake in the caller's page,
+    /// reported as such rather than as a signature or merchant mismatch
+    /// found later.
+    pub(crate) fn read(body: &[u8], fields: &[(&str, bool)]) -> Result<Params, ApiError> {
+        let names = || {
+            fields
+                .iter()
+                .map(|(name, required)| {
+                    if *required {
+                        (*name).to_owned()
+                    } else {
+                        format!("{name} (optional)")
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         let value: Value = serde_json::from_slice(body).map_err(|error| {
             ApiError::param_error(
                 Location::Body,
@@ -146,19 +167,23 @@ impl Params {
                 Location::Body,
                 "",
                 None,
-                "the body must be a JSON object of the invocation parameters",
+                format!(
+                    "the body must be a JSON object of the invocation parameters: {}",
+                    names()
+                ),
             ));
         };
         for (name, required) in fields {
             match object.get(*name) {
                 None if *required => return Err(missing(Location::Body, &format!("/{name}"))),
-                None | Some(Value::String(_)) => {}
+                None => {}
+                Some(Value::String(text)) if !text.is_empty() => {}
                 Some(other) => {
                     return Err(ApiError::param_error(
                         Location::Body,
                         format!("/{name}"),
                         Some(other.clone()),
-                        "must be a string",
+                        "must be a string that is not empty",
                     ));
                 }
             }
@@ -167,14 +192,13 @@ impl Params {
             .keys()
             .find(|key| !fields.iter().any(|(name, _)| name == key))
         {
-            let names: Vec<&str> = fields.iter().map(|(name, _)| *name).collect();
             return Err(ApiError::param_error(
                 Location::Body,
                 crate::errors::pointer_push("", extra),
                 object.get(extra).cloned(),
                 format!(
                     "unknown field (the parameters are {}; names are case-sensitive)",
-                    names.join(", ")
+                    names()
                 ),
             ));
         }
@@ -182,12 +206,12 @@ impl Params {
     }
 
     /// The field `name`, or `None` when it was not given.
-    fn get(&self, name: &str) -> Option<&str> {
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.0.get(name).and_then(Value::as_str)
     }
 
     /// A required field (present: [`Params::read`] checked it).
-    fn text(&self, name: &str) -> &str {
+    pub(crate) fn text(&self, name: &str) -> &str {
         self.get(name).unwrap_or_default()
     }
 
@@ -223,10 +247,11 @@ impl Params {
 
 /// The sandbox merchant's order whose `prepay_id` this is; 404
 /// `ORDER_NOT_EXIST` otherwise.
-fn order_for(app: &AppState, prepay_id: &str) -> Result<Order, ApiError> {
-    let mchid = &app.0.credentials.mchid;
+async fn order_for(app: &AppState, prepay_id: &str) -> Result<Order, ApiError> {
+    let (mchid, id) = (app.0.credentials.mchid.clone(), prepay_id.to_owned());
     app.store()
-        .transaction(|db| by_prepay_id(db, mchid, prepay_id))?
+        .transaction(move |db| by_prepay_id(db, &mchid, &id))
+        .await?
         .ok_or_else(|| order_not_found(&format!("prepay_id {prepay_id:?} (it was never issued)")))
 }
 
@@ -309,7 +334,7 @@ fn check_payable(order: &Order, trade_type: TradeType, route: &str) -> Result<()
 
 /// Pays a checked order as the control call does; answers the
 /// transaction.
-fn pay(app: &AppState, order: &Order) -> Result<Json<Value>, ApiError> {
+async fn pay(app: &AppState, order: &Order) -> Result<Json<Value>, ApiError> {
     let view = payments::pay(
         app.store(),
         &app.0.events,
@@ -317,7 +342,8 @@ fn pay(app: &AppState, order: &Order) -> Result<Json<Value>, ApiError> {
         &order.out_trade_no,
         PayOptions::default(),
         clock::unix_now(),
-    )?;
+    )
+    .await?;
     tracing::debug!(out_trade_no = %order.out_trade_no, "paid through the payer's side");
     Ok(Json(view))
 }
@@ -374,7 +400,7 @@ async fn request_payment(
                  answered",
             )
         })?;
-    let order = order_for(&app, prepay_id)?;
+    let order = order_for(&app, prepay_id).await?;
     // The mini-program call carries no appId, but its appid is signed all
     // the same: the order's.
     let app_id = params.get("appId").unwrap_or(order.text("appid"));
@@ -388,7 +414,7 @@ async fn request_payment(
         check_match("appId", given, order.text("appid"), "appid")?;
     }
     check_payable(&order, TradeType::Jsapi, JSAPI_PATH)?;
-    pay(&app, &order)
+    pay(&app, &order).await
 }
 
 /// `POST /_sandbox/request-payment/app`: checks the APP SDK's `PayReq`,
@@ -416,7 +442,7 @@ async fn request_payment_app(
             "must be the prepay_id the order's create call answered",
         ));
     }
-    let order = order_for(&app, prepay_id)?;
+    let order = order_for(&app, prepay_id).await?;
     let message = format!(
         "{}\n{}\n{}\n{prepay_id}\n",
         params.text("appid"),
@@ -427,7 +453,7 @@ async fn request_payment_app(
     check_match("appid", params.text("appid"), order.text("appid"), "appid")?;
     check_match("partnerid", params.text("partnerid"), &order.mchid, "mchid")?;
     check_payable(&order, TradeType::App, APP_PATH)?;
-    pay(&app, &order)
+    pay(&app, &order).await
 }
 
 /// `GET /_sandbox/prepay/{prepay_id}`: what the payment sheet shows.
@@ -436,7 +462,7 @@ async fn prepay_info(
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let prepay_id = path_segment(path, "prepay_id")?;
-    let order = order_for(&app, &prepay_id)?;
+    let order = order_for(&app, &prepay_id).await?;
     Ok(Json(json!({
         "prepay_id": prepay_id,
         "out_trade_no": order.out_trade_no,
@@ -449,4 +475,41 @@ async fn prepay_info(
         "trade_state": order.trade_state.as_str(),
         "order_url": crate::pages::order_path(&order.out_trade_no),
     })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FIELDS: &[(&str, bool)] = &[("a", true), ("b", false)];
+
+    /// The field a refusal names, and its message.
+    fn refusal(body: &str) -> (String, String) {
+        match Params::read(body.as_bytes(), FIELDS) {
+            Ok(_) => panic!("{body} was accepted"),
+            Err(error) => (
+                error.detail.map(|detail| detail.field).unwrap_or_default(),
+                error.message,
+            ),
+        }
+    }
+
+    #[test]
+    fn params_are_declared_non_empty_strings() {
+        let params = Params::read(br#"{"a":"x"}"#, FIELDS).expect("only the required one");
+        assert_eq!((params.text("a"), params.get("b")), ("x", None));
+        let params = Params::read(br#"{"a":"x","b":"y"}"#, FIELDS).expect("both");
+        assert_eq!(params.get("b"), Some("y"));
+
+        assert_eq!(refusal(r#"{"b":"y"}"#).0, "/a");
+        assert_eq!(refusal(r#"{"a":""}"#).0, "/a");
+        assert_eq!(refusal(r#"{"a":"x","b":""}"#).0, "/b");
+        assert_eq!(refusal(r#"{"a":1}"#).0, "/a");
+        assert_eq!(refusal(r#"{"a":"x","b":null}"#).0, "/b");
+        let (field, message) = refusal(r#"{"a":"x","A":"y"}"#);
+        assert_eq!(field, "/A");
+        assert!(message.contains("a, b (optional)"), "{message}");
+        assert!(refusal("[]").1.contains("JSON object"));
+        assert!(refusal("{").1.contains("not JSON"));
+    }
 }

@@ -586,7 +586,7 @@ fn answer_for(trade_type: TradeType, prepay_id: &str, base_url: &str) -> Value {
 /// order is a 400 `ORDERPAID` and a closed one a 400 `ORDER_CLOSED`.
 /// `base_url` is where the sandbox listens (an H5 order's `h5_url` points
 /// there).
-pub(crate) fn create(
+pub(crate) async fn create(
     store: &Store,
     mchid: &str,
     trade_type: TradeType,
@@ -599,57 +599,61 @@ pub(crate) fn create(
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_owned();
-    store.transaction(|db| {
-        if let Some(order) = by_out_trade_no(db, mchid, &out_trade_no)? {
-            if order.trade_type != trade_type || order.request != request {
-                return Err(ApiError::new(
-                    StatusCode::FORBIDDEN,
-                    "OUT_TRADE_NO_USED",
-                    format!(
-                        "商户订单号重复: order {out_trade_no} was placed before with other \
+    let (mchid, base_url) = (mchid.to_owned(), base_url.to_owned());
+    store
+        .transaction(move |db| {
+            let (mchid, base_url) = (mchid.as_str(), base_url.as_str());
+            if let Some(order) = by_out_trade_no(db, mchid, &out_trade_no)? {
+                if order.trade_type != trade_type || order.request != request {
+                    return Err(ApiError::new(
+                        StatusCode::FORBIDDEN,
+                        "OUT_TRADE_NO_USED",
+                        format!(
+                            "商户订单号重复: order {out_trade_no} was placed before with other \
                          parameters (a {} order); use a new out_trade_no",
-                        order.trade_type.as_str()
-                    ),
-                ));
+                            order.trade_type.as_str()
+                        ),
+                    ));
+                }
+                return match order.trade_state {
+                    TradeState::NotPay => Ok(order.answer),
+                    TradeState::Closed => Err(ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "ORDER_CLOSED",
+                        format!("订单已关闭: order {out_trade_no} is closed"),
+                    )),
+                    TradeState::Success | TradeState::Refund => Err(order_paid(&out_trade_no)),
+                };
             }
-            return match order.trade_state {
-                TradeState::NotPay => Ok(order.answer),
-                TradeState::Closed => Err(ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "ORDER_CLOSED",
-                    format!("订单已关闭: order {out_trade_no} is closed"),
-                )),
-                TradeState::Success | TradeState::Refund => Err(order_paid(&out_trade_no)),
+            let prepay_id = new_prepay_id(now);
+            let answer = answer_for(trade_type, &prepay_id, base_url);
+            let payer_openid = match trade_type {
+                TradeType::Jsapi => request
+                    .get("payer")
+                    .and_then(|payer| payer.get("openid"))
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+                _ => None,
             };
-        }
-        let prepay_id = new_prepay_id(now);
-        let answer = answer_for(trade_type, &prepay_id, base_url);
-        let payer_openid = match trade_type {
-            TradeType::Jsapi => request
-                .get("payer")
-                .and_then(|payer| payer.get("openid"))
-                .and_then(Value::as_str)
-                .map(str::to_owned),
-            _ => None,
-        };
-        db.execute(
-            "INSERT INTO orders (mchid, out_trade_no, trade_type, request, answer, \
+            db.execute(
+                "INSERT INTO orders (mchid, out_trade_no, trade_type, request, answer, \
              trade_state, create_time, payer_openid, prepay_id) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            params![
-                mchid,
-                out_trade_no,
-                trade_type.as_str(),
-                Value::Object(request.clone()).to_string(),
-                answer.to_string(),
-                TradeState::NotPay.as_str(),
-                now,
-                payer_openid,
-                prepay_id,
-            ],
-        )?;
-        Ok(answer)
-    })
+                params![
+                    mchid,
+                    out_trade_no,
+                    trade_type.as_str(),
+                    Value::Object(request.clone()).to_string(),
+                    answer.to_string(),
+                    TradeState::NotPay.as_str(),
+                    now,
+                    payer_openid,
+                    prepay_id,
+                ],
+            )?;
+            Ok(answer)
+        })
+        .await
 }
 
 /// How the control endpoint pays an order.
@@ -668,7 +672,7 @@ pub(crate) struct PayOptions {
 /// 28-digit `transaction_id`, `success_time` now; queues
 /// `TRANSACTION.SUCCESS` to the order's `notify_url`. Returns the
 /// transaction as the query shows it.
-pub(crate) fn pay(
+pub(crate) async fn pay(
     store: &Store,
     events: &EventSink,
     mchid: &str,
@@ -676,53 +680,57 @@ pub(crate) fn pay(
     options: PayOptions,
     now: i64,
 ) -> Result<Value, ApiError> {
-    let order = store.transaction(|db| {
-        let mut order = by_out_trade_no(db, mchid, out_trade_no)?
-            .ok_or_else(|| order_not_found(&format!("out_trade_no {out_trade_no:?}")))?;
-        if order.trade_state != TradeState::NotPay {
-            return Err(ApiError::invalid_request(format!(
-                "order {out_trade_no} is {}; only a NOTPAY order can be paid",
-                order.trade_state.as_str()
-            )));
-        }
-        let total = order.total();
-        let payer_total = options.payer_total.unwrap_or(total);
-        if payer_total > total {
-            return Err(ApiError::param_error(
-                Location::Body,
-                "/payer_total",
-                Some(Value::from(payer_total)),
-                format!("must not exceed the order total {total}"),
-            ));
-        }
-        let sequence = next_id(db, "transaction_id", 1)?;
-        let transaction_id = format!("4200{}{sequence:016}", date_digits(now));
-        order.trade_state = TradeState::Success;
-        order.transaction_id = Some(transaction_id);
-        order.success_time = Some(now);
-        order.payer_total = Some(payer_total);
-        order.bank_type = Some(options.bank_type.unwrap_or_else(|| "OTHERS".to_owned()));
-        order.payer_openid = options
-            .openid
-            .or(order.payer_openid)
-            .or_else(|| Some(DEFAULT_OPENID.to_owned()));
-        db.execute(
-            "UPDATE orders SET trade_state = ?1, transaction_id = ?2, success_time = ?3, \
+    let (mchid, out_trade_no) = (mchid.to_owned(), out_trade_no.to_owned());
+    let order = store
+        .transaction(move |db| {
+            let (mchid, out_trade_no) = (mchid.as_str(), out_trade_no.as_str());
+            let mut order = by_out_trade_no(db, mchid, out_trade_no)?
+                .ok_or_else(|| order_not_found(&format!("out_trade_no {out_trade_no:?}")))?;
+            if order.trade_state != TradeState::NotPay {
+                return Err(ApiError::invalid_request(format!(
+                    "order {out_trade_no} is {}; only a NOTPAY order can be paid",
+                    order.trade_state.as_str()
+                )));
+            }
+            let total = order.total();
+            let payer_total = options.payer_total.unwrap_or(total);
+            if payer_total > total {
+                return Err(ApiError::param_error(
+                    Location::Body,
+                    "/payer_total",
+                    Some(Value::from(payer_total)),
+                    format!("must not exceed the order total {total}"),
+                ));
+            }
+            let sequence = next_id(db, "transaction_id", 1)?;
+            let transaction_id = format!("4200{}{sequence:016}", date_digits(now));
+            order.trade_state = TradeState::Success;
+            order.transaction_id = Some(transaction_id);
+            order.success_time = Some(now);
+            order.payer_total = Some(payer_total);
+            order.bank_type = Some(options.bank_type.unwrap_or_else(|| "OTHERS".to_owned()));
+            order.payer_openid = options
+                .openid
+                .or(order.payer_openid)
+                .or_else(|| Some(DEFAULT_OPENID.to_owned()));
+            db.execute(
+                "UPDATE orders SET trade_state = ?1, transaction_id = ?2, success_time = ?3, \
              payer_total = ?4, bank_type = ?5, payer_openid = ?6 \
              WHERE mchid = ?7 AND out_trade_no = ?8",
-            params![
-                order.trade_state.as_str(),
-                order.transaction_id,
-                order.success_time,
-                order.payer_total,
-                order.bank_type,
-                order.payer_openid,
-                order.mchid,
-                order.out_trade_no,
-            ],
-        )?;
-        Ok(order)
-    })?;
+                params![
+                    order.trade_state.as_str(),
+                    order.transaction_id,
+                    order.success_time,
+                    order.payer_total,
+                    order.bank_type,
+                    order.payer_openid,
+                    order.mchid,
+                    order.out_trade_no,
+                ],
+            )?;
+            Ok(order)
+        })
+        .await?;
     let view = order.view();
     events.send(Event {
         event_type: "TRANSACTION.SUCCESS",
@@ -737,45 +745,57 @@ pub(crate) fn pay(
 /// Closes the order `out_trade_no` of `mchid`: a `NOTPAY` order becomes
 /// `CLOSED`; closing a closed order again is accepted; a paid one is a
 /// 400 `ORDERPAID`.
-pub(crate) fn close(store: &Store, mchid: &str, out_trade_no: &str) -> Result<(), ApiError> {
-    store.transaction(|db| {
-        let order = by_out_trade_no(db, mchid, out_trade_no)?
-            .ok_or_else(|| order_not_found(&format!("out_trade_no {out_trade_no:?}")))?;
-        match order.trade_state {
-            TradeState::Success | TradeState::Refund => Err(order_paid(out_trade_no)),
-            TradeState::Closed => Ok(()),
-            TradeState::NotPay => {
-                db.execute(
-                    "UPDATE orders SET trade_state = ?1 WHERE mchid = ?2 AND out_trade_no = ?3",
-                    params![TradeState::Closed.as_str(), mchid, out_trade_no],
-                )?;
-                Ok(())
+pub(crate) async fn close(store: &Store, mchid: &str, out_trade_no: &str) -> Result<(), ApiError> {
+    let (mchid, out_trade_no) = (mchid.to_owned(), out_trade_no.to_owned());
+    store
+        .transaction(move |db| {
+            let (mchid, out_trade_no) = (mchid.as_str(), out_trade_no.as_str());
+            let order = by_out_trade_no(db, mchid, out_trade_no)?
+                .ok_or_else(|| order_not_found(&format!("out_trade_no {out_trade_no:?}")))?;
+            match order.trade_state {
+                TradeState::Success | TradeState::Refund => Err(order_paid(out_trade_no)),
+                TradeState::Closed => Ok(()),
+                TradeState::NotPay => {
+                    db.execute(
+                        "UPDATE orders SET trade_state = ?1 WHERE mchid = ?2 AND out_trade_no = ?3",
+                        params![TradeState::Closed.as_str(), mchid, out_trade_no],
+                    )?;
+                    Ok(())
+                }
             }
-        }
-    })
+        })
+        .await
 }
 
 /// Lets the `NOTPAY` order `out_trade_no` of `mchid` expire as passing its
 /// `time_expire` would: it becomes `CLOSED`. Unlike [`close`], an order
 /// that is not `NOTPAY` is a 400 `INVALID_REQUEST` (a paid order cannot
 /// expire, a closed one has already ended). Returns the transaction.
-pub(crate) fn expire(store: &Store, mchid: &str, out_trade_no: &str) -> Result<Value, ApiError> {
-    store.transaction(|db| {
-        let mut order = by_out_trade_no(db, mchid, out_trade_no)?
-            .ok_or_else(|| order_not_found(&format!("out_trade_no {out_trade_no:?}")))?;
-        if order.trade_state != TradeState::NotPay {
-            return Err(ApiError::invalid_request(format!(
-                "order {out_trade_no} is {}; only a NOTPAY order can expire",
-                order.trade_state.as_str()
-            )));
-        }
-        db.execute(
-            "UPDATE orders SET trade_state = ?1 WHERE mchid = ?2 AND out_trade_no = ?3",
-            params![TradeState::Closed.as_str(), mchid, out_trade_no],
-        )?;
-        order.trade_state = TradeState::Closed;
-        Ok(order.view())
-    })
+pub(crate) async fn expire(
+    store: &Store,
+    mchid: &str,
+    out_trade_no: &str,
+) -> Result<Value, ApiError> {
+    let (mchid, out_trade_no) = (mchid.to_owned(), out_trade_no.to_owned());
+    store
+        .transaction(move |db| {
+            let (mchid, out_trade_no) = (mchid.as_str(), out_trade_no.as_str());
+            let mut order = by_out_trade_no(db, mchid, out_trade_no)?
+                .ok_or_else(|| order_not_found(&format!("out_trade_no {out_trade_no:?}")))?;
+            if order.trade_state != TradeState::NotPay {
+                return Err(ApiError::invalid_request(format!(
+                    "order {out_trade_no} is {}; only a NOTPAY order can expire",
+                    order.trade_state.as_str()
+                )));
+            }
+            db.execute(
+                "UPDATE orders SET trade_state = ?1 WHERE mchid = ?2 AND out_trade_no = ?3",
+                params![TradeState::Closed.as_str(), mchid, out_trade_no],
+            )?;
+            order.trade_state = TradeState::Closed;
+            Ok(order.view())
+        })
+        .await
 }
 
 /// `POST /v3/pay/transactions/jsapi`
@@ -785,7 +805,7 @@ async fn create_jsapi(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    create_order(app, merchant, &headers, &body, TradeType::Jsapi)
+    create_order(app, merchant, &headers, &body, TradeType::Jsapi).await
 }
 
 /// `POST /v3/pay/transactions/app`
@@ -795,7 +815,7 @@ async fn create_app(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    create_order(app, merchant, &headers, &body, TradeType::App)
+    create_order(app, merchant, &headers, &body, TradeType::App).await
 }
 
 /// `POST /v3/pay/transactions/h5`
@@ -805,7 +825,7 @@ async fn create_h5(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    create_order(app, merchant, &headers, &body, TradeType::H5)
+    create_order(app, merchant, &headers, &body, TradeType::H5).await
 }
 
 /// `POST /v3/pay/transactions/native`
@@ -815,11 +835,11 @@ async fn create_native(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    create_order(app, merchant, &headers, &body, TradeType::Native)
+    create_order(app, merchant, &headers, &body, TradeType::Native).await
 }
 
 /// The four create endpoints: check the body, then [`create`].
-fn create_order(
+async fn create_order(
     State(app): State<AppState>,
     Extension(merchant): Extension<AuthenticatedMerchant>,
     headers: &HeaderMap,
@@ -843,7 +863,8 @@ fn create_order(
         request,
         &app.0.base_url,
         clock::unix_now(),
-    )?;
+    )
+    .await?;
     Ok(Json(answer))
 }
 
@@ -896,9 +917,11 @@ async fn query_by_transaction_id(
 ) -> Result<Json<Value>, ApiError> {
     let transaction_id = path_segment(path, "transaction_id")?;
     query_mchid(raw_query.as_deref(), &merchant)?;
+    let (mchid, id) = (merchant.mchid.clone(), transaction_id.clone());
     let order = app
         .store()
-        .transaction(|db| by_transaction_id(db, &merchant.mchid, &transaction_id))?
+        .transaction(move |db| by_transaction_id(db, &mchid, &id))
+        .await?
         .ok_or_else(|| order_not_found(&format!("transaction_id {transaction_id:?}")))?;
     Ok(Json(order.view()))
 }
@@ -912,9 +935,11 @@ async fn query_by_out_trade_no(
 ) -> Result<Json<Value>, ApiError> {
     let out_trade_no = path_segment(path, "out_trade_no")?;
     query_mchid(raw_query.as_deref(), &merchant)?;
+    let (mchid, number) = (merchant.mchid.clone(), out_trade_no.clone());
     let order = app
         .store()
-        .transaction(|db| by_out_trade_no(db, &merchant.mchid, &out_trade_no))?
+        .transaction(move |db| by_out_trade_no(db, &mchid, &number))
+        .await?
         .ok_or_else(|| order_not_found(&format!("out_trade_no {out_trade_no:?}")))?;
     Ok(Json(order.view()))
 }
@@ -937,7 +962,7 @@ async fn close_order(
         .and_then(Value::as_str)
         .unwrap_or_default();
     ensure_merchant(mchid, &merchant)?;
-    close(app.store(), &merchant.mchid, &out_trade_no)?;
+    close(app.store(), &merchant.mchid, &out_trade_no).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -974,7 +999,8 @@ async fn pay_order(
         &out_trade_no,
         options,
         clock::unix_now(),
-    )?;
+    )
+    .await?;
     Ok(Json(view))
 }
 
@@ -986,7 +1012,7 @@ async fn expire_order(
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let out_trade_no = path_segment(path, "out_trade_no")?;
-    let view = expire(app.store(), &app.0.credentials.mchid, &out_trade_no)?;
+    let view = expire(app.store(), &app.0.credentials.mchid, &out_trade_no).await?;
     Ok(Json(view))
 }
 
@@ -999,11 +1025,13 @@ async fn close_order_control(
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let out_trade_no = path_segment(path, "out_trade_no")?;
-    let mchid = &app.0.credentials.mchid;
-    close(app.store(), mchid, &out_trade_no)?;
+    let mchid = app.0.credentials.mchid.clone();
+    close(app.store(), &mchid, &out_trade_no).await?;
+    let number = out_trade_no.clone();
     let order = app
         .store()
-        .transaction(|db| by_out_trade_no(db, mchid, &out_trade_no))?
+        .transaction(move |db| by_out_trade_no(db, &mchid, &number))
+        .await?
         .ok_or_else(|| order_not_found(&format!("out_trade_no {out_trade_no:?}")))?;
     Ok(Json(order.view()))
 }
@@ -1028,8 +1056,8 @@ mod tests {
         }
     }
 
-    #[test]
-    fn paying_sends_the_transaction_as_queried() {
+    #[tokio::test]
+    async fn paying_sends_the_transaction_as_queried() {
         let store = Store::open(None).expect("store");
         let (events, mut received) = EventSink::new();
         create(
@@ -1040,6 +1068,7 @@ mod tests {
             "http://127.0.0.1:9",
             1_700_000_000,
         )
+        .await
         .expect("created");
         let paid = pay(
             &store,
@@ -1049,6 +1078,7 @@ mod tests {
             PayOptions::default(),
             1_700_000_100,
         )
+        .await
         .expect("paid");
         let event = received.try_recv().expect("an event");
         assert_eq!(event.event_type, "TRANSACTION.SUCCESS");
@@ -1056,7 +1086,7 @@ mod tests {
         assert_eq!(event.summary, "支付成功");
         assert_eq!(event.notify_url, "http://127.0.0.1:9/notify");
         let queried = store
-            .transaction(|db| by_out_trade_no(db, "1900", "order-1"))
+            .transaction_blocking(|db| by_out_trade_no(db, "1900", "order-1"))
             .expect("query")
             .expect("order")
             .view();
@@ -1069,7 +1099,7 @@ mod tests {
         assert_eq!(id.len(), 28, "{id}");
         assert!(id.bytes().all(|b| b.is_ascii_digit()));
 
-        let again = pay(&store, &events, "1900", "order-1", PayOptions::default(), 1);
+        let again = pay(&store, &events, "1900", "order-1", PayOptions::default(), 1).await;
         assert_eq!(again.expect_err("paid").code, "INVALID_REQUEST");
         assert!(received.try_recv().is_err(), "no second event");
     }

@@ -246,7 +246,7 @@ fn receiver_appid(request: &Map<String, Value>, kind: &str) -> Result<String, Ap
 
 /// Adds (or updates) a receiver from a validated request whose `name`, if
 /// any, was decrypted to `name`.
-fn add(
+async fn add(
     store: &Store,
     mchid: &str,
     request: &Map<String, Value>,
@@ -276,27 +276,43 @@ fn add(
     }
     let appid = receiver_appid(request, kind)?;
     let sub_mchid = text(request, "sub_mchid").unwrap_or_default();
-    store.transaction(|db| {
-        db.execute(
-            "INSERT INTO profitsharing_receivers (mchid, sub_mchid, appid, type, account, name, \
-             relation_type, custom_relation, create_time) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
-             ON CONFLICT (mchid, sub_mchid, appid, type, account) DO UPDATE SET \
-             name = excluded.name, relation_type = excluded.relation_type, \
-             custom_relation = excluded.custom_relation",
-            params![
-                mchid,
-                sub_mchid,
-                appid,
-                kind,
-                account,
-                name,
-                relation_type,
-                custom_relation,
-                now
-            ],
-        )?;
-        Ok(())
-    })?;
+    let row = (
+        [
+            mchid,
+            sub_mchid,
+            appid.as_str(),
+            kind,
+            account,
+            relation_type,
+        ]
+        .map(str::to_owned),
+        custom_relation.map(str::to_owned),
+    );
+    store
+        .transaction(move |db| {
+            let ([mchid, sub_mchid, appid, kind, account, relation_type], custom_relation) = row;
+            db.execute(
+                "INSERT INTO profitsharing_receivers (mchid, sub_mchid, appid, type, account, \
+                 name, relation_type, custom_relation, create_time) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
+                 ON CONFLICT (mchid, sub_mchid, appid, type, account) DO UPDATE SET \
+                 name = excluded.name, relation_type = excluded.relation_type, \
+                 custom_relation = excluded.custom_relation",
+                params![
+                    mchid,
+                    sub_mchid,
+                    appid,
+                    kind,
+                    account,
+                    name,
+                    relation_type,
+                    custom_relation,
+                    now
+                ],
+            )?;
+            Ok(())
+        })
+        .await?;
     let mut answer = Map::new();
     if !sub_mchid.is_empty() {
         answer.insert("sub_mchid".to_owned(), Value::from(sub_mchid));
@@ -312,19 +328,26 @@ fn add(
 
 /// Deletes a receiver; deleting one that is not there is accepted (the
 /// outcome is the same: it is not a receiver).
-fn delete(store: &Store, mchid: &str, request: &Map<String, Value>) -> Result<Value, ApiError> {
+async fn delete(
+    store: &Store,
+    mchid: &str,
+    request: &Map<String, Value>,
+) -> Result<Value, ApiError> {
     let kind = text(request, "type").unwrap_or_default();
     let account = text(request, "account").unwrap_or_default();
     let appid = receiver_appid(request, kind)?;
     let sub_mchid = text(request, "sub_mchid").unwrap_or_default();
-    store.transaction(|db| {
-        db.execute(
-            "DELETE FROM profitsharing_receivers WHERE mchid = ?1 AND sub_mchid = ?2 AND \
-             appid = ?3 AND type = ?4 AND account = ?5",
-            params![mchid, sub_mchid, appid, kind, account],
-        )?;
-        Ok(())
-    })?;
+    let key = [mchid, sub_mchid, appid.as_str(), kind, account].map(str::to_owned);
+    store
+        .transaction(move |db| {
+            db.execute(
+                "DELETE FROM profitsharing_receivers WHERE mchid = ?1 AND sub_mchid = ?2 AND \
+                 appid = ?3 AND type = ?4 AND account = ?5",
+                params![key[0], key[1], key[2], key[3], key[4]],
+            )?;
+            Ok(())
+        })
+        .await?;
     let mut answer = Map::new();
     if !sub_mchid.is_empty() {
         answer.insert("sub_mchid".to_owned(), Value::from(sub_mchid));
@@ -684,7 +707,7 @@ fn notification(
 /// encrypted names were checked and left out; returns the answer
 /// (`PROCESSING`, receivers `PENDING`), or for a replay the order as it
 /// is now.
-pub(crate) fn create_order(
+pub(crate) async fn create_order(
     store: &Store,
     events: &EventSink,
     mchid: &str,
@@ -730,7 +753,10 @@ pub(crate) fn create_order(
         .get("unfreeze_unsplit")
         .and_then(Value::as_bool)
         .unwrap_or(false);
-    let (answer, events_due, notify_url) = store.transaction(|db| {
+    let mchid = mchid.to_owned();
+    let (answer, events_due, notify_url) = store
+        .transaction(move |db| {
+        let mchid = mchid.as_str();
         if let Some(existing) = replay(db, mchid, &out_order_no, SHARE, &request)? {
             return Ok((existing.view(false), Vec::new(), String::new()));
         }
@@ -867,7 +893,8 @@ pub(crate) fn create_order(
             })
             .collect();
         Ok((sharing.view(true), due, order.notify_url()))
-    })?;
+    })
+        .await?;
     for resource in events_due {
         events.send(Event {
             event_type: SHARED.0,
@@ -883,7 +910,7 @@ pub(crate) fn create_order(
 /// Unfreezes what is left of a transaction's unsplit amount to the
 /// merchant itself, from a validated request; the transaction's profit
 /// sharing is finished from then on.
-pub(crate) fn unfreeze(
+pub(crate) async fn unfreeze(
     store: &Store,
     mchid: &str,
     request: Map<String, Value>,
@@ -896,57 +923,65 @@ pub(crate) fn unfreeze(
         .unwrap_or_default()
         .to_owned();
     let sharer = text(&request, "sub_mchid").unwrap_or(mchid).to_owned();
-    store.transaction(|db| {
-        if let Some(existing) = replay(db, mchid, &out_order_no, UNFREEZE_KIND, &request)? {
-            return Ok(existing.unfreeze_view(false));
-        }
-        let order = shareable_transaction(db, mchid, &transaction_id)?;
-        let split = split_of(db, mchid, &transaction_id)?;
-        if split.finished {
-            return Err(ApiError::invalid_request(format!(
-                "分账已完结: the unsplit amount of transaction {transaction_id} was unfrozen \
+    let mchid = mchid.to_owned();
+    store
+        .transaction(move |db| {
+            let mchid = mchid.as_str();
+            if let Some(existing) = replay(db, mchid, &out_order_no, UNFREEZE_KIND, &request)? {
+                return Ok(existing.unfreeze_view(false));
+            }
+            let order = shareable_transaction(db, mchid, &transaction_id)?;
+            let split = split_of(db, mchid, &transaction_id)?;
+            if split.finished {
+                return Err(ApiError::invalid_request(format!(
+                    "分账已完结: the unsplit amount of transaction {transaction_id} was unfrozen \
                  already"
-            )));
-        }
-        let rest = unsplit(&order, &split);
-        let mut receivers = Vec::new();
-        if rest > 0 {
-            receivers.push(json!({
-                "type": MERCHANT_ID,
-                "account": sharer,
-                "amount": rest,
-                "description": text(&request, "description").unwrap_or("解冻给分账方"),
-                "detail_id": new_detail_id(db, now)?,
-                "unfreeze": true,
-            }));
-        }
-        let sharing = SharingOrder {
-            out_order_no: out_order_no.clone(),
-            order_id: new_order_id(db, now)?,
-            transaction_id: transaction_id.clone(),
-            kind: UNFREEZE_KIND.to_owned(),
-            request: request.clone(),
-            receivers,
-            state: "FINISHED".to_owned(),
-            create_time: now,
-            finish_time: now,
-        };
-        insert_sharing_order(db, mchid, &sharing)?;
-        Ok(sharing.unfreeze_view(true))
-    })
+                )));
+            }
+            let rest = unsplit(&order, &split);
+            let mut receivers = Vec::new();
+            if rest > 0 {
+                receivers.push(json!({
+                    "type": MERCHANT_ID,
+                    "account": sharer,
+                    "amount": rest,
+                    "description": text(&request, "description").unwrap_or("解冻给分账方"),
+                    "detail_id": new_detail_id(db, now)?,
+                    "unfreeze": true,
+                }));
+            }
+            let sharing = SharingOrder {
+                out_order_no: out_order_no.clone(),
+                order_id: new_order_id(db, now)?,
+                transaction_id: transaction_id.clone(),
+                kind: UNFREEZE_KIND.to_owned(),
+                request: request.clone(),
+                receivers,
+                state: "FINISHED".to_owned(),
+                create_time: now,
+                finish_time: now,
+            };
+            insert_sharing_order(db, mchid, &sharing)?;
+            Ok(sharing.unfreeze_view(true))
+        })
+        .await
 }
 
 /// `{"transaction_id","unsplit_amount"}` of a paid profit-sharing
 /// transaction.
-fn amounts(store: &Store, mchid: &str, transaction_id: &str) -> Result<Value, ApiError> {
-    store.transaction(|db| {
-        let order = shareable_transaction(db, mchid, transaction_id)?;
-        let split = split_of(db, mchid, transaction_id)?;
-        Ok(json!({
-            "transaction_id": transaction_id,
-            "unsplit_amount": unsplit(&order, &split),
-        }))
-    })
+async fn amounts(store: &Store, mchid: &str, transaction_id: &str) -> Result<Value, ApiError> {
+    let (mchid, transaction_id) = (mchid.to_owned(), transaction_id.to_owned());
+    store
+        .transaction(move |db| {
+            let (mchid, transaction_id) = (mchid.as_str(), transaction_id.as_str());
+            let order = shareable_transaction(db, mchid, transaction_id)?;
+            let split = split_of(db, mchid, transaction_id)?;
+            Ok(json!({
+                "transaction_id": transaction_id,
+                "unsplit_amount": unsplit(&order, &split),
+            }))
+        })
+        .await
 }
 
 // ---------------------------------------------------------------------
@@ -1048,7 +1083,7 @@ fn return_by_out_return_no(
 /// Returns money a `MERCHANT_ID` receiver got from one sharing order, from
 /// a validated request; answers `PROCESSING` (the return has succeeded
 /// when anyone asks) and queues `PROFITSHARING.RETURN`.
-pub(crate) fn create_return(
+pub(crate) async fn create_return(
     store: &Store,
     events: &EventSink,
     mchid: &str,
@@ -1063,7 +1098,10 @@ pub(crate) fn create_return(
         .to_owned();
     let amount = request.get("amount").and_then(Value::as_i64).unwrap_or(0);
     let description = text(&request, "description").unwrap_or_default().to_owned();
-    let (answer, due) = store.transaction(|db| {
+    let mchid = mchid.to_owned();
+    let (answer, due) = store
+        .transaction(move |db| {
+        let mchid = mchid.as_str();
         if let Some(existing) = return_by_out_return_no(db, mchid, &out_return_no)? {
             if existing.request != request {
                 return Err(ApiError::invalid_request(format!(
@@ -1180,7 +1218,8 @@ pub(crate) fn create_return(
             now,
         );
         Ok((stored.view(true), Some((resource, notify_url))))
-    })?;
+    })
+        .await?;
     if let Some((resource, notify_url)) = due
         && !notify_url.is_empty()
     {
@@ -1238,7 +1277,8 @@ async fn add_receiver(
         &request,
         name,
         clock::unix_now(),
-    )?;
+    )
+    .await?;
     Ok(Json(answer))
 }
 
@@ -1250,7 +1290,7 @@ async fn delete_receiver(
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
     let request = json_object(&headers, &body, &DELETE)?;
-    Ok(Json(delete(app.store(), &merchant.mchid, &request)?))
+    Ok(Json(delete(app.store(), &merchant.mchid, &request).await?))
 }
 
 /// `POST /v3/profitsharing/orders`
@@ -1286,7 +1326,8 @@ async fn create_order_handler(
         &merchant.mchid,
         request,
         clock::unix_now(),
-    )?;
+    )
+    .await?;
     Ok(Json(answer))
 }
 
@@ -1302,12 +1343,9 @@ async fn unfreeze_handler(
         text(&request, "out_order_no").unwrap_or_default(),
         "/out_order_no",
     )?;
-    Ok(Json(unfreeze(
-        app.store(),
-        &merchant.mchid,
-        request,
-        clock::unix_now(),
-    )?))
+    Ok(Json(
+        unfreeze(app.store(), &merchant.mchid, request, clock::unix_now()).await?,
+    ))
 }
 
 /// `GET /v3/profitsharing/orders/{out_order_no}?transaction_id=` (and an
@@ -1321,17 +1359,21 @@ async fn query_order(
     let out_order_no = path_segment(path, "out_order_no")?;
     let query = Query::parse(raw_query.as_deref())?;
     let transaction_id = query.required("transaction_id")?.to_owned();
-    let view = app.store().transaction(|db| {
-        let found = sharing_order_by(db, &merchant.mchid, "out_order_no", &out_order_no)?
-            .filter(|order| order.transaction_id == transaction_id)
-            .ok_or_else(|| {
-                ApiError::resource_not_exists(format!(
-                    "记录不存在: no sharing order {out_order_no:?} of transaction \
+    let mchid = merchant.mchid.clone();
+    let view = app
+        .store()
+        .transaction(move |db| {
+            let found = sharing_order_by(db, &mchid, "out_order_no", &out_order_no)?
+                .filter(|order| order.transaction_id == transaction_id)
+                .ok_or_else(|| {
+                    ApiError::resource_not_exists(format!(
+                        "记录不存在: no sharing order {out_order_no:?} of transaction \
                      {transaction_id:?}"
-                ))
-            })?;
-        Ok(found.view(false))
-    })?;
+                    ))
+                })?;
+            Ok(found.view(false))
+        })
+        .await?;
     Ok(Json(view))
 }
 
@@ -1347,13 +1389,16 @@ async fn create_return_handler(
         text(&request, "out_return_no").unwrap_or_default(),
         "/out_return_no",
     )?;
-    Ok(Json(create_return(
-        app.store(),
-        &app.0.events,
-        &merchant.mchid,
-        request,
-        clock::unix_now(),
-    )?))
+    Ok(Json(
+        create_return(
+            app.store(),
+            &app.0.events,
+            &merchant.mchid,
+            request,
+            clock::unix_now(),
+        )
+        .await?,
+    ))
 }
 
 /// `GET /v3/profitsharing/return-orders/{out_return_no}?out_order_no=`
@@ -1367,16 +1412,20 @@ async fn query_return(
     let out_return_no = path_segment(path, "out_return_no")?;
     let query = Query::parse(raw_query.as_deref())?;
     let out_order_no = query.required("out_order_no")?.to_owned();
-    let view = app.store().transaction(|db| {
-        let found = return_by_out_return_no(db, &merchant.mchid, &out_return_no)?
-            .filter(|found| found.out_order_no == out_order_no)
-            .ok_or_else(|| {
-                ApiError::resource_not_exists(format!(
-                    "记录不存在: no return {out_return_no:?} of sharing order {out_order_no:?}"
-                ))
-            })?;
-        Ok(found.view(false))
-    })?;
+    let mchid = merchant.mchid.clone();
+    let view = app
+        .store()
+        .transaction(move |db| {
+            let found = return_by_out_return_no(db, &mchid, &out_return_no)?
+                .filter(|found| found.out_order_no == out_order_no)
+                .ok_or_else(|| {
+                    ApiError::resource_not_exists(format!(
+                        "记录不存在: no return {out_return_no:?} of sharing order {out_order_no:?}"
+                    ))
+                })?;
+            Ok(found.view(false))
+        })
+        .await?;
     Ok(Json(view))
 }
 
@@ -1387,11 +1436,9 @@ async fn query_amounts(
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let transaction_id = path_segment(path, "transaction_id")?;
-    Ok(Json(amounts(
-        app.store(),
-        &merchant.mchid,
-        &transaction_id,
-    )?))
+    Ok(Json(
+        amounts(app.store(), &merchant.mchid, &transaction_id).await?,
+    ))
 }
 
 #[cfg(test)]
@@ -1408,7 +1455,7 @@ mod tests {
 
     /// A store with a paid order of 1000 fen (profit sharing on when
     /// `shareable`); returns it and the transaction id.
-    fn paid(shareable: bool) -> (Store, EventSink, String) {
+    async fn paid(shareable: bool) -> (Store, EventSink, String) {
         let store = Store::open(None).expect("store");
         let (events, _received) = EventSink::new();
         let order = object(json!({
@@ -1424,6 +1471,7 @@ mod tests {
             "http://127.0.0.1:9",
             10,
         )
+        .await
         .expect("order");
         let paid = payments::pay(
             &store,
@@ -1433,6 +1481,7 @@ mod tests {
             PayOptions::default(),
             20,
         )
+        .await
         .expect("paid");
         let transaction_id = paid["transaction_id"]
             .as_str()
@@ -1450,7 +1499,7 @@ mod tests {
         }))
     }
 
-    fn add_1901(store: &Store) {
+    async fn add_1901(store: &Store) {
         add(
             store,
             "1900",
@@ -1461,12 +1510,13 @@ mod tests {
             Some("商户".to_owned()),
             30,
         )
+        .await
         .expect("added");
     }
 
-    #[test]
-    fn sharing_respects_receivers_ratio_and_unfreezing() {
-        let (store, _, transaction_id) = paid(true);
+    #[tokio::test]
+    async fn sharing_respects_receivers_ratio_and_unfreezing() {
+        let (store, _, transaction_id) = paid(true).await;
         let (events, mut received) = EventSink::new();
         let refused = create_order(
             &store,
@@ -1475,9 +1525,10 @@ mod tests {
             share(&transaction_id, "s1", 100),
             40,
         )
+        .await
         .expect_err("receiver not added");
         assert_eq!(refused.code, "INVALID_REQUEST");
-        add_1901(&store);
+        add_1901(&store).await;
         let over = create_order(
             &store,
             &events,
@@ -1485,6 +1536,7 @@ mod tests {
             share(&transaction_id, "s1", 301),
             40,
         )
+        .await
         .expect_err("over 30%");
         assert_eq!(over.code, "INVALID_REQUEST");
         let answer = create_order(
@@ -1494,6 +1546,7 @@ mod tests {
             share(&transaction_id, "s1", 300),
             40,
         )
+        .await
         .expect("shared");
         assert_eq!(answer["state"], "PROCESSING");
         assert_eq!(answer["receivers"][0]["result"], "PENDING");
@@ -1508,10 +1561,13 @@ mod tests {
             share(&transaction_id, "s1", 300),
             50,
         )
+        .await
         .expect("replayed");
         assert_eq!(again["state"], "FINISHED");
         assert!(received.try_recv().is_err(), "a replay sends nothing");
-        let left = amounts(&store, "1900", &transaction_id).expect("amounts");
+        let left = amounts(&store, "1900", &transaction_id)
+            .await
+            .expect("amounts");
         assert_eq!(left["unsplit_amount"], 700);
         let unfrozen = unfreeze(
             &store,
@@ -1522,18 +1578,21 @@ mod tests {
             ),
             60,
         )
+        .await
         .expect("unfrozen");
         assert_eq!(unfrozen["state"], "PROCESSING");
         assert_eq!(
-            amounts(&store, "1900", &transaction_id).expect("amounts")["unsplit_amount"],
+            amounts(&store, "1900", &transaction_id)
+                .await
+                .expect("amounts")["unsplit_amount"],
             0
         );
     }
 
-    #[test]
-    fn an_order_without_profit_sharing_is_refused() {
-        let (store, events, transaction_id) = paid(false);
-        add_1901(&store);
+    #[tokio::test]
+    async fn an_order_without_profit_sharing_is_refused() {
+        let (store, events, transaction_id) = paid(false).await;
+        add_1901(&store).await;
         let refused = create_order(
             &store,
             &events,
@@ -1541,6 +1600,7 @@ mod tests {
             share(&transaction_id, "s1", 10),
             40,
         )
+        .await
         .expect_err("not shareable");
         assert_eq!(refused.code, "INVALID_REQUEST");
         assert!(

@@ -208,7 +208,7 @@ fn order_of(db: &Connection, mchid: &str, refund: &Refund) -> Result<Order, ApiE
 ///
 /// The same `out_refund_no` again with the same body answers the stored
 /// refund as it is now; with another body it is a 400 `INVALID_REQUEST`.
-pub(crate) fn apply(
+pub(crate) async fn apply(
     store: &Store,
     events: &EventSink,
     mchid: &str,
@@ -225,7 +225,11 @@ pub(crate) fn apply(
     };
     let out_refund_no = text("out_refund_no").unwrap_or_default();
     let (refund_amount, total) = (amount("refund"), amount("total"));
-    let outcome = store.transaction(|db| {
+    let mchid = mchid.to_owned();
+    let outcome = store
+        .transaction(move |db| {
+        let mchid = mchid.as_str();
+        let text = |name: &str| request.get(name).and_then(Value::as_str).map(str::to_owned);
         if let Some(refund) = by_out_refund_no(db, mchid, &out_refund_no)? {
             if refund.request != request {
                 return Err(ApiError::invalid_request(format!(
@@ -314,7 +318,8 @@ pub(crate) fn apply(
         payments::add_refund(db, &order, refund_amount)?;
         let notify_url = text("notify_url").unwrap_or_else(|| order.notify_url());
         Ok((answer, Some((refund.notification(&order), notify_url))))
-    })?;
+    })
+        .await?;
     let (answer, event) = outcome;
     if let Some((resource, notify_url)) = event {
         events.send(Event {
@@ -355,7 +360,8 @@ async fn apply_for_refund(
         &merchant.mchid,
         request,
         clock::unix_now(),
-    )?;
+    )
+    .await?;
     Ok(Json(answer))
 }
 
@@ -367,13 +373,17 @@ async fn query_refund(
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let out_refund_no = path_segment(path, "out_refund_no")?;
-    let view = app.store().transaction(|db| {
-        let refund = by_out_refund_no(db, &merchant.mchid, &out_refund_no)?.ok_or_else(|| {
-            ApiError::resource_not_exists(format!("退款单不存在: no refund {out_refund_no:?}"))
-        })?;
-        let order = order_of(db, &merchant.mchid, &refund)?;
-        Ok(refund.view(&order))
-    })?;
+    let mchid = merchant.mchid.clone();
+    let view = app
+        .store()
+        .transaction(move |db| {
+            let refund = by_out_refund_no(db, &mchid, &out_refund_no)?.ok_or_else(|| {
+                ApiError::resource_not_exists(format!("退款单不存在: no refund {out_refund_no:?}"))
+            })?;
+            let order = order_of(db, &mchid, &refund)?;
+            Ok(refund.view(&order))
+        })
+        .await?;
     Ok(Json(view))
 }
 
@@ -389,8 +399,8 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_refund_sends_its_notification() {
+    #[tokio::test]
+    async fn a_refund_sends_its_notification() {
         let store = Store::open(None).expect("store");
         let (events, mut received) = EventSink::new();
         let order = object(json!({
@@ -405,6 +415,7 @@ mod tests {
             "http://127.0.0.1:9",
             10,
         )
+        .await
         .expect("order");
         let paid = payments::pay(
             &store,
@@ -414,13 +425,16 @@ mod tests {
             PayOptions::default(),
             20,
         )
+        .await
         .expect("paid");
         let _ = received.try_recv();
         let request = object(json!({
             "out_trade_no": "order-1", "out_refund_no": "refund-1",
             "amount": {"refund": 30, "total": 100, "currency": "CNY"}
         }));
-        let answer = apply(&store, &events, "1900", request, 30).expect("refund");
+        let answer = apply(&store, &events, "1900", request, 30)
+            .await
+            .expect("refund");
         assert_eq!(answer["status"], "PROCESSING");
         let event = received.try_recv().expect("an event");
         assert_eq!(event.event_type, "REFUND.SUCCESS");

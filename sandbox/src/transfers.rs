@@ -39,12 +39,12 @@ use crate::clock;
 use crate::errors::{ApiError, ErrorDetail, Location};
 use crate::events::{Event, EventSink};
 use crate::favor::json_object;
-use crate::payer::{allow_any_origin, preflight};
+use crate::payer::{Params, allow_any_origin, preflight};
 use crate::payments::{check_notify_url, date_digits, path_segment};
 use crate::sensitive;
 use crate::server::AppState;
 use crate::store::{Store, next_id};
-use crate::validation::{Field, Kind, missing};
+use crate::validation::{Field, Kind};
 
 /// The payee's route, for `wx.requestMerchantTransfer`.
 pub(crate) const REQUEST_PATH: &str = "/_sandbox/request-merchant-transfer";
@@ -422,7 +422,7 @@ fn new_package_info(transfer_bill_no: &str) -> String {
 /// Creates a bill from a validated body of `mchid` (its `user_name`
 /// already decrypted); the same `out_bill_no` again with the same
 /// parameters answers the bill as it is now.
-pub(crate) fn create(
+pub(crate) async fn create(
     store: &Store,
     mchid: &str,
     mut request: Map<String, Value>,
@@ -430,79 +430,87 @@ pub(crate) fn create(
     now: i64,
 ) -> Result<Value, ApiError> {
     request.remove("user_name");
-    let text = |name: &str| {
-        request
-            .get(name)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned()
-    };
-    let out_bill_no = text("out_bill_no");
-    store.transaction(|db| {
-        if let Some(bill) = find(db, Some(mchid), "out_bill_no", &out_bill_no)? {
-            if bill.request != request || bill.user_name != user_name {
-                return Err(ApiError::invalid_request(format!(
-                    "商户单号重复: out_bill_no {out_bill_no} was used before with other \
+    let out_bill_no = request
+        .get("out_bill_no")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let mchid = mchid.to_owned();
+    store
+        .transaction(move |db| {
+            let mchid = mchid.as_str();
+            let text = |name: &str| {
+                request
+                    .get(name)
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned()
+            };
+            if let Some(bill) = find(db, Some(mchid), "out_bill_no", &out_bill_no)? {
+                if bill.request != request || bill.user_name != user_name {
+                    return Err(ApiError::invalid_request(format!(
+                        "商户单号重复: out_bill_no {out_bill_no} was used before with other \
                      parameters; retry with exactly the same parameters, or use a new out_bill_no"
-                )));
+                    )));
+                }
+                return Ok(bill.create_answer());
             }
-            return Ok(bill.create_answer());
-        }
-        let sequence = next_id(db, "transfer_bill_no", 1)?;
-        let transfer_bill_no = format!("1330000{}{sequence:025}", date_digits(now));
-        let bill = Bill {
-            mchid: mchid.to_owned(),
-            out_bill_no: out_bill_no.clone(),
-            transfer_bill_no: transfer_bill_no.clone(),
-            appid: text("appid"),
-            openid: text("openid"),
-            user_name: user_name.clone(),
-            transfer_amount: request
-                .get("transfer_amount")
-                .and_then(Value::as_i64)
-                .unwrap_or_default(),
-            transfer_remark: text("transfer_remark"),
-            notify_url: request
-                .get("notify_url")
-                .and_then(Value::as_str)
-                .map(str::to_owned),
-            request: request.clone(),
-            package_info: new_package_info(&transfer_bill_no),
-            state: BillState::WaitUserConfirm,
-            fail_reason: None,
-            create_time: now,
-            update_time: now,
-        };
-        db.execute(
-            &format!(
-                "INSERT INTO transfer_bills ({COLUMNS}) VALUES \
+            let sequence = next_id(db, "transfer_bill_no", 1)?;
+            let transfer_bill_no = format!("1330000{}{sequence:025}", date_digits(now));
+            let bill = Bill {
+                mchid: mchid.to_owned(),
+                out_bill_no: out_bill_no.clone(),
+                transfer_bill_no: transfer_bill_no.clone(),
+                appid: text("appid"),
+                openid: text("openid"),
+                user_name: user_name.clone(),
+                transfer_amount: request
+                    .get("transfer_amount")
+                    .and_then(Value::as_i64)
+                    .unwrap_or_default(),
+                transfer_remark: text("transfer_remark"),
+                notify_url: request
+                    .get("notify_url")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+                request: request.clone(),
+                package_info: new_package_info(&transfer_bill_no),
+                state: BillState::WaitUserConfirm,
+                fail_reason: None,
+                create_time: now,
+                update_time: now,
+            };
+            db.execute(
+                &format!(
+                    "INSERT INTO transfer_bills ({COLUMNS}) VALUES \
                  (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
-            ),
-            params![
-                bill.mchid,
-                bill.out_bill_no,
-                bill.transfer_bill_no,
-                bill.appid,
-                bill.openid,
-                bill.user_name,
-                bill.transfer_amount,
-                bill.transfer_remark,
-                bill.notify_url,
-                Value::Object(request.clone()).to_string(),
-                bill.package_info,
-                bill.state.as_str(),
-                bill.fail_reason,
-                bill.create_time,
-                bill.update_time,
-            ],
-        )?;
-        Ok(bill.create_answer())
-    })
+                ),
+                params![
+                    bill.mchid,
+                    bill.out_bill_no,
+                    bill.transfer_bill_no,
+                    bill.appid,
+                    bill.openid,
+                    bill.user_name,
+                    bill.transfer_amount,
+                    bill.transfer_remark,
+                    bill.notify_url,
+                    Value::Object(request.clone()).to_string(),
+                    bill.package_info,
+                    bill.state.as_str(),
+                    bill.fail_reason,
+                    bill.create_time,
+                    bill.update_time,
+                ],
+            )?;
+            Ok(bill.create_answer())
+        })
+        .await
 }
 
 /// Confirms the bill as its payee: `WAIT_USER_CONFIRM` → `SUCCESS`, and
 /// its callback. 400 `INVALID_REQUEST` in any other state.
-pub(crate) fn confirm(
+pub(crate) async fn confirm(
     store: &Store,
     events: &EventSink,
     mchid: &str,
@@ -518,11 +526,12 @@ pub(crate) fn confirm(
         BillState::Success,
         None,
     )
+    .await
 }
 
 /// Ends a bill still waiting for its payee in `state` (with
 /// `fail_reason`), queues its callback, answers the bill as queried.
-fn end(
+async fn end(
     store: &Store,
     events: &EventSink,
     mchid: &str,
@@ -531,14 +540,17 @@ fn end(
     state: BillState,
     fail_reason: Option<String>,
 ) -> Result<Value, ApiError> {
-    let bill = store.transaction(|db| {
-        let mut bill = by_transfer_bill_no(db, mchid, transfer_bill_no)?;
-        if bill.state != BillState::WaitUserConfirm {
-            return Err(not_waiting(&bill));
-        }
-        finish(db, &mut bill, state, fail_reason, now)?;
-        Ok(bill)
-    })?;
+    let (mchid, transfer_bill_no) = (mchid.to_owned(), transfer_bill_no.to_owned());
+    let bill = store
+        .transaction(move |db| {
+            let mut bill = by_transfer_bill_no(db, &mchid, &transfer_bill_no)?;
+            if bill.state != BillState::WaitUserConfirm {
+                return Err(not_waiting(&bill));
+            }
+            finish(db, &mut bill, state, fail_reason, now)?;
+            Ok(bill)
+        })
+        .await?;
     if let Some(event) = bill.event() {
         events.send(event);
     }
@@ -559,43 +571,46 @@ fn not_waiting(bill: &Bill) -> ApiError {
 /// `CANCELING` (the request is accepted), stores `CANCELLED` and queues
 /// the callback. A cancelled bill again answers `CANCELLED`; a bill in
 /// another final state is a 400 `INVALID_REQUEST`.
-pub(crate) fn cancel(
+pub(crate) async fn cancel(
     store: &Store,
     events: &EventSink,
     mchid: &str,
     out_bill_no: &str,
     now: i64,
 ) -> Result<Value, ApiError> {
-    let (answer, event) = store.transaction(|db| {
-        let mut bill = by_out_bill_no(db, mchid, out_bill_no)?;
-        match bill.state {
-            BillState::WaitUserConfirm => {
-                finish(db, &mut bill, BillState::Cancelled, None, now)?;
-                let answer = json!({
-                    "out_bill_no": bill.out_bill_no,
-                    "transfer_bill_no": bill.transfer_bill_no,
-                    "state": "CANCELING",
-                    "update_time": clock::format_rfc3339(now),
-                });
-                Ok((answer, bill.event()))
-            }
-            BillState::Cancelled => Ok((
-                json!({
-                    "out_bill_no": bill.out_bill_no,
-                    "transfer_bill_no": bill.transfer_bill_no,
-                    "state": "CANCELLED",
-                    "update_time": clock::format_rfc3339(bill.update_time),
-                }),
-                None,
-            )),
-            BillState::Success | BillState::Fail => Err(ApiError::invalid_request(format!(
-                "转账单已终态，不允许撤销: transfer bill {} is {}; only a bill waiting for its \
+    let (mchid, out_bill_no) = (mchid.to_owned(), out_bill_no.to_owned());
+    let (answer, event) = store
+        .transaction(move |db| {
+            let mut bill = by_out_bill_no(db, &mchid, &out_bill_no)?;
+            match bill.state {
+                BillState::WaitUserConfirm => {
+                    finish(db, &mut bill, BillState::Cancelled, None, now)?;
+                    let answer = json!({
+                        "out_bill_no": bill.out_bill_no,
+                        "transfer_bill_no": bill.transfer_bill_no,
+                        "state": "CANCELING",
+                        "update_time": clock::format_rfc3339(now),
+                    });
+                    Ok((answer, bill.event()))
+                }
+                BillState::Cancelled => Ok((
+                    json!({
+                        "out_bill_no": bill.out_bill_no,
+                        "transfer_bill_no": bill.transfer_bill_no,
+                        "state": "CANCELLED",
+                        "update_time": clock::format_rfc3339(bill.update_time),
+                    }),
+                    None,
+                )),
+                BillState::Success | BillState::Fail => Err(ApiError::invalid_request(format!(
+                    "转账单已终态，不允许撤销: transfer bill {} is {}; only a bill waiting for its \
                  payee (WAIT_USER_CONFIRM) can be cancelled",
-                bill.out_bill_no,
-                bill.state.as_str()
-            ))),
-        }
-    })?;
+                    bill.out_bill_no,
+                    bill.state.as_str()
+                ))),
+            }
+        })
+        .await?;
     if let Some(event) = event {
         events.send(event);
     }
@@ -668,7 +683,8 @@ async fn create_bill(
         request,
         user_name,
         clock::unix_now(),
-    )?;
+    )
+    .await?;
     Ok(Json(answer))
 }
 
@@ -679,9 +695,11 @@ async fn query_by_out_bill_no(
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let out_bill_no = path_segment(path, "out_bill_no")?;
+    let mchid = merchant.mchid.clone();
     let bill = app
         .store()
-        .transaction(|db| by_out_bill_no(db, &merchant.mchid, &out_bill_no))?;
+        .transaction(move |db| by_out_bill_no(db, &mchid, &out_bill_no))
+        .await?;
     Ok(Json(query_view(&app, &bill)?))
 }
 
@@ -692,9 +710,11 @@ async fn query_by_transfer_bill_no(
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let transfer_bill_no = path_segment(path, "transfer_bill_no")?;
+    let mchid = merchant.mchid.clone();
     let bill = app
         .store()
-        .transaction(|db| by_transfer_bill_no(db, &merchant.mchid, &transfer_bill_no))?;
+        .transaction(move |db| by_transfer_bill_no(db, &mchid, &transfer_bill_no))
+        .await?;
     Ok(Json(query_view(&app, &bill)?))
 }
 
@@ -711,7 +731,8 @@ async fn cancel_bill(
         &merchant.mchid,
         &out_bill_no,
         clock::unix_now(),
-    )?;
+    )
+    .await?;
     Ok(Json(answer))
 }
 
@@ -729,7 +750,8 @@ async fn confirm_control(
         mchid,
         &transfer_bill_no,
         clock::unix_now(),
-    )?;
+    )
+    .await?;
     Ok(Json(view))
 }
 
@@ -748,7 +770,8 @@ async fn expire_control(
         clock::unix_now(),
         BillState::Fail,
         Some(OVERDUE_CLOSE.to_owned()),
-    )?;
+    )
+    .await?;
     Ok(Json(view))
 }
 
@@ -779,7 +802,8 @@ async fn fail_control(
         clock::unix_now(),
         BillState::Fail,
         Some(reason.unwrap_or_else(|| "ACCOUNT_FROZEN".to_owned())),
-    )?;
+    )
+    .await?;
     Ok(Json(view))
 }
 
@@ -795,62 +819,14 @@ fn field_error(code: &str, name: &str, value: &str, message: String) -> ApiError
     error
 }
 
-/// The parameters of `wx.requestMerchantTransfer`, in the order checked.
+/// The parameters of `wx.requestMerchantTransfer`, in the order checked
+/// (read by [`Params::read`], as the payer's routes read theirs).
 const PAYEE_FIELDS: &[(&str, bool)] = &[
     ("mchId", true),
     ("appId", true),
     ("package", true),
     ("openId", false),
 ];
-
-/// Reads the payee's parameters: a JSON object of string fields, the
-/// required ones present and not empty, nothing else.
-fn read_payee_params(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
-    let value: Value = serde_json::from_slice(body).map_err(|error| {
-        ApiError::param_error(
-            Location::Body,
-            "",
-            None,
-            format!("the body is not JSON: {error}"),
-        )
-    })?;
-    let Value::Object(object) = value else {
-        return Err(ApiError::param_error(
-            Location::Body,
-            "",
-            None,
-            "the body must be a JSON object: {\"mchId\",\"appId\",\"package\",\"openId\"?}",
-        ));
-    };
-    for (name, required) in PAYEE_FIELDS {
-        match object.get(*name) {
-            None if *required => return Err(missing(Location::Body, &format!("/{name}"))),
-            None => {}
-            Some(Value::String(text)) if !text.is_empty() => {}
-            Some(other) => {
-                return Err(ApiError::param_error(
-                    Location::Body,
-                    format!("/{name}"),
-                    Some(other.clone()),
-                    "must be a string that is not empty",
-                ));
-            }
-        }
-    }
-    if let Some(extra) = object
-        .keys()
-        .find(|key| !PAYEE_FIELDS.iter().any(|(name, _)| name == key))
-    {
-        return Err(ApiError::param_error(
-            Location::Body,
-            crate::errors::pointer_push("", extra),
-            object.get(extra).cloned(),
-            "unknown field (the parameters are mchId, appId, package and openId; names are \
-             case-sensitive)",
-        ));
-    }
-    Ok(object)
-}
 
 /// `POST /_sandbox/request-merchant-transfer`: what WeChat does when a
 /// page calls `wx.requestMerchantTransfer({mchId, appId, package,
@@ -864,13 +840,15 @@ async fn request_merchant_transfer(
     State(app): State<AppState>,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let params = read_payee_params(&body)?;
-    let get = |name: &str| params.get(name).and_then(Value::as_str).unwrap_or_default();
+    let params = Params::read(&body, PAYEE_FIELDS)?;
+    let get = |name: &str| params.text(name);
     let package = get("package");
     let mchid = app.0.credentials.mchid.clone();
+    let (owner, wanted) = (mchid.clone(), package.to_owned());
     let bill = app
         .store()
-        .transaction(|db| find(db, Some(&mchid), "package_info", package))?
+        .transaction(move |db| find(db, Some(&owner), "package_info", &wanted))
+        .await?
         .ok_or_else(|| {
             bill_not_found(&format!(
                 "package {package:?} (pass the package_info the create call answered, unchanged)"
@@ -900,7 +878,7 @@ async fn request_merchant_transfer(
             ),
         ));
     }
-    if let Some(open_id) = params.get("openId").and_then(Value::as_str)
+    if let Some(open_id) = params.get("openId")
         && open_id != bill.openid
     {
         return Err(field_error(
@@ -922,7 +900,8 @@ async fn request_merchant_transfer(
         &mchid,
         &bill.transfer_bill_no,
         clock::unix_now(),
-    )?;
+    )
+    .await?;
     tracing::debug!(out_bill_no = %bill.out_bill_no, "transfer confirmed by the payee's side");
     Ok(Json(view))
 }
@@ -935,9 +914,11 @@ async fn package_info(
 ) -> Result<Json<Value>, ApiError> {
     let package = path_segment(path, "package")?;
     let mchid = app.0.credentials.mchid.clone();
+    let wanted = package.clone();
     let bill = app
         .store()
-        .transaction(|db| find(db, Some(&mchid), "package_info", &package))?
+        .transaction(move |db| find(db, Some(&mchid), "package_info", &wanted))
+        .await?
         .ok_or_else(|| bill_not_found(&format!("package {package:?}")))?;
     Ok(Json(json!({
         "mch_id": bill.mchid,
@@ -971,21 +952,29 @@ mod tests {
         }))
     }
 
-    #[test]
-    fn a_bill_waits_then_succeeds_once_with_its_callback() {
+    #[tokio::test]
+    async fn a_bill_waits_then_succeeds_once_with_its_callback() {
         let store = Store::open(None).expect("store");
         let (events, mut received) = EventSink::new();
-        let answer = create(&store, "1900", request(), None, 10).expect("created");
+        let answer = create(&store, "1900", request(), None, 10)
+            .await
+            .expect("created");
         assert_eq!(answer["state"], "WAIT_USER_CONFIRM");
         let package = answer["package_info"].as_str().expect("package").to_owned();
-        let again = create(&store, "1900", request(), None, 11).expect("again");
+        let again = create(&store, "1900", request(), None, 11)
+            .await
+            .expect("again");
         assert_eq!(again, answer);
         let mut other = request();
         other.insert("transfer_amount".into(), Value::from(101));
-        let error = create(&store, "1900", other, None, 12).expect_err("other body");
+        let error = create(&store, "1900", other, None, 12)
+            .await
+            .expect_err("other body");
         assert_eq!(error.code, "INVALID_REQUEST");
         let no = answer["transfer_bill_no"].as_str().expect("no").to_owned();
-        let view = confirm(&store, &events, "1900", &no, 20).expect("confirmed");
+        let view = confirm(&store, &events, "1900", &no, 20)
+            .await
+            .expect("confirmed");
         assert_eq!(view["state"], "SUCCESS");
         let event = received.try_recv().expect("an event");
         assert_eq!(event.event_type, EVENT_TYPE);
@@ -993,30 +982,44 @@ mod tests {
         assert_eq!(event.resource["state"], "SUCCESS");
         assert_eq!(event.resource["mch_id"], "1900");
         assert_eq!(event.resource["transfer_amount"], 100);
-        let error = confirm(&store, &events, "1900", &no, 21).expect_err("twice");
+        let error = confirm(&store, &events, "1900", &no, 21)
+            .await
+            .expect_err("twice");
         assert_eq!(error.code, "INVALID_REQUEST");
-        let error = cancel(&store, &events, "1900", "bill00001", 22).expect_err("final");
+        let error = cancel(&store, &events, "1900", "bill00001", 22)
+            .await
+            .expect_err("final");
         assert_eq!(error.code, "INVALID_REQUEST");
         assert!(received.try_recv().is_err());
-        let after = create(&store, "1900", request(), None, 23).expect("same again");
+        let after = create(&store, "1900", request(), None, 23)
+            .await
+            .expect("same again");
         assert_eq!(after["state"], "SUCCESS");
         assert!(after.get("package_info").is_none());
         assert!(!package.is_empty());
     }
 
-    #[test]
-    fn a_cancel_answers_canceling_and_stores_cancelled() {
+    #[tokio::test]
+    async fn a_cancel_answers_canceling_and_stores_cancelled() {
         let store = Store::open(None).expect("store");
         let (events, mut received) = EventSink::new();
-        create(&store, "1900", request(), None, 10).expect("created");
-        let answer = cancel(&store, &events, "1900", "bill00001", 20).expect("cancel");
+        create(&store, "1900", request(), None, 10)
+            .await
+            .expect("created");
+        let answer = cancel(&store, &events, "1900", "bill00001", 20)
+            .await
+            .expect("cancel");
         assert_eq!(answer["state"], "CANCELING");
         let event = received.try_recv().expect("an event");
         assert_eq!(event.resource["state"], "CANCELLED");
-        let again = cancel(&store, &events, "1900", "bill00001", 21).expect("again");
+        let again = cancel(&store, &events, "1900", "bill00001", 21)
+            .await
+            .expect("again");
         assert_eq!(again["state"], "CANCELLED");
         assert!(received.try_recv().is_err());
-        let error = cancel(&store, &events, "1900", "nosuchbill", 22).expect_err("unknown");
+        let error = cancel(&store, &events, "1900", "nosuchbill", 22)
+            .await
+            .expect_err("unknown");
         assert_eq!(error.code, "NOT_FOUND");
     }
 }

@@ -171,7 +171,7 @@ fn callback_url(db: &Connection, mchid: &str) -> Result<Option<String>, ApiError
 /// validated request; returns its `coupon_id`. Idempotent on
 /// (`creator_mchid`, `out_request_no`): the same request again returns the
 /// same coupon and sends nothing more.
-pub(crate) fn send(
+pub(crate) async fn send(
     store: &Store,
     events: &EventSink,
     creator_mchid: &str,
@@ -188,94 +188,98 @@ pub(crate) fn send(
     };
     let (stock_id, out_request_no, appid) =
         (text("stock_id"), text("out_request_no"), text("appid"));
-    let (coupon_id, event) = store.transaction(|db| {
-        let existing: Option<(String, String, String)> = db
-            .query_row(
-                "SELECT coupon_id, stock_id, openid FROM coupons \
+    let (creator_mchid, openid) = (creator_mchid.to_owned(), openid.to_owned());
+    let (coupon_id, event) = store
+        .transaction(move |db| {
+            let (creator_mchid, openid) = (creator_mchid.as_str(), openid.as_str());
+            let existing: Option<(String, String, String)> = db
+                .query_row(
+                    "SELECT coupon_id, stock_id, openid FROM coupons \
                  WHERE creator_mchid = ?1 AND out_request_no = ?2",
-                params![creator_mchid, out_request_no],
-                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
-            )
-            .optional()?;
-        if let Some((coupon_id, sent_stock, sent_openid)) = existing {
-            if sent_stock != stock_id || sent_openid != openid {
-                return Err(ApiError::invalid_request(format!(
-                    "out_request_no {out_request_no} already sent coupon {coupon_id} of stock \
+                    params![creator_mchid, out_request_no],
+                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+                )
+                .optional()?;
+            if let Some((coupon_id, sent_stock, sent_openid)) = existing {
+                if sent_stock != stock_id || sent_openid != openid {
+                    return Err(ApiError::invalid_request(format!(
+                        "out_request_no {out_request_no} already sent coupon {coupon_id} of stock \
                      {sent_stock} to another user or from another stock"
+                    )));
+                }
+                return Ok((coupon_id, None));
+            }
+            let stock = stock_of(db, &stock_id)?;
+            if stock.creator_mchid != creator_mchid {
+                return Err(store::not_the_creator(&stock, creator_mchid));
+            }
+            if stock.status != StockStatus::Running {
+                return Err(ApiError::invalid_request(format!(
+                    "活动未开始或已结束: stock {stock_id} is {}; coupons are sent from running \
+                 stocks only",
+                    stock.status.as_str()
                 )));
             }
-            return Ok((coupon_id, None));
-        }
-        let stock = stock_of(db, &stock_id)?;
-        if stock.creator_mchid != creator_mchid {
-            return Err(store::not_the_creator(&stock, creator_mchid));
-        }
-        if stock.status != StockStatus::Running {
-            return Err(ApiError::invalid_request(format!(
-                "活动未开始或已结束: stock {stock_id} is {}; coupons are sent from running \
-                 stocks only",
-                stock.status.as_str()
-            )));
-        }
-        let max_coupons = stock.use_rule("max_coupons");
-        if stock.distributed_coupons >= max_coupons {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "NOT_ENOUGH",
-                format!(
-                    "批次预算不足: stock {stock_id} has sent all its {max_coupons} coupons \
+            let max_coupons = stock.use_rule("max_coupons");
+            if stock.distributed_coupons >= max_coupons {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "NOT_ENOUGH",
+                    format!(
+                        "批次预算不足: stock {stock_id} has sent all its {max_coupons} coupons \
                      (stock_use_rule.max_coupons)"
-                ),
-            ));
-        }
-        let per_user = stock.use_rule("max_coupons_per_user");
-        let received: i64 = db.query_row(
-            "SELECT COUNT(*) FROM coupons WHERE stock_id = ?1 AND openid = ?2",
-            params![stock_id, openid],
-            |row| row.get(0),
-        )?;
-        if u64::try_from(received).unwrap_or(0) >= per_user {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "RULE_LIMIT",
-                format!(
-                    "用户领取已达上限: user {openid} already has {received} coupon(s) of stock \
-                     {stock_id} (stock_use_rule.max_coupons_per_user is {per_user})"
-                ),
-            ));
-        }
-        let coupon = Coupon {
-            coupon_id: next_id(db, "coupon_id", FIRST_COUPON_ID)?.to_string(),
-            stock_id: stock_id.clone(),
-            openid: openid.to_owned(),
-            appid: appid.clone(),
-            create_time: now,
-            request: request.clone(),
-        };
-        db.execute(
-            "INSERT INTO coupons (coupon_id, stock_id, creator_mchid, out_request_no, openid, \
-             appid, create_time, request) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![
-                coupon.coupon_id,
-                coupon.stock_id,
-                creator_mchid,
-                out_request_no,
-                coupon.openid,
-                coupon.appid,
-                coupon.create_time,
-                Value::Object(request.clone()).to_string(),
-            ],
-        )?;
-        store::count_coupon(db, &stock_id)?;
-        let event = match callback_url(db, creator_mchid)? {
-            Some(url) => {
-                let stock = stock_of(db, &stock_id)?;
-                Some((view(&coupon, &stock)?, url))
+                    ),
+                ));
             }
-            None => None,
-        };
-        Ok((coupon.coupon_id, event))
-    })?;
+            let per_user = stock.use_rule("max_coupons_per_user");
+            let received: i64 = db.query_row(
+                "SELECT COUNT(*) FROM coupons WHERE stock_id = ?1 AND openid = ?2",
+                params![stock_id, openid],
+                |row| row.get(0),
+            )?;
+            if u64::try_from(received).unwrap_or(0) >= per_user {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "RULE_LIMIT",
+                    format!(
+                        "用户领取已达上限: user {openid} already has {received} coupon(s) of stock \
+                     {stock_id} (stock_use_rule.max_coupons_per_user is {per_user})"
+                    ),
+                ));
+            }
+            let coupon = Coupon {
+                coupon_id: next_id(db, "coupon_id", FIRST_COUPON_ID)?.to_string(),
+                stock_id: stock_id.clone(),
+                openid: openid.to_owned(),
+                appid: appid.clone(),
+                create_time: now,
+                request: request.clone(),
+            };
+            db.execute(
+                "INSERT INTO coupons (coupon_id, stock_id, creator_mchid, out_request_no, openid, \
+             appid, create_time, request) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    coupon.coupon_id,
+                    coupon.stock_id,
+                    creator_mchid,
+                    out_request_no,
+                    coupon.openid,
+                    coupon.appid,
+                    coupon.create_time,
+                    Value::Object(request.clone()).to_string(),
+                ],
+            )?;
+            store::count_coupon(db, &stock_id)?;
+            let event = match callback_url(db, creator_mchid)? {
+                Some(url) => {
+                    let stock = stock_of(db, &stock_id)?;
+                    Some((view(&coupon, &stock)?, url))
+                }
+                None => None,
+            };
+            Ok((coupon.coupon_id, event))
+        })
+        .await?;
     if let Some((resource, notify_url)) = event {
         events.send(Event {
             event_type: "COUPON.SEND",
@@ -290,23 +294,26 @@ pub(crate) fn send(
 
 /// Sets `mchid`'s coupon callback URL (`enabled` false: switched off);
 /// returns the update time.
-pub(crate) fn set_callback_url(
+pub(crate) async fn set_callback_url(
     store: &Store,
     mchid: &str,
     notify_url: &str,
     enabled: bool,
     now: i64,
 ) -> Result<i64, ApiError> {
-    store.transaction(|db| {
-        db.execute(
-            "INSERT INTO coupon_callbacks (mchid, notify_url, enabled, update_time) \
+    let (mchid, notify_url) = (mchid.to_owned(), notify_url.to_owned());
+    store
+        .transaction(move |db| {
+            db.execute(
+                "INSERT INTO coupon_callbacks (mchid, notify_url, enabled, update_time) \
              VALUES (?1, ?2, ?3, ?4) ON CONFLICT (mchid) DO UPDATE SET \
              notify_url = excluded.notify_url, enabled = excluded.enabled, \
              update_time = excluded.update_time",
-            params![mchid, notify_url, enabled, now],
-        )?;
-        Ok(now)
-    })
+                params![mchid, notify_url, enabled, now],
+            )?;
+            Ok(now)
+        })
+        .await
 }
 
 fn segment(value: Result<String, ()>, name: &str) -> Result<String, ApiError> {
@@ -344,7 +351,8 @@ async fn send_coupon(
         &openid,
         request,
         clock::unix_now(),
-    )?;
+    )
+    .await?;
     Ok(Json(json!({ "coupon_id": coupon_id })))
 }
 
@@ -362,23 +370,27 @@ async fn query_coupon(
     let openid = segment(openid, "openid")?;
     let coupon_id = segment(coupon_id, "coupon_id")?;
     let query = Query::parse(raw_query.as_deref())?;
-    let appid = query.required("appid")?;
-    let view = app.store().transaction(|db| {
-        let not_found = || {
-            ApiError::resource_not_exists(format!(
-                "no coupon {coupon_id:?} of user {openid:?} under appid {appid:?}"
-            ))
-        };
-        let coupon = by_coupon_id(db, &coupon_id)?.ok_or_else(not_found)?;
-        if coupon.openid != openid || coupon.appid != appid {
-            return Err(not_found());
-        }
-        let stock = stock_of(db, &coupon.stock_id)?;
-        if stock.creator_mchid != merchant.mchid {
-            return Err(store::not_the_creator(&stock, &merchant.mchid));
-        }
-        view(&coupon, &stock)
-    })?;
+    let appid = query.required("appid")?.to_owned();
+    let mchid = merchant.mchid.clone();
+    let view = app
+        .store()
+        .transaction(move |db| {
+            let not_found = || {
+                ApiError::resource_not_exists(format!(
+                    "no coupon {coupon_id:?} of user {openid:?} under appid {appid:?}"
+                ))
+            };
+            let coupon = by_coupon_id(db, &coupon_id)?.ok_or_else(not_found)?;
+            if coupon.openid != openid || coupon.appid != appid {
+                return Err(not_found());
+            }
+            let stock = stock_of(db, &coupon.stock_id)?;
+            if stock.creator_mchid != mchid {
+                return Err(store::not_the_creator(&stock, &mchid));
+            }
+            view(&coupon, &stock)
+        })
+        .await?;
     Ok(Json(view))
 }
 
@@ -409,7 +421,8 @@ async fn set_callback(
         notify_url,
         enabled,
         clock::unix_now(),
-    )?;
+    )
+    .await?;
     Ok(Json(json!({
         "update_time": clock::format_rfc3339(time),
         "notify_url": notify_url,
@@ -424,15 +437,19 @@ async fn query_callback(
 ) -> Result<Json<Value>, ApiError> {
     let query = Query::parse(raw_query.as_deref())?;
     ensure_merchant(query.required("mchid")?, &merchant)?;
-    let url: Option<String> = app.store().transaction(|db| {
-        Ok(db
-            .query_row(
-                "SELECT notify_url FROM coupon_callbacks WHERE mchid = ?1",
-                params![merchant.mchid],
-                |row| row.get(0),
-            )
-            .optional()?)
-    })?;
+    let mchid = merchant.mchid.clone();
+    let url: Option<String> = app
+        .store()
+        .transaction(move |db| {
+            Ok(db
+                .query_row(
+                    "SELECT notify_url FROM coupon_callbacks WHERE mchid = ?1",
+                    params![mchid],
+                    |row| row.get(0),
+                )
+                .optional()?)
+        })
+        .await?;
     let url = url.ok_or_else(|| {
         ApiError::resource_not_exists("no coupon callback URL has been set for this merchant")
     })?;
@@ -451,8 +468,8 @@ mod tests {
         }
     }
 
-    #[test]
-    fn sending_emits_coupon_send_when_a_callback_is_set() {
+    #[tokio::test]
+    async fn sending_emits_coupon_send_when_a_callback_is_set() {
         let store = Store::open(None).expect("store");
         let (events, mut received) = EventSink::new();
         let stock_request = object(json!({
@@ -463,7 +480,7 @@ mod tests {
             "coupon_use_rule": {"fixed_normal_coupon": {"coupon_amount": 100, "transaction_minimum": 200}}
         }));
         let stock_id = store
-            .transaction(|db| {
+            .transaction_blocking(move |db| {
                 let id = store::create(db, "1900", "s", stock_request, 1)?.stock_id;
                 store::apply(db, &id, "1900", Action::Start, 2)?;
                 Ok(id)
@@ -475,10 +492,16 @@ mod tests {
                 "stock_creator_mchid": "1900"
             }))
         };
-        let first = send(&store, &events, "1900", "o1", request("r1"), 3).expect("sent");
+        let first = send(&store, &events, "1900", "o1", request("r1"), 3)
+            .await
+            .expect("sent");
         assert!(received.try_recv().is_err(), "no callback URL yet");
-        set_callback_url(&store, "1900", "https://merchant.example/coupons", true, 4).expect("set");
-        let second = send(&store, &events, "1900", "o2", request("r2"), 5).expect("sent");
+        set_callback_url(&store, "1900", "https://merchant.example/coupons", true, 4)
+            .await
+            .expect("set");
+        let second = send(&store, &events, "1900", "o2", request("r2"), 5)
+            .await
+            .expect("sent");
         assert_ne!(first, second);
         let event = received.try_recv().expect("COUPON.SEND");
         assert_eq!(event.event_type, "COUPON.SEND");
@@ -492,11 +515,15 @@ mod tests {
         );
         // Idempotent, and no second event.
         assert_eq!(
-            send(&store, &events, "1900", "o2", request("r2"), 6).ok(),
+            send(&store, &events, "1900", "o2", request("r2"), 6)
+                .await
+                .ok(),
             Some(second)
         );
         assert!(received.try_recv().is_err());
-        let error = send(&store, &events, "1900", "o3", request("r3"), 7).expect_err("budget");
+        let error = send(&store, &events, "1900", "o3", request("r3"), 7)
+            .await
+            .expect_err("budget");
         assert_eq!(error.code, "NOT_ENOUGH");
     }
 }

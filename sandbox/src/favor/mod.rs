@@ -112,9 +112,11 @@ async fn create_stock(
 
     let out_request_no = text("out_request_no").to_owned();
     let now = clock::unix_now();
+    let mchid = merchant.mchid.clone();
     let stock = app
         .store()
-        .transaction(|db| store::create(db, &merchant.mchid, &out_request_no, request, now))?;
+        .transaction(move |db| store::create(db, &mchid, &out_request_no, request, now))
+        .await?;
     Ok(Json(CreatedStock {
         stock_id: stock.stock_id.clone(),
         create_time: clock::format_rfc3339(stock.create_time),
@@ -138,6 +140,7 @@ async fn start_stock(
         Action::Start,
         "start_time",
     )
+    .await
 }
 
 /// `POST /v3/marketing/favor/stocks/{stock_id}/pause`
@@ -157,6 +160,7 @@ async fn pause_stock(
         Action::Pause,
         "pause_time",
     )
+    .await
 }
 
 /// `POST /v3/marketing/favor/stocks/{stock_id}/restart`
@@ -176,11 +180,12 @@ async fn restart_stock(
         Action::Restart,
         "restart_time",
     )
+    .await
 }
 
 /// Start, pause and restart: `{"stock_creator_mchid"}` in, `{"stock_id",
 /// "<time_field>"}` out.
-fn change_state(
+async fn change_state(
     State(app): State<AppState>,
     Extension(merchant): Extension<AuthenticatedMerchant>,
     path: Result<Path<String>, PathRejection>,
@@ -197,9 +202,11 @@ fn change_state(
         .unwrap_or_default();
     ensure_signer(creator, &merchant)?;
     let now = clock::unix_now();
+    let (id, creator) = (stock_id.clone(), creator.to_owned());
     let time = app
         .store()
-        .transaction(|db| store::apply(db, &stock_id, creator, action, now))?;
+        .transaction(move |db| store::apply(db, &id, &creator, action, now))
+        .await?;
     let mut answer = Map::new();
     answer.insert("stock_id".to_owned(), Value::from(stock_id));
     answer.insert(
@@ -220,9 +227,11 @@ async fn query_stock(
     let query = Query::parse(raw_query.as_deref())?;
     let creator = query.required("stock_creator_mchid")?;
     ensure_signer(creator, &merchant)?;
+    let id = stock_id.clone();
     let stock = app
         .store()
-        .transaction(|db| store::get(db, &stock_id))?
+        .transaction(move |db| store::get(db, &id))
+        .await?
         .ok_or_else(|| store::stock_not_found(&stock_id))?;
     if stock.creator_mchid != creator {
         return Err(store::not_the_creator(&stock, creator));
@@ -268,15 +277,21 @@ async fn list_stocks(
     let created_to = query.optional_datetime("create_end_time")?;
     ensure_signer(creator, &merchant)?;
 
-    let filter = ListFilter {
-        creator_mchid: creator,
-        status,
-        created_from,
-        created_to,
-        page: offset,
-        limit,
-    };
-    let (total_count, page) = app.store().transaction(|db| store::list(db, &filter))?;
+    let (creator, status) = (creator.to_owned(), status.map(str::to_owned));
+    let (total_count, page) = app
+        .store()
+        .transaction(move |db| {
+            let filter = ListFilter {
+                creator_mchid: &creator,
+                status: status.as_deref(),
+                created_from,
+                created_to,
+                page: offset,
+                limit,
+            };
+            store::list(db, &filter)
+        })
+        .await?;
     let page = StockPage {
         total_count,
         limit,

@@ -364,7 +364,7 @@ mod tests {
     fn store_with(n: usize) -> Store {
         let store = Store::open(None).expect("store");
         store
-            .transaction(|db| {
+            .transaction_blocking(move |db| {
                 for i in 0..n {
                     create(db, "1900", &format!("req-{i}"), Map::new(), 1000 + i as i64)?;
                 }
@@ -378,7 +378,7 @@ mod tests {
     fn out_request_no_is_idempotent() {
         let store = Store::open(None).expect("store");
         store
-            .transaction(|db| {
+            .transaction_blocking(move |db| {
                 let first = create(db, "1900", "a", Map::new(), 1)?.stock_id;
                 let again = create(db, "1900", "a", Map::new(), 2)?;
                 assert_eq!(again.stock_id, first);
@@ -393,8 +393,10 @@ mod tests {
     fn life_cycle() {
         let store = store_with(1);
         let id = "98065001";
-        let apply =
-            |mchid: &str, action, now| store.transaction(|db| apply(db, id, mchid, action, now));
+        let apply = |mchid: &str, action, now| {
+            let mchid = mchid.to_owned();
+            store.transaction_blocking(move |db| apply(db, id, &mchid, action, now))
+        };
         let error = apply("1900", Action::Pause, 5).expect_err("unactivated");
         assert_eq!(error.code, "INVALID_REQUEST");
         assert!(
@@ -414,9 +416,12 @@ mod tests {
         assert!(apply("1900", Action::Pause, 7).is_ok());
         assert!(apply("1900", Action::Pause, 7).is_err());
         assert!(apply("1900", Action::Restart, 8).is_ok());
-        let stock = store.transaction(|db| get(db, id)).expect("get");
+        let stock = store
+            .transaction_blocking(move |db| get(db, id))
+            .expect("get");
         assert_eq!(stock.map(|s| s.status), Some(StockStatus::Running));
-        let unknown = store.transaction(|db| super::apply(db, "1", "1900", Action::Start, 9));
+        let unknown =
+            store.transaction_blocking(move |db| super::apply(db, "1", "1900", Action::Start, 9));
         assert_eq!(unknown.expect_err("unknown").code, "RESOURCE_NOT_EXISTS");
         assert_eq!(
             apply("1901", Action::Pause, 9).expect_err("other").code,
@@ -436,7 +441,9 @@ mod tests {
                 page,
                 limit,
             };
-            let (total, page) = store.transaction(|db| list(db, &filter)).expect("list");
+            let (total, page) = store
+                .transaction_blocking(move |db| list(db, &filter))
+                .expect("list");
             (
                 total,
                 page.iter().map(|s| s.stock_id.clone()).collect::<Vec<_>>(),

@@ -63,15 +63,19 @@ struct SharingRow {
 /// The handler.
 pub(crate) async fn show(State(app): State<AppState>) -> Response {
     let mchid = app.0.credentials.mchid.clone();
-    let tables = app.store().transaction(|db| {
-        Ok((
-            stocks(db)?,
-            payments::newest(db, &mchid, ROWS)?,
-            refunds(db, &mchid)?,
-            bills(db, &mchid)?,
-            sharings(db, &mchid)?,
-        ))
-    });
+    let owner = mchid.clone();
+    let tables = app
+        .store()
+        .transaction(move |db| {
+            Ok((
+                stocks(db)?,
+                payments::newest(db, &owner, ROWS)?,
+                refunds(db, &owner)?,
+                bills(db, &owner)?,
+                sharings(db, &owner)?,
+            ))
+        })
+        .await;
     let (stocks, orders, refunds, bills, sharings) = match tables {
         Ok(tables) => tables,
         Err(error) => return error_page(error.status, &error.code, &error.message),

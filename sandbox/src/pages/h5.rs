@@ -26,7 +26,7 @@ struct Visit {
 
 /// Reads the query and finds the H5 order; an [`ApiError`] for the error
 /// page otherwise.
-fn visit(app: &AppState, raw_query: Option<&str>) -> Result<Visit, ApiError> {
+async fn visit(app: &AppState, raw_query: Option<&str>) -> Result<Visit, ApiError> {
     let query = Query::parse(raw_query)?;
     let prepay_id = query.required("prepay_id")?;
     let redirect_url = query.get("redirect_url").map(str::to_owned);
@@ -43,10 +43,11 @@ fn visit(app: &AppState, raw_query: Option<&str>) -> Result<Visit, ApiError> {
             }
         }
     }
-    let mchid = &app.0.credentials.mchid;
+    let (mchid, id) = (app.0.credentials.mchid.clone(), prepay_id.to_owned());
     let order = app
         .store()
-        .transaction(|db| by_prepay_id(db, mchid, prepay_id))?
+        .transaction(move |db| by_prepay_id(db, &mchid, &id))
+        .await?
         .ok_or_else(|| payments::order_not_found(&format!("prepay_id {prepay_id:?}")))?;
     if order.trade_type != TradeType::H5 {
         return Err(ApiError::invalid_request(format!(
@@ -89,7 +90,7 @@ fn summary(order: &Order) -> String {
 
 /// `GET`: the order and, while it is `NOTPAY`, the pay button.
 pub(crate) async fn show(State(app): State<AppState>, RawQuery(raw): RawQuery) -> Response {
-    let visit = match visit(&app, raw.as_deref()) {
+    let visit = match visit(&app, raw.as_deref()).await {
         Ok(visit) => visit,
         Err(error) => return error_page(error.status, &error.code, &error.message),
     };
@@ -124,7 +125,7 @@ pub(crate) async fn show(State(app): State<AppState>, RawQuery(raw): RawQuery) -
 /// `POST`: pays the order as the control call does, then 303 to
 /// `redirect_url`, or a page with the result.
 pub(crate) async fn pay(State(app): State<AppState>, RawQuery(raw): RawQuery) -> Response {
-    let visit = match visit(&app, raw.as_deref()) {
+    let visit = match visit(&app, raw.as_deref()).await {
         Ok(visit) => visit,
         Err(error) => return error_page(error.status, &error.code, &error.message),
     };
@@ -135,7 +136,8 @@ pub(crate) async fn pay(State(app): State<AppState>, RawQuery(raw): RawQuery) ->
         &visit.order.out_trade_no,
         PayOptions::default(),
         clock::unix_now(),
-    );
+    )
+    .await;
     let transaction = match paid {
         Ok(transaction) => transaction,
         Err(error) => return error_page(error.status, &error.code, &error.message),

@@ -18,11 +18,12 @@ use crate::payments::{
 use crate::server::AppState;
 
 /// The order page, or an error page (404 for an unknown order).
-fn page_of(app: &AppState, out_trade_no: &str) -> Response {
-    let mchid = &app.0.credentials.mchid;
+async fn page_of(app: &AppState, out_trade_no: &str) -> Response {
+    let (mchid, number) = (app.0.credentials.mchid.clone(), out_trade_no.to_owned());
     let order = match app
         .store()
-        .transaction(|db| by_out_trade_no(db, mchid, out_trade_no))
+        .transaction(move |db| by_out_trade_no(db, &mchid, &number))
+        .await
         .and_then(|order| {
             order.ok_or_else(|| order_not_found(&format!("out_trade_no {out_trade_no:?}")))
         }) {
@@ -53,7 +54,7 @@ pub(crate) async fn show(
     path: Result<Path<String>, PathRejection>,
 ) -> Response {
     match path_segment(path, "out_trade_no") {
-        Ok(out_trade_no) => page_of(&app, &out_trade_no),
+        Ok(out_trade_no) => page_of(&app, &out_trade_no).await,
         Err(error) => error_page(error.status, &error.code, &error.message),
     }
 }

@@ -7,14 +7,42 @@
 //! acknowledged; without it the database is in memory and dies with the
 //! sandbox.
 //!
-//! One connection behind a mutex; [`Store::transaction`] runs each change
-//! in an immediate transaction that is committed before the handler
-//! answers. Its closure is synchronous, so the lock is never held across an
-//! `.await`. A database failure is a 500 `SYSTEM_ERROR` for the request
-//! that met it.
+//! [`Store::transaction`] runs each change in an immediate transaction
+//! that is committed before the handler answers. A database failure is a
+//! 500 `SYSTEM_ERROR` for the request that met it.
+//!
+//! # The database thread
+//!
+//! The one connection lives on a thread of its own, which runs the
+//! changes one after the other as they arrive on a channel; a handler
+//! sends its change (a `Send + 'static` closure, so it owns what it
+//! reads) and awaits the answer. The SQLite work, including the `fsync`
+//! of every commit on disk, therefore never runs on a tokio worker, and a
+//! slow commit (or a lock held by another process, waited for up to
+//! `BUSY_TIMEOUT`) delays the requests that use the database only, never
+//! one that does not (an answer from the spec, a certificate download,
+//! the scripts and most `/_sandbox/…` routes). Chosen over:
+//!
+//! * `tokio::task::spawn_blocking` around the former mutex: the same
+//!   `'static` closures, but each call may wake or start a pool thread,
+//!   and under load up to 512 of them queue on the mutex, while only one
+//!   can use the connection at a time anyway;
+//! * `tokio::task::block_in_place`: keeps borrowing closures, but it hands
+//!   the worker's other tasks to another thread on every call, and it
+//!   panics on the current-thread runtime (`#[tokio::test]`, where
+//!   embedders often start the sandbox), where the work would have to run
+//!   inline on the only worker again.
+//!
+//! A queue in front of one thread costs one hand-off each way per
+//! request, serves requests in arrival order, and bounds the sandbox's
+//! threads. A change whose handler is cancelled (the client went away)
+//! after sending it still runs, whole, in its own transaction.
 
+use std::any::Any;
+use std::panic::{self, AssertUnwindSafe};
 use std::path::Path;
-use std::sync::{Mutex, PoisonError};
+use std::sync::mpsc;
+use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension as _, Transaction, TransactionBehavior, params};
@@ -184,9 +212,21 @@ CREATE TABLE IF NOT EXISTS profitsharing_returns (
 );
 ";
 
-/// The database, shared by every handler.
+/// One unit of work for the database thread: a change wrapped with the
+/// way its outcome goes back to the caller.
+type Job = Box<dyn FnOnce(&mut Connection) + Send>;
+
+/// What a change ends with: its result, or the payload of its panic.
+type Outcome<T> = Result<Result<T, ApiError>, Box<dyn Any + Send>>;
+
+/// The database, shared by every handler: the sending side of the
+/// database thread's queue (see the [module docs](self)).
 pub(crate) struct Store {
-    connection: Mutex<Connection>,
+    /// Where changes go; `None` only while [`Store`] is dropped.
+    jobs: Option<mpsc::Sender<Job>>,
+    /// The database thread, joined on drop so that the file is closed
+    /// when the store is gone.
+    worker: Option<JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -260,29 +300,122 @@ impl Store {
         connection
             .execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION};"))
             .map_err(|e| failed(format!("cannot set the schema version: {e}")))?;
+        Store::serve(connection)
+    }
+
+    /// Moves `connection` to a new database thread, which runs the jobs
+    /// sent to it until the store is dropped.
+    fn serve(mut connection: Connection) -> Result<Store, SandboxError> {
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let worker = thread::Builder::new()
+            .name("wxpay-sandbox-db".to_owned())
+            .spawn(move || {
+                while let Ok(job) = queue.recv() {
+                    job(&mut connection);
+                }
+            })
+            .map_err(|e| SandboxError::State {
+                reason: format!("cannot start the database thread: {e}"),
+            })?;
         Ok(Store {
-            connection: Mutex::new(connection),
+            jobs: Some(jobs),
+            worker: Some(worker),
         })
     }
 
-    /// Runs `change` in one immediate transaction, committed when it
-    /// returns `Ok` and rolled back when it returns `Err`. Synchronous: the
-    /// lock is never held across an `.await`.
-    pub(crate) fn transaction<T>(
-        &self,
-        change: impl FnOnce(&Transaction<'_>) -> Result<T, ApiError>,
-    ) -> Result<T, ApiError> {
-        // A panic inside `change` drops its transaction, which rolls back:
-        // the connection is consistent even when the lock is poisoned.
-        let mut connection = self
-            .connection
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+    /// Runs `change` on the database thread in one immediate transaction,
+    /// committed when it returns `Ok` and rolled back when it returns
+    /// `Err`, and answers its result. The calling task waits without
+    /// holding its worker thread.
+    ///
+    /// A panic inside `change` rolls its transaction back, leaves the
+    /// database thread serving, and is resumed here, in the caller.
+    pub(crate) async fn transaction<T, F>(&self, change: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> Result<T, ApiError> + Send + 'static,
+    {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.submit(Box::new(move |connection| {
+            // The caller may have gone away meanwhile; its change is done.
+            let _ = reply.send(run(connection, change));
+        }))?;
+        match answer.await {
+            Ok(outcome) => unwrap_outcome(outcome),
+            Err(_) => Err(thread_stopped()),
+        }
+    }
+
+    /// [`Store::transaction`] for code outside any runtime (the unit
+    /// tests): blocks the calling thread until the change is done.
+    #[cfg(test)]
+    pub(crate) fn transaction_blocking<T, F>(&self, change: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> Result<T, ApiError> + Send + 'static,
+    {
+        let (reply, answer) = mpsc::sync_channel(1);
+        self.submit(Box::new(move |connection| {
+            let _ = reply.send(run(connection, change));
+        }))?;
+        match answer.recv() {
+            Ok(outcome) => unwrap_outcome(outcome),
+            Err(_) => Err(thread_stopped()),
+        }
+    }
+
+    /// Queues `job` for the database thread.
+    fn submit(&self, job: Job) -> Result<(), ApiError> {
+        self.jobs
+            .as_ref()
+            .ok_or_else(thread_stopped)?
+            .send(job)
+            .map_err(|_| thread_stopped())
+    }
+}
+
+impl Drop for Store {
+    /// Closes the queue and waits for the database thread to finish the
+    /// changes already sent and close the connection. A store dropped on
+    /// the database thread itself (by the last owner captured in a
+    /// change) lets the thread end on its own.
+    fn drop(&mut self) {
+        drop(self.jobs.take());
+        if let Some(worker) = self.worker.take()
+            && worker.thread().id() != thread::current().id()
+        {
+            let _ = worker.join();
+        }
+    }
+}
+
+/// Runs `change` in one immediate transaction on `connection`, catching
+/// a panic: the transaction, dropped uncommitted while unwinding, rolls
+/// back, so the connection is consistent for the next change.
+fn run<T>(
+    connection: &mut Connection,
+    change: impl FnOnce(&Transaction<'_>) -> Result<T, ApiError>,
+) -> Outcome<T> {
+    panic::catch_unwind(AssertUnwindSafe(|| {
         let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let value = change(&transaction)?;
         transaction.commit()?;
         Ok(value)
+    }))
+}
+
+/// The result of a change, or its panic resumed in the caller.
+fn unwrap_outcome<T>(outcome: Outcome<T>) -> Result<T, ApiError> {
+    match outcome {
+        Ok(result) => result,
+        Err(panic) => panic::resume_unwind(panic),
     }
+}
+
+/// The error when the database thread is gone (it only ends when the
+/// store is dropped, so this is not expected while handlers run).
+fn thread_stopped() -> ApiError {
+    ApiError::system_error("the sandbox's state database thread has stopped")
 }
 
 impl From<rusqlite::Error> for ApiError {
@@ -385,17 +518,17 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = Store::open(Some(dir.path())).expect("open");
         let first = store
-            .transaction(|db| next_id(db, "stock", 10))
+            .transaction_blocking(|db| next_id(db, "stock", 10))
             .expect("id");
         let second = store
-            .transaction(|db| next_id(db, "stock", 10))
+            .transaction_blocking(|db| next_id(db, "stock", 10))
             .expect("id");
         assert_eq!((first, second), (10, 11));
         drop(store);
         let store = Store::open(Some(dir.path())).expect("reopen");
         assert_eq!(
             store
-                .transaction(|db| next_id(db, "stock", 10))
+                .transaction_blocking(|db| next_id(db, "stock", 10))
                 .expect("id"),
             12
         );
@@ -466,7 +599,7 @@ mod tests {
         for _ in 0..2 {
             let store = Store::open(Some(dir.path())).expect("migrated");
             let ids: Vec<(String, Option<String>)> = store
-                .transaction(|db| {
+                .transaction_blocking(|db| {
                     let mut statement =
                         db.prepare("SELECT out_trade_no, prepay_id FROM orders ORDER BY seq")?;
                     let rows = statement
@@ -494,11 +627,72 @@ mod tests {
     #[test]
     fn a_failed_change_is_rolled_back() {
         let store = Store::open(None).expect("open");
-        let result: Result<(), ApiError> = store.transaction(|db| {
+        let result: Result<(), ApiError> = store.transaction_blocking(|db| {
             next_id(db, "x", 1)?;
             Err(ApiError::invalid_request("no"))
         });
         assert!(result.is_err());
-        assert_eq!(store.transaction(|db| next_id(db, "x", 1)).ok(), Some(1));
+        assert_eq!(
+            store.transaction_blocking(|db| next_id(db, "x", 1)).ok(),
+            Some(1)
+        );
+    }
+
+    #[test]
+    fn a_panicking_change_is_rolled_back_and_the_thread_goes_on() {
+        let store = Store::open(None).expect("open");
+        let panicked = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            store.transaction_blocking(|db| -> Result<(), ApiError> {
+                next_id(db, "x", 1)?;
+                panic!("a change that panics");
+            })
+        }));
+        let payload = panicked.expect_err("the panic reaches the caller");
+        assert_eq!(
+            payload.downcast_ref::<&str>(),
+            Some(&"a change that panics")
+        );
+        assert_eq!(
+            store.transaction_blocking(|db| next_id(db, "x", 1)).ok(),
+            Some(1)
+        );
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn changes_run_on_the_database_thread() {
+        let store = Store::open(None).expect("open");
+        let caller = thread::current().id();
+        let (id, name) = store
+            .transaction(|_| {
+                let current = thread::current();
+                Ok((current.id(), current.name().map(str::to_owned)))
+            })
+            .await
+            .expect("change");
+        assert_ne!(id, caller);
+        assert_eq!(name.as_deref(), Some("wxpay-sandbox-db"));
+    }
+
+    #[test]
+    fn dropping_the_store_ends_the_thread_after_the_queued_changes() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(Some(dir.path())).expect("open");
+        let (started, wait) = mpsc::channel();
+        // Queued, never awaited: still committed before the drop returns.
+        store
+            .submit(Box::new(move |connection| {
+                let _ = started.send(());
+                let _ = run(connection, |db| next_id(db, "queued", 7));
+            }))
+            .expect("queued");
+        drop(store);
+        assert!(wait.try_recv().is_ok());
+        let store = Store::open(Some(dir.path())).expect("reopen");
+        assert_eq!(
+            store
+                .transaction_blocking(|db| next_id(db, "queued", 7))
+                .ok(),
+            Some(8)
+        );
     }
 }

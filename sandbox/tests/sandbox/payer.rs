@@ -211,6 +211,9 @@ async fn every_refusal_names_its_check_and_changes_nothing() {
         (with(&good, "signType", json!("MD5")), "/signType"),
         (with(&good, "package", json!(prepay_id.clone())), "/package"),
         (with(&good, "package", json!("prepay_id=")), "/package"),
+        // An empty field is refused as such, not as a signature mismatch.
+        (with(&good, "paySign", json!("")), "/paySign"),
+        (with(&good, "appId", json!("")), "/appId"),
     ];
     for (params, field) in cases {
         let answer = request_payment(&sandbox, route, &params).await;
@@ -383,6 +386,12 @@ async fn app_parameters_pay_an_app_order() {
             400,
             "PARAM_ERROR",
             Some("/timestamp"),
+        ),
+        (
+            with(&good, "partnerid", json!("")),
+            400,
+            "PARAM_ERROR",
+            Some("/partnerid"),
         ),
         (
             app_params(&merchant, "wx-unknown", APPID, &mchid),

@@ -199,3 +199,64 @@ async fn an_unusable_state_dir_is_a_config_error() {
     );
     assert!(error.to_string().contains("a-file"), "{error}");
 }
+
+/// The database work runs on the sandbox's database thread, never on the
+/// runtime's workers: while another process holds the state file's write
+/// lock, a request that needs the database waits for it, and the sandbox
+/// still answers a request that does not. The test runs on a
+/// current-thread runtime (as `#[tokio::test]` does, and as an embedder's
+/// tests do), where a handler blocking its only worker would stop the
+/// whole server until SQLite's busy timeout.
+#[tokio::test(flavor = "current_thread")]
+async fn a_held_database_does_not_stop_other_requests() {
+    use std::time::{Duration, Instant};
+
+    use crate::receiver::control;
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sandbox = start_on(dir.path(), None).await;
+    let merchant = Merchant::new(&sandbox);
+    place(&merchant, "held-order-1", 100).await;
+
+    // Another connection takes the write lock, as another process could.
+    let holder = rusqlite::Connection::open(dir.path().join("sandbox.sqlite3")).expect("open");
+    holder
+        .execute_batch("BEGIN IMMEDIATE")
+        .expect("the write lock");
+    let released = std::cell::Cell::new(None::<Instant>);
+
+    let needs_database = async {
+        let answer = query(&merchant, "held-order-1").await;
+        (answer, Instant::now())
+    };
+    let needs_none = async {
+        // Let the query reach the database thread and wait on the lock.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let asked = Instant::now();
+        let answer = tokio::time::timeout(
+            Duration::from_secs(3),
+            control(&sandbox, "GET", "/_sandbox/faults", None),
+        )
+        .await
+        .expect("answered while the database is held");
+        let waited = asked.elapsed();
+        holder.execute_batch("COMMIT").expect("release the lock");
+        released.set(Some(Instant::now()));
+        (answer, waited)
+    };
+    let ((order, answered_at), (faults, waited)) = tokio::join!(needs_database, needs_none);
+
+    assert_eq!(
+        faults.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&faults.body)
+    );
+    assert!(waited < Duration::from_secs(2), "waited {waited:?}");
+    assert_eq!(order["out_trade_no"], "held-order-1");
+    let released = released.get().expect("released");
+    assert!(
+        answered_at >= released,
+        "the query was answered before the lock was released"
+    );
+}

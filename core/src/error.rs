@@ -364,7 +364,8 @@ impl std::error::Error for DecodeProblem {}
 /// answer's, and stay. The line and column suffix is dropped (kept apart).
 fn without_values(message: &str) -> String {
     let message = message.split(" at line ").next().unwrap_or(message);
-    let (found, expected) = match message.split_once(", expected ") {
+    // The last `, expected`: a value quoted before it may hold the words.
+    let (found, expected) = match message.rsplit_once(", expected ") {
         Some((found, expected)) => (found, Some(expected)),
         None => (message, None),
     };
@@ -386,11 +387,16 @@ fn without_values(message: &str) -> String {
         found.to_owned()
     } else {
         // Syntax errors and anything else: keep only the words, no quoted
-        // text.
+        // text, of the whole message (a custom message may quote a value
+        // holding `, expected`).
         let mut kept = String::new();
         let mut quote = None;
-        for c in found.chars() {
+        let mut escaped = false;
+        for c in message.chars() {
             match quote {
+                // A `"…"` value is Debug-escaped: `\"` does not end it.
+                Some('"') if escaped => escaped = false,
+                Some('"') if c == '\\' => escaped = true,
                 Some(end) if c == end => {
                     quote = None;
                     kept.push('…');
@@ -400,7 +406,7 @@ fn without_values(message: &str) -> String {
                 None => kept.push(c),
             }
         }
-        kept
+        return kept;
     };
     match expected {
         Some(expected) => format!("{found}, expected {expected}"),

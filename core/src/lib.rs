@@ -94,12 +94,118 @@ pub mod __fuzz {
     ) -> Option<std::time::Duration> {
         crate::retry::parse_retry_after(value, now)
     }
+
+    /// The bill download decoder (gzip sniffing, decompression, SHA-1),
+    /// writing to memory.
+    pub struct BillDecoder(crate::bill::stream::BillDecoder<Vec<u8>>);
+
+    /// What [`BillDecoder::finish`] answers.
+    #[derive(Debug)]
+    pub struct DecodedBill {
+        /// The bill bytes not drained before the end.
+        pub rest: Vec<u8>,
+        /// Lower-case hex SHA-1 of the whole decoded bill.
+        pub sha1: String,
+        /// The whole decoded size.
+        pub len: u64,
+        /// Whether the body was gzip.
+        pub compressed: bool,
+    }
+
+    impl BillDecoder {
+        /// A decoder at the start of a download.
+        #[allow(clippy::new_without_default)]
+        pub fn new() -> Self {
+            BillDecoder(crate::bill::stream::BillDecoder::new(Vec::new()))
+        }
+
+        /// Feeds the next downloaded chunk.
+        pub fn push(&mut self, chunk: &[u8]) -> std::io::Result<()> {
+            self.0.push(chunk)
+        }
+
+        /// A decoder within `limits`.
+        pub fn with_limits(limits: crate::bill::BillLimits) -> Self {
+            BillDecoder(crate::bill::stream::BillDecoder::with_limits(
+                Vec::new(),
+                limits,
+            ))
+        }
+
+        /// Feeds the next downloaded chunk (the error as the client
+        /// reports it).
+        pub fn try_push(&mut self, chunk: &[u8]) -> Result<(), crate::bill::DownloadError> {
+            self.0.try_push(chunk)
+        }
+
+        /// Ends the download (the error as the client reports it).
+        pub fn try_finish(self) -> Result<DecodedBill, crate::bill::DownloadError> {
+            let decoded = self.0.try_finish()?;
+            Ok(DecodedBill {
+                rest: decoded.out,
+                sha1: decoded.sha1,
+                len: decoded.len,
+                compressed: decoded.compressed,
+            })
+        }
+
+        /// Takes what was decoded so far (nothing after a failure).
+        pub fn drain(&mut self) -> Vec<u8> {
+            self.0.output_mut().map(std::mem::take).unwrap_or_default()
+        }
+
+        /// Ends the download.
+        pub fn finish(self) -> std::io::Result<DecodedBill> {
+            let decoded = self.0.finish()?;
+            Ok(DecodedBill {
+                rest: decoded.out,
+                sha1: decoded.sha1,
+                len: decoded.len,
+                compressed: decoded.compressed,
+            })
+        }
+    }
+
+    /// A bill `download_url` split as the client sends it: the URL reqwest
+    /// is given and the request target signed, or why it is refused.
+    pub fn verbatim_url(url: &str) -> Result<(reqwest::Url, String), crate::bill::DownloadError> {
+        crate::client::download::verbatim_url(url)
+    }
+
+    /// The client's plain-http rule for a download URL.
+    pub fn check_download_scheme(
+        url: &reqwest::Url,
+        allow_insecure_http: bool,
+    ) -> Result<(), crate::bill::DownloadError> {
+        crate::client::download::check_scheme(url, allow_insecure_http)
+    }
+
+    /// An error answer (`status` not 2xx) as the client reports it, its
+    /// signature checked with `verifier` at `now`.
+    pub fn api_error(
+        status: http::StatusCode,
+        headers: http::HeaderMap,
+        body: &[u8],
+        verifier: &crate::Verifier,
+        now: i64,
+    ) -> crate::Error {
+        let answer = crate::client::send::Answer {
+            status,
+            headers,
+            body: bytes::Bytes::copy_from_slice(body),
+        };
+        let operation = crate::Operation {
+            method: crate::Method::Post,
+            template: "/v3/fuzz/{id}",
+        };
+        answer.api_error(operation, verifier, now)
+    }
 }
 
 pub use client::{CallOptions, Client, ClientBuilder};
 pub use crypto::CryptoBackend;
 pub use datetime::{DateTime, InvalidDateTime};
-pub use endpoint::{Body, Endpoint, Method, NoContent};
+pub use endpoint::{Body, Endpoint, Idempotency, Method, NoContent};
 pub use error::{ApiError, ConfigError, DecodeProblem, Error, Operation, RawBody};
 /// The `http` crate, whose `HeaderMap`, `Request` and `Response` the
 /// callback API takes and returns.

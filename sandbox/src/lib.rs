@@ -799,6 +799,218 @@ pub mod __fuzz {
             fields.serial_no,
         ])
     }
+
+    use std::sync::atomic::AtomicU64;
+    use std::sync::{Arc, Mutex, RwLock};
+
+    use axum::body::Bytes;
+    use axum::http::HeaderMap;
+    use serde_json::{Map, Value};
+
+    use crate::errors::ApiError;
+    use crate::server::{AppState, Shared};
+
+    /// A refused input: the status and the JSON error body the sandbox
+    /// would answer.
+    #[derive(Debug, Clone)]
+    pub struct Refusal {
+        /// The HTTP status.
+        pub status: u16,
+        /// `{"code","message","detail"}` as it would be sent.
+        pub body: Value,
+    }
+
+    impl From<ApiError> for Refusal {
+        fn from(error: ApiError) -> Self {
+            Refusal {
+                status: error.status.as_u16(),
+                body: serde_json::to_value(&error).unwrap_or(Value::Null),
+            }
+        }
+    }
+
+    /// A parsed multipart upload: the `meta` part, and the `file` part's
+    /// filename and bytes.
+    #[derive(Debug, Clone)]
+    pub struct Upload {
+        /// The `meta` part's bytes (what the signature covers).
+        pub meta: Bytes,
+        /// The `file` part: its filename (if any) and bytes.
+        pub file: Option<(Option<String>, Bytes)>,
+    }
+
+    /// Whether `headers` announce `multipart/form-data`.
+    pub fn is_multipart(headers: &HeaderMap) -> bool {
+        crate::media::is_multipart(headers)
+    }
+
+    /// Parses an upload body as the sandbox does before checking its
+    /// signature (ready at once: the body is one chunk in memory).
+    pub async fn parse_multipart(headers: &HeaderMap, body: Bytes) -> Result<Upload, Refusal> {
+        let upload = crate::media::parse(headers, body).await?;
+        Ok(Upload {
+            meta: upload.meta,
+            file: upload.file.map(|file| (file.filename, file.bytes)),
+        })
+    }
+
+    /// A query string parsed as the sandbox does, read through its
+    /// accessors.
+    #[derive(Debug)]
+    pub struct Query(crate::query::Query);
+
+    impl Query {
+        /// The value of `name`, if given.
+        pub fn get(&self, name: &str) -> Option<&str> {
+            self.0.get(name)
+        }
+
+        /// A required integer within `min..=max`.
+        pub fn required_integer(&self, name: &str, min: u64, max: u64) -> Result<u64, Refusal> {
+            Ok(self.0.required_integer(name, min, max)?)
+        }
+
+        /// An optional RFC 3339 date-time, in nanoseconds since the epoch.
+        pub fn optional_datetime(&self, name: &str) -> Result<Option<i128>, Refusal> {
+            Ok(self.0.optional_datetime(name)?)
+        }
+    }
+
+    /// Decodes a raw query (what follows `?`).
+    pub fn parse_query(raw: Option<&str>) -> Result<Query, Refusal> {
+        Ok(Query(crate::query::Query::parse(raw)?))
+    }
+
+    /// One operation of the spec table, by its index there.
+    #[derive(Debug, Clone)]
+    pub struct SpecOperation {
+        /// Its index in the table.
+        pub index: usize,
+        /// `GET`, `POST`, …
+        pub method: String,
+        /// The path template.
+        pub path: String,
+        /// Whether it takes a JSON body with a schema.
+        pub has_body: bool,
+        /// Whether it answers JSON with a schema.
+        pub has_response: bool,
+        /// Its path and query parameters' names.
+        pub params: Vec<String>,
+    }
+
+    fn table() -> &'static crate::spec::Table {
+        crate::spec::table().expect("the sandbox's operation table loads")
+    }
+
+    /// Every operation of the spec table, in table order.
+    pub fn spec_operations() -> Vec<SpecOperation> {
+        table()
+            .operations
+            .iter()
+            .enumerate()
+            .map(|(index, op)| SpecOperation {
+                index,
+                method: op.method.clone(),
+                path: op.path.clone(),
+                has_body: op.body.is_some() && !op.multipart,
+                has_response: op.response.is_some() && op.answer == crate::spec::AnswerKind::Json,
+                params: op.params.iter().map(|p| p.name.clone()).collect(),
+            })
+            .collect()
+    }
+
+    /// Checks a JSON body against operation `op`'s body schema (accepted
+    /// when it has none).
+    pub fn spec_check_body(op: usize, body: &Value) -> Result<(), Refusal> {
+        let table = table();
+        match table.operations.get(op).and_then(|op| op.body) {
+            Some(schema) => Ok(crate::spec::check::value(
+                table,
+                table.root(schema),
+                body,
+                "",
+            )?),
+            None => Ok(()),
+        }
+    }
+
+    /// Checks the decoded text of operation `op`'s parameter number
+    /// `param` (`None` when there is no such parameter); answers the value
+    /// echoed.
+    pub fn spec_check_param(op: usize, param: usize, text: &str) -> Option<Result<Value, Refusal>> {
+        let table = table();
+        let param = table.operations.get(op)?.params.get(param)?;
+        let location = match param.place {
+            crate::spec::Place::Path => crate::errors::Location::Path,
+            crate::spec::Place::Query => crate::errors::Location::Query,
+        };
+        let pointer = format!("/{}", param.name);
+        Some(
+            crate::spec::check::text(table, param.schema, text, location, &pointer)
+                .map_err(Refusal::from),
+        )
+    }
+
+    /// The answer the sandbox makes up for operation `op` echoing `echo`
+    /// (`None` when it answers no JSON), and whether that answer passes
+    /// the check of its own response schema.
+    pub fn spec_answer(
+        op: usize,
+        echo: &Map<String, Value>,
+    ) -> Option<(Value, Result<(), Refusal>)> {
+        let table = table();
+        let schema = table.operations.get(op)?.response?;
+        let answer = crate::spec::answer::synthesize(table, schema, echo);
+        let check = crate::spec::check::value(table, table.root(schema), &answer, "")
+            .map_err(Refusal::from);
+        Some((answer, check))
+    }
+
+    /// A sandbox without a listener: its whole router (both layers, every
+    /// route), to be called in process, e.g. with tower's `oneshot`.
+    /// Callbacks are not delivered.
+    pub struct App {
+        router: axum::Router,
+        credentials: crate::Credentials,
+    }
+
+    impl App {
+        /// Generates credentials (RSA keys: slow, make one per process)
+        /// and an in-memory state.
+        pub fn new() -> Result<App, crate::SandboxError> {
+            let config = crate::SandboxConfig::default();
+            let store = crate::store::Store::open(None)?;
+            let (callbacks, _queued) = crate::callbacks::Deliveries::new(&config);
+            let (credentials, keys) = crate::credentials::build(&config)?;
+            let (events, _pending) = crate::events::EventSink::new();
+            let state = AppState(Arc::new(Shared {
+                credentials: credentials.clone(),
+                certificates: RwLock::new(vec![Arc::clone(&keys.certificate)]),
+                keys,
+                certificate_mode: false,
+                faults: Mutex::new(crate::Faults::default()),
+                store,
+                base_url: "http://127.0.0.1:9".to_owned(),
+                requests_served: AtomicU64::new(0),
+                events,
+                callbacks,
+            }));
+            Ok(App {
+                router: crate::server::router(state),
+                credentials,
+            })
+        }
+
+        /// The router (cheap to clone).
+        pub fn router(&self) -> axum::Router {
+            self.router.clone()
+        }
+
+        /// The credentials a client signs with.
+        pub fn credentials(&self) -> &crate::Credentials {
+            &self.credentials
+        }
+    }
 }
 
 use std::fmt;

@@ -23,7 +23,7 @@ struct Context<'a> {
 }
 
 /// An answer for the response schema at `schema`.
-pub(super) fn synthesize(table: &Table, schema: usize, echo: &Map<String, Value>) -> Value {
+pub(crate) fn synthesize(table: &Table, schema: usize, echo: &Map<String, Value>) -> Value {
     let context = Context {
         table,
         echo,

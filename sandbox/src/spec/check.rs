@@ -17,7 +17,7 @@ use crate::errors::{ApiError, Location, pointer_push};
 use crate::validation::{Found, missing};
 
 /// Checks a body `value` (found at `pointer`) against the node `at`.
-pub(super) fn value(
+pub(crate) fn value(
     table: &Table,
     (index, node): (usize, &Node),
     value: &Value,
@@ -79,7 +79,7 @@ pub(super) fn value(
 
 /// Checks a path or query parameter's decoded text against the node at
 /// `schema`; answers it as JSON (a number for an integer), to be echoed.
-pub(super) fn text(
+pub(crate) fn text(
     table: &Table,
     schema: usize,
     text: &str,

@@ -8,8 +8,8 @@
 //! ([`Table::route`]), checks the request against it ([`check`]) and makes
 //! up an answer that fits the response schema ([`answer`]).
 
-mod answer;
-mod check;
+pub(crate) mod answer;
+pub(crate) mod check;
 
 use std::sync::LazyLock;
 
@@ -274,7 +274,7 @@ fn matches(template: &str, segments: &[&str]) -> Option<Vec<bool>> {
 }
 
 /// The table, or why it did not load.
-fn table() -> Result<&'static Table, ApiError> {
+pub(crate) fn table() -> Result<&'static Table, ApiError> {
     TABLE
         .as_ref()
         .map_err(|error| ApiError::system_error(error.clone()))

@@ -138,3 +138,34 @@ async fn a_wrong_type_says_what_it_found_and_expected() {
     assert_eq!(source.message(), "invalid type: string …, expected i64");
     assert_eq!(source.line(), 1);
 }
+
+#[tokio::test]
+async fn error_answers_do_not_repeat_the_value_they_quote() {
+    let keys = keys().await;
+    // WeChat Pay quotes the offending value in `detail.value`.
+    let answer = format!(
+        r#"{{"code":"PARAM_ERROR","message":"参数错误","detail":{{"field":"/id_card","value":"{ID_CARD}","issue":"invalid","location":"body","more":[{{"value":"{PHONE}"}}]}}}}"#
+    );
+    let server = CannedServer::start(vec![Canned::signed(400, &answer, &keys.signer, SERIAL)]).await;
+    let client = canned_builder(&keys, &server.base_url)
+        .build()
+        .expect("client");
+    let error = client.send(request()).await.expect_err("an error answer");
+    let shown = format!("{error}\n{error:?}");
+    assert_clean("Error::Api", &shown, &[]);
+    // What is safe to show stays: the field, the issue, the code.
+    for kept in ["/id_card", "invalid", "PARAM_ERROR", "body"] {
+        assert!(shown.contains(kept), "{kept}: {shown}");
+    }
+    // The program still reads everything.
+    let api = error.as_api().expect("an API error");
+    assert_eq!(api.detail.as_ref().unwrap()["value"], ID_CARD);
+    assert_eq!(&api.body[..], answer.as_bytes());
+
+    // A transport failure and a timeout name neither the path nor the query.
+    let client = canned_builder(&keys, &support::refused_base_url())
+        .build()
+        .expect("client");
+    let error = client.send(request()).await.expect_err("refused");
+    assert_clean("Error::Transport", &format!("{error}\n{error:?}"), &[]);
+}

@@ -443,7 +443,12 @@ impl fmt::Debug for RawBody {
 
 /// An error answer from WeChat Pay: `{"code", "message", "detail"}` with its
 /// HTTP status.
-#[derive(Debug, Clone)]
+///
+/// Its `Display` and `Debug` leave out what may echo the request's
+/// personal data: `detail.value` (WeChat Pay quotes the offending value
+/// there) shows as `…` and the raw body as its length. The fields keep
+/// everything, for a program to read.
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct ApiError {
     /// The operation that failed.
@@ -487,6 +492,44 @@ impl ApiError {
     }
 }
 
+/// `detail` as it may be shown: every `value` member (at any depth) is
+/// `…`, since WeChat Pay quotes the offending request value there.
+fn shown_detail(detail: &serde_json::Value) -> serde_json::Value {
+    match detail {
+        serde_json::Value::Object(members) => members
+            .iter()
+            .map(|(name, member)| {
+                let shown = if name == "value" {
+                    serde_json::Value::from("…")
+                } else {
+                    shown_detail(member)
+                };
+                (name.clone(), shown)
+            })
+            .collect::<serde_json::Map<_, _>>()
+            .into(),
+        serde_json::Value::Array(items) => items.iter().map(shown_detail).collect(),
+        other => other.clone(),
+    }
+}
+
+impl fmt::Debug for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApiError")
+            .field("operation", &self.operation)
+            .field("status", &self.status)
+            .field("code", &self.code)
+            .field("message", &self.message)
+            .field("detail", &self.detail.as_ref().map(shown_detail))
+            .field("request_id", &self.request_id)
+            .field("authenticated", &self.authenticated)
+            .field("body", &format_args!("<{} bytes>", self.body.len()))
+            .field("attempts", &self.attempts)
+            .field("retry_after", &self.retry_after)
+            .finish()
+    }
+}
+
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "HTTP {}", self.status)?;
@@ -497,7 +540,7 @@ impl fmt::Display for ApiError {
             write!(f, ": {}", self.message)?;
         }
         if let Some(detail) = &self.detail {
-            write!(f, " (detail: {detail})")?;
+            write!(f, " (detail: {})", shown_detail(detail))?;
         }
         if let Some(id) = &self.request_id {
             write!(f, " (Request-ID {id})")?;

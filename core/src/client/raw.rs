@@ -10,7 +10,7 @@
 //! returns the verified answer whole: status, headers (`Request-ID`
 //! included) and body bytes; [`Client::send_raw_with`] does the same under
 //! a retry policy, retrying as the request's
-//! [`Idempotency`](crate::Idempotency) allows.
+//! [`Idempotency`] allows.
 //!
 //! ```no_run
 //! # async fn run(client: wxpay_core::Client) -> Result<(), wxpay_core::Error> {

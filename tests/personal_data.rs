@@ -146,7 +146,8 @@ async fn error_answers_do_not_repeat_the_value_they_quote() {
     let answer = format!(
         r#"{{"code":"PARAM_ERROR","message":"参数错误","detail":{{"field":"/id_card","value":"{ID_CARD}","issue":"invalid","location":"body","more":[{{"value":"{PHONE}"}}]}}}}"#
     );
-    let server = CannedServer::start(vec![Canned::signed(400, &answer, &keys.signer, SERIAL)]).await;
+    let server =
+        CannedServer::start(vec![Canned::signed(400, &answer, &keys.signer, SERIAL)]).await;
     let client = canned_builder(&keys, &server.base_url)
         .build()
         .expect("client");

@@ -143,7 +143,7 @@ pub mod __fuzz {
             let decoded = self.0.try_finish()?;
             Ok(DecodedBill {
                 rest: decoded.out,
-                sha1: decoded.sha1,
+                sha1: decoded.digest.hex().to_owned(),
                 len: decoded.len,
                 compressed: decoded.compressed,
             })
@@ -159,7 +159,7 @@ pub mod __fuzz {
             let decoded = self.0.finish()?;
             Ok(DecodedBill {
                 rest: decoded.out,
-                sha1: decoded.sha1,
+                sha1: decoded.digest.hex().to_owned(),
                 len: decoded.len,
                 compressed: decoded.compressed,
             })

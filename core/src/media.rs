@@ -42,6 +42,7 @@ use http::HeaderValue;
 use rand::Rng;
 use rand::distr::Alphanumeric;
 use sha2::{Digest, Sha256};
+use sm3::Sm3;
 
 use crate::endpoint::Body;
 
@@ -146,6 +147,43 @@ impl MediaFile {
     /// The lower-case hex SHA-256 of the content, as `meta` carries it.
     pub fn sha256_hex(&self) -> String {
         hex(&Sha256::digest(&self.content))
+    }
+
+    /// The lower-case hex SM3 (GB/T 32905-2016, the Chinese national hash)
+    /// of the content, for uploads whose meta asks for an SM3 digest
+    /// instead of SHA-256 (some fapiao and taxi-invoice uploads): put it
+    /// in the meta with [`UploadForm::meta`].
+    ///
+    /// ```
+    /// use wxpay_core::media::{MediaFile, MediaLimits, Multipart, UploadForm};
+    ///
+    /// // The meta of a fapiao file upload.
+    /// #[derive(serde::Serialize)]
+    /// struct FapiaoFileMeta<'a> {
+    ///     file_type: &'a str,
+    ///     digest_alogrithm: &'a str, // sic: the API spells it so
+    ///     digest: String,
+    /// }
+    ///
+    /// # fn main() -> Result<(), wxpay_core::media::MediaError> {
+    /// let file = MediaFile::new("fapiao.pdf", b"abc".to_vec());
+    /// assert_eq!(
+    ///     file.sm3_hex(),
+    ///     "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0"
+    /// );
+    /// let meta = FapiaoFileMeta {
+    ///     file_type: "PDF",
+    ///     digest_alogrithm: "SM3",
+    ///     digest: file.sm3_hex(),
+    /// };
+    /// let form = UploadForm::new().meta(&meta)?;
+    /// let limits = MediaLimits::new("fapiao", 2 * 1024 * 1024, &["pdf"]);
+    /// let upload = Multipart::with_form(&file, &limits, &form)?;
+    /// assert!(upload.meta().ends_with(br#""digest":"66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0"}"#));
+    /// # Ok(()) }
+    /// ```
+    pub fn sm3_hex(&self) -> String {
+        hex(&Sm3::digest(&self.content))
     }
 }
 
@@ -812,6 +850,23 @@ mod tests {
 
     fn jpg(len: usize) -> MediaFile {
         MediaFile::new("a.jpg", vec![7u8; len])
+    }
+
+    /// Known answers from GB/T 32905-2016 appendix A.
+    #[test]
+    fn sm3_hex_is_the_known_answer() {
+        let abc = MediaFile::new("a.pdf", b"abc".to_vec());
+        assert_eq!(
+            abc.sm3_hex(),
+            "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0"
+        );
+        let abcd16 = MediaFile::new("a.pdf", b"abcd".repeat(16));
+        assert_eq!(
+            abcd16.sm3_hex(),
+            "debe9ff92275b8a138604889c18e5a4d6fdb70e5387e5765293dcba39c0c5732"
+        );
+        // Not SHA-256 by another name.
+        assert_ne!(abc.sm3_hex(), abc.sha256_hex());
     }
 
     #[test]

@@ -2,18 +2,24 @@
 //!
 //! Getting a bill takes two calls. The first (`GET /v3/bill/tradebill` or
 //! `/v3/bill/fundflowbill`, in `wxpay::api::bill`) answers a [`BillInfo`]:
-//! a download URL that lives five minutes and the SHA-1 of the bill. The
-//! second, [`Client::download_bill`], fetches that URL:
+//! a download URL that lives five minutes and the hash of the bill
+//! (`hash_type` SHA1 for trade and fund-flow bills; SHA256 or SM3 for some
+//! other files, see [`BillHashType`]). The second,
+//! [`Client::download_bill`], fetches that URL:
 //!
 //! - the URL is used **verbatim**: its path and query are signed and sent
 //!   exactly as written, to the URL's own host;
 //! - the answer is **not** signature-checked (WeChat Pay does not sign
-//!   files); its integrity is the SHA-1 instead;
+//!   files); its integrity is the announced hash instead;
+//! - an unknown `hash_type` is refused before anything is sent
+//!   ([`DownloadError::UnsupportedHashType`]);
 //! - a gzip download (`tar_type=GZIP`) is recognized by its magic bytes and
-//!   decompressed chunk by chunk as it arrives, and the SHA-1 is taken over
-//!   the **decompressed** bill as it is produced;
-//! - a hash mismatch is an error ([`DownloadError::HashMismatch`]) and no
-//!   byte of the bill is handed out; [`Client::download_bill_to_file`]
+//!   decompressed chunk by chunk as it arrives, and the hash named by
+//!   `hash_type` is taken over the **decompressed** bill as it is produced;
+//! - a hash mismatch is an error ([`DownloadError::HashMismatch`] for
+//!   SHA-1, [`DownloadError::DigestMismatch`] for SHA-256 and SM3;
+//!   [`DownloadError::is_hash_mismatch`] for either) and no byte of the
+//!   bill is handed out; [`Client::download_bill_to_file`]
 //!   writes to a temporary file and renames it into place only after the
 //!   hash matched;
 //! - the download is bounded as it arrives by [`BillLimits`]: the
@@ -28,6 +34,7 @@
 //! # async fn run(client: wxpay_core::Client, info: wxpay_core::bill::BillInfo) -> Result<(), Box<dyn std::error::Error>> {
 //! // `info` is what `client.send(ApplyTradeBill { .. })` answered.
 //! let bill = client.download_bill(&info).await?;
+//! println!("verified {}", bill.digest()); // e.g. `SHA1:79bb0f45…`
 //! let trades = bill.parse_trade_bill()?;
 //! for row in &trades.rows {
 //!     println!("{} {} {}", row.trade_time, row.out_trade_no, row.settlement_amount);
@@ -39,6 +46,7 @@
 //! [`Client::download_bill`]: crate::Client::download_bill
 //! [`Client::download_bill_to_file`]: crate::Client::download_bill_to_file
 
+mod digest;
 mod parse;
 pub(crate) mod stream;
 
@@ -48,6 +56,7 @@ use std::path::PathBuf;
 
 use bytes::Bytes;
 
+pub use digest::{BillDigest, BillHashType, UnknownHashType};
 pub use parse::{
     BillParseError, BillRow, BillTable, TradeBill, TradeBillRow, TradeBillSummary, amount_to_fen,
     parse_bill, parse_trade_bill,
@@ -58,9 +67,10 @@ pub use parse::{
 #[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BillInfo {
-    /// 哈希类型: `SHA1`.
+    /// 哈希类型: `SHA1`, `SHA256` or `SM3` (any letter case); see
+    /// [`BillInfo::hash_algorithm`].
     pub hash_type: String,
-    /// 哈希值: the hex SHA-1 of the decompressed bill.
+    /// 哈希值: the hex digest of the decompressed bill, by `hash_type`.
     pub hash_value: String,
     /// 账单下载地址: valid for five minutes; used verbatim.
     pub download_url: String,
@@ -78,6 +88,19 @@ impl BillInfo {
             hash_value: hash_value.into(),
             download_url: download_url.into(),
         }
+    }
+
+    /// The hash `hash_type` names, which the download is checked with.
+    ///
+    /// # Errors
+    /// [`DownloadError::UnsupportedHashType`] when it is none of
+    /// [`BillHashType::SUPPORTED`] (the error lists them).
+    pub fn hash_algorithm(&self) -> Result<BillHashType, DownloadError> {
+        BillHashType::from_announced(&self.hash_type).ok_or_else(|| {
+            DownloadError::UnsupportedHashType {
+                hash_type: self.hash_type.clone(),
+            }
+        })
     }
 }
 
@@ -97,16 +120,28 @@ impl fmt::Debug for BillInfo {
     }
 }
 
-/// A downloaded bill whose SHA-1 matched: the decompressed file.
+/// A downloaded bill whose announced hash matched: the decompressed file.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Bill {
     bytes: Bytes,
     compressed: bool,
+    digest: BillDigest,
 }
 
 impl Bill {
-    pub(crate) fn new(bytes: Bytes, compressed: bool) -> Self {
-        Bill { bytes, compressed }
+    pub(crate) fn new(bytes: Bytes, compressed: bool, digest: BillDigest) -> Self {
+        Bill {
+            bytes,
+            compressed,
+            digest,
+        }
+    }
+
+    /// The digest the bill was checked with: its [`BillHashType`] (from
+    /// the announced `hash_type`) and the lower-case hex digest of the
+    /// decompressed bill, equal to the announced `hash_value`.
+    pub fn digest(&self) -> &BillDigest {
+        &self.digest
     }
 
     /// The bill's bytes (decompressed).
@@ -156,6 +191,7 @@ impl fmt::Debug for Bill {
         f.debug_struct("Bill")
             .field("len", &self.bytes.len())
             .field("compressed", &self.compressed)
+            .field("digest", &format_args!("{}", self.digest))
             .finish()
     }
 }
@@ -181,7 +217,10 @@ pub struct DownloadProgress {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum DownloadError {
-    /// The SHA-1 of the decompressed bill is not the one announced.
+    /// The SHA-1 of the decompressed bill is not the one announced (a bill
+    /// announced with `hash_type` SHA1; for SHA-256 and SM3 see
+    /// [`DownloadError::DigestMismatch`], and
+    /// [`DownloadError::is_hash_mismatch`] for either).
     #[error(
         "the bill's SHA-1 is {actual} but {expected} was announced; it was damaged or replaced on the way and was discarded; request a new download URL and try again"
     )]
@@ -191,9 +230,26 @@ pub enum DownloadError {
         /// The hash of what arrived (lower-case hex).
         actual: String,
     },
-    /// The bill was announced with a hash type other than SHA-1.
+    /// The digest of the decompressed bill is not the one announced, for a
+    /// bill announced with `hash_type` SHA256 or SM3 (SHA-1 bills report
+    /// [`DownloadError::HashMismatch`]).
     #[error(
-        "the bill is announced with hash type `{hash_type}`; only SHA1 is known, so its integrity cannot be checked"
+        "the bill's {hash_type} digest is {actual} but {expected} was announced; it was damaged or replaced on the way and was discarded; request a new download URL and try again"
+    )]
+    DigestMismatch {
+        /// The hash type announced, and computed.
+        hash_type: BillHashType,
+        /// The announced hash (`hash_value`).
+        expected: String,
+        /// The digest of what arrived (lower-case hex).
+        actual: String,
+    },
+    /// The bill was announced with a hash type this library does not
+    /// know (see [`BillHashType::SUPPORTED`]); refused before the download
+    /// was sent.
+    #[error(
+        "the bill is announced with hash type `{hash_type}`, which is not supported (supported: {}), so its integrity cannot be checked and it was not downloaded; if WeChat Pay documents this hash type, report it to the wxpay maintainers",
+        BillHashType::supported_list()
     )]
     UnsupportedHashType {
         /// The announced `hash_type`.
@@ -234,6 +290,33 @@ pub enum DownloadError {
         /// counting the piece that went over.
         decompressed: u64,
     },
+}
+
+impl DownloadError {
+    /// Whether the bill did not match its announced hash, whatever the
+    /// hash type ([`DownloadError::HashMismatch`] or
+    /// [`DownloadError::DigestMismatch`]).
+    pub fn is_hash_mismatch(&self) -> bool {
+        matches!(
+            self,
+            DownloadError::HashMismatch { .. } | DownloadError::DigestMismatch { .. }
+        )
+    }
+
+    /// The mismatch of `digest` with the announced `hash_value`, as the
+    /// variant its hash type reports.
+    pub(crate) fn mismatch(digest: &BillDigest, hash_value: &str) -> DownloadError {
+        let expected = hash_value.trim().to_owned();
+        let actual = digest.hex().to_owned();
+        match digest.hash_type() {
+            BillHashType::Sha1 => DownloadError::HashMismatch { expected, actual },
+            hash_type => DownloadError::DigestMismatch {
+                hash_type,
+                expected,
+                actual,
+            },
+        }
+    }
 }
 
 /// Which of the [`BillLimits`] a download went past.
@@ -413,12 +496,6 @@ impl Default for BillLimits {
     }
 }
 
-/// Whether `actual` (lower-case hex) is the announced `expected` hash,
-/// ignoring letter case and surrounding whitespace.
-pub(crate) fn hash_matches(expected: &str, actual: &str) -> bool {
-    expected.trim().eq_ignore_ascii_case(actual)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -479,9 +556,54 @@ mod tests {
     }
 
     #[test]
-    fn hashes_compare_without_case() {
-        assert!(hash_matches(" AB12 ", "ab12"));
-        assert!(!hash_matches("ab13", "ab12"));
+    fn hash_types_are_read_from_the_info_and_unknown_ones_refused() {
+        let info = |hash_type: &str| BillInfo::new(hash_type, "00", "https://h/f?token=t");
+        assert_eq!(info("SHA1").hash_algorithm().unwrap(), BillHashType::Sha1);
+        assert_eq!(
+            info("sha256").hash_algorithm().unwrap(),
+            BillHashType::Sha256
+        );
+        assert_eq!(info("Sm3").hash_algorithm().unwrap(), BillHashType::Sm3);
+        let error = info("MD5").hash_algorithm().unwrap_err();
+        assert!(
+            matches!(&error, DownloadError::UnsupportedHashType { hash_type } if hash_type == "MD5"),
+            "{error:?}"
+        );
+        let text = error.to_string();
+        assert!(text.contains("`MD5`"), "{text}");
+        assert!(text.contains("supported: SHA1, SHA256, SM3"), "{text}");
+    }
+
+    #[test]
+    fn mismatches_are_reported_by_hash_type() {
+        let sha1 = BillHashType::Sha1.hex_digest(b"bill");
+        let mut running = digest::RunningHash::new(BillHashType::Sha1);
+        running.update(b"bill");
+        let error = DownloadError::mismatch(&running.finish(), " ABC ");
+        assert!(
+            matches!(&error, DownloadError::HashMismatch { expected, actual } if expected == "ABC" && *actual == sha1),
+            "{error:?}"
+        );
+        assert!(error.is_hash_mismatch());
+        assert!(error.to_string().starts_with("the bill's SHA-1 is "));
+
+        let error =
+            DownloadError::mismatch(&digest::RunningHash::new(BillHashType::Sm3).finish(), "abc");
+        assert!(
+            matches!(
+                &error,
+                DownloadError::DigestMismatch {
+                    hash_type: BillHashType::Sm3,
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+        assert!(error.is_hash_mismatch());
+        let text = error.to_string();
+        assert!(text.starts_with("the bill's SM3 digest is "), "{text}");
+        assert!(text.contains("request a new download URL"), "{text}");
+        assert!(!DownloadError::Decompress(io::Error::other("x")).is_hash_mismatch());
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Decoding a bill download as it arrives: sniff the gzip magic bytes,
-//! decompress chunk by chunk, and hash the decompressed bytes on their way
+//! decompress chunk by chunk, and hash the decompressed bytes (with the
+//! hash the bill was announced with: SHA-1, SHA-256 or SM3) on their way
 //! to the output, so the bill is held once. Every byte on its way out is
 //! checked against the download's [`BillLimits`] first: a decompression
 //! bomb stops at the limit, with nothing beyond it written.
@@ -7,10 +8,9 @@
 use std::io::{self, Write};
 
 use flate2::write::MultiGzDecoder;
-use sha1::{Digest, Sha1};
 
-use super::{BillLimit, BillLimits, DownloadError};
-use crate::media::hex;
+use super::digest::RunningHash;
+use super::{BillDigest, BillHashType, BillLimit, BillLimits, DownloadError};
 
 /// The first two bytes of every gzip member (RFC 1952).
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
@@ -20,10 +20,10 @@ const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 /// against is never far ahead of what produced the output.
 const GZIP_FEED: usize = 8 * 1024;
 
-/// Everything written passes through the limits, then SHA-1, on its way
-/// to `out`.
+/// Everything written passes through the limits, then the hash, on its
+/// way to `out`.
 struct Hashing<W> {
-    hasher: Sha1,
+    hasher: RunningHash,
     out: W,
     /// Bytes of bill written so far.
     written: u64,
@@ -89,8 +89,8 @@ enum State<W: Write> {
 pub(crate) struct Decoded<W> {
     /// The output writer, holding (or having received) the bill.
     pub(crate) out: W,
-    /// The lower-case hex SHA-1 of the decompressed bill.
-    pub(crate) sha1: String,
+    /// The hash type and lower-case hex digest of the decompressed bill.
+    pub(crate) digest: BillDigest,
     /// The decompressed size.
     pub(crate) len: u64,
     /// Whether the download was gzip.
@@ -106,19 +106,27 @@ pub(crate) struct BillDecoder<W: Write> {
 }
 
 impl<W: Write> BillDecoder<W> {
-    /// A decoder writing to `out`, within the default [`BillLimits`].
+    /// A decoder writing to `out`, within the default [`BillLimits`],
+    /// hashing with SHA-1.
     #[cfg_attr(not(feature = "fuzzing"), allow(dead_code))]
     pub(crate) fn new(out: W) -> Self {
         Self::with_limits(out, BillLimits::default())
     }
 
-    /// A decoder writing to `out`, within `limits`.
+    /// A decoder writing to `out`, within `limits`, hashing with SHA-1.
+    #[cfg_attr(not(feature = "fuzzing"), allow(dead_code))]
     pub(crate) fn with_limits(out: W, limits: BillLimits) -> Self {
+        Self::with_hash(out, limits, BillHashType::Sha1)
+    }
+
+    /// A decoder writing to `out`, within `limits`, hashing the
+    /// decompressed bill with `hash_type` as it comes out.
+    pub(crate) fn with_hash(out: W, limits: BillLimits, hash_type: BillHashType) -> Self {
         BillDecoder {
             state: State::Sniffing {
                 head: Vec::with_capacity(2),
                 out: Hashing {
-                    hasher: Sha1::new(),
+                    hasher: RunningHash::new(hash_type),
                     out,
                     written: 0,
                     received: 0,
@@ -231,7 +239,7 @@ impl<W: Write> BillDecoder<W> {
     }
 
     /// Ends the download: completes decompression (checking the gzip
-    /// trailer) and returns the output with the bill's SHA-1.
+    /// trailer) and returns the output with the bill's digest.
     pub(crate) fn try_finish(mut self) -> Result<Decoded<W>, DownloadError> {
         if matches!(self.state, State::Sniffing { .. }) {
             // Fewer than two bytes in all: too short to be gzip.
@@ -259,7 +267,7 @@ impl<W: Write> BillDecoder<W> {
             }
         };
         Ok(Decoded {
-            sha1: hex(&hashing.hasher.finalize()),
+            digest: hashing.hasher.finish(),
             len: hashing.written,
             out: hashing.out,
             compressed,
@@ -282,6 +290,10 @@ mod tests {
     use flate2::write::GzEncoder;
 
     use super::*;
+
+    fn sha1_hex(data: &[u8]) -> String {
+        BillHashType::Sha1.hex_digest(data)
+    }
 
     fn gzip(data: &[u8]) -> Vec<u8> {
         let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
@@ -308,7 +320,7 @@ mod tests {
     const BILL: &[u8] = "交易时间,商户号\n`2020-03-05 09:25:07,`10000100\n".as_bytes();
     /// SHA-1 of [`BILL`].
     fn bill_sha1() -> String {
-        hex(&Sha1::digest(BILL))
+        sha1_hex(BILL)
     }
 
     #[test]
@@ -318,12 +330,34 @@ mod tests {
             let plain = decode_in_chunks(BILL, chunk).unwrap();
             assert_eq!(plain.out, BILL);
             assert!(!plain.compressed);
-            assert_eq!(plain.sha1, bill_sha1());
+            assert_eq!(plain.digest.hex(), bill_sha1());
             let unzipped = decode_in_chunks(&compressed, chunk).unwrap();
             assert_eq!(unzipped.out, BILL, "chunk {chunk}");
             assert!(unzipped.compressed);
-            assert_eq!(unzipped.sha1, bill_sha1());
+            assert_eq!(unzipped.digest.hex(), bill_sha1());
             assert_eq!(unzipped.len, BILL.len() as u64);
+        }
+    }
+
+    #[test]
+    fn every_hash_type_is_taken_over_the_decompressed_bill_in_any_chunking() {
+        let compressed = gzip(BILL);
+        for &hash_type in BillHashType::SUPPORTED {
+            let expected = hash_type.hex_digest(BILL);
+            assert_eq!(expected.len(), hash_type.hex_len());
+            for input in [BILL, &compressed[..]] {
+                for chunk in [1, 5, 64, 1000] {
+                    let mut decoder =
+                        BillDecoder::with_hash(Vec::new(), BillLimits::default(), hash_type);
+                    for piece in input.chunks(chunk) {
+                        decoder.try_push(piece).unwrap();
+                    }
+                    let decoded = decoder.try_finish().unwrap();
+                    assert_eq!(decoded.out, BILL);
+                    assert_eq!(decoded.digest.hash_type(), hash_type);
+                    assert_eq!(decoded.digest.hex(), expected, "{hash_type}, chunk {chunk}");
+                }
+            }
         }
     }
 
@@ -331,7 +365,10 @@ mod tests {
     fn tiny_and_empty_bodies_are_plain() {
         let empty = decode_in_chunks(b"", 1).unwrap();
         assert!(empty.out.is_empty() && !empty.compressed);
-        assert_eq!(empty.sha1, "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+        assert_eq!(
+            empty.digest.hex(),
+            "da39a3ee5e6b4b0d3255bfef95601890afd80709"
+        );
         let one = decode_in_chunks(&[0x1f], 1).unwrap();
         assert_eq!(one.out, [0x1f]);
     }
@@ -363,11 +400,7 @@ mod tests {
             if let Ok(decoded) = decode_in_chunks(&bad, 3) {
                 // Some bits do not matter; whatever came out, the hash
                 // is the hash of what came out.
-                assert_eq!(
-                    decoded.sha1,
-                    hex(&Sha1::digest(&decoded.out)),
-                    "flip at {at}"
-                );
+                assert_eq!(decoded.digest.hex(), sha1_hex(&decoded.out), "flip at {at}");
             }
         }
         // Magic bytes and garbage.

@@ -1,6 +1,6 @@
 //! Downloading bills: `GET download_url` verbatim, signed like any request,
-//! the answer streamed through gzip detection, decompression and SHA-1
-//! (see [`crate::bill`]). Nothing here checks a response signature: WeChat
+//! the answer streamed through gzip detection, decompression and the hash
+//! its `hash_type` names (SHA-1, SHA-256 or SM3; see [`crate::bill`]). Nothing here checks a response signature: WeChat
 //! Pay does not sign files, their hash stands in for it.
 
 use std::path::{Path, PathBuf};
@@ -19,7 +19,7 @@ use super::builder::is_loopback;
 use super::send::Answer;
 use crate::bill::stream::{BillDecoder, Decoded};
 use crate::bill::{
-    Bill, BillInfo, BillLimit, BillLimits, DownloadError, DownloadProgress, hash_matches,
+    Bill, BillHashType, BillInfo, BillLimit, BillLimits, DownloadError, DownloadProgress,
 };
 use crate::endpoint::Method;
 use crate::error::{Error, Operation};
@@ -39,27 +39,32 @@ const MAX_ERROR_BODY: usize = 64 * 1024;
 
 impl Client {
     /// Downloads the bill behind `info` (the answer of `ApplyTradeBill` or
-    /// `ApplyFundFlowBill`) and checks its SHA-1.
+    /// `ApplyFundFlowBill`, or any answer with `hash_type`, `hash_value`
+    /// and `download_url`) and checks its hash.
     ///
-    /// The URL is fetched verbatim: its path and query are signed and sent
-    /// exactly as written, to its own host. The answer is not
-    /// signature-checked; a gzip answer (recognized by its magic bytes) is
-    /// decompressed as it arrives, and the SHA-1 of the decompressed bill
-    /// must equal `info.hash_value` (in any letter case). The bill is held
-    /// in memory once, decompressed; for large bills prefer
-    /// [`Client::download_bill_to_file`].
+    /// `info.hash_type` names the hash: `SHA1`, `SHA256` or `SM3`, in any
+    /// letter case ([`BillHashType`]); any other is refused before
+    /// anything is sent. The URL is fetched verbatim: its path and query
+    /// are signed and sent exactly as written, to its own host. The answer
+    /// is not signature-checked; a gzip answer (recognized by its magic
+    /// bytes) is decompressed as it arrives, and the digest of the
+    /// decompressed bill, computed as it comes out, must equal
+    /// `info.hash_value` (hex, in any letter case); [`Bill::digest`] says
+    /// which hash it was. The bill is held in memory once, decompressed;
+    /// for large bills prefer [`Client::download_bill_to_file`].
     ///
     /// The client's timeout bounds the wait for the answer's head and then
     /// for each further piece of it, not the whole download. A download is
     /// not retried: its URL lives five minutes, so ask for a new one.
     ///
     /// # Errors
-    /// - [`Error::Download`] with [`DownloadError::HashMismatch`] (no
-    ///   bytes are handed out), [`DownloadError::Decompress`],
+    /// - [`Error::Download`] with [`DownloadError::HashMismatch`] (SHA-1)
+    ///   or [`DownloadError::DigestMismatch`] (SHA-256, SM3) (no bytes are
+    ///   handed out), [`DownloadError::Decompress`],
     ///   [`DownloadError::LimitExceeded`] (past the default [`BillLimits`]:
     ///   1 GiB of bill, or gzip expanding more than 100:1 past the first
     ///   MiB; see [`Client::download_bill_with_limits`]),
-    ///   [`DownloadError::UnsupportedHashType`] or
+    ///   [`DownloadError::UnsupportedHashType`] (refused before sending) or
     ///   [`DownloadError::InvalidUrl`] (also for a plain `http://` URL to a
     ///   host that is not this machine, refused before connecting unless
     ///   the client was built with
@@ -88,9 +93,9 @@ impl Client {
         info: &BillInfo,
         limits: BillLimits,
     ) -> Result<Bill, Error> {
-        let mut download = self.start_download(info).await?;
+        let (hash_type, mut download) = self.start_download(info).await?;
         download.check_announced(&limits)?;
-        let mut decoder = BillDecoder::with_limits(Vec::new(), limits);
+        let mut decoder = BillDecoder::with_hash(Vec::new(), limits, hash_type);
         while let Some(chunk) = download.next_chunk().await? {
             decoder
                 .try_push(&chunk)
@@ -100,11 +105,16 @@ impl Client {
             .try_finish()
             .map_err(|source| download.fail(source))?;
         download.check(info, &decoded)?;
-        Ok(Bill::new(Bytes::from(decoded.out), decoded.compressed))
+        Ok(Bill::new(
+            Bytes::from(decoded.out),
+            decoded.compressed,
+            decoded.digest,
+        ))
     }
 
     /// Downloads the bill behind `info` into the file at `path`, checking
-    /// its SHA-1 like [`Client::download_bill`], without holding it in
+    /// its hash (SHA-1, SHA-256 or SM3, by `info.hash_type`) like
+    /// [`Client::download_bill`], without holding it in
     /// memory. Returns the bill's (decompressed) size in bytes.
     ///
     /// The bill is written to a temporary file next to `path` as it
@@ -163,7 +173,7 @@ impl Client {
         mut progress: impl FnMut(DownloadProgress) + Send,
     ) -> Result<u64, Error> {
         let path = path.as_ref();
-        let mut download = self.start_download(info).await?;
+        let (hash_type, mut download) = self.start_download(info).await?;
         download.check_announced(&limits)?;
         let mut seen = DownloadProgress {
             received: 0,
@@ -178,7 +188,7 @@ impl Client {
             source,
         };
 
-        let mut decoder = BillDecoder::with_limits(Vec::new(), limits);
+        let mut decoder = BillDecoder::with_hash(Vec::new(), limits, hash_type);
         while let Some(chunk) = download.next_chunk().await? {
             seen.received = seen
                 .received
@@ -218,19 +228,17 @@ impl Client {
         Ok(decoded.len)
     }
 
-    /// Checks `info`, signs and sends the request, and returns the answer
-    /// once its status is a success.
-    async fn start_download(&self, info: &BillInfo) -> Result<Download, Error> {
+    /// Checks `info` (its hash type first, so that a bill that could not
+    /// be verified is never fetched), signs and sends the request, and
+    /// returns the hash to check and the answer once its status is a
+    /// success.
+    async fn start_download(&self, info: &BillInfo) -> Result<(BillHashType, Download), Error> {
         let invalid = |source| Error::Download {
             operation: DOWNLOAD,
             request_id: None,
             source,
         };
-        if !info.hash_type.trim().eq_ignore_ascii_case("SHA1") {
-            return Err(invalid(DownloadError::UnsupportedHashType {
-                hash_type: info.hash_type.clone(),
-            }));
-        }
+        let hash_type = info.hash_algorithm().map_err(invalid)?;
         let (url, target) = verbatim_url(&info.download_url).map_err(invalid)?;
         check_scheme(&url, self.inner.allow_insecure_http).map_err(invalid)?;
 
@@ -279,7 +287,7 @@ impl Client {
         if !download.status.is_success() {
             return Err(download.into_api_error(self).await);
         }
-        Ok(download)
+        Ok((hash_type, download))
     }
 }
 
@@ -406,19 +414,17 @@ impl Download {
         }
     }
 
-    /// Compares the SHA-1 of what arrived with the announced one.
+    /// Compares the digest of what arrived with the announced one.
     fn check<W>(&self, info: &BillInfo, decoded: &Decoded<W>) -> Result<(), Error> {
-        if hash_matches(&info.hash_value, &decoded.sha1) {
+        if decoded.digest.matches(&info.hash_value) {
             return Ok(());
         }
         tracing::warn!(
             request_id = self.request_id.as_deref().unwrap_or_default(),
-            "bill download discarded: SHA-1 mismatch"
+            hash_type = decoded.digest.hash_type().as_str(),
+            "bill download discarded: hash mismatch"
         );
-        Err(self.fail(DownloadError::HashMismatch {
-            expected: info.hash_value.trim().to_owned(),
-            actual: decoded.sha1.clone(),
-        }))
+        Err(self.fail(DownloadError::mismatch(&decoded.digest, &info.hash_value)))
     }
 
     /// An error answer as [`Error::Api`]: WeChat Pay's error JSON when the

@@ -312,6 +312,20 @@ fn rejected(error: Error, destination: &str) -> Failure {
         .unwrap_or_default();
     match error {
         Error::Download {
+            source:
+                DownloadError::DigestMismatch {
+                    hash_type,
+                    expected,
+                    actual,
+                },
+            ..
+        } => Failure::Rejected(format!(
+            "the bill did not match its hash: its {hash_type} is {actual} but WeChat Pay announced {expected}; \
+             it was damaged or replaced on the way and was discarded: nothing was written to {destination}\n  \
+             what to do: run the same command again (it applies for a new download URL); if it keeps \
+             failing, look for a proxy rewriting downloads, or ask WeChat Pay support with the Request-ID{request_id}"
+        )),
+        Error::Download {
             source: DownloadError::HashMismatch { expected, actual },
             ..
         } => Failure::Rejected(format!(

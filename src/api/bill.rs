@@ -1,8 +1,9 @@
 //! `/v3/bill/…`: applying for the daily trade and fund flow bills.
 //!
 //! Both answer a [`BillInfo`]: a download URL (valid five minutes) and the
-//! bill's SHA-1. [`Client::download_bill`](crate::Client::download_bill)
-//! fetches it, checks the hash and decompresses it;
+//! bill's hash (SHA-1 for these; SHA-256 or SM3 for some other files).
+//! [`Client::download_bill`](crate::Client::download_bill) fetches it,
+//! checks the hash with the announced algorithm and decompresses it;
 //! [`bill::parse_trade_bill`](crate::bill::parse_trade_bill) reads it.
 //!
 //! ```no_run

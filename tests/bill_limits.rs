@@ -438,3 +438,34 @@ async fn a_genuine_bill_passes_the_default_limits() {
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn the_client_s_limits_apply_to_every_download() {
+    let keys = keys().await;
+    let plain =
+        b"`2019-06-11 09:07:07,`wx2421b1c4370ec43b,`1900009191\n".repeat(4 * MIB as usize / 52);
+    let server = body_server(plain.clone(), 64 * 1024, None).await;
+    let client = canned_builder(&keys, &server.base_url)
+        .timeout(Duration::from_secs(60))
+        .bill_limits(BillLimits::default().with_max_bytes(MIB))
+        .build()
+        .unwrap();
+    let info = info(&server.base_url, &plain);
+    let error = client.download_bill(&info).await.unwrap_err();
+    let (limit, _, _) = limit_of(&error);
+    assert_eq!(
+        limit,
+        BillLimit::DownloadSize {
+            max_bytes: MIB,
+            announced: None
+        }
+    );
+    // A call's own limits still win over the client's.
+    let server = body_server(plain.clone(), 64 * 1024, None).await;
+    let info = self::info(&server.base_url, &plain);
+    let bill = client
+        .download_bill_with_limits(&info, BillLimits::default())
+        .await
+        .expect("within the default limits");
+    assert_eq!(bill.as_bytes().len(), plain.len());
+}

@@ -15,6 +15,7 @@ use super::{
     BACKUP_BASE_URL, Client, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, Inner,
     PRODUCTION_BASE_URL, WECHATPAY_SERIAL,
 };
+use crate::bill::BillLimits;
 use crate::crypto::CryptoBackend;
 use crate::error::{ConfigError, Error};
 use crate::keys::{ApiV3Key, MerchantKey, PlatformCertificate, VerifyingKey};
@@ -75,6 +76,7 @@ pub struct ClientBuilder {
     certificate_refresh: Option<Duration>,
     /// The limit on an answer's body; `None`: [`DEFAULT_MAX_RESPONSE_BYTES`].
     max_response_bytes: Option<u64>,
+    bill_limits: Option<BillLimits>,
     /// Plain `http://` to hosts other than loopback allowed.
     allow_insecure_http: bool,
 }
@@ -244,6 +246,18 @@ impl ClientBuilder {
     /// 1.
     pub fn max_response_bytes(mut self, limit: u64) -> Self {
         self.max_response_bytes = Some(limit);
+        self
+    }
+
+    /// The limits every bill download of this client stays within
+    /// (default [`BillLimits::default`]: 1 GiB of bill and of body, gzip
+    /// expanding at most 100:1 once 1 MiB has come out). A download past
+    /// one stops there with
+    /// [`DownloadError::LimitExceeded`](crate::bill::DownloadError::LimitExceeded);
+    /// [`Client::download_bill_with_limits`](crate::Client::download_bill_with_limits)
+    /// overrides them for one download.
+    pub fn bill_limits(mut self, limits: BillLimits) -> Self {
+        self.bill_limits = Some(limits);
         self
     }
 
@@ -484,6 +498,7 @@ impl ClientBuilder {
                 retry,
                 apiv3_key,
                 max_response_bytes,
+                bill_limits: self.bill_limits.unwrap_or_default(),
                 allow_insecure_http: self.allow_insecure_http,
                 common_headers,
             }),
@@ -512,6 +527,7 @@ impl fmt::Debug for ClientBuilder {
             .field("backup", &self.backup)
             .field("retry", &self.retry)
             .field("max_response_bytes", &self.max_response_bytes)
+            .field("bill_limits", &self.bill_limits)
             .field("allow_insecure_http", &self.allow_insecure_http)
             .finish_non_exhaustive()
     }

@@ -61,9 +61,10 @@ impl Client {
     /// - [`Error::Download`] with [`DownloadError::HashMismatch`] (SHA-1)
     ///   or [`DownloadError::DigestMismatch`] (SHA-256, SM3) (no bytes are
     ///   handed out), [`DownloadError::Decompress`],
-    ///   [`DownloadError::LimitExceeded`] (past the default [`BillLimits`]:
-    ///   1 GiB of bill, or gzip expanding more than 100:1 past the first
-    ///   MiB; see [`Client::download_bill_with_limits`]),
+    ///   [`DownloadError::LimitExceeded`] (past the client's [`BillLimits`],
+    ///   [`ClientBuilder::bill_limits`](crate::ClientBuilder::bill_limits),
+    ///   by default 1 GiB of bill, or gzip expanding more than 100:1 past
+    ///   the first MiB; see [`Client::download_bill_with_limits`]),
     ///   [`DownloadError::UnsupportedHashType`] (refused before sending) or
     ///   [`DownloadError::InvalidUrl`] (also for a plain `http://` URL to a
     ///   host that is not this machine, refused before connecting unless
@@ -73,12 +74,13 @@ impl Client {
     ///   Pay's error JSON when it is one);
     /// - [`Error::Transport`] and [`Error::Timeout`].
     pub async fn download_bill(&self, info: &BillInfo) -> Result<Bill, Error> {
-        self.download_bill_with_limits(info, BillLimits::default())
+        self.download_bill_with_limits(info, self.inner.bill_limits)
             .await
     }
 
     /// [`Client::download_bill`] within other [`BillLimits`] than the
-    /// defaults (1 GiB of bill, 100:1 compression past the first MiB).
+    /// client's ([`ClientBuilder::bill_limits`](crate::ClientBuilder::bill_limits),
+    /// by default 1 GiB of bill, 100:1 compression past the first MiB).
     ///
     /// The limits are checked as the bytes arrive: a `Content-Length`
     /// over [`BillLimits::max_bytes`] is refused before the body is read,
@@ -152,12 +154,12 @@ impl Client {
         path: impl AsRef<Path>,
         progress: impl FnMut(DownloadProgress) + Send,
     ) -> Result<u64, Error> {
-        self.download_bill_to_file_with_limits(info, path, BillLimits::default(), progress)
+        self.download_bill_to_file_with_limits(info, path, self.inner.bill_limits, progress)
             .await
     }
 
     /// [`Client::download_bill_to_file_with_progress`] within other
-    /// [`BillLimits`] than the defaults: the temporary file never holds
+    /// [`BillLimits`] than the client's: the temporary file never holds
     /// more than [`BillLimits::max_bytes`], and a download that goes past a
     /// limit is stopped there and its temporary file removed (`path` is
     /// left as it was).

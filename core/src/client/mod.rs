@@ -99,6 +99,9 @@ struct Inner {
     /// The most bytes of an answer's body that are read (see
     /// [`ClientBuilder::max_response_bytes`]).
     max_response_bytes: u64,
+    /// The limits bill downloads stay within (see
+    /// [`ClientBuilder::bill_limits`]).
+    bill_limits: crate::bill::BillLimits,
     /// Whether plain `http://` to hosts other than loopback is allowed
     /// (see [`ClientBuilder::allow_insecure_http`]).
     allow_insecure_http: bool,
@@ -364,6 +367,7 @@ impl fmt::Debug for Client {
             .field("timeout", &self.inner.timeout)
             .field("retry", &self.inner.retry)
             .field("max_response_bytes", &self.inner.max_response_bytes)
+            .field("bill_limits", &self.inner.bill_limits)
             .field("allow_insecure_http", &self.inner.allow_insecure_http)
             .finish_non_exhaustive()
     }

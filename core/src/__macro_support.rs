@@ -7,9 +7,11 @@
 
 pub use crate::encryption::encrypt;
 pub use crate::endpoint::{Body, Endpoint, Idempotency, Method, NoContent};
+pub use crate::host::Host;
 pub use crate::media::{MediaFile, MediaLimits, UploadForm};
 pub use crate::target::{BuildError, Target};
 pub use core::marker::PhantomData;
+pub use core::option::Option;
 pub use core::result::Result;
 pub use serde;
 pub use serde_json;

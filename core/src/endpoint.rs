@@ -11,6 +11,7 @@ use bytes::Bytes;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 
+use crate::host::Host;
 use crate::media::Multipart;
 use crate::target::{BuildError, Target};
 
@@ -252,6 +253,11 @@ pub trait Endpoint {
     /// field. Every catalogue operation sets it from its fields and a
     /// reviewed list.
     const IDEMPOTENCY: Idempotency = Idempotency::of_method(Self::METHOD);
+    /// The host that serves the operation: [`Host::Api`] unless the
+    /// operation lives elsewhere (the Hong Kong and global operations are
+    /// on [`Host::HongKong`]). Set by `#[wxpay::endpoint(…, host = HongKong)]`;
+    /// the client sends the request to its URL for that host.
+    const HOST: Host = Host::Api;
 
     /// Writes the request target (path, then query string) into `out`,
     /// percent-encoding each path parameter as exactly one segment.
@@ -286,6 +292,7 @@ impl<E: Endpoint + ?Sized> Endpoint for &E {
     type Response = E::Response;
     const WECHATPAY_SERIAL: bool = E::WECHATPAY_SERIAL;
     const IDEMPOTENCY: Idempotency = E::IDEMPOTENCY;
+    const HOST: Host = E::HOST;
 
     fn render_target(&self, out: &mut Target) -> Result<(), BuildError> {
         (**self).render_target(out)

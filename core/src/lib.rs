@@ -69,6 +69,7 @@ pub mod datetime;
 pub mod encryption;
 pub mod endpoint;
 pub mod error;
+pub mod host;
 pub mod keys;
 pub mod media;
 pub mod notification;
@@ -209,6 +210,7 @@ pub use endpoint::{Body, Endpoint, Idempotency, Method, NoContent};
 pub use error::{ApiError, ConfigError, DecodeProblem, Error, Operation, RawBody};
 /// The `http` crate, whose `HeaderMap`, `Request` and `Response` the
 /// callback API takes and returns.
+pub use host::Host;
 pub use http;
 pub use keys::{
     ApiV3Key, CryptoError, KeyError, MerchantKey, PlatformCertificate, SignatureError, VerifyingKey,

@@ -30,6 +30,9 @@ pub struct PreparedRequest {
     pub(crate) timestamp: i64,
     pub(crate) nonce: String,
     pub(crate) idempotency: Idempotency,
+    /// The host the request goes to; only [`Host::Api`] fails over to
+    /// the backup base URL.
+    pub(crate) host: crate::Host,
 }
 
 impl PreparedRequest {

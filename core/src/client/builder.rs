@@ -18,6 +18,7 @@ use super::{
 use crate::bill::BillLimits;
 use crate::crypto::CryptoBackend;
 use crate::error::{ConfigError, Error};
+use crate::host::Host;
 use crate::keys::{ApiV3Key, MerchantKey, PlatformCertificate, VerifyingKey};
 use crate::retry::RetryPolicy;
 use crate::signing::RequestSigner;
@@ -65,6 +66,9 @@ pub struct ClientBuilder {
     public_keys: Vec<(String, Source<VerifyingKey>)>,
     certificates: Vec<Source<PlatformCertificate>>,
     base_url: Option<String>,
+    /// URLs given for single hosts, in the order given.
+    host_urls: Vec<(Host, String)>,
+    home_host: Option<Host>,
     timeout: Option<Duration>,
     user_agent: Option<String>,
     backend: Option<CryptoBackend>,
@@ -176,6 +180,38 @@ impl ClientBuilder {
     /// [`ClientBuilder::build`] refuses it.
     pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
         self.base_url = Some(base_url.into());
+        self
+    }
+
+    /// Where operations served by `host` go, instead of the host's
+    /// production URL ([`Host::production_url`]): scheme, host and port
+    /// only, checked like [`ClientBuilder::base_url`].
+    ///
+    /// Without it, a host's operations go to its production URL, except
+    /// when [`ClientBuilder::base_url`] names somewhere other than WeChat
+    /// Pay (a sandbox, a test server, a proxy): then every host's
+    /// operations go to that base URL, so that a client pointed at a
+    /// sandbox never reaches production through a Hong Kong operation.
+    ///
+    /// ```
+    /// use wxpay_core::{Client, Host};
+    ///
+    /// let builder = Client::builder()
+    ///     .base_url("http://127.0.0.1:8080")
+    ///     .host_url(Host::HongKong, "http://127.0.0.1:8081");
+    /// # let _ = builder;
+    /// ```
+    pub fn host_url(mut self, host: Host, url: impl Into<String>) -> Self {
+        self.host_urls.push((host, url.into()));
+        self
+    }
+
+    /// Builds the client for one host only, as a Hong Kong merchant's
+    /// client is built for [`Host::HongKong`]: its certificate downloads go
+    /// there, and an operation served by another host is refused before
+    /// anything is sent ([`BuildError::HostNotServed`](crate::BuildError::HostNotServed)).
+    pub fn home_host(mut self, host: Host) -> Self {
+        self.home_host = Some(host);
         self
     }
 
@@ -408,6 +444,27 @@ impl ClientBuilder {
         let on_production = base_url
             .as_ref()
             .is_some_and(|url| is_host(url, PRODUCTION_BASE_URL));
+        // A base URL elsewhere than WeChat Pay (a sandbox, a proxy) takes
+        // every host's operations unless a host has a URL of its own.
+        let custom_base = self.base_url.is_some() && !on_production;
+        let mut host_urls = Vec::new();
+        for host in Host::ALL {
+            let given = self.host_urls.iter().rev().find(|(h, _)| *h == host);
+            let url = match given {
+                Some((_, url)) => {
+                    parse_base_url(&format!("URL of host {host}"), url, &mut problems)
+                }
+                None if host == Host::Api || custom_base => base_url.clone(),
+                None => parse_base_url(
+                    &format!("URL of host {host}"),
+                    host.production_url(),
+                    &mut problems,
+                ),
+            };
+            if let Some(url) = url {
+                host_urls.push((host, url));
+            }
+        }
         let backup_base_url = match &self.backup {
             Backup::Default if on_production => {
                 parse_base_url("backup base URL", BACKUP_BASE_URL, &mut problems)
@@ -415,10 +472,16 @@ impl ClientBuilder {
             Backup::Default | Backup::Disabled => None,
             Backup::Url(url) => parse_base_url("backup base URL", url, &mut problems),
         };
-        for (what, url) in [
-            ("base URL", &base_url),
-            ("backup base URL", &backup_base_url),
-        ] {
+        let mut checked = vec![
+            ("base URL".to_owned(), base_url.clone()),
+            ("backup base URL".to_owned(), backup_base_url.clone()),
+        ];
+        for (host, url) in &host_urls {
+            if *host != Host::Api {
+                checked.push((format!("URL of host {host}"), Some(url.clone())));
+            }
+        }
+        for (what, url) in &checked {
             if let Some(url) = url
                 && !self.allow_insecure_http
                 && url.scheme() == "http"
@@ -491,6 +554,8 @@ impl ClientBuilder {
             inner: Arc::new(Inner {
                 http,
                 base_url,
+                host_urls,
+                home_host: self.home_host,
                 backup_base_url,
                 signer: RequestSigner::new(mchid, serial, key),
                 keys: KeyStore::new(verifier, self.certificate_refresh),
@@ -524,6 +589,8 @@ impl fmt::Debug for ClientBuilder {
             )
             .field("certificates", &self.certificates.len())
             .field("base_url", &self.base_url)
+            .field("host_urls", &self.host_urls)
+            .field("home_host", &self.home_host)
             .field("backup", &self.backup)
             .field("retry", &self.retry)
             .field("max_response_bytes", &self.max_response_bytes)

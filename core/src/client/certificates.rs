@@ -17,8 +17,9 @@ use super::{Client, Inner};
 use crate::certificates::{CERTIFICATES_PATH, CertificateError, decode_certificates};
 use crate::endpoint::{Body, Endpoint, Idempotency, Method};
 use crate::error::{Error, Operation};
+use crate::host::Host;
 use crate::retry::{Attempts, Patience, millis};
-use crate::signing::unix_now;
+use crate::signing::{new_nonce, unix_now};
 use crate::target::{BuildError, Target};
 use crate::verification::Verifier;
 
@@ -196,7 +197,7 @@ impl Client {
         let span = tracing::info_span!("wxpay.certificate_download", attempts = Empty);
         let mut attempts = Attempts::start(
             &self.inner.retry,
-            self.inner.backup_base_url.as_ref(),
+            self.backup_for(self.inner.home_host.unwrap_or(Host::Api)),
             Idempotency::Natural,
         );
         async {
@@ -224,7 +225,8 @@ impl Client {
             .apiv3_key
             .as_ref()
             .ok_or(Error::Certificates(CertificateError::NoApiV3Key))?;
-        let request = self.prepare(&DownloadCertificates)?;
+        let home = self.inner.home_host.unwrap_or(Host::Api);
+        let request = self.prepare_on(&DownloadCertificates, home, unix_now(), new_nonce())?;
         let url = request_url(&request, base)?;
         let answer = self.transmit(&request, url, self.inner.timeout).await?;
         let now = unix_now();

@@ -37,6 +37,7 @@ pub use certificates::{
 use crate::encryption;
 use crate::endpoint::{Endpoint, Idempotency};
 use crate::error::{Error, Operation};
+use crate::host::Host;
 use crate::keys::{ApiV3Key, CryptoError};
 use crate::request::PreparedRequest;
 use crate::retry::RetryPolicy;
@@ -84,7 +85,14 @@ pub struct Client {
 
 struct Inner {
     http: reqwest::Client,
+    /// The URL of [`Host::Api`].
     base_url: Url,
+    /// The URL of every host, in [`Host::ALL`]'s order (see
+    /// [`ClientBuilder::host_url`]).
+    host_urls: Vec<(Host, Url)>,
+    /// The one host this client calls, if it was built for one (see
+    /// [`ClientBuilder::home_host`]).
+    home_host: Option<Host>,
     /// Where attempts go after a network failure, if anywhere.
     backup_base_url: Option<Url>,
     signer: RequestSigner,
@@ -176,6 +184,46 @@ impl Client {
         self.inner.base_url.as_str().trim_end_matches('/')
     }
 
+    /// Where operations served by `host` go (see
+    /// [`ClientBuilder::host_url`]); `None` when the client was built for
+    /// another host only ([`ClientBuilder::home_host`]).
+    pub fn host_url(&self, host: Host) -> Option<&str> {
+        self.route(host)
+            .ok()
+            .map(|url| url.as_str().trim_end_matches('/'))
+    }
+
+    /// The one host this client calls, if it was built for one (see
+    /// [`ClientBuilder::home_host`]).
+    pub fn home_host(&self) -> Option<Host> {
+        self.inner.home_host
+    }
+
+    /// The URL requests to `host` go to, or why there is none.
+    pub(crate) fn route(&self, host: Host) -> Result<&Url, BuildError> {
+        if let Some(home) = self.inner.home_host
+            && home != host
+        {
+            return Err(BuildError::HostNotServed { host, home });
+        }
+        Ok(self
+            .inner
+            .host_urls
+            .iter()
+            .find(|(candidate, _)| *candidate == host)
+            .map_or(&self.inner.base_url, |(_, url)| url))
+    }
+
+    /// Where attempts of a request to `host` fail over to: the backup base
+    /// URL for [`Host::Api`], nowhere for the others (WeChat Pay has no
+    /// backup domain for them).
+    pub(crate) fn backup_for(&self, host: Host) -> Option<&Url> {
+        match host {
+            Host::Api => self.inner.backup_base_url.as_ref(),
+            _ => None,
+        }
+    }
+
     /// The base URL attempts fail over to after a network failure, if any
     /// (see [`ClientBuilder::backup_base_url`]).
     pub fn backup_base_url(&self) -> Option<&str> {
@@ -241,6 +289,18 @@ impl Client {
         timestamp: i64,
         nonce: String,
     ) -> Result<PreparedRequest, Error> {
+        self.prepare_on(endpoint, E::HOST, timestamp, nonce)
+    }
+
+    /// [`Client::prepare_at`] for `host` instead of the endpoint's own (the
+    /// certificate download goes to the client's home host).
+    pub(crate) fn prepare_on<E: Endpoint>(
+        &self,
+        endpoint: &E,
+        host: Host,
+        timestamp: i64,
+        nonce: String,
+    ) -> Result<PreparedRequest, Error> {
         let operation = Operation {
             method: E::METHOD,
             template: E::PATH_TEMPLATE,
@@ -259,7 +319,7 @@ impl Client {
         let announced = encryptor.as_ref().map(|e| e.serial().to_owned());
         let (body, encrypted) = encryption::scoped(encryptor, || endpoint.body());
         let body = body.map_err(build)?;
-        let url = join(&self.inner.base_url, &target).map_err(build)?;
+        let url = join(self.route(host).map_err(build)?, &target).map_err(build)?;
 
         let mut headers = self.inner.common_headers.clone();
         if let Some(content_type) = body.content_type_header() {
@@ -281,6 +341,7 @@ impl Client {
             timestamp,
             nonce,
             idempotency: E::IDEMPOTENCY,
+            host,
         };
         request.authorize(&self.inner.signer)?;
         Ok(request)
@@ -363,6 +424,7 @@ impl fmt::Debug for Client {
             .field("merchant_serial", &self.inner.signer.serial_no())
             .field("base_url", &self.base_url())
             .field("backup_base_url", &self.backup_base_url())
+            .field("home_host", &self.inner.home_host)
             .field("verifier", &self.inner.keys.snapshot())
             .field("timeout", &self.inner.timeout)
             .field("retry", &self.inner.retry)

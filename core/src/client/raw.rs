@@ -134,6 +134,7 @@ impl Client {
             timestamp,
             nonce,
             idempotency: Idempotency::of_method(method),
+            host: crate::Host::Api,
         };
         request.authorize(&self.inner.signer)?;
         Ok(request)
@@ -188,8 +189,7 @@ impl Client {
         let policy = options.retry.as_ref().unwrap_or(&self.inner.retry);
         let timeout = options.timeout.unwrap_or(self.inner.timeout);
         let idempotency = options.idempotency.unwrap_or(request.idempotency);
-        let mut attempts =
-            Attempts::start(policy, self.inner.backup_base_url.as_ref(), idempotency);
+        let mut attempts = Attempts::start(policy, self.backup_for(request.host), idempotency);
         let mut request = request;
         loop {
             match self.raw_attempt(&request, attempts.base(), timeout).await {

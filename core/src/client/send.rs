@@ -57,8 +57,7 @@ impl Client {
         let policy = options.retry.as_ref().unwrap_or(&self.inner.retry);
         let timeout = options.timeout.unwrap_or(self.inner.timeout);
         let idempotency = options.idempotency.unwrap_or(request.idempotency);
-        let mut attempts =
-            Attempts::start(policy, self.inner.backup_base_url.as_ref(), idempotency);
+        let mut attempts = Attempts::start(policy, self.backup_for(request.host), idempotency);
         loop {
             span.record("attempts", attempts.number());
             let patience = attempts.patience();

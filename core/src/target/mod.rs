@@ -179,6 +179,17 @@ pub enum BuildError {
         "the request body could not be serialized to JSON: {0}; check the Serialize implementations of the endpoint's field types"
     )]
     Body(#[source] serde_json::Error),
+    /// The operation is served by a host the client was not built for
+    /// ([`ClientBuilder::home_host`](crate::ClientBuilder::home_host)).
+    #[error(
+        "the operation is served by {host}, but this client is built for {home} only (ClientBuilder::home_host); call it with a client built for {host}"
+    )]
+    HostNotServed {
+        /// The operation's host.
+        host: crate::Host,
+        /// The one host the client calls.
+        home: crate::Host,
+    },
     /// The file of a media upload breaks the endpoint's limits (size,
     /// type, name); nothing was sent.
     #[error("the file cannot be uploaded: {0}")]

@@ -114,6 +114,126 @@ pub(crate) struct NamedArgs {
     /// sent again after it may have reached WeChat Pay, instead of what
     /// the method says (`GET`, `PUT`, `DELETE` may; `POST`, `PATCH` not).
     pub idempotent: Option<IdempotentArg>,
+    /// `host = HongKong`: the host that serves the operation, when it is
+    /// not `api.mch.weixin.qq.com`.
+    pub host: Option<HostArg>,
+    /// `v2`: an APIv2 operation (XML, MD5/HMAC-SHA256 signatures).
+    pub v2: darling::util::Flag,
+    /// `sign = md5 | hmac_sha256 | either` (APIv2): the signature types the
+    /// operation accepts.
+    pub sign: Option<SignArg>,
+    /// `client_cert` (APIv2): the operation needs the merchant's API client
+    /// certificate.
+    pub client_cert: darling::util::Flag,
+    /// `merchant = "mch_id"` (APIv2): the member the client fills with its
+    /// merchant number.
+    pub merchant: Option<LitStr>,
+    /// `unsigned_answer` (APIv2): WeChat Pay does not sign the answer.
+    pub unsigned_answer: darling::util::Flag,
+}
+
+/// Reads a bare identifier from `name = Ident`, or explains `usage`.
+fn ident_value(meta: &Meta, usage: &str) -> darling::Result<Ident> {
+    match meta {
+        Meta::NameValue(MetaNameValue {
+            value: Expr::Path(path),
+            ..
+        }) if path.qself.is_none() && path.path.get_ident().is_some() => path
+            .path
+            .get_ident()
+            .cloned()
+            .ok_or_else(|| darling::Error::custom(usage)),
+        Meta::NameValue(name_value) => Err(error_at(name_value.value.span(), usage)),
+        other => Err(error_at(other.span(), usage)),
+    }
+}
+
+/// Reads `ident` as one of `choices` (name, value), suggesting the closest.
+fn choose<T: Copy>(ident: &Ident, choices: &[(&'static str, T)], what: &str) -> darling::Result<T> {
+    let written = ident.to_string();
+    if let Some((_, value)) = choices.iter().find(|(name, _)| *name == written) {
+        return Ok(*value);
+    }
+    let names: Vec<&str> = choices.iter().map(|(name, _)| *name).collect();
+    let hint = match suggest::closest(&written, names.iter().copied()) {
+        Some(close) => format!("; did you mean `{close}`?"),
+        None => String::new(),
+    };
+    Err(error_at(
+        ident.span(),
+        format!(
+            "unknown {what} `{written}`: expected one of {}{hint}",
+            names.join(", ")
+        ),
+    ))
+}
+
+/// `host = Name`: one of `wxpay::Host`'s variants, remembering where it was
+/// written.
+#[derive(Debug, Clone)]
+pub(crate) struct HostArg {
+    /// The variant, as written.
+    pub variant: Ident,
+}
+
+impl HostArg {
+    /// `wxpay::Host`'s variants.
+    pub(crate) const VARIANTS: [&'static str; 5] =
+        ["Api", "HongKong", "Fraud", "PayApp", "PayAppMch"];
+}
+
+impl FromMeta for HostArg {
+    fn from_meta(meta: &Meta) -> darling::Result<Self> {
+        let usage = format!(
+            "`host = …` names a `wxpay::Host` variant: one of {}",
+            Self::VARIANTS.join(", ")
+        );
+        let ident = ident_value(meta, &usage)?;
+        let choices: Vec<(&'static str, ())> = Self::VARIANTS.iter().map(|v| (*v, ())).collect();
+        choose(&ident, &choices, "host")?;
+        Ok(HostArg { variant: ident })
+    }
+}
+
+/// `sign = md5 | hmac_sha256 | either`: which APIv2 signature types the
+/// operation accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SignArg {
+    /// Only MD5, and the request carries no `sign_type`.
+    Md5,
+    /// Only HMAC-SHA256.
+    HmacSha256,
+    /// Either; the client's preference decides.
+    Either,
+}
+
+impl SignArg {
+    /// The matching `wxpay::v2::Signing` variant.
+    pub(crate) fn variant(self) -> Ident {
+        let name = match self {
+            SignArg::Md5 => "Md5Only",
+            SignArg::HmacSha256 => "HmacSha256Only",
+            SignArg::Either => "Either",
+        };
+        Ident::new(name, Span::call_site())
+    }
+}
+
+impl FromMeta for SignArg {
+    fn from_meta(meta: &Meta) -> darling::Result<Self> {
+        const USAGE: &str = "`sign = …` takes `md5` (the default: MD5 only, no `sign_type` \
+                             member), `hmac_sha256` (HMAC-SHA256 only) or `either`";
+        let ident = ident_value(meta, USAGE)?;
+        choose(
+            &ident,
+            &[
+                ("md5", SignArg::Md5),
+                ("hmac_sha256", SignArg::HmacSha256),
+                ("either", SignArg::Either),
+            ],
+            "signature type",
+        )
+    }
 }
 
 /// `idempotent` (true) or `idempotent = true|false`, remembering where it
@@ -205,8 +325,9 @@ impl NamedArgs {
                 errors.push(
                     darling::Error::custom(
                         "unexpected argument: after the method and the path template, \
-                     only `response = Type`, `crate = \"path\"`, `multipart`, `serial` and \
-                     `idempotent` are accepted",
+                     only `response = Type`, `crate = \"path\"`, `multipart`, `serial`, \
+                     `idempotent`, `host = …`, and for APIv2 `v2`, `sign = …`, `client_cert`, \
+                     `merchant = \"…\"` and `unsigned_answer` are accepted",
                     )
                     .with_span(lit),
                 );

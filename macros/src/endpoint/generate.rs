@@ -13,11 +13,15 @@ use syn::LitStr;
 use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 
-use super::model::{Endpoint, Field, FieldKind, FormField, Idempotency, Multipart};
+use super::model::{Endpoint, Field, FieldKind, FormField, Idempotency, Multipart, V2};
 use super::template::Segment;
 
-/// The `impl wxpay::Endpoint` for `endpoint`, with its view structs.
+/// The `impl wxpay::Endpoint` for `endpoint`, with its view structs (or,
+/// for an APIv2 operation, the `impl wxpay::v2::V2Endpoint`).
 pub(crate) fn generate(endpoint: &Endpoint) -> TokenStream {
+    if let Some(v2) = &endpoint.v2 {
+        return generate_v2(endpoint, v2);
+    }
     let krate = &endpoint.krate;
     let private = quote!(#krate::__private);
     let ident = &endpoint.ident;
@@ -106,18 +110,9 @@ pub(crate) fn generate(endpoint: &Endpoint) -> TokenStream {
         quote!()
     };
 
-    let idempotency = match &endpoint.idempotency {
-        Idempotency::Default => quote!(),
-        Idempotency::Natural => quote!(
-            const IDEMPOTENCY: #private::Idempotency = #private::Idempotency::Natural;
-        ),
-        Idempotency::NotIdempotent => quote!(
-            const IDEMPOTENCY: #private::Idempotency = #private::Idempotency::NotIdempotent;
-        ),
-        Idempotency::Keyed(key) => quote!(
-            const IDEMPOTENCY: #private::Idempotency = #private::Idempotency::Keyed(#key);
-        ),
-    };
+    let idempotency = idempotency_const(endpoint, quote!());
+
+    let host = host_const(endpoint);
 
     quote! {
         const _: () = {
@@ -126,6 +121,7 @@ pub(crate) fn generate(endpoint: &Endpoint) -> TokenStream {
 
             #[automatically_derived]
             impl #private::Endpoint for #ident {
+                #host
                 const METHOD: #private::Method = #private::Method::#method;
                 const PATH_TEMPLATE: &'static str = #path_template;
                 #serial
@@ -143,6 +139,96 @@ pub(crate) fn generate(endpoint: &Endpoint) -> TokenStream {
 
                 fn body(&self) -> #private::Result<#private::Body, #private::BuildError> {
                     #body
+                }
+            }
+        };
+    }
+}
+
+/// `const HOST` when the endpoint names a host other than the default.
+fn host_const(endpoint: &Endpoint) -> TokenStream {
+    let private = private(endpoint);
+    match &endpoint.host {
+        Some(variant) => quote!(const HOST: #private::Host = #private::Host::#variant;),
+        None => quote!(),
+    }
+}
+
+/// `<crate>::__private`.
+fn private(endpoint: &Endpoint) -> TokenStream {
+    let krate = &endpoint.krate;
+    quote!(#krate::__private)
+}
+
+/// `const IDEMPOTENCY` as the endpoint declares it; `default` when it
+/// declares nothing.
+fn idempotency_const(endpoint: &Endpoint, default: TokenStream) -> TokenStream {
+    let private = private(endpoint);
+    match &endpoint.idempotency {
+        Idempotency::Default => default,
+        Idempotency::Natural => quote!(
+            const IDEMPOTENCY: #private::Idempotency = #private::Idempotency::Natural;
+        ),
+        Idempotency::NotIdempotent => quote!(
+            const IDEMPOTENCY: #private::Idempotency = #private::Idempotency::NotIdempotent;
+        ),
+        Idempotency::Keyed(key) => quote!(
+            const IDEMPOTENCY: #private::Idempotency = #private::Idempotency::Keyed(#key);
+        ),
+    }
+}
+
+/// The `impl wxpay::v2::V2Endpoint` of an APIv2 operation: every field is
+/// a member of the signed request, serialized through one view.
+fn generate_v2(endpoint: &Endpoint, v2: &V2) -> TokenStream {
+    let krate = &endpoint.krate;
+    let private = private(endpoint);
+    let ident = &endpoint.ident;
+    let method = endpoint.method.variant();
+    let path = LitStr::new(&endpoint.template.braced(), Span::call_site());
+    let response = match &endpoint.response {
+        Some(ty) => quote!(#ty),
+        None => quote!(#private::V2Fields),
+    };
+    let fields: Vec<&Field> = endpoint.fields.iter().collect();
+    let view_name = format_ident!("__WxpayV2Fields");
+    let view_struct = view(endpoint, &view_name, &fields);
+    let value = construct(krate, &view_name, &fields);
+    let signing = v2.sign.variant();
+    let client_cert = v2.client_cert;
+    let merchant = match &v2.merchant {
+        Some(name) => quote!(#private::Option::Some(#name)),
+        None => quote!(#private::Option::None),
+    };
+    let signed_answer = v2.signed_answer;
+    let host = host_const(endpoint);
+    // Without a declaration, what the method says (the trait's own default
+    // is the cautious one).
+    let idempotency = idempotency_const(
+        endpoint,
+        quote!(
+            const IDEMPOTENCY: #private::Idempotency =
+                #private::Idempotency::of_method(#private::Method::#method);
+        ),
+    );
+    quote! {
+        const _: () = {
+            #view_struct
+
+            #[automatically_derived]
+            impl #private::V2Endpoint for #ident {
+                const METHOD: #private::Method = #private::Method::#method;
+                const PATH: &'static str = #path;
+                #host
+                const SIGNING: #private::Signing = #private::Signing::#signing;
+                const CLIENT_CERT: bool = #client_cert;
+                const MERCHANT_FIELD: #private::Option<&'static str> = #merchant;
+                const SIGNED_ANSWER: bool = #signed_answer;
+                #idempotency
+                type Response = #response;
+
+                fn fields(&self) -> #private::Result<#private::V2Fields, #private::BuildError> {
+                    #private::v2_fields(&#value)
                 }
             }
         };

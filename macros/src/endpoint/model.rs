@@ -8,7 +8,7 @@ use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 use syn::{Attribute, Data, DeriveInput, Fields, FieldsNamed, Ident, LitStr, Meta, Type};
 
-use super::args::{self, Args, HttpMethod, NamedArgs};
+use super::args::{self, Args, HttpMethod, NamedArgs, SignArg};
 use super::template::Template;
 use super::{error_at, serde_attrs};
 use crate::suggest;
@@ -101,6 +101,22 @@ pub(crate) struct Endpoint {
     pub serial: bool,
     /// What the endpoint says about sending its request again.
     pub idempotency: Idempotency,
+    /// `host = Name`: the `wxpay::Host` variant, when not the default.
+    pub host: Option<Ident>,
+    /// `v2`: an APIv2 operation and its settings.
+    pub v2: Option<V2>,
+}
+
+/// A validated APIv2 operation's settings.
+pub(crate) struct V2 {
+    /// `sign = …` (default `md5`).
+    pub sign: SignArg,
+    /// `client_cert`.
+    pub client_cert: bool,
+    /// `merchant = "…"`: the member filled with the merchant number.
+    pub merchant: Option<LitStr>,
+    /// Whether WeChat Pay signs the answer (not `unsigned_answer`).
+    pub signed_answer: bool,
 }
 
 /// What an endpoint declares about resending its request
@@ -226,6 +242,7 @@ impl Endpoint {
         check_generics(input, &mut errors);
         check_struct_attrs(input, &mut errors);
         let named_fields = named_fields(input, &mut errors);
+        let is_v2 = named.as_ref().is_some_and(|named| named.v2.is_present());
 
         // Placeholders against fields, then each field's own markers.
         if let (Some(template), Some(fields)) = (&template, named_fields) {
@@ -238,6 +255,9 @@ impl Endpoint {
                     .iter()
                     .filter_map(|field| {
                         let opts = errors.handle(FieldOpts::from_field(field))?;
+                        if is_v2 {
+                            check_v2_field(&opts, &mut errors);
+                        }
                         classify(opts, method, template.as_ref(), &mut errors)
                     })
                     .collect()
@@ -279,12 +299,18 @@ impl Endpoint {
                 },
             );
 
-        let endpoint = match (method, template, named, idempotency) {
-            (Some(method), Some(template), Some(named), Some(idempotency))
+        let v2 = named
+            .as_ref()
+            .map(|named| check_v2(named, method, template.as_ref(), &fields, &mut errors));
+
+        let endpoint = match (method, template, named, idempotency, v2) {
+            (Some(method), Some(template), Some(named), Some(idempotency), Some(v2))
                 if named_fields.is_some() =>
             {
                 Some(Endpoint {
                     idempotency,
+                    v2,
+                    host: named.host.map(|host| host.variant),
                     ident: input.ident.clone(),
                     method,
                     template,
@@ -302,6 +328,161 @@ impl Endpoint {
         errors.finish()?;
         // Every path to `None` above pushed an error, so this is not reached.
         endpoint.ok_or_else(|| darling::Error::custom("the endpoint could not be read"))
+    }
+}
+
+/// Members the APIv2 runtime writes into every request itself.
+const V2_PROTOCOL_MEMBERS: [&str; 3] = ["sign", "nonce_str", "sign_type"];
+
+/// Checks the APIv2 settings against the rest of the attribute: without
+/// `v2`, none of them may appear; with it, the operation is a `POST` or
+/// `GET` without placeholders, neither an upload nor `serial`, and no field
+/// takes a member the runtime writes.
+fn check_v2(
+    named: &NamedArgs,
+    method: Option<HttpMethod>,
+    template: Option<&Template>,
+    fields: &[Field],
+    errors: &mut darling::error::Accumulator,
+) -> Option<V2> {
+    if !named.v2.is_present() {
+        let written = [
+            ("sign = …", named.sign.is_some().then(Span::call_site)),
+            (
+                "client_cert",
+                named
+                    .client_cert
+                    .is_present()
+                    .then(|| named.client_cert.span()),
+            ),
+            (
+                "merchant = \"…\"",
+                named.merchant.as_ref().map(LitStr::span),
+            ),
+            (
+                "unsigned_answer",
+                named
+                    .unsigned_answer
+                    .is_present()
+                    .then(|| named.unsigned_answer.span()),
+            ),
+        ];
+        for (name, span) in written {
+            if let Some(span) = span {
+                errors.push(error_at(
+                    span,
+                    format!(
+                        "`{name}` describes an APIv2 operation: add `v2` to the attribute, or \
+                         remove it"
+                    ),
+                ));
+            }
+        }
+        return None;
+    }
+    let at = named.v2.span();
+    if let Some(method) = method
+        && !matches!(method, HttpMethod::Post | HttpMethod::Get)
+    {
+        errors.push(error_at(
+            at,
+            format!(
+                "APIv2 operations are sent with POST (or GET for signed links), not {}",
+                method.as_str()
+            ),
+        ));
+    }
+    if let Some(template) = template {
+        for (name, span) in template.params() {
+            errors.push(error_at(
+                span,
+                format!(
+                    "APIv2 paths carry no parameters: `<{name}>` would be a member of the XML \
+                     body; make `{name}` a plain field and write the path without it"
+                ),
+            ));
+        }
+    }
+    if let Some(multipart) = &named.multipart {
+        errors.push(error_at(
+            multipart.span,
+            "APIv2 uploads are not supported by the attribute: remove `multipart`",
+        ));
+    }
+    if named.serial.is_present() {
+        errors.push(error_at(
+            named.serial.span(),
+            "`serial` announces an APIv3 key; APIv2 requests carry no `Wechatpay-Serial`: \
+             remove it",
+        ));
+    }
+    if let Some(merchant) = &named.merchant {
+        let value = merchant.value();
+        if value.is_empty()
+            || !value
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        {
+            errors.push(error_at(
+                merchant.span(),
+                "`merchant = \"…\"` names the XML member that carries the merchant number, \
+                 such as \"mch_id\"",
+            ));
+        }
+    }
+    for field in fields {
+        let name = field.ident.unraw().to_string();
+        if V2_PROTOCOL_MEMBERS.contains(&name.as_str()) {
+            errors.push(error_at(
+                field.ident.span(),
+                format!(
+                    "`{name}` is written by the runtime into every APIv2 request: remove the \
+                     field"
+                ),
+            ));
+        } else if named.merchant.as_ref().is_some_and(|m| m.value() == name) {
+            errors.push(error_at(
+                field.ident.span(),
+                format!(
+                    "`{name}` is filled with the client's merchant number (`merchant = \
+                     \"{name}\"`): remove the field"
+                ),
+            ));
+        }
+    }
+    Some(V2 {
+        sign: named.sign.unwrap_or(SignArg::Md5),
+        client_cert: named.client_cert.is_present(),
+        merchant: named.merchant.clone(),
+        signed_answer: !named.unsigned_answer.is_present(),
+    })
+}
+
+/// An APIv2 field's markers: its members all travel the same way (XML, or
+/// the signed query string of a GET), so placement and encryption markers
+/// have no meaning.
+fn check_v2_field(opts: &FieldOpts, errors: &mut darling::error::Accumulator) {
+    let name = opts
+        .ident
+        .as_ref()
+        .map(|ident| ident.unraw().to_string())
+        .unwrap_or_default();
+    for (marker, flag) in [
+        ("query", opts.query),
+        ("body", opts.body),
+        ("encrypt", opts.encrypt),
+        ("meta", opts.meta),
+        ("form", opts.form),
+    ] {
+        if flag.is_present() {
+            errors.push(error_at(
+                flag.span(),
+                format!(
+                    "`#[wxpay({marker})]` on `{name}` has no meaning for an APIv2 operation, \
+                     whose fields all travel as members of the signed request: remove it"
+                ),
+            ));
+        }
     }
 }
 

@@ -43,6 +43,15 @@ pub fn is_none<T>(value: &&Option<T>) -> bool {
     value.is_none()
 }
 
+// APIv2.
+pub use crate::v2::{Fields as V2Fields, Signing, V2Endpoint};
+
+/// The fields of an APIv2 endpoint, from the generated view struct.
+#[inline]
+pub fn v2_fields<T: serde::Serialize>(view: &T) -> Result<V2Fields, BuildError> {
+    V2Fields::from_serialize(view)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -196,6 +196,20 @@ pub enum Error {
         #[source]
         source: crate::bill::DownloadError,
     },
+
+    /// An APIv2 call failed: WeChat Pay refused the request (`return_code`
+    /// `FAIL`), the operation failed (`result_code` `FAIL`, see
+    /// [`V2Error::err_code`](crate::v2::V2Error::err_code)), the answer's
+    /// signature did not check out, or the call needs the API client
+    /// certificate.
+    #[error("{operation}: {source}")]
+    V2 {
+        /// The operation.
+        operation: Operation,
+        /// What went wrong.
+        #[source]
+        source: crate::v2::V2Error,
+    },
 }
 
 impl Error {
@@ -215,6 +229,7 @@ impl Error {
             | Error::Verification { operation, .. }
             | Error::Decode { operation, .. }
             | Error::Download { operation, .. }
+            | Error::V2 { operation, .. }
             | Error::ResponseTooLarge { operation, .. } => Some(*operation),
             Error::Api(api) => Some(api.operation),
         }

@@ -22,6 +22,7 @@
 //! | [`request`] | a [`PreparedRequest`] to inspect before (or instead of) sending |
 //! | [`retry`] | the [`RetryPolicy`]: what is retried, backoff, `Retry-After`, failover |
 //! | [`error`] | [`Error`], which always says which operation failed and what to check |
+//! | [`v2`] | APIv2: XML fields, `MD5` / `HMAC-SHA256` signatures, answers, notifications, the API client certificate |
 //!
 //! # Dependencies, and why each is here
 //! - `aws-lc-rs` (feature `aws-lc`, default): RSA and AES-GCM. It is already
@@ -52,6 +53,9 @@
 //! - `tokio` (`time`, `fs`, `io-util`): timeouts and waits; writing a
 //!   downloaded bill to a file as it arrives; reading an upload from a path.
 //! - `zeroize`: key material is wiped from memory when dropped.
+//! - `md-5`, `hmac`, `aes` + `ecb`, `subtle`, `quick-xml`, `p12-keystore`:
+//!   APIv2 ([`v2`]): its signatures, the refund notification's AES-256-ECB,
+//!   XML bodies and the merchant's `apiclient_cert.p12`.
 //! - `thiserror`: error types with messages; `bytes`: bodies shared without
 //!   copying; `tracing`: structured diagnostics without secrets.
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -79,6 +83,7 @@ pub mod retry;
 pub mod signing;
 pub mod target;
 pub mod verification;
+pub mod v2;
 
 #[doc(hidden)]
 pub mod __macro_support;

@@ -614,7 +614,11 @@ enum Backup {
 
 /// Parses a base URL: scheme, host and port only. `what` names the setting
 /// in the problem reported otherwise.
-fn parse_base_url(what: &str, base_url: &str, problems: &mut Vec<String>) -> Option<Url> {
+pub(crate) fn parse_base_url(
+    what: &str,
+    base_url: &str,
+    problems: &mut Vec<String>,
+) -> Option<Url> {
     match Url::parse(base_url) {
         Ok(url)
             if matches!(url.scheme(), "http" | "https")
@@ -645,7 +649,7 @@ fn is_host(url: &Url, known: &str) -> bool {
 
 /// Whether `url`'s host is this machine: a loopback address (`127.0.0.0/8`,
 /// `::1`, an IPv4-mapped loopback) or `localhost`.
-pub(super) fn is_loopback(url: &Url) -> bool {
+pub(crate) fn is_loopback(url: &Url) -> bool {
     let Some(host) = url.host_str() else {
         return false;
     };

@@ -13,7 +13,7 @@
 //! - `payer.rs`: the payer's invocation parameters, and orders placed and
 //!   signed for in one call.
 
-mod builder;
+pub(crate) mod builder;
 mod certificates;
 pub(crate) mod download;
 mod payer;
@@ -141,6 +141,21 @@ impl CallOptions {
     /// No overrides: the client's settings.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The retry policy this call overrides the client's with, if any.
+    pub(crate) fn retry_override(&self) -> Option<&RetryPolicy> {
+        self.retry.as_ref()
+    }
+
+    /// The per-attempt timeout this call overrides the client's with.
+    pub(crate) fn timeout_override(&self) -> Option<Duration> {
+        self.timeout
+    }
+
+    /// The idempotency this call overrides the endpoint's with.
+    pub(crate) fn idempotency_override(&self) -> Option<Idempotency> {
+        self.idempotency
     }
 
     /// Retries this call under `policy` instead of the client's

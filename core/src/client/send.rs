@@ -131,72 +131,85 @@ impl Client {
         url: Url,
         timeout: Duration,
     ) -> Result<Answer, Error> {
-        let operation = request.operation;
-        let transport = |source: reqwest::Error| {
-            // A connect timeout is a connect error first: the request never
-            // left, which decides whether a write may be sent again.
-            if source.is_timeout() && !source.is_connect() {
-                Error::Timeout {
-                    operation,
-                    after: timeout,
-                    attempts: 1,
-                }
-            } else {
-                // The URL holds the rendered path and query, which may carry
-                // order numbers or personal data: keep it out of messages.
-                Error::Transport {
-                    operation,
-                    source: source.without_url(),
-                    attempts: 1,
-                }
-            }
-        };
-        let mut http_request = reqwest::Request::new(operation.method.into(), url);
+        let mut http_request = reqwest::Request::new(request.operation.method.into(), url);
         *http_request.headers_mut() = request.headers.clone();
-        *http_request.timeout_mut() = Some(timeout);
         // The wire bytes: the JSON that was signed, or an upload's
         // multipart payload (around the meta JSON that was signed).
         if let Some(bytes) = request.body.wire_payload() {
             *http_request.body_mut() = Some(reqwest::Body::from(bytes));
         }
-        let response = self
-            .inner
-            .http
-            .execute(http_request)
-            .await
-            .map_err(transport)?;
-        let status = response.status();
-        let headers = response.headers().clone();
-        let limit = self.inner.max_response_bytes;
-        let too_large = |announced| Error::ResponseTooLarge {
-            operation,
-            status: status.as_u16(),
-            request_id: headers
-                .get(header::REQUEST_ID)
-                .and_then(|value| value.to_str().ok())
-                .map(str::to_owned),
-            limit,
-            announced,
-        };
-        let body = match read_bounded(response, limit).await {
-            Ok(body) => body,
-            Err(Bounded::Transport(source)) => return Err(transport(source)),
-            Err(Bounded::TooLarge { announced }) => {
-                tracing::debug!(
-                    status = status.as_u16(),
-                    limit,
-                    announced,
-                    "answer refused: larger than the limit"
-                );
-                return Err(too_large(announced));
-            }
-        };
-        Ok(Answer {
-            status,
-            headers,
-            body,
-        })
+        exchange(
+            &self.inner.http,
+            http_request,
+            request.operation,
+            timeout,
+            self.inner.max_response_bytes,
+        )
+        .await
     }
+}
+
+/// Sends `http_request` on `http` within `timeout` and reads the answer,
+/// at most `limit` bytes of its body: the transport step APIv3 and APIv2
+/// calls share.
+pub(crate) async fn exchange(
+    http: &reqwest::Client,
+    mut http_request: reqwest::Request,
+    operation: Operation,
+    timeout: Duration,
+    limit: u64,
+) -> Result<Answer, Error> {
+    let transport = |source: reqwest::Error| {
+        // A connect timeout is a connect error first: the request never
+        // left, which decides whether a write may be sent again.
+        if source.is_timeout() && !source.is_connect() {
+            Error::Timeout {
+                operation,
+                after: timeout,
+                attempts: 1,
+            }
+        } else {
+            // The URL holds the rendered path and query, which may carry
+            // order numbers or personal data: keep it out of messages.
+            Error::Transport {
+                operation,
+                source: source.without_url(),
+                attempts: 1,
+            }
+        }
+    };
+    *http_request.timeout_mut() = Some(timeout);
+    let response = http.execute(http_request).await.map_err(transport)?;
+    let status = response.status();
+    let headers = response.headers().clone();
+    let too_large = |announced| Error::ResponseTooLarge {
+        operation,
+        status: status.as_u16(),
+        request_id: headers
+            .get(header::REQUEST_ID)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned),
+        limit,
+        announced,
+    };
+    let body = match read_bounded(response, limit).await {
+        Ok(body) => body,
+        Err(Bounded::Transport(source)) => return Err(transport(source)),
+        Err(Bounded::TooLarge { announced }) => {
+            tracing::debug!(
+                status = status.as_u16(),
+                limit,
+                announced,
+                "answer refused: larger than the limit"
+            );
+            return Err(too_large(announced));
+        }
+    };
+    Ok(Answer {
+        status,
+        headers,
+        body,
+    })
 }
 
 /// Why an answer's body was not read whole.

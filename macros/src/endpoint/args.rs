@@ -195,10 +195,18 @@ impl FromMeta for HostArg {
     }
 }
 
-/// `sign = md5 | hmac_sha256 | either`: which APIv2 signature types the
-/// operation accepts.
+/// `sign = md5 | hmac_sha256 | either`, remembering where it was written.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SignArg {
+    /// What it says.
+    pub kind: SignKind,
+    /// The span of the value.
+    pub span: Span,
+}
+
+/// Which APIv2 signature types the operation accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum SignArg {
+pub(crate) enum SignKind {
     /// Only MD5, and the request carries no `sign_type`.
     Md5,
     /// Only HMAC-SHA256.
@@ -207,13 +215,13 @@ pub(crate) enum SignArg {
     Either,
 }
 
-impl SignArg {
+impl SignKind {
     /// The matching `wxpay::v2::Signing` variant.
     pub(crate) fn variant(self) -> Ident {
         let name = match self {
-            SignArg::Md5 => "Md5Only",
-            SignArg::HmacSha256 => "HmacSha256Only",
-            SignArg::Either => "Either",
+            SignKind::Md5 => "Md5Only",
+            SignKind::HmacSha256 => "HmacSha256Only",
+            SignKind::Either => "Either",
         };
         Ident::new(name, Span::call_site())
     }
@@ -224,15 +232,19 @@ impl FromMeta for SignArg {
         const USAGE: &str = "`sign = …` takes `md5` (the default: MD5 only, no `sign_type` \
                              member), `hmac_sha256` (HMAC-SHA256 only) or `either`";
         let ident = ident_value(meta, USAGE)?;
-        choose(
+        let kind = choose(
             &ident,
             &[
-                ("md5", SignArg::Md5),
-                ("hmac_sha256", SignArg::HmacSha256),
-                ("either", SignArg::Either),
+                ("md5", SignKind::Md5),
+                ("hmac_sha256", SignKind::HmacSha256),
+                ("either", SignKind::Either),
             ],
             "signature type",
-        )
+        )?;
+        Ok(SignArg {
+            kind,
+            span: ident.span(),
+        })
     }
 }
 

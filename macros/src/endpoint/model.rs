@@ -8,7 +8,7 @@ use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 use syn::{Attribute, Data, DeriveInput, Fields, FieldsNamed, Ident, LitStr, Meta, Type};
 
-use super::args::{self, Args, HttpMethod, NamedArgs, SignArg};
+use super::args::{self, Args, HttpMethod, NamedArgs, SignKind};
 use super::template::Template;
 use super::{error_at, serde_attrs};
 use crate::suggest;
@@ -110,7 +110,7 @@ pub(crate) struct Endpoint {
 /// A validated APIv2 operation's settings.
 pub(crate) struct V2 {
     /// `sign = …` (default `md5`).
-    pub sign: SignArg,
+    pub sign: SignKind,
     /// `client_cert`.
     pub client_cert: bool,
     /// `merchant = "…"`: the member filled with the merchant number.
@@ -347,7 +347,7 @@ fn check_v2(
 ) -> Option<V2> {
     if !named.v2.is_present() {
         let written = [
-            ("sign = …", named.sign.is_some().then(Span::call_site)),
+            ("sign = …", named.sign.map(|sign| sign.span)),
             (
                 "client_cert",
                 named
@@ -451,7 +451,7 @@ fn check_v2(
         }
     }
     Some(V2 {
-        sign: named.sign.unwrap_or(SignArg::Md5),
+        sign: named.sign.map_or(SignKind::Md5, |sign| sign.kind),
         client_cert: named.client_cert.is_present(),
         merchant: named.merchant.clone(),
         signed_answer: !named.unsigned_answer.is_present(),

@@ -70,6 +70,45 @@ struct Inner {
     max_response_bytes: u64,
 }
 
+/// The operation template of raw APIv2 requests in errors and traces (the
+/// path itself may carry nothing personal, but it is not a constant).
+pub const RAW_V2_TEMPLATE: &str = "{v2 path}";
+
+/// How an operation known only at run time is signed and sent (see
+/// [`V2Client::prepare_raw`]): what [`V2Endpoint`]'s constants say for a
+/// declared one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RawV2Settings {
+    /// Which sign types the operation accepts.
+    pub signing: Signing,
+    /// Whether it needs the API client certificate.
+    pub client_cert: bool,
+    /// The member the client fills with its merchant id, if any.
+    pub merchant_field: Option<&'static str>,
+    /// Whether WeChat Pay signs its answer.
+    pub signed_answer: bool,
+    /// The host that serves it.
+    pub host: Host,
+    /// Whether it may be sent again after it may have arrived.
+    pub idempotency: Idempotency,
+}
+
+impl Default for RawV2Settings {
+    /// MD5 only, no certificate, `mch_id` filled in, a signed answer, the
+    /// API host, not idempotent: the most common shape, and the cautious
+    /// one.
+    fn default() -> Self {
+        RawV2Settings {
+            signing: Signing::Md5Only,
+            client_cert: false,
+            merchant_field: Some("mch_id"),
+            signed_answer: true,
+            host: Host::Api,
+            idempotency: Idempotency::NotIdempotent,
+        }
+    }
+}
+
 /// A signed APIv2 request, ready to send (see [`V2Client::prepare`]).
 #[derive(Clone)]
 pub struct V2Request {
@@ -180,32 +219,90 @@ impl V2Client {
             method: E::METHOD,
             template: E::PATH,
         };
-        let build = |source| Error::Build { operation, source };
-        if E::CLIENT_CERT && self.inner.http_with_identity.is_none() {
+        let settings = RawV2Settings {
+            signing: E::SIGNING,
+            client_cert: E::CLIENT_CERT,
+            merchant_field: E::MERCHANT_FIELD,
+            signed_answer: E::SIGNED_ANSWER,
+            host: E::HOST,
+            idempotency: E::IDEMPOTENCY,
+        };
+        self.check_certificate(operation, &settings)?;
+        let fields = endpoint
+            .fields()
+            .map_err(|source| Error::Build { operation, source })?;
+        self.sign_parts(operation, E::PATH, fields, &settings)
+    }
+
+    /// Builds and signs a request for an operation known only at run time
+    /// (the `wxpay v2` command): `path` such as `/pay/orderquery`, the
+    /// operation's own `fields`, and how it is signed and sent.
+    ///
+    /// # Errors
+    /// As [`V2Client::prepare`]; also [`Error::Build`] when `path` is not
+    /// a plain path (it must start with `/` and hold no query or fragment).
+    pub fn prepare_raw(
+        &self,
+        method: Method,
+        path: &str,
+        fields: Fields,
+        settings: &RawV2Settings,
+    ) -> Result<V2Request, Error> {
+        let operation = Operation {
+            method,
+            template: RAW_V2_TEMPLATE,
+        };
+        self.check_certificate(operation, settings)?;
+        self.sign_parts(operation, path, fields, settings)
+    }
+
+    /// Refuses, before anything is built, an operation that needs the
+    /// client certificate when none is configured.
+    fn check_certificate(
+        &self,
+        operation: Operation,
+        settings: &RawV2Settings,
+    ) -> Result<(), Error> {
+        if settings.client_cert && self.inner.http_with_identity.is_none() {
             return Err(Error::V2 {
                 operation,
-                source: V2Error::ClientCertificateRequired { path: E::PATH },
+                source: V2Error::ClientCertificateRequired {
+                    path: operation.template,
+                },
             });
         }
-        let fields = endpoint.fields().map_err(build)?;
-        let base = self.route(E::HOST).map_err(build)?;
-        let merchant = E::MERCHANT_FIELD.map(|name| (name, self.inner.mchid.as_str()));
+        Ok(())
+    }
+
+    fn sign_parts(
+        &self,
+        operation: Operation,
+        path: &str,
+        fields: Fields,
+        settings: &RawV2Settings,
+    ) -> Result<V2Request, Error> {
+        let build = |source| Error::Build { operation, source };
+        let base = self.route(settings.host).map_err(build)?;
+        let merchant = settings
+            .merchant_field
+            .map(|name| (name, self.inner.mchid.as_str()));
         let mut url = base.clone();
-        url.set_path(E::PATH);
-        if url.path() != E::PATH {
+        url.set_path(path);
+        if !path.starts_with('/') || url.path() != path || path.contains(['?', '#']) {
             return Err(build(BuildError::TargetAltered {
-                target: E::PATH.to_owned(),
+                target: path.to_owned(),
                 sent: url.path().to_owned(),
             }));
         }
-        let (body, sign_type) = match E::METHOD {
+        let preferred = self.inner.preferred;
+        let (body, sign_type) = match operation.method {
             Method::Get => {
                 let (fields, sign_type) = signed_fields(
                     fields,
                     merchant,
                     &self.inner.key,
-                    E::SIGNING,
-                    self.inner.preferred,
+                    settings.signing,
+                    preferred,
                 );
                 url.query_pairs_mut().extend_pairs(fields.iter());
                 (None, sign_type)
@@ -215,8 +312,8 @@ impl V2Client {
                     fields,
                     merchant,
                     &self.inner.key,
-                    E::SIGNING,
-                    self.inner.preferred,
+                    settings.signing,
+                    preferred,
                 );
                 (Some(signed.body), signed.sign_type)
             }
@@ -226,10 +323,10 @@ impl V2Client {
             url,
             body,
             sign_type,
-            host: E::HOST,
-            client_cert: E::CLIENT_CERT,
-            signed_answer: E::SIGNED_ANSWER,
-            idempotency: E::IDEMPOTENCY,
+            host: settings.host,
+            client_cert: settings.client_cert,
+            signed_answer: settings.signed_answer,
+            idempotency: settings.idempotency,
         })
     }
 
@@ -275,6 +372,16 @@ impl V2Client {
         })
     }
 
+    /// Sends a request from [`V2Client::prepare_raw`] and returns the
+    /// answer's checked fields: [`V2Client::send_prepared_fields`].
+    pub async fn send_raw(
+        &self,
+        request: &V2Request,
+        options: &CallOptions,
+    ) -> Result<Fields, Error> {
+        self.send_prepared_fields(request, options).await
+    }
+
     /// Sends a prepared request and returns the answer's checked fields
     /// (`return_code`, the signature where the operation signs its answers,
     /// and `result_code`), without decoding them into a type.
@@ -283,7 +390,12 @@ impl V2Client {
         request: &V2Request,
         options: &CallOptions,
     ) -> Result<Fields, Error> {
-        let span = tracing::info_span!("wxpay.v2.call", attempts = Empty);
+        let span = tracing::info_span!(
+            "wxpay.v2.call",
+            method = request.operation.method.as_str(),
+            path = request.operation.template,
+            attempts = Empty,
+        );
         let body = self
             .send_prepared(request, options, &span)
             .instrument(span.clone())

@@ -52,7 +52,7 @@ mod xml;
 mod tests;
 
 pub use answer::{answer_fields, decode_answer};
-pub use client::{V2Client, V2ClientBuilder, V2Request};
+pub use client::{RAW_V2_TEMPLATE, RawV2Settings, V2Client, V2ClientBuilder, V2Request};
 pub use de::DecodeError;
 pub use error::{DecryptError, IdentityError, V2Error};
 pub use fields::Fields;

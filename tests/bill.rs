@@ -5,12 +5,12 @@
 mod support;
 
 use std::io::Write as _;
-use std::path::PathBuf;
 
 use base64::Engine as _;
 use sha1::{Digest, Sha1};
 use support::{
-    CANNED_SERIAL as SERIAL, Canned, CannedServer, Keys, canned_builder, keys, sandbox_client,
+    CANNED_SERIAL as SERIAL, Canned, CannedServer, Keys, canned_builder, entries, keys,
+    sandbox_client, scratch,
 };
 use wxpay::api::bill::{ApplyFundFlowBill, ApplyTradeBill, BillAccountType, BillTarType, BillType};
 use wxpay::bill::{BillInfo, DownloadError, amount_to_fen};
@@ -24,23 +24,6 @@ fn trade_bill(date: &str, tar_type: Option<BillTarType>) -> ApplyTradeBill {
         bill_type: Some(BillType::All),
         tar_type,
     }
-}
-
-/// A fresh, empty directory for files.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("wxpay-bill-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn entries(dir: &PathBuf) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
 }
 
 fn gzip(data: &[u8]) -> Vec<u8> {
@@ -99,7 +82,7 @@ async fn a_trade_bill_is_applied_for_downloaded_and_parsed() {
         .send(trade_bill("2019-06-11", None))
         .await
         .expect("apply");
-    let dir = scratch("plain");
+    let dir = scratch("bill-plain");
     let path = dir.join("trade-2019-06-11.csv");
     let written = client
         .download_bill_to_file(&info, &path)
@@ -142,7 +125,7 @@ async fn fund_flow_bills_read_by_column_name() {
 async fn a_bill_that_does_not_match_its_hash_is_discarded() {
     let sandbox = Sandbox::start().await.unwrap();
     let client = sandbox_client(&sandbox);
-    let dir = scratch("corrupt");
+    let dir = scratch("bill-corrupt");
     let path = dir.join("bill.csv");
     std::fs::write(&path, "yesterday's bill").unwrap();
 
@@ -284,7 +267,7 @@ async fn a_large_bill_streams_through_decompression_and_hashing() {
     assert_eq!(trades.rows.len() as u32, rows);
     assert_eq!(trades.rows[41].out_trade_no, "out000000000042");
 
-    let dir = scratch("large");
+    let dir = scratch("bill-large");
     let path = dir.join("large.csv");
     let written = client.download_bill_to_file(&info, &path).await.unwrap();
     assert_eq!(written, bill.len() as u64);
@@ -395,7 +378,7 @@ async fn downloads_to_a_file_report_their_progress() {
         })
         .await
         .expect("apply");
-    let dir = scratch("progress");
+    let dir = scratch("bill-progress");
     let path = dir.join("bill.csv");
     let mut seen = Vec::new();
     client

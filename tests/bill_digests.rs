@@ -11,9 +11,8 @@
 mod support;
 
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
 
-use support::{Canned, CannedServer, Keys, canned_builder, keys};
+use support::{Canned, CannedServer, Keys, canned_builder, entries, keys, scratch};
 use wxpay::bill::{BillHashType, BillInfo, DownloadError};
 use wxpay::media::MediaFile;
 use wxpay::{Client, Error};
@@ -67,24 +66,6 @@ fn url(server: &CannedServer) -> String {
         "{}/v3/billdownload/file?token=digest-token",
         server.base_url
     )
-}
-
-/// A fresh, empty directory for files.
-fn scratch(name: &str) -> PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("wxpay-bill-digests-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn entries(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
 }
 
 /// The `DigestMismatch` inside `error`, or a panic naming what it was.
@@ -150,7 +131,7 @@ async fn sha256_and_sm3_bills_verify_plain_and_gzip_in_memory_and_to_a_file() {
     assert_eq!(bill.digest().hex(), BIG_SM3);
 
     // To files: SHA256 plain, SM3 gzip.
-    let dir = scratch("verify");
+    let dir = scratch("bill-digests-verify");
     let sha256_path = dir.join("sha256.csv");
     let written = client
         .download_bill_to_file(
@@ -261,7 +242,7 @@ async fn a_wrong_sha256_or_sm3_hash_is_refused_and_nothing_is_kept() {
     assert_eq!(digest_mismatch(&error).0, BillHashType::Sha256);
 
     // To a file: the old file stays as it was, no temporary file is left.
-    let dir = scratch("refuse");
+    let dir = scratch("bill-digests-refuse");
     let path = dir.join("bill.csv");
     std::fs::write(&path, "yesterday's bill").unwrap();
     for info in [
@@ -288,7 +269,7 @@ async fn an_unknown_hash_type_is_refused_before_the_download() {
     let server = CannedServer::start(vec![file(BILL.as_bytes().to_vec())]).await;
     let client = client(&keys, &server);
     let url = url(&server);
-    let dir = scratch("unknown");
+    let dir = scratch("bill-digests-unknown");
     let path = dir.join("bill.csv");
 
     for hash_type in ["MD5", "SHA512", "SM2", "", "SHA1,SM3"] {

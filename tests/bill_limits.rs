@@ -6,13 +6,13 @@
 mod support;
 
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sha1::{Digest, Sha1};
-use support::{Keys, canned_builder, keys};
+use support::{Keys, canned_builder, entries, keys, scratch};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
 use wxpay::bill::{BillInfo, BillLimit, BillLimits, DownloadError};
@@ -132,23 +132,6 @@ fn gzip(data: &[u8], level: flate2::Compression) -> Vec<u8> {
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), level);
     encoder.write_all(data).unwrap();
     encoder.finish().unwrap()
-}
-
-/// A fresh, empty directory.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("wxpay-bill-limits-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn entries(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
 }
 
 /// A trade bill shaped like WeChat Pay's: `rows` lines of backticked
@@ -335,7 +318,7 @@ async fn a_download_to_a_file_that_stops_leaves_no_file() {
     let client = bill_client(&keys, &server.base_url);
     let info = info(&server.base_url, &plain);
     drop(plain);
-    let dir = scratch("bomb");
+    let dir = scratch("bill-limits-bomb");
 
     // A fresh destination: nothing is left at all.
     let path = dir.join("trade.csv");
@@ -392,7 +375,7 @@ async fn a_genuine_bill_passes_the_default_limits() {
         let trades = bill.parse_trade_bill().expect("a trade bill");
         assert_eq!(trades.rows.len(), 50_000);
 
-        let dir = scratch("genuine");
+        let dir = scratch("bill-limits-genuine");
         let path = dir.join("trade.csv");
         let written = client
             .download_bill_to_file(&info, &path)

@@ -82,6 +82,13 @@ pub struct Profile {
     pub apiv3_key: Option<Zeroizing<String>>,
     /// `apiv3_key_file`.
     pub apiv3_key_file: Option<PathBuf>,
+    /// `v2_key_file`: the APIv2 key (`wxpay v2`).
+    pub v2_key_file: Option<PathBuf>,
+    /// `v2_client_cert_file`: the API client certificate, `.p12` or PEM
+    /// (`wxpay v2`).
+    pub v2_client_cert_file: Option<PathBuf>,
+    /// `v2_client_key_file`: its private key when the certificate is PEM.
+    pub v2_client_key_file: Option<PathBuf>,
 }
 
 impl fmt::Debug for Profile {
@@ -98,12 +105,15 @@ impl fmt::Debug for Profile {
             .field("platform_cert_file", &self.platform_cert_file)
             .field("apiv3_key", &self.apiv3_key.as_ref().map(|_| "<hidden>"))
             .field("apiv3_key_file", &self.apiv3_key_file)
+            .field("v2_key_file", &self.v2_key_file)
+            .field("v2_client_cert_file", &self.v2_client_cert_file)
+            .field("v2_client_key_file", &self.v2_client_key_file)
             .finish()
     }
 }
 
 /// The keys a profile may hold, in the order they are listed.
-pub const PROFILE_KEYS: [&str; 10] = [
+pub const PROFILE_KEYS: [&str; 13] = [
     "base_url",
     "timeout",
     "mchid",
@@ -114,6 +124,9 @@ pub const PROFILE_KEYS: [&str; 10] = [
     "platform_cert_file",
     "apiv3_key",
     "apiv3_key_file",
+    "v2_key_file",
+    "v2_client_cert_file",
+    "v2_client_key_file",
 ];
 
 impl Profile {
@@ -132,6 +145,9 @@ impl Profile {
             path(&self.platform_cert_file),
             self.apiv3_key.as_ref().map(|_| "<hidden>".to_owned()),
             path(&self.apiv3_key_file),
+            path(&self.v2_key_file),
+            path(&self.v2_client_cert_file),
+            path(&self.v2_client_key_file),
         ];
         PROFILE_KEYS
             .into_iter()
@@ -522,6 +538,9 @@ fn parse_profile(name: &str, settings: &toml::Table, folder: &Path) -> Result<Pr
                 _ => return Err("`apiv3_key` must be a string".into()),
             },
             "apiv3_key_file" => profile.apiv3_key_file = Some(file()?),
+            "v2_key_file" => profile.v2_key_file = Some(file()?),
+            "v2_client_cert_file" => profile.v2_client_cert_file = Some(file()?),
+            "v2_client_key_file" => profile.v2_client_key_file = Some(file()?),
             other => {
                 return Err(format!(
                     "unknown key `{other}`; a profile may set {}",

@@ -14,6 +14,10 @@ pub enum Failure {
     Usage(String),
     /// The server answered with an error status. Exit status 3.
     Api(Box<ApiError>),
+    /// An APIv2 answer refused the request (`return_code` FAIL) or
+    /// reported the operation failed (`result_code` FAIL). Exit status 3,
+    /// like an APIv3 error answer.
+    Answered(String),
     /// An answer or a callback was rejected (signature, timestamp,
     /// decryption). Exit status 4.
     Rejected(String),
@@ -43,7 +47,7 @@ impl Failure {
         ExitCode::from(match self {
             Failure::Other(_) => 1,
             Failure::Usage(_) => 2,
-            Failure::Api(_) => 3,
+            Failure::Api(_) | Failure::Answered(_) => 3,
             Failure::Rejected(_) => 4,
         })
     }
@@ -51,9 +55,10 @@ impl Failure {
     /// The lines shown on stderr; the first one is the headline.
     pub fn render(&self) -> Vec<String> {
         match self {
-            Failure::Usage(message) | Failure::Rejected(message) | Failure::Other(message) => {
-                message.lines().map(str::to_owned).collect()
-            }
+            Failure::Usage(message)
+            | Failure::Rejected(message)
+            | Failure::Other(message)
+            | Failure::Answered(message) => message.lines().map(str::to_owned).collect(),
             Failure::Api(api) => render_api(api),
         }
     }

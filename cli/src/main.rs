@@ -13,6 +13,7 @@
 //! | `wxpay sandbox [--addr 127.0.0.1:PORT] [--state DIR]` | runs the local WeChat Pay simulator until Ctrl-C, its keys and a `sandbox.env` in `DIR` |
 //! | `wxpay bench [--requests N] [--concurrency C] [--json] METHOD TARGET…` | a load generator: N signed and verified requests, C in flight; requests/s, latency p50/p90/p99, CPU per request, peak RSS, errors by kind (an embedded sandbox when no base URL is set) |
 //! | `wxpay endpoints [--json] [FILTER]` | lists the built-in endpoints (method, template, Rust path), only the rows containing FILTER; no network |
+//! | `wxpay v2 METHOD PATH [--data JSON\|@file] [--sign-type MD5\|HMAC-SHA256] [--client-cert FILE [--client-key FILE]]` | signs and sends an APIv2 request (fields from the JSON object; merchant id, `nonce_str`, `sign_type` and `sign` added), checks the answer's `return_code`, signature and `result_code`, prints its fields as one JSON object; a catalogue operation's own sign type, certificate and host rules apply |
 //! | `wxpay doctor [--json]` | checks the configuration against the server, one line per check (`ok`, `warn`, `FAIL`, `skip`) with the fix for each failure: the keys load, secret files are readable by their owner only, WeChat Pay accepts the signature, answers and callbacks name a key the configuration has (public-key vs certificate mode), the APIv3 key decrypts a certificate download, the clock is within 300 s of the server's; exit 1 when a check fails |
 //!
 //! # Settings
@@ -33,6 +34,10 @@
 //! | `--platform-cert-file` | `WXPAY_PLATFORM_CERT_FILE` | `platform_cert_file` | a platform certificate (certificate mode) |
 //! | `--apiv3-key` | `WXPAY_APIV3_KEY` | `apiv3_key` | the APIv3 key: callbacks, certificate downloads |
 //! | `--apiv3-key-file` | `WXPAY_APIV3_KEY_FILE` | `apiv3_key_file` | a file holding the APIv3 key (one of the two per level) |
+//! | `--v2-key` | `WXPAY_V2_KEY` | | the APIv2 key (`wxpay v2`) |
+//! | `--v2-key-file` | `WXPAY_V2_KEY_FILE` | `v2_key_file` | a file holding the APIv2 key |
+//! | `--client-cert` | `WXPAY_V2_CLIENT_CERT_FILE` | `v2_client_cert_file` | the API client certificate for `wxpay v2`'s secapi and fund operations: `apiclient_cert.p12` (password: `--client-cert-password`, `WXPAY_V2_CLIENT_CERT_PASSWORD`, default the mchid) or PEM |
+//! | `--client-key` | `WXPAY_V2_CLIENT_KEY_FILE` | `v2_client_key_file` | its private key when the certificate is PEM |
 //!
 //! A command missing a setting it needs names every missing flag and
 //! variable at once. The APIv3 key and the private keys are never printed:
@@ -138,6 +143,7 @@ mod request;
 mod sandbox;
 mod settings;
 mod sign;
+mod v2;
 
 use std::process::ExitCode;
 
@@ -187,6 +193,8 @@ enum Command {
     Endpoints(endpoints::EndpointsArgs),
     /// Check the configuration against the server: key and serial, public-key vs certificate mode, APIv3 key, clock, file permissions.
     Doctor(doctor::DoctorArgs),
+    /// Sign and send an APIv2 request (XML, MD5/HMAC-SHA256), check the answer, print its fields as JSON.
+    V2(v2::V2Args),
 }
 
 #[tokio::main]
@@ -204,6 +212,7 @@ async fn main() -> ExitCode {
         Command::Bench(args) => bench::run(args, &cli.profile).await,
         Command::Endpoints(args) => endpoints::run(args),
         Command::Doctor(args) => doctor::run(args, &cli.profile).await,
+        Command::V2(args) => v2::run(args, &cli.profile).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

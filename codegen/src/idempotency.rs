@@ -183,6 +183,55 @@ pub fn decide(
     Decision::NotIdempotent
 }
 
+/// APIv2 member names that are the merchant's own number for a request,
+/// besides [`is_key`]'s: red packets' `mch_billno`, transfers'
+/// `partner_trade_no`.
+const V2_KEYS: &[&str] = &["mch_billno", "partner_trade_no"];
+
+/// Decides an APIv2 operation (`key`: `METHOD /v2/…`). The APIv3 rules
+/// apply ([`decide`]: exceptions, `GET`, a required merchant number, the
+/// [`NATURAL_ACTIONS`], uploads), with APIv2's own keys ([`V2_KEYS`]) and
+/// names: APIv2 writes its actions as one word, so a last segment that
+/// reads (`…query…`, `get…`, `download…`) or ends or undoes something
+/// (`…close…`, `…reverse…`, `cancel…`, `delete…`) is naturally idempotent.
+pub fn decide_v2(
+    key: &str,
+    method: &str,
+    last_segment: &str,
+    required: &[String],
+    multipart: bool,
+) -> Decision {
+    if EXCEPTIONS.iter().any(|e| e.key == key) || method != "POST" {
+        return decide(key, method, last_segment, required, multipart);
+    }
+    // The order's number identifies a payment, but also every refund or
+    // return of it: a request's own number (`out_refund_no`, …) comes
+    // first.
+    let keys: Vec<&String> = required
+        .iter()
+        .filter(|name| is_key(name) || V2_KEYS.contains(&name.as_str()))
+        .collect();
+    if let Some(name) = keys
+        .iter()
+        .find(|name| !matches!(name.as_str(), "out_trade_no" | "combine_out_trade_no"))
+        .or(keys.first())
+    {
+        return Decision::Keyed((*name).clone());
+    }
+    let segment = last_segment.to_ascii_lowercase();
+    if segment.contains("query")
+        || segment.starts_with("get")
+        || segment.starts_with("download")
+        || segment.contains("close")
+        || segment.contains("reverse")
+        || segment.starts_with("cancel")
+        || segment.starts_with("delete")
+    {
+        return Decision::Natural;
+    }
+    decide(key, method, last_segment, required, multipart)
+}
+
 /// Checks that every exception still names an operation of the spec, so a
 /// renamed operation does not leave a stale entry behind.
 pub fn check_exceptions(keys: &BTreeSet<String>) -> Result<(), String> {
@@ -268,6 +317,76 @@ mod tests {
                 &["out_x_no".to_owned()],
                 false
             ),
+            Decision::NotIdempotent
+        );
+    }
+
+    #[test]
+    fn apiv2_rules() {
+        let none: &[String] = &[];
+        let key = |name: &str| [name.to_owned(), "total_fee".to_owned()];
+        assert_eq!(
+            decide_v2(
+                "POST /v2/pay/micropay",
+                "POST",
+                "micropay",
+                &key("out_trade_no"),
+                false
+            ),
+            Decision::Keyed("out_trade_no".to_owned())
+        );
+        assert_eq!(
+            decide_v2(
+                "POST /v2/secapi/pay/refund",
+                "POST",
+                "refund",
+                &["out_trade_no".to_owned(), "out_refund_no".to_owned()],
+                false
+            ),
+            Decision::Keyed("out_refund_no".to_owned())
+        );
+        assert_eq!(
+            decide_v2(
+                "POST /v2/x",
+                "POST",
+                "sendredpack",
+                &key("mch_billno"),
+                false
+            ),
+            Decision::Keyed("mch_billno".to_owned())
+        );
+        assert_eq!(
+            decide_v2(
+                "POST /v2/x",
+                "POST",
+                "transfers",
+                &key("partner_trade_no"),
+                false
+            ),
+            Decision::Keyed("partner_trade_no".to_owned())
+        );
+        for natural in [
+            "orderquery",
+            "gethbinfo",
+            "downloadbill",
+            "closeorder",
+            "reverse",
+            "facepayreverse",
+            "cancelbill",
+            "deletecontract",
+        ] {
+            assert_eq!(
+                decide_v2("POST /v2/x", "POST", natural, none, false),
+                Decision::Natural,
+                "{natural}"
+            );
+        }
+        assert_eq!(
+            decide_v2("GET /v2/papay/entrustweb", "GET", "entrustweb", none, false),
+            Decision::Natural
+        );
+        assert_eq!(
+            decide_v2("POST /v2/x", "POST", "modifymchinfo", none, false),
             Decision::NotIdempotent
         );
     }

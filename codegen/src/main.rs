@@ -57,12 +57,15 @@ fn run(spec_dir: &Path, out: &Path, verbose: bool) -> Result<(), String> {
         features,
         rows,
         notes,
+        summary,
     } = generate::generate(&spec)?;
 
     // The area modules are regenerated whole: stale files go.
-    let v3 = out.join("src/api/v3");
-    if v3.is_dir() {
-        std::fs::remove_dir_all(&v3).map_err(|e| format!("{}: {e}", v3.display()))?;
+    for dir in ["src/api/v3", "src/api/v2"] {
+        let dir = out.join(dir);
+        if dir.is_dir() {
+            std::fs::remove_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        }
     }
     let mut written = Vec::new();
     for (path, text) in &files {
@@ -112,6 +115,9 @@ fn run(spec_dir: &Path, out: &Path, verbose: bool) -> Result<(), String> {
         rows.len(),
         written.len()
     );
+    for line in &summary {
+        eprintln!("wxpay-codegen: {line}");
+    }
     if verbose {
         for note in &notes {
             eprintln!("note: {note}");

@@ -20,17 +20,56 @@ pub struct Spec {
     files: RefCell<BTreeMap<PathBuf, Rc<Value>>>,
 }
 
-/// One operation: a method of one path file under `v3/`.
+/// Which protocol an operation speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Protocol {
+    /// APIv3: JSON, signed with the merchant's RSA key (`v3/`, `hk/v3/`,
+    /// `global/v3/`).
+    V3,
+    /// APIv2: XML, signed with the APIv2 key (MD5 or HMAC-SHA256) (`v2/`).
+    V2,
+}
+
+/// Which part of the spec an operation comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Group {
+    /// `v3/…`: APIv3 on `api.mch.weixin.qq.com`.
+    V3,
+    /// `hk/v3/…`: APIv3 of the Hong Kong site, sent as `/v3/…` to
+    /// `apihk.mch.weixin.qq.com`.
+    Hk,
+    /// `global/v3/…`: APIv3 sent as is to `apihk.mch.weixin.qq.com`.
+    Global,
+    /// `v2/…`: APIv2, sent as `/…` (no `v2` prefix).
+    V2,
+}
+
+/// The default host of WeChat Pay's API.
+pub const DEFAULT_HOST: &str = "api.mch.weixin.qq.com";
+/// The Hong Kong host (`hk/v3/…`, `global/v3/…`).
+pub const HK_HOST: &str = "apihk.mch.weixin.qq.com";
+
+/// One operation: a method of one path file of the spec.
 #[derive(Clone)]
 pub struct Operation {
     /// `GET`, `POST`, …
     pub method: String,
-    /// The request path as WeChat Pay writes it: `/v3/…/{stock_id}/start`
-    /// (the spec's `{empty}` last segment is a trailing `/`).
+    /// The request path as it is sent: `/v3/…/{stock_id}/start` (the
+    /// spec's `{empty}` last segment is a trailing `/`); `/hk/v3/x` is
+    /// sent as `/v3/x`, `/v2/pay/micropay` as `/pay/micropay`.
     pub template: String,
-    /// The path segments of the file, `{empty}` included:
+    /// The segments of the path as it is sent, `{empty}` included:
     /// `["v3", "marketing", "favor", "stocks", "{stock_id}", "start"]`.
     pub segments: Vec<String>,
+    /// The module path below `wxpay::api`: `["v3", …]`, `["hk", …]` (no
+    /// `v3`), `["global", …]` (no `v3`), `["v2", "pay", "micropay"]`.
+    pub module_segments: Vec<String>,
+    /// The path as the spec keys it: `/hk/v3/…`, `/v2/pay/micropay`, `/v3/…`.
+    pub spec_path: String,
+    /// Where it comes from.
+    pub group: Group,
+    /// The host it is sent to, from `x-base-uri` or the group.
+    pub host: String,
     /// The file, relative to the spec folder.
     pub file: PathBuf,
     /// The operation object.
@@ -38,10 +77,44 @@ pub struct Operation {
 }
 
 impl Operation {
-    /// `"POST /v3/…"`: how the catalogue, the CLI and the tests key it.
+    /// `"POST /v3/…"`, `"POST /hk/v3/…"`, `"POST /v2/pay/micropay"`: how
+    /// the generator and the tests key it (the spec's path: unique, where
+    /// the sent path is not: `/hk/v3/certificates` is sent as
+    /// `/v3/certificates`).
     pub fn key(&self) -> String {
-        format!("{} {}", self.method, self.template)
+        format!("{} {}", self.method, self.spec_path)
     }
+
+    /// The protocol it speaks.
+    pub fn protocol(&self) -> Protocol {
+        if self.group == Group::V2 {
+            Protocol::V2
+        } else {
+            Protocol::V3
+        }
+    }
+
+    /// The Cargo feature that compiles it: the area (`/v3/<area>/…`),
+    /// `hk`, `global`, or `v2-<first segment>`.
+    pub fn feature(&self) -> String {
+        match self.group {
+            Group::V3 => self.segments.get(1).cloned().unwrap_or_default(),
+            Group::Hk => "hk".to_owned(),
+            Group::Global => "global".to_owned(),
+            Group::V2 => format!("v2-{}", self.segments.first().cloned().unwrap_or_default()),
+        }
+    }
+}
+
+fn template_of(segments: &[String]) -> String {
+    let mut template = String::new();
+    for segment in segments {
+        template.push('/');
+        if segment != "{empty}" {
+            template.push_str(segment);
+        }
+    }
+    template
 }
 
 /// Lexically normalizes `a/b/../c` into `a/c`.
@@ -111,30 +184,82 @@ impl Spec {
 
     /// Every operation under `v3/`, sorted by path then method.
     pub fn operations(&self) -> Result<Vec<Operation>, String> {
+        self.group_operations(Group::V3)
+    }
+
+    /// Every operation of the spec: `v3/` first (as [`Spec::operations`]),
+    /// then `hk/v3/`, `global/v3/` and `v2/`, each sorted by path then
+    /// method.
+    pub fn all_operations(&self) -> Result<Vec<Operation>, String> {
+        let mut ops = Vec::new();
+        for group in [Group::V3, Group::Hk, Group::Global, Group::V2] {
+            ops.extend(self.group_operations(group)?);
+        }
+        Ok(ops)
+    }
+
+    /// The operations of one group, sorted by path then method.
+    pub fn group_operations(&self, group: Group) -> Result<Vec<Operation>, String> {
+        let base = match group {
+            Group::V3 => "v3",
+            Group::Hk => "hk/v3",
+            Group::Global => "global/v3",
+            Group::V2 => "v2",
+        };
         let mut files = Vec::new();
-        collect(&self.root, Path::new("v3"), &mut files)?;
+        if self.root.join(base).is_dir() {
+            collect(&self.root, Path::new(base), &mut files)?;
+        }
         files.sort();
         let mut ops = Vec::new();
         for file in files {
             let doc = self.load(&file)?;
             let stem = file.with_extension("");
-            let segments: Vec<String> = stem
+            let all: Vec<String> = stem
                 .components()
                 .map(|c| c.as_os_str().to_string_lossy().into_owned())
                 .collect();
-            let mut template = String::new();
-            for segment in &segments {
-                template.push('/');
-                if segment != "{empty}" {
-                    template.push_str(segment);
-                }
-            }
+            let (segments, module_segments): (Vec<String>, Vec<String>) = match group {
+                Group::V3 => (all.clone(), all.clone()),
+                // hk/v3/x → /v3/x, module hk::x.
+                Group::Hk => (
+                    all[1..].to_vec(),
+                    std::iter::once(all[0].clone())
+                        .chain(all[2..].iter().cloned())
+                        .collect(),
+                ),
+                // global/v3/x → /global/v3/x, module global::x.
+                Group::Global => (
+                    all.clone(),
+                    std::iter::once(all[0].clone())
+                        .chain(all[2..].iter().cloned())
+                        .collect(),
+                ),
+                // v2/pay/micropay → /pay/micropay, module v2::pay::micropay.
+                Group::V2 => (all[1..].to_vec(), all.clone()),
+            };
+            let template = template_of(&segments);
+            let spec_path = template_of(&all);
             for method in METHODS {
                 if let Some(op) = get(&doc, method) {
+                    let host = match get_str(op, "x-base-uri") {
+                        Some(uri) => uri
+                            .trim()
+                            .trim_start_matches("https://")
+                            .trim_start_matches("http://")
+                            .trim_end_matches('/')
+                            .to_owned(),
+                        None if matches!(group, Group::Hk | Group::Global) => HK_HOST.to_owned(),
+                        None => DEFAULT_HOST.to_owned(),
+                    };
                     ops.push(Operation {
                         method: method.to_ascii_uppercase(),
                         template: template.clone(),
                         segments: segments.clone(),
+                        module_segments: module_segments.clone(),
+                        spec_path: spec_path.clone(),
+                        group,
+                        host,
                         file: file.clone(),
                         op: op.clone(),
                     });

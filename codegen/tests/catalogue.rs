@@ -9,7 +9,10 @@ use std::collections::BTreeSet;
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use wxpay::api::Protocol;
+use wxpay::v2::V2Endpoint;
 use wxpay::{Client, Endpoint, MerchantKey, NoContent};
+use wxpay_codegen::spec::Group;
 
 mod common;
 use common::{request_example, response_example, say, spec};
@@ -20,15 +23,22 @@ mod dispatch;
 #[test]
 fn catalogue_holds_exactly_the_spec_operations() {
     let Some(spec) = spec() else { return };
-    let expected: BTreeSet<(String, String)> = spec
-        .operations()
-        .unwrap()
-        .into_iter()
-        .map(|op| (op.method, op.template))
-        .collect();
-    let actual: BTreeSet<(String, String)> = wxpay::api::CATALOGUE
+    let ops = spec.all_operations().unwrap();
+    // The Hong Kong site's `/hk/v3/x` is sent as `/v3/x`: an operation is
+    // its method, host and sent path.
+    let expected: BTreeSet<(String, String, String)> = ops
         .iter()
-        .map(|info| (info.method.to_string(), info.template.to_owned()))
+        .map(|op| (op.method.clone(), op.host.clone(), op.template.clone()))
+        .collect();
+    let actual: BTreeSet<(String, String, String)> = wxpay::api::CATALOGUE
+        .iter()
+        .map(|info| {
+            (
+                info.method.to_string(),
+                info.host.to_owned(),
+                info.template.to_owned(),
+            )
+        })
         .collect();
     let missing: Vec<_> = expected.difference(&actual).collect();
     let extra: Vec<_> = actual.difference(&expected).collect();
@@ -42,12 +52,87 @@ fn catalogue_holds_exactly_the_spec_operations() {
     );
     assert_eq!(
         wxpay::api::CATALOGUE.len(),
-        expected.len(),
+        ops.len(),
         "one row per operation"
     );
+    // The APIv3 rows are what they were before the other groups came.
+    let v3 = spec.operations().unwrap();
+    let v3_rows: Vec<_> = wxpay::api::CATALOGUE
+        .iter()
+        .filter(|info| info.rust_path.starts_with("wxpay::api::v3::"))
+        .collect();
+    assert_eq!(v3_rows.len(), v3.len(), "one APIv3 row per v3/ operation");
+    for info in &v3_rows {
+        assert_eq!(info.protocol, Protocol::V3, "{}", info.template);
+        assert_eq!(info.host, "api.mch.weixin.qq.com", "{}", info.template);
+        assert!(!info.client_cert, "{}", info.template);
+        assert!(info.v2_signing.is_none() && info.v2_merchant_field.is_none());
+        assert!(!info.v2_signed_answer, "{}", info.template);
+    }
+    let mut by_group = [0usize; 4];
+    for op in &ops {
+        let info = wxpay::api::CATALOGUE
+            .iter()
+            .find(|info| {
+                info.method.as_str() == op.method
+                    && info.template == op.template
+                    && info.host == op.host
+            })
+            .expect("a row");
+        assert_eq!(info.feature, op.feature(), "{}", op.key());
+        match op.group {
+            Group::V3 => by_group[0] += 1,
+            Group::Hk => {
+                by_group[1] += 1;
+                assert_eq!(info.protocol, Protocol::V3, "{}", op.key());
+                assert_eq!(info.host, "apihk.mch.weixin.qq.com", "{}", op.key());
+                assert!(
+                    info.rust_path.starts_with("wxpay::api::hk::"),
+                    "{}",
+                    op.key()
+                );
+                assert!(info.template.starts_with("/v3/"), "{}", op.key());
+            }
+            Group::Global => {
+                by_group[2] += 1;
+                assert_eq!(info.protocol, Protocol::V3, "{}", op.key());
+                assert_eq!(info.host, "apihk.mch.weixin.qq.com", "{}", op.key());
+                assert!(
+                    info.rust_path.starts_with("wxpay::api::global::"),
+                    "{}",
+                    op.key()
+                );
+                assert!(info.template.starts_with("/global/v3/"), "{}", op.key());
+            }
+            Group::V2 => {
+                by_group[3] += 1;
+                assert_eq!(info.protocol, Protocol::V2, "{}", op.key());
+                assert!(info.feature.starts_with("v2-"), "{}", op.key());
+                assert!(!info.template.starts_with("/v2/"), "{}", op.key());
+                // Only the multipart upload and the POST with a query
+                // parameter are listed without a type.
+                assert_eq!(
+                    info.rust_path.is_empty(),
+                    matches!(
+                        info.template,
+                        "/secapi/mch/uploadmedia" | "/secapi/mch/submchmanage"
+                    ),
+                    "{}",
+                    op.key()
+                );
+                if info.template.starts_with("/secapi/") {
+                    assert!(info.client_cert, "{}", op.key());
+                }
+            }
+        }
+    }
     say(&format!(
-        "catalogue: all {} operations of the spec, nothing extra",
-        expected.len()
+        "catalogue: all {} operations of the spec, nothing extra ({} v3, {} hk, {} global, {} v2)",
+        ops.len(),
+        by_group[0],
+        by_group[1],
+        by_group[2],
+        by_group[3]
     ));
 }
 
@@ -56,8 +141,9 @@ pub struct Check<'a> {
     client: &'a Client,
     decryptor: &'a MerchantKey,
     method: String,
-    /// The operation's template, to find its catalogue row.
+    /// The operation's template and host, to find its catalogue row.
     template: String,
+    host: String,
     /// Path, query and body examples, keyed by wire name.
     request: Option<Value>,
     /// The body example alone.
@@ -102,7 +188,11 @@ impl Check<'_> {
         // written once by the generator.
         let row = wxpay::api::CATALOGUE
             .iter()
-            .find(|row| row.template == self.template && row.method.as_str() == self.method)
+            .find(|row| {
+                row.template == self.template
+                    && row.host == self.host
+                    && row.method.as_str() == self.method
+            })
             .ok_or("no catalogue row")?;
         if row.idempotency != E::IDEMPOTENCY {
             return Err(format!(
@@ -111,12 +201,74 @@ impl Check<'_> {
                 E::IDEMPOTENCY
             ));
         }
+        if E::HOST.name() != row.host {
+            return Err(format!(
+                "the catalogue says host {}, the type {}",
+                row.host,
+                E::HOST.name()
+            ));
+        }
         if let Some(response) = self.response.take() {
             if std::any::type_name::<E::Response>() == std::any::type_name::<NoContent>() {
                 return Ok(());
             }
             serde_json::from_value::<E::Response>(response)
                 .map_err(|e| format!("response example does not decode: {e}"))?;
+        }
+        Ok(())
+    }
+
+    /// An APIv2 operation: the catalogue's row and the type agree on
+    /// resending and on the protocol (their examples are XML, checked by
+    /// the runtime's own tests).
+    pub fn v2<E: V2Endpoint>(&mut self) -> Result<(), String> {
+        let row = wxpay::api::CATALOGUE
+            .iter()
+            .find(|row| {
+                row.template == self.template
+                    && row.host == self.host
+                    && row.method.as_str() == self.method
+            })
+            .ok_or("no catalogue row")?;
+        if row.protocol != Protocol::V2 {
+            return Err(format!("the catalogue says {}", row.protocol));
+        }
+        if row.idempotency != E::IDEMPOTENCY {
+            return Err(format!(
+                "the catalogue says {:?}, the type {:?}",
+                row.idempotency,
+                E::IDEMPOTENCY
+            ));
+        }
+        if E::PATH != row.template || E::HOST.name() != row.host {
+            return Err(format!(
+                "the catalogue says {} on {}, the type {} on {}",
+                row.template,
+                row.host,
+                E::PATH,
+                E::HOST.name()
+            ));
+        }
+        if Some(E::SIGNING) != row.v2_signing
+            || E::MERCHANT_FIELD != row.v2_merchant_field
+            || E::SIGNED_ANSWER != row.v2_signed_answer
+        {
+            return Err(format!(
+                "the catalogue says {:?}, {:?}, signed answer {}; the type {:?}, {:?}, {}",
+                row.v2_signing,
+                row.v2_merchant_field,
+                row.v2_signed_answer,
+                E::SIGNING,
+                E::MERCHANT_FIELD,
+                E::SIGNED_ANSWER
+            ));
+        }
+        if E::CLIENT_CERT != row.client_cert {
+            return Err(format!(
+                "the catalogue says client_cert {}, the type {}",
+                row.client_cert,
+                E::CLIENT_CERT
+            ));
         }
         Ok(())
     }
@@ -171,8 +323,15 @@ async fn spec_examples_go_through_the_generated_types() {
         .unwrap();
     let decryptor = MerchantKey::from_pem(&credentials.merchant_private_key_pem).unwrap();
 
-    let ops = spec.operations().unwrap();
-    let (mut with_examples, mut requests, mut responses, mut failures) = (0, 0, 0, Vec::new());
+    // APIv3 in all its groups (`v3/`, `hk/v3/`, `global/v3/`); APIv2 below.
+    let all = spec.all_operations().unwrap();
+    let ops: Vec<_> = all
+        .iter()
+        .filter(|op| op.group != Group::V2)
+        .cloned()
+        .collect();
+    let (mut with_examples, mut requests, mut responses, mut failures) =
+        (0usize, 0usize, 0usize, Vec::new());
     let mut deletes_with_body = 0;
     for op in &ops {
         let request = request_example(&spec, op);
@@ -192,6 +351,7 @@ async fn spec_examples_go_through_the_generated_types() {
             decryptor: &decryptor,
             method: op.method.clone(),
             template: op.template.clone(),
+            host: op.host.clone(),
             request,
             body,
             query,
@@ -204,6 +364,33 @@ async fn spec_examples_go_through_the_generated_types() {
             None => failures.push(format!("{}: not in the dispatch table", op.key())),
         }
     }
+    // Every declared APIv2 operation: its type agrees with its row.
+    let mut v2_checked = 0;
+    for op in all.iter().filter(|op| op.group == Group::V2) {
+        let mut check = Check {
+            client: &client,
+            decryptor: &decryptor,
+            method: op.method.clone(),
+            template: op.template.clone(),
+            host: op.host.clone(),
+            request: None,
+            body: None,
+            query: Vec::new(),
+            response: None,
+        };
+        match dispatch::dispatch(&op.key(), &mut check) {
+            Some(Ok(())) => v2_checked += 1,
+            Some(Err(error)) => failures.push(format!("{}: {error}", op.key())),
+            // Listed, not declared.
+            None if wxpay::api::CATALOGUE.iter().any(|row| {
+                row.template == op.template && row.host == op.host && row.rust_path.is_empty()
+            }) => {}
+            None => failures.push(format!("{}: not in the dispatch table", op.key())),
+        }
+    }
+    say(&format!(
+        "APIv2: {v2_checked} declared operations agree with the catalogue"
+    ));
     for failure in &failures {
         eprintln!("FAILED {failure}");
     }
@@ -212,7 +399,7 @@ async fn spec_examples_go_through_the_generated_types() {
          {responses} responses, {deletes_with_body} of them DELETE with a JSON body); \
          {} passed, {} failed",
         ops.len(),
-        with_examples - failures.len(),
+        with_examples.saturating_sub(failures.len()),
         failures.len(),
     ));
     assert!(

@@ -255,6 +255,15 @@ impl<'a> Check<'a> {
         })
     }
 
+    /// APIv2 operations (the dispatch table lists them too) are not sent
+    /// here: the sandbox speaks APIv3, and only `v3/` operations come.
+    pub fn v2<E: wxpay::v2::V2Endpoint>(&mut self) -> Result<(), String> {
+        Err(format!(
+            "{} is an APIv2 operation: the sandbox does not answer APIv2",
+            E::PATH
+        ))
+    }
+
     /// Uploads: the struct holds a file and is built by [`upload`].
     pub fn response_only<E: Endpoint>(&mut self) -> Result<(), String> {
         self.upload = true;

@@ -19,6 +19,7 @@ pub mod customs {
         /// `GET /global/v3/customs/orders` on `apihk.mch.weixin.qq.com`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/declarecustom_ch/chapter3_3.shtml)
+        #[doc(alias = "报关查询API")]
         #[crate::endpoint(GET, "/global/v3/customs/orders", host = HongKong, response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -198,6 +199,7 @@ pub mod customs {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/declarecustom_ch/chapter3_1.shtml)
         ///
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "报关API")]
         #[crate::endpoint(POST, "/global/v3/customs/orders", host = HongKong, response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -314,6 +316,7 @@ pub mod customs {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/declarecustom_ch/chapter3_5.shtml)
         ///
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "报关信息修改API")]
         #[crate::endpoint(PATCH, "/global/v3/customs/orders", host = HongKong, response = PatchResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Patch {
@@ -432,6 +435,7 @@ pub mod customs {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/declarecustom_ch/chapter3_4.shtml)
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+        #[doc(alias = "报关重推API")]
         #[crate::endpoint(POST, "/global/v3/customs/redeclare", host = HongKong, response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -532,6 +536,7 @@ pub mod customs {
         /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
         ///
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "身份信息校验API")]
         #[crate::endpoint(POST, "/global/v3/customs/verify-certificate", host = HongKong, response = PostResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {

@@ -17,6 +17,7 @@ pub mod certificates {
     /// `GET /v3/certificates` on `apihk.mch.weixin.qq.com`
     ///
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_7.shtml)
+    #[doc(alias = "获取平台证书列表")]
     #[crate::endpoint(GET, "/v3/certificates", host = HongKong, response = GetResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Get {}
@@ -75,6 +76,7 @@ pub mod merchants {
     /// The spec's header parameters ["Idempotency-Key"] are not set by this declaration.
     ///
     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+    #[doc(alias = "子商户进件（融合钱包）")]
     #[crate::endpoint(POST, "/v3/merchants", host = HongKong, response = PostResponse, serial)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -230,6 +232,7 @@ pub mod merchants {
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/Onborading_Sub_Merchant/chapter3_3.shtml)
     ///
     /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+    #[doc(alias = "修改子商户（融合钱包）")]
     #[crate::endpoint(PUT, "/v3/merchants", host = HongKong, response = PutResponse, serial)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Put {
@@ -371,6 +374,7 @@ pub mod merchants {
         /// `GET /v3/merchants/{sub_mchid}` on `apihk.mch.weixin.qq.com`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/Onborading_Sub_Merchant/chapter3_2.shtml)
+        #[doc(alias = "查询子商户（融合钱包）")]
         #[crate::endpoint(GET, "/v3/merchants/<sub_mchid>", host = HongKong, response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -515,6 +519,7 @@ pub mod refunds {
     /// `GET /v3/refunds` on `apihk.mch.weixin.qq.com`
     ///
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_4.shtml)
+    #[doc(alias = "查询所有退款")]
     #[crate::endpoint(GET, "/v3/refunds", host = HongKong, response = GetResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Get {
@@ -722,6 +727,7 @@ pub mod refunds {
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_2.shtml)
     ///
     /// Idempotent by `out_refund_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "申请退款")]
     #[crate::endpoint(POST, "/v3/refunds", host = HongKong, response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -863,6 +869,7 @@ pub mod refunds {
             /// `GET /v3/refunds/id/{refund_id}` on `apihk.mch.weixin.qq.com`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_3.shtml)
+            #[doc(alias = "查询单笔退款(微信支付退款订单号)")]
             #[crate::endpoint(GET, "/v3/refunds/id/<refund_id>", host = HongKong, response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -1034,6 +1041,7 @@ pub mod refunds {
             /// `GET /v3/refunds/out-refund-no/{out_refund_no}` on `apihk.mch.weixin.qq.com`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_3.shtml)
+            #[doc(alias = "查询单笔退款(商户退款订单号)")]
             #[crate::endpoint(GET, "/v3/refunds/out-refund-no/<out_refund_no>", host = HongKong, response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -1206,6 +1214,7 @@ pub mod settle {
         /// `GET /v3/settle/settlements` on `apihk.mch.weixin.qq.com`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_10.shtml)
+        #[doc(alias = "查询结算资金明细API")]
         #[crate::endpoint(GET, "/v3/settle/settlements", host = HongKong, response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -1304,6 +1313,7 @@ pub mod statements {
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_5.shtml)
     ///
     /// The spec's header parameters ["Accept-Encoding"] are not set by this declaration.
+    #[doc(alias = "下载对账单")]
     #[crate::endpoint(GET, "/v3/statements", host = HongKong, response = GetResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Get {
@@ -1327,6 +1337,7 @@ pub mod transactions {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/In-AppPay/chapter6_3.shtml)
         ///
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "APP支付下单")]
         #[crate::endpoint(POST, "/v3/transactions/app", host = HongKong, response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -1476,6 +1487,7 @@ pub mod transactions {
             /// `GET /v3/transactions/id/{transaction_id}` on `apihk.mch.weixin.qq.com`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_1.shtml)
+            #[doc(alias = "查询订单(微信支付订单号)")]
             #[crate::endpoint(GET, "/v3/transactions/id/<transaction_id>", host = HongKong, response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -1696,6 +1708,7 @@ pub mod transactions {
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/NativePay/chapter8_6.shtml)
                 ///
                 /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                #[doc(alias = "关闭订单(微信支付订单号)")]
                 #[crate::endpoint(POST, "/v3/transactions/id/<transaction_id>/close", host = HongKong, idempotent)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -1718,6 +1731,7 @@ pub mod transactions {
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter3_4.shtml)
                 ///
                 /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                #[doc(alias = "撤销订单(微信支付订单号)")]
                 #[crate::endpoint(POST, "/v3/transactions/id/<transaction_id>/reverse", host = HongKong, idempotent)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -1742,6 +1756,7 @@ pub mod transactions {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/MiniProgramPay/chapter7_3.shtml)
         ///
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "小程序/公众号支付下单")]
         #[crate::endpoint(POST, "/v3/transactions/jsapi", host = HongKong, response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -1891,6 +1906,7 @@ pub mod transactions {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter3_3.shtml)
         ///
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "提交付款码支付")]
         #[crate::endpoint(POST, "/v3/transactions/micropay", host = HongKong, response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -2221,6 +2237,7 @@ pub mod transactions {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/H5Payment/chapter3_3.shtml)
         ///
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "H5支付下单")]
         #[crate::endpoint(POST, "/v3/transactions/mweb", host = HongKong, response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -2368,6 +2385,7 @@ pub mod transactions {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/NativePay/chapter4_3.shtml)
         ///
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "扫码支付下单")]
         #[crate::endpoint(POST, "/v3/transactions/native", host = HongKong, response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -2517,6 +2535,7 @@ pub mod transactions {
             /// `GET /v3/transactions/out-trade-no/{out_trade_no}` on `apihk.mch.weixin.qq.com`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_1.shtml)
+            #[doc(alias = "查询订单(商户订单号)")]
             #[crate::endpoint(GET, "/v3/transactions/out-trade-no/<out_trade_no>", host = HongKong, response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -2737,6 +2756,7 @@ pub mod transactions {
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/NativePay/chapter8_6.shtml)
                 ///
                 /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                #[doc(alias = "关闭订单(商户订单号)")]
                 #[crate::endpoint(POST, "/v3/transactions/out-trade-no/<out_trade_no>/close", host = HongKong, idempotent)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -2759,6 +2779,7 @@ pub mod transactions {
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter3_4.shtml)
                 ///
                 /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                #[doc(alias = "撤销订单(商户订单号)")]
                 #[crate::endpoint(POST, "/v3/transactions/out-trade-no/<out_trade_no>/reverse", host = HongKong, idempotent)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {

@@ -13,6 +13,7 @@ pub mod authindex {
     /// The client fills in `mch_id`, `nonce_str` and `sign`.
     ///
     /// WeChat Pay does not sign this answer.
+    #[doc(alias = "授权获取code")]
     #[crate::endpoint(GET, "/appauth/authindex", v2, sign = md5, merchant = "mch_id", unsigned_answer, host = PayAppMch)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Get {
@@ -41,6 +42,7 @@ pub mod getaccesstoken {
     /// WeChat Pay does not sign this answer.
     ///
     /// The spec says the answer is JSON, not XML.
+    #[doc(alias = "通过code换取accesstoken")]
     #[crate::endpoint(GET, "/appauth/getaccesstoken", v2, sign = hmac_sha256, merchant = "mch_id", unsigned_answer, response = GetResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Get {

@@ -17,6 +17,7 @@ pub mod micro {
         /// The client fills in `mch_id`, `nonce_str` and `sign`.
         ///
         /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "查询申请状态")]
         #[crate::endpoint(POST, "/applyment/micro/getstate", v2, sign = hmac_sha256, client_cert, merchant = "mch_id", response = PostResponse, idempotent)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -70,6 +71,7 @@ pub mod micro {
         /// The client fills in `mch_id`, `nonce_str` and `sign`.
         ///
         /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "查询升级申请单状态")]
         #[crate::endpoint(POST, "/applyment/micro/getupgradestate", v2, sign = hmac_sha256, client_cert, merchant = "mch_id", response = PostResponse, idempotent)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -145,6 +147,7 @@ pub mod micro {
         /// The client fills in `mch_id`, `nonce_str` and `sign`.
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+        #[doc(alias = "修改结算银行卡")]
         #[crate::endpoint(POST, "/applyment/micro/modifyarchives", v2, sign = hmac_sha256, client_cert, merchant = "mch_id", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -188,6 +191,7 @@ pub mod micro {
         /// The client fills in `mch_id`, `nonce_str` and `sign`.
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+        #[doc(alias = "修改联系信息")]
         #[crate::endpoint(POST, "/applyment/micro/modifycontactinfo", v2, sign = hmac_sha256, client_cert, merchant = "mch_id", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -229,6 +233,7 @@ pub mod micro {
         /// WeChat Pay does not sign this answer.
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+        #[doc(alias = "签约报备")]
         #[crate::endpoint(POST, "/applyment/micro/signcontract", v2, sign = md5, client_cert, unsigned_answer)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {}
@@ -246,6 +251,7 @@ pub mod micro {
         /// The client fills in `mch_id`, `nonce_str` and `sign`.
         ///
         /// Idempotent by `business_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "申请入驻")]
         #[crate::endpoint(POST, "/applyment/micro/submit", v2, sign = hmac_sha256, client_cert, merchant = "mch_id", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -336,6 +342,7 @@ pub mod micro {
         /// The client fills in `mch_id`, `nonce_str` and `sign`.
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+        #[doc(alias = "提交升级申请单")]
         #[crate::endpoint(POST, "/applyment/micro/submitupgrade", v2, sign = hmac_sha256, client_cert, merchant = "mch_id", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {

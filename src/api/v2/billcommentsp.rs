@@ -15,6 +15,7 @@ pub mod batchquerycomment {
     /// WeChat Pay does not sign this answer.
     ///
     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "拉取订单评价数据")]
     #[crate::endpoint(POST, "/billcommentsp/batchquerycomment", v2, sign = hmac_sha256, client_cert, merchant = "mch_id", unsigned_answer, idempotent)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {

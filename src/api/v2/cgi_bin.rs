@@ -17,6 +17,7 @@ pub mod mch {
             /// The client fills in `mch_id`, `nonce_str` and `sign`.
             ///
             /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "订单附加信息提交接口")]
             #[crate::endpoint(POST, "/cgi-bin/mch/customs/customdeclareorder", v2, sign = md5, merchant = "mch_id", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -102,6 +103,7 @@ pub mod mch {
             /// The client fills in `mch_id`, `nonce_str` and `sign`.
             ///
             /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "订单附加信息查询接口")]
             #[crate::endpoint(POST, "/cgi-bin/mch/customs/customdeclarequery", v2, sign = md5, merchant = "mch_id", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -159,6 +161,7 @@ pub mod mch {
             /// The client fills in `mch_id`, `nonce_str` and `sign`.
             ///
             /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "订单附加信息重推接口")]
             #[crate::endpoint(POST, "/cgi-bin/mch/newcustoms/customdeclareredeclare", v2, sign = md5, merchant = "mch_id", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {

@@ -13,6 +13,7 @@ pub mod consume {
     /// The client fills in `mch_id`, `nonce_str` and `sign`.
     ///
     /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "消费押金")]
     #[crate::endpoint(POST, "/deposit/consume", v2, sign = hmac_sha256, client_cert, merchant = "mch_id", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -78,6 +79,7 @@ pub mod facepay {
     /// The client fills in `mch_id`, `nonce_str` and `sign`.
     ///
     /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "支付押金（人脸支付）")]
     #[crate::endpoint(POST, "/deposit/facepay", v2, sign = hmac_sha256, merchant = "mch_id", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -202,6 +204,7 @@ pub mod micropay {
     /// The client fills in `mch_id`, `nonce_str` and `sign`.
     ///
     /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "支付押金（付款码支付）")]
     #[crate::endpoint(POST, "/deposit/micropay", v2, sign = either, merchant = "mch_id", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -326,6 +329,7 @@ pub mod orderquery {
     /// The client fills in `mch_id`, `nonce_str` and `sign`.
     ///
     /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "查询订单")]
     #[crate::endpoint(POST, "/deposit/orderquery", v2, sign = either, merchant = "mch_id", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -440,6 +444,7 @@ pub mod refund {
     /// The client fills in `mch_id`, `nonce_str` and `sign`.
     ///
     /// Idempotent by `out_refund_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "申请退款（押金）")]
     #[crate::endpoint(POST, "/deposit/refund", v2, sign = either, client_cert, merchant = "mch_id", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -542,6 +547,7 @@ pub mod refundquery {
     /// The client fills in `mch_id`, `nonce_str` and `sign`.
     ///
     /// Idempotent by `out_refund_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "查询退款（押金）")]
     #[crate::endpoint(POST, "/deposit/refundquery", v2, sign = either, merchant = "mch_id", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -618,6 +624,7 @@ pub mod reverse {
     /// The client fills in `mch_id`, `nonce_str` and `sign`.
     ///
     /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "撤销订单")]
     #[crate::endpoint(POST, "/deposit/reverse", v2, sign = either, client_cert, merchant = "mch_id", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -665,6 +672,7 @@ pub mod unifiedorder {
     /// The client fills in `mch_id`, `nonce_str` and `sign`.
     ///
     /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "支付押金（JSAPI/APP支付）")]
     #[crate::endpoint(POST, "/deposit/unifiedorder", v2, sign = either, merchant = "mch_id", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {

@@ -13,6 +13,7 @@ pub mod get_wxpayface_authinfo {
     /// The client fills in `mch_id`, `nonce_str` and `sign`.
     ///
     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "人脸识别SDK-获取调用凭证")]
     #[crate::endpoint(POST, "/face/get_wxpayface_authinfo", v2, sign = either, merchant = "mch_id", host = PayApp, response = PostResponse, idempotent)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {

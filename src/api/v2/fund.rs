@@ -15,6 +15,7 @@ pub mod queryautowithdrawbydate {
     /// The client fills in `mch_id`, `nonce_str` and `sign`.
     ///
     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "查询提现状态")]
     #[crate::endpoint(POST, "/fund/queryautowithdrawbydate", v2, sign = hmac_sha256, client_cert, merchant = "mch_id", response = PostResponse, idempotent)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -72,6 +73,7 @@ pub mod reautowithdrawbydate {
     /// The client fills in `mch_id`, `nonce_str` and `sign`.
     ///
     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+    #[doc(alias = "重新发起提现")]
     #[crate::endpoint(POST, "/fund/reautowithdrawbydate", v2, sign = hmac_sha256, client_cert, merchant = "mch_id", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {

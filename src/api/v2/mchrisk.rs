@@ -13,6 +13,7 @@ pub mod bankquerymchauditinfo {
     /// The client fills in `mch_id`, `nonce_str` and `sign`.
     ///
     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "间联模式查询商户审核状态开放接口")]
     #[crate::endpoint(POST, "/mchrisk/bankquerymchauditinfo", v2, sign = hmac_sha256, merchant = "mch_id", response = PostResponse, idempotent)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -53,6 +54,7 @@ pub mod channelquerymchauditinfo {
     /// The client fills in `mch_id`, `nonce_str` and `sign`.
     ///
     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "渠道商查询商户审核信息")]
     #[crate::endpoint(POST, "/mchrisk/channelquerymchauditinfo", v2, sign = hmac_sha256, merchant = "mch_id", response = PostResponse, idempotent)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -95,6 +97,7 @@ pub mod querymchrisk {
     /// WeChat Pay does not sign this answer.
     ///
     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "事前-风险商户核查接口")]
     #[crate::endpoint(POST, "/mchrisk/querymchrisk", v2, sign = hmac_sha256, client_cert, merchant = "mch_id", unsigned_answer, response = PostResponse, idempotent)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -149,6 +152,7 @@ pub mod setmchriskcallback {
     /// WeChat Pay does not sign this answer.
     ///
     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+    #[doc(alias = "设置风险通知回调链接")]
     #[crate::endpoint(POST, "/mchrisk/setmchriskcallback", v2, sign = hmac_sha256, merchant = "mch_id", unsigned_answer, response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -177,6 +181,7 @@ pub mod syncmchriskresult {
     /// WeChat Pay does not sign this answer.
     ///
     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+    #[doc(alias = "事后-风险商户处理结果同步接口")]
     #[crate::endpoint(POST, "/mchrisk/syncmchriskresult", v2, sign = hmac_sha256, client_cert, merchant = "mch_id", unsigned_answer)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {

@@ -15,6 +15,7 @@ pub mod gethbinfo {
     /// WeChat Pay does not sign this answer.
     ///
     /// Idempotent by `mch_billno`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "查询红包记录")]
     #[crate::endpoint(POST, "/mmpaymkttransfers/gethbinfo", v2, sign = md5, client_cert, merchant = "mch_id", unsigned_answer, response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -93,6 +94,7 @@ pub mod gettransferinfo {
     /// WeChat Pay does not sign this answer.
     ///
     /// Idempotent by `partner_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "查询企业向微信用户个人付款")]
     #[crate::endpoint(POST, "/mmpaymkttransfers/gettransferinfo", v2, sign = md5, client_cert, merchant = "mch_id", unsigned_answer, response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -159,6 +161,7 @@ pub mod promotion {
         /// WeChat Pay does not sign this answer.
         ///
         /// Idempotent by `partner_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "向员工付款")]
         #[crate::endpoint(POST, "/mmpaymkttransfers/promotion/paywwsptrans2pocket", v2, sign = md5, client_cert, merchant = "mch_id", unsigned_answer, response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -231,6 +234,7 @@ pub mod promotion {
         /// WeChat Pay does not sign this answer.
         ///
         /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "查询付款记录")]
         #[crate::endpoint(POST, "/mmpaymkttransfers/promotion/querywwsptrans2pocket", v2, sign = md5, client_cert, merchant = "mch_id", unsigned_answer, response = PostResponse, idempotent)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -285,6 +289,7 @@ pub mod promotion {
         /// WeChat Pay does not sign this answer.
         ///
         /// Idempotent by `partner_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "向微信用户个人付款")]
         #[crate::endpoint(POST, "/mmpaymkttransfers/promotion/transfers", v2, sign = md5, client_cert, merchant = "mchid", unsigned_answer, response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -350,6 +355,7 @@ pub mod query_coupon_stock {
     /// The client fills in `mch_id`, `nonce_str` and `sign`.
     ///
     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "查询代金券批次")]
     #[crate::endpoint(POST, "/mmpaymkttransfers/query_coupon_stock", v2, sign = md5, merchant = "mch_id", response = PostResponse, idempotent)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -437,6 +443,7 @@ pub mod querycouponsinfo {
     /// The client fills in `mch_id`, `nonce_str` and `sign`.
     ///
     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "查询代金券信息")]
     #[crate::endpoint(POST, "/mmpaymkttransfers/querycouponsinfo", v2, sign = md5, merchant = "mch_id", response = PostResponse, idempotent)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -519,6 +526,7 @@ pub mod queryworkwxredpack {
     /// The client fills in `mch_id`, `nonce_str` and `sign`.
     ///
     /// Idempotent by `mch_billno`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "查询红包记录")]
     #[crate::endpoint(POST, "/mmpaymkttransfers/queryworkwxredpack", v2, sign = md5, client_cert, merchant = "mch_id", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -599,6 +607,7 @@ pub mod send_coupon {
     /// The client fills in `mch_id`, `nonce_str` and `sign`.
     ///
     /// Idempotent by `partner_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "发放代金券")]
     #[crate::endpoint(POST, "/mmpaymkttransfers/send_coupon", v2, sign = md5, client_cert, merchant = "mch_id", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -676,6 +685,7 @@ pub mod sendgroupredpack {
     /// WeChat Pay does not sign this answer.
     ///
     /// Idempotent by `mch_billno`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "发放裂变红包")]
     #[crate::endpoint(POST, "/mmpaymkttransfers/sendgroupredpack", v2, sign = md5, client_cert, merchant = "mch_id", unsigned_answer, response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -742,6 +752,7 @@ pub mod sendminiprogramhb {
     /// WeChat Pay does not sign this answer.
     ///
     /// Idempotent by `mch_billno`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "发放小程序红包接口")]
     #[crate::endpoint(POST, "/mmpaymkttransfers/sendminiprogramhb", v2, sign = md5, client_cert, merchant = "mch_id", unsigned_answer, response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -809,6 +820,7 @@ pub mod sendredpack {
     /// WeChat Pay does not sign this answer.
     ///
     /// Idempotent by `mch_billno`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "发放普通红包")]
     #[crate::endpoint(POST, "/mmpaymkttransfers/sendredpack", v2, sign = md5, client_cert, merchant = "mch_id", unsigned_answer, response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -877,6 +889,7 @@ pub mod sendworkwxredpack {
     /// The client fills in `mch_id`, `nonce_str` and `sign`.
     ///
     /// Idempotent by `mch_billno`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "发放企业红包")]
     #[crate::endpoint(POST, "/mmpaymkttransfers/sendworkwxredpack", v2, sign = md5, client_cert, merchant = "mch_id", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {

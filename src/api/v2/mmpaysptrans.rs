@@ -13,6 +13,7 @@ pub mod pay_bank {
     /// The client fills in `mch_id`, `nonce_str` and `sign`.
     ///
     /// Idempotent by `partner_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "企业付款到银行卡")]
     #[crate::endpoint(POST, "/mmpaysptrans/pay_bank", v2, sign = md5, client_cert, merchant = "mch_id", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -64,6 +65,7 @@ pub mod query_bank {
     /// WeChat Pay does not sign this answer.
     ///
     /// Idempotent by `partner_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "查询企业付款银行卡")]
     #[crate::endpoint(POST, "/mmpaysptrans/query_bank", v2, sign = md5, client_cert, merchant = "mch_id", unsigned_answer, response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {

@@ -13,6 +13,7 @@ pub mod deletecontract {
     /// The client fills in `mch_id`, `nonce_str` and `sign`.
     ///
     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "申请解约")]
     #[crate::endpoint(POST, "/papay/deletecontract", v2, sign = md5, merchant = "mch_id", response = PostResponse, idempotent)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -71,6 +72,7 @@ pub mod entrustweb {
     /// The client fills in `mch_id`, `nonce_str` and `sign`.
     ///
     /// WeChat Pay does not sign this answer.
+    #[doc(alias = "公众号纯签约")]
     #[crate::endpoint(GET, "/papay/entrustweb", v2, sign = md5, merchant = "mch_id", unsigned_answer)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Get {
@@ -105,6 +107,7 @@ pub mod h5entrustweb {
     /// The client fills in `mch_id`, `nonce_str` and `sign`.
     ///
     /// WeChat Pay does not sign this answer.
+    #[doc(alias = "H5纯签约")]
     #[crate::endpoint(GET, "/papay/h5entrustweb", v2, sign = either, merchant = "mch_id", unsigned_answer, response = GetResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Get {
@@ -152,6 +155,7 @@ pub mod partner {
         /// The client fills in `mch_id`, `nonce_str` and `sign`.
         ///
         /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "申请解约")]
         #[crate::endpoint(POST, "/papay/partner/deletecontract", v2, sign = md5, merchant = "mch_id", response = PostResponse, idempotent)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -210,6 +214,7 @@ pub mod partner {
         /// The client fills in `mch_id`, `nonce_str` and `sign`.
         ///
         /// WeChat Pay does not sign this answer.
+        #[doc(alias = "公众号纯签约")]
         #[crate::endpoint(GET, "/papay/partner/entrustweb", v2, sign = md5, merchant = "mch_id", unsigned_answer)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -248,6 +253,7 @@ pub mod partner {
         /// The client fills in `mch_id`, `nonce_str` and `sign`.
         ///
         /// WeChat Pay does not sign this answer.
+        #[doc(alias = "H5纯签约")]
         #[crate::endpoint(GET, "/papay/partner/h5entrustweb", v2, sign = either, merchant = "mch_id", unsigned_answer, response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -313,6 +319,7 @@ pub mod partner {
         /// The client fills in `mch_id`, `nonce_str` and `sign`.
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+        #[doc(alias = "APP纯签约")]
         #[crate::endpoint(POST, "/papay/partner/preentrustweb", v2, sign = either, merchant = "mch_id", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -377,6 +384,7 @@ pub mod partner {
         /// The client fills in `mch_id`, `nonce_str` and `sign`.
         ///
         /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "查询签约关系")]
         #[crate::endpoint(POST, "/papay/partner/querycontract", v2, sign = md5, merchant = "mch_id", response = PostResponse, idempotent)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -461,6 +469,7 @@ pub mod preentrustweb {
     /// The client fills in `mch_id`, `nonce_str` and `sign`.
     ///
     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+    #[doc(alias = "APP纯签约")]
     #[crate::endpoint(POST, "/papay/preentrustweb", v2, sign = either, merchant = "mch_id", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -519,6 +528,7 @@ pub mod querycontract {
     /// The client fills in `mch_id`, `nonce_str` and `sign`.
     ///
     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "查询签约关系")]
     #[crate::endpoint(POST, "/papay/querycontract", v2, sign = md5, merchant = "mch_id", response = PostResponse, idempotent)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {

@@ -13,6 +13,7 @@ pub mod closecombinedorder {
     /// The client fills in `combine_mch_id`, `nonce_str` and `sign`.
     ///
     /// Idempotent by `combine_out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "合单关单")]
     #[crate::endpoint(POST, "/pay/closecombinedorder", v2, sign = hmac_sha256, merchant = "combine_mch_id", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -47,6 +48,7 @@ pub mod closeorder {
     /// The client fills in `mch_id`, `nonce_str` and `sign`.
     ///
     /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "关闭订单")]
     #[crate::endpoint(POST, "/pay/closeorder", v2, sign = either, merchant = "mch_id", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -82,6 +84,7 @@ pub mod combinedorder {
     /// The client fills in `combine_mch_id`, `nonce_str` and `sign`.
     ///
     /// Idempotent by `combine_out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "合单下单")]
     #[crate::endpoint(POST, "/pay/combinedorder", v2, sign = hmac_sha256, merchant = "combine_mch_id", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -147,6 +150,7 @@ pub mod contractorder {
     /// The client fills in `mch_id`, `nonce_str` and `sign`.
     ///
     /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "支付中签约")]
     #[crate::endpoint(POST, "/pay/contractorder", v2, sign = md5, merchant = "mch_id", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -273,6 +277,7 @@ pub mod downloadbill {
     /// A download: the answer is a file, not XML, on success, so this declaration's response is `NoContent`.
     ///
     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "下载对账单")]
     #[crate::endpoint(POST, "/pay/downloadbill", v2, sign = md5, merchant = "mch_id", unsigned_answer, idempotent)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -301,6 +306,7 @@ pub mod downloadfundflow {
     /// A download: the answer is a file, not XML, on success, so this declaration's response is `NoContent`.
     ///
     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "下载资金账单")]
     #[crate::endpoint(POST, "/pay/downloadfundflow", v2, sign = hmac_sha256, client_cert, merchant = "mch_id", unsigned_answer, idempotent)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -325,6 +331,7 @@ pub mod facepay {
     /// The client fills in `mch_id`, `nonce_str` and `sign`.
     ///
     /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "提交刷脸支付")]
     #[crate::endpoint(POST, "/pay/facepay", v2, sign = hmac_sha256, merchant = "mch_id", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -449,6 +456,7 @@ pub mod facepayquery {
     /// The client fills in `mch_id`, `nonce_str` and `sign`.
     ///
     /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "查询订单")]
     #[crate::endpoint(POST, "/pay/facepayquery", v2, sign = either, merchant = "mch_id", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -563,6 +571,7 @@ pub mod micropay {
     /// The client fills in `mch_id`, `nonce_str` and `sign`.
     ///
     /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "提交付款码支付")]
     #[crate::endpoint(POST, "/pay/micropay", v2, sign = either, merchant = "mch_id", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -687,6 +696,7 @@ pub mod orderquery {
     /// The client fills in `mch_id`, `nonce_str` and `sign`.
     ///
     /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "查询订单")]
     #[crate::endpoint(POST, "/pay/orderquery", v2, sign = either, merchant = "mch_id", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -801,6 +811,7 @@ pub mod paporderquery {
     /// The client fills in `mch_id`, `nonce_str` and `sign`.
     ///
     /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "查询订单")]
     #[crate::endpoint(POST, "/pay/paporderquery", v2, sign = md5, merchant = "mch_id", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -888,6 +899,7 @@ pub mod pappayapply {
     /// The client fills in `mch_id`, `nonce_str` and `sign`.
     ///
     /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "申请扣款")]
     #[crate::endpoint(POST, "/pay/pappayapply", v2, sign = md5, merchant = "mch_id", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -944,6 +956,7 @@ pub mod partner {
         /// The client fills in `mch_id`, `nonce_str` and `sign`.
         ///
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "查询订单")]
         #[crate::endpoint(POST, "/pay/partner/paporderquery", v2, sign = md5, merchant = "mch_id", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -1041,6 +1054,7 @@ pub mod partner {
         /// The client fills in `mch_id`, `nonce_str` and `sign`.
         ///
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "申请扣款")]
         #[crate::endpoint(POST, "/pay/partner/pappayapply", v2, sign = md5, merchant = "mch_id", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -1106,6 +1120,7 @@ pub mod profitsharingaddreceiver {
     /// The client fills in `mch_id`, `nonce_str` and `sign`.
     ///
     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+    #[doc(alias = "添加分账接收方")]
     #[crate::endpoint(POST, "/pay/profitsharingaddreceiver", v2, sign = hmac_sha256, merchant = "mch_id", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -1150,6 +1165,7 @@ pub mod profitsharingmerchantratioquery {
     /// The client fills in `mch_id`, `nonce_str` and `sign`.
     ///
     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "查询最大分账比例API")]
     #[crate::endpoint(POST, "/pay/profitsharingmerchantratioquery", v2, sign = hmac_sha256, merchant = "mch_id", response = PostResponse, idempotent)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -1187,6 +1203,7 @@ pub mod profitsharingorderamountquery {
     /// The client fills in `mch_id`, `nonce_str` and `sign`.
     ///
     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "查询订单待分账金额")]
     #[crate::endpoint(POST, "/pay/profitsharingorderamountquery", v2, sign = hmac_sha256, merchant = "mch_id", response = PostResponse, idempotent)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -1219,6 +1236,7 @@ pub mod profitsharingquery {
     /// The client fills in `mch_id`, `nonce_str` and `sign`.
     ///
     /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "查询分账结果")]
     #[crate::endpoint(POST, "/pay/profitsharingquery", v2, sign = hmac_sha256, merchant = "mch_id", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -1274,6 +1292,7 @@ pub mod profitsharingremovereceiver {
     /// The client fills in `mch_id`, `nonce_str` and `sign`.
     ///
     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+    #[doc(alias = "删除分账接收方")]
     #[crate::endpoint(POST, "/pay/profitsharingremovereceiver", v2, sign = hmac_sha256, merchant = "mch_id", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -1318,6 +1337,7 @@ pub mod profitsharingreturnquery {
     /// The client fills in `mch_id`, `nonce_str` and `sign`.
     ///
     /// Idempotent by `out_return_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "回退结果查询")]
     #[crate::endpoint(POST, "/pay/profitsharingreturnquery", v2, sign = hmac_sha256, merchant = "mch_id", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -1397,6 +1417,7 @@ pub mod querycombinedorder {
     /// The client fills in `combine_mch_id`, `nonce_str` and `sign`.
     ///
     /// Idempotent by `combine_out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "合单查单")]
     #[crate::endpoint(POST, "/pay/querycombinedorder", v2, sign = hmac_sha256, merchant = "combine_mch_id", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -1450,6 +1471,7 @@ pub mod queryexchagerate {
     /// The client fills in `mch_id`, `nonce_str` and `sign`.
     ///
     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "汇率查询API")]
     #[crate::endpoint(POST, "/pay/queryexchagerate", v2, sign = md5, merchant = "mch_id", response = PostResponse, idempotent)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -1495,6 +1517,7 @@ pub mod refundquery {
     /// The client fills in `mch_id`, `nonce_str` and `sign`.
     ///
     /// Idempotent by `out_refund_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "查询退款")]
     #[crate::endpoint(POST, "/pay/refundquery", v2, sign = either, merchant = "mch_id", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -1571,6 +1594,7 @@ pub mod refundqueryv2 {
     /// The client fills in `mch_id`, `nonce_str` and `sign`.
     ///
     /// Idempotent by `out_refund_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "查询退款（支持单品）")]
     #[crate::endpoint(POST, "/pay/refundqueryv2", v2, sign = either, merchant = "mch_id", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -1650,6 +1674,7 @@ pub mod settlementquery {
     /// The client fills in `mchid`, `nonce_str` and `sign`.
     ///
     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "查询结算资金")]
     #[crate::endpoint(POST, "/pay/settlementquery", v2, sign = md5, merchant = "mchid", response = PostResponse, idempotent)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -1735,6 +1760,7 @@ pub mod unifiedorder {
     /// The client fills in `mch_id`, `nonce_str` and `sign`.
     ///
     /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "统一下单")]
     #[crate::endpoint(POST, "/pay/unifiedorder", v2, sign = either, merchant = "mch_id", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {

@@ -15,6 +15,7 @@ pub mod report {
     /// WeChat Pay does not sign this answer.
     ///
     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+    #[doc(alias = "交易保障")]
     #[crate::endpoint(POST, "/payitil/report", v2, sign = md5, merchant = "mch_id", unsigned_answer)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {

@@ -13,6 +13,7 @@ pub mod getcertficates {
     /// The client fills in `mch_id`, `nonce_str` and `sign`.
     ///
     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "获取平台证书")]
     #[crate::endpoint(POST, "/risk/getcertficates", v2, sign = hmac_sha256, merchant = "mch_id", response = PostResponse, idempotent)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {}
@@ -47,6 +48,7 @@ pub mod getpublickey {
     /// WeChat Pay does not sign this answer.
     ///
     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "获取RSA加密公钥API")]
     #[crate::endpoint(POST, "/risk/getpublickey", v2, sign = either, client_cert, merchant = "mch_id", unsigned_answer, host = Fraud, response = PostResponse, idempotent)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {}
@@ -81,6 +83,7 @@ pub mod getviolation {
     /// WeChat Pay does not sign this answer.
     ///
     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "银行特约商户违规信息查询")]
     #[crate::endpoint(POST, "/risk/getviolation", v2, sign = hmac_sha256, client_cert, merchant = "mch_id", unsigned_answer, response = PostResponse, idempotent)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {

@@ -21,6 +21,7 @@ pub mod pay {
         /// A download: the answer is a file, not XML, on success, so this declaration's response is `NoContent`.
         ///
         /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "下载对账单")]
         #[crate::endpoint(POST, "/sandboxnew/pay/downloadbill", v2, sign = md5, merchant = "mch_id", unsigned_answer, idempotent)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -49,6 +50,7 @@ pub mod pay {
         /// WeChat Pay does not sign this answer.
         ///
         /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "获取验签密钥API")]
         #[crate::endpoint(POST, "/sandboxnew/pay/getsignkey", v2, sign = md5, merchant = "mch_id", unsigned_answer, response = PostResponse, idempotent)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {}
@@ -77,6 +79,7 @@ pub mod pay {
         /// The client fills in `mch_id`, `nonce_str` and `sign`.
         ///
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "提交付款码支付")]
         #[crate::endpoint(POST, "/sandboxnew/pay/micropay", v2, sign = either, merchant = "mch_id", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -203,6 +206,7 @@ pub mod pay {
         /// The client fills in `mch_id`, `nonce_str` and `sign`.
         ///
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "查询订单")]
         #[crate::endpoint(POST, "/sandboxnew/pay/orderquery", v2, sign = either, merchant = "mch_id", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -319,6 +323,7 @@ pub mod pay {
         /// The client fills in `mch_id`, `nonce_str` and `sign`.
         ///
         /// Idempotent by `out_refund_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "申请退款")]
         #[crate::endpoint(POST, "/sandboxnew/pay/refund", v2, sign = either, merchant = "mch_id", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -423,6 +428,7 @@ pub mod pay {
         /// The client fills in `mch_id`, `nonce_str` and `sign`.
         ///
         /// Idempotent by `out_refund_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "查询退款")]
         #[crate::endpoint(POST, "/sandboxnew/pay/refundquery", v2, sign = either, merchant = "mch_id", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -501,6 +507,7 @@ pub mod pay {
         /// The client fills in `mch_id`, `nonce_str` and `sign`.
         ///
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "统一下单")]
         #[crate::endpoint(POST, "/sandboxnew/pay/unifiedorder", v2, sign = either, merchant = "mch_id", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {

@@ -13,6 +13,7 @@ pub mod mch {
         /// The client fills in `mch_id`, `nonce_str` and `sign`.
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+        #[doc(alias = "进件子商户")]
         #[crate::endpoint(POST, "/secapi/mch/addInstitutionsub", v2, sign = md5, client_cert, merchant = "mch_id", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -110,6 +111,7 @@ pub mod mch {
         /// The client fills in `mch_id`, `nonce_str` and `sign`.
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+        #[doc(alias = "服务商子商户开发配置新增支付目录/新增对应APPID关联")]
         #[crate::endpoint(POST, "/secapi/mch/addsubdevconfig", v2, sign = md5, client_cert, merchant = "mch_id")]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -134,6 +136,7 @@ pub mod mch {
         /// The client fills in `mch_id`, `nonce_str` and `sign`.
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+        #[doc(alias = "银行服务商特约子商户指定渠道号API")]
         #[crate::endpoint(POST, "/secapi/mch/channelsetting", v2, sign = md5, client_cert, merchant = "mch_id", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -174,6 +177,7 @@ pub mod mch {
         /// The client fills in `mch_id`, `nonce_str` and `sign`.
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+        #[doc(alias = "修改子商户API")]
         #[crate::endpoint(POST, "/secapi/mch/modifyInstitutionsub", v2, sign = md5, client_cert, merchant = "mch_id", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -266,6 +270,7 @@ pub mod mch {
         /// The client fills in `mch_id`, `nonce_str` and `sign`.
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+        #[doc(alias = "银行特约商户信息修改")]
         #[crate::endpoint(POST, "/secapi/mch/modifymchinfo", v2, sign = md5, client_cert, merchant = "mch_id", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -294,6 +299,7 @@ pub mod mch {
         /// The client fills in `mch_id`, `nonce_str` and `sign`.
         ///
         /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "查询子商户")]
         #[crate::endpoint(POST, "/secapi/mch/queryInstitutionsub", v2, sign = md5, client_cert, merchant = "mch_id", response = PostResponse, idempotent)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -415,6 +421,7 @@ pub mod mch {
         /// The client fills in `mch_id`, `nonce_str` and `sign`.
         ///
         /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "配置查询")]
         #[crate::endpoint(POST, "/secapi/mch/querysubdevconfig", v2, sign = md5, client_cert, merchant = "mch_id", response = PostResponse, idempotent)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -455,6 +462,7 @@ pub mod mkt {
         /// The client fills in `mch_id`, `nonce_str` and `sign`.
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+        #[doc(alias = "服务商特约商户关注功能配置")]
         #[crate::endpoint(POST, "/secapi/mkt/addrecommendconf", v2, sign = md5, client_cert, merchant = "mch_id")]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -480,6 +488,7 @@ pub mod pay {
         /// The client fills in `mch_id`, `nonce_str` and `sign`.
         ///
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "撤销订单")]
         #[crate::endpoint(POST, "/secapi/pay/facepayreverse", v2, sign = either, client_cert, merchant = "mch_id", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -527,6 +536,7 @@ pub mod pay {
         /// The client fills in `mch_id`, `nonce_str` and `sign`.
         ///
         /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "请求多次分账")]
         #[crate::endpoint(POST, "/secapi/pay/multiprofitsharing", v2, sign = hmac_sha256, client_cert, merchant = "mch_id", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -585,6 +595,7 @@ pub mod pay {
         /// The client fills in `mch_id`, `nonce_str` and `sign`.
         ///
         /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "请求单次分账")]
         #[crate::endpoint(POST, "/secapi/pay/profitsharing", v2, sign = hmac_sha256, client_cert, merchant = "mch_id", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -651,6 +662,7 @@ pub mod pay {
         /// The client fills in `mch_id`, `nonce_str` and `sign`.
         ///
         /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "完结分账")]
         #[crate::endpoint(POST, "/secapi/pay/profitsharingfinish", v2, sign = hmac_sha256, client_cert, merchant = "mch_id", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -704,6 +716,7 @@ pub mod pay {
         /// The client fills in `mch_id`, `nonce_str` and `sign`.
         ///
         /// Idempotent by `out_return_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "分账回退")]
         #[crate::endpoint(POST, "/secapi/pay/profitsharingreturn", v2, sign = hmac_sha256, client_cert, merchant = "mch_id", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -791,6 +804,7 @@ pub mod pay {
         /// The client fills in `mch_id`, `nonce_str` and `sign`.
         ///
         /// Idempotent by `out_refund_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "申请退款")]
         #[crate::endpoint(POST, "/secapi/pay/refund", v2, sign = either, client_cert, merchant = "mch_id", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -893,6 +907,7 @@ pub mod pay {
         /// The client fills in `mch_id`, `nonce_str` and `sign`.
         ///
         /// Idempotent by `out_refund_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "申请退款（支持单品）")]
         #[crate::endpoint(POST, "/secapi/pay/refundv2", v2, sign = either, client_cert, merchant = "mch_id", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -1000,6 +1015,7 @@ pub mod pay {
         /// The client fills in `mch_id`, `nonce_str` and `sign`.
         ///
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "撤销订单")]
         #[crate::endpoint(POST, "/secapi/pay/reverse", v2, sign = either, client_cert, merchant = "mch_id", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {

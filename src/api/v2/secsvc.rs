@@ -13,6 +13,7 @@ pub mod getrealnameinfo {
     /// The client fills in `mch_id`, `nonce_str` and `sign`.
     ///
     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "微信支付实名授权")]
     #[crate::endpoint(POST, "/secsvc/getrealnameinfo", v2, sign = hmac_sha256, merchant = "mch_id", host = Fraud, response = PostResponse, idempotent)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -74,6 +75,7 @@ pub mod realnameauth {
     /// The client fills in `mch_id`, `nonce_str` and `sign`.
     ///
     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+    #[doc(alias = "微信支付实名验证")]
     #[crate::endpoint(POST, "/secsvc/realnameauth", v2, sign = either, merchant = "mch_id", host = Fraud, response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {

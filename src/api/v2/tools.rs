@@ -13,6 +13,7 @@ pub mod authcodetoopenid {
     /// The client fills in `mch_id`, `nonce_str` and `sign`.
     ///
     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+    #[doc(alias = "授权码查询openid")]
     #[crate::endpoint(POST, "/tools/authcodetoopenid", v2, sign = md5, merchant = "mch_id", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -60,6 +61,7 @@ pub mod shorturl {
     /// The client fills in `mch_id`, `nonce_str` and `sign`.
     ///
     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+    #[doc(alias = "转换短链接")]
     #[crate::endpoint(POST, "/tools/shorturl", v2, sign = either, merchant = "mch_id", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {

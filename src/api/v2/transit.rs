@@ -15,6 +15,7 @@ pub mod partnerpay {
         /// The client fills in `mch_id`, `nonce_str` and `sign`.
         ///
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "申请扣款")]
         #[crate::endpoint(POST, "/transit/partnerpay/payapply", v2, sign = hmac_sha256, merchant = "mch_id", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -102,6 +103,7 @@ pub mod partnerpay {
         /// The client fills in `mch_id`, `nonce_str` and `sign`.
         ///
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "查询订单")]
         #[crate::endpoint(POST, "/transit/partnerpay/queryorder", v2, sign = hmac_sha256, merchant = "mch_id", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -205,6 +207,7 @@ pub mod partnerpay {
         /// The client fills in `mch_id`, `nonce_str` and `sign`.
         ///
         /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "查询用户状态接口")]
         #[crate::endpoint(POST, "/transit/partnerpay/querystate", v2, sign = hmac_sha256, merchant = "mch_id", response = PostResponse, idempotent)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -266,6 +269,7 @@ pub mod pay {
         /// The client fills in `mch_id`, `nonce_str` and `sign`.
         ///
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "申请扣款")]
         #[crate::endpoint(POST, "/transit/pay/payapply", v2, sign = hmac_sha256, merchant = "mch_id", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -343,6 +347,7 @@ pub mod pay {
         /// The client fills in `mch_id`, `nonce_str` and `sign`.
         ///
         /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "查询用户状态接口")]
         #[crate::endpoint(POST, "/transit/pay/querystate", v2, sign = hmac_sha256, merchant = "mch_id", response = PostResponse, idempotent)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -392,6 +397,7 @@ pub mod queryorder {
     /// The client fills in `mch_id`, `nonce_str` and `sign`.
     ///
     /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "查询订单")]
     #[crate::endpoint(POST, "/transit/queryorder", v2, sign = hmac_sha256, merchant = "mch_id", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {

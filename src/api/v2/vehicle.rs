@@ -15,6 +15,7 @@ pub mod partnerpay {
         /// The client fills in `mch_id`, `nonce_str` and `sign`.
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+        #[doc(alias = "用户入场通知api")]
         #[crate::endpoint(POST, "/vehicle/partnerpay/notification", v2, sign = hmac_sha256, merchant = "mch_id", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -66,6 +67,7 @@ pub mod partnerpay {
         /// The client fills in `mch_id`, `nonce_str` and `sign`.
         ///
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "申请扣款")]
         #[crate::endpoint(POST, "/vehicle/partnerpay/payapply", v2, sign = hmac_sha256, merchant = "mch_id", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -139,6 +141,7 @@ pub mod partnerpay {
         /// The client fills in `mch_id`, `nonce_str` and `sign`.
         ///
         /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "用户状态查询")]
         #[crate::endpoint(POST, "/vehicle/partnerpay/querystate", v2, sign = hmac_sha256, merchant = "mch_id", response = PostResponse, idempotent)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -211,6 +214,7 @@ pub mod pay {
         /// The client fills in `mch_id`, `nonce_str` and `sign`.
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+        #[doc(alias = "用户入场通知api")]
         #[crate::endpoint(POST, "/vehicle/pay/notification", v2, sign = hmac_sha256, merchant = "mch_id", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -252,6 +256,7 @@ pub mod pay {
         /// The client fills in `mch_id`, `nonce_str` and `sign`.
         ///
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "申请扣款")]
         #[crate::endpoint(POST, "/vehicle/pay/payapply", v2, sign = hmac_sha256, merchant = "mch_id", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -315,6 +320,7 @@ pub mod pay {
         /// The client fills in `mch_id`, `nonce_str` and `sign`.
         ///
         /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "用户状态查询")]
         #[crate::endpoint(POST, "/vehicle/pay/querystate", v2, sign = hmac_sha256, merchant = "mch_id", response = PostResponse, idempotent)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {

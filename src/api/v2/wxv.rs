@@ -13,6 +13,7 @@ pub mod cancelbill {
     /// The client fills in `mch_id`, `nonce_str` and `sign`.
     ///
     /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "撤销租借订单")]
     #[crate::endpoint(POST, "/wxv/cancelbill", v2, sign = hmac_sha256, client_cert, merchant = "mch_id", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -60,6 +61,7 @@ pub mod changerentmoney {
     /// The client fills in `mch_id`, `nonce_str` and `sign`.
     ///
     /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "修改租借订单")]
     #[crate::endpoint(POST, "/wxv/changerentmoney", v2, sign = hmac_sha256, client_cert, merchant = "mch_id", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -115,6 +117,7 @@ pub mod createhotelbill {
     /// The client fills in `mch_id`, `nonce_str` and `sign`.
     ///
     /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "创建速住订单")]
     #[crate::endpoint(POST, "/wxv/createhotelbill", v2, sign = hmac_sha256, client_cert, merchant = "mch_id", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -204,6 +207,7 @@ pub mod createrentbill {
     /// The client fills in `mch_id`, `nonce_str` and `sign`.
     ///
     /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "创建租借订单")]
     #[crate::endpoint(POST, "/wxv/createrentbill", v2, sign = hmac_sha256, client_cert, merchant = "mch_id", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -291,6 +295,7 @@ pub mod finishhotelbill {
     /// The client fills in `mch_id`, `nonce_str` and `sign`.
     ///
     /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "完结速住订单")]
     #[crate::endpoint(POST, "/wxv/finishhotelbill", v2, sign = hmac_sha256, client_cert, merchant = "mch_id", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -362,6 +367,7 @@ pub mod finishrentbill {
     /// The client fills in `mch_id`, `nonce_str` and `sign`.
     ///
     /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "完结租借订单")]
     #[crate::endpoint(POST, "/wxv/finishrentbill", v2, sign = hmac_sha256, client_cert, merchant = "mch_id", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -425,6 +431,7 @@ pub mod queryhotelbill {
     /// The client fills in `mch_id`, `nonce_str` and `sign`.
     ///
     /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "查询速住订单")]
     #[crate::endpoint(POST, "/wxv/queryhotelbill", v2, sign = hmac_sha256, client_cert, merchant = "mch_id", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -538,6 +545,7 @@ pub mod queryrentbill {
     /// The client fills in `mch_id`, `nonce_str` and `sign`.
     ///
     /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "查询租借订单")]
     #[crate::endpoint(POST, "/wxv/queryrentbill", v2, sign = hmac_sha256, client_cert, merchant = "mch_id", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {

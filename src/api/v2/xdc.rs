@@ -19,6 +19,7 @@ pub mod apiv2getsignkey {
             /// WeChat Pay does not sign this answer.
             ///
             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "获取验签密钥API")]
             #[crate::endpoint(POST, "/xdc/apiv2getsignkey/sign/getsignkey", v2, sign = md5, merchant = "mch_id", unsigned_answer, response = PostResponse, idempotent)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {}
@@ -51,6 +52,7 @@ pub mod apiv2sandbox {
             /// The client fills in `mch_id`, `nonce_str` and `sign`.
             ///
             /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "提交付款码支付")]
             #[crate::endpoint(POST, "/xdc/apiv2sandbox/pay/micropay", v2, sign = either, merchant = "mch_id", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -177,6 +179,7 @@ pub mod apiv2sandbox {
             /// The spec's header parameters ["Wechatpay-Negative-Test"] are not set by this declaration.
             ///
             /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "查询订单")]
             #[crate::endpoint(POST, "/xdc/apiv2sandbox/pay/orderquery", v2, sign = either, merchant = "mch_id", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {

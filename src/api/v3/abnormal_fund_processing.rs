@@ -9,6 +9,7 @@ pub mod receipts {
         /// 查询在途异常资金付款结果
         ///
         /// `GET /v3/abnormal-fund-processing/receipts/{receipt_id}`
+        #[doc(alias = "查询在途异常资金付款结果")]
         #[crate::endpoint(GET, "/v3/abnormal-fund-processing/receipts/<receipt_id>", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -125,6 +126,7 @@ pub mod receipts {
             /// `POST /v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions`
             ///
             /// Idempotent by `out_instruction_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "发起在途异常资金付款指令")]
             #[crate::endpoint(POST, "/v3/abnormal-fund-processing/receipts/<receipt_id>/transfer-instructions", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -313,6 +315,7 @@ pub mod receipts {
                 /// 查询在途异常资金付款指令执行结果
                 ///
                 /// `GET /v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions/{out_instruction_no}`
+                #[doc(alias = "查询在途异常资金付款指令执行结果")]
                 #[crate::endpoint(GET, "/v3/abnormal-fund-processing/receipts/<receipt_id>/transfer-instructions/<out_instruction_no>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {

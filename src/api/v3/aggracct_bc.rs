@@ -13,6 +13,7 @@ pub mod wb_channel {
             /// `GET /v3/aggracct-bc/wb-channel/account/balance`
             ///
             /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+            #[doc(alias = "查询渠道额度")]
             #[crate::endpoint(GET, "/v3/aggracct-bc/wb-channel/account/balance", response = GetResponse, serial)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -58,6 +59,7 @@ pub mod wb_channel {
             /// `GET /v3/aggracct-bc/wb-channel/account/mch_archives`
             ///
             /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+            #[doc(alias = "查询商户资料")]
             #[crate::endpoint(GET, "/v3/aggracct-bc/wb-channel/account/mch_archives", response = GetResponse, serial)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -227,6 +229,7 @@ pub mod wb_channel {
             /// 查询商户影像件资料
             ///
             /// `GET /v3/aggracct-bc/wb-channel/account/mch_media`
+            #[doc(alias = "查询商户影像件资料")]
             #[crate::endpoint(GET, "/v3/aggracct-bc/wb-channel/account/mch_media", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -314,6 +317,7 @@ pub mod wb_channel {
             /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
             ///
             /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "受理渠道结算银行账户更名申请")]
             #[crate::endpoint(POST, "/v3/aggracct-bc/wb-channel/bank-channel-account/rename", response = PostResponse, serial)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -406,6 +410,7 @@ pub mod wb_channel {
                 /// `GET /v3/aggracct-bc/wb-channel/bank-channel-account/rename/{application_id}`
                 ///
                 /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+                #[doc(alias = "查询渠道结算银行账户更名申请")]
                 #[crate::endpoint(GET, "/v3/aggracct-bc/wb-channel/bank-channel-account/rename/<application_id>", response = GetResponse, serial)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -476,6 +481,7 @@ pub mod wb_channel {
             /// `GET /v3/aggracct-bc/wb-channel/control-orders/{out_request_no}`
             ///
             /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+            #[doc(alias = "查询控制单")]
             #[crate::endpoint(GET, "/v3/aggracct-bc/wb-channel/control-orders/<out_request_no>", response = GetResponse, serial)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -657,6 +663,7 @@ pub mod wb_channel {
                         /// `POST /v3/aggracct-bc/wb-channel/control-orders/info/update/result/notify`
                         ///
                         /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+                        #[doc(alias = "资料更新请求审核结果回调通知")]
                         #[crate::endpoint(POST, "/v3/aggracct-bc/wb-channel/control-orders/info/update/result/notify", response = PostResponse)]
                         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                         pub struct Post {
@@ -721,6 +728,7 @@ pub mod wb_channel {
             /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
             ///
             /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "发起微众台账管控")]
             #[crate::endpoint(POST, "/v3/aggracct-bc/wb-channel/control-orders/punish", response = PostResponse, serial)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -789,6 +797,7 @@ pub mod wb_channel {
             /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
             ///
             /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "解除对微众台账的管控")]
             #[crate::endpoint(POST, "/v3/aggracct-bc/wb-channel/control-orders/recover", response = PostResponse, serial)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -846,6 +855,7 @@ pub mod wb_channel {
         /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
         ///
         /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "特殊减额")]
         #[crate::endpoint(POST, "/v3/aggracct-bc/wb-channel/special-reduction", response = PostResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -973,6 +983,7 @@ pub mod wb_channel {
             /// `GET /v3/aggracct-bc/wb-channel/special-reduction/{out_request_no}`
             ///
             /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+            #[doc(alias = "查询特殊减额结果")]
             #[crate::endpoint(GET, "/v3/aggracct-bc/wb-channel/special-reduction/<out_request_no>", response = GetResponse, serial)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {

@@ -15,6 +15,7 @@ pub mod sub_merchants {
                 /// `GET /v3/apply4sub/sub_merchants/{sub_mchid}/application/{application_no}`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/modify-settlement/sub-merchants/get-application.html)
+                #[doc(alias = "查询结算账户修改申请状态")]
                 #[crate::endpoint(GET, "/v3/apply4sub/sub_merchants/<sub_mchid>/application/<application_no>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -97,6 +98,7 @@ pub mod sub_merchants {
             /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+            #[doc(alias = "修改结算帐号API")]
             #[crate::endpoint(POST, "/v3/apply4sub/sub_merchants/<sub_mchid>/modify-settlement", response = PostResponse, serial)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -154,6 +156,7 @@ pub mod sub_merchants {
             /// `GET /v3/apply4sub/sub_merchants/{sub_mchid}/settlement`
             ///
             /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/ecommerce-merchant-application/get-settlement.html)
+            #[doc(alias = "查询结算账户API")]
             #[crate::endpoint(GET, "/v3/apply4sub/sub_merchants/<sub_mchid>/settlement", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {

@@ -9,6 +9,7 @@ pub mod applyment {
     /// `GET /v3/apply4subject/applyment`
     ///
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter10_1_3.shtml)
+    #[doc(alias = "查询商户开户意愿申请单审核结果API")]
     #[crate::endpoint(GET, "/v3/apply4subject/applyment", response = GetResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Get {
@@ -43,6 +44,7 @@ pub mod applyment {
     /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
     ///
     /// Idempotent by `business_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "提交商户开户意愿申请单API")]
     #[crate::endpoint(POST, "/v3/apply4subject/applyment", response = PostResponse, serial)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -284,6 +286,7 @@ pub mod applyment {
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/applysubject/chapter5_2.shtml)
             ///
             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "撤销商户开户意愿申请单API")]
             #[crate::endpoint(
                 POST,
                 "/v3/apply4subject/applyment/<applyment_id>/cancel",
@@ -307,6 +310,7 @@ pub mod applyment {
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/applysubject/chapter5_2.shtml)
             ///
             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "撤销商户开户意愿申请单API")]
             #[crate::endpoint(
                 POST,
                 "/v3/apply4subject/applyment/<business_code>/cancel",
@@ -330,6 +334,7 @@ pub mod applyment {
                 /// `GET /v3/apply4subject/applyment/merchants/{sub_mchid}/state`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/applysubject/chapter5_4.shtml)
+                #[doc(alias = "获取商户开户意愿确认状态API")]
                 #[crate::endpoint(GET, "/v3/apply4subject/applyment/merchants/<sub_mchid>/state", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {

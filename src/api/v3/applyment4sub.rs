@@ -15,6 +15,7 @@ pub mod applyment {
         /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
         ///
         /// Idempotent by `business_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "提交申请单API")]
         #[crate::endpoint(POST, "/v3/applyment4sub/applyment/", response = PostResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -551,6 +552,7 @@ pub mod applyment {
             /// `GET /v3/applyment4sub/applyment/applyment_id/{applyment_id}`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/tool/applyment4sub/chapter3_2.shtml)
+            #[doc(alias = "通过申请单号查询申请状态")]
             #[crate::endpoint(GET, "/v3/applyment4sub/applyment/applyment_id/<applyment_id>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -571,6 +573,7 @@ pub mod applyment {
             /// `GET /v3/applyment4sub/applyment/business_code/{business_code}`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/tool/applyment4sub/chapter3_2.shtml)
+            #[doc(alias = "通过业务申请编号查询申请状态")]
             #[crate::endpoint(GET, "/v3/applyment4sub/applyment/business_code/<business_code>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {

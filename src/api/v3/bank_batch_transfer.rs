@@ -11,6 +11,7 @@ pub mod receipt {
         /// `GET /v3/bank-batch-transfer/receipt/detail-receipts`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_9.shtml)
+        #[doc(alias = "查询明细电子回单受理结果API")]
         #[crate::endpoint(GET, "/v3/bank-batch-transfer/receipt/detail-receipts", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -50,6 +51,7 @@ pub mod receipt {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_8.shtml)
         ///
         /// Idempotent by `out_batch_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "受理明细电子回单API")]
         #[crate::endpoint(POST, "/v3/bank-batch-transfer/receipt/detail-receipts", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -90,6 +92,7 @@ pub mod receipt {
         /// `GET /v3/bank-batch-transfer/receipt/summary-receipts`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_7.shtml)
+        #[doc(alias = "查询汇总电子回单受理结果API")]
         #[crate::endpoint(GET, "/v3/bank-batch-transfer/receipt/summary-receipts", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -131,6 +134,7 @@ pub mod receipt {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_6.shtml)
         ///
         /// Idempotent by `out_batch_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "受理汇总电子回单API")]
         #[crate::endpoint(POST, "/v3/bank-batch-transfer/receipt/summary-receipts", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {

@@ -9,6 +9,7 @@ pub mod fundflowbill {
     /// `GET /v3/bill/fundflowbill`
     ///
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter7_9_2.shtml)
+    #[doc(alias = "申请资金账单API")]
     #[crate::endpoint(GET, "/v3/bill/fundflowbill", response = GetResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Get {
@@ -40,6 +41,7 @@ pub mod sub_merchant_fundflowbill {
     /// `GET /v3/bill/sub-merchant-fundflowbill`
     ///
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter4_1_12.shtml)
+    #[doc(alias = "申请单个子商户资金账单API")]
     #[crate::endpoint(GET, "/v3/bill/sub-merchant-fundflowbill", response = GetResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Get {
@@ -113,6 +115,7 @@ pub mod tradebill {
     /// `GET /v3/bill/tradebill`
     ///
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter7_9_1.shtml)
+    #[doc(alias = "申请交易账单API")]
     #[crate::endpoint(GET, "/v3/bill/tradebill", response = GetResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Get {

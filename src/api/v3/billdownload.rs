@@ -11,6 +11,7 @@ pub mod file {
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/bill/chapter3_3.shtml)
     ///
     /// A download: the answer is a file (text/plain, application/x-gzip), not JSON, so this declaration's response is `NoContent`; fetch bills with [`Client::download_bill`](crate::Client::download_bill).
+    #[doc(alias = "下载账单API")]
     #[crate::endpoint(GET, "/v3/billdownload/file")]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Get {

@@ -11,6 +11,7 @@ pub mod applyments {
     /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
     ///
     /// Idempotent by `business_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "提交入驻申请")]
     #[crate::endpoint(POST, "/v3/brand/applyments", response = PostResponse, serial)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -205,6 +206,7 @@ pub mod applyments {
             /// 根据申请单ID查询申请状态
             ///
             /// `GET /v3/brand/applyments/applyment-id/{applyment_id}`
+            #[doc(alias = "根据申请单ID查询申请状态")]
             #[crate::endpoint(GET, "/v3/brand/applyments/applyment-id/<applyment_id>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -266,6 +268,7 @@ pub mod applyments {
             /// 根据业务申请编号查询申请状态
             ///
             /// `GET /v3/brand/applyments/business-code/{business_code}`
+            #[doc(alias = "根据业务申请编号查询申请状态")]
             #[crate::endpoint(GET, "/v3/brand/applyments/business-code/<business_code>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -327,6 +330,7 @@ pub mod applyments {
         /// `POST /v3/brand/applyments/cancel-applyment`
         ///
         /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "撤销申请")]
         #[crate::endpoint(POST, "/v3/brand/applyments/cancel-applyment", response = PostResponse, idempotent)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -353,6 +357,7 @@ pub mod card {
         /// 查询商家名片配置申请状态
         ///
         /// `GET /v3/brand/card/card-configs`
+        #[doc(alias = "查询商家名片配置申请状态")]
         #[crate::endpoint(GET, "/v3/brand/card/card-configs", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -411,6 +416,7 @@ pub mod card {
         /// `POST /v3/brand/card/card-configs`
         ///
         /// Idempotent by `business_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "提交商家名片配置申请")]
         #[crate::endpoint(POST, "/v3/brand/card/card-configs", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -515,6 +521,7 @@ pub mod card {
             /// `POST /v3/brand/card/card-configs/cancel-applyment`
             ///
             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "撤销商家名片配置申请")]
             #[crate::endpoint(POST, "/v3/brand/card/card-configs/cancel-applyment", response = PostResponse, idempotent)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -564,6 +571,7 @@ pub mod card {
             /// 获取商家名片预览二维码
             ///
             /// `GET /v3/brand/card/card-configs/preview-url`
+            #[doc(alias = "获取商家名片预览二维码")]
             #[crate::endpoint(GET, "/v3/brand/card/card-configs/preview-url", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -597,6 +605,7 @@ pub mod card {
             /// `POST /v3/brand/card/card-configs/publish`
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+            #[doc(alias = "发布商家名片配置")]
             #[crate::endpoint(POST, "/v3/brand/card/card-configs/publish", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -654,6 +663,7 @@ pub mod card {
         /// 查询已生效交易连接名片规则
         ///
         /// `GET /v3/brand/card/card-links`
+        #[doc(alias = "查询已生效交易连接名片规则")]
         #[crate::endpoint(GET, "/v3/brand/card/card-links", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -736,6 +746,7 @@ pub mod card {
         /// `POST /v3/brand/card/card-links`
         ///
         /// Idempotent by `business_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "添加交易连接名片规则申请")]
         #[crate::endpoint(POST, "/v3/brand/card/card-links", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -809,6 +820,7 @@ pub mod card {
                 /// 根据业务申请编号查询添加申请状态
                 ///
                 /// `GET /v3/brand/card/card-links/business-code/{business_code}`
+                #[doc(alias = "根据业务申请编号查询添加申请状态")]
                 #[crate::endpoint(GET, "/v3/brand/card/card-links/business-code/<business_code>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -881,6 +893,7 @@ pub mod card {
             /// `POST /v3/brand/card/card-links/cancel-applyment`
             ///
             /// Idempotent by `business_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "撤销交易连接名片配置申请")]
             #[crate::endpoint(POST, "/v3/brand/card/card-links/cancel-applyment", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -905,6 +918,7 @@ pub mod card {
             /// `POST /v3/brand/card/card-links/unbind-card-link`
             ///
             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "解除已生效交易连接名片场景")]
             #[crate::endpoint(POST, "/v3/brand/card/card-links/unbind-card-link", response = PostResponse, idempotent)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -977,6 +991,7 @@ pub mod marketing {
             /// 查询摇优惠活动列表
             ///
             /// `GET /v3/brand/marketing/shake-activities/activities`
+            #[doc(alias = "查询摇优惠活动列表")]
             #[crate::endpoint(GET, "/v3/brand/marketing/shake-activities/activities", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -1133,6 +1148,7 @@ pub mod partner {
             /// 查询会员卡模板列表
             ///
             /// `GET /v3/brand/partner/card-member/cards`
+            #[doc(alias = "查询会员卡模板列表")]
             #[crate::endpoint(GET, "/v3/brand/partner/card-member/cards", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -1400,6 +1416,7 @@ pub mod partner {
             /// `POST /v3/brand/partner/card-member/cards`
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+            #[doc(alias = "创建会员卡模板")]
             #[crate::endpoint(POST, "/v3/brand/partner/card-member/cards", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -1843,6 +1860,7 @@ pub mod partner {
                 /// 查询会员卡模板信息
                 ///
                 /// `GET /v3/brand/partner/card-member/cards/{card_id}`
+                #[doc(alias = "查询会员卡模板信息")]
                 #[crate::endpoint(GET, "/v3/brand/partner/card-member/cards/<card_id>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -2110,6 +2128,7 @@ pub mod partner {
                 /// `PATCH /v3/brand/partner/card-member/cards/{card_id}`
                 ///
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                #[doc(alias = "修改会员卡模板信息")]
                 #[crate::endpoint(PATCH, "/v3/brand/partner/card-member/cards/<card_id>", response = PatchResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Patch {
@@ -2547,6 +2566,7 @@ pub mod partner {
                 /// 删除会员卡模板
                 ///
                 /// `DELETE /v3/brand/partner/card-member/cards/{card_id}`
+                #[doc(alias = "删除会员卡模板")]
                 #[crate::endpoint(DELETE, "/v3/brand/partner/card-member/cards/<card_id>", response = DeleteResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Delete {
@@ -2818,6 +2838,7 @@ pub mod partner {
                     /// `POST /v3/brand/partner/card-member/cards/{card_id}/invalidate`
                     ///
                     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                    #[doc(alias = "作废会员卡模板")]
                     #[crate::endpoint(POST, "/v3/brand/partner/card-member/cards/<card_id>/invalidate", response = PostResponse, idempotent)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -3106,6 +3127,7 @@ pub mod partner {
             /// 查询品牌会员发券活动列表
             ///
             /// `GET /v3/brand/partner/card-member/membership-activities`
+            #[doc(alias = "查询品牌会员发券活动列表")]
             #[crate::endpoint(GET, "/v3/brand/partner/card-member/membership-activities", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -3220,6 +3242,7 @@ pub mod partner {
             /// `POST /v3/brand/partner/card-member/membership-activities`
             ///
             /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "创建品牌会员发券活动")]
             #[crate::endpoint(POST, "/v3/brand/partner/card-member/membership-activities", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -3334,6 +3357,7 @@ pub mod partner {
                 /// 查询品牌会员发券活动
                 ///
                 /// `GET /v3/brand/partner/card-member/membership-activities/{activity_id}`
+                #[doc(alias = "查询品牌会员发券活动")]
                 #[crate::endpoint(GET, "/v3/brand/partner/card-member/membership-activities/<activity_id>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -3414,6 +3438,7 @@ pub mod partner {
                 /// `PATCH /v3/brand/partner/card-member/membership-activities/{activity_id}`
                 ///
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                #[doc(alias = "修改品牌会员发券活动信息")]
                 #[crate::endpoint(PATCH, "/v3/brand/partner/card-member/membership-activities/<activity_id>", response = PatchResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Patch {
@@ -3504,6 +3529,7 @@ pub mod partner {
                     /// `POST /v3/brand/partner/card-member/membership-activities/{activity_id}/terminate`
                     ///
                     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                    #[doc(alias = "终止品牌会员发券活动")]
                     #[crate::endpoint(POST, "/v3/brand/partner/card-member/membership-activities/<activity_id>/terminate", response = PostResponse, idempotent)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -3588,6 +3614,7 @@ pub mod partner {
             /// `POST /v3/brand/partner/card-member/pay-view-tokens`
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+            #[doc(alias = "品牌会员展示付款码组件预授权")]
             #[crate::endpoint(POST, "/v3/brand/partner/card-member/pay-view-tokens", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -3615,6 +3642,7 @@ pub mod partner {
             /// `POST /v3/brand/partner/card-member/pre-auth-tokens`
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+            #[doc(alias = "入会组件预授权")]
             #[crate::endpoint(POST, "/v3/brand/partner/card-member/pre-auth-tokens", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -3640,6 +3668,7 @@ pub mod partner {
             /// 查询用户在品牌下所有会员卡
             ///
             /// `GET /v3/brand/partner/card-member/user-cards`
+            #[doc(alias = "查询用户在品牌下所有会员卡")]
             #[crate::endpoint(GET, "/v3/brand/partner/card-member/user-cards", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -3838,6 +3867,7 @@ pub mod partner {
                 /// 查询用户会员卡信息
                 ///
                 /// `GET /v3/brand/partner/card-member/user-cards/{user_card_code}`
+                #[doc(alias = "查询用户会员卡信息")]
                 #[crate::endpoint(GET, "/v3/brand/partner/card-member/user-cards/<user_card_code>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -4012,6 +4042,7 @@ pub mod partner {
                 /// `PATCH /v3/brand/partner/card-member/user-cards/{user_card_code}`
                 ///
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                #[doc(alias = "修改用户会员卡信息")]
                 #[crate::endpoint(PATCH, "/v3/brand/partner/card-member/user-cards/<user_card_code>", response = PatchResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Patch {
@@ -4294,6 +4325,7 @@ pub mod partner {
                     /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
                     ///
                     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                    #[doc(alias = "同步会员开通结果")]
                     #[crate::endpoint(POST, "/v3/brand/partner/card-member/user-cards/<user_card_code>/confirm", response = PostResponse, serial)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -4586,6 +4618,7 @@ pub mod partner {
                     /// `POST /v3/brand/partner/card-member/user-cards/{user_card_code}/invalidate`
                     ///
                     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                    #[doc(alias = "作废用户会员卡")]
                     #[crate::endpoint(POST, "/v3/brand/partner/card-member/user-cards/<user_card_code>/invalidate", response = PostResponse, idempotent)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -4771,6 +4804,7 @@ pub mod partner {
                 /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
                 ///
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                #[doc(alias = "根据openid导入用户会员卡")]
                 #[crate::endpoint(POST, "/v3/brand/partner/card-member/user-cards/import-by-openid", response = PostResponse, serial)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -5044,6 +5078,7 @@ pub mod partner {
                 /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
                 ///
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                #[doc(alias = "根据手机号导入用户会员卡")]
                 #[crate::endpoint(POST, "/v3/brand/partner/card-member/user-cards/import-by-phone", response = PostResponse, serial)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -5314,6 +5349,7 @@ pub mod partner {
             /// `POST /v3/brand/partner/card-member/user-feeds`
             ///
             /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "创建用户动态信息")]
             #[crate::endpoint(POST, "/v3/brand/partner/card-member/user-feeds", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -5360,6 +5396,7 @@ pub mod partner {
                     /// `POST /v3/brand/partner/card-member/user-points/exchange-coupon/confirm`
                     ///
                     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                    #[doc(alias = "同步积分兑券结果")]
                     #[crate::endpoint(POST, "/v3/brand/partner/card-member/user-points/exchange-coupon/confirm", response = PostResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -5436,6 +5473,7 @@ pub mod partner {
                 /// `POST /v3/brand/partner/card-member/user-points/sync`
                 ///
                 /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+                #[doc(alias = "同步积分余额")]
                 #[crate::endpoint(POST, "/v3/brand/partner/card-member/user-points/sync", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -5480,6 +5518,7 @@ pub mod partner {
             /// 列表查询品牌门店信息
             ///
             /// `GET /v3/brand/partner/store/brandstores`
+            #[doc(alias = "列表查询品牌门店信息")]
             #[crate::endpoint(GET, "/v3/brand/partner/store/brandstores", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -5652,6 +5691,7 @@ pub mod partner {
             /// `POST /v3/brand/partner/store/brandstores`
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+            #[doc(alias = "创建品牌门店")]
             #[crate::endpoint(POST, "/v3/brand/partner/store/brandstores", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -5832,6 +5872,7 @@ pub mod partner {
                 /// 查询品牌门店
                 ///
                 /// `GET /v3/brand/partner/store/brandstores/{store_id}`
+                #[doc(alias = "查询品牌门店")]
                 #[crate::endpoint(GET, "/v3/brand/partner/store/brandstores/<store_id>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -5971,6 +6012,7 @@ pub mod partner {
                 /// `PATCH /v3/brand/partner/store/brandstores/{store_id}`
                 ///
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                #[doc(alias = "更新品牌门店")]
                 #[crate::endpoint(PATCH, "/v3/brand/partner/store/brandstores/<store_id>", response = PatchResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Patch {
@@ -6158,6 +6200,7 @@ pub mod partner {
                 /// 删除品牌门店
                 ///
                 /// `DELETE /v3/brand/partner/store/brandstores/{store_id}`
+                #[doc(alias = "删除品牌门店")]
                 #[crate::endpoint(DELETE, "/v3/brand/partner/store/brandstores/<store_id>")]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Delete {
@@ -6175,6 +6218,7 @@ pub mod partner {
                     /// `POST /v3/brand/partner/store/brandstores/{store_id}/bindrecipient`
                     ///
                     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                    #[doc(alias = "绑定收款商户号")]
                     #[crate::endpoint(POST, "/v3/brand/partner/store/brandstores/<store_id>/bindrecipient", response = PostResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -6229,6 +6273,7 @@ pub mod partner {
                     /// `POST /v3/brand/partner/store/brandstores/{store_id}/close`
                     ///
                     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                    #[doc(alias = "暂停门店营业")]
                     #[crate::endpoint(POST, "/v3/brand/partner/store/brandstores/<store_id>/close", response = PostResponse, idempotent)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -6270,6 +6315,7 @@ pub mod partner {
                     /// `POST /v3/brand/partner/store/brandstores/{store_id}/resume`
                     ///
                     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                    #[doc(alias = "恢复门店营业")]
                     #[crate::endpoint(POST, "/v3/brand/partner/store/brandstores/<store_id>/resume", response = PostResponse, idempotent)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -6311,6 +6357,7 @@ pub mod partner {
                     /// `POST /v3/brand/partner/store/brandstores/{store_id}/unbindrecipient`
                     ///
                     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                    #[doc(alias = "解绑收款商户号")]
                     #[crate::endpoint(POST, "/v3/brand/partner/store/brandstores/<store_id>/unbindrecipient", response = PostResponse, idempotent)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -6345,6 +6392,7 @@ pub mod profitsharing {
             /// `GET /v3/brand/profitsharing/brand-configs/{brand_mchid}`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_7_10.shtml)
+            #[doc(alias = "查询最大分账比例API")]
             #[crate::endpoint(GET, "/v3/brand/profitsharing/brand-configs/<brand_mchid>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -6371,6 +6419,7 @@ pub mod profitsharing {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/brand/chapter3_5.shtml)
         ///
         /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "完结分账API")]
         #[crate::endpoint(POST, "/v3/brand/profitsharing/finish-order", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -6405,6 +6454,7 @@ pub mod profitsharing {
         /// `GET /v3/brand/profitsharing/orders`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/brand/chapter3_2.shtml)
+        #[doc(alias = "查询分账结果API")]
         #[crate::endpoint(GET, "/v3/brand/profitsharing/orders", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -6526,6 +6576,7 @@ pub mod profitsharing {
         /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
         ///
         /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "请求分账API")]
         #[crate::endpoint(POST, "/v3/brand/profitsharing/orders", response = PostResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -6685,6 +6736,7 @@ pub mod profitsharing {
                 /// `GET /v3/brand/profitsharing/orders/{transaction_id}/amounts`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_7_9.shtml)
+                #[doc(alias = "查询订单剩余待分金额API")]
                 #[crate::endpoint(GET, "/v3/brand/profitsharing/orders/<transaction_id>/amounts", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -6714,6 +6766,7 @@ pub mod profitsharing {
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/brand/chapter3_7.shtml)
             ///
             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "添加分账接收方API")]
             #[crate::endpoint(POST, "/v3/brand/profitsharing/receivers/add", response = PostResponse, idempotent)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -6795,6 +6848,7 @@ pub mod profitsharing {
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/brand/chapter3_8.shtml)
             ///
             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "删除分账接收方API")]
             #[crate::endpoint(POST, "/v3/brand/profitsharing/receivers/delete", response = PostResponse, idempotent)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -6853,6 +6907,7 @@ pub mod profitsharing {
         /// `GET /v3/brand/profitsharing/returnorders`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/brand/chapter3_4.shtml)
+        #[doc(alias = "查询分账回退结果API")]
         #[crate::endpoint(GET, "/v3/brand/profitsharing/returnorders", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -6925,6 +6980,7 @@ pub mod profitsharing {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/brand/chapter3_3.shtml)
         ///
         /// Idempotent by `out_return_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "请求分账回退API")]
         #[crate::endpoint(POST, "/v3/brand/profitsharing/returnorders", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {

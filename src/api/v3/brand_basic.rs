@@ -13,6 +13,7 @@ pub mod partner {
                 /// 获得品牌已授权且在生效中的产品权限信息
                 ///
                 /// `GET /v3/brand-basic/partner/brands/{brand_id}/product-authorities`
+                #[doc(alias = "获得品牌已授权且在生效中的产品权限信息")]
                 #[crate::endpoint(GET, "/v3/brand-basic/partner/brands/<brand_id>/product-authorities", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {

@@ -11,6 +11,7 @@ pub mod parkings {
     /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/smart-business-circle/parkings/update-parkings.html)
     ///
     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+    #[doc(alias = "商圈会员停车状态同步")]
     #[crate::endpoint(POST, "/v3/businesscircle/parkings")]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -41,6 +42,7 @@ pub mod points {
         /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/smart-business-circle/points/notify-points.html)
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+        #[doc(alias = "商圈会员积分同步")]
         #[crate::endpoint(POST, "/v3/businesscircle/points/notify")]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -74,6 +76,7 @@ pub mod user_authorizations {
         /// `GET /v3/businesscircle/user-authorizations/{openid}`
         ///
         /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/smart-business-circle/user-authorizations/query-user-authorization.html)
+        #[doc(alias = "商圈积分授权查询")]
         #[crate::endpoint(GET, "/v3/businesscircle/user-authorizations/<openid>", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -114,6 +117,7 @@ pub mod users {
                 /// `GET /v3/businesscircle/users/{openid}/points/commit_status`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/smart-business-circle/points/get-points-commit-status.html)
+                #[doc(alias = "商圈会员待积分状态查询")]
                 #[crate::endpoint(GET, "/v3/businesscircle/users/<openid>/points/commit_status")]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {

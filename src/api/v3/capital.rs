@@ -13,6 +13,7 @@ pub mod capitallhh {
             /// `GET /v3/capital/capitallhh/areas/provinces`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter11_2_4.shtml)
+            #[doc(alias = "查询省份列表API")]
             #[crate::endpoint(GET, "/v3/capital/capitallhh/areas/provinces", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {}
@@ -45,6 +46,7 @@ pub mod capitallhh {
                     /// `GET /v3/capital/capitallhh/areas/provinces/{province_code}/cities`
                     ///
                     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter11_2_5.shtml)
+                    #[doc(alias = "查询城市列表API")]
                     #[crate::endpoint(GET, "/v3/capital/capitallhh/areas/provinces/<province_code>/cities", response = GetResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Get {
@@ -85,6 +87,7 @@ pub mod capitallhh {
                 /// `GET /v3/capital/capitallhh/banks/{bank_alias_code}/branches`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter11_2_6.shtml)
+                #[doc(alias = "查询支行列表API")]
                 #[crate::endpoint(GET, "/v3/capital/capitallhh/banks/<bank_alias_code>/branches", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -156,6 +159,7 @@ pub mod capitallhh {
             /// `GET /v3/capital/capitallhh/banks/corporate-banking`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter11_2_3.shtml)
+            #[doc(alias = "查询支持对公业务的银行列表API")]
             #[crate::endpoint(GET, "/v3/capital/capitallhh/banks/corporate-banking", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -218,6 +222,7 @@ pub mod capitallhh {
             /// `GET /v3/capital/capitallhh/banks/personal-banking`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter11_2_2.shtml)
+            #[doc(alias = "查询支持个人业务的银行列表API")]
             #[crate::endpoint(GET, "/v3/capital/capitallhh/banks/personal-banking", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -282,6 +287,7 @@ pub mod capitallhh {
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter11_2_1.shtml)
             ///
             /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+            #[doc(alias = "获取对私银行卡号开户银行API")]
             #[crate::endpoint(GET, "/v3/capital/capitallhh/banks/search-banks-by-bank-account", response = GetResponse, serial)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {

@@ -13,6 +13,7 @@ pub mod orders {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/catering.php?chapter=26_1)
         ///
         /// Idempotent by `out_shop_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "点餐订单信息同步（渠道商/服务商）")]
         #[crate::endpoint(POST, "/v3/catering/orders/sync-status")]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {

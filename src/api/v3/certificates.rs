@@ -7,6 +7,7 @@
 /// `GET /v3/certificates`
 ///
 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/applyments/chapter3_3.shtml)
+#[doc(alias = "获取平台证书列表")]
 #[crate::endpoint(GET, "/v3/certificates", response = GetResponse)]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 pub struct Get {

@@ -13,6 +13,7 @@ pub mod app {
     /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
     ///
     /// Idempotent by `combine_out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "合单下单-APP支付API")]
     #[crate::endpoint(POST, "/v3/combine-transactions/app", response = PostResponse, serial)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -261,6 +262,7 @@ pub mod h5 {
     /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
     ///
     /// Idempotent by `combine_out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "合单下单-H5支付API")]
     #[crate::endpoint(POST, "/v3/combine-transactions/h5", response = PostResponse, serial)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -438,6 +440,7 @@ pub mod id {
         /// `GET /v3/combine-transactions/id/{combine_transaction_id}`
         ///
         /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/personal-collections/query-by-wx-trade-no.html)
+        #[doc(alias = "个人收款交易通过微信支付订单号查单")]
         #[crate::endpoint(GET, "/v3/combine-transactions/id/<combine_transaction_id>", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -556,6 +559,7 @@ pub mod jsapi {
     /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
     ///
     /// Idempotent by `combine_out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "合单下单-JSAPI支付API")]
     #[crate::endpoint(POST, "/v3/combine-transactions/jsapi", response = PostResponse, serial)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -757,6 +761,7 @@ pub mod miniprogram {
     /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/personal-collections/mini-program-prepay.html)
     ///
     /// Idempotent by `combine_out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "个人收款交易下单-小程序")]
     #[crate::endpoint(POST, "/v3/combine-transactions/miniprogram", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -864,6 +869,7 @@ pub mod native {
     /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
     ///
     /// Idempotent by `combine_out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "合单下单-Native支付API")]
     #[crate::endpoint(POST, "/v3/combine-transactions/native", response = PostResponse, serial)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -1021,6 +1027,7 @@ pub mod out_trade_no {
         /// `GET /v3/combine-transactions/out-trade-no/{combine_out_trade_no}`
         ///
         /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/combine-payment/orders/query-order.html)
+        #[doc(alias = "合单查询订单API")]
         #[crate::endpoint(GET, "/v3/combine-transactions/out-trade-no/<combine_out_trade_no>", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -1266,6 +1273,7 @@ pub mod out_trade_no {
             /// `POST /v3/combine-transactions/out-trade-no/{combine_out_trade_no}/close`
             ///
             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "合单关闭订单API")]
             #[crate::endpoint(
                 POST,
                 "/v3/combine-transactions/out-trade-no/<combine_out_trade_no>/close",

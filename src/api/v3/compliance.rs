@@ -13,6 +13,7 @@ pub mod inactive_merchant_identity_verification {
         /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/inactive-merchant-identity-verification/inactive-mch-identity-verification/create-inactive-merchant-identity-verification.html)
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+        #[doc(alias = "发起不活跃商户身份核实")]
         #[crate::endpoint(POST, "/v3/compliance/inactive-merchant-identity-verification/merchants", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -38,6 +39,7 @@ pub mod inactive_merchant_identity_verification {
                     /// `GET /v3/compliance/inactive-merchant-identity-verification/merchants/{sub_mchid}/verifications/{verification_id}`
                     ///
                     /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/inactive-merchant-identity-verification/inactive-mch-identity-verification/query-inactive-merchant-identity-verification.html)
+                    #[doc(alias = "查询不活跃商户身份核实结果")]
                     #[crate::endpoint(GET, "/v3/compliance/inactive-merchant-identity-verification/merchants/<sub_mchid>/verifications/<verification_id>", response = GetResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Get {

@@ -11,6 +11,7 @@ pub mod partner {
             /// 查询自动还款协议
             ///
             /// `GET /v3/credit-repayment/partner/contracts/{out_contract_code}`
+            #[doc(alias = "查询自动还款协议")]
             #[crate::endpoint(GET, "/v3/credit-repayment/partner/contracts/<out_contract_code>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -91,6 +92,7 @@ pub mod partner {
             /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
             ///
             /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "APP预签约自动还款协议")]
             #[crate::endpoint(POST, "/v3/credit-repayment/partner/contracts/app-presign", response = PostResponse, serial)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -179,6 +181,7 @@ pub mod partner {
             /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
             ///
             /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "H5预签约自动还款协议")]
             #[crate::endpoint(POST, "/v3/credit-repayment/partner/contracts/h5-presign", response = PostResponse, serial)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -272,6 +275,7 @@ pub mod partner {
             /// `POST /v3/credit-repayment/partner/contracts/terminate`
             ///
             /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "解除自动还款协议")]
             #[crate::endpoint(POST, "/v3/credit-repayment/partner/contracts/terminate", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -363,6 +367,7 @@ pub mod partner {
         /// `POST /v3/credit-repayment/partner/deduct-orders`
         ///
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "发起还款")]
         #[crate::endpoint(POST, "/v3/credit-repayment/partner/deduct-orders", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -435,6 +440,7 @@ pub mod partner {
             /// 查询还款单
             ///
             /// `GET /v3/credit-repayment/partner/deduct-orders/{out_trade_no}`
+            #[doc(alias = "查询还款单")]
             #[crate::endpoint(GET, "/v3/credit-repayment/partner/deduct-orders/<out_trade_no>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -497,6 +503,7 @@ pub mod partner {
             /// 查询预约还款记录
             ///
             /// `GET /v3/credit-repayment/partner/schedule-records/{out_record_id}`
+            #[doc(alias = "查询预约还款记录")]
             #[crate::endpoint(GET, "/v3/credit-repayment/partner/schedule-records/<out_record_id>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -536,6 +543,7 @@ pub mod partner {
             /// `POST /v3/credit-repayment/partner/schedule-records/batch-create`
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+            #[doc(alias = "预约还款")]
             #[crate::endpoint(POST, "/v3/credit-repayment/partner/schedule-records/batch-create", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {

@@ -11,6 +11,7 @@ pub mod cards {
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/discount-card/chapter3_1.shtml)
     ///
     /// Idempotent by `out_card_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "预受理领卡请求API")]
     #[crate::endpoint(POST, "/v3/discount-card/cards", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -39,6 +40,7 @@ pub mod cards {
         /// `GET /v3/discount-card/cards/{out_card_code}`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/discount-card/chapter3_3.shtml)
+        #[doc(alias = "查询先享卡订单API")]
         #[crate::endpoint(GET, "/v3/discount-card/cards/<out_card_code>", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -205,6 +207,7 @@ pub mod cards {
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/discount-card/chapter3_2.shtml)
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+            #[doc(alias = "增加用户记录API")]
             #[crate::endpoint(POST, "/v3/discount-card/cards/<out_card_code>/add-user-records")]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -273,6 +276,7 @@ pub mod orders {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/discount-card/chapter3_1.shtml)
         ///
         /// Deprecated in the spec.
+        #[doc(alias = "通过先享卡订单号查询订单API")]
         #[crate::endpoint(GET, "/v3/discount-card/orders/<out_order_no>", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -405,6 +409,7 @@ pub mod orders {
         /// Deprecated in the spec.
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+        #[doc(alias = "更新先享卡订单API")]
         #[crate::endpoint(PATCH, "/v3/discount-card/orders/<out_order_no>", response = PatchResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Patch {
@@ -478,6 +483,7 @@ pub mod orders {
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/discount-card/chapter3_1.shtml)
             ///
             /// Deprecated in the spec.
+            #[doc(alias = "通过先享卡订单号查询订单API")]
             #[crate::endpoint(GET, "/v3/discount-card/orders/out-trade-no/<out_trade_no>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {

@@ -15,6 +15,7 @@ pub mod charge {
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/vehicle/ebike/chapter3_2.shtml)
             ///
             /// Deprecated in the spec.
+            #[doc(alias = "通过签约号查询用户状态API")]
             #[crate::endpoint(GET, "/v3/ebike/charge/contracts/<contract_id>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -52,6 +53,7 @@ pub mod charge {
                 /// Deprecated in the spec.
                 ///
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                #[doc(alias = "创建用户当次充电代扣凭证API")]
                 #[crate::endpoint(POST, "/v3/ebike/charge/contracts/<contract_id>/confirm", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -99,6 +101,7 @@ pub mod charge {
             /// Deprecated in the spec.
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+            #[doc(alias = "预开通服务API")]
             #[crate::endpoint(POST, "/v3/ebike/charge/contracts/preopen", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -133,6 +136,7 @@ pub mod charge {
         /// Deprecated in the spec.
         ///
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "充电自行车代扣受理扣款API")]
         #[crate::endpoint(POST, "/v3/ebike/charge/transactions", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -224,6 +228,7 @@ pub mod charge {
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/vehicle/ebike/chapter3_6.shtml)
                 ///
                 /// Deprecated in the spec.
+                #[doc(alias = "查询订单API")]
                 #[crate::endpoint(GET, "/v3/ebike/charge/transactions/id/<transaction_id>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -361,6 +366,7 @@ pub mod charge {
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/vehicle/ebike/chapter3_6.shtml)
                 ///
                 /// Deprecated in the spec.
+                #[doc(alias = "查询订单API")]
                 #[crate::endpoint(GET, "/v3/ebike/charge/transactions/out-trade-no/<out_trade_no>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -501,6 +507,7 @@ pub mod charge {
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/vehicle/ebike/chapter3_1.shtml)
                 ///
                 /// Deprecated in the spec.
+                #[doc(alias = "通过用户标识查询用户状态API")]
                 #[crate::endpoint(GET, "/v3/ebike/charge/users/<openid>/contract", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {

@@ -13,6 +13,7 @@ pub mod account {
         /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
         ///
         /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "提交注销提现申请")]
         #[crate::endpoint(POST, "/v3/ecommerce/account/apply-cancel-withdraw", response = PostResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -158,6 +159,7 @@ pub mod account {
                 /// 微信支付注销提现申请单号查询申请单状态
                 ///
                 /// `GET /v3/ecommerce/account/apply-cancel-withdraw/applyment-id/{applyment_id}`
+                #[doc(alias = "微信支付注销提现申请单号查询申请单状态")]
                 #[crate::endpoint(GET, "/v3/ecommerce/account/apply-cancel-withdraw/applyment-id/<applyment_id>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -327,6 +329,7 @@ pub mod account {
             /// `POST /v3/ecommerce/account/apply-cancel-withdraw/confirm`
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+            #[doc(alias = "平台代商户确认注销")]
             #[crate::endpoint(POST, "/v3/ecommerce/account/apply-cancel-withdraw/confirm", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -365,6 +368,7 @@ pub mod account {
                 /// 商户注销提现申请单号查询申请单状态
                 ///
                 /// `GET /v3/ecommerce/account/apply-cancel-withdraw/out-request-no/{out_request_no}`
+                #[doc(alias = "商户注销提现申请单号查询申请单状态")]
                 #[crate::endpoint(GET, "/v3/ecommerce/account/apply-cancel-withdraw/out-request-no/<out_request_no>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -534,6 +538,7 @@ pub mod account {
                 /// 商户注销资格校验
                 ///
                 /// `GET /v3/ecommerce/account/apply-cancel-withdraw/validate-cancel/{sub_mchid}`
+                #[doc(alias = "商户注销资格校验")]
                 #[crate::endpoint(GET, "/v3/ecommerce/account/apply-cancel-withdraw/validate-cancel/<sub_mchid>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -638,6 +643,7 @@ pub mod account {
         /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/ecommerce-cancel/cancel-applications/create-cancel-application.html)
         ///
         /// Idempotent by `out_apply_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "提交注销申请单")]
         #[crate::endpoint(POST, "/v3/ecommerce/account/cancel-applications", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -712,6 +718,7 @@ pub mod account {
             /// This upload's `meta` is its own, not `{"filename","sha256"}`: the digest it holds is the caller's to fill in, by the algorithm it names ([`MediaFile::sha256_hex`](crate::media::MediaFile::sha256_hex) gives a SHA-256 in lower-case hex).
             ///
             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "图片上传API")]
             #[crate::endpoint(POST, "/v3/ecommerce/account/cancel-applications/media", response = PostResponse, multipart, idempotent)]
             #[derive(Debug, Clone, PartialEq)]
             pub struct Post {
@@ -749,6 +756,7 @@ pub mod account {
                 /// `GET /v3/ecommerce/account/cancel-applications/out-apply-no/{out_apply_no}`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/ecommerce-cancel/cancel-applications/get-cancel-application.html)
+                #[doc(alias = "查询注销单状态")]
                 #[crate::endpoint(GET, "/v3/ecommerce/account/cancel-applications/out-apply-no/<out_apply_no>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -798,6 +806,7 @@ pub mod applyments {
         /// `GET /v3/ecommerce/applyments/{applyment_id}`
         ///
         /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/ecommerce-merchant-application/applyment/get-applyment-state.html)
+        #[doc(alias = "通过申请单ID查询申请状态")]
         #[crate::endpoint(GET, "/v3/ecommerce/applyments/<applyment_id>", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -888,6 +897,7 @@ pub mod applyments {
             /// `POST /v3/ecommerce/applyments/{applyment_id}/revoke`
             ///
             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "撤销申请单-使用申请单号")]
             #[crate::endpoint(POST, "/v3/ecommerce/applyments/<applyment_id>/revoke", response = PostResponse, idempotent)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -916,6 +926,7 @@ pub mod applyments {
         /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
         ///
         /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "二级商户进件API")]
         #[crate::endpoint(POST, "/v3/ecommerce/applyments/", response = PostResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -1225,6 +1236,7 @@ pub mod applyments {
             /// `GET /v3/ecommerce/applyments/out-request-no/{out_request_no}`
             ///
             /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/ecommerce-merchant-application/applyment/get-state-by-out-request-no.html)
+            #[doc(alias = "通过业务申请编号查询申请状态")]
             #[crate::endpoint(GET, "/v3/ecommerce/applyments/out-request-no/<out_request_no>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -1323,6 +1335,7 @@ pub mod applyments {
                 /// `POST /v3/ecommerce/applyments/out-request-no/{out_request_no}/revoke`
                 ///
                 /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                #[doc(alias = "撤销申请单-使用业务申请编号")]
                 #[crate::endpoint(POST, "/v3/ecommerce/applyments/out-request-no/<out_request_no>/revoke", response = PostResponse, idempotent)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -1350,6 +1363,7 @@ pub mod applyments {
         /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
         ///
         /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "提交申请单")]
         #[crate::endpoint(POST, "/v3/ecommerce/applyments/submit-account-hosting-applyment", response = PostResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -1659,6 +1673,7 @@ pub mod applyments {
         /// `POST /v3/ecommerce/applyments/submit-sign-verify-info`
         ///
         /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "平台代理签约核身")]
         #[crate::endpoint(POST, "/v3/ecommerce/applyments/submit-sign-verify-info", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -1709,6 +1724,7 @@ pub mod bill {
         /// `GET /v3/ecommerce/bill/fundflowbill`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter7_9_5.shtml)
+        #[doc(alias = "申请二级商户资金账单API")]
         #[crate::endpoint(GET, "/v3/ecommerce/bill/fundflowbill", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -1801,6 +1817,7 @@ pub mod combine_papay {
                         /// `GET /v3/ecommerce/combine-papay/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}`
                         ///
                         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter5_5_2.shtml)
+                        #[doc(alias = "通过商户协议号查询协议API")]
                         #[crate::endpoint(GET, "/v3/ecommerce/combine-papay/contracts/plan-id/<plan_id>/out-contract-code/<out_contract_code>", response = GetResponse)]
                         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                         pub struct Get {
@@ -1858,6 +1875,7 @@ pub mod combine_papay {
                             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter5_5_3.shtml)
                             ///
                             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                            #[doc(alias = "商户协议号解约协议API")]
                             #[crate::endpoint(POST, "/v3/ecommerce/combine-papay/contracts/plan-id/<plan_id>/out-contract-code/<out_contract_code>/terminate", response = PostResponse, idempotent)]
                             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                             pub struct Post {
@@ -1895,6 +1913,7 @@ pub mod combine_papay {
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter5_5_1.shtml)
             ///
             /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "APP方式预签约API")]
             #[crate::endpoint(POST, "/v3/ecommerce/combine-papay/contracts/pre-entrust-sign", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -1937,6 +1956,7 @@ pub mod combine_papay {
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter5_5_8.shtml)
                 ///
                 /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+                #[doc(alias = "小程序方式预签约API")]
                 #[crate::endpoint(POST, "/v3/ecommerce/combine-papay/contracts/pre-entrust-sign/mini-program", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -1977,6 +1997,7 @@ pub mod combine_papay {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter5_5_4.shtml)
         ///
         /// Idempotent by `combine_out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "电商合单委托代扣支付API")]
         #[crate::endpoint(POST, "/v3/ecommerce/combine-papay/transactions", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -2120,6 +2141,7 @@ pub mod combine_papay {
             /// `GET /v3/ecommerce/combine-papay/transactions/{combine_out_trade_no}`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter5_5_6.shtml)
+            #[doc(alias = "电商合单委托代扣查询订单API")]
             #[crate::endpoint(GET, "/v3/ecommerce/combine-papay/transactions/<combine_out_trade_no>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -2207,6 +2229,7 @@ pub mod combine_papay {
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter5_5_5.shtml)
                 ///
                 /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                #[doc(alias = "电商合单委托代扣撤销订单API")]
                 #[crate::endpoint(
                     POST,
                     "/v3/ecommerce/combine-papay/transactions/<combine_out_trade_no>/reverse",
@@ -2250,6 +2273,7 @@ pub mod fund {
             /// `GET /v3/ecommerce/fund/balance/{sub_mchid}`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/amount/chapter3_1.shtml)
+            #[doc(alias = "查询二级商户账户实时余额API")]
             #[crate::endpoint(GET, "/v3/ecommerce/fund/balance/<sub_mchid>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -2284,6 +2308,7 @@ pub mod fund {
             /// `GET /v3/ecommerce/fund/enddaybalance/{sub_mchid}`
             ///
             /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/ecommerce-balance/accounts/query-e-commerce-day-end-balance.html)
+            #[doc(alias = "查询二级商户账户日终余额API")]
             #[crate::endpoint(GET, "/v3/ecommerce/fund/enddaybalance/<sub_mchid>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -2340,6 +2365,7 @@ pub mod fund {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/fund/chapter3_2.shtml)
         ///
         /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "账户余额提现API")]
         #[crate::endpoint(POST, "/v3/ecommerce/fund/withdraw", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -2405,6 +2431,7 @@ pub mod fund {
             /// `GET /v3/ecommerce/fund/withdraw/{withdraw_id}`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/fund/chapter3_3.shtml)
+            #[doc(alias = "微信支付提现单号查询")]
             #[crate::endpoint(GET, "/v3/ecommerce/fund/withdraw/<withdraw_id>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -2498,6 +2525,7 @@ pub mod fund {
                 /// `GET /v3/ecommerce/fund/withdraw/out-request-no/{out_request_no}`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/fund/chapter3_3.shtml)
+                #[doc(alias = "商户提现单号查询")]
                 #[crate::endpoint(GET, "/v3/ecommerce/fund/withdraw/out-request-no/<out_request_no>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -2594,6 +2622,7 @@ pub mod individual_contracts {
         /// `GET /v3/ecommerce/individual-contracts/{openid}`
         ///
         /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/personal-collections/query-contracts.html)
+        #[doc(alias = "查询个人收款方授权结果")]
         #[crate::endpoint(GET, "/v3/ecommerce/individual-contracts/<openid>", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -2641,6 +2670,7 @@ pub mod individual_contracts {
             /// 根据业务申请单号查签约信息
             ///
             /// `GET /v3/ecommerce/individual-contracts/out-contract-code/{out_contract_code}`
+            #[doc(alias = "根据业务申请单号查签约信息")]
             #[crate::endpoint(GET, "/v3/ecommerce/individual-contracts/out-contract-code/<out_contract_code>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -2707,6 +2737,7 @@ pub mod individual_contracts {
             /// `POST /v3/ecommerce/individual-contracts/pre-entrust-sign/app`
             ///
             /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "APP场景预签约")]
             #[crate::endpoint(POST, "/v3/ecommerce/individual-contracts/pre-entrust-sign/app", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -2731,6 +2762,7 @@ pub mod individual_contracts {
             /// `POST /v3/ecommerce/individual-contracts/pre-entrust-sign/mini-program`
             ///
             /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "小程序场景预签约")]
             #[crate::endpoint(POST, "/v3/ecommerce/individual-contracts/pre-entrust-sign/mini-program", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -2762,6 +2794,7 @@ pub mod individual_contracts {
             /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
             ///
             /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "APP场景预签约（需要实名验证）")]
             #[crate::endpoint(POST, "/v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity/app", response = PostResponse, serial)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -2804,6 +2837,7 @@ pub mod individual_contracts {
             /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
             ///
             /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "小程序场景预签约（需要实名验证）")]
             #[crate::endpoint(POST, "/v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity/mini-program", response = PostResponse, serial)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -2852,6 +2886,7 @@ pub mod mch_transfer {
         /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/authorization/create-authorization.html)
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+        #[doc(alias = "申请二级商户商家转账授权")]
         #[crate::endpoint(POST, "/v3/ecommerce/mch-transfer/authorizations", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -2895,6 +2930,7 @@ pub mod mch_transfer {
             /// `GET /v3/ecommerce/mch-transfer/authorizations/{sub_mchid}`
             ///
             /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/authorization/get-authorization.html)
+            #[doc(alias = "查询二级商户商家转账授权状态")]
             #[crate::endpoint(GET, "/v3/ecommerce/mch-transfer/authorizations/<sub_mchid>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -2926,6 +2962,7 @@ pub mod mch_transfer {
         /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
         ///
         /// Idempotent by `out_bill_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "发起转账")]
         #[crate::endpoint(POST, "/v3/ecommerce/mch-transfer/transfer-bills", response = PostResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -2981,6 +3018,7 @@ pub mod mch_transfer {
                 /// `GET /v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-bill/get-transfer-bill-by-out-no.html)
+                #[doc(alias = "商户单号查询转账单")]
                 #[crate::endpoint(GET, "/v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/<out_bill_no>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -3035,6 +3073,7 @@ pub mod mch_transfer {
                     /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-bill/cancel-transfer.html)
                     ///
                     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                    #[doc(alias = "撤销转账")]
                     #[crate::endpoint(POST, "/v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/<out_bill_no>/cancel", response = PostResponse, idempotent)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -3070,6 +3109,7 @@ pub mod mch_transfer {
                 /// `GET /v3/ecommerce/mch-transfer/transfer-bills/transfer-bill-no/{transfer_bill_no}`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-bill/get-transfer-bill-by-no.html)
+                #[doc(alias = "微信转账单号查询转账单")]
                 #[crate::endpoint(GET, "/v3/ecommerce/mch-transfer/transfer-bills/transfer-bill-no/<transfer_bill_no>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -3127,6 +3167,7 @@ pub mod profitsharing {
         /// `GET /v3/ecommerce/profitsharing/after-sales-orders`
         ///
         /// [官方文档](https://pay.weixin.qq.com/docs/partner/products/ecommerce/introduction.html)
+        #[doc(alias = "查询售后服务分账结果")]
         #[crate::endpoint(GET, "/v3/ecommerce/profitsharing/after-sales-orders", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -3185,6 +3226,7 @@ pub mod profitsharing {
         /// [官方文档](https://pay.weixin.qq.com/docs/partner/products/ecommerce/introduction.html)
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+        #[doc(alias = "请求售后服务分账")]
         #[crate::endpoint(POST, "/v3/ecommerce/profitsharing/after-sales-orders", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -3242,6 +3284,7 @@ pub mod profitsharing {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/profitsharing/chapter3_5.shtml)
         ///
         /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "完结分账API")]
         #[crate::endpoint(POST, "/v3/ecommerce/profitsharing/finish-order", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -3276,6 +3319,7 @@ pub mod profitsharing {
         /// `GET /v3/ecommerce/profitsharing/orders`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/profitsharing/chapter3_2.shtml)
+        #[doc(alias = "查询分账结果API")]
         #[crate::endpoint(GET, "/v3/ecommerce/profitsharing/orders", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -3392,6 +3436,7 @@ pub mod profitsharing {
         /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
         ///
         /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "请求分账API")]
         #[crate::endpoint(POST, "/v3/ecommerce/profitsharing/orders", response = PostResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -3520,6 +3565,7 @@ pub mod profitsharing {
                 /// `GET /v3/ecommerce/profitsharing/orders/{transaction_id}/amounts`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter7_4_9.shtml)
+                #[doc(alias = "查询订单剩余待分金额API")]
                 #[crate::endpoint(GET, "/v3/ecommerce/profitsharing/orders/<transaction_id>/amounts", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -3551,6 +3597,7 @@ pub mod profitsharing {
             /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
             ///
             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "添加分账接收方API")]
             #[crate::endpoint(POST, "/v3/ecommerce/profitsharing/receivers/add", response = PostResponse, serial, idempotent)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -3587,6 +3634,7 @@ pub mod profitsharing {
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/profitsharing/chapter3_8.shtml)
             ///
             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "删除分账接收方API")]
             #[crate::endpoint(POST, "/v3/ecommerce/profitsharing/receivers/delete", response = PostResponse, idempotent)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -3615,6 +3663,7 @@ pub mod profitsharing {
         /// `GET /v3/ecommerce/profitsharing/returnorders`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/profitsharing/chapter3_4.shtml)
+        #[doc(alias = "查询分账回退结果API")]
         #[crate::endpoint(GET, "/v3/ecommerce/profitsharing/returnorders", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -3661,6 +3710,7 @@ pub mod profitsharing {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/profitsharing/chapter3_3.shtml)
         ///
         /// Idempotent by `out_return_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "请求分账回退API")]
         #[crate::endpoint(POST, "/v3/ecommerce/profitsharing/returnorders", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -3725,6 +3775,7 @@ pub mod refunds {
             /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
             ///
             /// Idempotent by `out_refund_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "发起异常退款")]
             #[crate::endpoint(POST, "/v3/ecommerce/refunds/<refund_id>/apply-abnormal-refund", response = PostResponse, serial)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -3924,6 +3975,7 @@ pub mod refunds {
             /// `GET /v3/ecommerce/refunds/{refund_id}/return-advance`
             ///
             /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/ecommerce-refund/refunds/query-return-advance.html)
+            #[doc(alias = "查询垫付回补结果API")]
             #[crate::endpoint(GET, "/v3/ecommerce/refunds/<refund_id>/return-advance", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -3964,6 +4016,7 @@ pub mod refunds {
             /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/ecommerce-refund/refunds/create-return-advance.html)
             ///
             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "垫付退款回补API")]
             #[crate::endpoint(POST, "/v3/ecommerce/refunds/<refund_id>/return-advance", response = PostResponse, idempotent)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -4007,6 +4060,7 @@ pub mod refunds {
         /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/ecommerce-refund/refunds/create-refund.html)
         ///
         /// Idempotent by `out_refund_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "退款申请API")]
         #[crate::endpoint(POST, "/v3/ecommerce/refunds/apply", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -4182,6 +4236,7 @@ pub mod refunds {
             /// `GET /v3/ecommerce/refunds/id/{refund_id}`
             ///
             /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/ecommerce-refund/refunds/query-refund.html)
+            #[doc(alias = "通过微信支付退款单号查询退款")]
             #[crate::endpoint(GET, "/v3/ecommerce/refunds/id/<refund_id>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -4321,6 +4376,7 @@ pub mod refunds {
             /// `GET /v3/ecommerce/refunds/out-refund-no/{out_refund_no}`
             ///
             /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/ecommerce-refund/refunds/query-refund-by-out-refund-no.html)
+            #[doc(alias = "通过商户退款单号查询退款")]
             #[crate::endpoint(GET, "/v3/ecommerce/refunds/out-refund-no/<out_refund_no>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -4459,6 +4515,7 @@ pub mod subject_sub_merchants {
     /// `GET /v3/ecommerce/subject-sub-merchants`
     ///
     /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+    #[doc(alias = "查询指定主体子商户列表")]
     #[crate::endpoint(GET, "/v3/ecommerce/subject-sub-merchants", response = GetResponse, serial)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Get {
@@ -4525,6 +4582,7 @@ pub mod subsidies {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/subsidies/chapter3_3.shtml)
         ///
         /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "取消补差API")]
         #[crate::endpoint(POST, "/v3/ecommerce/subsidies/cancel", response = PostResponse, idempotent)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -4558,6 +4616,7 @@ pub mod subsidies {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/subsidies/chapter3_1.shtml)
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+        #[doc(alias = "请求补差API")]
         #[crate::endpoint(POST, "/v3/ecommerce/subsidies/create", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -4603,6 +4662,7 @@ pub mod subsidies {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/subsidies/chapter3_2.shtml)
         ///
         /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "请求补差回退API")]
         #[crate::endpoint(POST, "/v3/ecommerce/subsidies/return", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {

@@ -11,6 +11,7 @@ pub mod contracts {
         /// `DELETE /v3/edu-papay/contracts/{contract_id}`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/Offline/apis/chapter5_2_4.shtml)
+        #[doc(alias = "解约API")]
         #[crate::endpoint(DELETE, "/v3/edu-papay/contracts/<contract_id>")]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Delete {
@@ -27,6 +28,7 @@ pub mod contracts {
             /// `GET /v3/edu-papay/contracts/id/{contract_id}`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/Offline/apis/chapter5_2_2.shtml)
+            #[doc(alias = "通过协议号查询签约API")]
             #[crate::endpoint(GET, "/v3/edu-papay/contracts/id/<contract_id>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -91,6 +93,7 @@ pub mod contracts {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/Offline/apis/chapter5_2_1.shtml)
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+        #[doc(alias = "预签约API")]
         #[crate::endpoint(POST, "/v3/edu-papay/contracts/presign", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -131,6 +134,7 @@ pub mod transactions {
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/Offline/apis/chapter5_2_7.shtml)
     ///
     /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "教育通扣款受理API")]
     #[crate::endpoint(POST, "/v3/edu-papay/transactions")]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -190,6 +194,7 @@ pub mod transactions {
             /// `GET /v3/edu-papay/transactions/id/{transaction_id}`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/Offline/apis/chapter5_2_8.shtml)
+            #[doc(alias = "微信订单号查单API")]
             #[crate::endpoint(GET, "/v3/edu-papay/transactions/id/<transaction_id>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -322,6 +327,7 @@ pub mod transactions {
             /// `GET /v3/edu-papay/transactions/out-trade-no/{out_trade_no}`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/Offline/apis/chapter5_2_9.shtml)
+            #[doc(alias = "商户订单号查单API")]
             #[crate::endpoint(GET, "/v3/edu-papay/transactions/out-trade-no/<out_trade_no>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -457,6 +463,7 @@ pub mod user {
             /// `GET /v3/edu-papay/user/{openid}/contracts`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/Offline/apis/chapter5_2_3.shtml)
+            #[doc(alias = "通过用户标识查询签约API")]
             #[crate::endpoint(GET, "/v3/edu-papay/user/<openid>/contracts", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -563,6 +570,7 @@ pub mod user_notifications {
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/Offline/apis/chapter5_2_6.shtml)
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+            #[doc(alias = "发送扣款预通知API")]
             #[crate::endpoint(POST, "/v3/edu-papay/user-notifications/<contract_id>/send")]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {

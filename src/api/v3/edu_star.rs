@@ -9,6 +9,7 @@ pub mod orders {
     /// `GET /v3/edu-star/orders`
     ///
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/assets/img/common/edu/edu-star/chapter2_3.png)
+    #[doc(alias = "通过QQ账号查询核销订单列表API")]
     #[crate::endpoint(GET, "/v3/edu-star/orders", response = GetResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Get {
@@ -66,6 +67,7 @@ pub mod orders {
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/assets/img/common/edu/edu-star/chapter2_3.png)
     ///
     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+    #[doc(alias = "创建核销订单API")]
     #[crate::endpoint(POST, "/v3/edu-star/orders", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -112,6 +114,7 @@ pub mod users {
             /// `GET /v3/edu-star/users/openid/{wechat_openid}`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/assets/img/common/edu/edu-star/chapter2_3.png)
+            #[doc(alias = "通过微信用户标识查询用户信息API")]
             #[crate::endpoint(GET, "/v3/edu-star/users/openid/<wechat_openid>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -148,6 +151,7 @@ pub mod users {
             /// `GET /v3/edu-star/users/qq/{qq}`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/assets/img/common/edu/edu-star/chapter2_3.png)
+            #[doc(alias = "通过QQ账号查询用户信息API")]
             #[crate::endpoint(GET, "/v3/edu-star/users/qq/<qq>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {

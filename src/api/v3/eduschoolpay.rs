@@ -11,6 +11,7 @@ pub mod contracts {
         /// `GET /v3/eduschoolpay/contracts/{contract_id}`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/edu/eduschoolpay/chapter3_2.shtml)
+        #[doc(alias = "通过协议号查询签约API")]
         #[crate::endpoint(GET, "/v3/eduschoolpay/contracts/<contract_id>", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -48,6 +49,7 @@ pub mod contracts {
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/edu/eduschoolpay/chapter3_3.shtml)
             ///
             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "商户主动解约API")]
             #[crate::endpoint(
                 POST,
                 "/v3/eduschoolpay/contracts/<contract_id>/terminate",
@@ -71,6 +73,7 @@ pub mod contracts {
         /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
         ///
         /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "预签约API")]
         #[crate::endpoint(POST, "/v3/eduschoolpay/contracts/presign", response = PostResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -147,6 +150,7 @@ pub mod transactions {
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/edu/eduschoolpay/chapter4_1.shtml)
     ///
     /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "扣款API")]
     #[crate::endpoint(POST, "/v3/eduschoolpay/transactions", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -346,6 +350,7 @@ pub mod transactions {
             /// `GET /v3/eduschoolpay/transactions/id/{transaction_id}`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/edu/eduschoolpay/chapter4_2.shtml)
+            #[doc(alias = "微信支付订单号查单API")]
             #[crate::endpoint(GET, "/v3/eduschoolpay/transactions/id/<transaction_id>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -476,6 +481,7 @@ pub mod transactions {
             /// `GET /v3/eduschoolpay/transactions/out-trade-no/{out_trade_no}`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/edu/eduschoolpay/chapter4_3.shtml)
+            #[doc(alias = "商户订单号查单API")]
             #[crate::endpoint(GET, "/v3/eduschoolpay/transactions/out-trade-no/<out_trade_no>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -609,6 +615,7 @@ pub mod users {
             /// `GET /v3/eduschoolpay/users/{openid}/contracts`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/edu/eduschoolpay/chapter3_4.shtml)
+            #[doc(alias = "查询用户签约列表API")]
             #[crate::endpoint(GET, "/v3/eduschoolpay/users/<openid>/contracts", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -682,6 +689,7 @@ pub mod users {
             /// `GET /v3/eduschoolpay/users/{openid}/debt-state`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/edu/eduschoolpay/chapter4_4.shtml)
+            #[doc(alias = "商户查询用户欠款状态API")]
             #[crate::endpoint(GET, "/v3/eduschoolpay/users/<openid>/debt-state", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {

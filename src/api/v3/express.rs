@@ -15,6 +15,7 @@ pub mod users {
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_9_1.shtml)
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+            #[doc(alias = "用户openid转换API")]
             #[crate::endpoint(POST, "/v3/express/users/<openid>/transform", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {

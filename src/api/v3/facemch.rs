@@ -11,6 +11,7 @@ pub mod users {
         /// `GET /v3/facemch/users/{face_sid}`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/android/sid.html)
+        #[doc(alias = "查询用户授权的实名信息")]
         #[crate::endpoint(GET, "/v3/facemch/users/<face_sid>", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {

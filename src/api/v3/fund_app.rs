@@ -13,6 +13,7 @@ pub mod brand_redpacket {
         /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
         ///
         /// Idempotent by `out_batch_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "品牌商户发放红包")]
         #[crate::endpoint(POST, "/v3/fund-app/brand-redpacket/brand-merchant-batches", response = PostResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -100,6 +101,7 @@ pub mod brand_redpacket {
             /// 微信支付批次单号查询批次单
             ///
             /// `GET /v3/fund-app/brand-redpacket/brand-merchant-batches/{batch_no}`
+            #[doc(alias = "微信支付批次单号查询批次单")]
             #[crate::endpoint(GET, "/v3/fund-app/brand-redpacket/brand-merchant-batches/<batch_no>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -232,6 +234,7 @@ pub mod brand_redpacket {
                     /// 商家明细单号查询明细单
                     ///
                     /// `GET /v3/fund-app/brand-redpacket/brand-merchant-batches/{batch_no}/details/{detail_no}`
+                    #[doc(alias = "商家明细单号查询明细单")]
                     #[crate::endpoint(GET, "/v3/fund-app/brand-redpacket/brand-merchant-batches/<batch_no>/details/<detail_no>", response = GetResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Get {
@@ -354,6 +357,7 @@ pub mod brand_redpacket {
             /// 商家批次单号查询批次单
             ///
             /// `GET /v3/fund-app/brand-redpacket/brand-merchant-out-batches/{out_batch_no}`
+            #[doc(alias = "商家批次单号查询批次单")]
             #[crate::endpoint(GET, "/v3/fund-app/brand-redpacket/brand-merchant-out-batches/<out_batch_no>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -486,6 +490,7 @@ pub mod brand_redpacket {
                     /// 商家明细单号查询明细单
                     ///
                     /// `GET /v3/fund-app/brand-redpacket/brand-merchant-out-batches/{out_batch_no}/out-details/{out_detail_no}`
+                    #[doc(alias = "商家明细单号查询明细单")]
                     #[crate::endpoint(GET, "/v3/fund-app/brand-redpacket/brand-merchant-out-batches/<out_batch_no>/out-details/<out_detail_no>", response = GetResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Get {
@@ -615,6 +620,7 @@ pub mod mch_transfer {
             /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/mch-trans/elecsign/accept-elecsign-by-out-no.html)
             ///
             /// Idempotent by `out_bill_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "商户单号申请电子回单")]
             #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/elecsign/out-bill-no", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -639,6 +645,7 @@ pub mod mch_transfer {
                 /// `GET /v3/fund-app/mch-transfer/elecsign/out-bill-no/{out_bill_no}`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/doc/v3/merchant/4012716436)
+                #[doc(alias = "商户单号查询电子回单")]
                 #[crate::endpoint(GET, "/v3/fund-app/mch-transfer/elecsign/out-bill-no/<out_bill_no>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -701,6 +708,7 @@ pub mod mch_transfer {
             /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/mch-trans/elecsign/accept-elecsign-by-no.html)
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+            #[doc(alias = "微信单号申请电子回单")]
             #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/elecsign/transfer-bill-no", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -724,6 +732,7 @@ pub mod mch_transfer {
                 /// `GET /v3/fund-app/mch-transfer/elecsign/transfer-bill-no/{transfer_bill_no}`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/doc/v3/merchant/4012716455)
+                #[doc(alias = "微信单号查询电子回单")]
                 #[crate::endpoint(GET, "/v3/fund-app/mch-transfer/elecsign/transfer-bill-no/<transfer_bill_no>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -789,6 +798,7 @@ pub mod mch_transfer {
                     /// 查询预算出资的电子回单
                     ///
                     /// `GET /v3/fund-app/mch-transfer/partner/budget/{out_budget_no}/electronic-receipts`
+                    #[doc(alias = "查询预算出资的电子回单")]
                     #[crate::endpoint(GET, "/v3/fund-app/mch-transfer/partner/budget/<out_budget_no>/electronic-receipts", response = GetResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Get {
@@ -852,6 +862,7 @@ pub mod mch_transfer {
                     /// `POST /v3/fund-app/mch-transfer/partner/budget/{out_budget_no}/electronic-receipts`
                     ///
                     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                    #[doc(alias = "申请预算出资的电子回单")]
                     #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/partner/budget/<out_budget_no>/electronic-receipts", response = PostResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -925,6 +936,7 @@ pub mod mch_transfer {
             /// `POST /v3/fund-app/mch-transfer/partner/charity-budget`
             ///
             /// Idempotent by `out_budget_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "申请公益捐赠预算")]
             #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/partner/charity-budget", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -1007,6 +1019,7 @@ pub mod mch_transfer {
                 /// 商户单号查询公益捐赠预算详情
                 ///
                 /// `GET /v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}`
+                #[doc(alias = "商户单号查询公益捐赠预算详情")]
                 #[crate::endpoint(GET, "/v3/fund-app/mch-transfer/partner/charity-budget/<out_budget_no>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -1080,6 +1093,7 @@ pub mod mch_transfer {
                     /// `POST /v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}/unlock`
                     ///
                     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                    #[doc(alias = "解锁公益捐赠预算")]
                     #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/partner/charity-budget/<out_budget_no>/unlock", response = PostResponse, idempotent)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -1138,6 +1152,7 @@ pub mod mch_transfer {
             /// `POST /v3/fund-app/mch-transfer/partner/charity-transfer-bills`
             ///
             /// Idempotent by `out_budget_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "发起公益捐赠")]
             #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/partner/charity-transfer-bills", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -1220,6 +1235,7 @@ pub mod mch_transfer {
                     /// 商户单号查询公益捐赠详情
                     ///
                     /// `GET /v3/fund-app/mch-transfer/partner/charity-transfer-bills/out-transfer-no/{out_transfer_no}`
+                    #[doc(alias = "商户单号查询公益捐赠详情")]
                     #[crate::endpoint(GET, "/v3/fund-app/mch-transfer/partner/charity-transfer-bills/out-transfer-no/<out_transfer_no>", response = GetResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Get {
@@ -1278,6 +1294,7 @@ pub mod mch_transfer {
             /// `POST /v3/fund-app/mch-transfer/partner/electronic-receipts`
             ///
             /// Idempotent by `out_bill_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "申请单笔转账电子回单")]
             #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/partner/electronic-receipts", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -1336,6 +1353,7 @@ pub mod mch_transfer {
                 /// 查询单笔转账电子回单
                 ///
                 /// `GET /v3/fund-app/mch-transfer/partner/electronic-receipts/{out_bill_no}`
+                #[doc(alias = "查询单笔转账电子回单")]
                 #[crate::endpoint(GET, "/v3/fund-app/mch-transfer/partner/electronic-receipts/<out_bill_no>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -1396,6 +1414,7 @@ pub mod mch_transfer {
             /// `POST /v3/fund-app/mch-transfer/partner/sub-mch-authorizations`
             ///
             /// Idempotent by `out_apply_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "申请子商户商家转账授权")]
             #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/partner/sub-mch-authorizations", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -1440,6 +1459,7 @@ pub mod mch_transfer {
                 /// 查询子商户商家转账授权状态
                 ///
                 /// `GET /v3/fund-app/mch-transfer/partner/sub-mch-authorizations/{sub_mchid}`
+                #[doc(alias = "查询子商户商家转账授权状态")]
                 #[crate::endpoint(GET, "/v3/fund-app/mch-transfer/partner/sub-mch-authorizations/<sub_mchid>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -1516,6 +1536,7 @@ pub mod mch_transfer {
             /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
             ///
             /// Idempotent by `out_bill_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "发起转账")]
             #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/partner/transfer-bills", response = PostResponse, serial)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -1598,6 +1619,7 @@ pub mod mch_transfer {
                     /// 商户单号查询转账单
                     ///
                     /// `GET /v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}`
+                    #[doc(alias = "商户单号查询转账单")]
                     #[crate::endpoint(GET, "/v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/<out_bill_no>", response = GetResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Get {
@@ -1670,6 +1692,7 @@ pub mod mch_transfer {
                         /// `POST /v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}/cancel`
                         ///
                         /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                        #[doc(alias = "撤销转账")]
                         #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/<out_bill_no>/cancel", response = PostResponse, idempotent)]
                         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                         pub struct Post {
@@ -1745,6 +1768,7 @@ pub mod mch_transfer {
                 /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
                 ///
                 /// Idempotent by `out_bill_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+                #[doc(alias = "发起转账并完成自动收款授权")]
                 #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/partner/transfer-bills/pre-transfer-with-authorization", response = PostResponse, serial)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -1842,6 +1866,7 @@ pub mod mch_transfer {
                 /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
                 ///
                 /// Idempotent by `out_bill_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+                #[doc(alias = "转账（用户自动收款）")]
                 #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/partner/transfer-bills/transfer", response = PostResponse, serial)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -1957,6 +1982,7 @@ pub mod mch_transfer {
             /// `POST /v3/fund-app/mch-transfer/partner/user-confirm-authorizations`
             ///
             /// Idempotent by `out_authorization_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "申请免确认收款授权")]
             #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/partner/user-confirm-authorizations", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -2025,6 +2051,7 @@ pub mod mch_transfer {
                 /// 商户单号查询自动收款授权
                 ///
                 /// `GET /v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}`
+                #[doc(alias = "商户单号查询自动收款授权")]
                 #[crate::endpoint(GET, "/v3/fund-app/mch-transfer/partner/user-confirm-authorizations/<out_authorization_no>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -2123,6 +2150,7 @@ pub mod mch_transfer {
                     /// `POST /v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}/close`
                     ///
                     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                    #[doc(alias = "解除免确认收款授权")]
                     #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/partner/user-confirm-authorizations/<out_authorization_no>/close", response = PostResponse, idempotent)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -2222,6 +2250,7 @@ pub mod mch_transfer {
         /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
         ///
         /// Idempotent by `out_bill_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "发起转账")]
         #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/transfer-bills", response = PostResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -2349,6 +2378,7 @@ pub mod mch_transfer {
                 /// `GET /v3/fund-app/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/mch-trans/transfer-bill/get-transfer-bill-by-out-no.html)
+                #[doc(alias = "商户单号查询转账单")]
                 #[crate::endpoint(GET, "/v3/fund-app/mch-transfer/transfer-bills/out-bill-no/<out_bill_no>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -2419,6 +2449,7 @@ pub mod mch_transfer {
                     /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/mch-trans/transfer-bill/cancel-transfer.html)
                     ///
                     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                    #[doc(alias = "撤销转账")]
                     #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/transfer-bills/out-bill-no/<out_bill_no>/cancel", response = PostResponse, idempotent)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -2460,6 +2491,7 @@ pub mod mch_transfer {
             /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
             ///
             /// Idempotent by `out_bill_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "发起转账并完成自动收款授权")]
             #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/transfer-bills/pre-transfer-with-authorization", response = PostResponse, serial)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -2582,6 +2614,7 @@ pub mod mch_transfer {
             /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
             ///
             /// Idempotent by `out_bill_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "用户授权后转账")]
             #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/transfer-bills/transfer", response = PostResponse, serial)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -2701,6 +2734,7 @@ pub mod mch_transfer {
                 /// `GET /v3/fund-app/mch-transfer/transfer-bills/transfer-bill-no/{transfer_bill_no}`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/mch-trans/transfer-bill/get-transfer-bill-by-no.html)
+                #[doc(alias = "微信转账单号查询转账单")]
                 #[crate::endpoint(GET, "/v3/fund-app/mch-transfer/transfer-bills/transfer-bill-no/<transfer_bill_no>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -2773,6 +2807,7 @@ pub mod mch_transfer {
         /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
         ///
         /// Idempotent by `out_bill_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "发起转账到QQ钱包")]
         #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills", response = PostResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -2881,6 +2916,7 @@ pub mod mch_transfer {
             /// 查询转账到QQ钱包的结果
             ///
             /// `GET /v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills/{out_bill_no}`
+            #[doc(alias = "查询转账到QQ钱包的结果")]
             #[crate::endpoint(GET, "/v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills/<out_bill_no>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -2954,6 +2990,7 @@ pub mod mch_transfer {
                 /// `POST /v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills/{out_bill_no}/cancel`
                 ///
                 /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                #[doc(alias = "撤销转账到QQ钱包")]
                 #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills/<out_bill_no>/cancel", response = PostResponse, idempotent)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -3032,6 +3069,7 @@ pub mod mch_transfer {
         /// `POST /v3/fund-app/mch-transfer/user-confirm-authorization`
         ///
         /// Idempotent by `out_authorization_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "申请免确认收款授权")]
         #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/user-confirm-authorization", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -3132,6 +3170,7 @@ pub mod mch_transfer {
                 /// 商户单号查询自动收款授权
                 ///
                 /// `GET /v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}`
+                #[doc(alias = "商户单号查询自动收款授权")]
                 #[crate::endpoint(GET, "/v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/<out_authorization_no>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -3221,6 +3260,7 @@ pub mod mch_transfer {
                     /// `POST /v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}/close`
                     ///
                     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                    #[doc(alias = "解除免确认收款授权")]
                     #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/<out_authorization_no>/close", response = PostResponse, idempotent)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {

@@ -9,6 +9,7 @@ pub mod bill_download_url {
     /// `GET /v3/funds-to-oversea/bill-download-url`
     ///
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter7_10_4.shtml)
+    #[doc(alias = "获取购付汇账单文件下载链接API")]
     #[crate::endpoint(GET, "/v3/funds-to-oversea/bill-download-url", response = GetResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Get {
@@ -38,6 +39,7 @@ pub mod orders {
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter7_10_2.shtml)
     ///
     /// Idempotent by `out_order_id`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "申请资金出境API")]
     #[crate::endpoint(POST, "/v3/funds-to-oversea/orders", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -180,6 +182,7 @@ pub mod orders {
         /// `GET /v3/funds-to-oversea/orders/{out_order_id}`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter7_10_3.shtml)
+        #[doc(alias = "查询出境结果API")]
         #[crate::endpoint(GET, "/v3/funds-to-oversea/orders/<out_order_id>", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -247,6 +250,7 @@ pub mod r#return {
         /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013735039)
         ///
         /// Idempotent by `out_return_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "申请资金出境退回")]
         #[crate::endpoint(POST, "/v3/funds-to-oversea/return/return-orders", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -324,6 +328,7 @@ pub mod r#return {
                 /// `GET /v3/funds-to-oversea/return/return-orders/out-return-no/{out_return_no}`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013735052)
+                #[doc(alias = "查询出境退回结果（通过商户出境退回单号）")]
                 #[crate::endpoint(GET, "/v3/funds-to-oversea/return/return-orders/out-return-no/<out_return_no>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -388,6 +393,7 @@ pub mod transactions {
             /// `GET /v3/funds-to-oversea/transactions/{transaction_id}/available_abroad_amounts`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter7_10_1.shtml)
+            #[doc(alias = "查询订单剩余可出境余额API")]
             #[crate::endpoint(GET, "/v3/funds-to-oversea/transactions/<transaction_id>/available_abroad_amounts", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {

@@ -9,6 +9,7 @@ pub mod certificates {
     /// `GET /v3/global/certificates`
     ///
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_8.shtml)
+    #[doc(alias = "获取平台证书列表")]
     #[crate::endpoint(GET, "/v3/global/certificates", response = GetResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Get {}
@@ -63,6 +64,7 @@ pub mod customs {
         /// `GET /v3/global/customs/orders`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_3_3.shtml)
+        #[doc(alias = "报关查询API")]
         #[crate::endpoint(GET, "/v3/global/customs/orders", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -242,6 +244,7 @@ pub mod customs {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_3_1.shtml)
         ///
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "报关API")]
         #[crate::endpoint(POST, "/v3/global/customs/orders", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -358,6 +361,7 @@ pub mod customs {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_3_5.shtml)
         ///
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "报关信息修改API")]
         #[crate::endpoint(PATCH, "/v3/global/customs/orders", response = PatchResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Patch {
@@ -476,6 +480,7 @@ pub mod customs {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_3_4.shtml)
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+        #[doc(alias = "报关重推API")]
         #[crate::endpoint(POST, "/v3/global/customs/redeclare", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -576,6 +581,7 @@ pub mod customs {
         /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
         ///
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "身份信息校验API")]
         #[crate::endpoint(POST, "/v3/global/customs/verify-certificate", response = PostResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -675,6 +681,7 @@ pub mod merchant {
                 /// `GET /v3/global/merchant/h5/permission/{sub_mchid}`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_4_7.shtml)
+                #[doc(alias = "查询子商户H5支付权限状态")]
                 #[crate::endpoint(GET, "/v3/global/merchant/h5/permission/<sub_mchid>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -716,6 +723,7 @@ pub mod merchant {
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_4_1.shtml)
                 ///
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                #[doc(alias = "创建H5支付权限申请单")]
                 #[crate::endpoint(POST, "/v3/global/merchant/h5/permission/applications", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -867,6 +875,7 @@ pub mod merchant {
                     /// `GET /v3/global/merchant/h5/permission/applications/{applyment_id}`
                     ///
                     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_4_2.shtml)
+                    #[doc(alias = "查询H5支付权限申请单详情")]
                     #[crate::endpoint(GET, "/v3/global/merchant/h5/permission/applications/<applyment_id>", response = GetResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Get {
@@ -966,6 +975,7 @@ pub mod merchant {
                     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_4_3.shtml)
                     ///
                     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                    #[doc(alias = "修改H5支付权限申请单")]
                     #[crate::endpoint(PATCH, "/v3/global/merchant/h5/permission/applications/<applyment_id>", response = PatchResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Patch {
@@ -1094,6 +1104,7 @@ pub mod merchant {
                     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_4_4.shtml)
                     ///
                     /// Idempotent by `out_applyment_id`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+                    #[doc(alias = "创建H5支付域名修改申请单")]
                     #[crate::endpoint(POST, "/v3/global/merchant/h5/permission/domain/applications", response = PostResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -1189,6 +1200,7 @@ pub mod merchant {
                         /// `GET /v3/global/merchant/h5/permission/domain/applications/{applyment_id}`
                         ///
                         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_4_5.shtml)
+                        #[doc(alias = "查询H5支付域名修改申请单")]
                         #[crate::endpoint(GET, "/v3/global/merchant/h5/permission/domain/applications/<applyment_id>", response = GetResponse)]
                         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                         pub struct Get {
@@ -1259,6 +1271,7 @@ pub mod merchant {
                         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_4_6.shtml)
                         ///
                         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                        #[doc(alias = "修改H5支付域名修改申请单")]
                         #[crate::endpoint(PATCH, "/v3/global/merchant/h5/permission/domain/applications/<applyment_id>", response = PatchResponse)]
                         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                         pub struct Patch {
@@ -1354,6 +1367,7 @@ pub mod merchant_service {
         /// 查询投诉通知回调
         ///
         /// `GET /v3/global/merchant-service/complaint-notifications`
+        #[doc(alias = "查询投诉通知回调")]
         #[crate::endpoint(GET, "/v3/global/merchant-service/complaint-notifications", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {}
@@ -1372,6 +1386,7 @@ pub mod merchant_service {
         /// `POST /v3/global/merchant-service/complaint-notifications`
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+        #[doc(alias = "创建投诉通知回调")]
         #[crate::endpoint(POST, "/v3/global/merchant-service/complaint-notifications", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -1391,6 +1406,7 @@ pub mod merchant_service {
         /// 更新投诉通知回调
         ///
         /// `PUT /v3/global/merchant-service/complaint-notifications`
+        #[doc(alias = "更新投诉通知回调")]
         #[crate::endpoint(PUT, "/v3/global/merchant-service/complaint-notifications", response = PutResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Put {
@@ -1410,6 +1426,7 @@ pub mod merchant_service {
         /// 删除投诉通知回调
         ///
         /// `DELETE /v3/global/merchant-service/complaint-notifications`
+        #[doc(alias = "删除投诉通知回调")]
         #[crate::endpoint(DELETE, "/v3/global/merchant-service/complaint-notifications")]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Delete {}
@@ -1419,6 +1436,7 @@ pub mod merchant_service {
         /// 查询投诉单列表
         ///
         /// `GET /v3/global/merchant-service/complaints`
+        #[doc(alias = "查询投诉单列表")]
         #[crate::endpoint(GET, "/v3/global/merchant-service/complaints", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -1627,6 +1645,7 @@ pub mod merchant_service {
             /// `GET /v3/global/merchant-service/complaints/{complaint_id}`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter10_2_13.shtml)
+            #[doc(alias = "查询投诉单详情")]
             #[crate::endpoint(GET, "/v3/global/merchant-service/complaints/<complaint_id>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -1812,6 +1831,7 @@ pub mod merchant_service {
                 /// `POST /v3/global/merchant-service/complaints/{complaint_id}/complete`
                 ///
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                #[doc(alias = "反馈处理完成")]
                 #[crate::endpoint(
                     POST,
                     "/v3/global/merchant-service/complaints/<complaint_id>/complete"
@@ -1831,6 +1851,7 @@ pub mod merchant_service {
                 /// `GET /v3/global/merchant-service/complaints/{complaint_id}/negotiation-historys`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter10_2_12.shtml)
+                #[doc(alias = "查询投诉协商历史")]
                 #[crate::endpoint(GET, "/v3/global/merchant-service/complaints/<complaint_id>/negotiation-historys", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -1987,6 +2008,7 @@ pub mod merchant_service {
                 /// `POST /v3/global/merchant-service/complaints/{complaint_id}/response`
                 ///
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                #[doc(alias = "提交回复")]
                 #[crate::endpoint(
                     POST,
                     "/v3/global/merchant-service/complaints/<complaint_id>/response"
@@ -2016,6 +2038,7 @@ pub mod merchant_service {
             /// 图片下载API
             ///
             /// `GET /v3/global/merchant-service/images/{media_id}`
+            #[doc(alias = "图片下载API")]
             #[crate::endpoint(GET, "/v3/global/merchant-service/images/<media_id>")]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -2032,6 +2055,7 @@ pub mod merchant_service {
             /// `POST /v3/global/merchant-service/images/upload`
             ///
             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "商户上传反馈图片API")]
             #[crate::endpoint(POST, "/v3/global/merchant-service/images/upload", response = PostResponse, multipart, idempotent)]
             #[derive(Debug, Clone, PartialEq)]
             pub struct Post {
@@ -2061,6 +2085,7 @@ pub mod merchant_storage {
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_11.shtml)
             ///
             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "上传文件API")]
             #[crate::endpoint(POST, "/v3/global/merchant-storage/file/upload", response = PostResponse, multipart, idempotent)]
             #[derive(Debug, Clone, PartialEq)]
             pub struct Post {
@@ -2088,6 +2113,7 @@ pub mod merchants {
     /// The spec's header parameters ["Idempotency-Key"] are not set by this declaration.
     ///
     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+    #[doc(alias = "子商户进件（融合钱包）")]
     #[crate::endpoint(POST, "/v3/global/merchants", response = PostResponse, serial)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -2277,6 +2303,7 @@ pub mod merchants {
         /// 查询子商户（融合钱包）
         ///
         /// `GET /v3/global/merchants/{sub_mchid}`
+        #[doc(alias = "查询子商户（融合钱包）")]
         #[crate::endpoint(GET, "/v3/global/merchants/<sub_mchid>", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -2512,6 +2539,7 @@ pub mod merchants {
         /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+        #[doc(alias = "修改子商户（融合钱包）")]
         #[crate::endpoint(PATCH, "/v3/global/merchants/<sub_mchid>", response = PatchResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Patch {
@@ -2704,6 +2732,7 @@ pub mod micropay {
                     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_7.shtml)
                     ///
                     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                    #[doc(alias = "撤销订单(微信支付订单号)")]
                     #[crate::endpoint(
                         POST,
                         "/v3/global/micropay/transactions/id/<transaction_id>/reverse",
@@ -2736,6 +2765,7 @@ pub mod micropay {
                     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_7.shtml)
                     ///
                     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                    #[doc(alias = "撤销订单(商户订单号)")]
                     #[crate::endpoint(
                         POST,
                         "/v3/global/micropay/transactions/out-trade-no/<out_trade_no>/reverse",
@@ -2764,6 +2794,7 @@ pub mod micropay {
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_1.shtml)
             ///
             /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "提交付款码支付")]
             #[crate::endpoint(POST, "/v3/global/micropay/transactions/pay", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -3062,6 +3093,7 @@ pub mod papay {
             /// `GET /v3/global/papay/contracts/{contract_id}`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_2.shtml)
+            #[doc(alias = "代扣协议ID查询签约API")]
             #[crate::endpoint(GET, "/v3/global/papay/contracts/<contract_id>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -3143,6 +3175,7 @@ pub mod papay {
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_4.shtml)
                 ///
                 /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                #[doc(alias = "申请解约API")]
                 #[crate::endpoint(
                     POST,
                     "/v3/global/papay/contracts/<contract_id>/terminate",
@@ -3174,6 +3207,7 @@ pub mod papay {
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_18.shtml)
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+            #[doc(alias = "APP签约API")]
             #[crate::endpoint(POST, "/v3/global/papay/contracts/app-pre-entrust-sign", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -3219,6 +3253,7 @@ pub mod papay {
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_14.shtml)
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+            #[doc(alias = "H5预签约API")]
             #[crate::endpoint(POST, "/v3/global/papay/contracts/h5-pre-entrust-sign", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -3266,6 +3301,7 @@ pub mod papay {
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_15.shtml)
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+            #[doc(alias = "JSAPI预签约API")]
             #[crate::endpoint(POST, "/v3/global/papay/contracts/jsapi-pre-entrust-sign", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -3311,6 +3347,7 @@ pub mod papay {
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_1.shtml)
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+            #[doc(alias = "小程序签约API")]
             #[crate::endpoint(POST, "/v3/global/papay/contracts/miniprogram-pre-entrust-sign", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -3356,6 +3393,7 @@ pub mod papay {
                 /// `GET /v3/global/papay/contracts/out-contract-code/{out_contract_code}`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_3.shtml)
+                #[doc(alias = "商户协议号查询签约API")]
                 #[crate::endpoint(GET, "/v3/global/papay/contracts/out-contract-code/<out_contract_code>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -3434,6 +3472,7 @@ pub mod papay {
             /// `POST /v3/global/papay/contracts/web-pre-entrust-sign`
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+            #[doc(alias = "WEB预签约API")]
             #[crate::endpoint(POST, "/v3/global/papay/contracts/web-pre-entrust-sign", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -3478,6 +3517,7 @@ pub mod papay {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_6.shtml)
         ///
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "支付扣款API")]
         #[crate::endpoint(POST, "/v3/global/papay/transactions", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -3733,6 +3773,7 @@ pub mod papay {
             /// `GET /v3/global/papay/transactions/{transaction_id}`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_8.shtml)
+            #[doc(alias = "查询订单(微信支付订单号)")]
             #[crate::endpoint(GET, "/v3/global/papay/transactions/<transaction_id>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -3929,6 +3970,7 @@ pub mod papay {
                 /// `GET /v3/global/papay/transactions/out-trade-no/{out_trade_no}`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_8.shtml)
+                #[doc(alias = "查询订单(商户订单号)")]
                 #[crate::endpoint(GET, "/v3/global/papay/transactions/out-trade-no/<out_trade_no>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -4129,6 +4171,7 @@ pub mod papay {
                     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_10.shtml)
                     ///
                     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                    #[doc(alias = "撤销订单(商户订单号)")]
                     #[crate::endpoint(
                         POST,
                         "/v3/global/papay/transactions/out-trade-no/<out_trade_no>/reverse",
@@ -4156,6 +4199,7 @@ pub mod profit_sharing {
         /// `GET /v3/global/profit-sharing/bill-download-url`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_9.shtml)
+        #[doc(alias = "获取分账账单文件下载地址API")]
         #[crate::endpoint(GET, "/v3/global/profit-sharing/bill-download-url", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -4181,6 +4225,7 @@ pub mod profit_sharing {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_2.shtml)
         ///
         /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "请求分账API")]
         #[crate::endpoint(POST, "/v3/global/profit-sharing/orders", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -4319,6 +4364,7 @@ pub mod profit_sharing {
             /// `GET /v3/global/profit-sharing/orders/{out_order_no}`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_4.shtml)
+            #[doc(alias = "查询分账结果API")]
             #[crate::endpoint(GET, "/v3/global/profit-sharing/orders/<out_order_no>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -4408,6 +4454,7 @@ pub mod profit_sharing {
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_3.shtml)
             ///
             /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "解冻剩余资金API")]
             #[crate::endpoint(POST, "/v3/global/profit-sharing/orders/unfreeze", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -4501,6 +4548,7 @@ pub mod profit_sharing {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_6.shtml)
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+        #[doc(alias = "添加分账接收方API")]
         #[crate::endpoint(POST, "/v3/global/profit-sharing/receivers", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -4640,6 +4688,7 @@ pub mod profit_sharing {
         /// `DELETE /v3/global/profit-sharing/receivers`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_8.shtml)
+        #[doc(alias = "删除分账接收方API")]
         #[crate::endpoint(DELETE, "/v3/global/profit-sharing/receivers")]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Delete {
@@ -4679,6 +4728,7 @@ pub mod profit_sharing {
             /// `GET /v3/global/profit-sharing/receivers/{account}`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_7.shtml)
+            #[doc(alias = "查询分账接收方添加结果API")]
             #[crate::endpoint(GET, "/v3/global/profit-sharing/receivers/<account>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -4784,6 +4834,7 @@ pub mod profit_sharing {
             /// `GET /v3/global/profit-sharing/refunds/bill-download-url`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_14.shtml)
+            #[doc(alias = "获取分账退款账单下载链接API")]
             #[crate::endpoint(GET, "/v3/global/profit-sharing/refunds/bill-download-url", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -4807,6 +4858,7 @@ pub mod profit_sharing {
             /// `GET /v3/global/profit-sharing/refunds/refundable-balance`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_13.shtml)
+            #[doc(alias = "查询可供垫付退款实时余额API")]
             #[crate::endpoint(GET, "/v3/global/profit-sharing/refunds/refundable-balance", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {}
@@ -4837,6 +4889,7 @@ pub mod profit_sharing {
                 /// `GET /v3/global/profit-sharing/transactions/{transaction_id}/amounts`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_5.shtml)
+                #[doc(alias = "查询剩余待分金额API")]
                 #[crate::endpoint(GET, "/v3/global/profit-sharing/transactions/<transaction_id>/amounts", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -4866,6 +4919,7 @@ pub mod profit_sharing {
                 /// `GET /v3/global/profit-sharing/transactions/{transaction_id}/refundable-amounts`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_12.shtml)
+                #[doc(alias = "查询订单剩余可退款金额API")]
                 #[crate::endpoint(GET, "/v3/global/profit-sharing/transactions/<transaction_id>/refundable-amounts", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -4901,6 +4955,7 @@ pub mod profit_sharing {
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_1.shtml)
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+            #[doc(alias = "分账标记API")]
             #[crate::endpoint(POST, "/v3/global/profit-sharing/transactions/mark")]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -4929,6 +4984,7 @@ pub mod refund {
                     /// `GET /v3/global/refund/partner/recharge-balance/sub-mchid/{sub_mchid}`
                     ///
                     /// [官方文档](https://pay.weixin.qq.com/doc/global/v3/zh/4013068934)
+                    #[doc(alias = "商家充值退款余额查询")]
                     #[crate::endpoint(GET, "/v3/global/refund/partner/recharge-balance/sub-mchid/<sub_mchid>", response = GetResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Get {
@@ -4955,6 +5011,7 @@ pub mod refund {
         /// `GET /v3/global/refund/recharge-balance`
         ///
         /// [官方文档](https://pay.weixin.qq.com/doc/global/v3/zh/4013068934)
+        #[doc(alias = "商家充值退款余额查询")]
         #[crate::endpoint(GET, "/v3/global/refund/recharge-balance", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {}
@@ -4974,6 +5031,7 @@ pub mod refunds {
     /// 查询所有退款
     ///
     /// `GET /v3/global/refunds`
+    #[doc(alias = "查询所有退款")]
     #[crate::endpoint(GET, "/v3/global/refunds", response = GetResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Get {
@@ -5181,6 +5239,7 @@ pub mod refunds {
     /// `POST /v3/global/refunds`
     ///
     /// Idempotent by `out_refund_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "申请退款")]
     #[crate::endpoint(POST, "/v3/global/refunds", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -5322,6 +5381,7 @@ pub mod refunds {
             /// 查询单笔退款(微信支付退款订单号)
             ///
             /// `GET /v3/global/refunds/id/{refund_id}`
+            #[doc(alias = "查询单笔退款(微信支付退款订单号)")]
             #[crate::endpoint(GET, "/v3/global/refunds/id/<refund_id>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -5493,6 +5553,7 @@ pub mod refunds {
             /// 查询单笔退款(商户退款订单号)
             ///
             /// `GET /v3/global/refunds/out-refund-no/{out_refund_no}`
+            #[doc(alias = "查询单笔退款(商户退款订单号)")]
             #[crate::endpoint(GET, "/v3/global/refunds/out-refund-no/<out_refund_no>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -5667,6 +5728,7 @@ pub mod settle {
         /// `GET /v3/global/settle/settlements`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_10.shtml)
+        #[doc(alias = "查询结算资金明细API")]
         #[crate::endpoint(GET, "/v3/global/settle/settlements", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -5779,6 +5841,7 @@ pub mod statements {
     /// 下载对账单
     ///
     /// `GET /v3/global/statements`
+    #[doc(alias = "下载对账单")]
     #[crate::endpoint(GET, "/v3/global/statements", response = GetResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Get {
@@ -5806,6 +5869,7 @@ pub mod transactions {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_4_1.shtml)
         ///
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "APP支付下单")]
         #[crate::endpoint(POST, "/v3/global/transactions/app", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -5955,6 +6019,7 @@ pub mod transactions {
             /// `GET /v3/global/transactions/id/{transaction_id}`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_2.shtml)
+            #[doc(alias = "查询订单(微信支付订单号)")]
             #[crate::endpoint(GET, "/v3/global/transactions/id/<transaction_id>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -6145,6 +6210,7 @@ pub mod transactions {
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_2_7.shtml)
                 ///
                 /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                #[doc(alias = "关闭订单(微信支付订单号)")]
                 #[crate::endpoint(
                     POST,
                     "/v3/global/transactions/id/<transaction_id>/close",
@@ -6173,6 +6239,7 @@ pub mod transactions {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_3_1.shtml)
         ///
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "JSAPI支付下单API")]
         #[crate::endpoint(POST, "/v3/global/transactions/jsapi", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -6322,6 +6389,7 @@ pub mod transactions {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_4_1.shtml)
         ///
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "H5支付下单")]
         #[crate::endpoint(POST, "/v3/global/transactions/mweb", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -6469,6 +6537,7 @@ pub mod transactions {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_2_1.shtml)
         ///
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "Native支付下单API")]
         #[crate::endpoint(POST, "/v3/global/transactions/native", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -6618,6 +6687,7 @@ pub mod transactions {
             /// `GET /v3/global/transactions/out-trade-no/{out_trade_no}`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_2.shtml)
+            #[doc(alias = "查询订单(商户订单号)")]
             #[crate::endpoint(GET, "/v3/global/transactions/out-trade-no/<out_trade_no>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -6808,6 +6878,7 @@ pub mod transactions {
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_2_7.shtml)
                 ///
                 /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                #[doc(alias = "关闭订单(商户订单号)")]
                 #[crate::endpoint(
                     POST,
                     "/v3/global/transactions/out-trade-no/<out_trade_no>/close",

@@ -13,6 +13,7 @@ pub mod merchants {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/goldplan/chapter3_2.shtml)
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+        #[doc(alias = "商家小票管理API")]
         #[crate::endpoint(POST, "/v3/goldplan/merchants/changecustompagestatus", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -40,6 +41,7 @@ pub mod merchants {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/goldplan/chapter3_1.shtml)
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+        #[doc(alias = "点金计划管理API")]
         #[crate::endpoint(POST, "/v3/goldplan/merchants/changegoldplanstatus", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -79,6 +81,7 @@ pub mod merchants {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_5_5.shtml)
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+        #[doc(alias = "关闭广告展示API")]
         #[crate::endpoint(POST, "/v3/goldplan/merchants/close-advertising-show")]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -95,6 +98,7 @@ pub mod merchants {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_5_4.shtml)
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+        #[doc(alias = "开通广告展示API")]
         #[crate::endpoint(PATCH, "/v3/goldplan/merchants/open-advertising-show")]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Patch {
@@ -114,6 +118,7 @@ pub mod merchants {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/goldplan/chapter3_3.shtml)
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+        #[doc(alias = "同业过滤标签管理API")]
         #[crate::endpoint(POST, "/v3/goldplan/merchants/set-advertising-industry-filter")]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {

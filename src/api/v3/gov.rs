@@ -15,6 +15,7 @@ pub mod subsidy {
                 /// `POST /v3/gov/subsidy/audit/cup/invalid`
                 ///
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                #[doc(alias = "查询审核结果")]
                 #[crate::endpoint(POST, "/v3/gov/subsidy/audit/cup/invalid", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -48,6 +49,7 @@ pub mod subsidy {
                 /// `POST /v3/gov/subsidy/audit/cup/query`
                 ///
                 /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                #[doc(alias = "查询审核结果")]
                 #[crate::endpoint(POST, "/v3/gov/subsidy/audit/cup/query", response = PostResponse, idempotent)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -111,6 +113,7 @@ pub mod subsidy {
                     /// `POST /v3/gov/subsidy/audit/cup/refund/sync`
                     ///
                     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                    #[doc(alias = "同步非银联支付交易退款信息")]
                     #[crate::endpoint(POST, "/v3/gov/subsidy/audit/cup/refund/sync", response = PostResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -149,6 +152,7 @@ pub mod subsidy {
                 /// `POST /v3/gov/subsidy/audit/cup/update`
                 ///
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                #[doc(alias = "更新审核数据")]
                 #[crate::endpoint(POST, "/v3/gov/subsidy/audit/cup/update", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -355,6 +359,7 @@ pub mod subsidy {
                 /// `POST /v3/gov/subsidy/audit/cup/upload`
                 ///
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                #[doc(alias = "上传审核数据")]
                 #[crate::endpoint(POST, "/v3/gov/subsidy/audit/cup/upload", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -565,6 +570,7 @@ pub mod subsidy {
             /// `POST /v3/gov/subsidy/companies/query`
             ///
             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "企业信息查询")]
             #[crate::endpoint(POST, "/v3/gov/subsidy/companies/query", response = PostResponse, idempotent)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -611,6 +617,7 @@ pub mod subsidy {
             /// `POST /v3/gov/subsidy/goods/upload`
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+            #[doc(alias = "商品信息上传")]
             #[crate::endpoint(POST, "/v3/gov/subsidy/goods/upload", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -683,6 +690,7 @@ pub mod subsidy {
             /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
             ///
             /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "N品类同步资格核销信息")]
             #[crate::endpoint(POST, "/v3/gov/subsidy/n-qualifications/sync", response = PostResponse, serial)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -845,6 +853,7 @@ pub mod subsidy {
         /// `GET /v3/gov/subsidy/qualification`
         ///
         /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+        #[doc(alias = "查询补贴资格")]
         #[crate::endpoint(GET, "/v3/gov/subsidy/qualification", response = GetResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -910,6 +919,7 @@ pub mod subsidy {
                 /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
                 ///
                 /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                #[doc(alias = "取消资格(透传模式)")]
                 #[crate::endpoint(POST, "/v3/gov/subsidy/qualifications/passthrough/cancel", response = PostResponse, serial, idempotent)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -962,6 +972,7 @@ pub mod subsidy {
                 /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
                 ///
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                #[doc(alias = "领取资格(透传模式)")]
                 #[crate::endpoint(POST, "/v3/gov/subsidy/qualifications/passthrough/claim", response = PostResponse, serial)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -1016,6 +1027,7 @@ pub mod subsidy {
                 /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
                 ///
                 /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                #[doc(alias = "批量查询用户资格(透传模式)")]
                 #[crate::endpoint(POST, "/v3/gov/subsidy/qualifications/passthrough/query", response = PostResponse, serial, idempotent)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -1120,6 +1132,7 @@ pub mod subsidy {
             /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
             ///
             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "批量查询用户资格")]
             #[crate::endpoint(POST, "/v3/gov/subsidy/qualifications/query", response = PostResponse, serial, idempotent)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -1210,6 +1223,7 @@ pub mod subsidy {
             /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
             ///
             /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "同步资格核销信息")]
             #[crate::endpoint(POST, "/v3/gov/subsidy/qualifications/sync", response = PostResponse, serial)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -1380,6 +1394,7 @@ pub mod subsidy {
             /// `POST /v3/gov/subsidy/sncode/lock`
             ///
             /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "sn码锁定")]
             #[crate::endpoint(POST, "/v3/gov/subsidy/sncode/lock", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -1436,6 +1451,7 @@ pub mod subsidy {
             /// `POST /v3/gov/subsidy/sncode/query`
             ///
             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "查询sn码状态")]
             #[crate::endpoint(POST, "/v3/gov/subsidy/sncode/query", response = PostResponse, idempotent)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -1493,6 +1509,7 @@ pub mod subsidy {
             /// `POST /v3/gov/subsidy/sncode/unlock`
             ///
             /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "sn码解锁")]
             #[crate::endpoint(POST, "/v3/gov/subsidy/sncode/unlock", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -1540,6 +1557,7 @@ pub mod subsidy {
             /// `POST /v3/gov/subsidy/transactions/query`
             ///
             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "交易信息查询")]
             #[crate::endpoint(POST, "/v3/gov/subsidy/transactions/query", response = PostResponse, idempotent)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -1605,6 +1623,7 @@ pub mod subsidy {
                 /// `POST /v3/gov/subsidy/transactions/summary/query-day`
                 ///
                 /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                #[doc(alias = "查询单日交易汇总")]
                 #[crate::endpoint(POST, "/v3/gov/subsidy/transactions/summary/query-day", response = PostResponse, idempotent)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -1669,6 +1688,7 @@ pub mod subsidy {
             /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
             ///
             /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "交易信息回传")]
             #[crate::endpoint(POST, "/v3/gov/subsidy/transactions/sync", response = PostResponse, serial)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -1787,6 +1807,7 @@ pub mod subsidy {
                 /// `POST /v3/gov/subsidy/zhejiang/authcode/cancel`
                 ///
                 /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                #[doc(alias = "品类凭证码预核销撤销")]
                 #[crate::endpoint(POST, "/v3/gov/subsidy/zhejiang/authcode/cancel", response = PostResponse, idempotent)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -1820,6 +1841,7 @@ pub mod subsidy {
                 /// `POST /v3/gov/subsidy/zhejiang/authcode/commit`
                 ///
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                #[doc(alias = "品类凭证码上报确认")]
                 #[crate::endpoint(POST, "/v3/gov/subsidy/zhejiang/authcode/commit", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -1895,6 +1917,7 @@ pub mod subsidy {
                 /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
                 ///
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                #[doc(alias = "申请品类凭证码")]
                 #[crate::endpoint(POST, "/v3/gov/subsidy/zhejiang/authcode/issue", response = PostResponse, serial)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -1956,6 +1979,7 @@ pub mod subsidy {
                 /// `POST /v3/gov/subsidy/zhejiang/authcode/try`
                 ///
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                #[doc(alias = "预核销品类凭证码")]
                 #[crate::endpoint(POST, "/v3/gov/subsidy/zhejiang/authcode/try", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -2014,6 +2038,7 @@ pub mod subsidy {
                 /// `POST /v3/gov/subsidy/zhejiang/authcode/refund`
                 ///
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                #[doc(alias = "品类凭证码上报撤销")]
                 #[crate::endpoint(POST, "/v3/gov/subsidy/zhejiang/authcode/refund", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -2084,6 +2109,7 @@ pub mod subsidy {
                 /// `POST /v3/gov/subsidy/zhejiang/goods/query`
                 ///
                 /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                #[doc(alias = "商品信息查询")]
                 #[crate::endpoint(POST, "/v3/gov/subsidy/zhejiang/goods/query", response = PostResponse, idempotent)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -2240,6 +2266,7 @@ pub mod subsidy {
                 /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
                 ///
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                #[doc(alias = "n品类核销")]
                 #[crate::endpoint(POST, "/v3/gov/subsidy/zhejiang/n-qualifications/confirm", response = PostResponse, serial)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -2325,6 +2352,7 @@ pub mod subsidy {
                 /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
                 ///
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                #[doc(alias = "变更资格")]
                 #[crate::endpoint(POST, "/v3/gov/subsidy/zhejiang/qualifications/alter", response = PostResponse, serial)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -2363,6 +2391,7 @@ pub mod subsidy {
                 /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
                 ///
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                #[doc(alias = "领取资格")]
                 #[crate::endpoint(POST, "/v3/gov/subsidy/zhejiang/qualifications/claim", response = PostResponse, serial)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -2417,6 +2446,7 @@ pub mod subsidy {
                 /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
                 ///
                 /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                #[doc(alias = "查询补贴资格")]
                 #[crate::endpoint(POST, "/v3/gov/subsidy/zhejiang/qualifications/query", response = PostResponse, serial, idempotent)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -2483,6 +2513,7 @@ pub mod subsidy {
                 /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
                 ///
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                #[doc(alias = "核销资格")]
                 #[crate::endpoint(POST, "/v3/gov/subsidy/zhejiang/qualifications/sync", response = PostResponse, serial)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -2632,6 +2663,7 @@ pub mod subsidy {
                 /// `POST /v3/gov/subsidy/zhejiang/sncode/lock`
                 ///
                 /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                #[doc(alias = "sn码锁定")]
                 #[crate::endpoint(POST, "/v3/gov/subsidy/zhejiang/sncode/lock", response = PostResponse, idempotent)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -2705,6 +2737,7 @@ pub mod subsidy {
                 /// `POST /v3/gov/subsidy/zhejiang/sncode/query`
                 ///
                 /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                #[doc(alias = "sn码销售状态查询")]
                 #[crate::endpoint(POST, "/v3/gov/subsidy/zhejiang/sncode/query", response = PostResponse, idempotent)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -2769,6 +2802,7 @@ pub mod subsidy {
                 /// `POST /v3/gov/subsidy/zhejiang/sncode/unlock`
                 ///
                 /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                #[doc(alias = "sn码解锁")]
                 #[crate::endpoint(POST, "/v3/gov/subsidy/zhejiang/sncode/unlock", response = PostResponse, idempotent)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {

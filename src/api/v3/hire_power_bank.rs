@@ -11,6 +11,7 @@ pub mod insurance_orders {
     /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/hire-power-bank-insurance/insurance-orders/create-insurance-order.html)
     ///
     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+    #[doc(alias = "创建保险订单")]
     #[crate::endpoint(POST, "/v3/hire-power-bank/insurance-orders", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -63,6 +64,7 @@ pub mod insurance_orders {
         /// `GET /v3/hire-power-bank/insurance-orders/{out_order_no}`
         ///
         /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/hire-power-bank-insurance/insurance-orders/get-by-out-trade-no.html)
+        #[doc(alias = "查询保险订单详情")]
         #[crate::endpoint(GET, "/v3/hire-power-bank/insurance-orders/<out_order_no>", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -112,6 +114,7 @@ pub mod user_qualifications {
         /// `GET /v3/hire-power-bank/user-qualifications/{openid}`
         ///
         /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/hire-power-bank-insurance/insurance-orders/get-qualification-by-open-id.html)
+        #[doc(alias = "查询用户保险订单领取资格")]
         #[crate::endpoint(GET, "/v3/hire-power-bank/user-qualifications/<openid>", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {

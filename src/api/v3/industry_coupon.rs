@@ -11,6 +11,7 @@ pub mod tokens {
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_9_1.shtml)
     ///
     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+    #[doc(alias = "出行券切卡组件预下单API")]
     #[crate::endpoint(POST, "/v3/industry-coupon/tokens", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {

@@ -11,6 +11,7 @@ pub mod retail_industry {
         /// `POST /v3/industry-rebate/retail-industry/transactions`
         ///
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "回传SN和商品编码")]
         #[crate::endpoint(POST, "/v3/industry-rebate/retail-industry/transactions")]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -55,6 +56,7 @@ pub mod transactions {
         /// `POST /v3/industry-rebate/transactions/{transaction_id}`
         ///
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "支付码牌/点餐码牌交易回传")]
         #[crate::endpoint(POST, "/v3/industry-rebate/transactions/<transaction_id>")]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {

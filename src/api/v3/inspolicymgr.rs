@@ -11,6 +11,7 @@ pub mod deduct {
         /// `POST /v3/inspolicymgr/deduct/authorizations`
         ///
         /// Idempotent by `out_insurance_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "提交保单授权信息")]
         #[crate::endpoint(POST, "/v3/inspolicymgr/deduct/authorizations", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -73,6 +74,7 @@ pub mod deduct {
             /// 查询保单授权信息
             ///
             /// `GET /v3/inspolicymgr/deduct/authorizations/{out_insurance_no}`
+            #[doc(alias = "查询保单授权信息")]
             #[crate::endpoint(GET, "/v3/inspolicymgr/deduct/authorizations/<out_insurance_no>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -126,6 +128,7 @@ pub mod deduct {
         /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
         ///
         /// Idempotent by `out_insurance_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "上传保单")]
         #[crate::endpoint(POST, "/v3/inspolicymgr/deduct/policies", response = PostResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -455,6 +458,7 @@ pub mod deduct {
             /// 查询保单
             ///
             /// `GET /v3/inspolicymgr/deduct/policies/{out_insurance_no}`
+            #[doc(alias = "查询保单")]
             #[crate::endpoint(GET, "/v3/inspolicymgr/deduct/policies/<out_insurance_no>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -633,6 +637,7 @@ pub mod deduct {
             /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+            #[doc(alias = "更新保单信息")]
             #[crate::endpoint(PATCH, "/v3/inspolicymgr/deduct/policies/<out_insurance_no>", response = PatchResponse, serial)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Patch {

@@ -11,6 +11,7 @@ pub mod device_inspections {
         /// `GET /v3/iotmanage/device-inspections/{device_sn}`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/wxfacepay/tool/factory-check-data-api.html)
+        #[doc(alias = "获取出厂检查结果")]
         #[crate::endpoint(GET, "/v3/iotmanage/device-inspections/<device_sn>", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -67,6 +68,7 @@ pub mod devices {
     /// `GET /v3/iotmanage/devices`
     ///
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/point/iotmanage-devices.html)
+    #[doc(alias = "智能设备列表")]
     #[crate::endpoint(GET, "/v3/iotmanage/devices", response = GetResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Get {

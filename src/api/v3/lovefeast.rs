@@ -11,6 +11,7 @@ pub mod brands {
         /// `GET /v3/lovefeast/brands/{brand_id}`
         ///
         /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/lovefeast/brands/get-brand.html)
+        #[doc(alias = "查询爱心餐品牌信息")]
         #[crate::endpoint(GET, "/v3/lovefeast/brands/<brand_id>", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -41,6 +42,7 @@ pub mod users {
                     /// 查询用户捐赠单列表
                     ///
                     /// `GET /v3/lovefeast/users/{openid}/orders/brand-id/{brand_id}`
+                    #[doc(alias = "查询用户捐赠单列表")]
                     #[crate::endpoint(GET, "/v3/lovefeast/users/<openid>/orders/brand-id/<brand_id>", response = GetResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Get {
@@ -176,6 +178,7 @@ pub mod users {
                     /// 查询用户捐赠单详情
                     ///
                     /// `GET /v3/lovefeast/users/{openid}/orders/out-trade-no/{out_trade_no}`
+                    #[doc(alias = "查询用户捐赠单详情")]
                     #[crate::endpoint(GET, "/v3/lovefeast/users/<openid>/orders/out-trade-no/<out_trade_no>", response = GetResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Get {

@@ -15,6 +15,7 @@ pub mod bank {
                 /// `GET /v3/marketing/bank/packages/{package_id}/tasks`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter9_8_2.shtml)
+                #[doc(alias = "查询上传任务列表API")]
                 #[crate::endpoint(GET, "/v3/marketing/bank/packages/<package_id>/tasks", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -93,6 +94,7 @@ pub mod bank {
                 /// This upload's `meta` is its own, not `{"filename","sha256"}`: the digest it holds is the caller's to fill in, by the algorithm it names ([`MediaFile::sha256_hex`](crate::media::MediaFile::sha256_hex) gives a SHA-256 in lower-case hex).
                 ///
                 /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                #[doc(alias = "导入定向用户协议号API")]
                 #[crate::endpoint(POST, "/v3/marketing/bank/packages/<package_id>/tasks", response = PostResponse, multipart, idempotent)]
                 #[derive(Debug, Clone, PartialEq)]
                 pub struct Post {
@@ -164,6 +166,7 @@ pub mod bank_favor {
                 /// `POST /v3/marketing/bank-favor/users/{openid}/bank-multi-activity`
                 ///
                 /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+                #[doc(alias = "给指定用户报名多笔立减活动")]
                 #[crate::endpoint(POST, "/v3/marketing/bank-favor/users/<openid>/bank-multi-activity", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -196,6 +199,7 @@ pub mod bank_favor {
                     /// 查询绑定多笔立减活动的代金券详情
                     ///
                     /// `GET /v3/marketing/bank-favor/users/{openid}/coupons/{coupon_id}`
+                    #[doc(alias = "查询绑定多笔立减活动的代金券详情")]
                     #[crate::endpoint(GET, "/v3/marketing/bank-favor/users/<openid>/coupons/<coupon_id>", response = GetResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Get {
@@ -279,6 +283,7 @@ pub mod busifavor {
         /// `GET /v3/marketing/busifavor/callbacks`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_8.shtml)
+        #[doc(alias = "查询商家券事件通知地址API")]
         #[crate::endpoint(GET, "/v3/marketing/busifavor/callbacks", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -302,6 +307,7 @@ pub mod busifavor {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_7.shtml)
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+        #[doc(alias = "设置商家券事件通知地址API")]
         #[crate::endpoint(POST, "/v3/marketing/busifavor/callbacks", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -336,6 +342,7 @@ pub mod busifavor {
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/coupons/chapter3_1.shtml)
                 ///
                 /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+                #[doc(alias = "发放消费卡API")]
                 #[crate::endpoint(POST, "/v3/marketing/busifavor/coupons/<card_id>/send", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -369,6 +376,7 @@ pub mod busifavor {
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_9.shtml)
             ///
             /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "关联订单信息API")]
             #[crate::endpoint(POST, "/v3/marketing/busifavor/coupons/associate", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -399,6 +407,7 @@ pub mod busifavor {
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_14.shtml)
             ///
             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "使券失效API")]
             #[crate::endpoint(POST, "/v3/marketing/busifavor/coupons/deactivate", response = PostResponse, idempotent)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -428,6 +437,7 @@ pub mod busifavor {
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_10.shtml)
             ///
             /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "取消关联订单信息API")]
             #[crate::endpoint(POST, "/v3/marketing/busifavor/coupons/disassociate", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -458,6 +468,7 @@ pub mod busifavor {
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_13.shtml)
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+            #[doc(alias = "申请退券API")]
             #[crate::endpoint(POST, "/v3/marketing/busifavor/coupons/return", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -485,6 +496,7 @@ pub mod busifavor {
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_3.shtml)
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+            #[doc(alias = "核销用户券API")]
             #[crate::endpoint(POST, "/v3/marketing/busifavor/coupons/use", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -528,6 +540,7 @@ pub mod busifavor {
             /// [官方文档](https://pay.weixin.qq.com/docs/merchant/products/merchant-exclusive-coupon/introduction.html)
             ///
             /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "向用户发券")]
             #[crate::endpoint(POST, "/v3/marketing/busifavor/coupons/send", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -567,6 +580,7 @@ pub mod busifavor {
             /// `POST /v3/marketing/busifavor/product-coupons/pre-send`
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+            #[doc(alias = "向用户预发放商品券")]
             #[crate::endpoint(POST, "/v3/marketing/busifavor/product-coupons/pre-send", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -596,6 +610,7 @@ pub mod busifavor {
             /// `POST /v3/marketing/busifavor/product-coupons/send`
             ///
             /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "向用户发放商品券")]
             #[crate::endpoint(POST, "/v3/marketing/busifavor/product-coupons/send", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -647,6 +662,7 @@ pub mod busifavor {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_1.shtml)
         ///
         /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "创建商家券API")]
         #[crate::endpoint(POST, "/v3/marketing/busifavor/stocks", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -987,6 +1003,7 @@ pub mod busifavor {
             /// `GET /v3/marketing/busifavor/stocks/{stock_id}`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_2.shtml)
+            #[doc(alias = "查询商家券详情API")]
             #[crate::endpoint(GET, "/v3/marketing/busifavor/stocks/<stock_id>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -1376,6 +1393,7 @@ pub mod busifavor {
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_12.shtml)
             ///
             /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "修改商家券基本信息API")]
             #[crate::endpoint(PATCH, "/v3/marketing/busifavor/stocks/<stock_id>")]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Patch {
@@ -1563,6 +1581,7 @@ pub mod busifavor {
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_11.shtml)
                 ///
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                #[doc(alias = "修改批次预算API")]
                 #[crate::endpoint(PATCH, "/v3/marketing/busifavor/stocks/<stock_id>/budget", response = PatchResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Patch {
@@ -1597,6 +1616,7 @@ pub mod busifavor {
                 /// `GET /v3/marketing/busifavor/stocks/{stock_id}/couponcodes`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/docs/merchant/products/merchant-exclusive-coupon/introduction.html)
+                #[doc(alias = "查询预存code列表")]
                 #[crate::endpoint(GET, "/v3/marketing/busifavor/stocks/<stock_id>/couponcodes", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -1679,6 +1699,7 @@ pub mod busifavor {
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_6.shtml)
                 ///
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                #[doc(alias = "上传预存code API")]
                 #[crate::endpoint(POST, "/v3/marketing/busifavor/stocks/<stock_id>/couponcodes", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -1736,6 +1757,7 @@ pub mod busifavor {
                     /// `GET /v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}`
                     ///
                     /// [官方文档](https://pay.weixin.qq.com/docs/merchant/products/merchant-exclusive-coupon/introduction.html)
+                    #[doc(alias = "查询预存code详情")]
                     #[crate::endpoint(GET, "/v3/marketing/busifavor/stocks/<stock_id>/couponcodes/<coupon_code>", response = GetResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Get {
@@ -2079,6 +2101,7 @@ pub mod busifavor {
                     /// `DELETE /v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}`
                     ///
                     /// [官方文档](https://pay.weixin.qq.com/docs/merchant/products/merchant-exclusive-coupon/introduction.html)
+                    #[doc(alias = "删除预存code")]
                     #[crate::endpoint(DELETE, "/v3/marketing/busifavor/stocks/<stock_id>/couponcodes/<coupon_code>", response = DeleteResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Delete {
@@ -2113,6 +2136,7 @@ pub mod busifavor {
             /// `GET /v3/marketing/busifavor/subsidy/pay-receipts`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_19.shtml)
+            #[doc(alias = "查询营销补差付款单列表API")]
             #[crate::endpoint(GET, "/v3/marketing/busifavor/subsidy/pay-receipts", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -2173,6 +2197,7 @@ pub mod busifavor {
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_16.shtml)
             ///
             /// Idempotent by `out_subsidy_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "营销补差付款API")]
             #[crate::endpoint(POST, "/v3/marketing/busifavor/subsidy/pay-receipts", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -2236,6 +2261,7 @@ pub mod busifavor {
                 /// `GET /v3/marketing/busifavor/subsidy/pay-receipts/{subsidy_receipt_id}`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_18.shtml)
+                #[doc(alias = "查询营销补差付款单详情API")]
                 #[crate::endpoint(GET, "/v3/marketing/busifavor/subsidy/pay-receipts/<subsidy_receipt_id>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -2287,6 +2313,7 @@ pub mod busifavor {
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_17.shtml)
             ///
             /// Idempotent by `out_subsidy_return_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "营销补差回退API")]
             #[crate::endpoint(POST, "/v3/marketing/busifavor/subsidy/return-receipts", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -2357,6 +2384,7 @@ pub mod busifavor {
                 /// `GET /v3/marketing/busifavor/subsidy/return-receipts/{subsidy_return_receipt_id}`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_21.shtml)
+                #[doc(alias = "查询商家券营销补差回退单详情")]
                 #[crate::endpoint(GET, "/v3/marketing/busifavor/subsidy/return-receipts/<subsidy_return_receipt_id>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -2416,6 +2444,7 @@ pub mod busifavor {
                 /// `GET /v3/marketing/busifavor/users/{openid}/coupons`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_4.shtml)
+                #[doc(alias = "根据过滤条件查询用户券API")]
                 #[crate::endpoint(GET, "/v3/marketing/busifavor/users/<openid>/coupons", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -2713,6 +2742,7 @@ pub mod busifavor {
                             /// `GET /v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid}`
                             ///
                             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/busifavor/chapter3_5.shtml)
+                            #[doc(alias = "查询用户单张券详情API")]
                             #[crate::endpoint(GET, "/v3/marketing/busifavor/users/<openid>/coupons/<coupon_code>/appids/<appid>", response = GetResponse)]
                             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                             pub struct Get {
@@ -3047,6 +3077,7 @@ pub mod favor {
         /// `GET /v3/marketing/favor/callbacks`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/convention/chapter3_12.shtml)
+        #[doc(alias = "获取已设置的消息通知地址API")]
         #[crate::endpoint(GET, "/v3/marketing/favor/callbacks", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -3070,6 +3101,7 @@ pub mod favor {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/convention/chapter3_12.shtml)
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+        #[doc(alias = "设置消息通知地址API")]
         #[crate::endpoint(POST, "/v3/marketing/favor/callbacks", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -3099,6 +3131,7 @@ pub mod favor {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/convention/chapter3_1.shtml)
         ///
         /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "创建代金券批次API")]
         #[crate::endpoint(POST, "/v3/marketing/favor/coupon-stocks", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -3230,6 +3263,7 @@ pub mod favor {
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/tool/chapter3_1.shtml)
             ///
             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "（营销）图片上传API")]
             #[crate::endpoint(POST, "/v3/marketing/favor/media/image-upload", response = PostResponse, multipart, idempotent)]
             #[derive(Debug, Clone, PartialEq)]
             pub struct Post {
@@ -3252,6 +3286,7 @@ pub mod favor {
         /// `GET /v3/marketing/favor/stocks`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/convention/chapter3_4.shtml)
+        #[doc(alias = "条件查询批次列表API")]
         #[crate::endpoint(GET, "/v3/marketing/favor/stocks", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -3373,6 +3408,7 @@ pub mod favor {
             /// `GET /v3/marketing/favor/stocks/{stock_id}`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/convention/chapter3_5.shtml)
+            #[doc(alias = "查询批次详情API")]
             #[crate::endpoint(GET, "/v3/marketing/favor/stocks/<stock_id>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -3472,6 +3508,7 @@ pub mod favor {
                 /// `GET /v3/marketing/favor/stocks/{stock_id}/items`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/convention/chapter3_8.shtml)
+                #[doc(alias = "查询代金券可用单品API")]
                 #[crate::endpoint(GET, "/v3/marketing/favor/stocks/<stock_id>/items", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -3508,6 +3545,7 @@ pub mod favor {
                 /// `GET /v3/marketing/favor/stocks/{stock_id}/merchants`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/convention/chapter3_7.shtml)
+                #[doc(alias = "查询代金券可用商户API")]
                 #[crate::endpoint(GET, "/v3/marketing/favor/stocks/<stock_id>/merchants", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -3544,6 +3582,7 @@ pub mod favor {
                 /// `POST /v3/marketing/favor/stocks/{stock_id}/modify-goods-id`
                 ///
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                #[doc(alias = "修改可用单品编码")]
                 #[crate::endpoint(POST, "/v3/marketing/favor/stocks/<stock_id>/modify-goods-id", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -3575,6 +3614,7 @@ pub mod favor {
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/convention/chapter3_13.shtml)
                 ///
                 /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                #[doc(alias = "暂停代金券批次API")]
                 #[crate::endpoint(POST, "/v3/marketing/favor/stocks/<stock_id>/pause", response = PostResponse, idempotent)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -3600,6 +3640,7 @@ pub mod favor {
                 /// `GET /v3/marketing/favor/stocks/{stock_id}/refund-flow`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/convention/chapter3_11.shtml)
+                #[doc(alias = "下载批次退款明细API")]
                 #[crate::endpoint(GET, "/v3/marketing/favor/stocks/<stock_id>/refund-flow", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -3623,6 +3664,7 @@ pub mod favor {
                 /// 获取批次退款明细下载链接
                 ///
                 /// `GET /v3/marketing/favor/stocks/{stock_id}/refund-flow-by-day`
+                #[doc(alias = "获取批次退款明细下载链接")]
                 #[crate::endpoint(GET, "/v3/marketing/favor/stocks/<stock_id>/refund-flow-by-day", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -3652,6 +3694,7 @@ pub mod favor {
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/convention/chapter3_14.shtml)
                 ///
                 /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                #[doc(alias = "重启代金券批次API")]
                 #[crate::endpoint(POST, "/v3/marketing/favor/stocks/<stock_id>/restart", response = PostResponse, idempotent)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -3679,6 +3722,7 @@ pub mod favor {
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/convention/chapter3_3.shtml)
                 ///
                 /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                #[doc(alias = "激活代金券批次API")]
                 #[crate::endpoint(POST, "/v3/marketing/favor/stocks/<stock_id>/start", response = PostResponse, idempotent)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -3704,6 +3748,7 @@ pub mod favor {
                 /// `GET /v3/marketing/favor/stocks/{stock_id}/use-flow`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/convention/chapter3_10.shtml)
+                #[doc(alias = "下载批次核销明细API")]
                 #[crate::endpoint(GET, "/v3/marketing/favor/stocks/<stock_id>/use-flow", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -3727,6 +3772,7 @@ pub mod favor {
                 /// 获取批次核销明细下载链接
                 ///
                 /// `GET /v3/marketing/favor/stocks/{stock_id}/use-flow-by-day`
+                #[doc(alias = "获取批次核销明细下载链接")]
                 #[crate::endpoint(GET, "/v3/marketing/favor/stocks/<stock_id>/use-flow-by-day", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -3760,6 +3806,7 @@ pub mod favor {
                 /// `GET /v3/marketing/favor/users/{openid}/coupons`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/convention/chapter3_9.shtml)
+                #[doc(alias = "根据商户号查用户的券")]
                 #[crate::endpoint(GET, "/v3/marketing/favor/users/<openid>/coupons", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -3892,6 +3939,7 @@ pub mod favor {
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/convention/chapter3_2.shtml)
                 ///
                 /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+                #[doc(alias = "发放代金券API")]
                 #[crate::endpoint(POST, "/v3/marketing/favor/users/<openid>/coupons", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -3926,6 +3974,7 @@ pub mod favor {
                     /// `GET /v3/marketing/favor/users/{openid}/coupons/{coupon_id}`
                     ///
                     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/convention/chapter3_6.shtml)
+                    #[doc(alias = "查询代金券详情API")]
                     #[crate::endpoint(GET, "/v3/marketing/favor/users/<openid>/coupons/<coupon_id>", response = GetResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Get {
@@ -4017,6 +4066,7 @@ pub mod goods_subsidy_activity {
         /// `GET /v3/marketing/goods-subsidy-activity/activities`
         ///
         /// [官方文档](https://pay.weixin.qq.com/docs/merchant/products/retail-store/introduction.html)
+        #[doc(alias = "按区域查询品牌加价购活动")]
         #[crate::endpoint(GET, "/v3/marketing/goods-subsidy-activity/activities", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -4152,6 +4202,7 @@ pub mod goods_subsidy_activity {
                 /// [官方文档](https://pay.weixin.qq.com/docs/merchant/products/retail-store/introduction.html)
                 ///
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                #[doc(alias = "门店报名品牌加价购活动")]
                 #[crate::endpoint(POST, "/v3/marketing/goods-subsidy-activity/activity/<activity_id>/apply", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -4277,6 +4328,7 @@ pub mod goods_subsidy_activity {
             /// [官方文档](https://pay.weixin.qq.com/docs/merchant/products/retail-store/introduction.html)
             ///
             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "锁定品牌加价购活动资格")]
             #[crate::endpoint(POST, "/v3/marketing/goods-subsidy-activity/qualification/lock", response = PostResponse, idempotent)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -4329,6 +4381,7 @@ pub mod goods_subsidy_activity {
             /// [官方文档](https://pay.weixin.qq.com/docs/merchant/products/retail-store/introduction.html)
             ///
             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "解锁品牌加价购活动资格")]
             #[crate::endpoint(POST, "/v3/marketing/goods-subsidy-activity/qualification/unlock", response = PostResponse, idempotent)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -4384,6 +4437,7 @@ pub mod goods_subsidy_activity {
                 /// `PUT /v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/retail-store/retail-stores/add-representative.html)
+                #[doc(alias = "添加零售小店活动业务代理")]
                 #[crate::endpoint(PUT, "/v3/marketing/goods-subsidy-activity/retail-store-act/<activity_id>/representative", response = PutResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Put {
@@ -4429,6 +4483,7 @@ pub mod goods_subsidy_activity {
                 /// `DELETE /v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/retail-store/retail-store-act/delete-representative.html)
+                #[doc(alias = "删除零售小店活动业务代理")]
                 #[crate::endpoint(DELETE, "/v3/marketing/goods-subsidy-activity/retail-store-act/<activity_id>/representative", response = DeleteResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Delete {
@@ -4479,6 +4534,7 @@ pub mod goods_subsidy_activity {
                 /// `GET /v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representatives`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/retail-store/retail-store-act/list-representative.html)
+                #[doc(alias = "查询零售小店活动业务代理")]
                 #[crate::endpoint(GET, "/v3/marketing/goods-subsidy-activity/retail-store-act/<activity_id>/representatives", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -4524,6 +4580,7 @@ pub mod goods_subsidy_activity {
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/retail-store/retail-store-act/create-materials.html)
                 ///
                 /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+                #[doc(alias = "生成小店活动物料码")]
                 #[crate::endpoint(POST, "/v3/marketing/goods-subsidy-activity/retail-store-act/<brand_id>/materials", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -4564,6 +4621,7 @@ pub mod goods_subsidy_activity {
                 /// `GET /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/retail-store/retail-store-act/list-store.html)
+                #[doc(alias = "查询小店活动门店列表")]
                 #[crate::endpoint(GET, "/v3/marketing/goods-subsidy-activity/retail-store-act/<brand_id>/stores", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -4612,6 +4670,7 @@ pub mod goods_subsidy_activity {
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/retail-store/retail-store-act/add-stores.html)
                 ///
                 /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+                #[doc(alias = "添加小店活动门店")]
                 #[crate::endpoint(POST, "/v3/marketing/goods-subsidy-activity/retail-store-act/<brand_id>/stores", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -4668,6 +4727,7 @@ pub mod goods_subsidy_activity {
                 /// `DELETE /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/retail-store/retail-store-act/delete-stores.html)
+                #[doc(alias = "删除小店活动门店")]
                 #[crate::endpoint(DELETE, "/v3/marketing/goods-subsidy-activity/retail-store-act/<brand_id>/stores", response = DeleteResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Delete {
@@ -4728,6 +4788,7 @@ pub mod goods_subsidy_activity {
                     /// `GET /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores/{store_code}`
                     ///
                     /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/retail-store/retail-store-act/get-store.html)
+                    #[doc(alias = "查询小店活动门店详情")]
                     #[crate::endpoint(GET, "/v3/marketing/goods-subsidy-activity/retail-store-act/<brand_id>/stores/<store_code>", response = GetResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Get {
@@ -4761,6 +4822,7 @@ pub mod membercard_activity {
         /// `GET /v3/marketing/membercard-activity/activities`
         ///
         /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/membership-card/member-gift/query-activity-list.html)
+        #[doc(alias = "查询活动列表API")]
         #[crate::endpoint(GET, "/v3/marketing/membercard-activity/activities", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -5022,6 +5084,7 @@ pub mod membercard_activity {
         /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/membership-card/member-gift/create-activity.html)
         ///
         /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "创建活动API")]
         #[crate::endpoint(POST, "/v3/marketing/membercard-activity/activities", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -5411,6 +5474,7 @@ pub mod membercard_activity {
             /// `GET /v3/marketing/membercard-activity/activities/{activity_id}`
             ///
             /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/membership-card/member-gift/query-activity-detail.html)
+            #[doc(alias = "查询活动详情API")]
             #[crate::endpoint(GET, "/v3/marketing/membercard-activity/activities/<activity_id>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -5621,6 +5685,7 @@ pub mod membercard_activity {
                 /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/membership-card/member-gift/terminating-activity.html)
                 ///
                 /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                #[doc(alias = "终止活动API")]
                 #[crate::endpoint(POST, "/v3/marketing/membercard-activity/activities/<activity_id>/terminate", response = PostResponse, idempotent)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -5652,6 +5717,7 @@ pub mod membercard_open {
             /// `GET /v3/marketing/membercard-open/activate-informations/{activate_ticket}`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/membercard_open/chapter4_5.shtml)
+            #[doc(alias = "获取用户信息（跳转型激活）API")]
             #[crate::endpoint(GET, "/v3/marketing/membercard-open/activate-informations/<activate_ticket>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -5717,6 +5783,7 @@ pub mod membercard_open {
         /// `GET /v3/marketing/membercard-open/callback`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/membercard_open/chapter6_2.shtml)
+        #[doc(alias = "查询回调地址API")]
         #[crate::endpoint(GET, "/v3/marketing/membercard-open/callback", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {}
@@ -5738,6 +5805,7 @@ pub mod membercard_open {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/membercard_open/chapter6_1.shtml)
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+        #[doc(alias = "设置回调地址API")]
         #[crate::endpoint(PATCH, "/v3/marketing/membercard-open/callback", response = PatchResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Patch {
@@ -5760,6 +5828,7 @@ pub mod membercard_open {
         /// 查询会员卡模板列表API
         ///
         /// `GET /v3/marketing/membercard-open/cards`
+        #[doc(alias = "查询会员卡模板列表API")]
         #[crate::endpoint(GET, "/v3/marketing/membercard-open/cards", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -5792,6 +5861,7 @@ pub mod membercard_open {
         /// `POST /v3/marketing/membercard-open/cards`
         ///
         /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "创建会员卡模板API")]
         #[crate::endpoint(POST, "/v3/marketing/membercard-open/cards", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -5930,6 +6000,7 @@ pub mod membercard_open {
             /// 查询会员卡模板信息API
             ///
             /// `GET /v3/marketing/membercard-open/cards/{card_id}`
+            #[doc(alias = "查询会员卡模板信息API")]
             #[crate::endpoint(GET, "/v3/marketing/membercard-open/cards/<card_id>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -5945,6 +6016,7 @@ pub mod membercard_open {
             /// `PATCH /v3/marketing/membercard-open/cards/{card_id}`
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+            #[doc(alias = "修改会员卡模板信息API")]
             #[crate::endpoint(PATCH, "/v3/marketing/membercard-open/cards/<card_id>")]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Patch {
@@ -6095,6 +6167,7 @@ pub mod membercard_open {
             /// 删除会员卡模板API
             ///
             /// `DELETE /v3/marketing/membercard-open/cards/{card_id}`
+            #[doc(alias = "删除会员卡模板API")]
             #[crate::endpoint(DELETE, "/v3/marketing/membercard-open/cards/<card_id>")]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Delete {
@@ -6109,6 +6182,7 @@ pub mod membercard_open {
                     /// 查询用户会员卡信息API
                     ///
                     /// `GET /v3/marketing/membercard-open/cards/{card_id}/codes/{code}`
+                    #[doc(alias = "查询用户会员卡信息API")]
                     #[crate::endpoint(GET, "/v3/marketing/membercard-open/cards/<card_id>/codes/<code>", response = GetResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Get {
@@ -6126,6 +6200,7 @@ pub mod membercard_open {
                     /// `PATCH /v3/marketing/membercard-open/cards/{card_id}/codes/{code}`
                     ///
                     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                    #[doc(alias = "修改用户会员卡信息API")]
                     #[crate::endpoint(
                         PATCH,
                         "/v3/marketing/membercard-open/cards/<card_id>/codes/<code>"
@@ -6175,6 +6250,7 @@ pub mod membercard_open {
                         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/membercard_open/chapter3_10.shtml)
                         ///
                         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                        #[doc(alias = "激活会员卡（跳转型激活）API")]
                         #[crate::endpoint(
                             POST,
                             "/v3/marketing/membercard-open/cards/<card_id>/codes/<code>/activate"
@@ -6200,6 +6276,7 @@ pub mod membercard_open {
                             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/membercard_open/chapter10_2.shtml)
                             ///
                             /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+                            #[doc(alias = "设置支付后展示的积分到账API")]
                             #[crate::endpoint(
                                 POST,
                                 "/v3/marketing/membercard-open/cards/<card_id>/codes/<code>/bonus/commit"
@@ -6230,6 +6307,7 @@ pub mod membercard_open {
                             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/membercard_open/chapter10_3.shtml)
                             ///
                             /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+                            #[doc(alias = "支付结果页展示会员积分API")]
                             #[crate::endpoint(
                                 POST,
                                 "/v3/marketing/membercard-open/cards/<card_id>/codes/<code>/bonus/prepare"
@@ -6259,6 +6337,7 @@ pub mod membercard_open {
                         /// `PATCH /v3/marketing/membercard-open/cards/{card_id}/codes/{code}/rights`
                         ///
                         /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+                        #[doc(alias = "设置会员权益API")]
                         #[crate::endpoint(
                             PATCH,
                             "/v3/marketing/membercard-open/cards/<card_id>/codes/<code>/rights"
@@ -6317,6 +6396,7 @@ pub mod membercard_open {
                         /// `POST /v3/marketing/membercard-open/cards/{card_id}/codes/{code}/set-service-module-data`
                         ///
                         /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+                        #[doc(alias = "设置会员服务项用户信息")]
                         #[crate::endpoint(
                             POST,
                             "/v3/marketing/membercard-open/cards/<card_id>/codes/<code>/set-service-module-data"
@@ -6419,6 +6499,7 @@ pub mod membercard_open {
                         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/membercard_open/chapter3_12.shtml)
                         ///
                         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                        #[doc(alias = "作废用户会员卡API")]
                         #[crate::endpoint(
                             POST,
                             "/v3/marketing/membercard-open/cards/<card_id>/codes/<code>/unavailable"
@@ -6443,6 +6524,7 @@ pub mod membercard_open {
                     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/membercard_open/chapter3_7.shtml)
                     ///
                     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                    #[doc(alias = "导入会员Code API")]
                     #[crate::endpoint(POST, "/v3/marketing/membercard-open/cards/<card_id>/codes/deposit", response = PostResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -6481,6 +6563,7 @@ pub mod membercard_open {
                 /// `GET /v3/marketing/membercard-open/cards/{card_id}/decrypt-code`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/membercard_open/chapter4_4.shtml)
+                #[doc(alias = "加密code解码（跳转型激活）API")]
                 #[crate::endpoint(GET, "/v3/marketing/membercard-open/cards/<card_id>/decrypt-code", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -6506,6 +6589,7 @@ pub mod membercard_open {
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/membercard_open/chapter4_7.shtml)
                 ///
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                #[doc(alias = "商户预授权")]
                 #[crate::endpoint(POST, "/v3/marketing/membercard-open/cards/<card_id>/permission-tokens", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -6543,6 +6627,7 @@ pub mod membercard_open {
                     /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
                     ///
                     /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+                    #[doc(alias = "根据手机号导入用户会员卡API")]
                     #[crate::endpoint(POST, "/v3/marketing/membercard-open/cards/<card_id>/phone-membercard/import", response = PostResponse, serial)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -6575,6 +6660,7 @@ pub mod membercard_open {
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/membercard_open/chapter4_3.shtml)
                 ///
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                #[doc(alias = "创建会员卡二维码API")]
                 #[crate::endpoint(POST, "/v3/marketing/membercard-open/cards/<card_id>/qrcode", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -6606,6 +6692,7 @@ pub mod membercard_open {
                 /// `PATCH /v3/marketing/membercard-open/cards/{card_id}/rights`
                 ///
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                #[doc(alias = "设置会员卡模板权益项API")]
                 #[crate::endpoint(PATCH, "/v3/marketing/membercard-open/cards/<card_id>/rights")]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Patch {
@@ -6745,6 +6832,7 @@ pub mod membercard_open {
                 /// `POST /v3/marketing/membercard-open/cards/{card_id}/service-modules`
                 ///
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                #[doc(alias = "添加会员卡服务项")]
                 #[crate::endpoint(POST, "/v3/marketing/membercard-open/cards/<card_id>/service-modules", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -6792,6 +6880,7 @@ pub mod membercard_open {
                     /// `PATCH /v3/marketing/membercard-open/cards/{card_id}/service-modules/{service_module_id}`
                     ///
                     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                    #[doc(alias = "修改会员卡服务项")]
                     #[crate::endpoint(PATCH, "/v3/marketing/membercard-open/cards/<card_id>/service-modules/<service_module_id>", response = PatchResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Patch {
@@ -6835,6 +6924,7 @@ pub mod membercard_open {
                     /// 移除会员卡服务项
                     ///
                     /// `DELETE /v3/marketing/membercard-open/cards/{card_id}/service-modules/{service_module_id}`
+                    #[doc(alias = "移除会员卡服务项")]
                     #[crate::endpoint(
                         DELETE,
                         "/v3/marketing/membercard-open/cards/<card_id>/service-modules/<service_module_id>"
@@ -6857,6 +6947,7 @@ pub mod membercard_open {
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/membercard_open/chapter3_6.shtml)
                 ///
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                #[doc(alias = "老会员卡模板升级API")]
                 #[crate::endpoint(POST, "/v3/marketing/membercard-open/cards/<card_id>/upgrade")]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -6879,6 +6970,7 @@ pub mod membercard_open {
                     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/membercard_open/chapter3_13.shtml)
                     ///
                     /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+                    #[doc(alias = "根据openid导入用户会员卡API")]
                     #[crate::endpoint(POST, "/v3/marketing/membercard-open/cards/<card_id>/users/import", response = PostResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -6916,6 +7008,7 @@ pub mod membercard_open {
             /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+            #[doc(alias = "导入加密手机号提醒会员领卡API")]
             #[crate::endpoint(
                 POST,
                 "/v3/marketing/membercard-open/phonenumber-member/import",
@@ -6956,6 +7049,7 @@ pub mod membercard_open {
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/membercard_open/chapter4_2.shtml)
             ///
             /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+            #[doc(alias = "通过加密手机号查询会员领卡状态API")]
             #[crate::endpoint(GET, "/v3/marketing/membercard-open/phonenumber-member/search", response = GetResponse, serial)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -7003,6 +7097,7 @@ pub mod membercard_open {
             /// `GET /v3/marketing/membercard-open/user/cards`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/membercard_open/chapter3_5.shtml)
+            #[doc(alias = "查询用户在品牌下所有会员卡API")]
             #[crate::endpoint(GET, "/v3/marketing/membercard-open/user/cards", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -7056,6 +7151,7 @@ pub mod partner {
                 /// `POST /v3/marketing/partner/delivery-plan/{sp_mchid}/notify-url`
                 ///
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                #[doc(alias = "设置投放计划回调地址")]
                 #[crate::endpoint(POST, "/v3/marketing/partner/delivery-plan/<sp_mchid>/notify-url", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -7080,6 +7176,7 @@ pub mod partner {
             /// `POST /v3/marketing/partner/delivery-plan/delivery-plans`
             ///
             /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "创建投放计划")]
             #[crate::endpoint(POST, "/v3/marketing/partner/delivery-plan/delivery-plans", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -7193,6 +7290,7 @@ pub mod partner {
                     /// 分页查询投放计划列表
                     ///
                     /// `GET /v3/marketing/partner/delivery-plan/delivery-plans/{brand_id}/delivery-plans`
+                    #[doc(alias = "分页查询投放计划列表")]
                     #[crate::endpoint(GET, "/v3/marketing/partner/delivery-plan/delivery-plans/<brand_id>/delivery-plans", response = GetResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Get {
@@ -7318,6 +7416,7 @@ pub mod partner {
                 /// `PATCH /v3/marketing/partner/delivery-plan/delivery-plans/{plan_id}`
                 ///
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                #[doc(alias = "更新投放计划")]
                 #[crate::endpoint(PATCH, "/v3/marketing/partner/delivery-plan/delivery-plans/<plan_id>", response = PatchResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Patch {
@@ -7423,6 +7522,7 @@ pub mod partner {
                     /// `POST /v3/marketing/partner/delivery-plan/delivery-plans/{plan_id}/terminate`
                     ///
                     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                    #[doc(alias = "终止投放计划")]
                     #[crate::endpoint(
                         POST,
                         "/v3/marketing/partner/delivery-plan/delivery-plans/<plan_id>/terminate",
@@ -7446,6 +7546,7 @@ pub mod partner {
             /// `POST /v3/marketing/partner/product-coupon/image-generation-tasks`
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+            #[doc(alias = "提交图片生成任务")]
             #[crate::endpoint(POST, "/v3/marketing/partner/product-coupon/image-generation-tasks", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -7576,6 +7677,7 @@ pub mod partner {
                 /// 查询图片生成任务执行结果
                 ///
                 /// `GET /v3/marketing/partner/product-coupon/image-generation-tasks/{task_id}`
+                #[doc(alias = "查询图片生成任务执行结果")]
                 #[crate::endpoint(GET, "/v3/marketing/partner/product-coupon/image-generation-tasks/<task_id>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -7662,6 +7764,7 @@ pub mod partner {
                 /// `POST /v3/marketing/partner/product-coupon/media/upload-image`
                 ///
                 /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                #[doc(alias = "图片上传")]
                 #[crate::endpoint(POST, "/v3/marketing/partner/product-coupon/media/upload-image", response = PostResponse, multipart, idempotent)]
                 #[derive(Debug, Clone, PartialEq)]
                 pub struct Post {
@@ -7682,6 +7785,7 @@ pub mod partner {
             /// 获取商品券事件通知地址
             ///
             /// `GET /v3/marketing/partner/product-coupon/notify-configs`
+            #[doc(alias = "获取商品券事件通知地址")]
             #[crate::endpoint(GET, "/v3/marketing/partner/product-coupon/notify-configs", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {}
@@ -7700,6 +7804,7 @@ pub mod partner {
             /// `POST /v3/marketing/partner/product-coupon/notify-configs`
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+            #[doc(alias = "设置商品券事件通知地址")]
             #[crate::endpoint(POST, "/v3/marketing/partner/product-coupon/notify-configs", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -7723,6 +7828,7 @@ pub mod partner {
             /// `POST /v3/marketing/partner/product-coupon/product-coupons`
             ///
             /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "创建商品券")]
             #[crate::endpoint(POST, "/v3/marketing/partner/product-coupon/product-coupons", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -9040,6 +9146,7 @@ pub mod partner {
                 /// 查询商品券
                 ///
                 /// `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}`
+                #[doc(alias = "查询商品券")]
                 #[crate::endpoint(GET, "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -9243,6 +9350,7 @@ pub mod partner {
                 /// `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}`
                 ///
                 /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+                #[doc(alias = "修改商品券")]
                 #[crate::endpoint(PATCH, "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>", response = PatchResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Patch {
@@ -9504,6 +9612,7 @@ pub mod partner {
                     /// `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/deactivate`
                     ///
                     /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+                    #[doc(alias = "失效商品券")]
                     #[crate::endpoint(POST, "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/deactivate", response = PostResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -9715,6 +9824,7 @@ pub mod partner {
                     /// `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`
                     ///
                     /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+                    #[doc(alias = "添加商品券批次组")]
                     #[crate::endpoint(POST, "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stock-bundles", response = PostResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -10525,6 +10635,7 @@ pub mod partner {
                         /// `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}`
                         ///
                         /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+                        #[doc(alias = "修改商品券批次组")]
                         #[crate::endpoint(PATCH, "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stock-bundles/<stock_bundle_id>", response = PatchResponse)]
                         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                         pub struct Patch {
@@ -11169,6 +11280,7 @@ pub mod partner {
                             /// `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/associate-stores`
                             ///
                             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                            #[doc(alias = "批次组批量关联门店")]
                             #[crate::endpoint(POST, "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stock-bundles/<stock_bundle_id>/associate-stores", response = PostResponse)]
                             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                             pub struct Post {
@@ -11235,6 +11347,7 @@ pub mod partner {
                             /// `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/disassociate-stores`
                             ///
                             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                            #[doc(alias = "批次组批量取消关联门店")]
                             #[crate::endpoint(POST, "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stock-bundles/<stock_bundle_id>/disassociate-stores", response = PostResponse)]
                             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                             pub struct Post {
@@ -11301,6 +11414,7 @@ pub mod partner {
                             /// `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget`
                             ///
                             /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+                            #[doc(alias = "修改商品券批次组发放预算")]
                             #[crate::endpoint(POST, "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stock-bundles/<stock_bundle_id>/update-budget", response = PostResponse)]
                             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                             pub struct Post {
@@ -11820,6 +11934,7 @@ pub mod partner {
                     /// 查询商品券批次列表
                     ///
                     /// `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`
+                    #[doc(alias = "查询商品券批次列表")]
                     #[crate::endpoint(GET, "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stocks", response = GetResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Get {
@@ -12404,6 +12519,7 @@ pub mod partner {
                     /// `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`
                     ///
                     /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+                    #[doc(alias = "添加商品券批次")]
                     #[crate::endpoint(POST, "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stocks", response = PostResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -13401,6 +13517,7 @@ pub mod partner {
                         /// 查询商品券指定批次
                         ///
                         /// `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}`
+                        #[doc(alias = "查询商品券指定批次")]
                         #[crate::endpoint(GET, "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stocks/<stock_id>", response = GetResponse)]
                         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                         pub struct Get {
@@ -13944,6 +14061,7 @@ pub mod partner {
                         /// `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}`
                         ///
                         /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+                        #[doc(alias = "修改商品券指定批次")]
                         #[crate::endpoint(PATCH, "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stocks/<stock_id>", response = PatchResponse)]
                         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                         pub struct Patch {
@@ -14686,6 +14804,7 @@ pub mod partner {
                             /// `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/associate-stores`
                             ///
                             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                            #[doc(alias = "批次关联门店")]
                             #[crate::endpoint(POST, "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stocks/<stock_id>/associate-stores", response = PostResponse)]
                             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                             pub struct Post {
@@ -14750,6 +14869,7 @@ pub mod partner {
                             /// 查询批次关联门店列表
                             ///
                             /// `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/associated-stores`
+                            #[doc(alias = "查询批次关联门店列表")]
                             #[crate::endpoint(GET, "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stocks/<stock_id>/associated-stores", response = GetResponse)]
                             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                             pub struct Get {
@@ -14796,6 +14916,7 @@ pub mod partner {
                             /// `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/deactivate`
                             ///
                             /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+                            #[doc(alias = "失效商品券批次")]
                             #[crate::endpoint(POST, "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stocks/<stock_id>/deactivate", response = PostResponse)]
                             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                             pub struct Post {
@@ -15417,6 +15538,7 @@ pub mod partner {
                             /// `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/disassociate-stores`
                             ///
                             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                            #[doc(alias = "批次取消关联门店")]
                             #[crate::endpoint(POST, "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stocks/<stock_id>/disassociate-stores", response = PostResponse)]
                             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                             pub struct Post {
@@ -15483,6 +15605,7 @@ pub mod partner {
                             /// `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/update-budget`
                             ///
                             /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+                            #[doc(alias = "修改商品券批次发放预算")]
                             #[crate::endpoint(POST, "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stocks/<stock_id>/update-budget", response = PostResponse)]
                             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                             pub struct Post {
@@ -16122,6 +16245,7 @@ pub mod partner {
                             /// `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/upload-coupon-codes`
                             ///
                             /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+                            #[doc(alias = "预上传券Code")]
                             #[crate::endpoint(POST, "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stocks/<stock_id>/upload-coupon-codes", response = PostResponse)]
                             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                             pub struct Post {
@@ -16174,6 +16298,7 @@ pub mod partner {
                     /// `POST /v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles`
                     ///
                     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                    #[doc(alias = "向用户发放商品券批次组")]
                     #[crate::endpoint(POST, "/v3/marketing/partner/product-coupon/users/<openid>/coupon-bundles", response = PostResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -17002,6 +17127,7 @@ pub mod partner {
                             /// `POST /v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}/deactivate`
                             ///
                             /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+                            #[doc(alias = "失效用户商品券组")]
                             #[crate::endpoint(POST, "/v3/marketing/partner/product-coupon/users/<openid>/coupon-bundles/<user_coupon_bundle_id>/deactivate", response = PostResponse)]
                             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                             pub struct Post {
@@ -17900,6 +18026,7 @@ pub mod partner {
                     /// 指定券状态查询用户商品券列表
                     ///
                     /// `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons`
+                    #[doc(alias = "指定券状态查询用户商品券列表")]
                     #[crate::endpoint(GET, "/v3/marketing/partner/product-coupon/users/<openid>/coupons", response = GetResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Get {
@@ -18930,6 +19057,7 @@ pub mod partner {
                     /// `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons`
                     ///
                     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                    #[doc(alias = "向用户发放商品券")]
                     #[crate::endpoint(POST, "/v3/marketing/partner/product-coupon/users/<openid>/coupons", response = PostResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -19941,6 +20069,7 @@ pub mod partner {
                         /// 查询用户商品券详情
                         ///
                         /// `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}`
+                        #[doc(alias = "查询用户商品券详情")]
                         #[crate::endpoint(GET, "/v3/marketing/partner/product-coupon/users/<openid>/coupons/<coupon_code>", response = GetResponse)]
                         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                         pub struct Get {
@@ -20915,6 +21044,7 @@ pub mod partner {
                             /// `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/confirm`
                             ///
                             /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+                            #[doc(alias = "确认发放用户商品券")]
                             #[crate::endpoint(POST, "/v3/marketing/partner/product-coupon/users/<openid>/coupons/<coupon_code>/confirm", response = PostResponse)]
                             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                             pub struct Post {
@@ -22045,6 +22175,7 @@ pub mod partner {
                             /// `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/deactivate`
                             ///
                             /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+                            #[doc(alias = "失效用户商品券")]
                             #[crate::endpoint(POST, "/v3/marketing/partner/product-coupon/users/<openid>/coupons/<coupon_code>/deactivate", response = PostResponse)]
                             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                             pub struct Post {
@@ -23144,6 +23275,7 @@ pub mod partner {
                             /// `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/return`
                             ///
                             /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+                            #[doc(alias = "退券")]
                             #[crate::endpoint(POST, "/v3/marketing/partner/product-coupon/users/<openid>/coupons/<coupon_code>/return", response = PostResponse)]
                             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                             pub struct Post {
@@ -24243,6 +24375,7 @@ pub mod partner {
                             /// `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/use`
                             ///
                             /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+                            #[doc(alias = "核销用户商品券")]
                             #[crate::endpoint(POST, "/v3/marketing/partner/product-coupon/users/<openid>/coupons/<coupon_code>/use", response = PostResponse)]
                             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                             pub struct Post {
@@ -25388,6 +25521,7 @@ pub mod partner {
                     /// `POST /v3/marketing/partner/product-coupon/users/{openid}/pre-send-coupon`
                     ///
                     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                    #[doc(alias = "向用户预发放商品券")]
                     #[crate::endpoint(POST, "/v3/marketing/partner/product-coupon/users/<openid>/pre-send-coupon", response = PostResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -25423,6 +25557,7 @@ pub mod partner {
                     /// `POST /v3/marketing/partner/product-coupon/users/{openid}/pre-send-coupon-bundle`
                     ///
                     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                    #[doc(alias = "向用户预发放商品券批次组")]
                     #[crate::endpoint(POST, "/v3/marketing/partner/product-coupon/users/<openid>/pre-send-coupon-bundle", response = PostResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -25460,6 +25595,7 @@ pub mod partnerships {
     /// `GET /v3/marketing/partnerships`
     ///
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_5_3.shtml)
+    #[doc(alias = "查询合作关系列表API")]
     #[crate::endpoint(GET, "/v3/marketing/partnerships", response = GetResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Get {
@@ -25540,6 +25676,7 @@ pub mod partnerships {
         /// The spec's header parameters ["Idempotency-Key"] are not set by this declaration.
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+        #[doc(alias = "建立合作关系API")]
         #[crate::endpoint(POST, "/v3/marketing/partnerships/build", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -25663,6 +25800,7 @@ pub mod partnerships {
         /// The spec's header parameters ["Idempotency-Key"] are not set by this declaration.
         ///
         /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "终止合作关系API")]
         #[crate::endpoint(POST, "/v3/marketing/partnerships/terminate", response = PostResponse, idempotent)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -25732,6 +25870,7 @@ pub mod paygiftactivity {
         /// `GET /v3/marketing/paygiftactivity/activities`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/paygiftactivity/chapter3_9.shtml)
+        #[doc(alias = "获取支付有礼活动列表API")]
         #[crate::endpoint(GET, "/v3/marketing/paygiftactivity/activities", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -25915,6 +26054,7 @@ pub mod paygiftactivity {
             /// `GET /v3/marketing/paygiftactivity/activities/{activity_id}`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/paygiftactivity/chapter3_4.shtml)
+            #[doc(alias = "查询活动详情接口API")]
             #[crate::endpoint(GET, "/v3/marketing/paygiftactivity/activities/<activity_id>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -26061,6 +26201,7 @@ pub mod paygiftactivity {
                 /// `GET /v3/marketing/paygiftactivity/activities/{activity_id}/goods`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/paygiftactivity/chapter3_6.shtml)
+                #[doc(alias = "查询活动指定商品列表API")]
                 #[crate::endpoint(GET, "/v3/marketing/paygiftactivity/activities/<activity_id>/goods", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -26115,6 +26256,7 @@ pub mod paygiftactivity {
                 /// `GET /v3/marketing/paygiftactivity/activities/{activity_id}/merchants`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/paygiftactivity/chapter3_5.shtml)
+                #[doc(alias = "查询活动发券商户号API")]
                 #[crate::endpoint(GET, "/v3/marketing/paygiftactivity/activities/<activity_id>/merchants", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -26174,6 +26316,7 @@ pub mod paygiftactivity {
                     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/paygiftactivity/chapter3_8.shtml)
                     ///
                     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                    #[doc(alias = "新增活动发券商户号API")]
                     #[crate::endpoint(POST, "/v3/marketing/paygiftactivity/activities/<activity_id>/merchants/add", response = PostResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -26222,6 +26365,7 @@ pub mod paygiftactivity {
                     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/paygiftactivity/chapter3_10.shtml)
                     ///
                     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                    #[doc(alias = "删除活动发券商户号API")]
                     #[crate::endpoint(POST, "/v3/marketing/paygiftactivity/activities/<activity_id>/merchants/delete", response = PostResponse, idempotent)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -26254,6 +26398,7 @@ pub mod paygiftactivity {
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/paygiftactivity/chapter3_7.shtml)
                 ///
                 /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                #[doc(alias = "终止活动API")]
                 #[crate::endpoint(POST, "/v3/marketing/paygiftactivity/activities/<activity_id>/terminate", response = PostResponse, idempotent)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -26281,6 +26426,7 @@ pub mod paygiftactivity {
         /// `POST /v3/marketing/paygiftactivity/unique-threshold-activity`
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+        #[doc(alias = "创建全场满额送活动API")]
         #[crate::endpoint(POST, "/v3/marketing/paygiftactivity/unique-threshold-activity", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -26452,6 +26598,7 @@ pub mod shopping_receipt {
         /// `POST /v3/marketing/shopping-receipt/customentrances`
         ///
         /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "创建自定义入口")]
         #[crate::endpoint(POST, "/v3/marketing/shopping-receipt/customentrances", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -26567,6 +26714,7 @@ pub mod shopping_receipt {
             /// 查询自定义入口
             ///
             /// `GET /v3/marketing/shopping-receipt/customentrances/{brand_id}`
+            #[doc(alias = "查询自定义入口")]
             #[crate::endpoint(GET, "/v3/marketing/shopping-receipt/customentrances/<brand_id>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -26636,6 +26784,7 @@ pub mod shopping_receipt {
             /// `PATCH /v3/marketing/shopping-receipt/customentrances/{brand_id}`
             ///
             /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "更新自定义入口")]
             #[crate::endpoint(PATCH, "/v3/marketing/shopping-receipt/customentrances/<brand_id>", response = PatchResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Patch {
@@ -26754,6 +26903,7 @@ pub mod shopping_receipt {
         /// `POST /v3/marketing/shopping-receipt/merchantshoppingreceiptjumpinfos`
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+        #[doc(alias = "上传商家电子小票跳转信息")]
         #[crate::endpoint(POST, "/v3/marketing/shopping-receipt/merchantshoppingreceiptjumpinfos", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -26834,6 +26984,7 @@ pub mod shopping_receipt {
         /// This upload's `meta` is its own, not `{"filename","sha256"}`: the digest it holds is the caller's to fill in, by the algorithm it names ([`MediaFile::sha256_hex`](crate::media::MediaFile::sha256_hex) gives a SHA-256 in lower-case hex).
         ///
         /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "上传电子小票")]
         #[crate::endpoint(POST, "/v3/marketing/shopping-receipt/shoppingreceipts", response = PostResponse, multipart, serial, idempotent)]
         #[derive(Debug, Clone, PartialEq)]
         pub struct Post {
@@ -26952,6 +27103,7 @@ pub mod weekly_discount {
         /// `GET /v3/marketing/weekly-discount/activities`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_1_3.shtml)
+        #[doc(alias = "查询周周惠活动列表API")]
         #[crate::endpoint(GET, "/v3/marketing/weekly-discount/activities", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -27028,6 +27180,7 @@ pub mod weekly_discount {
             /// `GET /v3/marketing/weekly-discount/activities/{activity_id}`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_1_2.shtml)
+            #[doc(alias = "查询周周惠活动详情API")]
             #[crate::endpoint(GET, "/v3/marketing/weekly-discount/activities/<activity_id>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -27083,6 +27236,7 @@ pub mod weekly_discount {
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_1_1.shtml)
                 ///
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                #[doc(alias = "报名周周惠活动API")]
                 #[crate::endpoint(POST, "/v3/marketing/weekly-discount/activities/<activity_id>/apply", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -27119,6 +27273,7 @@ pub mod withdraw_favor {
                 /// `GET /v3/marketing/withdraw-favor/users/{openid}/coupons`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter3_2_2.shtml)
+                #[doc(alias = "查询批次下用户银行提现免费券列表API")]
                 #[crate::endpoint(GET, "/v3/marketing/withdraw-favor/users/<openid>/coupons", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -27178,6 +27333,7 @@ pub mod withdraw_favor {
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter3_2_1.shtml)
                 ///
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                #[doc(alias = "为用户发银行提现免费券API")]
                 #[crate::endpoint(POST, "/v3/marketing/withdraw-favor/users/<openid>/coupons", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {

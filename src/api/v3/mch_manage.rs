@@ -9,6 +9,7 @@ pub mod mch_manage_records {
         /// 查询子商户下指定商户管理记录
         ///
         /// `GET /v3/mch-manage/mch-manage-records/{manage_record_id}`
+        #[doc(alias = "查询子商户下指定商户管理记录")]
         #[crate::endpoint(GET, "/v3/mch-manage/mch-manage-records/<manage_record_id>", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -135,6 +136,7 @@ pub mod mch_manage_records {
             /// `POST /v3/mch-manage/mch-manage-records/{manage_record_id}/mch-manage-submissions`
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+            #[doc(alias = "对指定商户管理记录提交资料")]
             #[crate::endpoint(POST, "/v3/mch-manage/mch-manage-records/<manage_record_id>/mch-manage-submissions", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -162,6 +164,7 @@ pub mod mch_manage_records {
             /// 分页查询子商户名下的商户管理记录
             ///
             /// `GET /v3/mch-manage/mch-manage-records/sub-mchid/{sub_mchid}`
+            #[doc(alias = "分页查询子商户名下的商户管理记录")]
             #[crate::endpoint(GET, "/v3/mch-manage/mch-manage-records/sub-mchid/<sub_mchid>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -349,6 +352,7 @@ pub mod submission_files {
                 /// This upload's `meta` is its own, not `{"filename","sha256"}`: the digest it holds is the caller's to fill in, by the algorithm it names ([`MediaFile::sha256_hex`](crate::media::MediaFile::sha256_hex) gives a SHA-256 in lower-case hex).
                 ///
                 /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                #[doc(alias = "上传商户提交资料文件")]
                 #[crate::endpoint(POST, "/v3/mch-manage/submission-files/sub-mchid/<sub_mchid>/upload", response = PostResponse, multipart, idempotent)]
                 #[derive(Debug, Clone, PartialEq)]
                 pub struct Post {

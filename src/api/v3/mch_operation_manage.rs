@@ -9,6 +9,7 @@ pub mod enhanced_due_diligence {
         /// 查询子商户强化尽调单信息
         ///
         /// `GET /v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}`
+        #[doc(alias = "查询子商户强化尽调单信息")]
         #[crate::endpoint(GET, "/v3/mch-operation-manage/enhanced-due-diligence/<due_diligence_id>", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -77,6 +78,7 @@ pub mod enhanced_due_diligence {
             /// `POST /v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/submit`
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+            #[doc(alias = "提交尽调资料")]
             #[crate::endpoint(POST, "/v3/mch-operation-manage/enhanced-due-diligence/<due_diligence_id>/submit", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -132,6 +134,7 @@ pub mod enhanced_due_diligence {
             /// This upload's `meta` is its own, not `{"filename","sha256"}`: the digest it holds is the caller's to fill in, by the algorithm it names ([`MediaFile::sha256_hex`](crate::media::MediaFile::sha256_hex) gives a SHA-256 in lower-case hex).
             ///
             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "上传尽调资料文件")]
             #[crate::endpoint(POST, "/v3/mch-operation-manage/enhanced-due-diligence/<due_diligence_id>/upload", response = PostResponse, multipart, idempotent)]
             #[derive(Debug, Clone, PartialEq)]
             pub struct Post {
@@ -182,6 +185,7 @@ pub mod merchant_limitations {
             /// `GET /v3/mch-operation-manage/merchant-limitations/sub-mchid/{sub_mchid}`
             ///
             /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/limited-functions-and-reasons/mch-limitations/query-sub-mch-limitation.html)
+            #[doc(alias = "查询子商户管控情况")]
             #[crate::endpoint(GET, "/v3/mch-operation-manage/merchant-limitations/sub-mchid/<sub_mchid>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {

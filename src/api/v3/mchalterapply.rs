@@ -11,6 +11,7 @@ pub mod mchcontactalterapplyment {
     /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
     ///
     /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "提交超管变更申请单")]
     #[crate::endpoint(POST, "/v3/mchalterapply/mchcontactalterapplyment", response = PostResponse, serial)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -86,6 +87,7 @@ pub mod mchcontactalterapplyment {
         /// 查询超管变更申请单状态-使用申请单号
         ///
         /// `GET /v3/mchalterapply/mchcontactalterapplyment/{apply_id}`
+        #[doc(alias = "查询超管变更申请单状态-使用申请单号")]
         #[crate::endpoint(GET, "/v3/mchalterapply/mchcontactalterapplyment/<apply_id>", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -146,6 +148,7 @@ pub mod mchcontactalterapplyment {
             /// `POST /v3/mchalterapply/mchcontactalterapplyment/{apply_id}/revoke`
             ///
             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "撤销超管变更申请单")]
             #[crate::endpoint(POST, "/v3/mchalterapply/mchcontactalterapplyment/<apply_id>/revoke", response = PostResponse, idempotent)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -194,6 +197,7 @@ pub mod mchcontactalterapplyment {
                     /// `GET /v3/mchalterapply/mchcontactalterapplyment/merchant/{merchant_code}/out-request-no/{out_request_no}`
                     ///
                     /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4014090667)
+                    #[doc(alias = "查询超管变更申请单状态-使用业务单号和商户号")]
                     #[crate::endpoint(GET, "/v3/mchalterapply/mchcontactalterapplyment/merchant/<merchant_code>/out-request-no/<out_request_no>", response = GetResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Get {
@@ -266,6 +270,7 @@ pub mod mchsubjectalterapplyment {
     /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
     ///
     /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "提交资料变更申请单")]
     #[crate::endpoint(POST, "/v3/mchalterapply/mchsubjectalterapplyment", response = PostResponse, serial)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -572,6 +577,7 @@ pub mod mchsubjectalterapplyment {
         /// `GET /v3/mchalterapply/mchsubjectalterapplyment/{apply_id}`
         ///
         /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4014090655)
+        #[doc(alias = "查询资料变更申请单状态-使用申请单号")]
         #[crate::endpoint(GET, "/v3/mchalterapply/mchsubjectalterapplyment/<apply_id>", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -636,6 +642,7 @@ pub mod mchsubjectalterapplyment {
             /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4014090672)
             ///
             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "撤销资料变更申请单")]
             #[crate::endpoint(POST, "/v3/mchalterapply/mchsubjectalterapplyment/<apply_id>/revoke", response = PostResponse, idempotent)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -674,6 +681,7 @@ pub mod mchsubjectalterapplyment {
                     /// `GET /v3/mchalterapply/mchsubjectalterapplyment/merchant/{merchant_code}/out-request-no/{out_request_no}`
                     ///
                     /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4014090667)
+                    #[doc(alias = "查询申请单状态-使用业务单号")]
                     #[crate::endpoint(GET, "/v3/mchalterapply/mchsubjectalterapplyment/merchant/<merchant_code>/out-request-no/<out_request_no>", response = GetResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Get {
@@ -744,6 +752,7 @@ pub mod merchantnamealterapplyment {
     /// `POST /v3/mchalterapply/merchantnamealterapplyment`
     ///
     /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "提交商户简称变更申请单")]
     #[crate::endpoint(POST, "/v3/mchalterapply/merchantnamealterapplyment", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -769,6 +778,7 @@ pub mod merchantnamealterapplyment {
         /// 查询商户简称变更申请单状态-使用申请单号
         ///
         /// `GET /v3/mchalterapply/merchantnamealterapplyment/{apply_id}`
+        #[doc(alias = "查询商户简称变更申请单状态-使用申请单号")]
         #[crate::endpoint(GET, "/v3/mchalterapply/merchantnamealterapplyment/<apply_id>", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -815,6 +825,7 @@ pub mod merchantnamealterapplyment {
             /// `POST /v3/mchalterapply/merchantnamealterapplyment/{apply_id}/revoke`
             ///
             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "撤销商户简称变更申请单")]
             #[crate::endpoint(POST, "/v3/mchalterapply/merchantnamealterapplyment/<apply_id>/revoke", response = PostResponse, idempotent)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -853,6 +864,7 @@ pub mod merchantnamealterapplyment {
                     /// 查询商户简称申请单状态-使用业务单号和商户号
                     ///
                     /// `GET /v3/mchalterapply/merchantnamealterapplyment/merchant/{sub_mchid}/out-request-no/{out_request_no}`
+                    #[doc(alias = "查询商户简称申请单状态-使用业务单号和商户号")]
                     #[crate::endpoint(GET, "/v3/mchalterapply/merchantnamealterapplyment/merchant/<sub_mchid>/out-request-no/<out_request_no>", response = GetResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Get {

@@ -11,6 +11,7 @@ pub mod orders {
     /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
     ///
     /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "医保自费混合收款下单")]
     #[crate::endpoint(POST, "/v3/med-ins/orders", response = PostResponse, serial)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -506,6 +507,7 @@ pub mod orders {
             /// 使用医保自费混合订单号查看下单结果
             ///
             /// `GET /v3/med-ins/orders/mix-trade-no/{mix_trade_no}`
+            #[doc(alias = "使用医保自费混合订单号查看下单结果")]
             #[crate::endpoint(GET, "/v3/med-ins/orders/mix-trade-no/<mix_trade_no>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -775,6 +777,7 @@ pub mod orders {
             /// 使用商户订单号查看下单结果
             ///
             /// `GET /v3/med-ins/orders/out-trade-no/{out_trade_no}`
+            #[doc(alias = "使用商户订单号查看下单结果")]
             #[crate::endpoint(GET, "/v3/med-ins/orders/out-trade-no/<out_trade_no>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -1047,6 +1050,7 @@ pub mod refunds {
         /// `POST /v3/med-ins/refunds/notify`
         ///
         /// Idempotent by `out_refund_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "医保退款通知")]
         #[crate::endpoint(POST, "/v3/med-ins/refunds/notify")]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {

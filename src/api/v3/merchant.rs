@@ -13,6 +13,7 @@ pub mod fund {
             /// `GET /v3/merchant/fund/balance/{account_type}`
             ///
             /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/ecommerce-balance/accounts/query-balance.html)
+            #[doc(alias = "查询账户实时余额API")]
             #[crate::endpoint(GET, "/v3/merchant/fund/balance/<account_type>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -40,6 +41,7 @@ pub mod fund {
             /// `GET /v3/merchant/fund/dayendbalance/{account_type}`
             ///
             /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/ecommerce-balance/accounts/query-day-end-balance.html)
+            #[doc(alias = "查询账户日终余额API")]
             #[crate::endpoint(GET, "/v3/merchant/fund/dayendbalance/<account_type>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -67,6 +69,7 @@ pub mod fund {
         /// `POST /v3/merchant/fund/withdraw`
         ///
         /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "电商平台提现API")]
         #[crate::endpoint(POST, "/v3/merchant/fund/withdraw", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -103,6 +106,7 @@ pub mod fund {
                 /// `GET /v3/merchant/fund/withdraw/bill-type/{bill_type}`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/fund/chapter3_4.shtml)
+                #[doc(alias = "按日下载提现异常文件API")]
                 #[crate::endpoint(GET, "/v3/merchant/fund/withdraw/bill-type/<bill_type>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -143,6 +147,7 @@ pub mod fund {
                 /// `GET /v3/merchant/fund/withdraw/out-request-no/{out_request_no}`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/fund/chapter3_6.shtml)
+                #[doc(alias = "电商平台(商户提现单号查询)提现状态API")]
                 #[crate::endpoint(GET, "/v3/merchant/fund/withdraw/out-request-no/<out_request_no>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -217,6 +222,7 @@ pub mod fund {
                 /// `GET /v3/merchant/fund/withdraw/withdraw-id/{withdraw_id}`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/fund/chapter3_6.shtml)
+                #[doc(alias = "电商平台(微信支付提现单号)查询提现状态API")]
                 #[crate::endpoint(GET, "/v3/merchant/fund/withdraw/withdraw-id/<withdraw_id>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -293,6 +299,7 @@ pub mod media {
         /// `POST /v3/merchant/media/upload`
         ///
         /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "文件上传")]
         #[crate::endpoint(POST, "/v3/merchant/media/upload", response = PostResponse, multipart, idempotent)]
         #[derive(Debug, Clone, PartialEq)]
         pub struct Post {
@@ -316,6 +323,7 @@ pub mod media {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/tool/chapter3_2.shtml)
         ///
         /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "视频上传API")]
         #[crate::endpoint(POST, "/v3/merchant/media/video_upload", response = PostResponse, multipart = crate::media::MediaLimits::VIDEO, idempotent)]
         #[derive(Debug, Clone, PartialEq)]
         pub struct Post {

@@ -11,6 +11,7 @@ pub mod ec_trade_risk {
         /// `POST /v3/merchant-risk-manage/ec-trade-risk/query-risk-trades`
         ///
         /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "查询风险订单")]
         #[crate::endpoint(POST, "/v3/merchant-risk-manage/ec-trade-risk/query-risk-trades", response = PostResponse, idempotent)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -68,6 +69,7 @@ pub mod ec_trade_risk {
         /// `POST /v3/merchant-risk-manage/ec-trade-risk/recv-dispose-result`
         ///
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "回传处置结果")]
         #[crate::endpoint(POST, "/v3/merchant-risk-manage/ec-trade-risk/recv-dispose-result", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -114,6 +116,7 @@ pub mod report_trade_union_information {
     /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
     ///
     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+    #[doc(alias = "上报订单关联信息")]
     #[crate::endpoint(POST, "/v3/merchant-risk-manage/report-trade-union-information", response = PostResponse, serial)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -303,6 +306,7 @@ pub mod trade_risk_information {
     /// `GET /v3/merchant-risk-manage/trade-risk-information`
     ///
     /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/risk-manage/trade-risk/query-trade-risk-information.html)
+    #[doc(alias = "查询风险信息")]
     #[crate::endpoint(GET, "/v3/merchant-risk-manage/trade-risk-information", response = GetResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Get {
@@ -387,6 +391,7 @@ pub mod trade_risk_result {
     /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/risk-manage/trade-risk-result/create-trade-risk-result.html)
     ///
     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+    #[doc(alias = "处置结果回传")]
     #[crate::endpoint(POST, "/v3/merchant-risk-manage/trade-risk-result", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -532,6 +537,7 @@ pub mod violation_notifications {
     /// `GET /v3/merchant-risk-manage/violation-notifications`
     ///
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter10_3_2.shtml)
+    #[doc(alias = "查询商户违规通知回调地址API")]
     #[crate::endpoint(GET, "/v3/merchant-risk-manage/violation-notifications", response = GetResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Get {}
@@ -551,6 +557,7 @@ pub mod violation_notifications {
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter10_3_1.shtml)
     ///
     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+    #[doc(alias = "创建商户违规通知回调地址API")]
     #[crate::endpoint(POST, "/v3/merchant-risk-manage/violation-notifications", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -571,6 +578,7 @@ pub mod violation_notifications {
     /// `PUT /v3/merchant-risk-manage/violation-notifications`
     ///
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter10_3_3.shtml)
+    #[doc(alias = "修改商户违规通知回调地址API")]
     #[crate::endpoint(PUT, "/v3/merchant-risk-manage/violation-notifications", response = PutResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Put {
@@ -591,6 +599,7 @@ pub mod violation_notifications {
     /// `DELETE /v3/merchant-risk-manage/violation-notifications`
     ///
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter10_3_4.shtml)
+    #[doc(alias = "删除商户违规通知回调地址API")]
     #[crate::endpoint(DELETE, "/v3/merchant-risk-manage/violation-notifications")]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Delete {}

@@ -9,6 +9,7 @@ pub mod complaint_notifications {
     /// `GET /v3/merchant-service/complaint-notifications`
     ///
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/tool/merchant-service/chapter3_3.shtml)
+    #[doc(alias = "查询投诉通知回调API")]
     #[crate::endpoint(GET, "/v3/merchant-service/complaint-notifications", response = GetResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Get {}
@@ -29,6 +30,7 @@ pub mod complaint_notifications {
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/tool/merchant-service/chapter3_2.shtml)
     ///
     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+    #[doc(alias = "创建投诉通知回调API")]
     #[crate::endpoint(POST, "/v3/merchant-service/complaint-notifications", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -50,6 +52,7 @@ pub mod complaint_notifications {
     /// `PUT /v3/merchant-service/complaint-notifications`
     ///
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/tool/merchant-service/chapter3_4.shtml)
+    #[doc(alias = "更新投诉通知回调API")]
     #[crate::endpoint(PUT, "/v3/merchant-service/complaint-notifications", response = PutResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Put {
@@ -71,6 +74,7 @@ pub mod complaint_notifications {
     /// `DELETE /v3/merchant-service/complaint-notifications`
     ///
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/tool/merchant-service/chapter3_5.shtml)
+    #[doc(alias = "删除投诉通知回调API")]
     #[crate::endpoint(DELETE, "/v3/merchant-service/complaint-notifications")]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Delete {}
@@ -84,6 +88,7 @@ pub mod complaints {
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/tool/merchant-service/chapter3_1.shtml)
     ///
     /// Deprecated in the spec.
+    #[doc(alias = "查询投诉信息API")]
     #[crate::endpoint(GET, "/v3/merchant-service/complaints", response = GetResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Get {
@@ -149,6 +154,7 @@ pub mod complaints {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/tool/merchant-service/chapter3_8.shtml)
         ///
         /// Deprecated in the spec.
+        #[doc(alias = "查询投诉详情API")]
         #[crate::endpoint(GET, "/v3/merchant-service/complaints/<transaction_id>", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -194,6 +200,7 @@ pub mod complaints {
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/tool/merchant-service/chapter3_7.shtml)
             ///
             /// Deprecated in the spec.
+            #[doc(alias = "查询投诉协商历史API")]
             #[crate::endpoint(GET, "/v3/merchant-service/complaints/<transaction_id>/negotiation-historys", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -274,6 +281,7 @@ pub mod complaints_v2 {
     /// `GET /v3/merchant-service/complaints-v2`
     ///
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter10_2_11.shtml)
+    #[doc(alias = "查询投诉单列表API")]
     #[crate::endpoint(GET, "/v3/merchant-service/complaints-v2", response = GetResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Get {
@@ -508,6 +516,7 @@ pub mod complaints_v2 {
         /// `GET /v3/merchant-service/complaints-v2/{complaint_id}`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter10_2_13.shtml)
+        #[doc(alias = "查询投诉单详情API")]
         #[crate::endpoint(GET, "/v3/merchant-service/complaints-v2/<complaint_id>", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -710,6 +719,7 @@ pub mod complaints_v2 {
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter10_2_15.shtml)
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+            #[doc(alias = "反馈处理完成API")]
             #[crate::endpoint(POST, "/v3/merchant-service/complaints-v2/<complaint_id>/complete")]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -726,6 +736,7 @@ pub mod complaints_v2 {
             /// `GET /v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter10_2_12.shtml)
+            #[doc(alias = "查询投诉协商历史API")]
             #[crate::endpoint(GET, "/v3/merchant-service/complaints-v2/<complaint_id>/negotiation-historys", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -1358,6 +1369,7 @@ pub mod complaints_v2 {
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter10_2_14.shtml)
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+            #[doc(alias = "提交回复API")]
             #[crate::endpoint(POST, "/v3/merchant-service/complaints-v2/<complaint_id>/response")]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -1395,6 +1407,7 @@ pub mod complaints_v2 {
             /// `POST /v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service`
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+            #[doc(alias = "回复需要即时服务的投诉单")]
             #[crate::endpoint(POST, "/v3/merchant-service/complaints-v2/<complaint_id>/response-immediate-service", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -1897,6 +1910,7 @@ pub mod complaints_v2 {
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter10_2_19.shtml)
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+            #[doc(alias = "更新退款审批结果API")]
             #[crate::endpoint(
                 POST,
                 "/v3/merchant-service/complaints-v2/<complaint_id>/update-refund-progress"
@@ -1940,6 +1954,7 @@ pub mod feedbacks {
     /// Deprecated in the spec.
     ///
     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+    #[doc(alias = "商户反馈API")]
     #[crate::endpoint(POST, "/v3/merchant-service/feedbacks")]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -1966,6 +1981,7 @@ pub mod images {
         /// `GET /v3/merchant-service/images/{media_id}`
         ///
         /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/consumer-complaint/images/query-images.html)
+        #[doc(alias = "图片下载API")]
         #[crate::endpoint(GET, "/v3/merchant-service/images/<media_id>")]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -1982,6 +1998,7 @@ pub mod images {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/tool/merchant-service/chapter5_1.shtml)
         ///
         /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "商户上传反馈图片API")]
         #[crate::endpoint(POST, "/v3/merchant-service/images/upload", response = PostResponse, multipart, idempotent)]
         #[derive(Debug, Clone, PartialEq)]
         pub struct Post {

@@ -11,6 +11,7 @@ pub mod merchant_settle_rule_applications {
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter3_1_1.shtml)
     ///
     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+    #[doc(alias = "申请修改特约商户结算规则API")]
     #[crate::endpoint(POST, "/v3/merchant-settlement/merchant-settle-rule-applications", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -59,6 +60,7 @@ pub mod merchant_settle_rule_applications {
         /// `GET /v3/merchant-settlement/merchant-settle-rule-applications/{application_id}`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter3_1_2.shtml)
+        #[doc(alias = "根据申请单ID查询结果API")]
         #[crate::endpoint(GET, "/v3/merchant-settlement/merchant-settle-rule-applications/<application_id>", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {

@@ -11,6 +11,7 @@ pub mod stores {
     /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013948546)
     ///
     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+    #[doc(alias = "创建门店API")]
     #[crate::endpoint(POST, "/v3/merchant-store/stores", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -98,6 +99,7 @@ pub mod stores {
         /// `GET /v3/merchant-store/stores/{store_id}`
         ///
         /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013948577)
+        #[doc(alias = "查询门店API")]
         #[crate::endpoint(GET, "/v3/merchant-store/stores/<store_id>", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -206,6 +208,7 @@ pub mod stores {
         /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013948551)
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+        #[doc(alias = "修改门店API")]
         #[crate::endpoint(PATCH, "/v3/merchant-store/stores/<store_id>")]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Patch {
@@ -280,6 +283,7 @@ pub mod stores {
                 /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013948579)
                 ///
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                #[doc(alias = "绑定门店收款信息")]
                 #[crate::endpoint(POST, "/v3/merchant-store/stores/<store_id>/recipients/bind", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -331,6 +335,7 @@ pub mod stores {
                 /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013948580)
                 ///
                 /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                #[doc(alias = "解除门店收款信息绑定")]
                 #[crate::endpoint(POST, "/v3/merchant-store/stores/<store_id>/recipients/unbind", response = PostResponse, idempotent)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {

@@ -9,6 +9,7 @@ pub mod merchant {
         /// 服务商银行来账查询
         ///
         /// `GET /v3/merchantfund/merchant/income-records`
+        #[doc(alias = "服务商银行来账查询")]
         #[crate::endpoint(GET, "/v3/merchantfund/merchant/income-records", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -117,6 +118,7 @@ pub mod partner {
         /// 特约商户银行来账查询
         ///
         /// `GET /v3/merchantfund/partner/income-records`
+        #[doc(alias = "特约商户银行来账查询")]
         #[crate::endpoint(GET, "/v3/merchantfund/partner/income-records", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {

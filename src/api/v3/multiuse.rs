@@ -13,6 +13,7 @@ pub mod stocks {
             /// `GET /v3/multiuse/stocks/{stock_id}/refund-flow`
             ///
             /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/multiuse-coupon/stock/refund-flow.html)
+            #[doc(alias = "下载批次退款明细")]
             #[crate::endpoint(GET, "/v3/multiuse/stocks/<stock_id>/refund-flow", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -34,6 +35,7 @@ pub mod stocks {
             /// `GET /v3/multiuse/stocks/{stock_id}/send-flow`
             ///
             /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/multiuse-coupon/stock/send-flow.html)
+            #[doc(alias = "下载批次发放明细")]
             #[crate::endpoint(GET, "/v3/multiuse/stocks/<stock_id>/send-flow", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -55,6 +57,7 @@ pub mod stocks {
             /// `GET /v3/multiuse/stocks/{stock_id}/use-flow`
             ///
             /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/multiuse-coupon/stock/use-flow.html)
+            #[doc(alias = "下载核销明细")]
             #[crate::endpoint(GET, "/v3/multiuse/stocks/<stock_id>/use-flow", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -86,6 +89,7 @@ pub mod users {
             /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
             ///
             /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "发放指定批次的消费金")]
             #[crate::endpoint(POST, "/v3/multiuse/users/<openid>/coupons", response = PostResponse, serial)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {

@@ -11,6 +11,7 @@ pub mod card_template {
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_4.shtml)
     ///
     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+    #[doc(alias = "创建电子发票卡券模板")]
     #[crate::endpoint(POST, "/v3/new-tax-control-fapiao/card-template", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -73,6 +74,7 @@ pub mod fapiao_applications {
     /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
     ///
     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+    #[doc(alias = "开具电子发票")]
     #[crate::endpoint(POST, "/v3/new-tax-control-fapiao/fapiao-applications", response = PostResponse, serial)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -180,6 +182,7 @@ pub mod fapiao_applications {
         /// `GET /v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/Offline/apis/chapter4_8_9.shtml)
+        #[doc(alias = "查询电子发票")]
         #[crate::endpoint(GET, "/v3/new-tax-control-fapiao/fapiao-applications/<fapiao_apply_id>", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -470,6 +473,7 @@ pub mod fapiao_applications {
             /// `GET /v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/fapiao-files`
             ///
             /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/fapiao/fapiao-applications/get-fapiao-file-download-info.html)
+            #[doc(alias = "获取发票下载信息")]
             #[crate::endpoint(GET, "/v3/new-tax-control-fapiao/fapiao-applications/<fapiao_apply_id>/fapiao-files", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -532,6 +536,7 @@ pub mod fapiao_applications {
             /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+            #[doc(alias = "将电子发票插入微信用户卡包")]
             #[crate::endpoint(
                 POST,
                 "/v3/new-tax-control-fapiao/fapiao-applications/<fapiao_apply_id>/insert-cards",
@@ -744,6 +749,7 @@ pub mod fapiao_applications {
             /// `POST /v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/reverse`
             ///
             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "冲红电子发票")]
             #[crate::endpoint(
                 POST,
                 "/v3/new-tax-control-fapiao/fapiao-applications/<fapiao_apply_id>/reverse",
@@ -797,6 +803,7 @@ pub mod fapiao_applications {
         /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+        #[doc(alias = "开具通用行业电子发票")]
         #[crate::endpoint(POST, "/v3/new-tax-control-fapiao/fapiao-applications/issue-general", response = PostResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -974,6 +981,7 @@ pub mod fapiao_applications {
         /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+        #[doc(alias = "开具旅客运输行业电子发票")]
         #[crate::endpoint(POST, "/v3/new-tax-control-fapiao/fapiao-applications/issue-passenger-transport", response = PostResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -1241,6 +1249,7 @@ pub mod fapiao_applications {
         /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+        #[doc(alias = "开具成品油行业电子发票")]
         #[crate::endpoint(POST, "/v3/new-tax-control-fapiao/fapiao-applications/issue-refined-oil", response = PostResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -1442,6 +1451,7 @@ pub mod fapiao_applications {
         /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+        #[doc(alias = "开具不动产租赁行业电子发票")]
         #[crate::endpoint(POST, "/v3/new-tax-control-fapiao/fapiao-applications/real-estate-leasing", response = PostResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -1650,6 +1660,7 @@ pub mod fapiao_applications {
         /// This upload's `meta` is its own, not `{"filename","sha256"}`: the digest it holds is the caller's to fill in, by the algorithm it names ([`MediaFile::sha256_hex`](crate::media::MediaFile::sha256_hex) gives a SHA-256 in lower-case hex).
         ///
         /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "上传电子发票文件")]
         #[crate::endpoint(POST, "/v3/new-tax-control-fapiao/fapiao-applications/upload-fapiao-file", response = PostResponse, multipart, idempotent)]
         #[derive(Debug, Clone, PartialEq)]
         pub struct Post {
@@ -1691,6 +1702,7 @@ pub mod fapiaomerchant {
         /// `GET /v3/new-tax-control-fapiao/fapiaomerchant/getspinviteurl`
         ///
         /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+        #[doc(alias = "获取邀请商户开通服务商电子发票能力")]
         #[crate::endpoint(GET, "/v3/new-tax-control-fapiao/fapiaomerchant/getspinviteurl", response = GetResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -1759,6 +1771,7 @@ pub mod fapiaomerchant {
         /// 获取邀请开通的商户信息
         ///
         /// `GET /v3/new-tax-control-fapiao/fapiaomerchant/listspinvitemchinfo`
+        #[doc(alias = "获取邀请开通的商户信息")]
         #[crate::endpoint(GET, "/v3/new-tax-control-fapiao/fapiaomerchant/listspinvitemchinfo", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -1886,6 +1899,7 @@ pub mod merchant {
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_1.shtml)
             ///
             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "检查子商户开票功能状态")]
             #[crate::endpoint(
                 POST,
                 "/v3/new-tax-control-fapiao/merchant/<sub_mchid>/check",
@@ -1902,6 +1916,7 @@ pub mod merchant {
             /// 检查子商户开票功能状态
             ///
             /// `GET /v3/new-tax-control-fapiao/merchant/{sub_mchid}/check-status`
+            #[doc(alias = "检查子商户开票功能状态")]
             #[crate::endpoint(GET, "/v3/new-tax-control-fapiao/merchant/<sub_mchid>/check-status", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -2044,6 +2059,7 @@ pub mod merchant {
         /// `GET /v3/new-tax-control-fapiao/merchant/base-information`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_3.shtml)
+        #[doc(alias = "获取商户开票基础信息")]
         #[crate::endpoint(GET, "/v3/new-tax-control-fapiao/merchant/base-information", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -2100,6 +2116,7 @@ pub mod merchant {
         /// `GET /v3/new-tax-control-fapiao/merchant/development-config`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/Offline/apis/chapter4_8_19.shtml)
+        #[doc(alias = "查询商户配置的开发选项")]
         #[crate::endpoint(GET, "/v3/new-tax-control-fapiao/merchant/development-config", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {}
@@ -2122,6 +2139,7 @@ pub mod merchant {
         /// `PATCH /v3/new-tax-control-fapiao/merchant/development-config`
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+        #[doc(alias = "配置开发选项")]
         #[crate::endpoint(PATCH, "/v3/new-tax-control-fapiao/merchant/development-config", response = PatchResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Patch {
@@ -2155,6 +2173,7 @@ pub mod merchant {
         /// `GET /v3/new-tax-control-fapiao/merchant/tax-codes`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_2.shtml)
+        #[doc(alias = "获取商品和服务税收分类对照表")]
         #[crate::endpoint(GET, "/v3/new-tax-control-fapiao/merchant/tax-codes", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -2224,6 +2243,7 @@ pub mod user_title {
     /// `GET /v3/new-tax-control-fapiao/user-title`
     ///
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_6.shtml)
+    #[doc(alias = "获取用户填写的抬头")]
     #[crate::endpoint(GET, "/v3/new-tax-control-fapiao/user-title", response = GetResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Get {
@@ -2314,6 +2334,7 @@ pub mod user_title {
         /// `GET /v3/new-tax-control-fapiao/user-title/title-url`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_5.shtml)
+        #[doc(alias = "获取抬头填写链接")]
         #[crate::endpoint(GET, "/v3/new-tax-control-fapiao/user-title/title-url", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {

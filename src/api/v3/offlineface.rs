@@ -11,6 +11,7 @@ pub mod authinfo {
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/access-specifications.html)
     ///
     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+    #[doc(alias = "获取authinfo接口")]
     #[crate::endpoint(POST, "/v3/offlineface/authinfo", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -44,6 +45,7 @@ pub mod contracts {
         /// `GET /v3/offlineface/contracts/{contract_id}`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html)
+        #[doc(alias = "签约查询接口")]
         #[crate::endpoint(GET, "/v3/offlineface/contracts/<contract_id>", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -126,6 +128,7 @@ pub mod contracts {
         /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+        #[doc(alias = "预签约接口")]
         #[crate::endpoint(POST, "/v3/offlineface/contracts/presign", response = PostResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -247,6 +250,7 @@ pub mod face_collections {
     /// `GET /v3/offlineface/face-collections`
     ///
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html)
+    #[doc(alias = "查询重采用户列表")]
     #[crate::endpoint(GET, "/v3/offlineface/face-collections", response = GetResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Get {
@@ -303,6 +307,7 @@ pub mod face_collections {
         /// `GET /v3/offlineface/face-collections/{collection_id}`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html)
+        #[doc(alias = "查询重采请求详情")]
         #[crate::endpoint(GET, "/v3/offlineface/face-collections/<collection_id>", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -351,6 +356,7 @@ pub mod repayment_url {
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html#_1-3-%E8%A7%A3%E7%BA%A6)
     ///
     /// Idempotent by `out_user_id`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "获取还款链接接口")]
     #[crate::endpoint(POST, "/v3/offlineface/repayment-url", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -379,6 +385,7 @@ pub mod transactions {
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/access-specifications.html)
     ///
     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+    #[doc(alias = "申请扣款接口")]
     #[crate::endpoint(POST, "/v3/offlineface/transactions", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -574,6 +581,7 @@ pub mod transactions {
             /// `GET /v3/offlineface/transactions/out-trade-no/{out_trade_no}`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html)
+            #[doc(alias = "查单接口")]
             #[crate::endpoint(GET, "/v3/offlineface/transactions/out-trade-no/<out_trade_no>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {

@@ -9,6 +9,7 @@ pub mod organizations {
     /// `GET /v3/offlinefacemch/organizations`
     ///
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html)
+    #[doc(alias = "查询机构信息接口")]
     #[crate::endpoint(GET, "/v3/offlinefacemch/organizations", response = GetResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Get {
@@ -42,6 +43,7 @@ pub mod organizations {
                     /// `GET /v3/offlinefacemch/organizations/{organization_id}/users/out-user-id/{out_user_id}`
                     ///
                     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html)
+                    #[doc(alias = "刷脸用户信息查询接口")]
                     #[crate::endpoint(GET, "/v3/offlinefacemch/organizations/<organization_id>/users/out-user-id/<out_user_id>", response = GetResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Get {
@@ -150,6 +152,7 @@ pub mod organizations {
                     /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
                     ///
                     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                    #[doc(alias = "刷脸用户信息修改接口")]
                     #[crate::endpoint(
                         PATCH,
                         "/v3/offlinefacemch/organizations/<organization_id>/users/out-user-id/<out_user_id>",
@@ -231,6 +234,7 @@ pub mod organizations {
                         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/access-specifications.html)
                         ///
                         /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                        #[doc(alias = "解除刷脸用户签约关系接口")]
                         #[crate::endpoint(
                             POST,
                             "/v3/offlinefacemch/organizations/<organization_id>/users/user-id/<user_id>/terminate-contract",
@@ -258,6 +262,7 @@ pub mod tokens {
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/access-specifications.html)
     ///
     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+    #[doc(alias = "获取凭证授权接口")]
     #[crate::endpoint(POST, "/v3/offlinefacemch/tokens", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {

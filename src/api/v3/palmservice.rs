@@ -11,6 +11,7 @@ pub mod authorization {
             /// 查询刷掌授权
             ///
             /// `GET /v3/palmservice/authorization/openid/{openid}`
+            #[doc(alias = "查询刷掌授权")]
             #[crate::endpoint(GET, "/v3/palmservice/authorization/openid/<openid>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -57,6 +58,7 @@ pub mod authorization {
         /// `POST /v3/palmservice/authorization/preauthorize`
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+        #[doc(alias = "服务关联预授权")]
         #[crate::endpoint(POST, "/v3/palmservice/authorization/preauthorize", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {

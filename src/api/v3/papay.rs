@@ -15,6 +15,7 @@ pub mod contracts {
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api/wxpay_v2/papay/chapter3_11.shtml)
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+            #[doc(alias = "重试扣费通知API")]
             #[crate::endpoint(POST, "/v3/papay/contracts/<contract_id>/fail-notify")]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -35,6 +36,7 @@ pub mod contracts {
             /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/json/deduct-notify.html)
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+            #[doc(alias = "直连商户预扣费通知API")]
             #[crate::endpoint(POST, "/v3/papay/contracts/<contract_id>/notify")]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -97,6 +99,7 @@ pub mod insurance_pay {
                         /// `GET /v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}`
                         ///
                         /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/schedule/query-policy-period.html)
+                        #[doc(alias = "保险商户查询保险自动续费预约API")]
                         #[crate::endpoint(GET, "/v3/papay/insurance-pay/policy-periods/contract-id/<contract_id>/policy-period-id/<policy_period_id>", response = GetResponse)]
                         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                         pub struct Get {
@@ -159,6 +162,7 @@ pub mod insurance_pay {
                             /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/schedule/schedule-policy-period.html)
                             ///
                             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                            #[doc(alias = "保险商户预约保险自动续费API")]
                             #[crate::endpoint(POST, "/v3/papay/insurance-pay/policy-periods/contract-id/<contract_id>/policy-period-id/<policy_period_id>/schedule", response = PostResponse)]
                             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                             pub struct Post {
@@ -250,6 +254,7 @@ pub mod insurance_pay {
             /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/deduct/create-transaction.html)
             ///
             /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "保险商户受理保险自动续费扣款API")]
             #[crate::endpoint(POST, "/v3/papay/insurance-pay/transactions/apply", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -326,6 +331,7 @@ pub mod insurance_sign {
                             /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/insurance/apply-renew-contract.html)
                             ///
                             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                            #[doc(alias = "保险商户受理续期自动续费协议")]
                             #[crate::endpoint(
                                 POST,
                                 "/v3/papay/insurance-sign/contracts/plan-id/<plan_id>/contract-id/<contract_id>/renew"
@@ -376,6 +382,7 @@ pub mod insurance_sign {
                         /// 保险商户查询保险自动续费协议
                         ///
                         /// `GET /v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}`
+                        #[doc(alias = "保险商户查询保险自动续费协议")]
                         #[crate::endpoint(GET, "/v3/papay/insurance-sign/contracts/plan-id/<plan_id>/out-contract-code/<out_contract_code>", response = GetResponse)]
                         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                         pub struct Get {
@@ -477,6 +484,7 @@ pub mod insurance_sign {
                             /// `POST /v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate`
                             ///
                             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                            #[doc(alias = "保险商户通过商户协议号解除保险自动续费协议")]
                             #[crate::endpoint(POST, "/v3/papay/insurance-sign/contracts/plan-id/<plan_id>/out-contract-code/<out_contract_code>/terminate", response = PostResponse, idempotent)]
                             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                             pub struct Post {
@@ -589,6 +597,7 @@ pub mod insurance_sign {
                 /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
                 ///
                 /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+                #[doc(alias = "保险商户App预签约API")]
                 #[crate::endpoint(POST, "/v3/papay/insurance-sign/contracts/pre-entrust-sign/app", response = PostResponse, serial)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -706,6 +715,7 @@ pub mod insurance_sign {
                 /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
                 ///
                 /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+                #[doc(alias = "保险商户H5预签约API")]
                 #[crate::endpoint(POST, "/v3/papay/insurance-sign/contracts/pre-entrust-sign/h5", response = PostResponse, serial)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -865,6 +875,7 @@ pub mod insurance_sign {
                 /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
                 ///
                 /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+                #[doc(alias = "保险商户JSAPI预签约API")]
                 #[crate::endpoint(POST, "/v3/papay/insurance-sign/contracts/pre-entrust-sign/jsapi", response = PostResponse, serial)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -1012,6 +1023,7 @@ pub mod insurance_sign {
                 /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
                 ///
                 /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+                #[doc(alias = "保险商户小程序预签约API")]
                 #[crate::endpoint(POST, "/v3/papay/insurance-sign/contracts/pre-entrust-sign/mini-program", response = PostResponse, serial)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -1173,6 +1185,7 @@ pub mod insurance_sign {
                             /// [官方文档](https://pay.weixin.qq.com/doc/v3/merchant/4012987596)
                             ///
                             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                            #[doc(alias = "保险商户修改保险扣费周期列表")]
                             #[crate::endpoint(POST, "/v3/papay/insurance-sign/policy-periods/plan-id/<plan_id>/contract-id/<contract_id>/modify", response = PostResponse)]
                             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                             pub struct Post {
@@ -1263,6 +1276,7 @@ pub mod insurance_sign {
                         /// `GET /v3/papay/insurance-sign/policy_periods/plan-id/{plan_id}/out-contract-code/{out_contract_code}`
                         ///
                         /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/insurance/query-policy-periods-by-code.html)
+                        #[doc(alias = "保险商户查询保险扣费周期列表API")]
                         #[crate::endpoint(GET, "/v3/papay/insurance-sign/policy_periods/plan-id/<plan_id>/out-contract-code/<out_contract_code>", response = GetResponse)]
                         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                         pub struct Get {
@@ -1361,6 +1375,7 @@ pub mod pay {
                 /// `POST /v3/papay/pay/harmony/transactions/apply`
                 ///
                 /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+                #[doc(alias = "代扣受理扣款")]
                 #[crate::endpoint(POST, "/v3/papay/pay/harmony/transactions/apply", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -1431,6 +1446,7 @@ pub mod pay {
                     /// `GET /v3/papay/pay/partner/schedules/contract-id/{contract_id}`
                     ///
                     /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-query-deduct-schedule.html)
+                    #[doc(alias = "查询扣费预约API")]
                     #[crate::endpoint(GET, "/v3/papay/pay/partner/schedules/contract-id/<contract_id>", response = GetResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Get {
@@ -1491,6 +1507,7 @@ pub mod pay {
                         /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-schedule-deduction.html)
                         ///
                         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                        #[doc(alias = "预约扣费API")]
                         #[crate::endpoint(POST, "/v3/papay/pay/partner/schedules/contract-id/<contract_id>/schedule", response = PostResponse)]
                         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                         pub struct Post {
@@ -1572,6 +1589,7 @@ pub mod pay {
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-create-transaction.html)
                 ///
                 /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+                #[doc(alias = "受理扣款API")]
                 #[crate::endpoint(POST, "/v3/papay/pay/partner/transactions/apply", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -1640,6 +1658,7 @@ pub mod pay {
                 /// `GET /v3/papay/pay/schedules/contract-id/{contract_id}`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/normal-query-deduct-schedule.html)
+                #[doc(alias = "查询扣费预约API")]
                 #[crate::endpoint(GET, "/v3/papay/pay/schedules/contract-id/<contract_id>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -1698,6 +1717,7 @@ pub mod pay {
                     /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/normal-schedule-deduction.html)
                     ///
                     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                    #[doc(alias = "预约扣费API")]
                     #[crate::endpoint(POST, "/v3/papay/pay/schedules/contract-id/<contract_id>/schedule", response = PostResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -1775,6 +1795,7 @@ pub mod pay {
             /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/normal-create-transaction.html)
             ///
             /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "受理扣款API")]
             #[crate::endpoint(POST, "/v3/papay/pay/transactions/apply", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -1843,6 +1864,7 @@ pub mod scheduled_deduct_sign {
                 /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/normal-app-scheduled-deduct-pre-sign.html)
                 ///
                 /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+                #[doc(alias = "App场景预约扣费类型签约的预签约API")]
                 #[crate::endpoint(POST, "/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/app", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -1908,6 +1930,7 @@ pub mod scheduled_deduct_sign {
                 /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/normal-h5-scheduled-deduct-pre-sign.html)
                 ///
                 /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+                #[doc(alias = "H5场景预约扣费类型签约的预签约API")]
                 #[crate::endpoint(POST, "/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/h5", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -1979,6 +2002,7 @@ pub mod scheduled_deduct_sign {
                 /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/jsapi-scheduled-deduct-pre-sign.html)
                 ///
                 /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+                #[doc(alias = "JSAPI场景预约扣费类型签约的预签约API")]
                 #[crate::endpoint(POST, "/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/jsapi", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -2038,6 +2062,7 @@ pub mod scheduled_deduct_sign {
                 /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/mini-program-scheduled-deduct-pre-sign.html)
                 ///
                 /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+                #[doc(alias = "小程序场景预约扣费类型签约的预签约API")]
                 #[crate::endpoint(POST, "/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/mini-program", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -2109,6 +2134,7 @@ pub mod scheduled_deduct_sign {
                     /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-app-scheduled-deduct-pre-sign.html)
                     ///
                     /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+                    #[doc(alias = "App场景预约扣费类型签约的预签约API")]
                     #[crate::endpoint(POST, "/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/app", response = PostResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -2180,6 +2206,7 @@ pub mod scheduled_deduct_sign {
                     /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-h5-scheduled-deduct-pre-sign.html)
                     ///
                     /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+                    #[doc(alias = "H5场景预约扣费类型签约的预签约API")]
                     #[crate::endpoint(POST, "/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/h5", response = PostResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -2257,6 +2284,7 @@ pub mod scheduled_deduct_sign {
                     /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-jsapi-scheduled-deduct-pre-sign.html)
                     ///
                     /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+                    #[doc(alias = "JSAPI场景预约扣费类型签约的预签约API")]
                     #[crate::endpoint(POST, "/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/jsapi", response = PostResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -2322,6 +2350,7 @@ pub mod scheduled_deduct_sign {
                     /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-mini-program-scheduled-deduct-pre-sign.html)
                     ///
                     /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+                    #[doc(alias = "小程序场景预约扣费类型签约的预签约API")]
                     #[crate::endpoint(POST, "/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/mini-program", response = PostResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -2401,6 +2430,7 @@ pub mod sign {
                         /// 通过商户协议号查询委托代扣签约协议
                         ///
                         /// `GET /v3/papay/sign/contracts/harmony-plan-id/{plan_id}/out-contract-code/{out_contract_code}`
+                        #[doc(alias = "通过商户协议号查询委托代扣签约协议")]
                         #[crate::endpoint(GET, "/v3/papay/sign/contracts/harmony-plan-id/<plan_id>/out-contract-code/<out_contract_code>", response = GetResponse)]
                         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                         pub struct Get {
@@ -2505,6 +2535,7 @@ pub mod sign {
                         /// `GET /v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}`
                         ///
                         /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/normal-get-contract-by-code.html)
+                        #[doc(alias = "通过商户协议号查询委托代扣签约协议API")]
                         #[crate::endpoint(GET, "/v3/papay/sign/contracts/plan-id/<plan_id>/out-contract-code/<out_contract_code>", response = GetResponse)]
                         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                         pub struct Get {
@@ -2622,6 +2653,7 @@ pub mod sign {
                             /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/normal-terminate-contract-by-code.html)
                             ///
                             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                            #[doc(alias = "通过商户协议号解除委托代扣签约协议API")]
                             #[crate::endpoint(POST, "/v3/papay/sign/contracts/plan-id/<plan_id>/out-contract-code/<out_contract_code>/terminate", response = PostResponse, idempotent)]
                             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                             pub struct Post {
@@ -2759,6 +2791,7 @@ pub mod sign {
             /// [官方文档](https://pay.weixin.qq.com/doc/v3/merchant/4012978414)
             ///
             /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "代扣预签约")]
             #[crate::endpoint(POST, "/v3/papay/sign/contracts/pre-entrust-sign", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -2886,6 +2919,7 @@ pub mod sign {
                             /// `GET /v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}`
                             ///
                             /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-get-contract-by-code.html)
+                            #[doc(alias = "通过商户协议号查询委托代扣签约协议API")]
                             #[crate::endpoint(GET, "/v3/papay/sign/partner/contracts/plan-id/<plan_id>/out-contract-code/<out_contract_code>", response = GetResponse)]
                             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                             pub struct Get {
@@ -3027,6 +3061,7 @@ pub mod sign {
                                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-terminate-contract-by-code.html)
                                 ///
                                 /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                                #[doc(alias = "通过商户协议号解除委托代扣签约协议API")]
                                 #[crate::endpoint(POST, "/v3/papay/sign/partner/contracts/plan-id/<plan_id>/out-contract-code/<out_contract_code>/terminate", response = PostResponse, idempotent)]
                                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                                 pub struct Post {

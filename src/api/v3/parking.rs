@@ -11,6 +11,7 @@ pub mod reminders {
         /// `POST /v3/parking/reminders/application`
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+        #[doc(alias = "提交停车场进件申请")]
         #[crate::endpoint(POST, "/v3/parking/reminders/application", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -538,6 +539,7 @@ pub mod reminders {
             /// 查询停车场进件申请单
             ///
             /// `GET /v3/parking/reminders/application/query`
+            #[doc(alias = "查询停车场进件申请单")]
             #[crate::endpoint(GET, "/v3/parking/reminders/application/query", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -1153,6 +1155,7 @@ pub mod reminders {
             /// `POST /v3/parking/reminders/application/withdraw`
             ///
             /// Idempotent by `out_parking_lot_id`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "撤回停车场进件申请")]
             #[crate::endpoint(POST, "/v3/parking/reminders/application/withdraw")]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -1169,6 +1172,7 @@ pub mod reminders {
         /// 查询停车场进件申请单列表
         ///
         /// `GET /v3/parking/reminders/applications`
+        #[doc(alias = "查询停车场进件申请单列表")]
         #[crate::endpoint(GET, "/v3/parking/reminders/applications", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -1786,6 +1790,7 @@ pub mod reminders {
         /// `POST /v3/parking/reminders/entry`
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+        #[doc(alias = "同步车辆入场通知")]
         #[crate::endpoint(POST, "/v3/parking/reminders/entry", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -1884,6 +1889,7 @@ pub mod reminders {
         /// `POST /v3/parking/reminders/exit`
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+        #[doc(alias = "同步车辆离场通知")]
         #[crate::endpoint(POST, "/v3/parking/reminders/exit")]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -1992,6 +1998,7 @@ pub mod reminders {
         /// `POST /v3/parking/reminders/ext-payment`
         ///
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "同步非临停扩展支付")]
         #[crate::endpoint(POST, "/v3/parking/reminders/ext-payment")]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -2038,6 +2045,7 @@ pub mod reminders {
         /// `POST /v3/parking/reminders/parking-fee`
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+        #[doc(alias = "查询停车费用")]
         #[crate::endpoint(POST, "/v3/parking/reminders/parking-fee", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -2114,6 +2122,7 @@ pub mod reminders {
         /// 查询停车场信息
         ///
         /// `GET /v3/parking/reminders/parking-lot`
+        #[doc(alias = "查询停车场信息")]
         #[crate::endpoint(GET, "/v3/parking/reminders/parking-lot", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -2179,6 +2188,7 @@ pub mod reminders {
         /// `POST /v3/parking/reminders/payment`
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+        #[doc(alias = "同步支付结果通知")]
         #[crate::endpoint(POST, "/v3/parking/reminders/payment")]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {

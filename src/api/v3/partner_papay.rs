@@ -15,6 +15,7 @@ pub mod contracts {
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api/wxpay_v2/papay/chapter5_16.shtml)
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+            #[doc(alias = "服务商商户重试扣费通知API")]
             #[crate::endpoint(POST, "/v3/partner-papay/contracts/<contract_id>/fail-notify")]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -39,6 +40,7 @@ pub mod contracts {
             /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/json/partner-deduct-notify.html)
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+            #[doc(alias = "服务商商户预扣费通知API")]
             #[crate::endpoint(POST, "/v3/partner-papay/contracts/<contract_id>/notify")]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {

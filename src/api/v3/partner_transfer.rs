@@ -13,6 +13,7 @@ pub mod batches {
     /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
     ///
     /// Idempotent by `out_batch_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "发起批量转账API")]
     #[crate::endpoint(POST, "/v3/partner-transfer/batches", response = PostResponse, serial)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -123,6 +124,7 @@ pub mod batches {
             /// `GET /v3/partner-transfer/batches/batch-id/{batch_id}`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer_partner/chapter3_2.shtml)
+            #[doc(alias = "微信支付批次单号查询批次单API")]
             #[crate::endpoint(GET, "/v3/partner-transfer/batches/batch-id/<batch_id>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -275,6 +277,7 @@ pub mod batches {
                         /// `GET /v3/partner-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}`
                         ///
                         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer_partner/chapter3_3.shtml)
+                        #[doc(alias = "微信支付明细单号查询明细单API")]
                         #[crate::endpoint(GET, "/v3/partner-transfer/batches/batch-id/<batch_id>/details/detail-id/<detail_id>", response = GetResponse)]
                         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                         pub struct Get {
@@ -341,6 +344,7 @@ pub mod batches {
             /// `GET /v3/partner-transfer/batches/out-batch-no/{out_batch_no}`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer_partner/chapter3_4.shtml)
+            #[doc(alias = "商家批次单号查询批次单API")]
             #[crate::endpoint(GET, "/v3/partner-transfer/batches/out-batch-no/<out_batch_no>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -494,6 +498,7 @@ pub mod batches {
                         /// `GET /v3/partner-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}`
                         ///
                         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer_partner/chapter3_5.shtml)
+                        #[doc(alias = "商家明细单号查询明细单API")]
                         #[crate::endpoint(GET, "/v3/partner-transfer/batches/out-batch-no/<out_batch_no>/details/out-detail-no/<out_detail_no>", response = GetResponse)]
                         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                         pub struct Get {

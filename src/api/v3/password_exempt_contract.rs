@@ -17,6 +17,7 @@ pub mod contracts {
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-password-free-contract/sign/ec-mini-program-pre-entrust-sign.html)
                 ///
                 /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+                #[doc(alias = "电商收付通模式小程序场景预签约API")]
                 #[crate::endpoint(POST, "/v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/mini-program", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -61,6 +62,7 @@ pub mod contracts {
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-password-free-contract/sign/ec-pay-redirect-sign-pre-entrust-sign.html)
                 ///
                 /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+                #[doc(alias = "电商收付通模式支付后场景预签约API")]
                 #[crate::endpoint(POST, "/v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/pay-redirect-sign", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -107,6 +109,7 @@ pub mod contracts {
                 /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/password-free-contract/sign/normal-mini-program-pre-entrust-sign.html)
                 ///
                 /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+                #[doc(alias = "直连商户模式小程序场景预签约API")]
                 #[crate::endpoint(POST, "/v3/password-exempt-contract/contracts/normal/pre-entrust-sign/mini-program", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -151,6 +154,7 @@ pub mod contracts {
                 /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/password-free-contract/sign/normal-pay-redirect-sign-pre-entrust-sign.html)
                 ///
                 /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+                #[doc(alias = "直连商户模式支付后场景预签约API")]
                 #[crate::endpoint(POST, "/v3/password-exempt-contract/contracts/normal/pre-entrust-sign/pay-redirect-sign", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -197,6 +201,7 @@ pub mod contracts {
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-password-free-contract/sign/qs-mini-program-pre-entrust-sign.html)
                 ///
                 /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+                #[doc(alias = "清算机构模式小程序场景预签约API")]
                 #[crate::endpoint(POST, "/v3/password-exempt-contract/contracts/qs/pre-entrust-sign/mini-program", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -247,6 +252,7 @@ pub mod contracts {
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-password-free-contract/sign/qs-pay-redirect-sign-pre-entrust-sign.html)
                 ///
                 /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+                #[doc(alias = "清算机构模式支付后场景预签约API")]
                 #[crate::endpoint(POST, "/v3/password-exempt-contract/contracts/qs/pre-entrust-sign/pay-redirect-sign", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -299,6 +305,7 @@ pub mod contracts {
                     /// `GET /v3/password-exempt-contract/contracts/service-id/{service_id}/out-contract-code/{out_contract_code}`
                     ///
                     /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/password-free-contract/contracts/get-by-code.html)
+                    #[doc(alias = "商户通过商户协议号查询协议API")]
                     #[crate::endpoint(GET, "/v3/password-exempt-contract/contracts/service-id/<service_id>/out-contract-code/<out_contract_code>", response = GetResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Get {
@@ -363,6 +370,7 @@ pub mod contracts {
                         /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/password-free-contract/contracts/terminate-by-code.html)
                         ///
                         /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                        #[doc(alias = "商户通过商户协议号解约协议API")]
                         #[crate::endpoint(POST, "/v3/password-exempt-contract/contracts/service-id/<service_id>/out-contract-code/<out_contract_code>/terminate", response = PostResponse, idempotent)]
                         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                         pub struct Post {
@@ -402,6 +410,7 @@ pub mod contracts {
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-password-free-contract/sign/sp-mini-program-pre-entrust-sign.html)
                 ///
                 /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+                #[doc(alias = "服务商模式小程序场景预签约API")]
                 #[crate::endpoint(POST, "/v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign/mini-program", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -454,6 +463,7 @@ pub mod contracts {
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-password-free-contract/sign/sp-pay-redirect-sign-pre-entrust-sign.html)
                 ///
                 /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+                #[doc(alias = "服务商模式支付后场景预签约API")]
                 #[crate::endpoint(POST, "/v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign/pay-redirect-sign", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {

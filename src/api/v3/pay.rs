@@ -13,6 +13,7 @@ pub mod acquiring_bank {
             /// `POST /v3/pay/acquiring-bank/transactions/exposure`
             ///
             /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "微信分付-支付方式前置服务")]
             #[crate::endpoint(POST, "/v3/pay/acquiring-bank/transactions/exposure", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -68,6 +69,7 @@ pub mod instal {
         /// `POST /v3/pay/instal/exposure`
         ///
         /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "商户贴息-获取微信分付曝光建议")]
         #[crate::endpoint(POST, "/v3/pay/instal/exposure", response = PostResponse, idempotent)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -115,6 +117,7 @@ pub mod instal {
             /// `POST /v3/pay/instal/partner/exposure`
             ///
             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "商户贴息-获取微信分付曝光建议")]
             #[crate::endpoint(POST, "/v3/pay/instal/partner/exposure", response = PostResponse, idempotent)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -187,6 +190,7 @@ pub mod partner {
             /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
             ///
             /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "APP下单API")]
             #[crate::endpoint(POST, "/v3/pay/partner/transactions/app", response = PostResponse, serial)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -320,6 +324,7 @@ pub mod partner {
             /// `POST /v3/pay/partner/transactions/app-with-contract`
             ///
             /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "APP下单并签约")]
             #[crate::endpoint(POST, "/v3/pay/partner/transactions/app-with-contract", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -472,6 +477,7 @@ pub mod partner {
             /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-code-payment-v3/partner/partner-code-pay.html)
             ///
             /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "付款码支付")]
             #[crate::endpoint(POST, "/v3/pay/partner/transactions/codepay", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -717,6 +723,7 @@ pub mod partner {
             /// `POST /v3/pay/partner/transactions/exposure`
             ///
             /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "微信分付-支付方式前置服务")]
             #[crate::endpoint(POST, "/v3/pay/partner/transactions/exposure", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -770,6 +777,7 @@ pub mod partner {
             /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
             ///
             /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "H5下单API")]
             #[crate::endpoint(POST, "/v3/pay/partner/transactions/h5", response = PostResponse, serial)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -882,6 +890,7 @@ pub mod partner {
                 /// 微信支付订单号查询
                 ///
                 /// `GET /v3/pay/partner/transactions/id/{transaction_id}`
+                #[doc(alias = "微信支付订单号查询")]
                 #[crate::endpoint(GET, "/v3/pay/partner/transactions/id/<transaction_id>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -990,6 +999,7 @@ pub mod partner {
             /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
             ///
             /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "JSAPI下单API")]
             #[crate::endpoint(POST, "/v3/pay/partner/transactions/jsapi", response = PostResponse, serial)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -1128,6 +1138,7 @@ pub mod partner {
             /// `POST /v3/pay/partner/transactions/jsapi-with-contract`
             ///
             /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "JSAPI下单并授权/签约")]
             #[crate::endpoint(POST, "/v3/pay/partner/transactions/jsapi-with-contract", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -1303,6 +1314,7 @@ pub mod partner {
             /// `POST /v3/pay/partner/transactions/miniprogram`
             ///
             /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "小程序支付下单")]
             #[crate::endpoint(POST, "/v3/pay/partner/transactions/miniprogram", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -1444,6 +1456,7 @@ pub mod partner {
             /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
             ///
             /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "Native下单API")]
             #[crate::endpoint(POST, "/v3/pay/partner/transactions/native", response = PostResponse, serial)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -1539,6 +1552,7 @@ pub mod partner {
                 /// 商户订单号查询
                 ///
                 /// `GET /v3/pay/partner/transactions/out-trade-no/{out_trade_no}`
+                #[doc(alias = "商户订单号查询")]
                 #[crate::endpoint(GET, "/v3/pay/partner/transactions/out-trade-no/<out_trade_no>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -1654,6 +1668,7 @@ pub mod partner {
                     /// `POST /v3/pay/partner/transactions/out-trade-no/{out_trade_no}/close`
                     ///
                     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                    #[doc(alias = "关单API")]
                     #[crate::endpoint(
                         POST,
                         "/v3/pay/partner/transactions/out-trade-no/<out_trade_no>/close",
@@ -1678,6 +1693,7 @@ pub mod partner {
                     /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-code-payment-v3/partner/partner-reverse.html)
                     ///
                     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                    #[doc(alias = "撤销")]
                     #[crate::endpoint(POST, "/v3/pay/partner/transactions/out-trade-no/<out_trade_no>/reverse", response = PostResponse, idempotent)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -1721,6 +1737,7 @@ pub mod partner {
             /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-scannedpos-payment/partner-ap-iv3/parner-scanned-pos-prepay.html)
             ///
             /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "扫码支付下单")]
             #[crate::endpoint(POST, "/v3/pay/partner/transactions/scannedpos", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -1864,6 +1881,7 @@ pub mod transactions {
         /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
         ///
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "APP下单API")]
         #[crate::endpoint(POST, "/v3/pay/transactions/app", response = PostResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -2001,6 +2019,7 @@ pub mod transactions {
         /// `POST /v3/pay/transactions/app-with-contract`
         ///
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "APP下单并签约")]
         #[crate::endpoint(POST, "/v3/pay/transactions/app-with-contract", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -2149,6 +2168,7 @@ pub mod transactions {
         /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/code-payment-v3/direct/code-pay.html)
         ///
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "付款码支付")]
         #[crate::endpoint(POST, "/v3/pay/transactions/codepay", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -2382,6 +2402,7 @@ pub mod transactions {
         /// `POST /v3/pay/transactions/exposure`
         ///
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "微信分付-支付方式前置服务")]
         #[crate::endpoint(POST, "/v3/pay/transactions/exposure", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -2428,6 +2449,7 @@ pub mod transactions {
         /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
         ///
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "H5下单API")]
         #[crate::endpoint(POST, "/v3/pay/transactions/h5", response = PostResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -2544,6 +2566,7 @@ pub mod transactions {
             /// 微信支付订单号查询
             ///
             /// `GET /v3/pay/transactions/id/{transaction_id}`
+            #[doc(alias = "微信支付订单号查询")]
             #[crate::endpoint(GET, "/v3/pay/transactions/id/<transaction_id>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -2623,6 +2646,7 @@ pub mod transactions {
         /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
         ///
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "JSAPI下单API")]
         #[crate::endpoint(POST, "/v3/pay/transactions/jsapi", response = PostResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -2762,6 +2786,7 @@ pub mod transactions {
         /// `POST /v3/pay/transactions/jsapi-with-contract`
         ///
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "JSAPI下单并授权/签约")]
         #[crate::endpoint(POST, "/v3/pay/transactions/jsapi-with-contract", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -2933,6 +2958,7 @@ pub mod transactions {
         /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
         ///
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "Native下单API")]
         #[crate::endpoint(POST, "/v3/pay/transactions/native", response = PostResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -3032,6 +3058,7 @@ pub mod transactions {
             /// 商户订单号查询
             ///
             /// `GET /v3/pay/transactions/out-trade-no/{out_trade_no}`
+            #[doc(alias = "商户订单号查询")]
             #[crate::endpoint(GET, "/v3/pay/transactions/out-trade-no/<out_trade_no>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -3137,6 +3164,7 @@ pub mod transactions {
                 /// `POST /v3/pay/transactions/out-trade-no/{out_trade_no}/close`
                 ///
                 /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                #[doc(alias = "关单API")]
                 #[crate::endpoint(
                     POST,
                     "/v3/pay/transactions/out-trade-no/<out_trade_no>/close",
@@ -3159,6 +3187,7 @@ pub mod transactions {
                 /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/code-payment-v3/direct/reverse.html)
                 ///
                 /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                #[doc(alias = "撤销")]
                 #[crate::endpoint(POST, "/v3/pay/transactions/out-trade-no/<out_trade_no>/reverse", response = PostResponse, idempotent)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {

@@ -9,6 +9,7 @@ pub mod open_scenario_speaker {
         /// 查询音箱绑定信息
         ///
         /// `GET /v3/pay-devices/open-scenario-speaker/{device_sn}`
+        #[doc(alias = "查询音箱绑定信息")]
         #[crate::endpoint(GET, "/v3/pay-devices/open-scenario-speaker/<device_sn>", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -46,6 +47,7 @@ pub mod open_scenario_speaker {
             /// `POST /v3/pay-devices/open-scenario-speaker/{device_sn}/bind`
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+            #[doc(alias = "绑定音箱设备码牌")]
             #[crate::endpoint(POST, "/v3/pay-devices/open-scenario-speaker/<device_sn>/bind", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -87,6 +89,7 @@ pub mod open_scenario_speaker {
             /// `POST /v3/pay-devices/open-scenario-speaker/{device_sn}/prebind`
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+            #[doc(alias = "出厂预绑定音箱和码牌")]
             #[crate::endpoint(POST, "/v3/pay-devices/open-scenario-speaker/<device_sn>/prebind", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -124,6 +127,7 @@ pub mod open_scenario_speaker {
             /// `POST /v3/pay-devices/open-scenario-speaker/{device_sn}/unbind`
             ///
             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "解绑音箱设备码牌")]
             #[crate::endpoint(POST, "/v3/pay-devices/open-scenario-speaker/<device_sn>/unbind", response = PostResponse, idempotent)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -167,6 +171,7 @@ pub mod open_scenario_speakerorder {
             /// `POST /v3/pay-devices/open-scenario-speakerorder/{transaction_id}/report`
             ///
             /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "码牌支付结果上报")]
             #[crate::endpoint(POST, "/v3/pay-devices/open-scenario-speakerorder/<transaction_id>/report", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -211,6 +216,7 @@ pub mod printers {
             /// `POST /v3/pay-devices/printers/{device_id}/print-orders`
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+            #[doc(alias = "小票机打印")]
             #[crate::endpoint(POST, "/v3/pay-devices/printers/<device_id>/print-orders")]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -263,6 +269,7 @@ pub mod printers {
                 /// 查询订单
                 ///
                 /// `GET /v3/pay-devices/printers/{device_id}/print-orders/{print_order_no}`
+                #[doc(alias = "查询订单")]
                 #[crate::endpoint(GET, "/v3/pay-devices/printers/<device_id>/print-orders/<print_order_no>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {

@@ -9,6 +9,7 @@ pub mod authentications {
     /// `GET /v3/payroll-card/authentications`
     ///
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_5.shtml)
+    #[doc(alias = "查询核身记录API")]
     #[crate::endpoint(GET, "/v3/payroll-card/authentications", response = GetResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Get {
@@ -98,6 +99,7 @@ pub mod authentications {
         /// `GET /v3/payroll-card/authentications/{authenticate_number}`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_4.shtml)
+        #[doc(alias = "获取核身结果API")]
         #[crate::endpoint(GET, "/v3/payroll-card/authentications/<authenticate_number>", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -156,6 +158,7 @@ pub mod authentications {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_3.shtml)
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+        #[doc(alias = "微工卡核身预下单API")]
         #[crate::endpoint(POST, "/v3/payroll-card/authentications/pre-order", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -217,6 +220,7 @@ pub mod authentications {
         /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+        #[doc(alias = "微工卡核身预下单（流程中完成授权）")]
         #[crate::endpoint(POST, "/v3/payroll-card/authentications/pre-order-with-auth", response = PostResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -297,6 +301,7 @@ pub mod relations {
         /// `GET /v3/payroll-card/relations/{openid}`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_2.shtml)
+        #[doc(alias = "查询微工卡授权关系API")]
         #[crate::endpoint(GET, "/v3/payroll-card/relations/<openid>", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -353,6 +358,7 @@ pub mod tokens {
     /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
     ///
     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+    #[doc(alias = "生成授权token API")]
     #[crate::endpoint(POST, "/v3/payroll-card/tokens", response = PostResponse, serial)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -412,6 +418,7 @@ pub mod transfer_batches {
     /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
     ///
     /// Idempotent by `out_batch_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "发起批量转账API")]
     #[crate::endpoint(POST, "/v3/payroll-card/transfer-batches", response = PostResponse, serial)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -480,6 +487,7 @@ pub mod wesure {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_32.shtml)
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+        #[doc(alias = "生成投保结果API")]
         #[crate::endpoint(POST, "/v3/payroll-card/wesure/insurance")]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -514,6 +522,7 @@ pub mod wesure {
         /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+        #[doc(alias = "校验核身结果API")]
         #[crate::endpoint(POST, "/v3/payroll-card/wesure/token-validations", response = PostResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {

@@ -13,6 +13,7 @@ pub mod acquiringbank {
         /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-auth/apply-acquiring-bank-permissions.html)
         ///
         /// Idempotent by `authorization_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "从业机构预授权")]
         #[crate::endpoint(POST, "/v3/payscore/acquiringbank/permissions", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -49,6 +50,7 @@ pub mod acquiringbank {
                 /// `GET /v3/payscore/acquiringbank/permissions/authorization-code/{authorization_code}`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-auth/get-acquiring-bank-permissions-by-code.html)
+                #[doc(alias = "从业机构查询与用户授权记录（授权协议号）")]
                 #[crate::endpoint(GET, "/v3/payscore/acquiringbank/permissions/authorization-code/<authorization_code>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -109,6 +111,7 @@ pub mod acquiringbank {
                     /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-auth/terminate-acquiring-bank-permissions-by-code.html)
                     ///
                     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                    #[doc(alias = "从业机构解除用户授权关系（授权协议号）")]
                     #[crate::endpoint(
                         POST,
                         "/v3/payscore/acquiringbank/permissions/authorization-code/<authorization_code>/terminate",
@@ -136,6 +139,7 @@ pub mod acquiringbank {
         /// 从业机构查询微信支付分订单
         ///
         /// `GET /v3/payscore/acquiringbank/serviceorder`
+        #[doc(alias = "从业机构查询微信支付分订单")]
         #[crate::endpoint(GET, "/v3/payscore/acquiringbank/serviceorder", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -385,6 +389,7 @@ pub mod acquiringbank {
         /// `POST /v3/payscore/acquiringbank/serviceorder`
         ///
         /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "从业机构创建微信支付分订单")]
         #[crate::endpoint(POST, "/v3/payscore/acquiringbank/serviceorder", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -625,6 +630,7 @@ pub mod acquiringbank {
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-order/cancel-acquiring-bank-service-order.html)
                 ///
                 /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                #[doc(alias = "从业机构取消微信支付分订单")]
                 #[crate::endpoint(
                     POST,
                     "/v3/payscore/acquiringbank/serviceorder/<out_order_no>/cancel",
@@ -653,6 +659,7 @@ pub mod acquiringbank {
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-order/complete-acquiring-bank-service-order.html)
                 ///
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                #[doc(alias = "从业机构完结微信支付分订单")]
                 #[crate::endpoint(
                     POST,
                     "/v3/payscore/acquiringbank/serviceorder/<out_order_no>/complete"
@@ -753,6 +760,7 @@ pub mod acquiringbank {
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-order/modify-acquiring-bank-service-order.html)
                 ///
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                #[doc(alias = "从业机构修改微信支付分订单金额")]
                 #[crate::endpoint(
                     POST,
                     "/v3/payscore/acquiringbank/serviceorder/<out_order_no>/modify"
@@ -814,6 +822,7 @@ pub mod acquiringbank {
                 /// `POST /v3/payscore/acquiringbank/serviceorder/{out_order_no}/registerdeductinfo`
                 ///
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                #[doc(alias = "从业机构登记微信支付分扣款信息")]
                 #[crate::endpoint(POST, "/v3/payscore/acquiringbank/serviceorder/<out_order_no>/registerdeductinfo", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -850,6 +859,7 @@ pub mod acquiringbank {
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-order/sync-acquiring-bank-service-order.html)
                 ///
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                #[doc(alias = "从业机构同步微信支付分订单信息")]
                 #[crate::endpoint(
                     POST,
                     "/v3/payscore/acquiringbank/serviceorder/<out_order_no>/sync"
@@ -885,6 +895,7 @@ pub mod acquiringbank {
             /// `GET /v3/payscore/acquiringbank/serviceorder/deduction`
             ///
             /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-order/get-acquiring-bank-deduct-info.html)
+            #[doc(alias = "从业机构查询微信支付分扣款信息")]
             #[crate::endpoint(GET, "/v3/payscore/acquiringbank/serviceorder/deduction", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -919,6 +930,7 @@ pub mod acquiringbank {
         /// `POST /v3/payscore/acquiringbank/servicepayondeliveryorder`
         ///
         /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "从业机构创建先用后付订单")]
         #[crate::endpoint(POST, "/v3/payscore/acquiringbank/servicepayondeliveryorder", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -1287,6 +1299,7 @@ pub mod merchant_bill {
     /// `GET /v3/payscore/merchant-bill`
     ///
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter6_1_29.shtml)
+    #[doc(alias = "商户申请获取对账单API")]
     #[crate::endpoint(GET, "/v3/payscore/merchant-bill", response = GetResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Get {
@@ -1335,6 +1348,7 @@ pub mod oversea {
             /// 查询支付分订单
             ///
             /// `GET /v3/payscore/oversea/partner/serviceorder`
+            #[doc(alias = "查询支付分订单")]
             #[crate::endpoint(GET, "/v3/payscore/oversea/partner/serviceorder", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -1660,6 +1674,7 @@ pub mod oversea {
             /// `POST /v3/payscore/oversea/partner/serviceorder`
             ///
             /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "创建支付分订单")]
             #[crate::endpoint(POST, "/v3/payscore/oversea/partner/serviceorder", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -1925,6 +1940,7 @@ pub mod oversea {
                     /// `POST /v3/payscore/oversea/partner/serviceorder/{out_order_no}/cancel`
                     ///
                     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                    #[doc(alias = "取消支付分订单")]
                     #[crate::endpoint(
                         POST,
                         "/v3/payscore/oversea/partner/serviceorder/<out_order_no>/cancel",
@@ -1949,6 +1965,7 @@ pub mod oversea {
                     /// `POST /v3/payscore/oversea/partner/serviceorder/{out_order_no}/complete`
                     ///
                     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                    #[doc(alias = "完结支付分订单")]
                     #[crate::endpoint(
                         POST,
                         "/v3/payscore/oversea/partner/serviceorder/<out_order_no>/complete"
@@ -2050,6 +2067,7 @@ pub mod oversea {
                     /// `POST /v3/payscore/oversea/partner/serviceorder/{out_order_no}/sync`
                     ///
                     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                    #[doc(alias = "同步支付分订单信息")]
                     #[crate::endpoint(
                         POST,
                         "/v3/payscore/oversea/partner/serviceorder/<out_order_no>/sync"
@@ -2104,6 +2122,7 @@ pub mod partner {
         /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-auth/apply-partner-permissions.html)
         ///
         /// Idempotent by `authorization_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "商户预授权API")]
         #[crate::endpoint(POST, "/v3/payscore/partner/permissions", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -2138,6 +2157,7 @@ pub mod partner {
             /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-auth/scene-apply-partner-permissions.html)
             ///
             /// Idempotent by `authorization_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "服务商场景中预授权")]
             #[crate::endpoint(POST, "/v3/payscore/partner/permissions/apply-for-scene", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -2188,6 +2208,7 @@ pub mod partner {
             /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-auth/assess-partner-user-risk-level.html)
             ///
             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "服务商评估用户分层")]
             #[crate::endpoint(POST, "/v3/payscore/partner/permissions/assess-user-risk-level", response = PostResponse, idempotent)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -2291,6 +2312,7 @@ pub mod partner {
                 /// `GET /v3/payscore/partner/permissions/authorization-code/{authorization_code}`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-auth/get-partner-permissions-by-code.html)
+                #[doc(alias = "查询与用户授权记录（授权协议号）API")]
                 #[crate::endpoint(GET, "/v3/payscore/partner/permissions/authorization-code/<authorization_code>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -2352,6 +2374,7 @@ pub mod partner {
                     /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-auth/terminate-partner-permissions-by-code.html)
                     ///
                     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                    #[doc(alias = "解除用户授权关系（授权协议号）API")]
                     #[crate::endpoint(
                         POST,
                         "/v3/payscore/partner/permissions/authorization-code/<authorization_code>/terminate",
@@ -2378,6 +2401,7 @@ pub mod partner {
             /// `GET /v3/payscore/partner/permissions/search`
             ///
             /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-auth/get-partner-permissions-by-open-id.html)
+            #[doc(alias = "查询与用户授权记录（openid）API")]
             #[crate::endpoint(GET, "/v3/payscore/partner/permissions/search", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -2445,6 +2469,7 @@ pub mod partner {
             /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-auth/terminate-partner-permissions-by-open-id.html)
             ///
             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "解除用户授权关系（openid）API")]
             #[crate::endpoint(POST, "/v3/payscore/partner/permissions/terminate", idempotent)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -2474,6 +2499,7 @@ pub mod partner {
         /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-account/create-service-account-application.html)
         ///
         /// Idempotent by `out_apply_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "收付通子商户申请绑定支付分服务")]
         #[crate::endpoint(POST, "/v3/payscore/partner/service-account-applications", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -2525,6 +2551,7 @@ pub mod partner {
             /// `GET /v3/payscore/partner/service-account-applications/{out_apply_no}`
             ///
             /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-account/get-service-account-application.html)
+            #[doc(alias = "查询收付通子商户服务绑定结果")]
             #[crate::endpoint(GET, "/v3/payscore/partner/service-account-applications/<out_apply_no>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -2564,6 +2591,7 @@ pub mod partner {
         /// 查询支付分订单
         ///
         /// `GET /v3/payscore/partner/serviceorder`
+        #[doc(alias = "查询支付分订单")]
         #[crate::endpoint(GET, "/v3/payscore/partner/serviceorder", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -2884,6 +2912,7 @@ pub mod partner {
         /// `POST /v3/payscore/partner/serviceorder`
         ///
         /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "创建支付分订单")]
         #[crate::endpoint(POST, "/v3/payscore/partner/serviceorder", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -3194,6 +3223,7 @@ pub mod partner {
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-order/cancel-partner-service-order.html)
                 ///
                 /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                #[doc(alias = "取消支付分订单API")]
                 #[crate::endpoint(
                     POST,
                     "/v3/payscore/partner/serviceorder/<out_order_no>/cancel",
@@ -3220,6 +3250,7 @@ pub mod partner {
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-order/complete-partner-service-order.html)
                 ///
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                #[doc(alias = "完结支付分订单API")]
                 #[crate::endpoint(
                     POST,
                     "/v3/payscore/partner/serviceorder/<out_order_no>/complete"
@@ -3339,6 +3370,7 @@ pub mod partner {
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-order/modify-partner-service-order.html)
                 ///
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                #[doc(alias = "修改订单金额API")]
                 #[crate::endpoint(POST, "/v3/payscore/partner/serviceorder/<out_order_no>/modify")]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -3416,6 +3448,7 @@ pub mod partner {
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-order/collect-partner-service-order.html)
                 ///
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                #[doc(alias = "商户发起催收扣款API")]
                 #[crate::endpoint(POST, "/v3/payscore/partner/serviceorder/<out_order_no>/pay")]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -3436,6 +3469,7 @@ pub mod partner {
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-order/send-partner-order-pending-message.html)
                 ///
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                #[doc(alias = "下发服务费用待处理消息")]
                 #[crate::endpoint(
                     POST,
                     "/v3/payscore/partner/serviceorder/<out_order_no>/send-pendingmessage"
@@ -3505,6 +3539,7 @@ pub mod partner {
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-order/send-partner-order-prepaid-message.html)
                 ///
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                #[doc(alias = "下发服务预扣费消息")]
                 #[crate::endpoint(
                     POST,
                     "/v3/payscore/partner/serviceorder/<out_order_no>/send-prepaidmessage"
@@ -3574,6 +3609,7 @@ pub mod partner {
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-order/sync-partner-service-order.html)
                 ///
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                #[doc(alias = "同步订单信息API")]
                 #[crate::endpoint(POST, "/v3/payscore/partner/serviceorder/<out_order_no>/sync")]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -3612,6 +3648,7 @@ pub mod partner {
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_8.shtml)
             ///
             /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "创单结单合并API")]
             #[crate::endpoint(POST, "/v3/payscore/partner/serviceorder/direct-complete")]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -3718,6 +3755,7 @@ pub mod partner {
         /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-order/create-partner-pay-on-delivery-service-order.html)
         ///
         /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "创建先用后付订单")]
         #[crate::endpoint(POST, "/v3/payscore/partner/servicepayondeliveryorder", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -4085,6 +4123,7 @@ pub mod partner {
                 /// `GET /v3/payscore/partner/servicequotas/service-id/{service_id}`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/service-quota/get-partner-user-risk-level-quota.html)
+                #[doc(alias = "查询用户分层对应建议先享金额")]
                 #[crate::endpoint(GET, "/v3/payscore/partner/servicequotas/service-id/<service_id>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -4139,6 +4178,7 @@ pub mod payafter_orders {
     /// `GET /v3/payscore/payafter-orders`
     ///
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=17_2&index=4)
+    #[doc(alias = "查询先享后付订单")]
     #[crate::endpoint(GET, "/v3/payscore/payafter-orders", response = GetResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Get {
@@ -4295,6 +4335,7 @@ pub mod payafter_orders {
     /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
     ///
     /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "创建先享后付订单")]
     #[crate::endpoint(POST, "/v3/payscore/payafter-orders", response = PostResponse, serial)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -4415,6 +4456,7 @@ pub mod payafter_orders {
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=17_3&index=5)
             ///
             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "撤销先享后付订单")]
             #[crate::endpoint(POST, "/v3/payscore/payafter-orders/<out_order_no>/cancel", response = PostResponse, idempotent)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -4452,6 +4494,7 @@ pub mod payafter_orders {
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=17_4&index=6)
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+            #[doc(alias = "完结先享后付订单")]
             #[crate::endpoint(POST, "/v3/payscore/payafter-orders/<out_order_no>/complete", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -4538,6 +4581,7 @@ pub mod payafter_orders {
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=24_1&index=1)
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+            #[doc(alias = "支付分订单同步")]
             #[crate::endpoint(POST, "/v3/payscore/payafter-orders/<out_order_no>/sync", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -4593,6 +4637,7 @@ pub mod permissions {
     /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-auth/apply-permissions.html)
     ///
     /// Idempotent by `authorization_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "商户预授权API")]
     #[crate::endpoint(POST, "/v3/payscore/permissions", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -4623,6 +4668,7 @@ pub mod permissions {
         /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-auth/assess-user-risk-level.html)
         ///
         /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "商户评估用户分层")]
         #[crate::endpoint(POST, "/v3/payscore/permissions/assess-user-risk-level", response = PostResponse, idempotent)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -4719,6 +4765,7 @@ pub mod permissions {
             /// `GET /v3/payscore/permissions/authorization-code/{authorization_code}`
             ///
             /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-auth/get-permissions-by-authorization-code.html)
+            #[doc(alias = "查询与用户授权记录（授权协议号）API")]
             #[crate::endpoint(GET, "/v3/payscore/permissions/authorization-code/<authorization_code>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -4770,6 +4817,7 @@ pub mod permissions {
                 /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-auth/terminate-permissions-by-code.html)
                 ///
                 /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                #[doc(alias = "解除用户授权关系（授权协议号）API")]
                 #[crate::endpoint(
                     POST,
                     "/v3/payscore/permissions/authorization-code/<authorization_code>/terminate",
@@ -4796,6 +4844,7 @@ pub mod permissions {
             /// `GET /v3/payscore/permissions/openid/{openid}`
             ///
             /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-auth/get-permissions-by-open-id.html)
+            #[doc(alias = "查询与用户授权记录（openid）API")]
             #[crate::endpoint(GET, "/v3/payscore/permissions/openid/<openid>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -4847,6 +4896,7 @@ pub mod permissions {
                 /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-auth/terminate-permissions-by-open-id.html)
                 ///
                 /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                #[doc(alias = "解除用户授权关系（openid）API")]
                 #[crate::endpoint(
                     POST,
                     "/v3/payscore/permissions/openid/<openid>/terminate",
@@ -4880,6 +4930,7 @@ pub mod plan {
             /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-payscore-plan/partner-pay-score-plan/create-partner-pay-score-plan.html)
             ///
             /// Idempotent by `merchant_plan_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "创建支付分计划")]
             #[crate::endpoint(POST, "/v3/payscore/plan/partner/payscore-plans", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -4988,6 +5039,7 @@ pub mod plan {
                     /// `GET /v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}`
                     ///
                     /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-payscore-plan/partner-pay-score-plan/query-partner-pay-score-plan.html)
+                    #[doc(alias = "查询支付分计划")]
                     #[crate::endpoint(GET, "/v3/payscore/plan/partner/payscore-plans/merchant-plan-no/<merchant_plan_no>", response = GetResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Get {
@@ -5063,6 +5115,7 @@ pub mod plan {
                         /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-payscore-plan/partner-pay-score-plan/stop-partner-pay-score-plan.html)
                         ///
                         /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                        #[doc(alias = "停止支付分计划")]
                         #[crate::endpoint(POST, "/v3/payscore/plan/partner/payscore-plans/merchant-plan-no/<merchant_plan_no>/stop", response = PostResponse, idempotent)]
                         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                         pub struct Post {
@@ -5142,6 +5195,7 @@ pub mod plan {
         /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/payscore-plan/pay-score-plan/create-pay-score-plan.html)
         ///
         /// Idempotent by `merchant_plan_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "创建支付分计划")]
         #[crate::endpoint(POST, "/v3/payscore/plan/payscore-plans", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -5241,6 +5295,7 @@ pub mod plan {
                 /// `GET /v3/payscore/plan/payscore-plans/merchant-plan-no/{merchant_plan_no}`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/payscore-plan/pay-score-plan/query-pay-score-plan.html)
+                #[doc(alias = "查询支付分计划")]
                 #[crate::endpoint(GET, "/v3/payscore/plan/payscore-plans/merchant-plan-no/<merchant_plan_no>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -5309,6 +5364,7 @@ pub mod plan {
                     /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/payscore-plan/pay-score-plan/stop-pay-score-plan.html)
                     ///
                     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                    #[doc(alias = "停止支付分计划")]
                     #[crate::endpoint(POST, "/v3/payscore/plan/payscore-plans/merchant-plan-no/<merchant_plan_no>/stop", response = PostResponse, idempotent)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -5379,6 +5435,7 @@ pub mod serviceorder {
     /// `GET /v3/payscore/serviceorder`
     ///
     /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-order/get-service-order.html)
+    #[doc(alias = "查询支付分订单API")]
     #[crate::endpoint(GET, "/v3/payscore/serviceorder", response = GetResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Get {
@@ -5708,6 +5765,7 @@ pub mod serviceorder {
     /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-order/create-service-order.html)
     ///
     /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "创建支付分订单API")]
     #[crate::endpoint(POST, "/v3/payscore/serviceorder", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -5993,6 +6051,7 @@ pub mod serviceorder {
             /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-order/cancel-service-order.html)
             ///
             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "取消支付分订单API")]
             #[crate::endpoint(POST, "/v3/payscore/serviceorder/<out_order_no>/cancel", response = PostResponse, idempotent)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -6030,6 +6089,7 @@ pub mod serviceorder {
             /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-order/complete-service-order.html)
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+            #[doc(alias = "完结支付分订单API")]
             #[crate::endpoint(POST, "/v3/payscore/serviceorder/<out_order_no>/complete", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -6286,6 +6346,7 @@ pub mod serviceorder {
             /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-order/modify-service-order.html)
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+            #[doc(alias = "修改订单金额API")]
             #[crate::endpoint(POST, "/v3/payscore/serviceorder/<out_order_no>/modify", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -6590,6 +6651,7 @@ pub mod serviceorder {
             /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-order/collect-service-order.html)
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+            #[doc(alias = "商户发起催收扣款API")]
             #[crate::endpoint(POST, "/v3/payscore/serviceorder/<out_order_no>/pay", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -6626,6 +6688,7 @@ pub mod serviceorder {
             /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-order/send-order-pending-message.html)
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+            #[doc(alias = "下发服务费用待处理消息")]
             #[crate::endpoint(POST, "/v3/payscore/serviceorder/<out_order_no>/send-pendingmessage")]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -6686,6 +6749,7 @@ pub mod serviceorder {
             /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-order/send-order-prepaid-message.html)
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+            #[doc(alias = "下发服务预扣费消息")]
             #[crate::endpoint(POST, "/v3/payscore/serviceorder/<out_order_no>/send-prepaidmessage")]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -6746,6 +6810,7 @@ pub mod serviceorder {
             /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-order/sync-service-order.html)
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+            #[doc(alias = "同步服务订单信息API")]
             #[crate::endpoint(POST, "/v3/payscore/serviceorder/<out_order_no>/sync", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -6942,6 +7007,7 @@ pub mod serviceorder {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter3_9.shtml)
         ///
         /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "创单结单合并API")]
         #[crate::endpoint(POST, "/v3/payscore/serviceorder/direct-complete", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -7083,6 +7149,7 @@ pub mod servicepayondeliveryorder {
     /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-order/create-pay-on-delivery-service-order.html)
     ///
     /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "创建先用后付订单")]
     #[crate::endpoint(POST, "/v3/payscore/servicepayondeliveryorder", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -7429,6 +7496,7 @@ pub mod sign_plan {
             /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-payscore-plan/partner-service-order/create-partner-service-order.html)
             ///
             /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "创建用户的签约计划详情对应的服务订单")]
             #[crate::endpoint(POST, "/v3/payscore/sign-plan/partner/serviceorder", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -7607,6 +7675,7 @@ pub mod sign_plan {
             /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-payscore-plan/partner-user-sign-plan/create-partner-user-sign-plan.html)
             ///
             /// Idempotent by `merchant_sign_plan_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "创建用户的签约计划")]
             #[crate::endpoint(POST, "/v3/payscore/sign-plan/partner/user-sign-plans", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -7754,6 +7823,7 @@ pub mod sign_plan {
                     /// `GET /v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}`
                     ///
                     /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-payscore-plan/partner-user-sign-plan/query-partner-user-sign-plan.html)
+                    #[doc(alias = "查询用户的签约计划")]
                     #[crate::endpoint(GET, "/v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/<merchant_sign_plan_no>", response = GetResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Get {
@@ -7866,6 +7936,7 @@ pub mod sign_plan {
                         /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-payscore-plan/partner-user-sign-plan/stop-partner-user-sign-plan.html)
                         ///
                         /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                        #[doc(alias = "取消用户的签约计划")]
                         #[crate::endpoint(POST, "/v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/<merchant_sign_plan_no>/stop", response = PostResponse, idempotent)]
                         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                         pub struct Post {
@@ -7984,6 +8055,7 @@ pub mod sign_plan {
         /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/payscore-plan/service-order/create-service-order.html)
         ///
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "创建用户的签约计划详情对应的服务订单")]
         #[crate::endpoint(POST, "/v3/payscore/sign-plan/serviceorder", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -8151,6 +8223,7 @@ pub mod sign_plan {
         /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/payscore-plan/user-sign-plan/create-user-sign-plan.html)
         ///
         /// Idempotent by `merchant_sign_plan_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "创建用户的签约计划")]
         #[crate::endpoint(POST, "/v3/payscore/sign-plan/user-sign-plans", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -8284,6 +8357,7 @@ pub mod sign_plan {
                 /// `GET /v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/payscore-plan/user-sign-plan/query-user-sign-plan.html)
+                #[doc(alias = "查询用户的签约计划")]
                 #[crate::endpoint(GET, "/v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/<merchant_sign_plan_no>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -8386,6 +8460,7 @@ pub mod sign_plan {
                     /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/payscore-plan/user-sign-plan/stop-user-sign-plan.html)
                     ///
                     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                    #[doc(alias = "直连商户取消用户的签约计划")]
                     #[crate::endpoint(POST, "/v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/<merchant_sign_plan_no>/stop", response = PostResponse, idempotent)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -8492,6 +8567,7 @@ pub mod smartretail_orders {
     /// `GET /v3/payscore/smartretail-orders`
     ///
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=14_2&index=4)
+    #[doc(alias = "查询智慧零售订单")]
     #[crate::endpoint(GET, "/v3/payscore/smartretail-orders", response = GetResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Get {
@@ -8646,6 +8722,7 @@ pub mod smartretail_orders {
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=14_1&index=3)
     ///
     /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "创建智慧零售订单")]
     #[crate::endpoint(POST, "/v3/payscore/smartretail-orders", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -8754,6 +8831,7 @@ pub mod smartretail_orders {
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=14_3&index=5)
             ///
             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "撤销智慧零售订单")]
             #[crate::endpoint(POST, "/v3/payscore/smartretail-orders/<out_order_no>/cancel", response = PostResponse, idempotent)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -8791,6 +8869,7 @@ pub mod smartretail_orders {
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=14_4&index=6)
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+            #[doc(alias = "完结智慧零售订单")]
             #[crate::endpoint(POST, "/v3/payscore/smartretail-orders/<out_order_no>/complete", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -8877,6 +8956,7 @@ pub mod user_service_state {
     /// `GET /v3/payscore/user-service-state`
     ///
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter3_8.shtml)
+    #[doc(alias = "查询用户授权状态API")]
     #[crate::endpoint(GET, "/v3/payscore/user-service-state", response = GetResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Get {
@@ -8919,6 +8999,7 @@ pub mod users {
                     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter9_1.shtml)
                     ///
                     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                    #[doc(alias = "商户解除用户授权关系API")]
                     #[crate::endpoint(
                         POST,
                         "/v3/payscore/users/<openid>/permissions/<service_id>/terminate",

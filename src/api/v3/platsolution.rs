@@ -15,6 +15,7 @@ pub mod ecommerce {
             /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-recharge/bank-recharge/bank-transfer-recharge-apply.html)
             ///
             /// Idempotent by `out_recharge_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "申请银行转账充值")]
             #[crate::endpoint(POST, "/v3/platsolution/ecommerce/bank-transfer-recharges/apply", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -92,6 +93,7 @@ pub mod ecommerce {
                 /// `GET /v3/platsolution/ecommerce/bank-transfer-recharges/out-recharge-no/{out_recharge_no}`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-recharge/bank-recharge/bank-transfer-recharge-get-by-out-no.html)
+                #[doc(alias = "查询银行转账充值结果")]
                 #[crate::endpoint(GET, "/v3/platsolution/ecommerce/bank-transfer-recharges/out-recharge-no/<out_recharge_no>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -211,6 +213,7 @@ pub mod ecommerce {
         /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/plat-compensation/plat-compensation/open-insurance-compensation.html)
         ///
         /// Idempotent by `out_apply_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "开通保险理赔功能")]
         #[crate::endpoint(POST, "/v3/platsolution/ecommerce/insurance-compensation-contracts", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -261,6 +264,7 @@ pub mod ecommerce {
                     /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/plat-compensation/plat-compensation/check-insurance-compensation-opened.html)
                     ///
                     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                    #[doc(alias = "查询保险理赔功能开通状态")]
                     #[crate::endpoint(POST, "/v3/platsolution/ecommerce/insurance-compensation-contracts/sub-mchid/<sub_mchid>/check-opened", response = PostResponse, idempotent)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -294,6 +298,7 @@ pub mod ecommerce {
             /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013504175)
             ///
             /// Idempotent by `out_bill_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "请求赔付")]
             #[crate::endpoint(POST, "/v3/platsolution/ecommerce/mch-transfer/compensate-bills", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -455,6 +460,7 @@ pub mod ecommerce {
                     /// `GET /v3/platsolution/ecommerce/mch-transfer/compensate-bills/bill-id/{bill_id}`
                     ///
                     /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013504179)
+                    #[doc(alias = "查询赔付结果（按微信支付赔付单号）")]
                     #[crate::endpoint(GET, "/v3/platsolution/ecommerce/mch-transfer/compensate-bills/bill-id/<bill_id>", response = GetResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Get {
@@ -587,6 +593,7 @@ pub mod ecommerce {
                     /// `GET /v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/{out_bill_no}`
                     ///
                     /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013504178)
+                    #[doc(alias = "查询赔付结果（按商户赔付单号）")]
                     #[crate::endpoint(GET, "/v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/<out_bill_no>", response = GetResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Get {
@@ -718,6 +725,7 @@ pub mod ecommerce {
                         /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013504177)
                         ///
                         /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                        #[doc(alias = "请求撤销赔付")]
                         #[crate::endpoint(POST, "/v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/<out_bill_no>/cancel", response = PostResponse, idempotent)]
                         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                         pub struct Post {
@@ -767,6 +775,7 @@ pub mod ecommerce {
                 /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013504176)
                 ///
                 /// Idempotent by `out_bill_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+                #[doc(alias = "请求赔付预下单")]
                 #[crate::endpoint(POST, "/v3/platsolution/ecommerce/mch-transfer/compensate-bills/pre-transfer", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -855,6 +864,7 @@ pub mod ecommerce {
             /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013504194)
             ///
             /// Idempotent by `out_bill_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "请求保证金售后赔付")]
             #[crate::endpoint(POST, "/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -1041,6 +1051,7 @@ pub mod ecommerce {
                     /// `GET /v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/bill-id/{bill_id}`
                     ///
                     /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013504196)
+                    #[doc(alias = "查询保证金售后赔付结果（按微信支付赔付单号）")]
                     #[crate::endpoint(GET, "/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/bill-id/<bill_id>", response = GetResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Get {
@@ -1183,6 +1194,7 @@ pub mod ecommerce {
                     /// `GET /v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/out-bill-no/{out_bill_no}`
                     ///
                     /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013504195)
+                    #[doc(alias = "查询保证金售后赔付结果（按商户赔付单号）")]
                     #[crate::endpoint(GET, "/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/out-bill-no/<out_bill_no>", response = GetResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Get {
@@ -1324,6 +1336,7 @@ pub mod ecommerce {
             /// `POST /v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills`
             ///
             /// Idempotent by `out_bill_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "发起保证金赔付保司保费")]
             #[crate::endpoint(POST, "/v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -1493,6 +1506,7 @@ pub mod ecommerce {
                 /// 查询保证金赔付保司保费结果（按商户赔付单号）
                 ///
                 /// `GET /v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills/{out_bill_no}`
+                #[doc(alias = "查询保证金赔付保司保费结果（按商户赔付单号）")]
                 #[crate::endpoint(GET, "/v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills/<out_bill_no>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -1629,6 +1643,7 @@ pub mod ecommerce {
             /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013504202)
             ///
             /// Idempotent by `out_bill_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "发起保证金赔付用户运费")]
             #[crate::endpoint(POST, "/v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -1798,6 +1813,7 @@ pub mod ecommerce {
                     /// `GET /v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills/out-bill-no/{out_bill_no}`
                     ///
                     /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013504203)
+                    #[doc(alias = "查询保证金售后赔付运费结果（按商户赔付单号）")]
                     #[crate::endpoint(GET, "/v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills/out-bill-no/<out_bill_no>", response = GetResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Get {
@@ -1938,6 +1954,7 @@ pub mod ecommerce {
             /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013504184)
             ///
             /// Idempotent by `out_bill_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "请求保险理赔")]
             #[crate::endpoint(POST, "/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -2102,6 +2119,7 @@ pub mod ecommerce {
                     /// `GET /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/bill-id/{bill_id}`
                     ///
                     /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013504188)
+                    #[doc(alias = "查询保险理赔结果（按微信支付赔付单号）")]
                     #[crate::endpoint(GET, "/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/bill-id/<bill_id>", response = GetResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Get {
@@ -2241,6 +2259,7 @@ pub mod ecommerce {
                     /// `GET /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}`
                     ///
                     /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013504187)
+                    #[doc(alias = "查询保险理赔结果（按商户赔付单号）")]
                     #[crate::endpoint(GET, "/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/<out_bill_no>", response = GetResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Get {
@@ -2379,6 +2398,7 @@ pub mod ecommerce {
                         /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013504186)
                         ///
                         /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                        #[doc(alias = "请求撤销保险理赔")]
                         #[crate::endpoint(POST, "/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/<out_bill_no>/cancel", response = PostResponse, idempotent)]
                         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                         pub struct Post {
@@ -2433,6 +2453,7 @@ pub mod ecommerce {
                 /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013504185)
                 ///
                 /// Idempotent by `out_bill_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+                #[doc(alias = "请求保险理赔预下单")]
                 #[crate::endpoint(POST, "/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/pre-transfer", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -2518,6 +2539,7 @@ pub mod ecommerce {
             /// `POST /v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills`
             ///
             /// Idempotent by `out_bill_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "请求赔付")]
             #[crate::endpoint(POST, "/v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -2636,6 +2658,7 @@ pub mod ecommerce {
                 /// 查询赔付结果（按商户赔付单号）
                 ///
                 /// `GET /v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills/{out_bill_no}`
+                #[doc(alias = "查询赔付结果（按商户赔付单号）")]
                 #[crate::endpoint(GET, "/v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills/<out_bill_no>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -2748,6 +2771,7 @@ pub mod ecommerce {
             /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013504198)
             ///
             /// Idempotent by `out_bill_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "保证金赔付")]
             #[crate::endpoint(POST, "/v3/platsolution/ecommerce/mch-transfer/transfer-bills", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -2934,6 +2958,7 @@ pub mod ecommerce {
                     /// `GET /v3/platsolution/ecommerce/mch-transfer/transfer-bills/bill-id/{bill_id}`
                     ///
                     /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013504200)
+                    #[doc(alias = "查询保证金赔付结果（按微信支付赔付单号）")]
                     #[crate::endpoint(GET, "/v3/platsolution/ecommerce/mch-transfer/transfer-bills/bill-id/<bill_id>", response = GetResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Get {
@@ -3093,6 +3118,7 @@ pub mod ecommerce {
                     /// `GET /v3/platsolution/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}`
                     ///
                     /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013504199)
+                    #[doc(alias = "查询保证金赔付结果（按商户赔付单号）")]
                     #[crate::endpoint(GET, "/v3/platsolution/ecommerce/mch-transfer/transfer-bills/out-bill-no/<out_bill_no>", response = GetResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Get {
@@ -3254,6 +3280,7 @@ pub mod ecommerce {
         /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013521743)
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+        #[doc(alias = "添加二级商户可扫码充值员工")]
         #[crate::endpoint(POST, "/v3/platsolution/ecommerce/recharge-employees", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -3301,6 +3328,7 @@ pub mod ecommerce {
                 /// `GET /v3/platsolution/ecommerce/recharge-employees/sub-mchid/{sub_mchid}`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013521757)
+                #[doc(alias = "查询二级商户可扫码充值员工列表")]
                 #[crate::endpoint(GET, "/v3/platsolution/ecommerce/recharge-employees/sub-mchid/<sub_mchid>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -3358,6 +3386,7 @@ pub mod ecommerce {
                             /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013521753)
                             ///
                             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                            #[doc(alias = "删除二级商户可扫码充值员工")]
                             #[crate::endpoint(POST, "/v3/platsolution/ecommerce/recharge-employees/sub-mchid/<sub_mchid>/sp-openid/<sp_openid>/delete", response = PostResponse, idempotent)]
                             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                             pub struct Post {
@@ -3414,6 +3443,7 @@ pub mod ecommerce {
             /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-recharge/recharge/apply.html)
             ///
             /// Idempotent by `out_recharge_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "申请二级商户充值")]
             #[crate::endpoint(POST, "/v3/platsolution/ecommerce/recharges/apply", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -3499,6 +3529,7 @@ pub mod ecommerce {
                 /// `GET /v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-recharge/recharge/get-by-out-no.html)
+                #[doc(alias = "查询二级商户充值结果")]
                 #[crate::endpoint(GET, "/v3/platsolution/ecommerce/recharges/out-recharge-no/<out_recharge_no>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -3724,6 +3755,7 @@ pub mod ecommerce {
                     /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-recharge/recharge/close.html)
                     ///
                     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                    #[doc(alias = "关闭二级商户充值")]
                     #[crate::endpoint(POST, "/v3/platsolution/ecommerce/recharges/out-recharge-no/<out_recharge_no>/close", response = PostResponse, idempotent)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -3956,6 +3988,7 @@ pub mod ecommerce {
             /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/personal-collections/apply-prepay-settle-orders.html)
             ///
             /// Idempotent by `out_settle_batch_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "个人收款-申请批量结算")]
             #[crate::endpoint(POST, "/v3/platsolution/ecommerce/settle/prepay-settle-orders", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -4051,6 +4084,7 @@ pub mod ecommerce {
                 /// `GET /v3/platsolution/ecommerce/settle/prepay-settle-orders/{settle_batch_no}`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/personal-collections/get-prepay-settle-orders.html)
+                #[doc(alias = "个人收款-查询批量结算信息")]
                 #[crate::endpoint(GET, "/v3/platsolution/ecommerce/settle/prepay-settle-orders/<settle_batch_no>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -4095,6 +4129,7 @@ pub mod ecommerce {
                     /// `POST /v3/platsolution/ecommerce/settle/prepay-settle-orders/{settle_batch_no}/apply-abnormal-settle`
                     ///
                     /// Idempotent by `out_abnormal_settle_batch_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+                    #[doc(alias = "个人收款-申请异常结算批次单处理")]
                     #[crate::endpoint(POST, "/v3/platsolution/ecommerce/settle/prepay-settle-orders/<settle_batch_no>/apply-abnormal-settle", response = PostResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -4219,6 +4254,7 @@ pub mod ecommerce {
             /// `POST /v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw`
             ///
             /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "二级商户按日终余额预约提现")]
             #[crate::endpoint(POST, "/v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -4330,6 +4366,7 @@ pub mod ecommerce {
                     /// 查询二级商户按日终余额预约提现状态
                     ///
                     /// `GET /v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw/out-request-no/{out_request_no}`
+                    #[doc(alias = "查询二级商户按日终余额预约提现状态")]
                     #[crate::endpoint(GET, "/v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw/out-request-no/<out_request_no>", response = GetResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Get {
@@ -4430,6 +4467,7 @@ pub mod insurance {
                 /// `POST /v3/platsolution/insurance/mch-transfer/batches/apply`
                 ///
                 /// Idempotent by `out_batch_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+                #[doc(alias = "受理商家转账")]
                 #[crate::endpoint(POST, "/v3/platsolution/insurance/mch-transfer/batches/apply", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -4508,6 +4546,7 @@ pub mod insurance {
                     /// 微信支付转账批次单号查询批次单
                     ///
                     /// `GET /v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}`
+                    #[doc(alias = "微信支付转账批次单号查询批次单")]
                     #[crate::endpoint(GET, "/v3/platsolution/insurance/mch-transfer/batches/batch-id/<batch_id>", response = GetResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Get {
@@ -4660,6 +4699,7 @@ pub mod insurance {
                                 /// 微信支付转账明细单号查询明细单
                                 ///
                                 /// `GET /v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}`
+                                #[doc(alias = "微信支付转账明细单号查询明细单")]
                                 #[crate::endpoint(GET, "/v3/platsolution/insurance/mch-transfer/batches/batch-id/<batch_id>/details/detail-id/<detail_id>", response = GetResponse)]
                                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                                 pub struct Get {
@@ -4848,6 +4888,7 @@ pub mod insurance {
                                 /// 查询商家转账明细电子回单
                                 ///
                                 /// `GET /v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}`
+                                #[doc(alias = "查询商家转账明细电子回单")]
                                 #[crate::endpoint(GET, "/v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/<out_batch_no>/out-detail-no/<out_detail_no>", response = GetResponse)]
                                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                                 pub struct Get {
@@ -4904,6 +4945,7 @@ pub mod insurance {
                                     /// `POST /v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}/apply`
                                     ///
                                     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                                    #[doc(alias = "申请商家转账明细电子回单")]
                                     #[crate::endpoint(POST, "/v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/<out_batch_no>/out-detail-no/<out_detail_no>/apply", response = PostResponse)]
                                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                                     pub struct Post {
@@ -4956,6 +4998,7 @@ pub mod insurance {
                     /// 商户转账批次单号查询批次单
                     ///
                     /// `GET /v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}`
+                    #[doc(alias = "商户转账批次单号查询批次单")]
                     #[crate::endpoint(GET, "/v3/platsolution/insurance/mch-transfer/batches/out-batch-no/<out_batch_no>", response = GetResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Get {
@@ -5108,6 +5151,7 @@ pub mod insurance {
                                 /// 商户明细单号查询明细单
                                 ///
                                 /// `GET /v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}`
+                                #[doc(alias = "商户明细单号查询明细单")]
                                 #[crate::endpoint(GET, "/v3/platsolution/insurance/mch-transfer/batches/out-batch-no/<out_batch_no>/details/out-detail-no/<out_detail_no>", response = GetResponse)]
                                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                                 pub struct Get {
@@ -5292,6 +5336,7 @@ pub mod insurance {
                         /// 查询商家转账批次电子回单
                         ///
                         /// `GET /v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}`
+                        #[doc(alias = "查询商家转账批次电子回单")]
                         #[crate::endpoint(GET, "/v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/<out_batch_no>", response = GetResponse)]
                         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                         pub struct Get {
@@ -5340,6 +5385,7 @@ pub mod insurance {
                             /// `POST /v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply`
                             ///
                             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                            #[doc(alias = "申请商家转账批次电子回单")]
                             #[crate::endpoint(POST, "/v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/<out_batch_no>/apply", response = PostResponse)]
                             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                             pub struct Post {
@@ -5387,6 +5433,7 @@ pub mod insurance {
                 /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
                 ///
                 /// Idempotent by `out_reservation_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+                #[doc(alias = "受理单次预约商家转账")]
                 #[crate::endpoint(POST, "/v3/platsolution/insurance/mch-transfer/reservation/apply", response = PostResponse, serial)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -5483,6 +5530,7 @@ pub mod insurance {
                     /// 商户预约单号查询预约商家转账记录
                     ///
                     /// `GET /v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}`
+                    #[doc(alias = "商户预约单号查询预约商家转账记录")]
                     #[crate::endpoint(GET, "/v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/<out_reservation_no>", response = GetResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Get {
@@ -5584,6 +5632,7 @@ pub mod insurance {
                         /// `POST /v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close`
                         ///
                         /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                        #[doc(alias = "关闭预约商家转账记录")]
                         #[crate::endpoint(POST, "/v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/<out_reservation_no>/close", response = PostResponse, idempotent)]
                         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                         pub struct Post {
@@ -5688,6 +5737,7 @@ pub mod insurance {
                     /// 微信支付预约单号查询预约商家转账记录
                     ///
                     /// `GET /v3/platsolution/insurance/mch-transfer/reservation/reservation-id/{reservation_id}`
+                    #[doc(alias = "微信支付预约单号查询预约商家转账记录")]
                     #[crate::endpoint(GET, "/v3/platsolution/insurance/mch-transfer/reservation/reservation-id/<reservation_id>", response = GetResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Get {
@@ -5799,6 +5849,7 @@ pub mod mch_transfer {
             /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-batch/transfer-batch-apply.html)
             ///
             /// Idempotent by `out_batch_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "受理商家转账")]
             #[crate::endpoint(POST, "/v3/platsolution/mch-transfer/batches/apply", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -5865,6 +5916,7 @@ pub mod mch_transfer {
                 /// `GET /v3/platsolution/mch-transfer/batches/batch-id/{batch_id}`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-batch/transfer-batch-get-by-id.html)
+                #[doc(alias = "微信支付转账批次单号查询批次单")]
                 #[crate::endpoint(GET, "/v3/platsolution/mch-transfer/batches/batch-id/<batch_id>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -5975,6 +6027,7 @@ pub mod mch_transfer {
                             /// `GET /v3/platsolution/mch-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}`
                             ///
                             /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-batch/get-transfer-detail-by-no.html)
+                            #[doc(alias = "微信支付转账明细单号查询明细单")]
                             #[crate::endpoint(GET, "/v3/platsolution/mch-transfer/batches/batch-id/<batch_id>/details/detail-id/<detail_id>", response = GetResponse)]
                             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                             pub struct Get {
@@ -6053,6 +6106,7 @@ pub mod mch_transfer {
                             /// `GET /v3/platsolution/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}`
                             ///
                             /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/receipts/receipt-query-by-detail-out-no.html)
+                            #[doc(alias = "查询商家转账明细电子回单")]
                             #[crate::endpoint(GET, "/v3/platsolution/mch-transfer/batches/detail-receipts/out-batch-no/<out_batch_no>/out-detail-no/<out_detail_no>", response = GetResponse)]
                             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                             pub struct Get {
@@ -6101,6 +6155,7 @@ pub mod mch_transfer {
                                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/receipts/receipt-apply-by-detail-out-no.html)
                                 ///
                                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                                #[doc(alias = "申请商家转账明细电子回单")]
                                 #[crate::endpoint(POST, "/v3/platsolution/mch-transfer/batches/detail-receipts/out-batch-no/<out_batch_no>/out-detail-no/<out_detail_no>/apply", response = PostResponse)]
                                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                                 pub struct Post {
@@ -6141,6 +6196,7 @@ pub mod mch_transfer {
                 /// `GET /v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-batch/transfer-batch-get-by-out-code.html)
+                #[doc(alias = "商户转账批次单号查询批次单")]
                 #[crate::endpoint(GET, "/v3/platsolution/mch-transfer/batches/out-batch-no/<out_batch_no>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -6253,6 +6309,7 @@ pub mod mch_transfer {
                             /// `GET /v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}`
                             ///
                             /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-batch/transfer-batch-get-detail-by-out-no.html)
+                            #[doc(alias = "商户明细单号查询明细单")]
                             #[crate::endpoint(GET, "/v3/platsolution/mch-transfer/batches/out-batch-no/<out_batch_no>/details/out-detail-no/<out_detail_no>", response = GetResponse)]
                             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                             pub struct Get {
@@ -6327,6 +6384,7 @@ pub mod mch_transfer {
                     /// `GET /v3/platsolution/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}`
                     ///
                     /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/receipts/receipts-query-by-batch-out-no.html)
+                    #[doc(alias = "查询商家转账批次电子回单")]
                     #[crate::endpoint(GET, "/v3/platsolution/mch-transfer/batches/summary-receipts/out-batch-no/<out_batch_no>", response = GetResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Get {
@@ -6367,6 +6425,7 @@ pub mod mch_transfer {
                         /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/receipts/receipts-apply-by-batch-out-no.html)
                         ///
                         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                        #[doc(alias = "申请商家转账批次电子回单")]
                         #[crate::endpoint(POST, "/v3/platsolution/mch-transfer/batches/summary-receipts/out-batch-no/<out_batch_no>/apply", response = PostResponse)]
                         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                         pub struct Post {
@@ -6404,6 +6463,7 @@ pub mod mch_transfer {
             /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
             ///
             /// Idempotent by `out_reservation_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "受理单次预约商家转账")]
             #[crate::endpoint(POST, "/v3/platsolution/mch-transfer/reservation/apply", response = PostResponse, serial)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -6500,6 +6560,7 @@ pub mod mch_transfer {
                 /// `GET /v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-reservation/transfer-reservation-get-by-out-no.html)
+                #[doc(alias = "商户预约单号查询预约商家转账记录")]
                 #[crate::endpoint(GET, "/v3/platsolution/mch-transfer/reservation/out-reservation-no/<out_reservation_no>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -6571,6 +6632,7 @@ pub mod mch_transfer {
                     /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-reservation/transfer-reservation-close.html)
                     ///
                     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                    #[doc(alias = "关闭预约商家转账记录")]
                     #[crate::endpoint(POST, "/v3/platsolution/mch-transfer/reservation/out-reservation-no/<out_reservation_no>/close", response = PostResponse, idempotent)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -6645,6 +6707,7 @@ pub mod mch_transfer {
                 /// `GET /v3/platsolution/mch-transfer/reservation/reservation-id/{reservation_id}`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-reservation/transfer-reservation-get-by-id.html)
+                #[doc(alias = "微信支付预约单号查询预约商家转账记录")]
                 #[crate::endpoint(GET, "/v3/platsolution/mch-transfer/reservation/reservation-id/<reservation_id>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {

@@ -7,6 +7,7 @@ pub mod bills {
     /// 申请分账账单
     ///
     /// `GET /v3/profitsharing/bills`
+    #[doc(alias = "申请分账账单")]
     #[crate::endpoint(GET, "/v3/profitsharing/bills", response = GetResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Get {
@@ -44,6 +45,7 @@ pub mod merchant_configs {
         /// 查询最大分账比例
         ///
         /// `GET /v3/profitsharing/merchant-configs/{sub_mchid}`
+        #[doc(alias = "查询最大分账比例")]
         #[crate::endpoint(GET, "/v3/profitsharing/merchant-configs/<sub_mchid>", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -70,6 +72,7 @@ pub mod orders {
     /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
     ///
     /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "请求分账")]
     #[crate::endpoint(POST, "/v3/profitsharing/orders", response = PostResponse, serial)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -224,6 +227,7 @@ pub mod orders {
         /// 查询分账结果
         ///
         /// `GET /v3/profitsharing/orders/{out_order_no}`
+        #[doc(alias = "查询分账结果")]
         #[crate::endpoint(GET, "/v3/profitsharing/orders/<out_order_no>", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -332,6 +336,7 @@ pub mod orders {
         /// `POST /v3/profitsharing/orders/unfreeze`
         ///
         /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "解冻剩余资金")]
         #[crate::endpoint(POST, "/v3/profitsharing/orders/unfreeze", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -445,6 +450,7 @@ pub mod receivers {
         /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
         ///
         /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "添加分账接收方")]
         #[crate::endpoint(POST, "/v3/profitsharing/receivers/add", response = PostResponse, serial, idempotent)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -574,6 +580,7 @@ pub mod receivers {
         /// `POST /v3/profitsharing/receivers/delete`
         ///
         /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "删除分账接收方")]
         #[crate::endpoint(POST, "/v3/profitsharing/receivers/delete", response = PostResponse, idempotent)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -633,6 +640,7 @@ pub mod return_orders {
     /// `POST /v3/profitsharing/return-orders`
     ///
     /// Idempotent by `out_return_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "请求分账回退")]
     #[crate::endpoint(POST, "/v3/profitsharing/return-orders", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -717,6 +725,7 @@ pub mod return_orders {
         /// 查询分账回退结果
         ///
         /// `GET /v3/profitsharing/return-orders/{out_return_no}`
+        #[doc(alias = "查询分账回退结果")]
         #[crate::endpoint(GET, "/v3/profitsharing/return-orders/<out_return_no>", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -797,6 +806,7 @@ pub mod transactions {
             /// 查询剩余待分金额
             ///
             /// `GET /v3/profitsharing/transactions/{transaction_id}/amounts`
+            #[doc(alias = "查询剩余待分金额")]
             #[crate::endpoint(GET, "/v3/profitsharing/transactions/<transaction_id>/amounts", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {

@@ -9,6 +9,7 @@ pub mod transactions {
     /// `POST /v3/qrcode/transactions`
     ///
     /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "扣费受理")]
     #[crate::endpoint(POST, "/v3/qrcode/transactions", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -293,6 +294,7 @@ pub mod transactions {
             /// 查询订单
             ///
             /// `GET /v3/qrcode/transactions/out-trade-no/{out_trade_no}`
+            #[doc(alias = "查询订单")]
             #[crate::endpoint(GET, "/v3/qrcode/transactions/out-trade-no/<out_trade_no>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -506,6 +508,7 @@ pub mod user_services {
             /// 查询用户服务可用信息
             ///
             /// `GET /v3/qrcode/user-services/contract-id/{contract_id}`
+            #[doc(alias = "查询用户服务可用信息")]
             #[crate::endpoint(GET, "/v3/qrcode/user-services/contract-id/<contract_id>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {

@@ -11,6 +11,7 @@ pub mod verify {
     /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013735179)
     ///
     /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+    #[doc(alias = "实名信息校验")]
     #[crate::endpoint(GET, "/v3/realname/verify", response = GetResponse, serial)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Get {

@@ -13,6 +13,7 @@ pub mod bank_transfer_recharges {
         /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/mch-recharge/bank-recharge/bank-transfer-recharge-apply.html)
         ///
         /// Idempotent by `out_recharge_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "申请银行转账充值")]
         #[crate::endpoint(POST, "/v3/recharge/bank-transfer-recharges/apply", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -98,6 +99,7 @@ pub mod bank_transfer_recharges {
             /// `GET /v3/recharge/bank-transfer-recharges/out-recharge-no/{out_recharge_no}`
             ///
             /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/mch-recharge/bank-recharge/bank-transfer-recharge-get-by-out-no.html)
+            #[doc(alias = "查询银行转账充值结果")]
             #[crate::endpoint(GET, "/v3/recharge/bank-transfer-recharges/out-recharge-no/<out_recharge_no>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {

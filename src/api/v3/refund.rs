@@ -13,6 +13,7 @@ pub mod domestic {
         /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/refunds/create.html)
         ///
         /// Idempotent by `out_refund_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "申请退款API")]
         #[crate::endpoint(POST, "/v3/refund/domestic/refunds", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -191,6 +192,7 @@ pub mod domestic {
             /// `GET /v3/refund/domestic/refunds/{out_refund_no}`
             ///
             /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/refunds/query-by-out-refund-no.html)
+            #[doc(alias = "查询单笔退款API")]
             #[crate::endpoint(GET, "/v3/refund/domestic/refunds/<out_refund_no>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -318,6 +320,7 @@ pub mod domestic {
                 /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
                 ///
                 /// Idempotent by `out_refund_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+                #[doc(alias = "发起异常退款")]
                 #[crate::endpoint(POST, "/v3/refund/domestic/refunds/<refund_id>/apply-abnormal-refund", response = PostResponse, serial)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {

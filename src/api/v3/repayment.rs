@@ -13,6 +13,7 @@ pub mod combine_transactions {
                 /// 还款单查询
                 ///
                 /// `GET /v3/repayment/combine-transactions/partner/out-trade-no/{combine_out_trade_no}`
+                #[doc(alias = "还款单查询")]
                 #[crate::endpoint(GET, "/v3/repayment/combine-transactions/partner/out-trade-no/<combine_out_trade_no>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -121,6 +122,7 @@ pub mod combine_transactions {
                     /// `POST /v3/repayment/combine-transactions/partner/out-trade-no/{combine_out_trade_no}/close`
                     ///
                     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                    #[doc(alias = "商户关单")]
                     #[crate::endpoint(
                         POST,
                         "/v3/repayment/combine-transactions/partner/out-trade-no/<combine_out_trade_no>/close",
@@ -155,6 +157,7 @@ pub mod combine_transactions {
             /// `POST /v3/repayment/combine-transactions/partner/prepay`
             ///
             /// Idempotent by `combine_out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "还款下单")]
             #[crate::endpoint(POST, "/v3/repayment/combine-transactions/partner/prepay", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {

@@ -11,6 +11,7 @@ pub mod echo {
     /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
     ///
     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "商户签名验签／加解密测试")]
     #[crate::endpoint(POST, "/v3/security/echo", response = PostResponse, serial, idempotent)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {

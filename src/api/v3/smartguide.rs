@@ -11,6 +11,7 @@ pub mod guides {
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/smartguide/chapter3_3.shtml)
     ///
     /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+    #[doc(alias = "服务人员查询API")]
     #[crate::endpoint(GET, "/v3/smartguide/guides", response = GetResponse, serial)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Get {
@@ -79,6 +80,7 @@ pub mod guides {
     /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
     ///
     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+    #[doc(alias = "服务人员注册API")]
     #[crate::endpoint(POST, "/v3/smartguide/guides", response = PostResponse, serial)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -122,6 +124,7 @@ pub mod guides {
         /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+        #[doc(alias = "服务人员信息更新API")]
         #[crate::endpoint(PATCH, "/v3/smartguide/guides/<guide_id>", serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Patch {
@@ -152,6 +155,7 @@ pub mod guides {
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/smartguide/chapter3_2.shtml)
             ///
             /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "服务人员分配API")]
             #[crate::endpoint(POST, "/v3/smartguide/guides/<guide_id>/assign")]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {

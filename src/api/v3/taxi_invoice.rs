@@ -13,6 +13,7 @@ pub mod attendance {
         /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/attendance/punch-attendance.html)
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+        #[doc(alias = "签到签退API")]
         #[crate::endpoint(POST, "/v3/taxi-invoice/attendance/punch")]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -38,6 +39,7 @@ pub mod cards {
     /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/taxi-invoice-card/create-taxi-invoice-card.html)
     ///
     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+    #[doc(alias = "将出租车电子发票插入微信用户卡包API")]
     #[crate::endpoint(POST, "/v3/taxi-invoice/cards", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -208,6 +210,7 @@ pub mod cards {
         /// This upload's `meta` is its own, not `{"filename","sha256"}`: the digest it holds is the caller's to fill in, by the algorithm it names ([`MediaFile::sha256_hex`](crate::media::MediaFile::sha256_hex) gives a SHA-256 in lower-case hex).
         ///
         /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "上传出租车电子发票文件")]
         #[crate::endpoint(POST, "/v3/taxi-invoice/cards/upload-file", response = PostResponse, multipart, idempotent)]
         #[derive(Debug, Clone, PartialEq)]
         pub struct Post {
@@ -252,6 +255,7 @@ pub mod driver {
         /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+        #[doc(alias = "更新司机信息API")]
         #[crate::endpoint(POST, "/v3/taxi-invoice/driver/update-driver", response = PostResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -367,6 +371,7 @@ pub mod drivers {
         /// `GET /v3/taxi-invoice/drivers/{driver_license}`
         ///
         /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/driver/query-driver.html)
+        #[doc(alias = "获取司机信息API")]
         #[crate::endpoint(GET, "/v3/taxi-invoice/drivers/<driver_license>", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -438,6 +443,7 @@ pub mod taxi {
         /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/taxi/update-taxi.html)
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+        #[doc(alias = "更新出租车信息API")]
         #[crate::endpoint(POST, "/v3/taxi-invoice/taxi/update-taxi", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -496,6 +502,7 @@ pub mod taxi_companies {
         /// 获取出租车公司商户信息API
         ///
         /// `GET /v3/taxi-invoice/taxi-companies/{company_mchid}`
+        #[doc(alias = "获取出租车公司商户信息API")]
         #[crate::endpoint(GET, "/v3/taxi-invoice/taxi-companies/<company_mchid>", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -549,6 +556,7 @@ pub mod taxi_company {
         /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/taxi-company/create-taxi-company.html)
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+        #[doc(alias = "新增出租车公司API")]
         #[crate::endpoint(POST, "/v3/taxi-invoice/taxi-company/create-taxi-company", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -596,6 +604,7 @@ pub mod taxies {
         /// `GET /v3/taxi-invoice/taxies/{plate_number}`
         ///
         /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/taxi/query-taxi.html)
+        #[doc(alias = "获取出租车信息API")]
         #[crate::endpoint(GET, "/v3/taxi-invoice/taxies/<plate_number>", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -636,6 +645,7 @@ pub mod user_taxi_order {
         /// `GET /v3/taxi-invoice/user-taxi-order/find-by-token`
         ///
         /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/user-taxi-order/query-user-taxi-order-by-token.html)
+        #[doc(alias = "根据凭证查询乘客行程单API")]
         #[crate::endpoint(GET, "/v3/taxi-invoice/user-taxi-order/find-by-token", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -680,6 +690,7 @@ pub mod user_taxi_orders {
     /// `GET /v3/taxi-invoice/user-taxi-orders`
     ///
     /// [官方文档](https://pay.weixin.qq.com/docs/partner/products/taxi-fapiao/introduction.html)
+    #[doc(alias = "获取乘客行程单列表API")]
     #[crate::endpoint(GET, "/v3/taxi-invoice/user-taxi-orders", response = GetResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Get {

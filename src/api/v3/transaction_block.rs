@@ -9,6 +9,7 @@ pub mod transaction_block_records {
         /// 查询子商户交易拦截记录详情
         ///
         /// `GET /v3/transaction-block/transaction-block-records/{block_record_id}`
+        #[doc(alias = "查询子商户交易拦截记录详情")]
         #[crate::endpoint(GET, "/v3/transaction-block/transaction-block-records/<block_record_id>", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -70,6 +71,7 @@ pub mod transaction_block_records {
             /// 分页查询子商户名下的交易拦截记录
             ///
             /// `GET /v3/transaction-block/transaction-block-records/sub-mchid/{sub_mchid}`
+            #[doc(alias = "分页查询子商户名下的交易拦截记录")]
             #[crate::endpoint(GET, "/v3/transaction-block/transaction-block-records/sub-mchid/<sub_mchid>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -152,6 +154,7 @@ pub mod transaction_block_submissions {
         /// 查询交易拦截申诉详情
         ///
         /// `GET /v3/transaction-block/transaction-block-submissions/{block_submission_id}`
+        #[doc(alias = "查询交易拦截申诉详情")]
         #[crate::endpoint(GET, "/v3/transaction-block/transaction-block-submissions/<block_submission_id>", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -200,6 +203,7 @@ pub mod transaction_block_submissions {
             /// `POST /v3/transaction-block/transaction-block-submissions/sub-mchid/{sub_mchid}`
             ///
             /// Idempotent by `merchant_submit_id`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "发起交易拦截申诉")]
             #[crate::endpoint(POST, "/v3/transaction-block/transaction-block-submissions/sub-mchid/<sub_mchid>", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {

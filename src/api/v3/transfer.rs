@@ -13,6 +13,7 @@ pub mod batches {
     /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
     ///
     /// Idempotent by `out_batch_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "发起批量转账API")]
     #[crate::endpoint(POST, "/v3/transfer/batches", response = PostResponse, serial)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -94,6 +95,7 @@ pub mod batches {
             /// `GET /v3/transfer/batches/batch-id/{batch_id}`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer/chapter3_2.shtml)
+            #[doc(alias = "微信批次单号查询批次单API")]
             #[crate::endpoint(GET, "/v3/transfer/batches/batch-id/<batch_id>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -190,6 +192,7 @@ pub mod batches {
                         /// `GET /v3/transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}`
                         ///
                         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer/chapter3_3.shtml)
+                        #[doc(alias = "微信明细单号查询明细单API")]
                         #[crate::endpoint(GET, "/v3/transfer/batches/batch-id/<batch_id>/details/detail-id/<detail_id>", response = GetResponse)]
                         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                         pub struct Get {
@@ -246,6 +249,7 @@ pub mod batches {
             /// `GET /v3/transfer/batches/out-batch-no/{out_batch_no}`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer/chapter3_4.shtml)
+            #[doc(alias = "商家批次单号查询批次单API")]
             #[crate::endpoint(GET, "/v3/transfer/batches/out-batch-no/<out_batch_no>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -348,6 +352,7 @@ pub mod batches {
                         /// `GET /v3/transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}`
                         ///
                         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer/chapter3_5.shtml)
+                        #[doc(alias = "商家明细单号查询明细单API")]
                         #[crate::endpoint(GET, "/v3/transfer/batches/out-batch-no/<out_batch_no>/details/out-detail-no/<out_detail_no>", response = GetResponse)]
                         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                         pub struct Get {
@@ -405,6 +410,7 @@ pub mod bill_receipt {
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer_partner/chapter4_1.shtml)
     ///
     /// Idempotent by `out_batch_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "转账电子回单申请受理API")]
     #[crate::endpoint(POST, "/v3/transfer/bill-receipt", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -447,6 +453,7 @@ pub mod bill_receipt {
         /// `GET /v3/transfer/bill-receipt/{out_batch_no}`
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer_partner/chapter4_2.shtml)
+        #[doc(alias = "查询转账电子回单API")]
         #[crate::endpoint(GET, "/v3/transfer/bill-receipt/<out_batch_no>", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {

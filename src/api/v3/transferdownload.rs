@@ -11,6 +11,7 @@ pub mod elecvoucherfile {
     /// [官方文档](https://pay.weixin.qq.com/doc/v3/merchant/4012716455)
     ///
     /// A download: the answer is a file (application/pdf), not JSON, so this declaration's response is `NoContent`; fetch bills with [`Client::download_bill`](crate::Client::download_bill).
+    #[doc(alias = "下载电子回单API")]
     #[crate::endpoint(GET, "/v3/transferdownload/elecvoucherfile")]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Get {
@@ -29,6 +30,7 @@ pub mod signfile {
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_15.shtml)
     ///
     /// A download: the answer is a file (application/pdf), not JSON, so this declaration's response is `NoContent`; fetch bills with [`Client::download_bill`](crate::Client::download_bill).
+    #[doc(alias = "下载电子回单API")]
     #[crate::endpoint(GET, "/v3/transferdownload/signfile")]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Get {

@@ -13,6 +13,7 @@ pub mod etc {
             /// `GET /v3/vehicle/etc/contracts/{contract_id}`
             ///
             /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/etc-authorization/contracts/get-by.html)
+            #[doc(alias = "通过商户ETC绑定号查询签约状态")]
             #[crate::endpoint(GET, "/v3/vehicle/etc/contracts/<contract_id>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -60,6 +61,7 @@ pub mod etc {
         /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+        #[doc(alias = "预开通用户ETC指定卡扣费API")]
         #[crate::endpoint(POST, "/v3/vehicle/etc/preopen", response = PostResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -115,6 +117,7 @@ pub mod etc {
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_4_3.shtml)
             ///
             /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "高速场景商户扣款API")]
             #[crate::endpoint(POST, "/v3/vehicle/etc/transactions/highway", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -314,6 +317,7 @@ pub mod etc {
                 /// `GET /v3/vehicle/etc/transactions/id/{transaction_id}`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_4_8.shtml)
+                #[doc(alias = "查询订单API")]
                 #[crate::endpoint(GET, "/v3/vehicle/etc/transactions/id/<transaction_id>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -451,6 +455,7 @@ pub mod etc {
                 /// `GET /v3/vehicle/etc/transactions/out-trade-no/{out_trade_no}`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_4_8.shtml)
+                #[doc(alias = "查询订单API")]
                 #[crate::endpoint(GET, "/v3/vehicle/etc/transactions/out-trade-no/<out_trade_no>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -591,6 +596,7 @@ pub mod etc {
                 /// `GET /v3/vehicle/etc/users/{openid}/contracts`
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_4_5.shtml)
+                #[doc(alias = "查询ETC签约状态API")]
                 #[crate::endpoint(GET, "/v3/vehicle/etc/users/<openid>/contracts", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -644,6 +650,7 @@ pub mod parking {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_8_2.shtml)
         ///
         /// Idempotent by `out_parking_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "创建停车入场API")]
         #[crate::endpoint(POST, "/v3/vehicle/parking/parkings", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -723,6 +730,7 @@ pub mod parking {
             /// `GET /v3/vehicle/parking/services/find`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_8_1.shtml)
+            #[doc(alias = "查询车牌服务开通信息API")]
             #[crate::endpoint(GET, "/v3/vehicle/parking/services/find", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -779,6 +787,7 @@ pub mod transactions {
             /// `GET /v3/vehicle/transactions/out-trade-no/{out_trade_no}`
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_8_4.shtml)
+            #[doc(alias = "查询订单API")]
             #[crate::endpoint(GET, "/v3/vehicle/transactions/out-trade-no/<out_trade_no>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -928,6 +937,7 @@ pub mod transactions {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_8_3.shtml)
         ///
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "扣费受理API")]
         #[crate::endpoint(POST, "/v3/vehicle/transactions/parking", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {

@@ -13,6 +13,7 @@
 /// The spec's header parameters ["Wechatpay-Nonce", "Wechatpay-Signature", "Wechatpay-Timestamp", "Request-ID", "Wechatpay-Signature-Type"] are not set by this declaration.
 ///
 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+#[doc(alias = "南桥接口-微信支付平台通知商户平台协议及数据结构")]
 #[crate::endpoint(POST, "/v3/webhooks", response = PostResponse, serial)]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 pub struct Post {

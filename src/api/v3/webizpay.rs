@@ -7,6 +7,7 @@ pub mod avail_mch_ranges {
     /// 查询可用商户范围列表
     ///
     /// `GET /v3/webizpay/avail-mch-ranges`
+    #[doc(alias = "查询可用商户范围列表")]
     #[crate::endpoint(GET, "/v3/webizpay/avail-mch-ranges", response = GetResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Get {
@@ -49,6 +50,7 @@ pub mod avail_mch_ranges {
     /// `POST /v3/webizpay/avail-mch-ranges`
     ///
     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+    #[doc(alias = "创建可用商户范围")]
     #[crate::endpoint(POST, "/v3/webizpay/avail-mch-ranges", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -82,6 +84,7 @@ pub mod avail_mch_ranges {
             /// 查询商户标识列表
             ///
             /// `GET /v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers`
+            #[doc(alias = "查询商户标识列表")]
             #[crate::endpoint(GET, "/v3/webizpay/avail-mch-ranges/<range_id>/merchant-identifiers", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -115,6 +118,7 @@ pub mod avail_mch_ranges {
             /// `POST /v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers`
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+            #[doc(alias = "添加商户标识")]
             #[crate::endpoint(POST, "/v3/webizpay/avail-mch-ranges/<range_id>/merchant-identifiers", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -138,6 +142,7 @@ pub mod avail_mch_ranges {
                 /// 删除商户标识
                 ///
                 /// `DELETE /v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers/{merchant_identifier}`
+                #[doc(alias = "删除商户标识")]
                 #[crate::endpoint(DELETE, "/v3/webizpay/avail-mch-ranges/<range_id>/merchant-identifiers/<merchant_identifier>", response = DeleteResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Delete {
@@ -169,6 +174,7 @@ pub mod bill {
         /// `POST /v3/webizpay/bill/proof`
         ///
         /// Idempotent by `out_operation_id`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "申请企业商户企业支付出资凭证")]
         #[crate::endpoint(POST, "/v3/webizpay/bill/proof", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -221,6 +227,7 @@ pub mod bill {
         /// `POST /v3/webizpay/bill/trade-bill`
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+        #[doc(alias = "申请企业商户企业支付业务账单")]
         #[crate::endpoint(POST, "/v3/webizpay/bill/trade-bill", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -277,6 +284,7 @@ pub mod employees {
                 /// 使用商户卡号查询企业支付额度卡
                 ///
                 /// `GET /v3/webizpay/employees/{employee_id}/out-quota-cards/{out_card_no}`
+                #[doc(alias = "使用商户卡号查询企业支付额度卡")]
                 #[crate::endpoint(GET, "/v3/webizpay/employees/<employee_id>/out-quota-cards/<out_card_no>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -376,6 +384,7 @@ pub mod employees {
             /// `POST /v3/webizpay/employees/{employee_id}/quota-cards`
             ///
             /// Idempotent by `out_card_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "企业商户为员工下发企业支付额度卡")]
             #[crate::endpoint(POST, "/v3/webizpay/employees/<employee_id>/quota-cards", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -426,6 +435,7 @@ pub mod employees {
                 /// 企业商户查询企业支付额度卡
                 ///
                 /// `GET /v3/webizpay/employees/{employee_id}/quota-cards/{card_no}`
+                #[doc(alias = "企业商户查询企业支付额度卡")]
                 #[crate::endpoint(GET, "/v3/webizpay/employees/<employee_id>/quota-cards/<card_no>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -524,6 +534,7 @@ pub mod employees {
                     /// `POST /v3/webizpay/employees/{employee_id}/quota-cards/{card_no}/cancel`
                     ///
                     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                    #[doc(alias = "企业商户作废员工企业支付额度卡")]
                     #[crate::endpoint(POST, "/v3/webizpay/employees/<employee_id>/quota-cards/<card_no>/cancel", response = PostResponse, idempotent)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -572,6 +583,7 @@ pub mod employees {
                     /// 企业商户获取指定额度卡支付链接
                     ///
                     /// `GET /v3/webizpay/employees/{employee_id}/quota-cards/{card_no}/payment-url`
+                    #[doc(alias = "企业商户获取指定额度卡支付链接")]
                     #[crate::endpoint(GET, "/v3/webizpay/employees/<employee_id>/quota-cards/<card_no>/payment-url", response = GetResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Get {
@@ -642,6 +654,7 @@ pub mod employees {
             /// `POST /v3/webizpay/employees/{employee_id}/revoke`
             ///
             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "企业商户发起解除员工企业支付授权")]
             #[crate::endpoint(POST, "/v3/webizpay/employees/<employee_id>/revoke", response = PostResponse, idempotent)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -691,6 +704,7 @@ pub mod stores {
         /// `POST /v3/webizpay/stores/entity-matches`
         ///
         /// Idempotent by `out_batch_id`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "发起门店主体匹配")]
         #[crate::endpoint(POST, "/v3/webizpay/stores/entity-matches", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -758,6 +772,7 @@ pub mod stores {
             /// 查询门店主体匹配结果
             ///
             /// `GET /v3/webizpay/stores/entity-matches/{batch_id}`
+            #[doc(alias = "查询门店主体匹配结果")]
             #[crate::endpoint(GET, "/v3/webizpay/stores/entity-matches/<batch_id>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -819,6 +834,7 @@ pub mod users {
             /// 企业商户查询企业员工开通授权状态
             ///
             /// `GET /v3/webizpay/users/{user_id}/authorization-state`
+            #[doc(alias = "企业商户查询企业员工开通授权状态")]
             #[crate::endpoint(GET, "/v3/webizpay/users/<user_id>/authorization-state", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -874,6 +890,7 @@ pub mod users {
             /// `POST /v3/webizpay/users/{user_id}/authorization-url`
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+            #[doc(alias = "企业商户发起员工开通企业支付授权")]
             #[crate::endpoint(POST, "/v3/webizpay/users/<user_id>/authorization-url", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {

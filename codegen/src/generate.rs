@@ -1477,14 +1477,22 @@ impl<'a> Gen<'a> {
 }
 
 /// `#[doc(alias = "…")]` with the operation's Chinese name, so that
-/// searching the docs for 激活代金券批次 finds its struct; nothing for a
-/// summary rustdoc would not take as an alias (quotes, tabs, edge spaces).
+/// searching the docs for 激活代金券批次 finds its struct: the summary, and
+/// the summary without a trailing `API` or `接口` (rustdoc matches aliases
+/// whole). Nothing for a name rustdoc would not take as an alias (quotes,
+/// tabs, edge spaces).
 fn alias(out: &mut String, summary: &str) {
-    let usable = !summary.is_empty()
-        && summary.trim() == summary
-        && !summary.contains(['"', '\'', '\t', '\n', '\r']);
-    if usable {
-        let _ = writeln!(out, "#[doc(alias = {summary:?})]");
+    let short = summary
+        .strip_suffix("API")
+        .or_else(|| summary.strip_suffix("接口"))
+        .map(str::trim_end);
+    for name in std::iter::once(summary).chain(short) {
+        let usable = !name.is_empty()
+            && name.trim() == name
+            && !name.contains(['"', '\'', '\t', '\n', '\r']);
+        if usable {
+            let _ = writeln!(out, "#[doc(alias = {name:?})]");
+        }
     }
 }
 

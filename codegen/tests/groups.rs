@@ -221,3 +221,23 @@ fn every_group_is_generated() {
     assert!(!output.features.lines().any(|l| l.starts_with("default")));
     say(&output.summary.join("\n"));
 }
+
+#[test]
+fn operations_are_found_by_their_chinese_names() {
+    let Some(spec) = spec() else { return };
+    let output = generate::generate(&spec).expect("generates");
+    let marketing = file(&output, "src/api/v3/marketing.rs");
+    let attribute = marketing
+        .find("#[crate::endpoint(POST, \"/v3/marketing/favor/stocks/<stock_id>/start\"")
+        .expect("the start operation");
+    let before = &marketing[..attribute];
+    let docs = &before[before.rfind("pub mod ").expect("its module")..];
+    assert!(
+        docs.contains("#[doc(alias = \"激活代金券批次API\")]"),
+        "{docs}"
+    );
+    assert!(
+        docs.contains("#[doc(alias = \"激活代金券批次\")]"),
+        "{docs}"
+    );
+}

@@ -20,6 +20,7 @@ pub mod customs {
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/declarecustom_ch/chapter3_3.shtml)
         #[doc(alias = "报关查询API")]
+        #[doc(alias = "报关查询")]
         #[crate::endpoint(GET, "/global/v3/customs/orders", host = HongKong, response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -200,6 +201,7 @@ pub mod customs {
         ///
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "报关API")]
+        #[doc(alias = "报关")]
         #[crate::endpoint(POST, "/global/v3/customs/orders", host = HongKong, response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -317,6 +319,7 @@ pub mod customs {
         ///
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "报关信息修改API")]
+        #[doc(alias = "报关信息修改")]
         #[crate::endpoint(PATCH, "/global/v3/customs/orders", host = HongKong, response = PatchResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Patch {
@@ -436,6 +439,7 @@ pub mod customs {
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[doc(alias = "报关重推API")]
+        #[doc(alias = "报关重推")]
         #[crate::endpoint(POST, "/global/v3/customs/redeclare", host = HongKong, response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -537,6 +541,7 @@ pub mod customs {
         ///
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "身份信息校验API")]
+        #[doc(alias = "身份信息校验")]
         #[crate::endpoint(POST, "/global/v3/customs/verify-certificate", host = HongKong, response = PostResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {

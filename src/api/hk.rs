@@ -1215,6 +1215,7 @@ pub mod settle {
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_10.shtml)
         #[doc(alias = "查询结算资金明细API")]
+        #[doc(alias = "查询结算资金明细")]
         #[crate::endpoint(GET, "/v3/settle/settlements", host = HongKong, response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {

@@ -18,6 +18,7 @@ pub mod mch {
             ///
             /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "订单附加信息提交接口")]
+            #[doc(alias = "订单附加信息提交")]
             #[crate::endpoint(POST, "/cgi-bin/mch/customs/customdeclareorder", v2, sign = md5, merchant = "mch_id", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -104,6 +105,7 @@ pub mod mch {
             ///
             /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "订单附加信息查询接口")]
+            #[doc(alias = "订单附加信息查询")]
             #[crate::endpoint(POST, "/cgi-bin/mch/customs/customdeclarequery", v2, sign = md5, merchant = "mch_id", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -162,6 +164,7 @@ pub mod mch {
             ///
             /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "订单附加信息重推接口")]
+            #[doc(alias = "订单附加信息重推")]
             #[crate::endpoint(POST, "/cgi-bin/mch/newcustoms/customdeclareredeclare", v2, sign = md5, merchant = "mch_id", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {

@@ -14,6 +14,7 @@ pub mod bankquerymchauditinfo {
     ///
     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "间联模式查询商户审核状态开放接口")]
+    #[doc(alias = "间联模式查询商户审核状态开放")]
     #[crate::endpoint(POST, "/mchrisk/bankquerymchauditinfo", v2, sign = hmac_sha256, merchant = "mch_id", response = PostResponse, idempotent)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -98,6 +99,7 @@ pub mod querymchrisk {
     ///
     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "事前-风险商户核查接口")]
+    #[doc(alias = "事前-风险商户核查")]
     #[crate::endpoint(POST, "/mchrisk/querymchrisk", v2, sign = hmac_sha256, client_cert, merchant = "mch_id", unsigned_answer, response = PostResponse, idempotent)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -182,6 +184,7 @@ pub mod syncmchriskresult {
     ///
     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
     #[doc(alias = "事后-风险商户处理结果同步接口")]
+    #[doc(alias = "事后-风险商户处理结果同步")]
     #[crate::endpoint(POST, "/mchrisk/syncmchriskresult", v2, sign = hmac_sha256, client_cert, merchant = "mch_id", unsigned_answer)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {

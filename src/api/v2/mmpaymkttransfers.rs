@@ -753,6 +753,7 @@ pub mod sendminiprogramhb {
     ///
     /// Idempotent by `mch_billno`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "发放小程序红包接口")]
+    #[doc(alias = "发放小程序红包")]
     #[crate::endpoint(POST, "/mmpaymkttransfers/sendminiprogramhb", v2, sign = md5, client_cert, merchant = "mch_id", unsigned_answer, response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {

@@ -1166,6 +1166,7 @@ pub mod profitsharingmerchantratioquery {
     ///
     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "查询最大分账比例API")]
+    #[doc(alias = "查询最大分账比例")]
     #[crate::endpoint(POST, "/pay/profitsharingmerchantratioquery", v2, sign = hmac_sha256, merchant = "mch_id", response = PostResponse, idempotent)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -1472,6 +1473,7 @@ pub mod queryexchagerate {
     ///
     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "汇率查询API")]
+    #[doc(alias = "汇率查询")]
     #[crate::endpoint(POST, "/pay/queryexchagerate", v2, sign = md5, merchant = "mch_id", response = PostResponse, idempotent)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {

@@ -49,6 +49,7 @@ pub mod getpublickey {
     ///
     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "获取RSA加密公钥API")]
+    #[doc(alias = "获取RSA加密公钥")]
     #[crate::endpoint(POST, "/risk/getpublickey", v2, sign = either, client_cert, merchant = "mch_id", unsigned_answer, host = Fraud, response = PostResponse, idempotent)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {}

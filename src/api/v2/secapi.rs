@@ -137,6 +137,7 @@ pub mod mch {
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[doc(alias = "银行服务商特约子商户指定渠道号API")]
+        #[doc(alias = "银行服务商特约子商户指定渠道号")]
         #[crate::endpoint(POST, "/secapi/mch/channelsetting", v2, sign = md5, client_cert, merchant = "mch_id", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -178,6 +179,7 @@ pub mod mch {
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[doc(alias = "修改子商户API")]
+        #[doc(alias = "修改子商户")]
         #[crate::endpoint(POST, "/secapi/mch/modifyInstitutionsub", v2, sign = md5, client_cert, merchant = "mch_id", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {

@@ -208,6 +208,7 @@ pub mod partnerpay {
         ///
         /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "查询用户状态接口")]
+        #[doc(alias = "查询用户状态")]
         #[crate::endpoint(POST, "/transit/partnerpay/querystate", v2, sign = hmac_sha256, merchant = "mch_id", response = PostResponse, idempotent)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -348,6 +349,7 @@ pub mod pay {
         ///
         /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "查询用户状态接口")]
+        #[doc(alias = "查询用户状态")]
         #[crate::endpoint(POST, "/transit/pay/querystate", v2, sign = hmac_sha256, merchant = "mch_id", response = PostResponse, idempotent)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {

@@ -20,6 +20,7 @@ pub mod apiv2getsignkey {
             ///
             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "获取验签密钥API")]
+            #[doc(alias = "获取验签密钥")]
             #[crate::endpoint(POST, "/xdc/apiv2getsignkey/sign/getsignkey", v2, sign = md5, merchant = "mch_id", unsigned_answer, response = PostResponse, idempotent)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {}

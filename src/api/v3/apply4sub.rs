@@ -99,6 +99,7 @@ pub mod sub_merchants {
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[doc(alias = "修改结算帐号API")]
+            #[doc(alias = "修改结算帐号")]
             #[crate::endpoint(POST, "/v3/apply4sub/sub_merchants/<sub_mchid>/modify-settlement", response = PostResponse, serial)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -157,6 +158,7 @@ pub mod sub_merchants {
             ///
             /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/ecommerce-merchant-application/get-settlement.html)
             #[doc(alias = "查询结算账户API")]
+            #[doc(alias = "查询结算账户")]
             #[crate::endpoint(GET, "/v3/apply4sub/sub_merchants/<sub_mchid>/settlement", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {

@@ -10,6 +10,7 @@ pub mod applyment {
     ///
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter10_1_3.shtml)
     #[doc(alias = "查询商户开户意愿申请单审核结果API")]
+    #[doc(alias = "查询商户开户意愿申请单审核结果")]
     #[crate::endpoint(GET, "/v3/apply4subject/applyment", response = GetResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Get {
@@ -45,6 +46,7 @@ pub mod applyment {
     ///
     /// Idempotent by `business_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "提交商户开户意愿申请单API")]
+    #[doc(alias = "提交商户开户意愿申请单")]
     #[crate::endpoint(POST, "/v3/apply4subject/applyment", response = PostResponse, serial)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -287,6 +289,7 @@ pub mod applyment {
             ///
             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "撤销商户开户意愿申请单API")]
+            #[doc(alias = "撤销商户开户意愿申请单")]
             #[crate::endpoint(
                 POST,
                 "/v3/apply4subject/applyment/<applyment_id>/cancel",
@@ -311,6 +314,7 @@ pub mod applyment {
             ///
             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "撤销商户开户意愿申请单API")]
+            #[doc(alias = "撤销商户开户意愿申请单")]
             #[crate::endpoint(
                 POST,
                 "/v3/apply4subject/applyment/<business_code>/cancel",
@@ -335,6 +339,7 @@ pub mod applyment {
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/applysubject/chapter5_4.shtml)
                 #[doc(alias = "获取商户开户意愿确认状态API")]
+                #[doc(alias = "获取商户开户意愿确认状态")]
                 #[crate::endpoint(GET, "/v3/apply4subject/applyment/merchants/<sub_mchid>/state", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {

@@ -16,6 +16,7 @@ pub mod applyment {
         ///
         /// Idempotent by `business_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "提交申请单API")]
+        #[doc(alias = "提交申请单")]
         #[crate::endpoint(POST, "/v3/applyment4sub/applyment/", response = PostResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {

@@ -12,6 +12,7 @@ pub mod receipt {
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_9.shtml)
         #[doc(alias = "查询明细电子回单受理结果API")]
+        #[doc(alias = "查询明细电子回单受理结果")]
         #[crate::endpoint(GET, "/v3/bank-batch-transfer/receipt/detail-receipts", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -52,6 +53,7 @@ pub mod receipt {
         ///
         /// Idempotent by `out_batch_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "受理明细电子回单API")]
+        #[doc(alias = "受理明细电子回单")]
         #[crate::endpoint(POST, "/v3/bank-batch-transfer/receipt/detail-receipts", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -93,6 +95,7 @@ pub mod receipt {
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_7.shtml)
         #[doc(alias = "查询汇总电子回单受理结果API")]
+        #[doc(alias = "查询汇总电子回单受理结果")]
         #[crate::endpoint(GET, "/v3/bank-batch-transfer/receipt/summary-receipts", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -135,6 +138,7 @@ pub mod receipt {
         ///
         /// Idempotent by `out_batch_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "受理汇总电子回单API")]
+        #[doc(alias = "受理汇总电子回单")]
         #[crate::endpoint(POST, "/v3/bank-batch-transfer/receipt/summary-receipts", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {

@@ -14,6 +14,7 @@ pub mod batches {
     ///
     /// Idempotent by `out_batch_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "发起批量转账API")]
+    #[doc(alias = "发起批量转账")]
     #[crate::endpoint(POST, "/v3/bank-transfer/batches", response = PostResponse, serial)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -89,6 +90,7 @@ pub mod batches {
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_2.shtml)
             #[doc(alias = "微信支付批次单号查询批次单API")]
+            #[doc(alias = "微信支付批次单号查询批次单")]
             #[crate::endpoint(GET, "/v3/bank-transfer/batches/batch-id/<batch_id>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -329,6 +331,7 @@ pub mod batches {
                         ///
                         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_3.shtml)
                         #[doc(alias = "微信支付明细单号查询明细单API")]
+                        #[doc(alias = "微信支付明细单号查询明细单")]
                         #[crate::endpoint(GET, "/v3/bank-transfer/batches/batch-id/<batch_id>/details/detail-id/<detail_id>", response = GetResponse)]
                         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                         pub struct Get {
@@ -501,6 +504,7 @@ pub mod batches {
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_4.shtml)
             #[doc(alias = "银行批次单号查询批次单API")]
+            #[doc(alias = "银行批次单号查询批次单")]
             #[crate::endpoint(GET, "/v3/bank-transfer/batches/out-batch-no/<out_batch_no>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -741,6 +745,7 @@ pub mod batches {
                         ///
                         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_5.shtml)
                         #[doc(alias = "银行明细单号查询明细单API")]
+                        #[doc(alias = "银行明细单号查询明细单")]
                         #[crate::endpoint(GET, "/v3/bank-transfer/batches/out-batch-no/<out_batch_no>/details/out-detail-no/<out_detail_no>", response = GetResponse)]
                         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                         pub struct Get {

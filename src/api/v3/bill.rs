@@ -10,6 +10,7 @@ pub mod fundflowbill {
     ///
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter7_9_2.shtml)
     #[doc(alias = "申请资金账单API")]
+    #[doc(alias = "申请资金账单")]
     #[crate::endpoint(GET, "/v3/bill/fundflowbill", response = GetResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Get {
@@ -42,6 +43,7 @@ pub mod sub_merchant_fundflowbill {
     ///
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter4_1_12.shtml)
     #[doc(alias = "申请单个子商户资金账单API")]
+    #[doc(alias = "申请单个子商户资金账单")]
     #[crate::endpoint(GET, "/v3/bill/sub-merchant-fundflowbill", response = GetResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Get {
@@ -116,6 +118,7 @@ pub mod tradebill {
     ///
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter7_9_1.shtml)
     #[doc(alias = "申请交易账单API")]
+    #[doc(alias = "申请交易账单")]
     #[crate::endpoint(GET, "/v3/bill/tradebill", response = GetResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Get {

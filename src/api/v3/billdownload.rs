@@ -12,6 +12,7 @@ pub mod file {
     ///
     /// A download: the answer is a file (text/plain, application/x-gzip), not JSON, so this declaration's response is `NoContent`; fetch bills with [`Client::download_bill`](crate::Client::download_bill).
     #[doc(alias = "下载账单API")]
+    #[doc(alias = "下载账单")]
     #[crate::endpoint(GET, "/v3/billdownload/file")]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Get {

@@ -6393,6 +6393,7 @@ pub mod profitsharing {
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_7_10.shtml)
             #[doc(alias = "查询最大分账比例API")]
+            #[doc(alias = "查询最大分账比例")]
             #[crate::endpoint(GET, "/v3/brand/profitsharing/brand-configs/<brand_mchid>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -6420,6 +6421,7 @@ pub mod profitsharing {
         ///
         /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "完结分账API")]
+        #[doc(alias = "完结分账")]
         #[crate::endpoint(POST, "/v3/brand/profitsharing/finish-order", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -6455,6 +6457,7 @@ pub mod profitsharing {
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/brand/chapter3_2.shtml)
         #[doc(alias = "查询分账结果API")]
+        #[doc(alias = "查询分账结果")]
         #[crate::endpoint(GET, "/v3/brand/profitsharing/orders", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -6577,6 +6580,7 @@ pub mod profitsharing {
         ///
         /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "请求分账API")]
+        #[doc(alias = "请求分账")]
         #[crate::endpoint(POST, "/v3/brand/profitsharing/orders", response = PostResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -6737,6 +6741,7 @@ pub mod profitsharing {
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_7_9.shtml)
                 #[doc(alias = "查询订单剩余待分金额API")]
+                #[doc(alias = "查询订单剩余待分金额")]
                 #[crate::endpoint(GET, "/v3/brand/profitsharing/orders/<transaction_id>/amounts", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -6767,6 +6772,7 @@ pub mod profitsharing {
             ///
             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "添加分账接收方API")]
+            #[doc(alias = "添加分账接收方")]
             #[crate::endpoint(POST, "/v3/brand/profitsharing/receivers/add", response = PostResponse, idempotent)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -6849,6 +6855,7 @@ pub mod profitsharing {
             ///
             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "删除分账接收方API")]
+            #[doc(alias = "删除分账接收方")]
             #[crate::endpoint(POST, "/v3/brand/profitsharing/receivers/delete", response = PostResponse, idempotent)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -6908,6 +6915,7 @@ pub mod profitsharing {
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/brand/chapter3_4.shtml)
         #[doc(alias = "查询分账回退结果API")]
+        #[doc(alias = "查询分账回退结果")]
         #[crate::endpoint(GET, "/v3/brand/profitsharing/returnorders", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -6981,6 +6989,7 @@ pub mod profitsharing {
         ///
         /// Idempotent by `out_return_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "请求分账回退API")]
+        #[doc(alias = "请求分账回退")]
         #[crate::endpoint(POST, "/v3/brand/profitsharing/returnorders", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {

@@ -14,6 +14,7 @@ pub mod capitallhh {
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter11_2_4.shtml)
             #[doc(alias = "查询省份列表API")]
+            #[doc(alias = "查询省份列表")]
             #[crate::endpoint(GET, "/v3/capital/capitallhh/areas/provinces", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {}
@@ -47,6 +48,7 @@ pub mod capitallhh {
                     ///
                     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter11_2_5.shtml)
                     #[doc(alias = "查询城市列表API")]
+                    #[doc(alias = "查询城市列表")]
                     #[crate::endpoint(GET, "/v3/capital/capitallhh/areas/provinces/<province_code>/cities", response = GetResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Get {
@@ -88,6 +90,7 @@ pub mod capitallhh {
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter11_2_6.shtml)
                 #[doc(alias = "查询支行列表API")]
+                #[doc(alias = "查询支行列表")]
                 #[crate::endpoint(GET, "/v3/capital/capitallhh/banks/<bank_alias_code>/branches", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -160,6 +163,7 @@ pub mod capitallhh {
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter11_2_3.shtml)
             #[doc(alias = "查询支持对公业务的银行列表API")]
+            #[doc(alias = "查询支持对公业务的银行列表")]
             #[crate::endpoint(GET, "/v3/capital/capitallhh/banks/corporate-banking", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -223,6 +227,7 @@ pub mod capitallhh {
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter11_2_2.shtml)
             #[doc(alias = "查询支持个人业务的银行列表API")]
+            #[doc(alias = "查询支持个人业务的银行列表")]
             #[crate::endpoint(GET, "/v3/capital/capitallhh/banks/personal-banking", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -288,6 +293,7 @@ pub mod capitallhh {
             ///
             /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
             #[doc(alias = "获取对私银行卡号开户银行API")]
+            #[doc(alias = "获取对私银行卡号开户银行")]
             #[crate::endpoint(GET, "/v3/capital/capitallhh/banks/search-banks-by-bank-account", response = GetResponse, serial)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {

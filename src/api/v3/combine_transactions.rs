@@ -14,6 +14,7 @@ pub mod app {
     ///
     /// Idempotent by `combine_out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "合单下单-APP支付API")]
+    #[doc(alias = "合单下单-APP支付")]
     #[crate::endpoint(POST, "/v3/combine-transactions/app", response = PostResponse, serial)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -263,6 +264,7 @@ pub mod h5 {
     ///
     /// Idempotent by `combine_out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "合单下单-H5支付API")]
+    #[doc(alias = "合单下单-H5支付")]
     #[crate::endpoint(POST, "/v3/combine-transactions/h5", response = PostResponse, serial)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -560,6 +562,7 @@ pub mod jsapi {
     ///
     /// Idempotent by `combine_out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "合单下单-JSAPI支付API")]
+    #[doc(alias = "合单下单-JSAPI支付")]
     #[crate::endpoint(POST, "/v3/combine-transactions/jsapi", response = PostResponse, serial)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -870,6 +873,7 @@ pub mod native {
     ///
     /// Idempotent by `combine_out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "合单下单-Native支付API")]
+    #[doc(alias = "合单下单-Native支付")]
     #[crate::endpoint(POST, "/v3/combine-transactions/native", response = PostResponse, serial)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -1028,6 +1032,7 @@ pub mod out_trade_no {
         ///
         /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/combine-payment/orders/query-order.html)
         #[doc(alias = "合单查询订单API")]
+        #[doc(alias = "合单查询订单")]
         #[crate::endpoint(GET, "/v3/combine-transactions/out-trade-no/<combine_out_trade_no>", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -1274,6 +1279,7 @@ pub mod out_trade_no {
             ///
             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "合单关闭订单API")]
+            #[doc(alias = "合单关闭订单")]
             #[crate::endpoint(
                 POST,
                 "/v3/combine-transactions/out-trade-no/<combine_out_trade_no>/close",

@@ -12,6 +12,7 @@ pub mod cards {
     ///
     /// Idempotent by `out_card_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "预受理领卡请求API")]
+    #[doc(alias = "预受理领卡请求")]
     #[crate::endpoint(POST, "/v3/discount-card/cards", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -41,6 +42,7 @@ pub mod cards {
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/discount-card/chapter3_3.shtml)
         #[doc(alias = "查询先享卡订单API")]
+        #[doc(alias = "查询先享卡订单")]
         #[crate::endpoint(GET, "/v3/discount-card/cards/<out_card_code>", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -208,6 +210,7 @@ pub mod cards {
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[doc(alias = "增加用户记录API")]
+            #[doc(alias = "增加用户记录")]
             #[crate::endpoint(POST, "/v3/discount-card/cards/<out_card_code>/add-user-records")]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -277,6 +280,7 @@ pub mod orders {
         ///
         /// Deprecated in the spec.
         #[doc(alias = "通过先享卡订单号查询订单API")]
+        #[doc(alias = "通过先享卡订单号查询订单")]
         #[crate::endpoint(GET, "/v3/discount-card/orders/<out_order_no>", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -410,6 +414,7 @@ pub mod orders {
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[doc(alias = "更新先享卡订单API")]
+        #[doc(alias = "更新先享卡订单")]
         #[crate::endpoint(PATCH, "/v3/discount-card/orders/<out_order_no>", response = PatchResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Patch {
@@ -484,6 +489,7 @@ pub mod orders {
             ///
             /// Deprecated in the spec.
             #[doc(alias = "通过先享卡订单号查询订单API")]
+            #[doc(alias = "通过先享卡订单号查询订单")]
             #[crate::endpoint(GET, "/v3/discount-card/orders/out-trade-no/<out_trade_no>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {

@@ -16,6 +16,7 @@ pub mod charge {
             ///
             /// Deprecated in the spec.
             #[doc(alias = "通过签约号查询用户状态API")]
+            #[doc(alias = "通过签约号查询用户状态")]
             #[crate::endpoint(GET, "/v3/ebike/charge/contracts/<contract_id>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -54,6 +55,7 @@ pub mod charge {
                 ///
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[doc(alias = "创建用户当次充电代扣凭证API")]
+                #[doc(alias = "创建用户当次充电代扣凭证")]
                 #[crate::endpoint(POST, "/v3/ebike/charge/contracts/<contract_id>/confirm", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -102,6 +104,7 @@ pub mod charge {
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[doc(alias = "预开通服务API")]
+            #[doc(alias = "预开通服务")]
             #[crate::endpoint(POST, "/v3/ebike/charge/contracts/preopen", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -137,6 +140,7 @@ pub mod charge {
         ///
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "充电自行车代扣受理扣款API")]
+        #[doc(alias = "充电自行车代扣受理扣款")]
         #[crate::endpoint(POST, "/v3/ebike/charge/transactions", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -229,6 +233,7 @@ pub mod charge {
                 ///
                 /// Deprecated in the spec.
                 #[doc(alias = "查询订单API")]
+                #[doc(alias = "查询订单")]
                 #[crate::endpoint(GET, "/v3/ebike/charge/transactions/id/<transaction_id>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -367,6 +372,7 @@ pub mod charge {
                 ///
                 /// Deprecated in the spec.
                 #[doc(alias = "查询订单API")]
+                #[doc(alias = "查询订单")]
                 #[crate::endpoint(GET, "/v3/ebike/charge/transactions/out-trade-no/<out_trade_no>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -508,6 +514,7 @@ pub mod charge {
                 ///
                 /// Deprecated in the spec.
                 #[doc(alias = "通过用户标识查询用户状态API")]
+                #[doc(alias = "通过用户标识查询用户状态")]
                 #[crate::endpoint(GET, "/v3/ebike/charge/users/<openid>/contract", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {

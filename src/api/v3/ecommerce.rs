@@ -719,6 +719,7 @@ pub mod account {
             ///
             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "图片上传API")]
+            #[doc(alias = "图片上传")]
             #[crate::endpoint(POST, "/v3/ecommerce/account/cancel-applications/media", response = PostResponse, multipart, idempotent)]
             #[derive(Debug, Clone, PartialEq)]
             pub struct Post {
@@ -927,6 +928,7 @@ pub mod applyments {
         ///
         /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "二级商户进件API")]
+        #[doc(alias = "二级商户进件")]
         #[crate::endpoint(POST, "/v3/ecommerce/applyments/", response = PostResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -1725,6 +1727,7 @@ pub mod bill {
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter7_9_5.shtml)
         #[doc(alias = "申请二级商户资金账单API")]
+        #[doc(alias = "申请二级商户资金账单")]
         #[crate::endpoint(GET, "/v3/ecommerce/bill/fundflowbill", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -1818,6 +1821,7 @@ pub mod combine_papay {
                         ///
                         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter5_5_2.shtml)
                         #[doc(alias = "通过商户协议号查询协议API")]
+                        #[doc(alias = "通过商户协议号查询协议")]
                         #[crate::endpoint(GET, "/v3/ecommerce/combine-papay/contracts/plan-id/<plan_id>/out-contract-code/<out_contract_code>", response = GetResponse)]
                         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                         pub struct Get {
@@ -1876,6 +1880,7 @@ pub mod combine_papay {
                             ///
                             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                             #[doc(alias = "商户协议号解约协议API")]
+                            #[doc(alias = "商户协议号解约协议")]
                             #[crate::endpoint(POST, "/v3/ecommerce/combine-papay/contracts/plan-id/<plan_id>/out-contract-code/<out_contract_code>/terminate", response = PostResponse, idempotent)]
                             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                             pub struct Post {
@@ -1914,6 +1919,7 @@ pub mod combine_papay {
             ///
             /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "APP方式预签约API")]
+            #[doc(alias = "APP方式预签约")]
             #[crate::endpoint(POST, "/v3/ecommerce/combine-papay/contracts/pre-entrust-sign", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -1957,6 +1963,7 @@ pub mod combine_papay {
                 ///
                 /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                 #[doc(alias = "小程序方式预签约API")]
+                #[doc(alias = "小程序方式预签约")]
                 #[crate::endpoint(POST, "/v3/ecommerce/combine-papay/contracts/pre-entrust-sign/mini-program", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -1998,6 +2005,7 @@ pub mod combine_papay {
         ///
         /// Idempotent by `combine_out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "电商合单委托代扣支付API")]
+        #[doc(alias = "电商合单委托代扣支付")]
         #[crate::endpoint(POST, "/v3/ecommerce/combine-papay/transactions", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -2142,6 +2150,7 @@ pub mod combine_papay {
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter5_5_6.shtml)
             #[doc(alias = "电商合单委托代扣查询订单API")]
+            #[doc(alias = "电商合单委托代扣查询订单")]
             #[crate::endpoint(GET, "/v3/ecommerce/combine-papay/transactions/<combine_out_trade_no>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -2230,6 +2239,7 @@ pub mod combine_papay {
                 ///
                 /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                 #[doc(alias = "电商合单委托代扣撤销订单API")]
+                #[doc(alias = "电商合单委托代扣撤销订单")]
                 #[crate::endpoint(
                     POST,
                     "/v3/ecommerce/combine-papay/transactions/<combine_out_trade_no>/reverse",
@@ -2274,6 +2284,7 @@ pub mod fund {
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/amount/chapter3_1.shtml)
             #[doc(alias = "查询二级商户账户实时余额API")]
+            #[doc(alias = "查询二级商户账户实时余额")]
             #[crate::endpoint(GET, "/v3/ecommerce/fund/balance/<sub_mchid>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -2309,6 +2320,7 @@ pub mod fund {
             ///
             /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/ecommerce-balance/accounts/query-e-commerce-day-end-balance.html)
             #[doc(alias = "查询二级商户账户日终余额API")]
+            #[doc(alias = "查询二级商户账户日终余额")]
             #[crate::endpoint(GET, "/v3/ecommerce/fund/enddaybalance/<sub_mchid>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -2366,6 +2378,7 @@ pub mod fund {
         ///
         /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "账户余额提现API")]
+        #[doc(alias = "账户余额提现")]
         #[crate::endpoint(POST, "/v3/ecommerce/fund/withdraw", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -3285,6 +3298,7 @@ pub mod profitsharing {
         ///
         /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "完结分账API")]
+        #[doc(alias = "完结分账")]
         #[crate::endpoint(POST, "/v3/ecommerce/profitsharing/finish-order", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -3320,6 +3334,7 @@ pub mod profitsharing {
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/profitsharing/chapter3_2.shtml)
         #[doc(alias = "查询分账结果API")]
+        #[doc(alias = "查询分账结果")]
         #[crate::endpoint(GET, "/v3/ecommerce/profitsharing/orders", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -3437,6 +3452,7 @@ pub mod profitsharing {
         ///
         /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "请求分账API")]
+        #[doc(alias = "请求分账")]
         #[crate::endpoint(POST, "/v3/ecommerce/profitsharing/orders", response = PostResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -3566,6 +3582,7 @@ pub mod profitsharing {
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter7_4_9.shtml)
                 #[doc(alias = "查询订单剩余待分金额API")]
+                #[doc(alias = "查询订单剩余待分金额")]
                 #[crate::endpoint(GET, "/v3/ecommerce/profitsharing/orders/<transaction_id>/amounts", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -3598,6 +3615,7 @@ pub mod profitsharing {
             ///
             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "添加分账接收方API")]
+            #[doc(alias = "添加分账接收方")]
             #[crate::endpoint(POST, "/v3/ecommerce/profitsharing/receivers/add", response = PostResponse, serial, idempotent)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -3635,6 +3653,7 @@ pub mod profitsharing {
             ///
             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "删除分账接收方API")]
+            #[doc(alias = "删除分账接收方")]
             #[crate::endpoint(POST, "/v3/ecommerce/profitsharing/receivers/delete", response = PostResponse, idempotent)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -3664,6 +3683,7 @@ pub mod profitsharing {
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/profitsharing/chapter3_4.shtml)
         #[doc(alias = "查询分账回退结果API")]
+        #[doc(alias = "查询分账回退结果")]
         #[crate::endpoint(GET, "/v3/ecommerce/profitsharing/returnorders", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -3711,6 +3731,7 @@ pub mod profitsharing {
         ///
         /// Idempotent by `out_return_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "请求分账回退API")]
+        #[doc(alias = "请求分账回退")]
         #[crate::endpoint(POST, "/v3/ecommerce/profitsharing/returnorders", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -3976,6 +3997,7 @@ pub mod refunds {
             ///
             /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/ecommerce-refund/refunds/query-return-advance.html)
             #[doc(alias = "查询垫付回补结果API")]
+            #[doc(alias = "查询垫付回补结果")]
             #[crate::endpoint(GET, "/v3/ecommerce/refunds/<refund_id>/return-advance", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -4017,6 +4039,7 @@ pub mod refunds {
             ///
             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "垫付退款回补API")]
+            #[doc(alias = "垫付退款回补")]
             #[crate::endpoint(POST, "/v3/ecommerce/refunds/<refund_id>/return-advance", response = PostResponse, idempotent)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -4061,6 +4084,7 @@ pub mod refunds {
         ///
         /// Idempotent by `out_refund_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "退款申请API")]
+        #[doc(alias = "退款申请")]
         #[crate::endpoint(POST, "/v3/ecommerce/refunds/apply", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -4583,6 +4607,7 @@ pub mod subsidies {
         ///
         /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "取消补差API")]
+        #[doc(alias = "取消补差")]
         #[crate::endpoint(POST, "/v3/ecommerce/subsidies/cancel", response = PostResponse, idempotent)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -4617,6 +4642,7 @@ pub mod subsidies {
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[doc(alias = "请求补差API")]
+        #[doc(alias = "请求补差")]
         #[crate::endpoint(POST, "/v3/ecommerce/subsidies/create", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -4663,6 +4689,7 @@ pub mod subsidies {
         ///
         /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "请求补差回退API")]
+        #[doc(alias = "请求补差回退")]
         #[crate::endpoint(POST, "/v3/ecommerce/subsidies/return", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {

@@ -12,6 +12,7 @@ pub mod contracts {
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/Offline/apis/chapter5_2_4.shtml)
         #[doc(alias = "解约API")]
+        #[doc(alias = "解约")]
         #[crate::endpoint(DELETE, "/v3/edu-papay/contracts/<contract_id>")]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Delete {
@@ -29,6 +30,7 @@ pub mod contracts {
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/Offline/apis/chapter5_2_2.shtml)
             #[doc(alias = "通过协议号查询签约API")]
+            #[doc(alias = "通过协议号查询签约")]
             #[crate::endpoint(GET, "/v3/edu-papay/contracts/id/<contract_id>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -94,6 +96,7 @@ pub mod contracts {
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[doc(alias = "预签约API")]
+        #[doc(alias = "预签约")]
         #[crate::endpoint(POST, "/v3/edu-papay/contracts/presign", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -135,6 +138,7 @@ pub mod transactions {
     ///
     /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "教育通扣款受理API")]
+    #[doc(alias = "教育通扣款受理")]
     #[crate::endpoint(POST, "/v3/edu-papay/transactions")]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -195,6 +199,7 @@ pub mod transactions {
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/Offline/apis/chapter5_2_8.shtml)
             #[doc(alias = "微信订单号查单API")]
+            #[doc(alias = "微信订单号查单")]
             #[crate::endpoint(GET, "/v3/edu-papay/transactions/id/<transaction_id>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -328,6 +333,7 @@ pub mod transactions {
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/Offline/apis/chapter5_2_9.shtml)
             #[doc(alias = "商户订单号查单API")]
+            #[doc(alias = "商户订单号查单")]
             #[crate::endpoint(GET, "/v3/edu-papay/transactions/out-trade-no/<out_trade_no>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -464,6 +470,7 @@ pub mod user {
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/Offline/apis/chapter5_2_3.shtml)
             #[doc(alias = "通过用户标识查询签约API")]
+            #[doc(alias = "通过用户标识查询签约")]
             #[crate::endpoint(GET, "/v3/edu-papay/user/<openid>/contracts", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -571,6 +578,7 @@ pub mod user_notifications {
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[doc(alias = "发送扣款预通知API")]
+            #[doc(alias = "发送扣款预通知")]
             #[crate::endpoint(POST, "/v3/edu-papay/user-notifications/<contract_id>/send")]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {

@@ -10,6 +10,7 @@ pub mod orders {
     ///
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/assets/img/common/edu/edu-star/chapter2_3.png)
     #[doc(alias = "通过QQ账号查询核销订单列表API")]
+    #[doc(alias = "通过QQ账号查询核销订单列表")]
     #[crate::endpoint(GET, "/v3/edu-star/orders", response = GetResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Get {
@@ -68,6 +69,7 @@ pub mod orders {
     ///
     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
     #[doc(alias = "创建核销订单API")]
+    #[doc(alias = "创建核销订单")]
     #[crate::endpoint(POST, "/v3/edu-star/orders", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -115,6 +117,7 @@ pub mod users {
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/assets/img/common/edu/edu-star/chapter2_3.png)
             #[doc(alias = "通过微信用户标识查询用户信息API")]
+            #[doc(alias = "通过微信用户标识查询用户信息")]
             #[crate::endpoint(GET, "/v3/edu-star/users/openid/<wechat_openid>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -152,6 +155,7 @@ pub mod users {
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/assets/img/common/edu/edu-star/chapter2_3.png)
             #[doc(alias = "通过QQ账号查询用户信息API")]
+            #[doc(alias = "通过QQ账号查询用户信息")]
             #[crate::endpoint(GET, "/v3/edu-star/users/qq/<qq>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {

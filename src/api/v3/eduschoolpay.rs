@@ -12,6 +12,7 @@ pub mod contracts {
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/edu/eduschoolpay/chapter3_2.shtml)
         #[doc(alias = "通过协议号查询签约API")]
+        #[doc(alias = "通过协议号查询签约")]
         #[crate::endpoint(GET, "/v3/eduschoolpay/contracts/<contract_id>", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -50,6 +51,7 @@ pub mod contracts {
             ///
             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "商户主动解约API")]
+            #[doc(alias = "商户主动解约")]
             #[crate::endpoint(
                 POST,
                 "/v3/eduschoolpay/contracts/<contract_id>/terminate",
@@ -74,6 +76,7 @@ pub mod contracts {
         ///
         /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "预签约API")]
+        #[doc(alias = "预签约")]
         #[crate::endpoint(POST, "/v3/eduschoolpay/contracts/presign", response = PostResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -151,6 +154,7 @@ pub mod transactions {
     ///
     /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "扣款API")]
+    #[doc(alias = "扣款")]
     #[crate::endpoint(POST, "/v3/eduschoolpay/transactions", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -351,6 +355,7 @@ pub mod transactions {
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/edu/eduschoolpay/chapter4_2.shtml)
             #[doc(alias = "微信支付订单号查单API")]
+            #[doc(alias = "微信支付订单号查单")]
             #[crate::endpoint(GET, "/v3/eduschoolpay/transactions/id/<transaction_id>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -482,6 +487,7 @@ pub mod transactions {
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/edu/eduschoolpay/chapter4_3.shtml)
             #[doc(alias = "商户订单号查单API")]
+            #[doc(alias = "商户订单号查单")]
             #[crate::endpoint(GET, "/v3/eduschoolpay/transactions/out-trade-no/<out_trade_no>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -616,6 +622,7 @@ pub mod users {
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/edu/eduschoolpay/chapter3_4.shtml)
             #[doc(alias = "查询用户签约列表API")]
+            #[doc(alias = "查询用户签约列表")]
             #[crate::endpoint(GET, "/v3/eduschoolpay/users/<openid>/contracts", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -690,6 +697,7 @@ pub mod users {
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/edu/eduschoolpay/chapter4_4.shtml)
             #[doc(alias = "商户查询用户欠款状态API")]
+            #[doc(alias = "商户查询用户欠款状态")]
             #[crate::endpoint(GET, "/v3/eduschoolpay/users/<openid>/debt-state", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {

@@ -16,6 +16,7 @@ pub mod users {
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[doc(alias = "用户openid转换API")]
+            #[doc(alias = "用户openid转换")]
             #[crate::endpoint(POST, "/v3/express/users/<openid>/transform", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {

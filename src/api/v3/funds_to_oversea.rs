@@ -10,6 +10,7 @@ pub mod bill_download_url {
     ///
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter7_10_4.shtml)
     #[doc(alias = "获取购付汇账单文件下载链接API")]
+    #[doc(alias = "获取购付汇账单文件下载链接")]
     #[crate::endpoint(GET, "/v3/funds-to-oversea/bill-download-url", response = GetResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Get {
@@ -40,6 +41,7 @@ pub mod orders {
     ///
     /// Idempotent by `out_order_id`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "申请资金出境API")]
+    #[doc(alias = "申请资金出境")]
     #[crate::endpoint(POST, "/v3/funds-to-oversea/orders", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -183,6 +185,7 @@ pub mod orders {
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter7_10_3.shtml)
         #[doc(alias = "查询出境结果API")]
+        #[doc(alias = "查询出境结果")]
         #[crate::endpoint(GET, "/v3/funds-to-oversea/orders/<out_order_id>", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -394,6 +397,7 @@ pub mod transactions {
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter7_10_1.shtml)
             #[doc(alias = "查询订单剩余可出境余额API")]
+            #[doc(alias = "查询订单剩余可出境余额")]
             #[crate::endpoint(GET, "/v3/funds-to-oversea/transactions/<transaction_id>/available_abroad_amounts", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {

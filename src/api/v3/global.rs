@@ -65,6 +65,7 @@ pub mod customs {
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_3_3.shtml)
         #[doc(alias = "报关查询API")]
+        #[doc(alias = "报关查询")]
         #[crate::endpoint(GET, "/v3/global/customs/orders", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -245,6 +246,7 @@ pub mod customs {
         ///
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "报关API")]
+        #[doc(alias = "报关")]
         #[crate::endpoint(POST, "/v3/global/customs/orders", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -362,6 +364,7 @@ pub mod customs {
         ///
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "报关信息修改API")]
+        #[doc(alias = "报关信息修改")]
         #[crate::endpoint(PATCH, "/v3/global/customs/orders", response = PatchResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Patch {
@@ -481,6 +484,7 @@ pub mod customs {
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[doc(alias = "报关重推API")]
+        #[doc(alias = "报关重推")]
         #[crate::endpoint(POST, "/v3/global/customs/redeclare", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -582,6 +586,7 @@ pub mod customs {
         ///
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "身份信息校验API")]
+        #[doc(alias = "身份信息校验")]
         #[crate::endpoint(POST, "/v3/global/customs/verify-certificate", response = PostResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -2039,6 +2044,7 @@ pub mod merchant_service {
             ///
             /// `GET /v3/global/merchant-service/images/{media_id}`
             #[doc(alias = "图片下载API")]
+            #[doc(alias = "图片下载")]
             #[crate::endpoint(GET, "/v3/global/merchant-service/images/<media_id>")]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -2056,6 +2062,7 @@ pub mod merchant_service {
             ///
             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "商户上传反馈图片API")]
+            #[doc(alias = "商户上传反馈图片")]
             #[crate::endpoint(POST, "/v3/global/merchant-service/images/upload", response = PostResponse, multipart, idempotent)]
             #[derive(Debug, Clone, PartialEq)]
             pub struct Post {
@@ -2086,6 +2093,7 @@ pub mod merchant_storage {
             ///
             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "上传文件API")]
+            #[doc(alias = "上传文件")]
             #[crate::endpoint(POST, "/v3/global/merchant-storage/file/upload", response = PostResponse, multipart, idempotent)]
             #[derive(Debug, Clone, PartialEq)]
             pub struct Post {
@@ -3094,6 +3102,7 @@ pub mod papay {
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_2.shtml)
             #[doc(alias = "代扣协议ID查询签约API")]
+            #[doc(alias = "代扣协议ID查询签约")]
             #[crate::endpoint(GET, "/v3/global/papay/contracts/<contract_id>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -3176,6 +3185,7 @@ pub mod papay {
                 ///
                 /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                 #[doc(alias = "申请解约API")]
+                #[doc(alias = "申请解约")]
                 #[crate::endpoint(
                     POST,
                     "/v3/global/papay/contracts/<contract_id>/terminate",
@@ -3208,6 +3218,7 @@ pub mod papay {
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[doc(alias = "APP签约API")]
+            #[doc(alias = "APP签约")]
             #[crate::endpoint(POST, "/v3/global/papay/contracts/app-pre-entrust-sign", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -3254,6 +3265,7 @@ pub mod papay {
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[doc(alias = "H5预签约API")]
+            #[doc(alias = "H5预签约")]
             #[crate::endpoint(POST, "/v3/global/papay/contracts/h5-pre-entrust-sign", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -3302,6 +3314,7 @@ pub mod papay {
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[doc(alias = "JSAPI预签约API")]
+            #[doc(alias = "JSAPI预签约")]
             #[crate::endpoint(POST, "/v3/global/papay/contracts/jsapi-pre-entrust-sign", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -3348,6 +3361,7 @@ pub mod papay {
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[doc(alias = "小程序签约API")]
+            #[doc(alias = "小程序签约")]
             #[crate::endpoint(POST, "/v3/global/papay/contracts/miniprogram-pre-entrust-sign", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -3394,6 +3408,7 @@ pub mod papay {
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_3.shtml)
                 #[doc(alias = "商户协议号查询签约API")]
+                #[doc(alias = "商户协议号查询签约")]
                 #[crate::endpoint(GET, "/v3/global/papay/contracts/out-contract-code/<out_contract_code>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -3473,6 +3488,7 @@ pub mod papay {
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[doc(alias = "WEB预签约API")]
+            #[doc(alias = "WEB预签约")]
             #[crate::endpoint(POST, "/v3/global/papay/contracts/web-pre-entrust-sign", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -3518,6 +3534,7 @@ pub mod papay {
         ///
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "支付扣款API")]
+        #[doc(alias = "支付扣款")]
         #[crate::endpoint(POST, "/v3/global/papay/transactions", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -4200,6 +4217,7 @@ pub mod profit_sharing {
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_9.shtml)
         #[doc(alias = "获取分账账单文件下载地址API")]
+        #[doc(alias = "获取分账账单文件下载地址")]
         #[crate::endpoint(GET, "/v3/global/profit-sharing/bill-download-url", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -4226,6 +4244,7 @@ pub mod profit_sharing {
         ///
         /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "请求分账API")]
+        #[doc(alias = "请求分账")]
         #[crate::endpoint(POST, "/v3/global/profit-sharing/orders", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -4365,6 +4384,7 @@ pub mod profit_sharing {
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_4.shtml)
             #[doc(alias = "查询分账结果API")]
+            #[doc(alias = "查询分账结果")]
             #[crate::endpoint(GET, "/v3/global/profit-sharing/orders/<out_order_no>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -4455,6 +4475,7 @@ pub mod profit_sharing {
             ///
             /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "解冻剩余资金API")]
+            #[doc(alias = "解冻剩余资金")]
             #[crate::endpoint(POST, "/v3/global/profit-sharing/orders/unfreeze", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -4549,6 +4570,7 @@ pub mod profit_sharing {
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[doc(alias = "添加分账接收方API")]
+        #[doc(alias = "添加分账接收方")]
         #[crate::endpoint(POST, "/v3/global/profit-sharing/receivers", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -4689,6 +4711,7 @@ pub mod profit_sharing {
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_8.shtml)
         #[doc(alias = "删除分账接收方API")]
+        #[doc(alias = "删除分账接收方")]
         #[crate::endpoint(DELETE, "/v3/global/profit-sharing/receivers")]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Delete {
@@ -4729,6 +4752,7 @@ pub mod profit_sharing {
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_7.shtml)
             #[doc(alias = "查询分账接收方添加结果API")]
+            #[doc(alias = "查询分账接收方添加结果")]
             #[crate::endpoint(GET, "/v3/global/profit-sharing/receivers/<account>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -4835,6 +4859,7 @@ pub mod profit_sharing {
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_14.shtml)
             #[doc(alias = "获取分账退款账单下载链接API")]
+            #[doc(alias = "获取分账退款账单下载链接")]
             #[crate::endpoint(GET, "/v3/global/profit-sharing/refunds/bill-download-url", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -4859,6 +4884,7 @@ pub mod profit_sharing {
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_13.shtml)
             #[doc(alias = "查询可供垫付退款实时余额API")]
+            #[doc(alias = "查询可供垫付退款实时余额")]
             #[crate::endpoint(GET, "/v3/global/profit-sharing/refunds/refundable-balance", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {}
@@ -4890,6 +4916,7 @@ pub mod profit_sharing {
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_5.shtml)
                 #[doc(alias = "查询剩余待分金额API")]
+                #[doc(alias = "查询剩余待分金额")]
                 #[crate::endpoint(GET, "/v3/global/profit-sharing/transactions/<transaction_id>/amounts", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -4920,6 +4947,7 @@ pub mod profit_sharing {
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_12.shtml)
                 #[doc(alias = "查询订单剩余可退款金额API")]
+                #[doc(alias = "查询订单剩余可退款金额")]
                 #[crate::endpoint(GET, "/v3/global/profit-sharing/transactions/<transaction_id>/refundable-amounts", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -4956,6 +4984,7 @@ pub mod profit_sharing {
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[doc(alias = "分账标记API")]
+            #[doc(alias = "分账标记")]
             #[crate::endpoint(POST, "/v3/global/profit-sharing/transactions/mark")]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -5729,6 +5758,7 @@ pub mod settle {
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_10.shtml)
         #[doc(alias = "查询结算资金明细API")]
+        #[doc(alias = "查询结算资金明细")]
         #[crate::endpoint(GET, "/v3/global/settle/settlements", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -6240,6 +6270,7 @@ pub mod transactions {
         ///
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "JSAPI支付下单API")]
+        #[doc(alias = "JSAPI支付下单")]
         #[crate::endpoint(POST, "/v3/global/transactions/jsapi", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -6538,6 +6569,7 @@ pub mod transactions {
         ///
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "Native支付下单API")]
+        #[doc(alias = "Native支付下单")]
         #[crate::endpoint(POST, "/v3/global/transactions/native", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {

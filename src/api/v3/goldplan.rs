@@ -14,6 +14,7 @@ pub mod merchants {
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[doc(alias = "商家小票管理API")]
+        #[doc(alias = "商家小票管理")]
         #[crate::endpoint(POST, "/v3/goldplan/merchants/changecustompagestatus", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -42,6 +43,7 @@ pub mod merchants {
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[doc(alias = "点金计划管理API")]
+        #[doc(alias = "点金计划管理")]
         #[crate::endpoint(POST, "/v3/goldplan/merchants/changegoldplanstatus", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -82,6 +84,7 @@ pub mod merchants {
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[doc(alias = "关闭广告展示API")]
+        #[doc(alias = "关闭广告展示")]
         #[crate::endpoint(POST, "/v3/goldplan/merchants/close-advertising-show")]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -99,6 +102,7 @@ pub mod merchants {
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[doc(alias = "开通广告展示API")]
+        #[doc(alias = "开通广告展示")]
         #[crate::endpoint(PATCH, "/v3/goldplan/merchants/open-advertising-show")]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Patch {
@@ -119,6 +123,7 @@ pub mod merchants {
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[doc(alias = "同业过滤标签管理API")]
+        #[doc(alias = "同业过滤标签管理")]
         #[crate::endpoint(POST, "/v3/goldplan/merchants/set-advertising-industry-filter")]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {

@@ -12,6 +12,7 @@ pub mod tokens {
     ///
     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
     #[doc(alias = "出行券切卡组件预下单API")]
+    #[doc(alias = "出行券切卡组件预下单")]
     #[crate::endpoint(POST, "/v3/industry-coupon/tokens", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {

@@ -16,6 +16,7 @@ pub mod bank {
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter9_8_2.shtml)
                 #[doc(alias = "查询上传任务列表API")]
+                #[doc(alias = "查询上传任务列表")]
                 #[crate::endpoint(GET, "/v3/marketing/bank/packages/<package_id>/tasks", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -95,6 +96,7 @@ pub mod bank {
                 ///
                 /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                 #[doc(alias = "导入定向用户协议号API")]
+                #[doc(alias = "导入定向用户协议号")]
                 #[crate::endpoint(POST, "/v3/marketing/bank/packages/<package_id>/tasks", response = PostResponse, multipart, idempotent)]
                 #[derive(Debug, Clone, PartialEq)]
                 pub struct Post {
@@ -284,6 +286,7 @@ pub mod busifavor {
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_8.shtml)
         #[doc(alias = "查询商家券事件通知地址API")]
+        #[doc(alias = "查询商家券事件通知地址")]
         #[crate::endpoint(GET, "/v3/marketing/busifavor/callbacks", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -308,6 +311,7 @@ pub mod busifavor {
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[doc(alias = "设置商家券事件通知地址API")]
+        #[doc(alias = "设置商家券事件通知地址")]
         #[crate::endpoint(POST, "/v3/marketing/busifavor/callbacks", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -343,6 +347,7 @@ pub mod busifavor {
                 ///
                 /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                 #[doc(alias = "发放消费卡API")]
+                #[doc(alias = "发放消费卡")]
                 #[crate::endpoint(POST, "/v3/marketing/busifavor/coupons/<card_id>/send", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -377,6 +382,7 @@ pub mod busifavor {
             ///
             /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "关联订单信息API")]
+            #[doc(alias = "关联订单信息")]
             #[crate::endpoint(POST, "/v3/marketing/busifavor/coupons/associate", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -408,6 +414,7 @@ pub mod busifavor {
             ///
             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "使券失效API")]
+            #[doc(alias = "使券失效")]
             #[crate::endpoint(POST, "/v3/marketing/busifavor/coupons/deactivate", response = PostResponse, idempotent)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -438,6 +445,7 @@ pub mod busifavor {
             ///
             /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "取消关联订单信息API")]
+            #[doc(alias = "取消关联订单信息")]
             #[crate::endpoint(POST, "/v3/marketing/busifavor/coupons/disassociate", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -469,6 +477,7 @@ pub mod busifavor {
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[doc(alias = "申请退券API")]
+            #[doc(alias = "申请退券")]
             #[crate::endpoint(POST, "/v3/marketing/busifavor/coupons/return", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -497,6 +506,7 @@ pub mod busifavor {
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[doc(alias = "核销用户券API")]
+            #[doc(alias = "核销用户券")]
             #[crate::endpoint(POST, "/v3/marketing/busifavor/coupons/use", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -663,6 +673,7 @@ pub mod busifavor {
         ///
         /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "创建商家券API")]
+        #[doc(alias = "创建商家券")]
         #[crate::endpoint(POST, "/v3/marketing/busifavor/stocks", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -1004,6 +1015,7 @@ pub mod busifavor {
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_2.shtml)
             #[doc(alias = "查询商家券详情API")]
+            #[doc(alias = "查询商家券详情")]
             #[crate::endpoint(GET, "/v3/marketing/busifavor/stocks/<stock_id>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -1394,6 +1406,7 @@ pub mod busifavor {
             ///
             /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "修改商家券基本信息API")]
+            #[doc(alias = "修改商家券基本信息")]
             #[crate::endpoint(PATCH, "/v3/marketing/busifavor/stocks/<stock_id>")]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Patch {
@@ -1582,6 +1595,7 @@ pub mod busifavor {
                 ///
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[doc(alias = "修改批次预算API")]
+                #[doc(alias = "修改批次预算")]
                 #[crate::endpoint(PATCH, "/v3/marketing/busifavor/stocks/<stock_id>/budget", response = PatchResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Patch {
@@ -1700,6 +1714,7 @@ pub mod busifavor {
                 ///
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[doc(alias = "上传预存code API")]
+                #[doc(alias = "上传预存code")]
                 #[crate::endpoint(POST, "/v3/marketing/busifavor/stocks/<stock_id>/couponcodes", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -2137,6 +2152,7 @@ pub mod busifavor {
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_19.shtml)
             #[doc(alias = "查询营销补差付款单列表API")]
+            #[doc(alias = "查询营销补差付款单列表")]
             #[crate::endpoint(GET, "/v3/marketing/busifavor/subsidy/pay-receipts", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -2198,6 +2214,7 @@ pub mod busifavor {
             ///
             /// Idempotent by `out_subsidy_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "营销补差付款API")]
+            #[doc(alias = "营销补差付款")]
             #[crate::endpoint(POST, "/v3/marketing/busifavor/subsidy/pay-receipts", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -2262,6 +2279,7 @@ pub mod busifavor {
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_18.shtml)
                 #[doc(alias = "查询营销补差付款单详情API")]
+                #[doc(alias = "查询营销补差付款单详情")]
                 #[crate::endpoint(GET, "/v3/marketing/busifavor/subsidy/pay-receipts/<subsidy_receipt_id>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -2314,6 +2332,7 @@ pub mod busifavor {
             ///
             /// Idempotent by `out_subsidy_return_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "营销补差回退API")]
+            #[doc(alias = "营销补差回退")]
             #[crate::endpoint(POST, "/v3/marketing/busifavor/subsidy/return-receipts", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -2445,6 +2464,7 @@ pub mod busifavor {
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_4.shtml)
                 #[doc(alias = "根据过滤条件查询用户券API")]
+                #[doc(alias = "根据过滤条件查询用户券")]
                 #[crate::endpoint(GET, "/v3/marketing/busifavor/users/<openid>/coupons", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -2743,6 +2763,7 @@ pub mod busifavor {
                             ///
                             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/busifavor/chapter3_5.shtml)
                             #[doc(alias = "查询用户单张券详情API")]
+                            #[doc(alias = "查询用户单张券详情")]
                             #[crate::endpoint(GET, "/v3/marketing/busifavor/users/<openid>/coupons/<coupon_code>/appids/<appid>", response = GetResponse)]
                             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                             pub struct Get {
@@ -3078,6 +3099,7 @@ pub mod favor {
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/convention/chapter3_12.shtml)
         #[doc(alias = "获取已设置的消息通知地址API")]
+        #[doc(alias = "获取已设置的消息通知地址")]
         #[crate::endpoint(GET, "/v3/marketing/favor/callbacks", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -3102,6 +3124,7 @@ pub mod favor {
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[doc(alias = "设置消息通知地址API")]
+        #[doc(alias = "设置消息通知地址")]
         #[crate::endpoint(POST, "/v3/marketing/favor/callbacks", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -3132,6 +3155,7 @@ pub mod favor {
         ///
         /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "创建代金券批次API")]
+        #[doc(alias = "创建代金券批次")]
         #[crate::endpoint(POST, "/v3/marketing/favor/coupon-stocks", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -3264,6 +3288,7 @@ pub mod favor {
             ///
             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "（营销）图片上传API")]
+            #[doc(alias = "（营销）图片上传")]
             #[crate::endpoint(POST, "/v3/marketing/favor/media/image-upload", response = PostResponse, multipart, idempotent)]
             #[derive(Debug, Clone, PartialEq)]
             pub struct Post {
@@ -3287,6 +3312,7 @@ pub mod favor {
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/convention/chapter3_4.shtml)
         #[doc(alias = "条件查询批次列表API")]
+        #[doc(alias = "条件查询批次列表")]
         #[crate::endpoint(GET, "/v3/marketing/favor/stocks", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -3409,6 +3435,7 @@ pub mod favor {
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/convention/chapter3_5.shtml)
             #[doc(alias = "查询批次详情API")]
+            #[doc(alias = "查询批次详情")]
             #[crate::endpoint(GET, "/v3/marketing/favor/stocks/<stock_id>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -3509,6 +3536,7 @@ pub mod favor {
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/convention/chapter3_8.shtml)
                 #[doc(alias = "查询代金券可用单品API")]
+                #[doc(alias = "查询代金券可用单品")]
                 #[crate::endpoint(GET, "/v3/marketing/favor/stocks/<stock_id>/items", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -3546,6 +3574,7 @@ pub mod favor {
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/convention/chapter3_7.shtml)
                 #[doc(alias = "查询代金券可用商户API")]
+                #[doc(alias = "查询代金券可用商户")]
                 #[crate::endpoint(GET, "/v3/marketing/favor/stocks/<stock_id>/merchants", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -3615,6 +3644,7 @@ pub mod favor {
                 ///
                 /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                 #[doc(alias = "暂停代金券批次API")]
+                #[doc(alias = "暂停代金券批次")]
                 #[crate::endpoint(POST, "/v3/marketing/favor/stocks/<stock_id>/pause", response = PostResponse, idempotent)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -3641,6 +3671,7 @@ pub mod favor {
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/convention/chapter3_11.shtml)
                 #[doc(alias = "下载批次退款明细API")]
+                #[doc(alias = "下载批次退款明细")]
                 #[crate::endpoint(GET, "/v3/marketing/favor/stocks/<stock_id>/refund-flow", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -3695,6 +3726,7 @@ pub mod favor {
                 ///
                 /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                 #[doc(alias = "重启代金券批次API")]
+                #[doc(alias = "重启代金券批次")]
                 #[crate::endpoint(POST, "/v3/marketing/favor/stocks/<stock_id>/restart", response = PostResponse, idempotent)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -3723,6 +3755,7 @@ pub mod favor {
                 ///
                 /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                 #[doc(alias = "激活代金券批次API")]
+                #[doc(alias = "激活代金券批次")]
                 #[crate::endpoint(POST, "/v3/marketing/favor/stocks/<stock_id>/start", response = PostResponse, idempotent)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -3749,6 +3782,7 @@ pub mod favor {
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/convention/chapter3_10.shtml)
                 #[doc(alias = "下载批次核销明细API")]
+                #[doc(alias = "下载批次核销明细")]
                 #[crate::endpoint(GET, "/v3/marketing/favor/stocks/<stock_id>/use-flow", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -3940,6 +3974,7 @@ pub mod favor {
                 ///
                 /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                 #[doc(alias = "发放代金券API")]
+                #[doc(alias = "发放代金券")]
                 #[crate::endpoint(POST, "/v3/marketing/favor/users/<openid>/coupons", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -3975,6 +4010,7 @@ pub mod favor {
                     ///
                     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/convention/chapter3_6.shtml)
                     #[doc(alias = "查询代金券详情API")]
+                    #[doc(alias = "查询代金券详情")]
                     #[crate::endpoint(GET, "/v3/marketing/favor/users/<openid>/coupons/<coupon_id>", response = GetResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Get {
@@ -4823,6 +4859,7 @@ pub mod membercard_activity {
         ///
         /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/membership-card/member-gift/query-activity-list.html)
         #[doc(alias = "查询活动列表API")]
+        #[doc(alias = "查询活动列表")]
         #[crate::endpoint(GET, "/v3/marketing/membercard-activity/activities", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -5085,6 +5122,7 @@ pub mod membercard_activity {
         ///
         /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "创建活动API")]
+        #[doc(alias = "创建活动")]
         #[crate::endpoint(POST, "/v3/marketing/membercard-activity/activities", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -5475,6 +5513,7 @@ pub mod membercard_activity {
             ///
             /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/membership-card/member-gift/query-activity-detail.html)
             #[doc(alias = "查询活动详情API")]
+            #[doc(alias = "查询活动详情")]
             #[crate::endpoint(GET, "/v3/marketing/membercard-activity/activities/<activity_id>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -5686,6 +5725,7 @@ pub mod membercard_activity {
                 ///
                 /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                 #[doc(alias = "终止活动API")]
+                #[doc(alias = "终止活动")]
                 #[crate::endpoint(POST, "/v3/marketing/membercard-activity/activities/<activity_id>/terminate", response = PostResponse, idempotent)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -5718,6 +5758,7 @@ pub mod membercard_open {
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/membercard_open/chapter4_5.shtml)
             #[doc(alias = "获取用户信息（跳转型激活）API")]
+            #[doc(alias = "获取用户信息（跳转型激活）")]
             #[crate::endpoint(GET, "/v3/marketing/membercard-open/activate-informations/<activate_ticket>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -5784,6 +5825,7 @@ pub mod membercard_open {
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/membercard_open/chapter6_2.shtml)
         #[doc(alias = "查询回调地址API")]
+        #[doc(alias = "查询回调地址")]
         #[crate::endpoint(GET, "/v3/marketing/membercard-open/callback", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {}
@@ -5806,6 +5848,7 @@ pub mod membercard_open {
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[doc(alias = "设置回调地址API")]
+        #[doc(alias = "设置回调地址")]
         #[crate::endpoint(PATCH, "/v3/marketing/membercard-open/callback", response = PatchResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Patch {
@@ -5829,6 +5872,7 @@ pub mod membercard_open {
         ///
         /// `GET /v3/marketing/membercard-open/cards`
         #[doc(alias = "查询会员卡模板列表API")]
+        #[doc(alias = "查询会员卡模板列表")]
         #[crate::endpoint(GET, "/v3/marketing/membercard-open/cards", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -5862,6 +5906,7 @@ pub mod membercard_open {
         ///
         /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "创建会员卡模板API")]
+        #[doc(alias = "创建会员卡模板")]
         #[crate::endpoint(POST, "/v3/marketing/membercard-open/cards", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -6001,6 +6046,7 @@ pub mod membercard_open {
             ///
             /// `GET /v3/marketing/membercard-open/cards/{card_id}`
             #[doc(alias = "查询会员卡模板信息API")]
+            #[doc(alias = "查询会员卡模板信息")]
             #[crate::endpoint(GET, "/v3/marketing/membercard-open/cards/<card_id>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -6017,6 +6063,7 @@ pub mod membercard_open {
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[doc(alias = "修改会员卡模板信息API")]
+            #[doc(alias = "修改会员卡模板信息")]
             #[crate::endpoint(PATCH, "/v3/marketing/membercard-open/cards/<card_id>")]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Patch {
@@ -6168,6 +6215,7 @@ pub mod membercard_open {
             ///
             /// `DELETE /v3/marketing/membercard-open/cards/{card_id}`
             #[doc(alias = "删除会员卡模板API")]
+            #[doc(alias = "删除会员卡模板")]
             #[crate::endpoint(DELETE, "/v3/marketing/membercard-open/cards/<card_id>")]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Delete {
@@ -6183,6 +6231,7 @@ pub mod membercard_open {
                     ///
                     /// `GET /v3/marketing/membercard-open/cards/{card_id}/codes/{code}`
                     #[doc(alias = "查询用户会员卡信息API")]
+                    #[doc(alias = "查询用户会员卡信息")]
                     #[crate::endpoint(GET, "/v3/marketing/membercard-open/cards/<card_id>/codes/<code>", response = GetResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Get {
@@ -6201,6 +6250,7 @@ pub mod membercard_open {
                     ///
                     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                     #[doc(alias = "修改用户会员卡信息API")]
+                    #[doc(alias = "修改用户会员卡信息")]
                     #[crate::endpoint(
                         PATCH,
                         "/v3/marketing/membercard-open/cards/<card_id>/codes/<code>"
@@ -6251,6 +6301,7 @@ pub mod membercard_open {
                         ///
                         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                         #[doc(alias = "激活会员卡（跳转型激活）API")]
+                        #[doc(alias = "激活会员卡（跳转型激活）")]
                         #[crate::endpoint(
                             POST,
                             "/v3/marketing/membercard-open/cards/<card_id>/codes/<code>/activate"
@@ -6277,6 +6328,7 @@ pub mod membercard_open {
                             ///
                             /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                             #[doc(alias = "设置支付后展示的积分到账API")]
+                            #[doc(alias = "设置支付后展示的积分到账")]
                             #[crate::endpoint(
                                 POST,
                                 "/v3/marketing/membercard-open/cards/<card_id>/codes/<code>/bonus/commit"
@@ -6308,6 +6360,7 @@ pub mod membercard_open {
                             ///
                             /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                             #[doc(alias = "支付结果页展示会员积分API")]
+                            #[doc(alias = "支付结果页展示会员积分")]
                             #[crate::endpoint(
                                 POST,
                                 "/v3/marketing/membercard-open/cards/<card_id>/codes/<code>/bonus/prepare"
@@ -6338,6 +6391,7 @@ pub mod membercard_open {
                         ///
                         /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                         #[doc(alias = "设置会员权益API")]
+                        #[doc(alias = "设置会员权益")]
                         #[crate::endpoint(
                             PATCH,
                             "/v3/marketing/membercard-open/cards/<card_id>/codes/<code>/rights"
@@ -6500,6 +6554,7 @@ pub mod membercard_open {
                         ///
                         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                         #[doc(alias = "作废用户会员卡API")]
+                        #[doc(alias = "作废用户会员卡")]
                         #[crate::endpoint(
                             POST,
                             "/v3/marketing/membercard-open/cards/<card_id>/codes/<code>/unavailable"
@@ -6525,6 +6580,7 @@ pub mod membercard_open {
                     ///
                     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                     #[doc(alias = "导入会员Code API")]
+                    #[doc(alias = "导入会员Code")]
                     #[crate::endpoint(POST, "/v3/marketing/membercard-open/cards/<card_id>/codes/deposit", response = PostResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -6564,6 +6620,7 @@ pub mod membercard_open {
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/membercard_open/chapter4_4.shtml)
                 #[doc(alias = "加密code解码（跳转型激活）API")]
+                #[doc(alias = "加密code解码（跳转型激活）")]
                 #[crate::endpoint(GET, "/v3/marketing/membercard-open/cards/<card_id>/decrypt-code", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -6628,6 +6685,7 @@ pub mod membercard_open {
                     ///
                     /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                     #[doc(alias = "根据手机号导入用户会员卡API")]
+                    #[doc(alias = "根据手机号导入用户会员卡")]
                     #[crate::endpoint(POST, "/v3/marketing/membercard-open/cards/<card_id>/phone-membercard/import", response = PostResponse, serial)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -6661,6 +6719,7 @@ pub mod membercard_open {
                 ///
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[doc(alias = "创建会员卡二维码API")]
+                #[doc(alias = "创建会员卡二维码")]
                 #[crate::endpoint(POST, "/v3/marketing/membercard-open/cards/<card_id>/qrcode", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -6693,6 +6752,7 @@ pub mod membercard_open {
                 ///
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[doc(alias = "设置会员卡模板权益项API")]
+                #[doc(alias = "设置会员卡模板权益项")]
                 #[crate::endpoint(PATCH, "/v3/marketing/membercard-open/cards/<card_id>/rights")]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Patch {
@@ -6948,6 +7008,7 @@ pub mod membercard_open {
                 ///
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[doc(alias = "老会员卡模板升级API")]
+                #[doc(alias = "老会员卡模板升级")]
                 #[crate::endpoint(POST, "/v3/marketing/membercard-open/cards/<card_id>/upgrade")]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -6971,6 +7032,7 @@ pub mod membercard_open {
                     ///
                     /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                     #[doc(alias = "根据openid导入用户会员卡API")]
+                    #[doc(alias = "根据openid导入用户会员卡")]
                     #[crate::endpoint(POST, "/v3/marketing/membercard-open/cards/<card_id>/users/import", response = PostResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -7009,6 +7071,7 @@ pub mod membercard_open {
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[doc(alias = "导入加密手机号提醒会员领卡API")]
+            #[doc(alias = "导入加密手机号提醒会员领卡")]
             #[crate::endpoint(
                 POST,
                 "/v3/marketing/membercard-open/phonenumber-member/import",
@@ -7050,6 +7113,7 @@ pub mod membercard_open {
             ///
             /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
             #[doc(alias = "通过加密手机号查询会员领卡状态API")]
+            #[doc(alias = "通过加密手机号查询会员领卡状态")]
             #[crate::endpoint(GET, "/v3/marketing/membercard-open/phonenumber-member/search", response = GetResponse, serial)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -7098,6 +7162,7 @@ pub mod membercard_open {
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/membercard_open/chapter3_5.shtml)
             #[doc(alias = "查询用户在品牌下所有会员卡API")]
+            #[doc(alias = "查询用户在品牌下所有会员卡")]
             #[crate::endpoint(GET, "/v3/marketing/membercard-open/user/cards", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -25596,6 +25661,7 @@ pub mod partnerships {
     ///
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_5_3.shtml)
     #[doc(alias = "查询合作关系列表API")]
+    #[doc(alias = "查询合作关系列表")]
     #[crate::endpoint(GET, "/v3/marketing/partnerships", response = GetResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Get {
@@ -25677,6 +25743,7 @@ pub mod partnerships {
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[doc(alias = "建立合作关系API")]
+        #[doc(alias = "建立合作关系")]
         #[crate::endpoint(POST, "/v3/marketing/partnerships/build", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -25801,6 +25868,7 @@ pub mod partnerships {
         ///
         /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "终止合作关系API")]
+        #[doc(alias = "终止合作关系")]
         #[crate::endpoint(POST, "/v3/marketing/partnerships/terminate", response = PostResponse, idempotent)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -25871,6 +25939,7 @@ pub mod paygiftactivity {
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/paygiftactivity/chapter3_9.shtml)
         #[doc(alias = "获取支付有礼活动列表API")]
+        #[doc(alias = "获取支付有礼活动列表")]
         #[crate::endpoint(GET, "/v3/marketing/paygiftactivity/activities", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -26055,6 +26124,7 @@ pub mod paygiftactivity {
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/paygiftactivity/chapter3_4.shtml)
             #[doc(alias = "查询活动详情接口API")]
+            #[doc(alias = "查询活动详情接口")]
             #[crate::endpoint(GET, "/v3/marketing/paygiftactivity/activities/<activity_id>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -26202,6 +26272,7 @@ pub mod paygiftactivity {
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/paygiftactivity/chapter3_6.shtml)
                 #[doc(alias = "查询活动指定商品列表API")]
+                #[doc(alias = "查询活动指定商品列表")]
                 #[crate::endpoint(GET, "/v3/marketing/paygiftactivity/activities/<activity_id>/goods", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -26257,6 +26328,7 @@ pub mod paygiftactivity {
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/paygiftactivity/chapter3_5.shtml)
                 #[doc(alias = "查询活动发券商户号API")]
+                #[doc(alias = "查询活动发券商户号")]
                 #[crate::endpoint(GET, "/v3/marketing/paygiftactivity/activities/<activity_id>/merchants", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -26317,6 +26389,7 @@ pub mod paygiftactivity {
                     ///
                     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                     #[doc(alias = "新增活动发券商户号API")]
+                    #[doc(alias = "新增活动发券商户号")]
                     #[crate::endpoint(POST, "/v3/marketing/paygiftactivity/activities/<activity_id>/merchants/add", response = PostResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -26366,6 +26439,7 @@ pub mod paygiftactivity {
                     ///
                     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                     #[doc(alias = "删除活动发券商户号API")]
+                    #[doc(alias = "删除活动发券商户号")]
                     #[crate::endpoint(POST, "/v3/marketing/paygiftactivity/activities/<activity_id>/merchants/delete", response = PostResponse, idempotent)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -26399,6 +26473,7 @@ pub mod paygiftactivity {
                 ///
                 /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                 #[doc(alias = "终止活动API")]
+                #[doc(alias = "终止活动")]
                 #[crate::endpoint(POST, "/v3/marketing/paygiftactivity/activities/<activity_id>/terminate", response = PostResponse, idempotent)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -26427,6 +26502,7 @@ pub mod paygiftactivity {
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[doc(alias = "创建全场满额送活动API")]
+        #[doc(alias = "创建全场满额送活动")]
         #[crate::endpoint(POST, "/v3/marketing/paygiftactivity/unique-threshold-activity", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -27104,6 +27180,7 @@ pub mod weekly_discount {
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_1_3.shtml)
         #[doc(alias = "查询周周惠活动列表API")]
+        #[doc(alias = "查询周周惠活动列表")]
         #[crate::endpoint(GET, "/v3/marketing/weekly-discount/activities", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -27181,6 +27258,7 @@ pub mod weekly_discount {
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_1_2.shtml)
             #[doc(alias = "查询周周惠活动详情API")]
+            #[doc(alias = "查询周周惠活动详情")]
             #[crate::endpoint(GET, "/v3/marketing/weekly-discount/activities/<activity_id>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -27237,6 +27315,7 @@ pub mod weekly_discount {
                 ///
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[doc(alias = "报名周周惠活动API")]
+                #[doc(alias = "报名周周惠活动")]
                 #[crate::endpoint(POST, "/v3/marketing/weekly-discount/activities/<activity_id>/apply", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -27274,6 +27353,7 @@ pub mod withdraw_favor {
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter3_2_2.shtml)
                 #[doc(alias = "查询批次下用户银行提现免费券列表API")]
+                #[doc(alias = "查询批次下用户银行提现免费券列表")]
                 #[crate::endpoint(GET, "/v3/marketing/withdraw-favor/users/<openid>/coupons", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -27334,6 +27414,7 @@ pub mod withdraw_favor {
                 ///
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[doc(alias = "为用户发银行提现免费券API")]
+                #[doc(alias = "为用户发银行提现免费券")]
                 #[crate::endpoint(POST, "/v3/marketing/withdraw-favor/users/<openid>/coupons", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {

@@ -16,6 +16,7 @@ pub mod risk {
         ///
         /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "提交已注销商户号可用余额提现申请单API")]
+        #[doc(alias = "提交已注销商户号可用余额提现申请单")]
         #[crate::endpoint(POST, "/v3/mch_operate/risk/withdrawl-apply", response = PostResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -214,6 +215,7 @@ pub mod risk {
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter7_8_8.shtml)
                 #[doc(alias = "微信支付提现申请单号查询提现申请单状态API")]
+                #[doc(alias = "微信支付提现申请单号查询提现申请单状态")]
                 #[crate::endpoint(GET, "/v3/mch_operate/risk/withdrawl-apply/applyment-id/<applyment_id>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {

@@ -14,6 +14,7 @@ pub mod fund {
             ///
             /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/ecommerce-balance/accounts/query-balance.html)
             #[doc(alias = "查询账户实时余额API")]
+            #[doc(alias = "查询账户实时余额")]
             #[crate::endpoint(GET, "/v3/merchant/fund/balance/<account_type>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -42,6 +43,7 @@ pub mod fund {
             ///
             /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/ecommerce-balance/accounts/query-day-end-balance.html)
             #[doc(alias = "查询账户日终余额API")]
+            #[doc(alias = "查询账户日终余额")]
             #[crate::endpoint(GET, "/v3/merchant/fund/dayendbalance/<account_type>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -70,6 +72,7 @@ pub mod fund {
         ///
         /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "电商平台提现API")]
+        #[doc(alias = "电商平台提现")]
         #[crate::endpoint(POST, "/v3/merchant/fund/withdraw", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -107,6 +110,7 @@ pub mod fund {
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/fund/chapter3_4.shtml)
                 #[doc(alias = "按日下载提现异常文件API")]
+                #[doc(alias = "按日下载提现异常文件")]
                 #[crate::endpoint(GET, "/v3/merchant/fund/withdraw/bill-type/<bill_type>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -148,6 +152,7 @@ pub mod fund {
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/fund/chapter3_6.shtml)
                 #[doc(alias = "电商平台(商户提现单号查询)提现状态API")]
+                #[doc(alias = "电商平台(商户提现单号查询)提现状态")]
                 #[crate::endpoint(GET, "/v3/merchant/fund/withdraw/out-request-no/<out_request_no>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -223,6 +228,7 @@ pub mod fund {
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/fund/chapter3_6.shtml)
                 #[doc(alias = "电商平台(微信支付提现单号)查询提现状态API")]
+                #[doc(alias = "电商平台(微信支付提现单号)查询提现状态")]
                 #[crate::endpoint(GET, "/v3/merchant/fund/withdraw/withdraw-id/<withdraw_id>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -324,6 +330,7 @@ pub mod media {
         ///
         /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "视频上传API")]
+        #[doc(alias = "视频上传")]
         #[crate::endpoint(POST, "/v3/merchant/media/video_upload", response = PostResponse, multipart = crate::media::MediaLimits::VIDEO, idempotent)]
         #[derive(Debug, Clone, PartialEq)]
         pub struct Post {

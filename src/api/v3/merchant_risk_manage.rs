@@ -538,6 +538,7 @@ pub mod violation_notifications {
     ///
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter10_3_2.shtml)
     #[doc(alias = "查询商户违规通知回调地址API")]
+    #[doc(alias = "查询商户违规通知回调地址")]
     #[crate::endpoint(GET, "/v3/merchant-risk-manage/violation-notifications", response = GetResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Get {}
@@ -558,6 +559,7 @@ pub mod violation_notifications {
     ///
     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
     #[doc(alias = "创建商户违规通知回调地址API")]
+    #[doc(alias = "创建商户违规通知回调地址")]
     #[crate::endpoint(POST, "/v3/merchant-risk-manage/violation-notifications", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -579,6 +581,7 @@ pub mod violation_notifications {
     ///
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter10_3_3.shtml)
     #[doc(alias = "修改商户违规通知回调地址API")]
+    #[doc(alias = "修改商户违规通知回调地址")]
     #[crate::endpoint(PUT, "/v3/merchant-risk-manage/violation-notifications", response = PutResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Put {
@@ -600,6 +603,7 @@ pub mod violation_notifications {
     ///
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter10_3_4.shtml)
     #[doc(alias = "删除商户违规通知回调地址API")]
+    #[doc(alias = "删除商户违规通知回调地址")]
     #[crate::endpoint(DELETE, "/v3/merchant-risk-manage/violation-notifications")]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Delete {}

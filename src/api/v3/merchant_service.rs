@@ -10,6 +10,7 @@ pub mod complaint_notifications {
     ///
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/tool/merchant-service/chapter3_3.shtml)
     #[doc(alias = "查询投诉通知回调API")]
+    #[doc(alias = "查询投诉通知回调")]
     #[crate::endpoint(GET, "/v3/merchant-service/complaint-notifications", response = GetResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Get {}
@@ -31,6 +32,7 @@ pub mod complaint_notifications {
     ///
     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
     #[doc(alias = "创建投诉通知回调API")]
+    #[doc(alias = "创建投诉通知回调")]
     #[crate::endpoint(POST, "/v3/merchant-service/complaint-notifications", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -53,6 +55,7 @@ pub mod complaint_notifications {
     ///
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/tool/merchant-service/chapter3_4.shtml)
     #[doc(alias = "更新投诉通知回调API")]
+    #[doc(alias = "更新投诉通知回调")]
     #[crate::endpoint(PUT, "/v3/merchant-service/complaint-notifications", response = PutResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Put {
@@ -75,6 +78,7 @@ pub mod complaint_notifications {
     ///
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/tool/merchant-service/chapter3_5.shtml)
     #[doc(alias = "删除投诉通知回调API")]
+    #[doc(alias = "删除投诉通知回调")]
     #[crate::endpoint(DELETE, "/v3/merchant-service/complaint-notifications")]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Delete {}
@@ -89,6 +93,7 @@ pub mod complaints {
     ///
     /// Deprecated in the spec.
     #[doc(alias = "查询投诉信息API")]
+    #[doc(alias = "查询投诉信息")]
     #[crate::endpoint(GET, "/v3/merchant-service/complaints", response = GetResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Get {
@@ -155,6 +160,7 @@ pub mod complaints {
         ///
         /// Deprecated in the spec.
         #[doc(alias = "查询投诉详情API")]
+        #[doc(alias = "查询投诉详情")]
         #[crate::endpoint(GET, "/v3/merchant-service/complaints/<transaction_id>", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -201,6 +207,7 @@ pub mod complaints {
             ///
             /// Deprecated in the spec.
             #[doc(alias = "查询投诉协商历史API")]
+            #[doc(alias = "查询投诉协商历史")]
             #[crate::endpoint(GET, "/v3/merchant-service/complaints/<transaction_id>/negotiation-historys", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -282,6 +289,7 @@ pub mod complaints_v2 {
     ///
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter10_2_11.shtml)
     #[doc(alias = "查询投诉单列表API")]
+    #[doc(alias = "查询投诉单列表")]
     #[crate::endpoint(GET, "/v3/merchant-service/complaints-v2", response = GetResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Get {
@@ -517,6 +525,7 @@ pub mod complaints_v2 {
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter10_2_13.shtml)
         #[doc(alias = "查询投诉单详情API")]
+        #[doc(alias = "查询投诉单详情")]
         #[crate::endpoint(GET, "/v3/merchant-service/complaints-v2/<complaint_id>", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -720,6 +729,7 @@ pub mod complaints_v2 {
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[doc(alias = "反馈处理完成API")]
+            #[doc(alias = "反馈处理完成")]
             #[crate::endpoint(POST, "/v3/merchant-service/complaints-v2/<complaint_id>/complete")]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -737,6 +747,7 @@ pub mod complaints_v2 {
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter10_2_12.shtml)
             #[doc(alias = "查询投诉协商历史API")]
+            #[doc(alias = "查询投诉协商历史")]
             #[crate::endpoint(GET, "/v3/merchant-service/complaints-v2/<complaint_id>/negotiation-historys", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -1370,6 +1381,7 @@ pub mod complaints_v2 {
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[doc(alias = "提交回复API")]
+            #[doc(alias = "提交回复")]
             #[crate::endpoint(POST, "/v3/merchant-service/complaints-v2/<complaint_id>/response")]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -1911,6 +1923,7 @@ pub mod complaints_v2 {
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[doc(alias = "更新退款审批结果API")]
+            #[doc(alias = "更新退款审批结果")]
             #[crate::endpoint(
                 POST,
                 "/v3/merchant-service/complaints-v2/<complaint_id>/update-refund-progress"
@@ -1955,6 +1968,7 @@ pub mod feedbacks {
     ///
     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
     #[doc(alias = "商户反馈API")]
+    #[doc(alias = "商户反馈")]
     #[crate::endpoint(POST, "/v3/merchant-service/feedbacks")]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -1982,6 +1996,7 @@ pub mod images {
         ///
         /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/consumer-complaint/images/query-images.html)
         #[doc(alias = "图片下载API")]
+        #[doc(alias = "图片下载")]
         #[crate::endpoint(GET, "/v3/merchant-service/images/<media_id>")]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -1999,6 +2014,7 @@ pub mod images {
         ///
         /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "商户上传反馈图片API")]
+        #[doc(alias = "商户上传反馈图片")]
         #[crate::endpoint(POST, "/v3/merchant-service/images/upload", response = PostResponse, multipart, idempotent)]
         #[derive(Debug, Clone, PartialEq)]
         pub struct Post {

@@ -12,6 +12,7 @@ pub mod merchant_settle_rule_applications {
     ///
     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
     #[doc(alias = "申请修改特约商户结算规则API")]
+    #[doc(alias = "申请修改特约商户结算规则")]
     #[crate::endpoint(POST, "/v3/merchant-settlement/merchant-settle-rule-applications", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -61,6 +62,7 @@ pub mod merchant_settle_rule_applications {
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter3_1_2.shtml)
         #[doc(alias = "根据申请单ID查询结果API")]
+        #[doc(alias = "根据申请单ID查询结果")]
         #[crate::endpoint(GET, "/v3/merchant-settlement/merchant-settle-rule-applications/<application_id>", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {

@@ -12,6 +12,7 @@ pub mod stores {
     ///
     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
     #[doc(alias = "创建门店API")]
+    #[doc(alias = "创建门店")]
     #[crate::endpoint(POST, "/v3/merchant-store/stores", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -100,6 +101,7 @@ pub mod stores {
         ///
         /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013948577)
         #[doc(alias = "查询门店API")]
+        #[doc(alias = "查询门店")]
         #[crate::endpoint(GET, "/v3/merchant-store/stores/<store_id>", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -209,6 +211,7 @@ pub mod stores {
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[doc(alias = "修改门店API")]
+        #[doc(alias = "修改门店")]
         #[crate::endpoint(PATCH, "/v3/merchant-store/stores/<store_id>")]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Patch {

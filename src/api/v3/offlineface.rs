@@ -12,6 +12,7 @@ pub mod authinfo {
     ///
     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
     #[doc(alias = "获取authinfo接口")]
+    #[doc(alias = "获取authinfo")]
     #[crate::endpoint(POST, "/v3/offlineface/authinfo", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -46,6 +47,7 @@ pub mod contracts {
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html)
         #[doc(alias = "签约查询接口")]
+        #[doc(alias = "签约查询")]
         #[crate::endpoint(GET, "/v3/offlineface/contracts/<contract_id>", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -129,6 +131,7 @@ pub mod contracts {
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[doc(alias = "预签约接口")]
+        #[doc(alias = "预签约")]
         #[crate::endpoint(POST, "/v3/offlineface/contracts/presign", response = PostResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -357,6 +360,7 @@ pub mod repayment_url {
     ///
     /// Idempotent by `out_user_id`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "获取还款链接接口")]
+    #[doc(alias = "获取还款链接")]
     #[crate::endpoint(POST, "/v3/offlineface/repayment-url", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -386,6 +390,7 @@ pub mod transactions {
     ///
     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
     #[doc(alias = "申请扣款接口")]
+    #[doc(alias = "申请扣款")]
     #[crate::endpoint(POST, "/v3/offlineface/transactions", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -582,6 +587,7 @@ pub mod transactions {
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html)
             #[doc(alias = "查单接口")]
+            #[doc(alias = "查单")]
             #[crate::endpoint(GET, "/v3/offlineface/transactions/out-trade-no/<out_trade_no>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {

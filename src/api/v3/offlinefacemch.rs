@@ -10,6 +10,7 @@ pub mod organizations {
     ///
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html)
     #[doc(alias = "查询机构信息接口")]
+    #[doc(alias = "查询机构信息")]
     #[crate::endpoint(GET, "/v3/offlinefacemch/organizations", response = GetResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Get {
@@ -44,6 +45,7 @@ pub mod organizations {
                     ///
                     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html)
                     #[doc(alias = "刷脸用户信息查询接口")]
+                    #[doc(alias = "刷脸用户信息查询")]
                     #[crate::endpoint(GET, "/v3/offlinefacemch/organizations/<organization_id>/users/out-user-id/<out_user_id>", response = GetResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Get {
@@ -153,6 +155,7 @@ pub mod organizations {
                     ///
                     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                     #[doc(alias = "刷脸用户信息修改接口")]
+                    #[doc(alias = "刷脸用户信息修改")]
                     #[crate::endpoint(
                         PATCH,
                         "/v3/offlinefacemch/organizations/<organization_id>/users/out-user-id/<out_user_id>",
@@ -235,6 +238,7 @@ pub mod organizations {
                         ///
                         /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                         #[doc(alias = "解除刷脸用户签约关系接口")]
+                        #[doc(alias = "解除刷脸用户签约关系")]
                         #[crate::endpoint(
                             POST,
                             "/v3/offlinefacemch/organizations/<organization_id>/users/user-id/<user_id>/terminate-contract",
@@ -263,6 +267,7 @@ pub mod tokens {
     ///
     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
     #[doc(alias = "获取凭证授权接口")]
+    #[doc(alias = "获取凭证授权")]
     #[crate::endpoint(POST, "/v3/offlinefacemch/tokens", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {

@@ -16,6 +16,7 @@ pub mod contracts {
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[doc(alias = "重试扣费通知API")]
+            #[doc(alias = "重试扣费通知")]
             #[crate::endpoint(POST, "/v3/papay/contracts/<contract_id>/fail-notify")]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -37,6 +38,7 @@ pub mod contracts {
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[doc(alias = "直连商户预扣费通知API")]
+            #[doc(alias = "直连商户预扣费通知")]
             #[crate::endpoint(POST, "/v3/papay/contracts/<contract_id>/notify")]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -100,6 +102,7 @@ pub mod insurance_pay {
                         ///
                         /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/schedule/query-policy-period.html)
                         #[doc(alias = "保险商户查询保险自动续费预约API")]
+                        #[doc(alias = "保险商户查询保险自动续费预约")]
                         #[crate::endpoint(GET, "/v3/papay/insurance-pay/policy-periods/contract-id/<contract_id>/policy-period-id/<policy_period_id>", response = GetResponse)]
                         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                         pub struct Get {
@@ -163,6 +166,7 @@ pub mod insurance_pay {
                             ///
                             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                             #[doc(alias = "保险商户预约保险自动续费API")]
+                            #[doc(alias = "保险商户预约保险自动续费")]
                             #[crate::endpoint(POST, "/v3/papay/insurance-pay/policy-periods/contract-id/<contract_id>/policy-period-id/<policy_period_id>/schedule", response = PostResponse)]
                             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                             pub struct Post {
@@ -255,6 +259,7 @@ pub mod insurance_pay {
             ///
             /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "保险商户受理保险自动续费扣款API")]
+            #[doc(alias = "保险商户受理保险自动续费扣款")]
             #[crate::endpoint(POST, "/v3/papay/insurance-pay/transactions/apply", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -598,6 +603,7 @@ pub mod insurance_sign {
                 ///
                 /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                 #[doc(alias = "保险商户App预签约API")]
+                #[doc(alias = "保险商户App预签约")]
                 #[crate::endpoint(POST, "/v3/papay/insurance-sign/contracts/pre-entrust-sign/app", response = PostResponse, serial)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -716,6 +722,7 @@ pub mod insurance_sign {
                 ///
                 /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                 #[doc(alias = "保险商户H5预签约API")]
+                #[doc(alias = "保险商户H5预签约")]
                 #[crate::endpoint(POST, "/v3/papay/insurance-sign/contracts/pre-entrust-sign/h5", response = PostResponse, serial)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -876,6 +883,7 @@ pub mod insurance_sign {
                 ///
                 /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                 #[doc(alias = "保险商户JSAPI预签约API")]
+                #[doc(alias = "保险商户JSAPI预签约")]
                 #[crate::endpoint(POST, "/v3/papay/insurance-sign/contracts/pre-entrust-sign/jsapi", response = PostResponse, serial)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -1024,6 +1032,7 @@ pub mod insurance_sign {
                 ///
                 /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                 #[doc(alias = "保险商户小程序预签约API")]
+                #[doc(alias = "保险商户小程序预签约")]
                 #[crate::endpoint(POST, "/v3/papay/insurance-sign/contracts/pre-entrust-sign/mini-program", response = PostResponse, serial)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -1277,6 +1286,7 @@ pub mod insurance_sign {
                         ///
                         /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/insurance/query-policy-periods-by-code.html)
                         #[doc(alias = "保险商户查询保险扣费周期列表API")]
+                        #[doc(alias = "保险商户查询保险扣费周期列表")]
                         #[crate::endpoint(GET, "/v3/papay/insurance-sign/policy_periods/plan-id/<plan_id>/out-contract-code/<out_contract_code>", response = GetResponse)]
                         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                         pub struct Get {
@@ -1447,6 +1457,7 @@ pub mod pay {
                     ///
                     /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-query-deduct-schedule.html)
                     #[doc(alias = "查询扣费预约API")]
+                    #[doc(alias = "查询扣费预约")]
                     #[crate::endpoint(GET, "/v3/papay/pay/partner/schedules/contract-id/<contract_id>", response = GetResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Get {
@@ -1508,6 +1519,7 @@ pub mod pay {
                         ///
                         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                         #[doc(alias = "预约扣费API")]
+                        #[doc(alias = "预约扣费")]
                         #[crate::endpoint(POST, "/v3/papay/pay/partner/schedules/contract-id/<contract_id>/schedule", response = PostResponse)]
                         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                         pub struct Post {
@@ -1590,6 +1602,7 @@ pub mod pay {
                 ///
                 /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                 #[doc(alias = "受理扣款API")]
+                #[doc(alias = "受理扣款")]
                 #[crate::endpoint(POST, "/v3/papay/pay/partner/transactions/apply", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -1659,6 +1672,7 @@ pub mod pay {
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/normal-query-deduct-schedule.html)
                 #[doc(alias = "查询扣费预约API")]
+                #[doc(alias = "查询扣费预约")]
                 #[crate::endpoint(GET, "/v3/papay/pay/schedules/contract-id/<contract_id>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -1718,6 +1732,7 @@ pub mod pay {
                     ///
                     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                     #[doc(alias = "预约扣费API")]
+                    #[doc(alias = "预约扣费")]
                     #[crate::endpoint(POST, "/v3/papay/pay/schedules/contract-id/<contract_id>/schedule", response = PostResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -1796,6 +1811,7 @@ pub mod pay {
             ///
             /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "受理扣款API")]
+            #[doc(alias = "受理扣款")]
             #[crate::endpoint(POST, "/v3/papay/pay/transactions/apply", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -1865,6 +1881,7 @@ pub mod scheduled_deduct_sign {
                 ///
                 /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                 #[doc(alias = "App场景预约扣费类型签约的预签约API")]
+                #[doc(alias = "App场景预约扣费类型签约的预签约")]
                 #[crate::endpoint(POST, "/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/app", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -1931,6 +1948,7 @@ pub mod scheduled_deduct_sign {
                 ///
                 /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                 #[doc(alias = "H5场景预约扣费类型签约的预签约API")]
+                #[doc(alias = "H5场景预约扣费类型签约的预签约")]
                 #[crate::endpoint(POST, "/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/h5", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -2003,6 +2021,7 @@ pub mod scheduled_deduct_sign {
                 ///
                 /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                 #[doc(alias = "JSAPI场景预约扣费类型签约的预签约API")]
+                #[doc(alias = "JSAPI场景预约扣费类型签约的预签约")]
                 #[crate::endpoint(POST, "/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/jsapi", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -2063,6 +2082,7 @@ pub mod scheduled_deduct_sign {
                 ///
                 /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                 #[doc(alias = "小程序场景预约扣费类型签约的预签约API")]
+                #[doc(alias = "小程序场景预约扣费类型签约的预签约")]
                 #[crate::endpoint(POST, "/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/mini-program", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -2135,6 +2155,7 @@ pub mod scheduled_deduct_sign {
                     ///
                     /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                     #[doc(alias = "App场景预约扣费类型签约的预签约API")]
+                    #[doc(alias = "App场景预约扣费类型签约的预签约")]
                     #[crate::endpoint(POST, "/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/app", response = PostResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -2207,6 +2228,7 @@ pub mod scheduled_deduct_sign {
                     ///
                     /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                     #[doc(alias = "H5场景预约扣费类型签约的预签约API")]
+                    #[doc(alias = "H5场景预约扣费类型签约的预签约")]
                     #[crate::endpoint(POST, "/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/h5", response = PostResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -2285,6 +2307,7 @@ pub mod scheduled_deduct_sign {
                     ///
                     /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                     #[doc(alias = "JSAPI场景预约扣费类型签约的预签约API")]
+                    #[doc(alias = "JSAPI场景预约扣费类型签约的预签约")]
                     #[crate::endpoint(POST, "/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/jsapi", response = PostResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -2351,6 +2374,7 @@ pub mod scheduled_deduct_sign {
                     ///
                     /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                     #[doc(alias = "小程序场景预约扣费类型签约的预签约API")]
+                    #[doc(alias = "小程序场景预约扣费类型签约的预签约")]
                     #[crate::endpoint(POST, "/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/mini-program", response = PostResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Post {
@@ -2536,6 +2560,7 @@ pub mod sign {
                         ///
                         /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/normal-get-contract-by-code.html)
                         #[doc(alias = "通过商户协议号查询委托代扣签约协议API")]
+                        #[doc(alias = "通过商户协议号查询委托代扣签约协议")]
                         #[crate::endpoint(GET, "/v3/papay/sign/contracts/plan-id/<plan_id>/out-contract-code/<out_contract_code>", response = GetResponse)]
                         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                         pub struct Get {
@@ -2654,6 +2679,7 @@ pub mod sign {
                             ///
                             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                             #[doc(alias = "通过商户协议号解除委托代扣签约协议API")]
+                            #[doc(alias = "通过商户协议号解除委托代扣签约协议")]
                             #[crate::endpoint(POST, "/v3/papay/sign/contracts/plan-id/<plan_id>/out-contract-code/<out_contract_code>/terminate", response = PostResponse, idempotent)]
                             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                             pub struct Post {
@@ -2920,6 +2946,7 @@ pub mod sign {
                             ///
                             /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-get-contract-by-code.html)
                             #[doc(alias = "通过商户协议号查询委托代扣签约协议API")]
+                            #[doc(alias = "通过商户协议号查询委托代扣签约协议")]
                             #[crate::endpoint(GET, "/v3/papay/sign/partner/contracts/plan-id/<plan_id>/out-contract-code/<out_contract_code>", response = GetResponse)]
                             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                             pub struct Get {
@@ -3062,6 +3089,7 @@ pub mod sign {
                                 ///
                                 /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                                 #[doc(alias = "通过商户协议号解除委托代扣签约协议API")]
+                                #[doc(alias = "通过商户协议号解除委托代扣签约协议")]
                                 #[crate::endpoint(POST, "/v3/papay/sign/partner/contracts/plan-id/<plan_id>/out-contract-code/<out_contract_code>/terminate", response = PostResponse, idempotent)]
                                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                                 pub struct Post {

@@ -16,6 +16,7 @@ pub mod contracts {
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[doc(alias = "服务商商户重试扣费通知API")]
+            #[doc(alias = "服务商商户重试扣费通知")]
             #[crate::endpoint(POST, "/v3/partner-papay/contracts/<contract_id>/fail-notify")]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -41,6 +42,7 @@ pub mod contracts {
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[doc(alias = "服务商商户预扣费通知API")]
+            #[doc(alias = "服务商商户预扣费通知")]
             #[crate::endpoint(POST, "/v3/partner-papay/contracts/<contract_id>/notify")]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {

@@ -18,6 +18,7 @@ pub mod contracts {
                 ///
                 /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                 #[doc(alias = "电商收付通模式小程序场景预签约API")]
+                #[doc(alias = "电商收付通模式小程序场景预签约")]
                 #[crate::endpoint(POST, "/v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/mini-program", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -63,6 +64,7 @@ pub mod contracts {
                 ///
                 /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                 #[doc(alias = "电商收付通模式支付后场景预签约API")]
+                #[doc(alias = "电商收付通模式支付后场景预签约")]
                 #[crate::endpoint(POST, "/v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/pay-redirect-sign", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -110,6 +112,7 @@ pub mod contracts {
                 ///
                 /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                 #[doc(alias = "直连商户模式小程序场景预签约API")]
+                #[doc(alias = "直连商户模式小程序场景预签约")]
                 #[crate::endpoint(POST, "/v3/password-exempt-contract/contracts/normal/pre-entrust-sign/mini-program", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -155,6 +158,7 @@ pub mod contracts {
                 ///
                 /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                 #[doc(alias = "直连商户模式支付后场景预签约API")]
+                #[doc(alias = "直连商户模式支付后场景预签约")]
                 #[crate::endpoint(POST, "/v3/password-exempt-contract/contracts/normal/pre-entrust-sign/pay-redirect-sign", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -202,6 +206,7 @@ pub mod contracts {
                 ///
                 /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                 #[doc(alias = "清算机构模式小程序场景预签约API")]
+                #[doc(alias = "清算机构模式小程序场景预签约")]
                 #[crate::endpoint(POST, "/v3/password-exempt-contract/contracts/qs/pre-entrust-sign/mini-program", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -253,6 +258,7 @@ pub mod contracts {
                 ///
                 /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                 #[doc(alias = "清算机构模式支付后场景预签约API")]
+                #[doc(alias = "清算机构模式支付后场景预签约")]
                 #[crate::endpoint(POST, "/v3/password-exempt-contract/contracts/qs/pre-entrust-sign/pay-redirect-sign", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -306,6 +312,7 @@ pub mod contracts {
                     ///
                     /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/password-free-contract/contracts/get-by-code.html)
                     #[doc(alias = "商户通过商户协议号查询协议API")]
+                    #[doc(alias = "商户通过商户协议号查询协议")]
                     #[crate::endpoint(GET, "/v3/password-exempt-contract/contracts/service-id/<service_id>/out-contract-code/<out_contract_code>", response = GetResponse)]
                     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct Get {
@@ -371,6 +378,7 @@ pub mod contracts {
                         ///
                         /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                         #[doc(alias = "商户通过商户协议号解约协议API")]
+                        #[doc(alias = "商户通过商户协议号解约协议")]
                         #[crate::endpoint(POST, "/v3/password-exempt-contract/contracts/service-id/<service_id>/out-contract-code/<out_contract_code>/terminate", response = PostResponse, idempotent)]
                         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                         pub struct Post {
@@ -411,6 +419,7 @@ pub mod contracts {
                 ///
                 /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                 #[doc(alias = "服务商模式小程序场景预签约API")]
+                #[doc(alias = "服务商模式小程序场景预签约")]
                 #[crate::endpoint(POST, "/v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign/mini-program", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -464,6 +473,7 @@ pub mod contracts {
                 ///
                 /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                 #[doc(alias = "服务商模式支付后场景预签约API")]
+                #[doc(alias = "服务商模式支付后场景预签约")]
                 #[crate::endpoint(POST, "/v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign/pay-redirect-sign", response = PostResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {

@@ -191,6 +191,7 @@ pub mod partner {
             ///
             /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "APP下单API")]
+            #[doc(alias = "APP下单")]
             #[crate::endpoint(POST, "/v3/pay/partner/transactions/app", response = PostResponse, serial)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -778,6 +779,7 @@ pub mod partner {
             ///
             /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "H5下单API")]
+            #[doc(alias = "H5下单")]
             #[crate::endpoint(POST, "/v3/pay/partner/transactions/h5", response = PostResponse, serial)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -1000,6 +1002,7 @@ pub mod partner {
             ///
             /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "JSAPI下单API")]
+            #[doc(alias = "JSAPI下单")]
             #[crate::endpoint(POST, "/v3/pay/partner/transactions/jsapi", response = PostResponse, serial)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -1457,6 +1460,7 @@ pub mod partner {
             ///
             /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "Native下单API")]
+            #[doc(alias = "Native下单")]
             #[crate::endpoint(POST, "/v3/pay/partner/transactions/native", response = PostResponse, serial)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -1669,6 +1673,7 @@ pub mod partner {
                     ///
                     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                     #[doc(alias = "关单API")]
+                    #[doc(alias = "关单")]
                     #[crate::endpoint(
                         POST,
                         "/v3/pay/partner/transactions/out-trade-no/<out_trade_no>/close",
@@ -1882,6 +1887,7 @@ pub mod transactions {
         ///
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "APP下单API")]
+        #[doc(alias = "APP下单")]
         #[crate::endpoint(POST, "/v3/pay/transactions/app", response = PostResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -2450,6 +2456,7 @@ pub mod transactions {
         ///
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "H5下单API")]
+        #[doc(alias = "H5下单")]
         #[crate::endpoint(POST, "/v3/pay/transactions/h5", response = PostResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -2647,6 +2654,7 @@ pub mod transactions {
         ///
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "JSAPI下单API")]
+        #[doc(alias = "JSAPI下单")]
         #[crate::endpoint(POST, "/v3/pay/transactions/jsapi", response = PostResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -2959,6 +2967,7 @@ pub mod transactions {
         ///
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "Native下单API")]
+        #[doc(alias = "Native下单")]
         #[crate::endpoint(POST, "/v3/pay/transactions/native", response = PostResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -3165,6 +3174,7 @@ pub mod transactions {
                 ///
                 /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                 #[doc(alias = "关单API")]
+                #[doc(alias = "关单")]
                 #[crate::endpoint(
                     POST,
                     "/v3/pay/transactions/out-trade-no/<out_trade_no>/close",

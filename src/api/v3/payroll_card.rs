@@ -10,6 +10,7 @@ pub mod authentications {
     ///
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_5.shtml)
     #[doc(alias = "查询核身记录API")]
+    #[doc(alias = "查询核身记录")]
     #[crate::endpoint(GET, "/v3/payroll-card/authentications", response = GetResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Get {
@@ -100,6 +101,7 @@ pub mod authentications {
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_4.shtml)
         #[doc(alias = "获取核身结果API")]
+        #[doc(alias = "获取核身结果")]
         #[crate::endpoint(GET, "/v3/payroll-card/authentications/<authenticate_number>", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -159,6 +161,7 @@ pub mod authentications {
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[doc(alias = "微工卡核身预下单API")]
+        #[doc(alias = "微工卡核身预下单")]
         #[crate::endpoint(POST, "/v3/payroll-card/authentications/pre-order", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -302,6 +305,7 @@ pub mod relations {
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_2.shtml)
         #[doc(alias = "查询微工卡授权关系API")]
+        #[doc(alias = "查询微工卡授权关系")]
         #[crate::endpoint(GET, "/v3/payroll-card/relations/<openid>", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -359,6 +363,7 @@ pub mod tokens {
     ///
     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
     #[doc(alias = "生成授权token API")]
+    #[doc(alias = "生成授权token")]
     #[crate::endpoint(POST, "/v3/payroll-card/tokens", response = PostResponse, serial)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -419,6 +424,7 @@ pub mod transfer_batches {
     ///
     /// Idempotent by `out_batch_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "发起批量转账API")]
+    #[doc(alias = "发起批量转账")]
     #[crate::endpoint(POST, "/v3/payroll-card/transfer-batches", response = PostResponse, serial)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -488,6 +494,7 @@ pub mod wesure {
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[doc(alias = "生成投保结果API")]
+        #[doc(alias = "生成投保结果")]
         #[crate::endpoint(POST, "/v3/payroll-card/wesure/insurance")]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -523,6 +530,7 @@ pub mod wesure {
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[doc(alias = "校验核身结果API")]
+        #[doc(alias = "校验核身结果")]
         #[crate::endpoint(POST, "/v3/payroll-card/wesure/token-validations", response = PostResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {

@@ -1300,6 +1300,7 @@ pub mod merchant_bill {
     ///
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter6_1_29.shtml)
     #[doc(alias = "商户申请获取对账单API")]
+    #[doc(alias = "商户申请获取对账单")]
     #[crate::endpoint(GET, "/v3/payscore/merchant-bill", response = GetResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Get {
@@ -2123,6 +2124,7 @@ pub mod partner {
         ///
         /// Idempotent by `authorization_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "商户预授权API")]
+        #[doc(alias = "商户预授权")]
         #[crate::endpoint(POST, "/v3/payscore/partner/permissions", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -2313,6 +2315,7 @@ pub mod partner {
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-auth/get-partner-permissions-by-code.html)
                 #[doc(alias = "查询与用户授权记录（授权协议号）API")]
+                #[doc(alias = "查询与用户授权记录（授权协议号）")]
                 #[crate::endpoint(GET, "/v3/payscore/partner/permissions/authorization-code/<authorization_code>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -2375,6 +2378,7 @@ pub mod partner {
                     ///
                     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                     #[doc(alias = "解除用户授权关系（授权协议号）API")]
+                    #[doc(alias = "解除用户授权关系（授权协议号）")]
                     #[crate::endpoint(
                         POST,
                         "/v3/payscore/partner/permissions/authorization-code/<authorization_code>/terminate",
@@ -2402,6 +2406,7 @@ pub mod partner {
             ///
             /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-auth/get-partner-permissions-by-open-id.html)
             #[doc(alias = "查询与用户授权记录（openid）API")]
+            #[doc(alias = "查询与用户授权记录（openid）")]
             #[crate::endpoint(GET, "/v3/payscore/partner/permissions/search", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -2470,6 +2475,7 @@ pub mod partner {
             ///
             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "解除用户授权关系（openid）API")]
+            #[doc(alias = "解除用户授权关系（openid）")]
             #[crate::endpoint(POST, "/v3/payscore/partner/permissions/terminate", idempotent)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -3224,6 +3230,7 @@ pub mod partner {
                 ///
                 /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                 #[doc(alias = "取消支付分订单API")]
+                #[doc(alias = "取消支付分订单")]
                 #[crate::endpoint(
                     POST,
                     "/v3/payscore/partner/serviceorder/<out_order_no>/cancel",
@@ -3251,6 +3258,7 @@ pub mod partner {
                 ///
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[doc(alias = "完结支付分订单API")]
+                #[doc(alias = "完结支付分订单")]
                 #[crate::endpoint(
                     POST,
                     "/v3/payscore/partner/serviceorder/<out_order_no>/complete"
@@ -3371,6 +3379,7 @@ pub mod partner {
                 ///
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[doc(alias = "修改订单金额API")]
+                #[doc(alias = "修改订单金额")]
                 #[crate::endpoint(POST, "/v3/payscore/partner/serviceorder/<out_order_no>/modify")]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -3449,6 +3458,7 @@ pub mod partner {
                 ///
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[doc(alias = "商户发起催收扣款API")]
+                #[doc(alias = "商户发起催收扣款")]
                 #[crate::endpoint(POST, "/v3/payscore/partner/serviceorder/<out_order_no>/pay")]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -3610,6 +3620,7 @@ pub mod partner {
                 ///
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[doc(alias = "同步订单信息API")]
+                #[doc(alias = "同步订单信息")]
                 #[crate::endpoint(POST, "/v3/payscore/partner/serviceorder/<out_order_no>/sync")]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Post {
@@ -3649,6 +3660,7 @@ pub mod partner {
             ///
             /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "创单结单合并API")]
+            #[doc(alias = "创单结单合并")]
             #[crate::endpoint(POST, "/v3/payscore/partner/serviceorder/direct-complete")]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -4638,6 +4650,7 @@ pub mod permissions {
     ///
     /// Idempotent by `authorization_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "商户预授权API")]
+    #[doc(alias = "商户预授权")]
     #[crate::endpoint(POST, "/v3/payscore/permissions", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -4766,6 +4779,7 @@ pub mod permissions {
             ///
             /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-auth/get-permissions-by-authorization-code.html)
             #[doc(alias = "查询与用户授权记录（授权协议号）API")]
+            #[doc(alias = "查询与用户授权记录（授权协议号）")]
             #[crate::endpoint(GET, "/v3/payscore/permissions/authorization-code/<authorization_code>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -4818,6 +4832,7 @@ pub mod permissions {
                 ///
                 /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                 #[doc(alias = "解除用户授权关系（授权协议号）API")]
+                #[doc(alias = "解除用户授权关系（授权协议号）")]
                 #[crate::endpoint(
                     POST,
                     "/v3/payscore/permissions/authorization-code/<authorization_code>/terminate",
@@ -4845,6 +4860,7 @@ pub mod permissions {
             ///
             /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-auth/get-permissions-by-open-id.html)
             #[doc(alias = "查询与用户授权记录（openid）API")]
+            #[doc(alias = "查询与用户授权记录（openid）")]
             #[crate::endpoint(GET, "/v3/payscore/permissions/openid/<openid>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -4897,6 +4913,7 @@ pub mod permissions {
                 ///
                 /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                 #[doc(alias = "解除用户授权关系（openid）API")]
+                #[doc(alias = "解除用户授权关系（openid）")]
                 #[crate::endpoint(
                     POST,
                     "/v3/payscore/permissions/openid/<openid>/terminate",
@@ -5436,6 +5453,7 @@ pub mod serviceorder {
     ///
     /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-order/get-service-order.html)
     #[doc(alias = "查询支付分订单API")]
+    #[doc(alias = "查询支付分订单")]
     #[crate::endpoint(GET, "/v3/payscore/serviceorder", response = GetResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Get {
@@ -5766,6 +5784,7 @@ pub mod serviceorder {
     ///
     /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "创建支付分订单API")]
+    #[doc(alias = "创建支付分订单")]
     #[crate::endpoint(POST, "/v3/payscore/serviceorder", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -6052,6 +6071,7 @@ pub mod serviceorder {
             ///
             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "取消支付分订单API")]
+            #[doc(alias = "取消支付分订单")]
             #[crate::endpoint(POST, "/v3/payscore/serviceorder/<out_order_no>/cancel", response = PostResponse, idempotent)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -6090,6 +6110,7 @@ pub mod serviceorder {
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[doc(alias = "完结支付分订单API")]
+            #[doc(alias = "完结支付分订单")]
             #[crate::endpoint(POST, "/v3/payscore/serviceorder/<out_order_no>/complete", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -6347,6 +6368,7 @@ pub mod serviceorder {
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[doc(alias = "修改订单金额API")]
+            #[doc(alias = "修改订单金额")]
             #[crate::endpoint(POST, "/v3/payscore/serviceorder/<out_order_no>/modify", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -6652,6 +6674,7 @@ pub mod serviceorder {
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[doc(alias = "商户发起催收扣款API")]
+            #[doc(alias = "商户发起催收扣款")]
             #[crate::endpoint(POST, "/v3/payscore/serviceorder/<out_order_no>/pay", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -6811,6 +6834,7 @@ pub mod serviceorder {
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[doc(alias = "同步服务订单信息API")]
+            #[doc(alias = "同步服务订单信息")]
             #[crate::endpoint(POST, "/v3/payscore/serviceorder/<out_order_no>/sync", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -7008,6 +7032,7 @@ pub mod serviceorder {
         ///
         /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "创单结单合并API")]
+        #[doc(alias = "创单结单合并")]
         #[crate::endpoint(POST, "/v3/payscore/serviceorder/direct-complete", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -8957,6 +8982,7 @@ pub mod user_service_state {
     ///
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter3_8.shtml)
     #[doc(alias = "查询用户授权状态API")]
+    #[doc(alias = "查询用户授权状态")]
     #[crate::endpoint(GET, "/v3/payscore/user-service-state", response = GetResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Get {
@@ -9000,6 +9026,7 @@ pub mod users {
                     ///
                     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                     #[doc(alias = "商户解除用户授权关系API")]
+                    #[doc(alias = "商户解除用户授权关系")]
                     #[crate::endpoint(
                         POST,
                         "/v3/payscore/users/<openid>/permissions/<service_id>/terminate",

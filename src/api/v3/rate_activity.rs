@@ -12,6 +12,7 @@ pub mod applications {
     ///
     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
     #[doc(alias = "报名费率优惠活动API")]
+    #[doc(alias = "报名费率优惠活动")]
     #[crate::endpoint(POST, "/v3/rate-activity/applications", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -79,6 +80,7 @@ pub mod applications {
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/rateactivity/chapter3_2.shtml)
             #[doc(alias = "根据申请单ID查询申请单结果API")]
+            #[doc(alias = "根据申请单ID查询申请单结果")]
             #[crate::endpoint(GET, "/v3/rate-activity/applications/id/<application_id>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -112,6 +114,7 @@ pub mod applications {
             ///
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[doc(alias = "修改单据信息API")]
+            #[doc(alias = "修改单据信息")]
             #[crate::endpoint(PATCH, "/v3/rate-activity/applications/id/<application_id>", response = PatchResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Patch {

@@ -14,6 +14,7 @@ pub mod domestic {
         ///
         /// Idempotent by `out_refund_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "申请退款API")]
+        #[doc(alias = "申请退款")]
         #[crate::endpoint(POST, "/v3/refund/domestic/refunds", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -193,6 +194,7 @@ pub mod domestic {
             ///
             /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/refunds/query-by-out-refund-no.html)
             #[doc(alias = "查询单笔退款API")]
+            #[doc(alias = "查询单笔退款")]
             #[crate::endpoint(GET, "/v3/refund/domestic/refunds/<out_refund_no>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {

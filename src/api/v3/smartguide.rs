@@ -12,6 +12,7 @@ pub mod guides {
     ///
     /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
     #[doc(alias = "服务人员查询API")]
+    #[doc(alias = "服务人员查询")]
     #[crate::endpoint(GET, "/v3/smartguide/guides", response = GetResponse, serial)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Get {
@@ -81,6 +82,7 @@ pub mod guides {
     ///
     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
     #[doc(alias = "服务人员注册API")]
+    #[doc(alias = "服务人员注册")]
     #[crate::endpoint(POST, "/v3/smartguide/guides", response = PostResponse, serial)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -125,6 +127,7 @@ pub mod guides {
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[doc(alias = "服务人员信息更新API")]
+        #[doc(alias = "服务人员信息更新")]
         #[crate::endpoint(PATCH, "/v3/smartguide/guides/<guide_id>", serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Patch {
@@ -156,6 +159,7 @@ pub mod guides {
             ///
             /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "服务人员分配API")]
+            #[doc(alias = "服务人员分配")]
             #[crate::endpoint(POST, "/v3/smartguide/guides/<guide_id>/assign")]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {

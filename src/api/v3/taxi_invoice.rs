@@ -14,6 +14,7 @@ pub mod attendance {
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[doc(alias = "签到签退API")]
+        #[doc(alias = "签到签退")]
         #[crate::endpoint(POST, "/v3/taxi-invoice/attendance/punch")]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -40,6 +41,7 @@ pub mod cards {
     ///
     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
     #[doc(alias = "将出租车电子发票插入微信用户卡包API")]
+    #[doc(alias = "将出租车电子发票插入微信用户卡包")]
     #[crate::endpoint(POST, "/v3/taxi-invoice/cards", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -256,6 +258,7 @@ pub mod driver {
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[doc(alias = "更新司机信息API")]
+        #[doc(alias = "更新司机信息")]
         #[crate::endpoint(POST, "/v3/taxi-invoice/driver/update-driver", response = PostResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -372,6 +375,7 @@ pub mod drivers {
         ///
         /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/driver/query-driver.html)
         #[doc(alias = "获取司机信息API")]
+        #[doc(alias = "获取司机信息")]
         #[crate::endpoint(GET, "/v3/taxi-invoice/drivers/<driver_license>", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -444,6 +448,7 @@ pub mod taxi {
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[doc(alias = "更新出租车信息API")]
+        #[doc(alias = "更新出租车信息")]
         #[crate::endpoint(POST, "/v3/taxi-invoice/taxi/update-taxi", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -503,6 +508,7 @@ pub mod taxi_companies {
         ///
         /// `GET /v3/taxi-invoice/taxi-companies/{company_mchid}`
         #[doc(alias = "获取出租车公司商户信息API")]
+        #[doc(alias = "获取出租车公司商户信息")]
         #[crate::endpoint(GET, "/v3/taxi-invoice/taxi-companies/<company_mchid>", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -557,6 +563,7 @@ pub mod taxi_company {
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[doc(alias = "新增出租车公司API")]
+        #[doc(alias = "新增出租车公司")]
         #[crate::endpoint(POST, "/v3/taxi-invoice/taxi-company/create-taxi-company", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -605,6 +612,7 @@ pub mod taxies {
         ///
         /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/taxi/query-taxi.html)
         #[doc(alias = "获取出租车信息API")]
+        #[doc(alias = "获取出租车信息")]
         #[crate::endpoint(GET, "/v3/taxi-invoice/taxies/<plate_number>", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -646,6 +654,7 @@ pub mod user_taxi_order {
         ///
         /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/user-taxi-order/query-user-taxi-order-by-token.html)
         #[doc(alias = "根据凭证查询乘客行程单API")]
+        #[doc(alias = "根据凭证查询乘客行程单")]
         #[crate::endpoint(GET, "/v3/taxi-invoice/user-taxi-order/find-by-token", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {
@@ -691,6 +700,7 @@ pub mod user_taxi_orders {
     ///
     /// [官方文档](https://pay.weixin.qq.com/docs/partner/products/taxi-fapiao/introduction.html)
     #[doc(alias = "获取乘客行程单列表API")]
+    #[doc(alias = "获取乘客行程单列表")]
     #[crate::endpoint(GET, "/v3/taxi-invoice/user-taxi-orders", response = GetResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Get {

@@ -14,6 +14,7 @@ pub mod batches {
     ///
     /// Idempotent by `out_batch_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "发起批量转账API")]
+    #[doc(alias = "发起批量转账")]
     #[crate::endpoint(POST, "/v3/transfer/batches", response = PostResponse, serial)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -96,6 +97,7 @@ pub mod batches {
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer/chapter3_2.shtml)
             #[doc(alias = "微信批次单号查询批次单API")]
+            #[doc(alias = "微信批次单号查询批次单")]
             #[crate::endpoint(GET, "/v3/transfer/batches/batch-id/<batch_id>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -193,6 +195,7 @@ pub mod batches {
                         ///
                         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer/chapter3_3.shtml)
                         #[doc(alias = "微信明细单号查询明细单API")]
+                        #[doc(alias = "微信明细单号查询明细单")]
                         #[crate::endpoint(GET, "/v3/transfer/batches/batch-id/<batch_id>/details/detail-id/<detail_id>", response = GetResponse)]
                         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                         pub struct Get {
@@ -250,6 +253,7 @@ pub mod batches {
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer/chapter3_4.shtml)
             #[doc(alias = "商家批次单号查询批次单API")]
+            #[doc(alias = "商家批次单号查询批次单")]
             #[crate::endpoint(GET, "/v3/transfer/batches/out-batch-no/<out_batch_no>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -353,6 +357,7 @@ pub mod batches {
                         ///
                         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer/chapter3_5.shtml)
                         #[doc(alias = "商家明细单号查询明细单API")]
+                        #[doc(alias = "商家明细单号查询明细单")]
                         #[crate::endpoint(GET, "/v3/transfer/batches/out-batch-no/<out_batch_no>/details/out-detail-no/<out_detail_no>", response = GetResponse)]
                         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                         pub struct Get {
@@ -411,6 +416,7 @@ pub mod bill_receipt {
     ///
     /// Idempotent by `out_batch_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "转账电子回单申请受理API")]
+    #[doc(alias = "转账电子回单申请受理")]
     #[crate::endpoint(POST, "/v3/transfer/bill-receipt", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {
@@ -454,6 +460,7 @@ pub mod bill_receipt {
         ///
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer_partner/chapter4_2.shtml)
         #[doc(alias = "查询转账电子回单API")]
+        #[doc(alias = "查询转账电子回单")]
         #[crate::endpoint(GET, "/v3/transfer/bill-receipt/<out_batch_no>", response = GetResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Get {

@@ -10,6 +10,7 @@ pub mod electronic_receipts {
     ///
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer_partner/chapter4_5.shtml)
     #[doc(alias = "查询转账明细电子回单受理结果API")]
+    #[doc(alias = "查询转账明细电子回单受理结果")]
     #[crate::endpoint(GET, "/v3/transfer-detail/electronic-receipts", response = GetResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Get {
@@ -67,6 +68,7 @@ pub mod electronic_receipts {
     ///
     /// Idempotent by `out_detail_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "转账明细电子回单受理API")]
+    #[doc(alias = "转账明细电子回单受理")]
     #[crate::endpoint(POST, "/v3/transfer-detail/electronic-receipts", response = PostResponse)]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Post {

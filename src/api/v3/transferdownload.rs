@@ -12,6 +12,7 @@ pub mod elecvoucherfile {
     ///
     /// A download: the answer is a file (application/pdf), not JSON, so this declaration's response is `NoContent`; fetch bills with [`Client::download_bill`](crate::Client::download_bill).
     #[doc(alias = "下载电子回单API")]
+    #[doc(alias = "下载电子回单")]
     #[crate::endpoint(GET, "/v3/transferdownload/elecvoucherfile")]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Get {
@@ -31,6 +32,7 @@ pub mod signfile {
     ///
     /// A download: the answer is a file (application/pdf), not JSON, so this declaration's response is `NoContent`; fetch bills with [`Client::download_bill`](crate::Client::download_bill).
     #[doc(alias = "下载电子回单API")]
+    #[doc(alias = "下载电子回单")]
     #[crate::endpoint(GET, "/v3/transferdownload/signfile")]
     #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct Get {

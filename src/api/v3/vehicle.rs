@@ -62,6 +62,7 @@ pub mod etc {
         ///
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[doc(alias = "预开通用户ETC指定卡扣费API")]
+        #[doc(alias = "预开通用户ETC指定卡扣费")]
         #[crate::endpoint(POST, "/v3/vehicle/etc/preopen", response = PostResponse, serial)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -118,6 +119,7 @@ pub mod etc {
             ///
             /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "高速场景商户扣款API")]
+            #[doc(alias = "高速场景商户扣款")]
             #[crate::endpoint(POST, "/v3/vehicle/etc/transactions/highway", response = PostResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Post {
@@ -318,6 +320,7 @@ pub mod etc {
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_4_8.shtml)
                 #[doc(alias = "查询订单API")]
+                #[doc(alias = "查询订单")]
                 #[crate::endpoint(GET, "/v3/vehicle/etc/transactions/id/<transaction_id>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -456,6 +459,7 @@ pub mod etc {
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_4_8.shtml)
                 #[doc(alias = "查询订单API")]
+                #[doc(alias = "查询订单")]
                 #[crate::endpoint(GET, "/v3/vehicle/etc/transactions/out-trade-no/<out_trade_no>", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -597,6 +601,7 @@ pub mod etc {
                 ///
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_4_5.shtml)
                 #[doc(alias = "查询ETC签约状态API")]
+                #[doc(alias = "查询ETC签约状态")]
                 #[crate::endpoint(GET, "/v3/vehicle/etc/users/<openid>/contracts", response = GetResponse)]
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct Get {
@@ -651,6 +656,7 @@ pub mod parking {
         ///
         /// Idempotent by `out_parking_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "创建停车入场API")]
+        #[doc(alias = "创建停车入场")]
         #[crate::endpoint(POST, "/v3/vehicle/parking/parkings", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {
@@ -731,6 +737,7 @@ pub mod parking {
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_8_1.shtml)
             #[doc(alias = "查询车牌服务开通信息API")]
+            #[doc(alias = "查询车牌服务开通信息")]
             #[crate::endpoint(GET, "/v3/vehicle/parking/services/find", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -788,6 +795,7 @@ pub mod transactions {
             ///
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_8_4.shtml)
             #[doc(alias = "查询订单API")]
+            #[doc(alias = "查询订单")]
             #[crate::endpoint(GET, "/v3/vehicle/transactions/out-trade-no/<out_trade_no>", response = GetResponse)]
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct Get {
@@ -938,6 +946,7 @@ pub mod transactions {
         ///
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "扣费受理API")]
+        #[doc(alias = "扣费受理")]
         #[crate::endpoint(POST, "/v3/vehicle/transactions/parking", response = PostResponse)]
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct Post {

@@ -146,7 +146,7 @@ impl MediaFile {
 
     /// The lower-case hex SHA-256 of the content, as `meta` carries it.
     pub fn sha256_hex(&self) -> String {
-        hex(&Sha256::digest(&self.content))
+        hex::encode(Sha256::digest(&self.content))
     }
 
     /// The lower-case hex SM3 (GB/T 32905-2016, the Chinese national hash)
@@ -183,7 +183,7 @@ impl MediaFile {
     /// # Ok(()) }
     /// ```
     pub fn sm3_hex(&self) -> String {
-        hex(&Sm3::digest(&self.content))
+        hex::encode(Sm3::digest(&self.content))
     }
 }
 
@@ -801,17 +801,6 @@ fn open_part(out: &mut BytesMut, boundary: &str, name: &str, first: bool) {
 /// write it); control characters were refused before.
 fn escape_quoted(filename: &str) -> String {
     filename.replace('"', "%22")
-}
-
-/// Lower-case hex.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for byte in bytes {
-        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
-        out.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
-    }
-    out
 }
 
 impl Body {

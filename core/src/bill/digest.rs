@@ -8,8 +8,6 @@ use sha1::Sha1;
 use sha2::{Digest as _, Sha256};
 use sm3::Sm3;
 
-use crate::media::hex;
-
 /// The hash a [`BillInfo`](super::BillInfo) announces in its `hash_type`:
 /// what [`Client::download_bill`](crate::Client::download_bill) computes
 /// over the decompressed bill and compares with `hash_value`.
@@ -187,9 +185,9 @@ impl RunningHash {
 
     pub(crate) fn finish(self) -> BillDigest {
         let (hash_type, hex) = match self {
-            RunningHash::Sha1(hasher) => (BillHashType::Sha1, hex(&hasher.finalize())),
-            RunningHash::Sha256(hasher) => (BillHashType::Sha256, hex(&hasher.finalize())),
-            RunningHash::Sm3(hasher) => (BillHashType::Sm3, hex(&hasher.finalize())),
+            RunningHash::Sha1(hasher) => (BillHashType::Sha1, hex::encode(hasher.finalize())),
+            RunningHash::Sha256(hasher) => (BillHashType::Sha256, hex::encode(hasher.finalize())),
+            RunningHash::Sm3(hasher) => (BillHashType::Sm3, hex::encode(hasher.finalize())),
         };
         BillDigest { hash_type, hex }
     }

@@ -123,7 +123,7 @@ fn serial_hex(raw: &[u8]) -> String {
         [0, rest @ ..] if rest.first().is_some_and(|&b| b >= 0x80) => rest,
         _ => raw,
     };
-    significant.iter().map(|b| format!("{b:02X}")).collect()
+    hex::encode_upper(significant)
 }
 
 #[cfg(test)]

@@ -66,15 +66,13 @@ impl V2Key {
     pub(crate) fn refund_aes_key(&self) -> Zeroizing<[u8; 32]> {
         let digest = Md5::digest(self.key.as_bytes());
         let mut out = Zeroizing::new([0u8; 32]);
-        for (pair, byte) in out.chunks_exact_mut(2).zip(digest.iter()) {
-            pair[0] = HEX_LOWER[usize::from(byte >> 4)];
-            pair[1] = HEX_LOWER[usize::from(byte & 0x0f)];
+        // 16 bytes of digest make exactly 32 hex digits.
+        if hex::encode_to_slice(digest, &mut out[..]).is_err() {
+            unreachable!("an MD5 digest is 16 bytes");
         }
         out
     }
 }
-
-const HEX_LOWER: &[u8; 16] = b"0123456789abcdef";
 
 impl fmt::Debug for V2Key {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

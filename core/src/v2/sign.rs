@@ -107,7 +107,7 @@ impl Signing {
 pub fn sign(fields: &Fields, key: &V2Key, sign_type: SignType) -> String {
     let message = signing_string(fields, key);
     match sign_type {
-        SignType::Md5 => upper_hex(&Md5::digest(message.as_bytes())),
+        SignType::Md5 => hex::encode_upper(Md5::digest(message.as_bytes())),
         SignType::HmacSha256 => {
             // HMAC accepts keys of any length; the fallback is unreachable
             // but keeps this function free of panics.
@@ -115,7 +115,7 @@ pub fn sign(fields: &Fields, key: &V2Key, sign_type: SignType) -> String {
                 return String::new();
             };
             mac.update(message.as_bytes());
-            upper_hex(&mac.finalize().into_bytes())
+            hex::encode_upper(mac.finalize().into_bytes())
         }
     }
 }
@@ -200,15 +200,5 @@ fn signing_string(fields: &Fields, key: &V2Key) -> Zeroizing<String> {
     }
     out.push_str("&key=");
     out.push_str(key.as_str());
-    out
-}
-
-fn upper_hex(bytes: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for byte in bytes {
-        out.push(char::from(HEX[usize::from(byte >> 4)]));
-        out.push(char::from(HEX[usize::from(byte & 0x0f)]));
-    }
     out
 }

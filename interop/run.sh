@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Starts the wxpay sandbox on a free port and drives it with the Node
-# library wechatpay-axios-plugin (every interop/*-flow.js); exits with 1
+# library wechatpay-axios-plugin (every interop/*-flow.js: seed,
+# profit sharing, transfers, and v2-flow.js for APIv2 over the sandbox's
+# TLS listener with the merchant's client certificate); exits with 1
 # if any of them failed. Needs cargo, node (18 or later) and npm.
 #
 #   interop/run.sh            # builds the wxpay command first

@@ -149,6 +149,11 @@ const PLATFORM_PRIVATE_KEY: &str = "platform_private_key.pem";
 const PLATFORM_PUBLIC_KEY: &str = "platform_public_key.pem";
 const PLATFORM_CERTIFICATE: &str = "platform_certificate.pem";
 const ENV_FILE: &str = "sandbox.env";
+const APIV2_KEY: &str = "apiv2_key.txt";
+const CLIENT_CERTIFICATE: &str = "apiclient_cert.pem";
+const CLIENT_KEY: &str = "apiclient_key.pem";
+const CLIENT_PKCS12: &str = "apiclient_cert.p12";
+const SANDBOX_CA: &str = "sandbox_ca.pem";
 
 /// The files a later start needs to come back with the same identity.
 const NEEDED: [&str; 5] = [
@@ -203,13 +208,18 @@ pub async fn run(args: SandboxArgs) -> Result<(), Failure> {
         .map_err(|error| Failure::usage(error.to_string()))?;
     let credentials = sandbox.credentials();
     if let Some(dir) = &state {
-        save(dir, sandbox.base_url(), credentials)?;
+        save(dir, sandbox.base_url(), sandbox.v2_tls_url(), credentials)?;
     }
 
     output::line(&format!(
         "wxpay sandbox listening on {}",
         sandbox.base_url()
     ))?;
+    if let Some(url) = sandbox.v2_tls_url() {
+        output::line(&format!(
+            "  APIv2 over TLS (client certificate asked for) on {url}"
+        ))?;
+    }
     output::line(&format!(
         "  mchid {}, merchant serial {}, public key id {}, platform certificate {}",
         credentials.mchid,
@@ -379,6 +389,11 @@ fn restore(dir: &Path, config: &mut SandboxConfig) -> Result<bool, Failure> {
     config.merchant_serial = Some(variable("WXPAY_SERIAL")?);
     config.public_key_id = Some(variable("WXPAY_PUBLIC_KEY_ID")?);
     config.apiv3_key = Some(variable("WXPAY_APIV3_KEY")?);
+    // Written since the sandbox speaks APIv2; an older folder has none
+    // (a new key is made). The TLS certificates are made afresh each start.
+    if dir.join(APIV2_KEY).exists() {
+        config.apiv2_key = Some(read(APIV2_KEY)?.trim().to_owned());
+    }
     config.merchant_private_key_pem = Some(read(MERCHANT_PRIVATE_KEY)?);
     config.merchant_public_key_pem = Some(read(MERCHANT_PUBLIC_KEY)?);
     config.platform_private_key_pem = Some(read(PLATFORM_PRIVATE_KEY)?);
@@ -402,7 +417,12 @@ fn restore(dir: &Path, config: &mut SandboxConfig) -> Result<bool, Failure> {
 }
 
 /// Writes the keys and `sandbox.env` into `dir`; secrets get mode 0600.
-fn save(dir: &Path, base_url: &str, credentials: &Credentials) -> Result<(), Failure> {
+fn save(
+    dir: &Path,
+    base_url: &str,
+    v2_tls_url: Option<&str>,
+    credentials: &Credentials,
+) -> Result<(), Failure> {
     let files = [
         (
             MERCHANT_PRIVATE_KEY,
@@ -429,10 +449,19 @@ fn save(dir: &Path, base_url: &str, credentials: &Credentials) -> Result<(), Fai
             &credentials.platform_certificate_pem,
             false,
         ),
+        (APIV2_KEY, &credentials.apiv2_key, true),
+        (
+            CLIENT_CERTIFICATE,
+            &credentials.client_certificate_pem,
+            false,
+        ),
+        (CLIENT_KEY, &credentials.client_key_pem, true),
+        (SANDBOX_CA, &credentials.tls_ca_pem, false),
     ];
     for (name, contents, secret) in files {
         write_file(&dir.join(name), contents, secret)?;
     }
+    crate::files::write_file(&dir.join(CLIENT_PKCS12), &credentials.client_pkcs12, 0o600)?;
     let path = |name: &str| dir.join(name).display().to_string();
     let variables = [
         ("WXPAY_BASE_URL", base_url.to_owned()),
@@ -443,6 +472,16 @@ fn save(dir: &Path, base_url: &str, credentials: &Credentials) -> Result<(), Fai
         ("WXPAY_PUBLIC_KEY_FILE", path(PLATFORM_PUBLIC_KEY)),
         ("WXPAY_PLATFORM_CERT_FILE", path(PLATFORM_CERTIFICATE)),
         ("WXPAY_APIV3_KEY", credentials.apiv3_key.clone()),
+        // `wxpay v2`'s settings: the APIv2 key, the client certificate
+        // (its password is the mchid), and the TLS listener that asks for
+        // it, trusted through the sandbox's CA.
+        ("WXPAY_V2_KEY_FILE", path(APIV2_KEY)),
+        (
+            "WXPAY_V2_BASE_URL",
+            v2_tls_url.unwrap_or_default().to_owned(),
+        ),
+        ("WXPAY_V2_CLIENT_CERT_FILE", path(CLIENT_PKCS12)),
+        ("WXPAY_V2_CA_FILE", path(SANDBOX_CA)),
     ];
     let mut env = format!(
         "# The wxpay sandbox at {base_url}, written by `wxpay sandbox --state`.\n\

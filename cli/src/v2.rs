@@ -79,6 +79,10 @@ pub struct V2Args {
     #[arg(long, env = "WXPAY_V2_CA_FILE", value_name = "FILE")]
     ca_file: Option<PathBuf>,
 
+    /// Where APIv2 requests go instead of --base-url (scheme, host and port), such as `wxpay sandbox`'s TLS listener
+    #[arg(long, env = "WXPAY_V2_BASE_URL", value_name = "URL")]
+    v2_base_url: Option<String>,
+
     /// Send the request again after a timeout or a broken connection, up to N times, where the operation allows it (queries; requests carrying their own number)
     #[arg(long, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=10))]
     retries: u32,
@@ -282,7 +286,12 @@ pub async fn run(mut args: V2Args, profile: &ProfileArgs) -> Result<(), Failure>
     let mut builder = V2Client::builder()
         .mchid(&mchid)
         .key(key.as_str())
-        .base_url(args.server.base_url())
+        .base_url(
+            args.v2_base_url
+                .as_deref()
+                .filter(|url| !url.is_empty())
+                .unwrap_or(args.server.base_url()),
+        )
         .timeout(args.server.timeout());
     if let Some(sign_type) = args.sign_type {
         builder = builder.sign_type(sign_type);
@@ -309,7 +318,7 @@ pub async fn run(mut args: V2Args, profile: &ProfileArgs) -> Result<(), Failure>
     let answer = client
         .send_raw(&request, &options)
         .await
-        .map_err(v2_failure)?;
+        .map_err(|error| v2_failure(error, args.method, &args.path))?;
     let object: serde_json::Map<String, serde_json::Value> = answer
         .iter()
         .map(|(name, value)| (name.to_owned(), serde_json::Value::String(value.to_owned())))
@@ -319,18 +328,19 @@ pub async fn run(mut args: V2Args, profile: &ProfileArgs) -> Result<(), Failure>
     output::line(&text)
 }
 
-/// An APIv2 error as a command failure: WeChat Pay's refusal or an
-/// operation's failure exits 3, an answer that does not check out 4.
-fn v2_failure(error: Error) -> Failure {
+/// An APIv2 error as a command failure, named by `method` and `path`:
+/// WeChat Pay's refusal or an operation's failure exits 3, an answer that
+/// does not check out 4.
+fn v2_failure(error: Error, method: Method, path: &str) -> Failure {
     match &error {
         Error::V2 { source, .. } => match source {
             V2Error::Return { .. } | V2Error::Business { .. } | V2Error::Status { .. } => {
-                Failure::Answered(error.to_string())
+                Failure::Answered(format!("{method} {path}: {source}"))
             }
-            V2Error::Unsigned | V2Error::BadSignature | V2Error::SignType(_) => {
-                Failure::Rejected(format!("{error}; the answer was not printed"))
-            }
-            _ => Failure::Other(error.to_string()),
+            V2Error::Unsigned | V2Error::BadSignature | V2Error::SignType(_) => Failure::Rejected(
+                format!("{method} {path}: {source}; the answer was not printed"),
+            ),
+            _ => Failure::Other(format!("{method} {path}: {source}")),
         },
         _ => Failure::from(error),
     }

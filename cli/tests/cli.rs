@@ -832,6 +832,10 @@ fn sandbox_state_writes_a_loadable_env_and_a_restart_keeps_the_identity() {
         "WXPAY_PUBLIC_KEY_FILE",
         "WXPAY_PLATFORM_CERT_FILE",
         "WXPAY_APIV3_KEY",
+        "WXPAY_V2_KEY_FILE",
+        "WXPAY_V2_BASE_URL",
+        "WXPAY_V2_CLIENT_CERT_FILE",
+        "WXPAY_V2_CA_FILE",
     ];
     assert_eq!(env.keys().map(String::as_str).collect::<Vec<_>>(), {
         let mut sorted = names.to_vec();

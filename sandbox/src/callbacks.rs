@@ -28,7 +28,7 @@ use tokio::task::{JoinHandle, JoinSet};
 
 use crate::certificates::{self, EncryptedResource};
 use crate::clock;
-use crate::events::Event;
+use crate::events::{Event, V2Notice};
 use crate::server::{AppState, SigningMode};
 use crate::{Faults, SandboxConfig};
 
@@ -139,6 +139,9 @@ pub(crate) struct Notification {
     pub(crate) summary: String,
     pub(crate) notify_url: String,
     pub(crate) resource: Value,
+    /// `Some` for an APIv2 notification: an XML body, no APIv3 signature
+    /// headers, delivered only by a `return_code` `SUCCESS` reply.
+    pub(crate) v2: Option<V2Notice>,
 }
 
 impl Notification {
@@ -157,17 +160,20 @@ impl Notification {
             summary,
             notify_url,
             resource,
+            v2: None,
         }
     }
 
     fn from_event(event: Event) -> Self {
-        Notification::new(
+        let mut notification = Notification::new(
             event.event_type.to_owned(),
             event.original_type.to_owned(),
             event.summary.to_owned(),
             event.notify_url,
             event.resource,
-        )
+        );
+        notification.v2 = event.v2;
+        notification
     }
 }
 
@@ -290,6 +296,9 @@ struct CallbackBody<'a> {
 /// The JSON body: the resource encrypted under the APIv3 key with
 /// `associated_data` = `original_type`. `None` if encryption fails.
 fn body(app: &AppState, notification: &Notification) -> Option<Bytes> {
+    if let Some(kind) = notification.v2 {
+        return crate::v2::notification_body(app, kind, &notification.resource).map(Bytes::from);
+    }
     let plaintext = serde_json::to_vec(&notification.resource).ok()?;
     let EncryptedResource {
         algorithm,
@@ -319,9 +328,9 @@ fn body(app: &AppState, notification: &Notification) -> Option<Bytes> {
 }
 
 /// What one POST came to.
-struct Answered {
-    status: u16,
-    answer: Option<String>,
+pub(crate) struct Answered {
+    pub(crate) status: u16,
+    pub(crate) answer: Option<String>,
 }
 
 /// Delivers one notification: attempts until delivered or out of delays.
@@ -372,10 +381,23 @@ async fn deliver(
     for attempt in 1..=total {
         let started_at = SystemTime::now();
         let started = Instant::now();
-        let result = post(&app, client, url.clone(), body.clone()).await;
+        let result = if notification.v2.is_some() {
+            crate::v2::post_notification(client, url.clone(), body.clone()).await
+        } else {
+            post(&app, client, url.clone(), body.clone()).await
+        };
         let duration = started.elapsed();
-        let delivered =
-            matches!(&result, Ok(answered) if answered.status == 200 || answered.status == 204);
+        let delivered = match &result {
+            Ok(answered) if notification.v2.is_some() => {
+                answered.status == 200
+                    && answered
+                        .answer
+                        .as_deref()
+                        .is_some_and(crate::v2::is_success_reply)
+            }
+            Ok(answered) => answered.status == 200 || answered.status == 204,
+            Err(_) => false,
+        };
         let outcome = match deliveries.delays.get(attempt - 1) {
             _ if delivered => CallbackOutcome::Delivered,
             Some(&after) => CallbackOutcome::Retrying { after },
@@ -472,8 +494,14 @@ async fn post(
     Ok(Answered { status, answer })
 }
 
+/// The start of an answer body, for the log (up to 1 KiB, lossy UTF-8).
+pub(crate) fn excerpt(bytes: &[u8]) -> Option<String> {
+    let excerpt = &bytes[..bytes.len().min(ANSWER_EXCERPT)];
+    (!excerpt.is_empty()).then(|| String::from_utf8_lossy(excerpt).into_owned())
+}
+
 /// An error and its causes, `: `-separated; a timeout says so first.
-fn error_chain(error: &reqwest::Error) -> String {
+pub(crate) fn error_chain(error: &reqwest::Error) -> String {
     let mut text = if error.is_timeout() {
         "timed out".to_owned()
     } else {

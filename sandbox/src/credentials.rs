@@ -60,6 +60,30 @@ pub struct Credentials {
     /// APIv3 key: 32 random characters from `[0-9A-Za-z]`. Encrypts the
     /// certificates of `GET /v3/certificates`.
     pub apiv3_key: String,
+    /// APIv2 key: 32 random characters from `[0-9A-Za-z]` (or
+    /// [`SandboxConfig::apiv2_key`]). Signs and verifies APIv2 requests,
+    /// answers and payment notifications, and keys the refund
+    /// notification's `req_info`. See [APIv2](crate#apiv2).
+    pub apiv2_key: String,
+    /// The sandbox's own certificate authority (PEM, ECDSA P-256,
+    /// self-signed): it issued the TLS server certificate of
+    /// [`Sandbox::v2_tls_url`](crate::Sandbox::v2_tls_url) and the
+    /// merchant's API client certificate. Trust it as a root to talk to
+    /// the TLS listener.
+    pub tls_ca_pem: String,
+    /// The merchant's API client certificate (PEM, RSA-2048, subject
+    /// `CN=<mchid>`, issued by [`Credentials::tls_ca_pem`]), as in
+    /// `apiclient_cert.pem`: present it over TLS for `/secapi/…` and
+    /// `/mmpaymkttransfers/sendredpack`.
+    pub client_certificate_pem: String,
+    /// The private key of [`Credentials::client_certificate_pem`]
+    /// (PKCS#8 PEM), as in `apiclient_key.pem`.
+    pub client_key_pem: String,
+    /// The same certificate and key as a PKCS#12 archive
+    /// (`apiclient_cert.p12`), protected with the password `mchid` as
+    /// WeChat Pay's are (PBES2 with AES-256-CBC and an HMAC-SHA256 MAC,
+    /// written by `p12-keystore`).
+    pub client_pkcs12: Vec<u8>,
 }
 
 impl fmt::Debug for Credentials {
@@ -78,6 +102,11 @@ impl fmt::Debug for Credentials {
                 &self.platform_certificate_serial,
             )
             .field("apiv3_key", &"<redacted>")
+            .field("apiv2_key", &"<redacted>")
+            .field("tls_ca_pem", &self.tls_ca_pem)
+            .field("client_certificate_pem", &self.client_certificate_pem)
+            .field("client_key_pem", &"<redacted>")
+            .field("client_pkcs12", &"<redacted>")
             .finish()
     }
 }
@@ -93,6 +122,19 @@ pub(crate) struct ServerKeys {
     pub(crate) certificate: Arc<PlatformCertificate>,
     /// The validity of the certificates the sandbox issues.
     pub(crate) validity: ValidityPolicy,
+    /// The TLS listener's certificate chain and key, and the CA that
+    /// client certificates must chain to (DER).
+    pub(crate) tls: TlsMaterial,
+}
+
+/// DER material of the APIv2 TLS listener.
+pub(crate) struct TlsMaterial {
+    /// The sandbox CA's certificate.
+    pub(crate) ca_der: Vec<u8>,
+    /// The server certificate for `127.0.0.1` and `localhost`.
+    pub(crate) server_der: Vec<u8>,
+    /// Its PKCS#8 private key.
+    pub(crate) server_key_der: Vec<u8>,
 }
 
 /// Builds the credentials and the server's keys from `config`, generating
@@ -164,11 +206,28 @@ pub(crate) fn build(
         }
         None => random_alphanumeric(&mut rng, 32),
     };
+    let apiv2_key = match &config.apiv2_key {
+        Some(key) if key.len() == 32 && key.bytes().all(|b| b.is_ascii_alphanumeric()) => {
+            key.clone()
+        }
+        Some(key) => {
+            return Err(SandboxError::InvalidConfig {
+                what: "apiv2_key",
+                reason: format!(
+                    "an APIv2 key is exactly 32 characters of [0-9A-Za-z], this one has {} bytes",
+                    key.len()
+                ),
+            });
+        }
+        None => random_alphanumeric(&mut rng, 32),
+    };
+    let mchid = config
+        .mchid
+        .clone()
+        .unwrap_or_else(|| format!("19{}", random_digits(&mut rng, 8)));
+    let issued = issue_tls(&mchid)?;
     let credentials = Credentials {
-        mchid: config
-            .mchid
-            .clone()
-            .unwrap_or_else(|| format!("19{}", random_digits(&mut rng, 8))),
+        mchid,
         merchant_serial: config
             .merchant_serial
             .clone()
@@ -184,14 +243,139 @@ pub(crate) fn build(
         platform_certificate_pem: certificate.pem.clone(),
         platform_certificate_serial: certificate.serial.clone(),
         apiv3_key,
+        apiv2_key,
+        tls_ca_pem: issued.ca_pem,
+        client_certificate_pem: issued.client_pem,
+        client_key_pem: issued.client_key_pem,
+        client_pkcs12: issued.client_pkcs12,
     };
     let keys = ServerKeys {
         merchant_key,
         platform_key,
         certificate: Arc::new(certificate),
         validity,
+        tls: issued.material,
     };
     Ok((credentials, Arc::new(keys)))
+}
+
+/// What [`issue_tls`] makes.
+struct IssuedTls {
+    ca_pem: String,
+    client_pem: String,
+    client_key_pem: String,
+    client_pkcs12: Vec<u8>,
+    material: TlsMaterial,
+}
+
+/// Makes the sandbox CA (ECDSA P-256), the TLS server certificate for
+/// `127.0.0.1`, `::1` and `localhost` (ECDSA P-256), and the merchant's
+/// API client certificate (RSA-2048, `CN=<mchid>`), all valid from a day
+/// ago for ten years, and the client's PKCS#12 archive (password `mchid`).
+fn issue_tls(mchid: &str) -> Result<IssuedTls, SandboxError> {
+    use rcgen::{
+        BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose,
+        IsCa, Issuer, KeyPair, KeyUsagePurpose, PKCS_ECDSA_P256_SHA256, PKCS_RSA_SHA256,
+    };
+    let failed = |step: &str, error: rcgen::Error| SandboxError::Certificate {
+        reason: format!("{step}: {error}"),
+    };
+    let now = time::OffsetDateTime::now_utc();
+    let validity = |params: &mut CertificateParams| {
+        params.not_before = now - time::Duration::days(1);
+        params.not_after = now + time::Duration::days(3650);
+    };
+    let name = |common: &str| {
+        let mut dn = DistinguishedName::new();
+        dn.push(DnType::CountryName, "CN");
+        dn.push(DnType::OrganizationName, "wxpay sandbox");
+        dn.push(DnType::CommonName, common);
+        dn
+    };
+
+    let ca_key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).map_err(|e| failed("CA key", e))?;
+    let mut ca_params = CertificateParams::default();
+    validity(&mut ca_params);
+    ca_params.distinguished_name = name("wxpay sandbox CA");
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    let ca_cert = ca_params
+        .self_signed(&ca_key)
+        .map_err(|e| failed("CA certificate", e))?;
+    let issuer = Issuer::new(ca_params, &ca_key);
+
+    let server_key =
+        KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).map_err(|e| failed("server key", e))?;
+    let mut server_params = CertificateParams::new(vec![
+        "localhost".to_owned(),
+        "127.0.0.1".to_owned(),
+        "::1".to_owned(),
+    ])
+    .map_err(|e| failed("server certificate names", e))?;
+    validity(&mut server_params);
+    server_params.distinguished_name = name("localhost");
+    server_params.is_ca = IsCa::ExplicitNoCa;
+    server_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    let server_cert = server_params
+        .signed_by(&server_key, &issuer)
+        .map_err(|e| failed("server certificate", e))?;
+
+    let client_key =
+        KeyPair::generate_for(&PKCS_RSA_SHA256).map_err(|e| failed("client key", e))?;
+    let mut client_params = CertificateParams::default();
+    validity(&mut client_params);
+    client_params.distinguished_name = name(mchid);
+    client_params.is_ca = IsCa::ExplicitNoCa;
+    client_params.key_usages = vec![
+        KeyUsagePurpose::DigitalSignature,
+        KeyUsagePurpose::KeyEncipherment,
+    ];
+    client_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+    let client_cert = client_params
+        .signed_by(&client_key, &issuer)
+        .map_err(|e| failed("client certificate", e))?;
+    let client_key_der = client_key.serialize_der();
+    let client_pkcs12 = pkcs12(&client_key_der, client_cert.der(), ca_cert.der(), mchid)?;
+
+    Ok(IssuedTls {
+        ca_pem: encode_pem("CERTIFICATE", ca_cert.der()),
+        client_pem: encode_pem("CERTIFICATE", client_cert.der()),
+        client_key_pem: encode_pem("PRIVATE KEY", &client_key_der),
+        client_pkcs12,
+        material: TlsMaterial {
+            ca_der: ca_cert.der().to_vec(),
+            server_der: server_cert.der().to_vec(),
+            server_key_der: server_key.serialize_der(),
+        },
+    })
+}
+
+/// `apiclient_cert.p12`: the client key and its chain, under `password`.
+fn pkcs12(
+    key_der: &[u8],
+    cert_der: &[u8],
+    ca_der: &[u8],
+    password: &str,
+) -> Result<Vec<u8>, SandboxError> {
+    use p12_keystore::{Certificate, KeyStore, KeyStoreEntry, PrivateKey, PrivateKeyChain};
+    let failed = |error: p12_keystore::error::Error| SandboxError::Certificate {
+        reason: format!("writing apiclient_cert.p12: {error}"),
+    };
+    let key = PrivateKey::from_der(key_der).map_err(failed)?;
+    let chain = [
+        Certificate::from_der(cert_der).map_err(failed)?,
+        Certificate::from_der(ca_der).map_err(failed)?,
+    ];
+    let mut store = KeyStore::new();
+    store.add_entry(
+        "Tenpay Certificate",
+        KeyStoreEntry::PrivateKeyChain(PrivateKeyChain::new(b"apiclient".as_slice(), key, chain)),
+    );
+    store.writer(password).write().map_err(failed)
 }
 
 pub(crate) fn generate_key() -> Result<RsaKeyPair, SandboxError> {
@@ -329,6 +513,48 @@ mod tests {
     }
 
     #[test]
+    fn the_apiv2_credentials_have_the_documented_shapes() {
+        let (c, keys) = build(&SandboxConfig::default()).expect("credentials");
+        assert_eq!(c.apiv2_key.len(), 32);
+        assert!(c.apiv2_key.bytes().all(|b| b.is_ascii_alphanumeric()));
+        assert_ne!(c.apiv2_key, c.apiv3_key);
+        assert!(c.tls_ca_pem.starts_with("-----BEGIN CERTIFICATE-----\n"));
+        assert!(
+            c.client_key_pem
+                .starts_with("-----BEGIN PRIVATE KEY-----\n")
+        );
+        let client_pem = pem::parse(&c.client_certificate_pem).expect("PEM");
+        let (_, client) =
+            x509_parser::parse_x509_certificate(client_pem.contents()).expect("X.509");
+        let (_, ca) = x509_parser::parse_x509_certificate(&keys.tls.ca_der).expect("X.509");
+        assert_eq!(client.issuer(), ca.subject());
+        let cn = client
+            .subject()
+            .iter_common_name()
+            .next()
+            .and_then(|cn| cn.as_str().ok());
+        assert_eq!(cn, Some(c.mchid.as_str()));
+        // The PKCS#12 archive opens with the merchant id.
+        let store = p12_keystore::KeyStore::from_pkcs12(
+            &c.client_pkcs12,
+            &c.mchid,
+            p12_keystore::Pkcs12ImportPolicy::Relaxed,
+        )
+        .expect("the archive opens with the mchid");
+        let (_, chain) = store.private_key_chain().expect("a key and its chain");
+        assert_eq!(chain.certs()[0].as_der(), client_pem.contents());
+
+        let config = SandboxConfig {
+            apiv2_key: Some("short".to_owned()),
+            ..SandboxConfig::default()
+        };
+        match build(&config) {
+            Err(SandboxError::InvalidConfig { what, .. }) => assert_eq!(what, "apiv2_key"),
+            other => panic!("unexpected {:?}", other.map(|(c, _)| c)),
+        }
+    }
+
+    #[test]
     fn certificate_configuration_errors_name_the_field() {
         let (first, _) = build(&SandboxConfig::default()).expect("credentials");
         let config = SandboxConfig {
@@ -401,6 +627,7 @@ mod tests {
         let shown = format!("{c:?}");
         assert!(!shown.contains("PRIVATE KEY"));
         assert!(!shown.contains(&c.apiv3_key));
+        assert!(!shown.contains(&c.apiv2_key));
         assert!(shown.contains(&c.mchid));
     }
 

@@ -27,8 +27,21 @@ pub(crate) struct Event {
     /// `notify_url`, or the coupon callback URL the merchant set).
     pub(crate) notify_url: String,
     /// The resource in clear: the JSON the merchant reads after
-    /// decrypting `resource.ciphertext`.
+    /// decrypting `resource.ciphertext`. For an APIv2 notification, the
+    /// flat object of its members (strings).
     pub(crate) resource: Value,
+    /// `Some` for an APIv2 notification (XML, see [`crate::v2`]) instead
+    /// of an APIv3 callback.
+    pub(crate) v2: Option<V2Notice>,
+}
+
+/// Which APIv2 notification an [`Event`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum V2Notice {
+    /// The payment result: the members, signed (MD5) with the APIv2 key.
+    Payment,
+    /// The refund result: the members encrypted into `req_info`.
+    Refund,
 }
 
 /// The sending end, kept in the server's shared state.

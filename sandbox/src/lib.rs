@@ -13,7 +13,10 @@
 //! ([The payer](#the-payer): invocation parameters checked and paid, a
 //! cashier page per order, the H5 page, a stand-in for WeChat's payment
 //! bridge), and is steered over HTTP through its [control
-//! endpoint](#control-endpoint). It is an independent
+//! endpoint](#control-endpoint). It also speaks [APIv2](#apiv2) (XML
+//! signed with the APIv2 key) for the core payment, refund and red-packet
+//! flows, with a TLS listener that checks the merchant's API client
+//! certificate. It is an independent
 //! implementation of the server side (it does not use `wxpay-core`), so a
 //! bug in the client is not mirrored here.
 //!
@@ -68,6 +71,8 @@
 //! | `GET /v3/billdownload/file?token=` | the bill (CSV, gzip when applied for with `tar_type=GZIP`), **unsigned** |
 //! | every other operation of the spec (993 in all) | an answer made up from the spec, after the same checks; see [Every other operation](#every-other-operation) |
 //! | `/_sandbox/…` | the [control endpoint](#control-endpoint): not WeChat Pay's, unauthenticated, unsigned |
+//! | `POST /pay/unifiedorder`, `/pay/micropay`, `/pay/orderquery`, `/pay/closeorder`, `/pay/refundquery` | APIv2 XML, signed with the APIv2 key; see [APIv2](#apiv2) |
+//! | `POST /secapi/pay/refund`, `/mmpaymkttransfers/sendredpack` | APIv2, only over the [TLS listener](Sandbox::v2_tls_url) with the merchant's API client certificate |
 //!
 //! The payer's side is the sandbox's own, under `/_sandbox/` like every
 //! [control endpoint](#control-endpoint): `POST
@@ -279,6 +284,80 @@
 //! payer's share when `payer_total < total`. The same `out_refund_no`
 //! again with the same body answers the refund as it is now; with another
 //! body it is a 400 `INVALID_REQUEST`.
+//!
+//! # APIv2
+//!
+//! The sandbox also speaks WeChat Pay's older XML protocol for the core
+//! flows, on the plain listener and on a second, TLS listener
+//! ([`Sandbox::v2_tls_url`], `https://127.0.0.1:PORT`; off with
+//! [`SandboxConfig::disable_v2_tls`]) whose server certificate (for
+//! `127.0.0.1`, `::1` and `localhost`) is issued by the sandbox's own CA,
+//! [`Credentials::tls_ca_pem`]. That listener asks for a client
+//! certificate: one issued by the sandbox CA (the merchant's API client
+//! certificate, [`Credentials::client_certificate_pem`] and
+//! [`Credentials::client_key_pem`], or [`Credentials::client_pkcs12`] with
+//! the password `mchid`) is accepted, none at all is served (and refused
+//! by the operations that need one), any other fails the TLS handshake.
+//! The TLS listener serves everything the plain one does.
+//!
+//! | operation | needs | answers |
+//! |---|---|---|
+//! | `POST /pay/unifiedorder` | `appid`, `body`, `out_trade_no` (6–32 of `0-9A-Za-z_-|*`), `total_fee` (fen ≥ 1), `spbill_create_ip`, `notify_url`, `trade_type` (`JSAPI` + `openid`, `NATIVE`, `APP`, `MWEB`) | `trade_type`, `prepay_id`, and `code_url` (NATIVE) or `mweb_url` (MWEB, the sandbox's H5 page) |
+//! | `POST /pay/micropay` | `appid`, `body`, `out_trade_no`, `total_fee`, `spbill_create_ip`, `auth_code` (18 digits starting `10`–`15`, else `AUTH_CODE_INVALID`) | paid at once: `transaction_id`, `openid`, `trade_type` `MICROPAY`, `bank_type`, `total_fee`, `cash_fee`, `time_end`, …; an `auth_code` **ending in `9999`** answers `USERPAYING` and leaves the order unpaid (`trade_state` `USERPAYING`) until it is paid through `POST /_sandbox/transactions/out-trade-no/{out_trade_no}/pay` |
+//! | `POST /pay/orderquery` | `transaction_id` or `out_trade_no` | `trade_state` (`NOTPAY`, `USERPAYING`, `SUCCESS`, `CLOSED`, `REFUND`), `trade_state_desc`, `out_trade_no`, `total_fee`, `fee_type`, `trade_type`, `attach`, and once paid `transaction_id`, `openid`, `bank_type`, `cash_fee`, `time_end`; `ORDERNOTEXIST` |
+//! | `POST /pay/closeorder` | `out_trade_no` | `result_code` `SUCCESS`; `ORDERPAID`, `ORDERCLOSED`, `ORDERNOTEXIST` |
+//! | `POST /secapi/pay/refund` (client certificate) | `out_refund_no`, `total_fee` (the order's), `refund_fee`, `transaction_id` or `out_trade_no`; optional `notify_url`, `refund_desc` | `refund_id`, `refund_fee`, `total_fee`, `cash_fee`, `cash_refund_fee`, …; `ORDERNOTEXIST`, `TRADE_STATE_ERROR` (unpaid), `PARAM_ERROR` (another total), `REFUND_FEE_INVALID` (more than is left); the same `out_refund_no` with the same members answers the refund again |
+//! | `POST /pay/refundquery` | `refund_id`, `out_refund_no`, `transaction_id` or `out_trade_no` | `refund_count`, `refund_fee`, and per refund `out_refund_no_$n`, `refund_id_$n`, `refund_fee_$n`, `refund_status_$n` (`SUCCESS`), `refund_success_time_$n`, …; `REFUNDNOTEXIST` |
+//! | `POST /mmpaymkttransfers/sendredpack` (client certificate, MD5 only) | `mch_billno`, `wxappid`, `send_name`, `re_openid`, `total_amount` (100–20000 fen, else `MONEY_LIMIT`), `total_num` `1`, `wishing`, `client_ip`, `act_name`, `remark` | **unsigned**, as WeChat Pay's: `mch_billno`, `send_listid`, `total_amount`, …; the same `mch_billno` again answers the same `send_listid` (other members: `PARAM_ERROR`); red packets are kept in memory only |
+//!
+//! Every request is checked as WeChat Pay checks it, in this order, and a
+//! failure is an **unsigned** `return_code` `FAIL` with a `return_msg`:
+//! the client certificate for the operations that need one (over plain
+//! HTTP: `请使用双向证书 …`; over TLS without one: `未提供证书 …`); the
+//! body (at most 64 KiB of flat XML: one root, members holding text or
+//! CDATA, no DTD, no nesting, at most 128 members, each once; else
+//! `XML格式错误 …`); `mch_id` (missing: `缺少参数mch_id`; not the
+//! sandbox's merchant: `mch_id参数错误 …`); `sign_type` (absent means
+//! `MD5`; `HMAC-SHA256`; anything else `sign_type参数格式错误`;
+//! sendredpack takes none); `nonce_str` and `sign` present (`缺少参数…`);
+//! the signature with [`Credentials::apiv2_key`] (`签名错误`). A missing
+//! or malformed business member is `result_code` `FAIL` with `err_code`
+//! `PARAM_ERROR` (`缺少参数<name>`). Answers carry `return_code`
+//! `SUCCESS`, `return_msg` `OK`, `mch_id`, the request's `appid`, a
+//! fresh `nonce_str`, `result_code` and, on a business failure,
+//! `err_code`/`err_code_des`, and are signed with the request's sign type
+//! (sendredpack's excepted). HTTP status is always 200.
+//!
+//! Orders and refunds made through APIv2 are the APIv3 side's: the same
+//! store, the same `out_trade_no` space (an `out_trade_no` used by an
+//! APIv3 order is `OUT_TRADE_NO_USED`, and the other way round),
+//! `total_fee` = `amount.total`. An APIv2 order is paid by [paying an
+//! order](#paying-an-order) like any other, the APIv3 queries show it,
+//! and APIv3 refunds may refund it (with the APIv3 `REFUND.SUCCESS`
+//! callback, to the refund's or the order's `notify_url`). The payer
+//! routes check APIv3 invocation parameters (RSA `paySign`) only: pay an
+//! APIv2 JSAPI or APP order through the control call above.
+//!
+//! **Notifications.** When an order placed through `/pay/unifiedorder`
+//! is paid, the sandbox POSTs the APIv2 payment notification to its
+//! `notify_url` (`Content-Type: text/xml`): `return_code`,
+//! `result_code` `SUCCESS`, `appid`, `mch_id`, `nonce_str`, `openid`,
+//! `is_subscribe`, `trade_type`, `bank_type`, `total_fee`, `fee_type`,
+//! `cash_fee`, `transaction_id`, `out_trade_no`, `attach`, `time_end`,
+//! always signed with **MD5** (and without `sign_type`). A refund
+//! through `/secapi/pay/refund` with a `notify_url` gets the APIv2 refund
+//! notification there: `return_code`, `appid`, `mch_id`, `nonce_str` and
+//! `req_info`, the `<root>` document of `transaction_id`,
+//! `out_trade_no`, `refund_id`, `out_refund_no`, `total_fee`,
+//! `settlement_total_fee`, `refund_fee`, `settlement_refund_fee`,
+//! `refund_status`, `success_time`, `refund_recv_accout`,
+//! `refund_account`, `refund_request_source` encrypted with AES-256-ECB
+//! (PKCS#7) under the lower-case hex MD5 of the APIv2 key, base64. Both
+//! are delivered like [callbacks](#callbacks) (same schedule, same log,
+//! `event_type` `V2.TRANSACTION.SUCCESS` / `V2.REFUND.SUCCESS`), except
+//! that an attempt succeeds only on a 200 whose body is XML with
+//! `return_code` `SUCCESS`. A micropay order has no `notify_url` and no
+//! notification; an APIv2 refund without `notify_url` has none either.
 //!
 //! # Profit sharing
 //!
@@ -713,6 +792,13 @@
 //! * `axum` (with `tokio`): the HTTP server.
 //! * `base64`: signatures travel base64-encoded.
 //! * `flate2`: gzip-compressing bill downloads.
+//! * `md-5`: APIv2 `MD5` signatures and the MD5 of the APIv2 key that
+//!   keys `req_info` (HMAC-SHA256 and AES-256-ECB are aws-lc-rs's).
+//! * `p12-keystore`: writing the merchant's `apiclient_cert.p12`
+//!   ([`Credentials::client_pkcs12`]).
+//! * `rustls`, `tokio-rustls` (aws-lc-rs provider): the APIv2 TLS
+//!   listener and its client-certificate check (already in the tree
+//!   through reqwest).
 //! * `multer` (with `futures-util` to feed it): parsing multipart upload
 //!   bodies, whose `meta` part is what their signature covers.
 //! * `pem`: keys are handed out and taken in as PEM.
@@ -728,7 +814,8 @@
 //!   the state, in a file that survives restarts and kills (transactions,
 //!   WAL) or in memory, behind one code path.
 //! * `rcgen` (aws-lc-rs backend, no `ring`): writing and signing the
-//!   platform certificates' X.509 DER for the sandbox's own RSA keys.
+//!   platform certificates' X.509 DER for the sandbox's own RSA keys, and
+//!   the sandbox CA, TLS server and API client certificates.
 //! * `reqwest` (the workspace's rustls build): delivering callbacks. The
 //!   sandbox is an HTTP client towards the merchant's `notify_url`; reqwest
 //!   gives the per-attempt timeout, no proxy, no redirects, and is already
@@ -779,6 +866,7 @@ mod signing;
 mod spec;
 mod store;
 mod transfers;
+mod v2;
 mod validation;
 
 /// Internal parsers exposed to the fuzz targets in `fuzz/` (feature
@@ -994,6 +1082,7 @@ pub mod __fuzz {
                 requests_served: AtomicU64::new(0),
                 events,
                 callbacks,
+                redpacks: crate::v2::RedPacks::default(),
             }));
             Ok(App {
                 router: crate::server::router(state),
@@ -1041,6 +1130,17 @@ pub struct Sandbox {
     task: Option<JoinHandle<()>>,
     /// Delivers callbacks; aborting it drops the pending deliveries.
     callbacks: JoinHandle<()>,
+    /// The APIv2 TLS listener: its URL, the server's stop signal and task,
+    /// and the task accepting connections.
+    tls: Option<TlsServer>,
+}
+
+/// The running APIv2 TLS listener.
+struct TlsServer {
+    url: String,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+    accepting: JoinHandle<()>,
 }
 
 /// Options for [`Sandbox::start_with`]. Everything left `None` is generated
@@ -1104,6 +1204,15 @@ pub struct SandboxConfig {
     /// How long a merchant has to answer a callback attempt before it
     /// counts as failed; `None`: [`CALLBACK_TIMEOUT`] (5 s, as WeChat Pay).
     pub callback_timeout: Option<Duration>,
+    /// The APIv2 key (exactly 32 characters of `[0-9A-Za-z]`); random
+    /// when `None`. See [APIv2](crate#apiv2).
+    pub apiv2_key: Option<String>,
+    /// Where the APIv2 TLS listener listens; default: the IP of `addr`
+    /// and a free port.
+    pub v2_tls_addr: Option<SocketAddr>,
+    /// Do not start the APIv2 TLS listener
+    /// ([`Sandbox::v2_tls_url`] is then `None`).
+    pub disable_v2_tls: bool,
 }
 
 impl fmt::Debug for SandboxConfig {
@@ -1132,6 +1241,9 @@ impl fmt::Debug for SandboxConfig {
             .field("state_dir", &self.state_dir)
             .field("callback_retry_delays", &self.callback_retry_delays)
             .field("callback_timeout", &self.callback_timeout)
+            .field("apiv2_key", &redacted(&self.apiv2_key))
+            .field("v2_tls_addr", &self.v2_tls_addr)
+            .field("disable_v2_tls", &self.disable_v2_tls)
             .finish()
     }
 }
@@ -1232,6 +1344,11 @@ impl Sandbox {
         // RSA key generation takes a while; keep it off the async threads.
         let certificate_mode = config.certificate_mode;
         let state_dir = config.state_dir.clone();
+        let tls_addr = (!config.disable_v2_tls).then(|| {
+            config
+                .v2_tls_addr
+                .unwrap_or_else(|| SocketAddr::new(addr.ip(), 0))
+        });
         let store = tokio::task::spawn_blocking(move || store::Store::open(state_dir.as_deref()))
             .await
             .map_err(|_| SandboxError::State {
@@ -1261,6 +1378,7 @@ impl Sandbox {
             requests_served: AtomicU64::new(0),
             events,
             callbacks,
+            redpacks: v2::RedPacks::default(),
         }));
         let callbacks = callbacks::spawn(state.clone(), pending_events, queued);
         let app = server::router(state.clone());
@@ -1279,18 +1397,65 @@ impl Sandbox {
         });
         tracing::debug!(%local, "sandbox listening");
 
+        let tls = match tls_addr {
+            None => None,
+            Some(tls_addr) => {
+                let (listener, tls_local, accepting) =
+                    match v2::TlsListener::bind(tls_addr, &state.0.keys.tls).await {
+                        Ok(bound) => bound,
+                        Err(error) => {
+                            callbacks.abort();
+                            let _ = stop.send(());
+                            return Err(error);
+                        }
+                    };
+                let app = server::router(state.clone())
+                    .into_make_service_with_connect_info::<v2::TlsPeer>();
+                let (tls_stop, tls_stopped) = oneshot::channel::<()>();
+                let task = tokio::spawn(async move {
+                    let shutdown = async move {
+                        let _ = tls_stopped.await;
+                    };
+                    if let Err(error) = axum::serve(listener, app)
+                        .with_graceful_shutdown(shutdown)
+                        .await
+                    {
+                        tracing::error!(%error, "sandbox TLS server failed");
+                    }
+                });
+                tracing::debug!(%tls_local, "sandbox APIv2 TLS listening");
+                Some(TlsServer {
+                    url: format!("https://{tls_local}"),
+                    stop: Some(tls_stop),
+                    task: Some(task),
+                    accepting,
+                })
+            }
+        };
+
         Ok(Sandbox {
             base_url: format!("http://{local}"),
             state,
             stop: Some(stop),
             task: Some(task),
             callbacks,
+            tls,
         })
     }
 
     /// `http://127.0.0.1:PORT`, without a trailing slash.
     pub fn base_url(&self) -> &str {
         &self.base_url
+    }
+
+    /// `https://127.0.0.1:PORT` (the IP of [`SandboxConfig::addr`]): the
+    /// APIv2 TLS listener, which asks for the merchant's API client
+    /// certificate ([`Credentials::client_certificate_pem`]) and serves
+    /// everything the plain listener does; `None` when
+    /// [`SandboxConfig::disable_v2_tls`] is set. Trust
+    /// [`Credentials::tls_ca_pem`] to talk to it.
+    pub fn v2_tls_url(&self) -> Option<&str> {
+        self.tls.as_ref().map(|tls| tls.url.as_str())
     }
 
     /// The credentials a client needs.
@@ -1380,6 +1545,19 @@ impl Sandbox {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
+        if let Some(mut tls) = self.tls.take() {
+            tls.accepting.abort();
+            if let Some(stop) = tls.stop.take() {
+                let _ = stop.send(());
+            }
+            if let Some(mut task) = tls.task.take()
+                && tokio::time::timeout(SHUTDOWN_GRACE, &mut task)
+                    .await
+                    .is_err()
+            {
+                task.abort();
+            }
+        }
         if let Some(mut task) = self.task.take()
             && tokio::time::timeout(SHUTDOWN_GRACE, &mut task)
                 .await
@@ -1412,6 +1590,7 @@ impl fmt::Debug for Sandbox {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Sandbox")
             .field("base_url", &self.base_url)
+            .field("v2_tls_url", &self.v2_tls_url())
             .field("credentials", self.credentials())
             .finish_non_exhaustive()
     }
@@ -1422,6 +1601,12 @@ impl Drop for Sandbox {
         self.callbacks.abort();
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
+        }
+        if let Some(tls) = &mut self.tls {
+            tls.accepting.abort();
+            if let Some(stop) = tls.stop.take() {
+                let _ = stop.send(());
+            }
         }
     }
 }

@@ -251,5 +251,5 @@ fn upload_file(upload: Option<Upload>, limits: Limits) -> Result<Json<Value>, Ap
 
 /// Lower-case hex.
 pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+    hex::encode(bytes)
 }

@@ -313,6 +313,9 @@ fn check_payable(order: &Order, trade_type: TradeType, route: &str) -> Result<()
             TradeType::App => format!("use POST {APP_PATH}"),
             TradeType::H5 => "open its h5_url".to_owned(),
             TradeType::Native => "scan its code_url (the order page pays it)".to_owned(),
+            TradeType::Micropay => "a micropay order is paid by its auth_code, or by POST \
+                 /_sandbox/transactions/out-trade-no/{out_trade_no}/pay"
+                .to_owned(),
         };
         return Err(ApiError::invalid_request(format!(
             "order {} is a {} order, not a {} one: {route} cannot pay it ({hint})",

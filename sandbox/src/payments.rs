@@ -26,7 +26,7 @@ use serde_json::{Map, Value, json};
 use crate::auth::AuthenticatedMerchant;
 use crate::clock;
 use crate::errors::{ApiError, Location};
-use crate::events::{Event, EventSink};
+use crate::events::{Event, EventSink, V2Notice};
 use crate::favor::json_object;
 use crate::query::Query;
 use crate::server::AppState;
@@ -84,6 +84,8 @@ pub(crate) enum TradeType {
     App,
     H5,
     Native,
+    /// An APIv2 `/pay/micropay` order (付款码支付).
+    Micropay,
 }
 
 impl TradeType {
@@ -94,6 +96,7 @@ impl TradeType {
             TradeType::App => "APP",
             TradeType::H5 => "MWEB",
             TradeType::Native => "NATIVE",
+            TradeType::Micropay => "MICROPAY",
         }
     }
 
@@ -103,6 +106,7 @@ impl TradeType {
             "APP" => Ok(TradeType::App),
             "MWEB" => Ok(TradeType::H5),
             "NATIVE" => Ok(TradeType::Native),
+            "MICROPAY" => Ok(TradeType::Micropay),
             other => Err(ApiError::system_error(format!(
                 "the state database holds an unknown trade_type {other:?}"
             ))),
@@ -112,7 +116,7 @@ impl TradeType {
     fn schema(self) -> &'static Kind {
         match self {
             TradeType::Jsapi => &JSAPI_ORDER,
-            TradeType::App | TradeType::Native => &ORDER,
+            TradeType::App | TradeType::Native | TradeType::Micropay => &ORDER,
             TradeType::H5 => &H5_ORDER,
         }
     }
@@ -575,6 +579,7 @@ fn answer_for(trade_type: TradeType, prepay_id: &str, base_url: &str) -> Value {
         TradeType::Native => {
             json!({ "code_url": format!("weixin://wxpay/bizpayurl?pr={}", random_hex(7)) })
         }
+        TradeType::Micropay => json!({}),
     }
 }
 
@@ -732,13 +737,30 @@ pub(crate) async fn pay(
         })
         .await?;
     let view = order.view();
-    events.send(Event {
-        event_type: "TRANSACTION.SUCCESS",
-        original_type: "transaction",
-        summary: "支付成功",
-        notify_url: order.notify_url(),
-        resource: view.clone(),
-    });
+    if order.request.contains_key(crate::v2::MARKER) {
+        // Placed through APIv2: the APIv2 notification, when the order has
+        // a notify_url (a micropay order has none).
+        let notify_url = order.notify_url();
+        if !notify_url.is_empty() {
+            events.send(Event {
+                event_type: crate::v2::PAYMENT_EVENT,
+                original_type: "transaction",
+                summary: "支付成功",
+                notify_url,
+                resource: crate::v2::payment_notice(&order),
+                v2: Some(V2Notice::Payment),
+            });
+        }
+    } else {
+        events.send(Event {
+            event_type: "TRANSACTION.SUCCESS",
+            original_type: "transaction",
+            summary: "支付成功",
+            notify_url: order.notify_url(),
+            resource: view.clone(),
+            v2: None,
+        });
+    }
     Ok(view)
 }
 

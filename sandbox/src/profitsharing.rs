@@ -902,6 +902,7 @@ pub(crate) async fn create_order(
             summary: SHARED.1,
             notify_url: notify_url.clone(),
             resource,
+            v2: None,
         });
     }
     Ok(answer)
@@ -1229,6 +1230,7 @@ pub(crate) async fn create_return(
             summary: RETURNED.1,
             notify_url,
             resource,
+            v2: None,
         });
     }
     Ok(answer)

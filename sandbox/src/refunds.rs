@@ -19,7 +19,7 @@ use serde_json::{Map, Value, json};
 use crate::auth::AuthenticatedMerchant;
 use crate::clock;
 use crate::errors::{ApiError, Location};
-use crate::events::{Event, EventSink};
+use crate::events::{Event, EventSink, V2Notice};
 use crate::favor::json_object;
 use crate::payments::{self, Order, check_notify_url, check_out_no, path_segment};
 use crate::server::AppState;
@@ -193,8 +193,43 @@ pub(crate) fn by_out_refund_no(
     }
 }
 
+/// Every refund of the order `out_trade_no` of `mchid`, oldest first.
+pub(crate) fn of_order(
+    db: &Connection,
+    mchid: &str,
+    out_trade_no: &str,
+) -> Result<Vec<Refund>, ApiError> {
+    let mut statement = db.prepare(&format!(
+        "SELECT {COLUMNS} FROM refunds WHERE mchid = ?1 AND out_trade_no = ?2 ORDER BY seq"
+    ))?;
+    let raw = statement
+        .query_map(params![mchid, out_trade_no], raw_refund)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    raw.into_iter()
+        .map(|(mut refund, request)| {
+            refund.request = serde_json::from_str(&request)?;
+            Ok(refund)
+        })
+        .collect()
+}
+
+/// The order `refund_id` of `mchid` was made for, if any.
+pub(crate) fn out_trade_no_of_refund_id(
+    db: &Connection,
+    mchid: &str,
+    refund_id: &str,
+) -> Result<Option<String>, ApiError> {
+    Ok(db
+        .query_row(
+            "SELECT out_trade_no FROM refunds WHERE mchid = ?1 AND refund_id = ?2",
+            params![mchid, refund_id],
+            |row| row.get(0),
+        )
+        .optional()?)
+}
+
 /// The order a refund belongs to; a missing one is a database failure.
-fn order_of(db: &Connection, mchid: &str, refund: &Refund) -> Result<Order, ApiError> {
+pub(crate) fn order_of(db: &Connection, mchid: &str, refund: &Refund) -> Result<Order, ApiError> {
     payments::by_out_trade_no(db, mchid, &refund.out_trade_no)?.ok_or_else(|| {
         ApiError::system_error(format!(
             "refund {} names order {}, which the state database lacks",
@@ -316,19 +351,33 @@ pub(crate) async fn apply(
             ],
         )?;
         payments::add_refund(db, &order, refund_amount)?;
-        let notify_url = text("notify_url").unwrap_or_else(|| order.notify_url());
-        Ok((answer, Some((refund.notification(&order), notify_url))))
+        let event = if request.contains_key(crate::v2::MARKER) {
+            // A refund applied for through APIv2: its notification goes
+            // to its own notify_url only (none given, none sent).
+            text("notify_url").map(|notify_url| Event {
+                event_type: crate::v2::REFUND_EVENT,
+                original_type: "refund",
+                summary: "退款成功",
+                notify_url,
+                resource: crate::v2::refund_notice(&refund, &order),
+                v2: Some(V2Notice::Refund),
+            })
+        } else {
+            Some(Event {
+                event_type: "REFUND.SUCCESS",
+                original_type: "refund",
+                summary: "退款成功",
+                notify_url: text("notify_url").unwrap_or_else(|| order.notify_url()),
+                resource: refund.notification(&order),
+                v2: None,
+            })
+        };
+        Ok((answer, event))
     })
         .await?;
     let (answer, event) = outcome;
-    if let Some((resource, notify_url)) = event {
-        events.send(Event {
-            event_type: "REFUND.SUCCESS",
-            original_type: "refund",
-            summary: "退款成功",
-            notify_url,
-            resource,
-        });
+    if let Some(event) = event {
+        events.send(event);
     }
     Ok(answer)
 }

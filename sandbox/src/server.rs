@@ -71,6 +71,8 @@ pub(crate) struct Shared {
     pub(crate) callbacks: Deliveries,
     /// Callbacks to deliver (payments, refunds, coupons).
     pub(crate) events: EventSink,
+    /// APIv2 red packets sent (in memory).
+    pub(crate) redpacks: crate::v2::RedPacks,
 }
 
 /// How an answer is signed.
@@ -239,6 +241,8 @@ pub(crate) fn router(state: AppState) -> Router {
         .merge(payer::routes())
         .merge(transfers::control_routes())
         .merge(pages::routes())
+        // APIv2: XML, signed with the APIv2 key; no APIv3 layers.
+        .merge(crate::v2::routes())
         .merge(api)
         .with_state(state)
 }

@@ -292,6 +292,7 @@ impl Bill {
             summary: SUMMARY,
             notify_url: notify_url.clone(),
             resource: self.notification(),
+            v2: None,
         })
     }
 }

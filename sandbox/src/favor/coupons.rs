@@ -287,6 +287,7 @@ pub(crate) async fn send(
             summary: "代金券发放通知",
             notify_url,
             resource,
+            v2: None,
         });
     }
     Ok(coupon_id)

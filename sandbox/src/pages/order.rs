@@ -129,6 +129,9 @@ fn payer_side(order: &Order) -> String {
                 escape(&h5_url)
             )
         }
+        TradeType::Micropay => "<h2>Micropay</h2><p class=\"note\">Placed through APIv2 \
+             <code>/pay/micropay</code> with the payer's auth_code.</p>"
+            .to_owned(),
         TradeType::Jsapi | TradeType::App => format!(
             "<h2>Invocation</h2><p class=\"note\">The payer's page or app pays it with \
              <code>package=prepay_id={}</code>: see <code>POST /_sandbox/request-payment{}</code>.</p>",

@@ -82,8 +82,8 @@ pub mod request;
 pub mod retry;
 pub mod signing;
 pub mod target;
-pub mod verification;
 pub mod v2;
+pub mod verification;
 
 #[doc(hidden)]
 pub mod __macro_support;

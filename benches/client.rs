@@ -13,7 +13,7 @@
 //!   verify, AES-256-GCM decrypt, decode.
 //!
 //! Keys come from the sandbox's generator; no files, no network.
-//! `bench/criterion_table.py` turns the results into the README's table.
+//! `perf/criterion_table.py` turns the results into the README's table.
 
 use std::hint::black_box;
 

@@ -2,7 +2,7 @@
 # Where the wxpay client's instructions go, per signed and verified request,
 # counted by callgrind (deterministic, unlike timings on a shared machine).
 #
-#   bench/profile.sh [WXPAY_BIN] [BACKEND]     # default: the release build, aws-lc
+#   perf/profile.sh [WXPAY_BIN] [BACKEND]     # default: the release build, aws-lc
 #
 # Starts a `wxpay sandbox` in its own process, then runs `wxpay bench -c 1`
 # under callgrind twice (N1 and N2 requests): (Ir(N2) - Ir(N1)) / (N2 - N1)

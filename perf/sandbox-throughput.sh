@@ -15,7 +15,7 @@
 # $OUT when set.
 #
 #   cargo build --release -p wxpay-cli
-#   bench/sandbox-throughput.sh [WXPAY_BIN] [REQUESTS] [IN_FLIGHT]
+#   perf/sandbox-throughput.sh [WXPAY_BIN] [REQUESTS] [IN_FLIGHT]
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 wxpay="${1:-${CARGO_TARGET_DIR:-$root/target}/release/wxpay}"

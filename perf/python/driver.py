@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The Python side of bench/compare.py: N signed requests through the
+"""The Python side of perf/compare.py: N signed requests through the
 wechatpayv3 SDK (pinned in requirements.txt), C in flight (a thread each, as
 the SDK is synchronous), each answer verified by the SDK, and one JSON line
 with the figures `wxpay bench --json` prints.

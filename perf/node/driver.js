@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The Node side of bench/compare.py: N signed requests through
+// The Node side of perf/compare.py: N signed requests through
 // wechatpay-axios-plugin (pinned in package.json), C in flight, each answer
 // verified by the library, and one JSON line with the figures `wxpay bench
 // --json` prints.

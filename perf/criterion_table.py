@@ -2,7 +2,7 @@
 """Prints the README's table of the client's steps from criterion's output.
 
     cargo bench -p wxpay --features rust-crypto --bench client
-    bench/criterion_table.py [TARGET_DIR]    # default: $CARGO_TARGET_DIR or target
+    perf/criterion_table.py [TARGET_DIR]    # default: $CARGO_TARGET_DIR or target
 
 Reads TARGET_DIR/criterion/<group>/<backend>/new/estimates.json (the
 median, in nanoseconds) for the groups of benches/client.rs and prints a

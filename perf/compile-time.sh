@@ -5,7 +5,7 @@
 # catalogue area), the default areas, and `full`. Prints wall and CPU time
 # and rustc's peak memory; the README's catalogue section quotes a run.
 #
-#     bench/compile-time.sh            # uses $CARGO_TARGET_DIR or target/
+#     perf/compile-time.sh            # uses $CARGO_TARGET_DIR or target/
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_INCREMENTAL=0

@@ -8,8 +8,8 @@ then drives it with each client in alternation (A B C D, A B C D, ...), at
 
   wxpay          `wxpay bench --json` (release), aws-lc-rs backend
   wxpay-rsa      the same, RustCrypto backend (`--backend rust-crypto`)
-  node           wechatpay-axios-plugin 0.9.6 (bench/node, pinned with a lockfile)
-  python         wechatpayv3 2.0.4 (bench/python, pinned; installed into a venv)
+  node           wechatpay-axios-plugin 0.9.6 (perf/node, pinned with a lockfile)
+  python         wechatpayv3 2.0.4 (perf/python, pinned; installed into a venv)
 
 Each client sends the same repeatable mix of signed GETs, each answer
 verified: the stock query, the order query by out_trade_no, and the stock
@@ -24,7 +24,7 @@ each also as a ratio to the Node library; and the sandbox's own CPU per
 request served during that client's run (warm-up included), which shows
 when the server, not the client, is what limits the throughput.
 
-    bench/compare.py [--requests 2000] [--rounds 3] [--pin] [--out bench/results/DATE.txt]
+    perf/compare.py [--requests 2000] [--rounds 3] [--pin] [--out perf/results/DATE.txt]
 
 With --pin (Linux), the sandbox runs on the first CPU and every client on
 the others, so the server's signing does not take CPU from the client under
@@ -76,7 +76,7 @@ def wxpay_binary(args):
 def node_ready():
     node = HERE / "node"
     if not (node / "node_modules" / "wechatpay-axios-plugin").exists():
-        log("installing bench/node (npm ci)...")
+        log("installing perf/node (npm ci)...")
         subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=node, check=True)
     return ["node", str(node / "driver.js")]
 
@@ -85,7 +85,7 @@ def python_ready():
     venv = HERE / "python" / ".venv"
     python = venv / "bin" / "python"
     if not python.exists():
-        log("making bench/python/.venv (pip install -r requirements.txt)...")
+        log("making perf/python/.venv (pip install -r requirements.txt)...")
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
         subprocess.run([str(python), "-m", "pip", "install", "-q", "-r",
                         str(HERE / "python" / "requirements.txt")], check=True)
@@ -264,7 +264,7 @@ def main():
     now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines.append(f"wxpay vs peers, one sandbox, {now}; {os.cpu_count()} CPUs; load average (1/5/15 min) "
                  f"before and after each concurrency: {' | '.join(load)}")
-    lines.append(f"command: bench/compare.py {' '.join(sys.argv[1:])}")
+    lines.append(f"command: perf/compare.py {' '.join(sys.argv[1:])}")
     if args.pin:
         lines.append(f"pinned: sandbox on CPU {sorted(server_cpus)}, clients on CPUs {sorted(client_cpus)}")
     lines.append(f"mix (GET, in turn): {', '.join(targets)}")

@@ -178,3 +178,48 @@ fn host_urls_are_checked_like_base_urls() {
         "{error}"
     );
 }
+
+/// The catalogue's own Hong Kong declaration goes to the Hong Kong host.
+#[cfg(feature = "hk")]
+#[tokio::test]
+async fn the_catalogues_hong_kong_operations_go_there() {
+    use wxpay::api::hk::transactions::id::_transaction_id_::Get;
+
+    assert_eq!(<Get as wxpay::Endpoint>::HOST, Host::HongKong);
+    let keys = keys().await;
+    let hong_kong = CannedServer::start(vec![Canned::signed(
+        200,
+        r#"{"id":"4200000000000000","trade_state":"SUCCESS"}"#,
+        &keys.signer,
+        support::CANNED_SERIAL,
+    )])
+    .await;
+    let client = canned_builder(&keys, "https://api.mch.weixin.qq.com")
+        .host_url(Host::HongKong, &hong_kong.base_url)
+        .build()
+        .unwrap();
+    let query = Get {
+        transaction_id: "4200000000000000".into(),
+        mchid: "1900009191".into(),
+        sub_mchid: "1900009192".into(),
+        sp_mchid: "1900009191".into(),
+    };
+    let request = client.prepare(&query).unwrap();
+    assert!(
+        request.url().starts_with(&hong_kong.base_url),
+        "{}",
+        request.url()
+    );
+    // Whatever the canned answer decodes into, it was the Hong Kong
+    // server that was asked.
+    let _answer = client.send(query).await;
+    let received = hong_kong.received.lock().unwrap();
+    assert_eq!(received.len(), 1);
+    assert!(
+        received[0]
+            .0
+            .starts_with("/v3/transactions/id/4200000000000000?"),
+        "{}",
+        received[0].0
+    );
+}

@@ -190,7 +190,7 @@ const V2_KEYS: &[&str] = &["mch_billno", "partner_trade_no"];
 
 /// Decides an APIv2 operation (`key`: `METHOD /v2/…`). The APIv3 rules
 /// apply ([`decide`]: exceptions, `GET`, a required merchant number, the
-/// [`NATURAL_ACTIONS`], uploads), with APIv2's own keys ([`V2_KEYS`]) and
+/// [`NATURAL_ACTIONS`], uploads), with APIv2's own keys (`V2_KEYS`) and
 /// names: APIv2 writes its actions as one word, so a last segment that
 /// reads (`…query…`, `get…`, `download…`) or ends or undoes something
 /// (`…close…`, `…reverse…`, `cancel…`, `delete…`) is naturally idempotent.

@@ -314,3 +314,22 @@ fn answers_are_checked_in_order() {
         Err(V2Error::BadSignature)
     ));
 }
+
+#[test]
+fn a_field_name_that_is_not_an_xml_name_is_refused() {
+    // Found by fuzzing: `rod]xm` was read, then written back as `rod_xm`,
+    // so what was signed and what would be checked were different fields.
+    for body in [
+        "<xml><rod]xm>1</rod]xm></xml>",
+        "<xml><rod]xm/></xml>",
+        "<xml><1a>1</1a></xml>",
+    ] {
+        let error = Fields::from_xml(body.as_bytes()).expect_err(body);
+        assert!(
+            error.to_string().contains("plain XML name"),
+            "{body}: {error}"
+        );
+    }
+    let fields = Fields::from_xml(b"<xml><a_b-c.d>1</a_b-c.d></xml>").unwrap();
+    assert_eq!(fields.get("a_b-c.d"), Some("1"));
+}

@@ -495,6 +495,12 @@ pub struct ApiError {
 }
 
 impl ApiError {
+    /// [`ApiError::code`] as a type to match on ([`ErrorCode::Other`](crate::ErrorCode::Other) for
+    /// codes it does not name).
+    pub fn error_code(&self) -> crate::ErrorCode {
+        crate::ErrorCode::from(self.code.as_str())
+    }
+
     /// Whether retrying the same request later may succeed (429, 500, 502,
     /// 503, 504): the statuses the client retries itself.
     pub fn is_retryable(&self) -> bool {

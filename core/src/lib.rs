@@ -6,8 +6,8 @@
 //!
 //! | module | what it does |
 //! |---|---|
-//! | [`endpoint`] | the open [`Endpoint`] trait every operation implements |
-//! | [`target`] | rendering the request target: one encoded segment per path parameter, then the query |
+//! | [`endpoint`] | the open [`Endpoint`] trait every operation implements, and the request [`Body`] it builds |
+//! | [`target`] | rendering the request target: one encoded segment per path parameter, then the query; the [`BuildError`] of building a request |
 //! | [`signing`] | the five-line signing message and the `Authorization` header |
 //! | [`verification`] | checking WeChat Pay's signatures on answers: headers, clock skew, serial, key |
 //! | [`notification`] | callbacks: verify, decrypt and decode WeChat Pay's notifications, and the reply |
@@ -15,7 +15,8 @@
 //! | [`encryption`] | sensitive request fields, RSA-OAEP-encrypted while the body is serialized |
 //! | [`crypto`] | the RSA / AES-GCM backends behind one small internal trait |
 //! | [`certificates`] | platform certificates from `GET /v3/certificates`: decrypt, bootstrap-verify |
-//! | [`media`] | media uploads: the [`MediaFile`](media::MediaFile), upload limits, the multipart body whose meta JSON is signed |
+//! | [`media`] | media uploads: the [`MediaFile`](media::MediaFile), upload limits and their checks, digests; the multipart body whose meta JSON is signed |
+//! | `body` (internal) | the request [`Body`] and the hand-written multipart writer, re-exported as [`endpoint::Body`] and [`media::Multipart`] |
 //! | [`bill`] | bill downloads (verbatim URL, gzip, SHA-1) and the bill CSV parser |
 //! | [`payer`] | the payer's side: JSAPI, mini-program and APP invocation parameters signed with the merchant key |
 //! | [`client`] | the [`Client`]: sign → send → verify → decode |
@@ -23,6 +24,12 @@
 //! | [`retry`] | the [`RetryPolicy`]: what is retried, backoff, `Retry-After`, failover |
 //! | [`error`] | [`Error`], which always says which operation failed and what to check |
 //! | [`v2`] | APIv2: XML fields, `MD5` / `HMAC-SHA256` signatures, answers, notifications, the API client certificate |
+//!
+//! No module imports a module that imports it back (`tests/no_import_cycles.rs`
+//! checks it; the one reviewed exception is [`Error::V2`] naming
+//! [`v2::V2Error`]). Request building is layered: `media` (checks files) ←
+//! `target` (the target and [`BuildError`]) ← `body` (the signed bytes) ←
+//! `endpoint`.
 //!
 //! # Dependencies, and why each is here
 //! - `aws-lc-rs` (feature `aws-lc`, default): RSA and AES-GCM. It is already
@@ -66,6 +73,7 @@ compile_error!(
 );
 
 pub mod bill;
+mod body;
 pub mod certificates;
 pub mod client;
 pub mod crypto;
@@ -73,6 +81,7 @@ pub mod datetime;
 pub mod encryption;
 pub mod endpoint;
 pub mod error;
+pub mod error_code;
 pub mod host;
 pub mod keys;
 pub mod media;
@@ -213,6 +222,7 @@ pub use crypto::CryptoBackend;
 pub use datetime::{DateTime, InvalidDateTime};
 pub use endpoint::{Body, Endpoint, Idempotency, Method, NoContent};
 pub use error::{ApiError, ConfigError, DecodeProblem, Error, Operation, RawBody};
+pub use error_code::ErrorCode;
 /// The `http` crate, whose `HeaderMap`, `Request` and `Response` the
 /// callback API takes and returns.
 pub use host::Host;

@@ -223,3 +223,13 @@ async fn the_catalogues_hong_kong_operations_go_there() {
         received[0].0
     );
 }
+
+#[tokio::test]
+async fn a_plain_http_base_url_elsewhere_is_one_problem_not_one_per_host() {
+    let keys = keys().await;
+    let error = canned_builder(&keys, "http://203.0.113.7")
+        .build()
+        .expect_err("plain http elsewhere");
+    let message = error.to_string();
+    assert_eq!(message.matches("plain http").count(), 1, "{message}");
+}

@@ -391,3 +391,26 @@ fn settings_are_checked_together_and_secrets_stay_out_of_debug() {
     let debug = format!("{client:?}");
     assert!(!debug.contains(KEY), "{debug}");
 }
+
+#[test]
+fn a_plain_http_base_url_elsewhere_is_one_problem() {
+    let error = V2Client::builder()
+        .mchid(MCHID)
+        .key(KEY)
+        .base_url("http://example.com")
+        .build()
+        .unwrap_err();
+    let message = error.to_string();
+    assert_eq!(message.matches("plain http").count(), 1, "{message}");
+    assert!(
+        message.contains("base URL `http://example.com`"),
+        "{message}"
+    );
+    V2Client::builder()
+        .mchid(MCHID)
+        .key(KEY)
+        .base_url("http://example.com")
+        .allow_insecure_http(true)
+        .build()
+        .expect("a test rig may allow it");
+}

@@ -476,8 +476,10 @@ impl ClientBuilder {
             ("base URL".to_owned(), base_url.clone()),
             ("backup base URL".to_owned(), backup_base_url.clone()),
         ];
+        // Hosts given a URL of their own; the others have the base URL
+        // (checked above) or their https production URL.
         for (host, url) in &host_urls {
-            if *host != Host::Api {
+            if *host != Host::Api && self.host_urls.iter().any(|(given, _)| given == host) {
                 checked.push((format!("URL of host {host}"), Some(url.clone())));
             }
         }

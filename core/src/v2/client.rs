@@ -797,7 +797,16 @@ impl V2ClientBuilder {
                 None => parse_base_url(&what, host.production_url(), &mut problems),
             };
             if let Some(url) = url {
-                if !self.allow_insecure_http && url.scheme() == "http" && !is_loopback(&url) {
+                // Checked where it was given: the base URL once (as the API
+                // host's), and each URL given for a host of its own.
+                let own = host == Host::Api || given.is_some();
+                if own && !self.allow_insecure_http && url.scheme() == "http" && !is_loopback(&url)
+                {
+                    let what = if given.is_some() {
+                        what
+                    } else {
+                        "base URL".to_owned()
+                    };
                     problems.push(format!(
                         "{what} `{}` is plain http to a host other than this machine: use https://, or, for a test rig only, call .allow_insecure_http(true)",
                         url.as_str().trim_end_matches('/')

@@ -19,9 +19,7 @@ use tracing::Instrument;
 use tracing::field::Empty;
 use zeroize::Zeroizing;
 
-use super::{
-    ClientIdentity, Fields, SignType, Signing, V2Endpoint, V2Error, V2Key, decode_answer, sign,
-};
+use super::{ClientIdentity, Fields, SignType, Signing, V2Endpoint, V2Error, V2Key, decode_answer};
 use crate::client::builder::{is_loopback, parse_base_url};
 use crate::client::{CallOptions, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT};
 use crate::endpoint::{Idempotency, Method};
@@ -294,29 +292,20 @@ impl V2Client {
                 sent: url.path().to_owned(),
             }));
         }
-        let preferred = self.inner.preferred;
-        let (body, sign_type) = match operation.method {
+        let (fields, sign_type) = super::sign::complete_and_sign(
+            fields,
+            merchant,
+            &self.inner.key,
+            settings.signing,
+            self.inner.preferred,
+        );
+        let body = match operation.method {
+            // A signed link: the fields travel in the query string.
             Method::Get => {
-                let (fields, sign_type) = signed_fields(
-                    fields,
-                    merchant,
-                    &self.inner.key,
-                    settings.signing,
-                    preferred,
-                );
                 url.query_pairs_mut().extend_pairs(fields.iter());
-                (None, sign_type)
+                None
             }
-            _ => {
-                let signed = super::sign_request(
-                    fields,
-                    merchant,
-                    &self.inner.key,
-                    settings.signing,
-                    preferred,
-                );
-                (Some(signed.body), signed.sign_type)
-            }
+            _ => Some(bytes::Bytes::from(fields.to_xml())),
         };
         Ok(V2Request {
             operation,
@@ -493,35 +482,6 @@ impl V2Client {
         }
         Ok(answer.body)
     }
-}
-
-/// The fields of a `GET` request with the merchant id, `nonce_str`,
-/// `sign_type` (where the operation takes it) and `sign` added.
-fn signed_fields(
-    mut fields: Fields,
-    merchant: Option<(&str, &str)>,
-    key: &V2Key,
-    signing: Signing,
-    preferred: SignType,
-) -> (Fields, SignType) {
-    if let Some((name, value)) = merchant
-        && fields.get(name).is_none_or(str::is_empty)
-    {
-        fields.insert(name, value);
-    }
-    if fields.get("nonce_str").is_none_or(str::is_empty) {
-        fields.insert("nonce_str", crate::signing::new_nonce());
-    }
-    let sign_type = signing.choose(preferred);
-    if signing.sends_sign_type() {
-        fields.insert("sign_type", sign_type.as_str());
-    } else {
-        fields.remove("sign_type");
-    }
-    fields.remove("sign");
-    let signature = sign(&fields, key, sign_type);
-    fields.insert("sign", signature);
-    (fields, sign_type)
 }
 
 impl fmt::Debug for V2Client {

@@ -155,12 +155,29 @@ pub struct SignedRequest {
 /// one, `sign_type` when the operation takes it (and removes it when it
 /// does not), and `sign`; then writes the XML.
 pub fn sign_request(
-    mut fields: Fields,
+    fields: Fields,
     merchant: Option<(&str, &str)>,
     key: &V2Key,
     signing: Signing,
     preferred: SignType,
 ) -> SignedRequest {
+    let (fields, sign_type) = complete_and_sign(fields, merchant, key, signing, preferred);
+    SignedRequest {
+        body: Bytes::from(fields.to_xml()),
+        sign_type,
+    }
+}
+
+/// [`sign_request`]'s fields before they are written: completed and
+/// signed, with the sign type used. A `GET` request sends them as its
+/// query string.
+pub(crate) fn complete_and_sign(
+    mut fields: Fields,
+    merchant: Option<(&str, &str)>,
+    key: &V2Key,
+    signing: Signing,
+    preferred: SignType,
+) -> (Fields, SignType) {
     if let Some((name, value)) = merchant
         && fields.get(name).is_none_or(str::is_empty)
     {
@@ -178,10 +195,7 @@ pub fn sign_request(
     fields.remove(SIGN);
     let signature = sign(&fields, key, sign_type);
     fields.insert(SIGN, signature);
-    SignedRequest {
-        body: Bytes::from(fields.to_xml()),
-        sign_type,
-    }
+    (fields, sign_type)
 }
 
 /// `k=v&…&key=<APIv2 key>`, wiped when dropped.

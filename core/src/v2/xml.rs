@@ -227,7 +227,7 @@ pub(crate) fn read(body: &[u8]) -> Result<Fields, XmlError> {
                 return Err(shape("a second root element"));
             }
             (State::Root, Event::Start(start)) => {
-                if !is_field_name(start.name().into_inner()) {
+                if !is_xml_name(start.name().into_inner()) {
                     return Err(shape(NOT_A_FIELD_NAME));
                 }
                 let name = start.name().into_inner().to_owned();
@@ -240,7 +240,7 @@ pub(crate) fn read(body: &[u8]) -> Result<Fields, XmlError> {
                 };
             }
             (State::Root, Event::Empty(start)) => {
-                if !is_field_name(start.name().into_inner()) {
+                if !is_xml_name(start.name().into_inner()) {
                     return Err(shape(NOT_A_FIELD_NAME));
                 }
                 let name = start.name().into_inner().to_owned();
@@ -289,11 +289,6 @@ pub(crate) fn read(body: &[u8]) -> Result<Fields, XmlError> {
 /// such a name could not be written back unchanged (the writer replaces
 /// what cannot stand in a name), so the signature over it would not hold.
 const NOT_A_FIELD_NAME: &str = "a field name that is not a plain XML name (a letter or `_`, then letters, digits, `_`, `-`, `.`)";
-
-/// Whether `name` can name a field: what [`write`] writes unchanged.
-fn is_field_name(name: &str) -> bool {
-    is_xml_name(name)
-}
 
 fn position(reader: &Reader<&[u8]>) -> usize {
     usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX)

@@ -208,7 +208,7 @@ pub enum Error {
         operation: Operation,
         /// What went wrong.
         #[source]
-        source: crate::v2::V2Error,
+        source: crate::v2_error::V2Error,
     },
 }
 

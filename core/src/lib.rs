@@ -92,6 +92,7 @@ pub mod retry;
 pub mod signing;
 pub mod target;
 pub mod v2;
+mod v2_error;
 pub mod verification;
 
 #[doc(hidden)]

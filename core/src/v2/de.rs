@@ -6,43 +6,7 @@ use std::fmt;
 use serde::de::{self, DeserializeOwned, DeserializeSeed, IntoDeserializer, MapAccess, Visitor};
 
 use super::Fields;
-
-/// The fields of an APIv2 message do not fit the type asked for.
-///
-/// The message names the field and what was expected, never the value
-/// (which may be personal data).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}", self.describe())]
-pub struct DecodeError {
-    field: Option<String>,
-    reason: String,
-}
-
-impl DecodeError {
-    /// The field that did not fit, when one is to blame (a missing field is
-    /// named in the reason).
-    pub fn field(&self) -> Option<&str> {
-        self.field.as_deref()
-    }
-
-    /// What was wrong.
-    pub fn reason(&self) -> &str {
-        &self.reason
-    }
-
-    fn describe(&self) -> String {
-        match &self.field {
-            Some(field) => format!(
-                "the APIv2 field `{field}` does not fit the answer type: {}; check the type of that member",
-                self.reason
-            ),
-            None => format!(
-                "the APIv2 fields do not fit the answer type: {}; check the answer type's members",
-                self.reason
-            ),
-        }
-    }
-}
+use crate::v2_error::DecodeError;
 
 impl de::Error for DecodeError {
     fn custom<T: fmt::Display>(msg: T) -> Self {

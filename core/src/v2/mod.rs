@@ -40,7 +40,6 @@
 mod answer;
 mod client;
 mod de;
-mod error;
 mod fields;
 mod identity;
 mod key;
@@ -51,15 +50,15 @@ mod xml;
 #[cfg(test)]
 mod tests;
 
+pub use crate::v2_error::{
+    DecodeError, DecryptError, IdentityError, ParseSignTypeError, V2Error, XmlError,
+};
 pub use answer::{answer_fields, decode_answer};
 pub use client::{RAW_V2_TEMPLATE, RawV2Settings, V2Client, V2ClientBuilder, V2Request};
-pub use de::DecodeError;
-pub use error::{DecryptError, IdentityError, V2Error};
 pub use fields::Fields;
 pub use identity::ClientIdentity;
 pub use key::{V2Key, V2KeyError};
-pub use sign::{ParseSignTypeError, SignType, SignedRequest, Signing, sign, sign_request, verify};
-pub use xml::XmlError;
+pub use sign::{SignType, SignedRequest, Signing, sign, sign_request, verify};
 
 use serde::de::DeserializeOwned;
 

@@ -10,7 +10,8 @@ use sha2::Sha256;
 use subtle::ConstantTimeEq as _;
 use zeroize::Zeroizing;
 
-use super::{Fields, V2Error, V2Key};
+use super::{Fields, V2Key};
+use crate::v2_error::{ParseSignTypeError, V2Error};
 
 /// The name of the signature field.
 pub(crate) const SIGN: &str = "sign";
@@ -44,15 +45,6 @@ impl fmt::Display for SignType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
-}
-
-/// A `sign_type` other than `MD5` and `HMAC-SHA256`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "unknown APIv2 sign type `{found}`: WeChat Pay APIv2 signs with `MD5` or `HMAC-SHA256` (upper case, as the `sign_type` field carries it)"
-)]
-pub struct ParseSignTypeError {
-    found: String,
 }
 
 impl FromStr for SignType {

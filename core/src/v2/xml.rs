@@ -6,56 +6,10 @@ use quick_xml::events::Event;
 
 use super::Fields;
 use super::fields::is_xml_name;
+use crate::v2_error::XmlError;
 
 /// The largest APIv2 document read, in bytes.
 pub(crate) const MAX_BODY: usize = 1024 * 1024;
-
-/// An APIv2 XML document could not be read.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum XmlError {
-    /// The body is larger than an APIv2 message can be.
-    #[error(
-        "the APIv2 XML body is {len} bytes, over the {max}-byte limit; it is not an APIv2 answer"
-    )]
-    TooLarge {
-        /// The body's length.
-        len: usize,
-        /// The limit.
-        max: usize,
-    },
-    /// The body is empty or has no root element.
-    #[error(
-        "the body holds no XML document (expected `<xml>…</xml>`); check that the request went to an APIv2 address"
-    )]
-    Empty,
-    /// The body is not UTF-8.
-    #[error("the APIv2 XML body is not UTF-8 text")]
-    NotUtf8,
-    /// The document is not well-formed XML.
-    #[error("the APIv2 XML body is malformed at byte {position}: {reason}")]
-    Syntax {
-        /// Where, in bytes from the start.
-        position: u64,
-        /// What the parser found.
-        reason: String,
-    },
-    /// Something other than fields sits in the document: text directly in
-    /// the root, a DTD, a second root, or an element left open.
-    #[error("the APIv2 XML body is not a flat field list at byte {position}: {reason}")]
-    Shape {
-        /// Where, in bytes from the start.
-        position: u64,
-        /// What was found.
-        reason: &'static str,
-    },
-    /// A field appears twice, which would make its value ambiguous.
-    #[error("the APIv2 XML body holds the field `{name}` twice; it is refused as ambiguous")]
-    DuplicateField {
-        /// The field's name.
-        name: String,
-    },
-}
 
 /// Writes `fields` under the root `root`.
 pub(crate) fn write(root: &str, fields: &Fields) -> String {

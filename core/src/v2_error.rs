@@ -1,6 +1,12 @@
-//! What can go wrong with an APIv2 message.
-
-use super::{DecodeError, ParseSignTypeError, XmlError};
+//! The errors of APIv2 ([`crate::v2`]): [`V2Error`] and the reader,
+//! decoder, sign-type, decryption and client-certificate errors it holds.
+//!
+//! They sit here, beside the `error` module and below both it and `v2`,
+//! because both need them: [`crate::Error::V2`] wraps a [`V2Error`], and
+//! the APIv2 client in `v2` answers with [`crate::Error`]. Were they in
+//! `v2`, `error` and `v2` would import each other. This module imports
+//! neither; `v2` re-exports every type, so their public paths stay
+//! `wxpay_core::v2::V2Error`, `wxpay_core::v2::XmlError`, ….
 
 /// An APIv2 answer, notification or credential could not be used.
 ///
@@ -159,4 +165,100 @@ pub enum IdentityError {
         /// What the client said.
         reason: String,
     },
+}
+
+/// An APIv2 XML document could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum XmlError {
+    /// The body is larger than an APIv2 message can be.
+    #[error(
+        "the APIv2 XML body is {len} bytes, over the {max}-byte limit; it is not an APIv2 answer"
+    )]
+    TooLarge {
+        /// The body's length.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The body is empty or has no root element.
+    #[error(
+        "the body holds no XML document (expected `<xml>…</xml>`); check that the request went to an APIv2 address"
+    )]
+    Empty,
+    /// The body is not UTF-8.
+    #[error("the APIv2 XML body is not UTF-8 text")]
+    NotUtf8,
+    /// The document is not well-formed XML.
+    #[error("the APIv2 XML body is malformed at byte {position}: {reason}")]
+    Syntax {
+        /// Where, in bytes from the start.
+        position: u64,
+        /// What the parser found.
+        reason: String,
+    },
+    /// Something other than fields sits in the document: text directly in
+    /// the root, a DTD, a second root, or an element left open.
+    #[error("the APIv2 XML body is not a flat field list at byte {position}: {reason}")]
+    Shape {
+        /// Where, in bytes from the start.
+        position: u64,
+        /// What was found.
+        reason: &'static str,
+    },
+    /// A field appears twice, which would make its value ambiguous.
+    #[error("the APIv2 XML body holds the field `{name}` twice; it is refused as ambiguous")]
+    DuplicateField {
+        /// The field's name.
+        name: String,
+    },
+}
+
+/// The fields of an APIv2 message do not fit the type asked for.
+///
+/// The message names the field and what was expected, never the value
+/// (which may be personal data).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", self.describe())]
+pub struct DecodeError {
+    /// The field to blame, filled in by the deserializer as it descends.
+    pub(crate) field: Option<String>,
+    /// What was wrong.
+    pub(crate) reason: String,
+}
+
+impl DecodeError {
+    /// The field that did not fit, when one is to blame (a missing field is
+    /// named in the reason).
+    pub fn field(&self) -> Option<&str> {
+        self.field.as_deref()
+    }
+
+    /// What was wrong.
+    pub fn reason(&self) -> &str {
+        &self.reason
+    }
+
+    fn describe(&self) -> String {
+        match &self.field {
+            Some(field) => format!(
+                "the APIv2 field `{field}` does not fit the answer type: {}; check the type of that member",
+                self.reason
+            ),
+            None => format!(
+                "the APIv2 fields do not fit the answer type: {}; check the answer type's members",
+                self.reason
+            ),
+        }
+    }
+}
+
+/// A `sign_type` other than `MD5` and `HMAC-SHA256`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "unknown APIv2 sign type `{found}`: WeChat Pay APIv2 signs with `MD5` or `HMAC-SHA256` (upper case, as the `sign_type` field carries it)"
+)]
+pub struct ParseSignTypeError {
+    /// The sign type found, cut to 32 characters.
+    pub(crate) found: String,
 }

@@ -11,26 +11,24 @@
 //!
 //! The dispatcher owns the tasks: aborting it (shutdown, drop) drops the
 //! set and with it every pending delivery.
+//!
+//! This module holds what the shared state keeps ([`Deliveries`]: the
+//! settings, the queue, the log) and the public attempt types; it sits
+//! below `state`. The dispatcher and the delivery tasks, which need the
+//! whole state (keys, faults, the APIv2 notification bodies), are
+//! `delivery`, above it.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, OnceLock, PoisonError};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
-use axum::body::Bytes;
-use axum::http::header::CONTENT_TYPE;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use crate::clock;
+use crate::config::SandboxConfig;
+use crate::events::{Event, V2Notice};
 use rand::Rng as _;
-use serde::Serialize;
 use serde_json::Value;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
-use tokio::task::{JoinHandle, JoinSet};
-
-use crate::certificates::{self, EncryptedResource};
-use crate::clock;
-use crate::events::{Event, V2Notice};
-use crate::server::{AppState, SigningMode};
-use crate::{Faults, SandboxConfig};
 
 /// WeChat Pay's waits before each new attempt at a callback that failed:
 /// 15 s, 15 s, 30 s, 3 min, 10 min, 20 min, 30 min, 30 min, 30 min,
@@ -164,7 +162,8 @@ impl Notification {
         }
     }
 
-    fn from_event(event: Event) -> Self {
+    /// The notification of one event from the flows.
+    pub(crate) fn from_event(event: Event) -> Self {
         let mut notification = Notification::new(
             event.event_type.to_owned(),
             event.original_type.to_owned(),
@@ -197,14 +196,17 @@ fn notification_id() -> String {
 /// log; kept in the server's shared state.
 pub(crate) struct Deliveries {
     queue: UnboundedSender<Notification>,
-    delays: Vec<Duration>,
-    timeout: Duration,
+    /// The waits before each new attempt ([`CALLBACK_RETRY_DELAYS`] unless
+    /// configured).
+    pub(crate) delays: Vec<Duration>,
+    /// How long one attempt may take.
+    pub(crate) timeout: Duration,
     log: Mutex<VecDeque<CallbackAttempt>>,
 }
 
 impl Deliveries {
     /// The settings from `config`, and the receiving end of the queue for
-    /// [`spawn`].
+    /// [`spawn`](crate::delivery::spawn).
     pub(crate) fn new(config: &SandboxConfig) -> (Deliveries, UnboundedReceiver<Notification>) {
         let (queue, queued) = unbounded_channel();
         let deliveries = Deliveries {
@@ -236,7 +238,8 @@ impl Deliveries {
             .collect()
     }
 
-    fn record(&self, attempt: CallbackAttempt) {
+    /// Writes `attempt` to the log, dropping the oldest past 10 000.
+    pub(crate) fn record(&self, attempt: CallbackAttempt) {
         let mut log = self.log.lock().unwrap_or_else(PoisonError::into_inner);
         if log.len() == LOG_CAPACITY {
             log.pop_front();
@@ -245,253 +248,10 @@ impl Deliveries {
     }
 }
 
-/// Starts the dispatcher: every event and every queued notification gets
-/// its own delivery task. Abort the handle to stop all deliveries.
-pub(crate) fn spawn(
-    app: AppState,
-    mut events: UnboundedReceiver<Event>,
-    mut queued: UnboundedReceiver<Notification>,
-) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        let client = reqwest::Client::builder()
-            .no_proxy()
-            .timeout(app.0.callbacks.timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|error| error_chain(&error));
-        let mut running = JoinSet::new();
-        loop {
-            let notification = tokio::select! {
-                Some(event) = events.recv() => Notification::from_event(event),
-                Some(notification) = queued.recv() => notification,
-                Some(_) = running.join_next(), if !running.is_empty() => continue,
-                else => break,
-            };
-            running.spawn(deliver(app.clone(), client.clone(), notification));
-        }
-    })
-}
-
-/// `resource` of a callback body.
-#[derive(Serialize)]
-struct CallbackResource<'a> {
-    algorithm: &'static str,
-    original_type: &'a str,
-    ciphertext: String,
-    associated_data: String,
-    nonce: String,
-}
-
-/// A callback body, as WeChat Pay sends it.
-#[derive(Serialize)]
-struct CallbackBody<'a> {
-    id: &'a str,
-    create_time: String,
-    event_type: &'a str,
-    resource_type: &'static str,
-    summary: &'a str,
-    resource: CallbackResource<'a>,
-}
-
-/// The JSON body: the resource encrypted under the APIv3 key with
-/// `associated_data` = `original_type`. `None` if encryption fails.
-fn body(app: &AppState, notification: &Notification) -> Option<Bytes> {
-    if let Some(kind) = notification.v2 {
-        return crate::v2::notification_body(app, kind, &notification.resource).map(Bytes::from);
-    }
-    let plaintext = serde_json::to_vec(&notification.resource).ok()?;
-    let EncryptedResource {
-        algorithm,
-        nonce,
-        associated_data,
-        ciphertext,
-    } = certificates::encrypt(
-        &app.0.credentials.apiv3_key,
-        &notification.original_type,
-        &plaintext,
-    )?;
-    let body = CallbackBody {
-        id: &notification.id,
-        create_time: clock::format_rfc3339(clock::unix_now()),
-        event_type: &notification.event_type,
-        resource_type: "encrypt-resource",
-        summary: &notification.summary,
-        resource: CallbackResource {
-            algorithm,
-            original_type: &notification.original_type,
-            ciphertext,
-            associated_data,
-            nonce,
-        },
-    };
-    serde_json::to_vec(&body).ok().map(Bytes::from)
-}
-
 /// What one POST came to.
 pub(crate) struct Answered {
     pub(crate) status: u16,
     pub(crate) answer: Option<String>,
-}
-
-/// Delivers one notification: attempts until delivered or out of delays.
-async fn deliver(
-    app: AppState,
-    client: Result<reqwest::Client, String>,
-    notification: Notification,
-) {
-    let deliveries = &app.0.callbacks;
-    let total = deliveries.delays.len() + 1;
-    let prepared = match (&client, reqwest::Url::parse(&notification.notify_url)) {
-        (Err(error), _) => Err(format!("the sandbox cannot make HTTP requests: {error}")),
-        (_, Err(error)) => Err(format!("notify_url is not a URL: {error}")),
-        (Ok(_), Ok(url)) if !matches!(url.scheme(), "http" | "https") => Err(format!(
-            "notify_url must be http or https, not {}",
-            url.scheme()
-        )),
-        (Ok(client), Ok(url)) => match body(&app, &notification) {
-            Some(body) => Ok((client, url, body)),
-            None => Err("the sandbox could not encrypt the resource".to_owned()),
-        },
-    };
-    let (client, url, body) = match prepared {
-        Ok(prepared) => prepared,
-        Err(error) => {
-            tracing::warn!(id = %notification.id, %error, "callback not sent");
-            deliveries.record(CallbackAttempt {
-                notification_id: notification.id.clone(),
-                event_type: notification.event_type.clone(),
-                notify_url: notification.notify_url.clone(),
-                out_trade_no: notification
-                    .resource
-                    .get("out_trade_no")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned),
-                attempt: 1,
-                started_at: SystemTime::now(),
-                duration: Duration::ZERO,
-                status: None,
-                error: Some(error),
-                answer: None,
-                outcome: CallbackOutcome::GaveUp,
-            });
-            return;
-        }
-    };
-
-    for attempt in 1..=total {
-        let started_at = SystemTime::now();
-        let started = Instant::now();
-        let result = if notification.v2.is_some() {
-            crate::v2::post_notification(client, url.clone(), body.clone()).await
-        } else {
-            post(&app, client, url.clone(), body.clone()).await
-        };
-        let duration = started.elapsed();
-        let delivered = match &result {
-            Ok(answered) if notification.v2.is_some() => {
-                answered.status == 200
-                    && answered
-                        .answer
-                        .as_deref()
-                        .is_some_and(crate::v2::is_success_reply)
-            }
-            Ok(answered) => answered.status == 200 || answered.status == 204,
-            Err(_) => false,
-        };
-        let outcome = match deliveries.delays.get(attempt - 1) {
-            _ if delivered => CallbackOutcome::Delivered,
-            Some(&after) => CallbackOutcome::Retrying { after },
-            None => CallbackOutcome::GaveUp,
-        };
-        let (status, error, answer) = match result {
-            Ok(Answered { status, answer }) => (Some(status), None, answer),
-            Err(error) => (None, Some(error), None),
-        };
-        tracing::debug!(
-            id = %notification.id,
-            event_type = %notification.event_type,
-            attempt,
-            ?status,
-            ?error,
-            outcome = outcome.as_str(),
-            "callback attempt"
-        );
-        deliveries.record(CallbackAttempt {
-            notification_id: notification.id.clone(),
-            event_type: notification.event_type.clone(),
-            notify_url: notification.notify_url.clone(),
-            out_trade_no: notification
-                .resource
-                .get("out_trade_no")
-                .and_then(Value::as_str)
-                .map(str::to_owned),
-            attempt: u32::try_from(attempt).unwrap_or(u32::MAX),
-            started_at,
-            duration,
-            status,
-            error,
-            answer,
-            outcome,
-        });
-        match outcome {
-            CallbackOutcome::Retrying { after } => tokio::time::sleep(after).await,
-            CallbackOutcome::Delivered | CallbackOutcome::GaveUp => return,
-        }
-    }
-}
-
-/// One signed POST of `body`; signed afresh (new timestamp and nonce) for
-/// each attempt, with the key of the moment, or with a SIGNTEST probe as
-/// [`Faults::callback_signtest_share`] draws.
-async fn post(
-    app: &AppState,
-    client: &reqwest::Client,
-    url: reqwest::Url,
-    body: Bytes,
-) -> Result<Answered, String> {
-    let mut headers = HeaderMap::new();
-    let body = {
-        // Callbacks are signed the way the merchant verifies answers: with
-        // certificates in certificate mode, else with the public key.
-        let mode = if app.0.certificate_mode {
-            SigningMode::Certificate
-        } else {
-            SigningMode::PublicKey
-        };
-        let key = app.signing_key(mode);
-        let faults = Faults {
-            signtest_probe: app.faults().roll_callback_probe(&mut rand::rng()),
-            ..Faults::default()
-        };
-        key.signer().sign(
-            StatusCode::OK,
-            &mut headers,
-            body,
-            &faults,
-            clock::unix_now(),
-        )
-    };
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    // WeChat Pay's callbacks carry a Request-ID as its answers do (a
-    // required header in its webhook spec); a fresh one per attempt.
-    crate::signing::insert(
-        &mut headers,
-        crate::signing::HEADER_REQUEST_ID,
-        &app.next_request_id(),
-    );
-    let response = client
-        .post(url)
-        .headers(headers)
-        .body(body)
-        .send()
-        .await
-        .map_err(|error| error_chain(&error))?;
-    let status = response.status().as_u16();
-    let answer = response.bytes().await.ok().and_then(|bytes| {
-        let excerpt = &bytes[..bytes.len().min(ANSWER_EXCERPT)];
-        (!excerpt.is_empty()).then(|| String::from_utf8_lossy(excerpt).into_owned())
-    });
-    Ok(Answered { status, answer })
 }
 
 /// The start of an answer body, for the log (up to 1 KiB, lossy UTF-8).

@@ -1,7 +1,9 @@
 //! Platform certificates: issuing an X.509 certificate for a platform key,
-//! reading one given in a [`SandboxConfig`](crate::SandboxConfig), and the
-//! `GET /v3/certificates` endpoint that hands them out encrypted with the
-//! APIv3 key.
+//! reading one given in a [`SandboxConfig`], and
+//! encrypting them (and callback resources) with the APIv3 key. The
+//! `GET /v3/certificates` endpoint that hands them out is
+//! `handlers::certificates`: this module sits below the shared state
+//! (`state` holds the served certificates), so it serves no request.
 //!
 //! A certificate is self-signed by the key it certifies (the sandbox plays
 //! no certificate authority): clients trust it because it arrives
@@ -14,11 +16,6 @@ use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der};
 use aws_lc_rs::rsa::KeyPair as RsaKeyPair;
 use aws_lc_rs::signature::{ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256};
-use axum::Json;
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Router, response::IntoResponse, response::Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use rand::RngCore as _;
@@ -27,17 +24,15 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::clock;
-use crate::credentials::{encode_pem, random_alphanumeric};
-use crate::errors::ApiError;
-use crate::server::AppState;
+use crate::config::{SandboxConfig, SandboxError};
+use crate::random::random_alphanumeric;
 use crate::signing::sign_message;
-use crate::{SandboxConfig, SandboxError};
 
 /// Where the certificates are served.
 pub(crate) const CERTIFICATES_PATH: &str = "/v3/certificates";
 
 /// `associated_data` of every encrypted certificate.
-const ASSOCIATED_DATA: &str = "certificate";
+pub(crate) const ASSOCIATED_DATA: &str = "certificate";
 
 /// Length of a generated serial number, in bytes (RFC 5280's maximum).
 const SERIAL_BYTES: usize = 20;
@@ -292,49 +287,10 @@ pub(crate) fn encrypt(
     })
 }
 
-/// Answer of `GET /v3/certificates`.
-#[derive(Serialize)]
-struct CertificateList {
-    data: Vec<CertificateEntry>,
-}
-
-#[derive(Serialize)]
-struct CertificateEntry {
-    serial_no: String,
-    effective_time: String,
-    expire_time: String,
-    encrypt_certificate: EncryptedResource,
-}
-
-/// The routes of this module.
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new().route(CERTIFICATES_PATH, get(list_certificates))
-}
-
-/// `GET /v3/certificates`: every served certificate, newest first, each
-/// encrypted with a fresh nonce. Query parameters are ignored.
-async fn list_certificates(State(app): State<AppState>) -> Response {
-    let apiv3_key = &app.0.credentials.apiv3_key;
-    let mut data = Vec::new();
-    for certificate in app.certificates_newest_first() {
-        let Some(encrypted) = encrypt(apiv3_key, ASSOCIATED_DATA, certificate.pem.as_bytes())
-        else {
-            tracing::error!("encrypting a platform certificate failed");
-            return ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "SYSTEM_ERROR",
-                "the sandbox could not encrypt its certificates",
-            )
-            .into_response();
-        };
-        data.push(CertificateEntry {
-            serial_no: certificate.serial.clone(),
-            effective_time: clock::format_rfc3339(certificate.not_before),
-            expire_time: clock::format_rfc3339(certificate.not_after),
-            encrypt_certificate: encrypted,
-        });
-    }
-    Json(CertificateList { data }).into_response()
+/// `der` as a PEM block labelled `tag`, with LF line endings.
+pub(crate) fn encode_pem(tag: &str, der: &[u8]) -> String {
+    let config = pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF);
+    pem::encode_config(&pem::Pem::new(tag, der), config)
 }
 
 #[cfg(test)]

@@ -7,11 +7,10 @@ use std::sync::Arc;
 use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der, PublicKeyX509Der};
 use aws_lc_rs::rsa::{KeyPair as RsaKeyPair, KeySize, PublicKey as RsaPublicKey};
 use aws_lc_rs::signature::{KeyPair as _, ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256};
-use rand::Rng;
-use rand::distr::Alphanumeric;
 
-use crate::certificates::{self, PlatformCertificate, ValidityPolicy};
-use crate::{SandboxConfig, SandboxError};
+use crate::certificates::{self, PlatformCertificate, ValidityPolicy, encode_pem};
+use crate::config::{SandboxConfig, SandboxError};
+use crate::random::{random_alphanumeric, random_digits, random_upper_hex};
 
 /// Everything a client needs to talk to a running [`Sandbox`](crate::Sandbox),
 /// as a merchant would receive it from WeChat Pay.
@@ -395,11 +394,6 @@ fn public_key_pem(key: &RsaKeyPair) -> Result<String, SandboxError> {
     Ok(encode_pem("PUBLIC KEY", der.as_ref()))
 }
 
-pub(crate) fn encode_pem(tag: &str, der: &[u8]) -> String {
-    let config = pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF);
-    pem::encode_config(&pem::Pem::new(tag, der), config)
-}
-
 /// Parses an RSA private key PEM: PKCS#8 (`PRIVATE KEY`) or PKCS#1
 /// (`RSA PRIVATE KEY`).
 fn parse_private_key(what: &'static str, text: &str) -> Result<RsaKeyPair, SandboxError> {
@@ -442,25 +436,6 @@ fn parse_public_key(what: &'static str, text: &str) -> Result<ParsedPublicKey, S
         .map_err(|e| invalid(format!("not a usable RSA public key: {e}")))?;
     ParsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, pem.contents())
         .map_err(|e| invalid(format!("not usable for RSA-SHA256 verification: {e}")))
-}
-
-pub(crate) fn random_digits(rng: &mut impl Rng, len: usize) -> String {
-    (0..len)
-        .map(|_| char::from(b'0' + rng.random_range(0..10u8)))
-        .collect()
-}
-
-pub(crate) fn random_upper_hex(rng: &mut impl Rng, len: usize) -> String {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    (0..len)
-        .map(|_| char::from(HEX[rng.random_range(0..16usize)]))
-        .collect()
-}
-
-pub(crate) fn random_alphanumeric(rng: &mut impl Rng, len: usize) -> String {
-    (0..len)
-        .map(|_| char::from(rng.sample(Alphanumeric)))
-        .collect()
 }
 
 #[cfg(test)]

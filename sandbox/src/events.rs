@@ -30,7 +30,7 @@ pub(crate) struct Event {
     /// decrypting `resource.ciphertext`. For an APIv2 notification, the
     /// flat object of its members (strings).
     pub(crate) resource: Value,
-    /// `Some` for an APIv2 notification (XML, see [`crate::v2`]) instead
+    /// `Some` for an APIv2 notification (XML, see [`crate::handlers::v2`]) instead
     /// of an APIv3 callback.
     pub(crate) v2: Option<V2Notice>,
 }

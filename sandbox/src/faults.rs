@@ -7,7 +7,7 @@ use std::time::Duration;
 use rand::Rng;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::SandboxError;
+use crate::config::SandboxError;
 
 /// Deliberate misbehaviour, to test how a client copes. Set with
 /// [`Sandbox::set_faults`](crate::Sandbox::set_faults) or

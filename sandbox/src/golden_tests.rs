@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use axum::http::HeaderValue;
 use serde_json::Value;
 
-use crate::SandboxConfig;
 use crate::auth::{self, Expected, ReceivedRequest};
+use crate::config::SandboxConfig;
 use crate::credentials;
 use crate::signing::sign_message;
 

@@ -841,32 +841,25 @@
 //! independently of `wxpay-core`.
 
 mod auth;
-mod bill;
 mod callbacks;
 mod certificates;
 mod clock;
-mod control;
+mod config;
 mod credentials;
+mod delivery;
 mod errors;
 mod events;
 mod faults;
-mod favor;
 #[cfg(test)]
 mod golden_tests;
-mod media;
-mod pages;
-mod payer;
-mod payments;
-mod profitsharing;
+mod handlers;
 mod query;
-mod refunds;
-mod sensitive;
+mod random;
 mod server;
 mod signing;
 mod spec;
+mod state;
 mod store;
-mod transfers;
-mod v2;
 mod validation;
 
 /// Internal parsers exposed to the fuzz targets in `fuzz/` (feature
@@ -896,7 +889,7 @@ pub mod __fuzz {
     use serde_json::{Map, Value};
 
     use crate::errors::ApiError;
-    use crate::server::{AppState, Shared};
+    use crate::state::{AppState, Shared};
 
     /// A refused input: the status and the JSON error body the sandbox
     /// would answer.
@@ -929,13 +922,13 @@ pub mod __fuzz {
 
     /// Whether `headers` announce `multipart/form-data`.
     pub fn is_multipart(headers: &HeaderMap) -> bool {
-        crate::media::is_multipart(headers)
+        crate::handlers::media::is_multipart(headers)
     }
 
     /// Parses an upload body as the sandbox does before checking its
     /// signature (ready at once: the body is one chunk in memory).
     pub async fn parse_multipart(headers: &HeaderMap, body: Bytes) -> Result<Upload, Refusal> {
-        let upload = crate::media::parse(headers, body).await?;
+        let upload = crate::handlers::media::parse(headers, body).await?;
         Ok(Upload {
             meta: upload.meta,
             file: upload.file.map(|file| (file.filename, file.bytes)),
@@ -1082,7 +1075,7 @@ pub mod __fuzz {
                 requests_served: AtomicU64::new(0),
                 events,
                 callbacks,
-                redpacks: crate::v2::RedPacks::default(),
+                redpacks: crate::state::RedPacks::default(),
             }));
             Ok(App {
                 router: crate::server::router(state),
@@ -1104,18 +1097,19 @@ pub mod __fuzz {
 
 use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr};
-use std::path::PathBuf;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use callbacks::{CALLBACK_RETRY_DELAYS, CALLBACK_TIMEOUT, CallbackAttempt, CallbackOutcome};
+pub use config::{SandboxConfig, SandboxError};
 pub use credentials::Credentials;
 pub use faults::Faults;
-use server::{AppState, Shared};
+pub use state::RotatedCertificate;
+use state::{AppState, Shared};
 
 /// How long [`Sandbox::shutdown`] waits for requests in flight.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -1141,192 +1135,6 @@ struct TlsServer {
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
     accepting: JoinHandle<()>,
-}
-
-/// Options for [`Sandbox::start_with`]. Everything left `None` is generated
-/// fresh; supply keys to make runs deterministic or to reuse test vectors.
-#[derive(Default, Clone)]
-pub struct SandboxConfig {
-    /// Where to listen; default `127.0.0.1:0` (a free port).
-    pub addr: Option<SocketAddr>,
-    /// The merchant id requests must carry.
-    pub mchid: Option<String>,
-    /// The merchant certificate serial requests must carry.
-    pub merchant_serial: Option<String>,
-    /// The merchant public key (SPKI or PKCS#1 PEM) to verify requests
-    /// with. When given, [`Credentials::merchant_private_key_pem`] is
-    /// whatever `merchant_private_key_pem` holds (possibly empty).
-    pub merchant_public_key_pem: Option<String>,
-    /// The merchant private key (PKCS#8 or PKCS#1 PEM). Without
-    /// `merchant_public_key_pem`, the sandbox verifies with its public half.
-    pub merchant_private_key_pem: Option<String>,
-    /// The key the sandbox signs responses with (PKCS#8 or PKCS#1 PEM): in
-    /// public-key mode always, in certificate mode until the first
-    /// [`Sandbox::rotate_platform_certificate`].
-    pub platform_private_key_pem: Option<String>,
-    /// The platform certificate (PEM) to serve for `platform_private_key_pem`
-    /// instead of a generated one. It must certify that key (it need not be
-    /// valid now, nor be signed by anyone in particular), and
-    /// `platform_private_key_pem` must be set.
-    pub platform_certificate_pem: Option<String>,
-    /// `(not before, not after)` of the platform certificates the sandbox
-    /// generates, at start and at each rotation, to test expired or
-    /// not-yet-valid certificates; default: from a day before to five
-    /// years after the moment each is made. Times are written with
-    /// one-second precision.
-    pub platform_certificate_validity: Option<(SystemTime, SystemTime)>,
-    /// The id responses announce in `Wechatpay-Serial` in public-key mode.
-    pub public_key_id: Option<String>,
-    /// The APIv3 key (exactly 32 printable ASCII characters) that
-    /// certificates and callbacks are encrypted with; random when `None`.
-    pub apiv3_key: Option<String>,
-    /// Sign in platform certificate mode the answers to requests that name
-    /// no key in `Wechatpay-Serial` (or one the sandbox does not know).
-    /// Default `false`: such answers are signed in public-key mode.
-    /// Callbacks follow the same setting: signed with the newest
-    /// certificate's key in certificate mode, else with the platform key.
-    pub certificate_mode: bool,
-    /// A folder for the sandbox's state (stocks, coupons, orders, refunds,
-    /// callback URLs, bill download tokens): kept in
-    /// `DIR/sandbox.sqlite3`, created when missing, so that a sandbox
-    /// started again on the same folder (with the same merchant id) finds
-    /// everything a previous one acknowledged, and counts ids on from
-    /// where it stopped. `None` (the default): in memory, gone with the
-    /// sandbox. See [Persistence](crate#persistence).
-    pub state_dir: Option<PathBuf>,
-    /// The waits between callback delivery attempts, each counted from
-    /// the end of the failed attempt; one attempt more than waits is made.
-    /// `None`: WeChat Pay's schedule, [`CALLBACK_RETRY_DELAYS`] (15 s up to
-    /// 6 h). To compress time, divide it, e.g. 60 times faster:
-    /// `CALLBACK_RETRY_DELAYS.iter().map(|d| *d / 60).collect()`; an empty
-    /// list means a single attempt.
-    pub callback_retry_delays: Option<Vec<Duration>>,
-    /// How long a merchant has to answer a callback attempt before it
-    /// counts as failed; `None`: [`CALLBACK_TIMEOUT`] (5 s, as WeChat Pay).
-    pub callback_timeout: Option<Duration>,
-    /// The APIv2 key (exactly 32 characters of `[0-9A-Za-z]`); random
-    /// when `None`. See [APIv2](crate#apiv2).
-    pub apiv2_key: Option<String>,
-    /// Where the APIv2 TLS listener listens; default: the IP of `addr`
-    /// and a free port.
-    pub v2_tls_addr: Option<SocketAddr>,
-    /// Do not start the APIv2 TLS listener
-    /// ([`Sandbox::v2_tls_url`] is then `None`).
-    pub disable_v2_tls: bool,
-}
-
-impl fmt::Debug for SandboxConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let redacted = |key: &Option<String>| key.as_ref().map(|_| "<redacted>");
-        f.debug_struct("SandboxConfig")
-            .field("addr", &self.addr)
-            .field("mchid", &self.mchid)
-            .field("merchant_serial", &self.merchant_serial)
-            .field("merchant_public_key_pem", &self.merchant_public_key_pem)
-            .field(
-                "merchant_private_key_pem",
-                &redacted(&self.merchant_private_key_pem),
-            )
-            .field(
-                "platform_private_key_pem",
-                &redacted(&self.platform_private_key_pem),
-            )
-            .field("platform_certificate_pem", &self.platform_certificate_pem)
-            .field(
-                "platform_certificate_validity",
-                &self.platform_certificate_validity,
-            )
-            .field("public_key_id", &self.public_key_id)
-            .field("certificate_mode", &self.certificate_mode)
-            .field("state_dir", &self.state_dir)
-            .field("callback_retry_delays", &self.callback_retry_delays)
-            .field("callback_timeout", &self.callback_timeout)
-            .field("apiv2_key", &redacted(&self.apiv2_key))
-            .field("v2_tls_addr", &self.v2_tls_addr)
-            .field("disable_v2_tls", &self.disable_v2_tls)
-            .finish()
-    }
-}
-
-/// A platform certificate made by [`Sandbox::rotate_platform_certificate`].
-///
-/// `Debug` shows the private key as `<redacted>`.
-#[derive(Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct RotatedCertificate {
-    /// Its serial: 40 upper-case hex characters.
-    pub serial: String,
-    /// The certificate (PEM, LF line endings).
-    pub certificate_pem: String,
-    /// The new platform private key it certifies (PKCS#8 PEM), for tests
-    /// that act as WeChat Pay in certificate mode.
-    pub private_key_pem: String,
-}
-
-impl fmt::Debug for RotatedCertificate {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RotatedCertificate")
-            .field("serial", &self.serial)
-            .field("certificate_pem", &self.certificate_pem)
-            .field("private_key_pem", &"<redacted>")
-            .finish()
-    }
-}
-
-/// Why a sandbox could not start.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum SandboxError {
-    /// The listening socket could not be opened.
-    #[error("cannot listen on {addr}: {source}")]
-    Bind {
-        /// The address asked for.
-        addr: SocketAddr,
-        /// What the operating system said.
-        #[source]
-        source: std::io::Error,
-    },
-    /// Generating an RSA key failed.
-    #[error("RSA key generation failed")]
-    KeyGeneration,
-    /// A key or certificate given in [`SandboxConfig`] could not be used.
-    #[error("{what} is not usable: {reason}")]
-    InvalidKey {
-        /// The [`SandboxConfig`] field that holds the key or certificate.
-        what: &'static str,
-        /// What is wrong with it.
-        reason: String,
-    },
-    /// Another [`SandboxConfig`] value could not be used.
-    #[error("{what} is not usable: {reason}")]
-    InvalidConfig {
-        /// The [`SandboxConfig`] field.
-        what: &'static str,
-        /// What is wrong with it.
-        reason: String,
-    },
-    /// The state database could not be opened or set up (see
-    /// [`SandboxConfig::state_dir`]).
-    #[error("cannot use the state database: {reason}")]
-    State {
-        /// What failed, naming the file.
-        reason: String,
-    },
-    /// A [`Faults`] value could not be used (a share outside `0.0..=1.0`,
-    /// say).
-    #[error("faults: {field} is not usable: {reason}")]
-    InvalidFaults {
-        /// The [`Faults`] field.
-        field: &'static str,
-        /// What is wrong with it.
-        reason: String,
-    },
-    /// Making the platform certificate failed (the crypto library refused).
-    #[error("cannot make the platform certificate: {reason}")]
-    Certificate {
-        /// What failed.
-        reason: String,
-    },
 }
 
 impl Sandbox {
@@ -1378,9 +1186,9 @@ impl Sandbox {
             requests_served: AtomicU64::new(0),
             events,
             callbacks,
-            redpacks: v2::RedPacks::default(),
+            redpacks: state::RedPacks::default(),
         }));
-        let callbacks = callbacks::spawn(state.clone(), pending_events, queued);
+        let callbacks = delivery::spawn(state.clone(), pending_events, queued);
         let app = server::router(state.clone());
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -1401,7 +1209,7 @@ impl Sandbox {
             None => None,
             Some(tls_addr) => {
                 let (listener, tls_local, accepting) =
-                    match v2::TlsListener::bind(tls_addr, &state.0.keys.tls).await {
+                    match handlers::v2::TlsListener::bind(tls_addr, &state.0.keys.tls).await {
                         Ok(bound) => bound,
                         Err(error) => {
                             callbacks.abort();
@@ -1410,7 +1218,7 @@ impl Sandbox {
                         }
                     };
                 let app = server::router(state.clone())
-                    .into_make_service_with_connect_info::<v2::TlsPeer>();
+                    .into_make_service_with_connect_info::<handlers::v2::TlsPeer>();
                 let (tls_stop, tls_stopped) = oneshot::channel::<()>();
                 let task = tokio::spawn(async move {
                     let shutdown = async move {
@@ -1526,7 +1334,7 @@ impl Sandbox {
     /// [`SandboxError`] if the crypto library cannot generate an RSA key or
     /// sign a certificate.
     pub fn rotate_platform_certificate(&self) -> Result<RotatedCertificate, SandboxError> {
-        rotate_platform_certificate(&self.state)
+        state::rotate_platform_certificate(&self.state)
     }
 
     /// Every callback delivery attempt so far, oldest first (the last
@@ -1566,24 +1374,6 @@ impl Sandbox {
             task.abort();
         }
     }
-}
-
-/// [`Sandbox::rotate_platform_certificate`], also behind
-/// `POST /_sandbox/rotate`. Blocks while the key is generated.
-pub(crate) fn rotate_platform_certificate(
-    state: &AppState,
-) -> Result<RotatedCertificate, SandboxError> {
-    let key = credentials::generate_key()?;
-    let private_key_pem = credentials::private_key_pem(&key)?;
-    let certificate = certificates::issue(Arc::new(key), state.0.keys.validity)?;
-    let rotated = RotatedCertificate {
-        serial: certificate.serial.clone(),
-        certificate_pem: certificate.pem.clone(),
-        private_key_pem,
-    };
-    state.add_certificate(certificate);
-    tracing::debug!(serial = %rotated.serial, "platform certificate rotated");
-    Ok(rotated)
 }
 
 impl fmt::Debug for Sandbox {

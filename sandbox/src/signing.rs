@@ -17,7 +17,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use rand::RngCore as _;
 
 use crate::Faults;
-use crate::credentials::random_alphanumeric;
+use crate::random::random_alphanumeric;
 
 /// `Wechatpay-Timestamp`: Unix seconds when the response was signed.
 pub(crate) const HEADER_TIMESTAMP: &str = "wechatpay-timestamp";

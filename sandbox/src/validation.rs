@@ -7,7 +7,9 @@
 //! treated like clients that leave the field out); unknown fields are
 //! ignored, as the real API does for most endpoints.
 
-use serde_json::Value;
+use axum::http::HeaderMap;
+use axum::http::header::CONTENT_TYPE;
+use serde_json::{Map, Value};
 
 use crate::clock;
 use crate::errors::{ApiError, Location, pointer_push};
@@ -222,6 +224,57 @@ pub(crate) fn describe(value: &Value) -> &'static str {
         Value::String(_) => "a string",
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
+    }
+}
+
+/// The body of a POST as a JSON object checked against `schema`.
+///
+/// A `Content-Type` other than `application/json` is a 400
+/// `INVALID_REQUEST`; a missing one is accepted.
+pub(crate) fn json_object(
+    headers: &HeaderMap,
+    body: &[u8],
+    schema: &Kind,
+) -> Result<Map<String, Value>, ApiError> {
+    if let Some(content_type) = headers.get(CONTENT_TYPE) {
+        let media_type = content_type
+            .to_str()
+            .ok()
+            .and_then(|value| value.split(';').next())
+            .map(str::trim)
+            .unwrap_or_default();
+        if !media_type.eq_ignore_ascii_case("application/json") {
+            return Err(ApiError::invalid_request(format!(
+                "Content-Type must be application/json, got {:?}",
+                String::from_utf8_lossy(content_type.as_bytes())
+            )));
+        }
+    }
+    if body.is_empty() {
+        return Err(ApiError::param_error(
+            Location::Body,
+            "",
+            None,
+            "the request body is empty; expected a JSON object",
+        ));
+    }
+    let value: Value = serde_json::from_slice(body).map_err(|e| {
+        ApiError::param_error(
+            Location::Body,
+            "",
+            None,
+            format!("the request body is not valid JSON: {e}"),
+        )
+    })?;
+    check(&value, schema, "")?;
+    match value {
+        Value::Object(object) => Ok(object),
+        other => Err(ApiError::param_error(
+            Location::Body,
+            "",
+            Some(other),
+            "expected a JSON object",
+        )),
     }
 }
 

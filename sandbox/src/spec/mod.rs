@@ -23,9 +23,10 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::errors::{ApiError, Location};
-use crate::media::Upload;
+use crate::handlers;
+use crate::handlers::media::Upload;
 use crate::query::Query;
-use crate::server::{self, AppState};
+use crate::state::AppState;
 
 /// The generated table, compiled in.
 const TABLE_JSON: &str = include_str!("operations.json");
@@ -294,10 +295,10 @@ pub(crate) async fn fallback(State(app): State<AppState>, request: Request) -> R
     let path = request.uri().path().to_owned();
     let (op, raw_params) = match table.route(method.as_str(), &path) {
         Route::Found(op, params) => (op, params),
-        Route::Unknown => return server::no_such_endpoint(&method, &path).into_response(),
+        Route::Unknown => return no_such_endpoint(&method, &path).into_response(),
         Route::WrongMethod(methods) => return method_not_allowed(&method, &path, &methods),
     };
-    let request = match server::verify_request(&app, request).await {
+    let request = match handlers::verify_request(&app, request).await {
         Ok(request) => request,
         Err(response) => return response,
     };
@@ -436,6 +437,16 @@ async fn serve(
             status.into_response()
         }
     })
+}
+
+/// 404 `NOT_FOUND` for a path that is neither a route of the sandbox
+/// nor an operation of the spec ([`crate::spec::fallback`] decides).
+pub(crate) fn no_such_endpoint(method: &Method, path: &str) -> ApiError {
+    ApiError::not_found(format!(
+        "no such endpoint: {method} {path} (this sandbox answers every WeChat Pay APIv3 \
+         operation of the OpenAPI spec, and its own routes under /_sandbox/: GET /_sandbox/ \
+         lists them)"
+    ))
 }
 
 #[cfg(test)]

@@ -47,7 +47,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension as _, Transaction, TransactionBehavior, params};
 
-use crate::SandboxError;
+use crate::config::SandboxError;
 use crate::errors::ApiError;
 
 /// The file name inside the state folder.

@@ -25,11 +25,11 @@ use time::macros::format_description;
 
 use crate::auth::AuthenticatedMerchant;
 use crate::clock;
-use crate::credentials::random_alphanumeric;
 use crate::errors::{ApiError, Location};
-use crate::media::hex;
+use crate::handlers::media::hex;
 use crate::query::Query;
-use crate::server::AppState;
+use crate::random::random_alphanumeric;
+use crate::state::AppState;
 
 /// Where bills are downloaded.
 pub(crate) const DOWNLOAD_PATH: &str = "/v3/billdownload/file";

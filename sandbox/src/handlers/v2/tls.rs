@@ -19,7 +19,7 @@ use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
 
-use crate::SandboxError;
+use crate::config::SandboxError;
 use crate::credentials::TlsMaterial;
 
 /// A TLS handshake that takes longer than this is dropped.

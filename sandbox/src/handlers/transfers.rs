@@ -38,12 +38,12 @@ use crate::auth::AuthenticatedMerchant;
 use crate::clock;
 use crate::errors::{ApiError, ErrorDetail, Location};
 use crate::events::{Event, EventSink};
-use crate::favor::json_object;
-use crate::payer::{Params, allow_any_origin, preflight};
-use crate::payments::{check_notify_url, date_digits, path_segment};
-use crate::sensitive;
-use crate::server::AppState;
+use crate::handlers::payer::{Params, allow_any_origin, preflight};
+use crate::handlers::payments::{check_notify_url, date_digits, path_segment};
+use crate::handlers::sensitive;
+use crate::state::AppState;
 use crate::store::{Store, next_id};
+use crate::validation::json_object;
 use crate::validation::{Field, Kind};
 
 /// The payee's route, for `wx.requestMerchantTransfer`.

@@ -13,9 +13,9 @@ use axum::routing::post;
 use axum::{Extension, Json, Router};
 use serde_json::{Value, json};
 
-use crate::credentials::random_alphanumeric;
 use crate::errors::{ApiError, Location};
-use crate::server::AppState;
+use crate::random::random_alphanumeric;
+use crate::state::AppState;
 
 /// Upload bodies larger than this are refused (a 5 MiB video and its
 /// headers fit).

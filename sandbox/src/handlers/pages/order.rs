@@ -12,10 +12,10 @@ use qrcode::render::svg;
 
 use super::{badge, encode, error_page, escape, fields, page, time, yuan};
 use crate::callbacks::CallbackAttempt;
-use crate::payments::{
+use crate::handlers::payments::{
     Order, TradeState, TradeType, by_out_trade_no, order_not_found, path_segment,
 };
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// The order page, or an error page (404 for an unknown order).
 async fn page_of(app: &AppState, out_trade_no: &str) -> Response {

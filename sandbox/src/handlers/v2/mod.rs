@@ -11,8 +11,7 @@
 mod tls;
 mod wire;
 
-use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
+use std::sync::PoisonError;
 
 use axum::Router;
 use axum::body::{Body, to_bytes};
@@ -27,9 +26,9 @@ use serde_json::{Map, Value, json};
 use crate::clock;
 use crate::errors::ApiError;
 use crate::events::V2Notice;
-use crate::payments::{self, Order, PayOptions, TradeState, TradeType};
-use crate::refunds::{self, Refund};
-use crate::server::AppState;
+use crate::handlers::payments::{self, Order, PayOptions, TradeState, TradeType};
+use crate::handlers::refunds::{self, Refund};
+use crate::state::AppState;
 
 pub(crate) use tls::{TlsListener, TlsPeer};
 use wire::{Fields, SignType};
@@ -73,10 +72,6 @@ impl Operation {
         self != Operation::SendRedpack
     }
 }
-
-/// The sendredpack log: `mch_billno` → (request fingerprint, `send_listid`).
-#[derive(Default)]
-pub(crate) struct RedPacks(Mutex<HashMap<String, (String, String)>>);
 
 /// The APIv2 routes (on both listeners; outside the APIv3 layers).
 pub(crate) fn routes() -> Router<AppState> {
@@ -191,7 +186,7 @@ fn spaced_time(unix: i64) -> String {
 }
 
 fn nonce() -> String {
-    crate::credentials::random_alphanumeric(&mut rand::rng(), 32)
+    crate::random::random_alphanumeric(&mut rand::rng(), 32)
 }
 
 /// One APIv2 request, start to end.

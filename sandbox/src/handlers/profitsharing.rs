@@ -47,12 +47,12 @@ use crate::auth::AuthenticatedMerchant;
 use crate::clock;
 use crate::errors::{ApiError, Location};
 use crate::events::{Event, EventSink};
-use crate::favor::json_object;
-use crate::payments::{self, Order, path_segment};
+use crate::handlers::payments::{self, Order, path_segment};
+use crate::handlers::sensitive;
 use crate::query::Query;
-use crate::sensitive;
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::store::{Store, next_id};
+use crate::validation::json_object;
 use crate::validation::{Field, Kind};
 
 /// The routes of this module.
@@ -1446,7 +1446,7 @@ async fn query_amounts(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::payments::{PayOptions, TradeType};
+    use crate::handlers::payments::{PayOptions, TradeType};
 
     fn object(value: Value) -> Map<String, Value> {
         match value {

@@ -20,10 +20,10 @@ use crate::auth::AuthenticatedMerchant;
 use crate::clock;
 use crate::errors::{ApiError, Location};
 use crate::events::{Event, EventSink, V2Notice};
-use crate::favor::json_object;
-use crate::payments::{self, Order, check_notify_url, check_out_no, path_segment};
-use crate::server::AppState;
+use crate::handlers::payments::{self, Order, check_notify_url, check_out_no, path_segment};
+use crate::state::AppState;
 use crate::store::{Store, next_id};
+use crate::validation::json_object;
 use crate::validation::{Field, Kind, STRING};
 
 /// The routes of this module.
@@ -351,15 +351,15 @@ pub(crate) async fn apply(
             ],
         )?;
         payments::add_refund(db, &order, refund_amount)?;
-        let event = if request.contains_key(crate::v2::MARKER) {
+        let event = if request.contains_key(crate::handlers::v2::MARKER) {
             // A refund applied for through APIv2: its notification goes
             // to its own notify_url only (none given, none sent).
             text("notify_url").map(|notify_url| Event {
-                event_type: crate::v2::REFUND_EVENT,
+                event_type: crate::handlers::v2::REFUND_EVENT,
                 original_type: "refund",
                 summary: "退款成功",
                 notify_url,
-                resource: crate::v2::refund_notice(&refund, &order),
+                resource: crate::handlers::v2::refund_notice(&refund, &order),
                 v2: Some(V2Notice::Refund),
             })
         } else {
@@ -439,7 +439,7 @@ async fn query_refund(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::payments::{PayOptions, TradeType};
+    use crate::handlers::payments::{PayOptions, TradeType};
 
     fn object(value: Value) -> Map<String, Value> {
         match value {

@@ -17,16 +17,17 @@ use axum::{Extension, Json, Router};
 use rusqlite::{Connection, OptionalExtension as _, params};
 use serde_json::{Map, Value, json};
 
+use super::ensure_signer;
 use super::store::{self, Stock, StockStatus, StockView};
-use super::{ensure_signer, json_object};
 use crate::auth::AuthenticatedMerchant;
 use crate::clock;
 use crate::errors::{ApiError, Location};
 use crate::events::{Event, EventSink};
-use crate::payments::{check_notify_url, ensure_merchant};
+use crate::handlers::payments::{check_notify_url, ensure_merchant};
 use crate::query::Query;
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::store::{Store, next_id};
+use crate::validation::json_object;
 use crate::validation::{Field, INTEGER, Kind, STRING, missing};
 
 /// The first coupon id handed out (the spec's example id); later ones
@@ -460,7 +461,7 @@ async fn query_callback(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::favor::store::Action;
+    use crate::handlers::favor::store::Action;
 
     fn object(value: Value) -> Map<String, Value> {
         match value {

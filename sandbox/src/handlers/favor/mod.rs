@@ -14,7 +14,6 @@ use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
-use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
@@ -25,8 +24,8 @@ use crate::auth::AuthenticatedMerchant;
 use crate::clock;
 use crate::errors::{ApiError, Location};
 use crate::query::Query;
-use crate::server::AppState;
-use crate::validation::{self, Kind, missing};
+use crate::state::AppState;
+use crate::validation::{self, Kind, json_object, missing};
 use store::{Action, ListFilter, StockView};
 
 /// The routes of this module, relative to the server root.
@@ -333,56 +332,5 @@ pub(crate) fn ensure_signer(mchid: &str, merchant: &AuthenticatedMerchant) -> Re
             "stock_creator_mchid {mchid} is not the merchant that signed the request ({})",
             merchant.mchid
         )))
-    }
-}
-
-/// The body of a POST as a JSON object checked against `schema`.
-///
-/// A `Content-Type` other than `application/json` is a 400
-/// `INVALID_REQUEST`; a missing one is accepted.
-pub(crate) fn json_object(
-    headers: &HeaderMap,
-    body: &[u8],
-    schema: &Kind,
-) -> Result<Map<String, Value>, ApiError> {
-    if let Some(content_type) = headers.get(CONTENT_TYPE) {
-        let media_type = content_type
-            .to_str()
-            .ok()
-            .and_then(|value| value.split(';').next())
-            .map(str::trim)
-            .unwrap_or_default();
-        if !media_type.eq_ignore_ascii_case("application/json") {
-            return Err(ApiError::invalid_request(format!(
-                "Content-Type must be application/json, got {:?}",
-                String::from_utf8_lossy(content_type.as_bytes())
-            )));
-        }
-    }
-    if body.is_empty() {
-        return Err(ApiError::param_error(
-            Location::Body,
-            "",
-            None,
-            "the request body is empty; expected a JSON object",
-        ));
-    }
-    let value: Value = serde_json::from_slice(body).map_err(|e| {
-        ApiError::param_error(
-            Location::Body,
-            "",
-            None,
-            format!("the request body is not valid JSON: {e}"),
-        )
-    })?;
-    validation::check(&value, schema, "")?;
-    match value {
-        Value::Object(object) => Ok(object),
-        other => Err(ApiError::param_error(
-            Location::Body,
-            "",
-            Some(other),
-            "expected a JSON object",
-        )),
     }
 }

@@ -10,12 +10,14 @@ use axum::http::header::LOCATION;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use super::{H5_PATH, encode, error_page, escape, fields, order_path, page, yuan};
+use super::{encode, error_page, escape, fields, order_path, page, yuan};
 use crate::clock;
 use crate::errors::ApiError;
-use crate::payments::{self, Order, PayOptions, TradeState, TradeType, by_prepay_id};
+use crate::handlers::payments::{
+    self, H5_PATH, Order, PayOptions, TradeState, TradeType, by_prepay_id,
+};
 use crate::query::Query;
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// What the query names: the order, and where to go once paid.
 struct Visit {

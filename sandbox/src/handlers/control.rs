@@ -21,8 +21,9 @@ use serde_json::{Value, json};
 
 use crate::callbacks::{CallbackAttempt, CallbackOutcome, Notification};
 use crate::errors::{ApiError, Location};
-use crate::server::AppState;
-use crate::{Faults, SandboxError, clock, profitsharing, transfers};
+use crate::handlers::{profitsharing, transfers};
+use crate::state::AppState;
+use crate::{Faults, SandboxError, clock};
 
 /// The routes of the control endpoint.
 pub(crate) fn routes() -> Router<AppState> {
@@ -104,7 +105,7 @@ async fn put_faults(State(app): State<AppState>, body: Bytes) -> Response {
 /// and PEM (never the key).
 async fn rotate(State(app): State<AppState>) -> Response {
     let rotated =
-        tokio::task::spawn_blocking(move || crate::rotate_platform_certificate(&app)).await;
+        tokio::task::spawn_blocking(move || crate::state::rotate_platform_certificate(&app)).await;
     match rotated {
         Ok(Ok(rotated)) => Json(json!({
             "serial": rotated.serial,

@@ -14,8 +14,8 @@ use serde_json::Value;
 use super::{badge, error_page, escape, order_path, page, time, yuan};
 use crate::callbacks::CallbackAttempt;
 use crate::errors::ApiError;
-use crate::payments::{self, Order};
-use crate::server::AppState;
+use crate::handlers::payments::{self, Order};
+use crate::state::AppState;
 
 /// Each table shows at most this many rows, newest first.
 const ROWS: u32 = 200;

@@ -5,7 +5,7 @@
 //! An order is created `NOTPAY`. `POST /_sandbox/transactions/out-trade-no/
 //! {out_trade_no}/pay` (unsigned, see [`control_routes`]) makes it
 //! `SUCCESS` and queues a `TRANSACTION.SUCCESS` callback; a close makes a
-//! `NOTPAY` order `CLOSED`; a refund (see [`crate::refunds`]) makes a paid
+//! `NOTPAY` order `CLOSED`; a refund (see [`crate::handlers::refunds`]) makes a paid
 //! one `REFUND`.
 //!
 //! Handlers parse and check; the flow functions ([`create`], [`pay`],
@@ -27,10 +27,10 @@ use crate::auth::AuthenticatedMerchant;
 use crate::clock;
 use crate::errors::{ApiError, Location};
 use crate::events::{Event, EventSink, V2Notice};
-use crate::favor::json_object;
 use crate::query::Query;
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::store::{Store, next_id};
+use crate::validation::json_object;
 use crate::validation::{Field, Kind, STRING, missing};
 
 /// The openid a non-JSAPI order's payer gets when the control endpoint is
@@ -564,6 +564,10 @@ fn new_prepay_id(now: i64) -> String {
     format!("wx{time}{}", random_hex(20))
 }
 
+/// Where an H5 order's `h5_url` points, under the sandbox's base URL:
+/// the payer's H5 page, which the `pages` handlers serve.
+pub(crate) const H5_PATH: &str = "/_sandbox/h5/checkmweb";
+
 /// What the create endpoint answers for a new order; an H5 order's
 /// `h5_url` points at the sandbox's own payer page under `base_url`.
 fn answer_for(trade_type: TradeType, prepay_id: &str, base_url: &str) -> Value {
@@ -572,7 +576,7 @@ fn answer_for(trade_type: TradeType, prepay_id: &str, base_url: &str) -> Value {
         TradeType::H5 => json!({
             "h5_url": format!(
                 "{base_url}{}?prepay_id={prepay_id}&package={}",
-                crate::pages::H5_PATH,
+                H5_PATH,
                 rand::rng().random_range(1_000_000_000u64..10_000_000_000)
             )
         }),
@@ -737,17 +741,17 @@ pub(crate) async fn pay(
         })
         .await?;
     let view = order.view();
-    if order.request.contains_key(crate::v2::MARKER) {
+    if order.request.contains_key(crate::handlers::v2::MARKER) {
         // Placed through APIv2: the APIv2 notification, when the order has
         // a notify_url (a micropay order has none).
         let notify_url = order.notify_url();
         if !notify_url.is_empty() {
             events.send(Event {
-                event_type: crate::v2::PAYMENT_EVENT,
+                event_type: crate::handlers::v2::PAYMENT_EVENT,
                 original_type: "transaction",
                 summary: "支付成功",
                 notify_url,
-                resource: crate::v2::payment_notice(&order),
+                resource: crate::handlers::v2::payment_notice(&order),
                 v2: Some(V2Notice::Payment),
             });
         }

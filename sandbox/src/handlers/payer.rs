@@ -39,11 +39,11 @@ use serde_json::{Map, Value, json};
 use crate::auth::show_message;
 use crate::clock;
 use crate::errors::{ApiError, ErrorDetail, Location};
-use crate::payments::{
+use crate::handlers::payments::{
     self, Order, PayOptions, TradeState, TradeType, by_prepay_id, order_not_found, order_paid,
     path_segment,
 };
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::validation::missing;
 
 /// The JSAPI (and mini-program) route.
@@ -476,7 +476,7 @@ async fn prepay_info(
         "currency": "CNY",
         "trade_type": order.trade_type.as_str(),
         "trade_state": order.trade_state.as_str(),
-        "order_url": crate::pages::order_path(&order.out_trade_no),
+        "order_url": crate::handlers::pages::order_path(&order.out_trade_no),
     })))
 }
 

@@ -10,8 +10,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
 use crate::errors::{ApiError, Location};
-use crate::server::AppState;
 use crate::signing::HEADER_SERIAL;
+use crate::state::AppState;
 
 /// The plain text of the encrypted field at `pointer` in the body.
 ///

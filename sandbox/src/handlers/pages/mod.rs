@@ -20,10 +20,8 @@ use axum::routing::get;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use crate::clock;
-use crate::server::AppState;
-
-/// Where an H5 order's `h5_url` points, under the sandbox's base URL.
-pub(crate) const H5_PATH: &str = "/_sandbox/h5/checkmweb";
+use crate::handlers::payments::H5_PATH;
+use crate::state::AppState;
 
 /// The pages' style sheet, inlined in each.
 const STYLE: &str = include_str!("style.css");

@@ -22,6 +22,7 @@ use quote::quote;
 use syn::{Attribute, Data, DeriveInput, Fields};
 
 use self::model::Endpoint;
+use self::serde_attrs::SerdeDerive;
 
 /// An error at `span`, in darling's type so it can be accumulated.
 pub(crate) fn error_at(span: Span, message: impl std::fmt::Display) -> darling::Error {
@@ -56,13 +57,21 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
 /// Removes what must not stay on the emitted struct: every `#[wxpay(...)]`
 /// marker, and the `#[serde(...)]` attributes when the struct does not
 /// derive serde itself (the generated views have taken them over; left in
-/// place, nothing would accept them).
+/// place, nothing would accept them). When it derives serde only under a
+/// `cfg_attr`, they stay under the same condition.
 fn clean(input: &mut DeriveInput) {
-    let keep_serde = serde_attrs::derives_serde(&input.attrs);
+    let derive = serde_attrs::serde_derive(&input.attrs);
     let retain = |attrs: &mut Vec<Attribute>| {
         attrs.retain(|attr| {
-            !attr.path().is_ident("wxpay") && (keep_serde || !serde_attrs::is_serde(attr))
+            !attr.path().is_ident("wxpay")
+                && (!matches!(derive, SerdeDerive::No) || !serde_attrs::is_serde(attr))
         });
+        if let SerdeDerive::When(predicate) = &derive {
+            for attr in attrs.iter_mut().filter(|attr| serde_attrs::is_serde(attr)) {
+                let meta = &attr.meta;
+                *attr = syn::parse_quote!(#[cfg_attr(#predicate, #meta)]);
+            }
+        }
     };
     retain(&mut input.attrs);
     let clean_fields = |fields: &mut Fields| {
@@ -164,6 +173,34 @@ mod tests {
         );
         assert_eq!(
             output.matches("serde (rename_all = \"camelCase\")").count(),
+            2,
+            "{output}"
+        );
+    }
+
+    #[test]
+    fn serde_attributes_follow_a_conditional_derive() {
+        let output = expand(
+            quote!(GET, "/v3/a"),
+            quote!(
+                #[cfg_attr(feature = "x", derive(serde::Deserialize))]
+                struct S {
+                    #[serde(rename = "p")]
+                    page: u8,
+                }
+            ),
+        )
+        .to_string();
+        // On the struct, under the derive's condition; on the view, as is.
+        assert_eq!(
+            output
+                .matches("# [cfg_attr (feature = \"x\" , serde (rename = \"p\"))]")
+                .count(),
+            1,
+            "{output}"
+        );
+        assert_eq!(
+            output.matches("serde (rename = \"p\")").count(),
             2,
             "{output}"
         );

@@ -5,7 +5,8 @@
 use darling::ast::NestedMeta;
 use proc_macro2::{TokenStream, TokenTree};
 use quote::ToTokens;
-use syn::{Attribute, Meta};
+use syn::punctuated::Punctuated;
+use syn::{Attribute, Meta, Token};
 
 /// Container settings that shape a struct's serialized form and so are
 /// copied onto the generated views. Others (`into`, `from`, `remote`,
@@ -104,10 +105,21 @@ pub(crate) fn container_settings(attrs: &[Attribute]) -> Vec<TokenStream> {
     settings
 }
 
-/// Whether the struct derives `Serialize` or `Deserialize` itself (directly
-/// or under `cfg_attr`), so that its `#[serde]` attributes are meaningful
-/// on it and must stay.
-pub(crate) fn derives_serde(attrs: &[Attribute]) -> bool {
+/// Whether the struct derives `Serialize` or `Deserialize` itself, which
+/// makes its `#[serde]` attributes meaningful on it.
+pub(crate) enum SerdeDerive {
+    /// It does not: the attributes must go.
+    No,
+    /// It does, always: they stay as they are.
+    Always,
+    /// Only under `#[cfg_attr(predicate, derive(...))]`: they stay under
+    /// the same predicate, or they would be unknown attributes whenever it
+    /// is false.
+    When(TokenStream),
+}
+
+/// How the struct derives serde (see [`SerdeDerive`]).
+pub(crate) fn serde_derive(attrs: &[Attribute]) -> SerdeDerive {
     fn mentions_serde_derive(tokens: TokenStream) -> bool {
         tokens.into_iter().any(|tree| match tree {
             TokenTree::Ident(ident) => ident == "Serialize" || ident == "Deserialize",
@@ -115,10 +127,42 @@ pub(crate) fn derives_serde(attrs: &[Attribute]) -> bool {
             _ => false,
         })
     }
-    attrs.iter().any(|attr| {
-        (attr.path().is_ident("derive") || attr.path().is_ident("cfg_attr"))
-            && matches!(&attr.meta, Meta::List(list) if mentions_serde_derive(list.tokens.clone()))
-    })
+    let derives = |meta: &Meta| {
+        meta.path().is_ident("derive")
+            && matches!(meta, Meta::List(list) if mentions_serde_derive(list.tokens.clone()))
+    };
+    let mut predicates = Vec::new();
+    for attr in attrs {
+        if derives(&attr.meta) {
+            return SerdeDerive::Always;
+        }
+        let Meta::List(list) = &attr.meta else {
+            continue;
+        };
+        if !attr.path().is_ident("cfg_attr") {
+            continue;
+        }
+        let parsed = list.parse_args_with(Punctuated::<Meta, Token![,]>::parse_terminated);
+        let Ok(parts) = parsed else {
+            // Not ours to judge: the compiler reports a malformed
+            // `cfg_attr`. Keep the attributes, as before.
+            if mentions_serde_derive(list.tokens.clone()) {
+                return SerdeDerive::Always;
+            }
+            continue;
+        };
+        let mut parts = parts.into_iter();
+        if let Some(predicate) = parts.next()
+            && parts.any(|meta| derives(&meta))
+        {
+            predicates.push(predicate.into_token_stream());
+        }
+    }
+    match predicates.len() {
+        0 => SerdeDerive::No,
+        1 => SerdeDerive::When(predicates.remove(0)),
+        _ => SerdeDerive::When(quote::quote!(any(#(#predicates),*))),
+    }
 }
 
 #[cfg(test)]
@@ -160,8 +204,21 @@ mod tests {
         let gated: Vec<Attribute> =
             vec![parse_quote!(#[cfg_attr(feature = "x", derive(Deserialize))])];
         let without: Vec<Attribute> = vec![parse_quote!(#[derive(Debug, Clone)])];
-        assert!(derives_serde(&with));
-        assert!(derives_serde(&gated));
-        assert!(!derives_serde(&without));
+        let gated_twice: Vec<Attribute> = vec![
+            parse_quote!(#[cfg_attr(feature = "x", derive(Deserialize))]),
+            parse_quote!(#[cfg_attr(test, derive(Serialize), allow(unused))]),
+        ];
+        let gated_other: Vec<Attribute> = vec![parse_quote!(#[cfg_attr(test, derive(Clone))])];
+        assert!(matches!(serde_derive(&with), SerdeDerive::Always));
+        assert!(matches!(serde_derive(&without), SerdeDerive::No));
+        assert!(matches!(serde_derive(&gated_other), SerdeDerive::No));
+        let SerdeDerive::When(predicate) = serde_derive(&gated) else {
+            panic!("a cfg_attr derive is conditional");
+        };
+        assert_eq!(predicate.to_string(), "feature = \"x\"");
+        let SerdeDerive::When(predicate) = serde_derive(&gated_twice) else {
+            panic!("two cfg_attr derives are conditional");
+        };
+        assert_eq!(predicate.to_string(), "any (feature = \"x\" , test)");
     }
 }

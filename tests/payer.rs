@@ -154,21 +154,23 @@ async fn values_that_would_change_the_signed_text_are_refused() {
 mod catalogue {
     use super::*;
     use serde_json::json;
+    use wxpay::api::types::Amount;
     use wxpay::api::v3::pay::partner::transactions as partner;
     use wxpay::api::v3::pay::transactions as direct;
     use wxpay::payer::{AppPrepay, JsapiPrepay};
 
+    const NOTIFY_URL: &str = "https://www.weixin.qq.com/wxpay/pay.php";
+
     fn jsapi_order(mchid: &str, out_trade_no: &str, appid: &str) -> direct::jsapi::Post {
-        serde_json::from_value(json!({
-            "appid": appid,
-            "mchid": mchid,
-            "description": "Image形象店-深圳腾大-QQ公仔",
-            "out_trade_no": out_trade_no,
-            "notify_url": "https://www.weixin.qq.com/wxpay/pay.php",
-            "amount": {"total": 100, "currency": "CNY"},
-            "payer": {"openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"}
-        }))
-        .expect("a JSAPI order")
+        direct::jsapi::Post::new(
+            appid,
+            mchid,
+            "Image形象店-深圳腾大-QQ公仔",
+            out_trade_no,
+            Amount::new(100).with_currency("CNY"),
+            NOTIFY_URL,
+            direct::jsapi::PostPayer::new("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"),
+        )
     }
 
     #[tokio::test]
@@ -215,12 +217,14 @@ mod catalogue {
             .expect("placed again");
         assert_eq!(again.prepay_id(), Some(prepay_id));
 
-        let app: direct::app::Post = serde_json::from_value(json!({
-            "appid": APPID, "mchid": mchid, "description": "app order",
-            "out_trade_no": "payer-0002", "notify_url": "https://www.weixin.qq.com/wxpay/pay.php",
-            "amount": {"total": 1}
-        }))
-        .expect("an APP order");
+        let app = direct::app::Post::new(
+            APPID,
+            &mchid,
+            "app order",
+            "payer-0002",
+            Amount::new(1),
+            NOTIFY_URL,
+        );
         let params = client.prepay_app(app).await.expect("placed and signed");
         assert_eq!(params.partnerid, mchid);
         assert!(params.prepayid.starts_with("wx"));
@@ -329,29 +333,35 @@ mod catalogue {
 
     #[test]
     fn partner_orders_name_the_sub_app_and_the_sub_merchant() {
-        let base = json!({
-            "sp_appid": "wx8888888888888888", "sp_mchid": "1230000109",
-            "sub_mchid": "1900000109", "description": "d", "out_trade_no": "p-1",
-            "notify_url": "https://example.com/n", "amount": {"total": 1},
-            "payer": {"sp_openid": "o1"}
-        });
-        let with_sub = |order: &serde_json::Value| {
-            let mut order = order.clone();
-            order["sub_appid"] = json!("wxd678efh567hg6787");
-            order
-        };
-        let jsapi: partner::jsapi::Post = serde_json::from_value(base.clone()).expect("order");
+        let (sp_appid, sp_mchid, sub_mchid) = ("wx8888888888888888", "1230000109", "1900000109");
+        let notify = "https://example.com/n";
+        let jsapi = partner::jsapi::Post::new(
+            sp_appid,
+            sp_mchid,
+            sub_mchid,
+            "d",
+            "p-1",
+            Amount::new(1),
+            notify,
+            partner::jsapi::PostPayer::new("o1"),
+        );
         assert_eq!(jsapi.payer_appid(), "wx8888888888888888");
-        let jsapi: partner::jsapi::Post = serde_json::from_value(with_sub(&base)).expect("order");
+        let jsapi = jsapi.with_sub_appid("wxd678efh567hg6787");
         assert_eq!(jsapi.payer_appid(), "wxd678efh567hg6787");
-        let app: partner::app::Post = serde_json::from_value(with_sub(&base)).expect("order");
+        let app = partner::app::Post::new(
+            sp_appid,
+            sp_mchid,
+            sub_mchid,
+            "d",
+            "p-1",
+            Amount::new(1),
+            notify,
+        )
+        .with_sub_appid("wxd678efh567hg6787");
         assert_eq!(app.payer_appid(), "wxd678efh567hg6787");
         assert_eq!(app.partner_id(), "1900000109");
-        let direct_app: direct::app::Post = serde_json::from_value(json!({
-            "appid": APPID, "mchid": "1900009191", "description": "d", "out_trade_no": "p-2",
-            "notify_url": "https://example.com/n", "amount": {"total": 1}
-        }))
-        .expect("order");
+        let direct_app =
+            direct::app::Post::new(APPID, "1900009191", "d", "p-2", Amount::new(1), notify);
         assert_eq!(direct_app.partner_id(), "1900009191");
     }
 }

@@ -6,10 +6,15 @@ use std::path::{Path, PathBuf};
 
 use serde_yaml::Value;
 
+use crate::builders;
 use crate::idempotency::{self, Decision};
 use crate::naming;
+use crate::shapes::{
+    CONFORMANCE_FEATURE, Census, SKIP_NONE, Shaped, Sides, conformance_deserialize,
+};
 use crate::spec::{
-    DEFAULT_HOST, Flat, Group, Kind, Operation, Protocol, Spec, get, get_str, kind_of, scalar_text,
+    DEFAULT_HOST, Flat, Group, Kind, Operation, Protocol, SPLIT_AREAS, Spec, get, get_str, kind_of,
+    scalar_text,
 };
 
 /// The first lines of every generated file.
@@ -24,7 +29,7 @@ pub const DEFAULT_AREAS: &[&str] = &[
     "billdownload",
     "certificates",
     "merchant",
-    "marketing",
+    "marketing-favor",
 ];
 
 /// Where a generated type is used: request types encrypt their
@@ -34,6 +39,22 @@ enum Side {
     Request,
     Response,
     Shared,
+}
+
+impl Side {
+    fn sides(self) -> Sides {
+        match self {
+            Side::Request => Sides {
+                sent: true,
+                received: false,
+            },
+            Side::Response => Sides {
+                sent: false,
+                received: true,
+            },
+            Side::Shared => Sides::BOTH,
+        }
+    }
 }
 
 /// Which struct a list of fields goes into: that decides how a field says
@@ -75,6 +96,10 @@ impl Sink {
 #[derive(Default)]
 struct Module {
     segment_path: String,
+    /// The module's doc, when it is not its path.
+    doc: Option<String>,
+    /// The module's `#[cfg(…)]`: a sub-area's feature.
+    cfg: Option<String>,
     children: BTreeMap<String, Module>,
     sink: Sink,
 }
@@ -130,9 +155,48 @@ pub struct Output {
 
 struct Gen<'a> {
     spec: &'a Spec,
-    shared: BTreeMap<(PathBuf, String), String>,
+    shared: BTreeMap<(PathBuf, String), Ty>,
     types: Option<Sink>,
     notes: Vec<String>,
+    /// The feature whose operations are being generated.
+    unit: Unit,
+    /// What the first pass counted (`None` in the first pass).
+    census: Option<&'a Census>,
+    /// What this pass counts.
+    tally: Census,
+    /// Each feature module's `types` module, by the feature module's
+    /// path: where it goes, the feature, and its items.
+    unit_types: BTreeMap<String, (Vec<String>, String, Sink)>,
+    /// Where each repeated shape was put: `(feature module, shape) -> path`.
+    placed: BTreeMap<(String, String), String>,
+}
+
+/// A feature and the module that holds it.
+#[derive(Default)]
+struct Unit {
+    /// `pay`, `marketing-favor`, `hk`, `v2-pay`.
+    feature: String,
+    /// Its module's place in the tree: `["v3", "marketing", "favor"]`.
+    tree: Vec<String>,
+    /// Its module's path: `crate::api::v3::marketing::favor`.
+    path: String,
+}
+
+/// A type as a field names it, and its shape (see [`crate::shapes`]).
+#[derive(Clone)]
+struct Ty {
+    rust: String,
+    shape: String,
+}
+
+impl Ty {
+    /// A type with no parts: its shape is its name.
+    fn plain(rust: &str) -> Ty {
+        Ty {
+            rust: rust.to_owned(),
+            shape: rust.to_owned(),
+        }
+    }
 }
 
 /// A short label from a description: its first phrase, plain text only.
@@ -173,7 +237,8 @@ fn doc_link(description: &str) -> Option<String> {
     link
 }
 
-fn doc(out: &mut String, text: &str) {
+/// `text` as doc comment lines.
+pub(crate) fn doc(out: &mut String, text: &str) {
     for line in text.lines() {
         if line.is_empty() {
             out.push_str("///\n");
@@ -193,76 +258,80 @@ fn is_string_type(ty: &str) -> bool {
 
 impl<'a> Gen<'a> {
     /// The Rust type for `schema` (written in `file`), emitting any struct
-    /// or enum it needs into `sink` under a name derived from `hint`.
+    /// or enum it needs into `sink` under a name derived from `hint`;
+    /// `common` is what the type would be called on its own (the member
+    /// it sits under), the name a shared type takes.
     fn ty(
         &mut self,
         sink: &mut Sink,
         file: &Path,
         schema: &Value,
         hint: &str,
+        common: &str,
         side: Side,
-    ) -> Result<String, String> {
+    ) -> Result<Ty, String> {
         if let Some(reference) = get_str(schema, "$ref") {
             let target = self.spec.resolve(file, reference)?;
             if !target.name.is_empty() {
                 return self.shared_ref(sink, target.file, target.name, target.value);
             }
-            return self.ty(sink, &target.file, &target.value, hint, side);
+            return self.ty(sink, &target.file, &target.value, hint, common, side);
         }
         match kind_of(schema) {
             Kind::Object => {
                 let flat = self.spec.flatten(file, schema)?;
                 if flat.properties.is_empty() {
-                    return Ok("serde_json::Value".to_owned());
+                    return Ok(Ty::plain("serde_json::Value"));
                 }
                 let name = sink.unique(hint);
-                self.emit_struct(sink, &name, file, schema, side)?;
-                Ok(name)
+                self.object(sink, name, common, &flat, side)
             }
             Kind::Array => {
                 let items = get(schema, "items").cloned().unwrap_or(Value::Null);
                 if items.is_null() {
-                    return Ok("Vec<serde_json::Value>".to_owned());
+                    return Ok(Ty::plain("Vec<serde_json::Value>"));
                 }
-                let inner = self.ty(sink, file, &items, hint, side)?;
-                Ok(format!("Vec<{inner}>"))
+                let inner = self.ty(sink, file, &items, hint, common, side)?;
+                Ok(Ty {
+                    rust: format!("Vec<{}>", inner.rust),
+                    shape: format!("[{}]", inner.shape),
+                })
             }
             Kind::String => {
                 if let Some(values) = get(schema, "enum").and_then(Value::as_sequence) {
                     let name = sink.unique(hint);
-                    self.emit_enum(sink, &name, schema, values);
-                    return Ok(name);
+                    return Ok(self.enumeration(sink, name, common, schema, values));
                 }
-                Ok(match get_str(schema, "format") {
-                    Some("rfc3339") => "crate::DateTime".to_owned(),
-                    _ => "String".to_owned(),
-                })
+                Ok(Ty::plain(match get_str(schema, "format") {
+                    Some("rfc3339") => "crate::DateTime",
+                    _ => "String",
+                }))
             }
-            Kind::Integer => Ok(match get_str(schema, "format") {
+            Kind::Integer => Ok(Ty::plain(match get_str(schema, "format") {
                 Some("uint64") => "u64",
                 Some("int32") => "i32",
                 Some("uint32") => "u32",
                 _ => "i64",
-            }
-            .to_owned()),
-            Kind::Number => Ok("f64".to_owned()),
-            Kind::Boolean => Ok("bool".to_owned()),
-            Kind::File => Ok("crate::media::MediaFile".to_owned()),
+            })),
+            Kind::Number => Ok(Ty::plain("f64")),
+            Kind::Boolean => Ok(Ty::plain("bool")),
+            Kind::File => Ok(Ty::plain("crate::media::MediaFile")),
         }
     }
 
     /// A named schema: `definitions/…` ones go to `wxpay::api::types`,
-    /// ones local to an operation file to that file's module.
+    /// ones local to an operation file to that file's module (or, when the
+    /// feature has the same shape elsewhere, to its `types` module).
     fn shared_ref(
         &mut self,
         sink: &mut Sink,
         file: PathBuf,
         name: String,
         value: Value,
-    ) -> Result<String, String> {
+    ) -> Result<Ty, String> {
         let key = (file.clone(), name.clone());
-        if let Some(path) = self.shared.get(&key) {
-            return Ok(path.clone());
+        if let Some(ty) = self.shared.get(&key) {
+            return Ok(ty.clone());
         }
         let base = naming::camel(&name);
         if file.starts_with("definitions") {
@@ -282,17 +351,32 @@ impl<'a> Gen<'a> {
             }
             let type_name = target.unique(&type_name);
             let path = format!("crate::api::types::{type_name}");
-            self.shared.insert(key, path.clone());
-            self.emit_named(target, &type_name, &file, &value)?;
+            // Named shared types are one type already: their shape is
+            // their path.
+            let ty = Ty {
+                shape: format!("<{path}>"),
+                rust: path,
+            };
+            self.shared.insert(key, ty.clone());
+            self.emit_named(target, type_name, &base, &file, &value)?;
             if let Some(types) = types {
                 self.types = Some(types);
             }
-            Ok(path)
+            Ok(ty)
         } else {
             let type_name = sink.unique(&base);
-            self.shared.insert(key, type_name.clone());
-            self.emit_named(sink, &type_name, &file, &value)?;
-            Ok(type_name)
+            // A placeholder while the type is written, for a schema that
+            // refers to itself.
+            self.shared.insert(
+                key.clone(),
+                Ty {
+                    rust: type_name.clone(),
+                    shape: format!("<{}#{name}>", file.display()),
+                },
+            );
+            let ty = self.emit_named(sink, type_name, &base, &file, &value)?;
+            self.shared.insert(key, ty.clone());
+            Ok(ty)
         }
     }
 
@@ -300,56 +384,62 @@ impl<'a> Gen<'a> {
     fn emit_named(
         &mut self,
         sink: &mut Sink,
-        name: &str,
+        name: String,
+        common: &str,
         file: &Path,
         schema: &Value,
-    ) -> Result<(), String> {
+    ) -> Result<Ty, String> {
         let (file, schema) = self.spec.deref(file, schema)?;
         match kind_of(&schema) {
             Kind::Object if !self.spec.flatten(&file, &schema)?.properties.is_empty() => {
-                self.emit_struct(sink, name, &file, &schema, Side::Shared)
+                let flat = self.spec.flatten(&file, &schema)?;
+                self.object(sink, name, common, &flat, Side::Shared)
             }
             Kind::String if get(&schema, "enum").is_some() => {
                 let values = get(&schema, "enum")
                     .and_then(Value::as_sequence)
                     .cloned()
                     .unwrap_or_default();
-                self.emit_enum(sink, name, &schema, &values);
-                Ok(())
+                Ok(self.enumeration(sink, name, common, &schema, &values))
             }
             _ => {
-                let inner = self.ty(sink, &file, &schema, &format!("{name}Item"), Side::Shared)?;
+                let item = format!("{name}Item");
+                let inner = self.ty(sink, &file, &schema, &item, &item, Side::Shared)?;
                 let mut out = String::new();
                 doc(
                     &mut out,
                     &format!(
                         "{} (shared).",
-                        label(get_str(&schema, "description")).if_empty(name)
+                        label(get_str(&schema, "description")).if_empty(&name)
                     ),
                 );
-                let _ = writeln!(out, "pub type {name} = {inner};");
+                let _ = writeln!(out, "pub type {name} = {};", inner.rust);
                 sink.items.push(out);
-                Ok(())
+                Ok(Ty {
+                    rust: name,
+                    shape: inner.shape,
+                })
             }
         }
     }
 
-    fn emit_enum(&mut self, sink: &mut Sink, name: &str, schema: &Value, values: &[Value]) {
-        // rustfmt leaves macro bodies alone, so they are indented here.
-        let mut out = String::from("string_enum! {\n");
-        let _ = writeln!(
-            out,
-            "    /// {}",
-            label(get_str(schema, "description")).if_empty(name)
-        );
-        let _ = writeln!(out, "    pub enum {name} {{");
-        let mut seen_wire = BTreeSet::new();
+    /// A string enum named `name` (already reserved in `sink`).
+    fn enumeration(
+        &mut self,
+        sink: &mut Sink,
+        name: String,
+        common: &str,
+        schema: &Value,
+        values: &[Value],
+    ) -> Ty {
+        let mut variants = String::new();
+        let mut seen_wire = Vec::new();
         let mut seen = BTreeSet::new();
         for (index, value) in values.iter().enumerate() {
             let Some(wire) = scalar_text(value) else {
                 continue;
             };
-            if !seen_wire.insert(wire.clone()) {
+            if seen_wire.contains(&wire) {
                 continue;
             }
             let base = naming::variant(&wire, index);
@@ -360,17 +450,152 @@ impl<'a> Gen<'a> {
                 n += 1;
             }
             let _ = writeln!(
-                out,
+                variants,
                 "        /// `{}`\n        {variant} = {},",
                 wire.replace('`', "'").replace('\n', " "),
                 lit(&wire)
             );
+            seen_wire.push(wire);
         }
-        out.push_str("    }\n}\n");
-        sink.items.push(out);
+        // Variant names follow from the values and their order.
+        let shape = format!("enum{seen_wire:?}");
+        let shaped = Shaped::Enum {
+            doc: label(get_str(schema, "description")),
+            variants,
+        };
+        // The enums' serde impls are written by hand, both ways.
+        let long = long_name(&name);
+        self.place(sink, name, common, &long, (shape, Sides::BOTH, shaped))
     }
 
-    /// Fields of an object, rendered into `out`.
+    /// A struct of `flat`'s members named `name` (already reserved in
+    /// `sink`).
+    fn object(
+        &mut self,
+        sink: &mut Sink,
+        name: String,
+        common: &str,
+        flat: &Flat,
+        side: Side,
+    ) -> Result<Ty, String> {
+        let mut body = String::new();
+        let mut taken = BTreeSet::new();
+        let shape = self.fields(sink, &name, flat, side, &mut taken, &mut body, Holder::Type)?;
+        // All fields optional: `Default` lets callers write `..X::default()`.
+        let all_optional = flat
+            .properties
+            .iter()
+            .all(|(wire, _)| !flat.required.contains(wire));
+        let shaped = Shaped::Struct {
+            doc: label(get_str(&flat.schema, "description")),
+            local_doc: None,
+            body,
+            all_optional,
+        };
+        let long = long_name(&name);
+        let shaped = (format!("{{{shape}}}"), side.sides(), shaped);
+        Ok(self.place(sink, name, common, &long, shaped))
+    }
+
+    /// An operation's answer, `name` (already reserved in `sink`), of
+    /// `flat`'s members.
+    fn answer_struct(
+        &mut self,
+        sink: &mut Sink,
+        name: &str,
+        flat: &Flat,
+        answering: &str,
+    ) -> Result<(String, Sides, Shaped), String> {
+        let mut body = String::new();
+        let mut taken = BTreeSet::new();
+        let side = Side::Response;
+        let shape = self.fields(sink, name, flat, side, &mut taken, &mut body, Holder::Type)?;
+        let all_optional = flat
+            .properties
+            .iter()
+            .all(|(wire, _)| !flat.required.contains(wire));
+        let doc = label(get_str(&flat.schema, "description"))
+            .if_empty("An answer several operations give: each one's `…Response` type names it.");
+        let shaped = Shaped::Struct {
+            doc,
+            local_doc: Some(format!("What `{answering}` answers.")),
+            body,
+            all_optional,
+        };
+        Ok((format!("{{{shape}}}"), side.sides(), shaped))
+    }
+
+    /// Writes a struct or enum: into `sink` under `name` when its shape
+    /// occurs once in the feature; otherwise once into the feature's
+    /// `types` module, with `name` left in `sink` as an alias of it.
+    fn place(
+        &mut self,
+        sink: &mut Sink,
+        name: String,
+        common: &str,
+        long: &str,
+        (shape, sides, shaped): (String, Sides, Shaped),
+    ) -> Ty {
+        if sink.is_types {
+            sink.items.push(shaped.render(&name, Sides::BOTH, true));
+            return Ty { rust: name, shape };
+        }
+        // Counted per feature module (`v3::global` and `global` share a
+        // feature, not a module).
+        let unit = self.unit.path.clone();
+        let common = if common.is_empty() { &name } else { common };
+        self.tally.count(&unit, &shape, common, long, sides);
+        let Some(seen) = self.census.and_then(|c| c.repeated(&unit, &shape)) else {
+            sink.items.push(shaped.render(&name, sides, true));
+            return Ty { rust: name, shape };
+        };
+        let local_doc = match &shaped {
+            Shaped::Struct { local_doc, .. } => local_doc.clone(),
+            Shaped::Enum { .. } => None,
+        };
+        let key = (unit.clone(), shape.clone());
+        let path = match self.placed.get(&key) {
+            Some(path) => path.clone(),
+            None => {
+                let (_, _, types) = self.unit_types.entry(unit).or_insert_with(|| {
+                    (
+                        self.unit.tree.clone(),
+                        self.unit.feature.clone(),
+                        Sink::default(),
+                    )
+                });
+                let canonical = seen.name(&types.names);
+                types.names.insert(canonical.clone());
+                types
+                    .items
+                    .push(shaped.render(&canonical, seen.sides, false));
+                let path = format!("{}::types::{canonical}", self.unit.path);
+                self.placed.insert(key, path.clone());
+                path
+            }
+        };
+        let canonical = path.rsplit("::").next().unwrap_or_default();
+        let mut out = String::new();
+        match local_doc {
+            Some(text) => doc(
+                &mut out,
+                &format!(
+                    "{text}\n\nThe type is [`{canonical}`]({path}), which other answers share."
+                ),
+            ),
+            None => doc(
+                &mut out,
+                &format!(
+                    "[`{canonical}`]({path}), one type for one shape, under the name it has here."
+                ),
+            ),
+        }
+        let _ = writeln!(out, "pub type {name} = {path};");
+        sink.items.push(out);
+        Ty { rust: path, shape }
+    }
+
+    /// Fields of an object, rendered into `out`; returns their shape.
     #[allow(clippy::too_many_arguments)]
     fn fields(
         &mut self,
@@ -381,13 +606,15 @@ impl<'a> Gen<'a> {
         taken: &mut BTreeSet<String>,
         out: &mut String,
         holder: Holder,
-    ) -> Result<(), String> {
+    ) -> Result<String, String> {
         let endpoint = holder != Holder::Type;
         let file = &flat.file;
+        let mut shape = String::new();
         for (wire, parts) in &flat.properties {
             let required = flat.required.contains(wire);
-            let hint = format!("{owner}{}", naming::camel(wire));
-            let ty = self.ty_parts(sink, parts, &hint, side)?;
+            let common = naming::camel(wire);
+            let hint = format!("{owner}{common}");
+            let ty = self.ty_parts(sink, parts, &hint, &common, side)?;
             let (last_file, last) = parts.last().ok_or("a property without a schema")?;
             let (_, resolved) = self.spec.deref(last_file, last)?;
             let encrypted = get_str(&resolved, "format") == Some("base64");
@@ -402,11 +629,11 @@ impl<'a> Gen<'a> {
                 let _ = writeln!(out, "#[serde(rename = {})]", lit(wire));
             }
             let full_ty = if required {
-                ty.clone()
+                ty.rust.clone()
             } else {
-                format!("Option<{ty}>")
+                format!("Option<{}>", ty.rust)
             };
-            let encrypt = encrypted && side == Side::Request && is_string_type(&ty);
+            let encrypt = encrypted && side == Side::Request && is_string_type(&ty.rust);
             match (holder == Holder::DeleteBody, encrypt && endpoint) {
                 (true, true) => out.push_str("#[wxpay(body, encrypt)]\n"),
                 (true, false) => out.push_str("#[wxpay(body)]\n"),
@@ -423,11 +650,18 @@ impl<'a> Gen<'a> {
                 ));
             }
             if !required && !endpoint {
-                out.push_str("#[serde(skip_serializing_if = \"Option::is_none\")]\n");
+                out.push_str(SKIP_NONE);
             }
             let _ = writeln!(out, "pub {ident}: {full_ty},");
+            let _ = write!(
+                shape,
+                "{ident}={wire}:{}{}{};",
+                ty.shape,
+                if required { "!" } else { "?" },
+                if encrypt { "E" } else { "" }
+            );
         }
-        Ok(())
+        Ok(shape)
     }
 
     /// The type of a property that one or several (`allOf`) declarations
@@ -437,66 +671,23 @@ impl<'a> Gen<'a> {
         sink: &mut Sink,
         parts: &[(PathBuf, Value)],
         hint: &str,
+        common: &str,
         side: Side,
-    ) -> Result<String, String> {
+    ) -> Result<Ty, String> {
         let (last_file, last) = parts.last().ok_or("a property without a schema")?;
         if parts.len() == 1 {
-            return self.ty(sink, last_file, last, hint, side);
+            return self.ty(sink, last_file, last, hint, common, side);
         }
         let (_, resolved) = self.spec.deref(last_file, last)?;
         if kind_of(&resolved) != Kind::Object {
-            return self.ty(sink, last_file, last, hint, side);
+            return self.ty(sink, last_file, last, hint, common, side);
         }
         let flat = self.spec.flatten_parts(parts)?;
         if flat.properties.is_empty() {
-            return Ok("serde_json::Value".to_owned());
+            return Ok(Ty::plain("serde_json::Value"));
         }
         let name = sink.unique(hint);
-        self.emit_flat(sink, &name, &flat, side)?;
-        Ok(name)
-    }
-
-    fn emit_struct(
-        &mut self,
-        sink: &mut Sink,
-        name: &str,
-        file: &Path,
-        schema: &Value,
-        side: Side,
-    ) -> Result<(), String> {
-        let flat = self.spec.flatten(file, schema)?;
-        self.emit_flat(sink, name, &flat, side)
-    }
-
-    fn emit_flat(
-        &mut self,
-        sink: &mut Sink,
-        name: &str,
-        flat: &Flat,
-        side: Side,
-    ) -> Result<(), String> {
-        let schema = flat.schema.clone();
-        let mut body = String::new();
-        let mut taken = BTreeSet::new();
-        self.fields(sink, name, flat, side, &mut taken, &mut body, Holder::Type)?;
-        let mut out = String::new();
-        doc(
-            &mut out,
-            &label(get_str(&schema, "description")).if_empty(name),
-        );
-        // All fields optional: `Default` lets callers write `..X::default()`.
-        let all_optional = flat
-            .properties
-            .iter()
-            .all(|(wire, _)| !flat.required.contains(wire));
-        let default = if all_optional { "Default, " } else { "" };
-        let _ = writeln!(
-            out,
-            "#[derive(Debug, Clone, {default}PartialEq, serde::Serialize, serde::Deserialize)]"
-        );
-        let _ = write!(out, "pub struct {name} {{\n{body}}}\n");
-        sink.items.push(out);
-        Ok(())
+        self.object(sink, name, common, &flat, side)
     }
 
     /// One operation: its request struct and response type, into `sink`.
@@ -605,8 +796,11 @@ impl<'a> Gen<'a> {
                 .unwrap_or(false);
             match get_str(param, "in") {
                 Some("query") => {
-                    let hint = format!("{method_name}{}", naming::camel(name));
-                    let mut ty = self.ty(sink, param_file, param, &hint, Side::Request)?;
+                    let common = naming::camel(name);
+                    let hint = format!("{method_name}{common}");
+                    let mut ty = self
+                        .ty(sink, param_file, param, &hint, &common, Side::Request)?
+                        .rust;
                     // Swagger 2.0 writes an array query parameter as one
                     // comma-separated value unless `collectionFormat` says
                     // otherwise; the spec never does.
@@ -713,14 +907,19 @@ impl<'a> Gen<'a> {
                         if keys != standard {
                             own_meta = true;
                             let hint = format!("{method_name}Meta");
-                            let ty = self.ty(sink, param_file, &schema, &hint, Side::Request)?;
+                            let ty = self
+                                .ty(sink, param_file, &schema, &hint, "Meta", Side::Request)?
+                                .rust;
                             doc(&mut fields, &format!("{text} (the upload's `meta`)"));
                             let _ = writeln!(fields, "#[wxpay(meta)]\npub meta: {ty},");
                             taken.insert("meta".to_owned());
                         }
                     } else {
-                        let hint = format!("{method_name}{}", naming::camel(name));
-                        let ty = self.ty(sink, param_file, param, &hint, Side::Request)?;
+                        let common = naming::camel(name);
+                        let hint = format!("{method_name}{common}");
+                        let ty = self
+                            .ty(sink, param_file, param, &hint, &common, Side::Request)?
+                            .rust;
                         let ident = naming::field(name);
                         if ident.trim_start_matches("r#") != name || !taken.insert(ident.clone()) {
                             return Err(format!(
@@ -778,13 +977,10 @@ impl<'a> Gen<'a> {
                     let ty = if get_str(schema, "$ref").is_some()
                         || kind_of(&resolved) != Kind::Object
                     {
-                        let ty = self.ty(
-                            sink,
-                            file,
-                            schema,
-                            &format!("{response_name}Item"),
-                            Side::Response,
-                        )?;
+                        let item = format!("{response_name}Item");
+                        let ty = self
+                            .ty(sink, file, schema, &item, &item, Side::Response)?
+                            .rust;
                         let mut out = String::new();
                         doc(
                             &mut out,
@@ -803,26 +999,25 @@ impl<'a> Gen<'a> {
                         sink.items.push(out);
                         response_name.clone()
                     } else {
-                        let mut body = String::new();
-                        let mut taken = BTreeSet::new();
                         let flat = spec.flatten(&schema_file, &resolved)?;
-                        self.fields(
+                        // Named, when several operations give it, for the
+                        // path below the feature's module.
+                        let statics: Vec<String> = op.module_segments
+                            [op.feature_depth().min(op.module_segments.len())..]
+                            .iter()
+                            .filter(|segment| !segment.starts_with('{'))
+                            .map(|segment| naming::camel(segment))
+                            .collect();
+                        let first = statics.first().cloned().unwrap_or_default();
+                        let answering = format!("{} {}", op.method, op.template);
+                        let shaped = self.answer_struct(sink, &response_name, &flat, &answering)?;
+                        self.place(
                             sink,
-                            &response_name,
-                            &flat,
-                            Side::Response,
-                            &mut taken,
-                            &mut body,
-                            Holder::Type,
-                        )?;
-                        let mut out = String::new();
-                        doc(
-                            &mut out,
-                            &format!("What `{} {}` answers.", op.method, op.template),
+                            response_name.clone(),
+                            &format!("{first}Response"),
+                            &format!("{}Response", statics.concat()),
+                            shaped,
                         );
-                        out.push_str("#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]\n");
-                        let _ = write!(out, "pub struct {response_name} {{\n{body}}}\n");
-                        sink.items.push(out);
                         response_name.clone()
                     };
                     response = Some(ty);
@@ -946,12 +1141,12 @@ impl<'a> Gen<'a> {
         }
         alias(&mut out, &summary);
         let _ = writeln!(out, "#[crate::endpoint({args})]");
-        if multipart {
-            out.push_str("#[derive(Debug, Clone, PartialEq)]\n");
-        } else {
-            out.push_str("#[derive(Debug, Clone, PartialEq, serde::Deserialize)]\n");
+        out.push_str("#[derive(Debug, Clone, PartialEq)]\n");
+        if !multipart {
+            out.push_str(&conformance_deserialize());
         }
         let _ = write!(out, "pub struct {method_name} {{\n{fields}}}\n");
+        out.push_str(&builders::constructors(&method_name, &fields));
         sink.items.insert(0, out);
 
         Ok(Row {
@@ -971,6 +1166,25 @@ impl<'a> Gen<'a> {
             multipart,
             idempotency,
         })
+    }
+}
+
+/// A type's local name without the operation it came from
+/// (`PostPayerIdentity` → `PayerIdentity`, `GetResponseDataAmount` →
+/// `DataAmount`): a shared type's name when the short one is taken.
+fn long_name(local: &str) -> String {
+    let local = local.trim_end_matches(|c: char| c.is_ascii_digit());
+    let mut rest = local;
+    for method in ["Get", "Post", "Put", "Patch", "Delete"] {
+        if let Some(tail) = local.strip_prefix(method) {
+            rest = tail.strip_prefix("Response").unwrap_or(tail);
+            break;
+        }
+    }
+    if rest.is_empty() || !rest.starts_with(|c: char| c.is_ascii_uppercase()) {
+        local.to_owned()
+    } else {
+        rest.to_owned()
     }
 }
 
@@ -1103,9 +1317,6 @@ impl<'a> Gen<'a> {
             } else {
                 format!("Option<{ty}>")
             };
-            if answer {
-                out.push_str("#[serde(skip_serializing_if = \"Option::is_none\")]\n");
-            }
             let _ = writeln!(out, "pub {ident}: {full},");
         }
         Ok(())
@@ -1307,7 +1518,6 @@ impl<'a> Gen<'a> {
                 sink.names.insert(response_name.clone());
                 let mut body = String::new();
                 self.v2_fields(&answer_members, true, &op.key(), &mut body)?;
-                let mut out = String::new();
                 let mut text = format!(
                     "What `{} {}` answers, less the protocol members the client checks \
                      (`return_code`, `result_code`, `sign`, …). Every member is optional: \
@@ -1325,10 +1535,29 @@ impl<'a> Gen<'a> {
                             .join(", ")
                     );
                 }
-                doc(&mut out, &text);
-                out.push_str("#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]\n");
-                let _ = write!(out, "pub struct {response_name} {{\n{body}}}\n");
-                sink.items.push(out);
+                // Members are text or numbers: the body, docs left out, is
+                // the shape.
+                let shape: String = body
+                    .lines()
+                    .filter(|line| !line.trim_start().starts_with("///"))
+                    .collect();
+                let shaped = Shaped::Struct {
+                    doc: "An APIv2 answer several operations give, less the protocol members \
+                          the client checks. Every member is optional: WeChat Pay leaves out \
+                          what does not apply."
+                        .to_owned(),
+                    local_doc: Some(text),
+                    body,
+                    all_optional: true,
+                };
+                let name = naming::camel(&last_segment);
+                self.place(
+                    sink,
+                    response_name.clone(),
+                    &format!("{name}Response"),
+                    &format!("{name}Response"),
+                    (format!("v2{{{shape}}}"), Side::Response.sides(), shaped),
+                );
                 response = Some(response_name.clone());
             }
         }
@@ -1466,8 +1695,10 @@ impl<'a> Gen<'a> {
         doc(&mut out, &text);
         alias(&mut out, &summary);
         let _ = writeln!(out, "#[crate::endpoint({args})]");
-        out.push_str("#[derive(Debug, Clone, PartialEq, serde::Deserialize)]\n");
+        out.push_str("#[derive(Debug, Clone, PartialEq)]\n");
+        out.push_str(&conformance_deserialize());
         let _ = write!(out, "pub struct {method_name} {{\n{fields}}}\n");
+        out.push_str(&builders::constructors(&method_name, &fields));
         sink.items.insert(0, out);
 
         row.rust_path = format!("{rust_module}::{method_name}");
@@ -1518,8 +1749,21 @@ impl IfEmpty for String {
     }
 }
 
-/// Generates everything from the spec.
+/// Generates everything from the spec, in two passes: the first counts
+/// the shapes, the second writes one type per repeated shape (see
+/// [`crate::shapes`]).
 pub fn generate(spec: &Spec) -> Result<Output, String> {
+    let (_, census) = generate_pass(spec, None)?;
+    let (mut output, _) = generate_pass(spec, Some(&census))?;
+    let (shapes, uses, repeated, repeated_uses) = census.totals();
+    output.summary.push(format!(
+        "types: {uses} structs and enums in the operations' modules are {shapes} shapes; \
+         {repeated} shapes used {repeated_uses} times are written once each, in their feature's `types` module"
+    ));
+    Ok(output)
+}
+
+fn generate_pass(spec: &Spec, census: Option<&Census>) -> Result<(Output, Census), String> {
     let ops = spec.all_operations()?;
     let mut generator = Gen {
         spec,
@@ -1529,6 +1773,11 @@ pub fn generate(spec: &Spec) -> Result<Output, String> {
             ..Sink::default()
         }),
         notes: Vec::new(),
+        unit: Unit::default(),
+        census,
+        tally: Census::default(),
+        unit_types: BTreeMap::new(),
+        placed: BTreeMap::new(),
     };
     let mut root = Module::default();
     let mut rows = Vec::new();
@@ -1573,6 +1822,15 @@ pub fn generate(spec: &Spec) -> Result<Output, String> {
             let method = naming::method_struct(&op.method);
             node.sink.names.insert(method.clone());
         }
+        let tree: Vec<String> = segments[..first.feature_depth().min(segments.len())]
+            .iter()
+            .map(|segment| naming::module(segment))
+            .collect();
+        generator.unit = Unit {
+            feature: first.feature(),
+            path: format!("crate::api::{}", tree.join("::")),
+            tree,
+        };
         let mut sink = std::mem::take(&mut node.sink);
         // Each operation's items stay together, request first.
         let mut items = Vec::new();
@@ -1628,35 +1886,72 @@ pub fn generate(spec: &Spec) -> Result<Output, String> {
             .count(),
     );
 
+    // Each feature's shared shapes, in a `types` module of its own.
+    for (tree, feature, sink) in std::mem::take(&mut generator.unit_types).into_values() {
+        let mut node = &mut root;
+        for segment in &tree {
+            node = node.children.entry(segment.clone()).or_default();
+        }
+        let types = node.children.entry("types".to_owned()).or_default();
+        types.doc = Some(format!(
+            "Types that several operations of feature `{feature}` share, one per shape: \
+             each operation's module names them under its own names too."
+        ));
+        types.sink = sink;
+    }
+
     let mut files = Vec::new();
     let v3 = root.children.remove("v3").ok_or("no v3 operations")?;
     let mut v3_mod = String::from(HEADER);
     v3_mod.push_str(
         "//! WeChat Pay APIv3, one module per path segment: `/v3/marketing/favor/stocks/{stock_id}/start`\n\
          //! is [`v3::marketing::favor::stocks::_stock_id_::start`](self). Each area (the second\n\
-         //! segment) is behind the Cargo feature of the same name.\n\n\
+         //! segment) is behind the Cargo feature of the same name; `marketing`'s sub-areas are\n\
+         //! features of their own (`marketing-favor`), which `marketing` turns on.\n\n\
          #![allow(clippy::module_inception, clippy::enum_variant_names, clippy::large_enum_variant)]\n\n",
     );
     let mut features = String::new();
     let mut areas = Vec::new();
-    for (name, module) in v3.children {
-        let feature = module.segment_path.trim_start_matches("/v3/").to_owned();
+    for (name, mut module) in v3.children {
+        let area = module.segment_path.trim_start_matches("/v3/").to_owned();
+        let mut gate = format!("feature = {}", lit(&area));
+        if SPLIT_AREAS.contains(&area.as_str()) {
+            let mut subs = Vec::new();
+            for child in module.children.values_mut() {
+                let segment = child.segment_path.rsplit('/').next().unwrap_or_default();
+                let sub = format!("{area}-{segment}");
+                child.cfg = Some(format!("feature = {}", lit(&sub)));
+                let _ = writeln!(features, "{} = []", feature_key(&sub));
+                subs.push(sub);
+            }
+            gate = format!(
+                "any({})",
+                subs.iter()
+                    .map(|sub| format!("feature = {}", lit(sub)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            let _ = writeln!(
+                features,
+                "## Every `/v3/{area}/…` sub-area.\n{} = [{}]",
+                feature_key(&area),
+                subs.iter().map(|s| lit(s)).collect::<Vec<_>>().join(", ")
+            );
+        } else {
+            let _ = writeln!(features, "{} = []", feature_key(&area));
+        }
         let _ = writeln!(
             v3_mod,
-            "/// `/v3/{feature}/…` (feature `{feature}`).\n#[cfg(feature = {})]\npub mod {name};",
-            lit(&feature)
+            "/// `/v3/{area}/…` (feature `{area}`).\n#[cfg({gate})]\npub mod {name};",
         );
         let mut text = String::from(HEADER);
-        let _ = writeln!(text, "//! `/v3/{feature}/…`.\n");
+        let _ = writeln!(text, "//! `/v3/{area}/…`.\n");
         render_body(&module, &mut text, 0);
         let file_name = name.trim_start_matches("r#").to_owned();
         files.push((PathBuf::from(format!("src/api/v3/{file_name}.rs")), text));
-        areas.push(feature);
+        areas.push(area);
     }
     files.push((PathBuf::from("src/api/v3/mod.rs"), v3_mod));
-    for area in &areas {
-        let _ = writeln!(features, "{} = []", feature_key(area));
-    }
 
     // The Hong Kong site's APIv3 (`hk/v3/…`, sent as `/v3/…`) and the
     // global operations (`global/v3/…`), one file each.
@@ -1752,6 +2047,20 @@ pub fn generate(spec: &Spec) -> Result<Output, String> {
             .collect::<Vec<_>>()
             .join(", ")
     );
+    let _ = writeln!(
+        features,
+        "## The areas an ordinary merchant calls (in `default`).\ndefault-areas = [{}]",
+        DEFAULT_AREAS
+            .iter()
+            .map(|a| lit(a))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let _ = writeln!(
+        features,
+        "## Not for users: request types derive `Deserialize` too, for the catalogue's\n\
+         ## conformance tests, which decode the spec's examples into them.\n{CONFORMANCE_FEATURE} = []"
+    );
 
     let mut types = String::from(HEADER);
     types.push_str(
@@ -1836,13 +2145,16 @@ pub fn generate(spec: &Spec) -> Result<Output, String> {
 
     generator.notes.sort();
     generator.notes.dedup();
-    Ok(Output {
-        files,
-        features,
-        rows,
-        notes: generator.notes,
-        summary: vec![v2_summary],
-    })
+    Ok((
+        Output {
+            files,
+            features,
+            rows,
+            notes: generator.notes,
+            summary: vec![v2_summary],
+        },
+        generator.tally,
+    ))
 }
 
 fn feature_key(area: &str) -> String {
@@ -1869,7 +2181,21 @@ fn render_body(module: &Module, out: &mut String, depth: usize) {
         out.push('\n');
     }
     for (name, child) in &module.children {
-        let _ = writeln!(out, "{indent}/// `{}`", child.segment_path);
+        match &child.doc {
+            Some(text) => {
+                let mut lines = String::new();
+                doc(&mut lines, text);
+                for line in lines.lines() {
+                    let _ = writeln!(out, "{indent}{line}");
+                }
+            }
+            None => {
+                let _ = writeln!(out, "{indent}/// `{}`", child.segment_path);
+            }
+        }
+        if let Some(cfg) = &child.cfg {
+            let _ = writeln!(out, "{indent}#[cfg({cfg})]");
+        }
         let _ = writeln!(out, "{indent}pub mod {name} {{");
         render_body(child, out, depth + 1);
         let _ = writeln!(out, "{indent}}}");

@@ -5,9 +5,11 @@
 //! Run it as `cargo run -p wxpay-codegen -- ../shared/spec/wechatpay-openapi`
 //! from the workspace root.
 
+pub mod builders;
 pub mod corrections;
 pub mod generate;
 pub mod idempotency;
 pub mod naming;
+pub mod shapes;
 pub mod spec;
 pub mod table;

@@ -94,17 +94,45 @@ impl Operation {
         }
     }
 
-    /// The Cargo feature that compiles it: the area (`/v3/<area>/…`),
+    /// The Cargo feature that compiles it: the area (`/v3/<area>/…`), or
+    /// `<area>-<sub-area>` in an area too big for one feature
+    /// ([`SPLIT_AREAS`]: `marketing-favor` for `/v3/marketing/favor/…`),
     /// `hk`, `global`, or `v2-<first segment>`.
     pub fn feature(&self) -> String {
+        let at = |index: usize| self.segments.get(index).cloned().unwrap_or_default();
         match self.group {
-            Group::V3 => self.segments.get(1).cloned().unwrap_or_default(),
+            Group::V3 if self.is_split() => format!("{}-{}", at(1), at(2)),
+            Group::V3 => at(1),
             Group::Hk => "hk".to_owned(),
             Group::Global => "global".to_owned(),
-            Group::V2 => format!("v2-{}", self.segments.first().cloned().unwrap_or_default()),
+            Group::V2 => format!("v2-{}", at(0)),
         }
     }
+
+    /// How many of [`module_segments`](Self::module_segments) name the
+    /// module of its feature: `v3::marketing::favor` (3), `v3::pay` (2),
+    /// `hk` (1), `v2::pay` (2).
+    pub fn feature_depth(&self) -> usize {
+        match self.group {
+            Group::V3 if self.is_split() => 3,
+            Group::V3 | Group::V2 => 2,
+            Group::Hk | Group::Global => 1,
+        }
+    }
+
+    fn is_split(&self) -> bool {
+        self.group == Group::V3
+            && self.segments.len() > 2
+            && SPLIT_AREAS.contains(&self.segments[1].as_str())
+    }
 }
+
+/// APIv3 areas whose sub-areas (`/v3/<area>/<sub-area>/…`) are features of
+/// their own, `<area>-<sub-area>`, the area's feature turning them all on:
+/// `marketing` alone is a fifth of the catalogue, and a merchant who hands
+/// out coupons (`marketing-favor`) should not compile every other campaign
+/// type.
+pub const SPLIT_AREAS: &[&str] = &["marketing"];
 
 fn template_of(segments: &[String]) -> String {
     let mut template = String::new();

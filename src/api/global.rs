@@ -22,7 +22,8 @@ pub mod customs {
         #[doc(alias = "报关查询API")]
         #[doc(alias = "报关查询")]
         #[crate::endpoint(GET, "/global/v3/customs/orders", host = HongKong, response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Get {
             /// 机构APPID (query)
             pub appid: String,
@@ -33,11 +34,43 @@ pub mod customs {
             /// 订单号 (query)
             pub order_no: String,
             /// 海关 (query)
-            pub customs: GetCustoms,
+            pub customs: crate::api::global::types::Customs,
             /// 偏移量 (query)
             pub offset: Option<i64>,
             /// 请求最大记录条数 (query)
             pub limit: Option<i64>,
+        }
+
+        impl Get {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                appid: impl Into<String>,
+                mchid: impl Into<String>,
+                order_type: impl Into<GetOrderType>,
+                order_no: impl Into<String>,
+                customs: impl Into<crate::api::global::types::Customs>,
+            ) -> Self {
+                Self {
+                    appid: appid.into(),
+                    mchid: mchid.into(),
+                    order_type: order_type.into(),
+                    order_no: order_no.into(),
+                    customs: customs.into(),
+                    offset: None,
+                    limit: None,
+                }
+            }
+            /// Sets `offset` (偏移量 (query)).
+            pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
+                self.offset = Some(offset.into());
+                self
+            }
+            /// Sets `limit` (请求最大记录条数 (query)).
+            pub fn with_limit(mut self, limit: impl Into<i64>) -> Self {
+                self.limit = Some(limit.into());
+                self
+            }
         }
 
         string_enum! {
@@ -54,124 +87,49 @@ pub mod customs {
             }
         }
 
-        string_enum! {
-            /// 海关
-            pub enum GetCustoms {
-                /// `GUANGZHOU_ZS`
-                GuangzhouZs = "GUANGZHOU_ZS",
-                /// `HANGZHOU_ZS`
-                HangzhouZs = "HANGZHOU_ZS",
-                /// `NINGBO`
-                Ningbo = "NINGBO",
-                /// `ZHENGZHOU_BS`
-                ZhengzhouBs = "ZHENGZHOU_BS",
-                /// `CHONGQING`
-                Chongqing = "CHONGQING",
-                /// `SHANGHAI_ZS`
-                ShanghaiZs = "SHANGHAI_ZS",
-                /// `SHENZHEN`
-                Shenzhen = "SHENZHEN",
-                /// `ZHENGZHOU_ZH_ZS`
-                ZhengzhouZhZs = "ZHENGZHOU_ZH_ZS",
-                /// `TIANJIN`
-                Tianjin = "TIANJIN",
-            }
-        }
+        /// [`Customs`](crate::api::global::types::Customs), one type for one shape, under the name it has here.
+        pub type GetCustoms = crate::api::global::types::Customs;
 
-        string_enum! {
-            /// 核验机构
-            pub enum GetResponseVerifyDepartment {
-                /// `UNIONPAY`
-                Unionpay = "UNIONPAY",
-                /// `NETSUNION`
-                Netsunion = "NETSUNION",
-                /// `OTHERS`
-                Others = "OTHERS",
-            }
-        }
+        /// [`VerifyDepartment`](crate::api::global::types::VerifyDepartment), one type for one shape, under the name it has here.
+        pub type GetResponseVerifyDepartment = crate::api::global::types::VerifyDepartment;
 
-        string_enum! {
-            /// 海关代码
-            pub enum GetResponseDataCustoms {
-                /// `GUANGZHOU_ZS`
-                GuangzhouZs = "GUANGZHOU_ZS",
-                /// `HANGZHOU_ZS`
-                HangzhouZs = "HANGZHOU_ZS",
-                /// `NINGBO`
-                Ningbo = "NINGBO",
-                /// `ZHENGZHOU_BS`
-                ZhengzhouBs = "ZHENGZHOU_BS",
-                /// `CHONGQING`
-                Chongqing = "CHONGQING",
-                /// `SHANGHAI_ZS`
-                ShanghaiZs = "SHANGHAI_ZS",
-                /// `SHENZHEN`
-                Shenzhen = "SHENZHEN",
-                /// `ZHENGZHOU_ZH_ZS`
-                ZhengzhouZhZs = "ZHENGZHOU_ZH_ZS",
-                /// `TIANJIN`
-                Tianjin = "TIANJIN",
-            }
-        }
+        /// [`Customs`](crate::api::global::types::Customs), one type for one shape, under the name it has here.
+        pub type GetResponseDataCustoms = crate::api::global::types::Customs;
 
-        string_enum! {
-            /// 报关状态
-            pub enum GetResponseDataState {
-                /// `PROCESSING`
-                Processing = "PROCESSING",
-                /// `UNDECLARED`
-                Undeclared = "UNDECLARED",
-                /// `SUBMITTED`
-                Submitted = "SUBMITTED",
-                /// `SUCCESS`
-                Success = "SUCCESS",
-                /// `FAIL`
-                Fail = "FAIL",
-                /// `EXCEPT`
-                Except = "EXCEPT",
-            }
-        }
+        /// [`State`](crate::api::global::types::State), one type for one shape, under the name it has here.
+        pub type GetResponseDataState = crate::api::global::types::State;
 
         /// GetResponseData
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct GetResponseData {
             /// 商户子单号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_order_no: Option<String>,
             /// 微信子单号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_order_id: Option<String>,
             /// 商户海关备案号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub mch_customs_no: Option<String>,
             /// 海关代码
-            pub customs: GetResponseDataCustoms,
+            pub customs: crate::api::global::types::Customs,
             /// 币种
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub fee_type: Option<String>,
             /// 子单金额
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub order_fee: Option<i64>,
             /// 关税
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub duty: Option<i64>,
             /// 物流费用
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub transport_fee: Option<i64>,
             /// 商品费用
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub product_fee: Option<i64>,
             /// 报关状态
-            pub state: GetResponseDataState,
+            pub state: crate::api::global::types::State,
             /// 报关结果说明
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub explanation: Option<String>,
             /// 最后更新时间
             pub modify_time: String,
         }
 
         /// What `GET /global/v3/customs/orders` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct GetResponse {
             /// 机构APPID
             pub appid: String,
@@ -180,7 +138,7 @@ pub mod customs {
             /// 微信订单号
             pub transaction_id: String,
             /// 核验机构
-            pub verify_department: GetResponseVerifyDepartment,
+            pub verify_department: crate::api::global::types::VerifyDepartment,
             /// 核验机构流水号
             pub verify_department_trade_id: String,
             /// 偏移量
@@ -203,7 +161,8 @@ pub mod customs {
         #[doc(alias = "报关API")]
         #[doc(alias = "报关")]
         #[crate::endpoint(POST, "/global/v3/customs/orders", host = HongKong, response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 机构APPID
             pub appid: String,
@@ -215,7 +174,7 @@ pub mod customs {
             /// 微信订单号
             pub transaction_id: String,
             /// 海关
-            pub customs: PostCustoms,
+            pub customs: crate::api::global::types::Customs,
             /// 商户海关备案号
             pub merchant_customs_no: String,
             /// 关税
@@ -232,81 +191,92 @@ pub mod customs {
             pub product_fee: Option<i64>,
         }
 
-        string_enum! {
-            /// 海关
-            pub enum PostCustoms {
-                /// `GUANGZHOU_ZS`
-                GuangzhouZs = "GUANGZHOU_ZS",
-                /// `HANGZHOU_ZS`
-                HangzhouZs = "HANGZHOU_ZS",
-                /// `NINGBO`
-                Ningbo = "NINGBO",
-                /// `ZHENGZHOU_BS`
-                ZhengzhouBs = "ZHENGZHOU_BS",
-                /// `CHONGQING`
-                Chongqing = "CHONGQING",
-                /// `SHANGHAI_ZS`
-                ShanghaiZs = "SHANGHAI_ZS",
-                /// `SHENZHEN`
-                Shenzhen = "SHENZHEN",
-                /// `ZHENGZHOU_ZH_ZS`
-                ZhengzhouZhZs = "ZHENGZHOU_ZH_ZS",
-                /// `TIANJIN`
-                Tianjin = "TIANJIN",
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                appid: impl Into<String>,
+                mchid: impl Into<String>,
+                out_trade_no: impl Into<String>,
+                transaction_id: impl Into<String>,
+                customs: impl Into<crate::api::global::types::Customs>,
+                merchant_customs_no: impl Into<String>,
+            ) -> Self {
+                Self {
+                    appid: appid.into(),
+                    mchid: mchid.into(),
+                    out_trade_no: out_trade_no.into(),
+                    transaction_id: transaction_id.into(),
+                    customs: customs.into(),
+                    merchant_customs_no: merchant_customs_no.into(),
+                    duty: None,
+                    sub_order_no: None,
+                    fee_type: None,
+                    order_fee: None,
+                    transport_fee: None,
+                    product_fee: None,
+                }
+            }
+            /// Sets `duty` (关税).
+            pub fn with_duty(mut self, duty: impl Into<i64>) -> Self {
+                self.duty = Some(duty.into());
+                self
+            }
+            /// Sets `sub_order_no` (商户子订单号).
+            pub fn with_sub_order_no(mut self, sub_order_no: impl Into<String>) -> Self {
+                self.sub_order_no = Some(sub_order_no.into());
+                self
+            }
+            /// Sets `fee_type` (货币类型).
+            pub fn with_fee_type(mut self, fee_type: impl Into<String>) -> Self {
+                self.fee_type = Some(fee_type.into());
+                self
+            }
+            /// Sets `order_fee` (子订单金额).
+            pub fn with_order_fee(mut self, order_fee: impl Into<i64>) -> Self {
+                self.order_fee = Some(order_fee.into());
+                self
+            }
+            /// Sets `transport_fee` (物流费用).
+            pub fn with_transport_fee(mut self, transport_fee: impl Into<i64>) -> Self {
+                self.transport_fee = Some(transport_fee.into());
+                self
+            }
+            /// Sets `product_fee` (商品费用).
+            pub fn with_product_fee(mut self, product_fee: impl Into<i64>) -> Self {
+                self.product_fee = Some(product_fee.into());
+                self
             }
         }
 
-        string_enum! {
-            /// 报关状态
-            pub enum PostResponseState {
-                /// `PROCESSING`
-                Processing = "PROCESSING",
-                /// `UNDECLARED`
-                Undeclared = "UNDECLARED",
-                /// `SUBMITTED`
-                Submitted = "SUBMITTED",
-                /// `SUCCESS`
-                Success = "SUCCESS",
-                /// `FAIL`
-                Fail = "FAIL",
-                /// `EXCEPT`
-                Except = "EXCEPT",
-            }
-        }
+        /// [`Customs`](crate::api::global::types::Customs), one type for one shape, under the name it has here.
+        pub type PostCustoms = crate::api::global::types::Customs;
 
-        string_enum! {
-            /// 核验机构
-            pub enum PostResponseVerifyDepartment {
-                /// `UNIONPAY`
-                Unionpay = "UNIONPAY",
-                /// `NETSUNION`
-                Netsunion = "NETSUNION",
-                /// `OTHERS`
-                Others = "OTHERS",
-            }
-        }
+        /// [`State`](crate::api::global::types::State), one type for one shape, under the name it has here.
+        pub type PostResponseState = crate::api::global::types::State;
+
+        /// [`VerifyDepartment`](crate::api::global::types::VerifyDepartment), one type for one shape, under the name it has here.
+        pub type PostResponseVerifyDepartment = crate::api::global::types::VerifyDepartment;
 
         /// What `POST /global/v3/customs/orders` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 机构APPID
             pub appid: String,
             /// 商户号
             pub mchid: String,
             /// 报关状态
-            pub state: PostResponseState,
+            pub state: crate::api::global::types::State,
             /// 商户订单号
             pub out_trade_no: String,
             /// 微信订单号
             pub transaction_id: String,
             /// 商户子订单号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_order_no: Option<String>,
             /// 微信子订单号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_order_id: Option<String>,
             /// 核验机构
-            pub verify_department: PostResponseVerifyDepartment,
+            pub verify_department: crate::api::global::types::VerifyDepartment,
             /// 核验机构交易流水号
             pub verify_department_trade_id: String,
         }
@@ -321,7 +291,8 @@ pub mod customs {
         #[doc(alias = "报关信息修改API")]
         #[doc(alias = "报关信息修改")]
         #[crate::endpoint(PATCH, "/global/v3/customs/orders", host = HongKong, response = PatchResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Patch {
             /// 机构APPID
             pub appid: String,
@@ -335,7 +306,7 @@ pub mod customs {
             /// 商户子订单号
             pub sub_order_no: Option<String>,
             /// 海关编码
-            pub customs: PatchCustoms,
+            pub customs: crate::api::global::types::Customs,
             /// 商户海关备案号
             pub merchant_customs_no: String,
             /// 关税
@@ -348,83 +319,88 @@ pub mod customs {
             pub product_fee: Option<i64>,
         }
 
-        string_enum! {
-            /// 海关编码
-            pub enum PatchCustoms {
-                /// `GUANGZHOU_ZS`
-                GuangzhouZs = "GUANGZHOU_ZS",
-                /// `HANGZHOU_ZS`
-                HangzhouZs = "HANGZHOU_ZS",
-                /// `NINGBO`
-                Ningbo = "NINGBO",
-                /// `ZHENGZHOU_BS`
-                ZhengzhouBs = "ZHENGZHOU_BS",
-                /// `CHONGQING`
-                Chongqing = "CHONGQING",
-                /// `SHANGHAI_ZS`
-                ShanghaiZs = "SHANGHAI_ZS",
-                /// `SHENZHEN`
-                Shenzhen = "SHENZHEN",
-                /// `ZHENGZHOU_ZH_ZS`
-                ZhengzhouZhZs = "ZHENGZHOU_ZH_ZS",
-                /// `TIANJIN`
-                Tianjin = "TIANJIN",
+        impl Patch {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                appid: impl Into<String>,
+                mchid: impl Into<String>,
+                out_trade_no: impl Into<String>,
+                transaction_id: impl Into<String>,
+                customs: impl Into<crate::api::global::types::Customs>,
+                merchant_customs_no: impl Into<String>,
+            ) -> Self {
+                Self {
+                    appid: appid.into(),
+                    mchid: mchid.into(),
+                    out_trade_no: out_trade_no.into(),
+                    transaction_id: transaction_id.into(),
+                    sub_order_no: None,
+                    customs: customs.into(),
+                    merchant_customs_no: merchant_customs_no.into(),
+                    duty: None,
+                    order_fee: None,
+                    transport_fee: None,
+                    product_fee: None,
+                }
+            }
+            /// Sets `sub_order_no` (商户子订单号).
+            pub fn with_sub_order_no(mut self, sub_order_no: impl Into<String>) -> Self {
+                self.sub_order_no = Some(sub_order_no.into());
+                self
+            }
+            /// Sets `duty` (关税).
+            pub fn with_duty(mut self, duty: impl Into<i64>) -> Self {
+                self.duty = Some(duty.into());
+                self
+            }
+            /// Sets `order_fee` (子订单金额).
+            pub fn with_order_fee(mut self, order_fee: impl Into<i64>) -> Self {
+                self.order_fee = Some(order_fee.into());
+                self
+            }
+            /// Sets `transport_fee` (物流费用).
+            pub fn with_transport_fee(mut self, transport_fee: impl Into<i64>) -> Self {
+                self.transport_fee = Some(transport_fee.into());
+                self
+            }
+            /// Sets `product_fee` (商品费用).
+            pub fn with_product_fee(mut self, product_fee: impl Into<i64>) -> Self {
+                self.product_fee = Some(product_fee.into());
+                self
             }
         }
 
-        string_enum! {
-            /// 报关状态
-            pub enum PatchResponseState {
-                /// `PROCESSING`
-                Processing = "PROCESSING",
-                /// `UNDECLARED`
-                Undeclared = "UNDECLARED",
-                /// `SUBMITTED`
-                Submitted = "SUBMITTED",
-                /// `SUCCESS`
-                Success = "SUCCESS",
-                /// `FAIL`
-                Fail = "FAIL",
-                /// `EXCEPT`
-                Except = "EXCEPT",
-            }
-        }
+        /// [`Customs`](crate::api::global::types::Customs), one type for one shape, under the name it has here.
+        pub type PatchCustoms = crate::api::global::types::Customs;
 
-        string_enum! {
-            /// 核验机构
-            pub enum PatchResponseVerifyDepartment {
-                /// `UNIONPAY`
-                Unionpay = "UNIONPAY",
-                /// `NETSUNION`
-                Netsunion = "NETSUNION",
-                /// `OTHERS`
-                Others = "OTHERS",
-            }
-        }
+        /// [`State`](crate::api::global::types::State), one type for one shape, under the name it has here.
+        pub type PatchResponseState = crate::api::global::types::State;
+
+        /// [`VerifyDepartment`](crate::api::global::types::VerifyDepartment), one type for one shape, under the name it has here.
+        pub type PatchResponseVerifyDepartment = crate::api::global::types::VerifyDepartment;
 
         /// What `PATCH /global/v3/customs/orders` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct PatchResponse {
             /// 机构APPID
             pub appid: String,
             /// 商户号
             pub mchid: String,
             /// 报关状态
-            pub state: PatchResponseState,
+            pub state: crate::api::global::types::State,
             /// 商户订单号
             pub out_trade_no: String,
             /// 微信订单号
             pub transaction_id: String,
             /// 商户子订单号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_order_no: Option<String>,
             /// 微信子订单号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_order_id: Option<String>,
             /// 最后更新时间
             pub modify_time: String,
             /// 核验机构
-            pub verify_department: PatchResponseVerifyDepartment,
+            pub verify_department: crate::api::global::types::VerifyDepartment,
             /// 核验机构流水号
             pub verify_department_trade_id: String,
         }
@@ -441,7 +417,8 @@ pub mod customs {
         #[doc(alias = "报关重推API")]
         #[doc(alias = "报关重推")]
         #[crate::endpoint(POST, "/global/v3/customs/redeclare", host = HongKong, response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 机构APPID
             pub appid: String,
@@ -456,76 +433,79 @@ pub mod customs {
             /// 微信子单号
             pub sub_order_id: Option<String>,
             /// 海关编码
-            pub customs: PostCustoms,
+            pub customs: crate::api::global::types::Customs,
             /// 商户海关备案号
             pub merchant_customs_no: String,
         }
 
-        string_enum! {
-            /// 海关编码
-            pub enum PostCustoms {
-                /// `GUANGZHOU_ZS`
-                GuangzhouZs = "GUANGZHOU_ZS",
-                /// `HANGZHOU_ZS`
-                HangzhouZs = "HANGZHOU_ZS",
-                /// `NINGBO`
-                Ningbo = "NINGBO",
-                /// `ZHENGZHOU_BS`
-                ZhengzhouBs = "ZHENGZHOU_BS",
-                /// `CHONGQING`
-                Chongqing = "CHONGQING",
-                /// `SHANGHAI_ZS`
-                ShanghaiZs = "SHANGHAI_ZS",
-                /// `SHENZHEN`
-                Shenzhen = "SHENZHEN",
-                /// `ZHENGZHOU_ZH_ZS`
-                ZhengzhouZhZs = "ZHENGZHOU_ZH_ZS",
-                /// `TIANJIN`
-                Tianjin = "TIANJIN",
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                appid: impl Into<String>,
+                mchid: impl Into<String>,
+                customs: impl Into<crate::api::global::types::Customs>,
+                merchant_customs_no: impl Into<String>,
+            ) -> Self {
+                Self {
+                    appid: appid.into(),
+                    mchid: mchid.into(),
+                    out_trade_no: None,
+                    transaction_id: None,
+                    sub_order_no: None,
+                    sub_order_id: None,
+                    customs: customs.into(),
+                    merchant_customs_no: merchant_customs_no.into(),
+                }
+            }
+            /// Sets `out_trade_no` (商户订单号).
+            pub fn with_out_trade_no(mut self, out_trade_no: impl Into<String>) -> Self {
+                self.out_trade_no = Some(out_trade_no.into());
+                self
+            }
+            /// Sets `transaction_id` (微信订单号).
+            pub fn with_transaction_id(mut self, transaction_id: impl Into<String>) -> Self {
+                self.transaction_id = Some(transaction_id.into());
+                self
+            }
+            /// Sets `sub_order_no` (商户子单号).
+            pub fn with_sub_order_no(mut self, sub_order_no: impl Into<String>) -> Self {
+                self.sub_order_no = Some(sub_order_no.into());
+                self
+            }
+            /// Sets `sub_order_id` (微信子单号).
+            pub fn with_sub_order_id(mut self, sub_order_id: impl Into<String>) -> Self {
+                self.sub_order_id = Some(sub_order_id.into());
+                self
             }
         }
 
-        string_enum! {
-            /// 报关状态
-            pub enum PostResponseState {
-                /// `PROCESSING`
-                Processing = "PROCESSING",
-                /// `UNDECLARED`
-                Undeclared = "UNDECLARED",
-                /// `SUBMITTED`
-                Submitted = "SUBMITTED",
-                /// `SUCCESS`
-                Success = "SUCCESS",
-                /// `FAIL`
-                Fail = "FAIL",
-                /// `EXCEPT`
-                Except = "EXCEPT",
-            }
-        }
+        /// [`Customs`](crate::api::global::types::Customs), one type for one shape, under the name it has here.
+        pub type PostCustoms = crate::api::global::types::Customs;
+
+        /// [`State`](crate::api::global::types::State), one type for one shape, under the name it has here.
+        pub type PostResponseState = crate::api::global::types::State;
 
         /// What `POST /global/v3/customs/redeclare` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 机构APPID
             pub appid: String,
             /// 商户号
             pub mchid: String,
             /// 报关状态
-            pub state: PostResponseState,
+            pub state: crate::api::global::types::State,
             /// 商户订单号
             pub out_trade_no: String,
             /// 微信订单号
             pub transaction_id: String,
             /// 商户子订单号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_order_no: Option<String>,
             /// 微信子订单号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_order_id: Option<String>,
             /// 最后更新时间
             pub modify_time: String,
             /// 申报结果说明
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub explanation: Option<String>,
         }
     }
@@ -543,7 +523,8 @@ pub mod customs {
         #[doc(alias = "身份信息校验API")]
         #[doc(alias = "身份信息校验")]
         #[crate::endpoint(POST, "/global/v3/customs/verify-certificate", host = HongKong, response = PostResponse, serial)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 机构APPID
             pub appid: String,
@@ -557,7 +538,7 @@ pub mod customs {
             /// 商户子订单号
             pub sub_order_no: Option<String>,
             /// 海关
-            pub customs: PostCustoms,
+            pub customs: crate::api::global::types::Customs,
             /// 商户海关备案号
             pub merchant_customs_no: String,
             /// 证件类型
@@ -570,29 +551,43 @@ pub mod customs {
             pub certificate_name: String,
         }
 
-        string_enum! {
-            /// 海关
-            pub enum PostCustoms {
-                /// `GUANGZHOU_ZS`
-                GuangzhouZs = "GUANGZHOU_ZS",
-                /// `HANGZHOU_ZS`
-                HangzhouZs = "HANGZHOU_ZS",
-                /// `NINGBO`
-                Ningbo = "NINGBO",
-                /// `ZHENGZHOU_BS`
-                ZhengzhouBs = "ZHENGZHOU_BS",
-                /// `CHONGQING`
-                Chongqing = "CHONGQING",
-                /// `SHANGHAI_ZS`
-                ShanghaiZs = "SHANGHAI_ZS",
-                /// `SHENZHEN`
-                Shenzhen = "SHENZHEN",
-                /// `ZHENGZHOU_ZH_ZS`
-                ZhengzhouZhZs = "ZHENGZHOU_ZH_ZS",
-                /// `TIANJIN`
-                Tianjin = "TIANJIN",
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(
+                appid: impl Into<String>,
+                mchid: impl Into<String>,
+                out_trade_no: impl Into<String>,
+                transaction_id: impl Into<String>,
+                customs: impl Into<crate::api::global::types::Customs>,
+                merchant_customs_no: impl Into<String>,
+                certificate_type: impl Into<PostCertificateType>,
+                certificate_id: impl Into<String>,
+                certificate_name: impl Into<String>,
+            ) -> Self {
+                Self {
+                    appid: appid.into(),
+                    mchid: mchid.into(),
+                    out_trade_no: out_trade_no.into(),
+                    transaction_id: transaction_id.into(),
+                    sub_order_no: None,
+                    customs: customs.into(),
+                    merchant_customs_no: merchant_customs_no.into(),
+                    certificate_type: certificate_type.into(),
+                    certificate_id: certificate_id.into(),
+                    certificate_name: certificate_name.into(),
+                }
+            }
+            /// Sets `sub_order_no` (商户子订单号).
+            pub fn with_sub_order_no(mut self, sub_order_no: impl Into<String>) -> Self {
+                self.sub_order_no = Some(sub_order_no.into());
+                self
             }
         }
+
+        /// [`Customs`](crate::api::global::types::Customs), one type for one shape, under the name it has here.
+        pub type PostCustoms = crate::api::global::types::Customs;
 
         string_enum! {
             /// 证件类型
@@ -613,7 +608,7 @@ pub mod customs {
         }
 
         /// What `POST /global/v3/customs/verify-certificate` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 机构APPID
             pub appid: String,
@@ -625,6 +620,62 @@ pub mod customs {
             pub transaction_id: String,
             /// 身份核验结果
             pub certificate_check_result: PostResponseCertificateCheckResult,
+        }
+    }
+}
+/// Types that several operations of feature `global` share, one per shape: each operation's module names them under its own names too.
+pub mod types {
+    string_enum! {
+        /// 海关
+        pub enum Customs {
+            /// `GUANGZHOU_ZS`
+            GuangzhouZs = "GUANGZHOU_ZS",
+            /// `HANGZHOU_ZS`
+            HangzhouZs = "HANGZHOU_ZS",
+            /// `NINGBO`
+            Ningbo = "NINGBO",
+            /// `ZHENGZHOU_BS`
+            ZhengzhouBs = "ZHENGZHOU_BS",
+            /// `CHONGQING`
+            Chongqing = "CHONGQING",
+            /// `SHANGHAI_ZS`
+            ShanghaiZs = "SHANGHAI_ZS",
+            /// `SHENZHEN`
+            Shenzhen = "SHENZHEN",
+            /// `ZHENGZHOU_ZH_ZS`
+            ZhengzhouZhZs = "ZHENGZHOU_ZH_ZS",
+            /// `TIANJIN`
+            Tianjin = "TIANJIN",
+        }
+    }
+
+    string_enum! {
+        /// 核验机构
+        pub enum VerifyDepartment {
+            /// `UNIONPAY`
+            Unionpay = "UNIONPAY",
+            /// `NETSUNION`
+            Netsunion = "NETSUNION",
+            /// `OTHERS`
+            Others = "OTHERS",
+        }
+    }
+
+    string_enum! {
+        /// 报关状态
+        pub enum State {
+            /// `PROCESSING`
+            Processing = "PROCESSING",
+            /// `UNDECLARED`
+            Undeclared = "UNDECLARED",
+            /// `SUBMITTED`
+            Submitted = "SUBMITTED",
+            /// `SUCCESS`
+            Success = "SUCCESS",
+            /// `FAIL`
+            Fail = "FAIL",
+            /// `EXCEPT`
+            Except = "EXCEPT",
         }
     }
 }

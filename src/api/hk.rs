@@ -19,45 +19,38 @@ pub mod certificates {
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_7.shtml)
     #[doc(alias = "获取平台证书列表")]
     #[crate::endpoint(GET, "/v3/certificates", host = HongKong, response = GetResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Get {}
 
     /// GetResponseDataEncryptCertificate
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
     pub struct GetResponseDataEncryptCertificate {
         /// algorithm
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub algorithm: Option<String>,
         /// nonce
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub nonce: Option<String>,
         /// associated_data
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub associated_data: Option<String>,
         /// ciphertext
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub ciphertext: Option<String>,
     }
 
     /// GetResponseData
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
     pub struct GetResponseData {
         /// serial_no
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub serial_no: Option<String>,
         /// effective_time
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub effective_time: Option<crate::DateTime>,
         /// expire_time
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub expire_time: Option<crate::DateTime>,
         /// encrypt_certificate
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub encrypt_certificate: Option<GetResponseDataEncryptCertificate>,
     }
 
     /// What `GET /v3/certificates` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct GetResponse {
         /// data
         pub data: Vec<GetResponseData>,
@@ -78,7 +71,8 @@ pub mod merchants {
     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
     #[doc(alias = "子商户进件（融合钱包）")]
     #[crate::endpoint(POST, "/v3/merchants", host = HongKong, response = PostResponse, serial)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 机构appid
         pub sp_appid: String,
@@ -91,7 +85,7 @@ pub mod merchants {
         /// 公司电话
         pub office_phone: String,
         /// 联系人信息
-        pub contact: PostContact,
+        pub contact: crate::api::hk::types::Contact,
         /// 类目
         pub business_category: i64,
         /// 渠道号
@@ -99,7 +93,7 @@ pub mod merchants {
         /// 注册国家或区域
         pub merchant_country_code: String,
         /// 商户类型
-        pub merchant_type: PostMerchantType,
+        pub merchant_type: crate::api::hk::types::MerchantType,
         /// 公司注册文件编号
         pub registration_certificate_number: Option<String>,
         /// 公司注册文件过期时间
@@ -109,98 +103,121 @@ pub mod merchants {
         /// 子商户银行结算账户信息
         pub settlement_bank_number: Option<String>,
         /// 业务信息
-        pub business: PostBusiness,
+        pub business: crate::api::hk::types::Business,
         /// 董事信息
-        pub director: Option<PostDirector>,
+        pub director: Option<crate::api::hk::types::Director>,
         /// 负责人信息
-        pub principal: Option<PostPrincipal>,
+        pub principal: Option<crate::api::hk::types::Director>,
     }
 
-    /// 联系人信息
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostContact {
-        /// 联系人名称
-        #[serde(serialize_with = "crate::encryption::encrypt")]
-        pub name: String,
-        /// 联系人电话
-        #[serde(serialize_with = "crate::encryption::encrypt")]
-        pub phone: String,
-        /// 联系人邮箱
-        #[serde(serialize_with = "crate::encryption::encrypt")]
-        pub email: String,
-    }
-
-    string_enum! {
-        /// 商户类型
-        pub enum PostMerchantType {
-            /// `ENTERPRISE`
-            Enterprise = "ENTERPRISE",
-            /// `INDIVIDUAL`
-            Individual = "INDIVIDUAL",
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            sp_appid: impl Into<String>,
+            sp_mchid: impl Into<String>,
+            name: impl Into<String>,
+            shortname: impl Into<String>,
+            office_phone: impl Into<String>,
+            contact: impl Into<crate::api::hk::types::Contact>,
+            business_category: impl Into<i64>,
+            merchant_country_code: impl Into<String>,
+            merchant_type: impl Into<crate::api::hk::types::MerchantType>,
+            business: impl Into<crate::api::hk::types::Business>,
+        ) -> Self {
+            Self {
+                sp_appid: sp_appid.into(),
+                sp_mchid: sp_mchid.into(),
+                name: name.into(),
+                shortname: shortname.into(),
+                office_phone: office_phone.into(),
+                contact: contact.into(),
+                business_category: business_category.into(),
+                channel_id: None,
+                merchant_country_code: merchant_country_code.into(),
+                merchant_type: merchant_type.into(),
+                registration_certificate_number: None,
+                registration_certificate_date: None,
+                registration_certificate_copy: None,
+                settlement_bank_number: None,
+                business: business.into(),
+                director: None,
+                principal: None,
+            }
+        }
+        /// Sets `channel_id` (渠道号).
+        pub fn with_channel_id(mut self, channel_id: impl Into<String>) -> Self {
+            self.channel_id = Some(channel_id.into());
+            self
+        }
+        /// Sets `registration_certificate_number` (公司注册文件编号).
+        pub fn with_registration_certificate_number(
+            mut self,
+            registration_certificate_number: impl Into<String>,
+        ) -> Self {
+            self.registration_certificate_number = Some(registration_certificate_number.into());
+            self
+        }
+        /// Sets `registration_certificate_date` (公司注册文件过期时间).
+        pub fn with_registration_certificate_date(
+            mut self,
+            registration_certificate_date: impl Into<String>,
+        ) -> Self {
+            self.registration_certificate_date = Some(registration_certificate_date.into());
+            self
+        }
+        /// Sets `registration_certificate_copy` (公司注册文件照片).
+        pub fn with_registration_certificate_copy(
+            mut self,
+            registration_certificate_copy: impl Into<String>,
+        ) -> Self {
+            self.registration_certificate_copy = Some(registration_certificate_copy.into());
+            self
+        }
+        /// Sets `settlement_bank_number` (子商户银行结算账户信息).
+        pub fn with_settlement_bank_number(
+            mut self,
+            settlement_bank_number: impl Into<String>,
+        ) -> Self {
+            self.settlement_bank_number = Some(settlement_bank_number.into());
+            self
+        }
+        /// Sets `director` (董事信息).
+        pub fn with_director(
+            mut self,
+            director: impl Into<crate::api::hk::types::Director>,
+        ) -> Self {
+            self.director = Some(director.into());
+            self
+        }
+        /// Sets `principal` (负责人信息).
+        pub fn with_principal(
+            mut self,
+            principal: impl Into<crate::api::hk::types::Director>,
+        ) -> Self {
+            self.principal = Some(principal.into());
+            self
         }
     }
 
-    string_enum! {
-        /// 业务类型
-        pub enum PostBusinessBusinessType {
-            /// `ONLINE`
-            Online = "ONLINE",
-            /// `OFFLINE`
-            Offline = "OFFLINE",
-            /// `BOTH`
-            Both = "BOTH",
-        }
-    }
+    /// [`Contact`](crate::api::hk::types::Contact), one type for one shape, under the name it has here.
+    pub type PostContact = crate::api::hk::types::Contact;
 
-    /// 业务信息
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostBusiness {
-        /// 业务类型
-        pub business_type: PostBusinessBusinessType,
-        /// APP下载链接
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub app_download: Option<String>,
-        /// 业务网站
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub website: Option<String>,
-        /// 公众号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub office_account: Option<String>,
-        /// 小程序
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub mini_program: Option<String>,
-        /// 门店地址
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub store_address: Option<String>,
-        /// 门店照片JSON格式字符串
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub store_photos: Option<String>,
-        /// MCC码
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub mcc: Option<String>,
-    }
+    /// [`MerchantType`](crate::api::hk::types::MerchantType), one type for one shape, under the name it has here.
+    pub type PostMerchantType = crate::api::hk::types::MerchantType;
 
-    /// 董事信息
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostDirector {
-        /// 董事姓名
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub name: Option<String>,
-        /// 董事证件号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub number: Option<String>,
-    }
+    /// [`BusinessType`](crate::api::hk::types::BusinessType), one type for one shape, under the name it has here.
+    pub type PostBusinessBusinessType = crate::api::hk::types::BusinessType;
 
-    /// 负责人信息
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostPrincipal {
-        /// 负责人姓名
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub name: Option<String>,
-        /// 负责人证件号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub number: Option<String>,
-    }
+    /// [`Business`](crate::api::hk::types::Business), one type for one shape, under the name it has here.
+    pub type PostBusiness = crate::api::hk::types::Business;
+
+    /// [`Director`](crate::api::hk::types::Director), one type for one shape, under the name it has here.
+    pub type PostDirector = crate::api::hk::types::Director;
+
+    /// [`Director`](crate::api::hk::types::Director), one type for one shape, under the name it has here.
+    pub type PostPrincipal = crate::api::hk::types::Director;
 
     string_enum! {
         /// 验证状态
@@ -213,15 +230,13 @@ pub mod merchants {
     }
 
     /// What `POST /v3/merchants` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 子商户号
         pub sub_mchid: String,
         /// 验证状态
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub verification_status: Option<PostResponseVerificationStatus>,
         /// 验证状态描述
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
     }
 
@@ -234,7 +249,8 @@ pub mod merchants {
     /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
     #[doc(alias = "修改子商户（融合钱包）")]
     #[crate::endpoint(PUT, "/v3/merchants", host = HongKong, response = PutResponse, serial)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Put {
         /// 机构appid
         pub sp_appid: String,
@@ -249,7 +265,7 @@ pub mod merchants {
         /// 公司电话
         pub office_phone: String,
         /// 联系人信息
-        pub contact: Option<PutContact>,
+        pub contact: Option<crate::api::hk::types::Contact>,
         /// 类目
         pub business_category: i64,
         /// 渠道号
@@ -257,7 +273,7 @@ pub mod merchants {
         /// 注册国家或区域
         pub merchant_country_code: String,
         /// 商户类型
-        pub merchant_type: PutMerchantType,
+        pub merchant_type: crate::api::hk::types::MerchantType,
         /// 公司注册文件编号
         pub registration_certificate_number: Option<String>,
         /// 公司注册文件过期时间
@@ -267,101 +283,130 @@ pub mod merchants {
         /// 子商户银行结算账户信息
         pub settlement_bank_number: Option<String>,
         /// 业务信息
-        pub business: PutBusiness,
+        pub business: crate::api::hk::types::Business,
         /// 董事信息
-        pub director: Option<PutDirector>,
+        pub director: Option<crate::api::hk::types::Director>,
         /// 负责人信息
-        pub principal: Option<PutPrincipal>,
+        pub principal: Option<crate::api::hk::types::Director>,
     }
 
-    /// 联系人信息
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PutContact {
-        /// 联系人名称
-        #[serde(serialize_with = "crate::encryption::encrypt")]
-        pub name: String,
-        /// 联系人电话
-        #[serde(serialize_with = "crate::encryption::encrypt")]
-        pub phone: String,
-        /// 联系人邮箱
-        #[serde(serialize_with = "crate::encryption::encrypt")]
-        pub email: String,
-    }
-
-    string_enum! {
-        /// 商户类型
-        pub enum PutMerchantType {
-            /// `ENTERPRISE`
-            Enterprise = "ENTERPRISE",
-            /// `INDIVIDUAL`
-            Individual = "INDIVIDUAL",
+    impl Put {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            sp_appid: impl Into<String>,
+            sp_mchid: impl Into<String>,
+            sub_mchid: impl Into<String>,
+            name: impl Into<String>,
+            shortname: impl Into<String>,
+            office_phone: impl Into<String>,
+            business_category: impl Into<i64>,
+            merchant_country_code: impl Into<String>,
+            merchant_type: impl Into<crate::api::hk::types::MerchantType>,
+            business: impl Into<crate::api::hk::types::Business>,
+        ) -> Self {
+            Self {
+                sp_appid: sp_appid.into(),
+                sp_mchid: sp_mchid.into(),
+                sub_mchid: sub_mchid.into(),
+                name: name.into(),
+                shortname: shortname.into(),
+                office_phone: office_phone.into(),
+                contact: None,
+                business_category: business_category.into(),
+                channel_id: None,
+                merchant_country_code: merchant_country_code.into(),
+                merchant_type: merchant_type.into(),
+                registration_certificate_number: None,
+                registration_certificate_date: None,
+                registration_certificate_copy: None,
+                settlement_bank_number: None,
+                business: business.into(),
+                director: None,
+                principal: None,
+            }
+        }
+        /// Sets `contact` (联系人信息).
+        pub fn with_contact(mut self, contact: impl Into<crate::api::hk::types::Contact>) -> Self {
+            self.contact = Some(contact.into());
+            self
+        }
+        /// Sets `channel_id` (渠道号).
+        pub fn with_channel_id(mut self, channel_id: impl Into<String>) -> Self {
+            self.channel_id = Some(channel_id.into());
+            self
+        }
+        /// Sets `registration_certificate_number` (公司注册文件编号).
+        pub fn with_registration_certificate_number(
+            mut self,
+            registration_certificate_number: impl Into<String>,
+        ) -> Self {
+            self.registration_certificate_number = Some(registration_certificate_number.into());
+            self
+        }
+        /// Sets `registration_certificate_date` (公司注册文件过期时间).
+        pub fn with_registration_certificate_date(
+            mut self,
+            registration_certificate_date: impl Into<String>,
+        ) -> Self {
+            self.registration_certificate_date = Some(registration_certificate_date.into());
+            self
+        }
+        /// Sets `registration_certificate_copy` (公司注册文件照片).
+        pub fn with_registration_certificate_copy(
+            mut self,
+            registration_certificate_copy: impl Into<String>,
+        ) -> Self {
+            self.registration_certificate_copy = Some(registration_certificate_copy.into());
+            self
+        }
+        /// Sets `settlement_bank_number` (子商户银行结算账户信息).
+        pub fn with_settlement_bank_number(
+            mut self,
+            settlement_bank_number: impl Into<String>,
+        ) -> Self {
+            self.settlement_bank_number = Some(settlement_bank_number.into());
+            self
+        }
+        /// Sets `director` (董事信息).
+        pub fn with_director(
+            mut self,
+            director: impl Into<crate::api::hk::types::Director>,
+        ) -> Self {
+            self.director = Some(director.into());
+            self
+        }
+        /// Sets `principal` (负责人信息).
+        pub fn with_principal(
+            mut self,
+            principal: impl Into<crate::api::hk::types::Director>,
+        ) -> Self {
+            self.principal = Some(principal.into());
+            self
         }
     }
 
-    string_enum! {
-        /// 业务类型
-        pub enum PutBusinessBusinessType {
-            /// `ONLINE`
-            Online = "ONLINE",
-            /// `OFFLINE`
-            Offline = "OFFLINE",
-            /// `BOTH`
-            Both = "BOTH",
-        }
-    }
+    /// [`Contact`](crate::api::hk::types::Contact), one type for one shape, under the name it has here.
+    pub type PutContact = crate::api::hk::types::Contact;
 
-    /// 业务信息
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PutBusiness {
-        /// 业务类型
-        pub business_type: PutBusinessBusinessType,
-        /// APP下载链接
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub app_download: Option<String>,
-        /// 业务网站
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub website: Option<String>,
-        /// 公众号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub office_account: Option<String>,
-        /// 小程序
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub mini_program: Option<String>,
-        /// 门店地址
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub store_address: Option<String>,
-        /// 门店照片JSON格式字符串
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub store_photos: Option<String>,
-        /// MCC码
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub mcc: Option<String>,
-    }
+    /// [`MerchantType`](crate::api::hk::types::MerchantType), one type for one shape, under the name it has here.
+    pub type PutMerchantType = crate::api::hk::types::MerchantType;
 
-    /// 董事信息
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PutDirector {
-        /// 董事姓名
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub name: Option<String>,
-        /// 董事证件号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub number: Option<String>,
-    }
+    /// [`BusinessType`](crate::api::hk::types::BusinessType), one type for one shape, under the name it has here.
+    pub type PutBusinessBusinessType = crate::api::hk::types::BusinessType;
 
-    /// 负责人信息
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PutPrincipal {
-        /// 负责人姓名
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub name: Option<String>,
-        /// 负责人证件号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub number: Option<String>,
-    }
+    /// [`Business`](crate::api::hk::types::Business), one type for one shape, under the name it has here.
+    pub type PutBusiness = crate::api::hk::types::Business;
+
+    /// [`Director`](crate::api::hk::types::Director), one type for one shape, under the name it has here.
+    pub type PutDirector = crate::api::hk::types::Director;
+
+    /// [`Director`](crate::api::hk::types::Director), one type for one shape, under the name it has here.
+    pub type PutPrincipal = crate::api::hk::types::Director;
 
     /// What `PUT /v3/merchants` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct PutResponse {
         /// 子商户号
         pub sub_mchid: String,
@@ -376,7 +421,8 @@ pub mod merchants {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/Onborading_Sub_Merchant/chapter3_2.shtml)
         #[doc(alias = "查询子商户（融合钱包）")]
         #[crate::endpoint(GET, "/v3/merchants/<sub_mchid>", host = HongKong, response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Get {
             /// 子商户号 (path)
             pub sub_mchid: String,
@@ -387,91 +433,49 @@ pub mod merchants {
         }
 
         /// 联系人信息
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
         pub struct GetResponseContact {
             /// 联系人名称
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub name: Option<String>,
             /// 联系人电话
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub phone: Option<String>,
             /// 联系人邮箱
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub email: Option<String>,
         }
 
-        string_enum! {
-            /// 商户类型
-            pub enum GetResponseMerchantType {
-                /// `ENTERPRISE`
-                Enterprise = "ENTERPRISE",
-                /// `INDIVIDUAL`
-                Individual = "INDIVIDUAL",
-            }
-        }
+        /// [`MerchantType`](crate::api::hk::types::MerchantType), one type for one shape, under the name it has here.
+        pub type GetResponseMerchantType = crate::api::hk::types::MerchantType;
 
-        string_enum! {
-            /// 业务类型
-            pub enum GetResponseBusinessBusinessType {
-                /// `ONLINE`
-                Online = "ONLINE",
-                /// `OFFLINE`
-                Offline = "OFFLINE",
-                /// `BOTH`
-                Both = "BOTH",
-            }
-        }
+        /// [`BusinessType`](crate::api::hk::types::BusinessType), one type for one shape, under the name it has here.
+        pub type GetResponseBusinessBusinessType = crate::api::hk::types::BusinessType;
 
         /// 业务信息
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
         pub struct GetResponseBusiness {
             /// 业务类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub business_type: Option<GetResponseBusinessBusinessType>,
+            pub business_type: Option<crate::api::hk::types::BusinessType>,
             /// APP下载地址
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub app_download: Option<String>,
             /// 业务网站
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub website: Option<String>,
             /// 公众号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub office_account: Option<String>,
             /// 小程序
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub mini_program: Option<String>,
             /// 门店地址
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub store_address: Option<String>,
             /// MCC码
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub mcc: Option<String>,
         }
 
-        /// 董事信息
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponseDirector {
-            /// 董事姓名
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub name: Option<String>,
-            /// 董事证件号码
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub number: Option<String>,
-        }
+        /// [`Director`](crate::api::hk::types::Director), one type for one shape, under the name it has here.
+        pub type GetResponseDirector = crate::api::hk::types::Director;
 
-        /// 负责人信息
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponsePrincipal {
-            /// 负责人姓名
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub name: Option<String>,
-            /// 负责人证件号码
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub number: Option<String>,
-        }
+        /// [`Director`](crate::api::hk::types::Director), one type for one shape, under the name it has here.
+        pub type GetResponsePrincipal = crate::api::hk::types::Director;
 
         /// What `GET /v3/merchants/{sub_mchid}` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct GetResponse {
             /// 子商户号
             pub sub_mchid: String,
@@ -486,29 +490,21 @@ pub mod merchants {
             /// 类目
             pub business_category: i64,
             /// 联系人信息
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub contact: Option<GetResponseContact>,
             /// 商户类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub merchant_type: Option<GetResponseMerchantType>,
+            pub merchant_type: Option<crate::api::hk::types::MerchantType>,
             /// 公司注册文件编号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub registration_certificate_number: Option<String>,
             /// 公司注册文件过期时间
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub registration_certificate_date: Option<String>,
             /// 子商户结算账户
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub settlement_bank_number: Option<String>,
             /// 业务信息
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub business: Option<GetResponseBusiness>,
             /// 董事信息
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub director: Option<GetResponseDirector>,
+            pub director: Option<crate::api::hk::types::Director>,
             /// 负责人信息
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub principal: Option<GetResponsePrincipal>,
+            pub principal: Option<crate::api::hk::types::Director>,
         }
     }
 }
@@ -521,7 +517,8 @@ pub mod refunds {
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_4.shtml)
     #[doc(alias = "查询所有退款")]
     #[crate::endpoint(GET, "/v3/refunds", host = HongKong, response = GetResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Get {
         /// 微信支付订单号 (query)
         pub transaction_id: Option<String>,
@@ -539,13 +536,50 @@ pub mod refunds {
         pub count: Option<i64>,
     }
 
+    impl Get {
+        /// Sets `transaction_id` (微信支付订单号 (query)).
+        pub fn with_transaction_id(mut self, transaction_id: impl Into<String>) -> Self {
+            self.transaction_id = Some(transaction_id.into());
+            self
+        }
+        /// Sets `out_trade_no` (商户订单号 (query)).
+        pub fn with_out_trade_no(mut self, out_trade_no: impl Into<String>) -> Self {
+            self.out_trade_no = Some(out_trade_no.into());
+            self
+        }
+        /// Sets `mchid` (商户号 (query)).
+        pub fn with_mchid(mut self, mchid: impl Into<String>) -> Self {
+            self.mchid = Some(mchid.into());
+            self
+        }
+        /// Sets `sub_mchid` (子商户号 (query)).
+        pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+            self.sub_mchid = Some(sub_mchid.into());
+            self
+        }
+        /// Sets `sp_mchid` (机构商户号 (query)).
+        pub fn with_sp_mchid(mut self, sp_mchid: impl Into<String>) -> Self {
+            self.sp_mchid = Some(sp_mchid.into());
+            self
+        }
+        /// Sets `offset` (记录起始位置 (query)).
+        pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
+            self.offset = Some(offset.into());
+            self
+        }
+        /// Sets `count` (每页笔数 (query)).
+        pub fn with_count(mut self, count: impl Into<i64>) -> Self {
+            self.count = Some(count.into());
+            self
+        }
+    }
+
     /// 订单金额
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct GetResponseAmount {
         /// 订单金额
         pub total: i64,
         /// 货币类型
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
         /// 用户支付金额
         pub payer_total: i64,
@@ -553,152 +587,60 @@ pub mod refunds {
         pub payer_currency: String,
     }
 
-    string_enum! {
-        /// 退款渠道
-        pub enum GetResponseDataChannel {
-            /// `ORIGINAL`
-            Original = "ORIGINAL",
-            /// `BALANCE`
-            Balance = "BALANCE",
-            /// `OTHER_BALANCE`
-            OtherBalance = "OTHER_BALANCE",
-            /// `OTHER_BANKCARD`
-            OtherBankcard = "OTHER_BANKCARD",
-        }
-    }
+    /// [`Channel`](crate::api::hk::types::Channel), one type for one shape, under the name it has here.
+    pub type GetResponseDataChannel = crate::api::hk::types::Channel;
 
-    string_enum! {
-        /// 退款资金来源
-        pub enum GetResponseDataFundSource {
-            /// `REFUND_SOURCE_UNSETTLED_FUNDS`
-            RefundSourceUnsettledFunds = "REFUND_SOURCE_UNSETTLED_FUNDS",
-            /// `REFUND_SOURCE_REchARGE_FUNDS`
-            RefundSourceRechArgeFunds = "REFUND_SOURCE_REchARGE_FUNDS",
-        }
-    }
+    /// [`FundSource`](crate::api::hk::types::FundSource), one type for one shape, under the name it has here.
+    pub type GetResponseDataFundSource = crate::api::hk::types::FundSource;
 
-    string_enum! {
-        /// 退款状态
-        pub enum GetResponseDataStatus {
-            /// `SUCCESS`
-            Success = "SUCCESS",
-            /// `REFUNDCLOSE`
-            Refundclose = "REFUNDCLOSE",
-            /// `PROCESSING`
-            Processing = "PROCESSING",
-            /// `ABNORMAL`
-            Abnormal = "ABNORMAL",
-        }
-    }
+    /// [`Status`](crate::api::hk::types::Status), one type for one shape, under the name it has here.
+    pub type GetResponseDataStatus = crate::api::hk::types::Status;
 
-    string_enum! {
-        /// 汇率类型
-        pub enum GetResponseDataAmountExchangeRateType {
-            /// `SETTLEMENT_RATE`
-            SettlementRate = "SETTLEMENT_RATE",
-        }
-    }
+    /// [`AmountExchangeRateType`](crate::api::hk::types::AmountExchangeRateType), one type for one shape, under the name it has here.
+    pub type GetResponseDataAmountExchangeRateType = crate::api::hk::types::AmountExchangeRateType;
 
-    /// 汇率
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct GetResponseDataAmountExchangeRate {
-        /// 汇率类型
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub r#type: Option<GetResponseDataAmountExchangeRateType>,
-        /// 汇率值
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub rate: Option<i64>,
-    }
+    /// [`ExchangeRate`](crate::api::hk::types::ExchangeRate), one type for one shape, under the name it has here.
+    pub type GetResponseDataAmountExchangeRate = crate::api::hk::types::ExchangeRate;
 
-    /// 退款金额
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct GetResponseDataAmount {
-        /// 退款金额
-        pub refund: i64,
-        /// 货币类型
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub currency: Option<String>,
-        /// 用户退款金额
-        pub payer_refund: i64,
-        /// 支付币种
-        pub payer_currency: String,
-        /// 汇率
-        pub exchange_rate: GetResponseDataAmountExchangeRate,
-    }
+    /// [`Amount`](crate::api::hk::types::Amount), one type for one shape, under the name it has here.
+    pub type GetResponseDataAmount = crate::api::hk::types::Amount;
 
-    string_enum! {
-        /// 优惠范围
-        pub enum GetResponseDataRefundDetailScope {
-            /// `GLOBAL`
-            Global = "GLOBAL",
-            /// `SINGLE`
-            Single = "SINGLE",
-        }
-    }
+    /// [`Scope`](crate::api::hk::types::Scope), one type for one shape, under the name it has here.
+    pub type GetResponseDataRefundDetailScope = crate::api::hk::types::Scope;
 
-    string_enum! {
-        /// 优惠类型
-        pub enum GetResponseDataRefundDetailType {
-            /// `COUPON`
-            Coupon = "COUPON",
-            /// `DISCOUNT`
-            Discount = "DISCOUNT",
-        }
-    }
+    /// [`DetailType`](crate::api::hk::types::DetailType), one type for one shape, under the name it has here.
+    pub type GetResponseDataRefundDetailType = crate::api::hk::types::DetailType;
 
-    /// 优惠退款详情
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct GetResponseDataRefundDetail {
-        /// 券ID
-        pub promotion_id: String,
-        /// 优惠范围
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub scope: Option<GetResponseDataRefundDetailScope>,
-        /// 优惠类型
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub r#type: Option<GetResponseDataRefundDetailType>,
-        /// 优惠券面额
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub amount: Option<i64>,
-        /// 优惠券退款额
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub refund_amount: Option<i64>,
-        /// 货币类型
-        pub currency: String,
-    }
+    /// [`Detail`](crate::api::hk::types::Detail), one type for one shape, under the name it has here.
+    pub type GetResponseDataRefundDetail = crate::api::hk::types::Detail;
 
     /// GetResponseData
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct GetResponseData {
         /// 微信退款单号
         pub id: String,
         /// 商户退款单号
         pub out_refund_no: String,
         /// 退款渠道
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub channel: Option<GetResponseDataChannel>,
+        pub channel: Option<crate::api::hk::types::Channel>,
         /// 退款入账账户
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub recv_account: Option<String>,
         /// 退款资金来源
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub fund_source: Option<GetResponseDataFundSource>,
+        pub fund_source: Option<crate::api::hk::types::FundSource>,
         /// 退款成功时间
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub success_time: Option<String>,
         /// 退款创建时间
         pub create_time: String,
         /// 退款状态
-        pub status: GetResponseDataStatus,
+        pub status: crate::api::hk::types::Status,
         /// 退款金额
-        pub amount: GetResponseDataAmount,
+        pub amount: crate::api::hk::types::Amount,
         /// 优惠退款详情
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub refund_detail: Option<GetResponseDataRefundDetail>,
+        pub refund_detail: Option<crate::api::hk::types::Detail>,
     }
 
     /// What `GET /v3/refunds` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct GetResponse {
         /// 微信支付交易订单号
         pub id: String,
@@ -729,7 +671,8 @@ pub mod refunds {
     /// Idempotent by `out_refund_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "申请退款")]
     #[crate::endpoint(POST, "/v3/refunds", host = HongKong, response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 商户号
         pub mchid: String,
@@ -758,8 +701,63 @@ pub mod refunds {
         pub notify_url: Option<String>,
     }
 
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            mchid: impl Into<String>,
+            appid: impl Into<String>,
+            sp_mchid: impl Into<String>,
+            sub_mchid: impl Into<String>,
+            sp_appid: impl Into<String>,
+            out_refund_no: impl Into<String>,
+            amount: impl Into<PostAmount>,
+        ) -> Self {
+            Self {
+                mchid: mchid.into(),
+                appid: appid.into(),
+                sp_mchid: sp_mchid.into(),
+                sub_mchid: sub_mchid.into(),
+                sp_appid: sp_appid.into(),
+                sub_appid: None,
+                transaction_id: None,
+                out_trade_no: None,
+                out_refund_no: out_refund_no.into(),
+                reason: None,
+                amount: amount.into(),
+                notify_url: None,
+            }
+        }
+        /// Sets `sub_appid` (子商户APPID).
+        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+            self.sub_appid = Some(sub_appid.into());
+            self
+        }
+        /// Sets `transaction_id` (微信订单号).
+        pub fn with_transaction_id(mut self, transaction_id: impl Into<String>) -> Self {
+            self.transaction_id = Some(transaction_id.into());
+            self
+        }
+        /// Sets `out_trade_no` (商户订单号).
+        pub fn with_out_trade_no(mut self, out_trade_no: impl Into<String>) -> Self {
+            self.out_trade_no = Some(out_trade_no.into());
+            self
+        }
+        /// Sets `reason` (退款原因).
+        pub fn with_reason(mut self, reason: impl Into<String>) -> Self {
+            self.reason = Some(reason.into());
+            self
+        }
+        /// Sets `notify_url` (退款通知地址).
+        pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
+            self.notify_url = Some(notify_url.into());
+            self
+        }
+    }
+
     /// 订单金额
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct PostAmount {
         /// 退款金额
         pub refund: i64,
@@ -769,27 +767,14 @@ pub mod refunds {
         pub currency: String,
     }
 
-    string_enum! {
-        /// 汇率类型
-        pub enum PostResponseAmountExchangeRateType {
-            /// `SETTLEMENT_RATE`
-            SettlementRate = "SETTLEMENT_RATE",
-        }
-    }
+    /// [`AmountExchangeRateType`](crate::api::hk::types::AmountExchangeRateType), one type for one shape, under the name it has here.
+    pub type PostResponseAmountExchangeRateType = crate::api::hk::types::AmountExchangeRateType;
 
-    /// 汇率
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostResponseAmountExchangeRate {
-        /// 汇率类型
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub r#type: Option<PostResponseAmountExchangeRateType>,
-        /// 汇率值
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub rate: Option<i64>,
-    }
+    /// [`ExchangeRate`](crate::api::hk::types::ExchangeRate), one type for one shape, under the name it has here.
+    pub type PostResponseAmountExchangeRate = crate::api::hk::types::ExchangeRate;
 
     /// 退款金额
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct PostResponseAmount {
         /// 退款金额
         pub refund: i64,
@@ -800,52 +785,20 @@ pub mod refunds {
         /// 支付币种
         pub payer_currency: String,
         /// 汇率
-        pub exchange_rate: PostResponseAmountExchangeRate,
+        pub exchange_rate: crate::api::hk::types::ExchangeRate,
     }
 
-    string_enum! {
-        /// 优惠范围
-        pub enum PostResponseDetailScope {
-            /// `GLOBAL`
-            Global = "GLOBAL",
-            /// `SINGLE`
-            Single = "SINGLE",
-        }
-    }
+    /// [`Scope`](crate::api::hk::types::Scope), one type for one shape, under the name it has here.
+    pub type PostResponseDetailScope = crate::api::hk::types::Scope;
 
-    string_enum! {
-        /// 优惠类型
-        pub enum PostResponseDetailType {
-            /// `COUPON`
-            Coupon = "COUPON",
-            /// `DISCOUNT`
-            Discount = "DISCOUNT",
-        }
-    }
+    /// [`DetailType`](crate::api::hk::types::DetailType), one type for one shape, under the name it has here.
+    pub type PostResponseDetailType = crate::api::hk::types::DetailType;
 
-    /// 优惠退款详情
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostResponseDetail {
-        /// 券ID
-        pub promotion_id: String,
-        /// 优惠范围
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub scope: Option<PostResponseDetailScope>,
-        /// 优惠类型
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub r#type: Option<PostResponseDetailType>,
-        /// 优惠券面额
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub amount: Option<i64>,
-        /// 优惠券退款额
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub refund_amount: Option<i64>,
-        /// 货币类型
-        pub currency: String,
-    }
+    /// [`Detail`](crate::api::hk::types::Detail), one type for one shape, under the name it has here.
+    pub type PostResponseDetail = crate::api::hk::types::Detail;
 
     /// What `POST /v3/refunds` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 微信支付退款订单号
         pub id: String,
@@ -856,8 +809,7 @@ pub mod refunds {
         /// 退款金额
         pub amount: PostResponseAmount,
         /// 优惠退款详情
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub detail: Option<PostResponseDetail>,
+        pub detail: Option<crate::api::hk::types::Detail>,
     }
 
     /// `/v3/refunds/id`
@@ -871,7 +823,8 @@ pub mod refunds {
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_3.shtml)
             #[doc(alias = "查询单笔退款(微信支付退款订单号)")]
             #[crate::endpoint(GET, "/v3/refunds/id/<refund_id>", host = HongKong, response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 微信支付退款订单号 (path)
                 pub refund_id: String,
@@ -883,153 +836,66 @@ pub mod refunds {
                 pub sp_mchid: Option<String>,
             }
 
-            string_enum! {
-                /// 退款渠道
-                pub enum GetResponseChannel {
-                    /// `ORIGINAL`
-                    Original = "ORIGINAL",
-                    /// `BALANCE`
-                    Balance = "BALANCE",
-                    /// `OTHER_BALANCE`
-                    OtherBalance = "OTHER_BALANCE",
-                    /// `OTHER_BANKCARD`
-                    OtherBankcard = "OTHER_BANKCARD",
+            impl Get {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(refund_id: impl Into<String>) -> Self {
+                    Self {
+                        refund_id: refund_id.into(),
+                        mchid: None,
+                        sub_mchid: None,
+                        sp_mchid: None,
+                    }
+                }
+                /// Sets `mchid` (商户号 (query)).
+                pub fn with_mchid(mut self, mchid: impl Into<String>) -> Self {
+                    self.mchid = Some(mchid.into());
+                    self
+                }
+                /// Sets `sub_mchid` (子商户号 (query)).
+                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                    self.sub_mchid = Some(sub_mchid.into());
+                    self
+                }
+                /// Sets `sp_mchid` (机构商户号 (query)).
+                pub fn with_sp_mchid(mut self, sp_mchid: impl Into<String>) -> Self {
+                    self.sp_mchid = Some(sp_mchid.into());
+                    self
                 }
             }
 
-            string_enum! {
-                /// 退款资金来源
-                pub enum GetResponseFundSource {
-                    /// `REFUND_SOURCE_UNSETTLED_FUNDS`
-                    RefundSourceUnsettledFunds = "REFUND_SOURCE_UNSETTLED_FUNDS",
-                    /// `REFUND_SOURCE_REchARGE_FUNDS`
-                    RefundSourceRechArgeFunds = "REFUND_SOURCE_REchARGE_FUNDS",
-                }
-            }
+            /// [`Channel`](crate::api::hk::types::Channel), one type for one shape, under the name it has here.
+            pub type GetResponseChannel = crate::api::hk::types::Channel;
 
-            string_enum! {
-                /// 退款状态
-                pub enum GetResponseStatus {
-                    /// `SUCCESS`
-                    Success = "SUCCESS",
-                    /// `REFUNDCLOSE`
-                    Refundclose = "REFUNDCLOSE",
-                    /// `PROCESSING`
-                    Processing = "PROCESSING",
-                    /// `ABNORMAL`
-                    Abnormal = "ABNORMAL",
-                }
-            }
+            /// [`FundSource`](crate::api::hk::types::FundSource), one type for one shape, under the name it has here.
+            pub type GetResponseFundSource = crate::api::hk::types::FundSource;
 
-            string_enum! {
-                /// 汇率类型
-                pub enum GetResponseAmountExchangeRateType {
-                    /// `SETTLEMENT_RATE`
-                    SettlementRate = "SETTLEMENT_RATE",
-                }
-            }
+            /// [`Status`](crate::api::hk::types::Status), one type for one shape, under the name it has here.
+            pub type GetResponseStatus = crate::api::hk::types::Status;
 
-            /// 汇率
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseAmountExchangeRate {
-                /// 汇率类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub r#type: Option<GetResponseAmountExchangeRateType>,
-                /// 汇率值
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub rate: Option<i64>,
-            }
+            /// [`AmountExchangeRateType`](crate::api::hk::types::AmountExchangeRateType), one type for one shape, under the name it has here.
+            pub type GetResponseAmountExchangeRateType =
+                crate::api::hk::types::AmountExchangeRateType;
 
-            /// 退款金额
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseAmount {
-                /// 退款金额
-                pub refund: i64,
-                /// 货币类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub currency: Option<String>,
-                /// 用户退款金额
-                pub payer_refund: i64,
-                /// 支付币种
-                pub payer_currency: String,
-                /// 汇率
-                pub exchange_rate: GetResponseAmountExchangeRate,
-            }
+            /// [`ExchangeRate`](crate::api::hk::types::ExchangeRate), one type for one shape, under the name it has here.
+            pub type GetResponseAmountExchangeRate = crate::api::hk::types::ExchangeRate;
 
-            string_enum! {
-                /// 优惠范围
-                pub enum GetResponseDetailScope {
-                    /// `GLOBAL`
-                    Global = "GLOBAL",
-                    /// `SINGLE`
-                    Single = "SINGLE",
-                }
-            }
+            /// [`Amount`](crate::api::hk::types::Amount), one type for one shape, under the name it has here.
+            pub type GetResponseAmount = crate::api::hk::types::Amount;
 
-            string_enum! {
-                /// 优惠类型
-                pub enum GetResponseDetailType {
-                    /// `COUPON`
-                    Coupon = "COUPON",
-                    /// `DISCOUNT`
-                    Discount = "DISCOUNT",
-                }
-            }
+            /// [`Scope`](crate::api::hk::types::Scope), one type for one shape, under the name it has here.
+            pub type GetResponseDetailScope = crate::api::hk::types::Scope;
 
-            /// 优惠退款详情
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseDetail {
-                /// 券ID
-                pub promotion_id: String,
-                /// 优惠范围
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub scope: Option<GetResponseDetailScope>,
-                /// 优惠类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub r#type: Option<GetResponseDetailType>,
-                /// 优惠券面额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub amount: Option<i64>,
-                /// 优惠券退款额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub refund_amount: Option<i64>,
-                /// 货币类型
-                pub currency: String,
-            }
+            /// [`DetailType`](crate::api::hk::types::DetailType), one type for one shape, under the name it has here.
+            pub type GetResponseDetailType = crate::api::hk::types::DetailType;
+
+            /// [`Detail`](crate::api::hk::types::Detail), one type for one shape, under the name it has here.
+            pub type GetResponseDetail = crate::api::hk::types::Detail;
 
             /// What `GET /v3/refunds/id/{refund_id}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponse {
-                /// 微信支付退款订单号
-                pub id: String,
-                /// 商户退款单号
-                pub out_refund_no: String,
-                /// 微信支付交易订单号
-                pub transaction_id: String,
-                /// 商户原交易订单号
-                pub out_trade_no: String,
-                /// 退款渠道
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub channel: Option<GetResponseChannel>,
-                /// 退款入账账户
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub recv_account: Option<String>,
-                /// 退款资金来源
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub fund_source: Option<GetResponseFundSource>,
-                /// 退款成功时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub success_time: Option<String>,
-                /// 退款创建时间
-                pub create_time: String,
-                /// 退款状态
-                pub status: GetResponseStatus,
-                /// 退款金额
-                pub amount: GetResponseAmount,
-                /// 优惠退款详情
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub detail: Option<GetResponseDetail>,
-            }
+            ///
+            /// The type is [`RefundsResponse`](crate::api::hk::types::RefundsResponse), which other answers share.
+            pub type GetResponse = crate::api::hk::types::RefundsResponse;
         }
     }
     /// `/v3/refunds/out-refund-no`
@@ -1043,7 +909,8 @@ pub mod refunds {
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_3.shtml)
             #[doc(alias = "查询单笔退款(商户退款订单号)")]
             #[crate::endpoint(GET, "/v3/refunds/out-refund-no/<out_refund_no>", host = HongKong, response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 商户退款订单号 (path)
                 pub out_refund_no: String,
@@ -1055,153 +922,66 @@ pub mod refunds {
                 pub sp_mchid: Option<String>,
             }
 
-            string_enum! {
-                /// 退款渠道
-                pub enum GetResponseChannel {
-                    /// `ORIGINAL`
-                    Original = "ORIGINAL",
-                    /// `BALANCE`
-                    Balance = "BALANCE",
-                    /// `OTHER_BALANCE`
-                    OtherBalance = "OTHER_BALANCE",
-                    /// `OTHER_BANKCARD`
-                    OtherBankcard = "OTHER_BANKCARD",
+            impl Get {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(out_refund_no: impl Into<String>) -> Self {
+                    Self {
+                        out_refund_no: out_refund_no.into(),
+                        mchid: None,
+                        sub_mchid: None,
+                        sp_mchid: None,
+                    }
+                }
+                /// Sets `mchid` (商户号 (query)).
+                pub fn with_mchid(mut self, mchid: impl Into<String>) -> Self {
+                    self.mchid = Some(mchid.into());
+                    self
+                }
+                /// Sets `sub_mchid` (子商户号 (query)).
+                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                    self.sub_mchid = Some(sub_mchid.into());
+                    self
+                }
+                /// Sets `sp_mchid` (机构商户号 (query)).
+                pub fn with_sp_mchid(mut self, sp_mchid: impl Into<String>) -> Self {
+                    self.sp_mchid = Some(sp_mchid.into());
+                    self
                 }
             }
 
-            string_enum! {
-                /// 退款资金来源
-                pub enum GetResponseFundSource {
-                    /// `REFUND_SOURCE_UNSETTLED_FUNDS`
-                    RefundSourceUnsettledFunds = "REFUND_SOURCE_UNSETTLED_FUNDS",
-                    /// `REFUND_SOURCE_REchARGE_FUNDS`
-                    RefundSourceRechArgeFunds = "REFUND_SOURCE_REchARGE_FUNDS",
-                }
-            }
+            /// [`Channel`](crate::api::hk::types::Channel), one type for one shape, under the name it has here.
+            pub type GetResponseChannel = crate::api::hk::types::Channel;
 
-            string_enum! {
-                /// 退款状态
-                pub enum GetResponseStatus {
-                    /// `SUCCESS`
-                    Success = "SUCCESS",
-                    /// `REFUNDCLOSE`
-                    Refundclose = "REFUNDCLOSE",
-                    /// `PROCESSING`
-                    Processing = "PROCESSING",
-                    /// `ABNORMAL`
-                    Abnormal = "ABNORMAL",
-                }
-            }
+            /// [`FundSource`](crate::api::hk::types::FundSource), one type for one shape, under the name it has here.
+            pub type GetResponseFundSource = crate::api::hk::types::FundSource;
 
-            string_enum! {
-                /// 汇率类型
-                pub enum GetResponseAmountExchangeRateType {
-                    /// `SETTLEMENT_RATE`
-                    SettlementRate = "SETTLEMENT_RATE",
-                }
-            }
+            /// [`Status`](crate::api::hk::types::Status), one type for one shape, under the name it has here.
+            pub type GetResponseStatus = crate::api::hk::types::Status;
 
-            /// 汇率
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseAmountExchangeRate {
-                /// 汇率类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub r#type: Option<GetResponseAmountExchangeRateType>,
-                /// 汇率值
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub rate: Option<i64>,
-            }
+            /// [`AmountExchangeRateType`](crate::api::hk::types::AmountExchangeRateType), one type for one shape, under the name it has here.
+            pub type GetResponseAmountExchangeRateType =
+                crate::api::hk::types::AmountExchangeRateType;
 
-            /// 退款金额
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseAmount {
-                /// 退款金额
-                pub refund: i64,
-                /// 货币类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub currency: Option<String>,
-                /// 用户退款金额
-                pub payer_refund: i64,
-                /// 支付币种
-                pub payer_currency: String,
-                /// 汇率
-                pub exchange_rate: GetResponseAmountExchangeRate,
-            }
+            /// [`ExchangeRate`](crate::api::hk::types::ExchangeRate), one type for one shape, under the name it has here.
+            pub type GetResponseAmountExchangeRate = crate::api::hk::types::ExchangeRate;
 
-            string_enum! {
-                /// 优惠范围
-                pub enum GetResponseDetailScope {
-                    /// `GLOBAL`
-                    Global = "GLOBAL",
-                    /// `SINGLE`
-                    Single = "SINGLE",
-                }
-            }
+            /// [`Amount`](crate::api::hk::types::Amount), one type for one shape, under the name it has here.
+            pub type GetResponseAmount = crate::api::hk::types::Amount;
 
-            string_enum! {
-                /// 优惠类型
-                pub enum GetResponseDetailType {
-                    /// `COUPON`
-                    Coupon = "COUPON",
-                    /// `DISCOUNT`
-                    Discount = "DISCOUNT",
-                }
-            }
+            /// [`Scope`](crate::api::hk::types::Scope), one type for one shape, under the name it has here.
+            pub type GetResponseDetailScope = crate::api::hk::types::Scope;
 
-            /// 优惠退款详情
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseDetail {
-                /// 券ID
-                pub promotion_id: String,
-                /// 优惠范围
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub scope: Option<GetResponseDetailScope>,
-                /// 优惠类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub r#type: Option<GetResponseDetailType>,
-                /// 优惠券面额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub amount: Option<i64>,
-                /// 优惠券退款额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub refund_amount: Option<i64>,
-                /// 货币类型
-                pub currency: String,
-            }
+            /// [`DetailType`](crate::api::hk::types::DetailType), one type for one shape, under the name it has here.
+            pub type GetResponseDetailType = crate::api::hk::types::DetailType;
+
+            /// [`Detail`](crate::api::hk::types::Detail), one type for one shape, under the name it has here.
+            pub type GetResponseDetail = crate::api::hk::types::Detail;
 
             /// What `GET /v3/refunds/out-refund-no/{out_refund_no}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponse {
-                /// 微信支付退款订单号
-                pub id: String,
-                /// 商户退款单号
-                pub out_refund_no: String,
-                /// 微信支付交易订单号
-                pub transaction_id: String,
-                /// 商户原交易订单号
-                pub out_trade_no: String,
-                /// 退款渠道
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub channel: Option<GetResponseChannel>,
-                /// 退款入账账户
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub recv_account: Option<String>,
-                /// 退款资金来源
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub fund_source: Option<GetResponseFundSource>,
-                /// 退款成功时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub success_time: Option<String>,
-                /// 退款创建时间
-                pub create_time: String,
-                /// 退款状态
-                pub status: GetResponseStatus,
-                /// 退款金额
-                pub amount: GetResponseAmount,
-                /// 优惠退款详情
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub detail: Option<GetResponseDetail>,
-            }
+            ///
+            /// The type is [`RefundsResponse`](crate::api::hk::types::RefundsResponse), which other answers share.
+            pub type GetResponse = crate::api::hk::types::RefundsResponse;
         }
     }
 }
@@ -1217,7 +997,8 @@ pub mod settle {
         #[doc(alias = "查询结算资金明细API")]
         #[doc(alias = "查询结算资金明细")]
         #[crate::endpoint(GET, "/v3/settle/settlements", host = HongKong, response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Get {
             /// 子商户号 (query)
             pub sub_mchid: Option<String>,
@@ -1233,6 +1014,40 @@ pub mod settle {
             pub offset: i64,
         }
 
+        impl Get {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                settle_state: impl Into<GetSettleState>,
+                limit: impl Into<i64>,
+                offset: impl Into<i64>,
+            ) -> Self {
+                Self {
+                    sub_mchid: None,
+                    settle_state: settle_state.into(),
+                    settle_start_date: None,
+                    settle_end_date: None,
+                    limit: limit.into(),
+                    offset: offset.into(),
+                }
+            }
+            /// Sets `sub_mchid` (子商户号 (query)).
+            pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                self.sub_mchid = Some(sub_mchid.into());
+                self
+            }
+            /// Sets `settle_start_date` (结算开始日期 (query)).
+            pub fn with_settle_start_date(mut self, settle_start_date: impl Into<String>) -> Self {
+                self.settle_start_date = Some(settle_start_date.into());
+                self
+            }
+            /// Sets `settle_end_date` (结算结束日期 (query)).
+            pub fn with_settle_end_date(mut self, settle_end_date: impl Into<String>) -> Self {
+                self.settle_end_date = Some(settle_end_date.into());
+                self
+            }
+        }
+
         string_enum! {
             /// 结算状态
             pub enum GetSettleState {
@@ -1244,7 +1059,7 @@ pub mod settle {
         }
 
         /// 金额
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct GetResponseDataAmount {
             /// 已结算金额
             pub settled: i64,
@@ -1273,7 +1088,7 @@ pub mod settle {
         }
 
         /// GetResponseData
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct GetResponseData {
             /// 付款批次号
             pub batch_id: String,
@@ -1286,15 +1101,13 @@ pub mod settle {
             /// 金额
             pub amount: GetResponseDataAmount,
             /// 钱包主体
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub wallet_region: Option<GetResponseDataWalletRegion>,
         }
 
         /// What `GET /v3/settle/settlements` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct GetResponse {
             /// 结算信息列表
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub data: Option<Vec<GetResponseData>>,
             /// 总记录条数
             pub total_count: i64,
@@ -1316,12 +1129,29 @@ pub mod statements {
     /// The spec's header parameters ["Accept-Encoding"] are not set by this declaration.
     #[doc(alias = "下载对账单")]
     #[crate::endpoint(GET, "/v3/statements", host = HongKong, response = GetResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Get {
         /// 账单日期 (query)
         pub date: String,
         /// 商户号 (query)
         pub mchid: Option<String>,
+    }
+
+    impl Get {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(date: impl Into<String>) -> Self {
+            Self {
+                date: date.into(),
+                mchid: None,
+            }
+        }
+        /// Sets `mchid` (商户号 (query)).
+        pub fn with_mchid(mut self, mchid: impl Into<String>) -> Self {
+            self.mchid = Some(mchid.into());
+            self
+        }
     }
 
     /// What `GET /v3/statements` answers.
@@ -1340,7 +1170,8 @@ pub mod transactions {
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "APP支付下单")]
         #[crate::endpoint(POST, "/v3/transactions/app", host = HongKong, response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 商户号
             pub mchid: String,
@@ -1376,108 +1207,130 @@ pub mod transactions {
             /// MCC码
             pub merchant_category_code: String,
             /// 支付者
-            pub payer: Option<PostPayer>,
+            pub payer: Option<crate::api::hk::types::Payer>,
             /// 订单金额
-            pub amount: PostAmount,
+            pub amount: crate::api::hk::types::Amount2,
             /// 场景信息
-            pub scene_info: Option<PostSceneInfo>,
+            pub scene_info: Option<crate::api::hk::types::SceneInfo>,
             /// 优惠功能
-            pub detail: Option<Vec<PostDetail>>,
+            pub detail: Option<Vec<crate::api::hk::types::Detail2>>,
         }
 
-        /// 支付者
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostPayer {
-            /// 用户标识
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub openid: Option<String>,
-            /// 用户标识
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub sp_openid: Option<String>,
-            /// 用户标识
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub sub_openid: Option<String>,
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(
+                mchid: impl Into<String>,
+                appid: impl Into<String>,
+                sub_mchid: impl Into<String>,
+                sp_mchid: impl Into<String>,
+                sp_appid: impl Into<String>,
+                description: impl Into<String>,
+                notify_url: impl Into<String>,
+                out_trade_no: impl Into<String>,
+                trade_type: impl Into<String>,
+                merchant_category_code: impl Into<String>,
+                amount: impl Into<crate::api::hk::types::Amount2>,
+            ) -> Self {
+                Self {
+                    mchid: mchid.into(),
+                    appid: appid.into(),
+                    sub_mchid: sub_mchid.into(),
+                    sp_mchid: sp_mchid.into(),
+                    sp_appid: sp_appid.into(),
+                    sub_appid: None,
+                    description: description.into(),
+                    attach: None,
+                    notify_url: notify_url.into(),
+                    out_trade_no: out_trade_no.into(),
+                    goods_tag: None,
+                    trade_type: trade_type.into(),
+                    limit_pay: None,
+                    time_start: None,
+                    time_expire: None,
+                    merchant_category_code: merchant_category_code.into(),
+                    payer: None,
+                    amount: amount.into(),
+                    scene_info: None,
+                    detail: None,
+                }
+            }
+            /// Sets `sub_appid` (子商户APPID).
+            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                self.sub_appid = Some(sub_appid.into());
+                self
+            }
+            /// Sets `attach` (商户数据).
+            pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+                self.attach = Some(attach.into());
+                self
+            }
+            /// Sets `goods_tag` (商品标记).
+            pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
+                self.goods_tag = Some(goods_tag.into());
+                self
+            }
+            /// Sets `limit_pay` (指定支付方式).
+            pub fn with_limit_pay(mut self, limit_pay: impl Into<String>) -> Self {
+                self.limit_pay = Some(limit_pay.into());
+                self
+            }
+            /// Sets `time_start` (交易起始时间).
+            pub fn with_time_start(mut self, time_start: impl Into<String>) -> Self {
+                self.time_start = Some(time_start.into());
+                self
+            }
+            /// Sets `time_expire` (交易结束时间).
+            pub fn with_time_expire(mut self, time_expire: impl Into<String>) -> Self {
+                self.time_expire = Some(time_expire.into());
+                self
+            }
+            /// Sets `payer` (支付者).
+            pub fn with_payer(mut self, payer: impl Into<crate::api::hk::types::Payer>) -> Self {
+                self.payer = Some(payer.into());
+                self
+            }
+            /// Sets `scene_info` (场景信息).
+            pub fn with_scene_info(
+                mut self,
+                scene_info: impl Into<crate::api::hk::types::SceneInfo>,
+            ) -> Self {
+                self.scene_info = Some(scene_info.into());
+                self
+            }
+            /// Sets `detail` (优惠功能).
+            pub fn with_detail(
+                mut self,
+                detail: impl Into<Vec<crate::api::hk::types::Detail2>>,
+            ) -> Self {
+                self.detail = Some(detail.into());
+                self
+            }
         }
 
-        /// 订单金额
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostAmount {
-            /// 总金额
-            pub total: i64,
-            /// 货币类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub currency: Option<String>,
-        }
+        /// [`Payer`](crate::api::hk::types::Payer), one type for one shape, under the name it has here.
+        pub type PostPayer = crate::api::hk::types::Payer;
 
-        /// 商户门店信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostSceneInfoStoreInfo {
-            /// 编号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub id: Option<String>,
-            /// 名称
-            pub name: String,
-            /// 详细地址
-            pub address: String,
-        }
+        /// [`Amount2`](crate::api::hk::types::Amount2), one type for one shape, under the name it has here.
+        pub type PostAmount = crate::api::hk::types::Amount2;
 
-        /// 场景信息
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostSceneInfo {
-            /// 商户端设备号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub device_id: Option<String>,
-            /// 商户端设备IP
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub device_ip: Option<String>,
-            /// 用户终端IP
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub payer_client_ip: Option<String>,
-            /// 操作员ID
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub operator_id: Option<String>,
-            /// 商户门店信息
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub store_info: Option<PostSceneInfoStoreInfo>,
-        }
+        /// [`StoreInfo`](crate::api::hk::types::StoreInfo), one type for one shape, under the name it has here.
+        pub type PostSceneInfoStoreInfo = crate::api::hk::types::StoreInfo;
 
-        /// PostDetailGoodsDetail
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostDetailGoodsDetail {
-            /// 商品编码
-            pub goods_id: String,
-            /// 微信侧商品编码
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub wxpay_goods_id: Option<String>,
-            /// 商品名称
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub goods_name: Option<String>,
-            /// 商品数量
-            pub quantity: i64,
-            /// 商品单价
-            pub price: i64,
-        }
+        /// [`SceneInfo`](crate::api::hk::types::SceneInfo), one type for one shape, under the name it has here.
+        pub type PostSceneInfo = crate::api::hk::types::SceneInfo;
 
-        /// PostDetail
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostDetail {
-            /// 订单原价
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub cost_price: Option<i64>,
-            /// 商品小票ID
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub receipt_id: Option<String>,
-            /// 单品列表
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub goods_detail: Option<Vec<PostDetailGoodsDetail>>,
-        }
+        /// [`GoodsDetail`](crate::api::hk::types::GoodsDetail), one type for one shape, under the name it has here.
+        pub type PostDetailGoodsDetail = crate::api::hk::types::GoodsDetail;
+
+        /// [`Detail2`](crate::api::hk::types::Detail2), one type for one shape, under the name it has here.
+        pub type PostDetail = crate::api::hk::types::Detail2;
 
         /// What `POST /v3/transactions/app` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponse {
-            /// 预支付交易会话标识
-            pub prepay_id: String,
-        }
+        ///
+        /// The type is [`TransactionsResponse`](crate::api::hk::types::TransactionsResponse), which other answers share.
+        pub type PostResponse = crate::api::hk::types::TransactionsResponse;
     }
     /// `/v3/transactions/id`
     pub mod id {
@@ -1490,7 +1343,8 @@ pub mod transactions {
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_1.shtml)
             #[doc(alias = "查询订单(微信支付订单号)")]
             #[crate::endpoint(GET, "/v3/transactions/id/<transaction_id>", host = HongKong, response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 微信支付订单号 (path)
                 pub transaction_id: String,
@@ -1502,203 +1356,42 @@ pub mod transactions {
                 pub sp_mchid: String,
             }
 
-            string_enum! {
-                /// 交易类型
-                pub enum GetResponseTradeType {
-                    /// `JSAPI`
-                    Jsapi = "JSAPI",
-                    /// `NATIVE`
-                    Native = "NATIVE",
-                    /// `APP`
-                    App = "APP",
-                    /// `MWEB`
-                    Mweb = "MWEB",
-                    /// `MICROPAY`
-                    Micropay = "MICROPAY",
-                }
-            }
+            /// [`TradeType`](crate::api::hk::types::TradeType), one type for one shape, under the name it has here.
+            pub type GetResponseTradeType = crate::api::hk::types::TradeType;
 
-            string_enum! {
-                /// 交易状态
-                pub enum GetResponseTradeState {
-                    /// `SUCCESS`
-                    Success = "SUCCESS",
-                    /// `REFUND`
-                    Refund = "REFUND",
-                    /// `NOTPAY`
-                    Notpay = "NOTPAY",
-                    /// `CLOSED`
-                    Closed = "CLOSED",
-                    /// `REVOKED`
-                    Revoked = "REVOKED",
-                    /// `USERPAYING`
-                    Userpaying = "USERPAYING",
-                    /// `PAYERROR`
-                    Payerror = "PAYERROR",
-                }
-            }
+            /// [`TradeState`](crate::api::hk::types::TradeState), one type for one shape, under the name it has here.
+            pub type GetResponseTradeState = crate::api::hk::types::TradeState;
 
-            /// 支付者
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponsePayer {
-                /// 用户标识
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub openid: Option<String>,
-                /// 机构用户标识
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sp_openid: Option<String>,
-                /// 子商户用户标识
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sub_openid: Option<String>,
-            }
+            /// [`Payer`](crate::api::hk::types::Payer), one type for one shape, under the name it has here.
+            pub type GetResponsePayer = crate::api::hk::types::Payer;
 
-            string_enum! {
-                /// 汇率类型
-                pub enum GetResponseAmountExchangeRateType {
-                    /// `SETTLEMENT_RATE`
-                    SettlementRate = "SETTLEMENT_RATE",
-                }
-            }
+            /// [`AmountExchangeRateType`](crate::api::hk::types::AmountExchangeRateType), one type for one shape, under the name it has here.
+            pub type GetResponseAmountExchangeRateType =
+                crate::api::hk::types::AmountExchangeRateType;
 
-            /// 汇率信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseAmountExchangeRate {
-                /// 汇率类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub r#type: Option<GetResponseAmountExchangeRateType>,
-                /// 汇率值
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub rate: Option<i64>,
-            }
+            /// [`ExchangeRate`](crate::api::hk::types::ExchangeRate), one type for one shape, under the name it has here.
+            pub type GetResponseAmountExchangeRate = crate::api::hk::types::ExchangeRate;
 
-            /// 订单金额
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseAmount {
-                /// 订单金额
-                pub total: i64,
-                /// 用户支付金额
-                pub payer_total: i64,
-                /// 订单标价币种
-                pub currency: String,
-                /// 用户支付币种
-                pub payer_currency: String,
-                /// 汇率信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub exchange_rate: Option<GetResponseAmountExchangeRate>,
-            }
+            /// [`Amount3`](crate::api::hk::types::Amount3), one type for one shape, under the name it has here.
+            pub type GetResponseAmount = crate::api::hk::types::Amount3;
 
-            string_enum! {
-                /// 优惠范围
-                pub enum GetResponsePromotionDetailScope {
-                    /// `GLOBAL`
-                    Global = "GLOBAL",
-                    /// `SINGLE`
-                    Single = "SINGLE",
-                }
-            }
+            /// [`Scope`](crate::api::hk::types::Scope), one type for one shape, under the name it has here.
+            pub type GetResponsePromotionDetailScope = crate::api::hk::types::Scope;
 
-            string_enum! {
-                /// 优惠类型
-                pub enum GetResponsePromotionDetailType {
-                    /// `COUPON`
-                    Coupon = "COUPON",
-                    /// `DISCOUNT`
-                    Discount = "DISCOUNT",
-                }
-            }
+            /// [`DetailType`](crate::api::hk::types::DetailType), one type for one shape, under the name it has here.
+            pub type GetResponsePromotionDetailType = crate::api::hk::types::DetailType;
 
-            /// GetResponsePromotionDetailGoodsDetail
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponsePromotionDetailGoodsDetail {
-                /// 商品编码
-                pub goods_id: String,
-                /// 商品备注
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub goods_remark: Option<String>,
-                /// 商品优惠金额
-                pub discount_amount: i64,
-                /// 商品数量
-                pub quantity: i64,
-                /// 商品价格
-                pub price: i64,
-            }
+            /// [`PromotionDetailGoodsDetail`](crate::api::hk::types::PromotionDetailGoodsDetail), one type for one shape, under the name it has here.
+            pub type GetResponsePromotionDetailGoodsDetail =
+                crate::api::hk::types::PromotionDetailGoodsDetail;
 
-            /// GetResponsePromotionDetail
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponsePromotionDetail {
-                /// 券ID
-                pub promotion_id: String,
-                /// 优惠名称
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub name: Option<String>,
-                /// 优惠范围
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub scope: Option<GetResponsePromotionDetailScope>,
-                /// 优惠类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub r#type: Option<GetResponsePromotionDetailType>,
-                /// 优惠券面额
-                pub amount: i64,
-                /// 优惠币种
-                pub currency: String,
-                /// 活动ID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub activity_id: Option<String>,
-                /// 微信出资
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub wxpay_contribute_amount: Option<i64>,
-                /// 商户出资
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub merchant_contribute_amount: Option<i64>,
-                /// 其他出资
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub other_contribute_amount: Option<i64>,
-                /// 单品列表
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub goods_detail: Option<Vec<GetResponsePromotionDetailGoodsDetail>>,
-            }
+            /// [`PromotionDetail`](crate::api::hk::types::PromotionDetail), one type for one shape, under the name it has here.
+            pub type GetResponsePromotionDetail = crate::api::hk::types::PromotionDetail;
 
             /// What `GET /v3/transactions/id/{transaction_id}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponse {
-                /// 商户号
-                pub mchid: String,
-                /// APPID
-                pub appid: String,
-                /// 机构商户号
-                pub sp_mchid: String,
-                /// 子商户号
-                pub sub_mchid: String,
-                /// 机构APPID
-                pub sp_appid: String,
-                /// 子商户APPID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sub_appid: Option<String>,
-                /// 商户订单号
-                pub out_trade_no: String,
-                /// 微信支付订单号
-                pub id: String,
-                /// 商户数据
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub attach: Option<String>,
-                /// 交易类型
-                pub trade_type: GetResponseTradeType,
-                /// 付款银行
-                pub bank_type: String,
-                /// 支付完成时间
-                pub success_time: String,
-                /// 交易状态
-                pub trade_state: GetResponseTradeState,
-                /// 交易状态描述
-                pub trade_state_desc: String,
-                /// 支付者
-                pub payer: GetResponsePayer,
-                /// 订单金额
-                pub amount: GetResponseAmount,
-                /// 优惠功能
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
-            }
+            ///
+            /// The type is [`TransactionsIdResponse`](crate::api::hk::types::TransactionsIdResponse), which other answers share.
+            pub type GetResponse = crate::api::hk::types::TransactionsIdResponse;
 
             /// `/v3/transactions/id/{transaction_id}/close`
             pub mod close {
@@ -1711,7 +1404,8 @@ pub mod transactions {
                 /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                 #[doc(alias = "关闭订单(微信支付订单号)")]
                 #[crate::endpoint(POST, "/v3/transactions/id/<transaction_id>/close", host = HongKong, idempotent)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 微信支付订单号 (path)
                     pub transaction_id: String,
@@ -1721,6 +1415,32 @@ pub mod transactions {
                     pub sub_mchid: Option<String>,
                     /// 机构商户号
                     pub sp_mchid: Option<String>,
+                }
+
+                impl Post {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    pub fn new(
+                        transaction_id: impl Into<String>,
+                        mchid: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            transaction_id: transaction_id.into(),
+                            mchid: mchid.into(),
+                            sub_mchid: None,
+                            sp_mchid: None,
+                        }
+                    }
+                    /// Sets `sub_mchid` (子商户号).
+                    pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                        self.sub_mchid = Some(sub_mchid.into());
+                        self
+                    }
+                    /// Sets `sp_mchid` (机构商户号).
+                    pub fn with_sp_mchid(mut self, sp_mchid: impl Into<String>) -> Self {
+                        self.sp_mchid = Some(sp_mchid.into());
+                        self
+                    }
                 }
             }
             /// `/v3/transactions/id/{transaction_id}/reverse`
@@ -1734,7 +1454,8 @@ pub mod transactions {
                 /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                 #[doc(alias = "撤销订单(微信支付订单号)")]
                 #[crate::endpoint(POST, "/v3/transactions/id/<transaction_id>/reverse", host = HongKong, idempotent)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 微信订单号 (path)
                     pub transaction_id: String,
@@ -1759,7 +1480,8 @@ pub mod transactions {
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "小程序/公众号支付下单")]
         #[crate::endpoint(POST, "/v3/transactions/jsapi", host = HongKong, response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 商户号
             pub mchid: String,
@@ -1795,108 +1517,130 @@ pub mod transactions {
             /// MCC码
             pub merchant_category_code: String,
             /// 支付者
-            pub payer: Option<PostPayer>,
+            pub payer: Option<crate::api::hk::types::Payer>,
             /// 订单金额
-            pub amount: PostAmount,
+            pub amount: crate::api::hk::types::Amount2,
             /// 场景信息
-            pub scene_info: Option<PostSceneInfo>,
+            pub scene_info: Option<crate::api::hk::types::SceneInfo>,
             /// 优惠功能
-            pub detail: Option<Vec<PostDetail>>,
+            pub detail: Option<Vec<crate::api::hk::types::Detail2>>,
         }
 
-        /// 支付者
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostPayer {
-            /// 用户标识
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub openid: Option<String>,
-            /// 用户标识
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub sp_openid: Option<String>,
-            /// 用户标识
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub sub_openid: Option<String>,
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(
+                mchid: impl Into<String>,
+                appid: impl Into<String>,
+                sub_mchid: impl Into<String>,
+                sp_mchid: impl Into<String>,
+                sp_appid: impl Into<String>,
+                description: impl Into<String>,
+                notify_url: impl Into<String>,
+                out_trade_no: impl Into<String>,
+                trade_type: impl Into<String>,
+                merchant_category_code: impl Into<String>,
+                amount: impl Into<crate::api::hk::types::Amount2>,
+            ) -> Self {
+                Self {
+                    mchid: mchid.into(),
+                    appid: appid.into(),
+                    sub_mchid: sub_mchid.into(),
+                    sp_mchid: sp_mchid.into(),
+                    sp_appid: sp_appid.into(),
+                    sub_appid: None,
+                    description: description.into(),
+                    attach: None,
+                    notify_url: notify_url.into(),
+                    out_trade_no: out_trade_no.into(),
+                    goods_tag: None,
+                    trade_type: trade_type.into(),
+                    limit_pay: None,
+                    time_start: None,
+                    time_expire: None,
+                    merchant_category_code: merchant_category_code.into(),
+                    payer: None,
+                    amount: amount.into(),
+                    scene_info: None,
+                    detail: None,
+                }
+            }
+            /// Sets `sub_appid` (子商户APPID).
+            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                self.sub_appid = Some(sub_appid.into());
+                self
+            }
+            /// Sets `attach` (商户数据).
+            pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+                self.attach = Some(attach.into());
+                self
+            }
+            /// Sets `goods_tag` (商品标记).
+            pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
+                self.goods_tag = Some(goods_tag.into());
+                self
+            }
+            /// Sets `limit_pay` (指定支付方式).
+            pub fn with_limit_pay(mut self, limit_pay: impl Into<String>) -> Self {
+                self.limit_pay = Some(limit_pay.into());
+                self
+            }
+            /// Sets `time_start` (交易起始时间).
+            pub fn with_time_start(mut self, time_start: impl Into<String>) -> Self {
+                self.time_start = Some(time_start.into());
+                self
+            }
+            /// Sets `time_expire` (交易结束时间).
+            pub fn with_time_expire(mut self, time_expire: impl Into<String>) -> Self {
+                self.time_expire = Some(time_expire.into());
+                self
+            }
+            /// Sets `payer` (支付者).
+            pub fn with_payer(mut self, payer: impl Into<crate::api::hk::types::Payer>) -> Self {
+                self.payer = Some(payer.into());
+                self
+            }
+            /// Sets `scene_info` (场景信息).
+            pub fn with_scene_info(
+                mut self,
+                scene_info: impl Into<crate::api::hk::types::SceneInfo>,
+            ) -> Self {
+                self.scene_info = Some(scene_info.into());
+                self
+            }
+            /// Sets `detail` (优惠功能).
+            pub fn with_detail(
+                mut self,
+                detail: impl Into<Vec<crate::api::hk::types::Detail2>>,
+            ) -> Self {
+                self.detail = Some(detail.into());
+                self
+            }
         }
 
-        /// 订单金额
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostAmount {
-            /// 总金额
-            pub total: i64,
-            /// 货币类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub currency: Option<String>,
-        }
+        /// [`Payer`](crate::api::hk::types::Payer), one type for one shape, under the name it has here.
+        pub type PostPayer = crate::api::hk::types::Payer;
 
-        /// 商户门店信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostSceneInfoStoreInfo {
-            /// 编号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub id: Option<String>,
-            /// 名称
-            pub name: String,
-            /// 详细地址
-            pub address: String,
-        }
+        /// [`Amount2`](crate::api::hk::types::Amount2), one type for one shape, under the name it has here.
+        pub type PostAmount = crate::api::hk::types::Amount2;
 
-        /// 场景信息
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostSceneInfo {
-            /// 商户端设备号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub device_id: Option<String>,
-            /// 商户端设备IP
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub device_ip: Option<String>,
-            /// 用户终端IP
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub payer_client_ip: Option<String>,
-            /// 操作员ID
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub operator_id: Option<String>,
-            /// 商户门店信息
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub store_info: Option<PostSceneInfoStoreInfo>,
-        }
+        /// [`StoreInfo`](crate::api::hk::types::StoreInfo), one type for one shape, under the name it has here.
+        pub type PostSceneInfoStoreInfo = crate::api::hk::types::StoreInfo;
 
-        /// PostDetailGoodsDetail
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostDetailGoodsDetail {
-            /// 商品编码
-            pub goods_id: String,
-            /// 微信侧商品编码
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub wxpay_goods_id: Option<String>,
-            /// 商品名称
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub goods_name: Option<String>,
-            /// 商品数量
-            pub quantity: i64,
-            /// 商品单价
-            pub price: i64,
-        }
+        /// [`SceneInfo`](crate::api::hk::types::SceneInfo), one type for one shape, under the name it has here.
+        pub type PostSceneInfo = crate::api::hk::types::SceneInfo;
 
-        /// PostDetail
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostDetail {
-            /// 订单原价
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub cost_price: Option<i64>,
-            /// 商品小票ID
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub receipt_id: Option<String>,
-            /// 单品列表
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub goods_detail: Option<Vec<PostDetailGoodsDetail>>,
-        }
+        /// [`GoodsDetail`](crate::api::hk::types::GoodsDetail), one type for one shape, under the name it has here.
+        pub type PostDetailGoodsDetail = crate::api::hk::types::GoodsDetail;
+
+        /// [`Detail2`](crate::api::hk::types::Detail2), one type for one shape, under the name it has here.
+        pub type PostDetail = crate::api::hk::types::Detail2;
 
         /// What `POST /v3/transactions/jsapi` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponse {
-            /// 预支付交易会话标识
-            pub prepay_id: String,
-        }
+        ///
+        /// The type is [`TransactionsResponse`](crate::api::hk::types::TransactionsResponse), which other answers share.
+        pub type PostResponse = crate::api::hk::types::TransactionsResponse;
     }
     /// `/v3/transactions/micropay`
     pub mod micropay {
@@ -1909,7 +1653,8 @@ pub mod transactions {
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "提交付款码支付")]
         #[crate::endpoint(POST, "/v3/transactions/micropay", host = HongKong, response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 商户号
             pub mchid: String,
@@ -1941,208 +1686,158 @@ pub mod transactions {
             /// 支付者
             pub payer: Option<PostPayer>,
             /// 订单金额
-            pub amount: PostAmount,
+            pub amount: crate::api::hk::types::Amount2,
             /// 场景信息
-            pub scene_info: Option<PostSceneInfo>,
+            pub scene_info: Option<crate::api::hk::types::SceneInfo>,
             /// 优惠功能
-            pub detail: Option<Vec<PostDetail>>,
+            pub detail: Option<Vec<crate::api::hk::types::Detail2>>,
+        }
+
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(
+                mchid: impl Into<String>,
+                appid: impl Into<String>,
+                sub_mchid: impl Into<String>,
+                sp_mchid: impl Into<String>,
+                sp_appid: impl Into<String>,
+                description: impl Into<String>,
+                out_trade_no: impl Into<String>,
+                trade_type: impl Into<String>,
+                merchant_category_code: impl Into<String>,
+                amount: impl Into<crate::api::hk::types::Amount2>,
+            ) -> Self {
+                Self {
+                    mchid: mchid.into(),
+                    appid: appid.into(),
+                    sub_mchid: sub_mchid.into(),
+                    sp_mchid: sp_mchid.into(),
+                    sp_appid: sp_appid.into(),
+                    sub_appid: None,
+                    description: description.into(),
+                    attach: None,
+                    out_trade_no: out_trade_no.into(),
+                    goods_tag: None,
+                    trade_type: trade_type.into(),
+                    limit_pay: None,
+                    merchant_category_code: merchant_category_code.into(),
+                    payer: None,
+                    amount: amount.into(),
+                    scene_info: None,
+                    detail: None,
+                }
+            }
+            /// Sets `sub_appid` (子商户APPID).
+            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                self.sub_appid = Some(sub_appid.into());
+                self
+            }
+            /// Sets `attach` (商户数据).
+            pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+                self.attach = Some(attach.into());
+                self
+            }
+            /// Sets `goods_tag` (商品标记).
+            pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
+                self.goods_tag = Some(goods_tag.into());
+                self
+            }
+            /// Sets `limit_pay` (指定支付方式).
+            pub fn with_limit_pay(mut self, limit_pay: impl Into<String>) -> Self {
+                self.limit_pay = Some(limit_pay.into());
+                self
+            }
+            /// Sets `payer` (支付者).
+            pub fn with_payer(mut self, payer: impl Into<PostPayer>) -> Self {
+                self.payer = Some(payer.into());
+                self
+            }
+            /// Sets `scene_info` (场景信息).
+            pub fn with_scene_info(
+                mut self,
+                scene_info: impl Into<crate::api::hk::types::SceneInfo>,
+            ) -> Self {
+                self.scene_info = Some(scene_info.into());
+                self
+            }
+            /// Sets `detail` (优惠功能).
+            pub fn with_detail(
+                mut self,
+                detail: impl Into<Vec<crate::api::hk::types::Detail2>>,
+            ) -> Self {
+                self.detail = Some(detail.into());
+                self
+            }
         }
 
         /// 支付者
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostPayer {
             /// 授权码
             pub auth_code: String,
         }
 
-        /// 订单金额
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostAmount {
-            /// 总金额
-            pub total: i64,
-            /// 货币类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub currency: Option<String>,
-        }
+        /// [`Amount2`](crate::api::hk::types::Amount2), one type for one shape, under the name it has here.
+        pub type PostAmount = crate::api::hk::types::Amount2;
 
-        /// 商户门店信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostSceneInfoStoreInfo {
-            /// 编号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub id: Option<String>,
-            /// 名称
-            pub name: String,
-            /// 详细地址
-            pub address: String,
-        }
+        /// [`StoreInfo`](crate::api::hk::types::StoreInfo), one type for one shape, under the name it has here.
+        pub type PostSceneInfoStoreInfo = crate::api::hk::types::StoreInfo;
 
-        /// 场景信息
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostSceneInfo {
-            /// 商户端设备号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub device_id: Option<String>,
-            /// 商户端设备IP
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub device_ip: Option<String>,
-            /// 用户终端IP
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub payer_client_ip: Option<String>,
-            /// 操作员ID
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub operator_id: Option<String>,
-            /// 商户门店信息
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub store_info: Option<PostSceneInfoStoreInfo>,
-        }
+        /// [`SceneInfo`](crate::api::hk::types::SceneInfo), one type for one shape, under the name it has here.
+        pub type PostSceneInfo = crate::api::hk::types::SceneInfo;
 
-        /// PostDetailGoodsDetail
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostDetailGoodsDetail {
-            /// 商品编码
-            pub goods_id: String,
-            /// 微信侧商品编码
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub wxpay_goods_id: Option<String>,
-            /// 商品名称
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub goods_name: Option<String>,
-            /// 商品数量
-            pub quantity: i64,
-            /// 商品单价
-            pub price: i64,
-        }
+        /// [`GoodsDetail`](crate::api::hk::types::GoodsDetail), one type for one shape, under the name it has here.
+        pub type PostDetailGoodsDetail = crate::api::hk::types::GoodsDetail;
 
-        /// PostDetail
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostDetail {
-            /// 订单原价
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub cost_price: Option<i64>,
-            /// 商品小票ID
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub receipt_id: Option<String>,
-            /// 单品列表
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub goods_detail: Option<Vec<PostDetailGoodsDetail>>,
-        }
+        /// [`Detail2`](crate::api::hk::types::Detail2), one type for one shape, under the name it has here.
+        pub type PostDetail = crate::api::hk::types::Detail2;
 
-        string_enum! {
-            /// 交易类型
-            pub enum PostResponseTradeType {
-                /// `JSAPI`
-                Jsapi = "JSAPI",
-                /// `NATIVE`
-                Native = "NATIVE",
-                /// `APP`
-                App = "APP",
-                /// `MWEB`
-                Mweb = "MWEB",
-                /// `MICROPAY`
-                Micropay = "MICROPAY",
-            }
-        }
+        /// [`TradeType`](crate::api::hk::types::TradeType), one type for one shape, under the name it has here.
+        pub type PostResponseTradeType = crate::api::hk::types::TradeType;
 
-        string_enum! {
-            /// 交易状态
-            pub enum PostResponseTradeState {
-                /// `SUCCESS`
-                Success = "SUCCESS",
-                /// `REFUND`
-                Refund = "REFUND",
-                /// `NOTPAY`
-                Notpay = "NOTPAY",
-                /// `CLOSED`
-                Closed = "CLOSED",
-                /// `REVOKED`
-                Revoked = "REVOKED",
-                /// `USERPAYING`
-                Userpaying = "USERPAYING",
-                /// `PAYERROR`
-                Payerror = "PAYERROR",
-            }
-        }
+        /// [`TradeState`](crate::api::hk::types::TradeState), one type for one shape, under the name it has here.
+        pub type PostResponseTradeState = crate::api::hk::types::TradeState;
 
-        /// 支付者
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponsePayer {
-            /// 用户标识
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub openid: Option<String>,
-            /// 用户标识
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub sp_openid: Option<String>,
-            /// 用户标识
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub sub_openid: Option<String>,
-        }
+        /// [`Payer`](crate::api::hk::types::Payer), one type for one shape, under the name it has here.
+        pub type PostResponsePayer = crate::api::hk::types::Payer;
 
-        string_enum! {
-            /// 汇率类型
-            pub enum PostResponseAmountExchangeRateType {
-                /// `SETTLEMENT_RATE`
-                SettlementRate = "SETTLEMENT_RATE",
-            }
-        }
+        /// [`AmountExchangeRateType`](crate::api::hk::types::AmountExchangeRateType), one type for one shape, under the name it has here.
+        pub type PostResponseAmountExchangeRateType = crate::api::hk::types::AmountExchangeRateType;
 
-        /// 汇率
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponseAmountExchangeRate {
-            /// 汇率类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub r#type: Option<PostResponseAmountExchangeRateType>,
-            /// 汇率值
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub rate: Option<i64>,
-        }
+        /// [`ExchangeRate`](crate::api::hk::types::ExchangeRate), one type for one shape, under the name it has here.
+        pub type PostResponseAmountExchangeRate = crate::api::hk::types::ExchangeRate;
 
         /// 订单金额
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct PostResponseAmount {
             /// 订单金额
             pub total: i64,
             /// 货币类型
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub currency: Option<String>,
             /// 用户支付金额
             pub payer_total: i64,
             /// 支付货币类型
             #[serde(rename = "payer _currency")]
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub payer_currency: Option<String>,
             /// 汇率
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub exchange_rate: Option<PostResponseAmountExchangeRate>,
+            pub exchange_rate: Option<crate::api::hk::types::ExchangeRate>,
         }
 
-        string_enum! {
-            /// 优惠范围
-            pub enum PostResponseDetailScope {
-                /// `GLOBAL`
-                Global = "GLOBAL",
-                /// `SINGLE`
-                Single = "SINGLE",
-            }
-        }
+        /// [`Scope`](crate::api::hk::types::Scope), one type for one shape, under the name it has here.
+        pub type PostResponseDetailScope = crate::api::hk::types::Scope;
 
-        string_enum! {
-            /// 优惠类型
-            pub enum PostResponseDetailType {
-                /// `COUPON`
-                Coupon = "COUPON",
-                /// `DISCOUNT`
-                Discount = "DISCOUNT",
-            }
-        }
+        /// [`DetailType`](crate::api::hk::types::DetailType), one type for one shape, under the name it has here.
+        pub type PostResponseDetailType = crate::api::hk::types::DetailType;
 
         /// PostResponseDetailGoodsDetail
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct PostResponseDetailGoodsDetail {
             /// 商品编码
             pub goods_id: String,
             /// 商品备注
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub goods_remark: Option<String>,
             /// 商品数量
             pub quantity: i64,
@@ -2151,43 +1846,34 @@ pub mod transactions {
         }
 
         /// PostResponseDetail
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct PostResponseDetail {
             /// 券ID
             pub promotion_id: String,
             /// 优惠名称
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub name: Option<String>,
             /// 优惠范围
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub scope: Option<PostResponseDetailScope>,
+            pub scope: Option<crate::api::hk::types::Scope>,
             /// 优惠类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub r#type: Option<PostResponseDetailType>,
+            pub r#type: Option<crate::api::hk::types::DetailType>,
             /// 优惠券面额
             pub amount: i64,
             /// 货币类型
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub currency: Option<String>,
             /// 活动ID
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub activity_id: Option<String>,
             /// 微信出资
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub wechatpay_contribute_amount: Option<i64>,
             /// 商户出资
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub merchant_contribute_amount: Option<i64>,
             /// 其他出资
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub other_contribute_amount: Option<i64>,
             /// 单品列表
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub goods_detail: Option<Vec<PostResponseDetailGoodsDetail>>,
         }
 
         /// What `POST /v3/transactions/micropay` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 微信支付订单号
             pub id: String,
@@ -2202,30 +1888,26 @@ pub mod transactions {
             /// 机构APPID
             pub sp_appid: String,
             /// 子商户APPID
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_appid: Option<String>,
             /// 商户订单号
             pub out_trade_no: String,
             /// 交易类型
-            pub trade_type: PostResponseTradeType,
+            pub trade_type: crate::api::hk::types::TradeType,
             /// 交易状态
-            pub trade_state: PostResponseTradeState,
+            pub trade_state: crate::api::hk::types::TradeState,
             /// 交易状态描述
             pub trade_state_desc: String,
             /// 付款银行
             pub bank_type: String,
             /// 商户数据
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub attach: Option<String>,
             /// 支付完成时间
             pub success_time: String,
             /// 支付者
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub payer: Option<PostResponsePayer>,
+            pub payer: Option<crate::api::hk::types::Payer>,
             /// 订单金额
             pub amount: PostResponseAmount,
             /// 优惠功能
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub detail: Option<Vec<PostResponseDetail>>,
         }
     }
@@ -2240,7 +1922,8 @@ pub mod transactions {
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "H5支付下单")]
         #[crate::endpoint(POST, "/v3/transactions/mweb", host = HongKong, response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 商户号
             pub mchid: String,
@@ -2276,53 +1959,113 @@ pub mod transactions {
             /// MCC码
             pub merchant_category_code: String,
             /// 支付者
-            pub payer: Option<PostPayer>,
+            pub payer: Option<crate::api::hk::types::Payer>,
             /// 订单金额
-            pub amount: PostAmount,
+            pub amount: crate::api::hk::types::Amount2,
             /// 场景信息
             pub scene_info: PostSceneInfo,
             /// 优惠功能
-            pub detail: Option<Vec<PostDetail>>,
+            pub detail: Option<Vec<crate::api::hk::types::Detail2>>,
         }
 
-        /// 支付者
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostPayer {
-            /// 用户标识
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub openid: Option<String>,
-            /// 用户标识
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub sp_openid: Option<String>,
-            /// 用户标识
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub sub_openid: Option<String>,
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(
+                mchid: impl Into<String>,
+                appid: impl Into<String>,
+                sub_mchid: impl Into<String>,
+                sp_mchid: impl Into<String>,
+                sp_appid: impl Into<String>,
+                description: impl Into<String>,
+                notify_url: impl Into<String>,
+                out_trade_no: impl Into<String>,
+                trade_type: impl Into<String>,
+                merchant_category_code: impl Into<String>,
+                amount: impl Into<crate::api::hk::types::Amount2>,
+                scene_info: impl Into<PostSceneInfo>,
+            ) -> Self {
+                Self {
+                    mchid: mchid.into(),
+                    appid: appid.into(),
+                    sub_mchid: sub_mchid.into(),
+                    sp_mchid: sp_mchid.into(),
+                    sp_appid: sp_appid.into(),
+                    sub_appid: None,
+                    description: description.into(),
+                    attach: None,
+                    notify_url: notify_url.into(),
+                    out_trade_no: out_trade_no.into(),
+                    goods_tag: None,
+                    trade_type: trade_type.into(),
+                    limit_pay: None,
+                    time_start: None,
+                    time_expire: None,
+                    merchant_category_code: merchant_category_code.into(),
+                    payer: None,
+                    amount: amount.into(),
+                    scene_info: scene_info.into(),
+                    detail: None,
+                }
+            }
+            /// Sets `sub_appid` (子商户APPID).
+            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                self.sub_appid = Some(sub_appid.into());
+                self
+            }
+            /// Sets `attach` (商户数据).
+            pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+                self.attach = Some(attach.into());
+                self
+            }
+            /// Sets `goods_tag` (商品标记).
+            pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
+                self.goods_tag = Some(goods_tag.into());
+                self
+            }
+            /// Sets `limit_pay` (指定支付方式).
+            pub fn with_limit_pay(mut self, limit_pay: impl Into<String>) -> Self {
+                self.limit_pay = Some(limit_pay.into());
+                self
+            }
+            /// Sets `time_start` (交易起始时间).
+            pub fn with_time_start(mut self, time_start: impl Into<String>) -> Self {
+                self.time_start = Some(time_start.into());
+                self
+            }
+            /// Sets `time_expire` (交易结束时间).
+            pub fn with_time_expire(mut self, time_expire: impl Into<String>) -> Self {
+                self.time_expire = Some(time_expire.into());
+                self
+            }
+            /// Sets `payer` (支付者).
+            pub fn with_payer(mut self, payer: impl Into<crate::api::hk::types::Payer>) -> Self {
+                self.payer = Some(payer.into());
+                self
+            }
+            /// Sets `detail` (优惠功能).
+            pub fn with_detail(
+                mut self,
+                detail: impl Into<Vec<crate::api::hk::types::Detail2>>,
+            ) -> Self {
+                self.detail = Some(detail.into());
+                self
+            }
         }
 
-        /// 订单金额
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostAmount {
-            /// 总金额
-            pub total: i64,
-            /// 货币类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub currency: Option<String>,
-        }
+        /// [`Payer`](crate::api::hk::types::Payer), one type for one shape, under the name it has here.
+        pub type PostPayer = crate::api::hk::types::Payer;
 
-        /// 商户门店信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostSceneInfoStoreInfo {
-            /// 编号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub id: Option<String>,
-            /// 名称
-            pub name: String,
-            /// 详细地址
-            pub address: String,
-        }
+        /// [`Amount2`](crate::api::hk::types::Amount2), one type for one shape, under the name it has here.
+        pub type PostAmount = crate::api::hk::types::Amount2;
+
+        /// [`StoreInfo`](crate::api::hk::types::StoreInfo), one type for one shape, under the name it has here.
+        pub type PostSceneInfoStoreInfo = crate::api::hk::types::StoreInfo;
 
         /// 场景信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostSceneInfo {
             /// 商户端设备号
             #[serde(skip_serializing_if = "Option::is_none")]
@@ -2336,42 +2079,49 @@ pub mod transactions {
             #[serde(skip_serializing_if = "Option::is_none")]
             pub operator_id: Option<String>,
             /// 商户门店信息
-            pub store_info: PostSceneInfoStoreInfo,
+            pub store_info: crate::api::hk::types::StoreInfo,
         }
 
-        /// PostDetailGoodsDetail
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostDetailGoodsDetail {
-            /// 商品编码
-            pub goods_id: String,
-            /// 微信侧商品编码
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub wxpay_goods_id: Option<String>,
-            /// 商品名称
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub goods_name: Option<String>,
-            /// 商品数量
-            pub quantity: i64,
-            /// 商品单价
-            pub price: i64,
+        impl PostSceneInfo {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                payer_client_ip: impl Into<String>,
+                store_info: impl Into<crate::api::hk::types::StoreInfo>,
+            ) -> Self {
+                Self {
+                    device_id: None,
+                    device_ip: None,
+                    payer_client_ip: payer_client_ip.into(),
+                    operator_id: None,
+                    store_info: store_info.into(),
+                }
+            }
+            /// Sets `device_id` (商户端设备号).
+            pub fn with_device_id(mut self, device_id: impl Into<String>) -> Self {
+                self.device_id = Some(device_id.into());
+                self
+            }
+            /// Sets `device_ip` (商户端设备IP).
+            pub fn with_device_ip(mut self, device_ip: impl Into<String>) -> Self {
+                self.device_ip = Some(device_ip.into());
+                self
+            }
+            /// Sets `operator_id` (操作员ID).
+            pub fn with_operator_id(mut self, operator_id: impl Into<String>) -> Self {
+                self.operator_id = Some(operator_id.into());
+                self
+            }
         }
 
-        /// PostDetail
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostDetail {
-            /// 订单原价
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub cost_price: Option<i64>,
-            /// 商品小票ID
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub receipt_id: Option<String>,
-            /// 单品列表
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub goods_detail: Option<Vec<PostDetailGoodsDetail>>,
-        }
+        /// [`GoodsDetail`](crate::api::hk::types::GoodsDetail), one type for one shape, under the name it has here.
+        pub type PostDetailGoodsDetail = crate::api::hk::types::GoodsDetail;
+
+        /// [`Detail2`](crate::api::hk::types::Detail2), one type for one shape, under the name it has here.
+        pub type PostDetail = crate::api::hk::types::Detail2;
 
         /// What `POST /v3/transactions/mweb` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 支付跳转链接
             pub mweb_url: String,
@@ -2388,7 +2138,8 @@ pub mod transactions {
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "扫码支付下单")]
         #[crate::endpoint(POST, "/v3/transactions/native", host = HongKong, response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 商户号
             pub mchid: String,
@@ -2424,104 +2175,128 @@ pub mod transactions {
             /// MCC码
             pub merchant_category_code: String,
             /// 支付者
-            pub payer: Option<PostPayer>,
+            pub payer: Option<crate::api::hk::types::Payer>,
             /// 订单金额
-            pub amount: PostAmount,
+            pub amount: crate::api::hk::types::Amount2,
             /// 场景信息
-            pub scene_info: Option<PostSceneInfo>,
+            pub scene_info: Option<crate::api::hk::types::SceneInfo>,
             /// 优惠功能
-            pub detail: Option<Vec<PostDetail>>,
+            pub detail: Option<Vec<crate::api::hk::types::Detail2>>,
         }
 
-        /// 支付者
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostPayer {
-            /// 用户标识
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub openid: Option<String>,
-            /// 用户标识
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub sp_openid: Option<String>,
-            /// 用户标识
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub sub_openid: Option<String>,
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(
+                mchid: impl Into<String>,
+                appid: impl Into<String>,
+                sub_mchid: impl Into<String>,
+                sp_mchid: impl Into<String>,
+                sp_appid: impl Into<String>,
+                description: impl Into<String>,
+                notify_url: impl Into<String>,
+                out_trade_no: impl Into<String>,
+                trade_type: impl Into<String>,
+                merchant_category_code: impl Into<String>,
+                amount: impl Into<crate::api::hk::types::Amount2>,
+            ) -> Self {
+                Self {
+                    mchid: mchid.into(),
+                    appid: appid.into(),
+                    sub_mchid: sub_mchid.into(),
+                    sp_mchid: sp_mchid.into(),
+                    sp_appid: sp_appid.into(),
+                    sub_appid: None,
+                    description: description.into(),
+                    attach: None,
+                    notify_url: notify_url.into(),
+                    out_trade_no: out_trade_no.into(),
+                    goods_tag: None,
+                    trade_type: trade_type.into(),
+                    limit_pay: None,
+                    time_start: None,
+                    time_expire: None,
+                    merchant_category_code: merchant_category_code.into(),
+                    payer: None,
+                    amount: amount.into(),
+                    scene_info: None,
+                    detail: None,
+                }
+            }
+            /// Sets `sub_appid` (子商户APPID).
+            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                self.sub_appid = Some(sub_appid.into());
+                self
+            }
+            /// Sets `attach` (商户数据).
+            pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+                self.attach = Some(attach.into());
+                self
+            }
+            /// Sets `goods_tag` (商品标记).
+            pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
+                self.goods_tag = Some(goods_tag.into());
+                self
+            }
+            /// Sets `limit_pay` (指定支付方式).
+            pub fn with_limit_pay(mut self, limit_pay: impl Into<String>) -> Self {
+                self.limit_pay = Some(limit_pay.into());
+                self
+            }
+            /// Sets `time_start` (交易起始时间).
+            pub fn with_time_start(mut self, time_start: impl Into<String>) -> Self {
+                self.time_start = Some(time_start.into());
+                self
+            }
+            /// Sets `time_expire` (交易结束时间).
+            pub fn with_time_expire(mut self, time_expire: impl Into<String>) -> Self {
+                self.time_expire = Some(time_expire.into());
+                self
+            }
+            /// Sets `payer` (支付者).
+            pub fn with_payer(mut self, payer: impl Into<crate::api::hk::types::Payer>) -> Self {
+                self.payer = Some(payer.into());
+                self
+            }
+            /// Sets `scene_info` (场景信息).
+            pub fn with_scene_info(
+                mut self,
+                scene_info: impl Into<crate::api::hk::types::SceneInfo>,
+            ) -> Self {
+                self.scene_info = Some(scene_info.into());
+                self
+            }
+            /// Sets `detail` (优惠功能).
+            pub fn with_detail(
+                mut self,
+                detail: impl Into<Vec<crate::api::hk::types::Detail2>>,
+            ) -> Self {
+                self.detail = Some(detail.into());
+                self
+            }
         }
 
-        /// 订单金额
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostAmount {
-            /// 总金额
-            pub total: i64,
-            /// 货币类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub currency: Option<String>,
-        }
+        /// [`Payer`](crate::api::hk::types::Payer), one type for one shape, under the name it has here.
+        pub type PostPayer = crate::api::hk::types::Payer;
 
-        /// 商户门店信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostSceneInfoStoreInfo {
-            /// 编号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub id: Option<String>,
-            /// 名称
-            pub name: String,
-            /// 详细地址
-            pub address: String,
-        }
+        /// [`Amount2`](crate::api::hk::types::Amount2), one type for one shape, under the name it has here.
+        pub type PostAmount = crate::api::hk::types::Amount2;
 
-        /// 场景信息
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostSceneInfo {
-            /// 商户端设备号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub device_id: Option<String>,
-            /// 商户端设备IP
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub device_ip: Option<String>,
-            /// 用户终端IP
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub payer_client_ip: Option<String>,
-            /// 操作员ID
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub operator_id: Option<String>,
-            /// 商户门店信息
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub store_info: Option<PostSceneInfoStoreInfo>,
-        }
+        /// [`StoreInfo`](crate::api::hk::types::StoreInfo), one type for one shape, under the name it has here.
+        pub type PostSceneInfoStoreInfo = crate::api::hk::types::StoreInfo;
 
-        /// PostDetailGoodsDetail
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostDetailGoodsDetail {
-            /// 商品编码
-            pub goods_id: String,
-            /// 微信侧商品编码
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub wxpay_goods_id: Option<String>,
-            /// 商品名称
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub goods_name: Option<String>,
-            /// 商品数量
-            pub quantity: i64,
-            /// 商品单价
-            pub price: i64,
-        }
+        /// [`SceneInfo`](crate::api::hk::types::SceneInfo), one type for one shape, under the name it has here.
+        pub type PostSceneInfo = crate::api::hk::types::SceneInfo;
 
-        /// PostDetail
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostDetail {
-            /// 订单原价
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub cost_price: Option<i64>,
-            /// 商品小票ID
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub receipt_id: Option<String>,
-            /// 单品列表
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub goods_detail: Option<Vec<PostDetailGoodsDetail>>,
-        }
+        /// [`GoodsDetail`](crate::api::hk::types::GoodsDetail), one type for one shape, under the name it has here.
+        pub type PostDetailGoodsDetail = crate::api::hk::types::GoodsDetail;
+
+        /// [`Detail2`](crate::api::hk::types::Detail2), one type for one shape, under the name it has here.
+        pub type PostDetail = crate::api::hk::types::Detail2;
 
         /// What `POST /v3/transactions/native` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 二维码链接
             pub code_url: String,
@@ -2538,7 +2313,8 @@ pub mod transactions {
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_1.shtml)
             #[doc(alias = "查询订单(商户订单号)")]
             #[crate::endpoint(GET, "/v3/transactions/out-trade-no/<out_trade_no>", host = HongKong, response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 商户订单号 (path)
                 pub out_trade_no: String,
@@ -2550,203 +2326,42 @@ pub mod transactions {
                 pub sp_mchid: String,
             }
 
-            string_enum! {
-                /// 交易类型
-                pub enum GetResponseTradeType {
-                    /// `JSAPI`
-                    Jsapi = "JSAPI",
-                    /// `NATIVE`
-                    Native = "NATIVE",
-                    /// `APP`
-                    App = "APP",
-                    /// `MWEB`
-                    Mweb = "MWEB",
-                    /// `MICROPAY`
-                    Micropay = "MICROPAY",
-                }
-            }
+            /// [`TradeType`](crate::api::hk::types::TradeType), one type for one shape, under the name it has here.
+            pub type GetResponseTradeType = crate::api::hk::types::TradeType;
 
-            string_enum! {
-                /// 交易状态
-                pub enum GetResponseTradeState {
-                    /// `SUCCESS`
-                    Success = "SUCCESS",
-                    /// `REFUND`
-                    Refund = "REFUND",
-                    /// `NOTPAY`
-                    Notpay = "NOTPAY",
-                    /// `CLOSED`
-                    Closed = "CLOSED",
-                    /// `REVOKED`
-                    Revoked = "REVOKED",
-                    /// `USERPAYING`
-                    Userpaying = "USERPAYING",
-                    /// `PAYERROR`
-                    Payerror = "PAYERROR",
-                }
-            }
+            /// [`TradeState`](crate::api::hk::types::TradeState), one type for one shape, under the name it has here.
+            pub type GetResponseTradeState = crate::api::hk::types::TradeState;
 
-            /// 支付者
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponsePayer {
-                /// 用户标识
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub openid: Option<String>,
-                /// 机构用户标识
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sp_openid: Option<String>,
-                /// 子商户用户标识
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sub_openid: Option<String>,
-            }
+            /// [`Payer`](crate::api::hk::types::Payer), one type for one shape, under the name it has here.
+            pub type GetResponsePayer = crate::api::hk::types::Payer;
 
-            string_enum! {
-                /// 汇率类型
-                pub enum GetResponseAmountExchangeRateType {
-                    /// `SETTLEMENT_RATE`
-                    SettlementRate = "SETTLEMENT_RATE",
-                }
-            }
+            /// [`AmountExchangeRateType`](crate::api::hk::types::AmountExchangeRateType), one type for one shape, under the name it has here.
+            pub type GetResponseAmountExchangeRateType =
+                crate::api::hk::types::AmountExchangeRateType;
 
-            /// 汇率信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseAmountExchangeRate {
-                /// 汇率类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub r#type: Option<GetResponseAmountExchangeRateType>,
-                /// 汇率值
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub rate: Option<i64>,
-            }
+            /// [`ExchangeRate`](crate::api::hk::types::ExchangeRate), one type for one shape, under the name it has here.
+            pub type GetResponseAmountExchangeRate = crate::api::hk::types::ExchangeRate;
 
-            /// 订单金额
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseAmount {
-                /// 订单金额
-                pub total: i64,
-                /// 用户支付金额
-                pub payer_total: i64,
-                /// 订单标价币种
-                pub currency: String,
-                /// 用户支付币种
-                pub payer_currency: String,
-                /// 汇率信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub exchange_rate: Option<GetResponseAmountExchangeRate>,
-            }
+            /// [`Amount3`](crate::api::hk::types::Amount3), one type for one shape, under the name it has here.
+            pub type GetResponseAmount = crate::api::hk::types::Amount3;
 
-            string_enum! {
-                /// 优惠范围
-                pub enum GetResponsePromotionDetailScope {
-                    /// `GLOBAL`
-                    Global = "GLOBAL",
-                    /// `SINGLE`
-                    Single = "SINGLE",
-                }
-            }
+            /// [`Scope`](crate::api::hk::types::Scope), one type for one shape, under the name it has here.
+            pub type GetResponsePromotionDetailScope = crate::api::hk::types::Scope;
 
-            string_enum! {
-                /// 优惠类型
-                pub enum GetResponsePromotionDetailType {
-                    /// `COUPON`
-                    Coupon = "COUPON",
-                    /// `DISCOUNT`
-                    Discount = "DISCOUNT",
-                }
-            }
+            /// [`DetailType`](crate::api::hk::types::DetailType), one type for one shape, under the name it has here.
+            pub type GetResponsePromotionDetailType = crate::api::hk::types::DetailType;
 
-            /// GetResponsePromotionDetailGoodsDetail
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponsePromotionDetailGoodsDetail {
-                /// 商品编码
-                pub goods_id: String,
-                /// 商品备注
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub goods_remark: Option<String>,
-                /// 商品优惠金额
-                pub discount_amount: i64,
-                /// 商品数量
-                pub quantity: i64,
-                /// 商品价格
-                pub price: i64,
-            }
+            /// [`PromotionDetailGoodsDetail`](crate::api::hk::types::PromotionDetailGoodsDetail), one type for one shape, under the name it has here.
+            pub type GetResponsePromotionDetailGoodsDetail =
+                crate::api::hk::types::PromotionDetailGoodsDetail;
 
-            /// GetResponsePromotionDetail
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponsePromotionDetail {
-                /// 券ID
-                pub promotion_id: String,
-                /// 优惠名称
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub name: Option<String>,
-                /// 优惠范围
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub scope: Option<GetResponsePromotionDetailScope>,
-                /// 优惠类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub r#type: Option<GetResponsePromotionDetailType>,
-                /// 优惠券面额
-                pub amount: i64,
-                /// 优惠币种
-                pub currency: String,
-                /// 活动ID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub activity_id: Option<String>,
-                /// 微信出资
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub wxpay_contribute_amount: Option<i64>,
-                /// 商户出资
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub merchant_contribute_amount: Option<i64>,
-                /// 其他出资
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub other_contribute_amount: Option<i64>,
-                /// 单品列表
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub goods_detail: Option<Vec<GetResponsePromotionDetailGoodsDetail>>,
-            }
+            /// [`PromotionDetail`](crate::api::hk::types::PromotionDetail), one type for one shape, under the name it has here.
+            pub type GetResponsePromotionDetail = crate::api::hk::types::PromotionDetail;
 
             /// What `GET /v3/transactions/out-trade-no/{out_trade_no}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponse {
-                /// 商户号
-                pub mchid: String,
-                /// APPID
-                pub appid: String,
-                /// 机构商户号
-                pub sp_mchid: String,
-                /// 子商户号
-                pub sub_mchid: String,
-                /// 机构APPID
-                pub sp_appid: String,
-                /// 子商户APPID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sub_appid: Option<String>,
-                /// 商户订单号
-                pub out_trade_no: String,
-                /// 微信支付订单号
-                pub id: String,
-                /// 商户数据
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub attach: Option<String>,
-                /// 交易类型
-                pub trade_type: GetResponseTradeType,
-                /// 付款银行
-                pub bank_type: String,
-                /// 支付完成时间
-                pub success_time: String,
-                /// 交易状态
-                pub trade_state: GetResponseTradeState,
-                /// 交易状态描述
-                pub trade_state_desc: String,
-                /// 支付者
-                pub payer: GetResponsePayer,
-                /// 订单金额
-                pub amount: GetResponseAmount,
-                /// 优惠功能
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
-            }
+            ///
+            /// The type is [`TransactionsIdResponse`](crate::api::hk::types::TransactionsIdResponse), which other answers share.
+            pub type GetResponse = crate::api::hk::types::TransactionsIdResponse;
 
             /// `/v3/transactions/out-trade-no/{out_trade_no}/close`
             pub mod close {
@@ -2759,7 +2374,8 @@ pub mod transactions {
                 /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                 #[doc(alias = "关闭订单(商户订单号)")]
                 #[crate::endpoint(POST, "/v3/transactions/out-trade-no/<out_trade_no>/close", host = HongKong, idempotent)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 商户订单号 (path)
                     pub out_trade_no: String,
@@ -2769,6 +2385,29 @@ pub mod transactions {
                     pub sub_mchid: Option<String>,
                     /// 机构商户号
                     pub sp_mchid: Option<String>,
+                }
+
+                impl Post {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    pub fn new(out_trade_no: impl Into<String>, mchid: impl Into<String>) -> Self {
+                        Self {
+                            out_trade_no: out_trade_no.into(),
+                            mchid: mchid.into(),
+                            sub_mchid: None,
+                            sp_mchid: None,
+                        }
+                    }
+                    /// Sets `sub_mchid` (子商户号).
+                    pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                        self.sub_mchid = Some(sub_mchid.into());
+                        self
+                    }
+                    /// Sets `sp_mchid` (机构商户号).
+                    pub fn with_sp_mchid(mut self, sp_mchid: impl Into<String>) -> Self {
+                        self.sp_mchid = Some(sp_mchid.into());
+                        self
+                    }
                 }
             }
             /// `/v3/transactions/out-trade-no/{out_trade_no}/reverse`
@@ -2782,7 +2421,8 @@ pub mod transactions {
                 /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                 #[doc(alias = "撤销订单(商户订单号)")]
                 #[crate::endpoint(POST, "/v3/transactions/out-trade-no/<out_trade_no>/reverse", host = HongKong, idempotent)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 商户订单号 (path)
                     pub out_trade_no: String,
@@ -2795,5 +2435,647 @@ pub mod transactions {
                 }
             }
         }
+    }
+}
+/// Types that several operations of feature `hk` share, one per shape: each operation's module names them under its own names too.
+pub mod types {
+    string_enum! {
+        /// 商户类型
+        pub enum MerchantType {
+            /// `ENTERPRISE`
+            Enterprise = "ENTERPRISE",
+            /// `INDIVIDUAL`
+            Individual = "INDIVIDUAL",
+        }
+    }
+
+    string_enum! {
+        /// 业务类型
+        pub enum BusinessType {
+            /// `ONLINE`
+            Online = "ONLINE",
+            /// `OFFLINE`
+            Offline = "OFFLINE",
+            /// `BOTH`
+            Both = "BOTH",
+        }
+    }
+
+    /// 董事信息
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct Director {
+        /// 董事姓名
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub name: Option<String>,
+        /// 董事证件号码
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub number: Option<String>,
+    }
+
+    impl Director {
+        /// Sets `name` (董事姓名).
+        pub fn with_name(mut self, name: impl Into<String>) -> Self {
+            self.name = Some(name.into());
+            self
+        }
+        /// Sets `number` (董事证件号码).
+        pub fn with_number(mut self, number: impl Into<String>) -> Self {
+            self.number = Some(number.into());
+            self
+        }
+    }
+
+    /// 联系人信息
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct Contact {
+        /// 联系人名称
+        #[serde(serialize_with = "crate::encryption::encrypt")]
+        pub name: String,
+        /// 联系人电话
+        #[serde(serialize_with = "crate::encryption::encrypt")]
+        pub phone: String,
+        /// 联系人邮箱
+        #[serde(serialize_with = "crate::encryption::encrypt")]
+        pub email: String,
+    }
+
+    /// 业务信息
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct Business {
+        /// 业务类型
+        pub business_type: crate::api::hk::types::BusinessType,
+        /// APP下载链接
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub app_download: Option<String>,
+        /// 业务网站
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub website: Option<String>,
+        /// 公众号
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub office_account: Option<String>,
+        /// 小程序
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub mini_program: Option<String>,
+        /// 门店地址
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub store_address: Option<String>,
+        /// 门店照片JSON格式字符串
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub store_photos: Option<String>,
+        /// MCC码
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub mcc: Option<String>,
+    }
+
+    impl Business {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(business_type: impl Into<crate::api::hk::types::BusinessType>) -> Self {
+            Self {
+                business_type: business_type.into(),
+                app_download: None,
+                website: None,
+                office_account: None,
+                mini_program: None,
+                store_address: None,
+                store_photos: None,
+                mcc: None,
+            }
+        }
+        /// Sets `app_download` (APP下载链接).
+        pub fn with_app_download(mut self, app_download: impl Into<String>) -> Self {
+            self.app_download = Some(app_download.into());
+            self
+        }
+        /// Sets `website` (业务网站).
+        pub fn with_website(mut self, website: impl Into<String>) -> Self {
+            self.website = Some(website.into());
+            self
+        }
+        /// Sets `office_account` (公众号).
+        pub fn with_office_account(mut self, office_account: impl Into<String>) -> Self {
+            self.office_account = Some(office_account.into());
+            self
+        }
+        /// Sets `mini_program` (小程序).
+        pub fn with_mini_program(mut self, mini_program: impl Into<String>) -> Self {
+            self.mini_program = Some(mini_program.into());
+            self
+        }
+        /// Sets `store_address` (门店地址).
+        pub fn with_store_address(mut self, store_address: impl Into<String>) -> Self {
+            self.store_address = Some(store_address.into());
+            self
+        }
+        /// Sets `store_photos` (门店照片JSON格式字符串).
+        pub fn with_store_photos(mut self, store_photos: impl Into<String>) -> Self {
+            self.store_photos = Some(store_photos.into());
+            self
+        }
+        /// Sets `mcc` (MCC码).
+        pub fn with_mcc(mut self, mcc: impl Into<String>) -> Self {
+            self.mcc = Some(mcc.into());
+            self
+        }
+    }
+
+    string_enum! {
+        /// 退款渠道
+        pub enum Channel {
+            /// `ORIGINAL`
+            Original = "ORIGINAL",
+            /// `BALANCE`
+            Balance = "BALANCE",
+            /// `OTHER_BALANCE`
+            OtherBalance = "OTHER_BALANCE",
+            /// `OTHER_BANKCARD`
+            OtherBankcard = "OTHER_BANKCARD",
+        }
+    }
+
+    string_enum! {
+        /// 退款资金来源
+        pub enum FundSource {
+            /// `REFUND_SOURCE_UNSETTLED_FUNDS`
+            RefundSourceUnsettledFunds = "REFUND_SOURCE_UNSETTLED_FUNDS",
+            /// `REFUND_SOURCE_REchARGE_FUNDS`
+            RefundSourceRechArgeFunds = "REFUND_SOURCE_REchARGE_FUNDS",
+        }
+    }
+
+    string_enum! {
+        /// 退款状态
+        pub enum Status {
+            /// `SUCCESS`
+            Success = "SUCCESS",
+            /// `REFUNDCLOSE`
+            Refundclose = "REFUNDCLOSE",
+            /// `PROCESSING`
+            Processing = "PROCESSING",
+            /// `ABNORMAL`
+            Abnormal = "ABNORMAL",
+        }
+    }
+
+    string_enum! {
+        /// 汇率类型
+        pub enum AmountExchangeRateType {
+            /// `SETTLEMENT_RATE`
+            SettlementRate = "SETTLEMENT_RATE",
+        }
+    }
+
+    /// 汇率
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+    pub struct ExchangeRate {
+        /// 汇率类型
+        pub r#type: Option<crate::api::hk::types::AmountExchangeRateType>,
+        /// 汇率值
+        pub rate: Option<i64>,
+    }
+
+    /// 退款金额
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct Amount {
+        /// 退款金额
+        pub refund: i64,
+        /// 货币类型
+        pub currency: Option<String>,
+        /// 用户退款金额
+        pub payer_refund: i64,
+        /// 支付币种
+        pub payer_currency: String,
+        /// 汇率
+        pub exchange_rate: crate::api::hk::types::ExchangeRate,
+    }
+
+    string_enum! {
+        /// 优惠范围
+        pub enum Scope {
+            /// `GLOBAL`
+            Global = "GLOBAL",
+            /// `SINGLE`
+            Single = "SINGLE",
+        }
+    }
+
+    string_enum! {
+        /// 优惠类型
+        pub enum DetailType {
+            /// `COUPON`
+            Coupon = "COUPON",
+            /// `DISCOUNT`
+            Discount = "DISCOUNT",
+        }
+    }
+
+    /// 优惠退款详情
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct Detail {
+        /// 券ID
+        pub promotion_id: String,
+        /// 优惠范围
+        pub scope: Option<crate::api::hk::types::Scope>,
+        /// 优惠类型
+        pub r#type: Option<crate::api::hk::types::DetailType>,
+        /// 优惠券面额
+        pub amount: Option<i64>,
+        /// 优惠券退款额
+        pub refund_amount: Option<i64>,
+        /// 货币类型
+        pub currency: String,
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct RefundsResponse {
+        /// 微信支付退款订单号
+        pub id: String,
+        /// 商户退款单号
+        pub out_refund_no: String,
+        /// 微信支付交易订单号
+        pub transaction_id: String,
+        /// 商户原交易订单号
+        pub out_trade_no: String,
+        /// 退款渠道
+        pub channel: Option<crate::api::hk::types::Channel>,
+        /// 退款入账账户
+        pub recv_account: Option<String>,
+        /// 退款资金来源
+        pub fund_source: Option<crate::api::hk::types::FundSource>,
+        /// 退款成功时间
+        pub success_time: Option<String>,
+        /// 退款创建时间
+        pub create_time: String,
+        /// 退款状态
+        pub status: crate::api::hk::types::Status,
+        /// 退款金额
+        pub amount: crate::api::hk::types::Amount,
+        /// 优惠退款详情
+        pub detail: Option<crate::api::hk::types::Detail>,
+    }
+
+    /// 支付者
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct Payer {
+        /// 用户标识
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub openid: Option<String>,
+        /// 用户标识
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub sp_openid: Option<String>,
+        /// 用户标识
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub sub_openid: Option<String>,
+    }
+
+    impl Payer {
+        /// Sets `openid` (用户标识).
+        pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
+            self.openid = Some(openid.into());
+            self
+        }
+        /// Sets `sp_openid` (用户标识).
+        pub fn with_sp_openid(mut self, sp_openid: impl Into<String>) -> Self {
+            self.sp_openid = Some(sp_openid.into());
+            self
+        }
+        /// Sets `sub_openid` (用户标识).
+        pub fn with_sub_openid(mut self, sub_openid: impl Into<String>) -> Self {
+            self.sub_openid = Some(sub_openid.into());
+            self
+        }
+    }
+
+    /// 订单金额
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct Amount2 {
+        /// 总金额
+        pub total: i64,
+        /// 货币类型
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub currency: Option<String>,
+    }
+
+    impl Amount2 {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(total: impl Into<i64>) -> Self {
+            Self {
+                total: total.into(),
+                currency: None,
+            }
+        }
+        /// Sets `currency` (货币类型).
+        pub fn with_currency(mut self, currency: impl Into<String>) -> Self {
+            self.currency = Some(currency.into());
+            self
+        }
+    }
+
+    /// 商户门店信息
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct StoreInfo {
+        /// 编号
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub id: Option<String>,
+        /// 名称
+        pub name: String,
+        /// 详细地址
+        pub address: String,
+    }
+
+    impl StoreInfo {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(name: impl Into<String>, address: impl Into<String>) -> Self {
+            Self {
+                id: None,
+                name: name.into(),
+                address: address.into(),
+            }
+        }
+        /// Sets `id` (编号).
+        pub fn with_id(mut self, id: impl Into<String>) -> Self {
+            self.id = Some(id.into());
+            self
+        }
+    }
+
+    /// 场景信息
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct SceneInfo {
+        /// 商户端设备号
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub device_id: Option<String>,
+        /// 商户端设备IP
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub device_ip: Option<String>,
+        /// 用户终端IP
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub payer_client_ip: Option<String>,
+        /// 操作员ID
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub operator_id: Option<String>,
+        /// 商户门店信息
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub store_info: Option<crate::api::hk::types::StoreInfo>,
+    }
+
+    impl SceneInfo {
+        /// Sets `device_id` (商户端设备号).
+        pub fn with_device_id(mut self, device_id: impl Into<String>) -> Self {
+            self.device_id = Some(device_id.into());
+            self
+        }
+        /// Sets `device_ip` (商户端设备IP).
+        pub fn with_device_ip(mut self, device_ip: impl Into<String>) -> Self {
+            self.device_ip = Some(device_ip.into());
+            self
+        }
+        /// Sets `payer_client_ip` (用户终端IP).
+        pub fn with_payer_client_ip(mut self, payer_client_ip: impl Into<String>) -> Self {
+            self.payer_client_ip = Some(payer_client_ip.into());
+            self
+        }
+        /// Sets `operator_id` (操作员ID).
+        pub fn with_operator_id(mut self, operator_id: impl Into<String>) -> Self {
+            self.operator_id = Some(operator_id.into());
+            self
+        }
+        /// Sets `store_info` (商户门店信息).
+        pub fn with_store_info(
+            mut self,
+            store_info: impl Into<crate::api::hk::types::StoreInfo>,
+        ) -> Self {
+            self.store_info = Some(store_info.into());
+            self
+        }
+    }
+
+    /// GoodsDetail
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct GoodsDetail {
+        /// 商品编码
+        pub goods_id: String,
+        /// 微信侧商品编码
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub wxpay_goods_id: Option<String>,
+        /// 商品名称
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub goods_name: Option<String>,
+        /// 商品数量
+        pub quantity: i64,
+        /// 商品单价
+        pub price: i64,
+    }
+
+    impl GoodsDetail {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            goods_id: impl Into<String>,
+            quantity: impl Into<i64>,
+            price: impl Into<i64>,
+        ) -> Self {
+            Self {
+                goods_id: goods_id.into(),
+                wxpay_goods_id: None,
+                goods_name: None,
+                quantity: quantity.into(),
+                price: price.into(),
+            }
+        }
+        /// Sets `wxpay_goods_id` (微信侧商品编码).
+        pub fn with_wxpay_goods_id(mut self, wxpay_goods_id: impl Into<String>) -> Self {
+            self.wxpay_goods_id = Some(wxpay_goods_id.into());
+            self
+        }
+        /// Sets `goods_name` (商品名称).
+        pub fn with_goods_name(mut self, goods_name: impl Into<String>) -> Self {
+            self.goods_name = Some(goods_name.into());
+            self
+        }
+    }
+
+    /// Detail2
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct Detail2 {
+        /// 订单原价
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub cost_price: Option<i64>,
+        /// 商品小票ID
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub receipt_id: Option<String>,
+        /// 单品列表
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub goods_detail: Option<Vec<crate::api::hk::types::GoodsDetail>>,
+    }
+
+    impl Detail2 {
+        /// Sets `cost_price` (订单原价).
+        pub fn with_cost_price(mut self, cost_price: impl Into<i64>) -> Self {
+            self.cost_price = Some(cost_price.into());
+            self
+        }
+        /// Sets `receipt_id` (商品小票ID).
+        pub fn with_receipt_id(mut self, receipt_id: impl Into<String>) -> Self {
+            self.receipt_id = Some(receipt_id.into());
+            self
+        }
+        /// Sets `goods_detail` (单品列表).
+        pub fn with_goods_detail(
+            mut self,
+            goods_detail: impl Into<Vec<crate::api::hk::types::GoodsDetail>>,
+        ) -> Self {
+            self.goods_detail = Some(goods_detail.into());
+            self
+        }
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct TransactionsResponse {
+        /// 预支付交易会话标识
+        pub prepay_id: String,
+    }
+
+    string_enum! {
+        /// 交易类型
+        pub enum TradeType {
+            /// `JSAPI`
+            Jsapi = "JSAPI",
+            /// `NATIVE`
+            Native = "NATIVE",
+            /// `APP`
+            App = "APP",
+            /// `MWEB`
+            Mweb = "MWEB",
+            /// `MICROPAY`
+            Micropay = "MICROPAY",
+        }
+    }
+
+    string_enum! {
+        /// 交易状态
+        pub enum TradeState {
+            /// `SUCCESS`
+            Success = "SUCCESS",
+            /// `REFUND`
+            Refund = "REFUND",
+            /// `NOTPAY`
+            Notpay = "NOTPAY",
+            /// `CLOSED`
+            Closed = "CLOSED",
+            /// `REVOKED`
+            Revoked = "REVOKED",
+            /// `USERPAYING`
+            Userpaying = "USERPAYING",
+            /// `PAYERROR`
+            Payerror = "PAYERROR",
+        }
+    }
+
+    /// 订单金额
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct Amount3 {
+        /// 订单金额
+        pub total: i64,
+        /// 用户支付金额
+        pub payer_total: i64,
+        /// 订单标价币种
+        pub currency: String,
+        /// 用户支付币种
+        pub payer_currency: String,
+        /// 汇率信息
+        pub exchange_rate: Option<crate::api::hk::types::ExchangeRate>,
+    }
+
+    /// PromotionDetailGoodsDetail
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct PromotionDetailGoodsDetail {
+        /// 商品编码
+        pub goods_id: String,
+        /// 商品备注
+        pub goods_remark: Option<String>,
+        /// 商品优惠金额
+        pub discount_amount: i64,
+        /// 商品数量
+        pub quantity: i64,
+        /// 商品价格
+        pub price: i64,
+    }
+
+    /// PromotionDetail
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct PromotionDetail {
+        /// 券ID
+        pub promotion_id: String,
+        /// 优惠名称
+        pub name: Option<String>,
+        /// 优惠范围
+        pub scope: Option<crate::api::hk::types::Scope>,
+        /// 优惠类型
+        pub r#type: Option<crate::api::hk::types::DetailType>,
+        /// 优惠券面额
+        pub amount: i64,
+        /// 优惠币种
+        pub currency: String,
+        /// 活动ID
+        pub activity_id: Option<String>,
+        /// 微信出资
+        pub wxpay_contribute_amount: Option<i64>,
+        /// 商户出资
+        pub merchant_contribute_amount: Option<i64>,
+        /// 其他出资
+        pub other_contribute_amount: Option<i64>,
+        /// 单品列表
+        pub goods_detail: Option<Vec<crate::api::hk::types::PromotionDetailGoodsDetail>>,
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct TransactionsIdResponse {
+        /// 商户号
+        pub mchid: String,
+        /// APPID
+        pub appid: String,
+        /// 机构商户号
+        pub sp_mchid: String,
+        /// 子商户号
+        pub sub_mchid: String,
+        /// 机构APPID
+        pub sp_appid: String,
+        /// 子商户APPID
+        pub sub_appid: Option<String>,
+        /// 商户订单号
+        pub out_trade_no: String,
+        /// 微信支付订单号
+        pub id: String,
+        /// 商户数据
+        pub attach: Option<String>,
+        /// 交易类型
+        pub trade_type: crate::api::hk::types::TradeType,
+        /// 付款银行
+        pub bank_type: String,
+        /// 支付完成时间
+        pub success_time: String,
+        /// 交易状态
+        pub trade_state: crate::api::hk::types::TradeState,
+        /// 交易状态描述
+        pub trade_state_desc: String,
+        /// 支付者
+        pub payer: crate::api::hk::types::Payer,
+        /// 订单金额
+        pub amount: crate::api::hk::types::Amount3,
+        /// 优惠功能
+        pub promotion_detail: Option<Vec<crate::api::hk::types::PromotionDetail>>,
     }
 }

@@ -36,8 +36,8 @@ macro_rules! string_enum {
 
         impl ::std::str::FromStr for $name {
             type Err = ::std::convert::Infallible;
-            fn from_str(value: &str) -> Result<Self, Self::Err> {
-                Ok(match value {
+            fn from_str(value: &str) -> ::core::result::Result<Self, Self::Err> {
+                ::core::result::Result::Ok(match value {
                     $( $wire => $name::$variant, )+
                     other => $name::Other(other.to_owned()),
                 })
@@ -45,17 +45,17 @@ macro_rules! string_enum {
         }
 
         impl ::serde::Serialize for $name {
-            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error> {
                 serializer.serialize_str(self.as_str())
             }
         }
 
         impl<'de> ::serde::Deserialize<'de> for $name {
-            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::core::result::Result<Self, D::Error> {
                 let value = <::std::borrow::Cow<'de, str> as ::serde::Deserialize>::deserialize(deserializer)?;
-                Ok(match value.parse() {
-                    Ok(parsed) => parsed,
-                    Err(never) => match never {},
+                ::core::result::Result::Ok(match value.parse() {
+                    ::core::result::Result::Ok(parsed) => parsed,
+                    ::core::result::Result::Err(never) => match never {},
                 })
             }
         }

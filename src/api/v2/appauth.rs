@@ -15,7 +15,8 @@ pub mod authindex {
     /// WeChat Pay does not sign this answer.
     #[doc(alias = "授权获取code")]
     #[crate::endpoint(GET, "/appauth/authindex", v2, sign = md5, merchant = "mch_id", unsigned_answer, host = PayAppMch)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Get {
         /// 应用ID
         pub appid: String,
@@ -44,7 +45,8 @@ pub mod getaccesstoken {
     /// The spec says the answer is JSON, not XML.
     #[doc(alias = "通过code换取accesstoken")]
     #[crate::endpoint(GET, "/appauth/getaccesstoken", v2, sign = hmac_sha256, merchant = "mch_id", unsigned_answer, response = GetResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Get {
         /// 应用ID
         pub appid: String,
@@ -59,25 +61,19 @@ pub mod getaccesstoken {
     }
 
     /// What `GET /appauth/getaccesstoken` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
     pub struct GetResponse {
         /// 返回状态码: `0`, `-1`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub retcode: Option<i64>,
         /// 处理成功
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub retmsg: Option<String>,
         /// 接口调用凭证
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub access_token: Option<String>,
         /// 请求返回的access_token过期时间
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub access_token_expire_in: Option<i64>,
         /// refresh令牌
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub refresh_token: Option<String>,
         /// refresh_token过期时间
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub refresh_token_expire_in: Option<i64>,
     }
 }

@@ -19,7 +19,8 @@ pub mod micro {
         /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "查询申请状态")]
         #[crate::endpoint(POST, "/applyment/micro/getstate", v2, sign = hmac_sha256, client_cert, merchant = "mch_id", response = PostResponse, idempotent)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 接口版本号
             pub version: String,
@@ -29,32 +30,46 @@ pub mod micro {
             pub business_code: Option<String>,
         }
 
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(version: impl Into<String>) -> Self {
+                Self {
+                    version: version.into(),
+                    applyment_id: None,
+                    business_code: None,
+                }
+            }
+            /// Sets `applyment_id` (商户申请单号).
+            pub fn with_applyment_id(mut self, applyment_id: impl Into<String>) -> Self {
+                self.applyment_id = Some(applyment_id.into());
+                self
+            }
+            /// Sets `business_code` (业务申请编号).
+            pub fn with_business_code(mut self, business_code: impl Into<String>) -> Self {
+                self.business_code = Some(business_code.into());
+                self
+            }
+        }
+
         /// What `POST /applyment/micro/getstate` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 商户申请单号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub applyment_id: Option<String>,
             /// 申请状态
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub applyment_state: Option<String>,
             /// 申请状态描述
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub applyment_state_desc: Option<String>,
             /// 小微商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_mch_id: Option<String>,
             /// 签约链接
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sign_url: Option<String>,
             /// 审核详情
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub audit_detail: Option<String>,
             /// 参数名称
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub param_name: Option<String>,
             /// 驳回原因
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub reject_reason: Option<String>,
         }
     }
@@ -73,7 +88,8 @@ pub mod micro {
         /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "查询升级申请单状态")]
         #[crate::endpoint(POST, "/applyment/micro/getupgradestate", v2, sign = hmac_sha256, client_cert, merchant = "mch_id", response = PostResponse, idempotent)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 接口版本号
             pub version: String,
@@ -82,55 +98,39 @@ pub mod micro {
         }
 
         /// What `POST /applyment/micro/getupgradestate` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 小微商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_mch_id: Option<String>,
             /// 申请状态
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub applyment_state: Option<String>,
             /// 申请状态描述
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub applyment_state_desc: Option<String>,
             /// 签约二维码
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sign_qrcode: Option<String>,
             /// 签约链接
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sign_url: Option<String>,
             /// 审核详情
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub audit_detail: Option<String>,
             /// 付款户名
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub account_name: Option<String>,
             /// 汇款金额
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub pay_amount: Option<String>,
             /// 收款卡号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub destination_account_number: Option<String>,
             /// 收款户名
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub destination_account_name: Option<String>,
             /// 开户银行
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub destination_account_bank: Option<String>,
             /// 省市信息
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub city: Option<String>,
             /// 备注信息
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub remark: Option<String>,
             /// 汇款截止时间
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub deadline_time: Option<String>,
             /// 参数名称
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub param_name: Option<String>,
             /// 驳回原因
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub reject_reason: Option<String>,
         }
     }
@@ -149,7 +149,8 @@ pub mod micro {
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[doc(alias = "修改结算银行卡")]
         #[crate::endpoint(POST, "/applyment/micro/modifyarchives", v2, sign = hmac_sha256, client_cert, merchant = "mch_id", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 接口版本号: `1.0`
             pub version: String,
@@ -167,16 +168,46 @@ pub mod micro {
             pub cert_sn: String,
         }
 
-        /// What `POST /applyment/micro/modifyarchives` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponse {
-            /// 商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub mch_id: Option<String>,
-            /// 小微商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub sub_mch_id: Option<String>,
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                version: impl Into<String>,
+                sub_mch_id: impl Into<String>,
+                bank_address_code: impl Into<String>,
+                cert_sn: impl Into<String>,
+            ) -> Self {
+                Self {
+                    version: version.into(),
+                    sub_mch_id: sub_mch_id.into(),
+                    account_number: None,
+                    bank_name: None,
+                    account_bank: None,
+                    bank_address_code: bank_address_code.into(),
+                    cert_sn: cert_sn.into(),
+                }
+            }
+            /// Sets `account_number` (银行卡号).
+            pub fn with_account_number(mut self, account_number: impl Into<String>) -> Self {
+                self.account_number = Some(account_number.into());
+                self
+            }
+            /// Sets `bank_name` (开户银行全称).
+            pub fn with_bank_name(mut self, bank_name: impl Into<String>) -> Self {
+                self.bank_name = Some(bank_name.into());
+                self
+            }
+            /// Sets `account_bank` (开户银行).
+            pub fn with_account_bank(mut self, account_bank: impl Into<String>) -> Self {
+                self.account_bank = Some(account_bank.into());
+                self
+            }
         }
+
+        /// What `POST /applyment/micro/modifyarchives` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
+        ///
+        /// The type is [`ModifyarchivesResponse`](crate::api::v2::applyment::types::ModifyarchivesResponse), which other answers share.
+        pub type PostResponse = crate::api::v2::applyment::types::ModifyarchivesResponse;
     }
     /// `/applyment/micro/modifycontactinfo`
     pub mod modifycontactinfo {
@@ -193,7 +224,8 @@ pub mod micro {
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[doc(alias = "修改联系信息")]
         #[crate::endpoint(POST, "/applyment/micro/modifycontactinfo", v2, sign = hmac_sha256, client_cert, merchant = "mch_id", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 接口版本号: `1.0`
             pub version: String,
@@ -209,16 +241,45 @@ pub mod micro {
             pub cert_sn: String,
         }
 
-        /// What `POST /applyment/micro/modifycontactinfo` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponse {
-            /// 商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub mch_id: Option<String>,
-            /// 小微商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub sub_mch_id: Option<String>,
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(version: impl Into<String>, cert_sn: impl Into<String>) -> Self {
+                Self {
+                    version: version.into(),
+                    sub_mch_id: None,
+                    mobile_phone: None,
+                    email: None,
+                    merchant_name: None,
+                    cert_sn: cert_sn.into(),
+                }
+            }
+            /// Sets `sub_mch_id` (小微商户号).
+            pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
+                self.sub_mch_id = Some(sub_mch_id.into());
+                self
+            }
+            /// Sets `mobile_phone` (手机号).
+            pub fn with_mobile_phone(mut self, mobile_phone: impl Into<String>) -> Self {
+                self.mobile_phone = Some(mobile_phone.into());
+                self
+            }
+            /// Sets `email` (邮箱).
+            pub fn with_email(mut self, email: impl Into<String>) -> Self {
+                self.email = Some(email.into());
+                self
+            }
+            /// Sets `merchant_name` (商户简称).
+            pub fn with_merchant_name(mut self, merchant_name: impl Into<String>) -> Self {
+                self.merchant_name = Some(merchant_name.into());
+                self
+            }
         }
+
+        /// What `POST /applyment/micro/modifycontactinfo` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
+        ///
+        /// The type is [`ModifyarchivesResponse`](crate::api::v2::applyment::types::ModifyarchivesResponse), which other answers share.
+        pub type PostResponse = crate::api::v2::applyment::types::ModifyarchivesResponse;
     }
     /// `/applyment/micro/signcontract`
     pub mod signcontract {
@@ -235,7 +296,8 @@ pub mod micro {
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[doc(alias = "签约报备")]
         #[crate::endpoint(POST, "/applyment/micro/signcontract", v2, sign = md5, client_cert, unsigned_answer)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {}
     }
     /// `/applyment/micro/submit`
@@ -253,7 +315,8 @@ pub mod micro {
         /// Idempotent by `business_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "申请入驻")]
         #[crate::endpoint(POST, "/applyment/micro/submit", v2, sign = hmac_sha256, client_cert, merchant = "mch_id", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 接口版本号: `3.0`
             pub version: String,
@@ -318,14 +381,120 @@ pub mod micro {
             pub contact_email: Option<String>,
         }
 
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(
+                version: impl Into<String>,
+                cert_sn: impl Into<String>,
+                business_code: impl Into<String>,
+                id_card_copy: impl Into<String>,
+                id_card_national: impl Into<String>,
+                id_card_name: impl Into<String>,
+                id_card_number: impl Into<String>,
+                id_card_valid_time: impl Into<String>,
+                account_name: impl Into<String>,
+                account_bank: impl Into<String>,
+                bank_address_code: impl Into<String>,
+                account_number: impl Into<String>,
+                store_name: impl Into<String>,
+                store_address_code: impl Into<String>,
+                store_street: impl Into<String>,
+                store_entrance_pic: impl Into<String>,
+                indoor_pic: impl Into<String>,
+                merchant_shortname: impl Into<String>,
+                service_phone: impl Into<String>,
+                product_desc: impl Into<String>,
+                rate: impl Into<String>,
+                contact: impl Into<String>,
+                contact_phone: impl Into<String>,
+            ) -> Self {
+                Self {
+                    version: version.into(),
+                    cert_sn: cert_sn.into(),
+                    business_code: business_code.into(),
+                    id_card_copy: id_card_copy.into(),
+                    id_card_national: id_card_national.into(),
+                    id_card_name: id_card_name.into(),
+                    id_card_number: id_card_number.into(),
+                    id_card_valid_time: id_card_valid_time.into(),
+                    account_name: account_name.into(),
+                    account_bank: account_bank.into(),
+                    bank_address_code: bank_address_code.into(),
+                    bank_name: None,
+                    account_number: account_number.into(),
+                    store_name: store_name.into(),
+                    store_address_code: store_address_code.into(),
+                    store_street: store_street.into(),
+                    store_longitude: None,
+                    store_latitude: None,
+                    store_entrance_pic: store_entrance_pic.into(),
+                    indoor_pic: indoor_pic.into(),
+                    address_certification: None,
+                    merchant_shortname: merchant_shortname.into(),
+                    service_phone: service_phone.into(),
+                    product_desc: product_desc.into(),
+                    rate: rate.into(),
+                    business_addition_desc: None,
+                    business_addition_pics: None,
+                    contact: contact.into(),
+                    contact_phone: contact_phone.into(),
+                    contact_email: None,
+                }
+            }
+            /// Sets `bank_name` (开户银行全称).
+            pub fn with_bank_name(mut self, bank_name: impl Into<String>) -> Self {
+                self.bank_name = Some(bank_name.into());
+                self
+            }
+            /// Sets `store_longitude` (门店经度).
+            pub fn with_store_longitude(mut self, store_longitude: impl Into<String>) -> Self {
+                self.store_longitude = Some(store_longitude.into());
+                self
+            }
+            /// Sets `store_latitude` (门店纬度).
+            pub fn with_store_latitude(mut self, store_latitude: impl Into<String>) -> Self {
+                self.store_latitude = Some(store_latitude.into());
+                self
+            }
+            /// Sets `address_certification` (经营场地证明).
+            pub fn with_address_certification(
+                mut self,
+                address_certification: impl Into<String>,
+            ) -> Self {
+                self.address_certification = Some(address_certification.into());
+                self
+            }
+            /// Sets `business_addition_desc` (补充说明).
+            pub fn with_business_addition_desc(
+                mut self,
+                business_addition_desc: impl Into<String>,
+            ) -> Self {
+                self.business_addition_desc = Some(business_addition_desc.into());
+                self
+            }
+            /// Sets `business_addition_pics` (补充材料 (JSON text)).
+            pub fn with_business_addition_pics(
+                mut self,
+                business_addition_pics: impl Into<String>,
+            ) -> Self {
+                self.business_addition_pics = Some(business_addition_pics.into());
+                self
+            }
+            /// Sets `contact_email` (联系邮箱).
+            pub fn with_contact_email(mut self, contact_email: impl Into<String>) -> Self {
+                self.contact_email = Some(contact_email.into());
+                self
+            }
+        }
+
         /// What `POST /applyment/micro/submit` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 参数校验不通过的字段名
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub err_param: Option<String>,
             /// 商户申请单号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub applyment_id: Option<String>,
         }
     }
@@ -344,7 +513,8 @@ pub mod micro {
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[doc(alias = "提交升级申请单")]
         #[crate::endpoint(POST, "/applyment/micro/submitupgrade", v2, sign = hmac_sha256, client_cert, merchant = "mch_id", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 接口版本号: `1.0`
             pub version: String,
@@ -400,12 +570,142 @@ pub mod micro {
             pub contact_email: Option<String>,
         }
 
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(
+                version: impl Into<String>,
+                cert_sn: impl Into<String>,
+                sub_mch_id: impl Into<String>,
+                organization_type: impl Into<String>,
+                business_license_copy: impl Into<String>,
+                business_license_number: impl Into<String>,
+                merchant_name: impl Into<String>,
+                company_address: impl Into<String>,
+                legal_person: impl Into<String>,
+                business_time: impl Into<String>,
+                business_licence_type: impl Into<String>,
+                merchant_shortname: impl Into<String>,
+                business: impl Into<String>,
+                business_scene: impl Into<String>,
+            ) -> Self {
+                Self {
+                    version: version.into(),
+                    cert_sn: cert_sn.into(),
+                    sub_mch_id: sub_mch_id.into(),
+                    organization_type: organization_type.into(),
+                    business_license_copy: business_license_copy.into(),
+                    business_license_number: business_license_number.into(),
+                    merchant_name: merchant_name.into(),
+                    company_address: company_address.into(),
+                    legal_person: legal_person.into(),
+                    business_time: business_time.into(),
+                    business_licence_type: business_licence_type.into(),
+                    organization_copy: None,
+                    organization_number: None,
+                    organization_time: None,
+                    account_name: None,
+                    account_bank: None,
+                    bank_address_code: None,
+                    bank_name: None,
+                    account_number: None,
+                    merchant_shortname: merchant_shortname.into(),
+                    business: business.into(),
+                    qualifications: None,
+                    business_scene: business_scene.into(),
+                    business_addition_desc: None,
+                    business_addition_pics: None,
+                    contact_email: None,
+                }
+            }
+            /// Sets `organization_copy` (组织机构代码证照片).
+            pub fn with_organization_copy(mut self, organization_copy: impl Into<String>) -> Self {
+                self.organization_copy = Some(organization_copy.into());
+                self
+            }
+            /// Sets `organization_number` (组织机构代码).
+            pub fn with_organization_number(
+                mut self,
+                organization_number: impl Into<String>,
+            ) -> Self {
+                self.organization_number = Some(organization_number.into());
+                self
+            }
+            /// Sets `organization_time` (组织机构代码有效期限).
+            pub fn with_organization_time(mut self, organization_time: impl Into<String>) -> Self {
+                self.organization_time = Some(organization_time.into());
+                self
+            }
+            /// Sets `account_name` (开户名称).
+            pub fn with_account_name(mut self, account_name: impl Into<String>) -> Self {
+                self.account_name = Some(account_name.into());
+                self
+            }
+            /// Sets `account_bank` (开户银行).
+            pub fn with_account_bank(mut self, account_bank: impl Into<String>) -> Self {
+                self.account_bank = Some(account_bank.into());
+                self
+            }
+            /// Sets `bank_address_code` (开户银行省市编码).
+            pub fn with_bank_address_code(mut self, bank_address_code: impl Into<String>) -> Self {
+                self.bank_address_code = Some(bank_address_code.into());
+                self
+            }
+            /// Sets `bank_name` (开户银行全称).
+            pub fn with_bank_name(mut self, bank_name: impl Into<String>) -> Self {
+                self.bank_name = Some(bank_name.into());
+                self
+            }
+            /// Sets `account_number` (银行卡号).
+            pub fn with_account_number(mut self, account_number: impl Into<String>) -> Self {
+                self.account_number = Some(account_number.into());
+                self
+            }
+            /// Sets `qualifications` (特殊资质).
+            pub fn with_qualifications(mut self, qualifications: impl Into<String>) -> Self {
+                self.qualifications = Some(qualifications.into());
+                self
+            }
+            /// Sets `business_addition_desc` (补充说明).
+            pub fn with_business_addition_desc(
+                mut self,
+                business_addition_desc: impl Into<String>,
+            ) -> Self {
+                self.business_addition_desc = Some(business_addition_desc.into());
+                self
+            }
+            /// Sets `business_addition_pics` (补充材料).
+            pub fn with_business_addition_pics(
+                mut self,
+                business_addition_pics: impl Into<String>,
+            ) -> Self {
+                self.business_addition_pics = Some(business_addition_pics.into());
+                self
+            }
+            /// Sets `contact_email` (联系邮箱).
+            pub fn with_contact_email(mut self, contact_email: impl Into<String>) -> Self {
+                self.contact_email = Some(contact_email.into());
+                self
+            }
+        }
+
         /// What `POST /applyment/micro/submitupgrade` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 参数校验不通过的字段名
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub err_param: Option<String>,
         }
+    }
+}
+/// Types that several operations of feature `v2-applyment` share, one per shape: each operation's module names them under its own names too.
+pub mod types {
+    /// An APIv2 answer several operations give, less the protocol members the client checks. Every member is optional: WeChat Pay leaves out what does not apply.
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+    pub struct ModifyarchivesResponse {
+        /// 商户号
+        pub mch_id: Option<String>,
+        /// 小微商户号
+        pub sub_mch_id: Option<String>,
     }
 }

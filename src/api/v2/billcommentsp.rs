@@ -17,7 +17,8 @@ pub mod batchquerycomment {
     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "拉取订单评价数据")]
     #[crate::endpoint(POST, "/billcommentsp/batchquerycomment", v2, sign = hmac_sha256, client_cert, merchant = "mch_id", unsigned_answer, idempotent)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 公众账号ID
         pub appid: String,
@@ -29,5 +30,29 @@ pub mod batchquerycomment {
         pub offset: i64,
         /// 条数
         pub limit: Option<i64>,
+    }
+
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            appid: impl Into<String>,
+            begin_time: impl Into<String>,
+            end_time: impl Into<String>,
+            offset: impl Into<i64>,
+        ) -> Self {
+            Self {
+                appid: appid.into(),
+                begin_time: begin_time.into(),
+                end_time: end_time.into(),
+                offset: offset.into(),
+                limit: None,
+            }
+        }
+        /// Sets `limit` (条数).
+        pub fn with_limit(mut self, limit: impl Into<i64>) -> Self {
+            self.limit = Some(limit.into());
+            self
+        }
     }
 }

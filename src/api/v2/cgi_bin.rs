@@ -20,7 +20,8 @@ pub mod mch {
             #[doc(alias = "订单附加信息提交接口")]
             #[doc(alias = "订单附加信息提交")]
             #[crate::endpoint(POST, "/cgi-bin/mch/customs/customdeclareorder", v2, sign = md5, merchant = "mch_id", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 公众账号ID
                 pub appid: String,
@@ -55,41 +56,110 @@ pub mod mch {
                 pub name: Option<String>,
             }
 
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    appid: impl Into<String>,
+                    out_trade_no: impl Into<String>,
+                    transaction_id: impl Into<String>,
+                    customs: impl Into<String>,
+                    mch_customs_no: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        appid: appid.into(),
+                        out_trade_no: out_trade_no.into(),
+                        transaction_id: transaction_id.into(),
+                        customs: customs.into(),
+                        mch_customs_no: mch_customs_no.into(),
+                        duty: None,
+                        action_type: None,
+                        sub_order_no: None,
+                        fee_type: None,
+                        order_fee: None,
+                        transport_fee: None,
+                        product_fee: None,
+                        cert_type: None,
+                        cert_id: None,
+                        name: None,
+                    }
+                }
+                /// Sets `duty` (关税).
+                pub fn with_duty(mut self, duty: impl Into<i64>) -> Self {
+                    self.duty = Some(duty.into());
+                    self
+                }
+                /// Sets `action_type` (报关类型: `ADD`, `MODIFY`).
+                pub fn with_action_type(mut self, action_type: impl Into<String>) -> Self {
+                    self.action_type = Some(action_type.into());
+                    self
+                }
+                /// Sets `sub_order_no` (商户子订单号).
+                pub fn with_sub_order_no(mut self, sub_order_no: impl Into<String>) -> Self {
+                    self.sub_order_no = Some(sub_order_no.into());
+                    self
+                }
+                /// Sets `fee_type` (币种).
+                pub fn with_fee_type(mut self, fee_type: impl Into<String>) -> Self {
+                    self.fee_type = Some(fee_type.into());
+                    self
+                }
+                /// Sets `order_fee` (应付金额).
+                pub fn with_order_fee(mut self, order_fee: impl Into<i64>) -> Self {
+                    self.order_fee = Some(order_fee.into());
+                    self
+                }
+                /// Sets `transport_fee` (物流费).
+                pub fn with_transport_fee(mut self, transport_fee: impl Into<i64>) -> Self {
+                    self.transport_fee = Some(transport_fee.into());
+                    self
+                }
+                /// Sets `product_fee` (商品价格).
+                pub fn with_product_fee(mut self, product_fee: impl Into<i64>) -> Self {
+                    self.product_fee = Some(product_fee.into());
+                    self
+                }
+                /// Sets `cert_type` (证件类型: `IDCARD`).
+                pub fn with_cert_type(mut self, cert_type: impl Into<String>) -> Self {
+                    self.cert_type = Some(cert_type.into());
+                    self
+                }
+                /// Sets `cert_id` (证件号码).
+                pub fn with_cert_id(mut self, cert_id: impl Into<String>) -> Self {
+                    self.cert_id = Some(cert_id.into());
+                    self
+                }
+                /// Sets `name` (姓名).
+                pub fn with_name(mut self, name: impl Into<String>) -> Self {
+                    self.name = Some(name.into());
+                    self
+                }
+            }
+
             /// What `POST /cgi-bin/mch/customs/customdeclareorder` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
             pub struct PostResponse {
                 /// 公众账号ID
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub appid: Option<String>,
                 /// 商户号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub mch_id: Option<String>,
                 /// 状态码: `NDECLARED`, `SUBMITTED`, `PROCESSING`, `SUCCESS`, `FAIL`, `EXCEPT`
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub state: Option<String>,
                 /// 微信支付订单号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub transaction_id: Option<String>,
                 /// 商户订单号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub out_trade_no: Option<String>,
                 /// 商户子订单号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub sub_order_no: Option<String>,
                 /// 微信子订单号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub sub_order_id: Option<String>,
                 /// 最后更新时间
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub modify_time: Option<String>,
                 /// 订购人和支付人身份信息校验结果: `UNCHECKED`, `SAME`, `DIFFERENT`
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub cert_check_result: Option<String>,
                 /// 验核机构注: `UNIONPAY`, `NETSUNION`, `OTHERS`
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub verify_department: Option<String>,
                 /// 验核机构交易流水号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub verify_department_trade_id: Option<String>,
             }
         }
@@ -107,7 +177,8 @@ pub mod mch {
             #[doc(alias = "订单附加信息查询接口")]
             #[doc(alias = "订单附加信息查询")]
             #[crate::endpoint(POST, "/cgi-bin/mch/customs/customdeclarequery", v2, sign = md5, merchant = "mch_id", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 公众账号ID
                 pub appid: String,
@@ -127,25 +198,19 @@ pub mod mch {
             /// What `POST /cgi-bin/mch/customs/customdeclarequery` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
             ///
             /// The numbered members (`sub_order_no_$n`, `sub_order_id_$n`, `mch_customs_no_$n`, `customs_$n`, `fee_type_$n`, `order_fee_$n`, `duty_$n`, `transport_fee_$n`, `product_fee_$n`, `state_$n`, `explanation_$n`, `modify_time_$n`, `cert_check_result_$n`) are not decoded.
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
             pub struct PostResponse {
                 /// 公众账号ID
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub appid: Option<String>,
                 /// 商户号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub mch_id: Option<String>,
                 /// 微信支付订单号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub transaction_id: Option<String>,
                 /// 笔数
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub count: Option<i64>,
                 /// 验核机构注: `UNIONPAY`, `NETSUNION`, `OTHERS`
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub verify_department: Option<String>,
                 /// 验核机构交易流水号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub verify_department_trade_id: Option<String>,
             }
         }
@@ -166,7 +231,8 @@ pub mod mch {
             #[doc(alias = "订单附加信息重推接口")]
             #[doc(alias = "订单附加信息重推")]
             #[crate::endpoint(POST, "/cgi-bin/mch/newcustoms/customdeclareredeclare", v2, sign = md5, merchant = "mch_id", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 公众账号ID
                 pub appid: String,
@@ -185,35 +251,58 @@ pub mod mch {
                 pub mch_customs_no: String,
             }
 
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    appid: impl Into<String>,
+                    out_trade_no: impl Into<String>,
+                    transaction_id: impl Into<String>,
+                    customs: impl Into<String>,
+                    mch_customs_no: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        appid: appid.into(),
+                        out_trade_no: out_trade_no.into(),
+                        transaction_id: transaction_id.into(),
+                        sub_order_no: None,
+                        sub_order_id: None,
+                        customs: customs.into(),
+                        mch_customs_no: mch_customs_no.into(),
+                    }
+                }
+                /// Sets `sub_order_no` (商户子订单号).
+                pub fn with_sub_order_no(mut self, sub_order_no: impl Into<String>) -> Self {
+                    self.sub_order_no = Some(sub_order_no.into());
+                    self
+                }
+                /// Sets `sub_order_id` (微信子订单号).
+                pub fn with_sub_order_id(mut self, sub_order_id: impl Into<String>) -> Self {
+                    self.sub_order_id = Some(sub_order_id.into());
+                    self
+                }
+            }
+
             /// What `POST /cgi-bin/mch/newcustoms/customdeclareredeclare` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
             pub struct PostResponse {
                 /// 公众账号ID
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub appid: Option<String>,
                 /// 商户号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub mch_id: Option<String>,
                 /// 状态码: `UNDECLARED`, `SUBMITTED`, `PROCESSING`, `SUCCESS`, `FAIL`, `EXCEPT`
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub state: Option<String>,
                 /// 微信支付订单号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub transaction_id: Option<String>,
                 /// 商户订单号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub out_trade_no: Option<String>,
                 /// 商户子订单号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub sub_order_no: Option<String>,
                 /// 微信子订单号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub sub_order_id: Option<String>,
                 /// 最后更新时间
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub modify_time: Option<String>,
                 /// 申报结果说明
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub explanation: Option<String>,
             }
         }

@@ -15,7 +15,8 @@ pub mod consume {
     /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "消费押金")]
     #[crate::endpoint(POST, "/deposit/consume", v2, sign = hmac_sha256, client_cert, merchant = "mch_id", response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 公众账号ID
         pub appid: String,
@@ -36,35 +37,56 @@ pub mod consume {
         pub fee_type: String,
     }
 
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            appid: impl Into<String>,
+            sub_mch_id: impl Into<String>,
+            transaction_id: impl Into<String>,
+            out_trade_no: impl Into<String>,
+            total_fee: impl Into<i64>,
+            consume_fee: impl Into<i64>,
+            fee_type: impl Into<String>,
+        ) -> Self {
+            Self {
+                appid: appid.into(),
+                sub_appid: None,
+                sub_mch_id: sub_mch_id.into(),
+                transaction_id: transaction_id.into(),
+                out_trade_no: out_trade_no.into(),
+                total_fee: total_fee.into(),
+                consume_fee: consume_fee.into(),
+                fee_type: fee_type.into(),
+            }
+        }
+        /// Sets `sub_appid` (子商户公众账号ID).
+        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+            self.sub_appid = Some(sub_appid.into());
+            self
+        }
+    }
+
     /// What `POST /deposit/consume` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 公众账号ID
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub appid: Option<String>,
         /// 子商户公众账号ID
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// 商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub mch_id: Option<String>,
         /// 子商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_mch_id: Option<String>,
         /// 微信订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub transaction_id: Option<String>,
         /// 商户订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub out_trade_no: Option<String>,
         /// 押金总金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub total_fee: Option<i64>,
         /// 消费金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub consume_fee: Option<i64>,
         /// 货币类型
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub fee_type: Option<String>,
     }
 }
@@ -81,7 +103,8 @@ pub mod facepay {
     /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "支付押金（人脸支付）")]
     #[crate::endpoint(POST, "/deposit/facepay", v2, sign = hmac_sha256, merchant = "mch_id", response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 是否押金支付: `Y`, `N`
         pub deposit: Option<String>,
@@ -122,74 +145,142 @@ pub mod facepay {
         pub face_code: String,
     }
 
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            appid: impl Into<String>,
+            body: impl Into<String>,
+            out_trade_no: impl Into<String>,
+            total_fee: impl Into<i64>,
+            fee_type: impl Into<String>,
+            spbill_create_ip: impl Into<String>,
+            face_code: impl Into<String>,
+        ) -> Self {
+            Self {
+                deposit: None,
+                appid: appid.into(),
+                sub_appid: None,
+                sub_mch_id: None,
+                device_info: None,
+                body: body.into(),
+                detail: None,
+                attach: None,
+                out_trade_no: out_trade_no.into(),
+                total_fee: total_fee.into(),
+                fee_type: fee_type.into(),
+                spbill_create_ip: spbill_create_ip.into(),
+                goods_tag: None,
+                limit_pay: None,
+                time_start: None,
+                time_expire: None,
+                openid: None,
+                face_code: face_code.into(),
+            }
+        }
+        /// Sets `deposit` (是否押金支付: `Y`, `N`).
+        pub fn with_deposit(mut self, deposit: impl Into<String>) -> Self {
+            self.deposit = Some(deposit.into());
+            self
+        }
+        /// Sets `sub_appid` (子商户公众账号ID).
+        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+            self.sub_appid = Some(sub_appid.into());
+            self
+        }
+        /// Sets `sub_mch_id` (子商户号).
+        pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
+            self.sub_mch_id = Some(sub_mch_id.into());
+            self
+        }
+        /// Sets `device_info` (设备号).
+        pub fn with_device_info(mut self, device_info: impl Into<String>) -> Self {
+            self.device_info = Some(device_info.into());
+            self
+        }
+        /// Sets `detail` (商品详情JSON格式字符串 (JSON text)).
+        pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+            self.detail = Some(detail.into());
+            self
+        }
+        /// Sets `attach` (附加数据).
+        pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+            self.attach = Some(attach.into());
+            self
+        }
+        /// Sets `goods_tag` (订单优惠标记).
+        pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
+            self.goods_tag = Some(goods_tag.into());
+            self
+        }
+        /// Sets `limit_pay` (指定支付方式).
+        pub fn with_limit_pay(mut self, limit_pay: impl Into<String>) -> Self {
+            self.limit_pay = Some(limit_pay.into());
+            self
+        }
+        /// Sets `time_start` (交易起始时间).
+        pub fn with_time_start(mut self, time_start: impl Into<String>) -> Self {
+            self.time_start = Some(time_start.into());
+            self
+        }
+        /// Sets `time_expire` (交易结束时间).
+        pub fn with_time_expire(mut self, time_expire: impl Into<String>) -> Self {
+            self.time_expire = Some(time_expire.into());
+            self
+        }
+        /// Sets `openid` (用户标识).
+        pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
+            self.openid = Some(openid.into());
+            self
+        }
+    }
+
     /// What `POST /deposit/facepay` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 公众账号ID
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub appid: Option<String>,
         /// 子商户公众账号ID
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// 商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub mch_id: Option<String>,
         /// 子商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_mch_id: Option<String>,
         /// 设备号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub device_info: Option<String>,
         /// 用户标识
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub openid: Option<String>,
         /// 是否关注公众账号: `Y`, `N`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub is_subscribe: Option<String>,
         /// 用户子标识
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_openid: Option<String>,
         /// 是否关注子公众账号: `Y`, `N`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_is_subscribe: Option<String>,
         /// 交易类型
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub trade_type: Option<String>,
         /// 付款银行
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub bank_type: Option<String>,
         /// 标价币种
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub fee_type: Option<String>,
         /// 标价金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub total_fee: Option<i64>,
         /// 现金支付币种
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub cash_fee_type: Option<String>,
         /// 现金支付金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub cash_fee: Option<i64>,
         /// 应结订单金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub settlement_total_fee: Option<i64>,
         /// 代金券金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub coupon_fee: Option<i64>,
         /// 微信支付订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub transaction_id: Option<String>,
         /// 商户订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub out_trade_no: Option<String>,
         /// 商家数据包
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// 支付完成时间
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub time_end: Option<String>,
         /// 营销详情JSON格式字符串 (JSON text)
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub promotion_detail: Option<String>,
     }
 }
@@ -206,7 +297,8 @@ pub mod micropay {
     /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "支付押金（付款码支付）")]
     #[crate::endpoint(POST, "/deposit/micropay", v2, sign = either, merchant = "mch_id", response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 接口版本号
         pub version: Option<String>,
@@ -253,68 +345,153 @@ pub mod micropay {
         pub scene_info: Option<String>,
     }
 
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            deposit: impl Into<String>,
+            appid: impl Into<String>,
+            body: impl Into<String>,
+            out_trade_no: impl Into<String>,
+            total_fee: impl Into<i64>,
+            fee_type: impl Into<String>,
+            spbill_create_ip: impl Into<String>,
+            auth_code: impl Into<String>,
+        ) -> Self {
+            Self {
+                version: None,
+                profit_sharing: None,
+                deposit: deposit.into(),
+                appid: appid.into(),
+                sub_appid: None,
+                sub_mch_id: None,
+                device_info: None,
+                body: body.into(),
+                detail: None,
+                attach: None,
+                out_trade_no: out_trade_no.into(),
+                total_fee: total_fee.into(),
+                fee_type: fee_type.into(),
+                spbill_create_ip: spbill_create_ip.into(),
+                goods_tag: None,
+                limit_pay: None,
+                time_start: None,
+                time_expire: None,
+                receipt: None,
+                auth_code: auth_code.into(),
+                scene_info: None,
+            }
+        }
+        /// Sets `version` (接口版本号).
+        pub fn with_version(mut self, version: impl Into<String>) -> Self {
+            self.version = Some(version.into());
+            self
+        }
+        /// Sets `profit_sharing` (是否指定服务商分账: `N`, `Y`).
+        pub fn with_profit_sharing(mut self, profit_sharing: impl Into<String>) -> Self {
+            self.profit_sharing = Some(profit_sharing.into());
+            self
+        }
+        /// Sets `sub_appid` (子商户公众账号ID).
+        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+            self.sub_appid = Some(sub_appid.into());
+            self
+        }
+        /// Sets `sub_mch_id` (子商户号).
+        pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
+            self.sub_mch_id = Some(sub_mch_id.into());
+            self
+        }
+        /// Sets `device_info` (设备号).
+        pub fn with_device_info(mut self, device_info: impl Into<String>) -> Self {
+            self.device_info = Some(device_info.into());
+            self
+        }
+        /// Sets `detail` (单品优惠活动该字段必传 (JSON text)).
+        pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+            self.detail = Some(detail.into());
+            self
+        }
+        /// Sets `attach` (附加数据).
+        pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+            self.attach = Some(attach.into());
+            self
+        }
+        /// Sets `goods_tag` (订单优惠标记).
+        pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
+            self.goods_tag = Some(goods_tag.into());
+            self
+        }
+        /// Sets `limit_pay` (指定支付方式).
+        pub fn with_limit_pay(mut self, limit_pay: impl Into<String>) -> Self {
+            self.limit_pay = Some(limit_pay.into());
+            self
+        }
+        /// Sets `time_start` (交易起始时间).
+        pub fn with_time_start(mut self, time_start: impl Into<String>) -> Self {
+            self.time_start = Some(time_start.into());
+            self
+        }
+        /// Sets `time_expire` (交易结束时间).
+        pub fn with_time_expire(mut self, time_expire: impl Into<String>) -> Self {
+            self.time_expire = Some(time_expire.into());
+            self
+        }
+        /// Sets `receipt` (电子发票入口开放标识).
+        pub fn with_receipt(mut self, receipt: impl Into<String>) -> Self {
+            self.receipt = Some(receipt.into());
+            self
+        }
+        /// Sets `scene_info` (场景信息JSON格式字符串 (JSON text)).
+        pub fn with_scene_info(mut self, scene_info: impl Into<String>) -> Self {
+            self.scene_info = Some(scene_info.into());
+            self
+        }
+    }
+
     /// What `POST /deposit/micropay` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 公众账号ID
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub appid: Option<String>,
         /// 子商户公众账号ID
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// 商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub mch_id: Option<String>,
         /// 子商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_mch_id: Option<String>,
         /// 设备号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub device_info: Option<String>,
         /// 用户标识
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub openid: Option<String>,
         /// 是否关注公众账号: `Y`, `N`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub is_subscribe: Option<String>,
         /// 交易类型
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub trade_type: Option<String>,
         /// 付款银行
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub bank_type: Option<String>,
         /// 货币类型
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub fee_type: Option<String>,
         /// 订单金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub total_fee: Option<i64>,
         /// 应结订单金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub settlement_total_fee: Option<i64>,
         /// 代金券金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub coupon_fee: Option<i64>,
         /// 现金支付货币类型
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub cash_fee_type: Option<String>,
         /// 现金支付金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub cash_fee: Option<i64>,
         /// 微信支付订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub transaction_id: Option<String>,
         /// 商户订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub out_trade_no: Option<String>,
         /// 商家数据包
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// 支付完成时间
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub time_end: Option<String>,
         /// 营销详情JSON格式字符串 (JSON text)
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub promotion_detail: Option<String>,
     }
 }
@@ -331,7 +508,8 @@ pub mod orderquery {
     /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "查询订单")]
     #[crate::endpoint(POST, "/deposit/orderquery", v2, sign = either, merchant = "mch_id", response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 接口版本号: `1.0`
         pub version: Option<String>,
@@ -348,88 +526,96 @@ pub mod orderquery {
         pub out_trade_no: String,
     }
 
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            appid: impl Into<String>,
+            transaction_id: impl Into<String>,
+            out_trade_no: impl Into<String>,
+        ) -> Self {
+            Self {
+                version: None,
+                appid: appid.into(),
+                sub_appid: None,
+                sub_mch_id: None,
+                transaction_id: transaction_id.into(),
+                out_trade_no: out_trade_no.into(),
+            }
+        }
+        /// Sets `version` (接口版本号: `1.0`).
+        pub fn with_version(mut self, version: impl Into<String>) -> Self {
+            self.version = Some(version.into());
+            self
+        }
+        /// Sets `sub_appid` (子商户公众账号ID).
+        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+            self.sub_appid = Some(sub_appid.into());
+            self
+        }
+        /// Sets `sub_mch_id` (子商户号).
+        pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
+            self.sub_mch_id = Some(sub_mch_id.into());
+            self
+        }
+    }
+
     /// What `POST /deposit/orderquery` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
     ///
     /// The numbered members (`coupon_type_$n`, `coupon_id_$n`, `coupon_fee_$n`) are not decoded.
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 公众账号ID
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub appid: Option<String>,
         /// 子商户公众账号ID
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// 商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub mch_id: Option<String>,
         /// 子商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_mch_id: Option<String>,
         /// 设备号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub device_info: Option<String>,
         /// 用户标识
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub openid: Option<String>,
         /// 是否关注公众账号: `Y`, `N`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub is_subscribe: Option<String>,
         /// 用户子标识
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_openid: Option<String>,
         /// 是否关注子公众账号: `Y`, `N`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_is_subscribe: Option<String>,
         /// 交易类型
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub trade_type: Option<String>,
         /// 交易状态: `SUCCESS`, `REFUND`, `NOTPAY`, `CLOSED`, `REVOKED`, `USERPAYING`, `PAYERROR`, `ACCEPT`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub trade_state: Option<String>,
         /// 付款银行
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub bank_type: Option<String>,
         /// 标价金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub total_fee: Option<i64>,
         /// 应结订单金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub settlement_total_fee: Option<i64>,
         /// 标价币种
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub fee_type: Option<String>,
         /// 现金支付金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub cash_fee: Option<i64>,
         /// 现金支付币种
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub cash_fee_type: Option<String>,
         /// 代金券金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub coupon_fee: Option<i64>,
         /// 代金券使用数量
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub coupon_count: Option<i64>,
         /// 微信支付订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub transaction_id: Option<String>,
         /// 商户订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub out_trade_no: Option<String>,
         /// 附加数据
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// 支付完成时间
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub time_end: Option<String>,
         /// 交易状态描述
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub trade_state_desc: Option<String>,
         /// 营销详情JSON格式字符串 (JSON text)
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub promotion_detail: Option<String>,
         /// 押金消费金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub consume_fee: Option<i64>,
     }
 }
@@ -446,7 +632,8 @@ pub mod refund {
     /// Idempotent by `out_refund_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "申请退款（押金）")]
     #[crate::endpoint(POST, "/deposit/refund", v2, sign = either, client_cert, merchant = "mch_id", response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 公众账号ID
         pub appid: String,
@@ -475,64 +662,104 @@ pub mod refund {
         pub notify_url: Option<String>,
     }
 
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            appid: impl Into<String>,
+            transaction_id: impl Into<String>,
+            out_trade_no: impl Into<String>,
+            out_refund_no: impl Into<String>,
+            total_fee: impl Into<i64>,
+            refund_fee: impl Into<i64>,
+        ) -> Self {
+            Self {
+                appid: appid.into(),
+                sub_appid: None,
+                sub_mch_id: None,
+                transaction_id: transaction_id.into(),
+                out_trade_no: out_trade_no.into(),
+                out_refund_no: out_refund_no.into(),
+                total_fee: total_fee.into(),
+                refund_fee: refund_fee.into(),
+                refund_fee_type: None,
+                refund_desc: None,
+                refund_account: None,
+                notify_url: None,
+            }
+        }
+        /// Sets `sub_appid` (子商户公众账号ID).
+        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+            self.sub_appid = Some(sub_appid.into());
+            self
+        }
+        /// Sets `sub_mch_id` (子商户号).
+        pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
+            self.sub_mch_id = Some(sub_mch_id.into());
+            self
+        }
+        /// Sets `refund_fee_type` (退款货币种类).
+        pub fn with_refund_fee_type(mut self, refund_fee_type: impl Into<String>) -> Self {
+            self.refund_fee_type = Some(refund_fee_type.into());
+            self
+        }
+        /// Sets `refund_desc` (退款原因).
+        pub fn with_refund_desc(mut self, refund_desc: impl Into<String>) -> Self {
+            self.refund_desc = Some(refund_desc.into());
+            self
+        }
+        /// Sets `refund_account` (退款资金来源).
+        pub fn with_refund_account(mut self, refund_account: impl Into<String>) -> Self {
+            self.refund_account = Some(refund_account.into());
+            self
+        }
+        /// Sets `notify_url` (退款结果通知url).
+        pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
+            self.notify_url = Some(notify_url.into());
+            self
+        }
+    }
+
     /// What `POST /deposit/refund` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
     ///
     /// The numbered members (`coupon_type_$n`, `coupon_refund_fee_$n`, `coupon_refund_id_$n`) are not decoded.
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 公众账号ID
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub appid: Option<String>,
         /// 商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub mch_id: Option<String>,
         /// 子商户公众账号ID
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// 子商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_mch_id: Option<String>,
         /// 微信订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub transaction_id: Option<String>,
         /// 商户订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub out_trade_no: Option<String>,
         /// 商户退款单号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub out_refund_no: Option<String>,
         /// 微信退款单号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub refund_id: Option<String>,
         /// 退款金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub refund_fee: Option<i64>,
         /// 应结退款金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub settlement_refund_fee: Option<i64>,
         /// 标价金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub total_fee: Option<i64>,
         /// 应结订单金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub settlement_total_fee: Option<i64>,
         /// 标价币种
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub fee_type: Option<String>,
         /// 现金支付金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub cash_fee: Option<i64>,
         /// 现金支付币种
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub cash_fee_type: Option<String>,
         /// 现金退款金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub cash_refund_fee: Option<i64>,
         /// 代金券退款总金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub coupon_refund_fee: Option<i64>,
         /// 退款代金券使用数量
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub coupon_refund_count: Option<i64>,
     }
 }
@@ -549,7 +776,8 @@ pub mod refundquery {
     /// Idempotent by `out_refund_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "查询退款（押金）")]
     #[crate::endpoint(POST, "/deposit/refundquery", v2, sign = either, merchant = "mch_id", response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 公众账号ID
         pub appid: String,
@@ -570,46 +798,72 @@ pub mod refundquery {
         pub offset: Option<i64>,
     }
 
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            appid: impl Into<String>,
+            transaction_id: impl Into<String>,
+            out_trade_no: impl Into<String>,
+            out_refund_no: impl Into<String>,
+            refund_id: impl Into<String>,
+        ) -> Self {
+            Self {
+                appid: appid.into(),
+                sub_appid: None,
+                sub_mch_id: None,
+                transaction_id: transaction_id.into(),
+                out_trade_no: out_trade_no.into(),
+                out_refund_no: out_refund_no.into(),
+                refund_id: refund_id.into(),
+                offset: None,
+            }
+        }
+        /// Sets `sub_appid` (子商户公众账号ID).
+        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+            self.sub_appid = Some(sub_appid.into());
+            self
+        }
+        /// Sets `sub_mch_id` (子商户号).
+        pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
+            self.sub_mch_id = Some(sub_mch_id.into());
+            self
+        }
+        /// Sets `offset` (偏移量).
+        pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
+            self.offset = Some(offset.into());
+            self
+        }
+    }
+
     /// What `POST /deposit/refundquery` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
     ///
     /// The numbered members (`out_refund_no_$n`, `refund_id_$n`, `refund_channel_$n`, `refund_fee_$n`, `settlement_refund_fee_$n`, `coupon_type_$n_$m`, `coupon_refund_fee_$n`, `coupon_refund_count_$n`, `coupon_refund_id_$n_$m`, `coupon_refund_fee_$n_$m`, `refund_status_$n`, `refund_account_$n`, `refund_recv_accout_$n`, `refund_success_time_$n`) are not decoded.
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 公众账号ID
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub appid: Option<String>,
         /// 商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub mch_id: Option<String>,
         /// 子商户公众账号ID
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// 子商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_mch_id: Option<String>,
         /// 订单总退款次数
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub total_refund_count: Option<i64>,
         /// 微信订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub transaction_id: Option<String>,
         /// 商户订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub out_trade_no: Option<String>,
         /// 订单金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub total_fee: Option<i64>,
         /// 应结订单金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub settlement_total_fee: Option<i64>,
         /// 货币种类
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub fee_type: Option<String>,
         /// 现金支付金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub cash_fee: Option<i64>,
         /// 退款笔数
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub refund_count: Option<i64>,
     }
 }
@@ -626,7 +880,8 @@ pub mod reverse {
     /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "撤销订单")]
     #[crate::endpoint(POST, "/deposit/reverse", v2, sign = either, client_cert, merchant = "mch_id", response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 公众账号ID
         pub appid: String,
@@ -641,23 +896,47 @@ pub mod reverse {
         pub out_trade_no: String,
     }
 
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(appid: impl Into<String>, out_trade_no: impl Into<String>) -> Self {
+            Self {
+                appid: appid.into(),
+                sub_appid: None,
+                sub_mch_id: None,
+                transaction_id: None,
+                out_trade_no: out_trade_no.into(),
+            }
+        }
+        /// Sets `sub_appid` (子商户公众账号ID).
+        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+            self.sub_appid = Some(sub_appid.into());
+            self
+        }
+        /// Sets `sub_mch_id` (子商户号).
+        pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
+            self.sub_mch_id = Some(sub_mch_id.into());
+            self
+        }
+        /// Sets `transaction_id` (微信订单号).
+        pub fn with_transaction_id(mut self, transaction_id: impl Into<String>) -> Self {
+            self.transaction_id = Some(transaction_id.into());
+            self
+        }
+    }
+
     /// What `POST /deposit/reverse` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 公众账号ID
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub appid: Option<String>,
         /// 子商户公众账号ID
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// 商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub mch_id: Option<String>,
         /// 子商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_mch_id: Option<String>,
         /// 是否重调: `Y`, `N`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub recall: Option<String>,
     }
 }
@@ -674,7 +953,8 @@ pub mod unifiedorder {
     /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "支付押金（JSAPI/APP支付）")]
     #[crate::endpoint(POST, "/deposit/unifiedorder", v2, sign = either, merchant = "mch_id", response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 服务商应用ID
         pub appid: String,
@@ -721,32 +1001,125 @@ pub mod unifiedorder {
         pub scene_info: Option<String>,
     }
 
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            appid: impl Into<String>,
+            sub_mch_id: impl Into<String>,
+            body: impl Into<String>,
+            out_trade_no: impl Into<String>,
+            fee_type: impl Into<String>,
+            total_fee: impl Into<i64>,
+            spbill_create_ip: impl Into<String>,
+            notify_url: impl Into<String>,
+            trade_type: impl Into<String>,
+        ) -> Self {
+            Self {
+                appid: appid.into(),
+                sub_appid: None,
+                sub_mch_id: sub_mch_id.into(),
+                device_info: None,
+                body: body.into(),
+                detail: None,
+                attach: None,
+                out_trade_no: out_trade_no.into(),
+                fee_type: fee_type.into(),
+                total_fee: total_fee.into(),
+                spbill_create_ip: spbill_create_ip.into(),
+                time_start: None,
+                time_expire: None,
+                notify_url: notify_url.into(),
+                trade_type: trade_type.into(),
+                product_id: None,
+                limit_pay: None,
+                openid: None,
+                sub_openid: None,
+                receipt: None,
+                scene_info: None,
+            }
+        }
+        /// Sets `sub_appid` (子商户应用ID).
+        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+            self.sub_appid = Some(sub_appid.into());
+            self
+        }
+        /// Sets `device_info` (设备号).
+        pub fn with_device_info(mut self, device_info: impl Into<String>) -> Self {
+            self.device_info = Some(device_info.into());
+            self
+        }
+        /// Sets `detail` (单品优惠活动该字段必传 (JSON text)).
+        pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+            self.detail = Some(detail.into());
+            self
+        }
+        /// Sets `attach` (附加数据).
+        pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+            self.attach = Some(attach.into());
+            self
+        }
+        /// Sets `time_start` (交易起始时间).
+        pub fn with_time_start(mut self, time_start: impl Into<String>) -> Self {
+            self.time_start = Some(time_start.into());
+            self
+        }
+        /// Sets `time_expire` (交易结束时间).
+        pub fn with_time_expire(mut self, time_expire: impl Into<String>) -> Self {
+            self.time_expire = Some(time_expire.into());
+            self
+        }
+        /// Sets `product_id` (商品ID).
+        pub fn with_product_id(mut self, product_id: impl Into<String>) -> Self {
+            self.product_id = Some(product_id.into());
+            self
+        }
+        /// Sets `limit_pay` (指定支付方式).
+        pub fn with_limit_pay(mut self, limit_pay: impl Into<String>) -> Self {
+            self.limit_pay = Some(limit_pay.into());
+            self
+        }
+        /// Sets `openid` (用户标识).
+        pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
+            self.openid = Some(openid.into());
+            self
+        }
+        /// Sets `sub_openid` (用户子标识).
+        pub fn with_sub_openid(mut self, sub_openid: impl Into<String>) -> Self {
+            self.sub_openid = Some(sub_openid.into());
+            self
+        }
+        /// Sets `receipt` (电子发票入口开放标识: `Y`, `N`).
+        pub fn with_receipt(mut self, receipt: impl Into<String>) -> Self {
+            self.receipt = Some(receipt.into());
+            self
+        }
+        /// Sets `scene_info` (场景信息JSON格式字符串 (JSON text)).
+        pub fn with_scene_info(mut self, scene_info: impl Into<String>) -> Self {
+            self.scene_info = Some(scene_info.into());
+            self
+        }
+    }
+
     /// What `POST /deposit/unifiedorder` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 服务商应用ID
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub appid: Option<String>,
         /// 商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub mch_id: Option<String>,
         /// 子商户应用ID
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// 子商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_mch_id: Option<String>,
         /// 设备号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub device_info: Option<String>,
         /// 交易类型: `JSAPI`, `APP`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub trade_type: Option<String>,
         /// 预支付交易会话标识
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub prepay_id: Option<String>,
         /// 二维码链接
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub code_url: Option<String>,
     }
 }

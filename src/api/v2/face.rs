@@ -15,7 +15,8 @@ pub mod get_wxpayface_authinfo {
     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "人脸识别SDK-获取调用凭证")]
     #[crate::endpoint(POST, "/face/get_wxpayface_authinfo", v2, sign = either, merchant = "mch_id", host = PayApp, response = PostResponse, idempotent)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 门店编号
         pub store_id: String,
@@ -39,26 +40,62 @@ pub mod get_wxpayface_authinfo {
         pub version: String,
     }
 
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            store_id: impl Into<String>,
+            store_name: impl Into<String>,
+            device_id: impl Into<String>,
+            rawdata: impl Into<String>,
+            appid: impl Into<String>,
+            now: impl Into<i64>,
+            version: impl Into<String>,
+        ) -> Self {
+            Self {
+                store_id: store_id.into(),
+                store_name: store_name.into(),
+                device_id: device_id.into(),
+                attach: None,
+                rawdata: rawdata.into(),
+                appid: appid.into(),
+                sub_appid: None,
+                sub_mch_id: None,
+                now: now.into(),
+                version: version.into(),
+            }
+        }
+        /// Sets `attach` (附加字段).
+        pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+            self.attach = Some(attach.into());
+            self
+        }
+        /// Sets `sub_appid` (子商户绑定的公众号/小程序 appid).
+        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+            self.sub_appid = Some(sub_appid.into());
+            self
+        }
+        /// Sets `sub_mch_id` (子商户号).
+        pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
+            self.sub_mch_id = Some(sub_mch_id.into());
+            self
+        }
+    }
+
     /// What `POST /face/get_wxpayface_authinfo` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// SDK调用凭证
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub authinfo: Option<String>,
         /// authinfo的有效时间
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub expires_in: Option<i64>,
         /// 公众号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub appid: Option<String>,
         /// 商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub mch_id: Option<String>,
         /// 子商户公众账号ID
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// 子商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_mch_id: Option<String>,
     }
 }

@@ -17,7 +17,8 @@ pub mod queryautowithdrawbydate {
     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "查询提现状态")]
     #[crate::endpoint(POST, "/fund/queryautowithdrawbydate", v2, sign = hmac_sha256, client_cert, merchant = "mch_id", response = PostResponse, idempotent)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 小微商户号
         pub sub_mch_id: String,
@@ -26,37 +27,27 @@ pub mod queryautowithdrawbydate {
     }
 
     /// What `POST /fund/queryautowithdrawbydate` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 日期
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub date: Option<String>,
         /// 商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub mch_id: Option<String>,
         /// 小微商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_mch_id: Option<String>,
         /// 单据状态
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub withdraw_status: Option<String>,
         /// 单据失败原因
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub fail_reason: Option<String>,
         /// 提现单单据ID
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub withdraw_id: Option<String>,
         /// 金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub amount: Option<i64>,
         /// 单据创建时间
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub create_time: Option<String>,
         /// 单据成功时间
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub success_time: Option<String>,
         /// 单据退票时间
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub refund_time: Option<String>,
     }
 }
@@ -75,7 +66,8 @@ pub mod reautowithdrawbydate {
     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
     #[doc(alias = "重新发起提现")]
     #[crate::endpoint(POST, "/fund/reautowithdrawbydate", v2, sign = hmac_sha256, client_cert, merchant = "mch_id", response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 小微商户号
         pub sub_mch_id: String,
@@ -84,25 +76,19 @@ pub mod reautowithdrawbydate {
     }
 
     /// What `POST /fund/reautowithdrawbydate` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 自动提现单提现日期
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub date: Option<String>,
         /// 商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub mch_id: Option<String>,
         /// 小微商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_mch_id: Option<String>,
         /// 提现单单据ID
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub withdraw_id: Option<String>,
         /// 金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub amount: Option<i64>,
         /// 单据创建时间
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub create_time: Option<String>,
     }
 }

@@ -16,7 +16,8 @@ pub mod bankquerymchauditinfo {
     #[doc(alias = "间联模式查询商户审核状态开放接口")]
     #[doc(alias = "间联模式查询商户审核状态开放")]
     #[crate::endpoint(POST, "/mchrisk/bankquerymchauditinfo", v2, sign = hmac_sha256, merchant = "mch_id", response = PostResponse, idempotent)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 子商户号
         pub sub_mch_id: String,
@@ -25,24 +26,9 @@ pub mod bankquerymchauditinfo {
     }
 
     /// What `POST /mchrisk/bankquerymchauditinfo` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostResponse {
-        /// 服务商号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub mch_id: Option<String>,
-        /// 子商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub sub_mch_id: Option<String>,
-        /// 渠道号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub channel_id: Option<String>,
-        /// 审核状态
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub audit_status: Option<String>,
-        /// 审核备注
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub audit_comment: Option<String>,
-    }
+    ///
+    /// The type is [`BankquerymchauditinfoResponse`](crate::api::v2::mchrisk::types::BankquerymchauditinfoResponse), which other answers share.
+    pub type PostResponse = crate::api::v2::mchrisk::types::BankquerymchauditinfoResponse;
 }
 /// `/mchrisk/channelquerymchauditinfo`
 pub mod channelquerymchauditinfo {
@@ -57,7 +43,8 @@ pub mod channelquerymchauditinfo {
     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "渠道商查询商户审核信息")]
     #[crate::endpoint(POST, "/mchrisk/channelquerymchauditinfo", v2, sign = hmac_sha256, merchant = "mch_id", response = PostResponse, idempotent)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 子商户号
         pub sub_mch_id: String,
@@ -66,24 +53,9 @@ pub mod channelquerymchauditinfo {
     }
 
     /// What `POST /mchrisk/channelquerymchauditinfo` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostResponse {
-        /// 服务商号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub mch_id: Option<String>,
-        /// 子商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub sub_mch_id: Option<String>,
-        /// 渠道号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub channel_id: Option<String>,
-        /// 审核状态
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub audit_status: Option<String>,
-        /// 审核备注
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub audit_comment: Option<String>,
-    }
+    ///
+    /// The type is [`BankquerymchauditinfoResponse`](crate::api::v2::mchrisk::types::BankquerymchauditinfoResponse), which other answers share.
+    pub type PostResponse = crate::api::v2::mchrisk::types::BankquerymchauditinfoResponse;
 }
 /// `/mchrisk/querymchrisk`
 pub mod querymchrisk {
@@ -101,7 +73,8 @@ pub mod querymchrisk {
     #[doc(alias = "事前-风险商户核查接口")]
     #[doc(alias = "事前-风险商户核查")]
     #[crate::endpoint(POST, "/mchrisk/querymchrisk", v2, sign = hmac_sha256, client_cert, merchant = "mch_id", unsigned_answer, response = PostResponse, idempotent)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 平台证书序列号
         pub cert_serial_number: Option<String>,
@@ -127,17 +100,81 @@ pub mod querymchrisk {
         pub store_latitude: Option<String>,
     }
 
+    impl Post {
+        /// Sets `cert_serial_number` (平台证书序列号).
+        pub fn with_cert_serial_number(mut self, cert_serial_number: impl Into<String>) -> Self {
+            self.cert_serial_number = Some(cert_serial_number.into());
+            self
+        }
+        /// Sets `certificates_number` (身份证号 (encrypted by the caller)).
+        pub fn with_certificates_number(mut self, certificates_number: impl Into<String>) -> Self {
+            self.certificates_number = Some(certificates_number.into());
+            self
+        }
+        /// Sets `certificates_name` (身份证所有人姓名 (encrypted by the caller)).
+        pub fn with_certificates_name(mut self, certificates_name: impl Into<String>) -> Self {
+            self.certificates_name = Some(certificates_name.into());
+            self
+        }
+        /// Sets `settlement_card_no` (结算账号 (encrypted by the caller)).
+        pub fn with_settlement_card_no(mut self, settlement_card_no: impl Into<String>) -> Self {
+            self.settlement_card_no = Some(settlement_card_no.into());
+            self
+        }
+        /// Sets `settlement_card_name` (结算户名 (encrypted by the caller)).
+        pub fn with_settlement_card_name(
+            mut self,
+            settlement_card_name: impl Into<String>,
+        ) -> Self {
+            self.settlement_card_name = Some(settlement_card_name.into());
+            self
+        }
+        /// Sets `settlement_card_bank` (结算银行).
+        pub fn with_settlement_card_bank(
+            mut self,
+            settlement_card_bank: impl Into<String>,
+        ) -> Self {
+            self.settlement_card_bank = Some(settlement_card_bank.into());
+            self
+        }
+        /// Sets `business_license_number` (营业执照编号 (encrypted by the caller)).
+        pub fn with_business_license_number(
+            mut self,
+            business_license_number: impl Into<String>,
+        ) -> Self {
+            self.business_license_number = Some(business_license_number.into());
+            self
+        }
+        /// Sets `company_name` (公司名称).
+        pub fn with_company_name(mut self, company_name: impl Into<String>) -> Self {
+            self.company_name = Some(company_name.into());
+            self
+        }
+        /// Sets `store_address` (门店地址).
+        pub fn with_store_address(mut self, store_address: impl Into<String>) -> Self {
+            self.store_address = Some(store_address.into());
+            self
+        }
+        /// Sets `store_longitude` (门店经度).
+        pub fn with_store_longitude(mut self, store_longitude: impl Into<String>) -> Self {
+            self.store_longitude = Some(store_longitude.into());
+            self
+        }
+        /// Sets `store_latitude` (门店纬度).
+        pub fn with_store_latitude(mut self, store_latitude: impl Into<String>) -> Self {
+            self.store_latitude = Some(store_latitude.into());
+            self
+        }
+    }
+
     /// What `POST /mchrisk/querymchrisk` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 服务商号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub mch_id: Option<String>,
         /// 风险级别
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub risk_level: Option<String>,
         /// 风险描述
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub risk_level_desc: Option<String>,
     }
 }
@@ -156,17 +193,17 @@ pub mod setmchriskcallback {
     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
     #[doc(alias = "设置风险通知回调链接")]
     #[crate::endpoint(POST, "/mchrisk/setmchriskcallback", v2, sign = hmac_sha256, merchant = "mch_id", unsigned_answer, response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 回调链接
         pub callback_url: String,
     }
 
     /// What `POST /mchrisk/setmchriskcallback` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 服务商号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub mch_id: Option<String>,
     }
 }
@@ -186,7 +223,8 @@ pub mod syncmchriskresult {
     #[doc(alias = "事后-风险商户处理结果同步接口")]
     #[doc(alias = "事后-风险商户处理结果同步")]
     #[crate::endpoint(POST, "/mchrisk/syncmchriskresult", v2, sign = hmac_sha256, client_cert, merchant = "mch_id", unsigned_answer)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 商户ID
         pub sub_mch_id: String,
@@ -216,5 +254,109 @@ pub mod syncmchriskresult {
         pub risk_type: String,
         /// 处罚方式
         pub punish_type: String,
+    }
+
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            sub_mch_id: impl Into<String>,
+            event_code: impl Into<String>,
+            risk_type: impl Into<String>,
+            punish_type: impl Into<String>,
+        ) -> Self {
+            Self {
+                sub_mch_id: sub_mch_id.into(),
+                event_code: event_code.into(),
+                certificates_number: None,
+                certificates_name: None,
+                settlement_card_no: None,
+                settlement_card_name: None,
+                settlement_card_bank: None,
+                business_license_number: None,
+                company_name: None,
+                store_address: None,
+                store_longitude: None,
+                store_latitude: None,
+                risk_type: risk_type.into(),
+                punish_type: punish_type.into(),
+            }
+        }
+        /// Sets `certificates_number` (身份证号).
+        pub fn with_certificates_number(mut self, certificates_number: impl Into<String>) -> Self {
+            self.certificates_number = Some(certificates_number.into());
+            self
+        }
+        /// Sets `certificates_name` (身份证所有人姓名).
+        pub fn with_certificates_name(mut self, certificates_name: impl Into<String>) -> Self {
+            self.certificates_name = Some(certificates_name.into());
+            self
+        }
+        /// Sets `settlement_card_no` (结算账号).
+        pub fn with_settlement_card_no(mut self, settlement_card_no: impl Into<String>) -> Self {
+            self.settlement_card_no = Some(settlement_card_no.into());
+            self
+        }
+        /// Sets `settlement_card_name` (结算户名).
+        pub fn with_settlement_card_name(
+            mut self,
+            settlement_card_name: impl Into<String>,
+        ) -> Self {
+            self.settlement_card_name = Some(settlement_card_name.into());
+            self
+        }
+        /// Sets `settlement_card_bank` (结算银行).
+        pub fn with_settlement_card_bank(
+            mut self,
+            settlement_card_bank: impl Into<String>,
+        ) -> Self {
+            self.settlement_card_bank = Some(settlement_card_bank.into());
+            self
+        }
+        /// Sets `business_license_number` (营业执照编号).
+        pub fn with_business_license_number(
+            mut self,
+            business_license_number: impl Into<String>,
+        ) -> Self {
+            self.business_license_number = Some(business_license_number.into());
+            self
+        }
+        /// Sets `company_name` (公司名称).
+        pub fn with_company_name(mut self, company_name: impl Into<String>) -> Self {
+            self.company_name = Some(company_name.into());
+            self
+        }
+        /// Sets `store_address` (门店地址).
+        pub fn with_store_address(mut self, store_address: impl Into<String>) -> Self {
+            self.store_address = Some(store_address.into());
+            self
+        }
+        /// Sets `store_longitude` (门店经度).
+        pub fn with_store_longitude(mut self, store_longitude: impl Into<String>) -> Self {
+            self.store_longitude = Some(store_longitude.into());
+            self
+        }
+        /// Sets `store_latitude` (门店纬度).
+        pub fn with_store_latitude(mut self, store_latitude: impl Into<String>) -> Self {
+            self.store_latitude = Some(store_latitude.into());
+            self
+        }
+    }
+}
+/// Types that several operations of feature `v2-mchrisk` share, one per shape: each operation's module names them under its own names too.
+pub mod types {
+    /// An APIv2 answer several operations give, less the protocol members the client checks. Every member is optional: WeChat Pay leaves out what does not apply.
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+    pub struct BankquerymchauditinfoResponse {
+        /// 服务商号
+        pub mch_id: Option<String>,
+        /// 子商户号
+        pub sub_mch_id: Option<String>,
+        /// 渠道号
+        pub channel_id: Option<String>,
+        /// 审核状态
+        pub audit_status: Option<String>,
+        /// 审核备注
+        pub audit_comment: Option<String>,
     }
 }

@@ -17,7 +17,8 @@ pub mod gethbinfo {
     /// Idempotent by `mch_billno`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "查询红包记录")]
     #[crate::endpoint(POST, "/mmpaymkttransfers/gethbinfo", v2, sign = md5, client_cert, merchant = "mch_id", unsigned_answer, response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 商户订单号
         #[wxpay(idempotency_key)]
@@ -29,55 +30,39 @@ pub mod gethbinfo {
     }
 
     /// What `POST /mmpaymkttransfers/gethbinfo` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 商户订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub mch_billno: Option<String>,
         /// 商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub mch_id: Option<String>,
         /// 红包单号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub detail_id: Option<String>,
         /// 红包状态: `SENDING`, `SENT`, `FAILED`, `RECEIVED`, `RFUND_ING`, `REFUND`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub status: Option<String>,
         /// 发放类型: `API`, `UPLOAD`, `ACTIVITY`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub send_type: Option<String>,
         /// 红包类型: `NORMAL`, `GROUP`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub hb_type: Option<String>,
         /// 红包个数
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub total_num: Option<i64>,
         /// 红包金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub total_amount: Option<i64>,
         /// 失败原因
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub reason: Option<String>,
         /// 红包发送时间
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub send_time: Option<String>,
         /// 红包退款时间
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub refund_time: Option<String>,
         /// 红包退款金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub refund_amount: Option<i64>,
         /// 祝福语
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub wishing: Option<String>,
         /// 活动描述
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub remark: Option<String>,
         /// 活动名称
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub act_name: Option<String>,
         /// 红包领取记录
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub hblist: Option<String>,
     }
 }
@@ -96,7 +81,8 @@ pub mod gettransferinfo {
     /// Idempotent by `partner_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "查询企业向微信用户个人付款")]
     #[crate::endpoint(POST, "/mmpaymkttransfers/gettransferinfo", v2, sign = md5, client_cert, merchant = "mch_id", unsigned_answer, response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 商户订单号
         #[wxpay(idempotency_key)]
@@ -106,43 +92,31 @@ pub mod gettransferinfo {
     }
 
     /// What `POST /mmpaymkttransfers/gettransferinfo` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 商户单号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub partner_trade_no: Option<String>,
         /// Appid
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub appid: Option<String>,
         /// 商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub mch_id: Option<String>,
         /// 付款单号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub detail_id: Option<String>,
         /// 转账状态: `SUCCESS`, `FAILED`, `PROCESSING`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub status: Option<String>,
         /// 失败原因
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub reason: Option<String>,
         /// 收款用户openid
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub openid: Option<String>,
         /// 收款用户姓名
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub transfer_name: Option<String>,
         /// 付款金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub payment_amount: Option<i64>,
         /// 转账时间
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub transfer_time: Option<String>,
         /// 付款成功时间
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub payment_time: Option<String>,
         /// 企业付款备注
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub desc: Option<String>,
     }
 }
@@ -163,7 +137,8 @@ pub mod promotion {
         /// Idempotent by `partner_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "向员工付款")]
         #[crate::endpoint(POST, "/mmpaymkttransfers/promotion/paywwsptrans2pocket", v2, sign = md5, client_cert, merchant = "mch_id", unsigned_answer, response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 公众账号appid
             pub appid: String,
@@ -198,26 +173,92 @@ pub mod promotion {
             pub agentid: Option<String>,
         }
 
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                appid: impl Into<String>,
+                partner_trade_no: impl Into<String>,
+                openid: impl Into<String>,
+                check_name: impl Into<String>,
+                amount: impl Into<i64>,
+                desc: impl Into<String>,
+                spbill_create_ip: impl Into<String>,
+            ) -> Self {
+                Self {
+                    appid: appid.into(),
+                    device_info: None,
+                    partner_trade_no: partner_trade_no.into(),
+                    openid: openid.into(),
+                    check_name: check_name.into(),
+                    re_user_name: None,
+                    amount: amount.into(),
+                    desc: desc.into(),
+                    spbill_create_ip: spbill_create_ip.into(),
+                    workwx_sign: None,
+                    ww_msg_type: None,
+                    approval_number: None,
+                    approval_type: None,
+                    act_name: None,
+                    agentid: None,
+                }
+            }
+            /// Sets `device_info` (设备号).
+            pub fn with_device_info(mut self, device_info: impl Into<String>) -> Self {
+                self.device_info = Some(device_info.into());
+                self
+            }
+            /// Sets `re_user_name` (收款用户姓名).
+            pub fn with_re_user_name(mut self, re_user_name: impl Into<String>) -> Self {
+                self.re_user_name = Some(re_user_name.into());
+                self
+            }
+            /// Sets `workwx_sign` (企业微信签名).
+            pub fn with_workwx_sign(mut self, workwx_sign: impl Into<String>) -> Self {
+                self.workwx_sign = Some(workwx_sign.into());
+                self
+            }
+            /// Sets `ww_msg_type` (付款消息类型: `NORMAL_MSG`, `APPROVAL_MSG`).
+            pub fn with_ww_msg_type(mut self, ww_msg_type: impl Into<String>) -> Self {
+                self.ww_msg_type = Some(ww_msg_type.into());
+                self
+            }
+            /// Sets `approval_number` (审批单号).
+            pub fn with_approval_number(mut self, approval_number: impl Into<String>) -> Self {
+                self.approval_number = Some(approval_number.into());
+                self
+            }
+            /// Sets `approval_type` (审批类型: `1`).
+            pub fn with_approval_type(mut self, approval_type: impl Into<i64>) -> Self {
+                self.approval_type = Some(approval_type.into());
+                self
+            }
+            /// Sets `act_name` (项目名称).
+            pub fn with_act_name(mut self, act_name: impl Into<String>) -> Self {
+                self.act_name = Some(act_name.into());
+                self
+            }
+            /// Sets `agentid` (付款的应用id).
+            pub fn with_agentid(mut self, agentid: impl Into<String>) -> Self {
+                self.agentid = Some(agentid.into());
+                self
+            }
+        }
+
         /// What `POST /mmpaymkttransfers/promotion/paywwsptrans2pocket` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 公众账号appid
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub appid: Option<String>,
             /// 商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub mch_id: Option<String>,
             /// 设备号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub device_info: Option<String>,
             /// 商户订单号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub partner_trade_no: Option<String>,
             /// 微信付款单号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub payment_no: Option<String>,
             /// 付款成功时间
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub payment_time: Option<String>,
         }
     }
@@ -236,7 +277,8 @@ pub mod promotion {
         /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "查询付款记录")]
         #[crate::endpoint(POST, "/mmpaymkttransfers/promotion/querywwsptrans2pocket", v2, sign = md5, client_cert, merchant = "mch_id", unsigned_answer, response = PostResponse, idempotent)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 商户订单号
             pub partner_trade_no: Option<String>,
@@ -244,35 +286,42 @@ pub mod promotion {
             pub appid: String,
         }
 
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(appid: impl Into<String>) -> Self {
+                Self {
+                    partner_trade_no: None,
+                    appid: appid.into(),
+                }
+            }
+            /// Sets `partner_trade_no` (商户订单号).
+            pub fn with_partner_trade_no(mut self, partner_trade_no: impl Into<String>) -> Self {
+                self.partner_trade_no = Some(partner_trade_no.into());
+                self
+            }
+        }
+
         /// What `POST /mmpaymkttransfers/promotion/querywwsptrans2pocket` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 商户订单号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub partner_trade_no: Option<String>,
             /// 商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub mch_id: Option<String>,
             /// 红包单号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub detail_id: Option<String>,
             /// 红包状态: `SUCCESS`, `FAILED`, `PROCESSING`
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub status: Option<String>,
             /// 失败原因
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub reason: Option<String>,
             /// 收款用户姓名
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub transfer_name: Option<String>,
             /// 红包退款金额
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub payment_amount: Option<i64>,
             /// 转账时间
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub transfer_time: Option<String>,
             /// 付款描述
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub desc: Option<String>,
         }
     }
@@ -291,7 +340,8 @@ pub mod promotion {
         /// Idempotent by `partner_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "向微信用户个人付款")]
         #[crate::endpoint(POST, "/mmpaymkttransfers/promotion/transfers", v2, sign = md5, client_cert, merchant = "mchid", unsigned_answer, response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 商户账号appid
             pub mch_appid: String,
@@ -320,26 +370,77 @@ pub mod promotion {
             pub finder_template_id: Option<String>,
         }
 
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                mch_appid: impl Into<String>,
+                partner_trade_no: impl Into<String>,
+                openid: impl Into<String>,
+                check_name: impl Into<String>,
+                amount: impl Into<i64>,
+                desc: impl Into<String>,
+                spbill_create_ip: impl Into<String>,
+            ) -> Self {
+                Self {
+                    mch_appid: mch_appid.into(),
+                    device_info: None,
+                    partner_trade_no: partner_trade_no.into(),
+                    openid: openid.into(),
+                    check_name: check_name.into(),
+                    re_user_name: None,
+                    amount: amount.into(),
+                    desc: desc.into(),
+                    spbill_create_ip: spbill_create_ip.into(),
+                    scene: None,
+                    brand_id: None,
+                    finder_template_id: None,
+                }
+            }
+            /// Sets `device_info` (设备号).
+            pub fn with_device_info(mut self, device_info: impl Into<String>) -> Self {
+                self.device_info = Some(device_info.into());
+                self
+            }
+            /// Sets `re_user_name` (收款用户姓名).
+            pub fn with_re_user_name(mut self, re_user_name: impl Into<String>) -> Self {
+                self.re_user_name = Some(re_user_name.into());
+                self
+            }
+            /// Sets `scene` (付款场景).
+            pub fn with_scene(mut self, scene: impl Into<String>) -> Self {
+                self.scene = Some(scene.into());
+                self
+            }
+            /// Sets `brand_id` (品牌ID).
+            pub fn with_brand_id(mut self, brand_id: impl Into<i64>) -> Self {
+                self.brand_id = Some(brand_id.into());
+                self
+            }
+            /// Sets `finder_template_id` (消息模板ID).
+            pub fn with_finder_template_id(
+                mut self,
+                finder_template_id: impl Into<String>,
+            ) -> Self {
+                self.finder_template_id = Some(finder_template_id.into());
+                self
+            }
+        }
+
         /// What `POST /mmpaymkttransfers/promotion/transfers` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 商户appid
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub mch_appid: Option<String>,
             /// 商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub mchid: Option<String>,
             /// 设备号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub device_info: Option<String>,
             /// 商户订单号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub partner_trade_no: Option<String>,
             /// 微信付款单号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub payment_no: Option<String>,
             /// 付款成功时间
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub payment_time: Option<String>,
         }
     }
@@ -357,7 +458,8 @@ pub mod query_coupon_stock {
     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "查询代金券批次")]
     #[crate::endpoint(POST, "/mmpaymkttransfers/query_coupon_stock", v2, sign = md5, merchant = "mch_id", response = PostResponse, idempotent)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 代金券批次id
         pub coupon_stock_id: String,
@@ -373,62 +475,79 @@ pub mod query_coupon_stock {
         pub r#type: Option<String>,
     }
 
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(coupon_stock_id: impl Into<String>, appid: impl Into<String>) -> Self {
+            Self {
+                coupon_stock_id: coupon_stock_id.into(),
+                appid: appid.into(),
+                op_user_id: None,
+                device_info: None,
+                version: None,
+                r#type: None,
+            }
+        }
+        /// Sets `op_user_id` (操作员).
+        pub fn with_op_user_id(mut self, op_user_id: impl Into<String>) -> Self {
+            self.op_user_id = Some(op_user_id.into());
+            self
+        }
+        /// Sets `device_info` (设备号).
+        pub fn with_device_info(mut self, device_info: impl Into<String>) -> Self {
+            self.device_info = Some(device_info.into());
+            self
+        }
+        /// Sets `version` (协议版本: `1.0`).
+        pub fn with_version(mut self, version: impl Into<String>) -> Self {
+            self.version = Some(version.into());
+            self
+        }
+        /// Sets `type` (协议类型: `XML`).
+        pub fn with_type(mut self, r#type: impl Into<String>) -> Self {
+            self.r#type = Some(r#type.into());
+            self
+        }
+    }
+
     /// What `POST /mmpaymkttransfers/query_coupon_stock` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 公众账号ID
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub appid: Option<String>,
         /// 商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub mch_id: Option<String>,
         /// 设备号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub device_info: Option<String>,
         /// 代金券批次ID
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub coupon_stock_id: Option<String>,
         /// 代金券名称
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub coupon_name: Option<String>,
         /// 代金券面额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub coupon_value: Option<i64>,
         /// 代金券使用最低限额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub coupon_mininumn: Option<i64>,
         /// 代金券批次状态
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub coupon_stock_status: Option<i64>,
         /// 代金券数量
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub coupon_total: Option<i64>,
         /// 代金券最大领取数量
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub max_quota: Option<i64>,
         /// 代金券已经发送的数量
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub is_send_num: Option<i64>,
         /// 生效开始时间
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub begin_time: Option<String>,
         /// 生效结束时间
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub end_time: Option<String>,
         /// 创建时间
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub create_time: Option<String>,
         /// 代金券预算额度
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub coupon_budget: Option<i64>,
         /// 生效开始时间
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub begin_time_t: Option<String>,
         /// 生效结束时间
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub end_time_t: Option<String>,
         /// 创建时间
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub create_time_t: Option<String>,
     }
 }
@@ -445,7 +564,8 @@ pub mod querycouponsinfo {
     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "查询代金券信息")]
     #[crate::endpoint(POST, "/mmpaymkttransfers/querycouponsinfo", v2, sign = md5, merchant = "mch_id", response = PostResponse, idempotent)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 代金券id
         pub coupon_id: String,
@@ -465,53 +585,80 @@ pub mod querycouponsinfo {
         pub r#type: Option<String>,
     }
 
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            coupon_id: impl Into<String>,
+            openid: impl Into<String>,
+            appid: impl Into<String>,
+            stock_id: impl Into<String>,
+        ) -> Self {
+            Self {
+                coupon_id: coupon_id.into(),
+                openid: openid.into(),
+                appid: appid.into(),
+                stock_id: stock_id.into(),
+                op_user_id: None,
+                device_info: None,
+                version: None,
+                r#type: None,
+            }
+        }
+        /// Sets `op_user_id` (操作员).
+        pub fn with_op_user_id(mut self, op_user_id: impl Into<String>) -> Self {
+            self.op_user_id = Some(op_user_id.into());
+            self
+        }
+        /// Sets `device_info` (设备号).
+        pub fn with_device_info(mut self, device_info: impl Into<String>) -> Self {
+            self.device_info = Some(device_info.into());
+            self
+        }
+        /// Sets `version` (协议版本: `1.0`).
+        pub fn with_version(mut self, version: impl Into<String>) -> Self {
+            self.version = Some(version.into());
+            self
+        }
+        /// Sets `type` (协议类型: `XML`).
+        pub fn with_type(mut self, r#type: impl Into<String>) -> Self {
+            self.r#type = Some(r#type.into());
+            self
+        }
+    }
+
     /// What `POST /mmpaymkttransfers/querycouponsinfo` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 公众账号ID
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub appid: Option<String>,
         /// 商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub mch_id: Option<String>,
         /// 子商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_mch_id: Option<String>,
         /// 设备号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub device_info: Option<String>,
         /// 代金券批次ID
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub coupon_stock_id: Option<String>,
         /// 代金券id
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub coupon_id: Option<String>,
         /// 代金券面额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub coupon_value: Option<i64>,
         /// 代金券使用最低限额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub coupon_mininumn: Option<i64>,
         /// 代金券名称
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub coupon_name: Option<String>,
         /// 代金券状态: `SENDED`, `USED`, `EXPIRED`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub coupon_state: Option<String>,
         /// 代金券描述
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub coupon_desc: Option<String>,
         /// 代金券实际使用金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub coupon_use_value: Option<i64>,
         /// 优惠剩余可用额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub coupon_remain_value: Option<i64>,
         /// 发放来源: `FULL_SEND`, `NORMAL`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub send_source: Option<String>,
         /// 是否允许部分使用: `1`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub is_partial_use: Option<String>,
     }
 }
@@ -528,7 +675,8 @@ pub mod queryworkwxredpack {
     /// Idempotent by `mch_billno`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "查询红包记录")]
     #[crate::endpoint(POST, "/mmpaymkttransfers/queryworkwxredpack", v2, sign = md5, client_cert, merchant = "mch_id", response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 商户订单号
         #[wxpay(idempotency_key)]
@@ -538,61 +686,43 @@ pub mod queryworkwxredpack {
     }
 
     /// What `POST /mmpaymkttransfers/queryworkwxredpack` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 商户订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub mch_billno: Option<String>,
         /// 商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub mch_id: Option<String>,
         /// 红包单号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub detail_id: Option<String>,
         /// 红包状态: `SENDING`, `SENT`, `FAILED`, `RECEIVED`, `RFUND_ING`, `REFUND`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub status: Option<String>,
         /// 发放类型: `API`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub send_type: Option<String>,
         /// 红包金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub total_amount: Option<i64>,
         /// 失败原因
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub reason: Option<String>,
         /// 红包发送时间
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub send_time: Option<String>,
         /// 红包退款时间
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub refund_time: Option<String>,
         /// 红包退款金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub refund_amount: Option<i64>,
         /// 祝福语
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub wishing: Option<String>,
         /// 活动描述
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub remark: Option<String>,
         /// 活动名称
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub act_name: Option<String>,
         /// 领取红包的Openid
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub openid: Option<String>,
         /// 金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub amount: Option<i64>,
         /// 接收时间
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub rcv_time: Option<String>,
         /// 发送者名称
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub sender_name: Option<String>,
         /// 发送者头像
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub sender_header_media_id: Option<String>,
     }
 }
@@ -609,7 +739,8 @@ pub mod send_coupon {
     /// Idempotent by `partner_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "发放代金券")]
     #[crate::endpoint(POST, "/mmpaymkttransfers/send_coupon", v2, sign = md5, client_cert, merchant = "mch_id", response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 代金券批次id
         pub coupon_stock_id: String,
@@ -632,41 +763,74 @@ pub mod send_coupon {
         pub r#type: Option<String>,
     }
 
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            coupon_stock_id: impl Into<String>,
+            openid_count: impl Into<i64>,
+            partner_trade_no: impl Into<String>,
+            openid: impl Into<String>,
+            appid: impl Into<String>,
+        ) -> Self {
+            Self {
+                coupon_stock_id: coupon_stock_id.into(),
+                openid_count: openid_count.into(),
+                partner_trade_no: partner_trade_no.into(),
+                openid: openid.into(),
+                appid: appid.into(),
+                op_user_id: None,
+                device_info: None,
+                version: None,
+                r#type: None,
+            }
+        }
+        /// Sets `op_user_id` (操作员).
+        pub fn with_op_user_id(mut self, op_user_id: impl Into<String>) -> Self {
+            self.op_user_id = Some(op_user_id.into());
+            self
+        }
+        /// Sets `device_info` (设备号).
+        pub fn with_device_info(mut self, device_info: impl Into<String>) -> Self {
+            self.device_info = Some(device_info.into());
+            self
+        }
+        /// Sets `version` (协议版本: `1.0`).
+        pub fn with_version(mut self, version: impl Into<String>) -> Self {
+            self.version = Some(version.into());
+            self
+        }
+        /// Sets `type` (协议类型: `XML`).
+        pub fn with_type(mut self, r#type: impl Into<String>) -> Self {
+            self.r#type = Some(r#type.into());
+            self
+        }
+    }
+
     /// What `POST /mmpaymkttransfers/send_coupon` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 公众账号ID
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub appid: Option<String>,
         /// 商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub mch_id: Option<String>,
         /// 设备号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub device_info: Option<String>,
         /// 代金券批次id
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub coupon_stock_id: Option<String>,
         /// 返回记录数
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub resp_count: Option<i64>,
         /// 成功记录数
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub success_count: Option<i64>,
         /// 失败记录数
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub failed_count: Option<i64>,
         /// 用户标识
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub openid: Option<String>,
         /// 返回码
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub ret_code: Option<String>,
         /// 代金券id
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub coupon_id: Option<String>,
         /// 返回信息
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub ret_msg: Option<String>,
     }
 }
@@ -687,7 +851,8 @@ pub mod sendgroupredpack {
     /// Idempotent by `mch_billno`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "发放裂变红包")]
     #[crate::endpoint(POST, "/mmpaymkttransfers/sendgroupredpack", v2, sign = md5, client_cert, merchant = "mch_id", unsigned_answer, response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 商户订单号
         #[wxpay(idempotency_key)]
@@ -716,28 +881,53 @@ pub mod sendgroupredpack {
         pub risk_info: Option<String>,
     }
 
-    /// What `POST /mmpaymkttransfers/sendgroupredpack` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostResponse {
-        /// 商户订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub mch_billno: Option<String>,
-        /// 商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub mch_id: Option<String>,
-        /// 公众账号appid
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub wxappid: Option<String>,
-        /// 用户openid
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub re_openid: Option<String>,
-        /// 总金额
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub total_amount: Option<i64>,
-        /// 微信单号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub send_listid: Option<String>,
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            mch_billno: impl Into<String>,
+            wxappid: impl Into<String>,
+            send_name: impl Into<String>,
+            re_openid: impl Into<String>,
+            total_amount: impl Into<i64>,
+            total_num: impl Into<i64>,
+            amt_type: impl Into<String>,
+            wishing: impl Into<String>,
+            act_name: impl Into<String>,
+            remark: impl Into<String>,
+        ) -> Self {
+            Self {
+                mch_billno: mch_billno.into(),
+                wxappid: wxappid.into(),
+                send_name: send_name.into(),
+                re_openid: re_openid.into(),
+                total_amount: total_amount.into(),
+                total_num: total_num.into(),
+                amt_type: amt_type.into(),
+                wishing: wishing.into(),
+                act_name: act_name.into(),
+                remark: remark.into(),
+                scene_id: None,
+                risk_info: None,
+            }
+        }
+        /// Sets `scene_id` (场景id: `PRODUCT_1`, `PRODUCT_2`, `PRODUCT_3`, `PRODUCT_4`, `PRODUCT_5`, `PRODUCT_6`, `PRODUCT_7`, `PRODUCT_8`).
+        pub fn with_scene_id(mut self, scene_id: impl Into<String>) -> Self {
+            self.scene_id = Some(scene_id.into());
+            self
+        }
+        /// Sets `risk_info` (活动信息).
+        pub fn with_risk_info(mut self, risk_info: impl Into<String>) -> Self {
+            self.risk_info = Some(risk_info.into());
+            self
+        }
     }
+
+    /// What `POST /mmpaymkttransfers/sendgroupredpack` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
+    ///
+    /// The type is [`SendgroupredpackResponse`](crate::api::v2::mmpaymkttransfers::types::SendgroupredpackResponse), which other answers share.
+    pub type PostResponse = crate::api::v2::mmpaymkttransfers::types::SendgroupredpackResponse;
 }
 /// `/mmpaymkttransfers/sendminiprogramhb`
 pub mod sendminiprogramhb {
@@ -755,7 +945,8 @@ pub mod sendminiprogramhb {
     #[doc(alias = "发放小程序红包接口")]
     #[doc(alias = "发放小程序红包")]
     #[crate::endpoint(POST, "/mmpaymkttransfers/sendminiprogramhb", v2, sign = md5, client_cert, merchant = "mch_id", unsigned_answer, response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 商户订单号
         #[wxpay(idempotency_key)]
@@ -782,29 +973,59 @@ pub mod sendminiprogramhb {
         pub scene_id: Option<String>,
     }
 
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            mch_billno: impl Into<String>,
+            wxappid: impl Into<String>,
+            send_name: impl Into<String>,
+            re_openid: impl Into<String>,
+            total_amount: impl Into<i64>,
+            total_num: impl Into<i64>,
+            wishing: impl Into<String>,
+            act_name: impl Into<String>,
+            remark: impl Into<String>,
+            notify_way: impl Into<String>,
+        ) -> Self {
+            Self {
+                mch_billno: mch_billno.into(),
+                wxappid: wxappid.into(),
+                send_name: send_name.into(),
+                re_openid: re_openid.into(),
+                total_amount: total_amount.into(),
+                total_num: total_num.into(),
+                wishing: wishing.into(),
+                act_name: act_name.into(),
+                remark: remark.into(),
+                notify_way: notify_way.into(),
+                scene_id: None,
+            }
+        }
+        /// Sets `scene_id` (场景id: `PRODUCT_1`, `PRODUCT_2`, `PRODUCT_3`, `PRODUCT_4`, `PRODUCT_5`, `PRODUCT_6`, `PRODUCT_7`, `PRODUCT_8`).
+        pub fn with_scene_id(mut self, scene_id: impl Into<String>) -> Self {
+            self.scene_id = Some(scene_id.into());
+            self
+        }
+    }
+
     /// What `POST /mmpaymkttransfers/sendminiprogramhb` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 商户订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub mch_billno: Option<String>,
         /// 商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub mch_id: Option<String>,
         /// 公众账号appid
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub wxappid: Option<String>,
         /// 用户openid
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub re_openid: Option<String>,
         /// 付款金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub total_amount: Option<i64>,
         /// 微信单号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub send_listid: Option<String>,
         /// Jsapi的入参
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub package: Option<String>,
     }
 }
@@ -823,7 +1044,8 @@ pub mod sendredpack {
     /// Idempotent by `mch_billno`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "发放普通红包")]
     #[crate::endpoint(POST, "/mmpaymkttransfers/sendredpack", v2, sign = md5, client_cert, merchant = "mch_id", unsigned_answer, response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 商户订单号
         #[wxpay(idempotency_key)]
@@ -856,28 +1078,65 @@ pub mod sendredpack {
         pub risk_info: Option<String>,
     }
 
-    /// What `POST /mmpaymkttransfers/sendredpack` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostResponse {
-        /// 商户订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub mch_billno: Option<String>,
-        /// 商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub mch_id: Option<String>,
-        /// 公众账号appid
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub wxappid: Option<String>,
-        /// 用户openid
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub re_openid: Option<String>,
-        /// 付款金额
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub total_amount: Option<i64>,
-        /// 微信单号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub send_listid: Option<String>,
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            mch_billno: impl Into<String>,
+            wxappid: impl Into<String>,
+            send_name: impl Into<String>,
+            re_openid: impl Into<String>,
+            total_amount: impl Into<i64>,
+            total_num: impl Into<i64>,
+            wishing: impl Into<String>,
+            client_ip: impl Into<String>,
+            act_name: impl Into<String>,
+            remark: impl Into<String>,
+        ) -> Self {
+            Self {
+                mch_billno: mch_billno.into(),
+                sub_mch_id: None,
+                msgappid: None,
+                wxappid: wxappid.into(),
+                send_name: send_name.into(),
+                re_openid: re_openid.into(),
+                total_amount: total_amount.into(),
+                total_num: total_num.into(),
+                wishing: wishing.into(),
+                client_ip: client_ip.into(),
+                act_name: act_name.into(),
+                remark: remark.into(),
+                scene_id: None,
+                risk_info: None,
+            }
+        }
+        /// Sets `sub_mch_id` (子商户号).
+        pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
+            self.sub_mch_id = Some(sub_mch_id.into());
+            self
+        }
+        /// Sets `msgappid` (触达用户appid).
+        pub fn with_msgappid(mut self, msgappid: impl Into<String>) -> Self {
+            self.msgappid = Some(msgappid.into());
+            self
+        }
+        /// Sets `scene_id` (场景id: `PRODUCT_1`, `PRODUCT_2`, `PRODUCT_3`, `PRODUCT_4`, `PRODUCT_5`, `PRODUCT_6`, `PRODUCT_7`, `PRODUCT_8`).
+        pub fn with_scene_id(mut self, scene_id: impl Into<String>) -> Self {
+            self.scene_id = Some(scene_id.into());
+            self
+        }
+        /// Sets `risk_info` (活动信息).
+        pub fn with_risk_info(mut self, risk_info: impl Into<String>) -> Self {
+            self.risk_info = Some(risk_info.into());
+            self
+        }
     }
+
+    /// What `POST /mmpaymkttransfers/sendredpack` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
+    ///
+    /// The type is [`SendgroupredpackResponse`](crate::api::v2::mmpaymkttransfers::types::SendgroupredpackResponse), which other answers share.
+    pub type PostResponse = crate::api::v2::mmpaymkttransfers::types::SendgroupredpackResponse;
 }
 /// `/mmpaymkttransfers/sendworkwxredpack`
 pub mod sendworkwxredpack {
@@ -892,7 +1151,8 @@ pub mod sendworkwxredpack {
     /// Idempotent by `mch_billno`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "发放企业红包")]
     #[crate::endpoint(POST, "/mmpaymkttransfers/sendworkwxredpack", v2, sign = md5, client_cert, merchant = "mch_id", response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 商户订单号
         #[wxpay(idempotency_key)]
@@ -921,32 +1181,97 @@ pub mod sendworkwxredpack {
         pub workwx_sign: Option<String>,
     }
 
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            mch_billno: impl Into<String>,
+            wxappid: impl Into<String>,
+            sender_name: impl Into<String>,
+            re_openid: impl Into<String>,
+            total_amount: impl Into<i64>,
+            wishing: impl Into<String>,
+            act_name: impl Into<String>,
+            remark: impl Into<String>,
+        ) -> Self {
+            Self {
+                mch_billno: mch_billno.into(),
+                wxappid: wxappid.into(),
+                agentid: None,
+                sender_name: sender_name.into(),
+                sender_header_media_id: None,
+                re_openid: re_openid.into(),
+                total_amount: total_amount.into(),
+                wishing: wishing.into(),
+                act_name: act_name.into(),
+                remark: remark.into(),
+                scene_id: None,
+                workwx_sign: None,
+            }
+        }
+        /// Sets `agentid` (发送红包的应用id).
+        pub fn with_agentid(mut self, agentid: impl Into<String>) -> Self {
+            self.agentid = Some(agentid.into());
+            self
+        }
+        /// Sets `sender_header_media_id` (发送者头像).
+        pub fn with_sender_header_media_id(
+            mut self,
+            sender_header_media_id: impl Into<String>,
+        ) -> Self {
+            self.sender_header_media_id = Some(sender_header_media_id.into());
+            self
+        }
+        /// Sets `scene_id` (场景id: `PRODUCT_1`, `PRODUCT_2`, `PRODUCT_3`, `PRODUCT_4`, `PRODUCT_5`, `PRODUCT_6`, `PRODUCT_7`, `PRODUCT_8`).
+        pub fn with_scene_id(mut self, scene_id: impl Into<String>) -> Self {
+            self.scene_id = Some(scene_id.into());
+            self
+        }
+        /// Sets `workwx_sign` (企业微信签名).
+        pub fn with_workwx_sign(mut self, workwx_sign: impl Into<String>) -> Self {
+            self.workwx_sign = Some(workwx_sign.into());
+            self
+        }
+    }
+
     /// What `POST /mmpaymkttransfers/sendworkwxredpack` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 商户订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub mch_billno: Option<String>,
         /// 商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub mch_id: Option<String>,
         /// 公众账号appid
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub wxappid: Option<String>,
         /// 用户openid
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub re_openid: Option<String>,
         /// 付款金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub total_amount: Option<i64>,
         /// 微信单号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub send_listid: Option<String>,
         /// 发送者名称
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub sender_name: Option<String>,
         /// 发送者头像
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub sender_header_media_id: Option<String>,
+    }
+}
+/// Types that several operations of feature `v2-mmpaymkttransfers` share, one per shape: each operation's module names them under its own names too.
+pub mod types {
+    /// An APIv2 answer several operations give, less the protocol members the client checks. Every member is optional: WeChat Pay leaves out what does not apply.
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+    pub struct SendgroupredpackResponse {
+        /// 商户订单号
+        pub mch_billno: Option<String>,
+        /// 商户号
+        pub mch_id: Option<String>,
+        /// 公众账号appid
+        pub wxappid: Option<String>,
+        /// 用户openid
+        pub re_openid: Option<String>,
+        /// 总金额
+        pub total_amount: Option<i64>,
+        /// 微信单号
+        pub send_listid: Option<String>,
     }
 }

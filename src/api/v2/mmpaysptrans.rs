@@ -15,7 +15,8 @@ pub mod pay_bank {
     /// Idempotent by `partner_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "企业付款到银行卡")]
     #[crate::endpoint(POST, "/mmpaysptrans/pay_bank", v2, sign = md5, client_cert, merchant = "mch_id", response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 商户企业付款单号
         #[wxpay(idempotency_key)]
@@ -32,23 +33,44 @@ pub mod pay_bank {
         pub desc: Option<String>,
     }
 
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            partner_trade_no: impl Into<String>,
+            enc_bank_no: impl Into<String>,
+            enc_true_name: impl Into<String>,
+            bank_code: impl Into<String>,
+            amount: impl Into<i64>,
+        ) -> Self {
+            Self {
+                partner_trade_no: partner_trade_no.into(),
+                enc_bank_no: enc_bank_no.into(),
+                enc_true_name: enc_true_name.into(),
+                bank_code: bank_code.into(),
+                amount: amount.into(),
+                desc: None,
+            }
+        }
+        /// Sets `desc` (付款说明).
+        pub fn with_desc(mut self, desc: impl Into<String>) -> Self {
+            self.desc = Some(desc.into());
+            self
+        }
+    }
+
     /// What `POST /mmpaysptrans/pay_bank` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub mch_id: Option<String>,
         /// 商户企业付款单号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub partner_trade_no: Option<String>,
         /// 代付金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub amount: Option<i64>,
         /// 微信企业付款单号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub payment_no: Option<String>,
         /// 手续费金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub cmms_amt: Option<i64>,
     }
 }
@@ -67,7 +89,8 @@ pub mod query_bank {
     /// Idempotent by `partner_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "查询企业付款银行卡")]
     #[crate::endpoint(POST, "/mmpaysptrans/query_bank", v2, sign = md5, client_cert, merchant = "mch_id", unsigned_answer, response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 商户企业付款单号
         #[wxpay(idempotency_key)]
@@ -75,40 +98,29 @@ pub mod query_bank {
     }
 
     /// What `POST /mmpaysptrans/query_bank` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub mch_id: Option<String>,
         /// 商户企业付款单号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub partner_trade_no: Option<String>,
         /// 微信企业付款单号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub payment_no: Option<String>,
         /// 银行卡号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub bank_no_md5: Option<String>,
         /// 用户真实姓名
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub true_name_md5: Option<String>,
         /// 代付金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub amount: Option<i64>,
         /// 代付单状态: `SUCCESS`, `FAILED`, `PROCESSING`, `BANK_FAIL`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub status: Option<String>,
         /// 手续费金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub cmms_amt: Option<i64>,
         /// 商户下单时间
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub create_time: Option<String>,
         /// 成功付款时间
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub pay_succ_time: Option<String>,
         /// 失败原因
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub reason: Option<String>,
     }
 }

@@ -15,7 +15,8 @@ pub mod deletecontract {
     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "申请解约")]
     #[crate::endpoint(POST, "/papay/deletecontract", v2, sign = md5, merchant = "mch_id", response = PostResponse, idempotent)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 请求appid
         pub appid: String,
@@ -35,29 +36,68 @@ pub mod deletecontract {
         pub sub_mch_id: Option<String>,
     }
 
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            appid: impl Into<String>,
+            contract_termination_remark: impl Into<String>,
+            version: impl Into<String>,
+        ) -> Self {
+            Self {
+                appid: appid.into(),
+                plan_id: None,
+                contract_code: None,
+                contract_id: None,
+                contract_termination_remark: contract_termination_remark.into(),
+                version: version.into(),
+                sub_appid: None,
+                sub_mch_id: None,
+            }
+        }
+        /// Sets `plan_id` (模板id).
+        pub fn with_plan_id(mut self, plan_id: impl Into<String>) -> Self {
+            self.plan_id = Some(plan_id.into());
+            self
+        }
+        /// Sets `contract_code` (签约协议号).
+        pub fn with_contract_code(mut self, contract_code: impl Into<String>) -> Self {
+            self.contract_code = Some(contract_code.into());
+            self
+        }
+        /// Sets `contract_id` (委托代扣协议id).
+        pub fn with_contract_id(mut self, contract_id: impl Into<String>) -> Self {
+            self.contract_id = Some(contract_id.into());
+            self
+        }
+        /// Sets `sub_appid` (子商户公众账号ID).
+        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+            self.sub_appid = Some(sub_appid.into());
+            self
+        }
+        /// Sets `sub_mch_id` (子商户号).
+        pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
+            self.sub_mch_id = Some(sub_mch_id.into());
+            self
+        }
+    }
+
     /// What `POST /papay/deletecontract` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 公众账号id
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub appid: Option<String>,
         /// 商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub mch_id: Option<String>,
         /// 委托代扣协议id
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub contract_id: Option<String>,
         /// 模板id
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub plan_id: Option<String>,
         /// 签约协议号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub contract_code: Option<String>,
         /// 子商户公众账号ID
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// 子商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_mch_id: Option<String>,
     }
 }
@@ -74,7 +114,8 @@ pub mod entrustweb {
     /// WeChat Pay does not sign this answer.
     #[doc(alias = "公众号纯签约")]
     #[crate::endpoint(GET, "/papay/entrustweb", v2, sign = md5, merchant = "mch_id", unsigned_answer)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Get {
         /// 应用ID
         pub appid: Option<String>,
@@ -95,6 +136,57 @@ pub mod entrustweb {
         /// 返回web
         pub return_web: Option<i64>,
     }
+
+    impl Get {
+        /// Sets `appid` (应用ID).
+        pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
+            self.appid = Some(appid.into());
+            self
+        }
+        /// Sets `plan_id` (模板id).
+        pub fn with_plan_id(mut self, plan_id: impl Into<i64>) -> Self {
+            self.plan_id = Some(plan_id.into());
+            self
+        }
+        /// Sets `contract_code` (签约协议号).
+        pub fn with_contract_code(mut self, contract_code: impl Into<String>) -> Self {
+            self.contract_code = Some(contract_code.into());
+            self
+        }
+        /// Sets `request_serial` (请求序列号).
+        pub fn with_request_serial(mut self, request_serial: impl Into<i64>) -> Self {
+            self.request_serial = Some(request_serial.into());
+            self
+        }
+        /// Sets `contract_display_account` (用户账户展示名称).
+        pub fn with_contract_display_account(
+            mut self,
+            contract_display_account: impl Into<String>,
+        ) -> Self {
+            self.contract_display_account = Some(contract_display_account.into());
+            self
+        }
+        /// Sets `notify_url` (回调通知url).
+        pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
+            self.notify_url = Some(notify_url.into());
+            self
+        }
+        /// Sets `version` (版本号).
+        pub fn with_version(mut self, version: impl Into<String>) -> Self {
+            self.version = Some(version.into());
+            self
+        }
+        /// Sets `timestamp` (时间戳).
+        pub fn with_timestamp(mut self, timestamp: impl Into<String>) -> Self {
+            self.timestamp = Some(timestamp.into());
+            self
+        }
+        /// Sets `return_web` (返回web).
+        pub fn with_return_web(mut self, return_web: impl Into<i64>) -> Self {
+            self.return_web = Some(return_web.into());
+            self
+        }
+    }
 }
 /// `/papay/h5entrustweb`
 pub mod h5entrustweb {
@@ -109,7 +201,8 @@ pub mod h5entrustweb {
     /// WeChat Pay does not sign this answer.
     #[doc(alias = "H5纯签约")]
     #[crate::endpoint(GET, "/papay/h5entrustweb", v2, sign = either, merchant = "mch_id", unsigned_answer, response = GetResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Get {
         /// 应用ID
         pub appid: String,
@@ -133,16 +226,45 @@ pub mod h5entrustweb {
         pub return_appid: Option<String>,
     }
 
-    /// What `GET /papay/h5entrustweb` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct GetResponse {
-        /// 业务结果描述
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub result_msg: Option<String>,
-        /// 跳转URL
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub redirect_url: Option<String>,
+    impl Get {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            appid: impl Into<String>,
+            plan_id: impl Into<String>,
+            contract_code: impl Into<String>,
+            request_serial: impl Into<i64>,
+            contract_display_account: impl Into<String>,
+            notify_url: impl Into<String>,
+            version: impl Into<String>,
+            timestamp: impl Into<String>,
+            clientip: impl Into<String>,
+        ) -> Self {
+            Self {
+                appid: appid.into(),
+                plan_id: plan_id.into(),
+                contract_code: contract_code.into(),
+                request_serial: request_serial.into(),
+                contract_display_account: contract_display_account.into(),
+                notify_url: notify_url.into(),
+                version: version.into(),
+                timestamp: timestamp.into(),
+                clientip: clientip.into(),
+                return_appid: None,
+            }
+        }
+        /// Sets `return_appid` (回调应用appid).
+        pub fn with_return_appid(mut self, return_appid: impl Into<String>) -> Self {
+            self.return_appid = Some(return_appid.into());
+            self
+        }
     }
+
+    /// What `GET /papay/h5entrustweb` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
+    ///
+    /// The type is [`H5entrustwebResponse`](crate::api::v2::papay::types::H5entrustwebResponse), which other answers share.
+    pub type GetResponse = crate::api::v2::papay::types::H5entrustwebResponse;
 }
 /// `/papay/partner`
 pub mod partner {
@@ -157,7 +279,8 @@ pub mod partner {
         /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "申请解约")]
         #[crate::endpoint(POST, "/papay/partner/deletecontract", v2, sign = md5, merchant = "mch_id", response = PostResponse, idempotent)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 请求appid
             pub appid: String,
@@ -177,29 +300,64 @@ pub mod partner {
             pub version: String,
         }
 
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                appid: impl Into<String>,
+                sub_mch_id: impl Into<String>,
+                contract_termination_remark: impl Into<String>,
+                version: impl Into<String>,
+            ) -> Self {
+                Self {
+                    appid: appid.into(),
+                    sub_appid: None,
+                    sub_mch_id: sub_mch_id.into(),
+                    plan_id: None,
+                    contract_code: None,
+                    contract_id: None,
+                    contract_termination_remark: contract_termination_remark.into(),
+                    version: version.into(),
+                }
+            }
+            /// Sets `sub_appid` (子商户公众账号ID).
+            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                self.sub_appid = Some(sub_appid.into());
+                self
+            }
+            /// Sets `plan_id` (模板id).
+            pub fn with_plan_id(mut self, plan_id: impl Into<String>) -> Self {
+                self.plan_id = Some(plan_id.into());
+                self
+            }
+            /// Sets `contract_code` (签约协议号).
+            pub fn with_contract_code(mut self, contract_code: impl Into<String>) -> Self {
+                self.contract_code = Some(contract_code.into());
+                self
+            }
+            /// Sets `contract_id` (委托代扣协议id).
+            pub fn with_contract_id(mut self, contract_id: impl Into<String>) -> Self {
+                self.contract_id = Some(contract_id.into());
+                self
+            }
+        }
+
         /// What `POST /papay/partner/deletecontract` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 公众账号id
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub appid: Option<String>,
             /// 子商户公众账号ID
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_appid: Option<String>,
             /// 商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub mch_id: Option<String>,
             /// 子商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_mch_id: Option<String>,
             /// 委托代扣协议id
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub contract_id: Option<String>,
             /// 模板id
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub plan_id: Option<String>,
             /// 签约协议号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub contract_code: Option<String>,
         }
     }
@@ -216,7 +374,8 @@ pub mod partner {
         /// WeChat Pay does not sign this answer.
         #[doc(alias = "公众号纯签约")]
         #[crate::endpoint(GET, "/papay/partner/entrustweb", v2, sign = md5, merchant = "mch_id", unsigned_answer)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Get {
             /// 应用ID
             pub appid: Option<String>,
@@ -241,6 +400,67 @@ pub mod partner {
             /// 返回web
             pub return_web: Option<i64>,
         }
+
+        impl Get {
+            /// Sets `appid` (应用ID).
+            pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
+                self.appid = Some(appid.into());
+                self
+            }
+            /// Sets `sub_appid` (子商户应用ID).
+            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                self.sub_appid = Some(sub_appid.into());
+                self
+            }
+            /// Sets `sub_mch_id` (子商户号).
+            pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
+                self.sub_mch_id = Some(sub_mch_id.into());
+                self
+            }
+            /// Sets `plan_id` (模板id).
+            pub fn with_plan_id(mut self, plan_id: impl Into<i64>) -> Self {
+                self.plan_id = Some(plan_id.into());
+                self
+            }
+            /// Sets `contract_code` (签约协议号).
+            pub fn with_contract_code(mut self, contract_code: impl Into<String>) -> Self {
+                self.contract_code = Some(contract_code.into());
+                self
+            }
+            /// Sets `request_serial` (请求序列号).
+            pub fn with_request_serial(mut self, request_serial: impl Into<i64>) -> Self {
+                self.request_serial = Some(request_serial.into());
+                self
+            }
+            /// Sets `contract_display_account` (用户账户展示名称).
+            pub fn with_contract_display_account(
+                mut self,
+                contract_display_account: impl Into<String>,
+            ) -> Self {
+                self.contract_display_account = Some(contract_display_account.into());
+                self
+            }
+            /// Sets `notify_url` (回调通知url).
+            pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
+                self.notify_url = Some(notify_url.into());
+                self
+            }
+            /// Sets `version` (版本号).
+            pub fn with_version(mut self, version: impl Into<String>) -> Self {
+                self.version = Some(version.into());
+                self
+            }
+            /// Sets `timestamp` (时间戳).
+            pub fn with_timestamp(mut self, timestamp: impl Into<String>) -> Self {
+                self.timestamp = Some(timestamp.into());
+                self
+            }
+            /// Sets `return_web` (返回web).
+            pub fn with_return_web(mut self, return_web: impl Into<i64>) -> Self {
+                self.return_web = Some(return_web.into());
+                self
+            }
+        }
     }
     /// `/papay/partner/h5entrustweb`
     pub mod h5entrustweb {
@@ -255,7 +475,8 @@ pub mod partner {
         /// WeChat Pay does not sign this answer.
         #[doc(alias = "H5纯签约")]
         #[crate::endpoint(GET, "/papay/partner/h5entrustweb", v2, sign = either, merchant = "mch_id", unsigned_answer, response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Get {
             /// 应用ID
             pub appid: String,
@@ -297,16 +518,95 @@ pub mod partner {
             pub return_appid: Option<String>,
         }
 
-        /// What `GET /papay/partner/h5entrustweb` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponse {
-            /// 业务结果描述
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub result_msg: Option<String>,
-            /// 跳转URL
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub redirect_url: Option<String>,
+        impl Get {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(
+                appid: impl Into<String>,
+                sub_mch_id: impl Into<String>,
+                plan_id: impl Into<String>,
+                contract_code: impl Into<String>,
+                request_serial: impl Into<i64>,
+                contract_display_account: impl Into<String>,
+                notify_url: impl Into<String>,
+                version: impl Into<String>,
+                timestamp: impl Into<String>,
+                clientip: impl Into<String>,
+            ) -> Self {
+                Self {
+                    appid: appid.into(),
+                    sub_appid: None,
+                    sub_mch_id: sub_mch_id.into(),
+                    plan_id: plan_id.into(),
+                    contract_code: contract_code.into(),
+                    request_serial: request_serial.into(),
+                    contract_display_account: contract_display_account.into(),
+                    notify_url: notify_url.into(),
+                    version: version.into(),
+                    timestamp: timestamp.into(),
+                    clientip: clientip.into(),
+                    deviceid: None,
+                    mobile: None,
+                    email: None,
+                    qq: None,
+                    openid: None,
+                    creid: None,
+                    outerid: None,
+                    return_appid: None,
+                }
+            }
+            /// Sets `sub_appid` (子商户应用ID).
+            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                self.sub_appid = Some(sub_appid.into());
+                self
+            }
+            /// Sets `deviceid` (设备ID).
+            pub fn with_deviceid(mut self, deviceid: impl Into<String>) -> Self {
+                self.deviceid = Some(deviceid.into());
+                self
+            }
+            /// Sets `mobile` (手机号).
+            pub fn with_mobile(mut self, mobile: impl Into<String>) -> Self {
+                self.mobile = Some(mobile.into());
+                self
+            }
+            /// Sets `email` (邮箱地址).
+            pub fn with_email(mut self, email: impl Into<String>) -> Self {
+                self.email = Some(email.into());
+                self
+            }
+            /// Sets `qq` (QQ号).
+            pub fn with_qq(mut self, qq: impl Into<String>) -> Self {
+                self.qq = Some(qq.into());
+                self
+            }
+            /// Sets `openid` (微信openID).
+            pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
+                self.openid = Some(openid.into());
+                self
+            }
+            /// Sets `creid` (身份证号).
+            pub fn with_creid(mut self, creid: impl Into<String>) -> Self {
+                self.creid = Some(creid.into());
+                self
+            }
+            /// Sets `outerid` (商户侧用户标识).
+            pub fn with_outerid(mut self, outerid: impl Into<String>) -> Self {
+                self.outerid = Some(outerid.into());
+                self
+            }
+            /// Sets `return_appid` (回调应用appid).
+            pub fn with_return_appid(mut self, return_appid: impl Into<String>) -> Self {
+                self.return_appid = Some(return_appid.into());
+                self
+            }
         }
+
+        /// What `GET /papay/partner/h5entrustweb` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
+        ///
+        /// The type is [`H5entrustwebResponse`](crate::api::v2::papay::types::H5entrustwebResponse), which other answers share.
+        pub type GetResponse = crate::api::v2::papay::types::H5entrustwebResponse;
     }
     /// `/papay/partner/preentrustweb`
     pub mod preentrustweb {
@@ -321,7 +621,8 @@ pub mod partner {
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[doc(alias = "APP纯签约")]
         #[crate::endpoint(POST, "/papay/partner/preentrustweb", v2, sign = either, merchant = "mch_id", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 应用ID
             pub appid: String,
@@ -347,29 +648,67 @@ pub mod partner {
             pub return_app: Option<String>,
         }
 
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(
+                appid: impl Into<String>,
+                plan_id: impl Into<String>,
+                contract_code: impl Into<String>,
+                request_serial: impl Into<i64>,
+                contract_display_account: impl Into<String>,
+                notify_url: impl Into<String>,
+                version: impl Into<String>,
+                timestamp: impl Into<String>,
+            ) -> Self {
+                Self {
+                    appid: appid.into(),
+                    sub_appid: None,
+                    sub_mch_id: None,
+                    plan_id: plan_id.into(),
+                    contract_code: contract_code.into(),
+                    request_serial: request_serial.into(),
+                    contract_display_account: contract_display_account.into(),
+                    notify_url: notify_url.into(),
+                    version: version.into(),
+                    timestamp: timestamp.into(),
+                    return_app: None,
+                }
+            }
+            /// Sets `sub_appid` (子商户应用ID).
+            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                self.sub_appid = Some(sub_appid.into());
+                self
+            }
+            /// Sets `sub_mch_id` (子商户号).
+            pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
+                self.sub_mch_id = Some(sub_mch_id.into());
+                self
+            }
+            /// Sets `return_app` (返回app: `Y`, `N`).
+            pub fn with_return_app(mut self, return_app: impl Into<String>) -> Self {
+                self.return_app = Some(return_app.into());
+                self
+            }
+        }
+
         /// What `POST /papay/partner/preentrustweb` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 请求appid
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub appid: Option<String>,
             /// 商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub mch_id: Option<String>,
             /// 子商户应用ID
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_appid: Option<String>,
             /// 子商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_mch_id: Option<String>,
             /// 跳转签约小程序的username
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub miniprogram_username: Option<String>,
             /// 跳转签约小程序的path
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub miniprogram_path: Option<String>,
             /// 预签约id
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub pre_entrustweb_id: Option<String>,
         }
     }
@@ -386,7 +725,8 @@ pub mod partner {
         /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "查询签约关系")]
         #[crate::endpoint(POST, "/papay/partner/querycontract", v2, sign = md5, merchant = "mch_id", response = PostResponse, idempotent)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 应用ID
             pub appid: String,
@@ -404,56 +744,81 @@ pub mod partner {
             pub version: String,
         }
 
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(appid: impl Into<String>, version: impl Into<String>) -> Self {
+                Self {
+                    appid: appid.into(),
+                    sub_appid: None,
+                    sub_mch_id: None,
+                    contract_id: None,
+                    plan_id: None,
+                    contract_code: None,
+                    version: version.into(),
+                }
+            }
+            /// Sets `sub_appid` (子商户应用ID).
+            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                self.sub_appid = Some(sub_appid.into());
+                self
+            }
+            /// Sets `sub_mch_id` (子商户号).
+            pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
+                self.sub_mch_id = Some(sub_mch_id.into());
+                self
+            }
+            /// Sets `contract_id` (委托代扣协议id).
+            pub fn with_contract_id(mut self, contract_id: impl Into<String>) -> Self {
+                self.contract_id = Some(contract_id.into());
+                self
+            }
+            /// Sets `plan_id` (模板id).
+            pub fn with_plan_id(mut self, plan_id: impl Into<String>) -> Self {
+                self.plan_id = Some(plan_id.into());
+                self
+            }
+            /// Sets `contract_code` (签约协议号).
+            pub fn with_contract_code(mut self, contract_code: impl Into<String>) -> Self {
+                self.contract_code = Some(contract_code.into());
+                self
+            }
+        }
+
         /// What `POST /papay/partner/querycontract` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub mch_id: Option<i64>,
             /// 公众账号id
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub appid: Option<String>,
             /// 委托代扣协议id
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub contract_id: Option<String>,
             /// 模板id
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub plan_id: Option<i64>,
             /// 请求序列号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub request_serial: Option<String>,
             /// 签约协议号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub contract_code: Option<String>,
             /// 用户账户展示名称
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub contract_display_account: Option<String>,
             /// 协议状态
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub contract_state: Option<i64>,
             /// 协议签署时间
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub contract_signed_time: Option<String>,
             /// 协议到期时间
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub contract_expired_time: Option<String>,
             /// 协议解约时间
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub contract_terminated_time: Option<String>,
             /// 协议解约方式
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub contract_termination_mode: Option<i64>,
             /// 解约备注
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub contract_termination_remark: Option<String>,
             /// 用户标识
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub openid: Option<String>,
             /// 子商户公众账号ID
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_appid: Option<String>,
             /// 子商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_mch_id: Option<String>,
         }
     }
@@ -471,7 +836,8 @@ pub mod preentrustweb {
     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
     #[doc(alias = "APP纯签约")]
     #[crate::endpoint(POST, "/papay/preentrustweb", v2, sign = either, merchant = "mch_id", response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 应用ID
         pub appid: String,
@@ -497,23 +863,63 @@ pub mod preentrustweb {
         pub return_app: Option<String>,
     }
 
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            appid: impl Into<String>,
+            plan_id: impl Into<String>,
+            contract_code: impl Into<String>,
+            request_serial: impl Into<i64>,
+            contract_display_account: impl Into<String>,
+            notify_url: impl Into<String>,
+            version: impl Into<String>,
+            timestamp: impl Into<String>,
+        ) -> Self {
+            Self {
+                appid: appid.into(),
+                sub_appid: None,
+                sub_mch_id: None,
+                plan_id: plan_id.into(),
+                contract_code: contract_code.into(),
+                request_serial: request_serial.into(),
+                contract_display_account: contract_display_account.into(),
+                notify_url: notify_url.into(),
+                version: version.into(),
+                timestamp: timestamp.into(),
+                return_app: None,
+            }
+        }
+        /// Sets `sub_appid` (子商户应用ID).
+        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+            self.sub_appid = Some(sub_appid.into());
+            self
+        }
+        /// Sets `sub_mch_id` (子商户号).
+        pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
+            self.sub_mch_id = Some(sub_mch_id.into());
+            self
+        }
+        /// Sets `return_app` (返回app: `Y`, `N`).
+        pub fn with_return_app(mut self, return_app: impl Into<String>) -> Self {
+            self.return_app = Some(return_app.into());
+            self
+        }
+    }
+
     /// What `POST /papay/preentrustweb` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 请求appid
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub appid: Option<String>,
         /// 商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub mch_id: Option<String>,
         /// 跳转签约小程序的username
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub miniprogram_username: Option<String>,
         /// 跳转签约小程序的path
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub miniprogram_path: Option<String>,
         /// 预签约id
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub pre_entrustweb_id: Option<String>,
     }
 }
@@ -530,7 +936,8 @@ pub mod querycontract {
     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "查询签约关系")]
     #[crate::endpoint(POST, "/papay/querycontract", v2, sign = md5, merchant = "mch_id", response = PostResponse, idempotent)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 请求appid
         pub appid: String,
@@ -544,50 +951,76 @@ pub mod querycontract {
         pub version: String,
     }
 
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(appid: impl Into<String>, version: impl Into<String>) -> Self {
+            Self {
+                appid: appid.into(),
+                contract_id: None,
+                plan_id: None,
+                contract_code: None,
+                version: version.into(),
+            }
+        }
+        /// Sets `contract_id` (委托代扣协议id).
+        pub fn with_contract_id(mut self, contract_id: impl Into<String>) -> Self {
+            self.contract_id = Some(contract_id.into());
+            self
+        }
+        /// Sets `plan_id` (模板id).
+        pub fn with_plan_id(mut self, plan_id: impl Into<i64>) -> Self {
+            self.plan_id = Some(plan_id.into());
+            self
+        }
+        /// Sets `contract_code` (签约协议号).
+        pub fn with_contract_code(mut self, contract_code: impl Into<String>) -> Self {
+            self.contract_code = Some(contract_code.into());
+            self
+        }
+    }
+
     /// What `POST /papay/querycontract` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub mch_id: Option<i64>,
         /// 公众账号id
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub appid: Option<String>,
         /// 委托代扣协议id
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub contract_id: Option<String>,
         /// 模板id
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub plan_id: Option<i64>,
         /// 请求序列号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub request_serial: Option<String>,
         /// 签约协议号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub contract_code: Option<String>,
         /// 用户账户展示名称
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub contract_display_account: Option<String>,
         /// 协议状态
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub contract_state: Option<i64>,
         /// 协议签署时间
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub contract_signed_time: Option<String>,
         /// 协议到期时间
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub contract_expired_time: Option<String>,
         /// 协议解约时间
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub contract_terminated_time: Option<String>,
         /// 协议解约方式
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub contract_termination_mode: Option<i64>,
         /// 解约备注
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub contract_termination_remark: Option<String>,
         /// 用户标识
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub openid: Option<String>,
+    }
+}
+/// Types that several operations of feature `v2-papay` share, one per shape: each operation's module names them under its own names too.
+pub mod types {
+    /// An APIv2 answer several operations give, less the protocol members the client checks. Every member is optional: WeChat Pay leaves out what does not apply.
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+    pub struct H5entrustwebResponse {
+        /// 业务结果描述
+        pub result_msg: Option<String>,
+        /// 跳转URL
+        pub redirect_url: Option<String>,
     }
 }

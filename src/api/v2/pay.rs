@@ -15,7 +15,8 @@ pub mod closecombinedorder {
     /// Idempotent by `combine_out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "合单关单")]
     #[crate::endpoint(POST, "/pay/closecombinedorder", v2, sign = hmac_sha256, merchant = "combine_mch_id", response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 合单appid
         pub combine_appid: String,
@@ -27,13 +28,11 @@ pub mod closecombinedorder {
     }
 
     /// What `POST /pay/closecombinedorder` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 合单appid
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub combine_appid: Option<String>,
         /// 合单商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub combine_mch_id: Option<String>,
     }
 }
@@ -50,7 +49,8 @@ pub mod closeorder {
     /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "关闭订单")]
     #[crate::endpoint(POST, "/pay/closeorder", v2, sign = either, merchant = "mch_id", response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 公众账号ID
         pub appid: String,
@@ -60,16 +60,13 @@ pub mod closeorder {
     }
 
     /// What `POST /pay/closeorder` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 公众账号ID
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub appid: Option<String>,
         /// 商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub mch_id: Option<String>,
         /// 业务结果描述
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub result_msg: Option<String>,
     }
 }
@@ -86,7 +83,8 @@ pub mod combinedorder {
     /// Idempotent by `combine_out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "合单下单")]
     #[crate::endpoint(POST, "/pay/combinedorder", v2, sign = hmac_sha256, merchant = "combine_mch_id", response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 合单appid
         pub combine_appid: String,
@@ -115,29 +113,76 @@ pub mod combinedorder {
         pub sub_order_list: String,
     }
 
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            combine_appid: impl Into<String>,
+            combine_out_trade_no: impl Into<String>,
+            spbill_create_ip: impl Into<String>,
+            notify_url: impl Into<String>,
+            trade_type: impl Into<String>,
+            scene_info: impl Into<String>,
+            sub_order_list: impl Into<String>,
+        ) -> Self {
+            Self {
+                combine_appid: combine_appid.into(),
+                device_info: None,
+                combine_out_trade_no: combine_out_trade_no.into(),
+                spbill_create_ip: spbill_create_ip.into(),
+                time_start: None,
+                time_expire: None,
+                notify_url: notify_url.into(),
+                trade_type: trade_type.into(),
+                product_id: None,
+                combine_openid: None,
+                scene_info: scene_info.into(),
+                sub_order_list: sub_order_list.into(),
+            }
+        }
+        /// Sets `device_info` (设备号).
+        pub fn with_device_info(mut self, device_info: impl Into<String>) -> Self {
+            self.device_info = Some(device_info.into());
+            self
+        }
+        /// Sets `time_start` (交易起始时间).
+        pub fn with_time_start(mut self, time_start: impl Into<String>) -> Self {
+            self.time_start = Some(time_start.into());
+            self
+        }
+        /// Sets `time_expire` (交易结束时间).
+        pub fn with_time_expire(mut self, time_expire: impl Into<String>) -> Self {
+            self.time_expire = Some(time_expire.into());
+            self
+        }
+        /// Sets `product_id` (商品ID).
+        pub fn with_product_id(mut self, product_id: impl Into<String>) -> Self {
+            self.product_id = Some(product_id.into());
+            self
+        }
+        /// Sets `combine_openid` (合单用户标识).
+        pub fn with_combine_openid(mut self, combine_openid: impl Into<String>) -> Self {
+            self.combine_openid = Some(combine_openid.into());
+            self
+        }
+    }
+
     /// What `POST /pay/combinedorder` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 合单appid
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub combine_appid: Option<String>,
         /// 合单商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub combine_mch_id: Option<String>,
         /// 设备号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub device_info: Option<String>,
         /// 交易类型
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub trade_type: Option<String>,
         /// 二维码链接
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub code_url: Option<String>,
         /// 预支付交易会话标识
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub prepay_id: Option<String>,
         /// H5支付跳转链接
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub mweb_url: Option<String>,
     }
 }
@@ -152,7 +197,8 @@ pub mod contractorder {
     /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "支付中签约")]
     #[crate::endpoint(POST, "/pay/contractorder", v2, sign = md5, merchant = "mch_id", response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 请求appid
         pub appid: String,
@@ -209,56 +255,151 @@ pub mod contractorder {
         pub contract_notify_url: String,
     }
 
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            appid: impl Into<String>,
+            contract_mchid: impl Into<String>,
+            contract_appid: impl Into<String>,
+            out_trade_no: impl Into<String>,
+            body: impl Into<String>,
+            notify_url: impl Into<String>,
+            total_fee: impl Into<i64>,
+            spbill_create_ip: impl Into<String>,
+            trade_type: impl Into<String>,
+            plan_id: impl Into<i64>,
+            contract_code: impl Into<String>,
+            request_serial: impl Into<i64>,
+            contract_display_account: impl Into<String>,
+            contract_notify_url: impl Into<String>,
+        ) -> Self {
+            Self {
+                appid: appid.into(),
+                sub_mch_id: None,
+                sub_appid: None,
+                contract_mchid: contract_mchid.into(),
+                contract_appid: contract_appid.into(),
+                out_trade_no: out_trade_no.into(),
+                device_info: None,
+                body: body.into(),
+                detail: None,
+                attach: None,
+                notify_url: notify_url.into(),
+                total_fee: total_fee.into(),
+                spbill_create_ip: spbill_create_ip.into(),
+                time_start: None,
+                time_expire: None,
+                goods_tag: None,
+                trade_type: trade_type.into(),
+                product_id: None,
+                limit_pay: None,
+                openid: None,
+                sub_openid: None,
+                plan_id: plan_id.into(),
+                contract_code: contract_code.into(),
+                request_serial: request_serial.into(),
+                contract_display_account: contract_display_account.into(),
+                contract_notify_url: contract_notify_url.into(),
+            }
+        }
+        /// Sets `sub_mch_id` (子商户号).
+        pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
+            self.sub_mch_id = Some(sub_mch_id.into());
+            self
+        }
+        /// Sets `sub_appid` (子商户公众账号ID).
+        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+            self.sub_appid = Some(sub_appid.into());
+            self
+        }
+        /// Sets `device_info` (设备号).
+        pub fn with_device_info(mut self, device_info: impl Into<String>) -> Self {
+            self.device_info = Some(device_info.into());
+            self
+        }
+        /// Sets `detail` (商品详情).
+        pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+            self.detail = Some(detail.into());
+            self
+        }
+        /// Sets `attach` (附加数据).
+        pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+            self.attach = Some(attach.into());
+            self
+        }
+        /// Sets `time_start` (交易起始时间).
+        pub fn with_time_start(mut self, time_start: impl Into<String>) -> Self {
+            self.time_start = Some(time_start.into());
+            self
+        }
+        /// Sets `time_expire` (交易结束时间).
+        pub fn with_time_expire(mut self, time_expire: impl Into<String>) -> Self {
+            self.time_expire = Some(time_expire.into());
+            self
+        }
+        /// Sets `goods_tag` (商品标记).
+        pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
+            self.goods_tag = Some(goods_tag.into());
+            self
+        }
+        /// Sets `product_id` (商品ID).
+        pub fn with_product_id(mut self, product_id: impl Into<String>) -> Self {
+            self.product_id = Some(product_id.into());
+            self
+        }
+        /// Sets `limit_pay` (指定支付方式).
+        pub fn with_limit_pay(mut self, limit_pay: impl Into<String>) -> Self {
+            self.limit_pay = Some(limit_pay.into());
+            self
+        }
+        /// Sets `openid` (用户标识).
+        pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
+            self.openid = Some(openid.into());
+            self
+        }
+        /// Sets `sub_openid` (用户子标识).
+        pub fn with_sub_openid(mut self, sub_openid: impl Into<String>) -> Self {
+            self.sub_openid = Some(sub_openid.into());
+            self
+        }
+    }
+
     /// What `POST /pay/contractorder` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 公众账号id
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub appid: Option<String>,
         /// 商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub mch_id: Option<String>,
         /// 预签约结果
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub contract_result_code: Option<String>,
         /// 预签约错误代码
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub contract_err_code: Option<String>,
         /// 预签约错误描述
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub contract_err_code_des: Option<String>,
         /// 子商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_mch_id: Option<String>,
         /// 子商户公众账号ID
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// 预支付交易会话标识
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub prepay_id: Option<String>,
         /// 交易类型
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub trade_type: Option<String>,
         /// 二维码链接
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub code_url: Option<String>,
         /// 模板id
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub plan_id: Option<i64>,
         /// 请求序列号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub request_serial: Option<String>,
         /// 签约协议号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub contract_code: Option<String>,
         /// 用户账户展示名称
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub contract_display_account: Option<String>,
         /// 支付跳转链接
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub mweb_url: Option<String>,
         /// 商户订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub out_trade_no: Option<String>,
     }
 }
@@ -279,7 +420,8 @@ pub mod downloadbill {
     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "下载对账单")]
     #[crate::endpoint(POST, "/pay/downloadbill", v2, sign = md5, merchant = "mch_id", unsigned_answer, idempotent)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 公众账号ID
         pub appid: String,
@@ -289,6 +431,29 @@ pub mod downloadbill {
         pub bill_type: Option<String>,
         /// 压缩账单: `GZIP`
         pub tar_type: Option<String>,
+    }
+
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(appid: impl Into<String>, bill_date: impl Into<String>) -> Self {
+            Self {
+                appid: appid.into(),
+                bill_date: bill_date.into(),
+                bill_type: None,
+                tar_type: None,
+            }
+        }
+        /// Sets `bill_type` (账单类型: `ALL`, `SUCCESS`, `REFUND`, `RECHARGE_REFUND`).
+        pub fn with_bill_type(mut self, bill_type: impl Into<String>) -> Self {
+            self.bill_type = Some(bill_type.into());
+            self
+        }
+        /// Sets `tar_type` (压缩账单: `GZIP`).
+        pub fn with_tar_type(mut self, tar_type: impl Into<String>) -> Self {
+            self.tar_type = Some(tar_type.into());
+            self
+        }
     }
 }
 /// `/pay/downloadfundflow`
@@ -308,7 +473,8 @@ pub mod downloadfundflow {
     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "下载资金账单")]
     #[crate::endpoint(POST, "/pay/downloadfundflow", v2, sign = hmac_sha256, client_cert, merchant = "mch_id", unsigned_answer, idempotent)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 公众账号ID
         pub appid: String,
@@ -318,6 +484,28 @@ pub mod downloadfundflow {
         pub account_type: String,
         /// 压缩账单: `GZIP`
         pub tar_type: Option<String>,
+    }
+
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            appid: impl Into<String>,
+            bill_date: impl Into<String>,
+            account_type: impl Into<String>,
+        ) -> Self {
+            Self {
+                appid: appid.into(),
+                bill_date: bill_date.into(),
+                account_type: account_type.into(),
+                tar_type: None,
+            }
+        }
+        /// Sets `tar_type` (压缩账单: `GZIP`).
+        pub fn with_tar_type(mut self, tar_type: impl Into<String>) -> Self {
+            self.tar_type = Some(tar_type.into());
+            self
+        }
     }
 }
 /// `/pay/facepay`
@@ -333,7 +521,8 @@ pub mod facepay {
     /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "提交刷脸支付")]
     #[crate::endpoint(POST, "/pay/facepay", v2, sign = hmac_sha256, merchant = "mch_id", response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 是否押金支付: `Y`, `N`
         pub deposit: Option<String>,
@@ -374,74 +563,142 @@ pub mod facepay {
         pub face_code: String,
     }
 
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            appid: impl Into<String>,
+            body: impl Into<String>,
+            out_trade_no: impl Into<String>,
+            total_fee: impl Into<i64>,
+            fee_type: impl Into<String>,
+            spbill_create_ip: impl Into<String>,
+            face_code: impl Into<String>,
+        ) -> Self {
+            Self {
+                deposit: None,
+                appid: appid.into(),
+                sub_appid: None,
+                sub_mch_id: None,
+                device_info: None,
+                body: body.into(),
+                detail: None,
+                attach: None,
+                out_trade_no: out_trade_no.into(),
+                total_fee: total_fee.into(),
+                fee_type: fee_type.into(),
+                spbill_create_ip: spbill_create_ip.into(),
+                goods_tag: None,
+                limit_pay: None,
+                time_start: None,
+                time_expire: None,
+                openid: None,
+                face_code: face_code.into(),
+            }
+        }
+        /// Sets `deposit` (是否押金支付: `Y`, `N`).
+        pub fn with_deposit(mut self, deposit: impl Into<String>) -> Self {
+            self.deposit = Some(deposit.into());
+            self
+        }
+        /// Sets `sub_appid` (子商户公众账号ID).
+        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+            self.sub_appid = Some(sub_appid.into());
+            self
+        }
+        /// Sets `sub_mch_id` (子商户号).
+        pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
+            self.sub_mch_id = Some(sub_mch_id.into());
+            self
+        }
+        /// Sets `device_info` (设备号).
+        pub fn with_device_info(mut self, device_info: impl Into<String>) -> Self {
+            self.device_info = Some(device_info.into());
+            self
+        }
+        /// Sets `detail` (商品详情JSON格式字符串 (JSON text)).
+        pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+            self.detail = Some(detail.into());
+            self
+        }
+        /// Sets `attach` (附加数据).
+        pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+            self.attach = Some(attach.into());
+            self
+        }
+        /// Sets `goods_tag` (订单优惠标记).
+        pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
+            self.goods_tag = Some(goods_tag.into());
+            self
+        }
+        /// Sets `limit_pay` (指定支付方式).
+        pub fn with_limit_pay(mut self, limit_pay: impl Into<String>) -> Self {
+            self.limit_pay = Some(limit_pay.into());
+            self
+        }
+        /// Sets `time_start` (交易起始时间).
+        pub fn with_time_start(mut self, time_start: impl Into<String>) -> Self {
+            self.time_start = Some(time_start.into());
+            self
+        }
+        /// Sets `time_expire` (交易结束时间).
+        pub fn with_time_expire(mut self, time_expire: impl Into<String>) -> Self {
+            self.time_expire = Some(time_expire.into());
+            self
+        }
+        /// Sets `openid` (用户标识).
+        pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
+            self.openid = Some(openid.into());
+            self
+        }
+    }
+
     /// What `POST /pay/facepay` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 公众账号ID
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub appid: Option<String>,
         /// 子商户公众账号ID
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// 商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub mch_id: Option<String>,
         /// 子商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_mch_id: Option<String>,
         /// 设备号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub device_info: Option<String>,
         /// 用户标识
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub openid: Option<String>,
         /// 是否关注公众账号: `Y`, `N`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub is_subscribe: Option<String>,
         /// 用户子标识
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_openid: Option<String>,
         /// 是否关注子公众账号: `Y`, `N`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_is_subscribe: Option<String>,
         /// 交易类型
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub trade_type: Option<String>,
         /// 付款银行
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub bank_type: Option<String>,
         /// 标价币种
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub fee_type: Option<String>,
         /// 标价金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub total_fee: Option<i64>,
         /// 现金支付币种
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub cash_fee_type: Option<String>,
         /// 现金支付金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub cash_fee: Option<i64>,
         /// 应结订单金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub settlement_total_fee: Option<i64>,
         /// 代金券金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub coupon_fee: Option<i64>,
         /// 微信支付订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub transaction_id: Option<String>,
         /// 商户订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub out_trade_no: Option<String>,
         /// 商家数据包
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// 支付完成时间
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub time_end: Option<String>,
         /// 营销详情JSON格式字符串 (JSON text)
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub promotion_detail: Option<String>,
     }
 }
@@ -458,7 +715,8 @@ pub mod facepayquery {
     /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "查询订单")]
     #[crate::endpoint(POST, "/pay/facepayquery", v2, sign = either, merchant = "mch_id", response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 接口版本号: `1.0`
         pub version: Option<String>,
@@ -475,90 +733,46 @@ pub mod facepayquery {
         pub out_trade_no: String,
     }
 
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            appid: impl Into<String>,
+            transaction_id: impl Into<String>,
+            out_trade_no: impl Into<String>,
+        ) -> Self {
+            Self {
+                version: None,
+                appid: appid.into(),
+                sub_appid: None,
+                sub_mch_id: None,
+                transaction_id: transaction_id.into(),
+                out_trade_no: out_trade_no.into(),
+            }
+        }
+        /// Sets `version` (接口版本号: `1.0`).
+        pub fn with_version(mut self, version: impl Into<String>) -> Self {
+            self.version = Some(version.into());
+            self
+        }
+        /// Sets `sub_appid` (子商户公众账号ID).
+        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+            self.sub_appid = Some(sub_appid.into());
+            self
+        }
+        /// Sets `sub_mch_id` (子商户号).
+        pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
+            self.sub_mch_id = Some(sub_mch_id.into());
+            self
+        }
+    }
+
     /// What `POST /pay/facepayquery` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
     ///
     /// The numbered members (`coupon_type_$n`, `coupon_id_$n`, `coupon_fee_$n`) are not decoded.
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostResponse {
-        /// 公众账号ID
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub appid: Option<String>,
-        /// 子商户公众账号ID
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub sub_appid: Option<String>,
-        /// 商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub mch_id: Option<String>,
-        /// 子商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub sub_mch_id: Option<String>,
-        /// 设备号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub device_info: Option<String>,
-        /// 用户标识
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub openid: Option<String>,
-        /// 是否关注公众账号: `Y`, `N`
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub is_subscribe: Option<String>,
-        /// 用户子标识
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub sub_openid: Option<String>,
-        /// 是否关注子公众账号: `Y`, `N`
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub sub_is_subscribe: Option<String>,
-        /// 交易类型
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub trade_type: Option<String>,
-        /// 交易状态: `SUCCESS`, `REFUND`, `NOTPAY`, `CLOSED`, `REVOKED`, `USERPAYING`, `PAYERROR`, `ACCEPT`
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub trade_state: Option<String>,
-        /// 付款银行
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub bank_type: Option<String>,
-        /// 标价金额
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub total_fee: Option<i64>,
-        /// 应结订单金额
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub settlement_total_fee: Option<i64>,
-        /// 标价币种
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub fee_type: Option<String>,
-        /// 现金支付金额
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub cash_fee: Option<i64>,
-        /// 现金支付币种
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub cash_fee_type: Option<String>,
-        /// 代金券金额
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub coupon_fee: Option<i64>,
-        /// 代金券使用数量
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub coupon_count: Option<i64>,
-        /// 微信支付订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub transaction_id: Option<String>,
-        /// 商户订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub out_trade_no: Option<String>,
-        /// 附加数据
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub attach: Option<String>,
-        /// 支付完成时间
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub time_end: Option<String>,
-        /// 交易状态描述
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub trade_state_desc: Option<String>,
-        /// 营销详情JSON格式字符串 (JSON text)
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub promotion_detail: Option<String>,
-        /// 押金消费金额
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub consume_fee: Option<i64>,
-    }
+    ///
+    /// The type is [`FacepayqueryResponse`](crate::api::v2::pay::types::FacepayqueryResponse), which other answers share.
+    pub type PostResponse = crate::api::v2::pay::types::FacepayqueryResponse;
 }
 /// `/pay/micropay`
 pub mod micropay {
@@ -573,7 +787,8 @@ pub mod micropay {
     /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "提交付款码支付")]
     #[crate::endpoint(POST, "/pay/micropay", v2, sign = either, merchant = "mch_id", response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 接口版本号
         pub version: Option<String>,
@@ -620,68 +835,160 @@ pub mod micropay {
         pub scene_info: Option<String>,
     }
 
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            appid: impl Into<String>,
+            body: impl Into<String>,
+            out_trade_no: impl Into<String>,
+            total_fee: impl Into<i64>,
+            spbill_create_ip: impl Into<String>,
+            auth_code: impl Into<String>,
+        ) -> Self {
+            Self {
+                version: None,
+                profit_sharing: None,
+                deposit: None,
+                appid: appid.into(),
+                sub_appid: None,
+                sub_mch_id: None,
+                device_info: None,
+                body: body.into(),
+                detail: None,
+                attach: None,
+                out_trade_no: out_trade_no.into(),
+                total_fee: total_fee.into(),
+                fee_type: None,
+                spbill_create_ip: spbill_create_ip.into(),
+                goods_tag: None,
+                limit_pay: None,
+                time_start: None,
+                time_expire: None,
+                receipt: None,
+                auth_code: auth_code.into(),
+                scene_info: None,
+            }
+        }
+        /// Sets `version` (接口版本号).
+        pub fn with_version(mut self, version: impl Into<String>) -> Self {
+            self.version = Some(version.into());
+            self
+        }
+        /// Sets `profit_sharing` (是否指定服务商分账: `N`, `Y`).
+        pub fn with_profit_sharing(mut self, profit_sharing: impl Into<String>) -> Self {
+            self.profit_sharing = Some(profit_sharing.into());
+            self
+        }
+        /// Sets `deposit` (是否押金支付: `Y`, `N`).
+        pub fn with_deposit(mut self, deposit: impl Into<String>) -> Self {
+            self.deposit = Some(deposit.into());
+            self
+        }
+        /// Sets `sub_appid` (子商户公众账号ID).
+        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+            self.sub_appid = Some(sub_appid.into());
+            self
+        }
+        /// Sets `sub_mch_id` (子商户号).
+        pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
+            self.sub_mch_id = Some(sub_mch_id.into());
+            self
+        }
+        /// Sets `device_info` (设备号).
+        pub fn with_device_info(mut self, device_info: impl Into<String>) -> Self {
+            self.device_info = Some(device_info.into());
+            self
+        }
+        /// Sets `detail` (单品优惠活动该字段必传 (JSON text)).
+        pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+            self.detail = Some(detail.into());
+            self
+        }
+        /// Sets `attach` (附加数据).
+        pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+            self.attach = Some(attach.into());
+            self
+        }
+        /// Sets `fee_type` (货币类型).
+        pub fn with_fee_type(mut self, fee_type: impl Into<String>) -> Self {
+            self.fee_type = Some(fee_type.into());
+            self
+        }
+        /// Sets `goods_tag` (订单优惠标记).
+        pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
+            self.goods_tag = Some(goods_tag.into());
+            self
+        }
+        /// Sets `limit_pay` (指定支付方式).
+        pub fn with_limit_pay(mut self, limit_pay: impl Into<String>) -> Self {
+            self.limit_pay = Some(limit_pay.into());
+            self
+        }
+        /// Sets `time_start` (交易起始时间).
+        pub fn with_time_start(mut self, time_start: impl Into<String>) -> Self {
+            self.time_start = Some(time_start.into());
+            self
+        }
+        /// Sets `time_expire` (交易结束时间).
+        pub fn with_time_expire(mut self, time_expire: impl Into<String>) -> Self {
+            self.time_expire = Some(time_expire.into());
+            self
+        }
+        /// Sets `receipt` (电子发票入口开放标识).
+        pub fn with_receipt(mut self, receipt: impl Into<String>) -> Self {
+            self.receipt = Some(receipt.into());
+            self
+        }
+        /// Sets `scene_info` (场景信息JSON格式字符串 (JSON text)).
+        pub fn with_scene_info(mut self, scene_info: impl Into<String>) -> Self {
+            self.scene_info = Some(scene_info.into());
+            self
+        }
+    }
+
     /// What `POST /pay/micropay` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 公众账号ID
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub appid: Option<String>,
         /// 子商户公众账号ID
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// 商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub mch_id: Option<String>,
         /// 子商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_mch_id: Option<String>,
         /// 设备号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub device_info: Option<String>,
         /// 用户标识
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub openid: Option<String>,
         /// 是否关注公众账号: `N`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub is_subscribe: Option<String>,
         /// 交易类型
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub trade_type: Option<String>,
         /// 付款银行
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub bank_type: Option<String>,
         /// 货币类型
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub fee_type: Option<String>,
         /// 订单金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub total_fee: Option<i64>,
         /// 应结订单金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub settlement_total_fee: Option<i64>,
         /// 代金券金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub coupon_fee: Option<i64>,
         /// 现金支付货币类型
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub cash_fee_type: Option<String>,
         /// 现金支付金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub cash_fee: Option<i64>,
         /// 微信支付订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub transaction_id: Option<String>,
         /// 商户订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub out_trade_no: Option<String>,
         /// 商家数据包
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// 支付完成时间
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub time_end: Option<String>,
         /// 营销详情JSON格式字符串 (JSON text)
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub promotion_detail: Option<String>,
     }
 }
@@ -698,7 +1005,8 @@ pub mod orderquery {
     /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "查询订单")]
     #[crate::endpoint(POST, "/pay/orderquery", v2, sign = either, merchant = "mch_id", response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 接口版本号: `1.0`
         pub version: Option<String>,
@@ -715,90 +1023,46 @@ pub mod orderquery {
         pub out_trade_no: String,
     }
 
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            appid: impl Into<String>,
+            transaction_id: impl Into<String>,
+            out_trade_no: impl Into<String>,
+        ) -> Self {
+            Self {
+                version: None,
+                appid: appid.into(),
+                sub_appid: None,
+                sub_mch_id: None,
+                transaction_id: transaction_id.into(),
+                out_trade_no: out_trade_no.into(),
+            }
+        }
+        /// Sets `version` (接口版本号: `1.0`).
+        pub fn with_version(mut self, version: impl Into<String>) -> Self {
+            self.version = Some(version.into());
+            self
+        }
+        /// Sets `sub_appid` (子商户公众账号ID).
+        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+            self.sub_appid = Some(sub_appid.into());
+            self
+        }
+        /// Sets `sub_mch_id` (子商户号).
+        pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
+            self.sub_mch_id = Some(sub_mch_id.into());
+            self
+        }
+    }
+
     /// What `POST /pay/orderquery` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
     ///
     /// The numbered members (`coupon_type_$n`, `coupon_id_$n`, `coupon_fee_$n`) are not decoded.
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostResponse {
-        /// 公众账号ID
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub appid: Option<String>,
-        /// 子商户公众账号ID
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub sub_appid: Option<String>,
-        /// 商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub mch_id: Option<String>,
-        /// 子商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub sub_mch_id: Option<String>,
-        /// 设备号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub device_info: Option<String>,
-        /// 用户标识
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub openid: Option<String>,
-        /// 是否关注公众账号: `N`
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub is_subscribe: Option<String>,
-        /// 用户子标识
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub sub_openid: Option<String>,
-        /// 是否关注子公众账号: `Y`, `N`
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub sub_is_subscribe: Option<String>,
-        /// 交易类型
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub trade_type: Option<String>,
-        /// 交易状态: `SUCCESS`, `REFUND`, `NOTPAY`, `CLOSED`, `REVOKED`, `USERPAYING`, `PAYERROR`, `ACCEPT`
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub trade_state: Option<String>,
-        /// 付款银行
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub bank_type: Option<String>,
-        /// 标价金额
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub total_fee: Option<i64>,
-        /// 应结订单金额
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub settlement_total_fee: Option<i64>,
-        /// 标价币种
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub fee_type: Option<String>,
-        /// 现金支付金额
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub cash_fee: Option<i64>,
-        /// 现金支付币种
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub cash_fee_type: Option<String>,
-        /// 代金券金额
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub coupon_fee: Option<i64>,
-        /// 代金券使用数量
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub coupon_count: Option<i64>,
-        /// 微信支付订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub transaction_id: Option<String>,
-        /// 商户订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub out_trade_no: Option<String>,
-        /// 附加数据
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub attach: Option<String>,
-        /// 支付完成时间
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub time_end: Option<String>,
-        /// 交易状态描述
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub trade_state_desc: Option<String>,
-        /// 营销详情JSON格式字符串 (JSON text)
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub promotion_detail: Option<String>,
-        /// 押金消费金额
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub consume_fee: Option<i64>,
-    }
+    ///
+    /// The type is [`FacepayqueryResponse`](crate::api::v2::pay::types::FacepayqueryResponse), which other answers share.
+    pub type PostResponse = crate::api::v2::pay::types::FacepayqueryResponse;
 }
 /// `/pay/paporderquery`
 pub mod paporderquery {
@@ -813,7 +1077,8 @@ pub mod paporderquery {
     /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "查询订单")]
     #[crate::endpoint(POST, "/pay/paporderquery", v2, sign = md5, merchant = "mch_id", response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 请求appid
         pub appid: String,
@@ -827,64 +1092,45 @@ pub mod paporderquery {
     /// What `POST /pay/paporderquery` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
     ///
     /// The numbered members (`coupon_id_$n`, `coupon_fee_$n`) are not decoded.
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 请求appid
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub appid: Option<String>,
         /// 商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub mch_id: Option<String>,
         /// 设备号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub device_info: Option<String>,
         /// 用户标识
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub openid: Option<String>,
         /// 是否关注公众账号: `N`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub is_subscribe: Option<String>,
         /// 交易类型
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub trade_type: Option<String>,
         /// 交易状态: `SUCCESS`, `REFUND`, `NOTPAY`, `CLOSED`, `REVOKED`, `USERPAYING`, `PAYERROR`, `ACCEPT`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub trade_state: Option<String>,
         /// 付款银行
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub bank_type: Option<String>,
         /// 总金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub total_fee: Option<i64>,
         /// 货币种类
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub fee_type: Option<String>,
         /// 现金支付金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub cash_fee: Option<i64>,
         /// 现金支付货币类型
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub cash_fee_type: Option<String>,
         /// 代金券或立减优惠金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub coupon_fee: Option<i64>,
         /// 代金券或立减优惠使用数量
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub coupon_count: Option<i64>,
         /// 微信支付订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub transaction_id: Option<String>,
         /// 商户订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub out_trade_no: Option<String>,
         /// 附加数据
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// 支付完成时间
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub time_end: Option<String>,
         /// 交易状态描述
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub trade_state_desc: Option<String>,
     }
 }
@@ -901,7 +1147,8 @@ pub mod pappayapply {
     /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "申请扣款")]
     #[crate::endpoint(POST, "/pay/pappayapply", v2, sign = md5, merchant = "mch_id", response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 请求appid
         pub appid: String,
@@ -932,14 +1179,69 @@ pub mod pappayapply {
         pub receipt: Option<String>,
     }
 
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            appid: impl Into<String>,
+            body: impl Into<String>,
+            out_trade_no: impl Into<String>,
+            total_fee: impl Into<i64>,
+            spbill_create_ip: impl Into<String>,
+            notify_url: impl Into<String>,
+            trade_type: impl Into<String>,
+            contract_id: impl Into<String>,
+        ) -> Self {
+            Self {
+                appid: appid.into(),
+                body: body.into(),
+                detail: None,
+                attach: None,
+                out_trade_no: out_trade_no.into(),
+                total_fee: total_fee.into(),
+                fee_type: None,
+                spbill_create_ip: spbill_create_ip.into(),
+                goods_tag: None,
+                notify_url: notify_url.into(),
+                trade_type: trade_type.into(),
+                contract_id: contract_id.into(),
+                receipt: None,
+            }
+        }
+        /// Sets `detail` (商品详情).
+        pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+            self.detail = Some(detail.into());
+            self
+        }
+        /// Sets `attach` (附加数据).
+        pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+            self.attach = Some(attach.into());
+            self
+        }
+        /// Sets `fee_type` (货币类型).
+        pub fn with_fee_type(mut self, fee_type: impl Into<String>) -> Self {
+            self.fee_type = Some(fee_type.into());
+            self
+        }
+        /// Sets `goods_tag` (商品标记).
+        pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
+            self.goods_tag = Some(goods_tag.into());
+            self
+        }
+        /// Sets `receipt` (电子发票入口开放标识).
+        pub fn with_receipt(mut self, receipt: impl Into<String>) -> Self {
+            self.receipt = Some(receipt.into());
+            self
+        }
+    }
+
     /// What `POST /pay/pappayapply` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 公众账号id
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub appid: Option<String>,
         /// 商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub mch_id: Option<String>,
     }
 }
@@ -958,7 +1260,8 @@ pub mod partner {
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "查询订单")]
         #[crate::endpoint(POST, "/pay/partner/paporderquery", v2, sign = md5, merchant = "mch_id", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 请求appid
             pub appid: String,
@@ -973,73 +1276,80 @@ pub mod partner {
             pub sub_mch_id: Option<String>,
         }
 
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                appid: impl Into<String>,
+                transaction_id: impl Into<String>,
+                out_trade_no: impl Into<String>,
+            ) -> Self {
+                Self {
+                    appid: appid.into(),
+                    transaction_id: transaction_id.into(),
+                    out_trade_no: out_trade_no.into(),
+                    sub_appid: None,
+                    sub_mch_id: None,
+                }
+            }
+            /// Sets `sub_appid` (子商户公众账号ID).
+            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                self.sub_appid = Some(sub_appid.into());
+                self
+            }
+            /// Sets `sub_mch_id` (子商户号).
+            pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
+                self.sub_mch_id = Some(sub_mch_id.into());
+                self
+            }
+        }
+
         /// What `POST /pay/partner/paporderquery` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
         ///
         /// The numbered members (`coupon_id_$n`, `coupon_fee_$n`) are not decoded.
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 请求appid
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub appid: Option<String>,
             /// 商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub mch_id: Option<String>,
             /// 设备号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub device_info: Option<String>,
             /// 用户标识
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub openid: Option<String>,
             /// 是否关注公众账号: `N`
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub is_subscribe: Option<String>,
             /// 交易类型
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub trade_type: Option<String>,
             /// 交易状态: `SUCCESS`, `REFUND`, `NOTPAY`, `CLOSED`, `REVOKED`, `USERPAYING`, `PAYERROR`, `ACCEPT`
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub trade_state: Option<String>,
             /// 付款银行
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub bank_type: Option<String>,
             /// 总金额
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub total_fee: Option<i64>,
             /// 货币种类
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub fee_type: Option<String>,
             /// 现金支付金额
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub cash_fee: Option<i64>,
             /// 现金支付货币类型
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub cash_fee_type: Option<String>,
             /// 代金券或立减优惠金额
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub coupon_fee: Option<i64>,
             /// 代金券或立减优惠使用数量
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub coupon_count: Option<i64>,
             /// 微信支付订单号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub transaction_id: Option<String>,
             /// 商户订单号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub out_trade_no: Option<String>,
             /// 附加数据
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub attach: Option<String>,
             /// 支付完成时间
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub time_end: Option<String>,
             /// 交易状态描述
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub trade_state_desc: Option<String>,
             /// 子商户公众账号ID
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_appid: Option<String>,
             /// 子商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_mch_id: Option<String>,
         }
     }
@@ -1056,7 +1366,8 @@ pub mod partner {
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "申请扣款")]
         #[crate::endpoint(POST, "/pay/partner/pappayapply", v2, sign = md5, merchant = "mch_id", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 子商户公众账号ID
             pub sub_appid: Option<String>,
@@ -1091,20 +1402,85 @@ pub mod partner {
             pub receipt: Option<String>,
         }
 
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(
+                appid: impl Into<String>,
+                body: impl Into<String>,
+                out_trade_no: impl Into<String>,
+                total_fee: impl Into<i64>,
+                spbill_create_ip: impl Into<String>,
+                notify_url: impl Into<String>,
+                trade_type: impl Into<String>,
+                contract_id: impl Into<String>,
+            ) -> Self {
+                Self {
+                    sub_appid: None,
+                    sub_mch_id: None,
+                    appid: appid.into(),
+                    body: body.into(),
+                    detail: None,
+                    attach: None,
+                    out_trade_no: out_trade_no.into(),
+                    total_fee: total_fee.into(),
+                    fee_type: None,
+                    spbill_create_ip: spbill_create_ip.into(),
+                    goods_tag: None,
+                    notify_url: notify_url.into(),
+                    trade_type: trade_type.into(),
+                    contract_id: contract_id.into(),
+                    receipt: None,
+                }
+            }
+            /// Sets `sub_appid` (子商户公众账号ID).
+            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                self.sub_appid = Some(sub_appid.into());
+                self
+            }
+            /// Sets `sub_mch_id` (子商户号).
+            pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
+                self.sub_mch_id = Some(sub_mch_id.into());
+                self
+            }
+            /// Sets `detail` (商品详情).
+            pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+                self.detail = Some(detail.into());
+                self
+            }
+            /// Sets `attach` (附加数据).
+            pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+                self.attach = Some(attach.into());
+                self
+            }
+            /// Sets `fee_type` (货币类型).
+            pub fn with_fee_type(mut self, fee_type: impl Into<String>) -> Self {
+                self.fee_type = Some(fee_type.into());
+                self
+            }
+            /// Sets `goods_tag` (商品标记).
+            pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
+                self.goods_tag = Some(goods_tag.into());
+                self
+            }
+            /// Sets `receipt` (电子发票入口开放标识).
+            pub fn with_receipt(mut self, receipt: impl Into<String>) -> Self {
+                self.receipt = Some(receipt.into());
+                self
+            }
+        }
+
         /// What `POST /pay/partner/pappayapply` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 子商户公众账号ID
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_appid: Option<String>,
             /// 子商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_mch_id: Option<String>,
             /// 公众账号id
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub appid: Option<String>,
             /// 商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub mch_id: Option<String>,
         }
     }
@@ -1122,7 +1498,8 @@ pub mod profitsharingaddreceiver {
     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
     #[doc(alias = "添加分账接收方")]
     #[crate::endpoint(POST, "/pay/profitsharingaddreceiver", v2, sign = hmac_sha256, merchant = "mch_id", response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 子商户号
         pub sub_mch_id: Option<String>,
@@ -1134,25 +1511,33 @@ pub mod profitsharingaddreceiver {
         pub receiver: String,
     }
 
-    /// What `POST /pay/profitsharingaddreceiver` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostResponse {
-        /// 子商户公众账号ID
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub sub_appid: Option<String>,
-        /// 子商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub sub_mch_id: Option<String>,
-        /// 公众账号ID
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub appid: Option<String>,
-        /// 商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub mch_id: Option<String>,
-        /// 分账接收方 (JSON text)
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub receiver: Option<String>,
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(appid: impl Into<String>, receiver: impl Into<String>) -> Self {
+            Self {
+                sub_mch_id: None,
+                appid: appid.into(),
+                sub_appid: None,
+                receiver: receiver.into(),
+            }
+        }
+        /// Sets `sub_mch_id` (子商户号).
+        pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
+            self.sub_mch_id = Some(sub_mch_id.into());
+            self
+        }
+        /// Sets `sub_appid` (子商户公众账号ID).
+        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+            self.sub_appid = Some(sub_appid.into());
+            self
+        }
     }
+
+    /// What `POST /pay/profitsharingaddreceiver` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
+    ///
+    /// The type is [`ProfitsharingaddreceiverResponse`](crate::api::v2::pay::types::ProfitsharingaddreceiverResponse), which other answers share.
+    pub type PostResponse = crate::api::v2::pay::types::ProfitsharingaddreceiverResponse;
 }
 /// `/pay/profitsharingmerchantratioquery`
 pub mod profitsharingmerchantratioquery {
@@ -1168,7 +1553,8 @@ pub mod profitsharingmerchantratioquery {
     #[doc(alias = "查询最大分账比例API")]
     #[doc(alias = "查询最大分账比例")]
     #[crate::endpoint(POST, "/pay/profitsharingmerchantratioquery", v2, sign = hmac_sha256, merchant = "mch_id", response = PostResponse, idempotent)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 子商户号
         pub sub_mch_id: Option<String>,
@@ -1176,20 +1562,29 @@ pub mod profitsharingmerchantratioquery {
         pub brand_mch_id: Option<String>,
     }
 
+    impl Post {
+        /// Sets `sub_mch_id` (子商户号).
+        pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
+            self.sub_mch_id = Some(sub_mch_id.into());
+            self
+        }
+        /// Sets `brand_mch_id` (品牌主商户号).
+        pub fn with_brand_mch_id(mut self, brand_mch_id: impl Into<String>) -> Self {
+            self.brand_mch_id = Some(brand_mch_id.into());
+            self
+        }
+    }
+
     /// What `POST /pay/profitsharingmerchantratioquery` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub mch_id: Option<String>,
         /// 子商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_mch_id: Option<String>,
         /// 品牌主商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub brand_mch_id: Option<String>,
         /// 最大分账比例
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub max_ratio: Option<i64>,
     }
 }
@@ -1206,23 +1601,21 @@ pub mod profitsharingorderamountquery {
     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "查询订单待分账金额")]
     #[crate::endpoint(POST, "/pay/profitsharingorderamountquery", v2, sign = hmac_sha256, merchant = "mch_id", response = PostResponse, idempotent)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 微信订单号
         pub transaction_id: String,
     }
 
     /// What `POST /pay/profitsharingorderamountquery` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub mch_id: Option<String>,
         /// 微信订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub transaction_id: Option<String>,
         /// 订单剩余待分金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub unsplit_amount: Option<i64>,
     }
 }
@@ -1239,7 +1632,8 @@ pub mod profitsharingquery {
     /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "查询分账结果")]
     #[crate::endpoint(POST, "/pay/profitsharingquery", v2, sign = hmac_sha256, merchant = "mch_id", response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 子商户号
         pub sub_mch_id: Option<String>,
@@ -1250,35 +1644,43 @@ pub mod profitsharingquery {
         pub out_order_no: String,
     }
 
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(transaction_id: impl Into<String>, out_order_no: impl Into<String>) -> Self {
+            Self {
+                sub_mch_id: None,
+                transaction_id: transaction_id.into(),
+                out_order_no: out_order_no.into(),
+            }
+        }
+        /// Sets `sub_mch_id` (子商户号).
+        pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
+            self.sub_mch_id = Some(sub_mch_id.into());
+            self
+        }
+    }
+
     /// What `POST /pay/profitsharingquery` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 子商户公众账号ID
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// 子商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_mch_id: Option<String>,
         /// 公众账号ID
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub appid: Option<String>,
         /// 商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub mch_id: Option<String>,
         /// 微信订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub transaction_id: Option<String>,
         /// 商户分账单号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub out_order_no: Option<String>,
         /// 微信分账单号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub order_id: Option<String>,
         /// 分账单状态: `PROCESSING`, `FINISHED`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub status: Option<String>,
         /// 分账接收方列表JSON格式字符串 (JSON text)
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub receivers: Option<String>,
     }
 }
@@ -1295,7 +1697,8 @@ pub mod profitsharingremovereceiver {
     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
     #[doc(alias = "删除分账接收方")]
     #[crate::endpoint(POST, "/pay/profitsharingremovereceiver", v2, sign = hmac_sha256, merchant = "mch_id", response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 子商户号
         pub sub_mch_id: Option<String>,
@@ -1307,25 +1710,33 @@ pub mod profitsharingremovereceiver {
         pub receiver: String,
     }
 
-    /// What `POST /pay/profitsharingremovereceiver` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostResponse {
-        /// 子商户公众账号ID
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub sub_appid: Option<String>,
-        /// 子商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub sub_mch_id: Option<String>,
-        /// 公众账号ID
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub appid: Option<String>,
-        /// 商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub mch_id: Option<String>,
-        /// 分账接收方JSON格式字符串 (JSON text)
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub receiver: Option<String>,
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(appid: impl Into<String>, receiver: impl Into<String>) -> Self {
+            Self {
+                sub_mch_id: None,
+                appid: appid.into(),
+                sub_appid: None,
+                receiver: receiver.into(),
+            }
+        }
+        /// Sets `sub_mch_id` (子商户号).
+        pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
+            self.sub_mch_id = Some(sub_mch_id.into());
+            self
+        }
+        /// Sets `sub_appid` (子商户公众账号ID).
+        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+            self.sub_appid = Some(sub_appid.into());
+            self
+        }
     }
+
+    /// What `POST /pay/profitsharingremovereceiver` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
+    ///
+    /// The type is [`ProfitsharingaddreceiverResponse`](crate::api::v2::pay::types::ProfitsharingaddreceiverResponse), which other answers share.
+    pub type PostResponse = crate::api::v2::pay::types::ProfitsharingaddreceiverResponse;
 }
 /// `/pay/profitsharingreturnquery`
 pub mod profitsharingreturnquery {
@@ -1340,7 +1751,8 @@ pub mod profitsharingreturnquery {
     /// Idempotent by `out_return_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "回退结果查询")]
     #[crate::endpoint(POST, "/pay/profitsharingreturnquery", v2, sign = hmac_sha256, merchant = "mch_id", response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 子商户号
         pub sub_mch_id: Option<String>,
@@ -1357,53 +1769,73 @@ pub mod profitsharingreturnquery {
         pub out_return_no: String,
     }
 
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(appid: impl Into<String>, out_return_no: impl Into<String>) -> Self {
+            Self {
+                sub_mch_id: None,
+                appid: appid.into(),
+                sub_appid: None,
+                order_id: None,
+                out_order_no: None,
+                out_return_no: out_return_no.into(),
+            }
+        }
+        /// Sets `sub_mch_id` (子商户号).
+        pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
+            self.sub_mch_id = Some(sub_mch_id.into());
+            self
+        }
+        /// Sets `sub_appid` (子商户公众账号ID).
+        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+            self.sub_appid = Some(sub_appid.into());
+            self
+        }
+        /// Sets `order_id` (微信分账单号).
+        pub fn with_order_id(mut self, order_id: impl Into<String>) -> Self {
+            self.order_id = Some(order_id.into());
+            self
+        }
+        /// Sets `out_order_no` (商户分账单号).
+        pub fn with_out_order_no(mut self, out_order_no: impl Into<String>) -> Self {
+            self.out_order_no = Some(out_order_no.into());
+            self
+        }
+    }
+
     /// What `POST /pay/profitsharingreturnquery` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 公众账号ID
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub appid: Option<String>,
         /// 商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub mch_id: Option<String>,
         /// 子商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_mch_id: Option<String>,
         /// 子商户公众账号ID
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// 微信分账单号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub order_id: Option<String>,
         /// 商户分账单号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub out_order_no: Option<String>,
         /// 商户回退单号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub out_return_no: Option<String>,
         /// 微信回退单号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub return_no: Option<String>,
         /// 回退方类型: `MERCHANT_ID`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub return_account_type: Option<String>,
         /// 回退方账号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub return_account: Option<String>,
         /// 回退金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub return_amount: Option<i64>,
         /// 回退描述
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
         /// 回退结果: `SUCCESS`, `PROCESSING`, `FAILED`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub result: Option<String>,
         /// 失败原因: `ACCOUNT_ABNORMAL`, `TIME_OUT_CLOSED`, `PAYER_ACCOUNT_ABNORMAL`, `INVALID_REQUEST`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub fail_reason: Option<String>,
         /// 完成时间
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub finish_time: Option<String>,
     }
 }
@@ -1420,7 +1852,8 @@ pub mod querycombinedorder {
     /// Idempotent by `combine_out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "合单查单")]
     #[crate::endpoint(POST, "/pay/querycombinedorder", v2, sign = hmac_sha256, merchant = "combine_mch_id", response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 合单appid
         pub combine_appid: String,
@@ -1430,34 +1863,25 @@ pub mod querycombinedorder {
     }
 
     /// What `POST /pay/querycombinedorder` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 合单appid
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub combine_appid: Option<String>,
         /// 合单商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub combine_mch_id: Option<String>,
         /// 设备号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub device_info: Option<String>,
         /// 合单用户标识
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub combine_openid: Option<String>,
         /// 合单商户订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub combine_out_trade_no: Option<String>,
         /// 业务结果描述
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub result_msg: Option<String>,
         /// 交易状态: `SUCCESS`, `REFUND`, `NOTPAY`, `CLOSED`, `REVOKED`, `USERPAYING`, `PAYERROR`, `ACCEPT`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub trade_state: Option<String>,
         /// 交易状态描述
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub trade_state_desc: Option<String>,
         /// 子单信息JSON格式字符串 (JSON text)
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_order_list: Option<String>,
     }
 }
@@ -1475,7 +1899,8 @@ pub mod queryexchagerate {
     #[doc(alias = "汇率查询API")]
     #[doc(alias = "汇率查询")]
     #[crate::endpoint(POST, "/pay/queryexchagerate", v2, sign = md5, merchant = "mch_id", response = PostResponse, idempotent)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 公众账号ID
         pub appid: String,
@@ -1486,25 +1911,19 @@ pub mod queryexchagerate {
     }
 
     /// What `POST /pay/queryexchagerate` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 公众账号ID
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub appid: Option<String>,
         /// 商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub mch_id: Option<String>,
         /// 子商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_mch_id: Option<String>,
         /// 币种
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub fee_type: Option<String>,
         /// 汇率时间
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub rate_time: Option<String>,
         /// 现汇卖出价
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub rate: Option<String>,
     }
 }
@@ -1521,7 +1940,8 @@ pub mod refundquery {
     /// Idempotent by `out_refund_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "查询退款")]
     #[crate::endpoint(POST, "/pay/refundquery", v2, sign = either, merchant = "mch_id", response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 公众账号ID
         pub appid: String,
@@ -1542,46 +1962,72 @@ pub mod refundquery {
         pub offset: Option<i64>,
     }
 
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            appid: impl Into<String>,
+            transaction_id: impl Into<String>,
+            out_trade_no: impl Into<String>,
+            out_refund_no: impl Into<String>,
+            refund_id: impl Into<String>,
+        ) -> Self {
+            Self {
+                appid: appid.into(),
+                sub_appid: None,
+                sub_mch_id: None,
+                transaction_id: transaction_id.into(),
+                out_trade_no: out_trade_no.into(),
+                out_refund_no: out_refund_no.into(),
+                refund_id: refund_id.into(),
+                offset: None,
+            }
+        }
+        /// Sets `sub_appid` (子商户公众账号ID).
+        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+            self.sub_appid = Some(sub_appid.into());
+            self
+        }
+        /// Sets `sub_mch_id` (子商户号).
+        pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
+            self.sub_mch_id = Some(sub_mch_id.into());
+            self
+        }
+        /// Sets `offset` (偏移量).
+        pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
+            self.offset = Some(offset.into());
+            self
+        }
+    }
+
     /// What `POST /pay/refundquery` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
     ///
     /// The numbered members (`out_refund_no_$n`, `refund_id_$n`, `refund_channel_$n`, `refund_fee_$n`, `settlement_refund_fee_$n`, `coupon_type_$n_$m`, `coupon_refund_fee_$n`, `coupon_refund_count_$n`, `coupon_refund_id_$n_$m`, `coupon_refund_fee_$n_$m`, `refund_status_$n`, `refund_account_$n`, `refund_recv_accout_$n`, `refund_success_time_$n`) are not decoded.
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 公众账号ID
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub appid: Option<String>,
         /// 商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub mch_id: Option<String>,
         /// 子商户公众账号ID
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// 子商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_mch_id: Option<String>,
         /// 订单总退款次数
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub total_refund_count: Option<i64>,
         /// 微信订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub transaction_id: Option<String>,
         /// 商户订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub out_trade_no: Option<String>,
         /// 订单金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub total_fee: Option<i64>,
         /// 应结订单金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub settlement_total_fee: Option<i64>,
         /// 货币种类
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub fee_type: Option<String>,
         /// 现金支付金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub cash_fee: Option<i64>,
         /// 退款笔数
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub refund_count: Option<i64>,
     }
 }
@@ -1598,7 +2044,8 @@ pub mod refundqueryv2 {
     /// Idempotent by `out_refund_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "查询退款（支持单品）")]
     #[crate::endpoint(POST, "/pay/refundqueryv2", v2, sign = either, merchant = "mch_id", response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 公众账号ID
         pub appid: String,
@@ -1619,49 +2066,74 @@ pub mod refundqueryv2 {
         pub offset: Option<i64>,
     }
 
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            appid: impl Into<String>,
+            transaction_id: impl Into<String>,
+            out_trade_no: impl Into<String>,
+            out_refund_no: impl Into<String>,
+            refund_id: impl Into<String>,
+        ) -> Self {
+            Self {
+                appid: appid.into(),
+                sub_appid: None,
+                sub_mch_id: None,
+                transaction_id: transaction_id.into(),
+                out_trade_no: out_trade_no.into(),
+                out_refund_no: out_refund_no.into(),
+                refund_id: refund_id.into(),
+                offset: None,
+            }
+        }
+        /// Sets `sub_appid` (子商户公众账号ID).
+        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+            self.sub_appid = Some(sub_appid.into());
+            self
+        }
+        /// Sets `sub_mch_id` (子商户号).
+        pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
+            self.sub_mch_id = Some(sub_mch_id.into());
+            self
+        }
+        /// Sets `offset` (偏移量).
+        pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
+            self.offset = Some(offset.into());
+            self
+        }
+    }
+
     /// What `POST /pay/refundqueryv2` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
     ///
     /// The numbered members (`out_refund_no_$n`, `refund_id_$n`, `refund_channel_$n`, `refund_fee_$n`, `settlement_refund_fee_$n`, `coupon_type_$n_$m`, `coupon_refund_fee_$n`, `coupon_refund_count_$n`, `coupon_refund_id_$n_$m`, `coupon_refund_fee_$n_$m`, `refund_status_$n`, `refund_account_$n`, `refund_recv_accout_$n`, `refund_success_time_$n`) are not decoded.
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 公众账号ID
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub appid: Option<String>,
         /// 商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub mch_id: Option<String>,
         /// 子商户公众账号ID
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// 子商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_mch_id: Option<String>,
         /// 订单总退款次数
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub total_refund_count: Option<i64>,
         /// 微信订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub transaction_id: Option<String>,
         /// 商户订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub out_trade_no: Option<String>,
         /// 订单金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub total_fee: Option<i64>,
         /// 应结订单金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub settlement_total_fee: Option<i64>,
         /// 货币种类
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub fee_type: Option<String>,
         /// 现金支付金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub cash_fee: Option<i64>,
         /// 退款笔数
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub refund_count: Option<i64>,
         /// 营销详情JSON格式字符串 (JSON text)
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub promotion_detail: Option<String>,
     }
 }
@@ -1678,7 +2150,8 @@ pub mod settlementquery {
     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "查询结算资金")]
     #[crate::endpoint(POST, "/pay/settlementquery", v2, sign = md5, merchant = "mchid", response = PostResponse, idempotent)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 公众账号ID
         pub appid: String,
@@ -1698,57 +2171,149 @@ pub mod settlementquery {
         pub query_split: Option<bool>,
     }
 
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            appid: impl Into<String>,
+            usetag: impl Into<i64>,
+            offset: impl Into<i64>,
+            limit: impl Into<i64>,
+            date_start: impl Into<String>,
+            date_end: impl Into<String>,
+        ) -> Self {
+            Self {
+                appid: appid.into(),
+                sub_mch_id: None,
+                usetag: usetag.into(),
+                offset: offset.into(),
+                limit: limit.into(),
+                date_start: date_start.into(),
+                date_end: date_end.into(),
+                query_split: None,
+            }
+        }
+        /// Sets `sub_mch_id` (子商户号).
+        pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
+            self.sub_mch_id = Some(sub_mch_id.into());
+            self
+        }
+        /// Sets `query_split` (是否查询分账结算信息).
+        pub fn with_query_split(mut self, query_split: impl Into<bool>) -> Self {
+            self.query_split = Some(query_split.into());
+            self
+        }
+    }
+
     /// What `POST /pay/settlementquery` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 公众账号ID
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub appid: Option<String>,
         /// 商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub mch_id: Option<String>,
         /// 返回数据行数
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub record_num: Option<String>,
         /// 付汇批次号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub fbatchno: Option<String>,
         /// 结算日期
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub date_settlement: Option<String>,
         /// 交易开始日期
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub date_start: Option<String>,
         /// 交易结束日期
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub date_end: Option<String>,
         /// 划账金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub settlement_fee: Option<i64>,
         /// 未划账金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub unsettlement_fee: Option<i64>,
         /// 结算币种
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub settlementfee_type: Option<String>,
         /// 支付金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub pay_fee: Option<i64>,
         /// 退款金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub refund_fee: Option<i64>,
         /// 支付净额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub pay_net_fee: Option<i64>,
         /// 手续费金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub poundage_fee: Option<i64>,
         /// 分账划账金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub split_settlement_fee: Option<i64>,
         /// 分账未划账金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub split_unsettlement_fee: Option<i64>,
+    }
+}
+/// Types that several operations of feature `v2-pay` share, one per shape: each operation's module names them under its own names too.
+pub mod types {
+    /// An APIv2 answer several operations give, less the protocol members the client checks. Every member is optional: WeChat Pay leaves out what does not apply.
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+    pub struct FacepayqueryResponse {
+        /// 公众账号ID
+        pub appid: Option<String>,
+        /// 子商户公众账号ID
+        pub sub_appid: Option<String>,
+        /// 商户号
+        pub mch_id: Option<String>,
+        /// 子商户号
+        pub sub_mch_id: Option<String>,
+        /// 设备号
+        pub device_info: Option<String>,
+        /// 用户标识
+        pub openid: Option<String>,
+        /// 是否关注公众账号: `Y`, `N`
+        pub is_subscribe: Option<String>,
+        /// 用户子标识
+        pub sub_openid: Option<String>,
+        /// 是否关注子公众账号: `Y`, `N`
+        pub sub_is_subscribe: Option<String>,
+        /// 交易类型
+        pub trade_type: Option<String>,
+        /// 交易状态: `SUCCESS`, `REFUND`, `NOTPAY`, `CLOSED`, `REVOKED`, `USERPAYING`, `PAYERROR`, `ACCEPT`
+        pub trade_state: Option<String>,
+        /// 付款银行
+        pub bank_type: Option<String>,
+        /// 标价金额
+        pub total_fee: Option<i64>,
+        /// 应结订单金额
+        pub settlement_total_fee: Option<i64>,
+        /// 标价币种
+        pub fee_type: Option<String>,
+        /// 现金支付金额
+        pub cash_fee: Option<i64>,
+        /// 现金支付币种
+        pub cash_fee_type: Option<String>,
+        /// 代金券金额
+        pub coupon_fee: Option<i64>,
+        /// 代金券使用数量
+        pub coupon_count: Option<i64>,
+        /// 微信支付订单号
+        pub transaction_id: Option<String>,
+        /// 商户订单号
+        pub out_trade_no: Option<String>,
+        /// 附加数据
+        pub attach: Option<String>,
+        /// 支付完成时间
+        pub time_end: Option<String>,
+        /// 交易状态描述
+        pub trade_state_desc: Option<String>,
+        /// 营销详情JSON格式字符串 (JSON text)
+        pub promotion_detail: Option<String>,
+        /// 押金消费金额
+        pub consume_fee: Option<i64>,
+    }
+
+    /// An APIv2 answer several operations give, less the protocol members the client checks. Every member is optional: WeChat Pay leaves out what does not apply.
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+    pub struct ProfitsharingaddreceiverResponse {
+        /// 子商户公众账号ID
+        pub sub_appid: Option<String>,
+        /// 子商户号
+        pub sub_mch_id: Option<String>,
+        /// 公众账号ID
+        pub appid: Option<String>,
+        /// 商户号
+        pub mch_id: Option<String>,
+        /// 分账接收方 (JSON text)
+        pub receiver: Option<String>,
     }
 }
 /// `/pay/unifiedorder`
@@ -1764,7 +2329,8 @@ pub mod unifiedorder {
     /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "统一下单")]
     #[crate::endpoint(POST, "/pay/unifiedorder", v2, sign = either, merchant = "mch_id", response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 接口版本号: `1.0`
         pub version: Option<String>,
@@ -1817,32 +2383,150 @@ pub mod unifiedorder {
         pub user_truename: Option<String>,
     }
 
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            appid: impl Into<String>,
+            body: impl Into<String>,
+            out_trade_no: impl Into<String>,
+            total_fee: impl Into<i64>,
+            spbill_create_ip: impl Into<String>,
+            notify_url: impl Into<String>,
+            trade_type: impl Into<String>,
+        ) -> Self {
+            Self {
+                version: None,
+                profit_sharing: None,
+                appid: appid.into(),
+                device_info: None,
+                body: body.into(),
+                detail: None,
+                attach: None,
+                out_trade_no: out_trade_no.into(),
+                fee_type: None,
+                total_fee: total_fee.into(),
+                spbill_create_ip: spbill_create_ip.into(),
+                time_start: None,
+                time_expire: None,
+                goods_tag: None,
+                notify_url: notify_url.into(),
+                trade_type: trade_type.into(),
+                product_id: None,
+                limit_pay: None,
+                openid: None,
+                receipt: None,
+                scene_info: None,
+                user_type: None,
+                user_creid: None,
+                user_truename: None,
+            }
+        }
+        /// Sets `version` (接口版本号: `1.0`).
+        pub fn with_version(mut self, version: impl Into<String>) -> Self {
+            self.version = Some(version.into());
+            self
+        }
+        /// Sets `profit_sharing` (是否指定服务商分账: `N`, `Y`).
+        pub fn with_profit_sharing(mut self, profit_sharing: impl Into<String>) -> Self {
+            self.profit_sharing = Some(profit_sharing.into());
+            self
+        }
+        /// Sets `device_info` (设备号).
+        pub fn with_device_info(mut self, device_info: impl Into<String>) -> Self {
+            self.device_info = Some(device_info.into());
+            self
+        }
+        /// Sets `detail` (单品优惠活动该字段必传 (JSON text)).
+        pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+            self.detail = Some(detail.into());
+            self
+        }
+        /// Sets `attach` (附加数据).
+        pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+            self.attach = Some(attach.into());
+            self
+        }
+        /// Sets `fee_type` (标价币种).
+        pub fn with_fee_type(mut self, fee_type: impl Into<String>) -> Self {
+            self.fee_type = Some(fee_type.into());
+            self
+        }
+        /// Sets `time_start` (交易起始时间).
+        pub fn with_time_start(mut self, time_start: impl Into<String>) -> Self {
+            self.time_start = Some(time_start.into());
+            self
+        }
+        /// Sets `time_expire` (交易结束时间).
+        pub fn with_time_expire(mut self, time_expire: impl Into<String>) -> Self {
+            self.time_expire = Some(time_expire.into());
+            self
+        }
+        /// Sets `goods_tag` (订单优惠标记).
+        pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
+            self.goods_tag = Some(goods_tag.into());
+            self
+        }
+        /// Sets `product_id` (商品ID).
+        pub fn with_product_id(mut self, product_id: impl Into<String>) -> Self {
+            self.product_id = Some(product_id.into());
+            self
+        }
+        /// Sets `limit_pay` (指定支付方式).
+        pub fn with_limit_pay(mut self, limit_pay: impl Into<String>) -> Self {
+            self.limit_pay = Some(limit_pay.into());
+            self
+        }
+        /// Sets `openid` (用户标识).
+        pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
+            self.openid = Some(openid.into());
+            self
+        }
+        /// Sets `receipt` (电子发票入口开放标识: `Y`, `N`).
+        pub fn with_receipt(mut self, receipt: impl Into<String>) -> Self {
+            self.receipt = Some(receipt.into());
+            self
+        }
+        /// Sets `scene_info` (场景信息JSON格式字符串 (JSON text)).
+        pub fn with_scene_info(mut self, scene_info: impl Into<String>) -> Self {
+            self.scene_info = Some(scene_info.into());
+            self
+        }
+        /// Sets `user_type` (证件类型: `IDCARD`, `HONGKONG_MACAO`, `HONGKONG_MACAO_RESIDENT`, `TAIWAN_RESIDENT`, `FOREIGN_RESIDENT`, `OVERSEA_PASSPORT`).
+        pub fn with_user_type(mut self, user_type: impl Into<String>) -> Self {
+            self.user_type = Some(user_type.into());
+            self
+        }
+        /// Sets `user_creid` (证件号).
+        pub fn with_user_creid(mut self, user_creid: impl Into<String>) -> Self {
+            self.user_creid = Some(user_creid.into());
+            self
+        }
+        /// Sets `user_truename` (姓名).
+        pub fn with_user_truename(mut self, user_truename: impl Into<String>) -> Self {
+            self.user_truename = Some(user_truename.into());
+            self
+        }
+    }
+
     /// What `POST /pay/unifiedorder` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 公众账号ID
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub appid: Option<String>,
         /// 商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub mch_id: Option<String>,
         /// 设备号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub device_info: Option<String>,
         /// 交易类型: `JSAPI`, `NATIVE`, `APP`, `MWEB`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub trade_type: Option<String>,
         /// 预支付交易会话标识
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub prepay_id: Option<String>,
         /// 二维码链接
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub code_url: Option<String>,
         /// 支付跳转链接
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub mweb_url: Option<String>,
         /// 营销详情JSON格式字符串 (JSON text)
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub promotion_detail: Option<String>,
     }
 }

@@ -17,7 +17,8 @@ pub mod report {
     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
     #[doc(alias = "交易保障")]
     #[crate::endpoint(POST, "/payitil/report", v2, sign = md5, merchant = "mch_id", unsigned_answer)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 公众账号ID
         pub appid: String,
@@ -29,5 +30,29 @@ pub mod report {
         pub user_ip: String,
         /// 上报数据包JSON格式字符串 (JSON text)
         pub trades: String,
+    }
+
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            appid: impl Into<String>,
+            interface_url: impl Into<String>,
+            user_ip: impl Into<String>,
+            trades: impl Into<String>,
+        ) -> Self {
+            Self {
+                appid: appid.into(),
+                device_info: None,
+                interface_url: interface_url.into(),
+                user_ip: user_ip.into(),
+                trades: trades.into(),
+            }
+        }
+        /// Sets `device_info` (设备号).
+        pub fn with_device_info(mut self, device_info: impl Into<String>) -> Self {
+            self.device_info = Some(device_info.into());
+            self
+        }
     }
 }

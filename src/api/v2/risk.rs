@@ -15,23 +15,20 @@ pub mod getcertficates {
     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "获取平台证书")]
     #[crate::endpoint(POST, "/risk/getcertficates", v2, sign = hmac_sha256, merchant = "mch_id", response = PostResponse, idempotent)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {}
 
     /// What `POST /risk/getcertficates` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 错误码
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub error_code: Option<String>,
         /// 错误代码描述
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub error_code_des: Option<String>,
         /// 商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub mch_id: Option<String>,
         /// 平台证书信息
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub certificates: Option<String>,
     }
 }
@@ -51,23 +48,20 @@ pub mod getpublickey {
     #[doc(alias = "获取RSA加密公钥API")]
     #[doc(alias = "获取RSA加密公钥")]
     #[crate::endpoint(POST, "/risk/getpublickey", v2, sign = either, client_cert, merchant = "mch_id", unsigned_answer, host = Fraud, response = PostResponse, idempotent)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {}
 
     /// What `POST /risk/getpublickey` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 错误码
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub error_code: Option<String>,
         /// 错误代码描述
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub error_code_des: Option<String>,
         /// 商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub mch_id: Option<String>,
         /// RSA公钥
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub pub_key: Option<String>,
     }
 }
@@ -86,7 +80,8 @@ pub mod getviolation {
     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "银行特约商户违规信息查询")]
     #[crate::endpoint(POST, "/risk/getviolation", v2, sign = hmac_sha256, client_cert, merchant = "mch_id", unsigned_answer, response = PostResponse, idempotent)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 开始时间
         pub begin_time: Option<String>,
@@ -100,20 +95,47 @@ pub mod getviolation {
         pub violation_records_format: Option<String>,
     }
 
+    impl Post {
+        /// Sets `begin_time` (开始时间).
+        pub fn with_begin_time(mut self, begin_time: impl Into<String>) -> Self {
+            self.begin_time = Some(begin_time.into());
+            self
+        }
+        /// Sets `end_time` (结束时间).
+        pub fn with_end_time(mut self, end_time: impl Into<String>) -> Self {
+            self.end_time = Some(end_time.into());
+            self
+        }
+        /// Sets `page_index` (页码).
+        pub fn with_page_index(mut self, page_index: impl Into<String>) -> Self {
+            self.page_index = Some(page_index.into());
+            self
+        }
+        /// Sets `page_size` (每页返回的数量).
+        pub fn with_page_size(mut self, page_size: impl Into<String>) -> Self {
+            self.page_size = Some(page_size.into());
+            self
+        }
+        /// Sets `violation_records_format` (违规记录数据格式: `csv`, `json`).
+        pub fn with_violation_records_format(
+            mut self,
+            violation_records_format: impl Into<String>,
+        ) -> Self {
+            self.violation_records_format = Some(violation_records_format.into());
+            self
+        }
+    }
+
     /// What `POST /risk/getviolation` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 错误码
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub error_code: Option<String>,
         /// 错误代码描述
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub error_code_des: Option<String>,
         /// 错误码描述
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub result_msg: Option<String>,
         /// 违规记录数据JSON格式字符串 (JSON text)
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub violation_records: Option<String>,
     }
 }

@@ -15,7 +15,8 @@ pub mod mch {
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[doc(alias = "进件子商户")]
         #[crate::endpoint(POST, "/secapi/mch/addInstitutionsub", v2, sign = md5, client_cert, merchant = "mch_id", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 机构appid
             pub app_id: String,
@@ -83,20 +84,118 @@ pub mod mch {
             pub attach: Option<String>,
         }
 
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(
+                app_id: impl Into<String>,
+                merchant_name: impl Into<String>,
+                merchant_shortname: impl Into<String>,
+                merchant_remark: impl Into<String>,
+                merchant_country_code: impl Into<String>,
+                merchant_type: impl Into<String>,
+                business_category: impl Into<String>,
+                mcc: impl Into<String>,
+                registration_certificate_number: impl Into<String>,
+                registration_certificate_date: impl Into<String>,
+                business_type: impl Into<String>,
+                app_download: impl Into<String>,
+                business_website: impl Into<String>,
+                office_account: impl Into<String>,
+                mini_program: impl Into<String>,
+                store_address: impl Into<String>,
+                store_photos: impl Into<String>,
+                director_name: impl Into<String>,
+                director_id_number: impl Into<String>,
+                principal_name: impl Into<String>,
+                principal_id_number: impl Into<String>,
+                office_phone: impl Into<String>,
+                contact_name: impl Into<String>,
+                contact_phone: impl Into<String>,
+                contact_email: impl Into<String>,
+                settlement_bank_number: impl Into<String>,
+            ) -> Self {
+                Self {
+                    app_id: app_id.into(),
+                    channel_id: None,
+                    merchant_name: merchant_name.into(),
+                    merchant_shortname: merchant_shortname.into(),
+                    merchant_remark: merchant_remark.into(),
+                    merchant_country_code: merchant_country_code.into(),
+                    merchant_type: merchant_type.into(),
+                    business_category: business_category.into(),
+                    mcc: mcc.into(),
+                    registration_certificate_number: registration_certificate_number.into(),
+                    registration_certificate_date: registration_certificate_date.into(),
+                    registration_certificate_copy: None,
+                    business_type: business_type.into(),
+                    app_download: app_download.into(),
+                    business_website: business_website.into(),
+                    office_account: office_account.into(),
+                    mini_program: mini_program.into(),
+                    store_address: store_address.into(),
+                    store_photos: store_photos.into(),
+                    director_name: director_name.into(),
+                    director_id_number: director_id_number.into(),
+                    principal_name: principal_name.into(),
+                    principal_id_number: principal_id_number.into(),
+                    office_phone: office_phone.into(),
+                    contact_name: contact_name.into(),
+                    contact_phone: contact_phone.into(),
+                    contact_email: contact_email.into(),
+                    settlement_bank_number: settlement_bank_number.into(),
+                    apply_h5_payment: None,
+                    h5_website_url: None,
+                    h5_domains: None,
+                    attach: None,
+                }
+            }
+            /// Sets `channel_id` (渠道编号).
+            pub fn with_channel_id(mut self, channel_id: impl Into<String>) -> Self {
+                self.channel_id = Some(channel_id.into());
+                self
+            }
+            /// Sets `registration_certificate_copy` (公司注册文件照片).
+            pub fn with_registration_certificate_copy(
+                mut self,
+                registration_certificate_copy: impl Into<String>,
+            ) -> Self {
+                self.registration_certificate_copy = Some(registration_certificate_copy.into());
+                self
+            }
+            /// Sets `apply_h5_payment` (是否申请H5支付权限: `YES`, `NO`).
+            pub fn with_apply_h5_payment(mut self, apply_h5_payment: impl Into<String>) -> Self {
+                self.apply_h5_payment = Some(apply_h5_payment.into());
+                self
+            }
+            /// Sets `h5_website_url` (H5经营网址).
+            pub fn with_h5_website_url(mut self, h5_website_url: impl Into<String>) -> Self {
+                self.h5_website_url = Some(h5_website_url.into());
+                self
+            }
+            /// Sets `h5_domains` (H5支付域名 (JSON text)).
+            pub fn with_h5_domains(mut self, h5_domains: impl Into<String>) -> Self {
+                self.h5_domains = Some(h5_domains.into());
+                self
+            }
+            /// Sets `attach` (附加信息).
+            pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+                self.attach = Some(attach.into());
+                self
+            }
+        }
+
         /// What `POST /secapi/mch/addInstitutionsub` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 子商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_mch_id: Option<String>,
             /// 验证状态: `Under review`, `Approved`
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub verification_status: Option<String>,
             /// 验证状态描述
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub description: Option<String>,
             /// H5支付权限状态: `APPROVED`, `UNAUTHORIZED`, `UNDER_REVIEW`, `REJECTED`, `UNDER_PUNISHMENT`, `APPLICATION_FAILED`
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub h5_authorization_state: Option<String>,
         }
     }
@@ -113,7 +212,8 @@ pub mod mch {
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[doc(alias = "服务商子商户开发配置新增支付目录/新增对应APPID关联")]
         #[crate::endpoint(POST, "/secapi/mch/addsubdevconfig", v2, sign = md5, client_cert, merchant = "mch_id")]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 公众账号ID
             pub appid: String,
@@ -123,6 +223,28 @@ pub mod mch {
             pub sub_appid: Option<String>,
             /// 授权目录
             pub jsapi_path: String,
+        }
+
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                appid: impl Into<String>,
+                sub_mch_id: impl Into<String>,
+                jsapi_path: impl Into<String>,
+            ) -> Self {
+                Self {
+                    appid: appid.into(),
+                    sub_mch_id: sub_mch_id.into(),
+                    sub_appid: None,
+                    jsapi_path: jsapi_path.into(),
+                }
+            }
+            /// Sets `sub_appid` (关联APPID).
+            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                self.sub_appid = Some(sub_appid.into());
+                self
+            }
         }
     }
     /// `/secapi/mch/channelsetting`
@@ -139,7 +261,8 @@ pub mod mch {
         #[doc(alias = "银行服务商特约子商户指定渠道号API")]
         #[doc(alias = "银行服务商特约子商户指定渠道号")]
         #[crate::endpoint(POST, "/secapi/mch/channelsetting", v2, sign = md5, client_cert, merchant = "mch_id", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 公众账号ID
             pub appid: String,
@@ -150,22 +273,17 @@ pub mod mch {
         }
 
         /// What `POST /secapi/mch/channelsetting` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub mch_id: Option<String>,
             /// 处理信息
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub result_msg: Option<String>,
             /// 公众账号ID
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub appid: Option<String>,
             /// 子商户商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_mch_id: Option<String>,
             /// 渠道商商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub channel_id: Option<String>,
         }
     }
@@ -181,7 +299,8 @@ pub mod mch {
         #[doc(alias = "修改子商户API")]
         #[doc(alias = "修改子商户")]
         #[crate::endpoint(POST, "/secapi/mch/modifyInstitutionsub", v2, sign = md5, client_cert, merchant = "mch_id", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 机构appid
             pub app_id: String,
@@ -247,17 +366,143 @@ pub mod mch {
             pub h5_domains: Option<String>,
         }
 
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(
+                app_id: impl Into<String>,
+                sub_mch_id: impl Into<String>,
+                merchant_name: impl Into<String>,
+                merchant_shortname: impl Into<String>,
+                merchant_country_code: impl Into<String>,
+                merchant_type: impl Into<String>,
+                business_category: impl Into<String>,
+                mcc: impl Into<String>,
+                registration_certificate_number: impl Into<String>,
+                registration_certificate_date: impl Into<String>,
+                business_type: impl Into<String>,
+                app_download: impl Into<String>,
+                business_website: impl Into<String>,
+                office_account: impl Into<String>,
+                mini_program: impl Into<String>,
+                store_address: impl Into<String>,
+                office_phone: impl Into<String>,
+                contact_name: impl Into<String>,
+                contact_phone: impl Into<String>,
+                contact_email: impl Into<String>,
+            ) -> Self {
+                Self {
+                    app_id: app_id.into(),
+                    sub_mch_id: sub_mch_id.into(),
+                    merchant_name: merchant_name.into(),
+                    channel_id: None,
+                    merchant_shortname: merchant_shortname.into(),
+                    merchant_country_code: merchant_country_code.into(),
+                    merchant_type: merchant_type.into(),
+                    business_category: business_category.into(),
+                    mcc: mcc.into(),
+                    registration_certificate_number: registration_certificate_number.into(),
+                    registration_certificate_date: registration_certificate_date.into(),
+                    registration_certificate_copy: None,
+                    business_type: business_type.into(),
+                    app_download: app_download.into(),
+                    business_website: business_website.into(),
+                    office_account: office_account.into(),
+                    mini_program: mini_program.into(),
+                    store_address: store_address.into(),
+                    store_photos: None,
+                    director_name: None,
+                    director_id_number: None,
+                    principal_name: None,
+                    principal_id_number: None,
+                    office_phone: office_phone.into(),
+                    contact_name: contact_name.into(),
+                    contact_phone: contact_phone.into(),
+                    contact_email: contact_email.into(),
+                    settlement_bank_number: None,
+                    apply_h5_payment: None,
+                    h5_website_url: None,
+                    h5_domains: None,
+                }
+            }
+            /// Sets `channel_id` (渠道编号).
+            pub fn with_channel_id(mut self, channel_id: impl Into<String>) -> Self {
+                self.channel_id = Some(channel_id.into());
+                self
+            }
+            /// Sets `registration_certificate_copy` (公司注册文件照片).
+            pub fn with_registration_certificate_copy(
+                mut self,
+                registration_certificate_copy: impl Into<String>,
+            ) -> Self {
+                self.registration_certificate_copy = Some(registration_certificate_copy.into());
+                self
+            }
+            /// Sets `store_photos` (门店照片 (JSON text)).
+            pub fn with_store_photos(mut self, store_photos: impl Into<String>) -> Self {
+                self.store_photos = Some(store_photos.into());
+                self
+            }
+            /// Sets `director_name` (董事姓名).
+            pub fn with_director_name(mut self, director_name: impl Into<String>) -> Self {
+                self.director_name = Some(director_name.into());
+                self
+            }
+            /// Sets `director_id_number` (董事证件号码).
+            pub fn with_director_id_number(
+                mut self,
+                director_id_number: impl Into<String>,
+            ) -> Self {
+                self.director_id_number = Some(director_id_number.into());
+                self
+            }
+            /// Sets `principal_name` (负责人姓名).
+            pub fn with_principal_name(mut self, principal_name: impl Into<String>) -> Self {
+                self.principal_name = Some(principal_name.into());
+                self
+            }
+            /// Sets `principal_id_number` (负责人证件号).
+            pub fn with_principal_id_number(
+                mut self,
+                principal_id_number: impl Into<String>,
+            ) -> Self {
+                self.principal_id_number = Some(principal_id_number.into());
+                self
+            }
+            /// Sets `settlement_bank_number` (子商户结算银行账户).
+            pub fn with_settlement_bank_number(
+                mut self,
+                settlement_bank_number: impl Into<String>,
+            ) -> Self {
+                self.settlement_bank_number = Some(settlement_bank_number.into());
+                self
+            }
+            /// Sets `apply_h5_payment` (是否申请H5支付权限: `YES`, `NO`).
+            pub fn with_apply_h5_payment(mut self, apply_h5_payment: impl Into<String>) -> Self {
+                self.apply_h5_payment = Some(apply_h5_payment.into());
+                self
+            }
+            /// Sets `h5_website_url` (H5经营网址).
+            pub fn with_h5_website_url(mut self, h5_website_url: impl Into<String>) -> Self {
+                self.h5_website_url = Some(h5_website_url.into());
+                self
+            }
+            /// Sets `h5_domains` (H5支付域名 (JSON text)).
+            pub fn with_h5_domains(mut self, h5_domains: impl Into<String>) -> Self {
+                self.h5_domains = Some(h5_domains.into());
+                self
+            }
+        }
+
         /// What `POST /secapi/mch/modifyInstitutionsub` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 子商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_mch_id: Option<String>,
             /// 验证状态: `Under review`, `Approved`
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub verification_status: Option<String>,
             /// H5支付权限状态: `APPROVED`, `UNAUTHORIZED`, `UNDER_REVIEW`, `REJECTED`, `UNDER_PUNISHMENT`, `APPLICATION_FAILED`
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub h5_authorization_state: Option<String>,
         }
     }
@@ -274,7 +519,8 @@ pub mod mch {
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[doc(alias = "银行特约商户信息修改")]
         #[crate::endpoint(POST, "/secapi/mch/modifymchinfo", v2, sign = md5, client_cert, merchant = "mch_id", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 商户识别码
             pub sub_mch_id: String,
@@ -284,11 +530,35 @@ pub mod mch {
             pub service_phone: Option<String>,
         }
 
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(sub_mch_id: impl Into<String>) -> Self {
+                Self {
+                    sub_mch_id: sub_mch_id.into(),
+                    merchant_shortname: None,
+                    service_phone: None,
+                }
+            }
+            /// Sets `merchant_shortname` (商户简称).
+            pub fn with_merchant_shortname(
+                mut self,
+                merchant_shortname: impl Into<String>,
+            ) -> Self {
+                self.merchant_shortname = Some(merchant_shortname.into());
+                self
+            }
+            /// Sets `service_phone` (客服电话).
+            pub fn with_service_phone(mut self, service_phone: impl Into<String>) -> Self {
+                self.service_phone = Some(service_phone.into());
+                self
+            }
+        }
+
         /// What `POST /secapi/mch/modifymchinfo` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 处理信息
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub result_msg: Option<String>,
         }
     }
@@ -303,7 +573,8 @@ pub mod mch {
         /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "查询子商户")]
         #[crate::endpoint(POST, "/secapi/mch/queryInstitutionsub", v2, sign = md5, client_cert, merchant = "mch_id", response = PostResponse, idempotent)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 机构appid
             pub app_id: String,
@@ -312,103 +583,71 @@ pub mod mch {
         }
 
         /// What `POST /secapi/mch/queryInstitutionsub` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 子商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_mch_id: Option<String>,
             /// 子商户名称
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub merchant_name: Option<String>,
             /// 子商户简称
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub merchant_shortname: Option<String>,
             /// 注册国家或区域
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub merchant_country_code: Option<String>,
             /// 业务类目
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub business_category: Option<String>,
             /// MCC
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub mcc: Option<String>,
             /// 公司联系电话
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub office_phone: Option<String>,
             /// 联系人姓名
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub contact_name: Option<String>,
             /// 联系人手机
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub contact_phone: Option<String>,
             /// 联系人邮箱
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub contact_email: Option<String>,
             /// 子商户唯一标识
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub merchant_remark: Option<String>,
             /// 业务类型: `ONLINE`, `OFFLINE`, `BOTH`
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub business_type: Option<String>,
             /// 商户类型: `ENTERPRISE`, `INDIVIDUAL`
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub merchant_type: Option<String>,
             /// 公司注册文件编号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub registration_certificate_number: Option<String>,
             /// 公司注册文件过期时间
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub registration_certificate_date: Option<String>,
             /// APP下载链接
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub app_download: Option<String>,
             /// 业务网站
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub business_website: Option<String>,
             /// 公众号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub office_account: Option<String>,
             /// 小程序
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub mini_program: Option<String>,
             /// 门店地址
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub store_address: Option<String>,
             /// 董事姓名
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub director_name: Option<String>,
             /// 董事证件编号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub director_id_number: Option<String>,
             /// 负责人姓名
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub principal_name: Option<String>,
             /// 负责人证件编号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub principal_id_number: Option<String>,
             /// 子商户结算银行账户
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub settlement_bank_number: Option<String>,
             /// 渠道编号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub channel_id: Option<String>,
             /// H5支付权限状态: `APPROVED`, `UNAUTHORIZED`, `UNDER_REVIEW`, `REJECTED`, `UNDER_PUNISHMENT`, `APPLICATION_FAILED`
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub h5_authorization_state: Option<String>,
             /// H5驳回详情
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub h5_audit_reject_detail: Option<String>,
             /// 子商户状态: `OPERATING`, `PENDING`, `DEACTIVATED`, `CLOSED`, `INCOMPLETE_APPLICATION`
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_mch_status: Option<String>,
             /// 子商户入驻状态: `UNDER_REVIEW`, `REJECTED`
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub application_status: Option<String>,
             /// 子商户入驻驳回详情 (JSON text)
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub application_reject_detail: Option<String>,
             /// 附加信息
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub attach: Option<String>,
         }
     }
@@ -425,7 +664,8 @@ pub mod mch {
         /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "配置查询")]
         #[crate::endpoint(POST, "/secapi/mch/querysubdevconfig", v2, sign = md5, client_cert, merchant = "mch_id", response = PostResponse, idempotent)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 公众账号ID
             pub appid: String,
@@ -434,13 +674,11 @@ pub mod mch {
         }
 
         /// What `POST /secapi/mch/querysubdevconfig` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 授权目录 (JSON text)
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub jsapi_path_list: Option<String>,
             /// 关联APPID与关注特约商户公众号的APPID (JSON text)
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub appid_config_list: Option<String>,
         }
     }
@@ -466,7 +704,8 @@ pub mod mkt {
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[doc(alias = "服务商特约商户关注功能配置")]
         #[crate::endpoint(POST, "/secapi/mkt/addrecommendconf", v2, sign = md5, client_cert, merchant = "mch_id")]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 子商户号
             pub sub_mch_id: String,
@@ -492,7 +731,8 @@ pub mod pay {
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "撤销订单")]
         #[crate::endpoint(POST, "/secapi/pay/facepayreverse", v2, sign = either, client_cert, merchant = "mch_id", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 公众账号ID
             pub appid: String,
@@ -507,25 +747,39 @@ pub mod pay {
             pub out_trade_no: String,
         }
 
-        /// What `POST /secapi/pay/facepayreverse` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponse {
-            /// 公众账号ID
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub appid: Option<String>,
-            /// 子商户公众账号ID
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub sub_appid: Option<String>,
-            /// 商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub mch_id: Option<String>,
-            /// 子商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub sub_mch_id: Option<String>,
-            /// 是否重调: `Y`, `N`
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub recall: Option<String>,
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(appid: impl Into<String>, out_trade_no: impl Into<String>) -> Self {
+                Self {
+                    appid: appid.into(),
+                    sub_appid: None,
+                    sub_mch_id: None,
+                    transaction_id: None,
+                    out_trade_no: out_trade_no.into(),
+                }
+            }
+            /// Sets `sub_appid` (子商户公众账号ID).
+            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                self.sub_appid = Some(sub_appid.into());
+                self
+            }
+            /// Sets `sub_mch_id` (子商户号).
+            pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
+                self.sub_mch_id = Some(sub_mch_id.into());
+                self
+            }
+            /// Sets `transaction_id` (微信订单号).
+            pub fn with_transaction_id(mut self, transaction_id: impl Into<String>) -> Self {
+                self.transaction_id = Some(transaction_id.into());
+                self
+            }
         }
+
+        /// What `POST /secapi/pay/facepayreverse` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
+        ///
+        /// The type is [`FacepayreverseResponse`](crate::api::v2::secapi::types::FacepayreverseResponse), which other answers share.
+        pub type PostResponse = crate::api::v2::secapi::types::FacepayreverseResponse;
     }
     /// `/secapi/pay/multiprofitsharing`
     pub mod multiprofitsharing {
@@ -540,7 +794,8 @@ pub mod pay {
         /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "请求多次分账")]
         #[crate::endpoint(POST, "/secapi/pay/multiprofitsharing", v2, sign = hmac_sha256, client_cert, merchant = "mch_id", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 子商户号
             pub sub_mch_id: Option<String>,
@@ -557,32 +812,54 @@ pub mod pay {
             pub receivers: String,
         }
 
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                appid: impl Into<String>,
+                transaction_id: impl Into<String>,
+                out_order_no: impl Into<String>,
+                receivers: impl Into<String>,
+            ) -> Self {
+                Self {
+                    sub_mch_id: None,
+                    appid: appid.into(),
+                    sub_appid: None,
+                    transaction_id: transaction_id.into(),
+                    out_order_no: out_order_no.into(),
+                    receivers: receivers.into(),
+                }
+            }
+            /// Sets `sub_mch_id` (子商户号).
+            pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
+                self.sub_mch_id = Some(sub_mch_id.into());
+                self
+            }
+            /// Sets `sub_appid` (子商户公众账号ID).
+            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                self.sub_appid = Some(sub_appid.into());
+                self
+            }
+        }
+
         /// What `POST /secapi/pay/multiprofitsharing` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 子商户公众账号ID
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_appid: Option<String>,
             /// 子商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_mch_id: Option<String>,
             /// 公众账号ID
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub appid: Option<String>,
             /// 商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub mch_id: Option<String>,
             /// 微信订单号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub transaction_id: Option<String>,
             /// 商户分账单号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub out_order_no: Option<String>,
             /// 微信分账单号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub order_id: Option<String>,
             /// 分账接收方列表JSON格式字符串 (JSON text)
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub receivers: Option<String>,
         }
     }
@@ -599,7 +876,8 @@ pub mod pay {
         /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "请求单次分账")]
         #[crate::endpoint(POST, "/secapi/pay/profitsharing", v2, sign = hmac_sha256, client_cert, merchant = "mch_id", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 子商户号
             pub sub_mch_id: Option<String>,
@@ -618,38 +896,64 @@ pub mod pay {
             pub receivers: String,
         }
 
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                appid: impl Into<String>,
+                transaction_id: impl Into<String>,
+                out_order_no: impl Into<String>,
+                receivers: impl Into<String>,
+            ) -> Self {
+                Self {
+                    sub_mch_id: None,
+                    brand_mch_id: None,
+                    appid: appid.into(),
+                    sub_appid: None,
+                    transaction_id: transaction_id.into(),
+                    out_order_no: out_order_no.into(),
+                    receivers: receivers.into(),
+                }
+            }
+            /// Sets `sub_mch_id` (子商户号).
+            pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
+                self.sub_mch_id = Some(sub_mch_id.into());
+                self
+            }
+            /// Sets `brand_mch_id` (品牌主商户号).
+            pub fn with_brand_mch_id(mut self, brand_mch_id: impl Into<String>) -> Self {
+                self.brand_mch_id = Some(brand_mch_id.into());
+                self
+            }
+            /// Sets `sub_appid` (子商户公众账号ID).
+            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                self.sub_appid = Some(sub_appid.into());
+                self
+            }
+        }
+
         /// What `POST /secapi/pay/profitsharing` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 子商户公众账号ID
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_appid: Option<String>,
             /// 子商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_mch_id: Option<String>,
             /// 公众账号ID
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub appid: Option<String>,
             /// 商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub mch_id: Option<String>,
             /// 品牌主商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub brand_mch_id: Option<String>,
             /// 微信订单号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub transaction_id: Option<String>,
             /// 商户分账单号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub out_order_no: Option<String>,
             /// 微信分账单号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub order_id: Option<String>,
             /// 分账单状态: `FINISHED`, `PROCESSING`
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub status: Option<String>,
             /// 分账接收方列表JSON格式字符串 (JSON text)
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub receivers: Option<String>,
         }
     }
@@ -666,7 +970,8 @@ pub mod pay {
         /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "完结分账")]
         #[crate::endpoint(POST, "/secapi/pay/profitsharingfinish", v2, sign = hmac_sha256, client_cert, merchant = "mch_id", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 子商户号
             pub sub_mch_id: Option<String>,
@@ -681,29 +986,46 @@ pub mod pay {
             pub description: String,
         }
 
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                appid: impl Into<String>,
+                transaction_id: impl Into<String>,
+                out_order_no: impl Into<String>,
+                description: impl Into<String>,
+            ) -> Self {
+                Self {
+                    sub_mch_id: None,
+                    appid: appid.into(),
+                    transaction_id: transaction_id.into(),
+                    out_order_no: out_order_no.into(),
+                    description: description.into(),
+                }
+            }
+            /// Sets `sub_mch_id` (子商户号).
+            pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
+                self.sub_mch_id = Some(sub_mch_id.into());
+                self
+            }
+        }
+
         /// What `POST /secapi/pay/profitsharingfinish` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 子商户公众账号ID
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_appid: Option<String>,
             /// 子商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_mch_id: Option<String>,
             /// 公众账号ID
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub appid: Option<String>,
             /// 商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub mch_id: Option<String>,
             /// 微信订单号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub transaction_id: Option<String>,
             /// 商户分账单号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub out_order_no: Option<String>,
             /// 微信分账单号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub order_id: Option<String>,
         }
     }
@@ -720,7 +1042,8 @@ pub mod pay {
         /// Idempotent by `out_return_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "分账回退")]
         #[crate::endpoint(POST, "/secapi/pay/profitsharingreturn", v2, sign = hmac_sha256, client_cert, merchant = "mch_id", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 子商户号
             pub sub_mch_id: Option<String>,
@@ -745,53 +1068,84 @@ pub mod pay {
             pub description: String,
         }
 
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                appid: impl Into<String>,
+                out_return_no: impl Into<String>,
+                return_account_type: impl Into<String>,
+                return_account: impl Into<String>,
+                return_amount: impl Into<i64>,
+                description: impl Into<String>,
+            ) -> Self {
+                Self {
+                    sub_mch_id: None,
+                    appid: appid.into(),
+                    sub_appid: None,
+                    order_id: None,
+                    out_order_no: None,
+                    out_return_no: out_return_no.into(),
+                    return_account_type: return_account_type.into(),
+                    return_account: return_account.into(),
+                    return_amount: return_amount.into(),
+                    description: description.into(),
+                }
+            }
+            /// Sets `sub_mch_id` (子商户号).
+            pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
+                self.sub_mch_id = Some(sub_mch_id.into());
+                self
+            }
+            /// Sets `sub_appid` (子商户公众账号ID).
+            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                self.sub_appid = Some(sub_appid.into());
+                self
+            }
+            /// Sets `order_id` (微信分账单号).
+            pub fn with_order_id(mut self, order_id: impl Into<String>) -> Self {
+                self.order_id = Some(order_id.into());
+                self
+            }
+            /// Sets `out_order_no` (商户分账单号).
+            pub fn with_out_order_no(mut self, out_order_no: impl Into<String>) -> Self {
+                self.out_order_no = Some(out_order_no.into());
+                self
+            }
+        }
+
         /// What `POST /secapi/pay/profitsharingreturn` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 公众账号ID
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub appid: Option<String>,
             /// 商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub mch_id: Option<String>,
             /// 子商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_mch_id: Option<String>,
             /// 子商户公众账号ID
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_appid: Option<String>,
             /// 微信分账单号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub order_id: Option<String>,
             /// 商户分账单号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub out_order_no: Option<String>,
             /// 商户回退单号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub out_return_no: Option<String>,
             /// 微信回退单号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub return_no: Option<String>,
             /// 回退方类型: `MERCHANT_ID`
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub return_account_type: Option<String>,
             /// 回退方账号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub return_account: Option<String>,
             /// 回退金额
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub return_amount: Option<i64>,
             /// 回退描述
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub description: Option<String>,
             /// 回退结果: `SUCCESS`, `PROCESSING`, `FAILED`
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub result: Option<String>,
             /// 失败原因: `ACCOUNT_ABNORMAL`, `TIME_OUT_CLOSED`, `PAYER_ACCOUNT_ABNORMAL`, `INVALID_REQUEST`
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub fail_reason: Option<String>,
             /// 完成时间
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub finish_time: Option<String>,
         }
     }
@@ -808,7 +1162,8 @@ pub mod pay {
         /// Idempotent by `out_refund_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "申请退款")]
         #[crate::endpoint(POST, "/secapi/pay/refund", v2, sign = either, client_cert, merchant = "mch_id", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 公众账号ID
             pub appid: String,
@@ -837,64 +1192,104 @@ pub mod pay {
             pub notify_url: Option<String>,
         }
 
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                appid: impl Into<String>,
+                transaction_id: impl Into<String>,
+                out_trade_no: impl Into<String>,
+                out_refund_no: impl Into<String>,
+                total_fee: impl Into<i64>,
+                refund_fee: impl Into<i64>,
+            ) -> Self {
+                Self {
+                    appid: appid.into(),
+                    sub_appid: None,
+                    sub_mch_id: None,
+                    transaction_id: transaction_id.into(),
+                    out_trade_no: out_trade_no.into(),
+                    out_refund_no: out_refund_no.into(),
+                    total_fee: total_fee.into(),
+                    refund_fee: refund_fee.into(),
+                    refund_fee_type: None,
+                    refund_desc: None,
+                    refund_account: None,
+                    notify_url: None,
+                }
+            }
+            /// Sets `sub_appid` (子商户公众账号ID).
+            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                self.sub_appid = Some(sub_appid.into());
+                self
+            }
+            /// Sets `sub_mch_id` (子商户号).
+            pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
+                self.sub_mch_id = Some(sub_mch_id.into());
+                self
+            }
+            /// Sets `refund_fee_type` (退款货币种类).
+            pub fn with_refund_fee_type(mut self, refund_fee_type: impl Into<String>) -> Self {
+                self.refund_fee_type = Some(refund_fee_type.into());
+                self
+            }
+            /// Sets `refund_desc` (退款原因).
+            pub fn with_refund_desc(mut self, refund_desc: impl Into<String>) -> Self {
+                self.refund_desc = Some(refund_desc.into());
+                self
+            }
+            /// Sets `refund_account` (退款资金来源).
+            pub fn with_refund_account(mut self, refund_account: impl Into<String>) -> Self {
+                self.refund_account = Some(refund_account.into());
+                self
+            }
+            /// Sets `notify_url` (退款结果通知url).
+            pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
+                self.notify_url = Some(notify_url.into());
+                self
+            }
+        }
+
         /// What `POST /secapi/pay/refund` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
         ///
         /// The numbered members (`coupon_type_$n`, `coupon_refund_fee_$n`, `coupon_refund_id_$n`) are not decoded.
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 公众账号ID
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub appid: Option<String>,
             /// 商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub mch_id: Option<String>,
             /// 子商户公众账号ID
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_appid: Option<String>,
             /// 子商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_mch_id: Option<String>,
             /// 微信订单号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub transaction_id: Option<String>,
             /// 商户订单号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub out_trade_no: Option<String>,
             /// 商户退款单号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub out_refund_no: Option<String>,
             /// 微信退款单号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub refund_id: Option<String>,
             /// 退款金额
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub refund_fee: Option<i64>,
             /// 应结退款金额
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub settlement_refund_fee: Option<i64>,
             /// 标价金额
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub total_fee: Option<i64>,
             /// 应结订单金额
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub settlement_total_fee: Option<i64>,
             /// 标价币种
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub fee_type: Option<String>,
             /// 现金支付金额
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub cash_fee: Option<i64>,
             /// 现金支付币种
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub cash_fee_type: Option<String>,
             /// 现金退款金额
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub cash_refund_fee: Option<i64>,
             /// 代金券退款总金额
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub coupon_refund_fee: Option<i64>,
             /// 退款代金券使用数量
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub coupon_refund_count: Option<i64>,
         }
     }
@@ -911,7 +1306,8 @@ pub mod pay {
         /// Idempotent by `out_refund_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "申请退款（支持单品）")]
         #[crate::endpoint(POST, "/secapi/pay/refundv2", v2, sign = either, client_cert, merchant = "mch_id", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 退款包含的商品列表信息 (JSON text)
             pub detail: Option<String>,
@@ -942,67 +1338,112 @@ pub mod pay {
             pub notify_url: Option<String>,
         }
 
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                appid: impl Into<String>,
+                transaction_id: impl Into<String>,
+                out_trade_no: impl Into<String>,
+                out_refund_no: impl Into<String>,
+                total_fee: impl Into<i64>,
+                refund_fee: impl Into<i64>,
+            ) -> Self {
+                Self {
+                    detail: None,
+                    appid: appid.into(),
+                    sub_appid: None,
+                    sub_mch_id: None,
+                    transaction_id: transaction_id.into(),
+                    out_trade_no: out_trade_no.into(),
+                    out_refund_no: out_refund_no.into(),
+                    total_fee: total_fee.into(),
+                    refund_fee: refund_fee.into(),
+                    refund_fee_type: None,
+                    refund_desc: None,
+                    refund_account: None,
+                    notify_url: None,
+                }
+            }
+            /// Sets `detail` (退款包含的商品列表信息 (JSON text)).
+            pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+                self.detail = Some(detail.into());
+                self
+            }
+            /// Sets `sub_appid` (子商户公众账号ID).
+            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                self.sub_appid = Some(sub_appid.into());
+                self
+            }
+            /// Sets `sub_mch_id` (子商户号).
+            pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
+                self.sub_mch_id = Some(sub_mch_id.into());
+                self
+            }
+            /// Sets `refund_fee_type` (退款货币种类).
+            pub fn with_refund_fee_type(mut self, refund_fee_type: impl Into<String>) -> Self {
+                self.refund_fee_type = Some(refund_fee_type.into());
+                self
+            }
+            /// Sets `refund_desc` (退款原因).
+            pub fn with_refund_desc(mut self, refund_desc: impl Into<String>) -> Self {
+                self.refund_desc = Some(refund_desc.into());
+                self
+            }
+            /// Sets `refund_account` (退款资金来源).
+            pub fn with_refund_account(mut self, refund_account: impl Into<String>) -> Self {
+                self.refund_account = Some(refund_account.into());
+                self
+            }
+            /// Sets `notify_url` (退款结果通知url).
+            pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
+                self.notify_url = Some(notify_url.into());
+                self
+            }
+        }
+
         /// What `POST /secapi/pay/refundv2` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
         ///
         /// The numbered members (`coupon_type_$n`, `coupon_refund_fee_$n`, `coupon_refund_id_$n`) are not decoded.
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 公众账号ID
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub appid: Option<String>,
             /// 商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub mch_id: Option<String>,
             /// 子商户公众账号ID
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_appid: Option<String>,
             /// 子商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_mch_id: Option<String>,
             /// 微信订单号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub transaction_id: Option<String>,
             /// 商户订单号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub out_trade_no: Option<String>,
             /// 商户退款单号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub out_refund_no: Option<String>,
             /// 微信退款单号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub refund_id: Option<String>,
             /// 退款金额
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub refund_fee: Option<i64>,
             /// 应结退款金额
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub settlement_refund_fee: Option<i64>,
             /// 标价金额
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub total_fee: Option<i64>,
             /// 应结订单金额
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub settlement_total_fee: Option<i64>,
             /// 标价币种
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub fee_type: Option<String>,
             /// 现金支付金额
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub cash_fee: Option<i64>,
             /// 现金支付币种
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub cash_fee_type: Option<String>,
             /// 现金退款金额
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub cash_refund_fee: Option<i64>,
             /// 代金券退款总金额
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub coupon_refund_fee: Option<i64>,
             /// 退款代金券使用数量
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub coupon_refund_count: Option<i64>,
             /// 营销详情JSON格式字符串 (JSON text)
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub promotion_detail: Option<String>,
         }
     }
@@ -1019,7 +1460,8 @@ pub mod pay {
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "撤销订单")]
         #[crate::endpoint(POST, "/secapi/pay/reverse", v2, sign = either, client_cert, merchant = "mch_id", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 公众账号ID
             pub appid: String,
@@ -1034,24 +1476,55 @@ pub mod pay {
             pub out_trade_no: String,
         }
 
-        /// What `POST /secapi/pay/reverse` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponse {
-            /// 公众账号ID
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub appid: Option<String>,
-            /// 子商户公众账号ID
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub sub_appid: Option<String>,
-            /// 商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub mch_id: Option<String>,
-            /// 子商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub sub_mch_id: Option<String>,
-            /// 是否重调: `Y`, `N`
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub recall: Option<String>,
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(appid: impl Into<String>, out_trade_no: impl Into<String>) -> Self {
+                Self {
+                    appid: appid.into(),
+                    sub_appid: None,
+                    sub_mch_id: None,
+                    transaction_id: None,
+                    out_trade_no: out_trade_no.into(),
+                }
+            }
+            /// Sets `sub_appid` (子商户公众账号ID).
+            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                self.sub_appid = Some(sub_appid.into());
+                self
+            }
+            /// Sets `sub_mch_id` (子商户号).
+            pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
+                self.sub_mch_id = Some(sub_mch_id.into());
+                self
+            }
+            /// Sets `transaction_id` (微信订单号).
+            pub fn with_transaction_id(mut self, transaction_id: impl Into<String>) -> Self {
+                self.transaction_id = Some(transaction_id.into());
+                self
+            }
         }
+
+        /// What `POST /secapi/pay/reverse` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
+        ///
+        /// The type is [`FacepayreverseResponse`](crate::api::v2::secapi::types::FacepayreverseResponse), which other answers share.
+        pub type PostResponse = crate::api::v2::secapi::types::FacepayreverseResponse;
+    }
+}
+/// Types that several operations of feature `v2-secapi` share, one per shape: each operation's module names them under its own names too.
+pub mod types {
+    /// An APIv2 answer several operations give, less the protocol members the client checks. Every member is optional: WeChat Pay leaves out what does not apply.
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+    pub struct FacepayreverseResponse {
+        /// 公众账号ID
+        pub appid: Option<String>,
+        /// 子商户公众账号ID
+        pub sub_appid: Option<String>,
+        /// 商户号
+        pub mch_id: Option<String>,
+        /// 子商户号
+        pub sub_mch_id: Option<String>,
+        /// 是否重调: `Y`, `N`
+        pub recall: Option<String>,
     }
 }

@@ -15,7 +15,8 @@ pub mod getrealnameinfo {
     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "微信支付实名授权")]
     #[crate::endpoint(POST, "/secsvc/getrealnameinfo", v2, sign = hmac_sha256, merchant = "mch_id", host = Fraud, response = PostResponse, idempotent)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 接口版本号: `1.0`, `2.0`
         pub version: String,
@@ -35,32 +36,62 @@ pub mod getrealnameinfo {
         pub charset: Option<String>,
     }
 
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            version: impl Into<String>,
+            appid: impl Into<String>,
+            openid: impl Into<String>,
+            cert_serialno: impl Into<String>,
+            access_token: impl Into<String>,
+        ) -> Self {
+            Self {
+                version: version.into(),
+                appid: appid.into(),
+                openid: openid.into(),
+                cert_serialno: cert_serialno.into(),
+                access_token: access_token.into(),
+                timestamp: None,
+                cert_sign: None,
+                charset: None,
+            }
+        }
+        /// Sets `timestamp` (unix时间戳).
+        pub fn with_timestamp(mut self, timestamp: impl Into<i64>) -> Self {
+            self.timestamp = Some(timestamp.into());
+            self
+        }
+        /// Sets `cert_sign` (使用rsa私钥对证书序列号和unix时间戳的进行签名).
+        pub fn with_cert_sign(mut self, cert_sign: impl Into<String>) -> Self {
+            self.cert_sign = Some(cert_sign.into());
+            self
+        }
+        /// Sets `charset` (证件类型: `UTF-8`, `GBK`).
+        pub fn with_charset(mut self, charset: impl Into<String>) -> Self {
+            self.charset = Some(charset.into());
+            self
+        }
+    }
+
     /// What `POST /secsvc/getrealnameinfo` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 错误码
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub error_code: Option<String>,
         /// 错误代码描述
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub error_code_des: Option<String>,
         /// 公众账号ID
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub appid: Option<String>,
         /// 商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub mch_id: Option<String>,
         /// 用户标识
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub openid: Option<String>,
         /// 加密后的姓名
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub encrypted_real_name: Option<String>,
         /// 加密后的证件号码
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub encrypted_credential_id: Option<String>,
         /// 证件类型: `MAINLAND_ID`, `PASSPOT`, `MO`, `SOLDIERS`, `HVPS`, `MAINLAND_TMP_ID`, `ACCOUNT_THIN`, `POLICE`, `MTPS`, `BL`, `OTHER`, `RPFF`, `HK_MACAO`, `TAIWAN`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub cre_type: Option<String>,
     }
 }
@@ -77,7 +108,8 @@ pub mod realnameauth {
     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
     #[doc(alias = "微信支付实名验证")]
     #[crate::endpoint(POST, "/secsvc/realnameauth", v2, sign = either, merchant = "mch_id", host = Fraud, response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 接口版本号: `1.0`, `1.1`
         pub version: String,
@@ -96,34 +128,25 @@ pub mod realnameauth {
     }
 
     /// What `POST /secsvc/realnameauth` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 错误码
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub error_code: Option<String>,
         /// 错误代码描述
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub error_code_des: Option<String>,
         /// 公众账号ID
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub appid: Option<String>,
         /// 商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub mch_id: Option<String>,
         /// 用户标识
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub openid: Option<String>,
         /// 步骤2或步骤3获取到的access_token
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub access_token: Option<String>,
         /// 有多个结果时用分号: `V_OP_NA`, `V_OP_NM_MA`, `V_OP_NM_UM`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub verify_openid: Option<String>,
         /// 当verify_openid为V_OP_NM_MA时返回: `V_NM_ID_MA`, `V_NM_ID_UM`, `V_NM_ID_TYPE_UM`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub verify_real_name: Option<String>,
         /// 当verify_real_name为V_NM_ID_MA时返回: `YES`, `NO`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub bind_bankcard: Option<String>,
     }
 }

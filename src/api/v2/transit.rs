@@ -17,7 +17,8 @@ pub mod partnerpay {
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "申请扣款")]
         #[crate::endpoint(POST, "/transit/partnerpay/payapply", v2, sign = hmac_sha256, merchant = "mch_id", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 公众账号id
             pub appid: String,
@@ -72,23 +73,135 @@ pub mod partnerpay {
             pub version: String,
         }
 
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(
+                appid: impl Into<String>,
+                sub_mch_id: impl Into<String>,
+                body: impl Into<String>,
+                out_trade_no: impl Into<String>,
+                total_fee: impl Into<i64>,
+                spbill_create_ip: impl Into<String>,
+                notify_url: impl Into<String>,
+                trade_type: impl Into<String>,
+                trade_scene: impl Into<String>,
+                scene_info: impl Into<String>,
+                version: impl Into<String>,
+            ) -> Self {
+                Self {
+                    appid: appid.into(),
+                    sub_appid: None,
+                    sub_mch_id: sub_mch_id.into(),
+                    body: body.into(),
+                    detail: None,
+                    attach: None,
+                    out_trade_no: out_trade_no.into(),
+                    total_fee: total_fee.into(),
+                    fee_type: None,
+                    spbill_create_ip: spbill_create_ip.into(),
+                    goods_tag: None,
+                    notify_url: notify_url.into(),
+                    trade_type: trade_type.into(),
+                    contract_id: None,
+                    trade_scene: trade_scene.into(),
+                    scene_info: scene_info.into(),
+                    clientip: None,
+                    deviceid: None,
+                    mobile: None,
+                    email: None,
+                    qq: None,
+                    openid: None,
+                    creid: None,
+                    outerid: None,
+                    version: version.into(),
+                }
+            }
+            /// Sets `sub_appid` (子商户公众账号id).
+            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                self.sub_appid = Some(sub_appid.into());
+                self
+            }
+            /// Sets `detail` (商品详情).
+            pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+                self.detail = Some(detail.into());
+                self
+            }
+            /// Sets `attach` (附加数据).
+            pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+                self.attach = Some(attach.into());
+                self
+            }
+            /// Sets `fee_type` (货币类型).
+            pub fn with_fee_type(mut self, fee_type: impl Into<String>) -> Self {
+                self.fee_type = Some(fee_type.into());
+                self
+            }
+            /// Sets `goods_tag` (商品标记).
+            pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
+                self.goods_tag = Some(goods_tag.into());
+                self
+            }
+            /// Sets `contract_id` (委托代扣协议id).
+            pub fn with_contract_id(mut self, contract_id: impl Into<String>) -> Self {
+                self.contract_id = Some(contract_id.into());
+                self
+            }
+            /// Sets `clientip` (客户端 IP).
+            pub fn with_clientip(mut self, clientip: impl Into<String>) -> Self {
+                self.clientip = Some(clientip.into());
+                self
+            }
+            /// Sets `deviceid` (设备ID).
+            pub fn with_deviceid(mut self, deviceid: impl Into<String>) -> Self {
+                self.deviceid = Some(deviceid.into());
+                self
+            }
+            /// Sets `mobile` (手机号).
+            pub fn with_mobile(mut self, mobile: impl Into<String>) -> Self {
+                self.mobile = Some(mobile.into());
+                self
+            }
+            /// Sets `email` (邮箱地址).
+            pub fn with_email(mut self, email: impl Into<String>) -> Self {
+                self.email = Some(email.into());
+                self
+            }
+            /// Sets `qq` (QQ号).
+            pub fn with_qq(mut self, qq: impl Into<String>) -> Self {
+                self.qq = Some(qq.into());
+                self
+            }
+            /// Sets `openid` (微信openID).
+            pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
+                self.openid = Some(openid.into());
+                self
+            }
+            /// Sets `creid` (身份证号).
+            pub fn with_creid(mut self, creid: impl Into<String>) -> Self {
+                self.creid = Some(creid.into());
+                self
+            }
+            /// Sets `outerid` (商户侧用户标识).
+            pub fn with_outerid(mut self, outerid: impl Into<String>) -> Self {
+                self.outerid = Some(outerid.into());
+                self
+            }
+        }
+
         /// What `POST /transit/partnerpay/payapply` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 公众账号id
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub appid: Option<String>,
             /// 子商户公众账号id
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_appid: Option<String>,
             /// 商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub mch_id: Option<String>,
             /// 子商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_mch_id: Option<String>,
             /// 设备号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub device_info: Option<String>,
         }
     }
@@ -105,7 +218,8 @@ pub mod partnerpay {
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "查询订单")]
         #[crate::endpoint(POST, "/transit/partnerpay/queryorder", v2, sign = hmac_sha256, merchant = "mch_id", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 请求appid
             pub appid: String,
@@ -120,79 +234,80 @@ pub mod partnerpay {
             pub out_trade_no: String,
         }
 
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                appid: impl Into<String>,
+                sub_mch_id: impl Into<String>,
+                transaction_id: impl Into<String>,
+                out_trade_no: impl Into<String>,
+            ) -> Self {
+                Self {
+                    appid: appid.into(),
+                    sub_appid: None,
+                    sub_mch_id: sub_mch_id.into(),
+                    transaction_id: transaction_id.into(),
+                    out_trade_no: out_trade_no.into(),
+                }
+            }
+            /// Sets `sub_appid` (子商户公众账号id).
+            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                self.sub_appid = Some(sub_appid.into());
+                self
+            }
+        }
+
         /// What `POST /transit/partnerpay/queryorder` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
         ///
         /// The numbered members (`coupon_type_$n`, `coupon_id_$n`, `coupon_fee_$n`) are not decoded.
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 请求appid
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub appid: Option<String>,
             /// 子商户公众账号id
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_appid: Option<String>,
             /// 商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub mch_id: Option<String>,
             /// 子商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_mch_id: Option<String>,
             /// 设备号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub device_info: Option<String>,
             /// 用户标识
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub openid: Option<String>,
             /// 用户子标识
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_openid: Option<String>,
             /// 是否关注公众账号: `Y`, `N`
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub is_subscribe: Option<String>,
             /// 交易类型: `PAP`
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub trade_type: Option<String>,
             /// 交易状态: `SUCCESS`, `REFUND`, `NOTPAY`, `CLOSED`, `REVOKED`, `USERPAYING`, `PAYERROR`, `ACCEPT`
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub trade_state: Option<String>,
             /// 付款银行
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub bank_type: Option<String>,
             /// 总金额
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub total_fee: Option<i64>,
             /// 货币种类
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub fee_type: Option<String>,
             /// 现金支付金额
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub cash_fee: Option<i64>,
             /// 现金支付货币类型
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub cash_fee_type: Option<String>,
             /// 应结订单金额
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub settlement_total_fee: Option<i64>,
             /// 代金券或立减优惠金额
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub coupon_fee: Option<i64>,
             /// 代金券或立减优惠使用数量
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub coupon_count: Option<i64>,
             /// 微信支付订单号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub transaction_id: Option<String>,
             /// 商户订单号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub out_trade_no: Option<String>,
             /// 附加数据
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub attach: Option<String>,
             /// 支付完成时间
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub time_end: Option<String>,
             /// 交易状态描述
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub trade_state_desc: Option<String>,
         }
     }
@@ -210,7 +325,8 @@ pub mod partnerpay {
         #[doc(alias = "查询用户状态接口")]
         #[doc(alias = "查询用户状态")]
         #[crate::endpoint(POST, "/transit/partnerpay/querystate", v2, sign = hmac_sha256, merchant = "mch_id", response = PostResponse, idempotent)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 公众账号id
             pub appid: String,
@@ -224,35 +340,50 @@ pub mod partnerpay {
             pub openid: String,
         }
 
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                appid: impl Into<String>,
+                sub_mch_id: impl Into<String>,
+                contract_id: impl Into<String>,
+                openid: impl Into<String>,
+            ) -> Self {
+                Self {
+                    appid: appid.into(),
+                    sub_appid: None,
+                    sub_mch_id: sub_mch_id.into(),
+                    contract_id: contract_id.into(),
+                    openid: openid.into(),
+                }
+            }
+            /// Sets `sub_appid` (子商户公众账号id).
+            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                self.sub_appid = Some(sub_appid.into());
+                self
+            }
+        }
+
         /// What `POST /transit/partnerpay/querystate` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 请求appid
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub appid: Option<String>,
             /// 子商户公众账号id
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_appid: Option<String>,
             /// 商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub mch_id: Option<String>,
             /// 子商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_mch_id: Option<String>,
             /// 用户状态: `NORMAL`, `BLOCKED`, `OVERDUE`
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub user_state: Option<String>,
             /// 委托代扣协议id
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub contract_id: Option<String>,
             /// 签约模板id
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub plan_id: Option<String>,
             /// 签约协议号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub contract_code: Option<String>,
             /// 协议状态: `0`, `1`
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub contract_state: Option<String>,
         }
     }
@@ -272,7 +403,8 @@ pub mod pay {
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "申请扣款")]
         #[crate::endpoint(POST, "/transit/pay/payapply", v2, sign = hmac_sha256, merchant = "mch_id", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 公众账号id
             pub appid: String,
@@ -323,17 +455,123 @@ pub mod pay {
             pub version: String,
         }
 
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(
+                appid: impl Into<String>,
+                body: impl Into<String>,
+                out_trade_no: impl Into<String>,
+                total_fee: impl Into<i64>,
+                spbill_create_ip: impl Into<String>,
+                notify_url: impl Into<String>,
+                trade_type: impl Into<String>,
+                trade_scene: impl Into<String>,
+                scene_info: impl Into<String>,
+                version: impl Into<String>,
+            ) -> Self {
+                Self {
+                    appid: appid.into(),
+                    body: body.into(),
+                    detail: None,
+                    attach: None,
+                    out_trade_no: out_trade_no.into(),
+                    total_fee: total_fee.into(),
+                    fee_type: None,
+                    spbill_create_ip: spbill_create_ip.into(),
+                    goods_tag: None,
+                    notify_url: notify_url.into(),
+                    trade_type: trade_type.into(),
+                    contract_id: None,
+                    trade_scene: trade_scene.into(),
+                    scene_info: scene_info.into(),
+                    clientip: None,
+                    deviceid: None,
+                    mobile: None,
+                    email: None,
+                    qq: None,
+                    openid: None,
+                    creid: None,
+                    outerid: None,
+                    version: version.into(),
+                }
+            }
+            /// Sets `detail` (商品详情).
+            pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+                self.detail = Some(detail.into());
+                self
+            }
+            /// Sets `attach` (附加数据).
+            pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+                self.attach = Some(attach.into());
+                self
+            }
+            /// Sets `fee_type` (货币类型).
+            pub fn with_fee_type(mut self, fee_type: impl Into<String>) -> Self {
+                self.fee_type = Some(fee_type.into());
+                self
+            }
+            /// Sets `goods_tag` (商品标记).
+            pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
+                self.goods_tag = Some(goods_tag.into());
+                self
+            }
+            /// Sets `contract_id` (委托代扣协议id).
+            pub fn with_contract_id(mut self, contract_id: impl Into<String>) -> Self {
+                self.contract_id = Some(contract_id.into());
+                self
+            }
+            /// Sets `clientip` (客户端 IP).
+            pub fn with_clientip(mut self, clientip: impl Into<String>) -> Self {
+                self.clientip = Some(clientip.into());
+                self
+            }
+            /// Sets `deviceid` (设备ID).
+            pub fn with_deviceid(mut self, deviceid: impl Into<String>) -> Self {
+                self.deviceid = Some(deviceid.into());
+                self
+            }
+            /// Sets `mobile` (手机号).
+            pub fn with_mobile(mut self, mobile: impl Into<String>) -> Self {
+                self.mobile = Some(mobile.into());
+                self
+            }
+            /// Sets `email` (邮箱地址).
+            pub fn with_email(mut self, email: impl Into<String>) -> Self {
+                self.email = Some(email.into());
+                self
+            }
+            /// Sets `qq` (QQ号).
+            pub fn with_qq(mut self, qq: impl Into<String>) -> Self {
+                self.qq = Some(qq.into());
+                self
+            }
+            /// Sets `openid` (微信openID).
+            pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
+                self.openid = Some(openid.into());
+                self
+            }
+            /// Sets `creid` (身份证号).
+            pub fn with_creid(mut self, creid: impl Into<String>) -> Self {
+                self.creid = Some(creid.into());
+                self
+            }
+            /// Sets `outerid` (商户侧用户标识).
+            pub fn with_outerid(mut self, outerid: impl Into<String>) -> Self {
+                self.outerid = Some(outerid.into());
+                self
+            }
+        }
+
         /// What `POST /transit/pay/payapply` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 公众账号id
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub appid: Option<String>,
             /// 商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub mch_id: Option<String>,
             /// 设备号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub device_info: Option<String>,
         }
     }
@@ -351,7 +589,8 @@ pub mod pay {
         #[doc(alias = "查询用户状态接口")]
         #[doc(alias = "查询用户状态")]
         #[crate::endpoint(POST, "/transit/pay/querystate", v2, sign = hmac_sha256, merchant = "mch_id", response = PostResponse, idempotent)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 公众账号id
             pub appid: String,
@@ -362,28 +601,21 @@ pub mod pay {
         }
 
         /// What `POST /transit/pay/querystate` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 请求appid
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub appid: Option<String>,
             /// 商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub mch_id: Option<String>,
             /// 用户状态: `NORMAL`, `BLOCKED`, `OVERDUE`
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub user_state: Option<String>,
             /// 委托代扣协议id
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub contract_id: Option<String>,
             /// 签约模板id
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub plan_id: Option<String>,
             /// 签约协议号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub contract_code: Option<String>,
             /// 协议状态: `0`, `1`
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub contract_state: Option<String>,
         }
     }
@@ -401,7 +633,8 @@ pub mod queryorder {
     /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "查询订单")]
     #[crate::endpoint(POST, "/transit/queryorder", v2, sign = hmac_sha256, merchant = "mch_id", response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 请求appid
         pub appid: String,
@@ -415,67 +648,47 @@ pub mod queryorder {
     /// What `POST /transit/queryorder` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
     ///
     /// The numbered members (`coupon_type_$n`, `coupon_id_$n`, `coupon_fee_$n`) are not decoded.
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 请求appid
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub appid: Option<String>,
         /// 商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub mch_id: Option<String>,
         /// 设备号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub device_info: Option<String>,
         /// 用户标识
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub openid: Option<String>,
         /// 是否关注公众账号: `Y`, `N`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub is_subscribe: Option<String>,
         /// 交易类型: `PAP`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub trade_type: Option<String>,
         /// 交易状态: `SUCCESS`, `REFUND`, `NOTPAY`, `CLOSED`, `REVOKED`, `USERPAYING`, `PAYERROR`, `ACCEPT`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub trade_state: Option<String>,
         /// 付款银行
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub bank_type: Option<String>,
         /// 总金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub total_fee: Option<i64>,
         /// 货币种类
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub fee_type: Option<String>,
         /// 现金支付金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub cash_fee: Option<i64>,
         /// 现金支付货币类型
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub cash_fee_type: Option<String>,
         /// 应结订单金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub settlement_total_fee: Option<i64>,
         /// 代金券或立减优惠金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub coupon_fee: Option<i64>,
         /// 代金券或立减优惠使用数量
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub coupon_count: Option<i64>,
         /// 微信支付订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub transaction_id: Option<String>,
         /// 商户订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub out_trade_no: Option<String>,
         /// 附加数据
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// 支付完成时间
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub time_end: Option<String>,
         /// 交易状态描述
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub trade_state_desc: Option<String>,
     }
 }

@@ -17,7 +17,8 @@ pub mod partnerpay {
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[doc(alias = "用户入场通知api")]
         #[crate::endpoint(POST, "/vehicle/partnerpay/notification", v2, sign = hmac_sha256, merchant = "mch_id", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 公众账号id
             pub appid: String,
@@ -34,25 +35,19 @@ pub mod partnerpay {
         }
 
         /// What `POST /vehicle/partnerpay/notification` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 公众账号id
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub appid: Option<String>,
             /// 商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub mch_id: Option<String>,
             /// 子商户公众账号id
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_appid: Option<String>,
             /// 子商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_mch_id: Option<String>,
             /// 用户状态: `NORMAL`, `BLOCK`
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub user_state: Option<String>,
             /// 发起扣费方式: `PROACTIVE`, `AUTOPAY`
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub deduct_mode: Option<String>,
         }
     }
@@ -69,7 +64,8 @@ pub mod partnerpay {
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "申请扣款")]
         #[crate::endpoint(POST, "/vehicle/partnerpay/payapply", v2, sign = hmac_sha256, merchant = "mch_id", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 公众账号id
             pub appid: String,
@@ -110,23 +106,89 @@ pub mod partnerpay {
             pub scene_info: String,
         }
 
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(
+                appid: impl Into<String>,
+                sub_appid: impl Into<String>,
+                sub_mch_id: impl Into<String>,
+                body: impl Into<String>,
+                out_trade_no: impl Into<String>,
+                total_fee: impl Into<i64>,
+                spbill_create_ip: impl Into<String>,
+                notify_url: impl Into<String>,
+                trade_type: impl Into<String>,
+                version: impl Into<String>,
+                trade_scene: impl Into<String>,
+                scene_info: impl Into<String>,
+            ) -> Self {
+                Self {
+                    appid: appid.into(),
+                    sub_appid: sub_appid.into(),
+                    sub_mch_id: sub_mch_id.into(),
+                    body: body.into(),
+                    detail: None,
+                    attach: None,
+                    out_trade_no: out_trade_no.into(),
+                    total_fee: total_fee.into(),
+                    fee_type: None,
+                    spbill_create_ip: spbill_create_ip.into(),
+                    goods_tag: None,
+                    notify_url: notify_url.into(),
+                    trade_type: trade_type.into(),
+                    version: version.into(),
+                    trade_scene: trade_scene.into(),
+                    openid: None,
+                    profit_sharing: None,
+                    scene_info: scene_info.into(),
+                }
+            }
+            /// Sets `detail` (商品详情).
+            pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+                self.detail = Some(detail.into());
+                self
+            }
+            /// Sets `attach` (附加数据).
+            pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+                self.attach = Some(attach.into());
+                self
+            }
+            /// Sets `fee_type` (货币类型).
+            pub fn with_fee_type(mut self, fee_type: impl Into<String>) -> Self {
+                self.fee_type = Some(fee_type.into());
+                self
+            }
+            /// Sets `goods_tag` (商品标记).
+            pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
+                self.goods_tag = Some(goods_tag.into());
+                self
+            }
+            /// Sets `openid` (用户标识).
+            pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
+                self.openid = Some(openid.into());
+                self
+            }
+            /// Sets `profit_sharing` (分账标识: `Y`, `N`).
+            pub fn with_profit_sharing(mut self, profit_sharing: impl Into<String>) -> Self {
+                self.profit_sharing = Some(profit_sharing.into());
+                self
+            }
+        }
+
         /// What `POST /vehicle/partnerpay/payapply` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 公众账号id
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub appid: Option<String>,
             /// 子商户公众账号id
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_appid: Option<String>,
             /// 商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub mch_id: Option<String>,
             /// 子商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_mch_id: Option<String>,
             /// 设备号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub device_info: Option<String>,
         }
     }
@@ -143,7 +205,8 @@ pub mod partnerpay {
         /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "用户状态查询")]
         #[crate::endpoint(POST, "/vehicle/partnerpay/querystate", v2, sign = hmac_sha256, merchant = "mch_id", response = PostResponse, idempotent)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 公众账号id
             pub appid: String,
@@ -165,38 +228,61 @@ pub mod partnerpay {
             pub version: String,
         }
 
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(
+                appid: impl Into<String>,
+                sub_appid: impl Into<String>,
+                sub_mch_id: impl Into<String>,
+                trade_scene: impl Into<String>,
+                openid: impl Into<String>,
+                sub_openid: impl Into<String>,
+                plate_number: impl Into<String>,
+                version: impl Into<String>,
+            ) -> Self {
+                Self {
+                    appid: appid.into(),
+                    sub_appid: sub_appid.into(),
+                    sub_mch_id: sub_mch_id.into(),
+                    trade_scene: trade_scene.into(),
+                    jump_scene: None,
+                    openid: openid.into(),
+                    sub_openid: sub_openid.into(),
+                    plate_number: plate_number.into(),
+                    version: version.into(),
+                }
+            }
+            /// Sets `jump_scene` (跳转场景: `APP`, `H5`).
+            pub fn with_jump_scene(mut self, jump_scene: impl Into<String>) -> Self {
+                self.jump_scene = Some(jump_scene.into());
+                self
+            }
+        }
+
         /// What `POST /vehicle/partnerpay/querystate` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 请求appid
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub appid: Option<String>,
             /// 子商户公众账号id
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_appid: Option<String>,
             /// 商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub mch_id: Option<String>,
             /// 子商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_mch_id: Option<String>,
             /// 用户状态: `NORMAL`, `PAUSED`, `OVERDUE`, `UNAUTHORIZED`
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub user_state: Option<String>,
             /// 用户标识
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub openid: Option<String>,
             /// 发起扣费方式: `PROACTIVE`, `AUTOPAY`
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub deduct_mode: Option<String>,
             /// 用户子标识
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_openid: Option<String>,
             /// 跳转路径
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub path: Option<String>,
             /// 车牌信息 (JSON text)
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub plate_number_info: Option<String>,
         }
     }
@@ -216,7 +302,8 @@ pub mod pay {
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[doc(alias = "用户入场通知api")]
         #[crate::endpoint(POST, "/vehicle/pay/notification", v2, sign = hmac_sha256, merchant = "mch_id", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 公众账号id
             pub appid: String,
@@ -229,19 +316,15 @@ pub mod pay {
         }
 
         /// What `POST /vehicle/pay/notification` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 公众账号id
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub appid: Option<String>,
             /// 商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub mch_id: Option<String>,
             /// 用户状态: `NORMAL`, `BLOCK`
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub user_state: Option<String>,
             /// 发起扣费方式: `PROACTIVE`, `AUTOPAY`
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub deduct_mode: Option<String>,
         }
     }
@@ -258,7 +341,8 @@ pub mod pay {
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "申请扣款")]
         #[crate::endpoint(POST, "/vehicle/pay/payapply", v2, sign = hmac_sha256, merchant = "mch_id", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 公众账号id
             pub appid: String,
@@ -295,17 +379,81 @@ pub mod pay {
             pub scene_info: String,
         }
 
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(
+                appid: impl Into<String>,
+                body: impl Into<String>,
+                out_trade_no: impl Into<String>,
+                total_fee: impl Into<i64>,
+                spbill_create_ip: impl Into<String>,
+                notify_url: impl Into<String>,
+                trade_type: impl Into<String>,
+                version: impl Into<String>,
+                trade_scene: impl Into<String>,
+                scene_info: impl Into<String>,
+            ) -> Self {
+                Self {
+                    appid: appid.into(),
+                    body: body.into(),
+                    detail: None,
+                    attach: None,
+                    out_trade_no: out_trade_no.into(),
+                    total_fee: total_fee.into(),
+                    fee_type: None,
+                    spbill_create_ip: spbill_create_ip.into(),
+                    goods_tag: None,
+                    notify_url: notify_url.into(),
+                    trade_type: trade_type.into(),
+                    version: version.into(),
+                    trade_scene: trade_scene.into(),
+                    openid: None,
+                    profit_sharing: None,
+                    scene_info: scene_info.into(),
+                }
+            }
+            /// Sets `detail` (商品详情).
+            pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+                self.detail = Some(detail.into());
+                self
+            }
+            /// Sets `attach` (附加数据).
+            pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+                self.attach = Some(attach.into());
+                self
+            }
+            /// Sets `fee_type` (货币类型).
+            pub fn with_fee_type(mut self, fee_type: impl Into<String>) -> Self {
+                self.fee_type = Some(fee_type.into());
+                self
+            }
+            /// Sets `goods_tag` (商品标记).
+            pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
+                self.goods_tag = Some(goods_tag.into());
+                self
+            }
+            /// Sets `openid` (用户标识).
+            pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
+                self.openid = Some(openid.into());
+                self
+            }
+            /// Sets `profit_sharing` (分账标识: `Y`, `N`).
+            pub fn with_profit_sharing(mut self, profit_sharing: impl Into<String>) -> Self {
+                self.profit_sharing = Some(profit_sharing.into());
+                self
+            }
+        }
+
         /// What `POST /vehicle/pay/payapply` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 公众账号id
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub appid: Option<String>,
             /// 商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub mch_id: Option<String>,
             /// 设备号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub device_info: Option<String>,
         }
     }
@@ -322,7 +470,8 @@ pub mod pay {
         /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "用户状态查询")]
         #[crate::endpoint(POST, "/vehicle/pay/querystate", v2, sign = hmac_sha256, merchant = "mch_id", response = PostResponse, idempotent)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 公众账号id
             pub appid: String,
@@ -338,29 +487,48 @@ pub mod pay {
             pub version: String,
         }
 
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                appid: impl Into<String>,
+                trade_scene: impl Into<String>,
+                openid: impl Into<String>,
+                plate_number: impl Into<String>,
+                version: impl Into<String>,
+            ) -> Self {
+                Self {
+                    appid: appid.into(),
+                    trade_scene: trade_scene.into(),
+                    jump_scene: None,
+                    openid: openid.into(),
+                    plate_number: plate_number.into(),
+                    version: version.into(),
+                }
+            }
+            /// Sets `jump_scene` (跳转场景).
+            pub fn with_jump_scene(mut self, jump_scene: impl Into<String>) -> Self {
+                self.jump_scene = Some(jump_scene.into());
+                self
+            }
+        }
+
         /// What `POST /vehicle/pay/querystate` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 请求appid
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub appid: Option<String>,
             /// 商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub mch_id: Option<String>,
             /// 用户状态: `NORMAL`, `PAUSED`, `OVERDUE`, `UNAUTHORIZED`
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub user_state: Option<String>,
             /// 用户标识
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub openid: Option<String>,
             /// 发起扣费方式: `PROACTIVE`, `AUTOPAY`
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub deduct_mode: Option<String>,
             /// 跳转路径
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub path: Option<String>,
             /// 车牌信息 (JSON text)
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub plate_number_info: Option<String>,
         }
     }

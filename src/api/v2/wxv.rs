@@ -15,7 +15,8 @@ pub mod cancelbill {
     /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "撤销租借订单")]
     #[crate::endpoint(POST, "/wxv/cancelbill", v2, sign = hmac_sha256, client_cert, merchant = "mch_id", response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 接口版本号: `1.0`
         pub version: String,
@@ -31,24 +32,9 @@ pub mod cancelbill {
     }
 
     /// What `POST /wxv/cancelbill` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostResponse {
-        /// 公众账号ID
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub appid: Option<String>,
-        /// 商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub mch_id: Option<String>,
-        /// 商户服务订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub out_order_no: Option<String>,
-        /// 服务ID
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub service_id: Option<String>,
-        /// 微信支付服务订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub order_id: Option<String>,
-    }
+    ///
+    /// The type is [`CancelbillResponse`](crate::api::v2::wxv::types::CancelbillResponse), which other answers share.
+    pub type PostResponse = crate::api::v2::wxv::types::CancelbillResponse;
 }
 /// `/wxv/changerentmoney`
 pub mod changerentmoney {
@@ -63,7 +49,8 @@ pub mod changerentmoney {
     /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "修改租借订单")]
     #[crate::endpoint(POST, "/wxv/changerentmoney", v2, sign = hmac_sha256, client_cert, merchant = "mch_id", response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 接口版本号: `1.0`
         pub version: String,
@@ -86,25 +73,49 @@ pub mod changerentmoney {
         pub compensation_fee_desc: Option<String>,
     }
 
-    /// What `POST /wxv/changerentmoney` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostResponse {
-        /// 公众账号ID
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub appid: Option<String>,
-        /// 商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub mch_id: Option<String>,
-        /// 商户服务订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub out_order_no: Option<String>,
-        /// 服务ID
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub service_id: Option<String>,
-        /// 微信支付服务订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub order_id: Option<String>,
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            version: impl Into<String>,
+            appid: impl Into<String>,
+            out_order_no: impl Into<String>,
+            service_id: impl Into<String>,
+            total_amount: impl Into<i64>,
+            rent_fee: impl Into<i64>,
+            compensation_fee: impl Into<i64>,
+        ) -> Self {
+            Self {
+                version: version.into(),
+                appid: appid.into(),
+                out_order_no: out_order_no.into(),
+                reason: None,
+                service_id: service_id.into(),
+                total_amount: total_amount.into(),
+                rent_fee: rent_fee.into(),
+                compensation_fee: compensation_fee.into(),
+                compensation_fee_desc: None,
+            }
+        }
+        /// Sets `reason` (修改原因).
+        pub fn with_reason(mut self, reason: impl Into<String>) -> Self {
+            self.reason = Some(reason.into());
+            self
+        }
+        /// Sets `compensation_fee_desc` (赔偿金费用说明).
+        pub fn with_compensation_fee_desc(
+            mut self,
+            compensation_fee_desc: impl Into<String>,
+        ) -> Self {
+            self.compensation_fee_desc = Some(compensation_fee_desc.into());
+            self
+        }
     }
+
+    /// What `POST /wxv/changerentmoney` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
+    ///
+    /// The type is [`CancelbillResponse`](crate::api::v2::wxv::types::CancelbillResponse), which other answers share.
+    pub type PostResponse = crate::api::v2::wxv::types::CancelbillResponse;
 }
 /// `/wxv/createhotelbill`
 pub mod createhotelbill {
@@ -119,7 +130,8 @@ pub mod createhotelbill {
     /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "创建速住订单")]
     #[crate::endpoint(POST, "/wxv/createhotelbill", v2, sign = hmac_sha256, client_cert, merchant = "mch_id", response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 接口版本号: `1.0`
         pub version: String,
@@ -164,37 +176,89 @@ pub mod createhotelbill {
         pub address: Option<String>,
     }
 
-    /// What `POST /wxv/createhotelbill` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostResponse {
-        /// 公众账号ID
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub appid: Option<String>,
-        /// 商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub mch_id: Option<String>,
-        /// 商户服务订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub out_order_no: Option<String>,
-        /// 服务ID
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub service_id: Option<String>,
-        /// 微信支付服务订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub order_id: Option<String>,
-        /// 小程序跳转appid
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub miniprogram_appid: Option<String>,
-        /// 小程序跳转路径
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub miniprogram_path: Option<String>,
-        /// 小程序跳转username
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub miniprogram_username: Option<String>,
-        /// 跳转微信侧小程序订单数据
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub package: Option<String>,
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            version: impl Into<String>,
+            appid: impl Into<String>,
+            out_order_no: impl Into<String>,
+            service_id: impl Into<String>,
+            room: impl Into<String>,
+            start_time: impl Into<String>,
+            end_time: impl Into<String>,
+            service_location: impl Into<String>,
+            deposit_amount: impl Into<i64>,
+            room_rate: impl Into<i64>,
+            cancel_rule: impl Into<String>,
+            cancel_rule_desc: impl Into<String>,
+            cert_serial_no: impl Into<String>,
+        ) -> Self {
+            Self {
+                version: version.into(),
+                appid: appid.into(),
+                out_order_no: out_order_no.into(),
+                service_id: service_id.into(),
+                room: room.into(),
+                start_time: start_time.into(),
+                end_time: end_time.into(),
+                service_location: service_location.into(),
+                deposit_amount: deposit_amount.into(),
+                room_rate: room_rate.into(),
+                room_rate_desc: None,
+                attach: None,
+                cancel_rule: cancel_rule.into(),
+                cancel_rule_desc: cancel_rule_desc.into(),
+                cert_serial_no: cert_serial_no.into(),
+                openid: None,
+                name: None,
+                phone: None,
+                userid: None,
+                address: None,
+            }
+        }
+        /// Sets `room_rate_desc` (房费说明).
+        pub fn with_room_rate_desc(mut self, room_rate_desc: impl Into<String>) -> Self {
+            self.room_rate_desc = Some(room_rate_desc.into());
+            self
+        }
+        /// Sets `attach` (回调数据包).
+        pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+            self.attach = Some(attach.into());
+            self
+        }
+        /// Sets `openid` (用户标识).
+        pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
+            self.openid = Some(openid.into());
+            self
+        }
+        /// Sets `name` (用户姓名).
+        pub fn with_name(mut self, name: impl Into<String>) -> Self {
+            self.name = Some(name.into());
+            self
+        }
+        /// Sets `phone` (用户手机号).
+        pub fn with_phone(mut self, phone: impl Into<String>) -> Self {
+            self.phone = Some(phone.into());
+            self
+        }
+        /// Sets `userid` (用户身份证ID).
+        pub fn with_userid(mut self, userid: impl Into<String>) -> Self {
+            self.userid = Some(userid.into());
+            self
+        }
+        /// Sets `address` (用户收货地址).
+        pub fn with_address(mut self, address: impl Into<String>) -> Self {
+            self.address = Some(address.into());
+            self
+        }
     }
+
+    /// What `POST /wxv/createhotelbill` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
+    ///
+    /// The type is [`CreatehotelbillResponse`](crate::api::v2::wxv::types::CreatehotelbillResponse), which other answers share.
+    pub type PostResponse = crate::api::v2::wxv::types::CreatehotelbillResponse;
 }
 /// `/wxv/createrentbill`
 pub mod createrentbill {
@@ -209,7 +273,8 @@ pub mod createrentbill {
     /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "创建租借订单")]
     #[crate::endpoint(POST, "/wxv/createrentbill", v2, sign = hmac_sha256, client_cert, merchant = "mch_id", response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 接口版本号: `1.0`
         pub version: String,
@@ -252,37 +317,99 @@ pub mod createrentbill {
         pub address: Option<String>,
     }
 
-    /// What `POST /wxv/createrentbill` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostResponse {
-        /// 公众账号ID
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub appid: Option<String>,
-        /// 商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub mch_id: Option<String>,
-        /// 商户服务订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub out_order_no: Option<String>,
-        /// 服务ID
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub service_id: Option<String>,
-        /// 微信支付服务订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub order_id: Option<String>,
-        /// 小程序跳转appid
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub miniprogram_appid: Option<String>,
-        /// 小程序跳转路径
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub miniprogram_path: Option<String>,
-        /// 小程序跳转username
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub miniprogram_username: Option<String>,
-        /// 跳转微信侧小程序订单数据
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub package: Option<String>,
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            version: impl Into<String>,
+            appid: impl Into<String>,
+            out_order_no: impl Into<String>,
+            service_id: impl Into<String>,
+            goods_name: impl Into<String>,
+            deposit_amount: impl Into<i64>,
+            rent_unit: impl Into<String>,
+            rent_unit_fee: impl Into<i64>,
+            cert_serial_no: impl Into<String>,
+        ) -> Self {
+            Self {
+                version: version.into(),
+                appid: appid.into(),
+                out_order_no: out_order_no.into(),
+                service_id: service_id.into(),
+                goods_name: goods_name.into(),
+                start_time: None,
+                end_time: None,
+                service_location: None,
+                deposit_amount: deposit_amount.into(),
+                rent_unit: rent_unit.into(),
+                rent_unit_fee: rent_unit_fee.into(),
+                rent_fee_desc: None,
+                attach: None,
+                cert_serial_no: cert_serial_no.into(),
+                openid: None,
+                name: None,
+                phone: None,
+                userid: None,
+                address: None,
+            }
+        }
+        /// Sets `start_time` (租用时间).
+        pub fn with_start_time(mut self, start_time: impl Into<String>) -> Self {
+            self.start_time = Some(start_time.into());
+            self
+        }
+        /// Sets `end_time` (预定归还时间).
+        pub fn with_end_time(mut self, end_time: impl Into<String>) -> Self {
+            self.end_time = Some(end_time.into());
+            self
+        }
+        /// Sets `service_location` (租用地点).
+        pub fn with_service_location(mut self, service_location: impl Into<String>) -> Self {
+            self.service_location = Some(service_location.into());
+            self
+        }
+        /// Sets `rent_fee_desc` (租金规则 计费说明).
+        pub fn with_rent_fee_desc(mut self, rent_fee_desc: impl Into<String>) -> Self {
+            self.rent_fee_desc = Some(rent_fee_desc.into());
+            self
+        }
+        /// Sets `attach` (商户数据包).
+        pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+            self.attach = Some(attach.into());
+            self
+        }
+        /// Sets `openid` (用户标识).
+        pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
+            self.openid = Some(openid.into());
+            self
+        }
+        /// Sets `name` (用户姓名).
+        pub fn with_name(mut self, name: impl Into<String>) -> Self {
+            self.name = Some(name.into());
+            self
+        }
+        /// Sets `phone` (用户手机号).
+        pub fn with_phone(mut self, phone: impl Into<String>) -> Self {
+            self.phone = Some(phone.into());
+            self
+        }
+        /// Sets `userid` (用户身份证ID).
+        pub fn with_userid(mut self, userid: impl Into<String>) -> Self {
+            self.userid = Some(userid.into());
+            self
+        }
+        /// Sets `address` (用户收货地址).
+        pub fn with_address(mut self, address: impl Into<String>) -> Self {
+            self.address = Some(address.into());
+            self
+        }
     }
+
+    /// What `POST /wxv/createrentbill` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
+    ///
+    /// The type is [`CreatehotelbillResponse`](crate::api::v2::wxv::types::CreatehotelbillResponse), which other answers share.
+    pub type PostResponse = crate::api::v2::wxv::types::CreatehotelbillResponse;
 }
 /// `/wxv/finishhotelbill`
 pub mod finishhotelbill {
@@ -297,7 +424,8 @@ pub mod finishhotelbill {
     /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "完结速住订单")]
     #[crate::endpoint(POST, "/wxv/finishhotelbill", v2, sign = hmac_sha256, client_cert, merchant = "mch_id", response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 接口版本号: `1.0`
         pub version: String,
@@ -336,25 +464,67 @@ pub mod finishhotelbill {
         pub profit_sharing: String,
     }
 
-    /// What `POST /wxv/finishhotelbill` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostResponse {
-        /// 公众账号ID
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub appid: Option<String>,
-        /// 商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub mch_id: Option<String>,
-        /// 商户服务订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub out_order_no: Option<String>,
-        /// 服务ID
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub service_id: Option<String>,
-        /// 微信支付服务订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub order_id: Option<String>,
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            version: impl Into<String>,
+            appid: impl Into<String>,
+            out_order_no: impl Into<String>,
+            service_id: impl Into<String>,
+            checked_in: impl Into<bool>,
+            other_fee: impl Into<i64>,
+            other_fee_desc: impl Into<String>,
+            compensation_fee: impl Into<i64>,
+            compensation_fee_desc: impl Into<String>,
+            overdue_fine: impl Into<i64>,
+            overdue_fine_desc: impl Into<String>,
+            total_amount: impl Into<i64>,
+            finish_ticket: impl Into<String>,
+            profit_sharing: impl Into<String>,
+        ) -> Self {
+            Self {
+                version: version.into(),
+                appid: appid.into(),
+                out_order_no: out_order_no.into(),
+                service_id: service_id.into(),
+                checked_in: checked_in.into(),
+                real_end_time: None,
+                other_fee: other_fee.into(),
+                other_fee_desc: other_fee_desc.into(),
+                cancel_fee: None,
+                compensation_fee: compensation_fee.into(),
+                compensation_fee_desc: compensation_fee_desc.into(),
+                room_rate: None,
+                overdue_fine: overdue_fine.into(),
+                overdue_fine_desc: overdue_fine_desc.into(),
+                total_amount: total_amount.into(),
+                finish_ticket: finish_ticket.into(),
+                profit_sharing: profit_sharing.into(),
+            }
+        }
+        /// Sets `real_end_time` (实际离店时间).
+        pub fn with_real_end_time(mut self, real_end_time: impl Into<String>) -> Self {
+            self.real_end_time = Some(real_end_time.into());
+            self
+        }
+        /// Sets `cancel_fee` (取消费用).
+        pub fn with_cancel_fee(mut self, cancel_fee: impl Into<i64>) -> Self {
+            self.cancel_fee = Some(cancel_fee.into());
+            self
+        }
+        /// Sets `room_rate` (房费).
+        pub fn with_room_rate(mut self, room_rate: impl Into<i64>) -> Self {
+            self.room_rate = Some(room_rate.into());
+            self
+        }
     }
+
+    /// What `POST /wxv/finishhotelbill` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
+    ///
+    /// The type is [`CancelbillResponse`](crate::api::v2::wxv::types::CancelbillResponse), which other answers share.
+    pub type PostResponse = crate::api::v2::wxv::types::CancelbillResponse;
 }
 /// `/wxv/finishrentbill`
 pub mod finishrentbill {
@@ -369,7 +539,8 @@ pub mod finishrentbill {
     /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "完结租借订单")]
     #[crate::endpoint(POST, "/wxv/finishrentbill", v2, sign = hmac_sha256, client_cert, merchant = "mch_id", response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 接口版本号: `1.0`
         pub version: String,
@@ -400,25 +571,58 @@ pub mod finishrentbill {
         pub profit_sharing: String,
     }
 
-    /// What `POST /wxv/finishrentbill` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostResponse {
-        /// 公众账号ID
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub appid: Option<String>,
-        /// 商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub mch_id: Option<String>,
-        /// 商户服务订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub out_order_no: Option<String>,
-        /// 服务ID
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub service_id: Option<String>,
-        /// 微信支付服务订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub order_id: Option<String>,
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            version: impl Into<String>,
+            appid: impl Into<String>,
+            out_order_no: impl Into<String>,
+            service_id: impl Into<String>,
+            returned: impl Into<String>,
+            total_amount: impl Into<i64>,
+            rent_fee: impl Into<i64>,
+            compensation_fee: impl Into<String>,
+            compensation_fee_desc: impl Into<String>,
+            finish_ticket: impl Into<String>,
+            profit_sharing: impl Into<String>,
+        ) -> Self {
+            Self {
+                version: version.into(),
+                appid: appid.into(),
+                out_order_no: out_order_no.into(),
+                service_id: service_id.into(),
+                returned: returned.into(),
+                real_end_time: None,
+                service_end_location: None,
+                total_amount: total_amount.into(),
+                rent_fee: rent_fee.into(),
+                compensation_fee: compensation_fee.into(),
+                compensation_fee_desc: compensation_fee_desc.into(),
+                finish_ticket: finish_ticket.into(),
+                profit_sharing: profit_sharing.into(),
+            }
+        }
+        /// Sets `real_end_time` (实际归还时间).
+        pub fn with_real_end_time(mut self, real_end_time: impl Into<String>) -> Self {
+            self.real_end_time = Some(real_end_time.into());
+            self
+        }
+        /// Sets `service_end_location` (归还地点).
+        pub fn with_service_end_location(
+            mut self,
+            service_end_location: impl Into<String>,
+        ) -> Self {
+            self.service_end_location = Some(service_end_location.into());
+            self
+        }
     }
+
+    /// What `POST /wxv/finishrentbill` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
+    ///
+    /// The type is [`CancelbillResponse`](crate::api::v2::wxv::types::CancelbillResponse), which other answers share.
+    pub type PostResponse = crate::api::v2::wxv::types::CancelbillResponse;
 }
 /// `/wxv/queryhotelbill`
 pub mod queryhotelbill {
@@ -433,7 +637,8 @@ pub mod queryhotelbill {
     /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "查询速住订单")]
     #[crate::endpoint(POST, "/wxv/queryhotelbill", v2, sign = hmac_sha256, client_cert, merchant = "mch_id", response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 接口版本号: `1.0`
         pub version: String,
@@ -449,88 +654,61 @@ pub mod queryhotelbill {
     }
 
     /// What `POST /wxv/queryhotelbill` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 公众账号ID
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub appid: Option<String>,
         /// 商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub mch_id: Option<String>,
         /// 商户服务订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub out_order_no: Option<String>,
         /// 服务ID
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub service_id: Option<String>,
         /// 单据状态: `CREATED`, `USER_ACCEPTED`, `FINISHED`, `USER_PAID`, `REVOKED`, `EXPIRED`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub state: Option<String>,
         /// 房间
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub room: Option<String>,
         /// 入住时间
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub start_time: Option<String>,
         /// 预定离店时间
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub end_time: Option<String>,
         /// 酒店
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub service_location: Option<String>,
         /// 押金
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub deposit_amount: Option<i64>,
         /// 房费
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub room_rate: Option<i64>,
         /// 房费说明
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub room_rate_desc: Option<String>,
         /// 实际离店时间
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub real_end_time: Option<String>,
         /// 是否入住
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub checked_in: Option<bool>,
         /// 其他费用
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub other_fee: Option<i64>,
         /// 其他费用说明
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub other_fee_desc: Option<String>,
         /// 赔偿金费用
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub compensation_fee: Option<i64>,
         /// 赔偿金说明
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub compensation_fee_desc: Option<String>,
         /// 延迟退房费
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub overdue_fine: Option<i64>,
         /// 延迟退房说明
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub overdue_fine_desc: Option<String>,
         /// 取消费用
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub cancel_fee: Option<i64>,
         /// 取消费用说明
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub cancel_fee_desc: Option<String>,
         /// 微信支付服务订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub order_id: Option<String>,
         /// 完结凭证
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub finish_ticket: Option<String>,
         /// 回调数据包
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// 结单交易单号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub finish_transaction_id: Option<String>,
         /// 支付方式: `MchChannelPayType`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub pay_type: Option<String>,
     }
 }
@@ -547,7 +725,8 @@ pub mod queryrentbill {
     /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "查询租借订单")]
     #[crate::endpoint(POST, "/wxv/queryrentbill", v2, sign = hmac_sha256, client_cert, merchant = "mch_id", response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 接口版本号: `1.0`
         pub version: String,
@@ -563,76 +742,93 @@ pub mod queryrentbill {
     }
 
     /// What `POST /wxv/queryrentbill` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 公众账号ID
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub appid: Option<String>,
         /// 商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub mch_id: Option<String>,
         /// 商户服务订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub out_order_no: Option<String>,
         /// 服务ID
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub service_id: Option<String>,
         /// 单据状态: `CREATED`, `USER_ACCEPTED`, `FINISHED`, `USER_PAID`, `REVOKED`, `EXPIRED`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub state: Option<String>,
         /// 商品名称
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub goods_name: Option<String>,
         /// 是否归还
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub returned: Option<String>,
         /// 租用时间
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub start_time: Option<String>,
         /// 租用地点
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub service_location: Option<String>,
         /// 押金总额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub deposit_amount: Option<i64>,
         /// 租金规则 计费单位: `FEN_YEAR`, `FEN_MONTH`, `FEN_DAY`, `FEN_HOUR`, `FEN_MINUTE`, `FEN_ONCE`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub rent_unit: Option<String>,
         /// 租金规则 计费单价费用
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub rent_unit_fee: Option<i64>,
         /// 租金规则 计费说明
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub rent_fee_desc: Option<String>,
         /// 实际归还时间
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub real_end_time: Option<String>,
         /// 租金费用
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub rent_fee: Option<i64>,
         /// 赔偿金费用
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub compensation_fee: Option<i64>,
         /// 赔偿金说明
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub compensation_fee_desc: Option<String>,
         /// 归还地点
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub service_end_location: Option<String>,
         /// 微信支付服务订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub order_id: Option<String>,
         /// 完结凭证
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub finish_ticket: Option<String>,
         /// 回调数据包
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// 结单交易单号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub finish_transaction_id: Option<String>,
         /// 支付方式: `MchChannelPayType`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub pay_type: Option<String>,
+    }
+}
+/// Types that several operations of feature `v2-wxv` share, one per shape: each operation's module names them under its own names too.
+pub mod types {
+    /// An APIv2 answer several operations give, less the protocol members the client checks. Every member is optional: WeChat Pay leaves out what does not apply.
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+    pub struct CancelbillResponse {
+        /// 公众账号ID
+        pub appid: Option<String>,
+        /// 商户号
+        pub mch_id: Option<String>,
+        /// 商户服务订单号
+        pub out_order_no: Option<String>,
+        /// 服务ID
+        pub service_id: Option<String>,
+        /// 微信支付服务订单号
+        pub order_id: Option<String>,
+    }
+
+    /// An APIv2 answer several operations give, less the protocol members the client checks. Every member is optional: WeChat Pay leaves out what does not apply.
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+    pub struct CreatehotelbillResponse {
+        /// 公众账号ID
+        pub appid: Option<String>,
+        /// 商户号
+        pub mch_id: Option<String>,
+        /// 商户服务订单号
+        pub out_order_no: Option<String>,
+        /// 服务ID
+        pub service_id: Option<String>,
+        /// 微信支付服务订单号
+        pub order_id: Option<String>,
+        /// 小程序跳转appid
+        pub miniprogram_appid: Option<String>,
+        /// 小程序跳转路径
+        pub miniprogram_path: Option<String>,
+        /// 小程序跳转username
+        pub miniprogram_username: Option<String>,
+        /// 跳转微信侧小程序订单数据
+        pub package: Option<String>,
     }
 }

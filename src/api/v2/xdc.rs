@@ -22,17 +22,16 @@ pub mod apiv2getsignkey {
             #[doc(alias = "获取验签密钥API")]
             #[doc(alias = "获取验签密钥")]
             #[crate::endpoint(POST, "/xdc/apiv2getsignkey/sign/getsignkey", v2, sign = md5, merchant = "mch_id", unsigned_answer, response = PostResponse, idempotent)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {}
 
             /// What `POST /xdc/apiv2getsignkey/sign/getsignkey` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
             pub struct PostResponse {
                 /// 商户号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub mch_id: Option<String>,
                 /// 沙箱密钥
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub sandbox_signkey: Option<String>,
             }
         }
@@ -55,7 +54,8 @@ pub mod apiv2sandbox {
             /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "提交付款码支付")]
             #[crate::endpoint(POST, "/xdc/apiv2sandbox/pay/micropay", v2, sign = either, merchant = "mch_id", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 接口版本号
                 pub version: Option<String>,
@@ -102,68 +102,160 @@ pub mod apiv2sandbox {
                 pub scene_info: Option<String>,
             }
 
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    appid: impl Into<String>,
+                    body: impl Into<String>,
+                    out_trade_no: impl Into<String>,
+                    total_fee: impl Into<i64>,
+                    spbill_create_ip: impl Into<String>,
+                    auth_code: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        version: None,
+                        profit_sharing: None,
+                        deposit: None,
+                        appid: appid.into(),
+                        sub_appid: None,
+                        sub_mch_id: None,
+                        device_info: None,
+                        body: body.into(),
+                        detail: None,
+                        attach: None,
+                        out_trade_no: out_trade_no.into(),
+                        total_fee: total_fee.into(),
+                        fee_type: None,
+                        spbill_create_ip: spbill_create_ip.into(),
+                        goods_tag: None,
+                        limit_pay: None,
+                        time_start: None,
+                        time_expire: None,
+                        receipt: None,
+                        auth_code: auth_code.into(),
+                        scene_info: None,
+                    }
+                }
+                /// Sets `version` (接口版本号).
+                pub fn with_version(mut self, version: impl Into<String>) -> Self {
+                    self.version = Some(version.into());
+                    self
+                }
+                /// Sets `profit_sharing` (是否指定服务商分账: `N`, `Y`).
+                pub fn with_profit_sharing(mut self, profit_sharing: impl Into<String>) -> Self {
+                    self.profit_sharing = Some(profit_sharing.into());
+                    self
+                }
+                /// Sets `deposit` (是否押金支付: `Y`, `N`).
+                pub fn with_deposit(mut self, deposit: impl Into<String>) -> Self {
+                    self.deposit = Some(deposit.into());
+                    self
+                }
+                /// Sets `sub_appid` (子商户公众账号ID).
+                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                    self.sub_appid = Some(sub_appid.into());
+                    self
+                }
+                /// Sets `sub_mch_id` (子商户号).
+                pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
+                    self.sub_mch_id = Some(sub_mch_id.into());
+                    self
+                }
+                /// Sets `device_info` (设备号).
+                pub fn with_device_info(mut self, device_info: impl Into<String>) -> Self {
+                    self.device_info = Some(device_info.into());
+                    self
+                }
+                /// Sets `detail` (单品优惠活动该字段必传 (JSON text)).
+                pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+                    self.detail = Some(detail.into());
+                    self
+                }
+                /// Sets `attach` (附加数据).
+                pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+                    self.attach = Some(attach.into());
+                    self
+                }
+                /// Sets `fee_type` (货币类型).
+                pub fn with_fee_type(mut self, fee_type: impl Into<String>) -> Self {
+                    self.fee_type = Some(fee_type.into());
+                    self
+                }
+                /// Sets `goods_tag` (订单优惠标记).
+                pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
+                    self.goods_tag = Some(goods_tag.into());
+                    self
+                }
+                /// Sets `limit_pay` (指定支付方式).
+                pub fn with_limit_pay(mut self, limit_pay: impl Into<String>) -> Self {
+                    self.limit_pay = Some(limit_pay.into());
+                    self
+                }
+                /// Sets `time_start` (交易起始时间).
+                pub fn with_time_start(mut self, time_start: impl Into<String>) -> Self {
+                    self.time_start = Some(time_start.into());
+                    self
+                }
+                /// Sets `time_expire` (交易结束时间).
+                pub fn with_time_expire(mut self, time_expire: impl Into<String>) -> Self {
+                    self.time_expire = Some(time_expire.into());
+                    self
+                }
+                /// Sets `receipt` (电子发票入口开放标识).
+                pub fn with_receipt(mut self, receipt: impl Into<String>) -> Self {
+                    self.receipt = Some(receipt.into());
+                    self
+                }
+                /// Sets `scene_info` (场景信息JSON格式字符串 (JSON text)).
+                pub fn with_scene_info(mut self, scene_info: impl Into<String>) -> Self {
+                    self.scene_info = Some(scene_info.into());
+                    self
+                }
+            }
+
             /// What `POST /xdc/apiv2sandbox/pay/micropay` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
             pub struct PostResponse {
                 /// 公众账号ID
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub appid: Option<String>,
                 /// 子商户公众账号ID
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub sub_appid: Option<String>,
                 /// 商户号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub mch_id: Option<String>,
                 /// 子商户号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub sub_mch_id: Option<String>,
                 /// 设备号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub device_info: Option<String>,
                 /// 用户标识
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub openid: Option<String>,
                 /// 是否关注公众账号: `Y`, `N`
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub is_subscribe: Option<String>,
                 /// 交易类型
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub trade_type: Option<String>,
                 /// 付款银行
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub bank_type: Option<String>,
                 /// 货币类型
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub fee_type: Option<String>,
                 /// 订单金额
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub total_fee: Option<i64>,
                 /// 应结订单金额
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub settlement_total_fee: Option<i64>,
                 /// 代金券金额
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub coupon_fee: Option<i64>,
                 /// 现金支付货币类型
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub cash_fee_type: Option<String>,
                 /// 现金支付金额
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub cash_fee: Option<i64>,
                 /// 微信支付订单号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub transaction_id: Option<String>,
                 /// 商户订单号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub out_trade_no: Option<String>,
                 /// 商家数据包
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub attach: Option<String>,
                 /// 支付完成时间
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub time_end: Option<String>,
                 /// 营销详情JSON格式字符串 (JSON text)
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub promotion_detail: Option<String>,
             }
         }
@@ -182,7 +274,8 @@ pub mod apiv2sandbox {
             /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "查询订单")]
             #[crate::endpoint(POST, "/xdc/apiv2sandbox/pay/orderquery", v2, sign = either, merchant = "mch_id", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 接口版本号: `1.0`
                 pub version: Option<String>,
@@ -199,88 +292,96 @@ pub mod apiv2sandbox {
                 pub out_trade_no: String,
             }
 
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    appid: impl Into<String>,
+                    transaction_id: impl Into<String>,
+                    out_trade_no: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        version: None,
+                        appid: appid.into(),
+                        sub_appid: None,
+                        sub_mch_id: None,
+                        transaction_id: transaction_id.into(),
+                        out_trade_no: out_trade_no.into(),
+                    }
+                }
+                /// Sets `version` (接口版本号: `1.0`).
+                pub fn with_version(mut self, version: impl Into<String>) -> Self {
+                    self.version = Some(version.into());
+                    self
+                }
+                /// Sets `sub_appid` (子商户公众账号ID).
+                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                    self.sub_appid = Some(sub_appid.into());
+                    self
+                }
+                /// Sets `sub_mch_id` (子商户号).
+                pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
+                    self.sub_mch_id = Some(sub_mch_id.into());
+                    self
+                }
+            }
+
             /// What `POST /xdc/apiv2sandbox/pay/orderquery` answers, less the protocol members the client checks (`return_code`, `result_code`, `sign`, …). Every member is optional: WeChat Pay leaves out what does not apply.
             ///
             /// The numbered members (`coupon_type_$n`, `coupon_id_$n`, `coupon_fee_$n`) are not decoded.
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
             pub struct PostResponse {
                 /// 公众账号ID
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub appid: Option<String>,
                 /// 子商户公众账号ID
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub sub_appid: Option<String>,
                 /// 商户号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub mch_id: Option<String>,
                 /// 子商户号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub sub_mch_id: Option<String>,
                 /// 设备号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub device_info: Option<String>,
                 /// 用户标识
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub openid: Option<String>,
                 /// 是否关注公众账号: `Y`, `N`
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub is_subscribe: Option<String>,
                 /// 用户子标识
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub sub_openid: Option<String>,
                 /// 是否关注子公众账号: `Y`, `N`
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub sub_is_subscribe: Option<String>,
                 /// 交易类型
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub trade_type: Option<String>,
                 /// 交易状态: `SUCCESS`, `REFUND`, `NOTPAY`, `CLOSED`, `REVOKED`, `USERPAYING`, `PAYERROR`, `ACCEPT`
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub trade_state: Option<String>,
                 /// 付款银行
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub bank_type: Option<String>,
                 /// 标价金额
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub total_fee: Option<i64>,
                 /// 应结订单金额
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub settlement_total_fee: Option<i64>,
                 /// 标价币种
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub fee_type: Option<String>,
                 /// 现金支付金额
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub cash_fee: Option<i64>,
                 /// 现金支付币种
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub cash_fee_type: Option<String>,
                 /// 代金券金额
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub coupon_fee: Option<i64>,
                 /// 代金券使用数量
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub coupon_count: Option<i64>,
                 /// 微信支付订单号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub transaction_id: Option<String>,
                 /// 商户订单号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub out_trade_no: Option<String>,
                 /// 附加数据
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub attach: Option<String>,
                 /// 支付完成时间
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub time_end: Option<String>,
                 /// 交易状态描述
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub trade_state_desc: Option<String>,
                 /// 营销详情JSON格式字符串 (JSON text)
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub promotion_detail: Option<String>,
                 /// 押金消费金额
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub consume_fee: Option<i64>,
             }
         }

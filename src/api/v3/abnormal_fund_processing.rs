@@ -11,65 +11,36 @@ pub mod receipts {
         /// `GET /v3/abnormal-fund-processing/receipts/{receipt_id}`
         #[doc(alias = "查询在途异常资金付款结果")]
         #[crate::endpoint(GET, "/v3/abnormal-fund-processing/receipts/<receipt_id>", response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Get {
             /// 微信支付在途异常资金付款单号 (path)
             pub receipt_id: String,
         }
 
-        string_enum! {
-            /// 产品名称
-            pub enum GetResponseProductName {
-                /// `C2C`
-                C2C = "C2C",
-            }
-        }
+        /// [`ProductName`](crate::api::v3::abnormal_fund_processing::types::ProductName), one type for one shape, under the name it has here.
+        pub type GetResponseProductName =
+            crate::api::v3::abnormal_fund_processing::types::ProductName;
 
-        string_enum! {
-            /// 货币类型
-            pub enum GetResponseTransferAmountCurrency {
-                /// `CNY`
-                Cny = "CNY",
-            }
-        }
+        /// [`Currency`](crate::api::v3::abnormal_fund_processing::types::Currency), one type for one shape, under the name it has here.
+        pub type GetResponseTransferAmountCurrency =
+            crate::api::v3::abnormal_fund_processing::types::Currency;
 
-        /// 付款金额信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponseTransferAmount {
-            /// 总金额
-            pub total: i64,
-            /// 货币类型
-            pub currency: GetResponseTransferAmountCurrency,
-        }
+        /// [`TransferAmount`](crate::api::v3::abnormal_fund_processing::types::TransferAmount), one type for one shape, under the name it has here.
+        pub type GetResponseTransferAmount =
+            crate::api::v3::abnormal_fund_processing::types::TransferAmount;
 
-        string_enum! {
-            /// 在途异常资金付款状态
-            pub enum GetResponseReceiptState {
-                /// `RECEIPT_STATE_PENDING`
-                ReceiptStatePending = "RECEIPT_STATE_PENDING",
-                /// `RECEIPT_STATE_PROGRESS`
-                ReceiptStateProgress = "RECEIPT_STATE_PROGRESS",
-                /// `RECEIPT_STATE_COMPLETED`
-                ReceiptStateCompleted = "RECEIPT_STATE_COMPLETED",
-            }
-        }
+        /// [`ReceiptState`](crate::api::v3::abnormal_fund_processing::types::ReceiptState), one type for one shape, under the name it has here.
+        pub type GetResponseReceiptState =
+            crate::api::v3::abnormal_fund_processing::types::ReceiptState;
 
-        string_enum! {
-            /// 发起在途异常资金付款请求的角色
-            pub enum GetResponseInstructionCommanderOperator {
-                /// `MERCHANT`
-                Merchant = "MERCHANT",
-            }
-        }
+        /// [`Operator`](crate::api::v3::abnormal_fund_processing::types::Operator), one type for one shape, under the name it has here.
+        pub type GetResponseInstructionCommanderOperator =
+            crate::api::v3::abnormal_fund_processing::types::Operator;
 
-        /// 在途异常资金付款指令的发起方
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponseInstructionCommander {
-            /// 发起在途异常资金付款请求的角色
-            pub operator: GetResponseInstructionCommanderOperator,
-            /// 微信支付商户号
-            pub mchid: String,
-        }
+        /// [`Commander`](crate::api::v3::abnormal_fund_processing::types::Commander), one type for one shape, under the name it has here.
+        pub type GetResponseInstructionCommander =
+            crate::api::v3::abnormal_fund_processing::types::Commander;
 
         string_enum! {
             /// 付款方式
@@ -80,16 +51,15 @@ pub mod receipts {
         }
 
         /// 在途异常资金付款指令信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct GetResponseInstruction {
             /// 商户侧指令编号
             pub out_instruction_no: String,
             /// 在途异常资金付款指令的发起方
-            pub commander: GetResponseInstructionCommander,
+            pub commander: crate::api::v3::abnormal_fund_processing::types::Commander,
             /// 付款方式
             pub transfer_mode: GetResponseInstructionTransferMode,
             /// 入账成功时间
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub success_time: Option<String>,
             /// 商户AppID
             pub appid: Vec<String>,
@@ -98,24 +68,21 @@ pub mod receipts {
         }
 
         /// What `GET /v3/abnormal-fund-processing/receipts/{receipt_id}` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct GetResponse {
             /// 产品名称
-            pub product_name: GetResponseProductName,
+            pub product_name: crate::api::v3::abnormal_fund_processing::types::ProductName,
             /// 微信支付在途异常资金付款单号
             pub receipt_id: String,
             /// 付款金额信息
-            pub transfer_amount: GetResponseTransferAmount,
+            pub transfer_amount: crate::api::v3::abnormal_fund_processing::types::TransferAmount,
             /// 在途异常资金付款状态
-            pub receipt_state: GetResponseReceiptState,
+            pub receipt_state: crate::api::v3::abnormal_fund_processing::types::ReceiptState,
             /// 在途异常资金付款单据创建时间
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub create_time: Option<String>,
             /// 在途异常资金付款单据更新时间
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub last_update_time: Option<String>,
             /// 在途异常资金付款指令信息
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub instruction: Option<GetResponseInstruction>,
         }
 
@@ -128,7 +95,8 @@ pub mod receipts {
             /// Idempotent by `out_instruction_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "发起在途异常资金付款指令")]
             #[crate::endpoint(POST, "/v3/abnormal-fund-processing/receipts/<receipt_id>/transfer-instructions", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 微信支付在途异常资金付款单号 (path)
                 pub receipt_id: String,
@@ -136,177 +104,128 @@ pub mod receipts {
                 #[wxpay(idempotency_key)]
                 pub out_instruction_no: String,
                 /// 付款方式
-                pub transfer_mode: PostTransferMode,
+                pub transfer_mode: crate::api::v3::abnormal_fund_processing::types::TransferMode,
                 /// 收款方
-                pub receiver: Option<PostReceiver>,
+                pub receiver: Option<crate::api::v3::abnormal_fund_processing::types::Receiver>,
                 /// 回调通知地址
                 pub notify_url: Option<String>,
             }
 
-            string_enum! {
-                /// 付款方式
-                pub enum PostTransferMode {
-                    /// `TRANSFER_TO_ORIGINAL_RECEIVE_USER`
-                    TransferToOriginalReceiveUser = "TRANSFER_TO_ORIGINAL_RECEIVE_USER",
-                    /// `TRANSFER_MODE_TO_ORIGINAL_RECEIVE_MERCHANT`
-                    TransferModeToOriginalReceiveMerchant = "TRANSFER_MODE_TO_ORIGINAL_RECEIVE_MERCHANT",
-                    /// `TRANSFER_MODE_TO_SPECIFIED_RECEIVE_MERCHANT`
-                    TransferModeToSpecifiedReceiveMerchant = "TRANSFER_MODE_TO_SPECIFIED_RECEIVE_MERCHANT",
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    receipt_id: impl Into<String>,
+                    out_instruction_no: impl Into<String>,
+                    transfer_mode: impl Into<
+                        crate::api::v3::abnormal_fund_processing::types::TransferMode,
+                    >,
+                ) -> Self {
+                    Self {
+                        receipt_id: receipt_id.into(),
+                        out_instruction_no: out_instruction_no.into(),
+                        transfer_mode: transfer_mode.into(),
+                        receiver: None,
+                        notify_url: None,
+                    }
+                }
+                /// Sets `receiver` (收款方).
+                pub fn with_receiver(
+                    mut self,
+                    receiver: impl Into<crate::api::v3::abnormal_fund_processing::types::Receiver>,
+                ) -> Self {
+                    self.receiver = Some(receiver.into());
+                    self
+                }
+                /// Sets `notify_url` (回调通知地址).
+                pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
+                    self.notify_url = Some(notify_url.into());
+                    self
                 }
             }
 
-            /// 收款方
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostReceiver {
-                /// 入账用户OpenID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub openid: Option<String>,
-                /// 商户AppID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub appid: Option<String>,
-                /// 入账商户号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub mchid: Option<String>,
-            }
+            /// [`TransferMode`](crate::api::v3::abnormal_fund_processing::types::TransferMode), one type for one shape, under the name it has here.
+            pub type PostTransferMode =
+                crate::api::v3::abnormal_fund_processing::types::TransferMode;
 
-            string_enum! {
-                /// 产品名称
-                pub enum PostResponseProductName {
-                    /// `C2C`
-                    C2C = "C2C",
-                }
-            }
+            /// [`Receiver`](crate::api::v3::abnormal_fund_processing::types::Receiver), one type for one shape, under the name it has here.
+            pub type PostReceiver = crate::api::v3::abnormal_fund_processing::types::Receiver;
 
-            string_enum! {
-                /// 货币类型
-                pub enum PostResponseTransferAmountCurrency {
-                    /// `CNY`
-                    Cny = "CNY",
-                }
-            }
+            /// [`ProductName`](crate::api::v3::abnormal_fund_processing::types::ProductName), one type for one shape, under the name it has here.
+            pub type PostResponseProductName =
+                crate::api::v3::abnormal_fund_processing::types::ProductName;
 
-            /// 付款金额信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponseTransferAmount {
-                /// 总金额
-                pub total: i64,
-                /// 货币类型
-                pub currency: PostResponseTransferAmountCurrency,
-            }
+            /// [`Currency`](crate::api::v3::abnormal_fund_processing::types::Currency), one type for one shape, under the name it has here.
+            pub type PostResponseTransferAmountCurrency =
+                crate::api::v3::abnormal_fund_processing::types::Currency;
 
-            string_enum! {
-                /// 在途异常资金付款状态
-                pub enum PostResponseReceiptState {
-                    /// `RECEIPT_STATE_PENDING`
-                    ReceiptStatePending = "RECEIPT_STATE_PENDING",
-                    /// `RECEIPT_STATE_PROGRESS`
-                    ReceiptStateProgress = "RECEIPT_STATE_PROGRESS",
-                    /// `RECEIPT_STATE_COMPLETED`
-                    ReceiptStateCompleted = "RECEIPT_STATE_COMPLETED",
-                }
-            }
+            /// [`TransferAmount`](crate::api::v3::abnormal_fund_processing::types::TransferAmount), one type for one shape, under the name it has here.
+            pub type PostResponseTransferAmount =
+                crate::api::v3::abnormal_fund_processing::types::TransferAmount;
 
-            string_enum! {
-                /// 发起在途异常资金付款请求的角色
-                pub enum PostResponseInstructionCommanderOperator {
-                    /// `MERCHANT`
-                    Merchant = "MERCHANT",
-                }
-            }
+            /// [`ReceiptState`](crate::api::v3::abnormal_fund_processing::types::ReceiptState), one type for one shape, under the name it has here.
+            pub type PostResponseReceiptState =
+                crate::api::v3::abnormal_fund_processing::types::ReceiptState;
 
-            /// 在途异常资金付款指令的发起方
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponseInstructionCommander {
-                /// 发起在途异常资金付款请求的角色
-                pub operator: PostResponseInstructionCommanderOperator,
-                /// 微信支付商户号
-                pub mchid: String,
-            }
+            /// [`Operator`](crate::api::v3::abnormal_fund_processing::types::Operator), one type for one shape, under the name it has here.
+            pub type PostResponseInstructionCommanderOperator =
+                crate::api::v3::abnormal_fund_processing::types::Operator;
 
-            string_enum! {
-                /// 付款方式
-                pub enum PostResponseInstructionTransferMode {
-                    /// `TRANSFER_TO_ORIGINAL_RECEIVE_USER`
-                    TransferToOriginalReceiveUser = "TRANSFER_TO_ORIGINAL_RECEIVE_USER",
-                    /// `TRANSFER_MODE_TO_ORIGINAL_RECEIVE_MERCHANT`
-                    TransferModeToOriginalReceiveMerchant = "TRANSFER_MODE_TO_ORIGINAL_RECEIVE_MERCHANT",
-                    /// `TRANSFER_MODE_TO_SPECIFIED_RECEIVE_MERCHANT`
-                    TransferModeToSpecifiedReceiveMerchant = "TRANSFER_MODE_TO_SPECIFIED_RECEIVE_MERCHANT",
-                }
-            }
+            /// [`Commander`](crate::api::v3::abnormal_fund_processing::types::Commander), one type for one shape, under the name it has here.
+            pub type PostResponseInstructionCommander =
+                crate::api::v3::abnormal_fund_processing::types::Commander;
 
-            /// 收款方
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponseInstructionReceiver {
-                /// 入账用户OpenID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub openid: Option<String>,
-                /// 商户AppID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub appid: Option<String>,
-                /// 入账商户号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub mchid: Option<String>,
-            }
+            /// [`TransferMode`](crate::api::v3::abnormal_fund_processing::types::TransferMode), one type for one shape, under the name it has here.
+            pub type PostResponseInstructionTransferMode =
+                crate::api::v3::abnormal_fund_processing::types::TransferMode;
 
-            string_enum! {
-                /// 在途异常资金付款指令状态
-                pub enum PostResponseInstructionInstructionState {
-                    /// `INSTRUCTION_STATE_PENDING`
-                    InstructionStatePending = "INSTRUCTION_STATE_PENDING",
-                    /// `INSTRUCTION_STATE_IN_PROGRESS`
-                    InstructionStateInProgress = "INSTRUCTION_STATE_IN_PROGRESS",
-                    /// `INSTRUCTION_STATE_CLOSED`
-                    InstructionStateClosed = "INSTRUCTION_STATE_CLOSED",
-                    /// `INSTRUCTION_STATE_SUCCESS`
-                    InstructionStateSuccess = "INSTRUCTION_STATE_SUCCESS",
-                }
-            }
+            /// [`Receiver`](crate::api::v3::abnormal_fund_processing::types::Receiver), one type for one shape, under the name it has here.
+            pub type PostResponseInstructionReceiver =
+                crate::api::v3::abnormal_fund_processing::types::Receiver;
+
+            /// [`InstructionState`](crate::api::v3::abnormal_fund_processing::types::InstructionState), one type for one shape, under the name it has here.
+            pub type PostResponseInstructionInstructionState =
+                crate::api::v3::abnormal_fund_processing::types::InstructionState;
 
             /// 在途异常资金付款指令信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct PostResponseInstruction {
                 /// 商户侧指令编号
                 pub out_instruction_no: String,
                 /// 在途异常资金付款指令的发起方
-                pub commander: PostResponseInstructionCommander,
+                pub commander: crate::api::v3::abnormal_fund_processing::types::Commander,
                 /// 付款方式
-                pub transfer_mode: PostResponseInstructionTransferMode,
+                pub transfer_mode: crate::api::v3::abnormal_fund_processing::types::TransferMode,
                 /// 收款方
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub receiver: Option<PostResponseInstructionReceiver>,
+                pub receiver: Option<crate::api::v3::abnormal_fund_processing::types::Receiver>,
                 /// 在途异常资金付款指令状态
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub instruction_state: Option<PostResponseInstructionInstructionState>,
+                pub instruction_state:
+                    Option<crate::api::v3::abnormal_fund_processing::types::InstructionState>,
                 /// 在途异常资金付款单据创建时间
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub create_time: Option<String>,
                 /// 入账成功时间
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub success_time: Option<String>,
                 /// 回调通知地址
                 pub notify_url: String,
             }
 
             /// What `POST /v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct PostResponse {
                 /// 产品名称
-                pub product_name: PostResponseProductName,
+                pub product_name: crate::api::v3::abnormal_fund_processing::types::ProductName,
                 /// 微信支付在途异常资金付款单号
                 pub receipt_id: String,
                 /// 付款金额信息
-                pub transfer_amount: PostResponseTransferAmount,
+                pub transfer_amount:
+                    crate::api::v3::abnormal_fund_processing::types::TransferAmount,
                 /// 在途异常资金付款状态
-                pub receipt_state: PostResponseReceiptState,
+                pub receipt_state: crate::api::v3::abnormal_fund_processing::types::ReceiptState,
                 /// 在途异常资金付款单据创建时间
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub create_time: Option<String>,
                 /// 在途异常资金付款单据更新时间
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub last_update_time: Option<String>,
                 /// 在途异常资金付款指令信息
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub instruction: Option<PostResponseInstruction>,
             }
 
@@ -317,7 +236,8 @@ pub mod receipts {
                 /// `GET /v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions/{out_instruction_no}`
                 #[doc(alias = "查询在途异常资金付款指令执行结果")]
                 #[crate::endpoint(GET, "/v3/abnormal-fund-processing/receipts/<receipt_id>/transfer-instructions/<out_instruction_no>", response = GetResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Get {
                     /// 微信支付在途异常资金付款单号 (path)
                     pub receipt_id: String,
@@ -325,99 +245,181 @@ pub mod receipts {
                     pub out_instruction_no: String,
                 }
 
-                string_enum! {
-                    /// 发起在途异常资金付款请求的角色
-                    pub enum GetResponseCommanderOperator {
-                        /// `MERCHANT`
-                        Merchant = "MERCHANT",
-                    }
-                }
+                /// [`Operator`](crate::api::v3::abnormal_fund_processing::types::Operator), one type for one shape, under the name it has here.
+                pub type GetResponseCommanderOperator =
+                    crate::api::v3::abnormal_fund_processing::types::Operator;
 
                 /// 在途异常资金付款指令的发起方
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct GetResponseCommander {
                     /// 发起在途异常资金付款请求的角色
-                    pub operator: GetResponseCommanderOperator,
+                    pub operator: crate::api::v3::abnormal_fund_processing::types::Operator,
                     /// 微信支付商户号
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub mchid: Option<String>,
                 }
 
-                string_enum! {
-                    /// 付款方式
-                    pub enum GetResponseTransferMode {
-                        /// `TRANSFER_TO_ORIGINAL_RECEIVE_USER`
-                        TransferToOriginalReceiveUser = "TRANSFER_TO_ORIGINAL_RECEIVE_USER",
-                        /// `TRANSFER_MODE_TO_ORIGINAL_RECEIVE_MERCHANT`
-                        TransferModeToOriginalReceiveMerchant = "TRANSFER_MODE_TO_ORIGINAL_RECEIVE_MERCHANT",
-                        /// `TRANSFER_MODE_TO_SPECIFIED_RECEIVE_MERCHANT`
-                        TransferModeToSpecifiedReceiveMerchant = "TRANSFER_MODE_TO_SPECIFIED_RECEIVE_MERCHANT",
-                    }
-                }
+                /// [`TransferMode`](crate::api::v3::abnormal_fund_processing::types::TransferMode), one type for one shape, under the name it has here.
+                pub type GetResponseTransferMode =
+                    crate::api::v3::abnormal_fund_processing::types::TransferMode;
 
                 /// 收款方
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
+                #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
                 pub struct GetResponseReceiver {
                     /// 入账账户类型
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub account_type: Option<String>,
                     /// 入账用户OpenID
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub openid: Option<String>,
                     /// 商户AppID
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub appid: Option<String>,
                     /// 入账商户号
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub mchid: Option<String>,
                 }
 
-                string_enum! {
-                    /// 在途异常资金付款指令状态
-                    pub enum GetResponseInstructionState {
-                        /// `INSTRUCTION_STATE_PENDING`
-                        InstructionStatePending = "INSTRUCTION_STATE_PENDING",
-                        /// `INSTRUCTION_STATE_IN_PROGRESS`
-                        InstructionStateInProgress = "INSTRUCTION_STATE_IN_PROGRESS",
-                        /// `INSTRUCTION_STATE_CLOSED`
-                        InstructionStateClosed = "INSTRUCTION_STATE_CLOSED",
-                        /// `INSTRUCTION_STATE_SUCCESS`
-                        InstructionStateSuccess = "INSTRUCTION_STATE_SUCCESS",
-                    }
-                }
+                /// [`InstructionState`](crate::api::v3::abnormal_fund_processing::types::InstructionState), one type for one shape, under the name it has here.
+                pub type GetResponseInstructionState =
+                    crate::api::v3::abnormal_fund_processing::types::InstructionState;
 
                 /// What `GET /v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions/{out_instruction_no}` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct GetResponse {
                     /// 商户侧指令编号
                     pub out_instruction_no: String,
                     /// 在途异常资金付款指令的发起方
                     pub commander: GetResponseCommander,
                     /// 付款方式
-                    pub transfer_mode: GetResponseTransferMode,
+                    pub transfer_mode:
+                        crate::api::v3::abnormal_fund_processing::types::TransferMode,
                     /// 收款方
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub receiver: Option<GetResponseReceiver>,
                     /// 在途异常资金付款指令状态
-                    pub instruction_state: GetResponseInstructionState,
+                    pub instruction_state:
+                        crate::api::v3::abnormal_fund_processing::types::InstructionState,
                     /// 在途异常资金付款指令创建时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub create_time: Option<crate::DateTime>,
                     /// 入账成功时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub success_time: Option<crate::DateTime>,
                     /// 在途异常资金付款指令关闭时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub close_time: Option<crate::DateTime>,
                     /// 回调通知地址
                     pub notify_url: String,
                     /// 微信支付在途异常资金付款指令执行流水号
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub instruction_instance_id: Option<String>,
                 }
             }
         }
+    }
+}
+/// Types that several operations of feature `abnormal-fund-processing` share, one per shape: each operation's module names them under its own names too.
+pub mod types {
+    string_enum! {
+        /// 发起在途异常资金付款请求的角色
+        pub enum Operator {
+            /// `MERCHANT`
+            Merchant = "MERCHANT",
+        }
+    }
+
+    string_enum! {
+        /// 付款方式
+        pub enum TransferMode {
+            /// `TRANSFER_TO_ORIGINAL_RECEIVE_USER`
+            TransferToOriginalReceiveUser = "TRANSFER_TO_ORIGINAL_RECEIVE_USER",
+            /// `TRANSFER_MODE_TO_ORIGINAL_RECEIVE_MERCHANT`
+            TransferModeToOriginalReceiveMerchant = "TRANSFER_MODE_TO_ORIGINAL_RECEIVE_MERCHANT",
+            /// `TRANSFER_MODE_TO_SPECIFIED_RECEIVE_MERCHANT`
+            TransferModeToSpecifiedReceiveMerchant = "TRANSFER_MODE_TO_SPECIFIED_RECEIVE_MERCHANT",
+        }
+    }
+
+    string_enum! {
+        /// 在途异常资金付款指令状态
+        pub enum InstructionState {
+            /// `INSTRUCTION_STATE_PENDING`
+            InstructionStatePending = "INSTRUCTION_STATE_PENDING",
+            /// `INSTRUCTION_STATE_IN_PROGRESS`
+            InstructionStateInProgress = "INSTRUCTION_STATE_IN_PROGRESS",
+            /// `INSTRUCTION_STATE_CLOSED`
+            InstructionStateClosed = "INSTRUCTION_STATE_CLOSED",
+            /// `INSTRUCTION_STATE_SUCCESS`
+            InstructionStateSuccess = "INSTRUCTION_STATE_SUCCESS",
+        }
+    }
+
+    /// 收款方
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct Receiver {
+        /// 入账用户OpenID
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub openid: Option<String>,
+        /// 商户AppID
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub appid: Option<String>,
+        /// 入账商户号
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub mchid: Option<String>,
+    }
+
+    impl Receiver {
+        /// Sets `openid` (入账用户OpenID).
+        pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
+            self.openid = Some(openid.into());
+            self
+        }
+        /// Sets `appid` (商户AppID).
+        pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
+            self.appid = Some(appid.into());
+            self
+        }
+        /// Sets `mchid` (入账商户号).
+        pub fn with_mchid(mut self, mchid: impl Into<String>) -> Self {
+            self.mchid = Some(mchid.into());
+            self
+        }
+    }
+
+    string_enum! {
+        /// 产品名称
+        pub enum ProductName {
+            /// `C2C`
+            C2C = "C2C",
+        }
+    }
+
+    string_enum! {
+        /// 货币类型
+        pub enum Currency {
+            /// `CNY`
+            Cny = "CNY",
+        }
+    }
+
+    /// 付款金额信息
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct TransferAmount {
+        /// 总金额
+        pub total: i64,
+        /// 货币类型
+        pub currency: crate::api::v3::abnormal_fund_processing::types::Currency,
+    }
+
+    string_enum! {
+        /// 在途异常资金付款状态
+        pub enum ReceiptState {
+            /// `RECEIPT_STATE_PENDING`
+            ReceiptStatePending = "RECEIPT_STATE_PENDING",
+            /// `RECEIPT_STATE_PROGRESS`
+            ReceiptStateProgress = "RECEIPT_STATE_PROGRESS",
+            /// `RECEIPT_STATE_COMPLETED`
+            ReceiptStateCompleted = "RECEIPT_STATE_COMPLETED",
+        }
+    }
+
+    /// 在途异常资金付款指令的发起方
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct Commander {
+        /// 发起在途异常资金付款请求的角色
+        pub operator: crate::api::v3::abnormal_fund_processing::types::Operator,
+        /// 微信支付商户号
+        pub mchid: String,
     }
 }

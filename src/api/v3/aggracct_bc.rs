@@ -2,6 +2,156 @@
 // Regenerate with `cargo run -p wxpay-codegen -- ../shared/spec/wechatpay-openapi`.
 //! `/v3/aggracct-bc/…`.
 
+/// Types that several operations of feature `aggracct-bc` share, one per shape: each operation's module names them under its own names too.
+pub mod types {
+    string_enum! {
+        /// 请求场景
+        pub enum ReqScene {
+            /// `SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT`
+            SjtConvenientSettlementServiceMerchant = "SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT",
+            /// `SJT_MICRO_MERCHANT`
+            SjtMicroMerchant = "SJT_MICRO_MERCHANT",
+            /// `WX_SHOP_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT`
+            WxShopConvenientSettlementServiceMerchant = "WX_SHOP_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT",
+        }
+    }
+
+    string_enum! {
+        /// 法定代表人证件类型
+        pub enum BeneficialOwnerIdType {
+            /// `01`
+            V01 = "01",
+        }
+    }
+
+    string_enum! {
+        /// 变更类型
+        pub enum ChangeScene {
+            /// `SUBJECT_INFO_RENAME`
+            SubjectInfoRename = "SUBJECT_INFO_RENAME",
+        }
+    }
+
+    string_enum! {
+        /// 申请单状态
+        pub enum ApplicationState {
+            /// `PROCESSING`
+            Processing = "PROCESSING",
+            /// `SUCCESS`
+            Success = "SUCCESS",
+            /// `FAIL`
+            Fail = "FAIL",
+        }
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct WbChannelResponse {
+        /// 变更类型
+        pub change_scene: crate::api::v3::aggracct_bc::types::ChangeScene,
+        /// 微信支付更名受理返回的申请单号
+        pub application_id: String,
+        /// 渠道结算银行账户更名外部系统单号
+        pub out_request_no: String,
+        /// 目标商户号
+        pub mchid: String,
+        /// 台账ID
+        pub bal_account_no: String,
+        /// 目标账户名
+        pub new_account_name: String,
+        /// 申请单状态
+        pub application_state: crate::api::v3::aggracct_bc::types::ApplicationState,
+        /// 完成时间
+        pub finish_time: Option<crate::DateTime>,
+        /// 失败错误码
+        pub fail_code: Option<String>,
+        /// 失败原因
+        pub fail_msg: Option<String>,
+    }
+
+    string_enum! {
+        /// 控制单类型
+        pub enum ControlScene {
+            /// `PUNISH`
+            Punish = "PUNISH",
+            /// `RECOVER`
+            Recover = "RECOVER",
+        }
+    }
+
+    string_enum! {
+        /// 管控状态
+        pub enum PunishState {
+            /// `EXECUTING`
+            Executing = "EXECUTING",
+            /// `SUCCESS`
+            Success = "SUCCESS",
+            /// `FAILED`
+            Failed = "FAILED",
+        }
+    }
+
+    string_enum! {
+        /// 特殊减额类型
+        pub enum ReductionType {
+            /// `FINANCIAL_PENALTY`
+            FinancialPenalty = "FINANCIAL_PENALTY",
+            /// `JUDICIAL_DEDUCTION`
+            JudicialDeduction = "JUDICIAL_DEDUCTION",
+        }
+    }
+
+    string_enum! {
+        /// 处理结果
+        pub enum State {
+            /// `PROCESSING`
+            Processing = "PROCESSING",
+            /// `SUCCESS`
+            Success = "SUCCESS",
+            /// `FAILED`
+            Failed = "FAILED",
+        }
+    }
+
+    string_enum! {
+        /// 失败原因
+        pub enum FailReason {
+            /// `BALANCE_NOT_ENOUGH`
+            BalanceNotEnough = "BALANCE_NOT_ENOUGH",
+            /// `RECEIPT_NOT_EXIST_CLOSED`
+            ReceiptNotExistClosed = "RECEIPT_NOT_EXIST_CLOSED",
+            /// `TIME_OUT_CLOSED`
+            TimeOutClosed = "TIME_OUT_CLOSED",
+        }
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+    pub struct WbChannelSpecialReductionResponse {
+        /// 微信支付商户号
+        pub mchid: Option<String>,
+        /// 额度台账号
+        pub bal_account_no: Option<String>,
+        /// 特殊减额单号
+        pub out_request_no: Option<String>,
+        /// 特殊减额类型
+        pub reduction_type: Option<crate::api::v3::aggracct_bc::types::ReductionType>,
+        /// 减额金额
+        pub amount: Option<i64>,
+        /// 处理结果
+        pub state: Option<crate::api::v3::aggracct_bc::types::State>,
+        /// 特殊减额原因
+        pub reason: Option<String>,
+        /// 微信支付额度变更单号
+        pub quota_change_no: Option<String>,
+        /// 成功时间
+        pub success_time: Option<crate::DateTime>,
+        /// 失败时间
+        pub fail_time: Option<crate::DateTime>,
+        /// 失败原因
+        pub fail_reason: Option<crate::api::v3::aggracct_bc::types::FailReason>,
+    }
+}
 /// `/v3/aggracct-bc/wb-channel`
 pub mod wb_channel {
     /// `/v3/aggracct-bc/wb-channel/account`
@@ -15,7 +165,8 @@ pub mod wb_channel {
             /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
             #[doc(alias = "查询渠道额度")]
             #[crate::endpoint(GET, "/v3/aggracct-bc/wb-channel/account/balance", response = GetResponse, serial)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 微信支付商户号 (query)
                 pub mchid: String,
@@ -26,29 +177,50 @@ pub mod wb_channel {
                 /// 商户子账户协议号 (query)
                 pub sgn_no: Option<String>,
                 /// 请求场景 (query)
-                pub req_scene: Option<GetReqScene>,
+                pub req_scene: Option<crate::api::v3::aggracct_bc::types::ReqScene>,
             }
 
-            string_enum! {
-                /// 请求场景
-                pub enum GetReqScene {
-                    /// `SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT`
-                    SjtConvenientSettlementServiceMerchant = "SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT",
-                    /// `SJT_MICRO_MERCHANT`
-                    SjtMicroMerchant = "SJT_MICRO_MERCHANT",
-                    /// `WX_SHOP_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT`
-                    WxShopConvenientSettlementServiceMerchant = "WX_SHOP_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT",
+            impl Get {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(mchid: impl Into<String>, bal_account_no: impl Into<String>) -> Self {
+                    Self {
+                        mchid: mchid.into(),
+                        bal_account_no: bal_account_no.into(),
+                        card_no: None,
+                        sgn_no: None,
+                        req_scene: None,
+                    }
+                }
+                /// Sets `card_no` (卡号 (query)).
+                pub fn with_card_no(mut self, card_no: impl Into<String>) -> Self {
+                    self.card_no = Some(card_no.into());
+                    self
+                }
+                /// Sets `sgn_no` (商户子账户协议号 (query)).
+                pub fn with_sgn_no(mut self, sgn_no: impl Into<String>) -> Self {
+                    self.sgn_no = Some(sgn_no.into());
+                    self
+                }
+                /// Sets `req_scene` (请求场景 (query)).
+                pub fn with_req_scene(
+                    mut self,
+                    req_scene: impl Into<crate::api::v3::aggracct_bc::types::ReqScene>,
+                ) -> Self {
+                    self.req_scene = Some(req_scene.into());
+                    self
                 }
             }
 
+            /// [`ReqScene`](crate::api::v3::aggracct_bc::types::ReqScene), one type for one shape, under the name it has here.
+            pub type GetReqScene = crate::api::v3::aggracct_bc::types::ReqScene;
+
             /// What `GET /v3/aggracct-bc/wb-channel/account/balance` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
             pub struct GetResponse {
                 /// 是否存在在途减额指令
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub in_transit_reduction_exist: Option<bool>,
                 /// 额度台账号额度
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub balance: Option<i64>,
             }
         }
@@ -61,7 +233,8 @@ pub mod wb_channel {
             /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
             #[doc(alias = "查询商户资料")]
             #[crate::endpoint(GET, "/v3/aggracct-bc/wb-channel/account/mch_archives", response = GetResponse, serial)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 微信支付商户号 (query)
                 pub mchid: String,
@@ -72,20 +245,43 @@ pub mod wb_channel {
                 /// 商户子账户协议号 (query)
                 pub sgn_no: Option<String>,
                 /// 请求场景 (query)
-                pub req_scene: Option<GetReqScene>,
+                pub req_scene: Option<crate::api::v3::aggracct_bc::types::ReqScene>,
             }
 
-            string_enum! {
-                /// 请求场景
-                pub enum GetReqScene {
-                    /// `SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT`
-                    SjtConvenientSettlementServiceMerchant = "SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT",
-                    /// `SJT_MICRO_MERCHANT`
-                    SjtMicroMerchant = "SJT_MICRO_MERCHANT",
-                    /// `WX_SHOP_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT`
-                    WxShopConvenientSettlementServiceMerchant = "WX_SHOP_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT",
+            impl Get {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(mchid: impl Into<String>, bal_account_no: impl Into<String>) -> Self {
+                    Self {
+                        mchid: mchid.into(),
+                        bal_account_no: bal_account_no.into(),
+                        card_no: None,
+                        sgn_no: None,
+                        req_scene: None,
+                    }
+                }
+                /// Sets `card_no` (卡号 (query)).
+                pub fn with_card_no(mut self, card_no: impl Into<String>) -> Self {
+                    self.card_no = Some(card_no.into());
+                    self
+                }
+                /// Sets `sgn_no` (商户子账户协议号 (query)).
+                pub fn with_sgn_no(mut self, sgn_no: impl Into<String>) -> Self {
+                    self.sgn_no = Some(sgn_no.into());
+                    self
+                }
+                /// Sets `req_scene` (请求场景 (query)).
+                pub fn with_req_scene(
+                    mut self,
+                    req_scene: impl Into<crate::api::v3::aggracct_bc::types::ReqScene>,
+                ) -> Self {
+                    self.req_scene = Some(req_scene.into());
+                    self
                 }
             }
+
+            /// [`ReqScene`](crate::api::v3::aggracct_bc::types::ReqScene), one type for one shape, under the name it has here.
+            pub type GetReqScene = crate::api::v3::aggracct_bc::types::ReqScene;
 
             string_enum! {
                 /// 主体类型
@@ -107,20 +303,16 @@ pub mod wb_channel {
                 }
             }
 
-            string_enum! {
-                /// 法定代表人证件类型
-                pub enum GetResponseLegalRepresentativeLegalRepresentativeIdType {
-                    /// `01`
-                    V01 = "01",
-                }
-            }
+            /// [`BeneficialOwnerIdType`](crate::api::v3::aggracct_bc::types::BeneficialOwnerIdType), one type for one shape, under the name it has here.
+            pub type GetResponseLegalRepresentativeLegalRepresentativeIdType =
+                crate::api::v3::aggracct_bc::types::BeneficialOwnerIdType;
 
             /// 法定代表人信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct GetResponseLegalRepresentative {
                 /// 法定代表人证件类型
                 pub legal_representative_id_type:
-                    GetResponseLegalRepresentativeLegalRepresentativeIdType,
+                    crate::api::v3::aggracct_bc::types::BeneficialOwnerIdType,
                 /// 法定代表人姓名
                 pub legal_representative_name: String,
                 /// 法定代表人证件号码
@@ -136,28 +328,23 @@ pub mod wb_channel {
                 /// 法定代表人居住地址
                 pub legal_representative_address: String,
                 /// 法定代表人发证机关
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub legal_representative_issue_authority: Option<String>,
                 /// 法定代表人民族
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub legal_representative_nation: Option<String>,
             }
 
-            string_enum! {
-                /// 受益所有人证件类型
-                pub enum GetResponseBeneficialOwnerBeneficialOwnerIdType {
-                    /// `01`
-                    V01 = "01",
-                }
-            }
+            /// [`BeneficialOwnerIdType`](crate::api::v3::aggracct_bc::types::BeneficialOwnerIdType), one type for one shape, under the name it has here.
+            pub type GetResponseBeneficialOwnerBeneficialOwnerIdType =
+                crate::api::v3::aggracct_bc::types::BeneficialOwnerIdType;
 
             /// GetResponseBeneficialOwner
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct GetResponseBeneficialOwner {
                 /// 受益所有人编号
                 pub beneficial_owner_no: String,
                 /// 受益所有人证件类型
-                pub beneficial_owner_id_type: GetResponseBeneficialOwnerBeneficialOwnerIdType,
+                pub beneficial_owner_id_type:
+                    crate::api::v3::aggracct_bc::types::BeneficialOwnerIdType,
                 /// 受益所有人姓名
                 pub beneficial_owner_name: String,
                 /// 受益所有人证件号码
@@ -175,52 +362,37 @@ pub mod wb_channel {
             }
 
             /// What `GET /v3/aggracct-bc/wb-channel/account/mch_archives` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
             pub struct GetResponse {
                 /// 微信支付商户号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub mchid: Option<String>,
                 /// 额度台账号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub bal_account_no: Option<String>,
                 /// 主体类型
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub merchant_type: Option<GetResponseMerchantType>,
                 /// 主体证件类型
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub merchant_id_type: Option<GetResponseMerchantIdType>,
                 /// 主体证件登记名称
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub merchant_name: Option<String>,
                 /// 主体证件号码
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub merchant_id_no: Option<String>,
                 /// 主体证件有效期起始日
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub effective_date: Option<String>,
                 /// 主体证件有效期结束日
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub expire_date: Option<String>,
                 /// 主体证件正面影像ID
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub merchant_img_front_id: Option<String>,
                 /// 主体注册地址
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub register_address: Option<String>,
                 /// 主体经营范围
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub business_scope: Option<String>,
                 /// 法定代表人信息
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub legal_representative: Option<GetResponseLegalRepresentative>,
                 /// 受益所有人信息列表
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub beneficial_owner: Option<Vec<GetResponseBeneficialOwner>>,
                 /// 卡号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub card_no: Option<String>,
                 /// 商户子账户协议号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub sgn_no: Option<String>,
             }
         }
@@ -231,7 +403,8 @@ pub mod wb_channel {
             /// `GET /v3/aggracct-bc/wb-channel/account/mch_media`
             #[doc(alias = "查询商户影像件资料")]
             #[crate::endpoint(GET, "/v3/aggracct-bc/wb-channel/account/mch_media", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 微信支付商户号 (query)
                 pub mchid: Option<String>,
@@ -243,6 +416,43 @@ pub mod wb_channel {
                 pub mch_media_type: Option<GetMchMediaType>,
                 /// 影像件资料ID (query)
                 pub media_id: Option<String>,
+            }
+
+            impl Get {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(business_scene: impl Into<GetBusinessScene>) -> Self {
+                    Self {
+                        mchid: None,
+                        platform_trx_id: None,
+                        business_scene: business_scene.into(),
+                        mch_media_type: None,
+                        media_id: None,
+                    }
+                }
+                /// Sets `mchid` (微信支付商户号 (query)).
+                pub fn with_mchid(mut self, mchid: impl Into<String>) -> Self {
+                    self.mchid = Some(mchid.into());
+                    self
+                }
+                /// Sets `platform_trx_id` (微信支付业务申请单号 (query)).
+                pub fn with_platform_trx_id(mut self, platform_trx_id: impl Into<String>) -> Self {
+                    self.platform_trx_id = Some(platform_trx_id.into());
+                    self
+                }
+                /// Sets `mch_media_type` (影像件类型 (query)).
+                pub fn with_mch_media_type(
+                    mut self,
+                    mch_media_type: impl Into<GetMchMediaType>,
+                ) -> Self {
+                    self.mch_media_type = Some(mch_media_type.into());
+                    self
+                }
+                /// Sets `media_id` (影像件资料ID (query)).
+                pub fn with_media_id(mut self, media_id: impl Into<String>) -> Self {
+                    self.media_id = Some(media_id.into());
+                    self
+                }
             }
 
             string_enum! {
@@ -286,22 +496,17 @@ pub mod wb_channel {
             }
 
             /// What `GET /v3/aggracct-bc/wb-channel/account/mch_media` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
             pub struct GetResponse {
                 /// 文件内容
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub media_content: Option<String>,
                 /// 文件类型
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub media_type: Option<GetResponseMediaType>,
                 /// 文件摘要
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub media_sm3: Option<String>,
                 /// sm4密钥
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub key: Option<String>,
                 /// 影像件资料ID
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub media_id: Option<String>,
             }
         }
@@ -319,7 +524,8 @@ pub mod wb_channel {
             /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "受理渠道结算银行账户更名申请")]
             #[crate::endpoint(POST, "/v3/aggracct-bc/wb-channel/bank-channel-account/rename", response = PostResponse, serial)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 渠道结算银行账户更名外部系统单号
                 #[wxpay(idempotency_key)]
@@ -330,78 +536,55 @@ pub mod wb_channel {
                 #[wxpay(encrypt)]
                 pub bal_account_no: String,
                 /// 变更类型
-                pub change_scene: PostChangeScene,
+                pub change_scene: crate::api::v3::aggracct_bc::types::ChangeScene,
                 /// 请求场景
-                pub req_scene: Option<PostReqScene>,
+                pub req_scene: Option<crate::api::v3::aggracct_bc::types::ReqScene>,
             }
 
-            string_enum! {
-                /// 变更类型
-                pub enum PostChangeScene {
-                    /// `SUBJECT_INFO_RENAME`
-                    SubjectInfoRename = "SUBJECT_INFO_RENAME",
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    out_request_no: impl Into<String>,
+                    mchid: impl Into<String>,
+                    bal_account_no: impl Into<String>,
+                    change_scene: impl Into<crate::api::v3::aggracct_bc::types::ChangeScene>,
+                ) -> Self {
+                    Self {
+                        out_request_no: out_request_no.into(),
+                        mchid: mchid.into(),
+                        bal_account_no: bal_account_no.into(),
+                        change_scene: change_scene.into(),
+                        req_scene: None,
+                    }
+                }
+                /// Sets `req_scene` (请求场景).
+                pub fn with_req_scene(
+                    mut self,
+                    req_scene: impl Into<crate::api::v3::aggracct_bc::types::ReqScene>,
+                ) -> Self {
+                    self.req_scene = Some(req_scene.into());
+                    self
                 }
             }
 
-            string_enum! {
-                /// 请求场景
-                pub enum PostReqScene {
-                    /// `SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT`
-                    SjtConvenientSettlementServiceMerchant = "SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT",
-                    /// `SJT_MICRO_MERCHANT`
-                    SjtMicroMerchant = "SJT_MICRO_MERCHANT",
-                    /// `WX_SHOP_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT`
-                    WxShopConvenientSettlementServiceMerchant = "WX_SHOP_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT",
-                }
-            }
+            /// [`ChangeScene`](crate::api::v3::aggracct_bc::types::ChangeScene), one type for one shape, under the name it has here.
+            pub type PostChangeScene = crate::api::v3::aggracct_bc::types::ChangeScene;
 
-            string_enum! {
-                /// 变更类型
-                pub enum PostResponseChangeScene {
-                    /// `SUBJECT_INFO_RENAME`
-                    SubjectInfoRename = "SUBJECT_INFO_RENAME",
-                }
-            }
+            /// [`ReqScene`](crate::api::v3::aggracct_bc::types::ReqScene), one type for one shape, under the name it has here.
+            pub type PostReqScene = crate::api::v3::aggracct_bc::types::ReqScene;
 
-            string_enum! {
-                /// 申请单状态
-                pub enum PostResponseApplicationState {
-                    /// `PROCESSING`
-                    Processing = "PROCESSING",
-                    /// `SUCCESS`
-                    Success = "SUCCESS",
-                    /// `FAIL`
-                    Fail = "FAIL",
-                }
-            }
+            /// [`ChangeScene`](crate::api::v3::aggracct_bc::types::ChangeScene), one type for one shape, under the name it has here.
+            pub type PostResponseChangeScene = crate::api::v3::aggracct_bc::types::ChangeScene;
+
+            /// [`ApplicationState`](crate::api::v3::aggracct_bc::types::ApplicationState), one type for one shape, under the name it has here.
+            pub type PostResponseApplicationState =
+                crate::api::v3::aggracct_bc::types::ApplicationState;
 
             /// What `POST /v3/aggracct-bc/wb-channel/bank-channel-account/rename` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponse {
-                /// 变更类型
-                pub change_scene: PostResponseChangeScene,
-                /// 微信支付更名受理返回的申请单号
-                pub application_id: String,
-                /// 渠道结算银行账户更名外部系统单号
-                pub out_request_no: String,
-                /// 目标商户号
-                pub mchid: String,
-                /// 台账ID
-                pub bal_account_no: String,
-                /// 目标账户名
-                pub new_account_name: String,
-                /// 申请单状态
-                pub application_state: PostResponseApplicationState,
-                /// 完成时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub finish_time: Option<crate::DateTime>,
-                /// 失败错误码
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub fail_code: Option<String>,
-                /// 失败原因
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub fail_msg: Option<String>,
-            }
+            ///
+            /// The type is [`WbChannelResponse`](crate::api::v3::aggracct_bc::types::WbChannelResponse), which other answers share.
+            pub type PostResponse = crate::api::v3::aggracct_bc::types::WbChannelResponse;
 
             /// `/v3/aggracct-bc/wb-channel/bank-channel-account/rename/{application_id}`
             pub mod _application_id_ {
@@ -412,7 +595,8 @@ pub mod wb_channel {
                 /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
                 #[doc(alias = "查询渠道结算银行账户更名申请")]
                 #[crate::endpoint(GET, "/v3/aggracct-bc/wb-channel/bank-channel-account/rename/<application_id>", response = GetResponse, serial)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Get {
                     /// 微信支付更名受理返回的申请单号 (path)
                     pub application_id: String,
@@ -422,53 +606,17 @@ pub mod wb_channel {
                     pub bal_account_no: String,
                 }
 
-                string_enum! {
-                    /// 变更类型
-                    pub enum GetResponseChangeScene {
-                        /// `SUBJECT_INFO_RENAME`
-                        SubjectInfoRename = "SUBJECT_INFO_RENAME",
-                    }
-                }
+                /// [`ChangeScene`](crate::api::v3::aggracct_bc::types::ChangeScene), one type for one shape, under the name it has here.
+                pub type GetResponseChangeScene = crate::api::v3::aggracct_bc::types::ChangeScene;
 
-                string_enum! {
-                    /// 申请单状态
-                    pub enum GetResponseApplicationState {
-                        /// `PROCESSING`
-                        Processing = "PROCESSING",
-                        /// `SUCCESS`
-                        Success = "SUCCESS",
-                        /// `FAIL`
-                        Fail = "FAIL",
-                    }
-                }
+                /// [`ApplicationState`](crate::api::v3::aggracct_bc::types::ApplicationState), one type for one shape, under the name it has here.
+                pub type GetResponseApplicationState =
+                    crate::api::v3::aggracct_bc::types::ApplicationState;
 
                 /// What `GET /v3/aggracct-bc/wb-channel/bank-channel-account/rename/{application_id}` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponse {
-                    /// 变更类型
-                    pub change_scene: GetResponseChangeScene,
-                    /// 微信支付更名受理返回的申请单号
-                    pub application_id: String,
-                    /// 渠道结算银行账户更名外部系统单号
-                    pub out_request_no: String,
-                    /// 目标商户号
-                    pub mchid: String,
-                    /// 台账ID
-                    pub bal_account_no: String,
-                    /// 目标账户名
-                    pub new_account_name: String,
-                    /// 申请单状态
-                    pub application_state: GetResponseApplicationState,
-                    /// 完成时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub finish_time: Option<crate::DateTime>,
-                    /// 失败错误码
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub fail_code: Option<String>,
-                    /// 失败原因
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub fail_msg: Option<String>,
-                }
+                ///
+                /// The type is [`WbChannelResponse`](crate::api::v3::aggracct_bc::types::WbChannelResponse), which other answers share.
+                pub type GetResponse = crate::api::v3::aggracct_bc::types::WbChannelResponse;
             }
         }
     }
@@ -483,47 +631,26 @@ pub mod wb_channel {
             /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
             #[doc(alias = "查询控制单")]
             #[crate::endpoint(GET, "/v3/aggracct-bc/wb-channel/control-orders/<out_request_no>", response = GetResponse, serial)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 微众管控/解管单号 (path)
                 pub out_request_no: String,
                 /// 控制单类型 (query)
-                pub control_type: GetControlType,
+                pub control_type: crate::api::v3::aggracct_bc::types::ControlScene,
                 /// 微信支付商户号 (query)
                 pub mchid: String,
             }
 
-            string_enum! {
-                /// 控制单类型
-                pub enum GetControlType {
-                    /// `PUNISH`
-                    Punish = "PUNISH",
-                    /// `RECOVER`
-                    Recover = "RECOVER",
-                }
-            }
+            /// [`ControlScene`](crate::api::v3::aggracct_bc::types::ControlScene), one type for one shape, under the name it has here.
+            pub type GetControlType = crate::api::v3::aggracct_bc::types::ControlScene;
 
-            string_enum! {
-                /// 控制场景
-                pub enum GetResponseControlScene {
-                    /// `PUNISH`
-                    Punish = "PUNISH",
-                    /// `RECOVER`
-                    Recover = "RECOVER",
-                }
-            }
+            /// [`ControlScene`](crate::api::v3::aggracct_bc::types::ControlScene), one type for one shape, under the name it has here.
+            pub type GetResponseControlScene = crate::api::v3::aggracct_bc::types::ControlScene;
 
-            string_enum! {
-                /// 管控状态
-                pub enum GetResponsePunishOrderPunishState {
-                    /// `EXECUTING`
-                    Executing = "EXECUTING",
-                    /// `SUCCESS`
-                    Success = "SUCCESS",
-                    /// `FAILED`
-                    Failed = "FAILED",
-                }
-            }
+            /// [`PunishState`](crate::api::v3::aggracct_bc::types::PunishState), one type for one shape, under the name it has here.
+            pub type GetResponsePunishOrderPunishState =
+                crate::api::v3::aggracct_bc::types::PunishState;
 
             string_enum! {
                 /// 生效状态
@@ -552,7 +679,7 @@ pub mod wb_channel {
             }
 
             /// 管控单
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct GetResponsePunishOrder {
                 /// 微信管控单号
                 pub wxpay_punish_no: String,
@@ -565,49 +692,33 @@ pub mod wb_channel {
                 /// 管控场景规则版本号
                 pub punish_rule_version: i64,
                 /// 管控原因
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub punish_reason: Option<String>,
                 /// 管控开始时间
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub punish_start_time: Option<crate::DateTime>,
                 /// 管控结束时间
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub punish_end_time: Option<crate::DateTime>,
                 /// 管控受理时间
                 pub punish_accept_time: crate::DateTime,
                 /// 管控执行完成时间
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub punish_finish_time: Option<crate::DateTime>,
                 /// 管控状态
-                pub punish_state: GetResponsePunishOrderPunishState,
+                pub punish_state: crate::api::v3::aggracct_bc::types::PunishState,
                 /// 生效状态
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub effect_state: Option<GetResponsePunishOrderEffectState>,
                 /// 管控方案
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub control_action: Option<Vec<GetResponsePunishOrderControlAction>>,
                 /// 执行失败错误信息
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub error_message: Option<String>,
                 /// 执行失败错误码
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub error_code: Option<String>,
             }
 
-            string_enum! {
-                /// 解管状态
-                pub enum GetResponseRecoverOrderRecoverState {
-                    /// `EXECUTING`
-                    Executing = "EXECUTING",
-                    /// `SUCCESS`
-                    Success = "SUCCESS",
-                    /// `FAILED`
-                    Failed = "FAILED",
-                }
-            }
+            /// [`PunishState`](crate::api::v3::aggracct_bc::types::PunishState), one type for one shape, under the name it has here.
+            pub type GetResponseRecoverOrderRecoverState =
+                crate::api::v3::aggracct_bc::types::PunishState;
 
             /// 解管单
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct GetResponseRecoverOrder {
                 /// 微信支付解管单号
                 pub wxpay_recover_no: String,
@@ -626,27 +737,23 @@ pub mod wb_channel {
                 /// 解管执行完成时间
                 pub recover_finish_time: crate::DateTime,
                 /// 解管状态
-                pub recover_state: GetResponseRecoverOrderRecoverState,
+                pub recover_state: crate::api::v3::aggracct_bc::types::PunishState,
                 /// 解管原因描述
                 pub recover_reason: String,
                 /// 执行失败错误信息
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub error_message: Option<String>,
                 /// 执行失败错误码
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub error_code: Option<String>,
             }
 
             /// What `GET /v3/aggracct-bc/wb-channel/control-orders/{out_request_no}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct GetResponse {
                 /// 控制场景
-                pub control_scene: GetResponseControlScene,
+                pub control_scene: crate::api::v3::aggracct_bc::types::ControlScene,
                 /// 管控单
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub punish_order: Option<GetResponsePunishOrder>,
                 /// 解管单
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub recover_order: Option<GetResponseRecoverOrder>,
             }
         }
@@ -665,7 +772,8 @@ pub mod wb_channel {
                         /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                         #[doc(alias = "资料更新请求审核结果回调通知")]
                         #[crate::endpoint(POST, "/v3/aggracct-bc/wb-channel/control-orders/info/update/result/notify", response = PostResponse)]
-                        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                        #[derive(Debug, Clone, PartialEq)]
+                        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                         pub struct Post {
                             /// 资料更新请求单号
                             #[wxpay(idempotency_key)]
@@ -684,6 +792,65 @@ pub mod wb_channel {
                             pub fail_msg: Option<String>,
                             /// 场景
                             pub scene: Option<PostScene>,
+                        }
+
+                        impl Post {
+                            /// A value with its required fields; every optional one is `None`
+                            /// until its `with_…` method sets it.
+                            pub fn new(
+                                out_request_no: impl Into<String>,
+                                mchid: impl Into<String>,
+                            ) -> Self {
+                                Self {
+                                    out_request_no: out_request_no.into(),
+                                    mchid: mchid.into(),
+                                    audit_result: None,
+                                    audit_finish_time: None,
+                                    attach_info: None,
+                                    fail_code: None,
+                                    fail_msg: None,
+                                    scene: None,
+                                }
+                            }
+                            /// Sets `audit_result` (审核结果).
+                            pub fn with_audit_result(
+                                mut self,
+                                audit_result: impl Into<PostAuditResult>,
+                            ) -> Self {
+                                self.audit_result = Some(audit_result.into());
+                                self
+                            }
+                            /// Sets `audit_finish_time` (审核完成时间).
+                            pub fn with_audit_finish_time(
+                                mut self,
+                                audit_finish_time: impl Into<crate::DateTime>,
+                            ) -> Self {
+                                self.audit_finish_time = Some(audit_finish_time.into());
+                                self
+                            }
+                            /// Sets `attach_info` (业务附属信息).
+                            pub fn with_attach_info(
+                                mut self,
+                                attach_info: impl Into<String>,
+                            ) -> Self {
+                                self.attach_info = Some(attach_info.into());
+                                self
+                            }
+                            /// Sets `fail_code` (审核驳回错误码).
+                            pub fn with_fail_code(mut self, fail_code: impl Into<String>) -> Self {
+                                self.fail_code = Some(fail_code.into());
+                                self
+                            }
+                            /// Sets `fail_msg` (审核驳回错误原因).
+                            pub fn with_fail_msg(mut self, fail_msg: impl Into<String>) -> Self {
+                                self.fail_msg = Some(fail_msg.into());
+                                self
+                            }
+                            /// Sets `scene` (场景).
+                            pub fn with_scene(mut self, scene: impl Into<PostScene>) -> Self {
+                                self.scene = Some(scene.into());
+                                self
+                            }
                         }
 
                         string_enum! {
@@ -709,10 +876,9 @@ pub mod wb_channel {
                         }
 
                         /// What `POST /v3/aggracct-bc/wb-channel/control-orders/info/update/result/notify` answers.
-                        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
                         pub struct PostResponse {
                             /// 接口返回信息
-                            #[serde(skip_serializing_if = "Option::is_none")]
                             pub ret_msg: Option<String>,
                         }
                     }
@@ -730,7 +896,8 @@ pub mod wb_channel {
             /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "发起微众台账管控")]
             #[crate::endpoint(POST, "/v3/aggracct-bc/wb-channel/control-orders/punish", response = PostResponse, serial)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 微众管控单号
                 #[wxpay(idempotency_key)]
@@ -752,22 +919,76 @@ pub mod wb_channel {
                 /// 目标下管商户子账户协议号
                 pub sgn_no: Option<String>,
                 /// 请求场景
-                pub req_scene: Option<PostReqScene>,
+                pub req_scene: Option<crate::api::v3::aggracct_bc::types::ReqScene>,
                 /// 微众资金划回策略
                 pub fund_repatriation_strategy: Option<PostFundRepatriationStrategy>,
             }
 
-            string_enum! {
-                /// 请求场景
-                pub enum PostReqScene {
-                    /// `SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT`
-                    SjtConvenientSettlementServiceMerchant = "SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT",
-                    /// `SJT_MICRO_MERCHANT`
-                    SjtMicroMerchant = "SJT_MICRO_MERCHANT",
-                    /// `WX_SHOP_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT`
-                    WxShopConvenientSettlementServiceMerchant = "WX_SHOP_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT",
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    out_request_no: impl Into<String>,
+                    mchid: impl Into<String>,
+                    bal_account_no: impl Into<String>,
+                    punish_scene: impl Into<i64>,
+                ) -> Self {
+                    Self {
+                        out_request_no: out_request_no.into(),
+                        mchid: mchid.into(),
+                        bal_account_no: bal_account_no.into(),
+                        punish_scene: punish_scene.into(),
+                        punish_reason: None,
+                        punish_end_time: None,
+                        card_no: None,
+                        sgn_no: None,
+                        req_scene: None,
+                        fund_repatriation_strategy: None,
+                    }
+                }
+                /// Sets `punish_reason` (管控原因).
+                pub fn with_punish_reason(mut self, punish_reason: impl Into<String>) -> Self {
+                    self.punish_reason = Some(punish_reason.into());
+                    self
+                }
+                /// Sets `punish_end_time` (管控结束时间).
+                pub fn with_punish_end_time(
+                    mut self,
+                    punish_end_time: impl Into<crate::DateTime>,
+                ) -> Self {
+                    self.punish_end_time = Some(punish_end_time.into());
+                    self
+                }
+                /// Sets `card_no` (目标下管卡号).
+                pub fn with_card_no(mut self, card_no: impl Into<String>) -> Self {
+                    self.card_no = Some(card_no.into());
+                    self
+                }
+                /// Sets `sgn_no` (目标下管商户子账户协议号).
+                pub fn with_sgn_no(mut self, sgn_no: impl Into<String>) -> Self {
+                    self.sgn_no = Some(sgn_no.into());
+                    self
+                }
+                /// Sets `req_scene` (请求场景).
+                pub fn with_req_scene(
+                    mut self,
+                    req_scene: impl Into<crate::api::v3::aggracct_bc::types::ReqScene>,
+                ) -> Self {
+                    self.req_scene = Some(req_scene.into());
+                    self
+                }
+                /// Sets `fund_repatriation_strategy` (微众资金划回策略).
+                pub fn with_fund_repatriation_strategy(
+                    mut self,
+                    fund_repatriation_strategy: impl Into<PostFundRepatriationStrategy>,
+                ) -> Self {
+                    self.fund_repatriation_strategy = Some(fund_repatriation_strategy.into());
+                    self
                 }
             }
+
+            /// [`ReqScene`](crate::api::v3::aggracct_bc::types::ReqScene), one type for one shape, under the name it has here.
+            pub type PostReqScene = crate::api::v3::aggracct_bc::types::ReqScene;
 
             string_enum! {
                 /// 微众资金划回策略
@@ -780,7 +1001,7 @@ pub mod wb_channel {
             }
 
             /// What `POST /v3/aggracct-bc/wb-channel/control-orders/punish` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct PostResponse {
                 /// 微信支付管控单号
                 pub wxpay_punish_no: String,
@@ -799,7 +1020,8 @@ pub mod wb_channel {
             /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "解除对微众台账的管控")]
             #[crate::endpoint(POST, "/v3/aggracct-bc/wb-channel/control-orders/recover", response = PostResponse, serial)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 微众解管单号
                 #[wxpay(idempotency_key)]
@@ -821,23 +1043,57 @@ pub mod wb_channel {
                 /// 目标下管商户子账户协议号
                 pub sgn_no: Option<String>,
                 /// 请求场景
-                pub req_scene: Option<PostReqScene>,
+                pub req_scene: Option<crate::api::v3::aggracct_bc::types::ReqScene>,
             }
 
-            string_enum! {
-                /// 请求场景
-                pub enum PostReqScene {
-                    /// `SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT`
-                    SjtConvenientSettlementServiceMerchant = "SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT",
-                    /// `SJT_MICRO_MERCHANT`
-                    SjtMicroMerchant = "SJT_MICRO_MERCHANT",
-                    /// `WX_SHOP_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT`
-                    WxShopConvenientSettlementServiceMerchant = "WX_SHOP_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT",
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    out_request_no: impl Into<String>,
+                    related_webank_punish_no: impl Into<String>,
+                    related_wxpay_punish_no: impl Into<String>,
+                    mchid: impl Into<String>,
+                    bal_account_no: impl Into<String>,
+                    recover_reason: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        out_request_no: out_request_no.into(),
+                        related_webank_punish_no: related_webank_punish_no.into(),
+                        related_wxpay_punish_no: related_wxpay_punish_no.into(),
+                        mchid: mchid.into(),
+                        bal_account_no: bal_account_no.into(),
+                        recover_reason: recover_reason.into(),
+                        card_no: None,
+                        sgn_no: None,
+                        req_scene: None,
+                    }
+                }
+                /// Sets `card_no` (目标下管卡号).
+                pub fn with_card_no(mut self, card_no: impl Into<String>) -> Self {
+                    self.card_no = Some(card_no.into());
+                    self
+                }
+                /// Sets `sgn_no` (目标下管商户子账户协议号).
+                pub fn with_sgn_no(mut self, sgn_no: impl Into<String>) -> Self {
+                    self.sgn_no = Some(sgn_no.into());
+                    self
+                }
+                /// Sets `req_scene` (请求场景).
+                pub fn with_req_scene(
+                    mut self,
+                    req_scene: impl Into<crate::api::v3::aggracct_bc::types::ReqScene>,
+                ) -> Self {
+                    self.req_scene = Some(req_scene.into());
+                    self
                 }
             }
 
+            /// [`ReqScene`](crate::api::v3::aggracct_bc::types::ReqScene), one type for one shape, under the name it has here.
+            pub type PostReqScene = crate::api::v3::aggracct_bc::types::ReqScene;
+
             /// What `POST /v3/aggracct-bc/wb-channel/control-orders/recover` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct PostResponse {
                 /// 微信支付解管单号
                 pub wxpay_recover_no: String,
@@ -857,7 +1113,8 @@ pub mod wb_channel {
         /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "特殊减额")]
         #[crate::endpoint(POST, "/v3/aggracct-bc/wb-channel/special-reduction", response = PostResponse, serial)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 微信支付商户号
             pub mchid: String,
@@ -868,7 +1125,7 @@ pub mod wb_channel {
             #[wxpay(idempotency_key)]
             pub out_request_no: String,
             /// 特殊减额类型
-            pub reduction_type: PostReductionType,
+            pub reduction_type: crate::api::v3::aggracct_bc::types::ReductionType,
             /// 减额金额
             pub amount: i64,
             /// 特殊减额原因
@@ -879,102 +1136,76 @@ pub mod wb_channel {
             /// 商户账户协议号
             pub sgn_no: Option<String>,
             /// 请求场景
-            pub req_scene: Option<PostReqScene>,
+            pub req_scene: Option<crate::api::v3::aggracct_bc::types::ReqScene>,
         }
 
-        string_enum! {
-            /// 特殊减额类型
-            pub enum PostReductionType {
-                /// `FINANCIAL_PENALTY`
-                FinancialPenalty = "FINANCIAL_PENALTY",
-                /// `JUDICIAL_DEDUCTION`
-                JudicialDeduction = "JUDICIAL_DEDUCTION",
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                mchid: impl Into<String>,
+                bal_account_no: impl Into<String>,
+                out_request_no: impl Into<String>,
+                reduction_type: impl Into<crate::api::v3::aggracct_bc::types::ReductionType>,
+                amount: impl Into<i64>,
+            ) -> Self {
+                Self {
+                    mchid: mchid.into(),
+                    bal_account_no: bal_account_no.into(),
+                    out_request_no: out_request_no.into(),
+                    reduction_type: reduction_type.into(),
+                    amount: amount.into(),
+                    reason: None,
+                    card_no: None,
+                    sgn_no: None,
+                    req_scene: None,
+                }
+            }
+            /// Sets `reason` (特殊减额原因).
+            pub fn with_reason(mut self, reason: impl Into<String>) -> Self {
+                self.reason = Some(reason.into());
+                self
+            }
+            /// Sets `card_no` (卡号).
+            pub fn with_card_no(mut self, card_no: impl Into<String>) -> Self {
+                self.card_no = Some(card_no.into());
+                self
+            }
+            /// Sets `sgn_no` (商户账户协议号).
+            pub fn with_sgn_no(mut self, sgn_no: impl Into<String>) -> Self {
+                self.sgn_no = Some(sgn_no.into());
+                self
+            }
+            /// Sets `req_scene` (请求场景).
+            pub fn with_req_scene(
+                mut self,
+                req_scene: impl Into<crate::api::v3::aggracct_bc::types::ReqScene>,
+            ) -> Self {
+                self.req_scene = Some(req_scene.into());
+                self
             }
         }
 
-        string_enum! {
-            /// 请求场景
-            pub enum PostReqScene {
-                /// `SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT`
-                SjtConvenientSettlementServiceMerchant = "SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT",
-                /// `SJT_MICRO_MERCHANT`
-                SjtMicroMerchant = "SJT_MICRO_MERCHANT",
-                /// `WX_SHOP_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT`
-                WxShopConvenientSettlementServiceMerchant = "WX_SHOP_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT",
-            }
-        }
+        /// [`ReductionType`](crate::api::v3::aggracct_bc::types::ReductionType), one type for one shape, under the name it has here.
+        pub type PostReductionType = crate::api::v3::aggracct_bc::types::ReductionType;
 
-        string_enum! {
-            /// 特殊减额类型
-            pub enum PostResponseReductionType {
-                /// `FINANCIAL_PENALTY`
-                FinancialPenalty = "FINANCIAL_PENALTY",
-                /// `JUDICIAL_DEDUCTION`
-                JudicialDeduction = "JUDICIAL_DEDUCTION",
-            }
-        }
+        /// [`ReqScene`](crate::api::v3::aggracct_bc::types::ReqScene), one type for one shape, under the name it has here.
+        pub type PostReqScene = crate::api::v3::aggracct_bc::types::ReqScene;
 
-        string_enum! {
-            /// 处理结果
-            pub enum PostResponseState {
-                /// `PROCESSING`
-                Processing = "PROCESSING",
-                /// `SUCCESS`
-                Success = "SUCCESS",
-                /// `FAILED`
-                Failed = "FAILED",
-            }
-        }
+        /// [`ReductionType`](crate::api::v3::aggracct_bc::types::ReductionType), one type for one shape, under the name it has here.
+        pub type PostResponseReductionType = crate::api::v3::aggracct_bc::types::ReductionType;
 
-        string_enum! {
-            /// 失败原因
-            pub enum PostResponseFailReason {
-                /// `BALANCE_NOT_ENOUGH`
-                BalanceNotEnough = "BALANCE_NOT_ENOUGH",
-                /// `RECEIPT_NOT_EXIST_CLOSED`
-                ReceiptNotExistClosed = "RECEIPT_NOT_EXIST_CLOSED",
-                /// `TIME_OUT_CLOSED`
-                TimeOutClosed = "TIME_OUT_CLOSED",
-            }
-        }
+        /// [`State`](crate::api::v3::aggracct_bc::types::State), one type for one shape, under the name it has here.
+        pub type PostResponseState = crate::api::v3::aggracct_bc::types::State;
+
+        /// [`FailReason`](crate::api::v3::aggracct_bc::types::FailReason), one type for one shape, under the name it has here.
+        pub type PostResponseFailReason = crate::api::v3::aggracct_bc::types::FailReason;
 
         /// What `POST /v3/aggracct-bc/wb-channel/special-reduction` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponse {
-            /// 微信支付商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub mchid: Option<String>,
-            /// 额度台账号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub bal_account_no: Option<String>,
-            /// 特殊减额单号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub out_request_no: Option<String>,
-            /// 特殊减额类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub reduction_type: Option<PostResponseReductionType>,
-            /// 减额金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub amount: Option<i64>,
-            /// 处理结果
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub state: Option<PostResponseState>,
-            /// 特殊减额原因
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub reason: Option<String>,
-            /// 微信支付额度变更单号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub quota_change_no: Option<String>,
-            /// 成功时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub success_time: Option<crate::DateTime>,
-            /// 失败时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub fail_time: Option<crate::DateTime>,
-            /// 失败原因
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub fail_reason: Option<PostResponseFailReason>,
-        }
+        ///
+        /// The type is [`WbChannelSpecialReductionResponse`](crate::api::v3::aggracct_bc::types::WbChannelSpecialReductionResponse), which other answers share.
+        pub type PostResponse =
+            crate::api::v3::aggracct_bc::types::WbChannelSpecialReductionResponse;
 
         /// `/v3/aggracct-bc/wb-channel/special-reduction/{out_request_no}`
         pub mod _out_request_no_ {
@@ -985,7 +1216,8 @@ pub mod wb_channel {
             /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
             #[doc(alias = "查询特殊减额结果")]
             #[crate::endpoint(GET, "/v3/aggracct-bc/wb-channel/special-reduction/<out_request_no>", response = GetResponse, serial)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 特殊减额单号 (path)
                 pub out_request_no: String,
@@ -998,92 +1230,63 @@ pub mod wb_channel {
                 /// 商户子账户协议号 (query)
                 pub sgn_no: Option<String>,
                 /// 请求场景 (query)
-                pub req_scene: Option<GetReqScene>,
+                pub req_scene: Option<crate::api::v3::aggracct_bc::types::ReqScene>,
             }
 
-            string_enum! {
-                /// 请求场景
-                pub enum GetReqScene {
-                    /// `SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT`
-                    SjtConvenientSettlementServiceMerchant = "SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT",
-                    /// `SJT_MICRO_MERCHANT`
-                    SjtMicroMerchant = "SJT_MICRO_MERCHANT",
-                    /// `WX_SHOP_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT`
-                    WxShopConvenientSettlementServiceMerchant = "WX_SHOP_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT",
+            impl Get {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    out_request_no: impl Into<String>,
+                    mchid: impl Into<String>,
+                    bal_account_no: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        out_request_no: out_request_no.into(),
+                        mchid: mchid.into(),
+                        bal_account_no: bal_account_no.into(),
+                        card_no: None,
+                        sgn_no: None,
+                        req_scene: None,
+                    }
+                }
+                /// Sets `card_no` (卡号 (query)).
+                pub fn with_card_no(mut self, card_no: impl Into<String>) -> Self {
+                    self.card_no = Some(card_no.into());
+                    self
+                }
+                /// Sets `sgn_no` (商户子账户协议号 (query)).
+                pub fn with_sgn_no(mut self, sgn_no: impl Into<String>) -> Self {
+                    self.sgn_no = Some(sgn_no.into());
+                    self
+                }
+                /// Sets `req_scene` (请求场景 (query)).
+                pub fn with_req_scene(
+                    mut self,
+                    req_scene: impl Into<crate::api::v3::aggracct_bc::types::ReqScene>,
+                ) -> Self {
+                    self.req_scene = Some(req_scene.into());
+                    self
                 }
             }
 
-            string_enum! {
-                /// 特殊减额类型
-                pub enum GetResponseReductionType {
-                    /// `FINANCIAL_PENALTY`
-                    FinancialPenalty = "FINANCIAL_PENALTY",
-                    /// `JUDICIAL_DEDUCTION`
-                    JudicialDeduction = "JUDICIAL_DEDUCTION",
-                }
-            }
+            /// [`ReqScene`](crate::api::v3::aggracct_bc::types::ReqScene), one type for one shape, under the name it has here.
+            pub type GetReqScene = crate::api::v3::aggracct_bc::types::ReqScene;
 
-            string_enum! {
-                /// 处理结果
-                pub enum GetResponseState {
-                    /// `PROCESSING`
-                    Processing = "PROCESSING",
-                    /// `SUCCESS`
-                    Success = "SUCCESS",
-                    /// `FAILED`
-                    Failed = "FAILED",
-                }
-            }
+            /// [`ReductionType`](crate::api::v3::aggracct_bc::types::ReductionType), one type for one shape, under the name it has here.
+            pub type GetResponseReductionType = crate::api::v3::aggracct_bc::types::ReductionType;
 
-            string_enum! {
-                /// 失败原因
-                pub enum GetResponseFailReason {
-                    /// `BALANCE_NOT_ENOUGH`
-                    BalanceNotEnough = "BALANCE_NOT_ENOUGH",
-                    /// `RECEIPT_NOT_EXIST_CLOSED`
-                    ReceiptNotExistClosed = "RECEIPT_NOT_EXIST_CLOSED",
-                    /// `TIME_OUT_CLOSED`
-                    TimeOutClosed = "TIME_OUT_CLOSED",
-                }
-            }
+            /// [`State`](crate::api::v3::aggracct_bc::types::State), one type for one shape, under the name it has here.
+            pub type GetResponseState = crate::api::v3::aggracct_bc::types::State;
+
+            /// [`FailReason`](crate::api::v3::aggracct_bc::types::FailReason), one type for one shape, under the name it has here.
+            pub type GetResponseFailReason = crate::api::v3::aggracct_bc::types::FailReason;
 
             /// What `GET /v3/aggracct-bc/wb-channel/special-reduction/{out_request_no}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponse {
-                /// 微信支付商户号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub mchid: Option<String>,
-                /// 额度台账号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub bal_account_no: Option<String>,
-                /// 特殊减额单号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub out_request_no: Option<String>,
-                /// 特殊减额类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub reduction_type: Option<GetResponseReductionType>,
-                /// 减额金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub amount: Option<i64>,
-                /// 处理结果
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub state: Option<GetResponseState>,
-                /// 特殊减额原因
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub reason: Option<String>,
-                /// 微信支付额度变更单号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub quota_change_no: Option<String>,
-                /// 成功时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub success_time: Option<crate::DateTime>,
-                /// 失败时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub fail_time: Option<crate::DateTime>,
-                /// 失败原因
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub fail_reason: Option<GetResponseFailReason>,
-            }
+            ///
+            /// The type is [`WbChannelSpecialReductionResponse`](crate::api::v3::aggracct_bc::types::WbChannelSpecialReductionResponse), which other answers share.
+            pub type GetResponse =
+                crate::api::v3::aggracct_bc::types::WbChannelSpecialReductionResponse;
         }
     }
 }

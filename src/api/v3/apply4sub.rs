@@ -17,7 +17,8 @@ pub mod sub_merchants {
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/modify-settlement/sub-merchants/get-application.html)
                 #[doc(alias = "查询结算账户修改申请状态")]
                 #[crate::endpoint(GET, "/v3/apply4sub/sub_merchants/<sub_mchid>/application/<application_no>", response = GetResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Get {
                     /// 特约商户/二级商户号 (path)
                     pub sub_mchid: String,
@@ -25,6 +26,29 @@ pub mod sub_merchants {
                     pub application_no: String,
                     /// 银行账号展示规则 (query)
                     pub account_number_rule: Option<GetAccountNumberRule>,
+                }
+
+                impl Get {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    pub fn new(
+                        sub_mchid: impl Into<String>,
+                        application_no: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            sub_mchid: sub_mchid.into(),
+                            application_no: application_no.into(),
+                            account_number_rule: None,
+                        }
+                    }
+                    /// Sets `account_number_rule` (银行账号展示规则 (query)).
+                    pub fn with_account_number_rule(
+                        mut self,
+                        account_number_rule: impl Into<GetAccountNumberRule>,
+                    ) -> Self {
+                        self.account_number_rule = Some(account_number_rule.into());
+                        self
+                    }
                 }
 
                 string_enum! {
@@ -37,15 +61,8 @@ pub mod sub_merchants {
                     }
                 }
 
-                string_enum! {
-                    /// 账户类型
-                    pub enum GetResponseAccountType {
-                        /// `ACCOUNT_TYPE_BUSINESS`
-                        AccountTypeBusiness = "ACCOUNT_TYPE_BUSINESS",
-                        /// `ACCOUNT_TYPE_PRIVATE`
-                        AccountTypePrivate = "ACCOUNT_TYPE_PRIVATE",
-                    }
-                }
+                /// [`AccountType`](crate::api::v3::apply4sub::types::AccountType), one type for one shape, under the name it has here.
+                pub type GetResponseAccountType = crate::api::v3::apply4sub::types::AccountType;
 
                 string_enum! {
                     /// 审核状态
@@ -60,29 +77,25 @@ pub mod sub_merchants {
                 }
 
                 /// What `GET /v3/apply4sub/sub_merchants/{sub_mchid}/application/{application_no}` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct GetResponse {
                     /// 开户名称
                     pub account_name: String,
                     /// 账户类型
-                    pub account_type: GetResponseAccountType,
+                    pub account_type: crate::api::v3::apply4sub::types::AccountType,
                     /// 开户银行
                     pub account_bank: String,
                     /// 开户银行全称
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub bank_name: Option<String>,
                     /// 开户银行联行号
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub bank_branch_id: Option<String>,
                     /// 银行账号
                     pub account_number: String,
                     /// 审核状态
                     pub verify_result: GetResponseVerifyResult,
                     /// 审核驳回原因
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub verify_fail_reason: Option<String>,
                     /// 审核结果更新时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub verify_finish_time: Option<crate::DateTime>,
                 }
             }
@@ -101,14 +114,15 @@ pub mod sub_merchants {
             #[doc(alias = "修改结算帐号API")]
             #[doc(alias = "修改结算帐号")]
             #[crate::endpoint(POST, "/v3/apply4sub/sub_merchants/<sub_mchid>/modify-settlement", response = PostResponse, serial)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 特约商户号 (path)
                 pub sub_mchid: String,
                 /// 修改模式
                 pub modify_mode: Option<PostModifyMode>,
                 /// 账户类型
-                pub account_type: PostAccountType,
+                pub account_type: crate::api::v3::apply4sub::types::AccountType,
                 /// 开户银行
                 pub account_bank: String,
                 /// 开户银行省市编码
@@ -125,6 +139,50 @@ pub mod sub_merchants {
                 pub account_name: Option<String>,
             }
 
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    sub_mchid: impl Into<String>,
+                    account_type: impl Into<crate::api::v3::apply4sub::types::AccountType>,
+                    account_bank: impl Into<String>,
+                    bank_address_code: impl Into<String>,
+                    account_number: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        sub_mchid: sub_mchid.into(),
+                        modify_mode: None,
+                        account_type: account_type.into(),
+                        account_bank: account_bank.into(),
+                        bank_address_code: bank_address_code.into(),
+                        bank_name: None,
+                        bank_branch_id: None,
+                        account_number: account_number.into(),
+                        account_name: None,
+                    }
+                }
+                /// Sets `modify_mode` (修改模式).
+                pub fn with_modify_mode(mut self, modify_mode: impl Into<PostModifyMode>) -> Self {
+                    self.modify_mode = Some(modify_mode.into());
+                    self
+                }
+                /// Sets `bank_name` (开户银行全称).
+                pub fn with_bank_name(mut self, bank_name: impl Into<String>) -> Self {
+                    self.bank_name = Some(bank_name.into());
+                    self
+                }
+                /// Sets `bank_branch_id` (开户银行联行号).
+                pub fn with_bank_branch_id(mut self, bank_branch_id: impl Into<String>) -> Self {
+                    self.bank_branch_id = Some(bank_branch_id.into());
+                    self
+                }
+                /// Sets `account_name` (开户名称).
+                pub fn with_account_name(mut self, account_name: impl Into<String>) -> Self {
+                    self.account_name = Some(account_name.into());
+                    self
+                }
+            }
+
             string_enum! {
                 /// 修改模式
                 pub enum PostModifyMode {
@@ -133,18 +191,11 @@ pub mod sub_merchants {
                 }
             }
 
-            string_enum! {
-                /// 账户类型
-                pub enum PostAccountType {
-                    /// `ACCOUNT_TYPE_BUSINESS`
-                    AccountTypeBusiness = "ACCOUNT_TYPE_BUSINESS",
-                    /// `ACCOUNT_TYPE_PRIVATE`
-                    AccountTypePrivate = "ACCOUNT_TYPE_PRIVATE",
-                }
-            }
+            /// [`AccountType`](crate::api::v3::apply4sub::types::AccountType), one type for one shape, under the name it has here.
+            pub type PostAccountType = crate::api::v3::apply4sub::types::AccountType;
 
             /// What `POST /v3/apply4sub/sub_merchants/{sub_mchid}/modify-settlement` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct PostResponse {
                 /// 修改结算账户申请单号
                 pub application_no: String,
@@ -160,21 +211,15 @@ pub mod sub_merchants {
             #[doc(alias = "查询结算账户API")]
             #[doc(alias = "查询结算账户")]
             #[crate::endpoint(GET, "/v3/apply4sub/sub_merchants/<sub_mchid>/settlement", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 特约商户/二级商户号 (path)
                 pub sub_mchid: String,
             }
 
-            string_enum! {
-                /// 账户类型
-                pub enum GetResponseAccountType {
-                    /// `ACCOUNT_TYPE_BUSINESS`
-                    AccountTypeBusiness = "ACCOUNT_TYPE_BUSINESS",
-                    /// `ACCOUNT_TYPE_PRIVATE`
-                    AccountTypePrivate = "ACCOUNT_TYPE_PRIVATE",
-                }
-            }
+            /// [`AccountType`](crate::api::v3::apply4sub::types::AccountType), one type for one shape, under the name it has here.
+            pub type GetResponseAccountType = crate::api::v3::apply4sub::types::AccountType;
 
             string_enum! {
                 /// 验证结果
@@ -189,26 +234,35 @@ pub mod sub_merchants {
             }
 
             /// What `GET /v3/apply4sub/sub_merchants/{sub_mchid}/settlement` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct GetResponse {
                 /// 账户类型
-                pub account_type: GetResponseAccountType,
+                pub account_type: crate::api::v3::apply4sub::types::AccountType,
                 /// 开户银行
                 pub account_bank: String,
                 /// 开户银行全称
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub bank_name: Option<String>,
                 /// 开户银行联行号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub bank_branch_id: Option<String>,
                 /// 银行账号
                 pub account_number: String,
                 /// 验证结果
                 pub verify_result: GetResponseVerifyResult,
                 /// 验证失败原因
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub verify_fail_reason: Option<String>,
             }
+        }
+    }
+}
+/// Types that several operations of feature `apply4sub` share, one per shape: each operation's module names them under its own names too.
+pub mod types {
+    string_enum! {
+        /// 账户类型
+        pub enum AccountType {
+            /// `ACCOUNT_TYPE_BUSINESS`
+            AccountTypeBusiness = "ACCOUNT_TYPE_BUSINESS",
+            /// `ACCOUNT_TYPE_PRIVATE`
+            AccountTypePrivate = "ACCOUNT_TYPE_PRIVATE",
         }
     }
 }

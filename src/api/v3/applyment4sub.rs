@@ -18,7 +18,8 @@ pub mod applyment {
         #[doc(alias = "提交申请单API")]
         #[doc(alias = "提交申请单")]
         #[crate::endpoint(POST, "/v3/applyment4sub/applyment/", response = PostResponse, serial)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 业务申请编号
             #[wxpay(idempotency_key)]
@@ -37,8 +38,40 @@ pub mod applyment {
             pub addition_info: Option<PostAdditionInfo>,
         }
 
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                business_code: impl Into<String>,
+                contact_info: impl Into<PostContactInfo>,
+                subject_info: impl Into<PostSubjectInfo>,
+                business_info: impl Into<PostBusinessInfo>,
+                settlement_info: impl Into<PostSettlementInfo>,
+                bank_account_info: impl Into<PostBankAccountInfo>,
+            ) -> Self {
+                Self {
+                    business_code: business_code.into(),
+                    contact_info: contact_info.into(),
+                    subject_info: subject_info.into(),
+                    business_info: business_info.into(),
+                    settlement_info: settlement_info.into(),
+                    bank_account_info: bank_account_info.into(),
+                    addition_info: None,
+                }
+            }
+            /// Sets `addition_info` (补充材料).
+            pub fn with_addition_info(
+                mut self,
+                addition_info: impl Into<PostAdditionInfo>,
+            ) -> Self {
+                self.addition_info = Some(addition_info.into());
+                self
+            }
+        }
+
         /// 超级管理员信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostContactInfo {
             /// 超级管理员类型
             pub contact_type: crate::api::types::ContactType,
@@ -78,6 +111,90 @@ pub mod applyment {
             pub contact_email: String,
         }
 
+        impl PostContactInfo {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                contact_type: impl Into<crate::api::types::ContactType>,
+                contact_name: impl Into<String>,
+                mobile_phone: impl Into<String>,
+                contact_email: impl Into<String>,
+            ) -> Self {
+                Self {
+                    contact_type: contact_type.into(),
+                    contact_name: contact_name.into(),
+                    contact_id_doc_type: None,
+                    contact_id_number: None,
+                    contact_id_doc_copy: None,
+                    contact_id_doc_copy_back: None,
+                    contact_period_begin: None,
+                    contact_period_end: None,
+                    business_authorization_letter: None,
+                    openid: None,
+                    mobile_phone: mobile_phone.into(),
+                    contact_email: contact_email.into(),
+                }
+            }
+            /// Sets `contact_id_doc_type` (contact_id_doc_type).
+            pub fn with_contact_id_doc_type(
+                mut self,
+                contact_id_doc_type: impl Into<crate::api::types::IdType>,
+            ) -> Self {
+                self.contact_id_doc_type = Some(contact_id_doc_type.into());
+                self
+            }
+            /// Sets `contact_id_number` (超级管理员身份证件号码).
+            pub fn with_contact_id_number(mut self, contact_id_number: impl Into<String>) -> Self {
+                self.contact_id_number = Some(contact_id_number.into());
+                self
+            }
+            /// Sets `contact_id_doc_copy` (超级管理员证件正面照片).
+            pub fn with_contact_id_doc_copy(
+                mut self,
+                contact_id_doc_copy: impl Into<String>,
+            ) -> Self {
+                self.contact_id_doc_copy = Some(contact_id_doc_copy.into());
+                self
+            }
+            /// Sets `contact_id_doc_copy_back` (超级管理员证件反面照片).
+            pub fn with_contact_id_doc_copy_back(
+                mut self,
+                contact_id_doc_copy_back: impl Into<String>,
+            ) -> Self {
+                self.contact_id_doc_copy_back = Some(contact_id_doc_copy_back.into());
+                self
+            }
+            /// Sets `contact_period_begin` (超级管理员证件有效期开始时间).
+            pub fn with_contact_period_begin(
+                mut self,
+                contact_period_begin: impl Into<String>,
+            ) -> Self {
+                self.contact_period_begin = Some(contact_period_begin.into());
+                self
+            }
+            /// Sets `contact_period_end` (超级管理员证件有效期结束时间).
+            pub fn with_contact_period_end(
+                mut self,
+                contact_period_end: impl Into<String>,
+            ) -> Self {
+                self.contact_period_end = Some(contact_period_end.into());
+                self
+            }
+            /// Sets `business_authorization_letter` (业务办理授权函).
+            pub fn with_business_authorization_letter(
+                mut self,
+                business_authorization_letter: impl Into<String>,
+            ) -> Self {
+                self.business_authorization_letter = Some(business_authorization_letter.into());
+                self
+            }
+            /// Sets `openid` (超级管理员微信openid).
+            pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
+                self.openid = Some(openid.into());
+                self
+            }
+        }
+
         string_enum! {
             /// 小微经营类型
             pub enum PostSubjectInfoMicroBizInfoMicroBizType {
@@ -91,7 +208,8 @@ pub mod applyment {
         }
 
         /// 门店场所
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostSubjectInfoMicroBizInfoMicroStoreInfo {
             /// 门店名称
             pub micro_name: String,
@@ -111,8 +229,41 @@ pub mod applyment {
             pub store_latitude: Option<String>,
         }
 
+        impl PostSubjectInfoMicroBizInfoMicroStoreInfo {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                micro_name: impl Into<String>,
+                micro_address_code: impl Into<String>,
+                micro_address: impl Into<String>,
+                store_entrance_pic: impl Into<String>,
+                micro_indoor_copy: impl Into<String>,
+            ) -> Self {
+                Self {
+                    micro_name: micro_name.into(),
+                    micro_address_code: micro_address_code.into(),
+                    micro_address: micro_address.into(),
+                    store_entrance_pic: store_entrance_pic.into(),
+                    micro_indoor_copy: micro_indoor_copy.into(),
+                    store_longitude: None,
+                    store_latitude: None,
+                }
+            }
+            /// Sets `store_longitude` (门店经度).
+            pub fn with_store_longitude(mut self, store_longitude: impl Into<String>) -> Self {
+                self.store_longitude = Some(store_longitude.into());
+                self
+            }
+            /// Sets `store_latitude` (门店纬度).
+            pub fn with_store_latitude(mut self, store_latitude: impl Into<String>) -> Self {
+                self.store_latitude = Some(store_latitude.into());
+                self
+            }
+        }
+
         /// 流动经营/便民服务
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostSubjectInfoMicroBizInfoMicroMobileInfo {
             /// 经营/服务名称
             pub micro_mobile_name: String,
@@ -125,7 +276,8 @@ pub mod applyment {
         }
 
         /// 线上商品/服务交易
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostSubjectInfoMicroBizInfoMicroOnlineInfo {
             /// 线上店铺名称
             pub micro_online_store: String,
@@ -139,8 +291,35 @@ pub mod applyment {
             pub micro_link: Option<String>,
         }
 
+        impl PostSubjectInfoMicroBizInfoMicroOnlineInfo {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                micro_online_store: impl Into<String>,
+                micro_ec_name: impl Into<String>,
+            ) -> Self {
+                Self {
+                    micro_online_store: micro_online_store.into(),
+                    micro_ec_name: micro_ec_name.into(),
+                    micro_qrcode: None,
+                    micro_link: None,
+                }
+            }
+            /// Sets `micro_qrcode` (店铺二维码).
+            pub fn with_micro_qrcode(mut self, micro_qrcode: impl Into<String>) -> Self {
+                self.micro_qrcode = Some(micro_qrcode.into());
+                self
+            }
+            /// Sets `micro_link` (店铺链接).
+            pub fn with_micro_link(mut self, micro_link: impl Into<String>) -> Self {
+                self.micro_link = Some(micro_link.into());
+                self
+            }
+        }
+
         /// 小微辅助证明材料
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostSubjectInfoMicroBizInfo {
             /// 小微经营类型
             pub micro_biz_type: PostSubjectInfoMicroBizInfoMicroBizType,
@@ -155,8 +334,46 @@ pub mod applyment {
             pub micro_online_info: Option<PostSubjectInfoMicroBizInfoMicroOnlineInfo>,
         }
 
+        impl PostSubjectInfoMicroBizInfo {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(micro_biz_type: impl Into<PostSubjectInfoMicroBizInfoMicroBizType>) -> Self {
+                Self {
+                    micro_biz_type: micro_biz_type.into(),
+                    micro_store_info: None,
+                    micro_mobile_info: None,
+                    micro_online_info: None,
+                }
+            }
+            /// Sets `micro_store_info` (门店场所).
+            pub fn with_micro_store_info(
+                mut self,
+                micro_store_info: impl Into<PostSubjectInfoMicroBizInfoMicroStoreInfo>,
+            ) -> Self {
+                self.micro_store_info = Some(micro_store_info.into());
+                self
+            }
+            /// Sets `micro_mobile_info` (流动经营/便民服务).
+            pub fn with_micro_mobile_info(
+                mut self,
+                micro_mobile_info: impl Into<PostSubjectInfoMicroBizInfoMicroMobileInfo>,
+            ) -> Self {
+                self.micro_mobile_info = Some(micro_mobile_info.into());
+                self
+            }
+            /// Sets `micro_online_info` (线上商品/服务交易).
+            pub fn with_micro_online_info(
+                mut self,
+                micro_online_info: impl Into<PostSubjectInfoMicroBizInfoMicroOnlineInfo>,
+            ) -> Self {
+                self.micro_online_info = Some(micro_online_info.into());
+                self
+            }
+        }
+
         /// 营业执照
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostSubjectInfoBusinessLicenseInfo {
             /// 营业执照照片
             pub license_copy: String,
@@ -177,8 +394,45 @@ pub mod applyment {
             pub period_end: Option<String>,
         }
 
+        impl PostSubjectInfoBusinessLicenseInfo {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                license_copy: impl Into<String>,
+                license_number: impl Into<String>,
+                merchant_name: impl Into<String>,
+                legal_person: impl Into<String>,
+            ) -> Self {
+                Self {
+                    license_copy: license_copy.into(),
+                    license_number: license_number.into(),
+                    merchant_name: merchant_name.into(),
+                    legal_person: legal_person.into(),
+                    license_address: None,
+                    period_begin: None,
+                    period_end: None,
+                }
+            }
+            /// Sets `license_address` (注册地址).
+            pub fn with_license_address(mut self, license_address: impl Into<String>) -> Self {
+                self.license_address = Some(license_address.into());
+                self
+            }
+            /// Sets `period_begin` (有效期限开始日期).
+            pub fn with_period_begin(mut self, period_begin: impl Into<String>) -> Self {
+                self.period_begin = Some(period_begin.into());
+                self
+            }
+            /// Sets `period_end` (有效期限结束日期).
+            pub fn with_period_end(mut self, period_end: impl Into<String>) -> Self {
+                self.period_end = Some(period_end.into());
+                self
+            }
+        }
+
         /// 登记证书
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostSubjectInfoCertificateInfo {
             /// 登记证书照片
             pub cert_copy: String,
@@ -199,7 +453,8 @@ pub mod applyment {
         }
 
         /// 组织机构代码证信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostSubjectInfoOrganizationInfo {
             /// 组织机构代码证照片
             pub organization_copy: String,
@@ -212,7 +467,8 @@ pub mod applyment {
         }
 
         /// 金融机构许可证信息
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostSubjectInfoFinanceInstitutionInfo {
             /// 金融机构类型
             #[serde(skip_serializing_if = "Option::is_none")]
@@ -222,8 +478,28 @@ pub mod applyment {
             pub finance_license_pics: Option<Vec<String>>,
         }
 
+        impl PostSubjectInfoFinanceInstitutionInfo {
+            /// Sets `finance_type` (金融机构类型).
+            pub fn with_finance_type(
+                mut self,
+                finance_type: impl Into<crate::api::types::FinanceType>,
+            ) -> Self {
+                self.finance_type = Some(finance_type.into());
+                self
+            }
+            /// Sets `finance_license_pics` (金融机构许可证图片).
+            pub fn with_finance_license_pics(
+                mut self,
+                finance_license_pics: impl Into<Vec<String>>,
+            ) -> Self {
+                self.finance_license_pics = Some(finance_license_pics.into());
+                self
+            }
+        }
+
         /// 经营者/法人身份证信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostSubjectInfoIdentityInfoIdCardInfo {
             /// 身份证人像面照片
             pub id_card_copy: String,
@@ -245,8 +521,37 @@ pub mod applyment {
             pub card_period_end: String,
         }
 
+        impl PostSubjectInfoIdentityInfoIdCardInfo {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                id_card_copy: impl Into<String>,
+                id_card_national: impl Into<String>,
+                id_card_name: impl Into<String>,
+                id_card_number: impl Into<String>,
+                card_period_begin: impl Into<String>,
+                card_period_end: impl Into<String>,
+            ) -> Self {
+                Self {
+                    id_card_copy: id_card_copy.into(),
+                    id_card_national: id_card_national.into(),
+                    id_card_name: id_card_name.into(),
+                    id_card_number: id_card_number.into(),
+                    id_card_address: None,
+                    card_period_begin: card_period_begin.into(),
+                    card_period_end: card_period_end.into(),
+                }
+            }
+            /// Sets `id_card_address` (身份证居住地址).
+            pub fn with_id_card_address(mut self, id_card_address: impl Into<String>) -> Self {
+                self.id_card_address = Some(id_card_address.into());
+                self
+            }
+        }
+
         /// 经营者/法人其他类型证件信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostSubjectInfoIdentityInfoIdDocInfo {
             /// 证件正面照片
             pub id_doc_copy: String,
@@ -269,8 +574,41 @@ pub mod applyment {
             pub doc_period_end: String,
         }
 
+        impl PostSubjectInfoIdentityInfoIdDocInfo {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                id_doc_copy: impl Into<String>,
+                id_doc_name: impl Into<String>,
+                id_doc_number: impl Into<String>,
+                doc_period_begin: impl Into<String>,
+                doc_period_end: impl Into<String>,
+            ) -> Self {
+                Self {
+                    id_doc_copy: id_doc_copy.into(),
+                    id_doc_copy_back: None,
+                    id_doc_name: id_doc_name.into(),
+                    id_doc_number: id_doc_number.into(),
+                    id_doc_address: None,
+                    doc_period_begin: doc_period_begin.into(),
+                    doc_period_end: doc_period_end.into(),
+                }
+            }
+            /// Sets `id_doc_copy_back` (证件反面照片).
+            pub fn with_id_doc_copy_back(mut self, id_doc_copy_back: impl Into<String>) -> Self {
+                self.id_doc_copy_back = Some(id_doc_copy_back.into());
+                self
+            }
+            /// Sets `id_doc_address` (证件居住地址).
+            pub fn with_id_doc_address(mut self, id_doc_address: impl Into<String>) -> Self {
+                self.id_doc_address = Some(id_doc_address.into());
+                self
+            }
+        }
+
         /// 经营者/法人身份证件
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostSubjectInfoIdentityInfo {
             /// 超级管理员类型
             #[serde(skip_serializing_if = "Option::is_none")]
@@ -291,8 +629,61 @@ pub mod applyment {
             pub owner: Option<bool>,
         }
 
+        impl PostSubjectInfoIdentityInfo {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(id_doc_type: impl Into<crate::api::types::IdType>) -> Self {
+                Self {
+                    id_holder_type: None,
+                    id_doc_type: id_doc_type.into(),
+                    authorize_letter_copy: None,
+                    id_card_info: None,
+                    id_doc_info: None,
+                    owner: None,
+                }
+            }
+            /// Sets `id_holder_type` (超级管理员类型).
+            pub fn with_id_holder_type(
+                mut self,
+                id_holder_type: impl Into<crate::api::types::ContactType>,
+            ) -> Self {
+                self.id_holder_type = Some(id_holder_type.into());
+                self
+            }
+            /// Sets `authorize_letter_copy` (法定代表人说明函).
+            pub fn with_authorize_letter_copy(
+                mut self,
+                authorize_letter_copy: impl Into<String>,
+            ) -> Self {
+                self.authorize_letter_copy = Some(authorize_letter_copy.into());
+                self
+            }
+            /// Sets `id_card_info` (经营者/法人身份证信息).
+            pub fn with_id_card_info(
+                mut self,
+                id_card_info: impl Into<PostSubjectInfoIdentityInfoIdCardInfo>,
+            ) -> Self {
+                self.id_card_info = Some(id_card_info.into());
+                self
+            }
+            /// Sets `id_doc_info` (经营者/法人其他类型证件信息).
+            pub fn with_id_doc_info(
+                mut self,
+                id_doc_info: impl Into<PostSubjectInfoIdentityInfoIdDocInfo>,
+            ) -> Self {
+                self.id_doc_info = Some(id_doc_info.into());
+                self
+            }
+            /// Sets `owner` (经营者/法人是否为受益人).
+            pub fn with_owner(mut self, owner: impl Into<bool>) -> Self {
+                self.owner = Some(owner.into());
+                self
+            }
+        }
+
         /// PostSubjectInfoUboInfoList
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostSubjectInfoUboInfoList {
             /// ubo_id_doc_type
             pub ubo_id_doc_type: crate::api::types::IdType,
@@ -316,7 +707,8 @@ pub mod applyment {
         }
 
         /// 主体资料
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostSubjectInfo {
             /// 主体类型
             pub subject_type: crate::api::types::SubjectType,
@@ -346,8 +738,81 @@ pub mod applyment {
             pub ubo_info_list: Option<Vec<PostSubjectInfoUboInfoList>>,
         }
 
+        impl PostSubjectInfo {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                subject_type: impl Into<crate::api::types::SubjectType>,
+                business_license_info: impl Into<PostSubjectInfoBusinessLicenseInfo>,
+                certificate_info: impl Into<PostSubjectInfoCertificateInfo>,
+                identity_info: impl Into<PostSubjectInfoIdentityInfo>,
+            ) -> Self {
+                Self {
+                    subject_type: subject_type.into(),
+                    finance_institution: None,
+                    micro_biz_info: None,
+                    business_license_info: business_license_info.into(),
+                    certificate_info: certificate_info.into(),
+                    organization_info: None,
+                    certificate_letter_copy: None,
+                    finance_institution_info: None,
+                    identity_info: identity_info.into(),
+                    ubo_info_list: None,
+                }
+            }
+            /// Sets `finance_institution` (是否是金融机构).
+            pub fn with_finance_institution(
+                mut self,
+                finance_institution: impl Into<bool>,
+            ) -> Self {
+                self.finance_institution = Some(finance_institution.into());
+                self
+            }
+            /// Sets `micro_biz_info` (小微辅助证明材料).
+            pub fn with_micro_biz_info(
+                mut self,
+                micro_biz_info: impl Into<PostSubjectInfoMicroBizInfo>,
+            ) -> Self {
+                self.micro_biz_info = Some(micro_biz_info.into());
+                self
+            }
+            /// Sets `organization_info` (组织机构代码证信息).
+            pub fn with_organization_info(
+                mut self,
+                organization_info: impl Into<PostSubjectInfoOrganizationInfo>,
+            ) -> Self {
+                self.organization_info = Some(organization_info.into());
+                self
+            }
+            /// Sets `certificate_letter_copy` (单位证明函照片).
+            pub fn with_certificate_letter_copy(
+                mut self,
+                certificate_letter_copy: impl Into<String>,
+            ) -> Self {
+                self.certificate_letter_copy = Some(certificate_letter_copy.into());
+                self
+            }
+            /// Sets `finance_institution_info` (金融机构许可证信息).
+            pub fn with_finance_institution_info(
+                mut self,
+                finance_institution_info: impl Into<PostSubjectInfoFinanceInstitutionInfo>,
+            ) -> Self {
+                self.finance_institution_info = Some(finance_institution_info.into());
+                self
+            }
+            /// Sets `ubo_info_list` (最终受益人信息列表).
+            pub fn with_ubo_info_list(
+                mut self,
+                ubo_info_list: impl Into<Vec<PostSubjectInfoUboInfoList>>,
+            ) -> Self {
+                self.ubo_info_list = Some(ubo_info_list.into());
+                self
+            }
+        }
+
         /// 线下场所场景
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostBusinessInfoSalesInfoBizStoreInfo {
             /// 线下场所名称
             pub biz_store_name: String,
@@ -364,8 +829,35 @@ pub mod applyment {
             pub biz_sub_appid: Option<String>,
         }
 
+        impl PostBusinessInfoSalesInfoBizStoreInfo {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                biz_store_name: impl Into<String>,
+                biz_address_code: impl Into<String>,
+                biz_store_address: impl Into<String>,
+                store_entrance_pic: impl Into<Vec<String>>,
+                indoor_pic: impl Into<Vec<String>>,
+            ) -> Self {
+                Self {
+                    biz_store_name: biz_store_name.into(),
+                    biz_address_code: biz_address_code.into(),
+                    biz_store_address: biz_store_address.into(),
+                    store_entrance_pic: store_entrance_pic.into(),
+                    indoor_pic: indoor_pic.into(),
+                    biz_sub_appid: None,
+                }
+            }
+            /// Sets `biz_sub_appid` (线下场所对应的商家AppID).
+            pub fn with_biz_sub_appid(mut self, biz_sub_appid: impl Into<String>) -> Self {
+                self.biz_sub_appid = Some(biz_sub_appid.into());
+                self
+            }
+        }
+
         /// 公众号场景
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostBusinessInfoSalesInfoMpInfo {
             /// 服务商公众号AppID
             #[serde(skip_serializing_if = "Option::is_none")]
@@ -378,8 +870,27 @@ pub mod applyment {
             pub mp_pics: Option<Vec<String>>,
         }
 
+        impl PostBusinessInfoSalesInfoMpInfo {
+            /// Sets `mp_appid` (服务商公众号AppID).
+            pub fn with_mp_appid(mut self, mp_appid: impl Into<String>) -> Self {
+                self.mp_appid = Some(mp_appid.into());
+                self
+            }
+            /// Sets `mp_sub_appid` (商家公众号AppID).
+            pub fn with_mp_sub_appid(mut self, mp_sub_appid: impl Into<String>) -> Self {
+                self.mp_sub_appid = Some(mp_sub_appid.into());
+                self
+            }
+            /// Sets `mp_pics` (mp_pics).
+            pub fn with_mp_pics(mut self, mp_pics: impl Into<Vec<String>>) -> Self {
+                self.mp_pics = Some(mp_pics.into());
+                self
+            }
+        }
+
         /// 小程序场景
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostBusinessInfoSalesInfoMiniProgramInfo {
             /// 服务商小程序APPID
             #[serde(skip_serializing_if = "Option::is_none")]
@@ -392,8 +903,36 @@ pub mod applyment {
             pub mini_program_pics: Option<Vec<String>>,
         }
 
+        impl PostBusinessInfoSalesInfoMiniProgramInfo {
+            /// Sets `mini_program_appid` (服务商小程序APPID).
+            pub fn with_mini_program_appid(
+                mut self,
+                mini_program_appid: impl Into<String>,
+            ) -> Self {
+                self.mini_program_appid = Some(mini_program_appid.into());
+                self
+            }
+            /// Sets `mini_program_sub_appid` (商家小程序APPID).
+            pub fn with_mini_program_sub_appid(
+                mut self,
+                mini_program_sub_appid: impl Into<String>,
+            ) -> Self {
+                self.mini_program_sub_appid = Some(mini_program_sub_appid.into());
+                self
+            }
+            /// Sets `mini_program_pics` (mini_program_pics).
+            pub fn with_mini_program_pics(
+                mut self,
+                mini_program_pics: impl Into<Vec<String>>,
+            ) -> Self {
+                self.mini_program_pics = Some(mini_program_pics.into());
+                self
+            }
+        }
+
         /// App场景
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostBusinessInfoSalesInfoAppInfo {
             /// 服务商应用APPID
             #[serde(skip_serializing_if = "Option::is_none")]
@@ -406,8 +945,27 @@ pub mod applyment {
             pub app_pics: Option<Vec<String>>,
         }
 
+        impl PostBusinessInfoSalesInfoAppInfo {
+            /// Sets `app_appid` (服务商应用APPID).
+            pub fn with_app_appid(mut self, app_appid: impl Into<String>) -> Self {
+                self.app_appid = Some(app_appid.into());
+                self
+            }
+            /// Sets `app_sub_appid` (商家应用APPID).
+            pub fn with_app_sub_appid(mut self, app_sub_appid: impl Into<String>) -> Self {
+                self.app_sub_appid = Some(app_sub_appid.into());
+                self
+            }
+            /// Sets `app_pics` (app_pics).
+            pub fn with_app_pics(mut self, app_pics: impl Into<Vec<String>>) -> Self {
+                self.app_pics = Some(app_pics.into());
+                self
+            }
+        }
+
         /// 互联网网站场景
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostBusinessInfoSalesInfoWebInfo {
             /// 互联网网站域名
             #[serde(skip_serializing_if = "Option::is_none")]
@@ -420,8 +978,27 @@ pub mod applyment {
             pub web_appid: Option<String>,
         }
 
+        impl PostBusinessInfoSalesInfoWebInfo {
+            /// Sets `domain` (互联网网站域名).
+            pub fn with_domain(mut self, domain: impl Into<String>) -> Self {
+                self.domain = Some(domain.into());
+                self
+            }
+            /// Sets `web_authorisation` (网站授权函).
+            pub fn with_web_authorisation(mut self, web_authorisation: impl Into<String>) -> Self {
+                self.web_authorisation = Some(web_authorisation.into());
+                self
+            }
+            /// Sets `web_appid` (互联网网站对应的商家APPID).
+            pub fn with_web_appid(mut self, web_appid: impl Into<String>) -> Self {
+                self.web_appid = Some(web_appid.into());
+                self
+            }
+        }
+
         /// 企业微信场景
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostBusinessInfoSalesInfoWeworkInfo {
             /// 商家企业微信CorpID
             #[serde(skip_serializing_if = "Option::is_none")]
@@ -431,8 +1008,22 @@ pub mod applyment {
             pub wework_pics: Option<Vec<String>>,
         }
 
+        impl PostBusinessInfoSalesInfoWeworkInfo {
+            /// Sets `sub_corp_id` (商家企业微信CorpID).
+            pub fn with_sub_corp_id(mut self, sub_corp_id: impl Into<String>) -> Self {
+                self.sub_corp_id = Some(sub_corp_id.into());
+                self
+            }
+            /// Sets `wework_pics` (wework_pics).
+            pub fn with_wework_pics(mut self, wework_pics: impl Into<Vec<String>>) -> Self {
+                self.wework_pics = Some(wework_pics.into());
+                self
+            }
+        }
+
         /// 经营场景
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostBusinessInfoSalesInfo {
             /// sales_scenes_type
             pub sales_scenes_type: Vec<crate::api::types::SalesScenesType>,
@@ -456,8 +1047,75 @@ pub mod applyment {
             pub wework_info: Option<PostBusinessInfoSalesInfoWeworkInfo>,
         }
 
+        impl PostBusinessInfoSalesInfo {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                sales_scenes_type: impl Into<Vec<crate::api::types::SalesScenesType>>,
+            ) -> Self {
+                Self {
+                    sales_scenes_type: sales_scenes_type.into(),
+                    biz_store_info: None,
+                    mp_info: None,
+                    mini_program_info: None,
+                    app_info: None,
+                    web_info: None,
+                    wework_info: None,
+                }
+            }
+            /// Sets `biz_store_info` (线下场所场景).
+            pub fn with_biz_store_info(
+                mut self,
+                biz_store_info: impl Into<PostBusinessInfoSalesInfoBizStoreInfo>,
+            ) -> Self {
+                self.biz_store_info = Some(biz_store_info.into());
+                self
+            }
+            /// Sets `mp_info` (公众号场景).
+            pub fn with_mp_info(
+                mut self,
+                mp_info: impl Into<PostBusinessInfoSalesInfoMpInfo>,
+            ) -> Self {
+                self.mp_info = Some(mp_info.into());
+                self
+            }
+            /// Sets `mini_program_info` (小程序场景).
+            pub fn with_mini_program_info(
+                mut self,
+                mini_program_info: impl Into<PostBusinessInfoSalesInfoMiniProgramInfo>,
+            ) -> Self {
+                self.mini_program_info = Some(mini_program_info.into());
+                self
+            }
+            /// Sets `app_info` (App场景).
+            pub fn with_app_info(
+                mut self,
+                app_info: impl Into<PostBusinessInfoSalesInfoAppInfo>,
+            ) -> Self {
+                self.app_info = Some(app_info.into());
+                self
+            }
+            /// Sets `web_info` (互联网网站场景).
+            pub fn with_web_info(
+                mut self,
+                web_info: impl Into<PostBusinessInfoSalesInfoWebInfo>,
+            ) -> Self {
+                self.web_info = Some(web_info.into());
+                self
+            }
+            /// Sets `wework_info` (企业微信场景).
+            pub fn with_wework_info(
+                mut self,
+                wework_info: impl Into<PostBusinessInfoSalesInfoWeworkInfo>,
+            ) -> Self {
+                self.wework_info = Some(wework_info.into());
+                self
+            }
+        }
+
         /// 经营资料
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostBusinessInfo {
             /// 商户简称
             pub merchant_shortname: String,
@@ -468,7 +1126,8 @@ pub mod applyment {
         }
 
         /// 结算规则
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostSettlementInfo {
             /// 入驻结算规则ID
             #[serde(skip_serializing_if = "Option::is_none")]
@@ -496,8 +1155,64 @@ pub mod applyment {
             pub activities_additions: Option<Vec<String>>,
         }
 
+        impl PostSettlementInfo {
+            /// Sets `settlement_id` (入驻结算规则ID).
+            pub fn with_settlement_id(mut self, settlement_id: impl Into<String>) -> Self {
+                self.settlement_id = Some(settlement_id.into());
+                self
+            }
+            /// Sets `qualification_type` (所属行业).
+            pub fn with_qualification_type(
+                mut self,
+                qualification_type: impl Into<String>,
+            ) -> Self {
+                self.qualification_type = Some(qualification_type.into());
+                self
+            }
+            /// Sets `qualifications` (特殊资质图片).
+            pub fn with_qualifications(mut self, qualifications: impl Into<Vec<String>>) -> Self {
+                self.qualifications = Some(qualifications.into());
+                self
+            }
+            /// Sets `activities_id` (优惠费率活动ID).
+            pub fn with_activities_id(mut self, activities_id: impl Into<String>) -> Self {
+                self.activities_id = Some(activities_id.into());
+                self
+            }
+            /// Sets `activities_rate` (优惠费率活动值).
+            pub fn with_activities_rate(mut self, activities_rate: impl Into<String>) -> Self {
+                self.activities_rate = Some(activities_rate.into());
+                self
+            }
+            /// Sets `debit_activities_rate` (非信用卡活动费率值).
+            pub fn with_debit_activities_rate(
+                mut self,
+                debit_activities_rate: impl Into<String>,
+            ) -> Self {
+                self.debit_activities_rate = Some(debit_activities_rate.into());
+                self
+            }
+            /// Sets `credit_activities_rate` (信用卡活动费率值).
+            pub fn with_credit_activities_rate(
+                mut self,
+                credit_activities_rate: impl Into<String>,
+            ) -> Self {
+                self.credit_activities_rate = Some(credit_activities_rate.into());
+                self
+            }
+            /// Sets `activities_additions` (优惠费率活动补充材料).
+            pub fn with_activities_additions(
+                mut self,
+                activities_additions: impl Into<Vec<String>>,
+            ) -> Self {
+                self.activities_additions = Some(activities_additions.into());
+                self
+            }
+        }
+
         /// PostBankAccountInfo
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostBankAccountInfo {
             /// 账户类型
             pub bank_account_type: crate::api::types::BankAccountType,
@@ -520,8 +1235,45 @@ pub mod applyment {
             pub account_number: Option<String>,
         }
 
+        impl PostBankAccountInfo {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                bank_account_type: impl Into<crate::api::types::BankAccountType>,
+                account_name: impl Into<String>,
+                account_bank: impl Into<String>,
+                bank_address_code: impl Into<String>,
+            ) -> Self {
+                Self {
+                    bank_account_type: bank_account_type.into(),
+                    account_name: account_name.into(),
+                    account_bank: account_bank.into(),
+                    bank_address_code: bank_address_code.into(),
+                    bank_name: None,
+                    bank_branch_id: None,
+                    account_number: None,
+                }
+            }
+            /// Sets `bank_name` (开户银行全称).
+            pub fn with_bank_name(mut self, bank_name: impl Into<String>) -> Self {
+                self.bank_name = Some(bank_name.into());
+                self
+            }
+            /// Sets `bank_branch_id` (开户银行联行号).
+            pub fn with_bank_branch_id(mut self, bank_branch_id: impl Into<String>) -> Self {
+                self.bank_branch_id = Some(bank_branch_id.into());
+                self
+            }
+            /// Sets `account_number` (银行账号).
+            pub fn with_account_number(mut self, account_number: impl Into<String>) -> Self {
+                self.account_number = Some(account_number.into());
+                self
+            }
+        }
+
         /// 补充材料
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostAdditionInfo {
             /// 法人开户承诺函
             #[serde(skip_serializing_if = "Option::is_none")]
@@ -537,8 +1289,43 @@ pub mod applyment {
             pub business_addition_msg: Option<String>,
         }
 
+        impl PostAdditionInfo {
+            /// Sets `legal_person_commitment` (法人开户承诺函).
+            pub fn with_legal_person_commitment(
+                mut self,
+                legal_person_commitment: impl Into<String>,
+            ) -> Self {
+                self.legal_person_commitment = Some(legal_person_commitment.into());
+                self
+            }
+            /// Sets `legal_person_video` (法人开户意愿视频).
+            pub fn with_legal_person_video(
+                mut self,
+                legal_person_video: impl Into<String>,
+            ) -> Self {
+                self.legal_person_video = Some(legal_person_video.into());
+                self
+            }
+            /// Sets `business_addition_pics` (补充材料).
+            pub fn with_business_addition_pics(
+                mut self,
+                business_addition_pics: impl Into<Vec<String>>,
+            ) -> Self {
+                self.business_addition_pics = Some(business_addition_pics.into());
+                self
+            }
+            /// Sets `business_addition_msg` (补充说明).
+            pub fn with_business_addition_msg(
+                mut self,
+                business_addition_msg: impl Into<String>,
+            ) -> Self {
+                self.business_addition_msg = Some(business_addition_msg.into());
+                self
+            }
+        }
+
         /// What `POST /v3/applyment4sub/applyment/` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 微信支付申请单号
             pub applyment_id: u64,
@@ -555,7 +1342,8 @@ pub mod applyment {
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/tool/applyment4sub/chapter3_2.shtml)
             #[doc(alias = "通过申请单号查询申请状态")]
             #[crate::endpoint(GET, "/v3/applyment4sub/applyment/applyment_id/<applyment_id>", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 业务申请编号 (path)
                 pub applyment_id: i64,
@@ -576,7 +1364,8 @@ pub mod applyment {
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/tool/applyment4sub/chapter3_2.shtml)
             #[doc(alias = "通过业务申请编号查询申请状态")]
             #[crate::endpoint(GET, "/v3/applyment4sub/applyment/business_code/<business_code>", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 业务申请编号 (path)
                 pub business_code: String,

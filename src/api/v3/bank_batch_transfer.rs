@@ -14,7 +14,8 @@ pub mod receipt {
         #[doc(alias = "查询明细电子回单受理结果API")]
         #[doc(alias = "查询明细电子回单受理结果")]
         #[crate::endpoint(GET, "/v3/bank-batch-transfer/receipt/detail-receipts", response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Get {
             /// 银行转账批次单号 (query)
             pub out_batch_no: String,
@@ -23,27 +24,9 @@ pub mod receipt {
         }
 
         /// What `GET /v3/bank-batch-transfer/receipt/detail-receipts` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponse {
-            /// 银行转账批次单号
-            pub out_batch_no: String,
-            /// 银行转账明细单号
-            pub out_detail_no: String,
-            /// 电子回单受理单号
-            pub receipt_no: String,
-            /// 电子回单状态
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub receipt_state: Option<String>,
-            /// 电子回单文件的Hash方法
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub hash_type: Option<String>,
-            /// 电子回单文件的Hash值
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub hash_value: Option<String>,
-            /// 电子回单文件的下载地址
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub download_url: Option<String>,
-        }
+        ///
+        /// The type is [`ReceiptResponse`](crate::api::v3::bank_batch_transfer::types::ReceiptResponse), which other answers share.
+        pub type GetResponse = crate::api::v3::bank_batch_transfer::types::ReceiptResponse;
 
         /// 受理明细电子回单API
         ///
@@ -55,7 +38,8 @@ pub mod receipt {
         #[doc(alias = "受理明细电子回单API")]
         #[doc(alias = "受理明细电子回单")]
         #[crate::endpoint(POST, "/v3/bank-batch-transfer/receipt/detail-receipts", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 银行转账批次单号
             #[wxpay(idempotency_key)]
@@ -65,27 +49,9 @@ pub mod receipt {
         }
 
         /// What `POST /v3/bank-batch-transfer/receipt/detail-receipts` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponse {
-            /// 银行转账批次单号
-            pub out_batch_no: String,
-            /// 银行转账明细单号
-            pub out_detail_no: String,
-            /// 电子回单受理单号
-            pub receipt_no: String,
-            /// 电子回单状态
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub receipt_state: Option<String>,
-            /// 电子回单文件的Hash方法
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub hash_type: Option<String>,
-            /// 电子回单文件的Hash值
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub hash_value: Option<String>,
-            /// 电子回单文件的下载地址
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub download_url: Option<String>,
-        }
+        ///
+        /// The type is [`ReceiptResponse`](crate::api::v3::bank_batch_transfer::types::ReceiptResponse), which other answers share.
+        pub type PostResponse = crate::api::v3::bank_batch_transfer::types::ReceiptResponse;
     }
     /// `/v3/bank-batch-transfer/receipt/summary-receipts`
     pub mod summary_receipts {
@@ -97,38 +63,18 @@ pub mod receipt {
         #[doc(alias = "查询汇总电子回单受理结果API")]
         #[doc(alias = "查询汇总电子回单受理结果")]
         #[crate::endpoint(GET, "/v3/bank-batch-transfer/receipt/summary-receipts", response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Get {
             /// 银行转账批次单号 (query)
             pub out_batch_no: String,
         }
 
         /// What `GET /v3/bank-batch-transfer/receipt/summary-receipts` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponse {
-            /// 银行转账批次单号
-            pub out_batch_no: String,
-            /// 电子回单申请单号
-            pub receipt_no: String,
-            /// 电子回单状态
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub receipt_state: Option<String>,
-            /// 电子回单文件的hash方法
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub hash_type: Option<String>,
-            /// 电子回单文件的hash值
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub hash_value: Option<String>,
-            /// 电子回单文件的下载地址
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub download_url: Option<String>,
-            /// 创建时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub create_time: Option<String>,
-            /// 更新时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub update_time: Option<String>,
-        }
+        ///
+        /// The type is [`ReceiptSummaryReceiptsResponse`](crate::api::v3::bank_batch_transfer::types::ReceiptSummaryReceiptsResponse), which other answers share.
+        pub type GetResponse =
+            crate::api::v3::bank_batch_transfer::types::ReceiptSummaryReceiptsResponse;
 
         /// 受理汇总电子回单API
         ///
@@ -140,7 +86,8 @@ pub mod receipt {
         #[doc(alias = "受理汇总电子回单API")]
         #[doc(alias = "受理汇总电子回单")]
         #[crate::endpoint(POST, "/v3/bank-batch-transfer/receipt/summary-receipts", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 银行转账批次单号
             #[wxpay(idempotency_key)]
@@ -148,30 +95,51 @@ pub mod receipt {
         }
 
         /// What `POST /v3/bank-batch-transfer/receipt/summary-receipts` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponse {
-            /// 银行转账批次单号
-            pub out_batch_no: String,
-            /// 电子回单申请单号
-            pub receipt_no: String,
-            /// 电子回单状态
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub receipt_state: Option<String>,
-            /// 电子回单文件的hash方法
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub hash_type: Option<String>,
-            /// 电子回单文件的hash值
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub hash_value: Option<String>,
-            /// 电子回单文件的下载地址
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub download_url: Option<String>,
-            /// 创建时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub create_time: Option<String>,
-            /// 更新时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub update_time: Option<String>,
-        }
+        ///
+        /// The type is [`ReceiptSummaryReceiptsResponse`](crate::api::v3::bank_batch_transfer::types::ReceiptSummaryReceiptsResponse), which other answers share.
+        pub type PostResponse =
+            crate::api::v3::bank_batch_transfer::types::ReceiptSummaryReceiptsResponse;
+    }
+}
+/// Types that several operations of feature `bank-batch-transfer` share, one per shape: each operation's module names them under its own names too.
+pub mod types {
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct ReceiptResponse {
+        /// 银行转账批次单号
+        pub out_batch_no: String,
+        /// 银行转账明细单号
+        pub out_detail_no: String,
+        /// 电子回单受理单号
+        pub receipt_no: String,
+        /// 电子回单状态
+        pub receipt_state: Option<String>,
+        /// 电子回单文件的Hash方法
+        pub hash_type: Option<String>,
+        /// 电子回单文件的Hash值
+        pub hash_value: Option<String>,
+        /// 电子回单文件的下载地址
+        pub download_url: Option<String>,
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct ReceiptSummaryReceiptsResponse {
+        /// 银行转账批次单号
+        pub out_batch_no: String,
+        /// 电子回单申请单号
+        pub receipt_no: String,
+        /// 电子回单状态
+        pub receipt_state: Option<String>,
+        /// 电子回单文件的hash方法
+        pub hash_type: Option<String>,
+        /// 电子回单文件的hash值
+        pub hash_value: Option<String>,
+        /// 电子回单文件的下载地址
+        pub download_url: Option<String>,
+        /// 创建时间
+        pub create_time: Option<String>,
+        /// 更新时间
+        pub update_time: Option<String>,
     }
 }

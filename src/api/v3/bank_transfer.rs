@@ -16,7 +16,8 @@ pub mod batches {
     #[doc(alias = "发起批量转账API")]
     #[doc(alias = "发起批量转账")]
     #[crate::endpoint(POST, "/v3/bank-transfer/batches", response = PostResponse, serial)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 服务平台商户号
         pub platform_mchid: String,
@@ -49,8 +50,59 @@ pub mod batches {
         pub transfer_detail_list: Option<Vec<PostTransferDetailList>>,
     }
 
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            platform_mchid: impl Into<String>,
+            specialized_payment_mchid: impl Into<String>,
+            sponsor_mchid: impl Into<String>,
+            user_authorized_mchid: impl Into<String>,
+            user_authorized_appid: impl Into<String>,
+            out_batch_no: impl Into<String>,
+            batch_name: impl Into<String>,
+            batch_remark: impl Into<String>,
+            total_amount: impl Into<i64>,
+            total_count: impl Into<i64>,
+            transfer_scene: impl Into<String>,
+            transfer_purpose: impl Into<String>,
+        ) -> Self {
+            Self {
+                platform_mchid: platform_mchid.into(),
+                specialized_payment_mchid: specialized_payment_mchid.into(),
+                sponsor_mchid: sponsor_mchid.into(),
+                user_authorized_mchid: user_authorized_mchid.into(),
+                user_authorized_appid: user_authorized_appid.into(),
+                out_batch_no: out_batch_no.into(),
+                batch_name: batch_name.into(),
+                batch_remark: batch_remark.into(),
+                attach_remark: None,
+                total_amount: total_amount.into(),
+                total_count: total_count.into(),
+                transfer_scene: transfer_scene.into(),
+                transfer_purpose: transfer_purpose.into(),
+                transfer_detail_list: None,
+            }
+        }
+        /// Sets `attach_remark` (附加信息).
+        pub fn with_attach_remark(mut self, attach_remark: impl Into<String>) -> Self {
+            self.attach_remark = Some(attach_remark.into());
+            self
+        }
+        /// Sets `transfer_detail_list` (转账明细列表).
+        pub fn with_transfer_detail_list(
+            mut self,
+            transfer_detail_list: impl Into<Vec<PostTransferDetailList>>,
+        ) -> Self {
+            self.transfer_detail_list = Some(transfer_detail_list.into());
+            self
+        }
+    }
+
     /// PostTransferDetailList
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct PostTransferDetailList {
         /// 银行明细单号
         pub out_detail_no: String,
@@ -69,8 +121,34 @@ pub mod batches {
         pub user_id_card: Option<String>,
     }
 
+    impl PostTransferDetailList {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            out_detail_no: impl Into<String>,
+            transfer_amount: impl Into<i64>,
+            transfer_remark: impl Into<String>,
+            openid: impl Into<String>,
+            user_name: impl Into<String>,
+        ) -> Self {
+            Self {
+                out_detail_no: out_detail_no.into(),
+                transfer_amount: transfer_amount.into(),
+                transfer_remark: transfer_remark.into(),
+                openid: openid.into(),
+                user_name: user_name.into(),
+                user_id_card: None,
+            }
+        }
+        /// Sets `user_id_card` (收款用户身份证).
+        pub fn with_user_id_card(mut self, user_id_card: impl Into<String>) -> Self {
+            self.user_id_card = Some(user_id_card.into());
+            self
+        }
+    }
+
     /// What `POST /v3/bank-transfer/batches` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 银行批次单号
         pub out_batch_no: String,
@@ -92,7 +170,8 @@ pub mod batches {
             #[doc(alias = "微信支付批次单号查询批次单API")]
             #[doc(alias = "微信支付批次单号查询批次单")]
             #[crate::endpoint(GET, "/v3/bank-transfer/batches/batch-id/<batch_id>", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 微信支付批次单号 (path)
                 pub batch_id: String,
@@ -103,221 +182,76 @@ pub mod batches {
                 /// 最大资源条数 (query)
                 pub limit: Option<i64>,
                 /// 明细状态 (query)
-                pub detail_state: Option<GetDetailState>,
+                pub detail_state: Option<crate::api::v3::bank_transfer::types::DetailState2>,
             }
 
-            string_enum! {
-                /// 明细状态
-                pub enum GetDetailState {
-                    /// `ALL`
-                    All = "ALL",
-                    /// `SUCCESS`
-                    Success = "SUCCESS",
-                    /// `FAIL`
-                    Fail = "FAIL",
+            impl Get {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    batch_id: impl Into<String>,
+                    need_query_detail: impl Into<bool>,
+                ) -> Self {
+                    Self {
+                        batch_id: batch_id.into(),
+                        need_query_detail: need_query_detail.into(),
+                        offset: None,
+                        limit: None,
+                        detail_state: None,
+                    }
+                }
+                /// Sets `offset` (请求资源起始位置 (query)).
+                pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
+                    self.offset = Some(offset.into());
+                    self
+                }
+                /// Sets `limit` (最大资源条数 (query)).
+                pub fn with_limit(mut self, limit: impl Into<i64>) -> Self {
+                    self.limit = Some(limit.into());
+                    self
+                }
+                /// Sets `detail_state` (明细状态 (query)).
+                pub fn with_detail_state(
+                    mut self,
+                    detail_state: impl Into<crate::api::v3::bank_transfer::types::DetailState2>,
+                ) -> Self {
+                    self.detail_state = Some(detail_state.into());
+                    self
                 }
             }
 
-            string_enum! {
-                /// 转账场景
-                pub enum GetResponseTransferScene {
-                    /// `ORDINARY_TRANSFER`
-                    OrdinaryTransfer = "ORDINARY_TRANSFER",
-                    /// `PAYROLL_CARD_TRANSFER`
-                    PayrollCardTransfer = "PAYROLL_CARD_TRANSFER",
-                }
-            }
+            /// [`DetailState2`](crate::api::v3::bank_transfer::types::DetailState2), one type for one shape, under the name it has here.
+            pub type GetDetailState = crate::api::v3::bank_transfer::types::DetailState2;
 
-            string_enum! {
-                /// 批量转账用途
-                pub enum GetResponseTransferPurpose {
-                    /// `GOODSPAYMENT`
-                    Goodspayment = "GOODSPAYMENT",
-                    /// `COMMISSION`
-                    Commission = "COMMISSION",
-                    /// `REFUND`
-                    Refund = "REFUND",
-                    /// `REIMBURSEMENT`
-                    Reimbursement = "REIMBURSEMENT",
-                    /// `FREIGHT`
-                    Freight = "FREIGHT",
-                    /// `OTHERS`
-                    Others = "OTHERS",
-                }
-            }
+            /// [`TransferScene`](crate::api::v3::bank_transfer::types::TransferScene), one type for one shape, under the name it has here.
+            pub type GetResponseTransferScene = crate::api::v3::bank_transfer::types::TransferScene;
 
-            string_enum! {
-                /// 批次状态
-                pub enum GetResponseBatchState {
-                    /// `ACCEPTED`
-                    Accepted = "ACCEPTED",
-                    /// `PROCESSING`
-                    Processing = "PROCESSING",
-                    /// `FINISHED`
-                    Finished = "FINISHED",
-                    /// `CLOSED`
-                    Closed = "CLOSED",
-                }
-            }
+            /// [`TransferPurpose`](crate::api::v3::bank_transfer::types::TransferPurpose), one type for one shape, under the name it has here.
+            pub type GetResponseTransferPurpose =
+                crate::api::v3::bank_transfer::types::TransferPurpose;
 
-            string_enum! {
-                /// 批次关闭原因
-                pub enum GetResponseCloseReason {
-                    /// `MERCHANT_REVOCATION`
-                    MerchantRevocation = "MERCHANT_REVOCATION",
-                    /// `OVERDUE_CLOSE`
-                    OverdueClose = "OVERDUE_CLOSE",
-                }
-            }
+            /// [`BatchState`](crate::api::v3::bank_transfer::types::BatchState), one type for one shape, under the name it has here.
+            pub type GetResponseBatchState = crate::api::v3::bank_transfer::types::BatchState;
 
-            string_enum! {
-                /// 明细状态
-                pub enum GetResponseTransferDetailListDetailState {
-                    /// `PROCESSING`
-                    Processing = "PROCESSING",
-                    /// `SUCCESS`
-                    Success = "SUCCESS",
-                    /// `REFUND`
-                    Refund = "REFUND",
-                }
-            }
+            /// [`CloseReason`](crate::api::v3::bank_transfer::types::CloseReason), one type for one shape, under the name it has here.
+            pub type GetResponseCloseReason = crate::api::v3::bank_transfer::types::CloseReason;
 
-            string_enum! {
-                /// 明细失败原因
-                pub enum GetResponseTransferDetailListFailReason {
-                    /// `ACCOUNT_FROZEN`
-                    AccountFrozen = "ACCOUNT_FROZEN",
-                    /// `REAL_NAME_CHECK_FAIL`
-                    RealNameCheckFail = "REAL_NAME_CHECK_FAIL",
-                    /// `NAME_NOT_CORRECT`
-                    NameNotCorrect = "NAME_NOT_CORRECT",
-                    /// `OPENID_INVALID`
-                    OpenidInvalid = "OPENID_INVALID",
-                    /// `TRANSFER_QUOTA_EXCEED`
-                    TransferQuotaExceed = "TRANSFER_QUOTA_EXCEED",
-                    /// `DAY_RECEIVED_QUOTA_EXCEED`
-                    DayReceivedQuotaExceed = "DAY_RECEIVED_QUOTA_EXCEED",
-                    /// `MONTH_RECEIVED_QUOTA_EXCEED`
-                    MonthReceivedQuotaExceed = "MONTH_RECEIVED_QUOTA_EXCEED",
-                    /// `DAY_RECEIVED_COUNT_EXCEED`
-                    DayReceivedCountExceed = "DAY_RECEIVED_COUNT_EXCEED",
-                    /// `PRODUCT_AUTH_CHECK_FAIL`
-                    ProductAuthCheckFail = "PRODUCT_AUTH_CHECK_FAIL",
-                    /// `OVERDUE_CLOSE`
-                    OverdueClose = "OVERDUE_CLOSE",
-                    /// `ID_CARD_NOT_CORRECT`
-                    IdCardNotCorrect = "ID_CARD_NOT_CORRECT",
-                    /// `ACCOUNT_NOT_EXIST`
-                    AccountNotExist = "ACCOUNT_NOT_EXIST",
-                    /// `TRANSFER_RISK`
-                    TransferRisk = "TRANSFER_RISK",
-                    /// `PAYROLL_CARD_ALREADY_LOGOUT`
-                    PayrollCardAlreadyLogout = "PAYROLL_CARD_ALREADY_LOGOUT",
-                    /// `PAYROLL_CARD_ALREADY_FROZEN`
-                    PayrollCardAlreadyFrozen = "PAYROLL_CARD_ALREADY_FROZEN",
-                    /// `PAYROLL_CARD_UNAUTHORIZED`
-                    PayrollCardUnauthorized = "PAYROLL_CARD_UNAUTHORIZED",
-                    /// `PAYROLL_CARD_USER_NOT_OPEN`
-                    PayrollCardUserNotOpen = "PAYROLL_CARD_USER_NOT_OPEN",
-                    /// `PAYROLL_CARD_NAME_CARD_NOT_MATCH`
-                    PayrollCardNameCardNotMatch = "PAYROLL_CARD_NAME_CARD_NOT_MATCH",
-                    /// `PAYROLL_CARD_ID_CARD_NOT_MATCH`
-                    PayrollCardIdCardNotMatch = "PAYROLL_CARD_ID_CARD_NOT_MATCH",
-                    /// `PAYROLL_CARD_BANKCARD_UNBUNDLING`
-                    PayrollCardBankcardUnbundling = "PAYROLL_CARD_BANKCARD_UNBUNDLING",
-                    /// `BANK_CARD_COLLECTIONS_ABOVE_QUOTA`
-                    BankCardCollectionsAboveQuota = "BANK_CARD_COLLECTIONS_ABOVE_QUOTA",
-                    /// `BANK_CARD_ACCOUNT_ABNORMAL`
-                    BankCardAccountAbnormal = "BANK_CARD_ACCOUNT_ABNORMAL",
-                    /// `BANK_CARD_STATUS_ABNORMAL`
-                    BankCardStatusAbnormal = "BANK_CARD_STATUS_ABNORMAL",
-                    /// `BANK_CARD_BANK_INFO_WRONG`
-                    BankCardBankInfoWrong = "BANK_CARD_BANK_INFO_WRONG",
-                    /// `BANK_CARD_CARD_INFO_WRONG`
-                    BankCardCardInfoWrong = "BANK_CARD_CARD_INFO_WRONG",
-                    /// `OTHER_FAIL_REASON_TYPE`
-                    OtherFailReasonType = "OTHER_FAIL_REASON_TYPE",
-                    /// `REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED`
-                    RealnameAccountReceivedQuotaExceed = "REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED",
-                    /// `TRANSFER_REMARK_SET_FAIL`
-                    TransferRemarkSetFail = "TRANSFER_REMARK_SET_FAIL",
-                }
-            }
+            /// [`TransferDetailListDetailState`](crate::api::v3::bank_transfer::types::TransferDetailListDetailState), one type for one shape, under the name it has here.
+            pub type GetResponseTransferDetailListDetailState =
+                crate::api::v3::bank_transfer::types::TransferDetailListDetailState;
 
-            /// GetResponseTransferDetailList
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseTransferDetailList {
-                /// 微信支付明细单号
-                pub detail_id: String,
-                /// 银行明细单号
-                pub out_detail_no: String,
-                /// 明细状态
-                pub detail_state: GetResponseTransferDetailListDetailState,
-                /// 明细失败原因
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub fail_reason: Option<GetResponseTransferDetailListFailReason>,
-            }
+            /// [`FailReason`](crate::api::v3::bank_transfer::types::FailReason), one type for one shape, under the name it has here.
+            pub type GetResponseTransferDetailListFailReason =
+                crate::api::v3::bank_transfer::types::FailReason;
+
+            /// [`TransferDetailList`](crate::api::v3::bank_transfer::types::TransferDetailList), one type for one shape, under the name it has here.
+            pub type GetResponseTransferDetailList =
+                crate::api::v3::bank_transfer::types::TransferDetailList;
 
             /// What `GET /v3/bank-transfer/batches/batch-id/{batch_id}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponse {
-                /// 银行服务商号
-                pub bank_sp_mchid: String,
-                /// 服务平台商户号
-                pub platform_mchid: String,
-                /// 付款企业商户号
-                pub specialized_payment_mchid: String,
-                /// 实际出资商户号
-                pub sponsor_mchid: String,
-                /// 用户授权商户号
-                pub user_authorized_mchid: String,
-                /// 用户授权appid
-                pub user_authorized_appid: String,
-                /// 银行批次单号
-                pub out_batch_no: String,
-                /// 微信支付批次单号
-                pub batch_id: String,
-                /// 转账场景
-                pub transfer_scene: GetResponseTransferScene,
-                /// 批次名称
-                pub batch_name: String,
-                /// 批次备注
-                pub batch_remark: String,
-                /// 附加信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub attach_remark: Option<String>,
-                /// 批量转账用途
-                pub transfer_purpose: GetResponseTransferPurpose,
-                /// 批次状态
-                pub batch_state: GetResponseBatchState,
-                /// 批次关闭原因
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub close_reason: Option<GetResponseCloseReason>,
-                /// 转账总金额
-                pub total_amount: i64,
-                /// 转账总笔数
-                pub total_count: i64,
-                /// 批次创建时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub create_time: Option<String>,
-                /// 批次更新时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub update_time: Option<String>,
-                /// 转账成功金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub success_amount: Option<i64>,
-                /// 转账成功笔数
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub success_count: Option<i64>,
-                /// 转账失败金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub fail_amount: Option<i64>,
-                /// 转账失败笔数
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub fail_count: Option<i64>,
-                /// 转账明细单列表
-                pub transfer_detail_list: Vec<GetResponseTransferDetailList>,
-            }
+            ///
+            /// The type is [`BatchesBatchIdResponse`](crate::api::v3::bank_transfer::types::BatchesBatchIdResponse), which other answers share.
+            pub type GetResponse = crate::api::v3::bank_transfer::types::BatchesBatchIdResponse;
 
             /// `/v3/bank-transfer/batches/batch-id/{batch_id}/details`
             pub mod details {
@@ -333,7 +267,8 @@ pub mod batches {
                         #[doc(alias = "微信支付明细单号查询明细单API")]
                         #[doc(alias = "微信支付明细单号查询明细单")]
                         #[crate::endpoint(GET, "/v3/bank-transfer/batches/batch-id/<batch_id>/details/detail-id/<detail_id>", response = GetResponse)]
-                        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                        #[derive(Debug, Clone, PartialEq)]
+                        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                         pub struct Get {
                             /// 微信支付批次单号 (path)
                             pub batch_id: String,
@@ -341,154 +276,27 @@ pub mod batches {
                             pub detail_id: String,
                         }
 
-                        string_enum! {
-                            /// 转账场景
-                            pub enum GetResponseTransferScene {
-                                /// `ORDINARY_TRANSFER`
-                                OrdinaryTransfer = "ORDINARY_TRANSFER",
-                                /// `PAYROLL_CARD_TRANSFER`
-                                PayrollCardTransfer = "PAYROLL_CARD_TRANSFER",
-                            }
-                        }
+                        /// [`TransferScene`](crate::api::v3::bank_transfer::types::TransferScene), one type for one shape, under the name it has here.
+                        pub type GetResponseTransferScene =
+                            crate::api::v3::bank_transfer::types::TransferScene;
 
-                        string_enum! {
-                            /// 明细状态
-                            pub enum GetResponseDetailState {
-                                /// `PROCESSING`
-                                Processing = "PROCESSING",
-                                /// `SUCCESS`
-                                Success = "SUCCESS",
-                                /// `FAIL`
-                                Fail = "FAIL",
-                                /// `REFUND`
-                                Refund = "REFUND",
-                            }
-                        }
+                        /// [`DetailState`](crate::api::v3::bank_transfer::types::DetailState), one type for one shape, under the name it has here.
+                        pub type GetResponseDetailState =
+                            crate::api::v3::bank_transfer::types::DetailState;
 
-                        string_enum! {
-                            /// 明细失败原因
-                            pub enum GetResponseFailReason {
-                                /// `ACCOUNT_FROZEN`
-                                AccountFrozen = "ACCOUNT_FROZEN",
-                                /// `REAL_NAME_CHECK_FAIL`
-                                RealNameCheckFail = "REAL_NAME_CHECK_FAIL",
-                                /// `NAME_NOT_CORRECT`
-                                NameNotCorrect = "NAME_NOT_CORRECT",
-                                /// `OPENID_INVALID`
-                                OpenidInvalid = "OPENID_INVALID",
-                                /// `TRANSFER_QUOTA_EXCEED`
-                                TransferQuotaExceed = "TRANSFER_QUOTA_EXCEED",
-                                /// `DAY_RECEIVED_QUOTA_EXCEED`
-                                DayReceivedQuotaExceed = "DAY_RECEIVED_QUOTA_EXCEED",
-                                /// `MONTH_RECEIVED_QUOTA_EXCEED`
-                                MonthReceivedQuotaExceed = "MONTH_RECEIVED_QUOTA_EXCEED",
-                                /// `DAY_RECEIVED_COUNT_EXCEED`
-                                DayReceivedCountExceed = "DAY_RECEIVED_COUNT_EXCEED",
-                                /// `PRODUCT_AUTH_CHECK_FAIL`
-                                ProductAuthCheckFail = "PRODUCT_AUTH_CHECK_FAIL",
-                                /// `OVERDUE_CLOSE`
-                                OverdueClose = "OVERDUE_CLOSE",
-                                /// `ID_CARD_NOT_CORRECT`
-                                IdCardNotCorrect = "ID_CARD_NOT_CORRECT",
-                                /// `ACCOUNT_NOT_EXIST`
-                                AccountNotExist = "ACCOUNT_NOT_EXIST",
-                                /// `TRANSFER_RISK`
-                                TransferRisk = "TRANSFER_RISK",
-                                /// `PAYROLL_CARD_ALREADY_LOGOUT`
-                                PayrollCardAlreadyLogout = "PAYROLL_CARD_ALREADY_LOGOUT",
-                                /// `PAYROLL_CARD_ALREADY_FROZEN`
-                                PayrollCardAlreadyFrozen = "PAYROLL_CARD_ALREADY_FROZEN",
-                                /// `PAYROLL_CARD_UNAUTHORIZED`
-                                PayrollCardUnauthorized = "PAYROLL_CARD_UNAUTHORIZED",
-                                /// `PAYROLL_CARD_USER_NOT_OPEN`
-                                PayrollCardUserNotOpen = "PAYROLL_CARD_USER_NOT_OPEN",
-                                /// `PAYROLL_CARD_NAME_CARD_NOT_MATCH`
-                                PayrollCardNameCardNotMatch = "PAYROLL_CARD_NAME_CARD_NOT_MATCH",
-                                /// `PAYROLL_CARD_ID_CARD_NOT_MATCH`
-                                PayrollCardIdCardNotMatch = "PAYROLL_CARD_ID_CARD_NOT_MATCH",
-                                /// `PAYROLL_CARD_BANKCARD_UNBUNDLING`
-                                PayrollCardBankcardUnbundling = "PAYROLL_CARD_BANKCARD_UNBUNDLING",
-                                /// `BANK_CARD_COLLECTIONS_ABOVE_QUOTA`
-                                BankCardCollectionsAboveQuota = "BANK_CARD_COLLECTIONS_ABOVE_QUOTA",
-                                /// `BANK_CARD_ACCOUNT_ABNORMAL`
-                                BankCardAccountAbnormal = "BANK_CARD_ACCOUNT_ABNORMAL",
-                                /// `BANK_CARD_STATUS_ABNORMAL`
-                                BankCardStatusAbnormal = "BANK_CARD_STATUS_ABNORMAL",
-                                /// `BANK_CARD_BANK_INFO_WRONG`
-                                BankCardBankInfoWrong = "BANK_CARD_BANK_INFO_WRONG",
-                                /// `BANK_CARD_CARD_INFO_WRONG`
-                                BankCardCardInfoWrong = "BANK_CARD_CARD_INFO_WRONG",
-                                /// `OTHER_FAIL_REASON_TYPE`
-                                OtherFailReasonType = "OTHER_FAIL_REASON_TYPE",
-                                /// `REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED`
-                                RealnameAccountReceivedQuotaExceed = "REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED",
-                                /// `TRANSFER_REMARK_SET_FAIL`
-                                TransferRemarkSetFail = "TRANSFER_REMARK_SET_FAIL",
-                            }
-                        }
+                        /// [`FailReason`](crate::api::v3::bank_transfer::types::FailReason), one type for one shape, under the name it has here.
+                        pub type GetResponseFailReason =
+                            crate::api::v3::bank_transfer::types::FailReason;
 
-                        string_enum! {
-                            /// 收款账户类型
-                            pub enum GetResponseAccountType {
-                                /// `WECHATPAY_ACCOUNT`
-                                WechatpayAccount = "WECHATPAY_ACCOUNT",
-                                /// `BANK_ACCOUNT`
-                                BankAccount = "BANK_ACCOUNT",
-                            }
-                        }
+                        /// [`AccountType`](crate::api::v3::bank_transfer::types::AccountType), one type for one shape, under the name it has here.
+                        pub type GetResponseAccountType =
+                            crate::api::v3::bank_transfer::types::AccountType;
 
                         /// What `GET /v3/bank-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}` answers.
-                        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                        pub struct GetResponse {
-                            /// 银行服务商号
-                            pub bank_sp_mchid: String,
-                            /// 服务平台商户号
-                            pub platform_mchid: String,
-                            /// 付款企业商户号
-                            pub specialized_payment_mchid: String,
-                            /// 实际出资商户号
-                            pub sponsor_mchid: String,
-                            /// 用户授权商户号
-                            pub user_authorized_mchid: String,
-                            /// 用户授权appid
-                            pub user_authorized_appid: String,
-                            /// 银行批次单号
-                            pub out_batch_no: String,
-                            /// 微信支付批次单号
-                            pub batch_id: String,
-                            /// 转账场景
-                            pub transfer_scene: GetResponseTransferScene,
-                            /// 银行明细单号
-                            pub out_detail_no: String,
-                            /// 微信支付明细单号
-                            pub detail_id: String,
-                            /// 收款用户openid
-                            pub openid: String,
-                            /// 收款用户姓名
-                            pub username: String,
-                            /// 转账金额
-                            pub transfer_amount: i64,
-                            /// 转账备注
-                            pub transfer_remark: String,
-                            /// 明细状态
-                            pub detail_state: GetResponseDetailState,
-                            /// 明细失败原因
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub fail_reason: Option<GetResponseFailReason>,
-                            /// 转账发起时间
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub initiate_time: Option<String>,
-                            /// 明细更新时间
-                            pub update_time: String,
-                            /// 收款账户类型
-                            pub account_type: GetResponseAccountType,
-                            /// 银行名称
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub bank_name: Option<String>,
-                            /// 银行卡尾号
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub bank_card_number_tail: Option<String>,
-                        }
+                        ///
+                        /// The type is [`BatchesResponse`](crate::api::v3::bank_transfer::types::BatchesResponse), which other answers share.
+                        pub type GetResponse =
+                            crate::api::v3::bank_transfer::types::BatchesResponse;
                     }
                 }
             }
@@ -506,7 +314,8 @@ pub mod batches {
             #[doc(alias = "银行批次单号查询批次单API")]
             #[doc(alias = "银行批次单号查询批次单")]
             #[crate::endpoint(GET, "/v3/bank-transfer/batches/out-batch-no/<out_batch_no>", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// out_batch_no (path)
                 pub out_batch_no: String,
@@ -517,221 +326,76 @@ pub mod batches {
                 /// 最大资源条数 (query)
                 pub limit: Option<i64>,
                 /// 明细状态 (query)
-                pub detail_state: Option<GetDetailState>,
+                pub detail_state: Option<crate::api::v3::bank_transfer::types::DetailState2>,
             }
 
-            string_enum! {
-                /// 明细状态
-                pub enum GetDetailState {
-                    /// `ALL`
-                    All = "ALL",
-                    /// `SUCCESS`
-                    Success = "SUCCESS",
-                    /// `FAIL`
-                    Fail = "FAIL",
+            impl Get {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    out_batch_no: impl Into<String>,
+                    need_query_detail: impl Into<bool>,
+                ) -> Self {
+                    Self {
+                        out_batch_no: out_batch_no.into(),
+                        need_query_detail: need_query_detail.into(),
+                        offset: None,
+                        limit: None,
+                        detail_state: None,
+                    }
+                }
+                /// Sets `offset` (请求资源起始位置 (query)).
+                pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
+                    self.offset = Some(offset.into());
+                    self
+                }
+                /// Sets `limit` (最大资源条数 (query)).
+                pub fn with_limit(mut self, limit: impl Into<i64>) -> Self {
+                    self.limit = Some(limit.into());
+                    self
+                }
+                /// Sets `detail_state` (明细状态 (query)).
+                pub fn with_detail_state(
+                    mut self,
+                    detail_state: impl Into<crate::api::v3::bank_transfer::types::DetailState2>,
+                ) -> Self {
+                    self.detail_state = Some(detail_state.into());
+                    self
                 }
             }
 
-            string_enum! {
-                /// 转账场景
-                pub enum GetResponseTransferScene {
-                    /// `ORDINARY_TRANSFER`
-                    OrdinaryTransfer = "ORDINARY_TRANSFER",
-                    /// `PAYROLL_CARD_TRANSFER`
-                    PayrollCardTransfer = "PAYROLL_CARD_TRANSFER",
-                }
-            }
+            /// [`DetailState2`](crate::api::v3::bank_transfer::types::DetailState2), one type for one shape, under the name it has here.
+            pub type GetDetailState = crate::api::v3::bank_transfer::types::DetailState2;
 
-            string_enum! {
-                /// 批量转账用途
-                pub enum GetResponseTransferPurpose {
-                    /// `GOODSPAYMENT`
-                    Goodspayment = "GOODSPAYMENT",
-                    /// `COMMISSION`
-                    Commission = "COMMISSION",
-                    /// `REFUND`
-                    Refund = "REFUND",
-                    /// `REIMBURSEMENT`
-                    Reimbursement = "REIMBURSEMENT",
-                    /// `FREIGHT`
-                    Freight = "FREIGHT",
-                    /// `OTHERS`
-                    Others = "OTHERS",
-                }
-            }
+            /// [`TransferScene`](crate::api::v3::bank_transfer::types::TransferScene), one type for one shape, under the name it has here.
+            pub type GetResponseTransferScene = crate::api::v3::bank_transfer::types::TransferScene;
 
-            string_enum! {
-                /// 批次状态
-                pub enum GetResponseBatchState {
-                    /// `ACCEPTED`
-                    Accepted = "ACCEPTED",
-                    /// `PROCESSING`
-                    Processing = "PROCESSING",
-                    /// `FINISHED`
-                    Finished = "FINISHED",
-                    /// `CLOSED`
-                    Closed = "CLOSED",
-                }
-            }
+            /// [`TransferPurpose`](crate::api::v3::bank_transfer::types::TransferPurpose), one type for one shape, under the name it has here.
+            pub type GetResponseTransferPurpose =
+                crate::api::v3::bank_transfer::types::TransferPurpose;
 
-            string_enum! {
-                /// 批次关闭原因
-                pub enum GetResponseCloseReason {
-                    /// `MERCHANT_REVOCATION`
-                    MerchantRevocation = "MERCHANT_REVOCATION",
-                    /// `OVERDUE_CLOSE`
-                    OverdueClose = "OVERDUE_CLOSE",
-                }
-            }
+            /// [`BatchState`](crate::api::v3::bank_transfer::types::BatchState), one type for one shape, under the name it has here.
+            pub type GetResponseBatchState = crate::api::v3::bank_transfer::types::BatchState;
 
-            string_enum! {
-                /// 明细状态
-                pub enum GetResponseTransferDetailListDetailState {
-                    /// `PROCESSING`
-                    Processing = "PROCESSING",
-                    /// `SUCCESS`
-                    Success = "SUCCESS",
-                    /// `REFUND`
-                    Refund = "REFUND",
-                }
-            }
+            /// [`CloseReason`](crate::api::v3::bank_transfer::types::CloseReason), one type for one shape, under the name it has here.
+            pub type GetResponseCloseReason = crate::api::v3::bank_transfer::types::CloseReason;
 
-            string_enum! {
-                /// 明细失败原因
-                pub enum GetResponseTransferDetailListFailReason {
-                    /// `ACCOUNT_FROZEN`
-                    AccountFrozen = "ACCOUNT_FROZEN",
-                    /// `REAL_NAME_CHECK_FAIL`
-                    RealNameCheckFail = "REAL_NAME_CHECK_FAIL",
-                    /// `NAME_NOT_CORRECT`
-                    NameNotCorrect = "NAME_NOT_CORRECT",
-                    /// `OPENID_INVALID`
-                    OpenidInvalid = "OPENID_INVALID",
-                    /// `TRANSFER_QUOTA_EXCEED`
-                    TransferQuotaExceed = "TRANSFER_QUOTA_EXCEED",
-                    /// `DAY_RECEIVED_QUOTA_EXCEED`
-                    DayReceivedQuotaExceed = "DAY_RECEIVED_QUOTA_EXCEED",
-                    /// `MONTH_RECEIVED_QUOTA_EXCEED`
-                    MonthReceivedQuotaExceed = "MONTH_RECEIVED_QUOTA_EXCEED",
-                    /// `DAY_RECEIVED_COUNT_EXCEED`
-                    DayReceivedCountExceed = "DAY_RECEIVED_COUNT_EXCEED",
-                    /// `PRODUCT_AUTH_CHECK_FAIL`
-                    ProductAuthCheckFail = "PRODUCT_AUTH_CHECK_FAIL",
-                    /// `OVERDUE_CLOSE`
-                    OverdueClose = "OVERDUE_CLOSE",
-                    /// `ID_CARD_NOT_CORRECT`
-                    IdCardNotCorrect = "ID_CARD_NOT_CORRECT",
-                    /// `ACCOUNT_NOT_EXIST`
-                    AccountNotExist = "ACCOUNT_NOT_EXIST",
-                    /// `TRANSFER_RISK`
-                    TransferRisk = "TRANSFER_RISK",
-                    /// `PAYROLL_CARD_ALREADY_LOGOUT`
-                    PayrollCardAlreadyLogout = "PAYROLL_CARD_ALREADY_LOGOUT",
-                    /// `PAYROLL_CARD_ALREADY_FROZEN`
-                    PayrollCardAlreadyFrozen = "PAYROLL_CARD_ALREADY_FROZEN",
-                    /// `PAYROLL_CARD_UNAUTHORIZED`
-                    PayrollCardUnauthorized = "PAYROLL_CARD_UNAUTHORIZED",
-                    /// `PAYROLL_CARD_USER_NOT_OPEN`
-                    PayrollCardUserNotOpen = "PAYROLL_CARD_USER_NOT_OPEN",
-                    /// `PAYROLL_CARD_NAME_CARD_NOT_MATCH`
-                    PayrollCardNameCardNotMatch = "PAYROLL_CARD_NAME_CARD_NOT_MATCH",
-                    /// `PAYROLL_CARD_ID_CARD_NOT_MATCH`
-                    PayrollCardIdCardNotMatch = "PAYROLL_CARD_ID_CARD_NOT_MATCH",
-                    /// `PAYROLL_CARD_BANKCARD_UNBUNDLING`
-                    PayrollCardBankcardUnbundling = "PAYROLL_CARD_BANKCARD_UNBUNDLING",
-                    /// `BANK_CARD_COLLECTIONS_ABOVE_QUOTA`
-                    BankCardCollectionsAboveQuota = "BANK_CARD_COLLECTIONS_ABOVE_QUOTA",
-                    /// `BANK_CARD_ACCOUNT_ABNORMAL`
-                    BankCardAccountAbnormal = "BANK_CARD_ACCOUNT_ABNORMAL",
-                    /// `BANK_CARD_STATUS_ABNORMAL`
-                    BankCardStatusAbnormal = "BANK_CARD_STATUS_ABNORMAL",
-                    /// `BANK_CARD_BANK_INFO_WRONG`
-                    BankCardBankInfoWrong = "BANK_CARD_BANK_INFO_WRONG",
-                    /// `BANK_CARD_CARD_INFO_WRONG`
-                    BankCardCardInfoWrong = "BANK_CARD_CARD_INFO_WRONG",
-                    /// `OTHER_FAIL_REASON_TYPE`
-                    OtherFailReasonType = "OTHER_FAIL_REASON_TYPE",
-                    /// `REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED`
-                    RealnameAccountReceivedQuotaExceed = "REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED",
-                    /// `TRANSFER_REMARK_SET_FAIL`
-                    TransferRemarkSetFail = "TRANSFER_REMARK_SET_FAIL",
-                }
-            }
+            /// [`TransferDetailListDetailState`](crate::api::v3::bank_transfer::types::TransferDetailListDetailState), one type for one shape, under the name it has here.
+            pub type GetResponseTransferDetailListDetailState =
+                crate::api::v3::bank_transfer::types::TransferDetailListDetailState;
 
-            /// GetResponseTransferDetailList
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseTransferDetailList {
-                /// 微信支付明细单号
-                pub detail_id: String,
-                /// 银行明细单号
-                pub out_detail_no: String,
-                /// 明细状态
-                pub detail_state: GetResponseTransferDetailListDetailState,
-                /// 明细失败原因
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub fail_reason: Option<GetResponseTransferDetailListFailReason>,
-            }
+            /// [`FailReason`](crate::api::v3::bank_transfer::types::FailReason), one type for one shape, under the name it has here.
+            pub type GetResponseTransferDetailListFailReason =
+                crate::api::v3::bank_transfer::types::FailReason;
+
+            /// [`TransferDetailList`](crate::api::v3::bank_transfer::types::TransferDetailList), one type for one shape, under the name it has here.
+            pub type GetResponseTransferDetailList =
+                crate::api::v3::bank_transfer::types::TransferDetailList;
 
             /// What `GET /v3/bank-transfer/batches/out-batch-no/{out_batch_no}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponse {
-                /// 银行服务商号
-                pub bank_sp_mchid: String,
-                /// 服务平台商户号
-                pub platform_mchid: String,
-                /// 付款企业商户号
-                pub specialized_payment_mchid: String,
-                /// 实际出资商户号
-                pub sponsor_mchid: String,
-                /// 用户授权商户号
-                pub user_authorized_mchid: String,
-                /// 用户授权appid
-                pub user_authorized_appid: String,
-                /// 银行批次单号
-                pub out_batch_no: String,
-                /// 微信支付批次单号
-                pub batch_id: String,
-                /// 转账场景
-                pub transfer_scene: GetResponseTransferScene,
-                /// 批次名称
-                pub batch_name: String,
-                /// 批次备注
-                pub batch_remark: String,
-                /// 附加信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub attach_remark: Option<String>,
-                /// 批量转账用途
-                pub transfer_purpose: GetResponseTransferPurpose,
-                /// 批次状态
-                pub batch_state: GetResponseBatchState,
-                /// 批次关闭原因
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub close_reason: Option<GetResponseCloseReason>,
-                /// 转账总金额
-                pub total_amount: i64,
-                /// 转账总笔数
-                pub total_count: i64,
-                /// 批次创建时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub create_time: Option<String>,
-                /// 批次更新时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub update_time: Option<String>,
-                /// 转账成功金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub success_amount: Option<i64>,
-                /// 转账成功笔数
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub success_count: Option<i64>,
-                /// 转账失败金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub fail_amount: Option<i64>,
-                /// 转账失败笔数
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub fail_count: Option<i64>,
-                /// 转账明细单列表
-                pub transfer_detail_list: Vec<GetResponseTransferDetailList>,
-            }
+            ///
+            /// The type is [`BatchesBatchIdResponse`](crate::api::v3::bank_transfer::types::BatchesBatchIdResponse), which other answers share.
+            pub type GetResponse = crate::api::v3::bank_transfer::types::BatchesBatchIdResponse;
 
             /// `/v3/bank-transfer/batches/out-batch-no/{out_batch_no}/details`
             pub mod details {
@@ -747,7 +411,8 @@ pub mod batches {
                         #[doc(alias = "银行明细单号查询明细单API")]
                         #[doc(alias = "银行明细单号查询明细单")]
                         #[crate::endpoint(GET, "/v3/bank-transfer/batches/out-batch-no/<out_batch_no>/details/out-detail-no/<out_detail_no>", response = GetResponse)]
-                        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                        #[derive(Debug, Clone, PartialEq)]
+                        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                         pub struct Get {
                             /// 银行批次单号 (path)
                             pub out_batch_no: String,
@@ -755,157 +420,309 @@ pub mod batches {
                             pub out_detail_no: String,
                         }
 
-                        string_enum! {
-                            /// 转账场景
-                            pub enum GetResponseTransferScene {
-                                /// `ORDINARY_TRANSFER`
-                                OrdinaryTransfer = "ORDINARY_TRANSFER",
-                                /// `PAYROLL_CARD_TRANSFER`
-                                PayrollCardTransfer = "PAYROLL_CARD_TRANSFER",
-                            }
-                        }
+                        /// [`TransferScene`](crate::api::v3::bank_transfer::types::TransferScene), one type for one shape, under the name it has here.
+                        pub type GetResponseTransferScene =
+                            crate::api::v3::bank_transfer::types::TransferScene;
 
-                        string_enum! {
-                            /// 明细状态
-                            pub enum GetResponseDetailState {
-                                /// `PROCESSING`
-                                Processing = "PROCESSING",
-                                /// `SUCCESS`
-                                Success = "SUCCESS",
-                                /// `FAIL`
-                                Fail = "FAIL",
-                                /// `REFUND`
-                                Refund = "REFUND",
-                            }
-                        }
+                        /// [`DetailState`](crate::api::v3::bank_transfer::types::DetailState), one type for one shape, under the name it has here.
+                        pub type GetResponseDetailState =
+                            crate::api::v3::bank_transfer::types::DetailState;
 
-                        string_enum! {
-                            /// 明细失败原因
-                            pub enum GetResponseFailReason {
-                                /// `ACCOUNT_FROZEN`
-                                AccountFrozen = "ACCOUNT_FROZEN",
-                                /// `REAL_NAME_CHECK_FAIL`
-                                RealNameCheckFail = "REAL_NAME_CHECK_FAIL",
-                                /// `NAME_NOT_CORRECT`
-                                NameNotCorrect = "NAME_NOT_CORRECT",
-                                /// `OPENID_INVALID`
-                                OpenidInvalid = "OPENID_INVALID",
-                                /// `TRANSFER_QUOTA_EXCEED`
-                                TransferQuotaExceed = "TRANSFER_QUOTA_EXCEED",
-                                /// `DAY_RECEIVED_QUOTA_EXCEED`
-                                DayReceivedQuotaExceed = "DAY_RECEIVED_QUOTA_EXCEED",
-                                /// `MONTH_RECEIVED_QUOTA_EXCEED`
-                                MonthReceivedQuotaExceed = "MONTH_RECEIVED_QUOTA_EXCEED",
-                                /// `DAY_RECEIVED_COUNT_EXCEED`
-                                DayReceivedCountExceed = "DAY_RECEIVED_COUNT_EXCEED",
-                                /// `PRODUCT_AUTH_CHECK_FAIL`
-                                ProductAuthCheckFail = "PRODUCT_AUTH_CHECK_FAIL",
-                                /// `OVERDUE_CLOSE`
-                                OverdueClose = "OVERDUE_CLOSE",
-                                /// `ID_CARD_NOT_CORRECT`
-                                IdCardNotCorrect = "ID_CARD_NOT_CORRECT",
-                                /// `ACCOUNT_NOT_EXIST`
-                                AccountNotExist = "ACCOUNT_NOT_EXIST",
-                                /// `TRANSFER_RISK`
-                                TransferRisk = "TRANSFER_RISK",
-                                /// `PAYROLL_CARD_ALREADY_LOGOUT`
-                                PayrollCardAlreadyLogout = "PAYROLL_CARD_ALREADY_LOGOUT",
-                                /// `PAYROLL_CARD_ALREADY_FROZEN`
-                                PayrollCardAlreadyFrozen = "PAYROLL_CARD_ALREADY_FROZEN",
-                                /// `PAYROLL_CARD_UNAUTHORIZED`
-                                PayrollCardUnauthorized = "PAYROLL_CARD_UNAUTHORIZED",
-                                /// `PAYROLL_CARD_USER_NOT_OPEN`
-                                PayrollCardUserNotOpen = "PAYROLL_CARD_USER_NOT_OPEN",
-                                /// `PAYROLL_CARD_NAME_CARD_NOT_MATCH`
-                                PayrollCardNameCardNotMatch = "PAYROLL_CARD_NAME_CARD_NOT_MATCH",
-                                /// `PAYROLL_CARD_ID_CARD_NOT_MATCH`
-                                PayrollCardIdCardNotMatch = "PAYROLL_CARD_ID_CARD_NOT_MATCH",
-                                /// `PAYROLL_CARD_BANKCARD_UNBUNDLING`
-                                PayrollCardBankcardUnbundling = "PAYROLL_CARD_BANKCARD_UNBUNDLING",
-                                /// `BANK_CARD_COLLECTIONS_ABOVE_QUOTA`
-                                BankCardCollectionsAboveQuota = "BANK_CARD_COLLECTIONS_ABOVE_QUOTA",
-                                /// `BANK_CARD_ACCOUNT_ABNORMAL`
-                                BankCardAccountAbnormal = "BANK_CARD_ACCOUNT_ABNORMAL",
-                                /// `BANK_CARD_STATUS_ABNORMAL`
-                                BankCardStatusAbnormal = "BANK_CARD_STATUS_ABNORMAL",
-                                /// `BANK_CARD_BANK_INFO_WRONG`
-                                BankCardBankInfoWrong = "BANK_CARD_BANK_INFO_WRONG",
-                                /// `BANK_CARD_CARD_INFO_WRONG`
-                                BankCardCardInfoWrong = "BANK_CARD_CARD_INFO_WRONG",
-                                /// `OTHER_FAIL_REASON_TYPE`
-                                OtherFailReasonType = "OTHER_FAIL_REASON_TYPE",
-                                /// `REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED`
-                                RealnameAccountReceivedQuotaExceed = "REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED",
-                                /// `TRANSFER_REMARK_SET_FAIL`
-                                TransferRemarkSetFail = "TRANSFER_REMARK_SET_FAIL",
-                            }
-                        }
+                        /// [`FailReason`](crate::api::v3::bank_transfer::types::FailReason), one type for one shape, under the name it has here.
+                        pub type GetResponseFailReason =
+                            crate::api::v3::bank_transfer::types::FailReason;
 
-                        string_enum! {
-                            /// 收款账户类型
-                            pub enum GetResponseAccountType {
-                                /// `WECHATPAY_ACCOUNT`
-                                WechatpayAccount = "WECHATPAY_ACCOUNT",
-                                /// `BANK_ACCOUNT`
-                                BankAccount = "BANK_ACCOUNT",
-                            }
-                        }
+                        /// [`AccountType`](crate::api::v3::bank_transfer::types::AccountType), one type for one shape, under the name it has here.
+                        pub type GetResponseAccountType =
+                            crate::api::v3::bank_transfer::types::AccountType;
 
                         /// What `GET /v3/bank-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}` answers.
-                        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                        pub struct GetResponse {
-                            /// 银行服务商号
-                            pub bank_sp_mchid: String,
-                            /// 服务平台商户号
-                            pub platform_mchid: String,
-                            /// 付款企业商户号
-                            pub specialized_payment_mchid: String,
-                            /// 实际出资商户号
-                            pub sponsor_mchid: String,
-                            /// 用户授权商户号
-                            pub user_authorized_mchid: String,
-                            /// 用户授权appid
-                            pub user_authorized_appid: String,
-                            /// 银行批次单号
-                            pub out_batch_no: String,
-                            /// 微信支付批次单号
-                            pub batch_id: String,
-                            /// 转账场景
-                            pub transfer_scene: GetResponseTransferScene,
-                            /// 银行明细单号
-                            pub out_detail_no: String,
-                            /// 微信支付明细单号
-                            pub detail_id: String,
-                            /// 收款用户openid
-                            pub openid: String,
-                            /// 收款用户姓名
-                            pub username: String,
-                            /// 转账金额
-                            pub transfer_amount: i64,
-                            /// 转账备注
-                            pub transfer_remark: String,
-                            /// 明细状态
-                            pub detail_state: GetResponseDetailState,
-                            /// 明细失败原因
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub fail_reason: Option<GetResponseFailReason>,
-                            /// 转账发起时间
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub initiate_time: Option<String>,
-                            /// 明细更新时间
-                            pub update_time: String,
-                            /// 收款账户类型
-                            pub account_type: GetResponseAccountType,
-                            /// 银行名称
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub bank_name: Option<String>,
-                            /// 银行卡尾号
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub bank_card_number_tail: Option<String>,
-                        }
+                        ///
+                        /// The type is [`BatchesResponse`](crate::api::v3::bank_transfer::types::BatchesResponse), which other answers share.
+                        pub type GetResponse =
+                            crate::api::v3::bank_transfer::types::BatchesResponse;
                     }
                 }
             }
         }
+    }
+}
+/// Types that several operations of feature `bank-transfer` share, one per shape: each operation's module names them under its own names too.
+pub mod types {
+    string_enum! {
+        /// 转账场景
+        pub enum TransferScene {
+            /// `ORDINARY_TRANSFER`
+            OrdinaryTransfer = "ORDINARY_TRANSFER",
+            /// `PAYROLL_CARD_TRANSFER`
+            PayrollCardTransfer = "PAYROLL_CARD_TRANSFER",
+        }
+    }
+
+    string_enum! {
+        /// 明细状态
+        pub enum DetailState {
+            /// `PROCESSING`
+            Processing = "PROCESSING",
+            /// `SUCCESS`
+            Success = "SUCCESS",
+            /// `FAIL`
+            Fail = "FAIL",
+            /// `REFUND`
+            Refund = "REFUND",
+        }
+    }
+
+    string_enum! {
+        /// 明细失败原因
+        pub enum FailReason {
+            /// `ACCOUNT_FROZEN`
+            AccountFrozen = "ACCOUNT_FROZEN",
+            /// `REAL_NAME_CHECK_FAIL`
+            RealNameCheckFail = "REAL_NAME_CHECK_FAIL",
+            /// `NAME_NOT_CORRECT`
+            NameNotCorrect = "NAME_NOT_CORRECT",
+            /// `OPENID_INVALID`
+            OpenidInvalid = "OPENID_INVALID",
+            /// `TRANSFER_QUOTA_EXCEED`
+            TransferQuotaExceed = "TRANSFER_QUOTA_EXCEED",
+            /// `DAY_RECEIVED_QUOTA_EXCEED`
+            DayReceivedQuotaExceed = "DAY_RECEIVED_QUOTA_EXCEED",
+            /// `MONTH_RECEIVED_QUOTA_EXCEED`
+            MonthReceivedQuotaExceed = "MONTH_RECEIVED_QUOTA_EXCEED",
+            /// `DAY_RECEIVED_COUNT_EXCEED`
+            DayReceivedCountExceed = "DAY_RECEIVED_COUNT_EXCEED",
+            /// `PRODUCT_AUTH_CHECK_FAIL`
+            ProductAuthCheckFail = "PRODUCT_AUTH_CHECK_FAIL",
+            /// `OVERDUE_CLOSE`
+            OverdueClose = "OVERDUE_CLOSE",
+            /// `ID_CARD_NOT_CORRECT`
+            IdCardNotCorrect = "ID_CARD_NOT_CORRECT",
+            /// `ACCOUNT_NOT_EXIST`
+            AccountNotExist = "ACCOUNT_NOT_EXIST",
+            /// `TRANSFER_RISK`
+            TransferRisk = "TRANSFER_RISK",
+            /// `PAYROLL_CARD_ALREADY_LOGOUT`
+            PayrollCardAlreadyLogout = "PAYROLL_CARD_ALREADY_LOGOUT",
+            /// `PAYROLL_CARD_ALREADY_FROZEN`
+            PayrollCardAlreadyFrozen = "PAYROLL_CARD_ALREADY_FROZEN",
+            /// `PAYROLL_CARD_UNAUTHORIZED`
+            PayrollCardUnauthorized = "PAYROLL_CARD_UNAUTHORIZED",
+            /// `PAYROLL_CARD_USER_NOT_OPEN`
+            PayrollCardUserNotOpen = "PAYROLL_CARD_USER_NOT_OPEN",
+            /// `PAYROLL_CARD_NAME_CARD_NOT_MATCH`
+            PayrollCardNameCardNotMatch = "PAYROLL_CARD_NAME_CARD_NOT_MATCH",
+            /// `PAYROLL_CARD_ID_CARD_NOT_MATCH`
+            PayrollCardIdCardNotMatch = "PAYROLL_CARD_ID_CARD_NOT_MATCH",
+            /// `PAYROLL_CARD_BANKCARD_UNBUNDLING`
+            PayrollCardBankcardUnbundling = "PAYROLL_CARD_BANKCARD_UNBUNDLING",
+            /// `BANK_CARD_COLLECTIONS_ABOVE_QUOTA`
+            BankCardCollectionsAboveQuota = "BANK_CARD_COLLECTIONS_ABOVE_QUOTA",
+            /// `BANK_CARD_ACCOUNT_ABNORMAL`
+            BankCardAccountAbnormal = "BANK_CARD_ACCOUNT_ABNORMAL",
+            /// `BANK_CARD_STATUS_ABNORMAL`
+            BankCardStatusAbnormal = "BANK_CARD_STATUS_ABNORMAL",
+            /// `BANK_CARD_BANK_INFO_WRONG`
+            BankCardBankInfoWrong = "BANK_CARD_BANK_INFO_WRONG",
+            /// `BANK_CARD_CARD_INFO_WRONG`
+            BankCardCardInfoWrong = "BANK_CARD_CARD_INFO_WRONG",
+            /// `OTHER_FAIL_REASON_TYPE`
+            OtherFailReasonType = "OTHER_FAIL_REASON_TYPE",
+            /// `REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED`
+            RealnameAccountReceivedQuotaExceed = "REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED",
+            /// `TRANSFER_REMARK_SET_FAIL`
+            TransferRemarkSetFail = "TRANSFER_REMARK_SET_FAIL",
+        }
+    }
+
+    string_enum! {
+        /// 收款账户类型
+        pub enum AccountType {
+            /// `WECHATPAY_ACCOUNT`
+            WechatpayAccount = "WECHATPAY_ACCOUNT",
+            /// `BANK_ACCOUNT`
+            BankAccount = "BANK_ACCOUNT",
+        }
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct BatchesResponse {
+        /// 银行服务商号
+        pub bank_sp_mchid: String,
+        /// 服务平台商户号
+        pub platform_mchid: String,
+        /// 付款企业商户号
+        pub specialized_payment_mchid: String,
+        /// 实际出资商户号
+        pub sponsor_mchid: String,
+        /// 用户授权商户号
+        pub user_authorized_mchid: String,
+        /// 用户授权appid
+        pub user_authorized_appid: String,
+        /// 银行批次单号
+        pub out_batch_no: String,
+        /// 微信支付批次单号
+        pub batch_id: String,
+        /// 转账场景
+        pub transfer_scene: crate::api::v3::bank_transfer::types::TransferScene,
+        /// 银行明细单号
+        pub out_detail_no: String,
+        /// 微信支付明细单号
+        pub detail_id: String,
+        /// 收款用户openid
+        pub openid: String,
+        /// 收款用户姓名
+        pub username: String,
+        /// 转账金额
+        pub transfer_amount: i64,
+        /// 转账备注
+        pub transfer_remark: String,
+        /// 明细状态
+        pub detail_state: crate::api::v3::bank_transfer::types::DetailState,
+        /// 明细失败原因
+        pub fail_reason: Option<crate::api::v3::bank_transfer::types::FailReason>,
+        /// 转账发起时间
+        pub initiate_time: Option<String>,
+        /// 明细更新时间
+        pub update_time: String,
+        /// 收款账户类型
+        pub account_type: crate::api::v3::bank_transfer::types::AccountType,
+        /// 银行名称
+        pub bank_name: Option<String>,
+        /// 银行卡尾号
+        pub bank_card_number_tail: Option<String>,
+    }
+
+    string_enum! {
+        /// 明细状态
+        pub enum DetailState2 {
+            /// `ALL`
+            All = "ALL",
+            /// `SUCCESS`
+            Success = "SUCCESS",
+            /// `FAIL`
+            Fail = "FAIL",
+        }
+    }
+
+    string_enum! {
+        /// 批量转账用途
+        pub enum TransferPurpose {
+            /// `GOODSPAYMENT`
+            Goodspayment = "GOODSPAYMENT",
+            /// `COMMISSION`
+            Commission = "COMMISSION",
+            /// `REFUND`
+            Refund = "REFUND",
+            /// `REIMBURSEMENT`
+            Reimbursement = "REIMBURSEMENT",
+            /// `FREIGHT`
+            Freight = "FREIGHT",
+            /// `OTHERS`
+            Others = "OTHERS",
+        }
+    }
+
+    string_enum! {
+        /// 批次状态
+        pub enum BatchState {
+            /// `ACCEPTED`
+            Accepted = "ACCEPTED",
+            /// `PROCESSING`
+            Processing = "PROCESSING",
+            /// `FINISHED`
+            Finished = "FINISHED",
+            /// `CLOSED`
+            Closed = "CLOSED",
+        }
+    }
+
+    string_enum! {
+        /// 批次关闭原因
+        pub enum CloseReason {
+            /// `MERCHANT_REVOCATION`
+            MerchantRevocation = "MERCHANT_REVOCATION",
+            /// `OVERDUE_CLOSE`
+            OverdueClose = "OVERDUE_CLOSE",
+        }
+    }
+
+    string_enum! {
+        /// 明细状态
+        pub enum TransferDetailListDetailState {
+            /// `PROCESSING`
+            Processing = "PROCESSING",
+            /// `SUCCESS`
+            Success = "SUCCESS",
+            /// `REFUND`
+            Refund = "REFUND",
+        }
+    }
+
+    /// TransferDetailList
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct TransferDetailList {
+        /// 微信支付明细单号
+        pub detail_id: String,
+        /// 银行明细单号
+        pub out_detail_no: String,
+        /// 明细状态
+        pub detail_state: crate::api::v3::bank_transfer::types::TransferDetailListDetailState,
+        /// 明细失败原因
+        pub fail_reason: Option<crate::api::v3::bank_transfer::types::FailReason>,
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct BatchesBatchIdResponse {
+        /// 银行服务商号
+        pub bank_sp_mchid: String,
+        /// 服务平台商户号
+        pub platform_mchid: String,
+        /// 付款企业商户号
+        pub specialized_payment_mchid: String,
+        /// 实际出资商户号
+        pub sponsor_mchid: String,
+        /// 用户授权商户号
+        pub user_authorized_mchid: String,
+        /// 用户授权appid
+        pub user_authorized_appid: String,
+        /// 银行批次单号
+        pub out_batch_no: String,
+        /// 微信支付批次单号
+        pub batch_id: String,
+        /// 转账场景
+        pub transfer_scene: crate::api::v3::bank_transfer::types::TransferScene,
+        /// 批次名称
+        pub batch_name: String,
+        /// 批次备注
+        pub batch_remark: String,
+        /// 附加信息
+        pub attach_remark: Option<String>,
+        /// 批量转账用途
+        pub transfer_purpose: crate::api::v3::bank_transfer::types::TransferPurpose,
+        /// 批次状态
+        pub batch_state: crate::api::v3::bank_transfer::types::BatchState,
+        /// 批次关闭原因
+        pub close_reason: Option<crate::api::v3::bank_transfer::types::CloseReason>,
+        /// 转账总金额
+        pub total_amount: i64,
+        /// 转账总笔数
+        pub total_count: i64,
+        /// 批次创建时间
+        pub create_time: Option<String>,
+        /// 批次更新时间
+        pub update_time: Option<String>,
+        /// 转账成功金额
+        pub success_amount: Option<i64>,
+        /// 转账成功笔数
+        pub success_count: Option<i64>,
+        /// 转账失败金额
+        pub fail_amount: Option<i64>,
+        /// 转账失败笔数
+        pub fail_count: Option<i64>,
+        /// 转账明细单列表
+        pub transfer_detail_list: Vec<crate::api::v3::bank_transfer::types::TransferDetailList>,
     }
 }

@@ -12,7 +12,8 @@ pub mod fundflowbill {
     #[doc(alias = "申请资金账单API")]
     #[doc(alias = "申请资金账单")]
     #[crate::endpoint(GET, "/v3/bill/fundflowbill", response = GetResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Get {
         /// 账单日期 (query)
         pub bill_date: String,
@@ -24,16 +25,38 @@ pub mod fundflowbill {
         pub tar_type: Option<String>,
     }
 
-    /// What `GET /v3/bill/fundflowbill` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct GetResponse {
-        /// 哈希类型
-        pub hash_type: String,
-        /// 哈希值
-        pub hash_value: String,
-        /// 账单下载地址
-        pub download_url: String,
+    impl Get {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(bill_date: impl Into<String>) -> Self {
+            Self {
+                bill_date: bill_date.into(),
+                sub_mchid: None,
+                account_type: None,
+                tar_type: None,
+            }
+        }
+        /// Sets `sub_mchid` (二级商户号 (query)).
+        pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+            self.sub_mchid = Some(sub_mchid.into());
+            self
+        }
+        /// Sets `account_type` (资金账户类型 (query)).
+        pub fn with_account_type(mut self, account_type: impl Into<String>) -> Self {
+            self.account_type = Some(account_type.into());
+            self
+        }
+        /// Sets `tar_type` (压缩类型 (query)).
+        pub fn with_tar_type(mut self, tar_type: impl Into<String>) -> Self {
+            self.tar_type = Some(tar_type.into());
+            self
+        }
     }
+
+    /// What `GET /v3/bill/fundflowbill` answers.
+    ///
+    /// The type is [`FundflowbillResponse`](crate::api::v3::bill::types::FundflowbillResponse), which other answers share.
+    pub type GetResponse = crate::api::v3::bill::types::FundflowbillResponse;
 }
 /// `/v3/bill/sub-merchant-fundflowbill`
 pub mod sub_merchant_fundflowbill {
@@ -45,7 +68,8 @@ pub mod sub_merchant_fundflowbill {
     #[doc(alias = "申请单个子商户资金账单API")]
     #[doc(alias = "申请单个子商户资金账单")]
     #[crate::endpoint(GET, "/v3/bill/sub-merchant-fundflowbill", response = GetResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Get {
         /// 子商户号 (query)
         pub sub_mchid: String,
@@ -57,6 +81,30 @@ pub mod sub_merchant_fundflowbill {
         pub algorithm: GetAlgorithm,
         /// 资金账户类型 (query)
         pub account_type: GetAccountType,
+    }
+
+    impl Get {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            sub_mchid: impl Into<String>,
+            bill_date: impl Into<String>,
+            algorithm: impl Into<GetAlgorithm>,
+            account_type: impl Into<GetAccountType>,
+        ) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+                bill_date: bill_date.into(),
+                tar_type: None,
+                algorithm: algorithm.into(),
+                account_type: account_type.into(),
+            }
+        }
+        /// Sets `tar_type` (压缩类型 (query)).
+        pub fn with_tar_type(mut self, tar_type: impl Into<String>) -> Self {
+            self.tar_type = Some(tar_type.into());
+            self
+        }
     }
 
     string_enum! {
@@ -84,7 +132,7 @@ pub mod sub_merchant_fundflowbill {
     }
 
     /// GetResponseDownloadBillList
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct GetResponseDownloadBillList {
         /// 账单文件序号
         pub bill_sequence: i64,
@@ -101,12 +149,11 @@ pub mod sub_merchant_fundflowbill {
     }
 
     /// What `GET /v3/bill/sub-merchant-fundflowbill` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct GetResponse {
         /// 下载信息总数
         pub download_bill_count: i64,
         /// 下载信息明细
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub download_bill_list: Option<Vec<GetResponseDownloadBillList>>,
     }
 }
@@ -120,7 +167,8 @@ pub mod tradebill {
     #[doc(alias = "申请交易账单API")]
     #[doc(alias = "申请交易账单")]
     #[crate::endpoint(GET, "/v3/bill/tradebill", response = GetResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Get {
         /// 账单日期 (query)
         pub bill_date: String,
@@ -132,9 +180,44 @@ pub mod tradebill {
         pub tar_type: Option<String>,
     }
 
+    impl Get {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(bill_date: impl Into<String>) -> Self {
+            Self {
+                bill_date: bill_date.into(),
+                sub_mchid: None,
+                bill_type: None,
+                tar_type: None,
+            }
+        }
+        /// Sets `sub_mchid` (二级商户号 (query)).
+        pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+            self.sub_mchid = Some(sub_mchid.into());
+            self
+        }
+        /// Sets `bill_type` (账单类型 (query)).
+        pub fn with_bill_type(mut self, bill_type: impl Into<String>) -> Self {
+            self.bill_type = Some(bill_type.into());
+            self
+        }
+        /// Sets `tar_type` (压缩类型 (query)).
+        pub fn with_tar_type(mut self, tar_type: impl Into<String>) -> Self {
+            self.tar_type = Some(tar_type.into());
+            self
+        }
+    }
+
     /// What `GET /v3/bill/tradebill` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct GetResponse {
+    ///
+    /// The type is [`FundflowbillResponse`](crate::api::v3::bill::types::FundflowbillResponse), which other answers share.
+    pub type GetResponse = crate::api::v3::bill::types::FundflowbillResponse;
+}
+/// Types that several operations of feature `bill` share, one per shape: each operation's module names them under its own names too.
+pub mod types {
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct FundflowbillResponse {
         /// 哈希类型
         pub hash_type: String,
         /// 哈希值

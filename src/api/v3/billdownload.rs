@@ -14,11 +14,28 @@ pub mod file {
     #[doc(alias = "下载账单API")]
     #[doc(alias = "下载账单")]
     #[crate::endpoint(GET, "/v3/billdownload/file")]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Get {
         /// token (query)
         pub token: String,
         /// tartype (query)
         pub tartype: Option<String>,
+    }
+
+    impl Get {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(token: impl Into<String>) -> Self {
+            Self {
+                token: token.into(),
+                tartype: None,
+            }
+        }
+        /// Sets `tartype` (tartype (query)).
+        pub fn with_tartype(mut self, tartype: impl Into<String>) -> Self {
+            self.tartype = Some(tartype.into());
+            self
+        }
     }
 }

@@ -13,7 +13,8 @@ pub mod applyments {
     /// Idempotent by `business_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "提交入驻申请")]
     #[crate::endpoint(POST, "/v3/brand/applyments", response = PostResponse, serial)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 业务申请编号
         #[wxpay(idempotency_key)]
@@ -47,7 +48,8 @@ pub mod applyments {
     }
 
     /// 管理员信息
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct PostAdminInfo {
         /// 管理员姓名
         #[serde(serialize_with = "crate::encryption::encrypt")]
@@ -70,7 +72,8 @@ pub mod applyments {
     }
 
     /// 主体资料
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct PostSubjectInfo {
         /// 主体类型
         pub subject_type: PostSubjectInfoSubjectType,
@@ -81,7 +84,8 @@ pub mod applyments {
     }
 
     /// 品牌基础信息
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct PostBrandBasicInfo {
         /// 品牌名称
         pub brand_name: String,
@@ -99,9 +103,4771 @@ pub mod applyments {
         }
     }
 
+    /// [`LogoTrademarkRegistrationCertificate`](crate::api::v3::brand::types::LogoTrademarkRegistrationCertificate), one type for one shape, under the name it has here.
+    pub type PostTrademarkTrademarkRegistrationCertificate =
+        crate::api::v3::brand::types::LogoTrademarkRegistrationCertificate;
+
+    /// [`LogoTrademarkRegistrationCertificate`](crate::api::v3::brand::types::LogoTrademarkRegistrationCertificate), one type for one shape, under the name it has here.
+    pub type PostTrademarkLogoTrademarkRegistrationCertificate =
+        crate::api::v3::brand::types::LogoTrademarkRegistrationCertificate;
+
+    /// 品牌商标资料
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct PostTrademark {
+        /// 有无商标
+        pub trademark_exists: PostTrademarkTrademarkExists,
+        /// 商标注册证
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub trademark_registration_certificate:
+            Option<crate::api::v3::brand::types::LogoTrademarkRegistrationCertificate>,
+        /// Logo商标注册证
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub logo_trademark_registration_certificate:
+            Option<crate::api::v3::brand::types::LogoTrademarkRegistrationCertificate>,
+        /// 无商标额外证明材料
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub no_trademark_addition_prove: Option<String>,
+        /// 无商标额外证明材料列表
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub no_trademark_addition_prove_list: Option<Vec<String>>,
+    }
+
+    impl PostTrademark {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(trademark_exists: impl Into<PostTrademarkTrademarkExists>) -> Self {
+            Self {
+                trademark_exists: trademark_exists.into(),
+                trademark_registration_certificate: None,
+                logo_trademark_registration_certificate: None,
+                no_trademark_addition_prove: None,
+                no_trademark_addition_prove_list: None,
+            }
+        }
+        /// Sets `trademark_registration_certificate` (商标注册证).
+        pub fn with_trademark_registration_certificate(
+            mut self,
+            trademark_registration_certificate: impl Into<
+                crate::api::v3::brand::types::LogoTrademarkRegistrationCertificate,
+            >,
+        ) -> Self {
+            self.trademark_registration_certificate =
+                Some(trademark_registration_certificate.into());
+            self
+        }
+        /// Sets `logo_trademark_registration_certificate` (Logo商标注册证).
+        pub fn with_logo_trademark_registration_certificate(
+            mut self,
+            logo_trademark_registration_certificate: impl Into<
+                crate::api::v3::brand::types::LogoTrademarkRegistrationCertificate,
+            >,
+        ) -> Self {
+            self.logo_trademark_registration_certificate =
+                Some(logo_trademark_registration_certificate.into());
+            self
+        }
+        /// Sets `no_trademark_addition_prove` (无商标额外证明材料).
+        pub fn with_no_trademark_addition_prove(
+            mut self,
+            no_trademark_addition_prove: impl Into<String>,
+        ) -> Self {
+            self.no_trademark_addition_prove = Some(no_trademark_addition_prove.into());
+            self
+        }
+        /// Sets `no_trademark_addition_prove_list` (无商标额外证明材料列表).
+        pub fn with_no_trademark_addition_prove_list(
+            mut self,
+            no_trademark_addition_prove_list: impl Into<Vec<String>>,
+        ) -> Self {
+            self.no_trademark_addition_prove_list = Some(no_trademark_addition_prove_list.into());
+            self
+        }
+    }
+
+    /// What `POST /v3/brand/applyments` answers.
+    ///
+    /// The type is [`ApplymentsCancelApplymentResponse`](crate::api::v3::brand::types::ApplymentsCancelApplymentResponse), which other answers share.
+    pub type PostResponse = crate::api::v3::brand::types::ApplymentsCancelApplymentResponse;
+
+    /// `/v3/brand/applyments/applyment-id`
+    pub mod applyment_id {
+        /// `/v3/brand/applyments/applyment-id/{applyment_id}`
+        pub mod _applyment_id_ {
+            /// 根据申请单ID查询申请状态
+            ///
+            /// `GET /v3/brand/applyments/applyment-id/{applyment_id}`
+            #[doc(alias = "根据申请单ID查询申请状态")]
+            #[crate::endpoint(GET, "/v3/brand/applyments/applyment-id/<applyment_id>", response = GetResponse)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+            pub struct Get {
+                /// 微信支付申请单号 (path)
+                pub applyment_id: String,
+            }
+
+            /// [`ApplymentState`](crate::api::v3::brand::types::ApplymentState), one type for one shape, under the name it has here.
+            pub type GetResponseApplymentState = crate::api::v3::brand::types::ApplymentState;
+
+            /// What `GET /v3/brand/applyments/applyment-id/{applyment_id}` answers.
+            ///
+            /// The type is [`ApplymentsResponse`](crate::api::v3::brand::types::ApplymentsResponse), which other answers share.
+            pub type GetResponse = crate::api::v3::brand::types::ApplymentsResponse;
+        }
+    }
+    /// `/v3/brand/applyments/business-code`
+    pub mod business_code {
+        /// `/v3/brand/applyments/business-code/{business_code}`
+        pub mod _business_code_ {
+            /// 根据业务申请编号查询申请状态
+            ///
+            /// `GET /v3/brand/applyments/business-code/{business_code}`
+            #[doc(alias = "根据业务申请编号查询申请状态")]
+            #[crate::endpoint(GET, "/v3/brand/applyments/business-code/<business_code>", response = GetResponse)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+            pub struct Get {
+                /// 业务申请编号 (path)
+                pub business_code: String,
+            }
+
+            /// [`ApplymentState`](crate::api::v3::brand::types::ApplymentState), one type for one shape, under the name it has here.
+            pub type GetResponseApplymentState = crate::api::v3::brand::types::ApplymentState;
+
+            /// What `GET /v3/brand/applyments/business-code/{business_code}` answers.
+            ///
+            /// The type is [`ApplymentsResponse`](crate::api::v3::brand::types::ApplymentsResponse), which other answers share.
+            pub type GetResponse = crate::api::v3::brand::types::ApplymentsResponse;
+        }
+    }
+    /// `/v3/brand/applyments/cancel-applyment`
+    pub mod cancel_applyment {
+        /// 撤销申请
+        ///
+        /// `POST /v3/brand/applyments/cancel-applyment`
+        ///
+        /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "撤销申请")]
+        #[crate::endpoint(POST, "/v3/brand/applyments/cancel-applyment", response = PostResponse, idempotent)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+        pub struct Post {
+            /// 微信支付申请单号
+            pub applyment_id: Option<String>,
+            /// 业务申请编号
+            pub business_code: Option<String>,
+        }
+
+        impl Post {
+            /// Sets `applyment_id` (微信支付申请单号).
+            pub fn with_applyment_id(mut self, applyment_id: impl Into<String>) -> Self {
+                self.applyment_id = Some(applyment_id.into());
+                self
+            }
+            /// Sets `business_code` (业务申请编号).
+            pub fn with_business_code(mut self, business_code: impl Into<String>) -> Self {
+                self.business_code = Some(business_code.into());
+                self
+            }
+        }
+
+        /// What `POST /v3/brand/applyments/cancel-applyment` answers.
+        ///
+        /// The type is [`ApplymentsCancelApplymentResponse`](crate::api::v3::brand::types::ApplymentsCancelApplymentResponse), which other answers share.
+        pub type PostResponse = crate::api::v3::brand::types::ApplymentsCancelApplymentResponse;
+    }
+}
+/// `/v3/brand/card`
+pub mod card {
+    /// `/v3/brand/card/card-configs`
+    pub mod card_configs {
+        /// 查询商家名片配置申请状态
+        ///
+        /// `GET /v3/brand/card/card-configs`
+        #[doc(alias = "查询商家名片配置申请状态")]
+        #[crate::endpoint(GET, "/v3/brand/card/card-configs", response = GetResponse)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+        pub struct Get {
+            /// 业务申请编号 (query)
+            pub business_code: Option<String>,
+            /// 微信支付申请单号 (query)
+            pub applyment_id: Option<String>,
+            /// 品牌ID (query)
+            pub brand_id: String,
+        }
+
+        impl Get {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(brand_id: impl Into<String>) -> Self {
+                Self {
+                    business_code: None,
+                    applyment_id: None,
+                    brand_id: brand_id.into(),
+                }
+            }
+            /// Sets `business_code` (业务申请编号 (query)).
+            pub fn with_business_code(mut self, business_code: impl Into<String>) -> Self {
+                self.business_code = Some(business_code.into());
+                self
+            }
+            /// Sets `applyment_id` (微信支付申请单号 (query)).
+            pub fn with_applyment_id(mut self, applyment_id: impl Into<String>) -> Self {
+                self.applyment_id = Some(applyment_id.into());
+                self
+            }
+        }
+
+        /// [`ApplymentState2`](crate::api::v3::brand::types::ApplymentState2), one type for one shape, under the name it has here.
+        pub type GetResponseApplymentState = crate::api::v3::brand::types::ApplymentState2;
+
+        /// What `GET /v3/brand/card/card-configs` answers.
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        pub struct GetResponse {
+            /// 业务申请编号
+            pub business_code: String,
+            /// 微信支付申请单号
+            pub applyment_id: String,
+            /// 品牌ID
+            pub brand_id: String,
+            /// 申请单状态
+            pub applyment_state: crate::api::v3::brand::types::ApplymentState2,
+            /// 定时发布时间
+            pub scheduled_publish_time: Option<crate::DateTime>,
+            /// 驳回原因
+            pub reject_reason: Option<String>,
+            /// 实际发布时间
+            pub actual_publish_time: Option<crate::DateTime>,
+        }
+
+        /// 提交商家名片配置申请
+        ///
+        /// `POST /v3/brand/card/card-configs`
+        ///
+        /// Idempotent by `business_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "提交商家名片配置申请")]
+        #[crate::endpoint(POST, "/v3/brand/card/card-configs", response = PostResponse)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+        pub struct Post {
+            /// 业务申请编号
+            #[wxpay(idempotency_key)]
+            pub business_code: String,
+            /// 品牌ID
+            pub brand_id: String,
+            /// 品牌小程序信息
+            pub brand_mini_program_info: Option<PostBrandMiniProgramInfo>,
+            /// 品牌客服信息
+            pub brand_customer_service: PostBrandCustomerService,
+            /// 服务列表
+            pub service_list: Option<Vec<PostServiceList>>,
+        }
+
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                business_code: impl Into<String>,
+                brand_id: impl Into<String>,
+                brand_customer_service: impl Into<PostBrandCustomerService>,
+            ) -> Self {
+                Self {
+                    business_code: business_code.into(),
+                    brand_id: brand_id.into(),
+                    brand_mini_program_info: None,
+                    brand_customer_service: brand_customer_service.into(),
+                    service_list: None,
+                }
+            }
+            /// Sets `brand_mini_program_info` (品牌小程序信息).
+            pub fn with_brand_mini_program_info(
+                mut self,
+                brand_mini_program_info: impl Into<PostBrandMiniProgramInfo>,
+            ) -> Self {
+                self.brand_mini_program_info = Some(brand_mini_program_info.into());
+                self
+            }
+            /// Sets `service_list` (服务列表).
+            pub fn with_service_list(
+                mut self,
+                service_list: impl Into<Vec<PostServiceList>>,
+            ) -> Self {
+                self.service_list = Some(service_list.into());
+                self
+            }
+        }
+
+        /// 品牌小程序信息
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+        pub struct PostBrandMiniProgramInfo {
+            /// 公众账号ID
+            pub appid: String,
+            /// 小程序默认跳转路径
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub default_jump_path: Option<String>,
+        }
+
+        impl PostBrandMiniProgramInfo {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(appid: impl Into<String>) -> Self {
+                Self {
+                    appid: appid.into(),
+                    default_jump_path: None,
+                }
+            }
+            /// Sets `default_jump_path` (小程序默认跳转路径).
+            pub fn with_default_jump_path(mut self, default_jump_path: impl Into<String>) -> Self {
+                self.default_jump_path = Some(default_jump_path.into());
+                self
+            }
+        }
+
+        string_enum! {
+            /// 客服类型
+            pub enum PostBrandCustomerServiceCustomerServiceType {
+                /// `MINI_PROGRAM`
+                MiniProgram = "MINI_PROGRAM",
+                /// `CUSTOMIZE_WEB`
+                CustomizeWeb = "CUSTOMIZE_WEB",
+                /// `CUSTOMIZE_MP`
+                CustomizeMp = "CUSTOMIZE_MP",
+                /// `SERVICE_PHONE`
+                ServicePhone = "SERVICE_PHONE",
+            }
+        }
+
+        /// 品牌客服信息
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+        pub struct PostBrandCustomerService {
+            /// 客服类型
+            pub customer_service_type: PostBrandCustomerServiceCustomerServiceType,
+            /// 客服电话
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub customer_service_phone: Option<String>,
+            /// 客服路径
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub customer_service_path: Option<String>,
+            /// 公众账号ID
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub appid: Option<String>,
+        }
+
+        impl PostBrandCustomerService {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                customer_service_type: impl Into<PostBrandCustomerServiceCustomerServiceType>,
+            ) -> Self {
+                Self {
+                    customer_service_type: customer_service_type.into(),
+                    customer_service_phone: None,
+                    customer_service_path: None,
+                    appid: None,
+                }
+            }
+            /// Sets `customer_service_phone` (客服电话).
+            pub fn with_customer_service_phone(
+                mut self,
+                customer_service_phone: impl Into<String>,
+            ) -> Self {
+                self.customer_service_phone = Some(customer_service_phone.into());
+                self
+            }
+            /// Sets `customer_service_path` (客服路径).
+            pub fn with_customer_service_path(
+                mut self,
+                customer_service_path: impl Into<String>,
+            ) -> Self {
+                self.customer_service_path = Some(customer_service_path.into());
+                self
+            }
+            /// Sets `appid` (公众账号ID).
+            pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
+                self.appid = Some(appid.into());
+                self
+            }
+        }
+
+        string_enum! {
+            /// 服务跳转类型
+            pub enum PostServiceListServiceJumpType {
+                /// `JUMP_MINI_PROGRAM`
+                JumpMiniProgram = "JUMP_MINI_PROGRAM",
+                /// `JUMP_WEB_PAGE`
+                JumpWebPage = "JUMP_WEB_PAGE",
+            }
+        }
+
+        /// PostServiceList
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+        pub struct PostServiceList {
+            /// 服务分类名称
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub service_classify_name: Option<String>,
+            /// 服务名称
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub service_name: Option<String>,
+            /// 服务跳转类型
+            pub service_jump_type: PostServiceListServiceJumpType,
+            /// 服务跳转路径
+            pub service_jump_path: String,
+            /// 公众账号ID
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub appid: Option<String>,
+        }
+
+        impl PostServiceList {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                service_jump_type: impl Into<PostServiceListServiceJumpType>,
+                service_jump_path: impl Into<String>,
+            ) -> Self {
+                Self {
+                    service_classify_name: None,
+                    service_name: None,
+                    service_jump_type: service_jump_type.into(),
+                    service_jump_path: service_jump_path.into(),
+                    appid: None,
+                }
+            }
+            /// Sets `service_classify_name` (服务分类名称).
+            pub fn with_service_classify_name(
+                mut self,
+                service_classify_name: impl Into<String>,
+            ) -> Self {
+                self.service_classify_name = Some(service_classify_name.into());
+                self
+            }
+            /// Sets `service_name` (服务名称).
+            pub fn with_service_name(mut self, service_name: impl Into<String>) -> Self {
+                self.service_name = Some(service_name.into());
+                self
+            }
+            /// Sets `appid` (公众账号ID).
+            pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
+                self.appid = Some(appid.into());
+                self
+            }
+        }
+
+        /// What `POST /v3/brand/card/card-configs` answers.
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        pub struct PostResponse {
+            /// 业务申请编号
+            pub business_code: String,
+            /// 品牌ID
+            pub brand_id: String,
+            /// 微信支付申请单号
+            pub applyment_id: String,
+            /// 商家名片预览二维码链接
+            pub card_preview_url: String,
+        }
+
+        /// `/v3/brand/card/card-configs/cancel-applyment`
+        pub mod cancel_applyment {
+            /// 撤销商家名片配置申请
+            ///
+            /// `POST /v3/brand/card/card-configs/cancel-applyment`
+            ///
+            /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "撤销商家名片配置申请")]
+            #[crate::endpoint(POST, "/v3/brand/card/card-configs/cancel-applyment", response = PostResponse, idempotent)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+            pub struct Post {
+                /// 业务申请编号
+                pub business_code: Option<String>,
+                /// 微信支付申请单号
+                pub applyment_id: Option<String>,
+                /// 品牌ID
+                pub brand_id: String,
+            }
+
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(brand_id: impl Into<String>) -> Self {
+                    Self {
+                        business_code: None,
+                        applyment_id: None,
+                        brand_id: brand_id.into(),
+                    }
+                }
+                /// Sets `business_code` (业务申请编号).
+                pub fn with_business_code(mut self, business_code: impl Into<String>) -> Self {
+                    self.business_code = Some(business_code.into());
+                    self
+                }
+                /// Sets `applyment_id` (微信支付申请单号).
+                pub fn with_applyment_id(mut self, applyment_id: impl Into<String>) -> Self {
+                    self.applyment_id = Some(applyment_id.into());
+                    self
+                }
+            }
+
+            /// [`ApplymentState2`](crate::api::v3::brand::types::ApplymentState2), one type for one shape, under the name it has here.
+            pub type PostResponseApplymentState = crate::api::v3::brand::types::ApplymentState2;
+
+            /// What `POST /v3/brand/card/card-configs/cancel-applyment` answers.
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            pub struct PostResponse {
+                /// 业务申请编号
+                pub business_code: String,
+                /// 微信支付申请单号
+                pub applyment_id: String,
+                /// 品牌ID
+                pub brand_id: String,
+                /// 申请单状态
+                pub applyment_state: crate::api::v3::brand::types::ApplymentState2,
+            }
+        }
+        /// `/v3/brand/card/card-configs/preview-url`
+        pub mod preview_url {
+            /// 获取商家名片预览二维码
+            ///
+            /// `GET /v3/brand/card/card-configs/preview-url`
+            #[doc(alias = "获取商家名片预览二维码")]
+            #[crate::endpoint(GET, "/v3/brand/card/card-configs/preview-url", response = GetResponse)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+            pub struct Get {
+                /// 业务申请编号 (query)
+                pub business_code: Option<String>,
+                /// 微信支付申请单号 (query)
+                pub applyment_id: Option<String>,
+                /// 品牌ID (query)
+                pub brand_id: String,
+            }
+
+            impl Get {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(brand_id: impl Into<String>) -> Self {
+                    Self {
+                        business_code: None,
+                        applyment_id: None,
+                        brand_id: brand_id.into(),
+                    }
+                }
+                /// Sets `business_code` (业务申请编号 (query)).
+                pub fn with_business_code(mut self, business_code: impl Into<String>) -> Self {
+                    self.business_code = Some(business_code.into());
+                    self
+                }
+                /// Sets `applyment_id` (微信支付申请单号 (query)).
+                pub fn with_applyment_id(mut self, applyment_id: impl Into<String>) -> Self {
+                    self.applyment_id = Some(applyment_id.into());
+                    self
+                }
+            }
+
+            /// What `GET /v3/brand/card/card-configs/preview-url` answers.
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            pub struct GetResponse {
+                /// 业务申请编号
+                pub business_code: String,
+                /// 微信支付申请单号
+                pub applyment_id: String,
+                /// 品牌ID
+                pub brand_id: String,
+                /// 商家名片预览二维码链接
+                pub card_preview_url: String,
+                /// 预览二维码链接过期时间
+                pub url_expired_time: crate::DateTime,
+            }
+        }
+        /// `/v3/brand/card/card-configs/publish`
+        pub mod publish {
+            /// 发布商家名片配置
+            ///
+            /// `POST /v3/brand/card/card-configs/publish`
+            ///
+            /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+            #[doc(alias = "发布商家名片配置")]
+            #[crate::endpoint(POST, "/v3/brand/card/card-configs/publish", response = PostResponse)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+            pub struct Post {
+                /// 业务申请编号
+                pub business_code: Option<String>,
+                /// 微信支付申请单号
+                pub applyment_id: Option<String>,
+                /// 品牌ID
+                pub brand_id: String,
+                /// 发布方式
+                pub publish_type: crate::api::v3::brand::types::PublishType,
+                /// 定时发布时间
+                pub scheduled_publish_time: Option<crate::DateTime>,
+            }
+
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    brand_id: impl Into<String>,
+                    publish_type: impl Into<crate::api::v3::brand::types::PublishType>,
+                ) -> Self {
+                    Self {
+                        business_code: None,
+                        applyment_id: None,
+                        brand_id: brand_id.into(),
+                        publish_type: publish_type.into(),
+                        scheduled_publish_time: None,
+                    }
+                }
+                /// Sets `business_code` (业务申请编号).
+                pub fn with_business_code(mut self, business_code: impl Into<String>) -> Self {
+                    self.business_code = Some(business_code.into());
+                    self
+                }
+                /// Sets `applyment_id` (微信支付申请单号).
+                pub fn with_applyment_id(mut self, applyment_id: impl Into<String>) -> Self {
+                    self.applyment_id = Some(applyment_id.into());
+                    self
+                }
+                /// Sets `scheduled_publish_time` (定时发布时间).
+                pub fn with_scheduled_publish_time(
+                    mut self,
+                    scheduled_publish_time: impl Into<crate::DateTime>,
+                ) -> Self {
+                    self.scheduled_publish_time = Some(scheduled_publish_time.into());
+                    self
+                }
+            }
+
+            /// [`PublishType`](crate::api::v3::brand::types::PublishType), one type for one shape, under the name it has here.
+            pub type PostPublishType = crate::api::v3::brand::types::PublishType;
+
+            /// [`PublishType`](crate::api::v3::brand::types::PublishType), one type for one shape, under the name it has here.
+            pub type PostResponsePublishType = crate::api::v3::brand::types::PublishType;
+
+            /// What `POST /v3/brand/card/card-configs/publish` answers.
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            pub struct PostResponse {
+                /// 业务申请编号
+                pub business_code: String,
+                /// 微信支付申请单号
+                pub applyment_id: String,
+                /// 品牌ID
+                pub brand_id: String,
+                /// 发布方式
+                pub publish_type: crate::api::v3::brand::types::PublishType,
+                /// 定时发布时间
+                pub scheduled_publish_time: Option<crate::DateTime>,
+            }
+        }
+    }
+    /// `/v3/brand/card/card-links`
+    pub mod card_links {
+        /// 查询已生效交易连接名片规则
+        ///
+        /// `GET /v3/brand/card/card-links`
+        #[doc(alias = "查询已生效交易连接名片规则")]
+        #[crate::endpoint(GET, "/v3/brand/card/card-links", response = GetResponse)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+        pub struct Get {
+            /// 品牌ID (query)
+            pub brand_id: String,
+            /// 交易场景类型 (query)
+            pub payment_scene: Option<crate::api::v3::brand::types::PaymentScene>,
+            /// 查询页码 (query)
+            pub page_index: Option<i64>,
+            /// 查询页大小 (query)
+            pub page_size: Option<i64>,
+        }
+
+        impl Get {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(brand_id: impl Into<String>) -> Self {
+                Self {
+                    brand_id: brand_id.into(),
+                    payment_scene: None,
+                    page_index: None,
+                    page_size: None,
+                }
+            }
+            /// Sets `payment_scene` (交易场景类型 (query)).
+            pub fn with_payment_scene(
+                mut self,
+                payment_scene: impl Into<crate::api::v3::brand::types::PaymentScene>,
+            ) -> Self {
+                self.payment_scene = Some(payment_scene.into());
+                self
+            }
+            /// Sets `page_index` (查询页码 (query)).
+            pub fn with_page_index(mut self, page_index: impl Into<i64>) -> Self {
+                self.page_index = Some(page_index.into());
+                self
+            }
+            /// Sets `page_size` (查询页大小 (query)).
+            pub fn with_page_size(mut self, page_size: impl Into<i64>) -> Self {
+                self.page_size = Some(page_size.into());
+                self
+            }
+        }
+
+        /// [`PaymentScene`](crate::api::v3::brand::types::PaymentScene), one type for one shape, under the name it has here.
+        pub type GetPaymentScene = crate::api::v3::brand::types::PaymentScene;
+
+        /// [`PaymentScene`](crate::api::v3::brand::types::PaymentScene), one type for one shape, under the name it has here.
+        pub type GetResponseActiveLinkListPaymentScene = crate::api::v3::brand::types::PaymentScene;
+
+        /// GetResponseActiveLinkList
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        pub struct GetResponseActiveLinkList {
+            /// 交易场景类型
+            pub payment_scene: crate::api::v3::brand::types::PaymentScene,
+            /// 公众账号ID
+            pub appid_list: Option<Vec<String>>,
+            /// 商户号
+            pub card_link_mchid: Option<String>,
+            /// 服务ID
+            pub service_id: Option<String>,
+        }
+
+        /// What `GET /v3/brand/card/card-links` answers.
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+        pub struct GetResponse {
+            /// 品牌ID
+            pub brand_id: Option<String>,
+            /// 查询页码
+            pub page_index: Option<i64>,
+            /// 查询页大小
+            pub page_size: Option<i64>,
+            /// 总数
+            pub total_num: Option<i64>,
+            /// 已生效连接列表
+            pub active_link_list: Option<Vec<GetResponseActiveLinkList>>,
+        }
+
+        /// 添加交易连接名片规则申请
+        ///
+        /// `POST /v3/brand/card/card-links`
+        ///
+        /// Idempotent by `business_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "添加交易连接名片规则申请")]
+        #[crate::endpoint(POST, "/v3/brand/card/card-links", response = PostResponse)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+        pub struct Post {
+            /// 业务申请编号
+            #[wxpay(idempotency_key)]
+            pub business_code: String,
+            /// 品牌ID
+            pub brand_id: String,
+            /// 交易场景类型
+            pub payment_scene: crate::api::v3::brand::types::PaymentScene,
+            /// 公众账号ID
+            pub appid: Option<String>,
+            /// 商户号
+            pub card_link_mchid: Option<String>,
+            /// 服务ID
+            pub service_id: Option<String>,
+        }
+
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                business_code: impl Into<String>,
+                brand_id: impl Into<String>,
+                payment_scene: impl Into<crate::api::v3::brand::types::PaymentScene>,
+            ) -> Self {
+                Self {
+                    business_code: business_code.into(),
+                    brand_id: brand_id.into(),
+                    payment_scene: payment_scene.into(),
+                    appid: None,
+                    card_link_mchid: None,
+                    service_id: None,
+                }
+            }
+            /// Sets `appid` (公众账号ID).
+            pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
+                self.appid = Some(appid.into());
+                self
+            }
+            /// Sets `card_link_mchid` (商户号).
+            pub fn with_card_link_mchid(mut self, card_link_mchid: impl Into<String>) -> Self {
+                self.card_link_mchid = Some(card_link_mchid.into());
+                self
+            }
+            /// Sets `service_id` (服务ID).
+            pub fn with_service_id(mut self, service_id: impl Into<String>) -> Self {
+                self.service_id = Some(service_id.into());
+                self
+            }
+        }
+
+        /// [`PaymentScene`](crate::api::v3::brand::types::PaymentScene), one type for one shape, under the name it has here.
+        pub type PostPaymentScene = crate::api::v3::brand::types::PaymentScene;
+
+        /// [`PaymentScene`](crate::api::v3::brand::types::PaymentScene), one type for one shape, under the name it has here.
+        pub type PostResponsePaymentScene = crate::api::v3::brand::types::PaymentScene;
+
+        /// What `POST /v3/brand/card/card-links` answers.
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        pub struct PostResponse {
+            /// 业务申请编号
+            pub business_code: String,
+            /// 品牌ID
+            pub brand_id: String,
+            /// 交易场景类型
+            pub payment_scene: crate::api::v3::brand::types::PaymentScene,
+            /// 公众账号ID
+            pub appid: Option<String>,
+            /// 商户号
+            pub card_link_mchid: Option<String>,
+            /// 服务ID
+            pub service_id: Option<String>,
+        }
+
+        /// `/v3/brand/card/card-links/business-code`
+        pub mod business_code {
+            /// `/v3/brand/card/card-links/business-code/{business_code}`
+            pub mod _business_code_ {
+                /// 根据业务申请编号查询添加申请状态
+                ///
+                /// `GET /v3/brand/card/card-links/business-code/{business_code}`
+                #[doc(alias = "根据业务申请编号查询添加申请状态")]
+                #[crate::endpoint(GET, "/v3/brand/card/card-links/business-code/<business_code>", response = GetResponse)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+                pub struct Get {
+                    /// 业务申请编号 (path)
+                    pub business_code: String,
+                    /// 品牌ID (query)
+                    pub brand_id: String,
+                }
+
+                /// [`PaymentScene`](crate::api::v3::brand::types::PaymentScene), one type for one shape, under the name it has here.
+                pub type GetResponsePaymentScene = crate::api::v3::brand::types::PaymentScene;
+
+                string_enum! {
+                    /// 交易连接名片配置状态
+                    pub enum GetResponseConfigurationState {
+                        /// `WAITING_AUDIT`
+                        WaitingAudit = "WAITING_AUDIT",
+                        /// `AUDIT_REJECT`
+                        AuditReject = "AUDIT_REJECT",
+                        /// `WAITING_CONFIRMATION`
+                        WaitingConfirmation = "WAITING_CONFIRMATION",
+                        /// `MERCHANT_ADMIN_REJECT`
+                        MerchantAdminReject = "MERCHANT_ADMIN_REJECT",
+                        /// `IN_EFFECT`
+                        InEffect = "IN_EFFECT",
+                    }
+                }
+
+                /// What `GET /v3/brand/card/card-links/business-code/{business_code}` answers.
+                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                pub struct GetResponse {
+                    /// 业务申请编号
+                    pub business_code: String,
+                    /// 品牌ID
+                    pub brand_id: String,
+                    /// 交易场景类型
+                    pub payment_scene: crate::api::v3::brand::types::PaymentScene,
+                    /// 公众账号ID
+                    pub appid: Option<String>,
+                    /// 商户号
+                    pub card_link_mchid: Option<String>,
+                    /// 服务ID
+                    pub service_id: Option<String>,
+                    /// 交易连接名片配置状态
+                    pub configuration_state: GetResponseConfigurationState,
+                    /// 驳回原因
+                    pub reject_reason: Option<String>,
+                }
+            }
+        }
+        /// `/v3/brand/card/card-links/cancel-applyment`
+        pub mod cancel_applyment {
+            /// 撤销交易连接名片配置申请
+            ///
+            /// `POST /v3/brand/card/card-links/cancel-applyment`
+            ///
+            /// Idempotent by `business_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "撤销交易连接名片配置申请")]
+            #[crate::endpoint(POST, "/v3/brand/card/card-links/cancel-applyment", response = PostResponse)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+            pub struct Post {
+                /// 业务申请编号
+                #[wxpay(idempotency_key)]
+                pub business_code: String,
+                /// 品牌ID
+                pub brand_id: String,
+            }
+
+            /// What `POST /v3/brand/card/card-links/cancel-applyment` answers.
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            pub struct PostResponse {
+                /// 业务申请编号
+                pub business_code: String,
+            }
+        }
+        /// `/v3/brand/card/card-links/unbind-card-link`
+        pub mod unbind_card_link {
+            /// 解除已生效交易连接名片场景
+            ///
+            /// `POST /v3/brand/card/card-links/unbind-card-link`
+            ///
+            /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "解除已生效交易连接名片场景")]
+            #[crate::endpoint(POST, "/v3/brand/card/card-links/unbind-card-link", response = PostResponse, idempotent)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+            pub struct Post {
+                /// 品牌ID
+                pub brand_id: String,
+                /// 交易场景类型
+                pub payment_scene: crate::api::v3::brand::types::PaymentScene,
+                /// 公众账号ID
+                pub appid: Option<String>,
+                /// 商户号
+                pub card_link_mchid: Option<String>,
+                /// 服务ID
+                pub service_id: Option<String>,
+            }
+
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    brand_id: impl Into<String>,
+                    payment_scene: impl Into<crate::api::v3::brand::types::PaymentScene>,
+                ) -> Self {
+                    Self {
+                        brand_id: brand_id.into(),
+                        payment_scene: payment_scene.into(),
+                        appid: None,
+                        card_link_mchid: None,
+                        service_id: None,
+                    }
+                }
+                /// Sets `appid` (公众账号ID).
+                pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
+                    self.appid = Some(appid.into());
+                    self
+                }
+                /// Sets `card_link_mchid` (商户号).
+                pub fn with_card_link_mchid(mut self, card_link_mchid: impl Into<String>) -> Self {
+                    self.card_link_mchid = Some(card_link_mchid.into());
+                    self
+                }
+                /// Sets `service_id` (服务ID).
+                pub fn with_service_id(mut self, service_id: impl Into<String>) -> Self {
+                    self.service_id = Some(service_id.into());
+                    self
+                }
+            }
+
+            /// [`PaymentScene`](crate::api::v3::brand::types::PaymentScene), one type for one shape, under the name it has here.
+            pub type PostPaymentScene = crate::api::v3::brand::types::PaymentScene;
+
+            /// [`PaymentScene`](crate::api::v3::brand::types::PaymentScene), one type for one shape, under the name it has here.
+            pub type PostResponsePaymentScene = crate::api::v3::brand::types::PaymentScene;
+
+            /// What `POST /v3/brand/card/card-links/unbind-card-link` answers.
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            pub struct PostResponse {
+                /// 品牌ID
+                pub brand_id: String,
+                /// 交易场景类型
+                pub payment_scene: crate::api::v3::brand::types::PaymentScene,
+                /// 公众账号ID
+                pub appid: Option<String>,
+                /// 商户号
+                pub card_link_mchid: Option<String>,
+                /// 服务ID
+                pub service_id: Option<String>,
+            }
+        }
+    }
+}
+/// `/v3/brand/marketing`
+pub mod marketing {
+    /// `/v3/brand/marketing/shake-activities`
+    pub mod shake_activities {
+        /// `/v3/brand/marketing/shake-activities/activities`
+        pub mod activities {
+            /// 查询摇优惠活动列表
+            ///
+            /// `GET /v3/brand/marketing/shake-activities/activities`
+            #[doc(alias = "查询摇优惠活动列表")]
+            #[crate::endpoint(GET, "/v3/brand/marketing/shake-activities/activities", response = GetResponse)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+            pub struct Get {
+                /// 品牌ID (query)
+                pub brand_id: String,
+                /// 分页大小 (query)
+                pub limit: i64,
+                /// 分页页码 (query)
+                pub offset: i64,
+                /// 活动状态 (query)
+                pub activity_state: Option<crate::api::v3::brand::types::ActivityState>,
+                /// audit_state (query)
+                pub audit_state: Option<crate::api::v3::brand::types::AuditState>,
+            }
+
+            impl Get {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    brand_id: impl Into<String>,
+                    limit: impl Into<i64>,
+                    offset: impl Into<i64>,
+                ) -> Self {
+                    Self {
+                        brand_id: brand_id.into(),
+                        limit: limit.into(),
+                        offset: offset.into(),
+                        activity_state: None,
+                        audit_state: None,
+                    }
+                }
+                /// Sets `activity_state` (活动状态 (query)).
+                pub fn with_activity_state(
+                    mut self,
+                    activity_state: impl Into<crate::api::v3::brand::types::ActivityState>,
+                ) -> Self {
+                    self.activity_state = Some(activity_state.into());
+                    self
+                }
+                /// Sets `audit_state` (audit_state (query)).
+                pub fn with_audit_state(
+                    mut self,
+                    audit_state: impl Into<crate::api::v3::brand::types::AuditState>,
+                ) -> Self {
+                    self.audit_state = Some(audit_state.into());
+                    self
+                }
+            }
+
+            /// [`ActivityState`](crate::api::v3::brand::types::ActivityState), one type for one shape, under the name it has here.
+            pub type GetActivityState = crate::api::v3::brand::types::ActivityState;
+
+            /// [`AuditState`](crate::api::v3::brand::types::AuditState), one type for one shape, under the name it has here.
+            pub type GetAuditState = crate::api::v3::brand::types::AuditState;
+
+            /// [`ActivityState`](crate::api::v3::brand::types::ActivityState), one type for one shape, under the name it has here.
+            pub type GetResponseDataActivityState = crate::api::v3::brand::types::ActivityState;
+
+            /// [`AuditState`](crate::api::v3::brand::types::AuditState), one type for one shape, under the name it has here.
+            pub type GetResponseDataAuditState = crate::api::v3::brand::types::AuditState;
+
+            string_enum! {
+                /// 投放模式
+                pub enum GetResponseDataDeliveryMode {
+                    /// `SMART`
+                    Smart = "SMART",
+                    /// `TARGETED`
+                    Targeted = "TARGETED",
+                }
+            }
+
+            /// 投放时间范围
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            pub struct GetResponseDataTimeRange {
+                /// 开始时间
+                pub start_time: crate::DateTime,
+                /// 结束时间
+                pub end_time: crate::DateTime,
+            }
+
+            /// GetResponseDataProductCouponStockList
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            pub struct GetResponseDataProductCouponStockList {
+                /// 批次ID
+                pub stock_id: String,
+            }
+
+            /// 商品券
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            pub struct GetResponseDataProductCoupon {
+                /// 商品券ID
+                pub product_coupon_id: String,
+                /// 商品券批次列表
+                pub stock_list: Option<Vec<GetResponseDataProductCouponStockList>>,
+            }
+
+            /// GetResponseData
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            pub struct GetResponseData {
+                /// 活动id
+                pub id: String,
+                /// 活动名称
+                pub name: String,
+                /// 活动状态
+                pub activity_state: crate::api::v3::brand::types::ActivityState,
+                /// audit_state
+                pub audit_state: crate::api::v3::brand::types::AuditState,
+                /// 可用库存
+                pub available_quota: i64,
+                /// 总库存
+                pub total_quota: i64,
+                /// 投放模式
+                pub delivery_mode: GetResponseDataDeliveryMode,
+                /// 投放时间范围
+                pub time_range: GetResponseDataTimeRange,
+                /// 商品券
+                pub product_coupon: Option<GetResponseDataProductCoupon>,
+            }
+
+            /// What `GET /v3/brand/marketing/shake-activities/activities` answers.
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            pub struct GetResponse {
+                /// 分页页码
+                pub offset: i64,
+                /// 分页大小
+                pub limit: i64,
+                /// 总数
+                pub total_count: i64,
+                /// 摇一摇有优惠活动列表
+                pub data: Option<Vec<GetResponseData>>,
+            }
+        }
+    }
+}
+/// `/v3/brand/partner`
+pub mod partner {
+    /// `/v3/brand/partner/card-member`
+    pub mod card_member {
+        /// `/v3/brand/partner/card-member/cards`
+        pub mod cards {
+            /// 查询会员卡模板列表
+            ///
+            /// `GET /v3/brand/partner/card-member/cards`
+            #[doc(alias = "查询会员卡模板列表")]
+            #[crate::endpoint(GET, "/v3/brand/partner/card-member/cards", response = GetResponse)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+            pub struct Get {
+                /// 品牌id (query)
+                pub brand_id: String,
+                /// 状态 (query)
+                pub state: Option<crate::api::v3::brand::types::State>,
+                /// 分页页码 (query)
+                pub offset: Option<i64>,
+                /// 分页大小 (query)
+                pub limit: Option<i64>,
+            }
+
+            impl Get {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(brand_id: impl Into<String>) -> Self {
+                    Self {
+                        brand_id: brand_id.into(),
+                        state: None,
+                        offset: None,
+                        limit: None,
+                    }
+                }
+                /// Sets `state` (状态 (query)).
+                pub fn with_state(
+                    mut self,
+                    state: impl Into<crate::api::v3::brand::types::State>,
+                ) -> Self {
+                    self.state = Some(state.into());
+                    self
+                }
+                /// Sets `offset` (分页页码 (query)).
+                pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
+                    self.offset = Some(offset.into());
+                    self
+                }
+                /// Sets `limit` (分页大小 (query)).
+                pub fn with_limit(mut self, limit: impl Into<i64>) -> Self {
+                    self.limit = Some(limit.into());
+                    self
+                }
+            }
+
+            /// [`State`](crate::api::v3::brand::types::State), one type for one shape, under the name it has here.
+            pub type GetState = crate::api::v3::brand::types::State;
+
+            /// [`CardType`](crate::api::v3::brand::types::CardType), one type for one shape, under the name it has here.
+            pub type GetResponseDataCardType = crate::api::v3::brand::types::CardType;
+
+            /// [`CodeMode`](crate::api::v3::brand::types::CodeMode), one type for one shape, under the name it has here.
+            pub type GetResponseDataCodeMode = crate::api::v3::brand::types::CodeMode;
+
+            /// [`CodeType`](crate::api::v3::brand::types::CodeType), one type for one shape, under the name it has here.
+            pub type GetResponseDataCodeType = crate::api::v3::brand::types::CodeType;
+
+            /// [`BalanceInformation`](crate::api::v3::brand::types::BalanceInformation), one type for one shape, under the name it has here.
+            pub type GetResponseDataCodeJumpInformation =
+                crate::api::v3::brand::types::BalanceInformation;
+
+            /// [`ValidDateInformationType`](crate::api::v3::brand::types::ValidDateInformationType), one type for one shape, under the name it has here.
+            pub type GetResponseDataValidDateInformationType =
+                crate::api::v3::brand::types::ValidDateInformationType;
+
+            /// [`ValidDateInformation`](crate::api::v3::brand::types::ValidDateInformation), one type for one shape, under the name it has here.
+            pub type GetResponseDataValidDateInformation =
+                crate::api::v3::brand::types::ValidDateInformation;
+
+            /// [`BalanceInformation`](crate::api::v3::brand::types::BalanceInformation), one type for one shape, under the name it has here.
+            pub type GetResponseDataPointsInformation =
+                crate::api::v3::brand::types::BalanceInformation;
+
+            /// [`BalanceInformation`](crate::api::v3::brand::types::BalanceInformation), one type for one shape, under the name it has here.
+            pub type GetResponseDataBalanceInformation =
+                crate::api::v3::brand::types::BalanceInformation;
+
+            /// [`PurchaseInformation`](crate::api::v3::brand::types::PurchaseInformation), one type for one shape, under the name it has here.
+            pub type GetResponseDataPurchaseInformation =
+                crate::api::v3::brand::types::PurchaseInformation;
+
+            /// [`Name`](crate::api::v3::brand::types::Name), one type for one shape, under the name it has here.
+            pub type GetResponseDataUserInformationCommonFieldList =
+                crate::api::v3::brand::types::Name;
+
+            /// [`UserInformationCustomFieldListType`](crate::api::v3::brand::types::UserInformationCustomFieldListType), one type for one shape, under the name it has here.
+            pub type GetResponseDataUserInformationCustomFieldListType =
+                crate::api::v3::brand::types::UserInformationCustomFieldListType;
+
+            /// [`CustomFieldList`](crate::api::v3::brand::types::CustomFieldList), one type for one shape, under the name it has here.
+            pub type GetResponseDataUserInformationCustomFieldList =
+                crate::api::v3::brand::types::CustomFieldList;
+
+            /// [`UserInformation`](crate::api::v3::brand::types::UserInformation), one type for one shape, under the name it has here.
+            pub type GetResponseDataUserInformation = crate::api::v3::brand::types::UserInformation;
+
+            /// [`Data`](crate::api::v3::brand::types::Data), one type for one shape, under the name it has here.
+            pub type GetResponseData = crate::api::v3::brand::types::Data;
+
+            /// What `GET /v3/brand/partner/card-member/cards` answers.
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            pub struct GetResponse {
+                /// 总数量
+                pub total_count: i64,
+                /// 分页页码
+                pub offset: i64,
+                /// 分页大小
+                pub limit: i64,
+                /// 会员卡模板列表
+                pub data: Option<Vec<crate::api::v3::brand::types::Data>>,
+            }
+
+            /// 创建会员卡模板
+            ///
+            /// `POST /v3/brand/partner/card-member/cards`
+            ///
+            /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+            #[doc(alias = "创建会员卡模板")]
+            #[crate::endpoint(POST, "/v3/brand/partner/card-member/cards", response = PostResponse)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+            pub struct Post {
+                /// 品牌ID
+                pub brand_id: String,
+                /// 商户AppId
+                pub appid: String,
+                /// 会员卡类型
+                pub card_type: crate::api::v3::brand::types::CardType,
+                /// 卡名称
+                pub card_title: String,
+                /// 卡背景颜色
+                pub card_color: String,
+                /// 卡背景图URL
+                pub card_picture_url: String,
+                /// 会员卡code分配类型
+                pub code_mode: crate::api::v3::brand::types::CodeMode,
+                /// 会员码型
+                pub code_type: crate::api::v3::brand::types::CodeType,
+                /// 会员码跳转信息
+                pub code_jump_information: Option<crate::api::v3::brand::types::BalanceInformation>,
+                /// 会员权益
+                pub benefits: String,
+                /// 回调地址
+                pub notify_url: String,
+                /// 是否置顶
+                pub need_pinned: Option<bool>,
+                /// 是否展示会员等级
+                pub need_display_level: Option<bool>,
+                /// 会员初始等级
+                pub init_level: Option<String>,
+                /// 服务电话
+                pub service_phone: Option<String>,
+                /// 商家法务协议
+                pub legal_agreement: Option<String>,
+                /// 会员卡有效期
+                pub valid_date_information: crate::api::v3::brand::types::ValidDateInformation,
+                /// 积分信息
+                pub points_information: Option<crate::api::v3::brand::types::BalanceInformation>,
+                /// 储值信息
+                pub balance_information: Option<crate::api::v3::brand::types::BalanceInformation>,
+                /// 付费会员信息
+                pub purchase_information: Option<crate::api::v3::brand::types::PurchaseInformation>,
+                /// 用户开卡信息
+                pub user_information: Option<crate::api::v3::brand::types::UserInformation>,
+            }
+
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                #[allow(clippy::too_many_arguments)]
+                pub fn new(
+                    brand_id: impl Into<String>,
+                    appid: impl Into<String>,
+                    card_type: impl Into<crate::api::v3::brand::types::CardType>,
+                    card_title: impl Into<String>,
+                    card_color: impl Into<String>,
+                    card_picture_url: impl Into<String>,
+                    code_mode: impl Into<crate::api::v3::brand::types::CodeMode>,
+                    code_type: impl Into<crate::api::v3::brand::types::CodeType>,
+                    benefits: impl Into<String>,
+                    notify_url: impl Into<String>,
+                    valid_date_information: impl Into<
+                        crate::api::v3::brand::types::ValidDateInformation,
+                    >,
+                ) -> Self {
+                    Self {
+                        brand_id: brand_id.into(),
+                        appid: appid.into(),
+                        card_type: card_type.into(),
+                        card_title: card_title.into(),
+                        card_color: card_color.into(),
+                        card_picture_url: card_picture_url.into(),
+                        code_mode: code_mode.into(),
+                        code_type: code_type.into(),
+                        code_jump_information: None,
+                        benefits: benefits.into(),
+                        notify_url: notify_url.into(),
+                        need_pinned: None,
+                        need_display_level: None,
+                        init_level: None,
+                        service_phone: None,
+                        legal_agreement: None,
+                        valid_date_information: valid_date_information.into(),
+                        points_information: None,
+                        balance_information: None,
+                        purchase_information: None,
+                        user_information: None,
+                    }
+                }
+                /// Sets `code_jump_information` (会员码跳转信息).
+                pub fn with_code_jump_information(
+                    mut self,
+                    code_jump_information: impl Into<crate::api::v3::brand::types::BalanceInformation>,
+                ) -> Self {
+                    self.code_jump_information = Some(code_jump_information.into());
+                    self
+                }
+                /// Sets `need_pinned` (是否置顶).
+                pub fn with_need_pinned(mut self, need_pinned: impl Into<bool>) -> Self {
+                    self.need_pinned = Some(need_pinned.into());
+                    self
+                }
+                /// Sets `need_display_level` (是否展示会员等级).
+                pub fn with_need_display_level(
+                    mut self,
+                    need_display_level: impl Into<bool>,
+                ) -> Self {
+                    self.need_display_level = Some(need_display_level.into());
+                    self
+                }
+                /// Sets `init_level` (会员初始等级).
+                pub fn with_init_level(mut self, init_level: impl Into<String>) -> Self {
+                    self.init_level = Some(init_level.into());
+                    self
+                }
+                /// Sets `service_phone` (服务电话).
+                pub fn with_service_phone(mut self, service_phone: impl Into<String>) -> Self {
+                    self.service_phone = Some(service_phone.into());
+                    self
+                }
+                /// Sets `legal_agreement` (商家法务协议).
+                pub fn with_legal_agreement(mut self, legal_agreement: impl Into<String>) -> Self {
+                    self.legal_agreement = Some(legal_agreement.into());
+                    self
+                }
+                /// Sets `points_information` (积分信息).
+                pub fn with_points_information(
+                    mut self,
+                    points_information: impl Into<crate::api::v3::brand::types::BalanceInformation>,
+                ) -> Self {
+                    self.points_information = Some(points_information.into());
+                    self
+                }
+                /// Sets `balance_information` (储值信息).
+                pub fn with_balance_information(
+                    mut self,
+                    balance_information: impl Into<crate::api::v3::brand::types::BalanceInformation>,
+                ) -> Self {
+                    self.balance_information = Some(balance_information.into());
+                    self
+                }
+                /// Sets `purchase_information` (付费会员信息).
+                pub fn with_purchase_information(
+                    mut self,
+                    purchase_information: impl Into<crate::api::v3::brand::types::PurchaseInformation>,
+                ) -> Self {
+                    self.purchase_information = Some(purchase_information.into());
+                    self
+                }
+                /// Sets `user_information` (用户开卡信息).
+                pub fn with_user_information(
+                    mut self,
+                    user_information: impl Into<crate::api::v3::brand::types::UserInformation>,
+                ) -> Self {
+                    self.user_information = Some(user_information.into());
+                    self
+                }
+            }
+
+            /// [`CardType`](crate::api::v3::brand::types::CardType), one type for one shape, under the name it has here.
+            pub type PostCardType = crate::api::v3::brand::types::CardType;
+
+            /// [`CodeMode`](crate::api::v3::brand::types::CodeMode), one type for one shape, under the name it has here.
+            pub type PostCodeMode = crate::api::v3::brand::types::CodeMode;
+
+            /// [`CodeType`](crate::api::v3::brand::types::CodeType), one type for one shape, under the name it has here.
+            pub type PostCodeType = crate::api::v3::brand::types::CodeType;
+
+            /// [`BalanceInformation`](crate::api::v3::brand::types::BalanceInformation), one type for one shape, under the name it has here.
+            pub type PostCodeJumpInformation = crate::api::v3::brand::types::BalanceInformation;
+
+            /// [`ValidDateInformationType`](crate::api::v3::brand::types::ValidDateInformationType), one type for one shape, under the name it has here.
+            pub type PostValidDateInformationType =
+                crate::api::v3::brand::types::ValidDateInformationType;
+
+            /// [`ValidDateInformation`](crate::api::v3::brand::types::ValidDateInformation), one type for one shape, under the name it has here.
+            pub type PostValidDateInformation = crate::api::v3::brand::types::ValidDateInformation;
+
+            /// [`BalanceInformation`](crate::api::v3::brand::types::BalanceInformation), one type for one shape, under the name it has here.
+            pub type PostPointsInformation = crate::api::v3::brand::types::BalanceInformation;
+
+            /// [`BalanceInformation`](crate::api::v3::brand::types::BalanceInformation), one type for one shape, under the name it has here.
+            pub type PostBalanceInformation = crate::api::v3::brand::types::BalanceInformation;
+
+            /// [`PurchaseInformation`](crate::api::v3::brand::types::PurchaseInformation), one type for one shape, under the name it has here.
+            pub type PostPurchaseInformation = crate::api::v3::brand::types::PurchaseInformation;
+
+            /// [`Name`](crate::api::v3::brand::types::Name), one type for one shape, under the name it has here.
+            pub type PostUserInformationCommonFieldList = crate::api::v3::brand::types::Name;
+
+            /// [`UserInformationCustomFieldListType`](crate::api::v3::brand::types::UserInformationCustomFieldListType), one type for one shape, under the name it has here.
+            pub type PostUserInformationCustomFieldListType =
+                crate::api::v3::brand::types::UserInformationCustomFieldListType;
+
+            /// [`CustomFieldList`](crate::api::v3::brand::types::CustomFieldList), one type for one shape, under the name it has here.
+            pub type PostUserInformationCustomFieldList =
+                crate::api::v3::brand::types::CustomFieldList;
+
+            /// [`UserInformation`](crate::api::v3::brand::types::UserInformation), one type for one shape, under the name it has here.
+            pub type PostUserInformation = crate::api::v3::brand::types::UserInformation;
+
+            /// [`CardType`](crate::api::v3::brand::types::CardType), one type for one shape, under the name it has here.
+            pub type PostResponseCardType = crate::api::v3::brand::types::CardType;
+
+            /// [`CodeMode`](crate::api::v3::brand::types::CodeMode), one type for one shape, under the name it has here.
+            pub type PostResponseCodeMode = crate::api::v3::brand::types::CodeMode;
+
+            /// [`CodeType`](crate::api::v3::brand::types::CodeType), one type for one shape, under the name it has here.
+            pub type PostResponseCodeType = crate::api::v3::brand::types::CodeType;
+
+            /// [`BalanceInformation`](crate::api::v3::brand::types::BalanceInformation), one type for one shape, under the name it has here.
+            pub type PostResponseCodeJumpInformation =
+                crate::api::v3::brand::types::BalanceInformation;
+
+            /// [`ValidDateInformationType`](crate::api::v3::brand::types::ValidDateInformationType), one type for one shape, under the name it has here.
+            pub type PostResponseValidDateInformationType =
+                crate::api::v3::brand::types::ValidDateInformationType;
+
+            /// [`ValidDateInformation`](crate::api::v3::brand::types::ValidDateInformation), one type for one shape, under the name it has here.
+            pub type PostResponseValidDateInformation =
+                crate::api::v3::brand::types::ValidDateInformation;
+
+            /// [`BalanceInformation`](crate::api::v3::brand::types::BalanceInformation), one type for one shape, under the name it has here.
+            pub type PostResponsePointsInformation =
+                crate::api::v3::brand::types::BalanceInformation;
+
+            /// [`BalanceInformation`](crate::api::v3::brand::types::BalanceInformation), one type for one shape, under the name it has here.
+            pub type PostResponseBalanceInformation =
+                crate::api::v3::brand::types::BalanceInformation;
+
+            /// [`PurchaseInformation`](crate::api::v3::brand::types::PurchaseInformation), one type for one shape, under the name it has here.
+            pub type PostResponsePurchaseInformation =
+                crate::api::v3::brand::types::PurchaseInformation;
+
+            /// [`Name`](crate::api::v3::brand::types::Name), one type for one shape, under the name it has here.
+            pub type PostResponseUserInformationCommonFieldList =
+                crate::api::v3::brand::types::Name;
+
+            /// [`UserInformationCustomFieldListType`](crate::api::v3::brand::types::UserInformationCustomFieldListType), one type for one shape, under the name it has here.
+            pub type PostResponseUserInformationCustomFieldListType =
+                crate::api::v3::brand::types::UserInformationCustomFieldListType;
+
+            /// [`CustomFieldList`](crate::api::v3::brand::types::CustomFieldList), one type for one shape, under the name it has here.
+            pub type PostResponseUserInformationCustomFieldList =
+                crate::api::v3::brand::types::CustomFieldList;
+
+            /// [`UserInformation`](crate::api::v3::brand::types::UserInformation), one type for one shape, under the name it has here.
+            pub type PostResponseUserInformation = crate::api::v3::brand::types::UserInformation;
+
+            /// What `POST /v3/brand/partner/card-member/cards` answers.
+            ///
+            /// The type is [`Data`](crate::api::v3::brand::types::Data), which other answers share.
+            pub type PostResponse = crate::api::v3::brand::types::Data;
+
+            /// `/v3/brand/partner/card-member/cards/{card_id}`
+            pub mod _card_id_ {
+                /// 查询会员卡模板信息
+                ///
+                /// `GET /v3/brand/partner/card-member/cards/{card_id}`
+                #[doc(alias = "查询会员卡模板信息")]
+                #[crate::endpoint(GET, "/v3/brand/partner/card-member/cards/<card_id>", response = GetResponse)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+                pub struct Get {
+                    /// 会员卡模板ID (path)
+                    pub card_id: String,
+                    /// 品牌id (query)
+                    pub brand_id: String,
+                }
+
+                /// [`CardType`](crate::api::v3::brand::types::CardType), one type for one shape, under the name it has here.
+                pub type GetResponseCardType = crate::api::v3::brand::types::CardType;
+
+                /// [`CodeMode`](crate::api::v3::brand::types::CodeMode), one type for one shape, under the name it has here.
+                pub type GetResponseCodeMode = crate::api::v3::brand::types::CodeMode;
+
+                /// [`CodeType`](crate::api::v3::brand::types::CodeType), one type for one shape, under the name it has here.
+                pub type GetResponseCodeType = crate::api::v3::brand::types::CodeType;
+
+                /// [`BalanceInformation`](crate::api::v3::brand::types::BalanceInformation), one type for one shape, under the name it has here.
+                pub type GetResponseCodeJumpInformation =
+                    crate::api::v3::brand::types::BalanceInformation;
+
+                /// [`ValidDateInformationType`](crate::api::v3::brand::types::ValidDateInformationType), one type for one shape, under the name it has here.
+                pub type GetResponseValidDateInformationType =
+                    crate::api::v3::brand::types::ValidDateInformationType;
+
+                /// [`ValidDateInformation`](crate::api::v3::brand::types::ValidDateInformation), one type for one shape, under the name it has here.
+                pub type GetResponseValidDateInformation =
+                    crate::api::v3::brand::types::ValidDateInformation;
+
+                /// [`BalanceInformation`](crate::api::v3::brand::types::BalanceInformation), one type for one shape, under the name it has here.
+                pub type GetResponsePointsInformation =
+                    crate::api::v3::brand::types::BalanceInformation;
+
+                /// [`BalanceInformation`](crate::api::v3::brand::types::BalanceInformation), one type for one shape, under the name it has here.
+                pub type GetResponseBalanceInformation =
+                    crate::api::v3::brand::types::BalanceInformation;
+
+                /// [`PurchaseInformation`](crate::api::v3::brand::types::PurchaseInformation), one type for one shape, under the name it has here.
+                pub type GetResponsePurchaseInformation =
+                    crate::api::v3::brand::types::PurchaseInformation;
+
+                /// [`Name`](crate::api::v3::brand::types::Name), one type for one shape, under the name it has here.
+                pub type GetResponseUserInformationCommonFieldList =
+                    crate::api::v3::brand::types::Name;
+
+                /// [`UserInformationCustomFieldListType`](crate::api::v3::brand::types::UserInformationCustomFieldListType), one type for one shape, under the name it has here.
+                pub type GetResponseUserInformationCustomFieldListType =
+                    crate::api::v3::brand::types::UserInformationCustomFieldListType;
+
+                /// [`CustomFieldList`](crate::api::v3::brand::types::CustomFieldList), one type for one shape, under the name it has here.
+                pub type GetResponseUserInformationCustomFieldList =
+                    crate::api::v3::brand::types::CustomFieldList;
+
+                /// [`UserInformation`](crate::api::v3::brand::types::UserInformation), one type for one shape, under the name it has here.
+                pub type GetResponseUserInformation = crate::api::v3::brand::types::UserInformation;
+
+                /// [`State`](crate::api::v3::brand::types::State), one type for one shape, under the name it has here.
+                pub type GetResponseState = crate::api::v3::brand::types::State;
+
+                /// What `GET /v3/brand/partner/card-member/cards/{card_id}` answers.
+                ///
+                /// The type is [`PartnerResponse`](crate::api::v3::brand::types::PartnerResponse), which other answers share.
+                pub type GetResponse = crate::api::v3::brand::types::PartnerResponse;
+
+                /// 修改会员卡模板信息
+                ///
+                /// `PATCH /v3/brand/partner/card-member/cards/{card_id}`
+                ///
+                /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                #[doc(alias = "修改会员卡模板信息")]
+                #[crate::endpoint(PATCH, "/v3/brand/partner/card-member/cards/<card_id>", response = PatchResponse)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+                pub struct Patch {
+                    /// 会员卡模板ID (path)
+                    pub card_id: String,
+                    /// 品牌ID
+                    pub brand_id: String,
+                    /// 卡名称
+                    pub card_title: Option<String>,
+                    /// 卡背景颜色
+                    pub card_color: Option<String>,
+                    /// 卡背景图URL
+                    pub card_picture_url: Option<String>,
+                    /// 会员码跳转信息
+                    pub code_jump_information:
+                        Option<crate::api::v3::brand::types::BalanceInformation>,
+                    /// 会员权益
+                    pub benefits: Option<String>,
+                    /// 回调地址
+                    pub notify_url: Option<String>,
+                    /// 是否置顶
+                    pub need_pinned: Option<bool>,
+                    /// 是否展示会员等级
+                    pub need_display_level: Option<bool>,
+                    /// 会员初始等级
+                    pub init_level: Option<String>,
+                    /// 服务电话
+                    pub service_phone: Option<String>,
+                    /// 商家法务协议
+                    pub legal_agreement: Option<String>,
+                    /// 会员卡有效期
+                    pub valid_date_information:
+                        Option<crate::api::v3::brand::types::ValidDateInformation>,
+                    /// 积分信息
+                    pub points_information:
+                        Option<crate::api::v3::brand::types::BalanceInformation>,
+                    /// 储值信息
+                    pub balance_information:
+                        Option<crate::api::v3::brand::types::BalanceInformation>,
+                    /// 付费会员信息
+                    pub purchase_information:
+                        Option<crate::api::v3::brand::types::PurchaseInformation>,
+                    /// 用户开卡信息
+                    pub user_information: Option<crate::api::v3::brand::types::UserInformation>,
+                }
+
+                impl Patch {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    pub fn new(card_id: impl Into<String>, brand_id: impl Into<String>) -> Self {
+                        Self {
+                            card_id: card_id.into(),
+                            brand_id: brand_id.into(),
+                            card_title: None,
+                            card_color: None,
+                            card_picture_url: None,
+                            code_jump_information: None,
+                            benefits: None,
+                            notify_url: None,
+                            need_pinned: None,
+                            need_display_level: None,
+                            init_level: None,
+                            service_phone: None,
+                            legal_agreement: None,
+                            valid_date_information: None,
+                            points_information: None,
+                            balance_information: None,
+                            purchase_information: None,
+                            user_information: None,
+                        }
+                    }
+                    /// Sets `card_title` (卡名称).
+                    pub fn with_card_title(mut self, card_title: impl Into<String>) -> Self {
+                        self.card_title = Some(card_title.into());
+                        self
+                    }
+                    /// Sets `card_color` (卡背景颜色).
+                    pub fn with_card_color(mut self, card_color: impl Into<String>) -> Self {
+                        self.card_color = Some(card_color.into());
+                        self
+                    }
+                    /// Sets `card_picture_url` (卡背景图URL).
+                    pub fn with_card_picture_url(
+                        mut self,
+                        card_picture_url: impl Into<String>,
+                    ) -> Self {
+                        self.card_picture_url = Some(card_picture_url.into());
+                        self
+                    }
+                    /// Sets `code_jump_information` (会员码跳转信息).
+                    pub fn with_code_jump_information(
+                        mut self,
+                        code_jump_information: impl Into<
+                            crate::api::v3::brand::types::BalanceInformation,
+                        >,
+                    ) -> Self {
+                        self.code_jump_information = Some(code_jump_information.into());
+                        self
+                    }
+                    /// Sets `benefits` (会员权益).
+                    pub fn with_benefits(mut self, benefits: impl Into<String>) -> Self {
+                        self.benefits = Some(benefits.into());
+                        self
+                    }
+                    /// Sets `notify_url` (回调地址).
+                    pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
+                        self.notify_url = Some(notify_url.into());
+                        self
+                    }
+                    /// Sets `need_pinned` (是否置顶).
+                    pub fn with_need_pinned(mut self, need_pinned: impl Into<bool>) -> Self {
+                        self.need_pinned = Some(need_pinned.into());
+                        self
+                    }
+                    /// Sets `need_display_level` (是否展示会员等级).
+                    pub fn with_need_display_level(
+                        mut self,
+                        need_display_level: impl Into<bool>,
+                    ) -> Self {
+                        self.need_display_level = Some(need_display_level.into());
+                        self
+                    }
+                    /// Sets `init_level` (会员初始等级).
+                    pub fn with_init_level(mut self, init_level: impl Into<String>) -> Self {
+                        self.init_level = Some(init_level.into());
+                        self
+                    }
+                    /// Sets `service_phone` (服务电话).
+                    pub fn with_service_phone(mut self, service_phone: impl Into<String>) -> Self {
+                        self.service_phone = Some(service_phone.into());
+                        self
+                    }
+                    /// Sets `legal_agreement` (商家法务协议).
+                    pub fn with_legal_agreement(
+                        mut self,
+                        legal_agreement: impl Into<String>,
+                    ) -> Self {
+                        self.legal_agreement = Some(legal_agreement.into());
+                        self
+                    }
+                    /// Sets `valid_date_information` (会员卡有效期).
+                    pub fn with_valid_date_information(
+                        mut self,
+                        valid_date_information: impl Into<
+                            crate::api::v3::brand::types::ValidDateInformation,
+                        >,
+                    ) -> Self {
+                        self.valid_date_information = Some(valid_date_information.into());
+                        self
+                    }
+                    /// Sets `points_information` (积分信息).
+                    pub fn with_points_information(
+                        mut self,
+                        points_information: impl Into<crate::api::v3::brand::types::BalanceInformation>,
+                    ) -> Self {
+                        self.points_information = Some(points_information.into());
+                        self
+                    }
+                    /// Sets `balance_information` (储值信息).
+                    pub fn with_balance_information(
+                        mut self,
+                        balance_information: impl Into<crate::api::v3::brand::types::BalanceInformation>,
+                    ) -> Self {
+                        self.balance_information = Some(balance_information.into());
+                        self
+                    }
+                    /// Sets `purchase_information` (付费会员信息).
+                    pub fn with_purchase_information(
+                        mut self,
+                        purchase_information: impl Into<
+                            crate::api::v3::brand::types::PurchaseInformation,
+                        >,
+                    ) -> Self {
+                        self.purchase_information = Some(purchase_information.into());
+                        self
+                    }
+                    /// Sets `user_information` (用户开卡信息).
+                    pub fn with_user_information(
+                        mut self,
+                        user_information: impl Into<crate::api::v3::brand::types::UserInformation>,
+                    ) -> Self {
+                        self.user_information = Some(user_information.into());
+                        self
+                    }
+                }
+
+                /// [`BalanceInformation`](crate::api::v3::brand::types::BalanceInformation), one type for one shape, under the name it has here.
+                pub type PatchCodeJumpInformation =
+                    crate::api::v3::brand::types::BalanceInformation;
+
+                /// [`ValidDateInformationType`](crate::api::v3::brand::types::ValidDateInformationType), one type for one shape, under the name it has here.
+                pub type PatchValidDateInformationType =
+                    crate::api::v3::brand::types::ValidDateInformationType;
+
+                /// [`ValidDateInformation`](crate::api::v3::brand::types::ValidDateInformation), one type for one shape, under the name it has here.
+                pub type PatchValidDateInformation =
+                    crate::api::v3::brand::types::ValidDateInformation;
+
+                /// [`BalanceInformation`](crate::api::v3::brand::types::BalanceInformation), one type for one shape, under the name it has here.
+                pub type PatchPointsInformation = crate::api::v3::brand::types::BalanceInformation;
+
+                /// [`BalanceInformation`](crate::api::v3::brand::types::BalanceInformation), one type for one shape, under the name it has here.
+                pub type PatchBalanceInformation = crate::api::v3::brand::types::BalanceInformation;
+
+                /// [`PurchaseInformation`](crate::api::v3::brand::types::PurchaseInformation), one type for one shape, under the name it has here.
+                pub type PatchPurchaseInformation =
+                    crate::api::v3::brand::types::PurchaseInformation;
+
+                /// [`Name`](crate::api::v3::brand::types::Name), one type for one shape, under the name it has here.
+                pub type PatchUserInformationCommonFieldList = crate::api::v3::brand::types::Name;
+
+                /// [`UserInformationCustomFieldListType`](crate::api::v3::brand::types::UserInformationCustomFieldListType), one type for one shape, under the name it has here.
+                pub type PatchUserInformationCustomFieldListType =
+                    crate::api::v3::brand::types::UserInformationCustomFieldListType;
+
+                /// [`CustomFieldList`](crate::api::v3::brand::types::CustomFieldList), one type for one shape, under the name it has here.
+                pub type PatchUserInformationCustomFieldList =
+                    crate::api::v3::brand::types::CustomFieldList;
+
+                /// [`UserInformation`](crate::api::v3::brand::types::UserInformation), one type for one shape, under the name it has here.
+                pub type PatchUserInformation = crate::api::v3::brand::types::UserInformation;
+
+                /// [`CardType`](crate::api::v3::brand::types::CardType), one type for one shape, under the name it has here.
+                pub type PatchResponseCardType = crate::api::v3::brand::types::CardType;
+
+                /// [`CodeMode`](crate::api::v3::brand::types::CodeMode), one type for one shape, under the name it has here.
+                pub type PatchResponseCodeMode = crate::api::v3::brand::types::CodeMode;
+
+                /// [`CodeType`](crate::api::v3::brand::types::CodeType), one type for one shape, under the name it has here.
+                pub type PatchResponseCodeType = crate::api::v3::brand::types::CodeType;
+
+                /// [`BalanceInformation`](crate::api::v3::brand::types::BalanceInformation), one type for one shape, under the name it has here.
+                pub type PatchResponseCodeJumpInformation =
+                    crate::api::v3::brand::types::BalanceInformation;
+
+                /// [`ValidDateInformationType`](crate::api::v3::brand::types::ValidDateInformationType), one type for one shape, under the name it has here.
+                pub type PatchResponseValidDateInformationType =
+                    crate::api::v3::brand::types::ValidDateInformationType;
+
+                /// [`ValidDateInformation`](crate::api::v3::brand::types::ValidDateInformation), one type for one shape, under the name it has here.
+                pub type PatchResponseValidDateInformation =
+                    crate::api::v3::brand::types::ValidDateInformation;
+
+                /// [`BalanceInformation`](crate::api::v3::brand::types::BalanceInformation), one type for one shape, under the name it has here.
+                pub type PatchResponsePointsInformation =
+                    crate::api::v3::brand::types::BalanceInformation;
+
+                /// [`BalanceInformation`](crate::api::v3::brand::types::BalanceInformation), one type for one shape, under the name it has here.
+                pub type PatchResponseBalanceInformation =
+                    crate::api::v3::brand::types::BalanceInformation;
+
+                /// [`PurchaseInformation`](crate::api::v3::brand::types::PurchaseInformation), one type for one shape, under the name it has here.
+                pub type PatchResponsePurchaseInformation =
+                    crate::api::v3::brand::types::PurchaseInformation;
+
+                /// [`Name`](crate::api::v3::brand::types::Name), one type for one shape, under the name it has here.
+                pub type PatchResponseUserInformationCommonFieldList =
+                    crate::api::v3::brand::types::Name;
+
+                /// [`UserInformationCustomFieldListType`](crate::api::v3::brand::types::UserInformationCustomFieldListType), one type for one shape, under the name it has here.
+                pub type PatchResponseUserInformationCustomFieldListType =
+                    crate::api::v3::brand::types::UserInformationCustomFieldListType;
+
+                /// [`CustomFieldList`](crate::api::v3::brand::types::CustomFieldList), one type for one shape, under the name it has here.
+                pub type PatchResponseUserInformationCustomFieldList =
+                    crate::api::v3::brand::types::CustomFieldList;
+
+                /// [`UserInformation`](crate::api::v3::brand::types::UserInformation), one type for one shape, under the name it has here.
+                pub type PatchResponseUserInformation =
+                    crate::api::v3::brand::types::UserInformation;
+
+                /// [`State`](crate::api::v3::brand::types::State), one type for one shape, under the name it has here.
+                pub type PatchResponseState = crate::api::v3::brand::types::State;
+
+                /// What `PATCH /v3/brand/partner/card-member/cards/{card_id}` answers.
+                ///
+                /// The type is [`PartnerResponse`](crate::api::v3::brand::types::PartnerResponse), which other answers share.
+                pub type PatchResponse = crate::api::v3::brand::types::PartnerResponse;
+
+                /// 删除会员卡模板
+                ///
+                /// `DELETE /v3/brand/partner/card-member/cards/{card_id}`
+                #[doc(alias = "删除会员卡模板")]
+                #[crate::endpoint(DELETE, "/v3/brand/partner/card-member/cards/<card_id>", response = DeleteResponse)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+                pub struct Delete {
+                    /// 会员卡模板ID (path)
+                    pub card_id: String,
+                    /// 品牌id (query)
+                    pub brand_id: String,
+                }
+
+                /// [`CardType`](crate::api::v3::brand::types::CardType), one type for one shape, under the name it has here.
+                pub type DeleteResponseCardType = crate::api::v3::brand::types::CardType;
+
+                /// [`CodeMode`](crate::api::v3::brand::types::CodeMode), one type for one shape, under the name it has here.
+                pub type DeleteResponseCodeMode = crate::api::v3::brand::types::CodeMode;
+
+                /// [`CodeType`](crate::api::v3::brand::types::CodeType), one type for one shape, under the name it has here.
+                pub type DeleteResponseCodeType = crate::api::v3::brand::types::CodeType;
+
+                /// [`BalanceInformation`](crate::api::v3::brand::types::BalanceInformation), one type for one shape, under the name it has here.
+                pub type DeleteResponseCodeJumpInformation =
+                    crate::api::v3::brand::types::BalanceInformation;
+
+                /// [`ValidDateInformationType`](crate::api::v3::brand::types::ValidDateInformationType), one type for one shape, under the name it has here.
+                pub type DeleteResponseValidDateInformationType =
+                    crate::api::v3::brand::types::ValidDateInformationType;
+
+                /// [`ValidDateInformation`](crate::api::v3::brand::types::ValidDateInformation), one type for one shape, under the name it has here.
+                pub type DeleteResponseValidDateInformation =
+                    crate::api::v3::brand::types::ValidDateInformation;
+
+                /// [`BalanceInformation`](crate::api::v3::brand::types::BalanceInformation), one type for one shape, under the name it has here.
+                pub type DeleteResponsePointsInformation =
+                    crate::api::v3::brand::types::BalanceInformation;
+
+                /// [`BalanceInformation`](crate::api::v3::brand::types::BalanceInformation), one type for one shape, under the name it has here.
+                pub type DeleteResponseBalanceInformation =
+                    crate::api::v3::brand::types::BalanceInformation;
+
+                /// [`PurchaseInformation`](crate::api::v3::brand::types::PurchaseInformation), one type for one shape, under the name it has here.
+                pub type DeleteResponsePurchaseInformation =
+                    crate::api::v3::brand::types::PurchaseInformation;
+
+                /// [`Name`](crate::api::v3::brand::types::Name), one type for one shape, under the name it has here.
+                pub type DeleteResponseUserInformationCommonFieldList =
+                    crate::api::v3::brand::types::Name;
+
+                /// [`UserInformationCustomFieldListType`](crate::api::v3::brand::types::UserInformationCustomFieldListType), one type for one shape, under the name it has here.
+                pub type DeleteResponseUserInformationCustomFieldListType =
+                    crate::api::v3::brand::types::UserInformationCustomFieldListType;
+
+                /// [`CustomFieldList`](crate::api::v3::brand::types::CustomFieldList), one type for one shape, under the name it has here.
+                pub type DeleteResponseUserInformationCustomFieldList =
+                    crate::api::v3::brand::types::CustomFieldList;
+
+                /// [`UserInformation`](crate::api::v3::brand::types::UserInformation), one type for one shape, under the name it has here.
+                pub type DeleteResponseUserInformation =
+                    crate::api::v3::brand::types::UserInformation;
+
+                /// [`State`](crate::api::v3::brand::types::State), one type for one shape, under the name it has here.
+                pub type DeleteResponseState = crate::api::v3::brand::types::State;
+
+                /// What `DELETE /v3/brand/partner/card-member/cards/{card_id}` answers.
+                ///
+                /// The type is [`PartnerResponse`](crate::api::v3::brand::types::PartnerResponse), which other answers share.
+                pub type DeleteResponse = crate::api::v3::brand::types::PartnerResponse;
+
+                /// `/v3/brand/partner/card-member/cards/{card_id}/invalidate`
+                pub mod invalidate {
+                    /// 作废会员卡模板
+                    ///
+                    /// `POST /v3/brand/partner/card-member/cards/{card_id}/invalidate`
+                    ///
+                    /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                    #[doc(alias = "作废会员卡模板")]
+                    #[crate::endpoint(POST, "/v3/brand/partner/card-member/cards/<card_id>/invalidate", response = PostResponse, idempotent)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+                    pub struct Post {
+                        /// 会员卡模板ID (path)
+                        pub card_id: String,
+                        /// 品牌id
+                        pub brand_id: String,
+                    }
+
+                    /// [`CardType`](crate::api::v3::brand::types::CardType), one type for one shape, under the name it has here.
+                    pub type PostResponseCardType = crate::api::v3::brand::types::CardType;
+
+                    /// [`CodeMode`](crate::api::v3::brand::types::CodeMode), one type for one shape, under the name it has here.
+                    pub type PostResponseCodeMode = crate::api::v3::brand::types::CodeMode;
+
+                    /// [`CodeType`](crate::api::v3::brand::types::CodeType), one type for one shape, under the name it has here.
+                    pub type PostResponseCodeType = crate::api::v3::brand::types::CodeType;
+
+                    /// [`BalanceInformation`](crate::api::v3::brand::types::BalanceInformation), one type for one shape, under the name it has here.
+                    pub type PostResponseCodeJumpInformation =
+                        crate::api::v3::brand::types::BalanceInformation;
+
+                    /// [`ValidDateInformationType`](crate::api::v3::brand::types::ValidDateInformationType), one type for one shape, under the name it has here.
+                    pub type PostResponseValidDateInformationType =
+                        crate::api::v3::brand::types::ValidDateInformationType;
+
+                    /// [`ValidDateInformation`](crate::api::v3::brand::types::ValidDateInformation), one type for one shape, under the name it has here.
+                    pub type PostResponseValidDateInformation =
+                        crate::api::v3::brand::types::ValidDateInformation;
+
+                    /// [`BalanceInformation`](crate::api::v3::brand::types::BalanceInformation), one type for one shape, under the name it has here.
+                    pub type PostResponseMemberInformation =
+                        crate::api::v3::brand::types::BalanceInformation;
+
+                    /// [`BalanceInformation`](crate::api::v3::brand::types::BalanceInformation), one type for one shape, under the name it has here.
+                    pub type PostResponsePointsInformation =
+                        crate::api::v3::brand::types::BalanceInformation;
+
+                    /// [`BalanceInformation`](crate::api::v3::brand::types::BalanceInformation), one type for one shape, under the name it has here.
+                    pub type PostResponseBalanceInformation =
+                        crate::api::v3::brand::types::BalanceInformation;
+
+                    /// [`PurchaseInformation`](crate::api::v3::brand::types::PurchaseInformation), one type for one shape, under the name it has here.
+                    pub type PostResponsePurchaseInformation =
+                        crate::api::v3::brand::types::PurchaseInformation;
+
+                    /// [`Name`](crate::api::v3::brand::types::Name), one type for one shape, under the name it has here.
+                    pub type PostResponseUserInformationCommonFieldList =
+                        crate::api::v3::brand::types::Name;
+
+                    /// [`UserInformationCustomFieldListType`](crate::api::v3::brand::types::UserInformationCustomFieldListType), one type for one shape, under the name it has here.
+                    pub type PostResponseUserInformationCustomFieldListType =
+                        crate::api::v3::brand::types::UserInformationCustomFieldListType;
+
+                    /// [`CustomFieldList`](crate::api::v3::brand::types::CustomFieldList), one type for one shape, under the name it has here.
+                    pub type PostResponseUserInformationCustomFieldList =
+                        crate::api::v3::brand::types::CustomFieldList;
+
+                    /// [`UserInformation`](crate::api::v3::brand::types::UserInformation), one type for one shape, under the name it has here.
+                    pub type PostResponseUserInformation =
+                        crate::api::v3::brand::types::UserInformation;
+
+                    /// [`State`](crate::api::v3::brand::types::State), one type for one shape, under the name it has here.
+                    pub type PostResponseState = crate::api::v3::brand::types::State;
+
+                    /// What `POST /v3/brand/partner/card-member/cards/{card_id}/invalidate` answers.
+                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                    pub struct PostResponse {
+                        /// 商家请求单号
+                        pub out_request_no: String,
+                        /// 会员卡模板ID
+                        pub card_id: String,
+                        /// 品牌ID
+                        pub brand_id: String,
+                        /// 商户AppId
+                        pub appid: String,
+                        /// 会员卡类型
+                        pub card_type: crate::api::v3::brand::types::CardType,
+                        /// 卡名称
+                        pub card_title: String,
+                        /// 卡背景颜色
+                        pub card_color: String,
+                        /// 卡背景图URL
+                        pub card_picture_url: String,
+                        /// 会员卡code分配类型
+                        pub code_mode: crate::api::v3::brand::types::CodeMode,
+                        /// 会员码型
+                        pub code_type: crate::api::v3::brand::types::CodeType,
+                        /// 会员码跳转信息
+                        pub code_jump_information:
+                            Option<crate::api::v3::brand::types::BalanceInformation>,
+                        /// 会员权益
+                        pub benefits: String,
+                        /// 回调地址
+                        pub notify_url: String,
+                        /// 是否置顶
+                        pub need_pinned: Option<bool>,
+                        /// 是否展示会员等级
+                        pub need_display_level: Option<bool>,
+                        /// 会员初始等级
+                        pub init_level: Option<String>,
+                        /// 服务电话
+                        pub service_phone: Option<String>,
+                        /// 商家法务协议
+                        pub legal_agreement: Option<String>,
+                        /// 会员卡有效期
+                        pub valid_date_information:
+                            crate::api::v3::brand::types::ValidDateInformation,
+                        /// 会员中心信息
+                        pub member_information: crate::api::v3::brand::types::BalanceInformation,
+                        /// 积分信息
+                        pub points_information:
+                            Option<crate::api::v3::brand::types::BalanceInformation>,
+                        /// 储值信息
+                        pub balance_information:
+                            Option<crate::api::v3::brand::types::BalanceInformation>,
+                        /// 付费会员信息
+                        pub purchase_information:
+                            Option<crate::api::v3::brand::types::PurchaseInformation>,
+                        /// 用户开卡信息
+                        pub user_information: Option<crate::api::v3::brand::types::UserInformation>,
+                        /// 状态
+                        pub state: crate::api::v3::brand::types::State,
+                        /// 创建时间
+                        pub create_time: String,
+                        /// 更新时间
+                        pub update_time: String,
+                    }
+                }
+            }
+        }
+        /// `/v3/brand/partner/card-member/membership-activities`
+        pub mod membership_activities {
+            /// 查询品牌会员发券活动列表
+            ///
+            /// `GET /v3/brand/partner/card-member/membership-activities`
+            #[doc(alias = "查询品牌会员发券活动列表")]
+            #[crate::endpoint(GET, "/v3/brand/partner/card-member/membership-activities", response = GetResponse)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+            pub struct Get {
+                /// 品牌id (query)
+                pub brand_id: String,
+                /// 会员卡模板ID (query)
+                pub card_id: Option<String>,
+                /// 活动状态 (query)
+                pub activity_state: Option<crate::api::v3::brand::types::DataActivityState>,
+                /// 请求资源起始位置 (query)
+                pub offset: i64,
+                /// 最大资源条数 (query)
+                pub limit: i64,
+            }
+
+            impl Get {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    brand_id: impl Into<String>,
+                    offset: impl Into<i64>,
+                    limit: impl Into<i64>,
+                ) -> Self {
+                    Self {
+                        brand_id: brand_id.into(),
+                        card_id: None,
+                        activity_state: None,
+                        offset: offset.into(),
+                        limit: limit.into(),
+                    }
+                }
+                /// Sets `card_id` (会员卡模板ID (query)).
+                pub fn with_card_id(mut self, card_id: impl Into<String>) -> Self {
+                    self.card_id = Some(card_id.into());
+                    self
+                }
+                /// Sets `activity_state` (活动状态 (query)).
+                pub fn with_activity_state(
+                    mut self,
+                    activity_state: impl Into<crate::api::v3::brand::types::DataActivityState>,
+                ) -> Self {
+                    self.activity_state = Some(activity_state.into());
+                    self
+                }
+            }
+
+            /// [`DataActivityState`](crate::api::v3::brand::types::DataActivityState), one type for one shape, under the name it has here.
+            pub type GetActivityState = crate::api::v3::brand::types::DataActivityState;
+
+            /// [`ActivityChannel`](crate::api::v3::brand::types::ActivityChannel), one type for one shape, under the name it has here.
+            pub type GetResponseDataActivityChannel = crate::api::v3::brand::types::ActivityChannel;
+
+            /// [`ProductCouponStockList`](crate::api::v3::brand::types::ProductCouponStockList), one type for one shape, under the name it has here.
+            pub type GetResponseDataProductCouponStockList =
+                crate::api::v3::brand::types::ProductCouponStockList;
+
+            /// [`DataActivityState`](crate::api::v3::brand::types::DataActivityState), one type for one shape, under the name it has here.
+            pub type GetResponseDataActivityState = crate::api::v3::brand::types::DataActivityState;
+
+            /// [`PartnerCardMemberMembershipActivitiesResponse`](crate::api::v3::brand::types::PartnerCardMemberMembershipActivitiesResponse), one type for one shape, under the name it has here.
+            pub type GetResponseData =
+                crate::api::v3::brand::types::PartnerCardMemberMembershipActivitiesResponse;
+
+            /// What `GET /v3/brand/partner/card-member/membership-activities` answers.
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            pub struct GetResponse {
+                /// 活动列表
+                pub data: Option<
+                    Vec<
+                        crate::api::v3::brand::types::PartnerCardMemberMembershipActivitiesResponse,
+                    >,
+                >,
+                /// 请求资源起始位置
+                pub offset: i64,
+                /// 最大资源条数
+                pub limit: i64,
+                /// 资源总条数
+                pub total_count: i64,
+            }
+
+            /// 创建品牌会员发券活动
+            ///
+            /// `POST /v3/brand/partner/card-member/membership-activities`
+            ///
+            /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "创建品牌会员发券活动")]
+            #[crate::endpoint(POST, "/v3/brand/partner/card-member/membership-activities", response = PostResponse)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+            pub struct Post {
+                /// 商户请求单号
+                #[wxpay(idempotency_key)]
+                pub out_request_no: String,
+                /// 品牌ID
+                pub brand_id: String,
+                /// 会员卡ID
+                pub card_id: String,
+                /// 活动渠道
+                pub activity_channel: crate::api::v3::brand::types::ActivityChannel,
+                /// 活动主标题
+                pub title: String,
+                /// 活动主标题
+                pub sub_title: String,
+                /// 活动开始时间
+                pub begin_time: crate::DateTime,
+                /// 活动结束时间
+                pub end_time: crate::DateTime,
+                /// 活动总库存
+                pub apply_total: i64,
+                /// 商品券批次列表
+                pub product_coupon_stock_list:
+                    Vec<crate::api::v3::brand::types::ProductCouponStockList>,
+            }
+
+            /// [`ActivityChannel`](crate::api::v3::brand::types::ActivityChannel), one type for one shape, under the name it has here.
+            pub type PostActivityChannel = crate::api::v3::brand::types::ActivityChannel;
+
+            /// [`ProductCouponStockList`](crate::api::v3::brand::types::ProductCouponStockList), one type for one shape, under the name it has here.
+            pub type PostProductCouponStockList =
+                crate::api::v3::brand::types::ProductCouponStockList;
+
+            /// [`ActivityChannel`](crate::api::v3::brand::types::ActivityChannel), one type for one shape, under the name it has here.
+            pub type PostResponseActivityChannel = crate::api::v3::brand::types::ActivityChannel;
+
+            /// [`ProductCouponStockList`](crate::api::v3::brand::types::ProductCouponStockList), one type for one shape, under the name it has here.
+            pub type PostResponseProductCouponStockList =
+                crate::api::v3::brand::types::ProductCouponStockList;
+
+            /// [`DataActivityState`](crate::api::v3::brand::types::DataActivityState), one type for one shape, under the name it has here.
+            pub type PostResponseActivityState = crate::api::v3::brand::types::DataActivityState;
+
+            /// What `POST /v3/brand/partner/card-member/membership-activities` answers.
+            ///
+            /// The type is [`PartnerCardMemberMembershipActivitiesResponse`](crate::api::v3::brand::types::PartnerCardMemberMembershipActivitiesResponse), which other answers share.
+            pub type PostResponse =
+                crate::api::v3::brand::types::PartnerCardMemberMembershipActivitiesResponse;
+
+            /// `/v3/brand/partner/card-member/membership-activities/{activity_id}`
+            pub mod _activity_id_ {
+                /// 查询品牌会员发券活动
+                ///
+                /// `GET /v3/brand/partner/card-member/membership-activities/{activity_id}`
+                #[doc(alias = "查询品牌会员发券活动")]
+                #[crate::endpoint(GET, "/v3/brand/partner/card-member/membership-activities/<activity_id>", response = GetResponse)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+                pub struct Get {
+                    /// 活动ID (path)
+                    pub activity_id: String,
+                    /// 品牌id (query)
+                    pub brand_id: String,
+                }
+
+                /// [`ActivityChannel`](crate::api::v3::brand::types::ActivityChannel), one type for one shape, under the name it has here.
+                pub type GetResponseActivityChannel = crate::api::v3::brand::types::ActivityChannel;
+
+                /// [`ProductCouponStockList`](crate::api::v3::brand::types::ProductCouponStockList), one type for one shape, under the name it has here.
+                pub type GetResponseProductCouponStockList =
+                    crate::api::v3::brand::types::ProductCouponStockList;
+
+                /// [`DataActivityState`](crate::api::v3::brand::types::DataActivityState), one type for one shape, under the name it has here.
+                pub type GetResponseActivityState = crate::api::v3::brand::types::DataActivityState;
+
+                /// What `GET /v3/brand/partner/card-member/membership-activities/{activity_id}` answers.
+                ///
+                /// The type is [`PartnerCardMemberMembershipActivitiesResponse`](crate::api::v3::brand::types::PartnerCardMemberMembershipActivitiesResponse), which other answers share.
+                pub type GetResponse =
+                    crate::api::v3::brand::types::PartnerCardMemberMembershipActivitiesResponse;
+
+                /// 修改品牌会员发券活动信息
+                ///
+                /// `PATCH /v3/brand/partner/card-member/membership-activities/{activity_id}`
+                ///
+                /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                #[doc(alias = "修改品牌会员发券活动信息")]
+                #[crate::endpoint(PATCH, "/v3/brand/partner/card-member/membership-activities/<activity_id>", response = PatchResponse)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+                pub struct Patch {
+                    /// 活动ID (path)
+                    pub activity_id: String,
+                    /// 品牌ID
+                    pub brand_id: String,
+                    /// 活动主标题
+                    pub title: String,
+                    /// 活动主标题
+                    pub sub_title: String,
+                    /// 活动开始时间
+                    pub begin_time: crate::DateTime,
+                    /// 活动结束时间
+                    pub end_time: crate::DateTime,
+                }
+
+                /// [`ActivityChannel`](crate::api::v3::brand::types::ActivityChannel), one type for one shape, under the name it has here.
+                pub type PatchResponseActivityChannel =
+                    crate::api::v3::brand::types::ActivityChannel;
+
+                /// [`ProductCouponStockList`](crate::api::v3::brand::types::ProductCouponStockList), one type for one shape, under the name it has here.
+                pub type PatchResponseProductCouponStockList =
+                    crate::api::v3::brand::types::ProductCouponStockList;
+
+                /// [`DataActivityState`](crate::api::v3::brand::types::DataActivityState), one type for one shape, under the name it has here.
+                pub type PatchResponseActivityState =
+                    crate::api::v3::brand::types::DataActivityState;
+
+                /// What `PATCH /v3/brand/partner/card-member/membership-activities/{activity_id}` answers.
+                ///
+                /// The type is [`PartnerCardMemberMembershipActivitiesResponse`](crate::api::v3::brand::types::PartnerCardMemberMembershipActivitiesResponse), which other answers share.
+                pub type PatchResponse =
+                    crate::api::v3::brand::types::PartnerCardMemberMembershipActivitiesResponse;
+
+                /// `/v3/brand/partner/card-member/membership-activities/{activity_id}/terminate`
+                pub mod terminate {
+                    /// 终止品牌会员发券活动
+                    ///
+                    /// `POST /v3/brand/partner/card-member/membership-activities/{activity_id}/terminate`
+                    ///
+                    /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                    #[doc(alias = "终止品牌会员发券活动")]
+                    #[crate::endpoint(POST, "/v3/brand/partner/card-member/membership-activities/<activity_id>/terminate", response = PostResponse, idempotent)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+                    pub struct Post {
+                        /// 活动ID (path)
+                        pub activity_id: String,
+                        /// 品牌ID
+                        pub brand_id: String,
+                    }
+
+                    /// [`ActivityChannel`](crate::api::v3::brand::types::ActivityChannel), one type for one shape, under the name it has here.
+                    pub type PostResponseActivityChannel =
+                        crate::api::v3::brand::types::ActivityChannel;
+
+                    /// [`ProductCouponStockList`](crate::api::v3::brand::types::ProductCouponStockList), one type for one shape, under the name it has here.
+                    pub type PostResponseProductCouponStockList =
+                        crate::api::v3::brand::types::ProductCouponStockList;
+
+                    /// [`DataActivityState`](crate::api::v3::brand::types::DataActivityState), one type for one shape, under the name it has here.
+                    pub type PostResponseActivityState =
+                        crate::api::v3::brand::types::DataActivityState;
+
+                    /// What `POST /v3/brand/partner/card-member/membership-activities/{activity_id}/terminate` answers.
+                    ///
+                    /// The type is [`PartnerCardMemberMembershipActivitiesResponse`](crate::api::v3::brand::types::PartnerCardMemberMembershipActivitiesResponse), which other answers share.
+                    pub type PostResponse =
+                        crate::api::v3::brand::types::PartnerCardMemberMembershipActivitiesResponse;
+                }
+            }
+        }
+        /// `/v3/brand/partner/card-member/pay-view-tokens`
+        pub mod pay_view_tokens {
+            /// 品牌会员展示付款码组件预授权
+            ///
+            /// `POST /v3/brand/partner/card-member/pay-view-tokens`
+            ///
+            /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+            #[doc(alias = "品牌会员展示付款码组件预授权")]
+            #[crate::endpoint(POST, "/v3/brand/partner/card-member/pay-view-tokens", response = PostResponse)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+            pub struct Post {
+                /// 品牌ID
+                pub brand_id: String,
+                /// 会员卡模板ID
+                pub card_id: String,
+                /// 用户标识
+                pub openid: String,
+            }
+
+            /// What `POST /v3/brand/partner/card-member/pay-view-tokens` answers.
+            ///
+            /// The type is [`PartnerCardMemberPayViewTokensResponse`](crate::api::v3::brand::types::PartnerCardMemberPayViewTokensResponse), which other answers share.
+            pub type PostResponse =
+                crate::api::v3::brand::types::PartnerCardMemberPayViewTokensResponse;
+        }
+        /// `/v3/brand/partner/card-member/pre-auth-tokens`
+        pub mod pre_auth_tokens {
+            /// 入会组件预授权
+            ///
+            /// `POST /v3/brand/partner/card-member/pre-auth-tokens`
+            ///
+            /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+            #[doc(alias = "入会组件预授权")]
+            #[crate::endpoint(POST, "/v3/brand/partner/card-member/pre-auth-tokens", response = PostResponse)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+            pub struct Post {
+                /// 品牌ID
+                pub brand_id: String,
+                /// 会员卡模板ID
+                pub card_id: String,
+                /// 用户标识
+                pub openid: String,
+            }
+
+            /// What `POST /v3/brand/partner/card-member/pre-auth-tokens` answers.
+            ///
+            /// The type is [`PartnerCardMemberPayViewTokensResponse`](crate::api::v3::brand::types::PartnerCardMemberPayViewTokensResponse), which other answers share.
+            pub type PostResponse =
+                crate::api::v3::brand::types::PartnerCardMemberPayViewTokensResponse;
+        }
+        /// `/v3/brand/partner/card-member/user-cards`
+        pub mod user_cards {
+            /// 查询用户在品牌下所有会员卡
+            ///
+            /// `GET /v3/brand/partner/card-member/user-cards`
+            #[doc(alias = "查询用户在品牌下所有会员卡")]
+            #[crate::endpoint(GET, "/v3/brand/partner/card-member/user-cards", response = GetResponse)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+            pub struct Get {
+                /// 品牌id (query)
+                pub brand_id: String,
+                /// 用户标识 (query)
+                pub openid: String,
+                /// 用户会员卡状态 (query)
+                pub user_card_state: Option<crate::api::v3::brand::types::UserCardState>,
+                /// 分页页码 (query)
+                pub offset: i64,
+                /// 分页大小 (query)
+                pub limit: i64,
+            }
+
+            impl Get {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    brand_id: impl Into<String>,
+                    openid: impl Into<String>,
+                    offset: impl Into<i64>,
+                    limit: impl Into<i64>,
+                ) -> Self {
+                    Self {
+                        brand_id: brand_id.into(),
+                        openid: openid.into(),
+                        user_card_state: None,
+                        offset: offset.into(),
+                        limit: limit.into(),
+                    }
+                }
+                /// Sets `user_card_state` (用户会员卡状态 (query)).
+                pub fn with_user_card_state(
+                    mut self,
+                    user_card_state: impl Into<crate::api::v3::brand::types::UserCardState>,
+                ) -> Self {
+                    self.user_card_state = Some(user_card_state.into());
+                    self
+                }
+            }
+
+            /// [`UserCardState`](crate::api::v3::brand::types::UserCardState), one type for one shape, under the name it has here.
+            pub type GetUserCardState = crate::api::v3::brand::types::UserCardState;
+
+            /// [`CardType`](crate::api::v3::brand::types::CardType), one type for one shape, under the name it has here.
+            pub type GetResponseDataCardType = crate::api::v3::brand::types::CardType;
+
+            /// [`ValidDateInformationType`](crate::api::v3::brand::types::ValidDateInformationType), one type for one shape, under the name it has here.
+            pub type GetResponseDataValidDateInformationType =
+                crate::api::v3::brand::types::ValidDateInformationType;
+
+            /// [`ValidDateInformation`](crate::api::v3::brand::types::ValidDateInformation), one type for one shape, under the name it has here.
+            pub type GetResponseDataValidDateInformation =
+                crate::api::v3::brand::types::ValidDateInformation;
+
+            /// [`Name`](crate::api::v3::brand::types::Name), one type for one shape, under the name it has here.
+            pub type GetResponseDataUserInformationCommonFieldListName =
+                crate::api::v3::brand::types::Name;
+
+            /// [`UserInformationCommonFieldList`](crate::api::v3::brand::types::UserInformationCommonFieldList), one type for one shape, under the name it has here.
+            pub type GetResponseDataUserInformationCommonFieldList =
+                crate::api::v3::brand::types::UserInformationCommonFieldList;
+
+            /// [`UserInformationCustomFieldList`](crate::api::v3::brand::types::UserInformationCustomFieldList), one type for one shape, under the name it has here.
+            pub type GetResponseDataUserInformationCustomFieldList =
+                crate::api::v3::brand::types::UserInformationCustomFieldList;
+
+            /// [`DataUserInformation`](crate::api::v3::brand::types::DataUserInformation), one type for one shape, under the name it has here.
+            pub type GetResponseDataUserInformation =
+                crate::api::v3::brand::types::DataUserInformation;
+
+            /// [`UserCardState`](crate::api::v3::brand::types::UserCardState), one type for one shape, under the name it has here.
+            pub type GetResponseDataUserCardState = crate::api::v3::brand::types::UserCardState;
+
+            /// GetResponseData
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            pub struct GetResponseData {
+                /// 会员卡code
+                pub user_card_code: String,
+                /// 会员卡模板ID
+                pub card_id: String,
+                /// 用户标识
+                pub openid: String,
+                /// 卡背景颜色
+                pub card_color: Option<String>,
+                /// 卡背景图URL
+                pub card_picture_url: Option<String>,
+                /// 品牌ID
+                pub brand_id: String,
+                /// 会员卡类型
+                pub card_type: crate::api::v3::brand::types::CardType,
+                /// 加密的手机号
+                pub phone_number: Option<String>,
+                /// 等级
+                pub level: Option<String>,
+                /// 会员卡有效期
+                pub valid_date_information: crate::api::v3::brand::types::ValidDateInformation,
+                /// 领取时间
+                pub pickup_time: String,
+                /// 用户开卡时填写的个人信息
+                pub user_information: Option<crate::api::v3::brand::types::DataUserInformation>,
+                /// 商家数据包
+                pub attach: Option<String>,
+                /// 用户会员卡状态
+                pub user_card_state: crate::api::v3::brand::types::UserCardState,
+                /// 作废原因
+                pub invalid_reason: Option<String>,
+                /// 作废时间
+                pub invalid_time: Option<crate::DateTime>,
+            }
+
+            /// What `GET /v3/brand/partner/card-member/user-cards` answers.
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            pub struct GetResponse {
+                /// 总数量
+                pub total_count: i64,
+                /// 分页页码
+                pub offset: i64,
+                /// 分页大小
+                pub limit: i64,
+                /// 会员卡列表
+                pub data: Option<Vec<GetResponseData>>,
+            }
+
+            /// `/v3/brand/partner/card-member/user-cards/{user_card_code}`
+            pub mod _user_card_code_ {
+                /// 查询用户会员卡信息
+                ///
+                /// `GET /v3/brand/partner/card-member/user-cards/{user_card_code}`
+                #[doc(alias = "查询用户会员卡信息")]
+                #[crate::endpoint(GET, "/v3/brand/partner/card-member/user-cards/<user_card_code>", response = GetResponse)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+                pub struct Get {
+                    /// 会员卡code (path)
+                    pub user_card_code: String,
+                    /// 品牌id (query)
+                    pub brand_id: String,
+                    /// 会员卡模版ID (query)
+                    pub card_id: String,
+                    /// 用户标识 (query)
+                    pub openid: String,
+                }
+
+                /// [`CardType`](crate::api::v3::brand::types::CardType), one type for one shape, under the name it has here.
+                pub type GetResponseCardType = crate::api::v3::brand::types::CardType;
+
+                /// [`ValidDateInformationType`](crate::api::v3::brand::types::ValidDateInformationType), one type for one shape, under the name it has here.
+                pub type GetResponseValidDateInformationType =
+                    crate::api::v3::brand::types::ValidDateInformationType;
+
+                /// [`ValidDateInformation`](crate::api::v3::brand::types::ValidDateInformation), one type for one shape, under the name it has here.
+                pub type GetResponseValidDateInformation =
+                    crate::api::v3::brand::types::ValidDateInformation;
+
+                /// [`Name`](crate::api::v3::brand::types::Name), one type for one shape, under the name it has here.
+                pub type GetResponseUserInformationCommonFieldListName =
+                    crate::api::v3::brand::types::Name;
+
+                /// [`UserInformationCommonFieldList`](crate::api::v3::brand::types::UserInformationCommonFieldList), one type for one shape, under the name it has here.
+                pub type GetResponseUserInformationCommonFieldList =
+                    crate::api::v3::brand::types::UserInformationCommonFieldList;
+
+                /// [`UserInformationCustomFieldList`](crate::api::v3::brand::types::UserInformationCustomFieldList), one type for one shape, under the name it has here.
+                pub type GetResponseUserInformationCustomFieldList =
+                    crate::api::v3::brand::types::UserInformationCustomFieldList;
+
+                /// [`DataUserInformation`](crate::api::v3::brand::types::DataUserInformation), one type for one shape, under the name it has here.
+                pub type GetResponseUserInformation =
+                    crate::api::v3::brand::types::DataUserInformation;
+
+                /// [`UserCardState`](crate::api::v3::brand::types::UserCardState), one type for one shape, under the name it has here.
+                pub type GetResponseUserCardState = crate::api::v3::brand::types::UserCardState;
+
+                /// What `GET /v3/brand/partner/card-member/user-cards/{user_card_code}` answers.
+                ///
+                /// The type is [`PartnerCardMemberUserCardsResponse`](crate::api::v3::brand::types::PartnerCardMemberUserCardsResponse), which other answers share.
+                pub type GetResponse =
+                    crate::api::v3::brand::types::PartnerCardMemberUserCardsResponse;
+
+                /// 修改用户会员卡信息
+                ///
+                /// `PATCH /v3/brand/partner/card-member/user-cards/{user_card_code}`
+                ///
+                /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                #[doc(alias = "修改用户会员卡信息")]
+                #[crate::endpoint(PATCH, "/v3/brand/partner/card-member/user-cards/<user_card_code>", response = PatchResponse)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+                pub struct Patch {
+                    /// 会员卡code (path)
+                    pub user_card_code: String,
+                    /// 会员卡模板ID (query)
+                    #[wxpay(query)]
+                    pub card_id: String,
+                    /// 品牌ID
+                    pub brand_id: Option<String>,
+                    /// 用户标识
+                    pub openid: Option<String>,
+                    /// 卡背景颜色
+                    pub card_color: Option<String>,
+                    /// 卡背景图URL
+                    pub card_picture_url: Option<String>,
+                    /// 加密的手机号
+                    #[wxpay(encrypt)]
+                    pub phone_number: Option<String>,
+                    /// 等级
+                    pub level: Option<String>,
+                    /// 会员卡有效期
+                    pub valid_date_information:
+                        Option<crate::api::v3::brand::types::ValidDateInformation>,
+                    /// 领取时间
+                    pub pickup_time: Option<crate::DateTime>,
+                    /// 用户开卡时填写的个人信息
+                    pub user_information: Option<crate::api::v3::brand::types::UserInformation2>,
+                    /// 商家数据包
+                    pub attach: Option<String>,
+                }
+
+                impl Patch {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    pub fn new(
+                        user_card_code: impl Into<String>,
+                        card_id: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            user_card_code: user_card_code.into(),
+                            card_id: card_id.into(),
+                            brand_id: None,
+                            openid: None,
+                            card_color: None,
+                            card_picture_url: None,
+                            phone_number: None,
+                            level: None,
+                            valid_date_information: None,
+                            pickup_time: None,
+                            user_information: None,
+                            attach: None,
+                        }
+                    }
+                    /// Sets `brand_id` (品牌ID).
+                    pub fn with_brand_id(mut self, brand_id: impl Into<String>) -> Self {
+                        self.brand_id = Some(brand_id.into());
+                        self
+                    }
+                    /// Sets `openid` (用户标识).
+                    pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
+                        self.openid = Some(openid.into());
+                        self
+                    }
+                    /// Sets `card_color` (卡背景颜色).
+                    pub fn with_card_color(mut self, card_color: impl Into<String>) -> Self {
+                        self.card_color = Some(card_color.into());
+                        self
+                    }
+                    /// Sets `card_picture_url` (卡背景图URL).
+                    pub fn with_card_picture_url(
+                        mut self,
+                        card_picture_url: impl Into<String>,
+                    ) -> Self {
+                        self.card_picture_url = Some(card_picture_url.into());
+                        self
+                    }
+                    /// Sets `phone_number` (加密的手机号).
+                    pub fn with_phone_number(mut self, phone_number: impl Into<String>) -> Self {
+                        self.phone_number = Some(phone_number.into());
+                        self
+                    }
+                    /// Sets `level` (等级).
+                    pub fn with_level(mut self, level: impl Into<String>) -> Self {
+                        self.level = Some(level.into());
+                        self
+                    }
+                    /// Sets `valid_date_information` (会员卡有效期).
+                    pub fn with_valid_date_information(
+                        mut self,
+                        valid_date_information: impl Into<
+                            crate::api::v3::brand::types::ValidDateInformation,
+                        >,
+                    ) -> Self {
+                        self.valid_date_information = Some(valid_date_information.into());
+                        self
+                    }
+                    /// Sets `pickup_time` (领取时间).
+                    pub fn with_pickup_time(
+                        mut self,
+                        pickup_time: impl Into<crate::DateTime>,
+                    ) -> Self {
+                        self.pickup_time = Some(pickup_time.into());
+                        self
+                    }
+                    /// Sets `user_information` (用户开卡时填写的个人信息).
+                    pub fn with_user_information(
+                        mut self,
+                        user_information: impl Into<crate::api::v3::brand::types::UserInformation2>,
+                    ) -> Self {
+                        self.user_information = Some(user_information.into());
+                        self
+                    }
+                    /// Sets `attach` (商家数据包).
+                    pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+                        self.attach = Some(attach.into());
+                        self
+                    }
+                }
+
+                /// [`ValidDateInformationType`](crate::api::v3::brand::types::ValidDateInformationType), one type for one shape, under the name it has here.
+                pub type PatchValidDateInformationType =
+                    crate::api::v3::brand::types::ValidDateInformationType;
+
+                /// [`ValidDateInformation`](crate::api::v3::brand::types::ValidDateInformation), one type for one shape, under the name it has here.
+                pub type PatchValidDateInformation =
+                    crate::api::v3::brand::types::ValidDateInformation;
+
+                /// [`Name`](crate::api::v3::brand::types::Name), one type for one shape, under the name it has here.
+                pub type PatchUserInformationCommonFieldListName =
+                    crate::api::v3::brand::types::Name;
+
+                /// [`CommonFieldList`](crate::api::v3::brand::types::CommonFieldList), one type for one shape, under the name it has here.
+                pub type PatchUserInformationCommonFieldList =
+                    crate::api::v3::brand::types::CommonFieldList;
+
+                /// [`UserInformationCustomFieldList`](crate::api::v3::brand::types::UserInformationCustomFieldList), one type for one shape, under the name it has here.
+                pub type PatchUserInformationCustomFieldList =
+                    crate::api::v3::brand::types::UserInformationCustomFieldList;
+
+                /// [`UserInformation2`](crate::api::v3::brand::types::UserInformation2), one type for one shape, under the name it has here.
+                pub type PatchUserInformation = crate::api::v3::brand::types::UserInformation2;
+
+                /// [`CardType`](crate::api::v3::brand::types::CardType), one type for one shape, under the name it has here.
+                pub type PatchResponseCardType = crate::api::v3::brand::types::CardType;
+
+                /// [`ValidDateInformationType`](crate::api::v3::brand::types::ValidDateInformationType), one type for one shape, under the name it has here.
+                pub type PatchResponseValidDateInformationType =
+                    crate::api::v3::brand::types::ValidDateInformationType;
+
+                /// [`ValidDateInformation`](crate::api::v3::brand::types::ValidDateInformation), one type for one shape, under the name it has here.
+                pub type PatchResponseValidDateInformation =
+                    crate::api::v3::brand::types::ValidDateInformation;
+
+                /// [`Name`](crate::api::v3::brand::types::Name), one type for one shape, under the name it has here.
+                pub type PatchResponseUserInformationCommonFieldListName =
+                    crate::api::v3::brand::types::Name;
+
+                /// [`UserInformationCommonFieldList`](crate::api::v3::brand::types::UserInformationCommonFieldList), one type for one shape, under the name it has here.
+                pub type PatchResponseUserInformationCommonFieldList =
+                    crate::api::v3::brand::types::UserInformationCommonFieldList;
+
+                /// [`UserInformationCustomFieldList`](crate::api::v3::brand::types::UserInformationCustomFieldList), one type for one shape, under the name it has here.
+                pub type PatchResponseUserInformationCustomFieldList =
+                    crate::api::v3::brand::types::UserInformationCustomFieldList;
+
+                /// [`DataUserInformation`](crate::api::v3::brand::types::DataUserInformation), one type for one shape, under the name it has here.
+                pub type PatchResponseUserInformation =
+                    crate::api::v3::brand::types::DataUserInformation;
+
+                /// [`UserCardState`](crate::api::v3::brand::types::UserCardState), one type for one shape, under the name it has here.
+                pub type PatchResponseUserCardState = crate::api::v3::brand::types::UserCardState;
+
+                /// What `PATCH /v3/brand/partner/card-member/user-cards/{user_card_code}` answers.
+                ///
+                /// The type is [`PartnerCardMemberUserCardsResponse`](crate::api::v3::brand::types::PartnerCardMemberUserCardsResponse), which other answers share.
+                pub type PatchResponse =
+                    crate::api::v3::brand::types::PartnerCardMemberUserCardsResponse;
+
+                /// `/v3/brand/partner/card-member/user-cards/{user_card_code}/confirm`
+                pub mod confirm {
+                    /// 同步会员开通结果
+                    ///
+                    /// `POST /v3/brand/partner/card-member/user-cards/{user_card_code}/confirm`
+                    ///
+                    /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+                    ///
+                    /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                    #[doc(alias = "同步会员开通结果")]
+                    #[crate::endpoint(POST, "/v3/brand/partner/card-member/user-cards/<user_card_code>/confirm", response = PostResponse, serial)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+                    pub struct Post {
+                        /// 会员卡code (path)
+                        pub user_card_code: String,
+                        /// 会员卡模版ID (query)
+                        #[wxpay(query)]
+                        pub card_id: String,
+                        /// 品牌ID
+                        pub brand_id: String,
+                        /// 用户标识
+                        pub openid: String,
+                        /// 卡背景颜色
+                        pub card_color: Option<String>,
+                        /// 卡背景图URL
+                        pub card_picture_url: Option<String>,
+                        /// 加密的手机号
+                        #[wxpay(encrypt)]
+                        pub phone_number: Option<String>,
+                        /// 等级
+                        pub level: Option<String>,
+                        /// 会员卡有效期
+                        pub valid_date_information:
+                            Option<crate::api::v3::brand::types::ValidDateInformation>,
+                        /// 用户开卡时填写的个人信息
+                        pub user_information:
+                            Option<crate::api::v3::brand::types::UserInformation2>,
+                        /// 商家数据包
+                        pub attach: Option<String>,
+                        /// 会员开卡状态
+                        pub user_card_confirm_state: PostUserCardConfirmState,
+                    }
+
+                    impl Post {
+                        /// A value with its required fields; every optional one is `None`
+                        /// until its `with_…` method sets it.
+                        pub fn new(
+                            user_card_code: impl Into<String>,
+                            card_id: impl Into<String>,
+                            brand_id: impl Into<String>,
+                            openid: impl Into<String>,
+                            user_card_confirm_state: impl Into<PostUserCardConfirmState>,
+                        ) -> Self {
+                            Self {
+                                user_card_code: user_card_code.into(),
+                                card_id: card_id.into(),
+                                brand_id: brand_id.into(),
+                                openid: openid.into(),
+                                card_color: None,
+                                card_picture_url: None,
+                                phone_number: None,
+                                level: None,
+                                valid_date_information: None,
+                                user_information: None,
+                                attach: None,
+                                user_card_confirm_state: user_card_confirm_state.into(),
+                            }
+                        }
+                        /// Sets `card_color` (卡背景颜色).
+                        pub fn with_card_color(mut self, card_color: impl Into<String>) -> Self {
+                            self.card_color = Some(card_color.into());
+                            self
+                        }
+                        /// Sets `card_picture_url` (卡背景图URL).
+                        pub fn with_card_picture_url(
+                            mut self,
+                            card_picture_url: impl Into<String>,
+                        ) -> Self {
+                            self.card_picture_url = Some(card_picture_url.into());
+                            self
+                        }
+                        /// Sets `phone_number` (加密的手机号).
+                        pub fn with_phone_number(
+                            mut self,
+                            phone_number: impl Into<String>,
+                        ) -> Self {
+                            self.phone_number = Some(phone_number.into());
+                            self
+                        }
+                        /// Sets `level` (等级).
+                        pub fn with_level(mut self, level: impl Into<String>) -> Self {
+                            self.level = Some(level.into());
+                            self
+                        }
+                        /// Sets `valid_date_information` (会员卡有效期).
+                        pub fn with_valid_date_information(
+                            mut self,
+                            valid_date_information: impl Into<
+                                crate::api::v3::brand::types::ValidDateInformation,
+                            >,
+                        ) -> Self {
+                            self.valid_date_information = Some(valid_date_information.into());
+                            self
+                        }
+                        /// Sets `user_information` (用户开卡时填写的个人信息).
+                        pub fn with_user_information(
+                            mut self,
+                            user_information: impl Into<crate::api::v3::brand::types::UserInformation2>,
+                        ) -> Self {
+                            self.user_information = Some(user_information.into());
+                            self
+                        }
+                        /// Sets `attach` (商家数据包).
+                        pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+                            self.attach = Some(attach.into());
+                            self
+                        }
+                    }
+
+                    /// [`ValidDateInformationType`](crate::api::v3::brand::types::ValidDateInformationType), one type for one shape, under the name it has here.
+                    pub type PostValidDateInformationType =
+                        crate::api::v3::brand::types::ValidDateInformationType;
+
+                    /// [`ValidDateInformation`](crate::api::v3::brand::types::ValidDateInformation), one type for one shape, under the name it has here.
+                    pub type PostValidDateInformation =
+                        crate::api::v3::brand::types::ValidDateInformation;
+
+                    /// [`Name`](crate::api::v3::brand::types::Name), one type for one shape, under the name it has here.
+                    pub type PostUserInformationCommonFieldListName =
+                        crate::api::v3::brand::types::Name;
+
+                    /// [`CommonFieldList`](crate::api::v3::brand::types::CommonFieldList), one type for one shape, under the name it has here.
+                    pub type PostUserInformationCommonFieldList =
+                        crate::api::v3::brand::types::CommonFieldList;
+
+                    /// [`UserInformationCustomFieldList`](crate::api::v3::brand::types::UserInformationCustomFieldList), one type for one shape, under the name it has here.
+                    pub type PostUserInformationCustomFieldList =
+                        crate::api::v3::brand::types::UserInformationCustomFieldList;
+
+                    /// [`UserInformation2`](crate::api::v3::brand::types::UserInformation2), one type for one shape, under the name it has here.
+                    pub type PostUserInformation = crate::api::v3::brand::types::UserInformation2;
+
+                    string_enum! {
+                        /// 会员开卡状态
+                        pub enum PostUserCardConfirmState {
+                            /// `CREATE_CARD_SUCCESS`
+                            CreateCardSuccess = "CREATE_CARD_SUCCESS",
+                            /// `CREATE_CARD_FAIL`
+                            CreateCardFail = "CREATE_CARD_FAIL",
+                        }
+                    }
+
+                    /// [`CardType`](crate::api::v3::brand::types::CardType), one type for one shape, under the name it has here.
+                    pub type PostResponseCardType = crate::api::v3::brand::types::CardType;
+
+                    /// [`ValidDateInformationType`](crate::api::v3::brand::types::ValidDateInformationType), one type for one shape, under the name it has here.
+                    pub type PostResponseValidDateInformationType =
+                        crate::api::v3::brand::types::ValidDateInformationType;
+
+                    /// [`ValidDateInformation`](crate::api::v3::brand::types::ValidDateInformation), one type for one shape, under the name it has here.
+                    pub type PostResponseValidDateInformation =
+                        crate::api::v3::brand::types::ValidDateInformation;
+
+                    /// [`Name`](crate::api::v3::brand::types::Name), one type for one shape, under the name it has here.
+                    pub type PostResponseUserInformationCommonFieldListName =
+                        crate::api::v3::brand::types::Name;
+
+                    /// [`UserInformationCommonFieldList`](crate::api::v3::brand::types::UserInformationCommonFieldList), one type for one shape, under the name it has here.
+                    pub type PostResponseUserInformationCommonFieldList =
+                        crate::api::v3::brand::types::UserInformationCommonFieldList;
+
+                    /// [`UserInformationCustomFieldList`](crate::api::v3::brand::types::UserInformationCustomFieldList), one type for one shape, under the name it has here.
+                    pub type PostResponseUserInformationCustomFieldList =
+                        crate::api::v3::brand::types::UserInformationCustomFieldList;
+
+                    /// [`DataUserInformation`](crate::api::v3::brand::types::DataUserInformation), one type for one shape, under the name it has here.
+                    pub type PostResponseUserInformation =
+                        crate::api::v3::brand::types::DataUserInformation;
+
+                    /// [`UserCardState`](crate::api::v3::brand::types::UserCardState), one type for one shape, under the name it has here.
+                    pub type PostResponseUserCardState =
+                        crate::api::v3::brand::types::UserCardState;
+
+                    /// What `POST /v3/brand/partner/card-member/user-cards/{user_card_code}/confirm` answers.
+                    ///
+                    /// The type is [`PartnerCardMemberUserCardsResponse`](crate::api::v3::brand::types::PartnerCardMemberUserCardsResponse), which other answers share.
+                    pub type PostResponse =
+                        crate::api::v3::brand::types::PartnerCardMemberUserCardsResponse;
+                }
+                /// `/v3/brand/partner/card-member/user-cards/{user_card_code}/invalidate`
+                pub mod invalidate {
+                    /// 作废用户会员卡
+                    ///
+                    /// `POST /v3/brand/partner/card-member/user-cards/{user_card_code}/invalidate`
+                    ///
+                    /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                    #[doc(alias = "作废用户会员卡")]
+                    #[crate::endpoint(POST, "/v3/brand/partner/card-member/user-cards/<user_card_code>/invalidate", response = PostResponse, idempotent)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+                    pub struct Post {
+                        /// 会员卡code (path)
+                        pub user_card_code: String,
+                        /// 品牌id (query)
+                        #[wxpay(query)]
+                        pub brand_id: String,
+                        /// 会员卡模版ID (query)
+                        #[wxpay(query)]
+                        pub card_id: String,
+                        /// 用户标识
+                        pub openid: String,
+                        /// 作废原因
+                        pub invalid_reason: Option<String>,
+                    }
+
+                    impl Post {
+                        /// A value with its required fields; every optional one is `None`
+                        /// until its `with_…` method sets it.
+                        pub fn new(
+                            user_card_code: impl Into<String>,
+                            brand_id: impl Into<String>,
+                            card_id: impl Into<String>,
+                            openid: impl Into<String>,
+                        ) -> Self {
+                            Self {
+                                user_card_code: user_card_code.into(),
+                                brand_id: brand_id.into(),
+                                card_id: card_id.into(),
+                                openid: openid.into(),
+                                invalid_reason: None,
+                            }
+                        }
+                        /// Sets `invalid_reason` (作废原因).
+                        pub fn with_invalid_reason(
+                            mut self,
+                            invalid_reason: impl Into<String>,
+                        ) -> Self {
+                            self.invalid_reason = Some(invalid_reason.into());
+                            self
+                        }
+                    }
+
+                    /// [`CardType`](crate::api::v3::brand::types::CardType), one type for one shape, under the name it has here.
+                    pub type PostResponseCardType = crate::api::v3::brand::types::CardType;
+
+                    /// [`ValidDateInformationType`](crate::api::v3::brand::types::ValidDateInformationType), one type for one shape, under the name it has here.
+                    pub type PostResponseValidDateInformationType =
+                        crate::api::v3::brand::types::ValidDateInformationType;
+
+                    /// [`ValidDateInformation`](crate::api::v3::brand::types::ValidDateInformation), one type for one shape, under the name it has here.
+                    pub type PostResponseValidDateInformation =
+                        crate::api::v3::brand::types::ValidDateInformation;
+
+                    /// [`Name`](crate::api::v3::brand::types::Name), one type for one shape, under the name it has here.
+                    pub type PostResponseUserInformationCommonFieldListName =
+                        crate::api::v3::brand::types::Name;
+
+                    /// [`UserInformationCommonFieldList`](crate::api::v3::brand::types::UserInformationCommonFieldList), one type for one shape, under the name it has here.
+                    pub type PostResponseUserInformationCommonFieldList =
+                        crate::api::v3::brand::types::UserInformationCommonFieldList;
+
+                    /// [`UserInformationCustomFieldList`](crate::api::v3::brand::types::UserInformationCustomFieldList), one type for one shape, under the name it has here.
+                    pub type PostResponseUserInformationCustomFieldList =
+                        crate::api::v3::brand::types::UserInformationCustomFieldList;
+
+                    /// [`DataUserInformation`](crate::api::v3::brand::types::DataUserInformation), one type for one shape, under the name it has here.
+                    pub type PostResponseUserInformation =
+                        crate::api::v3::brand::types::DataUserInformation;
+
+                    /// [`UserCardState`](crate::api::v3::brand::types::UserCardState), one type for one shape, under the name it has here.
+                    pub type PostResponseUserCardState =
+                        crate::api::v3::brand::types::UserCardState;
+
+                    /// What `POST /v3/brand/partner/card-member/user-cards/{user_card_code}/invalidate` answers.
+                    ///
+                    /// The type is [`PartnerCardMemberUserCardsResponse`](crate::api::v3::brand::types::PartnerCardMemberUserCardsResponse), which other answers share.
+                    pub type PostResponse =
+                        crate::api::v3::brand::types::PartnerCardMemberUserCardsResponse;
+                }
+            }
+            /// `/v3/brand/partner/card-member/user-cards/import-by-openid`
+            pub mod import_by_openid {
+                /// 根据openid导入用户会员卡
+                ///
+                /// `POST /v3/brand/partner/card-member/user-cards/import-by-openid`
+                ///
+                /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+                ///
+                /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                #[doc(alias = "根据openid导入用户会员卡")]
+                #[crate::endpoint(POST, "/v3/brand/partner/card-member/user-cards/import-by-openid", response = PostResponse, serial)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+                pub struct Post {
+                    /// 品牌ID
+                    pub brand_id: String,
+                    /// 会员卡模板ID
+                    pub card_id: String,
+                    /// 用户标识
+                    pub openid: String,
+                    /// 会员卡code
+                    pub user_card_code: String,
+                    /// 加密的手机号
+                    #[wxpay(encrypt)]
+                    pub phone_number: Option<String>,
+                    /// 用户开卡时填写的个人信息
+                    pub user_information: Option<crate::api::v3::brand::types::UserInformation2>,
+                    /// 会员卡有效期
+                    pub date_information: crate::api::v3::brand::types::ValidDateInformation,
+                    /// 领取时间
+                    pub pickup_time: crate::DateTime,
+                }
+
+                impl Post {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    pub fn new(
+                        brand_id: impl Into<String>,
+                        card_id: impl Into<String>,
+                        openid: impl Into<String>,
+                        user_card_code: impl Into<String>,
+                        date_information: impl Into<crate::api::v3::brand::types::ValidDateInformation>,
+                        pickup_time: impl Into<crate::DateTime>,
+                    ) -> Self {
+                        Self {
+                            brand_id: brand_id.into(),
+                            card_id: card_id.into(),
+                            openid: openid.into(),
+                            user_card_code: user_card_code.into(),
+                            phone_number: None,
+                            user_information: None,
+                            date_information: date_information.into(),
+                            pickup_time: pickup_time.into(),
+                        }
+                    }
+                    /// Sets `phone_number` (加密的手机号).
+                    pub fn with_phone_number(mut self, phone_number: impl Into<String>) -> Self {
+                        self.phone_number = Some(phone_number.into());
+                        self
+                    }
+                    /// Sets `user_information` (用户开卡时填写的个人信息).
+                    pub fn with_user_information(
+                        mut self,
+                        user_information: impl Into<crate::api::v3::brand::types::UserInformation2>,
+                    ) -> Self {
+                        self.user_information = Some(user_information.into());
+                        self
+                    }
+                }
+
+                /// [`Name`](crate::api::v3::brand::types::Name), one type for one shape, under the name it has here.
+                pub type PostUserInformationCommonFieldListName =
+                    crate::api::v3::brand::types::Name;
+
+                /// [`CommonFieldList`](crate::api::v3::brand::types::CommonFieldList), one type for one shape, under the name it has here.
+                pub type PostUserInformationCommonFieldList =
+                    crate::api::v3::brand::types::CommonFieldList;
+
+                /// [`UserInformationCustomFieldList`](crate::api::v3::brand::types::UserInformationCustomFieldList), one type for one shape, under the name it has here.
+                pub type PostUserInformationCustomFieldList =
+                    crate::api::v3::brand::types::UserInformationCustomFieldList;
+
+                /// [`UserInformation2`](crate::api::v3::brand::types::UserInformation2), one type for one shape, under the name it has here.
+                pub type PostUserInformation = crate::api::v3::brand::types::UserInformation2;
+
+                /// [`ValidDateInformationType`](crate::api::v3::brand::types::ValidDateInformationType), one type for one shape, under the name it has here.
+                pub type PostDateInformationType =
+                    crate::api::v3::brand::types::ValidDateInformationType;
+
+                /// [`ValidDateInformation`](crate::api::v3::brand::types::ValidDateInformation), one type for one shape, under the name it has here.
+                pub type PostDateInformation = crate::api::v3::brand::types::ValidDateInformation;
+
+                /// [`CardType`](crate::api::v3::brand::types::CardType), one type for one shape, under the name it has here.
+                pub type PostResponseCardType = crate::api::v3::brand::types::CardType;
+
+                /// [`ValidDateInformationType`](crate::api::v3::brand::types::ValidDateInformationType), one type for one shape, under the name it has here.
+                pub type PostResponseValidDateInformationType =
+                    crate::api::v3::brand::types::ValidDateInformationType;
+
+                /// [`ValidDateInformation`](crate::api::v3::brand::types::ValidDateInformation), one type for one shape, under the name it has here.
+                pub type PostResponseValidDateInformation =
+                    crate::api::v3::brand::types::ValidDateInformation;
+
+                /// [`Name`](crate::api::v3::brand::types::Name), one type for one shape, under the name it has here.
+                pub type PostResponseUserInformationCommonFieldListName =
+                    crate::api::v3::brand::types::Name;
+
+                /// [`UserInformationCommonFieldList`](crate::api::v3::brand::types::UserInformationCommonFieldList), one type for one shape, under the name it has here.
+                pub type PostResponseUserInformationCommonFieldList =
+                    crate::api::v3::brand::types::UserInformationCommonFieldList;
+
+                /// [`UserInformationCustomFieldList`](crate::api::v3::brand::types::UserInformationCustomFieldList), one type for one shape, under the name it has here.
+                pub type PostResponseUserInformationCustomFieldList =
+                    crate::api::v3::brand::types::UserInformationCustomFieldList;
+
+                /// [`DataUserInformation`](crate::api::v3::brand::types::DataUserInformation), one type for one shape, under the name it has here.
+                pub type PostResponseUserInformation =
+                    crate::api::v3::brand::types::DataUserInformation;
+
+                /// [`UserCardState`](crate::api::v3::brand::types::UserCardState), one type for one shape, under the name it has here.
+                pub type PostResponseUserCardState = crate::api::v3::brand::types::UserCardState;
+
+                /// What `POST /v3/brand/partner/card-member/user-cards/import-by-openid` answers.
+                ///
+                /// The type is [`PartnerCardMemberUserCardsResponse`](crate::api::v3::brand::types::PartnerCardMemberUserCardsResponse), which other answers share.
+                pub type PostResponse =
+                    crate::api::v3::brand::types::PartnerCardMemberUserCardsResponse;
+            }
+            /// `/v3/brand/partner/card-member/user-cards/import-by-phone`
+            pub mod import_by_phone {
+                /// 根据手机号导入用户会员卡
+                ///
+                /// `POST /v3/brand/partner/card-member/user-cards/import-by-phone`
+                ///
+                /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+                ///
+                /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                #[doc(alias = "根据手机号导入用户会员卡")]
+                #[crate::endpoint(POST, "/v3/brand/partner/card-member/user-cards/import-by-phone", response = PostResponse, serial)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+                pub struct Post {
+                    /// 品牌ID
+                    pub brand_id: String,
+                    /// 会员卡模板ID
+                    pub card_id: String,
+                    /// 加密的手机号
+                    #[wxpay(encrypt)]
+                    pub phone_number: String,
+                    /// 会员卡code
+                    pub user_card_code: String,
+                    /// 用户开卡时填写的个人信息
+                    pub user_information: Option<crate::api::v3::brand::types::UserInformation2>,
+                    /// 会员卡有效期
+                    pub date_information: crate::api::v3::brand::types::ValidDateInformation,
+                    /// 领取时间
+                    pub pickup_time: crate::DateTime,
+                }
+
+                impl Post {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    pub fn new(
+                        brand_id: impl Into<String>,
+                        card_id: impl Into<String>,
+                        phone_number: impl Into<String>,
+                        user_card_code: impl Into<String>,
+                        date_information: impl Into<crate::api::v3::brand::types::ValidDateInformation>,
+                        pickup_time: impl Into<crate::DateTime>,
+                    ) -> Self {
+                        Self {
+                            brand_id: brand_id.into(),
+                            card_id: card_id.into(),
+                            phone_number: phone_number.into(),
+                            user_card_code: user_card_code.into(),
+                            user_information: None,
+                            date_information: date_information.into(),
+                            pickup_time: pickup_time.into(),
+                        }
+                    }
+                    /// Sets `user_information` (用户开卡时填写的个人信息).
+                    pub fn with_user_information(
+                        mut self,
+                        user_information: impl Into<crate::api::v3::brand::types::UserInformation2>,
+                    ) -> Self {
+                        self.user_information = Some(user_information.into());
+                        self
+                    }
+                }
+
+                /// [`Name`](crate::api::v3::brand::types::Name), one type for one shape, under the name it has here.
+                pub type PostUserInformationCommonFieldListName =
+                    crate::api::v3::brand::types::Name;
+
+                /// [`CommonFieldList`](crate::api::v3::brand::types::CommonFieldList), one type for one shape, under the name it has here.
+                pub type PostUserInformationCommonFieldList =
+                    crate::api::v3::brand::types::CommonFieldList;
+
+                /// [`UserInformationCustomFieldList`](crate::api::v3::brand::types::UserInformationCustomFieldList), one type for one shape, under the name it has here.
+                pub type PostUserInformationCustomFieldList =
+                    crate::api::v3::brand::types::UserInformationCustomFieldList;
+
+                /// [`UserInformation2`](crate::api::v3::brand::types::UserInformation2), one type for one shape, under the name it has here.
+                pub type PostUserInformation = crate::api::v3::brand::types::UserInformation2;
+
+                /// [`ValidDateInformationType`](crate::api::v3::brand::types::ValidDateInformationType), one type for one shape, under the name it has here.
+                pub type PostDateInformationType =
+                    crate::api::v3::brand::types::ValidDateInformationType;
+
+                /// [`ValidDateInformation`](crate::api::v3::brand::types::ValidDateInformation), one type for one shape, under the name it has here.
+                pub type PostDateInformation = crate::api::v3::brand::types::ValidDateInformation;
+
+                /// [`CardType`](crate::api::v3::brand::types::CardType), one type for one shape, under the name it has here.
+                pub type PostResponseCardType = crate::api::v3::brand::types::CardType;
+
+                /// [`ValidDateInformationType`](crate::api::v3::brand::types::ValidDateInformationType), one type for one shape, under the name it has here.
+                pub type PostResponseValidDateInformationType =
+                    crate::api::v3::brand::types::ValidDateInformationType;
+
+                /// [`ValidDateInformation`](crate::api::v3::brand::types::ValidDateInformation), one type for one shape, under the name it has here.
+                pub type PostResponseValidDateInformation =
+                    crate::api::v3::brand::types::ValidDateInformation;
+
+                /// [`Name`](crate::api::v3::brand::types::Name), one type for one shape, under the name it has here.
+                pub type PostResponseUserInformationCommonFieldListName =
+                    crate::api::v3::brand::types::Name;
+
+                /// [`UserInformationCommonFieldList`](crate::api::v3::brand::types::UserInformationCommonFieldList), one type for one shape, under the name it has here.
+                pub type PostResponseUserInformationCommonFieldList =
+                    crate::api::v3::brand::types::UserInformationCommonFieldList;
+
+                /// [`UserInformationCustomFieldList`](crate::api::v3::brand::types::UserInformationCustomFieldList), one type for one shape, under the name it has here.
+                pub type PostResponseUserInformationCustomFieldList =
+                    crate::api::v3::brand::types::UserInformationCustomFieldList;
+
+                /// [`DataUserInformation`](crate::api::v3::brand::types::DataUserInformation), one type for one shape, under the name it has here.
+                pub type PostResponseUserInformation =
+                    crate::api::v3::brand::types::DataUserInformation;
+
+                /// [`UserCardState`](crate::api::v3::brand::types::UserCardState), one type for one shape, under the name it has here.
+                pub type PostResponseUserCardState = crate::api::v3::brand::types::UserCardState;
+
+                /// What `POST /v3/brand/partner/card-member/user-cards/import-by-phone` answers.
+                ///
+                /// The type is [`PartnerCardMemberUserCardsResponse`](crate::api::v3::brand::types::PartnerCardMemberUserCardsResponse), which other answers share.
+                pub type PostResponse =
+                    crate::api::v3::brand::types::PartnerCardMemberUserCardsResponse;
+            }
+        }
+        /// `/v3/brand/partner/card-member/user-feeds`
+        pub mod user_feeds {
+            /// 创建用户动态信息
+            ///
+            /// `POST /v3/brand/partner/card-member/user-feeds`
+            ///
+            /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "创建用户动态信息")]
+            #[crate::endpoint(POST, "/v3/brand/partner/card-member/user-feeds", response = PostResponse)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+            pub struct Post {
+                /// 品牌ID
+                pub brand_id: String,
+                /// 会员卡模板ID
+                pub card_id: String,
+                /// 会员卡code
+                pub user_card_code: String,
+                /// 用户标识
+                pub openid: String,
+                /// 商家请求单号
+                #[wxpay(idempotency_key)]
+                pub out_request_no: String,
+                /// 会员动态内容
+                pub cell_message: String,
+            }
+
+            /// What `POST /v3/brand/partner/card-member/user-feeds` answers.
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            pub struct PostResponse {
+                /// 品牌ID
+                pub brand_id: String,
+                /// 会员卡模板ID
+                pub card_id: String,
+                /// 会员卡code
+                pub user_card_code: String,
+                /// 用户标识
+                pub openid: String,
+                /// 商家请求单号
+                pub out_request_no: String,
+                /// 会员动态内容
+                pub cell_message: String,
+            }
+        }
+        /// `/v3/brand/partner/card-member/user-points`
+        pub mod user_points {
+            /// `/v3/brand/partner/card-member/user-points/exchange-coupon`
+            pub mod exchange_coupon {
+                /// `/v3/brand/partner/card-member/user-points/exchange-coupon/confirm`
+                pub mod confirm {
+                    /// 同步积分兑券结果
+                    ///
+                    /// `POST /v3/brand/partner/card-member/user-points/exchange-coupon/confirm`
+                    ///
+                    /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                    #[doc(alias = "同步积分兑券结果")]
+                    #[crate::endpoint(POST, "/v3/brand/partner/card-member/user-points/exchange-coupon/confirm", response = PostResponse)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+                    pub struct Post {
+                        /// 积分兑券ID
+                        pub record_id: String,
+                        /// 积分兑券模板ID
+                        pub exchange_coupon_template_id: String,
+                        /// 品牌ID
+                        pub brand_id: String,
+                        /// 会员卡模板ID
+                        pub card_id: String,
+                        /// 用户标识
+                        pub openid: String,
+                        /// 会员卡code
+                        pub user_card_code: String,
+                        /// 积分兑券状态
+                        pub state: crate::api::v3::brand::types::State2,
+                        /// 兑券成功的券code
+                        pub coupon_code: Option<String>,
+                        /// 兑券失败原因
+                        pub fail_reason: Option<String>,
+                    }
+
+                    impl Post {
+                        /// A value with its required fields; every optional one is `None`
+                        /// until its `with_…` method sets it.
+                        pub fn new(
+                            record_id: impl Into<String>,
+                            exchange_coupon_template_id: impl Into<String>,
+                            brand_id: impl Into<String>,
+                            card_id: impl Into<String>,
+                            openid: impl Into<String>,
+                            user_card_code: impl Into<String>,
+                            state: impl Into<crate::api::v3::brand::types::State2>,
+                        ) -> Self {
+                            Self {
+                                record_id: record_id.into(),
+                                exchange_coupon_template_id: exchange_coupon_template_id.into(),
+                                brand_id: brand_id.into(),
+                                card_id: card_id.into(),
+                                openid: openid.into(),
+                                user_card_code: user_card_code.into(),
+                                state: state.into(),
+                                coupon_code: None,
+                                fail_reason: None,
+                            }
+                        }
+                        /// Sets `coupon_code` (兑券成功的券code).
+                        pub fn with_coupon_code(mut self, coupon_code: impl Into<String>) -> Self {
+                            self.coupon_code = Some(coupon_code.into());
+                            self
+                        }
+                        /// Sets `fail_reason` (兑券失败原因).
+                        pub fn with_fail_reason(mut self, fail_reason: impl Into<String>) -> Self {
+                            self.fail_reason = Some(fail_reason.into());
+                            self
+                        }
+                    }
+
+                    /// [`State2`](crate::api::v3::brand::types::State2), one type for one shape, under the name it has here.
+                    pub type PostState = crate::api::v3::brand::types::State2;
+
+                    /// [`State2`](crate::api::v3::brand::types::State2), one type for one shape, under the name it has here.
+                    pub type PostResponseState = crate::api::v3::brand::types::State2;
+
+                    /// What `POST /v3/brand/partner/card-member/user-points/exchange-coupon/confirm` answers.
+                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                    pub struct PostResponse {
+                        /// 积分兑券ID
+                        pub record_id: String,
+                        /// 积分兑券模板ID
+                        pub exchange_coupon_template_id: String,
+                        /// 品牌ID
+                        pub brand_id: String,
+                        /// 会员卡模板ID
+                        pub card_id: String,
+                        /// 用户标识
+                        pub openid: String,
+                        /// 会员卡code
+                        pub user_card_code: String,
+                        /// 积分兑券状态
+                        pub state: crate::api::v3::brand::types::State2,
+                        /// 兑券成功的券code
+                        pub coupon_code: Option<String>,
+                        /// 兑券失败原因
+                        pub fail_reason: Option<String>,
+                    }
+                }
+            }
+            /// `/v3/brand/partner/card-member/user-points/sync`
+            pub mod sync {
+                /// 同步积分余额
+                ///
+                /// `POST /v3/brand/partner/card-member/user-points/sync`
+                ///
+                /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+                #[doc(alias = "同步积分余额")]
+                #[crate::endpoint(POST, "/v3/brand/partner/card-member/user-points/sync", response = PostResponse)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+                pub struct Post {
+                    /// 商家请求单号
+                    #[wxpay(idempotency_key)]
+                    pub out_request_no: String,
+                    /// 品牌ID
+                    pub brand_id: String,
+                    /// 会员卡模板ID
+                    pub card_id: String,
+                    /// 用户标识
+                    pub openid: String,
+                    /// 会员卡code
+                    pub user_card_code: String,
+                    /// 积分余额
+                    pub point_balance: i64,
+                }
+
+                /// What `POST /v3/brand/partner/card-member/user-points/sync` answers.
+                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                pub struct PostResponse {
+                    /// 商家请求单号
+                    pub out_request_no: String,
+                    /// 品牌ID
+                    pub brand_id: String,
+                    /// 会员卡模板ID
+                    pub card_id: String,
+                    /// 用户标识
+                    pub openid: String,
+                    /// 会员卡code
+                    pub user_card_code: String,
+                    /// 积分余额
+                    pub point_balance: i64,
+                }
+            }
+        }
+    }
+    /// `/v3/brand/partner/store`
+    pub mod store {
+        /// `/v3/brand/partner/store/brandstores`
+        pub mod brandstores {
+            /// 列表查询品牌门店信息
+            ///
+            /// `GET /v3/brand/partner/store/brandstores`
+            #[doc(alias = "列表查询品牌门店信息")]
+            #[crate::endpoint(GET, "/v3/brand/partner/store/brandstores", response = GetResponse)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+            pub struct Get {
+                /// 品牌ID (query)
+                pub brand_id: String,
+                /// 门店状态 (query)
+                pub store_state: Option<crate::api::v3::brand::types::StoreState>,
+                /// 分页起始位置 (query)
+                pub offset: Option<i64>,
+                /// 分页条数 (query)
+                pub limit: Option<i64>,
+            }
+
+            impl Get {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(brand_id: impl Into<String>) -> Self {
+                    Self {
+                        brand_id: brand_id.into(),
+                        store_state: None,
+                        offset: None,
+                        limit: None,
+                    }
+                }
+                /// Sets `store_state` (门店状态 (query)).
+                pub fn with_store_state(
+                    mut self,
+                    store_state: impl Into<crate::api::v3::brand::types::StoreState>,
+                ) -> Self {
+                    self.store_state = Some(store_state.into());
+                    self
+                }
+                /// Sets `offset` (分页起始位置 (query)).
+                pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
+                    self.offset = Some(offset.into());
+                    self
+                }
+                /// Sets `limit` (分页条数 (query)).
+                pub fn with_limit(mut self, limit: impl Into<i64>) -> Self {
+                    self.limit = Some(limit.into());
+                    self
+                }
+            }
+
+            /// [`StoreState`](crate::api::v3::brand::types::StoreState), one type for one shape, under the name it has here.
+            pub type GetStoreState = crate::api::v3::brand::types::StoreState;
+
+            /// [`StoreState`](crate::api::v3::brand::types::StoreState), one type for one shape, under the name it has here.
+            pub type GetResponseDataStoreState = crate::api::v3::brand::types::StoreState;
+
+            /// [`DataAuditState`](crate::api::v3::brand::types::DataAuditState), one type for one shape, under the name it has here.
+            pub type GetResponseDataAuditState = crate::api::v3::brand::types::DataAuditState;
+
+            /// [`StoreBasics`](crate::api::v3::brand::types::StoreBasics), one type for one shape, under the name it has here.
+            pub type GetResponseDataStoreBasics = crate::api::v3::brand::types::StoreBasics;
+
+            /// [`StoreAddress`](crate::api::v3::brand::types::StoreAddress), one type for one shape, under the name it has here.
+            pub type GetResponseDataStoreAddress = crate::api::v3::brand::types::StoreAddress;
+
+            /// [`StoreBusiness`](crate::api::v3::brand::types::StoreBusiness), one type for one shape, under the name it has here.
+            pub type GetResponseDataStoreBusiness = crate::api::v3::brand::types::StoreBusiness;
+
+            /// [`RecipientState`](crate::api::v3::brand::types::RecipientState), one type for one shape, under the name it has here.
+            pub type GetResponseDataStoreRecipientRecipientState =
+                crate::api::v3::brand::types::RecipientState;
+
+            /// GetResponseDataStoreRecipient
+            #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+            pub struct GetResponseDataStoreRecipient {
+                /// 门店收款商户号
+                pub mchid: Option<String>,
+                /// 门店收款主体
+                pub company_name: Option<String>,
+                /// 收款绑定状态
+                pub recipient_state: Option<crate::api::v3::brand::types::RecipientState>,
+            }
+
+            /// GetResponseData
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            pub struct GetResponseData {
+                /// 品牌ID
+                pub brand_id: String,
+                /// 品牌门店ID
+                pub store_id: Option<String>,
+                /// 门店状态
+                pub store_state: Option<crate::api::v3::brand::types::StoreState>,
+                /// 审核状态
+                pub audit_state: Option<crate::api::v3::brand::types::DataAuditState>,
+                /// 审核失败原因
+                pub review_reject_reason: Option<String>,
+                /// 门店基础信息
+                pub store_basics: Option<crate::api::v3::brand::types::StoreBasics>,
+                /// 门店地址信息
+                pub store_address: Option<crate::api::v3::brand::types::StoreAddress>,
+                /// 门店经营信息
+                pub store_business: Option<crate::api::v3::brand::types::StoreBusiness>,
+                /// 门店收款信息
+                pub store_recipient: Option<Vec<GetResponseDataStoreRecipient>>,
+            }
+
+            /// What `GET /v3/brand/partner/store/brandstores` answers.
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            pub struct GetResponse {
+                /// 品牌ID
+                pub brand_id: String,
+                /// 分页起始位置
+                pub offset: Option<i64>,
+                /// 分页条数
+                pub limit: Option<i64>,
+                /// 门店总数
+                pub total_count: Option<i64>,
+                /// 品牌门店列表
+                pub data: Option<Vec<GetResponseData>>,
+            }
+
+            /// 创建品牌门店
+            ///
+            /// `POST /v3/brand/partner/store/brandstores`
+            ///
+            /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+            #[doc(alias = "创建品牌门店")]
+            #[crate::endpoint(POST, "/v3/brand/partner/store/brandstores", response = PostResponse)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+            pub struct Post {
+                /// 品牌ID
+                pub brand_id: String,
+                /// 门店基础信息
+                pub store_basics: Option<crate::api::v3::brand::types::StoreBasics>,
+                /// 门店地址信息
+                pub store_address: crate::api::v3::brand::types::StoreAddress,
+                /// 门店经营信息
+                pub store_business: Option<crate::api::v3::brand::types::StoreBusiness>,
+            }
+
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    brand_id: impl Into<String>,
+                    store_address: impl Into<crate::api::v3::brand::types::StoreAddress>,
+                ) -> Self {
+                    Self {
+                        brand_id: brand_id.into(),
+                        store_basics: None,
+                        store_address: store_address.into(),
+                        store_business: None,
+                    }
+                }
+                /// Sets `store_basics` (门店基础信息).
+                pub fn with_store_basics(
+                    mut self,
+                    store_basics: impl Into<crate::api::v3::brand::types::StoreBasics>,
+                ) -> Self {
+                    self.store_basics = Some(store_basics.into());
+                    self
+                }
+                /// Sets `store_business` (门店经营信息).
+                pub fn with_store_business(
+                    mut self,
+                    store_business: impl Into<crate::api::v3::brand::types::StoreBusiness>,
+                ) -> Self {
+                    self.store_business = Some(store_business.into());
+                    self
+                }
+            }
+
+            /// [`StoreBasics`](crate::api::v3::brand::types::StoreBasics), one type for one shape, under the name it has here.
+            pub type PostStoreBasics = crate::api::v3::brand::types::StoreBasics;
+
+            /// [`StoreAddress`](crate::api::v3::brand::types::StoreAddress), one type for one shape, under the name it has here.
+            pub type PostStoreAddress = crate::api::v3::brand::types::StoreAddress;
+
+            /// [`StoreBusiness`](crate::api::v3::brand::types::StoreBusiness), one type for one shape, under the name it has here.
+            pub type PostStoreBusiness = crate::api::v3::brand::types::StoreBusiness;
+
+            /// [`StoreState`](crate::api::v3::brand::types::StoreState), one type for one shape, under the name it has here.
+            pub type PostResponseStoreState = crate::api::v3::brand::types::StoreState;
+
+            /// [`DataAuditState`](crate::api::v3::brand::types::DataAuditState), one type for one shape, under the name it has here.
+            pub type PostResponseAuditState = crate::api::v3::brand::types::DataAuditState;
+
+            /// [`StoreBasics`](crate::api::v3::brand::types::StoreBasics), one type for one shape, under the name it has here.
+            pub type PostResponseStoreBasics = crate::api::v3::brand::types::StoreBasics;
+
+            /// [`StoreAddress`](crate::api::v3::brand::types::StoreAddress), one type for one shape, under the name it has here.
+            pub type PostResponseStoreAddress = crate::api::v3::brand::types::StoreAddress;
+
+            /// [`StoreBusiness`](crate::api::v3::brand::types::StoreBusiness), one type for one shape, under the name it has here.
+            pub type PostResponseStoreBusiness = crate::api::v3::brand::types::StoreBusiness;
+
+            /// [`RecipientState`](crate::api::v3::brand::types::RecipientState), one type for one shape, under the name it has here.
+            pub type PostResponseStoreRecipientRecipientState =
+                crate::api::v3::brand::types::RecipientState;
+
+            /// [`StoreRecipient`](crate::api::v3::brand::types::StoreRecipient), one type for one shape, under the name it has here.
+            pub type PostResponseStoreRecipient = crate::api::v3::brand::types::StoreRecipient;
+
+            /// What `POST /v3/brand/partner/store/brandstores` answers.
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            pub struct PostResponse {
+                /// 品牌ID
+                pub brand_id: String,
+                /// 品牌门店ID
+                pub store_id: Option<String>,
+                /// 门店状态
+                pub store_state: Option<crate::api::v3::brand::types::StoreState>,
+                /// 审核状态
+                pub audit_state: Option<crate::api::v3::brand::types::DataAuditState>,
+                /// 审核失败原因
+                pub review_reject_reason: Option<String>,
+                /// 门店基础信息
+                pub store_basics: Option<crate::api::v3::brand::types::StoreBasics>,
+                /// 门店地址信息
+                pub store_address: Option<crate::api::v3::brand::types::StoreAddress>,
+                /// 门店经营信息
+                pub store_business: Option<crate::api::v3::brand::types::StoreBusiness>,
+                /// 门店收款信息
+                pub store_recipient: Option<Vec<crate::api::v3::brand::types::StoreRecipient>>,
+            }
+
+            /// `/v3/brand/partner/store/brandstores/{store_id}`
+            pub mod _store_id_ {
+                /// 查询品牌门店
+                ///
+                /// `GET /v3/brand/partner/store/brandstores/{store_id}`
+                #[doc(alias = "查询品牌门店")]
+                #[crate::endpoint(GET, "/v3/brand/partner/store/brandstores/<store_id>", response = GetResponse)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+                pub struct Get {
+                    /// 品牌门店ID (path)
+                    pub store_id: String,
+                    /// 品牌ID (query)
+                    pub brand_id: String,
+                }
+
+                /// [`StoreState`](crate::api::v3::brand::types::StoreState), one type for one shape, under the name it has here.
+                pub type GetResponseStoreState = crate::api::v3::brand::types::StoreState;
+
+                /// [`DataAuditState`](crate::api::v3::brand::types::DataAuditState), one type for one shape, under the name it has here.
+                pub type GetResponseAuditState = crate::api::v3::brand::types::DataAuditState;
+
+                /// [`StoreBasics`](crate::api::v3::brand::types::StoreBasics), one type for one shape, under the name it has here.
+                pub type GetResponseStoreBasics = crate::api::v3::brand::types::StoreBasics;
+
+                /// [`StoreAddress`](crate::api::v3::brand::types::StoreAddress), one type for one shape, under the name it has here.
+                pub type GetResponseStoreAddress = crate::api::v3::brand::types::StoreAddress;
+
+                /// [`StoreBusiness`](crate::api::v3::brand::types::StoreBusiness), one type for one shape, under the name it has here.
+                pub type GetResponseStoreBusiness = crate::api::v3::brand::types::StoreBusiness;
+
+                /// [`RecipientState`](crate::api::v3::brand::types::RecipientState), one type for one shape, under the name it has here.
+                pub type GetResponseStoreRecipientRecipientState =
+                    crate::api::v3::brand::types::RecipientState;
+
+                /// [`StoreRecipient`](crate::api::v3::brand::types::StoreRecipient), one type for one shape, under the name it has here.
+                pub type GetResponseStoreRecipient = crate::api::v3::brand::types::StoreRecipient;
+
+                /// What `GET /v3/brand/partner/store/brandstores/{store_id}` answers.
+                ///
+                /// The type is [`PartnerStoreBrandstoresResponse`](crate::api::v3::brand::types::PartnerStoreBrandstoresResponse), which other answers share.
+                pub type GetResponse =
+                    crate::api::v3::brand::types::PartnerStoreBrandstoresResponse;
+
+                /// 更新品牌门店
+                ///
+                /// `PATCH /v3/brand/partner/store/brandstores/{store_id}`
+                ///
+                /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                #[doc(alias = "更新品牌门店")]
+                #[crate::endpoint(PATCH, "/v3/brand/partner/store/brandstores/<store_id>", response = PatchResponse)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+                pub struct Patch {
+                    /// 品牌门店ID (path)
+                    pub store_id: String,
+                    /// 品牌ID
+                    pub brand_id: String,
+                    /// 门店基础信息
+                    pub store_basics: Option<crate::api::v3::brand::types::StoreBasics>,
+                    /// 门店地址信息
+                    pub store_address: Option<crate::api::v3::brand::types::StoreAddress>,
+                    /// 门店经营信息
+                    pub store_business: Option<crate::api::v3::brand::types::StoreBusiness>,
+                }
+
+                impl Patch {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    pub fn new(store_id: impl Into<String>, brand_id: impl Into<String>) -> Self {
+                        Self {
+                            store_id: store_id.into(),
+                            brand_id: brand_id.into(),
+                            store_basics: None,
+                            store_address: None,
+                            store_business: None,
+                        }
+                    }
+                    /// Sets `store_basics` (门店基础信息).
+                    pub fn with_store_basics(
+                        mut self,
+                        store_basics: impl Into<crate::api::v3::brand::types::StoreBasics>,
+                    ) -> Self {
+                        self.store_basics = Some(store_basics.into());
+                        self
+                    }
+                    /// Sets `store_address` (门店地址信息).
+                    pub fn with_store_address(
+                        mut self,
+                        store_address: impl Into<crate::api::v3::brand::types::StoreAddress>,
+                    ) -> Self {
+                        self.store_address = Some(store_address.into());
+                        self
+                    }
+                    /// Sets `store_business` (门店经营信息).
+                    pub fn with_store_business(
+                        mut self,
+                        store_business: impl Into<crate::api::v3::brand::types::StoreBusiness>,
+                    ) -> Self {
+                        self.store_business = Some(store_business.into());
+                        self
+                    }
+                }
+
+                /// [`StoreBasics`](crate::api::v3::brand::types::StoreBasics), one type for one shape, under the name it has here.
+                pub type PatchStoreBasics = crate::api::v3::brand::types::StoreBasics;
+
+                /// [`StoreAddress`](crate::api::v3::brand::types::StoreAddress), one type for one shape, under the name it has here.
+                pub type PatchStoreAddress = crate::api::v3::brand::types::StoreAddress;
+
+                /// [`StoreBusiness`](crate::api::v3::brand::types::StoreBusiness), one type for one shape, under the name it has here.
+                pub type PatchStoreBusiness = crate::api::v3::brand::types::StoreBusiness;
+
+                /// [`StoreState`](crate::api::v3::brand::types::StoreState), one type for one shape, under the name it has here.
+                pub type PatchResponseStoreState = crate::api::v3::brand::types::StoreState;
+
+                /// [`DataAuditState`](crate::api::v3::brand::types::DataAuditState), one type for one shape, under the name it has here.
+                pub type PatchResponseAuditState = crate::api::v3::brand::types::DataAuditState;
+
+                /// [`StoreBasics`](crate::api::v3::brand::types::StoreBasics), one type for one shape, under the name it has here.
+                pub type PatchResponseStoreBasics = crate::api::v3::brand::types::StoreBasics;
+
+                /// [`StoreAddress`](crate::api::v3::brand::types::StoreAddress), one type for one shape, under the name it has here.
+                pub type PatchResponseStoreAddress = crate::api::v3::brand::types::StoreAddress;
+
+                /// [`StoreBusiness`](crate::api::v3::brand::types::StoreBusiness), one type for one shape, under the name it has here.
+                pub type PatchResponseStoreBusiness = crate::api::v3::brand::types::StoreBusiness;
+
+                /// [`RecipientState`](crate::api::v3::brand::types::RecipientState), one type for one shape, under the name it has here.
+                pub type PatchResponseStoreRecipientRecipientState =
+                    crate::api::v3::brand::types::RecipientState;
+
+                /// [`StoreRecipient`](crate::api::v3::brand::types::StoreRecipient), one type for one shape, under the name it has here.
+                pub type PatchResponseStoreRecipient = crate::api::v3::brand::types::StoreRecipient;
+
+                /// What `PATCH /v3/brand/partner/store/brandstores/{store_id}` answers.
+                ///
+                /// The type is [`PartnerStoreBrandstoresResponse`](crate::api::v3::brand::types::PartnerStoreBrandstoresResponse), which other answers share.
+                pub type PatchResponse =
+                    crate::api::v3::brand::types::PartnerStoreBrandstoresResponse;
+
+                /// 删除品牌门店
+                ///
+                /// `DELETE /v3/brand/partner/store/brandstores/{store_id}`
+                #[doc(alias = "删除品牌门店")]
+                #[crate::endpoint(DELETE, "/v3/brand/partner/store/brandstores/<store_id>")]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+                pub struct Delete {
+                    /// 品牌门店ID (path)
+                    pub store_id: String,
+                    /// 品牌ID
+                    #[wxpay(body)]
+                    pub brand_id: String,
+                }
+
+                /// `/v3/brand/partner/store/brandstores/{store_id}/bindrecipient`
+                pub mod bindrecipient {
+                    /// 绑定收款商户号
+                    ///
+                    /// `POST /v3/brand/partner/store/brandstores/{store_id}/bindrecipient`
+                    ///
+                    /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                    #[doc(alias = "绑定收款商户号")]
+                    #[crate::endpoint(POST, "/v3/brand/partner/store/brandstores/<store_id>/bindrecipient", response = PostResponse)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+                    pub struct Post {
+                        /// 品牌门店ID (path)
+                        pub store_id: String,
+                        /// 品牌ID
+                        pub brand_id: String,
+                        /// 门店收款商户号
+                        pub mchid: String,
+                        /// 门店收款主体
+                        pub company_name: String,
+                    }
+
+                    /// [`RecipientState`](crate::api::v3::brand::types::RecipientState), one type for one shape, under the name it has here.
+                    pub type PostResponseRecipientState =
+                        crate::api::v3::brand::types::RecipientState;
+
+                    /// What `POST /v3/brand/partner/store/brandstores/{store_id}/bindrecipient` answers.
+                    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+                    pub struct PostResponse {
+                        /// 品牌ID
+                        pub brand_id: Option<String>,
+                        /// 品牌门店ID
+                        pub store_id: Option<String>,
+                        /// 门店收款商户号
+                        pub mchid: Option<String>,
+                        /// 门店收款主体
+                        pub company_name: Option<String>,
+                        /// 收款绑定状态
+                        pub recipient_state: Option<crate::api::v3::brand::types::RecipientState>,
+                    }
+                }
+                /// `/v3/brand/partner/store/brandstores/{store_id}/close`
+                pub mod close {
+                    /// 暂停门店营业
+                    ///
+                    /// `POST /v3/brand/partner/store/brandstores/{store_id}/close`
+                    ///
+                    /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                    #[doc(alias = "暂停门店营业")]
+                    #[crate::endpoint(POST, "/v3/brand/partner/store/brandstores/<store_id>/close", response = PostResponse, idempotent)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+                    pub struct Post {
+                        /// 品牌门店ID (path)
+                        pub store_id: String,
+                        /// 品牌ID
+                        pub brand_id: String,
+                    }
+
+                    /// [`StoreState`](crate::api::v3::brand::types::StoreState), one type for one shape, under the name it has here.
+                    pub type PostResponseStoreState = crate::api::v3::brand::types::StoreState;
+
+                    /// What `POST /v3/brand/partner/store/brandstores/{store_id}/close` answers.
+                    ///
+                    /// The type is [`PartnerStoreBrandstoresCloseResponse`](crate::api::v3::brand::types::PartnerStoreBrandstoresCloseResponse), which other answers share.
+                    pub type PostResponse =
+                        crate::api::v3::brand::types::PartnerStoreBrandstoresCloseResponse;
+                }
+                /// `/v3/brand/partner/store/brandstores/{store_id}/resume`
+                pub mod resume {
+                    /// 恢复门店营业
+                    ///
+                    /// `POST /v3/brand/partner/store/brandstores/{store_id}/resume`
+                    ///
+                    /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                    #[doc(alias = "恢复门店营业")]
+                    #[crate::endpoint(POST, "/v3/brand/partner/store/brandstores/<store_id>/resume", response = PostResponse, idempotent)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+                    pub struct Post {
+                        /// 品牌门店ID (path)
+                        pub store_id: String,
+                        /// 品牌ID
+                        pub brand_id: String,
+                    }
+
+                    /// [`StoreState`](crate::api::v3::brand::types::StoreState), one type for one shape, under the name it has here.
+                    pub type PostResponseStoreState = crate::api::v3::brand::types::StoreState;
+
+                    /// What `POST /v3/brand/partner/store/brandstores/{store_id}/resume` answers.
+                    ///
+                    /// The type is [`PartnerStoreBrandstoresCloseResponse`](crate::api::v3::brand::types::PartnerStoreBrandstoresCloseResponse), which other answers share.
+                    pub type PostResponse =
+                        crate::api::v3::brand::types::PartnerStoreBrandstoresCloseResponse;
+                }
+                /// `/v3/brand/partner/store/brandstores/{store_id}/unbindrecipient`
+                pub mod unbindrecipient {
+                    /// 解绑收款商户号
+                    ///
+                    /// `POST /v3/brand/partner/store/brandstores/{store_id}/unbindrecipient`
+                    ///
+                    /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                    #[doc(alias = "解绑收款商户号")]
+                    #[crate::endpoint(POST, "/v3/brand/partner/store/brandstores/<store_id>/unbindrecipient", response = PostResponse, idempotent)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+                    pub struct Post {
+                        /// 品牌门店ID (path)
+                        pub store_id: String,
+                        /// 品牌ID
+                        pub brand_id: String,
+                        /// 门店收款商户号
+                        pub mchid: String,
+                    }
+
+                    /// What `POST /v3/brand/partner/store/brandstores/{store_id}/unbindrecipient` answers.
+                    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+                    pub struct PostResponse {
+                        /// 解绑失败原因
+                        pub failed_reason: Option<String>,
+                    }
+                }
+            }
+        }
+    }
+}
+/// `/v3/brand/profitsharing`
+pub mod profitsharing {
+    /// `/v3/brand/profitsharing/brand-configs`
+    pub mod brand_configs {
+        /// `/v3/brand/profitsharing/brand-configs/{brand_mchid}`
+        pub mod _brand_mchid_ {
+            /// 查询最大分账比例API
+            ///
+            /// `GET /v3/brand/profitsharing/brand-configs/{brand_mchid}`
+            ///
+            /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_7_10.shtml)
+            #[doc(alias = "查询最大分账比例API")]
+            #[doc(alias = "查询最大分账比例")]
+            #[crate::endpoint(GET, "/v3/brand/profitsharing/brand-configs/<brand_mchid>", response = GetResponse)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+            pub struct Get {
+                /// 品牌主商户号 (path)
+                pub brand_mchid: String,
+            }
+
+            /// What `GET /v3/brand/profitsharing/brand-configs/{brand_mchid}` answers.
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            pub struct GetResponse {
+                /// 品牌主商户号
+                pub brand_mchid: String,
+                /// 最大分账比例
+                pub max_ratio: i64,
+            }
+        }
+    }
+    /// `/v3/brand/profitsharing/finish-order`
+    pub mod finish_order {
+        /// 完结分账API
+        ///
+        /// `POST /v3/brand/profitsharing/finish-order`
+        ///
+        /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/brand/chapter3_5.shtml)
+        ///
+        /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "完结分账API")]
+        #[doc(alias = "完结分账")]
+        #[crate::endpoint(POST, "/v3/brand/profitsharing/finish-order", response = PostResponse)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+        pub struct Post {
+            /// 子商户号
+            pub sub_mchid: String,
+            /// 微信订单号
+            pub transaction_id: String,
+            /// 商户分帐单号
+            #[wxpay(idempotency_key)]
+            pub out_order_no: String,
+            /// 分账描述
+            pub description: String,
+        }
+
+        /// What `POST /v3/brand/profitsharing/finish-order` answers.
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        pub struct PostResponse {
+            /// 子商户号
+            pub sub_mchid: String,
+            /// 微信订单号
+            pub transaction_id: String,
+            /// 商户分帐单号
+            pub out_order_no: String,
+            /// 微信分帐单号
+            pub order_id: String,
+        }
+    }
+    /// `/v3/brand/profitsharing/orders`
+    pub mod orders {
+        /// 查询分账结果API
+        ///
+        /// `GET /v3/brand/profitsharing/orders`
+        ///
+        /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/brand/chapter3_2.shtml)
+        #[doc(alias = "查询分账结果API")]
+        #[doc(alias = "查询分账结果")]
+        #[crate::endpoint(GET, "/v3/brand/profitsharing/orders", response = GetResponse)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+        pub struct Get {
+            /// 子商户号 (query)
+            pub sub_mchid: String,
+            /// 微信订单号 (query)
+            pub transaction_id: String,
+            /// 商户分账单号 (query)
+            pub out_order_no: String,
+        }
+
+        /// [`Status`](crate::api::v3::brand::types::Status), one type for one shape, under the name it has here.
+        pub type GetResponseStatus = crate::api::v3::brand::types::Status;
+
+        /// [`ReceiversType`](crate::api::v3::brand::types::ReceiversType), one type for one shape, under the name it has here.
+        pub type GetResponseReceiversType = crate::api::v3::brand::types::ReceiversType;
+
+        string_enum! {
+            /// 分账结果
+            pub enum GetResponseReceiversResult {
+                /// `PENDING`
+                Pending = "PENDING",
+                /// `SUCEESS`
+                Suceess = "SUCEESS",
+                /// `CLOSED`
+                Closed = "CLOSED",
+            }
+        }
+
+        /// [`FailReason`](crate::api::v3::brand::types::FailReason), one type for one shape, under the name it has here.
+        pub type GetResponseReceiversFailReason = crate::api::v3::brand::types::FailReason;
+
+        /// GetResponseReceivers
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        pub struct GetResponseReceivers {
+            /// 分账接收方类型
+            pub r#type: crate::api::v3::brand::types::ReceiversType,
+            /// 分账接收方账号
+            pub account: String,
+            /// 分账金额
+            pub amount: i64,
+            /// 分账描述
+            pub description: String,
+            /// 分账结果
+            pub result: GetResponseReceiversResult,
+            /// 完成时间
+            pub finish_time: crate::DateTime,
+            /// 分账失败原因
+            pub fail_reason: Option<crate::api::v3::brand::types::FailReason>,
+            /// 分账明细单号
+            pub detail_id: String,
+        }
+
+        /// What `GET /v3/brand/profitsharing/orders` answers.
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        pub struct GetResponse {
+            /// 子商户号
+            pub sub_mchid: String,
+            /// 微信订单号
+            pub transaction_id: String,
+            /// 商户分账单号
+            pub out_order_no: String,
+            /// 微信分账单号
+            pub order_id: String,
+            /// 分账单状态
+            pub status: crate::api::v3::brand::types::Status,
+            /// 分账接收方列表
+            pub receivers: Vec<GetResponseReceivers>,
+            /// 分账完结金额
+            pub finish_amount: Option<i64>,
+            /// 分账完结描述
+            pub finish_description: Option<String>,
+        }
+
+        /// 请求分账API
+        ///
+        /// `POST /v3/brand/profitsharing/orders`
+        ///
+        /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/brand/chapter3_1.shtml)
+        ///
+        /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+        ///
+        /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "请求分账API")]
+        #[doc(alias = "请求分账")]
+        #[crate::endpoint(POST, "/v3/brand/profitsharing/orders", response = PostResponse, serial)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+        pub struct Post {
+            /// 品牌主商户号
+            pub brand_mchid: String,
+            /// 子商户号
+            pub sub_mchid: String,
+            /// 公众账号ID
+            pub appid: String,
+            /// 子商户公众账号ID
+            pub sub_appid: Option<String>,
+            /// 微信订单号
+            pub transaction_id: String,
+            /// 商户分账单号
+            #[wxpay(idempotency_key)]
+            pub out_order_no: String,
+            /// 分账接收方列表
+            pub receivers: Vec<PostReceivers>,
+            /// 是否分账完成
+            pub finish: bool,
+        }
+
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                brand_mchid: impl Into<String>,
+                sub_mchid: impl Into<String>,
+                appid: impl Into<String>,
+                transaction_id: impl Into<String>,
+                out_order_no: impl Into<String>,
+                receivers: impl Into<Vec<PostReceivers>>,
+                finish: impl Into<bool>,
+            ) -> Self {
+                Self {
+                    brand_mchid: brand_mchid.into(),
+                    sub_mchid: sub_mchid.into(),
+                    appid: appid.into(),
+                    sub_appid: None,
+                    transaction_id: transaction_id.into(),
+                    out_order_no: out_order_no.into(),
+                    receivers: receivers.into(),
+                    finish: finish.into(),
+                }
+            }
+            /// Sets `sub_appid` (子商户公众账号ID).
+            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                self.sub_appid = Some(sub_appid.into());
+                self
+            }
+        }
+
+        /// [`ReceiversType`](crate::api::v3::brand::types::ReceiversType), one type for one shape, under the name it has here.
+        pub type PostReceiversType = crate::api::v3::brand::types::ReceiversType;
+
+        /// PostReceivers
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+        pub struct PostReceivers {
+            /// 分账接收方类型
+            pub r#type: crate::api::v3::brand::types::ReceiversType,
+            /// 分账接收方账号
+            pub account: String,
+            /// 分账金额
+            pub amount: i64,
+            /// 分账描述
+            pub description: String,
+            /// 分账个人接收方姓名
+            #[serde(serialize_with = "crate::encryption::encrypt")]
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub name: Option<String>,
+        }
+
+        impl PostReceivers {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                r#type: impl Into<crate::api::v3::brand::types::ReceiversType>,
+                account: impl Into<String>,
+                amount: impl Into<i64>,
+                description: impl Into<String>,
+            ) -> Self {
+                Self {
+                    r#type: r#type.into(),
+                    account: account.into(),
+                    amount: amount.into(),
+                    description: description.into(),
+                    name: None,
+                }
+            }
+            /// Sets `name` (分账个人接收方姓名).
+            pub fn with_name(mut self, name: impl Into<String>) -> Self {
+                self.name = Some(name.into());
+                self
+            }
+        }
+
+        /// [`ReceiversType`](crate::api::v3::brand::types::ReceiversType), one type for one shape, under the name it has here.
+        pub type PostResponseReceiversType = crate::api::v3::brand::types::ReceiversType;
+
+        string_enum! {
+            /// 分账结果
+            pub enum PostResponseReceiversResult {
+                /// `PENDING`
+                Pending = "PENDING",
+                /// `SUCCESS`
+                Success = "SUCCESS",
+                /// `CLOSED`
+                Closed = "CLOSED",
+            }
+        }
+
+        /// [`FailReason`](crate::api::v3::brand::types::FailReason), one type for one shape, under the name it has here.
+        pub type PostResponseReceiversFailReason = crate::api::v3::brand::types::FailReason;
+
+        /// PostResponseReceivers
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        pub struct PostResponseReceivers {
+            /// 接收方类型
+            pub r#type: crate::api::v3::brand::types::ReceiversType,
+            /// 接收方账号
+            pub account: String,
+            /// 分账金额
+            pub amount: i64,
+            /// 分账描述
+            pub description: String,
+            /// 分账结果
+            pub result: PostResponseReceiversResult,
+            /// 分账完成时间
+            pub finish_time: crate::DateTime,
+            /// 分账失败原因
+            pub fail_reason: Option<crate::api::v3::brand::types::FailReason>,
+            /// 分账明细单号
+            pub detail_id: String,
+        }
+
+        /// [`Status`](crate::api::v3::brand::types::Status), one type for one shape, under the name it has here.
+        pub type PostResponseStatus = crate::api::v3::brand::types::Status;
+
+        /// What `POST /v3/brand/profitsharing/orders` answers.
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        pub struct PostResponse {
+            /// 品牌主商户号
+            pub brand_mchid: String,
+            /// 子商户号
+            pub sub_mchid: String,
+            /// 微信订单号
+            pub transaction_id: String,
+            /// 商户分账单号
+            pub out_order_no: String,
+            /// 微信分账单号
+            pub order_id: String,
+            /// 分账接收方列表
+            pub receivers: Option<Vec<PostResponseReceivers>>,
+            /// 分账单状态
+            pub status: Option<crate::api::v3::brand::types::Status>,
+        }
+
+        /// `/v3/brand/profitsharing/orders/{transaction_id}`
+        pub mod _transaction_id_ {
+            /// `/v3/brand/profitsharing/orders/{transaction_id}/amounts`
+            pub mod amounts {
+                /// 查询订单剩余待分金额API
+                ///
+                /// `GET /v3/brand/profitsharing/orders/{transaction_id}/amounts`
+                ///
+                /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_7_9.shtml)
+                #[doc(alias = "查询订单剩余待分金额API")]
+                #[doc(alias = "查询订单剩余待分金额")]
+                #[crate::endpoint(GET, "/v3/brand/profitsharing/orders/<transaction_id>/amounts", response = GetResponse)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+                pub struct Get {
+                    /// 微信订单号 (path)
+                    pub transaction_id: String,
+                }
+
+                /// What `GET /v3/brand/profitsharing/orders/{transaction_id}/amounts` answers.
+                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                pub struct GetResponse {
+                    /// 微信订单号
+                    pub transaction_id: String,
+                    /// 订单剩余待分金额
+                    pub unsplit_amount: i64,
+                }
+            }
+        }
+    }
+    /// `/v3/brand/profitsharing/receivers`
+    pub mod receivers {
+        /// `/v3/brand/profitsharing/receivers/add`
+        pub mod add {
+            /// 添加分账接收方API
+            ///
+            /// `POST /v3/brand/profitsharing/receivers/add`
+            ///
+            /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/brand/chapter3_7.shtml)
+            ///
+            /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "添加分账接收方API")]
+            #[doc(alias = "添加分账接收方")]
+            #[crate::endpoint(POST, "/v3/brand/profitsharing/receivers/add", response = PostResponse, idempotent)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+            pub struct Post {
+                /// 品牌主商户号
+                pub brand_mchid: String,
+                /// 公众账号ID
+                pub appid: String,
+                /// 子商户公众账号ID
+                pub sub_appid: Option<String>,
+                /// 分账接收方类型
+                pub r#type: crate::api::v3::brand::types::ReceiversType,
+                /// 分账接收方账号
+                pub account: String,
+                /// 接收方名称
+                pub name: Option<String>,
+                /// 与品牌主商户的的关系类型
+                pub relation_type: PostRelationType,
+            }
+
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    brand_mchid: impl Into<String>,
+                    appid: impl Into<String>,
+                    r#type: impl Into<crate::api::v3::brand::types::ReceiversType>,
+                    account: impl Into<String>,
+                    relation_type: impl Into<PostRelationType>,
+                ) -> Self {
+                    Self {
+                        brand_mchid: brand_mchid.into(),
+                        appid: appid.into(),
+                        sub_appid: None,
+                        r#type: r#type.into(),
+                        account: account.into(),
+                        name: None,
+                        relation_type: relation_type.into(),
+                    }
+                }
+                /// Sets `sub_appid` (子商户公众账号ID).
+                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                    self.sub_appid = Some(sub_appid.into());
+                    self
+                }
+                /// Sets `name` (接收方名称).
+                pub fn with_name(mut self, name: impl Into<String>) -> Self {
+                    self.name = Some(name.into());
+                    self
+                }
+            }
+
+            /// [`ReceiversType`](crate::api::v3::brand::types::ReceiversType), one type for one shape, under the name it has here.
+            pub type PostType = crate::api::v3::brand::types::ReceiversType;
+
+            string_enum! {
+                /// 与品牌主商户的的关系类型
+                pub enum PostRelationType {
+                    /// `SUPPLIER`
+                    Supplier = "SUPPLIER",
+                    /// `DISTRIBUTOR`
+                    Distributor = "DISTRIBUTOR",
+                    /// `SERVICE_PROVIDER`
+                    ServiceProvider = "SERVICE_PROVIDER",
+                    /// `PLATFORM`
+                    Platform = "PLATFORM",
+                    /// `STAFF`
+                    Staff = "STAFF",
+                    /// `OTHERS`
+                    Others = "OTHERS",
+                }
+            }
+
+            /// [`ReceiversType`](crate::api::v3::brand::types::ReceiversType), one type for one shape, under the name it has here.
+            pub type PostResponseType = crate::api::v3::brand::types::ReceiversType;
+
+            /// What `POST /v3/brand/profitsharing/receivers/add` answers.
+            ///
+            /// The type is [`ProfitsharingResponse`](crate::api::v3::brand::types::ProfitsharingResponse), which other answers share.
+            pub type PostResponse = crate::api::v3::brand::types::ProfitsharingResponse;
+        }
+        /// `/v3/brand/profitsharing/receivers/delete`
+        pub mod delete {
+            /// 删除分账接收方API
+            ///
+            /// `POST /v3/brand/profitsharing/receivers/delete`
+            ///
+            /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/brand/chapter3_8.shtml)
+            ///
+            /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+            #[doc(alias = "删除分账接收方API")]
+            #[doc(alias = "删除分账接收方")]
+            #[crate::endpoint(POST, "/v3/brand/profitsharing/receivers/delete", response = PostResponse, idempotent)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+            pub struct Post {
+                /// 品牌主商户号
+                pub brand_mchid: String,
+                /// 公众账号ID
+                pub appid: String,
+                /// 子商户公众账号ID
+                pub sub_appid: Option<String>,
+                /// 分账接收方类型
+                pub r#type: crate::api::v3::brand::types::ReceiversType,
+                /// 分账接收方账号
+                pub account: String,
+            }
+
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    brand_mchid: impl Into<String>,
+                    appid: impl Into<String>,
+                    r#type: impl Into<crate::api::v3::brand::types::ReceiversType>,
+                    account: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        brand_mchid: brand_mchid.into(),
+                        appid: appid.into(),
+                        sub_appid: None,
+                        r#type: r#type.into(),
+                        account: account.into(),
+                    }
+                }
+                /// Sets `sub_appid` (子商户公众账号ID).
+                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                    self.sub_appid = Some(sub_appid.into());
+                    self
+                }
+            }
+
+            /// [`ReceiversType`](crate::api::v3::brand::types::ReceiversType), one type for one shape, under the name it has here.
+            pub type PostType = crate::api::v3::brand::types::ReceiversType;
+
+            /// [`ReceiversType`](crate::api::v3::brand::types::ReceiversType), one type for one shape, under the name it has here.
+            pub type PostResponseType = crate::api::v3::brand::types::ReceiversType;
+
+            /// What `POST /v3/brand/profitsharing/receivers/delete` answers.
+            ///
+            /// The type is [`ProfitsharingResponse`](crate::api::v3::brand::types::ProfitsharingResponse), which other answers share.
+            pub type PostResponse = crate::api::v3::brand::types::ProfitsharingResponse;
+        }
+    }
+    /// `/v3/brand/profitsharing/returnorders`
+    pub mod returnorders {
+        /// 查询分账回退结果API
+        ///
+        /// `GET /v3/brand/profitsharing/returnorders`
+        ///
+        /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/brand/chapter3_4.shtml)
+        #[doc(alias = "查询分账回退结果API")]
+        #[doc(alias = "查询分账回退结果")]
+        #[crate::endpoint(GET, "/v3/brand/profitsharing/returnorders", response = GetResponse)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+        pub struct Get {
+            /// 子商户号 (query)
+            pub sub_mchid: String,
+            /// 商户回退单号 (query)
+            pub out_return_no: String,
+            /// 微信分帐单号 (query)
+            pub order_id: Option<String>,
+            /// 商户分账单号 (query)
+            pub out_order_no: Option<String>,
+        }
+
+        impl Get {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(sub_mchid: impl Into<String>, out_return_no: impl Into<String>) -> Self {
+                Self {
+                    sub_mchid: sub_mchid.into(),
+                    out_return_no: out_return_no.into(),
+                    order_id: None,
+                    out_order_no: None,
+                }
+            }
+            /// Sets `order_id` (微信分帐单号 (query)).
+            pub fn with_order_id(mut self, order_id: impl Into<String>) -> Self {
+                self.order_id = Some(order_id.into());
+                self
+            }
+            /// Sets `out_order_no` (商户分账单号 (query)).
+            pub fn with_out_order_no(mut self, out_order_no: impl Into<String>) -> Self {
+                self.out_order_no = Some(out_order_no.into());
+                self
+            }
+        }
+
+        /// [`Result2`](crate::api::v3::brand::types::Result2), one type for one shape, under the name it has here.
+        pub type GetResponseResult = crate::api::v3::brand::types::Result2;
+
+        string_enum! {
+            /// 失败原因
+            pub enum GetResponseFailReason {
+                /// `ACCOUNT_ABNORMAL`
+                AccountAbnormal = "ACCOUNT_ABNORMAL",
+                /// `TIME_OUT_CLOSED`
+                TimeOutClosed = "TIME_OUT_CLOSED",
+                /// `PAYER_ACCOUNT_ABNORMAL`
+                PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
+                /// `INVALID_REQUEST`
+                InvalidRequest = "INVALID_REQUEST",
+            }
+        }
+
+        /// What `GET /v3/brand/profitsharing/returnorders` answers.
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        pub struct GetResponse {
+            /// 子商户号
+            pub sub_mchid: String,
+            /// 微信分账单号
+            pub order_id: String,
+            /// 商户分账单号
+            pub out_order_no: String,
+            /// 商户回退单号
+            pub out_return_no: String,
+            /// 回退商户号
+            pub return_mchid: String,
+            /// 微信回退单号
+            pub return_no: String,
+            /// 回退金额
+            pub amount: i64,
+            /// 回退结果
+            pub result: crate::api::v3::brand::types::Result2,
+            /// 失败原因
+            pub fail_reason: Option<GetResponseFailReason>,
+            /// 完成时间
+            pub finish_time: crate::DateTime,
+        }
+
+        /// 请求分账回退API
+        ///
+        /// `POST /v3/brand/profitsharing/returnorders`
+        ///
+        /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/brand/chapter3_3.shtml)
+        ///
+        /// Idempotent by `out_return_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "请求分账回退API")]
+        #[doc(alias = "请求分账回退")]
+        #[crate::endpoint(POST, "/v3/brand/profitsharing/returnorders", response = PostResponse)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+        pub struct Post {
+            /// 子商户号
+            pub sub_mchid: String,
+            /// 微信分账单号
+            pub order_id: Option<String>,
+            /// 商户分账单号
+            pub out_order_no: Option<String>,
+            /// 商户回退单号
+            #[wxpay(idempotency_key)]
+            pub out_return_no: String,
+            /// 回退商户号
+            pub return_mchid: String,
+            /// 回退金额
+            pub amount: i64,
+            /// 回退描述
+            pub description: String,
+        }
+
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                sub_mchid: impl Into<String>,
+                out_return_no: impl Into<String>,
+                return_mchid: impl Into<String>,
+                amount: impl Into<i64>,
+                description: impl Into<String>,
+            ) -> Self {
+                Self {
+                    sub_mchid: sub_mchid.into(),
+                    order_id: None,
+                    out_order_no: None,
+                    out_return_no: out_return_no.into(),
+                    return_mchid: return_mchid.into(),
+                    amount: amount.into(),
+                    description: description.into(),
+                }
+            }
+            /// Sets `order_id` (微信分账单号).
+            pub fn with_order_id(mut self, order_id: impl Into<String>) -> Self {
+                self.order_id = Some(order_id.into());
+                self
+            }
+            /// Sets `out_order_no` (商户分账单号).
+            pub fn with_out_order_no(mut self, out_order_no: impl Into<String>) -> Self {
+                self.out_order_no = Some(out_order_no.into());
+                self
+            }
+        }
+
+        /// [`Result2`](crate::api::v3::brand::types::Result2), one type for one shape, under the name it has here.
+        pub type PostResponseResult = crate::api::v3::brand::types::Result2;
+
+        string_enum! {
+            /// 失败原因
+            pub enum PostResponseFailReason {
+                /// `ACCOUNT_ABNORMAL`
+                AccountAbnormal = "ACCOUNT_ABNORMAL",
+                /// `TIME_OUT_CLOSED`
+                TimeOutClosed = "TIME_OUT_CLOSED",
+                /// `PAYER_ACCOUNT_ABNORMAL`
+                PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
+            }
+        }
+
+        /// What `POST /v3/brand/profitsharing/returnorders` answers.
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        pub struct PostResponse {
+            /// 子商户号
+            pub sub_mchid: String,
+            /// 微信分账单号
+            pub order_id: String,
+            /// 商户分账单号
+            pub out_order_no: String,
+            /// 商户回退单号
+            pub out_return_no: String,
+            /// 回退商户号
+            pub return_mchid: String,
+            /// 回退金额
+            pub amount: i64,
+            /// 微信回退单号
+            pub return_no: String,
+            /// 回退结果
+            pub result: crate::api::v3::brand::types::Result2,
+            /// 失败原因
+            pub fail_reason: Option<PostResponseFailReason>,
+            /// 完成时间
+            pub finish_time: crate::DateTime,
+        }
+    }
+}
+/// Types that several operations of feature `brand` share, one per shape: each operation's module names them under its own names too.
+pub mod types {
+    string_enum! {
+        /// 申请状态
+        pub enum ApplymentState {
+            /// `APPLYMENT_STATE_UNKNOWN`
+            ApplymentStateUnknown = "APPLYMENT_STATE_UNKNOWN",
+            /// `APPLYMENT_STATE_UNSUBMITTED`
+            ApplymentStateUnsubmitted = "APPLYMENT_STATE_UNSUBMITTED",
+            /// `APPLYMENT_STATE_WAITING_VALIDATE`
+            ApplymentStateWaitingValidate = "APPLYMENT_STATE_WAITING_VALIDATE",
+            /// `APPLYMENT_STATE_WAITING_AUDIT`
+            ApplymentStateWaitingAudit = "APPLYMENT_STATE_WAITING_AUDIT",
+            /// `APPLYMENT_STATE_WAITING_AUTH`
+            ApplymentStateWaitingAuth = "APPLYMENT_STATE_WAITING_AUTH",
+            /// `APPLYMENT_STATE_OPEN_ACCOUNT`
+            ApplymentStateOpenAccount = "APPLYMENT_STATE_OPEN_ACCOUNT",
+            /// `APPLYMENT_STATE_FINISH`
+            ApplymentStateFinish = "APPLYMENT_STATE_FINISH",
+            /// `APPLYMENT_STATE_AUDIT_REJECTED`
+            ApplymentStateAuditRejected = "APPLYMENT_STATE_AUDIT_REJECTED",
+            /// `APPLYMENT_STATE_CANCELED`
+            ApplymentStateCanceled = "APPLYMENT_STATE_CANCELED",
+        }
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct ApplymentsResponse {
+        /// 微信支付申请单号
+        pub applyment_id: String,
+        /// 业务申请编号
+        pub business_code: String,
+        /// 申请状态
+        pub applyment_state: crate::api::v3::brand::types::ApplymentState,
+        /// 申请状态说明
+        pub applyment_state_desc: String,
+        /// 授权确认二维码链接
+        pub authorization_confirmation_qr_code: Option<String>,
+        /// 驳回原因
+        pub reject_reason: Option<String>,
+        /// 品牌ID
+        pub brand_id: Option<String>,
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct ApplymentsCancelApplymentResponse {
+        /// 微信支付申请单号
+        pub applyment_id: String,
+        /// 业务申请编号
+        pub business_code: String,
+    }
+
     /// 商标注册证
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostTrademarkTrademarkRegistrationCertificate {
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct LogoTrademarkRegistrationCertificate {
         /// 商标注册证
         #[serde(skip_serializing_if = "Option::is_none")]
         pub certificate: Option<String>,
@@ -134,6930 +4900,995 @@ pub mod applyments {
         pub license_list: Option<Vec<String>>,
     }
 
-    /// Logo商标注册证
+    impl LogoTrademarkRegistrationCertificate {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            name: impl Into<String>,
+            number: impl Into<String>,
+            valid_begin_time: impl Into<String>,
+            valid_end_time: impl Into<String>,
+            international_class: impl Into<String>,
+            holder: impl Into<String>,
+        ) -> Self {
+            Self {
+                certificate: None,
+                name: name.into(),
+                number: number.into(),
+                valid_begin_time: valid_begin_time.into(),
+                valid_end_time: valid_end_time.into(),
+                international_class: international_class.into(),
+                holder: holder.into(),
+                license: None,
+                authorization_begin_time: None,
+                authorization_end_time: None,
+                certificate_list: None,
+                license_list: None,
+            }
+        }
+        /// Sets `certificate` (商标注册证).
+        pub fn with_certificate(mut self, certificate: impl Into<String>) -> Self {
+            self.certificate = Some(certificate.into());
+            self
+        }
+        /// Sets `license` (商标许可使用授权书).
+        pub fn with_license(mut self, license: impl Into<String>) -> Self {
+            self.license = Some(license.into());
+            self
+        }
+        /// Sets `authorization_begin_time` (商标授权有效期开始时间).
+        pub fn with_authorization_begin_time(
+            mut self,
+            authorization_begin_time: impl Into<String>,
+        ) -> Self {
+            self.authorization_begin_time = Some(authorization_begin_time.into());
+            self
+        }
+        /// Sets `authorization_end_time` (商标授权有效期结束时间).
+        pub fn with_authorization_end_time(
+            mut self,
+            authorization_end_time: impl Into<String>,
+        ) -> Self {
+            self.authorization_end_time = Some(authorization_end_time.into());
+            self
+        }
+        /// Sets `certificate_list` (商标注册证列表).
+        pub fn with_certificate_list(mut self, certificate_list: impl Into<Vec<String>>) -> Self {
+            self.certificate_list = Some(certificate_list.into());
+            self
+        }
+        /// Sets `license_list` (商标许可使用授权书列表).
+        pub fn with_license_list(mut self, license_list: impl Into<Vec<String>>) -> Self {
+            self.license_list = Some(license_list.into());
+            self
+        }
+    }
+
+    string_enum! {
+        /// 申请单状态
+        pub enum ApplymentState2 {
+            /// `STATE_UNKNOWN`
+            StateUnknown = "STATE_UNKNOWN",
+            /// `DRAFTING`
+            Drafting = "DRAFTING",
+            /// `AUDITING`
+            Auditing = "AUDITING",
+            /// `AUDIT_REJECTED`
+            AuditRejected = "AUDIT_REJECTED",
+            /// `PENDING_PUBLISH`
+            PendingPublish = "PENDING_PUBLISH",
+            /// `PUBLISHED`
+            Published = "PUBLISHED",
+            /// `CANCELED`
+            Canceled = "CANCELED",
+        }
+    }
+
+    string_enum! {
+        /// 发布方式
+        pub enum PublishType {
+            /// `IMMEDIATE_PUBLISH`
+            ImmediatePublish = "IMMEDIATE_PUBLISH",
+            /// `SCHEDULED_PUBLISH`
+            ScheduledPublish = "SCHEDULED_PUBLISH",
+        }
+    }
+
+    string_enum! {
+        /// 交易场景类型
+        pub enum PaymentScene {
+            /// `MINI_PROGRAM`
+            MiniProgram = "MINI_PROGRAM",
+            /// `APP`
+            App = "APP",
+            /// `PAYMENT_SCORE`
+            PaymentScore = "PAYMENT_SCORE",
+            /// `PAYMENT_CODE`
+            PaymentCode = "PAYMENT_CODE",
+        }
+    }
+
+    string_enum! {
+        /// 活动状态
+        pub enum ActivityState {
+            /// `CREATED`
+            Created = "CREATED",
+            /// `DELIVERING`
+            Delivering = "DELIVERING",
+            /// `EXPIRED`
+            Expired = "EXPIRED",
+            /// `PAUSED`
+            Paused = "PAUSED",
+            /// `TERMINATED`
+            Terminated = "TERMINATED",
+        }
+    }
+
+    string_enum! {
+        /// AuditState
+        pub enum AuditState {
+            /// `PENDING`
+            Pending = "PENDING",
+            /// `APPROVED`
+            Approved = "APPROVED",
+            /// `REJECTED`
+            Rejected = "REJECTED",
+        }
+    }
+
+    string_enum! {
+        /// 会员卡类型
+        pub enum CardType {
+            /// `PURCHASE`
+            Purchase = "PURCHASE",
+            /// `NORMAL`
+            Normal = "NORMAL",
+            /// `BALANCE`
+            Balance = "BALANCE",
+        }
+    }
+
+    string_enum! {
+        /// 会员卡code分配类型
+        pub enum CodeMode {
+            /// `SYSTEM_ALLOCATE`
+            SystemAllocate = "SYSTEM_ALLOCATE",
+            /// `MERCHANT_ALLOCATE`
+            MerchantAllocate = "MERCHANT_ALLOCATE",
+        }
+    }
+
+    string_enum! {
+        /// 会员码型
+        pub enum CodeType {
+            /// `NONE_CODE`
+            NoneCode = "NONE_CODE",
+            /// `BAR_CODE`
+            BarCode = "BAR_CODE",
+            /// `QR_CODE`
+            QrCode = "QR_CODE",
+            /// `BAR_CODE_AND_QR_CODE`
+            BarCodeAndQrCode = "BAR_CODE_AND_QR_CODE",
+            /// `JUMP_MINI_PROGRAM`
+            JumpMiniProgram = "JUMP_MINI_PROGRAM",
+        }
+    }
+
+    /// 会员码跳转信息
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct BalanceInformation {
+        /// 会员码跳转AppID
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub jump_appid: Option<String>,
+        /// 会员码跳转路径
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub jump_path: Option<String>,
+    }
+
+    impl BalanceInformation {
+        /// Sets `jump_appid` (会员码跳转AppID).
+        pub fn with_jump_appid(mut self, jump_appid: impl Into<String>) -> Self {
+            self.jump_appid = Some(jump_appid.into());
+            self
+        }
+        /// Sets `jump_path` (会员码跳转路径).
+        pub fn with_jump_path(mut self, jump_path: impl Into<String>) -> Self {
+            self.jump_path = Some(jump_path.into());
+            self
+        }
+    }
+
+    string_enum! {
+        /// 有效期类型
+        pub enum ValidDateInformationType {
+            /// `FIX_TIME_RANGE`
+            FixTimeRange = "FIX_TIME_RANGE",
+            /// `FIX_TERM`
+            FixTerm = "FIX_TERM",
+            /// `PERMANENT`
+            Permanent = "PERMANENT",
+        }
+    }
+
+    /// 会员卡有效期
     #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostTrademarkLogoTrademarkRegistrationCertificate {
-        /// Logo商标注册证
+    pub struct ValidDateInformation {
+        /// 有效期类型
+        pub r#type: crate::api::v3::brand::types::ValidDateInformationType,
+        /// 有效期开始时间
         #[serde(skip_serializing_if = "Option::is_none")]
-        pub certificate: Option<String>,
-        /// Logo商标名称
-        pub name: String,
-        /// Logo商标注册号
-        pub number: String,
-        /// Logo商标有效期开始时间
-        pub valid_begin_time: String,
-        /// Logo商标有效期结束时间
-        pub valid_end_time: String,
-        /// Logo商标国际分类
-        pub international_class: String,
-        /// Logo商标注册人
-        pub holder: String,
-        /// Logo商标许可使用授权书
+        pub available_begin_time: Option<crate::DateTime>,
+        /// 有效期结束时间
         #[serde(skip_serializing_if = "Option::is_none")]
-        pub license: Option<String>,
-        /// Logo商标授权有效期开始时间
+        pub available_end_time: Option<crate::DateTime>,
+        /// 生效后N天内有效
         #[serde(skip_serializing_if = "Option::is_none")]
-        pub authorization_begin_time: Option<String>,
-        /// Logo商标授权有效期结束时间
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub authorization_end_time: Option<String>,
-        /// Logo商标注册证列表
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub certificate_list: Option<Vec<String>>,
-        /// Logo商标许可使用授权书列表
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub license_list: Option<Vec<String>>,
+        pub available_day_after_receive: Option<i64>,
     }
 
-    /// 品牌商标资料
+    impl ValidDateInformation {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            r#type: impl Into<crate::api::v3::brand::types::ValidDateInformationType>,
+        ) -> Self {
+            Self {
+                r#type: r#type.into(),
+                available_begin_time: None,
+                available_end_time: None,
+                available_day_after_receive: None,
+            }
+        }
+        /// Sets `available_begin_time` (有效期开始时间).
+        pub fn with_available_begin_time(
+            mut self,
+            available_begin_time: impl Into<crate::DateTime>,
+        ) -> Self {
+            self.available_begin_time = Some(available_begin_time.into());
+            self
+        }
+        /// Sets `available_end_time` (有效期结束时间).
+        pub fn with_available_end_time(
+            mut self,
+            available_end_time: impl Into<crate::DateTime>,
+        ) -> Self {
+            self.available_end_time = Some(available_end_time.into());
+            self
+        }
+        /// Sets `available_day_after_receive` (生效后N天内有效).
+        pub fn with_available_day_after_receive(
+            mut self,
+            available_day_after_receive: impl Into<i64>,
+        ) -> Self {
+            self.available_day_after_receive = Some(available_day_after_receive.into());
+            self
+        }
+    }
+
+    /// 付费会员信息
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct PurchaseInformation {
+        /// 付费会员价格
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub price: Option<i64>,
+        /// 付费会员跳转AppID
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub jump_appid: Option<String>,
+        /// 付费会员跳转路径
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub jump_path: Option<String>,
+    }
+
+    impl PurchaseInformation {
+        /// Sets `price` (付费会员价格).
+        pub fn with_price(mut self, price: impl Into<i64>) -> Self {
+            self.price = Some(price.into());
+            self
+        }
+        /// Sets `jump_appid` (付费会员跳转AppID).
+        pub fn with_jump_appid(mut self, jump_appid: impl Into<String>) -> Self {
+            self.jump_appid = Some(jump_appid.into());
+            self
+        }
+        /// Sets `jump_path` (付费会员跳转路径).
+        pub fn with_jump_path(mut self, jump_path: impl Into<String>) -> Self {
+            self.jump_path = Some(jump_path.into());
+            self
+        }
+    }
+
+    string_enum! {
+        /// 平台提供的通用开卡信息字段
+        pub enum Name {
+            /// `USER_FORM_FLAG_SEX`
+            UserFormFlagSex = "USER_FORM_FLAG_SEX",
+            /// `USER_FORM_FLAG_NAME`
+            UserFormFlagName = "USER_FORM_FLAG_NAME",
+            /// `USER_FORM_FLAG_BIRTHDAY`
+            UserFormFlagBirthday = "USER_FORM_FLAG_BIRTHDAY",
+            /// `USER_FORM_FLAG_ADDRESS`
+            UserFormFlagAddress = "USER_FORM_FLAG_ADDRESS",
+            /// `USER_FORM_FLAG_EMAIL`
+            UserFormFlagEmail = "USER_FORM_FLAG_EMAIL",
+            /// `USER_FORM_FLAG_CITY`
+            UserFormFlagCity = "USER_FORM_FLAG_CITY",
+        }
+    }
+
+    string_enum! {
+        /// 商户自定义的开卡信息字段类型
+        pub enum UserInformationCustomFieldListType {
+            /// `CHECK_BOX`
+            CheckBox = "CHECK_BOX",
+            /// `RADIO`
+            Radio = "RADIO",
+        }
+    }
+
+    /// CustomFieldList
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct CustomFieldList {
+        /// 商户自定义的开卡信息字段类型
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub r#type: Option<crate::api::v3::brand::types::UserInformationCustomFieldListType>,
+        /// 字段名称
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub name: Option<String>,
+        /// 字段值
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub values: Option<Vec<String>>,
+    }
+
+    impl CustomFieldList {
+        /// Sets `type` (商户自定义的开卡信息字段类型).
+        pub fn with_type(
+            mut self,
+            r#type: impl Into<crate::api::v3::brand::types::UserInformationCustomFieldListType>,
+        ) -> Self {
+            self.r#type = Some(r#type.into());
+            self
+        }
+        /// Sets `name` (字段名称).
+        pub fn with_name(mut self, name: impl Into<String>) -> Self {
+            self.name = Some(name.into());
+            self
+        }
+        /// Sets `values` (字段值).
+        pub fn with_values(mut self, values: impl Into<Vec<String>>) -> Self {
+            self.values = Some(values.into());
+            self
+        }
+    }
+
+    /// 用户开卡信息
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct UserInformation {
+        /// 平台提供的通用开卡信息字段
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub common_field_list: Option<Vec<crate::api::v3::brand::types::Name>>,
+        /// 商户自定义的开卡信息字段
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub custom_field_list: Option<Vec<crate::api::v3::brand::types::CustomFieldList>>,
+    }
+
+    impl UserInformation {
+        /// Sets `common_field_list` (平台提供的通用开卡信息字段).
+        pub fn with_common_field_list(
+            mut self,
+            common_field_list: impl Into<Vec<crate::api::v3::brand::types::Name>>,
+        ) -> Self {
+            self.common_field_list = Some(common_field_list.into());
+            self
+        }
+        /// Sets `custom_field_list` (商户自定义的开卡信息字段).
+        pub fn with_custom_field_list(
+            mut self,
+            custom_field_list: impl Into<Vec<crate::api::v3::brand::types::CustomFieldList>>,
+        ) -> Self {
+            self.custom_field_list = Some(custom_field_list.into());
+            self
+        }
+    }
+
+    string_enum! {
+        /// 状态
+        pub enum State {
+            /// `CARD_EFFECTIVE`
+            CardEffective = "CARD_EFFECTIVE",
+            /// `CARD_INVALID`
+            CardInvalid = "CARD_INVALID",
+        }
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct PartnerResponse {
+        /// 会员卡模板ID
+        pub card_id: String,
+        /// 品牌ID
+        pub brand_id: String,
+        /// 商户AppId
+        pub appid: String,
+        /// 会员卡类型
+        pub card_type: crate::api::v3::brand::types::CardType,
+        /// 卡名称
+        pub card_title: String,
+        /// 卡背景颜色
+        pub card_color: String,
+        /// 卡背景图URL
+        pub card_picture_url: String,
+        /// 会员卡code分配类型
+        pub code_mode: crate::api::v3::brand::types::CodeMode,
+        /// 会员码型
+        pub code_type: crate::api::v3::brand::types::CodeType,
+        /// 会员码跳转信息
+        pub code_jump_information: Option<crate::api::v3::brand::types::BalanceInformation>,
+        /// 会员权益
+        pub benefits: String,
+        /// 回调地址
+        pub notify_url: String,
+        /// 是否置顶
+        pub need_pinned: Option<bool>,
+        /// 是否展示会员等级
+        pub need_display_level: Option<bool>,
+        /// 会员初始等级
+        pub init_level: Option<String>,
+        /// 服务电话
+        pub service_phone: Option<String>,
+        /// 商家法务协议
+        pub legal_agreement: Option<String>,
+        /// 会员卡有效期
+        pub valid_date_information: crate::api::v3::brand::types::ValidDateInformation,
+        /// 积分信息
+        pub points_information: Option<crate::api::v3::brand::types::BalanceInformation>,
+        /// 储值信息
+        pub balance_information: Option<crate::api::v3::brand::types::BalanceInformation>,
+        /// 付费会员信息
+        pub purchase_information: Option<crate::api::v3::brand::types::PurchaseInformation>,
+        /// 用户开卡信息
+        pub user_information: Option<crate::api::v3::brand::types::UserInformation>,
+        /// 状态
+        pub state: crate::api::v3::brand::types::State,
+        /// 创建时间
+        pub create_time: String,
+        /// 更新时间
+        pub update_time: String,
+    }
+
+    /// Data
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct Data {
+        /// 会员卡模板ID
+        pub card_id: String,
+        /// 品牌ID
+        pub brand_id: String,
+        /// 商户AppId
+        pub appid: String,
+        /// 会员卡类型
+        pub card_type: crate::api::v3::brand::types::CardType,
+        /// 卡名称
+        pub card_title: String,
+        /// 卡背景颜色
+        pub card_color: String,
+        /// 卡背景图URL
+        pub card_picture_url: String,
+        /// 会员卡code分配类型
+        pub code_mode: crate::api::v3::brand::types::CodeMode,
+        /// 会员码型
+        pub code_type: crate::api::v3::brand::types::CodeType,
+        /// 会员码跳转信息
+        pub code_jump_information: Option<crate::api::v3::brand::types::BalanceInformation>,
+        /// 会员权益
+        pub benefits: String,
+        /// 回调地址
+        pub notify_url: String,
+        /// 是否置顶
+        pub need_pinned: Option<bool>,
+        /// 是否展示会员等级
+        pub need_display_level: Option<bool>,
+        /// 会员初始等级
+        pub init_level: Option<String>,
+        /// 服务电话
+        pub service_phone: Option<String>,
+        /// 商家法务协议
+        pub legal_agreement: Option<String>,
+        /// 会员卡有效期
+        pub valid_date_information: crate::api::v3::brand::types::ValidDateInformation,
+        /// 积分信息
+        pub points_information: Option<crate::api::v3::brand::types::BalanceInformation>,
+        /// 储值信息
+        pub balance_information: Option<crate::api::v3::brand::types::BalanceInformation>,
+        /// 付费会员信息
+        pub purchase_information: Option<crate::api::v3::brand::types::PurchaseInformation>,
+        /// 用户开卡信息
+        pub user_information: Option<crate::api::v3::brand::types::UserInformation>,
+    }
+
+    string_enum! {
+        /// 活动渠道
+        pub enum ActivityChannel {
+            /// `MECHANT_APP_COMPONENT`
+            MechantAppComponent = "MECHANT_APP_COMPONENT",
+        }
+    }
+
+    /// ProductCouponStockList
     #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostTrademark {
-        /// 有无商标
-        pub trademark_exists: PostTrademarkTrademarkExists,
-        /// 商标注册证
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub trademark_registration_certificate:
-            Option<PostTrademarkTrademarkRegistrationCertificate>,
-        /// Logo商标注册证
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub logo_trademark_registration_certificate:
-            Option<PostTrademarkLogoTrademarkRegistrationCertificate>,
-        /// 无商标额外证明材料
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub no_trademark_addition_prove: Option<String>,
-        /// 无商标额外证明材料列表
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub no_trademark_addition_prove_list: Option<Vec<String>>,
+    pub struct ProductCouponStockList {
+        /// 商品券ID
+        pub product_coupon_id: String,
+        /// 批次ID
+        pub stock_id: String,
     }
 
-    /// What `POST /v3/brand/applyments` answers.
+    string_enum! {
+        /// 活动状态
+        pub enum DataActivityState {
+            /// `MEMBERSHIP_ACTIVITY_CREATED`
+            MembershipActivityCreated = "MEMBERSHIP_ACTIVITY_CREATED",
+            /// `MEMBERSHIP_ACTIVITY_EFFECTIVE`
+            MembershipActivityEffective = "MEMBERSHIP_ACTIVITY_EFFECTIVE",
+            /// `MEMBERSHIP_ACTIVITY_TERMINATED`
+            MembershipActivityTerminated = "MEMBERSHIP_ACTIVITY_TERMINATED",
+            /// `MEMBERSHIP_ACTIVITY_EXPIRED`
+            MembershipActivityExpired = "MEMBERSHIP_ACTIVITY_EXPIRED",
+        }
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct PartnerCardMemberMembershipActivitiesResponse {
+        /// 商户请求单号
+        pub out_request_no: String,
+        /// 品牌ID
+        pub brand_id: String,
+        /// 会员卡ID
+        pub card_id: String,
+        /// 活动渠道
+        pub activity_channel: crate::api::v3::brand::types::ActivityChannel,
+        /// 活动主标题
+        pub title: String,
+        /// 活动主标题
+        pub sub_title: String,
+        /// 活动开始时间
+        pub begin_time: crate::DateTime,
+        /// 活动结束时间
+        pub end_time: crate::DateTime,
+        /// 活动总库存
+        pub apply_total: i64,
+        /// 活动剩余库存
+        pub apply_available: i64,
+        /// 商品券批次列表
+        pub product_coupon_stock_list: Vec<crate::api::v3::brand::types::ProductCouponStockList>,
+        /// 活动ID
+        pub activity_id: String,
+        /// 活动状态
+        pub activity_state: crate::api::v3::brand::types::DataActivityState,
+        /// 创建时间
+        pub create_time: crate::DateTime,
+        /// 更新时间
+        pub modify_time: crate::DateTime,
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct PartnerCardMemberPayViewTokensResponse {
+        /// 预授权token
+        pub token: String,
+        /// token 过期时间
+        pub expire_time: crate::DateTime,
+    }
+
+    /// CommonFieldList
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct CommonFieldList {
+        /// 平台提供的通用开卡信息字段
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub name: Option<crate::api::v3::brand::types::Name>,
+        /// 加密的用户开卡时填写的个人信息
+        #[serde(serialize_with = "crate::encryption::encrypt")]
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub value: Option<String>,
+    }
+
+    impl CommonFieldList {
+        /// Sets `name` (平台提供的通用开卡信息字段).
+        pub fn with_name(mut self, name: impl Into<crate::api::v3::brand::types::Name>) -> Self {
+            self.name = Some(name.into());
+            self
+        }
+        /// Sets `value` (加密的用户开卡时填写的个人信息).
+        pub fn with_value(mut self, value: impl Into<String>) -> Self {
+            self.value = Some(value.into());
+            self
+        }
+    }
+
+    /// UserInformationCustomFieldList
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct UserInformationCustomFieldList {
+        /// 字段名称
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub name: Option<String>,
+        /// 加密的用户选择的字段值列表
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub user_chosen_values: Option<Vec<String>>,
+    }
+
+    impl UserInformationCustomFieldList {
+        /// Sets `name` (字段名称).
+        pub fn with_name(mut self, name: impl Into<String>) -> Self {
+            self.name = Some(name.into());
+            self
+        }
+        /// Sets `user_chosen_values` (加密的用户选择的字段值列表).
+        pub fn with_user_chosen_values(
+            mut self,
+            user_chosen_values: impl Into<Vec<String>>,
+        ) -> Self {
+            self.user_chosen_values = Some(user_chosen_values.into());
+            self
+        }
+    }
+
+    /// 用户开卡时填写的个人信息
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct UserInformation2 {
+        /// 平台提供的通用开卡信息字段
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub common_field_list: Option<Vec<crate::api::v3::brand::types::CommonFieldList>>,
+        /// 商户自定义的开卡信息字段
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub custom_field_list:
+            Option<Vec<crate::api::v3::brand::types::UserInformationCustomFieldList>>,
+    }
+
+    impl UserInformation2 {
+        /// Sets `common_field_list` (平台提供的通用开卡信息字段).
+        pub fn with_common_field_list(
+            mut self,
+            common_field_list: impl Into<Vec<crate::api::v3::brand::types::CommonFieldList>>,
+        ) -> Self {
+            self.common_field_list = Some(common_field_list.into());
+            self
+        }
+        /// Sets `custom_field_list` (商户自定义的开卡信息字段).
+        pub fn with_custom_field_list(
+            mut self,
+            custom_field_list: impl Into<
+                Vec<crate::api::v3::brand::types::UserInformationCustomFieldList>,
+            >,
+        ) -> Self {
+            self.custom_field_list = Some(custom_field_list.into());
+            self
+        }
+    }
+
+    /// UserInformationCommonFieldList
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+    pub struct UserInformationCommonFieldList {
+        /// 平台提供的通用开卡信息字段
+        pub name: Option<crate::api::v3::brand::types::Name>,
+        /// 加密的用户开卡时填写的个人信息
+        pub value: Option<String>,
+    }
+
+    /// 用户开卡时填写的个人信息
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+    pub struct DataUserInformation {
+        /// 平台提供的通用开卡信息字段
+        pub common_field_list:
+            Option<Vec<crate::api::v3::brand::types::UserInformationCommonFieldList>>,
+        /// 商户自定义的开卡信息字段
+        pub custom_field_list:
+            Option<Vec<crate::api::v3::brand::types::UserInformationCustomFieldList>>,
+    }
+
+    string_enum! {
+        /// 用户会员卡状态
+        pub enum UserCardState {
+            /// `UNACTIVATED`
+            Unactivated = "UNACTIVATED",
+            /// `EFFECTIVE`
+            Effective = "EFFECTIVE",
+            /// `EXPIRED`
+            Expired = "EXPIRED",
+            /// `INVALID`
+            Invalid = "INVALID",
+        }
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct PartnerCardMemberUserCardsResponse {
+        /// 会员卡code
+        pub user_card_code: String,
+        /// 会员卡模板ID
+        pub card_id: String,
+        /// 用户标识
+        pub openid: String,
+        /// 卡背景颜色
+        pub card_color: Option<String>,
+        /// 卡背景图URL
+        pub card_picture_url: Option<String>,
+        /// 品牌ID
+        pub brand_id: String,
+        /// 会员卡类型
+        pub card_type: crate::api::v3::brand::types::CardType,
+        /// 加密的手机号
+        pub phone_number: Option<String>,
+        /// 等级
+        pub level: Option<String>,
+        /// 会员卡有效期
+        pub valid_date_information: crate::api::v3::brand::types::ValidDateInformation,
+        /// 领取时间
+        pub pickup_time: crate::DateTime,
+        /// 用户开卡时填写的个人信息
+        pub user_information: Option<crate::api::v3::brand::types::DataUserInformation>,
+        /// 商家数据包
+        pub attach: Option<String>,
+        /// 用户会员卡状态
+        pub user_card_state: crate::api::v3::brand::types::UserCardState,
+        /// 作废原因
+        pub invalid_reason: Option<String>,
+        /// 作废时间
+        pub invalid_time: Option<crate::DateTime>,
+    }
+
+    string_enum! {
+        /// 积分兑券状态
+        pub enum State2 {
+            /// `POINT_EXCHANGE_COUPON_SUCCESS`
+            PointExchangeCouponSuccess = "POINT_EXCHANGE_COUPON_SUCCESS",
+            /// `POINT_EXCHANGE_COUPON_FAIL`
+            PointExchangeCouponFail = "POINT_EXCHANGE_COUPON_FAIL",
+        }
+    }
+
+    string_enum! {
+        /// 收款绑定状态
+        pub enum RecipientState {
+            /// `CONFIRMED`
+            Confirmed = "CONFIRMED",
+            /// `ADMIN_REJECTED`
+            AdminRejected = "ADMIN_REJECTED",
+            /// `CONFIRMING`
+            Confirming = "CONFIRMING",
+            /// `TIMEOUT_REJECTED`
+            TimeoutRejected = "TIMEOUT_REJECTED",
+        }
+    }
+
+    string_enum! {
+        /// 门店状态
+        pub enum StoreState {
+            /// `OPEN`
+            Open = "OPEN",
+            /// `CREATING`
+            Creating = "CREATING",
+            /// `CLOSED`
+            Closed = "CLOSED",
+        }
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct PartnerStoreBrandstoresCloseResponse {
+        /// 品牌ID
+        pub brand_id: String,
+        /// 品牌门店ID
+        pub store_id: Option<String>,
+        /// 门店状态
+        pub store_state: Option<crate::api::v3::brand::types::StoreState>,
+    }
+
+    string_enum! {
+        /// 审核状态
+        pub enum DataAuditState {
+            /// `SUCCESS`
+            Success = "SUCCESS",
+            /// `PROCESSING`
+            Processing = "PROCESSING",
+            /// `REJECTED`
+            Rejected = "REJECTED",
+        }
+    }
+
+    /// 门店基础信息
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct StoreBasics {
+        /// 商家门店编号
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub store_reference_id: Option<String>,
+        /// 门店名称
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub branch_name: Option<String>,
+    }
+
+    impl StoreBasics {
+        /// Sets `store_reference_id` (商家门店编号).
+        pub fn with_store_reference_id(mut self, store_reference_id: impl Into<String>) -> Self {
+            self.store_reference_id = Some(store_reference_id.into());
+            self
+        }
+        /// Sets `branch_name` (门店名称).
+        pub fn with_branch_name(mut self, branch_name: impl Into<String>) -> Self {
+            self.branch_name = Some(branch_name.into());
+            self
+        }
+    }
+
+    /// 门店地址信息
     #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostResponse {
-        /// 微信支付申请单号
-        pub applyment_id: String,
-        /// 业务申请编号
-        pub business_code: String,
+    pub struct StoreAddress {
+        /// 门店省市编码
+        pub address_code: String,
+        /// 门店地址
+        pub address_detail: String,
+        /// 门店地址辅助描述
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub address_complements: Option<String>,
+        /// 门店经度
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub longitude: Option<String>,
+        /// 门店纬度
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub latitude: Option<String>,
     }
 
-    /// `/v3/brand/applyments/applyment-id`
-    pub mod applyment_id {
-        /// `/v3/brand/applyments/applyment-id/{applyment_id}`
-        pub mod _applyment_id_ {
-            /// 根据申请单ID查询申请状态
-            ///
-            /// `GET /v3/brand/applyments/applyment-id/{applyment_id}`
-            #[doc(alias = "根据申请单ID查询申请状态")]
-            #[crate::endpoint(GET, "/v3/brand/applyments/applyment-id/<applyment_id>", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-            pub struct Get {
-                /// 微信支付申请单号 (path)
-                pub applyment_id: String,
+    impl StoreAddress {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(address_code: impl Into<String>, address_detail: impl Into<String>) -> Self {
+            Self {
+                address_code: address_code.into(),
+                address_detail: address_detail.into(),
+                address_complements: None,
+                longitude: None,
+                latitude: None,
             }
-
-            string_enum! {
-                /// 申请状态
-                pub enum GetResponseApplymentState {
-                    /// `APPLYMENT_STATE_UNKNOWN`
-                    ApplymentStateUnknown = "APPLYMENT_STATE_UNKNOWN",
-                    /// `APPLYMENT_STATE_UNSUBMITTED`
-                    ApplymentStateUnsubmitted = "APPLYMENT_STATE_UNSUBMITTED",
-                    /// `APPLYMENT_STATE_WAITING_VALIDATE`
-                    ApplymentStateWaitingValidate = "APPLYMENT_STATE_WAITING_VALIDATE",
-                    /// `APPLYMENT_STATE_WAITING_AUDIT`
-                    ApplymentStateWaitingAudit = "APPLYMENT_STATE_WAITING_AUDIT",
-                    /// `APPLYMENT_STATE_WAITING_AUTH`
-                    ApplymentStateWaitingAuth = "APPLYMENT_STATE_WAITING_AUTH",
-                    /// `APPLYMENT_STATE_OPEN_ACCOUNT`
-                    ApplymentStateOpenAccount = "APPLYMENT_STATE_OPEN_ACCOUNT",
-                    /// `APPLYMENT_STATE_FINISH`
-                    ApplymentStateFinish = "APPLYMENT_STATE_FINISH",
-                    /// `APPLYMENT_STATE_AUDIT_REJECTED`
-                    ApplymentStateAuditRejected = "APPLYMENT_STATE_AUDIT_REJECTED",
-                    /// `APPLYMENT_STATE_CANCELED`
-                    ApplymentStateCanceled = "APPLYMENT_STATE_CANCELED",
-                }
-            }
-
-            /// What `GET /v3/brand/applyments/applyment-id/{applyment_id}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponse {
-                /// 微信支付申请单号
-                pub applyment_id: String,
-                /// 业务申请编号
-                pub business_code: String,
-                /// 申请状态
-                pub applyment_state: GetResponseApplymentState,
-                /// 申请状态说明
-                pub applyment_state_desc: String,
-                /// 授权确认二维码链接
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub authorization_confirmation_qr_code: Option<String>,
-                /// 驳回原因
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub reject_reason: Option<String>,
-                /// 品牌ID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub brand_id: Option<String>,
-            }
+        }
+        /// Sets `address_complements` (门店地址辅助描述).
+        pub fn with_address_complements(mut self, address_complements: impl Into<String>) -> Self {
+            self.address_complements = Some(address_complements.into());
+            self
+        }
+        /// Sets `longitude` (门店经度).
+        pub fn with_longitude(mut self, longitude: impl Into<String>) -> Self {
+            self.longitude = Some(longitude.into());
+            self
+        }
+        /// Sets `latitude` (门店纬度).
+        pub fn with_latitude(mut self, latitude: impl Into<String>) -> Self {
+            self.latitude = Some(latitude.into());
+            self
         }
     }
-    /// `/v3/brand/applyments/business-code`
-    pub mod business_code {
-        /// `/v3/brand/applyments/business-code/{business_code}`
-        pub mod _business_code_ {
-            /// 根据业务申请编号查询申请状态
-            ///
-            /// `GET /v3/brand/applyments/business-code/{business_code}`
-            #[doc(alias = "根据业务申请编号查询申请状态")]
-            #[crate::endpoint(GET, "/v3/brand/applyments/business-code/<business_code>", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-            pub struct Get {
-                /// 业务申请编号 (path)
-                pub business_code: String,
-            }
 
-            string_enum! {
-                /// 申请状态
-                pub enum GetResponseApplymentState {
-                    /// `APPLYMENT_STATE_UNKNOWN`
-                    ApplymentStateUnknown = "APPLYMENT_STATE_UNKNOWN",
-                    /// `APPLYMENT_STATE_UNSUBMITTED`
-                    ApplymentStateUnsubmitted = "APPLYMENT_STATE_UNSUBMITTED",
-                    /// `APPLYMENT_STATE_WAITING_VALIDATE`
-                    ApplymentStateWaitingValidate = "APPLYMENT_STATE_WAITING_VALIDATE",
-                    /// `APPLYMENT_STATE_WAITING_AUDIT`
-                    ApplymentStateWaitingAudit = "APPLYMENT_STATE_WAITING_AUDIT",
-                    /// `APPLYMENT_STATE_WAITING_AUTH`
-                    ApplymentStateWaitingAuth = "APPLYMENT_STATE_WAITING_AUTH",
-                    /// `APPLYMENT_STATE_OPEN_ACCOUNT`
-                    ApplymentStateOpenAccount = "APPLYMENT_STATE_OPEN_ACCOUNT",
-                    /// `APPLYMENT_STATE_FINISH`
-                    ApplymentStateFinish = "APPLYMENT_STATE_FINISH",
-                    /// `APPLYMENT_STATE_AUDIT_REJECTED`
-                    ApplymentStateAuditRejected = "APPLYMENT_STATE_AUDIT_REJECTED",
-                    /// `APPLYMENT_STATE_CANCELED`
-                    ApplymentStateCanceled = "APPLYMENT_STATE_CANCELED",
-                }
-            }
+    /// 门店经营信息
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct StoreBusiness {
+        /// 门店服务电话
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub service_phone: Option<String>,
+        /// 门店经营时间
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub business_hours: Option<String>,
+    }
 
-            /// What `GET /v3/brand/applyments/business-code/{business_code}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponse {
-                /// 微信支付申请单号
-                pub applyment_id: String,
-                /// 业务申请编号
-                pub business_code: String,
-                /// 申请状态
-                pub applyment_state: GetResponseApplymentState,
-                /// 申请状态说明
-                pub applyment_state_desc: String,
-                /// 授权确认二维码链接
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub authorization_confirmation_qr_code: Option<String>,
-                /// 驳回原因
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub reject_reason: Option<String>,
-                /// 品牌ID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub brand_id: Option<String>,
-            }
+    impl StoreBusiness {
+        /// Sets `service_phone` (门店服务电话).
+        pub fn with_service_phone(mut self, service_phone: impl Into<String>) -> Self {
+            self.service_phone = Some(service_phone.into());
+            self
+        }
+        /// Sets `business_hours` (门店经营时间).
+        pub fn with_business_hours(mut self, business_hours: impl Into<String>) -> Self {
+            self.business_hours = Some(business_hours.into());
+            self
         }
     }
-    /// `/v3/brand/applyments/cancel-applyment`
-    pub mod cancel_applyment {
-        /// 撤销申请
-        ///
-        /// `POST /v3/brand/applyments/cancel-applyment`
-        ///
-        /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
-        #[doc(alias = "撤销申请")]
-        #[crate::endpoint(POST, "/v3/brand/applyments/cancel-applyment", response = PostResponse, idempotent)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-        pub struct Post {
-            /// 微信支付申请单号
-            pub applyment_id: Option<String>,
-            /// 业务申请编号
-            pub business_code: Option<String>,
-        }
 
-        /// What `POST /v3/brand/applyments/cancel-applyment` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponse {
-            /// 微信支付申请单号
-            pub applyment_id: String,
-            /// 业务申请编号
-            pub business_code: String,
+    /// StoreRecipient
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct StoreRecipient {
+        /// 门店收款商户号
+        pub mchid: String,
+        /// 门店收款主体
+        pub company_name: Option<String>,
+        /// 收款绑定状态
+        pub recipient_state: Option<crate::api::v3::brand::types::RecipientState>,
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct PartnerStoreBrandstoresResponse {
+        /// 品牌ID
+        pub brand_id: String,
+        /// 品牌门店ID
+        pub store_id: String,
+        /// 门店状态
+        pub store_state: Option<crate::api::v3::brand::types::StoreState>,
+        /// 审核状态
+        pub audit_state: Option<crate::api::v3::brand::types::DataAuditState>,
+        /// 审核失败原因
+        pub review_reject_reason: Option<String>,
+        /// 门店基础信息
+        pub store_basics: Option<crate::api::v3::brand::types::StoreBasics>,
+        /// 门店地址信息
+        pub store_address: Option<crate::api::v3::brand::types::StoreAddress>,
+        /// 门店经营信息
+        pub store_business: Option<crate::api::v3::brand::types::StoreBusiness>,
+        /// 门店收款信息
+        pub store_recipient: Option<Vec<crate::api::v3::brand::types::StoreRecipient>>,
+    }
+
+    string_enum! {
+        /// 分账单状态
+        pub enum Status {
+            /// `PROCESSING`
+            Processing = "PROCESSING",
+            /// `FINISHED`
+            Finished = "FINISHED",
         }
     }
-}
-/// `/v3/brand/card`
-pub mod card {
-    /// `/v3/brand/card/card-configs`
-    pub mod card_configs {
-        /// 查询商家名片配置申请状态
-        ///
-        /// `GET /v3/brand/card/card-configs`
-        #[doc(alias = "查询商家名片配置申请状态")]
-        #[crate::endpoint(GET, "/v3/brand/card/card-configs", response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-        pub struct Get {
-            /// 业务申请编号 (query)
-            pub business_code: Option<String>,
-            /// 微信支付申请单号 (query)
-            pub applyment_id: Option<String>,
-            /// 品牌ID (query)
-            pub brand_id: String,
-        }
 
-        string_enum! {
-            /// 申请单状态
-            pub enum GetResponseApplymentState {
-                /// `STATE_UNKNOWN`
-                StateUnknown = "STATE_UNKNOWN",
-                /// `DRAFTING`
-                Drafting = "DRAFTING",
-                /// `AUDITING`
-                Auditing = "AUDITING",
-                /// `AUDIT_REJECTED`
-                AuditRejected = "AUDIT_REJECTED",
-                /// `PENDING_PUBLISH`
-                PendingPublish = "PENDING_PUBLISH",
-                /// `PUBLISHED`
-                Published = "PUBLISHED",
-                /// `CANCELED`
-                Canceled = "CANCELED",
-            }
-        }
-
-        /// What `GET /v3/brand/card/card-configs` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponse {
-            /// 业务申请编号
-            pub business_code: String,
-            /// 微信支付申请单号
-            pub applyment_id: String,
-            /// 品牌ID
-            pub brand_id: String,
-            /// 申请单状态
-            pub applyment_state: GetResponseApplymentState,
-            /// 定时发布时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub scheduled_publish_time: Option<crate::DateTime>,
-            /// 驳回原因
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub reject_reason: Option<String>,
-            /// 实际发布时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub actual_publish_time: Option<crate::DateTime>,
-        }
-
-        /// 提交商家名片配置申请
-        ///
-        /// `POST /v3/brand/card/card-configs`
-        ///
-        /// Idempotent by `business_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
-        #[doc(alias = "提交商家名片配置申请")]
-        #[crate::endpoint(POST, "/v3/brand/card/card-configs", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-        pub struct Post {
-            /// 业务申请编号
-            #[wxpay(idempotency_key)]
-            pub business_code: String,
-            /// 品牌ID
-            pub brand_id: String,
-            /// 品牌小程序信息
-            pub brand_mini_program_info: Option<PostBrandMiniProgramInfo>,
-            /// 品牌客服信息
-            pub brand_customer_service: PostBrandCustomerService,
-            /// 服务列表
-            pub service_list: Option<Vec<PostServiceList>>,
-        }
-
-        /// 品牌小程序信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostBrandMiniProgramInfo {
-            /// 公众账号ID
-            pub appid: String,
-            /// 小程序默认跳转路径
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub default_jump_path: Option<String>,
-        }
-
-        string_enum! {
-            /// 客服类型
-            pub enum PostBrandCustomerServiceCustomerServiceType {
-                /// `MINI_PROGRAM`
-                MiniProgram = "MINI_PROGRAM",
-                /// `CUSTOMIZE_WEB`
-                CustomizeWeb = "CUSTOMIZE_WEB",
-                /// `CUSTOMIZE_MP`
-                CustomizeMp = "CUSTOMIZE_MP",
-                /// `SERVICE_PHONE`
-                ServicePhone = "SERVICE_PHONE",
-            }
-        }
-
-        /// 品牌客服信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostBrandCustomerService {
-            /// 客服类型
-            pub customer_service_type: PostBrandCustomerServiceCustomerServiceType,
-            /// 客服电话
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub customer_service_phone: Option<String>,
-            /// 客服路径
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub customer_service_path: Option<String>,
-            /// 公众账号ID
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub appid: Option<String>,
-        }
-
-        string_enum! {
-            /// 服务跳转类型
-            pub enum PostServiceListServiceJumpType {
-                /// `JUMP_MINI_PROGRAM`
-                JumpMiniProgram = "JUMP_MINI_PROGRAM",
-                /// `JUMP_WEB_PAGE`
-                JumpWebPage = "JUMP_WEB_PAGE",
-            }
-        }
-
-        /// PostServiceList
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostServiceList {
-            /// 服务分类名称
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub service_classify_name: Option<String>,
-            /// 服务名称
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub service_name: Option<String>,
-            /// 服务跳转类型
-            pub service_jump_type: PostServiceListServiceJumpType,
-            /// 服务跳转路径
-            pub service_jump_path: String,
-            /// 公众账号ID
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub appid: Option<String>,
-        }
-
-        /// What `POST /v3/brand/card/card-configs` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponse {
-            /// 业务申请编号
-            pub business_code: String,
-            /// 品牌ID
-            pub brand_id: String,
-            /// 微信支付申请单号
-            pub applyment_id: String,
-            /// 商家名片预览二维码链接
-            pub card_preview_url: String,
-        }
-
-        /// `/v3/brand/card/card-configs/cancel-applyment`
-        pub mod cancel_applyment {
-            /// 撤销商家名片配置申请
-            ///
-            /// `POST /v3/brand/card/card-configs/cancel-applyment`
-            ///
-            /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
-            #[doc(alias = "撤销商家名片配置申请")]
-            #[crate::endpoint(POST, "/v3/brand/card/card-configs/cancel-applyment", response = PostResponse, idempotent)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-            pub struct Post {
-                /// 业务申请编号
-                pub business_code: Option<String>,
-                /// 微信支付申请单号
-                pub applyment_id: Option<String>,
-                /// 品牌ID
-                pub brand_id: String,
-            }
-
-            string_enum! {
-                /// 申请单状态
-                pub enum PostResponseApplymentState {
-                    /// `STATE_UNKNOWN`
-                    StateUnknown = "STATE_UNKNOWN",
-                    /// `DRAFTING`
-                    Drafting = "DRAFTING",
-                    /// `AUDITING`
-                    Auditing = "AUDITING",
-                    /// `AUDIT_REJECTED`
-                    AuditRejected = "AUDIT_REJECTED",
-                    /// `PENDING_PUBLISH`
-                    PendingPublish = "PENDING_PUBLISH",
-                    /// `PUBLISHED`
-                    Published = "PUBLISHED",
-                    /// `CANCELED`
-                    Canceled = "CANCELED",
-                }
-            }
-
-            /// What `POST /v3/brand/card/card-configs/cancel-applyment` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponse {
-                /// 业务申请编号
-                pub business_code: String,
-                /// 微信支付申请单号
-                pub applyment_id: String,
-                /// 品牌ID
-                pub brand_id: String,
-                /// 申请单状态
-                pub applyment_state: PostResponseApplymentState,
-            }
-        }
-        /// `/v3/brand/card/card-configs/preview-url`
-        pub mod preview_url {
-            /// 获取商家名片预览二维码
-            ///
-            /// `GET /v3/brand/card/card-configs/preview-url`
-            #[doc(alias = "获取商家名片预览二维码")]
-            #[crate::endpoint(GET, "/v3/brand/card/card-configs/preview-url", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-            pub struct Get {
-                /// 业务申请编号 (query)
-                pub business_code: Option<String>,
-                /// 微信支付申请单号 (query)
-                pub applyment_id: Option<String>,
-                /// 品牌ID (query)
-                pub brand_id: String,
-            }
-
-            /// What `GET /v3/brand/card/card-configs/preview-url` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponse {
-                /// 业务申请编号
-                pub business_code: String,
-                /// 微信支付申请单号
-                pub applyment_id: String,
-                /// 品牌ID
-                pub brand_id: String,
-                /// 商家名片预览二维码链接
-                pub card_preview_url: String,
-                /// 预览二维码链接过期时间
-                pub url_expired_time: crate::DateTime,
-            }
-        }
-        /// `/v3/brand/card/card-configs/publish`
-        pub mod publish {
-            /// 发布商家名片配置
-            ///
-            /// `POST /v3/brand/card/card-configs/publish`
-            ///
-            /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
-            #[doc(alias = "发布商家名片配置")]
-            #[crate::endpoint(POST, "/v3/brand/card/card-configs/publish", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-            pub struct Post {
-                /// 业务申请编号
-                pub business_code: Option<String>,
-                /// 微信支付申请单号
-                pub applyment_id: Option<String>,
-                /// 品牌ID
-                pub brand_id: String,
-                /// 发布方式
-                pub publish_type: PostPublishType,
-                /// 定时发布时间
-                pub scheduled_publish_time: Option<crate::DateTime>,
-            }
-
-            string_enum! {
-                /// 发布方式
-                pub enum PostPublishType {
-                    /// `IMMEDIATE_PUBLISH`
-                    ImmediatePublish = "IMMEDIATE_PUBLISH",
-                    /// `SCHEDULED_PUBLISH`
-                    ScheduledPublish = "SCHEDULED_PUBLISH",
-                }
-            }
-
-            string_enum! {
-                /// 发布方式
-                pub enum PostResponsePublishType {
-                    /// `IMMEDIATE_PUBLISH`
-                    ImmediatePublish = "IMMEDIATE_PUBLISH",
-                    /// `SCHEDULED_PUBLISH`
-                    ScheduledPublish = "SCHEDULED_PUBLISH",
-                }
-            }
-
-            /// What `POST /v3/brand/card/card-configs/publish` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponse {
-                /// 业务申请编号
-                pub business_code: String,
-                /// 微信支付申请单号
-                pub applyment_id: String,
-                /// 品牌ID
-                pub brand_id: String,
-                /// 发布方式
-                pub publish_type: PostResponsePublishType,
-                /// 定时发布时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub scheduled_publish_time: Option<crate::DateTime>,
-            }
+    string_enum! {
+        /// 分账接收方类型
+        pub enum ReceiversType {
+            /// `MERCHANT_ID`
+            MerchantId = "MERCHANT_ID",
+            /// `PERSONAL_OPENID`
+            PersonalOpenid = "PERSONAL_OPENID",
+            /// `PERSONAL_SUB_OPENID`
+            PersonalSubOpenid = "PERSONAL_SUB_OPENID",
         }
     }
-    /// `/v3/brand/card/card-links`
-    pub mod card_links {
-        /// 查询已生效交易连接名片规则
-        ///
-        /// `GET /v3/brand/card/card-links`
-        #[doc(alias = "查询已生效交易连接名片规则")]
-        #[crate::endpoint(GET, "/v3/brand/card/card-links", response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-        pub struct Get {
-            /// 品牌ID (query)
-            pub brand_id: String,
-            /// 交易场景类型 (query)
-            pub payment_scene: Option<GetPaymentScene>,
-            /// 查询页码 (query)
-            pub page_index: Option<i64>,
-            /// 查询页大小 (query)
-            pub page_size: Option<i64>,
-        }
 
-        string_enum! {
-            /// 交易场景类型
-            pub enum GetPaymentScene {
-                /// `MINI_PROGRAM`
-                MiniProgram = "MINI_PROGRAM",
-                /// `APP`
-                App = "APP",
-                /// `PAYMENT_SCORE`
-                PaymentScore = "PAYMENT_SCORE",
-                /// `PAYMENT_CODE`
-                PaymentCode = "PAYMENT_CODE",
-            }
-        }
-
-        string_enum! {
-            /// 交易场景类型
-            pub enum GetResponseActiveLinkListPaymentScene {
-                /// `MINI_PROGRAM`
-                MiniProgram = "MINI_PROGRAM",
-                /// `APP`
-                App = "APP",
-                /// `PAYMENT_SCORE`
-                PaymentScore = "PAYMENT_SCORE",
-                /// `PAYMENT_CODE`
-                PaymentCode = "PAYMENT_CODE",
-            }
-        }
-
-        /// GetResponseActiveLinkList
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponseActiveLinkList {
-            /// 交易场景类型
-            pub payment_scene: GetResponseActiveLinkListPaymentScene,
-            /// 公众账号ID
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub appid_list: Option<Vec<String>>,
-            /// 商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub card_link_mchid: Option<String>,
-            /// 服务ID
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub service_id: Option<String>,
-        }
-
-        /// What `GET /v3/brand/card/card-links` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponse {
-            /// 品牌ID
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub brand_id: Option<String>,
-            /// 查询页码
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub page_index: Option<i64>,
-            /// 查询页大小
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub page_size: Option<i64>,
-            /// 总数
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub total_num: Option<i64>,
-            /// 已生效连接列表
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub active_link_list: Option<Vec<GetResponseActiveLinkList>>,
-        }
-
-        /// 添加交易连接名片规则申请
-        ///
-        /// `POST /v3/brand/card/card-links`
-        ///
-        /// Idempotent by `business_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
-        #[doc(alias = "添加交易连接名片规则申请")]
-        #[crate::endpoint(POST, "/v3/brand/card/card-links", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-        pub struct Post {
-            /// 业务申请编号
-            #[wxpay(idempotency_key)]
-            pub business_code: String,
-            /// 品牌ID
-            pub brand_id: String,
-            /// 交易场景类型
-            pub payment_scene: PostPaymentScene,
-            /// 公众账号ID
-            pub appid: Option<String>,
-            /// 商户号
-            pub card_link_mchid: Option<String>,
-            /// 服务ID
-            pub service_id: Option<String>,
-        }
-
-        string_enum! {
-            /// 交易场景类型
-            pub enum PostPaymentScene {
-                /// `MINI_PROGRAM`
-                MiniProgram = "MINI_PROGRAM",
-                /// `APP`
-                App = "APP",
-                /// `PAYMENT_SCORE`
-                PaymentScore = "PAYMENT_SCORE",
-                /// `PAYMENT_CODE`
-                PaymentCode = "PAYMENT_CODE",
-            }
-        }
-
-        string_enum! {
-            /// 交易场景类型
-            pub enum PostResponsePaymentScene {
-                /// `MINI_PROGRAM`
-                MiniProgram = "MINI_PROGRAM",
-                /// `APP`
-                App = "APP",
-                /// `PAYMENT_SCORE`
-                PaymentScore = "PAYMENT_SCORE",
-                /// `PAYMENT_CODE`
-                PaymentCode = "PAYMENT_CODE",
-            }
-        }
-
-        /// What `POST /v3/brand/card/card-links` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponse {
-            /// 业务申请编号
-            pub business_code: String,
-            /// 品牌ID
-            pub brand_id: String,
-            /// 交易场景类型
-            pub payment_scene: PostResponsePaymentScene,
-            /// 公众账号ID
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub appid: Option<String>,
-            /// 商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub card_link_mchid: Option<String>,
-            /// 服务ID
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub service_id: Option<String>,
-        }
-
-        /// `/v3/brand/card/card-links/business-code`
-        pub mod business_code {
-            /// `/v3/brand/card/card-links/business-code/{business_code}`
-            pub mod _business_code_ {
-                /// 根据业务申请编号查询添加申请状态
-                ///
-                /// `GET /v3/brand/card/card-links/business-code/{business_code}`
-                #[doc(alias = "根据业务申请编号查询添加申请状态")]
-                #[crate::endpoint(GET, "/v3/brand/card/card-links/business-code/<business_code>", response = GetResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-                pub struct Get {
-                    /// 业务申请编号 (path)
-                    pub business_code: String,
-                    /// 品牌ID (query)
-                    pub brand_id: String,
-                }
-
-                string_enum! {
-                    /// 交易场景类型
-                    pub enum GetResponsePaymentScene {
-                        /// `MINI_PROGRAM`
-                        MiniProgram = "MINI_PROGRAM",
-                        /// `APP`
-                        App = "APP",
-                        /// `PAYMENT_SCORE`
-                        PaymentScore = "PAYMENT_SCORE",
-                        /// `PAYMENT_CODE`
-                        PaymentCode = "PAYMENT_CODE",
-                    }
-                }
-
-                string_enum! {
-                    /// 交易连接名片配置状态
-                    pub enum GetResponseConfigurationState {
-                        /// `WAITING_AUDIT`
-                        WaitingAudit = "WAITING_AUDIT",
-                        /// `AUDIT_REJECT`
-                        AuditReject = "AUDIT_REJECT",
-                        /// `WAITING_CONFIRMATION`
-                        WaitingConfirmation = "WAITING_CONFIRMATION",
-                        /// `MERCHANT_ADMIN_REJECT`
-                        MerchantAdminReject = "MERCHANT_ADMIN_REJECT",
-                        /// `IN_EFFECT`
-                        InEffect = "IN_EFFECT",
-                    }
-                }
-
-                /// What `GET /v3/brand/card/card-links/business-code/{business_code}` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponse {
-                    /// 业务申请编号
-                    pub business_code: String,
-                    /// 品牌ID
-                    pub brand_id: String,
-                    /// 交易场景类型
-                    pub payment_scene: GetResponsePaymentScene,
-                    /// 公众账号ID
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub appid: Option<String>,
-                    /// 商户号
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub card_link_mchid: Option<String>,
-                    /// 服务ID
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub service_id: Option<String>,
-                    /// 交易连接名片配置状态
-                    pub configuration_state: GetResponseConfigurationState,
-                    /// 驳回原因
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub reject_reason: Option<String>,
-                }
-            }
-        }
-        /// `/v3/brand/card/card-links/cancel-applyment`
-        pub mod cancel_applyment {
-            /// 撤销交易连接名片配置申请
-            ///
-            /// `POST /v3/brand/card/card-links/cancel-applyment`
-            ///
-            /// Idempotent by `business_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
-            #[doc(alias = "撤销交易连接名片配置申请")]
-            #[crate::endpoint(POST, "/v3/brand/card/card-links/cancel-applyment", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-            pub struct Post {
-                /// 业务申请编号
-                #[wxpay(idempotency_key)]
-                pub business_code: String,
-                /// 品牌ID
-                pub brand_id: String,
-            }
-
-            /// What `POST /v3/brand/card/card-links/cancel-applyment` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponse {
-                /// 业务申请编号
-                pub business_code: String,
-            }
-        }
-        /// `/v3/brand/card/card-links/unbind-card-link`
-        pub mod unbind_card_link {
-            /// 解除已生效交易连接名片场景
-            ///
-            /// `POST /v3/brand/card/card-links/unbind-card-link`
-            ///
-            /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
-            #[doc(alias = "解除已生效交易连接名片场景")]
-            #[crate::endpoint(POST, "/v3/brand/card/card-links/unbind-card-link", response = PostResponse, idempotent)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-            pub struct Post {
-                /// 品牌ID
-                pub brand_id: String,
-                /// 交易场景类型
-                pub payment_scene: PostPaymentScene,
-                /// 公众账号ID
-                pub appid: Option<String>,
-                /// 商户号
-                pub card_link_mchid: Option<String>,
-                /// 服务ID
-                pub service_id: Option<String>,
-            }
-
-            string_enum! {
-                /// 交易场景类型
-                pub enum PostPaymentScene {
-                    /// `MINI_PROGRAM`
-                    MiniProgram = "MINI_PROGRAM",
-                    /// `APP`
-                    App = "APP",
-                    /// `PAYMENT_SCORE`
-                    PaymentScore = "PAYMENT_SCORE",
-                    /// `PAYMENT_CODE`
-                    PaymentCode = "PAYMENT_CODE",
-                }
-            }
-
-            string_enum! {
-                /// 交易场景类型
-                pub enum PostResponsePaymentScene {
-                    /// `MINI_PROGRAM`
-                    MiniProgram = "MINI_PROGRAM",
-                    /// `APP`
-                    App = "APP",
-                    /// `PAYMENT_SCORE`
-                    PaymentScore = "PAYMENT_SCORE",
-                    /// `PAYMENT_CODE`
-                    PaymentCode = "PAYMENT_CODE",
-                }
-            }
-
-            /// What `POST /v3/brand/card/card-links/unbind-card-link` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponse {
-                /// 品牌ID
-                pub brand_id: String,
-                /// 交易场景类型
-                pub payment_scene: PostResponsePaymentScene,
-                /// 公众账号ID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub appid: Option<String>,
-                /// 商户号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub card_link_mchid: Option<String>,
-                /// 服务ID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub service_id: Option<String>,
-            }
+    string_enum! {
+        /// 分账失败原因
+        pub enum FailReason {
+            /// `ACCOUNT_ABNORMAL`
+            AccountAbnormal = "ACCOUNT_ABNORMAL",
+            /// `NO_RELATION`
+            NoRelation = "NO_RELATION",
+            /// `RECEIVER_HIGH_RISK`
+            ReceiverHighRisk = "RECEIVER_HIGH_RISK",
+            /// `RECEIVER_REAL_NAME_NOT_VERIFIED`
+            ReceiverRealNameNotVerified = "RECEIVER_REAL_NAME_NOT_VERIFIED",
+            /// `NO_AUTH`
+            NoAuth = "NO_AUTH",
+            /// `RECEIVER_RECEIPT_LIMIT`
+            ReceiverReceiptLimit = "RECEIVER_RECEIPT_LIMIT",
+            /// `PAYER_ACCOUNT_ABNORMAL`
+            PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
+            /// `INVALID_REQUEST`
+            InvalidRequest = "INVALID_REQUEST",
         }
     }
-}
-/// `/v3/brand/marketing`
-pub mod marketing {
-    /// `/v3/brand/marketing/shake-activities`
-    pub mod shake_activities {
-        /// `/v3/brand/marketing/shake-activities/activities`
-        pub mod activities {
-            /// 查询摇优惠活动列表
-            ///
-            /// `GET /v3/brand/marketing/shake-activities/activities`
-            #[doc(alias = "查询摇优惠活动列表")]
-            #[crate::endpoint(GET, "/v3/brand/marketing/shake-activities/activities", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-            pub struct Get {
-                /// 品牌ID (query)
-                pub brand_id: String,
-                /// 分页大小 (query)
-                pub limit: i64,
-                /// 分页页码 (query)
-                pub offset: i64,
-                /// 活动状态 (query)
-                pub activity_state: Option<GetActivityState>,
-                /// audit_state (query)
-                pub audit_state: Option<GetAuditState>,
-            }
 
-            string_enum! {
-                /// 活动状态
-                pub enum GetActivityState {
-                    /// `CREATED`
-                    Created = "CREATED",
-                    /// `DELIVERING`
-                    Delivering = "DELIVERING",
-                    /// `EXPIRED`
-                    Expired = "EXPIRED",
-                    /// `PAUSED`
-                    Paused = "PAUSED",
-                    /// `TERMINATED`
-                    Terminated = "TERMINATED",
-                }
-            }
-
-            string_enum! {
-                /// GetAuditState
-                pub enum GetAuditState {
-                    /// `PENDING`
-                    Pending = "PENDING",
-                    /// `APPROVED`
-                    Approved = "APPROVED",
-                    /// `REJECTED`
-                    Rejected = "REJECTED",
-                }
-            }
-
-            string_enum! {
-                /// 活动状态
-                pub enum GetResponseDataActivityState {
-                    /// `CREATED`
-                    Created = "CREATED",
-                    /// `DELIVERING`
-                    Delivering = "DELIVERING",
-                    /// `EXPIRED`
-                    Expired = "EXPIRED",
-                    /// `PAUSED`
-                    Paused = "PAUSED",
-                    /// `TERMINATED`
-                    Terminated = "TERMINATED",
-                }
-            }
-
-            string_enum! {
-                /// GetResponseDataAuditState
-                pub enum GetResponseDataAuditState {
-                    /// `PENDING`
-                    Pending = "PENDING",
-                    /// `APPROVED`
-                    Approved = "APPROVED",
-                    /// `REJECTED`
-                    Rejected = "REJECTED",
-                }
-            }
-
-            string_enum! {
-                /// 投放模式
-                pub enum GetResponseDataDeliveryMode {
-                    /// `SMART`
-                    Smart = "SMART",
-                    /// `TARGETED`
-                    Targeted = "TARGETED",
-                }
-            }
-
-            /// 投放时间范围
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseDataTimeRange {
-                /// 开始时间
-                pub start_time: crate::DateTime,
-                /// 结束时间
-                pub end_time: crate::DateTime,
-            }
-
-            /// GetResponseDataProductCouponStockList
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseDataProductCouponStockList {
-                /// 批次ID
-                pub stock_id: String,
-            }
-
-            /// 商品券
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseDataProductCoupon {
-                /// 商品券ID
-                pub product_coupon_id: String,
-                /// 商品券批次列表
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub stock_list: Option<Vec<GetResponseDataProductCouponStockList>>,
-            }
-
-            /// GetResponseData
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseData {
-                /// 活动id
-                pub id: String,
-                /// 活动名称
-                pub name: String,
-                /// 活动状态
-                pub activity_state: GetResponseDataActivityState,
-                /// audit_state
-                pub audit_state: GetResponseDataAuditState,
-                /// 可用库存
-                pub available_quota: i64,
-                /// 总库存
-                pub total_quota: i64,
-                /// 投放模式
-                pub delivery_mode: GetResponseDataDeliveryMode,
-                /// 投放时间范围
-                pub time_range: GetResponseDataTimeRange,
-                /// 商品券
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub product_coupon: Option<GetResponseDataProductCoupon>,
-            }
-
-            /// What `GET /v3/brand/marketing/shake-activities/activities` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponse {
-                /// 分页页码
-                pub offset: i64,
-                /// 分页大小
-                pub limit: i64,
-                /// 总数
-                pub total_count: i64,
-                /// 摇一摇有优惠活动列表
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub data: Option<Vec<GetResponseData>>,
-            }
-        }
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct ProfitsharingResponse {
+        /// 品牌主商户号
+        pub brand_mchid: String,
+        /// 分账接收方类型
+        pub r#type: crate::api::v3::brand::types::ReceiversType,
+        /// 分账接收方账号
+        pub account: String,
     }
-}
-/// `/v3/brand/partner`
-pub mod partner {
-    /// `/v3/brand/partner/card-member`
-    pub mod card_member {
-        /// `/v3/brand/partner/card-member/cards`
-        pub mod cards {
-            /// 查询会员卡模板列表
-            ///
-            /// `GET /v3/brand/partner/card-member/cards`
-            #[doc(alias = "查询会员卡模板列表")]
-            #[crate::endpoint(GET, "/v3/brand/partner/card-member/cards", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-            pub struct Get {
-                /// 品牌id (query)
-                pub brand_id: String,
-                /// 状态 (query)
-                pub state: Option<GetState>,
-                /// 分页页码 (query)
-                pub offset: Option<i64>,
-                /// 分页大小 (query)
-                pub limit: Option<i64>,
-            }
 
-            string_enum! {
-                /// 状态
-                pub enum GetState {
-                    /// `CARD_EFFECTIVE`
-                    CardEffective = "CARD_EFFECTIVE",
-                    /// `CARD_INVALID`
-                    CardInvalid = "CARD_INVALID",
-                }
-            }
-
-            string_enum! {
-                /// 会员卡类型
-                pub enum GetResponseDataCardType {
-                    /// `PURCHASE`
-                    Purchase = "PURCHASE",
-                    /// `NORMAL`
-                    Normal = "NORMAL",
-                    /// `BALANCE`
-                    Balance = "BALANCE",
-                }
-            }
-
-            string_enum! {
-                /// 会员卡code分配类型
-                pub enum GetResponseDataCodeMode {
-                    /// `SYSTEM_ALLOCATE`
-                    SystemAllocate = "SYSTEM_ALLOCATE",
-                    /// `MERCHANT_ALLOCATE`
-                    MerchantAllocate = "MERCHANT_ALLOCATE",
-                }
-            }
-
-            string_enum! {
-                /// 会员码型
-                pub enum GetResponseDataCodeType {
-                    /// `NONE_CODE`
-                    NoneCode = "NONE_CODE",
-                    /// `BAR_CODE`
-                    BarCode = "BAR_CODE",
-                    /// `QR_CODE`
-                    QrCode = "QR_CODE",
-                    /// `BAR_CODE_AND_QR_CODE`
-                    BarCodeAndQrCode = "BAR_CODE_AND_QR_CODE",
-                    /// `JUMP_MINI_PROGRAM`
-                    JumpMiniProgram = "JUMP_MINI_PROGRAM",
-                }
-            }
-
-            /// 会员码跳转信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseDataCodeJumpInformation {
-                /// 会员码跳转AppID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub jump_appid: Option<String>,
-                /// 会员码跳转路径
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub jump_path: Option<String>,
-            }
-
-            string_enum! {
-                /// 有效期类型
-                pub enum GetResponseDataValidDateInformationType {
-                    /// `FIX_TIME_RANGE`
-                    FixTimeRange = "FIX_TIME_RANGE",
-                    /// `FIX_TERM`
-                    FixTerm = "FIX_TERM",
-                    /// `PERMANENT`
-                    Permanent = "PERMANENT",
-                }
-            }
-
-            /// 会员卡有效期
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseDataValidDateInformation {
-                /// 有效期类型
-                pub r#type: GetResponseDataValidDateInformationType,
-                /// 有效期开始时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub available_begin_time: Option<crate::DateTime>,
-                /// 有效期结束时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub available_end_time: Option<crate::DateTime>,
-                /// 生效后N天内有效
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub available_day_after_receive: Option<i64>,
-            }
-
-            /// 积分信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseDataPointsInformation {
-                /// 积分跳转AppID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub jump_appid: Option<String>,
-                /// 积分跳转路径
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub jump_path: Option<String>,
-            }
-
-            /// 储值信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseDataBalanceInformation {
-                /// 储值小程序AppID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub jump_appid: Option<String>,
-                /// 储值小程序路径
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub jump_path: Option<String>,
-            }
-
-            /// 付费会员信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseDataPurchaseInformation {
-                /// 付费会员价格
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub price: Option<i64>,
-                /// 付费会员跳转AppID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub jump_appid: Option<String>,
-                /// 付费会员跳转路径
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub jump_path: Option<String>,
-            }
-
-            string_enum! {
-                /// 平台提供的通用开卡信息字段
-                pub enum GetResponseDataUserInformationCommonFieldList {
-                    /// `USER_FORM_FLAG_SEX`
-                    UserFormFlagSex = "USER_FORM_FLAG_SEX",
-                    /// `USER_FORM_FLAG_NAME`
-                    UserFormFlagName = "USER_FORM_FLAG_NAME",
-                    /// `USER_FORM_FLAG_BIRTHDAY`
-                    UserFormFlagBirthday = "USER_FORM_FLAG_BIRTHDAY",
-                    /// `USER_FORM_FLAG_ADDRESS`
-                    UserFormFlagAddress = "USER_FORM_FLAG_ADDRESS",
-                    /// `USER_FORM_FLAG_EMAIL`
-                    UserFormFlagEmail = "USER_FORM_FLAG_EMAIL",
-                    /// `USER_FORM_FLAG_CITY`
-                    UserFormFlagCity = "USER_FORM_FLAG_CITY",
-                }
-            }
-
-            string_enum! {
-                /// 商户自定义的开卡信息字段类型
-                pub enum GetResponseDataUserInformationCustomFieldListType {
-                    /// `CHECK_BOX`
-                    CheckBox = "CHECK_BOX",
-                    /// `RADIO`
-                    Radio = "RADIO",
-                }
-            }
-
-            /// GetResponseDataUserInformationCustomFieldList
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseDataUserInformationCustomFieldList {
-                /// 商户自定义的开卡信息字段类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub r#type: Option<GetResponseDataUserInformationCustomFieldListType>,
-                /// 字段名称
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub name: Option<String>,
-                /// 字段值
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub values: Option<Vec<String>>,
-            }
-
-            /// 用户开卡信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseDataUserInformation {
-                /// 平台提供的通用开卡信息字段
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub common_field_list: Option<Vec<GetResponseDataUserInformationCommonFieldList>>,
-                /// 商户自定义的开卡信息字段
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub custom_field_list: Option<Vec<GetResponseDataUserInformationCustomFieldList>>,
-            }
-
-            /// GetResponseData
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseData {
-                /// 会员卡模板ID
-                pub card_id: String,
-                /// 品牌ID
-                pub brand_id: String,
-                /// 商户AppId
-                pub appid: String,
-                /// 会员卡类型
-                pub card_type: GetResponseDataCardType,
-                /// 卡名称
-                pub card_title: String,
-                /// 卡背景颜色
-                pub card_color: String,
-                /// 卡背景图URL
-                pub card_picture_url: String,
-                /// 会员卡code分配类型
-                pub code_mode: GetResponseDataCodeMode,
-                /// 会员码型
-                pub code_type: GetResponseDataCodeType,
-                /// 会员码跳转信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub code_jump_information: Option<GetResponseDataCodeJumpInformation>,
-                /// 会员权益
-                pub benefits: String,
-                /// 回调地址
-                pub notify_url: String,
-                /// 是否置顶
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub need_pinned: Option<bool>,
-                /// 是否展示会员等级
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub need_display_level: Option<bool>,
-                /// 会员初始等级
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub init_level: Option<String>,
-                /// 服务电话
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub service_phone: Option<String>,
-                /// 商家法务协议
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub legal_agreement: Option<String>,
-                /// 会员卡有效期
-                pub valid_date_information: GetResponseDataValidDateInformation,
-                /// 积分信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub points_information: Option<GetResponseDataPointsInformation>,
-                /// 储值信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub balance_information: Option<GetResponseDataBalanceInformation>,
-                /// 付费会员信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub purchase_information: Option<GetResponseDataPurchaseInformation>,
-                /// 用户开卡信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub user_information: Option<GetResponseDataUserInformation>,
-            }
-
-            /// What `GET /v3/brand/partner/card-member/cards` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponse {
-                /// 总数量
-                pub total_count: i64,
-                /// 分页页码
-                pub offset: i64,
-                /// 分页大小
-                pub limit: i64,
-                /// 会员卡模板列表
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub data: Option<Vec<GetResponseData>>,
-            }
-
-            /// 创建会员卡模板
-            ///
-            /// `POST /v3/brand/partner/card-member/cards`
-            ///
-            /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
-            #[doc(alias = "创建会员卡模板")]
-            #[crate::endpoint(POST, "/v3/brand/partner/card-member/cards", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-            pub struct Post {
-                /// 品牌ID
-                pub brand_id: String,
-                /// 商户AppId
-                pub appid: String,
-                /// 会员卡类型
-                pub card_type: PostCardType,
-                /// 卡名称
-                pub card_title: String,
-                /// 卡背景颜色
-                pub card_color: String,
-                /// 卡背景图URL
-                pub card_picture_url: String,
-                /// 会员卡code分配类型
-                pub code_mode: PostCodeMode,
-                /// 会员码型
-                pub code_type: PostCodeType,
-                /// 会员码跳转信息
-                pub code_jump_information: Option<PostCodeJumpInformation>,
-                /// 会员权益
-                pub benefits: String,
-                /// 回调地址
-                pub notify_url: String,
-                /// 是否置顶
-                pub need_pinned: Option<bool>,
-                /// 是否展示会员等级
-                pub need_display_level: Option<bool>,
-                /// 会员初始等级
-                pub init_level: Option<String>,
-                /// 服务电话
-                pub service_phone: Option<String>,
-                /// 商家法务协议
-                pub legal_agreement: Option<String>,
-                /// 会员卡有效期
-                pub valid_date_information: PostValidDateInformation,
-                /// 积分信息
-                pub points_information: Option<PostPointsInformation>,
-                /// 储值信息
-                pub balance_information: Option<PostBalanceInformation>,
-                /// 付费会员信息
-                pub purchase_information: Option<PostPurchaseInformation>,
-                /// 用户开卡信息
-                pub user_information: Option<PostUserInformation>,
-            }
-
-            string_enum! {
-                /// 会员卡类型
-                pub enum PostCardType {
-                    /// `PURCHASE`
-                    Purchase = "PURCHASE",
-                    /// `NORMAL`
-                    Normal = "NORMAL",
-                    /// `BALANCE`
-                    Balance = "BALANCE",
-                }
-            }
-
-            string_enum! {
-                /// 会员卡code分配类型
-                pub enum PostCodeMode {
-                    /// `SYSTEM_ALLOCATE`
-                    SystemAllocate = "SYSTEM_ALLOCATE",
-                    /// `MERCHANT_ALLOCATE`
-                    MerchantAllocate = "MERCHANT_ALLOCATE",
-                }
-            }
-
-            string_enum! {
-                /// 会员码型
-                pub enum PostCodeType {
-                    /// `NONE_CODE`
-                    NoneCode = "NONE_CODE",
-                    /// `BAR_CODE`
-                    BarCode = "BAR_CODE",
-                    /// `QR_CODE`
-                    QrCode = "QR_CODE",
-                    /// `BAR_CODE_AND_QR_CODE`
-                    BarCodeAndQrCode = "BAR_CODE_AND_QR_CODE",
-                    /// `JUMP_MINI_PROGRAM`
-                    JumpMiniProgram = "JUMP_MINI_PROGRAM",
-                }
-            }
-
-            /// 会员码跳转信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostCodeJumpInformation {
-                /// 会员码跳转AppID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub jump_appid: Option<String>,
-                /// 会员码跳转路径
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub jump_path: Option<String>,
-            }
-
-            string_enum! {
-                /// 有效期类型
-                pub enum PostValidDateInformationType {
-                    /// `FIX_TIME_RANGE`
-                    FixTimeRange = "FIX_TIME_RANGE",
-                    /// `FIX_TERM`
-                    FixTerm = "FIX_TERM",
-                    /// `PERMANENT`
-                    Permanent = "PERMANENT",
-                }
-            }
-
-            /// 会员卡有效期
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostValidDateInformation {
-                /// 有效期类型
-                pub r#type: PostValidDateInformationType,
-                /// 有效期开始时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub available_begin_time: Option<crate::DateTime>,
-                /// 有效期结束时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub available_end_time: Option<crate::DateTime>,
-                /// 生效后N天内有效
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub available_day_after_receive: Option<i64>,
-            }
-
-            /// 积分信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostPointsInformation {
-                /// 积分跳转AppID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub jump_appid: Option<String>,
-                /// 积分跳转路径
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub jump_path: Option<String>,
-            }
-
-            /// 储值信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostBalanceInformation {
-                /// 储值小程序AppID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub jump_appid: Option<String>,
-                /// 储值小程序路径
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub jump_path: Option<String>,
-            }
-
-            /// 付费会员信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostPurchaseInformation {
-                /// 付费会员价格
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub price: Option<i64>,
-                /// 付费会员跳转AppID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub jump_appid: Option<String>,
-                /// 付费会员跳转路径
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub jump_path: Option<String>,
-            }
-
-            string_enum! {
-                /// 平台提供的通用开卡信息字段
-                pub enum PostUserInformationCommonFieldList {
-                    /// `USER_FORM_FLAG_SEX`
-                    UserFormFlagSex = "USER_FORM_FLAG_SEX",
-                    /// `USER_FORM_FLAG_NAME`
-                    UserFormFlagName = "USER_FORM_FLAG_NAME",
-                    /// `USER_FORM_FLAG_BIRTHDAY`
-                    UserFormFlagBirthday = "USER_FORM_FLAG_BIRTHDAY",
-                    /// `USER_FORM_FLAG_ADDRESS`
-                    UserFormFlagAddress = "USER_FORM_FLAG_ADDRESS",
-                    /// `USER_FORM_FLAG_EMAIL`
-                    UserFormFlagEmail = "USER_FORM_FLAG_EMAIL",
-                    /// `USER_FORM_FLAG_CITY`
-                    UserFormFlagCity = "USER_FORM_FLAG_CITY",
-                }
-            }
-
-            string_enum! {
-                /// 商户自定义的开卡信息字段类型
-                pub enum PostUserInformationCustomFieldListType {
-                    /// `CHECK_BOX`
-                    CheckBox = "CHECK_BOX",
-                    /// `RADIO`
-                    Radio = "RADIO",
-                }
-            }
-
-            /// PostUserInformationCustomFieldList
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostUserInformationCustomFieldList {
-                /// 商户自定义的开卡信息字段类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub r#type: Option<PostUserInformationCustomFieldListType>,
-                /// 字段名称
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub name: Option<String>,
-                /// 字段值
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub values: Option<Vec<String>>,
-            }
-
-            /// 用户开卡信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostUserInformation {
-                /// 平台提供的通用开卡信息字段
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub common_field_list: Option<Vec<PostUserInformationCommonFieldList>>,
-                /// 商户自定义的开卡信息字段
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub custom_field_list: Option<Vec<PostUserInformationCustomFieldList>>,
-            }
-
-            string_enum! {
-                /// 会员卡类型
-                pub enum PostResponseCardType {
-                    /// `PURCHASE`
-                    Purchase = "PURCHASE",
-                    /// `NORMAL`
-                    Normal = "NORMAL",
-                    /// `BALANCE`
-                    Balance = "BALANCE",
-                }
-            }
-
-            string_enum! {
-                /// 会员卡code分配类型
-                pub enum PostResponseCodeMode {
-                    /// `SYSTEM_ALLOCATE`
-                    SystemAllocate = "SYSTEM_ALLOCATE",
-                    /// `MERCHANT_ALLOCATE`
-                    MerchantAllocate = "MERCHANT_ALLOCATE",
-                }
-            }
-
-            string_enum! {
-                /// 会员码型
-                pub enum PostResponseCodeType {
-                    /// `NONE_CODE`
-                    NoneCode = "NONE_CODE",
-                    /// `BAR_CODE`
-                    BarCode = "BAR_CODE",
-                    /// `QR_CODE`
-                    QrCode = "QR_CODE",
-                    /// `BAR_CODE_AND_QR_CODE`
-                    BarCodeAndQrCode = "BAR_CODE_AND_QR_CODE",
-                    /// `JUMP_MINI_PROGRAM`
-                    JumpMiniProgram = "JUMP_MINI_PROGRAM",
-                }
-            }
-
-            /// 会员码跳转信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponseCodeJumpInformation {
-                /// 会员码跳转AppID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub jump_appid: Option<String>,
-                /// 会员码跳转路径
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub jump_path: Option<String>,
-            }
-
-            string_enum! {
-                /// 有效期类型
-                pub enum PostResponseValidDateInformationType {
-                    /// `FIX_TIME_RANGE`
-                    FixTimeRange = "FIX_TIME_RANGE",
-                    /// `FIX_TERM`
-                    FixTerm = "FIX_TERM",
-                    /// `PERMANENT`
-                    Permanent = "PERMANENT",
-                }
-            }
-
-            /// 会员卡有效期
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponseValidDateInformation {
-                /// 有效期类型
-                pub r#type: PostResponseValidDateInformationType,
-                /// 有效期开始时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub available_begin_time: Option<crate::DateTime>,
-                /// 有效期结束时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub available_end_time: Option<crate::DateTime>,
-                /// 生效后N天内有效
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub available_day_after_receive: Option<i64>,
-            }
-
-            /// 积分信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponsePointsInformation {
-                /// 积分跳转AppID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub jump_appid: Option<String>,
-                /// 积分跳转路径
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub jump_path: Option<String>,
-            }
-
-            /// 储值信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponseBalanceInformation {
-                /// 储值小程序AppID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub jump_appid: Option<String>,
-                /// 储值小程序路径
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub jump_path: Option<String>,
-            }
-
-            /// 付费会员信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponsePurchaseInformation {
-                /// 付费会员价格
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub price: Option<i64>,
-                /// 付费会员跳转AppID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub jump_appid: Option<String>,
-                /// 付费会员跳转路径
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub jump_path: Option<String>,
-            }
-
-            string_enum! {
-                /// 平台提供的通用开卡信息字段
-                pub enum PostResponseUserInformationCommonFieldList {
-                    /// `USER_FORM_FLAG_SEX`
-                    UserFormFlagSex = "USER_FORM_FLAG_SEX",
-                    /// `USER_FORM_FLAG_NAME`
-                    UserFormFlagName = "USER_FORM_FLAG_NAME",
-                    /// `USER_FORM_FLAG_BIRTHDAY`
-                    UserFormFlagBirthday = "USER_FORM_FLAG_BIRTHDAY",
-                    /// `USER_FORM_FLAG_ADDRESS`
-                    UserFormFlagAddress = "USER_FORM_FLAG_ADDRESS",
-                    /// `USER_FORM_FLAG_EMAIL`
-                    UserFormFlagEmail = "USER_FORM_FLAG_EMAIL",
-                    /// `USER_FORM_FLAG_CITY`
-                    UserFormFlagCity = "USER_FORM_FLAG_CITY",
-                }
-            }
-
-            string_enum! {
-                /// 商户自定义的开卡信息字段类型
-                pub enum PostResponseUserInformationCustomFieldListType {
-                    /// `CHECK_BOX`
-                    CheckBox = "CHECK_BOX",
-                    /// `RADIO`
-                    Radio = "RADIO",
-                }
-            }
-
-            /// PostResponseUserInformationCustomFieldList
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponseUserInformationCustomFieldList {
-                /// 商户自定义的开卡信息字段类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub r#type: Option<PostResponseUserInformationCustomFieldListType>,
-                /// 字段名称
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub name: Option<String>,
-                /// 字段值
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub values: Option<Vec<String>>,
-            }
-
-            /// 用户开卡信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponseUserInformation {
-                /// 平台提供的通用开卡信息字段
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub common_field_list: Option<Vec<PostResponseUserInformationCommonFieldList>>,
-                /// 商户自定义的开卡信息字段
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub custom_field_list: Option<Vec<PostResponseUserInformationCustomFieldList>>,
-            }
-
-            /// What `POST /v3/brand/partner/card-member/cards` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponse {
-                /// 会员卡模板ID
-                pub card_id: String,
-                /// 品牌ID
-                pub brand_id: String,
-                /// 商户AppId
-                pub appid: String,
-                /// 会员卡类型
-                pub card_type: PostResponseCardType,
-                /// 卡名称
-                pub card_title: String,
-                /// 卡背景颜色
-                pub card_color: String,
-                /// 卡背景图URL
-                pub card_picture_url: String,
-                /// 会员卡code分配类型
-                pub code_mode: PostResponseCodeMode,
-                /// 会员码型
-                pub code_type: PostResponseCodeType,
-                /// 会员码跳转信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub code_jump_information: Option<PostResponseCodeJumpInformation>,
-                /// 会员权益
-                pub benefits: String,
-                /// 回调地址
-                pub notify_url: String,
-                /// 是否置顶
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub need_pinned: Option<bool>,
-                /// 是否展示会员等级
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub need_display_level: Option<bool>,
-                /// 会员初始等级
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub init_level: Option<String>,
-                /// 服务电话
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub service_phone: Option<String>,
-                /// 商家法务协议
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub legal_agreement: Option<String>,
-                /// 会员卡有效期
-                pub valid_date_information: PostResponseValidDateInformation,
-                /// 积分信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub points_information: Option<PostResponsePointsInformation>,
-                /// 储值信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub balance_information: Option<PostResponseBalanceInformation>,
-                /// 付费会员信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub purchase_information: Option<PostResponsePurchaseInformation>,
-                /// 用户开卡信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub user_information: Option<PostResponseUserInformation>,
-            }
-
-            /// `/v3/brand/partner/card-member/cards/{card_id}`
-            pub mod _card_id_ {
-                /// 查询会员卡模板信息
-                ///
-                /// `GET /v3/brand/partner/card-member/cards/{card_id}`
-                #[doc(alias = "查询会员卡模板信息")]
-                #[crate::endpoint(GET, "/v3/brand/partner/card-member/cards/<card_id>", response = GetResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-                pub struct Get {
-                    /// 会员卡模板ID (path)
-                    pub card_id: String,
-                    /// 品牌id (query)
-                    pub brand_id: String,
-                }
-
-                string_enum! {
-                    /// 会员卡类型
-                    pub enum GetResponseCardType {
-                        /// `PURCHASE`
-                        Purchase = "PURCHASE",
-                        /// `NORMAL`
-                        Normal = "NORMAL",
-                        /// `BALANCE`
-                        Balance = "BALANCE",
-                    }
-                }
-
-                string_enum! {
-                    /// 会员卡code分配类型
-                    pub enum GetResponseCodeMode {
-                        /// `SYSTEM_ALLOCATE`
-                        SystemAllocate = "SYSTEM_ALLOCATE",
-                        /// `MERCHANT_ALLOCATE`
-                        MerchantAllocate = "MERCHANT_ALLOCATE",
-                    }
-                }
-
-                string_enum! {
-                    /// 会员码型
-                    pub enum GetResponseCodeType {
-                        /// `NONE_CODE`
-                        NoneCode = "NONE_CODE",
-                        /// `BAR_CODE`
-                        BarCode = "BAR_CODE",
-                        /// `QR_CODE`
-                        QrCode = "QR_CODE",
-                        /// `BAR_CODE_AND_QR_CODE`
-                        BarCodeAndQrCode = "BAR_CODE_AND_QR_CODE",
-                        /// `JUMP_MINI_PROGRAM`
-                        JumpMiniProgram = "JUMP_MINI_PROGRAM",
-                    }
-                }
-
-                /// 会员码跳转信息
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct GetResponseCodeJumpInformation {
-                    /// 会员码跳转AppID
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub jump_appid: Option<String>,
-                    /// 会员码跳转路径
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub jump_path: Option<String>,
-                }
-
-                string_enum! {
-                    /// 有效期类型
-                    pub enum GetResponseValidDateInformationType {
-                        /// `FIX_TIME_RANGE`
-                        FixTimeRange = "FIX_TIME_RANGE",
-                        /// `FIX_TERM`
-                        FixTerm = "FIX_TERM",
-                        /// `PERMANENT`
-                        Permanent = "PERMANENT",
-                    }
-                }
-
-                /// 会员卡有效期
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponseValidDateInformation {
-                    /// 有效期类型
-                    pub r#type: GetResponseValidDateInformationType,
-                    /// 有效期开始时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub available_begin_time: Option<crate::DateTime>,
-                    /// 有效期结束时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub available_end_time: Option<crate::DateTime>,
-                    /// 生效后N天内有效
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub available_day_after_receive: Option<i64>,
-                }
-
-                /// 积分信息
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct GetResponsePointsInformation {
-                    /// 积分跳转AppID
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub jump_appid: Option<String>,
-                    /// 积分跳转路径
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub jump_path: Option<String>,
-                }
-
-                /// 储值信息
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct GetResponseBalanceInformation {
-                    /// 储值小程序AppID
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub jump_appid: Option<String>,
-                    /// 储值小程序路径
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub jump_path: Option<String>,
-                }
-
-                /// 付费会员信息
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct GetResponsePurchaseInformation {
-                    /// 付费会员价格
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub price: Option<i64>,
-                    /// 付费会员跳转AppID
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub jump_appid: Option<String>,
-                    /// 付费会员跳转路径
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub jump_path: Option<String>,
-                }
-
-                string_enum! {
-                    /// 平台提供的通用开卡信息字段
-                    pub enum GetResponseUserInformationCommonFieldList {
-                        /// `USER_FORM_FLAG_SEX`
-                        UserFormFlagSex = "USER_FORM_FLAG_SEX",
-                        /// `USER_FORM_FLAG_NAME`
-                        UserFormFlagName = "USER_FORM_FLAG_NAME",
-                        /// `USER_FORM_FLAG_BIRTHDAY`
-                        UserFormFlagBirthday = "USER_FORM_FLAG_BIRTHDAY",
-                        /// `USER_FORM_FLAG_ADDRESS`
-                        UserFormFlagAddress = "USER_FORM_FLAG_ADDRESS",
-                        /// `USER_FORM_FLAG_EMAIL`
-                        UserFormFlagEmail = "USER_FORM_FLAG_EMAIL",
-                        /// `USER_FORM_FLAG_CITY`
-                        UserFormFlagCity = "USER_FORM_FLAG_CITY",
-                    }
-                }
-
-                string_enum! {
-                    /// 商户自定义的开卡信息字段类型
-                    pub enum GetResponseUserInformationCustomFieldListType {
-                        /// `CHECK_BOX`
-                        CheckBox = "CHECK_BOX",
-                        /// `RADIO`
-                        Radio = "RADIO",
-                    }
-                }
-
-                /// GetResponseUserInformationCustomFieldList
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct GetResponseUserInformationCustomFieldList {
-                    /// 商户自定义的开卡信息字段类型
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub r#type: Option<GetResponseUserInformationCustomFieldListType>,
-                    /// 字段名称
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub name: Option<String>,
-                    /// 字段值
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub values: Option<Vec<String>>,
-                }
-
-                /// 用户开卡信息
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct GetResponseUserInformation {
-                    /// 平台提供的通用开卡信息字段
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub common_field_list: Option<Vec<GetResponseUserInformationCommonFieldList>>,
-                    /// 商户自定义的开卡信息字段
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub custom_field_list: Option<Vec<GetResponseUserInformationCustomFieldList>>,
-                }
-
-                string_enum! {
-                    /// 状态
-                    pub enum GetResponseState {
-                        /// `CARD_EFFECTIVE`
-                        CardEffective = "CARD_EFFECTIVE",
-                        /// `CARD_INVALID`
-                        CardInvalid = "CARD_INVALID",
-                    }
-                }
-
-                /// What `GET /v3/brand/partner/card-member/cards/{card_id}` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponse {
-                    /// 会员卡模板ID
-                    pub card_id: String,
-                    /// 品牌ID
-                    pub brand_id: String,
-                    /// 商户AppId
-                    pub appid: String,
-                    /// 会员卡类型
-                    pub card_type: GetResponseCardType,
-                    /// 卡名称
-                    pub card_title: String,
-                    /// 卡背景颜色
-                    pub card_color: String,
-                    /// 卡背景图URL
-                    pub card_picture_url: String,
-                    /// 会员卡code分配类型
-                    pub code_mode: GetResponseCodeMode,
-                    /// 会员码型
-                    pub code_type: GetResponseCodeType,
-                    /// 会员码跳转信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub code_jump_information: Option<GetResponseCodeJumpInformation>,
-                    /// 会员权益
-                    pub benefits: String,
-                    /// 回调地址
-                    pub notify_url: String,
-                    /// 是否置顶
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub need_pinned: Option<bool>,
-                    /// 是否展示会员等级
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub need_display_level: Option<bool>,
-                    /// 会员初始等级
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub init_level: Option<String>,
-                    /// 服务电话
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub service_phone: Option<String>,
-                    /// 商家法务协议
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub legal_agreement: Option<String>,
-                    /// 会员卡有效期
-                    pub valid_date_information: GetResponseValidDateInformation,
-                    /// 积分信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub points_information: Option<GetResponsePointsInformation>,
-                    /// 储值信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub balance_information: Option<GetResponseBalanceInformation>,
-                    /// 付费会员信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub purchase_information: Option<GetResponsePurchaseInformation>,
-                    /// 用户开卡信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub user_information: Option<GetResponseUserInformation>,
-                    /// 状态
-                    pub state: GetResponseState,
-                    /// 创建时间
-                    pub create_time: String,
-                    /// 更新时间
-                    pub update_time: String,
-                }
-
-                /// 修改会员卡模板信息
-                ///
-                /// `PATCH /v3/brand/partner/card-member/cards/{card_id}`
-                ///
-                /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
-                #[doc(alias = "修改会员卡模板信息")]
-                #[crate::endpoint(PATCH, "/v3/brand/partner/card-member/cards/<card_id>", response = PatchResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-                pub struct Patch {
-                    /// 会员卡模板ID (path)
-                    pub card_id: String,
-                    /// 品牌ID
-                    pub brand_id: String,
-                    /// 卡名称
-                    pub card_title: Option<String>,
-                    /// 卡背景颜色
-                    pub card_color: Option<String>,
-                    /// 卡背景图URL
-                    pub card_picture_url: Option<String>,
-                    /// 会员码跳转信息
-                    pub code_jump_information: Option<PatchCodeJumpInformation>,
-                    /// 会员权益
-                    pub benefits: Option<String>,
-                    /// 回调地址
-                    pub notify_url: Option<String>,
-                    /// 是否置顶
-                    pub need_pinned: Option<bool>,
-                    /// 是否展示会员等级
-                    pub need_display_level: Option<bool>,
-                    /// 会员初始等级
-                    pub init_level: Option<String>,
-                    /// 服务电话
-                    pub service_phone: Option<String>,
-                    /// 商家法务协议
-                    pub legal_agreement: Option<String>,
-                    /// 会员卡有效期
-                    pub valid_date_information: Option<PatchValidDateInformation>,
-                    /// 积分信息
-                    pub points_information: Option<PatchPointsInformation>,
-                    /// 储值信息
-                    pub balance_information: Option<PatchBalanceInformation>,
-                    /// 付费会员信息
-                    pub purchase_information: Option<PatchPurchaseInformation>,
-                    /// 用户开卡信息
-                    pub user_information: Option<PatchUserInformation>,
-                }
-
-                /// 会员码跳转信息
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct PatchCodeJumpInformation {
-                    /// 会员码跳转AppID
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub jump_appid: Option<String>,
-                    /// 会员码跳转路径
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub jump_path: Option<String>,
-                }
-
-                string_enum! {
-                    /// 有效期类型
-                    pub enum PatchValidDateInformationType {
-                        /// `FIX_TIME_RANGE`
-                        FixTimeRange = "FIX_TIME_RANGE",
-                        /// `FIX_TERM`
-                        FixTerm = "FIX_TERM",
-                        /// `PERMANENT`
-                        Permanent = "PERMANENT",
-                    }
-                }
-
-                /// 会员卡有效期
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PatchValidDateInformation {
-                    /// 有效期类型
-                    pub r#type: PatchValidDateInformationType,
-                    /// 有效期开始时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub available_begin_time: Option<crate::DateTime>,
-                    /// 有效期结束时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub available_end_time: Option<crate::DateTime>,
-                    /// 生效后N天内有效
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub available_day_after_receive: Option<i64>,
-                }
-
-                /// 积分信息
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct PatchPointsInformation {
-                    /// 积分跳转AppID
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub jump_appid: Option<String>,
-                    /// 积分跳转路径
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub jump_path: Option<String>,
-                }
-
-                /// 储值信息
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct PatchBalanceInformation {
-                    /// 储值小程序AppID
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub jump_appid: Option<String>,
-                    /// 储值小程序路径
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub jump_path: Option<String>,
-                }
-
-                /// 付费会员信息
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct PatchPurchaseInformation {
-                    /// 付费会员价格
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub price: Option<i64>,
-                    /// 付费会员跳转AppID
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub jump_appid: Option<String>,
-                    /// 付费会员跳转路径
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub jump_path: Option<String>,
-                }
-
-                string_enum! {
-                    /// 平台提供的通用开卡信息字段
-                    pub enum PatchUserInformationCommonFieldList {
-                        /// `USER_FORM_FLAG_SEX`
-                        UserFormFlagSex = "USER_FORM_FLAG_SEX",
-                        /// `USER_FORM_FLAG_NAME`
-                        UserFormFlagName = "USER_FORM_FLAG_NAME",
-                        /// `USER_FORM_FLAG_BIRTHDAY`
-                        UserFormFlagBirthday = "USER_FORM_FLAG_BIRTHDAY",
-                        /// `USER_FORM_FLAG_ADDRESS`
-                        UserFormFlagAddress = "USER_FORM_FLAG_ADDRESS",
-                        /// `USER_FORM_FLAG_EMAIL`
-                        UserFormFlagEmail = "USER_FORM_FLAG_EMAIL",
-                        /// `USER_FORM_FLAG_CITY`
-                        UserFormFlagCity = "USER_FORM_FLAG_CITY",
-                    }
-                }
-
-                string_enum! {
-                    /// 商户自定义的开卡信息字段类型
-                    pub enum PatchUserInformationCustomFieldListType {
-                        /// `CHECK_BOX`
-                        CheckBox = "CHECK_BOX",
-                        /// `RADIO`
-                        Radio = "RADIO",
-                    }
-                }
-
-                /// PatchUserInformationCustomFieldList
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct PatchUserInformationCustomFieldList {
-                    /// 商户自定义的开卡信息字段类型
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub r#type: Option<PatchUserInformationCustomFieldListType>,
-                    /// 字段名称
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub name: Option<String>,
-                    /// 字段值
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub values: Option<Vec<String>>,
-                }
-
-                /// 用户开卡信息
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct PatchUserInformation {
-                    /// 平台提供的通用开卡信息字段
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub common_field_list: Option<Vec<PatchUserInformationCommonFieldList>>,
-                    /// 商户自定义的开卡信息字段
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub custom_field_list: Option<Vec<PatchUserInformationCustomFieldList>>,
-                }
-
-                string_enum! {
-                    /// 会员卡类型
-                    pub enum PatchResponseCardType {
-                        /// `PURCHASE`
-                        Purchase = "PURCHASE",
-                        /// `NORMAL`
-                        Normal = "NORMAL",
-                        /// `BALANCE`
-                        Balance = "BALANCE",
-                    }
-                }
-
-                string_enum! {
-                    /// 会员卡code分配类型
-                    pub enum PatchResponseCodeMode {
-                        /// `SYSTEM_ALLOCATE`
-                        SystemAllocate = "SYSTEM_ALLOCATE",
-                        /// `MERCHANT_ALLOCATE`
-                        MerchantAllocate = "MERCHANT_ALLOCATE",
-                    }
-                }
-
-                string_enum! {
-                    /// 会员码型
-                    pub enum PatchResponseCodeType {
-                        /// `NONE_CODE`
-                        NoneCode = "NONE_CODE",
-                        /// `BAR_CODE`
-                        BarCode = "BAR_CODE",
-                        /// `QR_CODE`
-                        QrCode = "QR_CODE",
-                        /// `BAR_CODE_AND_QR_CODE`
-                        BarCodeAndQrCode = "BAR_CODE_AND_QR_CODE",
-                        /// `JUMP_MINI_PROGRAM`
-                        JumpMiniProgram = "JUMP_MINI_PROGRAM",
-                    }
-                }
-
-                /// 会员码跳转信息
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct PatchResponseCodeJumpInformation {
-                    /// 会员码跳转AppID
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub jump_appid: Option<String>,
-                    /// 会员码跳转路径
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub jump_path: Option<String>,
-                }
-
-                string_enum! {
-                    /// 有效期类型
-                    pub enum PatchResponseValidDateInformationType {
-                        /// `FIX_TIME_RANGE`
-                        FixTimeRange = "FIX_TIME_RANGE",
-                        /// `FIX_TERM`
-                        FixTerm = "FIX_TERM",
-                        /// `PERMANENT`
-                        Permanent = "PERMANENT",
-                    }
-                }
-
-                /// 会员卡有效期
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PatchResponseValidDateInformation {
-                    /// 有效期类型
-                    pub r#type: PatchResponseValidDateInformationType,
-                    /// 有效期开始时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub available_begin_time: Option<crate::DateTime>,
-                    /// 有效期结束时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub available_end_time: Option<crate::DateTime>,
-                    /// 生效后N天内有效
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub available_day_after_receive: Option<i64>,
-                }
-
-                /// 积分信息
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct PatchResponsePointsInformation {
-                    /// 积分跳转AppID
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub jump_appid: Option<String>,
-                    /// 积分跳转路径
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub jump_path: Option<String>,
-                }
-
-                /// 储值信息
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct PatchResponseBalanceInformation {
-                    /// 储值小程序AppID
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub jump_appid: Option<String>,
-                    /// 储值小程序路径
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub jump_path: Option<String>,
-                }
-
-                /// 付费会员信息
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct PatchResponsePurchaseInformation {
-                    /// 付费会员价格
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub price: Option<i64>,
-                    /// 付费会员跳转AppID
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub jump_appid: Option<String>,
-                    /// 付费会员跳转路径
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub jump_path: Option<String>,
-                }
-
-                string_enum! {
-                    /// 平台提供的通用开卡信息字段
-                    pub enum PatchResponseUserInformationCommonFieldList {
-                        /// `USER_FORM_FLAG_SEX`
-                        UserFormFlagSex = "USER_FORM_FLAG_SEX",
-                        /// `USER_FORM_FLAG_NAME`
-                        UserFormFlagName = "USER_FORM_FLAG_NAME",
-                        /// `USER_FORM_FLAG_BIRTHDAY`
-                        UserFormFlagBirthday = "USER_FORM_FLAG_BIRTHDAY",
-                        /// `USER_FORM_FLAG_ADDRESS`
-                        UserFormFlagAddress = "USER_FORM_FLAG_ADDRESS",
-                        /// `USER_FORM_FLAG_EMAIL`
-                        UserFormFlagEmail = "USER_FORM_FLAG_EMAIL",
-                        /// `USER_FORM_FLAG_CITY`
-                        UserFormFlagCity = "USER_FORM_FLAG_CITY",
-                    }
-                }
-
-                string_enum! {
-                    /// 商户自定义的开卡信息字段类型
-                    pub enum PatchResponseUserInformationCustomFieldListType {
-                        /// `CHECK_BOX`
-                        CheckBox = "CHECK_BOX",
-                        /// `RADIO`
-                        Radio = "RADIO",
-                    }
-                }
-
-                /// PatchResponseUserInformationCustomFieldList
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct PatchResponseUserInformationCustomFieldList {
-                    /// 商户自定义的开卡信息字段类型
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub r#type: Option<PatchResponseUserInformationCustomFieldListType>,
-                    /// 字段名称
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub name: Option<String>,
-                    /// 字段值
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub values: Option<Vec<String>>,
-                }
-
-                /// 用户开卡信息
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct PatchResponseUserInformation {
-                    /// 平台提供的通用开卡信息字段
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub common_field_list: Option<Vec<PatchResponseUserInformationCommonFieldList>>,
-                    /// 商户自定义的开卡信息字段
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub custom_field_list: Option<Vec<PatchResponseUserInformationCustomFieldList>>,
-                }
-
-                string_enum! {
-                    /// 状态
-                    pub enum PatchResponseState {
-                        /// `CARD_EFFECTIVE`
-                        CardEffective = "CARD_EFFECTIVE",
-                        /// `CARD_INVALID`
-                        CardInvalid = "CARD_INVALID",
-                    }
-                }
-
-                /// What `PATCH /v3/brand/partner/card-member/cards/{card_id}` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PatchResponse {
-                    /// 会员卡模板ID
-                    pub card_id: String,
-                    /// 品牌ID
-                    pub brand_id: String,
-                    /// 商户AppId
-                    pub appid: String,
-                    /// 会员卡类型
-                    pub card_type: PatchResponseCardType,
-                    /// 卡名称
-                    pub card_title: String,
-                    /// 卡背景颜色
-                    pub card_color: String,
-                    /// 卡背景图URL
-                    pub card_picture_url: String,
-                    /// 会员卡code分配类型
-                    pub code_mode: PatchResponseCodeMode,
-                    /// 会员码型
-                    pub code_type: PatchResponseCodeType,
-                    /// 会员码跳转信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub code_jump_information: Option<PatchResponseCodeJumpInformation>,
-                    /// 会员权益
-                    pub benefits: String,
-                    /// 回调地址
-                    pub notify_url: String,
-                    /// 是否置顶
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub need_pinned: Option<bool>,
-                    /// 是否展示会员等级
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub need_display_level: Option<bool>,
-                    /// 会员初始等级
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub init_level: Option<String>,
-                    /// 服务电话
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub service_phone: Option<String>,
-                    /// 商家法务协议
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub legal_agreement: Option<String>,
-                    /// 会员卡有效期
-                    pub valid_date_information: PatchResponseValidDateInformation,
-                    /// 积分信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub points_information: Option<PatchResponsePointsInformation>,
-                    /// 储值信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub balance_information: Option<PatchResponseBalanceInformation>,
-                    /// 付费会员信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub purchase_information: Option<PatchResponsePurchaseInformation>,
-                    /// 用户开卡信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub user_information: Option<PatchResponseUserInformation>,
-                    /// 状态
-                    pub state: PatchResponseState,
-                    /// 创建时间
-                    pub create_time: String,
-                    /// 更新时间
-                    pub update_time: String,
-                }
-
-                /// 删除会员卡模板
-                ///
-                /// `DELETE /v3/brand/partner/card-member/cards/{card_id}`
-                #[doc(alias = "删除会员卡模板")]
-                #[crate::endpoint(DELETE, "/v3/brand/partner/card-member/cards/<card_id>", response = DeleteResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-                pub struct Delete {
-                    /// 会员卡模板ID (path)
-                    pub card_id: String,
-                    /// 品牌id (query)
-                    pub brand_id: String,
-                }
-
-                string_enum! {
-                    /// 会员卡类型
-                    pub enum DeleteResponseCardType {
-                        /// `PURCHASE`
-                        Purchase = "PURCHASE",
-                        /// `NORMAL`
-                        Normal = "NORMAL",
-                        /// `BALANCE`
-                        Balance = "BALANCE",
-                    }
-                }
-
-                string_enum! {
-                    /// 会员卡code分配类型
-                    pub enum DeleteResponseCodeMode {
-                        /// `SYSTEM_ALLOCATE`
-                        SystemAllocate = "SYSTEM_ALLOCATE",
-                        /// `MERCHANT_ALLOCATE`
-                        MerchantAllocate = "MERCHANT_ALLOCATE",
-                    }
-                }
-
-                string_enum! {
-                    /// 会员码型
-                    pub enum DeleteResponseCodeType {
-                        /// `NONE_CODE`
-                        NoneCode = "NONE_CODE",
-                        /// `BAR_CODE`
-                        BarCode = "BAR_CODE",
-                        /// `QR_CODE`
-                        QrCode = "QR_CODE",
-                        /// `BAR_CODE_AND_QR_CODE`
-                        BarCodeAndQrCode = "BAR_CODE_AND_QR_CODE",
-                        /// `JUMP_MINI_PROGRAM`
-                        JumpMiniProgram = "JUMP_MINI_PROGRAM",
-                    }
-                }
-
-                /// 会员码跳转信息
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct DeleteResponseCodeJumpInformation {
-                    /// 会员码跳转AppID
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub jump_appid: Option<String>,
-                    /// 会员码跳转路径
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub jump_path: Option<String>,
-                }
-
-                string_enum! {
-                    /// 有效期类型
-                    pub enum DeleteResponseValidDateInformationType {
-                        /// `FIX_TIME_RANGE`
-                        FixTimeRange = "FIX_TIME_RANGE",
-                        /// `FIX_TERM`
-                        FixTerm = "FIX_TERM",
-                        /// `PERMANENT`
-                        Permanent = "PERMANENT",
-                    }
-                }
-
-                /// 会员卡有效期
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct DeleteResponseValidDateInformation {
-                    /// 有效期类型
-                    pub r#type: DeleteResponseValidDateInformationType,
-                    /// 有效期开始时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub available_begin_time: Option<crate::DateTime>,
-                    /// 有效期结束时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub available_end_time: Option<crate::DateTime>,
-                    /// 生效后N天内有效
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub available_day_after_receive: Option<i64>,
-                }
-
-                /// 积分信息
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct DeleteResponsePointsInformation {
-                    /// 积分跳转AppID
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub jump_appid: Option<String>,
-                    /// 积分跳转路径
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub jump_path: Option<String>,
-                }
-
-                /// 储值信息
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct DeleteResponseBalanceInformation {
-                    /// 储值小程序AppID
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub jump_appid: Option<String>,
-                    /// 储值小程序路径
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub jump_path: Option<String>,
-                }
-
-                /// 付费会员信息
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct DeleteResponsePurchaseInformation {
-                    /// 付费会员价格
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub price: Option<i64>,
-                    /// 付费会员跳转AppID
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub jump_appid: Option<String>,
-                    /// 付费会员跳转路径
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub jump_path: Option<String>,
-                }
-
-                string_enum! {
-                    /// 平台提供的通用开卡信息字段
-                    pub enum DeleteResponseUserInformationCommonFieldList {
-                        /// `USER_FORM_FLAG_SEX`
-                        UserFormFlagSex = "USER_FORM_FLAG_SEX",
-                        /// `USER_FORM_FLAG_NAME`
-                        UserFormFlagName = "USER_FORM_FLAG_NAME",
-                        /// `USER_FORM_FLAG_BIRTHDAY`
-                        UserFormFlagBirthday = "USER_FORM_FLAG_BIRTHDAY",
-                        /// `USER_FORM_FLAG_ADDRESS`
-                        UserFormFlagAddress = "USER_FORM_FLAG_ADDRESS",
-                        /// `USER_FORM_FLAG_EMAIL`
-                        UserFormFlagEmail = "USER_FORM_FLAG_EMAIL",
-                        /// `USER_FORM_FLAG_CITY`
-                        UserFormFlagCity = "USER_FORM_FLAG_CITY",
-                    }
-                }
-
-                string_enum! {
-                    /// 商户自定义的开卡信息字段类型
-                    pub enum DeleteResponseUserInformationCustomFieldListType {
-                        /// `CHECK_BOX`
-                        CheckBox = "CHECK_BOX",
-                        /// `RADIO`
-                        Radio = "RADIO",
-                    }
-                }
-
-                /// DeleteResponseUserInformationCustomFieldList
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct DeleteResponseUserInformationCustomFieldList {
-                    /// 商户自定义的开卡信息字段类型
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub r#type: Option<DeleteResponseUserInformationCustomFieldListType>,
-                    /// 字段名称
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub name: Option<String>,
-                    /// 字段值
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub values: Option<Vec<String>>,
-                }
-
-                /// 用户开卡信息
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct DeleteResponseUserInformation {
-                    /// 平台提供的通用开卡信息字段
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub common_field_list:
-                        Option<Vec<DeleteResponseUserInformationCommonFieldList>>,
-                    /// 商户自定义的开卡信息字段
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub custom_field_list:
-                        Option<Vec<DeleteResponseUserInformationCustomFieldList>>,
-                }
-
-                string_enum! {
-                    /// 状态
-                    pub enum DeleteResponseState {
-                        /// `CARD_EFFECTIVE`
-                        CardEffective = "CARD_EFFECTIVE",
-                        /// `CARD_INVALID`
-                        CardInvalid = "CARD_INVALID",
-                    }
-                }
-
-                /// What `DELETE /v3/brand/partner/card-member/cards/{card_id}` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct DeleteResponse {
-                    /// 会员卡模板ID
-                    pub card_id: String,
-                    /// 品牌ID
-                    pub brand_id: String,
-                    /// 商户AppId
-                    pub appid: String,
-                    /// 会员卡类型
-                    pub card_type: DeleteResponseCardType,
-                    /// 卡名称
-                    pub card_title: String,
-                    /// 卡背景颜色
-                    pub card_color: String,
-                    /// 卡背景图URL
-                    pub card_picture_url: String,
-                    /// 会员卡code分配类型
-                    pub code_mode: DeleteResponseCodeMode,
-                    /// 会员码型
-                    pub code_type: DeleteResponseCodeType,
-                    /// 会员码跳转信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub code_jump_information: Option<DeleteResponseCodeJumpInformation>,
-                    /// 会员权益
-                    pub benefits: String,
-                    /// 回调地址
-                    pub notify_url: String,
-                    /// 是否置顶
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub need_pinned: Option<bool>,
-                    /// 是否展示会员等级
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub need_display_level: Option<bool>,
-                    /// 会员初始等级
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub init_level: Option<String>,
-                    /// 服务电话
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub service_phone: Option<String>,
-                    /// 商家法务协议
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub legal_agreement: Option<String>,
-                    /// 会员卡有效期
-                    pub valid_date_information: DeleteResponseValidDateInformation,
-                    /// 积分信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub points_information: Option<DeleteResponsePointsInformation>,
-                    /// 储值信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub balance_information: Option<DeleteResponseBalanceInformation>,
-                    /// 付费会员信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub purchase_information: Option<DeleteResponsePurchaseInformation>,
-                    /// 用户开卡信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub user_information: Option<DeleteResponseUserInformation>,
-                    /// 状态
-                    pub state: DeleteResponseState,
-                    /// 创建时间
-                    pub create_time: String,
-                    /// 更新时间
-                    pub update_time: String,
-                }
-
-                /// `/v3/brand/partner/card-member/cards/{card_id}/invalidate`
-                pub mod invalidate {
-                    /// 作废会员卡模板
-                    ///
-                    /// `POST /v3/brand/partner/card-member/cards/{card_id}/invalidate`
-                    ///
-                    /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
-                    #[doc(alias = "作废会员卡模板")]
-                    #[crate::endpoint(POST, "/v3/brand/partner/card-member/cards/<card_id>/invalidate", response = PostResponse, idempotent)]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-                    pub struct Post {
-                        /// 会员卡模板ID (path)
-                        pub card_id: String,
-                        /// 品牌id
-                        pub brand_id: String,
-                    }
-
-                    string_enum! {
-                        /// 会员卡类型
-                        pub enum PostResponseCardType {
-                            /// `PURCHASE`
-                            Purchase = "PURCHASE",
-                            /// `NORMAL`
-                            Normal = "NORMAL",
-                            /// `BALANCE`
-                            Balance = "BALANCE",
-                        }
-                    }
-
-                    string_enum! {
-                        /// 会员卡code分配类型
-                        pub enum PostResponseCodeMode {
-                            /// `SYSTEM_ALLOCATE`
-                            SystemAllocate = "SYSTEM_ALLOCATE",
-                            /// `MERCHANT_ALLOCATE`
-                            MerchantAllocate = "MERCHANT_ALLOCATE",
-                        }
-                    }
-
-                    string_enum! {
-                        /// 会员码型
-                        pub enum PostResponseCodeType {
-                            /// `NONE_CODE`
-                            NoneCode = "NONE_CODE",
-                            /// `BAR_CODE`
-                            BarCode = "BAR_CODE",
-                            /// `QR_CODE`
-                            QrCode = "QR_CODE",
-                            /// `BAR_CODE_AND_QR_CODE`
-                            BarCodeAndQrCode = "BAR_CODE_AND_QR_CODE",
-                            /// `JUMP_MINI_PROGRAM`
-                            JumpMiniProgram = "JUMP_MINI_PROGRAM",
-                        }
-                    }
-
-                    /// 会员码跳转信息
-                    #[derive(
-                        Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                    )]
-                    pub struct PostResponseCodeJumpInformation {
-                        /// 会员码跳转AppID
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub jump_appid: Option<String>,
-                        /// 会员码跳转路径
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub jump_path: Option<String>,
-                    }
-
-                    string_enum! {
-                        /// 有效期类型
-                        pub enum PostResponseValidDateInformationType {
-                            /// `FIX_TIME_RANGE`
-                            FixTimeRange = "FIX_TIME_RANGE",
-                            /// `FIX_TERM`
-                            FixTerm = "FIX_TERM",
-                            /// `PERMANENT`
-                            Permanent = "PERMANENT",
-                        }
-                    }
-
-                    /// 会员卡有效期
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct PostResponseValidDateInformation {
-                        /// 有效期类型
-                        pub r#type: PostResponseValidDateInformationType,
-                        /// 有效期开始时间
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub available_begin_time: Option<crate::DateTime>,
-                        /// 有效期结束时间
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub available_end_time: Option<crate::DateTime>,
-                        /// 生效后N天内有效
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub available_day_after_receive: Option<i64>,
-                    }
-
-                    /// 会员中心信息
-                    #[derive(
-                        Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                    )]
-                    pub struct PostResponseMemberInformation {
-                        /// 会员中心跳转AppID
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub jump_appid: Option<String>,
-                        /// 会员中心跳转路径
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub jump_path: Option<String>,
-                    }
-
-                    /// 积分信息
-                    #[derive(
-                        Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                    )]
-                    pub struct PostResponsePointsInformation {
-                        /// 积分跳转AppID
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub jump_appid: Option<String>,
-                        /// 积分跳转路径
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub jump_path: Option<String>,
-                    }
-
-                    /// 储值信息
-                    #[derive(
-                        Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                    )]
-                    pub struct PostResponseBalanceInformation {
-                        /// 储值小程序AppID
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub jump_appid: Option<String>,
-                        /// 储值小程序路径
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub jump_path: Option<String>,
-                    }
-
-                    /// 付费会员信息
-                    #[derive(
-                        Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                    )]
-                    pub struct PostResponsePurchaseInformation {
-                        /// 付费会员价格
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub price: Option<i64>,
-                        /// 付费会员跳转AppID
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub jump_appid: Option<String>,
-                        /// 付费会员跳转路径
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub jump_path: Option<String>,
-                    }
-
-                    string_enum! {
-                        /// 平台提供的通用开卡信息字段
-                        pub enum PostResponseUserInformationCommonFieldList {
-                            /// `USER_FORM_FLAG_SEX`
-                            UserFormFlagSex = "USER_FORM_FLAG_SEX",
-                            /// `USER_FORM_FLAG_NAME`
-                            UserFormFlagName = "USER_FORM_FLAG_NAME",
-                            /// `USER_FORM_FLAG_BIRTHDAY`
-                            UserFormFlagBirthday = "USER_FORM_FLAG_BIRTHDAY",
-                            /// `USER_FORM_FLAG_ADDRESS`
-                            UserFormFlagAddress = "USER_FORM_FLAG_ADDRESS",
-                            /// `USER_FORM_FLAG_EMAIL`
-                            UserFormFlagEmail = "USER_FORM_FLAG_EMAIL",
-                            /// `USER_FORM_FLAG_CITY`
-                            UserFormFlagCity = "USER_FORM_FLAG_CITY",
-                        }
-                    }
-
-                    string_enum! {
-                        /// 商户自定义的开卡信息字段类型
-                        pub enum PostResponseUserInformationCustomFieldListType {
-                            /// `CHECK_BOX`
-                            CheckBox = "CHECK_BOX",
-                            /// `RADIO`
-                            Radio = "RADIO",
-                        }
-                    }
-
-                    /// PostResponseUserInformationCustomFieldList
-                    #[derive(
-                        Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                    )]
-                    pub struct PostResponseUserInformationCustomFieldList {
-                        /// 商户自定义的开卡信息字段类型
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub r#type: Option<PostResponseUserInformationCustomFieldListType>,
-                        /// 字段名称
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub name: Option<String>,
-                        /// 字段值
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub values: Option<Vec<String>>,
-                    }
-
-                    /// 用户开卡信息
-                    #[derive(
-                        Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                    )]
-                    pub struct PostResponseUserInformation {
-                        /// 平台提供的通用开卡信息字段
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub common_field_list:
-                            Option<Vec<PostResponseUserInformationCommonFieldList>>,
-                        /// 商户自定义的开卡信息字段
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub custom_field_list:
-                            Option<Vec<PostResponseUserInformationCustomFieldList>>,
-                    }
-
-                    string_enum! {
-                        /// 状态
-                        pub enum PostResponseState {
-                            /// `CARD_EFFECTIVE`
-                            CardEffective = "CARD_EFFECTIVE",
-                            /// `CARD_INVALID`
-                            CardInvalid = "CARD_INVALID",
-                        }
-                    }
-
-                    /// What `POST /v3/brand/partner/card-member/cards/{card_id}/invalidate` answers.
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct PostResponse {
-                        /// 商家请求单号
-                        pub out_request_no: String,
-                        /// 会员卡模板ID
-                        pub card_id: String,
-                        /// 品牌ID
-                        pub brand_id: String,
-                        /// 商户AppId
-                        pub appid: String,
-                        /// 会员卡类型
-                        pub card_type: PostResponseCardType,
-                        /// 卡名称
-                        pub card_title: String,
-                        /// 卡背景颜色
-                        pub card_color: String,
-                        /// 卡背景图URL
-                        pub card_picture_url: String,
-                        /// 会员卡code分配类型
-                        pub code_mode: PostResponseCodeMode,
-                        /// 会员码型
-                        pub code_type: PostResponseCodeType,
-                        /// 会员码跳转信息
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub code_jump_information: Option<PostResponseCodeJumpInformation>,
-                        /// 会员权益
-                        pub benefits: String,
-                        /// 回调地址
-                        pub notify_url: String,
-                        /// 是否置顶
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub need_pinned: Option<bool>,
-                        /// 是否展示会员等级
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub need_display_level: Option<bool>,
-                        /// 会员初始等级
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub init_level: Option<String>,
-                        /// 服务电话
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub service_phone: Option<String>,
-                        /// 商家法务协议
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub legal_agreement: Option<String>,
-                        /// 会员卡有效期
-                        pub valid_date_information: PostResponseValidDateInformation,
-                        /// 会员中心信息
-                        pub member_information: PostResponseMemberInformation,
-                        /// 积分信息
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub points_information: Option<PostResponsePointsInformation>,
-                        /// 储值信息
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub balance_information: Option<PostResponseBalanceInformation>,
-                        /// 付费会员信息
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub purchase_information: Option<PostResponsePurchaseInformation>,
-                        /// 用户开卡信息
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub user_information: Option<PostResponseUserInformation>,
-                        /// 状态
-                        pub state: PostResponseState,
-                        /// 创建时间
-                        pub create_time: String,
-                        /// 更新时间
-                        pub update_time: String,
-                    }
-                }
-            }
-        }
-        /// `/v3/brand/partner/card-member/membership-activities`
-        pub mod membership_activities {
-            /// 查询品牌会员发券活动列表
-            ///
-            /// `GET /v3/brand/partner/card-member/membership-activities`
-            #[doc(alias = "查询品牌会员发券活动列表")]
-            #[crate::endpoint(GET, "/v3/brand/partner/card-member/membership-activities", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-            pub struct Get {
-                /// 品牌id (query)
-                pub brand_id: String,
-                /// 会员卡模板ID (query)
-                pub card_id: Option<String>,
-                /// 活动状态 (query)
-                pub activity_state: Option<GetActivityState>,
-                /// 请求资源起始位置 (query)
-                pub offset: i64,
-                /// 最大资源条数 (query)
-                pub limit: i64,
-            }
-
-            string_enum! {
-                /// 活动状态
-                pub enum GetActivityState {
-                    /// `MEMBERSHIP_ACTIVITY_CREATED`
-                    MembershipActivityCreated = "MEMBERSHIP_ACTIVITY_CREATED",
-                    /// `MEMBERSHIP_ACTIVITY_EFFECTIVE`
-                    MembershipActivityEffective = "MEMBERSHIP_ACTIVITY_EFFECTIVE",
-                    /// `MEMBERSHIP_ACTIVITY_TERMINATED`
-                    MembershipActivityTerminated = "MEMBERSHIP_ACTIVITY_TERMINATED",
-                    /// `MEMBERSHIP_ACTIVITY_EXPIRED`
-                    MembershipActivityExpired = "MEMBERSHIP_ACTIVITY_EXPIRED",
-                }
-            }
-
-            string_enum! {
-                /// 活动渠道
-                pub enum GetResponseDataActivityChannel {
-                    /// `MECHANT_APP_COMPONENT`
-                    MechantAppComponent = "MECHANT_APP_COMPONENT",
-                }
-            }
-
-            /// GetResponseDataProductCouponStockList
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseDataProductCouponStockList {
-                /// 商品券ID
-                pub product_coupon_id: String,
-                /// 批次ID
-                pub stock_id: String,
-            }
-
-            string_enum! {
-                /// 活动状态
-                pub enum GetResponseDataActivityState {
-                    /// `MEMBERSHIP_ACTIVITY_CREATED`
-                    MembershipActivityCreated = "MEMBERSHIP_ACTIVITY_CREATED",
-                    /// `MEMBERSHIP_ACTIVITY_EFFECTIVE`
-                    MembershipActivityEffective = "MEMBERSHIP_ACTIVITY_EFFECTIVE",
-                    /// `MEMBERSHIP_ACTIVITY_TERMINATED`
-                    MembershipActivityTerminated = "MEMBERSHIP_ACTIVITY_TERMINATED",
-                    /// `MEMBERSHIP_ACTIVITY_EXPIRED`
-                    MembershipActivityExpired = "MEMBERSHIP_ACTIVITY_EXPIRED",
-                }
-            }
-
-            /// GetResponseData
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseData {
-                /// 商户请求单号
-                pub out_request_no: String,
-                /// 品牌ID
-                pub brand_id: String,
-                /// 会员卡ID
-                pub card_id: String,
-                /// 活动渠道
-                pub activity_channel: GetResponseDataActivityChannel,
-                /// 活动主标题
-                pub title: String,
-                /// 活动主标题
-                pub sub_title: String,
-                /// 活动开始时间
-                pub begin_time: crate::DateTime,
-                /// 活动结束时间
-                pub end_time: crate::DateTime,
-                /// 活动总库存
-                pub apply_total: i64,
-                /// 活动剩余库存
-                pub apply_available: i64,
-                /// 商品券批次列表
-                pub product_coupon_stock_list: Vec<GetResponseDataProductCouponStockList>,
-                /// 活动ID
-                pub activity_id: String,
-                /// 活动状态
-                pub activity_state: GetResponseDataActivityState,
-                /// 创建时间
-                pub create_time: crate::DateTime,
-                /// 更新时间
-                pub modify_time: crate::DateTime,
-            }
-
-            /// What `GET /v3/brand/partner/card-member/membership-activities` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponse {
-                /// 活动列表
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub data: Option<Vec<GetResponseData>>,
-                /// 请求资源起始位置
-                pub offset: i64,
-                /// 最大资源条数
-                pub limit: i64,
-                /// 资源总条数
-                pub total_count: i64,
-            }
-
-            /// 创建品牌会员发券活动
-            ///
-            /// `POST /v3/brand/partner/card-member/membership-activities`
-            ///
-            /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
-            #[doc(alias = "创建品牌会员发券活动")]
-            #[crate::endpoint(POST, "/v3/brand/partner/card-member/membership-activities", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-            pub struct Post {
-                /// 商户请求单号
-                #[wxpay(idempotency_key)]
-                pub out_request_no: String,
-                /// 品牌ID
-                pub brand_id: String,
-                /// 会员卡ID
-                pub card_id: String,
-                /// 活动渠道
-                pub activity_channel: PostActivityChannel,
-                /// 活动主标题
-                pub title: String,
-                /// 活动主标题
-                pub sub_title: String,
-                /// 活动开始时间
-                pub begin_time: crate::DateTime,
-                /// 活动结束时间
-                pub end_time: crate::DateTime,
-                /// 活动总库存
-                pub apply_total: i64,
-                /// 商品券批次列表
-                pub product_coupon_stock_list: Vec<PostProductCouponStockList>,
-            }
-
-            string_enum! {
-                /// 活动渠道
-                pub enum PostActivityChannel {
-                    /// `MECHANT_APP_COMPONENT`
-                    MechantAppComponent = "MECHANT_APP_COMPONENT",
-                }
-            }
-
-            /// PostProductCouponStockList
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostProductCouponStockList {
-                /// 商品券ID
-                pub product_coupon_id: String,
-                /// 批次ID
-                pub stock_id: String,
-            }
-
-            string_enum! {
-                /// 活动渠道
-                pub enum PostResponseActivityChannel {
-                    /// `MECHANT_APP_COMPONENT`
-                    MechantAppComponent = "MECHANT_APP_COMPONENT",
-                }
-            }
-
-            /// PostResponseProductCouponStockList
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponseProductCouponStockList {
-                /// 商品券ID
-                pub product_coupon_id: String,
-                /// 批次ID
-                pub stock_id: String,
-            }
-
-            string_enum! {
-                /// 活动状态
-                pub enum PostResponseActivityState {
-                    /// `MEMBERSHIP_ACTIVITY_CREATED`
-                    MembershipActivityCreated = "MEMBERSHIP_ACTIVITY_CREATED",
-                    /// `MEMBERSHIP_ACTIVITY_EFFECTIVE`
-                    MembershipActivityEffective = "MEMBERSHIP_ACTIVITY_EFFECTIVE",
-                    /// `MEMBERSHIP_ACTIVITY_TERMINATED`
-                    MembershipActivityTerminated = "MEMBERSHIP_ACTIVITY_TERMINATED",
-                    /// `MEMBERSHIP_ACTIVITY_EXPIRED`
-                    MembershipActivityExpired = "MEMBERSHIP_ACTIVITY_EXPIRED",
-                }
-            }
-
-            /// What `POST /v3/brand/partner/card-member/membership-activities` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponse {
-                /// 商户请求单号
-                pub out_request_no: String,
-                /// 品牌ID
-                pub brand_id: String,
-                /// 会员卡ID
-                pub card_id: String,
-                /// 活动渠道
-                pub activity_channel: PostResponseActivityChannel,
-                /// 活动主标题
-                pub title: String,
-                /// 活动主标题
-                pub sub_title: String,
-                /// 活动开始时间
-                pub begin_time: crate::DateTime,
-                /// 活动结束时间
-                pub end_time: crate::DateTime,
-                /// 活动总库存
-                pub apply_total: i64,
-                /// 活动剩余库存
-                pub apply_available: i64,
-                /// 商品券批次列表
-                pub product_coupon_stock_list: Vec<PostResponseProductCouponStockList>,
-                /// 活动ID
-                pub activity_id: String,
-                /// 活动状态
-                pub activity_state: PostResponseActivityState,
-                /// 创建时间
-                pub create_time: crate::DateTime,
-                /// 更新时间
-                pub modify_time: crate::DateTime,
-            }
-
-            /// `/v3/brand/partner/card-member/membership-activities/{activity_id}`
-            pub mod _activity_id_ {
-                /// 查询品牌会员发券活动
-                ///
-                /// `GET /v3/brand/partner/card-member/membership-activities/{activity_id}`
-                #[doc(alias = "查询品牌会员发券活动")]
-                #[crate::endpoint(GET, "/v3/brand/partner/card-member/membership-activities/<activity_id>", response = GetResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-                pub struct Get {
-                    /// 活动ID (path)
-                    pub activity_id: String,
-                    /// 品牌id (query)
-                    pub brand_id: String,
-                }
-
-                string_enum! {
-                    /// 活动渠道
-                    pub enum GetResponseActivityChannel {
-                        /// `MECHANT_APP_COMPONENT`
-                        MechantAppComponent = "MECHANT_APP_COMPONENT",
-                    }
-                }
-
-                /// GetResponseProductCouponStockList
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponseProductCouponStockList {
-                    /// 商品券ID
-                    pub product_coupon_id: String,
-                    /// 批次ID
-                    pub stock_id: String,
-                }
-
-                string_enum! {
-                    /// 活动状态
-                    pub enum GetResponseActivityState {
-                        /// `MEMBERSHIP_ACTIVITY_CREATED`
-                        MembershipActivityCreated = "MEMBERSHIP_ACTIVITY_CREATED",
-                        /// `MEMBERSHIP_ACTIVITY_EFFECTIVE`
-                        MembershipActivityEffective = "MEMBERSHIP_ACTIVITY_EFFECTIVE",
-                        /// `MEMBERSHIP_ACTIVITY_TERMINATED`
-                        MembershipActivityTerminated = "MEMBERSHIP_ACTIVITY_TERMINATED",
-                        /// `MEMBERSHIP_ACTIVITY_EXPIRED`
-                        MembershipActivityExpired = "MEMBERSHIP_ACTIVITY_EXPIRED",
-                    }
-                }
-
-                /// What `GET /v3/brand/partner/card-member/membership-activities/{activity_id}` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponse {
-                    /// 商户请求单号
-                    pub out_request_no: String,
-                    /// 品牌ID
-                    pub brand_id: String,
-                    /// 会员卡ID
-                    pub card_id: String,
-                    /// 活动渠道
-                    pub activity_channel: GetResponseActivityChannel,
-                    /// 活动主标题
-                    pub title: String,
-                    /// 活动主标题
-                    pub sub_title: String,
-                    /// 活动开始时间
-                    pub begin_time: crate::DateTime,
-                    /// 活动结束时间
-                    pub end_time: crate::DateTime,
-                    /// 活动总库存
-                    pub apply_total: i64,
-                    /// 活动剩余库存
-                    pub apply_available: i64,
-                    /// 商品券批次列表
-                    pub product_coupon_stock_list: Vec<GetResponseProductCouponStockList>,
-                    /// 活动ID
-                    pub activity_id: String,
-                    /// 活动状态
-                    pub activity_state: GetResponseActivityState,
-                    /// 创建时间
-                    pub create_time: crate::DateTime,
-                    /// 更新时间
-                    pub modify_time: crate::DateTime,
-                }
-
-                /// 修改品牌会员发券活动信息
-                ///
-                /// `PATCH /v3/brand/partner/card-member/membership-activities/{activity_id}`
-                ///
-                /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
-                #[doc(alias = "修改品牌会员发券活动信息")]
-                #[crate::endpoint(PATCH, "/v3/brand/partner/card-member/membership-activities/<activity_id>", response = PatchResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-                pub struct Patch {
-                    /// 活动ID (path)
-                    pub activity_id: String,
-                    /// 品牌ID
-                    pub brand_id: String,
-                    /// 活动主标题
-                    pub title: String,
-                    /// 活动主标题
-                    pub sub_title: String,
-                    /// 活动开始时间
-                    pub begin_time: crate::DateTime,
-                    /// 活动结束时间
-                    pub end_time: crate::DateTime,
-                }
-
-                string_enum! {
-                    /// 活动渠道
-                    pub enum PatchResponseActivityChannel {
-                        /// `MECHANT_APP_COMPONENT`
-                        MechantAppComponent = "MECHANT_APP_COMPONENT",
-                    }
-                }
-
-                /// PatchResponseProductCouponStockList
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PatchResponseProductCouponStockList {
-                    /// 商品券ID
-                    pub product_coupon_id: String,
-                    /// 批次ID
-                    pub stock_id: String,
-                }
-
-                string_enum! {
-                    /// 活动状态
-                    pub enum PatchResponseActivityState {
-                        /// `MEMBERSHIP_ACTIVITY_CREATED`
-                        MembershipActivityCreated = "MEMBERSHIP_ACTIVITY_CREATED",
-                        /// `MEMBERSHIP_ACTIVITY_EFFECTIVE`
-                        MembershipActivityEffective = "MEMBERSHIP_ACTIVITY_EFFECTIVE",
-                        /// `MEMBERSHIP_ACTIVITY_TERMINATED`
-                        MembershipActivityTerminated = "MEMBERSHIP_ACTIVITY_TERMINATED",
-                        /// `MEMBERSHIP_ACTIVITY_EXPIRED`
-                        MembershipActivityExpired = "MEMBERSHIP_ACTIVITY_EXPIRED",
-                    }
-                }
-
-                /// What `PATCH /v3/brand/partner/card-member/membership-activities/{activity_id}` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PatchResponse {
-                    /// 商户请求单号
-                    pub out_request_no: String,
-                    /// 品牌ID
-                    pub brand_id: String,
-                    /// 会员卡ID
-                    pub card_id: String,
-                    /// 活动渠道
-                    pub activity_channel: PatchResponseActivityChannel,
-                    /// 活动主标题
-                    pub title: String,
-                    /// 活动主标题
-                    pub sub_title: String,
-                    /// 活动开始时间
-                    pub begin_time: crate::DateTime,
-                    /// 活动结束时间
-                    pub end_time: crate::DateTime,
-                    /// 活动总库存
-                    pub apply_total: i64,
-                    /// 活动剩余库存
-                    pub apply_available: i64,
-                    /// 商品券批次列表
-                    pub product_coupon_stock_list: Vec<PatchResponseProductCouponStockList>,
-                    /// 活动ID
-                    pub activity_id: String,
-                    /// 活动状态
-                    pub activity_state: PatchResponseActivityState,
-                    /// 创建时间
-                    pub create_time: crate::DateTime,
-                    /// 更新时间
-                    pub modify_time: crate::DateTime,
-                }
-
-                /// `/v3/brand/partner/card-member/membership-activities/{activity_id}/terminate`
-                pub mod terminate {
-                    /// 终止品牌会员发券活动
-                    ///
-                    /// `POST /v3/brand/partner/card-member/membership-activities/{activity_id}/terminate`
-                    ///
-                    /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
-                    #[doc(alias = "终止品牌会员发券活动")]
-                    #[crate::endpoint(POST, "/v3/brand/partner/card-member/membership-activities/<activity_id>/terminate", response = PostResponse, idempotent)]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-                    pub struct Post {
-                        /// 活动ID (path)
-                        pub activity_id: String,
-                        /// 品牌ID
-                        pub brand_id: String,
-                    }
-
-                    string_enum! {
-                        /// 活动渠道
-                        pub enum PostResponseActivityChannel {
-                            /// `MECHANT_APP_COMPONENT`
-                            MechantAppComponent = "MECHANT_APP_COMPONENT",
-                        }
-                    }
-
-                    /// PostResponseProductCouponStockList
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct PostResponseProductCouponStockList {
-                        /// 商品券ID
-                        pub product_coupon_id: String,
-                        /// 批次ID
-                        pub stock_id: String,
-                    }
-
-                    string_enum! {
-                        /// 活动状态
-                        pub enum PostResponseActivityState {
-                            /// `MEMBERSHIP_ACTIVITY_CREATED`
-                            MembershipActivityCreated = "MEMBERSHIP_ACTIVITY_CREATED",
-                            /// `MEMBERSHIP_ACTIVITY_EFFECTIVE`
-                            MembershipActivityEffective = "MEMBERSHIP_ACTIVITY_EFFECTIVE",
-                            /// `MEMBERSHIP_ACTIVITY_TERMINATED`
-                            MembershipActivityTerminated = "MEMBERSHIP_ACTIVITY_TERMINATED",
-                            /// `MEMBERSHIP_ACTIVITY_EXPIRED`
-                            MembershipActivityExpired = "MEMBERSHIP_ACTIVITY_EXPIRED",
-                        }
-                    }
-
-                    /// What `POST /v3/brand/partner/card-member/membership-activities/{activity_id}/terminate` answers.
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct PostResponse {
-                        /// 商户请求单号
-                        pub out_request_no: String,
-                        /// 品牌ID
-                        pub brand_id: String,
-                        /// 会员卡ID
-                        pub card_id: String,
-                        /// 活动渠道
-                        pub activity_channel: PostResponseActivityChannel,
-                        /// 活动主标题
-                        pub title: String,
-                        /// 活动主标题
-                        pub sub_title: String,
-                        /// 活动开始时间
-                        pub begin_time: crate::DateTime,
-                        /// 活动结束时间
-                        pub end_time: crate::DateTime,
-                        /// 活动总库存
-                        pub apply_total: i64,
-                        /// 活动剩余库存
-                        pub apply_available: i64,
-                        /// 商品券批次列表
-                        pub product_coupon_stock_list: Vec<PostResponseProductCouponStockList>,
-                        /// 活动ID
-                        pub activity_id: String,
-                        /// 活动状态
-                        pub activity_state: PostResponseActivityState,
-                        /// 创建时间
-                        pub create_time: crate::DateTime,
-                        /// 更新时间
-                        pub modify_time: crate::DateTime,
-                    }
-                }
-            }
-        }
-        /// `/v3/brand/partner/card-member/pay-view-tokens`
-        pub mod pay_view_tokens {
-            /// 品牌会员展示付款码组件预授权
-            ///
-            /// `POST /v3/brand/partner/card-member/pay-view-tokens`
-            ///
-            /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
-            #[doc(alias = "品牌会员展示付款码组件预授权")]
-            #[crate::endpoint(POST, "/v3/brand/partner/card-member/pay-view-tokens", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-            pub struct Post {
-                /// 品牌ID
-                pub brand_id: String,
-                /// 会员卡模板ID
-                pub card_id: String,
-                /// 用户标识
-                pub openid: String,
-            }
-
-            /// What `POST /v3/brand/partner/card-member/pay-view-tokens` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponse {
-                /// 预授权token
-                pub token: String,
-                /// token 过期时间
-                pub expire_time: crate::DateTime,
-            }
-        }
-        /// `/v3/brand/partner/card-member/pre-auth-tokens`
-        pub mod pre_auth_tokens {
-            /// 入会组件预授权
-            ///
-            /// `POST /v3/brand/partner/card-member/pre-auth-tokens`
-            ///
-            /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
-            #[doc(alias = "入会组件预授权")]
-            #[crate::endpoint(POST, "/v3/brand/partner/card-member/pre-auth-tokens", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-            pub struct Post {
-                /// 品牌ID
-                pub brand_id: String,
-                /// 会员卡模板ID
-                pub card_id: String,
-                /// 用户标识
-                pub openid: String,
-            }
-
-            /// What `POST /v3/brand/partner/card-member/pre-auth-tokens` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponse {
-                /// 预授权token
-                pub token: String,
-                /// token 过期时间
-                pub expire_time: crate::DateTime,
-            }
-        }
-        /// `/v3/brand/partner/card-member/user-cards`
-        pub mod user_cards {
-            /// 查询用户在品牌下所有会员卡
-            ///
-            /// `GET /v3/brand/partner/card-member/user-cards`
-            #[doc(alias = "查询用户在品牌下所有会员卡")]
-            #[crate::endpoint(GET, "/v3/brand/partner/card-member/user-cards", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-            pub struct Get {
-                /// 品牌id (query)
-                pub brand_id: String,
-                /// 用户标识 (query)
-                pub openid: String,
-                /// 用户会员卡状态 (query)
-                pub user_card_state: Option<GetUserCardState>,
-                /// 分页页码 (query)
-                pub offset: i64,
-                /// 分页大小 (query)
-                pub limit: i64,
-            }
-
-            string_enum! {
-                /// 用户会员卡状态
-                pub enum GetUserCardState {
-                    /// `UNACTIVATED`
-                    Unactivated = "UNACTIVATED",
-                    /// `EFFECTIVE`
-                    Effective = "EFFECTIVE",
-                    /// `EXPIRED`
-                    Expired = "EXPIRED",
-                    /// `INVALID`
-                    Invalid = "INVALID",
-                }
-            }
-
-            string_enum! {
-                /// 会员卡类型
-                pub enum GetResponseDataCardType {
-                    /// `PURCHASE`
-                    Purchase = "PURCHASE",
-                    /// `NORMAL`
-                    Normal = "NORMAL",
-                    /// `BALANCE`
-                    Balance = "BALANCE",
-                }
-            }
-
-            string_enum! {
-                /// 有效期类型
-                pub enum GetResponseDataValidDateInformationType {
-                    /// `FIX_TIME_RANGE`
-                    FixTimeRange = "FIX_TIME_RANGE",
-                    /// `FIX_TERM`
-                    FixTerm = "FIX_TERM",
-                    /// `PERMANENT`
-                    Permanent = "PERMANENT",
-                }
-            }
-
-            /// 会员卡有效期
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseDataValidDateInformation {
-                /// 有效期类型
-                pub r#type: GetResponseDataValidDateInformationType,
-                /// 有效期开始时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub available_begin_time: Option<crate::DateTime>,
-                /// 有效期结束时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub available_end_time: Option<crate::DateTime>,
-                /// 生效后N天内有效
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub available_day_after_receive: Option<i64>,
-            }
-
-            string_enum! {
-                /// 平台提供的通用开卡信息字段
-                pub enum GetResponseDataUserInformationCommonFieldListName {
-                    /// `USER_FORM_FLAG_SEX`
-                    UserFormFlagSex = "USER_FORM_FLAG_SEX",
-                    /// `USER_FORM_FLAG_NAME`
-                    UserFormFlagName = "USER_FORM_FLAG_NAME",
-                    /// `USER_FORM_FLAG_BIRTHDAY`
-                    UserFormFlagBirthday = "USER_FORM_FLAG_BIRTHDAY",
-                    /// `USER_FORM_FLAG_ADDRESS`
-                    UserFormFlagAddress = "USER_FORM_FLAG_ADDRESS",
-                    /// `USER_FORM_FLAG_EMAIL`
-                    UserFormFlagEmail = "USER_FORM_FLAG_EMAIL",
-                    /// `USER_FORM_FLAG_CITY`
-                    UserFormFlagCity = "USER_FORM_FLAG_CITY",
-                }
-            }
-
-            /// GetResponseDataUserInformationCommonFieldList
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseDataUserInformationCommonFieldList {
-                /// 平台提供的通用开卡信息字段
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub name: Option<GetResponseDataUserInformationCommonFieldListName>,
-                /// 加密的用户开卡时填写的个人信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub value: Option<String>,
-            }
-
-            /// GetResponseDataUserInformationCustomFieldList
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseDataUserInformationCustomFieldList {
-                /// 字段名称
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub name: Option<String>,
-                /// 加密的用户选择的字段值列表
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub user_chosen_values: Option<Vec<String>>,
-            }
-
-            /// 用户开卡时填写的个人信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseDataUserInformation {
-                /// 平台提供的通用开卡信息字段
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub common_field_list: Option<Vec<GetResponseDataUserInformationCommonFieldList>>,
-                /// 商户自定义的开卡信息字段
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub custom_field_list: Option<Vec<GetResponseDataUserInformationCustomFieldList>>,
-            }
-
-            string_enum! {
-                /// 用户会员卡状态
-                pub enum GetResponseDataUserCardState {
-                    /// `UNACTIVATED`
-                    Unactivated = "UNACTIVATED",
-                    /// `EFFECTIVE`
-                    Effective = "EFFECTIVE",
-                    /// `EXPIRED`
-                    Expired = "EXPIRED",
-                    /// `INVALID`
-                    Invalid = "INVALID",
-                }
-            }
-
-            /// GetResponseData
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseData {
-                /// 会员卡code
-                pub user_card_code: String,
-                /// 会员卡模板ID
-                pub card_id: String,
-                /// 用户标识
-                pub openid: String,
-                /// 卡背景颜色
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub card_color: Option<String>,
-                /// 卡背景图URL
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub card_picture_url: Option<String>,
-                /// 品牌ID
-                pub brand_id: String,
-                /// 会员卡类型
-                pub card_type: GetResponseDataCardType,
-                /// 加密的手机号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub phone_number: Option<String>,
-                /// 等级
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub level: Option<String>,
-                /// 会员卡有效期
-                pub valid_date_information: GetResponseDataValidDateInformation,
-                /// 领取时间
-                pub pickup_time: String,
-                /// 用户开卡时填写的个人信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub user_information: Option<GetResponseDataUserInformation>,
-                /// 商家数据包
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub attach: Option<String>,
-                /// 用户会员卡状态
-                pub user_card_state: GetResponseDataUserCardState,
-                /// 作废原因
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub invalid_reason: Option<String>,
-                /// 作废时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub invalid_time: Option<crate::DateTime>,
-            }
-
-            /// What `GET /v3/brand/partner/card-member/user-cards` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponse {
-                /// 总数量
-                pub total_count: i64,
-                /// 分页页码
-                pub offset: i64,
-                /// 分页大小
-                pub limit: i64,
-                /// 会员卡列表
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub data: Option<Vec<GetResponseData>>,
-            }
-
-            /// `/v3/brand/partner/card-member/user-cards/{user_card_code}`
-            pub mod _user_card_code_ {
-                /// 查询用户会员卡信息
-                ///
-                /// `GET /v3/brand/partner/card-member/user-cards/{user_card_code}`
-                #[doc(alias = "查询用户会员卡信息")]
-                #[crate::endpoint(GET, "/v3/brand/partner/card-member/user-cards/<user_card_code>", response = GetResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-                pub struct Get {
-                    /// 会员卡code (path)
-                    pub user_card_code: String,
-                    /// 品牌id (query)
-                    pub brand_id: String,
-                    /// 会员卡模版ID (query)
-                    pub card_id: String,
-                    /// 用户标识 (query)
-                    pub openid: String,
-                }
-
-                string_enum! {
-                    /// 会员卡类型
-                    pub enum GetResponseCardType {
-                        /// `PURCHASE`
-                        Purchase = "PURCHASE",
-                        /// `NORMAL`
-                        Normal = "NORMAL",
-                        /// `BALANCE`
-                        Balance = "BALANCE",
-                    }
-                }
-
-                string_enum! {
-                    /// 有效期类型
-                    pub enum GetResponseValidDateInformationType {
-                        /// `FIX_TIME_RANGE`
-                        FixTimeRange = "FIX_TIME_RANGE",
-                        /// `FIX_TERM`
-                        FixTerm = "FIX_TERM",
-                        /// `PERMANENT`
-                        Permanent = "PERMANENT",
-                    }
-                }
-
-                /// 会员卡有效期
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponseValidDateInformation {
-                    /// 有效期类型
-                    pub r#type: GetResponseValidDateInformationType,
-                    /// 有效期开始时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub available_begin_time: Option<crate::DateTime>,
-                    /// 有效期结束时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub available_end_time: Option<crate::DateTime>,
-                    /// 生效后N天内有效
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub available_day_after_receive: Option<i64>,
-                }
-
-                string_enum! {
-                    /// 平台提供的通用开卡信息字段
-                    pub enum GetResponseUserInformationCommonFieldListName {
-                        /// `USER_FORM_FLAG_SEX`
-                        UserFormFlagSex = "USER_FORM_FLAG_SEX",
-                        /// `USER_FORM_FLAG_NAME`
-                        UserFormFlagName = "USER_FORM_FLAG_NAME",
-                        /// `USER_FORM_FLAG_BIRTHDAY`
-                        UserFormFlagBirthday = "USER_FORM_FLAG_BIRTHDAY",
-                        /// `USER_FORM_FLAG_ADDRESS`
-                        UserFormFlagAddress = "USER_FORM_FLAG_ADDRESS",
-                        /// `USER_FORM_FLAG_EMAIL`
-                        UserFormFlagEmail = "USER_FORM_FLAG_EMAIL",
-                        /// `USER_FORM_FLAG_CITY`
-                        UserFormFlagCity = "USER_FORM_FLAG_CITY",
-                    }
-                }
-
-                /// GetResponseUserInformationCommonFieldList
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct GetResponseUserInformationCommonFieldList {
-                    /// 平台提供的通用开卡信息字段
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub name: Option<GetResponseUserInformationCommonFieldListName>,
-                    /// 加密的用户开卡时填写的个人信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub value: Option<String>,
-                }
-
-                /// GetResponseUserInformationCustomFieldList
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct GetResponseUserInformationCustomFieldList {
-                    /// 字段名称
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub name: Option<String>,
-                    /// 加密的用户选择的字段值列表
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub user_chosen_values: Option<Vec<String>>,
-                }
-
-                /// 用户开卡时填写的个人信息
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct GetResponseUserInformation {
-                    /// 平台提供的通用开卡信息字段
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub common_field_list: Option<Vec<GetResponseUserInformationCommonFieldList>>,
-                    /// 商户自定义的开卡信息字段
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub custom_field_list: Option<Vec<GetResponseUserInformationCustomFieldList>>,
-                }
-
-                string_enum! {
-                    /// 用户会员卡状态
-                    pub enum GetResponseUserCardState {
-                        /// `UNACTIVATED`
-                        Unactivated = "UNACTIVATED",
-                        /// `EFFECTIVE`
-                        Effective = "EFFECTIVE",
-                        /// `EXPIRED`
-                        Expired = "EXPIRED",
-                        /// `INVALID`
-                        Invalid = "INVALID",
-                    }
-                }
-
-                /// What `GET /v3/brand/partner/card-member/user-cards/{user_card_code}` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponse {
-                    /// 会员卡code
-                    pub user_card_code: String,
-                    /// 会员卡模板ID
-                    pub card_id: String,
-                    /// 用户标识
-                    pub openid: String,
-                    /// 卡背景颜色
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub card_color: Option<String>,
-                    /// 卡背景图URL
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub card_picture_url: Option<String>,
-                    /// 品牌ID
-                    pub brand_id: String,
-                    /// 会员卡类型
-                    pub card_type: GetResponseCardType,
-                    /// 加密的手机号
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub phone_number: Option<String>,
-                    /// 等级
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub level: Option<String>,
-                    /// 会员卡有效期
-                    pub valid_date_information: GetResponseValidDateInformation,
-                    /// 领取时间
-                    pub pickup_time: crate::DateTime,
-                    /// 用户开卡时填写的个人信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub user_information: Option<GetResponseUserInformation>,
-                    /// 商家数据包
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub attach: Option<String>,
-                    /// 用户会员卡状态
-                    pub user_card_state: GetResponseUserCardState,
-                    /// 作废原因
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub invalid_reason: Option<String>,
-                    /// 作废时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub invalid_time: Option<crate::DateTime>,
-                }
-
-                /// 修改用户会员卡信息
-                ///
-                /// `PATCH /v3/brand/partner/card-member/user-cards/{user_card_code}`
-                ///
-                /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
-                #[doc(alias = "修改用户会员卡信息")]
-                #[crate::endpoint(PATCH, "/v3/brand/partner/card-member/user-cards/<user_card_code>", response = PatchResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-                pub struct Patch {
-                    /// 会员卡code (path)
-                    pub user_card_code: String,
-                    /// 会员卡模板ID (query)
-                    #[wxpay(query)]
-                    pub card_id: String,
-                    /// 品牌ID
-                    pub brand_id: Option<String>,
-                    /// 用户标识
-                    pub openid: Option<String>,
-                    /// 卡背景颜色
-                    pub card_color: Option<String>,
-                    /// 卡背景图URL
-                    pub card_picture_url: Option<String>,
-                    /// 加密的手机号
-                    #[wxpay(encrypt)]
-                    pub phone_number: Option<String>,
-                    /// 等级
-                    pub level: Option<String>,
-                    /// 会员卡有效期
-                    pub valid_date_information: Option<PatchValidDateInformation>,
-                    /// 领取时间
-                    pub pickup_time: Option<crate::DateTime>,
-                    /// 用户开卡时填写的个人信息
-                    pub user_information: Option<PatchUserInformation>,
-                    /// 商家数据包
-                    pub attach: Option<String>,
-                }
-
-                string_enum! {
-                    /// 有效期类型
-                    pub enum PatchValidDateInformationType {
-                        /// `FIX_TIME_RANGE`
-                        FixTimeRange = "FIX_TIME_RANGE",
-                        /// `FIX_TERM`
-                        FixTerm = "FIX_TERM",
-                        /// `PERMANENT`
-                        Permanent = "PERMANENT",
-                    }
-                }
-
-                /// 会员卡有效期
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PatchValidDateInformation {
-                    /// 有效期类型
-                    pub r#type: PatchValidDateInformationType,
-                    /// 有效期开始时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub available_begin_time: Option<crate::DateTime>,
-                    /// 有效期结束时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub available_end_time: Option<crate::DateTime>,
-                    /// 生效后N天内有效
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub available_day_after_receive: Option<i64>,
-                }
-
-                string_enum! {
-                    /// 平台提供的通用开卡信息字段
-                    pub enum PatchUserInformationCommonFieldListName {
-                        /// `USER_FORM_FLAG_SEX`
-                        UserFormFlagSex = "USER_FORM_FLAG_SEX",
-                        /// `USER_FORM_FLAG_NAME`
-                        UserFormFlagName = "USER_FORM_FLAG_NAME",
-                        /// `USER_FORM_FLAG_BIRTHDAY`
-                        UserFormFlagBirthday = "USER_FORM_FLAG_BIRTHDAY",
-                        /// `USER_FORM_FLAG_ADDRESS`
-                        UserFormFlagAddress = "USER_FORM_FLAG_ADDRESS",
-                        /// `USER_FORM_FLAG_EMAIL`
-                        UserFormFlagEmail = "USER_FORM_FLAG_EMAIL",
-                        /// `USER_FORM_FLAG_CITY`
-                        UserFormFlagCity = "USER_FORM_FLAG_CITY",
-                    }
-                }
-
-                /// PatchUserInformationCommonFieldList
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct PatchUserInformationCommonFieldList {
-                    /// 平台提供的通用开卡信息字段
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub name: Option<PatchUserInformationCommonFieldListName>,
-                    /// 加密的用户开卡时填写的个人信息
-                    #[serde(serialize_with = "crate::encryption::encrypt")]
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub value: Option<String>,
-                }
-
-                /// PatchUserInformationCustomFieldList
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct PatchUserInformationCustomFieldList {
-                    /// 字段名称
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub name: Option<String>,
-                    /// 加密的用户选择的字段值列表
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub user_chosen_values: Option<Vec<String>>,
-                }
-
-                /// 用户开卡时填写的个人信息
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct PatchUserInformation {
-                    /// 平台提供的通用开卡信息字段
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub common_field_list: Option<Vec<PatchUserInformationCommonFieldList>>,
-                    /// 商户自定义的开卡信息字段
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub custom_field_list: Option<Vec<PatchUserInformationCustomFieldList>>,
-                }
-
-                string_enum! {
-                    /// 会员卡类型
-                    pub enum PatchResponseCardType {
-                        /// `PURCHASE`
-                        Purchase = "PURCHASE",
-                        /// `NORMAL`
-                        Normal = "NORMAL",
-                        /// `BALANCE`
-                        Balance = "BALANCE",
-                    }
-                }
-
-                string_enum! {
-                    /// 有效期类型
-                    pub enum PatchResponseValidDateInformationType {
-                        /// `FIX_TIME_RANGE`
-                        FixTimeRange = "FIX_TIME_RANGE",
-                        /// `FIX_TERM`
-                        FixTerm = "FIX_TERM",
-                        /// `PERMANENT`
-                        Permanent = "PERMANENT",
-                    }
-                }
-
-                /// 会员卡有效期
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PatchResponseValidDateInformation {
-                    /// 有效期类型
-                    pub r#type: PatchResponseValidDateInformationType,
-                    /// 有效期开始时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub available_begin_time: Option<crate::DateTime>,
-                    /// 有效期结束时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub available_end_time: Option<crate::DateTime>,
-                    /// 生效后N天内有效
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub available_day_after_receive: Option<i64>,
-                }
-
-                string_enum! {
-                    /// 平台提供的通用开卡信息字段
-                    pub enum PatchResponseUserInformationCommonFieldListName {
-                        /// `USER_FORM_FLAG_SEX`
-                        UserFormFlagSex = "USER_FORM_FLAG_SEX",
-                        /// `USER_FORM_FLAG_NAME`
-                        UserFormFlagName = "USER_FORM_FLAG_NAME",
-                        /// `USER_FORM_FLAG_BIRTHDAY`
-                        UserFormFlagBirthday = "USER_FORM_FLAG_BIRTHDAY",
-                        /// `USER_FORM_FLAG_ADDRESS`
-                        UserFormFlagAddress = "USER_FORM_FLAG_ADDRESS",
-                        /// `USER_FORM_FLAG_EMAIL`
-                        UserFormFlagEmail = "USER_FORM_FLAG_EMAIL",
-                        /// `USER_FORM_FLAG_CITY`
-                        UserFormFlagCity = "USER_FORM_FLAG_CITY",
-                    }
-                }
-
-                /// PatchResponseUserInformationCommonFieldList
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct PatchResponseUserInformationCommonFieldList {
-                    /// 平台提供的通用开卡信息字段
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub name: Option<PatchResponseUserInformationCommonFieldListName>,
-                    /// 加密的用户开卡时填写的个人信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub value: Option<String>,
-                }
-
-                /// PatchResponseUserInformationCustomFieldList
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct PatchResponseUserInformationCustomFieldList {
-                    /// 字段名称
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub name: Option<String>,
-                    /// 加密的用户选择的字段值列表
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub user_chosen_values: Option<Vec<String>>,
-                }
-
-                /// 用户开卡时填写的个人信息
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct PatchResponseUserInformation {
-                    /// 平台提供的通用开卡信息字段
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub common_field_list: Option<Vec<PatchResponseUserInformationCommonFieldList>>,
-                    /// 商户自定义的开卡信息字段
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub custom_field_list: Option<Vec<PatchResponseUserInformationCustomFieldList>>,
-                }
-
-                string_enum! {
-                    /// 用户会员卡状态
-                    pub enum PatchResponseUserCardState {
-                        /// `UNACTIVATED`
-                        Unactivated = "UNACTIVATED",
-                        /// `EFFECTIVE`
-                        Effective = "EFFECTIVE",
-                        /// `EXPIRED`
-                        Expired = "EXPIRED",
-                        /// `INVALID`
-                        Invalid = "INVALID",
-                    }
-                }
-
-                /// What `PATCH /v3/brand/partner/card-member/user-cards/{user_card_code}` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PatchResponse {
-                    /// 会员卡code
-                    pub user_card_code: String,
-                    /// 会员卡模板ID
-                    pub card_id: String,
-                    /// 用户标识
-                    pub openid: String,
-                    /// 卡背景颜色
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub card_color: Option<String>,
-                    /// 卡背景图URL
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub card_picture_url: Option<String>,
-                    /// 品牌ID
-                    pub brand_id: String,
-                    /// 会员卡类型
-                    pub card_type: PatchResponseCardType,
-                    /// 加密的手机号
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub phone_number: Option<String>,
-                    /// 等级
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub level: Option<String>,
-                    /// 会员卡有效期
-                    pub valid_date_information: PatchResponseValidDateInformation,
-                    /// 领取时间
-                    pub pickup_time: crate::DateTime,
-                    /// 用户开卡时填写的个人信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub user_information: Option<PatchResponseUserInformation>,
-                    /// 商家数据包
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub attach: Option<String>,
-                    /// 用户会员卡状态
-                    pub user_card_state: PatchResponseUserCardState,
-                    /// 作废原因
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub invalid_reason: Option<String>,
-                    /// 作废时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub invalid_time: Option<crate::DateTime>,
-                }
-
-                /// `/v3/brand/partner/card-member/user-cards/{user_card_code}/confirm`
-                pub mod confirm {
-                    /// 同步会员开通结果
-                    ///
-                    /// `POST /v3/brand/partner/card-member/user-cards/{user_card_code}/confirm`
-                    ///
-                    /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
-                    ///
-                    /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
-                    #[doc(alias = "同步会员开通结果")]
-                    #[crate::endpoint(POST, "/v3/brand/partner/card-member/user-cards/<user_card_code>/confirm", response = PostResponse, serial)]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-                    pub struct Post {
-                        /// 会员卡code (path)
-                        pub user_card_code: String,
-                        /// 会员卡模版ID (query)
-                        #[wxpay(query)]
-                        pub card_id: String,
-                        /// 品牌ID
-                        pub brand_id: String,
-                        /// 用户标识
-                        pub openid: String,
-                        /// 卡背景颜色
-                        pub card_color: Option<String>,
-                        /// 卡背景图URL
-                        pub card_picture_url: Option<String>,
-                        /// 加密的手机号
-                        #[wxpay(encrypt)]
-                        pub phone_number: Option<String>,
-                        /// 等级
-                        pub level: Option<String>,
-                        /// 会员卡有效期
-                        pub valid_date_information: Option<PostValidDateInformation>,
-                        /// 用户开卡时填写的个人信息
-                        pub user_information: Option<PostUserInformation>,
-                        /// 商家数据包
-                        pub attach: Option<String>,
-                        /// 会员开卡状态
-                        pub user_card_confirm_state: PostUserCardConfirmState,
-                    }
-
-                    string_enum! {
-                        /// 有效期类型
-                        pub enum PostValidDateInformationType {
-                            /// `FIX_TIME_RANGE`
-                            FixTimeRange = "FIX_TIME_RANGE",
-                            /// `FIX_TERM`
-                            FixTerm = "FIX_TERM",
-                            /// `PERMANENT`
-                            Permanent = "PERMANENT",
-                        }
-                    }
-
-                    /// 会员卡有效期
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct PostValidDateInformation {
-                        /// 有效期类型
-                        pub r#type: PostValidDateInformationType,
-                        /// 有效期开始时间
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub available_begin_time: Option<crate::DateTime>,
-                        /// 有效期结束时间
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub available_end_time: Option<crate::DateTime>,
-                        /// 生效后N天内有效
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub available_day_after_receive: Option<i64>,
-                    }
-
-                    string_enum! {
-                        /// 平台提供的通用开卡信息字段
-                        pub enum PostUserInformationCommonFieldListName {
-                            /// `USER_FORM_FLAG_SEX`
-                            UserFormFlagSex = "USER_FORM_FLAG_SEX",
-                            /// `USER_FORM_FLAG_NAME`
-                            UserFormFlagName = "USER_FORM_FLAG_NAME",
-                            /// `USER_FORM_FLAG_BIRTHDAY`
-                            UserFormFlagBirthday = "USER_FORM_FLAG_BIRTHDAY",
-                            /// `USER_FORM_FLAG_ADDRESS`
-                            UserFormFlagAddress = "USER_FORM_FLAG_ADDRESS",
-                            /// `USER_FORM_FLAG_EMAIL`
-                            UserFormFlagEmail = "USER_FORM_FLAG_EMAIL",
-                            /// `USER_FORM_FLAG_CITY`
-                            UserFormFlagCity = "USER_FORM_FLAG_CITY",
-                        }
-                    }
-
-                    /// PostUserInformationCommonFieldList
-                    #[derive(
-                        Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                    )]
-                    pub struct PostUserInformationCommonFieldList {
-                        /// 平台提供的通用开卡信息字段
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub name: Option<PostUserInformationCommonFieldListName>,
-                        /// 加密的用户开卡时填写的个人信息
-                        #[serde(serialize_with = "crate::encryption::encrypt")]
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub value: Option<String>,
-                    }
-
-                    /// PostUserInformationCustomFieldList
-                    #[derive(
-                        Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                    )]
-                    pub struct PostUserInformationCustomFieldList {
-                        /// 字段名称
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub name: Option<String>,
-                        /// 加密的用户选择的字段值列表
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub user_chosen_values: Option<Vec<String>>,
-                    }
-
-                    /// 用户开卡时填写的个人信息
-                    #[derive(
-                        Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                    )]
-                    pub struct PostUserInformation {
-                        /// 平台提供的通用开卡信息字段
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub common_field_list: Option<Vec<PostUserInformationCommonFieldList>>,
-                        /// 商户自定义的开卡信息字段
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub custom_field_list: Option<Vec<PostUserInformationCustomFieldList>>,
-                    }
-
-                    string_enum! {
-                        /// 会员开卡状态
-                        pub enum PostUserCardConfirmState {
-                            /// `CREATE_CARD_SUCCESS`
-                            CreateCardSuccess = "CREATE_CARD_SUCCESS",
-                            /// `CREATE_CARD_FAIL`
-                            CreateCardFail = "CREATE_CARD_FAIL",
-                        }
-                    }
-
-                    string_enum! {
-                        /// 会员卡类型
-                        pub enum PostResponseCardType {
-                            /// `PURCHASE`
-                            Purchase = "PURCHASE",
-                            /// `NORMAL`
-                            Normal = "NORMAL",
-                            /// `BALANCE`
-                            Balance = "BALANCE",
-                        }
-                    }
-
-                    string_enum! {
-                        /// 有效期类型
-                        pub enum PostResponseValidDateInformationType {
-                            /// `FIX_TIME_RANGE`
-                            FixTimeRange = "FIX_TIME_RANGE",
-                            /// `FIX_TERM`
-                            FixTerm = "FIX_TERM",
-                            /// `PERMANENT`
-                            Permanent = "PERMANENT",
-                        }
-                    }
-
-                    /// 会员卡有效期
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct PostResponseValidDateInformation {
-                        /// 有效期类型
-                        pub r#type: PostResponseValidDateInformationType,
-                        /// 有效期开始时间
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub available_begin_time: Option<crate::DateTime>,
-                        /// 有效期结束时间
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub available_end_time: Option<crate::DateTime>,
-                        /// 生效后N天内有效
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub available_day_after_receive: Option<i64>,
-                    }
-
-                    string_enum! {
-                        /// 平台提供的通用开卡信息字段
-                        pub enum PostResponseUserInformationCommonFieldListName {
-                            /// `USER_FORM_FLAG_SEX`
-                            UserFormFlagSex = "USER_FORM_FLAG_SEX",
-                            /// `USER_FORM_FLAG_NAME`
-                            UserFormFlagName = "USER_FORM_FLAG_NAME",
-                            /// `USER_FORM_FLAG_BIRTHDAY`
-                            UserFormFlagBirthday = "USER_FORM_FLAG_BIRTHDAY",
-                            /// `USER_FORM_FLAG_ADDRESS`
-                            UserFormFlagAddress = "USER_FORM_FLAG_ADDRESS",
-                            /// `USER_FORM_FLAG_EMAIL`
-                            UserFormFlagEmail = "USER_FORM_FLAG_EMAIL",
-                            /// `USER_FORM_FLAG_CITY`
-                            UserFormFlagCity = "USER_FORM_FLAG_CITY",
-                        }
-                    }
-
-                    /// PostResponseUserInformationCommonFieldList
-                    #[derive(
-                        Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                    )]
-                    pub struct PostResponseUserInformationCommonFieldList {
-                        /// 平台提供的通用开卡信息字段
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub name: Option<PostResponseUserInformationCommonFieldListName>,
-                        /// 加密的用户开卡时填写的个人信息
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub value: Option<String>,
-                    }
-
-                    /// PostResponseUserInformationCustomFieldList
-                    #[derive(
-                        Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                    )]
-                    pub struct PostResponseUserInformationCustomFieldList {
-                        /// 字段名称
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub name: Option<String>,
-                        /// 加密的用户选择的字段值列表
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub user_chosen_values: Option<Vec<String>>,
-                    }
-
-                    /// 用户开卡时填写的个人信息
-                    #[derive(
-                        Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                    )]
-                    pub struct PostResponseUserInformation {
-                        /// 平台提供的通用开卡信息字段
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub common_field_list:
-                            Option<Vec<PostResponseUserInformationCommonFieldList>>,
-                        /// 商户自定义的开卡信息字段
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub custom_field_list:
-                            Option<Vec<PostResponseUserInformationCustomFieldList>>,
-                    }
-
-                    string_enum! {
-                        /// 用户会员卡状态
-                        pub enum PostResponseUserCardState {
-                            /// `UNACTIVATED`
-                            Unactivated = "UNACTIVATED",
-                            /// `EFFECTIVE`
-                            Effective = "EFFECTIVE",
-                            /// `EXPIRED`
-                            Expired = "EXPIRED",
-                            /// `INVALID`
-                            Invalid = "INVALID",
-                        }
-                    }
-
-                    /// What `POST /v3/brand/partner/card-member/user-cards/{user_card_code}/confirm` answers.
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct PostResponse {
-                        /// 会员卡code
-                        pub user_card_code: String,
-                        /// 会员卡模板ID
-                        pub card_id: String,
-                        /// 用户标识
-                        pub openid: String,
-                        /// 卡背景颜色
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub card_color: Option<String>,
-                        /// 卡背景图URL
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub card_picture_url: Option<String>,
-                        /// 品牌ID
-                        pub brand_id: String,
-                        /// 会员卡类型
-                        pub card_type: PostResponseCardType,
-                        /// 加密的手机号
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub phone_number: Option<String>,
-                        /// 等级
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub level: Option<String>,
-                        /// 会员卡有效期
-                        pub valid_date_information: PostResponseValidDateInformation,
-                        /// 领取时间
-                        pub pickup_time: crate::DateTime,
-                        /// 用户开卡时填写的个人信息
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub user_information: Option<PostResponseUserInformation>,
-                        /// 商家数据包
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub attach: Option<String>,
-                        /// 用户会员卡状态
-                        pub user_card_state: PostResponseUserCardState,
-                        /// 作废原因
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub invalid_reason: Option<String>,
-                        /// 作废时间
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub invalid_time: Option<crate::DateTime>,
-                    }
-                }
-                /// `/v3/brand/partner/card-member/user-cards/{user_card_code}/invalidate`
-                pub mod invalidate {
-                    /// 作废用户会员卡
-                    ///
-                    /// `POST /v3/brand/partner/card-member/user-cards/{user_card_code}/invalidate`
-                    ///
-                    /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
-                    #[doc(alias = "作废用户会员卡")]
-                    #[crate::endpoint(POST, "/v3/brand/partner/card-member/user-cards/<user_card_code>/invalidate", response = PostResponse, idempotent)]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-                    pub struct Post {
-                        /// 会员卡code (path)
-                        pub user_card_code: String,
-                        /// 品牌id (query)
-                        #[wxpay(query)]
-                        pub brand_id: String,
-                        /// 会员卡模版ID (query)
-                        #[wxpay(query)]
-                        pub card_id: String,
-                        /// 用户标识
-                        pub openid: String,
-                        /// 作废原因
-                        pub invalid_reason: Option<String>,
-                    }
-
-                    string_enum! {
-                        /// 会员卡类型
-                        pub enum PostResponseCardType {
-                            /// `PURCHASE`
-                            Purchase = "PURCHASE",
-                            /// `NORMAL`
-                            Normal = "NORMAL",
-                            /// `BALANCE`
-                            Balance = "BALANCE",
-                        }
-                    }
-
-                    string_enum! {
-                        /// 有效期类型
-                        pub enum PostResponseValidDateInformationType {
-                            /// `FIX_TIME_RANGE`
-                            FixTimeRange = "FIX_TIME_RANGE",
-                            /// `FIX_TERM`
-                            FixTerm = "FIX_TERM",
-                            /// `PERMANENT`
-                            Permanent = "PERMANENT",
-                        }
-                    }
-
-                    /// 会员卡有效期
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct PostResponseValidDateInformation {
-                        /// 有效期类型
-                        pub r#type: PostResponseValidDateInformationType,
-                        /// 有效期开始时间
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub available_begin_time: Option<crate::DateTime>,
-                        /// 有效期结束时间
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub available_end_time: Option<crate::DateTime>,
-                        /// 生效后N天内有效
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub available_day_after_receive: Option<i64>,
-                    }
-
-                    string_enum! {
-                        /// 平台提供的通用开卡信息字段
-                        pub enum PostResponseUserInformationCommonFieldListName {
-                            /// `USER_FORM_FLAG_SEX`
-                            UserFormFlagSex = "USER_FORM_FLAG_SEX",
-                            /// `USER_FORM_FLAG_NAME`
-                            UserFormFlagName = "USER_FORM_FLAG_NAME",
-                            /// `USER_FORM_FLAG_BIRTHDAY`
-                            UserFormFlagBirthday = "USER_FORM_FLAG_BIRTHDAY",
-                            /// `USER_FORM_FLAG_ADDRESS`
-                            UserFormFlagAddress = "USER_FORM_FLAG_ADDRESS",
-                            /// `USER_FORM_FLAG_EMAIL`
-                            UserFormFlagEmail = "USER_FORM_FLAG_EMAIL",
-                            /// `USER_FORM_FLAG_CITY`
-                            UserFormFlagCity = "USER_FORM_FLAG_CITY",
-                        }
-                    }
-
-                    /// PostResponseUserInformationCommonFieldList
-                    #[derive(
-                        Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                    )]
-                    pub struct PostResponseUserInformationCommonFieldList {
-                        /// 平台提供的通用开卡信息字段
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub name: Option<PostResponseUserInformationCommonFieldListName>,
-                        /// 加密的用户开卡时填写的个人信息
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub value: Option<String>,
-                    }
-
-                    /// PostResponseUserInformationCustomFieldList
-                    #[derive(
-                        Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                    )]
-                    pub struct PostResponseUserInformationCustomFieldList {
-                        /// 字段名称
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub name: Option<String>,
-                        /// 加密的用户选择的字段值列表
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub user_chosen_values: Option<Vec<String>>,
-                    }
-
-                    /// 用户开卡时填写的个人信息
-                    #[derive(
-                        Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                    )]
-                    pub struct PostResponseUserInformation {
-                        /// 平台提供的通用开卡信息字段
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub common_field_list:
-                            Option<Vec<PostResponseUserInformationCommonFieldList>>,
-                        /// 商户自定义的开卡信息字段
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub custom_field_list:
-                            Option<Vec<PostResponseUserInformationCustomFieldList>>,
-                    }
-
-                    string_enum! {
-                        /// 用户会员卡状态
-                        pub enum PostResponseUserCardState {
-                            /// `UNACTIVATED`
-                            Unactivated = "UNACTIVATED",
-                            /// `EFFECTIVE`
-                            Effective = "EFFECTIVE",
-                            /// `EXPIRED`
-                            Expired = "EXPIRED",
-                            /// `INVALID`
-                            Invalid = "INVALID",
-                        }
-                    }
-
-                    /// What `POST /v3/brand/partner/card-member/user-cards/{user_card_code}/invalidate` answers.
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct PostResponse {
-                        /// 会员卡code
-                        pub user_card_code: String,
-                        /// 会员卡模板ID
-                        pub card_id: String,
-                        /// 用户标识
-                        pub openid: String,
-                        /// 卡背景颜色
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub card_color: Option<String>,
-                        /// 卡背景图URL
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub card_picture_url: Option<String>,
-                        /// 品牌ID
-                        pub brand_id: String,
-                        /// 会员卡类型
-                        pub card_type: PostResponseCardType,
-                        /// 加密的手机号
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub phone_number: Option<String>,
-                        /// 等级
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub level: Option<String>,
-                        /// 会员卡有效期
-                        pub valid_date_information: PostResponseValidDateInformation,
-                        /// 领取时间
-                        pub pickup_time: crate::DateTime,
-                        /// 用户开卡时填写的个人信息
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub user_information: Option<PostResponseUserInformation>,
-                        /// 商家数据包
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub attach: Option<String>,
-                        /// 用户会员卡状态
-                        pub user_card_state: PostResponseUserCardState,
-                        /// 作废原因
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub invalid_reason: Option<String>,
-                        /// 作废时间
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub invalid_time: Option<crate::DateTime>,
-                    }
-                }
-            }
-            /// `/v3/brand/partner/card-member/user-cards/import-by-openid`
-            pub mod import_by_openid {
-                /// 根据openid导入用户会员卡
-                ///
-                /// `POST /v3/brand/partner/card-member/user-cards/import-by-openid`
-                ///
-                /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
-                ///
-                /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
-                #[doc(alias = "根据openid导入用户会员卡")]
-                #[crate::endpoint(POST, "/v3/brand/partner/card-member/user-cards/import-by-openid", response = PostResponse, serial)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-                pub struct Post {
-                    /// 品牌ID
-                    pub brand_id: String,
-                    /// 会员卡模板ID
-                    pub card_id: String,
-                    /// 用户标识
-                    pub openid: String,
-                    /// 会员卡code
-                    pub user_card_code: String,
-                    /// 加密的手机号
-                    #[wxpay(encrypt)]
-                    pub phone_number: Option<String>,
-                    /// 用户开卡时填写的个人信息
-                    pub user_information: Option<PostUserInformation>,
-                    /// 会员卡有效期
-                    pub date_information: PostDateInformation,
-                    /// 领取时间
-                    pub pickup_time: crate::DateTime,
-                }
-
-                string_enum! {
-                    /// 平台提供的通用开卡信息字段
-                    pub enum PostUserInformationCommonFieldListName {
-                        /// `USER_FORM_FLAG_SEX`
-                        UserFormFlagSex = "USER_FORM_FLAG_SEX",
-                        /// `USER_FORM_FLAG_NAME`
-                        UserFormFlagName = "USER_FORM_FLAG_NAME",
-                        /// `USER_FORM_FLAG_BIRTHDAY`
-                        UserFormFlagBirthday = "USER_FORM_FLAG_BIRTHDAY",
-                        /// `USER_FORM_FLAG_ADDRESS`
-                        UserFormFlagAddress = "USER_FORM_FLAG_ADDRESS",
-                        /// `USER_FORM_FLAG_EMAIL`
-                        UserFormFlagEmail = "USER_FORM_FLAG_EMAIL",
-                        /// `USER_FORM_FLAG_CITY`
-                        UserFormFlagCity = "USER_FORM_FLAG_CITY",
-                    }
-                }
-
-                /// PostUserInformationCommonFieldList
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct PostUserInformationCommonFieldList {
-                    /// 平台提供的通用开卡信息字段
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub name: Option<PostUserInformationCommonFieldListName>,
-                    /// 加密的用户开卡时填写的个人信息
-                    #[serde(serialize_with = "crate::encryption::encrypt")]
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub value: Option<String>,
-                }
-
-                /// PostUserInformationCustomFieldList
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct PostUserInformationCustomFieldList {
-                    /// 字段名称
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub name: Option<String>,
-                    /// 加密的用户选择的字段值列表
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub user_chosen_values: Option<Vec<String>>,
-                }
-
-                /// 用户开卡时填写的个人信息
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct PostUserInformation {
-                    /// 平台提供的通用开卡信息字段
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub common_field_list: Option<Vec<PostUserInformationCommonFieldList>>,
-                    /// 商户自定义的开卡信息字段
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub custom_field_list: Option<Vec<PostUserInformationCustomFieldList>>,
-                }
-
-                string_enum! {
-                    /// 有效期类型
-                    pub enum PostDateInformationType {
-                        /// `FIX_TIME_RANGE`
-                        FixTimeRange = "FIX_TIME_RANGE",
-                        /// `FIX_TERM`
-                        FixTerm = "FIX_TERM",
-                        /// `PERMANENT`
-                        Permanent = "PERMANENT",
-                    }
-                }
-
-                /// 会员卡有效期
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostDateInformation {
-                    /// 有效期类型
-                    pub r#type: PostDateInformationType,
-                    /// 有效期开始时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub available_begin_time: Option<crate::DateTime>,
-                    /// 有效期结束时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub available_end_time: Option<crate::DateTime>,
-                    /// 生效后N天内有效
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub available_day_after_receive: Option<i64>,
-                }
-
-                string_enum! {
-                    /// 会员卡类型
-                    pub enum PostResponseCardType {
-                        /// `PURCHASE`
-                        Purchase = "PURCHASE",
-                        /// `NORMAL`
-                        Normal = "NORMAL",
-                        /// `BALANCE`
-                        Balance = "BALANCE",
-                    }
-                }
-
-                string_enum! {
-                    /// 有效期类型
-                    pub enum PostResponseValidDateInformationType {
-                        /// `FIX_TIME_RANGE`
-                        FixTimeRange = "FIX_TIME_RANGE",
-                        /// `FIX_TERM`
-                        FixTerm = "FIX_TERM",
-                        /// `PERMANENT`
-                        Permanent = "PERMANENT",
-                    }
-                }
-
-                /// 会员卡有效期
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostResponseValidDateInformation {
-                    /// 有效期类型
-                    pub r#type: PostResponseValidDateInformationType,
-                    /// 有效期开始时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub available_begin_time: Option<crate::DateTime>,
-                    /// 有效期结束时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub available_end_time: Option<crate::DateTime>,
-                    /// 生效后N天内有效
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub available_day_after_receive: Option<i64>,
-                }
-
-                string_enum! {
-                    /// 平台提供的通用开卡信息字段
-                    pub enum PostResponseUserInformationCommonFieldListName {
-                        /// `USER_FORM_FLAG_SEX`
-                        UserFormFlagSex = "USER_FORM_FLAG_SEX",
-                        /// `USER_FORM_FLAG_NAME`
-                        UserFormFlagName = "USER_FORM_FLAG_NAME",
-                        /// `USER_FORM_FLAG_BIRTHDAY`
-                        UserFormFlagBirthday = "USER_FORM_FLAG_BIRTHDAY",
-                        /// `USER_FORM_FLAG_ADDRESS`
-                        UserFormFlagAddress = "USER_FORM_FLAG_ADDRESS",
-                        /// `USER_FORM_FLAG_EMAIL`
-                        UserFormFlagEmail = "USER_FORM_FLAG_EMAIL",
-                        /// `USER_FORM_FLAG_CITY`
-                        UserFormFlagCity = "USER_FORM_FLAG_CITY",
-                    }
-                }
-
-                /// PostResponseUserInformationCommonFieldList
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct PostResponseUserInformationCommonFieldList {
-                    /// 平台提供的通用开卡信息字段
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub name: Option<PostResponseUserInformationCommonFieldListName>,
-                    /// 加密的用户开卡时填写的个人信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub value: Option<String>,
-                }
-
-                /// PostResponseUserInformationCustomFieldList
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct PostResponseUserInformationCustomFieldList {
-                    /// 字段名称
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub name: Option<String>,
-                    /// 加密的用户选择的字段值列表
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub user_chosen_values: Option<Vec<String>>,
-                }
-
-                /// 用户开卡时填写的个人信息
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct PostResponseUserInformation {
-                    /// 平台提供的通用开卡信息字段
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub common_field_list: Option<Vec<PostResponseUserInformationCommonFieldList>>,
-                    /// 商户自定义的开卡信息字段
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub custom_field_list: Option<Vec<PostResponseUserInformationCustomFieldList>>,
-                }
-
-                string_enum! {
-                    /// 用户会员卡状态
-                    pub enum PostResponseUserCardState {
-                        /// `UNACTIVATED`
-                        Unactivated = "UNACTIVATED",
-                        /// `EFFECTIVE`
-                        Effective = "EFFECTIVE",
-                        /// `EXPIRED`
-                        Expired = "EXPIRED",
-                        /// `INVALID`
-                        Invalid = "INVALID",
-                    }
-                }
-
-                /// What `POST /v3/brand/partner/card-member/user-cards/import-by-openid` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostResponse {
-                    /// 会员卡code
-                    pub user_card_code: String,
-                    /// 会员卡模板ID
-                    pub card_id: String,
-                    /// 用户标识
-                    pub openid: String,
-                    /// 卡背景颜色
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub card_color: Option<String>,
-                    /// 卡背景图URL
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub card_picture_url: Option<String>,
-                    /// 品牌ID
-                    pub brand_id: String,
-                    /// 会员卡类型
-                    pub card_type: PostResponseCardType,
-                    /// 加密的手机号
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub phone_number: Option<String>,
-                    /// 等级
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub level: Option<String>,
-                    /// 会员卡有效期
-                    pub valid_date_information: PostResponseValidDateInformation,
-                    /// 领取时间
-                    pub pickup_time: crate::DateTime,
-                    /// 用户开卡时填写的个人信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub user_information: Option<PostResponseUserInformation>,
-                    /// 商家数据包
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub attach: Option<String>,
-                    /// 用户会员卡状态
-                    pub user_card_state: PostResponseUserCardState,
-                    /// 作废原因
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub invalid_reason: Option<String>,
-                    /// 作废时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub invalid_time: Option<crate::DateTime>,
-                }
-            }
-            /// `/v3/brand/partner/card-member/user-cards/import-by-phone`
-            pub mod import_by_phone {
-                /// 根据手机号导入用户会员卡
-                ///
-                /// `POST /v3/brand/partner/card-member/user-cards/import-by-phone`
-                ///
-                /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
-                ///
-                /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
-                #[doc(alias = "根据手机号导入用户会员卡")]
-                #[crate::endpoint(POST, "/v3/brand/partner/card-member/user-cards/import-by-phone", response = PostResponse, serial)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-                pub struct Post {
-                    /// 品牌ID
-                    pub brand_id: String,
-                    /// 会员卡模板ID
-                    pub card_id: String,
-                    /// 加密的手机号
-                    #[wxpay(encrypt)]
-                    pub phone_number: String,
-                    /// 会员卡code
-                    pub user_card_code: String,
-                    /// 用户开卡时填写的个人信息
-                    pub user_information: Option<PostUserInformation>,
-                    /// 会员卡有效期
-                    pub date_information: PostDateInformation,
-                    /// 领取时间
-                    pub pickup_time: crate::DateTime,
-                }
-
-                string_enum! {
-                    /// 平台提供的通用开卡信息字段
-                    pub enum PostUserInformationCommonFieldListName {
-                        /// `USER_FORM_FLAG_SEX`
-                        UserFormFlagSex = "USER_FORM_FLAG_SEX",
-                        /// `USER_FORM_FLAG_NAME`
-                        UserFormFlagName = "USER_FORM_FLAG_NAME",
-                        /// `USER_FORM_FLAG_BIRTHDAY`
-                        UserFormFlagBirthday = "USER_FORM_FLAG_BIRTHDAY",
-                        /// `USER_FORM_FLAG_ADDRESS`
-                        UserFormFlagAddress = "USER_FORM_FLAG_ADDRESS",
-                        /// `USER_FORM_FLAG_EMAIL`
-                        UserFormFlagEmail = "USER_FORM_FLAG_EMAIL",
-                        /// `USER_FORM_FLAG_CITY`
-                        UserFormFlagCity = "USER_FORM_FLAG_CITY",
-                    }
-                }
-
-                /// PostUserInformationCommonFieldList
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct PostUserInformationCommonFieldList {
-                    /// 平台提供的通用开卡信息字段
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub name: Option<PostUserInformationCommonFieldListName>,
-                    /// 加密的用户开卡时填写的个人信息
-                    #[serde(serialize_with = "crate::encryption::encrypt")]
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub value: Option<String>,
-                }
-
-                /// PostUserInformationCustomFieldList
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct PostUserInformationCustomFieldList {
-                    /// 字段名称
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub name: Option<String>,
-                    /// 加密的用户选择的字段值列表
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub user_chosen_values: Option<Vec<String>>,
-                }
-
-                /// 用户开卡时填写的个人信息
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct PostUserInformation {
-                    /// 平台提供的通用开卡信息字段
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub common_field_list: Option<Vec<PostUserInformationCommonFieldList>>,
-                    /// 商户自定义的开卡信息字段
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub custom_field_list: Option<Vec<PostUserInformationCustomFieldList>>,
-                }
-
-                string_enum! {
-                    /// 有效期类型
-                    pub enum PostDateInformationType {
-                        /// `FIX_TIME_RANGE`
-                        FixTimeRange = "FIX_TIME_RANGE",
-                        /// `FIX_TERM`
-                        FixTerm = "FIX_TERM",
-                        /// `PERMANENT`
-                        Permanent = "PERMANENT",
-                    }
-                }
-
-                /// 会员卡有效期
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostDateInformation {
-                    /// 有效期类型
-                    pub r#type: PostDateInformationType,
-                    /// 有效期开始时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub available_begin_time: Option<crate::DateTime>,
-                    /// 有效期结束时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub available_end_time: Option<crate::DateTime>,
-                    /// 生效后N天内有效
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub available_day_after_receive: Option<i64>,
-                }
-
-                string_enum! {
-                    /// 会员卡类型
-                    pub enum PostResponseCardType {
-                        /// `PURCHASE`
-                        Purchase = "PURCHASE",
-                        /// `NORMAL`
-                        Normal = "NORMAL",
-                        /// `BALANCE`
-                        Balance = "BALANCE",
-                    }
-                }
-
-                string_enum! {
-                    /// 有效期类型
-                    pub enum PostResponseValidDateInformationType {
-                        /// `FIX_TIME_RANGE`
-                        FixTimeRange = "FIX_TIME_RANGE",
-                        /// `FIX_TERM`
-                        FixTerm = "FIX_TERM",
-                        /// `PERMANENT`
-                        Permanent = "PERMANENT",
-                    }
-                }
-
-                /// 会员卡有效期
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostResponseValidDateInformation {
-                    /// 有效期类型
-                    pub r#type: PostResponseValidDateInformationType,
-                    /// 有效期开始时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub available_begin_time: Option<crate::DateTime>,
-                    /// 有效期结束时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub available_end_time: Option<crate::DateTime>,
-                    /// 生效后N天内有效
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub available_day_after_receive: Option<i64>,
-                }
-
-                string_enum! {
-                    /// 平台提供的通用开卡信息字段
-                    pub enum PostResponseUserInformationCommonFieldListName {
-                        /// `USER_FORM_FLAG_SEX`
-                        UserFormFlagSex = "USER_FORM_FLAG_SEX",
-                        /// `USER_FORM_FLAG_NAME`
-                        UserFormFlagName = "USER_FORM_FLAG_NAME",
-                        /// `USER_FORM_FLAG_BIRTHDAY`
-                        UserFormFlagBirthday = "USER_FORM_FLAG_BIRTHDAY",
-                        /// `USER_FORM_FLAG_ADDRESS`
-                        UserFormFlagAddress = "USER_FORM_FLAG_ADDRESS",
-                        /// `USER_FORM_FLAG_EMAIL`
-                        UserFormFlagEmail = "USER_FORM_FLAG_EMAIL",
-                        /// `USER_FORM_FLAG_CITY`
-                        UserFormFlagCity = "USER_FORM_FLAG_CITY",
-                    }
-                }
-
-                /// PostResponseUserInformationCommonFieldList
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct PostResponseUserInformationCommonFieldList {
-                    /// 平台提供的通用开卡信息字段
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub name: Option<PostResponseUserInformationCommonFieldListName>,
-                    /// 加密的用户开卡时填写的个人信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub value: Option<String>,
-                }
-
-                /// PostResponseUserInformationCustomFieldList
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct PostResponseUserInformationCustomFieldList {
-                    /// 字段名称
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub name: Option<String>,
-                    /// 加密的用户选择的字段值列表
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub user_chosen_values: Option<Vec<String>>,
-                }
-
-                /// 用户开卡时填写的个人信息
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct PostResponseUserInformation {
-                    /// 平台提供的通用开卡信息字段
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub common_field_list: Option<Vec<PostResponseUserInformationCommonFieldList>>,
-                    /// 商户自定义的开卡信息字段
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub custom_field_list: Option<Vec<PostResponseUserInformationCustomFieldList>>,
-                }
-
-                string_enum! {
-                    /// 用户会员卡状态
-                    pub enum PostResponseUserCardState {
-                        /// `UNACTIVATED`
-                        Unactivated = "UNACTIVATED",
-                        /// `EFFECTIVE`
-                        Effective = "EFFECTIVE",
-                        /// `EXPIRED`
-                        Expired = "EXPIRED",
-                        /// `INVALID`
-                        Invalid = "INVALID",
-                    }
-                }
-
-                /// What `POST /v3/brand/partner/card-member/user-cards/import-by-phone` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostResponse {
-                    /// 会员卡code
-                    pub user_card_code: String,
-                    /// 会员卡模板ID
-                    pub card_id: String,
-                    /// 用户标识
-                    pub openid: String,
-                    /// 卡背景颜色
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub card_color: Option<String>,
-                    /// 卡背景图URL
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub card_picture_url: Option<String>,
-                    /// 品牌ID
-                    pub brand_id: String,
-                    /// 会员卡类型
-                    pub card_type: PostResponseCardType,
-                    /// 加密的手机号
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub phone_number: Option<String>,
-                    /// 等级
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub level: Option<String>,
-                    /// 会员卡有效期
-                    pub valid_date_information: PostResponseValidDateInformation,
-                    /// 领取时间
-                    pub pickup_time: crate::DateTime,
-                    /// 用户开卡时填写的个人信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub user_information: Option<PostResponseUserInformation>,
-                    /// 商家数据包
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub attach: Option<String>,
-                    /// 用户会员卡状态
-                    pub user_card_state: PostResponseUserCardState,
-                    /// 作废原因
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub invalid_reason: Option<String>,
-                    /// 作废时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub invalid_time: Option<crate::DateTime>,
-                }
-            }
-        }
-        /// `/v3/brand/partner/card-member/user-feeds`
-        pub mod user_feeds {
-            /// 创建用户动态信息
-            ///
-            /// `POST /v3/brand/partner/card-member/user-feeds`
-            ///
-            /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
-            #[doc(alias = "创建用户动态信息")]
-            #[crate::endpoint(POST, "/v3/brand/partner/card-member/user-feeds", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-            pub struct Post {
-                /// 品牌ID
-                pub brand_id: String,
-                /// 会员卡模板ID
-                pub card_id: String,
-                /// 会员卡code
-                pub user_card_code: String,
-                /// 用户标识
-                pub openid: String,
-                /// 商家请求单号
-                #[wxpay(idempotency_key)]
-                pub out_request_no: String,
-                /// 会员动态内容
-                pub cell_message: String,
-            }
-
-            /// What `POST /v3/brand/partner/card-member/user-feeds` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponse {
-                /// 品牌ID
-                pub brand_id: String,
-                /// 会员卡模板ID
-                pub card_id: String,
-                /// 会员卡code
-                pub user_card_code: String,
-                /// 用户标识
-                pub openid: String,
-                /// 商家请求单号
-                pub out_request_no: String,
-                /// 会员动态内容
-                pub cell_message: String,
-            }
-        }
-        /// `/v3/brand/partner/card-member/user-points`
-        pub mod user_points {
-            /// `/v3/brand/partner/card-member/user-points/exchange-coupon`
-            pub mod exchange_coupon {
-                /// `/v3/brand/partner/card-member/user-points/exchange-coupon/confirm`
-                pub mod confirm {
-                    /// 同步积分兑券结果
-                    ///
-                    /// `POST /v3/brand/partner/card-member/user-points/exchange-coupon/confirm`
-                    ///
-                    /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
-                    #[doc(alias = "同步积分兑券结果")]
-                    #[crate::endpoint(POST, "/v3/brand/partner/card-member/user-points/exchange-coupon/confirm", response = PostResponse)]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-                    pub struct Post {
-                        /// 积分兑券ID
-                        pub record_id: String,
-                        /// 积分兑券模板ID
-                        pub exchange_coupon_template_id: String,
-                        /// 品牌ID
-                        pub brand_id: String,
-                        /// 会员卡模板ID
-                        pub card_id: String,
-                        /// 用户标识
-                        pub openid: String,
-                        /// 会员卡code
-                        pub user_card_code: String,
-                        /// 积分兑券状态
-                        pub state: PostState,
-                        /// 兑券成功的券code
-                        pub coupon_code: Option<String>,
-                        /// 兑券失败原因
-                        pub fail_reason: Option<String>,
-                    }
-
-                    string_enum! {
-                        /// 积分兑券状态
-                        pub enum PostState {
-                            /// `POINT_EXCHANGE_COUPON_SUCCESS`
-                            PointExchangeCouponSuccess = "POINT_EXCHANGE_COUPON_SUCCESS",
-                            /// `POINT_EXCHANGE_COUPON_FAIL`
-                            PointExchangeCouponFail = "POINT_EXCHANGE_COUPON_FAIL",
-                        }
-                    }
-
-                    string_enum! {
-                        /// 积分兑券状态
-                        pub enum PostResponseState {
-                            /// `POINT_EXCHANGE_COUPON_SUCCESS`
-                            PointExchangeCouponSuccess = "POINT_EXCHANGE_COUPON_SUCCESS",
-                            /// `POINT_EXCHANGE_COUPON_FAIL`
-                            PointExchangeCouponFail = "POINT_EXCHANGE_COUPON_FAIL",
-                        }
-                    }
-
-                    /// What `POST /v3/brand/partner/card-member/user-points/exchange-coupon/confirm` answers.
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct PostResponse {
-                        /// 积分兑券ID
-                        pub record_id: String,
-                        /// 积分兑券模板ID
-                        pub exchange_coupon_template_id: String,
-                        /// 品牌ID
-                        pub brand_id: String,
-                        /// 会员卡模板ID
-                        pub card_id: String,
-                        /// 用户标识
-                        pub openid: String,
-                        /// 会员卡code
-                        pub user_card_code: String,
-                        /// 积分兑券状态
-                        pub state: PostResponseState,
-                        /// 兑券成功的券code
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub coupon_code: Option<String>,
-                        /// 兑券失败原因
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub fail_reason: Option<String>,
-                    }
-                }
-            }
-            /// `/v3/brand/partner/card-member/user-points/sync`
-            pub mod sync {
-                /// 同步积分余额
-                ///
-                /// `POST /v3/brand/partner/card-member/user-points/sync`
-                ///
-                /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
-                #[doc(alias = "同步积分余额")]
-                #[crate::endpoint(POST, "/v3/brand/partner/card-member/user-points/sync", response = PostResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-                pub struct Post {
-                    /// 商家请求单号
-                    #[wxpay(idempotency_key)]
-                    pub out_request_no: String,
-                    /// 品牌ID
-                    pub brand_id: String,
-                    /// 会员卡模板ID
-                    pub card_id: String,
-                    /// 用户标识
-                    pub openid: String,
-                    /// 会员卡code
-                    pub user_card_code: String,
-                    /// 积分余额
-                    pub point_balance: i64,
-                }
-
-                /// What `POST /v3/brand/partner/card-member/user-points/sync` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostResponse {
-                    /// 商家请求单号
-                    pub out_request_no: String,
-                    /// 品牌ID
-                    pub brand_id: String,
-                    /// 会员卡模板ID
-                    pub card_id: String,
-                    /// 用户标识
-                    pub openid: String,
-                    /// 会员卡code
-                    pub user_card_code: String,
-                    /// 积分余额
-                    pub point_balance: i64,
-                }
-            }
-        }
-    }
-    /// `/v3/brand/partner/store`
-    pub mod store {
-        /// `/v3/brand/partner/store/brandstores`
-        pub mod brandstores {
-            /// 列表查询品牌门店信息
-            ///
-            /// `GET /v3/brand/partner/store/brandstores`
-            #[doc(alias = "列表查询品牌门店信息")]
-            #[crate::endpoint(GET, "/v3/brand/partner/store/brandstores", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-            pub struct Get {
-                /// 品牌ID (query)
-                pub brand_id: String,
-                /// 门店状态 (query)
-                pub store_state: Option<GetStoreState>,
-                /// 分页起始位置 (query)
-                pub offset: Option<i64>,
-                /// 分页条数 (query)
-                pub limit: Option<i64>,
-            }
-
-            string_enum! {
-                /// 门店状态
-                pub enum GetStoreState {
-                    /// `OPEN`
-                    Open = "OPEN",
-                    /// `CREATING`
-                    Creating = "CREATING",
-                    /// `CLOSED`
-                    Closed = "CLOSED",
-                }
-            }
-
-            string_enum! {
-                /// 门店状态
-                pub enum GetResponseDataStoreState {
-                    /// `OPEN`
-                    Open = "OPEN",
-                    /// `CREATING`
-                    Creating = "CREATING",
-                    /// `CLOSED`
-                    Closed = "CLOSED",
-                }
-            }
-
-            string_enum! {
-                /// 审核状态
-                pub enum GetResponseDataAuditState {
-                    /// `SUCCESS`
-                    Success = "SUCCESS",
-                    /// `PROCESSING`
-                    Processing = "PROCESSING",
-                    /// `REJECTED`
-                    Rejected = "REJECTED",
-                }
-            }
-
-            /// 门店基础信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseDataStoreBasics {
-                /// 商家门店编号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub store_reference_id: Option<String>,
-                /// 门店名称
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub branch_name: Option<String>,
-            }
-
-            /// 门店地址信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseDataStoreAddress {
-                /// 门店省市编码
-                pub address_code: String,
-                /// 门店地址
-                pub address_detail: String,
-                /// 门店地址辅助描述
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub address_complements: Option<String>,
-                /// 门店经度
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub longitude: Option<String>,
-                /// 门店纬度
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub latitude: Option<String>,
-            }
-
-            /// 门店经营信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseDataStoreBusiness {
-                /// 门店服务电话
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub service_phone: Option<String>,
-                /// 门店经营时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub business_hours: Option<String>,
-            }
-
-            string_enum! {
-                /// 收款绑定状态
-                pub enum GetResponseDataStoreRecipientRecipientState {
-                    /// `CONFIRMED`
-                    Confirmed = "CONFIRMED",
-                    /// `ADMIN_REJECTED`
-                    AdminRejected = "ADMIN_REJECTED",
-                    /// `CONFIRMING`
-                    Confirming = "CONFIRMING",
-                    /// `TIMEOUT_REJECTED`
-                    TimeoutRejected = "TIMEOUT_REJECTED",
-                }
-            }
-
-            /// GetResponseDataStoreRecipient
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseDataStoreRecipient {
-                /// 门店收款商户号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub mchid: Option<String>,
-                /// 门店收款主体
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub company_name: Option<String>,
-                /// 收款绑定状态
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub recipient_state: Option<GetResponseDataStoreRecipientRecipientState>,
-            }
-
-            /// GetResponseData
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseData {
-                /// 品牌ID
-                pub brand_id: String,
-                /// 品牌门店ID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub store_id: Option<String>,
-                /// 门店状态
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub store_state: Option<GetResponseDataStoreState>,
-                /// 审核状态
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub audit_state: Option<GetResponseDataAuditState>,
-                /// 审核失败原因
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub review_reject_reason: Option<String>,
-                /// 门店基础信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub store_basics: Option<GetResponseDataStoreBasics>,
-                /// 门店地址信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub store_address: Option<GetResponseDataStoreAddress>,
-                /// 门店经营信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub store_business: Option<GetResponseDataStoreBusiness>,
-                /// 门店收款信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub store_recipient: Option<Vec<GetResponseDataStoreRecipient>>,
-            }
-
-            /// What `GET /v3/brand/partner/store/brandstores` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponse {
-                /// 品牌ID
-                pub brand_id: String,
-                /// 分页起始位置
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub offset: Option<i64>,
-                /// 分页条数
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub limit: Option<i64>,
-                /// 门店总数
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub total_count: Option<i64>,
-                /// 品牌门店列表
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub data: Option<Vec<GetResponseData>>,
-            }
-
-            /// 创建品牌门店
-            ///
-            /// `POST /v3/brand/partner/store/brandstores`
-            ///
-            /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
-            #[doc(alias = "创建品牌门店")]
-            #[crate::endpoint(POST, "/v3/brand/partner/store/brandstores", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-            pub struct Post {
-                /// 品牌ID
-                pub brand_id: String,
-                /// 门店基础信息
-                pub store_basics: Option<PostStoreBasics>,
-                /// 门店地址信息
-                pub store_address: PostStoreAddress,
-                /// 门店经营信息
-                pub store_business: Option<PostStoreBusiness>,
-            }
-
-            /// 门店基础信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostStoreBasics {
-                /// 商家门店编号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub store_reference_id: Option<String>,
-                /// 门店名称
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub branch_name: Option<String>,
-            }
-
-            /// 门店地址信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostStoreAddress {
-                /// 门店省市编码
-                pub address_code: String,
-                /// 门店地址
-                pub address_detail: String,
-                /// 门店地址辅助描述
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub address_complements: Option<String>,
-                /// 门店经度
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub longitude: Option<String>,
-                /// 门店纬度
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub latitude: Option<String>,
-            }
-
-            /// 门店经营信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostStoreBusiness {
-                /// 门店服务电话
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub service_phone: Option<String>,
-                /// 门店经营时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub business_hours: Option<String>,
-            }
-
-            string_enum! {
-                /// 门店状态
-                pub enum PostResponseStoreState {
-                    /// `OPEN`
-                    Open = "OPEN",
-                    /// `CREATING`
-                    Creating = "CREATING",
-                    /// `CLOSED`
-                    Closed = "CLOSED",
-                }
-            }
-
-            string_enum! {
-                /// 审核状态
-                pub enum PostResponseAuditState {
-                    /// `SUCCESS`
-                    Success = "SUCCESS",
-                    /// `PROCESSING`
-                    Processing = "PROCESSING",
-                    /// `REJECTED`
-                    Rejected = "REJECTED",
-                }
-            }
-
-            /// 门店基础信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponseStoreBasics {
-                /// 商家门店编号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub store_reference_id: Option<String>,
-                /// 门店名称
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub branch_name: Option<String>,
-            }
-
-            /// 门店地址信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponseStoreAddress {
-                /// 门店省市编码
-                pub address_code: String,
-                /// 门店地址
-                pub address_detail: String,
-                /// 门店地址辅助描述
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub address_complements: Option<String>,
-                /// 门店经度
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub longitude: Option<String>,
-                /// 门店纬度
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub latitude: Option<String>,
-            }
-
-            /// 门店经营信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponseStoreBusiness {
-                /// 门店服务电话
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub service_phone: Option<String>,
-                /// 门店经营时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub business_hours: Option<String>,
-            }
-
-            string_enum! {
-                /// 收款绑定状态
-                pub enum PostResponseStoreRecipientRecipientState {
-                    /// `CONFIRMED`
-                    Confirmed = "CONFIRMED",
-                    /// `ADMIN_REJECTED`
-                    AdminRejected = "ADMIN_REJECTED",
-                    /// `CONFIRMING`
-                    Confirming = "CONFIRMING",
-                    /// `TIMEOUT_REJECTED`
-                    TimeoutRejected = "TIMEOUT_REJECTED",
-                }
-            }
-
-            /// PostResponseStoreRecipient
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponseStoreRecipient {
-                /// 门店收款商户号
-                pub mchid: String,
-                /// 门店收款主体
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub company_name: Option<String>,
-                /// 收款绑定状态
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub recipient_state: Option<PostResponseStoreRecipientRecipientState>,
-            }
-
-            /// What `POST /v3/brand/partner/store/brandstores` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponse {
-                /// 品牌ID
-                pub brand_id: String,
-                /// 品牌门店ID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub store_id: Option<String>,
-                /// 门店状态
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub store_state: Option<PostResponseStoreState>,
-                /// 审核状态
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub audit_state: Option<PostResponseAuditState>,
-                /// 审核失败原因
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub review_reject_reason: Option<String>,
-                /// 门店基础信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub store_basics: Option<PostResponseStoreBasics>,
-                /// 门店地址信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub store_address: Option<PostResponseStoreAddress>,
-                /// 门店经营信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub store_business: Option<PostResponseStoreBusiness>,
-                /// 门店收款信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub store_recipient: Option<Vec<PostResponseStoreRecipient>>,
-            }
-
-            /// `/v3/brand/partner/store/brandstores/{store_id}`
-            pub mod _store_id_ {
-                /// 查询品牌门店
-                ///
-                /// `GET /v3/brand/partner/store/brandstores/{store_id}`
-                #[doc(alias = "查询品牌门店")]
-                #[crate::endpoint(GET, "/v3/brand/partner/store/brandstores/<store_id>", response = GetResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-                pub struct Get {
-                    /// 品牌门店ID (path)
-                    pub store_id: String,
-                    /// 品牌ID (query)
-                    pub brand_id: String,
-                }
-
-                string_enum! {
-                    /// 门店状态
-                    pub enum GetResponseStoreState {
-                        /// `OPEN`
-                        Open = "OPEN",
-                        /// `CREATING`
-                        Creating = "CREATING",
-                        /// `CLOSED`
-                        Closed = "CLOSED",
-                    }
-                }
-
-                string_enum! {
-                    /// 审核状态
-                    pub enum GetResponseAuditState {
-                        /// `SUCCESS`
-                        Success = "SUCCESS",
-                        /// `PROCESSING`
-                        Processing = "PROCESSING",
-                        /// `REJECTED`
-                        Rejected = "REJECTED",
-                    }
-                }
-
-                /// 门店基础信息
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct GetResponseStoreBasics {
-                    /// 商家门店编号
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub store_reference_id: Option<String>,
-                    /// 门店名称
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub branch_name: Option<String>,
-                }
-
-                /// 门店地址信息
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponseStoreAddress {
-                    /// 门店省市编码
-                    pub address_code: String,
-                    /// 门店地址
-                    pub address_detail: String,
-                    /// 门店地址辅助描述
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub address_complements: Option<String>,
-                    /// 门店经度
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub longitude: Option<String>,
-                    /// 门店纬度
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub latitude: Option<String>,
-                }
-
-                /// 门店经营信息
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct GetResponseStoreBusiness {
-                    /// 门店服务电话
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub service_phone: Option<String>,
-                    /// 门店经营时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub business_hours: Option<String>,
-                }
-
-                string_enum! {
-                    /// 收款绑定状态
-                    pub enum GetResponseStoreRecipientRecipientState {
-                        /// `CONFIRMED`
-                        Confirmed = "CONFIRMED",
-                        /// `ADMIN_REJECTED`
-                        AdminRejected = "ADMIN_REJECTED",
-                        /// `CONFIRMING`
-                        Confirming = "CONFIRMING",
-                        /// `TIMEOUT_REJECTED`
-                        TimeoutRejected = "TIMEOUT_REJECTED",
-                    }
-                }
-
-                /// GetResponseStoreRecipient
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponseStoreRecipient {
-                    /// 门店收款商户号
-                    pub mchid: String,
-                    /// 门店收款主体
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub company_name: Option<String>,
-                    /// 收款绑定状态
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub recipient_state: Option<GetResponseStoreRecipientRecipientState>,
-                }
-
-                /// What `GET /v3/brand/partner/store/brandstores/{store_id}` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponse {
-                    /// 品牌ID
-                    pub brand_id: String,
-                    /// 品牌门店ID
-                    pub store_id: String,
-                    /// 门店状态
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub store_state: Option<GetResponseStoreState>,
-                    /// 审核状态
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub audit_state: Option<GetResponseAuditState>,
-                    /// 审核失败原因
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub review_reject_reason: Option<String>,
-                    /// 门店基础信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub store_basics: Option<GetResponseStoreBasics>,
-                    /// 门店地址信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub store_address: Option<GetResponseStoreAddress>,
-                    /// 门店经营信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub store_business: Option<GetResponseStoreBusiness>,
-                    /// 门店收款信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub store_recipient: Option<Vec<GetResponseStoreRecipient>>,
-                }
-
-                /// 更新品牌门店
-                ///
-                /// `PATCH /v3/brand/partner/store/brandstores/{store_id}`
-                ///
-                /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
-                #[doc(alias = "更新品牌门店")]
-                #[crate::endpoint(PATCH, "/v3/brand/partner/store/brandstores/<store_id>", response = PatchResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-                pub struct Patch {
-                    /// 品牌门店ID (path)
-                    pub store_id: String,
-                    /// 品牌ID
-                    pub brand_id: String,
-                    /// 门店基础信息
-                    pub store_basics: Option<PatchStoreBasics>,
-                    /// 门店地址信息
-                    pub store_address: Option<PatchStoreAddress>,
-                    /// 门店经营信息
-                    pub store_business: Option<PatchStoreBusiness>,
-                }
-
-                /// 门店基础信息
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct PatchStoreBasics {
-                    /// 商家门店编号
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub store_reference_id: Option<String>,
-                    /// 门店名称
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub branch_name: Option<String>,
-                }
-
-                /// 门店地址信息
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PatchStoreAddress {
-                    /// 门店省市编码
-                    pub address_code: String,
-                    /// 门店地址
-                    pub address_detail: String,
-                    /// 门店地址辅助描述
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub address_complements: Option<String>,
-                    /// 门店经度
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub longitude: Option<String>,
-                    /// 门店纬度
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub latitude: Option<String>,
-                }
-
-                /// 门店经营信息
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct PatchStoreBusiness {
-                    /// 门店服务电话
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub service_phone: Option<String>,
-                    /// 门店经营时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub business_hours: Option<String>,
-                }
-
-                string_enum! {
-                    /// 门店状态
-                    pub enum PatchResponseStoreState {
-                        /// `OPEN`
-                        Open = "OPEN",
-                        /// `CREATING`
-                        Creating = "CREATING",
-                        /// `CLOSED`
-                        Closed = "CLOSED",
-                    }
-                }
-
-                string_enum! {
-                    /// 审核状态
-                    pub enum PatchResponseAuditState {
-                        /// `SUCCESS`
-                        Success = "SUCCESS",
-                        /// `PROCESSING`
-                        Processing = "PROCESSING",
-                        /// `REJECTED`
-                        Rejected = "REJECTED",
-                    }
-                }
-
-                /// 门店基础信息
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct PatchResponseStoreBasics {
-                    /// 商家门店编号
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub store_reference_id: Option<String>,
-                    /// 门店名称
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub branch_name: Option<String>,
-                }
-
-                /// 门店地址信息
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PatchResponseStoreAddress {
-                    /// 门店省市编码
-                    pub address_code: String,
-                    /// 门店地址
-                    pub address_detail: String,
-                    /// 门店地址辅助描述
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub address_complements: Option<String>,
-                    /// 门店经度
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub longitude: Option<String>,
-                    /// 门店纬度
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub latitude: Option<String>,
-                }
-
-                /// 门店经营信息
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct PatchResponseStoreBusiness {
-                    /// 门店服务电话
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub service_phone: Option<String>,
-                    /// 门店经营时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub business_hours: Option<String>,
-                }
-
-                string_enum! {
-                    /// 收款绑定状态
-                    pub enum PatchResponseStoreRecipientRecipientState {
-                        /// `CONFIRMED`
-                        Confirmed = "CONFIRMED",
-                        /// `ADMIN_REJECTED`
-                        AdminRejected = "ADMIN_REJECTED",
-                        /// `CONFIRMING`
-                        Confirming = "CONFIRMING",
-                        /// `TIMEOUT_REJECTED`
-                        TimeoutRejected = "TIMEOUT_REJECTED",
-                    }
-                }
-
-                /// PatchResponseStoreRecipient
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PatchResponseStoreRecipient {
-                    /// 门店收款商户号
-                    pub mchid: String,
-                    /// 门店收款主体
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub company_name: Option<String>,
-                    /// 收款绑定状态
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub recipient_state: Option<PatchResponseStoreRecipientRecipientState>,
-                }
-
-                /// What `PATCH /v3/brand/partner/store/brandstores/{store_id}` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PatchResponse {
-                    /// 品牌ID
-                    pub brand_id: String,
-                    /// 品牌门店ID
-                    pub store_id: String,
-                    /// 门店状态
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub store_state: Option<PatchResponseStoreState>,
-                    /// 审核状态
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub audit_state: Option<PatchResponseAuditState>,
-                    /// 审核失败原因
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub review_reject_reason: Option<String>,
-                    /// 门店基础信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub store_basics: Option<PatchResponseStoreBasics>,
-                    /// 门店地址信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub store_address: Option<PatchResponseStoreAddress>,
-                    /// 门店经营信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub store_business: Option<PatchResponseStoreBusiness>,
-                    /// 门店收款信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub store_recipient: Option<Vec<PatchResponseStoreRecipient>>,
-                }
-
-                /// 删除品牌门店
-                ///
-                /// `DELETE /v3/brand/partner/store/brandstores/{store_id}`
-                #[doc(alias = "删除品牌门店")]
-                #[crate::endpoint(DELETE, "/v3/brand/partner/store/brandstores/<store_id>")]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-                pub struct Delete {
-                    /// 品牌门店ID (path)
-                    pub store_id: String,
-                    /// 品牌ID
-                    #[wxpay(body)]
-                    pub brand_id: String,
-                }
-
-                /// `/v3/brand/partner/store/brandstores/{store_id}/bindrecipient`
-                pub mod bindrecipient {
-                    /// 绑定收款商户号
-                    ///
-                    /// `POST /v3/brand/partner/store/brandstores/{store_id}/bindrecipient`
-                    ///
-                    /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
-                    #[doc(alias = "绑定收款商户号")]
-                    #[crate::endpoint(POST, "/v3/brand/partner/store/brandstores/<store_id>/bindrecipient", response = PostResponse)]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-                    pub struct Post {
-                        /// 品牌门店ID (path)
-                        pub store_id: String,
-                        /// 品牌ID
-                        pub brand_id: String,
-                        /// 门店收款商户号
-                        pub mchid: String,
-                        /// 门店收款主体
-                        pub company_name: String,
-                    }
-
-                    string_enum! {
-                        /// 收款绑定状态
-                        pub enum PostResponseRecipientState {
-                            /// `CONFIRMED`
-                            Confirmed = "CONFIRMED",
-                            /// `ADMIN_REJECTED`
-                            AdminRejected = "ADMIN_REJECTED",
-                            /// `CONFIRMING`
-                            Confirming = "CONFIRMING",
-                            /// `TIMEOUT_REJECTED`
-                            TimeoutRejected = "TIMEOUT_REJECTED",
-                        }
-                    }
-
-                    /// What `POST /v3/brand/partner/store/brandstores/{store_id}/bindrecipient` answers.
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct PostResponse {
-                        /// 品牌ID
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub brand_id: Option<String>,
-                        /// 品牌门店ID
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub store_id: Option<String>,
-                        /// 门店收款商户号
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub mchid: Option<String>,
-                        /// 门店收款主体
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub company_name: Option<String>,
-                        /// 收款绑定状态
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub recipient_state: Option<PostResponseRecipientState>,
-                    }
-                }
-                /// `/v3/brand/partner/store/brandstores/{store_id}/close`
-                pub mod close {
-                    /// 暂停门店营业
-                    ///
-                    /// `POST /v3/brand/partner/store/brandstores/{store_id}/close`
-                    ///
-                    /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
-                    #[doc(alias = "暂停门店营业")]
-                    #[crate::endpoint(POST, "/v3/brand/partner/store/brandstores/<store_id>/close", response = PostResponse, idempotent)]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-                    pub struct Post {
-                        /// 品牌门店ID (path)
-                        pub store_id: String,
-                        /// 品牌ID
-                        pub brand_id: String,
-                    }
-
-                    string_enum! {
-                        /// 门店状态
-                        pub enum PostResponseStoreState {
-                            /// `OPEN`
-                            Open = "OPEN",
-                            /// `CREATING`
-                            Creating = "CREATING",
-                            /// `CLOSED`
-                            Closed = "CLOSED",
-                        }
-                    }
-
-                    /// What `POST /v3/brand/partner/store/brandstores/{store_id}/close` answers.
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct PostResponse {
-                        /// 品牌ID
-                        pub brand_id: String,
-                        /// 品牌门店ID
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub store_id: Option<String>,
-                        /// 门店状态
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub store_state: Option<PostResponseStoreState>,
-                    }
-                }
-                /// `/v3/brand/partner/store/brandstores/{store_id}/resume`
-                pub mod resume {
-                    /// 恢复门店营业
-                    ///
-                    /// `POST /v3/brand/partner/store/brandstores/{store_id}/resume`
-                    ///
-                    /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
-                    #[doc(alias = "恢复门店营业")]
-                    #[crate::endpoint(POST, "/v3/brand/partner/store/brandstores/<store_id>/resume", response = PostResponse, idempotent)]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-                    pub struct Post {
-                        /// 品牌门店ID (path)
-                        pub store_id: String,
-                        /// 品牌ID
-                        pub brand_id: String,
-                    }
-
-                    string_enum! {
-                        /// 门店状态
-                        pub enum PostResponseStoreState {
-                            /// `OPEN`
-                            Open = "OPEN",
-                            /// `CREATING`
-                            Creating = "CREATING",
-                            /// `CLOSED`
-                            Closed = "CLOSED",
-                        }
-                    }
-
-                    /// What `POST /v3/brand/partner/store/brandstores/{store_id}/resume` answers.
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct PostResponse {
-                        /// 品牌ID
-                        pub brand_id: String,
-                        /// 品牌门店ID
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub store_id: Option<String>,
-                        /// 门店状态
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub store_state: Option<PostResponseStoreState>,
-                    }
-                }
-                /// `/v3/brand/partner/store/brandstores/{store_id}/unbindrecipient`
-                pub mod unbindrecipient {
-                    /// 解绑收款商户号
-                    ///
-                    /// `POST /v3/brand/partner/store/brandstores/{store_id}/unbindrecipient`
-                    ///
-                    /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
-                    #[doc(alias = "解绑收款商户号")]
-                    #[crate::endpoint(POST, "/v3/brand/partner/store/brandstores/<store_id>/unbindrecipient", response = PostResponse, idempotent)]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-                    pub struct Post {
-                        /// 品牌门店ID (path)
-                        pub store_id: String,
-                        /// 品牌ID
-                        pub brand_id: String,
-                        /// 门店收款商户号
-                        pub mchid: String,
-                    }
-
-                    /// What `POST /v3/brand/partner/store/brandstores/{store_id}/unbindrecipient` answers.
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct PostResponse {
-                        /// 解绑失败原因
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub failed_reason: Option<String>,
-                    }
-                }
-            }
-        }
-    }
-}
-/// `/v3/brand/profitsharing`
-pub mod profitsharing {
-    /// `/v3/brand/profitsharing/brand-configs`
-    pub mod brand_configs {
-        /// `/v3/brand/profitsharing/brand-configs/{brand_mchid}`
-        pub mod _brand_mchid_ {
-            /// 查询最大分账比例API
-            ///
-            /// `GET /v3/brand/profitsharing/brand-configs/{brand_mchid}`
-            ///
-            /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_7_10.shtml)
-            #[doc(alias = "查询最大分账比例API")]
-            #[doc(alias = "查询最大分账比例")]
-            #[crate::endpoint(GET, "/v3/brand/profitsharing/brand-configs/<brand_mchid>", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-            pub struct Get {
-                /// 品牌主商户号 (path)
-                pub brand_mchid: String,
-            }
-
-            /// What `GET /v3/brand/profitsharing/brand-configs/{brand_mchid}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponse {
-                /// 品牌主商户号
-                pub brand_mchid: String,
-                /// 最大分账比例
-                pub max_ratio: i64,
-            }
-        }
-    }
-    /// `/v3/brand/profitsharing/finish-order`
-    pub mod finish_order {
-        /// 完结分账API
-        ///
-        /// `POST /v3/brand/profitsharing/finish-order`
-        ///
-        /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/brand/chapter3_5.shtml)
-        ///
-        /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
-        #[doc(alias = "完结分账API")]
-        #[doc(alias = "完结分账")]
-        #[crate::endpoint(POST, "/v3/brand/profitsharing/finish-order", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-        pub struct Post {
-            /// 子商户号
-            pub sub_mchid: String,
-            /// 微信订单号
-            pub transaction_id: String,
-            /// 商户分帐单号
-            #[wxpay(idempotency_key)]
-            pub out_order_no: String,
-            /// 分账描述
-            pub description: String,
-        }
-
-        /// What `POST /v3/brand/profitsharing/finish-order` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponse {
-            /// 子商户号
-            pub sub_mchid: String,
-            /// 微信订单号
-            pub transaction_id: String,
-            /// 商户分帐单号
-            pub out_order_no: String,
-            /// 微信分帐单号
-            pub order_id: String,
-        }
-    }
-    /// `/v3/brand/profitsharing/orders`
-    pub mod orders {
-        /// 查询分账结果API
-        ///
-        /// `GET /v3/brand/profitsharing/orders`
-        ///
-        /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/brand/chapter3_2.shtml)
-        #[doc(alias = "查询分账结果API")]
-        #[doc(alias = "查询分账结果")]
-        #[crate::endpoint(GET, "/v3/brand/profitsharing/orders", response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-        pub struct Get {
-            /// 子商户号 (query)
-            pub sub_mchid: String,
-            /// 微信订单号 (query)
-            pub transaction_id: String,
-            /// 商户分账单号 (query)
-            pub out_order_no: String,
-        }
-
-        string_enum! {
-            /// 分账单状态
-            pub enum GetResponseStatus {
-                /// `PROCESSING`
-                Processing = "PROCESSING",
-                /// `FINISHED`
-                Finished = "FINISHED",
-            }
-        }
-
-        string_enum! {
-            /// 分账接收方类型
-            pub enum GetResponseReceiversType {
-                /// `MERCHANT_ID`
-                MerchantId = "MERCHANT_ID",
-                /// `PERSONAL_OPENID`
-                PersonalOpenid = "PERSONAL_OPENID",
-                /// `PERSONAL_SUB_OPENID`
-                PersonalSubOpenid = "PERSONAL_SUB_OPENID",
-            }
-        }
-
-        string_enum! {
-            /// 分账结果
-            pub enum GetResponseReceiversResult {
-                /// `PENDING`
-                Pending = "PENDING",
-                /// `SUCEESS`
-                Suceess = "SUCEESS",
-                /// `CLOSED`
-                Closed = "CLOSED",
-            }
-        }
-
-        string_enum! {
-            /// 分账失败原因
-            pub enum GetResponseReceiversFailReason {
-                /// `ACCOUNT_ABNORMAL`
-                AccountAbnormal = "ACCOUNT_ABNORMAL",
-                /// `NO_RELATION`
-                NoRelation = "NO_RELATION",
-                /// `RECEIVER_HIGH_RISK`
-                ReceiverHighRisk = "RECEIVER_HIGH_RISK",
-                /// `RECEIVER_REAL_NAME_NOT_VERIFIED`
-                ReceiverRealNameNotVerified = "RECEIVER_REAL_NAME_NOT_VERIFIED",
-                /// `NO_AUTH`
-                NoAuth = "NO_AUTH",
-                /// `RECEIVER_RECEIPT_LIMIT`
-                ReceiverReceiptLimit = "RECEIVER_RECEIPT_LIMIT",
-                /// `PAYER_ACCOUNT_ABNORMAL`
-                PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
-                /// `INVALID_REQUEST`
-                InvalidRequest = "INVALID_REQUEST",
-            }
-        }
-
-        /// GetResponseReceivers
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponseReceivers {
-            /// 分账接收方类型
-            pub r#type: GetResponseReceiversType,
-            /// 分账接收方账号
-            pub account: String,
-            /// 分账金额
-            pub amount: i64,
-            /// 分账描述
-            pub description: String,
-            /// 分账结果
-            pub result: GetResponseReceiversResult,
-            /// 完成时间
-            pub finish_time: crate::DateTime,
-            /// 分账失败原因
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub fail_reason: Option<GetResponseReceiversFailReason>,
-            /// 分账明细单号
-            pub detail_id: String,
-        }
-
-        /// What `GET /v3/brand/profitsharing/orders` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponse {
-            /// 子商户号
-            pub sub_mchid: String,
-            /// 微信订单号
-            pub transaction_id: String,
-            /// 商户分账单号
-            pub out_order_no: String,
-            /// 微信分账单号
-            pub order_id: String,
-            /// 分账单状态
-            pub status: GetResponseStatus,
-            /// 分账接收方列表
-            pub receivers: Vec<GetResponseReceivers>,
-            /// 分账完结金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub finish_amount: Option<i64>,
-            /// 分账完结描述
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub finish_description: Option<String>,
-        }
-
-        /// 请求分账API
-        ///
-        /// `POST /v3/brand/profitsharing/orders`
-        ///
-        /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/brand/chapter3_1.shtml)
-        ///
-        /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
-        ///
-        /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
-        #[doc(alias = "请求分账API")]
-        #[doc(alias = "请求分账")]
-        #[crate::endpoint(POST, "/v3/brand/profitsharing/orders", response = PostResponse, serial)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-        pub struct Post {
-            /// 品牌主商户号
-            pub brand_mchid: String,
-            /// 子商户号
-            pub sub_mchid: String,
-            /// 公众账号ID
-            pub appid: String,
-            /// 子商户公众账号ID
-            pub sub_appid: Option<String>,
-            /// 微信订单号
-            pub transaction_id: String,
-            /// 商户分账单号
-            #[wxpay(idempotency_key)]
-            pub out_order_no: String,
-            /// 分账接收方列表
-            pub receivers: Vec<PostReceivers>,
-            /// 是否分账完成
-            pub finish: bool,
-        }
-
-        string_enum! {
-            /// 分账接收方类型
-            pub enum PostReceiversType {
-                /// `MERCHANT_ID`
-                MerchantId = "MERCHANT_ID",
-                /// `PERSONAL_OPENID`
-                PersonalOpenid = "PERSONAL_OPENID",
-                /// `PERSONAL_SUB_OPENID`
-                PersonalSubOpenid = "PERSONAL_SUB_OPENID",
-            }
-        }
-
-        /// PostReceivers
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostReceivers {
-            /// 分账接收方类型
-            pub r#type: PostReceiversType,
-            /// 分账接收方账号
-            pub account: String,
-            /// 分账金额
-            pub amount: i64,
-            /// 分账描述
-            pub description: String,
-            /// 分账个人接收方姓名
-            #[serde(serialize_with = "crate::encryption::encrypt")]
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub name: Option<String>,
-        }
-
-        string_enum! {
-            /// 接收方类型
-            pub enum PostResponseReceiversType {
-                /// `MERCHANT_ID`
-                MerchantId = "MERCHANT_ID",
-                /// `PERSONAL_OPENID`
-                PersonalOpenid = "PERSONAL_OPENID",
-                /// `PERSONAL_SUB_OPENID`
-                PersonalSubOpenid = "PERSONAL_SUB_OPENID",
-            }
-        }
-
-        string_enum! {
-            /// 分账结果
-            pub enum PostResponseReceiversResult {
-                /// `PENDING`
-                Pending = "PENDING",
-                /// `SUCCESS`
-                Success = "SUCCESS",
-                /// `CLOSED`
-                Closed = "CLOSED",
-            }
-        }
-
-        string_enum! {
-            /// 分账失败原因
-            pub enum PostResponseReceiversFailReason {
-                /// `ACCOUNT_ABNORMAL`
-                AccountAbnormal = "ACCOUNT_ABNORMAL",
-                /// `NO_RELATION`
-                NoRelation = "NO_RELATION",
-                /// `RECEIVER_HIGH_RISK`
-                ReceiverHighRisk = "RECEIVER_HIGH_RISK",
-                /// `RECEIVER_REAL_NAME_NOT_VERIFIED`
-                ReceiverRealNameNotVerified = "RECEIVER_REAL_NAME_NOT_VERIFIED",
-                /// `NO_AUTH`
-                NoAuth = "NO_AUTH",
-                /// `RECEIVER_RECEIPT_LIMIT`
-                ReceiverReceiptLimit = "RECEIVER_RECEIPT_LIMIT",
-                /// `PAYER_ACCOUNT_ABNORMAL`
-                PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
-                /// `INVALID_REQUEST`
-                InvalidRequest = "INVALID_REQUEST",
-            }
-        }
-
-        /// PostResponseReceivers
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponseReceivers {
-            /// 接收方类型
-            pub r#type: PostResponseReceiversType,
-            /// 接收方账号
-            pub account: String,
-            /// 分账金额
-            pub amount: i64,
-            /// 分账描述
-            pub description: String,
-            /// 分账结果
-            pub result: PostResponseReceiversResult,
-            /// 分账完成时间
-            pub finish_time: crate::DateTime,
-            /// 分账失败原因
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub fail_reason: Option<PostResponseReceiversFailReason>,
-            /// 分账明细单号
-            pub detail_id: String,
-        }
-
-        string_enum! {
-            /// 分账单状态
-            pub enum PostResponseStatus {
-                /// `PROCESSING`
-                Processing = "PROCESSING",
-                /// `FINISHED`
-                Finished = "FINISHED",
-            }
-        }
-
-        /// What `POST /v3/brand/profitsharing/orders` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponse {
-            /// 品牌主商户号
-            pub brand_mchid: String,
-            /// 子商户号
-            pub sub_mchid: String,
-            /// 微信订单号
-            pub transaction_id: String,
-            /// 商户分账单号
-            pub out_order_no: String,
-            /// 微信分账单号
-            pub order_id: String,
-            /// 分账接收方列表
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub receivers: Option<Vec<PostResponseReceivers>>,
-            /// 分账单状态
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub status: Option<PostResponseStatus>,
-        }
-
-        /// `/v3/brand/profitsharing/orders/{transaction_id}`
-        pub mod _transaction_id_ {
-            /// `/v3/brand/profitsharing/orders/{transaction_id}/amounts`
-            pub mod amounts {
-                /// 查询订单剩余待分金额API
-                ///
-                /// `GET /v3/brand/profitsharing/orders/{transaction_id}/amounts`
-                ///
-                /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_7_9.shtml)
-                #[doc(alias = "查询订单剩余待分金额API")]
-                #[doc(alias = "查询订单剩余待分金额")]
-                #[crate::endpoint(GET, "/v3/brand/profitsharing/orders/<transaction_id>/amounts", response = GetResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-                pub struct Get {
-                    /// 微信订单号 (path)
-                    pub transaction_id: String,
-                }
-
-                /// What `GET /v3/brand/profitsharing/orders/{transaction_id}/amounts` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponse {
-                    /// 微信订单号
-                    pub transaction_id: String,
-                    /// 订单剩余待分金额
-                    pub unsplit_amount: i64,
-                }
-            }
-        }
-    }
-    /// `/v3/brand/profitsharing/receivers`
-    pub mod receivers {
-        /// `/v3/brand/profitsharing/receivers/add`
-        pub mod add {
-            /// 添加分账接收方API
-            ///
-            /// `POST /v3/brand/profitsharing/receivers/add`
-            ///
-            /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/brand/chapter3_7.shtml)
-            ///
-            /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
-            #[doc(alias = "添加分账接收方API")]
-            #[doc(alias = "添加分账接收方")]
-            #[crate::endpoint(POST, "/v3/brand/profitsharing/receivers/add", response = PostResponse, idempotent)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-            pub struct Post {
-                /// 品牌主商户号
-                pub brand_mchid: String,
-                /// 公众账号ID
-                pub appid: String,
-                /// 子商户公众账号ID
-                pub sub_appid: Option<String>,
-                /// 分账接收方类型
-                pub r#type: PostType,
-                /// 分账接收方账号
-                pub account: String,
-                /// 接收方名称
-                pub name: Option<String>,
-                /// 与品牌主商户的的关系类型
-                pub relation_type: PostRelationType,
-            }
-
-            string_enum! {
-                /// 分账接收方类型
-                pub enum PostType {
-                    /// `MERCHANT_ID`
-                    MerchantId = "MERCHANT_ID",
-                    /// `PERSONAL_OPENID`
-                    PersonalOpenid = "PERSONAL_OPENID",
-                    /// `PERSONAL_SUB_OPENID`
-                    PersonalSubOpenid = "PERSONAL_SUB_OPENID",
-                }
-            }
-
-            string_enum! {
-                /// 与品牌主商户的的关系类型
-                pub enum PostRelationType {
-                    /// `SUPPLIER`
-                    Supplier = "SUPPLIER",
-                    /// `DISTRIBUTOR`
-                    Distributor = "DISTRIBUTOR",
-                    /// `SERVICE_PROVIDER`
-                    ServiceProvider = "SERVICE_PROVIDER",
-                    /// `PLATFORM`
-                    Platform = "PLATFORM",
-                    /// `STAFF`
-                    Staff = "STAFF",
-                    /// `OTHERS`
-                    Others = "OTHERS",
-                }
-            }
-
-            string_enum! {
-                /// 分账接收方类型
-                pub enum PostResponseType {
-                    /// `MERCHANT_ID`
-                    MerchantId = "MERCHANT_ID",
-                    /// `PERSONAL_OPENID`
-                    PersonalOpenid = "PERSONAL_OPENID",
-                    /// `PERSONAL_SUB_OPENID`
-                    PersonalSubOpenid = "PERSONAL_SUB_OPENID",
-                }
-            }
-
-            /// What `POST /v3/brand/profitsharing/receivers/add` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponse {
-                /// 品牌主商户号
-                pub brand_mchid: String,
-                /// 分账接收方类型
-                pub r#type: PostResponseType,
-                /// 分账接收方账号
-                pub account: String,
-            }
-        }
-        /// `/v3/brand/profitsharing/receivers/delete`
-        pub mod delete {
-            /// 删除分账接收方API
-            ///
-            /// `POST /v3/brand/profitsharing/receivers/delete`
-            ///
-            /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/brand/chapter3_8.shtml)
-            ///
-            /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
-            #[doc(alias = "删除分账接收方API")]
-            #[doc(alias = "删除分账接收方")]
-            #[crate::endpoint(POST, "/v3/brand/profitsharing/receivers/delete", response = PostResponse, idempotent)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-            pub struct Post {
-                /// 品牌主商户号
-                pub brand_mchid: String,
-                /// 公众账号ID
-                pub appid: String,
-                /// 子商户公众账号ID
-                pub sub_appid: Option<String>,
-                /// 分账接收方类型
-                pub r#type: PostType,
-                /// 分账接收方账号
-                pub account: String,
-            }
-
-            string_enum! {
-                /// 分账接收方类型
-                pub enum PostType {
-                    /// `MERCHANT_ID`
-                    MerchantId = "MERCHANT_ID",
-                    /// `PERSONAL_OPENID`
-                    PersonalOpenid = "PERSONAL_OPENID",
-                    /// `PERSONAL_SUB_OPENID`
-                    PersonalSubOpenid = "PERSONAL_SUB_OPENID",
-                }
-            }
-
-            string_enum! {
-                /// 分账接收方类型
-                pub enum PostResponseType {
-                    /// `MERCHANT_ID`
-                    MerchantId = "MERCHANT_ID",
-                    /// `PERSONAL_OPENID`
-                    PersonalOpenid = "PERSONAL_OPENID",
-                    /// `PERSONAL_SUB_OPENID`
-                    PersonalSubOpenid = "PERSONAL_SUB_OPENID",
-                }
-            }
-
-            /// What `POST /v3/brand/profitsharing/receivers/delete` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponse {
-                /// 品牌主商户号
-                pub brand_mchid: String,
-                /// 分账接收方类型
-                pub r#type: PostResponseType,
-                /// 分账接收方账号
-                pub account: String,
-            }
-        }
-    }
-    /// `/v3/brand/profitsharing/returnorders`
-    pub mod returnorders {
-        /// 查询分账回退结果API
-        ///
-        /// `GET /v3/brand/profitsharing/returnorders`
-        ///
-        /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/brand/chapter3_4.shtml)
-        #[doc(alias = "查询分账回退结果API")]
-        #[doc(alias = "查询分账回退结果")]
-        #[crate::endpoint(GET, "/v3/brand/profitsharing/returnorders", response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-        pub struct Get {
-            /// 子商户号 (query)
-            pub sub_mchid: String,
-            /// 商户回退单号 (query)
-            pub out_return_no: String,
-            /// 微信分帐单号 (query)
-            pub order_id: Option<String>,
-            /// 商户分账单号 (query)
-            pub out_order_no: Option<String>,
-        }
-
-        string_enum! {
-            /// 回退结果
-            pub enum GetResponseResult {
-                /// `PROCESSING`
-                Processing = "PROCESSING",
-                /// `SUCCESS`
-                Success = "SUCCESS",
-                /// `FAIL`
-                Fail = "FAIL",
-            }
-        }
-
-        string_enum! {
-            /// 失败原因
-            pub enum GetResponseFailReason {
-                /// `ACCOUNT_ABNORMAL`
-                AccountAbnormal = "ACCOUNT_ABNORMAL",
-                /// `TIME_OUT_CLOSED`
-                TimeOutClosed = "TIME_OUT_CLOSED",
-                /// `PAYER_ACCOUNT_ABNORMAL`
-                PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
-                /// `INVALID_REQUEST`
-                InvalidRequest = "INVALID_REQUEST",
-            }
-        }
-
-        /// What `GET /v3/brand/profitsharing/returnorders` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponse {
-            /// 子商户号
-            pub sub_mchid: String,
-            /// 微信分账单号
-            pub order_id: String,
-            /// 商户分账单号
-            pub out_order_no: String,
-            /// 商户回退单号
-            pub out_return_no: String,
-            /// 回退商户号
-            pub return_mchid: String,
-            /// 微信回退单号
-            pub return_no: String,
-            /// 回退金额
-            pub amount: i64,
-            /// 回退结果
-            pub result: GetResponseResult,
-            /// 失败原因
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub fail_reason: Option<GetResponseFailReason>,
-            /// 完成时间
-            pub finish_time: crate::DateTime,
-        }
-
-        /// 请求分账回退API
-        ///
-        /// `POST /v3/brand/profitsharing/returnorders`
-        ///
-        /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/brand/chapter3_3.shtml)
-        ///
-        /// Idempotent by `out_return_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
-        #[doc(alias = "请求分账回退API")]
-        #[doc(alias = "请求分账回退")]
-        #[crate::endpoint(POST, "/v3/brand/profitsharing/returnorders", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-        pub struct Post {
-            /// 子商户号
-            pub sub_mchid: String,
-            /// 微信分账单号
-            pub order_id: Option<String>,
-            /// 商户分账单号
-            pub out_order_no: Option<String>,
-            /// 商户回退单号
-            #[wxpay(idempotency_key)]
-            pub out_return_no: String,
-            /// 回退商户号
-            pub return_mchid: String,
-            /// 回退金额
-            pub amount: i64,
-            /// 回退描述
-            pub description: String,
-        }
-
-        string_enum! {
-            /// 回退结果
-            pub enum PostResponseResult {
-                /// `PROCESSING`
-                Processing = "PROCESSING",
-                /// `SUCCESS`
-                Success = "SUCCESS",
-                /// `FAIL`
-                Fail = "FAIL",
-            }
-        }
-
-        string_enum! {
-            /// 失败原因
-            pub enum PostResponseFailReason {
-                /// `ACCOUNT_ABNORMAL`
-                AccountAbnormal = "ACCOUNT_ABNORMAL",
-                /// `TIME_OUT_CLOSED`
-                TimeOutClosed = "TIME_OUT_CLOSED",
-                /// `PAYER_ACCOUNT_ABNORMAL`
-                PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
-            }
-        }
-
-        /// What `POST /v3/brand/profitsharing/returnorders` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponse {
-            /// 子商户号
-            pub sub_mchid: String,
-            /// 微信分账单号
-            pub order_id: String,
-            /// 商户分账单号
-            pub out_order_no: String,
-            /// 商户回退单号
-            pub out_return_no: String,
-            /// 回退商户号
-            pub return_mchid: String,
-            /// 回退金额
-            pub amount: i64,
-            /// 微信回退单号
-            pub return_no: String,
-            /// 回退结果
-            pub result: PostResponseResult,
-            /// 失败原因
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub fail_reason: Option<PostResponseFailReason>,
-            /// 完成时间
-            pub finish_time: crate::DateTime,
+    string_enum! {
+        /// 回退结果
+        pub enum Result2 {
+            /// `PROCESSING`
+            Processing = "PROCESSING",
+            /// `SUCCESS`
+            Success = "SUCCESS",
+            /// `FAIL`
+            Fail = "FAIL",
         }
     }
 }

@@ -15,7 +15,8 @@ pub mod partner {
                 /// `GET /v3/brand-basic/partner/brands/{brand_id}/product-authorities`
                 #[doc(alias = "获得品牌已授权且在生效中的产品权限信息")]
                 #[crate::endpoint(GET, "/v3/brand-basic/partner/brands/<brand_id>/product-authorities", response = GetResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Get {
                     /// 品牌ID (path)
                     pub brand_id: String,
@@ -58,14 +59,13 @@ pub mod partner {
                 }
 
                 /// What `GET /v3/brand-basic/partner/brands/{brand_id}/product-authorities` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct GetResponse {
                     /// 品牌ID
                     pub brand_id: String,
                     /// 授权类型
                     pub authorization_type: GetResponseAuthorizationType,
                     /// 授权产品权限
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub authorization_product: Option<Vec<GetResponseAuthorizationProduct>>,
                     /// 更新时间
                     pub update_time: crate::DateTime,

@@ -13,7 +13,8 @@ pub mod parkings {
     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
     #[doc(alias = "商圈会员停车状态同步")]
     #[crate::endpoint(POST, "/v3/businesscircle/parkings")]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 商圈商户ID
         pub sub_mchid: Option<String>,
@@ -30,6 +31,34 @@ pub mod parkings {
         /// 时间
         pub time: String,
     }
+
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            brandid: impl Into<i64>,
+            appid: impl Into<String>,
+            openid: impl Into<String>,
+            plate_number: impl Into<String>,
+            state: impl Into<String>,
+            time: impl Into<String>,
+        ) -> Self {
+            Self {
+                sub_mchid: None,
+                brandid: brandid.into(),
+                appid: appid.into(),
+                openid: openid.into(),
+                plate_number: plate_number.into(),
+                state: state.into(),
+                time: time.into(),
+            }
+        }
+        /// Sets `sub_mchid` (商圈商户ID).
+        pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+            self.sub_mchid = Some(sub_mchid.into());
+            self
+        }
+    }
 }
 /// `/v3/businesscircle/points`
 pub mod points {
@@ -44,7 +73,8 @@ pub mod points {
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[doc(alias = "商圈会员积分同步")]
         #[crate::endpoint(POST, "/v3/businesscircle/points/notify")]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 商圈商户ID
             pub sub_mchid: Option<String>,
@@ -65,6 +95,46 @@ pub mod points {
             /// 顾客积分总额
             pub total_points: Option<i64>,
         }
+
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                transaction_id: impl Into<String>,
+                appid: impl Into<String>,
+                openid: impl Into<String>,
+                earn_points: impl Into<bool>,
+                increased_points: impl Into<i64>,
+                points_update_time: impl Into<crate::DateTime>,
+            ) -> Self {
+                Self {
+                    sub_mchid: None,
+                    transaction_id: transaction_id.into(),
+                    appid: appid.into(),
+                    openid: openid.into(),
+                    earn_points: earn_points.into(),
+                    increased_points: increased_points.into(),
+                    points_update_time: points_update_time.into(),
+                    no_points_remarks: None,
+                    total_points: None,
+                }
+            }
+            /// Sets `sub_mchid` (商圈商户ID).
+            pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                self.sub_mchid = Some(sub_mchid.into());
+                self
+            }
+            /// Sets `no_points_remarks` (未获得积分的备注信息).
+            pub fn with_no_points_remarks(mut self, no_points_remarks: impl Into<String>) -> Self {
+                self.no_points_remarks = Some(no_points_remarks.into());
+                self
+            }
+            /// Sets `total_points` (顾客积分总额).
+            pub fn with_total_points(mut self, total_points: impl Into<i64>) -> Self {
+                self.total_points = Some(total_points.into());
+                self
+            }
+        }
     }
 }
 /// `/v3/businesscircle/user-authorizations`
@@ -78,7 +148,8 @@ pub mod user_authorizations {
         /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/smart-business-circle/user-authorizations/query-user-authorization.html)
         #[doc(alias = "商圈积分授权查询")]
         #[crate::endpoint(GET, "/v3/businesscircle/user-authorizations/<openid>", response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Get {
             /// 顾客openid (path)
             pub openid: String,
@@ -88,18 +159,33 @@ pub mod user_authorizations {
             pub appid: String,
         }
 
+        impl Get {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(openid: impl Into<String>, appid: impl Into<String>) -> Self {
+                Self {
+                    openid: openid.into(),
+                    sub_mchid: None,
+                    appid: appid.into(),
+                }
+            }
+            /// Sets `sub_mchid` (商圈商户ID (query)).
+            pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                self.sub_mchid = Some(sub_mchid.into());
+                self
+            }
+        }
+
         /// What `GET /v3/businesscircle/user-authorizations/{openid}` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct GetResponse {
             /// 顾客openid
             pub openid: String,
             /// 授权状态
             pub authorize_state: String,
             /// 授权时间
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub authorize_time: Option<String>,
             /// 取消授权时间
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub deauthorize_time: Option<String>,
         }
     }
@@ -119,7 +205,8 @@ pub mod users {
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/smart-business-circle/points/get-points-commit-status.html)
                 #[doc(alias = "商圈会员待积分状态查询")]
                 #[crate::endpoint(GET, "/v3/businesscircle/users/<openid>/points/commit_status")]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Get {
                     /// 顾客openid (path)
                     pub openid: String,
@@ -129,6 +216,28 @@ pub mod users {
                     pub brandid: i64,
                     /// 应用ID (query)
                     pub appid: String,
+                }
+
+                impl Get {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    pub fn new(
+                        openid: impl Into<String>,
+                        brandid: impl Into<i64>,
+                        appid: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            openid: openid.into(),
+                            sub_mchid: None,
+                            brandid: brandid.into(),
+                            appid: appid.into(),
+                        }
+                    }
+                    /// Sets `sub_mchid` (商圈商户ID (query)).
+                    pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                        self.sub_mchid = Some(sub_mchid.into());
+                        self
+                    }
                 }
             }
         }

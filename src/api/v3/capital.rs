@@ -16,11 +16,12 @@ pub mod capitallhh {
             #[doc(alias = "查询省份列表API")]
             #[doc(alias = "查询省份列表")]
             #[crate::endpoint(GET, "/v3/capital/capitallhh/areas/provinces", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {}
 
             /// GetResponseData
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct GetResponseData {
                 /// 省份名称
                 pub province_name: String,
@@ -29,10 +30,9 @@ pub mod capitallhh {
             }
 
             /// What `GET /v3/capital/capitallhh/areas/provinces` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct GetResponse {
                 /// 省份列表
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub data: Option<Vec<GetResponseData>>,
                 /// 查询数据总条数
                 pub total_count: i64,
@@ -50,14 +50,15 @@ pub mod capitallhh {
                     #[doc(alias = "查询城市列表API")]
                     #[doc(alias = "查询城市列表")]
                     #[crate::endpoint(GET, "/v3/capital/capitallhh/areas/provinces/<province_code>/cities", response = GetResponse)]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct Get {
                         /// 省份编码 (path)
                         pub province_code: i64,
                     }
 
                     /// GetResponseData
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct GetResponseData {
                         /// 城市名称
                         pub city_name: String,
@@ -66,10 +67,9 @@ pub mod capitallhh {
                     }
 
                     /// What `GET /v3/capital/capitallhh/areas/provinces/{province_code}/cities` answers.
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct GetResponse {
                         /// 城市列表
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub data: Option<Vec<GetResponseData>>,
                         /// 查询数据总条数
                         pub total_count: i64,
@@ -92,7 +92,8 @@ pub mod capitallhh {
                 #[doc(alias = "查询支行列表API")]
                 #[doc(alias = "查询支行列表")]
                 #[crate::endpoint(GET, "/v3/capital/capitallhh/banks/<bank_alias_code>/branches", response = GetResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Get {
                     /// 银行别名编码 (path)
                     pub bank_alias_code: String,
@@ -104,8 +105,30 @@ pub mod capitallhh {
                     pub limit: i64,
                 }
 
+                impl Get {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    pub fn new(
+                        bank_alias_code: impl Into<String>,
+                        city_code: impl Into<i64>,
+                        limit: impl Into<i64>,
+                    ) -> Self {
+                        Self {
+                            bank_alias_code: bank_alias_code.into(),
+                            city_code: city_code.into(),
+                            offset: None,
+                            limit: limit.into(),
+                        }
+                    }
+                    /// Sets `offset` (本次查询偏移量 (query)).
+                    pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
+                        self.offset = Some(offset.into());
+                        self
+                    }
+                }
+
                 /// GetResponseData
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct GetResponseData {
                     /// 开户银行支行名称
                     pub bank_branch_name: String,
@@ -113,37 +136,22 @@ pub mod capitallhh {
                     pub bank_branch_id: String,
                 }
 
-                /// 分页链接
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct GetResponseLinks {
-                    /// 下一页链接
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub next: Option<String>,
-                    /// 上一页链接
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub prev: Option<String>,
-                    /// 当前链接
-                    #[serde(rename = "self")]
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub self_: Option<String>,
-                }
+                /// [`Links`](crate::api::v3::capital::types::Links), one type for one shape, under the name it has here.
+                pub type GetResponseLinks = crate::api::v3::capital::types::Links;
 
                 /// What `GET /v3/capital/capitallhh/banks/{bank_alias_code}/branches` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct GetResponse {
                     /// 查询数据总条数
                     pub total_count: i64,
                     /// 本次查询条数
                     pub count: i64,
                     /// 支行列表
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub data: Option<Vec<GetResponseData>>,
                     /// 本次查询偏移量
                     pub offset: i64,
                     /// 分页链接
-                    pub links: GetResponseLinks,
+                    pub links: crate::api::v3::capital::types::Links,
                     /// 开户银行
                     pub account_bank: String,
                     /// 开户银行编码
@@ -165,7 +173,8 @@ pub mod capitallhh {
             #[doc(alias = "查询支持对公业务的银行列表API")]
             #[doc(alias = "查询支持对公业务的银行列表")]
             #[crate::endpoint(GET, "/v3/capital/capitallhh/banks/corporate-banking", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 本次查询偏移量 (query)
                 pub offset: Option<i64>,
@@ -173,51 +182,32 @@ pub mod capitallhh {
                 pub limit: i64,
             }
 
-            /// GetResponseData
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseData {
-                /// 银行别名
-                pub bank_alias: String,
-                /// 银行别名编码
-                pub bank_alias_code: String,
-                /// 开户银行
-                pub account_bank: String,
-                /// 开户银行编码
-                pub account_bank_code: i64,
-                /// 是否需要填写支行
-                pub need_bank_branch: bool,
+            impl Get {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(limit: impl Into<i64>) -> Self {
+                    Self {
+                        offset: None,
+                        limit: limit.into(),
+                    }
+                }
+                /// Sets `offset` (本次查询偏移量 (query)).
+                pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
+                    self.offset = Some(offset.into());
+                    self
+                }
             }
 
-            /// 分页链接
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseLinks {
-                /// 下一页链接
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub next: Option<String>,
-                /// 上一页链接
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub prev: Option<String>,
-                /// 当前链接
-                #[serde(rename = "self")]
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub self_: Option<String>,
-            }
+            /// [`Data`](crate::api::v3::capital::types::Data), one type for one shape, under the name it has here.
+            pub type GetResponseData = crate::api::v3::capital::types::Data;
+
+            /// [`Links`](crate::api::v3::capital::types::Links), one type for one shape, under the name it has here.
+            pub type GetResponseLinks = crate::api::v3::capital::types::Links;
 
             /// What `GET /v3/capital/capitallhh/banks/corporate-banking` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponse {
-                /// 查询数据总条数
-                pub total_count: i64,
-                /// 本次查询数据条数
-                pub count: i64,
-                /// 银行列表
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub data: Option<Vec<GetResponseData>>,
-                /// 本次查询偏移量
-                pub offset: i64,
-                /// 分页链接
-                pub links: GetResponseLinks,
-            }
+            ///
+            /// The type is [`CapitallhhResponse`](crate::api::v3::capital::types::CapitallhhResponse), which other answers share.
+            pub type GetResponse = crate::api::v3::capital::types::CapitallhhResponse;
         }
         /// `/v3/capital/capitallhh/banks/personal-banking`
         pub mod personal_banking {
@@ -229,7 +219,8 @@ pub mod capitallhh {
             #[doc(alias = "查询支持个人业务的银行列表API")]
             #[doc(alias = "查询支持个人业务的银行列表")]
             #[crate::endpoint(GET, "/v3/capital/capitallhh/banks/personal-banking", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 本次查询偏移量 (query)
                 pub offset: Option<i64>,
@@ -237,51 +228,32 @@ pub mod capitallhh {
                 pub limit: i64,
             }
 
-            /// GetResponseData
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseData {
-                /// 银行别名
-                pub bank_alias: String,
-                /// 银行别名编码
-                pub bank_alias_code: String,
-                /// 开户银行
-                pub account_bank: String,
-                /// 开户银行编码
-                pub account_bank_code: i64,
-                /// 是否需要填写支行
-                pub need_bank_branch: bool,
+            impl Get {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(limit: impl Into<i64>) -> Self {
+                    Self {
+                        offset: None,
+                        limit: limit.into(),
+                    }
+                }
+                /// Sets `offset` (本次查询偏移量 (query)).
+                pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
+                    self.offset = Some(offset.into());
+                    self
+                }
             }
 
-            /// 分页链接
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseLinks {
-                /// 下一页链接
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub next: Option<String>,
-                /// 上一页链接
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub prev: Option<String>,
-                /// 当前链接
-                #[serde(rename = "self")]
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub self_: Option<String>,
-            }
+            /// [`Data`](crate::api::v3::capital::types::Data), one type for one shape, under the name it has here.
+            pub type GetResponseData = crate::api::v3::capital::types::Data;
+
+            /// [`Links`](crate::api::v3::capital::types::Links), one type for one shape, under the name it has here.
+            pub type GetResponseLinks = crate::api::v3::capital::types::Links;
 
             /// What `GET /v3/capital/capitallhh/banks/personal-banking` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponse {
-                /// 查询数据总条数
-                pub total_count: i64,
-                /// 本次查询数据条数
-                pub count: i64,
-                /// 银行列表
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub data: Option<Vec<GetResponseData>>,
-                /// 本次查询偏移量
-                pub offset: i64,
-                /// 分页链接
-                pub links: GetResponseLinks,
-            }
+            ///
+            /// The type is [`CapitallhhResponse`](crate::api::v3::capital::types::CapitallhhResponse), which other answers share.
+            pub type GetResponse = crate::api::v3::capital::types::CapitallhhResponse;
         }
         /// `/v3/capital/capitallhh/banks/search-banks-by-bank-account`
         pub mod search_banks_by_bank_account {
@@ -295,36 +267,68 @@ pub mod capitallhh {
             #[doc(alias = "获取对私银行卡号开户银行API")]
             #[doc(alias = "获取对私银行卡号开户银行")]
             #[crate::endpoint(GET, "/v3/capital/capitallhh/banks/search-banks-by-bank-account", response = GetResponse, serial)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 银行卡号 (query)
                 pub account_number: String,
             }
 
-            /// GetResponseData
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseData {
-                /// 银行别名
-                pub bank_alias: String,
-                /// 银行别名编码
-                pub bank_alias_code: String,
-                /// 开户银行
-                pub account_bank: String,
-                /// 开户银行编码
-                pub account_bank_code: i64,
-                /// 是否需要填写支行
-                pub need_bank_branch: bool,
-            }
+            /// [`Data`](crate::api::v3::capital::types::Data), one type for one shape, under the name it has here.
+            pub type GetResponseData = crate::api::v3::capital::types::Data;
 
             /// What `GET /v3/capital/capitallhh/banks/search-banks-by-bank-account` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct GetResponse {
                 /// 查询数据总条数
                 pub total_count: i64,
                 /// 银行列表
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub data: Option<Vec<GetResponseData>>,
+                pub data: Option<Vec<crate::api::v3::capital::types::Data>>,
             }
         }
+    }
+}
+/// Types that several operations of feature `capital` share, one per shape: each operation's module names them under its own names too.
+pub mod types {
+    /// Data
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct Data {
+        /// 银行别名
+        pub bank_alias: String,
+        /// 银行别名编码
+        pub bank_alias_code: String,
+        /// 开户银行
+        pub account_bank: String,
+        /// 开户银行编码
+        pub account_bank_code: i64,
+        /// 是否需要填写支行
+        pub need_bank_branch: bool,
+    }
+
+    /// 分页链接
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+    pub struct Links {
+        /// 下一页链接
+        pub next: Option<String>,
+        /// 上一页链接
+        pub prev: Option<String>,
+        /// 当前链接
+        #[serde(rename = "self")]
+        pub self_: Option<String>,
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct CapitallhhResponse {
+        /// 查询数据总条数
+        pub total_count: i64,
+        /// 本次查询数据条数
+        pub count: i64,
+        /// 银行列表
+        pub data: Option<Vec<crate::api::v3::capital::types::Data>>,
+        /// 本次查询偏移量
+        pub offset: i64,
+        /// 分页链接
+        pub links: crate::api::v3::capital::types::Links,
     }
 }

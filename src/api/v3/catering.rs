@@ -15,7 +15,8 @@ pub mod orders {
         /// Idempotent by `out_shop_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "点餐订单信息同步（渠道商/服务商）")]
         #[crate::endpoint(POST, "/v3/catering/orders/sync-status")]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 微信支付分配的服务商商户号
             pub sp_mchid: Option<String>,
@@ -62,6 +63,87 @@ pub mod orders {
             pub dish_list: Vec<PostDishList>,
         }
 
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(
+                channel_id: impl Into<String>,
+                sub_mchid: impl Into<String>,
+                sub_appid: impl Into<String>,
+                out_shop_no: impl Into<String>,
+                sub_openid: impl Into<String>,
+                login_token: impl Into<String>,
+                order_entry: impl Into<String>,
+                total_amount: impl Into<i64>,
+                discount_amount: impl Into<i64>,
+                user_amount: impl Into<i64>,
+                status: impl Into<PostStatus>,
+                action_time: impl Into<String>,
+                out_order_no: impl Into<String>,
+                dish_list: impl Into<Vec<PostDishList>>,
+            ) -> Self {
+                Self {
+                    sp_mchid: None,
+                    sp_appid: None,
+                    channel_id: channel_id.into(),
+                    sub_mchid: sub_mchid.into(),
+                    sub_appid: sub_appid.into(),
+                    out_shop_no: out_shop_no.into(),
+                    sub_openid: sub_openid.into(),
+                    login_token: login_token.into(),
+                    order_entry: order_entry.into(),
+                    total_amount: total_amount.into(),
+                    discount_amount: discount_amount.into(),
+                    user_amount: user_amount.into(),
+                    status: status.into(),
+                    action_time: action_time.into(),
+                    pay_time: None,
+                    transaction_id: None,
+                    out_trade_no: None,
+                    out_order_no: out_order_no.into(),
+                    out_table_no: None,
+                    people_count: None,
+                    dish_list: dish_list.into(),
+                }
+            }
+            /// Sets `sp_mchid` (微信支付分配的服务商商户号).
+            pub fn with_sp_mchid(mut self, sp_mchid: impl Into<String>) -> Self {
+                self.sp_mchid = Some(sp_mchid.into());
+                self
+            }
+            /// Sets `sp_appid` (子商户在微信公众平台申请服务号对应的APPID).
+            pub fn with_sp_appid(mut self, sp_appid: impl Into<String>) -> Self {
+                self.sp_appid = Some(sp_appid.into());
+                self
+            }
+            /// Sets `pay_time` (支付时间).
+            pub fn with_pay_time(mut self, pay_time: impl Into<String>) -> Self {
+                self.pay_time = Some(pay_time.into());
+                self
+            }
+            /// Sets `transaction_id` (支付订单号).
+            pub fn with_transaction_id(mut self, transaction_id: impl Into<String>) -> Self {
+                self.transaction_id = Some(transaction_id.into());
+                self
+            }
+            /// Sets `out_trade_no` (渠道商系统内部支付订单号).
+            pub fn with_out_trade_no(mut self, out_trade_no: impl Into<String>) -> Self {
+                self.out_trade_no = Some(out_trade_no.into());
+                self
+            }
+            /// Sets `out_table_no` (桌位号).
+            pub fn with_out_table_no(mut self, out_table_no: impl Into<String>) -> Self {
+                self.out_table_no = Some(out_table_no.into());
+                self
+            }
+            /// Sets `people_count` (消费人数).
+            pub fn with_people_count(mut self, people_count: impl Into<i64>) -> Self {
+                self.people_count = Some(people_count.into());
+                self
+            }
+        }
+
         string_enum! {
             /// 订单状态
             pub enum PostStatus {
@@ -83,7 +165,8 @@ pub mod orders {
         }
 
         /// 菜品属性
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostDishListProperties {
             /// 口味
             pub taste: String,
@@ -98,8 +181,33 @@ pub mod orders {
             pub others: Option<String>,
         }
 
+        impl PostDishListProperties {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                taste: impl Into<String>,
+                cuisine: impl Into<String>,
+                main_material: impl Into<String>,
+                ingredients: impl Into<String>,
+            ) -> Self {
+                Self {
+                    taste: taste.into(),
+                    cuisine: cuisine.into(),
+                    main_material: main_material.into(),
+                    ingredients: ingredients.into(),
+                    others: None,
+                }
+            }
+            /// Sets `others` (其他).
+            pub fn with_others(mut self, others: impl Into<String>) -> Self {
+                self.others = Some(others.into());
+                self
+            }
+        }
+
         /// 商户菜品信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostDishList {
             /// 商户菜品ID
             pub out_dish_no: String,
@@ -123,6 +231,53 @@ pub mod orders {
             /// 菜品属性
             #[serde(skip_serializing_if = "Option::is_none")]
             pub properties: Option<PostDishListProperties>,
+        }
+
+        impl PostDishList {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                out_dish_no: impl Into<String>,
+                name: impl Into<String>,
+                price: impl Into<i64>,
+                unit: impl Into<PostDishListUnit>,
+                count: impl Into<f64>,
+            ) -> Self {
+                Self {
+                    out_dish_no: out_dish_no.into(),
+                    name: name.into(),
+                    price: price.into(),
+                    unit: unit.into(),
+                    count: count.into(),
+                    discount: None,
+                    r#type: None,
+                    priority: None,
+                    properties: None,
+                }
+            }
+            /// Sets `discount` (菜品折扣).
+            pub fn with_discount(mut self, discount: impl Into<i64>) -> Self {
+                self.discount = Some(discount.into());
+                self
+            }
+            /// Sets `type` (菜品分类).
+            pub fn with_type(mut self, r#type: impl Into<String>) -> Self {
+                self.r#type = Some(r#type.into());
+                self
+            }
+            /// Sets `priority` (当前菜品在服务商平台的顺序).
+            pub fn with_priority(mut self, priority: impl Into<i64>) -> Self {
+                self.priority = Some(priority.into());
+                self
+            }
+            /// Sets `properties` (菜品属性).
+            pub fn with_properties(
+                mut self,
+                properties: impl Into<PostDishListProperties>,
+            ) -> Self {
+                self.properties = Some(properties.into());
+                self
+            }
         }
     }
 }

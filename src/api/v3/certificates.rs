@@ -9,10 +9,19 @@
 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/applyments/chapter3_3.shtml)
 #[doc(alias = "获取平台证书列表")]
 #[crate::endpoint(GET, "/v3/certificates", response = GetResponse)]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
 pub struct Get {
     /// 证书算法版本 (query)
     pub algorithm_type: Option<GetAlgorithmType>,
+}
+
+impl Get {
+    /// Sets `algorithm_type` (证书算法版本 (query)).
+    pub fn with_algorithm_type(mut self, algorithm_type: impl Into<GetAlgorithmType>) -> Self {
+        self.algorithm_type = Some(algorithm_type.into());
+        self
+    }
 }
 
 string_enum! {
@@ -28,41 +37,33 @@ string_enum! {
 }
 
 /// GetResponseDataEncryptCertificate
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
 pub struct GetResponseDataEncryptCertificate {
     /// algorithm
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub algorithm: Option<String>,
     /// nonce
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub nonce: Option<String>,
     /// associated_data
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub associated_data: Option<String>,
     /// ciphertext
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ciphertext: Option<String>,
 }
 
 /// GetResponseData
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
 pub struct GetResponseData {
     /// serial_no
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub serial_no: Option<String>,
     /// effective_time
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub effective_time: Option<crate::DateTime>,
     /// expire_time
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub expire_time: Option<crate::DateTime>,
     /// encrypt_certificate
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub encrypt_certificate: Option<GetResponseDataEncryptCertificate>,
 }
 
 /// What `GET /v3/certificates` answers.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 pub struct GetResponse {
     /// data
     pub data: Vec<GetResponseData>,

@@ -16,7 +16,8 @@ pub mod app {
     #[doc(alias = "合单下单-APP支付API")]
     #[doc(alias = "合单下单-APP支付")]
     #[crate::endpoint(POST, "/v3/combine-transactions/app", response = PostResponse, serial)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 合单商户appid
         pub combine_appid: String,
@@ -26,7 +27,7 @@ pub mod app {
         #[wxpay(idempotency_key)]
         pub combine_out_trade_no: String,
         /// 场景信息
-        pub scene_info: Option<PostSceneInfo>,
+        pub scene_info: Option<crate::api::v3::combine_transactions::types::SceneInfo>,
         /// 商品单信息
         pub sub_orders: Vec<PostSubOrders>,
         /// 支付者
@@ -40,47 +41,116 @@ pub mod app {
         /// 通知地址
         pub notify_url: String,
         /// 交易场景
-        pub trade_scenario: Option<PostTradeScenario>,
+        pub trade_scenario: Option<crate::api::v3::combine_transactions::types::TradeScenario>,
         /// 指定支付方式
-        pub limit_pay: Option<Vec<PostLimitPay>>,
+        pub limit_pay: Option<Vec<crate::api::v3::combine_transactions::types::LimitPay>>,
         /// 预签约信息
         pub contract_info: Option<PostContractInfo>,
         /// 贴息信息
-        pub subsidy_info: Option<PostSubsidyInfo>,
+        pub subsidy_info: Option<crate::api::v3::combine_transactions::types::SubsidyInfo>,
     }
 
-    /// 场景信息
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostSceneInfo {
-        /// 商户端设备号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub device_id: Option<String>,
-        /// 用户终端IP
-        pub payer_client_ip: String,
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            combine_appid: impl Into<String>,
+            combine_mchid: impl Into<String>,
+            combine_out_trade_no: impl Into<String>,
+            sub_orders: impl Into<Vec<PostSubOrders>>,
+            notify_url: impl Into<String>,
+        ) -> Self {
+            Self {
+                combine_appid: combine_appid.into(),
+                combine_mchid: combine_mchid.into(),
+                combine_out_trade_no: combine_out_trade_no.into(),
+                scene_info: None,
+                sub_orders: sub_orders.into(),
+                combine_payer_info: None,
+                time_start: None,
+                time_expire: None,
+                prepay_id: None,
+                notify_url: notify_url.into(),
+                trade_scenario: None,
+                limit_pay: None,
+                contract_info: None,
+                subsidy_info: None,
+            }
+        }
+        /// Sets `scene_info` (场景信息).
+        pub fn with_scene_info(
+            mut self,
+            scene_info: impl Into<crate::api::v3::combine_transactions::types::SceneInfo>,
+        ) -> Self {
+            self.scene_info = Some(scene_info.into());
+            self
+        }
+        /// Sets `combine_payer_info` (支付者).
+        pub fn with_combine_payer_info(
+            mut self,
+            combine_payer_info: impl Into<PostCombinePayerInfo>,
+        ) -> Self {
+            self.combine_payer_info = Some(combine_payer_info.into());
+            self
+        }
+        /// Sets `time_start` (交易起始时间).
+        pub fn with_time_start(mut self, time_start: impl Into<crate::DateTime>) -> Self {
+            self.time_start = Some(time_start.into());
+            self
+        }
+        /// Sets `time_expire` (交易结束时间).
+        pub fn with_time_expire(mut self, time_expire: impl Into<crate::DateTime>) -> Self {
+            self.time_expire = Some(time_expire.into());
+            self
+        }
+        /// Sets `prepay_id` (预支付交易会话标识).
+        pub fn with_prepay_id(mut self, prepay_id: impl Into<String>) -> Self {
+            self.prepay_id = Some(prepay_id.into());
+            self
+        }
+        /// Sets `trade_scenario` (交易场景).
+        pub fn with_trade_scenario(
+            mut self,
+            trade_scenario: impl Into<crate::api::v3::combine_transactions::types::TradeScenario>,
+        ) -> Self {
+            self.trade_scenario = Some(trade_scenario.into());
+            self
+        }
+        /// Sets `limit_pay` (指定支付方式).
+        pub fn with_limit_pay(
+            mut self,
+            limit_pay: impl Into<Vec<crate::api::v3::combine_transactions::types::LimitPay>>,
+        ) -> Self {
+            self.limit_pay = Some(limit_pay.into());
+            self
+        }
+        /// Sets `contract_info` (预签约信息).
+        pub fn with_contract_info(mut self, contract_info: impl Into<PostContractInfo>) -> Self {
+            self.contract_info = Some(contract_info.into());
+            self
+        }
+        /// Sets `subsidy_info` (贴息信息).
+        pub fn with_subsidy_info(
+            mut self,
+            subsidy_info: impl Into<crate::api::v3::combine_transactions::types::SubsidyInfo>,
+        ) -> Self {
+            self.subsidy_info = Some(subsidy_info.into());
+            self
+        }
     }
 
-    /// 订单金额
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostSubOrdersAmount {
-        /// 标价金额
-        pub total_amount: i64,
-        /// 标价币种
-        pub currency: String,
-    }
+    /// [`SceneInfo`](crate::api::v3::combine_transactions::types::SceneInfo), one type for one shape, under the name it has here.
+    pub type PostSceneInfo = crate::api::v3::combine_transactions::types::SceneInfo;
 
-    /// 结算信息
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostSubOrdersSettleInfo {
-        /// 是否指定分账
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub profit_sharing: Option<bool>,
-        /// 补差金额
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub subsidy_amount: Option<i64>,
-    }
+    /// [`Amount`](crate::api::v3::combine_transactions::types::Amount), one type for one shape, under the name it has here.
+    pub type PostSubOrdersAmount = crate::api::v3::combine_transactions::types::Amount;
+
+    /// [`SettleInfo`](crate::api::v3::combine_transactions::types::SettleInfo), one type for one shape, under the name it has here.
+    pub type PostSubOrdersSettleInfo = crate::api::v3::combine_transactions::types::SettleInfo;
 
     /// PostSubOrders
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct PostSubOrders {
         /// 子单商户号
         pub mchid: String,
@@ -93,7 +163,7 @@ pub mod app {
         /// 附加数据
         pub attach: String,
         /// 订单金额
-        pub amount: PostSubOrdersAmount,
+        pub amount: crate::api::v3::combine_transactions::types::Amount,
         /// 商品单商户订单号
         pub out_trade_no: String,
         /// 二级商户号
@@ -109,7 +179,7 @@ pub mod app {
         pub description: String,
         /// 结算信息
         #[serde(skip_serializing_if = "Option::is_none")]
-        pub settle_info: Option<PostSubOrdersSettleInfo>,
+        pub settle_info: Option<crate::api::v3::combine_transactions::types::SettleInfo>,
         /// 子商户应用ID
         #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
@@ -118,69 +188,113 @@ pub mod app {
         pub profit_sharing: Option<bool>,
     }
 
-    string_enum! {
-        /// 证件类型
-        pub enum PostCombinePayerInfoIdentityType {
-            /// `IDCARD`
-            Idcard = "IDCARD",
-            /// `HONGKONG_MACAO`
-            HongkongMacao = "HONGKONG_MACAO",
-            /// `HONGKONG_MACAO_RESIDENT`
-            HongkongMacaoResident = "HONGKONG_MACAO_RESIDENT",
-            /// `TAIWAN_RESIDENT`
-            TaiwanResident = "TAIWAN_RESIDENT",
-            /// `FOREIGN_RESIDENT`
-            ForeignResident = "FOREIGN_RESIDENT",
-            /// `OVERSEA_PASSPORT`
-            OverseaPassport = "OVERSEA_PASSPORT",
-            /// `PHONE_NUMBER`
-            PhoneNumber = "PHONE_NUMBER",
+    impl PostSubOrders {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            mchid: impl Into<String>,
+            attach: impl Into<String>,
+            amount: impl Into<crate::api::v3::combine_transactions::types::Amount>,
+            out_trade_no: impl Into<String>,
+            description: impl Into<String>,
+        ) -> Self {
+            Self {
+                mchid: mchid.into(),
+                individual_auth_id: None,
+                individual_name: None,
+                attach: attach.into(),
+                amount: amount.into(),
+                out_trade_no: out_trade_no.into(),
+                sub_mchid: None,
+                detail: None,
+                goods_tag: None,
+                description: description.into(),
+                settle_info: None,
+                sub_appid: None,
+                profit_sharing: None,
+            }
+        }
+        /// Sets `individual_auth_id` (商品单个人收款方受理授权ID).
+        pub fn with_individual_auth_id(mut self, individual_auth_id: impl Into<String>) -> Self {
+            self.individual_auth_id = Some(individual_auth_id.into());
+            self
+        }
+        /// Sets `individual_name` (商品单个人收款方平台昵称).
+        pub fn with_individual_name(mut self, individual_name: impl Into<String>) -> Self {
+            self.individual_name = Some(individual_name.into());
+            self
+        }
+        /// Sets `sub_mchid` (二级商户号).
+        pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+            self.sub_mchid = Some(sub_mchid.into());
+            self
+        }
+        /// Sets `detail` (商品详情).
+        pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+            self.detail = Some(detail.into());
+            self
+        }
+        /// Sets `goods_tag` (订单优惠标记).
+        pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
+            self.goods_tag = Some(goods_tag.into());
+            self
+        }
+        /// Sets `settle_info` (结算信息).
+        pub fn with_settle_info(
+            mut self,
+            settle_info: impl Into<crate::api::v3::combine_transactions::types::SettleInfo>,
+        ) -> Self {
+            self.settle_info = Some(settle_info.into());
+            self
+        }
+        /// Sets `sub_appid` (子商户应用ID).
+        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+            self.sub_appid = Some(sub_appid.into());
+            self
+        }
+        /// Sets `profit_sharing` (是否指定分账).
+        pub fn with_profit_sharing(mut self, profit_sharing: impl Into<bool>) -> Self {
+            self.profit_sharing = Some(profit_sharing.into());
+            self
         }
     }
 
-    /// 实名支付
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostCombinePayerInfoIdentity {
-        /// 证件类型
-        pub r#type: PostCombinePayerInfoIdentityType,
-        /// 加密后的证件号
-        #[serde(serialize_with = "crate::encryption::encrypt")]
-        pub number: String,
-        /// 加密后的姓名
-        #[serde(serialize_with = "crate::encryption::encrypt")]
-        pub name: String,
-    }
+    /// [`CombinePayerInfoIdentityType`](crate::api::v3::combine_transactions::types::CombinePayerInfoIdentityType), one type for one shape, under the name it has here.
+    pub type PostCombinePayerInfoIdentityType =
+        crate::api::v3::combine_transactions::types::CombinePayerInfoIdentityType;
+
+    /// [`Identity`](crate::api::v3::combine_transactions::types::Identity), one type for one shape, under the name it has here.
+    pub type PostCombinePayerInfoIdentity = crate::api::v3::combine_transactions::types::Identity;
 
     /// 支付者
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct PostCombinePayerInfo {
         /// 实名支付
         #[serde(skip_serializing_if = "Option::is_none")]
-        pub identity: Option<PostCombinePayerInfoIdentity>,
+        pub identity: Option<crate::api::v3::combine_transactions::types::Identity>,
     }
 
-    string_enum! {
-        /// 交易场景
-        pub enum PostTradeScenario {
-            /// `RECOMMERCE`
-            Recommerce = "RECOMMERCE",
+    impl PostCombinePayerInfo {
+        /// Sets `identity` (实名支付).
+        pub fn with_identity(
+            mut self,
+            identity: impl Into<crate::api::v3::combine_transactions::types::Identity>,
+        ) -> Self {
+            self.identity = Some(identity.into());
+            self
         }
     }
 
-    string_enum! {
-        /// PostLimitPay
-        pub enum PostLimitPay {
-            /// `no_balance`
-            NoBalance = "no_balance",
-            /// `no_debit`
-            NoDebit = "no_debit",
-            /// `balance_only`
-            BalanceOnly = "balance_only",
-        }
-    }
+    /// [`TradeScenario`](crate::api::v3::combine_transactions::types::TradeScenario), one type for one shape, under the name it has here.
+    pub type PostTradeScenario = crate::api::v3::combine_transactions::types::TradeScenario;
+
+    /// [`LimitPay`](crate::api::v3::combine_transactions::types::LimitPay), one type for one shape, under the name it has here.
+    pub type PostLimitPay = crate::api::v3::combine_transactions::types::LimitPay;
 
     /// 预签约信息
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct PostContractInfo {
         /// 签约商户号
         pub mchid: String,
@@ -196,59 +310,36 @@ pub mod app {
         pub notify_url: String,
     }
 
-    string_enum! {
-        /// 贴息方案类型
-        pub enum PostSubsidyInfoSubsidyDetailSubsidyPeriodType {
-            /// `DAILY`
-            Daily = "DAILY",
-            /// `PERIOD`
-            Period = "PERIOD",
-        }
-    }
+    /// [`SubsidyPeriodType`](crate::api::v3::combine_transactions::types::SubsidyPeriodType), one type for one shape, under the name it has here.
+    pub type PostSubsidyInfoSubsidyDetailSubsidyPeriodType =
+        crate::api::v3::combine_transactions::types::SubsidyPeriodType;
 
-    /// PostSubsidyInfoSubsidyDetailSubsidyPlan
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostSubsidyInfoSubsidyDetailSubsidyPlan {
-        /// 贴息期数
-        pub subsidy_installment_num: i64,
-        /// 贴息比例
-        pub subsidy_percent: i64,
-    }
+    /// [`SubsidyPlan`](crate::api::v3::combine_transactions::types::SubsidyPlan), one type for one shape, under the name it has here.
+    pub type PostSubsidyInfoSubsidyDetailSubsidyPlan =
+        crate::api::v3::combine_transactions::types::SubsidyPlan;
 
-    /// PostSubsidyInfoSubsidyDetail
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostSubsidyInfoSubsidyDetail {
-        /// 贴息方案类型
-        pub subsidy_period_type: PostSubsidyInfoSubsidyDetailSubsidyPeriodType,
-        /// 贴息方案列表
-        pub subsidy_plan: Vec<PostSubsidyInfoSubsidyDetailSubsidyPlan>,
-    }
+    /// [`SubsidyDetail`](crate::api::v3::combine_transactions::types::SubsidyDetail), one type for one shape, under the name it has here.
+    pub type PostSubsidyInfoSubsidyDetail =
+        crate::api::v3::combine_transactions::types::SubsidyDetail;
 
-    /// 贴息信息
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostSubsidyInfo {
-        /// 贴息详情列表
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub subsidy_detail: Option<Vec<PostSubsidyInfoSubsidyDetail>>,
-    }
+    /// [`SubsidyInfo`](crate::api::v3::combine_transactions::types::SubsidyInfo), one type for one shape, under the name it has here.
+    pub type PostSubsidyInfo = crate::api::v3::combine_transactions::types::SubsidyInfo;
 
     /// 预签约结果
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct PostResponseContractResult {
         /// 签约结果码
         pub code: String,
         /// 签约结果描述信息
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
     }
 
     /// What `POST /v3/combine-transactions/app` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 预支付交易会话标识
         pub prepay_id: String,
         /// 预签约结果
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub contract_result: Option<PostResponseContractResult>,
     }
 }
@@ -266,7 +357,8 @@ pub mod h5 {
     #[doc(alias = "合单下单-H5支付API")]
     #[doc(alias = "合单下单-H5支付")]
     #[crate::endpoint(POST, "/v3/combine-transactions/h5", response = PostResponse, serial)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 合单商户appid
         pub combine_appid: String,
@@ -278,7 +370,7 @@ pub mod h5 {
         /// 场景信息
         pub scene_info: PostSceneInfo,
         /// 商品单信息
-        pub sub_orders: Vec<PostSubOrders>,
+        pub sub_orders: Vec<crate::api::v3::combine_transactions::types::SubOrders>,
         /// 交易起始时间
         pub time_start: Option<String>,
         /// 交易结束时间
@@ -286,13 +378,67 @@ pub mod h5 {
         /// 通知地址
         pub notify_url: String,
         /// 指定支付方式
-        pub limit_pay: Option<Vec<PostLimitPay>>,
+        pub limit_pay: Option<Vec<crate::api::v3::combine_transactions::types::LimitPay>>,
         /// 支付者
-        pub combine_payer_info: Option<PostCombinePayerInfo>,
+        pub combine_payer_info:
+            Option<crate::api::v3::combine_transactions::types::CombinePayerInfo>,
+    }
+
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            combine_appid: impl Into<String>,
+            combine_mchid: impl Into<String>,
+            combine_out_trade_no: impl Into<String>,
+            scene_info: impl Into<PostSceneInfo>,
+            sub_orders: impl Into<Vec<crate::api::v3::combine_transactions::types::SubOrders>>,
+            notify_url: impl Into<String>,
+        ) -> Self {
+            Self {
+                combine_appid: combine_appid.into(),
+                combine_mchid: combine_mchid.into(),
+                combine_out_trade_no: combine_out_trade_no.into(),
+                scene_info: scene_info.into(),
+                sub_orders: sub_orders.into(),
+                time_start: None,
+                time_expire: None,
+                notify_url: notify_url.into(),
+                limit_pay: None,
+                combine_payer_info: None,
+            }
+        }
+        /// Sets `time_start` (交易起始时间).
+        pub fn with_time_start(mut self, time_start: impl Into<String>) -> Self {
+            self.time_start = Some(time_start.into());
+            self
+        }
+        /// Sets `time_expire` (交易结束时间).
+        pub fn with_time_expire(mut self, time_expire: impl Into<String>) -> Self {
+            self.time_expire = Some(time_expire.into());
+            self
+        }
+        /// Sets `limit_pay` (指定支付方式).
+        pub fn with_limit_pay(
+            mut self,
+            limit_pay: impl Into<Vec<crate::api::v3::combine_transactions::types::LimitPay>>,
+        ) -> Self {
+            self.limit_pay = Some(limit_pay.into());
+            self
+        }
+        /// Sets `combine_payer_info` (支付者).
+        pub fn with_combine_payer_info(
+            mut self,
+            combine_payer_info: impl Into<crate::api::v3::combine_transactions::types::CombinePayerInfo>,
+        ) -> Self {
+            self.combine_payer_info = Some(combine_payer_info.into());
+            self
+        }
     }
 
     /// H5场景信息
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct PostSceneInfoH5Info {
         /// 场景类型
         pub r#type: String,
@@ -310,8 +456,43 @@ pub mod h5 {
         pub package_name: Option<String>,
     }
 
+    impl PostSceneInfoH5Info {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(r#type: impl Into<String>) -> Self {
+            Self {
+                r#type: r#type.into(),
+                app_name: None,
+                app_url: None,
+                bundle_id: None,
+                package_name: None,
+            }
+        }
+        /// Sets `app_name` (应用名称).
+        pub fn with_app_name(mut self, app_name: impl Into<String>) -> Self {
+            self.app_name = Some(app_name.into());
+            self
+        }
+        /// Sets `app_url` (网站URL).
+        pub fn with_app_url(mut self, app_url: impl Into<String>) -> Self {
+            self.app_url = Some(app_url.into());
+            self
+        }
+        /// Sets `bundle_id` (iOS平台BundleID).
+        pub fn with_bundle_id(mut self, bundle_id: impl Into<String>) -> Self {
+            self.bundle_id = Some(bundle_id.into());
+            self
+        }
+        /// Sets `package_name` (Android平台PackageName).
+        pub fn with_package_name(mut self, package_name: impl Into<String>) -> Self {
+            self.package_name = Some(package_name.into());
+            self
+        }
+    }
+
     /// 场景信息
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct PostSceneInfo {
         /// 商户端设备号
         pub device_id: String,
@@ -321,113 +502,30 @@ pub mod h5 {
         pub h5_info: PostSceneInfoH5Info,
     }
 
-    /// 订单金额
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostSubOrdersAmount {
-        /// 标价金额
-        pub total_amount: i64,
-        /// 标价币种
-        pub currency: String,
-    }
+    /// [`Amount`](crate::api::v3::combine_transactions::types::Amount), one type for one shape, under the name it has here.
+    pub type PostSubOrdersAmount = crate::api::v3::combine_transactions::types::Amount;
 
-    /// 结算信息
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostSubOrdersSettleInfo {
-        /// 是否指定分账
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub profit_sharing: Option<bool>,
-        /// 补差金额
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub subsidy_amount: Option<i64>,
-    }
+    /// [`SettleInfo`](crate::api::v3::combine_transactions::types::SettleInfo), one type for one shape, under the name it has here.
+    pub type PostSubOrdersSettleInfo = crate::api::v3::combine_transactions::types::SettleInfo;
 
-    /// PostSubOrders
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostSubOrders {
-        /// 子单商户号
-        pub mchid: String,
-        /// 附加数据
-        pub attach: String,
-        /// 订单金额
-        pub amount: PostSubOrdersAmount,
-        /// 商品单商户订单号
-        pub out_trade_no: String,
-        /// 二级商户号
-        pub sub_mchid: String,
-        /// 订单优惠标记
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub goods_tag: Option<String>,
-        /// 商品描述
-        pub description: String,
-        /// 结算信息
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub settle_info: Option<PostSubOrdersSettleInfo>,
-        /// 子商户应用ID
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub sub_appid: Option<String>,
-    }
+    /// [`SubOrders`](crate::api::v3::combine_transactions::types::SubOrders), one type for one shape, under the name it has here.
+    pub type PostSubOrders = crate::api::v3::combine_transactions::types::SubOrders;
 
-    string_enum! {
-        /// PostLimitPay
-        pub enum PostLimitPay {
-            /// `no_balance`
-            NoBalance = "no_balance",
-            /// `no_debit`
-            NoDebit = "no_debit",
-            /// `balance_only`
-            BalanceOnly = "balance_only",
-        }
-    }
+    /// [`LimitPay`](crate::api::v3::combine_transactions::types::LimitPay), one type for one shape, under the name it has here.
+    pub type PostLimitPay = crate::api::v3::combine_transactions::types::LimitPay;
 
-    string_enum! {
-        /// 证件类型
-        pub enum PostCombinePayerInfoIdentityType {
-            /// `IDCARD`
-            Idcard = "IDCARD",
-            /// `HONGKONG_MACAO`
-            HongkongMacao = "HONGKONG_MACAO",
-            /// `HONGKONG_MACAO_RESIDENT`
-            HongkongMacaoResident = "HONGKONG_MACAO_RESIDENT",
-            /// `TAIWAN_RESIDENT`
-            TaiwanResident = "TAIWAN_RESIDENT",
-            /// `FOREIGN_RESIDENT`
-            ForeignResident = "FOREIGN_RESIDENT",
-            /// `OVERSEA_PASSPORT`
-            OverseaPassport = "OVERSEA_PASSPORT",
-            /// `PHONE_NUMBER`
-            PhoneNumber = "PHONE_NUMBER",
-        }
-    }
+    /// [`CombinePayerInfoIdentityType`](crate::api::v3::combine_transactions::types::CombinePayerInfoIdentityType), one type for one shape, under the name it has here.
+    pub type PostCombinePayerInfoIdentityType =
+        crate::api::v3::combine_transactions::types::CombinePayerInfoIdentityType;
 
-    /// 实名支付
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostCombinePayerInfoIdentity {
-        /// 证件类型
-        pub r#type: PostCombinePayerInfoIdentityType,
-        /// 加密后的证件号
-        #[serde(serialize_with = "crate::encryption::encrypt")]
-        pub number: String,
-        /// 加密后的姓名
-        #[serde(serialize_with = "crate::encryption::encrypt")]
-        pub name: String,
-    }
+    /// [`Identity`](crate::api::v3::combine_transactions::types::Identity), one type for one shape, under the name it has here.
+    pub type PostCombinePayerInfoIdentity = crate::api::v3::combine_transactions::types::Identity;
 
-    /// 支付者
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostCombinePayerInfo {
-        /// 用户标识
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub openid: Option<String>,
-        /// 用户子标识
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub sub_openid: Option<String>,
-        /// 实名支付
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub identity: Option<PostCombinePayerInfoIdentity>,
-    }
+    /// [`CombinePayerInfo`](crate::api::v3::combine_transactions::types::CombinePayerInfo), one type for one shape, under the name it has here.
+    pub type PostCombinePayerInfo = crate::api::v3::combine_transactions::types::CombinePayerInfo;
 
     /// What `POST /v3/combine-transactions/h5` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 支付跳转链接
         pub h5_url: String,
@@ -444,30 +542,25 @@ pub mod id {
         /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/personal-collections/query-by-wx-trade-no.html)
         #[doc(alias = "个人收款交易通过微信支付订单号查单")]
         #[crate::endpoint(GET, "/v3/combine-transactions/id/<combine_transaction_id>", response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Get {
             /// 交易单微信支付订单号 (path)
             pub combine_transaction_id: String,
         }
 
         /// 支付者
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
         pub struct GetResponseCombinePayerInfo {
             /// 用户标识
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub openid: Option<String>,
         }
 
-        /// 场景信息
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponseSceneInfo {
-            /// 商户端设备号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub device_id: Option<String>,
-        }
+        /// [`SceneInfo2`](crate::api::v3::combine_transactions::types::SceneInfo2), one type for one shape, under the name it has here.
+        pub type GetResponseSceneInfo = crate::api::v3::combine_transactions::types::SceneInfo2;
 
         /// 订单金额
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct GetResponseSubOrdersAmount {
             /// 标价金额
             pub total_amount: i64,
@@ -478,54 +571,42 @@ pub mod id {
             /// 现金支付币种
             pub payer_currency: String,
             /// 结算汇率
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub settlement_rate: Option<i64>,
         }
 
         /// GetResponseSubOrders
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct GetResponseSubOrders {
             /// 商品单发起商户号
             pub mchid: String,
             /// 商品单个人收款方受理授权ID
             pub individual_auth_id: String,
             /// 商品单个人收款方平台昵称
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub individual_name: Option<String>,
             /// 商品单商户订单号
             pub out_trade_no: String,
             /// 微信支付订单号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub transaction_id: Option<String>,
             /// 交易类型
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub trade_type: Option<String>,
             /// 交易状态
             pub trade_state: String,
             /// 付款银行
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub bank_type: Option<String>,
             /// 附加数据
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub attach: Option<String>,
             /// 支付完成时间
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub success_time: Option<crate::DateTime>,
             /// 订单金额
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub amount: Option<GetResponseSubOrdersAmount>,
         }
 
-        string_enum! {
-            /// 交易场景
-            pub enum GetResponseTradeScenario {
-                /// `RECOMMERCE`
-                Recommerce = "RECOMMERCE",
-            }
-        }
+        /// [`TradeScenario`](crate::api::v3::combine_transactions::types::TradeScenario), one type for one shape, under the name it has here.
+        pub type GetResponseTradeScenario =
+            crate::api::v3::combine_transactions::types::TradeScenario;
 
         /// What `GET /v3/combine-transactions/id/{combine_transaction_id}` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct GetResponse {
             /// 平台商户应用ID
             pub combine_appid: String,
@@ -536,17 +617,13 @@ pub mod id {
             /// 交易单微信支付订单号
             pub combine_transaction_id: String,
             /// 支付者
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub combine_payer_info: Option<GetResponseCombinePayerInfo>,
             /// 场景信息
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub scene_info: Option<GetResponseSceneInfo>,
+            pub scene_info: Option<crate::api::v3::combine_transactions::types::SceneInfo2>,
             /// 商品单信息
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_orders: Option<Vec<GetResponseSubOrders>>,
             /// 交易场景
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub trade_scenario: Option<GetResponseTradeScenario>,
+            pub trade_scenario: Option<crate::api::v3::combine_transactions::types::TradeScenario>,
         }
     }
 }
@@ -564,7 +641,8 @@ pub mod jsapi {
     #[doc(alias = "合单下单-JSAPI支付API")]
     #[doc(alias = "合单下单-JSAPI支付")]
     #[crate::endpoint(POST, "/v3/combine-transactions/jsapi", response = PostResponse, serial)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 合单商户appid
         pub combine_appid: String,
@@ -574,11 +652,11 @@ pub mod jsapi {
         #[wxpay(idempotency_key)]
         pub combine_out_trade_no: String,
         /// 场景信息
-        pub scene_info: Option<PostSceneInfo>,
+        pub scene_info: Option<crate::api::v3::combine_transactions::types::SceneInfo>,
         /// 商品单信息
         pub sub_orders: Vec<PostSubOrders>,
         /// 支付者
-        pub combine_payer_info: PostCombinePayerInfo,
+        pub combine_payer_info: crate::api::v3::combine_transactions::types::CombinePayerInfo,
         /// 交易起始时间
         pub time_start: Option<String>,
         /// 交易结束时间
@@ -586,50 +664,91 @@ pub mod jsapi {
         /// 通知地址
         pub notify_url: String,
         /// 指定支付方式
-        pub limit_pay: Option<Vec<PostLimitPay>>,
+        pub limit_pay: Option<Vec<crate::api::v3::combine_transactions::types::LimitPay>>,
         /// 贴息信息
-        pub subsidy_info: Option<PostSubsidyInfo>,
+        pub subsidy_info: Option<crate::api::v3::combine_transactions::types::SubsidyInfo>,
     }
 
-    /// 场景信息
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostSceneInfo {
-        /// 商户端设备号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub device_id: Option<String>,
-        /// 用户终端IP
-        pub payer_client_ip: String,
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            combine_appid: impl Into<String>,
+            combine_mchid: impl Into<String>,
+            combine_out_trade_no: impl Into<String>,
+            sub_orders: impl Into<Vec<PostSubOrders>>,
+            combine_payer_info: impl Into<crate::api::v3::combine_transactions::types::CombinePayerInfo>,
+            notify_url: impl Into<String>,
+        ) -> Self {
+            Self {
+                combine_appid: combine_appid.into(),
+                combine_mchid: combine_mchid.into(),
+                combine_out_trade_no: combine_out_trade_no.into(),
+                scene_info: None,
+                sub_orders: sub_orders.into(),
+                combine_payer_info: combine_payer_info.into(),
+                time_start: None,
+                time_expire: None,
+                notify_url: notify_url.into(),
+                limit_pay: None,
+                subsidy_info: None,
+            }
+        }
+        /// Sets `scene_info` (场景信息).
+        pub fn with_scene_info(
+            mut self,
+            scene_info: impl Into<crate::api::v3::combine_transactions::types::SceneInfo>,
+        ) -> Self {
+            self.scene_info = Some(scene_info.into());
+            self
+        }
+        /// Sets `time_start` (交易起始时间).
+        pub fn with_time_start(mut self, time_start: impl Into<String>) -> Self {
+            self.time_start = Some(time_start.into());
+            self
+        }
+        /// Sets `time_expire` (交易结束时间).
+        pub fn with_time_expire(mut self, time_expire: impl Into<String>) -> Self {
+            self.time_expire = Some(time_expire.into());
+            self
+        }
+        /// Sets `limit_pay` (指定支付方式).
+        pub fn with_limit_pay(
+            mut self,
+            limit_pay: impl Into<Vec<crate::api::v3::combine_transactions::types::LimitPay>>,
+        ) -> Self {
+            self.limit_pay = Some(limit_pay.into());
+            self
+        }
+        /// Sets `subsidy_info` (贴息信息).
+        pub fn with_subsidy_info(
+            mut self,
+            subsidy_info: impl Into<crate::api::v3::combine_transactions::types::SubsidyInfo>,
+        ) -> Self {
+            self.subsidy_info = Some(subsidy_info.into());
+            self
+        }
     }
 
-    /// 订单金额
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostSubOrdersAmount {
-        /// 标价金额
-        pub total_amount: i64,
-        /// 标价币种
-        pub currency: String,
-    }
+    /// [`SceneInfo`](crate::api::v3::combine_transactions::types::SceneInfo), one type for one shape, under the name it has here.
+    pub type PostSceneInfo = crate::api::v3::combine_transactions::types::SceneInfo;
 
-    /// 结算信息
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostSubOrdersSettleInfo {
-        /// 是否指定分账
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub profit_sharing: Option<bool>,
-        /// 补差金额
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub subsidy_amount: Option<i64>,
-    }
+    /// [`Amount`](crate::api::v3::combine_transactions::types::Amount), one type for one shape, under the name it has here.
+    pub type PostSubOrdersAmount = crate::api::v3::combine_transactions::types::Amount;
+
+    /// [`SettleInfo`](crate::api::v3::combine_transactions::types::SettleInfo), one type for one shape, under the name it has here.
+    pub type PostSubOrdersSettleInfo = crate::api::v3::combine_transactions::types::SettleInfo;
 
     /// PostSubOrders
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct PostSubOrders {
         /// 子单商户号
         pub mchid: String,
         /// 附加数据
         pub attach: String,
         /// 订单金额
-        pub amount: PostSubOrdersAmount,
+        pub amount: crate::api::v3::combine_transactions::types::Amount,
         /// 商品单商户订单号
         pub out_trade_no: String,
         /// 二级商户号
@@ -644,7 +763,7 @@ pub mod jsapi {
         pub description: String,
         /// 结算信息
         #[serde(skip_serializing_if = "Option::is_none")]
-        pub settle_info: Option<PostSubOrdersSettleInfo>,
+        pub settle_info: Option<crate::api::v3::combine_transactions::types::SettleInfo>,
         /// 子商户应用ID
         #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
@@ -653,107 +772,93 @@ pub mod jsapi {
         pub profit_sharing: Option<bool>,
     }
 
-    string_enum! {
-        /// 证件类型
-        pub enum PostCombinePayerInfoIdentityType {
-            /// `IDCARD`
-            Idcard = "IDCARD",
-            /// `HONGKONG_MACAO`
-            HongkongMacao = "HONGKONG_MACAO",
-            /// `HONGKONG_MACAO_RESIDENT`
-            HongkongMacaoResident = "HONGKONG_MACAO_RESIDENT",
-            /// `TAIWAN_RESIDENT`
-            TaiwanResident = "TAIWAN_RESIDENT",
-            /// `FOREIGN_RESIDENT`
-            ForeignResident = "FOREIGN_RESIDENT",
-            /// `OVERSEA_PASSPORT`
-            OverseaPassport = "OVERSEA_PASSPORT",
-            /// `PHONE_NUMBER`
-            PhoneNumber = "PHONE_NUMBER",
+    impl PostSubOrders {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            mchid: impl Into<String>,
+            attach: impl Into<String>,
+            amount: impl Into<crate::api::v3::combine_transactions::types::Amount>,
+            out_trade_no: impl Into<String>,
+            sub_mchid: impl Into<String>,
+            description: impl Into<String>,
+        ) -> Self {
+            Self {
+                mchid: mchid.into(),
+                attach: attach.into(),
+                amount: amount.into(),
+                out_trade_no: out_trade_no.into(),
+                sub_mchid: sub_mchid.into(),
+                detail: None,
+                goods_tag: None,
+                description: description.into(),
+                settle_info: None,
+                sub_appid: None,
+                profit_sharing: None,
+            }
+        }
+        /// Sets `detail` (商品详情).
+        pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+            self.detail = Some(detail.into());
+            self
+        }
+        /// Sets `goods_tag` (订单优惠标记).
+        pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
+            self.goods_tag = Some(goods_tag.into());
+            self
+        }
+        /// Sets `settle_info` (结算信息).
+        pub fn with_settle_info(
+            mut self,
+            settle_info: impl Into<crate::api::v3::combine_transactions::types::SettleInfo>,
+        ) -> Self {
+            self.settle_info = Some(settle_info.into());
+            self
+        }
+        /// Sets `sub_appid` (子商户应用ID).
+        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+            self.sub_appid = Some(sub_appid.into());
+            self
+        }
+        /// Sets `profit_sharing` (是否指定分账).
+        pub fn with_profit_sharing(mut self, profit_sharing: impl Into<bool>) -> Self {
+            self.profit_sharing = Some(profit_sharing.into());
+            self
         }
     }
 
-    /// 实名支付
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostCombinePayerInfoIdentity {
-        /// 证件类型
-        pub r#type: PostCombinePayerInfoIdentityType,
-        /// 加密后的证件号
-        #[serde(serialize_with = "crate::encryption::encrypt")]
-        pub number: String,
-        /// 加密后的姓名
-        #[serde(serialize_with = "crate::encryption::encrypt")]
-        pub name: String,
-    }
+    /// [`CombinePayerInfoIdentityType`](crate::api::v3::combine_transactions::types::CombinePayerInfoIdentityType), one type for one shape, under the name it has here.
+    pub type PostCombinePayerInfoIdentityType =
+        crate::api::v3::combine_transactions::types::CombinePayerInfoIdentityType;
 
-    /// 支付者
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostCombinePayerInfo {
-        /// 用户标识
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub openid: Option<String>,
-        /// 用户子标识
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub sub_openid: Option<String>,
-        /// 实名支付
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub identity: Option<PostCombinePayerInfoIdentity>,
-    }
+    /// [`Identity`](crate::api::v3::combine_transactions::types::Identity), one type for one shape, under the name it has here.
+    pub type PostCombinePayerInfoIdentity = crate::api::v3::combine_transactions::types::Identity;
 
-    string_enum! {
-        /// PostLimitPay
-        pub enum PostLimitPay {
-            /// `no_balance`
-            NoBalance = "no_balance",
-            /// `no_debit`
-            NoDebit = "no_debit",
-            /// `balance_only`
-            BalanceOnly = "balance_only",
-        }
-    }
+    /// [`CombinePayerInfo`](crate::api::v3::combine_transactions::types::CombinePayerInfo), one type for one shape, under the name it has here.
+    pub type PostCombinePayerInfo = crate::api::v3::combine_transactions::types::CombinePayerInfo;
 
-    string_enum! {
-        /// 贴息方案类型
-        pub enum PostSubsidyInfoSubsidyDetailSubsidyPeriodType {
-            /// `DAILY`
-            Daily = "DAILY",
-            /// `PERIOD`
-            Period = "PERIOD",
-        }
-    }
+    /// [`LimitPay`](crate::api::v3::combine_transactions::types::LimitPay), one type for one shape, under the name it has here.
+    pub type PostLimitPay = crate::api::v3::combine_transactions::types::LimitPay;
 
-    /// PostSubsidyInfoSubsidyDetailSubsidyPlan
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostSubsidyInfoSubsidyDetailSubsidyPlan {
-        /// 贴息期数
-        pub subsidy_installment_num: i64,
-        /// 贴息比例
-        pub subsidy_percent: i64,
-    }
+    /// [`SubsidyPeriodType`](crate::api::v3::combine_transactions::types::SubsidyPeriodType), one type for one shape, under the name it has here.
+    pub type PostSubsidyInfoSubsidyDetailSubsidyPeriodType =
+        crate::api::v3::combine_transactions::types::SubsidyPeriodType;
 
-    /// PostSubsidyInfoSubsidyDetail
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostSubsidyInfoSubsidyDetail {
-        /// 贴息方案类型
-        pub subsidy_period_type: PostSubsidyInfoSubsidyDetailSubsidyPeriodType,
-        /// 贴息方案列表
-        pub subsidy_plan: Vec<PostSubsidyInfoSubsidyDetailSubsidyPlan>,
-    }
+    /// [`SubsidyPlan`](crate::api::v3::combine_transactions::types::SubsidyPlan), one type for one shape, under the name it has here.
+    pub type PostSubsidyInfoSubsidyDetailSubsidyPlan =
+        crate::api::v3::combine_transactions::types::SubsidyPlan;
 
-    /// 贴息信息
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostSubsidyInfo {
-        /// 贴息详情列表
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub subsidy_detail: Option<Vec<PostSubsidyInfoSubsidyDetail>>,
-    }
+    /// [`SubsidyDetail`](crate::api::v3::combine_transactions::types::SubsidyDetail), one type for one shape, under the name it has here.
+    pub type PostSubsidyInfoSubsidyDetail =
+        crate::api::v3::combine_transactions::types::SubsidyDetail;
+
+    /// [`SubsidyInfo`](crate::api::v3::combine_transactions::types::SubsidyInfo), one type for one shape, under the name it has here.
+    pub type PostSubsidyInfo = crate::api::v3::combine_transactions::types::SubsidyInfo;
 
     /// What `POST /v3/combine-transactions/jsapi` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostResponse {
-        /// 预支付交易会话标识
-        pub prepay_id: String,
-    }
+    ///
+    /// The type is [`JsapiResponse`](crate::api::v3::combine_transactions::types::JsapiResponse), which other answers share.
+    pub type PostResponse = crate::api::v3::combine_transactions::types::JsapiResponse;
 }
 /// `/v3/combine-transactions/miniprogram`
 pub mod miniprogram {
@@ -766,7 +871,8 @@ pub mod miniprogram {
     /// Idempotent by `combine_out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "个人收款交易下单-小程序")]
     #[crate::endpoint(POST, "/v3/combine-transactions/miniprogram", response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 平台商户应用ID
         pub combine_appid: String,
@@ -776,9 +882,9 @@ pub mod miniprogram {
         #[wxpay(idempotency_key)]
         pub combine_out_trade_no: String,
         /// 支付者
-        pub combine_payer_info: PostCombinePayerInfo,
+        pub combine_payer_info: crate::api::v3::combine_transactions::types::CombinePayerInfo2,
         /// 场景信息
-        pub scene_info: Option<PostSceneInfo>,
+        pub scene_info: Option<crate::api::v3::combine_transactions::types::SceneInfo>,
         /// 商品单信息
         pub sub_orders: Vec<PostSubOrders>,
         /// 交易结束时间
@@ -786,25 +892,66 @@ pub mod miniprogram {
         /// 通知地址
         pub notify_url: Option<String>,
         /// 交易场景
-        pub trade_scenario: Option<PostTradeScenario>,
+        pub trade_scenario: Option<crate::api::v3::combine_transactions::types::TradeScenario>,
     }
 
-    /// 支付者
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostCombinePayerInfo {
-        /// 用户标识
-        pub openid: String,
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            combine_appid: impl Into<String>,
+            combine_mchid: impl Into<String>,
+            combine_out_trade_no: impl Into<String>,
+            combine_payer_info: impl Into<
+                crate::api::v3::combine_transactions::types::CombinePayerInfo2,
+            >,
+            sub_orders: impl Into<Vec<PostSubOrders>>,
+        ) -> Self {
+            Self {
+                combine_appid: combine_appid.into(),
+                combine_mchid: combine_mchid.into(),
+                combine_out_trade_no: combine_out_trade_no.into(),
+                combine_payer_info: combine_payer_info.into(),
+                scene_info: None,
+                sub_orders: sub_orders.into(),
+                time_expire: None,
+                notify_url: None,
+                trade_scenario: None,
+            }
+        }
+        /// Sets `scene_info` (场景信息).
+        pub fn with_scene_info(
+            mut self,
+            scene_info: impl Into<crate::api::v3::combine_transactions::types::SceneInfo>,
+        ) -> Self {
+            self.scene_info = Some(scene_info.into());
+            self
+        }
+        /// Sets `time_expire` (交易结束时间).
+        pub fn with_time_expire(mut self, time_expire: impl Into<crate::DateTime>) -> Self {
+            self.time_expire = Some(time_expire.into());
+            self
+        }
+        /// Sets `notify_url` (通知地址).
+        pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
+            self.notify_url = Some(notify_url.into());
+            self
+        }
+        /// Sets `trade_scenario` (交易场景).
+        pub fn with_trade_scenario(
+            mut self,
+            trade_scenario: impl Into<crate::api::v3::combine_transactions::types::TradeScenario>,
+        ) -> Self {
+            self.trade_scenario = Some(trade_scenario.into());
+            self
+        }
     }
 
-    /// 场景信息
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostSceneInfo {
-        /// 商户端设备号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub device_id: Option<String>,
-        /// 用户终端IP
-        pub payer_client_ip: String,
-    }
+    /// [`CombinePayerInfo2`](crate::api::v3::combine_transactions::types::CombinePayerInfo2), one type for one shape, under the name it has here.
+    pub type PostCombinePayerInfo = crate::api::v3::combine_transactions::types::CombinePayerInfo2;
+
+    /// [`SceneInfo`](crate::api::v3::combine_transactions::types::SceneInfo), one type for one shape, under the name it has here.
+    pub type PostSceneInfo = crate::api::v3::combine_transactions::types::SceneInfo;
 
     string_enum! {
         /// 商品服务类型
@@ -814,17 +961,12 @@ pub mod miniprogram {
         }
     }
 
-    /// 商品单金额
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostSubOrdersAmount {
-        /// 标价金额
-        pub total_amount: i64,
-        /// 标价币种
-        pub currency: String,
-    }
+    /// [`Amount`](crate::api::v3::combine_transactions::types::Amount), one type for one shape, under the name it has here.
+    pub type PostSubOrdersAmount = crate::api::v3::combine_transactions::types::Amount;
 
     /// PostSubOrders
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct PostSubOrders {
         /// 商品单发起商户号
         pub mchid: String,
@@ -839,27 +981,57 @@ pub mod miniprogram {
         /// 商品单商户订单号
         pub out_trade_no: String,
         /// 商品单金额
-        pub amount: PostSubOrdersAmount,
+        pub amount: crate::api::v3::combine_transactions::types::Amount,
         /// 附加数据
         pub attach: String,
         /// 商品描述
         pub description: String,
     }
 
-    string_enum! {
-        /// 交易场景
-        pub enum PostTradeScenario {
-            /// `RECOMMERCE`
-            Recommerce = "RECOMMERCE",
+    impl PostSubOrders {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            mchid: impl Into<String>,
+            individual_auth_id: impl Into<String>,
+            out_trade_no: impl Into<String>,
+            amount: impl Into<crate::api::v3::combine_transactions::types::Amount>,
+            attach: impl Into<String>,
+            description: impl Into<String>,
+        ) -> Self {
+            Self {
+                mchid: mchid.into(),
+                order_service_type: None,
+                individual_auth_id: individual_auth_id.into(),
+                individual_name: None,
+                out_trade_no: out_trade_no.into(),
+                amount: amount.into(),
+                attach: attach.into(),
+                description: description.into(),
+            }
+        }
+        /// Sets `order_service_type` (商品服务类型).
+        pub fn with_order_service_type(
+            mut self,
+            order_service_type: impl Into<PostSubOrdersOrderServiceType>,
+        ) -> Self {
+            self.order_service_type = Some(order_service_type.into());
+            self
+        }
+        /// Sets `individual_name` (商品单个人收款方平台昵称).
+        pub fn with_individual_name(mut self, individual_name: impl Into<String>) -> Self {
+            self.individual_name = Some(individual_name.into());
+            self
         }
     }
 
+    /// [`TradeScenario`](crate::api::v3::combine_transactions::types::TradeScenario), one type for one shape, under the name it has here.
+    pub type PostTradeScenario = crate::api::v3::combine_transactions::types::TradeScenario;
+
     /// What `POST /v3/combine-transactions/miniprogram` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostResponse {
-        /// 预支付交易会话标识
-        pub prepay_id: String,
-    }
+    ///
+    /// The type is [`JsapiResponse`](crate::api::v3::combine_transactions::types::JsapiResponse), which other answers share.
+    pub type PostResponse = crate::api::v3::combine_transactions::types::JsapiResponse;
 }
 /// `/v3/combine-transactions/native`
 pub mod native {
@@ -875,7 +1047,8 @@ pub mod native {
     #[doc(alias = "合单下单-Native支付API")]
     #[doc(alias = "合单下单-Native支付")]
     #[crate::endpoint(POST, "/v3/combine-transactions/native", response = PostResponse, serial)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 合单商户appid
         pub combine_appid: String,
@@ -885,9 +1058,9 @@ pub mod native {
         #[wxpay(idempotency_key)]
         pub combine_out_trade_no: String,
         /// 场景信息
-        pub scene_info: Option<PostSceneInfo>,
+        pub scene_info: Option<crate::api::v3::combine_transactions::types::SceneInfo>,
         /// 商品单信息
-        pub sub_orders: Vec<PostSubOrders>,
+        pub sub_orders: Vec<crate::api::v3::combine_transactions::types::SubOrders>,
         /// 交易起始时间
         pub time_start: Option<String>,
         /// 交易结束时间
@@ -895,128 +1068,98 @@ pub mod native {
         /// 通知地址
         pub notify_url: String,
         /// 指定支付方式
-        pub limit_pay: Option<Vec<PostLimitPay>>,
+        pub limit_pay: Option<Vec<crate::api::v3::combine_transactions::types::LimitPay>>,
         /// 支付者
-        pub combine_payer_info: Option<PostCombinePayerInfo>,
+        pub combine_payer_info:
+            Option<crate::api::v3::combine_transactions::types::CombinePayerInfo>,
     }
 
-    /// 场景信息
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostSceneInfo {
-        /// 商户端设备号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub device_id: Option<String>,
-        /// 用户终端IP
-        pub payer_client_ip: String,
-    }
-
-    /// 订单金额
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostSubOrdersAmount {
-        /// 标价金额
-        pub total_amount: i64,
-        /// 标价币种
-        pub currency: String,
-    }
-
-    /// 结算信息
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostSubOrdersSettleInfo {
-        /// 是否指定分账
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub profit_sharing: Option<bool>,
-        /// 补差金额
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub subsidy_amount: Option<i64>,
-    }
-
-    /// PostSubOrders
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostSubOrders {
-        /// 子单商户号
-        pub mchid: String,
-        /// 附加数据
-        pub attach: String,
-        /// 订单金额
-        pub amount: PostSubOrdersAmount,
-        /// 商品单商户订单号
-        pub out_trade_no: String,
-        /// 二级商户号
-        pub sub_mchid: String,
-        /// 订单优惠标记
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub goods_tag: Option<String>,
-        /// 商品描述
-        pub description: String,
-        /// 结算信息
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub settle_info: Option<PostSubOrdersSettleInfo>,
-        /// 子商户应用ID
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub sub_appid: Option<String>,
-    }
-
-    string_enum! {
-        /// PostLimitPay
-        pub enum PostLimitPay {
-            /// `no_balance`
-            NoBalance = "no_balance",
-            /// `no_debit`
-            NoDebit = "no_debit",
-            /// `balance_only`
-            BalanceOnly = "balance_only",
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            combine_appid: impl Into<String>,
+            combine_mchid: impl Into<String>,
+            combine_out_trade_no: impl Into<String>,
+            sub_orders: impl Into<Vec<crate::api::v3::combine_transactions::types::SubOrders>>,
+            notify_url: impl Into<String>,
+        ) -> Self {
+            Self {
+                combine_appid: combine_appid.into(),
+                combine_mchid: combine_mchid.into(),
+                combine_out_trade_no: combine_out_trade_no.into(),
+                scene_info: None,
+                sub_orders: sub_orders.into(),
+                time_start: None,
+                time_expire: None,
+                notify_url: notify_url.into(),
+                limit_pay: None,
+                combine_payer_info: None,
+            }
+        }
+        /// Sets `scene_info` (场景信息).
+        pub fn with_scene_info(
+            mut self,
+            scene_info: impl Into<crate::api::v3::combine_transactions::types::SceneInfo>,
+        ) -> Self {
+            self.scene_info = Some(scene_info.into());
+            self
+        }
+        /// Sets `time_start` (交易起始时间).
+        pub fn with_time_start(mut self, time_start: impl Into<String>) -> Self {
+            self.time_start = Some(time_start.into());
+            self
+        }
+        /// Sets `time_expire` (交易结束时间).
+        pub fn with_time_expire(mut self, time_expire: impl Into<String>) -> Self {
+            self.time_expire = Some(time_expire.into());
+            self
+        }
+        /// Sets `limit_pay` (指定支付方式).
+        pub fn with_limit_pay(
+            mut self,
+            limit_pay: impl Into<Vec<crate::api::v3::combine_transactions::types::LimitPay>>,
+        ) -> Self {
+            self.limit_pay = Some(limit_pay.into());
+            self
+        }
+        /// Sets `combine_payer_info` (支付者).
+        pub fn with_combine_payer_info(
+            mut self,
+            combine_payer_info: impl Into<crate::api::v3::combine_transactions::types::CombinePayerInfo>,
+        ) -> Self {
+            self.combine_payer_info = Some(combine_payer_info.into());
+            self
         }
     }
 
-    string_enum! {
-        /// 证件类型
-        pub enum PostCombinePayerInfoIdentityType {
-            /// `IDCARD`
-            Idcard = "IDCARD",
-            /// `HONGKONG_MACAO`
-            HongkongMacao = "HONGKONG_MACAO",
-            /// `HONGKONG_MACAO_RESIDENT`
-            HongkongMacaoResident = "HONGKONG_MACAO_RESIDENT",
-            /// `TAIWAN_RESIDENT`
-            TaiwanResident = "TAIWAN_RESIDENT",
-            /// `FOREIGN_RESIDENT`
-            ForeignResident = "FOREIGN_RESIDENT",
-            /// `OVERSEA_PASSPORT`
-            OverseaPassport = "OVERSEA_PASSPORT",
-            /// `PHONE_NUMBER`
-            PhoneNumber = "PHONE_NUMBER",
-        }
-    }
+    /// [`SceneInfo`](crate::api::v3::combine_transactions::types::SceneInfo), one type for one shape, under the name it has here.
+    pub type PostSceneInfo = crate::api::v3::combine_transactions::types::SceneInfo;
 
-    /// 实名支付
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostCombinePayerInfoIdentity {
-        /// 证件类型
-        pub r#type: PostCombinePayerInfoIdentityType,
-        /// 加密后的证件号
-        #[serde(serialize_with = "crate::encryption::encrypt")]
-        pub number: String,
-        /// 加密后的姓名
-        #[serde(serialize_with = "crate::encryption::encrypt")]
-        pub name: String,
-    }
+    /// [`Amount`](crate::api::v3::combine_transactions::types::Amount), one type for one shape, under the name it has here.
+    pub type PostSubOrdersAmount = crate::api::v3::combine_transactions::types::Amount;
 
-    /// 支付者
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostCombinePayerInfo {
-        /// 用户标识
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub openid: Option<String>,
-        /// 用户子标识
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub sub_openid: Option<String>,
-        /// 实名支付
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub identity: Option<PostCombinePayerInfoIdentity>,
-    }
+    /// [`SettleInfo`](crate::api::v3::combine_transactions::types::SettleInfo), one type for one shape, under the name it has here.
+    pub type PostSubOrdersSettleInfo = crate::api::v3::combine_transactions::types::SettleInfo;
+
+    /// [`SubOrders`](crate::api::v3::combine_transactions::types::SubOrders), one type for one shape, under the name it has here.
+    pub type PostSubOrders = crate::api::v3::combine_transactions::types::SubOrders;
+
+    /// [`LimitPay`](crate::api::v3::combine_transactions::types::LimitPay), one type for one shape, under the name it has here.
+    pub type PostLimitPay = crate::api::v3::combine_transactions::types::LimitPay;
+
+    /// [`CombinePayerInfoIdentityType`](crate::api::v3::combine_transactions::types::CombinePayerInfoIdentityType), one type for one shape, under the name it has here.
+    pub type PostCombinePayerInfoIdentityType =
+        crate::api::v3::combine_transactions::types::CombinePayerInfoIdentityType;
+
+    /// [`Identity`](crate::api::v3::combine_transactions::types::Identity), one type for one shape, under the name it has here.
+    pub type PostCombinePayerInfoIdentity = crate::api::v3::combine_transactions::types::Identity;
+
+    /// [`CombinePayerInfo`](crate::api::v3::combine_transactions::types::CombinePayerInfo), one type for one shape, under the name it has here.
+    pub type PostCombinePayerInfo = crate::api::v3::combine_transactions::types::CombinePayerInfo;
 
     /// What `POST /v3/combine-transactions/native` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 二维码链接
         pub code_url: String,
@@ -1034,19 +1177,15 @@ pub mod out_trade_no {
         #[doc(alias = "合单查询订单API")]
         #[doc(alias = "合单查询订单")]
         #[crate::endpoint(GET, "/v3/combine-transactions/out-trade-no/<combine_out_trade_no>", response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Get {
             /// 合单商户订单号 (path)
             pub combine_out_trade_no: String,
         }
 
-        /// 场景信息
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponseSceneInfo {
-            /// 商户端设备号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub device_id: Option<String>,
-        }
+        /// [`SceneInfo2`](crate::api::v3::combine_transactions::types::SceneInfo2), one type for one shape, under the name it has here.
+        pub type GetResponseSceneInfo = crate::api::v3::combine_transactions::types::SceneInfo2;
 
         string_enum! {
             /// 交易类型
@@ -1099,7 +1238,7 @@ pub mod out_trade_no {
         }
 
         /// GetResponseSubOrdersPromotionDetailGoodsDetail
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct GetResponseSubOrdersPromotionDetailGoodsDetail {
             /// 商品编码
             pub goods_id: String,
@@ -1108,134 +1247,98 @@ pub mod out_trade_no {
             /// 商品单价
             pub unit_price: i64,
             /// 商品优惠金额
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub discount_amount: Option<i64>,
             /// 商品备注
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub goods_remark: Option<String>,
         }
 
         /// GetResponseSubOrdersPromotionDetail
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
         pub struct GetResponseSubOrdersPromotionDetail {
             /// 券ID
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub coupon_id: Option<String>,
             /// 优惠名称
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub name: Option<String>,
             /// 优惠范围
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub scope: Option<GetResponseSubOrdersPromotionDetailScope>,
             /// 优惠类型
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub r#type: Option<GetResponseSubOrdersPromotionDetailType>,
             /// 优惠券面额
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub amount: Option<i64>,
             /// 活动批次ID
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub stock_id: Option<String>,
             /// 微信出资
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub wechatpay_contribute: Option<i64>,
             /// 商户出资
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub merchant_contribute: Option<i64>,
             /// 其他出资
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub other_contribute: Option<i64>,
             /// 优惠币种
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub currency: Option<String>,
             /// 单品列表
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub goods_detail: Option<Vec<GetResponseSubOrdersPromotionDetailGoodsDetail>>,
         }
 
         /// 订单金额
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct GetResponseSubOrdersAmount {
             /// 标价金额
             pub total_amount: i64,
             /// 标价币种
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub currency: Option<String>,
             /// 现金支付金额
             pub payer_amount: i64,
             /// 现金支付币种
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub payer_currency: Option<String>,
             /// 结算汇率
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub settlement_rate: Option<i64>,
         }
 
         /// GetResponseSubOrders
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct GetResponseSubOrders {
             /// 子单商户号
             pub mchid: String,
             /// 商品单个人收款方受理授权ID
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub individual_auth_id: Option<String>,
             /// 商品单个人收款方平台昵称
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub individual_name: Option<String>,
             /// 交易类型
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub trade_type: Option<GetResponseSubOrdersTradeType>,
             /// 交易状态
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub trade_state: Option<GetResponseSubOrdersTradeState>,
             /// 付款银行
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub bank_type: Option<String>,
             /// 附加数据
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub attach: Option<String>,
             /// 支付完成时间
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub success_time: Option<crate::DateTime>,
             /// 微信订单号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub transaction_id: Option<String>,
             /// 商品单商户订单号
             pub out_trade_no: String,
             /// 二级商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_mchid: Option<String>,
             /// 子商户应用ID
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_appid: Option<String>,
             /// 用户子标识
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_openid: Option<String>,
             /// 优惠信息列表
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub promotion_detail: Option<Vec<GetResponseSubOrdersPromotionDetail>>,
             /// 订单金额
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub amount: Option<GetResponseSubOrdersAmount>,
         }
 
-        /// 支付者
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponseCombinePayerInfo {
-            /// 用户标识
-            pub openid: String,
-        }
+        /// [`CombinePayerInfo2`](crate::api::v3::combine_transactions::types::CombinePayerInfo2), one type for one shape, under the name it has here.
+        pub type GetResponseCombinePayerInfo =
+            crate::api::v3::combine_transactions::types::CombinePayerInfo2;
 
-        string_enum! {
-            /// 交易场景
-            pub enum GetResponseTradeScenario {
-                /// `RECOMMERCE`
-                Recommerce = "RECOMMERCE",
-            }
-        }
+        /// [`TradeScenario`](crate::api::v3::combine_transactions::types::TradeScenario), one type for one shape, under the name it has here.
+        pub type GetResponseTradeScenario =
+            crate::api::v3::combine_transactions::types::TradeScenario;
 
         /// 使用的商户贴息信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct GetResponseInstallmentInfo {
             /// 是否使用了商户贴息
             pub use_subsidy: bool,
@@ -1244,7 +1347,7 @@ pub mod out_trade_no {
         }
 
         /// What `GET /v3/combine-transactions/out-trade-no/{combine_out_trade_no}` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct GetResponse {
             /// 合单商户appid
             pub combine_appid: String,
@@ -1255,19 +1358,15 @@ pub mod out_trade_no {
             /// 交易单微信支付订单号
             pub combine_transaction_id: String,
             /// 场景信息
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub scene_info: Option<GetResponseSceneInfo>,
+            pub scene_info: Option<crate::api::v3::combine_transactions::types::SceneInfo2>,
             /// 商品单信息
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_orders: Option<Vec<GetResponseSubOrders>>,
             /// 支付者
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub combine_payer_info: Option<GetResponseCombinePayerInfo>,
+            pub combine_payer_info:
+                Option<crate::api::v3::combine_transactions::types::CombinePayerInfo2>,
             /// 交易场景
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub trade_scenario: Option<GetResponseTradeScenario>,
+            pub trade_scenario: Option<crate::api::v3::combine_transactions::types::TradeScenario>,
             /// 使用的商户贴息信息
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub installment_info: Option<GetResponseInstallmentInfo>,
         }
 
@@ -1285,7 +1384,8 @@ pub mod out_trade_no {
                 "/v3/combine-transactions/out-trade-no/<combine_out_trade_no>/close",
                 idempotent
             )]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 合单商户订单号 (path)
                 pub combine_out_trade_no: String,
@@ -1296,7 +1396,8 @@ pub mod out_trade_no {
             }
 
             /// PostSubOrders
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct PostSubOrders {
                 /// 子单商户号
                 pub mchid: String,
@@ -1312,6 +1413,333 @@ pub mod out_trade_no {
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub sub_appid: Option<String>,
             }
+
+            impl PostSubOrders {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(mchid: impl Into<String>, out_trade_no: impl Into<String>) -> Self {
+                    Self {
+                        mchid: mchid.into(),
+                        out_trade_no: out_trade_no.into(),
+                        individual_auth_id: None,
+                        sub_mchid: None,
+                        sub_appid: None,
+                    }
+                }
+                /// Sets `individual_auth_id` (商品单个人收款方受理授权ID).
+                pub fn with_individual_auth_id(
+                    mut self,
+                    individual_auth_id: impl Into<String>,
+                ) -> Self {
+                    self.individual_auth_id = Some(individual_auth_id.into());
+                    self
+                }
+                /// Sets `sub_mchid` (二级商户号).
+                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                    self.sub_mchid = Some(sub_mchid.into());
+                    self
+                }
+                /// Sets `sub_appid` (子商户应用ID).
+                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                    self.sub_appid = Some(sub_appid.into());
+                    self
+                }
+            }
         }
+    }
+}
+/// Types that several operations of feature `combine-transactions` share, one per shape: each operation's module names them under its own names too.
+pub mod types {
+    /// 场景信息
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct SceneInfo {
+        /// 商户端设备号
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub device_id: Option<String>,
+        /// 用户终端IP
+        pub payer_client_ip: String,
+    }
+
+    impl SceneInfo {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(payer_client_ip: impl Into<String>) -> Self {
+            Self {
+                device_id: None,
+                payer_client_ip: payer_client_ip.into(),
+            }
+        }
+        /// Sets `device_id` (商户端设备号).
+        pub fn with_device_id(mut self, device_id: impl Into<String>) -> Self {
+            self.device_id = Some(device_id.into());
+            self
+        }
+    }
+
+    /// 订单金额
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct Amount {
+        /// 标价金额
+        pub total_amount: i64,
+        /// 标价币种
+        pub currency: String,
+    }
+
+    /// 结算信息
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct SettleInfo {
+        /// 是否指定分账
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub profit_sharing: Option<bool>,
+        /// 补差金额
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub subsidy_amount: Option<i64>,
+    }
+
+    impl SettleInfo {
+        /// Sets `profit_sharing` (是否指定分账).
+        pub fn with_profit_sharing(mut self, profit_sharing: impl Into<bool>) -> Self {
+            self.profit_sharing = Some(profit_sharing.into());
+            self
+        }
+        /// Sets `subsidy_amount` (补差金额).
+        pub fn with_subsidy_amount(mut self, subsidy_amount: impl Into<i64>) -> Self {
+            self.subsidy_amount = Some(subsidy_amount.into());
+            self
+        }
+    }
+
+    string_enum! {
+        /// 证件类型
+        pub enum CombinePayerInfoIdentityType {
+            /// `IDCARD`
+            Idcard = "IDCARD",
+            /// `HONGKONG_MACAO`
+            HongkongMacao = "HONGKONG_MACAO",
+            /// `HONGKONG_MACAO_RESIDENT`
+            HongkongMacaoResident = "HONGKONG_MACAO_RESIDENT",
+            /// `TAIWAN_RESIDENT`
+            TaiwanResident = "TAIWAN_RESIDENT",
+            /// `FOREIGN_RESIDENT`
+            ForeignResident = "FOREIGN_RESIDENT",
+            /// `OVERSEA_PASSPORT`
+            OverseaPassport = "OVERSEA_PASSPORT",
+            /// `PHONE_NUMBER`
+            PhoneNumber = "PHONE_NUMBER",
+        }
+    }
+
+    /// 实名支付
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct Identity {
+        /// 证件类型
+        pub r#type: crate::api::v3::combine_transactions::types::CombinePayerInfoIdentityType,
+        /// 加密后的证件号
+        #[serde(serialize_with = "crate::encryption::encrypt")]
+        pub number: String,
+        /// 加密后的姓名
+        #[serde(serialize_with = "crate::encryption::encrypt")]
+        pub name: String,
+    }
+
+    string_enum! {
+        /// 交易场景
+        pub enum TradeScenario {
+            /// `RECOMMERCE`
+            Recommerce = "RECOMMERCE",
+        }
+    }
+
+    string_enum! {
+        /// LimitPay
+        pub enum LimitPay {
+            /// `no_balance`
+            NoBalance = "no_balance",
+            /// `no_debit`
+            NoDebit = "no_debit",
+            /// `balance_only`
+            BalanceOnly = "balance_only",
+        }
+    }
+
+    string_enum! {
+        /// 贴息方案类型
+        pub enum SubsidyPeriodType {
+            /// `DAILY`
+            Daily = "DAILY",
+            /// `PERIOD`
+            Period = "PERIOD",
+        }
+    }
+
+    /// SubsidyPlan
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct SubsidyPlan {
+        /// 贴息期数
+        pub subsidy_installment_num: i64,
+        /// 贴息比例
+        pub subsidy_percent: i64,
+    }
+
+    /// SubsidyDetail
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct SubsidyDetail {
+        /// 贴息方案类型
+        pub subsidy_period_type: crate::api::v3::combine_transactions::types::SubsidyPeriodType,
+        /// 贴息方案列表
+        pub subsidy_plan: Vec<crate::api::v3::combine_transactions::types::SubsidyPlan>,
+    }
+
+    /// 贴息信息
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct SubsidyInfo {
+        /// 贴息详情列表
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub subsidy_detail: Option<Vec<crate::api::v3::combine_transactions::types::SubsidyDetail>>,
+    }
+
+    impl SubsidyInfo {
+        /// Sets `subsidy_detail` (贴息详情列表).
+        pub fn with_subsidy_detail(
+            mut self,
+            subsidy_detail: impl Into<Vec<crate::api::v3::combine_transactions::types::SubsidyDetail>>,
+        ) -> Self {
+            self.subsidy_detail = Some(subsidy_detail.into());
+            self
+        }
+    }
+
+    /// SubOrders
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct SubOrders {
+        /// 子单商户号
+        pub mchid: String,
+        /// 附加数据
+        pub attach: String,
+        /// 订单金额
+        pub amount: crate::api::v3::combine_transactions::types::Amount,
+        /// 商品单商户订单号
+        pub out_trade_no: String,
+        /// 二级商户号
+        pub sub_mchid: String,
+        /// 订单优惠标记
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub goods_tag: Option<String>,
+        /// 商品描述
+        pub description: String,
+        /// 结算信息
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub settle_info: Option<crate::api::v3::combine_transactions::types::SettleInfo>,
+        /// 子商户应用ID
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub sub_appid: Option<String>,
+    }
+
+    impl SubOrders {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            mchid: impl Into<String>,
+            attach: impl Into<String>,
+            amount: impl Into<crate::api::v3::combine_transactions::types::Amount>,
+            out_trade_no: impl Into<String>,
+            sub_mchid: impl Into<String>,
+            description: impl Into<String>,
+        ) -> Self {
+            Self {
+                mchid: mchid.into(),
+                attach: attach.into(),
+                amount: amount.into(),
+                out_trade_no: out_trade_no.into(),
+                sub_mchid: sub_mchid.into(),
+                goods_tag: None,
+                description: description.into(),
+                settle_info: None,
+                sub_appid: None,
+            }
+        }
+        /// Sets `goods_tag` (订单优惠标记).
+        pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
+            self.goods_tag = Some(goods_tag.into());
+            self
+        }
+        /// Sets `settle_info` (结算信息).
+        pub fn with_settle_info(
+            mut self,
+            settle_info: impl Into<crate::api::v3::combine_transactions::types::SettleInfo>,
+        ) -> Self {
+            self.settle_info = Some(settle_info.into());
+            self
+        }
+        /// Sets `sub_appid` (子商户应用ID).
+        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+            self.sub_appid = Some(sub_appid.into());
+            self
+        }
+    }
+
+    /// 支付者
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct CombinePayerInfo {
+        /// 用户标识
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub openid: Option<String>,
+        /// 用户子标识
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub sub_openid: Option<String>,
+        /// 实名支付
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub identity: Option<crate::api::v3::combine_transactions::types::Identity>,
+    }
+
+    impl CombinePayerInfo {
+        /// Sets `openid` (用户标识).
+        pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
+            self.openid = Some(openid.into());
+            self
+        }
+        /// Sets `sub_openid` (用户子标识).
+        pub fn with_sub_openid(mut self, sub_openid: impl Into<String>) -> Self {
+            self.sub_openid = Some(sub_openid.into());
+            self
+        }
+        /// Sets `identity` (实名支付).
+        pub fn with_identity(
+            mut self,
+            identity: impl Into<crate::api::v3::combine_transactions::types::Identity>,
+        ) -> Self {
+            self.identity = Some(identity.into());
+            self
+        }
+    }
+
+    /// 场景信息
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+    pub struct SceneInfo2 {
+        /// 商户端设备号
+        pub device_id: Option<String>,
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct JsapiResponse {
+        /// 预支付交易会话标识
+        pub prepay_id: String,
+    }
+
+    /// 支付者
+    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct CombinePayerInfo2 {
+        /// 用户标识
+        pub openid: String,
     }
 }

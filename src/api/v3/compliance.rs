@@ -15,14 +15,15 @@ pub mod inactive_merchant_identity_verification {
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[doc(alias = "发起不活跃商户身份核实")]
         #[crate::endpoint(POST, "/v3/compliance/inactive-merchant-identity-verification/merchants", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 特约商户号
             pub sub_mchid: String,
         }
 
         /// What `POST /v3/compliance/inactive-merchant-identity-verification/merchants` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 核实单号
             pub verification_id: String,
@@ -41,7 +42,8 @@ pub mod inactive_merchant_identity_verification {
                     /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/inactive-merchant-identity-verification/inactive-mch-identity-verification/query-inactive-merchant-identity-verification.html)
                     #[doc(alias = "查询不活跃商户身份核实结果")]
                     #[crate::endpoint(GET, "/v3/compliance/inactive-merchant-identity-verification/merchants/<sub_mchid>/verifications/<verification_id>", response = GetResponse)]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct Get {
                         /// 特约商户号 (path)
                         pub sub_mchid: String,
@@ -72,7 +74,7 @@ pub mod inactive_merchant_identity_verification {
                     }
 
                     /// What `GET /v3/compliance/inactive-merchant-identity-verification/merchants/{sub_mchid}/verifications/{verification_id}` answers.
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct GetResponse {
                         /// 特约商户号
                         pub sub_mchid: String,
@@ -81,13 +83,10 @@ pub mod inactive_merchant_identity_verification {
                         /// 核实单状态
                         pub state: GetResponseState,
                         /// 失败原因
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub fail_reason: Option<GetResponseFailReason>,
                         /// 创建时间
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub create_time: Option<String>,
                         /// 完成时间
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub finish_time: Option<String>,
                     }
                 }

@@ -13,75 +13,25 @@ pub mod partner {
             /// `GET /v3/credit-repayment/partner/contracts/{out_contract_code}`
             #[doc(alias = "查询自动还款协议")]
             #[crate::endpoint(GET, "/v3/credit-repayment/partner/contracts/<out_contract_code>", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 服务商签约协议号 (path)
                 pub out_contract_code: String,
             }
 
-            string_enum! {
-                /// 协议状态
-                pub enum GetResponseContractState {
-                    /// `CONTRACT_STATE_INVALID`
-                    ContractStateInvalid = "CONTRACT_STATE_INVALID",
-                    /// `CONTRACT_STATE_EFFECTIVE`
-                    ContractStateEffective = "CONTRACT_STATE_EFFECTIVE",
-                    /// `CONTRACT_STATE_TERMINATED`
-                    ContractStateTerminated = "CONTRACT_STATE_TERMINATED",
-                }
-            }
+            /// [`ContractState`](crate::api::v3::credit_repayment::types::ContractState), one type for one shape, under the name it has here.
+            pub type GetResponseContractState =
+                crate::api::v3::credit_repayment::types::ContractState;
 
-            string_enum! {
-                /// 协议解约方式
-                pub enum GetResponseContractTerminatedMode {
-                    /// `TERMINATION_MODE_INVALID`
-                    TerminationModeInvalid = "TERMINATION_MODE_INVALID",
-                    /// `TERMINATION_MODE_BY_USER`
-                    TerminationModeByUser = "TERMINATION_MODE_BY_USER",
-                    /// `TERMINATION_MODE_BY_MERCHANT`
-                    TerminationModeByMerchant = "TERMINATION_MODE_BY_MERCHANT",
-                    /// `TERMINATION_MODE_BY_CUSTOMER_SERVICE`
-                    TerminationModeByCustomerService = "TERMINATION_MODE_BY_CUSTOMER_SERVICE",
-                }
-            }
+            /// [`ContractTerminatedMode`](crate::api::v3::credit_repayment::types::ContractTerminatedMode), one type for one shape, under the name it has here.
+            pub type GetResponseContractTerminatedMode =
+                crate::api::v3::credit_repayment::types::ContractTerminatedMode;
 
             /// What `GET /v3/credit-repayment/partner/contracts/{out_contract_code}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponse {
-                /// 协议ID
-                pub contract_id: String,
-                /// 模板ID
-                pub plan_id: String,
-                /// 服务商签约协议号
-                pub out_contract_code: String,
-                /// 用户展示名称
-                pub display_name: String,
-                /// 协议状态
-                pub contract_state: GetResponseContractState,
-                /// 协议签署时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub contract_signed_time: Option<crate::DateTime>,
-                /// 协议解约时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub contract_terminated_time: Option<crate::DateTime>,
-                /// 协议解约方式
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub contract_terminated_mode: Option<GetResponseContractTerminatedMode>,
-                /// 协议解约备注
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub contract_termination_remark: Option<String>,
-                /// 还款日
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub repayment_day: Option<i64>,
-                /// 用户服务商标识
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub openid: Option<String>,
-                /// 服务商AppID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub appid: Option<String>,
-                /// 还款金额上限
-                pub repayment_amount_limit: i64,
-            }
+            ///
+            /// The type is [`ContractInfo`](crate::api::v3::credit_repayment::types::ContractInfo), which other answers share.
+            pub type GetResponse = crate::api::v3::credit_repayment::types::ContractInfo;
         }
         /// `/v3/credit-repayment/partner/contracts/app-presign`
         pub mod app_presign {
@@ -94,7 +44,8 @@ pub mod partner {
             /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "APP预签约自动还款协议")]
             #[crate::endpoint(POST, "/v3/credit-repayment/partner/contracts/app-presign", response = PostResponse, serial)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 商户AppID
                 pub appid: String,
@@ -116,59 +67,75 @@ pub mod partner {
                 /// 子商户AppID
                 pub sub_appid: Option<String>,
                 /// 用户实名信息
-                pub real_identity: PostRealIdentity,
+                pub real_identity: crate::api::v3::credit_repayment::types::RealIdentity,
                 /// 交易信息
-                pub trade_info: Option<PostTradeInfo>,
+                pub trade_info: Option<crate::api::v3::credit_repayment::types::TradeInfo>,
             }
 
-            string_enum! {
-                /// 实名验证类型
-                pub enum PostRealIdentityIdentityType {
-                    /// `REAL_IDENTITY_TYPE_INVALID`
-                    RealIdentityTypeInvalid = "REAL_IDENTITY_TYPE_INVALID",
-                    /// `REAL_IDENTITY_TYPE_ID_CARD`
-                    RealIdentityTypeIdCard = "REAL_IDENTITY_TYPE_ID_CARD",
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                #[allow(clippy::too_many_arguments)]
+                pub fn new(
+                    appid: impl Into<String>,
+                    plan_id: impl Into<String>,
+                    out_contract_code: impl Into<String>,
+                    display_name: impl Into<String>,
+                    contract_notify_url: impl Into<String>,
+                    repayment_day: impl Into<i64>,
+                    repayment_amount_limit: impl Into<String>,
+                    real_identity: impl Into<crate::api::v3::credit_repayment::types::RealIdentity>,
+                ) -> Self {
+                    Self {
+                        appid: appid.into(),
+                        plan_id: plan_id.into(),
+                        out_contract_code: out_contract_code.into(),
+                        display_name: display_name.into(),
+                        contract_notify_url: contract_notify_url.into(),
+                        repayment_day: repayment_day.into(),
+                        repayment_amount_limit: repayment_amount_limit.into(),
+                        sub_mchid: None,
+                        sub_appid: None,
+                        real_identity: real_identity.into(),
+                        trade_info: None,
+                    }
+                }
+                /// Sets `sub_mchid` (子商户号).
+                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                    self.sub_mchid = Some(sub_mchid.into());
+                    self
+                }
+                /// Sets `sub_appid` (子商户AppID).
+                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                    self.sub_appid = Some(sub_appid.into());
+                    self
+                }
+                /// Sets `trade_info` (交易信息).
+                pub fn with_trade_info(
+                    mut self,
+                    trade_info: impl Into<crate::api::v3::credit_repayment::types::TradeInfo>,
+                ) -> Self {
+                    self.trade_info = Some(trade_info.into());
+                    self
                 }
             }
 
-            /// 用户实名信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostRealIdentity {
-                /// 实名验证类型
-                pub identity_type: PostRealIdentityIdentityType,
-                /// 自然人证件号码
-                #[serde(serialize_with = "crate::encryption::encrypt")]
-                pub identity_id: String,
-                /// 自然人姓名
-                #[serde(serialize_with = "crate::encryption::encrypt")]
-                pub real_name: String,
-            }
+            /// [`IdentityType`](crate::api::v3::credit_repayment::types::IdentityType), one type for one shape, under the name it has here.
+            pub type PostRealIdentityIdentityType =
+                crate::api::v3::credit_repayment::types::IdentityType;
 
-            /// 交易信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostTradeInfo {
-                /// 商户侧交易单号
-                pub out_trade_no: String,
-                /// 还款金额
-                pub deduct_amount: i64,
-                /// 产品描述
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub description: Option<String>,
-                /// 商户数据包
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub attach: Option<String>,
-                /// 商户回调地址
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub notify_url: Option<String>,
-            }
+            /// [`RealIdentity`](crate::api::v3::credit_repayment::types::RealIdentity), one type for one shape, under the name it has here.
+            pub type PostRealIdentity = crate::api::v3::credit_repayment::types::RealIdentity;
+
+            /// [`TradeInfo`](crate::api::v3::credit_repayment::types::TradeInfo), one type for one shape, under the name it has here.
+            pub type PostTradeInfo = crate::api::v3::credit_repayment::types::TradeInfo;
 
             /// What `POST /v3/credit-repayment/partner/contracts/app-presign` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct PostResponse {
                 /// 预签约码
                 pub presign_token: String,
                 /// 跳转到的签约服务提供方
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub redirect_service: Option<String>,
             }
         }
@@ -183,7 +150,8 @@ pub mod partner {
             /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "H5预签约自动还款协议")]
             #[crate::endpoint(POST, "/v3/credit-repayment/partner/contracts/h5-presign", response = PostResponse, serial)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 商户AppID
                 pub appid: String,
@@ -205,64 +173,96 @@ pub mod partner {
                 /// 子商户AppID
                 pub sub_appid: Option<String>,
                 /// 用户实名信息
-                pub real_identity: PostRealIdentity,
+                pub real_identity: crate::api::v3::credit_repayment::types::RealIdentity,
                 /// 交易信息
-                pub trade_info: Option<PostTradeInfo>,
+                pub trade_info: Option<crate::api::v3::credit_repayment::types::TradeInfo>,
                 /// 跳转控制信息
                 pub jump_info: Option<PostJumpInfo>,
             }
 
-            string_enum! {
-                /// 实名验证类型
-                pub enum PostRealIdentityIdentityType {
-                    /// `REAL_IDENTITY_TYPE_INVALID`
-                    RealIdentityTypeInvalid = "REAL_IDENTITY_TYPE_INVALID",
-                    /// `REAL_IDENTITY_TYPE_ID_CARD`
-                    RealIdentityTypeIdCard = "REAL_IDENTITY_TYPE_ID_CARD",
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                #[allow(clippy::too_many_arguments)]
+                pub fn new(
+                    appid: impl Into<String>,
+                    plan_id: impl Into<String>,
+                    out_contract_code: impl Into<String>,
+                    display_name: impl Into<String>,
+                    contract_notify_url: impl Into<String>,
+                    repayment_day: impl Into<i64>,
+                    repayment_amount_limit: impl Into<String>,
+                    real_identity: impl Into<crate::api::v3::credit_repayment::types::RealIdentity>,
+                ) -> Self {
+                    Self {
+                        appid: appid.into(),
+                        plan_id: plan_id.into(),
+                        out_contract_code: out_contract_code.into(),
+                        display_name: display_name.into(),
+                        contract_notify_url: contract_notify_url.into(),
+                        repayment_day: repayment_day.into(),
+                        repayment_amount_limit: repayment_amount_limit.into(),
+                        sub_mchid: None,
+                        sub_appid: None,
+                        real_identity: real_identity.into(),
+                        trade_info: None,
+                        jump_info: None,
+                    }
+                }
+                /// Sets `sub_mchid` (子商户号).
+                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                    self.sub_mchid = Some(sub_mchid.into());
+                    self
+                }
+                /// Sets `sub_appid` (子商户AppID).
+                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                    self.sub_appid = Some(sub_appid.into());
+                    self
+                }
+                /// Sets `trade_info` (交易信息).
+                pub fn with_trade_info(
+                    mut self,
+                    trade_info: impl Into<crate::api::v3::credit_repayment::types::TradeInfo>,
+                ) -> Self {
+                    self.trade_info = Some(trade_info.into());
+                    self
+                }
+                /// Sets `jump_info` (跳转控制信息).
+                pub fn with_jump_info(mut self, jump_info: impl Into<PostJumpInfo>) -> Self {
+                    self.jump_info = Some(jump_info.into());
+                    self
                 }
             }
 
-            /// 用户实名信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostRealIdentity {
-                /// 实名验证类型
-                pub identity_type: PostRealIdentityIdentityType,
-                /// 自然人证件号码
-                #[serde(serialize_with = "crate::encryption::encrypt")]
-                pub identity_id: String,
-                /// 自然人姓名
-                #[serde(serialize_with = "crate::encryption::encrypt")]
-                pub real_name: String,
-            }
+            /// [`IdentityType`](crate::api::v3::credit_repayment::types::IdentityType), one type for one shape, under the name it has here.
+            pub type PostRealIdentityIdentityType =
+                crate::api::v3::credit_repayment::types::IdentityType;
 
-            /// 交易信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostTradeInfo {
-                /// 商户侧交易单号
-                pub out_trade_no: String,
-                /// 还款金额
-                pub deduct_amount: i64,
-                /// 产品描述
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub description: Option<String>,
-                /// 商户数据包
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub attach: Option<String>,
-                /// 商户回调地址
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub notify_url: Option<String>,
-            }
+            /// [`RealIdentity`](crate::api::v3::credit_repayment::types::RealIdentity), one type for one shape, under the name it has here.
+            pub type PostRealIdentity = crate::api::v3::credit_repayment::types::RealIdentity;
+
+            /// [`TradeInfo`](crate::api::v3::credit_repayment::types::TradeInfo), one type for one shape, under the name it has here.
+            pub type PostTradeInfo = crate::api::v3::credit_repayment::types::TradeInfo;
 
             /// 跳转控制信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct PostJumpInfo {
                 /// 签约完后要跳转到的应用AppID
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub jump_appid: Option<String>,
             }
 
+            impl PostJumpInfo {
+                /// Sets `jump_appid` (签约完后要跳转到的应用AppID).
+                pub fn with_jump_appid(mut self, jump_appid: impl Into<String>) -> Self {
+                    self.jump_appid = Some(jump_appid.into());
+                    self
+                }
+            }
+
             /// What `POST /v3/credit-repayment/partner/contracts/h5-presign` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct PostResponse {
                 /// 拉起微信支付签约页的URL
                 pub redirect_url: String,
@@ -277,7 +277,8 @@ pub mod partner {
             /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "解除自动还款协议")]
             #[crate::endpoint(POST, "/v3/credit-repayment/partner/contracts/terminate", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 服务商签约协议号
                 #[wxpay(idempotency_key)]
@@ -286,77 +287,23 @@ pub mod partner {
                 pub contract_termination_remark: String,
             }
 
-            string_enum! {
-                /// 协议状态
-                pub enum PostResponseContractInfoContractState {
-                    /// `CONTRACT_STATE_INVALID`
-                    ContractStateInvalid = "CONTRACT_STATE_INVALID",
-                    /// `CONTRACT_STATE_EFFECTIVE`
-                    ContractStateEffective = "CONTRACT_STATE_EFFECTIVE",
-                    /// `CONTRACT_STATE_TERMINATED`
-                    ContractStateTerminated = "CONTRACT_STATE_TERMINATED",
-                }
-            }
+            /// [`ContractState`](crate::api::v3::credit_repayment::types::ContractState), one type for one shape, under the name it has here.
+            pub type PostResponseContractInfoContractState =
+                crate::api::v3::credit_repayment::types::ContractState;
 
-            string_enum! {
-                /// 协议解约方式
-                pub enum PostResponseContractInfoContractTerminatedMode {
-                    /// `TERMINATION_MODE_INVALID`
-                    TerminationModeInvalid = "TERMINATION_MODE_INVALID",
-                    /// `TERMINATION_MODE_BY_USER`
-                    TerminationModeByUser = "TERMINATION_MODE_BY_USER",
-                    /// `TERMINATION_MODE_BY_MERCHANT`
-                    TerminationModeByMerchant = "TERMINATION_MODE_BY_MERCHANT",
-                    /// `TERMINATION_MODE_BY_CUSTOMER_SERVICE`
-                    TerminationModeByCustomerService = "TERMINATION_MODE_BY_CUSTOMER_SERVICE",
-                }
-            }
+            /// [`ContractTerminatedMode`](crate::api::v3::credit_repayment::types::ContractTerminatedMode), one type for one shape, under the name it has here.
+            pub type PostResponseContractInfoContractTerminatedMode =
+                crate::api::v3::credit_repayment::types::ContractTerminatedMode;
 
-            /// 协议信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponseContractInfo {
-                /// 协议ID
-                pub contract_id: String,
-                /// 模板ID
-                pub plan_id: String,
-                /// 服务商签约协议号
-                pub out_contract_code: String,
-                /// 用户展示名称
-                pub display_name: String,
-                /// 协议状态
-                pub contract_state: PostResponseContractInfoContractState,
-                /// 协议签署时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub contract_signed_time: Option<crate::DateTime>,
-                /// 协议解约时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub contract_terminated_time: Option<crate::DateTime>,
-                /// 协议解约方式
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub contract_terminated_mode:
-                    Option<PostResponseContractInfoContractTerminatedMode>,
-                /// 协议解约备注
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub contract_termination_remark: Option<String>,
-                /// 还款日
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub repayment_day: Option<i64>,
-                /// 用户服务商标识
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub openid: Option<String>,
-                /// 服务商AppID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub appid: Option<String>,
-                /// 还款金额上限
-                pub repayment_amount_limit: i64,
-            }
+            /// [`ContractInfo`](crate::api::v3::credit_repayment::types::ContractInfo), one type for one shape, under the name it has here.
+            pub type PostResponseContractInfo =
+                crate::api::v3::credit_repayment::types::ContractInfo;
 
             /// What `POST /v3/credit-repayment/partner/contracts/terminate` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
             pub struct PostResponse {
                 /// 协议信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub contract_info: Option<PostResponseContractInfo>,
+                pub contract_info: Option<crate::api::v3::credit_repayment::types::ContractInfo>,
             }
         }
     }
@@ -369,7 +316,8 @@ pub mod partner {
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "发起还款")]
         #[crate::endpoint(POST, "/v3/credit-repayment/partner/deduct-orders", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 还款协议ID
             pub contract_id: String,
@@ -388,52 +336,41 @@ pub mod partner {
             pub attach: Option<String>,
         }
 
-        string_enum! {
-            /// 还款单状态
-            pub enum PostResponseOrderState {
-                /// `DEDUCT_ORDER_STATE_PENDING`
-                DeductOrderStatePending = "DEDUCT_ORDER_STATE_PENDING",
-                /// `DEDUCT_ORDER_STATE_NOT_PAY`
-                DeductOrderStateNotPay = "DEDUCT_ORDER_STATE_NOT_PAY",
-                /// `DEDUCT_ORDER_STATE_PAY_SUCCESS`
-                DeductOrderStatePaySuccess = "DEDUCT_ORDER_STATE_PAY_SUCCESS",
-                /// `DEDUCT_ORDER_STATE_PAY_FAIL`
-                DeductOrderStatePayFail = "DEDUCT_ORDER_STATE_PAY_FAIL",
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                contract_id: impl Into<String>,
+                out_trade_no: impl Into<String>,
+                out_record_id: impl Into<String>,
+                deduct_amount: impl Into<String>,
+                notify_url: impl Into<String>,
+                description: impl Into<String>,
+            ) -> Self {
+                Self {
+                    contract_id: contract_id.into(),
+                    out_trade_no: out_trade_no.into(),
+                    out_record_id: out_record_id.into(),
+                    deduct_amount: deduct_amount.into(),
+                    notify_url: notify_url.into(),
+                    description: description.into(),
+                    attach: None,
+                }
+            }
+            /// Sets `attach` (商户数据包).
+            pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+                self.attach = Some(attach.into());
+                self
             }
         }
 
+        /// [`OrderState`](crate::api::v3::credit_repayment::types::OrderState), one type for one shape, under the name it has here.
+        pub type PostResponseOrderState = crate::api::v3::credit_repayment::types::OrderState;
+
         /// What `POST /v3/credit-repayment/partner/deduct-orders` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponse {
-            /// 商户侧交易单号
-            pub out_trade_no: String,
-            /// 商户侧预约还款单号
-            pub out_record_id: String,
-            /// 商户AppID
-            pub appid: String,
-            /// 子商户AppID
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub sub_appid: Option<String>,
-            /// 用户标识
-            pub openid: String,
-            /// 还款协议ID
-            pub contract_id: String,
-            /// 还款单状态
-            pub order_state: PostResponseOrderState,
-            /// 还款金额
-            pub deduct_amount: String,
-            /// 实际还款金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub pay_success_amount: Option<String>,
-            /// 产品描述
-            pub description: String,
-            /// 商户数据包
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub attach: Option<String>,
-            /// 微信支付的支付单号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub transaction_id: Option<String>,
-        }
+        ///
+        /// The type is [`PartnerResponse`](crate::api::v3::credit_repayment::types::PartnerResponse), which other answers share.
+        pub type PostResponse = crate::api::v3::credit_repayment::types::PartnerResponse;
 
         /// `/v3/credit-repayment/partner/deduct-orders/{out_trade_no}`
         pub mod _out_trade_no_ {
@@ -442,58 +379,20 @@ pub mod partner {
             /// `GET /v3/credit-repayment/partner/deduct-orders/{out_trade_no}`
             #[doc(alias = "查询还款单")]
             #[crate::endpoint(GET, "/v3/credit-repayment/partner/deduct-orders/<out_trade_no>", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 商户侧交易单号 (path)
                 pub out_trade_no: String,
             }
 
-            string_enum! {
-                /// 还款单状态
-                pub enum GetResponseOrderState {
-                    /// `DEDUCT_ORDER_STATE_PENDING`
-                    DeductOrderStatePending = "DEDUCT_ORDER_STATE_PENDING",
-                    /// `DEDUCT_ORDER_STATE_NOT_PAY`
-                    DeductOrderStateNotPay = "DEDUCT_ORDER_STATE_NOT_PAY",
-                    /// `DEDUCT_ORDER_STATE_PAY_SUCCESS`
-                    DeductOrderStatePaySuccess = "DEDUCT_ORDER_STATE_PAY_SUCCESS",
-                    /// `DEDUCT_ORDER_STATE_PAY_FAIL`
-                    DeductOrderStatePayFail = "DEDUCT_ORDER_STATE_PAY_FAIL",
-                }
-            }
+            /// [`OrderState`](crate::api::v3::credit_repayment::types::OrderState), one type for one shape, under the name it has here.
+            pub type GetResponseOrderState = crate::api::v3::credit_repayment::types::OrderState;
 
             /// What `GET /v3/credit-repayment/partner/deduct-orders/{out_trade_no}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponse {
-                /// 商户侧交易单号
-                pub out_trade_no: String,
-                /// 商户侧预约还款单号
-                pub out_record_id: String,
-                /// 商户AppID
-                pub appid: String,
-                /// 子商户AppID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sub_appid: Option<String>,
-                /// 用户标识
-                pub openid: String,
-                /// 还款协议ID
-                pub contract_id: String,
-                /// 还款单状态
-                pub order_state: GetResponseOrderState,
-                /// 还款金额
-                pub deduct_amount: String,
-                /// 实际还款金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub pay_success_amount: Option<String>,
-                /// 产品描述
-                pub description: String,
-                /// 商户数据包
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub attach: Option<String>,
-                /// 微信支付的支付单号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub transaction_id: Option<String>,
-            }
+            ///
+            /// The type is [`PartnerResponse`](crate::api::v3::credit_repayment::types::PartnerResponse), which other answers share.
+            pub type GetResponse = crate::api::v3::credit_repayment::types::PartnerResponse;
         }
     }
     /// `/v3/credit-repayment/partner/schedule-records`
@@ -505,7 +404,8 @@ pub mod partner {
             /// `GET /v3/credit-repayment/partner/schedule-records/{out_record_id}`
             #[doc(alias = "查询预约还款记录")]
             #[crate::endpoint(GET, "/v3/credit-repayment/partner/schedule-records/<out_record_id>", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 商户侧预约还款单号 (path)
                 pub out_record_id: String,
@@ -514,27 +414,9 @@ pub mod partner {
             }
 
             /// What `GET /v3/credit-repayment/partner/schedule-records/{out_record_id}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponse {
-                /// 商户侧预约还款单号
-                pub out_record_id: String,
-                /// 商户AppID
-                pub appid: String,
-                /// 子商户AppID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sub_appid: Option<String>,
-                /// 还款协议ID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub contract_id: Option<String>,
-                /// 应还款金额
-                pub repayment_amount: String,
-                /// 最低还款金额
-                pub min_repayment_amount: String,
-                /// 还款日期
-                pub repayment_date: String,
-                /// 用户标识
-                pub openid: String,
-            }
+            ///
+            /// The type is [`ScheduleRecords`](crate::api::v3::credit_repayment::types::ScheduleRecords), which other answers share.
+            pub type GetResponse = crate::api::v3::credit_repayment::types::ScheduleRecords;
         }
         /// `/v3/credit-repayment/partner/schedule-records/batch-create`
         pub mod batch_create {
@@ -545,7 +427,8 @@ pub mod partner {
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[doc(alias = "预约还款")]
             #[crate::endpoint(POST, "/v3/credit-repayment/partner/schedule-records/batch-create", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 还款协议ID
                 pub contract_id: String,
@@ -558,7 +441,8 @@ pub mod partner {
             }
 
             /// PostScheduleItems
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct PostScheduleItems {
                 /// 商户侧预约还款单号
                 pub out_record_id: String,
@@ -576,36 +460,246 @@ pub mod partner {
                 pub repayment_date: String,
             }
 
-            /// PostResponseScheduleRecords
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponseScheduleRecords {
-                /// 商户侧预约还款单号
-                pub out_record_id: String,
-                /// 商户AppID
-                pub appid: String,
-                /// 子商户AppID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sub_appid: Option<String>,
-                /// 还款协议ID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub contract_id: Option<String>,
-                /// 应还款金额
-                pub repayment_amount: String,
-                /// 最低还款金额
-                pub min_repayment_amount: String,
-                /// 还款日期
-                pub repayment_date: String,
-                /// 用户标识
-                pub openid: String,
+            impl PostScheduleItems {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    out_record_id: impl Into<String>,
+                    sub_mchid: impl Into<String>,
+                    repayment_amount: impl Into<String>,
+                    repayment_date: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        out_record_id: out_record_id.into(),
+                        sub_mchid: sub_mchid.into(),
+                        sub_appid: None,
+                        repayment_amount: repayment_amount.into(),
+                        min_repayment_amount: None,
+                        repayment_date: repayment_date.into(),
+                    }
+                }
+                /// Sets `sub_appid` (子商户AppID).
+                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                    self.sub_appid = Some(sub_appid.into());
+                    self
+                }
+                /// Sets `min_repayment_amount` (最低还款金额).
+                pub fn with_min_repayment_amount(
+                    mut self,
+                    min_repayment_amount: impl Into<String>,
+                ) -> Self {
+                    self.min_repayment_amount = Some(min_repayment_amount.into());
+                    self
+                }
             }
 
+            /// [`ScheduleRecords`](crate::api::v3::credit_repayment::types::ScheduleRecords), one type for one shape, under the name it has here.
+            pub type PostResponseScheduleRecords =
+                crate::api::v3::credit_repayment::types::ScheduleRecords;
+
             /// What `POST /v3/credit-repayment/partner/schedule-records/batch-create` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
             pub struct PostResponse {
                 /// 预约还款记录列表
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub schedule_records: Option<Vec<PostResponseScheduleRecords>>,
+                pub schedule_records:
+                    Option<Vec<crate::api::v3::credit_repayment::types::ScheduleRecords>>,
             }
         }
+    }
+}
+/// Types that several operations of feature `credit-repayment` share, one per shape: each operation's module names them under its own names too.
+pub mod types {
+    string_enum! {
+        /// 实名验证类型
+        pub enum IdentityType {
+            /// `REAL_IDENTITY_TYPE_INVALID`
+            RealIdentityTypeInvalid = "REAL_IDENTITY_TYPE_INVALID",
+            /// `REAL_IDENTITY_TYPE_ID_CARD`
+            RealIdentityTypeIdCard = "REAL_IDENTITY_TYPE_ID_CARD",
+        }
+    }
+
+    /// 用户实名信息
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct RealIdentity {
+        /// 实名验证类型
+        pub identity_type: crate::api::v3::credit_repayment::types::IdentityType,
+        /// 自然人证件号码
+        #[serde(serialize_with = "crate::encryption::encrypt")]
+        pub identity_id: String,
+        /// 自然人姓名
+        #[serde(serialize_with = "crate::encryption::encrypt")]
+        pub real_name: String,
+    }
+
+    /// 交易信息
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct TradeInfo {
+        /// 商户侧交易单号
+        pub out_trade_no: String,
+        /// 还款金额
+        pub deduct_amount: i64,
+        /// 产品描述
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub description: Option<String>,
+        /// 商户数据包
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub attach: Option<String>,
+        /// 商户回调地址
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub notify_url: Option<String>,
+    }
+
+    impl TradeInfo {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(out_trade_no: impl Into<String>, deduct_amount: impl Into<i64>) -> Self {
+            Self {
+                out_trade_no: out_trade_no.into(),
+                deduct_amount: deduct_amount.into(),
+                description: None,
+                attach: None,
+                notify_url: None,
+            }
+        }
+        /// Sets `description` (产品描述).
+        pub fn with_description(mut self, description: impl Into<String>) -> Self {
+            self.description = Some(description.into());
+            self
+        }
+        /// Sets `attach` (商户数据包).
+        pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+            self.attach = Some(attach.into());
+            self
+        }
+        /// Sets `notify_url` (商户回调地址).
+        pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
+            self.notify_url = Some(notify_url.into());
+            self
+        }
+    }
+
+    string_enum! {
+        /// 协议状态
+        pub enum ContractState {
+            /// `CONTRACT_STATE_INVALID`
+            ContractStateInvalid = "CONTRACT_STATE_INVALID",
+            /// `CONTRACT_STATE_EFFECTIVE`
+            ContractStateEffective = "CONTRACT_STATE_EFFECTIVE",
+            /// `CONTRACT_STATE_TERMINATED`
+            ContractStateTerminated = "CONTRACT_STATE_TERMINATED",
+        }
+    }
+
+    string_enum! {
+        /// 协议解约方式
+        pub enum ContractTerminatedMode {
+            /// `TERMINATION_MODE_INVALID`
+            TerminationModeInvalid = "TERMINATION_MODE_INVALID",
+            /// `TERMINATION_MODE_BY_USER`
+            TerminationModeByUser = "TERMINATION_MODE_BY_USER",
+            /// `TERMINATION_MODE_BY_MERCHANT`
+            TerminationModeByMerchant = "TERMINATION_MODE_BY_MERCHANT",
+            /// `TERMINATION_MODE_BY_CUSTOMER_SERVICE`
+            TerminationModeByCustomerService = "TERMINATION_MODE_BY_CUSTOMER_SERVICE",
+        }
+    }
+
+    /// 协议信息
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct ContractInfo {
+        /// 协议ID
+        pub contract_id: String,
+        /// 模板ID
+        pub plan_id: String,
+        /// 服务商签约协议号
+        pub out_contract_code: String,
+        /// 用户展示名称
+        pub display_name: String,
+        /// 协议状态
+        pub contract_state: crate::api::v3::credit_repayment::types::ContractState,
+        /// 协议签署时间
+        pub contract_signed_time: Option<crate::DateTime>,
+        /// 协议解约时间
+        pub contract_terminated_time: Option<crate::DateTime>,
+        /// 协议解约方式
+        pub contract_terminated_mode:
+            Option<crate::api::v3::credit_repayment::types::ContractTerminatedMode>,
+        /// 协议解约备注
+        pub contract_termination_remark: Option<String>,
+        /// 还款日
+        pub repayment_day: Option<i64>,
+        /// 用户服务商标识
+        pub openid: Option<String>,
+        /// 服务商AppID
+        pub appid: Option<String>,
+        /// 还款金额上限
+        pub repayment_amount_limit: i64,
+    }
+
+    string_enum! {
+        /// 还款单状态
+        pub enum OrderState {
+            /// `DEDUCT_ORDER_STATE_PENDING`
+            DeductOrderStatePending = "DEDUCT_ORDER_STATE_PENDING",
+            /// `DEDUCT_ORDER_STATE_NOT_PAY`
+            DeductOrderStateNotPay = "DEDUCT_ORDER_STATE_NOT_PAY",
+            /// `DEDUCT_ORDER_STATE_PAY_SUCCESS`
+            DeductOrderStatePaySuccess = "DEDUCT_ORDER_STATE_PAY_SUCCESS",
+            /// `DEDUCT_ORDER_STATE_PAY_FAIL`
+            DeductOrderStatePayFail = "DEDUCT_ORDER_STATE_PAY_FAIL",
+        }
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct PartnerResponse {
+        /// 商户侧交易单号
+        pub out_trade_no: String,
+        /// 商户侧预约还款单号
+        pub out_record_id: String,
+        /// 商户AppID
+        pub appid: String,
+        /// 子商户AppID
+        pub sub_appid: Option<String>,
+        /// 用户标识
+        pub openid: String,
+        /// 还款协议ID
+        pub contract_id: String,
+        /// 还款单状态
+        pub order_state: crate::api::v3::credit_repayment::types::OrderState,
+        /// 还款金额
+        pub deduct_amount: String,
+        /// 实际还款金额
+        pub pay_success_amount: Option<String>,
+        /// 产品描述
+        pub description: String,
+        /// 商户数据包
+        pub attach: Option<String>,
+        /// 微信支付的支付单号
+        pub transaction_id: Option<String>,
+    }
+
+    /// ScheduleRecords
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct ScheduleRecords {
+        /// 商户侧预约还款单号
+        pub out_record_id: String,
+        /// 商户AppID
+        pub appid: String,
+        /// 子商户AppID
+        pub sub_appid: Option<String>,
+        /// 还款协议ID
+        pub contract_id: Option<String>,
+        /// 应还款金额
+        pub repayment_amount: String,
+        /// 最低还款金额
+        pub min_repayment_amount: String,
+        /// 还款日期
+        pub repayment_date: String,
+        /// 用户标识
+        pub openid: String,
     }
 }

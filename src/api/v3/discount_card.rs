@@ -14,7 +14,8 @@ pub mod cards {
     #[doc(alias = "预受理领卡请求API")]
     #[doc(alias = "预受理领卡请求")]
     #[crate::endpoint(POST, "/v3/discount-card/cards", response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 商户领卡号
         #[wxpay(idempotency_key)]
@@ -28,7 +29,7 @@ pub mod cards {
     }
 
     /// What `POST /v3/discount-card/cards` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 预领卡请求token
         pub prepare_card_token: String,
@@ -44,14 +45,15 @@ pub mod cards {
         #[doc(alias = "查询先享卡订单API")]
         #[doc(alias = "查询先享卡订单")]
         #[crate::endpoint(GET, "/v3/discount-card/cards/<out_card_code>", response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Get {
             /// 商户领卡号 (path)
             pub out_card_code: String,
         }
 
         /// 约定时间期限
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct GetResponseTimeRange {
             /// 约定开始时间
             pub begin_time: String,
@@ -60,42 +62,24 @@ pub mod cards {
         }
 
         /// 用户退回优惠的付款信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct GetResponsePayInformation {
             /// 付款金额
             pub pay_amount: i64,
             /// 付款状态
             pub pay_state: String,
             /// 微信支付订单号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub transaction_id: Option<String>,
             /// 支付时间
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub pay_time: Option<String>,
         }
 
-        /// GetResponseObjectivesObjectiveCompletionRecords
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponseObjectivesObjectiveCompletionRecords {
-            /// 目标完成流水号
-            pub objective_completion_serial_no: String,
-            /// 目标ID
-            pub objective_id: String,
-            /// 目标完成时间
-            pub completion_time: String,
-            /// 目标完成类型
-            pub completion_type: String,
-            /// 目标完成描述
-            pub description: String,
-            /// 目标完成数量
-            pub completion_count: i64,
-            /// 备注说明
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub remark: Option<String>,
-        }
+        /// [`ObjectiveCompletionRecords`](crate::api::v3::discount_card::types::ObjectiveCompletionRecords), one type for one shape, under the name it has here.
+        pub type GetResponseObjectivesObjectiveCompletionRecords =
+            crate::api::v3::discount_card::types::ObjectiveCompletionRecords;
 
         /// GetResponseObjectives
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct GetResponseObjectives {
             /// 目标ID
             pub objective_id: String,
@@ -106,38 +90,18 @@ pub mod cards {
             /// 目标单位
             pub unit: String,
             /// 目标描述
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub description: Option<String>,
             /// 目标完成记录
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub objective_completion_records:
-                Option<Vec<GetResponseObjectivesObjectiveCompletionRecords>>,
+                Option<Vec<crate::api::v3::discount_card::types::ObjectiveCompletionRecords>>,
         }
 
-        /// GetResponseRewardsRewardUsageRecords
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponseRewardsRewardUsageRecords {
-            /// 优惠使用记录流水号
-            pub reward_usage_serial_no: String,
-            /// 优惠ID
-            pub reward_id: String,
-            /// 优惠使用时间
-            pub usage_time: String,
-            /// 优惠使用类型
-            pub usage_type: String,
-            /// 优惠使用描述
-            pub description: String,
-            /// 优惠使用数量
-            pub usage_count: i64,
-            /// 优惠金额
-            pub amount: i64,
-            /// 备注说明
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub remark: Option<String>,
-        }
+        /// [`RewardUsageRecords`](crate::api::v3::discount_card::types::RewardUsageRecords), one type for one shape, under the name it has here.
+        pub type GetResponseRewardsRewardUsageRecords =
+            crate::api::v3::discount_card::types::RewardUsageRecords;
 
         /// GetResponseRewards
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct GetResponseRewards {
             /// 优惠ID
             pub reward_id: String,
@@ -152,15 +116,14 @@ pub mod cards {
             /// 优惠金额
             pub amount: i64,
             /// 优惠描述
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub description: Option<String>,
             /// 优惠使用记录列
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub reward_usage_records: Option<Vec<GetResponseRewardsRewardUsageRecords>>,
+            pub reward_usage_records:
+                Option<Vec<crate::api::v3::discount_card::types::RewardUsageRecords>>,
         }
 
         /// What `GET /v3/discount-card/cards/{out_card_code}` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct GetResponse {
             /// 先享卡ID
             pub card_id: String,
@@ -179,24 +142,18 @@ pub mod cards {
             /// 状态
             pub state: String,
             /// 未完成约定原因
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub unfinished_reason: Option<String>,
             /// 享受优惠总金额
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub total_amount: Option<i64>,
             /// 用户退回优惠的付款信息
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub pay_information: Option<GetResponsePayInformation>,
             /// 创卡时间
             pub create_time: String,
             /// 目标列表
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub objectives: Option<Vec<GetResponseObjectives>>,
             /// 优惠列表
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub rewards: Option<Vec<GetResponseRewards>>,
             /// 邀请者用户标识
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sharer_openid: Option<String>,
         }
 
@@ -212,59 +169,64 @@ pub mod cards {
             #[doc(alias = "增加用户记录API")]
             #[doc(alias = "增加用户记录")]
             #[crate::endpoint(POST, "/v3/discount-card/cards/<out_card_code>/add-user-records")]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 商户领卡号 (path)
                 pub out_card_code: String,
                 /// 卡模板ID
                 pub card_template_id: String,
                 /// 目标完成记录
-                pub objective_completion_records: Option<Vec<PostObjectiveCompletionRecords>>,
+                pub objective_completion_records:
+                    Option<Vec<crate::api::v3::discount_card::types::ObjectiveCompletionRecords>>,
                 /// 优惠使用记录
-                pub reward_usage_records: Option<Vec<PostRewardUsageRecords>>,
+                pub reward_usage_records:
+                    Option<Vec<crate::api::v3::discount_card::types::RewardUsageRecords>>,
             }
 
-            /// PostObjectiveCompletionRecords
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostObjectiveCompletionRecords {
-                /// 目标完成流水号
-                pub objective_completion_serial_no: String,
-                /// 目标ID
-                pub objective_id: String,
-                /// 目标完成时间
-                pub completion_time: String,
-                /// 目标完成类型
-                pub completion_type: String,
-                /// 目标完成描述
-                pub description: String,
-                /// 目标完成数量
-                pub completion_count: i64,
-                /// 备注说明
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub remark: Option<String>,
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    out_card_code: impl Into<String>,
+                    card_template_id: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        out_card_code: out_card_code.into(),
+                        card_template_id: card_template_id.into(),
+                        objective_completion_records: None,
+                        reward_usage_records: None,
+                    }
+                }
+                /// Sets `objective_completion_records` (目标完成记录).
+                pub fn with_objective_completion_records(
+                    mut self,
+                    objective_completion_records: impl Into<
+                        Vec<crate::api::v3::discount_card::types::ObjectiveCompletionRecords>,
+                    >,
+                ) -> Self {
+                    self.objective_completion_records = Some(objective_completion_records.into());
+                    self
+                }
+                /// Sets `reward_usage_records` (优惠使用记录).
+                pub fn with_reward_usage_records(
+                    mut self,
+                    reward_usage_records: impl Into<
+                        Vec<crate::api::v3::discount_card::types::RewardUsageRecords>,
+                    >,
+                ) -> Self {
+                    self.reward_usage_records = Some(reward_usage_records.into());
+                    self
+                }
             }
 
-            /// PostRewardUsageRecords
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostRewardUsageRecords {
-                /// 优惠使用记录流水号
-                pub reward_usage_serial_no: String,
-                /// 优惠ID
-                pub reward_id: String,
-                /// 优惠使用时间
-                pub usage_time: String,
-                /// 优惠使用类型
-                pub usage_type: String,
-                /// 优惠使用描述
-                pub description: String,
-                /// 数量
-                pub usage_count: i64,
-                /// 金额
-                pub amount: i64,
-                /// 备注说明
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub remark: Option<String>,
-            }
+            /// [`ObjectiveCompletionRecords`](crate::api::v3::discount_card::types::ObjectiveCompletionRecords), one type for one shape, under the name it has here.
+            pub type PostObjectiveCompletionRecords =
+                crate::api::v3::discount_card::types::ObjectiveCompletionRecords;
+
+            /// [`RewardUsageRecords`](crate::api::v3::discount_card::types::RewardUsageRecords), one type for one shape, under the name it has here.
+            pub type PostRewardUsageRecords =
+                crate::api::v3::discount_card::types::RewardUsageRecords;
         }
     }
 }
@@ -282,127 +244,23 @@ pub mod orders {
         #[doc(alias = "通过先享卡订单号查询订单API")]
         #[doc(alias = "通过先享卡订单号查询订单")]
         #[crate::endpoint(GET, "/v3/discount-card/orders/<out_order_no>", response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Get {
             /// 先享卡订单号 (path)
             pub out_order_no: String,
         }
 
-        /// GetResponseObjectives
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponseObjectives {
-            /// 目标流水号
-            pub objective_serial_no: String,
-            /// 先享卡目标ID
-            pub objective_id: i64,
-            /// 目标名称
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub name: Option<String>,
-            /// 目标单位
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub unit: Option<String>,
-            /// 履约描述
-            pub performance_description: String,
-            /// 履约类型
-            pub performance_type: crate::api::types::PayScoreDiscountCardOrderPerformanceType,
-            /// 目标数量
-            pub count: i64,
-            /// 履约时间
-            pub performance_time: String,
-            /// 备注说明
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub remark: Option<String>,
-        }
+        /// [`Objectives`](crate::api::v3::discount_card::types::Objectives), one type for one shape, under the name it has here.
+        pub type GetResponseObjectives = crate::api::v3::discount_card::types::Objectives;
 
-        /// GetResponseRewards
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponseRewards {
-            /// 奖励流水号
-            pub reward_serial_no: String,
-            /// 先享卡奖励ID
-            pub reward_id: i64,
-            /// 奖励名称
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub name: Option<String>,
-            /// 奖励单位
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub unit: Option<String>,
-            /// 奖励描述
-            pub description: String,
-            /// 奖励类型
-            pub reward_type: crate::api::types::PayScoreDiscountCardOrderRewardType,
-            /// 奖励数量
-            pub count: i64,
-            /// 奖励金额
-            pub amount: i64,
-            /// 奖励时间
-            pub reward_time: String,
-            /// 备注说明
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub remark: Option<String>,
-        }
+        /// [`Rewards`](crate::api::v3::discount_card::types::Rewards), one type for one shape, under the name it has here.
+        pub type GetResponseRewards = crate::api::v3::discount_card::types::Rewards;
 
         /// What `GET /v3/discount-card/orders/{out_order_no}` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponse {
-            /// 先享卡订单号
-            pub out_order_no: String,
-            /// 先享卡ID
-            pub discount_card_id: String,
-            /// 商户订单号
-            pub out_trade_no: String,
-            /// 公众账号ID
-            pub appid: String,
-            /// 服务ID
-            pub service_id: String,
-            /// 微信支付服务订单号
-            pub order_id: String,
-            /// 微信支付交易单号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub transaction_id: Option<String>,
-            /// 用户标识
-            pub openid: String,
-            /// 先享卡开始时间
-            pub card_begin_time: String,
-            /// 先享卡结束时间
-            pub card_end_time: String,
-            /// 先享卡名称
-            pub card_name: String,
-            /// 目标描述
-            pub objective_description: String,
-            /// 奖励描述
-            pub reward_description: String,
-            /// 预估奖励金额
-            pub estimated_reward_amount: i64,
-            /// 线上使用说明
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub online_instructions: Option<String>,
-            /// 线下使用说明
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub offline_instructions: Option<String>,
-            /// 订单状态
-            pub state: crate::api::types::PayScoreDiscountCardOrderState,
-            /// 总金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub total_amount: Option<i64>,
-            /// 扣除金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub deduction_amount: Option<i64>,
-            /// 结算金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub settlement_amount: Option<i64>,
-            /// 创建时间
-            pub create_time: String,
-            /// 支付时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub pay_time: Option<String>,
-            /// 目标达成明细列表
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub objectives: Option<Vec<GetResponseObjectives>>,
-            /// 奖励明细列表
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub rewards: Option<Vec<GetResponseRewards>>,
-        }
+        ///
+        /// The type is [`OrdersResponse`](crate::api::v3::discount_card::types::OrdersResponse), which other answers share.
+        pub type GetResponse = crate::api::v3::discount_card::types::OrdersResponse;
 
         /// 更新先享卡订单API
         ///
@@ -416,7 +274,8 @@ pub mod orders {
         #[doc(alias = "更新先享卡订单API")]
         #[doc(alias = "更新先享卡订单")]
         #[crate::endpoint(PATCH, "/v3/discount-card/orders/<out_order_no>", response = PatchResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Patch {
             /// 先享卡订单号 (path)
             pub out_order_no: String,
@@ -426,8 +285,31 @@ pub mod orders {
             pub rewards: Option<Vec<PatchRewards>>,
         }
 
+        impl Patch {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(out_order_no: impl Into<String>) -> Self {
+                Self {
+                    out_order_no: out_order_no.into(),
+                    objectives: None,
+                    rewards: None,
+                }
+            }
+            /// Sets `objectives` (目标达成明细列表).
+            pub fn with_objectives(mut self, objectives: impl Into<Vec<PatchObjectives>>) -> Self {
+                self.objectives = Some(objectives.into());
+                self
+            }
+            /// Sets `rewards` (奖励明细列表).
+            pub fn with_rewards(mut self, rewards: impl Into<Vec<PatchRewards>>) -> Self {
+                self.rewards = Some(rewards.into());
+                self
+            }
+        }
+
         /// PatchObjectives
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PatchObjectives {
             /// 目标流水号
             pub objective_serial_no: String,
@@ -446,8 +328,37 @@ pub mod orders {
             pub remark: Option<String>,
         }
 
+        impl PatchObjectives {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                objective_serial_no: impl Into<String>,
+                objective_id: impl Into<i64>,
+                performance_description: impl Into<String>,
+                performance_type: impl Into<crate::api::types::PayScoreDiscountCardOrderPerformanceType>,
+                count: impl Into<i64>,
+                performance_time: impl Into<String>,
+            ) -> Self {
+                Self {
+                    objective_serial_no: objective_serial_no.into(),
+                    objective_id: objective_id.into(),
+                    performance_description: performance_description.into(),
+                    performance_type: performance_type.into(),
+                    count: count.into(),
+                    performance_time: performance_time.into(),
+                    remark: None,
+                }
+            }
+            /// Sets `remark` (备注说明).
+            pub fn with_remark(mut self, remark: impl Into<String>) -> Self {
+                self.remark = Some(remark.into());
+                self
+            }
+        }
+
         /// PatchRewards
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PatchRewards {
             /// 奖励流水号
             pub reward_serial_no: String,
@@ -468,8 +379,38 @@ pub mod orders {
             pub remark: Option<String>,
         }
 
+        impl PatchRewards {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                reward_serial_no: impl Into<String>,
+                reward_id: impl Into<i64>,
+                description: impl Into<String>,
+                reward_type: impl Into<crate::api::types::PayScoreDiscountCardOrderRewardType>,
+                count: impl Into<i64>,
+                amount: impl Into<i64>,
+                reward_time: impl Into<String>,
+            ) -> Self {
+                Self {
+                    reward_serial_no: reward_serial_no.into(),
+                    reward_id: reward_id.into(),
+                    description: description.into(),
+                    reward_type: reward_type.into(),
+                    count: count.into(),
+                    amount: amount.into(),
+                    reward_time: reward_time.into(),
+                    remark: None,
+                }
+            }
+            /// Sets `remark` (备注说明).
+            pub fn with_remark(mut self, remark: impl Into<String>) -> Self {
+                self.remark = Some(remark.into());
+                self
+            }
+        }
+
         /// What `PATCH /v3/discount-card/orders/{out_order_no}` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct PatchResponse {
             /// 先享卡订单号
             pub out_order_no: String,
@@ -491,127 +432,226 @@ pub mod orders {
             #[doc(alias = "通过先享卡订单号查询订单API")]
             #[doc(alias = "通过先享卡订单号查询订单")]
             #[crate::endpoint(GET, "/v3/discount-card/orders/out-trade-no/<out_trade_no>", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 商户订单号 (path)
                 pub out_trade_no: String,
             }
 
-            /// GetResponseObjectives
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseObjectives {
-                /// 目标流水号
-                pub objective_serial_no: String,
-                /// 先享卡目标ID
-                pub objective_id: i64,
-                /// 目标名称
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub name: Option<String>,
-                /// 目标单位
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub unit: Option<String>,
-                /// 履约描述
-                pub performance_description: String,
-                /// 履约类型
-                pub performance_type: crate::api::types::PayScoreDiscountCardOrderPerformanceType,
-                /// 目标数量
-                pub count: i64,
-                /// 履约时间
-                pub performance_time: String,
-                /// 备注说明
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub remark: Option<String>,
-            }
+            /// [`Objectives`](crate::api::v3::discount_card::types::Objectives), one type for one shape, under the name it has here.
+            pub type GetResponseObjectives = crate::api::v3::discount_card::types::Objectives;
 
-            /// GetResponseRewards
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseRewards {
-                /// 奖励流水号
-                pub reward_serial_no: String,
-                /// 先享卡奖励ID
-                pub reward_id: i64,
-                /// 奖励名称
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub name: Option<String>,
-                /// 奖励单位
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub unit: Option<String>,
-                /// 奖励描述
-                pub description: String,
-                /// 奖励类型
-                pub reward_type: crate::api::types::PayScoreDiscountCardOrderRewardType,
-                /// 奖励数量
-                pub count: i64,
-                /// 奖励金额
-                pub amount: i64,
-                /// 奖励时间
-                pub reward_time: String,
-                /// 备注说明
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub remark: Option<String>,
-            }
+            /// [`Rewards`](crate::api::v3::discount_card::types::Rewards), one type for one shape, under the name it has here.
+            pub type GetResponseRewards = crate::api::v3::discount_card::types::Rewards;
 
             /// What `GET /v3/discount-card/orders/out-trade-no/{out_trade_no}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponse {
-                /// 先享卡订单号
-                pub out_order_no: String,
-                /// 先享卡ID
-                pub discount_card_id: String,
-                /// 商户订单号
-                pub out_trade_no: String,
-                /// 公众账号ID
-                pub appid: String,
-                /// 服务ID
-                pub service_id: String,
-                /// 微信支付服务订单号
-                pub order_id: String,
-                /// 微信支付交易单号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub transaction_id: Option<String>,
-                /// 用户标识
-                pub openid: String,
-                /// 先享卡开始时间
-                pub card_begin_time: String,
-                /// 先享卡结束时间
-                pub card_end_time: String,
-                /// 先享卡名称
-                pub card_name: String,
-                /// 目标描述
-                pub objective_description: String,
-                /// 奖励描述
-                pub reward_description: String,
-                /// 预估奖励金额
-                pub estimated_reward_amount: i64,
-                /// 线上使用说明
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub online_instructions: Option<String>,
-                /// 线下使用说明
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub offline_instructions: Option<String>,
-                /// 订单状态
-                pub state: crate::api::types::PayScoreDiscountCardOrderState,
-                /// 总金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub total_amount: Option<i64>,
-                /// 扣除金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub deduction_amount: Option<i64>,
-                /// 结算金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub settlement_amount: Option<i64>,
-                /// 创建时间
-                pub create_time: String,
-                /// 支付时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub pay_time: Option<String>,
-                /// 目标达成明细列表
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub objectives: Option<Vec<GetResponseObjectives>>,
-                /// 奖励明细列表
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub rewards: Option<Vec<GetResponseRewards>>,
+            ///
+            /// The type is [`OrdersResponse`](crate::api::v3::discount_card::types::OrdersResponse), which other answers share.
+            pub type GetResponse = crate::api::v3::discount_card::types::OrdersResponse;
+        }
+    }
+}
+/// Types that several operations of feature `discount-card` share, one per shape: each operation's module names them under its own names too.
+pub mod types {
+    /// ObjectiveCompletionRecords
+    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct ObjectiveCompletionRecords {
+        /// 目标完成流水号
+        pub objective_completion_serial_no: String,
+        /// 目标ID
+        pub objective_id: String,
+        /// 目标完成时间
+        pub completion_time: String,
+        /// 目标完成类型
+        pub completion_type: String,
+        /// 目标完成描述
+        pub description: String,
+        /// 目标完成数量
+        pub completion_count: i64,
+        /// 备注说明
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub remark: Option<String>,
+    }
+
+    impl ObjectiveCompletionRecords {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            objective_completion_serial_no: impl Into<String>,
+            objective_id: impl Into<String>,
+            completion_time: impl Into<String>,
+            completion_type: impl Into<String>,
+            description: impl Into<String>,
+            completion_count: impl Into<i64>,
+        ) -> Self {
+            Self {
+                objective_completion_serial_no: objective_completion_serial_no.into(),
+                objective_id: objective_id.into(),
+                completion_time: completion_time.into(),
+                completion_type: completion_type.into(),
+                description: description.into(),
+                completion_count: completion_count.into(),
+                remark: None,
             }
         }
+        /// Sets `remark` (备注说明).
+        pub fn with_remark(mut self, remark: impl Into<String>) -> Self {
+            self.remark = Some(remark.into());
+            self
+        }
+    }
+
+    /// RewardUsageRecords
+    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct RewardUsageRecords {
+        /// 优惠使用记录流水号
+        pub reward_usage_serial_no: String,
+        /// 优惠ID
+        pub reward_id: String,
+        /// 优惠使用时间
+        pub usage_time: String,
+        /// 优惠使用类型
+        pub usage_type: String,
+        /// 优惠使用描述
+        pub description: String,
+        /// 数量
+        pub usage_count: i64,
+        /// 金额
+        pub amount: i64,
+        /// 备注说明
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub remark: Option<String>,
+    }
+
+    impl RewardUsageRecords {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            reward_usage_serial_no: impl Into<String>,
+            reward_id: impl Into<String>,
+            usage_time: impl Into<String>,
+            usage_type: impl Into<String>,
+            description: impl Into<String>,
+            usage_count: impl Into<i64>,
+            amount: impl Into<i64>,
+        ) -> Self {
+            Self {
+                reward_usage_serial_no: reward_usage_serial_no.into(),
+                reward_id: reward_id.into(),
+                usage_time: usage_time.into(),
+                usage_type: usage_type.into(),
+                description: description.into(),
+                usage_count: usage_count.into(),
+                amount: amount.into(),
+                remark: None,
+            }
+        }
+        /// Sets `remark` (备注说明).
+        pub fn with_remark(mut self, remark: impl Into<String>) -> Self {
+            self.remark = Some(remark.into());
+            self
+        }
+    }
+
+    /// Objectives
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct Objectives {
+        /// 目标流水号
+        pub objective_serial_no: String,
+        /// 先享卡目标ID
+        pub objective_id: i64,
+        /// 目标名称
+        pub name: Option<String>,
+        /// 目标单位
+        pub unit: Option<String>,
+        /// 履约描述
+        pub performance_description: String,
+        /// 履约类型
+        pub performance_type: crate::api::types::PayScoreDiscountCardOrderPerformanceType,
+        /// 目标数量
+        pub count: i64,
+        /// 履约时间
+        pub performance_time: String,
+        /// 备注说明
+        pub remark: Option<String>,
+    }
+
+    /// Rewards
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct Rewards {
+        /// 奖励流水号
+        pub reward_serial_no: String,
+        /// 先享卡奖励ID
+        pub reward_id: i64,
+        /// 奖励名称
+        pub name: Option<String>,
+        /// 奖励单位
+        pub unit: Option<String>,
+        /// 奖励描述
+        pub description: String,
+        /// 奖励类型
+        pub reward_type: crate::api::types::PayScoreDiscountCardOrderRewardType,
+        /// 奖励数量
+        pub count: i64,
+        /// 奖励金额
+        pub amount: i64,
+        /// 奖励时间
+        pub reward_time: String,
+        /// 备注说明
+        pub remark: Option<String>,
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct OrdersResponse {
+        /// 先享卡订单号
+        pub out_order_no: String,
+        /// 先享卡ID
+        pub discount_card_id: String,
+        /// 商户订单号
+        pub out_trade_no: String,
+        /// 公众账号ID
+        pub appid: String,
+        /// 服务ID
+        pub service_id: String,
+        /// 微信支付服务订单号
+        pub order_id: String,
+        /// 微信支付交易单号
+        pub transaction_id: Option<String>,
+        /// 用户标识
+        pub openid: String,
+        /// 先享卡开始时间
+        pub card_begin_time: String,
+        /// 先享卡结束时间
+        pub card_end_time: String,
+        /// 先享卡名称
+        pub card_name: String,
+        /// 目标描述
+        pub objective_description: String,
+        /// 奖励描述
+        pub reward_description: String,
+        /// 预估奖励金额
+        pub estimated_reward_amount: i64,
+        /// 线上使用说明
+        pub online_instructions: Option<String>,
+        /// 线下使用说明
+        pub offline_instructions: Option<String>,
+        /// 订单状态
+        pub state: crate::api::types::PayScoreDiscountCardOrderState,
+        /// 总金额
+        pub total_amount: Option<i64>,
+        /// 扣除金额
+        pub deduction_amount: Option<i64>,
+        /// 结算金额
+        pub settlement_amount: Option<i64>,
+        /// 创建时间
+        pub create_time: String,
+        /// 支付时间
+        pub pay_time: Option<String>,
+        /// 目标达成明细列表
+        pub objectives: Option<Vec<crate::api::v3::discount_card::types::Objectives>>,
+        /// 奖励明细列表
+        pub rewards: Option<Vec<crate::api::v3::discount_card::types::Rewards>>,
     }
 }

@@ -18,7 +18,8 @@ pub mod charge {
             #[doc(alias = "通过签约号查询用户状态API")]
             #[doc(alias = "通过签约号查询用户状态")]
             #[crate::endpoint(GET, "/v3/ebike/charge/contracts/<contract_id>", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 充电授权扣费协议号 (path)
                 pub contract_id: String,
@@ -26,22 +27,26 @@ pub mod charge {
                 pub sub_mchid: Option<String>,
             }
 
-            /// What `GET /v3/ebike/charge/contracts/{contract_id}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponse {
-                /// 服务商商户号
-                pub mchid: String,
-                /// 用户标识
-                pub openid: String,
-                /// 特约商户号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sub_mchid: Option<String>,
-                /// 充电授权扣费协议号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub contract_id: Option<String>,
-                /// 协议状态
-                pub contract_state: String,
+            impl Get {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(contract_id: impl Into<String>) -> Self {
+                    Self {
+                        contract_id: contract_id.into(),
+                        sub_mchid: None,
+                    }
+                }
+                /// Sets `sub_mchid` (特约商户号 (query)).
+                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                    self.sub_mchid = Some(sub_mchid.into());
+                    self
+                }
             }
+
+            /// What `GET /v3/ebike/charge/contracts/{contract_id}` answers.
+            ///
+            /// The type is [`ChargeResponse`](crate::api::v3::ebike::types::ChargeResponse), which other answers share.
+            pub type GetResponse = crate::api::v3::ebike::types::ChargeResponse;
 
             /// `/v3/ebike/charge/contracts/{contract_id}/confirm`
             pub mod confirm {
@@ -57,7 +62,8 @@ pub mod charge {
                 #[doc(alias = "创建用户当次充电代扣凭证API")]
                 #[doc(alias = "创建用户当次充电代扣凭证")]
                 #[crate::endpoint(POST, "/v3/ebike/charge/contracts/<contract_id>/confirm", response = PostResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 充电授权扣费协议号 (path)
                     pub contract_id: String,
@@ -71,8 +77,37 @@ pub mod charge {
                     pub charge_info: PostChargeInfo,
                 }
 
+                impl Post {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    pub fn new(
+                        contract_id: impl Into<String>,
+                        appid: impl Into<String>,
+                        charge_info: impl Into<PostChargeInfo>,
+                    ) -> Self {
+                        Self {
+                            contract_id: contract_id.into(),
+                            sub_mchid: None,
+                            appid: appid.into(),
+                            sub_appid: None,
+                            charge_info: charge_info.into(),
+                        }
+                    }
+                    /// Sets `sub_mchid` (特约商户号).
+                    pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                        self.sub_mchid = Some(sub_mchid.into());
+                        self
+                    }
+                    /// Sets `sub_appid` (特约商户公众号ID).
+                    pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                        self.sub_appid = Some(sub_appid.into());
+                        self
+                    }
+                }
+
                 /// 充电场景信息
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct PostChargeInfo {
                     /// 开始时间
                     pub start_time: String,
@@ -85,7 +120,7 @@ pub mod charge {
                 }
 
                 /// What `POST /v3/ebike/charge/contracts/{contract_id}/confirm` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct PostResponse {
                     /// 用户充电代扣凭证
                     pub charging_token: String,
@@ -106,7 +141,8 @@ pub mod charge {
             #[doc(alias = "预开通服务API")]
             #[doc(alias = "预开通服务")]
             #[crate::endpoint(POST, "/v3/ebike/charge/contracts/preopen", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 特约商户号
                 pub sub_mchid: Option<String>,
@@ -120,8 +156,36 @@ pub mod charge {
                 pub openid: String,
             }
 
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    appid: impl Into<String>,
+                    trade_scene: impl Into<String>,
+                    openid: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        sub_mchid: None,
+                        appid: appid.into(),
+                        sub_appid: None,
+                        trade_scene: trade_scene.into(),
+                        openid: openid.into(),
+                    }
+                }
+                /// Sets `sub_mchid` (特约商户号).
+                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                    self.sub_mchid = Some(sub_mchid.into());
+                    self
+                }
+                /// Sets `sub_appid` (特约商户公众号ID).
+                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                    self.sub_appid = Some(sub_appid.into());
+                    self
+                }
+            }
+
             /// What `POST /v3/ebike/charge/contracts/preopen` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct PostResponse {
                 /// 预开通ID
                 pub preopen_id: String,
@@ -142,7 +206,8 @@ pub mod charge {
         #[doc(alias = "充电自行车代扣受理扣款API")]
         #[doc(alias = "充电自行车代扣受理扣款")]
         #[crate::endpoint(POST, "/v3/ebike/charge/transactions", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 特约商户号
             pub sub_mchid: Option<String>,
@@ -168,11 +233,63 @@ pub mod charge {
             /// 充电自行车场景信息
             pub charge_info: PostChargeInfo,
             /// 设备信息
-            pub device_info: PostDeviceInfo,
+            pub device_info: crate::api::v3::ebike::types::DeviceInfo,
+        }
+
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(
+                appid: impl Into<String>,
+                out_trade_no: impl Into<String>,
+                notify_url: impl Into<String>,
+                description: impl Into<String>,
+                charging_token: impl Into<String>,
+                amount: impl Into<PostAmount>,
+                charge_info: impl Into<PostChargeInfo>,
+                device_info: impl Into<crate::api::v3::ebike::types::DeviceInfo>,
+            ) -> Self {
+                Self {
+                    sub_mchid: None,
+                    appid: appid.into(),
+                    sub_appid: None,
+                    out_trade_no: out_trade_no.into(),
+                    attach: None,
+                    goods_tag: None,
+                    notify_url: notify_url.into(),
+                    description: description.into(),
+                    charging_token: charging_token.into(),
+                    amount: amount.into(),
+                    charge_info: charge_info.into(),
+                    device_info: device_info.into(),
+                }
+            }
+            /// Sets `sub_mchid` (特约商户号).
+            pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                self.sub_mchid = Some(sub_mchid.into());
+                self
+            }
+            /// Sets `sub_appid` (特约商户公众号ID).
+            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                self.sub_appid = Some(sub_appid.into());
+                self
+            }
+            /// Sets `attach` (附加字段).
+            pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+                self.attach = Some(attach.into());
+                self
+            }
+            /// Sets `goods_tag` (营销信息).
+            pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
+                self.goods_tag = Some(goods_tag.into());
+                self
+            }
         }
 
         /// 订单金额信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostAmount {
             /// 订单总金额
             pub total: i64,
@@ -181,8 +298,25 @@ pub mod charge {
             pub currency: Option<String>,
         }
 
+        impl PostAmount {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(total: impl Into<i64>) -> Self {
+                Self {
+                    total: total.into(),
+                    currency: None,
+                }
+            }
+            /// Sets `currency` (货币类型).
+            pub fn with_currency(mut self, currency: impl Into<String>) -> Self {
+                self.currency = Some(currency.into());
+                self
+            }
+        }
+
         /// 充电自行车场景信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostChargeInfo {
             /// 开始时间
             pub start_time: String,
@@ -202,22 +336,47 @@ pub mod charge {
             pub park_fee: Option<i64>,
         }
 
-        /// 设备信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostDeviceInfo {
-            /// 充电位设备号
-            pub device_id: String,
-            /// 商户端设备ip
-            pub device_ip: String,
+        impl PostChargeInfo {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                start_time: impl Into<String>,
+                end_time: impl Into<String>,
+                charging_station_name: impl Into<String>,
+                charging_gun_number: impl Into<String>,
+                charged_capacity: impl Into<i64>,
+            ) -> Self {
+                Self {
+                    start_time: start_time.into(),
+                    end_time: end_time.into(),
+                    charging_station_name: charging_station_name.into(),
+                    charging_gun_number: charging_gun_number.into(),
+                    charged_capacity: charged_capacity.into(),
+                    park_duration: None,
+                    park_fee: None,
+                }
+            }
+            /// Sets `park_duration` (车位延时占用时长).
+            pub fn with_park_duration(mut self, park_duration: impl Into<i64>) -> Self {
+                self.park_duration = Some(park_duration.into());
+                self
+            }
+            /// Sets `park_fee` (车位延时占用产生的费用).
+            pub fn with_park_fee(mut self, park_fee: impl Into<i64>) -> Self {
+                self.park_fee = Some(park_fee.into());
+                self
+            }
         }
 
+        /// [`DeviceInfo`](crate::api::v3::ebike::types::DeviceInfo), one type for one shape, under the name it has here.
+        pub type PostDeviceInfo = crate::api::v3::ebike::types::DeviceInfo;
+
         /// What `POST /v3/ebike/charge/transactions` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 受理状态
             pub accept_state: String,
             /// 订单创建时间
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub create_time: Option<String>,
         }
 
@@ -235,7 +394,8 @@ pub mod charge {
                 #[doc(alias = "查询订单API")]
                 #[doc(alias = "查询订单")]
                 #[crate::endpoint(GET, "/v3/ebike/charge/transactions/id/<transaction_id>", response = GetResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Get {
                     /// 微信支付订单号 (path)
                     pub transaction_id: String,
@@ -243,121 +403,38 @@ pub mod charge {
                     pub sub_mchid: Option<String>,
                 }
 
-                /// 支付者信息
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct GetResponsePayer {
-                    /// 用户在服务商的标识
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub openid: Option<String>,
-                    /// 用户在特约商户的标识
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub sub_openid: Option<String>,
+                impl Get {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    pub fn new(transaction_id: impl Into<String>) -> Self {
+                        Self {
+                            transaction_id: transaction_id.into(),
+                            sub_mchid: None,
+                        }
+                    }
+                    /// Sets `sub_mchid` (特约商户号 (query)).
+                    pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                        self.sub_mchid = Some(sub_mchid.into());
+                        self
+                    }
                 }
 
-                /// 订单金额信息
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponseAmount {
-                    /// 订单金额
-                    pub total: i64,
-                    /// 货币类型
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub currency: Option<String>,
-                    /// 用户实际支付金额
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub payer_total: Option<i64>,
-                    /// 折扣
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub discount_total: Option<i64>,
-                }
+                /// [`Payer`](crate::api::v3::ebike::types::Payer), one type for one shape, under the name it has here.
+                pub type GetResponsePayer = crate::api::v3::ebike::types::Payer;
 
-                /// 设备信息
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponseDeviceInfo {
-                    /// 充电位设备号
-                    pub device_id: String,
-                    /// 商户端设备ip
-                    pub device_ip: String,
-                }
+                /// [`Amount`](crate::api::v3::ebike::types::Amount), one type for one shape, under the name it has here.
+                pub type GetResponseAmount = crate::api::v3::ebike::types::Amount;
 
-                /// GetResponsePromotionDetail
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponsePromotionDetail {
-                    /// 券ID
-                    pub promotion_id: String,
-                    /// 优惠名称
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub name: Option<String>,
-                    /// 优惠范围
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub scope: Option<String>,
-                    /// 优惠类型
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub r#type: Option<String>,
-                    /// 活动ID
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub activity_id: Option<String>,
-                    /// 优惠券面额
-                    pub amount: i64,
-                    /// 微信出资
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub wxpay_contribute: Option<i64>,
-                    /// 商户出资
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub merchant_contribute: Option<i64>,
-                    /// 其他出资
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub other_contribute: Option<i64>,
-                }
+                /// [`DeviceInfo`](crate::api::v3::ebike::types::DeviceInfo), one type for one shape, under the name it has here.
+                pub type GetResponseDeviceInfo = crate::api::v3::ebike::types::DeviceInfo;
+
+                /// [`PromotionDetail`](crate::api::v3::ebike::types::PromotionDetail), one type for one shape, under the name it has here.
+                pub type GetResponsePromotionDetail = crate::api::v3::ebike::types::PromotionDetail;
 
                 /// What `GET /v3/ebike/charge/transactions/id/{transaction_id}` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponse {
-                    /// 商户号
-                    pub mchid: String,
-                    /// 特约商户号
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub sub_mchid: Option<String>,
-                    /// 服务商公众号ID
-                    pub appid: String,
-                    /// 特约商户公众号ID
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub sub_appid: Option<String>,
-                    /// 商户订单号
-                    pub out_trade_no: String,
-                    /// 微信订单号
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub transaction_id: Option<String>,
-                    /// 商户数据
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub attach: Option<String>,
-                    /// 交易类型
-                    pub trade_type: String,
-                    /// 银行类型
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub bank_type: Option<String>,
-                    /// 成功时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub success_time: Option<String>,
-                    /// 交易状态
-                    pub trade_state: String,
-                    /// 交易状态描述
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub trade_state_des: Option<String>,
-                    /// 充电授权扣费协议号
-                    pub contract_id: String,
-                    /// 支付者信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub payer: Option<GetResponsePayer>,
-                    /// 订单金额信息
-                    pub amount: GetResponseAmount,
-                    /// 设备信息
-                    pub device_info: GetResponseDeviceInfo,
-                    /// 优惠信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
-                }
+                ///
+                /// The type is [`ChargeTransactionsIdResponse`](crate::api::v3::ebike::types::ChargeTransactionsIdResponse), which other answers share.
+                pub type GetResponse = crate::api::v3::ebike::types::ChargeTransactionsIdResponse;
             }
         }
         /// `/v3/ebike/charge/transactions/out-trade-no`
@@ -374,7 +451,8 @@ pub mod charge {
                 #[doc(alias = "查询订单API")]
                 #[doc(alias = "查询订单")]
                 #[crate::endpoint(GET, "/v3/ebike/charge/transactions/out-trade-no/<out_trade_no>", response = GetResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Get {
                     /// 商户订单号 (path)
                     pub out_trade_no: String,
@@ -382,121 +460,38 @@ pub mod charge {
                     pub sub_mchid: Option<String>,
                 }
 
-                /// 支付者信息
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct GetResponsePayer {
-                    /// 用户在服务商的标识
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub openid: Option<String>,
-                    /// 用户在特约商户的标识
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub sub_openid: Option<String>,
+                impl Get {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    pub fn new(out_trade_no: impl Into<String>) -> Self {
+                        Self {
+                            out_trade_no: out_trade_no.into(),
+                            sub_mchid: None,
+                        }
+                    }
+                    /// Sets `sub_mchid` (特约商户号 (query)).
+                    pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                        self.sub_mchid = Some(sub_mchid.into());
+                        self
+                    }
                 }
 
-                /// 订单金额信息
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponseAmount {
-                    /// 订单金额
-                    pub total: i64,
-                    /// 货币类型
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub currency: Option<String>,
-                    /// 用户实际支付金额
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub payer_total: Option<i64>,
-                    /// 折扣
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub discount_total: Option<i64>,
-                }
+                /// [`Payer`](crate::api::v3::ebike::types::Payer), one type for one shape, under the name it has here.
+                pub type GetResponsePayer = crate::api::v3::ebike::types::Payer;
 
-                /// 设备信息
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponseDeviceInfo {
-                    /// 充电位设备号
-                    pub device_id: String,
-                    /// 商户端设备ip
-                    pub device_ip: String,
-                }
+                /// [`Amount`](crate::api::v3::ebike::types::Amount), one type for one shape, under the name it has here.
+                pub type GetResponseAmount = crate::api::v3::ebike::types::Amount;
 
-                /// GetResponsePromotionDetail
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponsePromotionDetail {
-                    /// 券ID
-                    pub promotion_id: String,
-                    /// 优惠名称
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub name: Option<String>,
-                    /// 优惠范围
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub scope: Option<String>,
-                    /// 优惠类型
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub r#type: Option<String>,
-                    /// 活动ID
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub activity_id: Option<String>,
-                    /// 优惠券面额
-                    pub amount: i64,
-                    /// 微信出资
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub wxpay_contribute: Option<i64>,
-                    /// 商户出资
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub merchant_contribute: Option<i64>,
-                    /// 其他出资
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub other_contribute: Option<i64>,
-                }
+                /// [`DeviceInfo`](crate::api::v3::ebike::types::DeviceInfo), one type for one shape, under the name it has here.
+                pub type GetResponseDeviceInfo = crate::api::v3::ebike::types::DeviceInfo;
+
+                /// [`PromotionDetail`](crate::api::v3::ebike::types::PromotionDetail), one type for one shape, under the name it has here.
+                pub type GetResponsePromotionDetail = crate::api::v3::ebike::types::PromotionDetail;
 
                 /// What `GET /v3/ebike/charge/transactions/out-trade-no/{out_trade_no}` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponse {
-                    /// 商户号
-                    pub mchid: String,
-                    /// 特约商户号
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub sub_mchid: Option<String>,
-                    /// 服务商公众号ID
-                    pub appid: String,
-                    /// 特约商户公众号ID
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub sub_appid: Option<String>,
-                    /// 商户订单号
-                    pub out_trade_no: String,
-                    /// 微信订单号
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub transaction_id: Option<String>,
-                    /// 商户数据
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub attach: Option<String>,
-                    /// 交易类型
-                    pub trade_type: String,
-                    /// 银行类型
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub bank_type: Option<String>,
-                    /// 成功时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub success_time: Option<String>,
-                    /// 交易状态
-                    pub trade_state: String,
-                    /// 交易状态描述
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub trade_state_des: Option<String>,
-                    /// 充电授权扣费协议号
-                    pub contract_id: String,
-                    /// 支付者信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub payer: Option<GetResponsePayer>,
-                    /// 订单金额信息
-                    pub amount: GetResponseAmount,
-                    /// 设备信息
-                    pub device_info: GetResponseDeviceInfo,
-                    /// 优惠信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
-                }
+                ///
+                /// The type is [`ChargeTransactionsIdResponse`](crate::api::v3::ebike::types::ChargeTransactionsIdResponse), which other answers share.
+                pub type GetResponse = crate::api::v3::ebike::types::ChargeTransactionsIdResponse;
             }
         }
     }
@@ -516,7 +511,8 @@ pub mod charge {
                 #[doc(alias = "通过用户标识查询用户状态API")]
                 #[doc(alias = "通过用户标识查询用户状态")]
                 #[crate::endpoint(GET, "/v3/ebike/charge/users/<openid>/contract", response = GetResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Get {
                     /// 用户标识 (path)
                     pub openid: String,
@@ -526,23 +522,138 @@ pub mod charge {
                     pub trade_scene: String,
                 }
 
-                /// What `GET /v3/ebike/charge/users/{openid}/contract` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponse {
-                    /// 服务商商户号
-                    pub mchid: String,
-                    /// 用户标识
-                    pub openid: String,
-                    /// 特约商户号
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub sub_mchid: Option<String>,
-                    /// 充电授权扣费协议号
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub contract_id: Option<String>,
-                    /// 协议状态
-                    pub contract_state: String,
+                impl Get {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    pub fn new(openid: impl Into<String>, trade_scene: impl Into<String>) -> Self {
+                        Self {
+                            openid: openid.into(),
+                            sub_mchid: None,
+                            trade_scene: trade_scene.into(),
+                        }
+                    }
+                    /// Sets `sub_mchid` (特约商户号 (query)).
+                    pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                        self.sub_mchid = Some(sub_mchid.into());
+                        self
+                    }
                 }
+
+                /// What `GET /v3/ebike/charge/users/{openid}/contract` answers.
+                ///
+                /// The type is [`ChargeResponse`](crate::api::v3::ebike::types::ChargeResponse), which other answers share.
+                pub type GetResponse = crate::api::v3::ebike::types::ChargeResponse;
             }
         }
+    }
+}
+/// Types that several operations of feature `ebike` share, one per shape: each operation's module names them under its own names too.
+pub mod types {
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct ChargeResponse {
+        /// 服务商商户号
+        pub mchid: String,
+        /// 用户标识
+        pub openid: String,
+        /// 特约商户号
+        pub sub_mchid: Option<String>,
+        /// 充电授权扣费协议号
+        pub contract_id: Option<String>,
+        /// 协议状态
+        pub contract_state: String,
+    }
+
+    /// 支付者信息
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+    pub struct Payer {
+        /// 用户在服务商的标识
+        pub openid: Option<String>,
+        /// 用户在特约商户的标识
+        pub sub_openid: Option<String>,
+    }
+
+    /// 订单金额信息
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct Amount {
+        /// 订单金额
+        pub total: i64,
+        /// 货币类型
+        pub currency: Option<String>,
+        /// 用户实际支付金额
+        pub payer_total: Option<i64>,
+        /// 折扣
+        pub discount_total: Option<i64>,
+    }
+
+    /// 设备信息
+    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct DeviceInfo {
+        /// 充电位设备号
+        pub device_id: String,
+        /// 商户端设备ip
+        pub device_ip: String,
+    }
+
+    /// PromotionDetail
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct PromotionDetail {
+        /// 券ID
+        pub promotion_id: String,
+        /// 优惠名称
+        pub name: Option<String>,
+        /// 优惠范围
+        pub scope: Option<String>,
+        /// 优惠类型
+        pub r#type: Option<String>,
+        /// 活动ID
+        pub activity_id: Option<String>,
+        /// 优惠券面额
+        pub amount: i64,
+        /// 微信出资
+        pub wxpay_contribute: Option<i64>,
+        /// 商户出资
+        pub merchant_contribute: Option<i64>,
+        /// 其他出资
+        pub other_contribute: Option<i64>,
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct ChargeTransactionsIdResponse {
+        /// 商户号
+        pub mchid: String,
+        /// 特约商户号
+        pub sub_mchid: Option<String>,
+        /// 服务商公众号ID
+        pub appid: String,
+        /// 特约商户公众号ID
+        pub sub_appid: Option<String>,
+        /// 商户订单号
+        pub out_trade_no: String,
+        /// 微信订单号
+        pub transaction_id: Option<String>,
+        /// 商户数据
+        pub attach: Option<String>,
+        /// 交易类型
+        pub trade_type: String,
+        /// 银行类型
+        pub bank_type: Option<String>,
+        /// 成功时间
+        pub success_time: Option<String>,
+        /// 交易状态
+        pub trade_state: String,
+        /// 交易状态描述
+        pub trade_state_des: Option<String>,
+        /// 充电授权扣费协议号
+        pub contract_id: String,
+        /// 支付者信息
+        pub payer: Option<crate::api::v3::ebike::types::Payer>,
+        /// 订单金额信息
+        pub amount: crate::api::v3::ebike::types::Amount,
+        /// 设备信息
+        pub device_info: crate::api::v3::ebike::types::DeviceInfo,
+        /// 优惠信息
+        pub promotion_detail: Option<Vec<crate::api::v3::ebike::types::PromotionDetail>>,
     }
 }

@@ -15,7 +15,8 @@ pub mod account {
         /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "提交注销提现申请")]
         #[crate::endpoint(POST, "/v3/ecommerce/account/apply-cancel-withdraw", response = PostResponse, serial)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 二级商户号
             pub sub_mchid: String,
@@ -23,7 +24,7 @@ pub mod account {
             #[wxpay(idempotency_key)]
             pub out_request_no: String,
             /// 是否提取资金
-            pub withdraw: Option<PostWithdraw>,
+            pub withdraw: Option<crate::api::v3::ecommerce::types::Withdraw>,
             /// 收款账号信息
             pub payee_info: PostPayeeInfo,
             /// 付款申请材料
@@ -34,15 +35,57 @@ pub mod account {
             pub remark: Option<String>,
         }
 
-        string_enum! {
-            /// 是否提取资金
-            pub enum PostWithdraw {
-                /// `APPLY_WITHDRAW`
-                ApplyWithdraw = "APPLY_WITHDRAW",
-                /// `NOT_APPLY_WITHDRAW`
-                NotApplyWithdraw = "NOT_APPLY_WITHDRAW",
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                sub_mchid: impl Into<String>,
+                out_request_no: impl Into<String>,
+                payee_info: impl Into<PostPayeeInfo>,
+            ) -> Self {
+                Self {
+                    sub_mchid: sub_mchid.into(),
+                    out_request_no: out_request_no.into(),
+                    withdraw: None,
+                    payee_info: payee_info.into(),
+                    proof_medias: None,
+                    additional_materials: None,
+                    remark: None,
+                }
+            }
+            /// Sets `withdraw` (是否提取资金).
+            pub fn with_withdraw(
+                mut self,
+                withdraw: impl Into<crate::api::v3::ecommerce::types::Withdraw>,
+            ) -> Self {
+                self.withdraw = Some(withdraw.into());
+                self
+            }
+            /// Sets `proof_medias` (付款申请材料).
+            pub fn with_proof_medias(
+                mut self,
+                proof_medias: impl Into<Vec<PostProofMedias>>,
+            ) -> Self {
+                self.proof_medias = Some(proof_medias.into());
+                self
+            }
+            /// Sets `additional_materials` (其他补充材料).
+            pub fn with_additional_materials(
+                mut self,
+                additional_materials: impl Into<Vec<String>>,
+            ) -> Self {
+                self.additional_materials = Some(additional_materials.into());
+                self
+            }
+            /// Sets `remark` (备注).
+            pub fn with_remark(mut self, remark: impl Into<String>) -> Self {
+                self.remark = Some(remark.into());
+                self
             }
         }
+
+        /// [`Withdraw`](crate::api::v3::ecommerce::types::Withdraw), one type for one shape, under the name it has here.
+        pub type PostWithdraw = crate::api::v3::ecommerce::types::Withdraw;
 
         string_enum! {
             /// 账户类型
@@ -55,7 +98,8 @@ pub mod account {
         }
 
         /// 银行账户
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostPayeeInfoBankAccountInfo {
             /// 开户名称
             #[serde(serialize_with = "crate::encryption::encrypt")]
@@ -74,6 +118,40 @@ pub mod account {
             /// 银行账号
             #[serde(serialize_with = "crate::encryption::encrypt")]
             pub account_number: String,
+        }
+
+        impl PostPayeeInfoBankAccountInfo {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                account_name: impl Into<String>,
+                account_bank: impl Into<String>,
+                account_number: impl Into<String>,
+            ) -> Self {
+                Self {
+                    account_name: account_name.into(),
+                    account_bank: account_bank.into(),
+                    bank_branch_id: None,
+                    bank_branch_name: None,
+                    bank_name: None,
+                    account_number: account_number.into(),
+                }
+            }
+            /// Sets `bank_branch_id` (开户银行联行号).
+            pub fn with_bank_branch_id(mut self, bank_branch_id: impl Into<String>) -> Self {
+                self.bank_branch_id = Some(bank_branch_id.into());
+                self
+            }
+            /// Sets `bank_branch_name` (开户银行全称).
+            pub fn with_bank_branch_name(mut self, bank_branch_name: impl Into<String>) -> Self {
+                self.bank_branch_name = Some(bank_branch_name.into());
+                self
+            }
+            /// Sets `bank_name` (开户银行全称).
+            pub fn with_bank_name(mut self, bank_name: impl Into<String>) -> Self {
+                self.bank_name = Some(bank_name.into());
+                self
+            }
         }
 
         string_enum! {
@@ -99,7 +177,8 @@ pub mod account {
         }
 
         /// 收款人账号对应的证件信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostPayeeInfoIdentityInfo {
             /// 证件类型
             #[serde(skip_serializing_if = "Option::is_none")]
@@ -112,8 +191,32 @@ pub mod account {
             pub identification_no: String,
         }
 
+        impl PostPayeeInfoIdentityInfo {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                identification_name: impl Into<String>,
+                identification_no: impl Into<String>,
+            ) -> Self {
+                Self {
+                    id_doc_type: None,
+                    identification_name: identification_name.into(),
+                    identification_no: identification_no.into(),
+                }
+            }
+            /// Sets `id_doc_type` (证件类型).
+            pub fn with_id_doc_type(
+                mut self,
+                id_doc_type: impl Into<PostPayeeInfoIdentityInfoIdDocType>,
+            ) -> Self {
+                self.id_doc_type = Some(id_doc_type.into());
+                self
+            }
+        }
+
         /// 收款账号信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostPayeeInfo {
             /// 账户类型
             pub account_type: PostPayeeInfoAccountType,
@@ -122,6 +225,29 @@ pub mod account {
             /// 收款人账号对应的证件信息
             #[serde(skip_serializing_if = "Option::is_none")]
             pub identity_info: Option<PostPayeeInfoIdentityInfo>,
+        }
+
+        impl PostPayeeInfo {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                account_type: impl Into<PostPayeeInfoAccountType>,
+                bank_account_info: impl Into<PostPayeeInfoBankAccountInfo>,
+            ) -> Self {
+                Self {
+                    account_type: account_type.into(),
+                    bank_account_info: bank_account_info.into(),
+                    identity_info: None,
+                }
+            }
+            /// Sets `identity_info` (收款人账号对应的证件信息).
+            pub fn with_identity_info(
+                mut self,
+                identity_info: impl Into<PostPayeeInfoIdentityInfo>,
+            ) -> Self {
+                self.identity_info = Some(identity_info.into());
+                self
+            }
         }
 
         string_enum! {
@@ -133,7 +259,8 @@ pub mod account {
         }
 
         /// PostProofMedias
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostProofMedias {
             /// 申请证明材料类型
             pub proof_media_type: PostProofMediasProofMediaType,
@@ -142,13 +269,11 @@ pub mod account {
         }
 
         /// What `POST /v3/ecommerce/account/apply-cancel-withdraw` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 微信支付注销提现申请单号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub applyment_id: Option<String>,
             /// 商户注销提现申请单号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub out_request_no: Option<String>,
         }
 
@@ -161,165 +286,48 @@ pub mod account {
                 /// `GET /v3/ecommerce/account/apply-cancel-withdraw/applyment-id/{applyment_id}`
                 #[doc(alias = "微信支付注销提现申请单号查询申请单状态")]
                 #[crate::endpoint(GET, "/v3/ecommerce/account/apply-cancel-withdraw/applyment-id/<applyment_id>", response = GetResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Get {
                     /// 微信支付付销提现申请单号 (path)
                     pub applyment_id: String,
                 }
 
-                string_enum! {
-                    /// 注销提现申请单状态
-                    pub enum GetResponseCancelState {
-                        /// `ACCEPTED`
-                        Accepted = "ACCEPTED",
-                        /// `REVIEWING`
-                        Reviewing = "REVIEWING",
-                        /// `REJECTED`
-                        Rejected = "REJECTED",
-                        /// `WAITING_MERCHANT_CONFIRM`
-                        WaitingMerchantConfirm = "WAITING_MERCHANT_CONFIRM",
-                        /// `REVOKED`
-                        Revoked = "REVOKED",
-                        /// `SYSTEM_PROCESSING`
-                        SystemProcessing = "SYSTEM_PROCESSING",
-                        /// `CANCELED`
-                        Canceled = "CANCELED",
-                        /// `FUND_PROCESSING`
-                        FundProcessing = "FUND_PROCESSING",
-                        /// `FINISH`
-                        Finish = "FINISH",
-                    }
-                }
+                /// [`CancelState`](crate::api::v3::ecommerce::types::CancelState), one type for one shape, under the name it has here.
+                pub type GetResponseCancelState = crate::api::v3::ecommerce::types::CancelState;
 
-                string_enum! {
-                    /// 是否提取资金
-                    pub enum GetResponseWithdraw {
-                        /// `APPLY_WITHDRAW`
-                        ApplyWithdraw = "APPLY_WITHDRAW",
-                        /// `NOT_APPLY_WITHDRAW`
-                        NotApplyWithdraw = "NOT_APPLY_WITHDRAW",
-                    }
-                }
+                /// [`Withdraw`](crate::api::v3::ecommerce::types::Withdraw), one type for one shape, under the name it has here.
+                pub type GetResponseWithdraw = crate::api::v3::ecommerce::types::Withdraw;
 
-                string_enum! {
-                    /// 提现状态
-                    pub enum GetResponseWithdrawState {
-                        /// `WITHDRAW_PROCESSING`
-                        WithdrawProcessing = "WITHDRAW_PROCESSING",
-                        /// `WITHDRAW_EXCEPTION`
-                        WithdrawException = "WITHDRAW_EXCEPTION",
-                        /// `WITHDRAW_SUCCEED`
-                        WithdrawSucceed = "WITHDRAW_SUCCEED",
-                    }
-                }
+                /// [`WithdrawState`](crate::api::v3::ecommerce::types::WithdrawState), one type for one shape, under the name it has here.
+                pub type GetResponseWithdrawState = crate::api::v3::ecommerce::types::WithdrawState;
 
-                string_enum! {
-                    /// 二级商户号的出款子账户类型
-                    pub enum GetResponseAccountWithdrawResultOutAccountType {
-                        /// `BASIC_ACCOUNT`
-                        BasicAccount = "BASIC_ACCOUNT",
-                        /// `OPERATE_ACCOUNT`
-                        OperateAccount = "OPERATE_ACCOUNT",
-                        /// `MARGIN_ACCOUNT`
-                        MarginAccount = "MARGIN_ACCOUNT",
-                        /// `TRADE_FEE_ACCOUNT`
-                        TradeFeeAccount = "TRADE_FEE_ACCOUNT",
-                    }
-                }
+                /// [`OutAccountType`](crate::api::v3::ecommerce::types::OutAccountType), one type for one shape, under the name it has here.
+                pub type GetResponseAccountWithdrawResultOutAccountType =
+                    crate::api::v3::ecommerce::types::OutAccountType;
 
-                string_enum! {
-                    /// 付款状态
-                    pub enum GetResponseAccountWithdrawResultPayState {
-                        /// `PAY_PROCESSING`
-                        PayProcessing = "PAY_PROCESSING",
-                        /// `PAY_SUCCEED`
-                        PaySucceed = "PAY_SUCCEED",
-                        /// `PAY_FAIL`
-                        PayFail = "PAY_FAIL",
-                        /// `BANK_REFUNDED`
-                        BankRefunded = "BANK_REFUNDED",
-                    }
-                }
+                /// [`PayState`](crate::api::v3::ecommerce::types::PayState), one type for one shape, under the name it has here.
+                pub type GetResponseAccountWithdrawResultPayState =
+                    crate::api::v3::ecommerce::types::PayState;
 
-                /// GetResponseAccountWithdrawResult
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponseAccountWithdrawResult {
-                    /// 二级商户号的出款子账户类型
-                    pub out_account_type: GetResponseAccountWithdrawResultOutAccountType,
-                    /// 付款状态
-                    pub pay_state: GetResponseAccountWithdrawResultPayState,
-                    /// 付款状态描述
-                    pub state_description: String,
-                }
+                /// [`AccountWithdrawResult`](crate::api::v3::ecommerce::types::AccountWithdrawResult), one type for one shape, under the name it has here.
+                pub type GetResponseAccountWithdrawResult =
+                    crate::api::v3::ecommerce::types::AccountWithdrawResult;
 
-                string_enum! {
-                    /// 二级商户号的出款子账户类型
-                    pub enum GetResponseAccountInfoOutAccountType {
-                        /// `BASIC_ACCOUNT`
-                        BasicAccount = "BASIC_ACCOUNT",
-                        /// `OPERATE_ACCOUNT`
-                        OperateAccount = "OPERATE_ACCOUNT",
-                        /// `MARGIN_ACCOUNT`
-                        MarginAccount = "MARGIN_ACCOUNT",
-                        /// `TRADE_FEE_ACCOUNT`
-                        TradeFeeAccount = "TRADE_FEE_ACCOUNT",
-                    }
-                }
+                /// [`OutAccountType`](crate::api::v3::ecommerce::types::OutAccountType), one type for one shape, under the name it has here.
+                pub type GetResponseAccountInfoOutAccountType =
+                    crate::api::v3::ecommerce::types::OutAccountType;
 
-                /// GetResponseAccountInfo
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponseAccountInfo {
-                    /// 二级商户号的出款子账户类型
-                    pub out_account_type: GetResponseAccountInfoOutAccountType,
-                    /// 账户金额
-                    pub amount: i64,
-                }
+                /// [`AccountInfo`](crate::api::v3::ecommerce::types::AccountInfo), one type for one shape, under the name it has here.
+                pub type GetResponseAccountInfo = crate::api::v3::ecommerce::types::AccountInfo;
 
-                /// 用于引导商户超级管理员确认注销的信息
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct GetResponseConfirmCancel {
-                    /// 确认商户注销的页面url
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub confirm_cancel_url: Option<String>,
-                }
+                /// [`ConfirmCancel`](crate::api::v3::ecommerce::types::ConfirmCancel), one type for one shape, under the name it has here.
+                pub type GetResponseConfirmCancel = crate::api::v3::ecommerce::types::ConfirmCancel;
 
                 /// What `GET /v3/ecommerce/account/apply-cancel-withdraw/applyment-id/{applyment_id}` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponse {
-                    /// 微信支付注销提现申请单号
-                    pub applyment_id: String,
-                    /// 商户注销提现申请单号
-                    pub out_request_no: String,
-                    /// 注销提现申请单状态
-                    pub cancel_state: GetResponseCancelState,
-                    /// 注销提现申请单状态描述
-                    pub cancel_state_description: String,
-                    /// 是否提取资金
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub withdraw: Option<GetResponseWithdraw>,
-                    /// 提现状态
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub withdraw_state: Option<GetResponseWithdrawState>,
-                    /// 提现状态描述
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub withdraw_state_description: Option<String>,
-                    /// 账户提现结果
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub account_withdraw_result: Option<Vec<GetResponseAccountWithdrawResult>>,
-                    /// 最后更新时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub modify_time: Option<crate::DateTime>,
-                    /// 申请注销的二级商户号
-                    pub sub_mchid: String,
-                    /// 账户信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub account_info: Option<Vec<GetResponseAccountInfo>>,
-                    /// 用于引导商户超级管理员确认注销的信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub confirm_cancel: Option<GetResponseConfirmCancel>,
-                }
+                ///
+                /// The type is [`AccountResponse`](crate::api::v3::ecommerce::types::AccountResponse), which other answers share.
+                pub type GetResponse = crate::api::v3::ecommerce::types::AccountResponse;
             }
         }
         /// `/v3/ecommerce/account/apply-cancel-withdraw/confirm`
@@ -331,7 +339,8 @@ pub mod account {
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[doc(alias = "平台代商户确认注销")]
             #[crate::endpoint(POST, "/v3/ecommerce/account/apply-cancel-withdraw/confirm", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 微信支付注销单号
                 pub applyment_id: Option<String>,
@@ -347,17 +356,44 @@ pub mod account {
                 pub cancel_contract_version: String,
             }
 
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    sub_mchid: impl Into<String>,
+                    operator_identification: impl Into<String>,
+                    confirm_time: impl Into<crate::DateTime>,
+                    cancel_contract_version: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        applyment_id: None,
+                        out_request_no: None,
+                        sub_mchid: sub_mchid.into(),
+                        operator_identification: operator_identification.into(),
+                        confirm_time: confirm_time.into(),
+                        cancel_contract_version: cancel_contract_version.into(),
+                    }
+                }
+                /// Sets `applyment_id` (微信支付注销单号).
+                pub fn with_applyment_id(mut self, applyment_id: impl Into<String>) -> Self {
+                    self.applyment_id = Some(applyment_id.into());
+                    self
+                }
+                /// Sets `out_request_no` (商户注销申请单号).
+                pub fn with_out_request_no(mut self, out_request_no: impl Into<String>) -> Self {
+                    self.out_request_no = Some(out_request_no.into());
+                    self
+                }
+            }
+
             /// What `POST /v3/ecommerce/account/apply-cancel-withdraw/confirm` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
             pub struct PostResponse {
                 /// 微信支付注销单号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub applyment_id: Option<String>,
                 /// 商户注销申请单号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub out_request_no: Option<String>,
                 /// 二级商户号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub sub_mchid: Option<String>,
             }
         }
@@ -370,165 +406,48 @@ pub mod account {
                 /// `GET /v3/ecommerce/account/apply-cancel-withdraw/out-request-no/{out_request_no}`
                 #[doc(alias = "商户注销提现申请单号查询申请单状态")]
                 #[crate::endpoint(GET, "/v3/ecommerce/account/apply-cancel-withdraw/out-request-no/<out_request_no>", response = GetResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Get {
                     /// 商户注销提现申请号 (path)
                     pub out_request_no: String,
                 }
 
-                string_enum! {
-                    /// 注销提现申请单状态
-                    pub enum GetResponseCancelState {
-                        /// `ACCEPTED`
-                        Accepted = "ACCEPTED",
-                        /// `REVIEWING`
-                        Reviewing = "REVIEWING",
-                        /// `REJECTED`
-                        Rejected = "REJECTED",
-                        /// `WAITING_MERCHANT_CONFIRM`
-                        WaitingMerchantConfirm = "WAITING_MERCHANT_CONFIRM",
-                        /// `REVOKED`
-                        Revoked = "REVOKED",
-                        /// `SYSTEM_PROCESSING`
-                        SystemProcessing = "SYSTEM_PROCESSING",
-                        /// `CANCELED`
-                        Canceled = "CANCELED",
-                        /// `FUND_PROCESSING`
-                        FundProcessing = "FUND_PROCESSING",
-                        /// `FINISH`
-                        Finish = "FINISH",
-                    }
-                }
+                /// [`CancelState`](crate::api::v3::ecommerce::types::CancelState), one type for one shape, under the name it has here.
+                pub type GetResponseCancelState = crate::api::v3::ecommerce::types::CancelState;
 
-                string_enum! {
-                    /// 是否提取资金
-                    pub enum GetResponseWithdraw {
-                        /// `APPLY_WITHDRAW`
-                        ApplyWithdraw = "APPLY_WITHDRAW",
-                        /// `NOT_APPLY_WITHDRAW`
-                        NotApplyWithdraw = "NOT_APPLY_WITHDRAW",
-                    }
-                }
+                /// [`Withdraw`](crate::api::v3::ecommerce::types::Withdraw), one type for one shape, under the name it has here.
+                pub type GetResponseWithdraw = crate::api::v3::ecommerce::types::Withdraw;
 
-                string_enum! {
-                    /// 提现状态
-                    pub enum GetResponseWithdrawState {
-                        /// `WITHDRAW_PROCESSING`
-                        WithdrawProcessing = "WITHDRAW_PROCESSING",
-                        /// `WITHDRAW_EXCEPTION`
-                        WithdrawException = "WITHDRAW_EXCEPTION",
-                        /// `WITHDRAW_SUCCEED`
-                        WithdrawSucceed = "WITHDRAW_SUCCEED",
-                    }
-                }
+                /// [`WithdrawState`](crate::api::v3::ecommerce::types::WithdrawState), one type for one shape, under the name it has here.
+                pub type GetResponseWithdrawState = crate::api::v3::ecommerce::types::WithdrawState;
 
-                string_enum! {
-                    /// 二级商户号的出款子账户类型
-                    pub enum GetResponseAccountWithdrawResultOutAccountType {
-                        /// `BASIC_ACCOUNT`
-                        BasicAccount = "BASIC_ACCOUNT",
-                        /// `OPERATE_ACCOUNT`
-                        OperateAccount = "OPERATE_ACCOUNT",
-                        /// `MARGIN_ACCOUNT`
-                        MarginAccount = "MARGIN_ACCOUNT",
-                        /// `TRADE_FEE_ACCOUNT`
-                        TradeFeeAccount = "TRADE_FEE_ACCOUNT",
-                    }
-                }
+                /// [`OutAccountType`](crate::api::v3::ecommerce::types::OutAccountType), one type for one shape, under the name it has here.
+                pub type GetResponseAccountWithdrawResultOutAccountType =
+                    crate::api::v3::ecommerce::types::OutAccountType;
 
-                string_enum! {
-                    /// 付款状态
-                    pub enum GetResponseAccountWithdrawResultPayState {
-                        /// `PAY_PROCESSING`
-                        PayProcessing = "PAY_PROCESSING",
-                        /// `PAY_SUCCEED`
-                        PaySucceed = "PAY_SUCCEED",
-                        /// `PAY_FAIL`
-                        PayFail = "PAY_FAIL",
-                        /// `BANK_REFUNDED`
-                        BankRefunded = "BANK_REFUNDED",
-                    }
-                }
+                /// [`PayState`](crate::api::v3::ecommerce::types::PayState), one type for one shape, under the name it has here.
+                pub type GetResponseAccountWithdrawResultPayState =
+                    crate::api::v3::ecommerce::types::PayState;
 
-                /// GetResponseAccountWithdrawResult
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponseAccountWithdrawResult {
-                    /// 二级商户号的出款子账户类型
-                    pub out_account_type: GetResponseAccountWithdrawResultOutAccountType,
-                    /// 付款状态
-                    pub pay_state: GetResponseAccountWithdrawResultPayState,
-                    /// 付款状态描述
-                    pub state_description: String,
-                }
+                /// [`AccountWithdrawResult`](crate::api::v3::ecommerce::types::AccountWithdrawResult), one type for one shape, under the name it has here.
+                pub type GetResponseAccountWithdrawResult =
+                    crate::api::v3::ecommerce::types::AccountWithdrawResult;
 
-                string_enum! {
-                    /// 二级商户号的出款子账户类型
-                    pub enum GetResponseAccountInfoOutAccountType {
-                        /// `BASIC_ACCOUNT`
-                        BasicAccount = "BASIC_ACCOUNT",
-                        /// `OPERATE_ACCOUNT`
-                        OperateAccount = "OPERATE_ACCOUNT",
-                        /// `MARGIN_ACCOUNT`
-                        MarginAccount = "MARGIN_ACCOUNT",
-                        /// `TRADE_FEE_ACCOUNT`
-                        TradeFeeAccount = "TRADE_FEE_ACCOUNT",
-                    }
-                }
+                /// [`OutAccountType`](crate::api::v3::ecommerce::types::OutAccountType), one type for one shape, under the name it has here.
+                pub type GetResponseAccountInfoOutAccountType =
+                    crate::api::v3::ecommerce::types::OutAccountType;
 
-                /// GetResponseAccountInfo
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponseAccountInfo {
-                    /// 二级商户号的出款子账户类型
-                    pub out_account_type: GetResponseAccountInfoOutAccountType,
-                    /// 账户金额
-                    pub amount: i64,
-                }
+                /// [`AccountInfo`](crate::api::v3::ecommerce::types::AccountInfo), one type for one shape, under the name it has here.
+                pub type GetResponseAccountInfo = crate::api::v3::ecommerce::types::AccountInfo;
 
-                /// 用于引导商户超级管理员确认注销的信息
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct GetResponseConfirmCancel {
-                    /// 确认商户注销的页面url
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub confirm_cancel_url: Option<String>,
-                }
+                /// [`ConfirmCancel`](crate::api::v3::ecommerce::types::ConfirmCancel), one type for one shape, under the name it has here.
+                pub type GetResponseConfirmCancel = crate::api::v3::ecommerce::types::ConfirmCancel;
 
                 /// What `GET /v3/ecommerce/account/apply-cancel-withdraw/out-request-no/{out_request_no}` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponse {
-                    /// 微信支付注销提现申请单号
-                    pub applyment_id: String,
-                    /// 商户注销提现申请单号
-                    pub out_request_no: String,
-                    /// 注销提现申请单状态
-                    pub cancel_state: GetResponseCancelState,
-                    /// 注销提现申请单状态描述
-                    pub cancel_state_description: String,
-                    /// 是否提取资金
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub withdraw: Option<GetResponseWithdraw>,
-                    /// 提现状态
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub withdraw_state: Option<GetResponseWithdrawState>,
-                    /// 提现状态描述
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub withdraw_state_description: Option<String>,
-                    /// 账户提现结果
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub account_withdraw_result: Option<Vec<GetResponseAccountWithdrawResult>>,
-                    /// 最后更新时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub modify_time: Option<crate::DateTime>,
-                    /// 申请注销的二级商户号
-                    pub sub_mchid: String,
-                    /// 账户信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub account_info: Option<Vec<GetResponseAccountInfo>>,
-                    /// 用于引导商户超级管理员确认注销的信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub confirm_cancel: Option<GetResponseConfirmCancel>,
-                }
+                ///
+                /// The type is [`AccountResponse`](crate::api::v3::ecommerce::types::AccountResponse), which other answers share.
+                pub type GetResponse = crate::api::v3::ecommerce::types::AccountResponse;
             }
         }
         /// `/v3/ecommerce/account/apply-cancel-withdraw/validate-cancel`
@@ -540,7 +459,8 @@ pub mod account {
                 /// `GET /v3/ecommerce/account/apply-cancel-withdraw/validate-cancel/{sub_mchid}`
                 #[doc(alias = "商户注销资格校验")]
                 #[crate::endpoint(GET, "/v3/ecommerce/account/apply-cancel-withdraw/validate-cancel/<sub_mchid>", response = GetResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Get {
                     /// 申请注销的二级商户号 (path)
                     pub sub_mchid: String,
@@ -566,28 +486,12 @@ pub mod account {
                     }
                 }
 
-                string_enum! {
-                    /// 商户资金账户余额
-                    pub enum GetResponseAccountInfoOutAccountType {
-                        /// `BASIC_ACCOUNT`
-                        BasicAccount = "BASIC_ACCOUNT",
-                        /// `OPERATE_ACCOUNT`
-                        OperateAccount = "OPERATE_ACCOUNT",
-                        /// `MARGIN_ACCOUNT`
-                        MarginAccount = "MARGIN_ACCOUNT",
-                        /// `TRADE_FEE_ACCOUNT`
-                        TradeFeeAccount = "TRADE_FEE_ACCOUNT",
-                    }
-                }
+                /// [`OutAccountType`](crate::api::v3::ecommerce::types::OutAccountType), one type for one shape, under the name it has here.
+                pub type GetResponseAccountInfoOutAccountType =
+                    crate::api::v3::ecommerce::types::OutAccountType;
 
-                /// GetResponseAccountInfo
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponseAccountInfo {
-                    /// 商户资金账户余额
-                    pub out_account_type: GetResponseAccountInfoOutAccountType,
-                    /// 账户金额
-                    pub amount: i64,
-                }
+                /// [`AccountInfo`](crate::api::v3::ecommerce::types::AccountInfo), one type for one shape, under the name it has here.
+                pub type GetResponseAccountInfo = crate::api::v3::ecommerce::types::AccountInfo;
 
                 string_enum! {
                     /// 二级商户号的出款子账户类型
@@ -604,20 +508,16 @@ pub mod account {
                 }
 
                 /// GetResponseBlockReasons
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
+                #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
                 pub struct GetResponseBlockReasons {
                     /// 二级商户号的出款子账户类型
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub r#type: Option<GetResponseBlockReasonsType>,
                     /// 原因描述
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub description: Option<String>,
                 }
 
                 /// What `GET /v3/ecommerce/account/apply-cancel-withdraw/validate-cancel/{sub_mchid}` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct GetResponse {
                     /// 注销检查的二级商户号
                     pub sub_mchid: String,
@@ -626,9 +526,8 @@ pub mod account {
                     /// 注销资格检查结果
                     pub validate_result: GetResponseValidateResult,
                     /// 账户信息
-                    pub account_info: Vec<GetResponseAccountInfo>,
+                    pub account_info: Vec<crate::api::v3::ecommerce::types::AccountInfo>,
                     /// 不可发起注销原因
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub block_reasons: Option<Vec<GetResponseBlockReasons>>,
                 }
             }
@@ -645,7 +544,8 @@ pub mod account {
         /// Idempotent by `out_apply_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "提交注销申请单")]
         #[crate::endpoint(POST, "/v3/ecommerce/account/cancel-applications", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 二级商户号
             pub sub_mchid: String,
@@ -667,7 +567,8 @@ pub mod account {
         }
 
         /// PostApplicationInfo
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostApplicationInfo {
             /// 注销申请材料类型
             #[serde(skip_serializing_if = "Option::is_none")]
@@ -677,35 +578,33 @@ pub mod account {
             pub application_media_id: Option<String>,
         }
 
-        string_enum! {
-            /// 注销状态
-            pub enum PostResponseCancelState {
-                /// `REVIEWING`
-                Reviewing = "REVIEWING",
-                /// `REJECTED`
-                Rejected = "REJECTED",
-                /// `CANCEL_SUCCESS`
-                CancelSuccess = "CANCEL_SUCCESS",
+        impl PostApplicationInfo {
+            /// Sets `application_type` (注销申请材料类型).
+            pub fn with_application_type(
+                mut self,
+                application_type: impl Into<PostApplicationInfoApplicationType>,
+            ) -> Self {
+                self.application_type = Some(application_type.into());
+                self
+            }
+            /// Sets `application_media_id` (图片MediaID).
+            pub fn with_application_media_id(
+                mut self,
+                application_media_id: impl Into<String>,
+            ) -> Self {
+                self.application_media_id = Some(application_media_id.into());
+                self
             }
         }
 
+        /// [`CancelState2`](crate::api::v3::ecommerce::types::CancelState2), one type for one shape, under the name it has here.
+        pub type PostResponseCancelState = crate::api::v3::ecommerce::types::CancelState2;
+
         /// What `POST /v3/ecommerce/account/cancel-applications` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponse {
-            /// 商户注销申请单号
-            pub out_apply_no: String,
-            /// 二级商户号
-            pub sub_mchid: String,
-            /// 受理失败原因
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub reject_reason: Option<String>,
-            /// 注销状态
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub cancel_state: Option<PostResponseCancelState>,
-            /// 最后更新时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub update_time: Option<crate::DateTime>,
-        }
+        ///
+        /// The type is [`AccountCancelApplicationsOutApplyNoResponse`](crate::api::v3::ecommerce::types::AccountCancelApplicationsOutApplyNoResponse), which other answers share.
+        pub type PostResponse =
+            crate::api::v3::ecommerce::types::AccountCancelApplicationsOutApplyNoResponse;
 
         /// `/v3/ecommerce/account/cancel-applications/media`
         pub mod media {
@@ -731,7 +630,8 @@ pub mod account {
             }
 
             /// 媒体文件元信息JSON格式字符串
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct PostMeta {
                 /// 文件摘要
                 #[serde(skip_serializing_if = "Option::is_none")]
@@ -741,8 +641,21 @@ pub mod account {
                 pub file_name: Option<String>,
             }
 
+            impl PostMeta {
+                /// Sets `file_digest` (文件摘要).
+                pub fn with_file_digest(mut self, file_digest: impl Into<String>) -> Self {
+                    self.file_digest = Some(file_digest.into());
+                    self
+                }
+                /// Sets `file_name` (文件名称).
+                pub fn with_file_name(mut self, file_name: impl Into<String>) -> Self {
+                    self.file_name = Some(file_name.into());
+                    self
+                }
+            }
+
             /// What `POST /v3/ecommerce/account/cancel-applications/media` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct PostResponse {
                 /// 媒体文件标识Id
                 pub media_id: String,
@@ -759,41 +672,21 @@ pub mod account {
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/ecommerce-cancel/cancel-applications/get-cancel-application.html)
                 #[doc(alias = "查询注销单状态")]
                 #[crate::endpoint(GET, "/v3/ecommerce/account/cancel-applications/out-apply-no/<out_apply_no>", response = GetResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Get {
                     /// 商户注销申请单号 (path)
                     pub out_apply_no: String,
                 }
 
-                string_enum! {
-                    /// 注销状态
-                    pub enum GetResponseCancelState {
-                        /// `REVIEWING`
-                        Reviewing = "REVIEWING",
-                        /// `REJECTED`
-                        Rejected = "REJECTED",
-                        /// `CANCEL_SUCCESS`
-                        CancelSuccess = "CANCEL_SUCCESS",
-                    }
-                }
+                /// [`CancelState2`](crate::api::v3::ecommerce::types::CancelState2), one type for one shape, under the name it has here.
+                pub type GetResponseCancelState = crate::api::v3::ecommerce::types::CancelState2;
 
                 /// What `GET /v3/ecommerce/account/cancel-applications/out-apply-no/{out_apply_no}` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponse {
-                    /// 商户注销申请单号
-                    pub out_apply_no: String,
-                    /// 二级商户号
-                    pub sub_mchid: String,
-                    /// 受理失败原因
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub reject_reason: Option<String>,
-                    /// 注销状态
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub cancel_state: Option<GetResponseCancelState>,
-                    /// 最后更新时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub update_time: Option<crate::DateTime>,
-                }
+                ///
+                /// The type is [`AccountCancelApplicationsOutApplyNoResponse`](crate::api::v3::ecommerce::types::AccountCancelApplicationsOutApplyNoResponse), which other answers share.
+                pub type GetResponse =
+                    crate::api::v3::ecommerce::types::AccountCancelApplicationsOutApplyNoResponse;
             }
         }
     }
@@ -809,19 +702,19 @@ pub mod applyments {
         /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/ecommerce-merchant-application/applyment/get-applyment-state.html)
         #[doc(alias = "通过申请单ID查询申请状态")]
         #[crate::endpoint(GET, "/v3/ecommerce/applyments/<applyment_id>", response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Get {
             /// 微信支付申请单号 (path)
             pub applyment_id: i64,
         }
 
         /// 汇款账户验证信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct GetResponseAccountValidation {
             /// 付款户名
             pub account_name: String,
             /// 付款卡号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub account_no: Option<String>,
             /// 汇款金额
             pub pay_amount: i64,
@@ -839,56 +732,35 @@ pub mod applyments {
             pub deadline: String,
         }
 
-        /// GetResponseAuditDetail
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponseAuditDetail {
-            /// 参数名称
-            pub param_name: String,
-            /// 驳回原因
-            pub reject_reason: String,
-        }
+        /// [`AuditDetail`](crate::api::v3::ecommerce::types::AuditDetail), one type for one shape, under the name it has here.
+        pub type GetResponseAuditDetail = crate::api::v3::ecommerce::types::AuditDetail;
 
-        string_enum! {
-            /// 签约状态
-            pub enum GetResponseSignState {
-                /// `UNSIGNED`
-                Unsigned = "UNSIGNED",
-                /// `SIGNED`
-                Signed = "SIGNED",
-                /// `NOT_SIGNABLE`
-                NotSignable = "NOT_SIGNABLE",
-            }
-        }
+        /// [`SignState`](crate::api::v3::ecommerce::types::SignState), one type for one shape, under the name it has here.
+        pub type GetResponseSignState = crate::api::v3::ecommerce::types::SignState;
 
         /// What `GET /v3/ecommerce/applyments/{applyment_id}` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct GetResponse {
             /// 申请状态
             pub applyment_state: crate::api::types::EcommerceApplymentState,
             /// 申请状态描述
             pub applyment_state_desc: String,
             /// 签约链接
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sign_url: Option<String>,
             /// 电商平台二级商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_mchid: Option<String>,
             /// 汇款账户验证信息
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub account_validation: Option<GetResponseAccountValidation>,
             /// 驳回原因详情
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub audit_detail: Option<Vec<GetResponseAuditDetail>>,
+            pub audit_detail: Option<Vec<crate::api::v3::ecommerce::types::AuditDetail>>,
             /// 法人验证链接
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub legal_validation_url: Option<String>,
             /// 业务申请编号
             pub out_request_no: String,
             /// 微信支付申请单号
             pub applyment_id: i64,
             /// 签约状态
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub sign_state: Option<GetResponseSignState>,
+            pub sign_state: Option<crate::api::v3::ecommerce::types::SignState>,
         }
 
         /// `/v3/ecommerce/applyments/{applyment_id}/revoke`
@@ -900,20 +772,17 @@ pub mod applyments {
             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "撤销申请单-使用申请单号")]
             #[crate::endpoint(POST, "/v3/ecommerce/applyments/<applyment_id>/revoke", response = PostResponse, idempotent)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 微信支付申请单号 (path)
                 pub applyment_id: i64,
             }
 
             /// What `POST /v3/ecommerce/applyments/{applyment_id}/revoke` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponse {
-                /// 微信支付申请单号
-                pub applyment_id: i64,
-                /// 业务申请编号
-                pub out_request_no: String,
-            }
+            ///
+            /// The type is [`ApplymentsResponse`](crate::api::v3::ecommerce::types::ApplymentsResponse), which other answers share.
+            pub type PostResponse = crate::api::v3::ecommerce::types::ApplymentsResponse;
         }
     }
     /// `/v3/ecommerce/applyments/{empty}`
@@ -930,19 +799,22 @@ pub mod applyments {
         #[doc(alias = "二级商户进件API")]
         #[doc(alias = "二级商户进件")]
         #[crate::endpoint(POST, "/v3/ecommerce/applyments/", response = PostResponse, serial)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 业务申请编号
             #[wxpay(idempotency_key)]
             pub out_request_no: String,
             /// 主体类型
-            pub organization_type: PostOrganizationType,
+            pub organization_type: crate::api::v3::ecommerce::types::OrganizationType,
             /// 是否金融机构
             pub finance_institution: Option<bool>,
             /// 营业执照/登记证书信息
-            pub business_license_info: Option<PostBusinessLicenseInfo>,
+            pub business_license_info:
+                Option<crate::api::v3::ecommerce::types::BusinessLicenseInfo>,
             /// 金融机构许可证信息
-            pub finance_institution_info: Option<PostFinanceInstitutionInfo>,
+            pub finance_institution_info:
+                Option<crate::api::v3::ecommerce::types::FinanceInstitutionInfo>,
             /// 超级管理员类型
             pub id_holder_type: Option<crate::api::types::ContactType>,
             /// id_doc_type
@@ -962,9 +834,9 @@ pub mod applyments {
             /// 超级管理员信息
             pub contact_info: PostContactInfo,
             /// 店铺信息
-            pub sales_scene_info: PostSalesSceneInfo,
+            pub sales_scene_info: crate::api::v3::ecommerce::types::SalesSceneInfo,
             /// 结算规则
-            pub settlement_info: Option<PostSettlementInfo>,
+            pub settlement_info: Option<crate::api::v3::ecommerce::types::SettlementInfo>,
             /// 商户简称
             pub merchant_shortname: String,
             /// qualifications
@@ -975,65 +847,157 @@ pub mod applyments {
             pub business_addition_desc: Option<Vec<String>>,
         }
 
-        string_enum! {
-            /// 主体类型
-            pub enum PostOrganizationType {
-                /// `2401`
-                V2401 = "2401",
-                /// `2500`
-                V2500 = "2500",
-                /// `4`
-                V4 = "4",
-                /// `2`
-                V2 = "2",
-                /// `3`
-                V3 = "3",
-                /// `2502`
-                V2502 = "2502",
-                /// `1708`
-                V1708 = "1708",
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                out_request_no: impl Into<String>,
+                organization_type: impl Into<crate::api::v3::ecommerce::types::OrganizationType>,
+                account_info: impl Into<PostAccountInfo>,
+                contact_info: impl Into<PostContactInfo>,
+                sales_scene_info: impl Into<crate::api::v3::ecommerce::types::SalesSceneInfo>,
+                merchant_shortname: impl Into<String>,
+            ) -> Self {
+                Self {
+                    out_request_no: out_request_no.into(),
+                    organization_type: organization_type.into(),
+                    finance_institution: None,
+                    business_license_info: None,
+                    finance_institution_info: None,
+                    id_holder_type: None,
+                    id_doc_type: None,
+                    authorize_letter_copy: None,
+                    id_card_info: None,
+                    id_doc_info: None,
+                    owner: None,
+                    ubo_info_list: None,
+                    account_info: account_info.into(),
+                    contact_info: contact_info.into(),
+                    sales_scene_info: sales_scene_info.into(),
+                    settlement_info: None,
+                    merchant_shortname: merchant_shortname.into(),
+                    qualifications: None,
+                    business_addition_pics: None,
+                    business_addition_desc: None,
+                }
+            }
+            /// Sets `finance_institution` (是否金融机构).
+            pub fn with_finance_institution(
+                mut self,
+                finance_institution: impl Into<bool>,
+            ) -> Self {
+                self.finance_institution = Some(finance_institution.into());
+                self
+            }
+            /// Sets `business_license_info` (营业执照/登记证书信息).
+            pub fn with_business_license_info(
+                mut self,
+                business_license_info: impl Into<crate::api::v3::ecommerce::types::BusinessLicenseInfo>,
+            ) -> Self {
+                self.business_license_info = Some(business_license_info.into());
+                self
+            }
+            /// Sets `finance_institution_info` (金融机构许可证信息).
+            pub fn with_finance_institution_info(
+                mut self,
+                finance_institution_info: impl Into<
+                    crate::api::v3::ecommerce::types::FinanceInstitutionInfo,
+                >,
+            ) -> Self {
+                self.finance_institution_info = Some(finance_institution_info.into());
+                self
+            }
+            /// Sets `id_holder_type` (超级管理员类型).
+            pub fn with_id_holder_type(
+                mut self,
+                id_holder_type: impl Into<crate::api::types::ContactType>,
+            ) -> Self {
+                self.id_holder_type = Some(id_holder_type.into());
+                self
+            }
+            /// Sets `id_doc_type` (id_doc_type).
+            pub fn with_id_doc_type(
+                mut self,
+                id_doc_type: impl Into<crate::api::types::IdType>,
+            ) -> Self {
+                self.id_doc_type = Some(id_doc_type.into());
+                self
+            }
+            /// Sets `authorize_letter_copy` (法定代表人说明函).
+            pub fn with_authorize_letter_copy(
+                mut self,
+                authorize_letter_copy: impl Into<String>,
+            ) -> Self {
+                self.authorize_letter_copy = Some(authorize_letter_copy.into());
+                self
+            }
+            /// Sets `id_card_info` (经营者/法人身份证信息).
+            pub fn with_id_card_info(mut self, id_card_info: impl Into<PostIdCardInfo>) -> Self {
+                self.id_card_info = Some(id_card_info.into());
+                self
+            }
+            /// Sets `id_doc_info` (经营者/法人其他类型证件信息).
+            pub fn with_id_doc_info(mut self, id_doc_info: impl Into<PostIdDocInfo>) -> Self {
+                self.id_doc_info = Some(id_doc_info.into());
+                self
+            }
+            /// Sets `owner` (经营者/法人是否为受益人).
+            pub fn with_owner(mut self, owner: impl Into<bool>) -> Self {
+                self.owner = Some(owner.into());
+                self
+            }
+            /// Sets `ubo_info_list` (最终受益人信息列表).
+            pub fn with_ubo_info_list(
+                mut self,
+                ubo_info_list: impl Into<Vec<PostUboInfoList>>,
+            ) -> Self {
+                self.ubo_info_list = Some(ubo_info_list.into());
+                self
+            }
+            /// Sets `settlement_info` (结算规则).
+            pub fn with_settlement_info(
+                mut self,
+                settlement_info: impl Into<crate::api::v3::ecommerce::types::SettlementInfo>,
+            ) -> Self {
+                self.settlement_info = Some(settlement_info.into());
+                self
+            }
+            /// Sets `qualifications` (qualifications).
+            pub fn with_qualifications(mut self, qualifications: impl Into<Vec<String>>) -> Self {
+                self.qualifications = Some(qualifications.into());
+                self
+            }
+            /// Sets `business_addition_pics` (business_addition_pics).
+            pub fn with_business_addition_pics(
+                mut self,
+                business_addition_pics: impl Into<Vec<String>>,
+            ) -> Self {
+                self.business_addition_pics = Some(business_addition_pics.into());
+                self
+            }
+            /// Sets `business_addition_desc` (business_addition_desc).
+            pub fn with_business_addition_desc(
+                mut self,
+                business_addition_desc: impl Into<Vec<String>>,
+            ) -> Self {
+                self.business_addition_desc = Some(business_addition_desc.into());
+                self
             }
         }
 
-        /// 营业执照/登记证书信息
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostBusinessLicenseInfo {
-            /// 登记证书类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub cert_type: Option<crate::api::types::CertType>,
-            /// 证件扫描件
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub business_license_copy: Option<String>,
-            /// 证件注册号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub business_license_number: Option<String>,
-            /// 商户名称
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub merchant_name: Option<String>,
-            /// 经营者/法定代表人姓名
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub legal_person: Option<String>,
-            /// 注册地址
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub company_address: Option<String>,
-            /// 营业期限JSON格式字符串
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub business_time: Option<String>,
-        }
+        /// [`OrganizationType`](crate::api::v3::ecommerce::types::OrganizationType), one type for one shape, under the name it has here.
+        pub type PostOrganizationType = crate::api::v3::ecommerce::types::OrganizationType;
 
-        /// 金融机构许可证信息
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostFinanceInstitutionInfo {
-            /// 金融机构类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub finance_type: Option<crate::api::types::FinanceType>,
-            /// 金融机构许可证图片
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub finance_license_pics: Option<Vec<String>>,
-        }
+        /// [`BusinessLicenseInfo`](crate::api::v3::ecommerce::types::BusinessLicenseInfo), one type for one shape, under the name it has here.
+        pub type PostBusinessLicenseInfo = crate::api::v3::ecommerce::types::BusinessLicenseInfo;
+
+        /// [`FinanceInstitutionInfo`](crate::api::v3::ecommerce::types::FinanceInstitutionInfo), one type for one shape, under the name it has here.
+        pub type PostFinanceInstitutionInfo =
+            crate::api::v3::ecommerce::types::FinanceInstitutionInfo;
 
         /// 经营者/法人身份证信息
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostIdCardInfo {
             /// 身份证人像面照片
             #[serde(skip_serializing_if = "Option::is_none")]
@@ -1057,8 +1021,48 @@ pub mod applyments {
             pub id_card_valid_time: Option<String>,
         }
 
+        impl PostIdCardInfo {
+            /// Sets `id_card_copy` (身份证人像面照片).
+            pub fn with_id_card_copy(mut self, id_card_copy: impl Into<String>) -> Self {
+                self.id_card_copy = Some(id_card_copy.into());
+                self
+            }
+            /// Sets `id_card_national` (身份证国徽面照片).
+            pub fn with_id_card_national(mut self, id_card_national: impl Into<String>) -> Self {
+                self.id_card_national = Some(id_card_national.into());
+                self
+            }
+            /// Sets `id_card_name` (身份证姓名).
+            pub fn with_id_card_name(mut self, id_card_name: impl Into<String>) -> Self {
+                self.id_card_name = Some(id_card_name.into());
+                self
+            }
+            /// Sets `id_card_number` (身份证号码).
+            pub fn with_id_card_number(mut self, id_card_number: impl Into<String>) -> Self {
+                self.id_card_number = Some(id_card_number.into());
+                self
+            }
+            /// Sets `id_card_valid_time_begin` (身份证有效期开始时间).
+            pub fn with_id_card_valid_time_begin(
+                mut self,
+                id_card_valid_time_begin: impl Into<String>,
+            ) -> Self {
+                self.id_card_valid_time_begin = Some(id_card_valid_time_begin.into());
+                self
+            }
+            /// Sets `id_card_valid_time` (身份证有效期结束时间).
+            pub fn with_id_card_valid_time(
+                mut self,
+                id_card_valid_time: impl Into<String>,
+            ) -> Self {
+                self.id_card_valid_time = Some(id_card_valid_time.into());
+                self
+            }
+        }
+
         /// 经营者/法人其他类型证件信息
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostIdDocInfo {
             /// 证件姓名
             #[serde(serialize_with = "crate::encryption::encrypt")]
@@ -1082,8 +1086,42 @@ pub mod applyments {
             pub doc_period_end: Option<String>,
         }
 
+        impl PostIdDocInfo {
+            /// Sets `id_doc_name` (证件姓名).
+            pub fn with_id_doc_name(mut self, id_doc_name: impl Into<String>) -> Self {
+                self.id_doc_name = Some(id_doc_name.into());
+                self
+            }
+            /// Sets `id_doc_number` (证件号码).
+            pub fn with_id_doc_number(mut self, id_doc_number: impl Into<String>) -> Self {
+                self.id_doc_number = Some(id_doc_number.into());
+                self
+            }
+            /// Sets `id_doc_copy` (证件正面照片).
+            pub fn with_id_doc_copy(mut self, id_doc_copy: impl Into<String>) -> Self {
+                self.id_doc_copy = Some(id_doc_copy.into());
+                self
+            }
+            /// Sets `id_doc_copy_back` (证件反面照片).
+            pub fn with_id_doc_copy_back(mut self, id_doc_copy_back: impl Into<String>) -> Self {
+                self.id_doc_copy_back = Some(id_doc_copy_back.into());
+                self
+            }
+            /// Sets `doc_period_begin` (证件有效期开始时间).
+            pub fn with_doc_period_begin(mut self, doc_period_begin: impl Into<String>) -> Self {
+                self.doc_period_begin = Some(doc_period_begin.into());
+                self
+            }
+            /// Sets `doc_period_end` (证件有效期结束时间).
+            pub fn with_doc_period_end(mut self, doc_period_end: impl Into<String>) -> Self {
+                self.doc_period_end = Some(doc_period_end.into());
+                self
+            }
+        }
+
         /// PostUboInfoList
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostUboInfoList {
             /// ubo_id_doc_type
             pub ubo_id_doc_type: crate::api::types::IdType,
@@ -1106,22 +1144,16 @@ pub mod applyments {
             pub ubo_period_end: String,
         }
 
-        string_enum! {
-            /// 账户类型
-            pub enum PostAccountInfoBankAccountType {
-                /// `74`
-                V74 = "74",
-                /// `75`
-                V75 = "75",
-            }
-        }
+        /// [`BankAccountType`](crate::api::v3::ecommerce::types::BankAccountType), one type for one shape, under the name it has here.
+        pub type PostAccountInfoBankAccountType = crate::api::v3::ecommerce::types::BankAccountType;
 
         /// 结算银行账户
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostAccountInfo {
             /// 账户类型
             #[serde(skip_serializing_if = "Option::is_none")]
-            pub bank_account_type: Option<PostAccountInfoBankAccountType>,
+            pub bank_account_type: Option<crate::api::v3::ecommerce::types::BankAccountType>,
             /// 开户银行
             #[serde(skip_serializing_if = "Option::is_none")]
             pub account_bank: Option<String>,
@@ -1144,22 +1176,57 @@ pub mod applyments {
             pub account_number: Option<String>,
         }
 
-        string_enum! {
-            /// 超级管理员类型
-            pub enum PostContactInfoContactType {
-                /// `65`
-                V65 = "65",
-                /// `66`
-                V66 = "66",
+        impl PostAccountInfo {
+            /// Sets `bank_account_type` (账户类型).
+            pub fn with_bank_account_type(
+                mut self,
+                bank_account_type: impl Into<crate::api::v3::ecommerce::types::BankAccountType>,
+            ) -> Self {
+                self.bank_account_type = Some(bank_account_type.into());
+                self
+            }
+            /// Sets `account_bank` (开户银行).
+            pub fn with_account_bank(mut self, account_bank: impl Into<String>) -> Self {
+                self.account_bank = Some(account_bank.into());
+                self
+            }
+            /// Sets `account_name` (开户名称).
+            pub fn with_account_name(mut self, account_name: impl Into<String>) -> Self {
+                self.account_name = Some(account_name.into());
+                self
+            }
+            /// Sets `bank_address_code` (开户银行省市编码).
+            pub fn with_bank_address_code(mut self, bank_address_code: impl Into<String>) -> Self {
+                self.bank_address_code = Some(bank_address_code.into());
+                self
+            }
+            /// Sets `bank_branch_id` (开户银行联行号).
+            pub fn with_bank_branch_id(mut self, bank_branch_id: impl Into<String>) -> Self {
+                self.bank_branch_id = Some(bank_branch_id.into());
+                self
+            }
+            /// Sets `bank_name` (开户银行全称).
+            pub fn with_bank_name(mut self, bank_name: impl Into<String>) -> Self {
+                self.bank_name = Some(bank_name.into());
+                self
+            }
+            /// Sets `account_number` (银行帐号).
+            pub fn with_account_number(mut self, account_number: impl Into<String>) -> Self {
+                self.account_number = Some(account_number.into());
+                self
             }
         }
 
+        /// [`ContactType`](crate::api::v3::ecommerce::types::ContactType), one type for one shape, under the name it has here.
+        pub type PostContactInfoContactType = crate::api::v3::ecommerce::types::ContactType;
+
         /// 超级管理员信息
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostContactInfo {
             /// 超级管理员类型
             #[serde(skip_serializing_if = "Option::is_none")]
-            pub contact_type: Option<PostContactInfoContactType>,
+            pub contact_type: Option<crate::api::v3::ecommerce::types::ContactType>,
             /// 超级管理员姓名
             #[serde(serialize_with = "crate::encryption::encrypt")]
             #[serde(skip_serializing_if = "Option::is_none")]
@@ -1192,42 +1259,93 @@ pub mod applyments {
             pub mobile_phone: Option<String>,
         }
 
-        /// 店铺信息
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostSalesSceneInfo {
-            /// 店铺名称
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub store_name: Option<String>,
-            /// 店铺链接
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub store_url: Option<String>,
-            /// 店铺二维码
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub store_qr_code: Option<String>,
-            /// 小程序AppID
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub mini_program_sub_appid: Option<String>,
+        impl PostContactInfo {
+            /// Sets `contact_type` (超级管理员类型).
+            pub fn with_contact_type(
+                mut self,
+                contact_type: impl Into<crate::api::v3::ecommerce::types::ContactType>,
+            ) -> Self {
+                self.contact_type = Some(contact_type.into());
+                self
+            }
+            /// Sets `contact_name` (超级管理员姓名).
+            pub fn with_contact_name(mut self, contact_name: impl Into<String>) -> Self {
+                self.contact_name = Some(contact_name.into());
+                self
+            }
+            /// Sets `contact_id_doc_type` (contact_id_doc_type).
+            pub fn with_contact_id_doc_type(
+                mut self,
+                contact_id_doc_type: impl Into<crate::api::types::IdType>,
+            ) -> Self {
+                self.contact_id_doc_type = Some(contact_id_doc_type.into());
+                self
+            }
+            /// Sets `contact_id_card_number` (超级管理员身份证件号码).
+            pub fn with_contact_id_card_number(
+                mut self,
+                contact_id_card_number: impl Into<String>,
+            ) -> Self {
+                self.contact_id_card_number = Some(contact_id_card_number.into());
+                self
+            }
+            /// Sets `contact_id_doc_copy` (超级管理员证件正面照片).
+            pub fn with_contact_id_doc_copy(
+                mut self,
+                contact_id_doc_copy: impl Into<String>,
+            ) -> Self {
+                self.contact_id_doc_copy = Some(contact_id_doc_copy.into());
+                self
+            }
+            /// Sets `contact_id_doc_copy_back` (超级管理员证件反面照片).
+            pub fn with_contact_id_doc_copy_back(
+                mut self,
+                contact_id_doc_copy_back: impl Into<String>,
+            ) -> Self {
+                self.contact_id_doc_copy_back = Some(contact_id_doc_copy_back.into());
+                self
+            }
+            /// Sets `contact_period_begin` (超级管理员证件有效期开始时间).
+            pub fn with_contact_period_begin(
+                mut self,
+                contact_period_begin: impl Into<String>,
+            ) -> Self {
+                self.contact_period_begin = Some(contact_period_begin.into());
+                self
+            }
+            /// Sets `contact_period_end` (超级管理员证件有效期结束时间).
+            pub fn with_contact_period_end(
+                mut self,
+                contact_period_end: impl Into<String>,
+            ) -> Self {
+                self.contact_period_end = Some(contact_period_end.into());
+                self
+            }
+            /// Sets `business_authorization_letter` (业务办理授权函).
+            pub fn with_business_authorization_letter(
+                mut self,
+                business_authorization_letter: impl Into<String>,
+            ) -> Self {
+                self.business_authorization_letter = Some(business_authorization_letter.into());
+                self
+            }
+            /// Sets `mobile_phone` (超级管理员手机).
+            pub fn with_mobile_phone(mut self, mobile_phone: impl Into<String>) -> Self {
+                self.mobile_phone = Some(mobile_phone.into());
+                self
+            }
         }
 
-        /// 结算规则
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostSettlementInfo {
-            /// 结算规则ID
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub settlement_id: Option<String>,
-            /// 所属行业
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub qualification_type: Option<String>,
-        }
+        /// [`SalesSceneInfo`](crate::api::v3::ecommerce::types::SalesSceneInfo), one type for one shape, under the name it has here.
+        pub type PostSalesSceneInfo = crate::api::v3::ecommerce::types::SalesSceneInfo;
+
+        /// [`SettlementInfo`](crate::api::v3::ecommerce::types::SettlementInfo), one type for one shape, under the name it has here.
+        pub type PostSettlementInfo = crate::api::v3::ecommerce::types::SettlementInfo;
 
         /// What `POST /v3/ecommerce/applyments/` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponse {
-            /// 微信支付申请单号
-            pub applyment_id: i64,
-            /// 业务申请编号
-            pub out_request_no: String,
-        }
+        ///
+        /// The type is [`ApplymentsResponse`](crate::api::v3::ecommerce::types::ApplymentsResponse), which other answers share.
+        pub type PostResponse = crate::api::v3::ecommerce::types::ApplymentsResponse;
     }
     /// `/v3/ecommerce/applyments/out-request-no`
     pub mod out_request_no {
@@ -1240,94 +1358,65 @@ pub mod applyments {
             /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/ecommerce-merchant-application/applyment/get-state-by-out-request-no.html)
             #[doc(alias = "通过业务申请编号查询申请状态")]
             #[crate::endpoint(GET, "/v3/ecommerce/applyments/out-request-no/<out_request_no>", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 业务申请编号 (path)
                 pub out_request_no: String,
             }
 
             /// 汇款账户验证信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
             pub struct GetResponseAccountValidation {
                 /// 付款户名
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub account_name: Option<String>,
                 /// 付款卡号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub account_no: Option<String>,
                 /// 汇款金额
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub pay_amount: Option<i64>,
                 /// 收款卡号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub destination_account_number: Option<String>,
                 /// 收款户名
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub destination_account_name: Option<String>,
                 /// 开户银行
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub destination_account_bank: Option<String>,
                 /// 省市信息
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub city: Option<String>,
                 /// 备注信息
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub remark: Option<String>,
                 /// 汇款截止时间
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub deadline: Option<String>,
             }
 
-            /// GetResponseAuditDetail
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseAuditDetail {
-                /// 参数名称
-                pub param_name: String,
-                /// 驳回原因
-                pub reject_reason: String,
-            }
+            /// [`AuditDetail`](crate::api::v3::ecommerce::types::AuditDetail), one type for one shape, under the name it has here.
+            pub type GetResponseAuditDetail = crate::api::v3::ecommerce::types::AuditDetail;
 
-            string_enum! {
-                /// 签约状态
-                pub enum GetResponseSignState {
-                    /// `UNSIGNED`
-                    Unsigned = "UNSIGNED",
-                    /// `SIGNED`
-                    Signed = "SIGNED",
-                    /// `NOT_SIGNABLE`
-                    NotSignable = "NOT_SIGNABLE",
-                }
-            }
+            /// [`SignState`](crate::api::v3::ecommerce::types::SignState), one type for one shape, under the name it has here.
+            pub type GetResponseSignState = crate::api::v3::ecommerce::types::SignState;
 
             /// What `GET /v3/ecommerce/applyments/out-request-no/{out_request_no}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct GetResponse {
                 /// 申请状态
                 pub applyment_state: crate::api::types::EcommerceApplymentState,
                 /// 申请状态描述
                 pub applyment_state_desc: String,
                 /// 签约链接
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub sign_url: Option<String>,
                 /// 电商平台二级商户号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub sub_mchid: Option<String>,
                 /// 汇款账户验证信息
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub account_validation: Option<GetResponseAccountValidation>,
                 /// 驳回原因详情
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub audit_detail: Option<Vec<GetResponseAuditDetail>>,
+                pub audit_detail: Option<Vec<crate::api::v3::ecommerce::types::AuditDetail>>,
                 /// 法人验证链接
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub legal_validation_url: Option<String>,
                 /// 业务申请编号
                 pub out_request_no: String,
                 /// 微信支付申请单号
                 pub applyment_id: i64,
                 /// 签约状态
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sign_state: Option<GetResponseSignState>,
+                pub sign_state: Option<crate::api::v3::ecommerce::types::SignState>,
             }
 
             /// `/v3/ecommerce/applyments/out-request-no/{out_request_no}/revoke`
@@ -1339,20 +1428,17 @@ pub mod applyments {
                 /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                 #[doc(alias = "撤销申请单-使用业务申请编号")]
                 #[crate::endpoint(POST, "/v3/ecommerce/applyments/out-request-no/<out_request_no>/revoke", response = PostResponse, idempotent)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 业务申请编号 (path)
                     pub out_request_no: String,
                 }
 
                 /// What `POST /v3/ecommerce/applyments/out-request-no/{out_request_no}/revoke` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostResponse {
-                    /// 微信支付申请单号
-                    pub applyment_id: i64,
-                    /// 业务申请编号
-                    pub out_request_no: String,
-                }
+                ///
+                /// The type is [`ApplymentsResponse`](crate::api::v3::ecommerce::types::ApplymentsResponse), which other answers share.
+                pub type PostResponse = crate::api::v3::ecommerce::types::ApplymentsResponse;
             }
         }
     }
@@ -1367,19 +1453,22 @@ pub mod applyments {
         /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "提交申请单")]
         #[crate::endpoint(POST, "/v3/ecommerce/applyments/submit-account-hosting-applyment", response = PostResponse, serial)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 业务申请编号
             #[wxpay(idempotency_key)]
             pub out_request_no: String,
             /// 主体类型
-            pub organization_type: PostOrganizationType,
+            pub organization_type: crate::api::v3::ecommerce::types::OrganizationType,
             /// 是否金融机构
             pub finance_institution: Option<bool>,
             /// 营业执照/登记证书信息
-            pub business_license_info: Option<PostBusinessLicenseInfo>,
+            pub business_license_info:
+                Option<crate::api::v3::ecommerce::types::BusinessLicenseInfo>,
             /// 金融机构许可证信息
-            pub finance_institution_info: Option<PostFinanceInstitutionInfo>,
+            pub finance_institution_info:
+                Option<crate::api::v3::ecommerce::types::FinanceInstitutionInfo>,
             /// 超级管理员类型
             pub id_holder_type: Option<crate::api::types::ContactType>,
             /// id_doc_type
@@ -1397,9 +1486,9 @@ pub mod applyments {
             /// 超级管理员信息
             pub contact_info: PostContactInfo,
             /// 店铺信息
-            pub sales_scene_info: PostSalesSceneInfo,
+            pub sales_scene_info: crate::api::v3::ecommerce::types::SalesSceneInfo,
             /// 结算规则
-            pub settlement_info: Option<PostSettlementInfo>,
+            pub settlement_info: Option<crate::api::v3::ecommerce::types::SettlementInfo>,
             /// 商户简称
             pub merchant_shortname: String,
             /// qualifications
@@ -1414,65 +1503,169 @@ pub mod applyments {
             pub id_card_complete_statement: Option<String>,
         }
 
-        string_enum! {
-            /// 主体类型
-            pub enum PostOrganizationType {
-                /// `2401`
-                V2401 = "2401",
-                /// `2500`
-                V2500 = "2500",
-                /// `4`
-                V4 = "4",
-                /// `2`
-                V2 = "2",
-                /// `3`
-                V3 = "3",
-                /// `2502`
-                V2502 = "2502",
-                /// `1708`
-                V1708 = "1708",
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                out_request_no: impl Into<String>,
+                organization_type: impl Into<crate::api::v3::ecommerce::types::OrganizationType>,
+                account_info: impl Into<PostAccountInfo>,
+                contact_info: impl Into<PostContactInfo>,
+                sales_scene_info: impl Into<crate::api::v3::ecommerce::types::SalesSceneInfo>,
+                merchant_shortname: impl Into<String>,
+            ) -> Self {
+                Self {
+                    out_request_no: out_request_no.into(),
+                    organization_type: organization_type.into(),
+                    finance_institution: None,
+                    business_license_info: None,
+                    finance_institution_info: None,
+                    id_holder_type: None,
+                    id_doc_type: None,
+                    authorize_letter_copy: None,
+                    id_card_info: None,
+                    id_doc_info: None,
+                    ubo_info_list: None,
+                    account_info: account_info.into(),
+                    contact_info: contact_info.into(),
+                    sales_scene_info: sales_scene_info.into(),
+                    settlement_info: None,
+                    merchant_shortname: merchant_shortname.into(),
+                    qualifications: None,
+                    business_addition_pics: None,
+                    business_addition_desc: None,
+                    proxy_sign_verify_mode: None,
+                    id_card_complete_statement: None,
+                }
+            }
+            /// Sets `finance_institution` (是否金融机构).
+            pub fn with_finance_institution(
+                mut self,
+                finance_institution: impl Into<bool>,
+            ) -> Self {
+                self.finance_institution = Some(finance_institution.into());
+                self
+            }
+            /// Sets `business_license_info` (营业执照/登记证书信息).
+            pub fn with_business_license_info(
+                mut self,
+                business_license_info: impl Into<crate::api::v3::ecommerce::types::BusinessLicenseInfo>,
+            ) -> Self {
+                self.business_license_info = Some(business_license_info.into());
+                self
+            }
+            /// Sets `finance_institution_info` (金融机构许可证信息).
+            pub fn with_finance_institution_info(
+                mut self,
+                finance_institution_info: impl Into<
+                    crate::api::v3::ecommerce::types::FinanceInstitutionInfo,
+                >,
+            ) -> Self {
+                self.finance_institution_info = Some(finance_institution_info.into());
+                self
+            }
+            /// Sets `id_holder_type` (超级管理员类型).
+            pub fn with_id_holder_type(
+                mut self,
+                id_holder_type: impl Into<crate::api::types::ContactType>,
+            ) -> Self {
+                self.id_holder_type = Some(id_holder_type.into());
+                self
+            }
+            /// Sets `id_doc_type` (id_doc_type).
+            pub fn with_id_doc_type(
+                mut self,
+                id_doc_type: impl Into<crate::api::types::IdType>,
+            ) -> Self {
+                self.id_doc_type = Some(id_doc_type.into());
+                self
+            }
+            /// Sets `authorize_letter_copy` (法定代表人说明函).
+            pub fn with_authorize_letter_copy(
+                mut self,
+                authorize_letter_copy: impl Into<String>,
+            ) -> Self {
+                self.authorize_letter_copy = Some(authorize_letter_copy.into());
+                self
+            }
+            /// Sets `id_card_info` (经营者/法人身份证信息).
+            pub fn with_id_card_info(mut self, id_card_info: impl Into<PostIdCardInfo>) -> Self {
+                self.id_card_info = Some(id_card_info.into());
+                self
+            }
+            /// Sets `id_doc_info` (经营者/法人其他类型证件信息).
+            pub fn with_id_doc_info(mut self, id_doc_info: impl Into<PostIdDocInfo>) -> Self {
+                self.id_doc_info = Some(id_doc_info.into());
+                self
+            }
+            /// Sets `ubo_info_list` (最终受益人信息列表).
+            pub fn with_ubo_info_list(
+                mut self,
+                ubo_info_list: impl Into<Vec<PostUboInfoList>>,
+            ) -> Self {
+                self.ubo_info_list = Some(ubo_info_list.into());
+                self
+            }
+            /// Sets `settlement_info` (结算规则).
+            pub fn with_settlement_info(
+                mut self,
+                settlement_info: impl Into<crate::api::v3::ecommerce::types::SettlementInfo>,
+            ) -> Self {
+                self.settlement_info = Some(settlement_info.into());
+                self
+            }
+            /// Sets `qualifications` (qualifications).
+            pub fn with_qualifications(mut self, qualifications: impl Into<Vec<String>>) -> Self {
+                self.qualifications = Some(qualifications.into());
+                self
+            }
+            /// Sets `business_addition_pics` (business_addition_pics).
+            pub fn with_business_addition_pics(
+                mut self,
+                business_addition_pics: impl Into<Vec<String>>,
+            ) -> Self {
+                self.business_addition_pics = Some(business_addition_pics.into());
+                self
+            }
+            /// Sets `business_addition_desc` (business_addition_desc).
+            pub fn with_business_addition_desc(
+                mut self,
+                business_addition_desc: impl Into<Vec<String>>,
+            ) -> Self {
+                self.business_addition_desc = Some(business_addition_desc.into());
+                self
+            }
+            /// Sets `proxy_sign_verify_mode` (是否走平台代理签约和代理核身入驻模式).
+            pub fn with_proxy_sign_verify_mode(
+                mut self,
+                proxy_sign_verify_mode: impl Into<bool>,
+            ) -> Self {
+                self.proxy_sign_verify_mode = Some(proxy_sign_verify_mode.into());
+                self
+            }
+            /// Sets `id_card_complete_statement` (法人影印件信息辅助填写的平台声明).
+            pub fn with_id_card_complete_statement(
+                mut self,
+                id_card_complete_statement: impl Into<String>,
+            ) -> Self {
+                self.id_card_complete_statement = Some(id_card_complete_statement.into());
+                self
             }
         }
 
-        /// 营业执照/登记证书信息
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostBusinessLicenseInfo {
-            /// 登记证书类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub cert_type: Option<crate::api::types::CertType>,
-            /// 证件扫描件
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub business_license_copy: Option<String>,
-            /// 证件注册号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub business_license_number: Option<String>,
-            /// 商户名称
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub merchant_name: Option<String>,
-            /// 经营者/法定代表人姓名
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub legal_person: Option<String>,
-            /// 注册地址
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub company_address: Option<String>,
-            /// 营业期限JSON格式字符串
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub business_time: Option<String>,
-        }
+        /// [`OrganizationType`](crate::api::v3::ecommerce::types::OrganizationType), one type for one shape, under the name it has here.
+        pub type PostOrganizationType = crate::api::v3::ecommerce::types::OrganizationType;
 
-        /// 金融机构许可证信息
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostFinanceInstitutionInfo {
-            /// 金融机构类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub finance_type: Option<crate::api::types::FinanceType>,
-            /// 金融机构许可证图片
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub finance_license_pics: Option<Vec<String>>,
-        }
+        /// [`BusinessLicenseInfo`](crate::api::v3::ecommerce::types::BusinessLicenseInfo), one type for one shape, under the name it has here.
+        pub type PostBusinessLicenseInfo = crate::api::v3::ecommerce::types::BusinessLicenseInfo;
+
+        /// [`FinanceInstitutionInfo`](crate::api::v3::ecommerce::types::FinanceInstitutionInfo), one type for one shape, under the name it has here.
+        pub type PostFinanceInstitutionInfo =
+            crate::api::v3::ecommerce::types::FinanceInstitutionInfo;
 
         /// 经营者/法人身份证信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostIdCardInfo {
             /// 身份证人像面照片
             pub id_card_copy: String,
@@ -1491,7 +1684,8 @@ pub mod applyments {
         }
 
         /// 经营者/法人其他类型证件信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostIdDocInfo {
             /// 证件姓名
             #[serde(serialize_with = "crate::encryption::encrypt")]
@@ -1510,8 +1704,35 @@ pub mod applyments {
             pub doc_period_end: String,
         }
 
+        impl PostIdDocInfo {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                id_doc_name: impl Into<String>,
+                id_doc_number: impl Into<String>,
+                id_doc_copy: impl Into<String>,
+                doc_period_begin: impl Into<String>,
+                doc_period_end: impl Into<String>,
+            ) -> Self {
+                Self {
+                    id_doc_name: id_doc_name.into(),
+                    id_doc_number: id_doc_number.into(),
+                    id_doc_copy: id_doc_copy.into(),
+                    id_doc_copy_back: None,
+                    doc_period_begin: doc_period_begin.into(),
+                    doc_period_end: doc_period_end.into(),
+                }
+            }
+            /// Sets `id_doc_copy_back` (证件反面照片).
+            pub fn with_id_doc_copy_back(mut self, id_doc_copy_back: impl Into<String>) -> Self {
+                self.id_doc_copy_back = Some(id_doc_copy_back.into());
+                self
+            }
+        }
+
         /// PostUboInfoList
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostUboInfoList {
             /// ubo_id_doc_type
             #[serde(skip_serializing_if = "Option::is_none")]
@@ -1548,21 +1769,83 @@ pub mod applyments {
             pub ubo_id_doc_period_end: Option<String>,
         }
 
-        string_enum! {
-            /// 账户类型
-            pub enum PostAccountInfoBankAccountType {
-                /// `74`
-                V74 = "74",
-                /// `75`
-                V75 = "75",
+        impl PostUboInfoList {
+            /// Sets `ubo_id_doc_type` (ubo_id_doc_type).
+            pub fn with_ubo_id_doc_type(
+                mut self,
+                ubo_id_doc_type: impl Into<crate::api::types::IdType>,
+            ) -> Self {
+                self.ubo_id_doc_type = Some(ubo_id_doc_type.into());
+                self
+            }
+            /// Sets `ubo_id_doc_copy` (证件正面照片).
+            pub fn with_ubo_id_doc_copy(mut self, ubo_id_doc_copy: impl Into<String>) -> Self {
+                self.ubo_id_doc_copy = Some(ubo_id_doc_copy.into());
+                self
+            }
+            /// Sets `ubo_id_doc_copy_back` (证件反面照片).
+            pub fn with_ubo_id_doc_copy_back(
+                mut self,
+                ubo_id_doc_copy_back: impl Into<String>,
+            ) -> Self {
+                self.ubo_id_doc_copy_back = Some(ubo_id_doc_copy_back.into());
+                self
+            }
+            /// Sets `ubo_id_doc_name` (受益人姓名).
+            pub fn with_ubo_id_doc_name(mut self, ubo_id_doc_name: impl Into<String>) -> Self {
+                self.ubo_id_doc_name = Some(ubo_id_doc_name.into());
+                self
+            }
+            /// Sets `ubo_id_doc_number` (证件号码).
+            pub fn with_ubo_id_doc_number(mut self, ubo_id_doc_number: impl Into<String>) -> Self {
+                self.ubo_id_doc_number = Some(ubo_id_doc_number.into());
+                self
+            }
+            /// Sets `ubo_id_doc_address` (证件居住地址).
+            pub fn with_ubo_id_doc_address(
+                mut self,
+                ubo_id_doc_address: impl Into<String>,
+            ) -> Self {
+                self.ubo_id_doc_address = Some(ubo_id_doc_address.into());
+                self
+            }
+            /// Sets `ubo_period_begin` (证件有效期开始时间).
+            pub fn with_ubo_period_begin(mut self, ubo_period_begin: impl Into<String>) -> Self {
+                self.ubo_period_begin = Some(ubo_period_begin.into());
+                self
+            }
+            /// Sets `ubo_period_end` (证件有效期结束时间).
+            pub fn with_ubo_period_end(mut self, ubo_period_end: impl Into<String>) -> Self {
+                self.ubo_period_end = Some(ubo_period_end.into());
+                self
+            }
+            /// Sets `ubo_id_doc_period_begin` (证件有效期开始时间).
+            pub fn with_ubo_id_doc_period_begin(
+                mut self,
+                ubo_id_doc_period_begin: impl Into<String>,
+            ) -> Self {
+                self.ubo_id_doc_period_begin = Some(ubo_id_doc_period_begin.into());
+                self
+            }
+            /// Sets `ubo_id_doc_period_end` (证件有效期结束时间).
+            pub fn with_ubo_id_doc_period_end(
+                mut self,
+                ubo_id_doc_period_end: impl Into<String>,
+            ) -> Self {
+                self.ubo_id_doc_period_end = Some(ubo_id_doc_period_end.into());
+                self
             }
         }
 
+        /// [`BankAccountType`](crate::api::v3::ecommerce::types::BankAccountType), one type for one shape, under the name it has here.
+        pub type PostAccountInfoBankAccountType = crate::api::v3::ecommerce::types::BankAccountType;
+
         /// 结算银行账户
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostAccountInfo {
             /// 账户类型
-            pub bank_account_type: PostAccountInfoBankAccountType,
+            pub bank_account_type: crate::api::v3::ecommerce::types::BankAccountType,
             /// 开户银行
             pub account_bank: String,
             /// 开户名称
@@ -1579,21 +1862,45 @@ pub mod applyments {
             pub account_number: String,
         }
 
-        string_enum! {
-            /// 超级管理员类型
-            pub enum PostContactInfoContactType {
-                /// `65`
-                V65 = "65",
-                /// `66`
-                V66 = "66",
+        impl PostAccountInfo {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                bank_account_type: impl Into<crate::api::v3::ecommerce::types::BankAccountType>,
+                account_bank: impl Into<String>,
+                account_name: impl Into<String>,
+                account_number: impl Into<String>,
+            ) -> Self {
+                Self {
+                    bank_account_type: bank_account_type.into(),
+                    account_bank: account_bank.into(),
+                    account_name: account_name.into(),
+                    bank_branch_id: None,
+                    bank_name: None,
+                    account_number: account_number.into(),
+                }
+            }
+            /// Sets `bank_branch_id` (开户银行联行号).
+            pub fn with_bank_branch_id(mut self, bank_branch_id: impl Into<String>) -> Self {
+                self.bank_branch_id = Some(bank_branch_id.into());
+                self
+            }
+            /// Sets `bank_name` (开户银行全称).
+            pub fn with_bank_name(mut self, bank_name: impl Into<String>) -> Self {
+                self.bank_name = Some(bank_name.into());
+                self
             }
         }
 
+        /// [`ContactType`](crate::api::v3::ecommerce::types::ContactType), one type for one shape, under the name it has here.
+        pub type PostContactInfoContactType = crate::api::v3::ecommerce::types::ContactType;
+
         /// 超级管理员信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostContactInfo {
             /// 超级管理员类型
-            pub contact_type: PostContactInfoContactType,
+            pub contact_type: crate::api::v3::ecommerce::types::ContactType,
             /// 超级管理员姓名
             #[serde(serialize_with = "crate::encryption::encrypt")]
             pub contact_name: String,
@@ -1631,42 +1938,117 @@ pub mod applyments {
             pub mobile_phone: Option<String>,
         }
 
-        /// 店铺信息
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostSalesSceneInfo {
-            /// 店铺名称
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub store_name: Option<String>,
-            /// 店铺链接
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub store_url: Option<String>,
-            /// 店铺二维码
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub store_qr_code: Option<String>,
-            /// 小程序AppID
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub mini_program_sub_appid: Option<String>,
+        impl PostContactInfo {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                contact_type: impl Into<crate::api::v3::ecommerce::types::ContactType>,
+                contact_name: impl Into<String>,
+            ) -> Self {
+                Self {
+                    contact_type: contact_type.into(),
+                    contact_name: contact_name.into(),
+                    contact_id_doc_type: None,
+                    contact_id_card_number: None,
+                    contact_id_doc_copy: None,
+                    contact_id_doc_copy_back: None,
+                    contact_period_begin: None,
+                    contact_period_end: None,
+                    business_authorization_letter: None,
+                    contact_id_doc_period_begin: None,
+                    contact_id_doc_period_end: None,
+                    mobile_phone: None,
+                }
+            }
+            /// Sets `contact_id_doc_type` (contact_id_doc_type).
+            pub fn with_contact_id_doc_type(
+                mut self,
+                contact_id_doc_type: impl Into<crate::api::types::IdType>,
+            ) -> Self {
+                self.contact_id_doc_type = Some(contact_id_doc_type.into());
+                self
+            }
+            /// Sets `contact_id_card_number` (超级管理员身份证件号码).
+            pub fn with_contact_id_card_number(
+                mut self,
+                contact_id_card_number: impl Into<String>,
+            ) -> Self {
+                self.contact_id_card_number = Some(contact_id_card_number.into());
+                self
+            }
+            /// Sets `contact_id_doc_copy` (超级管理员证件正面照片).
+            pub fn with_contact_id_doc_copy(
+                mut self,
+                contact_id_doc_copy: impl Into<String>,
+            ) -> Self {
+                self.contact_id_doc_copy = Some(contact_id_doc_copy.into());
+                self
+            }
+            /// Sets `contact_id_doc_copy_back` (超级管理员证件反面照片).
+            pub fn with_contact_id_doc_copy_back(
+                mut self,
+                contact_id_doc_copy_back: impl Into<String>,
+            ) -> Self {
+                self.contact_id_doc_copy_back = Some(contact_id_doc_copy_back.into());
+                self
+            }
+            /// Sets `contact_period_begin` (超级管理员证件有效期开始时间).
+            pub fn with_contact_period_begin(
+                mut self,
+                contact_period_begin: impl Into<String>,
+            ) -> Self {
+                self.contact_period_begin = Some(contact_period_begin.into());
+                self
+            }
+            /// Sets `contact_period_end` (超级管理员证件有效期结束时间).
+            pub fn with_contact_period_end(
+                mut self,
+                contact_period_end: impl Into<String>,
+            ) -> Self {
+                self.contact_period_end = Some(contact_period_end.into());
+                self
+            }
+            /// Sets `business_authorization_letter` (业务办理授权函).
+            pub fn with_business_authorization_letter(
+                mut self,
+                business_authorization_letter: impl Into<String>,
+            ) -> Self {
+                self.business_authorization_letter = Some(business_authorization_letter.into());
+                self
+            }
+            /// Sets `contact_id_doc_period_begin` (超级管理员证件有效期开始时间).
+            pub fn with_contact_id_doc_period_begin(
+                mut self,
+                contact_id_doc_period_begin: impl Into<String>,
+            ) -> Self {
+                self.contact_id_doc_period_begin = Some(contact_id_doc_period_begin.into());
+                self
+            }
+            /// Sets `contact_id_doc_period_end` (超级管理员证件有效期结束时间).
+            pub fn with_contact_id_doc_period_end(
+                mut self,
+                contact_id_doc_period_end: impl Into<String>,
+            ) -> Self {
+                self.contact_id_doc_period_end = Some(contact_id_doc_period_end.into());
+                self
+            }
+            /// Sets `mobile_phone` (超级管理员手机).
+            pub fn with_mobile_phone(mut self, mobile_phone: impl Into<String>) -> Self {
+                self.mobile_phone = Some(mobile_phone.into());
+                self
+            }
         }
 
-        /// 结算规则
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostSettlementInfo {
-            /// 结算规则ID
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub settlement_id: Option<String>,
-            /// 所属行业
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub qualification_type: Option<String>,
-        }
+        /// [`SalesSceneInfo`](crate::api::v3::ecommerce::types::SalesSceneInfo), one type for one shape, under the name it has here.
+        pub type PostSalesSceneInfo = crate::api::v3::ecommerce::types::SalesSceneInfo;
+
+        /// [`SettlementInfo`](crate::api::v3::ecommerce::types::SettlementInfo), one type for one shape, under the name it has here.
+        pub type PostSettlementInfo = crate::api::v3::ecommerce::types::SettlementInfo;
 
         /// What `POST /v3/ecommerce/applyments/submit-account-hosting-applyment` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponse {
-            /// 微信支付申请单号
-            pub applyment_id: i64,
-            /// 业务申请编号
-            pub out_request_no: String,
-        }
+        ///
+        /// The type is [`ApplymentsResponse`](crate::api::v3::ecommerce::types::ApplymentsResponse), which other answers share.
+        pub type PostResponse = crate::api::v3::ecommerce::types::ApplymentsResponse;
     }
     /// `/v3/ecommerce/applyments/submit-sign-verify-info`
     pub mod submit_sign_verify_info {
@@ -1677,7 +2059,8 @@ pub mod applyments {
         /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "平台代理签约核身")]
         #[crate::endpoint(POST, "/v3/ecommerce/applyments/submit-sign-verify-info", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 业务申请编号
             #[wxpay(idempotency_key)]
@@ -1688,6 +2071,37 @@ pub mod applyments {
             pub pre_sign_time: Option<String>,
             /// 平台代理核身信息
             pub proxy_verify_identity_info: Option<PostProxyVerifyIdentityInfo>,
+        }
+
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(out_request_no: impl Into<String>) -> Self {
+                Self {
+                    out_request_no: out_request_no.into(),
+                    applyment_id: None,
+                    pre_sign_time: None,
+                    proxy_verify_identity_info: None,
+                }
+            }
+            /// Sets `applyment_id` (微信支付申请单号).
+            pub fn with_applyment_id(mut self, applyment_id: impl Into<i64>) -> Self {
+                self.applyment_id = Some(applyment_id.into());
+                self
+            }
+            /// Sets `pre_sign_time` (预签署微信支付协议时间).
+            pub fn with_pre_sign_time(mut self, pre_sign_time: impl Into<String>) -> Self {
+                self.pre_sign_time = Some(pre_sign_time.into());
+                self
+            }
+            /// Sets `proxy_verify_identity_info` (平台代理核身信息).
+            pub fn with_proxy_verify_identity_info(
+                mut self,
+                proxy_verify_identity_info: impl Into<PostProxyVerifyIdentityInfo>,
+            ) -> Self {
+                self.proxy_verify_identity_info = Some(proxy_verify_identity_info.into());
+                self
+            }
         }
 
         string_enum! {
@@ -1701,7 +2115,8 @@ pub mod applyments {
         }
 
         /// 平台代理核身信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostProxyVerifyIdentityInfo {
             /// 核身方式
             pub verify_identity_type: PostProxyVerifyIdentityInfoVerifyIdentityType,
@@ -1710,7 +2125,7 @@ pub mod applyments {
         }
 
         /// What `POST /v3/ecommerce/applyments/submit-sign-verify-info` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 微信支付申请单号
             pub applyment_id: i64,
@@ -1729,7 +2144,8 @@ pub mod bill {
         #[doc(alias = "申请二级商户资金账单API")]
         #[doc(alias = "申请二级商户资金账单")]
         #[crate::endpoint(GET, "/v3/ecommerce/bill/fundflowbill", response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Get {
             /// 账单日期 (query)
             pub bill_date: String,
@@ -1739,6 +2155,28 @@ pub mod bill {
             pub tar_type: Option<GetTarType>,
             /// 加密算法 (query)
             pub algorithm: GetAlgorithm,
+        }
+
+        impl Get {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                bill_date: impl Into<String>,
+                account_type: impl Into<GetAccountType>,
+                algorithm: impl Into<GetAlgorithm>,
+            ) -> Self {
+                Self {
+                    bill_date: bill_date.into(),
+                    account_type: account_type.into(),
+                    tar_type: None,
+                    algorithm: algorithm.into(),
+                }
+            }
+            /// Sets `tar_type` (压缩类型 (query)).
+            pub fn with_tar_type(mut self, tar_type: impl Into<GetTarType>) -> Self {
+                self.tar_type = Some(tar_type.into());
+                self
+            }
         }
 
         string_enum! {
@@ -1776,7 +2214,7 @@ pub mod bill {
         }
 
         /// GetResponseDownloadBillList
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct GetResponseDownloadBillList {
             /// 账单文件序号
             pub bill_sequence: i64,
@@ -1793,12 +2231,11 @@ pub mod bill {
         }
 
         /// What `GET /v3/ecommerce/bill/fundflowbill` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct GetResponse {
             /// 下载信息总数
             pub download_bill_count: i64,
             /// 下载信息明细
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub download_bill_list: Option<Vec<GetResponseDownloadBillList>>,
         }
     }
@@ -1823,7 +2260,8 @@ pub mod combine_papay {
                         #[doc(alias = "通过商户协议号查询协议API")]
                         #[doc(alias = "通过商户协议号查询协议")]
                         #[crate::endpoint(GET, "/v3/ecommerce/combine-papay/contracts/plan-id/<plan_id>/out-contract-code/<out_contract_code>", response = GetResponse)]
-                        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                        #[derive(Debug, Clone, PartialEq)]
+                        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                         pub struct Get {
                             /// 委托代扣协议模板Id (path)
                             pub plan_id: i64,
@@ -1832,7 +2270,7 @@ pub mod combine_papay {
                         }
 
                         /// 协议解约信息
-                        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                         pub struct GetResponseContractTerminateInfo {
                             /// 协议解约方式
                             pub contract_termination_mode: String,
@@ -1843,7 +2281,7 @@ pub mod combine_papay {
                         }
 
                         /// What `GET /v3/ecommerce/combine-papay/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}` answers.
-                        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                         pub struct GetResponse {
                             /// 商户号
                             pub mchid: String,
@@ -1864,7 +2302,6 @@ pub mod combine_papay {
                             /// 协议到期时间
                             pub contract_expired_time: String,
                             /// 协议解约信息
-                            #[serde(skip_serializing_if = "Option::is_none")]
                             pub contract_terminate_info: Option<GetResponseContractTerminateInfo>,
                             /// 用户openid
                             pub openid: String,
@@ -1882,7 +2319,8 @@ pub mod combine_papay {
                             #[doc(alias = "商户协议号解约协议API")]
                             #[doc(alias = "商户协议号解约协议")]
                             #[crate::endpoint(POST, "/v3/ecommerce/combine-papay/contracts/plan-id/<plan_id>/out-contract-code/<out_contract_code>/terminate", response = PostResponse, idempotent)]
-                            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                            #[derive(Debug, Clone, PartialEq)]
+                            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                             pub struct Post {
                                 /// 委托代扣协议模板Id (path)
                                 pub plan_id: i64,
@@ -1893,9 +2331,7 @@ pub mod combine_papay {
                             }
 
                             /// What `POST /v3/ecommerce/combine-papay/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate` answers.
-                            #[derive(
-                                Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize,
-                            )]
+                            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                             pub struct PostResponse {
                                 /// 商户号
                                 pub mchid: String,
@@ -1921,7 +2357,8 @@ pub mod combine_papay {
             #[doc(alias = "APP方式预签约API")]
             #[doc(alias = "APP方式预签约")]
             #[crate::endpoint(POST, "/v3/ecommerce/combine-papay/contracts/pre-entrust-sign", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 商户APPID
                 pub appid: String,
@@ -1940,18 +2377,42 @@ pub mod combine_papay {
                 pub attach: Option<String>,
             }
 
-            /// What `POST /v3/ecommerce/combine-papay/contracts/pre-entrust-sign` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponse {
-                /// 预签约Id
-                pub pre_entrustweb_id: String,
-                /// 商户号
-                pub mchid: String,
-                /// 委托代扣协议模板Id
-                pub plan_id: i64,
-                /// 商户签约协议号
-                pub out_contract_code: String,
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    appid: impl Into<String>,
+                    plan_id: impl Into<i64>,
+                    out_contract_code: impl Into<String>,
+                    contract_display_account: impl Into<String>,
+                    notify_url: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        appid: appid.into(),
+                        plan_id: plan_id.into(),
+                        out_contract_code: out_contract_code.into(),
+                        contract_display_account: contract_display_account.into(),
+                        notify_url: notify_url.into(),
+                        return_app: None,
+                        attach: None,
+                    }
+                }
+                /// Sets `return_app` (返回app标识).
+                pub fn with_return_app(mut self, return_app: impl Into<bool>) -> Self {
+                    self.return_app = Some(return_app.into());
+                    self
+                }
+                /// Sets `attach` (商户数据包).
+                pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+                    self.attach = Some(attach.into());
+                    self
+                }
             }
+
+            /// What `POST /v3/ecommerce/combine-papay/contracts/pre-entrust-sign` answers.
+            ///
+            /// The type is [`CombinePapayResponse`](crate::api::v3::ecommerce::types::CombinePapayResponse), which other answers share.
+            pub type PostResponse = crate::api::v3::ecommerce::types::CombinePapayResponse;
 
             /// `/v3/ecommerce/combine-papay/contracts/pre-entrust-sign/mini-program`
             pub mod mini_program {
@@ -1965,7 +2426,8 @@ pub mod combine_papay {
                 #[doc(alias = "小程序方式预签约API")]
                 #[doc(alias = "小程序方式预签约")]
                 #[crate::endpoint(POST, "/v3/ecommerce/combine-papay/contracts/pre-entrust-sign/mini-program", response = PostResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 商户APPID
                     pub appid: String,
@@ -1981,17 +2443,9 @@ pub mod combine_papay {
                 }
 
                 /// What `POST /v3/ecommerce/combine-papay/contracts/pre-entrust-sign/mini-program` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostResponse {
-                    /// 预签约ID
-                    pub pre_entrustweb_id: String,
-                    /// 商户号
-                    pub mchid: String,
-                    /// 委托代扣协议模板ID
-                    pub plan_id: i64,
-                    /// 商户签约协议号
-                    pub out_contract_code: String,
-                }
+                ///
+                /// The type is [`CombinePapayResponse`](crate::api::v3::ecommerce::types::CombinePapayResponse), which other answers share.
+                pub type PostResponse = crate::api::v3::ecommerce::types::CombinePapayResponse;
             }
         }
     }
@@ -2007,7 +2461,8 @@ pub mod combine_papay {
         #[doc(alias = "电商合单委托代扣支付API")]
         #[doc(alias = "电商合单委托代扣支付")]
         #[crate::endpoint(POST, "/v3/ecommerce/combine-papay/transactions", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 合单商户appid
             pub combine_appid: String,
@@ -2024,8 +2479,39 @@ pub mod combine_papay {
             pub risk_info: Option<String>,
         }
 
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                combine_appid: impl Into<String>,
+                combine_mchid: impl Into<String>,
+                combine_out_trade_no: impl Into<String>,
+                contract_id: impl Into<String>,
+            ) -> Self {
+                Self {
+                    combine_appid: combine_appid.into(),
+                    combine_mchid: combine_mchid.into(),
+                    combine_out_trade_no: combine_out_trade_no.into(),
+                    contract_id: contract_id.into(),
+                    sub_orders: None,
+                    risk_info: None,
+                }
+            }
+            /// Sets `sub_orders` (子单信息).
+            pub fn with_sub_orders(mut self, sub_orders: impl Into<Vec<PostSubOrders>>) -> Self {
+                self.sub_orders = Some(sub_orders.into());
+                self
+            }
+            /// Sets `risk_info` (风控信息).
+            pub fn with_risk_info(mut self, risk_info: impl Into<String>) -> Self {
+                self.risk_info = Some(risk_info.into());
+                self
+            }
+        }
+
         /// 订单金额
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostSubOrdersAmount {
             /// 标价金额
             pub total_amount: i64,
@@ -2034,7 +2520,8 @@ pub mod combine_papay {
         }
 
         /// 结算信息
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostSubOrdersSettleInfo {
             /// 是否指定分账
             #[serde(skip_serializing_if = "Option::is_none")]
@@ -2044,8 +2531,22 @@ pub mod combine_papay {
             pub subsidy_amount: Option<i64>,
         }
 
+        impl PostSubOrdersSettleInfo {
+            /// Sets `profit_sharing` (是否指定分账).
+            pub fn with_profit_sharing(mut self, profit_sharing: impl Into<bool>) -> Self {
+                self.profit_sharing = Some(profit_sharing.into());
+                self
+            }
+            /// Sets `subsidy_amount` (补差金额).
+            pub fn with_subsidy_amount(mut self, subsidy_amount: impl Into<i64>) -> Self {
+                self.subsidy_amount = Some(subsidy_amount.into());
+                self
+            }
+        }
+
         /// PostSubOrders
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostSubOrders {
             /// 子单商户号
             pub mchid: String,
@@ -2071,76 +2572,66 @@ pub mod combine_papay {
             pub sub_risk_info: Option<String>,
         }
 
-        /// 订单金额
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponseSubOrdersAmount {
-            /// 标价金额
-            pub total_amount: i64,
-            /// 标价币种
-            pub currency: String,
-            /// 现金支付金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub payer_amount: Option<i64>,
-            /// 现金支付币种
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub payer_currency: Option<String>,
+        impl PostSubOrders {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                mchid: impl Into<String>,
+                amount: impl Into<PostSubOrdersAmount>,
+                out_trade_no: impl Into<String>,
+                sub_mchid: impl Into<String>,
+                description: impl Into<String>,
+            ) -> Self {
+                Self {
+                    mchid: mchid.into(),
+                    attach: None,
+                    amount: amount.into(),
+                    out_trade_no: out_trade_no.into(),
+                    sub_mchid: sub_mchid.into(),
+                    sub_appid: None,
+                    description: description.into(),
+                    settle_info: None,
+                    sub_risk_info: None,
+                }
+            }
+            /// Sets `attach` (附加数据).
+            pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+                self.attach = Some(attach.into());
+                self
+            }
+            /// Sets `sub_appid` (二级商户appid).
+            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                self.sub_appid = Some(sub_appid.into());
+                self
+            }
+            /// Sets `settle_info` (结算信息).
+            pub fn with_settle_info(
+                mut self,
+                settle_info: impl Into<PostSubOrdersSettleInfo>,
+            ) -> Self {
+                self.settle_info = Some(settle_info.into());
+                self
+            }
+            /// Sets `sub_risk_info` (子单风控信息).
+            pub fn with_sub_risk_info(mut self, sub_risk_info: impl Into<String>) -> Self {
+                self.sub_risk_info = Some(sub_risk_info.into());
+                self
+            }
         }
 
-        /// PostResponseSubOrders
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponseSubOrders {
-            /// 子单商户号
-            pub mchid: String,
-            /// 交易类型
-            pub trade_type: String,
-            /// 交易状态
-            pub trade_state: String,
-            /// 付款银行
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub bank_type: Option<String>,
-            /// 附加数据
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub attach: Option<String>,
-            /// 支付完成时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub success_time: Option<String>,
-            /// 子单微信订单号
-            pub transaction_id: String,
-            /// 子单商户订单号
-            pub out_trade_no: String,
-            /// 二级商户号
-            pub sub_mchid: String,
-            /// 二级商户appid
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub sub_appid: Option<String>,
-            /// 订单金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub amount: Option<PostResponseSubOrdersAmount>,
-        }
+        /// [`Amount`](crate::api::v3::ecommerce::types::Amount), one type for one shape, under the name it has here.
+        pub type PostResponseSubOrdersAmount = crate::api::v3::ecommerce::types::Amount;
 
-        /// 支付者
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponseCombinePayerInfo {
-            /// 用户标识
-            pub openid: String,
-        }
+        /// [`SubOrders`](crate::api::v3::ecommerce::types::SubOrders), one type for one shape, under the name it has here.
+        pub type PostResponseSubOrders = crate::api::v3::ecommerce::types::SubOrders;
+
+        /// [`CombinePayerInfo`](crate::api::v3::ecommerce::types::CombinePayerInfo), one type for one shape, under the name it has here.
+        pub type PostResponseCombinePayerInfo = crate::api::v3::ecommerce::types::CombinePayerInfo;
 
         /// What `POST /v3/ecommerce/combine-papay/transactions` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponse {
-            /// 合单商户APPID
-            pub combine_appid: String,
-            /// 合单商户号
-            pub combine_mchid: String,
-            /// 合单商户订单号
-            pub combine_out_trade_no: String,
-            /// 子单信息
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub sub_orders: Option<Vec<PostResponseSubOrders>>,
-            /// 支付者
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub combine_payer_info: Option<PostResponseCombinePayerInfo>,
-        }
+        ///
+        /// The type is [`CombinePapayTransactionsResponse`](crate::api::v3::ecommerce::types::CombinePapayTransactionsResponse), which other answers share.
+        pub type PostResponse = crate::api::v3::ecommerce::types::CombinePapayTransactionsResponse;
 
         /// `/v3/ecommerce/combine-papay/transactions/{combine_out_trade_no}`
         pub mod _combine_out_trade_no_ {
@@ -2152,82 +2643,28 @@ pub mod combine_papay {
             #[doc(alias = "电商合单委托代扣查询订单API")]
             #[doc(alias = "电商合单委托代扣查询订单")]
             #[crate::endpoint(GET, "/v3/ecommerce/combine-papay/transactions/<combine_out_trade_no>", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 合单商户订单号 (path)
                 pub combine_out_trade_no: String,
             }
 
-            /// 订单金额
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseSubOrdersAmount {
-                /// 标价金额
-                pub total_amount: i64,
-                /// 标价币种
-                pub currency: String,
-                /// 现金支付金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub payer_amount: Option<i64>,
-                /// 现金支付币种
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub payer_currency: Option<String>,
-            }
+            /// [`Amount`](crate::api::v3::ecommerce::types::Amount), one type for one shape, under the name it has here.
+            pub type GetResponseSubOrdersAmount = crate::api::v3::ecommerce::types::Amount;
 
-            /// GetResponseSubOrders
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseSubOrders {
-                /// 子单商户号
-                pub mchid: String,
-                /// 交易类型
-                pub trade_type: String,
-                /// 交易状态
-                pub trade_state: String,
-                /// 付款银行
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub bank_type: Option<String>,
-                /// 附加数据
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub attach: Option<String>,
-                /// 支付完成时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub success_time: Option<String>,
-                /// 子单微信订单号
-                pub transaction_id: String,
-                /// 子单商户订单号
-                pub out_trade_no: String,
-                /// 二级商户号
-                pub sub_mchid: String,
-                /// 二级商户appid
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sub_appid: Option<String>,
-                /// 订单金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub amount: Option<GetResponseSubOrdersAmount>,
-            }
+            /// [`SubOrders`](crate::api::v3::ecommerce::types::SubOrders), one type for one shape, under the name it has here.
+            pub type GetResponseSubOrders = crate::api::v3::ecommerce::types::SubOrders;
 
-            /// 支付者
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseCombinePayerInfo {
-                /// 用户标识
-                pub openid: String,
-            }
+            /// [`CombinePayerInfo`](crate::api::v3::ecommerce::types::CombinePayerInfo), one type for one shape, under the name it has here.
+            pub type GetResponseCombinePayerInfo =
+                crate::api::v3::ecommerce::types::CombinePayerInfo;
 
             /// What `GET /v3/ecommerce/combine-papay/transactions/{combine_out_trade_no}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponse {
-                /// 合单商户APPID
-                pub combine_appid: String,
-                /// 合单商户号
-                pub combine_mchid: String,
-                /// 合单商户订单号
-                pub combine_out_trade_no: String,
-                /// 子单信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sub_orders: Option<Vec<GetResponseSubOrders>>,
-                /// 支付者
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub combine_payer_info: Option<GetResponseCombinePayerInfo>,
-            }
+            ///
+            /// The type is [`CombinePapayTransactionsResponse`](crate::api::v3::ecommerce::types::CombinePapayTransactionsResponse), which other answers share.
+            pub type GetResponse =
+                crate::api::v3::ecommerce::types::CombinePapayTransactionsResponse;
 
             /// `/v3/ecommerce/combine-papay/transactions/{combine_out_trade_no}/reverse`
             pub mod reverse {
@@ -2245,7 +2682,8 @@ pub mod combine_papay {
                     "/v3/ecommerce/combine-papay/transactions/<combine_out_trade_no>/reverse",
                     idempotent
                 )]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 合单商户订单号 (path)
                     pub combine_out_trade_no: String,
@@ -2255,8 +2693,32 @@ pub mod combine_papay {
                     pub sub_orders: Option<Vec<PostSubOrders>>,
                 }
 
+                impl Post {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    pub fn new(
+                        combine_out_trade_no: impl Into<String>,
+                        combine_appid: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            combine_out_trade_no: combine_out_trade_no.into(),
+                            combine_appid: combine_appid.into(),
+                            sub_orders: None,
+                        }
+                    }
+                    /// Sets `sub_orders` (子单信息).
+                    pub fn with_sub_orders(
+                        mut self,
+                        sub_orders: impl Into<Vec<PostSubOrders>>,
+                    ) -> Self {
+                        self.sub_orders = Some(sub_orders.into());
+                        self
+                    }
+                }
+
                 /// PostSubOrders
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct PostSubOrders {
                     /// 子单商户号
                     pub mchid: String,
@@ -2267,6 +2729,28 @@ pub mod combine_papay {
                     /// 二级商户appid
                     #[serde(skip_serializing_if = "Option::is_none")]
                     pub sub_appid: Option<String>,
+                }
+
+                impl PostSubOrders {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    pub fn new(
+                        mchid: impl Into<String>,
+                        out_trade_no: impl Into<String>,
+                        sub_mchid: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            mchid: mchid.into(),
+                            out_trade_no: out_trade_no.into(),
+                            sub_mchid: sub_mchid.into(),
+                            sub_appid: None,
+                        }
+                    }
+                    /// Sets `sub_appid` (二级商户appid).
+                    pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                        self.sub_appid = Some(sub_appid.into());
+                        self
+                    }
                 }
             }
         }
@@ -2286,7 +2770,8 @@ pub mod fund {
             #[doc(alias = "查询二级商户账户实时余额API")]
             #[doc(alias = "查询二级商户账户实时余额")]
             #[crate::endpoint(GET, "/v3/ecommerce/fund/balance/<sub_mchid>", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 二级商户号 (path)
                 pub sub_mchid: String,
@@ -2294,18 +2779,32 @@ pub mod fund {
                 pub account_type: Option<String>,
             }
 
+            impl Get {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(sub_mchid: impl Into<String>) -> Self {
+                    Self {
+                        sub_mchid: sub_mchid.into(),
+                        account_type: None,
+                    }
+                }
+                /// Sets `account_type` (账户类型 (query)).
+                pub fn with_account_type(mut self, account_type: impl Into<String>) -> Self {
+                    self.account_type = Some(account_type.into());
+                    self
+                }
+            }
+
             /// What `GET /v3/ecommerce/fund/balance/{sub_mchid}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct GetResponse {
                 /// 特约商户号
                 pub sub_mchid: String,
                 /// account_type
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub account_type: Option<serde_json::Value>,
                 /// 可用余额
                 pub available_amount: i64,
                 /// 不可用余额
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub pending_amount: Option<i64>,
             }
         }
@@ -2322,49 +2821,54 @@ pub mod fund {
             #[doc(alias = "查询二级商户账户日终余额API")]
             #[doc(alias = "查询二级商户账户日终余额")]
             #[crate::endpoint(GET, "/v3/ecommerce/fund/enddaybalance/<sub_mchid>", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 电商特约商户商户号 (path)
                 pub sub_mchid: String,
                 /// 日期 (query)
                 pub date: String,
                 /// 账户类型 (query)
-                pub account_type: Option<GetAccountType>,
+                pub account_type: Option<crate::api::v3::ecommerce::types::AccountType>,
             }
 
-            string_enum! {
-                /// 账户类型
-                pub enum GetAccountType {
-                    /// `BASIC`
-                    Basic = "BASIC",
-                    /// `DEPOSIT`
-                    Deposit = "DEPOSIT",
+            impl Get {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(sub_mchid: impl Into<String>, date: impl Into<String>) -> Self {
+                    Self {
+                        sub_mchid: sub_mchid.into(),
+                        date: date.into(),
+                        account_type: None,
+                    }
+                }
+                /// Sets `account_type` (账户类型 (query)).
+                pub fn with_account_type(
+                    mut self,
+                    account_type: impl Into<crate::api::v3::ecommerce::types::AccountType>,
+                ) -> Self {
+                    self.account_type = Some(account_type.into());
+                    self
                 }
             }
 
-            string_enum! {
-                /// 账户类型
-                pub enum GetResponseAccountType {
-                    /// `BASIC`
-                    Basic = "BASIC",
-                    /// `DEPOSIT`
-                    Deposit = "DEPOSIT",
-                }
-            }
+            /// [`AccountType`](crate::api::v3::ecommerce::types::AccountType), one type for one shape, under the name it has here.
+            pub type GetAccountType = crate::api::v3::ecommerce::types::AccountType;
+
+            /// [`AccountType`](crate::api::v3::ecommerce::types::AccountType), one type for one shape, under the name it has here.
+            pub type GetResponseAccountType = crate::api::v3::ecommerce::types::AccountType;
 
             /// What `GET /v3/ecommerce/fund/enddaybalance/{sub_mchid}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct GetResponse {
                 /// 二级商户号
                 pub sub_mchid: String,
                 /// 可用余额
                 pub available_amount: i64,
                 /// 不可用余额
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub pending_amount: Option<i64>,
                 /// 账户类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub account_type: Option<GetResponseAccountType>,
+                pub account_type: Option<crate::api::v3::ecommerce::types::AccountType>,
             }
         }
     }
@@ -2380,7 +2884,8 @@ pub mod fund {
         #[doc(alias = "账户余额提现API")]
         #[doc(alias = "账户余额提现")]
         #[crate::endpoint(POST, "/v3/ecommerce/fund/withdraw", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 特约商户号
             pub sub_mchid: String,
@@ -2394,37 +2899,62 @@ pub mod fund {
             /// 银行附言
             pub bank_memo: Option<String>,
             /// 出款账户类型
-            pub account_type: Option<PostAccountType>,
+            pub account_type: Option<crate::api::v3::ecommerce::types::AccountType2>,
             /// 提现结果通知地址
             pub notify_url: Option<String>,
         }
 
-        string_enum! {
-            /// 出款账户类型
-            pub enum PostAccountType {
-                /// `BASIC`
-                Basic = "BASIC",
-                /// `OPERATION`
-                Operation = "OPERATION",
-                /// `FEES`
-                Fees = "FEES",
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                sub_mchid: impl Into<String>,
+                out_request_no: impl Into<String>,
+                amount: impl Into<i64>,
+            ) -> Self {
+                Self {
+                    sub_mchid: sub_mchid.into(),
+                    out_request_no: out_request_no.into(),
+                    amount: amount.into(),
+                    remark: None,
+                    bank_memo: None,
+                    account_type: None,
+                    notify_url: None,
+                }
+            }
+            /// Sets `remark` (提现备注).
+            pub fn with_remark(mut self, remark: impl Into<String>) -> Self {
+                self.remark = Some(remark.into());
+                self
+            }
+            /// Sets `bank_memo` (银行附言).
+            pub fn with_bank_memo(mut self, bank_memo: impl Into<String>) -> Self {
+                self.bank_memo = Some(bank_memo.into());
+                self
+            }
+            /// Sets `account_type` (出款账户类型).
+            pub fn with_account_type(
+                mut self,
+                account_type: impl Into<crate::api::v3::ecommerce::types::AccountType2>,
+            ) -> Self {
+                self.account_type = Some(account_type.into());
+                self
+            }
+            /// Sets `notify_url` (提现结果通知地址).
+            pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
+                self.notify_url = Some(notify_url.into());
+                self
             }
         }
 
-        string_enum! {
-            /// 出款账户类型
-            pub enum PostResponseAccountType {
-                /// `BASIC`
-                Basic = "BASIC",
-                /// `OPERATION`
-                Operation = "OPERATION",
-                /// `FEES`
-                Fees = "FEES",
-            }
-        }
+        /// [`AccountType2`](crate::api::v3::ecommerce::types::AccountType2), one type for one shape, under the name it has here.
+        pub type PostAccountType = crate::api::v3::ecommerce::types::AccountType2;
+
+        /// [`AccountType2`](crate::api::v3::ecommerce::types::AccountType2), one type for one shape, under the name it has here.
+        pub type PostResponseAccountType = crate::api::v3::ecommerce::types::AccountType2;
 
         /// What `POST /v3/ecommerce/fund/withdraw` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 特约商户号
             pub sub_mchid: String,
@@ -2433,8 +2963,7 @@ pub mod fund {
             /// 商户提现单号
             pub out_request_no: String,
             /// 出款账户类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub account_type: Option<PostResponseAccountType>,
+            pub account_type: Option<crate::api::v3::ecommerce::types::AccountType2>,
         }
 
         /// `/v3/ecommerce/fund/withdraw/{withdraw_id}`
@@ -2446,7 +2975,8 @@ pub mod fund {
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/fund/chapter3_3.shtml)
             #[doc(alias = "微信支付提现单号查询")]
             #[crate::endpoint(GET, "/v3/ecommerce/fund/withdraw/<withdraw_id>", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 微信支付提现单号 (path)
                 pub withdraw_id: String,
@@ -2454,80 +2984,16 @@ pub mod fund {
                 pub sub_mchid: String,
             }
 
-            string_enum! {
-                /// 提现单状态
-                pub enum GetResponseStatus {
-                    /// `CREATE_SUCCESS`
-                    CreateSuccess = "CREATE_SUCCESS",
-                    /// `SUCCESS`
-                    Success = "SUCCESS",
-                    /// `FAIL`
-                    Fail = "FAIL",
-                    /// `REFUND`
-                    Refund = "REFUND",
-                    /// `CLOSE`
-                    Close = "CLOSE",
-                    /// `INIT`
-                    Init = "INIT",
-                }
-            }
+            /// [`Status`](crate::api::v3::ecommerce::types::Status), one type for one shape, under the name it has here.
+            pub type GetResponseStatus = crate::api::v3::ecommerce::types::Status;
 
-            string_enum! {
-                /// 出款账户类型
-                pub enum GetResponseAccountType {
-                    /// `BASIC`
-                    Basic = "BASIC",
-                    /// `OPERATION`
-                    Operation = "OPERATION",
-                    /// `FEES`
-                    Fees = "FEES",
-                }
-            }
+            /// [`AccountType2`](crate::api::v3::ecommerce::types::AccountType2), one type for one shape, under the name it has here.
+            pub type GetResponseAccountType = crate::api::v3::ecommerce::types::AccountType2;
 
             /// What `GET /v3/ecommerce/fund/withdraw/{withdraw_id}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponse {
-                /// 二级商户号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sub_mchid: Option<String>,
-                /// 电商平台商户号
-                pub sp_mchid: String,
-                /// 提现单状态
-                pub status: GetResponseStatus,
-                /// 微信支付提现单号
-                pub withdraw_id: String,
-                /// 商户提现单号
-                pub out_request_no: String,
-                /// 提现金额
-                pub amount: i64,
-                /// 发起提现时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub create_time: Option<String>,
-                /// 提现状态更新时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub update_time: Option<String>,
-                /// 失败原因
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub reason: Option<String>,
-                /// 提现备注
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub remark: Option<String>,
-                /// 银行备注
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub bank_memo: Option<String>,
-                /// 出款账户类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub account_type: Option<GetResponseAccountType>,
-                /// 入账银行账号后四位
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub account_number: Option<String>,
-                /// 入账银行
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub account_bank: Option<String>,
-                /// 入账银行全称
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub bank_name: Option<String>,
-            }
+            ///
+            /// The type is [`FundResponse`](crate::api::v3::ecommerce::types::FundResponse), which other answers share.
+            pub type GetResponse = crate::api::v3::ecommerce::types::FundResponse;
         }
         /// `/v3/ecommerce/fund/withdraw/out-request-no`
         pub mod out_request_no {
@@ -2540,7 +3006,8 @@ pub mod fund {
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/fund/chapter3_3.shtml)
                 #[doc(alias = "商户提现单号查询")]
                 #[crate::endpoint(GET, "/v3/ecommerce/fund/withdraw/out-request-no/<out_request_no>", response = GetResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Get {
                     /// 商户提现单号 (path)
                     pub out_request_no: String,
@@ -2548,80 +3015,16 @@ pub mod fund {
                     pub sub_mchid: String,
                 }
 
-                string_enum! {
-                    /// 提现单状态
-                    pub enum GetResponseStatus {
-                        /// `CREATE_SUCCESS`
-                        CreateSuccess = "CREATE_SUCCESS",
-                        /// `SUCCESS`
-                        Success = "SUCCESS",
-                        /// `FAIL`
-                        Fail = "FAIL",
-                        /// `REFUND`
-                        Refund = "REFUND",
-                        /// `CLOSE`
-                        Close = "CLOSE",
-                        /// `INIT`
-                        Init = "INIT",
-                    }
-                }
+                /// [`Status`](crate::api::v3::ecommerce::types::Status), one type for one shape, under the name it has here.
+                pub type GetResponseStatus = crate::api::v3::ecommerce::types::Status;
 
-                string_enum! {
-                    /// 出款账户类型
-                    pub enum GetResponseAccountType {
-                        /// `BASIC`
-                        Basic = "BASIC",
-                        /// `OPERATION`
-                        Operation = "OPERATION",
-                        /// `FEES`
-                        Fees = "FEES",
-                    }
-                }
+                /// [`AccountType2`](crate::api::v3::ecommerce::types::AccountType2), one type for one shape, under the name it has here.
+                pub type GetResponseAccountType = crate::api::v3::ecommerce::types::AccountType2;
 
                 /// What `GET /v3/ecommerce/fund/withdraw/out-request-no/{out_request_no}` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponse {
-                    /// 二级商户号
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub sub_mchid: Option<String>,
-                    /// 电商平台商户号
-                    pub sp_mchid: String,
-                    /// 提现单状态
-                    pub status: GetResponseStatus,
-                    /// 微信支付提现单号
-                    pub withdraw_id: String,
-                    /// 商户提现单号
-                    pub out_request_no: String,
-                    /// 提现金额
-                    pub amount: i64,
-                    /// 发起提现时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub create_time: Option<String>,
-                    /// 提现状态更新时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub update_time: Option<String>,
-                    /// 失败原因
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub reason: Option<String>,
-                    /// 提现备注
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub remark: Option<String>,
-                    /// 银行备注
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub bank_memo: Option<String>,
-                    /// 出款账户类型
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub account_type: Option<GetResponseAccountType>,
-                    /// 入账银行账号后四位
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub account_number: Option<String>,
-                    /// 入账银行
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub account_bank: Option<String>,
-                    /// 入账银行全称
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub bank_name: Option<String>,
-                }
+                ///
+                /// The type is [`FundResponse`](crate::api::v3::ecommerce::types::FundResponse), which other answers share.
+                pub type GetResponse = crate::api::v3::ecommerce::types::FundResponse;
             }
         }
     }
@@ -2637,7 +3040,8 @@ pub mod individual_contracts {
         /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/personal-collections/query-contracts.html)
         #[doc(alias = "查询个人收款方授权结果")]
         #[crate::endpoint(GET, "/v3/ecommerce/individual-contracts/<openid>", response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Get {
             /// 个人收款方在平台appid下的唯一标识 (path)
             pub openid: String,
@@ -2655,25 +3059,18 @@ pub mod individual_contracts {
             }
         }
 
-        string_enum! {
-            /// 授权状态
-            pub enum GetResponseAuthState {
-                /// `AUTHORIZED`
-                Authorized = "AUTHORIZED",
-                /// `UNAUTHORIZED`
-                Unauthorized = "UNAUTHORIZED",
-            }
-        }
+        /// [`AuthState`](crate::api::v3::ecommerce::types::AuthState), one type for one shape, under the name it has here.
+        pub type GetResponseAuthState = crate::api::v3::ecommerce::types::AuthState;
 
         /// What `GET /v3/ecommerce/individual-contracts/{openid}` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct GetResponse {
             /// 授权ID
             pub individual_auth_id: String,
             /// 操作时间
             pub operation_time: crate::DateTime,
             /// 授权状态
-            pub auth_state: GetResponseAuthState,
+            pub auth_state: crate::api::v3::ecommerce::types::AuthState,
         }
     }
     /// `/v3/ecommerce/individual-contracts/out-contract-code`
@@ -2685,7 +3082,8 @@ pub mod individual_contracts {
             /// `GET /v3/ecommerce/individual-contracts/out-contract-code/{out_contract_code}`
             #[doc(alias = "根据业务申请单号查签约信息")]
             #[crate::endpoint(GET, "/v3/ecommerce/individual-contracts/out-contract-code/<out_contract_code>", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 业务申请单号 (path)
                 pub out_contract_code: String,
@@ -2693,15 +3091,8 @@ pub mod individual_contracts {
                 pub appid: String,
             }
 
-            string_enum! {
-                /// 授权状态
-                pub enum GetResponseAuthState {
-                    /// `AUTHORIZED`
-                    Authorized = "AUTHORIZED",
-                    /// `UNAUTHORIZED`
-                    Unauthorized = "UNAUTHORIZED",
-                }
-            }
+            /// [`AuthState`](crate::api::v3::ecommerce::types::AuthState), one type for one shape, under the name it has here.
+            pub type GetResponseAuthState = crate::api::v3::ecommerce::types::AuthState;
 
             string_enum! {
                 /// 应用授权作用域
@@ -2712,7 +3103,7 @@ pub mod individual_contracts {
             }
 
             /// 实名授权结果
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct GetResponseRealNameAuthResult {
                 /// 应用授权作用域
                 pub scope: GetResponseRealNameAuthResultScope,
@@ -2723,20 +3114,17 @@ pub mod individual_contracts {
             }
 
             /// What `GET /v3/ecommerce/individual-contracts/out-contract-code/{out_contract_code}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct GetResponse {
                 /// 授权ID
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub individual_auth_id: Option<String>,
                 /// 签约时间
                 pub signed_time: crate::DateTime,
                 /// 授权状态
-                pub auth_state: GetResponseAuthState,
+                pub auth_state: crate::api::v3::ecommerce::types::AuthState,
                 /// 用户OpenID
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub individual_openid: Option<String>,
                 /// 实名授权结果
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub real_name_auth_result: Option<GetResponseRealNameAuthResult>,
             }
         }
@@ -2752,7 +3140,8 @@ pub mod individual_contracts {
             /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "APP场景预签约")]
             #[crate::endpoint(POST, "/v3/ecommerce/individual-contracts/pre-entrust-sign/app", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 签约和付款的AppID
                 pub appid: String,
@@ -2762,11 +3151,9 @@ pub mod individual_contracts {
             }
 
             /// What `POST /v3/ecommerce/individual-contracts/pre-entrust-sign/app` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponse {
-                /// 预签约id
-                pub pre_entrustweb_id: String,
-            }
+            ///
+            /// The type is [`IndividualContractsResponse`](crate::api::v3::ecommerce::types::IndividualContractsResponse), which other answers share.
+            pub type PostResponse = crate::api::v3::ecommerce::types::IndividualContractsResponse;
         }
         /// `/v3/ecommerce/individual-contracts/pre-entrust-sign/mini-program`
         pub mod mini_program {
@@ -2777,7 +3164,8 @@ pub mod individual_contracts {
             /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "小程序场景预签约")]
             #[crate::endpoint(POST, "/v3/ecommerce/individual-contracts/pre-entrust-sign/mini-program", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 签约和付款的AppID
                 pub appid: String,
@@ -2789,11 +3177,9 @@ pub mod individual_contracts {
             }
 
             /// What `POST /v3/ecommerce/individual-contracts/pre-entrust-sign/mini-program` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponse {
-                /// 预签约id
-                pub pre_entrustweb_id: String,
-            }
+            ///
+            /// The type is [`IndividualContractsResponse`](crate::api::v3::ecommerce::types::IndividualContractsResponse), which other answers share.
+            pub type PostResponse = crate::api::v3::ecommerce::types::IndividualContractsResponse;
         }
     }
     /// `/v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity`
@@ -2809,7 +3195,8 @@ pub mod individual_contracts {
             /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "APP场景预签约（需要实名验证）")]
             #[crate::endpoint(POST, "/v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity/app", response = PostResponse, serial)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 签约和付款的AppID
                 pub appid: String,
@@ -2820,26 +3207,19 @@ pub mod individual_contracts {
                 #[wxpay(encrypt)]
                 pub real_name: String,
                 /// 证件类型
-                pub cred_type: PostCredType,
+                pub cred_type: crate::api::v3::ecommerce::types::CredType,
                 /// 件号码
                 #[wxpay(encrypt)]
                 pub cred_id: String,
             }
 
-            string_enum! {
-                /// 证件类型
-                pub enum PostCredType {
-                    /// `ID_CARD`
-                    IdCard = "ID_CARD",
-                }
-            }
+            /// [`CredType`](crate::api::v3::ecommerce::types::CredType), one type for one shape, under the name it has here.
+            pub type PostCredType = crate::api::v3::ecommerce::types::CredType;
 
             /// What `POST /v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity/app` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponse {
-                /// 预签约id
-                pub pre_entrustweb_id: String,
-            }
+            ///
+            /// The type is [`IndividualContractsResponse`](crate::api::v3::ecommerce::types::IndividualContractsResponse), which other answers share.
+            pub type PostResponse = crate::api::v3::ecommerce::types::IndividualContractsResponse;
         }
         /// `/v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity/mini-program`
         pub mod mini_program {
@@ -2852,7 +3232,8 @@ pub mod individual_contracts {
             /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "小程序场景预签约（需要实名验证）")]
             #[crate::endpoint(POST, "/v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity/mini-program", response = PostResponse, serial)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 签约和付款的AppID
                 pub appid: String,
@@ -2865,26 +3246,19 @@ pub mod individual_contracts {
                 #[wxpay(encrypt)]
                 pub real_name: String,
                 /// 证件类型
-                pub cred_type: PostCredType,
+                pub cred_type: crate::api::v3::ecommerce::types::CredType,
                 /// 件号码
                 #[wxpay(encrypt)]
                 pub cred_id: String,
             }
 
-            string_enum! {
-                /// 证件类型
-                pub enum PostCredType {
-                    /// `ID_CARD`
-                    IdCard = "ID_CARD",
-                }
-            }
+            /// [`CredType`](crate::api::v3::ecommerce::types::CredType), one type for one shape, under the name it has here.
+            pub type PostCredType = crate::api::v3::ecommerce::types::CredType;
 
             /// What `POST /v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity/mini-program` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponse {
-                /// 预签约id
-                pub pre_entrustweb_id: String,
-            }
+            ///
+            /// The type is [`IndividualContractsResponse`](crate::api::v3::ecommerce::types::IndividualContractsResponse), which other answers share.
+            pub type PostResponse = crate::api::v3::ecommerce::types::IndividualContractsResponse;
         }
     }
 }
@@ -2901,7 +3275,8 @@ pub mod mch_transfer {
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[doc(alias = "申请二级商户商家转账授权")]
         #[crate::endpoint(POST, "/v3/ecommerce/mch-transfer/authorizations", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 二级商户号
             pub sub_mchid: String,
@@ -2910,7 +3285,8 @@ pub mod mch_transfer {
         }
 
         /// PostAgreementList
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostAgreementList {
             /// 协议编号
             pub agreement_code: String,
@@ -2923,7 +3299,7 @@ pub mod mch_transfer {
         }
 
         /// What `POST /v3/ecommerce/mch-transfer/authorizations` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 二级商户号
             pub sub_mchid: String,
@@ -2932,7 +3308,6 @@ pub mod mch_transfer {
             /// 授权申请受理时间
             pub accept_time: String,
             /// 授权时间
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub authorize_time: Option<String>,
         }
 
@@ -2945,21 +3320,21 @@ pub mod mch_transfer {
             /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/authorization/get-authorization.html)
             #[doc(alias = "查询二级商户商家转账授权状态")]
             #[crate::endpoint(GET, "/v3/ecommerce/mch-transfer/authorizations/<sub_mchid>", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 二级商户号 (path)
                 pub sub_mchid: String,
             }
 
             /// What `GET /v3/ecommerce/mch-transfer/authorizations/{sub_mchid}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct GetResponse {
                 /// 二级商户号
                 pub sub_mchid: String,
                 /// 授权状态
                 pub authorization_state: String,
                 /// 授权时间
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub authorize_time: Option<String>,
             }
         }
@@ -2977,7 +3352,8 @@ pub mod mch_transfer {
         /// Idempotent by `out_bill_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "发起转账")]
         #[crate::endpoint(POST, "/v3/ecommerce/mch-transfer/transfer-bills", response = PostResponse, serial)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 二级商户号
             pub sub_mchid: String,
@@ -3001,8 +3377,44 @@ pub mod mch_transfer {
             pub notify_url: Option<String>,
         }
 
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                sub_mchid: impl Into<String>,
+                appid: impl Into<String>,
+                out_bill_no: impl Into<String>,
+                transfer_scene_id: impl Into<String>,
+                openid: impl Into<String>,
+                transfer_amount: impl Into<i64>,
+                transfer_remark: impl Into<String>,
+            ) -> Self {
+                Self {
+                    sub_mchid: sub_mchid.into(),
+                    appid: appid.into(),
+                    out_bill_no: out_bill_no.into(),
+                    transfer_scene_id: transfer_scene_id.into(),
+                    openid: openid.into(),
+                    user_name: None,
+                    transfer_amount: transfer_amount.into(),
+                    transfer_remark: transfer_remark.into(),
+                    notify_url: None,
+                }
+            }
+            /// Sets `user_name` (收款用户姓名).
+            pub fn with_user_name(mut self, user_name: impl Into<String>) -> Self {
+                self.user_name = Some(user_name.into());
+                self
+            }
+            /// Sets `notify_url` (商户回调地址).
+            pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
+                self.notify_url = Some(notify_url.into());
+                self
+            }
+        }
+
         /// What `POST /v3/ecommerce/mch-transfer/transfer-bills` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 二级商户号
             pub sub_mchid: String,
@@ -3015,10 +3427,8 @@ pub mod mch_transfer {
             /// 单据状态
             pub state: String,
             /// 失败原因
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub fail_reason: Option<String>,
             /// 跳转领取页面的package信息
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub package_info: Option<String>,
         }
 
@@ -3033,7 +3443,8 @@ pub mod mch_transfer {
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-bill/get-transfer-bill-by-out-no.html)
                 #[doc(alias = "商户单号查询转账单")]
                 #[crate::endpoint(GET, "/v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/<out_bill_no>", response = GetResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Get {
                     /// 商户单号 (path)
                     pub out_bill_no: String,
@@ -3042,40 +3453,9 @@ pub mod mch_transfer {
                 }
 
                 /// What `GET /v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponse {
-                    /// 服务商商户号
-                    pub mchid: String,
-                    /// 二级商户号
-                    pub sub_mchid: String,
-                    /// 商户单号
-                    pub out_bill_no: String,
-                    /// 微信转账单号
-                    pub transfer_bill_no: String,
-                    /// 服务商AppID
-                    pub appid: String,
-                    /// 转账场景ID
-                    pub transfer_scene_id: String,
-                    /// 单据状态
-                    pub state: String,
-                    /// 转账金额
-                    pub transfer_amount: i64,
-                    /// 转账备注
-                    pub transfer_remark: String,
-                    /// 失败原因
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub fail_reason: Option<String>,
-                    /// 收款用户OpenID
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub openid: Option<String>,
-                    /// 收款用户姓名
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub user_name: Option<String>,
-                    /// 单据创建时间
-                    pub create_time: String,
-                    /// 状态变更时间
-                    pub update_time: String,
-                }
+                ///
+                /// The type is [`MchTransferResponse`](crate::api::v3::ecommerce::types::MchTransferResponse), which other answers share.
+                pub type GetResponse = crate::api::v3::ecommerce::types::MchTransferResponse;
 
                 /// `/v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}/cancel`
                 pub mod cancel {
@@ -3088,7 +3468,8 @@ pub mod mch_transfer {
                     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                     #[doc(alias = "撤销转账")]
                     #[crate::endpoint(POST, "/v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/<out_bill_no>/cancel", response = PostResponse, idempotent)]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct Post {
                         /// 商户单号 (path)
                         pub out_bill_no: String,
@@ -3097,7 +3478,7 @@ pub mod mch_transfer {
                     }
 
                     /// What `POST /v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}/cancel` answers.
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct PostResponse {
                         /// 二级商户号
                         pub sub_mchid: String,
@@ -3124,7 +3505,8 @@ pub mod mch_transfer {
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-bill/get-transfer-bill-by-no.html)
                 #[doc(alias = "微信转账单号查询转账单")]
                 #[crate::endpoint(GET, "/v3/ecommerce/mch-transfer/transfer-bills/transfer-bill-no/<transfer_bill_no>", response = GetResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Get {
                     /// 微信转账单号 (path)
                     pub transfer_bill_no: String,
@@ -3133,40 +3515,9 @@ pub mod mch_transfer {
                 }
 
                 /// What `GET /v3/ecommerce/mch-transfer/transfer-bills/transfer-bill-no/{transfer_bill_no}` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponse {
-                    /// 服务商商户号
-                    pub mchid: String,
-                    /// 二级商户号
-                    pub sub_mchid: String,
-                    /// 商户单号
-                    pub out_bill_no: String,
-                    /// 微信转账单号
-                    pub transfer_bill_no: String,
-                    /// 服务商AppID
-                    pub appid: String,
-                    /// 转账场景ID
-                    pub transfer_scene_id: String,
-                    /// 单据状态
-                    pub state: String,
-                    /// 转账金额
-                    pub transfer_amount: i64,
-                    /// 转账备注
-                    pub transfer_remark: String,
-                    /// 失败原因
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub fail_reason: Option<String>,
-                    /// 收款用户OpenID
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub openid: Option<String>,
-                    /// 收款用户姓名
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub user_name: Option<String>,
-                    /// 单据创建时间
-                    pub create_time: String,
-                    /// 状态变更时间
-                    pub update_time: String,
-                }
+                ///
+                /// The type is [`MchTransferResponse`](crate::api::v3::ecommerce::types::MchTransferResponse), which other answers share.
+                pub type GetResponse = crate::api::v3::ecommerce::types::MchTransferResponse;
             }
         }
     }
@@ -3182,12 +3533,29 @@ pub mod profitsharing {
         /// [官方文档](https://pay.weixin.qq.com/docs/partner/products/ecommerce/introduction.html)
         #[doc(alias = "查询售后服务分账结果")]
         #[crate::endpoint(GET, "/v3/ecommerce/profitsharing/after-sales-orders", response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Get {
             /// 二级商户号 (query)
             pub sub_mchid: String,
             /// 微信订单号 (query)
             pub transaction_id: Option<String>,
+        }
+
+        impl Get {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(sub_mchid: impl Into<String>) -> Self {
+                Self {
+                    sub_mchid: sub_mchid.into(),
+                    transaction_id: None,
+                }
+            }
+            /// Sets `transaction_id` (微信订单号 (query)).
+            pub fn with_transaction_id(mut self, transaction_id: impl Into<String>) -> Self {
+                self.transaction_id = Some(transaction_id.into());
+                self
+            }
         }
 
         string_enum! {
@@ -3215,7 +3583,7 @@ pub mod profitsharing {
         }
 
         /// What `GET /v3/ecommerce/profitsharing/after-sales-orders` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct GetResponse {
             /// 二级商户号
             pub sub_mchid: String,
@@ -3226,7 +3594,6 @@ pub mod profitsharing {
             /// 分账结果
             pub result: GetResponseResult,
             /// 分账失败原因
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub fail_reason: Option<GetResponseFailReason>,
             /// 分账完成时间
             pub finish_time: crate::DateTime,
@@ -3241,7 +3608,8 @@ pub mod profitsharing {
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[doc(alias = "请求售后服务分账")]
         #[crate::endpoint(POST, "/v3/ecommerce/profitsharing/after-sales-orders", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 二级商户号
             pub sub_mchid: String,
@@ -3278,7 +3646,7 @@ pub mod profitsharing {
         }
 
         /// What `POST /v3/ecommerce/profitsharing/after-sales-orders` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 二级商户号
             pub sub_mchid: String,
@@ -3300,7 +3668,8 @@ pub mod profitsharing {
         #[doc(alias = "完结分账API")]
         #[doc(alias = "完结分账")]
         #[crate::endpoint(POST, "/v3/ecommerce/profitsharing/finish-order", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 二级商户号
             pub sub_mchid: String,
@@ -3314,7 +3683,7 @@ pub mod profitsharing {
         }
 
         /// What `POST /v3/ecommerce/profitsharing/finish-order` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 二级商户号
             pub sub_mchid: String,
@@ -3336,7 +3705,8 @@ pub mod profitsharing {
         #[doc(alias = "查询分账结果API")]
         #[doc(alias = "查询分账结果")]
         #[crate::endpoint(GET, "/v3/ecommerce/profitsharing/orders", response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Get {
             /// 二级商户号 (query)
             pub sub_mchid: String,
@@ -3347,22 +3717,19 @@ pub mod profitsharing {
         }
 
         /// GetResponseReceivers
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct GetResponseReceivers {
             /// 分账接收商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub receiver_mchid: Option<String>,
             /// 分账金额
             pub amount: i64,
             /// 分账描述
             pub description: String,
             /// 分账结果
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub result: Option<crate::api::types::ProfitSharingResult>,
             /// 完成时间
             pub finish_time: crate::DateTime,
             /// 分账失败原因
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub fail_reason: Option<crate::api::types::ProfitSharingFailReason>,
             /// 分账接收方类型
             pub r#type: crate::api::types::ProfitSharingReceiverType,
@@ -3372,38 +3739,19 @@ pub mod profitsharing {
             pub detail_id: String,
         }
 
-        string_enum! {
-            /// 异常处理状态
-            pub enum GetResponseAbnormalStatus {
-                /// `ABNORMAL_PENDING`
-                AbnormalPending = "ABNORMAL_PENDING",
-                /// `ABNORMAL_FINISHED`
-                AbnormalFinished = "ABNORMAL_FINISHED",
-                /// `ABNORMAL_CLOSED`
-                AbnormalClosed = "ABNORMAL_CLOSED",
-            }
-        }
+        /// [`AbnormalStatus`](crate::api::v3::ecommerce::types::AbnormalStatus), one type for one shape, under the name it has here.
+        pub type GetResponseAbnormalStatus = crate::api::v3::ecommerce::types::AbnormalStatus;
 
-        string_enum! {
-            /// 异常处理关单原因
-            pub enum GetResponseFundsAbnormalClosedReason {
-                /// `CLOSED_REASON_TIMEOUT`
-                ClosedReasonTimeout = "CLOSED_REASON_TIMEOUT",
-                /// `CLOSED_REASON_RESTRICT_TRANSFER`
-                ClosedReasonRestrictTransfer = "CLOSED_REASON_RESTRICT_TRANSFER",
-            }
-        }
+        /// [`FundsAbnormalClosedReason`](crate::api::v3::ecommerce::types::FundsAbnormalClosedReason), one type for one shape, under the name it has here.
+        pub type GetResponseFundsAbnormalClosedReason =
+            crate::api::v3::ecommerce::types::FundsAbnormalClosedReason;
 
-        /// GetResponseFundsAbnormalReceivers
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponseFundsAbnormalReceivers {
-            /// 平台接收异常资金商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub mchid: Option<String>,
-        }
+        /// [`FundsAbnormalReceivers`](crate::api::v3::ecommerce::types::FundsAbnormalReceivers), one type for one shape, under the name it has here.
+        pub type GetResponseFundsAbnormalReceivers =
+            crate::api::v3::ecommerce::types::FundsAbnormalReceivers;
 
         /// What `GET /v3/ecommerce/profitsharing/orders` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct GetResponse {
             /// 二级商户号
             pub sub_mchid: String,
@@ -3414,31 +3762,24 @@ pub mod profitsharing {
             /// 微信分账单号
             pub order_id: String,
             /// 分账单状态
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub status: Option<crate::api::types::ProfitSharingOrderState>,
             /// 分账接收方列表
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub receivers: Option<Vec<GetResponseReceivers>>,
             /// 关单原因描述
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub close_reason: Option<String>,
             /// 异常处理状态
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub abnormal_status: Option<GetResponseAbnormalStatus>,
+            pub abnormal_status: Option<crate::api::v3::ecommerce::types::AbnormalStatus>,
             /// 异常处理关单原因
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub funds_abnormal_closed_reason: Option<GetResponseFundsAbnormalClosedReason>,
+            pub funds_abnormal_closed_reason:
+                Option<crate::api::v3::ecommerce::types::FundsAbnormalClosedReason>,
             /// 微信支付在途异常资金付款单号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub funds_abnormal_redirect_id: Option<String>,
             /// 平台接收异常资金商户号或运营主体列表
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub funds_abnormal_receivers: Option<Vec<GetResponseFundsAbnormalReceivers>>,
+            pub funds_abnormal_receivers:
+                Option<Vec<crate::api::v3::ecommerce::types::FundsAbnormalReceivers>>,
             /// 分账完结的分账金额
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub finish_amount: Option<i64>,
             /// 分账完结的原因描述
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub finish_description: Option<String>,
         }
 
@@ -3454,7 +3795,8 @@ pub mod profitsharing {
         #[doc(alias = "请求分账API")]
         #[doc(alias = "请求分账")]
         #[crate::endpoint(POST, "/v3/ecommerce/profitsharing/orders", response = PostResponse, serial)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 公众账号ID
             pub appid: Option<String>,
@@ -3471,8 +3813,35 @@ pub mod profitsharing {
             pub finish: bool,
         }
 
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                sub_mchid: impl Into<String>,
+                transaction_id: impl Into<String>,
+                out_order_no: impl Into<String>,
+                receivers: impl Into<Vec<PostReceivers>>,
+                finish: impl Into<bool>,
+            ) -> Self {
+                Self {
+                    appid: None,
+                    sub_mchid: sub_mchid.into(),
+                    transaction_id: transaction_id.into(),
+                    out_order_no: out_order_no.into(),
+                    receivers: receivers.into(),
+                    finish: finish.into(),
+                }
+            }
+            /// Sets `appid` (公众账号ID).
+            pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
+                self.appid = Some(appid.into());
+                self
+            }
+        }
+
         /// PostReceivers
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostReceivers {
             /// 分账接收方类型
             pub r#type: crate::api::types::ProfitSharingReceiverType,
@@ -3488,50 +3857,54 @@ pub mod profitsharing {
             pub receiver_name: Option<String>,
         }
 
-        string_enum! {
-            /// 异常处理状态
-            pub enum PostResponseReceiversAbnormalStatus {
-                /// `ABNORMAL_PENDING`
-                AbnormalPending = "ABNORMAL_PENDING",
-                /// `ABNORMAL_FINISHED`
-                AbnormalFinished = "ABNORMAL_FINISHED",
-                /// `ABNORMAL_CLOSED`
-                AbnormalClosed = "ABNORMAL_CLOSED",
+        impl PostReceivers {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                r#type: impl Into<crate::api::types::ProfitSharingReceiverType>,
+                receiver_account: impl Into<String>,
+                amount: impl Into<i64>,
+                description: impl Into<String>,
+            ) -> Self {
+                Self {
+                    r#type: r#type.into(),
+                    receiver_account: receiver_account.into(),
+                    amount: amount.into(),
+                    description: description.into(),
+                    receiver_name: None,
+                }
+            }
+            /// Sets `receiver_name` (分账个人接收方姓名).
+            pub fn with_receiver_name(mut self, receiver_name: impl Into<String>) -> Self {
+                self.receiver_name = Some(receiver_name.into());
+                self
             }
         }
 
-        string_enum! {
-            /// 异常处理关单原因
-            pub enum PostResponseReceiversFundsAbnormalClosedReason {
-                /// `CLOSED_REASON_TIMEOUT`
-                ClosedReasonTimeout = "CLOSED_REASON_TIMEOUT",
-                /// `CLOSED_REASON_RESTRICT_TRANSFER`
-                ClosedReasonRestrictTransfer = "CLOSED_REASON_RESTRICT_TRANSFER",
-            }
-        }
+        /// [`AbnormalStatus`](crate::api::v3::ecommerce::types::AbnormalStatus), one type for one shape, under the name it has here.
+        pub type PostResponseReceiversAbnormalStatus =
+            crate::api::v3::ecommerce::types::AbnormalStatus;
 
-        /// PostResponseReceiversFundsAbnormalReceivers
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponseReceiversFundsAbnormalReceivers {
-            /// 平台接收异常资金商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub mchid: Option<String>,
-        }
+        /// [`FundsAbnormalClosedReason`](crate::api::v3::ecommerce::types::FundsAbnormalClosedReason), one type for one shape, under the name it has here.
+        pub type PostResponseReceiversFundsAbnormalClosedReason =
+            crate::api::v3::ecommerce::types::FundsAbnormalClosedReason;
+
+        /// [`FundsAbnormalReceivers`](crate::api::v3::ecommerce::types::FundsAbnormalReceivers), one type for one shape, under the name it has here.
+        pub type PostResponseReceiversFundsAbnormalReceivers =
+            crate::api::v3::ecommerce::types::FundsAbnormalReceivers;
 
         /// PostResponseReceivers
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct PostResponseReceivers {
             /// 分账金额
             pub amount: i64,
             /// 分账描述
             pub description: String,
             /// 分账结果
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub result: Option<crate::api::types::ProfitSharingResult>,
             /// 完成时间
             pub finish_time: crate::DateTime,
             /// 分账失败原因
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub fail_reason: Option<crate::api::types::ProfitSharingFailReason>,
             /// 分账接收方类型
             pub r#type: crate::api::types::ProfitSharingReceiverType,
@@ -3540,22 +3913,19 @@ pub mod profitsharing {
             /// 分账明细单号
             pub detail_id: String,
             /// 异常处理状态
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub abnormal_status: Option<PostResponseReceiversAbnormalStatus>,
+            pub abnormal_status: Option<crate::api::v3::ecommerce::types::AbnormalStatus>,
             /// 异常处理关单原因
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub funds_abnormal_closed_reason:
-                Option<PostResponseReceiversFundsAbnormalClosedReason>,
+                Option<crate::api::v3::ecommerce::types::FundsAbnormalClosedReason>,
             /// 微信支付在途异常资金付款单号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub funds_abnormal_redirect_id: Option<String>,
             /// 平台接收异常资金商户号或运营主体列表
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub funds_abnormal_receivers: Option<Vec<PostResponseReceiversFundsAbnormalReceivers>>,
+            pub funds_abnormal_receivers:
+                Option<Vec<crate::api::v3::ecommerce::types::FundsAbnormalReceivers>>,
         }
 
         /// What `POST /v3/ecommerce/profitsharing/orders` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 二级商户号
             pub sub_mchid: String,
@@ -3566,7 +3936,6 @@ pub mod profitsharing {
             /// 微信分账单号
             pub order_id: String,
             /// 分账单状态
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub status: Option<crate::api::types::ProfitSharingOrderState>,
             /// 分账接收方列表
             pub receivers: Vec<PostResponseReceivers>,
@@ -3584,14 +3953,15 @@ pub mod profitsharing {
                 #[doc(alias = "查询订单剩余待分金额API")]
                 #[doc(alias = "查询订单剩余待分金额")]
                 #[crate::endpoint(GET, "/v3/ecommerce/profitsharing/orders/<transaction_id>/amounts", response = GetResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Get {
                     /// 微信订单号 (path)
                     pub transaction_id: String,
                 }
 
                 /// What `GET /v3/ecommerce/profitsharing/orders/{transaction_id}/amounts` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct GetResponse {
                     /// 微信订单号
                     pub transaction_id: String,
@@ -3617,7 +3987,8 @@ pub mod profitsharing {
             #[doc(alias = "添加分账接收方API")]
             #[doc(alias = "添加分账接收方")]
             #[crate::endpoint(POST, "/v3/ecommerce/profitsharing/receivers/add", response = PostResponse, serial, idempotent)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 公众账号ID
                 pub appid: String,
@@ -3634,14 +4005,40 @@ pub mod profitsharing {
                 pub relation_type: crate::api::types::ProfitSharingReceiverType,
             }
 
-            /// What `POST /v3/ecommerce/profitsharing/receivers/add` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponse {
-                /// 分账接收方类型
-                pub r#type: crate::api::types::ProfitSharingReceiverType,
-                /// 接收方账号
-                pub account: String,
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    appid: impl Into<String>,
+                    r#type: impl Into<crate::api::types::ProfitSharingReceiverType>,
+                    account: impl Into<String>,
+                    relation_type: impl Into<crate::api::types::ProfitSharingReceiverType>,
+                ) -> Self {
+                    Self {
+                        appid: appid.into(),
+                        r#type: r#type.into(),
+                        account: account.into(),
+                        name: None,
+                        encrypted_name: None,
+                        relation_type: relation_type.into(),
+                    }
+                }
+                /// Sets `name` (接收方名称).
+                pub fn with_name(mut self, name: impl Into<String>) -> Self {
+                    self.name = Some(name.into());
+                    self
+                }
+                /// Sets `encrypted_name` (接收方名称的密文).
+                pub fn with_encrypted_name(mut self, encrypted_name: impl Into<String>) -> Self {
+                    self.encrypted_name = Some(encrypted_name.into());
+                    self
+                }
             }
+
+            /// What `POST /v3/ecommerce/profitsharing/receivers/add` answers.
+            ///
+            /// The type is [`ProfitsharingResponse`](crate::api::v3::ecommerce::types::ProfitsharingResponse), which other answers share.
+            pub type PostResponse = crate::api::v3::ecommerce::types::ProfitsharingResponse;
         }
         /// `/v3/ecommerce/profitsharing/receivers/delete`
         pub mod delete {
@@ -3655,7 +4052,8 @@ pub mod profitsharing {
             #[doc(alias = "删除分账接收方API")]
             #[doc(alias = "删除分账接收方")]
             #[crate::endpoint(POST, "/v3/ecommerce/profitsharing/receivers/delete", response = PostResponse, idempotent)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 公众账号ID
                 pub appid: String,
@@ -3666,13 +4064,9 @@ pub mod profitsharing {
             }
 
             /// What `POST /v3/ecommerce/profitsharing/receivers/delete` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponse {
-                /// 分账接收方类型
-                pub r#type: crate::api::types::ProfitSharingReceiverType,
-                /// 接收方账号
-                pub account: String,
-            }
+            ///
+            /// The type is [`ProfitsharingResponse`](crate::api::v3::ecommerce::types::ProfitsharingResponse), which other answers share.
+            pub type PostResponse = crate::api::v3::ecommerce::types::ProfitsharingResponse;
         }
     }
     /// `/v3/ecommerce/profitsharing/returnorders`
@@ -3685,7 +4079,8 @@ pub mod profitsharing {
         #[doc(alias = "查询分账回退结果API")]
         #[doc(alias = "查询分账回退结果")]
         #[crate::endpoint(GET, "/v3/ecommerce/profitsharing/returnorders", response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Get {
             /// 二级商户号 (query)
             pub sub_mchid: String,
@@ -3697,31 +4092,33 @@ pub mod profitsharing {
             pub out_return_no: String,
         }
 
-        /// What `GET /v3/ecommerce/profitsharing/returnorders` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponse {
-            /// 二级商户号
-            pub sub_mchid: String,
-            /// 微信分账单号
-            pub order_id: String,
-            /// 商户分账单号
-            pub out_order_no: String,
-            /// 商户回退单号
-            pub out_return_no: String,
-            /// 回退商户号
-            pub return_mchid: String,
-            /// 回退金额
-            pub amount: i64,
-            /// 微信回退单号
-            pub return_no: String,
-            /// 回退结果
-            pub result: crate::api::types::ProfitSharingReturnResult,
-            /// 回退失败的原因
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub fail_reason: Option<crate::api::types::ProfitSharingReturnFailReason>,
-            /// 完成时间
-            pub finish_time: crate::DateTime,
+        impl Get {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(sub_mchid: impl Into<String>, out_return_no: impl Into<String>) -> Self {
+                Self {
+                    sub_mchid: sub_mchid.into(),
+                    order_id: None,
+                    out_order_no: None,
+                    out_return_no: out_return_no.into(),
+                }
+            }
+            /// Sets `order_id` (微信订单号 (query)).
+            pub fn with_order_id(mut self, order_id: impl Into<String>) -> Self {
+                self.order_id = Some(order_id.into());
+                self
+            }
+            /// Sets `out_order_no` (商户分账单号 (query)).
+            pub fn with_out_order_no(mut self, out_order_no: impl Into<String>) -> Self {
+                self.out_order_no = Some(out_order_no.into());
+                self
+            }
         }
+
+        /// What `GET /v3/ecommerce/profitsharing/returnorders` answers.
+        ///
+        /// The type is [`ProfitsharingReturnordersResponse`](crate::api::v3::ecommerce::types::ProfitsharingReturnordersResponse), which other answers share.
+        pub type GetResponse = crate::api::v3::ecommerce::types::ProfitsharingReturnordersResponse;
 
         /// 请求分账回退API
         ///
@@ -3733,7 +4130,8 @@ pub mod profitsharing {
         #[doc(alias = "请求分账回退API")]
         #[doc(alias = "请求分账回退")]
         #[crate::endpoint(POST, "/v3/ecommerce/profitsharing/returnorders", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 二级商户号
             pub sub_mchid: String,
@@ -3754,31 +4152,48 @@ pub mod profitsharing {
             pub transaction_id: Option<String>,
         }
 
-        /// What `POST /v3/ecommerce/profitsharing/returnorders` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponse {
-            /// 二级商户号
-            pub sub_mchid: String,
-            /// 微信分账单号
-            pub order_id: String,
-            /// 商户分账单号
-            pub out_order_no: String,
-            /// 商户回退单号
-            pub out_return_no: String,
-            /// 回退商户号
-            pub return_mchid: String,
-            /// 回退金额
-            pub amount: i64,
-            /// 微信回退单号
-            pub return_no: String,
-            /// 回退结果
-            pub result: crate::api::types::ProfitSharingReturnResult,
-            /// 回退失败的原因
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub fail_reason: Option<crate::api::types::ProfitSharingReturnFailReason>,
-            /// 完成时间
-            pub finish_time: crate::DateTime,
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                sub_mchid: impl Into<String>,
+                out_return_no: impl Into<String>,
+                return_mchid: impl Into<String>,
+                amount: impl Into<i64>,
+                description: impl Into<String>,
+            ) -> Self {
+                Self {
+                    sub_mchid: sub_mchid.into(),
+                    order_id: None,
+                    out_order_no: None,
+                    out_return_no: out_return_no.into(),
+                    return_mchid: return_mchid.into(),
+                    amount: amount.into(),
+                    description: description.into(),
+                    transaction_id: None,
+                }
+            }
+            /// Sets `order_id` (微信分账单号).
+            pub fn with_order_id(mut self, order_id: impl Into<String>) -> Self {
+                self.order_id = Some(order_id.into());
+                self
+            }
+            /// Sets `out_order_no` (商户分账单号).
+            pub fn with_out_order_no(mut self, out_order_no: impl Into<String>) -> Self {
+                self.out_order_no = Some(out_order_no.into());
+                self
+            }
+            /// Sets `transaction_id` (微信订单号).
+            pub fn with_transaction_id(mut self, transaction_id: impl Into<String>) -> Self {
+                self.transaction_id = Some(transaction_id.into());
+                self
+            }
         }
+
+        /// What `POST /v3/ecommerce/profitsharing/returnorders` answers.
+        ///
+        /// The type is [`ProfitsharingReturnordersResponse`](crate::api::v3::ecommerce::types::ProfitsharingReturnordersResponse), which other answers share.
+        pub type PostResponse = crate::api::v3::ecommerce::types::ProfitsharingReturnordersResponse;
     }
 }
 /// `/v3/ecommerce/refunds`
@@ -3798,7 +4213,8 @@ pub mod refunds {
             /// Idempotent by `out_refund_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "发起异常退款")]
             #[crate::endpoint(POST, "/v3/ecommerce/refunds/<refund_id>/apply-abnormal-refund", response = PostResponse, serial)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 微信退款单号 (path)
                 pub refund_id: String,
@@ -3819,6 +4235,55 @@ pub mod refunds {
                 /// 收款用户姓名
                 #[wxpay(encrypt)]
                 pub real_name: Option<String>,
+            }
+
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    refund_id: impl Into<String>,
+                    out_refund_no: impl Into<String>,
+                    r#type: impl Into<PostType>,
+                ) -> Self {
+                    Self {
+                        refund_id: refund_id.into(),
+                        sub_mchid: None,
+                        individual_auth_id: None,
+                        out_refund_no: out_refund_no.into(),
+                        r#type: r#type.into(),
+                        bank_type: None,
+                        bank_account: None,
+                        real_name: None,
+                    }
+                }
+                /// Sets `sub_mchid` (二级商户号).
+                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                    self.sub_mchid = Some(sub_mchid.into());
+                    self
+                }
+                /// Sets `individual_auth_id` (个人收款方受理授权ID).
+                pub fn with_individual_auth_id(
+                    mut self,
+                    individual_auth_id: impl Into<String>,
+                ) -> Self {
+                    self.individual_auth_id = Some(individual_auth_id.into());
+                    self
+                }
+                /// Sets `bank_type` (开户银行).
+                pub fn with_bank_type(mut self, bank_type: impl Into<PostBankType>) -> Self {
+                    self.bank_type = Some(bank_type.into());
+                    self
+                }
+                /// Sets `bank_account` (收款银行卡号).
+                pub fn with_bank_account(mut self, bank_account: impl Into<String>) -> Self {
+                    self.bank_account = Some(bank_account.into());
+                    self
+                }
+                /// Sets `real_name` (收款用户姓名).
+                pub fn with_real_name(mut self, real_name: impl Into<String>) -> Self {
+                    self.real_name = Some(real_name.into());
+                    self
+                }
             }
 
             string_enum! {
@@ -3877,23 +4342,16 @@ pub mod refunds {
                 }
             }
 
-            /// PostResponseAmountFrom
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponseAmountFrom {
-                /// 出资账户类型
-                pub account: String,
-                /// 出资金额
-                pub amount: i64,
-            }
+            /// [`AmountFrom`](crate::api::v3::ecommerce::types::AmountFrom), one type for one shape, under the name it has here.
+            pub type PostResponseAmountFrom = crate::api::v3::ecommerce::types::AmountFrom;
 
             /// 金额信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct PostResponseAmount {
                 /// 退款金额
                 pub refund: i64,
                 /// 退款出资账户及金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub from: Option<Vec<PostResponseAmountFrom>>,
+                pub from: Option<Vec<crate::api::v3::ecommerce::types::AmountFrom>>,
                 /// 用户退款金额
                 pub payer_refund: i64,
                 /// 优惠退款金额
@@ -3901,20 +4359,17 @@ pub mod refunds {
                 /// 退款币种
                 pub currency: String,
                 /// 手续费退款金额
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub refund_fee: Option<i64>,
             }
 
             /// PostResponsePromotionDetailGoodsDetail
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct PostResponsePromotionDetailGoodsDetail {
                 /// 商户侧商品编码
                 pub merchant_goods_id: String,
                 /// 微信侧商品编码
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub wechatpay_goods_id: Option<String>,
                 /// 商品名称
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub goods_name: Option<String>,
                 /// 商品单价
                 pub unit_price: i64,
@@ -3925,7 +4380,7 @@ pub mod refunds {
             }
 
             /// PostResponsePromotionDetail
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct PostResponsePromotionDetail {
                 /// 券ID
                 pub promotion_id: String,
@@ -3938,7 +4393,6 @@ pub mod refunds {
                 /// 优惠退款金额
                 pub refund_amount: i64,
                 /// 商品列表
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub goods_detail: Option<Vec<PostResponsePromotionDetailGoodsDetail>>,
             }
 
@@ -3953,7 +4407,7 @@ pub mod refunds {
             }
 
             /// What `POST /v3/ecommerce/refunds/{refund_id}/apply-abnormal-refund` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct PostResponse {
                 /// 微信支付退款号
                 pub refund_id: String,
@@ -3964,28 +4418,22 @@ pub mod refunds {
                 /// 商户订单号
                 pub out_trade_no: String,
                 /// 退款渠道
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub channel: Option<String>,
                 /// 退款入账账户
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub user_received_account: Option<String>,
                 /// 退款成功时间
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub success_time: Option<String>,
                 /// 退款创建时间
                 pub create_time: String,
                 /// 退款状态
                 pub status: crate::api::types::RefundStatus,
                 /// 资金账户
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub funds_account: Option<PostResponseFundsAccount>,
                 /// 金额信息
                 pub amount: PostResponseAmount,
                 /// 优惠退款信息
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub promotion_detail: Option<Vec<PostResponsePromotionDetail>>,
                 /// 退款出资商户
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub refund_account: Option<PostResponseRefundAccount>,
             }
         }
@@ -3999,7 +4447,8 @@ pub mod refunds {
             #[doc(alias = "查询垫付回补结果API")]
             #[doc(alias = "查询垫付回补结果")]
             #[crate::endpoint(GET, "/v3/ecommerce/refunds/<refund_id>/return-advance", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 微信退款单号 (path)
                 pub refund_id: String,
@@ -4008,28 +4457,9 @@ pub mod refunds {
             }
 
             /// What `GET /v3/ecommerce/refunds/{refund_id}/return-advance` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponse {
-                /// 微信退款单号
-                pub refund_id: String,
-                /// 微信回补单号
-                pub advance_return_id: String,
-                /// 垫付回补金额
-                pub return_amount: i64,
-                /// 出款方商户号
-                pub payer_mchid: String,
-                /// 出款方账户
-                pub payer_account: String,
-                /// 入账方商户号
-                pub payee_mchid: String,
-                /// 入账方账户
-                pub payee_account: String,
-                /// 垫付回补结果
-                pub result: String,
-                /// 垫付回补完成时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub success_time: Option<String>,
-            }
+            ///
+            /// The type is [`RefundsReturnAdvanceResponse`](crate::api::v3::ecommerce::types::RefundsReturnAdvanceResponse), which other answers share.
+            pub type GetResponse = crate::api::v3::ecommerce::types::RefundsReturnAdvanceResponse;
 
             /// 垫付退款回补API
             ///
@@ -4041,7 +4471,8 @@ pub mod refunds {
             #[doc(alias = "垫付退款回补API")]
             #[doc(alias = "垫付退款回补")]
             #[crate::endpoint(POST, "/v3/ecommerce/refunds/<refund_id>/return-advance", response = PostResponse, idempotent)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 微信退款单号 (path)
                 pub refund_id: String,
@@ -4050,28 +4481,9 @@ pub mod refunds {
             }
 
             /// What `POST /v3/ecommerce/refunds/{refund_id}/return-advance` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponse {
-                /// 微信退款单号
-                pub refund_id: String,
-                /// 微信回补单号
-                pub advance_return_id: String,
-                /// 垫付回补金额
-                pub return_amount: i64,
-                /// 出款方商户号
-                pub payer_mchid: String,
-                /// 出款方账户
-                pub payer_account: String,
-                /// 入账方商户号
-                pub payee_mchid: String,
-                /// 入账方账户
-                pub payee_account: String,
-                /// 垫付回补结果
-                pub result: String,
-                /// 垫付回补完成时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub success_time: Option<String>,
-            }
+            ///
+            /// The type is [`RefundsReturnAdvanceResponse`](crate::api::v3::ecommerce::types::RefundsReturnAdvanceResponse), which other answers share.
+            pub type PostResponse = crate::api::v3::ecommerce::types::RefundsReturnAdvanceResponse;
         }
     }
     /// `/v3/ecommerce/refunds/apply`
@@ -4086,7 +4498,8 @@ pub mod refunds {
         #[doc(alias = "退款申请API")]
         #[doc(alias = "退款申请")]
         #[crate::endpoint(POST, "/v3/ecommerce/refunds/apply", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 商品单个人收款方受理授权ID
             pub individual_auth_id: Option<String>,
@@ -4116,38 +4529,111 @@ pub mod refunds {
             /// 退款结果回调url
             pub notify_url: Option<String>,
             /// 退款出资商户
-            pub refund_account: Option<PostRefundAccount>,
+            pub refund_account: Option<crate::api::v3::ecommerce::types::RefundAccount>,
             /// 资金账户
             pub funds_account: PostFundsAccount,
         }
 
-        string_enum! {
-            /// 出资账户类型
-            pub enum PostAmountFromAccount {
-                /// `AVAILABLE`
-                Available = "AVAILABLE",
-                /// `UNAVAILABLE`
-                Unavailable = "UNAVAILABLE",
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                sp_appid: impl Into<String>,
+                combine_transaction_id: impl Into<String>,
+                transaction_id: impl Into<String>,
+                out_refund_no: impl Into<String>,
+                amount: impl Into<PostAmount>,
+                funds_account: impl Into<PostFundsAccount>,
+            ) -> Self {
+                Self {
+                    individual_auth_id: None,
+                    sub_mchid: None,
+                    sp_appid: sp_appid.into(),
+                    sub_appid: None,
+                    combine_mchid: None,
+                    combine_out_trade_no: None,
+                    combine_transaction_id: combine_transaction_id.into(),
+                    transaction_id: transaction_id.into(),
+                    out_trade_no: None,
+                    out_refund_no: out_refund_no.into(),
+                    reason: None,
+                    amount: amount.into(),
+                    notify_url: None,
+                    refund_account: None,
+                    funds_account: funds_account.into(),
+                }
+            }
+            /// Sets `individual_auth_id` (商品单个人收款方受理授权ID).
+            pub fn with_individual_auth_id(
+                mut self,
+                individual_auth_id: impl Into<String>,
+            ) -> Self {
+                self.individual_auth_id = Some(individual_auth_id.into());
+                self
+            }
+            /// Sets `sub_mchid` (二级商户号).
+            pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                self.sub_mchid = Some(sub_mchid.into());
+                self
+            }
+            /// Sets `sub_appid` (二级商户APPID).
+            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                self.sub_appid = Some(sub_appid.into());
+                self
+            }
+            /// Sets `combine_mchid` (还款服务商商户号).
+            pub fn with_combine_mchid(mut self, combine_mchid: impl Into<String>) -> Self {
+                self.combine_mchid = Some(combine_mchid.into());
+                self
+            }
+            /// Sets `combine_out_trade_no` (还款订单号).
+            pub fn with_combine_out_trade_no(
+                mut self,
+                combine_out_trade_no: impl Into<String>,
+            ) -> Self {
+                self.combine_out_trade_no = Some(combine_out_trade_no.into());
+                self
+            }
+            /// Sets `out_trade_no` (商户订单号).
+            pub fn with_out_trade_no(mut self, out_trade_no: impl Into<String>) -> Self {
+                self.out_trade_no = Some(out_trade_no.into());
+                self
+            }
+            /// Sets `reason` (退款原因).
+            pub fn with_reason(mut self, reason: impl Into<String>) -> Self {
+                self.reason = Some(reason.into());
+                self
+            }
+            /// Sets `notify_url` (退款结果回调url).
+            pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
+                self.notify_url = Some(notify_url.into());
+                self
+            }
+            /// Sets `refund_account` (退款出资商户).
+            pub fn with_refund_account(
+                mut self,
+                refund_account: impl Into<crate::api::v3::ecommerce::types::RefundAccount>,
+            ) -> Self {
+                self.refund_account = Some(refund_account.into());
+                self
             }
         }
 
-        /// PostAmountFrom
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostAmountFrom {
-            /// 出资账户类型
-            pub account: PostAmountFromAccount,
-            /// 出资金额
-            pub amount: i64,
-        }
+        /// [`Account`](crate::api::v3::ecommerce::types::Account), one type for one shape, under the name it has here.
+        pub type PostAmountFromAccount = crate::api::v3::ecommerce::types::Account;
+
+        /// [`From`](crate::api::v3::ecommerce::types::From), one type for one shape, under the name it has here.
+        pub type PostAmountFrom = crate::api::v3::ecommerce::types::From;
 
         /// 订单金额
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostAmount {
             /// 退款金额
             pub refund: i64,
             /// 退款出资账户及金额
             #[serde(skip_serializing_if = "Option::is_none")]
-            pub from: Option<Vec<PostAmountFrom>>,
+            pub from: Option<Vec<crate::api::v3::ecommerce::types::From>>,
             /// 原订单金额
             pub total: i64,
             /// 退款币种
@@ -4155,15 +4641,34 @@ pub mod refunds {
             pub currency: Option<String>,
         }
 
-        string_enum! {
-            /// 退款出资商户
-            pub enum PostRefundAccount {
-                /// `REFUND_SOURCE_SUB_MERCHANT`
-                RefundSourceSubMerchant = "REFUND_SOURCE_SUB_MERCHANT",
-                /// `REFUND_SOURCE_PARTNER_ADVANCE`
-                RefundSourcePartnerAdvance = "REFUND_SOURCE_PARTNER_ADVANCE",
+        impl PostAmount {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(refund: impl Into<i64>, total: impl Into<i64>) -> Self {
+                Self {
+                    refund: refund.into(),
+                    from: None,
+                    total: total.into(),
+                    currency: None,
+                }
+            }
+            /// Sets `from` (退款出资账户及金额).
+            pub fn with_from(
+                mut self,
+                from: impl Into<Vec<crate::api::v3::ecommerce::types::From>>,
+            ) -> Self {
+                self.from = Some(from.into());
+                self
+            }
+            /// Sets `currency` (退款币种).
+            pub fn with_currency(mut self, currency: impl Into<String>) -> Self {
+                self.currency = Some(currency.into());
+                self
             }
         }
+
+        /// [`RefundAccount`](crate::api::v3::ecommerce::types::RefundAccount), one type for one shape, under the name it has here.
+        pub type PostRefundAccount = crate::api::v3::ecommerce::types::RefundAccount;
 
         string_enum! {
             /// 资金账户
@@ -4177,63 +4682,34 @@ pub mod refunds {
             }
         }
 
-        /// PostResponseAmountFrom
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponseAmountFrom {
-            /// 出资账户类型
-            pub account: String,
-            /// 出资金额
-            pub amount: i64,
-        }
+        /// [`AmountFrom`](crate::api::v3::ecommerce::types::AmountFrom), one type for one shape, under the name it has here.
+        pub type PostResponseAmountFrom = crate::api::v3::ecommerce::types::AmountFrom;
 
         /// 订单金额
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct PostResponseAmount {
             /// 退款金额
             pub refund: i64,
             /// 退款出资账户及金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub from: Option<Vec<PostResponseAmountFrom>>,
+            pub from: Option<Vec<crate::api::v3::ecommerce::types::AmountFrom>>,
             /// 用户退款金额
             pub payer_refund: i64,
             /// 优惠退款金额
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub discount_refund: Option<i64>,
             /// 退款币种
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub currency: Option<String>,
             /// 垫付金额
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub advance: Option<i64>,
         }
 
-        /// PostResponsePromotionDetail
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponsePromotionDetail {
-            /// 券ID
-            pub promotion_id: String,
-            /// 优惠范围
-            pub scope: crate::api::types::TransactionPromotionScope,
-            /// 优惠类型
-            pub r#type: crate::api::types::RefundPromotionDetailType,
-            /// 优惠券面额
-            pub amount: i64,
-            /// 优惠退款金额
-            pub refund_amount: i64,
-        }
+        /// [`PromotionDetail`](crate::api::v3::ecommerce::types::PromotionDetail), one type for one shape, under the name it has here.
+        pub type PostResponsePromotionDetail = crate::api::v3::ecommerce::types::PromotionDetail;
 
-        string_enum! {
-            /// 退款出资商户
-            pub enum PostResponseRefundAccount {
-                /// `REFUND_SOURCE_SUB_MERCHANT`
-                RefundSourceSubMerchant = "REFUND_SOURCE_SUB_MERCHANT",
-                /// `REFUND_SOURCE_PARTNER_ADVANCE`
-                RefundSourcePartnerAdvance = "REFUND_SOURCE_PARTNER_ADVANCE",
-            }
-        }
+        /// [`RefundAccount`](crate::api::v3::ecommerce::types::RefundAccount), one type for one shape, under the name it has here.
+        pub type PostResponseRefundAccount = crate::api::v3::ecommerce::types::RefundAccount;
 
         /// What `POST /v3/ecommerce/refunds/apply` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 微信退款单号
             pub refund_id: String,
@@ -4244,11 +4720,9 @@ pub mod refunds {
             /// 订单金额
             pub amount: PostResponseAmount,
             /// 优惠退款详情
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub promotion_detail: Option<Vec<PostResponsePromotionDetail>>,
+            pub promotion_detail: Option<Vec<crate::api::v3::ecommerce::types::PromotionDetail>>,
             /// 退款出资商户
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub refund_account: Option<PostResponseRefundAccount>,
+            pub refund_account: Option<crate::api::v3::ecommerce::types::RefundAccount>,
         }
     }
     /// `/v3/ecommerce/refunds/id`
@@ -4262,7 +4736,8 @@ pub mod refunds {
             /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/ecommerce-refund/refunds/query-refund.html)
             #[doc(alias = "通过微信支付退款单号查询退款")]
             #[crate::endpoint(GET, "/v3/ecommerce/refunds/id/<refund_id>", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 微信退款单号 (path)
                 pub refund_id: String,
@@ -4272,123 +4747,53 @@ pub mod refunds {
                 pub sub_mchid: Option<String>,
             }
 
-            string_enum! {
-                /// 出资账户类型
-                pub enum GetResponseAmountFromAccount {
-                    /// `AVAILABLE`
-                    Available = "AVAILABLE",
-                    /// `UNAVAILABLE`
-                    Unavailable = "UNAVAILABLE",
+            impl Get {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(refund_id: impl Into<String>) -> Self {
+                    Self {
+                        refund_id: refund_id.into(),
+                        individual_auth_id: None,
+                        sub_mchid: None,
+                    }
+                }
+                /// Sets `individual_auth_id` (商品单个人收款方受理授权ID (query)).
+                pub fn with_individual_auth_id(
+                    mut self,
+                    individual_auth_id: impl Into<String>,
+                ) -> Self {
+                    self.individual_auth_id = Some(individual_auth_id.into());
+                    self
+                }
+                /// Sets `sub_mchid` (二级商户号 (query)).
+                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                    self.sub_mchid = Some(sub_mchid.into());
+                    self
                 }
             }
 
-            /// GetResponseAmountFrom
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseAmountFrom {
-                /// 出资账户类型
-                pub account: GetResponseAmountFromAccount,
-                /// 出资金额
-                pub amount: i64,
-            }
+            /// [`Account`](crate::api::v3::ecommerce::types::Account), one type for one shape, under the name it has here.
+            pub type GetResponseAmountFromAccount = crate::api::v3::ecommerce::types::Account;
 
-            /// 退款金额信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseAmount {
-                /// 退款金额
-                pub refund: i64,
-                /// 退款出资账户及金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub from: Option<Vec<GetResponseAmountFrom>>,
-                /// 用户退款金额
-                pub payer_refund: i64,
-                /// 优惠退款金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub discount_refund: Option<i64>,
-                /// 退款币种
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub currency: Option<String>,
-                /// 垫付金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub advance: Option<i64>,
-            }
+            /// [`From`](crate::api::v3::ecommerce::types::From), one type for one shape, under the name it has here.
+            pub type GetResponseAmountFrom = crate::api::v3::ecommerce::types::From;
 
-            /// GetResponsePromotionDetail
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponsePromotionDetail {
-                /// 券ID
-                pub promotion_id: String,
-                /// 优惠范围
-                pub scope: crate::api::types::TransactionPromotionScope,
-                /// 优惠类型
-                pub r#type: crate::api::types::RefundPromotionDetailType,
-                /// 优惠券面额
-                pub amount: i64,
-                /// 优惠退款金额
-                pub refund_amount: i64,
-            }
+            /// [`Amount2`](crate::api::v3::ecommerce::types::Amount2), one type for one shape, under the name it has here.
+            pub type GetResponseAmount = crate::api::v3::ecommerce::types::Amount2;
 
-            string_enum! {
-                /// 退款出资商户
-                pub enum GetResponseRefundAccount {
-                    /// `REFUND_SOURCE_SUB_MERCHANT`
-                    RefundSourceSubMerchant = "REFUND_SOURCE_SUB_MERCHANT",
-                    /// `REFUND_SOURCE_PARTNER_ADVANCE`
-                    RefundSourcePartnerAdvance = "REFUND_SOURCE_PARTNER_ADVANCE",
-                }
-            }
+            /// [`PromotionDetail`](crate::api::v3::ecommerce::types::PromotionDetail), one type for one shape, under the name it has here.
+            pub type GetResponsePromotionDetail = crate::api::v3::ecommerce::types::PromotionDetail;
 
-            string_enum! {
-                /// 资金账户
-                pub enum GetResponseFundsAccount {
-                    /// `AVAILABLE`
-                    Available = "AVAILABLE",
-                    /// `UNSETTLED`
-                    Unsettled = "UNSETTLED",
-                    /// `OPERATION`
-                    Operation = "OPERATION",
-                    /// `BASIC`
-                    Basic = "BASIC",
-                    /// `ECNY_BASIC`
-                    EcnyBasic = "ECNY_BASIC",
-                }
-            }
+            /// [`RefundAccount`](crate::api::v3::ecommerce::types::RefundAccount), one type for one shape, under the name it has here.
+            pub type GetResponseRefundAccount = crate::api::v3::ecommerce::types::RefundAccount;
+
+            /// [`FundsAccount`](crate::api::v3::ecommerce::types::FundsAccount), one type for one shape, under the name it has here.
+            pub type GetResponseFundsAccount = crate::api::v3::ecommerce::types::FundsAccount;
 
             /// What `GET /v3/ecommerce/refunds/id/{refund_id}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponse {
-                /// 微信退款单号
-                pub refund_id: String,
-                /// 商户退款单号
-                pub out_refund_no: String,
-                /// 微信订单号
-                pub transaction_id: String,
-                /// 商户订单号
-                pub out_trade_no: String,
-                /// 退款渠道
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub channel: Option<crate::api::types::RefundChannel>,
-                /// 退款入账账户
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub user_received_account: Option<String>,
-                /// 退款成功时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub success_time: Option<crate::DateTime>,
-                /// 退款创建时间
-                pub create_time: crate::DateTime,
-                /// 退款状态
-                pub status: crate::api::types::RefundStatus,
-                /// 退款金额信息
-                pub amount: GetResponseAmount,
-                /// 营销详情
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
-                /// 退款出资商户
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub refund_account: Option<GetResponseRefundAccount>,
-                /// 资金账户
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub funds_account: Option<GetResponseFundsAccount>,
-            }
+            ///
+            /// The type is [`RefundsResponse`](crate::api::v3::ecommerce::types::RefundsResponse), which other answers share.
+            pub type GetResponse = crate::api::v3::ecommerce::types::RefundsResponse;
         }
     }
     /// `/v3/ecommerce/refunds/out-refund-no`
@@ -4402,7 +4807,8 @@ pub mod refunds {
             /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/ecommerce-refund/refunds/query-refund-by-out-refund-no.html)
             #[doc(alias = "通过商户退款单号查询退款")]
             #[crate::endpoint(GET, "/v3/ecommerce/refunds/out-refund-no/<out_refund_no>", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 商户退款单号 (path)
                 pub out_refund_no: String,
@@ -4412,123 +4818,53 @@ pub mod refunds {
                 pub sub_mchid: Option<String>,
             }
 
-            string_enum! {
-                /// 出资账户类型
-                pub enum GetResponseAmountFromAccount {
-                    /// `AVAILABLE`
-                    Available = "AVAILABLE",
-                    /// `UNAVAILABLE`
-                    Unavailable = "UNAVAILABLE",
+            impl Get {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(out_refund_no: impl Into<String>) -> Self {
+                    Self {
+                        out_refund_no: out_refund_no.into(),
+                        individual_auth_id: None,
+                        sub_mchid: None,
+                    }
+                }
+                /// Sets `individual_auth_id` (商品单个人收款方受理授权ID (query)).
+                pub fn with_individual_auth_id(
+                    mut self,
+                    individual_auth_id: impl Into<String>,
+                ) -> Self {
+                    self.individual_auth_id = Some(individual_auth_id.into());
+                    self
+                }
+                /// Sets `sub_mchid` (二级商户号 (query)).
+                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                    self.sub_mchid = Some(sub_mchid.into());
+                    self
                 }
             }
 
-            /// GetResponseAmountFrom
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseAmountFrom {
-                /// 出资账户类型
-                pub account: GetResponseAmountFromAccount,
-                /// 出资金额
-                pub amount: i64,
-            }
+            /// [`Account`](crate::api::v3::ecommerce::types::Account), one type for one shape, under the name it has here.
+            pub type GetResponseAmountFromAccount = crate::api::v3::ecommerce::types::Account;
 
-            /// 退款金额信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseAmount {
-                /// 退款金额
-                pub refund: i64,
-                /// 退款出资账户及金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub from: Option<Vec<GetResponseAmountFrom>>,
-                /// 用户退款金额
-                pub payer_refund: i64,
-                /// 优惠退款金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub discount_refund: Option<i64>,
-                /// 退款币种
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub currency: Option<String>,
-                /// 垫付金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub advance: Option<i64>,
-            }
+            /// [`From`](crate::api::v3::ecommerce::types::From), one type for one shape, under the name it has here.
+            pub type GetResponseAmountFrom = crate::api::v3::ecommerce::types::From;
 
-            /// GetResponsePromotionDetail
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponsePromotionDetail {
-                /// 券ID
-                pub promotion_id: String,
-                /// 优惠范围
-                pub scope: crate::api::types::TransactionPromotionScope,
-                /// 优惠类型
-                pub r#type: crate::api::types::RefundPromotionDetailType,
-                /// 优惠券面额
-                pub amount: i64,
-                /// 优惠退款金额
-                pub refund_amount: i64,
-            }
+            /// [`Amount2`](crate::api::v3::ecommerce::types::Amount2), one type for one shape, under the name it has here.
+            pub type GetResponseAmount = crate::api::v3::ecommerce::types::Amount2;
 
-            string_enum! {
-                /// 退款出资商户
-                pub enum GetResponseRefundAccount {
-                    /// `REFUND_SOURCE_SUB_MERCHANT`
-                    RefundSourceSubMerchant = "REFUND_SOURCE_SUB_MERCHANT",
-                    /// `REFUND_SOURCE_PARTNER_ADVANCE`
-                    RefundSourcePartnerAdvance = "REFUND_SOURCE_PARTNER_ADVANCE",
-                }
-            }
+            /// [`PromotionDetail`](crate::api::v3::ecommerce::types::PromotionDetail), one type for one shape, under the name it has here.
+            pub type GetResponsePromotionDetail = crate::api::v3::ecommerce::types::PromotionDetail;
 
-            string_enum! {
-                /// 资金账户
-                pub enum GetResponseFundsAccount {
-                    /// `AVAILABLE`
-                    Available = "AVAILABLE",
-                    /// `UNSETTLED`
-                    Unsettled = "UNSETTLED",
-                    /// `OPERATION`
-                    Operation = "OPERATION",
-                    /// `BASIC`
-                    Basic = "BASIC",
-                    /// `ECNY_BASIC`
-                    EcnyBasic = "ECNY_BASIC",
-                }
-            }
+            /// [`RefundAccount`](crate::api::v3::ecommerce::types::RefundAccount), one type for one shape, under the name it has here.
+            pub type GetResponseRefundAccount = crate::api::v3::ecommerce::types::RefundAccount;
+
+            /// [`FundsAccount`](crate::api::v3::ecommerce::types::FundsAccount), one type for one shape, under the name it has here.
+            pub type GetResponseFundsAccount = crate::api::v3::ecommerce::types::FundsAccount;
 
             /// What `GET /v3/ecommerce/refunds/out-refund-no/{out_refund_no}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponse {
-                /// 微信退款单号
-                pub refund_id: String,
-                /// 商户退款单号
-                pub out_refund_no: String,
-                /// 微信订单号
-                pub transaction_id: String,
-                /// 商户订单号
-                pub out_trade_no: String,
-                /// 退款渠道
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub channel: Option<crate::api::types::RefundChannel>,
-                /// 退款入账账户
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub user_received_account: Option<String>,
-                /// 退款成功时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub success_time: Option<crate::DateTime>,
-                /// 退款创建时间
-                pub create_time: crate::DateTime,
-                /// 退款状态
-                pub status: crate::api::types::RefundStatus,
-                /// 退款金额信息
-                pub amount: GetResponseAmount,
-                /// 营销详情
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
-                /// 退款出资商户
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub refund_account: Option<GetResponseRefundAccount>,
-                /// 资金账户
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub funds_account: Option<GetResponseFundsAccount>,
-            }
+            ///
+            /// The type is [`RefundsResponse`](crate::api::v3::ecommerce::types::RefundsResponse), which other answers share.
+            pub type GetResponse = crate::api::v3::ecommerce::types::RefundsResponse;
         }
     }
 }
@@ -4541,7 +4877,8 @@ pub mod subject_sub_merchants {
     /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
     #[doc(alias = "查询指定主体子商户列表")]
     #[crate::endpoint(GET, "/v3/ecommerce/subject-sub-merchants", response = GetResponse, serial)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Get {
         /// 主体类型 (query)
         pub organization_type: GetOrganizationType,
@@ -4551,6 +4888,32 @@ pub mod subject_sub_merchants {
         pub limit: Option<i64>,
         /// 分页偏移 (query)
         pub offset: Option<i64>,
+    }
+
+    impl Get {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            organization_type: impl Into<GetOrganizationType>,
+            cert_number: impl Into<String>,
+        ) -> Self {
+            Self {
+                organization_type: organization_type.into(),
+                cert_number: cert_number.into(),
+                limit: None,
+                offset: None,
+            }
+        }
+        /// Sets `limit` (分页大小 (query)).
+        pub fn with_limit(mut self, limit: impl Into<i64>) -> Self {
+            self.limit = Some(limit.into());
+            self
+        }
+        /// Sets `offset` (分页偏移 (query)).
+        pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
+            self.offset = Some(offset.into());
+            self
+        }
     }
 
     string_enum! {
@@ -4572,7 +4935,7 @@ pub mod subject_sub_merchants {
     }
 
     /// GetResponseData
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct GetResponseData {
         /// 子商户号
         pub sub_mchid: String,
@@ -4583,7 +4946,7 @@ pub mod subject_sub_merchants {
     }
 
     /// What `GET /v3/ecommerce/subject-sub-merchants` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct GetResponse {
         /// 子商户列表
         pub data: Vec<GetResponseData>,
@@ -4609,7 +4972,8 @@ pub mod subsidies {
         #[doc(alias = "取消补差API")]
         #[doc(alias = "取消补差")]
         #[crate::endpoint(POST, "/v3/ecommerce/subsidies/cancel", response = PostResponse, idempotent)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 二级商户号
             pub sub_mchid: String,
@@ -4620,7 +4984,7 @@ pub mod subsidies {
         }
 
         /// What `POST /v3/ecommerce/subsidies/cancel` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 二级商户号
             pub sub_mchid: String,
@@ -4644,7 +5008,8 @@ pub mod subsidies {
         #[doc(alias = "请求补差API")]
         #[doc(alias = "请求补差")]
         #[crate::endpoint(POST, "/v3/ecommerce/subsidies/create", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 二级商户号
             pub sub_mchid: String,
@@ -4660,8 +5025,38 @@ pub mod subsidies {
             pub out_subsidy_no: Option<String>,
         }
 
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                sub_mchid: impl Into<String>,
+                transaction_id: impl Into<String>,
+                amount: impl Into<i64>,
+                description: impl Into<String>,
+            ) -> Self {
+                Self {
+                    sub_mchid: sub_mchid.into(),
+                    transaction_id: transaction_id.into(),
+                    amount: amount.into(),
+                    description: description.into(),
+                    refund_id: None,
+                    out_subsidy_no: None,
+                }
+            }
+            /// Sets `refund_id` (微信退款单号).
+            pub fn with_refund_id(mut self, refund_id: impl Into<String>) -> Self {
+                self.refund_id = Some(refund_id.into());
+                self
+            }
+            /// Sets `out_subsidy_no` (商户补差单号).
+            pub fn with_out_subsidy_no(mut self, out_subsidy_no: impl Into<String>) -> Self {
+                self.out_subsidy_no = Some(out_subsidy_no.into());
+                self
+            }
+        }
+
         /// What `POST /v3/ecommerce/subsidies/create` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 二级商户号
             pub sub_mchid: String,
@@ -4691,7 +5086,8 @@ pub mod subsidies {
         #[doc(alias = "请求补差回退API")]
         #[doc(alias = "请求补差回退")]
         #[crate::endpoint(POST, "/v3/ecommerce/subsidies/return", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 二级商户号
             pub sub_mchid: String,
@@ -4712,29 +5108,73 @@ pub mod subsidies {
             pub from: Option<Vec<PostFrom>>,
         }
 
-        string_enum! {
-            /// 出资账户类型
-            pub enum PostFromAccount {
-                /// `AVAILABLE`
-                Available = "AVAILABLE",
-                /// `UNAVAILABLE`
-                Unavailable = "UNAVAILABLE",
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                sub_mchid: impl Into<String>,
+                out_order_no: impl Into<String>,
+                transaction_id: impl Into<String>,
+                refund_id: impl Into<String>,
+                amount: impl Into<i64>,
+                description: impl Into<String>,
+            ) -> Self {
+                Self {
+                    sub_mchid: sub_mchid.into(),
+                    out_order_no: out_order_no.into(),
+                    transaction_id: transaction_id.into(),
+                    refund_id: refund_id.into(),
+                    amount: amount.into(),
+                    description: description.into(),
+                    subsidy_id: None,
+                    from: None,
+                }
+            }
+            /// Sets `subsidy_id` (微信补差单号).
+            pub fn with_subsidy_id(mut self, subsidy_id: impl Into<String>) -> Self {
+                self.subsidy_id = Some(subsidy_id.into());
+                self
+            }
+            /// Sets `from` (回退出资账户及金额).
+            pub fn with_from(mut self, from: impl Into<Vec<PostFrom>>) -> Self {
+                self.from = Some(from.into());
+                self
             }
         }
 
+        /// [`Account`](crate::api::v3::ecommerce::types::Account), one type for one shape, under the name it has here.
+        pub type PostFromAccount = crate::api::v3::ecommerce::types::Account;
+
         /// PostFrom
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostFrom {
             /// 出资账户类型
             #[serde(skip_serializing_if = "Option::is_none")]
-            pub account: Option<PostFromAccount>,
+            pub account: Option<crate::api::v3::ecommerce::types::Account>,
             /// 出资金额
             #[serde(skip_serializing_if = "Option::is_none")]
             pub amount: Option<i64>,
         }
 
+        impl PostFrom {
+            /// Sets `account` (出资账户类型).
+            pub fn with_account(
+                mut self,
+                account: impl Into<crate::api::v3::ecommerce::types::Account>,
+            ) -> Self {
+                self.account = Some(account.into());
+                self
+            }
+            /// Sets `amount` (出资金额).
+            pub fn with_amount(mut self, amount: impl Into<i64>) -> Self {
+                self.amount = Some(amount.into());
+                self
+            }
+        }
+
         /// What `POST /v3/ecommerce/subsidies/return` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 二级商户号
             pub sub_mchid: String,
@@ -4755,5 +5195,817 @@ pub mod subsidies {
             /// 补差回退完成时间
             pub success_time: crate::DateTime,
         }
+    }
+}
+/// Types that several operations of feature `ecommerce` share, one per shape: each operation's module names them under its own names too.
+pub mod types {
+    string_enum! {
+        /// 注销提现申请单状态
+        pub enum CancelState {
+            /// `ACCEPTED`
+            Accepted = "ACCEPTED",
+            /// `REVIEWING`
+            Reviewing = "REVIEWING",
+            /// `REJECTED`
+            Rejected = "REJECTED",
+            /// `WAITING_MERCHANT_CONFIRM`
+            WaitingMerchantConfirm = "WAITING_MERCHANT_CONFIRM",
+            /// `REVOKED`
+            Revoked = "REVOKED",
+            /// `SYSTEM_PROCESSING`
+            SystemProcessing = "SYSTEM_PROCESSING",
+            /// `CANCELED`
+            Canceled = "CANCELED",
+            /// `FUND_PROCESSING`
+            FundProcessing = "FUND_PROCESSING",
+            /// `FINISH`
+            Finish = "FINISH",
+        }
+    }
+
+    string_enum! {
+        /// 是否提取资金
+        pub enum Withdraw {
+            /// `APPLY_WITHDRAW`
+            ApplyWithdraw = "APPLY_WITHDRAW",
+            /// `NOT_APPLY_WITHDRAW`
+            NotApplyWithdraw = "NOT_APPLY_WITHDRAW",
+        }
+    }
+
+    string_enum! {
+        /// 提现状态
+        pub enum WithdrawState {
+            /// `WITHDRAW_PROCESSING`
+            WithdrawProcessing = "WITHDRAW_PROCESSING",
+            /// `WITHDRAW_EXCEPTION`
+            WithdrawException = "WITHDRAW_EXCEPTION",
+            /// `WITHDRAW_SUCCEED`
+            WithdrawSucceed = "WITHDRAW_SUCCEED",
+        }
+    }
+
+    string_enum! {
+        /// 二级商户号的出款子账户类型
+        pub enum OutAccountType {
+            /// `BASIC_ACCOUNT`
+            BasicAccount = "BASIC_ACCOUNT",
+            /// `OPERATE_ACCOUNT`
+            OperateAccount = "OPERATE_ACCOUNT",
+            /// `MARGIN_ACCOUNT`
+            MarginAccount = "MARGIN_ACCOUNT",
+            /// `TRADE_FEE_ACCOUNT`
+            TradeFeeAccount = "TRADE_FEE_ACCOUNT",
+        }
+    }
+
+    string_enum! {
+        /// 付款状态
+        pub enum PayState {
+            /// `PAY_PROCESSING`
+            PayProcessing = "PAY_PROCESSING",
+            /// `PAY_SUCCEED`
+            PaySucceed = "PAY_SUCCEED",
+            /// `PAY_FAIL`
+            PayFail = "PAY_FAIL",
+            /// `BANK_REFUNDED`
+            BankRefunded = "BANK_REFUNDED",
+        }
+    }
+
+    /// AccountWithdrawResult
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct AccountWithdrawResult {
+        /// 二级商户号的出款子账户类型
+        pub out_account_type: crate::api::v3::ecommerce::types::OutAccountType,
+        /// 付款状态
+        pub pay_state: crate::api::v3::ecommerce::types::PayState,
+        /// 付款状态描述
+        pub state_description: String,
+    }
+
+    /// AccountInfo
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct AccountInfo {
+        /// 二级商户号的出款子账户类型
+        pub out_account_type: crate::api::v3::ecommerce::types::OutAccountType,
+        /// 账户金额
+        pub amount: i64,
+    }
+
+    /// 用于引导商户超级管理员确认注销的信息
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+    pub struct ConfirmCancel {
+        /// 确认商户注销的页面url
+        pub confirm_cancel_url: Option<String>,
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct AccountResponse {
+        /// 微信支付注销提现申请单号
+        pub applyment_id: String,
+        /// 商户注销提现申请单号
+        pub out_request_no: String,
+        /// 注销提现申请单状态
+        pub cancel_state: crate::api::v3::ecommerce::types::CancelState,
+        /// 注销提现申请单状态描述
+        pub cancel_state_description: String,
+        /// 是否提取资金
+        pub withdraw: Option<crate::api::v3::ecommerce::types::Withdraw>,
+        /// 提现状态
+        pub withdraw_state: Option<crate::api::v3::ecommerce::types::WithdrawState>,
+        /// 提现状态描述
+        pub withdraw_state_description: Option<String>,
+        /// 账户提现结果
+        pub account_withdraw_result:
+            Option<Vec<crate::api::v3::ecommerce::types::AccountWithdrawResult>>,
+        /// 最后更新时间
+        pub modify_time: Option<crate::DateTime>,
+        /// 申请注销的二级商户号
+        pub sub_mchid: String,
+        /// 账户信息
+        pub account_info: Option<Vec<crate::api::v3::ecommerce::types::AccountInfo>>,
+        /// 用于引导商户超级管理员确认注销的信息
+        pub confirm_cancel: Option<crate::api::v3::ecommerce::types::ConfirmCancel>,
+    }
+
+    string_enum! {
+        /// 注销状态
+        pub enum CancelState2 {
+            /// `REVIEWING`
+            Reviewing = "REVIEWING",
+            /// `REJECTED`
+            Rejected = "REJECTED",
+            /// `CANCEL_SUCCESS`
+            CancelSuccess = "CANCEL_SUCCESS",
+        }
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct AccountCancelApplicationsOutApplyNoResponse {
+        /// 商户注销申请单号
+        pub out_apply_no: String,
+        /// 二级商户号
+        pub sub_mchid: String,
+        /// 受理失败原因
+        pub reject_reason: Option<String>,
+        /// 注销状态
+        pub cancel_state: Option<crate::api::v3::ecommerce::types::CancelState2>,
+        /// 最后更新时间
+        pub update_time: Option<crate::DateTime>,
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct ApplymentsResponse {
+        /// 微信支付申请单号
+        pub applyment_id: i64,
+        /// 业务申请编号
+        pub out_request_no: String,
+    }
+
+    /// AuditDetail
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct AuditDetail {
+        /// 参数名称
+        pub param_name: String,
+        /// 驳回原因
+        pub reject_reason: String,
+    }
+
+    string_enum! {
+        /// 签约状态
+        pub enum SignState {
+            /// `UNSIGNED`
+            Unsigned = "UNSIGNED",
+            /// `SIGNED`
+            Signed = "SIGNED",
+            /// `NOT_SIGNABLE`
+            NotSignable = "NOT_SIGNABLE",
+        }
+    }
+
+    string_enum! {
+        /// 主体类型
+        pub enum OrganizationType {
+            /// `2401`
+            V2401 = "2401",
+            /// `2500`
+            V2500 = "2500",
+            /// `4`
+            V4 = "4",
+            /// `2`
+            V2 = "2",
+            /// `3`
+            V3 = "3",
+            /// `2502`
+            V2502 = "2502",
+            /// `1708`
+            V1708 = "1708",
+        }
+    }
+
+    /// 营业执照/登记证书信息
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct BusinessLicenseInfo {
+        /// 登记证书类型
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub cert_type: Option<crate::api::types::CertType>,
+        /// 证件扫描件
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub business_license_copy: Option<String>,
+        /// 证件注册号
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub business_license_number: Option<String>,
+        /// 商户名称
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub merchant_name: Option<String>,
+        /// 经营者/法定代表人姓名
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub legal_person: Option<String>,
+        /// 注册地址
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub company_address: Option<String>,
+        /// 营业期限JSON格式字符串
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub business_time: Option<String>,
+    }
+
+    impl BusinessLicenseInfo {
+        /// Sets `cert_type` (登记证书类型).
+        pub fn with_cert_type(mut self, cert_type: impl Into<crate::api::types::CertType>) -> Self {
+            self.cert_type = Some(cert_type.into());
+            self
+        }
+        /// Sets `business_license_copy` (证件扫描件).
+        pub fn with_business_license_copy(
+            mut self,
+            business_license_copy: impl Into<String>,
+        ) -> Self {
+            self.business_license_copy = Some(business_license_copy.into());
+            self
+        }
+        /// Sets `business_license_number` (证件注册号).
+        pub fn with_business_license_number(
+            mut self,
+            business_license_number: impl Into<String>,
+        ) -> Self {
+            self.business_license_number = Some(business_license_number.into());
+            self
+        }
+        /// Sets `merchant_name` (商户名称).
+        pub fn with_merchant_name(mut self, merchant_name: impl Into<String>) -> Self {
+            self.merchant_name = Some(merchant_name.into());
+            self
+        }
+        /// Sets `legal_person` (经营者/法定代表人姓名).
+        pub fn with_legal_person(mut self, legal_person: impl Into<String>) -> Self {
+            self.legal_person = Some(legal_person.into());
+            self
+        }
+        /// Sets `company_address` (注册地址).
+        pub fn with_company_address(mut self, company_address: impl Into<String>) -> Self {
+            self.company_address = Some(company_address.into());
+            self
+        }
+        /// Sets `business_time` (营业期限JSON格式字符串).
+        pub fn with_business_time(mut self, business_time: impl Into<String>) -> Self {
+            self.business_time = Some(business_time.into());
+            self
+        }
+    }
+
+    /// 金融机构许可证信息
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct FinanceInstitutionInfo {
+        /// 金融机构类型
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub finance_type: Option<crate::api::types::FinanceType>,
+        /// 金融机构许可证图片
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub finance_license_pics: Option<Vec<String>>,
+    }
+
+    impl FinanceInstitutionInfo {
+        /// Sets `finance_type` (金融机构类型).
+        pub fn with_finance_type(
+            mut self,
+            finance_type: impl Into<crate::api::types::FinanceType>,
+        ) -> Self {
+            self.finance_type = Some(finance_type.into());
+            self
+        }
+        /// Sets `finance_license_pics` (金融机构许可证图片).
+        pub fn with_finance_license_pics(
+            mut self,
+            finance_license_pics: impl Into<Vec<String>>,
+        ) -> Self {
+            self.finance_license_pics = Some(finance_license_pics.into());
+            self
+        }
+    }
+
+    string_enum! {
+        /// 账户类型
+        pub enum BankAccountType {
+            /// `74`
+            V74 = "74",
+            /// `75`
+            V75 = "75",
+        }
+    }
+
+    string_enum! {
+        /// 超级管理员类型
+        pub enum ContactType {
+            /// `65`
+            V65 = "65",
+            /// `66`
+            V66 = "66",
+        }
+    }
+
+    /// 店铺信息
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct SalesSceneInfo {
+        /// 店铺名称
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub store_name: Option<String>,
+        /// 店铺链接
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub store_url: Option<String>,
+        /// 店铺二维码
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub store_qr_code: Option<String>,
+        /// 小程序AppID
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub mini_program_sub_appid: Option<String>,
+    }
+
+    impl SalesSceneInfo {
+        /// Sets `store_name` (店铺名称).
+        pub fn with_store_name(mut self, store_name: impl Into<String>) -> Self {
+            self.store_name = Some(store_name.into());
+            self
+        }
+        /// Sets `store_url` (店铺链接).
+        pub fn with_store_url(mut self, store_url: impl Into<String>) -> Self {
+            self.store_url = Some(store_url.into());
+            self
+        }
+        /// Sets `store_qr_code` (店铺二维码).
+        pub fn with_store_qr_code(mut self, store_qr_code: impl Into<String>) -> Self {
+            self.store_qr_code = Some(store_qr_code.into());
+            self
+        }
+        /// Sets `mini_program_sub_appid` (小程序AppID).
+        pub fn with_mini_program_sub_appid(
+            mut self,
+            mini_program_sub_appid: impl Into<String>,
+        ) -> Self {
+            self.mini_program_sub_appid = Some(mini_program_sub_appid.into());
+            self
+        }
+    }
+
+    /// 结算规则
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct SettlementInfo {
+        /// 结算规则ID
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub settlement_id: Option<String>,
+        /// 所属行业
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub qualification_type: Option<String>,
+    }
+
+    impl SettlementInfo {
+        /// Sets `settlement_id` (结算规则ID).
+        pub fn with_settlement_id(mut self, settlement_id: impl Into<String>) -> Self {
+            self.settlement_id = Some(settlement_id.into());
+            self
+        }
+        /// Sets `qualification_type` (所属行业).
+        pub fn with_qualification_type(mut self, qualification_type: impl Into<String>) -> Self {
+            self.qualification_type = Some(qualification_type.into());
+            self
+        }
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct CombinePapayResponse {
+        /// 预签约ID
+        pub pre_entrustweb_id: String,
+        /// 商户号
+        pub mchid: String,
+        /// 委托代扣协议模板ID
+        pub plan_id: i64,
+        /// 商户签约协议号
+        pub out_contract_code: String,
+    }
+
+    /// 订单金额
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct Amount {
+        /// 标价金额
+        pub total_amount: i64,
+        /// 标价币种
+        pub currency: String,
+        /// 现金支付金额
+        pub payer_amount: Option<i64>,
+        /// 现金支付币种
+        pub payer_currency: Option<String>,
+    }
+
+    /// SubOrders
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct SubOrders {
+        /// 子单商户号
+        pub mchid: String,
+        /// 交易类型
+        pub trade_type: String,
+        /// 交易状态
+        pub trade_state: String,
+        /// 付款银行
+        pub bank_type: Option<String>,
+        /// 附加数据
+        pub attach: Option<String>,
+        /// 支付完成时间
+        pub success_time: Option<String>,
+        /// 子单微信订单号
+        pub transaction_id: String,
+        /// 子单商户订单号
+        pub out_trade_no: String,
+        /// 二级商户号
+        pub sub_mchid: String,
+        /// 二级商户appid
+        pub sub_appid: Option<String>,
+        /// 订单金额
+        pub amount: Option<crate::api::v3::ecommerce::types::Amount>,
+    }
+
+    /// 支付者
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct CombinePayerInfo {
+        /// 用户标识
+        pub openid: String,
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct CombinePapayTransactionsResponse {
+        /// 合单商户APPID
+        pub combine_appid: String,
+        /// 合单商户号
+        pub combine_mchid: String,
+        /// 合单商户订单号
+        pub combine_out_trade_no: String,
+        /// 子单信息
+        pub sub_orders: Option<Vec<crate::api::v3::ecommerce::types::SubOrders>>,
+        /// 支付者
+        pub combine_payer_info: Option<crate::api::v3::ecommerce::types::CombinePayerInfo>,
+    }
+
+    string_enum! {
+        /// 账户类型
+        pub enum AccountType {
+            /// `BASIC`
+            Basic = "BASIC",
+            /// `DEPOSIT`
+            Deposit = "DEPOSIT",
+        }
+    }
+
+    string_enum! {
+        /// 提现单状态
+        pub enum Status {
+            /// `CREATE_SUCCESS`
+            CreateSuccess = "CREATE_SUCCESS",
+            /// `SUCCESS`
+            Success = "SUCCESS",
+            /// `FAIL`
+            Fail = "FAIL",
+            /// `REFUND`
+            Refund = "REFUND",
+            /// `CLOSE`
+            Close = "CLOSE",
+            /// `INIT`
+            Init = "INIT",
+        }
+    }
+
+    string_enum! {
+        /// 出款账户类型
+        pub enum AccountType2 {
+            /// `BASIC`
+            Basic = "BASIC",
+            /// `OPERATION`
+            Operation = "OPERATION",
+            /// `FEES`
+            Fees = "FEES",
+        }
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct FundResponse {
+        /// 二级商户号
+        pub sub_mchid: Option<String>,
+        /// 电商平台商户号
+        pub sp_mchid: String,
+        /// 提现单状态
+        pub status: crate::api::v3::ecommerce::types::Status,
+        /// 微信支付提现单号
+        pub withdraw_id: String,
+        /// 商户提现单号
+        pub out_request_no: String,
+        /// 提现金额
+        pub amount: i64,
+        /// 发起提现时间
+        pub create_time: Option<String>,
+        /// 提现状态更新时间
+        pub update_time: Option<String>,
+        /// 失败原因
+        pub reason: Option<String>,
+        /// 提现备注
+        pub remark: Option<String>,
+        /// 银行备注
+        pub bank_memo: Option<String>,
+        /// 出款账户类型
+        pub account_type: Option<crate::api::v3::ecommerce::types::AccountType2>,
+        /// 入账银行账号后四位
+        pub account_number: Option<String>,
+        /// 入账银行
+        pub account_bank: Option<String>,
+        /// 入账银行全称
+        pub bank_name: Option<String>,
+    }
+
+    string_enum! {
+        /// 授权状态
+        pub enum AuthState {
+            /// `AUTHORIZED`
+            Authorized = "AUTHORIZED",
+            /// `UNAUTHORIZED`
+            Unauthorized = "UNAUTHORIZED",
+        }
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct IndividualContractsResponse {
+        /// 预签约id
+        pub pre_entrustweb_id: String,
+    }
+
+    string_enum! {
+        /// 证件类型
+        pub enum CredType {
+            /// `ID_CARD`
+            IdCard = "ID_CARD",
+        }
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct MchTransferResponse {
+        /// 服务商商户号
+        pub mchid: String,
+        /// 二级商户号
+        pub sub_mchid: String,
+        /// 商户单号
+        pub out_bill_no: String,
+        /// 微信转账单号
+        pub transfer_bill_no: String,
+        /// 服务商AppID
+        pub appid: String,
+        /// 转账场景ID
+        pub transfer_scene_id: String,
+        /// 单据状态
+        pub state: String,
+        /// 转账金额
+        pub transfer_amount: i64,
+        /// 转账备注
+        pub transfer_remark: String,
+        /// 失败原因
+        pub fail_reason: Option<String>,
+        /// 收款用户OpenID
+        pub openid: Option<String>,
+        /// 收款用户姓名
+        pub user_name: Option<String>,
+        /// 单据创建时间
+        pub create_time: String,
+        /// 状态变更时间
+        pub update_time: String,
+    }
+
+    string_enum! {
+        /// 异常处理状态
+        pub enum AbnormalStatus {
+            /// `ABNORMAL_PENDING`
+            AbnormalPending = "ABNORMAL_PENDING",
+            /// `ABNORMAL_FINISHED`
+            AbnormalFinished = "ABNORMAL_FINISHED",
+            /// `ABNORMAL_CLOSED`
+            AbnormalClosed = "ABNORMAL_CLOSED",
+        }
+    }
+
+    string_enum! {
+        /// 异常处理关单原因
+        pub enum FundsAbnormalClosedReason {
+            /// `CLOSED_REASON_TIMEOUT`
+            ClosedReasonTimeout = "CLOSED_REASON_TIMEOUT",
+            /// `CLOSED_REASON_RESTRICT_TRANSFER`
+            ClosedReasonRestrictTransfer = "CLOSED_REASON_RESTRICT_TRANSFER",
+        }
+    }
+
+    /// FundsAbnormalReceivers
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+    pub struct FundsAbnormalReceivers {
+        /// 平台接收异常资金商户号
+        pub mchid: Option<String>,
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct ProfitsharingResponse {
+        /// 分账接收方类型
+        pub r#type: crate::api::types::ProfitSharingReceiverType,
+        /// 接收方账号
+        pub account: String,
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct ProfitsharingReturnordersResponse {
+        /// 二级商户号
+        pub sub_mchid: String,
+        /// 微信分账单号
+        pub order_id: String,
+        /// 商户分账单号
+        pub out_order_no: String,
+        /// 商户回退单号
+        pub out_return_no: String,
+        /// 回退商户号
+        pub return_mchid: String,
+        /// 回退金额
+        pub amount: i64,
+        /// 微信回退单号
+        pub return_no: String,
+        /// 回退结果
+        pub result: crate::api::types::ProfitSharingReturnResult,
+        /// 回退失败的原因
+        pub fail_reason: Option<crate::api::types::ProfitSharingReturnFailReason>,
+        /// 完成时间
+        pub finish_time: crate::DateTime,
+    }
+
+    string_enum! {
+        /// 出资账户类型
+        pub enum Account {
+            /// `AVAILABLE`
+            Available = "AVAILABLE",
+            /// `UNAVAILABLE`
+            Unavailable = "UNAVAILABLE",
+        }
+    }
+
+    /// From
+    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct From {
+        /// 出资账户类型
+        pub account: crate::api::v3::ecommerce::types::Account,
+        /// 出资金额
+        pub amount: i64,
+    }
+
+    string_enum! {
+        /// 退款出资商户
+        pub enum RefundAccount {
+            /// `REFUND_SOURCE_SUB_MERCHANT`
+            RefundSourceSubMerchant = "REFUND_SOURCE_SUB_MERCHANT",
+            /// `REFUND_SOURCE_PARTNER_ADVANCE`
+            RefundSourcePartnerAdvance = "REFUND_SOURCE_PARTNER_ADVANCE",
+        }
+    }
+
+    /// AmountFrom
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct AmountFrom {
+        /// 出资账户类型
+        pub account: String,
+        /// 出资金额
+        pub amount: i64,
+    }
+
+    /// PromotionDetail
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct PromotionDetail {
+        /// 券ID
+        pub promotion_id: String,
+        /// 优惠范围
+        pub scope: crate::api::types::TransactionPromotionScope,
+        /// 优惠类型
+        pub r#type: crate::api::types::RefundPromotionDetailType,
+        /// 优惠券面额
+        pub amount: i64,
+        /// 优惠退款金额
+        pub refund_amount: i64,
+    }
+
+    /// 退款金额信息
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct Amount2 {
+        /// 退款金额
+        pub refund: i64,
+        /// 退款出资账户及金额
+        pub from: Option<Vec<crate::api::v3::ecommerce::types::From>>,
+        /// 用户退款金额
+        pub payer_refund: i64,
+        /// 优惠退款金额
+        pub discount_refund: Option<i64>,
+        /// 退款币种
+        pub currency: Option<String>,
+        /// 垫付金额
+        pub advance: Option<i64>,
+    }
+
+    string_enum! {
+        /// 资金账户
+        pub enum FundsAccount {
+            /// `AVAILABLE`
+            Available = "AVAILABLE",
+            /// `UNSETTLED`
+            Unsettled = "UNSETTLED",
+            /// `OPERATION`
+            Operation = "OPERATION",
+            /// `BASIC`
+            Basic = "BASIC",
+            /// `ECNY_BASIC`
+            EcnyBasic = "ECNY_BASIC",
+        }
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct RefundsResponse {
+        /// 微信退款单号
+        pub refund_id: String,
+        /// 商户退款单号
+        pub out_refund_no: String,
+        /// 微信订单号
+        pub transaction_id: String,
+        /// 商户订单号
+        pub out_trade_no: String,
+        /// 退款渠道
+        pub channel: Option<crate::api::types::RefundChannel>,
+        /// 退款入账账户
+        pub user_received_account: Option<String>,
+        /// 退款成功时间
+        pub success_time: Option<crate::DateTime>,
+        /// 退款创建时间
+        pub create_time: crate::DateTime,
+        /// 退款状态
+        pub status: crate::api::types::RefundStatus,
+        /// 退款金额信息
+        pub amount: crate::api::v3::ecommerce::types::Amount2,
+        /// 营销详情
+        pub promotion_detail: Option<Vec<crate::api::v3::ecommerce::types::PromotionDetail>>,
+        /// 退款出资商户
+        pub refund_account: Option<crate::api::v3::ecommerce::types::RefundAccount>,
+        /// 资金账户
+        pub funds_account: Option<crate::api::v3::ecommerce::types::FundsAccount>,
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct RefundsReturnAdvanceResponse {
+        /// 微信退款单号
+        pub refund_id: String,
+        /// 微信回补单号
+        pub advance_return_id: String,
+        /// 垫付回补金额
+        pub return_amount: i64,
+        /// 出款方商户号
+        pub payer_mchid: String,
+        /// 出款方账户
+        pub payer_account: String,
+        /// 入账方商户号
+        pub payee_mchid: String,
+        /// 入账方账户
+        pub payee_account: String,
+        /// 垫付回补结果
+        pub result: String,
+        /// 垫付回补完成时间
+        pub success_time: Option<String>,
     }
 }

@@ -14,7 +14,8 @@ pub mod contracts {
         #[doc(alias = "解约API")]
         #[doc(alias = "解约")]
         #[crate::endpoint(DELETE, "/v3/edu-papay/contracts/<contract_id>")]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Delete {
             /// 签约协议号 (path)
             pub contract_id: String,
@@ -32,7 +33,8 @@ pub mod contracts {
             #[doc(alias = "通过协议号查询签约API")]
             #[doc(alias = "通过协议号查询签约")]
             #[crate::endpoint(GET, "/v3/edu-papay/contracts/id/<contract_id>", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 签约协议号 (path)
                 pub contract_id: String,
@@ -44,46 +46,37 @@ pub mod contracts {
                 pub sub_appid: Option<String>,
             }
 
-            /// 签约信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseContractInformation {
-                /// 签约协议号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub contract_id: Option<String>,
-                /// 签约状态
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub contract_status: Option<String>,
-                /// 签约时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub create_time: Option<String>,
+            impl Get {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(contract_id: impl Into<String>, appid: impl Into<String>) -> Self {
+                    Self {
+                        contract_id: contract_id.into(),
+                        appid: appid.into(),
+                        sub_mchid: None,
+                        sub_appid: None,
+                    }
+                }
+                /// Sets `sub_mchid` (子商户号 (query)).
+                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                    self.sub_mchid = Some(sub_mchid.into());
+                    self
+                }
+                /// Sets `sub_appid` (子商户APPID (query)).
+                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                    self.sub_appid = Some(sub_appid.into());
+                    self
+                }
             }
 
+            /// [`ContractInformation`](crate::api::v3::edu_papay::types::ContractInformation), one type for one shape, under the name it has here.
+            pub type GetResponseContractInformation =
+                crate::api::v3::edu_papay::types::ContractInformation;
+
             /// What `GET /v3/edu-papay/contracts/id/{contract_id}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponse {
-                /// 服务商商户号
-                pub sp_mchid: String,
-                /// 服务商APPID
-                pub appid: String,
-                /// 子商户号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sub_mchid: Option<String>,
-                /// 子商户APPID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sub_appid: Option<String>,
-                /// 服务商APPID下的用户标识
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub openid: Option<String>,
-                /// 子商户APPID下的用户标识
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sub_openid: Option<String>,
-                /// 签约模板号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub plan_id: Option<String>,
-                /// 签约信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub contract_information: Option<GetResponseContractInformation>,
-            }
+            ///
+            /// The type is [`ContractsResponse`](crate::api::v3::edu_papay::types::ContractsResponse), which other answers share.
+            pub type GetResponse = crate::api::v3::edu_papay::types::ContractsResponse;
         }
     }
     /// `/v3/edu-papay/contracts/presign`
@@ -98,7 +91,8 @@ pub mod contracts {
         #[doc(alias = "预签约API")]
         #[doc(alias = "预签约")]
         #[crate::endpoint(POST, "/v3/edu-papay/contracts/presign", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 服务商APPID
             pub appid: String,
@@ -120,8 +114,48 @@ pub mod contracts {
             pub trade_scene: String,
         }
 
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                appid: impl Into<String>,
+                openid: impl Into<String>,
+                plan_id: impl Into<String>,
+                user_id: impl Into<String>,
+                period_start_date: impl Into<String>,
+                trade_scene: impl Into<String>,
+            ) -> Self {
+                Self {
+                    appid: appid.into(),
+                    sub_mchid: None,
+                    sub_appid: None,
+                    openid: openid.into(),
+                    sub_openid: None,
+                    plan_id: plan_id.into(),
+                    user_id: user_id.into(),
+                    period_start_date: period_start_date.into(),
+                    trade_scene: trade_scene.into(),
+                }
+            }
+            /// Sets `sub_mchid` (子商户号).
+            pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                self.sub_mchid = Some(sub_mchid.into());
+                self
+            }
+            /// Sets `sub_appid` (子商户APPID).
+            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                self.sub_appid = Some(sub_appid.into());
+                self
+            }
+            /// Sets `sub_openid` (子商户APPID下的用户标识).
+            pub fn with_sub_openid(mut self, sub_openid: impl Into<String>) -> Self {
+                self.sub_openid = Some(sub_openid.into());
+                self
+            }
+        }
+
         /// What `POST /v3/edu-papay/contracts/presign` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 预签约号
             pub presign_token: String,
@@ -140,7 +174,8 @@ pub mod transactions {
     #[doc(alias = "教育通扣款受理API")]
     #[doc(alias = "教育通扣款受理")]
     #[crate::endpoint(POST, "/v3/edu-papay/transactions")]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 服务商APPID
         pub appid: String,
@@ -166,11 +201,63 @@ pub mod transactions {
         /// 订单金额
         pub amount: PostAmount,
         /// 设备信息
-        pub device_information: PostDeviceInformation,
+        pub device_information: crate::api::v3::edu_papay::types::DeviceInformation,
+    }
+
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            appid: impl Into<String>,
+            body: impl Into<String>,
+            out_trade_no: impl Into<String>,
+            notify_url: impl Into<String>,
+            contract_id: impl Into<String>,
+            trade_scene: impl Into<String>,
+            amount: impl Into<PostAmount>,
+            device_information: impl Into<crate::api::v3::edu_papay::types::DeviceInformation>,
+        ) -> Self {
+            Self {
+                appid: appid.into(),
+                sub_mchid: None,
+                sub_appid: None,
+                body: body.into(),
+                attach: None,
+                out_trade_no: out_trade_no.into(),
+                goods_tag: None,
+                notify_url: notify_url.into(),
+                contract_id: contract_id.into(),
+                trade_scene: trade_scene.into(),
+                amount: amount.into(),
+                device_information: device_information.into(),
+            }
+        }
+        /// Sets `sub_mchid` (子商户号).
+        pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+            self.sub_mchid = Some(sub_mchid.into());
+            self
+        }
+        /// Sets `sub_appid` (子商户APPID).
+        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+            self.sub_appid = Some(sub_appid.into());
+            self
+        }
+        /// Sets `attach` (商户数据).
+        pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+            self.attach = Some(attach.into());
+            self
+        }
+        /// Sets `goods_tag` (商品标记).
+        pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
+            self.goods_tag = Some(goods_tag.into());
+            self
+        }
     }
 
     /// 订单金额
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct PostAmount {
         /// 总金额
         pub total: i64,
@@ -179,15 +266,24 @@ pub mod transactions {
         pub currency: Option<String>,
     }
 
-    /// 设备信息
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostDeviceInformation {
-        /// 设备号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub device_id: Option<String>,
-        /// 商户端设备ip
-        pub device_ip: String,
+    impl PostAmount {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(total: impl Into<i64>) -> Self {
+            Self {
+                total: total.into(),
+                currency: None,
+            }
+        }
+        /// Sets `currency` (货币类型).
+        pub fn with_currency(mut self, currency: impl Into<String>) -> Self {
+            self.currency = Some(currency.into());
+            self
+        }
     }
+
+    /// [`DeviceInformation`](crate::api::v3::edu_papay::types::DeviceInformation), one type for one shape, under the name it has here.
+    pub type PostDeviceInformation = crate::api::v3::edu_papay::types::DeviceInformation;
 
     /// `/v3/edu-papay/transactions/id`
     pub mod id {
@@ -201,7 +297,8 @@ pub mod transactions {
             #[doc(alias = "微信订单号查单API")]
             #[doc(alias = "微信订单号查单")]
             #[crate::endpoint(GET, "/v3/edu-papay/transactions/id/<transaction_id>", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 微信支付订单号 (path)
                 pub transaction_id: String,
@@ -209,118 +306,39 @@ pub mod transactions {
                 pub sub_mchid: Option<String>,
             }
 
-            /// 支付者
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponsePayer {
-                /// 服务商APPID下的用户标识
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub openid: Option<String>,
-                /// 子商户APPID下的用户标识
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sub_openid: Option<String>,
+            impl Get {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(transaction_id: impl Into<String>) -> Self {
+                    Self {
+                        transaction_id: transaction_id.into(),
+                        sub_mchid: None,
+                    }
+                }
+                /// Sets `sub_mchid` (子商户号 (query)).
+                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                    self.sub_mchid = Some(sub_mchid.into());
+                    self
+                }
             }
 
-            /// 订单金额
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseAmount {
-                /// 订单金额
-                pub total: i64,
-                /// 用户支付金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub payer_total: Option<i64>,
-                /// 折扣
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub discount_total: Option<i64>,
-                /// 货币类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub currency: Option<String>,
-            }
+            /// [`Payer`](crate::api::v3::edu_papay::types::Payer), one type for one shape, under the name it has here.
+            pub type GetResponsePayer = crate::api::v3::edu_papay::types::Payer;
 
-            /// 设备信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseDeviceInformation {
-                /// 设备号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub device_id: Option<String>,
-                /// 商户端设备ip
-                pub device_ip: String,
-            }
+            /// [`Amount`](crate::api::v3::edu_papay::types::Amount), one type for one shape, under the name it has here.
+            pub type GetResponseAmount = crate::api::v3::edu_papay::types::Amount;
 
-            /// GetResponsePromotionDetail
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponsePromotionDetail {
-                /// 券ID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub coupon_id: Option<String>,
-                /// 优惠名称
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub name: Option<String>,
-                /// 优惠范围
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub scope: Option<String>,
-                /// 优惠类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub r#type: Option<String>,
-                /// 优惠券面额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub amount: Option<i64>,
-                /// 活动ID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub stock_id: Option<String>,
-                /// 微信出资
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub wechatpay_contribute: Option<i64>,
-                /// 商户出资
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub merchant_contribute: Option<i64>,
-                /// 其他出资
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub other_contribute: Option<i64>,
-            }
+            /// [`DeviceInformation`](crate::api::v3::edu_papay::types::DeviceInformation), one type for one shape, under the name it has here.
+            pub type GetResponseDeviceInformation =
+                crate::api::v3::edu_papay::types::DeviceInformation;
+
+            /// [`PromotionDetail`](crate::api::v3::edu_papay::types::PromotionDetail), one type for one shape, under the name it has here.
+            pub type GetResponsePromotionDetail = crate::api::v3::edu_papay::types::PromotionDetail;
 
             /// What `GET /v3/edu-papay/transactions/id/{transaction_id}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponse {
-                /// 服务商商户号
-                pub sp_mchid: String,
-                /// 服务商APPID
-                pub appid: String,
-                /// 子商户号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sub_mchid: Option<String>,
-                /// 子商户APPID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sub_appid: Option<String>,
-                /// 商户订单号
-                pub out_trade_no: String,
-                /// 微信支付订单号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub transaction_id: Option<String>,
-                /// 商户数据
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub attach: Option<String>,
-                /// 付款银行
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub bank_type: Option<String>,
-                /// 支付完成时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub success_time: Option<String>,
-                /// 交易状态
-                pub trade_state: String,
-                /// 交易状态描述
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub trade_state_description: Option<String>,
-                /// 支付者
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub payer: Option<GetResponsePayer>,
-                /// 订单金额
-                pub amount: GetResponseAmount,
-                /// 设备信息
-                pub device_information: GetResponseDeviceInformation,
-                /// 优惠详情
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
-            }
+            ///
+            /// The type is [`TransactionsResponse`](crate::api::v3::edu_papay::types::TransactionsResponse), which other answers share.
+            pub type GetResponse = crate::api::v3::edu_papay::types::TransactionsResponse;
         }
     }
     /// `/v3/edu-papay/transactions/out-trade-no`
@@ -335,7 +353,8 @@ pub mod transactions {
             #[doc(alias = "商户订单号查单API")]
             #[doc(alias = "商户订单号查单")]
             #[crate::endpoint(GET, "/v3/edu-papay/transactions/out-trade-no/<out_trade_no>", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 商户订单号 (path)
                 pub out_trade_no: String,
@@ -343,119 +362,180 @@ pub mod transactions {
                 pub sub_mchid: Option<String>,
             }
 
-            /// 支付者
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponsePayer {
-                /// 服务商APPID下的用户标识
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub openid: Option<String>,
-                /// 子商户APPID下的用户标识
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sub_openid: Option<String>,
+            impl Get {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(out_trade_no: impl Into<String>) -> Self {
+                    Self {
+                        out_trade_no: out_trade_no.into(),
+                        sub_mchid: None,
+                    }
+                }
+                /// Sets `sub_mchid` (子商户号 (query)).
+                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                    self.sub_mchid = Some(sub_mchid.into());
+                    self
+                }
             }
 
-            /// 订单金额
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseAmount {
-                /// 订单金额
-                pub total: i64,
-                /// 用户支付金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub payer_total: Option<i64>,
-                /// 折扣
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub discount_total: Option<i64>,
-                /// 货币类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub currency: Option<String>,
-            }
+            /// [`Payer`](crate::api::v3::edu_papay::types::Payer), one type for one shape, under the name it has here.
+            pub type GetResponsePayer = crate::api::v3::edu_papay::types::Payer;
 
-            /// 设备信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseDeviceInformation {
-                /// 设备号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub device_id: Option<String>,
-                /// 商户端设备ip
-                pub device_ip: String,
-            }
+            /// [`Amount`](crate::api::v3::edu_papay::types::Amount), one type for one shape, under the name it has here.
+            pub type GetResponseAmount = crate::api::v3::edu_papay::types::Amount;
 
-            /// GetResponsePromotionDetail
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponsePromotionDetail {
-                /// 券ID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub coupon_id: Option<String>,
-                /// 优惠名称
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub name: Option<String>,
-                /// 优惠范围
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub scope: Option<String>,
-                /// 优惠类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub r#type: Option<String>,
-                /// 优惠券面额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub amount: Option<i64>,
-                /// 活动ID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub stock_id: Option<String>,
-                /// 微信出资
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub wechatpay_contribute: Option<i64>,
-                /// 商户出资
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub merchant_contribute: Option<i64>,
-                /// 其他出资
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub other_contribute: Option<i64>,
-            }
+            /// [`DeviceInformation`](crate::api::v3::edu_papay::types::DeviceInformation), one type for one shape, under the name it has here.
+            pub type GetResponseDeviceInformation =
+                crate::api::v3::edu_papay::types::DeviceInformation;
+
+            /// [`PromotionDetail`](crate::api::v3::edu_papay::types::PromotionDetail), one type for one shape, under the name it has here.
+            pub type GetResponsePromotionDetail = crate::api::v3::edu_papay::types::PromotionDetail;
 
             /// What `GET /v3/edu-papay/transactions/out-trade-no/{out_trade_no}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponse {
-                /// 服务商商户号
-                pub sp_mchid: String,
-                /// 服务商APPID
-                pub appid: String,
-                /// 子商户号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sub_mchid: Option<String>,
-                /// 子商户APPID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sub_appid: Option<String>,
-                /// 商户订单号
-                pub out_trade_no: String,
-                /// 微信支付订单号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub transaction_id: Option<String>,
-                /// 商户数据
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub attach: Option<String>,
-                /// 付款银行
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub bank_type: Option<String>,
-                /// 支付完成时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub success_time: Option<String>,
-                /// 交易状态
-                pub trade_state: String,
-                /// 交易状态描述
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub trade_state_description: Option<String>,
-                /// 支付者
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub payer: Option<GetResponsePayer>,
-                /// 订单金额
-                pub amount: GetResponseAmount,
-                /// 设备信息
-                pub device_information: GetResponseDeviceInformation,
-                /// 优惠详情
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
+            ///
+            /// The type is [`TransactionsResponse`](crate::api::v3::edu_papay::types::TransactionsResponse), which other answers share.
+            pub type GetResponse = crate::api::v3::edu_papay::types::TransactionsResponse;
+        }
+    }
+}
+/// Types that several operations of feature `edu-papay` share, one per shape: each operation's module names them under its own names too.
+pub mod types {
+    /// 签约信息
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+    pub struct ContractInformation {
+        /// 签约协议号
+        pub contract_id: Option<String>,
+        /// 签约状态
+        pub contract_status: Option<String>,
+        /// 签约时间
+        pub create_time: Option<String>,
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct ContractsResponse {
+        /// 服务商商户号
+        pub sp_mchid: String,
+        /// 服务商APPID
+        pub appid: String,
+        /// 子商户号
+        pub sub_mchid: Option<String>,
+        /// 子商户APPID
+        pub sub_appid: Option<String>,
+        /// 服务商APPID下的用户标识
+        pub openid: Option<String>,
+        /// 子商户APPID下的用户标识
+        pub sub_openid: Option<String>,
+        /// 签约模板号
+        pub plan_id: Option<String>,
+        /// 签约信息
+        pub contract_information: Option<crate::api::v3::edu_papay::types::ContractInformation>,
+    }
+
+    /// 支付者
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+    pub struct Payer {
+        /// 服务商APPID下的用户标识
+        pub openid: Option<String>,
+        /// 子商户APPID下的用户标识
+        pub sub_openid: Option<String>,
+    }
+
+    /// 订单金额
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct Amount {
+        /// 订单金额
+        pub total: i64,
+        /// 用户支付金额
+        pub payer_total: Option<i64>,
+        /// 折扣
+        pub discount_total: Option<i64>,
+        /// 货币类型
+        pub currency: Option<String>,
+    }
+
+    /// 设备信息
+    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct DeviceInformation {
+        /// 设备号
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub device_id: Option<String>,
+        /// 商户端设备ip
+        pub device_ip: String,
+    }
+
+    impl DeviceInformation {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(device_ip: impl Into<String>) -> Self {
+            Self {
+                device_id: None,
+                device_ip: device_ip.into(),
             }
         }
+        /// Sets `device_id` (设备号).
+        pub fn with_device_id(mut self, device_id: impl Into<String>) -> Self {
+            self.device_id = Some(device_id.into());
+            self
+        }
+    }
+
+    /// PromotionDetail
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+    pub struct PromotionDetail {
+        /// 券ID
+        pub coupon_id: Option<String>,
+        /// 优惠名称
+        pub name: Option<String>,
+        /// 优惠范围
+        pub scope: Option<String>,
+        /// 优惠类型
+        pub r#type: Option<String>,
+        /// 优惠券面额
+        pub amount: Option<i64>,
+        /// 活动ID
+        pub stock_id: Option<String>,
+        /// 微信出资
+        pub wechatpay_contribute: Option<i64>,
+        /// 商户出资
+        pub merchant_contribute: Option<i64>,
+        /// 其他出资
+        pub other_contribute: Option<i64>,
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct TransactionsResponse {
+        /// 服务商商户号
+        pub sp_mchid: String,
+        /// 服务商APPID
+        pub appid: String,
+        /// 子商户号
+        pub sub_mchid: Option<String>,
+        /// 子商户APPID
+        pub sub_appid: Option<String>,
+        /// 商户订单号
+        pub out_trade_no: String,
+        /// 微信支付订单号
+        pub transaction_id: Option<String>,
+        /// 商户数据
+        pub attach: Option<String>,
+        /// 付款银行
+        pub bank_type: Option<String>,
+        /// 支付完成时间
+        pub success_time: Option<String>,
+        /// 交易状态
+        pub trade_state: String,
+        /// 交易状态描述
+        pub trade_state_description: Option<String>,
+        /// 支付者
+        pub payer: Option<crate::api::v3::edu_papay::types::Payer>,
+        /// 订单金额
+        pub amount: crate::api::v3::edu_papay::types::Amount,
+        /// 设备信息
+        pub device_information: crate::api::v3::edu_papay::types::DeviceInformation,
+        /// 优惠详情
+        pub promotion_detail: Option<Vec<crate::api::v3::edu_papay::types::PromotionDetail>>,
     }
 }
 /// `/v3/edu-papay/user`
@@ -472,7 +552,8 @@ pub mod user {
             #[doc(alias = "通过用户标识查询签约API")]
             #[doc(alias = "通过用户标识查询签约")]
             #[crate::endpoint(GET, "/v3/edu-papay/user/<openid>/contracts", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 服务商APPID下的用户标识 (path)
                 pub openid: String,
@@ -494,6 +575,61 @@ pub mod user {
                 pub limit: Option<i64>,
             }
 
+            impl Get {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    openid: impl Into<String>,
+                    appid: impl Into<String>,
+                    plan_id: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        openid: openid.into(),
+                        appid: appid.into(),
+                        sub_mchid: None,
+                        sub_appid: None,
+                        sub_openid: None,
+                        plan_id: plan_id.into(),
+                        contract_status: None,
+                        offset: None,
+                        limit: None,
+                    }
+                }
+                /// Sets `sub_mchid` (子商户号 (query)).
+                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                    self.sub_mchid = Some(sub_mchid.into());
+                    self
+                }
+                /// Sets `sub_appid` (子商户APPID (query)).
+                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                    self.sub_appid = Some(sub_appid.into());
+                    self
+                }
+                /// Sets `sub_openid` (子商户APPID下的用户标识 (query)).
+                pub fn with_sub_openid(mut self, sub_openid: impl Into<String>) -> Self {
+                    self.sub_openid = Some(sub_openid.into());
+                    self
+                }
+                /// Sets `contract_status` (签约状态 (query)).
+                pub fn with_contract_status(
+                    mut self,
+                    contract_status: impl Into<GetContractStatus>,
+                ) -> Self {
+                    self.contract_status = Some(contract_status.into());
+                    self
+                }
+                /// Sets `offset` (分页页码 (query)).
+                pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
+                    self.offset = Some(offset.into());
+                    self
+                }
+                /// Sets `limit` (分页大小 (query)).
+                pub fn with_limit(mut self, limit: impl Into<i64>) -> Self {
+                    self.limit = Some(limit.into());
+                    self
+                }
+            }
+
             string_enum! {
                 /// 签约状态
                 pub enum GetContractStatus {
@@ -504,61 +640,23 @@ pub mod user {
                 }
             }
 
-            /// 签约信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseDataContractInformation {
-                /// 签约协议号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub contract_id: Option<String>,
-                /// 签约状态
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub contract_status: Option<String>,
-                /// 签约时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub create_time: Option<String>,
-            }
+            /// [`ContractInformation`](crate::api::v3::edu_papay::types::ContractInformation), one type for one shape, under the name it has here.
+            pub type GetResponseDataContractInformation =
+                crate::api::v3::edu_papay::types::ContractInformation;
 
-            /// GetResponseData
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseData {
-                /// 服务商商户号
-                pub sp_mchid: String,
-                /// 服务商APPID
-                pub appid: String,
-                /// 子商户号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sub_mchid: Option<String>,
-                /// 子商户APPID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sub_appid: Option<String>,
-                /// 服务商APPID下的用户标识
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub openid: Option<String>,
-                /// 子商户APPID下的用户标识
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sub_openid: Option<String>,
-                /// 签约模板号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub plan_id: Option<String>,
-                /// 签约信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub contract_information: Option<GetResponseDataContractInformation>,
-            }
+            /// [`ContractsResponse`](crate::api::v3::edu_papay::types::ContractsResponse), one type for one shape, under the name it has here.
+            pub type GetResponseData = crate::api::v3::edu_papay::types::ContractsResponse;
 
             /// What `GET /v3/edu-papay/user/{openid}/contracts` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
             pub struct GetResponse {
                 /// 结果集
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub data: Option<Vec<GetResponseData>>,
+                pub data: Option<Vec<crate::api::v3::edu_papay::types::ContractsResponse>>,
                 /// 总数量
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub total_count: Option<i64>,
                 /// 分页页码
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub offset: Option<i64>,
                 /// 分页大小
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub limit: Option<i64>,
             }
         }
@@ -580,7 +678,8 @@ pub mod user_notifications {
             #[doc(alias = "发送扣款预通知API")]
             #[doc(alias = "发送扣款预通知")]
             #[crate::endpoint(POST, "/v3/edu-papay/user-notifications/<contract_id>/send")]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 签约协议号 (path)
                 pub contract_id: String,
@@ -590,6 +689,29 @@ pub mod user_notifications {
                 pub sub_mchid: Option<String>,
                 /// 子商户APPID
                 pub sub_appid: Option<String>,
+            }
+
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(contract_id: impl Into<String>, appid: impl Into<String>) -> Self {
+                    Self {
+                        contract_id: contract_id.into(),
+                        appid: appid.into(),
+                        sub_mchid: None,
+                        sub_appid: None,
+                    }
+                }
+                /// Sets `sub_mchid` (子商户号).
+                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                    self.sub_mchid = Some(sub_mchid.into());
+                    self
+                }
+                /// Sets `sub_appid` (子商户APPID).
+                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                    self.sub_appid = Some(sub_appid.into());
+                    self
+                }
             }
         }
     }

@@ -12,7 +12,8 @@ pub mod orders {
     #[doc(alias = "通过QQ账号查询核销订单列表API")]
     #[doc(alias = "通过QQ账号查询核销订单列表")]
     #[crate::endpoint(GET, "/v3/edu-star/orders", response = GetResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Get {
         /// appid (query)
         pub appid: String,
@@ -26,38 +27,53 @@ pub mod orders {
         pub limit: Option<i64>,
     }
 
-    /// GetResponseData
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct GetResponseData {
-        /// appid
-        pub appid: String,
-        /// 用户在appid下的唯一标识
-        pub wechat_openid: String,
-        /// 用户QQ账号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub qq: Option<String>,
-        /// 权益ID
-        pub right_id: String,
-        /// 权益核销时间
-        pub create_time: String,
-        /// 订单状态
-        pub order_state: String,
-        /// 订单号
-        pub order_id: String,
+    impl Get {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(appid: impl Into<String>) -> Self {
+            Self {
+                appid: appid.into(),
+                wechat_openid: None,
+                qq: None,
+                offset: None,
+                limit: None,
+            }
+        }
+        /// Sets `wechat_openid` (用户在appid下的唯一标识 (query)).
+        pub fn with_wechat_openid(mut self, wechat_openid: impl Into<String>) -> Self {
+            self.wechat_openid = Some(wechat_openid.into());
+            self
+        }
+        /// Sets `qq` (用户QQ账号 (query)).
+        pub fn with_qq(mut self, qq: impl Into<String>) -> Self {
+            self.qq = Some(qq.into());
+            self
+        }
+        /// Sets `offset` (分页页码 (query)).
+        pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
+            self.offset = Some(offset.into());
+            self
+        }
+        /// Sets `limit` (分页大小 (query)).
+        pub fn with_limit(mut self, limit: impl Into<i64>) -> Self {
+            self.limit = Some(limit.into());
+            self
+        }
     }
 
+    /// [`Data`](crate::api::v3::edu_star::types::Data), one type for one shape, under the name it has here.
+    pub type GetResponseData = crate::api::v3::edu_star::types::Data;
+
     /// What `GET /v3/edu-star/orders` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct GetResponse {
         /// 结果集
-        pub data: Vec<GetResponseData>,
+        pub data: Vec<crate::api::v3::edu_star::types::Data>,
         /// 总数量
         pub total_count: i64,
         /// 分页页码
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub offset: Option<i64>,
         /// 分页大小
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub limit: Option<i64>,
     }
 
@@ -71,7 +87,8 @@ pub mod orders {
     #[doc(alias = "创建核销订单API")]
     #[doc(alias = "创建核销订单")]
     #[crate::endpoint(POST, "/v3/edu-star/orders", response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// appid
         pub appid: String,
@@ -85,15 +102,49 @@ pub mod orders {
         pub create_time: String,
     }
 
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            appid: impl Into<String>,
+            right_id: impl Into<String>,
+            create_time: impl Into<String>,
+        ) -> Self {
+            Self {
+                appid: appid.into(),
+                wechat_openid: None,
+                qq: None,
+                right_id: right_id.into(),
+                create_time: create_time.into(),
+            }
+        }
+        /// Sets `wechat_openid` (用户在appid下的唯一标识).
+        pub fn with_wechat_openid(mut self, wechat_openid: impl Into<String>) -> Self {
+            self.wechat_openid = Some(wechat_openid.into());
+            self
+        }
+        /// Sets `qq` (用户QQ账号).
+        pub fn with_qq(mut self, qq: impl Into<String>) -> Self {
+            self.qq = Some(qq.into());
+            self
+        }
+    }
+
     /// What `POST /v3/edu-star/orders` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostResponse {
+    ///
+    /// The type is [`Data`](crate::api::v3::edu_star::types::Data), which other answers share.
+    pub type PostResponse = crate::api::v3::edu_star::types::Data;
+}
+/// Types that several operations of feature `edu-star` share, one per shape: each operation's module names them under its own names too.
+pub mod types {
+    /// Data
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct Data {
         /// appid
         pub appid: String,
         /// 用户在appid下的唯一标识
         pub wechat_openid: String,
         /// 用户QQ账号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub qq: Option<String>,
         /// 权益ID
         pub right_id: String,
@@ -119,7 +170,8 @@ pub mod users {
             #[doc(alias = "通过微信用户标识查询用户信息API")]
             #[doc(alias = "通过微信用户标识查询用户信息")]
             #[crate::endpoint(GET, "/v3/edu-star/users/openid/<wechat_openid>", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 用户在appid下的唯一标识 (path)
                 pub wechat_openid: String,
@@ -128,7 +180,7 @@ pub mod users {
             }
 
             /// What `GET /v3/edu-star/users/openid/{wechat_openid}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct GetResponse {
                 /// 是否学生
                 pub education_star_student: bool,
@@ -137,10 +189,8 @@ pub mod users {
                 /// 用户在appid下的唯一标识
                 pub wechat_openid: String,
                 /// 用户QQ账号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub qq: Option<String>,
                 /// 注册时间
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub register_time: Option<String>,
             }
         }
@@ -157,7 +207,8 @@ pub mod users {
             #[doc(alias = "通过QQ账号查询用户信息API")]
             #[doc(alias = "通过QQ账号查询用户信息")]
             #[crate::endpoint(GET, "/v3/edu-star/users/qq/<qq>", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 用户QQ账号 (path)
                 pub qq: String,
@@ -166,7 +217,7 @@ pub mod users {
             }
 
             /// What `GET /v3/edu-star/users/qq/{qq}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct GetResponse {
                 /// 学生标识
                 pub education_star_student: bool,
@@ -177,7 +228,6 @@ pub mod users {
                 /// 用户QQ账号
                 pub qq: String,
                 /// 注册时间
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub register_time: Option<String>,
             }
         }

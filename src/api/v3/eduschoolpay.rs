@@ -14,32 +14,17 @@ pub mod contracts {
         #[doc(alias = "通过协议号查询签约API")]
         #[doc(alias = "通过协议号查询签约")]
         #[crate::endpoint(GET, "/v3/eduschoolpay/contracts/<contract_id>", response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Get {
             /// 签约协议号 (path)
             pub contract_id: String,
         }
 
         /// What `GET /v3/eduschoolpay/contracts/{contract_id}` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponse {
-            /// 签约协议号
-            pub contract_id: String,
-            /// 商户号
-            pub mchid: String,
-            /// 商户appid
-            pub appid: String,
-            /// 商户appid下的用户标识
-            pub openid: String,
-            /// 签约模板号
-            pub plan_id: String,
-            /// 签约状态
-            pub contract_status: String,
-            /// 签约时间
-            pub create_time: String,
-            /// 外部签约号
-            pub out_contract_code: String,
-        }
+        ///
+        /// The type is [`ContractsResponse`](crate::api::v3::eduschoolpay::types::ContractsResponse), which other answers share.
+        pub type GetResponse = crate::api::v3::eduschoolpay::types::ContractsResponse;
 
         /// `/v3/eduschoolpay/contracts/{contract_id}/terminate`
         pub mod terminate {
@@ -57,7 +42,8 @@ pub mod contracts {
                 "/v3/eduschoolpay/contracts/<contract_id>/terminate",
                 idempotent
             )]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 签约协议号 (path)
                 pub contract_id: String,
@@ -78,7 +64,8 @@ pub mod contracts {
         #[doc(alias = "预签约API")]
         #[doc(alias = "预签约")]
         #[crate::endpoint(POST, "/v3/eduschoolpay/contracts/presign", response = PostResponse, serial)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 商户appid
             pub appid: String,
@@ -103,8 +90,58 @@ pub mod contracts {
             pub bank_card: Option<PostBankCard>,
         }
 
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                appid: impl Into<String>,
+                openid: impl Into<String>,
+                plan_id: impl Into<String>,
+                user_id: impl Into<String>,
+                school_id: impl Into<String>,
+                out_contract_code: impl Into<String>,
+            ) -> Self {
+                Self {
+                    appid: appid.into(),
+                    openid: openid.into(),
+                    plan_id: plan_id.into(),
+                    user_id: user_id.into(),
+                    school_id: school_id.into(),
+                    out_contract_code: out_contract_code.into(),
+                    contract_mode: None,
+                    downgrade_default_contract: None,
+                    identity: None,
+                    bank_card: None,
+                }
+            }
+            /// Sets `contract_mode` (签约模式).
+            pub fn with_contract_mode(mut self, contract_mode: impl Into<String>) -> Self {
+                self.contract_mode = Some(contract_mode.into());
+                self
+            }
+            /// Sets `downgrade_default_contract` (允许降级为普通签约模式).
+            pub fn with_downgrade_default_contract(
+                mut self,
+                downgrade_default_contract: impl Into<bool>,
+            ) -> Self {
+                self.downgrade_default_contract = Some(downgrade_default_contract.into());
+                self
+            }
+            /// Sets `identity` (实名信息).
+            pub fn with_identity(mut self, identity: impl Into<PostIdentity>) -> Self {
+                self.identity = Some(identity.into());
+                self
+            }
+            /// Sets `bank_card` (签约银行卡).
+            pub fn with_bank_card(mut self, bank_card: impl Into<PostBankCard>) -> Self {
+                self.bank_card = Some(bank_card.into());
+                self
+            }
+        }
+
         /// 实名信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostIdentity {
             /// 姓名
             #[serde(serialize_with = "crate::encryption::encrypt")]
@@ -118,8 +155,26 @@ pub mod contracts {
             pub id_card_number: Option<String>,
         }
 
+        impl PostIdentity {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(real_name: impl Into<String>, credential_type: impl Into<String>) -> Self {
+                Self {
+                    real_name: real_name.into(),
+                    credential_type: credential_type.into(),
+                    id_card_number: None,
+                }
+            }
+            /// Sets `id_card_number` (身份证号).
+            pub fn with_id_card_number(mut self, id_card_number: impl Into<String>) -> Self {
+                self.id_card_number = Some(id_card_number.into());
+                self
+            }
+        }
+
         /// 签约银行卡
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostBankCard {
             /// 签约银行卡号
             #[serde(serialize_with = "crate::encryption::encrypt")]
@@ -136,8 +191,36 @@ pub mod contracts {
             pub bank_type: Option<String>,
         }
 
+        impl PostBankCard {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(bank_card_no: impl Into<String>) -> Self {
+                Self {
+                    bank_card_no: bank_card_no.into(),
+                    valid_thru: None,
+                    phone: None,
+                    bank_type: None,
+                }
+            }
+            /// Sets `valid_thru` (银行卡有效期).
+            pub fn with_valid_thru(mut self, valid_thru: impl Into<String>) -> Self {
+                self.valid_thru = Some(valid_thru.into());
+                self
+            }
+            /// Sets `phone` (银行卡开卡预留手机号).
+            pub fn with_phone(mut self, phone: impl Into<String>) -> Self {
+                self.phone = Some(phone.into());
+                self
+            }
+            /// Sets `bank_type` (银行类型).
+            pub fn with_bank_type(mut self, bank_type: impl Into<String>) -> Self {
+                self.bank_type = Some(bank_type.into());
+                self
+            }
+        }
+
         /// What `POST /v3/eduschoolpay/contracts/presign` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 预签约码
             pub presign_token: String,
@@ -156,7 +239,8 @@ pub mod transactions {
     #[doc(alias = "扣款API")]
     #[doc(alias = "扣款")]
     #[crate::endpoint(POST, "/v3/eduschoolpay/transactions", response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 商户appid
         pub appid: String,
@@ -184,15 +268,81 @@ pub mod transactions {
         /// 场景信息
         pub scene_info: PostSceneInfo,
         /// 设备信息
-        pub device_info: PostDeviceInfo,
+        pub device_info: crate::api::v3::eduschoolpay::types::DeviceInfo,
         /// 分账结算信息
         pub settle_info: Option<PostSettleInfo>,
         /// 扣款模式
         pub payment_mode: Option<String>,
     }
 
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            appid: impl Into<String>,
+            description: impl Into<String>,
+            out_trade_no: impl Into<String>,
+            notify_url: impl Into<String>,
+            contract_id: impl Into<String>,
+            user_id: impl Into<String>,
+            amount: impl Into<PostAmount>,
+            scene_info: impl Into<PostSceneInfo>,
+            device_info: impl Into<crate::api::v3::eduschoolpay::types::DeviceInfo>,
+        ) -> Self {
+            Self {
+                appid: appid.into(),
+                sub_mchid: None,
+                sub_appid: None,
+                description: description.into(),
+                attach: None,
+                out_trade_no: out_trade_no.into(),
+                goods_tag: None,
+                notify_url: notify_url.into(),
+                contract_id: contract_id.into(),
+                user_id: user_id.into(),
+                amount: amount.into(),
+                scene_info: scene_info.into(),
+                device_info: device_info.into(),
+                settle_info: None,
+                payment_mode: None,
+            }
+        }
+        /// Sets `sub_mchid` (子商户号).
+        pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+            self.sub_mchid = Some(sub_mchid.into());
+            self
+        }
+        /// Sets `sub_appid` (子商户appid).
+        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+            self.sub_appid = Some(sub_appid.into());
+            self
+        }
+        /// Sets `attach` (商户数据).
+        pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+            self.attach = Some(attach.into());
+            self
+        }
+        /// Sets `goods_tag` (订单优惠标记).
+        pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
+            self.goods_tag = Some(goods_tag.into());
+            self
+        }
+        /// Sets `settle_info` (分账结算信息).
+        pub fn with_settle_info(mut self, settle_info: impl Into<PostSettleInfo>) -> Self {
+            self.settle_info = Some(settle_info.into());
+            self
+        }
+        /// Sets `payment_mode` (扣款模式).
+        pub fn with_payment_mode(mut self, payment_mode: impl Into<String>) -> Self {
+            self.payment_mode = Some(payment_mode.into());
+            self
+        }
+    }
+
     /// 订单金额
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct PostAmount {
         /// 总金额
         pub total: i64,
@@ -201,7 +351,8 @@ pub mod transactions {
     }
 
     /// 场景信息
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct PostSceneInfo {
         /// 消费时间
         pub start_time: String,
@@ -211,137 +362,108 @@ pub mod transactions {
         pub scene_type: String,
     }
 
-    /// 设备信息
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostDeviceInfo {
-        /// 设备号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub device_id: Option<String>,
-        /// 商户端设备ip
-        pub device_ip: String,
-    }
+    /// [`DeviceInfo`](crate::api::v3::eduschoolpay::types::DeviceInfo), one type for one shape, under the name it has here.
+    pub type PostDeviceInfo = crate::api::v3::eduschoolpay::types::DeviceInfo;
 
     /// 分账结算信息
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct PostSettleInfo {
         /// 是否指定分账
         #[serde(skip_serializing_if = "Option::is_none")]
         pub profit_sharing: Option<bool>,
     }
 
+    impl PostSettleInfo {
+        /// Sets `profit_sharing` (是否指定分账).
+        pub fn with_profit_sharing(mut self, profit_sharing: impl Into<bool>) -> Self {
+            self.profit_sharing = Some(profit_sharing.into());
+            self
+        }
+    }
+
     /// 支付者
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
     pub struct PostResponsePayer {
         /// 商户AppID下的用户标识
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub openid: Option<String>,
         /// 子商户AppID下的用户标识
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_openid: Option<String>,
     }
 
     /// 订单金额
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct PostResponseAmount {
         /// 订单金额
         pub total: i64,
         /// 用户支付金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub payer_total: Option<i64>,
         /// 折扣
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub discount_total: Option<i64>,
         /// 货币类型
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
     }
 
-    /// 设备信息
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostResponseDeviceInfo {
-        /// 设备号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub device_id: Option<String>,
-        /// 商户端设备IP
-        pub device_ip: String,
-    }
+    /// [`DeviceInfo`](crate::api::v3::eduschoolpay::types::DeviceInfo), one type for one shape, under the name it has here.
+    pub type PostResponseDeviceInfo = crate::api::v3::eduschoolpay::types::DeviceInfo;
 
     /// PostResponsePromotionDetail
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
     pub struct PostResponsePromotionDetail {
         /// 券ID
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub coupon_id: Option<String>,
         /// 优惠名称
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
         /// 优惠范围
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub scope: Option<String>,
         /// 优惠类型
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub r#type: Option<String>,
         /// 优惠券面额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub amount: Option<i64>,
         /// 活动ID
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub stock_id: Option<String>,
         /// 微信出资
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub wechatpay_contribute: Option<i64>,
         /// 商户出资
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub merchant_contribute: Option<i64>,
         /// 其他出资
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub other_contribute: Option<i64>,
     }
 
     /// What `POST /v3/eduschoolpay/transactions` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 商户号
         pub mchid: String,
         /// 商户AppID
         pub appid: String,
         /// 子商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// 子商户AppID
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// 商户订单号
         pub out_trade_no: String,
         /// 微信支付订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub transaction_id: Option<String>,
         /// 交易类型
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub trade_type: Option<String>,
         /// 交易状态
         pub trade_state: String,
         /// 交易状态描述
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub trade_state_desc: Option<String>,
         /// 付款银行
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub bank_type: Option<String>,
         /// 商户数据
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// 支付完成时间
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub success_time: Option<String>,
         /// 支付者
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub payer: Option<PostResponsePayer>,
         /// 订单金额
         pub amount: PostResponseAmount,
         /// 设备信息
-        pub device_info: PostResponseDeviceInfo,
+        pub device_info: crate::api::v3::eduschoolpay::types::DeviceInfo,
         /// 优惠详情
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub promotion_detail: Option<Vec<PostResponsePromotionDetail>>,
     }
 
@@ -357,7 +479,8 @@ pub mod transactions {
             #[doc(alias = "微信支付订单号查单API")]
             #[doc(alias = "微信支付订单号查单")]
             #[crate::endpoint(GET, "/v3/eduschoolpay/transactions/id/<transaction_id>", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 微信支付订单号 (path)
                 pub transaction_id: String,
@@ -365,116 +488,39 @@ pub mod transactions {
                 pub sub_mchid: Option<String>,
             }
 
-            /// 支付者
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponsePayer {
-                /// 商户appid下的用户标识
-                pub openid: String,
-                /// 子商户appid下的用户标识
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sub_openid: Option<String>,
+            impl Get {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(transaction_id: impl Into<String>) -> Self {
+                    Self {
+                        transaction_id: transaction_id.into(),
+                        sub_mchid: None,
+                    }
+                }
+                /// Sets `sub_mchid` (子商户号 (query)).
+                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                    self.sub_mchid = Some(sub_mchid.into());
+                    self
+                }
             }
 
-            /// 订单金额
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseAmount {
-                /// 订单金额
-                pub total: i64,
-                /// 用户支付金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub payer_total: Option<i64>,
-                /// 折扣
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub discount_total: Option<i64>,
-                /// 货币类型
-                pub currency: String,
-            }
+            /// [`Payer`](crate::api::v3::eduschoolpay::types::Payer), one type for one shape, under the name it has here.
+            pub type GetResponsePayer = crate::api::v3::eduschoolpay::types::Payer;
 
-            /// 设备信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseDeviceInfo {
-                /// 设备号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub device_id: Option<String>,
-                /// 商户端设备ip
-                pub device_ip: String,
-            }
+            /// [`Amount`](crate::api::v3::eduschoolpay::types::Amount), one type for one shape, under the name it has here.
+            pub type GetResponseAmount = crate::api::v3::eduschoolpay::types::Amount;
 
-            /// GetResponsePromotionDetail
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponsePromotionDetail {
-                /// 券ID
-                pub coupon_id: String,
-                /// 优惠名称
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub name: Option<String>,
-                /// 优惠范围
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub scope: Option<String>,
-                /// 优惠类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub r#type: Option<String>,
-                /// 优惠券面额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub amount: Option<i64>,
-                /// 活动ID
-                pub stock_id: String,
-                /// 微信出资
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub wechatpay_contribute: Option<i64>,
-                /// 商户出资
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub merchant_contribute: Option<i64>,
-                /// 其他出资
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub other_contribute: Option<i64>,
-            }
+            /// [`DeviceInfo`](crate::api::v3::eduschoolpay::types::DeviceInfo), one type for one shape, under the name it has here.
+            pub type GetResponseDeviceInfo = crate::api::v3::eduschoolpay::types::DeviceInfo;
+
+            /// [`PromotionDetail`](crate::api::v3::eduschoolpay::types::PromotionDetail), one type for one shape, under the name it has here.
+            pub type GetResponsePromotionDetail =
+                crate::api::v3::eduschoolpay::types::PromotionDetail;
 
             /// What `GET /v3/eduschoolpay/transactions/id/{transaction_id}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponse {
-                /// 商户号
-                pub mchid: String,
-                /// 商户appid
-                pub appid: String,
-                /// 子商户号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sub_mchid: Option<String>,
-                /// 子商户appid
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sub_appid: Option<String>,
-                /// 商户订单号
-                pub out_trade_no: String,
-                /// 微信支付订单号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub transaction_id: Option<String>,
-                /// 交易类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub trade_type: Option<String>,
-                /// 交易状态
-                pub trade_state: String,
-                /// 交易状态描述
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub trade_state_desc: Option<String>,
-                /// 付款银行
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub bank_type: Option<String>,
-                /// 商户数据
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub attach: Option<String>,
-                /// 支付完成时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub success_time: Option<String>,
-                /// 支付者
-                pub payer: GetResponsePayer,
-                /// 订单金额
-                pub amount: GetResponseAmount,
-                /// 设备信息
-                pub device_info: GetResponseDeviceInfo,
-                /// 优惠详情
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
-            }
+            ///
+            /// The type is [`TransactionsResponse`](crate::api::v3::eduschoolpay::types::TransactionsResponse), which other answers share.
+            pub type GetResponse = crate::api::v3::eduschoolpay::types::TransactionsResponse;
         }
     }
     /// `/v3/eduschoolpay/transactions/out-trade-no`
@@ -489,7 +535,8 @@ pub mod transactions {
             #[doc(alias = "商户订单号查单API")]
             #[doc(alias = "商户订单号查单")]
             #[crate::endpoint(GET, "/v3/eduschoolpay/transactions/out-trade-no/<out_trade_no>", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 商户订单号 (path)
                 pub out_trade_no: String,
@@ -497,117 +544,171 @@ pub mod transactions {
                 pub sub_mchid: Option<String>,
             }
 
-            /// 支付者
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponsePayer {
-                /// 商户appid下的用户标识
-                pub openid: String,
-                /// 子商户appid下的用户标识
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sub_openid: Option<String>,
+            impl Get {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(out_trade_no: impl Into<String>) -> Self {
+                    Self {
+                        out_trade_no: out_trade_no.into(),
+                        sub_mchid: None,
+                    }
+                }
+                /// Sets `sub_mchid` (子商户号 (query)).
+                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                    self.sub_mchid = Some(sub_mchid.into());
+                    self
+                }
             }
 
-            /// 订单金额
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseAmount {
-                /// 订单金额
-                pub total: i64,
-                /// 用户支付金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub payer_total: Option<i64>,
-                /// 折扣
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub discount_total: Option<i64>,
-                /// 货币类型
-                pub currency: String,
-            }
+            /// [`Payer`](crate::api::v3::eduschoolpay::types::Payer), one type for one shape, under the name it has here.
+            pub type GetResponsePayer = crate::api::v3::eduschoolpay::types::Payer;
 
-            /// 设备信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseDeviceInfo {
-                /// 设备号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub device_id: Option<String>,
-                /// 商户端设备ip
-                pub device_ip: String,
-            }
+            /// [`Amount`](crate::api::v3::eduschoolpay::types::Amount), one type for one shape, under the name it has here.
+            pub type GetResponseAmount = crate::api::v3::eduschoolpay::types::Amount;
 
-            /// GetResponsePromotionDetail
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponsePromotionDetail {
-                /// 券ID
-                pub coupon_id: String,
-                /// 优惠名称
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub name: Option<String>,
-                /// 优惠范围
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub scope: Option<String>,
-                /// 优惠类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub r#type: Option<String>,
-                /// 优惠券面额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub amount: Option<i64>,
-                /// 活动ID
-                pub stock_id: String,
-                /// 微信出资
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub wechatpay_contribute: Option<i64>,
-                /// 商户出资
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub merchant_contribute: Option<i64>,
-                /// 其他出资
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub other_contribute: Option<i64>,
-            }
+            /// [`DeviceInfo`](crate::api::v3::eduschoolpay::types::DeviceInfo), one type for one shape, under the name it has here.
+            pub type GetResponseDeviceInfo = crate::api::v3::eduschoolpay::types::DeviceInfo;
+
+            /// [`PromotionDetail`](crate::api::v3::eduschoolpay::types::PromotionDetail), one type for one shape, under the name it has here.
+            pub type GetResponsePromotionDetail =
+                crate::api::v3::eduschoolpay::types::PromotionDetail;
 
             /// What `GET /v3/eduschoolpay/transactions/out-trade-no/{out_trade_no}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponse {
-                /// 商户号
-                pub mchid: String,
-                /// 商户appid
-                pub appid: String,
-                /// 子商户号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sub_mchid: Option<String>,
-                /// 子商户appid
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sub_appid: Option<String>,
-                /// 商户订单号
-                pub out_trade_no: String,
-                /// 微信支付订单号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub transaction_id: Option<String>,
-                /// 交易类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub trade_type: Option<String>,
-                /// 交易状态
-                pub trade_state: String,
-                /// 交易状态描述
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub trade_state_desc: Option<String>,
-                /// 付款银行
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub bank_type: Option<String>,
-                /// 商户数据
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub attach: Option<String>,
-                /// 支付完成时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub success_time: Option<String>,
-                /// 支付者
-                pub payer: GetResponsePayer,
-                /// 订单金额
-                pub amount: GetResponseAmount,
-                /// 设备信息
-                pub device_info: GetResponseDeviceInfo,
-                /// 优惠详情
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
+            ///
+            /// The type is [`TransactionsResponse`](crate::api::v3::eduschoolpay::types::TransactionsResponse), which other answers share.
+            pub type GetResponse = crate::api::v3::eduschoolpay::types::TransactionsResponse;
+        }
+    }
+}
+/// Types that several operations of feature `eduschoolpay` share, one per shape: each operation's module names them under its own names too.
+pub mod types {
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct ContractsResponse {
+        /// 签约协议号
+        pub contract_id: String,
+        /// 商户号
+        pub mchid: String,
+        /// 商户appid
+        pub appid: String,
+        /// 商户appid下的用户标识
+        pub openid: String,
+        /// 签约模板号
+        pub plan_id: String,
+        /// 签约状态
+        pub contract_status: String,
+        /// 签约时间
+        pub create_time: String,
+        /// 外部签约号
+        pub out_contract_code: String,
+    }
+
+    /// 支付者
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct Payer {
+        /// 商户appid下的用户标识
+        pub openid: String,
+        /// 子商户appid下的用户标识
+        pub sub_openid: Option<String>,
+    }
+
+    /// 订单金额
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct Amount {
+        /// 订单金额
+        pub total: i64,
+        /// 用户支付金额
+        pub payer_total: Option<i64>,
+        /// 折扣
+        pub discount_total: Option<i64>,
+        /// 货币类型
+        pub currency: String,
+    }
+
+    /// 设备信息
+    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct DeviceInfo {
+        /// 设备号
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub device_id: Option<String>,
+        /// 商户端设备ip
+        pub device_ip: String,
+    }
+
+    impl DeviceInfo {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(device_ip: impl Into<String>) -> Self {
+            Self {
+                device_id: None,
+                device_ip: device_ip.into(),
             }
         }
+        /// Sets `device_id` (设备号).
+        pub fn with_device_id(mut self, device_id: impl Into<String>) -> Self {
+            self.device_id = Some(device_id.into());
+            self
+        }
+    }
+
+    /// PromotionDetail
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct PromotionDetail {
+        /// 券ID
+        pub coupon_id: String,
+        /// 优惠名称
+        pub name: Option<String>,
+        /// 优惠范围
+        pub scope: Option<String>,
+        /// 优惠类型
+        pub r#type: Option<String>,
+        /// 优惠券面额
+        pub amount: Option<i64>,
+        /// 活动ID
+        pub stock_id: String,
+        /// 微信出资
+        pub wechatpay_contribute: Option<i64>,
+        /// 商户出资
+        pub merchant_contribute: Option<i64>,
+        /// 其他出资
+        pub other_contribute: Option<i64>,
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct TransactionsResponse {
+        /// 商户号
+        pub mchid: String,
+        /// 商户appid
+        pub appid: String,
+        /// 子商户号
+        pub sub_mchid: Option<String>,
+        /// 子商户appid
+        pub sub_appid: Option<String>,
+        /// 商户订单号
+        pub out_trade_no: String,
+        /// 微信支付订单号
+        pub transaction_id: Option<String>,
+        /// 交易类型
+        pub trade_type: Option<String>,
+        /// 交易状态
+        pub trade_state: String,
+        /// 交易状态描述
+        pub trade_state_desc: Option<String>,
+        /// 付款银行
+        pub bank_type: Option<String>,
+        /// 商户数据
+        pub attach: Option<String>,
+        /// 支付完成时间
+        pub success_time: Option<String>,
+        /// 支付者
+        pub payer: crate::api::v3::eduschoolpay::types::Payer,
+        /// 订单金额
+        pub amount: crate::api::v3::eduschoolpay::types::Amount,
+        /// 设备信息
+        pub device_info: crate::api::v3::eduschoolpay::types::DeviceInfo,
+        /// 优惠详情
+        pub promotion_detail: Option<Vec<crate::api::v3::eduschoolpay::types::PromotionDetail>>,
     }
 }
 /// `/v3/eduschoolpay/users`
@@ -624,7 +725,8 @@ pub mod users {
             #[doc(alias = "查询用户签约列表API")]
             #[doc(alias = "查询用户签约列表")]
             #[crate::endpoint(GET, "/v3/eduschoolpay/users/<openid>/contracts", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 商户appid下的用户标识 (path)
                 pub openid: String,
@@ -638,35 +740,43 @@ pub mod users {
                 pub limit: Option<i64>,
             }
 
-            /// GetResponseData
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseData {
-                /// 签约协议号
-                pub contract_id: String,
-                /// 商户号
-                pub mchid: String,
-                /// 商户appid
-                pub appid: String,
-                /// 商户appid下的用户标识
-                pub openid: String,
-                /// 签约模板号
-                pub plan_id: String,
-                /// 签约状态
-                pub contract_status: String,
-                /// 签约时间
-                pub create_time: String,
-                /// 外部签约号
-                pub out_contract_code: String,
+            impl Get {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    openid: impl Into<String>,
+                    plan_id: impl Into<String>,
+                    contract_status: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        openid: openid.into(),
+                        plan_id: plan_id.into(),
+                        contract_status: contract_status.into(),
+                        offset: None,
+                        limit: None,
+                    }
+                }
+                /// Sets `offset` (分页页码 (query)).
+                pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
+                    self.offset = Some(offset.into());
+                    self
+                }
+                /// Sets `limit` (分页大小 (query)).
+                pub fn with_limit(mut self, limit: impl Into<i64>) -> Self {
+                    self.limit = Some(limit.into());
+                    self
+                }
             }
 
+            /// [`ContractsResponse`](crate::api::v3::eduschoolpay::types::ContractsResponse), one type for one shape, under the name it has here.
+            pub type GetResponseData = crate::api::v3::eduschoolpay::types::ContractsResponse;
+
             /// 相关链接
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct GetResponseLinks {
                 /// 下一页链接
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub next: Option<String>,
                 /// 上一页链接
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub prev: Option<String>,
                 /// 当前链接
                 #[serde(rename = "self")]
@@ -674,11 +784,10 @@ pub mod users {
             }
 
             /// What `GET /v3/eduschoolpay/users/{openid}/contracts` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct GetResponse {
                 /// 查询结果列表
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub data: Option<Vec<GetResponseData>>,
+                pub data: Option<Vec<crate::api::v3::eduschoolpay::types::ContractsResponse>>,
                 /// 请求资源起始位置
                 pub offset: i64,
                 /// 最大资源条数
@@ -699,14 +808,15 @@ pub mod users {
             #[doc(alias = "商户查询用户欠款状态API")]
             #[doc(alias = "商户查询用户欠款状态")]
             #[crate::endpoint(GET, "/v3/eduschoolpay/users/<openid>/debt-state", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 商户appid下的用户标识 (path)
                 pub openid: String,
             }
 
             /// What `GET /v3/eduschoolpay/users/{openid}/debt-state` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct GetResponse {
                 /// 商户appid
                 pub appid: String,

@@ -18,7 +18,8 @@ pub mod users {
             #[doc(alias = "用户openid转换API")]
             #[doc(alias = "用户openid转换")]
             #[crate::endpoint(POST, "/v3/express/users/<openid>/transform", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 用户openid (path)
                 pub openid: String,
@@ -27,7 +28,7 @@ pub mod users {
             }
 
             /// What `POST /v3/express/users/{openid}/transform` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct PostResponse {
                 /// 转换后的openid
                 pub openid: String,

@@ -13,7 +13,8 @@ pub mod users {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/android/sid.html)
         #[doc(alias = "查询用户授权的实名信息")]
         #[crate::endpoint(GET, "/v3/facemch/users/<face_sid>", response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Get {
             /// 终端设备识别用户成功后返回的凭证 (path)
             pub face_sid: String,
@@ -29,6 +30,40 @@ pub mod users {
             pub sub_serial_no: Option<String>,
         }
 
+        impl Get {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                face_sid: impl Into<String>,
+                info_type: impl Into<GetInfoType>,
+                appid: impl Into<String>,
+            ) -> Self {
+                Self {
+                    face_sid: face_sid.into(),
+                    info_type: info_type.into(),
+                    appid: appid.into(),
+                    sub_mchid: None,
+                    sub_appid: None,
+                    sub_serial_no: None,
+                }
+            }
+            /// Sets `sub_mchid` (微信支付分配的子商户号 (query)).
+            pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                self.sub_mchid = Some(sub_mchid.into());
+                self
+            }
+            /// Sets `sub_appid` (微信分配的子商户公众账号ID (query)).
+            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                self.sub_appid = Some(sub_appid.into());
+                self
+            }
+            /// Sets `sub_serial_no` (商户证书序列号 (query)).
+            pub fn with_sub_serial_no(mut self, sub_serial_no: impl Into<String>) -> Self {
+                self.sub_serial_no = Some(sub_serial_no.into());
+                self
+            }
+        }
+
         string_enum! {
             /// 标识本次请求获取的信息类型
             pub enum GetInfoType {
@@ -40,33 +75,26 @@ pub mod users {
         }
 
         /// 姓名信息
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
         pub struct GetResponseRealNameInfo {
             /// 加密后的姓名信息
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub encrypted_real_name: Option<String>,
             /// credential_type
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub credential_type: Option<i64>,
             /// 加密后的身份证号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub encrypted_credential_id: Option<String>,
         }
 
         /// What `GET /v3/facemch/users/{face_sid}` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
         pub struct GetResponse {
             /// UnionID
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub union_id: Option<String>,
             /// 用户在商户appid下的唯标识
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub openid: Option<String>,
             /// 用户在商户appid下的唯标识
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_openid: Option<String>,
             /// 姓名信息
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub real_name_info: Option<GetResponseRealNameInfo>,
         }
     }

@@ -15,7 +15,8 @@ pub mod brand_redpacket {
         /// Idempotent by `out_batch_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "品牌商户发放红包")]
         #[crate::endpoint(POST, "/v3/fund-app/brand-redpacket/brand-merchant-batches", response = PostResponse, serial)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 品牌ID
             pub brand_id: i64,
@@ -49,7 +50,8 @@ pub mod brand_redpacket {
         }
 
         /// PostDetailList
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostDetailList {
             /// 商家品牌红包明细单号
             pub out_detail_no: String,
@@ -65,35 +67,44 @@ pub mod brand_redpacket {
             pub remark: String,
         }
 
-        string_enum! {
-            /// 批次单状态
-            pub enum PostResponseBatchState {
-                /// `WAIT_PAY`
-                WaitPay = "WAIT_PAY",
-                /// `ACCEPTED`
-                Accepted = "ACCEPTED",
-                /// `PROCESSING`
-                Processing = "PROCESSING",
-                /// `FINISHED`
-                Finished = "FINISHED",
-                /// `CLOSED`
-                Closed = "CLOSED",
+        impl PostDetailList {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                out_detail_no: impl Into<String>,
+                amount: impl Into<i64>,
+                openid: impl Into<String>,
+                remark: impl Into<String>,
+            ) -> Self {
+                Self {
+                    out_detail_no: out_detail_no.into(),
+                    amount: amount.into(),
+                    openid: openid.into(),
+                    user_name: None,
+                    remark: remark.into(),
+                }
+            }
+            /// Sets `user_name` (接收红包用户姓名).
+            pub fn with_user_name(mut self, user_name: impl Into<String>) -> Self {
+                self.user_name = Some(user_name.into());
+                self
             }
         }
 
+        /// [`BatchState`](crate::api::v3::fund_app::types::BatchState), one type for one shape, under the name it has here.
+        pub type PostResponseBatchState = crate::api::v3::fund_app::types::BatchState;
+
         /// What `POST /v3/fund-app/brand-redpacket/brand-merchant-batches` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 商家品牌红包批次单号
             pub out_batch_no: String,
             /// 微信支付品牌红包批次单号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub batch_no: Option<String>,
             /// 品牌红包批次创建时间
             pub create_time: String,
             /// 批次单状态
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub batch_state: Option<PostResponseBatchState>,
+            pub batch_state: Option<crate::api::v3::fund_app::types::BatchState>,
         }
 
         /// `/v3/fund-app/brand-redpacket/brand-merchant-batches/{batch_no}`
@@ -103,129 +114,66 @@ pub mod brand_redpacket {
             /// `GET /v3/fund-app/brand-redpacket/brand-merchant-batches/{batch_no}`
             #[doc(alias = "微信支付批次单号查询批次单")]
             #[crate::endpoint(GET, "/v3/fund-app/brand-redpacket/brand-merchant-batches/<batch_no>", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 微信支付品牌红包批次单号 (path)
                 pub batch_no: String,
                 /// 是否需要查询品牌红包明细单 (query)
                 pub need_query_detail: Option<bool>,
                 /// 品牌红包明细单状态 (query)
-                pub detail_state: Option<GetDetailState>,
+                pub detail_state: Option<crate::api::v3::fund_app::types::DetailState2>,
             }
 
-            string_enum! {
-                /// 品牌红包明细单状态
-                pub enum GetDetailState {
-                    /// `DETAIL_VIEW_ALL`
-                    DetailViewAll = "DETAIL_VIEW_ALL",
-                    /// `DETAIL_VIEW_SUCCESS`
-                    DetailViewSuccess = "DETAIL_VIEW_SUCCESS",
-                    /// `DETAIL_VIEW_FAIL`
-                    DetailViewFail = "DETAIL_VIEW_FAIL",
+            impl Get {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(batch_no: impl Into<String>) -> Self {
+                    Self {
+                        batch_no: batch_no.into(),
+                        need_query_detail: None,
+                        detail_state: None,
+                    }
+                }
+                /// Sets `need_query_detail` (是否需要查询品牌红包明细单 (query)).
+                pub fn with_need_query_detail(
+                    mut self,
+                    need_query_detail: impl Into<bool>,
+                ) -> Self {
+                    self.need_query_detail = Some(need_query_detail.into());
+                    self
+                }
+                /// Sets `detail_state` (品牌红包明细单状态 (query)).
+                pub fn with_detail_state(
+                    mut self,
+                    detail_state: impl Into<crate::api::v3::fund_app::types::DetailState2>,
+                ) -> Self {
+                    self.detail_state = Some(detail_state.into());
+                    self
                 }
             }
 
-            string_enum! {
-                /// 批次单状态
-                pub enum GetResponseBatchState {
-                    /// `WAIT_PAY`
-                    WaitPay = "WAIT_PAY",
-                    /// `ACCEPTED`
-                    Accepted = "ACCEPTED",
-                    /// `PROCESSING`
-                    Processing = "PROCESSING",
-                    /// `FINISHED`
-                    Finished = "FINISHED",
-                    /// `CLOSED`
-                    Closed = "CLOSED",
-                }
-            }
+            /// [`DetailState2`](crate::api::v3::fund_app::types::DetailState2), one type for one shape, under the name it has here.
+            pub type GetDetailState = crate::api::v3::fund_app::types::DetailState2;
 
-            string_enum! {
-                /// 品牌红包批次单关闭原因
-                pub enum GetResponseCloseReason {
-                    /// `MERCHANT_REVOCATION`
-                    MerchantRevocation = "MERCHANT_REVOCATION",
-                    /// `SYSTEM_OVERDUE_CLOSE`
-                    SystemOverdueClose = "SYSTEM_OVERDUE_CLOSE",
-                }
-            }
+            /// [`BatchState`](crate::api::v3::fund_app::types::BatchState), one type for one shape, under the name it has here.
+            pub type GetResponseBatchState = crate::api::v3::fund_app::types::BatchState;
 
-            string_enum! {
-                /// 品牌红包明细单状态
-                pub enum GetResponseDetailListDetailState {
-                    /// `DETAIL_INIT`
-                    DetailInit = "DETAIL_INIT",
-                    /// `DETAIL_WAIT_PAY`
-                    DetailWaitPay = "DETAIL_WAIT_PAY",
-                    /// `DETAIL_PROCESSING`
-                    DetailProcessing = "DETAIL_PROCESSING",
-                    /// `DETAIL_SUCCESS`
-                    DetailSuccess = "DETAIL_SUCCESS",
-                    /// `DETAIL_FAIL`
-                    DetailFail = "DETAIL_FAIL",
-                }
-            }
+            /// [`CloseReason`](crate::api::v3::fund_app::types::CloseReason), one type for one shape, under the name it has here.
+            pub type GetResponseCloseReason = crate::api::v3::fund_app::types::CloseReason;
 
-            /// GetResponseDetailList
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseDetailList {
-                /// 微信支付品牌红包明细单号
-                pub transfer_detail_no: String,
-                /// 商家品牌红包明细单号
-                pub out_detail_no: String,
-                /// 品牌红包明细单状态
-                pub detail_state: GetResponseDetailListDetailState,
-            }
+            /// [`DetailState`](crate::api::v3::fund_app::types::DetailState), one type for one shape, under the name it has here.
+            pub type GetResponseDetailListDetailState =
+                crate::api::v3::fund_app::types::DetailState;
+
+            /// [`DetailList`](crate::api::v3::fund_app::types::DetailList), one type for one shape, under the name it has here.
+            pub type GetResponseDetailList = crate::api::v3::fund_app::types::DetailList;
 
             /// What `GET /v3/fund-app/brand-redpacket/brand-merchant-batches/{batch_no}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponse {
-                /// 品牌主商户号
-                pub brand_mchid: String,
-                /// 微信支付品牌红包批次单号
-                pub batch_no: String,
-                /// 商家品牌红包批次单号
-                pub out_batch_no: String,
-                /// 品牌ID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub brand_id: Option<i64>,
-                /// 品牌红包模板ID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub template_id: Option<String>,
-                /// 品牌AppID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub brand_appid: Option<String>,
-                /// 批次单状态
-                pub batch_state: GetResponseBatchState,
-                /// 品牌红包批次名称
-                pub batch_name: String,
-                /// 品牌红包批次备注
-                pub batch_remark: String,
-                /// 品牌红包批次单关闭原因
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub close_reason: Option<GetResponseCloseReason>,
-                /// 总金额
-                pub total_amount: i64,
-                /// 总笔数
-                pub total_num: i64,
-                /// 品牌红包批次创建时间
-                pub create_time: crate::DateTime,
-                /// 品牌红包批次更新时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub update_time: Option<crate::DateTime>,
-                /// 发放成功金额
-                pub success_amount: i64,
-                /// 发放成功笔数
-                pub success_num: i64,
-                /// 发放失败金额
-                pub fail_amount: i64,
-                /// 发放失败笔数
-                pub fail_num: i64,
-                /// 品牌红包明细列表
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub detail_list: Option<Vec<GetResponseDetailList>>,
-            }
+            ///
+            /// The type is [`BrandRedpacketBrandMerchantBatchesResponse`](crate::api::v3::fund_app::types::BrandRedpacketBrandMerchantBatchesResponse), which other answers share.
+            pub type GetResponse =
+                crate::api::v3::fund_app::types::BrandRedpacketBrandMerchantBatchesResponse;
 
             /// `/v3/fund-app/brand-redpacket/brand-merchant-batches/{batch_no}/details`
             pub mod details {
@@ -236,7 +184,8 @@ pub mod brand_redpacket {
                     /// `GET /v3/fund-app/brand-redpacket/brand-merchant-batches/{batch_no}/details/{detail_no}`
                     #[doc(alias = "商家明细单号查询明细单")]
                     #[crate::endpoint(GET, "/v3/fund-app/brand-redpacket/brand-merchant-batches/<batch_no>/details/<detail_no>", response = GetResponse)]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct Get {
                         /// 微信支付品牌红包批次单号 (path)
                         pub batch_no: String,
@@ -244,108 +193,16 @@ pub mod brand_redpacket {
                         pub detail_no: String,
                     }
 
-                    string_enum! {
-                        /// 品牌红包明细单状态
-                        pub enum GetResponseDetailState {
-                            /// `DETAIL_INIT`
-                            DetailInit = "DETAIL_INIT",
-                            /// `DETAIL_WAIT_PAY`
-                            DetailWaitPay = "DETAIL_WAIT_PAY",
-                            /// `DETAIL_PROCESSING`
-                            DetailProcessing = "DETAIL_PROCESSING",
-                            /// `DETAIL_SUCCESS`
-                            DetailSuccess = "DETAIL_SUCCESS",
-                            /// `DETAIL_FAIL`
-                            DetailFail = "DETAIL_FAIL",
-                        }
-                    }
+                    /// [`DetailState`](crate::api::v3::fund_app::types::DetailState), one type for one shape, under the name it has here.
+                    pub type GetResponseDetailState = crate::api::v3::fund_app::types::DetailState;
 
-                    string_enum! {
-                        /// 失败原因
-                        pub enum GetResponseFailReason {
-                            /// `ACCOUNT_FROZEN`
-                            AccountFrozen = "ACCOUNT_FROZEN",
-                            /// `REAL_NAME_CHECK_FAIL`
-                            RealNameCheckFail = "REAL_NAME_CHECK_FAIL",
-                            /// `NAME_NOT_CORRECT`
-                            NameNotCorrect = "NAME_NOT_CORRECT",
-                            /// `OPENID_INVALID`
-                            OpenidInvalid = "OPENID_INVALID",
-                            /// `TRANSFER_QUOTA_EXCEED`
-                            TransferQuotaExceed = "TRANSFER_QUOTA_EXCEED",
-                            /// `DAY_RECEIVED_QUOTA_EXCEED`
-                            DayReceivedQuotaExceed = "DAY_RECEIVED_QUOTA_EXCEED",
-                            /// `DAY_RECEIVED_COUNT_EXCEED`
-                            DayReceivedCountExceed = "DAY_RECEIVED_COUNT_EXCEED",
-                            /// `PRODUCT_AUTH_CHECK_FAIL`
-                            ProductAuthCheckFail = "PRODUCT_AUTH_CHECK_FAIL",
-                            /// `OVERDUE_CLOSE`
-                            OverdueClose = "OVERDUE_CLOSE",
-                            /// `ACCOUNT_NOT_EXIST`
-                            AccountNotExist = "ACCOUNT_NOT_EXIST",
-                            /// `TRANSFER_RISK`
-                            TransferRisk = "TRANSFER_RISK",
-                            /// `USER_ACCOUNT_LIMIT`
-                            UserAccountLimit = "USER_ACCOUNT_LIMIT",
-                            /// `FAIL_REASON_UNKNOWN`
-                            FailReasonUnknown = "FAIL_REASON_UNKNOWN",
-                            /// `PAYER_ACCOUNT_ABNORMAL`
-                            PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
-                            /// `PAYEE_ACCOUNT_ABNORMAL`
-                            PayeeAccountAbnormal = "PAYEE_ACCOUNT_ABNORMAL",
-                            /// `USER_RECEIVE_OVERDUE`
-                            UserReceiveOverdue = "USER_RECEIVE_OVERDUE",
-                            /// `REMARK_NOT_CORRECT`
-                            RemarkNotCorrect = "REMARK_NOT_CORRECT",
-                            /// `MERCHANT_REJECT`
-                            MerchantReject = "MERCHANT_REJECT",
-                            /// `MERCHANT_NOT_CONFIRM`
-                            MerchantNotConfirm = "MERCHANT_NOT_CONFIRM",
-                            /// `BLOCK_B2C_USERLIMITAMOUNT_BSRULE_MONTH`
-                            BlockB2CUserlimitamountBsruleMonth = "BLOCK_B2C_USERLIMITAMOUNT_BSRULE_MONTH",
-                        }
-                    }
+                    /// [`FailReason`](crate::api::v3::fund_app::types::FailReason), one type for one shape, under the name it has here.
+                    pub type GetResponseFailReason = crate::api::v3::fund_app::types::FailReason;
 
                     /// What `GET /v3/fund-app/brand-redpacket/brand-merchant-batches/{batch_no}/details/{detail_no}` answers.
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct GetResponse {
-                        /// 品牌主商户号
-                        pub brand_mchid: String,
-                        /// 商家品牌红包批次单号
-                        pub out_batch_no: String,
-                        /// 微信支付品牌红包批次单号
-                        pub batch_no: String,
-                        /// 商家品牌红包明细单号
-                        pub out_detail_no: String,
-                        /// 微信支付品牌红包明细单号
-                        pub detail_no: String,
-                        /// 品牌红包明细单状态
-                        pub detail_state: GetResponseDetailState,
-                        /// 红包金额
-                        pub amount: i64,
-                        /// 红包备注
-                        pub remark: String,
-                        /// 失败原因
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub fail_reason: Option<GetResponseFailReason>,
-                        /// 接收红包用户OpenID
-                        pub openid: String,
-                        /// 接收红包用户姓名
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub user_name: Option<String>,
-                        /// 品牌红包发起时间
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub initiate_time: Option<crate::DateTime>,
-                        /// 品牌红包更新时间
-                        pub update_time: crate::DateTime,
-                        /// 品牌ID
-                        pub brand_id: i64,
-                        /// 品牌红包模板ID
-                        pub template_id: String,
-                        /// 品牌AppID
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub brand_appid: Option<String>,
-                    }
+                    ///
+                    /// The type is [`BrandRedpacketResponse`](crate::api::v3::fund_app::types::BrandRedpacketResponse), which other answers share.
+                    pub type GetResponse = crate::api::v3::fund_app::types::BrandRedpacketResponse;
                 }
             }
         }
@@ -359,129 +216,66 @@ pub mod brand_redpacket {
             /// `GET /v3/fund-app/brand-redpacket/brand-merchant-out-batches/{out_batch_no}`
             #[doc(alias = "商家批次单号查询批次单")]
             #[crate::endpoint(GET, "/v3/fund-app/brand-redpacket/brand-merchant-out-batches/<out_batch_no>", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 商家品牌红包批次单号 (path)
                 pub out_batch_no: String,
                 /// 是否需要查询品牌红包明细单 (query)
                 pub need_query_detail: Option<bool>,
                 /// 品牌红包明细单状态 (query)
-                pub detail_state: Option<GetDetailState>,
+                pub detail_state: Option<crate::api::v3::fund_app::types::DetailState2>,
             }
 
-            string_enum! {
-                /// 品牌红包明细单状态
-                pub enum GetDetailState {
-                    /// `DETAIL_VIEW_ALL`
-                    DetailViewAll = "DETAIL_VIEW_ALL",
-                    /// `DETAIL_VIEW_SUCCESS`
-                    DetailViewSuccess = "DETAIL_VIEW_SUCCESS",
-                    /// `DETAIL_VIEW_FAIL`
-                    DetailViewFail = "DETAIL_VIEW_FAIL",
+            impl Get {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(out_batch_no: impl Into<String>) -> Self {
+                    Self {
+                        out_batch_no: out_batch_no.into(),
+                        need_query_detail: None,
+                        detail_state: None,
+                    }
+                }
+                /// Sets `need_query_detail` (是否需要查询品牌红包明细单 (query)).
+                pub fn with_need_query_detail(
+                    mut self,
+                    need_query_detail: impl Into<bool>,
+                ) -> Self {
+                    self.need_query_detail = Some(need_query_detail.into());
+                    self
+                }
+                /// Sets `detail_state` (品牌红包明细单状态 (query)).
+                pub fn with_detail_state(
+                    mut self,
+                    detail_state: impl Into<crate::api::v3::fund_app::types::DetailState2>,
+                ) -> Self {
+                    self.detail_state = Some(detail_state.into());
+                    self
                 }
             }
 
-            string_enum! {
-                /// 批次单状态
-                pub enum GetResponseBatchState {
-                    /// `WAIT_PAY`
-                    WaitPay = "WAIT_PAY",
-                    /// `ACCEPTED`
-                    Accepted = "ACCEPTED",
-                    /// `PROCESSING`
-                    Processing = "PROCESSING",
-                    /// `FINISHED`
-                    Finished = "FINISHED",
-                    /// `CLOSED`
-                    Closed = "CLOSED",
-                }
-            }
+            /// [`DetailState2`](crate::api::v3::fund_app::types::DetailState2), one type for one shape, under the name it has here.
+            pub type GetDetailState = crate::api::v3::fund_app::types::DetailState2;
 
-            string_enum! {
-                /// 品牌红包批次单关闭原因
-                pub enum GetResponseCloseReason {
-                    /// `MERCHANT_REVOCATION`
-                    MerchantRevocation = "MERCHANT_REVOCATION",
-                    /// `SYSTEM_OVERDUE_CLOSE`
-                    SystemOverdueClose = "SYSTEM_OVERDUE_CLOSE",
-                }
-            }
+            /// [`BatchState`](crate::api::v3::fund_app::types::BatchState), one type for one shape, under the name it has here.
+            pub type GetResponseBatchState = crate::api::v3::fund_app::types::BatchState;
 
-            string_enum! {
-                /// 品牌红包明细单状态
-                pub enum GetResponseDetailListDetailState {
-                    /// `DETAIL_INIT`
-                    DetailInit = "DETAIL_INIT",
-                    /// `DETAIL_WAIT_PAY`
-                    DetailWaitPay = "DETAIL_WAIT_PAY",
-                    /// `DETAIL_PROCESSING`
-                    DetailProcessing = "DETAIL_PROCESSING",
-                    /// `DETAIL_SUCCESS`
-                    DetailSuccess = "DETAIL_SUCCESS",
-                    /// `DETAIL_FAIL`
-                    DetailFail = "DETAIL_FAIL",
-                }
-            }
+            /// [`CloseReason`](crate::api::v3::fund_app::types::CloseReason), one type for one shape, under the name it has here.
+            pub type GetResponseCloseReason = crate::api::v3::fund_app::types::CloseReason;
 
-            /// GetResponseDetailList
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseDetailList {
-                /// 微信支付品牌红包明细单号
-                pub transfer_detail_no: String,
-                /// 商家品牌红包明细单号
-                pub out_detail_no: String,
-                /// 品牌红包明细单状态
-                pub detail_state: GetResponseDetailListDetailState,
-            }
+            /// [`DetailState`](crate::api::v3::fund_app::types::DetailState), one type for one shape, under the name it has here.
+            pub type GetResponseDetailListDetailState =
+                crate::api::v3::fund_app::types::DetailState;
+
+            /// [`DetailList`](crate::api::v3::fund_app::types::DetailList), one type for one shape, under the name it has here.
+            pub type GetResponseDetailList = crate::api::v3::fund_app::types::DetailList;
 
             /// What `GET /v3/fund-app/brand-redpacket/brand-merchant-out-batches/{out_batch_no}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponse {
-                /// 品牌主商户号
-                pub brand_mchid: String,
-                /// 微信支付品牌红包批次单号
-                pub batch_no: String,
-                /// 商家品牌红包批次单号
-                pub out_batch_no: String,
-                /// 品牌ID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub brand_id: Option<i64>,
-                /// 品牌红包模板ID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub template_id: Option<String>,
-                /// 品牌AppID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub brand_appid: Option<String>,
-                /// 批次单状态
-                pub batch_state: GetResponseBatchState,
-                /// 品牌红包批次名称
-                pub batch_name: String,
-                /// 品牌红包批次备注
-                pub batch_remark: String,
-                /// 品牌红包批次单关闭原因
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub close_reason: Option<GetResponseCloseReason>,
-                /// 总金额
-                pub total_amount: i64,
-                /// 总笔数
-                pub total_num: i64,
-                /// 品牌红包批次创建时间
-                pub create_time: crate::DateTime,
-                /// 品牌红包批次更新时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub update_time: Option<crate::DateTime>,
-                /// 发放成功金额
-                pub success_amount: i64,
-                /// 发放成功笔数
-                pub success_num: i64,
-                /// 发放失败金额
-                pub fail_amount: i64,
-                /// 发放失败笔数
-                pub fail_num: i64,
-                /// 品牌红包明细列表
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub detail_list: Option<Vec<GetResponseDetailList>>,
-            }
+            ///
+            /// The type is [`BrandRedpacketBrandMerchantBatchesResponse`](crate::api::v3::fund_app::types::BrandRedpacketBrandMerchantBatchesResponse), which other answers share.
+            pub type GetResponse =
+                crate::api::v3::fund_app::types::BrandRedpacketBrandMerchantBatchesResponse;
 
             /// `/v3/fund-app/brand-redpacket/brand-merchant-out-batches/{out_batch_no}/out-details`
             pub mod out_details {
@@ -492,7 +286,8 @@ pub mod brand_redpacket {
                     /// `GET /v3/fund-app/brand-redpacket/brand-merchant-out-batches/{out_batch_no}/out-details/{out_detail_no}`
                     #[doc(alias = "商家明细单号查询明细单")]
                     #[crate::endpoint(GET, "/v3/fund-app/brand-redpacket/brand-merchant-out-batches/<out_batch_no>/out-details/<out_detail_no>", response = GetResponse)]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct Get {
                         /// 商家品牌红包批次单号 (path)
                         pub out_batch_no: String,
@@ -500,108 +295,16 @@ pub mod brand_redpacket {
                         pub out_detail_no: String,
                     }
 
-                    string_enum! {
-                        /// 品牌红包明细单状态
-                        pub enum GetResponseDetailState {
-                            /// `DETAIL_INIT`
-                            DetailInit = "DETAIL_INIT",
-                            /// `DETAIL_WAIT_PAY`
-                            DetailWaitPay = "DETAIL_WAIT_PAY",
-                            /// `DETAIL_PROCESSING`
-                            DetailProcessing = "DETAIL_PROCESSING",
-                            /// `DETAIL_SUCCESS`
-                            DetailSuccess = "DETAIL_SUCCESS",
-                            /// `DETAIL_FAIL`
-                            DetailFail = "DETAIL_FAIL",
-                        }
-                    }
+                    /// [`DetailState`](crate::api::v3::fund_app::types::DetailState), one type for one shape, under the name it has here.
+                    pub type GetResponseDetailState = crate::api::v3::fund_app::types::DetailState;
 
-                    string_enum! {
-                        /// 失败原因
-                        pub enum GetResponseFailReason {
-                            /// `ACCOUNT_FROZEN`
-                            AccountFrozen = "ACCOUNT_FROZEN",
-                            /// `REAL_NAME_CHECK_FAIL`
-                            RealNameCheckFail = "REAL_NAME_CHECK_FAIL",
-                            /// `NAME_NOT_CORRECT`
-                            NameNotCorrect = "NAME_NOT_CORRECT",
-                            /// `OPENID_INVALID`
-                            OpenidInvalid = "OPENID_INVALID",
-                            /// `TRANSFER_QUOTA_EXCEED`
-                            TransferQuotaExceed = "TRANSFER_QUOTA_EXCEED",
-                            /// `DAY_RECEIVED_QUOTA_EXCEED`
-                            DayReceivedQuotaExceed = "DAY_RECEIVED_QUOTA_EXCEED",
-                            /// `DAY_RECEIVED_COUNT_EXCEED`
-                            DayReceivedCountExceed = "DAY_RECEIVED_COUNT_EXCEED",
-                            /// `PRODUCT_AUTH_CHECK_FAIL`
-                            ProductAuthCheckFail = "PRODUCT_AUTH_CHECK_FAIL",
-                            /// `OVERDUE_CLOSE`
-                            OverdueClose = "OVERDUE_CLOSE",
-                            /// `ACCOUNT_NOT_EXIST`
-                            AccountNotExist = "ACCOUNT_NOT_EXIST",
-                            /// `TRANSFER_RISK`
-                            TransferRisk = "TRANSFER_RISK",
-                            /// `USER_ACCOUNT_LIMIT`
-                            UserAccountLimit = "USER_ACCOUNT_LIMIT",
-                            /// `FAIL_REASON_UNKNOWN`
-                            FailReasonUnknown = "FAIL_REASON_UNKNOWN",
-                            /// `PAYER_ACCOUNT_ABNORMAL`
-                            PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
-                            /// `PAYEE_ACCOUNT_ABNORMAL`
-                            PayeeAccountAbnormal = "PAYEE_ACCOUNT_ABNORMAL",
-                            /// `USER_RECEIVE_OVERDUE`
-                            UserReceiveOverdue = "USER_RECEIVE_OVERDUE",
-                            /// `REMARK_NOT_CORRECT`
-                            RemarkNotCorrect = "REMARK_NOT_CORRECT",
-                            /// `MERCHANT_REJECT`
-                            MerchantReject = "MERCHANT_REJECT",
-                            /// `MERCHANT_NOT_CONFIRM`
-                            MerchantNotConfirm = "MERCHANT_NOT_CONFIRM",
-                            /// `BLOCK_B2C_USERLIMITAMOUNT_BSRULE_MONTH`
-                            BlockB2CUserlimitamountBsruleMonth = "BLOCK_B2C_USERLIMITAMOUNT_BSRULE_MONTH",
-                        }
-                    }
+                    /// [`FailReason`](crate::api::v3::fund_app::types::FailReason), one type for one shape, under the name it has here.
+                    pub type GetResponseFailReason = crate::api::v3::fund_app::types::FailReason;
 
                     /// What `GET /v3/fund-app/brand-redpacket/brand-merchant-out-batches/{out_batch_no}/out-details/{out_detail_no}` answers.
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct GetResponse {
-                        /// 品牌主商户号
-                        pub brand_mchid: String,
-                        /// 商家品牌红包批次单号
-                        pub out_batch_no: String,
-                        /// 微信支付品牌红包批次单号
-                        pub batch_no: String,
-                        /// 商家品牌红包明细单号
-                        pub out_detail_no: String,
-                        /// 微信支付品牌红包明细单号
-                        pub detail_no: String,
-                        /// 品牌红包明细单状态
-                        pub detail_state: GetResponseDetailState,
-                        /// 红包金额
-                        pub amount: i64,
-                        /// 红包备注
-                        pub remark: String,
-                        /// 失败原因
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub fail_reason: Option<GetResponseFailReason>,
-                        /// 接收红包用户OpenID
-                        pub openid: String,
-                        /// 接收红包用户姓名
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub user_name: Option<String>,
-                        /// 品牌红包发起时间
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub initiate_time: Option<crate::DateTime>,
-                        /// 品牌红包更新时间
-                        pub update_time: crate::DateTime,
-                        /// 品牌ID
-                        pub brand_id: i64,
-                        /// 品牌红包模板ID
-                        pub template_id: String,
-                        /// 品牌AppID
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub brand_appid: Option<String>,
-                    }
+                    ///
+                    /// The type is [`BrandRedpacketResponse`](crate::api::v3::fund_app::types::BrandRedpacketResponse), which other answers share.
+                    pub type GetResponse = crate::api::v3::fund_app::types::BrandRedpacketResponse;
                 }
             }
         }
@@ -622,7 +325,8 @@ pub mod mch_transfer {
             /// Idempotent by `out_bill_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "商户单号申请电子回单")]
             #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/elecsign/out-bill-no", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 商户转账单号
                 #[wxpay(idempotency_key)]
@@ -630,13 +334,10 @@ pub mod mch_transfer {
             }
 
             /// What `POST /v3/fund-app/mch-transfer/elecsign/out-bill-no` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponse {
-                /// 申请单状态
-                pub state: String,
-                /// 申请单创建时间
-                pub create_time: String,
-            }
+            ///
+            /// The type is [`MchTransferElecsignOutBillNoResponse`](crate::api::v3::fund_app::types::MchTransferElecsignOutBillNoResponse), which other answers share.
+            pub type PostResponse =
+                crate::api::v3::fund_app::types::MchTransferElecsignOutBillNoResponse;
 
             /// `/v3/fund-app/mch-transfer/elecsign/out-bill-no/{out_bill_no}`
             pub mod _out_bill_no_ {
@@ -647,56 +348,23 @@ pub mod mch_transfer {
                 /// [官方文档](https://pay.weixin.qq.com/doc/v3/merchant/4012716436)
                 #[doc(alias = "商户单号查询电子回单")]
                 #[crate::endpoint(GET, "/v3/fund-app/mch-transfer/elecsign/out-bill-no/<out_bill_no>", response = GetResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Get {
                     /// 商户转账单号 (path)
                     pub out_bill_no: String,
                 }
 
-                string_enum! {
-                    /// 申请单状态
-                    pub enum GetResponseState {
-                        /// `GENERATING`
-                        Generating = "GENERATING",
-                        /// `FINISHED`
-                        Finished = "FINISHED",
-                        /// `FAILED`
-                        Failed = "FAILED",
-                    }
-                }
+                /// [`State`](crate::api::v3::fund_app::types::State), one type for one shape, under the name it has here.
+                pub type GetResponseState = crate::api::v3::fund_app::types::State;
 
-                string_enum! {
-                    /// 回单文件摘要类型
-                    pub enum GetResponseHashType {
-                        /// `SHA256`
-                        Sha256 = "SHA256",
-                        /// `SM3`
-                        Sm3 = "SM3",
-                    }
-                }
+                /// [`HashType`](crate::api::v3::fund_app::types::HashType), one type for one shape, under the name it has here.
+                pub type GetResponseHashType = crate::api::v3::fund_app::types::HashType;
 
                 /// What `GET /v3/fund-app/mch-transfer/elecsign/out-bill-no/{out_bill_no}` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponse {
-                    /// 申请单状态
-                    pub state: GetResponseState,
-                    /// 申请单创建时间
-                    pub create_time: String,
-                    /// 申请单更新时间
-                    pub update_time: String,
-                    /// 回单文件摘要类型
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub hash_type: Option<GetResponseHashType>,
-                    /// 回单文件摘要值
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub hash_value: Option<String>,
-                    /// 回单文件下载地址
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub download_url: Option<String>,
-                    /// 失败原因
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub fail_reason: Option<String>,
-                }
+                ///
+                /// The type is [`MchTransferResponse`](crate::api::v3::fund_app::types::MchTransferResponse), which other answers share.
+                pub type GetResponse = crate::api::v3::fund_app::types::MchTransferResponse;
             }
         }
         /// `/v3/fund-app/mch-transfer/elecsign/transfer-bill-no`
@@ -710,20 +378,18 @@ pub mod mch_transfer {
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[doc(alias = "微信单号申请电子回单")]
             #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/elecsign/transfer-bill-no", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 微信转账单号
                 pub transfer_bill_no: String,
             }
 
             /// What `POST /v3/fund-app/mch-transfer/elecsign/transfer-bill-no` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponse {
-                /// 申请单状态
-                pub state: String,
-                /// 申请单创建时间
-                pub create_time: String,
-            }
+            ///
+            /// The type is [`MchTransferElecsignOutBillNoResponse`](crate::api::v3::fund_app::types::MchTransferElecsignOutBillNoResponse), which other answers share.
+            pub type PostResponse =
+                crate::api::v3::fund_app::types::MchTransferElecsignOutBillNoResponse;
 
             /// `/v3/fund-app/mch-transfer/elecsign/transfer-bill-no/{transfer_bill_no}`
             pub mod _transfer_bill_no_ {
@@ -734,56 +400,23 @@ pub mod mch_transfer {
                 /// [官方文档](https://pay.weixin.qq.com/doc/v3/merchant/4012716455)
                 #[doc(alias = "微信单号查询电子回单")]
                 #[crate::endpoint(GET, "/v3/fund-app/mch-transfer/elecsign/transfer-bill-no/<transfer_bill_no>", response = GetResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Get {
                     /// 微信转账单号 (path)
                     pub transfer_bill_no: String,
                 }
 
-                string_enum! {
-                    /// 申请单状态
-                    pub enum GetResponseState {
-                        /// `GENERATING`
-                        Generating = "GENERATING",
-                        /// `FINISHED`
-                        Finished = "FINISHED",
-                        /// `FAILED`
-                        Failed = "FAILED",
-                    }
-                }
+                /// [`State`](crate::api::v3::fund_app::types::State), one type for one shape, under the name it has here.
+                pub type GetResponseState = crate::api::v3::fund_app::types::State;
 
-                string_enum! {
-                    /// 回单文件摘要类型
-                    pub enum GetResponseHashType {
-                        /// `SHA256`
-                        Sha256 = "SHA256",
-                        /// `SM3`
-                        Sm3 = "SM3",
-                    }
-                }
+                /// [`HashType`](crate::api::v3::fund_app::types::HashType), one type for one shape, under the name it has here.
+                pub type GetResponseHashType = crate::api::v3::fund_app::types::HashType;
 
                 /// What `GET /v3/fund-app/mch-transfer/elecsign/transfer-bill-no/{transfer_bill_no}` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponse {
-                    /// 申请单状态
-                    pub state: GetResponseState,
-                    /// 申请单创建时间
-                    pub create_time: String,
-                    /// 申请单更新时间
-                    pub update_time: String,
-                    /// 回单文件摘要类型
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub hash_type: Option<GetResponseHashType>,
-                    /// 回单文件摘要值
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub hash_value: Option<String>,
-                    /// 回单文件下载地址
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub download_url: Option<String>,
-                    /// 失败原因
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub fail_reason: Option<String>,
-                }
+                ///
+                /// The type is [`MchTransferResponse`](crate::api::v3::fund_app::types::MchTransferResponse), which other answers share.
+                pub type GetResponse = crate::api::v3::fund_app::types::MchTransferResponse;
             }
         }
     }
@@ -800,7 +433,8 @@ pub mod mch_transfer {
                     /// `GET /v3/fund-app/mch-transfer/partner/budget/{out_budget_no}/electronic-receipts`
                     #[doc(alias = "查询预算出资的电子回单")]
                     #[crate::endpoint(GET, "/v3/fund-app/mch-transfer/partner/budget/<out_budget_no>/electronic-receipts", response = GetResponse)]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct Get {
                         /// 商户预算单号 (path)
                         pub out_budget_no: String,
@@ -808,54 +442,17 @@ pub mod mch_transfer {
                         pub accept_id: String,
                     }
 
-                    string_enum! {
-                        /// 电子回单状态
-                        pub enum GetResponseReceiptState {
-                            /// `ACCEPTED`
-                            Accepted = "ACCEPTED",
-                            /// `FINISHED`
-                            Finished = "FINISHED",
-                        }
-                    }
+                    /// [`ReceiptState`](crate::api::v3::fund_app::types::ReceiptState), one type for one shape, under the name it has here.
+                    pub type GetResponseReceiptState =
+                        crate::api::v3::fund_app::types::ReceiptState;
 
-                    string_enum! {
-                        /// 电子回单文件的hash方法
-                        pub enum GetResponseHashType {
-                            /// `SHA256`
-                            Sha256 = "SHA256",
-                            /// `SM3`
-                            Sm3 = "SM3",
-                        }
-                    }
+                    /// [`HashType`](crate::api::v3::fund_app::types::HashType), one type for one shape, under the name it has here.
+                    pub type GetResponseHashType = crate::api::v3::fund_app::types::HashType;
 
                     /// What `GET /v3/fund-app/mch-transfer/partner/budget/{out_budget_no}/electronic-receipts` answers.
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct GetResponse {
-                        /// 商户预算单号
-                        pub out_budget_no: String,
-                        /// 开始日期
-                        pub start_date: String,
-                        /// 结束日期
-                        pub end_date: String,
-                        /// 出资商户号
-                        pub sponsor_mchid: String,
-                        /// 收款商户号
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub receiver_mchid: Option<String>,
-                        /// 电子回单状态
-                        pub receipt_state: GetResponseReceiptState,
-                        /// 受理凭证
-                        pub accept_id: String,
-                        /// 电子回单文件的hash方法
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub hash_type: Option<GetResponseHashType>,
-                        /// 电子回单文件的hash值
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub hash_value: Option<String>,
-                        /// 电子回单下载地址
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub download_url: Option<String>,
-                    }
+                    ///
+                    /// The type is [`MchTransferPartnerBudgetElectronicReceiptsResponse`](crate::api::v3::fund_app::types::MchTransferPartnerBudgetElectronicReceiptsResponse), which other answers share.
+                    pub type GetResponse = crate::api::v3::fund_app::types::MchTransferPartnerBudgetElectronicReceiptsResponse;
 
                     /// 申请预算出资的电子回单
                     ///
@@ -864,7 +461,8 @@ pub mod mch_transfer {
                     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                     #[doc(alias = "申请预算出资的电子回单")]
                     #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/partner/budget/<out_budget_no>/electronic-receipts", response = PostResponse)]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct Post {
                         /// 商户预算单号 (path)
                         pub out_budget_no: String,
@@ -878,54 +476,44 @@ pub mod mch_transfer {
                         pub receiver_mchid: Option<String>,
                     }
 
-                    string_enum! {
-                        /// 电子回单状态
-                        pub enum PostResponseReceiptState {
-                            /// `ACCEPTED`
-                            Accepted = "ACCEPTED",
-                            /// `FINISHED`
-                            Finished = "FINISHED",
+                    impl Post {
+                        /// A value with its required fields; every optional one is `None`
+                        /// until its `with_…` method sets it.
+                        pub fn new(
+                            out_budget_no: impl Into<String>,
+                            start_date: impl Into<String>,
+                            end_date: impl Into<String>,
+                            sponsor_mchid: impl Into<String>,
+                        ) -> Self {
+                            Self {
+                                out_budget_no: out_budget_no.into(),
+                                start_date: start_date.into(),
+                                end_date: end_date.into(),
+                                sponsor_mchid: sponsor_mchid.into(),
+                                receiver_mchid: None,
+                            }
+                        }
+                        /// Sets `receiver_mchid` (收款商户号).
+                        pub fn with_receiver_mchid(
+                            mut self,
+                            receiver_mchid: impl Into<String>,
+                        ) -> Self {
+                            self.receiver_mchid = Some(receiver_mchid.into());
+                            self
                         }
                     }
 
-                    string_enum! {
-                        /// 电子回单文件的hash方法
-                        pub enum PostResponseHashType {
-                            /// `SHA256`
-                            Sha256 = "SHA256",
-                            /// `SM3`
-                            Sm3 = "SM3",
-                        }
-                    }
+                    /// [`ReceiptState`](crate::api::v3::fund_app::types::ReceiptState), one type for one shape, under the name it has here.
+                    pub type PostResponseReceiptState =
+                        crate::api::v3::fund_app::types::ReceiptState;
+
+                    /// [`HashType`](crate::api::v3::fund_app::types::HashType), one type for one shape, under the name it has here.
+                    pub type PostResponseHashType = crate::api::v3::fund_app::types::HashType;
 
                     /// What `POST /v3/fund-app/mch-transfer/partner/budget/{out_budget_no}/electronic-receipts` answers.
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct PostResponse {
-                        /// 商户预算单号
-                        pub out_budget_no: String,
-                        /// 开始日期
-                        pub start_date: String,
-                        /// 结束日期
-                        pub end_date: String,
-                        /// 出资商户号
-                        pub sponsor_mchid: String,
-                        /// 收款商户号
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub receiver_mchid: Option<String>,
-                        /// 电子回单状态
-                        pub receipt_state: PostResponseReceiptState,
-                        /// 受理凭证
-                        pub accept_id: String,
-                        /// 电子回单文件的hash方法
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub hash_type: Option<PostResponseHashType>,
-                        /// 电子回单文件的hash值
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub hash_value: Option<String>,
-                        /// 电子回单下载地址
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub download_url: Option<String>,
-                    }
+                    ///
+                    /// The type is [`MchTransferPartnerBudgetElectronicReceiptsResponse`](crate::api::v3::fund_app::types::MchTransferPartnerBudgetElectronicReceiptsResponse), which other answers share.
+                    pub type PostResponse = crate::api::v3::fund_app::types::MchTransferPartnerBudgetElectronicReceiptsResponse;
                 }
             }
         }
@@ -938,7 +526,8 @@ pub mod mch_transfer {
             /// Idempotent by `out_budget_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "申请公益捐赠预算")]
             #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/partner/charity-budget", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 商户预算单号
                 #[wxpay(idempotency_key)]
@@ -957,62 +546,42 @@ pub mod mch_transfer {
                 pub notify_url: Option<String>,
             }
 
-            string_enum! {
-                /// 预算单状态
-                pub enum PostResponseState {
-                    /// `PENDING`
-                    Pending = "PENDING",
-                    /// `LOCKED`
-                    Locked = "LOCKED",
-                    /// `FINISHED`
-                    Finished = "FINISHED",
-                    /// `CLOSED`
-                    Closed = "CLOSED",
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    out_budget_no: impl Into<String>,
+                    sponsor_mchid: impl Into<String>,
+                    sponsor_subject_name: impl Into<String>,
+                    activity_name: impl Into<String>,
+                    activity_remark: impl Into<String>,
+                    amount: impl Into<i64>,
+                ) -> Self {
+                    Self {
+                        out_budget_no: out_budget_no.into(),
+                        sponsor_mchid: sponsor_mchid.into(),
+                        sponsor_subject_name: sponsor_subject_name.into(),
+                        activity_name: activity_name.into(),
+                        activity_remark: activity_remark.into(),
+                        amount: amount.into(),
+                        notify_url: None,
+                    }
+                }
+                /// Sets `notify_url` (回调地址).
+                pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
+                    self.notify_url = Some(notify_url.into());
+                    self
                 }
             }
 
+            /// [`State2`](crate::api::v3::fund_app::types::State2), one type for one shape, under the name it has here.
+            pub type PostResponseState = crate::api::v3::fund_app::types::State2;
+
             /// What `POST /v3/fund-app/mch-transfer/partner/charity-budget` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponse {
-                /// 服务商商户号
-                pub sp_mchid: String,
-                /// 商户预算单号
-                pub out_budget_no: String,
-                /// 微信支付预算单号
-                pub budget_id: String,
-                /// 预算总金额
-                pub amount: i64,
-                /// 出资商户号
-                pub sponsor_mchid: String,
-                /// 活动名称
-                pub activity_name: String,
-                /// 活动说明
-                pub activity_remark: String,
-                /// 预算单状态
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub state: Option<PostResponseState>,
-                /// 确认出资页面地址
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub confirm_url: Option<String>,
-                /// 商户号超管微信号掩码
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub super_admin_wxid_mask: Option<String>,
-                /// 剩余预算金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub remain_amount: Option<i64>,
-                /// 撤销说明
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub unlock_remark: Option<String>,
-                /// 资金锁定时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub locked_time: Option<crate::DateTime>,
-                /// 完成时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub finished_time: Option<crate::DateTime>,
-                /// 关闭时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub closed_time: Option<crate::DateTime>,
-            }
+            ///
+            /// The type is [`MchTransferPartnerCharityBudgetResponse`](crate::api::v3::fund_app::types::MchTransferPartnerCharityBudgetResponse), which other answers share.
+            pub type PostResponse =
+                crate::api::v3::fund_app::types::MchTransferPartnerCharityBudgetResponse;
 
             /// `/v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}`
             pub mod _out_budget_no_ {
@@ -1021,7 +590,8 @@ pub mod mch_transfer {
                 /// `GET /v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}`
                 #[doc(alias = "商户单号查询公益捐赠预算详情")]
                 #[crate::endpoint(GET, "/v3/fund-app/mch-transfer/partner/charity-budget/<out_budget_no>", response = GetResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Get {
                     /// 商户预算单号 (path)
                     pub out_budget_no: String,
@@ -1029,62 +599,14 @@ pub mod mch_transfer {
                     pub sponsor_mchid: String,
                 }
 
-                string_enum! {
-                    /// 预算单状态
-                    pub enum GetResponseState {
-                        /// `PENDING`
-                        Pending = "PENDING",
-                        /// `LOCKED`
-                        Locked = "LOCKED",
-                        /// `FINISHED`
-                        Finished = "FINISHED",
-                        /// `CLOSED`
-                        Closed = "CLOSED",
-                    }
-                }
+                /// [`State2`](crate::api::v3::fund_app::types::State2), one type for one shape, under the name it has here.
+                pub type GetResponseState = crate::api::v3::fund_app::types::State2;
 
                 /// What `GET /v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponse {
-                    /// 服务商商户号
-                    pub sp_mchid: String,
-                    /// 商户预算单号
-                    pub out_budget_no: String,
-                    /// 微信支付预算单号
-                    pub budget_id: String,
-                    /// 预算总金额
-                    pub amount: i64,
-                    /// 出资商户号
-                    pub sponsor_mchid: String,
-                    /// 活动名称
-                    pub activity_name: String,
-                    /// 活动说明
-                    pub activity_remark: String,
-                    /// 预算单状态
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub state: Option<GetResponseState>,
-                    /// 确认出资页面地址
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub confirm_url: Option<String>,
-                    /// 商户号超管微信号掩码
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub super_admin_wxid_mask: Option<String>,
-                    /// 剩余预算金额
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub remain_amount: Option<i64>,
-                    /// 撤销说明
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub unlock_remark: Option<String>,
-                    /// 资金锁定时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub locked_time: Option<crate::DateTime>,
-                    /// 完成时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub finished_time: Option<crate::DateTime>,
-                    /// 关闭时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub closed_time: Option<crate::DateTime>,
-                }
+                ///
+                /// The type is [`MchTransferPartnerCharityBudgetResponse`](crate::api::v3::fund_app::types::MchTransferPartnerCharityBudgetResponse), which other answers share.
+                pub type GetResponse =
+                    crate::api::v3::fund_app::types::MchTransferPartnerCharityBudgetResponse;
 
                 /// `/v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}/unlock`
                 pub mod unlock {
@@ -1095,7 +617,8 @@ pub mod mch_transfer {
                     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                     #[doc(alias = "解锁公益捐赠预算")]
                     #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/partner/charity-budget/<out_budget_no>/unlock", response = PostResponse, idempotent)]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct Post {
                         /// 商户预算单号 (path)
                         pub out_budget_no: String,
@@ -1114,7 +637,7 @@ pub mod mch_transfer {
                     }
 
                     /// What `POST /v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}/unlock` answers.
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct PostResponse {
                         /// 服务商商户号
                         pub sp_mchid: String,
@@ -1139,7 +662,6 @@ pub mod mch_transfer {
                         /// 完成时间
                         pub finished_time: crate::DateTime,
                         /// 解锁金额
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub unlocked_amount: Option<i64>,
                     }
                 }
@@ -1154,7 +676,8 @@ pub mod mch_transfer {
             /// Idempotent by `out_budget_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "发起公益捐赠")]
             #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/partner/charity-transfer-bills", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 商户预算单号
                 #[wxpay(idempotency_key)]
@@ -1173,6 +696,37 @@ pub mod mch_transfer {
                 pub transfer_remark: String,
             }
 
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    out_budget_no: impl Into<String>,
+                    out_transfer_no: impl Into<String>,
+                    sponsor_mchid: impl Into<String>,
+                    receive_mchid: impl Into<String>,
+                    amount: impl Into<i64>,
+                    transfer_remark: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        out_budget_no: out_budget_no.into(),
+                        out_transfer_no: out_transfer_no.into(),
+                        transaction_info: None,
+                        sponsor_mchid: sponsor_mchid.into(),
+                        receive_mchid: receive_mchid.into(),
+                        amount: amount.into(),
+                        transfer_remark: transfer_remark.into(),
+                    }
+                }
+                /// Sets `transaction_info` (关联的交易单号).
+                pub fn with_transaction_info(
+                    mut self,
+                    transaction_info: impl Into<PostTransactionInfo>,
+                ) -> Self {
+                    self.transaction_info = Some(transaction_info.into());
+                    self
+                }
+            }
+
             string_enum! {
                 /// 订单类型
                 pub enum PostTransactionInfoTransactionType {
@@ -1182,7 +736,8 @@ pub mod mch_transfer {
             }
 
             /// 关联的交易单号
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct PostTransactionInfo {
                 /// 订单类型
                 pub transaction_type: PostTransactionInfoTransactionType,
@@ -1190,43 +745,13 @@ pub mod mch_transfer {
                 pub transaction_id: String,
             }
 
-            string_enum! {
-                /// 捐赠状态
-                pub enum PostResponseState {
-                    /// `ACCEPTED`
-                    Accepted = "ACCEPTED",
-                    /// `SUCCESS`
-                    Success = "SUCCESS",
-                    /// `CLOSE`
-                    Close = "CLOSE",
-                }
-            }
+            /// [`State3`](crate::api::v3::fund_app::types::State3), one type for one shape, under the name it has here.
+            pub type PostResponseState = crate::api::v3::fund_app::types::State3;
 
             /// What `POST /v3/fund-app/mch-transfer/partner/charity-transfer-bills` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponse {
-                /// 商户预算单号
-                pub out_budget_no: String,
-                /// 微信支付预算单号
-                pub budget_id: String,
-                /// 商户公益捐赠单号
-                pub out_transfer_no: String,
-                /// 微信支付公益捐赠单号
-                pub transfer_id: String,
-                /// 预算总金额
-                pub amount: i64,
-                /// 捐赠备注
-                pub transfer_remark: String,
-                /// 收款商户号
-                pub receive_mchid: String,
-                /// 捐赠状态
-                pub state: PostResponseState,
-                /// 捐赠单创建时间
-                pub create_time: crate::DateTime,
-                /// 捐赠完成时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub success_time: Option<crate::DateTime>,
-            }
+            ///
+            /// The type is [`MchTransferPartnerCharityTransferBillsOutTransferNoResponse`](crate::api::v3::fund_app::types::MchTransferPartnerCharityTransferBillsOutTransferNoResponse), which other answers share.
+            pub type PostResponse = crate::api::v3::fund_app::types::MchTransferPartnerCharityTransferBillsOutTransferNoResponse;
 
             /// `/v3/fund-app/mch-transfer/partner/charity-transfer-bills/out-transfer-no`
             pub mod out_transfer_no {
@@ -1237,7 +762,8 @@ pub mod mch_transfer {
                     /// `GET /v3/fund-app/mch-transfer/partner/charity-transfer-bills/out-transfer-no/{out_transfer_no}`
                     #[doc(alias = "商户单号查询公益捐赠详情")]
                     #[crate::endpoint(GET, "/v3/fund-app/mch-transfer/partner/charity-transfer-bills/out-transfer-no/<out_transfer_no>", response = GetResponse)]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct Get {
                         /// 商户公益捐赠单号 (path)
                         pub out_transfer_no: String,
@@ -1247,43 +773,13 @@ pub mod mch_transfer {
                         pub out_budget_no: String,
                     }
 
-                    string_enum! {
-                        /// 捐赠状态
-                        pub enum GetResponseState {
-                            /// `ACCEPTED`
-                            Accepted = "ACCEPTED",
-                            /// `SUCCESS`
-                            Success = "SUCCESS",
-                            /// `CLOSE`
-                            Close = "CLOSE",
-                        }
-                    }
+                    /// [`State3`](crate::api::v3::fund_app::types::State3), one type for one shape, under the name it has here.
+                    pub type GetResponseState = crate::api::v3::fund_app::types::State3;
 
                     /// What `GET /v3/fund-app/mch-transfer/partner/charity-transfer-bills/out-transfer-no/{out_transfer_no}` answers.
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct GetResponse {
-                        /// 商户预算单号
-                        pub out_budget_no: String,
-                        /// 微信支付预算单号
-                        pub budget_id: String,
-                        /// 商户公益捐赠单号
-                        pub out_transfer_no: String,
-                        /// 微信支付公益捐赠单号
-                        pub transfer_id: String,
-                        /// 预算总金额
-                        pub amount: i64,
-                        /// 捐赠备注
-                        pub transfer_remark: String,
-                        /// 收款商户号
-                        pub receive_mchid: String,
-                        /// 捐赠状态
-                        pub state: GetResponseState,
-                        /// 捐赠单创建时间
-                        pub create_time: crate::DateTime,
-                        /// 捐赠完成时间
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub success_time: Option<crate::DateTime>,
-                    }
+                    ///
+                    /// The type is [`MchTransferPartnerCharityTransferBillsOutTransferNoResponse`](crate::api::v3::fund_app::types::MchTransferPartnerCharityTransferBillsOutTransferNoResponse), which other answers share.
+                    pub type GetResponse = crate::api::v3::fund_app::types::MchTransferPartnerCharityTransferBillsOutTransferNoResponse;
                 }
             }
         }
@@ -1296,7 +792,8 @@ pub mod mch_transfer {
             /// Idempotent by `out_bill_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "申请单笔转账电子回单")]
             #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/partner/electronic-receipts", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 二级商户号
                 pub sub_mchid: String,
@@ -1305,48 +802,17 @@ pub mod mch_transfer {
                 pub out_bill_no: String,
             }
 
-            string_enum! {
-                /// 申请单状态
-                pub enum PostResponseState {
-                    /// `GENERATING`
-                    Generating = "GENERATING",
-                    /// `FINISHED`
-                    Finished = "FINISHED",
-                }
-            }
+            /// [`State4`](crate::api::v3::fund_app::types::State4), one type for one shape, under the name it has here.
+            pub type PostResponseState = crate::api::v3::fund_app::types::State4;
 
-            string_enum! {
-                /// 回单文件摘要类型
-                pub enum PostResponseHashType {
-                    /// `SM3`
-                    Sm3 = "SM3",
-                }
-            }
+            /// [`HashType2`](crate::api::v3::fund_app::types::HashType2), one type for one shape, under the name it has here.
+            pub type PostResponseHashType = crate::api::v3::fund_app::types::HashType2;
 
             /// What `POST /v3/fund-app/mch-transfer/partner/electronic-receipts` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponse {
-                /// 二级商户号
-                pub sub_mchid: String,
-                /// 商户转账单号
-                pub out_bill_no: String,
-                /// 申请单状态
-                pub state: PostResponseState,
-                /// 申请单创建时间
-                pub create_time: String,
-                /// 申请单更新时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub update_time: Option<String>,
-                /// 回单文件摘要类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub hash_type: Option<PostResponseHashType>,
-                /// 回单文件摘要值
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub hash_value: Option<String>,
-                /// 回单文件下载地址
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub download_url: Option<String>,
-            }
+            ///
+            /// The type is [`MchTransferPartnerElectronicReceiptsResponse`](crate::api::v3::fund_app::types::MchTransferPartnerElectronicReceiptsResponse), which other answers share.
+            pub type PostResponse =
+                crate::api::v3::fund_app::types::MchTransferPartnerElectronicReceiptsResponse;
 
             /// `/v3/fund-app/mch-transfer/partner/electronic-receipts/{out_bill_no}`
             pub mod _out_bill_no_ {
@@ -1355,7 +821,8 @@ pub mod mch_transfer {
                 /// `GET /v3/fund-app/mch-transfer/partner/electronic-receipts/{out_bill_no}`
                 #[doc(alias = "查询单笔转账电子回单")]
                 #[crate::endpoint(GET, "/v3/fund-app/mch-transfer/partner/electronic-receipts/<out_bill_no>", response = GetResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Get {
                     /// 商户转账单号 (path)
                     pub out_bill_no: String,
@@ -1363,48 +830,17 @@ pub mod mch_transfer {
                     pub sub_mchid: String,
                 }
 
-                string_enum! {
-                    /// 申请单状态
-                    pub enum GetResponseState {
-                        /// `GENERATING`
-                        Generating = "GENERATING",
-                        /// `FINISHED`
-                        Finished = "FINISHED",
-                    }
-                }
+                /// [`State4`](crate::api::v3::fund_app::types::State4), one type for one shape, under the name it has here.
+                pub type GetResponseState = crate::api::v3::fund_app::types::State4;
 
-                string_enum! {
-                    /// 回单文件摘要类型
-                    pub enum GetResponseHashType {
-                        /// `SM3`
-                        Sm3 = "SM3",
-                    }
-                }
+                /// [`HashType2`](crate::api::v3::fund_app::types::HashType2), one type for one shape, under the name it has here.
+                pub type GetResponseHashType = crate::api::v3::fund_app::types::HashType2;
 
                 /// What `GET /v3/fund-app/mch-transfer/partner/electronic-receipts/{out_bill_no}` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponse {
-                    /// 二级商户号
-                    pub sub_mchid: String,
-                    /// 商户转账单号
-                    pub out_bill_no: String,
-                    /// 申请单状态
-                    pub state: GetResponseState,
-                    /// 申请单创建时间
-                    pub create_time: String,
-                    /// 申请单更新时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub update_time: Option<String>,
-                    /// 回单文件摘要类型
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub hash_type: Option<GetResponseHashType>,
-                    /// 回单文件摘要值
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub hash_value: Option<String>,
-                    /// 回单文件下载地址
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub download_url: Option<String>,
-                }
+                ///
+                /// The type is [`MchTransferPartnerElectronicReceiptsResponse`](crate::api::v3::fund_app::types::MchTransferPartnerElectronicReceiptsResponse), which other answers share.
+                pub type GetResponse =
+                    crate::api::v3::fund_app::types::MchTransferPartnerElectronicReceiptsResponse;
             }
         }
         /// `/v3/fund-app/mch-transfer/partner/sub-mch-authorizations`
@@ -1416,7 +852,8 @@ pub mod mch_transfer {
             /// Idempotent by `out_apply_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "申请子商户商家转账授权")]
             #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/partner/sub-mch-authorizations", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 二级商户号
                 pub sub_mchid: String,
@@ -1425,34 +862,13 @@ pub mod mch_transfer {
                 pub out_apply_no: String,
             }
 
-            string_enum! {
-                /// 授权申请单状态
-                pub enum PostResponseState {
-                    /// `INVITED`
-                    Invited = "INVITED",
-                    /// `PASSED`
-                    Passed = "PASSED",
-                    /// `REJECTED`
-                    Rejected = "REJECTED",
-                    /// `EXPIRED`
-                    Expired = "EXPIRED",
-                }
-            }
+            /// [`ApplyOrderState`](crate::api::v3::fund_app::types::ApplyOrderState), one type for one shape, under the name it has here.
+            pub type PostResponseState = crate::api::v3::fund_app::types::ApplyOrderState;
 
             /// What `POST /v3/fund-app/mch-transfer/partner/sub-mch-authorizations` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponse {
-                /// 二级商户号
-                pub sub_mchid: String,
-                /// 商户申请单号
-                pub out_apply_no: String,
-                /// 授权申请单状态
-                pub state: PostResponseState,
-                /// 授权申请受理时间
-                pub accept_time: String,
-                /// 最后一次状态变更时间
-                pub update_time: String,
-            }
+            ///
+            /// The type is [`ApplyOrder`](crate::api::v3::fund_app::types::ApplyOrder), which other answers share.
+            pub type PostResponse = crate::api::v3::fund_app::types::ApplyOrder;
 
             /// `/v3/fund-app/mch-transfer/partner/sub-mch-authorizations/{sub_mchid}`
             pub mod _sub_mchid_ {
@@ -1461,7 +877,8 @@ pub mod mch_transfer {
                 /// `GET /v3/fund-app/mch-transfer/partner/sub-mch-authorizations/{sub_mchid}`
                 #[doc(alias = "查询子商户商家转账授权状态")]
                 #[crate::endpoint(GET, "/v3/fund-app/mch-transfer/partner/sub-mch-authorizations/<sub_mchid>", response = GetResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Get {
                     /// 二级商户号 (path)
                     pub sub_mchid: String,
@@ -1479,50 +896,25 @@ pub mod mch_transfer {
                     }
                 }
 
-                string_enum! {
-                    /// 授权申请单状态
-                    pub enum GetResponseApplyOrderState {
-                        /// `INVITED`
-                        Invited = "INVITED",
-                        /// `PASSED`
-                        Passed = "PASSED",
-                        /// `REJECTED`
-                        Rejected = "REJECTED",
-                        /// `EXPIRED`
-                        Expired = "EXPIRED",
-                    }
-                }
+                /// [`ApplyOrderState`](crate::api::v3::fund_app::types::ApplyOrderState), one type for one shape, under the name it has here.
+                pub type GetResponseApplyOrderState =
+                    crate::api::v3::fund_app::types::ApplyOrderState;
 
-                /// 授权申请单
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponseApplyOrder {
-                    /// 二级商户号
-                    pub sub_mchid: String,
-                    /// 商户申请单号
-                    pub out_apply_no: String,
-                    /// 授权申请单状态
-                    pub state: GetResponseApplyOrderState,
-                    /// 授权申请受理时间
-                    pub accept_time: String,
-                    /// 最后一次状态变更时间
-                    pub update_time: String,
-                }
+                /// [`ApplyOrder`](crate::api::v3::fund_app::types::ApplyOrder), one type for one shape, under the name it has here.
+                pub type GetResponseApplyOrder = crate::api::v3::fund_app::types::ApplyOrder;
 
                 /// What `GET /v3/fund-app/mch-transfer/partner/sub-mch-authorizations/{sub_mchid}` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct GetResponse {
                     /// 二级商户号
                     pub sub_mchid: String,
                     /// 授权状态
                     pub state: GetResponseState,
                     /// 授权申请单
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub apply_order: Option<GetResponseApplyOrder>,
+                    pub apply_order: Option<crate::api::v3::fund_app::types::ApplyOrder>,
                     /// 授权时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub authorization_time: Option<String>,
                     /// 解除授权时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub cancel_authorization_time: Option<String>,
                 }
             }
@@ -1538,7 +930,8 @@ pub mod mch_transfer {
             /// Idempotent by `out_bill_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "发起转账")]
             #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/partner/transfer-bills", response = PostResponse, serial)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 二级商户号
                 pub sub_mchid: String,
@@ -1561,56 +954,73 @@ pub mod mch_transfer {
                 /// 用户收款感知
                 pub user_recv_perception: Option<String>,
                 /// 转账场景ID
-                pub transfer_scene_id: PostTransferSceneId,
+                pub transfer_scene_id: crate::api::v3::fund_app::types::TransferSceneId,
                 /// 转账场景报备信息
-                pub transfer_scene_report_infos: Vec<PostTransferSceneReportInfos>,
+                pub transfer_scene_report_infos:
+                    Vec<crate::api::v3::fund_app::types::TransferSceneReportInfos>,
             }
 
-            string_enum! {
-                /// 转账场景ID
-                pub enum PostTransferSceneId {
-                    /// `1000`
-                    V1000 = "1000",
-                    /// `1002`
-                    V1002 = "1002",
-                    /// `1004`
-                    V1004 = "1004",
-                    /// `1005`
-                    V1005 = "1005",
-                    /// `1009`
-                    V1009 = "1009",
-                    /// `1010`
-                    V1010 = "1010",
-                    /// `1011`
-                    V1011 = "1011",
-                    /// `1013`
-                    V1013 = "1013",
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                #[allow(clippy::too_many_arguments)]
+                pub fn new(
+                    sub_mchid: impl Into<String>,
+                    appid: impl Into<String>,
+                    out_bill_no: impl Into<String>,
+                    openid: impl Into<String>,
+                    transfer_amount: impl Into<i64>,
+                    transfer_remark: impl Into<String>,
+                    transfer_scene_id: impl Into<crate::api::v3::fund_app::types::TransferSceneId>,
+                    transfer_scene_report_infos: impl Into<
+                        Vec<crate::api::v3::fund_app::types::TransferSceneReportInfos>,
+                    >,
+                ) -> Self {
+                    Self {
+                        sub_mchid: sub_mchid.into(),
+                        appid: appid.into(),
+                        out_bill_no: out_bill_no.into(),
+                        openid: openid.into(),
+                        user_name: None,
+                        transfer_amount: transfer_amount.into(),
+                        transfer_remark: transfer_remark.into(),
+                        notify_url: None,
+                        user_recv_perception: None,
+                        transfer_scene_id: transfer_scene_id.into(),
+                        transfer_scene_report_infos: transfer_scene_report_infos.into(),
+                    }
+                }
+                /// Sets `user_name` (收款用户姓名).
+                pub fn with_user_name(mut self, user_name: impl Into<String>) -> Self {
+                    self.user_name = Some(user_name.into());
+                    self
+                }
+                /// Sets `notify_url` (通知地址).
+                pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
+                    self.notify_url = Some(notify_url.into());
+                    self
+                }
+                /// Sets `user_recv_perception` (用户收款感知).
+                pub fn with_user_recv_perception(
+                    mut self,
+                    user_recv_perception: impl Into<String>,
+                ) -> Self {
+                    self.user_recv_perception = Some(user_recv_perception.into());
+                    self
                 }
             }
 
-            /// PostTransferSceneReportInfos
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostTransferSceneReportInfos {
-                /// 信息类型
-                pub info_type: String,
-                /// 信息内容
-                pub info_content: String,
-            }
+            /// [`TransferSceneId`](crate::api::v3::fund_app::types::TransferSceneId), one type for one shape, under the name it has here.
+            pub type PostTransferSceneId = crate::api::v3::fund_app::types::TransferSceneId;
+
+            /// [`TransferSceneReportInfos`](crate::api::v3::fund_app::types::TransferSceneReportInfos), one type for one shape, under the name it has here.
+            pub type PostTransferSceneReportInfos =
+                crate::api::v3::fund_app::types::TransferSceneReportInfos;
 
             /// What `POST /v3/fund-app/mch-transfer/partner/transfer-bills` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponse {
-                /// 二级商户号
-                pub sub_mchid: String,
-                /// 商户单号
-                pub out_bill_no: String,
-                /// 微信转账单号
-                pub transfer_bill_no: String,
-                /// 单据创建时间
-                pub create_time: String,
-                /// 跳转领取页面的package信息
-                pub package_info: String,
-            }
+            ///
+            /// The type is [`MchTransferPartnerTransferBillsPreTransferWithAuthorizationResponse`](crate::api::v3::fund_app::types::MchTransferPartnerTransferBillsPreTransferWithAuthorizationResponse), which other answers share.
+            pub type PostResponse = crate::api::v3::fund_app::types::MchTransferPartnerTransferBillsPreTransferWithAuthorizationResponse;
 
             /// `/v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no`
             pub mod out_bill_no {
@@ -1621,7 +1031,8 @@ pub mod mch_transfer {
                     /// `GET /v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}`
                     #[doc(alias = "商户单号查询转账单")]
                     #[crate::endpoint(GET, "/v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/<out_bill_no>", response = GetResponse)]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct Get {
                         /// 商户单号 (path)
                         pub out_bill_no: String,
@@ -1629,30 +1040,11 @@ pub mod mch_transfer {
                         pub sub_mchid: String,
                     }
 
-                    string_enum! {
-                        /// 单据状态
-                        pub enum GetResponseState {
-                            /// `ACCEPTED`
-                            Accepted = "ACCEPTED",
-                            /// `PROCESSING`
-                            Processing = "PROCESSING",
-                            /// `WAIT_USER_CONFIRM`
-                            WaitUserConfirm = "WAIT_USER_CONFIRM",
-                            /// `TRANSFERING`
-                            Transfering = "TRANSFERING",
-                            /// `SUCCESS`
-                            Success = "SUCCESS",
-                            /// `FAIL`
-                            Fail = "FAIL",
-                            /// `CANCELING`
-                            Canceling = "CANCELING",
-                            /// `CANCELLED`
-                            Cancelled = "CANCELLED",
-                        }
-                    }
+                    /// [`State5`](crate::api::v3::fund_app::types::State5), one type for one shape, under the name it has here.
+                    pub type GetResponseState = crate::api::v3::fund_app::types::State5;
 
                     /// What `GET /v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}` answers.
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct GetResponse {
                         /// 二级商户号
                         pub sub_mchid: String,
@@ -1665,19 +1057,16 @@ pub mod mch_transfer {
                         /// 商户AppID
                         pub appid: String,
                         /// 单据状态
-                        pub state: GetResponseState,
+                        pub state: crate::api::v3::fund_app::types::State5,
                         /// 转账金额
                         pub transfer_amount: i64,
                         /// 转账备注
                         pub transfer_remark: String,
                         /// 失败原因
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub fail_reason: Option<String>,
                         /// 收款用户OpenID
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub openid: Option<String>,
                         /// 收款用户姓名
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub user_name: Option<String>,
                         /// 单据创建时间
                         pub create_time: String,
@@ -1694,7 +1083,8 @@ pub mod mch_transfer {
                         /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                         #[doc(alias = "撤销转账")]
                         #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/<out_bill_no>/cancel", response = PostResponse, idempotent)]
-                        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                        #[derive(Debug, Clone, PartialEq)]
+                        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                         pub struct Post {
                             /// 商户单号 (path)
                             pub out_bill_no: String,
@@ -1702,30 +1092,11 @@ pub mod mch_transfer {
                             pub sub_mchid: String,
                         }
 
-                        string_enum! {
-                            /// 单据状态
-                            pub enum PostResponseState {
-                                /// `ACCEPTED`
-                                Accepted = "ACCEPTED",
-                                /// `PROCESSING`
-                                Processing = "PROCESSING",
-                                /// `WAIT_USER_CONFIRM`
-                                WaitUserConfirm = "WAIT_USER_CONFIRM",
-                                /// `TRANSFERING`
-                                Transfering = "TRANSFERING",
-                                /// `SUCCESS`
-                                Success = "SUCCESS",
-                                /// `FAIL`
-                                Fail = "FAIL",
-                                /// `CANCELING`
-                                Canceling = "CANCELING",
-                                /// `CANCELLED`
-                                Cancelled = "CANCELLED",
-                            }
-                        }
+                        /// [`State5`](crate::api::v3::fund_app::types::State5), one type for one shape, under the name it has here.
+                        pub type PostResponseState = crate::api::v3::fund_app::types::State5;
 
                         /// What `POST /v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}/cancel` answers.
-                        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                         pub struct PostResponse {
                             /// 二级商户号
                             pub sub_mchid: String,
@@ -1734,24 +1105,18 @@ pub mod mch_transfer {
                             /// 微信转账单号
                             pub transfer_bill_no: String,
                             /// 单据状态
-                            pub state: PostResponseState,
+                            pub state: crate::api::v3::fund_app::types::State5,
                             /// 转账金额
-                            #[serde(skip_serializing_if = "Option::is_none")]
                             pub transfer_amount: Option<i64>,
                             /// 转账备注
-                            #[serde(skip_serializing_if = "Option::is_none")]
                             pub transfer_remark: Option<String>,
                             /// 失败原因
-                            #[serde(skip_serializing_if = "Option::is_none")]
                             pub fail_reason: Option<String>,
                             /// 收款用户OpenID
-                            #[serde(skip_serializing_if = "Option::is_none")]
                             pub openid: Option<String>,
                             /// 收款用户姓名
-                            #[serde(skip_serializing_if = "Option::is_none")]
                             pub user_name: Option<String>,
                             /// 单据创建时间
-                            #[serde(skip_serializing_if = "Option::is_none")]
                             pub create_time: Option<String>,
                             /// 最后一次单据状态变更时间
                             pub update_time: String,
@@ -1770,7 +1135,8 @@ pub mod mch_transfer {
                 /// Idempotent by `out_bill_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                 #[doc(alias = "发起转账并完成自动收款授权")]
                 #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/partner/transfer-bills/pre-transfer-with-authorization", response = PostResponse, serial)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 二级商户号
                     pub sub_mchid: String,
@@ -1793,69 +1159,90 @@ pub mod mch_transfer {
                     /// 用户收款感知
                     pub user_recv_perception: Option<String>,
                     /// 转账场景ID
-                    pub transfer_scene_id: PostTransferSceneId,
+                    pub transfer_scene_id: crate::api::v3::fund_app::types::TransferSceneId,
                     /// 转账场景报备信息
-                    pub transfer_scene_report_infos: Vec<PostTransferSceneReportInfos>,
+                    pub transfer_scene_report_infos:
+                        Vec<crate::api::v3::fund_app::types::TransferSceneReportInfos>,
                     /// 自动收款授权信息
-                    pub authorization_info: Option<PostAuthorizationInfo>,
+                    pub authorization_info:
+                        Option<crate::api::v3::fund_app::types::AuthorizationInfo>,
                 }
 
-                string_enum! {
-                    /// 转账场景ID
-                    pub enum PostTransferSceneId {
-                        /// `1000`
-                        V1000 = "1000",
-                        /// `1002`
-                        V1002 = "1002",
-                        /// `1004`
-                        V1004 = "1004",
-                        /// `1005`
-                        V1005 = "1005",
-                        /// `1009`
-                        V1009 = "1009",
-                        /// `1010`
-                        V1010 = "1010",
-                        /// `1011`
-                        V1011 = "1011",
-                        /// `1013`
-                        V1013 = "1013",
+                impl Post {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    #[allow(clippy::too_many_arguments)]
+                    pub fn new(
+                        sub_mchid: impl Into<String>,
+                        appid: impl Into<String>,
+                        out_bill_no: impl Into<String>,
+                        openid: impl Into<String>,
+                        transfer_amount: impl Into<i64>,
+                        transfer_remark: impl Into<String>,
+                        transfer_scene_id: impl Into<crate::api::v3::fund_app::types::TransferSceneId>,
+                        transfer_scene_report_infos: impl Into<
+                            Vec<crate::api::v3::fund_app::types::TransferSceneReportInfos>,
+                        >,
+                    ) -> Self {
+                        Self {
+                            sub_mchid: sub_mchid.into(),
+                            appid: appid.into(),
+                            out_bill_no: out_bill_no.into(),
+                            openid: openid.into(),
+                            user_name: None,
+                            transfer_amount: transfer_amount.into(),
+                            transfer_remark: transfer_remark.into(),
+                            notify_url: None,
+                            user_recv_perception: None,
+                            transfer_scene_id: transfer_scene_id.into(),
+                            transfer_scene_report_infos: transfer_scene_report_infos.into(),
+                            authorization_info: None,
+                        }
+                    }
+                    /// Sets `user_name` (收款用户姓名).
+                    pub fn with_user_name(mut self, user_name: impl Into<String>) -> Self {
+                        self.user_name = Some(user_name.into());
+                        self
+                    }
+                    /// Sets `notify_url` (通知地址).
+                    pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
+                        self.notify_url = Some(notify_url.into());
+                        self
+                    }
+                    /// Sets `user_recv_perception` (用户收款感知).
+                    pub fn with_user_recv_perception(
+                        mut self,
+                        user_recv_perception: impl Into<String>,
+                    ) -> Self {
+                        self.user_recv_perception = Some(user_recv_perception.into());
+                        self
+                    }
+                    /// Sets `authorization_info` (自动收款授权信息).
+                    pub fn with_authorization_info(
+                        mut self,
+                        authorization_info: impl Into<
+                            crate::api::v3::fund_app::types::AuthorizationInfo,
+                        >,
+                    ) -> Self {
+                        self.authorization_info = Some(authorization_info.into());
+                        self
                     }
                 }
 
-                /// PostTransferSceneReportInfos
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostTransferSceneReportInfos {
-                    /// 信息类型
-                    pub info_type: String,
-                    /// 信息内容
-                    pub info_content: String,
-                }
+                /// [`TransferSceneId`](crate::api::v3::fund_app::types::TransferSceneId), one type for one shape, under the name it has here.
+                pub type PostTransferSceneId = crate::api::v3::fund_app::types::TransferSceneId;
 
-                /// 自动收款授权信息
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostAuthorizationInfo {
-                    /// 用户展示名称
-                    pub user_display_name: String,
-                    /// 商户侧授权单号
-                    pub out_authorization_no: String,
-                    /// 自动收款授权结果通知地址
-                    pub authorization_notify_url: String,
-                }
+                /// [`TransferSceneReportInfos`](crate::api::v3::fund_app::types::TransferSceneReportInfos), one type for one shape, under the name it has here.
+                pub type PostTransferSceneReportInfos =
+                    crate::api::v3::fund_app::types::TransferSceneReportInfos;
+
+                /// [`AuthorizationInfo`](crate::api::v3::fund_app::types::AuthorizationInfo), one type for one shape, under the name it has here.
+                pub type PostAuthorizationInfo = crate::api::v3::fund_app::types::AuthorizationInfo;
 
                 /// What `POST /v3/fund-app/mch-transfer/partner/transfer-bills/pre-transfer-with-authorization` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostResponse {
-                    /// 二级商户号
-                    pub sub_mchid: String,
-                    /// 商户单号
-                    pub out_bill_no: String,
-                    /// 微信转账单号
-                    pub transfer_bill_no: String,
-                    /// 单据创建时间
-                    pub create_time: String,
-                    /// 跳转领取页面的package信息
-                    pub package_info: String,
-                }
+                ///
+                /// The type is [`MchTransferPartnerTransferBillsPreTransferWithAuthorizationResponse`](crate::api::v3::fund_app::types::MchTransferPartnerTransferBillsPreTransferWithAuthorizationResponse), which other answers share.
+                pub type PostResponse = crate::api::v3::fund_app::types::MchTransferPartnerTransferBillsPreTransferWithAuthorizationResponse;
             }
             /// `/v3/fund-app/mch-transfer/partner/transfer-bills/transfer`
             pub mod transfer {
@@ -1868,7 +1255,8 @@ pub mod mch_transfer {
                 /// Idempotent by `out_bill_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                 #[doc(alias = "转账（用户自动收款）")]
                 #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/partner/transfer-bills/transfer", response = PostResponse, serial)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 二级商户号
                     pub sub_mchid: String,
@@ -1889,43 +1277,70 @@ pub mod mch_transfer {
                     /// 用户收款感知
                     pub user_recv_perception: Option<String>,
                     /// 转账场景ID
-                    pub transfer_scene_id: PostTransferSceneId,
+                    pub transfer_scene_id: crate::api::v3::fund_app::types::TransferSceneId,
                     /// 转账场景报备信息
-                    pub transfer_scene_report_infos: Vec<PostTransferSceneReportInfos>,
+                    pub transfer_scene_report_infos:
+                        Vec<crate::api::v3::fund_app::types::TransferSceneReportInfos>,
                     /// 微信自动收款授权单号
                     pub authorization_id: String,
                 }
 
-                string_enum! {
-                    /// 转账场景ID
-                    pub enum PostTransferSceneId {
-                        /// `1000`
-                        V1000 = "1000",
-                        /// `1002`
-                        V1002 = "1002",
-                        /// `1004`
-                        V1004 = "1004",
-                        /// `1005`
-                        V1005 = "1005",
-                        /// `1009`
-                        V1009 = "1009",
-                        /// `1010`
-                        V1010 = "1010",
-                        /// `1011`
-                        V1011 = "1011",
-                        /// `1013`
-                        V1013 = "1013",
+                impl Post {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    #[allow(clippy::too_many_arguments)]
+                    pub fn new(
+                        sub_mchid: impl Into<String>,
+                        appid: impl Into<String>,
+                        out_bill_no: impl Into<String>,
+                        transfer_amount: impl Into<i64>,
+                        transfer_remark: impl Into<String>,
+                        transfer_scene_id: impl Into<crate::api::v3::fund_app::types::TransferSceneId>,
+                        transfer_scene_report_infos: impl Into<
+                            Vec<crate::api::v3::fund_app::types::TransferSceneReportInfos>,
+                        >,
+                        authorization_id: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            sub_mchid: sub_mchid.into(),
+                            appid: appid.into(),
+                            out_bill_no: out_bill_no.into(),
+                            user_name: None,
+                            transfer_amount: transfer_amount.into(),
+                            transfer_remark: transfer_remark.into(),
+                            notify_url: None,
+                            user_recv_perception: None,
+                            transfer_scene_id: transfer_scene_id.into(),
+                            transfer_scene_report_infos: transfer_scene_report_infos.into(),
+                            authorization_id: authorization_id.into(),
+                        }
+                    }
+                    /// Sets `user_name` (收款用户姓名).
+                    pub fn with_user_name(mut self, user_name: impl Into<String>) -> Self {
+                        self.user_name = Some(user_name.into());
+                        self
+                    }
+                    /// Sets `notify_url` (通知地址).
+                    pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
+                        self.notify_url = Some(notify_url.into());
+                        self
+                    }
+                    /// Sets `user_recv_perception` (用户收款感知).
+                    pub fn with_user_recv_perception(
+                        mut self,
+                        user_recv_perception: impl Into<String>,
+                    ) -> Self {
+                        self.user_recv_perception = Some(user_recv_perception.into());
+                        self
                     }
                 }
 
-                /// PostTransferSceneReportInfos
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostTransferSceneReportInfos {
-                    /// 信息类型
-                    pub info_type: String,
-                    /// 信息内容
-                    pub info_content: String,
-                }
+                /// [`TransferSceneId`](crate::api::v3::fund_app::types::TransferSceneId), one type for one shape, under the name it has here.
+                pub type PostTransferSceneId = crate::api::v3::fund_app::types::TransferSceneId;
+
+                /// [`TransferSceneReportInfos`](crate::api::v3::fund_app::types::TransferSceneReportInfos), one type for one shape, under the name it has here.
+                pub type PostTransferSceneReportInfos =
+                    crate::api::v3::fund_app::types::TransferSceneReportInfos;
 
                 string_enum! {
                     /// 单据状态
@@ -1938,19 +1353,17 @@ pub mod mch_transfer {
                 }
 
                 /// What `POST /v3/fund-app/mch-transfer/partner/transfer-bills/transfer` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct PostResponse {
                     /// 二级商户号
                     pub sub_mchid: String,
                     /// 商户号
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub mchid: Option<String>,
                     /// 商户单号
                     pub out_bill_no: String,
                     /// 微信转账单号
                     pub transfer_bill_no: String,
                     /// 商户AppID
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub appid: Option<String>,
                     /// 单据状态
                     pub state: PostResponseState,
@@ -1959,18 +1372,14 @@ pub mod mch_transfer {
                     /// 转账备注
                     pub transfer_remark: String,
                     /// 失败原因
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub fail_reason: Option<String>,
                     /// 收款用户OpenID
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub openid: Option<String>,
                     /// 收款用户姓名
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub user_name: Option<String>,
                     /// 单据创建时间
                     pub create_time: String,
                     /// 最后一次状态变更时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub update_time: Option<String>,
                 }
             }
@@ -1984,7 +1393,8 @@ pub mod mch_transfer {
             /// Idempotent by `out_authorization_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "申请免确认收款授权")]
             #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/partner/user-confirm-authorizations", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 商户侧授权单号
                 #[wxpay(idempotency_key)]
@@ -1994,7 +1404,7 @@ pub mod mch_transfer {
                 /// 收款用户OpenID
                 pub openid: String,
                 /// 转账场景ID
-                pub transfer_scene_id: PostTransferSceneId,
+                pub transfer_scene_id: crate::api::v3::fund_app::types::TransferSceneId,
                 /// 用户展示名称
                 pub user_display_name: String,
                 /// 用户收款感知
@@ -2003,48 +1413,47 @@ pub mod mch_transfer {
                 pub notify_url: String,
             }
 
-            string_enum! {
-                /// 转账场景ID
-                pub enum PostTransferSceneId {
-                    /// `1000`
-                    V1000 = "1000",
-                    /// `1002`
-                    V1002 = "1002",
-                    /// `1004`
-                    V1004 = "1004",
-                    /// `1005`
-                    V1005 = "1005",
-                    /// `1009`
-                    V1009 = "1009",
-                    /// `1010`
-                    V1010 = "1010",
-                    /// `1011`
-                    V1011 = "1011",
-                    /// `1013`
-                    V1013 = "1013",
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    out_authorization_no: impl Into<String>,
+                    appid: impl Into<String>,
+                    openid: impl Into<String>,
+                    transfer_scene_id: impl Into<crate::api::v3::fund_app::types::TransferSceneId>,
+                    user_display_name: impl Into<String>,
+                    notify_url: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        out_authorization_no: out_authorization_no.into(),
+                        appid: appid.into(),
+                        openid: openid.into(),
+                        transfer_scene_id: transfer_scene_id.into(),
+                        user_display_name: user_display_name.into(),
+                        user_recv_perception: None,
+                        notify_url: notify_url.into(),
+                    }
+                }
+                /// Sets `user_recv_perception` (用户收款感知).
+                pub fn with_user_recv_perception(
+                    mut self,
+                    user_recv_perception: impl Into<String>,
+                ) -> Self {
+                    self.user_recv_perception = Some(user_recv_perception.into());
+                    self
                 }
             }
 
-            string_enum! {
-                /// 单据状态
-                pub enum PostResponseState {
-                    /// `WAIT_USER_CONFIRM`
-                    WaitUserConfirm = "WAIT_USER_CONFIRM",
-                }
-            }
+            /// [`TransferSceneId`](crate::api::v3::fund_app::types::TransferSceneId), one type for one shape, under the name it has here.
+            pub type PostTransferSceneId = crate::api::v3::fund_app::types::TransferSceneId;
+
+            /// [`State8`](crate::api::v3::fund_app::types::State8), one type for one shape, under the name it has here.
+            pub type PostResponseState = crate::api::v3::fund_app::types::State8;
 
             /// What `POST /v3/fund-app/mch-transfer/partner/user-confirm-authorizations` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponse {
-                /// 商户侧授权单号
-                pub out_authorization_no: String,
-                /// 单据状态
-                pub state: PostResponseState,
-                /// 单据创建时间
-                pub create_time: String,
-                /// 跳转领取页面的package信息
-                pub package_info: String,
-            }
+            ///
+            /// The type is [`MchTransferPartnerUserConfirmAuthorizationsResponse`](crate::api::v3::fund_app::types::MchTransferPartnerUserConfirmAuthorizationsResponse), which other answers share.
+            pub type PostResponse = crate::api::v3::fund_app::types::MchTransferPartnerUserConfirmAuthorizationsResponse;
 
             /// `/v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}`
             pub mod _out_authorization_no_ {
@@ -2053,23 +1462,15 @@ pub mod mch_transfer {
                 /// `GET /v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}`
                 #[doc(alias = "商户单号查询自动收款授权")]
                 #[crate::endpoint(GET, "/v3/fund-app/mch-transfer/partner/user-confirm-authorizations/<out_authorization_no>", response = GetResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Get {
                     /// 商户侧授权单号 (path)
                     pub out_authorization_no: String,
                 }
 
-                string_enum! {
-                    /// 单据状态
-                    pub enum GetResponseState {
-                        /// `TAKING_EFFECT`
-                        TakingEffect = "TAKING_EFFECT",
-                        /// `CLOSED`
-                        Closed = "CLOSED",
-                        /// `WAIT_USER_CONFIRM`
-                        WaitUserConfirm = "WAIT_USER_CONFIRM",
-                    }
-                }
+                /// [`State7`](crate::api::v3::fund_app::types::State7), one type for one shape, under the name it has here.
+                pub type GetResponseState = crate::api::v3::fund_app::types::State7;
 
                 string_enum! {
                     /// 自动收款授权的原因
@@ -2082,7 +1483,7 @@ pub mod mch_transfer {
                 }
 
                 /// 自动收款授权的关闭信息
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct GetResponseCloseInfo {
                     /// 关闭时间
                     pub close_time: String,
@@ -2090,30 +1491,12 @@ pub mod mch_transfer {
                     pub close_reason: GetResponseCloseInfoCloseReason,
                 }
 
-                string_enum! {
-                    /// 转账场景ID
-                    pub enum GetResponseTransferSceneId {
-                        /// `1000`
-                        V1000 = "1000",
-                        /// `1002`
-                        V1002 = "1002",
-                        /// `1004`
-                        V1004 = "1004",
-                        /// `1005`
-                        V1005 = "1005",
-                        /// `1009`
-                        V1009 = "1009",
-                        /// `1010`
-                        V1010 = "1010",
-                        /// `1011`
-                        V1011 = "1011",
-                        /// `1013`
-                        V1013 = "1013",
-                    }
-                }
+                /// [`TransferSceneId`](crate::api::v3::fund_app::types::TransferSceneId), one type for one shape, under the name it has here.
+                pub type GetResponseTransferSceneId =
+                    crate::api::v3::fund_app::types::TransferSceneId;
 
                 /// What `GET /v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct GetResponse {
                     /// 商户侧授权单号
                     pub out_authorization_no: String,
@@ -2126,20 +1509,16 @@ pub mod mch_transfer {
                     /// 微信自动收款授权单号
                     pub authorization_id: String,
                     /// 单据状态
-                    pub state: GetResponseState,
+                    pub state: crate::api::v3::fund_app::types::State7,
                     /// 用户确认授权的时间
                     pub authorize_time: String,
                     /// 自动收款授权的关闭信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub close_info: Option<GetResponseCloseInfo>,
                     /// 转账场景ID
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub transfer_scene_id: Option<GetResponseTransferSceneId>,
+                    pub transfer_scene_id: Option<crate::api::v3::fund_app::types::TransferSceneId>,
                     /// 用户收款感知
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub user_recv_perception: Option<String>,
                     /// 单据创建时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub create_time: Option<String>,
                 }
 
@@ -2152,61 +1531,29 @@ pub mod mch_transfer {
                     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                     #[doc(alias = "解除免确认收款授权")]
                     #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/partner/user-confirm-authorizations/<out_authorization_no>/close", response = PostResponse, idempotent)]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct Post {
                         /// 商户侧授权单号 (path)
                         pub out_authorization_no: String,
                     }
 
-                    string_enum! {
-                        /// 单据状态
-                        pub enum PostResponseState {
-                            /// `CLOSED`
-                            Closed = "CLOSED",
-                        }
-                    }
+                    /// [`State6`](crate::api::v3::fund_app::types::State6), one type for one shape, under the name it has here.
+                    pub type PostResponseState = crate::api::v3::fund_app::types::State6;
 
-                    string_enum! {
-                        /// 自动收款授权的原因
-                        pub enum PostResponseCloseInfoCloseReason {
-                            /// `CLOSE_VIA_MCH_API`
-                            CloseViaMchApi = "CLOSE_VIA_MCH_API",
-                        }
-                    }
+                    /// [`CloseInfoCloseReason`](crate::api::v3::fund_app::types::CloseInfoCloseReason), one type for one shape, under the name it has here.
+                    pub type PostResponseCloseInfoCloseReason =
+                        crate::api::v3::fund_app::types::CloseInfoCloseReason;
 
-                    /// 自动收款授权的关闭信息
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct PostResponseCloseInfo {
-                        /// 关闭时间
-                        pub close_time: String,
-                        /// 自动收款授权的原因
-                        pub close_reason: PostResponseCloseInfoCloseReason,
-                    }
+                    /// [`CloseInfo`](crate::api::v3::fund_app::types::CloseInfo), one type for one shape, under the name it has here.
+                    pub type PostResponseCloseInfo = crate::api::v3::fund_app::types::CloseInfo;
 
-                    string_enum! {
-                        /// 转账场景ID
-                        pub enum PostResponseTransferSceneId {
-                            /// `1000`
-                            V1000 = "1000",
-                            /// `1002`
-                            V1002 = "1002",
-                            /// `1004`
-                            V1004 = "1004",
-                            /// `1005`
-                            V1005 = "1005",
-                            /// `1009`
-                            V1009 = "1009",
-                            /// `1010`
-                            V1010 = "1010",
-                            /// `1011`
-                            V1011 = "1011",
-                            /// `1013`
-                            V1013 = "1013",
-                        }
-                    }
+                    /// [`TransferSceneId`](crate::api::v3::fund_app::types::TransferSceneId), one type for one shape, under the name it has here.
+                    pub type PostResponseTransferSceneId =
+                        crate::api::v3::fund_app::types::TransferSceneId;
 
                     /// What `POST /v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}/close` answers.
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct PostResponse {
                         /// 商户侧授权单号
                         pub out_authorization_no: String,
@@ -2219,20 +1566,17 @@ pub mod mch_transfer {
                         /// 微信自动收款授权单号
                         pub authorization_id: String,
                         /// 单据状态
-                        pub state: PostResponseState,
+                        pub state: crate::api::v3::fund_app::types::State6,
                         /// 用户确认授权的时间
                         pub authorize_time: String,
                         /// 自动收款授权的关闭信息
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub close_info: Option<PostResponseCloseInfo>,
+                        pub close_info: Option<crate::api::v3::fund_app::types::CloseInfo>,
                         /// 转账场景ID
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub transfer_scene_id: Option<PostResponseTransferSceneId>,
+                        pub transfer_scene_id:
+                            Option<crate::api::v3::fund_app::types::TransferSceneId>,
                         /// 用户收款感知
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub user_recv_perception: Option<String>,
                         /// 单据创建时间
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub create_time: Option<String>,
                     }
                 }
@@ -2252,7 +1596,8 @@ pub mod mch_transfer {
         /// Idempotent by `out_bill_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "发起转账")]
         #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/transfer-bills", response = PostResponse, serial)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 商户AppID
             pub appid: String,
@@ -2273,43 +1618,76 @@ pub mod mch_transfer {
             /// 用户收款感知
             pub user_recv_perception: Option<String>,
             /// 转账场景ID
-            pub transfer_scene_id: PostTransferSceneId,
+            pub transfer_scene_id: crate::api::v3::fund_app::types::TransferSceneId,
             /// 转账场景报备信息
-            pub transfer_scene_report_infos: Vec<PostTransferSceneReportInfos>,
+            pub transfer_scene_report_infos:
+                Vec<crate::api::v3::fund_app::types::TransferSceneReportInfos>,
             /// 用户收款样式
             pub user_recv_style: Option<PostUserRecvStyle>,
         }
 
-        string_enum! {
-            /// 转账场景ID
-            pub enum PostTransferSceneId {
-                /// `1000`
-                V1000 = "1000",
-                /// `1002`
-                V1002 = "1002",
-                /// `1004`
-                V1004 = "1004",
-                /// `1005`
-                V1005 = "1005",
-                /// `1009`
-                V1009 = "1009",
-                /// `1010`
-                V1010 = "1010",
-                /// `1011`
-                V1011 = "1011",
-                /// `1013`
-                V1013 = "1013",
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                appid: impl Into<String>,
+                out_bill_no: impl Into<String>,
+                openid: impl Into<String>,
+                transfer_amount: impl Into<i64>,
+                transfer_remark: impl Into<String>,
+                transfer_scene_id: impl Into<crate::api::v3::fund_app::types::TransferSceneId>,
+                transfer_scene_report_infos: impl Into<
+                    Vec<crate::api::v3::fund_app::types::TransferSceneReportInfos>,
+                >,
+            ) -> Self {
+                Self {
+                    appid: appid.into(),
+                    out_bill_no: out_bill_no.into(),
+                    openid: openid.into(),
+                    user_name: None,
+                    transfer_amount: transfer_amount.into(),
+                    transfer_remark: transfer_remark.into(),
+                    notify_url: None,
+                    user_recv_perception: None,
+                    transfer_scene_id: transfer_scene_id.into(),
+                    transfer_scene_report_infos: transfer_scene_report_infos.into(),
+                    user_recv_style: None,
+                }
+            }
+            /// Sets `user_name` (收款用户姓名).
+            pub fn with_user_name(mut self, user_name: impl Into<String>) -> Self {
+                self.user_name = Some(user_name.into());
+                self
+            }
+            /// Sets `notify_url` (通知地址).
+            pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
+                self.notify_url = Some(notify_url.into());
+                self
+            }
+            /// Sets `user_recv_perception` (用户收款感知).
+            pub fn with_user_recv_perception(
+                mut self,
+                user_recv_perception: impl Into<String>,
+            ) -> Self {
+                self.user_recv_perception = Some(user_recv_perception.into());
+                self
+            }
+            /// Sets `user_recv_style` (用户收款样式).
+            pub fn with_user_recv_style(
+                mut self,
+                user_recv_style: impl Into<PostUserRecvStyle>,
+            ) -> Self {
+                self.user_recv_style = Some(user_recv_style.into());
+                self
             }
         }
 
-        /// PostTransferSceneReportInfos
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostTransferSceneReportInfos {
-            /// 信息类型
-            pub info_type: String,
-            /// 信息内容
-            pub info_content: String,
-        }
+        /// [`TransferSceneId`](crate::api::v3::fund_app::types::TransferSceneId), one type for one shape, under the name it has here.
+        pub type PostTransferSceneId = crate::api::v3::fund_app::types::TransferSceneId;
+
+        /// [`TransferSceneReportInfos`](crate::api::v3::fund_app::types::TransferSceneReportInfos), one type for one shape, under the name it has here.
+        pub type PostTransferSceneReportInfos =
+            crate::api::v3::fund_app::types::TransferSceneReportInfos;
 
         string_enum! {
             /// 用户收款样式类型
@@ -2322,36 +1700,18 @@ pub mod mch_transfer {
         }
 
         /// 用户收款样式
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostUserRecvStyle {
             /// 用户收款样式类型
             pub r#type: PostUserRecvStyleType,
         }
 
-        string_enum! {
-            /// 单据状态
-            pub enum PostResponseState {
-                /// `ACCEPTED`
-                Accepted = "ACCEPTED",
-                /// `PROCESSING`
-                Processing = "PROCESSING",
-                /// `WAIT_USER_CONFIRM`
-                WaitUserConfirm = "WAIT_USER_CONFIRM",
-                /// `TRANSFERING`
-                Transfering = "TRANSFERING",
-                /// `SUCCESS`
-                Success = "SUCCESS",
-                /// `FAIL`
-                Fail = "FAIL",
-                /// `CANCELING`
-                Canceling = "CANCELING",
-                /// `CANCELLED`
-                Cancelled = "CANCELLED",
-            }
-        }
+        /// [`State5`](crate::api::v3::fund_app::types::State5), one type for one shape, under the name it has here.
+        pub type PostResponseState = crate::api::v3::fund_app::types::State5;
 
         /// What `POST /v3/fund-app/mch-transfer/transfer-bills` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 商户单号
             pub out_bill_no: String,
@@ -2360,12 +1720,10 @@ pub mod mch_transfer {
             /// 单据创建时间
             pub create_time: String,
             /// 单据状态
-            pub state: PostResponseState,
+            pub state: crate::api::v3::fund_app::types::State5,
             /// 失败原因
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub fail_reason: Option<String>,
             /// 跳转领取页面的package信息
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub package_info: Option<String>,
         }
 
@@ -2380,65 +1738,21 @@ pub mod mch_transfer {
                 /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/mch-trans/transfer-bill/get-transfer-bill-by-out-no.html)
                 #[doc(alias = "商户单号查询转账单")]
                 #[crate::endpoint(GET, "/v3/fund-app/mch-transfer/transfer-bills/out-bill-no/<out_bill_no>", response = GetResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Get {
                     /// 商户单号 (path)
                     pub out_bill_no: String,
                 }
 
-                string_enum! {
-                    /// 单据状态
-                    pub enum GetResponseState {
-                        /// `ACCEPTED`
-                        Accepted = "ACCEPTED",
-                        /// `PROCESSING`
-                        Processing = "PROCESSING",
-                        /// `WAIT_USER_CONFIRM`
-                        WaitUserConfirm = "WAIT_USER_CONFIRM",
-                        /// `TRANSFERING`
-                        Transfering = "TRANSFERING",
-                        /// `SUCCESS`
-                        Success = "SUCCESS",
-                        /// `FAIL`
-                        Fail = "FAIL",
-                        /// `CANCELING`
-                        Canceling = "CANCELING",
-                        /// `CANCELLED`
-                        Cancelled = "CANCELLED",
-                    }
-                }
+                /// [`State5`](crate::api::v3::fund_app::types::State5), one type for one shape, under the name it has here.
+                pub type GetResponseState = crate::api::v3::fund_app::types::State5;
 
                 /// What `GET /v3/fund-app/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponse {
-                    /// 商户号
-                    pub mch_id: String,
-                    /// 商户单号
-                    pub out_bill_no: String,
-                    /// 商家转账订单号
-                    pub transfer_bill_no: String,
-                    /// 商户AppID
-                    pub appid: String,
-                    /// 单据状态
-                    pub state: GetResponseState,
-                    /// 转账金额
-                    pub transfer_amount: i64,
-                    /// 转账备注
-                    pub transfer_remark: String,
-                    /// 失败原因
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub fail_reason: Option<String>,
-                    /// 收款用户OpenID
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub openid: Option<String>,
-                    /// 收款用户姓名
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub user_name: Option<String>,
-                    /// 单据创建时间
-                    pub create_time: crate::DateTime,
-                    /// 最后一次状态变更时间
-                    pub update_time: crate::DateTime,
-                }
+                ///
+                /// The type is [`MchTransferTransferBillsOutBillNoResponse`](crate::api::v3::fund_app::types::MchTransferTransferBillsOutBillNoResponse), which other answers share.
+                pub type GetResponse =
+                    crate::api::v3::fund_app::types::MchTransferTransferBillsOutBillNoResponse;
 
                 /// `/v3/fund-app/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}/cancel`
                 pub mod cancel {
@@ -2451,7 +1765,8 @@ pub mod mch_transfer {
                     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                     #[doc(alias = "撤销转账")]
                     #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/transfer-bills/out-bill-no/<out_bill_no>/cancel", response = PostResponse, idempotent)]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct Post {
                         /// 商户单号 (path)
                         pub out_bill_no: String,
@@ -2468,7 +1783,7 @@ pub mod mch_transfer {
                     }
 
                     /// What `POST /v3/fund-app/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}/cancel` answers.
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct PostResponse {
                         /// 商户单号
                         pub out_bill_no: String,
@@ -2493,7 +1808,8 @@ pub mod mch_transfer {
             /// Idempotent by `out_bill_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "发起转账并完成自动收款授权")]
             #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/transfer-bills/pre-transfer-with-authorization", response = PostResponse, serial)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 商户AppID
                 pub appid: String,
@@ -2514,56 +1830,87 @@ pub mod mch_transfer {
                 /// 用户收款感知
                 pub user_recv_perception: Option<String>,
                 /// 转账场景ID
-                pub transfer_scene_id: PostTransferSceneId,
+                pub transfer_scene_id: crate::api::v3::fund_app::types::TransferSceneId,
                 /// 转账场景报备信息
-                pub transfer_scene_report_infos: Vec<PostTransferSceneReportInfos>,
+                pub transfer_scene_report_infos:
+                    Vec<crate::api::v3::fund_app::types::TransferSceneReportInfos>,
                 /// 自动收款授权信息
-                pub authorization_info: Option<PostAuthorizationInfo>,
+                pub authorization_info: Option<crate::api::v3::fund_app::types::AuthorizationInfo>,
                 /// 出资商户号
                 pub sponsor_mchid: Option<String>,
             }
 
-            string_enum! {
-                /// 转账场景ID
-                pub enum PostTransferSceneId {
-                    /// `1000`
-                    V1000 = "1000",
-                    /// `1002`
-                    V1002 = "1002",
-                    /// `1004`
-                    V1004 = "1004",
-                    /// `1005`
-                    V1005 = "1005",
-                    /// `1009`
-                    V1009 = "1009",
-                    /// `1010`
-                    V1010 = "1010",
-                    /// `1011`
-                    V1011 = "1011",
-                    /// `1013`
-                    V1013 = "1013",
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    appid: impl Into<String>,
+                    out_bill_no: impl Into<String>,
+                    openid: impl Into<String>,
+                    transfer_amount: impl Into<i64>,
+                    transfer_remark: impl Into<String>,
+                    transfer_scene_id: impl Into<crate::api::v3::fund_app::types::TransferSceneId>,
+                    transfer_scene_report_infos: impl Into<
+                        Vec<crate::api::v3::fund_app::types::TransferSceneReportInfos>,
+                    >,
+                ) -> Self {
+                    Self {
+                        appid: appid.into(),
+                        out_bill_no: out_bill_no.into(),
+                        openid: openid.into(),
+                        user_name: None,
+                        transfer_amount: transfer_amount.into(),
+                        transfer_remark: transfer_remark.into(),
+                        notify_url: None,
+                        user_recv_perception: None,
+                        transfer_scene_id: transfer_scene_id.into(),
+                        transfer_scene_report_infos: transfer_scene_report_infos.into(),
+                        authorization_info: None,
+                        sponsor_mchid: None,
+                    }
+                }
+                /// Sets `user_name` (收款用户姓名).
+                pub fn with_user_name(mut self, user_name: impl Into<String>) -> Self {
+                    self.user_name = Some(user_name.into());
+                    self
+                }
+                /// Sets `notify_url` (通知地址).
+                pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
+                    self.notify_url = Some(notify_url.into());
+                    self
+                }
+                /// Sets `user_recv_perception` (用户收款感知).
+                pub fn with_user_recv_perception(
+                    mut self,
+                    user_recv_perception: impl Into<String>,
+                ) -> Self {
+                    self.user_recv_perception = Some(user_recv_perception.into());
+                    self
+                }
+                /// Sets `authorization_info` (自动收款授权信息).
+                pub fn with_authorization_info(
+                    mut self,
+                    authorization_info: impl Into<crate::api::v3::fund_app::types::AuthorizationInfo>,
+                ) -> Self {
+                    self.authorization_info = Some(authorization_info.into());
+                    self
+                }
+                /// Sets `sponsor_mchid` (出资商户号).
+                pub fn with_sponsor_mchid(mut self, sponsor_mchid: impl Into<String>) -> Self {
+                    self.sponsor_mchid = Some(sponsor_mchid.into());
+                    self
                 }
             }
 
-            /// PostTransferSceneReportInfos
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostTransferSceneReportInfos {
-                /// 信息类型
-                pub info_type: String,
-                /// 信息内容
-                pub info_content: String,
-            }
+            /// [`TransferSceneId`](crate::api::v3::fund_app::types::TransferSceneId), one type for one shape, under the name it has here.
+            pub type PostTransferSceneId = crate::api::v3::fund_app::types::TransferSceneId;
 
-            /// 自动收款授权信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostAuthorizationInfo {
-                /// 用户展示名称
-                pub user_display_name: String,
-                /// 商户侧授权单号
-                pub out_authorization_no: String,
-                /// 自动收款授权结果通知地址
-                pub authorization_notify_url: String,
-            }
+            /// [`TransferSceneReportInfos`](crate::api::v3::fund_app::types::TransferSceneReportInfos), one type for one shape, under the name it has here.
+            pub type PostTransferSceneReportInfos =
+                crate::api::v3::fund_app::types::TransferSceneReportInfos;
+
+            /// [`AuthorizationInfo`](crate::api::v3::fund_app::types::AuthorizationInfo), one type for one shape, under the name it has here.
+            pub type PostAuthorizationInfo = crate::api::v3::fund_app::types::AuthorizationInfo;
 
             string_enum! {
                 /// 单据状态
@@ -2584,7 +1931,7 @@ pub mod mch_transfer {
             }
 
             /// What `POST /v3/fund-app/mch-transfer/transfer-bills/pre-transfer-with-authorization` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct PostResponse {
                 /// 商户单号
                 pub out_bill_no: String,
@@ -2595,13 +1942,10 @@ pub mod mch_transfer {
                 /// 单据状态
                 pub state: PostResponseState,
                 /// 跳转领取页面的package信息
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub package_info: Option<String>,
                 /// 用户展示名称
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub user_display_name: Option<String>,
                 /// 商户侧授权单号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub out_authorization_no: Option<String>,
             }
         }
@@ -2616,7 +1960,8 @@ pub mod mch_transfer {
             /// Idempotent by `out_bill_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "用户授权后转账")]
             #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/transfer-bills/transfer", response = PostResponse, serial)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 商户AppID
                 pub appid: String,
@@ -2635,9 +1980,10 @@ pub mod mch_transfer {
                 /// 用户收款感知
                 pub user_recv_perception: Option<String>,
                 /// 转账场景ID
-                pub transfer_scene_id: PostTransferSceneId,
+                pub transfer_scene_id: crate::api::v3::fund_app::types::TransferSceneId,
                 /// 转账场景报备信息
-                pub transfer_scene_report_infos: Vec<PostTransferSceneReportInfos>,
+                pub transfer_scene_report_infos:
+                    Vec<crate::api::v3::fund_app::types::TransferSceneReportInfos>,
                 /// 微信免确认收款授权单号
                 pub authorization_id: Option<String>,
                 /// 出资商户号
@@ -2646,36 +1992,81 @@ pub mod mch_transfer {
                 pub out_authorization_no: Option<String>,
             }
 
-            string_enum! {
-                /// 转账场景ID
-                pub enum PostTransferSceneId {
-                    /// `1000`
-                    V1000 = "1000",
-                    /// `1002`
-                    V1002 = "1002",
-                    /// `1004`
-                    V1004 = "1004",
-                    /// `1005`
-                    V1005 = "1005",
-                    /// `1009`
-                    V1009 = "1009",
-                    /// `1010`
-                    V1010 = "1010",
-                    /// `1011`
-                    V1011 = "1011",
-                    /// `1013`
-                    V1013 = "1013",
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    appid: impl Into<String>,
+                    out_bill_no: impl Into<String>,
+                    transfer_amount: impl Into<i64>,
+                    transfer_remark: impl Into<String>,
+                    transfer_scene_id: impl Into<crate::api::v3::fund_app::types::TransferSceneId>,
+                    transfer_scene_report_infos: impl Into<
+                        Vec<crate::api::v3::fund_app::types::TransferSceneReportInfos>,
+                    >,
+                ) -> Self {
+                    Self {
+                        appid: appid.into(),
+                        out_bill_no: out_bill_no.into(),
+                        user_name: None,
+                        transfer_amount: transfer_amount.into(),
+                        transfer_remark: transfer_remark.into(),
+                        notify_url: None,
+                        user_recv_perception: None,
+                        transfer_scene_id: transfer_scene_id.into(),
+                        transfer_scene_report_infos: transfer_scene_report_infos.into(),
+                        authorization_id: None,
+                        sponsor_mchid: None,
+                        out_authorization_no: None,
+                    }
+                }
+                /// Sets `user_name` (收款用户姓名).
+                pub fn with_user_name(mut self, user_name: impl Into<String>) -> Self {
+                    self.user_name = Some(user_name.into());
+                    self
+                }
+                /// Sets `notify_url` (通知地址).
+                pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
+                    self.notify_url = Some(notify_url.into());
+                    self
+                }
+                /// Sets `user_recv_perception` (用户收款感知).
+                pub fn with_user_recv_perception(
+                    mut self,
+                    user_recv_perception: impl Into<String>,
+                ) -> Self {
+                    self.user_recv_perception = Some(user_recv_perception.into());
+                    self
+                }
+                /// Sets `authorization_id` (微信免确认收款授权单号).
+                pub fn with_authorization_id(
+                    mut self,
+                    authorization_id: impl Into<String>,
+                ) -> Self {
+                    self.authorization_id = Some(authorization_id.into());
+                    self
+                }
+                /// Sets `sponsor_mchid` (出资商户号).
+                pub fn with_sponsor_mchid(mut self, sponsor_mchid: impl Into<String>) -> Self {
+                    self.sponsor_mchid = Some(sponsor_mchid.into());
+                    self
+                }
+                /// Sets `out_authorization_no` (商户侧授权单号).
+                pub fn with_out_authorization_no(
+                    mut self,
+                    out_authorization_no: impl Into<String>,
+                ) -> Self {
+                    self.out_authorization_no = Some(out_authorization_no.into());
+                    self
                 }
             }
 
-            /// PostTransferSceneReportInfos
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostTransferSceneReportInfos {
-                /// 信息类型
-                pub info_type: String,
-                /// 信息内容
-                pub info_content: String,
-            }
+            /// [`TransferSceneId`](crate::api::v3::fund_app::types::TransferSceneId), one type for one shape, under the name it has here.
+            pub type PostTransferSceneId = crate::api::v3::fund_app::types::TransferSceneId;
+
+            /// [`TransferSceneReportInfos`](crate::api::v3::fund_app::types::TransferSceneReportInfos), one type for one shape, under the name it has here.
+            pub type PostTransferSceneReportInfos =
+                crate::api::v3::fund_app::types::TransferSceneReportInfos;
 
             string_enum! {
                 /// 单据状态
@@ -2692,7 +2083,7 @@ pub mod mch_transfer {
             }
 
             /// What `POST /v3/fund-app/mch-transfer/transfer-bills/transfer` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct PostResponse {
                 /// 商户号
                 pub mch_id: String,
@@ -2701,7 +2092,6 @@ pub mod mch_transfer {
                 /// 微信转账单号
                 pub transfer_bill_no: String,
                 /// 商户AppID
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub appid: Option<String>,
                 /// 单据状态
                 pub state: PostResponseState,
@@ -2710,18 +2100,14 @@ pub mod mch_transfer {
                 /// 转账备注
                 pub transfer_remark: String,
                 /// 失败原因
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub fail_reason: Option<String>,
                 /// 收款用户OpenID
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub openid: Option<String>,
                 /// 收款用户姓名
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub user_name: Option<String>,
                 /// 单据创建时间
                 pub create_time: String,
                 /// 最后一次状态变更时间
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub update_time: Option<String>,
             }
         }
@@ -2736,65 +2122,21 @@ pub mod mch_transfer {
                 /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/mch-trans/transfer-bill/get-transfer-bill-by-no.html)
                 #[doc(alias = "微信转账单号查询转账单")]
                 #[crate::endpoint(GET, "/v3/fund-app/mch-transfer/transfer-bills/transfer-bill-no/<transfer_bill_no>", response = GetResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Get {
                     /// 微信转账单号 (path)
                     pub transfer_bill_no: String,
                 }
 
-                string_enum! {
-                    /// 单据状态
-                    pub enum GetResponseState {
-                        /// `ACCEPTED`
-                        Accepted = "ACCEPTED",
-                        /// `PROCESSING`
-                        Processing = "PROCESSING",
-                        /// `WAIT_USER_CONFIRM`
-                        WaitUserConfirm = "WAIT_USER_CONFIRM",
-                        /// `TRANSFERING`
-                        Transfering = "TRANSFERING",
-                        /// `SUCCESS`
-                        Success = "SUCCESS",
-                        /// `FAIL`
-                        Fail = "FAIL",
-                        /// `CANCELING`
-                        Canceling = "CANCELING",
-                        /// `CANCELLED`
-                        Cancelled = "CANCELLED",
-                    }
-                }
+                /// [`State5`](crate::api::v3::fund_app::types::State5), one type for one shape, under the name it has here.
+                pub type GetResponseState = crate::api::v3::fund_app::types::State5;
 
                 /// What `GET /v3/fund-app/mch-transfer/transfer-bills/transfer-bill-no/{transfer_bill_no}` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponse {
-                    /// 商户号
-                    pub mch_id: String,
-                    /// 商户单号
-                    pub out_bill_no: String,
-                    /// 商家转账订单号
-                    pub transfer_bill_no: String,
-                    /// 商户AppID
-                    pub appid: String,
-                    /// 单据状态
-                    pub state: GetResponseState,
-                    /// 转账金额
-                    pub transfer_amount: i64,
-                    /// 转账备注
-                    pub transfer_remark: String,
-                    /// 失败原因
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub fail_reason: Option<String>,
-                    /// 收款用户OpenID
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub openid: Option<String>,
-                    /// 收款用户姓名
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub user_name: Option<String>,
-                    /// 单据创建时间
-                    pub create_time: crate::DateTime,
-                    /// 最后一次状态变更时间
-                    pub update_time: crate::DateTime,
-                }
+                ///
+                /// The type is [`MchTransferTransferBillsOutBillNoResponse`](crate::api::v3::fund_app::types::MchTransferTransferBillsOutBillNoResponse), which other answers share.
+                pub type GetResponse =
+                    crate::api::v3::fund_app::types::MchTransferTransferBillsOutBillNoResponse;
             }
         }
     }
@@ -2809,7 +2151,8 @@ pub mod mch_transfer {
         /// Idempotent by `out_bill_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "发起转账到QQ钱包")]
         #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills", response = PostResponse, serial)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// QQ互联开放平台AppID
             pub appid: String,
@@ -2832,7 +2175,52 @@ pub mod mch_transfer {
             /// 转账场景ID
             pub transfer_scene_id: PostTransferSceneId,
             /// 转账场景报备信息
-            pub transfer_scene_report_infos: Vec<PostTransferSceneReportInfos>,
+            pub transfer_scene_report_infos:
+                Vec<crate::api::v3::fund_app::types::TransferSceneReportInfos>,
+        }
+
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                appid: impl Into<String>,
+                out_bill_no: impl Into<String>,
+                openid: impl Into<String>,
+                transfer_amount: impl Into<i64>,
+                transfer_remark: impl Into<String>,
+                transfer_scene_id: impl Into<PostTransferSceneId>,
+                transfer_scene_report_infos: impl Into<
+                    Vec<crate::api::v3::fund_app::types::TransferSceneReportInfos>,
+                >,
+            ) -> Self {
+                Self {
+                    appid: appid.into(),
+                    out_bill_no: out_bill_no.into(),
+                    openid: openid.into(),
+                    user_qq: None,
+                    user_name: None,
+                    transfer_amount: transfer_amount.into(),
+                    transfer_remark: transfer_remark.into(),
+                    notify_url: None,
+                    transfer_scene_id: transfer_scene_id.into(),
+                    transfer_scene_report_infos: transfer_scene_report_infos.into(),
+                }
+            }
+            /// Sets `user_qq` (收款用户QQ号).
+            pub fn with_user_qq(mut self, user_qq: impl Into<String>) -> Self {
+                self.user_qq = Some(user_qq.into());
+                self
+            }
+            /// Sets `user_name` (收款用户姓名).
+            pub fn with_user_name(mut self, user_name: impl Into<String>) -> Self {
+                self.user_name = Some(user_name.into());
+                self
+            }
+            /// Sets `notify_url` (通知地址).
+            pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
+                self.notify_url = Some(notify_url.into());
+                self
+            }
         }
 
         string_enum! {
@@ -2843,73 +2231,18 @@ pub mod mch_transfer {
             }
         }
 
-        /// PostTransferSceneReportInfos
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostTransferSceneReportInfos {
-            /// 信息类型
-            pub info_type: String,
-            /// 信息内容
-            pub info_content: String,
-        }
+        /// [`TransferSceneReportInfos`](crate::api::v3::fund_app::types::TransferSceneReportInfos), one type for one shape, under the name it has here.
+        pub type PostTransferSceneReportInfos =
+            crate::api::v3::fund_app::types::TransferSceneReportInfos;
 
-        string_enum! {
-            /// 单据状态
-            pub enum PostResponseState {
-                /// `ACCEPTED`
-                Accepted = "ACCEPTED",
-                /// `PROCESSING`
-                Processing = "PROCESSING",
-                /// `WAIT_USER_CONFIRM`
-                WaitUserConfirm = "WAIT_USER_CONFIRM",
-                /// `TRANSFERING`
-                Transfering = "TRANSFERING",
-                /// `SUCCESS`
-                Success = "SUCCESS",
-                /// `FAIL`
-                Fail = "FAIL",
-                /// `CANCELING`
-                Canceling = "CANCELING",
-                /// `CANCELLED`
-                Cancelled = "CANCELLED",
-            }
-        }
+        /// [`State5`](crate::api::v3::fund_app::types::State5), one type for one shape, under the name it has here.
+        pub type PostResponseState = crate::api::v3::fund_app::types::State5;
 
         /// What `POST /v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponse {
-            /// 商户号
-            pub mchid: String,
-            /// 商户单号
-            pub out_bill_no: String,
-            /// 微信转账单号
-            pub transfer_bill_no: String,
-            /// QQ互联开放平台AppID
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub appid: Option<String>,
-            /// 单据状态
-            pub state: PostResponseState,
-            /// 转账金额
-            pub transfer_amount: i64,
-            /// 转账备注
-            pub transfer_remark: String,
-            /// 收款用户OpenID
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub openid: Option<String>,
-            /// 收款用户QQ号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub user_qq: Option<String>,
-            /// 收款用户姓名
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub user_name: Option<String>,
-            /// 失败原因
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub fail_reason: Option<String>,
-            /// 单据创建时间
-            pub create_time: crate::DateTime,
-            /// 最后一次状态变更时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub update_time: Option<crate::DateTime>,
-        }
+        ///
+        /// The type is [`MchTransferTransferToQqWalletBillsResponse`](crate::api::v3::fund_app::types::MchTransferTransferToQqWalletBillsResponse), which other answers share.
+        pub type PostResponse =
+            crate::api::v3::fund_app::types::MchTransferTransferToQqWalletBillsResponse;
 
         /// `/v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills/{out_bill_no}`
         pub mod _out_bill_no_ {
@@ -2918,70 +2251,21 @@ pub mod mch_transfer {
             /// `GET /v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills/{out_bill_no}`
             #[doc(alias = "查询转账到QQ钱包的结果")]
             #[crate::endpoint(GET, "/v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills/<out_bill_no>", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 商户单号 (path)
                 pub out_bill_no: String,
             }
 
-            string_enum! {
-                /// 单据状态
-                pub enum GetResponseState {
-                    /// `ACCEPTED`
-                    Accepted = "ACCEPTED",
-                    /// `PROCESSING`
-                    Processing = "PROCESSING",
-                    /// `WAIT_USER_CONFIRM`
-                    WaitUserConfirm = "WAIT_USER_CONFIRM",
-                    /// `TRANSFERING`
-                    Transfering = "TRANSFERING",
-                    /// `SUCCESS`
-                    Success = "SUCCESS",
-                    /// `FAIL`
-                    Fail = "FAIL",
-                    /// `CANCELING`
-                    Canceling = "CANCELING",
-                    /// `CANCELLED`
-                    Cancelled = "CANCELLED",
-                }
-            }
+            /// [`State5`](crate::api::v3::fund_app::types::State5), one type for one shape, under the name it has here.
+            pub type GetResponseState = crate::api::v3::fund_app::types::State5;
 
             /// What `GET /v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills/{out_bill_no}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponse {
-                /// 商户号
-                pub mchid: String,
-                /// 商户单号
-                pub out_bill_no: String,
-                /// 微信转账单号
-                pub transfer_bill_no: String,
-                /// QQ互联开放平台AppID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub appid: Option<String>,
-                /// 单据状态
-                pub state: GetResponseState,
-                /// 转账金额
-                pub transfer_amount: i64,
-                /// 转账备注
-                pub transfer_remark: String,
-                /// 收款用户OpenID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub openid: Option<String>,
-                /// 收款用户QQ号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub user_qq: Option<String>,
-                /// 收款用户姓名
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub user_name: Option<String>,
-                /// 失败原因
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub fail_reason: Option<String>,
-                /// 单据创建时间
-                pub create_time: crate::DateTime,
-                /// 最后一次状态变更时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub update_time: Option<crate::DateTime>,
-            }
+            ///
+            /// The type is [`MchTransferTransferToQqWalletBillsResponse`](crate::api::v3::fund_app::types::MchTransferTransferToQqWalletBillsResponse), which other answers share.
+            pub type GetResponse =
+                crate::api::v3::fund_app::types::MchTransferTransferToQqWalletBillsResponse;
 
             /// `/v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills/{out_bill_no}/cancel`
             pub mod cancel {
@@ -2992,69 +2276,42 @@ pub mod mch_transfer {
                 /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                 #[doc(alias = "撤销转账到QQ钱包")]
                 #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills/<out_bill_no>/cancel", response = PostResponse, idempotent)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 商户单号 (path)
                     pub out_bill_no: String,
                 }
 
-                string_enum! {
-                    /// 单据状态
-                    pub enum PostResponseState {
-                        /// `ACCEPTED`
-                        Accepted = "ACCEPTED",
-                        /// `PROCESSING`
-                        Processing = "PROCESSING",
-                        /// `WAIT_USER_CONFIRM`
-                        WaitUserConfirm = "WAIT_USER_CONFIRM",
-                        /// `TRANSFERING`
-                        Transfering = "TRANSFERING",
-                        /// `SUCCESS`
-                        Success = "SUCCESS",
-                        /// `FAIL`
-                        Fail = "FAIL",
-                        /// `CANCELING`
-                        Canceling = "CANCELING",
-                        /// `CANCELLED`
-                        Cancelled = "CANCELLED",
-                    }
-                }
+                /// [`State5`](crate::api::v3::fund_app::types::State5), one type for one shape, under the name it has here.
+                pub type PostResponseState = crate::api::v3::fund_app::types::State5;
 
                 /// What `POST /v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills/{out_bill_no}/cancel` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct PostResponse {
                     /// 商户号
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub mchid: Option<String>,
                     /// 商户单号
                     pub out_bill_no: String,
                     /// 微信转账单号
                     pub transfer_bill_no: String,
                     /// QQ互联开放平台AppID
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub appid: Option<String>,
                     /// 单据状态
-                    pub state: PostResponseState,
+                    pub state: crate::api::v3::fund_app::types::State5,
                     /// 转账金额
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub transfer_amount: Option<i64>,
                     /// 转账备注
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub transfer_remark: Option<String>,
                     /// 失败原因
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub fail_reason: Option<String>,
                     /// 收款用户OpenID
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub openid: Option<String>,
                     /// 收款用户QQ号
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub user_qq: Option<String>,
                     /// 收款用户姓名
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub user_name: Option<String>,
                     /// 单据创建时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub create_time: Option<crate::DateTime>,
                     /// 最后一次状态变更时间
                     pub update_time: crate::DateTime,
@@ -3071,7 +2328,8 @@ pub mod mch_transfer {
         /// Idempotent by `out_authorization_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "申请免确认收款授权")]
         #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/user-confirm-authorization", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 商户侧授权单号
             #[wxpay(idempotency_key)]
@@ -3081,7 +2339,7 @@ pub mod mch_transfer {
             /// 收款用户OpenID
             pub openid: String,
             /// 转账场景ID
-            pub transfer_scene_id: PostTransferSceneId,
+            pub transfer_scene_id: crate::api::v3::fund_app::types::TransferSceneId,
             /// 用户展示名称
             pub user_display_name: String,
             /// 用户收款感知
@@ -3092,27 +2350,45 @@ pub mod mch_transfer {
             pub scene_info: Option<PostSceneInfo>,
         }
 
-        string_enum! {
-            /// 转账场景ID
-            pub enum PostTransferSceneId {
-                /// `1000`
-                V1000 = "1000",
-                /// `1002`
-                V1002 = "1002",
-                /// `1004`
-                V1004 = "1004",
-                /// `1005`
-                V1005 = "1005",
-                /// `1009`
-                V1009 = "1009",
-                /// `1010`
-                V1010 = "1010",
-                /// `1011`
-                V1011 = "1011",
-                /// `1013`
-                V1013 = "1013",
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                out_authorization_no: impl Into<String>,
+                appid: impl Into<String>,
+                openid: impl Into<String>,
+                transfer_scene_id: impl Into<crate::api::v3::fund_app::types::TransferSceneId>,
+                user_display_name: impl Into<String>,
+                authorization_notify_url: impl Into<String>,
+            ) -> Self {
+                Self {
+                    out_authorization_no: out_authorization_no.into(),
+                    appid: appid.into(),
+                    openid: openid.into(),
+                    transfer_scene_id: transfer_scene_id.into(),
+                    user_display_name: user_display_name.into(),
+                    user_recv_perception: None,
+                    authorization_notify_url: authorization_notify_url.into(),
+                    scene_info: None,
+                }
+            }
+            /// Sets `user_recv_perception` (用户收款感知).
+            pub fn with_user_recv_perception(
+                mut self,
+                user_recv_perception: impl Into<String>,
+            ) -> Self {
+                self.user_recv_perception = Some(user_recv_perception.into());
+                self
+            }
+            /// Sets `scene_info` (场景信息).
+            pub fn with_scene_info(mut self, scene_info: impl Into<PostSceneInfo>) -> Self {
+                self.scene_info = Some(scene_info.into());
+                self
             }
         }
+
+        /// [`TransferSceneId`](crate::api::v3::fund_app::types::TransferSceneId), one type for one shape, under the name it has here.
+        pub type PostTransferSceneId = crate::api::v3::fund_app::types::TransferSceneId;
 
         string_enum! {
             /// 用户设备类型
@@ -3129,7 +2405,8 @@ pub mod mch_transfer {
         }
 
         /// 场景信息
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostSceneInfo {
             /// 用户终端IP
             #[serde(skip_serializing_if = "Option::is_none")]
@@ -3142,26 +2419,35 @@ pub mod mch_transfer {
             pub device_type: Option<PostSceneInfoDeviceType>,
         }
 
-        string_enum! {
-            /// 单据状态
-            pub enum PostResponseState {
-                /// `WAIT_USER_CONFIRM`
-                WaitUserConfirm = "WAIT_USER_CONFIRM",
+        impl PostSceneInfo {
+            /// Sets `client_ip` (用户终端IP).
+            pub fn with_client_ip(mut self, client_ip: impl Into<String>) -> Self {
+                self.client_ip = Some(client_ip.into());
+                self
+            }
+            /// Sets `device_id` (用户设备ID).
+            pub fn with_device_id(mut self, device_id: impl Into<String>) -> Self {
+                self.device_id = Some(device_id.into());
+                self
+            }
+            /// Sets `device_type` (用户设备类型).
+            pub fn with_device_type(
+                mut self,
+                device_type: impl Into<PostSceneInfoDeviceType>,
+            ) -> Self {
+                self.device_type = Some(device_type.into());
+                self
             }
         }
 
+        /// [`State8`](crate::api::v3::fund_app::types::State8), one type for one shape, under the name it has here.
+        pub type PostResponseState = crate::api::v3::fund_app::types::State8;
+
         /// What `POST /v3/fund-app/mch-transfer/user-confirm-authorization` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponse {
-            /// 商户侧授权单号
-            pub out_authorization_no: String,
-            /// 单据状态
-            pub state: PostResponseState,
-            /// 单据创建时间
-            pub create_time: String,
-            /// 跳转领取页面的package信息
-            pub package_info: String,
-        }
+        ///
+        /// The type is [`MchTransferPartnerUserConfirmAuthorizationsResponse`](crate::api::v3::fund_app::types::MchTransferPartnerUserConfirmAuthorizationsResponse), which other answers share.
+        pub type PostResponse =
+            crate::api::v3::fund_app::types::MchTransferPartnerUserConfirmAuthorizationsResponse;
 
         /// `/v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no`
         pub mod out_authorization_no {
@@ -3172,7 +2458,8 @@ pub mod mch_transfer {
                 /// `GET /v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}`
                 #[doc(alias = "商户单号查询自动收款授权")]
                 #[crate::endpoint(GET, "/v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/<out_authorization_no>", response = GetResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Get {
                     /// 商户侧授权单号 (path)
                     pub out_authorization_no: String,
@@ -3180,17 +2467,27 @@ pub mod mch_transfer {
                     pub is_display_authorization: Option<bool>,
                 }
 
-                string_enum! {
-                    /// 单据状态
-                    pub enum GetResponseState {
-                        /// `TAKING_EFFECT`
-                        TakingEffect = "TAKING_EFFECT",
-                        /// `CLOSED`
-                        Closed = "CLOSED",
-                        /// `WAIT_USER_CONFIRM`
-                        WaitUserConfirm = "WAIT_USER_CONFIRM",
+                impl Get {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    pub fn new(out_authorization_no: impl Into<String>) -> Self {
+                        Self {
+                            out_authorization_no: out_authorization_no.into(),
+                            is_display_authorization: None,
+                        }
+                    }
+                    /// Sets `is_display_authorization` (是否展示用户授权信息 (query)).
+                    pub fn with_is_display_authorization(
+                        mut self,
+                        is_display_authorization: impl Into<bool>,
+                    ) -> Self {
+                        self.is_display_authorization = Some(is_display_authorization.into());
+                        self
                     }
                 }
+
+                /// [`State7`](crate::api::v3::fund_app::types::State7), one type for one shape, under the name it has here.
+                pub type GetResponseState = crate::api::v3::fund_app::types::State7;
 
                 string_enum! {
                     /// 自动收款授权的原因
@@ -3209,7 +2506,7 @@ pub mod mch_transfer {
                 }
 
                 /// 自动收款授权的关闭信息
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct GetResponseCloseInfo {
                     /// 关闭时间
                     pub close_time: String,
@@ -3218,7 +2515,7 @@ pub mod mch_transfer {
                 }
 
                 /// What `GET /v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct GetResponse {
                     /// 商户侧授权单号
                     pub out_authorization_no: String,
@@ -3229,27 +2526,20 @@ pub mod mch_transfer {
                     /// 用户展示名称
                     pub user_display_name: String,
                     /// 微信自动收款授权单号
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub authorization_id: Option<String>,
                     /// 单据状态
-                    pub state: GetResponseState,
+                    pub state: crate::api::v3::fund_app::types::State7,
                     /// 用户确认授权的时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub authorize_time: Option<String>,
                     /// 自动收款授权的关闭信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub close_info: Option<GetResponseCloseInfo>,
                     /// 转账场景ID
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub transfer_scene_id: Option<String>,
                     /// 用户收款感知
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub user_recv_perception: Option<String>,
                     /// 单据创建时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub create_time: Option<crate::DateTime>,
                     /// 跳转领取页面的package信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub package_info: Option<String>,
                 }
 
@@ -3262,39 +2552,25 @@ pub mod mch_transfer {
                     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                     #[doc(alias = "解除免确认收款授权")]
                     #[crate::endpoint(POST, "/v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/<out_authorization_no>/close", response = PostResponse, idempotent)]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct Post {
                         /// 商户侧授权单号 (path)
                         pub out_authorization_no: String,
                     }
 
-                    string_enum! {
-                        /// 单据状态
-                        pub enum PostResponseState {
-                            /// `CLOSED`
-                            Closed = "CLOSED",
-                        }
-                    }
+                    /// [`State6`](crate::api::v3::fund_app::types::State6), one type for one shape, under the name it has here.
+                    pub type PostResponseState = crate::api::v3::fund_app::types::State6;
 
-                    string_enum! {
-                        /// 自动收款授权的原因
-                        pub enum PostResponseCloseInfoCloseReason {
-                            /// `CLOSE_VIA_MCH_API`
-                            CloseViaMchApi = "CLOSE_VIA_MCH_API",
-                        }
-                    }
+                    /// [`CloseInfoCloseReason`](crate::api::v3::fund_app::types::CloseInfoCloseReason), one type for one shape, under the name it has here.
+                    pub type PostResponseCloseInfoCloseReason =
+                        crate::api::v3::fund_app::types::CloseInfoCloseReason;
 
-                    /// 自动收款授权的关闭信息
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct PostResponseCloseInfo {
-                        /// 关闭时间
-                        pub close_time: String,
-                        /// 自动收款授权的原因
-                        pub close_reason: PostResponseCloseInfoCloseReason,
-                    }
+                    /// [`CloseInfo`](crate::api::v3::fund_app::types::CloseInfo), one type for one shape, under the name it has here.
+                    pub type PostResponseCloseInfo = crate::api::v3::fund_app::types::CloseInfo;
 
                     /// What `POST /v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}/close` answers.
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct PostResponse {
                         /// 商户侧授权单号
                         pub out_authorization_no: String,
@@ -3305,28 +2581,653 @@ pub mod mch_transfer {
                         /// 用户展示名称
                         pub user_display_name: String,
                         /// 微信自动收款授权单号
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub authorization_id: Option<String>,
                         /// 单据状态
-                        pub state: PostResponseState,
+                        pub state: crate::api::v3::fund_app::types::State6,
                         /// 用户确认授权的时间
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub authorize_time: Option<String>,
                         /// 自动收款授权的关闭信息
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub close_info: Option<PostResponseCloseInfo>,
+                        pub close_info: Option<crate::api::v3::fund_app::types::CloseInfo>,
                         /// 转账场景ID
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub transfer_scene_id: Option<String>,
                         /// 用户收款感知
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub user_recv_perception: Option<String>,
                         /// 单据创建时间
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub create_time: Option<crate::DateTime>,
                     }
                 }
             }
         }
+    }
+}
+/// Types that several operations of feature `fund-app` share, one per shape: each operation's module names them under its own names too.
+pub mod types {
+    string_enum! {
+        /// 品牌红包明细单状态
+        pub enum DetailState {
+            /// `DETAIL_INIT`
+            DetailInit = "DETAIL_INIT",
+            /// `DETAIL_WAIT_PAY`
+            DetailWaitPay = "DETAIL_WAIT_PAY",
+            /// `DETAIL_PROCESSING`
+            DetailProcessing = "DETAIL_PROCESSING",
+            /// `DETAIL_SUCCESS`
+            DetailSuccess = "DETAIL_SUCCESS",
+            /// `DETAIL_FAIL`
+            DetailFail = "DETAIL_FAIL",
+        }
+    }
+
+    string_enum! {
+        /// 失败原因
+        pub enum FailReason {
+            /// `ACCOUNT_FROZEN`
+            AccountFrozen = "ACCOUNT_FROZEN",
+            /// `REAL_NAME_CHECK_FAIL`
+            RealNameCheckFail = "REAL_NAME_CHECK_FAIL",
+            /// `NAME_NOT_CORRECT`
+            NameNotCorrect = "NAME_NOT_CORRECT",
+            /// `OPENID_INVALID`
+            OpenidInvalid = "OPENID_INVALID",
+            /// `TRANSFER_QUOTA_EXCEED`
+            TransferQuotaExceed = "TRANSFER_QUOTA_EXCEED",
+            /// `DAY_RECEIVED_QUOTA_EXCEED`
+            DayReceivedQuotaExceed = "DAY_RECEIVED_QUOTA_EXCEED",
+            /// `DAY_RECEIVED_COUNT_EXCEED`
+            DayReceivedCountExceed = "DAY_RECEIVED_COUNT_EXCEED",
+            /// `PRODUCT_AUTH_CHECK_FAIL`
+            ProductAuthCheckFail = "PRODUCT_AUTH_CHECK_FAIL",
+            /// `OVERDUE_CLOSE`
+            OverdueClose = "OVERDUE_CLOSE",
+            /// `ACCOUNT_NOT_EXIST`
+            AccountNotExist = "ACCOUNT_NOT_EXIST",
+            /// `TRANSFER_RISK`
+            TransferRisk = "TRANSFER_RISK",
+            /// `USER_ACCOUNT_LIMIT`
+            UserAccountLimit = "USER_ACCOUNT_LIMIT",
+            /// `FAIL_REASON_UNKNOWN`
+            FailReasonUnknown = "FAIL_REASON_UNKNOWN",
+            /// `PAYER_ACCOUNT_ABNORMAL`
+            PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
+            /// `PAYEE_ACCOUNT_ABNORMAL`
+            PayeeAccountAbnormal = "PAYEE_ACCOUNT_ABNORMAL",
+            /// `USER_RECEIVE_OVERDUE`
+            UserReceiveOverdue = "USER_RECEIVE_OVERDUE",
+            /// `REMARK_NOT_CORRECT`
+            RemarkNotCorrect = "REMARK_NOT_CORRECT",
+            /// `MERCHANT_REJECT`
+            MerchantReject = "MERCHANT_REJECT",
+            /// `MERCHANT_NOT_CONFIRM`
+            MerchantNotConfirm = "MERCHANT_NOT_CONFIRM",
+            /// `BLOCK_B2C_USERLIMITAMOUNT_BSRULE_MONTH`
+            BlockB2CUserlimitamountBsruleMonth = "BLOCK_B2C_USERLIMITAMOUNT_BSRULE_MONTH",
+        }
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct BrandRedpacketResponse {
+        /// 品牌主商户号
+        pub brand_mchid: String,
+        /// 商家品牌红包批次单号
+        pub out_batch_no: String,
+        /// 微信支付品牌红包批次单号
+        pub batch_no: String,
+        /// 商家品牌红包明细单号
+        pub out_detail_no: String,
+        /// 微信支付品牌红包明细单号
+        pub detail_no: String,
+        /// 品牌红包明细单状态
+        pub detail_state: crate::api::v3::fund_app::types::DetailState,
+        /// 红包金额
+        pub amount: i64,
+        /// 红包备注
+        pub remark: String,
+        /// 失败原因
+        pub fail_reason: Option<crate::api::v3::fund_app::types::FailReason>,
+        /// 接收红包用户OpenID
+        pub openid: String,
+        /// 接收红包用户姓名
+        pub user_name: Option<String>,
+        /// 品牌红包发起时间
+        pub initiate_time: Option<crate::DateTime>,
+        /// 品牌红包更新时间
+        pub update_time: crate::DateTime,
+        /// 品牌ID
+        pub brand_id: i64,
+        /// 品牌红包模板ID
+        pub template_id: String,
+        /// 品牌AppID
+        pub brand_appid: Option<String>,
+    }
+
+    string_enum! {
+        /// 品牌红包明细单状态
+        pub enum DetailState2 {
+            /// `DETAIL_VIEW_ALL`
+            DetailViewAll = "DETAIL_VIEW_ALL",
+            /// `DETAIL_VIEW_SUCCESS`
+            DetailViewSuccess = "DETAIL_VIEW_SUCCESS",
+            /// `DETAIL_VIEW_FAIL`
+            DetailViewFail = "DETAIL_VIEW_FAIL",
+        }
+    }
+
+    string_enum! {
+        /// 批次单状态
+        pub enum BatchState {
+            /// `WAIT_PAY`
+            WaitPay = "WAIT_PAY",
+            /// `ACCEPTED`
+            Accepted = "ACCEPTED",
+            /// `PROCESSING`
+            Processing = "PROCESSING",
+            /// `FINISHED`
+            Finished = "FINISHED",
+            /// `CLOSED`
+            Closed = "CLOSED",
+        }
+    }
+
+    string_enum! {
+        /// 品牌红包批次单关闭原因
+        pub enum CloseReason {
+            /// `MERCHANT_REVOCATION`
+            MerchantRevocation = "MERCHANT_REVOCATION",
+            /// `SYSTEM_OVERDUE_CLOSE`
+            SystemOverdueClose = "SYSTEM_OVERDUE_CLOSE",
+        }
+    }
+
+    /// DetailList
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct DetailList {
+        /// 微信支付品牌红包明细单号
+        pub transfer_detail_no: String,
+        /// 商家品牌红包明细单号
+        pub out_detail_no: String,
+        /// 品牌红包明细单状态
+        pub detail_state: crate::api::v3::fund_app::types::DetailState,
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct BrandRedpacketBrandMerchantBatchesResponse {
+        /// 品牌主商户号
+        pub brand_mchid: String,
+        /// 微信支付品牌红包批次单号
+        pub batch_no: String,
+        /// 商家品牌红包批次单号
+        pub out_batch_no: String,
+        /// 品牌ID
+        pub brand_id: Option<i64>,
+        /// 品牌红包模板ID
+        pub template_id: Option<String>,
+        /// 品牌AppID
+        pub brand_appid: Option<String>,
+        /// 批次单状态
+        pub batch_state: crate::api::v3::fund_app::types::BatchState,
+        /// 品牌红包批次名称
+        pub batch_name: String,
+        /// 品牌红包批次备注
+        pub batch_remark: String,
+        /// 品牌红包批次单关闭原因
+        pub close_reason: Option<crate::api::v3::fund_app::types::CloseReason>,
+        /// 总金额
+        pub total_amount: i64,
+        /// 总笔数
+        pub total_num: i64,
+        /// 品牌红包批次创建时间
+        pub create_time: crate::DateTime,
+        /// 品牌红包批次更新时间
+        pub update_time: Option<crate::DateTime>,
+        /// 发放成功金额
+        pub success_amount: i64,
+        /// 发放成功笔数
+        pub success_num: i64,
+        /// 发放失败金额
+        pub fail_amount: i64,
+        /// 发放失败笔数
+        pub fail_num: i64,
+        /// 品牌红包明细列表
+        pub detail_list: Option<Vec<crate::api::v3::fund_app::types::DetailList>>,
+    }
+
+    string_enum! {
+        /// 申请单状态
+        pub enum State {
+            /// `GENERATING`
+            Generating = "GENERATING",
+            /// `FINISHED`
+            Finished = "FINISHED",
+            /// `FAILED`
+            Failed = "FAILED",
+        }
+    }
+
+    string_enum! {
+        /// 回单文件摘要类型
+        pub enum HashType {
+            /// `SHA256`
+            Sha256 = "SHA256",
+            /// `SM3`
+            Sm3 = "SM3",
+        }
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct MchTransferResponse {
+        /// 申请单状态
+        pub state: crate::api::v3::fund_app::types::State,
+        /// 申请单创建时间
+        pub create_time: String,
+        /// 申请单更新时间
+        pub update_time: String,
+        /// 回单文件摘要类型
+        pub hash_type: Option<crate::api::v3::fund_app::types::HashType>,
+        /// 回单文件摘要值
+        pub hash_value: Option<String>,
+        /// 回单文件下载地址
+        pub download_url: Option<String>,
+        /// 失败原因
+        pub fail_reason: Option<String>,
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct MchTransferElecsignOutBillNoResponse {
+        /// 申请单状态
+        pub state: String,
+        /// 申请单创建时间
+        pub create_time: String,
+    }
+
+    string_enum! {
+        /// 电子回单状态
+        pub enum ReceiptState {
+            /// `ACCEPTED`
+            Accepted = "ACCEPTED",
+            /// `FINISHED`
+            Finished = "FINISHED",
+        }
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct MchTransferPartnerBudgetElectronicReceiptsResponse {
+        /// 商户预算单号
+        pub out_budget_no: String,
+        /// 开始日期
+        pub start_date: String,
+        /// 结束日期
+        pub end_date: String,
+        /// 出资商户号
+        pub sponsor_mchid: String,
+        /// 收款商户号
+        pub receiver_mchid: Option<String>,
+        /// 电子回单状态
+        pub receipt_state: crate::api::v3::fund_app::types::ReceiptState,
+        /// 受理凭证
+        pub accept_id: String,
+        /// 电子回单文件的hash方法
+        pub hash_type: Option<crate::api::v3::fund_app::types::HashType>,
+        /// 电子回单文件的hash值
+        pub hash_value: Option<String>,
+        /// 电子回单下载地址
+        pub download_url: Option<String>,
+    }
+
+    string_enum! {
+        /// 预算单状态
+        pub enum State2 {
+            /// `PENDING`
+            Pending = "PENDING",
+            /// `LOCKED`
+            Locked = "LOCKED",
+            /// `FINISHED`
+            Finished = "FINISHED",
+            /// `CLOSED`
+            Closed = "CLOSED",
+        }
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct MchTransferPartnerCharityBudgetResponse {
+        /// 服务商商户号
+        pub sp_mchid: String,
+        /// 商户预算单号
+        pub out_budget_no: String,
+        /// 微信支付预算单号
+        pub budget_id: String,
+        /// 预算总金额
+        pub amount: i64,
+        /// 出资商户号
+        pub sponsor_mchid: String,
+        /// 活动名称
+        pub activity_name: String,
+        /// 活动说明
+        pub activity_remark: String,
+        /// 预算单状态
+        pub state: Option<crate::api::v3::fund_app::types::State2>,
+        /// 确认出资页面地址
+        pub confirm_url: Option<String>,
+        /// 商户号超管微信号掩码
+        pub super_admin_wxid_mask: Option<String>,
+        /// 剩余预算金额
+        pub remain_amount: Option<i64>,
+        /// 撤销说明
+        pub unlock_remark: Option<String>,
+        /// 资金锁定时间
+        pub locked_time: Option<crate::DateTime>,
+        /// 完成时间
+        pub finished_time: Option<crate::DateTime>,
+        /// 关闭时间
+        pub closed_time: Option<crate::DateTime>,
+    }
+
+    string_enum! {
+        /// 捐赠状态
+        pub enum State3 {
+            /// `ACCEPTED`
+            Accepted = "ACCEPTED",
+            /// `SUCCESS`
+            Success = "SUCCESS",
+            /// `CLOSE`
+            Close = "CLOSE",
+        }
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct MchTransferPartnerCharityTransferBillsOutTransferNoResponse {
+        /// 商户预算单号
+        pub out_budget_no: String,
+        /// 微信支付预算单号
+        pub budget_id: String,
+        /// 商户公益捐赠单号
+        pub out_transfer_no: String,
+        /// 微信支付公益捐赠单号
+        pub transfer_id: String,
+        /// 预算总金额
+        pub amount: i64,
+        /// 捐赠备注
+        pub transfer_remark: String,
+        /// 收款商户号
+        pub receive_mchid: String,
+        /// 捐赠状态
+        pub state: crate::api::v3::fund_app::types::State3,
+        /// 捐赠单创建时间
+        pub create_time: crate::DateTime,
+        /// 捐赠完成时间
+        pub success_time: Option<crate::DateTime>,
+    }
+
+    string_enum! {
+        /// 申请单状态
+        pub enum State4 {
+            /// `GENERATING`
+            Generating = "GENERATING",
+            /// `FINISHED`
+            Finished = "FINISHED",
+        }
+    }
+
+    string_enum! {
+        /// 回单文件摘要类型
+        pub enum HashType2 {
+            /// `SM3`
+            Sm3 = "SM3",
+        }
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct MchTransferPartnerElectronicReceiptsResponse {
+        /// 二级商户号
+        pub sub_mchid: String,
+        /// 商户转账单号
+        pub out_bill_no: String,
+        /// 申请单状态
+        pub state: crate::api::v3::fund_app::types::State4,
+        /// 申请单创建时间
+        pub create_time: String,
+        /// 申请单更新时间
+        pub update_time: Option<String>,
+        /// 回单文件摘要类型
+        pub hash_type: Option<crate::api::v3::fund_app::types::HashType2>,
+        /// 回单文件摘要值
+        pub hash_value: Option<String>,
+        /// 回单文件下载地址
+        pub download_url: Option<String>,
+    }
+
+    string_enum! {
+        /// 授权申请单状态
+        pub enum ApplyOrderState {
+            /// `INVITED`
+            Invited = "INVITED",
+            /// `PASSED`
+            Passed = "PASSED",
+            /// `REJECTED`
+            Rejected = "REJECTED",
+            /// `EXPIRED`
+            Expired = "EXPIRED",
+        }
+    }
+
+    /// 授权申请单
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct ApplyOrder {
+        /// 二级商户号
+        pub sub_mchid: String,
+        /// 商户申请单号
+        pub out_apply_no: String,
+        /// 授权申请单状态
+        pub state: crate::api::v3::fund_app::types::ApplyOrderState,
+        /// 授权申请受理时间
+        pub accept_time: String,
+        /// 最后一次状态变更时间
+        pub update_time: String,
+    }
+
+    string_enum! {
+        /// 单据状态
+        pub enum State5 {
+            /// `ACCEPTED`
+            Accepted = "ACCEPTED",
+            /// `PROCESSING`
+            Processing = "PROCESSING",
+            /// `WAIT_USER_CONFIRM`
+            WaitUserConfirm = "WAIT_USER_CONFIRM",
+            /// `TRANSFERING`
+            Transfering = "TRANSFERING",
+            /// `SUCCESS`
+            Success = "SUCCESS",
+            /// `FAIL`
+            Fail = "FAIL",
+            /// `CANCELING`
+            Canceling = "CANCELING",
+            /// `CANCELLED`
+            Cancelled = "CANCELLED",
+        }
+    }
+
+    string_enum! {
+        /// 转账场景ID
+        pub enum TransferSceneId {
+            /// `1000`
+            V1000 = "1000",
+            /// `1002`
+            V1002 = "1002",
+            /// `1004`
+            V1004 = "1004",
+            /// `1005`
+            V1005 = "1005",
+            /// `1009`
+            V1009 = "1009",
+            /// `1010`
+            V1010 = "1010",
+            /// `1011`
+            V1011 = "1011",
+            /// `1013`
+            V1013 = "1013",
+        }
+    }
+
+    /// TransferSceneReportInfos
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct TransferSceneReportInfos {
+        /// 信息类型
+        pub info_type: String,
+        /// 信息内容
+        pub info_content: String,
+    }
+
+    /// 自动收款授权信息
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct AuthorizationInfo {
+        /// 用户展示名称
+        pub user_display_name: String,
+        /// 商户侧授权单号
+        pub out_authorization_no: String,
+        /// 自动收款授权结果通知地址
+        pub authorization_notify_url: String,
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct MchTransferPartnerTransferBillsPreTransferWithAuthorizationResponse {
+        /// 二级商户号
+        pub sub_mchid: String,
+        /// 商户单号
+        pub out_bill_no: String,
+        /// 微信转账单号
+        pub transfer_bill_no: String,
+        /// 单据创建时间
+        pub create_time: String,
+        /// 跳转领取页面的package信息
+        pub package_info: String,
+    }
+
+    string_enum! {
+        /// 单据状态
+        pub enum State6 {
+            /// `CLOSED`
+            Closed = "CLOSED",
+        }
+    }
+
+    string_enum! {
+        /// 自动收款授权的原因
+        pub enum CloseInfoCloseReason {
+            /// `CLOSE_VIA_MCH_API`
+            CloseViaMchApi = "CLOSE_VIA_MCH_API",
+        }
+    }
+
+    /// 自动收款授权的关闭信息
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct CloseInfo {
+        /// 关闭时间
+        pub close_time: String,
+        /// 自动收款授权的原因
+        pub close_reason: crate::api::v3::fund_app::types::CloseInfoCloseReason,
+    }
+
+    string_enum! {
+        /// 单据状态
+        pub enum State7 {
+            /// `TAKING_EFFECT`
+            TakingEffect = "TAKING_EFFECT",
+            /// `CLOSED`
+            Closed = "CLOSED",
+            /// `WAIT_USER_CONFIRM`
+            WaitUserConfirm = "WAIT_USER_CONFIRM",
+        }
+    }
+
+    string_enum! {
+        /// 单据状态
+        pub enum State8 {
+            /// `WAIT_USER_CONFIRM`
+            WaitUserConfirm = "WAIT_USER_CONFIRM",
+        }
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct MchTransferPartnerUserConfirmAuthorizationsResponse {
+        /// 商户侧授权单号
+        pub out_authorization_no: String,
+        /// 单据状态
+        pub state: crate::api::v3::fund_app::types::State8,
+        /// 单据创建时间
+        pub create_time: String,
+        /// 跳转领取页面的package信息
+        pub package_info: String,
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct MchTransferTransferBillsOutBillNoResponse {
+        /// 商户号
+        pub mch_id: String,
+        /// 商户单号
+        pub out_bill_no: String,
+        /// 商家转账订单号
+        pub transfer_bill_no: String,
+        /// 商户AppID
+        pub appid: String,
+        /// 单据状态
+        pub state: crate::api::v3::fund_app::types::State5,
+        /// 转账金额
+        pub transfer_amount: i64,
+        /// 转账备注
+        pub transfer_remark: String,
+        /// 失败原因
+        pub fail_reason: Option<String>,
+        /// 收款用户OpenID
+        pub openid: Option<String>,
+        /// 收款用户姓名
+        pub user_name: Option<String>,
+        /// 单据创建时间
+        pub create_time: crate::DateTime,
+        /// 最后一次状态变更时间
+        pub update_time: crate::DateTime,
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct MchTransferTransferToQqWalletBillsResponse {
+        /// 商户号
+        pub mchid: String,
+        /// 商户单号
+        pub out_bill_no: String,
+        /// 微信转账单号
+        pub transfer_bill_no: String,
+        /// QQ互联开放平台AppID
+        pub appid: Option<String>,
+        /// 单据状态
+        pub state: crate::api::v3::fund_app::types::State5,
+        /// 转账金额
+        pub transfer_amount: i64,
+        /// 转账备注
+        pub transfer_remark: String,
+        /// 收款用户OpenID
+        pub openid: Option<String>,
+        /// 收款用户QQ号
+        pub user_qq: Option<String>,
+        /// 收款用户姓名
+        pub user_name: Option<String>,
+        /// 失败原因
+        pub fail_reason: Option<String>,
+        /// 单据创建时间
+        pub create_time: crate::DateTime,
+        /// 最后一次状态变更时间
+        pub update_time: Option<crate::DateTime>,
     }
 }

@@ -12,7 +12,8 @@ pub mod bill_download_url {
     #[doc(alias = "获取购付汇账单文件下载链接API")]
     #[doc(alias = "获取购付汇账单文件下载链接")]
     #[crate::endpoint(GET, "/v3/funds-to-oversea/bill-download-url", response = GetResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Get {
         /// 账单日期 (query)
         pub bill_date: String,
@@ -20,8 +21,24 @@ pub mod bill_download_url {
         pub sub_mchid: Option<String>,
     }
 
+    impl Get {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(bill_date: impl Into<String>) -> Self {
+            Self {
+                bill_date: bill_date.into(),
+                sub_mchid: None,
+            }
+        }
+        /// Sets `sub_mchid` (子商户号 (query)).
+        pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+            self.sub_mchid = Some(sub_mchid.into());
+            self
+        }
+    }
+
     /// What `GET /v3/funds-to-oversea/bill-download-url` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct GetResponse {
         /// 哈希类型
         pub hash_type: String,
@@ -43,7 +60,8 @@ pub mod orders {
     #[doc(alias = "申请资金出境API")]
     #[doc(alias = "申请资金出境")]
     #[crate::endpoint(POST, "/v3/funds-to-oversea/orders", response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 商户出境单号
         #[wxpay(idempotency_key)]
@@ -68,8 +86,48 @@ pub mod orders {
         pub presale_info: Option<PostPresaleInfo>,
     }
 
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            out_order_id: impl Into<String>,
+            sub_mchid: impl Into<String>,
+            transaction_id: impl Into<String>,
+            amount: impl Into<i64>,
+            foreign_currency: impl Into<String>,
+            seller_info: impl Into<PostSellerInfo>,
+            express_info: impl Into<PostExpressInfo>,
+            payee_info: impl Into<PostPayeeInfo>,
+        ) -> Self {
+            Self {
+                out_order_id: out_order_id.into(),
+                sub_mchid: sub_mchid.into(),
+                transaction_id: transaction_id.into(),
+                amount: amount.into(),
+                foreign_currency: foreign_currency.into(),
+                goods_info: None,
+                seller_info: seller_info.into(),
+                express_info: express_info.into(),
+                payee_info: payee_info.into(),
+                presale_info: None,
+            }
+        }
+        /// Sets `goods_info` (商品信息).
+        pub fn with_goods_info(mut self, goods_info: impl Into<Vec<PostGoodsInfo>>) -> Self {
+            self.goods_info = Some(goods_info.into());
+            self
+        }
+        /// Sets `presale_info` (预售信息).
+        pub fn with_presale_info(mut self, presale_info: impl Into<PostPresaleInfo>) -> Self {
+            self.presale_info = Some(presale_info.into());
+            self
+        }
+    }
+
     /// PostGoodsInfo
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct PostGoodsInfo {
         /// 商品名称
         pub goods_name: String,
@@ -82,7 +140,8 @@ pub mod orders {
     }
 
     /// 卖家信息
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct PostSellerInfo {
         /// 境外卖家经营主体名称
         pub oversea_business_name: String,
@@ -93,7 +152,8 @@ pub mod orders {
     }
 
     /// 物流信息
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct PostExpressInfo {
         /// 物流单号
         pub courier_number: String,
@@ -102,7 +162,8 @@ pub mod orders {
     }
 
     /// 收款人信息
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct PostPayeeInfo {
         /// 收款人识别号
         pub payee_id: String,
@@ -119,7 +180,8 @@ pub mod orders {
     }
 
     /// 预售信息
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct PostPresaleInfo {
         /// 订单类型
         pub r#type: PostPresaleInfoType,
@@ -133,49 +195,39 @@ pub mod orders {
         pub balance_transaction_id: Option<String>,
     }
 
-    /// What `POST /v3/funds-to-oversea/orders` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostResponse {
-        /// 商户出境单号
-        pub out_order_id: String,
-        /// 二级商户号
-        pub sub_mchid: String,
-        /// 微信出境单号
-        pub order_id: String,
-        /// 出境结果
-        pub result: String,
-        /// 出境失败的原因
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub fail_reason: Option<String>,
-        /// 请求出境人民币金额
-        pub amount: i64,
-        /// 真实出境外币金额
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub foreign_amount: Option<i64>,
-        /// 外币币种
-        pub foreign_currency: String,
-        /// 汇率
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub rate: Option<i64>,
-        /// 购汇时间
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub exchange_rate_time: Option<String>,
-        /// 预计购汇时间
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub estimate_exchange_rate_time: Option<String>,
-        /// 真实出境人民币金额
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub departure_amount: Option<i64>,
-        /// 手续费人民币金额
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub fee: Option<i64>,
-        /// 手续费承担商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub charge_mchid: Option<String>,
-        /// 手续费承担账户
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub charge_account_type: Option<String>,
+    impl PostPresaleInfo {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(r#type: impl Into<PostPresaleInfoType>, total_amount: impl Into<i64>) -> Self {
+            Self {
+                r#type: r#type.into(),
+                total_amount: total_amount.into(),
+                deposit_transaction_id: None,
+                balance_transaction_id: None,
+            }
+        }
+        /// Sets `deposit_transaction_id` (关联定金订单号).
+        pub fn with_deposit_transaction_id(
+            mut self,
+            deposit_transaction_id: impl Into<String>,
+        ) -> Self {
+            self.deposit_transaction_id = Some(deposit_transaction_id.into());
+            self
+        }
+        /// Sets `balance_transaction_id` (关联尾款订单号).
+        pub fn with_balance_transaction_id(
+            mut self,
+            balance_transaction_id: impl Into<String>,
+        ) -> Self {
+            self.balance_transaction_id = Some(balance_transaction_id.into());
+            self
+        }
     }
+
+    /// What `POST /v3/funds-to-oversea/orders` answers.
+    ///
+    /// The type is [`OrdersResponse`](crate::api::v3::funds_to_oversea::types::OrdersResponse), which other answers share.
+    pub type PostResponse = crate::api::v3::funds_to_oversea::types::OrdersResponse;
 
     /// `/v3/funds-to-oversea/orders/{out_order_id}`
     pub mod _out_order_id_ {
@@ -187,7 +239,8 @@ pub mod orders {
         #[doc(alias = "查询出境结果API")]
         #[doc(alias = "查询出境结果")]
         #[crate::endpoint(GET, "/v3/funds-to-oversea/orders/<out_order_id>", response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Get {
             /// 商户出境单号 (path)
             pub out_order_id: String,
@@ -198,48 +251,9 @@ pub mod orders {
         }
 
         /// What `GET /v3/funds-to-oversea/orders/{out_order_id}` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponse {
-            /// 商户出境单号
-            pub out_order_id: String,
-            /// 二级商户号
-            pub sub_mchid: String,
-            /// 微信出境单号
-            pub order_id: String,
-            /// 出境结果
-            pub result: String,
-            /// 出境失败的原因
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub fail_reason: Option<String>,
-            /// 请求出境人民币金额
-            pub amount: i64,
-            /// 真实出境外币金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub foreign_amount: Option<i64>,
-            /// 外币币种
-            pub foreign_currency: String,
-            /// 汇率
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub rate: Option<i64>,
-            /// 购汇时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub exchange_rate_time: Option<String>,
-            /// 预计购汇时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub estimate_exchange_rate_time: Option<String>,
-            /// 真实出境人民币金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub departure_amount: Option<i64>,
-            /// 手续费人民币金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub fee: Option<i64>,
-            /// 手续费承担商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub charge_mchid: Option<String>,
-            /// 手续费承担账户
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub charge_account_type: Option<String>,
-        }
+        ///
+        /// The type is [`OrdersResponse`](crate::api::v3::funds_to_oversea::types::OrdersResponse), which other answers share.
+        pub type GetResponse = crate::api::v3::funds_to_oversea::types::OrdersResponse;
     }
 }
 /// `/v3/funds-to-oversea/return`
@@ -255,7 +269,8 @@ pub mod r#return {
         /// Idempotent by `out_return_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "申请资金出境退回")]
         #[crate::endpoint(POST, "/v3/funds-to-oversea/return/return-orders", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 商户出境退回单号
             #[wxpay(idempotency_key)]
@@ -272,17 +287,8 @@ pub mod r#return {
             pub amount: i64,
         }
 
-        string_enum! {
-            /// 出境退回状态
-            pub enum PostResponseState {
-                /// `PROCESSING`
-                Processing = "PROCESSING",
-                /// `SUCCESS`
-                Success = "SUCCESS",
-                /// `FAILED`
-                Failed = "FAILED",
-            }
-        }
+        /// [`State`](crate::api::v3::funds_to_oversea::types::State), one type for one shape, under the name it has here.
+        pub type PostResponseState = crate::api::v3::funds_to_oversea::types::State;
 
         string_enum! {
             /// 失败原因
@@ -293,7 +299,7 @@ pub mod r#return {
         }
 
         /// What `POST /v3/funds-to-oversea/return/return-orders` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 商户出境退回单号
             pub out_return_no: String,
@@ -306,19 +312,16 @@ pub mod r#return {
             /// 微信订单号
             pub transaction_id: String,
             /// 退回凭证补充信息
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub supplement_info: Option<String>,
             /// 退回金额
             pub amount: i64,
             /// 出境退回状态
-            pub state: PostResponseState,
+            pub state: crate::api::v3::funds_to_oversea::types::State,
             /// 创建时间
             pub create_time: crate::DateTime,
             /// 成功时间
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub success_time: Option<crate::DateTime>,
             /// 失败原因
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub fail_reason: Option<PostResponseFailReason>,
         }
 
@@ -333,7 +336,8 @@ pub mod r#return {
                 /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013735052)
                 #[doc(alias = "查询出境退回结果（通过商户出境退回单号）")]
                 #[crate::endpoint(GET, "/v3/funds-to-oversea/return/return-orders/out-return-no/<out_return_no>", response = GetResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Get {
                     /// 商户出境单号 (path)
                     pub out_return_no: String,
@@ -341,20 +345,11 @@ pub mod r#return {
                     pub sub_mchid: String,
                 }
 
-                string_enum! {
-                    /// 出境退回状态
-                    pub enum GetResponseState {
-                        /// `PROCESSING`
-                        Processing = "PROCESSING",
-                        /// `SUCCESS`
-                        Success = "SUCCESS",
-                        /// `FAILED`
-                        Failed = "FAILED",
-                    }
-                }
+                /// [`State`](crate::api::v3::funds_to_oversea::types::State), one type for one shape, under the name it has here.
+                pub type GetResponseState = crate::api::v3::funds_to_oversea::types::State;
 
                 /// What `GET /v3/funds-to-oversea/return/return-orders/out-return-no/{out_return_no}` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct GetResponse {
                     /// 商户出境退回单号
                     pub out_return_no: String,
@@ -371,14 +366,12 @@ pub mod r#return {
                     /// 退回金额
                     pub amount: i64,
                     /// 出境退回状态
-                    pub state: GetResponseState,
+                    pub state: crate::api::v3::funds_to_oversea::types::State,
                     /// 创建时间
                     pub create_time: crate::DateTime,
                     /// 成功时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub success_time: Option<crate::DateTime>,
                     /// 失败原因
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub fail_reason: Option<String>,
                 }
             }
@@ -399,7 +392,8 @@ pub mod transactions {
             #[doc(alias = "查询订单剩余可出境余额API")]
             #[doc(alias = "查询订单剩余可出境余额")]
             #[crate::endpoint(GET, "/v3/funds-to-oversea/transactions/<transaction_id>/available_abroad_amounts", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 微信支付订单号 (path)
                 pub transaction_id: String,
@@ -408,13 +402,62 @@ pub mod transactions {
             }
 
             /// What `GET /v3/funds-to-oversea/transactions/{transaction_id}/available_abroad_amounts` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct GetResponse {
                 /// 微信支付订单号
                 pub transaction_id: String,
                 /// 订单剩余可出境金额
                 pub available_abroad_amount: i64,
             }
+        }
+    }
+}
+/// Types that several operations of feature `funds-to-oversea` share, one per shape: each operation's module names them under its own names too.
+pub mod types {
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct OrdersResponse {
+        /// 商户出境单号
+        pub out_order_id: String,
+        /// 二级商户号
+        pub sub_mchid: String,
+        /// 微信出境单号
+        pub order_id: String,
+        /// 出境结果
+        pub result: String,
+        /// 出境失败的原因
+        pub fail_reason: Option<String>,
+        /// 请求出境人民币金额
+        pub amount: i64,
+        /// 真实出境外币金额
+        pub foreign_amount: Option<i64>,
+        /// 外币币种
+        pub foreign_currency: String,
+        /// 汇率
+        pub rate: Option<i64>,
+        /// 购汇时间
+        pub exchange_rate_time: Option<String>,
+        /// 预计购汇时间
+        pub estimate_exchange_rate_time: Option<String>,
+        /// 真实出境人民币金额
+        pub departure_amount: Option<i64>,
+        /// 手续费人民币金额
+        pub fee: Option<i64>,
+        /// 手续费承担商户号
+        pub charge_mchid: Option<String>,
+        /// 手续费承担账户
+        pub charge_account_type: Option<String>,
+    }
+
+    string_enum! {
+        /// 出境退回状态
+        pub enum State {
+            /// `PROCESSING`
+            Processing = "PROCESSING",
+            /// `SUCCESS`
+            Success = "SUCCESS",
+            /// `FAILED`
+            Failed = "FAILED",
         }
     }
 }

@@ -11,45 +11,38 @@ pub mod certificates {
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_8.shtml)
     #[doc(alias = "获取平台证书列表")]
     #[crate::endpoint(GET, "/v3/global/certificates", response = GetResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Get {}
 
     /// 证书信息
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
     pub struct GetResponseDataEncryptCertificate {
         /// 加密证书的算法
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub algorithm: Option<String>,
         /// 加密证书的随机串
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub nonce: Option<String>,
         /// 加密证书的附加数据
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub associated_data: Option<String>,
         /// 加密后的证书内容
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub ciphertext: Option<String>,
     }
 
     /// 平台证书列表
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
     pub struct GetResponseData {
         /// 证书序列号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub serial_no: Option<String>,
         /// 证书启用时间
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub effective_time: Option<crate::DateTime>,
         /// 证书弃用时间
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub expire_time: Option<crate::DateTime>,
         /// 证书信息
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub encrypt_certificate: Option<GetResponseDataEncryptCertificate>,
     }
 
     /// What `GET /v3/global/certificates` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct GetResponse {
         /// data
         pub data: Vec<GetResponseData>,
@@ -67,7 +60,8 @@ pub mod customs {
         #[doc(alias = "报关查询API")]
         #[doc(alias = "报关查询")]
         #[crate::endpoint(GET, "/v3/global/customs/orders", response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Get {
             /// 机构APPID (query)
             pub appid: String,
@@ -78,11 +72,43 @@ pub mod customs {
             /// 订单号 (query)
             pub order_no: String,
             /// 海关 (query)
-            pub customs: GetCustoms,
+            pub customs: crate::api::v3::global::types::Customs,
             /// 偏移量 (query)
             pub offset: Option<i64>,
             /// 请求最大记录条数 (query)
             pub limit: Option<i64>,
+        }
+
+        impl Get {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                appid: impl Into<String>,
+                mchid: impl Into<String>,
+                order_type: impl Into<GetOrderType>,
+                order_no: impl Into<String>,
+                customs: impl Into<crate::api::v3::global::types::Customs>,
+            ) -> Self {
+                Self {
+                    appid: appid.into(),
+                    mchid: mchid.into(),
+                    order_type: order_type.into(),
+                    order_no: order_no.into(),
+                    customs: customs.into(),
+                    offset: None,
+                    limit: None,
+                }
+            }
+            /// Sets `offset` (偏移量 (query)).
+            pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
+                self.offset = Some(offset.into());
+                self
+            }
+            /// Sets `limit` (请求最大记录条数 (query)).
+            pub fn with_limit(mut self, limit: impl Into<i64>) -> Self {
+                self.limit = Some(limit.into());
+                self
+            }
         }
 
         string_enum! {
@@ -99,124 +125,49 @@ pub mod customs {
             }
         }
 
-        string_enum! {
-            /// 海关
-            pub enum GetCustoms {
-                /// `GUANGZHOU_ZS`
-                GuangzhouZs = "GUANGZHOU_ZS",
-                /// `HANGZHOU_ZS`
-                HangzhouZs = "HANGZHOU_ZS",
-                /// `NINGBO`
-                Ningbo = "NINGBO",
-                /// `ZHENGZHOU_BS`
-                ZhengzhouBs = "ZHENGZHOU_BS",
-                /// `CHONGQING`
-                Chongqing = "CHONGQING",
-                /// `SHANGHAI_ZS`
-                ShanghaiZs = "SHANGHAI_ZS",
-                /// `SHENZHEN`
-                Shenzhen = "SHENZHEN",
-                /// `ZHENGZHOU_ZH_ZS`
-                ZhengzhouZhZs = "ZHENGZHOU_ZH_ZS",
-                /// `TIANJIN`
-                Tianjin = "TIANJIN",
-            }
-        }
+        /// [`Customs`](crate::api::v3::global::types::Customs), one type for one shape, under the name it has here.
+        pub type GetCustoms = crate::api::v3::global::types::Customs;
 
-        string_enum! {
-            /// 核验机构
-            pub enum GetResponseVerifyDepartment {
-                /// `UNIONPAY`
-                Unionpay = "UNIONPAY",
-                /// `NETSUNION`
-                Netsunion = "NETSUNION",
-                /// `OTHERS`
-                Others = "OTHERS",
-            }
-        }
+        /// [`VerifyDepartment`](crate::api::v3::global::types::VerifyDepartment), one type for one shape, under the name it has here.
+        pub type GetResponseVerifyDepartment = crate::api::v3::global::types::VerifyDepartment;
 
-        string_enum! {
-            /// 海关代码
-            pub enum GetResponseDataCustoms {
-                /// `GUANGZHOU_ZS`
-                GuangzhouZs = "GUANGZHOU_ZS",
-                /// `HANGZHOU_ZS`
-                HangzhouZs = "HANGZHOU_ZS",
-                /// `NINGBO`
-                Ningbo = "NINGBO",
-                /// `ZHENGZHOU_BS`
-                ZhengzhouBs = "ZHENGZHOU_BS",
-                /// `CHONGQING`
-                Chongqing = "CHONGQING",
-                /// `SHANGHAI_ZS`
-                ShanghaiZs = "SHANGHAI_ZS",
-                /// `SHENZHEN`
-                Shenzhen = "SHENZHEN",
-                /// `ZHENGZHOU_ZH_ZS`
-                ZhengzhouZhZs = "ZHENGZHOU_ZH_ZS",
-                /// `TIANJIN`
-                Tianjin = "TIANJIN",
-            }
-        }
+        /// [`Customs`](crate::api::v3::global::types::Customs), one type for one shape, under the name it has here.
+        pub type GetResponseDataCustoms = crate::api::v3::global::types::Customs;
 
-        string_enum! {
-            /// 报关状态
-            pub enum GetResponseDataState {
-                /// `PROCESSING`
-                Processing = "PROCESSING",
-                /// `UNDECLARED`
-                Undeclared = "UNDECLARED",
-                /// `SUBMITTED`
-                Submitted = "SUBMITTED",
-                /// `SUCCESS`
-                Success = "SUCCESS",
-                /// `FAIL`
-                Fail = "FAIL",
-                /// `EXCEPT`
-                Except = "EXCEPT",
-            }
-        }
+        /// [`State`](crate::api::v3::global::types::State), one type for one shape, under the name it has here.
+        pub type GetResponseDataState = crate::api::v3::global::types::State;
 
         /// GetResponseData
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct GetResponseData {
             /// 商户子单号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_order_no: Option<String>,
             /// 微信子单号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_order_id: Option<String>,
             /// 商户海关备案号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub mch_customs_no: Option<String>,
             /// 海关代码
-            pub customs: GetResponseDataCustoms,
+            pub customs: crate::api::v3::global::types::Customs,
             /// 币种
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub fee_type: Option<String>,
             /// 子单金额
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub order_fee: Option<i64>,
             /// 关税
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub duty: Option<i64>,
             /// 物流费用
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub transport_fee: Option<i64>,
             /// 商品费用
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub product_fee: Option<i64>,
             /// 报关状态
-            pub state: GetResponseDataState,
+            pub state: crate::api::v3::global::types::State,
             /// 报关结果说明
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub explanation: Option<String>,
             /// 最后更新时间
             pub modify_time: String,
         }
 
         /// What `GET /v3/global/customs/orders` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct GetResponse {
             /// 机构APPID
             pub appid: String,
@@ -225,7 +176,7 @@ pub mod customs {
             /// 微信订单号
             pub transaction_id: String,
             /// 核验机构
-            pub verify_department: GetResponseVerifyDepartment,
+            pub verify_department: crate::api::v3::global::types::VerifyDepartment,
             /// 核验机构流水号
             pub verify_department_trade_id: String,
             /// 偏移量
@@ -248,7 +199,8 @@ pub mod customs {
         #[doc(alias = "报关API")]
         #[doc(alias = "报关")]
         #[crate::endpoint(POST, "/v3/global/customs/orders", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 机构APPID
             pub appid: String,
@@ -260,7 +212,7 @@ pub mod customs {
             /// 微信订单号
             pub transaction_id: String,
             /// 海关
-            pub customs: PostCustoms,
+            pub customs: crate::api::v3::global::types::Customs,
             /// 商户海关备案号
             pub merchant_customs_no: String,
             /// 关税
@@ -277,81 +229,92 @@ pub mod customs {
             pub product_fee: Option<i64>,
         }
 
-        string_enum! {
-            /// 海关
-            pub enum PostCustoms {
-                /// `GUANGZHOU_ZS`
-                GuangzhouZs = "GUANGZHOU_ZS",
-                /// `HANGZHOU_ZS`
-                HangzhouZs = "HANGZHOU_ZS",
-                /// `NINGBO`
-                Ningbo = "NINGBO",
-                /// `ZHENGZHOU_BS`
-                ZhengzhouBs = "ZHENGZHOU_BS",
-                /// `CHONGQING`
-                Chongqing = "CHONGQING",
-                /// `SHANGHAI_ZS`
-                ShanghaiZs = "SHANGHAI_ZS",
-                /// `SHENZHEN`
-                Shenzhen = "SHENZHEN",
-                /// `ZHENGZHOU_ZH_ZS`
-                ZhengzhouZhZs = "ZHENGZHOU_ZH_ZS",
-                /// `TIANJIN`
-                Tianjin = "TIANJIN",
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                appid: impl Into<String>,
+                mchid: impl Into<String>,
+                out_trade_no: impl Into<String>,
+                transaction_id: impl Into<String>,
+                customs: impl Into<crate::api::v3::global::types::Customs>,
+                merchant_customs_no: impl Into<String>,
+            ) -> Self {
+                Self {
+                    appid: appid.into(),
+                    mchid: mchid.into(),
+                    out_trade_no: out_trade_no.into(),
+                    transaction_id: transaction_id.into(),
+                    customs: customs.into(),
+                    merchant_customs_no: merchant_customs_no.into(),
+                    duty: None,
+                    sub_order_no: None,
+                    fee_type: None,
+                    order_fee: None,
+                    transport_fee: None,
+                    product_fee: None,
+                }
+            }
+            /// Sets `duty` (关税).
+            pub fn with_duty(mut self, duty: impl Into<i64>) -> Self {
+                self.duty = Some(duty.into());
+                self
+            }
+            /// Sets `sub_order_no` (商户子订单号).
+            pub fn with_sub_order_no(mut self, sub_order_no: impl Into<String>) -> Self {
+                self.sub_order_no = Some(sub_order_no.into());
+                self
+            }
+            /// Sets `fee_type` (货币类型).
+            pub fn with_fee_type(mut self, fee_type: impl Into<String>) -> Self {
+                self.fee_type = Some(fee_type.into());
+                self
+            }
+            /// Sets `order_fee` (子订单金额).
+            pub fn with_order_fee(mut self, order_fee: impl Into<i64>) -> Self {
+                self.order_fee = Some(order_fee.into());
+                self
+            }
+            /// Sets `transport_fee` (物流费用).
+            pub fn with_transport_fee(mut self, transport_fee: impl Into<i64>) -> Self {
+                self.transport_fee = Some(transport_fee.into());
+                self
+            }
+            /// Sets `product_fee` (商品费用).
+            pub fn with_product_fee(mut self, product_fee: impl Into<i64>) -> Self {
+                self.product_fee = Some(product_fee.into());
+                self
             }
         }
 
-        string_enum! {
-            /// 报关状态
-            pub enum PostResponseState {
-                /// `PROCESSING`
-                Processing = "PROCESSING",
-                /// `UNDECLARED`
-                Undeclared = "UNDECLARED",
-                /// `SUBMITTED`
-                Submitted = "SUBMITTED",
-                /// `SUCCESS`
-                Success = "SUCCESS",
-                /// `FAIL`
-                Fail = "FAIL",
-                /// `EXCEPT`
-                Except = "EXCEPT",
-            }
-        }
+        /// [`Customs`](crate::api::v3::global::types::Customs), one type for one shape, under the name it has here.
+        pub type PostCustoms = crate::api::v3::global::types::Customs;
 
-        string_enum! {
-            /// 核验机构
-            pub enum PostResponseVerifyDepartment {
-                /// `UNIONPAY`
-                Unionpay = "UNIONPAY",
-                /// `NETSUNION`
-                Netsunion = "NETSUNION",
-                /// `OTHERS`
-                Others = "OTHERS",
-            }
-        }
+        /// [`State`](crate::api::v3::global::types::State), one type for one shape, under the name it has here.
+        pub type PostResponseState = crate::api::v3::global::types::State;
+
+        /// [`VerifyDepartment`](crate::api::v3::global::types::VerifyDepartment), one type for one shape, under the name it has here.
+        pub type PostResponseVerifyDepartment = crate::api::v3::global::types::VerifyDepartment;
 
         /// What `POST /v3/global/customs/orders` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 机构APPID
             pub appid: String,
             /// 商户号
             pub mchid: String,
             /// 报关状态
-            pub state: PostResponseState,
+            pub state: crate::api::v3::global::types::State,
             /// 商户订单号
             pub out_trade_no: String,
             /// 微信订单号
             pub transaction_id: String,
             /// 商户子订单号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_order_no: Option<String>,
             /// 微信子订单号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_order_id: Option<String>,
             /// 核验机构
-            pub verify_department: PostResponseVerifyDepartment,
+            pub verify_department: crate::api::v3::global::types::VerifyDepartment,
             /// 核验机构交易流水号
             pub verify_department_trade_id: String,
         }
@@ -366,7 +329,8 @@ pub mod customs {
         #[doc(alias = "报关信息修改API")]
         #[doc(alias = "报关信息修改")]
         #[crate::endpoint(PATCH, "/v3/global/customs/orders", response = PatchResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Patch {
             /// 机构APPID
             pub appid: String,
@@ -380,7 +344,7 @@ pub mod customs {
             /// 商户子订单号
             pub sub_order_no: Option<String>,
             /// 海关编码
-            pub customs: PatchCustoms,
+            pub customs: crate::api::v3::global::types::Customs,
             /// 商户海关备案号
             pub merchant_customs_no: String,
             /// 关税
@@ -393,83 +357,88 @@ pub mod customs {
             pub product_fee: Option<i64>,
         }
 
-        string_enum! {
-            /// 海关编码
-            pub enum PatchCustoms {
-                /// `GUANGZHOU_ZS`
-                GuangzhouZs = "GUANGZHOU_ZS",
-                /// `HANGZHOU_ZS`
-                HangzhouZs = "HANGZHOU_ZS",
-                /// `NINGBO`
-                Ningbo = "NINGBO",
-                /// `ZHENGZHOU_BS`
-                ZhengzhouBs = "ZHENGZHOU_BS",
-                /// `CHONGQING`
-                Chongqing = "CHONGQING",
-                /// `SHANGHAI_ZS`
-                ShanghaiZs = "SHANGHAI_ZS",
-                /// `SHENZHEN`
-                Shenzhen = "SHENZHEN",
-                /// `ZHENGZHOU_ZH_ZS`
-                ZhengzhouZhZs = "ZHENGZHOU_ZH_ZS",
-                /// `TIANJIN`
-                Tianjin = "TIANJIN",
+        impl Patch {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                appid: impl Into<String>,
+                mchid: impl Into<String>,
+                out_trade_no: impl Into<String>,
+                transaction_id: impl Into<String>,
+                customs: impl Into<crate::api::v3::global::types::Customs>,
+                merchant_customs_no: impl Into<String>,
+            ) -> Self {
+                Self {
+                    appid: appid.into(),
+                    mchid: mchid.into(),
+                    out_trade_no: out_trade_no.into(),
+                    transaction_id: transaction_id.into(),
+                    sub_order_no: None,
+                    customs: customs.into(),
+                    merchant_customs_no: merchant_customs_no.into(),
+                    duty: None,
+                    order_fee: None,
+                    transport_fee: None,
+                    product_fee: None,
+                }
+            }
+            /// Sets `sub_order_no` (商户子订单号).
+            pub fn with_sub_order_no(mut self, sub_order_no: impl Into<String>) -> Self {
+                self.sub_order_no = Some(sub_order_no.into());
+                self
+            }
+            /// Sets `duty` (关税).
+            pub fn with_duty(mut self, duty: impl Into<i64>) -> Self {
+                self.duty = Some(duty.into());
+                self
+            }
+            /// Sets `order_fee` (子订单金额).
+            pub fn with_order_fee(mut self, order_fee: impl Into<i64>) -> Self {
+                self.order_fee = Some(order_fee.into());
+                self
+            }
+            /// Sets `transport_fee` (物流费用).
+            pub fn with_transport_fee(mut self, transport_fee: impl Into<i64>) -> Self {
+                self.transport_fee = Some(transport_fee.into());
+                self
+            }
+            /// Sets `product_fee` (商品费用).
+            pub fn with_product_fee(mut self, product_fee: impl Into<i64>) -> Self {
+                self.product_fee = Some(product_fee.into());
+                self
             }
         }
 
-        string_enum! {
-            /// 报关状态
-            pub enum PatchResponseState {
-                /// `PROCESSING`
-                Processing = "PROCESSING",
-                /// `UNDECLARED`
-                Undeclared = "UNDECLARED",
-                /// `SUBMITTED`
-                Submitted = "SUBMITTED",
-                /// `SUCCESS`
-                Success = "SUCCESS",
-                /// `FAIL`
-                Fail = "FAIL",
-                /// `EXCEPT`
-                Except = "EXCEPT",
-            }
-        }
+        /// [`Customs`](crate::api::v3::global::types::Customs), one type for one shape, under the name it has here.
+        pub type PatchCustoms = crate::api::v3::global::types::Customs;
 
-        string_enum! {
-            /// 核验机构
-            pub enum PatchResponseVerifyDepartment {
-                /// `UNIONPAY`
-                Unionpay = "UNIONPAY",
-                /// `NETSUNION`
-                Netsunion = "NETSUNION",
-                /// `OTHERS`
-                Others = "OTHERS",
-            }
-        }
+        /// [`State`](crate::api::v3::global::types::State), one type for one shape, under the name it has here.
+        pub type PatchResponseState = crate::api::v3::global::types::State;
+
+        /// [`VerifyDepartment`](crate::api::v3::global::types::VerifyDepartment), one type for one shape, under the name it has here.
+        pub type PatchResponseVerifyDepartment = crate::api::v3::global::types::VerifyDepartment;
 
         /// What `PATCH /v3/global/customs/orders` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct PatchResponse {
             /// 机构APPID
             pub appid: String,
             /// 商户号
             pub mchid: String,
             /// 报关状态
-            pub state: PatchResponseState,
+            pub state: crate::api::v3::global::types::State,
             /// 商户订单号
             pub out_trade_no: String,
             /// 微信订单号
             pub transaction_id: String,
             /// 商户子订单号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_order_no: Option<String>,
             /// 微信子订单号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_order_id: Option<String>,
             /// 最后更新时间
             pub modify_time: String,
             /// 核验机构
-            pub verify_department: PatchResponseVerifyDepartment,
+            pub verify_department: crate::api::v3::global::types::VerifyDepartment,
             /// 核验机构流水号
             pub verify_department_trade_id: String,
         }
@@ -486,7 +455,8 @@ pub mod customs {
         #[doc(alias = "报关重推API")]
         #[doc(alias = "报关重推")]
         #[crate::endpoint(POST, "/v3/global/customs/redeclare", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 机构APPID
             pub appid: String,
@@ -501,76 +471,79 @@ pub mod customs {
             /// 微信子单号
             pub sub_order_id: Option<String>,
             /// 海关编码
-            pub customs: PostCustoms,
+            pub customs: crate::api::v3::global::types::Customs,
             /// 商户海关备案号
             pub merchant_customs_no: String,
         }
 
-        string_enum! {
-            /// 海关编码
-            pub enum PostCustoms {
-                /// `GUANGZHOU_ZS`
-                GuangzhouZs = "GUANGZHOU_ZS",
-                /// `HANGZHOU_ZS`
-                HangzhouZs = "HANGZHOU_ZS",
-                /// `NINGBO`
-                Ningbo = "NINGBO",
-                /// `ZHENGZHOU_BS`
-                ZhengzhouBs = "ZHENGZHOU_BS",
-                /// `CHONGQING`
-                Chongqing = "CHONGQING",
-                /// `SHANGHAI_ZS`
-                ShanghaiZs = "SHANGHAI_ZS",
-                /// `SHENZHEN`
-                Shenzhen = "SHENZHEN",
-                /// `ZHENGZHOU_ZH_ZS`
-                ZhengzhouZhZs = "ZHENGZHOU_ZH_ZS",
-                /// `TIANJIN`
-                Tianjin = "TIANJIN",
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                appid: impl Into<String>,
+                mchid: impl Into<String>,
+                customs: impl Into<crate::api::v3::global::types::Customs>,
+                merchant_customs_no: impl Into<String>,
+            ) -> Self {
+                Self {
+                    appid: appid.into(),
+                    mchid: mchid.into(),
+                    out_trade_no: None,
+                    transaction_id: None,
+                    sub_order_no: None,
+                    sub_order_id: None,
+                    customs: customs.into(),
+                    merchant_customs_no: merchant_customs_no.into(),
+                }
+            }
+            /// Sets `out_trade_no` (商户订单号).
+            pub fn with_out_trade_no(mut self, out_trade_no: impl Into<String>) -> Self {
+                self.out_trade_no = Some(out_trade_no.into());
+                self
+            }
+            /// Sets `transaction_id` (微信订单号).
+            pub fn with_transaction_id(mut self, transaction_id: impl Into<String>) -> Self {
+                self.transaction_id = Some(transaction_id.into());
+                self
+            }
+            /// Sets `sub_order_no` (商户子单号).
+            pub fn with_sub_order_no(mut self, sub_order_no: impl Into<String>) -> Self {
+                self.sub_order_no = Some(sub_order_no.into());
+                self
+            }
+            /// Sets `sub_order_id` (微信子单号).
+            pub fn with_sub_order_id(mut self, sub_order_id: impl Into<String>) -> Self {
+                self.sub_order_id = Some(sub_order_id.into());
+                self
             }
         }
 
-        string_enum! {
-            /// 报关状态
-            pub enum PostResponseState {
-                /// `PROCESSING`
-                Processing = "PROCESSING",
-                /// `UNDECLARED`
-                Undeclared = "UNDECLARED",
-                /// `SUBMITTED`
-                Submitted = "SUBMITTED",
-                /// `SUCCESS`
-                Success = "SUCCESS",
-                /// `FAIL`
-                Fail = "FAIL",
-                /// `EXCEPT`
-                Except = "EXCEPT",
-            }
-        }
+        /// [`Customs`](crate::api::v3::global::types::Customs), one type for one shape, under the name it has here.
+        pub type PostCustoms = crate::api::v3::global::types::Customs;
+
+        /// [`State`](crate::api::v3::global::types::State), one type for one shape, under the name it has here.
+        pub type PostResponseState = crate::api::v3::global::types::State;
 
         /// What `POST /v3/global/customs/redeclare` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 机构APPID
             pub appid: String,
             /// 商户号
             pub mchid: String,
             /// 报关状态
-            pub state: PostResponseState,
+            pub state: crate::api::v3::global::types::State,
             /// 商户订单号
             pub out_trade_no: String,
             /// 微信订单号
             pub transaction_id: String,
             /// 商户子订单号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_order_no: Option<String>,
             /// 微信子订单号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_order_id: Option<String>,
             /// 最后更新时间
             pub modify_time: String,
             /// 申报结果说明
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub explanation: Option<String>,
         }
     }
@@ -588,7 +561,8 @@ pub mod customs {
         #[doc(alias = "身份信息校验API")]
         #[doc(alias = "身份信息校验")]
         #[crate::endpoint(POST, "/v3/global/customs/verify-certificate", response = PostResponse, serial)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 机构APPID
             pub appid: String,
@@ -602,7 +576,7 @@ pub mod customs {
             /// 商户子订单号
             pub sub_order_no: Option<String>,
             /// 海关
-            pub customs: PostCustoms,
+            pub customs: crate::api::v3::global::types::Customs,
             /// 商户海关备案号
             pub merchant_customs_no: String,
             /// 证件类型
@@ -615,29 +589,43 @@ pub mod customs {
             pub certificate_name: String,
         }
 
-        string_enum! {
-            /// 海关
-            pub enum PostCustoms {
-                /// `GUANGZHOU_ZS`
-                GuangzhouZs = "GUANGZHOU_ZS",
-                /// `HANGZHOU_ZS`
-                HangzhouZs = "HANGZHOU_ZS",
-                /// `NINGBO`
-                Ningbo = "NINGBO",
-                /// `ZHENGZHOU_BS`
-                ZhengzhouBs = "ZHENGZHOU_BS",
-                /// `CHONGQING`
-                Chongqing = "CHONGQING",
-                /// `SHANGHAI_ZS`
-                ShanghaiZs = "SHANGHAI_ZS",
-                /// `SHENZHEN`
-                Shenzhen = "SHENZHEN",
-                /// `ZHENGZHOU_ZH_ZS`
-                ZhengzhouZhZs = "ZHENGZHOU_ZH_ZS",
-                /// `TIANJIN`
-                Tianjin = "TIANJIN",
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(
+                appid: impl Into<String>,
+                mchid: impl Into<String>,
+                out_trade_no: impl Into<String>,
+                transaction_id: impl Into<String>,
+                customs: impl Into<crate::api::v3::global::types::Customs>,
+                merchant_customs_no: impl Into<String>,
+                certificate_type: impl Into<PostCertificateType>,
+                certificate_id: impl Into<String>,
+                certificate_name: impl Into<String>,
+            ) -> Self {
+                Self {
+                    appid: appid.into(),
+                    mchid: mchid.into(),
+                    out_trade_no: out_trade_no.into(),
+                    transaction_id: transaction_id.into(),
+                    sub_order_no: None,
+                    customs: customs.into(),
+                    merchant_customs_no: merchant_customs_no.into(),
+                    certificate_type: certificate_type.into(),
+                    certificate_id: certificate_id.into(),
+                    certificate_name: certificate_name.into(),
+                }
+            }
+            /// Sets `sub_order_no` (商户子订单号).
+            pub fn with_sub_order_no(mut self, sub_order_no: impl Into<String>) -> Self {
+                self.sub_order_no = Some(sub_order_no.into());
+                self
             }
         }
+
+        /// [`Customs`](crate::api::v3::global::types::Customs), one type for one shape, under the name it has here.
+        pub type PostCustoms = crate::api::v3::global::types::Customs;
 
         string_enum! {
             /// 证件类型
@@ -658,7 +646,7 @@ pub mod customs {
         }
 
         /// What `POST /v3/global/customs/verify-certificate` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 机构APPID
             pub appid: String,
@@ -688,7 +676,8 @@ pub mod merchant {
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_4_7.shtml)
                 #[doc(alias = "查询子商户H5支付权限状态")]
                 #[crate::endpoint(GET, "/v3/global/merchant/h5/permission/<sub_mchid>", response = GetResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Get {
                     /// 子商户号 (path)
                     pub sub_mchid: String,
@@ -711,7 +700,7 @@ pub mod merchant {
                 }
 
                 /// What `GET /v3/global/merchant/h5/permission/{sub_mchid}` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct GetResponse {
                     /// 子商户号
                     pub sub_mchid: String,
@@ -730,7 +719,8 @@ pub mod merchant {
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[doc(alias = "创建H5支付权限申请单")]
                 #[crate::endpoint(POST, "/v3/global/merchant/h5/permission/applications", response = PostResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 公司介绍和业务描述
                     pub business_description: Option<String>,
@@ -741,137 +731,136 @@ pub mod merchant {
                     /// 公司注册资质证书
                     pub company_register_cert: Option<String>,
                     /// 限额类型
-                    pub transaction_limit_type: Option<PostTransactionLimitType>,
+                    pub transaction_limit_type:
+                        Option<crate::api::v3::global::types::TransactionLimitType>,
                     /// 经营网址商业页面截图
                     pub website_business_page_pics: Option<Vec<String>>,
                     /// 经营网址首页截图
                     pub website_homepage_pics: Option<Vec<String>>,
                     /// 子商户经营网址状态
-                    pub website_state: Option<PostWebsiteState>,
+                    pub website_state: Option<crate::api::v3::global::types::WebsiteState>,
                     /// 子商户H5经营网址
                     pub website_url: String,
                     /// 商户提供的审核结果回调接口
                     pub notify_url: Option<String>,
                     /// 申请单类型
-                    pub applyment_type: Option<PostApplymentType>,
+                    pub applyment_type: Option<crate::api::v3::global::types::ApplymentType>,
                 }
 
-                string_enum! {
-                    /// 限额类型
-                    pub enum PostTransactionLimitType {
-                        /// `UN_LAUNCHED_WEBSITE_LIMIT`
-                        UnLaunchedWebsiteLimit = "UN_LAUNCHED_WEBSITE_LIMIT",
-                        /// `NORMAL_LIMIT`
-                        NormalLimit = "NORMAL_LIMIT",
-                        /// `NO_LIMIT`
-                        NoLimit = "NO_LIMIT",
+                impl Post {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    pub fn new(
+                        sub_mchid: impl Into<String>,
+                        domains: impl Into<Vec<String>>,
+                        website_url: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            business_description: None,
+                            sub_mchid: sub_mchid.into(),
+                            domains: domains.into(),
+                            company_register_cert: None,
+                            transaction_limit_type: None,
+                            website_business_page_pics: None,
+                            website_homepage_pics: None,
+                            website_state: None,
+                            website_url: website_url.into(),
+                            notify_url: None,
+                            applyment_type: None,
+                        }
+                    }
+                    /// Sets `business_description` (公司介绍和业务描述).
+                    pub fn with_business_description(
+                        mut self,
+                        business_description: impl Into<String>,
+                    ) -> Self {
+                        self.business_description = Some(business_description.into());
+                        self
+                    }
+                    /// Sets `company_register_cert` (公司注册资质证书).
+                    pub fn with_company_register_cert(
+                        mut self,
+                        company_register_cert: impl Into<String>,
+                    ) -> Self {
+                        self.company_register_cert = Some(company_register_cert.into());
+                        self
+                    }
+                    /// Sets `transaction_limit_type` (限额类型).
+                    pub fn with_transaction_limit_type(
+                        mut self,
+                        transaction_limit_type: impl Into<
+                            crate::api::v3::global::types::TransactionLimitType,
+                        >,
+                    ) -> Self {
+                        self.transaction_limit_type = Some(transaction_limit_type.into());
+                        self
+                    }
+                    /// Sets `website_business_page_pics` (经营网址商业页面截图).
+                    pub fn with_website_business_page_pics(
+                        mut self,
+                        website_business_page_pics: impl Into<Vec<String>>,
+                    ) -> Self {
+                        self.website_business_page_pics = Some(website_business_page_pics.into());
+                        self
+                    }
+                    /// Sets `website_homepage_pics` (经营网址首页截图).
+                    pub fn with_website_homepage_pics(
+                        mut self,
+                        website_homepage_pics: impl Into<Vec<String>>,
+                    ) -> Self {
+                        self.website_homepage_pics = Some(website_homepage_pics.into());
+                        self
+                    }
+                    /// Sets `website_state` (子商户经营网址状态).
+                    pub fn with_website_state(
+                        mut self,
+                        website_state: impl Into<crate::api::v3::global::types::WebsiteState>,
+                    ) -> Self {
+                        self.website_state = Some(website_state.into());
+                        self
+                    }
+                    /// Sets `notify_url` (商户提供的审核结果回调接口).
+                    pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
+                        self.notify_url = Some(notify_url.into());
+                        self
+                    }
+                    /// Sets `applyment_type` (申请单类型).
+                    pub fn with_applyment_type(
+                        mut self,
+                        applyment_type: impl Into<crate::api::v3::global::types::ApplymentType>,
+                    ) -> Self {
+                        self.applyment_type = Some(applyment_type.into());
+                        self
                     }
                 }
 
-                string_enum! {
-                    /// 子商户经营网址状态
-                    pub enum PostWebsiteState {
-                        /// `HAS_LAUNCHED`
-                        HasLaunched = "HAS_LAUNCHED",
-                        /// `UN_LAUNCHED`
-                        UnLaunched = "UN_LAUNCHED",
-                    }
-                }
+                /// [`TransactionLimitType`](crate::api::v3::global::types::TransactionLimitType), one type for one shape, under the name it has here.
+                pub type PostTransactionLimitType =
+                    crate::api::v3::global::types::TransactionLimitType;
 
-                string_enum! {
-                    /// 申请单类型
-                    pub enum PostApplymentType {
-                        /// `APPLY_FOR_PAYMENT_AUTHORITY`
-                        ApplyForPaymentAuthority = "APPLY_FOR_PAYMENT_AUTHORITY",
-                        /// `APPLY_FOR_RELIEVE_LIMITED`
-                        ApplyForRelieveLimited = "APPLY_FOR_RELIEVE_LIMITED",
-                    }
-                }
+                /// [`WebsiteState`](crate::api::v3::global::types::WebsiteState), one type for one shape, under the name it has here.
+                pub type PostWebsiteState = crate::api::v3::global::types::WebsiteState;
 
-                string_enum! {
-                    /// 限额类型
-                    pub enum PostResponseTransactionLimitType {
-                        /// `UN_LAUNCHED_WEBSITE_LIMIT`
-                        UnLaunchedWebsiteLimit = "UN_LAUNCHED_WEBSITE_LIMIT",
-                        /// `NORMAL_LIMIT`
-                        NormalLimit = "NORMAL_LIMIT",
-                        /// `NO_LIMIT`
-                        NoLimit = "NO_LIMIT",
-                    }
-                }
+                /// [`ApplymentType`](crate::api::v3::global::types::ApplymentType), one type for one shape, under the name it has here.
+                pub type PostApplymentType = crate::api::v3::global::types::ApplymentType;
 
-                string_enum! {
-                    /// 子商户经营网址状态
-                    pub enum PostResponseWebsiteState {
-                        /// `HAS_LAUNCHED`
-                        HasLaunched = "HAS_LAUNCHED",
-                        /// `UN_LAUNCHED`
-                        UnLaunched = "UN_LAUNCHED",
-                    }
-                }
+                /// [`TransactionLimitType`](crate::api::v3::global::types::TransactionLimitType), one type for one shape, under the name it has here.
+                pub type PostResponseTransactionLimitType =
+                    crate::api::v3::global::types::TransactionLimitType;
 
-                string_enum! {
-                    /// 申请单状态
-                    pub enum PostResponseApplymentState {
-                        /// `PENDING`
-                        Pending = "PENDING",
-                        /// `UNDER_REVIEW`
-                        UnderReview = "UNDER_REVIEW",
-                        /// `APPROVED`
-                        Approved = "APPROVED",
-                        /// `REJECTED`
-                        Rejected = "REJECTED",
-                    }
-                }
+                /// [`WebsiteState`](crate::api::v3::global::types::WebsiteState), one type for one shape, under the name it has here.
+                pub type PostResponseWebsiteState = crate::api::v3::global::types::WebsiteState;
 
-                string_enum! {
-                    /// 申请单类型
-                    pub enum PostResponseApplymentType {
-                        /// `APPLY_FOR_PAYMENT_AUTHORITY`
-                        ApplyForPaymentAuthority = "APPLY_FOR_PAYMENT_AUTHORITY",
-                        /// `APPLY_FOR_RELIEVE_LIMITED`
-                        ApplyForRelieveLimited = "APPLY_FOR_RELIEVE_LIMITED",
-                    }
-                }
+                /// [`ApplymentState`](crate::api::v3::global::types::ApplymentState), one type for one shape, under the name it has here.
+                pub type PostResponseApplymentState = crate::api::v3::global::types::ApplymentState;
+
+                /// [`ApplymentType`](crate::api::v3::global::types::ApplymentType), one type for one shape, under the name it has here.
+                pub type PostResponseApplymentType = crate::api::v3::global::types::ApplymentType;
 
                 /// What `POST /v3/global/merchant/h5/permission/applications` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostResponse {
-                    /// 子商户号
-                    pub sub_mchid: String,
-                    /// H5支付域名
-                    pub domains: Vec<String>,
-                    /// 公司介绍和业务描述
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub business_description: Option<String>,
-                    /// 限额类型
-                    pub transaction_limit_type: PostResponseTransactionLimitType,
-                    /// 公司注册资质证书
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub company_register_cert: Option<String>,
-                    /// 经营网址商业页面截图
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub website_business_page_pics: Option<Vec<String>>,
-                    /// 经营网址首页截图
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub website_homepage_pics: Option<Vec<String>>,
-                    /// 子商户经营网址状态
-                    pub website_state: PostResponseWebsiteState,
-                    /// 子商户H5经营网址
-                    pub website_url: String,
-                    /// 申请单号
-                    pub applyment_id: i64,
-                    /// 驳回原因
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub audit_reject_detail: Option<String>,
-                    /// 申请单状态
-                    pub applyment_state: PostResponseApplymentState,
-                    /// 申请单类型
-                    pub applyment_type: PostResponseApplymentType,
-                    /// 商户提供的审核结果回调接口
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub notify_url: Option<String>,
-                }
+                ///
+                /// The type is [`MerchantResponse`](crate::api::v3::global::types::MerchantResponse), which other answers share.
+                pub type PostResponse = crate::api::v3::global::types::MerchantResponse;
 
                 /// `/v3/global/merchant/h5/permission/applications/{applyment_id}`
                 pub mod _applyment_id_ {
@@ -882,96 +871,32 @@ pub mod merchant {
                     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_4_2.shtml)
                     #[doc(alias = "查询H5支付权限申请单详情")]
                     #[crate::endpoint(GET, "/v3/global/merchant/h5/permission/applications/<applyment_id>", response = GetResponse)]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct Get {
                         /// 申请单号 (path)
                         pub applyment_id: i64,
                     }
 
-                    string_enum! {
-                        /// 限额类型
-                        pub enum GetResponseTransactionLimitType {
-                            /// `UN_LAUNCHED_WEBSITE_LIMIT`
-                            UnLaunchedWebsiteLimit = "UN_LAUNCHED_WEBSITE_LIMIT",
-                            /// `NORMAL_LIMIT`
-                            NormalLimit = "NORMAL_LIMIT",
-                            /// `NO_LIMIT`
-                            NoLimit = "NO_LIMIT",
-                        }
-                    }
+                    /// [`TransactionLimitType`](crate::api::v3::global::types::TransactionLimitType), one type for one shape, under the name it has here.
+                    pub type GetResponseTransactionLimitType =
+                        crate::api::v3::global::types::TransactionLimitType;
 
-                    string_enum! {
-                        /// 子商户经营网址状态
-                        pub enum GetResponseWebsiteState {
-                            /// `HAS_LAUNCHED`
-                            HasLaunched = "HAS_LAUNCHED",
-                            /// `UN_LAUNCHED`
-                            UnLaunched = "UN_LAUNCHED",
-                        }
-                    }
+                    /// [`WebsiteState`](crate::api::v3::global::types::WebsiteState), one type for one shape, under the name it has here.
+                    pub type GetResponseWebsiteState = crate::api::v3::global::types::WebsiteState;
 
-                    string_enum! {
-                        /// 申请单状态
-                        pub enum GetResponseApplymentState {
-                            /// `PENDING`
-                            Pending = "PENDING",
-                            /// `UNDER_REVIEW`
-                            UnderReview = "UNDER_REVIEW",
-                            /// `APPROVED`
-                            Approved = "APPROVED",
-                            /// `REJECTED`
-                            Rejected = "REJECTED",
-                        }
-                    }
+                    /// [`ApplymentState`](crate::api::v3::global::types::ApplymentState), one type for one shape, under the name it has here.
+                    pub type GetResponseApplymentState =
+                        crate::api::v3::global::types::ApplymentState;
 
-                    string_enum! {
-                        /// 申请单类型
-                        pub enum GetResponseApplymentType {
-                            /// `APPLY_FOR_PAYMENT_AUTHORITY`
-                            ApplyForPaymentAuthority = "APPLY_FOR_PAYMENT_AUTHORITY",
-                            /// `APPLY_FOR_RELIEVE_LIMITED`
-                            ApplyForRelieveLimited = "APPLY_FOR_RELIEVE_LIMITED",
-                        }
-                    }
+                    /// [`ApplymentType`](crate::api::v3::global::types::ApplymentType), one type for one shape, under the name it has here.
+                    pub type GetResponseApplymentType =
+                        crate::api::v3::global::types::ApplymentType;
 
                     /// What `GET /v3/global/merchant/h5/permission/applications/{applyment_id}` answers.
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct GetResponse {
-                        /// 子商户号
-                        pub sub_mchid: String,
-                        /// H5支付域名
-                        pub domains: Vec<String>,
-                        /// 公司介绍和业务描述
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub business_description: Option<String>,
-                        /// 限额类型
-                        pub transaction_limit_type: GetResponseTransactionLimitType,
-                        /// 公司注册资质证书
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub company_register_cert: Option<String>,
-                        /// 经营网址商业页面截图
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub website_business_page_pics: Option<Vec<String>>,
-                        /// 经营网址首页截图
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub website_homepage_pics: Option<Vec<String>>,
-                        /// 子商户经营网址状态
-                        pub website_state: GetResponseWebsiteState,
-                        /// 子商户H5经营网址
-                        pub website_url: String,
-                        /// 申请单号
-                        pub applyment_id: i64,
-                        /// 驳回原因
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub audit_reject_detail: Option<String>,
-                        /// 申请单状态
-                        pub applyment_state: GetResponseApplymentState,
-                        /// 申请单类型
-                        pub applyment_type: GetResponseApplymentType,
-                        /// 商户提供的审核结果回调接口
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub notify_url: Option<String>,
-                    }
+                    ///
+                    /// The type is [`MerchantResponse`](crate::api::v3::global::types::MerchantResponse), which other answers share.
+                    pub type GetResponse = crate::api::v3::global::types::MerchantResponse;
 
                     /// 修改H5支付权限申请单
                     ///
@@ -982,7 +907,8 @@ pub mod merchant {
                     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                     #[doc(alias = "修改H5支付权限申请单")]
                     #[crate::endpoint(PATCH, "/v3/global/merchant/h5/permission/applications/<applyment_id>", response = PatchResponse)]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct Patch {
                         /// 申请单号 (path)
                         pub applyment_id: i64,
@@ -997,103 +923,127 @@ pub mod merchant {
                         /// 经营网址首页截图
                         pub website_homepage_pics: Option<Vec<String>>,
                         /// 子商户经营网址状态
-                        pub website_state: Option<PatchWebsiteState>,
+                        pub website_state: Option<crate::api::v3::global::types::WebsiteState>,
                         /// 子商户H5经营网址
                         pub website_url: Option<String>,
                     }
 
-                    string_enum! {
-                        /// 子商户经营网址状态
-                        pub enum PatchWebsiteState {
-                            /// `HAS_LAUNCHED`
-                            HasLaunched = "HAS_LAUNCHED",
-                            /// `UN_LAUNCHED`
-                            UnLaunched = "UN_LAUNCHED",
+                    impl Patch {
+                        /// A value with its required fields; every optional one is `None`
+                        /// until its `with_…` method sets it.
+                        pub fn new(
+                            applyment_id: impl Into<i64>,
+                            domains: impl Into<Vec<String>>,
+                        ) -> Self {
+                            Self {
+                                applyment_id: applyment_id.into(),
+                                domains: domains.into(),
+                                business_description: None,
+                                company_register_cert: None,
+                                website_business_page_pics: None,
+                                website_homepage_pics: None,
+                                website_state: None,
+                                website_url: None,
+                            }
+                        }
+                        /// Sets `business_description` (公司介绍和业务描述).
+                        pub fn with_business_description(
+                            mut self,
+                            business_description: impl Into<String>,
+                        ) -> Self {
+                            self.business_description = Some(business_description.into());
+                            self
+                        }
+                        /// Sets `company_register_cert` (公司注册资质证书).
+                        pub fn with_company_register_cert(
+                            mut self,
+                            company_register_cert: impl Into<String>,
+                        ) -> Self {
+                            self.company_register_cert = Some(company_register_cert.into());
+                            self
+                        }
+                        /// Sets `website_business_page_pics` (经营网址商业页面截图).
+                        pub fn with_website_business_page_pics(
+                            mut self,
+                            website_business_page_pics: impl Into<Vec<String>>,
+                        ) -> Self {
+                            self.website_business_page_pics =
+                                Some(website_business_page_pics.into());
+                            self
+                        }
+                        /// Sets `website_homepage_pics` (经营网址首页截图).
+                        pub fn with_website_homepage_pics(
+                            mut self,
+                            website_homepage_pics: impl Into<Vec<String>>,
+                        ) -> Self {
+                            self.website_homepage_pics = Some(website_homepage_pics.into());
+                            self
+                        }
+                        /// Sets `website_state` (子商户经营网址状态).
+                        pub fn with_website_state(
+                            mut self,
+                            website_state: impl Into<crate::api::v3::global::types::WebsiteState>,
+                        ) -> Self {
+                            self.website_state = Some(website_state.into());
+                            self
+                        }
+                        /// Sets `website_url` (子商户H5经营网址).
+                        pub fn with_website_url(mut self, website_url: impl Into<String>) -> Self {
+                            self.website_url = Some(website_url.into());
+                            self
                         }
                     }
 
-                    string_enum! {
-                        /// 限额类型
-                        pub enum PatchResponseTransactionLimitType {
-                            /// `UN_LAUNCHED_WEBSITE_LIMIT`
-                            UnLaunchedWebsiteLimit = "UN_LAUNCHED_WEBSITE_LIMIT",
-                            /// `NORMAL_LIMIT`
-                            NormalLimit = "NORMAL_LIMIT",
-                            /// `NO_LIMIT`
-                            NoLimit = "NO_LIMIT",
-                        }
-                    }
+                    /// [`WebsiteState`](crate::api::v3::global::types::WebsiteState), one type for one shape, under the name it has here.
+                    pub type PatchWebsiteState = crate::api::v3::global::types::WebsiteState;
 
-                    string_enum! {
-                        /// 子商户经营网址状态
-                        pub enum PatchResponseWebsiteState {
-                            /// `HAS_LAUNCHED`
-                            HasLaunched = "HAS_LAUNCHED",
-                            /// `UN_LAUNCHED`
-                            UnLaunched = "UN_LAUNCHED",
-                        }
-                    }
+                    /// [`TransactionLimitType`](crate::api::v3::global::types::TransactionLimitType), one type for one shape, under the name it has here.
+                    pub type PatchResponseTransactionLimitType =
+                        crate::api::v3::global::types::TransactionLimitType;
 
-                    string_enum! {
-                        /// 申请单状态
-                        pub enum PatchResponseApplymentState {
-                            /// `PENDING`
-                            Pending = "PENDING",
-                            /// `UNDER_REVIEW`
-                            UnderReview = "UNDER_REVIEW",
-                            /// `APPROVED`
-                            Approved = "APPROVED",
-                            /// `REJECTED`
-                            Rejected = "REJECTED",
-                        }
-                    }
+                    /// [`WebsiteState`](crate::api::v3::global::types::WebsiteState), one type for one shape, under the name it has here.
+                    pub type PatchResponseWebsiteState =
+                        crate::api::v3::global::types::WebsiteState;
 
-                    string_enum! {
-                        /// 申请单类型
-                        pub enum PatchResponseApplymentType {
-                            /// `APPLY_FOR_PAYMENT_AUTHORITY`
-                            ApplyForPaymentAuthority = "APPLY_FOR_PAYMENT_AUTHORITY",
-                            /// `APPLY_FOR_RELIEVE_LIMITED`
-                            ApplyForRelieveLimited = "APPLY_FOR_RELIEVE_LIMITED",
-                        }
-                    }
+                    /// [`ApplymentState`](crate::api::v3::global::types::ApplymentState), one type for one shape, under the name it has here.
+                    pub type PatchResponseApplymentState =
+                        crate::api::v3::global::types::ApplymentState;
+
+                    /// [`ApplymentType`](crate::api::v3::global::types::ApplymentType), one type for one shape, under the name it has here.
+                    pub type PatchResponseApplymentType =
+                        crate::api::v3::global::types::ApplymentType;
 
                     /// What `PATCH /v3/global/merchant/h5/permission/applications/{applyment_id}` answers.
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct PatchResponse {
                         /// 子商户号
                         pub sub_mchid: String,
                         /// H5支付域名
                         pub domains: Vec<serde_json::Value>,
                         /// 公司介绍和业务描述
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub business_description: Option<String>,
                         /// 限额类型
-                        pub transaction_limit_type: PatchResponseTransactionLimitType,
+                        pub transaction_limit_type:
+                            crate::api::v3::global::types::TransactionLimitType,
                         /// 公司注册资质证书
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub company_register_cert: Option<String>,
                         /// 经营网址商业页面截图
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub website_business_page_pics: Option<Vec<String>>,
                         /// 经营网址首页截图
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub website_homepage_pics: Option<Vec<String>>,
                         /// 子商户经营网址状态
-                        pub website_state: PatchResponseWebsiteState,
+                        pub website_state: crate::api::v3::global::types::WebsiteState,
                         /// 子商户H5经营网址
                         pub website_url: String,
                         /// 申请单号
                         pub applyment_id: i64,
                         /// 驳回原因
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub audit_reject_detail: Option<String>,
                         /// 申请单状态
-                        pub applyment_state: PatchResponseApplymentState,
+                        pub applyment_state: crate::api::v3::global::types::ApplymentState,
                         /// 申请单类型
-                        pub applyment_type: PatchResponseApplymentType,
+                        pub applyment_type: crate::api::v3::global::types::ApplymentType,
                         /// 商户提供的审核结果回调接口
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub notify_url: Option<String>,
                     }
                 }
@@ -1111,7 +1061,8 @@ pub mod merchant {
                     /// Idempotent by `out_applyment_id`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                     #[doc(alias = "创建H5支付域名修改申请单")]
                     #[crate::endpoint(POST, "/v3/global/merchant/h5/permission/domain/applications", response = PostResponse)]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct Post {
                         /// 子商户号
                         pub sub_mchid: Option<String>,
@@ -1124,7 +1075,7 @@ pub mod merchant {
                         /// 经营网址首页截图
                         pub website_homepage_pics: Option<Vec<String>>,
                         /// 子商户经营网址状态
-                        pub website_state: Option<PostWebsiteState>,
+                        pub website_state: Option<crate::api::v3::global::types::WebsiteState>,
                         /// 商户提供的审核结果回调接口
                         pub notify_url: Option<String>,
                         /// 商户申请单号
@@ -1132,71 +1083,76 @@ pub mod merchant {
                         pub out_applyment_id: String,
                     }
 
-                    string_enum! {
-                        /// 子商户经营网址状态
-                        pub enum PostWebsiteState {
-                            /// `HAS_LAUNCHED`
-                            HasLaunched = "HAS_LAUNCHED",
-                            /// `UN_LAUNCHED`
-                            UnLaunched = "UN_LAUNCHED",
+                    impl Post {
+                        /// A value with its required fields; every optional one is `None`
+                        /// until its `with_…` method sets it.
+                        pub fn new(
+                            domains: impl Into<Vec<String>>,
+                            website_url: impl Into<String>,
+                            out_applyment_id: impl Into<String>,
+                        ) -> Self {
+                            Self {
+                                sub_mchid: None,
+                                domains: domains.into(),
+                                website_url: website_url.into(),
+                                website_business_page_pics: None,
+                                website_homepage_pics: None,
+                                website_state: None,
+                                notify_url: None,
+                                out_applyment_id: out_applyment_id.into(),
+                            }
+                        }
+                        /// Sets `sub_mchid` (子商户号).
+                        pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                            self.sub_mchid = Some(sub_mchid.into());
+                            self
+                        }
+                        /// Sets `website_business_page_pics` (经营网址商业页面截图).
+                        pub fn with_website_business_page_pics(
+                            mut self,
+                            website_business_page_pics: impl Into<Vec<String>>,
+                        ) -> Self {
+                            self.website_business_page_pics =
+                                Some(website_business_page_pics.into());
+                            self
+                        }
+                        /// Sets `website_homepage_pics` (经营网址首页截图).
+                        pub fn with_website_homepage_pics(
+                            mut self,
+                            website_homepage_pics: impl Into<Vec<String>>,
+                        ) -> Self {
+                            self.website_homepage_pics = Some(website_homepage_pics.into());
+                            self
+                        }
+                        /// Sets `website_state` (子商户经营网址状态).
+                        pub fn with_website_state(
+                            mut self,
+                            website_state: impl Into<crate::api::v3::global::types::WebsiteState>,
+                        ) -> Self {
+                            self.website_state = Some(website_state.into());
+                            self
+                        }
+                        /// Sets `notify_url` (商户提供的审核结果回调接口).
+                        pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
+                            self.notify_url = Some(notify_url.into());
+                            self
                         }
                     }
 
-                    string_enum! {
-                        /// 子商户经营网址状态
-                        pub enum PostResponseWebsiteState {
-                            /// `HAS_LAUNCHED`
-                            HasLaunched = "HAS_LAUNCHED",
-                            /// `UN_LAUNCHED`
-                            UnLaunched = "UN_LAUNCHED",
-                        }
-                    }
+                    /// [`WebsiteState`](crate::api::v3::global::types::WebsiteState), one type for one shape, under the name it has here.
+                    pub type PostWebsiteState = crate::api::v3::global::types::WebsiteState;
 
-                    string_enum! {
-                        /// 申请单状态
-                        pub enum PostResponseApplymentState {
-                            /// `PENDING`
-                            Pending = "PENDING",
-                            /// `UNDER_REVIEW`
-                            UnderReview = "UNDER_REVIEW",
-                            /// `APPROVED`
-                            Approved = "APPROVED",
-                            /// `REJECTED`
-                            Rejected = "REJECTED",
-                        }
-                    }
+                    /// [`WebsiteState`](crate::api::v3::global::types::WebsiteState), one type for one shape, under the name it has here.
+                    pub type PostResponseWebsiteState = crate::api::v3::global::types::WebsiteState;
+
+                    /// [`ApplymentState`](crate::api::v3::global::types::ApplymentState), one type for one shape, under the name it has here.
+                    pub type PostResponseApplymentState =
+                        crate::api::v3::global::types::ApplymentState;
 
                     /// What `POST /v3/global/merchant/h5/permission/domain/applications` answers.
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct PostResponse {
-                        /// 子商户号
-                        pub sub_mchid: String,
-                        /// 子商户经营网址状态
-                        pub website_state: PostResponseWebsiteState,
-                        /// H5支付域名
-                        pub domains: Vec<String>,
-                        /// 子商户H5经营网址
-                        pub webiste_url: String,
-                        /// 经营网址商业页面截图
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub website_business_page_pics: Option<Vec<String>>,
-                        /// 经营网址首页截图
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub website_homepage_pics: Option<Vec<String>>,
-                        /// 申请单号
-                        pub applyment_id: i64,
-                        /// 驳回原因
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub audit_reject_detail: Option<String>,
-                        /// 申请单状态
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub applyment_state: Option<PostResponseApplymentState>,
-                        /// 商户提供的审核结果回调接口
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub notify_url: Option<String>,
-                        /// 商户申请单号
-                        pub out_applyment_id: String,
-                    }
+                    ///
+                    /// The type is [`MerchantH5PermissionDomainApplicationsResponse`](crate::api::v3::global::types::MerchantH5PermissionDomainApplicationsResponse), which other answers share.
+                    pub type PostResponse = crate::api::v3::global::types::MerchantH5PermissionDomainApplicationsResponse;
 
                     /// `/v3/global/merchant/h5/permission/domain/applications/{applyment_id}`
                     pub mod _applyment_id_ {
@@ -1207,67 +1163,25 @@ pub mod merchant {
                         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_4_5.shtml)
                         #[doc(alias = "查询H5支付域名修改申请单")]
                         #[crate::endpoint(GET, "/v3/global/merchant/h5/permission/domain/applications/<applyment_id>", response = GetResponse)]
-                        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                        #[derive(Debug, Clone, PartialEq)]
+                        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                         pub struct Get {
                             /// 申请单号 (path)
                             pub applyment_id: i64,
                         }
 
-                        string_enum! {
-                            /// 子商户经营网址状态
-                            pub enum GetResponseWebsiteState {
-                                /// `HAS_LAUNCHED`
-                                HasLaunched = "HAS_LAUNCHED",
-                                /// `UN_LAUNCHED`
-                                UnLaunched = "UN_LAUNCHED",
-                            }
-                        }
+                        /// [`WebsiteState`](crate::api::v3::global::types::WebsiteState), one type for one shape, under the name it has here.
+                        pub type GetResponseWebsiteState =
+                            crate::api::v3::global::types::WebsiteState;
 
-                        string_enum! {
-                            /// 申请单状态
-                            pub enum GetResponseApplymentState {
-                                /// `PENDING`
-                                Pending = "PENDING",
-                                /// `UNDER_REVIEW`
-                                UnderReview = "UNDER_REVIEW",
-                                /// `APPROVED`
-                                Approved = "APPROVED",
-                                /// `REJECTED`
-                                Rejected = "REJECTED",
-                            }
-                        }
+                        /// [`ApplymentState`](crate::api::v3::global::types::ApplymentState), one type for one shape, under the name it has here.
+                        pub type GetResponseApplymentState =
+                            crate::api::v3::global::types::ApplymentState;
 
                         /// What `GET /v3/global/merchant/h5/permission/domain/applications/{applyment_id}` answers.
-                        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                        pub struct GetResponse {
-                            /// 子商户号
-                            pub sub_mchid: String,
-                            /// 子商户经营网址状态
-                            pub website_state: GetResponseWebsiteState,
-                            /// H5支付域名
-                            pub domains: Vec<String>,
-                            /// 子商户H5经营网址
-                            pub webiste_url: String,
-                            /// 经营网址商业页面截图
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub website_business_page_pics: Option<Vec<String>>,
-                            /// 经营网址首页截图
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub website_homepage_pics: Option<Vec<String>>,
-                            /// 申请单号
-                            pub applyment_id: i64,
-                            /// 驳回原因
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub audit_reject_detail: Option<String>,
-                            /// 申请单状态
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub applyment_state: Option<GetResponseApplymentState>,
-                            /// 商户提供的审核结果回调接口
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub notify_url: Option<String>,
-                            /// 商户申请单号
-                            pub out_applyment_id: String,
-                        }
+                        ///
+                        /// The type is [`MerchantH5PermissionDomainApplicationsResponse`](crate::api::v3::global::types::MerchantH5PermissionDomainApplicationsResponse), which other answers share.
+                        pub type GetResponse = crate::api::v3::global::types::MerchantH5PermissionDomainApplicationsResponse;
 
                         /// 修改H5支付域名修改申请单
                         ///
@@ -1278,14 +1192,15 @@ pub mod merchant {
                         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                         #[doc(alias = "修改H5支付域名修改申请单")]
                         #[crate::endpoint(PATCH, "/v3/global/merchant/h5/permission/domain/applications/<applyment_id>", response = PatchResponse)]
-                        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                        #[derive(Debug, Clone, PartialEq)]
+                        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                         pub struct Patch {
                             /// 申请单号 (path)
                             pub applyment_id: i64,
                             /// H5支付域名
                             pub domains: Vec<String>,
                             /// 子商户经营网址状态
-                            pub website_state: Option<PatchWebsiteState>,
+                            pub website_state: Option<crate::api::v3::global::types::WebsiteState>,
                             /// 商户H5经营网址
                             pub website_url: Option<String>,
                             /// 经营网址商业页面截图
@@ -1294,71 +1209,72 @@ pub mod merchant {
                             pub website_homepage_pics: Option<Vec<String>>,
                         }
 
-                        string_enum! {
-                            /// 子商户经营网址状态
-                            pub enum PatchWebsiteState {
-                                /// `HAS_LAUNCHED`
-                                HasLaunched = "HAS_LAUNCHED",
-                                /// `UN_LAUNCHED`
-                                UnLaunched = "UN_LAUNCHED",
+                        impl Patch {
+                            /// A value with its required fields; every optional one is `None`
+                            /// until its `with_…` method sets it.
+                            pub fn new(
+                                applyment_id: impl Into<i64>,
+                                domains: impl Into<Vec<String>>,
+                            ) -> Self {
+                                Self {
+                                    applyment_id: applyment_id.into(),
+                                    domains: domains.into(),
+                                    website_state: None,
+                                    website_url: None,
+                                    website_business_page_pics: None,
+                                    website_homepage_pics: None,
+                                }
+                            }
+                            /// Sets `website_state` (子商户经营网址状态).
+                            pub fn with_website_state(
+                                mut self,
+                                website_state: impl Into<crate::api::v3::global::types::WebsiteState>,
+                            ) -> Self {
+                                self.website_state = Some(website_state.into());
+                                self
+                            }
+                            /// Sets `website_url` (商户H5经营网址).
+                            pub fn with_website_url(
+                                mut self,
+                                website_url: impl Into<String>,
+                            ) -> Self {
+                                self.website_url = Some(website_url.into());
+                                self
+                            }
+                            /// Sets `website_business_page_pics` (经营网址商业页面截图).
+                            pub fn with_website_business_page_pics(
+                                mut self,
+                                website_business_page_pics: impl Into<Vec<String>>,
+                            ) -> Self {
+                                self.website_business_page_pics =
+                                    Some(website_business_page_pics.into());
+                                self
+                            }
+                            /// Sets `website_homepage_pics` (经营网址首页截图).
+                            pub fn with_website_homepage_pics(
+                                mut self,
+                                website_homepage_pics: impl Into<Vec<String>>,
+                            ) -> Self {
+                                self.website_homepage_pics = Some(website_homepage_pics.into());
+                                self
                             }
                         }
 
-                        string_enum! {
-                            /// 子商户经营网址状态
-                            pub enum PatchResponseWebsiteState {
-                                /// `HAS_LAUNCHED`
-                                HasLaunched = "HAS_LAUNCHED",
-                                /// `UN_LAUNCHED`
-                                UnLaunched = "UN_LAUNCHED",
-                            }
-                        }
+                        /// [`WebsiteState`](crate::api::v3::global::types::WebsiteState), one type for one shape, under the name it has here.
+                        pub type PatchWebsiteState = crate::api::v3::global::types::WebsiteState;
 
-                        string_enum! {
-                            /// 申请单状态
-                            pub enum PatchResponseApplymentState {
-                                /// `PENDING`
-                                Pending = "PENDING",
-                                /// `UNDER_REVIEW`
-                                UnderReview = "UNDER_REVIEW",
-                                /// `APPROVED`
-                                Approved = "APPROVED",
-                                /// `REJECTED`
-                                Rejected = "REJECTED",
-                            }
-                        }
+                        /// [`WebsiteState`](crate::api::v3::global::types::WebsiteState), one type for one shape, under the name it has here.
+                        pub type PatchResponseWebsiteState =
+                            crate::api::v3::global::types::WebsiteState;
+
+                        /// [`ApplymentState`](crate::api::v3::global::types::ApplymentState), one type for one shape, under the name it has here.
+                        pub type PatchResponseApplymentState =
+                            crate::api::v3::global::types::ApplymentState;
 
                         /// What `PATCH /v3/global/merchant/h5/permission/domain/applications/{applyment_id}` answers.
-                        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                        pub struct PatchResponse {
-                            /// 子商户号
-                            pub sub_mchid: String,
-                            /// 子商户经营网址状态
-                            pub website_state: PatchResponseWebsiteState,
-                            /// H5支付域名
-                            pub domains: Vec<String>,
-                            /// 子商户H5经营网址
-                            pub webiste_url: String,
-                            /// 经营网址商业页面截图
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub website_business_page_pics: Option<Vec<String>>,
-                            /// 经营网址首页截图
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub website_homepage_pics: Option<Vec<String>>,
-                            /// 申请单号
-                            pub applyment_id: i64,
-                            /// 驳回原因
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub audit_reject_detail: Option<String>,
-                            /// 申请单状态
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub applyment_state: Option<PatchResponseApplymentState>,
-                            /// 商户提供的审核结果回调接口
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub notify_url: Option<String>,
-                            /// 商户申请单号
-                            pub out_applyment_id: String,
-                        }
+                        ///
+                        /// The type is [`MerchantH5PermissionDomainApplicationsResponse`](crate::api::v3::global::types::MerchantH5PermissionDomainApplicationsResponse), which other answers share.
+                        pub type PatchResponse = crate::api::v3::global::types::MerchantH5PermissionDomainApplicationsResponse;
                     }
                 }
             }
@@ -1374,17 +1290,14 @@ pub mod merchant_service {
         /// `GET /v3/global/merchant-service/complaint-notifications`
         #[doc(alias = "查询投诉通知回调")]
         #[crate::endpoint(GET, "/v3/global/merchant-service/complaint-notifications", response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Get {}
 
         /// What `GET /v3/global/merchant-service/complaint-notifications` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponse {
-            /// 商户号
-            pub mchid: String,
-            /// 通知地址
-            pub url: String,
-        }
+        ///
+        /// The type is [`MerchantServiceResponse`](crate::api::v3::global::types::MerchantServiceResponse), which other answers share.
+        pub type GetResponse = crate::api::v3::global::types::MerchantServiceResponse;
 
         /// 创建投诉通知回调
         ///
@@ -1393,47 +1306,42 @@ pub mod merchant_service {
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[doc(alias = "创建投诉通知回调")]
         #[crate::endpoint(POST, "/v3/global/merchant-service/complaint-notifications", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 通知地址
             pub url: String,
         }
 
         /// What `POST /v3/global/merchant-service/complaint-notifications` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponse {
-            /// 商户号
-            pub mchid: String,
-            /// 通知地址
-            pub url: String,
-        }
+        ///
+        /// The type is [`MerchantServiceResponse`](crate::api::v3::global::types::MerchantServiceResponse), which other answers share.
+        pub type PostResponse = crate::api::v3::global::types::MerchantServiceResponse;
 
         /// 更新投诉通知回调
         ///
         /// `PUT /v3/global/merchant-service/complaint-notifications`
         #[doc(alias = "更新投诉通知回调")]
         #[crate::endpoint(PUT, "/v3/global/merchant-service/complaint-notifications", response = PutResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Put {
             /// 通知地址
             pub url: String,
         }
 
         /// What `PUT /v3/global/merchant-service/complaint-notifications` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PutResponse {
-            /// 商户号
-            pub mchid: String,
-            /// 通知地址
-            pub url: String,
-        }
+        ///
+        /// The type is [`MerchantServiceResponse`](crate::api::v3::global::types::MerchantServiceResponse), which other answers share.
+        pub type PutResponse = crate::api::v3::global::types::MerchantServiceResponse;
 
         /// 删除投诉通知回调
         ///
         /// `DELETE /v3/global/merchant-service/complaint-notifications`
         #[doc(alias = "删除投诉通知回调")]
         #[crate::endpoint(DELETE, "/v3/global/merchant-service/complaint-notifications")]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Delete {}
     }
     /// `/v3/global/merchant-service/complaints`
@@ -1443,7 +1351,8 @@ pub mod merchant_service {
         /// `GET /v3/global/merchant-service/complaints`
         #[doc(alias = "查询投诉单列表")]
         #[crate::endpoint(GET, "/v3/global/merchant-service/complaints", response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Get {
             /// 分页大小 (query)
             pub limit: Option<i64>,
@@ -1456,190 +1365,88 @@ pub mod merchant_service {
             /// 诉商户号 (query)
             pub complainted_mchid: Option<String>,
             /// 商户语言 (query)
-            pub mch_language: Option<GetMchLanguage>,
+            pub mch_language: Option<crate::api::v3::global::types::MchLanguage>,
         }
 
-        string_enum! {
-            /// 商户语言
-            pub enum GetMchLanguage {
-                /// `ZH_CN`
-                ZhCn = "ZH_CN",
-                /// `ZH_TW`
-                ZhTw = "ZH_TW",
-                /// `ZH_HK`
-                ZhHk = "ZH_HK",
-                /// `EN`
-                En = "EN",
-                /// `JA`
-                Ja = "JA",
-                /// `KO`
-                Ko = "KO",
-                /// `TH`
-                Th = "TH",
-                /// `VI`
-                Vi = "VI",
-                /// `RU`
-                Ru = "RU",
-                /// `DE`
-                De = "DE",
-                /// `FR`
-                Fr = "FR",
-                /// `AR`
-                Ar = "AR",
-                /// `ES`
-                Es = "ES",
+        impl Get {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(begin_date: impl Into<String>, end_date: impl Into<String>) -> Self {
+                Self {
+                    limit: None,
+                    offset: None,
+                    begin_date: begin_date.into(),
+                    end_date: end_date.into(),
+                    complainted_mchid: None,
+                    mch_language: None,
+                }
+            }
+            /// Sets `limit` (分页大小 (query)).
+            pub fn with_limit(mut self, limit: impl Into<i64>) -> Self {
+                self.limit = Some(limit.into());
+                self
+            }
+            /// Sets `offset` (分页开始位置 (query)).
+            pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
+                self.offset = Some(offset.into());
+                self
+            }
+            /// Sets `complainted_mchid` (诉商户号 (query)).
+            pub fn with_complainted_mchid(mut self, complainted_mchid: impl Into<String>) -> Self {
+                self.complainted_mchid = Some(complainted_mchid.into());
+                self
+            }
+            /// Sets `mch_language` (商户语言 (query)).
+            pub fn with_mch_language(
+                mut self,
+                mch_language: impl Into<crate::api::v3::global::types::MchLanguage>,
+            ) -> Self {
+                self.mch_language = Some(mch_language.into());
+                self
             }
         }
 
-        string_enum! {
-            /// 投诉单状态
-            pub enum GetResponseDataComplaintState {
-                /// `PENDING`
-                Pending = "PENDING",
-                /// `PROCESSING`
-                Processing = "PROCESSING",
-                /// `PROCESSED`
-                Processed = "PROCESSED",
-            }
-        }
+        /// [`MchLanguage`](crate::api::v3::global::types::MchLanguage), one type for one shape, under the name it has here.
+        pub type GetMchLanguage = crate::api::v3::global::types::MchLanguage;
 
-        /// GetResponseDataComplaintOrderInfo
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponseDataComplaintOrderInfo {
-            /// 微信订单号
-            pub transaction_id: String,
-            /// 商户订单号
-            pub out_trade_no: String,
-            /// 结算币种金额
-            pub settlement_amount: i64,
-            /// 结算币种累计已退款金额
-            pub settlement_refunded_amount: String,
-            /// 结算币种
-            pub settlement_currency: String,
-            /// 订单金额
-            pub payer_amount: i64,
-            /// 支付币种累计已退款金额
-            pub payer_refunded_amount: i64,
-            /// 支付币种
-            pub payer_currency: String,
-            /// 交易时间
-            pub trade_time: crate::DateTime,
-        }
+        /// [`ComplaintState`](crate::api::v3::global::types::ComplaintState), one type for one shape, under the name it has here.
+        pub type GetResponseDataComplaintState = crate::api::v3::global::types::ComplaintState;
 
-        string_enum! {
-            /// 优先级
-            pub enum GetResponseDataPriority {
-                /// `PRIORITY`
-                Priority = "PRIORITY",
-                /// `GENERAL`
-                General = "GENERAL",
-            }
-        }
+        /// [`ComplaintOrderInfo`](crate::api::v3::global::types::ComplaintOrderInfo), one type for one shape, under the name it has here.
+        pub type GetResponseDataComplaintOrderInfo =
+            crate::api::v3::global::types::ComplaintOrderInfo;
 
-        string_enum! {
-            /// 媒体文件业务类型
-            pub enum GetResponseDataComplaintMediaListMediaType {
-                /// `USER_COMPLAINT_IMAGE`
-                UserComplaintImage = "USER_COMPLAINT_IMAGE",
-                /// `OPERATION_IMAGE`
-                OperationImage = "OPERATION_IMAGE",
-            }
-        }
+        /// [`Priority`](crate::api::v3::global::types::Priority), one type for one shape, under the name it has here.
+        pub type GetResponseDataPriority = crate::api::v3::global::types::Priority;
 
-        /// GetResponseDataComplaintMediaList
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponseDataComplaintMediaList {
-            /// 媒体文件业务类型
-            pub media_type: GetResponseDataComplaintMediaListMediaType,
-            /// 媒体文列表
-            pub media_url: Vec<String>,
-        }
+        /// [`MediaType`](crate::api::v3::global::types::MediaType), one type for one shape, under the name it has here.
+        pub type GetResponseDataComplaintMediaListMediaType =
+            crate::api::v3::global::types::MediaType;
 
-        string_enum! {
-            /// 支付分服务单状态
-            pub enum GetResponseDataServiceOrderInfoState {
-                /// `DOING`
-                Doing = "DOING",
-                /// `REVOKED`
-                Revoked = "REVOKED",
-                /// `WAITPAY`
-                Waitpay = "WAITPAY",
-                /// `DONE`
-                Done = "DONE",
-            }
-        }
+        /// [`ComplaintMediaList`](crate::api::v3::global::types::ComplaintMediaList), one type for one shape, under the name it has here.
+        pub type GetResponseDataComplaintMediaList =
+            crate::api::v3::global::types::ComplaintMediaList;
 
-        /// GetResponseDataServiceOrderInfo
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponseDataServiceOrderInfo {
-            /// 微信支付服务订单号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub order_id: Option<String>,
-            /// 商户服务订单号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub out_order_no: Option<String>,
-            /// 支付分服务单状态
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub state: Option<GetResponseDataServiceOrderInfoState>,
-        }
+        /// [`DataServiceOrderInfoState`](crate::api::v3::global::types::DataServiceOrderInfoState), one type for one shape, under the name it has here.
+        pub type GetResponseDataServiceOrderInfoState =
+            crate::api::v3::global::types::DataServiceOrderInfoState;
 
-        /// GetResponseData
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponseData {
-            /// 投诉单号
-            pub complaint_id: String,
-            /// 投诉时间
-            pub complaint_time: crate::DateTime,
-            /// 投诉详情
-            pub complaint_detail: String,
-            /// 投诉单状态
-            pub complaint_state: GetResponseDataComplaintState,
-            /// 被诉商户号
-            pub complainted_mchid: String,
-            /// 投诉人联系方式
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub payer_phone: Option<String>,
-            /// 投诉单关联订单信息
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub complaint_order_info: Option<Vec<GetResponseDataComplaintOrderInfo>>,
-            /// 投诉单是否已全额退款
-            pub complaint_full_refunded: bool,
-            /// 是否超时
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub is_overdue: Option<bool>,
-            /// 优先级
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub priority: Option<GetResponseDataPriority>,
-            /// 是否有待回复的用户留言
-            pub incoming_user_response: bool,
-            /// 用户投诉次数
-            pub user_complaint_times: i64,
-            /// 投诉资料列表
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub complaint_media_list: Option<Vec<GetResponseDataComplaintMediaList>>,
-            /// 问题描述
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub problem_description: Option<String>,
-            /// 投诉详情翻译
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub complaint_detail_trans: Option<String>,
-            /// 投诉单关联服务单信息
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub service_order_info: Option<Vec<GetResponseDataServiceOrderInfo>>,
-        }
+        /// [`ServiceOrderInfo`](crate::api::v3::global::types::ServiceOrderInfo), one type for one shape, under the name it has here.
+        pub type GetResponseDataServiceOrderInfo = crate::api::v3::global::types::ServiceOrderInfo;
+
+        /// [`Data`](crate::api::v3::global::types::Data), one type for one shape, under the name it has here.
+        pub type GetResponseData = crate::api::v3::global::types::Data;
 
         /// What `GET /v3/global/merchant-service/complaints` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct GetResponse {
             /// 用户投诉信息详情
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub data: Option<Vec<GetResponseData>>,
+            pub data: Option<Vec<crate::api::v3::global::types::Data>>,
             /// 分页大小
             pub limit: i64,
             /// 分页开始位置
             pub offset: i64,
             /// 投诉总条数
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub total_count: Option<i64>,
         }
 
@@ -1652,182 +1459,66 @@ pub mod merchant_service {
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter10_2_13.shtml)
             #[doc(alias = "查询投诉单详情")]
             #[crate::endpoint(GET, "/v3/global/merchant-service/complaints/<complaint_id>", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 投诉单号 (path)
                 pub complaint_id: String,
                 /// 商户语言 (query)
-                pub mch_language: Option<GetMchLanguage>,
+                pub mch_language: Option<crate::api::v3::global::types::MchLanguage>,
             }
 
-            string_enum! {
-                /// 商户语言
-                pub enum GetMchLanguage {
-                    /// `ZH_CN`
-                    ZhCn = "ZH_CN",
-                    /// `ZH_TW`
-                    ZhTw = "ZH_TW",
-                    /// `ZH_HK`
-                    ZhHk = "ZH_HK",
-                    /// `EN`
-                    En = "EN",
-                    /// `JA`
-                    Ja = "JA",
-                    /// `KO`
-                    Ko = "KO",
-                    /// `TH`
-                    Th = "TH",
-                    /// `VI`
-                    Vi = "VI",
-                    /// `RU`
-                    Ru = "RU",
-                    /// `DE`
-                    De = "DE",
-                    /// `FR`
-                    Fr = "FR",
-                    /// `AR`
-                    Ar = "AR",
-                    /// `ES`
-                    Es = "ES",
+            impl Get {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(complaint_id: impl Into<String>) -> Self {
+                    Self {
+                        complaint_id: complaint_id.into(),
+                        mch_language: None,
+                    }
+                }
+                /// Sets `mch_language` (商户语言 (query)).
+                pub fn with_mch_language(
+                    mut self,
+                    mch_language: impl Into<crate::api::v3::global::types::MchLanguage>,
+                ) -> Self {
+                    self.mch_language = Some(mch_language.into());
+                    self
                 }
             }
 
-            string_enum! {
-                /// 投诉单状态
-                pub enum GetResponseComplaintState {
-                    /// `PENDING`
-                    Pending = "PENDING",
-                    /// `PROCESSING`
-                    Processing = "PROCESSING",
-                    /// `PROCESSED`
-                    Processed = "PROCESSED",
-                }
-            }
+            /// [`MchLanguage`](crate::api::v3::global::types::MchLanguage), one type for one shape, under the name it has here.
+            pub type GetMchLanguage = crate::api::v3::global::types::MchLanguage;
 
-            /// GetResponseComplaintOrderInfo
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseComplaintOrderInfo {
-                /// 微信订单号
-                pub transaction_id: String,
-                /// 商户订单号
-                pub out_trade_no: String,
-                /// 结算币种金额
-                pub settlement_amount: i64,
-                /// 结算币种累计已退款金额
-                pub settlement_refunded_amount: String,
-                /// 结算币种
-                pub settlement_currency: String,
-                /// 订单金额
-                pub payer_amount: i64,
-                /// 支付币种累计已退款金额
-                pub payer_refunded_amount: i64,
-                /// 支付币种
-                pub payer_currency: String,
-                /// 交易时间
-                pub trade_time: crate::DateTime,
-            }
+            /// [`ComplaintState`](crate::api::v3::global::types::ComplaintState), one type for one shape, under the name it has here.
+            pub type GetResponseComplaintState = crate::api::v3::global::types::ComplaintState;
 
-            string_enum! {
-                /// 优先级
-                pub enum GetResponsePriority {
-                    /// `PRIORITY`
-                    Priority = "PRIORITY",
-                    /// `GENERAL`
-                    General = "GENERAL",
-                }
-            }
+            /// [`ComplaintOrderInfo`](crate::api::v3::global::types::ComplaintOrderInfo), one type for one shape, under the name it has here.
+            pub type GetResponseComplaintOrderInfo =
+                crate::api::v3::global::types::ComplaintOrderInfo;
 
-            string_enum! {
-                /// 媒体文件业务类型
-                pub enum GetResponseComplaintMediaListMediaType {
-                    /// `USER_COMPLAINT_IMAGE`
-                    UserComplaintImage = "USER_COMPLAINT_IMAGE",
-                    /// `OPERATION_IMAGE`
-                    OperationImage = "OPERATION_IMAGE",
-                }
-            }
+            /// [`Priority`](crate::api::v3::global::types::Priority), one type for one shape, under the name it has here.
+            pub type GetResponsePriority = crate::api::v3::global::types::Priority;
 
-            /// GetResponseComplaintMediaList
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseComplaintMediaList {
-                /// 媒体文件业务类型
-                pub media_type: GetResponseComplaintMediaListMediaType,
-                /// 媒体文列表
-                pub media_url: Vec<String>,
-            }
+            /// [`MediaType`](crate::api::v3::global::types::MediaType), one type for one shape, under the name it has here.
+            pub type GetResponseComplaintMediaListMediaType =
+                crate::api::v3::global::types::MediaType;
 
-            string_enum! {
-                /// 支付分服务单状态
-                pub enum GetResponseServiceOrderInfoState {
-                    /// `DOING`
-                    Doing = "DOING",
-                    /// `REVOKED`
-                    Revoked = "REVOKED",
-                    /// `WAITPAY`
-                    Waitpay = "WAITPAY",
-                    /// `DONE`
-                    Done = "DONE",
-                }
-            }
+            /// [`ComplaintMediaList`](crate::api::v3::global::types::ComplaintMediaList), one type for one shape, under the name it has here.
+            pub type GetResponseComplaintMediaList =
+                crate::api::v3::global::types::ComplaintMediaList;
 
-            /// GetResponseServiceOrderInfo
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseServiceOrderInfo {
-                /// 微信支付服务订单号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub order_id: Option<String>,
-                /// 商户服务订单号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub out_order_no: Option<String>,
-                /// 支付分服务单状态
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub state: Option<GetResponseServiceOrderInfoState>,
-            }
+            /// [`DataServiceOrderInfoState`](crate::api::v3::global::types::DataServiceOrderInfoState), one type for one shape, under the name it has here.
+            pub type GetResponseServiceOrderInfoState =
+                crate::api::v3::global::types::DataServiceOrderInfoState;
+
+            /// [`ServiceOrderInfo`](crate::api::v3::global::types::ServiceOrderInfo), one type for one shape, under the name it has here.
+            pub type GetResponseServiceOrderInfo = crate::api::v3::global::types::ServiceOrderInfo;
 
             /// What `GET /v3/global/merchant-service/complaints/{complaint_id}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponse {
-                /// 投诉单号
-                pub complaint_id: String,
-                /// 投诉时间
-                pub complaint_time: crate::DateTime,
-                /// 投诉详情
-                pub complaint_detail: String,
-                /// 投诉单状态
-                pub complaint_state: GetResponseComplaintState,
-                /// 被诉商户号
-                pub complainted_mchid: String,
-                /// 投诉人联系方式
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub payer_phone: Option<String>,
-                /// 投诉单关联订单信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub complaint_order_info: Option<Vec<GetResponseComplaintOrderInfo>>,
-                /// 投诉单是否已全额退款
-                pub complaint_full_refunded: bool,
-                /// 是否超时
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub is_overdue: Option<bool>,
-                /// 优先级
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub priority: Option<GetResponsePriority>,
-                /// 是否有待回复的用户留言
-                pub incoming_user_response: bool,
-                /// 用户投诉次数
-                pub user_complaint_times: i64,
-                /// 投诉资料列表
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub complaint_media_list: Option<Vec<GetResponseComplaintMediaList>>,
-                /// 问题描述
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub problem_description: Option<String>,
-                /// 投诉详情翻译
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub complaint_detail_trans: Option<String>,
-                /// 投诉单关联服务单信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub service_order_info: Option<Vec<GetResponseServiceOrderInfo>>,
-            }
+            ///
+            /// The type is [`Data`](crate::api::v3::global::types::Data), which other answers share.
+            pub type GetResponse = crate::api::v3::global::types::Data;
 
             /// `/v3/global/merchant-service/complaints/{complaint_id}/complete`
             pub mod complete {
@@ -1841,7 +1532,8 @@ pub mod merchant_service {
                     POST,
                     "/v3/global/merchant-service/complaints/<complaint_id>/complete"
                 )]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 投诉单号 (path)
                     pub complaint_id: String,
@@ -1858,7 +1550,8 @@ pub mod merchant_service {
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter10_2_12.shtml)
                 #[doc(alias = "查询投诉协商历史")]
                 #[crate::endpoint(GET, "/v3/global/merchant-service/complaints/<complaint_id>/negotiation-historys", response = GetResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Get {
                     /// 投诉单号 (path)
                     pub complaint_id: String,
@@ -1867,40 +1560,42 @@ pub mod merchant_service {
                     /// 分页开始位置 (query)
                     pub offset: Option<i64>,
                     /// 商户语言 (query)
-                    pub mch_language: Option<GetMchLanguage>,
+                    pub mch_language: Option<crate::api::v3::global::types::MchLanguage>,
                 }
 
-                string_enum! {
-                    /// 商户语言
-                    pub enum GetMchLanguage {
-                        /// `ZH_CN`
-                        ZhCn = "ZH_CN",
-                        /// `ZH_TW`
-                        ZhTw = "ZH_TW",
-                        /// `ZH_HK`
-                        ZhHk = "ZH_HK",
-                        /// `EN`
-                        En = "EN",
-                        /// `JA`
-                        Ja = "JA",
-                        /// `KO`
-                        Ko = "KO",
-                        /// `TH`
-                        Th = "TH",
-                        /// `VI`
-                        Vi = "VI",
-                        /// `RU`
-                        Ru = "RU",
-                        /// `DE`
-                        De = "DE",
-                        /// `FR`
-                        Fr = "FR",
-                        /// `AR`
-                        Ar = "AR",
-                        /// `ES`
-                        Es = "ES",
+                impl Get {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    pub fn new(complaint_id: impl Into<String>) -> Self {
+                        Self {
+                            complaint_id: complaint_id.into(),
+                            limit: None,
+                            offset: None,
+                            mch_language: None,
+                        }
+                    }
+                    /// Sets `limit` (分页大小 (query)).
+                    pub fn with_limit(mut self, limit: impl Into<i64>) -> Self {
+                        self.limit = Some(limit.into());
+                        self
+                    }
+                    /// Sets `offset` (分页开始位置 (query)).
+                    pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
+                        self.offset = Some(offset.into());
+                        self
+                    }
+                    /// Sets `mch_language` (商户语言 (query)).
+                    pub fn with_mch_language(
+                        mut self,
+                        mch_language: impl Into<crate::api::v3::global::types::MchLanguage>,
+                    ) -> Self {
+                        self.mch_language = Some(mch_language.into());
+                        self
                     }
                 }
+
+                /// [`MchLanguage`](crate::api::v3::global::types::MchLanguage), one type for one shape, under the name it has here.
+                pub type GetMchLanguage = crate::api::v3::global::types::MchLanguage;
 
                 string_enum! {
                     /// 操作类型
@@ -1950,27 +1645,16 @@ pub mod merchant_service {
                     }
                 }
 
-                string_enum! {
-                    /// 媒体文件业务类型
-                    pub enum GetResponseDataComplaintMediaListMediaType {
-                        /// `USER_COMPLAINT_IMAGE`
-                        UserComplaintImage = "USER_COMPLAINT_IMAGE",
-                        /// `OPERATION_IMAGE`
-                        OperationImage = "OPERATION_IMAGE",
-                    }
-                }
+                /// [`MediaType`](crate::api::v3::global::types::MediaType), one type for one shape, under the name it has here.
+                pub type GetResponseDataComplaintMediaListMediaType =
+                    crate::api::v3::global::types::MediaType;
 
-                /// 操作资料列表
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponseDataComplaintMediaList {
-                    /// 媒体文件业务类型
-                    pub media_type: GetResponseDataComplaintMediaListMediaType,
-                    /// media_url
-                    pub media_url: Vec<String>,
-                }
+                /// [`ComplaintMediaList`](crate::api::v3::global::types::ComplaintMediaList), one type for one shape, under the name it has here.
+                pub type GetResponseDataComplaintMediaList =
+                    crate::api::v3::global::types::ComplaintMediaList;
 
                 /// GetResponseData
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct GetResponseData {
                     /// 操作流水号
                     pub log_id: String,
@@ -1981,28 +1665,24 @@ pub mod merchant_service {
                     /// 操作类型
                     pub operate_type: GetResponseDataOperateType,
                     /// 操作内容
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub operate_details: Option<String>,
                     /// image_list
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub image_list: Option<Vec<String>>,
                     /// 操作资料列表
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub complaint_media_list: Option<GetResponseDataComplaintMediaList>,
+                    pub complaint_media_list:
+                        Option<crate::api::v3::global::types::ComplaintMediaList>,
                 }
 
                 /// What `GET /v3/global/merchant-service/complaints/{complaint_id}/negotiation-historys` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct GetResponse {
                     /// 投诉协商历史
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub data: Option<Vec<GetResponseData>>,
                     /// 分页大小
                     pub limit: i64,
                     /// 分页开始位置
                     pub offset: i64,
                     /// 投诉协商历史总条数
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub total_count: Option<i64>,
                 }
             }
@@ -2018,7 +1698,8 @@ pub mod merchant_service {
                     POST,
                     "/v3/global/merchant-service/complaints/<complaint_id>/response"
                 )]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 投诉单号 (path)
                     pub complaint_id: String,
@@ -2033,6 +1714,43 @@ pub mod merchant_service {
                     /// 跳转链接文案
                     pub jump_url_text: Option<String>,
                 }
+
+                impl Post {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    pub fn new(
+                        complaint_id: impl Into<String>,
+                        complainted_mchid: impl Into<String>,
+                        response_content: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            complaint_id: complaint_id.into(),
+                            complainted_mchid: complainted_mchid.into(),
+                            response_content: response_content.into(),
+                            response_images: None,
+                            jump_url: None,
+                            jump_url_text: None,
+                        }
+                    }
+                    /// Sets `response_images` (response_images).
+                    pub fn with_response_images(
+                        mut self,
+                        response_images: impl Into<Vec<String>>,
+                    ) -> Self {
+                        self.response_images = Some(response_images.into());
+                        self
+                    }
+                    /// Sets `jump_url` (跳转链接).
+                    pub fn with_jump_url(mut self, jump_url: impl Into<String>) -> Self {
+                        self.jump_url = Some(jump_url.into());
+                        self
+                    }
+                    /// Sets `jump_url_text` (跳转链接文案).
+                    pub fn with_jump_url_text(mut self, jump_url_text: impl Into<String>) -> Self {
+                        self.jump_url_text = Some(jump_url_text.into());
+                        self
+                    }
+                }
             }
         }
     }
@@ -2046,7 +1764,8 @@ pub mod merchant_service {
             #[doc(alias = "图片下载API")]
             #[doc(alias = "图片下载")]
             #[crate::endpoint(GET, "/v3/global/merchant-service/images/<media_id>")]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 媒体文件ID (path)
                 pub media_id: String,
@@ -2071,7 +1790,7 @@ pub mod merchant_service {
             }
 
             /// What `POST /v3/global/merchant-service/images/upload` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct PostResponse {
                 /// 媒体文件标识ID
                 pub media_id: String,
@@ -2102,7 +1821,7 @@ pub mod merchant_storage {
             }
 
             /// What `POST /v3/global/merchant-storage/file/upload` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct PostResponse {
                 /// 文件标识ID
                 pub file_id: String,
@@ -2123,7 +1842,8 @@ pub mod merchants {
     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
     #[doc(alias = "子商户进件（融合钱包）")]
     #[crate::endpoint(POST, "/v3/global/merchants", response = PostResponse, serial)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 机构appid
         pub sp_appid: String,
@@ -2136,7 +1856,7 @@ pub mod merchants {
         /// 公司电话
         pub office_phone: String,
         /// 联系人信息
-        pub contact: PostContact,
+        pub contact: crate::api::v3::global::types::Contact,
         /// 类目
         pub business_category: i64,
         /// 渠道号
@@ -2144,7 +1864,7 @@ pub mod merchants {
         /// 注册国家或区域
         pub merchant_country_code: String,
         /// 商户类型
-        pub merchant_type: PostMerchantType,
+        pub merchant_type: crate::api::v3::global::types::MerchantType,
         /// 公司注册文件编号
         pub registration_certificate_number: Option<String>,
         /// 公司注册文件过期时间
@@ -2154,11 +1874,11 @@ pub mod merchants {
         /// 子商户银行结算账户信息
         pub settlement_bank_number: Option<String>,
         /// 业务信息
-        pub business: PostBusiness,
+        pub business: crate::api::v3::global::types::Business,
         /// 董事信息
-        pub director: Option<PostDirector>,
+        pub director: Option<crate::api::v3::global::types::Director>,
         /// 负责人信息
-        pub principal: Option<PostPrincipal>,
+        pub principal: Option<crate::api::v3::global::types::Director>,
         /// 是否申请H5支付权限
         pub apply_h5_payment: Option<bool>,
         /// H5申请资料
@@ -2167,94 +1887,139 @@ pub mod merchants {
         pub attach: Option<String>,
     }
 
-    /// 联系人信息
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostContact {
-        /// 联系人名称
-        #[serde(serialize_with = "crate::encryption::encrypt")]
-        pub name: String,
-        /// 联系人电话
-        #[serde(serialize_with = "crate::encryption::encrypt")]
-        pub phone: String,
-        /// 联系人邮箱
-        #[serde(serialize_with = "crate::encryption::encrypt")]
-        pub email: String,
-    }
-
-    string_enum! {
-        /// 商户类型
-        pub enum PostMerchantType {
-            /// `ENTERPRISE`
-            Enterprise = "ENTERPRISE",
-            /// `INDIVIDUAL`
-            Individual = "INDIVIDUAL",
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            sp_appid: impl Into<String>,
+            sp_mchid: impl Into<String>,
+            name: impl Into<String>,
+            shortname: impl Into<String>,
+            office_phone: impl Into<String>,
+            contact: impl Into<crate::api::v3::global::types::Contact>,
+            business_category: impl Into<i64>,
+            merchant_country_code: impl Into<String>,
+            merchant_type: impl Into<crate::api::v3::global::types::MerchantType>,
+            business: impl Into<crate::api::v3::global::types::Business>,
+        ) -> Self {
+            Self {
+                sp_appid: sp_appid.into(),
+                sp_mchid: sp_mchid.into(),
+                name: name.into(),
+                shortname: shortname.into(),
+                office_phone: office_phone.into(),
+                contact: contact.into(),
+                business_category: business_category.into(),
+                channel_id: None,
+                merchant_country_code: merchant_country_code.into(),
+                merchant_type: merchant_type.into(),
+                registration_certificate_number: None,
+                registration_certificate_date: None,
+                registration_certificate_copy: None,
+                settlement_bank_number: None,
+                business: business.into(),
+                director: None,
+                principal: None,
+                apply_h5_payment: None,
+                h5_payment_apply_info: None,
+                attach: None,
+            }
+        }
+        /// Sets `channel_id` (渠道号).
+        pub fn with_channel_id(mut self, channel_id: impl Into<String>) -> Self {
+            self.channel_id = Some(channel_id.into());
+            self
+        }
+        /// Sets `registration_certificate_number` (公司注册文件编号).
+        pub fn with_registration_certificate_number(
+            mut self,
+            registration_certificate_number: impl Into<String>,
+        ) -> Self {
+            self.registration_certificate_number = Some(registration_certificate_number.into());
+            self
+        }
+        /// Sets `registration_certificate_date` (公司注册文件过期时间).
+        pub fn with_registration_certificate_date(
+            mut self,
+            registration_certificate_date: impl Into<String>,
+        ) -> Self {
+            self.registration_certificate_date = Some(registration_certificate_date.into());
+            self
+        }
+        /// Sets `registration_certificate_copy` (公司注册文件照片).
+        pub fn with_registration_certificate_copy(
+            mut self,
+            registration_certificate_copy: impl Into<String>,
+        ) -> Self {
+            self.registration_certificate_copy = Some(registration_certificate_copy.into());
+            self
+        }
+        /// Sets `settlement_bank_number` (子商户银行结算账户信息).
+        pub fn with_settlement_bank_number(
+            mut self,
+            settlement_bank_number: impl Into<String>,
+        ) -> Self {
+            self.settlement_bank_number = Some(settlement_bank_number.into());
+            self
+        }
+        /// Sets `director` (董事信息).
+        pub fn with_director(
+            mut self,
+            director: impl Into<crate::api::v3::global::types::Director>,
+        ) -> Self {
+            self.director = Some(director.into());
+            self
+        }
+        /// Sets `principal` (负责人信息).
+        pub fn with_principal(
+            mut self,
+            principal: impl Into<crate::api::v3::global::types::Director>,
+        ) -> Self {
+            self.principal = Some(principal.into());
+            self
+        }
+        /// Sets `apply_h5_payment` (是否申请H5支付权限).
+        pub fn with_apply_h5_payment(mut self, apply_h5_payment: impl Into<bool>) -> Self {
+            self.apply_h5_payment = Some(apply_h5_payment.into());
+            self
+        }
+        /// Sets `h5_payment_apply_info` (H5申请资料).
+        pub fn with_h5_payment_apply_info(
+            mut self,
+            h5_payment_apply_info: impl Into<PostH5PaymentApplyInfo>,
+        ) -> Self {
+            self.h5_payment_apply_info = Some(h5_payment_apply_info.into());
+            self
+        }
+        /// Sets `attach` (附加信息).
+        pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+            self.attach = Some(attach.into());
+            self
         }
     }
 
-    string_enum! {
-        /// 业务类型
-        pub enum PostBusinessBusinessType {
-            /// `ONLINE`
-            Online = "ONLINE",
-            /// `OFFLINE`
-            Offline = "OFFLINE",
-            /// `BOTH`
-            Both = "BOTH",
-        }
-    }
+    /// [`Contact`](crate::api::v3::global::types::Contact), one type for one shape, under the name it has here.
+    pub type PostContact = crate::api::v3::global::types::Contact;
 
-    /// 业务信息
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostBusiness {
-        /// 业务类型
-        pub business_type: PostBusinessBusinessType,
-        /// APP下载链接
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub app_download: Option<String>,
-        /// 业务网站
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub website: Option<String>,
-        /// 公众号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub office_account: Option<String>,
-        /// 小程序
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub mini_program: Option<String>,
-        /// 门店地址
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub store_address: Option<String>,
-        /// 门店照片JSON格式字符串
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub store_photos: Option<String>,
-        /// MCC码
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub mcc: Option<String>,
-    }
+    /// [`MerchantType`](crate::api::v3::global::types::MerchantType), one type for one shape, under the name it has here.
+    pub type PostMerchantType = crate::api::v3::global::types::MerchantType;
 
-    /// 董事信息
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostDirector {
-        /// 董事姓名
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub name: Option<String>,
-        /// 董事证件号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub number: Option<String>,
-    }
+    /// [`BusinessType`](crate::api::v3::global::types::BusinessType), one type for one shape, under the name it has here.
+    pub type PostBusinessBusinessType = crate::api::v3::global::types::BusinessType;
 
-    /// 负责人信息
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostPrincipal {
-        /// 负责人姓名
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub name: Option<String>,
-        /// 负责人证件号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub number: Option<String>,
-    }
+    /// [`Business`](crate::api::v3::global::types::Business), one type for one shape, under the name it has here.
+    pub type PostBusiness = crate::api::v3::global::types::Business;
+
+    /// [`Director`](crate::api::v3::global::types::Director), one type for one shape, under the name it has here.
+    pub type PostDirector = crate::api::v3::global::types::Director;
+
+    /// [`Director`](crate::api::v3::global::types::Director), one type for one shape, under the name it has here.
+    pub type PostPrincipal = crate::api::v3::global::types::Director;
 
     /// H5申请资料
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct PostH5PaymentApplyInfo {
         /// H5经营网址
         pub h5_website_url: String,
@@ -2272,38 +2037,20 @@ pub mod merchants {
         }
     }
 
-    string_enum! {
-        /// H5支付权限状态
-        pub enum PostResponseH5AuthorizationState {
-            /// `APPROVED`
-            Approved = "APPROVED",
-            /// `UNAUTHORIZED`
-            Unauthorized = "UNAUTHORIZED",
-            /// `UNDER_REVIEW`
-            UnderReview = "UNDER_REVIEW",
-            /// `REJECTED`
-            Rejected = "REJECTED",
-            /// `UNDER_PUNISHMENT`
-            UnderPunishment = "UNDER_PUNISHMENT",
-            /// `APPLICATION_FAILED`
-            ApplicationFailed = "APPLICATION_FAILED",
-        }
-    }
+    /// [`H5AuthorizationState`](crate::api::v3::global::types::H5AuthorizationState), one type for one shape, under the name it has here.
+    pub type PostResponseH5AuthorizationState = crate::api::v3::global::types::H5AuthorizationState;
 
     /// What `POST /v3/global/merchants` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 子商户号
         pub sub_mchid: String,
         /// 验证状态
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub verification_status: Option<PostResponseVerificationStatus>,
         /// 验证状态描述
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
         /// H5支付权限状态
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub h5_authorization_state: Option<PostResponseH5AuthorizationState>,
+        pub h5_authorization_state: Option<crate::api::v3::global::types::H5AuthorizationState>,
     }
 
     /// `/v3/global/merchants/{sub_mchid}`
@@ -2313,7 +2060,8 @@ pub mod merchants {
         /// `GET /v3/global/merchants/{sub_mchid}`
         #[doc(alias = "查询子商户（融合钱包）")]
         #[crate::endpoint(GET, "/v3/global/merchants/<sub_mchid>", response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Get {
             /// 子商户号 (path)
             pub sub_mchid: String,
@@ -2324,116 +2072,58 @@ pub mod merchants {
         }
 
         /// 联系人信息
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
         pub struct GetResponseContact {
             /// 联系人名称
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub name: Option<String>,
             /// 联系人电话
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub phone: Option<String>,
             /// 联系人邮箱
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub email: Option<String>,
         }
 
-        string_enum! {
-            /// 商户类型
-            pub enum GetResponseMerchantType {
-                /// `ENTERPRISE`
-                Enterprise = "ENTERPRISE",
-                /// `INDIVIDUAL`
-                Individual = "INDIVIDUAL",
-            }
-        }
+        /// [`MerchantType`](crate::api::v3::global::types::MerchantType), one type for one shape, under the name it has here.
+        pub type GetResponseMerchantType = crate::api::v3::global::types::MerchantType;
 
-        string_enum! {
-            /// 业务类型
-            pub enum GetResponseBusinessBusinessType {
-                /// `ONLINE`
-                Online = "ONLINE",
-                /// `OFFLINE`
-                Offline = "OFFLINE",
-                /// `BOTH`
-                Both = "BOTH",
-            }
-        }
+        /// [`BusinessType`](crate::api::v3::global::types::BusinessType), one type for one shape, under the name it has here.
+        pub type GetResponseBusinessBusinessType = crate::api::v3::global::types::BusinessType;
 
         /// 业务信息
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
         pub struct GetResponseBusiness {
             /// 业务类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub business_type: Option<GetResponseBusinessBusinessType>,
+            pub business_type: Option<crate::api::v3::global::types::BusinessType>,
             /// APP下载地址
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub app_download: Option<String>,
             /// 业务网站
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub website: Option<String>,
             /// 公众号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub office_account: Option<String>,
             /// 小程序
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub mini_program: Option<String>,
             /// 门店地址
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub store_address: Option<String>,
             /// MCC码
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub mcc: Option<String>,
         }
 
-        /// 董事信息
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponseDirector {
-            /// 董事姓名
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub name: Option<String>,
-            /// 董事证件号码
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub number: Option<String>,
-        }
+        /// [`Director`](crate::api::v3::global::types::Director), one type for one shape, under the name it has here.
+        pub type GetResponseDirector = crate::api::v3::global::types::Director;
 
-        /// 负责人信息
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponsePrincipal {
-            /// 负责人姓名
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub name: Option<String>,
-            /// 负责人证件号码
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub number: Option<String>,
-        }
+        /// [`Director`](crate::api::v3::global::types::Director), one type for one shape, under the name it has here.
+        pub type GetResponsePrincipal = crate::api::v3::global::types::Director;
 
-        string_enum! {
-            /// H5支付权限状态
-            pub enum GetResponseH5PaymentH5AuthorizationState {
-                /// `APPROVED`
-                Approved = "APPROVED",
-                /// `UNAUTHORIZED`
-                Unauthorized = "UNAUTHORIZED",
-                /// `UNDER_REVIEW`
-                UnderReview = "UNDER_REVIEW",
-                /// `REJECTED`
-                Rejected = "REJECTED",
-                /// `UNDER_PUNISHMENT`
-                UnderPunishment = "UNDER_PUNISHMENT",
-                /// `APPLICATION_FAILED`
-                ApplicationFailed = "APPLICATION_FAILED",
-            }
-        }
+        /// [`H5AuthorizationState`](crate::api::v3::global::types::H5AuthorizationState), one type for one shape, under the name it has here.
+        pub type GetResponseH5PaymentH5AuthorizationState =
+            crate::api::v3::global::types::H5AuthorizationState;
 
         /// H5支付权限详情
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
         pub struct GetResponseH5Payment {
             /// H5驳回详情
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub audit_reject_detail: Option<String>,
             /// H5支付权限状态
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub h5_authorization_state: Option<GetResponseH5PaymentH5AuthorizationState>,
+            pub h5_authorization_state: Option<crate::api::v3::global::types::H5AuthorizationState>,
         }
 
         string_enum! {
@@ -2465,33 +2155,28 @@ pub mod merchants {
         }
 
         /// 子商户入驻驳回详情
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
         pub struct GetResponseSubMerchantStateApplicationRejectDetail {
             /// 驳回字段
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub field: Option<String>,
             /// 驳回原因
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub reason: Option<String>,
         }
 
         /// 子商户状态信息
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
         pub struct GetResponseSubMerchantState {
             /// 子商户状态
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_merchant_status: Option<GetResponseSubMerchantStateSubMerchantStatus>,
             /// 子商户入驻状态
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub application_status: Option<GetResponseSubMerchantStateApplicationStatus>,
             /// 子商户入驻驳回详情
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub application_reject_detail:
                 Option<GetResponseSubMerchantStateApplicationRejectDetail>,
         }
 
         /// What `GET /v3/global/merchants/{sub_mchid}` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct GetResponse {
             /// 子商户号
             pub sub_mchid: String,
@@ -2506,37 +2191,26 @@ pub mod merchants {
             /// 类目
             pub business_category: i64,
             /// 联系人信息
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub contact: Option<GetResponseContact>,
             /// 商户类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub merchant_type: Option<GetResponseMerchantType>,
+            pub merchant_type: Option<crate::api::v3::global::types::MerchantType>,
             /// 公司注册文件编号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub registration_certificate_number: Option<String>,
             /// 公司注册文件过期时间
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub registration_certificate_date: Option<String>,
             /// 子商户结算账户
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub settlement_bank_number: Option<String>,
             /// 业务信息
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub business: Option<GetResponseBusiness>,
             /// 董事信息
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub director: Option<GetResponseDirector>,
+            pub director: Option<crate::api::v3::global::types::Director>,
             /// 负责人信息
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub principal: Option<GetResponsePrincipal>,
+            pub principal: Option<crate::api::v3::global::types::Director>,
             /// H5支付权限详情
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub h5_payment: Option<GetResponseH5Payment>,
             /// 子商户状态信息
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_merchant_state: Option<GetResponseSubMerchantState>,
             /// 附加信息
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub attach: Option<String>,
         }
 
@@ -2549,7 +2223,8 @@ pub mod merchants {
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[doc(alias = "修改子商户（融合钱包）")]
         #[crate::endpoint(PATCH, "/v3/global/merchants/<sub_mchid>", response = PatchResponse, serial)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Patch {
             /// sub_mchid (path)
             #[serde(rename = "sub_mchid@path")]
@@ -2568,7 +2243,7 @@ pub mod merchants {
             /// 公司电话
             pub office_phone: String,
             /// 联系人信息
-            pub contact: PatchContact,
+            pub contact: crate::api::v3::global::types::Contact,
             /// 类目
             pub business_category: i64,
             /// 渠道号
@@ -2576,7 +2251,7 @@ pub mod merchants {
             /// 注册国家或区域
             pub merchant_country_code: String,
             /// 商户类型
-            pub merchant_type: PatchMerchantType,
+            pub merchant_type: crate::api::v3::global::types::MerchantType,
             /// 公司注册文件编号
             pub registration_certificate_number: String,
             /// 公司注册文件过期时间
@@ -2586,105 +2261,134 @@ pub mod merchants {
             /// 子商户银行结算账户信息
             pub settlement_bank_number: Option<String>,
             /// 业务信息
-            pub business: PatchBusiness,
+            pub business: crate::api::v3::global::types::Business,
             /// 董事信息
-            pub director: Option<PatchDirector>,
+            pub director: Option<crate::api::v3::global::types::Director>,
             /// 负责人信息
-            pub principal: Option<PatchPrincipal>,
+            pub principal: Option<crate::api::v3::global::types::Director>,
             /// 是否申请H5支付权限
             pub apply_h5_payment: Option<bool>,
             /// H5支付申请资料资料
             pub h5_payment_apply_info: Option<PatchH5PaymentApplyInfo>,
         }
 
-        /// 联系人信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PatchContact {
-            /// 联系人名称
-            #[serde(serialize_with = "crate::encryption::encrypt")]
-            pub name: String,
-            /// 联系人电话
-            #[serde(serialize_with = "crate::encryption::encrypt")]
-            pub phone: String,
-            /// 联系人邮箱
-            #[serde(serialize_with = "crate::encryption::encrypt")]
-            pub email: String,
-        }
-
-        string_enum! {
-            /// 商户类型
-            pub enum PatchMerchantType {
-                /// `ENTERPRISE`
-                Enterprise = "ENTERPRISE",
-                /// `INDIVIDUAL`
-                Individual = "INDIVIDUAL",
+        impl Patch {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(
+                sub_mchid: impl Into<String>,
+                sp_appid: impl Into<String>,
+                sp_mchid: impl Into<String>,
+                name: impl Into<String>,
+                body_sub_mchid: impl Into<String>,
+                shortname: impl Into<String>,
+                office_phone: impl Into<String>,
+                contact: impl Into<crate::api::v3::global::types::Contact>,
+                business_category: impl Into<i64>,
+                merchant_country_code: impl Into<String>,
+                merchant_type: impl Into<crate::api::v3::global::types::MerchantType>,
+                registration_certificate_number: impl Into<String>,
+                registration_certificate_date: impl Into<String>,
+                business: impl Into<crate::api::v3::global::types::Business>,
+            ) -> Self {
+                Self {
+                    sub_mchid: sub_mchid.into(),
+                    sp_appid: sp_appid.into(),
+                    sp_mchid: sp_mchid.into(),
+                    name: name.into(),
+                    body_sub_mchid: body_sub_mchid.into(),
+                    shortname: shortname.into(),
+                    office_phone: office_phone.into(),
+                    contact: contact.into(),
+                    business_category: business_category.into(),
+                    channel_id: None,
+                    merchant_country_code: merchant_country_code.into(),
+                    merchant_type: merchant_type.into(),
+                    registration_certificate_number: registration_certificate_number.into(),
+                    registration_certificate_date: registration_certificate_date.into(),
+                    registration_certificate_copy: None,
+                    settlement_bank_number: None,
+                    business: business.into(),
+                    director: None,
+                    principal: None,
+                    apply_h5_payment: None,
+                    h5_payment_apply_info: None,
+                }
+            }
+            /// Sets `channel_id` (渠道号).
+            pub fn with_channel_id(mut self, channel_id: impl Into<String>) -> Self {
+                self.channel_id = Some(channel_id.into());
+                self
+            }
+            /// Sets `registration_certificate_copy` (公司注册文件照片).
+            pub fn with_registration_certificate_copy(
+                mut self,
+                registration_certificate_copy: impl Into<String>,
+            ) -> Self {
+                self.registration_certificate_copy = Some(registration_certificate_copy.into());
+                self
+            }
+            /// Sets `settlement_bank_number` (子商户银行结算账户信息).
+            pub fn with_settlement_bank_number(
+                mut self,
+                settlement_bank_number: impl Into<String>,
+            ) -> Self {
+                self.settlement_bank_number = Some(settlement_bank_number.into());
+                self
+            }
+            /// Sets `director` (董事信息).
+            pub fn with_director(
+                mut self,
+                director: impl Into<crate::api::v3::global::types::Director>,
+            ) -> Self {
+                self.director = Some(director.into());
+                self
+            }
+            /// Sets `principal` (负责人信息).
+            pub fn with_principal(
+                mut self,
+                principal: impl Into<crate::api::v3::global::types::Director>,
+            ) -> Self {
+                self.principal = Some(principal.into());
+                self
+            }
+            /// Sets `apply_h5_payment` (是否申请H5支付权限).
+            pub fn with_apply_h5_payment(mut self, apply_h5_payment: impl Into<bool>) -> Self {
+                self.apply_h5_payment = Some(apply_h5_payment.into());
+                self
+            }
+            /// Sets `h5_payment_apply_info` (H5支付申请资料资料).
+            pub fn with_h5_payment_apply_info(
+                mut self,
+                h5_payment_apply_info: impl Into<PatchH5PaymentApplyInfo>,
+            ) -> Self {
+                self.h5_payment_apply_info = Some(h5_payment_apply_info.into());
+                self
             }
         }
 
-        string_enum! {
-            /// 业务类型
-            pub enum PatchBusinessBusinessType {
-                /// `ONLINE`
-                Online = "ONLINE",
-                /// `OFFLINE`
-                Offline = "OFFLINE",
-                /// `BOTH`
-                Both = "BOTH",
-            }
-        }
+        /// [`Contact`](crate::api::v3::global::types::Contact), one type for one shape, under the name it has here.
+        pub type PatchContact = crate::api::v3::global::types::Contact;
 
-        /// 业务信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PatchBusiness {
-            /// 业务类型
-            pub business_type: PatchBusinessBusinessType,
-            /// APP下载链接
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub app_download: Option<String>,
-            /// 业务网站
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub website: Option<String>,
-            /// 公众号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub office_account: Option<String>,
-            /// 小程序
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub mini_program: Option<String>,
-            /// 门店地址
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub store_address: Option<String>,
-            /// 门店照片
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub store_photos: Option<String>,
-            /// MCC码
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub mcc: Option<String>,
-        }
+        /// [`MerchantType`](crate::api::v3::global::types::MerchantType), one type for one shape, under the name it has here.
+        pub type PatchMerchantType = crate::api::v3::global::types::MerchantType;
 
-        /// 董事信息
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PatchDirector {
-            /// 董事姓名
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub name: Option<String>,
-            /// 董事证件号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub number: Option<String>,
-        }
+        /// [`BusinessType`](crate::api::v3::global::types::BusinessType), one type for one shape, under the name it has here.
+        pub type PatchBusinessBusinessType = crate::api::v3::global::types::BusinessType;
 
-        /// 负责人信息
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PatchPrincipal {
-            /// 负责人姓名
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub name: Option<String>,
-            /// 负责人证件号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub number: Option<String>,
-        }
+        /// [`Business`](crate::api::v3::global::types::Business), one type for one shape, under the name it has here.
+        pub type PatchBusiness = crate::api::v3::global::types::Business;
+
+        /// [`Director`](crate::api::v3::global::types::Director), one type for one shape, under the name it has here.
+        pub type PatchDirector = crate::api::v3::global::types::Director;
+
+        /// [`Director`](crate::api::v3::global::types::Director), one type for one shape, under the name it has here.
+        pub type PatchPrincipal = crate::api::v3::global::types::Director;
 
         /// H5支付申请资料资料
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PatchH5PaymentApplyInfo {
             /// H5经营网址
             #[serde(skip_serializing_if = "Option::is_none")]
@@ -2694,32 +2398,30 @@ pub mod merchants {
             pub domains: Option<Vec<String>>,
         }
 
-        string_enum! {
-            /// H5支付权限状态
-            pub enum PatchResponseH5AuthorizationState {
-                /// `APPROVED`
-                Approved = "APPROVED",
-                /// `UNAUTHORIZED`
-                Unauthorized = "UNAUTHORIZED",
-                /// `UNDER_REVIEW`
-                UnderReview = "UNDER_REVIEW",
-                /// `REJECTED`
-                Rejected = "REJECTED",
-                /// `UNDER_PUNISHMENT`
-                UnderPunishment = "UNDER_PUNISHMENT",
-                /// `APPLICATION_FAILED`
-                ApplicationFailed = "APPLICATION_FAILED",
+        impl PatchH5PaymentApplyInfo {
+            /// Sets `website_url` (H5经营网址).
+            pub fn with_website_url(mut self, website_url: impl Into<String>) -> Self {
+                self.website_url = Some(website_url.into());
+                self
+            }
+            /// Sets `domains` (H5支付域名).
+            pub fn with_domains(mut self, domains: impl Into<Vec<String>>) -> Self {
+                self.domains = Some(domains.into());
+                self
             }
         }
 
+        /// [`H5AuthorizationState`](crate::api::v3::global::types::H5AuthorizationState), one type for one shape, under the name it has here.
+        pub type PatchResponseH5AuthorizationState =
+            crate::api::v3::global::types::H5AuthorizationState;
+
         /// What `PATCH /v3/global/merchants/{sub_mchid}` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct PatchResponse {
             /// 子商户号
             pub sub_mchid: String,
             /// H5支付权限状态
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub h5_authorization_state: Option<PatchResponseH5AuthorizationState>,
+            pub h5_authorization_state: Option<crate::api::v3::global::types::H5AuthorizationState>,
         }
     }
 }
@@ -2746,7 +2448,8 @@ pub mod micropay {
                         "/v3/global/micropay/transactions/id/<transaction_id>/reverse",
                         idempotent
                     )]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct Post {
                         /// 微信订单号 (path)
                         pub transaction_id: String,
@@ -2779,7 +2482,8 @@ pub mod micropay {
                         "/v3/global/micropay/transactions/out-trade-no/<out_trade_no>/reverse",
                         idempotent
                     )]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct Post {
                         /// 商户订单号 (path)
                         pub out_trade_no: String,
@@ -2804,7 +2508,8 @@ pub mod micropay {
             /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "提交付款码支付")]
             #[crate::endpoint(POST, "/v3/global/micropay/transactions/pay", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 商户号
                 pub mchid: String,
@@ -2836,172 +2541,153 @@ pub mod micropay {
                 /// 支付者
                 pub payer: Option<PostPayer>,
                 /// 订单金额
-                pub amount: PostAmount,
+                pub amount: crate::api::v3::global::types::Amount,
                 /// 场景信息
-                pub scene_info: Option<PostSceneInfo>,
+                pub scene_info: Option<crate::api::v3::global::types::SceneInfo>,
                 /// 优惠功能
-                pub detail: Option<Vec<PostDetail>>,
+                pub detail: Option<Vec<crate::api::v3::global::types::Detail>>,
+            }
+
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                #[allow(clippy::too_many_arguments)]
+                pub fn new(
+                    mchid: impl Into<String>,
+                    appid: impl Into<String>,
+                    sub_mchid: impl Into<String>,
+                    sp_mchid: impl Into<String>,
+                    sp_appid: impl Into<String>,
+                    description: impl Into<String>,
+                    out_trade_no: impl Into<String>,
+                    trade_type: impl Into<String>,
+                    merchant_category_code: impl Into<String>,
+                    amount: impl Into<crate::api::v3::global::types::Amount>,
+                ) -> Self {
+                    Self {
+                        mchid: mchid.into(),
+                        appid: appid.into(),
+                        sub_mchid: sub_mchid.into(),
+                        sp_mchid: sp_mchid.into(),
+                        sp_appid: sp_appid.into(),
+                        sub_appid: None,
+                        description: description.into(),
+                        attach: None,
+                        out_trade_no: out_trade_no.into(),
+                        goods_tag: None,
+                        trade_type: trade_type.into(),
+                        limit_pay: None,
+                        merchant_category_code: merchant_category_code.into(),
+                        payer: None,
+                        amount: amount.into(),
+                        scene_info: None,
+                        detail: None,
+                    }
+                }
+                /// Sets `sub_appid` (子商户APPID).
+                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                    self.sub_appid = Some(sub_appid.into());
+                    self
+                }
+                /// Sets `attach` (商户数据).
+                pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+                    self.attach = Some(attach.into());
+                    self
+                }
+                /// Sets `goods_tag` (商品标记).
+                pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
+                    self.goods_tag = Some(goods_tag.into());
+                    self
+                }
+                /// Sets `limit_pay` (指定支付方式).
+                pub fn with_limit_pay(mut self, limit_pay: impl Into<String>) -> Self {
+                    self.limit_pay = Some(limit_pay.into());
+                    self
+                }
+                /// Sets `payer` (支付者).
+                pub fn with_payer(mut self, payer: impl Into<PostPayer>) -> Self {
+                    self.payer = Some(payer.into());
+                    self
+                }
+                /// Sets `scene_info` (场景信息).
+                pub fn with_scene_info(
+                    mut self,
+                    scene_info: impl Into<crate::api::v3::global::types::SceneInfo>,
+                ) -> Self {
+                    self.scene_info = Some(scene_info.into());
+                    self
+                }
+                /// Sets `detail` (优惠功能).
+                pub fn with_detail(
+                    mut self,
+                    detail: impl Into<Vec<crate::api::v3::global::types::Detail>>,
+                ) -> Self {
+                    self.detail = Some(detail.into());
+                    self
+                }
             }
 
             /// 支付者
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct PostPayer {
                 /// 授权码
                 pub auth_code: String,
             }
 
-            /// 订单金额
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostAmount {
-                /// 总金额
-                pub total: i64,
-                /// 货币类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub currency: Option<String>,
-            }
+            /// [`Amount`](crate::api::v3::global::types::Amount), one type for one shape, under the name it has here.
+            pub type PostAmount = crate::api::v3::global::types::Amount;
 
-            /// 商户门店信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostSceneInfoStoreInfo {
-                /// 编号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub id: Option<String>,
-                /// 名称
-                pub name: String,
-                /// 详细地址
-                pub address: String,
-            }
+            /// [`StoreInfo`](crate::api::v3::global::types::StoreInfo), one type for one shape, under the name it has here.
+            pub type PostSceneInfoStoreInfo = crate::api::v3::global::types::StoreInfo;
 
-            /// 场景信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostSceneInfo {
-                /// 商户端设备号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub device_id: Option<String>,
-                /// 商户端设备IP
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub device_ip: Option<String>,
-                /// 用户终端IP
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub payer_client_ip: Option<String>,
-                /// 操作员ID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub operator_id: Option<String>,
-                /// 商户门店信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub store_info: Option<PostSceneInfoStoreInfo>,
-            }
+            /// [`SceneInfo`](crate::api::v3::global::types::SceneInfo), one type for one shape, under the name it has here.
+            pub type PostSceneInfo = crate::api::v3::global::types::SceneInfo;
 
-            /// PostDetailGoodsDetail
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostDetailGoodsDetail {
-                /// 商品编码
-                pub goods_id: String,
-                /// 微信侧商品编码
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub wxpay_goods_id: Option<String>,
-                /// 商品名称
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub goods_name: Option<String>,
-                /// 商品数量
-                pub quantity: i64,
-                /// 商品单价
-                pub price: i64,
-            }
+            /// [`GoodsDetail`](crate::api::v3::global::types::GoodsDetail), one type for one shape, under the name it has here.
+            pub type PostDetailGoodsDetail = crate::api::v3::global::types::GoodsDetail;
 
-            /// PostDetail
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostDetail {
-                /// 订单原价
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub cost_price: Option<i64>,
-                /// 商品小票ID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub receipt_id: Option<String>,
-                /// 单品列表
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub goods_detail: Option<Vec<PostDetailGoodsDetail>>,
-            }
+            /// [`Detail`](crate::api::v3::global::types::Detail), one type for one shape, under the name it has here.
+            pub type PostDetail = crate::api::v3::global::types::Detail;
 
-            /// 支付者
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponsePayer {
-                /// 用户标识
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub openid: Option<String>,
-                /// 用户标识
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sp_openid: Option<String>,
-                /// 用户标识
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sub_openid: Option<String>,
-            }
+            /// [`Payer`](crate::api::v3::global::types::Payer), one type for one shape, under the name it has here.
+            pub type PostResponsePayer = crate::api::v3::global::types::Payer;
 
-            string_enum! {
-                /// 汇率类型
-                pub enum PostResponseAmountExchangeRateType {
-                    /// `SETTLEMENT_RATE`
-                    SettlementRate = "SETTLEMENT_RATE",
-                }
-            }
+            /// [`AmountExchangeRateType`](crate::api::v3::global::types::AmountExchangeRateType), one type for one shape, under the name it has here.
+            pub type PostResponseAmountExchangeRateType =
+                crate::api::v3::global::types::AmountExchangeRateType;
 
-            /// 汇率
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponseAmountExchangeRate {
-                /// 汇率类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub r#type: Option<PostResponseAmountExchangeRateType>,
-                /// 汇率值
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub rate: Option<i64>,
-            }
+            /// [`ExchangeRate`](crate::api::v3::global::types::ExchangeRate), one type for one shape, under the name it has here.
+            pub type PostResponseAmountExchangeRate = crate::api::v3::global::types::ExchangeRate;
 
             /// 订单金额
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct PostResponseAmount {
                 /// 订单金额
                 pub total: i64,
                 /// 货币类型
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub currency: Option<String>,
                 /// 用户支付金额
                 pub payer_total: i64,
                 /// 支付货币类型
                 #[serde(rename = "payer _currency")]
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub payer_currency: Option<String>,
                 /// 汇率
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub exchange_rate: Option<PostResponseAmountExchangeRate>,
+                pub exchange_rate: Option<crate::api::v3::global::types::ExchangeRate>,
             }
 
-            string_enum! {
-                /// 优惠范围
-                pub enum PostResponseDetailScope {
-                    /// `GLOBAL`
-                    Global = "GLOBAL",
-                    /// `SINGLE`
-                    Single = "SINGLE",
-                }
-            }
+            /// [`Scope`](crate::api::v3::global::types::Scope), one type for one shape, under the name it has here.
+            pub type PostResponseDetailScope = crate::api::v3::global::types::Scope;
 
-            string_enum! {
-                /// 优惠类型
-                pub enum PostResponseDetailType {
-                    /// `COUPON`
-                    Coupon = "COUPON",
-                    /// `DISCOUNT`
-                    Discount = "DISCOUNT",
-                }
-            }
+            /// [`PromotionDetailType`](crate::api::v3::global::types::PromotionDetailType), one type for one shape, under the name it has here.
+            pub type PostResponseDetailType = crate::api::v3::global::types::PromotionDetailType;
 
             /// PostResponseDetailGoodsDetail
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct PostResponseDetailGoodsDetail {
                 /// 商品编码
                 pub goods_id: String,
                 /// 商品备注
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub goods_remark: Option<String>,
                 /// 商品数量
                 pub quantity: i64,
@@ -3010,43 +2696,34 @@ pub mod micropay {
             }
 
             /// PostResponseDetail
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct PostResponseDetail {
                 /// 券ID
                 pub promotion_id: String,
                 /// 优惠名称
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub name: Option<String>,
                 /// 优惠范围
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub scope: Option<PostResponseDetailScope>,
+                pub scope: Option<crate::api::v3::global::types::Scope>,
                 /// 优惠类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub r#type: Option<PostResponseDetailType>,
+                pub r#type: Option<crate::api::v3::global::types::PromotionDetailType>,
                 /// 优惠券面额
                 pub amount: i64,
                 /// 货币类型
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub currency: Option<String>,
                 /// 活动ID
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub activity_id: Option<String>,
                 /// 微信出资
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub wechatpay_contribute_amount: Option<i64>,
                 /// 商户出资
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub merchant_contribute_amount: Option<i64>,
                 /// 其他出资
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub other_contribute_amount: Option<i64>,
                 /// 单品列表
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub goods_detail: Option<Vec<PostResponseDetailGoodsDetail>>,
             }
 
             /// What `POST /v3/global/micropay/transactions/pay` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct PostResponse {
                 /// 微信支付订单号
                 pub id: String,
@@ -3061,7 +2738,6 @@ pub mod micropay {
                 /// 机构APPID
                 pub sp_appid: String,
                 /// 子商户APPID
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub sub_appid: Option<String>,
                 /// 商户订单号
                 pub out_trade_no: String,
@@ -3074,17 +2750,14 @@ pub mod micropay {
                 /// 付款银行
                 pub bank_type: String,
                 /// 商户数据
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub attach: Option<String>,
                 /// 支付完成时间
                 pub success_time: String,
                 /// 支付者
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub payer: Option<PostResponsePayer>,
+                pub payer: Option<crate::api::v3::global::types::Payer>,
                 /// 订单金额
                 pub amount: PostResponseAmount,
                 /// 优惠功能
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub detail: Option<Vec<PostResponseDetail>>,
             }
         }
@@ -3104,7 +2777,8 @@ pub mod papay {
             #[doc(alias = "代扣协议ID查询签约API")]
             #[doc(alias = "代扣协议ID查询签约")]
             #[crate::endpoint(GET, "/v3/global/papay/contracts/<contract_id>", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 委托代扣协议ID (path)
                 pub contract_id: String,
@@ -3122,58 +2796,57 @@ pub mod papay {
                 pub plan_id: Option<i64>,
             }
 
-            /// What `GET /v3/global/papay/contracts/{contract_id}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponse {
-                /// 商户号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub mchid: Option<String>,
-                /// 机构APPID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub appid: Option<String>,
-                /// 机构商户号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sp_mchid: Option<String>,
-                /// 子商户号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sub_mchid: Option<String>,
-                /// 机构appid
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sp_appid: Option<String>,
-                /// 子商户应用ID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sub_appid: Option<String>,
-                /// 委托代扣协议ID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub contract_id: Option<String>,
-                /// 模板ID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub plan_id: Option<i64>,
-                /// 商户侧签约协议号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub out_contract_code: Option<String>,
-                /// 用户账户展示名称
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub user_display_name: Option<String>,
-                /// 协议状态
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub state: Option<String>,
-                /// 协议签署时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub signed_time: Option<crate::DateTime>,
-                /// 协议签署时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub terminated_time: Option<crate::DateTime>,
-                /// 协议解约方式
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub termination_mode: Option<String>,
-                /// 解约备注
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub termination_note: Option<String>,
-                /// 商户appid下的用户标识
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub openid: Option<String>,
+            impl Get {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(contract_id: impl Into<String>) -> Self {
+                    Self {
+                        contract_id: contract_id.into(),
+                        appid: None,
+                        sub_mchid: None,
+                        sp_appid: None,
+                        sp_mchid: None,
+                        sub_appid: None,
+                        plan_id: None,
+                    }
+                }
+                /// Sets `appid` (机构APPID (query)).
+                pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
+                    self.appid = Some(appid.into());
+                    self
+                }
+                /// Sets `sub_mchid` (子商户号 (query)).
+                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                    self.sub_mchid = Some(sub_mchid.into());
+                    self
+                }
+                /// Sets `sp_appid` (机构appid (query)).
+                pub fn with_sp_appid(mut self, sp_appid: impl Into<String>) -> Self {
+                    self.sp_appid = Some(sp_appid.into());
+                    self
+                }
+                /// Sets `sp_mchid` (机构商户号 (query)).
+                pub fn with_sp_mchid(mut self, sp_mchid: impl Into<String>) -> Self {
+                    self.sp_mchid = Some(sp_mchid.into());
+                    self
+                }
+                /// Sets `sub_appid` (子商户应用ID (query)).
+                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                    self.sub_appid = Some(sub_appid.into());
+                    self
+                }
+                /// Sets `plan_id` (模板ID (query)).
+                pub fn with_plan_id(mut self, plan_id: impl Into<i64>) -> Self {
+                    self.plan_id = Some(plan_id.into());
+                    self
+                }
             }
+
+            /// What `GET /v3/global/papay/contracts/{contract_id}` answers.
+            ///
+            /// The type is [`PapayContractsOutContractCodeResponse`](crate::api::v3::global::types::PapayContractsOutContractCodeResponse), which other answers share.
+            pub type GetResponse =
+                crate::api::v3::global::types::PapayContractsOutContractCodeResponse;
 
             /// `/v3/global/papay/contracts/{contract_id}/terminate`
             pub mod terminate {
@@ -3191,7 +2864,8 @@ pub mod papay {
                     "/v3/global/papay/contracts/<contract_id>/terminate",
                     idempotent
                 )]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 委托代扣协议ID (path)
                     pub contract_id: String,
@@ -3205,6 +2879,49 @@ pub mod papay {
                     pub sub_appid: Option<String>,
                     /// 解约备注
                     pub termination_note: Option<String>,
+                }
+
+                impl Post {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    pub fn new(contract_id: impl Into<String>) -> Self {
+                        Self {
+                            contract_id: contract_id.into(),
+                            appid: None,
+                            sp_appid: None,
+                            sub_mchid: None,
+                            sub_appid: None,
+                            termination_note: None,
+                        }
+                    }
+                    /// Sets `appid` (机构APPID).
+                    pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
+                        self.appid = Some(appid.into());
+                        self
+                    }
+                    /// Sets `sp_appid` (机构appid).
+                    pub fn with_sp_appid(mut self, sp_appid: impl Into<String>) -> Self {
+                        self.sp_appid = Some(sp_appid.into());
+                        self
+                    }
+                    /// Sets `sub_mchid` (子商户号).
+                    pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                        self.sub_mchid = Some(sub_mchid.into());
+                        self
+                    }
+                    /// Sets `sub_appid` (子商户应用ID).
+                    pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                        self.sub_appid = Some(sub_appid.into());
+                        self
+                    }
+                    /// Sets `termination_note` (解约备注).
+                    pub fn with_termination_note(
+                        mut self,
+                        termination_note: impl Into<String>,
+                    ) -> Self {
+                        self.termination_note = Some(termination_note.into());
+                        self
+                    }
                 }
             }
         }
@@ -3220,7 +2937,8 @@ pub mod papay {
             #[doc(alias = "APP签约API")]
             #[doc(alias = "APP签约")]
             #[crate::endpoint(POST, "/v3/global/papay/contracts/app-pre-entrust-sign", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 机构APPID
                 pub appid: Option<String>,
@@ -3248,12 +2966,85 @@ pub mod papay {
                 pub expired_time: Option<crate::DateTime>,
             }
 
-            /// What `POST /v3/global/papay/contracts/app-pre-entrust-sign` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponse {
-                /// 委托代扣签约会话id
-                pub session_id: String,
+            impl Post {
+                /// Sets `appid` (机构APPID).
+                pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
+                    self.appid = Some(appid.into());
+                    self
+                }
+                /// Sets `sub_mchid` (子商户号).
+                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                    self.sub_mchid = Some(sub_mchid.into());
+                    self
+                }
+                /// Sets `sp_appid` (机构appid).
+                pub fn with_sp_appid(mut self, sp_appid: impl Into<String>) -> Self {
+                    self.sp_appid = Some(sp_appid.into());
+                    self
+                }
+                /// Sets `sp_mchid` (机构商户号).
+                pub fn with_sp_mchid(mut self, sp_mchid: impl Into<String>) -> Self {
+                    self.sp_mchid = Some(sp_mchid.into());
+                    self
+                }
+                /// Sets `sub_appid` (子商户应用ID).
+                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                    self.sub_appid = Some(sub_appid.into());
+                    self
+                }
+                /// Sets `plan_id` (模板ID).
+                pub fn with_plan_id(mut self, plan_id: impl Into<i64>) -> Self {
+                    self.plan_id = Some(plan_id.into());
+                    self
+                }
+                /// Sets `out_contract_code` (商户侧签约协议号).
+                pub fn with_out_contract_code(
+                    mut self,
+                    out_contract_code: impl Into<String>,
+                ) -> Self {
+                    self.out_contract_code = Some(out_contract_code.into());
+                    self
+                }
+                /// Sets `user_display_name` (用户账户展示名称).
+                pub fn with_user_display_name(
+                    mut self,
+                    user_display_name: impl Into<String>,
+                ) -> Self {
+                    self.user_display_name = Some(user_display_name.into());
+                    self
+                }
+                /// Sets `success_notify_url` (签约成功通知url).
+                pub fn with_success_notify_url(
+                    mut self,
+                    success_notify_url: impl Into<String>,
+                ) -> Self {
+                    self.success_notify_url = Some(success_notify_url.into());
+                    self
+                }
+                /// Sets `openid` (商户appid下的用户标识).
+                pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
+                    self.openid = Some(openid.into());
+                    self
+                }
+                /// Sets `user_client_ip` (用户客户端IP).
+                pub fn with_user_client_ip(mut self, user_client_ip: impl Into<String>) -> Self {
+                    self.user_client_ip = Some(user_client_ip.into());
+                    self
+                }
+                /// Sets `expired_time` (过期时间).
+                pub fn with_expired_time(
+                    mut self,
+                    expired_time: impl Into<crate::DateTime>,
+                ) -> Self {
+                    self.expired_time = Some(expired_time.into());
+                    self
+                }
             }
+
+            /// What `POST /v3/global/papay/contracts/app-pre-entrust-sign` answers.
+            ///
+            /// The type is [`PapayResponse`](crate::api::v3::global::types::PapayResponse), which other answers share.
+            pub type PostResponse = crate::api::v3::global::types::PapayResponse;
         }
         /// `/v3/global/papay/contracts/h5-pre-entrust-sign`
         pub mod h5_pre_entrust_sign {
@@ -3267,7 +3058,8 @@ pub mod papay {
             #[doc(alias = "H5预签约API")]
             #[doc(alias = "H5预签约")]
             #[crate::endpoint(POST, "/v3/global/papay/contracts/h5-pre-entrust-sign", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 机构APPID
                 pub appid: Option<String>,
@@ -3297,12 +3089,91 @@ pub mod papay {
                 pub return_url: Option<String>,
             }
 
-            /// What `POST /v3/global/papay/contracts/h5-pre-entrust-sign` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponse {
-                /// 签约跳转URL
-                pub sign_url: String,
+            impl Post {
+                /// Sets `appid` (机构APPID).
+                pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
+                    self.appid = Some(appid.into());
+                    self
+                }
+                /// Sets `sub_mchid` (子商户号).
+                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                    self.sub_mchid = Some(sub_mchid.into());
+                    self
+                }
+                /// Sets `sp_appid` (机构appid).
+                pub fn with_sp_appid(mut self, sp_appid: impl Into<String>) -> Self {
+                    self.sp_appid = Some(sp_appid.into());
+                    self
+                }
+                /// Sets `sp_mchid` (机构商户号).
+                pub fn with_sp_mchid(mut self, sp_mchid: impl Into<String>) -> Self {
+                    self.sp_mchid = Some(sp_mchid.into());
+                    self
+                }
+                /// Sets `sub_appid` (子商户应用ID).
+                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                    self.sub_appid = Some(sub_appid.into());
+                    self
+                }
+                /// Sets `plan_id` (模板ID).
+                pub fn with_plan_id(mut self, plan_id: impl Into<i64>) -> Self {
+                    self.plan_id = Some(plan_id.into());
+                    self
+                }
+                /// Sets `out_contract_code` (商户侧签约协议号).
+                pub fn with_out_contract_code(
+                    mut self,
+                    out_contract_code: impl Into<String>,
+                ) -> Self {
+                    self.out_contract_code = Some(out_contract_code.into());
+                    self
+                }
+                /// Sets `user_display_name` (用户账户展示名称).
+                pub fn with_user_display_name(
+                    mut self,
+                    user_display_name: impl Into<String>,
+                ) -> Self {
+                    self.user_display_name = Some(user_display_name.into());
+                    self
+                }
+                /// Sets `success_notify_url` (签约成功通知url).
+                pub fn with_success_notify_url(
+                    mut self,
+                    success_notify_url: impl Into<String>,
+                ) -> Self {
+                    self.success_notify_url = Some(success_notify_url.into());
+                    self
+                }
+                /// Sets `return_appid` (回调应用AppID).
+                pub fn with_return_appid(mut self, return_appid: impl Into<String>) -> Self {
+                    self.return_appid = Some(return_appid.into());
+                    self
+                }
+                /// Sets `user_client_ip` (用户客户端IP).
+                pub fn with_user_client_ip(mut self, user_client_ip: impl Into<String>) -> Self {
+                    self.user_client_ip = Some(user_client_ip.into());
+                    self
+                }
+                /// Sets `expired_time` (过期时间).
+                pub fn with_expired_time(
+                    mut self,
+                    expired_time: impl Into<crate::DateTime>,
+                ) -> Self {
+                    self.expired_time = Some(expired_time.into());
+                    self
+                }
+                /// Sets `return_url` (签约完成跳转URL).
+                pub fn with_return_url(mut self, return_url: impl Into<String>) -> Self {
+                    self.return_url = Some(return_url.into());
+                    self
+                }
             }
+
+            /// What `POST /v3/global/papay/contracts/h5-pre-entrust-sign` answers.
+            ///
+            /// The type is [`PapayContractsH5PreEntrustSignResponse`](crate::api::v3::global::types::PapayContractsH5PreEntrustSignResponse), which other answers share.
+            pub type PostResponse =
+                crate::api::v3::global::types::PapayContractsH5PreEntrustSignResponse;
         }
         /// `/v3/global/papay/contracts/jsapi-pre-entrust-sign`
         pub mod jsapi_pre_entrust_sign {
@@ -3316,7 +3187,8 @@ pub mod papay {
             #[doc(alias = "JSAPI预签约API")]
             #[doc(alias = "JSAPI预签约")]
             #[crate::endpoint(POST, "/v3/global/papay/contracts/jsapi-pre-entrust-sign", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 机构APPID
                 pub appid: Option<String>,
@@ -3344,12 +3216,86 @@ pub mod papay {
                 pub expired_time: Option<crate::DateTime>,
             }
 
-            /// What `POST /v3/global/papay/contracts/jsapi-pre-entrust-sign` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponse {
-                /// 签约跳转URL
-                pub sign_url: String,
+            impl Post {
+                /// Sets `appid` (机构APPID).
+                pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
+                    self.appid = Some(appid.into());
+                    self
+                }
+                /// Sets `sub_mchid` (子商户号).
+                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                    self.sub_mchid = Some(sub_mchid.into());
+                    self
+                }
+                /// Sets `sp_appid` (机构appid).
+                pub fn with_sp_appid(mut self, sp_appid: impl Into<String>) -> Self {
+                    self.sp_appid = Some(sp_appid.into());
+                    self
+                }
+                /// Sets `sp_mchid` (机构商户号).
+                pub fn with_sp_mchid(mut self, sp_mchid: impl Into<String>) -> Self {
+                    self.sp_mchid = Some(sp_mchid.into());
+                    self
+                }
+                /// Sets `sub_appid` (子商户应用ID).
+                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                    self.sub_appid = Some(sub_appid.into());
+                    self
+                }
+                /// Sets `plan_id` (模板ID).
+                pub fn with_plan_id(mut self, plan_id: impl Into<i64>) -> Self {
+                    self.plan_id = Some(plan_id.into());
+                    self
+                }
+                /// Sets `out_contract_code` (商户侧签约协议号).
+                pub fn with_out_contract_code(
+                    mut self,
+                    out_contract_code: impl Into<String>,
+                ) -> Self {
+                    self.out_contract_code = Some(out_contract_code.into());
+                    self
+                }
+                /// Sets `user_display_name` (用户账户展示名称).
+                pub fn with_user_display_name(
+                    mut self,
+                    user_display_name: impl Into<String>,
+                ) -> Self {
+                    self.user_display_name = Some(user_display_name.into());
+                    self
+                }
+                /// Sets `success_notify_url` (签约成功通知url).
+                pub fn with_success_notify_url(
+                    mut self,
+                    success_notify_url: impl Into<String>,
+                ) -> Self {
+                    self.success_notify_url = Some(success_notify_url.into());
+                    self
+                }
+                /// Sets `openid` (商户appid下的用户标识).
+                pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
+                    self.openid = Some(openid.into());
+                    self
+                }
+                /// Sets `return_url` (签约完成跳转URL).
+                pub fn with_return_url(mut self, return_url: impl Into<String>) -> Self {
+                    self.return_url = Some(return_url.into());
+                    self
+                }
+                /// Sets `expired_time` (过期时间).
+                pub fn with_expired_time(
+                    mut self,
+                    expired_time: impl Into<crate::DateTime>,
+                ) -> Self {
+                    self.expired_time = Some(expired_time.into());
+                    self
+                }
             }
+
+            /// What `POST /v3/global/papay/contracts/jsapi-pre-entrust-sign` answers.
+            ///
+            /// The type is [`PapayContractsH5PreEntrustSignResponse`](crate::api::v3::global::types::PapayContractsH5PreEntrustSignResponse), which other answers share.
+            pub type PostResponse =
+                crate::api::v3::global::types::PapayContractsH5PreEntrustSignResponse;
         }
         /// `/v3/global/papay/contracts/miniprogram-pre-entrust-sign`
         pub mod miniprogram_pre_entrust_sign {
@@ -3363,7 +3309,8 @@ pub mod papay {
             #[doc(alias = "小程序签约API")]
             #[doc(alias = "小程序签约")]
             #[crate::endpoint(POST, "/v3/global/papay/contracts/miniprogram-pre-entrust-sign", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 机构APPID
                 pub appid: Option<String>,
@@ -3391,12 +3338,85 @@ pub mod papay {
                 pub expired_time: Option<crate::DateTime>,
             }
 
-            /// What `POST /v3/global/papay/contracts/miniprogram-pre-entrust-sign` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponse {
-                /// 委托代扣签约会话id
-                pub session_id: String,
+            impl Post {
+                /// Sets `appid` (机构APPID).
+                pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
+                    self.appid = Some(appid.into());
+                    self
+                }
+                /// Sets `sub_mchid` (子商户号).
+                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                    self.sub_mchid = Some(sub_mchid.into());
+                    self
+                }
+                /// Sets `sp_appid` (机构appid).
+                pub fn with_sp_appid(mut self, sp_appid: impl Into<String>) -> Self {
+                    self.sp_appid = Some(sp_appid.into());
+                    self
+                }
+                /// Sets `sp_mchid` (机构商户号).
+                pub fn with_sp_mchid(mut self, sp_mchid: impl Into<String>) -> Self {
+                    self.sp_mchid = Some(sp_mchid.into());
+                    self
+                }
+                /// Sets `sub_appid` (子商户应用ID).
+                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                    self.sub_appid = Some(sub_appid.into());
+                    self
+                }
+                /// Sets `plan_id` (模板ID).
+                pub fn with_plan_id(mut self, plan_id: impl Into<i64>) -> Self {
+                    self.plan_id = Some(plan_id.into());
+                    self
+                }
+                /// Sets `out_contract_code` (商户侧签约协议号).
+                pub fn with_out_contract_code(
+                    mut self,
+                    out_contract_code: impl Into<String>,
+                ) -> Self {
+                    self.out_contract_code = Some(out_contract_code.into());
+                    self
+                }
+                /// Sets `user_display_name` (用户账户展示名称).
+                pub fn with_user_display_name(
+                    mut self,
+                    user_display_name: impl Into<String>,
+                ) -> Self {
+                    self.user_display_name = Some(user_display_name.into());
+                    self
+                }
+                /// Sets `success_notify_url` (签约成功通知url).
+                pub fn with_success_notify_url(
+                    mut self,
+                    success_notify_url: impl Into<String>,
+                ) -> Self {
+                    self.success_notify_url = Some(success_notify_url.into());
+                    self
+                }
+                /// Sets `openid` (商户appid下的用户标识).
+                pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
+                    self.openid = Some(openid.into());
+                    self
+                }
+                /// Sets `user_client_ip` (用户客户端IP).
+                pub fn with_user_client_ip(mut self, user_client_ip: impl Into<String>) -> Self {
+                    self.user_client_ip = Some(user_client_ip.into());
+                    self
+                }
+                /// Sets `expired_time` (过期时间).
+                pub fn with_expired_time(
+                    mut self,
+                    expired_time: impl Into<crate::DateTime>,
+                ) -> Self {
+                    self.expired_time = Some(expired_time.into());
+                    self
+                }
             }
+
+            /// What `POST /v3/global/papay/contracts/miniprogram-pre-entrust-sign` answers.
+            ///
+            /// The type is [`PapayResponse`](crate::api::v3::global::types::PapayResponse), which other answers share.
+            pub type PostResponse = crate::api::v3::global::types::PapayResponse;
         }
         /// `/v3/global/papay/contracts/out-contract-code`
         pub mod out_contract_code {
@@ -3410,7 +3430,8 @@ pub mod papay {
                 #[doc(alias = "商户协议号查询签约API")]
                 #[doc(alias = "商户协议号查询签约")]
                 #[crate::endpoint(GET, "/v3/global/papay/contracts/out-contract-code/<out_contract_code>", response = GetResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Get {
                     /// 签约协议号 (path)
                     pub out_contract_code: String,
@@ -3426,58 +3447,51 @@ pub mod papay {
                     pub sub_appid: Option<String>,
                 }
 
-                /// What `GET /v3/global/papay/contracts/out-contract-code/{out_contract_code}` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponse {
-                    /// 商户号
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub mchid: Option<String>,
-                    /// 机构APPID
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub appid: Option<String>,
-                    /// 机构商户号
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub sp_mchid: Option<String>,
-                    /// 子商户号
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub sub_mchid: Option<String>,
-                    /// 机构appid
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub sp_appid: Option<String>,
-                    /// 子商户应用ID
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub sub_appid: Option<String>,
-                    /// 委托代扣协议ID
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub contract_id: Option<String>,
-                    /// 模板ID
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub plan_id: Option<i64>,
-                    /// 商户侧签约协议号
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub out_contract_code: Option<String>,
-                    /// 用户账户展示名称
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub user_display_name: Option<String>,
-                    /// 协议状态
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub state: Option<String>,
-                    /// 协议签署时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub signed_time: Option<crate::DateTime>,
-                    /// 协议签署时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub terminated_time: Option<crate::DateTime>,
-                    /// 协议解约方式
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub termination_mode: Option<String>,
-                    /// 解约备注
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub termination_note: Option<String>,
-                    /// 商户appid下的用户标识
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub openid: Option<String>,
+                impl Get {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    pub fn new(out_contract_code: impl Into<String>) -> Self {
+                        Self {
+                            out_contract_code: out_contract_code.into(),
+                            appid: None,
+                            sub_mchid: None,
+                            sp_appid: None,
+                            sp_mchid: None,
+                            sub_appid: None,
+                        }
+                    }
+                    /// Sets `appid` (机构APPID (query)).
+                    pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
+                        self.appid = Some(appid.into());
+                        self
+                    }
+                    /// Sets `sub_mchid` (子商户号 (query)).
+                    pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                        self.sub_mchid = Some(sub_mchid.into());
+                        self
+                    }
+                    /// Sets `sp_appid` (机构appid (query)).
+                    pub fn with_sp_appid(mut self, sp_appid: impl Into<String>) -> Self {
+                        self.sp_appid = Some(sp_appid.into());
+                        self
+                    }
+                    /// Sets `sp_mchid` (机构商户号 (query)).
+                    pub fn with_sp_mchid(mut self, sp_mchid: impl Into<String>) -> Self {
+                        self.sp_mchid = Some(sp_mchid.into());
+                        self
+                    }
+                    /// Sets `sub_appid` (子商户应用ID (query)).
+                    pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                        self.sub_appid = Some(sub_appid.into());
+                        self
+                    }
                 }
+
+                /// What `GET /v3/global/papay/contracts/out-contract-code/{out_contract_code}` answers.
+                ///
+                /// The type is [`PapayContractsOutContractCodeResponse`](crate::api::v3::global::types::PapayContractsOutContractCodeResponse), which other answers share.
+                pub type GetResponse =
+                    crate::api::v3::global::types::PapayContractsOutContractCodeResponse;
             }
         }
         /// `/v3/global/papay/contracts/web-pre-entrust-sign`
@@ -3490,7 +3504,8 @@ pub mod papay {
             #[doc(alias = "WEB预签约API")]
             #[doc(alias = "WEB预签约")]
             #[crate::endpoint(POST, "/v3/global/papay/contracts/web-pre-entrust-sign", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 机构APPID
                 pub appid: Option<String>,
@@ -3516,8 +3531,78 @@ pub mod papay {
                 pub return_url: Option<String>,
             }
 
+            impl Post {
+                /// Sets `appid` (机构APPID).
+                pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
+                    self.appid = Some(appid.into());
+                    self
+                }
+                /// Sets `sub_mchid` (子商户号).
+                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                    self.sub_mchid = Some(sub_mchid.into());
+                    self
+                }
+                /// Sets `sp_appid` (机构appid).
+                pub fn with_sp_appid(mut self, sp_appid: impl Into<String>) -> Self {
+                    self.sp_appid = Some(sp_appid.into());
+                    self
+                }
+                /// Sets `sp_mchid` (机构商户号).
+                pub fn with_sp_mchid(mut self, sp_mchid: impl Into<String>) -> Self {
+                    self.sp_mchid = Some(sp_mchid.into());
+                    self
+                }
+                /// Sets `sub_appid` (子商户应用ID).
+                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                    self.sub_appid = Some(sub_appid.into());
+                    self
+                }
+                /// Sets `plan_id` (模板ID).
+                pub fn with_plan_id(mut self, plan_id: impl Into<i64>) -> Self {
+                    self.plan_id = Some(plan_id.into());
+                    self
+                }
+                /// Sets `out_contract_code` (商户侧签约协议号).
+                pub fn with_out_contract_code(
+                    mut self,
+                    out_contract_code: impl Into<String>,
+                ) -> Self {
+                    self.out_contract_code = Some(out_contract_code.into());
+                    self
+                }
+                /// Sets `user_display_name` (用户账户展示名称).
+                pub fn with_user_display_name(
+                    mut self,
+                    user_display_name: impl Into<String>,
+                ) -> Self {
+                    self.user_display_name = Some(user_display_name.into());
+                    self
+                }
+                /// Sets `success_notify_url` (签约成功通知url).
+                pub fn with_success_notify_url(
+                    mut self,
+                    success_notify_url: impl Into<String>,
+                ) -> Self {
+                    self.success_notify_url = Some(success_notify_url.into());
+                    self
+                }
+                /// Sets `expired_time` (过期时间).
+                pub fn with_expired_time(
+                    mut self,
+                    expired_time: impl Into<crate::DateTime>,
+                ) -> Self {
+                    self.expired_time = Some(expired_time.into());
+                    self
+                }
+                /// Sets `return_url` (签约完成跳转URL).
+                pub fn with_return_url(mut self, return_url: impl Into<String>) -> Self {
+                    self.return_url = Some(return_url.into());
+                    self
+                }
+            }
+
             /// What `POST /v3/global/papay/contracts/web-pre-entrust-sign` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct PostResponse {
                 /// 展码页面URL
                 pub show_code_url: String,
@@ -3536,7 +3621,8 @@ pub mod papay {
         #[doc(alias = "支付扣款API")]
         #[doc(alias = "支付扣款")]
         #[crate::endpoint(POST, "/v3/global/papay/transactions", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 机构APPID
             pub appid: Option<String>,
@@ -3562,23 +3648,81 @@ pub mod papay {
             /// 委托代扣协议ID
             pub contract_id: String,
             /// 订单金额
-            pub amount: PostAmount,
+            pub amount: crate::api::v3::global::types::Amount,
             /// 场景信息
             pub scene_info: Option<PostSceneInfo>,
         }
 
-        /// 订单金额
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostAmount {
-            /// 总金额
-            pub total: i64,
-            /// 货币类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub currency: Option<String>,
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                description: impl Into<String>,
+                notify_url: impl Into<String>,
+                out_trade_no: impl Into<String>,
+                merchant_category_code: impl Into<String>,
+                contract_id: impl Into<String>,
+                amount: impl Into<crate::api::v3::global::types::Amount>,
+            ) -> Self {
+                Self {
+                    appid: None,
+                    sp_appid: None,
+                    sub_mchid: None,
+                    sub_appid: None,
+                    description: description.into(),
+                    attach: None,
+                    notify_url: notify_url.into(),
+                    out_trade_no: out_trade_no.into(),
+                    goods_tag: None,
+                    merchant_category_code: merchant_category_code.into(),
+                    contract_id: contract_id.into(),
+                    amount: amount.into(),
+                    scene_info: None,
+                }
+            }
+            /// Sets `appid` (机构APPID).
+            pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
+                self.appid = Some(appid.into());
+                self
+            }
+            /// Sets `sp_appid` (机构appid).
+            pub fn with_sp_appid(mut self, sp_appid: impl Into<String>) -> Self {
+                self.sp_appid = Some(sp_appid.into());
+                self
+            }
+            /// Sets `sub_mchid` (子商户号).
+            pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                self.sub_mchid = Some(sub_mchid.into());
+                self
+            }
+            /// Sets `sub_appid` (子商户应用ID).
+            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                self.sub_appid = Some(sub_appid.into());
+                self
+            }
+            /// Sets `attach` (商户数据).
+            pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+                self.attach = Some(attach.into());
+                self
+            }
+            /// Sets `goods_tag` (商品标记).
+            pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
+                self.goods_tag = Some(goods_tag.into());
+                self
+            }
+            /// Sets `scene_info` (场景信息).
+            pub fn with_scene_info(mut self, scene_info: impl Into<PostSceneInfo>) -> Self {
+                self.scene_info = Some(scene_info.into());
+                self
+            }
         }
 
+        /// [`Amount`](crate::api::v3::global::types::Amount), one type for one shape, under the name it has here.
+        pub type PostAmount = crate::api::v3::global::types::Amount;
+
         /// 场景信息
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostSceneInfo {
             /// 商户端设备号
             #[serde(skip_serializing_if = "Option::is_none")]
@@ -3586,6 +3730,19 @@ pub mod papay {
             /// 商户端设备IP
             #[serde(skip_serializing_if = "Option::is_none")]
             pub device_ip: Option<String>,
+        }
+
+        impl PostSceneInfo {
+            /// Sets `device_id` (商户端设备号).
+            pub fn with_device_id(mut self, device_id: impl Into<String>) -> Self {
+                self.device_id = Some(device_id.into());
+                self
+            }
+            /// Sets `device_ip` (商户端设备IP).
+            pub fn with_device_ip(mut self, device_ip: impl Into<String>) -> Self {
+                self.device_ip = Some(device_ip.into());
+                self
+            }
         }
 
         string_enum! {
@@ -3614,19 +3771,8 @@ pub mod papay {
             }
         }
 
-        /// 支付者
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponsePayer {
-            /// 用户标识
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub openid: Option<String>,
-            /// 机构用户标识
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub sp_openid: Option<String>,
-            /// 子商户用户标识
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub sub_openid: Option<String>,
-        }
+        /// [`Payer`](crate::api::v3::global::types::Payer), one type for one shape, under the name it has here.
+        pub type PostResponsePayer = crate::api::v3::global::types::Payer;
 
         string_enum! {
             /// 汇率类型
@@ -3639,18 +3785,16 @@ pub mod papay {
         }
 
         /// 汇率信息
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
         pub struct PostResponseAmountExchangeRate {
             /// 汇率类型
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub r#type: Option<PostResponseAmountExchangeRateType>,
             /// 汇率值
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub rate: Option<i64>,
         }
 
         /// 订单金额
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct PostResponseAmount {
             /// 订单金额
             pub total: i64,
@@ -3661,108 +3805,43 @@ pub mod papay {
             /// 用户支付币种
             pub payer_currency: String,
             /// 汇率信息
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub exchange_rate: Option<PostResponseAmountExchangeRate>,
         }
 
-        string_enum! {
-            /// 优惠范围
-            pub enum PostResponsePromotionDetailScope {
-                /// `GLOBAL`
-                Global = "GLOBAL",
-                /// `SINGLE`
-                Single = "SINGLE",
-            }
-        }
+        /// [`Scope`](crate::api::v3::global::types::Scope), one type for one shape, under the name it has here.
+        pub type PostResponsePromotionDetailScope = crate::api::v3::global::types::Scope;
 
-        string_enum! {
-            /// 优惠类型
-            pub enum PostResponsePromotionDetailType {
-                /// `COUPON`
-                Coupon = "COUPON",
-                /// `DISCOUNT`
-                Discount = "DISCOUNT",
-            }
-        }
+        /// [`PromotionDetailType`](crate::api::v3::global::types::PromotionDetailType), one type for one shape, under the name it has here.
+        pub type PostResponsePromotionDetailType =
+            crate::api::v3::global::types::PromotionDetailType;
 
-        /// PostResponsePromotionDetailGoodsDetail
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponsePromotionDetailGoodsDetail {
-            /// 商品编码
-            pub goods_id: String,
-            /// 商品备注
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub goods_remark: Option<String>,
-            /// 商品优惠金额
-            pub discount_amount: i64,
-            /// 商品数量
-            pub quantity: i64,
-            /// 商品价格
-            pub price: i64,
-        }
+        /// [`PromotionDetailGoodsDetail`](crate::api::v3::global::types::PromotionDetailGoodsDetail), one type for one shape, under the name it has here.
+        pub type PostResponsePromotionDetailGoodsDetail =
+            crate::api::v3::global::types::PromotionDetailGoodsDetail;
 
-        /// PostResponsePromotionDetail
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponsePromotionDetail {
-            /// 券ID
-            pub promotion_id: String,
-            /// 优惠名称
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub name: Option<String>,
-            /// 优惠范围
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub scope: Option<PostResponsePromotionDetailScope>,
-            /// 优惠类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub r#type: Option<PostResponsePromotionDetailType>,
-            /// 优惠券面额
-            pub amount: i64,
-            /// 优惠币种
-            pub currency: String,
-            /// 活动ID
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub activity_id: Option<String>,
-            /// 微信出资
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub wxpay_contribute_amount: Option<i64>,
-            /// 商户出资
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub merchant_contribute_amount: Option<i64>,
-            /// 其他出资
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub other_contribute_amount: Option<i64>,
-            /// 单品列表
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub goods_detail: Option<Vec<PostResponsePromotionDetailGoodsDetail>>,
-        }
+        /// [`PromotionDetail`](crate::api::v3::global::types::PromotionDetail), one type for one shape, under the name it has here.
+        pub type PostResponsePromotionDetail = crate::api::v3::global::types::PromotionDetail;
 
         /// What `POST /v3/global/papay/transactions` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub mchid: Option<String>,
             /// APPID
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub appid: Option<String>,
             /// 机构商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sp_mchid: Option<String>,
             /// 子商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_mchid: Option<String>,
             /// 机构APPID
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sp_appid: Option<String>,
             /// 子商户APPID
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_appid: Option<String>,
             /// 商户订单号
             pub out_trade_no: String,
             /// 微信支付订单号
             pub transaction_id: String,
             /// 商户数据
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub attach: Option<String>,
             /// 交易类型
             pub trade_type: PostResponseTradeType,
@@ -3775,12 +3854,11 @@ pub mod papay {
             /// 交易状态描述
             pub trade_state_desc: String,
             /// 支付者
-            pub payer: PostResponsePayer,
+            pub payer: crate::api::v3::global::types::Payer,
             /// 订单金额
             pub amount: PostResponseAmount,
             /// 优惠功能
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub promotion_detail: Option<Vec<PostResponsePromotionDetail>>,
+            pub promotion_detail: Option<Vec<crate::api::v3::global::types::PromotionDetail>>,
         }
 
         /// `/v3/global/papay/transactions/{transaction_id}`
@@ -3792,7 +3870,8 @@ pub mod papay {
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_8.shtml)
             #[doc(alias = "查询订单(微信支付订单号)")]
             #[crate::endpoint(GET, "/v3/global/papay/transactions/<transaction_id>", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 微信支付订单号 (path)
                 pub transaction_id: String,
@@ -3800,183 +3879,41 @@ pub mod papay {
                 pub sub_mchid: String,
             }
 
-            string_enum! {
-                /// 交易类型
-                pub enum GetResponseTradeType {
-                    /// `JSAPI`
-                    Jsapi = "JSAPI",
-                    /// `NATIVE`
-                    Native = "NATIVE",
-                    /// `APP`
-                    App = "APP",
-                    /// `MWEB`
-                    Mweb = "MWEB",
-                    /// `MICROPAY`
-                    Micropay = "MICROPAY",
-                }
-            }
+            /// [`TradeType`](crate::api::v3::global::types::TradeType), one type for one shape, under the name it has here.
+            pub type GetResponseTradeType = crate::api::v3::global::types::TradeType;
 
-            /// 支付者
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponsePayer {
-                /// 用户标识
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub openid: Option<String>,
-                /// 机构用户标识
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sp_openid: Option<String>,
-                /// 子商户用户标识
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sub_openid: Option<String>,
-            }
+            /// [`Payer`](crate::api::v3::global::types::Payer), one type for one shape, under the name it has here.
+            pub type GetResponsePayer = crate::api::v3::global::types::Payer;
 
-            string_enum! {
-                /// 汇率类型
-                pub enum GetResponseAmountExchangeRateType {
-                    /// `SETTLEMENT_RATE`
-                    SettlementRate = "SETTLEMENT_RATE",
-                }
-            }
+            /// [`AmountExchangeRateType`](crate::api::v3::global::types::AmountExchangeRateType), one type for one shape, under the name it has here.
+            pub type GetResponseAmountExchangeRateType =
+                crate::api::v3::global::types::AmountExchangeRateType;
 
-            /// 汇率信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseAmountExchangeRate {
-                /// 汇率类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub r#type: Option<GetResponseAmountExchangeRateType>,
-                /// 汇率值
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub rate: Option<i64>,
-            }
+            /// [`ExchangeRate`](crate::api::v3::global::types::ExchangeRate), one type for one shape, under the name it has here.
+            pub type GetResponseAmountExchangeRate = crate::api::v3::global::types::ExchangeRate;
 
-            /// 订单金额
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseAmount {
-                /// 订单金额
-                pub total: i64,
-                /// 用户支付金额
-                pub payer_total: i64,
-                /// 订单标价币种
-                pub currency: String,
-                /// 用户支付币种
-                pub payer_currency: String,
-                /// 汇率信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub exchange_rate: Option<GetResponseAmountExchangeRate>,
-            }
+            /// [`Amount2`](crate::api::v3::global::types::Amount2), one type for one shape, under the name it has here.
+            pub type GetResponseAmount = crate::api::v3::global::types::Amount2;
 
-            string_enum! {
-                /// 优惠范围
-                pub enum GetResponsePromotionDetailScope {
-                    /// `GLOBAL`
-                    Global = "GLOBAL",
-                    /// `SINGLE`
-                    Single = "SINGLE",
-                }
-            }
+            /// [`Scope`](crate::api::v3::global::types::Scope), one type for one shape, under the name it has here.
+            pub type GetResponsePromotionDetailScope = crate::api::v3::global::types::Scope;
 
-            string_enum! {
-                /// 优惠类型
-                pub enum GetResponsePromotionDetailType {
-                    /// `COUPON`
-                    Coupon = "COUPON",
-                    /// `DISCOUNT`
-                    Discount = "DISCOUNT",
-                }
-            }
+            /// [`PromotionDetailType`](crate::api::v3::global::types::PromotionDetailType), one type for one shape, under the name it has here.
+            pub type GetResponsePromotionDetailType =
+                crate::api::v3::global::types::PromotionDetailType;
 
-            /// GetResponsePromotionDetailGoodsDetail
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponsePromotionDetailGoodsDetail {
-                /// 商品编码
-                pub goods_id: String,
-                /// 商品备注
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub goods_remark: Option<String>,
-                /// 商品优惠金额
-                pub discount_amount: i64,
-                /// 商品数量
-                pub quantity: i64,
-                /// 商品价格
-                pub price: i64,
-            }
+            /// [`PromotionDetailGoodsDetail`](crate::api::v3::global::types::PromotionDetailGoodsDetail), one type for one shape, under the name it has here.
+            pub type GetResponsePromotionDetailGoodsDetail =
+                crate::api::v3::global::types::PromotionDetailGoodsDetail;
 
-            /// GetResponsePromotionDetail
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponsePromotionDetail {
-                /// 券ID
-                pub promotion_id: String,
-                /// 优惠名称
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub name: Option<String>,
-                /// 优惠范围
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub scope: Option<GetResponsePromotionDetailScope>,
-                /// 优惠类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub r#type: Option<GetResponsePromotionDetailType>,
-                /// 优惠券面额
-                pub amount: i64,
-                /// 优惠币种
-                pub currency: String,
-                /// 活动ID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub activity_id: Option<String>,
-                /// 微信出资
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub wxpay_contribute_amount: Option<i64>,
-                /// 商户出资
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub merchant_contribute_amount: Option<i64>,
-                /// 其他出资
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub other_contribute_amount: Option<i64>,
-                /// 单品列表
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub goods_detail: Option<Vec<GetResponsePromotionDetailGoodsDetail>>,
-            }
+            /// [`PromotionDetail`](crate::api::v3::global::types::PromotionDetail), one type for one shape, under the name it has here.
+            pub type GetResponsePromotionDetail = crate::api::v3::global::types::PromotionDetail;
 
             /// What `GET /v3/global/papay/transactions/{transaction_id}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponse {
-                /// 商户号
-                pub mchid: String,
-                /// APPID
-                pub appid: String,
-                /// 机构商户号
-                pub sp_mchid: String,
-                /// 子商户号
-                pub sub_mchid: String,
-                /// 机构APPID
-                pub sp_appid: String,
-                /// 子商户APPID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sub_appid: Option<String>,
-                /// 商户订单号
-                pub out_trade_no: String,
-                /// 微信支付订单号
-                pub transaction_id: String,
-                /// 商户数据
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub attach: Option<String>,
-                /// 交易类型
-                pub trade_type: GetResponseTradeType,
-                /// 付款银行
-                pub bank_type: String,
-                /// 支付完成时间
-                pub success_time: String,
-                /// 交易状态
-                pub trade_state: String,
-                /// 交易状态描述
-                pub trade_state_desc: String,
-                /// 支付者
-                pub payer: GetResponsePayer,
-                /// 订单金额
-                pub amount: GetResponseAmount,
-                /// 优惠功能
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
-            }
+            ///
+            /// The type is [`PapayTransactionsOutTradeNoResponse`](crate::api::v3::global::types::PapayTransactionsOutTradeNoResponse), which other answers share.
+            pub type GetResponse =
+                crate::api::v3::global::types::PapayTransactionsOutTradeNoResponse;
         }
         /// `/v3/global/papay/transactions/out-trade-no`
         pub mod out_trade_no {
@@ -3989,7 +3926,8 @@ pub mod papay {
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_8.shtml)
                 #[doc(alias = "查询订单(商户订单号)")]
                 #[crate::endpoint(GET, "/v3/global/papay/transactions/out-trade-no/<out_trade_no>", response = GetResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Get {
                     /// out_trade_no (path)
                     pub out_trade_no: String,
@@ -3997,187 +3935,43 @@ pub mod papay {
                     pub sub_mchid: String,
                 }
 
-                string_enum! {
-                    /// 交易类型
-                    pub enum GetResponseTradeType {
-                        /// `JSAPI`
-                        Jsapi = "JSAPI",
-                        /// `NATIVE`
-                        Native = "NATIVE",
-                        /// `APP`
-                        App = "APP",
-                        /// `MWEB`
-                        Mweb = "MWEB",
-                        /// `MICROPAY`
-                        Micropay = "MICROPAY",
-                    }
-                }
+                /// [`TradeType`](crate::api::v3::global::types::TradeType), one type for one shape, under the name it has here.
+                pub type GetResponseTradeType = crate::api::v3::global::types::TradeType;
 
-                /// 支付者
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct GetResponsePayer {
-                    /// 用户标识
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub openid: Option<String>,
-                    /// 机构用户标识
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub sp_openid: Option<String>,
-                    /// 子商户用户标识
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub sub_openid: Option<String>,
-                }
+                /// [`Payer`](crate::api::v3::global::types::Payer), one type for one shape, under the name it has here.
+                pub type GetResponsePayer = crate::api::v3::global::types::Payer;
 
-                string_enum! {
-                    /// 汇率类型
-                    pub enum GetResponseAmountExchangeRateType {
-                        /// `SETTLEMENT_RATE`
-                        SettlementRate = "SETTLEMENT_RATE",
-                    }
-                }
+                /// [`AmountExchangeRateType`](crate::api::v3::global::types::AmountExchangeRateType), one type for one shape, under the name it has here.
+                pub type GetResponseAmountExchangeRateType =
+                    crate::api::v3::global::types::AmountExchangeRateType;
 
-                /// 汇率信息
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct GetResponseAmountExchangeRate {
-                    /// 汇率类型
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub r#type: Option<GetResponseAmountExchangeRateType>,
-                    /// 汇率值
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub rate: Option<i64>,
-                }
+                /// [`ExchangeRate`](crate::api::v3::global::types::ExchangeRate), one type for one shape, under the name it has here.
+                pub type GetResponseAmountExchangeRate =
+                    crate::api::v3::global::types::ExchangeRate;
 
-                /// 订单金额
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponseAmount {
-                    /// 订单金额
-                    pub total: i64,
-                    /// 用户支付金额
-                    pub payer_total: i64,
-                    /// 订单标价币种
-                    pub currency: String,
-                    /// 用户支付币种
-                    pub payer_currency: String,
-                    /// 汇率信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub exchange_rate: Option<GetResponseAmountExchangeRate>,
-                }
+                /// [`Amount2`](crate::api::v3::global::types::Amount2), one type for one shape, under the name it has here.
+                pub type GetResponseAmount = crate::api::v3::global::types::Amount2;
 
-                string_enum! {
-                    /// 优惠范围
-                    pub enum GetResponsePromotionDetailScope {
-                        /// `GLOBAL`
-                        Global = "GLOBAL",
-                        /// `SINGLE`
-                        Single = "SINGLE",
-                    }
-                }
+                /// [`Scope`](crate::api::v3::global::types::Scope), one type for one shape, under the name it has here.
+                pub type GetResponsePromotionDetailScope = crate::api::v3::global::types::Scope;
 
-                string_enum! {
-                    /// 优惠类型
-                    pub enum GetResponsePromotionDetailType {
-                        /// `COUPON`
-                        Coupon = "COUPON",
-                        /// `DISCOUNT`
-                        Discount = "DISCOUNT",
-                    }
-                }
+                /// [`PromotionDetailType`](crate::api::v3::global::types::PromotionDetailType), one type for one shape, under the name it has here.
+                pub type GetResponsePromotionDetailType =
+                    crate::api::v3::global::types::PromotionDetailType;
 
-                /// GetResponsePromotionDetailGoodsDetail
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponsePromotionDetailGoodsDetail {
-                    /// 商品编码
-                    pub goods_id: String,
-                    /// 商品备注
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub goods_remark: Option<String>,
-                    /// 商品优惠金额
-                    pub discount_amount: i64,
-                    /// 商品数量
-                    pub quantity: i64,
-                    /// 商品价格
-                    pub price: i64,
-                }
+                /// [`PromotionDetailGoodsDetail`](crate::api::v3::global::types::PromotionDetailGoodsDetail), one type for one shape, under the name it has here.
+                pub type GetResponsePromotionDetailGoodsDetail =
+                    crate::api::v3::global::types::PromotionDetailGoodsDetail;
 
-                /// GetResponsePromotionDetail
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponsePromotionDetail {
-                    /// 券ID
-                    pub promotion_id: String,
-                    /// 优惠名称
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub name: Option<String>,
-                    /// 优惠范围
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub scope: Option<GetResponsePromotionDetailScope>,
-                    /// 优惠类型
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub r#type: Option<GetResponsePromotionDetailType>,
-                    /// 优惠券面额
-                    pub amount: i64,
-                    /// 优惠币种
-                    pub currency: String,
-                    /// 活动ID
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub activity_id: Option<String>,
-                    /// 微信出资
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub wxpay_contribute_amount: Option<i64>,
-                    /// 商户出资
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub merchant_contribute_amount: Option<i64>,
-                    /// 其他出资
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub other_contribute_amount: Option<i64>,
-                    /// 单品列表
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub goods_detail: Option<Vec<GetResponsePromotionDetailGoodsDetail>>,
-                }
+                /// [`PromotionDetail`](crate::api::v3::global::types::PromotionDetail), one type for one shape, under the name it has here.
+                pub type GetResponsePromotionDetail =
+                    crate::api::v3::global::types::PromotionDetail;
 
                 /// What `GET /v3/global/papay/transactions/out-trade-no/{out_trade_no}` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponse {
-                    /// 商户号
-                    pub mchid: String,
-                    /// APPID
-                    pub appid: String,
-                    /// 机构商户号
-                    pub sp_mchid: String,
-                    /// 子商户号
-                    pub sub_mchid: String,
-                    /// 机构APPID
-                    pub sp_appid: String,
-                    /// 子商户APPID
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub sub_appid: Option<String>,
-                    /// 商户订单号
-                    pub out_trade_no: String,
-                    /// 微信支付订单号
-                    pub transaction_id: String,
-                    /// 商户数据
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub attach: Option<String>,
-                    /// 交易类型
-                    pub trade_type: GetResponseTradeType,
-                    /// 付款银行
-                    pub bank_type: String,
-                    /// 支付完成时间
-                    pub success_time: String,
-                    /// 交易状态
-                    pub trade_state: String,
-                    /// 交易状态描述
-                    pub trade_state_desc: String,
-                    /// 支付者
-                    pub payer: GetResponsePayer,
-                    /// 订单金额
-                    pub amount: GetResponseAmount,
-                    /// 优惠功能
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
-                }
+                ///
+                /// The type is [`PapayTransactionsOutTradeNoResponse`](crate::api::v3::global::types::PapayTransactionsOutTradeNoResponse), which other answers share.
+                pub type GetResponse =
+                    crate::api::v3::global::types::PapayTransactionsOutTradeNoResponse;
 
                 /// `/v3/global/papay/transactions/out-trade-no/{out_trade_no}/reverse`
                 pub mod reverse {
@@ -4194,7 +3988,8 @@ pub mod papay {
                         "/v3/global/papay/transactions/out-trade-no/<out_trade_no>/reverse",
                         idempotent
                     )]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct Post {
                         /// 商户订单号 (path)
                         pub out_trade_no: String,
@@ -4219,7 +4014,8 @@ pub mod profit_sharing {
         #[doc(alias = "获取分账账单文件下载地址API")]
         #[doc(alias = "获取分账账单文件下载地址")]
         #[crate::endpoint(GET, "/v3/global/profit-sharing/bill-download-url", response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Get {
             /// 子商户号 (query)
             pub sub_mchid: Option<String>,
@@ -4227,12 +4023,23 @@ pub mod profit_sharing {
             pub bill_date: Option<String>,
         }
 
-        /// What `GET /v3/global/profit-sharing/bill-download-url` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponse {
-            /// 下载地址
-            pub download_url: String,
+        impl Get {
+            /// Sets `sub_mchid` (子商户号 (query)).
+            pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                self.sub_mchid = Some(sub_mchid.into());
+                self
+            }
+            /// Sets `bill_date` (账单日期 (query)).
+            pub fn with_bill_date(mut self, bill_date: impl Into<String>) -> Self {
+                self.bill_date = Some(bill_date.into());
+                self
+            }
         }
+
+        /// What `GET /v3/global/profit-sharing/bill-download-url` answers.
+        ///
+        /// The type is [`ProfitSharingResponse`](crate::api::v3::global::types::ProfitSharingResponse), which other answers share.
+        pub type GetResponse = crate::api::v3::global::types::ProfitSharingResponse;
     }
     /// `/v3/global/profit-sharing/orders`
     pub mod orders {
@@ -4246,7 +4053,8 @@ pub mod profit_sharing {
         #[doc(alias = "请求分账API")]
         #[doc(alias = "请求分账")]
         #[crate::endpoint(POST, "/v3/global/profit-sharing/orders", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 子商户号
             pub sub_mchid: Option<String>,
@@ -4265,6 +4073,42 @@ pub mod profit_sharing {
             pub unfreeze_unsplit: bool,
         }
 
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                appid: impl Into<String>,
+                transaction_id: impl Into<String>,
+                out_order_no: impl Into<String>,
+                unfreeze_unsplit: impl Into<bool>,
+            ) -> Self {
+                Self {
+                    sub_mchid: None,
+                    appid: appid.into(),
+                    sub_appid: None,
+                    transaction_id: transaction_id.into(),
+                    out_order_no: out_order_no.into(),
+                    receivers: None,
+                    unfreeze_unsplit: unfreeze_unsplit.into(),
+                }
+            }
+            /// Sets `sub_mchid` (子商户号).
+            pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                self.sub_mchid = Some(sub_mchid.into());
+                self
+            }
+            /// Sets `sub_appid` (子商户应用ID).
+            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                self.sub_appid = Some(sub_appid.into());
+                self
+            }
+            /// Sets `receivers` (分账接收方列表).
+            pub fn with_receivers(mut self, receivers: impl Into<Vec<PostReceivers>>) -> Self {
+                self.receivers = Some(receivers.into());
+                self
+            }
+        }
+
         string_enum! {
             /// 分账币种
             pub enum PostReceiversCurrency {
@@ -4273,25 +4117,17 @@ pub mod profit_sharing {
             }
         }
 
-        string_enum! {
-            /// 分账接收方类型
-            pub enum PostReceiversType {
-                /// `MERCHANT_ID`
-                MerchantId = "MERCHANT_ID",
-                /// `PERSONAL_OPENID`
-                PersonalOpenid = "PERSONAL_OPENID",
-                /// `PERSONAL_SUB_OPENID`
-                PersonalSubOpenid = "PERSONAL_SUB_OPENID",
-            }
-        }
+        /// [`ReceiversType`](crate::api::v3::global::types::ReceiversType), one type for one shape, under the name it has here.
+        pub type PostReceiversType = crate::api::v3::global::types::ReceiversType;
 
         /// PostReceivers
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostReceivers {
             /// 分账币种
             pub currency: PostReceiversCurrency,
             /// 分账接收方类型
-            pub r#type: PostReceiversType,
+            pub r#type: crate::api::v3::global::types::ReceiversType,
             /// 分账接收方帐号
             pub account: String,
             /// 分账个人接收方姓名
@@ -4307,74 +4143,48 @@ pub mod profit_sharing {
             pub description: String,
         }
 
-        string_enum! {
-            /// 分账接收方类型
-            pub enum PostResponseReceiversType {
-                /// `MERCHANT_ID`
-                MerchantId = "MERCHANT_ID",
-                /// `PERSONAL_OPENID`
-                PersonalOpenid = "PERSONAL_OPENID",
-                /// `PERSONAL_SUB_OPENID`
-                PersonalSubOpenid = "PERSONAL_SUB_OPENID",
+        impl PostReceivers {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                currency: impl Into<PostReceiversCurrency>,
+                r#type: impl Into<crate::api::v3::global::types::ReceiversType>,
+                account: impl Into<String>,
+                amount: impl Into<i64>,
+                description: impl Into<String>,
+            ) -> Self {
+                Self {
+                    currency: currency.into(),
+                    r#type: r#type.into(),
+                    account: account.into(),
+                    name: None,
+                    authorized: None,
+                    amount: amount.into(),
+                    description: description.into(),
+                }
+            }
+            /// Sets `name` (分账个人接收方姓名).
+            pub fn with_name(mut self, name: impl Into<String>) -> Self {
+                self.name = Some(name.into());
+                self
+            }
+            /// Sets `authorized` (是否已经获取用户实名信息授权).
+            pub fn with_authorized(mut self, authorized: impl Into<bool>) -> Self {
+                self.authorized = Some(authorized.into());
+                self
             }
         }
 
-        /// PostResponseReceivers
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponseReceivers {
-            /// 分账币种
-            pub currency: String,
-            /// 分账金额
-            pub amount: i64,
-            /// 分账描述
-            pub description: String,
-            /// 分账接收方类型
-            pub r#type: PostResponseReceiversType,
-            /// 分账接收方帐号
-            pub account: String,
-            /// 分账结果
-            pub result: String,
-            /// 分账失败原因
-            pub fail_reason: String,
-            /// 分账创建时间
-            pub create_time: String,
-            /// 分账完成时间
-            pub finish_time: String,
-            /// 分账明细单号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub detail_id: Option<String>,
-            /// 分账明细类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub detail_type: Option<String>,
-            /// 出资方结算币种
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub settlement_currency: Option<String>,
-            /// 出资方结算金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub settlement_amount: Option<i64>,
-            /// 汇率值
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub rate: Option<i64>,
-        }
+        /// [`ReceiversType`](crate::api::v3::global::types::ReceiversType), one type for one shape, under the name it has here.
+        pub type PostResponseReceiversType = crate::api::v3::global::types::ReceiversType;
+
+        /// [`Receivers`](crate::api::v3::global::types::Receivers), one type for one shape, under the name it has here.
+        pub type PostResponseReceivers = crate::api::v3::global::types::Receivers;
 
         /// What `POST /v3/global/profit-sharing/orders` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponse {
-            /// 子商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub sub_mchid: Option<String>,
-            /// 微信订单号
-            pub transaction_id: String,
-            /// 商户分账单号
-            pub out_order_no: String,
-            /// 微信分账单号
-            pub order_id: String,
-            /// 分账单状态
-            pub state: String,
-            /// 分账接收方列表
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub receivers: Option<Vec<PostResponseReceivers>>,
-        }
+        ///
+        /// The type is [`ProfitSharingOrdersResponse`](crate::api::v3::global::types::ProfitSharingOrdersResponse), which other answers share.
+        pub type PostResponse = crate::api::v3::global::types::ProfitSharingOrdersResponse;
 
         /// `/v3/global/profit-sharing/orders/{out_order_no}`
         pub mod _out_order_no_ {
@@ -4386,7 +4196,8 @@ pub mod profit_sharing {
             #[doc(alias = "查询分账结果API")]
             #[doc(alias = "查询分账结果")]
             #[crate::endpoint(GET, "/v3/global/profit-sharing/orders/<out_order_no>", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 商户分账单号 (path)
                 pub out_order_no: String,
@@ -4396,74 +4207,38 @@ pub mod profit_sharing {
                 pub transaction_id: Option<String>,
             }
 
-            string_enum! {
-                /// 分账接收方类型
-                pub enum GetResponseReceiversType {
-                    /// `MERCHANT_ID`
-                    MerchantId = "MERCHANT_ID",
-                    /// `PERSONAL_OPENID`
-                    PersonalOpenid = "PERSONAL_OPENID",
-                    /// `PERSONAL_SUB_OPENID`
-                    PersonalSubOpenid = "PERSONAL_SUB_OPENID",
+            impl Get {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(out_order_no: impl Into<String>) -> Self {
+                    Self {
+                        out_order_no: out_order_no.into(),
+                        sub_mchid: None,
+                        transaction_id: None,
+                    }
+                }
+                /// Sets `sub_mchid` (子商户号 (query)).
+                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                    self.sub_mchid = Some(sub_mchid.into());
+                    self
+                }
+                /// Sets `transaction_id` (微信订单号 (query)).
+                pub fn with_transaction_id(mut self, transaction_id: impl Into<String>) -> Self {
+                    self.transaction_id = Some(transaction_id.into());
+                    self
                 }
             }
 
-            /// GetResponseReceivers
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseReceivers {
-                /// 分账币种
-                pub currency: String,
-                /// 分账金额
-                pub amount: i64,
-                /// 分账描述
-                pub description: String,
-                /// 分账接收方类型
-                pub r#type: GetResponseReceiversType,
-                /// 分账接收方帐号
-                pub account: String,
-                /// 分账结果
-                pub result: String,
-                /// 分账失败原因
-                pub fail_reason: String,
-                /// 分账创建时间
-                pub create_time: String,
-                /// 分账完成时间
-                pub finish_time: String,
-                /// 分账明细单号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub detail_id: Option<String>,
-                /// 分账明细类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub detail_type: Option<String>,
-                /// 出资方结算币种
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub settlement_currency: Option<String>,
-                /// 出资方结算金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub settlement_amount: Option<i64>,
-                /// 汇率值
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub rate: Option<i64>,
-            }
+            /// [`ReceiversType`](crate::api::v3::global::types::ReceiversType), one type for one shape, under the name it has here.
+            pub type GetResponseReceiversType = crate::api::v3::global::types::ReceiversType;
+
+            /// [`Receivers`](crate::api::v3::global::types::Receivers), one type for one shape, under the name it has here.
+            pub type GetResponseReceivers = crate::api::v3::global::types::Receivers;
 
             /// What `GET /v3/global/profit-sharing/orders/{out_order_no}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponse {
-                /// 子商户号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sub_mchid: Option<String>,
-                /// 微信订单号
-                pub transaction_id: String,
-                /// 商户分账单号
-                pub out_order_no: String,
-                /// 微信分账单号
-                pub order_id: String,
-                /// 分账单状态
-                pub state: String,
-                /// 分账接收方列表
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub receivers: Option<Vec<GetResponseReceivers>>,
-            }
+            ///
+            /// The type is [`ProfitSharingOrdersResponse`](crate::api::v3::global::types::ProfitSharingOrdersResponse), which other answers share.
+            pub type GetResponse = crate::api::v3::global::types::ProfitSharingOrdersResponse;
         }
         /// `/v3/global/profit-sharing/orders/unfreeze`
         pub mod unfreeze {
@@ -4477,7 +4252,8 @@ pub mod profit_sharing {
             #[doc(alias = "解冻剩余资金API")]
             #[doc(alias = "解冻剩余资金")]
             #[crate::endpoint(POST, "/v3/global/profit-sharing/orders/unfreeze", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 子商户号
                 pub sub_mchid: Option<String>,
@@ -4490,74 +4266,38 @@ pub mod profit_sharing {
                 pub description: String,
             }
 
-            string_enum! {
-                /// 分账接收方类型
-                pub enum PostResponseReceiversType {
-                    /// `MERCHANT_ID`
-                    MerchantId = "MERCHANT_ID",
-                    /// `PERSONAL_OPENID`
-                    PersonalOpenid = "PERSONAL_OPENID",
-                    /// `PERSONAL_SUB_OPENID`
-                    PersonalSubOpenid = "PERSONAL_SUB_OPENID",
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    transaction_id: impl Into<String>,
+                    out_order_no: impl Into<String>,
+                    description: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        sub_mchid: None,
+                        transaction_id: transaction_id.into(),
+                        out_order_no: out_order_no.into(),
+                        description: description.into(),
+                    }
+                }
+                /// Sets `sub_mchid` (子商户号).
+                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                    self.sub_mchid = Some(sub_mchid.into());
+                    self
                 }
             }
 
-            /// PostResponseReceivers
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponseReceivers {
-                /// 分账币种
-                pub currency: String,
-                /// 分账金额
-                pub amount: i64,
-                /// 分账描述
-                pub description: String,
-                /// 分账接收方类型
-                pub r#type: PostResponseReceiversType,
-                /// 分账接收方帐号
-                pub account: String,
-                /// 分账结果
-                pub result: String,
-                /// 分账失败原因
-                pub fail_reason: String,
-                /// 分账创建时间
-                pub create_time: String,
-                /// 分账完成时间
-                pub finish_time: String,
-                /// 分账明细单号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub detail_id: Option<String>,
-                /// 分账明细类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub detail_type: Option<String>,
-                /// 出资方结算币种
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub settlement_currency: Option<String>,
-                /// 出资方结算金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub settlement_amount: Option<i64>,
-                /// 汇率值
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub rate: Option<i64>,
-            }
+            /// [`ReceiversType`](crate::api::v3::global::types::ReceiversType), one type for one shape, under the name it has here.
+            pub type PostResponseReceiversType = crate::api::v3::global::types::ReceiversType;
+
+            /// [`Receivers`](crate::api::v3::global::types::Receivers), one type for one shape, under the name it has here.
+            pub type PostResponseReceivers = crate::api::v3::global::types::Receivers;
 
             /// What `POST /v3/global/profit-sharing/orders/unfreeze` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponse {
-                /// 子商户号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sub_mchid: Option<String>,
-                /// 微信订单号
-                pub transaction_id: String,
-                /// 商户分账单号
-                pub out_order_no: String,
-                /// 微信分账单号
-                pub order_id: String,
-                /// 分账单状态
-                pub state: String,
-                /// 分账接收方列表
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub receivers: Option<Vec<PostResponseReceivers>>,
-            }
+            ///
+            /// The type is [`ProfitSharingOrdersResponse`](crate::api::v3::global::types::ProfitSharingOrdersResponse), which other answers share.
+            pub type PostResponse = crate::api::v3::global::types::ProfitSharingOrdersResponse;
         }
     }
     /// `/v3/global/profit-sharing/receivers`
@@ -4572,7 +4312,8 @@ pub mod profit_sharing {
         #[doc(alias = "添加分账接收方API")]
         #[doc(alias = "添加分账接收方")]
         #[crate::endpoint(POST, "/v3/global/profit-sharing/receivers", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 子商户号
             pub sub_mchid: Option<String>,
@@ -4581,7 +4322,7 @@ pub mod profit_sharing {
             /// 子商户应用ID
             pub sub_appid: Option<String>,
             /// 分账接收方类型
-            pub r#type: Option<PostType>,
+            pub r#type: Option<crate::api::v3::global::types::ReceiversType>,
             /// 分账接收方帐号
             pub account: Option<String>,
             /// 分账个人接收方姓名
@@ -4590,7 +4331,7 @@ pub mod profit_sharing {
             /// 是否已经获取用户实名信息授权
             pub authorized: Option<bool>,
             /// 与分账方的关系类型
-            pub relation_type: Option<PostRelationType>,
+            pub relation_type: Option<crate::api::v3::global::types::RelationType>,
             /// 自定义的分账关系
             pub custom_relation: Option<String>,
             /// 分账场景详细描述
@@ -4605,103 +4346,133 @@ pub mod profit_sharing {
             pub partnership_file_id: Option<String>,
         }
 
-        string_enum! {
-            /// 分账接收方类型
-            pub enum PostType {
-                /// `MERCHANT_ID`
-                MerchantId = "MERCHANT_ID",
-                /// `PERSONAL_OPENID`
-                PersonalOpenid = "PERSONAL_OPENID",
-                /// `PERSONAL_SUB_OPENID`
-                PersonalSubOpenid = "PERSONAL_SUB_OPENID",
+        impl Post {
+            /// Sets `sub_mchid` (子商户号).
+            pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                self.sub_mchid = Some(sub_mchid.into());
+                self
+            }
+            /// Sets `appid` (应用ID).
+            pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
+                self.appid = Some(appid.into());
+                self
+            }
+            /// Sets `sub_appid` (子商户应用ID).
+            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                self.sub_appid = Some(sub_appid.into());
+                self
+            }
+            /// Sets `type` (分账接收方类型).
+            pub fn with_type(
+                mut self,
+                r#type: impl Into<crate::api::v3::global::types::ReceiversType>,
+            ) -> Self {
+                self.r#type = Some(r#type.into());
+                self
+            }
+            /// Sets `account` (分账接收方帐号).
+            pub fn with_account(mut self, account: impl Into<String>) -> Self {
+                self.account = Some(account.into());
+                self
+            }
+            /// Sets `name` (分账个人接收方姓名).
+            pub fn with_name(mut self, name: impl Into<String>) -> Self {
+                self.name = Some(name.into());
+                self
+            }
+            /// Sets `authorized` (是否已经获取用户实名信息授权).
+            pub fn with_authorized(mut self, authorized: impl Into<bool>) -> Self {
+                self.authorized = Some(authorized.into());
+                self
+            }
+            /// Sets `relation_type` (与分账方的关系类型).
+            pub fn with_relation_type(
+                mut self,
+                relation_type: impl Into<crate::api::v3::global::types::RelationType>,
+            ) -> Self {
+                self.relation_type = Some(relation_type.into());
+                self
+            }
+            /// Sets `custom_relation` (自定义的分账关系).
+            pub fn with_custom_relation(mut self, custom_relation: impl Into<String>) -> Self {
+                self.custom_relation = Some(custom_relation.into());
+                self
+            }
+            /// Sets `scene` (分账场景详细描述).
+            pub fn with_scene(mut self, scene: impl Into<String>) -> Self {
+                self.scene = Some(scene.into());
+                self
+            }
+            /// Sets `major_service` (接收方商户的主营业务范围).
+            pub fn with_major_service(mut self, major_service: impl Into<String>) -> Self {
+                self.major_service = Some(major_service.into());
+                self
+            }
+            /// Sets `expected_ratio` (分账接收方预计分账比例).
+            pub fn with_expected_ratio(mut self, expected_ratio: impl Into<i64>) -> Self {
+                self.expected_ratio = Some(expected_ratio.into());
+                self
+            }
+            /// Sets `application_file_id` (增加分账接收方申请函文件ID).
+            pub fn with_application_file_id(
+                mut self,
+                application_file_id: impl Into<String>,
+            ) -> Self {
+                self.application_file_id = Some(application_file_id.into());
+                self
+            }
+            /// Sets `partnership_file_id` (分账方与接收方合作关系证明文件ID).
+            pub fn with_partnership_file_id(
+                mut self,
+                partnership_file_id: impl Into<String>,
+            ) -> Self {
+                self.partnership_file_id = Some(partnership_file_id.into());
+                self
             }
         }
 
-        string_enum! {
-            /// 与分账方的关系类型
-            pub enum PostRelationType {
-                /// `SUPPLIER`
-                Supplier = "SUPPLIER",
-                /// `DISTRIBUTOR`
-                Distributor = "DISTRIBUTOR",
-                /// `TAX_SERVICE_PROVIDER`
-                TaxServiceProvider = "TAX_SERVICE_PROVIDER",
-                /// `IT_SERVICE_PROVIDER`
-                ItServiceProvider = "IT_SERVICE_PROVIDER",
-                /// `CUSTOM`
-                Custom = "CUSTOM",
-            }
-        }
+        /// [`ReceiversType`](crate::api::v3::global::types::ReceiversType), one type for one shape, under the name it has here.
+        pub type PostType = crate::api::v3::global::types::ReceiversType;
 
-        string_enum! {
-            /// 分账接收方类型
-            pub enum PostResponseType {
-                /// `MERCHANT_ID`
-                MerchantId = "MERCHANT_ID",
-                /// `PERSONAL_OPENID`
-                PersonalOpenid = "PERSONAL_OPENID",
-                /// `PERSONAL_SUB_OPENID`
-                PersonalSubOpenid = "PERSONAL_SUB_OPENID",
-            }
-        }
+        /// [`RelationType`](crate::api::v3::global::types::RelationType), one type for one shape, under the name it has here.
+        pub type PostRelationType = crate::api::v3::global::types::RelationType;
 
-        string_enum! {
-            /// 与分账方的关系类型
-            pub enum PostResponseRelationType {
-                /// `SUPPLIER`
-                Supplier = "SUPPLIER",
-                /// `DISTRIBUTOR`
-                Distributor = "DISTRIBUTOR",
-                /// `TAX_SERVICE_PROVIDER`
-                TaxServiceProvider = "TAX_SERVICE_PROVIDER",
-                /// `IT_SERVICE_PROVIDER`
-                ItServiceProvider = "IT_SERVICE_PROVIDER",
-                /// `CUSTOM`
-                Custom = "CUSTOM",
-            }
-        }
+        /// [`ReceiversType`](crate::api::v3::global::types::ReceiversType), one type for one shape, under the name it has here.
+        pub type PostResponseType = crate::api::v3::global::types::ReceiversType;
+
+        /// [`RelationType`](crate::api::v3::global::types::RelationType), one type for one shape, under the name it has here.
+        pub type PostResponseRelationType = crate::api::v3::global::types::RelationType;
 
         /// What `POST /v3/global/profit-sharing/receivers` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 子商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_mchid: Option<String>,
             /// 分账接收方类型
-            pub r#type: PostResponseType,
+            pub r#type: crate::api::v3::global::types::ReceiversType,
             /// 分账接收方账号
             pub account: String,
             /// 分账接收方全称
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub name: Option<String>,
             /// 与分账方的关系类型
-            pub relation_type: PostResponseRelationType,
+            pub relation_type: crate::api::v3::global::types::RelationType,
             /// 自定义的分账关系
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub custom_relation: Option<String>,
             /// 分账场景详细描述
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub scene: Option<String>,
             /// 接收方商户的主营业务范围
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub major_service: Option<String>,
             /// 分账接收方预计分账比例
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub expected_ratio: Option<i64>,
             /// 微信文件标识ID
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub file_id: Option<String>,
             /// 接收方关系状态
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub state: Option<String>,
             /// 接收关系添加失败原因
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub fail_reason: Option<String>,
             /// 增加分账接收方申请函文件ID
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub application_file_id: Option<String>,
             /// 分账方与接收方合作关系证明文件ID
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub partnership_file_id: Option<String>,
         }
 
@@ -4713,7 +4484,8 @@ pub mod profit_sharing {
         #[doc(alias = "删除分账接收方API")]
         #[doc(alias = "删除分账接收方")]
         #[crate::endpoint(DELETE, "/v3/global/profit-sharing/receivers")]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Delete {
             /// 子商户号
             #[wxpay(body)]
@@ -4726,23 +4498,45 @@ pub mod profit_sharing {
             pub sub_appid: Option<String>,
             /// 分账接收方类型
             #[wxpay(body)]
-            pub r#type: Option<DeleteType>,
+            pub r#type: Option<crate::api::v3::global::types::ReceiversType>,
             /// 分账接收方帐号
             #[wxpay(body)]
             pub account: Option<String>,
         }
 
-        string_enum! {
-            /// 分账接收方类型
-            pub enum DeleteType {
-                /// `MERCHANT_ID`
-                MerchantId = "MERCHANT_ID",
-                /// `PERSONAL_OPENID`
-                PersonalOpenid = "PERSONAL_OPENID",
-                /// `PERSONAL_SUB_OPENID`
-                PersonalSubOpenid = "PERSONAL_SUB_OPENID",
+        impl Delete {
+            /// Sets `sub_mchid` (子商户号).
+            pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                self.sub_mchid = Some(sub_mchid.into());
+                self
+            }
+            /// Sets `appid` (应用ID).
+            pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
+                self.appid = Some(appid.into());
+                self
+            }
+            /// Sets `sub_appid` (子商户应用ID).
+            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                self.sub_appid = Some(sub_appid.into());
+                self
+            }
+            /// Sets `type` (分账接收方类型).
+            pub fn with_type(
+                mut self,
+                r#type: impl Into<crate::api::v3::global::types::ReceiversType>,
+            ) -> Self {
+                self.r#type = Some(r#type.into());
+                self
+            }
+            /// Sets `account` (分账接收方帐号).
+            pub fn with_account(mut self, account: impl Into<String>) -> Self {
+                self.account = Some(account.into());
+                self
             }
         }
+
+        /// [`ReceiversType`](crate::api::v3::global::types::ReceiversType), one type for one shape, under the name it has here.
+        pub type DeleteType = crate::api::v3::global::types::ReceiversType;
 
         /// `/v3/global/profit-sharing/receivers/{account}`
         pub mod _account_ {
@@ -4754,7 +4548,8 @@ pub mod profit_sharing {
             #[doc(alias = "查询分账接收方添加结果API")]
             #[doc(alias = "查询分账接收方添加结果")]
             #[crate::endpoint(GET, "/v3/global/profit-sharing/receivers/<account>", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 接收方账号 (path)
                 pub account: String,
@@ -4767,84 +4562,87 @@ pub mod profit_sharing {
                 /// 子商户应用ID (query)
                 pub sub_appid: Option<String>,
                 /// 分账接收方类型 (query)
-                pub r#type: Option<GetType>,
+                pub r#type: Option<crate::api::v3::global::types::ReceiversType>,
             }
 
-            string_enum! {
-                /// 分账接收方类型
-                pub enum GetType {
-                    /// `MERCHANT_ID`
-                    MerchantId = "MERCHANT_ID",
-                    /// `PERSONAL_OPENID`
-                    PersonalOpenid = "PERSONAL_OPENID",
-                    /// `PERSONAL_SUB_OPENID`
-                    PersonalSubOpenid = "PERSONAL_SUB_OPENID",
+            impl Get {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(account: impl Into<String>) -> Self {
+                    Self {
+                        account: account.into(),
+                        sub_mchid: None,
+                        transaction_id: None,
+                        appid: None,
+                        sub_appid: None,
+                        r#type: None,
+                    }
+                }
+                /// Sets `sub_mchid` (子商户号 (query)).
+                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                    self.sub_mchid = Some(sub_mchid.into());
+                    self
+                }
+                /// Sets `transaction_id` (微信订单号 (query)).
+                pub fn with_transaction_id(mut self, transaction_id: impl Into<String>) -> Self {
+                    self.transaction_id = Some(transaction_id.into());
+                    self
+                }
+                /// Sets `appid` (应用ID (query)).
+                pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
+                    self.appid = Some(appid.into());
+                    self
+                }
+                /// Sets `sub_appid` (子商户应用ID (query)).
+                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                    self.sub_appid = Some(sub_appid.into());
+                    self
+                }
+                /// Sets `type` (分账接收方类型 (query)).
+                pub fn with_type(
+                    mut self,
+                    r#type: impl Into<crate::api::v3::global::types::ReceiversType>,
+                ) -> Self {
+                    self.r#type = Some(r#type.into());
+                    self
                 }
             }
 
-            string_enum! {
-                /// 分账接收方类型
-                pub enum GetResponseType {
-                    /// `MERCHANT_ID`
-                    MerchantId = "MERCHANT_ID",
-                    /// `PERSONAL_OPENID`
-                    PersonalOpenid = "PERSONAL_OPENID",
-                    /// `PERSONAL_SUB_OPENID`
-                    PersonalSubOpenid = "PERSONAL_SUB_OPENID",
-                }
-            }
+            /// [`ReceiversType`](crate::api::v3::global::types::ReceiversType), one type for one shape, under the name it has here.
+            pub type GetType = crate::api::v3::global::types::ReceiversType;
 
-            string_enum! {
-                /// 与分账方的关系类型
-                pub enum GetResponseRelationType {
-                    /// `SUPPLIER`
-                    Supplier = "SUPPLIER",
-                    /// `DISTRIBUTOR`
-                    Distributor = "DISTRIBUTOR",
-                    /// `TAX_SERVICE_PROVIDER`
-                    TaxServiceProvider = "TAX_SERVICE_PROVIDER",
-                    /// `IT_SERVICE_PROVIDER`
-                    ItServiceProvider = "IT_SERVICE_PROVIDER",
-                    /// `CUSTOM`
-                    Custom = "CUSTOM",
-                }
-            }
+            /// [`ReceiversType`](crate::api::v3::global::types::ReceiversType), one type for one shape, under the name it has here.
+            pub type GetResponseType = crate::api::v3::global::types::ReceiversType;
+
+            /// [`RelationType`](crate::api::v3::global::types::RelationType), one type for one shape, under the name it has here.
+            pub type GetResponseRelationType = crate::api::v3::global::types::RelationType;
 
             /// What `GET /v3/global/profit-sharing/receivers/{account}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct GetResponse {
                 /// 子商户号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub sub_mchid: Option<String>,
                 /// 分账接收方类型
-                pub r#type: GetResponseType,
+                pub r#type: crate::api::v3::global::types::ReceiversType,
                 /// 分账接收方账号
                 pub account: String,
                 /// 分账接收方全称
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub name: Option<String>,
                 /// 与分账方的关系类型
-                pub relation_type: GetResponseRelationType,
+                pub relation_type: crate::api::v3::global::types::RelationType,
                 /// 自定义的分账关系
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub custom_relation: Option<String>,
                 /// 分账场景详细描述
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub scene: Option<String>,
                 /// 接收方商户的主营业务范围
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub major_service: Option<String>,
                 /// 分账接收方预计分账比例
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub expected_ratio: Option<i64>,
                 /// 微信文件标识ID
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub file_id: Option<String>,
                 /// 接收方关系状态
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub state: Option<String>,
                 /// 接收关系添加失败原因
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub fail_reason: Option<String>,
             }
         }
@@ -4861,7 +4659,8 @@ pub mod profit_sharing {
             #[doc(alias = "获取分账退款账单下载链接API")]
             #[doc(alias = "获取分账退款账单下载链接")]
             #[crate::endpoint(GET, "/v3/global/profit-sharing/refunds/bill-download-url", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 子商户号 (query)
                 pub sub_mchid: Option<String>,
@@ -4869,12 +4668,23 @@ pub mod profit_sharing {
                 pub bill_date: Option<String>,
             }
 
-            /// What `GET /v3/global/profit-sharing/refunds/bill-download-url` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponse {
-                /// 下载地址
-                pub download_url: String,
+            impl Get {
+                /// Sets `sub_mchid` (子商户号 (query)).
+                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                    self.sub_mchid = Some(sub_mchid.into());
+                    self
+                }
+                /// Sets `bill_date` (账单日期 (query)).
+                pub fn with_bill_date(mut self, bill_date: impl Into<String>) -> Self {
+                    self.bill_date = Some(bill_date.into());
+                    self
+                }
             }
+
+            /// What `GET /v3/global/profit-sharing/refunds/bill-download-url` answers.
+            ///
+            /// The type is [`ProfitSharingResponse`](crate::api::v3::global::types::ProfitSharingResponse), which other answers share.
+            pub type GetResponse = crate::api::v3::global::types::ProfitSharingResponse;
         }
         /// `/v3/global/profit-sharing/refunds/refundable-balance`
         pub mod refundable_balance {
@@ -4886,20 +4696,18 @@ pub mod profit_sharing {
             #[doc(alias = "查询可供垫付退款实时余额API")]
             #[doc(alias = "查询可供垫付退款实时余额")]
             #[crate::endpoint(GET, "/v3/global/profit-sharing/refunds/refundable-balance", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {}
 
             /// What `GET /v3/global/profit-sharing/refunds/refundable-balance` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
             pub struct GetResponse {
                 /// 出资方商户号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub sponsor_mchid: Option<String>,
                 /// 可供垫付分账退款的实时余额
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub balance: Option<i64>,
                 /// 货币类型
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub currency: Option<String>,
             }
         }
@@ -4918,7 +4726,8 @@ pub mod profit_sharing {
                 #[doc(alias = "查询剩余待分金额API")]
                 #[doc(alias = "查询剩余待分金额")]
                 #[crate::endpoint(GET, "/v3/global/profit-sharing/transactions/<transaction_id>/amounts", response = GetResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Get {
                     /// 微信订单号 (path)
                     pub transaction_id: String,
@@ -4926,16 +4735,30 @@ pub mod profit_sharing {
                     pub sub_mchid: Option<String>,
                 }
 
+                impl Get {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    pub fn new(transaction_id: impl Into<String>) -> Self {
+                        Self {
+                            transaction_id: transaction_id.into(),
+                            sub_mchid: None,
+                        }
+                    }
+                    /// Sets `sub_mchid` (子商户号 (query)).
+                    pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                        self.sub_mchid = Some(sub_mchid.into());
+                        self
+                    }
+                }
+
                 /// What `GET /v3/global/profit-sharing/transactions/{transaction_id}/amounts` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct GetResponse {
                     /// 微信订单号
                     pub transaction_id: String,
                     /// 订单剩余待分金额
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub unsplit_amount: Option<i64>,
                     /// 货币类型
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub currency: Option<String>,
                 }
             }
@@ -4949,7 +4772,8 @@ pub mod profit_sharing {
                 #[doc(alias = "查询订单剩余可退款金额API")]
                 #[doc(alias = "查询订单剩余可退款金额")]
                 #[crate::endpoint(GET, "/v3/global/profit-sharing/transactions/<transaction_id>/refundable-amounts", response = GetResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Get {
                     /// 微信订单号 (path)
                     pub transaction_id: String,
@@ -4957,19 +4781,32 @@ pub mod profit_sharing {
                     pub sub_mchid: Option<String>,
                 }
 
+                impl Get {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    pub fn new(transaction_id: impl Into<String>) -> Self {
+                        Self {
+                            transaction_id: transaction_id.into(),
+                            sub_mchid: None,
+                        }
+                    }
+                    /// Sets `sub_mchid` (子商户号 (query)).
+                    pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                        self.sub_mchid = Some(sub_mchid.into());
+                        self
+                    }
+                }
+
                 /// What `GET /v3/global/profit-sharing/transactions/{transaction_id}/refundable-amounts` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct GetResponse {
                     /// 微信订单号
                     pub transaction_id: String,
                     /// 订单剩余可退款金额
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub refundable_amount: Option<i64>,
                     /// 货币类型
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub currency: Option<String>,
                     /// 订单剩余可使用垫付资金退款的金额
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub funds_refundable_amount: Option<i64>,
                 }
             }
@@ -4986,7 +4823,8 @@ pub mod profit_sharing {
             #[doc(alias = "分账标记API")]
             #[doc(alias = "分账标记")]
             #[crate::endpoint(POST, "/v3/global/profit-sharing/transactions/mark")]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 二级商户号
                 pub sub_mchid: Option<String>,
@@ -4994,6 +4832,24 @@ pub mod profit_sharing {
                 pub out_trade_no: Option<String>,
                 /// 订单标价币种
                 pub currency: Option<String>,
+            }
+
+            impl Post {
+                /// Sets `sub_mchid` (二级商户号).
+                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                    self.sub_mchid = Some(sub_mchid.into());
+                    self
+                }
+                /// Sets `out_trade_no` (商户订单号).
+                pub fn with_out_trade_no(mut self, out_trade_no: impl Into<String>) -> Self {
+                    self.out_trade_no = Some(out_trade_no.into());
+                    self
+                }
+                /// Sets `currency` (订单标价币种).
+                pub fn with_currency(mut self, currency: impl Into<String>) -> Self {
+                    self.currency = Some(currency.into());
+                    self
+                }
             }
         }
     }
@@ -5015,20 +4871,17 @@ pub mod refund {
                     /// [官方文档](https://pay.weixin.qq.com/doc/global/v3/zh/4013068934)
                     #[doc(alias = "商家充值退款余额查询")]
                     #[crate::endpoint(GET, "/v3/global/refund/partner/recharge-balance/sub-mchid/<sub_mchid>", response = GetResponse)]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct Get {
                         /// 特约商户号 (path)
                         pub sub_mchid: String,
                     }
 
                     /// What `GET /v3/global/refund/partner/recharge-balance/sub-mchid/{sub_mchid}` answers.
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct GetResponse {
-                        /// 账户可用余额
-                        pub remaining_amount: i64,
-                        /// 货币类型
-                        pub currency: String,
-                    }
+                    ///
+                    /// The type is [`RefundResponse`](crate::api::v3::global::types::RefundResponse), which other answers share.
+                    pub type GetResponse = crate::api::v3::global::types::RefundResponse;
                 }
             }
         }
@@ -5042,17 +4895,14 @@ pub mod refund {
         /// [官方文档](https://pay.weixin.qq.com/doc/global/v3/zh/4013068934)
         #[doc(alias = "商家充值退款余额查询")]
         #[crate::endpoint(GET, "/v3/global/refund/recharge-balance", response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Get {}
 
         /// What `GET /v3/global/refund/recharge-balance` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponse {
-            /// 账户可用余额
-            pub remaining_amount: i64,
-            /// 货币类型
-            pub currency: String,
-        }
+        ///
+        /// The type is [`RefundResponse`](crate::api::v3::global::types::RefundResponse), which other answers share.
+        pub type GetResponse = crate::api::v3::global::types::RefundResponse;
     }
 }
 /// `/v3/global/refunds`
@@ -5062,7 +4912,8 @@ pub mod refunds {
     /// `GET /v3/global/refunds`
     #[doc(alias = "查询所有退款")]
     #[crate::endpoint(GET, "/v3/global/refunds", response = GetResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Get {
         /// 微信支付订单号 (query)
         pub transaction_id: Option<String>,
@@ -5080,13 +4931,44 @@ pub mod refunds {
         pub count: i64,
     }
 
+    impl Get {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            mchid: impl Into<String>,
+            sub_mchid: impl Into<String>,
+            sp_mchid: impl Into<String>,
+            offset: impl Into<i64>,
+            count: impl Into<i64>,
+        ) -> Self {
+            Self {
+                transaction_id: None,
+                out_trade_no: None,
+                mchid: mchid.into(),
+                sub_mchid: sub_mchid.into(),
+                sp_mchid: sp_mchid.into(),
+                offset: offset.into(),
+                count: count.into(),
+            }
+        }
+        /// Sets `transaction_id` (微信支付订单号 (query)).
+        pub fn with_transaction_id(mut self, transaction_id: impl Into<String>) -> Self {
+            self.transaction_id = Some(transaction_id.into());
+            self
+        }
+        /// Sets `out_trade_no` (商户订单号 (query)).
+        pub fn with_out_trade_no(mut self, out_trade_no: impl Into<String>) -> Self {
+            self.out_trade_no = Some(out_trade_no.into());
+            self
+        }
+    }
+
     /// 订单金额
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct GetResponseAmount {
         /// 订单金额
         pub total: i64,
         /// 货币类型
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
         /// 用户支付金额
         pub payer_total: i64,
@@ -5094,154 +4976,61 @@ pub mod refunds {
         pub payer_currency: String,
     }
 
-    string_enum! {
-        /// 退款渠道
-        pub enum GetResponseDataChannel {
-            /// `ORIGINAL`
-            Original = "ORIGINAL",
-            /// `BALANCE`
-            Balance = "BALANCE",
-            /// `OTHER_BALANCE`
-            OtherBalance = "OTHER_BALANCE",
-            /// `OTHER_BANKCARD`
-            OtherBankcard = "OTHER_BANKCARD",
-        }
-    }
+    /// [`Channel`](crate::api::v3::global::types::Channel), one type for one shape, under the name it has here.
+    pub type GetResponseDataChannel = crate::api::v3::global::types::Channel;
 
-    string_enum! {
-        /// 退款资金来源
-        pub enum GetResponseDataFundSource {
-            /// `REFUND_SOURCE_UNSETTLED_FUNDS`
-            RefundSourceUnsettledFunds = "REFUND_SOURCE_UNSETTLED_FUNDS",
-            /// `REFUND_SOURCE_REchARGE_FUNDS`
-            RefundSourceRechArgeFunds = "REFUND_SOURCE_REchARGE_FUNDS",
-        }
-    }
+    /// [`FundSource`](crate::api::v3::global::types::FundSource), one type for one shape, under the name it has here.
+    pub type GetResponseDataFundSource = crate::api::v3::global::types::FundSource;
 
-    string_enum! {
-        /// 退款状态
-        pub enum GetResponseDataStatus {
-            /// `SUCCESS`
-            Success = "SUCCESS",
-            /// `REFUNDCLOSE`
-            Refundclose = "REFUNDCLOSE",
-            /// `PROCESSING`
-            Processing = "PROCESSING",
-            /// `ABNORMAL`
-            Abnormal = "ABNORMAL",
-        }
-    }
+    /// [`Status`](crate::api::v3::global::types::Status), one type for one shape, under the name it has here.
+    pub type GetResponseDataStatus = crate::api::v3::global::types::Status;
 
-    string_enum! {
-        /// 汇率类型
-        pub enum GetResponseDataAmountExchangeRateType {
-            /// `USERPAYMENT_RATE`
-            UserpaymentRate = "USERPAYMENT_RATE",
-            /// `SETTLEMENT_RATE`
-            SettlementRate = "SETTLEMENT_RATE",
-        }
-    }
+    /// [`DataAmountExchangeRateType`](crate::api::v3::global::types::DataAmountExchangeRateType), one type for one shape, under the name it has here.
+    pub type GetResponseDataAmountExchangeRateType =
+        crate::api::v3::global::types::DataAmountExchangeRateType;
 
-    /// 汇率
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct GetResponseDataAmountExchangeRate {
-        /// 汇率类型
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub r#type: Option<GetResponseDataAmountExchangeRateType>,
-        /// 汇率值
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub rate: Option<i64>,
-    }
+    /// [`AmountExchangeRate`](crate::api::v3::global::types::AmountExchangeRate), one type for one shape, under the name it has here.
+    pub type GetResponseDataAmountExchangeRate = crate::api::v3::global::types::AmountExchangeRate;
 
-    /// 退款金额
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct GetResponseDataAmount {
-        /// 退款金额
-        pub refund: i64,
-        /// 货币类型
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub currency: Option<String>,
-        /// 用户退款金额
-        pub payer_refund: i64,
-        /// 支付币种
-        pub payer_currency: String,
-        /// 汇率
-        pub exchange_rate: GetResponseDataAmountExchangeRate,
-    }
+    /// [`DataAmount`](crate::api::v3::global::types::DataAmount), one type for one shape, under the name it has here.
+    pub type GetResponseDataAmount = crate::api::v3::global::types::DataAmount;
 
-    string_enum! {
-        /// 优惠范围
-        pub enum GetResponseDataRefundDetailScope {
-            /// `GLOBAL`
-            Global = "GLOBAL",
-            /// `SINGLE`
-            Single = "SINGLE",
-        }
-    }
+    /// [`Scope`](crate::api::v3::global::types::Scope), one type for one shape, under the name it has here.
+    pub type GetResponseDataRefundDetailScope = crate::api::v3::global::types::Scope;
 
-    string_enum! {
-        /// 优惠类型
-        pub enum GetResponseDataRefundDetailType {
-            /// `COUPON`
-            Coupon = "COUPON",
-            /// `DISCOUNT`
-            Discount = "DISCOUNT",
-        }
-    }
+    /// [`PromotionDetailType`](crate::api::v3::global::types::PromotionDetailType), one type for one shape, under the name it has here.
+    pub type GetResponseDataRefundDetailType = crate::api::v3::global::types::PromotionDetailType;
 
-    /// 优惠退款详情
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct GetResponseDataRefundDetail {
-        /// 券ID
-        pub promotion_id: String,
-        /// 优惠范围
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub scope: Option<GetResponseDataRefundDetailScope>,
-        /// 优惠类型
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub r#type: Option<GetResponseDataRefundDetailType>,
-        /// 优惠券面额
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub amount: Option<i64>,
-        /// 优惠券退款额
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub refund_amount: Option<i64>,
-        /// 货币类型
-        pub currency: String,
-    }
+    /// [`RefundDetail`](crate::api::v3::global::types::RefundDetail), one type for one shape, under the name it has here.
+    pub type GetResponseDataRefundDetail = crate::api::v3::global::types::RefundDetail;
 
     /// GetResponseData
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct GetResponseData {
         /// 微信退款单号
         pub id: String,
         /// 商户退款单号
         pub out_refund_no: String,
         /// 退款渠道
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub channel: Option<GetResponseDataChannel>,
+        pub channel: Option<crate::api::v3::global::types::Channel>,
         /// 退款入账账户
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub recv_account: Option<String>,
         /// 退款资金来源
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub fund_source: Option<GetResponseDataFundSource>,
+        pub fund_source: Option<crate::api::v3::global::types::FundSource>,
         /// 退款成功时间
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub success_time: Option<String>,
         /// 退款创建时间
         pub create_time: String,
         /// 退款状态
-        pub status: GetResponseDataStatus,
+        pub status: crate::api::v3::global::types::Status,
         /// 退款金额
-        pub amount: GetResponseDataAmount,
+        pub amount: crate::api::v3::global::types::DataAmount,
         /// 优惠退款详情
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub refund_detail: Option<GetResponseDataRefundDetail>,
+        pub refund_detail: Option<crate::api::v3::global::types::RefundDetail>,
     }
 
     /// What `GET /v3/global/refunds` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct GetResponse {
         /// 微信支付交易订单号
         pub id: String,
@@ -5270,7 +5059,8 @@ pub mod refunds {
     /// Idempotent by `out_refund_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "申请退款")]
     #[crate::endpoint(POST, "/v3/global/refunds", response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 商户号
         pub mchid: String,
@@ -5299,8 +5089,67 @@ pub mod refunds {
         pub notify_url: Option<String>,
     }
 
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            mchid: impl Into<String>,
+            appid: impl Into<String>,
+            sp_mchid: impl Into<String>,
+            sub_mchid: impl Into<String>,
+            sp_appid: impl Into<String>,
+            out_refund_no: impl Into<String>,
+        ) -> Self {
+            Self {
+                mchid: mchid.into(),
+                appid: appid.into(),
+                sp_mchid: sp_mchid.into(),
+                sub_mchid: sub_mchid.into(),
+                sp_appid: sp_appid.into(),
+                sub_appid: None,
+                transaction_id: None,
+                out_trade_no: None,
+                out_refund_no: out_refund_no.into(),
+                reason: None,
+                amount: None,
+                notify_url: None,
+            }
+        }
+        /// Sets `sub_appid` (子商户APPID).
+        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+            self.sub_appid = Some(sub_appid.into());
+            self
+        }
+        /// Sets `transaction_id` (微信订单号).
+        pub fn with_transaction_id(mut self, transaction_id: impl Into<String>) -> Self {
+            self.transaction_id = Some(transaction_id.into());
+            self
+        }
+        /// Sets `out_trade_no` (商户订单号).
+        pub fn with_out_trade_no(mut self, out_trade_no: impl Into<String>) -> Self {
+            self.out_trade_no = Some(out_trade_no.into());
+            self
+        }
+        /// Sets `reason` (退款原因).
+        pub fn with_reason(mut self, reason: impl Into<String>) -> Self {
+            self.reason = Some(reason.into());
+            self
+        }
+        /// Sets `amount` (订单金额).
+        pub fn with_amount(mut self, amount: impl Into<PostAmount>) -> Self {
+            self.amount = Some(amount.into());
+            self
+        }
+        /// Sets `notify_url` (退款通知地址).
+        pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
+            self.notify_url = Some(notify_url.into());
+            self
+        }
+    }
+
     /// 订单金额
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct PostAmount {
         /// 退款金额
         pub refund: i64,
@@ -5310,29 +5159,15 @@ pub mod refunds {
         pub currency: String,
     }
 
-    string_enum! {
-        /// 汇率类型
-        pub enum PostResponseAmountExchangeRateType {
-            /// `USERPAYMENT_RATE`
-            UserpaymentRate = "USERPAYMENT_RATE",
-            /// `SETTLEMENT_RATE`
-            SettlementRate = "SETTLEMENT_RATE",
-        }
-    }
+    /// [`DataAmountExchangeRateType`](crate::api::v3::global::types::DataAmountExchangeRateType), one type for one shape, under the name it has here.
+    pub type PostResponseAmountExchangeRateType =
+        crate::api::v3::global::types::DataAmountExchangeRateType;
 
-    /// 汇率
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostResponseAmountExchangeRate {
-        /// 汇率类型
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub r#type: Option<PostResponseAmountExchangeRateType>,
-        /// 汇率值
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub rate: Option<i64>,
-    }
+    /// [`AmountExchangeRate`](crate::api::v3::global::types::AmountExchangeRate), one type for one shape, under the name it has here.
+    pub type PostResponseAmountExchangeRate = crate::api::v3::global::types::AmountExchangeRate;
 
     /// 退款金额
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct PostResponseAmount {
         /// 退款金额
         pub refund: i64,
@@ -5343,52 +5178,20 @@ pub mod refunds {
         /// 支付币种
         pub payer_currency: String,
         /// 汇率
-        pub exchange_rate: PostResponseAmountExchangeRate,
+        pub exchange_rate: crate::api::v3::global::types::AmountExchangeRate,
     }
 
-    string_enum! {
-        /// 优惠范围
-        pub enum PostResponseDetailScope {
-            /// `GLOBAL`
-            Global = "GLOBAL",
-            /// `SINGLE`
-            Single = "SINGLE",
-        }
-    }
+    /// [`Scope`](crate::api::v3::global::types::Scope), one type for one shape, under the name it has here.
+    pub type PostResponseDetailScope = crate::api::v3::global::types::Scope;
 
-    string_enum! {
-        /// 优惠类型
-        pub enum PostResponseDetailType {
-            /// `COUPON`
-            Coupon = "COUPON",
-            /// `DISCOUNT`
-            Discount = "DISCOUNT",
-        }
-    }
+    /// [`PromotionDetailType`](crate::api::v3::global::types::PromotionDetailType), one type for one shape, under the name it has here.
+    pub type PostResponseDetailType = crate::api::v3::global::types::PromotionDetailType;
 
-    /// 优惠退款详情
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostResponseDetail {
-        /// 券ID
-        pub promotion_id: String,
-        /// 优惠范围
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub scope: Option<PostResponseDetailScope>,
-        /// 优惠类型
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub r#type: Option<PostResponseDetailType>,
-        /// 优惠券面额
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub amount: Option<i64>,
-        /// 优惠券退款额
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub refund_amount: Option<i64>,
-        /// 货币类型
-        pub currency: String,
-    }
+    /// [`RefundDetail`](crate::api::v3::global::types::RefundDetail), one type for one shape, under the name it has here.
+    pub type PostResponseDetail = crate::api::v3::global::types::RefundDetail;
 
     /// What `POST /v3/global/refunds` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 微信支付退款订单号
         pub id: String,
@@ -5399,8 +5202,7 @@ pub mod refunds {
         /// 退款金额
         pub amount: PostResponseAmount,
         /// 优惠退款详情
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub detail: Option<PostResponseDetail>,
+        pub detail: Option<crate::api::v3::global::types::RefundDetail>,
     }
 
     /// `/v3/global/refunds/id`
@@ -5412,7 +5214,8 @@ pub mod refunds {
             /// `GET /v3/global/refunds/id/{refund_id}`
             #[doc(alias = "查询单笔退款(微信支付退款订单号)")]
             #[crate::endpoint(GET, "/v3/global/refunds/id/<refund_id>", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 微信支付退款订单号 (path)
                 pub refund_id: String,
@@ -5424,155 +5227,39 @@ pub mod refunds {
                 pub sp_mchid: String,
             }
 
-            string_enum! {
-                /// 退款渠道
-                pub enum GetResponseChannel {
-                    /// `ORIGINAL`
-                    Original = "ORIGINAL",
-                    /// `BALANCE`
-                    Balance = "BALANCE",
-                    /// `OTHER_BALANCE`
-                    OtherBalance = "OTHER_BALANCE",
-                    /// `OTHER_BANKCARD`
-                    OtherBankcard = "OTHER_BANKCARD",
-                }
-            }
+            /// [`Channel`](crate::api::v3::global::types::Channel), one type for one shape, under the name it has here.
+            pub type GetResponseChannel = crate::api::v3::global::types::Channel;
 
-            string_enum! {
-                /// 退款资金来源
-                pub enum GetResponseFundSource {
-                    /// `REFUND_SOURCE_UNSETTLED_FUNDS`
-                    RefundSourceUnsettledFunds = "REFUND_SOURCE_UNSETTLED_FUNDS",
-                    /// `REFUND_SOURCE_REchARGE_FUNDS`
-                    RefundSourceRechArgeFunds = "REFUND_SOURCE_REchARGE_FUNDS",
-                }
-            }
+            /// [`FundSource`](crate::api::v3::global::types::FundSource), one type for one shape, under the name it has here.
+            pub type GetResponseFundSource = crate::api::v3::global::types::FundSource;
 
-            string_enum! {
-                /// 退款状态
-                pub enum GetResponseStatus {
-                    /// `SUCCESS`
-                    Success = "SUCCESS",
-                    /// `REFUNDCLOSE`
-                    Refundclose = "REFUNDCLOSE",
-                    /// `PROCESSING`
-                    Processing = "PROCESSING",
-                    /// `ABNORMAL`
-                    Abnormal = "ABNORMAL",
-                }
-            }
+            /// [`Status`](crate::api::v3::global::types::Status), one type for one shape, under the name it has here.
+            pub type GetResponseStatus = crate::api::v3::global::types::Status;
 
-            string_enum! {
-                /// 汇率类型
-                pub enum GetResponseAmountExchangeRateType {
-                    /// `USERPAYMENT_RATE`
-                    UserpaymentRate = "USERPAYMENT_RATE",
-                    /// `SETTLEMENT_RATE`
-                    SettlementRate = "SETTLEMENT_RATE",
-                }
-            }
+            /// [`DataAmountExchangeRateType`](crate::api::v3::global::types::DataAmountExchangeRateType), one type for one shape, under the name it has here.
+            pub type GetResponseAmountExchangeRateType =
+                crate::api::v3::global::types::DataAmountExchangeRateType;
 
-            /// 汇率
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseAmountExchangeRate {
-                /// 汇率类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub r#type: Option<GetResponseAmountExchangeRateType>,
-                /// 汇率值
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub rate: Option<i64>,
-            }
+            /// [`AmountExchangeRate`](crate::api::v3::global::types::AmountExchangeRate), one type for one shape, under the name it has here.
+            pub type GetResponseAmountExchangeRate =
+                crate::api::v3::global::types::AmountExchangeRate;
 
-            /// 退款金额
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseAmount {
-                /// 退款金额
-                pub refund: i64,
-                /// 货币类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub currency: Option<String>,
-                /// 用户退款金额
-                pub payer_refund: i64,
-                /// 支付币种
-                pub payer_currency: String,
-                /// 汇率
-                pub exchange_rate: GetResponseAmountExchangeRate,
-            }
+            /// [`DataAmount`](crate::api::v3::global::types::DataAmount), one type for one shape, under the name it has here.
+            pub type GetResponseAmount = crate::api::v3::global::types::DataAmount;
 
-            string_enum! {
-                /// 优惠范围
-                pub enum GetResponseDetailScope {
-                    /// `GLOBAL`
-                    Global = "GLOBAL",
-                    /// `SINGLE`
-                    Single = "SINGLE",
-                }
-            }
+            /// [`Scope`](crate::api::v3::global::types::Scope), one type for one shape, under the name it has here.
+            pub type GetResponseDetailScope = crate::api::v3::global::types::Scope;
 
-            string_enum! {
-                /// 优惠类型
-                pub enum GetResponseDetailType {
-                    /// `COUPON`
-                    Coupon = "COUPON",
-                    /// `DISCOUNT`
-                    Discount = "DISCOUNT",
-                }
-            }
+            /// [`PromotionDetailType`](crate::api::v3::global::types::PromotionDetailType), one type for one shape, under the name it has here.
+            pub type GetResponseDetailType = crate::api::v3::global::types::PromotionDetailType;
 
-            /// 优惠退款详情
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseDetail {
-                /// 券ID
-                pub promotion_id: String,
-                /// 优惠范围
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub scope: Option<GetResponseDetailScope>,
-                /// 优惠类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub r#type: Option<GetResponseDetailType>,
-                /// 优惠券面额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub amount: Option<i64>,
-                /// 优惠券退款额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub refund_amount: Option<i64>,
-                /// 货币类型
-                pub currency: String,
-            }
+            /// [`RefundDetail`](crate::api::v3::global::types::RefundDetail), one type for one shape, under the name it has here.
+            pub type GetResponseDetail = crate::api::v3::global::types::RefundDetail;
 
             /// What `GET /v3/global/refunds/id/{refund_id}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponse {
-                /// 微信支付退款订单号
-                pub id: String,
-                /// 商户退款单号
-                pub out_refund_no: String,
-                /// 微信支付交易订单号
-                pub transaction_id: String,
-                /// 商户原交易订单号
-                pub out_trade_no: String,
-                /// 退款渠道
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub channel: Option<GetResponseChannel>,
-                /// 退款入账账户
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub recv_account: Option<String>,
-                /// 退款资金来源
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub fund_source: Option<GetResponseFundSource>,
-                /// 退款成功时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub success_time: Option<String>,
-                /// 退款创建时间
-                pub create_time: String,
-                /// 退款状态
-                pub status: GetResponseStatus,
-                /// 退款金额
-                pub amount: GetResponseAmount,
-                /// 优惠退款详情
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub detail: Option<GetResponseDetail>,
-            }
+            ///
+            /// The type is [`RefundsResponse`](crate::api::v3::global::types::RefundsResponse), which other answers share.
+            pub type GetResponse = crate::api::v3::global::types::RefundsResponse;
         }
     }
     /// `/v3/global/refunds/out-refund-no`
@@ -5584,7 +5271,8 @@ pub mod refunds {
             /// `GET /v3/global/refunds/out-refund-no/{out_refund_no}`
             #[doc(alias = "查询单笔退款(商户退款订单号)")]
             #[crate::endpoint(GET, "/v3/global/refunds/out-refund-no/<out_refund_no>", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 商户退款订单号 (path)
                 pub out_refund_no: String,
@@ -5596,155 +5284,39 @@ pub mod refunds {
                 pub sp_mchid: String,
             }
 
-            string_enum! {
-                /// 退款渠道
-                pub enum GetResponseChannel {
-                    /// `ORIGINAL`
-                    Original = "ORIGINAL",
-                    /// `BALANCE`
-                    Balance = "BALANCE",
-                    /// `OTHER_BALANCE`
-                    OtherBalance = "OTHER_BALANCE",
-                    /// `OTHER_BANKCARD`
-                    OtherBankcard = "OTHER_BANKCARD",
-                }
-            }
+            /// [`Channel`](crate::api::v3::global::types::Channel), one type for one shape, under the name it has here.
+            pub type GetResponseChannel = crate::api::v3::global::types::Channel;
 
-            string_enum! {
-                /// 退款资金来源
-                pub enum GetResponseFundSource {
-                    /// `REFUND_SOURCE_UNSETTLED_FUNDS`
-                    RefundSourceUnsettledFunds = "REFUND_SOURCE_UNSETTLED_FUNDS",
-                    /// `REFUND_SOURCE_REchARGE_FUNDS`
-                    RefundSourceRechArgeFunds = "REFUND_SOURCE_REchARGE_FUNDS",
-                }
-            }
+            /// [`FundSource`](crate::api::v3::global::types::FundSource), one type for one shape, under the name it has here.
+            pub type GetResponseFundSource = crate::api::v3::global::types::FundSource;
 
-            string_enum! {
-                /// 退款状态
-                pub enum GetResponseStatus {
-                    /// `SUCCESS`
-                    Success = "SUCCESS",
-                    /// `REFUNDCLOSE`
-                    Refundclose = "REFUNDCLOSE",
-                    /// `PROCESSING`
-                    Processing = "PROCESSING",
-                    /// `ABNORMAL`
-                    Abnormal = "ABNORMAL",
-                }
-            }
+            /// [`Status`](crate::api::v3::global::types::Status), one type for one shape, under the name it has here.
+            pub type GetResponseStatus = crate::api::v3::global::types::Status;
 
-            string_enum! {
-                /// 汇率类型
-                pub enum GetResponseAmountExchangeRateType {
-                    /// `USERPAYMENT_RATE`
-                    UserpaymentRate = "USERPAYMENT_RATE",
-                    /// `SETTLEMENT_RATE`
-                    SettlementRate = "SETTLEMENT_RATE",
-                }
-            }
+            /// [`DataAmountExchangeRateType`](crate::api::v3::global::types::DataAmountExchangeRateType), one type for one shape, under the name it has here.
+            pub type GetResponseAmountExchangeRateType =
+                crate::api::v3::global::types::DataAmountExchangeRateType;
 
-            /// 汇率
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseAmountExchangeRate {
-                /// 汇率类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub r#type: Option<GetResponseAmountExchangeRateType>,
-                /// 汇率值
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub rate: Option<i64>,
-            }
+            /// [`AmountExchangeRate`](crate::api::v3::global::types::AmountExchangeRate), one type for one shape, under the name it has here.
+            pub type GetResponseAmountExchangeRate =
+                crate::api::v3::global::types::AmountExchangeRate;
 
-            /// 退款金额
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseAmount {
-                /// 退款金额
-                pub refund: i64,
-                /// 货币类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub currency: Option<String>,
-                /// 用户退款金额
-                pub payer_refund: i64,
-                /// 支付币种
-                pub payer_currency: String,
-                /// 汇率
-                pub exchange_rate: GetResponseAmountExchangeRate,
-            }
+            /// [`DataAmount`](crate::api::v3::global::types::DataAmount), one type for one shape, under the name it has here.
+            pub type GetResponseAmount = crate::api::v3::global::types::DataAmount;
 
-            string_enum! {
-                /// 优惠范围
-                pub enum GetResponseDetailScope {
-                    /// `GLOBAL`
-                    Global = "GLOBAL",
-                    /// `SINGLE`
-                    Single = "SINGLE",
-                }
-            }
+            /// [`Scope`](crate::api::v3::global::types::Scope), one type for one shape, under the name it has here.
+            pub type GetResponseDetailScope = crate::api::v3::global::types::Scope;
 
-            string_enum! {
-                /// 优惠类型
-                pub enum GetResponseDetailType {
-                    /// `COUPON`
-                    Coupon = "COUPON",
-                    /// `DISCOUNT`
-                    Discount = "DISCOUNT",
-                }
-            }
+            /// [`PromotionDetailType`](crate::api::v3::global::types::PromotionDetailType), one type for one shape, under the name it has here.
+            pub type GetResponseDetailType = crate::api::v3::global::types::PromotionDetailType;
 
-            /// 优惠退款详情
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseDetail {
-                /// 券ID
-                pub promotion_id: String,
-                /// 优惠范围
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub scope: Option<GetResponseDetailScope>,
-                /// 优惠类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub r#type: Option<GetResponseDetailType>,
-                /// 优惠券面额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub amount: Option<i64>,
-                /// 优惠券退款额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub refund_amount: Option<i64>,
-                /// 货币类型
-                pub currency: String,
-            }
+            /// [`RefundDetail`](crate::api::v3::global::types::RefundDetail), one type for one shape, under the name it has here.
+            pub type GetResponseDetail = crate::api::v3::global::types::RefundDetail;
 
             /// What `GET /v3/global/refunds/out-refund-no/{out_refund_no}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponse {
-                /// 微信支付退款订单号
-                pub id: String,
-                /// 商户退款单号
-                pub out_refund_no: String,
-                /// 微信支付交易订单号
-                pub transaction_id: String,
-                /// 商户原交易订单号
-                pub out_trade_no: String,
-                /// 退款渠道
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub channel: Option<GetResponseChannel>,
-                /// 退款入账账户
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub recv_account: Option<String>,
-                /// 退款资金来源
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub fund_source: Option<GetResponseFundSource>,
-                /// 退款成功时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub success_time: Option<String>,
-                /// 退款创建时间
-                pub create_time: String,
-                /// 退款状态
-                pub status: GetResponseStatus,
-                /// 退款金额
-                pub amount: GetResponseAmount,
-                /// 优惠退款详情
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub detail: Option<GetResponseDetail>,
-            }
+            ///
+            /// The type is [`RefundsResponse`](crate::api::v3::global::types::RefundsResponse), which other answers share.
+            pub type GetResponse = crate::api::v3::global::types::RefundsResponse;
         }
     }
 }
@@ -5760,7 +5332,8 @@ pub mod settle {
         #[doc(alias = "查询结算资金明细API")]
         #[doc(alias = "查询结算资金明细")]
         #[crate::endpoint(GET, "/v3/global/settle/settlements", response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Get {
             /// 子商户号 (query)
             pub sub_mchid: Option<String>,
@@ -5776,6 +5349,40 @@ pub mod settle {
             pub offset: i64,
         }
 
+        impl Get {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                settle_state: impl Into<GetSettleState>,
+                limit: impl Into<i64>,
+                offset: impl Into<i64>,
+            ) -> Self {
+                Self {
+                    sub_mchid: None,
+                    settle_state: settle_state.into(),
+                    settle_start_date: None,
+                    settle_end_date: None,
+                    limit: limit.into(),
+                    offset: offset.into(),
+                }
+            }
+            /// Sets `sub_mchid` (子商户号 (query)).
+            pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                self.sub_mchid = Some(sub_mchid.into());
+                self
+            }
+            /// Sets `settle_start_date` (结算开始日期 (query)).
+            pub fn with_settle_start_date(mut self, settle_start_date: impl Into<String>) -> Self {
+                self.settle_start_date = Some(settle_start_date.into());
+                self
+            }
+            /// Sets `settle_end_date` (结算结束日期 (query)).
+            pub fn with_settle_end_date(mut self, settle_end_date: impl Into<String>) -> Self {
+                self.settle_end_date = Some(settle_end_date.into());
+                self
+            }
+        }
+
         string_enum! {
             /// 结算状态
             pub enum GetSettleState {
@@ -5787,7 +5394,7 @@ pub mod settle {
         }
 
         /// 金额
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct GetResponseDataAmount {
             /// 已结算金额
             pub settled: i64,
@@ -5816,7 +5423,7 @@ pub mod settle {
         }
 
         /// 分账业务金额
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct GetResponseDataSplitAmount {
             /// 已结算金额
             pub settled: i64,
@@ -5831,7 +5438,7 @@ pub mod settle {
         }
 
         /// GetResponseData
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct GetResponseData {
             /// 付款批次号
             pub batch_id: String,
@@ -5844,18 +5451,15 @@ pub mod settle {
             /// 金额
             pub amount: GetResponseDataAmount,
             /// 钱包主体
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub wallet_region: Option<GetResponseDataWalletRegion>,
             /// 分账业务金额
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub split_amount: Option<GetResponseDataSplitAmount>,
         }
 
         /// What `GET /v3/global/settle/settlements` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct GetResponse {
             /// 结算信息列表
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub data: Option<Vec<GetResponseData>>,
             /// 总记录条数
             pub total_count: i64,
@@ -5873,7 +5477,8 @@ pub mod statements {
     /// `GET /v3/global/statements`
     #[doc(alias = "下载对账单")]
     #[crate::endpoint(GET, "/v3/global/statements", response = GetResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Get {
         /// 账单日期 (query)
         pub date: String,
@@ -5883,6 +5488,34 @@ pub mod statements {
         pub sp_mchid: Option<String>,
         /// 子商户号 (query)
         pub sub_mchid: Option<String>,
+    }
+
+    impl Get {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(date: impl Into<String>) -> Self {
+            Self {
+                date: date.into(),
+                mchid: None,
+                sp_mchid: None,
+                sub_mchid: None,
+            }
+        }
+        /// Sets `mchid` (商户号 (query)).
+        pub fn with_mchid(mut self, mchid: impl Into<String>) -> Self {
+            self.mchid = Some(mchid.into());
+            self
+        }
+        /// Sets `sp_mchid` (机构商户号 (query)).
+        pub fn with_sp_mchid(mut self, sp_mchid: impl Into<String>) -> Self {
+            self.sp_mchid = Some(sp_mchid.into());
+            self
+        }
+        /// Sets `sub_mchid` (子商户号 (query)).
+        pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+            self.sub_mchid = Some(sub_mchid.into());
+            self
+        }
     }
 
     /// What `GET /v3/global/statements` answers.
@@ -5901,7 +5534,8 @@ pub mod transactions {
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "APP支付下单")]
         #[crate::endpoint(POST, "/v3/global/transactions/app", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 商户号
             pub mchid: String,
@@ -5937,108 +5571,133 @@ pub mod transactions {
             /// MCC码
             pub merchant_category_code: String,
             /// 支付者
-            pub payer: Option<PostPayer>,
+            pub payer: Option<crate::api::v3::global::types::Payer>,
             /// 订单金额
-            pub amount: PostAmount,
+            pub amount: crate::api::v3::global::types::Amount,
             /// 场景信息
-            pub scene_info: Option<PostSceneInfo>,
+            pub scene_info: Option<crate::api::v3::global::types::SceneInfo>,
             /// 优惠功能
-            pub detail: Option<Vec<PostDetail>>,
+            pub detail: Option<Vec<crate::api::v3::global::types::Detail>>,
         }
 
-        /// 支付者
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostPayer {
-            /// 用户标识
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub openid: Option<String>,
-            /// 用户标识
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub sp_openid: Option<String>,
-            /// 用户标识
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub sub_openid: Option<String>,
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(
+                mchid: impl Into<String>,
+                appid: impl Into<String>,
+                sub_mchid: impl Into<String>,
+                sp_mchid: impl Into<String>,
+                sp_appid: impl Into<String>,
+                description: impl Into<String>,
+                notify_url: impl Into<String>,
+                out_trade_no: impl Into<String>,
+                trade_type: impl Into<String>,
+                merchant_category_code: impl Into<String>,
+                amount: impl Into<crate::api::v3::global::types::Amount>,
+            ) -> Self {
+                Self {
+                    mchid: mchid.into(),
+                    appid: appid.into(),
+                    sub_mchid: sub_mchid.into(),
+                    sp_mchid: sp_mchid.into(),
+                    sp_appid: sp_appid.into(),
+                    sub_appid: None,
+                    description: description.into(),
+                    attach: None,
+                    notify_url: notify_url.into(),
+                    out_trade_no: out_trade_no.into(),
+                    goods_tag: None,
+                    trade_type: trade_type.into(),
+                    limit_pay: None,
+                    time_start: None,
+                    time_expire: None,
+                    merchant_category_code: merchant_category_code.into(),
+                    payer: None,
+                    amount: amount.into(),
+                    scene_info: None,
+                    detail: None,
+                }
+            }
+            /// Sets `sub_appid` (子商户APPID).
+            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                self.sub_appid = Some(sub_appid.into());
+                self
+            }
+            /// Sets `attach` (商户数据).
+            pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+                self.attach = Some(attach.into());
+                self
+            }
+            /// Sets `goods_tag` (商品标记).
+            pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
+                self.goods_tag = Some(goods_tag.into());
+                self
+            }
+            /// Sets `limit_pay` (指定支付方式).
+            pub fn with_limit_pay(mut self, limit_pay: impl Into<String>) -> Self {
+                self.limit_pay = Some(limit_pay.into());
+                self
+            }
+            /// Sets `time_start` (交易起始时间).
+            pub fn with_time_start(mut self, time_start: impl Into<String>) -> Self {
+                self.time_start = Some(time_start.into());
+                self
+            }
+            /// Sets `time_expire` (交易结束时间).
+            pub fn with_time_expire(mut self, time_expire: impl Into<String>) -> Self {
+                self.time_expire = Some(time_expire.into());
+                self
+            }
+            /// Sets `payer` (支付者).
+            pub fn with_payer(
+                mut self,
+                payer: impl Into<crate::api::v3::global::types::Payer>,
+            ) -> Self {
+                self.payer = Some(payer.into());
+                self
+            }
+            /// Sets `scene_info` (场景信息).
+            pub fn with_scene_info(
+                mut self,
+                scene_info: impl Into<crate::api::v3::global::types::SceneInfo>,
+            ) -> Self {
+                self.scene_info = Some(scene_info.into());
+                self
+            }
+            /// Sets `detail` (优惠功能).
+            pub fn with_detail(
+                mut self,
+                detail: impl Into<Vec<crate::api::v3::global::types::Detail>>,
+            ) -> Self {
+                self.detail = Some(detail.into());
+                self
+            }
         }
 
-        /// 订单金额
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostAmount {
-            /// 总金额
-            pub total: i64,
-            /// 货币类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub currency: Option<String>,
-        }
+        /// [`Payer`](crate::api::v3::global::types::Payer), one type for one shape, under the name it has here.
+        pub type PostPayer = crate::api::v3::global::types::Payer;
 
-        /// 商户门店信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostSceneInfoStoreInfo {
-            /// 编号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub id: Option<String>,
-            /// 名称
-            pub name: String,
-            /// 详细地址
-            pub address: String,
-        }
+        /// [`Amount`](crate::api::v3::global::types::Amount), one type for one shape, under the name it has here.
+        pub type PostAmount = crate::api::v3::global::types::Amount;
 
-        /// 场景信息
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostSceneInfo {
-            /// 商户端设备号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub device_id: Option<String>,
-            /// 商户端设备IP
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub device_ip: Option<String>,
-            /// 用户终端IP
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub payer_client_ip: Option<String>,
-            /// 操作员ID
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub operator_id: Option<String>,
-            /// 商户门店信息
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub store_info: Option<PostSceneInfoStoreInfo>,
-        }
+        /// [`StoreInfo`](crate::api::v3::global::types::StoreInfo), one type for one shape, under the name it has here.
+        pub type PostSceneInfoStoreInfo = crate::api::v3::global::types::StoreInfo;
 
-        /// PostDetailGoodsDetail
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostDetailGoodsDetail {
-            /// 商品编码
-            pub goods_id: String,
-            /// 微信侧商品编码
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub wxpay_goods_id: Option<String>,
-            /// 商品名称
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub goods_name: Option<String>,
-            /// 商品数量
-            pub quantity: i64,
-            /// 商品单价
-            pub price: i64,
-        }
+        /// [`SceneInfo`](crate::api::v3::global::types::SceneInfo), one type for one shape, under the name it has here.
+        pub type PostSceneInfo = crate::api::v3::global::types::SceneInfo;
 
-        /// PostDetail
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostDetail {
-            /// 订单原价
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub cost_price: Option<i64>,
-            /// 商品小票ID
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub receipt_id: Option<String>,
-            /// 单品列表
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub goods_detail: Option<Vec<PostDetailGoodsDetail>>,
-        }
+        /// [`GoodsDetail`](crate::api::v3::global::types::GoodsDetail), one type for one shape, under the name it has here.
+        pub type PostDetailGoodsDetail = crate::api::v3::global::types::GoodsDetail;
+
+        /// [`Detail`](crate::api::v3::global::types::Detail), one type for one shape, under the name it has here.
+        pub type PostDetail = crate::api::v3::global::types::Detail;
 
         /// What `POST /v3/global/transactions/app` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponse {
-            /// 预支付交易会话标识
-            pub prepay_id: String,
-        }
+        ///
+        /// The type is [`TransactionsResponse`](crate::api::v3::global::types::TransactionsResponse), which other answers share.
+        pub type PostResponse = crate::api::v3::global::types::TransactionsResponse;
     }
     /// `/v3/global/transactions/id`
     pub mod id {
@@ -6051,7 +5710,8 @@ pub mod transactions {
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_2.shtml)
             #[doc(alias = "查询订单(微信支付订单号)")]
             #[crate::endpoint(GET, "/v3/global/transactions/id/<transaction_id>", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 微信支付订单号 (path)
                 pub transaction_id: String,
@@ -6063,173 +5723,37 @@ pub mod transactions {
                 pub sp_mchid: String,
             }
 
-            string_enum! {
-                /// 交易类型
-                pub enum GetResponseTradeType {
-                    /// `JSAPI`
-                    Jsapi = "JSAPI",
-                    /// `NATIVE`
-                    Native = "NATIVE",
-                    /// `APP`
-                    App = "APP",
-                    /// `MWEB`
-                    Mweb = "MWEB",
-                    /// `MICROPAY`
-                    Micropay = "MICROPAY",
-                }
-            }
+            /// [`TradeType`](crate::api::v3::global::types::TradeType), one type for one shape, under the name it has here.
+            pub type GetResponseTradeType = crate::api::v3::global::types::TradeType;
 
-            /// 支付者
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponsePayer {
-                /// 用户标识
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub openid: Option<String>,
-                /// 机构用户标识
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sp_openid: Option<String>,
-                /// 子商户用户标识
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sub_openid: Option<String>,
-            }
+            /// [`Payer`](crate::api::v3::global::types::Payer), one type for one shape, under the name it has here.
+            pub type GetResponsePayer = crate::api::v3::global::types::Payer;
 
-            string_enum! {
-                /// 汇率类型
-                pub enum GetResponseAmountExchangeRateType {
-                    /// `SETTLEMENT_RATE`
-                    SettlementRate = "SETTLEMENT_RATE",
-                }
-            }
+            /// [`AmountExchangeRateType`](crate::api::v3::global::types::AmountExchangeRateType), one type for one shape, under the name it has here.
+            pub type GetResponseAmountExchangeRateType =
+                crate::api::v3::global::types::AmountExchangeRateType;
 
-            /// 汇率信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseAmountExchangeRate {
-                /// 汇率类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub r#type: Option<GetResponseAmountExchangeRateType>,
-                /// 汇率值
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub rate: Option<i64>,
-            }
+            /// [`ExchangeRate`](crate::api::v3::global::types::ExchangeRate), one type for one shape, under the name it has here.
+            pub type GetResponseAmountExchangeRate = crate::api::v3::global::types::ExchangeRate;
 
-            /// 订单金额
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseAmount {
-                /// 订单金额
-                pub total: i64,
-                /// 用户支付金额
-                pub payer_total: i64,
-                /// 订单标价币种
-                pub currency: String,
-                /// 用户支付币种
-                pub payer_currency: String,
-                /// 汇率信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub exchange_rate: Option<GetResponseAmountExchangeRate>,
-            }
+            /// [`Amount2`](crate::api::v3::global::types::Amount2), one type for one shape, under the name it has here.
+            pub type GetResponseAmount = crate::api::v3::global::types::Amount2;
 
-            string_enum! {
-                /// 优惠类型
-                pub enum GetResponsePromotionDetailType {
-                    /// `COUPON`
-                    Coupon = "COUPON",
-                    /// `DISCOUNT`
-                    Discount = "DISCOUNT",
-                }
-            }
+            /// [`PromotionDetailType`](crate::api::v3::global::types::PromotionDetailType), one type for one shape, under the name it has here.
+            pub type GetResponsePromotionDetailType =
+                crate::api::v3::global::types::PromotionDetailType;
 
-            /// GetResponsePromotionDetailGoodsDetail
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponsePromotionDetailGoodsDetail {
-                /// 商品编码
-                pub goods_id: String,
-                /// 商品备注
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub goods_remark: Option<String>,
-                /// 商品优惠金额
-                pub discount_amount: i64,
-                /// 商品数量
-                pub quantity: i64,
-                /// 商品价格
-                pub price: i64,
-            }
+            /// [`PromotionDetailGoodsDetail`](crate::api::v3::global::types::PromotionDetailGoodsDetail), one type for one shape, under the name it has here.
+            pub type GetResponsePromotionDetailGoodsDetail =
+                crate::api::v3::global::types::PromotionDetailGoodsDetail;
 
-            /// GetResponsePromotionDetail
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponsePromotionDetail {
-                /// 券ID
-                pub promotion_id: String,
-                /// 优惠名称
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub name: Option<String>,
-                /// 优惠范围
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub scope: Option<String>,
-                /// 优惠类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub r#type: Option<GetResponsePromotionDetailType>,
-                /// 优惠券面额
-                pub amount: i64,
-                /// 优惠币种
-                pub currency: String,
-                /// 活动ID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub activity_id: Option<String>,
-                /// 微信出资
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub wxpay_contribute_amount: Option<i64>,
-                /// 商户出资
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub merchant_contribute_amount: Option<i64>,
-                /// 其他出资
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub other_contribute_amount: Option<i64>,
-                /// 单品列表
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub goods_detail: Option<Vec<GetResponsePromotionDetailGoodsDetail>>,
-            }
+            /// [`PromotionDetail2`](crate::api::v3::global::types::PromotionDetail2), one type for one shape, under the name it has here.
+            pub type GetResponsePromotionDetail = crate::api::v3::global::types::PromotionDetail2;
 
             /// What `GET /v3/global/transactions/id/{transaction_id}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponse {
-                /// 商户号
-                pub mchid: String,
-                /// APPID
-                pub appid: String,
-                /// 机构商户号
-                pub sp_mchid: String,
-                /// 子商户号
-                pub sub_mchid: String,
-                /// 机构APPID
-                pub sp_appid: String,
-                /// 子商户APPID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sub_appid: Option<String>,
-                /// 商户订单号
-                pub out_trade_no: String,
-                /// 微信支付订单号
-                pub id: String,
-                /// 商户数据
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub attach: Option<String>,
-                /// 交易类型
-                pub trade_type: GetResponseTradeType,
-                /// 付款银行
-                pub bank_type: String,
-                /// 支付完成时间
-                pub success_time: String,
-                /// 交易状态
-                pub trade_state: String,
-                /// 交易状态描述
-                pub trade_state_desc: String,
-                /// 支付者
-                pub payer: GetResponsePayer,
-                /// 订单金额
-                pub amount: GetResponseAmount,
-                /// 优惠功能
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
-            }
+            ///
+            /// The type is [`TransactionsIdResponse`](crate::api::v3::global::types::TransactionsIdResponse), which other answers share.
+            pub type GetResponse = crate::api::v3::global::types::TransactionsIdResponse;
 
             /// `/v3/global/transactions/id/{transaction_id}/close`
             pub mod close {
@@ -6246,7 +5770,8 @@ pub mod transactions {
                     "/v3/global/transactions/id/<transaction_id>/close",
                     idempotent
                 )]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 微信支付订单号 (path)
                     pub transaction_id: String,
@@ -6256,6 +5781,32 @@ pub mod transactions {
                     pub sub_mchid: Option<String>,
                     /// 机构商户号
                     pub sp_mchid: Option<String>,
+                }
+
+                impl Post {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    pub fn new(
+                        transaction_id: impl Into<String>,
+                        mchid: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            transaction_id: transaction_id.into(),
+                            mchid: mchid.into(),
+                            sub_mchid: None,
+                            sp_mchid: None,
+                        }
+                    }
+                    /// Sets `sub_mchid` (子商户号).
+                    pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                        self.sub_mchid = Some(sub_mchid.into());
+                        self
+                    }
+                    /// Sets `sp_mchid` (机构商户号).
+                    pub fn with_sp_mchid(mut self, sp_mchid: impl Into<String>) -> Self {
+                        self.sp_mchid = Some(sp_mchid.into());
+                        self
+                    }
                 }
             }
         }
@@ -6272,7 +5823,8 @@ pub mod transactions {
         #[doc(alias = "JSAPI支付下单API")]
         #[doc(alias = "JSAPI支付下单")]
         #[crate::endpoint(POST, "/v3/global/transactions/jsapi", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 商户号
             pub mchid: String,
@@ -6308,108 +5860,133 @@ pub mod transactions {
             /// MCC码
             pub merchant_category_code: String,
             /// 支付者
-            pub payer: Option<PostPayer>,
+            pub payer: Option<crate::api::v3::global::types::Payer>,
             /// 订单金额
-            pub amount: PostAmount,
+            pub amount: crate::api::v3::global::types::Amount,
             /// 场景信息
-            pub scene_info: Option<PostSceneInfo>,
+            pub scene_info: Option<crate::api::v3::global::types::SceneInfo>,
             /// 优惠功能
-            pub detail: Option<Vec<PostDetail>>,
+            pub detail: Option<Vec<crate::api::v3::global::types::Detail>>,
         }
 
-        /// 支付者
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostPayer {
-            /// 用户标识
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub openid: Option<String>,
-            /// 用户标识
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub sp_openid: Option<String>,
-            /// 用户标识
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub sub_openid: Option<String>,
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(
+                mchid: impl Into<String>,
+                appid: impl Into<String>,
+                sub_mchid: impl Into<String>,
+                sp_mchid: impl Into<String>,
+                sp_appid: impl Into<String>,
+                description: impl Into<String>,
+                notify_url: impl Into<String>,
+                out_trade_no: impl Into<String>,
+                trade_type: impl Into<String>,
+                merchant_category_code: impl Into<String>,
+                amount: impl Into<crate::api::v3::global::types::Amount>,
+            ) -> Self {
+                Self {
+                    mchid: mchid.into(),
+                    appid: appid.into(),
+                    sub_mchid: sub_mchid.into(),
+                    sp_mchid: sp_mchid.into(),
+                    sp_appid: sp_appid.into(),
+                    sub_appid: None,
+                    description: description.into(),
+                    attach: None,
+                    notify_url: notify_url.into(),
+                    out_trade_no: out_trade_no.into(),
+                    goods_tag: None,
+                    trade_type: trade_type.into(),
+                    limit_pay: None,
+                    time_start: None,
+                    time_expire: None,
+                    merchant_category_code: merchant_category_code.into(),
+                    payer: None,
+                    amount: amount.into(),
+                    scene_info: None,
+                    detail: None,
+                }
+            }
+            /// Sets `sub_appid` (子商户APPID).
+            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                self.sub_appid = Some(sub_appid.into());
+                self
+            }
+            /// Sets `attach` (商户数据).
+            pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+                self.attach = Some(attach.into());
+                self
+            }
+            /// Sets `goods_tag` (商品标记).
+            pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
+                self.goods_tag = Some(goods_tag.into());
+                self
+            }
+            /// Sets `limit_pay` (指定支付方式).
+            pub fn with_limit_pay(mut self, limit_pay: impl Into<String>) -> Self {
+                self.limit_pay = Some(limit_pay.into());
+                self
+            }
+            /// Sets `time_start` (交易起始时间).
+            pub fn with_time_start(mut self, time_start: impl Into<String>) -> Self {
+                self.time_start = Some(time_start.into());
+                self
+            }
+            /// Sets `time_expire` (交易结束时间).
+            pub fn with_time_expire(mut self, time_expire: impl Into<String>) -> Self {
+                self.time_expire = Some(time_expire.into());
+                self
+            }
+            /// Sets `payer` (支付者).
+            pub fn with_payer(
+                mut self,
+                payer: impl Into<crate::api::v3::global::types::Payer>,
+            ) -> Self {
+                self.payer = Some(payer.into());
+                self
+            }
+            /// Sets `scene_info` (场景信息).
+            pub fn with_scene_info(
+                mut self,
+                scene_info: impl Into<crate::api::v3::global::types::SceneInfo>,
+            ) -> Self {
+                self.scene_info = Some(scene_info.into());
+                self
+            }
+            /// Sets `detail` (优惠功能).
+            pub fn with_detail(
+                mut self,
+                detail: impl Into<Vec<crate::api::v3::global::types::Detail>>,
+            ) -> Self {
+                self.detail = Some(detail.into());
+                self
+            }
         }
 
-        /// 订单金额
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostAmount {
-            /// 总金额
-            pub total: i64,
-            /// 货币类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub currency: Option<String>,
-        }
+        /// [`Payer`](crate::api::v3::global::types::Payer), one type for one shape, under the name it has here.
+        pub type PostPayer = crate::api::v3::global::types::Payer;
 
-        /// 商户门店信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostSceneInfoStoreInfo {
-            /// 编号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub id: Option<String>,
-            /// 名称
-            pub name: String,
-            /// 详细地址
-            pub address: String,
-        }
+        /// [`Amount`](crate::api::v3::global::types::Amount), one type for one shape, under the name it has here.
+        pub type PostAmount = crate::api::v3::global::types::Amount;
 
-        /// 场景信息
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostSceneInfo {
-            /// 商户端设备号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub device_id: Option<String>,
-            /// 商户端设备IP
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub device_ip: Option<String>,
-            /// 用户终端IP
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub payer_client_ip: Option<String>,
-            /// 操作员ID
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub operator_id: Option<String>,
-            /// 商户门店信息
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub store_info: Option<PostSceneInfoStoreInfo>,
-        }
+        /// [`StoreInfo`](crate::api::v3::global::types::StoreInfo), one type for one shape, under the name it has here.
+        pub type PostSceneInfoStoreInfo = crate::api::v3::global::types::StoreInfo;
 
-        /// PostDetailGoodsDetail
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostDetailGoodsDetail {
-            /// 商品编码
-            pub goods_id: String,
-            /// 微信侧商品编码
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub wxpay_goods_id: Option<String>,
-            /// 商品名称
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub goods_name: Option<String>,
-            /// 商品数量
-            pub quantity: i64,
-            /// 商品单价
-            pub price: i64,
-        }
+        /// [`SceneInfo`](crate::api::v3::global::types::SceneInfo), one type for one shape, under the name it has here.
+        pub type PostSceneInfo = crate::api::v3::global::types::SceneInfo;
 
-        /// PostDetail
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostDetail {
-            /// 订单原价
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub cost_price: Option<i64>,
-            /// 商品小票ID
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub receipt_id: Option<String>,
-            /// 单品列表
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub goods_detail: Option<Vec<PostDetailGoodsDetail>>,
-        }
+        /// [`GoodsDetail`](crate::api::v3::global::types::GoodsDetail), one type for one shape, under the name it has here.
+        pub type PostDetailGoodsDetail = crate::api::v3::global::types::GoodsDetail;
+
+        /// [`Detail`](crate::api::v3::global::types::Detail), one type for one shape, under the name it has here.
+        pub type PostDetail = crate::api::v3::global::types::Detail;
 
         /// What `POST /v3/global/transactions/jsapi` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponse {
-            /// 预支付交易会话标识
-            pub prepay_id: String,
-        }
+        ///
+        /// The type is [`TransactionsResponse`](crate::api::v3::global::types::TransactionsResponse), which other answers share.
+        pub type PostResponse = crate::api::v3::global::types::TransactionsResponse;
     }
     /// `/v3/global/transactions/mweb`
     pub mod mweb {
@@ -6422,7 +5999,8 @@ pub mod transactions {
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "H5支付下单")]
         #[crate::endpoint(POST, "/v3/global/transactions/mweb", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 商户号
             pub mchid: String,
@@ -6458,53 +6036,116 @@ pub mod transactions {
             /// MCC码
             pub merchant_category_code: String,
             /// 支付者
-            pub payer: Option<PostPayer>,
+            pub payer: Option<crate::api::v3::global::types::Payer>,
             /// 订单金额
-            pub amount: PostAmount,
+            pub amount: crate::api::v3::global::types::Amount,
             /// 场景信息
             pub scene_info: PostSceneInfo,
             /// 优惠功能
-            pub detail: Option<Vec<PostDetail>>,
+            pub detail: Option<Vec<crate::api::v3::global::types::Detail>>,
         }
 
-        /// 支付者
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostPayer {
-            /// 用户标识
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub openid: Option<String>,
-            /// 用户标识
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub sp_openid: Option<String>,
-            /// 用户标识
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub sub_openid: Option<String>,
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(
+                mchid: impl Into<String>,
+                appid: impl Into<String>,
+                sub_mchid: impl Into<String>,
+                sp_mchid: impl Into<String>,
+                sp_appid: impl Into<String>,
+                description: impl Into<String>,
+                notify_url: impl Into<String>,
+                out_trade_no: impl Into<String>,
+                trade_type: impl Into<String>,
+                merchant_category_code: impl Into<String>,
+                amount: impl Into<crate::api::v3::global::types::Amount>,
+                scene_info: impl Into<PostSceneInfo>,
+            ) -> Self {
+                Self {
+                    mchid: mchid.into(),
+                    appid: appid.into(),
+                    sub_mchid: sub_mchid.into(),
+                    sp_mchid: sp_mchid.into(),
+                    sp_appid: sp_appid.into(),
+                    sub_appid: None,
+                    description: description.into(),
+                    attach: None,
+                    notify_url: notify_url.into(),
+                    out_trade_no: out_trade_no.into(),
+                    goods_tag: None,
+                    trade_type: trade_type.into(),
+                    limit_pay: None,
+                    time_start: None,
+                    time_expire: None,
+                    merchant_category_code: merchant_category_code.into(),
+                    payer: None,
+                    amount: amount.into(),
+                    scene_info: scene_info.into(),
+                    detail: None,
+                }
+            }
+            /// Sets `sub_appid` (子商户APPID).
+            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                self.sub_appid = Some(sub_appid.into());
+                self
+            }
+            /// Sets `attach` (商户数据).
+            pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+                self.attach = Some(attach.into());
+                self
+            }
+            /// Sets `goods_tag` (商品标记).
+            pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
+                self.goods_tag = Some(goods_tag.into());
+                self
+            }
+            /// Sets `limit_pay` (指定支付方式).
+            pub fn with_limit_pay(mut self, limit_pay: impl Into<String>) -> Self {
+                self.limit_pay = Some(limit_pay.into());
+                self
+            }
+            /// Sets `time_start` (交易起始时间).
+            pub fn with_time_start(mut self, time_start: impl Into<String>) -> Self {
+                self.time_start = Some(time_start.into());
+                self
+            }
+            /// Sets `time_expire` (交易结束时间).
+            pub fn with_time_expire(mut self, time_expire: impl Into<String>) -> Self {
+                self.time_expire = Some(time_expire.into());
+                self
+            }
+            /// Sets `payer` (支付者).
+            pub fn with_payer(
+                mut self,
+                payer: impl Into<crate::api::v3::global::types::Payer>,
+            ) -> Self {
+                self.payer = Some(payer.into());
+                self
+            }
+            /// Sets `detail` (优惠功能).
+            pub fn with_detail(
+                mut self,
+                detail: impl Into<Vec<crate::api::v3::global::types::Detail>>,
+            ) -> Self {
+                self.detail = Some(detail.into());
+                self
+            }
         }
 
-        /// 订单金额
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostAmount {
-            /// 总金额
-            pub total: i64,
-            /// 货币类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub currency: Option<String>,
-        }
+        /// [`Payer`](crate::api::v3::global::types::Payer), one type for one shape, under the name it has here.
+        pub type PostPayer = crate::api::v3::global::types::Payer;
 
-        /// 商户门店信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostSceneInfoStoreInfo {
-            /// 编号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub id: Option<String>,
-            /// 名称
-            pub name: String,
-            /// 详细地址
-            pub address: String,
-        }
+        /// [`Amount`](crate::api::v3::global::types::Amount), one type for one shape, under the name it has here.
+        pub type PostAmount = crate::api::v3::global::types::Amount;
+
+        /// [`StoreInfo`](crate::api::v3::global::types::StoreInfo), one type for one shape, under the name it has here.
+        pub type PostSceneInfoStoreInfo = crate::api::v3::global::types::StoreInfo;
 
         /// 场景信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostSceneInfo {
             /// 商户端设备号
             #[serde(skip_serializing_if = "Option::is_none")]
@@ -6518,42 +6159,49 @@ pub mod transactions {
             #[serde(skip_serializing_if = "Option::is_none")]
             pub operator_id: Option<String>,
             /// 商户门店信息
-            pub store_info: PostSceneInfoStoreInfo,
+            pub store_info: crate::api::v3::global::types::StoreInfo,
         }
 
-        /// PostDetailGoodsDetail
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostDetailGoodsDetail {
-            /// 商品编码
-            pub goods_id: String,
-            /// 微信侧商品编码
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub wxpay_goods_id: Option<String>,
-            /// 商品名称
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub goods_name: Option<String>,
-            /// 商品数量
-            pub quantity: i64,
-            /// 商品单价
-            pub price: i64,
+        impl PostSceneInfo {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                payer_client_ip: impl Into<String>,
+                store_info: impl Into<crate::api::v3::global::types::StoreInfo>,
+            ) -> Self {
+                Self {
+                    device_id: None,
+                    device_ip: None,
+                    payer_client_ip: payer_client_ip.into(),
+                    operator_id: None,
+                    store_info: store_info.into(),
+                }
+            }
+            /// Sets `device_id` (商户端设备号).
+            pub fn with_device_id(mut self, device_id: impl Into<String>) -> Self {
+                self.device_id = Some(device_id.into());
+                self
+            }
+            /// Sets `device_ip` (商户端设备IP).
+            pub fn with_device_ip(mut self, device_ip: impl Into<String>) -> Self {
+                self.device_ip = Some(device_ip.into());
+                self
+            }
+            /// Sets `operator_id` (操作员ID).
+            pub fn with_operator_id(mut self, operator_id: impl Into<String>) -> Self {
+                self.operator_id = Some(operator_id.into());
+                self
+            }
         }
 
-        /// PostDetail
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostDetail {
-            /// 订单原价
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub cost_price: Option<i64>,
-            /// 商品小票ID
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub receipt_id: Option<String>,
-            /// 单品列表
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub goods_detail: Option<Vec<PostDetailGoodsDetail>>,
-        }
+        /// [`GoodsDetail`](crate::api::v3::global::types::GoodsDetail), one type for one shape, under the name it has here.
+        pub type PostDetailGoodsDetail = crate::api::v3::global::types::GoodsDetail;
+
+        /// [`Detail`](crate::api::v3::global::types::Detail), one type for one shape, under the name it has here.
+        pub type PostDetail = crate::api::v3::global::types::Detail;
 
         /// What `POST /v3/global/transactions/mweb` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 支付跳转链接
             pub mweb_url: String,
@@ -6571,7 +6219,8 @@ pub mod transactions {
         #[doc(alias = "Native支付下单API")]
         #[doc(alias = "Native支付下单")]
         #[crate::endpoint(POST, "/v3/global/transactions/native", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 商户号
             pub mchid: String,
@@ -6607,104 +6256,131 @@ pub mod transactions {
             /// MCC码
             pub merchant_category_code: String,
             /// 支付者
-            pub payer: Option<PostPayer>,
+            pub payer: Option<crate::api::v3::global::types::Payer>,
             /// 订单金额
-            pub amount: PostAmount,
+            pub amount: crate::api::v3::global::types::Amount,
             /// 场景信息
-            pub scene_info: Option<PostSceneInfo>,
+            pub scene_info: Option<crate::api::v3::global::types::SceneInfo>,
             /// 优惠功能
-            pub detail: Option<Vec<PostDetail>>,
+            pub detail: Option<Vec<crate::api::v3::global::types::Detail>>,
         }
 
-        /// 支付者
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostPayer {
-            /// 用户标识
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub openid: Option<String>,
-            /// 用户标识
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub sp_openid: Option<String>,
-            /// 用户标识
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub sub_openid: Option<String>,
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(
+                mchid: impl Into<String>,
+                appid: impl Into<String>,
+                sub_mchid: impl Into<String>,
+                sp_mchid: impl Into<String>,
+                sp_appid: impl Into<String>,
+                description: impl Into<String>,
+                notify_url: impl Into<String>,
+                out_trade_no: impl Into<String>,
+                trade_type: impl Into<String>,
+                merchant_category_code: impl Into<String>,
+                amount: impl Into<crate::api::v3::global::types::Amount>,
+            ) -> Self {
+                Self {
+                    mchid: mchid.into(),
+                    appid: appid.into(),
+                    sub_mchid: sub_mchid.into(),
+                    sp_mchid: sp_mchid.into(),
+                    sp_appid: sp_appid.into(),
+                    sub_appid: None,
+                    description: description.into(),
+                    attach: None,
+                    notify_url: notify_url.into(),
+                    out_trade_no: out_trade_no.into(),
+                    goods_tag: None,
+                    trade_type: trade_type.into(),
+                    limit_pay: None,
+                    time_start: None,
+                    time_expire: None,
+                    merchant_category_code: merchant_category_code.into(),
+                    payer: None,
+                    amount: amount.into(),
+                    scene_info: None,
+                    detail: None,
+                }
+            }
+            /// Sets `sub_appid` (子商户APPID).
+            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                self.sub_appid = Some(sub_appid.into());
+                self
+            }
+            /// Sets `attach` (商户数据).
+            pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+                self.attach = Some(attach.into());
+                self
+            }
+            /// Sets `goods_tag` (商品标记).
+            pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
+                self.goods_tag = Some(goods_tag.into());
+                self
+            }
+            /// Sets `limit_pay` (指定支付方式).
+            pub fn with_limit_pay(mut self, limit_pay: impl Into<String>) -> Self {
+                self.limit_pay = Some(limit_pay.into());
+                self
+            }
+            /// Sets `time_start` (交易起始时间).
+            pub fn with_time_start(mut self, time_start: impl Into<String>) -> Self {
+                self.time_start = Some(time_start.into());
+                self
+            }
+            /// Sets `time_expire` (交易结束时间).
+            pub fn with_time_expire(mut self, time_expire: impl Into<String>) -> Self {
+                self.time_expire = Some(time_expire.into());
+                self
+            }
+            /// Sets `payer` (支付者).
+            pub fn with_payer(
+                mut self,
+                payer: impl Into<crate::api::v3::global::types::Payer>,
+            ) -> Self {
+                self.payer = Some(payer.into());
+                self
+            }
+            /// Sets `scene_info` (场景信息).
+            pub fn with_scene_info(
+                mut self,
+                scene_info: impl Into<crate::api::v3::global::types::SceneInfo>,
+            ) -> Self {
+                self.scene_info = Some(scene_info.into());
+                self
+            }
+            /// Sets `detail` (优惠功能).
+            pub fn with_detail(
+                mut self,
+                detail: impl Into<Vec<crate::api::v3::global::types::Detail>>,
+            ) -> Self {
+                self.detail = Some(detail.into());
+                self
+            }
         }
 
-        /// 订单金额
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostAmount {
-            /// 总金额
-            pub total: i64,
-            /// 货币类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub currency: Option<String>,
-        }
+        /// [`Payer`](crate::api::v3::global::types::Payer), one type for one shape, under the name it has here.
+        pub type PostPayer = crate::api::v3::global::types::Payer;
 
-        /// 商户门店信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostSceneInfoStoreInfo {
-            /// 编号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub id: Option<String>,
-            /// 名称
-            pub name: String,
-            /// 详细地址
-            pub address: String,
-        }
+        /// [`Amount`](crate::api::v3::global::types::Amount), one type for one shape, under the name it has here.
+        pub type PostAmount = crate::api::v3::global::types::Amount;
 
-        /// 场景信息
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostSceneInfo {
-            /// 商户端设备号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub device_id: Option<String>,
-            /// 商户端设备IP
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub device_ip: Option<String>,
-            /// 用户终端IP
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub payer_client_ip: Option<String>,
-            /// 操作员ID
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub operator_id: Option<String>,
-            /// 商户门店信息
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub store_info: Option<PostSceneInfoStoreInfo>,
-        }
+        /// [`StoreInfo`](crate::api::v3::global::types::StoreInfo), one type for one shape, under the name it has here.
+        pub type PostSceneInfoStoreInfo = crate::api::v3::global::types::StoreInfo;
 
-        /// PostDetailGoodsDetail
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostDetailGoodsDetail {
-            /// 商品编码
-            pub goods_id: String,
-            /// 微信侧商品编码
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub wxpay_goods_id: Option<String>,
-            /// 商品名称
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub goods_name: Option<String>,
-            /// 商品数量
-            pub quantity: i64,
-            /// 商品单价
-            pub price: i64,
-        }
+        /// [`SceneInfo`](crate::api::v3::global::types::SceneInfo), one type for one shape, under the name it has here.
+        pub type PostSceneInfo = crate::api::v3::global::types::SceneInfo;
 
-        /// PostDetail
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostDetail {
-            /// 订单原价
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub cost_price: Option<i64>,
-            /// 商品小票ID
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub receipt_id: Option<String>,
-            /// 单品列表
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub goods_detail: Option<Vec<PostDetailGoodsDetail>>,
-        }
+        /// [`GoodsDetail`](crate::api::v3::global::types::GoodsDetail), one type for one shape, under the name it has here.
+        pub type PostDetailGoodsDetail = crate::api::v3::global::types::GoodsDetail;
+
+        /// [`Detail`](crate::api::v3::global::types::Detail), one type for one shape, under the name it has here.
+        pub type PostDetail = crate::api::v3::global::types::Detail;
 
         /// What `POST /v3/global/transactions/native` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 二维码链接
             pub code_url: String,
@@ -6721,7 +6397,8 @@ pub mod transactions {
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_2.shtml)
             #[doc(alias = "查询订单(商户订单号)")]
             #[crate::endpoint(GET, "/v3/global/transactions/out-trade-no/<out_trade_no>", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 商户订单号 (path)
                 pub out_trade_no: String,
@@ -6733,173 +6410,37 @@ pub mod transactions {
                 pub sp_mchid: String,
             }
 
-            string_enum! {
-                /// 交易类型
-                pub enum GetResponseTradeType {
-                    /// `JSAPI`
-                    Jsapi = "JSAPI",
-                    /// `NATIVE`
-                    Native = "NATIVE",
-                    /// `APP`
-                    App = "APP",
-                    /// `MWEB`
-                    Mweb = "MWEB",
-                    /// `MICROPAY`
-                    Micropay = "MICROPAY",
-                }
-            }
+            /// [`TradeType`](crate::api::v3::global::types::TradeType), one type for one shape, under the name it has here.
+            pub type GetResponseTradeType = crate::api::v3::global::types::TradeType;
 
-            /// 支付者
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponsePayer {
-                /// 用户标识
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub openid: Option<String>,
-                /// 机构用户标识
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sp_openid: Option<String>,
-                /// 子商户用户标识
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sub_openid: Option<String>,
-            }
+            /// [`Payer`](crate::api::v3::global::types::Payer), one type for one shape, under the name it has here.
+            pub type GetResponsePayer = crate::api::v3::global::types::Payer;
 
-            string_enum! {
-                /// 汇率类型
-                pub enum GetResponseAmountExchangeRateType {
-                    /// `SETTLEMENT_RATE`
-                    SettlementRate = "SETTLEMENT_RATE",
-                }
-            }
+            /// [`AmountExchangeRateType`](crate::api::v3::global::types::AmountExchangeRateType), one type for one shape, under the name it has here.
+            pub type GetResponseAmountExchangeRateType =
+                crate::api::v3::global::types::AmountExchangeRateType;
 
-            /// 汇率信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseAmountExchangeRate {
-                /// 汇率类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub r#type: Option<GetResponseAmountExchangeRateType>,
-                /// 汇率值
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub rate: Option<i64>,
-            }
+            /// [`ExchangeRate`](crate::api::v3::global::types::ExchangeRate), one type for one shape, under the name it has here.
+            pub type GetResponseAmountExchangeRate = crate::api::v3::global::types::ExchangeRate;
 
-            /// 订单金额
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseAmount {
-                /// 订单金额
-                pub total: i64,
-                /// 用户支付金额
-                pub payer_total: i64,
-                /// 订单标价币种
-                pub currency: String,
-                /// 用户支付币种
-                pub payer_currency: String,
-                /// 汇率信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub exchange_rate: Option<GetResponseAmountExchangeRate>,
-            }
+            /// [`Amount2`](crate::api::v3::global::types::Amount2), one type for one shape, under the name it has here.
+            pub type GetResponseAmount = crate::api::v3::global::types::Amount2;
 
-            string_enum! {
-                /// 优惠类型
-                pub enum GetResponsePromotionDetailType {
-                    /// `COUPON`
-                    Coupon = "COUPON",
-                    /// `DISCOUNT`
-                    Discount = "DISCOUNT",
-                }
-            }
+            /// [`PromotionDetailType`](crate::api::v3::global::types::PromotionDetailType), one type for one shape, under the name it has here.
+            pub type GetResponsePromotionDetailType =
+                crate::api::v3::global::types::PromotionDetailType;
 
-            /// GetResponsePromotionDetailGoodsDetail
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponsePromotionDetailGoodsDetail {
-                /// 商品编码
-                pub goods_id: String,
-                /// 商品备注
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub goods_remark: Option<String>,
-                /// 商品优惠金额
-                pub discount_amount: i64,
-                /// 商品数量
-                pub quantity: i64,
-                /// 商品价格
-                pub price: i64,
-            }
+            /// [`PromotionDetailGoodsDetail`](crate::api::v3::global::types::PromotionDetailGoodsDetail), one type for one shape, under the name it has here.
+            pub type GetResponsePromotionDetailGoodsDetail =
+                crate::api::v3::global::types::PromotionDetailGoodsDetail;
 
-            /// GetResponsePromotionDetail
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponsePromotionDetail {
-                /// 券ID
-                pub promotion_id: String,
-                /// 优惠名称
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub name: Option<String>,
-                /// 优惠范围
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub scope: Option<String>,
-                /// 优惠类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub r#type: Option<GetResponsePromotionDetailType>,
-                /// 优惠券面额
-                pub amount: i64,
-                /// 优惠币种
-                pub currency: String,
-                /// 活动ID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub activity_id: Option<String>,
-                /// 微信出资
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub wxpay_contribute_amount: Option<i64>,
-                /// 商户出资
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub merchant_contribute_amount: Option<i64>,
-                /// 其他出资
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub other_contribute_amount: Option<i64>,
-                /// 单品列表
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub goods_detail: Option<Vec<GetResponsePromotionDetailGoodsDetail>>,
-            }
+            /// [`PromotionDetail2`](crate::api::v3::global::types::PromotionDetail2), one type for one shape, under the name it has here.
+            pub type GetResponsePromotionDetail = crate::api::v3::global::types::PromotionDetail2;
 
             /// What `GET /v3/global/transactions/out-trade-no/{out_trade_no}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponse {
-                /// 商户号
-                pub mchid: String,
-                /// APPID
-                pub appid: String,
-                /// 机构商户号
-                pub sp_mchid: String,
-                /// 子商户号
-                pub sub_mchid: String,
-                /// 机构APPID
-                pub sp_appid: String,
-                /// 子商户APPID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sub_appid: Option<String>,
-                /// 商户订单号
-                pub out_trade_no: String,
-                /// 微信支付订单号
-                pub id: String,
-                /// 商户数据
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub attach: Option<String>,
-                /// 交易类型
-                pub trade_type: GetResponseTradeType,
-                /// 付款银行
-                pub bank_type: String,
-                /// 支付完成时间
-                pub success_time: String,
-                /// 交易状态
-                pub trade_state: String,
-                /// 交易状态描述
-                pub trade_state_desc: String,
-                /// 支付者
-                pub payer: GetResponsePayer,
-                /// 订单金额
-                pub amount: GetResponseAmount,
-                /// 优惠功能
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
-            }
+            ///
+            /// The type is [`TransactionsIdResponse`](crate::api::v3::global::types::TransactionsIdResponse), which other answers share.
+            pub type GetResponse = crate::api::v3::global::types::TransactionsIdResponse;
 
             /// `/v3/global/transactions/out-trade-no/{out_trade_no}/close`
             pub mod close {
@@ -6916,7 +6457,8 @@ pub mod transactions {
                     "/v3/global/transactions/out-trade-no/<out_trade_no>/close",
                     idempotent
                 )]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 商户订单号 (path)
                     pub out_trade_no: String,
@@ -6927,7 +6469,1227 @@ pub mod transactions {
                     /// 机构商户号
                     pub sp_mchid: Option<String>,
                 }
+
+                impl Post {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    pub fn new(out_trade_no: impl Into<String>, mchid: impl Into<String>) -> Self {
+                        Self {
+                            out_trade_no: out_trade_no.into(),
+                            mchid: mchid.into(),
+                            sub_mchid: None,
+                            sp_mchid: None,
+                        }
+                    }
+                    /// Sets `sub_mchid` (子商户号).
+                    pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                        self.sub_mchid = Some(sub_mchid.into());
+                        self
+                    }
+                    /// Sets `sp_mchid` (机构商户号).
+                    pub fn with_sp_mchid(mut self, sp_mchid: impl Into<String>) -> Self {
+                        self.sp_mchid = Some(sp_mchid.into());
+                        self
+                    }
+                }
             }
         }
+    }
+}
+/// Types that several operations of feature `global` share, one per shape: each operation's module names them under its own names too.
+pub mod types {
+    string_enum! {
+        /// 海关
+        pub enum Customs {
+            /// `GUANGZHOU_ZS`
+            GuangzhouZs = "GUANGZHOU_ZS",
+            /// `HANGZHOU_ZS`
+            HangzhouZs = "HANGZHOU_ZS",
+            /// `NINGBO`
+            Ningbo = "NINGBO",
+            /// `ZHENGZHOU_BS`
+            ZhengzhouBs = "ZHENGZHOU_BS",
+            /// `CHONGQING`
+            Chongqing = "CHONGQING",
+            /// `SHANGHAI_ZS`
+            ShanghaiZs = "SHANGHAI_ZS",
+            /// `SHENZHEN`
+            Shenzhen = "SHENZHEN",
+            /// `ZHENGZHOU_ZH_ZS`
+            ZhengzhouZhZs = "ZHENGZHOU_ZH_ZS",
+            /// `TIANJIN`
+            Tianjin = "TIANJIN",
+        }
+    }
+
+    string_enum! {
+        /// 核验机构
+        pub enum VerifyDepartment {
+            /// `UNIONPAY`
+            Unionpay = "UNIONPAY",
+            /// `NETSUNION`
+            Netsunion = "NETSUNION",
+            /// `OTHERS`
+            Others = "OTHERS",
+        }
+    }
+
+    string_enum! {
+        /// 报关状态
+        pub enum State {
+            /// `PROCESSING`
+            Processing = "PROCESSING",
+            /// `UNDECLARED`
+            Undeclared = "UNDECLARED",
+            /// `SUBMITTED`
+            Submitted = "SUBMITTED",
+            /// `SUCCESS`
+            Success = "SUCCESS",
+            /// `FAIL`
+            Fail = "FAIL",
+            /// `EXCEPT`
+            Except = "EXCEPT",
+        }
+    }
+
+    string_enum! {
+        /// 限额类型
+        pub enum TransactionLimitType {
+            /// `UN_LAUNCHED_WEBSITE_LIMIT`
+            UnLaunchedWebsiteLimit = "UN_LAUNCHED_WEBSITE_LIMIT",
+            /// `NORMAL_LIMIT`
+            NormalLimit = "NORMAL_LIMIT",
+            /// `NO_LIMIT`
+            NoLimit = "NO_LIMIT",
+        }
+    }
+
+    string_enum! {
+        /// 子商户经营网址状态
+        pub enum WebsiteState {
+            /// `HAS_LAUNCHED`
+            HasLaunched = "HAS_LAUNCHED",
+            /// `UN_LAUNCHED`
+            UnLaunched = "UN_LAUNCHED",
+        }
+    }
+
+    string_enum! {
+        /// 申请单状态
+        pub enum ApplymentState {
+            /// `PENDING`
+            Pending = "PENDING",
+            /// `UNDER_REVIEW`
+            UnderReview = "UNDER_REVIEW",
+            /// `APPROVED`
+            Approved = "APPROVED",
+            /// `REJECTED`
+            Rejected = "REJECTED",
+        }
+    }
+
+    string_enum! {
+        /// 申请单类型
+        pub enum ApplymentType {
+            /// `APPLY_FOR_PAYMENT_AUTHORITY`
+            ApplyForPaymentAuthority = "APPLY_FOR_PAYMENT_AUTHORITY",
+            /// `APPLY_FOR_RELIEVE_LIMITED`
+            ApplyForRelieveLimited = "APPLY_FOR_RELIEVE_LIMITED",
+        }
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct MerchantResponse {
+        /// 子商户号
+        pub sub_mchid: String,
+        /// H5支付域名
+        pub domains: Vec<String>,
+        /// 公司介绍和业务描述
+        pub business_description: Option<String>,
+        /// 限额类型
+        pub transaction_limit_type: crate::api::v3::global::types::TransactionLimitType,
+        /// 公司注册资质证书
+        pub company_register_cert: Option<String>,
+        /// 经营网址商业页面截图
+        pub website_business_page_pics: Option<Vec<String>>,
+        /// 经营网址首页截图
+        pub website_homepage_pics: Option<Vec<String>>,
+        /// 子商户经营网址状态
+        pub website_state: crate::api::v3::global::types::WebsiteState,
+        /// 子商户H5经营网址
+        pub website_url: String,
+        /// 申请单号
+        pub applyment_id: i64,
+        /// 驳回原因
+        pub audit_reject_detail: Option<String>,
+        /// 申请单状态
+        pub applyment_state: crate::api::v3::global::types::ApplymentState,
+        /// 申请单类型
+        pub applyment_type: crate::api::v3::global::types::ApplymentType,
+        /// 商户提供的审核结果回调接口
+        pub notify_url: Option<String>,
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct MerchantH5PermissionDomainApplicationsResponse {
+        /// 子商户号
+        pub sub_mchid: String,
+        /// 子商户经营网址状态
+        pub website_state: crate::api::v3::global::types::WebsiteState,
+        /// H5支付域名
+        pub domains: Vec<String>,
+        /// 子商户H5经营网址
+        pub webiste_url: String,
+        /// 经营网址商业页面截图
+        pub website_business_page_pics: Option<Vec<String>>,
+        /// 经营网址首页截图
+        pub website_homepage_pics: Option<Vec<String>>,
+        /// 申请单号
+        pub applyment_id: i64,
+        /// 驳回原因
+        pub audit_reject_detail: Option<String>,
+        /// 申请单状态
+        pub applyment_state: Option<crate::api::v3::global::types::ApplymentState>,
+        /// 商户提供的审核结果回调接口
+        pub notify_url: Option<String>,
+        /// 商户申请单号
+        pub out_applyment_id: String,
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct MerchantServiceResponse {
+        /// 商户号
+        pub mchid: String,
+        /// 通知地址
+        pub url: String,
+    }
+
+    string_enum! {
+        /// 商户语言
+        pub enum MchLanguage {
+            /// `ZH_CN`
+            ZhCn = "ZH_CN",
+            /// `ZH_TW`
+            ZhTw = "ZH_TW",
+            /// `ZH_HK`
+            ZhHk = "ZH_HK",
+            /// `EN`
+            En = "EN",
+            /// `JA`
+            Ja = "JA",
+            /// `KO`
+            Ko = "KO",
+            /// `TH`
+            Th = "TH",
+            /// `VI`
+            Vi = "VI",
+            /// `RU`
+            Ru = "RU",
+            /// `DE`
+            De = "DE",
+            /// `FR`
+            Fr = "FR",
+            /// `AR`
+            Ar = "AR",
+            /// `ES`
+            Es = "ES",
+        }
+    }
+
+    string_enum! {
+        /// 媒体文件业务类型
+        pub enum MediaType {
+            /// `USER_COMPLAINT_IMAGE`
+            UserComplaintImage = "USER_COMPLAINT_IMAGE",
+            /// `OPERATION_IMAGE`
+            OperationImage = "OPERATION_IMAGE",
+        }
+    }
+
+    /// 操作资料列表
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct ComplaintMediaList {
+        /// 媒体文件业务类型
+        pub media_type: crate::api::v3::global::types::MediaType,
+        /// media_url
+        pub media_url: Vec<String>,
+    }
+
+    string_enum! {
+        /// 投诉单状态
+        pub enum ComplaintState {
+            /// `PENDING`
+            Pending = "PENDING",
+            /// `PROCESSING`
+            Processing = "PROCESSING",
+            /// `PROCESSED`
+            Processed = "PROCESSED",
+        }
+    }
+
+    /// ComplaintOrderInfo
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct ComplaintOrderInfo {
+        /// 微信订单号
+        pub transaction_id: String,
+        /// 商户订单号
+        pub out_trade_no: String,
+        /// 结算币种金额
+        pub settlement_amount: i64,
+        /// 结算币种累计已退款金额
+        pub settlement_refunded_amount: String,
+        /// 结算币种
+        pub settlement_currency: String,
+        /// 订单金额
+        pub payer_amount: i64,
+        /// 支付币种累计已退款金额
+        pub payer_refunded_amount: i64,
+        /// 支付币种
+        pub payer_currency: String,
+        /// 交易时间
+        pub trade_time: crate::DateTime,
+    }
+
+    string_enum! {
+        /// 优先级
+        pub enum Priority {
+            /// `PRIORITY`
+            Priority = "PRIORITY",
+            /// `GENERAL`
+            General = "GENERAL",
+        }
+    }
+
+    string_enum! {
+        /// 支付分服务单状态
+        pub enum DataServiceOrderInfoState {
+            /// `DOING`
+            Doing = "DOING",
+            /// `REVOKED`
+            Revoked = "REVOKED",
+            /// `WAITPAY`
+            Waitpay = "WAITPAY",
+            /// `DONE`
+            Done = "DONE",
+        }
+    }
+
+    /// ServiceOrderInfo
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+    pub struct ServiceOrderInfo {
+        /// 微信支付服务订单号
+        pub order_id: Option<String>,
+        /// 商户服务订单号
+        pub out_order_no: Option<String>,
+        /// 支付分服务单状态
+        pub state: Option<crate::api::v3::global::types::DataServiceOrderInfoState>,
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct Data {
+        /// 投诉单号
+        pub complaint_id: String,
+        /// 投诉时间
+        pub complaint_time: crate::DateTime,
+        /// 投诉详情
+        pub complaint_detail: String,
+        /// 投诉单状态
+        pub complaint_state: crate::api::v3::global::types::ComplaintState,
+        /// 被诉商户号
+        pub complainted_mchid: String,
+        /// 投诉人联系方式
+        pub payer_phone: Option<String>,
+        /// 投诉单关联订单信息
+        pub complaint_order_info: Option<Vec<crate::api::v3::global::types::ComplaintOrderInfo>>,
+        /// 投诉单是否已全额退款
+        pub complaint_full_refunded: bool,
+        /// 是否超时
+        pub is_overdue: Option<bool>,
+        /// 优先级
+        pub priority: Option<crate::api::v3::global::types::Priority>,
+        /// 是否有待回复的用户留言
+        pub incoming_user_response: bool,
+        /// 用户投诉次数
+        pub user_complaint_times: i64,
+        /// 投诉资料列表
+        pub complaint_media_list: Option<Vec<crate::api::v3::global::types::ComplaintMediaList>>,
+        /// 问题描述
+        pub problem_description: Option<String>,
+        /// 投诉详情翻译
+        pub complaint_detail_trans: Option<String>,
+        /// 投诉单关联服务单信息
+        pub service_order_info: Option<Vec<crate::api::v3::global::types::ServiceOrderInfo>>,
+    }
+
+    string_enum! {
+        /// 商户类型
+        pub enum MerchantType {
+            /// `ENTERPRISE`
+            Enterprise = "ENTERPRISE",
+            /// `INDIVIDUAL`
+            Individual = "INDIVIDUAL",
+        }
+    }
+
+    string_enum! {
+        /// 业务类型
+        pub enum BusinessType {
+            /// `ONLINE`
+            Online = "ONLINE",
+            /// `OFFLINE`
+            Offline = "OFFLINE",
+            /// `BOTH`
+            Both = "BOTH",
+        }
+    }
+
+    /// 董事信息
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct Director {
+        /// 董事姓名
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub name: Option<String>,
+        /// 董事证件号码
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub number: Option<String>,
+    }
+
+    impl Director {
+        /// Sets `name` (董事姓名).
+        pub fn with_name(mut self, name: impl Into<String>) -> Self {
+            self.name = Some(name.into());
+            self
+        }
+        /// Sets `number` (董事证件号码).
+        pub fn with_number(mut self, number: impl Into<String>) -> Self {
+            self.number = Some(number.into());
+            self
+        }
+    }
+
+    string_enum! {
+        /// H5支付权限状态
+        pub enum H5AuthorizationState {
+            /// `APPROVED`
+            Approved = "APPROVED",
+            /// `UNAUTHORIZED`
+            Unauthorized = "UNAUTHORIZED",
+            /// `UNDER_REVIEW`
+            UnderReview = "UNDER_REVIEW",
+            /// `REJECTED`
+            Rejected = "REJECTED",
+            /// `UNDER_PUNISHMENT`
+            UnderPunishment = "UNDER_PUNISHMENT",
+            /// `APPLICATION_FAILED`
+            ApplicationFailed = "APPLICATION_FAILED",
+        }
+    }
+
+    /// 联系人信息
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct Contact {
+        /// 联系人名称
+        #[serde(serialize_with = "crate::encryption::encrypt")]
+        pub name: String,
+        /// 联系人电话
+        #[serde(serialize_with = "crate::encryption::encrypt")]
+        pub phone: String,
+        /// 联系人邮箱
+        #[serde(serialize_with = "crate::encryption::encrypt")]
+        pub email: String,
+    }
+
+    /// 业务信息
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct Business {
+        /// 业务类型
+        pub business_type: crate::api::v3::global::types::BusinessType,
+        /// APP下载链接
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub app_download: Option<String>,
+        /// 业务网站
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub website: Option<String>,
+        /// 公众号
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub office_account: Option<String>,
+        /// 小程序
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub mini_program: Option<String>,
+        /// 门店地址
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub store_address: Option<String>,
+        /// 门店照片
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub store_photos: Option<String>,
+        /// MCC码
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub mcc: Option<String>,
+    }
+
+    impl Business {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(business_type: impl Into<crate::api::v3::global::types::BusinessType>) -> Self {
+            Self {
+                business_type: business_type.into(),
+                app_download: None,
+                website: None,
+                office_account: None,
+                mini_program: None,
+                store_address: None,
+                store_photos: None,
+                mcc: None,
+            }
+        }
+        /// Sets `app_download` (APP下载链接).
+        pub fn with_app_download(mut self, app_download: impl Into<String>) -> Self {
+            self.app_download = Some(app_download.into());
+            self
+        }
+        /// Sets `website` (业务网站).
+        pub fn with_website(mut self, website: impl Into<String>) -> Self {
+            self.website = Some(website.into());
+            self
+        }
+        /// Sets `office_account` (公众号).
+        pub fn with_office_account(mut self, office_account: impl Into<String>) -> Self {
+            self.office_account = Some(office_account.into());
+            self
+        }
+        /// Sets `mini_program` (小程序).
+        pub fn with_mini_program(mut self, mini_program: impl Into<String>) -> Self {
+            self.mini_program = Some(mini_program.into());
+            self
+        }
+        /// Sets `store_address` (门店地址).
+        pub fn with_store_address(mut self, store_address: impl Into<String>) -> Self {
+            self.store_address = Some(store_address.into());
+            self
+        }
+        /// Sets `store_photos` (门店照片).
+        pub fn with_store_photos(mut self, store_photos: impl Into<String>) -> Self {
+            self.store_photos = Some(store_photos.into());
+            self
+        }
+        /// Sets `mcc` (MCC码).
+        pub fn with_mcc(mut self, mcc: impl Into<String>) -> Self {
+            self.mcc = Some(mcc.into());
+            self
+        }
+    }
+
+    /// 订单金额
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct Amount {
+        /// 总金额
+        pub total: i64,
+        /// 货币类型
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub currency: Option<String>,
+    }
+
+    impl Amount {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(total: impl Into<i64>) -> Self {
+            Self {
+                total: total.into(),
+                currency: None,
+            }
+        }
+        /// Sets `currency` (货币类型).
+        pub fn with_currency(mut self, currency: impl Into<String>) -> Self {
+            self.currency = Some(currency.into());
+            self
+        }
+    }
+
+    /// 商户门店信息
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct StoreInfo {
+        /// 编号
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub id: Option<String>,
+        /// 名称
+        pub name: String,
+        /// 详细地址
+        pub address: String,
+    }
+
+    impl StoreInfo {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(name: impl Into<String>, address: impl Into<String>) -> Self {
+            Self {
+                id: None,
+                name: name.into(),
+                address: address.into(),
+            }
+        }
+        /// Sets `id` (编号).
+        pub fn with_id(mut self, id: impl Into<String>) -> Self {
+            self.id = Some(id.into());
+            self
+        }
+    }
+
+    /// 场景信息
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct SceneInfo {
+        /// 商户端设备号
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub device_id: Option<String>,
+        /// 商户端设备IP
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub device_ip: Option<String>,
+        /// 用户终端IP
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub payer_client_ip: Option<String>,
+        /// 操作员ID
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub operator_id: Option<String>,
+        /// 商户门店信息
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub store_info: Option<crate::api::v3::global::types::StoreInfo>,
+    }
+
+    impl SceneInfo {
+        /// Sets `device_id` (商户端设备号).
+        pub fn with_device_id(mut self, device_id: impl Into<String>) -> Self {
+            self.device_id = Some(device_id.into());
+            self
+        }
+        /// Sets `device_ip` (商户端设备IP).
+        pub fn with_device_ip(mut self, device_ip: impl Into<String>) -> Self {
+            self.device_ip = Some(device_ip.into());
+            self
+        }
+        /// Sets `payer_client_ip` (用户终端IP).
+        pub fn with_payer_client_ip(mut self, payer_client_ip: impl Into<String>) -> Self {
+            self.payer_client_ip = Some(payer_client_ip.into());
+            self
+        }
+        /// Sets `operator_id` (操作员ID).
+        pub fn with_operator_id(mut self, operator_id: impl Into<String>) -> Self {
+            self.operator_id = Some(operator_id.into());
+            self
+        }
+        /// Sets `store_info` (商户门店信息).
+        pub fn with_store_info(
+            mut self,
+            store_info: impl Into<crate::api::v3::global::types::StoreInfo>,
+        ) -> Self {
+            self.store_info = Some(store_info.into());
+            self
+        }
+    }
+
+    /// GoodsDetail
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct GoodsDetail {
+        /// 商品编码
+        pub goods_id: String,
+        /// 微信侧商品编码
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub wxpay_goods_id: Option<String>,
+        /// 商品名称
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub goods_name: Option<String>,
+        /// 商品数量
+        pub quantity: i64,
+        /// 商品单价
+        pub price: i64,
+    }
+
+    impl GoodsDetail {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            goods_id: impl Into<String>,
+            quantity: impl Into<i64>,
+            price: impl Into<i64>,
+        ) -> Self {
+            Self {
+                goods_id: goods_id.into(),
+                wxpay_goods_id: None,
+                goods_name: None,
+                quantity: quantity.into(),
+                price: price.into(),
+            }
+        }
+        /// Sets `wxpay_goods_id` (微信侧商品编码).
+        pub fn with_wxpay_goods_id(mut self, wxpay_goods_id: impl Into<String>) -> Self {
+            self.wxpay_goods_id = Some(wxpay_goods_id.into());
+            self
+        }
+        /// Sets `goods_name` (商品名称).
+        pub fn with_goods_name(mut self, goods_name: impl Into<String>) -> Self {
+            self.goods_name = Some(goods_name.into());
+            self
+        }
+    }
+
+    /// Detail
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct Detail {
+        /// 订单原价
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub cost_price: Option<i64>,
+        /// 商品小票ID
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub receipt_id: Option<String>,
+        /// 单品列表
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub goods_detail: Option<Vec<crate::api::v3::global::types::GoodsDetail>>,
+    }
+
+    impl Detail {
+        /// Sets `cost_price` (订单原价).
+        pub fn with_cost_price(mut self, cost_price: impl Into<i64>) -> Self {
+            self.cost_price = Some(cost_price.into());
+            self
+        }
+        /// Sets `receipt_id` (商品小票ID).
+        pub fn with_receipt_id(mut self, receipt_id: impl Into<String>) -> Self {
+            self.receipt_id = Some(receipt_id.into());
+            self
+        }
+        /// Sets `goods_detail` (单品列表).
+        pub fn with_goods_detail(
+            mut self,
+            goods_detail: impl Into<Vec<crate::api::v3::global::types::GoodsDetail>>,
+        ) -> Self {
+            self.goods_detail = Some(goods_detail.into());
+            self
+        }
+    }
+
+    /// 支付者
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct Payer {
+        /// 用户标识
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub openid: Option<String>,
+        /// 用户标识
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub sp_openid: Option<String>,
+        /// 用户标识
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub sub_openid: Option<String>,
+    }
+
+    impl Payer {
+        /// Sets `openid` (用户标识).
+        pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
+            self.openid = Some(openid.into());
+            self
+        }
+        /// Sets `sp_openid` (用户标识).
+        pub fn with_sp_openid(mut self, sp_openid: impl Into<String>) -> Self {
+            self.sp_openid = Some(sp_openid.into());
+            self
+        }
+        /// Sets `sub_openid` (用户标识).
+        pub fn with_sub_openid(mut self, sub_openid: impl Into<String>) -> Self {
+            self.sub_openid = Some(sub_openid.into());
+            self
+        }
+    }
+
+    string_enum! {
+        /// 汇率类型
+        pub enum AmountExchangeRateType {
+            /// `SETTLEMENT_RATE`
+            SettlementRate = "SETTLEMENT_RATE",
+        }
+    }
+
+    /// 汇率
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+    pub struct ExchangeRate {
+        /// 汇率类型
+        pub r#type: Option<crate::api::v3::global::types::AmountExchangeRateType>,
+        /// 汇率值
+        pub rate: Option<i64>,
+    }
+
+    string_enum! {
+        /// 优惠范围
+        pub enum Scope {
+            /// `GLOBAL`
+            Global = "GLOBAL",
+            /// `SINGLE`
+            Single = "SINGLE",
+        }
+    }
+
+    string_enum! {
+        /// 优惠类型
+        pub enum PromotionDetailType {
+            /// `COUPON`
+            Coupon = "COUPON",
+            /// `DISCOUNT`
+            Discount = "DISCOUNT",
+        }
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct PapayResponse {
+        /// 委托代扣签约会话id
+        pub session_id: String,
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct PapayContractsH5PreEntrustSignResponse {
+        /// 签约跳转URL
+        pub sign_url: String,
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+    pub struct PapayContractsOutContractCodeResponse {
+        /// 商户号
+        pub mchid: Option<String>,
+        /// 机构APPID
+        pub appid: Option<String>,
+        /// 机构商户号
+        pub sp_mchid: Option<String>,
+        /// 子商户号
+        pub sub_mchid: Option<String>,
+        /// 机构appid
+        pub sp_appid: Option<String>,
+        /// 子商户应用ID
+        pub sub_appid: Option<String>,
+        /// 委托代扣协议ID
+        pub contract_id: Option<String>,
+        /// 模板ID
+        pub plan_id: Option<i64>,
+        /// 商户侧签约协议号
+        pub out_contract_code: Option<String>,
+        /// 用户账户展示名称
+        pub user_display_name: Option<String>,
+        /// 协议状态
+        pub state: Option<String>,
+        /// 协议签署时间
+        pub signed_time: Option<crate::DateTime>,
+        /// 协议签署时间
+        pub terminated_time: Option<crate::DateTime>,
+        /// 协议解约方式
+        pub termination_mode: Option<String>,
+        /// 解约备注
+        pub termination_note: Option<String>,
+        /// 商户appid下的用户标识
+        pub openid: Option<String>,
+    }
+
+    string_enum! {
+        /// 交易类型
+        pub enum TradeType {
+            /// `JSAPI`
+            Jsapi = "JSAPI",
+            /// `NATIVE`
+            Native = "NATIVE",
+            /// `APP`
+            App = "APP",
+            /// `MWEB`
+            Mweb = "MWEB",
+            /// `MICROPAY`
+            Micropay = "MICROPAY",
+        }
+    }
+
+    /// 订单金额
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct Amount2 {
+        /// 订单金额
+        pub total: i64,
+        /// 用户支付金额
+        pub payer_total: i64,
+        /// 订单标价币种
+        pub currency: String,
+        /// 用户支付币种
+        pub payer_currency: String,
+        /// 汇率信息
+        pub exchange_rate: Option<crate::api::v3::global::types::ExchangeRate>,
+    }
+
+    /// PromotionDetailGoodsDetail
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct PromotionDetailGoodsDetail {
+        /// 商品编码
+        pub goods_id: String,
+        /// 商品备注
+        pub goods_remark: Option<String>,
+        /// 商品优惠金额
+        pub discount_amount: i64,
+        /// 商品数量
+        pub quantity: i64,
+        /// 商品价格
+        pub price: i64,
+    }
+
+    /// PromotionDetail
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct PromotionDetail {
+        /// 券ID
+        pub promotion_id: String,
+        /// 优惠名称
+        pub name: Option<String>,
+        /// 优惠范围
+        pub scope: Option<crate::api::v3::global::types::Scope>,
+        /// 优惠类型
+        pub r#type: Option<crate::api::v3::global::types::PromotionDetailType>,
+        /// 优惠券面额
+        pub amount: i64,
+        /// 优惠币种
+        pub currency: String,
+        /// 活动ID
+        pub activity_id: Option<String>,
+        /// 微信出资
+        pub wxpay_contribute_amount: Option<i64>,
+        /// 商户出资
+        pub merchant_contribute_amount: Option<i64>,
+        /// 其他出资
+        pub other_contribute_amount: Option<i64>,
+        /// 单品列表
+        pub goods_detail: Option<Vec<crate::api::v3::global::types::PromotionDetailGoodsDetail>>,
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct PapayTransactionsOutTradeNoResponse {
+        /// 商户号
+        pub mchid: String,
+        /// APPID
+        pub appid: String,
+        /// 机构商户号
+        pub sp_mchid: String,
+        /// 子商户号
+        pub sub_mchid: String,
+        /// 机构APPID
+        pub sp_appid: String,
+        /// 子商户APPID
+        pub sub_appid: Option<String>,
+        /// 商户订单号
+        pub out_trade_no: String,
+        /// 微信支付订单号
+        pub transaction_id: String,
+        /// 商户数据
+        pub attach: Option<String>,
+        /// 交易类型
+        pub trade_type: crate::api::v3::global::types::TradeType,
+        /// 付款银行
+        pub bank_type: String,
+        /// 支付完成时间
+        pub success_time: String,
+        /// 交易状态
+        pub trade_state: String,
+        /// 交易状态描述
+        pub trade_state_desc: String,
+        /// 支付者
+        pub payer: crate::api::v3::global::types::Payer,
+        /// 订单金额
+        pub amount: crate::api::v3::global::types::Amount2,
+        /// 优惠功能
+        pub promotion_detail: Option<Vec<crate::api::v3::global::types::PromotionDetail>>,
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct ProfitSharingResponse {
+        /// 下载地址
+        pub download_url: String,
+    }
+
+    string_enum! {
+        /// 分账接收方类型
+        pub enum ReceiversType {
+            /// `MERCHANT_ID`
+            MerchantId = "MERCHANT_ID",
+            /// `PERSONAL_OPENID`
+            PersonalOpenid = "PERSONAL_OPENID",
+            /// `PERSONAL_SUB_OPENID`
+            PersonalSubOpenid = "PERSONAL_SUB_OPENID",
+        }
+    }
+
+    /// Receivers
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct Receivers {
+        /// 分账币种
+        pub currency: String,
+        /// 分账金额
+        pub amount: i64,
+        /// 分账描述
+        pub description: String,
+        /// 分账接收方类型
+        pub r#type: crate::api::v3::global::types::ReceiversType,
+        /// 分账接收方帐号
+        pub account: String,
+        /// 分账结果
+        pub result: String,
+        /// 分账失败原因
+        pub fail_reason: String,
+        /// 分账创建时间
+        pub create_time: String,
+        /// 分账完成时间
+        pub finish_time: String,
+        /// 分账明细单号
+        pub detail_id: Option<String>,
+        /// 分账明细类型
+        pub detail_type: Option<String>,
+        /// 出资方结算币种
+        pub settlement_currency: Option<String>,
+        /// 出资方结算金额
+        pub settlement_amount: Option<i64>,
+        /// 汇率值
+        pub rate: Option<i64>,
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct ProfitSharingOrdersResponse {
+        /// 子商户号
+        pub sub_mchid: Option<String>,
+        /// 微信订单号
+        pub transaction_id: String,
+        /// 商户分账单号
+        pub out_order_no: String,
+        /// 微信分账单号
+        pub order_id: String,
+        /// 分账单状态
+        pub state: String,
+        /// 分账接收方列表
+        pub receivers: Option<Vec<crate::api::v3::global::types::Receivers>>,
+    }
+
+    string_enum! {
+        /// 与分账方的关系类型
+        pub enum RelationType {
+            /// `SUPPLIER`
+            Supplier = "SUPPLIER",
+            /// `DISTRIBUTOR`
+            Distributor = "DISTRIBUTOR",
+            /// `TAX_SERVICE_PROVIDER`
+            TaxServiceProvider = "TAX_SERVICE_PROVIDER",
+            /// `IT_SERVICE_PROVIDER`
+            ItServiceProvider = "IT_SERVICE_PROVIDER",
+            /// `CUSTOM`
+            Custom = "CUSTOM",
+        }
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct RefundResponse {
+        /// 账户可用余额
+        pub remaining_amount: i64,
+        /// 货币类型
+        pub currency: String,
+    }
+
+    string_enum! {
+        /// 退款渠道
+        pub enum Channel {
+            /// `ORIGINAL`
+            Original = "ORIGINAL",
+            /// `BALANCE`
+            Balance = "BALANCE",
+            /// `OTHER_BALANCE`
+            OtherBalance = "OTHER_BALANCE",
+            /// `OTHER_BANKCARD`
+            OtherBankcard = "OTHER_BANKCARD",
+        }
+    }
+
+    string_enum! {
+        /// 退款资金来源
+        pub enum FundSource {
+            /// `REFUND_SOURCE_UNSETTLED_FUNDS`
+            RefundSourceUnsettledFunds = "REFUND_SOURCE_UNSETTLED_FUNDS",
+            /// `REFUND_SOURCE_REchARGE_FUNDS`
+            RefundSourceRechArgeFunds = "REFUND_SOURCE_REchARGE_FUNDS",
+        }
+    }
+
+    string_enum! {
+        /// 退款状态
+        pub enum Status {
+            /// `SUCCESS`
+            Success = "SUCCESS",
+            /// `REFUNDCLOSE`
+            Refundclose = "REFUNDCLOSE",
+            /// `PROCESSING`
+            Processing = "PROCESSING",
+            /// `ABNORMAL`
+            Abnormal = "ABNORMAL",
+        }
+    }
+
+    string_enum! {
+        /// 汇率类型
+        pub enum DataAmountExchangeRateType {
+            /// `USERPAYMENT_RATE`
+            UserpaymentRate = "USERPAYMENT_RATE",
+            /// `SETTLEMENT_RATE`
+            SettlementRate = "SETTLEMENT_RATE",
+        }
+    }
+
+    /// 汇率
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+    pub struct AmountExchangeRate {
+        /// 汇率类型
+        pub r#type: Option<crate::api::v3::global::types::DataAmountExchangeRateType>,
+        /// 汇率值
+        pub rate: Option<i64>,
+    }
+
+    /// 退款金额
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct DataAmount {
+        /// 退款金额
+        pub refund: i64,
+        /// 货币类型
+        pub currency: Option<String>,
+        /// 用户退款金额
+        pub payer_refund: i64,
+        /// 支付币种
+        pub payer_currency: String,
+        /// 汇率
+        pub exchange_rate: crate::api::v3::global::types::AmountExchangeRate,
+    }
+
+    /// 优惠退款详情
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct RefundDetail {
+        /// 券ID
+        pub promotion_id: String,
+        /// 优惠范围
+        pub scope: Option<crate::api::v3::global::types::Scope>,
+        /// 优惠类型
+        pub r#type: Option<crate::api::v3::global::types::PromotionDetailType>,
+        /// 优惠券面额
+        pub amount: Option<i64>,
+        /// 优惠券退款额
+        pub refund_amount: Option<i64>,
+        /// 货币类型
+        pub currency: String,
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct RefundsResponse {
+        /// 微信支付退款订单号
+        pub id: String,
+        /// 商户退款单号
+        pub out_refund_no: String,
+        /// 微信支付交易订单号
+        pub transaction_id: String,
+        /// 商户原交易订单号
+        pub out_trade_no: String,
+        /// 退款渠道
+        pub channel: Option<crate::api::v3::global::types::Channel>,
+        /// 退款入账账户
+        pub recv_account: Option<String>,
+        /// 退款资金来源
+        pub fund_source: Option<crate::api::v3::global::types::FundSource>,
+        /// 退款成功时间
+        pub success_time: Option<String>,
+        /// 退款创建时间
+        pub create_time: String,
+        /// 退款状态
+        pub status: crate::api::v3::global::types::Status,
+        /// 退款金额
+        pub amount: crate::api::v3::global::types::DataAmount,
+        /// 优惠退款详情
+        pub detail: Option<crate::api::v3::global::types::RefundDetail>,
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct TransactionsResponse {
+        /// 预支付交易会话标识
+        pub prepay_id: String,
+    }
+
+    /// PromotionDetail2
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct PromotionDetail2 {
+        /// 券ID
+        pub promotion_id: String,
+        /// 优惠名称
+        pub name: Option<String>,
+        /// 优惠范围
+        pub scope: Option<String>,
+        /// 优惠类型
+        pub r#type: Option<crate::api::v3::global::types::PromotionDetailType>,
+        /// 优惠券面额
+        pub amount: i64,
+        /// 优惠币种
+        pub currency: String,
+        /// 活动ID
+        pub activity_id: Option<String>,
+        /// 微信出资
+        pub wxpay_contribute_amount: Option<i64>,
+        /// 商户出资
+        pub merchant_contribute_amount: Option<i64>,
+        /// 其他出资
+        pub other_contribute_amount: Option<i64>,
+        /// 单品列表
+        pub goods_detail: Option<Vec<crate::api::v3::global::types::PromotionDetailGoodsDetail>>,
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct TransactionsIdResponse {
+        /// 商户号
+        pub mchid: String,
+        /// APPID
+        pub appid: String,
+        /// 机构商户号
+        pub sp_mchid: String,
+        /// 子商户号
+        pub sub_mchid: String,
+        /// 机构APPID
+        pub sp_appid: String,
+        /// 子商户APPID
+        pub sub_appid: Option<String>,
+        /// 商户订单号
+        pub out_trade_no: String,
+        /// 微信支付订单号
+        pub id: String,
+        /// 商户数据
+        pub attach: Option<String>,
+        /// 交易类型
+        pub trade_type: crate::api::v3::global::types::TradeType,
+        /// 付款银行
+        pub bank_type: String,
+        /// 支付完成时间
+        pub success_time: String,
+        /// 交易状态
+        pub trade_state: String,
+        /// 交易状态描述
+        pub trade_state_desc: String,
+        /// 支付者
+        pub payer: crate::api::v3::global::types::Payer,
+        /// 订单金额
+        pub amount: crate::api::v3::global::types::Amount2,
+        /// 优惠功能
+        pub promotion_detail: Option<Vec<crate::api::v3::global::types::PromotionDetail2>>,
     }
 }

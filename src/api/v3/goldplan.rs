@@ -16,7 +16,8 @@ pub mod merchants {
         #[doc(alias = "商家小票管理API")]
         #[doc(alias = "商家小票管理")]
         #[crate::endpoint(POST, "/v3/goldplan/merchants/changecustompagestatus", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 子商户ID
             pub sub_mchid: String,
@@ -25,7 +26,7 @@ pub mod merchants {
         }
 
         /// What `POST /v3/goldplan/merchants/changecustompagestatus` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 子商户ID
             pub sub_mchid: String,
@@ -45,7 +46,8 @@ pub mod merchants {
         #[doc(alias = "点金计划管理API")]
         #[doc(alias = "点金计划管理")]
         #[crate::endpoint(POST, "/v3/goldplan/merchants/changegoldplanstatus", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 子商户ID
             pub sub_mchid: String,
@@ -53,6 +55,29 @@ pub mod merchants {
             pub operation_type: crate::api::types::OperationType,
             /// 支付场景
             pub operation_pay_scene: Option<PostOperationPayScene>,
+        }
+
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                sub_mchid: impl Into<String>,
+                operation_type: impl Into<crate::api::types::OperationType>,
+            ) -> Self {
+                Self {
+                    sub_mchid: sub_mchid.into(),
+                    operation_type: operation_type.into(),
+                    operation_pay_scene: None,
+                }
+            }
+            /// Sets `operation_pay_scene` (支付场景).
+            pub fn with_operation_pay_scene(
+                mut self,
+                operation_pay_scene: impl Into<PostOperationPayScene>,
+            ) -> Self {
+                self.operation_pay_scene = Some(operation_pay_scene.into());
+                self
+            }
         }
 
         string_enum! {
@@ -68,7 +93,7 @@ pub mod merchants {
         }
 
         /// What `POST /v3/goldplan/merchants/changegoldplanstatus` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 子商户ID
             pub sub_mchid: String,
@@ -86,7 +111,8 @@ pub mod merchants {
         #[doc(alias = "关闭广告展示API")]
         #[doc(alias = "关闭广告展示")]
         #[crate::endpoint(POST, "/v3/goldplan/merchants/close-advertising-show")]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 特约商户号
             pub sub_mchid: String,
@@ -104,13 +130,35 @@ pub mod merchants {
         #[doc(alias = "开通广告展示API")]
         #[doc(alias = "开通广告展示")]
         #[crate::endpoint(PATCH, "/v3/goldplan/merchants/open-advertising-show")]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Patch {
             /// 特约商户号
             pub sub_mchid: String,
             /// 同业过滤标签值
             pub advertising_industry_filters:
                 Option<Vec<crate::api::types::GoldPlanAdvertisingIndustry>>,
+        }
+
+        impl Patch {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(sub_mchid: impl Into<String>) -> Self {
+                Self {
+                    sub_mchid: sub_mchid.into(),
+                    advertising_industry_filters: None,
+                }
+            }
+            /// Sets `advertising_industry_filters` (同业过滤标签值).
+            pub fn with_advertising_industry_filters(
+                mut self,
+                advertising_industry_filters: impl Into<
+                    Vec<crate::api::types::GoldPlanAdvertisingIndustry>,
+                >,
+            ) -> Self {
+                self.advertising_industry_filters = Some(advertising_industry_filters.into());
+                self
+            }
         }
     }
     /// `/v3/goldplan/merchants/set-advertising-industry-filter`
@@ -125,13 +173,35 @@ pub mod merchants {
         #[doc(alias = "同业过滤标签管理API")]
         #[doc(alias = "同业过滤标签管理")]
         #[crate::endpoint(POST, "/v3/goldplan/merchants/set-advertising-industry-filter")]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 特约子商户号
             pub sub_mchid: String,
             /// 同业过滤标签值
             pub advertising_industry_filters:
                 Option<Vec<crate::api::types::GoldPlanAdvertisingIndustry>>,
+        }
+
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(sub_mchid: impl Into<String>) -> Self {
+                Self {
+                    sub_mchid: sub_mchid.into(),
+                    advertising_industry_filters: None,
+                }
+            }
+            /// Sets `advertising_industry_filters` (同业过滤标签值).
+            pub fn with_advertising_industry_filters(
+                mut self,
+                advertising_industry_filters: impl Into<
+                    Vec<crate::api::types::GoldPlanAdvertisingIndustry>,
+                >,
+            ) -> Self {
+                self.advertising_industry_filters = Some(advertising_industry_filters.into());
+                self
+            }
         }
     }
 }

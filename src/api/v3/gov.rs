@@ -17,7 +17,8 @@ pub mod subsidy {
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[doc(alias = "查询审核结果")]
                 #[crate::endpoint(POST, "/v3/gov/subsidy/audit/cup/invalid", response = PostResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 分公司机构代码
                     pub org_no: String,
@@ -28,19 +29,9 @@ pub mod subsidy {
                 }
 
                 /// What `POST /v3/gov/subsidy/audit/cup/invalid` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostResponse {
-                    /// 响应码
-                    pub code: String,
-                    /// 响应描述
-                    pub msg: String,
-                    /// 详细应答码
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub sub_code: Option<String>,
-                    /// 详细应答码描述
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub sub_msg: Option<String>,
-                }
+                ///
+                /// The type is [`SubsidyResponse`](crate::api::v3::gov::types::SubsidyResponse), which other answers share.
+                pub type PostResponse = crate::api::v3::gov::types::SubsidyResponse;
             }
             /// `/v3/gov/subsidy/audit/cup/query`
             pub mod query {
@@ -51,7 +42,8 @@ pub mod subsidy {
                 /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                 #[doc(alias = "查询审核结果")]
                 #[crate::endpoint(POST, "/v3/gov/subsidy/audit/cup/query", response = PostResponse, idempotent)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 分公司机构代码
                     pub org_no: String,
@@ -62,45 +54,33 @@ pub mod subsidy {
                 }
 
                 /// What `POST /v3/gov/subsidy/audit/cup/query` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct PostResponse {
                     /// 响应码
                     pub code: String,
                     /// 响应描述
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub msg: Option<String>,
                     /// 详细应答码
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub sub_code: Option<String>,
                     /// 详细应答码描述
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub sub_msg: Option<String>,
                     /// 商户订单号
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub mchnt_order_id: Option<String>,
                     /// 核验结果
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub verify_status: Option<String>,
                     /// 核验结果描述
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub verify_status_desc: Option<String>,
                     /// 审核结果
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub audit_status: Option<String>,
                     /// 审核结果描述
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub audit_status_desc: Option<String>,
                     /// 订单状态
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub trade_status: Option<String>,
                     /// 退货金额
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub refund_at: Option<String>,
                     /// 退货日期
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub refund_dt: Option<String>,
                     /// 分公司机构代码
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub org_no: Option<String>,
                 }
             }
@@ -115,7 +95,8 @@ pub mod subsidy {
                     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                     #[doc(alias = "同步非银联支付交易退款信息")]
                     #[crate::endpoint(POST, "/v3/gov/subsidy/audit/cup/refund/sync", response = PostResponse)]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct Post {
                         /// 分公司机构代码
                         pub org_no: String,
@@ -130,19 +111,9 @@ pub mod subsidy {
                     }
 
                     /// What `POST /v3/gov/subsidy/audit/cup/refund/sync` answers.
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct PostResponse {
-                        /// 响应码
-                        pub code: String,
-                        /// 响应描述
-                        pub msg: String,
-                        /// 详细应答码
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub sub_code: Option<String>,
-                        /// 详细应答码描述
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub sub_msg: Option<String>,
-                    }
+                    ///
+                    /// The type is [`SubsidyResponse`](crate::api::v3::gov::types::SubsidyResponse), which other answers share.
+                    pub type PostResponse = crate::api::v3::gov::types::SubsidyResponse;
                 }
             }
             /// `/v3/gov/subsidy/audit/cup/update`
@@ -154,7 +125,8 @@ pub mod subsidy {
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[doc(alias = "更新审核数据")]
                 #[crate::endpoint(POST, "/v3/gov/subsidy/audit/cup/update", response = PostResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 分公司机构代码
                     pub org_no: String,
@@ -249,108 +221,262 @@ pub mod subsidy {
                     /// 能效或水效执行的国家标准名称
                     pub eng_grade_standard: Option<String>,
                     /// 发票信息
-                    pub invoice_info: PostInvoiceInfo,
+                    pub invoice_info: crate::api::v3::gov::types::InvoiceInfo,
                     /// 物流信息
-                    pub track_info: PostTrackInfo,
+                    pub track_info: crate::api::v3::gov::types::TrackInfo,
                 }
 
-                /// 发票信息
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct PostInvoiceInfo {
-                    /// 发票代码
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub invoice_cd: Option<String>,
-                    /// 发票号码
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub invoice_no: Option<String>,
-                    /// 开票日期
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub invoice_dt: Option<String>,
-                    /// 发票链接
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub invoice_link: Option<String>,
-                    /// 发票类型
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub invoice_tp: Option<String>,
-                    /// 发票校验码
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub invoice_ck_cd: Option<String>,
-                    /// 发票上购买人姓名
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub nm: Option<String>,
-                    /// 税价合计
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub tax: Option<String>,
-                    /// 发票税额
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub invoice_tax_amt: Option<String>,
-                    /// 销售企业名称
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub sales_ent_nm: Option<String>,
-                    /// 销售方纳税人识别号
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub tax_payer: Option<String>,
-                    /// 数量
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub num: Option<String>,
-                    /// 货物或应税劳务服务名称
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub service_nm: Option<String>,
+                impl Post {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    #[allow(clippy::too_many_arguments)]
+                    pub fn new(
+                        org_no: impl Into<String>,
+                        sub_mchnt_cd: impl Into<String>,
+                        sub_mchnt_nm: impl Into<String>,
+                        online_no: impl Into<String>,
+                        mchnt_order_id: impl Into<String>,
+                        upload_time: impl Into<String>,
+                        notify_url: impl Into<String>,
+                        prod_id: impl Into<String>,
+                        brand_nm: impl Into<String>,
+                        prod_model: impl Into<String>,
+                        plat_form: impl Into<String>,
+                        payer_tp: impl Into<String>,
+                        sales_at: impl Into<String>,
+                        actual_at: impl Into<String>,
+                        trans_tm: impl Into<String>,
+                        mchnt_cd: impl Into<String>,
+                        discount_at: impl Into<String>,
+                        sn_code: impl Into<String>,
+                        invoice_info: impl Into<crate::api::v3::gov::types::InvoiceInfo>,
+                        track_info: impl Into<crate::api::v3::gov::types::TrackInfo>,
+                    ) -> Self {
+                        Self {
+                            org_no: org_no.into(),
+                            sub_mchnt_cd: sub_mchnt_cd.into(),
+                            sub_mchnt_nm: sub_mchnt_nm.into(),
+                            store_nm: None,
+                            online_no: online_no.into(),
+                            mchnt_order_id: mchnt_order_id.into(),
+                            upload_time: upload_time.into(),
+                            notify_url: notify_url.into(),
+                            prod_id: prod_id.into(),
+                            eng_grade: None,
+                            brand_nm: brand_nm.into(),
+                            prod_model: prod_model.into(),
+                            sales_chnl: None,
+                            plat_form: plat_form.into(),
+                            payer_tp: payer_tp.into(),
+                            trade_in_order_id: None,
+                            trade_in_at: None,
+                            is_trade_in: None,
+                            sales_at: sales_at.into(),
+                            actual_at: actual_at.into(),
+                            trans_tm: trans_tm.into(),
+                            mchnt_cd: mchnt_cd.into(),
+                            mer_sub_at: None,
+                            discount_at: discount_at.into(),
+                            image01: None,
+                            image02: None,
+                            image03: None,
+                            image04: None,
+                            image05: None,
+                            image06: None,
+                            image07: None,
+                            image08: None,
+                            image09: None,
+                            image10: None,
+                            commitment_letter_photo: None,
+                            commitment_letter_photo_format: None,
+                            device_photo: None,
+                            device_photo_format: None,
+                            pack_and_active_photo: None,
+                            bar_code: None,
+                            sn_code: sn_code.into(),
+                            imei1: None,
+                            imei2: None,
+                            register_model: None,
+                            record_number: None,
+                            eng_grade_standard: None,
+                            invoice_info: invoice_info.into(),
+                            track_info: track_info.into(),
+                        }
+                    }
+                    /// Sets `store_nm` (门店名称).
+                    pub fn with_store_nm(mut self, store_nm: impl Into<String>) -> Self {
+                        self.store_nm = Some(store_nm.into());
+                        self
+                    }
+                    /// Sets `eng_grade` (能效).
+                    pub fn with_eng_grade(mut self, eng_grade: impl Into<String>) -> Self {
+                        self.eng_grade = Some(eng_grade.into());
+                        self
+                    }
+                    /// Sets `sales_chnl` (销售方式).
+                    pub fn with_sales_chnl(mut self, sales_chnl: impl Into<String>) -> Self {
+                        self.sales_chnl = Some(sales_chnl.into());
+                        self
+                    }
+                    /// Sets `trade_in_order_id` (收旧订单号).
+                    pub fn with_trade_in_order_id(
+                        mut self,
+                        trade_in_order_id: impl Into<String>,
+                    ) -> Self {
+                        self.trade_in_order_id = Some(trade_in_order_id.into());
+                        self
+                    }
+                    /// Sets `trade_in_at` (收旧价格).
+                    pub fn with_trade_in_at(mut self, trade_in_at: impl Into<String>) -> Self {
+                        self.trade_in_at = Some(trade_in_at.into());
+                        self
+                    }
+                    /// Sets `is_trade_in` (收旧价格是否统计).
+                    pub fn with_is_trade_in(mut self, is_trade_in: impl Into<String>) -> Self {
+                        self.is_trade_in = Some(is_trade_in.into());
+                        self
+                    }
+                    /// Sets `mer_sub_at` (商家优惠金额).
+                    pub fn with_mer_sub_at(mut self, mer_sub_at: impl Into<String>) -> Self {
+                        self.mer_sub_at = Some(mer_sub_at.into());
+                        self
+                    }
+                    /// Sets `image01` (其他图片1).
+                    pub fn with_image01(mut self, image01: impl Into<String>) -> Self {
+                        self.image01 = Some(image01.into());
+                        self
+                    }
+                    /// Sets `image02` (其他图片2).
+                    pub fn with_image02(mut self, image02: impl Into<String>) -> Self {
+                        self.image02 = Some(image02.into());
+                        self
+                    }
+                    /// Sets `image03` (其他图片3).
+                    pub fn with_image03(mut self, image03: impl Into<String>) -> Self {
+                        self.image03 = Some(image03.into());
+                        self
+                    }
+                    /// Sets `image04` (其他图片4).
+                    pub fn with_image04(mut self, image04: impl Into<String>) -> Self {
+                        self.image04 = Some(image04.into());
+                        self
+                    }
+                    /// Sets `image05` (其他图片5).
+                    pub fn with_image05(mut self, image05: impl Into<String>) -> Self {
+                        self.image05 = Some(image05.into());
+                        self
+                    }
+                    /// Sets `image06` (其他图片6).
+                    pub fn with_image06(mut self, image06: impl Into<String>) -> Self {
+                        self.image06 = Some(image06.into());
+                        self
+                    }
+                    /// Sets `image07` (其他图片7).
+                    pub fn with_image07(mut self, image07: impl Into<String>) -> Self {
+                        self.image07 = Some(image07.into());
+                        self
+                    }
+                    /// Sets `image08` (其他图片8).
+                    pub fn with_image08(mut self, image08: impl Into<String>) -> Self {
+                        self.image08 = Some(image08.into());
+                        self
+                    }
+                    /// Sets `image09` (其他图片9).
+                    pub fn with_image09(mut self, image09: impl Into<String>) -> Self {
+                        self.image09 = Some(image09.into());
+                        self
+                    }
+                    /// Sets `image10` (其他图片10).
+                    pub fn with_image10(mut self, image10: impl Into<String>) -> Self {
+                        self.image10 = Some(image10.into());
+                        self
+                    }
+                    /// Sets `commitment_letter_photo` (收旧承诺函照片).
+                    pub fn with_commitment_letter_photo(
+                        mut self,
+                        commitment_letter_photo: impl Into<String>,
+                    ) -> Self {
+                        self.commitment_letter_photo = Some(commitment_letter_photo.into());
+                        self
+                    }
+                    /// Sets `commitment_letter_photo_format` (收旧承诺函照片格式).
+                    pub fn with_commitment_letter_photo_format(
+                        mut self,
+                        commitment_letter_photo_format: impl Into<String>,
+                    ) -> Self {
+                        self.commitment_letter_photo_format =
+                            Some(commitment_letter_photo_format.into());
+                        self
+                    }
+                    /// Sets `device_photo` (收旧设备外观照片).
+                    pub fn with_device_photo(mut self, device_photo: impl Into<String>) -> Self {
+                        self.device_photo = Some(device_photo.into());
+                        self
+                    }
+                    /// Sets `device_photo_format` (收旧设备外观照片格式).
+                    pub fn with_device_photo_format(
+                        mut self,
+                        device_photo_format: impl Into<String>,
+                    ) -> Self {
+                        self.device_photo_format = Some(device_photo_format.into());
+                        self
+                    }
+                    /// Sets `pack_and_active_photo` (包含完整外包装及sn码的激活照片).
+                    pub fn with_pack_and_active_photo(
+                        mut self,
+                        pack_and_active_photo: impl Into<String>,
+                    ) -> Self {
+                        self.pack_and_active_photo = Some(pack_and_active_photo.into());
+                        self
+                    }
+                    /// Sets `bar_code` (商品条码).
+                    pub fn with_bar_code(mut self, bar_code: impl Into<String>) -> Self {
+                        self.bar_code = Some(bar_code.into());
+                        self
+                    }
+                    /// Sets `imei1` (IMEI1).
+                    pub fn with_imei1(mut self, imei1: impl Into<String>) -> Self {
+                        self.imei1 = Some(imei1.into());
+                        self
+                    }
+                    /// Sets `imei2` (IMEI2).
+                    pub fn with_imei2(mut self, imei2: impl Into<String>) -> Self {
+                        self.imei2 = Some(imei2.into());
+                        self
+                    }
+                    /// Sets `register_model` (能效或水效网备案登记型号).
+                    pub fn with_register_model(
+                        mut self,
+                        register_model: impl Into<String>,
+                    ) -> Self {
+                        self.register_model = Some(register_model.into());
+                        self
+                    }
+                    /// Sets `record_number` (能效或水效备案号).
+                    pub fn with_record_number(mut self, record_number: impl Into<String>) -> Self {
+                        self.record_number = Some(record_number.into());
+                        self
+                    }
+                    /// Sets `eng_grade_standard` (能效或水效执行的国家标准名称).
+                    pub fn with_eng_grade_standard(
+                        mut self,
+                        eng_grade_standard: impl Into<String>,
+                    ) -> Self {
+                        self.eng_grade_standard = Some(eng_grade_standard.into());
+                        self
+                    }
                 }
 
-                /// 物流信息
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct PostTrackInfo {
-                    /// 物流单号
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub tracking_no: Option<String>,
-                    /// 物流公司
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub tracking_company: Option<String>,
-                    /// 收货省
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub usr_prov: Option<String>,
-                    /// 收货市
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub usr_city: Option<String>,
-                    /// 收货区县
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub usr_area: Option<String>,
-                    /// 收货地址
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub usr_addr: Option<String>,
-                    /// 物流类型
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub tracking_type: Option<String>,
-                    /// 提货方式
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub delivery_method: Option<String>,
-                    /// 发货地址
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub shipping_addr: Option<String>,
-                    /// 签收时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub delivery_time: Option<String>,
-                }
+                /// [`InvoiceInfo`](crate::api::v3::gov::types::InvoiceInfo), one type for one shape, under the name it has here.
+                pub type PostInvoiceInfo = crate::api::v3::gov::types::InvoiceInfo;
+
+                /// [`TrackInfo`](crate::api::v3::gov::types::TrackInfo), one type for one shape, under the name it has here.
+                pub type PostTrackInfo = crate::api::v3::gov::types::TrackInfo;
 
                 /// What `POST /v3/gov/subsidy/audit/cup/update` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostResponse {
-                    /// 响应码
-                    pub code: String,
-                    /// 响应描述
-                    pub msg: String,
-                    /// 详细应答码
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub sub_code: Option<String>,
-                    /// 详细应答码描述
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub sub_msg: Option<String>,
-                }
+                ///
+                /// The type is [`SubsidyResponse`](crate::api::v3::gov::types::SubsidyResponse), which other answers share.
+                pub type PostResponse = crate::api::v3::gov::types::SubsidyResponse;
             }
             /// `/v3/gov/subsidy/audit/cup/upload`
             pub mod upload {
@@ -361,7 +487,8 @@ pub mod subsidy {
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[doc(alias = "上传审核数据")]
                 #[crate::endpoint(POST, "/v3/gov/subsidy/audit/cup/upload", response = PostResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 分公司机构代码
                     pub org_no: String,
@@ -456,108 +583,262 @@ pub mod subsidy {
                     /// 能效或水效执行的国家标准名称
                     pub eng_grade_standard: Option<String>,
                     /// 发票信息
-                    pub invoice_info: PostInvoiceInfo,
+                    pub invoice_info: crate::api::v3::gov::types::InvoiceInfo,
                     /// 物流信息
-                    pub track_info: PostTrackInfo,
+                    pub track_info: crate::api::v3::gov::types::TrackInfo,
                 }
 
-                /// 发票信息
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct PostInvoiceInfo {
-                    /// 发票代码
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub invoice_cd: Option<String>,
-                    /// 发票号码
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub invoice_no: Option<String>,
-                    /// 开票日期
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub invoice_dt: Option<String>,
-                    /// 发票链接
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub invoice_link: Option<String>,
-                    /// 发票类型
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub invoice_tp: Option<String>,
-                    /// 发票校验码
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub invoice_ck_cd: Option<String>,
-                    /// 发票上购买人姓名
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub nm: Option<String>,
-                    /// 税价合计
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub tax: Option<String>,
-                    /// 发票税额
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub invoice_tax_amt: Option<String>,
-                    /// 销售企业名称
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub sales_ent_nm: Option<String>,
-                    /// 销售方纳税人识别号
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub tax_payer: Option<String>,
-                    /// 数量
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub num: Option<String>,
-                    /// 货物或应税劳务服务名称
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub service_nm: Option<String>,
+                impl Post {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    #[allow(clippy::too_many_arguments)]
+                    pub fn new(
+                        org_no: impl Into<String>,
+                        sub_mchnt_cd: impl Into<String>,
+                        sub_mchnt_nm: impl Into<String>,
+                        online_no: impl Into<String>,
+                        mchnt_order_id: impl Into<String>,
+                        upload_time: impl Into<String>,
+                        notify_url: impl Into<String>,
+                        prod_id: impl Into<String>,
+                        brand_nm: impl Into<String>,
+                        prod_model: impl Into<String>,
+                        plat_form: impl Into<String>,
+                        payer_tp: impl Into<String>,
+                        sales_at: impl Into<String>,
+                        actual_at: impl Into<String>,
+                        trans_tm: impl Into<String>,
+                        mchnt_cd: impl Into<String>,
+                        discount_at: impl Into<String>,
+                        sn_code: impl Into<String>,
+                        invoice_info: impl Into<crate::api::v3::gov::types::InvoiceInfo>,
+                        track_info: impl Into<crate::api::v3::gov::types::TrackInfo>,
+                    ) -> Self {
+                        Self {
+                            org_no: org_no.into(),
+                            sub_mchnt_cd: sub_mchnt_cd.into(),
+                            sub_mchnt_nm: sub_mchnt_nm.into(),
+                            store_nm: None,
+                            online_no: online_no.into(),
+                            mchnt_order_id: mchnt_order_id.into(),
+                            upload_time: upload_time.into(),
+                            notify_url: notify_url.into(),
+                            prod_id: prod_id.into(),
+                            eng_grade: None,
+                            brand_nm: brand_nm.into(),
+                            prod_model: prod_model.into(),
+                            sales_chnl: None,
+                            plat_form: plat_form.into(),
+                            payer_tp: payer_tp.into(),
+                            trade_in_order_id: None,
+                            trade_in_at: None,
+                            is_trade_in: None,
+                            sales_at: sales_at.into(),
+                            actual_at: actual_at.into(),
+                            trans_tm: trans_tm.into(),
+                            mchnt_cd: mchnt_cd.into(),
+                            mer_sub_at: None,
+                            discount_at: discount_at.into(),
+                            image01: None,
+                            image02: None,
+                            image03: None,
+                            image04: None,
+                            image05: None,
+                            image06: None,
+                            image07: None,
+                            image08: None,
+                            image09: None,
+                            image10: None,
+                            commitment_letter_photo: None,
+                            commitment_letter_photo_format: None,
+                            device_photo: None,
+                            device_photo_format: None,
+                            pack_and_active_photo: None,
+                            bar_code: None,
+                            sn_code: sn_code.into(),
+                            imei1: None,
+                            imei2: None,
+                            register_model: None,
+                            record_number: None,
+                            eng_grade_standard: None,
+                            invoice_info: invoice_info.into(),
+                            track_info: track_info.into(),
+                        }
+                    }
+                    /// Sets `store_nm` (门店名称).
+                    pub fn with_store_nm(mut self, store_nm: impl Into<String>) -> Self {
+                        self.store_nm = Some(store_nm.into());
+                        self
+                    }
+                    /// Sets `eng_grade` (能效).
+                    pub fn with_eng_grade(mut self, eng_grade: impl Into<String>) -> Self {
+                        self.eng_grade = Some(eng_grade.into());
+                        self
+                    }
+                    /// Sets `sales_chnl` (销售方式).
+                    pub fn with_sales_chnl(mut self, sales_chnl: impl Into<String>) -> Self {
+                        self.sales_chnl = Some(sales_chnl.into());
+                        self
+                    }
+                    /// Sets `trade_in_order_id` (收旧订单号).
+                    pub fn with_trade_in_order_id(
+                        mut self,
+                        trade_in_order_id: impl Into<String>,
+                    ) -> Self {
+                        self.trade_in_order_id = Some(trade_in_order_id.into());
+                        self
+                    }
+                    /// Sets `trade_in_at` (收旧价格).
+                    pub fn with_trade_in_at(mut self, trade_in_at: impl Into<String>) -> Self {
+                        self.trade_in_at = Some(trade_in_at.into());
+                        self
+                    }
+                    /// Sets `is_trade_in` (收旧价格是否统计).
+                    pub fn with_is_trade_in(mut self, is_trade_in: impl Into<String>) -> Self {
+                        self.is_trade_in = Some(is_trade_in.into());
+                        self
+                    }
+                    /// Sets `mer_sub_at` (商家优惠金额).
+                    pub fn with_mer_sub_at(mut self, mer_sub_at: impl Into<String>) -> Self {
+                        self.mer_sub_at = Some(mer_sub_at.into());
+                        self
+                    }
+                    /// Sets `image01` (其他图片1).
+                    pub fn with_image01(mut self, image01: impl Into<String>) -> Self {
+                        self.image01 = Some(image01.into());
+                        self
+                    }
+                    /// Sets `image02` (其他图片2).
+                    pub fn with_image02(mut self, image02: impl Into<String>) -> Self {
+                        self.image02 = Some(image02.into());
+                        self
+                    }
+                    /// Sets `image03` (其他图片3).
+                    pub fn with_image03(mut self, image03: impl Into<String>) -> Self {
+                        self.image03 = Some(image03.into());
+                        self
+                    }
+                    /// Sets `image04` (其他图片4).
+                    pub fn with_image04(mut self, image04: impl Into<String>) -> Self {
+                        self.image04 = Some(image04.into());
+                        self
+                    }
+                    /// Sets `image05` (其他图片5).
+                    pub fn with_image05(mut self, image05: impl Into<String>) -> Self {
+                        self.image05 = Some(image05.into());
+                        self
+                    }
+                    /// Sets `image06` (其他图片6).
+                    pub fn with_image06(mut self, image06: impl Into<String>) -> Self {
+                        self.image06 = Some(image06.into());
+                        self
+                    }
+                    /// Sets `image07` (其他图片7).
+                    pub fn with_image07(mut self, image07: impl Into<String>) -> Self {
+                        self.image07 = Some(image07.into());
+                        self
+                    }
+                    /// Sets `image08` (其他图片8).
+                    pub fn with_image08(mut self, image08: impl Into<String>) -> Self {
+                        self.image08 = Some(image08.into());
+                        self
+                    }
+                    /// Sets `image09` (其他图片9).
+                    pub fn with_image09(mut self, image09: impl Into<String>) -> Self {
+                        self.image09 = Some(image09.into());
+                        self
+                    }
+                    /// Sets `image10` (其他图片10).
+                    pub fn with_image10(mut self, image10: impl Into<String>) -> Self {
+                        self.image10 = Some(image10.into());
+                        self
+                    }
+                    /// Sets `commitment_letter_photo` (收旧承诺函照片).
+                    pub fn with_commitment_letter_photo(
+                        mut self,
+                        commitment_letter_photo: impl Into<String>,
+                    ) -> Self {
+                        self.commitment_letter_photo = Some(commitment_letter_photo.into());
+                        self
+                    }
+                    /// Sets `commitment_letter_photo_format` (收旧承诺函照片格式).
+                    pub fn with_commitment_letter_photo_format(
+                        mut self,
+                        commitment_letter_photo_format: impl Into<String>,
+                    ) -> Self {
+                        self.commitment_letter_photo_format =
+                            Some(commitment_letter_photo_format.into());
+                        self
+                    }
+                    /// Sets `device_photo` (收旧设备外观照片).
+                    pub fn with_device_photo(mut self, device_photo: impl Into<String>) -> Self {
+                        self.device_photo = Some(device_photo.into());
+                        self
+                    }
+                    /// Sets `device_photo_format` (收旧设备外观照片格式).
+                    pub fn with_device_photo_format(
+                        mut self,
+                        device_photo_format: impl Into<String>,
+                    ) -> Self {
+                        self.device_photo_format = Some(device_photo_format.into());
+                        self
+                    }
+                    /// Sets `pack_and_active_photo` (包含完整外包装及sn码的激活照片).
+                    pub fn with_pack_and_active_photo(
+                        mut self,
+                        pack_and_active_photo: impl Into<String>,
+                    ) -> Self {
+                        self.pack_and_active_photo = Some(pack_and_active_photo.into());
+                        self
+                    }
+                    /// Sets `bar_code` (商品条码).
+                    pub fn with_bar_code(mut self, bar_code: impl Into<String>) -> Self {
+                        self.bar_code = Some(bar_code.into());
+                        self
+                    }
+                    /// Sets `imei1` (IMEI1).
+                    pub fn with_imei1(mut self, imei1: impl Into<String>) -> Self {
+                        self.imei1 = Some(imei1.into());
+                        self
+                    }
+                    /// Sets `imei2` (IMEI2).
+                    pub fn with_imei2(mut self, imei2: impl Into<String>) -> Self {
+                        self.imei2 = Some(imei2.into());
+                        self
+                    }
+                    /// Sets `register_model` (能效或水效网备案登记型号).
+                    pub fn with_register_model(
+                        mut self,
+                        register_model: impl Into<String>,
+                    ) -> Self {
+                        self.register_model = Some(register_model.into());
+                        self
+                    }
+                    /// Sets `record_number` (能效或水效备案号).
+                    pub fn with_record_number(mut self, record_number: impl Into<String>) -> Self {
+                        self.record_number = Some(record_number.into());
+                        self
+                    }
+                    /// Sets `eng_grade_standard` (能效或水效执行的国家标准名称).
+                    pub fn with_eng_grade_standard(
+                        mut self,
+                        eng_grade_standard: impl Into<String>,
+                    ) -> Self {
+                        self.eng_grade_standard = Some(eng_grade_standard.into());
+                        self
+                    }
                 }
 
-                /// 物流信息
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct PostTrackInfo {
-                    /// 物流单号
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub tracking_no: Option<String>,
-                    /// 物流公司
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub tracking_company: Option<String>,
-                    /// 收货省
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub usr_prov: Option<String>,
-                    /// 收货市
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub usr_city: Option<String>,
-                    /// 收货区县
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub usr_area: Option<String>,
-                    /// 收货地址
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub usr_addr: Option<String>,
-                    /// 物流类型
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub tracking_type: Option<String>,
-                    /// 提货方式
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub delivery_method: Option<String>,
-                    /// 发货地址
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub shipping_addr: Option<String>,
-                    /// 签收时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub delivery_time: Option<String>,
-                }
+                /// [`InvoiceInfo`](crate::api::v3::gov::types::InvoiceInfo), one type for one shape, under the name it has here.
+                pub type PostInvoiceInfo = crate::api::v3::gov::types::InvoiceInfo;
+
+                /// [`TrackInfo`](crate::api::v3::gov::types::TrackInfo), one type for one shape, under the name it has here.
+                pub type PostTrackInfo = crate::api::v3::gov::types::TrackInfo;
 
                 /// What `POST /v3/gov/subsidy/audit/cup/upload` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostResponse {
-                    /// 响应码
-                    pub code: String,
-                    /// 响应描述
-                    pub msg: String,
-                    /// 详细应答码
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub sub_code: Option<String>,
-                    /// 详细应答码描述
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub sub_msg: Option<String>,
-                }
+                ///
+                /// The type is [`SubsidyResponse`](crate::api::v3::gov::types::SubsidyResponse), which other answers share.
+                pub type PostResponse = crate::api::v3::gov::types::SubsidyResponse;
             }
         }
     }
@@ -572,7 +853,8 @@ pub mod subsidy {
             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "企业信息查询")]
             #[crate::endpoint(POST, "/v3/gov/subsidy/companies/query", response = PostResponse, idempotent)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 使用的资格的地区编码
                 pub qualification_region_code: i64,
@@ -580,27 +862,16 @@ pub mod subsidy {
                 pub license_number: String,
             }
 
-            string_enum! {
-                /// 归集状态枚举
-                pub enum PostResponseCollectState {
-                    /// `COLLECT_STATE_NOT_COLLECT`
-                    CollectStateNotCollect = "COLLECT_STATE_NOT_COLLECT",
-                    /// `COLLECT_STATE_COLLECTED`
-                    CollectStateCollected = "COLLECT_STATE_COLLECTED",
-                    /// `COLLECT_STATE_COLLECTION_FAILED`
-                    CollectStateCollectionFailed = "COLLECT_STATE_COLLECTION_FAILED",
-                }
-            }
+            /// [`CollectState`](crate::api::v3::gov::types::CollectState), one type for one shape, under the name it has here.
+            pub type PostResponseCollectState = crate::api::v3::gov::types::CollectState;
 
             /// What `POST /v3/gov/subsidy/companies/query` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct PostResponse {
                 /// 企业名称
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub company_name: Option<String>,
                 /// 归集状态枚举
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub collect_state: Option<PostResponseCollectState>,
+                pub collect_state: Option<crate::api::v3::gov::types::CollectState>,
                 /// 响应码
                 pub code: String,
                 /// 响应描述
@@ -619,14 +890,15 @@ pub mod subsidy {
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[doc(alias = "商品信息上传")]
             #[crate::endpoint(POST, "/v3/gov/subsidy/goods/upload", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 消费品类ID
                 pub appliance_id: i64,
                 /// 商品名称
                 pub product_name: String,
                 /// 能效等级
-                pub energy_grade: Option<PostEnergyGrade>,
+                pub energy_grade: Option<crate::api::v3::gov::types::EnergyGrade>,
                 /// 家电品牌
                 pub brand: String,
                 /// 使用的资格的地区编码
@@ -640,43 +912,69 @@ pub mod subsidy {
                 /// 近1个月平均交易价
                 pub average_trading_price: i64,
                 /// 产品类型
-                pub product_type: PostProductType,
+                pub product_type: crate::api::v3::gov::types::ProductType,
                 /// 商品型号
                 pub product_model: Option<String>,
                 /// 商品条码
                 pub bar_code: String,
             }
 
-            string_enum! {
-                /// 能效等级
-                pub enum PostEnergyGrade {
-                    /// `FIRST_LEVEL`
-                    FirstLevel = "FIRST_LEVEL",
-                    /// `SECOND_LEVEL`
-                    SecondLevel = "SECOND_LEVEL",
-                    /// `ENERGY_GRADE_UNKNOWN`
-                    EnergyGradeUnknown = "ENERGY_GRADE_UNKNOWN",
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                #[allow(clippy::too_many_arguments)]
+                pub fn new(
+                    appliance_id: impl Into<i64>,
+                    product_name: impl Into<String>,
+                    brand: impl Into<String>,
+                    qualification_region_code: impl Into<i64>,
+                    seller_name: impl Into<String>,
+                    license_number: impl Into<String>,
+                    base_price: impl Into<i64>,
+                    average_trading_price: impl Into<i64>,
+                    product_type: impl Into<crate::api::v3::gov::types::ProductType>,
+                    bar_code: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        appliance_id: appliance_id.into(),
+                        product_name: product_name.into(),
+                        energy_grade: None,
+                        brand: brand.into(),
+                        qualification_region_code: qualification_region_code.into(),
+                        seller_name: seller_name.into(),
+                        license_number: license_number.into(),
+                        base_price: base_price.into(),
+                        average_trading_price: average_trading_price.into(),
+                        product_type: product_type.into(),
+                        product_model: None,
+                        bar_code: bar_code.into(),
+                    }
+                }
+                /// Sets `energy_grade` (能效等级).
+                pub fn with_energy_grade(
+                    mut self,
+                    energy_grade: impl Into<crate::api::v3::gov::types::EnergyGrade>,
+                ) -> Self {
+                    self.energy_grade = Some(energy_grade.into());
+                    self
+                }
+                /// Sets `product_model` (商品型号).
+                pub fn with_product_model(mut self, product_model: impl Into<String>) -> Self {
+                    self.product_model = Some(product_model.into());
+                    self
                 }
             }
 
-            string_enum! {
-                /// 产品类型
-                pub enum PostProductType {
-                    /// `COMMON_PRODUCT`
-                    CommonProduct = "COMMON_PRODUCT",
-                    /// `AI_PRODUCT`
-                    AiProduct = "AI_PRODUCT",
-                }
-            }
+            /// [`EnergyGrade`](crate::api::v3::gov::types::EnergyGrade), one type for one shape, under the name it has here.
+            pub type PostEnergyGrade = crate::api::v3::gov::types::EnergyGrade;
+
+            /// [`ProductType`](crate::api::v3::gov::types::ProductType), one type for one shape, under the name it has here.
+            pub type PostProductType = crate::api::v3::gov::types::ProductType;
 
             /// What `POST /v3/gov/subsidy/goods/upload` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponse {
-                /// 响应码
-                pub code: String,
-                /// 响应描述
-                pub message: String,
-            }
+            ///
+            /// The type is [`SubsidyGoodsUploadResponse`](crate::api::v3::gov::types::SubsidyGoodsUploadResponse), which other answers share.
+            pub type PostResponse = crate::api::v3::gov::types::SubsidyGoodsUploadResponse;
         }
     }
     /// `/v3/gov/subsidy/n-qualifications`
@@ -692,7 +990,8 @@ pub mod subsidy {
             /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "N品类同步资格核销信息")]
             #[crate::endpoint(POST, "/v3/gov/subsidy/n-qualifications/sync", response = PostResponse, serial)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 自然人姓名
                 #[wxpay(encrypt)]
@@ -711,7 +1010,7 @@ pub mod subsidy {
                 /// 子商户号
                 pub sub_mchid: Option<String>,
                 /// 能效等级
-                pub energy_grade: Option<PostEnergyGrade>,
+                pub energy_grade: Option<crate::api::v3::gov::types::EnergyGrade>,
                 /// 收货地区编码
                 pub receive_region_code: String,
                 /// 家电品牌
@@ -731,9 +1030,9 @@ pub mod subsidy {
                 /// 发票号
                 pub invoice_num: String,
                 /// 产品类型
-                pub product_type: PostProductType,
+                pub product_type: crate::api::v3::gov::types::ProductType,
                 /// 类型
-                pub pc_type: Option<PostPcType>,
+                pub pc_type: Option<crate::api::v3::gov::types::PcType>,
                 /// 订单金额
                 pub order_amount: i64,
                 /// 优惠金额
@@ -745,9 +1044,9 @@ pub mod subsidy {
                 /// 购买方名称
                 pub purchaser_name: String,
                 /// 销售方式
-                pub sale_model: PostSaleModel,
+                pub sale_model: crate::api::v3::gov::types::SaleModel,
                 /// 证件类型
-                pub identity_document_type: PostIdentityDocumentType,
+                pub identity_document_type: crate::api::v3::gov::types::IdentityDocumentType,
                 /// 发票开具地
                 pub invoice_address_code: String,
                 /// 税务机关代码
@@ -755,7 +1054,7 @@ pub mod subsidy {
                 /// 交易完成或商品退回时间
                 pub transaction_time: crate::DateTime,
                 /// 品类状态
-                pub cate_state: PostCateState,
+                pub cate_state: crate::api::v3::gov::types::CateState,
                 /// 经度
                 pub longitude: Option<String>,
                 /// 纬度
@@ -770,80 +1069,162 @@ pub mod subsidy {
                 pub refund_id: Option<String>,
             }
 
-            string_enum! {
-                /// 能效等级
-                pub enum PostEnergyGrade {
-                    /// `FIRST_LEVEL`
-                    FirstLevel = "FIRST_LEVEL",
-                    /// `SECOND_LEVEL`
-                    SecondLevel = "SECOND_LEVEL",
-                    /// `ENERGY_GRADE_UNKNOWN`
-                    EnergyGradeUnknown = "ENERGY_GRADE_UNKNOWN",
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                #[allow(clippy::too_many_arguments)]
+                pub fn new(
+                    real_name: impl Into<String>,
+                    id_card_number: impl Into<String>,
+                    phone_number: impl Into<String>,
+                    out_trade_no: impl Into<String>,
+                    receive_region_code: impl Into<String>,
+                    brand: impl Into<String>,
+                    address: impl Into<String>,
+                    qualification_region_code: impl Into<i64>,
+                    seller_name: impl Into<String>,
+                    license_number: impl Into<String>,
+                    invoice_num: impl Into<String>,
+                    product_type: impl Into<crate::api::v3::gov::types::ProductType>,
+                    order_amount: impl Into<i64>,
+                    discount_amount: impl Into<i64>,
+                    mch_order_id: impl Into<String>,
+                    invoice_time: impl Into<crate::DateTime>,
+                    purchaser_name: impl Into<String>,
+                    sale_model: impl Into<crate::api::v3::gov::types::SaleModel>,
+                    identity_document_type: impl Into<crate::api::v3::gov::types::IdentityDocumentType>,
+                    invoice_address_code: impl Into<String>,
+                    tax_authority_code: impl Into<String>,
+                    transaction_time: impl Into<crate::DateTime>,
+                    cate_state: impl Into<crate::api::v3::gov::types::CateState>,
+                    cate_code: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        real_name: real_name.into(),
+                        id_card_number: id_card_number.into(),
+                        phone_number: phone_number.into(),
+                        appliance_id: None,
+                        out_trade_no: out_trade_no.into(),
+                        sub_mchid: None,
+                        energy_grade: None,
+                        receive_region_code: receive_region_code.into(),
+                        brand: brand.into(),
+                        address: address.into(),
+                        qualification_region_code: qualification_region_code.into(),
+                        seller_name: seller_name.into(),
+                        license_number: license_number.into(),
+                        logistics_num: None,
+                        delivery_time: None,
+                        invoice_num: invoice_num.into(),
+                        product_type: product_type.into(),
+                        pc_type: None,
+                        order_amount: order_amount.into(),
+                        discount_amount: discount_amount.into(),
+                        mch_order_id: mch_order_id.into(),
+                        invoice_time: invoice_time.into(),
+                        purchaser_name: purchaser_name.into(),
+                        sale_model: sale_model.into(),
+                        identity_document_type: identity_document_type.into(),
+                        invoice_address_code: invoice_address_code.into(),
+                        tax_authority_code: tax_authority_code.into(),
+                        transaction_time: transaction_time.into(),
+                        cate_state: cate_state.into(),
+                        longitude: None,
+                        latitude: None,
+                        cate_code: cate_code.into(),
+                        coupon_code: None,
+                        invoice_code: None,
+                        refund_id: None,
+                    }
+                }
+                /// Sets `appliance_id` (消费品类ID).
+                pub fn with_appliance_id(mut self, appliance_id: impl Into<i64>) -> Self {
+                    self.appliance_id = Some(appliance_id.into());
+                    self
+                }
+                /// Sets `sub_mchid` (子商户号).
+                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                    self.sub_mchid = Some(sub_mchid.into());
+                    self
+                }
+                /// Sets `energy_grade` (能效等级).
+                pub fn with_energy_grade(
+                    mut self,
+                    energy_grade: impl Into<crate::api::v3::gov::types::EnergyGrade>,
+                ) -> Self {
+                    self.energy_grade = Some(energy_grade.into());
+                    self
+                }
+                /// Sets `logistics_num` (物流单号).
+                pub fn with_logistics_num(mut self, logistics_num: impl Into<String>) -> Self {
+                    self.logistics_num = Some(logistics_num.into());
+                    self
+                }
+                /// Sets `delivery_time` (签收时间).
+                pub fn with_delivery_time(
+                    mut self,
+                    delivery_time: impl Into<crate::DateTime>,
+                ) -> Self {
+                    self.delivery_time = Some(delivery_time.into());
+                    self
+                }
+                /// Sets `pc_type` (类型).
+                pub fn with_pc_type(
+                    mut self,
+                    pc_type: impl Into<crate::api::v3::gov::types::PcType>,
+                ) -> Self {
+                    self.pc_type = Some(pc_type.into());
+                    self
+                }
+                /// Sets `longitude` (经度).
+                pub fn with_longitude(mut self, longitude: impl Into<String>) -> Self {
+                    self.longitude = Some(longitude.into());
+                    self
+                }
+                /// Sets `latitude` (纬度).
+                pub fn with_latitude(mut self, latitude: impl Into<String>) -> Self {
+                    self.latitude = Some(latitude.into());
+                    self
+                }
+                /// Sets `coupon_code` (券码).
+                pub fn with_coupon_code(mut self, coupon_code: impl Into<String>) -> Self {
+                    self.coupon_code = Some(coupon_code.into());
+                    self
+                }
+                /// Sets `invoice_code` (发票代码).
+                pub fn with_invoice_code(mut self, invoice_code: impl Into<String>) -> Self {
+                    self.invoice_code = Some(invoice_code.into());
+                    self
+                }
+                /// Sets `refund_id` (线上平台退款交易编号).
+                pub fn with_refund_id(mut self, refund_id: impl Into<String>) -> Self {
+                    self.refund_id = Some(refund_id.into());
+                    self
                 }
             }
 
-            string_enum! {
-                /// 产品类型
-                pub enum PostProductType {
-                    /// `COMMON_PRODUCT`
-                    CommonProduct = "COMMON_PRODUCT",
-                    /// `AI_PRODUCT`
-                    AiProduct = "AI_PRODUCT",
-                }
-            }
+            /// [`EnergyGrade`](crate::api::v3::gov::types::EnergyGrade), one type for one shape, under the name it has here.
+            pub type PostEnergyGrade = crate::api::v3::gov::types::EnergyGrade;
 
-            string_enum! {
-                /// 类型
-                pub enum PostPcType {
-                    /// `DESKTOP`
-                    Desktop = "DESKTOP",
-                    /// `LAPTOP`
-                    Laptop = "LAPTOP",
-                    /// `COMPUTER_TYPE_UNKNOWN`
-                    ComputerTypeUnknown = "COMPUTER_TYPE_UNKNOWN",
-                }
-            }
+            /// [`ProductType`](crate::api::v3::gov::types::ProductType), one type for one shape, under the name it has here.
+            pub type PostProductType = crate::api::v3::gov::types::ProductType;
 
-            string_enum! {
-                /// 销售方式
-                pub enum PostSaleModel {
-                    /// `SALE_MODEL_ONLINE`
-                    SaleModelOnline = "SALE_MODEL_ONLINE",
-                    /// `SALE_MODEL_OFFLINE`
-                    SaleModelOffline = "SALE_MODEL_OFFLINE",
-                }
-            }
+            /// [`PcType`](crate::api::v3::gov::types::PcType), one type for one shape, under the name it has here.
+            pub type PostPcType = crate::api::v3::gov::types::PcType;
 
-            string_enum! {
-                /// 证件类型
-                pub enum PostIdentityDocumentType {
-                    /// `ID_DOC_TYPE_ID_CARD`
-                    IdDocTypeIdCard = "ID_DOC_TYPE_ID_CARD",
-                    /// `ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC`
-                    IdDocTypeMainlandTravelPermitForHkMc = "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC",
-                    /// `ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW`
-                    IdDocTypeMainlandTravelPermitForTw = "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW",
-                }
-            }
+            /// [`SaleModel`](crate::api::v3::gov::types::SaleModel), one type for one shape, under the name it has here.
+            pub type PostSaleModel = crate::api::v3::gov::types::SaleModel;
 
-            string_enum! {
-                /// 品类状态
-                pub enum PostCateState {
-                    /// `CATE_STATE_REDEEM`
-                    CateStateRedeem = "CATE_STATE_REDEEM",
-                    /// `CATE_STATE_REFUND`
-                    CateStateRefund = "CATE_STATE_REFUND",
-                }
-            }
+            /// [`IdentityDocumentType`](crate::api::v3::gov::types::IdentityDocumentType), one type for one shape, under the name it has here.
+            pub type PostIdentityDocumentType = crate::api::v3::gov::types::IdentityDocumentType;
+
+            /// [`CateState`](crate::api::v3::gov::types::CateState), one type for one shape, under the name it has here.
+            pub type PostCateState = crate::api::v3::gov::types::CateState;
 
             /// What `POST /v3/gov/subsidy/n-qualifications/sync` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponse {
-                /// 响应码
-                pub code: String,
-                /// 响应描述
-                pub message: String,
-            }
+            ///
+            /// The type is [`SubsidyGoodsUploadResponse`](crate::api::v3::gov::types::SubsidyGoodsUploadResponse), which other answers share.
+            pub type PostResponse = crate::api::v3::gov::types::SubsidyGoodsUploadResponse;
         }
     }
     /// `/v3/gov/subsidy/qualification`
@@ -855,7 +1236,8 @@ pub mod subsidy {
         /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
         #[doc(alias = "查询补贴资格")]
         #[crate::endpoint(GET, "/v3/gov/subsidy/qualification", response = GetResponse, serial)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Get {
             /// 自然人姓名 (query)
             pub real_name: Option<String>,
@@ -872,38 +1254,73 @@ pub mod subsidy {
             /// 使用的资格的地区编码 (query)
             pub qualification_region_code: i64,
             /// 证件类型 (query)
-            pub identity_document_type: Option<GetIdentityDocumentType>,
+            pub identity_document_type: Option<crate::api::v3::gov::types::IdentityDocumentType>,
         }
 
-        string_enum! {
-            /// 证件类型
-            pub enum GetIdentityDocumentType {
-                /// `ID_DOC_TYPE_ID_CARD`
-                IdDocTypeIdCard = "ID_DOC_TYPE_ID_CARD",
-                /// `ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC`
-                IdDocTypeMainlandTravelPermitForHkMc = "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC",
-                /// `ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW`
-                IdDocTypeMainlandTravelPermitForTw = "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW",
+        impl Get {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                appliance_id: impl Into<i64>,
+                qualification_region_code: impl Into<i64>,
+            ) -> Self {
+                Self {
+                    real_name: None,
+                    id_card_number: None,
+                    phone_number: None,
+                    appliance_id: appliance_id.into(),
+                    openid: None,
+                    appid: None,
+                    qualification_region_code: qualification_region_code.into(),
+                    identity_document_type: None,
+                }
+            }
+            /// Sets `real_name` (自然人姓名 (query)).
+            pub fn with_real_name(mut self, real_name: impl Into<String>) -> Self {
+                self.real_name = Some(real_name.into());
+                self
+            }
+            /// Sets `id_card_number` (自然人证件号 (query)).
+            pub fn with_id_card_number(mut self, id_card_number: impl Into<String>) -> Self {
+                self.id_card_number = Some(id_card_number.into());
+                self
+            }
+            /// Sets `phone_number` (手机号 (query)).
+            pub fn with_phone_number(mut self, phone_number: impl Into<String>) -> Self {
+                self.phone_number = Some(phone_number.into());
+                self
+            }
+            /// Sets `openid` (OPENID (query)).
+            pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
+                self.openid = Some(openid.into());
+                self
+            }
+            /// Sets `appid` (APPID (query)).
+            pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
+                self.appid = Some(appid.into());
+                self
+            }
+            /// Sets `identity_document_type` (证件类型 (query)).
+            pub fn with_identity_document_type(
+                mut self,
+                identity_document_type: impl Into<crate::api::v3::gov::types::IdentityDocumentType>,
+            ) -> Self {
+                self.identity_document_type = Some(identity_document_type.into());
+                self
             }
         }
 
-        string_enum! {
-            /// 资格的状态
-            pub enum GetResponseState {
-                /// `UNCLAIMED`
-                Unclaimed = "UNCLAIMED",
-                /// `UNREDEEMED`
-                Unredeemed = "UNREDEEMED",
-                /// `REDEEMED`
-                Redeemed = "REDEEMED",
-            }
-        }
+        /// [`IdentityDocumentType`](crate::api::v3::gov::types::IdentityDocumentType), one type for one shape, under the name it has here.
+        pub type GetIdentityDocumentType = crate::api::v3::gov::types::IdentityDocumentType;
+
+        /// [`State`](crate::api::v3::gov::types::State), one type for one shape, under the name it has here.
+        pub type GetResponseState = crate::api::v3::gov::types::State;
 
         /// What `GET /v3/gov/subsidy/qualification` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct GetResponse {
             /// 资格的状态
-            pub state: GetResponseState,
+            pub state: crate::api::v3::gov::types::State,
         }
     }
     /// `/v3/gov/subsidy/qualifications`
@@ -921,7 +1338,8 @@ pub mod subsidy {
                 /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                 #[doc(alias = "取消资格(透传模式)")]
                 #[crate::endpoint(POST, "/v3/gov/subsidy/qualifications/passthrough/cancel", response = PostResponse, serial, idempotent)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 自然人姓名
                     #[wxpay(encrypt)]
@@ -939,29 +1357,50 @@ pub mod subsidy {
                     /// 请求序号
                     pub out_request_no: Option<String>,
                     /// 证件类型
-                    pub identity_document_type: PostIdentityDocumentType,
+                    pub identity_document_type: crate::api::v3::gov::types::IdentityDocumentType,
                 }
 
-                string_enum! {
-                    /// 证件类型
-                    pub enum PostIdentityDocumentType {
-                        /// `ID_DOC_TYPE_ID_CARD`
-                        IdDocTypeIdCard = "ID_DOC_TYPE_ID_CARD",
-                        /// `ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC`
-                        IdDocTypeMainlandTravelPermitForHkMc = "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC",
-                        /// `ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW`
-                        IdDocTypeMainlandTravelPermitForTw = "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW",
+                impl Post {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    pub fn new(
+                        real_name: impl Into<String>,
+                        id_card_number: impl Into<String>,
+                        phone_number: impl Into<String>,
+                        appliance_id: impl Into<i64>,
+                        qualification_region_code: impl Into<i64>,
+                        identity_document_type: impl Into<
+                            crate::api::v3::gov::types::IdentityDocumentType,
+                        >,
+                    ) -> Self {
+                        Self {
+                            real_name: real_name.into(),
+                            id_card_number: id_card_number.into(),
+                            phone_number: phone_number.into(),
+                            appliance_id: appliance_id.into(),
+                            qualification_region_code: qualification_region_code.into(),
+                            out_request_no: None,
+                            identity_document_type: identity_document_type.into(),
+                        }
+                    }
+                    /// Sets `out_request_no` (请求序号).
+                    pub fn with_out_request_no(
+                        mut self,
+                        out_request_no: impl Into<String>,
+                    ) -> Self {
+                        self.out_request_no = Some(out_request_no.into());
+                        self
                     }
                 }
 
+                /// [`IdentityDocumentType`](crate::api::v3::gov::types::IdentityDocumentType), one type for one shape, under the name it has here.
+                pub type PostIdentityDocumentType =
+                    crate::api::v3::gov::types::IdentityDocumentType;
+
                 /// What `POST /v3/gov/subsidy/qualifications/passthrough/cancel` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostResponse {
-                    /// 响应码
-                    pub code: String,
-                    /// 响应描述
-                    pub message: String,
-                }
+                ///
+                /// The type is [`SubsidyGoodsUploadResponse`](crate::api::v3::gov::types::SubsidyGoodsUploadResponse), which other answers share.
+                pub type PostResponse = crate::api::v3::gov::types::SubsidyGoodsUploadResponse;
             }
             /// `/v3/gov/subsidy/qualifications/passthrough/claim`
             pub mod claim {
@@ -974,7 +1413,8 @@ pub mod subsidy {
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[doc(alias = "领取资格(透传模式)")]
                 #[crate::endpoint(POST, "/v3/gov/subsidy/qualifications/passthrough/claim", response = PostResponse, serial)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 自然人姓名
                     #[wxpay(encrypt)]
@@ -990,33 +1430,53 @@ pub mod subsidy {
                     /// 使用的资格的地区编码
                     pub qualification_region_code: i64,
                     /// 证件类型
-                    pub identity_document_type: PostIdentityDocumentType,
+                    pub identity_document_type: crate::api::v3::gov::types::IdentityDocumentType,
                     /// 经度
                     pub longitude: String,
                     /// 纬度
                     pub latitude: String,
                 }
 
-                string_enum! {
-                    /// 证件类型
-                    pub enum PostIdentityDocumentType {
-                        /// `ID_DOC_TYPE_ID_CARD`
-                        IdDocTypeIdCard = "ID_DOC_TYPE_ID_CARD",
-                        /// `ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC`
-                        IdDocTypeMainlandTravelPermitForHkMc = "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC",
-                        /// `ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW`
-                        IdDocTypeMainlandTravelPermitForTw = "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW",
+                impl Post {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    pub fn new(
+                        real_name: impl Into<String>,
+                        id_card_number: impl Into<String>,
+                        phone_number: impl Into<String>,
+                        qualification_region_code: impl Into<i64>,
+                        identity_document_type: impl Into<
+                            crate::api::v3::gov::types::IdentityDocumentType,
+                        >,
+                        longitude: impl Into<String>,
+                        latitude: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            real_name: real_name.into(),
+                            id_card_number: id_card_number.into(),
+                            phone_number: phone_number.into(),
+                            appliance_id: None,
+                            qualification_region_code: qualification_region_code.into(),
+                            identity_document_type: identity_document_type.into(),
+                            longitude: longitude.into(),
+                            latitude: latitude.into(),
+                        }
+                    }
+                    /// Sets `appliance_id` (消费品类ID).
+                    pub fn with_appliance_id(mut self, appliance_id: impl Into<i64>) -> Self {
+                        self.appliance_id = Some(appliance_id.into());
+                        self
                     }
                 }
 
+                /// [`IdentityDocumentType`](crate::api::v3::gov::types::IdentityDocumentType), one type for one shape, under the name it has here.
+                pub type PostIdentityDocumentType =
+                    crate::api::v3::gov::types::IdentityDocumentType;
+
                 /// What `POST /v3/gov/subsidy/qualifications/passthrough/claim` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostResponse {
-                    /// 响应码
-                    pub code: String,
-                    /// 响应描述
-                    pub message: String,
-                }
+                ///
+                /// The type is [`SubsidyGoodsUploadResponse`](crate::api::v3::gov::types::SubsidyGoodsUploadResponse), which other answers share.
+                pub type PostResponse = crate::api::v3::gov::types::SubsidyGoodsUploadResponse;
             }
             /// `/v3/gov/subsidy/qualifications/passthrough/query`
             pub mod query {
@@ -1029,7 +1489,8 @@ pub mod subsidy {
                 /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                 #[doc(alias = "批量查询用户资格(透传模式)")]
                 #[crate::endpoint(POST, "/v3/gov/subsidy/qualifications/passthrough/query", response = PostResponse, serial, idempotent)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 自然人姓名
                     #[wxpay(encrypt)]
@@ -1043,46 +1504,19 @@ pub mod subsidy {
                     /// 使用的资格的地区编码
                     pub qualification_region_code: i64,
                     /// 证件类型
-                    pub identity_document_type: PostIdentityDocumentType,
+                    pub identity_document_type: crate::api::v3::gov::types::IdentityDocumentType,
                 }
 
-                string_enum! {
-                    /// 证件类型
-                    pub enum PostIdentityDocumentType {
-                        /// `ID_DOC_TYPE_ID_CARD`
-                        IdDocTypeIdCard = "ID_DOC_TYPE_ID_CARD",
-                        /// `ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC`
-                        IdDocTypeMainlandTravelPermitForHkMc = "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC",
-                        /// `ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW`
-                        IdDocTypeMainlandTravelPermitForTw = "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW",
-                    }
-                }
+                /// [`IdentityDocumentType`](crate::api::v3::gov::types::IdentityDocumentType), one type for one shape, under the name it has here.
+                pub type PostIdentityDocumentType =
+                    crate::api::v3::gov::types::IdentityDocumentType;
 
-                string_enum! {
-                    /// 状态
-                    pub enum PostResponseQualificationListState {
-                        /// `UNCLAIMED`
-                        Unclaimed = "UNCLAIMED",
-                        /// `UNREDEEMED`
-                        Unredeemed = "UNREDEEMED",
-                        /// `REDEEMED`
-                        Redeemed = "REDEEMED",
-                    }
-                }
+                /// [`State`](crate::api::v3::gov::types::State), one type for one shape, under the name it has here.
+                pub type PostResponseQualificationListState = crate::api::v3::gov::types::State;
 
-                string_enum! {
-                    /// 区分未领取的原因
-                    pub enum PostResponseQualificationListUnclaimedReason {
-                        /// `REASON_CLAIMED_BY_OTHER_REGION`
-                        ReasonClaimedByOtherRegion = "REASON_CLAIMED_BY_OTHER_REGION",
-                        /// `REASON_CLAIMED_BY_OTHER_PLATFORM_OR_REGION`
-                        ReasonClaimedByOtherPlatformOrRegion = "REASON_CLAIMED_BY_OTHER_PLATFORM_OR_REGION",
-                        /// `REASON_UNCLAIMED`
-                        ReasonUnclaimed = "REASON_UNCLAIMED",
-                        /// `REASON_CLAIMED_BY_OTHER_MODE`
-                        ReasonClaimedByOtherMode = "REASON_CLAIMED_BY_OTHER_MODE",
-                    }
-                }
+                /// [`UnclaimedReason`](crate::api::v3::gov::types::UnclaimedReason), one type for one shape, under the name it has here.
+                pub type PostResponseQualificationListUnclaimedReason =
+                    crate::api::v3::gov::types::UnclaimedReason;
 
                 string_enum! {
                     /// 区分对接模式
@@ -1095,28 +1529,24 @@ pub mod subsidy {
                 }
 
                 /// PostResponseQualificationList
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct PostResponseQualificationList {
                     /// 消费品类ID
                     pub appliance_id: i64,
                     /// 状态
-                    pub state: PostResponseQualificationListState,
+                    pub state: crate::api::v3::gov::types::State,
                     /// 区分未领取的原因
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub unclaimed_reason: Option<PostResponseQualificationListUnclaimedReason>,
+                    pub unclaimed_reason: Option<crate::api::v3::gov::types::UnclaimedReason>,
                     /// 区分对接模式
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub claim_mode: Option<PostResponseQualificationListClaimMode>,
                     /// 领取的平台名称
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub claimed_platform_name: Option<String>,
                     /// 领取的地区名称
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub claimed_region_name: Option<String>,
                 }
 
                 /// What `POST /v3/gov/subsidy/qualifications/passthrough/query` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct PostResponse {
                     /// 资格状态数组
                     pub qualification_list: Vec<PostResponseQualificationList>,
@@ -1134,7 +1564,8 @@ pub mod subsidy {
             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "批量查询用户资格")]
             #[crate::endpoint(POST, "/v3/gov/subsidy/qualifications/query", response = PostResponse, serial, idempotent)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 自然人姓名
                 #[wxpay(encrypt)]
@@ -1148,67 +1579,36 @@ pub mod subsidy {
                 /// 使用的资格的地区编码
                 pub qualification_region_code: i64,
                 /// 证件类型
-                pub identity_document_type: PostIdentityDocumentType,
+                pub identity_document_type: crate::api::v3::gov::types::IdentityDocumentType,
             }
 
-            string_enum! {
-                /// 证件类型
-                pub enum PostIdentityDocumentType {
-                    /// `ID_DOC_TYPE_ID_CARD`
-                    IdDocTypeIdCard = "ID_DOC_TYPE_ID_CARD",
-                    /// `ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC`
-                    IdDocTypeMainlandTravelPermitForHkMc = "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC",
-                    /// `ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW`
-                    IdDocTypeMainlandTravelPermitForTw = "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW",
-                }
-            }
+            /// [`IdentityDocumentType`](crate::api::v3::gov::types::IdentityDocumentType), one type for one shape, under the name it has here.
+            pub type PostIdentityDocumentType = crate::api::v3::gov::types::IdentityDocumentType;
 
-            string_enum! {
-                /// 状态
-                pub enum PostResponseQualificationListState {
-                    /// `UNCLAIMED`
-                    Unclaimed = "UNCLAIMED",
-                    /// `UNREDEEMED`
-                    Unredeemed = "UNREDEEMED",
-                    /// `REDEEMED`
-                    Redeemed = "REDEEMED",
-                }
-            }
+            /// [`State`](crate::api::v3::gov::types::State), one type for one shape, under the name it has here.
+            pub type PostResponseQualificationListState = crate::api::v3::gov::types::State;
 
-            string_enum! {
-                /// 区分未领取的原因
-                pub enum PostResponseQualificationListUnclaimedReason {
-                    /// `REASON_CLAIMED_BY_OTHER_REGION`
-                    ReasonClaimedByOtherRegion = "REASON_CLAIMED_BY_OTHER_REGION",
-                    /// `REASON_CLAIMED_BY_OTHER_PLATFORM_OR_REGION`
-                    ReasonClaimedByOtherPlatformOrRegion = "REASON_CLAIMED_BY_OTHER_PLATFORM_OR_REGION",
-                    /// `REASON_UNCLAIMED`
-                    ReasonUnclaimed = "REASON_UNCLAIMED",
-                    /// `REASON_CLAIMED_BY_OTHER_MODE`
-                    ReasonClaimedByOtherMode = "REASON_CLAIMED_BY_OTHER_MODE",
-                }
-            }
+            /// [`UnclaimedReason`](crate::api::v3::gov::types::UnclaimedReason), one type for one shape, under the name it has here.
+            pub type PostResponseQualificationListUnclaimedReason =
+                crate::api::v3::gov::types::UnclaimedReason;
 
             /// PostResponseQualificationList
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct PostResponseQualificationList {
                 /// 消费品类ID
                 pub appliance_id: i64,
                 /// 状态
-                pub state: PostResponseQualificationListState,
+                pub state: crate::api::v3::gov::types::State,
                 /// 区分未领取的原因
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub unclaimed_reason: Option<PostResponseQualificationListUnclaimedReason>,
+                pub unclaimed_reason: Option<crate::api::v3::gov::types::UnclaimedReason>,
                 /// 领取的平台名称
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub claimed_platform_name: Option<String>,
                 /// 领取的地区名称
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub claimed_region_name: Option<String>,
             }
 
             /// What `POST /v3/gov/subsidy/qualifications/query` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct PostResponse {
                 /// 资格状态数组
                 pub qualification_list: Vec<PostResponseQualificationList>,
@@ -1225,7 +1625,8 @@ pub mod subsidy {
             /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "同步资格核销信息")]
             #[crate::endpoint(POST, "/v3/gov/subsidy/qualifications/sync", response = PostResponse, serial)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 自然人姓名
                 #[wxpay(encrypt)]
@@ -1244,7 +1645,7 @@ pub mod subsidy {
                 /// 子商户号
                 pub sub_mch_id: Option<String>,
                 /// 能效等级
-                pub energy_grade: Option<PostEnergyGrade>,
+                pub energy_grade: Option<crate::api::v3::gov::types::EnergyGrade>,
                 /// 收货地区编码
                 pub receive_region_code: String,
                 /// 家电品牌
@@ -1272,9 +1673,9 @@ pub mod subsidy {
                 /// 发票号
                 pub invoice_num: String,
                 /// 产品类型
-                pub product_type: PostProductType,
+                pub product_type: crate::api::v3::gov::types::ProductType,
                 /// 类型
-                pub pc_type: Option<PostPcType>,
+                pub pc_type: Option<crate::api::v3::gov::types::PcType>,
                 /// 订单金额
                 pub order_amount: i64,
                 /// 优惠金额
@@ -1292,9 +1693,9 @@ pub mod subsidy {
                 /// 购买方名称
                 pub purchaser_name: String,
                 /// 销售方式
-                pub sale_model: PostSaleModel,
+                pub sale_model: crate::api::v3::gov::types::SaleModel,
                 /// 证件类型
-                pub identity_document_type: PostIdentityDocumentType,
+                pub identity_document_type: crate::api::v3::gov::types::IdentityDocumentType,
                 /// 发票开具地
                 pub invoice_address_code: String,
                 /// 发票代码
@@ -1304,85 +1705,181 @@ pub mod subsidy {
                 /// 交易完成或商品退回时间
                 pub transaction_time: crate::DateTime,
                 /// 品类状态
-                pub cate_state: PostCateState,
+                pub cate_state: crate::api::v3::gov::types::CateState,
                 /// 销售主体
                 pub mch_name: String,
             }
 
-            string_enum! {
-                /// 能效等级
-                pub enum PostEnergyGrade {
-                    /// `FIRST_LEVEL`
-                    FirstLevel = "FIRST_LEVEL",
-                    /// `SECOND_LEVEL`
-                    SecondLevel = "SECOND_LEVEL",
-                    /// `ENERGY_GRADE_UNKNOWN`
-                    EnergyGradeUnknown = "ENERGY_GRADE_UNKNOWN",
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                #[allow(clippy::too_many_arguments)]
+                pub fn new(
+                    out_trade_no: impl Into<String>,
+                    receive_region_code: impl Into<String>,
+                    brand: impl Into<String>,
+                    address: impl Into<String>,
+                    qualification_region_code: impl Into<i64>,
+                    sn_code: impl Into<String>,
+                    seller_name: impl Into<String>,
+                    license_number: impl Into<String>,
+                    barcode: impl Into<String>,
+                    item_name: impl Into<String>,
+                    spec_model: impl Into<String>,
+                    invoice_num: impl Into<String>,
+                    product_type: impl Into<crate::api::v3::gov::types::ProductType>,
+                    order_amount: impl Into<i64>,
+                    discount_amount: impl Into<i64>,
+                    mch_order_id: impl Into<String>,
+                    invoice_time: impl Into<crate::DateTime>,
+                    purchaser_name: impl Into<String>,
+                    sale_model: impl Into<crate::api::v3::gov::types::SaleModel>,
+                    identity_document_type: impl Into<crate::api::v3::gov::types::IdentityDocumentType>,
+                    invoice_address_code: impl Into<String>,
+                    tax_authority_code: impl Into<String>,
+                    transaction_time: impl Into<crate::DateTime>,
+                    cate_state: impl Into<crate::api::v3::gov::types::CateState>,
+                    mch_name: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        real_name: None,
+                        id_card_number: None,
+                        phone_number: None,
+                        appliance_id: None,
+                        out_trade_no: out_trade_no.into(),
+                        sub_mch_id: None,
+                        energy_grade: None,
+                        receive_region_code: receive_region_code.into(),
+                        brand: brand.into(),
+                        address: address.into(),
+                        qualification_region_code: qualification_region_code.into(),
+                        sn_code: sn_code.into(),
+                        seller_name: seller_name.into(),
+                        license_number: license_number.into(),
+                        barcode: barcode.into(),
+                        item_name: item_name.into(),
+                        spec_model: spec_model.into(),
+                        logistics_num: None,
+                        delivery_time: None,
+                        invoice_num: invoice_num.into(),
+                        product_type: product_type.into(),
+                        pc_type: None,
+                        order_amount: order_amount.into(),
+                        discount_amount: discount_amount.into(),
+                        imei1: None,
+                        imei2: None,
+                        mch_order_id: mch_order_id.into(),
+                        refund_id: None,
+                        invoice_time: invoice_time.into(),
+                        purchaser_name: purchaser_name.into(),
+                        sale_model: sale_model.into(),
+                        identity_document_type: identity_document_type.into(),
+                        invoice_address_code: invoice_address_code.into(),
+                        invoice_code: None,
+                        tax_authority_code: tax_authority_code.into(),
+                        transaction_time: transaction_time.into(),
+                        cate_state: cate_state.into(),
+                        mch_name: mch_name.into(),
+                    }
+                }
+                /// Sets `real_name` (自然人姓名).
+                pub fn with_real_name(mut self, real_name: impl Into<String>) -> Self {
+                    self.real_name = Some(real_name.into());
+                    self
+                }
+                /// Sets `id_card_number` (自然人证件号).
+                pub fn with_id_card_number(mut self, id_card_number: impl Into<String>) -> Self {
+                    self.id_card_number = Some(id_card_number.into());
+                    self
+                }
+                /// Sets `phone_number` (手机号).
+                pub fn with_phone_number(mut self, phone_number: impl Into<String>) -> Self {
+                    self.phone_number = Some(phone_number.into());
+                    self
+                }
+                /// Sets `appliance_id` (消费品类ID).
+                pub fn with_appliance_id(mut self, appliance_id: impl Into<i64>) -> Self {
+                    self.appliance_id = Some(appliance_id.into());
+                    self
+                }
+                /// Sets `sub_mch_id` (子商户号).
+                pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
+                    self.sub_mch_id = Some(sub_mch_id.into());
+                    self
+                }
+                /// Sets `energy_grade` (能效等级).
+                pub fn with_energy_grade(
+                    mut self,
+                    energy_grade: impl Into<crate::api::v3::gov::types::EnergyGrade>,
+                ) -> Self {
+                    self.energy_grade = Some(energy_grade.into());
+                    self
+                }
+                /// Sets `logistics_num` (物流单号).
+                pub fn with_logistics_num(mut self, logistics_num: impl Into<String>) -> Self {
+                    self.logistics_num = Some(logistics_num.into());
+                    self
+                }
+                /// Sets `delivery_time` (签收时间).
+                pub fn with_delivery_time(
+                    mut self,
+                    delivery_time: impl Into<crate::DateTime>,
+                ) -> Self {
+                    self.delivery_time = Some(delivery_time.into());
+                    self
+                }
+                /// Sets `pc_type` (类型).
+                pub fn with_pc_type(
+                    mut self,
+                    pc_type: impl Into<crate::api::v3::gov::types::PcType>,
+                ) -> Self {
+                    self.pc_type = Some(pc_type.into());
+                    self
+                }
+                /// Sets `imei1` (imei1编码).
+                pub fn with_imei1(mut self, imei1: impl Into<String>) -> Self {
+                    self.imei1 = Some(imei1.into());
+                    self
+                }
+                /// Sets `imei2` (imei2编码).
+                pub fn with_imei2(mut self, imei2: impl Into<String>) -> Self {
+                    self.imei2 = Some(imei2.into());
+                    self
+                }
+                /// Sets `refund_id` (线上平台退款交易编号).
+                pub fn with_refund_id(mut self, refund_id: impl Into<String>) -> Self {
+                    self.refund_id = Some(refund_id.into());
+                    self
+                }
+                /// Sets `invoice_code` (发票代码).
+                pub fn with_invoice_code(mut self, invoice_code: impl Into<String>) -> Self {
+                    self.invoice_code = Some(invoice_code.into());
+                    self
                 }
             }
 
-            string_enum! {
-                /// 产品类型
-                pub enum PostProductType {
-                    /// `COMMON_PRODUCT`
-                    CommonProduct = "COMMON_PRODUCT",
-                    /// `AI_PRODUCT`
-                    AiProduct = "AI_PRODUCT",
-                }
-            }
+            /// [`EnergyGrade`](crate::api::v3::gov::types::EnergyGrade), one type for one shape, under the name it has here.
+            pub type PostEnergyGrade = crate::api::v3::gov::types::EnergyGrade;
 
-            string_enum! {
-                /// 类型
-                pub enum PostPcType {
-                    /// `DESKTOP`
-                    Desktop = "DESKTOP",
-                    /// `LAPTOP`
-                    Laptop = "LAPTOP",
-                    /// `COMPUTER_TYPE_UNKNOWN`
-                    ComputerTypeUnknown = "COMPUTER_TYPE_UNKNOWN",
-                }
-            }
+            /// [`ProductType`](crate::api::v3::gov::types::ProductType), one type for one shape, under the name it has here.
+            pub type PostProductType = crate::api::v3::gov::types::ProductType;
 
-            string_enum! {
-                /// 销售方式
-                pub enum PostSaleModel {
-                    /// `SALE_MODEL_ONLINE`
-                    SaleModelOnline = "SALE_MODEL_ONLINE",
-                    /// `SALE_MODEL_OFFLINE`
-                    SaleModelOffline = "SALE_MODEL_OFFLINE",
-                }
-            }
+            /// [`PcType`](crate::api::v3::gov::types::PcType), one type for one shape, under the name it has here.
+            pub type PostPcType = crate::api::v3::gov::types::PcType;
 
-            string_enum! {
-                /// 证件类型
-                pub enum PostIdentityDocumentType {
-                    /// `ID_DOC_TYPE_ID_CARD`
-                    IdDocTypeIdCard = "ID_DOC_TYPE_ID_CARD",
-                    /// `ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC`
-                    IdDocTypeMainlandTravelPermitForHkMc = "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC",
-                    /// `ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW`
-                    IdDocTypeMainlandTravelPermitForTw = "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW",
-                }
-            }
+            /// [`SaleModel`](crate::api::v3::gov::types::SaleModel), one type for one shape, under the name it has here.
+            pub type PostSaleModel = crate::api::v3::gov::types::SaleModel;
 
-            string_enum! {
-                /// 品类状态
-                pub enum PostCateState {
-                    /// `CATE_STATE_REDEEM`
-                    CateStateRedeem = "CATE_STATE_REDEEM",
-                    /// `CATE_STATE_REFUND`
-                    CateStateRefund = "CATE_STATE_REFUND",
-                }
-            }
+            /// [`IdentityDocumentType`](crate::api::v3::gov::types::IdentityDocumentType), one type for one shape, under the name it has here.
+            pub type PostIdentityDocumentType = crate::api::v3::gov::types::IdentityDocumentType;
+
+            /// [`CateState`](crate::api::v3::gov::types::CateState), one type for one shape, under the name it has here.
+            pub type PostCateState = crate::api::v3::gov::types::CateState;
 
             /// What `POST /v3/gov/subsidy/qualifications/sync` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponse {
-                /// 响应码
-                pub code: String,
-                /// 响应描述
-                pub message: String,
-            }
+            ///
+            /// The type is [`SubsidyGoodsUploadResponse`](crate::api::v3::gov::types::SubsidyGoodsUploadResponse), which other answers share.
+            pub type PostResponse = crate::api::v3::gov::types::SubsidyGoodsUploadResponse;
         }
     }
     /// `/v3/gov/subsidy/sncode`
@@ -1396,7 +1893,8 @@ pub mod subsidy {
             /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "sn码锁定")]
             #[crate::endpoint(POST, "/v3/gov/subsidy/sncode/lock", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 消费品类ID
                 pub appliance_id: i64,
@@ -1416,7 +1914,7 @@ pub mod subsidy {
                 /// 规格型号
                 pub spec_model: String,
                 /// 产品类型
-                pub product_type: PostProductType,
+                pub product_type: crate::api::v3::gov::types::ProductType,
                 /// 销售时间
                 pub sale_time: Option<crate::DateTime>,
                 /// imei1编码
@@ -1425,24 +1923,60 @@ pub mod subsidy {
                 pub imei2: Option<String>,
             }
 
-            string_enum! {
-                /// 产品类型
-                pub enum PostProductType {
-                    /// `COMMON_PRODUCT`
-                    CommonProduct = "COMMON_PRODUCT",
-                    /// `AI_PRODUCT`
-                    AiProduct = "AI_PRODUCT",
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                #[allow(clippy::too_many_arguments)]
+                pub fn new(
+                    appliance_id: impl Into<i64>,
+                    out_trade_no: impl Into<String>,
+                    brand: impl Into<String>,
+                    qualification_region_code: impl Into<i64>,
+                    sn_code: impl Into<String>,
+                    manufacturer_info: impl Into<String>,
+                    barcode: impl Into<String>,
+                    spec_model: impl Into<String>,
+                    product_type: impl Into<crate::api::v3::gov::types::ProductType>,
+                ) -> Self {
+                    Self {
+                        appliance_id: appliance_id.into(),
+                        out_trade_no: out_trade_no.into(),
+                        brand: brand.into(),
+                        qualification_region_code: qualification_region_code.into(),
+                        sn_code: sn_code.into(),
+                        manufacturer_info: manufacturer_info.into(),
+                        barcode: barcode.into(),
+                        spec_model: spec_model.into(),
+                        product_type: product_type.into(),
+                        sale_time: None,
+                        imei1: None,
+                        imei2: None,
+                    }
+                }
+                /// Sets `sale_time` (销售时间).
+                pub fn with_sale_time(mut self, sale_time: impl Into<crate::DateTime>) -> Self {
+                    self.sale_time = Some(sale_time.into());
+                    self
+                }
+                /// Sets `imei1` (imei1编码).
+                pub fn with_imei1(mut self, imei1: impl Into<String>) -> Self {
+                    self.imei1 = Some(imei1.into());
+                    self
+                }
+                /// Sets `imei2` (imei2编码).
+                pub fn with_imei2(mut self, imei2: impl Into<String>) -> Self {
+                    self.imei2 = Some(imei2.into());
+                    self
                 }
             }
 
+            /// [`ProductType`](crate::api::v3::gov::types::ProductType), one type for one shape, under the name it has here.
+            pub type PostProductType = crate::api::v3::gov::types::ProductType;
+
             /// What `POST /v3/gov/subsidy/sncode/lock` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponse {
-                /// 响应码
-                pub code: String,
-                /// 响应描述
-                pub message: String,
-            }
+            ///
+            /// The type is [`SubsidyGoodsUploadResponse`](crate::api::v3::gov::types::SubsidyGoodsUploadResponse), which other answers share.
+            pub type PostResponse = crate::api::v3::gov::types::SubsidyGoodsUploadResponse;
         }
         /// `/v3/gov/subsidy/sncode/query`
         pub mod query {
@@ -1453,7 +1987,8 @@ pub mod subsidy {
             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "查询sn码状态")]
             #[crate::endpoint(POST, "/v3/gov/subsidy/sncode/query", response = PostResponse, idempotent)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// S/N码集合
                 pub sn_code_list: Vec<String>,
@@ -1484,19 +2019,18 @@ pub mod subsidy {
             }
 
             /// PostResponseGoodsSnList
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct PostResponseGoodsSnList {
                 /// S/N码
                 pub sn_code: String,
                 /// 状态
                 pub state: PostResponseGoodsSnListState,
                 /// 不可售的原因
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub not_sellable_reason: Option<PostResponseGoodsSnListNotSellableReason>,
             }
 
             /// What `POST /v3/gov/subsidy/sncode/query` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct PostResponse {
                 /// sn码状态数组
                 pub goods_sn_list: Vec<PostResponseGoodsSnList>,
@@ -1511,7 +2045,8 @@ pub mod subsidy {
             /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "sn码解锁")]
             #[crate::endpoint(POST, "/v3/gov/subsidy/sncode/unlock", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 消费品类ID
                 pub appliance_id: i64,
@@ -1525,27 +2060,16 @@ pub mod subsidy {
                 /// 商品条码
                 pub barcode: String,
                 /// 产品类型
-                pub product_type: PostProductType,
+                pub product_type: crate::api::v3::gov::types::ProductType,
             }
 
-            string_enum! {
-                /// 产品类型
-                pub enum PostProductType {
-                    /// `COMMON_PRODUCT`
-                    CommonProduct = "COMMON_PRODUCT",
-                    /// `AI_PRODUCT`
-                    AiProduct = "AI_PRODUCT",
-                }
-            }
+            /// [`ProductType`](crate::api::v3::gov::types::ProductType), one type for one shape, under the name it has here.
+            pub type PostProductType = crate::api::v3::gov::types::ProductType;
 
             /// What `POST /v3/gov/subsidy/sncode/unlock` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponse {
-                /// 响应码
-                pub code: String,
-                /// 响应描述
-                pub message: String,
-            }
+            ///
+            /// The type is [`SubsidyGoodsUploadResponse`](crate::api::v3::gov::types::SubsidyGoodsUploadResponse), which other answers share.
+            pub type PostResponse = crate::api::v3::gov::types::SubsidyGoodsUploadResponse;
         }
     }
     /// `/v3/gov/subsidy/transactions`
@@ -1559,7 +2083,8 @@ pub mod subsidy {
             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "交易信息查询")]
             #[crate::endpoint(POST, "/v3/gov/subsidy/transactions/query", response = PostResponse, idempotent)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 使用的资格的地区编码
                 pub qualification_region_code: i64,
@@ -1567,44 +2092,26 @@ pub mod subsidy {
                 pub order_number_list: Vec<String>,
             }
 
-            string_enum! {
-                /// 归集状态枚举
-                pub enum PostResponseShopOrderListCollectState {
-                    /// `COLLECT_STATE_NOT_COLLECT`
-                    CollectStateNotCollect = "COLLECT_STATE_NOT_COLLECT",
-                    /// `COLLECT_STATE_COLLECTED`
-                    CollectStateCollected = "COLLECT_STATE_COLLECTED",
-                    /// `COLLECT_STATE_COLLECTION_FAILED`
-                    CollectStateCollectionFailed = "COLLECT_STATE_COLLECTION_FAILED",
-                }
-            }
+            /// [`CollectState`](crate::api::v3::gov::types::CollectState), one type for one shape, under the name it has here.
+            pub type PostResponseShopOrderListCollectState =
+                crate::api::v3::gov::types::CollectState;
 
-            string_enum! {
-                /// 品类状态
-                pub enum PostResponseShopOrderListCateState {
-                    /// `CATE_STATE_REDEEM`
-                    CateStateRedeem = "CATE_STATE_REDEEM",
-                    /// `CATE_STATE_REFUND`
-                    CateStateRefund = "CATE_STATE_REFUND",
-                }
-            }
+            /// [`CateState`](crate::api::v3::gov::types::CateState), one type for one shape, under the name it has here.
+            pub type PostResponseShopOrderListCateState = crate::api::v3::gov::types::CateState;
 
             /// PostResponseShopOrderList
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
             pub struct PostResponseShopOrderList {
                 /// 单号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub shop_order_number: Option<String>,
                 /// 归集状态枚举
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub collect_state: Option<PostResponseShopOrderListCollectState>,
+                pub collect_state: Option<crate::api::v3::gov::types::CollectState>,
                 /// 品类状态
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub cate_state: Option<PostResponseShopOrderListCateState>,
+                pub cate_state: Option<crate::api::v3::gov::types::CateState>,
             }
 
             /// What `POST /v3/gov/subsidy/transactions/query` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct PostResponse {
                 /// 响应码
                 pub code: String,
@@ -1625,7 +2132,8 @@ pub mod subsidy {
                 /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                 #[doc(alias = "查询单日交易汇总")]
                 #[crate::endpoint(POST, "/v3/gov/subsidy/transactions/summary/query-day", response = PostResponse, idempotent)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 使用的资格的地区编码
                     pub qualification_region_code: i64,
@@ -1636,7 +2144,38 @@ pub mod subsidy {
                     /// 消费品类ID
                     pub appliance_id: Option<i64>,
                     /// 品类状态
-                    pub cate_state: Option<PostCateState>,
+                    pub cate_state: Option<crate::api::v3::gov::types::CateState>,
+                }
+
+                impl Post {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    pub fn new(
+                        qualification_region_code: impl Into<i64>,
+                        query_date: impl Into<String>,
+                        query_type: impl Into<PostQueryType>,
+                    ) -> Self {
+                        Self {
+                            qualification_region_code: qualification_region_code.into(),
+                            query_date: query_date.into(),
+                            query_type: query_type.into(),
+                            appliance_id: None,
+                            cate_state: None,
+                        }
+                    }
+                    /// Sets `appliance_id` (消费品类ID).
+                    pub fn with_appliance_id(mut self, appliance_id: impl Into<i64>) -> Self {
+                        self.appliance_id = Some(appliance_id.into());
+                        self
+                    }
+                    /// Sets `cate_state` (品类状态).
+                    pub fn with_cate_state(
+                        mut self,
+                        cate_state: impl Into<crate::api::v3::gov::types::CateState>,
+                    ) -> Self {
+                        self.cate_state = Some(cate_state.into());
+                        self
+                    }
                 }
 
                 string_enum! {
@@ -1653,18 +2192,11 @@ pub mod subsidy {
                     }
                 }
 
-                string_enum! {
-                    /// 品类状态
-                    pub enum PostCateState {
-                        /// `CATE_STATE_REDEEM`
-                        CateStateRedeem = "CATE_STATE_REDEEM",
-                        /// `CATE_STATE_REFUND`
-                        CateStateRefund = "CATE_STATE_REFUND",
-                    }
-                }
+                /// [`CateState`](crate::api::v3::gov::types::CateState), one type for one shape, under the name it has here.
+                pub type PostCateState = crate::api::v3::gov::types::CateState;
 
                 /// What `POST /v3/gov/subsidy/transactions/summary/query-day` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct PostResponse {
                     /// 响应码
                     pub code: String,
@@ -1690,7 +2222,8 @@ pub mod subsidy {
             /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "交易信息回传")]
             #[crate::endpoint(POST, "/v3/gov/subsidy/transactions/sync", response = PostResponse, serial)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 自然人姓名
                 #[wxpay(encrypt)]
@@ -1707,7 +2240,7 @@ pub mod subsidy {
                 #[wxpay(idempotency_key)]
                 pub out_trade_no: String,
                 /// 能效等级
-                pub energy_grade: Option<PostEnergyGrade>,
+                pub energy_grade: Option<crate::api::v3::gov::types::EnergyGrade>,
                 /// 收货地区编码
                 pub receive_region_code: String,
                 /// 家电品牌
@@ -1733,67 +2266,128 @@ pub mod subsidy {
                 /// 销售主体
                 pub mch_name: String,
                 /// 销售方式
-                pub sale_model: Option<PostSaleModel>,
+                pub sale_model: Option<crate::api::v3::gov::types::SaleModel>,
                 /// 品类状态
-                pub cate_state: PostCateState,
+                pub cate_state: crate::api::v3::gov::types::CateState,
                 /// 证件类型
-                pub identity_document_type: PostIdentityDocumentType,
+                pub identity_document_type: crate::api::v3::gov::types::IdentityDocumentType,
                 /// 子商户号
                 pub sub_mchid: Option<String>,
             }
 
-            string_enum! {
-                /// 能效等级
-                pub enum PostEnergyGrade {
-                    /// `FIRST_LEVEL`
-                    FirstLevel = "FIRST_LEVEL",
-                    /// `SECOND_LEVEL`
-                    SecondLevel = "SECOND_LEVEL",
-                    /// `ENERGY_GRADE_UNKNOWN`
-                    EnergyGradeUnknown = "ENERGY_GRADE_UNKNOWN",
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                #[allow(clippy::too_many_arguments)]
+                pub fn new(
+                    out_trade_no: impl Into<String>,
+                    receive_region_code: impl Into<String>,
+                    brand: impl Into<String>,
+                    qualification_region_code: impl Into<i64>,
+                    seller_name: impl Into<String>,
+                    license_number: impl Into<String>,
+                    order_amount: impl Into<i64>,
+                    discount_amount: impl Into<i64>,
+                    transaction_time: impl Into<crate::DateTime>,
+                    mch_order_id: impl Into<String>,
+                    mch_name: impl Into<String>,
+                    cate_state: impl Into<crate::api::v3::gov::types::CateState>,
+                    identity_document_type: impl Into<crate::api::v3::gov::types::IdentityDocumentType>,
+                ) -> Self {
+                    Self {
+                        real_name: None,
+                        id_card_number: None,
+                        phone_number: None,
+                        appliance_id: None,
+                        out_trade_no: out_trade_no.into(),
+                        energy_grade: None,
+                        receive_region_code: receive_region_code.into(),
+                        brand: brand.into(),
+                        address: None,
+                        qualification_region_code: qualification_region_code.into(),
+                        seller_name: seller_name.into(),
+                        license_number: license_number.into(),
+                        order_amount: order_amount.into(),
+                        discount_amount: discount_amount.into(),
+                        transaction_time: transaction_time.into(),
+                        mch_order_id: mch_order_id.into(),
+                        refund_id: None,
+                        mch_name: mch_name.into(),
+                        sale_model: None,
+                        cate_state: cate_state.into(),
+                        identity_document_type: identity_document_type.into(),
+                        sub_mchid: None,
+                    }
+                }
+                /// Sets `real_name` (自然人姓名).
+                pub fn with_real_name(mut self, real_name: impl Into<String>) -> Self {
+                    self.real_name = Some(real_name.into());
+                    self
+                }
+                /// Sets `id_card_number` (自然人证件号).
+                pub fn with_id_card_number(mut self, id_card_number: impl Into<String>) -> Self {
+                    self.id_card_number = Some(id_card_number.into());
+                    self
+                }
+                /// Sets `phone_number` (手机号).
+                pub fn with_phone_number(mut self, phone_number: impl Into<String>) -> Self {
+                    self.phone_number = Some(phone_number.into());
+                    self
+                }
+                /// Sets `appliance_id` (消费品类ID).
+                pub fn with_appliance_id(mut self, appliance_id: impl Into<i64>) -> Self {
+                    self.appliance_id = Some(appliance_id.into());
+                    self
+                }
+                /// Sets `energy_grade` (能效等级).
+                pub fn with_energy_grade(
+                    mut self,
+                    energy_grade: impl Into<crate::api::v3::gov::types::EnergyGrade>,
+                ) -> Self {
+                    self.energy_grade = Some(energy_grade.into());
+                    self
+                }
+                /// Sets `address` (收货地址).
+                pub fn with_address(mut self, address: impl Into<String>) -> Self {
+                    self.address = Some(address.into());
+                    self
+                }
+                /// Sets `refund_id` (线上平台退款交易编号).
+                pub fn with_refund_id(mut self, refund_id: impl Into<String>) -> Self {
+                    self.refund_id = Some(refund_id.into());
+                    self
+                }
+                /// Sets `sale_model` (销售方式).
+                pub fn with_sale_model(
+                    mut self,
+                    sale_model: impl Into<crate::api::v3::gov::types::SaleModel>,
+                ) -> Self {
+                    self.sale_model = Some(sale_model.into());
+                    self
+                }
+                /// Sets `sub_mchid` (子商户号).
+                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                    self.sub_mchid = Some(sub_mchid.into());
+                    self
                 }
             }
 
-            string_enum! {
-                /// 销售方式
-                pub enum PostSaleModel {
-                    /// `SALE_MODEL_ONLINE`
-                    SaleModelOnline = "SALE_MODEL_ONLINE",
-                    /// `SALE_MODEL_OFFLINE`
-                    SaleModelOffline = "SALE_MODEL_OFFLINE",
-                }
-            }
+            /// [`EnergyGrade`](crate::api::v3::gov::types::EnergyGrade), one type for one shape, under the name it has here.
+            pub type PostEnergyGrade = crate::api::v3::gov::types::EnergyGrade;
 
-            string_enum! {
-                /// 品类状态
-                pub enum PostCateState {
-                    /// `CATE_STATE_REDEEM`
-                    CateStateRedeem = "CATE_STATE_REDEEM",
-                    /// `CATE_STATE_REFUND`
-                    CateStateRefund = "CATE_STATE_REFUND",
-                }
-            }
+            /// [`SaleModel`](crate::api::v3::gov::types::SaleModel), one type for one shape, under the name it has here.
+            pub type PostSaleModel = crate::api::v3::gov::types::SaleModel;
 
-            string_enum! {
-                /// 证件类型
-                pub enum PostIdentityDocumentType {
-                    /// `ID_DOC_TYPE_ID_CARD`
-                    IdDocTypeIdCard = "ID_DOC_TYPE_ID_CARD",
-                    /// `ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC`
-                    IdDocTypeMainlandTravelPermitForHkMc = "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC",
-                    /// `ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW`
-                    IdDocTypeMainlandTravelPermitForTw = "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW",
-                }
-            }
+            /// [`CateState`](crate::api::v3::gov::types::CateState), one type for one shape, under the name it has here.
+            pub type PostCateState = crate::api::v3::gov::types::CateState;
+
+            /// [`IdentityDocumentType`](crate::api::v3::gov::types::IdentityDocumentType), one type for one shape, under the name it has here.
+            pub type PostIdentityDocumentType = crate::api::v3::gov::types::IdentityDocumentType;
 
             /// What `POST /v3/gov/subsidy/transactions/sync` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponse {
-                /// 响应码
-                pub code: String,
-                /// 响应描述
-                pub message: String,
-            }
+            ///
+            /// The type is [`SubsidyGoodsUploadResponse`](crate::api::v3::gov::types::SubsidyGoodsUploadResponse), which other answers share.
+            pub type PostResponse = crate::api::v3::gov::types::SubsidyGoodsUploadResponse;
         }
     }
     /// `/v3/gov/subsidy/zhejiang`
@@ -1809,7 +2403,8 @@ pub mod subsidy {
                 /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                 #[doc(alias = "品类凭证码预核销撤销")]
                 #[crate::endpoint(POST, "/v3/gov/subsidy/zhejiang/authcode/cancel", response = PostResponse, idempotent)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 接入方请求流水号
                     pub sp_serial_no: String,
@@ -1826,13 +2421,10 @@ pub mod subsidy {
                 }
 
                 /// What `POST /v3/gov/subsidy/zhejiang/authcode/cancel` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostResponse {
-                    /// 响应码
-                    pub resp_code: String,
-                    /// 响应描述
-                    pub resp_desc: String,
-                }
+                ///
+                /// The type is [`SubsidyZhejiangAuthcodeCancelResponse`](crate::api::v3::gov::types::SubsidyZhejiangAuthcodeCancelResponse), which other answers share.
+                pub type PostResponse =
+                    crate::api::v3::gov::types::SubsidyZhejiangAuthcodeCancelResponse;
             }
             /// `/v3/gov/subsidy/zhejiang/authcode/commit`
             pub mod commit {
@@ -1843,7 +2435,8 @@ pub mod subsidy {
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[doc(alias = "品类凭证码上报确认")]
                 #[crate::endpoint(POST, "/v3/gov/subsidy/zhejiang/authcode/commit", response = PostResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 接入方请求流水号
                     pub sp_serial_no: String,
@@ -1864,7 +2457,7 @@ pub mod subsidy {
                     /// 收货地址
                     pub address: Option<String>,
                     /// 销售方式
-                    pub sale_models: Option<PostSaleModels>,
+                    pub sale_models: Option<crate::api::v3::gov::types::SaleModels>,
                     /// 销售企业名称
                     pub corp_name: Option<String>,
                     /// 家电品牌
@@ -1889,24 +2482,132 @@ pub mod subsidy {
                     pub amount: Option<i64>,
                 }
 
-                string_enum! {
-                    /// 销售方式
-                    pub enum PostSaleModels {
-                        /// `0`
-                        V0 = "0",
-                        /// `1`
-                        V1 = "1",
+                impl Post {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    pub fn new(
+                        sp_serial_no: impl Into<String>,
+                        cred_frozen_no: impl Into<String>,
+                        trans_date: impl Into<String>,
+                        trans_time: impl Into<String>,
+                        auth_code: impl Into<String>,
+                        req_ssn: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            sp_serial_no: sp_serial_no.into(),
+                            cred_frozen_no: cred_frozen_no.into(),
+                            trans_date: trans_date.into(),
+                            trans_time: trans_time.into(),
+                            acq_org_order_no: None,
+                            order_no: None,
+                            subsidy_amt: None,
+                            add_code: None,
+                            address: None,
+                            sale_models: None,
+                            corp_name: None,
+                            brand: None,
+                            uniscid: None,
+                            barcode: None,
+                            auth_code: auth_code.into(),
+                            req_ssn: req_ssn.into(),
+                            bank_name: None,
+                            bank_subsidy: None,
+                            plat_subsidy: None,
+                            county_code: None,
+                            amount: None,
+                        }
+                    }
+                    /// Sets `acq_org_order_no` (收单机构订单号).
+                    pub fn with_acq_org_order_no(
+                        mut self,
+                        acq_org_order_no: impl Into<String>,
+                    ) -> Self {
+                        self.acq_org_order_no = Some(acq_org_order_no.into());
+                        self
+                    }
+                    /// Sets `order_no` (商户订单号).
+                    pub fn with_order_no(mut self, order_no: impl Into<String>) -> Self {
+                        self.order_no = Some(order_no.into());
+                        self
+                    }
+                    /// Sets `subsidy_amt` (政府补贴金额).
+                    pub fn with_subsidy_amt(mut self, subsidy_amt: impl Into<i64>) -> Self {
+                        self.subsidy_amt = Some(subsidy_amt.into());
+                        self
+                    }
+                    /// Sets `add_code` (收货地区编码).
+                    pub fn with_add_code(mut self, add_code: impl Into<String>) -> Self {
+                        self.add_code = Some(add_code.into());
+                        self
+                    }
+                    /// Sets `address` (收货地址).
+                    pub fn with_address(mut self, address: impl Into<String>) -> Self {
+                        self.address = Some(address.into());
+                        self
+                    }
+                    /// Sets `sale_models` (销售方式).
+                    pub fn with_sale_models(
+                        mut self,
+                        sale_models: impl Into<crate::api::v3::gov::types::SaleModels>,
+                    ) -> Self {
+                        self.sale_models = Some(sale_models.into());
+                        self
+                    }
+                    /// Sets `corp_name` (销售企业名称).
+                    pub fn with_corp_name(mut self, corp_name: impl Into<String>) -> Self {
+                        self.corp_name = Some(corp_name.into());
+                        self
+                    }
+                    /// Sets `brand` (家电品牌).
+                    pub fn with_brand(mut self, brand: impl Into<String>) -> Self {
+                        self.brand = Some(brand.into());
+                        self
+                    }
+                    /// Sets `uniscid` (统一社会信息代码).
+                    pub fn with_uniscid(mut self, uniscid: impl Into<String>) -> Self {
+                        self.uniscid = Some(uniscid.into());
+                        self
+                    }
+                    /// Sets `barcode` (商品条码).
+                    pub fn with_barcode(mut self, barcode: impl Into<String>) -> Self {
+                        self.barcode = Some(barcode.into());
+                        self
+                    }
+                    /// Sets `bank_name` (银行机构名称).
+                    pub fn with_bank_name(mut self, bank_name: impl Into<String>) -> Self {
+                        self.bank_name = Some(bank_name.into());
+                        self
+                    }
+                    /// Sets `bank_subsidy` (银行补贴金额).
+                    pub fn with_bank_subsidy(mut self, bank_subsidy: impl Into<String>) -> Self {
+                        self.bank_subsidy = Some(bank_subsidy.into());
+                        self
+                    }
+                    /// Sets `plat_subsidy` (交易平台补贴金额).
+                    pub fn with_plat_subsidy(mut self, plat_subsidy: impl Into<String>) -> Self {
+                        self.plat_subsidy = Some(plat_subsidy.into());
+                        self
+                    }
+                    /// Sets `county_code` (区县编码).
+                    pub fn with_county_code(mut self, county_code: impl Into<String>) -> Self {
+                        self.county_code = Some(county_code.into());
+                        self
+                    }
+                    /// Sets `amount` (原订单金额).
+                    pub fn with_amount(mut self, amount: impl Into<i64>) -> Self {
+                        self.amount = Some(amount.into());
+                        self
                     }
                 }
 
+                /// [`SaleModels`](crate::api::v3::gov::types::SaleModels), one type for one shape, under the name it has here.
+                pub type PostSaleModels = crate::api::v3::gov::types::SaleModels;
+
                 /// What `POST /v3/gov/subsidy/zhejiang/authcode/commit` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostResponse {
-                    /// 响应码
-                    pub resp_code: String,
-                    /// 响应描述
-                    pub resp_desc: String,
-                }
+                ///
+                /// The type is [`SubsidyZhejiangAuthcodeCancelResponse`](crate::api::v3::gov::types::SubsidyZhejiangAuthcodeCancelResponse), which other answers share.
+                pub type PostResponse =
+                    crate::api::v3::gov::types::SubsidyZhejiangAuthcodeCancelResponse;
             }
             /// `/v3/gov/subsidy/zhejiang/authcode/issue`
             pub mod issue {
@@ -1919,7 +2620,8 @@ pub mod subsidy {
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[doc(alias = "申请品类凭证码")]
                 #[crate::endpoint(POST, "/v3/gov/subsidy/zhejiang/authcode/issue", response = PostResponse, serial)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 品类编码
                     pub category_id: String,
@@ -1936,7 +2638,7 @@ pub mod subsidy {
                     /// 自定义域
                     pub custom_info: Option<String>,
                     /// 证件类型
-                    pub cert_type: PostCertType,
+                    pub cert_type: crate::api::v3::gov::types::CertType,
                     /// 证件号码
                     #[wxpay(encrypt)]
                     pub cert_no: String,
@@ -1944,31 +2646,53 @@ pub mod subsidy {
                     pub req_ssn: String,
                 }
 
-                string_enum! {
-                    /// 证件类型
-                    pub enum PostCertType {
-                        /// `1`
-                        V1 = "1",
-                        /// `2`
-                        V2 = "2",
-                        /// `3`
-                        V3 = "3",
-                        /// `4`
-                        V4 = "4",
-                        /// `5`
-                        V5 = "5",
+                impl Post {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    pub fn new(
+                        category_id: impl Into<String>,
+                        name: impl Into<String>,
+                        mobile: impl Into<String>,
+                        add_code: impl Into<String>,
+                        cert_type: impl Into<crate::api::v3::gov::types::CertType>,
+                        cert_no: impl Into<String>,
+                        req_ssn: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            category_id: category_id.into(),
+                            openid: None,
+                            name: name.into(),
+                            mobile: mobile.into(),
+                            add_code: add_code.into(),
+                            custom_info: None,
+                            cert_type: cert_type.into(),
+                            cert_no: cert_no.into(),
+                            req_ssn: req_ssn.into(),
+                        }
+                    }
+                    /// Sets `openid` (用户id).
+                    pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
+                        self.openid = Some(openid.into());
+                        self
+                    }
+                    /// Sets `custom_info` (自定义域).
+                    pub fn with_custom_info(mut self, custom_info: impl Into<String>) -> Self {
+                        self.custom_info = Some(custom_info.into());
+                        self
                     }
                 }
 
+                /// [`CertType`](crate::api::v3::gov::types::CertType), one type for one shape, under the name it has here.
+                pub type PostCertType = crate::api::v3::gov::types::CertType;
+
                 /// What `POST /v3/gov/subsidy/zhejiang/authcode/issue` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct PostResponse {
                     /// 响应码
                     pub resp_code: String,
                     /// 响应描述
                     pub resp_desc: String,
                     /// 品类凭证码
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub auth_code: Option<String>,
                 }
             }
@@ -1981,7 +2705,8 @@ pub mod subsidy {
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[doc(alias = "预核销品类凭证码")]
                 #[crate::endpoint(POST, "/v3/gov/subsidy/zhejiang/authcode/try", response = PostResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 接入方请求流水号
                     pub sp_serial_no: String,
@@ -1998,7 +2723,7 @@ pub mod subsidy {
                 }
 
                 /// What `POST /v3/gov/subsidy/zhejiang/authcode/try` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct PostResponse {
                     /// 响应码
                     pub resp_code: String,
@@ -2013,19 +2738,14 @@ pub mod subsidy {
                     /// 优惠模式
                     pub discount_mode: i64,
                     /// 原订单金额
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub amount: Option<i64>,
                     /// 优惠金额
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub discount_amt: Option<i64>,
                     /// 实付金额
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub pay_amt: Option<i64>,
                     /// 渠道优惠标记
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub channel_dis_flag: Option<String>,
                     /// 渠道活动号列表
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub channel_evt_no: Option<String>,
                     /// 品类编码
                     pub category_id: String,
@@ -2040,7 +2760,8 @@ pub mod subsidy {
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[doc(alias = "品类凭证码上报撤销")]
                 #[crate::endpoint(POST, "/v3/gov/subsidy/zhejiang/authcode/refund", response = PostResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 接入方请求流水号
                     pub sp_serial_no: String,
@@ -2059,7 +2780,7 @@ pub mod subsidy {
                     /// 收货地址
                     pub address: Option<String>,
                     /// 销售方式
-                    pub sale_models: Option<PostSaleModels>,
+                    pub sale_models: Option<crate::api::v3::gov::types::SaleModels>,
                     /// 统一社会信息代码
                     pub uniscid: Option<String>,
                     /// 商品条码
@@ -2080,24 +2801,111 @@ pub mod subsidy {
                     pub brand: Option<String>,
                 }
 
-                string_enum! {
-                    /// 销售方式
-                    pub enum PostSaleModels {
-                        /// `0`
-                        V0 = "0",
-                        /// `1`
-                        V1 = "1",
+                impl Post {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    pub fn new(
+                        sp_serial_no: impl Into<String>,
+                        cred_frozen_no: impl Into<String>,
+                        trans_date: impl Into<String>,
+                        trans_time: impl Into<String>,
+                        auth_code: impl Into<String>,
+                        req_ssn: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            sp_serial_no: sp_serial_no.into(),
+                            cred_frozen_no: cred_frozen_no.into(),
+                            trans_date: trans_date.into(),
+                            trans_time: trans_time.into(),
+                            order_no: None,
+                            subsidy_amt: None,
+                            add_code: None,
+                            address: None,
+                            sale_models: None,
+                            uniscid: None,
+                            barcode: None,
+                            auth_code: auth_code.into(),
+                            req_ssn: req_ssn.into(),
+                            bank_name: None,
+                            bank_subsidy: None,
+                            plat_subsidy: None,
+                            corp_name: None,
+                            brand: None,
+                        }
+                    }
+                    /// Sets `order_no` (商户订单号).
+                    pub fn with_order_no(mut self, order_no: impl Into<String>) -> Self {
+                        self.order_no = Some(order_no.into());
+                        self
+                    }
+                    /// Sets `subsidy_amt` (政府补贴金额).
+                    pub fn with_subsidy_amt(mut self, subsidy_amt: impl Into<i64>) -> Self {
+                        self.subsidy_amt = Some(subsidy_amt.into());
+                        self
+                    }
+                    /// Sets `add_code` (收货地区编码).
+                    pub fn with_add_code(mut self, add_code: impl Into<String>) -> Self {
+                        self.add_code = Some(add_code.into());
+                        self
+                    }
+                    /// Sets `address` (收货地址).
+                    pub fn with_address(mut self, address: impl Into<String>) -> Self {
+                        self.address = Some(address.into());
+                        self
+                    }
+                    /// Sets `sale_models` (销售方式).
+                    pub fn with_sale_models(
+                        mut self,
+                        sale_models: impl Into<crate::api::v3::gov::types::SaleModels>,
+                    ) -> Self {
+                        self.sale_models = Some(sale_models.into());
+                        self
+                    }
+                    /// Sets `uniscid` (统一社会信息代码).
+                    pub fn with_uniscid(mut self, uniscid: impl Into<String>) -> Self {
+                        self.uniscid = Some(uniscid.into());
+                        self
+                    }
+                    /// Sets `barcode` (商品条码).
+                    pub fn with_barcode(mut self, barcode: impl Into<String>) -> Self {
+                        self.barcode = Some(barcode.into());
+                        self
+                    }
+                    /// Sets `bank_name` (银行机构名称).
+                    pub fn with_bank_name(mut self, bank_name: impl Into<String>) -> Self {
+                        self.bank_name = Some(bank_name.into());
+                        self
+                    }
+                    /// Sets `bank_subsidy` (银行补贴金额).
+                    pub fn with_bank_subsidy(mut self, bank_subsidy: impl Into<String>) -> Self {
+                        self.bank_subsidy = Some(bank_subsidy.into());
+                        self
+                    }
+                    /// Sets `plat_subsidy` (交易平台补贴金额).
+                    pub fn with_plat_subsidy(mut self, plat_subsidy: impl Into<String>) -> Self {
+                        self.plat_subsidy = Some(plat_subsidy.into());
+                        self
+                    }
+                    /// Sets `corp_name` (销售企业名称).
+                    pub fn with_corp_name(mut self, corp_name: impl Into<String>) -> Self {
+                        self.corp_name = Some(corp_name.into());
+                        self
+                    }
+                    /// Sets `brand` (家电品牌).
+                    pub fn with_brand(mut self, brand: impl Into<String>) -> Self {
+                        self.brand = Some(brand.into());
+                        self
                     }
                 }
 
+                /// [`SaleModels`](crate::api::v3::gov::types::SaleModels), one type for one shape, under the name it has here.
+                pub type PostSaleModels = crate::api::v3::gov::types::SaleModels;
+
                 /// What `POST /v3/gov/subsidy/zhejiang/authcode/refund` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostResponse {
-                    /// 响应码
-                    pub resp_code: String,
-                    /// 响应描述
-                    pub resp_desc: String,
-                }
+                ///
+                /// The type is [`SubsidyZhejiangAuthcodeCancelResponse`](crate::api::v3::gov::types::SubsidyZhejiangAuthcodeCancelResponse), which other answers share.
+                pub type PostResponse =
+                    crate::api::v3::gov::types::SubsidyZhejiangAuthcodeCancelResponse;
             }
         }
         /// `/v3/gov/subsidy/zhejiang/goods`
@@ -2111,7 +2919,8 @@ pub mod subsidy {
                 /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                 #[doc(alias = "商品信息查询")]
                 #[crate::endpoint(POST, "/v3/gov/subsidy/zhejiang/goods/query", response = PostResponse, idempotent)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 商品条码
                     pub goods_bar_code: Option<String>,
@@ -2121,6 +2930,37 @@ pub mod subsidy {
                     pub req_ssn: String,
                     /// 请求时间
                     pub req_time: Option<String>,
+                }
+
+                impl Post {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    pub fn new(req_ssn: impl Into<String>) -> Self {
+                        Self {
+                            goods_bar_code: None,
+                            province: None,
+                            req_ssn: req_ssn.into(),
+                            req_time: None,
+                        }
+                    }
+                    /// Sets `goods_bar_code` (商品条码).
+                    pub fn with_goods_bar_code(
+                        mut self,
+                        goods_bar_code: impl Into<String>,
+                    ) -> Self {
+                        self.goods_bar_code = Some(goods_bar_code.into());
+                        self
+                    }
+                    /// Sets `province` (省份代码).
+                    pub fn with_province(mut self, province: impl Into<String>) -> Self {
+                        self.province = Some(province.into());
+                        self
+                    }
+                    /// Sets `req_time` (请求时间).
+                    pub fn with_req_time(mut self, req_time: impl Into<String>) -> Self {
+                        self.req_time = Some(req_time.into());
+                        self
+                    }
                 }
 
                 string_enum! {
@@ -2134,7 +2974,7 @@ pub mod subsidy {
                 }
 
                 /// What `POST /v3/gov/subsidy/zhejiang/goods/query` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct PostResponse {
                     /// 响应码
                     pub resp_code: String,
@@ -2163,94 +3003,64 @@ pub mod subsidy {
                     /// 厂商指导零售价
                     pub manufact_price: String,
                     /// 能效标识
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub energy_effciency: Option<String>,
                     /// 能效备案编号
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub energy_reg_code: Option<String>,
                     /// 能效备案型号
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub energy_reg_model: Option<String>,
                     /// 3C 认证编号
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub reg_3c_code: Option<String>,
                     /// 水效标识
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub water_effciency: Option<String>,
                     /// 有效期
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub expire_date: Option<String>,
                     /// 产品描述
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub description: Option<String>,
                     /// gpc 分类代码
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub gpc: Option<String>,
                     /// 净含量
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub net_content: Option<String>,
                     /// 净含量单位代码
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub unit_code: Option<String>,
                     /// 原产国
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub origin: Option<String>,
                     /// 市级区域代码
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub city: Option<String>,
                     /// 区县区域代码
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub county: Option<String>,
                     /// 数据状态
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub data_state: Option<String>,
                     /// 备注
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub remark: Option<String>,
                     /// 上送状态
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub upload_state: Option<String>,
                     /// 失效时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub expire_time: Option<String>,
                     /// 是否 AI 产品
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub is_ai_product: Option<String>,
                     /// 设备类型
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub device_type: Option<String>,
                     /// 厂商识别代码
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub manufact_code: Option<String>,
                     /// 厂商注册日期
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub manufact_login_date: Option<String>,
                     /// 厂商失效日期
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub manufact_logout_date: Option<String>,
                     /// 厂商失效标识
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub manufact_logout_flag: Option<String>,
                     /// 厂商注册地址
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub manufact_register_addr: Option<String>,
                     /// 厂商过期日期
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub manufact_valid_date: Option<String>,
                     /// 厂商企业名称
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub manufact_firm_name: Option<String>,
                     /// 企业定价单位
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub price_unit: Option<String>,
                     /// 上市日期
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub sale_date: Option<String>,
                     /// PC 类型
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub pc_type: Option<String>,
                     /// 上送平台编码
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub msg_src_platform: Option<String>,
                 }
             }
@@ -2268,7 +3078,8 @@ pub mod subsidy {
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[doc(alias = "n品类核销")]
                 #[crate::endpoint(POST, "/v3/gov/subsidy/zhejiang/n-qualifications/confirm", response = PostResponse, serial)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 品类集合
                     pub data: Option<Vec<PostData>>,
@@ -2278,8 +3089,31 @@ pub mod subsidy {
                     pub req_time: Option<String>,
                 }
 
+                impl Post {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    pub fn new(req_ssn: impl Into<String>) -> Self {
+                        Self {
+                            data: None,
+                            req_ssn: req_ssn.into(),
+                            req_time: None,
+                        }
+                    }
+                    /// Sets `data` (品类集合).
+                    pub fn with_data(mut self, data: impl Into<Vec<PostData>>) -> Self {
+                        self.data = Some(data.into());
+                        self
+                    }
+                    /// Sets `req_time` (请求时间).
+                    pub fn with_req_time(mut self, req_time: impl Into<String>) -> Self {
+                        self.req_time = Some(req_time.into());
+                        self
+                    }
+                }
+
                 /// PostData
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct PostData {
                     /// 品类编码
                     pub cate_code: String,
@@ -2331,14 +3165,78 @@ pub mod subsidy {
                     pub serial_num: String,
                 }
 
-                /// What `POST /v3/gov/subsidy/zhejiang/n-qualifications/confirm` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostResponse {
-                    /// 响应码
-                    pub resp_code: String,
-                    /// 响应描述
-                    pub resp_desc: String,
+                impl PostData {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    #[allow(clippy::too_many_arguments)]
+                    pub fn new(
+                        cate_code: impl Into<String>,
+                        cert_no: impl Into<String>,
+                        name: impl Into<String>,
+                        operation_time: impl Into<String>,
+                        sales: impl Into<String>,
+                        status: impl Into<String>,
+                        subsidy: impl Into<String>,
+                        tel: impl Into<String>,
+                        add_code: impl Into<String>,
+                        address: impl Into<String>,
+                        sale_models: impl Into<String>,
+                        brand: impl Into<String>,
+                        activity_add_code: impl Into<String>,
+                        uniscid: impl Into<String>,
+                        corp_name: impl Into<String>,
+                        serial_num: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            cate_code: cate_code.into(),
+                            cert_no: cert_no.into(),
+                            grade: None,
+                            name: name.into(),
+                            operation_time: operation_time.into(),
+                            bank_name: None,
+                            bank_subsidy: None,
+                            plat_subsidy: None,
+                            sales: sales.into(),
+                            status: status.into(),
+                            subsidy: subsidy.into(),
+                            tel: tel.into(),
+                            add_code: add_code.into(),
+                            address: address.into(),
+                            sale_models: sale_models.into(),
+                            brand: brand.into(),
+                            activity_add_code: activity_add_code.into(),
+                            uniscid: uniscid.into(),
+                            corp_name: corp_name.into(),
+                            serial_num: serial_num.into(),
+                        }
+                    }
+                    /// Sets `grade` (能耗等级).
+                    pub fn with_grade(mut self, grade: impl Into<String>) -> Self {
+                        self.grade = Some(grade.into());
+                        self
+                    }
+                    /// Sets `bank_name` (银行机构名称).
+                    pub fn with_bank_name(mut self, bank_name: impl Into<String>) -> Self {
+                        self.bank_name = Some(bank_name.into());
+                        self
+                    }
+                    /// Sets `bank_subsidy` (银行补贴金额).
+                    pub fn with_bank_subsidy(mut self, bank_subsidy: impl Into<String>) -> Self {
+                        self.bank_subsidy = Some(bank_subsidy.into());
+                        self
+                    }
+                    /// Sets `plat_subsidy` (交易平台补贴金额).
+                    pub fn with_plat_subsidy(mut self, plat_subsidy: impl Into<String>) -> Self {
+                        self.plat_subsidy = Some(plat_subsidy.into());
+                        self
+                    }
                 }
+
+                /// What `POST /v3/gov/subsidy/zhejiang/n-qualifications/confirm` answers.
+                ///
+                /// The type is [`SubsidyZhejiangAuthcodeCancelResponse`](crate::api::v3::gov::types::SubsidyZhejiangAuthcodeCancelResponse), which other answers share.
+                pub type PostResponse =
+                    crate::api::v3::gov::types::SubsidyZhejiangAuthcodeCancelResponse;
             }
         }
         /// `/v3/gov/subsidy/zhejiang/qualifications`
@@ -2354,7 +3252,8 @@ pub mod subsidy {
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[doc(alias = "变更资格")]
                 #[crate::endpoint(POST, "/v3/gov/subsidy/zhejiang/qualifications/alter", response = PostResponse, serial)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 品类编码
                     pub cate_code: String,
@@ -2372,7 +3271,7 @@ pub mod subsidy {
                 }
 
                 /// What `POST /v3/gov/subsidy/zhejiang/qualifications/alter` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct PostResponse {
                     /// 响应码
                     pub resp_code: String,
@@ -2393,7 +3292,8 @@ pub mod subsidy {
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[doc(alias = "领取资格")]
                 #[crate::endpoint(POST, "/v3/gov/subsidy/zhejiang/qualifications/claim", response = PostResponse, serial)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 品类编码
                     pub cate_code: String,
@@ -2407,35 +3307,48 @@ pub mod subsidy {
                     #[wxpay(encrypt)]
                     pub tel: String,
                     /// 证件类型
-                    pub cert_type: Option<PostCertType>,
+                    pub cert_type: Option<crate::api::v3::gov::types::CertType>,
                     /// 请求流水号
                     pub req_ssn: String,
                 }
 
-                string_enum! {
-                    /// 证件类型
-                    pub enum PostCertType {
-                        /// `1`
-                        V1 = "1",
-                        /// `2`
-                        V2 = "2",
-                        /// `3`
-                        V3 = "3",
-                        /// `4`
-                        V4 = "4",
-                        /// `5`
-                        V5 = "5",
+                impl Post {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    pub fn new(
+                        cate_code: impl Into<String>,
+                        cert_no: impl Into<String>,
+                        name: impl Into<String>,
+                        tel: impl Into<String>,
+                        req_ssn: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            cate_code: cate_code.into(),
+                            cert_no: cert_no.into(),
+                            name: name.into(),
+                            tel: tel.into(),
+                            cert_type: None,
+                            req_ssn: req_ssn.into(),
+                        }
+                    }
+                    /// Sets `cert_type` (证件类型).
+                    pub fn with_cert_type(
+                        mut self,
+                        cert_type: impl Into<crate::api::v3::gov::types::CertType>,
+                    ) -> Self {
+                        self.cert_type = Some(cert_type.into());
+                        self
                     }
                 }
 
+                /// [`CertType`](crate::api::v3::gov::types::CertType), one type for one shape, under the name it has here.
+                pub type PostCertType = crate::api::v3::gov::types::CertType;
+
                 /// What `POST /v3/gov/subsidy/zhejiang/qualifications/claim` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostResponse {
-                    /// 响应码
-                    pub resp_code: String,
-                    /// 响应描述
-                    pub resp_desc: String,
-                }
+                ///
+                /// The type is [`SubsidyZhejiangAuthcodeCancelResponse`](crate::api::v3::gov::types::SubsidyZhejiangAuthcodeCancelResponse), which other answers share.
+                pub type PostResponse =
+                    crate::api::v3::gov::types::SubsidyZhejiangAuthcodeCancelResponse;
             }
             /// `/v3/gov/subsidy/zhejiang/qualifications/query`
             pub mod query {
@@ -2448,7 +3361,8 @@ pub mod subsidy {
                 /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                 #[doc(alias = "查询补贴资格")]
                 #[crate::endpoint(POST, "/v3/gov/subsidy/zhejiang/qualifications/query", response = PostResponse, serial, idempotent)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 证件号码
                     #[wxpay(encrypt)]
@@ -2457,6 +3371,23 @@ pub mod subsidy {
                     pub cate_code: Option<String>,
                     /// 请求流水号
                     pub req_ssn: String,
+                }
+
+                impl Post {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    pub fn new(cert_no: impl Into<String>, req_ssn: impl Into<String>) -> Self {
+                        Self {
+                            cert_no: cert_no.into(),
+                            cate_code: None,
+                            req_ssn: req_ssn.into(),
+                        }
+                    }
+                    /// Sets `cate_code` (品类编码).
+                    pub fn with_cate_code(mut self, cate_code: impl Into<String>) -> Self {
+                        self.cate_code = Some(cate_code.into());
+                        self
+                    }
                 }
 
                 string_enum! {
@@ -2480,27 +3411,24 @@ pub mod subsidy {
                 }
 
                 /// PostResponseData
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct PostResponseData {
                     /// 品类编码
                     pub cate_code: String,
                     /// 状态信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub status: Option<String>,
                     /// 状态编码
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub status_code: Option<PostResponseDataStatusCode>,
                 }
 
                 /// What `POST /v3/gov/subsidy/zhejiang/qualifications/query` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct PostResponse {
                     /// 响应码
                     pub resp_code: String,
                     /// 响应描述
                     pub resp_desc: String,
                     /// 资格信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub data: Option<Vec<PostResponseData>>,
                 }
             }
@@ -2515,12 +3443,26 @@ pub mod subsidy {
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[doc(alias = "核销资格")]
                 #[crate::endpoint(POST, "/v3/gov/subsidy/zhejiang/qualifications/sync", response = PostResponse, serial)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 请求流水号
                     pub req_ssn: Option<String>,
                     /// 资格集合
                     pub data: Option<Vec<PostData>>,
+                }
+
+                impl Post {
+                    /// Sets `req_ssn` (请求流水号).
+                    pub fn with_req_ssn(mut self, req_ssn: impl Into<String>) -> Self {
+                        self.req_ssn = Some(req_ssn.into());
+                        self
+                    }
+                    /// Sets `data` (资格集合).
+                    pub fn with_data(mut self, data: impl Into<Vec<PostData>>) -> Self {
+                        self.data = Some(data.into());
+                        self
+                    }
                 }
 
                 string_enum! {
@@ -2533,28 +3475,15 @@ pub mod subsidy {
                     }
                 }
 
-                string_enum! {
-                    /// 品类状态
-                    pub enum PostDataStatus {
-                        /// `0`
-                        V0 = "0",
-                        /// `1`
-                        V1 = "1",
-                    }
-                }
+                /// [`SaleModels`](crate::api::v3::gov::types::SaleModels), one type for one shape, under the name it has here.
+                pub type PostDataStatus = crate::api::v3::gov::types::SaleModels;
 
-                string_enum! {
-                    /// 销售方式
-                    pub enum PostDataSaleModels {
-                        /// `0`
-                        V0 = "0",
-                        /// `1`
-                        V1 = "1",
-                    }
-                }
+                /// [`SaleModels`](crate::api::v3::gov::types::SaleModels), one type for one shape, under the name it has here.
+                pub type PostDataSaleModels = crate::api::v3::gov::types::SaleModels;
 
                 /// PostData
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct PostData {
                     /// 品类凭证码
                     pub auth_code: String,
@@ -2583,7 +3512,7 @@ pub mod subsidy {
                     /// 销售金额
                     pub sales: String,
                     /// 品类状态
-                    pub status: PostDataStatus,
+                    pub status: crate::api::v3::gov::types::SaleModels,
                     /// 政府补贴金额
                     pub subsidy: String,
                     /// 手机号
@@ -2594,7 +3523,7 @@ pub mod subsidy {
                     /// 收货地址
                     pub address: String,
                     /// 销售方式
-                    pub sale_models: PostDataSaleModels,
+                    pub sale_models: crate::api::v3::gov::types::SaleModels,
                     /// S/N码
                     pub sn_code: String,
                     /// 统一社会信息代码
@@ -2641,15 +3570,147 @@ pub mod subsidy {
                     pub ccc_sn_order_no: Option<String>,
                 }
 
+                impl PostData {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    #[allow(clippy::too_many_arguments)]
+                    pub fn new(
+                        auth_code: impl Into<String>,
+                        cate_code: impl Into<String>,
+                        cert_no: impl Into<String>,
+                        name: impl Into<String>,
+                        operation_time: impl Into<String>,
+                        sales: impl Into<String>,
+                        status: impl Into<crate::api::v3::gov::types::SaleModels>,
+                        subsidy: impl Into<String>,
+                        tel: impl Into<String>,
+                        add_code: impl Into<String>,
+                        address: impl Into<String>,
+                        sale_models: impl Into<crate::api::v3::gov::types::SaleModels>,
+                        sn_code: impl Into<String>,
+                        uniscid: impl Into<String>,
+                        corp_name: impl Into<String>,
+                        barcode: impl Into<String>,
+                        item_name: impl Into<String>,
+                        spec_model: impl Into<String>,
+                        brand: impl Into<String>,
+                        is_ai_product: impl Into<String>,
+                        order_no: impl Into<String>,
+                        activity_add_code: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            auth_code: auth_code.into(),
+                            cate_code: cate_code.into(),
+                            cert_no: cert_no.into(),
+                            grade: None,
+                            name: name.into(),
+                            operation_time: operation_time.into(),
+                            bank_name: None,
+                            bank_subsidy: None,
+                            plat_subsidy: None,
+                            sales: sales.into(),
+                            status: status.into(),
+                            subsidy: subsidy.into(),
+                            tel: tel.into(),
+                            add_code: add_code.into(),
+                            address: address.into(),
+                            sale_models: sale_models.into(),
+                            sn_code: sn_code.into(),
+                            uniscid: uniscid.into(),
+                            corp_name: corp_name.into(),
+                            barcode: barcode.into(),
+                            item_name: item_name.into(),
+                            spec_model: spec_model.into(),
+                            brand: brand.into(),
+                            logistics_no: None,
+                            delivery_time: None,
+                            invoice_no: None,
+                            is_ai_product: is_ai_product.into(),
+                            pc_type: None,
+                            order_no: order_no.into(),
+                            origin_order_no: None,
+                            activity_add_code: activity_add_code.into(),
+                            imei1: None,
+                            imei2: None,
+                            ccc_sn_order_no: None,
+                        }
+                    }
+                    /// Sets `grade` (能耗等级).
+                    pub fn with_grade(mut self, grade: impl Into<PostDataGrade>) -> Self {
+                        self.grade = Some(grade.into());
+                        self
+                    }
+                    /// Sets `bank_name` (银行机构名称).
+                    pub fn with_bank_name(mut self, bank_name: impl Into<String>) -> Self {
+                        self.bank_name = Some(bank_name.into());
+                        self
+                    }
+                    /// Sets `bank_subsidy` (银行补贴金额).
+                    pub fn with_bank_subsidy(mut self, bank_subsidy: impl Into<String>) -> Self {
+                        self.bank_subsidy = Some(bank_subsidy.into());
+                        self
+                    }
+                    /// Sets `plat_subsidy` (交易平台补贴金额).
+                    pub fn with_plat_subsidy(mut self, plat_subsidy: impl Into<String>) -> Self {
+                        self.plat_subsidy = Some(plat_subsidy.into());
+                        self
+                    }
+                    /// Sets `logistics_no` (物流单号).
+                    pub fn with_logistics_no(mut self, logistics_no: impl Into<String>) -> Self {
+                        self.logistics_no = Some(logistics_no.into());
+                        self
+                    }
+                    /// Sets `delivery_time` (签收时间).
+                    pub fn with_delivery_time(mut self, delivery_time: impl Into<String>) -> Self {
+                        self.delivery_time = Some(delivery_time.into());
+                        self
+                    }
+                    /// Sets `invoice_no` (发票号).
+                    pub fn with_invoice_no(mut self, invoice_no: impl Into<String>) -> Self {
+                        self.invoice_no = Some(invoice_no.into());
+                        self
+                    }
+                    /// Sets `pc_type` (类型).
+                    pub fn with_pc_type(mut self, pc_type: impl Into<String>) -> Self {
+                        self.pc_type = Some(pc_type.into());
+                        self
+                    }
+                    /// Sets `origin_order_no` (原始订单号).
+                    pub fn with_origin_order_no(
+                        mut self,
+                        origin_order_no: impl Into<String>,
+                    ) -> Self {
+                        self.origin_order_no = Some(origin_order_no.into());
+                        self
+                    }
+                    /// Sets `imei1` (IMEI1).
+                    pub fn with_imei1(mut self, imei1: impl Into<String>) -> Self {
+                        self.imei1 = Some(imei1.into());
+                        self
+                    }
+                    /// Sets `imei2` (IMEI2).
+                    pub fn with_imei2(mut self, imei2: impl Into<String>) -> Self {
+                        self.imei2 = Some(imei2.into());
+                        self
+                    }
+                    /// Sets `ccc_sn_order_no` (3C SN 锁定解锁订单号).
+                    pub fn with_ccc_sn_order_no(
+                        mut self,
+                        ccc_sn_order_no: impl Into<String>,
+                    ) -> Self {
+                        self.ccc_sn_order_no = Some(ccc_sn_order_no.into());
+                        self
+                    }
+                }
+
                 /// What `POST /v3/gov/subsidy/zhejiang/qualifications/sync` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct PostResponse {
                     /// 响应码
                     pub resp_code: String,
                     /// 响应描述
                     pub resp_desc: String,
                     /// 异常数据说明列表
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub error_data: Option<Vec<String>>,
                 }
             }
@@ -2665,7 +3726,8 @@ pub mod subsidy {
                 /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                 #[doc(alias = "sn码锁定")]
                 #[crate::endpoint(POST, "/v3/gov/subsidy/zhejiang/sncode/lock", response = PostResponse, idempotent)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 发起方
                     pub create_user: String,
@@ -2715,18 +3777,124 @@ pub mod subsidy {
                     pub req_time: String,
                 }
 
+                impl Post {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    #[allow(clippy::too_many_arguments)]
+                    pub fn new(
+                        create_user: impl Into<String>,
+                        province: impl Into<String>,
+                        sn: impl Into<String>,
+                        goods_bar_code: impl Into<String>,
+                        goods_type: impl Into<String>,
+                        goods_name: impl Into<String>,
+                        trans_orderid: impl Into<String>,
+                        order_price: impl Into<String>,
+                        sell_orderid: impl Into<String>,
+                        req_ssn: impl Into<String>,
+                        req_time: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            create_user: create_user.into(),
+                            province: province.into(),
+                            manufact_cert_code: None,
+                            sn: sn.into(),
+                            goods_bar_code: goods_bar_code.into(),
+                            goods_type: goods_type.into(),
+                            goods_name: goods_name.into(),
+                            goods_model: None,
+                            imei1: None,
+                            imei2: None,
+                            trans_orderid: trans_orderid.into(),
+                            order_price: order_price.into(),
+                            acquire_code: None,
+                            sell_orderid: sell_orderid.into(),
+                            city: None,
+                            county: None,
+                            is_ai_product: None,
+                            sale_time: None,
+                            mfr_info: None,
+                            brand: None,
+                            sale_models: None,
+                            req_ssn: req_ssn.into(),
+                            req_time: req_time.into(),
+                        }
+                    }
+                    /// Sets `manufact_cert_code` (厂商统一 社会信用 代码).
+                    pub fn with_manufact_cert_code(
+                        mut self,
+                        manufact_cert_code: impl Into<String>,
+                    ) -> Self {
+                        self.manufact_cert_code = Some(manufact_cert_code.into());
+                        self
+                    }
+                    /// Sets `goods_model` (商品型号).
+                    pub fn with_goods_model(mut self, goods_model: impl Into<String>) -> Self {
+                        self.goods_model = Some(goods_model.into());
+                        self
+                    }
+                    /// Sets `imei1` (IMEI_1 码).
+                    pub fn with_imei1(mut self, imei1: impl Into<String>) -> Self {
+                        self.imei1 = Some(imei1.into());
+                        self
+                    }
+                    /// Sets `imei2` (IMEI_2 码).
+                    pub fn with_imei2(mut self, imei2: impl Into<String>) -> Self {
+                        self.imei2 = Some(imei2.into());
+                        self
+                    }
+                    /// Sets `acquire_code` (收单机构).
+                    pub fn with_acquire_code(mut self, acquire_code: impl Into<String>) -> Self {
+                        self.acquire_code = Some(acquire_code.into());
+                        self
+                    }
+                    /// Sets `city` (市级区域代码).
+                    pub fn with_city(mut self, city: impl Into<String>) -> Self {
+                        self.city = Some(city.into());
+                        self
+                    }
+                    /// Sets `county` (区县区域代码).
+                    pub fn with_county(mut self, county: impl Into<String>) -> Self {
+                        self.county = Some(county.into());
+                        self
+                    }
+                    /// Sets `is_ai_product` (是否 AI 产品).
+                    pub fn with_is_ai_product(mut self, is_ai_product: impl Into<String>) -> Self {
+                        self.is_ai_product = Some(is_ai_product.into());
+                        self
+                    }
+                    /// Sets `sale_time` (销售时间).
+                    pub fn with_sale_time(mut self, sale_time: impl Into<String>) -> Self {
+                        self.sale_time = Some(sale_time.into());
+                        self
+                    }
+                    /// Sets `mfr_info` (厂商信息).
+                    pub fn with_mfr_info(mut self, mfr_info: impl Into<String>) -> Self {
+                        self.mfr_info = Some(mfr_info.into());
+                        self
+                    }
+                    /// Sets `brand` (具体品牌).
+                    pub fn with_brand(mut self, brand: impl Into<String>) -> Self {
+                        self.brand = Some(brand.into());
+                        self
+                    }
+                    /// Sets `sale_models` (渠道类型).
+                    pub fn with_sale_models(mut self, sale_models: impl Into<String>) -> Self {
+                        self.sale_models = Some(sale_models.into());
+                        self
+                    }
+                }
+
                 /// What `POST /v3/gov/subsidy/zhejiang/sncode/lock` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct PostResponse {
                     /// 响应码
                     pub resp_code: String,
                     /// 响应描述
                     pub resp_desc: String,
                     /// IMEI_1 码
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub imei1: Option<String>,
                     /// IMEI_2 码
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub imei2: Option<String>,
                 }
             }
@@ -2739,7 +3907,8 @@ pub mod subsidy {
                 /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                 #[doc(alias = "sn码销售状态查询")]
                 #[crate::endpoint(POST, "/v3/gov/subsidy/zhejiang/sncode/query", response = PostResponse, idempotent)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 商品SN码
                     pub sn: String,
@@ -2763,6 +3932,55 @@ pub mod subsidy {
                     pub req_time: String,
                 }
 
+                impl Post {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    pub fn new(
+                        sn: impl Into<String>,
+                        province: impl Into<String>,
+                        goods_type: impl Into<String>,
+                        goods_bar_code: impl Into<String>,
+                        req_ssn: impl Into<String>,
+                        req_time: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            sn: sn.into(),
+                            province: province.into(),
+                            manufact_cert_code: None,
+                            goods_type: goods_type.into(),
+                            goods_bar_code: goods_bar_code.into(),
+                            imei1: None,
+                            imei2: None,
+                            sales_models: None,
+                            req_ssn: req_ssn.into(),
+                            req_time: req_time.into(),
+                        }
+                    }
+                    /// Sets `manufact_cert_code` (厂商统一社会信 用代码).
+                    pub fn with_manufact_cert_code(
+                        mut self,
+                        manufact_cert_code: impl Into<String>,
+                    ) -> Self {
+                        self.manufact_cert_code = Some(manufact_cert_code.into());
+                        self
+                    }
+                    /// Sets `imei1` (IMEI_1 码).
+                    pub fn with_imei1(mut self, imei1: impl Into<String>) -> Self {
+                        self.imei1 = Some(imei1.into());
+                        self
+                    }
+                    /// Sets `imei2` (IMEI_2 码).
+                    pub fn with_imei2(mut self, imei2: impl Into<String>) -> Self {
+                        self.imei2 = Some(imei2.into());
+                        self
+                    }
+                    /// Sets `sales_models` (渠道类型).
+                    pub fn with_sales_models(mut self, sales_models: impl Into<String>) -> Self {
+                        self.sales_models = Some(sales_models.into());
+                        self
+                    }
+                }
+
                 string_enum! {
                     /// 售卖状态
                     pub enum PostResponseSellState {
@@ -2778,20 +3996,17 @@ pub mod subsidy {
                 }
 
                 /// What `POST /v3/gov/subsidy/zhejiang/sncode/query` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct PostResponse {
                     /// 响应码
                     pub resp_code: String,
                     /// 响应描述
                     pub resp_desc: String,
                     /// 商品SN码
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub sn: Option<String>,
                     /// 省份代码
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub province: Option<String>,
                     /// 售卖状态
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub sell_state: Option<PostResponseSellState>,
                 }
             }
@@ -2804,7 +4019,8 @@ pub mod subsidy {
                 /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                 #[doc(alias = "sn码解锁")]
                 #[crate::endpoint(POST, "/v3/gov/subsidy/zhejiang/sncode/unlock", response = PostResponse, idempotent)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 请求流水号
                     pub req_ssn: String,
@@ -2856,15 +4072,487 @@ pub mod subsidy {
                     pub sales_models: Option<String>,
                 }
 
-                /// What `POST /v3/gov/subsidy/zhejiang/sncode/unlock` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostResponse {
-                    /// 响应码
-                    pub resp_code: String,
-                    /// 响应描述
-                    pub resp_desc: String,
+                impl Post {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    #[allow(clippy::too_many_arguments)]
+                    pub fn new(
+                        req_ssn: impl Into<String>,
+                        req_time: impl Into<String>,
+                        create_user: impl Into<String>,
+                        province: impl Into<String>,
+                        sn: impl Into<String>,
+                        goods_bar_code: impl Into<String>,
+                        goods_type: impl Into<String>,
+                        goods_name: impl Into<String>,
+                        trans_orderid: impl Into<String>,
+                        ori_pay_orderid: impl Into<String>,
+                        order_price: impl Into<String>,
+                        sell_orderid: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            req_ssn: req_ssn.into(),
+                            req_time: req_time.into(),
+                            create_user: create_user.into(),
+                            province: province.into(),
+                            manufact_cert_code: None,
+                            sn: sn.into(),
+                            goods_bar_code: goods_bar_code.into(),
+                            goods_type: goods_type.into(),
+                            goods_name: goods_name.into(),
+                            goods_model: None,
+                            imei1: None,
+                            imei2: None,
+                            trans_orderid: trans_orderid.into(),
+                            ori_pay_orderid: ori_pay_orderid.into(),
+                            order_price: order_price.into(),
+                            acquire_code: None,
+                            sell_orderid: sell_orderid.into(),
+                            city: None,
+                            county: None,
+                            is_ai_product: None,
+                            sale_time: None,
+                            mfr_info: None,
+                            brand: None,
+                            sales_models: None,
+                        }
+                    }
+                    /// Sets `manufact_cert_code` (厂商统一 社会信用 代码).
+                    pub fn with_manufact_cert_code(
+                        mut self,
+                        manufact_cert_code: impl Into<String>,
+                    ) -> Self {
+                        self.manufact_cert_code = Some(manufact_cert_code.into());
+                        self
+                    }
+                    /// Sets `goods_model` (商品型号).
+                    pub fn with_goods_model(mut self, goods_model: impl Into<String>) -> Self {
+                        self.goods_model = Some(goods_model.into());
+                        self
+                    }
+                    /// Sets `imei1` (IMEI_1 码).
+                    pub fn with_imei1(mut self, imei1: impl Into<String>) -> Self {
+                        self.imei1 = Some(imei1.into());
+                        self
+                    }
+                    /// Sets `imei2` (IMEI_2 码).
+                    pub fn with_imei2(mut self, imei2: impl Into<String>) -> Self {
+                        self.imei2 = Some(imei2.into());
+                        self
+                    }
+                    /// Sets `acquire_code` (收单机构).
+                    pub fn with_acquire_code(mut self, acquire_code: impl Into<String>) -> Self {
+                        self.acquire_code = Some(acquire_code.into());
+                        self
+                    }
+                    /// Sets `city` (市级区域 代码).
+                    pub fn with_city(mut self, city: impl Into<String>) -> Self {
+                        self.city = Some(city.into());
+                        self
+                    }
+                    /// Sets `county` (区县区域代码).
+                    pub fn with_county(mut self, county: impl Into<String>) -> Self {
+                        self.county = Some(county.into());
+                        self
+                    }
+                    /// Sets `is_ai_product` (是否 AI 产 品).
+                    pub fn with_is_ai_product(mut self, is_ai_product: impl Into<String>) -> Self {
+                        self.is_ai_product = Some(is_ai_product.into());
+                        self
+                    }
+                    /// Sets `sale_time` (销售时间).
+                    pub fn with_sale_time(mut self, sale_time: impl Into<String>) -> Self {
+                        self.sale_time = Some(sale_time.into());
+                        self
+                    }
+                    /// Sets `mfr_info` (厂商信息).
+                    pub fn with_mfr_info(mut self, mfr_info: impl Into<String>) -> Self {
+                        self.mfr_info = Some(mfr_info.into());
+                        self
+                    }
+                    /// Sets `brand` (具体品牌).
+                    pub fn with_brand(mut self, brand: impl Into<String>) -> Self {
+                        self.brand = Some(brand.into());
+                        self
+                    }
+                    /// Sets `sales_models` (渠道类型).
+                    pub fn with_sales_models(mut self, sales_models: impl Into<String>) -> Self {
+                        self.sales_models = Some(sales_models.into());
+                        self
+                    }
                 }
+
+                /// What `POST /v3/gov/subsidy/zhejiang/sncode/unlock` answers.
+                ///
+                /// The type is [`SubsidyZhejiangAuthcodeCancelResponse`](crate::api::v3::gov::types::SubsidyZhejiangAuthcodeCancelResponse), which other answers share.
+                pub type PostResponse =
+                    crate::api::v3::gov::types::SubsidyZhejiangAuthcodeCancelResponse;
             }
+        }
+    }
+}
+/// Types that several operations of feature `gov` share, one per shape: each operation's module names them under its own names too.
+pub mod types {
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct SubsidyResponse {
+        /// 响应码
+        pub code: String,
+        /// 响应描述
+        pub msg: String,
+        /// 详细应答码
+        pub sub_code: Option<String>,
+        /// 详细应答码描述
+        pub sub_msg: Option<String>,
+    }
+
+    /// 发票信息
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct InvoiceInfo {
+        /// 发票代码
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub invoice_cd: Option<String>,
+        /// 发票号码
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub invoice_no: Option<String>,
+        /// 开票日期
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub invoice_dt: Option<String>,
+        /// 发票链接
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub invoice_link: Option<String>,
+        /// 发票类型
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub invoice_tp: Option<String>,
+        /// 发票校验码
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub invoice_ck_cd: Option<String>,
+        /// 发票上购买人姓名
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub nm: Option<String>,
+        /// 税价合计
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub tax: Option<String>,
+        /// 发票税额
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub invoice_tax_amt: Option<String>,
+        /// 销售企业名称
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub sales_ent_nm: Option<String>,
+        /// 销售方纳税人识别号
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub tax_payer: Option<String>,
+        /// 数量
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub num: Option<String>,
+        /// 货物或应税劳务服务名称
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub service_nm: Option<String>,
+    }
+
+    impl InvoiceInfo {
+        /// Sets `invoice_cd` (发票代码).
+        pub fn with_invoice_cd(mut self, invoice_cd: impl Into<String>) -> Self {
+            self.invoice_cd = Some(invoice_cd.into());
+            self
+        }
+        /// Sets `invoice_no` (发票号码).
+        pub fn with_invoice_no(mut self, invoice_no: impl Into<String>) -> Self {
+            self.invoice_no = Some(invoice_no.into());
+            self
+        }
+        /// Sets `invoice_dt` (开票日期).
+        pub fn with_invoice_dt(mut self, invoice_dt: impl Into<String>) -> Self {
+            self.invoice_dt = Some(invoice_dt.into());
+            self
+        }
+        /// Sets `invoice_link` (发票链接).
+        pub fn with_invoice_link(mut self, invoice_link: impl Into<String>) -> Self {
+            self.invoice_link = Some(invoice_link.into());
+            self
+        }
+        /// Sets `invoice_tp` (发票类型).
+        pub fn with_invoice_tp(mut self, invoice_tp: impl Into<String>) -> Self {
+            self.invoice_tp = Some(invoice_tp.into());
+            self
+        }
+        /// Sets `invoice_ck_cd` (发票校验码).
+        pub fn with_invoice_ck_cd(mut self, invoice_ck_cd: impl Into<String>) -> Self {
+            self.invoice_ck_cd = Some(invoice_ck_cd.into());
+            self
+        }
+        /// Sets `nm` (发票上购买人姓名).
+        pub fn with_nm(mut self, nm: impl Into<String>) -> Self {
+            self.nm = Some(nm.into());
+            self
+        }
+        /// Sets `tax` (税价合计).
+        pub fn with_tax(mut self, tax: impl Into<String>) -> Self {
+            self.tax = Some(tax.into());
+            self
+        }
+        /// Sets `invoice_tax_amt` (发票税额).
+        pub fn with_invoice_tax_amt(mut self, invoice_tax_amt: impl Into<String>) -> Self {
+            self.invoice_tax_amt = Some(invoice_tax_amt.into());
+            self
+        }
+        /// Sets `sales_ent_nm` (销售企业名称).
+        pub fn with_sales_ent_nm(mut self, sales_ent_nm: impl Into<String>) -> Self {
+            self.sales_ent_nm = Some(sales_ent_nm.into());
+            self
+        }
+        /// Sets `tax_payer` (销售方纳税人识别号).
+        pub fn with_tax_payer(mut self, tax_payer: impl Into<String>) -> Self {
+            self.tax_payer = Some(tax_payer.into());
+            self
+        }
+        /// Sets `num` (数量).
+        pub fn with_num(mut self, num: impl Into<String>) -> Self {
+            self.num = Some(num.into());
+            self
+        }
+        /// Sets `service_nm` (货物或应税劳务服务名称).
+        pub fn with_service_nm(mut self, service_nm: impl Into<String>) -> Self {
+            self.service_nm = Some(service_nm.into());
+            self
+        }
+    }
+
+    /// 物流信息
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct TrackInfo {
+        /// 物流单号
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub tracking_no: Option<String>,
+        /// 物流公司
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub tracking_company: Option<String>,
+        /// 收货省
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub usr_prov: Option<String>,
+        /// 收货市
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub usr_city: Option<String>,
+        /// 收货区县
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub usr_area: Option<String>,
+        /// 收货地址
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub usr_addr: Option<String>,
+        /// 物流类型
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub tracking_type: Option<String>,
+        /// 提货方式
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub delivery_method: Option<String>,
+        /// 发货地址
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub shipping_addr: Option<String>,
+        /// 签收时间
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub delivery_time: Option<String>,
+    }
+
+    impl TrackInfo {
+        /// Sets `tracking_no` (物流单号).
+        pub fn with_tracking_no(mut self, tracking_no: impl Into<String>) -> Self {
+            self.tracking_no = Some(tracking_no.into());
+            self
+        }
+        /// Sets `tracking_company` (物流公司).
+        pub fn with_tracking_company(mut self, tracking_company: impl Into<String>) -> Self {
+            self.tracking_company = Some(tracking_company.into());
+            self
+        }
+        /// Sets `usr_prov` (收货省).
+        pub fn with_usr_prov(mut self, usr_prov: impl Into<String>) -> Self {
+            self.usr_prov = Some(usr_prov.into());
+            self
+        }
+        /// Sets `usr_city` (收货市).
+        pub fn with_usr_city(mut self, usr_city: impl Into<String>) -> Self {
+            self.usr_city = Some(usr_city.into());
+            self
+        }
+        /// Sets `usr_area` (收货区县).
+        pub fn with_usr_area(mut self, usr_area: impl Into<String>) -> Self {
+            self.usr_area = Some(usr_area.into());
+            self
+        }
+        /// Sets `usr_addr` (收货地址).
+        pub fn with_usr_addr(mut self, usr_addr: impl Into<String>) -> Self {
+            self.usr_addr = Some(usr_addr.into());
+            self
+        }
+        /// Sets `tracking_type` (物流类型).
+        pub fn with_tracking_type(mut self, tracking_type: impl Into<String>) -> Self {
+            self.tracking_type = Some(tracking_type.into());
+            self
+        }
+        /// Sets `delivery_method` (提货方式).
+        pub fn with_delivery_method(mut self, delivery_method: impl Into<String>) -> Self {
+            self.delivery_method = Some(delivery_method.into());
+            self
+        }
+        /// Sets `shipping_addr` (发货地址).
+        pub fn with_shipping_addr(mut self, shipping_addr: impl Into<String>) -> Self {
+            self.shipping_addr = Some(shipping_addr.into());
+            self
+        }
+        /// Sets `delivery_time` (签收时间).
+        pub fn with_delivery_time(mut self, delivery_time: impl Into<String>) -> Self {
+            self.delivery_time = Some(delivery_time.into());
+            self
+        }
+    }
+
+    string_enum! {
+        /// 归集状态枚举
+        pub enum CollectState {
+            /// `COLLECT_STATE_NOT_COLLECT`
+            CollectStateNotCollect = "COLLECT_STATE_NOT_COLLECT",
+            /// `COLLECT_STATE_COLLECTED`
+            CollectStateCollected = "COLLECT_STATE_COLLECTED",
+            /// `COLLECT_STATE_COLLECTION_FAILED`
+            CollectStateCollectionFailed = "COLLECT_STATE_COLLECTION_FAILED",
+        }
+    }
+
+    string_enum! {
+        /// 能效等级
+        pub enum EnergyGrade {
+            /// `FIRST_LEVEL`
+            FirstLevel = "FIRST_LEVEL",
+            /// `SECOND_LEVEL`
+            SecondLevel = "SECOND_LEVEL",
+            /// `ENERGY_GRADE_UNKNOWN`
+            EnergyGradeUnknown = "ENERGY_GRADE_UNKNOWN",
+        }
+    }
+
+    string_enum! {
+        /// 产品类型
+        pub enum ProductType {
+            /// `COMMON_PRODUCT`
+            CommonProduct = "COMMON_PRODUCT",
+            /// `AI_PRODUCT`
+            AiProduct = "AI_PRODUCT",
+        }
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct SubsidyGoodsUploadResponse {
+        /// 响应码
+        pub code: String,
+        /// 响应描述
+        pub message: String,
+    }
+
+    string_enum! {
+        /// 类型
+        pub enum PcType {
+            /// `DESKTOP`
+            Desktop = "DESKTOP",
+            /// `LAPTOP`
+            Laptop = "LAPTOP",
+            /// `COMPUTER_TYPE_UNKNOWN`
+            ComputerTypeUnknown = "COMPUTER_TYPE_UNKNOWN",
+        }
+    }
+
+    string_enum! {
+        /// 销售方式
+        pub enum SaleModel {
+            /// `SALE_MODEL_ONLINE`
+            SaleModelOnline = "SALE_MODEL_ONLINE",
+            /// `SALE_MODEL_OFFLINE`
+            SaleModelOffline = "SALE_MODEL_OFFLINE",
+        }
+    }
+
+    string_enum! {
+        /// 证件类型
+        pub enum IdentityDocumentType {
+            /// `ID_DOC_TYPE_ID_CARD`
+            IdDocTypeIdCard = "ID_DOC_TYPE_ID_CARD",
+            /// `ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC`
+            IdDocTypeMainlandTravelPermitForHkMc = "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC",
+            /// `ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW`
+            IdDocTypeMainlandTravelPermitForTw = "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW",
+        }
+    }
+
+    string_enum! {
+        /// 品类状态
+        pub enum CateState {
+            /// `CATE_STATE_REDEEM`
+            CateStateRedeem = "CATE_STATE_REDEEM",
+            /// `CATE_STATE_REFUND`
+            CateStateRefund = "CATE_STATE_REFUND",
+        }
+    }
+
+    string_enum! {
+        /// 资格的状态
+        pub enum State {
+            /// `UNCLAIMED`
+            Unclaimed = "UNCLAIMED",
+            /// `UNREDEEMED`
+            Unredeemed = "UNREDEEMED",
+            /// `REDEEMED`
+            Redeemed = "REDEEMED",
+        }
+    }
+
+    string_enum! {
+        /// 区分未领取的原因
+        pub enum UnclaimedReason {
+            /// `REASON_CLAIMED_BY_OTHER_REGION`
+            ReasonClaimedByOtherRegion = "REASON_CLAIMED_BY_OTHER_REGION",
+            /// `REASON_CLAIMED_BY_OTHER_PLATFORM_OR_REGION`
+            ReasonClaimedByOtherPlatformOrRegion = "REASON_CLAIMED_BY_OTHER_PLATFORM_OR_REGION",
+            /// `REASON_UNCLAIMED`
+            ReasonUnclaimed = "REASON_UNCLAIMED",
+            /// `REASON_CLAIMED_BY_OTHER_MODE`
+            ReasonClaimedByOtherMode = "REASON_CLAIMED_BY_OTHER_MODE",
+        }
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct SubsidyZhejiangAuthcodeCancelResponse {
+        /// 响应码
+        pub resp_code: String,
+        /// 响应描述
+        pub resp_desc: String,
+    }
+
+    string_enum! {
+        /// 销售方式
+        pub enum SaleModels {
+            /// `0`
+            V0 = "0",
+            /// `1`
+            V1 = "1",
+        }
+    }
+
+    string_enum! {
+        /// 证件类型
+        pub enum CertType {
+            /// `1`
+            V1 = "1",
+            /// `2`
+            V2 = "2",
+            /// `3`
+            V3 = "3",
+            /// `4`
+            V4 = "4",
+            /// `5`
+            V5 = "5",
         }
     }
 }

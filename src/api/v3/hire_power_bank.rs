@@ -13,7 +13,8 @@ pub mod insurance_orders {
     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
     #[doc(alias = "创建保险订单")]
     #[crate::endpoint(POST, "/v3/hire-power-bank/insurance-orders", response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 商户创建保险订单时的凭据号
         pub out_order_no: Option<String>,
@@ -25,37 +26,33 @@ pub mod insurance_orders {
         pub service_id: Option<String>,
     }
 
-    /// What `POST /v3/hire-power-bank/insurance-orders` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostResponse {
-        /// 租借充电宝隔夜归还保险订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub order_id: Option<String>,
-        /// 商户创建保险订单时的凭据号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub out_order_no: Option<String>,
-        /// 微信用户在商户对应appid下的唯一标识
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub openid: Option<String>,
-        /// 一笔保险订单对应的最大理赔次数
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub max_claim_count: Option<i64>,
-        /// 一笔保险订单对应的已理赔次数
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub claimed_count: Option<i64>,
-        /// 保险订单领取时间
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub order_receive_time: Option<String>,
-        /// 保险订单开始时间
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub order_begin_time: Option<String>,
-        /// 保险订单结束时间
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub order_end_time: Option<String>,
-        /// 保险订单领取状态
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub order_receive_state: Option<String>,
+    impl Post {
+        /// Sets `out_order_no` (商户创建保险订单时的凭据号).
+        pub fn with_out_order_no(mut self, out_order_no: impl Into<String>) -> Self {
+            self.out_order_no = Some(out_order_no.into());
+            self
+        }
+        /// Sets `openid` (微信用户在商户对应appid下的唯一标识).
+        pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
+            self.openid = Some(openid.into());
+            self
+        }
+        /// Sets `notify_url` (用于接收保险订单状态变化通知).
+        pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
+            self.notify_url = Some(notify_url.into());
+            self
+        }
+        /// Sets `service_id` (商户在支付分服务下对应的服务ID).
+        pub fn with_service_id(mut self, service_id: impl Into<String>) -> Self {
+            self.service_id = Some(service_id.into());
+            self
+        }
     }
+
+    /// What `POST /v3/hire-power-bank/insurance-orders` answers.
+    ///
+    /// The type is [`InsuranceOrdersResponse`](crate::api::v3::hire_power_bank::types::InsuranceOrdersResponse), which other answers share.
+    pub type PostResponse = crate::api::v3::hire_power_bank::types::InsuranceOrdersResponse;
 
     /// `/v3/hire-power-bank/insurance-orders/{out_order_no}`
     pub mod _out_order_no_ {
@@ -66,43 +63,42 @@ pub mod insurance_orders {
         /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/hire-power-bank-insurance/insurance-orders/get-by-out-trade-no.html)
         #[doc(alias = "查询保险订单详情")]
         #[crate::endpoint(GET, "/v3/hire-power-bank/insurance-orders/<out_order_no>", response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Get {
             /// 商户创建保险订单时的凭据号 (path)
             pub out_order_no: String,
         }
 
         /// What `GET /v3/hire-power-bank/insurance-orders/{out_order_no}` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponse {
-            /// 租借充电宝隔夜归还保险订单号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub order_id: Option<String>,
-            /// 商户创建保险订单时的凭据号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub out_order_no: Option<String>,
-            /// 微信用户在商户对应appid下的唯一标识
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub openid: Option<String>,
-            /// 一笔保险订单对应的最大理赔次数
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub max_claim_count: Option<i64>,
-            /// 一笔保险订单对应的已理赔次数
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub claimed_count: Option<i64>,
-            /// 保险订单领取时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub order_receive_time: Option<String>,
-            /// 保险订单开始时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub order_begin_time: Option<String>,
-            /// 保险订单结束时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub order_end_time: Option<String>,
-            /// 保险订单领取状态
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub order_receive_state: Option<String>,
-        }
+        ///
+        /// The type is [`InsuranceOrdersResponse`](crate::api::v3::hire_power_bank::types::InsuranceOrdersResponse), which other answers share.
+        pub type GetResponse = crate::api::v3::hire_power_bank::types::InsuranceOrdersResponse;
+    }
+}
+/// Types that several operations of feature `hire-power-bank` share, one per shape: each operation's module names them under its own names too.
+pub mod types {
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+    pub struct InsuranceOrdersResponse {
+        /// 租借充电宝隔夜归还保险订单号
+        pub order_id: Option<String>,
+        /// 商户创建保险订单时的凭据号
+        pub out_order_no: Option<String>,
+        /// 微信用户在商户对应appid下的唯一标识
+        pub openid: Option<String>,
+        /// 一笔保险订单对应的最大理赔次数
+        pub max_claim_count: Option<i64>,
+        /// 一笔保险订单对应的已理赔次数
+        pub claimed_count: Option<i64>,
+        /// 保险订单领取时间
+        pub order_receive_time: Option<String>,
+        /// 保险订单开始时间
+        pub order_begin_time: Option<String>,
+        /// 保险订单结束时间
+        pub order_end_time: Option<String>,
+        /// 保险订单领取状态
+        pub order_receive_state: Option<String>,
     }
 }
 /// `/v3/hire-power-bank/user-qualifications`
@@ -116,17 +112,17 @@ pub mod user_qualifications {
         /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/hire-power-bank-insurance/insurance-orders/get-qualification-by-open-id.html)
         #[doc(alias = "查询用户保险订单领取资格")]
         #[crate::endpoint(GET, "/v3/hire-power-bank/user-qualifications/<openid>", response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Get {
             /// 微信用户在商户对应appid下的唯一标识 (path)
             pub openid: String,
         }
 
         /// What `GET /v3/hire-power-bank/user-qualifications/{openid}` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
         pub struct GetResponse {
             /// 用户是否具有保险订单领取资格
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub qualified_user: Option<bool>,
         }
     }

@@ -14,7 +14,8 @@ pub mod tokens {
     #[doc(alias = "出行券切卡组件预下单API")]
     #[doc(alias = "出行券切卡组件预下单")]
     #[crate::endpoint(POST, "/v3/industry-coupon/tokens", response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 用户标识
         pub open_id: String,
@@ -23,7 +24,8 @@ pub mod tokens {
     }
 
     /// PostCouponList
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct PostCouponList {
         /// 批次号
         pub stock_id: i64,
@@ -32,13 +34,11 @@ pub mod tokens {
     }
 
     /// What `POST /v3/industry-coupon/tokens` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 切卡组件token值
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub token: Option<String>,
         /// token过期时间
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub expires_time: Option<String>,
     }
 }

@@ -13,7 +13,8 @@ pub mod retail_industry {
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "回传SN和商品编码")]
         #[crate::endpoint(POST, "/v3/industry-rebate/retail-industry/transactions")]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 品牌ID
             pub brand_id: Option<String>,
@@ -30,8 +31,47 @@ pub mod retail_industry {
             pub goods_detail: Option<Vec<PostGoodsDetail>>,
         }
 
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(out_trade_no: impl Into<String>, sub_mchid: impl Into<String>) -> Self {
+                Self {
+                    brand_id: None,
+                    transaction_id: None,
+                    out_trade_no: out_trade_no.into(),
+                    sub_mchid: sub_mchid.into(),
+                    device_id: None,
+                    goods_detail: None,
+                }
+            }
+            /// Sets `brand_id` (品牌ID).
+            pub fn with_brand_id(mut self, brand_id: impl Into<String>) -> Self {
+                self.brand_id = Some(brand_id.into());
+                self
+            }
+            /// Sets `transaction_id` (微信支付订单号).
+            pub fn with_transaction_id(mut self, transaction_id: impl Into<String>) -> Self {
+                self.transaction_id = Some(transaction_id.into());
+                self
+            }
+            /// Sets `device_id` (设备号).
+            pub fn with_device_id(mut self, device_id: impl Into<String>) -> Self {
+                self.device_id = Some(device_id.into());
+                self
+            }
+            /// Sets `goods_detail` (单品列表).
+            pub fn with_goods_detail(
+                mut self,
+                goods_detail: impl Into<Vec<PostGoodsDetail>>,
+            ) -> Self {
+                self.goods_detail = Some(goods_detail.into());
+                self
+            }
+        }
+
         /// PostGoodsDetail
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostGoodsDetail {
             /// 商品编码
             pub barcode: String,
@@ -44,6 +84,30 @@ pub mod retail_industry {
             pub quantity: i64,
             /// 商品单价
             pub price: i64,
+        }
+
+        impl PostGoodsDetail {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                barcode: impl Into<String>,
+                goods_name: impl Into<String>,
+                quantity: impl Into<i64>,
+                price: impl Into<i64>,
+            ) -> Self {
+                Self {
+                    barcode: barcode.into(),
+                    merchant_goods_id: None,
+                    goods_name: goods_name.into(),
+                    quantity: quantity.into(),
+                    price: price.into(),
+                }
+            }
+            /// Sets `merchant_goods_id` (商家商品编码).
+            pub fn with_merchant_goods_id(mut self, merchant_goods_id: impl Into<String>) -> Self {
+                self.merchant_goods_id = Some(merchant_goods_id.into());
+                self
+            }
         }
     }
 }
@@ -58,7 +122,8 @@ pub mod transactions {
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "支付码牌/点餐码牌交易回传")]
         #[crate::endpoint(POST, "/v3/industry-rebate/transactions/<transaction_id>")]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 商户提现单号 (path)
             pub transaction_id: String,

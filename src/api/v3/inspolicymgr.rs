@@ -13,7 +13,8 @@ pub mod deduct {
         /// Idempotent by `out_insurance_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "提交保单授权信息")]
         #[crate::endpoint(POST, "/v3/inspolicymgr/deduct/authorizations", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 商户保险编号
             #[wxpay(idempotency_key)]
@@ -32,29 +33,47 @@ pub mod deduct {
             pub payee_appid: Option<String>,
         }
 
-        string_enum! {
-            /// 授权状态
-            pub enum PostResponseAuthState {
-                /// `AUTH_STATE_INIT`
-                AuthStateInit = "AUTH_STATE_INIT",
-                /// `AUTH_STATE_PENDING`
-                AuthStatePending = "AUTH_STATE_PENDING",
-                /// `AUTH_STATE_GRANTED`
-                AuthStateGranted = "AUTH_STATE_GRANTED",
-                /// `AUTH_STATE_DENIED`
-                AuthStateDenied = "AUTH_STATE_DENIED",
-                /// `AUTH_STATE_EXPIRED`
-                AuthStateExpired = "AUTH_STATE_EXPIRED",
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                out_insurance_no: impl Into<String>,
+                appid: impl Into<String>,
+                plan_id: impl Into<String>,
+                out_contract_code: impl Into<String>,
+                insurance_name: impl Into<String>,
+            ) -> Self {
+                Self {
+                    out_insurance_no: out_insurance_no.into(),
+                    appid: appid.into(),
+                    plan_id: plan_id.into(),
+                    out_contract_code: out_contract_code.into(),
+                    insurance_name: insurance_name.into(),
+                    payee_mchid: None,
+                    payee_appid: None,
+                }
+            }
+            /// Sets `payee_mchid` (收款方商户号).
+            pub fn with_payee_mchid(mut self, payee_mchid: impl Into<String>) -> Self {
+                self.payee_mchid = Some(payee_mchid.into());
+                self
+            }
+            /// Sets `payee_appid` (收款方公众账号ID).
+            pub fn with_payee_appid(mut self, payee_appid: impl Into<String>) -> Self {
+                self.payee_appid = Some(payee_appid.into());
+                self
             }
         }
 
+        /// [`AuthState`](crate::api::v3::inspolicymgr::types::AuthState), one type for one shape, under the name it has here.
+        pub type PostResponseAuthState = crate::api::v3::inspolicymgr::types::AuthState;
+
         /// What `POST /v3/inspolicymgr/deduct/authorizations` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 商户保险编号
             pub out_insurance_no: String,
             /// 商户APPID
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub appid: Option<String>,
             /// 保险代扣模板ID
             pub plan_id: String,
@@ -63,9 +82,8 @@ pub mod deduct {
             /// 保险名称
             pub insurance_name: String,
             /// 授权状态
-            pub auth_state: PostResponseAuthState,
+            pub auth_state: crate::api::v3::inspolicymgr::types::AuthState,
             /// 用户授权时间
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub user_auth_time: Option<crate::DateTime>,
         }
 
@@ -76,30 +94,18 @@ pub mod deduct {
             /// `GET /v3/inspolicymgr/deduct/authorizations/{out_insurance_no}`
             #[doc(alias = "查询保单授权信息")]
             #[crate::endpoint(GET, "/v3/inspolicymgr/deduct/authorizations/<out_insurance_no>", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 商户保险编号 (path)
                 pub out_insurance_no: String,
             }
 
-            string_enum! {
-                /// 授权状态
-                pub enum GetResponseAuthState {
-                    /// `AUTH_STATE_INIT`
-                    AuthStateInit = "AUTH_STATE_INIT",
-                    /// `AUTH_STATE_PENDING`
-                    AuthStatePending = "AUTH_STATE_PENDING",
-                    /// `AUTH_STATE_GRANTED`
-                    AuthStateGranted = "AUTH_STATE_GRANTED",
-                    /// `AUTH_STATE_DENIED`
-                    AuthStateDenied = "AUTH_STATE_DENIED",
-                    /// `AUTH_STATE_EXPIRED`
-                    AuthStateExpired = "AUTH_STATE_EXPIRED",
-                }
-            }
+            /// [`AuthState`](crate::api::v3::inspolicymgr::types::AuthState), one type for one shape, under the name it has here.
+            pub type GetResponseAuthState = crate::api::v3::inspolicymgr::types::AuthState;
 
             /// What `GET /v3/inspolicymgr/deduct/authorizations/{out_insurance_no}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct GetResponse {
                 /// 商户保险编号
                 pub out_insurance_no: String,
@@ -112,9 +118,8 @@ pub mod deduct {
                 /// 保险名称
                 pub insurance_name: String,
                 /// 授权状态
-                pub auth_state: GetResponseAuthState,
+                pub auth_state: crate::api::v3::inspolicymgr::types::AuthState,
                 /// 用户授权时间
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub user_auth_time: Option<crate::DateTime>,
             }
         }
@@ -130,7 +135,8 @@ pub mod deduct {
         /// Idempotent by `out_insurance_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "上传保单")]
         #[crate::endpoint(POST, "/v3/inspolicymgr/deduct/policies", response = PostResponse, serial)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 商户保险编号
             #[wxpay(idempotency_key)]
@@ -152,7 +158,7 @@ pub mod deduct {
             /// 可续保结束时间
             pub end_renewal_time: Option<crate::DateTime>,
             /// 保单类型
-            pub policy_type: PostPolicyType,
+            pub policy_type: crate::api::v3::inspolicymgr::types::PolicyType,
             /// 车牌信息
             pub car_number: Option<String>,
             /// 宠物名称
@@ -160,7 +166,7 @@ pub mod deduct {
             /// 地址信息
             pub address: Option<String>,
             /// 保单状态
-            pub policy_state: PostPolicyState,
+            pub policy_state: crate::api::v3::inspolicymgr::types::PolicyState,
             /// 保司保单号
             pub policy_code: Option<String>,
             /// 委托代扣模板ID
@@ -178,17 +184,17 @@ pub mod deduct {
             /// 是否与其它保单合并扣费
             pub combined_payment: Option<bool>,
             /// 缴费方式
-            pub payment_method: Option<PostPaymentMethod>,
+            pub payment_method: Option<crate::api::v3::inspolicymgr::types::PaymentMethod>,
             /// 期交保费模式
-            pub period_premium_mode: Option<PostPeriodPremiumMode>,
+            pub period_premium_mode: Option<crate::api::v3::inspolicymgr::types::PeriodPremiumMode>,
             /// 缴费周期
-            pub payment_period: Option<PostPaymentPeriod>,
+            pub payment_period: Option<crate::api::v3::inspolicymgr::types::PaymentPeriod>,
             /// 首期保费金额
             pub first_period_amount: Option<i64>,
             /// 后续每期保费金额
             pub subsequent_period_amount: Option<i64>,
             /// 保障期限类型
-            pub coverage_term_type: Option<PostCoverageTermType>,
+            pub coverage_term_type: Option<crate::api::v3::inspolicymgr::types::CoverageTermType>,
             /// 收款方商户号
             pub payee_mchid: Option<String>,
             /// 收款方公众账号ID
@@ -197,261 +203,206 @@ pub mod deduct {
             pub payee_openid: Option<String>,
         }
 
-        string_enum! {
-            /// 保单类型
-            pub enum PostPolicyType {
-                /// `POLICY_TYPE_OTHER`
-                PolicyTypeOther = "POLICY_TYPE_OTHER",
-                /// `POLICY_TYPE_MEDICAL`
-                PolicyTypeMedical = "POLICY_TYPE_MEDICAL",
-                /// `POLICY_TYPE_ACCIDENT`
-                PolicyTypeAccident = "POLICY_TYPE_ACCIDENT",
-                /// `POLICY_TYPE_CRITICAL`
-                PolicyTypeCritical = "POLICY_TYPE_CRITICAL",
-                /// `POLICY_TYPE_CAR`
-                PolicyTypeCar = "POLICY_TYPE_CAR",
-                /// `POLICY_TYPE_LIFE`
-                PolicyTypeLife = "POLICY_TYPE_LIFE",
-                /// `POLICY_TYPE_PROPERTY`
-                PolicyTypeProperty = "POLICY_TYPE_PROPERTY",
-                /// `POLICY_TYPE_PET`
-                PolicyTypePet = "POLICY_TYPE_PET",
-                /// `POLICY_TYPE_ANNUITY`
-                PolicyTypeAnnuity = "POLICY_TYPE_ANNUITY",
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(
+                out_insurance_no: impl Into<String>,
+                insured_name_list: impl Into<Vec<String>>,
+                insurance_company_code: impl Into<String>,
+                effective_time: impl Into<crate::DateTime>,
+                expired_time: impl Into<crate::DateTime>,
+                coverage_detail: impl Into<String>,
+                support_renewal: impl Into<bool>,
+                policy_type: impl Into<crate::api::v3::inspolicymgr::types::PolicyType>,
+                policy_state: impl Into<crate::api::v3::inspolicymgr::types::PolicyState>,
+                plan_id: impl Into<String>,
+                out_contract_code: impl Into<String>,
+                policy_periods: impl Into<Vec<i64>>,
+                appid: impl Into<String>,
+                openid: impl Into<String>,
+                free_insurance: impl Into<bool>,
+            ) -> Self {
+                Self {
+                    out_insurance_no: out_insurance_no.into(),
+                    insured_name_list: insured_name_list.into(),
+                    insurance_company_code: insurance_company_code.into(),
+                    effective_time: effective_time.into(),
+                    expired_time: expired_time.into(),
+                    coverage_detail: coverage_detail.into(),
+                    support_renewal: support_renewal.into(),
+                    start_renewal_time: None,
+                    end_renewal_time: None,
+                    policy_type: policy_type.into(),
+                    car_number: None,
+                    pet_name: None,
+                    address: None,
+                    policy_state: policy_state.into(),
+                    policy_code: None,
+                    plan_id: plan_id.into(),
+                    out_contract_code: out_contract_code.into(),
+                    policy_periods: policy_periods.into(),
+                    appid: appid.into(),
+                    openid: openid.into(),
+                    free_insurance: free_insurance.into(),
+                    combined_payment: None,
+                    payment_method: None,
+                    period_premium_mode: None,
+                    payment_period: None,
+                    first_period_amount: None,
+                    subsequent_period_amount: None,
+                    coverage_term_type: None,
+                    payee_mchid: None,
+                    payee_appid: None,
+                    payee_openid: None,
+                }
+            }
+            /// Sets `start_renewal_time` (可续保开始时间).
+            pub fn with_start_renewal_time(
+                mut self,
+                start_renewal_time: impl Into<crate::DateTime>,
+            ) -> Self {
+                self.start_renewal_time = Some(start_renewal_time.into());
+                self
+            }
+            /// Sets `end_renewal_time` (可续保结束时间).
+            pub fn with_end_renewal_time(
+                mut self,
+                end_renewal_time: impl Into<crate::DateTime>,
+            ) -> Self {
+                self.end_renewal_time = Some(end_renewal_time.into());
+                self
+            }
+            /// Sets `car_number` (车牌信息).
+            pub fn with_car_number(mut self, car_number: impl Into<String>) -> Self {
+                self.car_number = Some(car_number.into());
+                self
+            }
+            /// Sets `pet_name` (宠物名称).
+            pub fn with_pet_name(mut self, pet_name: impl Into<String>) -> Self {
+                self.pet_name = Some(pet_name.into());
+                self
+            }
+            /// Sets `address` (地址信息).
+            pub fn with_address(mut self, address: impl Into<String>) -> Self {
+                self.address = Some(address.into());
+                self
+            }
+            /// Sets `policy_code` (保司保单号).
+            pub fn with_policy_code(mut self, policy_code: impl Into<String>) -> Self {
+                self.policy_code = Some(policy_code.into());
+                self
+            }
+            /// Sets `combined_payment` (是否与其它保单合并扣费).
+            pub fn with_combined_payment(mut self, combined_payment: impl Into<bool>) -> Self {
+                self.combined_payment = Some(combined_payment.into());
+                self
+            }
+            /// Sets `payment_method` (缴费方式).
+            pub fn with_payment_method(
+                mut self,
+                payment_method: impl Into<crate::api::v3::inspolicymgr::types::PaymentMethod>,
+            ) -> Self {
+                self.payment_method = Some(payment_method.into());
+                self
+            }
+            /// Sets `period_premium_mode` (期交保费模式).
+            pub fn with_period_premium_mode(
+                mut self,
+                period_premium_mode: impl Into<crate::api::v3::inspolicymgr::types::PeriodPremiumMode>,
+            ) -> Self {
+                self.period_premium_mode = Some(period_premium_mode.into());
+                self
+            }
+            /// Sets `payment_period` (缴费周期).
+            pub fn with_payment_period(
+                mut self,
+                payment_period: impl Into<crate::api::v3::inspolicymgr::types::PaymentPeriod>,
+            ) -> Self {
+                self.payment_period = Some(payment_period.into());
+                self
+            }
+            /// Sets `first_period_amount` (首期保费金额).
+            pub fn with_first_period_amount(mut self, first_period_amount: impl Into<i64>) -> Self {
+                self.first_period_amount = Some(first_period_amount.into());
+                self
+            }
+            /// Sets `subsequent_period_amount` (后续每期保费金额).
+            pub fn with_subsequent_period_amount(
+                mut self,
+                subsequent_period_amount: impl Into<i64>,
+            ) -> Self {
+                self.subsequent_period_amount = Some(subsequent_period_amount.into());
+                self
+            }
+            /// Sets `coverage_term_type` (保障期限类型).
+            pub fn with_coverage_term_type(
+                mut self,
+                coverage_term_type: impl Into<crate::api::v3::inspolicymgr::types::CoverageTermType>,
+            ) -> Self {
+                self.coverage_term_type = Some(coverage_term_type.into());
+                self
+            }
+            /// Sets `payee_mchid` (收款方商户号).
+            pub fn with_payee_mchid(mut self, payee_mchid: impl Into<String>) -> Self {
+                self.payee_mchid = Some(payee_mchid.into());
+                self
+            }
+            /// Sets `payee_appid` (收款方公众账号ID).
+            pub fn with_payee_appid(mut self, payee_appid: impl Into<String>) -> Self {
+                self.payee_appid = Some(payee_appid.into());
+                self
+            }
+            /// Sets `payee_openid` (收款方用户标识).
+            pub fn with_payee_openid(mut self, payee_openid: impl Into<String>) -> Self {
+                self.payee_openid = Some(payee_openid.into());
+                self
             }
         }
 
-        string_enum! {
-            /// 保单状态
-            pub enum PostPolicyState {
-                /// `POLICY_STATE_ISSUING`
-                PolicyStateIssuing = "POLICY_STATE_ISSUING",
-                /// `POLICY_STATE_APPROVED`
-                PolicyStateApproved = "POLICY_STATE_APPROVED",
-                /// `POLICY_STATE_DECLINED`
-                PolicyStateDeclined = "POLICY_STATE_DECLINED",
-                /// `POLICY_STATE_INACTIVE`
-                PolicyStateInactive = "POLICY_STATE_INACTIVE",
-            }
-        }
+        /// [`PolicyType`](crate::api::v3::inspolicymgr::types::PolicyType), one type for one shape, under the name it has here.
+        pub type PostPolicyType = crate::api::v3::inspolicymgr::types::PolicyType;
 
-        string_enum! {
-            /// 缴费方式
-            pub enum PostPaymentMethod {
-                /// `PAYMENT_METHOD_OTHER`
-                PaymentMethodOther = "PAYMENT_METHOD_OTHER",
-                /// `PAYMENT_METHOD_PERIOD`
-                PaymentMethodPeriod = "PAYMENT_METHOD_PERIOD",
-                /// `PAYMENT_METHOD_LUMP_SUM`
-                PaymentMethodLumpSum = "PAYMENT_METHOD_LUMP_SUM",
-            }
-        }
+        /// [`PolicyState`](crate::api::v3::inspolicymgr::types::PolicyState), one type for one shape, under the name it has here.
+        pub type PostPolicyState = crate::api::v3::inspolicymgr::types::PolicyState;
 
-        string_enum! {
-            /// 期交保费模式
-            pub enum PostPeriodPremiumMode {
-                /// `PERIOD_PREMIUM_MODE_EQUAL`
-                PeriodPremiumModeEqual = "PERIOD_PREMIUM_MODE_EQUAL",
-                /// `PERIOD_PREMIUM_MODE_FIRST_DIFF`
-                PeriodPremiumModeFirstDiff = "PERIOD_PREMIUM_MODE_FIRST_DIFF",
-                /// `PERIOD_PREMIUM_MODE_MULTI_DIFF`
-                PeriodPremiumModeMultiDiff = "PERIOD_PREMIUM_MODE_MULTI_DIFF",
-            }
-        }
+        /// [`PaymentMethod`](crate::api::v3::inspolicymgr::types::PaymentMethod), one type for one shape, under the name it has here.
+        pub type PostPaymentMethod = crate::api::v3::inspolicymgr::types::PaymentMethod;
 
-        string_enum! {
-            /// 缴费周期
-            pub enum PostPaymentPeriod {
-                /// `PAYMENT_PERIOD_DAY`
-                PaymentPeriodDay = "PAYMENT_PERIOD_DAY",
-                /// `PAYMENT_PERIOD_WEEK`
-                PaymentPeriodWeek = "PAYMENT_PERIOD_WEEK",
-                /// `PAYMENT_PERIOD_BIWEEKLY`
-                PaymentPeriodBiweekly = "PAYMENT_PERIOD_BIWEEKLY",
-                /// `PAYMENT_PERIOD_MONTH`
-                PaymentPeriodMonth = "PAYMENT_PERIOD_MONTH",
-                /// `PAYMENT_PERIOD_QUARTER`
-                PaymentPeriodQuarter = "PAYMENT_PERIOD_QUARTER",
-                /// `PAYMENT_PERIOD_HALF_YEAR`
-                PaymentPeriodHalfYear = "PAYMENT_PERIOD_HALF_YEAR",
-                /// `PAYMENT_PERIOD_YEAR`
-                PaymentPeriodYear = "PAYMENT_PERIOD_YEAR",
-            }
-        }
+        /// [`PeriodPremiumMode`](crate::api::v3::inspolicymgr::types::PeriodPremiumMode), one type for one shape, under the name it has here.
+        pub type PostPeriodPremiumMode = crate::api::v3::inspolicymgr::types::PeriodPremiumMode;
 
-        string_enum! {
-            /// 保障期限类型
-            pub enum PostCoverageTermType {
-                /// `COVERAGE_TERM_TYPE_FIXED_DATE`
-                CoverageTermTypeFixedDate = "COVERAGE_TERM_TYPE_FIXED_DATE",
-                /// `COVERAGE_TERM_TYPE_LIFETIME`
-                CoverageTermTypeLifetime = "COVERAGE_TERM_TYPE_LIFETIME",
-            }
-        }
+        /// [`PaymentPeriod`](crate::api::v3::inspolicymgr::types::PaymentPeriod), one type for one shape, under the name it has here.
+        pub type PostPaymentPeriod = crate::api::v3::inspolicymgr::types::PaymentPeriod;
 
-        string_enum! {
-            /// 保单类型
-            pub enum PostResponsePolicyType {
-                /// `POLICY_TYPE_OTHER`
-                PolicyTypeOther = "POLICY_TYPE_OTHER",
-                /// `POLICY_TYPE_MEDICAL`
-                PolicyTypeMedical = "POLICY_TYPE_MEDICAL",
-                /// `POLICY_TYPE_ACCIDENT`
-                PolicyTypeAccident = "POLICY_TYPE_ACCIDENT",
-                /// `POLICY_TYPE_CRITICAL`
-                PolicyTypeCritical = "POLICY_TYPE_CRITICAL",
-                /// `POLICY_TYPE_CAR`
-                PolicyTypeCar = "POLICY_TYPE_CAR",
-                /// `POLICY_TYPE_LIFE`
-                PolicyTypeLife = "POLICY_TYPE_LIFE",
-                /// `POLICY_TYPE_PROPERTY`
-                PolicyTypeProperty = "POLICY_TYPE_PROPERTY",
-                /// `POLICY_TYPE_PET`
-                PolicyTypePet = "POLICY_TYPE_PET",
-                /// `POLICY_TYPE_ANNUITY`
-                PolicyTypeAnnuity = "POLICY_TYPE_ANNUITY",
-            }
-        }
+        /// [`CoverageTermType`](crate::api::v3::inspolicymgr::types::CoverageTermType), one type for one shape, under the name it has here.
+        pub type PostCoverageTermType = crate::api::v3::inspolicymgr::types::CoverageTermType;
 
-        string_enum! {
-            /// 保单状态
-            pub enum PostResponsePolicyState {
-                /// `POLICY_STATE_ISSUING`
-                PolicyStateIssuing = "POLICY_STATE_ISSUING",
-                /// `POLICY_STATE_APPROVED`
-                PolicyStateApproved = "POLICY_STATE_APPROVED",
-                /// `POLICY_STATE_DECLINED`
-                PolicyStateDeclined = "POLICY_STATE_DECLINED",
-                /// `POLICY_STATE_INACTIVE`
-                PolicyStateInactive = "POLICY_STATE_INACTIVE",
-            }
-        }
+        /// [`PolicyType`](crate::api::v3::inspolicymgr::types::PolicyType), one type for one shape, under the name it has here.
+        pub type PostResponsePolicyType = crate::api::v3::inspolicymgr::types::PolicyType;
 
-        string_enum! {
-            /// 缴费方式
-            pub enum PostResponsePaymentMethod {
-                /// `PAYMENT_METHOD_OTHER`
-                PaymentMethodOther = "PAYMENT_METHOD_OTHER",
-                /// `PAYMENT_METHOD_PERIOD`
-                PaymentMethodPeriod = "PAYMENT_METHOD_PERIOD",
-                /// `PAYMENT_METHOD_LUMP_SUM`
-                PaymentMethodLumpSum = "PAYMENT_METHOD_LUMP_SUM",
-            }
-        }
+        /// [`PolicyState`](crate::api::v3::inspolicymgr::types::PolicyState), one type for one shape, under the name it has here.
+        pub type PostResponsePolicyState = crate::api::v3::inspolicymgr::types::PolicyState;
 
-        string_enum! {
-            /// 期交保费模式
-            pub enum PostResponsePeriodPremiumMode {
-                /// `PERIOD_PREMIUM_MODE_EQUAL`
-                PeriodPremiumModeEqual = "PERIOD_PREMIUM_MODE_EQUAL",
-                /// `PERIOD_PREMIUM_MODE_FIRST_DIFF`
-                PeriodPremiumModeFirstDiff = "PERIOD_PREMIUM_MODE_FIRST_DIFF",
-                /// `PERIOD_PREMIUM_MODE_MULTI_DIFF`
-                PeriodPremiumModeMultiDiff = "PERIOD_PREMIUM_MODE_MULTI_DIFF",
-            }
-        }
+        /// [`PaymentMethod`](crate::api::v3::inspolicymgr::types::PaymentMethod), one type for one shape, under the name it has here.
+        pub type PostResponsePaymentMethod = crate::api::v3::inspolicymgr::types::PaymentMethod;
 
-        string_enum! {
-            /// 缴费周期
-            pub enum PostResponsePaymentPeriod {
-                /// `PAYMENT_PERIOD_DAY`
-                PaymentPeriodDay = "PAYMENT_PERIOD_DAY",
-                /// `PAYMENT_PERIOD_WEEK`
-                PaymentPeriodWeek = "PAYMENT_PERIOD_WEEK",
-                /// `PAYMENT_PERIOD_BIWEEKLY`
-                PaymentPeriodBiweekly = "PAYMENT_PERIOD_BIWEEKLY",
-                /// `PAYMENT_PERIOD_MONTH`
-                PaymentPeriodMonth = "PAYMENT_PERIOD_MONTH",
-                /// `PAYMENT_PERIOD_QUARTER`
-                PaymentPeriodQuarter = "PAYMENT_PERIOD_QUARTER",
-                /// `PAYMENT_PERIOD_HALF_YEAR`
-                PaymentPeriodHalfYear = "PAYMENT_PERIOD_HALF_YEAR",
-                /// `PAYMENT_PERIOD_YEAR`
-                PaymentPeriodYear = "PAYMENT_PERIOD_YEAR",
-            }
-        }
+        /// [`PeriodPremiumMode`](crate::api::v3::inspolicymgr::types::PeriodPremiumMode), one type for one shape, under the name it has here.
+        pub type PostResponsePeriodPremiumMode =
+            crate::api::v3::inspolicymgr::types::PeriodPremiumMode;
 
-        string_enum! {
-            /// 保障期限类型
-            pub enum PostResponseCoverageTermType {
-                /// `COVERAGE_TERM_TYPE_FIXED_DATE`
-                CoverageTermTypeFixedDate = "COVERAGE_TERM_TYPE_FIXED_DATE",
-                /// `COVERAGE_TERM_TYPE_LIFETIME`
-                CoverageTermTypeLifetime = "COVERAGE_TERM_TYPE_LIFETIME",
-            }
-        }
+        /// [`PaymentPeriod`](crate::api::v3::inspolicymgr::types::PaymentPeriod), one type for one shape, under the name it has here.
+        pub type PostResponsePaymentPeriod = crate::api::v3::inspolicymgr::types::PaymentPeriod;
+
+        /// [`CoverageTermType`](crate::api::v3::inspolicymgr::types::CoverageTermType), one type for one shape, under the name it has here.
+        pub type PostResponseCoverageTermType =
+            crate::api::v3::inspolicymgr::types::CoverageTermType;
 
         /// What `POST /v3/inspolicymgr/deduct/policies` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponse {
-            /// 商户保险编号
-            pub out_insurance_no: String,
-            /// 保险名称
-            pub insurance_name: String,
-            /// 被保险人姓名列表
-            pub insured_name_list: Vec<String>,
-            /// 承保公司代码
-            pub insurance_company_code: String,
-            /// 保单生效时间
-            pub effective_time: crate::DateTime,
-            /// 保单失效时间
-            pub expired_time: crate::DateTime,
-            /// 保障详情
-            pub coverage_detail: String,
-            /// 是否支持续保
-            pub support_renewal: bool,
-            /// 可续保开始时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub start_renewal_time: Option<crate::DateTime>,
-            /// 可续保结束时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub end_renewal_time: Option<crate::DateTime>,
-            /// 保单类型
-            pub policy_type: PostResponsePolicyType,
-            /// 车牌信息
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub car_number: Option<String>,
-            /// 宠物名称
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub pet_name: Option<String>,
-            /// 地址信息
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub address: Option<String>,
-            /// 保单状态
-            pub policy_state: PostResponsePolicyState,
-            /// 保司保单号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub policy_code: Option<String>,
-            /// 委托代扣模板ID
-            pub plan_id: String,
-            /// 商户签约协议号
-            pub out_contract_code: String,
-            /// 保单的扣费周期列表
-            pub policy_periods: Vec<i64>,
-            /// 是否为赠险
-            pub free_insurance: bool,
-            /// 是否与其它保单合并扣费
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub combined_payment: Option<bool>,
-            /// 缴费方式
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub payment_method: Option<PostResponsePaymentMethod>,
-            /// 期交保费模式
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub period_premium_mode: Option<PostResponsePeriodPremiumMode>,
-            /// 缴费周期
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub payment_period: Option<PostResponsePaymentPeriod>,
-            /// 首期保费金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub first_period_amount: Option<i64>,
-            /// 后续每期保费金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub subsequent_period_amount: Option<i64>,
-            /// 保障期限类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub coverage_term_type: Option<PostResponseCoverageTermType>,
-        }
+        ///
+        /// The type is [`DeductResponse`](crate::api::v3::inspolicymgr::types::DeductResponse), which other answers share.
+        pub type PostResponse = crate::api::v3::inspolicymgr::types::DeductResponse;
 
         /// `/v3/inspolicymgr/deduct/policies/{out_insurance_no}`
         pub mod _out_insurance_no_ {
@@ -460,175 +411,37 @@ pub mod deduct {
             /// `GET /v3/inspolicymgr/deduct/policies/{out_insurance_no}`
             #[doc(alias = "查询保单")]
             #[crate::endpoint(GET, "/v3/inspolicymgr/deduct/policies/<out_insurance_no>", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 商户保险编号 (path)
                 pub out_insurance_no: String,
             }
 
-            string_enum! {
-                /// 保单类型
-                pub enum GetResponsePolicyType {
-                    /// `POLICY_TYPE_OTHER`
-                    PolicyTypeOther = "POLICY_TYPE_OTHER",
-                    /// `POLICY_TYPE_MEDICAL`
-                    PolicyTypeMedical = "POLICY_TYPE_MEDICAL",
-                    /// `POLICY_TYPE_ACCIDENT`
-                    PolicyTypeAccident = "POLICY_TYPE_ACCIDENT",
-                    /// `POLICY_TYPE_CRITICAL`
-                    PolicyTypeCritical = "POLICY_TYPE_CRITICAL",
-                    /// `POLICY_TYPE_CAR`
-                    PolicyTypeCar = "POLICY_TYPE_CAR",
-                    /// `POLICY_TYPE_LIFE`
-                    PolicyTypeLife = "POLICY_TYPE_LIFE",
-                    /// `POLICY_TYPE_PROPERTY`
-                    PolicyTypeProperty = "POLICY_TYPE_PROPERTY",
-                    /// `POLICY_TYPE_PET`
-                    PolicyTypePet = "POLICY_TYPE_PET",
-                    /// `POLICY_TYPE_ANNUITY`
-                    PolicyTypeAnnuity = "POLICY_TYPE_ANNUITY",
-                }
-            }
+            /// [`PolicyType`](crate::api::v3::inspolicymgr::types::PolicyType), one type for one shape, under the name it has here.
+            pub type GetResponsePolicyType = crate::api::v3::inspolicymgr::types::PolicyType;
 
-            string_enum! {
-                /// 保单状态
-                pub enum GetResponsePolicyState {
-                    /// `POLICY_STATE_ISSUING`
-                    PolicyStateIssuing = "POLICY_STATE_ISSUING",
-                    /// `POLICY_STATE_APPROVED`
-                    PolicyStateApproved = "POLICY_STATE_APPROVED",
-                    /// `POLICY_STATE_DECLINED`
-                    PolicyStateDeclined = "POLICY_STATE_DECLINED",
-                    /// `POLICY_STATE_INACTIVE`
-                    PolicyStateInactive = "POLICY_STATE_INACTIVE",
-                }
-            }
+            /// [`PolicyState`](crate::api::v3::inspolicymgr::types::PolicyState), one type for one shape, under the name it has here.
+            pub type GetResponsePolicyState = crate::api::v3::inspolicymgr::types::PolicyState;
 
-            string_enum! {
-                /// 缴费方式
-                pub enum GetResponsePaymentMethod {
-                    /// `PAYMENT_METHOD_OTHER`
-                    PaymentMethodOther = "PAYMENT_METHOD_OTHER",
-                    /// `PAYMENT_METHOD_PERIOD`
-                    PaymentMethodPeriod = "PAYMENT_METHOD_PERIOD",
-                    /// `PAYMENT_METHOD_LUMP_SUM`
-                    PaymentMethodLumpSum = "PAYMENT_METHOD_LUMP_SUM",
-                }
-            }
+            /// [`PaymentMethod`](crate::api::v3::inspolicymgr::types::PaymentMethod), one type for one shape, under the name it has here.
+            pub type GetResponsePaymentMethod = crate::api::v3::inspolicymgr::types::PaymentMethod;
 
-            string_enum! {
-                /// 期交保费模式
-                pub enum GetResponsePeriodPremiumMode {
-                    /// `PERIOD_PREMIUM_MODE_EQUAL`
-                    PeriodPremiumModeEqual = "PERIOD_PREMIUM_MODE_EQUAL",
-                    /// `PERIOD_PREMIUM_MODE_FIRST_DIFF`
-                    PeriodPremiumModeFirstDiff = "PERIOD_PREMIUM_MODE_FIRST_DIFF",
-                    /// `PERIOD_PREMIUM_MODE_MULTI_DIFF`
-                    PeriodPremiumModeMultiDiff = "PERIOD_PREMIUM_MODE_MULTI_DIFF",
-                }
-            }
+            /// [`PeriodPremiumMode`](crate::api::v3::inspolicymgr::types::PeriodPremiumMode), one type for one shape, under the name it has here.
+            pub type GetResponsePeriodPremiumMode =
+                crate::api::v3::inspolicymgr::types::PeriodPremiumMode;
 
-            string_enum! {
-                /// 缴费周期
-                pub enum GetResponsePaymentPeriod {
-                    /// `PAYMENT_PERIOD_DAY`
-                    PaymentPeriodDay = "PAYMENT_PERIOD_DAY",
-                    /// `PAYMENT_PERIOD_WEEK`
-                    PaymentPeriodWeek = "PAYMENT_PERIOD_WEEK",
-                    /// `PAYMENT_PERIOD_BIWEEKLY`
-                    PaymentPeriodBiweekly = "PAYMENT_PERIOD_BIWEEKLY",
-                    /// `PAYMENT_PERIOD_MONTH`
-                    PaymentPeriodMonth = "PAYMENT_PERIOD_MONTH",
-                    /// `PAYMENT_PERIOD_QUARTER`
-                    PaymentPeriodQuarter = "PAYMENT_PERIOD_QUARTER",
-                    /// `PAYMENT_PERIOD_HALF_YEAR`
-                    PaymentPeriodHalfYear = "PAYMENT_PERIOD_HALF_YEAR",
-                    /// `PAYMENT_PERIOD_YEAR`
-                    PaymentPeriodYear = "PAYMENT_PERIOD_YEAR",
-                }
-            }
+            /// [`PaymentPeriod`](crate::api::v3::inspolicymgr::types::PaymentPeriod), one type for one shape, under the name it has here.
+            pub type GetResponsePaymentPeriod = crate::api::v3::inspolicymgr::types::PaymentPeriod;
 
-            string_enum! {
-                /// 保障期限类型
-                pub enum GetResponseCoverageTermType {
-                    /// `COVERAGE_TERM_TYPE_FIXED_DATE`
-                    CoverageTermTypeFixedDate = "COVERAGE_TERM_TYPE_FIXED_DATE",
-                    /// `COVERAGE_TERM_TYPE_LIFETIME`
-                    CoverageTermTypeLifetime = "COVERAGE_TERM_TYPE_LIFETIME",
-                }
-            }
+            /// [`CoverageTermType`](crate::api::v3::inspolicymgr::types::CoverageTermType), one type for one shape, under the name it has here.
+            pub type GetResponseCoverageTermType =
+                crate::api::v3::inspolicymgr::types::CoverageTermType;
 
             /// What `GET /v3/inspolicymgr/deduct/policies/{out_insurance_no}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponse {
-                /// 商户保险编号
-                pub out_insurance_no: String,
-                /// 保险名称
-                pub insurance_name: String,
-                /// 被保险人姓名列表
-                pub insured_name_list: Vec<String>,
-                /// 承保公司代码
-                pub insurance_company_code: String,
-                /// 保单生效时间
-                pub effective_time: crate::DateTime,
-                /// 保单失效时间
-                pub expired_time: crate::DateTime,
-                /// 保障详情
-                pub coverage_detail: String,
-                /// 是否支持续保
-                pub support_renewal: bool,
-                /// 可续保开始时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub start_renewal_time: Option<crate::DateTime>,
-                /// 可续保结束时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub end_renewal_time: Option<crate::DateTime>,
-                /// 保单类型
-                pub policy_type: GetResponsePolicyType,
-                /// 车牌信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub car_number: Option<String>,
-                /// 宠物名称
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub pet_name: Option<String>,
-                /// 地址信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub address: Option<String>,
-                /// 保单状态
-                pub policy_state: GetResponsePolicyState,
-                /// 保司保单号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub policy_code: Option<String>,
-                /// 委托代扣模板ID
-                pub plan_id: String,
-                /// 商户签约协议号
-                pub out_contract_code: String,
-                /// 保单的扣费周期列表
-                pub policy_periods: Vec<i64>,
-                /// 是否为赠险
-                pub free_insurance: bool,
-                /// 是否与其它保单合并扣费
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub combined_payment: Option<bool>,
-                /// 缴费方式
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub payment_method: Option<GetResponsePaymentMethod>,
-                /// 期交保费模式
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub period_premium_mode: Option<GetResponsePeriodPremiumMode>,
-                /// 缴费周期
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub payment_period: Option<GetResponsePaymentPeriod>,
-                /// 首期保费金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub first_period_amount: Option<i64>,
-                /// 后续每期保费金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub subsequent_period_amount: Option<i64>,
-                /// 保障期限类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub coverage_term_type: Option<GetResponseCoverageTermType>,
-            }
+            ///
+            /// The type is [`DeductResponse`](crate::api::v3::inspolicymgr::types::DeductResponse), which other answers share.
+            pub type GetResponse = crate::api::v3::inspolicymgr::types::DeductResponse;
 
             /// 更新保单信息
             ///
@@ -639,7 +452,8 @@ pub mod deduct {
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[doc(alias = "更新保单信息")]
             #[crate::endpoint(PATCH, "/v3/inspolicymgr/deduct/policies/<out_insurance_no>", response = PatchResponse, serial)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Patch {
                 /// 商户保险编号 (path)
                 pub out_insurance_no: String,
@@ -660,7 +474,7 @@ pub mod deduct {
                 /// 可续保结束时间
                 pub end_renewal_time: Option<crate::DateTime>,
                 /// 保单类型
-                pub policy_type: Option<PatchPolicyType>,
+                pub policy_type: Option<crate::api::v3::inspolicymgr::types::PolicyType>,
                 /// 车牌信息
                 pub car_number: Option<String>,
                 /// 宠物名称
@@ -668,7 +482,7 @@ pub mod deduct {
                 /// 地址信息
                 pub address: Option<String>,
                 /// 保单状态
-                pub policy_state: Option<PatchPolicyState>,
+                pub policy_state: Option<crate::api::v3::inspolicymgr::types::PolicyState>,
                 /// 保司保单号
                 pub policy_code: Option<String>,
                 /// 委托代扣模板ID
@@ -682,274 +496,439 @@ pub mod deduct {
                 /// 是否与其它保单合并扣费
                 pub combined_payment: Option<bool>,
                 /// 缴费方式
-                pub payment_method: Option<PatchPaymentMethod>,
+                pub payment_method: Option<crate::api::v3::inspolicymgr::types::PaymentMethod>,
                 /// 期交保费模式
-                pub period_premium_mode: Option<PatchPeriodPremiumMode>,
+                pub period_premium_mode:
+                    Option<crate::api::v3::inspolicymgr::types::PeriodPremiumMode>,
                 /// 缴费周期
-                pub payment_period: Option<PatchPaymentPeriod>,
+                pub payment_period: Option<crate::api::v3::inspolicymgr::types::PaymentPeriod>,
                 /// 首期保费金额
                 pub first_period_amount: Option<i64>,
                 /// 后续每期保费金额
                 pub subsequent_period_amount: Option<i64>,
                 /// 保障期限类型
-                pub coverage_term_type: Option<PatchCoverageTermType>,
+                pub coverage_term_type:
+                    Option<crate::api::v3::inspolicymgr::types::CoverageTermType>,
             }
 
-            string_enum! {
-                /// 保单类型
-                pub enum PatchPolicyType {
-                    /// `POLICY_TYPE_OTHER`
-                    PolicyTypeOther = "POLICY_TYPE_OTHER",
-                    /// `POLICY_TYPE_MEDICAL`
-                    PolicyTypeMedical = "POLICY_TYPE_MEDICAL",
-                    /// `POLICY_TYPE_ACCIDENT`
-                    PolicyTypeAccident = "POLICY_TYPE_ACCIDENT",
-                    /// `POLICY_TYPE_CRITICAL`
-                    PolicyTypeCritical = "POLICY_TYPE_CRITICAL",
-                    /// `POLICY_TYPE_CAR`
-                    PolicyTypeCar = "POLICY_TYPE_CAR",
-                    /// `POLICY_TYPE_LIFE`
-                    PolicyTypeLife = "POLICY_TYPE_LIFE",
-                    /// `POLICY_TYPE_PROPERTY`
-                    PolicyTypeProperty = "POLICY_TYPE_PROPERTY",
-                    /// `POLICY_TYPE_PET`
-                    PolicyTypePet = "POLICY_TYPE_PET",
-                    /// `POLICY_TYPE_ANNUITY`
-                    PolicyTypeAnnuity = "POLICY_TYPE_ANNUITY",
+            impl Patch {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(out_insurance_no: impl Into<String>) -> Self {
+                    Self {
+                        out_insurance_no: out_insurance_no.into(),
+                        insured_name_list: None,
+                        insurance_name: None,
+                        effective_time: None,
+                        expired_time: None,
+                        coverage_detail: None,
+                        support_renewal: None,
+                        start_renewal_time: None,
+                        end_renewal_time: None,
+                        policy_type: None,
+                        car_number: None,
+                        pet_name: None,
+                        address: None,
+                        policy_state: None,
+                        policy_code: None,
+                        plan_id: None,
+                        out_contract_code: None,
+                        policy_periods: None,
+                        free_insurance: None,
+                        combined_payment: None,
+                        payment_method: None,
+                        period_premium_mode: None,
+                        payment_period: None,
+                        first_period_amount: None,
+                        subsequent_period_amount: None,
+                        coverage_term_type: None,
+                    }
+                }
+                /// Sets `insured_name_list` (被保险人姓名列表).
+                pub fn with_insured_name_list(
+                    mut self,
+                    insured_name_list: impl Into<Vec<String>>,
+                ) -> Self {
+                    self.insured_name_list = Some(insured_name_list.into());
+                    self
+                }
+                /// Sets `insurance_name` (保险名称).
+                pub fn with_insurance_name(mut self, insurance_name: impl Into<String>) -> Self {
+                    self.insurance_name = Some(insurance_name.into());
+                    self
+                }
+                /// Sets `effective_time` (保单生效时间).
+                pub fn with_effective_time(
+                    mut self,
+                    effective_time: impl Into<crate::DateTime>,
+                ) -> Self {
+                    self.effective_time = Some(effective_time.into());
+                    self
+                }
+                /// Sets `expired_time` (保单失效时间).
+                pub fn with_expired_time(
+                    mut self,
+                    expired_time: impl Into<crate::DateTime>,
+                ) -> Self {
+                    self.expired_time = Some(expired_time.into());
+                    self
+                }
+                /// Sets `coverage_detail` (保障详情).
+                pub fn with_coverage_detail(mut self, coverage_detail: impl Into<String>) -> Self {
+                    self.coverage_detail = Some(coverage_detail.into());
+                    self
+                }
+                /// Sets `support_renewal` (是否支持续保).
+                pub fn with_support_renewal(mut self, support_renewal: impl Into<bool>) -> Self {
+                    self.support_renewal = Some(support_renewal.into());
+                    self
+                }
+                /// Sets `start_renewal_time` (可续保开始时间).
+                pub fn with_start_renewal_time(
+                    mut self,
+                    start_renewal_time: impl Into<crate::DateTime>,
+                ) -> Self {
+                    self.start_renewal_time = Some(start_renewal_time.into());
+                    self
+                }
+                /// Sets `end_renewal_time` (可续保结束时间).
+                pub fn with_end_renewal_time(
+                    mut self,
+                    end_renewal_time: impl Into<crate::DateTime>,
+                ) -> Self {
+                    self.end_renewal_time = Some(end_renewal_time.into());
+                    self
+                }
+                /// Sets `policy_type` (保单类型).
+                pub fn with_policy_type(
+                    mut self,
+                    policy_type: impl Into<crate::api::v3::inspolicymgr::types::PolicyType>,
+                ) -> Self {
+                    self.policy_type = Some(policy_type.into());
+                    self
+                }
+                /// Sets `car_number` (车牌信息).
+                pub fn with_car_number(mut self, car_number: impl Into<String>) -> Self {
+                    self.car_number = Some(car_number.into());
+                    self
+                }
+                /// Sets `pet_name` (宠物名称).
+                pub fn with_pet_name(mut self, pet_name: impl Into<String>) -> Self {
+                    self.pet_name = Some(pet_name.into());
+                    self
+                }
+                /// Sets `address` (地址信息).
+                pub fn with_address(mut self, address: impl Into<String>) -> Self {
+                    self.address = Some(address.into());
+                    self
+                }
+                /// Sets `policy_state` (保单状态).
+                pub fn with_policy_state(
+                    mut self,
+                    policy_state: impl Into<crate::api::v3::inspolicymgr::types::PolicyState>,
+                ) -> Self {
+                    self.policy_state = Some(policy_state.into());
+                    self
+                }
+                /// Sets `policy_code` (保司保单号).
+                pub fn with_policy_code(mut self, policy_code: impl Into<String>) -> Self {
+                    self.policy_code = Some(policy_code.into());
+                    self
+                }
+                /// Sets `plan_id` (委托代扣模板ID).
+                pub fn with_plan_id(mut self, plan_id: impl Into<String>) -> Self {
+                    self.plan_id = Some(plan_id.into());
+                    self
+                }
+                /// Sets `out_contract_code` (商户签约协议号).
+                pub fn with_out_contract_code(
+                    mut self,
+                    out_contract_code: impl Into<String>,
+                ) -> Self {
+                    self.out_contract_code = Some(out_contract_code.into());
+                    self
+                }
+                /// Sets `policy_periods` (保单的扣费周期列表).
+                pub fn with_policy_periods(mut self, policy_periods: impl Into<Vec<i64>>) -> Self {
+                    self.policy_periods = Some(policy_periods.into());
+                    self
+                }
+                /// Sets `free_insurance` (是否为赠险).
+                pub fn with_free_insurance(mut self, free_insurance: impl Into<bool>) -> Self {
+                    self.free_insurance = Some(free_insurance.into());
+                    self
+                }
+                /// Sets `combined_payment` (是否与其它保单合并扣费).
+                pub fn with_combined_payment(mut self, combined_payment: impl Into<bool>) -> Self {
+                    self.combined_payment = Some(combined_payment.into());
+                    self
+                }
+                /// Sets `payment_method` (缴费方式).
+                pub fn with_payment_method(
+                    mut self,
+                    payment_method: impl Into<crate::api::v3::inspolicymgr::types::PaymentMethod>,
+                ) -> Self {
+                    self.payment_method = Some(payment_method.into());
+                    self
+                }
+                /// Sets `period_premium_mode` (期交保费模式).
+                pub fn with_period_premium_mode(
+                    mut self,
+                    period_premium_mode: impl Into<
+                        crate::api::v3::inspolicymgr::types::PeriodPremiumMode,
+                    >,
+                ) -> Self {
+                    self.period_premium_mode = Some(period_premium_mode.into());
+                    self
+                }
+                /// Sets `payment_period` (缴费周期).
+                pub fn with_payment_period(
+                    mut self,
+                    payment_period: impl Into<crate::api::v3::inspolicymgr::types::PaymentPeriod>,
+                ) -> Self {
+                    self.payment_period = Some(payment_period.into());
+                    self
+                }
+                /// Sets `first_period_amount` (首期保费金额).
+                pub fn with_first_period_amount(
+                    mut self,
+                    first_period_amount: impl Into<i64>,
+                ) -> Self {
+                    self.first_period_amount = Some(first_period_amount.into());
+                    self
+                }
+                /// Sets `subsequent_period_amount` (后续每期保费金额).
+                pub fn with_subsequent_period_amount(
+                    mut self,
+                    subsequent_period_amount: impl Into<i64>,
+                ) -> Self {
+                    self.subsequent_period_amount = Some(subsequent_period_amount.into());
+                    self
+                }
+                /// Sets `coverage_term_type` (保障期限类型).
+                pub fn with_coverage_term_type(
+                    mut self,
+                    coverage_term_type: impl Into<crate::api::v3::inspolicymgr::types::CoverageTermType>,
+                ) -> Self {
+                    self.coverage_term_type = Some(coverage_term_type.into());
+                    self
                 }
             }
 
-            string_enum! {
-                /// 保单状态
-                pub enum PatchPolicyState {
-                    /// `POLICY_STATE_ISSUING`
-                    PolicyStateIssuing = "POLICY_STATE_ISSUING",
-                    /// `POLICY_STATE_APPROVED`
-                    PolicyStateApproved = "POLICY_STATE_APPROVED",
-                    /// `POLICY_STATE_DECLINED`
-                    PolicyStateDeclined = "POLICY_STATE_DECLINED",
-                    /// `POLICY_STATE_INACTIVE`
-                    PolicyStateInactive = "POLICY_STATE_INACTIVE",
-                }
-            }
+            /// [`PolicyType`](crate::api::v3::inspolicymgr::types::PolicyType), one type for one shape, under the name it has here.
+            pub type PatchPolicyType = crate::api::v3::inspolicymgr::types::PolicyType;
 
-            string_enum! {
-                /// 缴费方式
-                pub enum PatchPaymentMethod {
-                    /// `PAYMENT_METHOD_OTHER`
-                    PaymentMethodOther = "PAYMENT_METHOD_OTHER",
-                    /// `PAYMENT_METHOD_PERIOD`
-                    PaymentMethodPeriod = "PAYMENT_METHOD_PERIOD",
-                    /// `PAYMENT_METHOD_LUMP_SUM`
-                    PaymentMethodLumpSum = "PAYMENT_METHOD_LUMP_SUM",
-                }
-            }
+            /// [`PolicyState`](crate::api::v3::inspolicymgr::types::PolicyState), one type for one shape, under the name it has here.
+            pub type PatchPolicyState = crate::api::v3::inspolicymgr::types::PolicyState;
 
-            string_enum! {
-                /// 期交保费模式
-                pub enum PatchPeriodPremiumMode {
-                    /// `PERIOD_PREMIUM_MODE_EQUAL`
-                    PeriodPremiumModeEqual = "PERIOD_PREMIUM_MODE_EQUAL",
-                    /// `PERIOD_PREMIUM_MODE_FIRST_DIFF`
-                    PeriodPremiumModeFirstDiff = "PERIOD_PREMIUM_MODE_FIRST_DIFF",
-                    /// `PERIOD_PREMIUM_MODE_MULTI_DIFF`
-                    PeriodPremiumModeMultiDiff = "PERIOD_PREMIUM_MODE_MULTI_DIFF",
-                }
-            }
+            /// [`PaymentMethod`](crate::api::v3::inspolicymgr::types::PaymentMethod), one type for one shape, under the name it has here.
+            pub type PatchPaymentMethod = crate::api::v3::inspolicymgr::types::PaymentMethod;
 
-            string_enum! {
-                /// 缴费周期
-                pub enum PatchPaymentPeriod {
-                    /// `PAYMENT_PERIOD_DAY`
-                    PaymentPeriodDay = "PAYMENT_PERIOD_DAY",
-                    /// `PAYMENT_PERIOD_WEEK`
-                    PaymentPeriodWeek = "PAYMENT_PERIOD_WEEK",
-                    /// `PAYMENT_PERIOD_BIWEEKLY`
-                    PaymentPeriodBiweekly = "PAYMENT_PERIOD_BIWEEKLY",
-                    /// `PAYMENT_PERIOD_MONTH`
-                    PaymentPeriodMonth = "PAYMENT_PERIOD_MONTH",
-                    /// `PAYMENT_PERIOD_QUARTER`
-                    PaymentPeriodQuarter = "PAYMENT_PERIOD_QUARTER",
-                    /// `PAYMENT_PERIOD_HALF_YEAR`
-                    PaymentPeriodHalfYear = "PAYMENT_PERIOD_HALF_YEAR",
-                    /// `PAYMENT_PERIOD_YEAR`
-                    PaymentPeriodYear = "PAYMENT_PERIOD_YEAR",
-                }
-            }
+            /// [`PeriodPremiumMode`](crate::api::v3::inspolicymgr::types::PeriodPremiumMode), one type for one shape, under the name it has here.
+            pub type PatchPeriodPremiumMode =
+                crate::api::v3::inspolicymgr::types::PeriodPremiumMode;
 
-            string_enum! {
-                /// 保障期限类型
-                pub enum PatchCoverageTermType {
-                    /// `COVERAGE_TERM_TYPE_FIXED_DATE`
-                    CoverageTermTypeFixedDate = "COVERAGE_TERM_TYPE_FIXED_DATE",
-                    /// `COVERAGE_TERM_TYPE_LIFETIME`
-                    CoverageTermTypeLifetime = "COVERAGE_TERM_TYPE_LIFETIME",
-                }
-            }
+            /// [`PaymentPeriod`](crate::api::v3::inspolicymgr::types::PaymentPeriod), one type for one shape, under the name it has here.
+            pub type PatchPaymentPeriod = crate::api::v3::inspolicymgr::types::PaymentPeriod;
 
-            string_enum! {
-                /// 保单类型
-                pub enum PatchResponsePolicyType {
-                    /// `POLICY_TYPE_OTHER`
-                    PolicyTypeOther = "POLICY_TYPE_OTHER",
-                    /// `POLICY_TYPE_MEDICAL`
-                    PolicyTypeMedical = "POLICY_TYPE_MEDICAL",
-                    /// `POLICY_TYPE_ACCIDENT`
-                    PolicyTypeAccident = "POLICY_TYPE_ACCIDENT",
-                    /// `POLICY_TYPE_CRITICAL`
-                    PolicyTypeCritical = "POLICY_TYPE_CRITICAL",
-                    /// `POLICY_TYPE_CAR`
-                    PolicyTypeCar = "POLICY_TYPE_CAR",
-                    /// `POLICY_TYPE_LIFE`
-                    PolicyTypeLife = "POLICY_TYPE_LIFE",
-                    /// `POLICY_TYPE_PROPERTY`
-                    PolicyTypeProperty = "POLICY_TYPE_PROPERTY",
-                    /// `POLICY_TYPE_PET`
-                    PolicyTypePet = "POLICY_TYPE_PET",
-                    /// `POLICY_TYPE_ANNUITY`
-                    PolicyTypeAnnuity = "POLICY_TYPE_ANNUITY",
-                }
-            }
+            /// [`CoverageTermType`](crate::api::v3::inspolicymgr::types::CoverageTermType), one type for one shape, under the name it has here.
+            pub type PatchCoverageTermType = crate::api::v3::inspolicymgr::types::CoverageTermType;
 
-            string_enum! {
-                /// 保单状态
-                pub enum PatchResponsePolicyState {
-                    /// `POLICY_STATE_ISSUING`
-                    PolicyStateIssuing = "POLICY_STATE_ISSUING",
-                    /// `POLICY_STATE_APPROVED`
-                    PolicyStateApproved = "POLICY_STATE_APPROVED",
-                    /// `POLICY_STATE_DECLINED`
-                    PolicyStateDeclined = "POLICY_STATE_DECLINED",
-                    /// `POLICY_STATE_INACTIVE`
-                    PolicyStateInactive = "POLICY_STATE_INACTIVE",
-                }
-            }
+            /// [`PolicyType`](crate::api::v3::inspolicymgr::types::PolicyType), one type for one shape, under the name it has here.
+            pub type PatchResponsePolicyType = crate::api::v3::inspolicymgr::types::PolicyType;
 
-            string_enum! {
-                /// 缴费方式
-                pub enum PatchResponsePaymentMethod {
-                    /// `PAYMENT_METHOD_OTHER`
-                    PaymentMethodOther = "PAYMENT_METHOD_OTHER",
-                    /// `PAYMENT_METHOD_PERIOD`
-                    PaymentMethodPeriod = "PAYMENT_METHOD_PERIOD",
-                    /// `PAYMENT_METHOD_LUMP_SUM`
-                    PaymentMethodLumpSum = "PAYMENT_METHOD_LUMP_SUM",
-                }
-            }
+            /// [`PolicyState`](crate::api::v3::inspolicymgr::types::PolicyState), one type for one shape, under the name it has here.
+            pub type PatchResponsePolicyState = crate::api::v3::inspolicymgr::types::PolicyState;
 
-            string_enum! {
-                /// 期交保费模式
-                pub enum PatchResponsePeriodPremiumMode {
-                    /// `PERIOD_PREMIUM_MODE_EQUAL`
-                    PeriodPremiumModeEqual = "PERIOD_PREMIUM_MODE_EQUAL",
-                    /// `PERIOD_PREMIUM_MODE_FIRST_DIFF`
-                    PeriodPremiumModeFirstDiff = "PERIOD_PREMIUM_MODE_FIRST_DIFF",
-                    /// `PERIOD_PREMIUM_MODE_MULTI_DIFF`
-                    PeriodPremiumModeMultiDiff = "PERIOD_PREMIUM_MODE_MULTI_DIFF",
-                }
-            }
+            /// [`PaymentMethod`](crate::api::v3::inspolicymgr::types::PaymentMethod), one type for one shape, under the name it has here.
+            pub type PatchResponsePaymentMethod =
+                crate::api::v3::inspolicymgr::types::PaymentMethod;
 
-            string_enum! {
-                /// 缴费周期
-                pub enum PatchResponsePaymentPeriod {
-                    /// `PAYMENT_PERIOD_DAY`
-                    PaymentPeriodDay = "PAYMENT_PERIOD_DAY",
-                    /// `PAYMENT_PERIOD_WEEK`
-                    PaymentPeriodWeek = "PAYMENT_PERIOD_WEEK",
-                    /// `PAYMENT_PERIOD_BIWEEKLY`
-                    PaymentPeriodBiweekly = "PAYMENT_PERIOD_BIWEEKLY",
-                    /// `PAYMENT_PERIOD_MONTH`
-                    PaymentPeriodMonth = "PAYMENT_PERIOD_MONTH",
-                    /// `PAYMENT_PERIOD_QUARTER`
-                    PaymentPeriodQuarter = "PAYMENT_PERIOD_QUARTER",
-                    /// `PAYMENT_PERIOD_HALF_YEAR`
-                    PaymentPeriodHalfYear = "PAYMENT_PERIOD_HALF_YEAR",
-                    /// `PAYMENT_PERIOD_YEAR`
-                    PaymentPeriodYear = "PAYMENT_PERIOD_YEAR",
-                }
-            }
+            /// [`PeriodPremiumMode`](crate::api::v3::inspolicymgr::types::PeriodPremiumMode), one type for one shape, under the name it has here.
+            pub type PatchResponsePeriodPremiumMode =
+                crate::api::v3::inspolicymgr::types::PeriodPremiumMode;
 
-            string_enum! {
-                /// 保障期限类型
-                pub enum PatchResponseCoverageTermType {
-                    /// `COVERAGE_TERM_TYPE_FIXED_DATE`
-                    CoverageTermTypeFixedDate = "COVERAGE_TERM_TYPE_FIXED_DATE",
-                    /// `COVERAGE_TERM_TYPE_LIFETIME`
-                    CoverageTermTypeLifetime = "COVERAGE_TERM_TYPE_LIFETIME",
-                }
-            }
+            /// [`PaymentPeriod`](crate::api::v3::inspolicymgr::types::PaymentPeriod), one type for one shape, under the name it has here.
+            pub type PatchResponsePaymentPeriod =
+                crate::api::v3::inspolicymgr::types::PaymentPeriod;
+
+            /// [`CoverageTermType`](crate::api::v3::inspolicymgr::types::CoverageTermType), one type for one shape, under the name it has here.
+            pub type PatchResponseCoverageTermType =
+                crate::api::v3::inspolicymgr::types::CoverageTermType;
 
             /// What `PATCH /v3/inspolicymgr/deduct/policies/{out_insurance_no}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PatchResponse {
-                /// 商户保险编号
-                pub out_insurance_no: String,
-                /// 保险名称
-                pub insurance_name: String,
-                /// 被保险人姓名列表
-                pub insured_name_list: Vec<String>,
-                /// 承保公司代码
-                pub insurance_company_code: String,
-                /// 保单生效时间
-                pub effective_time: crate::DateTime,
-                /// 保单失效时间
-                pub expired_time: crate::DateTime,
-                /// 保障详情
-                pub coverage_detail: String,
-                /// 是否支持续保
-                pub support_renewal: bool,
-                /// 可续保开始时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub start_renewal_time: Option<crate::DateTime>,
-                /// 可续保结束时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub end_renewal_time: Option<crate::DateTime>,
-                /// 保单类型
-                pub policy_type: PatchResponsePolicyType,
-                /// 车牌信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub car_number: Option<String>,
-                /// 宠物名称
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub pet_name: Option<String>,
-                /// 地址信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub address: Option<String>,
-                /// 保单状态
-                pub policy_state: PatchResponsePolicyState,
-                /// 保司保单号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub policy_code: Option<String>,
-                /// 委托代扣模板ID
-                pub plan_id: String,
-                /// 商户签约协议号
-                pub out_contract_code: String,
-                /// 保单的扣费周期列表
-                pub policy_periods: Vec<i64>,
-                /// 是否为赠险
-                pub free_insurance: bool,
-                /// 是否与其它保单合并扣费
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub combined_payment: Option<bool>,
-                /// 缴费方式
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub payment_method: Option<PatchResponsePaymentMethod>,
-                /// 期交保费模式
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub period_premium_mode: Option<PatchResponsePeriodPremiumMode>,
-                /// 缴费周期
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub payment_period: Option<PatchResponsePaymentPeriod>,
-                /// 首期保费金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub first_period_amount: Option<i64>,
-                /// 后续每期保费金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub subsequent_period_amount: Option<i64>,
-                /// 保障期限类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub coverage_term_type: Option<PatchResponseCoverageTermType>,
-            }
+            ///
+            /// The type is [`DeductResponse`](crate::api::v3::inspolicymgr::types::DeductResponse), which other answers share.
+            pub type PatchResponse = crate::api::v3::inspolicymgr::types::DeductResponse;
         }
+    }
+}
+/// Types that several operations of feature `inspolicymgr` share, one per shape: each operation's module names them under its own names too.
+pub mod types {
+    string_enum! {
+        /// 授权状态
+        pub enum AuthState {
+            /// `AUTH_STATE_INIT`
+            AuthStateInit = "AUTH_STATE_INIT",
+            /// `AUTH_STATE_PENDING`
+            AuthStatePending = "AUTH_STATE_PENDING",
+            /// `AUTH_STATE_GRANTED`
+            AuthStateGranted = "AUTH_STATE_GRANTED",
+            /// `AUTH_STATE_DENIED`
+            AuthStateDenied = "AUTH_STATE_DENIED",
+            /// `AUTH_STATE_EXPIRED`
+            AuthStateExpired = "AUTH_STATE_EXPIRED",
+        }
+    }
+
+    string_enum! {
+        /// 保单类型
+        pub enum PolicyType {
+            /// `POLICY_TYPE_OTHER`
+            PolicyTypeOther = "POLICY_TYPE_OTHER",
+            /// `POLICY_TYPE_MEDICAL`
+            PolicyTypeMedical = "POLICY_TYPE_MEDICAL",
+            /// `POLICY_TYPE_ACCIDENT`
+            PolicyTypeAccident = "POLICY_TYPE_ACCIDENT",
+            /// `POLICY_TYPE_CRITICAL`
+            PolicyTypeCritical = "POLICY_TYPE_CRITICAL",
+            /// `POLICY_TYPE_CAR`
+            PolicyTypeCar = "POLICY_TYPE_CAR",
+            /// `POLICY_TYPE_LIFE`
+            PolicyTypeLife = "POLICY_TYPE_LIFE",
+            /// `POLICY_TYPE_PROPERTY`
+            PolicyTypeProperty = "POLICY_TYPE_PROPERTY",
+            /// `POLICY_TYPE_PET`
+            PolicyTypePet = "POLICY_TYPE_PET",
+            /// `POLICY_TYPE_ANNUITY`
+            PolicyTypeAnnuity = "POLICY_TYPE_ANNUITY",
+        }
+    }
+
+    string_enum! {
+        /// 保单状态
+        pub enum PolicyState {
+            /// `POLICY_STATE_ISSUING`
+            PolicyStateIssuing = "POLICY_STATE_ISSUING",
+            /// `POLICY_STATE_APPROVED`
+            PolicyStateApproved = "POLICY_STATE_APPROVED",
+            /// `POLICY_STATE_DECLINED`
+            PolicyStateDeclined = "POLICY_STATE_DECLINED",
+            /// `POLICY_STATE_INACTIVE`
+            PolicyStateInactive = "POLICY_STATE_INACTIVE",
+        }
+    }
+
+    string_enum! {
+        /// 缴费方式
+        pub enum PaymentMethod {
+            /// `PAYMENT_METHOD_OTHER`
+            PaymentMethodOther = "PAYMENT_METHOD_OTHER",
+            /// `PAYMENT_METHOD_PERIOD`
+            PaymentMethodPeriod = "PAYMENT_METHOD_PERIOD",
+            /// `PAYMENT_METHOD_LUMP_SUM`
+            PaymentMethodLumpSum = "PAYMENT_METHOD_LUMP_SUM",
+        }
+    }
+
+    string_enum! {
+        /// 期交保费模式
+        pub enum PeriodPremiumMode {
+            /// `PERIOD_PREMIUM_MODE_EQUAL`
+            PeriodPremiumModeEqual = "PERIOD_PREMIUM_MODE_EQUAL",
+            /// `PERIOD_PREMIUM_MODE_FIRST_DIFF`
+            PeriodPremiumModeFirstDiff = "PERIOD_PREMIUM_MODE_FIRST_DIFF",
+            /// `PERIOD_PREMIUM_MODE_MULTI_DIFF`
+            PeriodPremiumModeMultiDiff = "PERIOD_PREMIUM_MODE_MULTI_DIFF",
+        }
+    }
+
+    string_enum! {
+        /// 缴费周期
+        pub enum PaymentPeriod {
+            /// `PAYMENT_PERIOD_DAY`
+            PaymentPeriodDay = "PAYMENT_PERIOD_DAY",
+            /// `PAYMENT_PERIOD_WEEK`
+            PaymentPeriodWeek = "PAYMENT_PERIOD_WEEK",
+            /// `PAYMENT_PERIOD_BIWEEKLY`
+            PaymentPeriodBiweekly = "PAYMENT_PERIOD_BIWEEKLY",
+            /// `PAYMENT_PERIOD_MONTH`
+            PaymentPeriodMonth = "PAYMENT_PERIOD_MONTH",
+            /// `PAYMENT_PERIOD_QUARTER`
+            PaymentPeriodQuarter = "PAYMENT_PERIOD_QUARTER",
+            /// `PAYMENT_PERIOD_HALF_YEAR`
+            PaymentPeriodHalfYear = "PAYMENT_PERIOD_HALF_YEAR",
+            /// `PAYMENT_PERIOD_YEAR`
+            PaymentPeriodYear = "PAYMENT_PERIOD_YEAR",
+        }
+    }
+
+    string_enum! {
+        /// 保障期限类型
+        pub enum CoverageTermType {
+            /// `COVERAGE_TERM_TYPE_FIXED_DATE`
+            CoverageTermTypeFixedDate = "COVERAGE_TERM_TYPE_FIXED_DATE",
+            /// `COVERAGE_TERM_TYPE_LIFETIME`
+            CoverageTermTypeLifetime = "COVERAGE_TERM_TYPE_LIFETIME",
+        }
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct DeductResponse {
+        /// 商户保险编号
+        pub out_insurance_no: String,
+        /// 保险名称
+        pub insurance_name: String,
+        /// 被保险人姓名列表
+        pub insured_name_list: Vec<String>,
+        /// 承保公司代码
+        pub insurance_company_code: String,
+        /// 保单生效时间
+        pub effective_time: crate::DateTime,
+        /// 保单失效时间
+        pub expired_time: crate::DateTime,
+        /// 保障详情
+        pub coverage_detail: String,
+        /// 是否支持续保
+        pub support_renewal: bool,
+        /// 可续保开始时间
+        pub start_renewal_time: Option<crate::DateTime>,
+        /// 可续保结束时间
+        pub end_renewal_time: Option<crate::DateTime>,
+        /// 保单类型
+        pub policy_type: crate::api::v3::inspolicymgr::types::PolicyType,
+        /// 车牌信息
+        pub car_number: Option<String>,
+        /// 宠物名称
+        pub pet_name: Option<String>,
+        /// 地址信息
+        pub address: Option<String>,
+        /// 保单状态
+        pub policy_state: crate::api::v3::inspolicymgr::types::PolicyState,
+        /// 保司保单号
+        pub policy_code: Option<String>,
+        /// 委托代扣模板ID
+        pub plan_id: String,
+        /// 商户签约协议号
+        pub out_contract_code: String,
+        /// 保单的扣费周期列表
+        pub policy_periods: Vec<i64>,
+        /// 是否为赠险
+        pub free_insurance: bool,
+        /// 是否与其它保单合并扣费
+        pub combined_payment: Option<bool>,
+        /// 缴费方式
+        pub payment_method: Option<crate::api::v3::inspolicymgr::types::PaymentMethod>,
+        /// 期交保费模式
+        pub period_premium_mode: Option<crate::api::v3::inspolicymgr::types::PeriodPremiumMode>,
+        /// 缴费周期
+        pub payment_period: Option<crate::api::v3::inspolicymgr::types::PaymentPeriod>,
+        /// 首期保费金额
+        pub first_period_amount: Option<i64>,
+        /// 后续每期保费金额
+        pub subsequent_period_amount: Option<i64>,
+        /// 保障期限类型
+        pub coverage_term_type: Option<crate::api::v3::inspolicymgr::types::CoverageTermType>,
     }
 }

@@ -13,7 +13,8 @@ pub mod device_inspections {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/wxfacepay/tool/factory-check-data-api.html)
         #[doc(alias = "获取出厂检查结果")]
         #[crate::endpoint(GET, "/v3/iotmanage/device-inspections/<device_sn>", response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Get {
             /// 设备序列号 (path)
             pub device_sn: String,
@@ -32,7 +33,7 @@ pub mod device_inspections {
         }
 
         /// What `GET /v3/iotmanage/device-inspections/{device_sn}` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct GetResponse {
             /// 设备序列号
             pub device_sn: String,
@@ -51,10 +52,8 @@ pub mod device_inspections {
             /// 查询结果
             pub result: GetResponseResult,
             /// 错误信息
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub errors: Option<Vec<String>>,
             /// 告警信息
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub warnings: Option<Vec<String>>,
             /// 查询时间
             pub inspect_time: crate::DateTime,
@@ -70,7 +69,8 @@ pub mod devices {
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/point/iotmanage-devices.html)
     #[doc(alias = "智能设备列表")]
     #[crate::endpoint(GET, "/v3/iotmanage/devices", response = GetResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Get {
         /// 最大资源条数 (query)
         pub limit: u64,
@@ -89,75 +89,56 @@ pub mod devices {
     }
 
     /// 设备信息
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
     pub struct GetResponseData {
         /// 设备序列号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub device_sn: Option<String>,
         /// 摄像头序列号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub camera_sn: Option<String>,
         /// 设备品类代码
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub device_category_code: Option<String>,
         /// 设备品类
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub device_category: Option<String>,
         /// 设备类型代码
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub device_class_code: Option<String>,
         /// 设备类型
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub device_class: Option<String>,
         /// 设备型号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub device_model: Option<String>,
         /// 刷脸应用软件模式代码
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub app_scene_code: Option<String>,
         /// 刷脸应用软件模式
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub app_scene: Option<String>,
         /// 刷脸应用操作系统
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub operating_system: Option<String>,
         /// 激活状态
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub activation_status: Option<GetResponseDataActivationStatus>,
         /// 激活时间
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub activation_time: Option<crate::DateTime>,
         /// 商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub mchid: Option<String>,
         /// 商户简称
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub merchant_shortname: Option<String>,
         /// 子商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// 子商户简称
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_merchant_shortname: Option<String>,
     }
 
     /// 相关链接
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
     pub struct GetResponseLinks {
         /// 下一页链接
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub next: Option<String>,
         /// 上一页链接
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub prev: Option<String>,
         /// 当前链接
         #[serde(rename = "self")]
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub self_: Option<String>,
     }
 
     /// What `GET /v3/iotmanage/devices` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct GetResponse {
         /// 设备列表
         pub data: Vec<GetResponseData>,

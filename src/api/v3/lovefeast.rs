@@ -13,20 +13,46 @@ pub mod brands {
         /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/lovefeast/brands/get-brand.html)
         #[doc(alias = "查询爱心餐品牌信息")]
         #[crate::endpoint(GET, "/v3/lovefeast/brands/<brand_id>", response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Get {
             /// 品牌ID (path)
             pub brand_id: String,
         }
 
         /// What `GET /v3/lovefeast/brands/{brand_id}` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct GetResponse {
             /// 捐赠数量
             pub donate_count: i64,
             /// 供餐数量
             pub consume_count: i64,
         }
+    }
+}
+/// Types that several operations of feature `lovefeast` share, one per shape: each operation's module names them under its own names too.
+pub mod types {
+    string_enum! {
+        /// 捐赠来源
+        pub enum DonateSource {
+            /// `MINIPROGRAM_PAY`
+            MiniprogramPay = "MINIPROGRAM_PAY",
+            /// `ENTRUST_PAY`
+            EntrustPay = "ENTRUST_PAY",
+        }
+    }
+
+    /// 支付者
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+    pub struct Payer {
+        /// 用户标识
+        pub openid: Option<String>,
+        /// 用户子标识
+        pub sub_openid: Option<String>,
+        /// 用户头像URL
+        pub avatar: Option<String>,
+        /// 用户昵称
+        pub nickname: Option<String>,
     }
 }
 /// `/v3/lovefeast/users`
@@ -44,7 +70,8 @@ pub mod users {
                     /// `GET /v3/lovefeast/users/{openid}/orders/brand-id/{brand_id}`
                     #[doc(alias = "查询用户捐赠单列表")]
                     #[crate::endpoint(GET, "/v3/lovefeast/users/<openid>/orders/brand-id/<brand_id>", response = GetResponse)]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct Get {
                         /// 用户在商户AppID下的唯一标识 (path)
                         pub openid: String,
@@ -56,117 +83,92 @@ pub mod users {
                         pub limit: Option<i64>,
                     }
 
-                    string_enum! {
-                        /// 捐赠来源
-                        pub enum GetResponseDataDonateSource {
-                            /// `MINIPROGRAM_PAY`
-                            MiniprogramPay = "MINIPROGRAM_PAY",
-                            /// `ENTRUST_PAY`
-                            EntrustPay = "ENTRUST_PAY",
+                    impl Get {
+                        /// A value with its required fields; every optional one is `None`
+                        /// until its `with_…` method sets it.
+                        pub fn new(openid: impl Into<String>, brand_id: impl Into<String>) -> Self {
+                            Self {
+                                openid: openid.into(),
+                                brand_id: brand_id.into(),
+                                offset: None,
+                                limit: None,
+                            }
+                        }
+                        /// Sets `offset` (请求资源起始位置 (query)).
+                        pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
+                            self.offset = Some(offset.into());
+                            self
+                        }
+                        /// Sets `limit` (最大资源条数 (query)).
+                        pub fn with_limit(mut self, limit: impl Into<i64>) -> Self {
+                            self.limit = Some(limit.into());
+                            self
                         }
                     }
 
-                    /// 支付者
-                    #[derive(
-                        Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                    )]
-                    pub struct GetResponseDataPayer {
-                        /// 用户标识
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub openid: Option<String>,
-                        /// 用户子标识
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub sub_openid: Option<String>,
-                        /// 用户头像URL
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub avatar: Option<String>,
-                        /// 用户昵称
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub nickname: Option<String>,
-                    }
+                    /// [`DonateSource`](crate::api::v3::lovefeast::types::DonateSource), one type for one shape, under the name it has here.
+                    pub type GetResponseDataDonateSource =
+                        crate::api::v3::lovefeast::types::DonateSource;
+
+                    /// [`Payer`](crate::api::v3::lovefeast::types::Payer), one type for one shape, under the name it has here.
+                    pub type GetResponseDataPayer = crate::api::v3::lovefeast::types::Payer;
 
                     /// 订单金额
-                    #[derive(
-                        Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                    )]
+                    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
                     pub struct GetResponseDataAmount {
                         /// 总金额
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub total: Option<i64>,
                         /// 用户支付金额
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub payer_total: Option<i64>,
                         /// 货币类型
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub currency: Option<String>,
                         /// 用户支付币种
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub payer_currency: Option<String>,
                     }
 
                     /// GetResponseData
-                    #[derive(
-                        Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                    )]
+                    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
                     pub struct GetResponseData {
                         /// 捐赠订单号
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub welfare_trade_id: Option<String>,
                         /// 应用ID
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub appid: Option<String>,
                         /// 子商户应用ID
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub sub_appid: Option<String>,
                         /// 品牌ID
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub brand_id: Option<String>,
                         /// 捐赠来源
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub donate_source: Option<GetResponseDataDonateSource>,
+                        pub donate_source: Option<crate::api::v3::lovefeast::types::DonateSource>,
                         /// 商户订单
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub merchant_order: Option<String>,
                         /// 捐赠机构名称
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub institution_name: Option<String>,
                         /// 捐赠项目编号
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub business_id: Option<String>,
                         /// 捐赠活动名称
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub business_name: Option<String>,
                         /// 支付完成时间
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub success_time: Option<String>,
                         /// 支付者
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub payer: Option<GetResponseDataPayer>,
+                        pub payer: Option<crate::api::v3::lovefeast::types::Payer>,
                         /// 订单金额
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub amount: Option<GetResponseDataAmount>,
                         /// 设备编号
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub device_id: Option<String>,
                     }
 
                     /// What `GET /v3/lovefeast/users/{openid}/orders/brand-id/{brand_id}` answers.
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
                     pub struct GetResponse {
                         /// 该次请求返回的记录条数
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub count: Option<i64>,
                         /// 最大记录条数
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub limit: Option<i64>,
                         /// 起始位置
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub offset: Option<i64>,
                         /// 全部记录数量
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub total_count: Option<i64>,
                         /// 结果集
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub data: Option<Vec<GetResponseData>>,
                     }
                 }
@@ -180,7 +182,8 @@ pub mod users {
                     /// `GET /v3/lovefeast/users/{openid}/orders/out-trade-no/{out_trade_no}`
                     #[doc(alias = "查询用户捐赠单详情")]
                     #[crate::endpoint(GET, "/v3/lovefeast/users/<openid>/orders/out-trade-no/<out_trade_no>", response = GetResponse)]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct Get {
                         /// 用户在商户AppID下的唯一标识 (path)
                         pub openid: String,
@@ -188,76 +191,41 @@ pub mod users {
                         pub out_trade_no: String,
                     }
 
-                    string_enum! {
-                        /// 捐赠来源
-                        pub enum GetResponseDonateSource {
-                            /// `MINIPROGRAM_PAY`
-                            MiniprogramPay = "MINIPROGRAM_PAY",
-                            /// `ENTRUST_PAY`
-                            EntrustPay = "ENTRUST_PAY",
-                        }
-                    }
+                    /// [`DonateSource`](crate::api::v3::lovefeast::types::DonateSource), one type for one shape, under the name it has here.
+                    pub type GetResponseDonateSource =
+                        crate::api::v3::lovefeast::types::DonateSource;
 
-                    /// 支付者
-                    #[derive(
-                        Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                    )]
-                    pub struct GetResponsePayer {
-                        /// 用户标识
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub openid: Option<String>,
-                        /// 用户子标识
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub sub_openid: Option<String>,
-                        /// 用户头像URL
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub avatar: Option<String>,
-                        /// 用户昵称
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub nickname: Option<String>,
-                    }
+                    /// [`Payer`](crate::api::v3::lovefeast::types::Payer), one type for one shape, under the name it has here.
+                    pub type GetResponsePayer = crate::api::v3::lovefeast::types::Payer;
 
                     /// What `GET /v3/lovefeast/users/{openid}/orders/out-trade-no/{out_trade_no}` answers.
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
                     pub struct GetResponse {
                         /// 捐赠订单号
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub welfare_trade_id: Option<String>,
                         /// 应用ID
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub appid: Option<String>,
                         /// 子商户应用ID
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub sub_appid: Option<String>,
                         /// 品牌ID
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub brand_id: Option<String>,
                         /// 捐赠来源
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub donate_source: Option<GetResponseDonateSource>,
+                        pub donate_source: Option<crate::api::v3::lovefeast::types::DonateSource>,
                         /// 商户订单
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub merchant_order: Option<String>,
                         /// 捐赠机构名称
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub institution_name: Option<String>,
                         /// 捐赠项目编号
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub business_id: Option<String>,
                         /// 捐赠活动名称
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub business_name: Option<String>,
                         /// 支付完成时间
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub success_time: Option<String>,
                         /// 支付者
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub payer: Option<GetResponsePayer>,
+                        pub payer: Option<crate::api::v3::lovefeast::types::Payer>,
                         /// 订单金额
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub amount: Option<serde_json::Value>,
                         /// 设备编号
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub device_id: Option<String>,
                     }
                 }

@@ -11,7 +11,8 @@ pub mod mch_manage_records {
         /// `GET /v3/mch-manage/mch-manage-records/{manage_record_id}`
         #[doc(alias = "查询子商户下指定商户管理记录")]
         #[crate::endpoint(GET, "/v3/mch-manage/mch-manage-records/<manage_record_id>", response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Get {
             /// 商户管理记录ID (path)
             pub manage_record_id: String,
@@ -19,115 +20,23 @@ pub mod mch_manage_records {
             pub sub_mchid: String,
         }
 
-        string_enum! {
-            /// 商户管理记录类型
-            pub enum GetResponseManageRecordType {
-                /// `FUNCTIONAL_LIMIT_RECORD`
-                FunctionalLimitRecord = "FUNCTIONAL_LIMIT_RECORD",
-                /// `INVESTIGATE_RECORD`
-                InvestigateRecord = "INVESTIGATE_RECORD",
-            }
-        }
+        /// [`ManageRecordType`](crate::api::v3::mch_manage::types::ManageRecordType), one type for one shape, under the name it has here.
+        pub type GetResponseManageRecordType = crate::api::v3::mch_manage::types::ManageRecordType;
 
-        string_enum! {
-            /// 解除管控方式
-            pub enum GetResponseRecoverWay {
-                /// `SUBMIT_INFORMATION`
-                SubmitInformation = "SUBMIT_INFORMATION",
-                /// `VERIFY_INACTIVE_MERCHANT_IDENTITY`
-                VerifyInactiveMerchantIdentity = "VERIFY_INACTIVE_MERCHANT_IDENTITY",
-                /// `MODIFY_ORGANIZATION_INFORMATION`
-                ModifyOrganizationInformation = "MODIFY_ORGANIZATION_INFORMATION",
-                /// `OTHER`
-                OtherValue = "OTHER",
-            }
-        }
+        /// [`RecoverWay`](crate::api::v3::mch_manage::types::RecoverWay), one type for one shape, under the name it has here.
+        pub type GetResponseRecoverWay = crate::api::v3::mch_manage::types::RecoverWay;
 
-        string_enum! {
-            /// 商户管理记录状态
-            pub enum GetResponseManageRecordState {
-                /// `PENDING`
-                Pending = "PENDING",
-                /// `SUBMITTED`
-                Submitted = "SUBMITTED",
-                /// `EXPIRED`
-                Expired = "EXPIRED",
-                /// `UNDER_REVIEW`
-                UnderReview = "UNDER_REVIEW",
-                /// `RECOVERED`
-                Recovered = "RECOVERED",
-                /// `REJECTED`
-                Rejected = "REJECTED",
-            }
-        }
+        /// [`ManageRecordState`](crate::api::v3::mch_manage::types::ManageRecordState), one type for one shape, under the name it has here.
+        pub type GetResponseManageRecordState =
+            crate::api::v3::mch_manage::types::ManageRecordState;
 
-        string_enum! {
-            /// 解除管控原因
-            pub enum GetResponseRecoverReason {
-                /// `MERCHANT_SUBMIT_RECOVER`
-                MerchantSubmitRecover = "MERCHANT_SUBMIT_RECOVER",
-                /// `MERCHANT_OPERATE_RECOVER`
-                MerchantOperateRecover = "MERCHANT_OPERATE_RECOVER",
-                /// `PLATFORM_AUTO_RECOVER`
-                PlatformAutoRecover = "PLATFORM_AUTO_RECOVER",
-            }
-        }
+        /// [`RecoverReason`](crate::api::v3::mch_manage::types::RecoverReason), one type for one shape, under the name it has here.
+        pub type GetResponseRecoverReason = crate::api::v3::mch_manage::types::RecoverReason;
 
         /// What `GET /v3/mch-manage/mch-manage-records/{manage_record_id}` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponse {
-            /// 子商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub sub_mchid: Option<String>,
-            /// 商户管理记录ID
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub manage_record_id: Option<String>,
-            /// 商户管理记录类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub manage_record_type: Option<GetResponseManageRecordType>,
-            /// 管控时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub manage_time: Option<crate::DateTime>,
-            /// 管控原因
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub manage_reason: Option<String>,
-            /// 限制功能
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub limit_ability: Option<String>,
-            /// 解除管控方式
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub recover_way: Option<GetResponseRecoverWay>,
-            /// 是否允许提交资料
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub allow_submit: Option<bool>,
-            /// 禁止提交资料原因
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub forbid_submit_reason: Option<String>,
-            /// 可提交资料开始时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub submit_start_time: Option<crate::DateTime>,
-            /// 可提交资料结束时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub submit_end_time: Option<crate::DateTime>,
-            /// 商户管理记录状态
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub manage_record_state: Option<GetResponseManageRecordState>,
-            /// 解除管控时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub recover_time: Option<crate::DateTime>,
-            /// 解除管控原因
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub recover_reason: Option<GetResponseRecoverReason>,
-            /// 申诉驳回原因
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub reject_reason: Option<String>,
-            /// 可提交资料结束时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub approve_time: Option<crate::DateTime>,
-            /// 要求提交的资料
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub requested_item_info: Option<String>,
-        }
+        ///
+        /// The type is [`Data`](crate::api::v3::mch_manage::types::Data), which other answers share.
+        pub type GetResponse = crate::api::v3::mch_manage::types::Data;
 
         /// `/v3/mch-manage/mch-manage-records/{manage_record_id}/mch-manage-submissions`
         pub mod mch_manage_submissions {
@@ -138,7 +47,8 @@ pub mod mch_manage_records {
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[doc(alias = "对指定商户管理记录提交资料")]
             #[crate::endpoint(POST, "/v3/mch-manage/mch-manage-records/<manage_record_id>/mch-manage-submissions", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 商户管理记录ID (path)
                 pub manage_record_id: String,
@@ -149,10 +59,9 @@ pub mod mch_manage_records {
             }
 
             /// What `POST /v3/mch-manage/mch-manage-records/{manage_record_id}/mch-manage-submissions` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
             pub struct PostResponse {
                 /// 商户管理提交资料记录ID
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub manage_submission_id: Option<String>,
             }
         }
@@ -166,7 +75,8 @@ pub mod mch_manage_records {
             /// `GET /v3/mch-manage/mch-manage-records/sub-mchid/{sub_mchid}`
             #[doc(alias = "分页查询子商户名下的商户管理记录")]
             #[crate::endpoint(GET, "/v3/mch-manage/mch-manage-records/sub-mchid/<sub_mchid>", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 子商户号 (path)
                 pub sub_mchid: String,
@@ -175,164 +85,78 @@ pub mod mch_manage_records {
                 /// 请求资源起始位置 (query)
                 pub offset: Option<i64>,
                 /// 商户管理记录类型 (query)
-                pub manage_record_type: GetManageRecordType,
+                pub manage_record_type: crate::api::v3::mch_manage::types::ManageRecordType,
                 /// 商户管理记录状态 (query)
-                pub manage_record_state: Option<GetManageRecordState>,
+                pub manage_record_state:
+                    Option<crate::api::v3::mch_manage::types::ManageRecordState>,
             }
 
-            string_enum! {
-                /// 商户管理记录类型
-                pub enum GetManageRecordType {
-                    /// `FUNCTIONAL_LIMIT_RECORD`
-                    FunctionalLimitRecord = "FUNCTIONAL_LIMIT_RECORD",
-                    /// `INVESTIGATE_RECORD`
-                    InvestigateRecord = "INVESTIGATE_RECORD",
+            impl Get {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    sub_mchid: impl Into<String>,
+                    limit: impl Into<i64>,
+                    manage_record_type: impl Into<crate::api::v3::mch_manage::types::ManageRecordType>,
+                ) -> Self {
+                    Self {
+                        sub_mchid: sub_mchid.into(),
+                        limit: limit.into(),
+                        offset: None,
+                        manage_record_type: manage_record_type.into(),
+                        manage_record_state: None,
+                    }
+                }
+                /// Sets `offset` (请求资源起始位置 (query)).
+                pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
+                    self.offset = Some(offset.into());
+                    self
+                }
+                /// Sets `manage_record_state` (商户管理记录状态 (query)).
+                pub fn with_manage_record_state(
+                    mut self,
+                    manage_record_state: impl Into<crate::api::v3::mch_manage::types::ManageRecordState>,
+                ) -> Self {
+                    self.manage_record_state = Some(manage_record_state.into());
+                    self
                 }
             }
 
-            string_enum! {
-                /// 商户管理记录状态
-                pub enum GetManageRecordState {
-                    /// `PENDING`
-                    Pending = "PENDING",
-                    /// `SUBMITTED`
-                    Submitted = "SUBMITTED",
-                    /// `EXPIRED`
-                    Expired = "EXPIRED",
-                    /// `UNDER_REVIEW`
-                    UnderReview = "UNDER_REVIEW",
-                    /// `RECOVERED`
-                    Recovered = "RECOVERED",
-                    /// `REJECTED`
-                    Rejected = "REJECTED",
-                }
-            }
+            /// [`ManageRecordType`](crate::api::v3::mch_manage::types::ManageRecordType), one type for one shape, under the name it has here.
+            pub type GetManageRecordType = crate::api::v3::mch_manage::types::ManageRecordType;
 
-            string_enum! {
-                /// 商户管理记录类型
-                pub enum GetResponseDataManageRecordType {
-                    /// `FUNCTIONAL_LIMIT_RECORD`
-                    FunctionalLimitRecord = "FUNCTIONAL_LIMIT_RECORD",
-                    /// `INVESTIGATE_RECORD`
-                    InvestigateRecord = "INVESTIGATE_RECORD",
-                }
-            }
+            /// [`ManageRecordState`](crate::api::v3::mch_manage::types::ManageRecordState), one type for one shape, under the name it has here.
+            pub type GetManageRecordState = crate::api::v3::mch_manage::types::ManageRecordState;
 
-            string_enum! {
-                /// 解除管控方式
-                pub enum GetResponseDataRecoverWay {
-                    /// `SUBMIT_INFORMATION`
-                    SubmitInformation = "SUBMIT_INFORMATION",
-                    /// `VERIFY_INACTIVE_MERCHANT_IDENTITY`
-                    VerifyInactiveMerchantIdentity = "VERIFY_INACTIVE_MERCHANT_IDENTITY",
-                    /// `MODIFY_ORGANIZATION_INFORMATION`
-                    ModifyOrganizationInformation = "MODIFY_ORGANIZATION_INFORMATION",
-                    /// `OTHER`
-                    OtherValue = "OTHER",
-                }
-            }
+            /// [`ManageRecordType`](crate::api::v3::mch_manage::types::ManageRecordType), one type for one shape, under the name it has here.
+            pub type GetResponseDataManageRecordType =
+                crate::api::v3::mch_manage::types::ManageRecordType;
 
-            string_enum! {
-                /// 商户管理记录状态
-                pub enum GetResponseDataManageRecordState {
-                    /// `PENDING`
-                    Pending = "PENDING",
-                    /// `SUBMITTED`
-                    Submitted = "SUBMITTED",
-                    /// `EXPIRED`
-                    Expired = "EXPIRED",
-                    /// `UNDER_REVIEW`
-                    UnderReview = "UNDER_REVIEW",
-                    /// `RECOVERED`
-                    Recovered = "RECOVERED",
-                    /// `REJECTED`
-                    Rejected = "REJECTED",
-                }
-            }
+            /// [`RecoverWay`](crate::api::v3::mch_manage::types::RecoverWay), one type for one shape, under the name it has here.
+            pub type GetResponseDataRecoverWay = crate::api::v3::mch_manage::types::RecoverWay;
 
-            string_enum! {
-                /// 解除管控原因
-                pub enum GetResponseDataRecoverReason {
-                    /// `MERCHANT_SUBMIT_RECOVER`
-                    MerchantSubmitRecover = "MERCHANT_SUBMIT_RECOVER",
-                    /// `MERCHANT_OPERATE_RECOVER`
-                    MerchantOperateRecover = "MERCHANT_OPERATE_RECOVER",
-                    /// `PLATFORM_AUTO_RECOVER`
-                    PlatformAutoRecover = "PLATFORM_AUTO_RECOVER",
-                }
-            }
+            /// [`ManageRecordState`](crate::api::v3::mch_manage::types::ManageRecordState), one type for one shape, under the name it has here.
+            pub type GetResponseDataManageRecordState =
+                crate::api::v3::mch_manage::types::ManageRecordState;
 
-            /// GetResponseData
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseData {
-                /// 子商户号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sub_mchid: Option<String>,
-                /// 商户管理记录ID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub manage_record_id: Option<String>,
-                /// 商户管理记录类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub manage_record_type: Option<GetResponseDataManageRecordType>,
-                /// 管控时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub manage_time: Option<crate::DateTime>,
-                /// 管控原因
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub manage_reason: Option<String>,
-                /// 限制功能
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub limit_ability: Option<String>,
-                /// 解除管控方式
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub recover_way: Option<GetResponseDataRecoverWay>,
-                /// 是否允许提交资料
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub allow_submit: Option<bool>,
-                /// 禁止提交资料原因
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub forbid_submit_reason: Option<String>,
-                /// 可提交资料开始时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub submit_start_time: Option<crate::DateTime>,
-                /// 可提交资料结束时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub submit_end_time: Option<crate::DateTime>,
-                /// 商户管理记录状态
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub manage_record_state: Option<GetResponseDataManageRecordState>,
-                /// 解除管控时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub recover_time: Option<crate::DateTime>,
-                /// 解除管控原因
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub recover_reason: Option<GetResponseDataRecoverReason>,
-                /// 申诉驳回原因
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub reject_reason: Option<String>,
-                /// 可提交资料结束时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub approve_time: Option<crate::DateTime>,
-                /// 要求提交的资料
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub requested_item_info: Option<String>,
-            }
+            /// [`RecoverReason`](crate::api::v3::mch_manage::types::RecoverReason), one type for one shape, under the name it has here.
+            pub type GetResponseDataRecoverReason =
+                crate::api::v3::mch_manage::types::RecoverReason;
+
+            /// [`Data`](crate::api::v3::mch_manage::types::Data), one type for one shape, under the name it has here.
+            pub type GetResponseData = crate::api::v3::mch_manage::types::Data;
 
             /// What `GET /v3/mch-manage/mch-manage-records/sub-mchid/{sub_mchid}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
             pub struct GetResponse {
                 /// 请求资源起始位置
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub offset: Option<i64>,
                 /// 最大资源条数
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub limit: Option<i64>,
                 /// 资源总条数
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub total_count: Option<i64>,
                 /// 商户管理记录详情列表
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub data: Option<Vec<GetResponseData>>,
+                pub data: Option<Vec<crate::api::v3::mch_manage::types::Data>>,
             }
         }
     }
@@ -373,9 +197,8 @@ pub mod submission_files {
                 }
 
                 /// 媒体文件元信息JSON格式字符串
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
+                #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct PostMeta {
                     /// 文件名称
                     #[serde(skip_serializing_if = "Option::is_none")]
@@ -385,13 +208,121 @@ pub mod submission_files {
                     pub file_digest: Option<String>,
                 }
 
+                impl PostMeta {
+                    /// Sets `file_name` (文件名称).
+                    pub fn with_file_name(mut self, file_name: impl Into<String>) -> Self {
+                        self.file_name = Some(file_name.into());
+                        self
+                    }
+                    /// Sets `file_digest` (文件摘要).
+                    pub fn with_file_digest(mut self, file_digest: impl Into<String>) -> Self {
+                        self.file_digest = Some(file_digest.into());
+                        self
+                    }
+                }
+
                 /// What `POST /v3/mch-manage/submission-files/sub-mchid/{sub_mchid}/upload` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct PostResponse {
                     /// 文件标识ID
                     pub file_id: String,
                 }
             }
         }
+    }
+}
+/// Types that several operations of feature `mch-manage` share, one per shape: each operation's module names them under its own names too.
+pub mod types {
+    string_enum! {
+        /// 商户管理记录类型
+        pub enum ManageRecordType {
+            /// `FUNCTIONAL_LIMIT_RECORD`
+            FunctionalLimitRecord = "FUNCTIONAL_LIMIT_RECORD",
+            /// `INVESTIGATE_RECORD`
+            InvestigateRecord = "INVESTIGATE_RECORD",
+        }
+    }
+
+    string_enum! {
+        /// 商户管理记录状态
+        pub enum ManageRecordState {
+            /// `PENDING`
+            Pending = "PENDING",
+            /// `SUBMITTED`
+            Submitted = "SUBMITTED",
+            /// `EXPIRED`
+            Expired = "EXPIRED",
+            /// `UNDER_REVIEW`
+            UnderReview = "UNDER_REVIEW",
+            /// `RECOVERED`
+            Recovered = "RECOVERED",
+            /// `REJECTED`
+            Rejected = "REJECTED",
+        }
+    }
+
+    string_enum! {
+        /// 解除管控方式
+        pub enum RecoverWay {
+            /// `SUBMIT_INFORMATION`
+            SubmitInformation = "SUBMIT_INFORMATION",
+            /// `VERIFY_INACTIVE_MERCHANT_IDENTITY`
+            VerifyInactiveMerchantIdentity = "VERIFY_INACTIVE_MERCHANT_IDENTITY",
+            /// `MODIFY_ORGANIZATION_INFORMATION`
+            ModifyOrganizationInformation = "MODIFY_ORGANIZATION_INFORMATION",
+            /// `OTHER`
+            OtherValue = "OTHER",
+        }
+    }
+
+    string_enum! {
+        /// 解除管控原因
+        pub enum RecoverReason {
+            /// `MERCHANT_SUBMIT_RECOVER`
+            MerchantSubmitRecover = "MERCHANT_SUBMIT_RECOVER",
+            /// `MERCHANT_OPERATE_RECOVER`
+            MerchantOperateRecover = "MERCHANT_OPERATE_RECOVER",
+            /// `PLATFORM_AUTO_RECOVER`
+            PlatformAutoRecover = "PLATFORM_AUTO_RECOVER",
+        }
+    }
+
+    /// Data
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+    pub struct Data {
+        /// 子商户号
+        pub sub_mchid: Option<String>,
+        /// 商户管理记录ID
+        pub manage_record_id: Option<String>,
+        /// 商户管理记录类型
+        pub manage_record_type: Option<crate::api::v3::mch_manage::types::ManageRecordType>,
+        /// 管控时间
+        pub manage_time: Option<crate::DateTime>,
+        /// 管控原因
+        pub manage_reason: Option<String>,
+        /// 限制功能
+        pub limit_ability: Option<String>,
+        /// 解除管控方式
+        pub recover_way: Option<crate::api::v3::mch_manage::types::RecoverWay>,
+        /// 是否允许提交资料
+        pub allow_submit: Option<bool>,
+        /// 禁止提交资料原因
+        pub forbid_submit_reason: Option<String>,
+        /// 可提交资料开始时间
+        pub submit_start_time: Option<crate::DateTime>,
+        /// 可提交资料结束时间
+        pub submit_end_time: Option<crate::DateTime>,
+        /// 商户管理记录状态
+        pub manage_record_state: Option<crate::api::v3::mch_manage::types::ManageRecordState>,
+        /// 解除管控时间
+        pub recover_time: Option<crate::DateTime>,
+        /// 解除管控原因
+        pub recover_reason: Option<crate::api::v3::mch_manage::types::RecoverReason>,
+        /// 申诉驳回原因
+        pub reject_reason: Option<String>,
+        /// 可提交资料结束时间
+        pub approve_time: Option<crate::DateTime>,
+        /// 要求提交的资料
+        pub requested_item_info: Option<String>,
     }
 }

@@ -18,7 +18,8 @@ pub mod risk {
         #[doc(alias = "提交已注销商户号可用余额提现申请单API")]
         #[doc(alias = "提交已注销商户号可用余额提现申请单")]
         #[crate::endpoint(POST, "/v3/mch_operate/risk/withdrawl-apply", response = PostResponse, serial)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 二级商户号
             pub sub_mchid: String,
@@ -41,6 +42,58 @@ pub mod risk {
             pub additional_materials: Option<PostAdditionalMaterials>,
             /// 备注
             pub remark: Option<String>,
+        }
+
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                sub_mchid: impl Into<String>,
+                out_account_type: impl Into<PostOutAccountType>,
+                amount: impl Into<i64>,
+                out_request_no: impl Into<String>,
+                payee_type: impl Into<PostPayeeType>,
+                payee_info: impl Into<PostPayeeInfo>,
+            ) -> Self {
+                Self {
+                    sub_mchid: sub_mchid.into(),
+                    out_account_type: out_account_type.into(),
+                    amount: amount.into(),
+                    out_request_no: out_request_no.into(),
+                    payee_type: payee_type.into(),
+                    payee_mchid: None,
+                    payee_info: payee_info.into(),
+                    proof_media_list: None,
+                    additional_materials: None,
+                    remark: None,
+                }
+            }
+            /// Sets `payee_mchid` (收款对象对应的商户号).
+            pub fn with_payee_mchid(mut self, payee_mchid: impl Into<String>) -> Self {
+                self.payee_mchid = Some(payee_mchid.into());
+                self
+            }
+            /// Sets `proof_media_list` (付款申请证明材料).
+            pub fn with_proof_media_list(
+                mut self,
+                proof_media_list: impl Into<PostProofMediaList>,
+            ) -> Self {
+                self.proof_media_list = Some(proof_media_list.into());
+                self
+            }
+            /// Sets `additional_materials` (补充材料).
+            pub fn with_additional_materials(
+                mut self,
+                additional_materials: impl Into<PostAdditionalMaterials>,
+            ) -> Self {
+                self.additional_materials = Some(additional_materials.into());
+                self
+            }
+            /// Sets `remark` (备注).
+            pub fn with_remark(mut self, remark: impl Into<String>) -> Self {
+                self.remark = Some(remark.into());
+                self
+            }
         }
 
         string_enum! {
@@ -80,7 +133,8 @@ pub mod risk {
         }
 
         /// 银行账户
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostPayeeInfoBankAccountInfo {
             /// 开户名称
             #[serde(serialize_with = "crate::encryption::encrypt")]
@@ -96,6 +150,34 @@ pub mod risk {
             /// 银行账号
             #[serde(serialize_with = "crate::encryption::encrypt")]
             pub account_number: String,
+        }
+
+        impl PostPayeeInfoBankAccountInfo {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                account_name: impl Into<String>,
+                account_bank: impl Into<String>,
+                account_number: impl Into<String>,
+            ) -> Self {
+                Self {
+                    account_name: account_name.into(),
+                    account_bank: account_bank.into(),
+                    bank_branch_id: None,
+                    bank_name: None,
+                    account_number: account_number.into(),
+                }
+            }
+            /// Sets `bank_branch_id` (开户银行联行号).
+            pub fn with_bank_branch_id(mut self, bank_branch_id: impl Into<String>) -> Self {
+                self.bank_branch_id = Some(bank_branch_id.into());
+                self
+            }
+            /// Sets `bank_name` (开户银行全称).
+            pub fn with_bank_name(mut self, bank_name: impl Into<String>) -> Self {
+                self.bank_name = Some(bank_name.into());
+                self
+            }
         }
 
         string_enum! {
@@ -121,7 +203,8 @@ pub mod risk {
         }
 
         /// 收款人账号对应的证件信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostPayeeInfoIdentityInfo {
             /// 证件类型
             #[serde(skip_serializing_if = "Option::is_none")]
@@ -134,8 +217,32 @@ pub mod risk {
             pub identification_no: String,
         }
 
+        impl PostPayeeInfoIdentityInfo {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                identification_name: impl Into<String>,
+                identification_no: impl Into<String>,
+            ) -> Self {
+                Self {
+                    id_doc_type: None,
+                    identification_name: identification_name.into(),
+                    identification_no: identification_no.into(),
+                }
+            }
+            /// Sets `id_doc_type` (证件类型).
+            pub fn with_id_doc_type(
+                mut self,
+                id_doc_type: impl Into<PostPayeeInfoIdentityInfoIdDocType>,
+            ) -> Self {
+                self.id_doc_type = Some(id_doc_type.into());
+                self
+            }
+        }
+
         /// 收款账号信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostPayeeInfo {
             /// 账户类型
             pub account_type: PostPayeeInfoAccountType,
@@ -145,6 +252,34 @@ pub mod risk {
             /// 收款人账号对应的证件信息
             #[serde(skip_serializing_if = "Option::is_none")]
             pub identity_info: Option<PostPayeeInfoIdentityInfo>,
+        }
+
+        impl PostPayeeInfo {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(account_type: impl Into<PostPayeeInfoAccountType>) -> Self {
+                Self {
+                    account_type: account_type.into(),
+                    bank_account_info: None,
+                    identity_info: None,
+                }
+            }
+            /// Sets `bank_account_info` (银行账户).
+            pub fn with_bank_account_info(
+                mut self,
+                bank_account_info: impl Into<PostPayeeInfoBankAccountInfo>,
+            ) -> Self {
+                self.bank_account_info = Some(bank_account_info.into());
+                self
+            }
+            /// Sets `identity_info` (收款人账号对应的证件信息).
+            pub fn with_identity_info(
+                mut self,
+                identity_info: impl Into<PostPayeeInfoIdentityInfo>,
+            ) -> Self {
+                self.identity_info = Some(identity_info.into());
+                self
+            }
         }
 
         string_enum! {
@@ -170,7 +305,8 @@ pub mod risk {
         }
 
         /// PostProofMediaListProofPayeeMedia
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostProofMediaListProofPayeeMedia {
             /// 申请证明材料类型
             pub proof_media_type: PostProofMediaListProofPayeeMediaProofMediaType,
@@ -179,29 +315,51 @@ pub mod risk {
         }
 
         /// 付款申请证明材料
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostProofMediaList {
             /// 申请证明材料
             #[serde(skip_serializing_if = "Option::is_none")]
             pub proof_payee_media: Option<Vec<PostProofMediaListProofPayeeMedia>>,
         }
 
+        impl PostProofMediaList {
+            /// Sets `proof_payee_media` (申请证明材料).
+            pub fn with_proof_payee_media(
+                mut self,
+                proof_payee_media: impl Into<Vec<PostProofMediaListProofPayeeMedia>>,
+            ) -> Self {
+                self.proof_payee_media = Some(proof_payee_media.into());
+                self
+            }
+        }
+
         /// 补充材料
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostAdditionalMaterials {
             /// 补充材料照片列表
             #[serde(skip_serializing_if = "Option::is_none")]
             pub additional_media: Option<Vec<String>>,
         }
 
+        impl PostAdditionalMaterials {
+            /// Sets `additional_media` (补充材料照片列表).
+            pub fn with_additional_media(
+                mut self,
+                additional_media: impl Into<Vec<String>>,
+            ) -> Self {
+                self.additional_media = Some(additional_media.into());
+                self
+            }
+        }
+
         /// What `POST /v3/mch_operate/risk/withdrawl-apply` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 微信支付提现申请单号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub applyment_id: Option<String>,
             /// 商户提现申请单号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub out_request_no: Option<String>,
         }
 
@@ -217,35 +375,21 @@ pub mod risk {
                 #[doc(alias = "微信支付提现申请单号查询提现申请单状态API")]
                 #[doc(alias = "微信支付提现申请单号查询提现申请单状态")]
                 #[crate::endpoint(GET, "/v3/mch_operate/risk/withdrawl-apply/applyment-id/<applyment_id>", response = GetResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Get {
                     /// 微信支付提现申请单号 (path)
                     pub applyment_id: String,
                 }
 
-                /// 提现申请单信息
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponseWithdrawlApply {
-                    /// 微信支付提现申请单号
-                    pub applyment_id: String,
-                    /// 商户提现申请单号
-                    pub out_request_no: String,
-                    /// 申请单状态
-                    pub state: String,
-                    /// 失败原因
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub fail_reason: Option<String>,
-                    /// 最后更新时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub modify_time: Option<String>,
-                }
+                /// [`WithdrawlApply`](crate::api::v3::mch_operate::types::WithdrawlApply), one type for one shape, under the name it has here.
+                pub type GetResponseWithdrawlApply =
+                    crate::api::v3::mch_operate::types::WithdrawlApply;
 
                 /// What `GET /v3/mch_operate/risk/withdrawl-apply/applyment-id/{applyment_id}` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponse {
-                    /// 提现申请单信息
-                    pub withdrawl_apply: GetResponseWithdrawlApply,
-                }
+                ///
+                /// The type is [`RiskResponse`](crate::api::v3::mch_operate::types::RiskResponse), which other answers share.
+                pub type GetResponse = crate::api::v3::mch_operate::types::RiskResponse;
             }
         }
         /// `/v3/mch_operate/risk/withdrawl-apply/out-request-no`
@@ -259,36 +403,46 @@ pub mod risk {
                 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter7_8_7.shtml)
                 #[doc(alias = "商户提现申请单号查询提现申请单状态")]
                 #[crate::endpoint(GET, "/v3/mch_operate/risk/withdrawl-apply/out-request-no/<out_request_no>", response = GetResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Get {
                     /// 商户提现申请号 (path)
                     pub out_request_no: String,
                 }
 
-                /// 提现申请单信息
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponseWithdrawlApply {
-                    /// 微信支付提现申请单号
-                    pub applyment_id: String,
-                    /// 商户提现申请单号
-                    pub out_request_no: String,
-                    /// 申请单状态
-                    pub state: String,
-                    /// 失败原因
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub fail_reason: Option<String>,
-                    /// 最后更新时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub modify_time: Option<String>,
-                }
+                /// [`WithdrawlApply`](crate::api::v3::mch_operate::types::WithdrawlApply), one type for one shape, under the name it has here.
+                pub type GetResponseWithdrawlApply =
+                    crate::api::v3::mch_operate::types::WithdrawlApply;
 
                 /// What `GET /v3/mch_operate/risk/withdrawl-apply/out-request-no/{out_request_no}` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponse {
-                    /// 提现申请单信息
-                    pub withdrawl_apply: GetResponseWithdrawlApply,
-                }
+                ///
+                /// The type is [`RiskResponse`](crate::api::v3::mch_operate::types::RiskResponse), which other answers share.
+                pub type GetResponse = crate::api::v3::mch_operate::types::RiskResponse;
             }
         }
+    }
+}
+/// Types that several operations of feature `mch_operate` share, one per shape: each operation's module names them under its own names too.
+pub mod types {
+    /// 提现申请单信息
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct WithdrawlApply {
+        /// 微信支付提现申请单号
+        pub applyment_id: String,
+        /// 商户提现申请单号
+        pub out_request_no: String,
+        /// 申请单状态
+        pub state: String,
+        /// 失败原因
+        pub fail_reason: Option<String>,
+        /// 最后更新时间
+        pub modify_time: Option<String>,
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct RiskResponse {
+        /// 提现申请单信息
+        pub withdrawl_apply: crate::api::v3::mch_operate::types::WithdrawlApply,
     }
 }

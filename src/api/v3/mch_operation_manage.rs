@@ -11,7 +11,8 @@ pub mod enhanced_due_diligence {
         /// `GET /v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}`
         #[doc(alias = "查询子商户强化尽调单信息")]
         #[crate::endpoint(GET, "/v3/mch-operation-manage/enhanced-due-diligence/<due_diligence_id>", response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Get {
             /// 尽调单号 (path)
             pub due_diligence_id: String,
@@ -19,55 +20,34 @@ pub mod enhanced_due_diligence {
             pub sub_mchid: String,
         }
 
-        string_enum! {
-            /// 尽调单状态
-            pub enum GetResponseDueDiligenceState {
-                /// `DUE_DILIGENCE_STATE_COLLECTING`
-                DueDiligenceStateCollecting = "DUE_DILIGENCE_STATE_COLLECTING",
-                /// `DUE_DILIGENCE_STATE_AUDITING`
-                DueDiligenceStateAuditing = "DUE_DILIGENCE_STATE_AUDITING",
-                /// `DUE_DILIGENCE_STATE_REJECTED`
-                DueDiligenceStateRejected = "DUE_DILIGENCE_STATE_REJECTED",
-                /// `DUE_DILIGENCE_STATE_EXPIRED`
-                DueDiligenceStateExpired = "DUE_DILIGENCE_STATE_EXPIRED",
-                /// `DUE_DILIGENCE_STATE_CANCELLED`
-                DueDiligenceStateCancelled = "DUE_DILIGENCE_STATE_CANCELLED",
-                /// `DUE_DILIGENCE_STATE_FINISHED`
-                DueDiligenceStateFinished = "DUE_DILIGENCE_STATE_FINISHED",
-            }
-        }
+        /// [`DueDiligenceState`](crate::api::v3::mch_operation_manage::types::DueDiligenceState), one type for one shape, under the name it has here.
+        pub type GetResponseDueDiligenceState =
+            crate::api::v3::mch_operation_manage::types::DueDiligenceState;
 
         /// What `GET /v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct GetResponse {
             /// 尽调单号
             pub due_diligence_id: String,
             /// 子商户号
             pub sub_mchid: String,
             /// 尽调单状态
-            pub due_diligence_state: GetResponseDueDiligenceState,
+            pub due_diligence_state: crate::api::v3::mch_operation_manage::types::DueDiligenceState,
             /// 驳回原因
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub reject_reason: Option<String>,
             /// 截止时间
             pub deadline_time: crate::DateTime,
             /// 终止时间
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub terminal_time: Option<crate::DateTime>,
             /// 提交时间
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub submit_time: Option<crate::DateTime>,
             /// 驳回时间
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub reject_time: Option<crate::DateTime>,
             /// 完成时间
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub complete_time: Option<crate::DateTime>,
             /// 尽调要求提交的资料
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub submission_template: Option<String>,
             /// 尽调已经提交的资料
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub submission_data: Option<String>,
         }
 
@@ -80,7 +60,8 @@ pub mod enhanced_due_diligence {
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[doc(alias = "提交尽调资料")]
             #[crate::endpoint(POST, "/v3/mch-operation-manage/enhanced-due-diligence/<due_diligence_id>/submit", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 尽调单号 (path)
                 pub due_diligence_id: String,
@@ -90,38 +71,41 @@ pub mod enhanced_due_diligence {
                 pub submit_data: Option<String>,
             }
 
-            string_enum! {
-                /// 尽调单状态
-                pub enum PostResponseDueDiligenceState {
-                    /// `DUE_DILIGENCE_STATE_COLLECTING`
-                    DueDiligenceStateCollecting = "DUE_DILIGENCE_STATE_COLLECTING",
-                    /// `DUE_DILIGENCE_STATE_AUDITING`
-                    DueDiligenceStateAuditing = "DUE_DILIGENCE_STATE_AUDITING",
-                    /// `DUE_DILIGENCE_STATE_REJECTED`
-                    DueDiligenceStateRejected = "DUE_DILIGENCE_STATE_REJECTED",
-                    /// `DUE_DILIGENCE_STATE_EXPIRED`
-                    DueDiligenceStateExpired = "DUE_DILIGENCE_STATE_EXPIRED",
-                    /// `DUE_DILIGENCE_STATE_CANCELLED`
-                    DueDiligenceStateCancelled = "DUE_DILIGENCE_STATE_CANCELLED",
-                    /// `DUE_DILIGENCE_STATE_FINISHED`
-                    DueDiligenceStateFinished = "DUE_DILIGENCE_STATE_FINISHED",
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    due_diligence_id: impl Into<String>,
+                    sub_mchid: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        due_diligence_id: due_diligence_id.into(),
+                        sub_mchid: sub_mchid.into(),
+                        submit_data: None,
+                    }
+                }
+                /// Sets `submit_data` (提交资料内容).
+                pub fn with_submit_data(mut self, submit_data: impl Into<String>) -> Self {
+                    self.submit_data = Some(submit_data.into());
+                    self
                 }
             }
 
+            /// [`DueDiligenceState`](crate::api::v3::mch_operation_manage::types::DueDiligenceState), one type for one shape, under the name it has here.
+            pub type PostResponseDueDiligenceState =
+                crate::api::v3::mch_operation_manage::types::DueDiligenceState;
+
             /// What `POST /v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/submit` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
             pub struct PostResponse {
                 /// 尽调单状态
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub due_diligence_state: Option<PostResponseDueDiligenceState>,
+                pub due_diligence_state:
+                    Option<crate::api::v3::mch_operation_manage::types::DueDiligenceState>,
                 /// 提交时间
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub submit_time: Option<crate::DateTime>,
                 /// 尽调要求提交的资料
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub submission_template: Option<String>,
                 /// 尽调已经提交的资料
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub submission_data: Option<String>,
             }
         }
@@ -149,7 +133,8 @@ pub mod enhanced_due_diligence {
             }
 
             /// 媒体文件元信息JSON格式字符串
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct PostMeta {
                 /// 文件名称
                 #[serde(skip_serializing_if = "Option::is_none")]
@@ -165,8 +150,31 @@ pub mod enhanced_due_diligence {
                 pub item_id: Option<i64>,
             }
 
+            impl PostMeta {
+                /// Sets `file_name` (文件名称).
+                pub fn with_file_name(mut self, file_name: impl Into<String>) -> Self {
+                    self.file_name = Some(file_name.into());
+                    self
+                }
+                /// Sets `file_digest` (文件摘要).
+                pub fn with_file_digest(mut self, file_digest: impl Into<String>) -> Self {
+                    self.file_digest = Some(file_digest.into());
+                    self
+                }
+                /// Sets `sub_mchid` (子商户号).
+                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                    self.sub_mchid = Some(sub_mchid.into());
+                    self
+                }
+                /// Sets `item_id` (资料项唯一id).
+                pub fn with_item_id(mut self, item_id: impl Into<i64>) -> Self {
+                    self.item_id = Some(item_id.into());
+                    self
+                }
+            }
+
             /// What `POST /v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/upload` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct PostResponse {
                 /// 文件标识ID
                 pub file_id: String,
@@ -187,31 +195,16 @@ pub mod merchant_limitations {
             /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/limited-functions-and-reasons/mch-limitations/query-sub-mch-limitation.html)
             #[doc(alias = "查询子商户管控情况")]
             #[crate::endpoint(GET, "/v3/mch-operation-manage/merchant-limitations/sub-mchid/<sub_mchid>", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 子商户号 (path)
                 pub sub_mchid: String,
             }
 
-            string_enum! {
-                /// GetResponseLimitedFunctions
-                pub enum GetResponseLimitedFunctions {
-                    /// `NO_TRANSACTION_AND_RECHARGE`
-                    NoTransactionAndRecharge = "NO_TRANSACTION_AND_RECHARGE",
-                    /// `NO_PAYMENT`
-                    NoPayment = "NO_PAYMENT",
-                    /// `NO_WITHDRAWAL`
-                    NoWithdrawal = "NO_WITHDRAWAL",
-                    /// `NO_REFUND`
-                    NoRefund = "NO_REFUND",
-                    /// `NO_TRANSACTION`
-                    NoTransaction = "NO_TRANSACTION",
-                    /// `NO_PROFIT_SHARING`
-                    NoProfitSharing = "NO_PROFIT_SHARING",
-                    /// `NO_PAYMENT_POINT_COMPLETE_ORDER`
-                    NoPaymentPointCompleteOrder = "NO_PAYMENT_POINT_COMPLETE_ORDER",
-                }
-            }
+            /// [`LimitedFunctions`](crate::api::v3::mch_operation_manage::types::LimitedFunctions), one type for one shape, under the name it has here.
+            pub type GetResponseLimitedFunctions =
+                crate::api::v3::mch_operation_manage::types::LimitedFunctions;
 
             string_enum! {
                 /// 商户被该原因管控的解脱路径
@@ -293,85 +286,95 @@ pub mod merchant_limitations {
                 }
             }
 
-            string_enum! {
-                /// GetResponseRecoverySpecificationsRelateLimitations
-                pub enum GetResponseRecoverySpecificationsRelateLimitations {
-                    /// `NO_TRANSACTION_AND_RECHARGE`
-                    NoTransactionAndRecharge = "NO_TRANSACTION_AND_RECHARGE",
-                    /// `NO_PAYMENT`
-                    NoPayment = "NO_PAYMENT",
-                    /// `NO_WITHDRAWAL`
-                    NoWithdrawal = "NO_WITHDRAWAL",
-                    /// `NO_REFUND`
-                    NoRefund = "NO_REFUND",
-                    /// `NO_TRANSACTION`
-                    NoTransaction = "NO_TRANSACTION",
-                    /// `NO_PROFIT_SHARING`
-                    NoProfitSharing = "NO_PROFIT_SHARING",
-                    /// `NO_PAYMENT_POINT_COMPLETE_ORDER`
-                    NoPaymentPointCompleteOrder = "NO_PAYMENT_POINT_COMPLETE_ORDER",
-                }
-            }
+            /// [`LimitedFunctions`](crate::api::v3::mch_operation_manage::types::LimitedFunctions), one type for one shape, under the name it has here.
+            pub type GetResponseRecoverySpecificationsRelateLimitations =
+                crate::api::v3::mch_operation_manage::types::LimitedFunctions;
 
             /// GetResponseRecoverySpecifications
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
             pub struct GetResponseRecoverySpecifications {
                 /// 商户被该原因管控的单据号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub limitation_case_id: Option<String>,
                 /// 商户被管控原因
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub limitation_reason: Option<String>,
                 /// 商户被管控原因描述
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub limitation_reason_describe: Option<String>,
                 /// 商户被该原因管控的解脱路径
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub recover_way: Option<GetResponseRecoverySpecificationsRecoverWay>,
                 /// 商户被该原因管控的解脱路径参数
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub recover_way_param: Option<String>,
                 /// 商户被该原因管控的解脱帮助链接
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub recover_help_url: Option<String>,
                 /// 处置方式
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub limitation_action_type:
                     Option<GetResponseRecoverySpecificationsLimitationActionType>,
                 /// 预计管控开始时间
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub limitation_start_date: Option<crate::DateTime>,
                 /// 商户被该原因管控的时间
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub limitation_date: Option<crate::DateTime>,
                 /// 商户被管控原因类型
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub limitation_reason_type:
                     Option<GetResponseRecoverySpecificationsLimitationReasonType>,
                 /// 商户被该原因管控的能力列表
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub relate_limitations:
-                    Option<Vec<GetResponseRecoverySpecificationsRelateLimitations>>,
+                    Option<Vec<crate::api::v3::mch_operation_manage::types::LimitedFunctions>>,
                 /// 商户被该原因管控的其他能力描述
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub other_relate_limitations: Option<String>,
             }
 
             /// What `GET /v3/mch-operation-manage/merchant-limitations/sub-mchid/{sub_mchid}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct GetResponse {
                 /// 商户号
                 pub mchid: String,
                 /// 商户被管控能力列表
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub limited_functions: Option<Vec<GetResponseLimitedFunctions>>,
+                pub limited_functions:
+                    Option<Vec<crate::api::v3::mch_operation_manage::types::LimitedFunctions>>,
                 /// 被管控原因及解脱路径列表
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub recovery_specifications: Option<Vec<GetResponseRecoverySpecifications>>,
                 /// 商户其他被管控能力描述
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub other_limited_functions: Option<String>,
             }
+        }
+    }
+}
+/// Types that several operations of feature `mch-operation-manage` share, one per shape: each operation's module names them under its own names too.
+pub mod types {
+    string_enum! {
+        /// 尽调单状态
+        pub enum DueDiligenceState {
+            /// `DUE_DILIGENCE_STATE_COLLECTING`
+            DueDiligenceStateCollecting = "DUE_DILIGENCE_STATE_COLLECTING",
+            /// `DUE_DILIGENCE_STATE_AUDITING`
+            DueDiligenceStateAuditing = "DUE_DILIGENCE_STATE_AUDITING",
+            /// `DUE_DILIGENCE_STATE_REJECTED`
+            DueDiligenceStateRejected = "DUE_DILIGENCE_STATE_REJECTED",
+            /// `DUE_DILIGENCE_STATE_EXPIRED`
+            DueDiligenceStateExpired = "DUE_DILIGENCE_STATE_EXPIRED",
+            /// `DUE_DILIGENCE_STATE_CANCELLED`
+            DueDiligenceStateCancelled = "DUE_DILIGENCE_STATE_CANCELLED",
+            /// `DUE_DILIGENCE_STATE_FINISHED`
+            DueDiligenceStateFinished = "DUE_DILIGENCE_STATE_FINISHED",
+        }
+    }
+
+    string_enum! {
+        /// LimitedFunctions
+        pub enum LimitedFunctions {
+            /// `NO_TRANSACTION_AND_RECHARGE`
+            NoTransactionAndRecharge = "NO_TRANSACTION_AND_RECHARGE",
+            /// `NO_PAYMENT`
+            NoPayment = "NO_PAYMENT",
+            /// `NO_WITHDRAWAL`
+            NoWithdrawal = "NO_WITHDRAWAL",
+            /// `NO_REFUND`
+            NoRefund = "NO_REFUND",
+            /// `NO_TRANSACTION`
+            NoTransaction = "NO_TRANSACTION",
+            /// `NO_PROFIT_SHARING`
+            NoProfitSharing = "NO_PROFIT_SHARING",
+            /// `NO_PAYMENT_POINT_COMPLETE_ORDER`
+            NoPaymentPointCompleteOrder = "NO_PAYMENT_POINT_COMPLETE_ORDER",
         }
     }
 }

@@ -13,7 +13,8 @@ pub mod mchcontactalterapplyment {
     /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "提交超管变更申请单")]
     #[crate::endpoint(POST, "/v3/mchalterapply/mchcontactalterapplyment", response = PostResponse, serial)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 商户号
         pub merchant_code: String,
@@ -24,36 +25,35 @@ pub mod mchcontactalterapplyment {
         pub contact_info: Option<PostContactInfo>,
     }
 
-    string_enum! {
-        /// 超级管理员证件类型
-        pub enum PostContactInfoContactIdDocType {
-            /// `IDENTIFICATION_TYPE_IDCARD`
-            IdentificationTypeIdcard = "IDENTIFICATION_TYPE_IDCARD",
-            /// `IDENTIFICATION_TYPE_OVERSEA_PASSPORT`
-            IdentificationTypeOverseaPassport = "IDENTIFICATION_TYPE_OVERSEA_PASSPORT",
-            /// `IDENTIFICATION_TYPE_HONGKONG_PASSPORT`
-            IdentificationTypeHongkongPassport = "IDENTIFICATION_TYPE_HONGKONG_PASSPORT",
-            /// `IDENTIFICATION_TYPE_MACAO_PASSPORT`
-            IdentificationTypeMacaoPassport = "IDENTIFICATION_TYPE_MACAO_PASSPORT",
-            /// `IDENTIFICATION_TYPE_TAIWAN_PASSPORT`
-            IdentificationTypeTaiwanPassport = "IDENTIFICATION_TYPE_TAIWAN_PASSPORT",
-            /// `IDENTIFICATION_TYPE_FOREIGN_RESIDENT`
-            IdentificationTypeForeignResident = "IDENTIFICATION_TYPE_FOREIGN_RESIDENT",
-            /// `IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT`
-            IdentificationTypeHongkongMacaoResident = "IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT",
-            /// `IDENTIFICATION_TYPE_TAIWAN_RESIDENT`
-            IdentificationTypeTaiwanResident = "IDENTIFICATION_TYPE_TAIWAN_RESIDENT",
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(merchant_code: impl Into<String>, out_request_no: impl Into<String>) -> Self {
+            Self {
+                merchant_code: merchant_code.into(),
+                out_request_no: out_request_no.into(),
+                contact_info: None,
+            }
+        }
+        /// Sets `contact_info` (超级管理员信息).
+        pub fn with_contact_info(mut self, contact_info: impl Into<PostContactInfo>) -> Self {
+            self.contact_info = Some(contact_info.into());
+            self
         }
     }
 
+    /// [`IdDocType`](crate::api::v3::mchalterapply::types::IdDocType), one type for one shape, under the name it has here.
+    pub type PostContactInfoContactIdDocType = crate::api::v3::mchalterapply::types::IdDocType;
+
     /// 超级管理员信息
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct PostContactInfo {
         /// 超级管理员姓名
         #[serde(serialize_with = "crate::encryption::encrypt")]
         pub contact_name: String,
         /// 超级管理员证件类型
-        pub contact_id_doc_type: PostContactInfoContactIdDocType,
+        pub contact_id_doc_type: crate::api::v3::mchalterapply::types::IdDocType,
         /// 超级管理员身份证件号码
         #[serde(serialize_with = "crate::encryption::encrypt")]
         pub contact_id_card_number: String,
@@ -74,13 +74,52 @@ pub mod mchcontactalterapplyment {
         pub mobile_phone: String,
     }
 
-    /// What `POST /v3/mchalterapply/mchcontactalterapplyment` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostResponse {
-        /// 申请单号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub apply_id: Option<String>,
+    impl PostContactInfo {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            contact_name: impl Into<String>,
+            contact_id_doc_type: impl Into<crate::api::v3::mchalterapply::types::IdDocType>,
+            contact_id_card_number: impl Into<String>,
+            contact_id_doc_copy: impl Into<String>,
+            contact_id_doc_period_begin: impl Into<String>,
+            contact_id_doc_period_end: impl Into<String>,
+            mobile_phone: impl Into<String>,
+        ) -> Self {
+            Self {
+                contact_name: contact_name.into(),
+                contact_id_doc_type: contact_id_doc_type.into(),
+                contact_id_card_number: contact_id_card_number.into(),
+                contact_id_doc_copy: contact_id_doc_copy.into(),
+                contact_id_doc_copy_back: None,
+                contact_id_doc_period_begin: contact_id_doc_period_begin.into(),
+                contact_id_doc_period_end: contact_id_doc_period_end.into(),
+                business_authorization_letter: None,
+                mobile_phone: mobile_phone.into(),
+            }
+        }
+        /// Sets `contact_id_doc_copy_back` (超级管理员证件反面照片).
+        pub fn with_contact_id_doc_copy_back(
+            mut self,
+            contact_id_doc_copy_back: impl Into<String>,
+        ) -> Self {
+            self.contact_id_doc_copy_back = Some(contact_id_doc_copy_back.into());
+            self
+        }
+        /// Sets `business_authorization_letter` (业务办理授权函).
+        pub fn with_business_authorization_letter(
+            mut self,
+            business_authorization_letter: impl Into<String>,
+        ) -> Self {
+            self.business_authorization_letter = Some(business_authorization_letter.into());
+            self
+        }
     }
+
+    /// What `POST /v3/mchalterapply/mchcontactalterapplyment` answers.
+    ///
+    /// The type is [`MchsubjectalterapplymentResponse`](crate::api::v3::mchalterapply::types::MchsubjectalterapplymentResponse), which other answers share.
+    pub type PostResponse = crate::api::v3::mchalterapply::types::MchsubjectalterapplymentResponse;
 
     /// `/v3/mchalterapply/mchcontactalterapplyment/{apply_id}`
     pub mod _apply_id_ {
@@ -89,57 +128,25 @@ pub mod mchcontactalterapplyment {
         /// `GET /v3/mchalterapply/mchcontactalterapplyment/{apply_id}`
         #[doc(alias = "查询超管变更申请单状态-使用申请单号")]
         #[crate::endpoint(GET, "/v3/mchalterapply/mchcontactalterapplyment/<apply_id>", response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Get {
             /// 微信支付申请单号 (path)
             pub apply_id: String,
         }
 
-        string_enum! {
-            /// 申请单状态
-            pub enum GetResponseState {
-                /// `APPLYMENT_STATE_AUDITING`
-                ApplymentStateAuditing = "APPLYMENT_STATE_AUDITING",
-                /// `APPLYMENT_STATE_REJECTED`
-                ApplymentStateRejected = "APPLYMENT_STATE_REJECTED",
-                /// `APPLYMENT_STATE_MODIFING`
-                ApplymentStateModifing = "APPLYMENT_STATE_MODIFING",
-                /// `APPLYMENT_STATE_FINISHED`
-                ApplymentStateFinished = "APPLYMENT_STATE_FINISHED",
-                /// `APPLYMENT_STATE_CANCELED`
-                ApplymentStateCanceled = "APPLYMENT_STATE_CANCELED",
-            }
-        }
+        /// [`State`](crate::api::v3::mchalterapply::types::State), one type for one shape, under the name it has here.
+        pub type GetResponseState = crate::api::v3::mchalterapply::types::State;
 
-        /// GetResponseAuditRejectDetail
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponseAuditRejectDetail {
-            /// 参数名称
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub param_name: Option<String>,
-            /// 驳回原因
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub reject_reason: Option<String>,
-        }
+        /// [`AuditRejectDetail`](crate::api::v3::mchalterapply::types::AuditRejectDetail), one type for one shape, under the name it has here.
+        pub type GetResponseAuditRejectDetail =
+            crate::api::v3::mchalterapply::types::AuditRejectDetail;
 
         /// What `GET /v3/mchalterapply/mchcontactalterapplyment/{apply_id}` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponse {
-            /// 申请单号
-            pub apply_id: String,
-            /// 业务申请编号
-            pub out_request_no: String,
-            /// 微信支付商户号
-            pub merchant_code: String,
-            /// 申请单状态
-            pub state: GetResponseState,
-            /// 总体驳回原因
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub audit_reject_reason: Option<String>,
-            /// 驳回原因详情
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub audit_reject_detail: Option<Vec<GetResponseAuditRejectDetail>>,
-        }
+        ///
+        /// The type is [`MchcontactalterapplymentResponse`](crate::api::v3::mchalterapply::types::MchcontactalterapplymentResponse), which other answers share.
+        pub type GetResponse =
+            crate::api::v3::mchalterapply::types::MchcontactalterapplymentResponse;
 
         /// `/v3/mchalterapply/mchcontactalterapplyment/{apply_id}/revoke`
         pub mod revoke {
@@ -150,37 +157,23 @@ pub mod mchcontactalterapplyment {
             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "撤销超管变更申请单")]
             #[crate::endpoint(POST, "/v3/mchalterapply/mchcontactalterapplyment/<apply_id>/revoke", response = PostResponse, idempotent)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 微信支付申请单号 (path)
                 pub apply_id: String,
             }
 
-            string_enum! {
-                /// 申请单状态
-                pub enum PostResponseState {
-                    /// `APPLYMENT_STATE_AUDITING`
-                    ApplymentStateAuditing = "APPLYMENT_STATE_AUDITING",
-                    /// `APPLYMENT_STATE_REJECTED`
-                    ApplymentStateRejected = "APPLYMENT_STATE_REJECTED",
-                    /// `APPLYMENT_STATE_MODIFING`
-                    ApplymentStateModifing = "APPLYMENT_STATE_MODIFING",
-                    /// `APPLYMENT_STATE_FINISHED`
-                    ApplymentStateFinished = "APPLYMENT_STATE_FINISHED",
-                    /// `APPLYMENT_STATE_CANCELED`
-                    ApplymentStateCanceled = "APPLYMENT_STATE_CANCELED",
-                }
-            }
+            /// [`State`](crate::api::v3::mchalterapply::types::State), one type for one shape, under the name it has here.
+            pub type PostResponseState = crate::api::v3::mchalterapply::types::State;
 
             /// What `POST /v3/mchalterapply/mchcontactalterapplyment/{apply_id}/revoke` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
             pub struct PostResponse {
                 /// 申请单号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub apply_id: Option<String>,
                 /// 申请单状态
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub state: Option<PostResponseState>,
+                pub state: Option<crate::api::v3::mchalterapply::types::State>,
             }
         }
     }
@@ -199,7 +192,8 @@ pub mod mchcontactalterapplyment {
                     /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4014090667)
                     #[doc(alias = "查询超管变更申请单状态-使用业务单号和商户号")]
                     #[crate::endpoint(GET, "/v3/mchalterapply/mchcontactalterapplyment/merchant/<merchant_code>/out-request-no/<out_request_no>", response = GetResponse)]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct Get {
                         /// 微信支付商户号 (path)
                         pub merchant_code: String,
@@ -207,53 +201,18 @@ pub mod mchcontactalterapplyment {
                         pub out_request_no: String,
                     }
 
-                    string_enum! {
-                        /// 申请单状态
-                        pub enum GetResponseState {
-                            /// `APPLYMENT_STATE_AUDITING`
-                            ApplymentStateAuditing = "APPLYMENT_STATE_AUDITING",
-                            /// `APPLYMENT_STATE_REJECTED`
-                            ApplymentStateRejected = "APPLYMENT_STATE_REJECTED",
-                            /// `APPLYMENT_STATE_MODIFING`
-                            ApplymentStateModifing = "APPLYMENT_STATE_MODIFING",
-                            /// `APPLYMENT_STATE_FINISHED`
-                            ApplymentStateFinished = "APPLYMENT_STATE_FINISHED",
-                            /// `APPLYMENT_STATE_CANCELED`
-                            ApplymentStateCanceled = "APPLYMENT_STATE_CANCELED",
-                        }
-                    }
+                    /// [`State`](crate::api::v3::mchalterapply::types::State), one type for one shape, under the name it has here.
+                    pub type GetResponseState = crate::api::v3::mchalterapply::types::State;
 
-                    /// GetResponseAuditRejectDetail
-                    #[derive(
-                        Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                    )]
-                    pub struct GetResponseAuditRejectDetail {
-                        /// 参数名称
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub param_name: Option<String>,
-                        /// 驳回原因
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub reject_reason: Option<String>,
-                    }
+                    /// [`AuditRejectDetail`](crate::api::v3::mchalterapply::types::AuditRejectDetail), one type for one shape, under the name it has here.
+                    pub type GetResponseAuditRejectDetail =
+                        crate::api::v3::mchalterapply::types::AuditRejectDetail;
 
                     /// What `GET /v3/mchalterapply/mchcontactalterapplyment/merchant/{merchant_code}/out-request-no/{out_request_no}` answers.
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct GetResponse {
-                        /// 申请单号
-                        pub apply_id: String,
-                        /// 业务申请编号
-                        pub out_request_no: String,
-                        /// 微信支付商户号
-                        pub merchant_code: String,
-                        /// 申请单状态
-                        pub state: GetResponseState,
-                        /// 总体驳回原因
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub audit_reject_reason: Option<String>,
-                        /// 驳回原因详情
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub audit_reject_detail: Option<Vec<GetResponseAuditRejectDetail>>,
-                    }
+                    ///
+                    /// The type is [`MchcontactalterapplymentResponse`](crate::api::v3::mchalterapply::types::MchcontactalterapplymentResponse), which other answers share.
+                    pub type GetResponse =
+                        crate::api::v3::mchalterapply::types::MchcontactalterapplymentResponse;
                 }
             }
         }
@@ -272,7 +231,8 @@ pub mod mchsubjectalterapplyment {
     /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "提交资料变更申请单")]
     #[crate::endpoint(POST, "/v3/mchalterapply/mchsubjectalterapplyment", response = PostResponse, serial)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 商户号
         pub merchant_code: String,
@@ -297,6 +257,85 @@ pub mod mchsubjectalterapplyment {
         pub ubo_info_list: Option<Vec<PostUboInfoList>>,
         /// 补充材料列表
         pub addition: Option<PostAddition>,
+    }
+
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            merchant_code: impl Into<String>,
+            out_request_no: impl Into<String>,
+            organization_type: impl Into<PostOrganizationType>,
+        ) -> Self {
+            Self {
+                merchant_code: merchant_code.into(),
+                out_request_no: out_request_no.into(),
+                alter_scope: None,
+                organization_type: organization_type.into(),
+                finance_institution: None,
+                business_license_info: None,
+                certificate_info: None,
+                finance_institution_info: None,
+                legal_person_info: None,
+                ubo_info_list: None,
+                addition: None,
+            }
+        }
+        /// Sets `alter_scope` (主体资料变更范围).
+        pub fn with_alter_scope(mut self, alter_scope: impl Into<PostAlterScope>) -> Self {
+            self.alter_scope = Some(alter_scope.into());
+            self
+        }
+        /// Sets `finance_institution` (是否金融机构).
+        pub fn with_finance_institution(mut self, finance_institution: impl Into<bool>) -> Self {
+            self.finance_institution = Some(finance_institution.into());
+            self
+        }
+        /// Sets `business_license_info` (营业执照信息).
+        pub fn with_business_license_info(
+            mut self,
+            business_license_info: impl Into<PostBusinessLicenseInfo>,
+        ) -> Self {
+            self.business_license_info = Some(business_license_info.into());
+            self
+        }
+        /// Sets `certificate_info` (登记证书信息).
+        pub fn with_certificate_info(
+            mut self,
+            certificate_info: impl Into<PostCertificateInfo>,
+        ) -> Self {
+            self.certificate_info = Some(certificate_info.into());
+            self
+        }
+        /// Sets `finance_institution_info` (金融机构许可证).
+        pub fn with_finance_institution_info(
+            mut self,
+            finance_institution_info: impl Into<PostFinanceInstitutionInfo>,
+        ) -> Self {
+            self.finance_institution_info = Some(finance_institution_info.into());
+            self
+        }
+        /// Sets `legal_person_info` (法人身份信息).
+        pub fn with_legal_person_info(
+            mut self,
+            legal_person_info: impl Into<PostLegalPersonInfo>,
+        ) -> Self {
+            self.legal_person_info = Some(legal_person_info.into());
+            self
+        }
+        /// Sets `ubo_info_list` (最终受益人信息列表).
+        pub fn with_ubo_info_list(
+            mut self,
+            ubo_info_list: impl Into<Vec<PostUboInfoList>>,
+        ) -> Self {
+            self.ubo_info_list = Some(ubo_info_list.into());
+            self
+        }
+        /// Sets `addition` (补充材料列表).
+        pub fn with_addition(mut self, addition: impl Into<PostAddition>) -> Self {
+            self.addition = Some(addition.into());
+            self
+        }
     }
 
     string_enum! {
@@ -330,7 +369,8 @@ pub mod mchsubjectalterapplyment {
     }
 
     /// 营业执照信息
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct PostBusinessLicenseInfo {
         /// 营业执照注册号
         pub license_number: String,
@@ -349,6 +389,45 @@ pub mod mchsubjectalterapplyment {
         /// 有效期结束时间
         #[serde(skip_serializing_if = "Option::is_none")]
         pub license_period_end: Option<String>,
+    }
+
+    impl PostBusinessLicenseInfo {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            license_number: impl Into<String>,
+            license_copy: impl Into<String>,
+            merchant_name: impl Into<String>,
+            legal_person: impl Into<String>,
+        ) -> Self {
+            Self {
+                license_number: license_number.into(),
+                license_copy: license_copy.into(),
+                merchant_name: merchant_name.into(),
+                legal_person: legal_person.into(),
+                company_address: None,
+                license_period_begin: None,
+                license_period_end: None,
+            }
+        }
+        /// Sets `company_address` (注册地址).
+        pub fn with_company_address(mut self, company_address: impl Into<String>) -> Self {
+            self.company_address = Some(company_address.into());
+            self
+        }
+        /// Sets `license_period_begin` (有效期开始时间).
+        pub fn with_license_period_begin(
+            mut self,
+            license_period_begin: impl Into<String>,
+        ) -> Self {
+            self.license_period_begin = Some(license_period_begin.into());
+            self
+        }
+        /// Sets `license_period_end` (有效期结束时间).
+        pub fn with_license_period_end(mut self, license_period_end: impl Into<String>) -> Self {
+            self.license_period_end = Some(license_period_end.into());
+            self
+        }
     }
 
     string_enum! {
@@ -378,7 +457,8 @@ pub mod mchsubjectalterapplyment {
     }
 
     /// 登记证书信息
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct PostCertificateInfo {
         /// 证书类型
         pub cert_type: PostCertificateInfoCertType,
@@ -415,7 +495,8 @@ pub mod mchsubjectalterapplyment {
     }
 
     /// 金融机构许可证
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct PostFinanceInstitutionInfo {
         /// 金融机构类型
         pub finance_type: PostFinanceInstitutionInfoFinanceType,
@@ -433,36 +514,18 @@ pub mod mchsubjectalterapplyment {
         }
     }
 
-    string_enum! {
-        /// 证件类型
-        pub enum PostLegalPersonInfoIdDocType {
-            /// `IDENTIFICATION_TYPE_IDCARD`
-            IdentificationTypeIdcard = "IDENTIFICATION_TYPE_IDCARD",
-            /// `IDENTIFICATION_TYPE_OVERSEA_PASSPORT`
-            IdentificationTypeOverseaPassport = "IDENTIFICATION_TYPE_OVERSEA_PASSPORT",
-            /// `IDENTIFICATION_TYPE_HONGKONG_PASSPORT`
-            IdentificationTypeHongkongPassport = "IDENTIFICATION_TYPE_HONGKONG_PASSPORT",
-            /// `IDENTIFICATION_TYPE_MACAO_PASSPORT`
-            IdentificationTypeMacaoPassport = "IDENTIFICATION_TYPE_MACAO_PASSPORT",
-            /// `IDENTIFICATION_TYPE_TAIWAN_PASSPORT`
-            IdentificationTypeTaiwanPassport = "IDENTIFICATION_TYPE_TAIWAN_PASSPORT",
-            /// `IDENTIFICATION_TYPE_FOREIGN_RESIDENT`
-            IdentificationTypeForeignResident = "IDENTIFICATION_TYPE_FOREIGN_RESIDENT",
-            /// `IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT`
-            IdentificationTypeHongkongMacaoResident = "IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT",
-            /// `IDENTIFICATION_TYPE_TAIWAN_RESIDENT`
-            IdentificationTypeTaiwanResident = "IDENTIFICATION_TYPE_TAIWAN_RESIDENT",
-        }
-    }
+    /// [`IdDocType`](crate::api::v3::mchalterapply::types::IdDocType), one type for one shape, under the name it has here.
+    pub type PostLegalPersonInfoIdDocType = crate::api::v3::mchalterapply::types::IdDocType;
 
     /// 法人身份信息
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct PostLegalPersonInfo {
         /// 证件持有人类型
         pub id_holder_type: PostLegalPersonInfoIdHolderType,
         /// 证件类型
         #[serde(skip_serializing_if = "Option::is_none")]
-        pub id_doc_type: Option<PostLegalPersonInfoIdDocType>,
+        pub id_doc_type: Option<crate::api::v3::mchalterapply::types::IdDocType>,
         /// 法定代表人说明函
         #[serde(skip_serializing_if = "Option::is_none")]
         pub authorize_letter_copy: Option<String>,
@@ -495,33 +558,91 @@ pub mod mchsubjectalterapplyment {
         pub as_ubo: Option<bool>,
     }
 
-    string_enum! {
-        /// 证件类型
-        pub enum PostUboInfoListIdDocType {
-            /// `IDENTIFICATION_TYPE_IDCARD`
-            IdentificationTypeIdcard = "IDENTIFICATION_TYPE_IDCARD",
-            /// `IDENTIFICATION_TYPE_OVERSEA_PASSPORT`
-            IdentificationTypeOverseaPassport = "IDENTIFICATION_TYPE_OVERSEA_PASSPORT",
-            /// `IDENTIFICATION_TYPE_HONGKONG_PASSPORT`
-            IdentificationTypeHongkongPassport = "IDENTIFICATION_TYPE_HONGKONG_PASSPORT",
-            /// `IDENTIFICATION_TYPE_MACAO_PASSPORT`
-            IdentificationTypeMacaoPassport = "IDENTIFICATION_TYPE_MACAO_PASSPORT",
-            /// `IDENTIFICATION_TYPE_TAIWAN_PASSPORT`
-            IdentificationTypeTaiwanPassport = "IDENTIFICATION_TYPE_TAIWAN_PASSPORT",
-            /// `IDENTIFICATION_TYPE_FOREIGN_RESIDENT`
-            IdentificationTypeForeignResident = "IDENTIFICATION_TYPE_FOREIGN_RESIDENT",
-            /// `IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT`
-            IdentificationTypeHongkongMacaoResident = "IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT",
-            /// `IDENTIFICATION_TYPE_TAIWAN_RESIDENT`
-            IdentificationTypeTaiwanResident = "IDENTIFICATION_TYPE_TAIWAN_RESIDENT",
+    impl PostLegalPersonInfo {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(id_holder_type: impl Into<PostLegalPersonInfoIdHolderType>) -> Self {
+            Self {
+                id_holder_type: id_holder_type.into(),
+                id_doc_type: None,
+                authorize_letter_copy: None,
+                card_front: None,
+                card_back: None,
+                card_name: None,
+                card_number: None,
+                card_address: None,
+                card_period_begin: None,
+                card_period_end: None,
+                as_ubo: None,
+            }
+        }
+        /// Sets `id_doc_type` (证件类型).
+        pub fn with_id_doc_type(
+            mut self,
+            id_doc_type: impl Into<crate::api::v3::mchalterapply::types::IdDocType>,
+        ) -> Self {
+            self.id_doc_type = Some(id_doc_type.into());
+            self
+        }
+        /// Sets `authorize_letter_copy` (法定代表人说明函).
+        pub fn with_authorize_letter_copy(
+            mut self,
+            authorize_letter_copy: impl Into<String>,
+        ) -> Self {
+            self.authorize_letter_copy = Some(authorize_letter_copy.into());
+            self
+        }
+        /// Sets `card_front` (证件正面照片).
+        pub fn with_card_front(mut self, card_front: impl Into<String>) -> Self {
+            self.card_front = Some(card_front.into());
+            self
+        }
+        /// Sets `card_back` (证件反面照片).
+        pub fn with_card_back(mut self, card_back: impl Into<String>) -> Self {
+            self.card_back = Some(card_back.into());
+            self
+        }
+        /// Sets `card_name` (证件姓名).
+        pub fn with_card_name(mut self, card_name: impl Into<String>) -> Self {
+            self.card_name = Some(card_name.into());
+            self
+        }
+        /// Sets `card_number` (证件号码).
+        pub fn with_card_number(mut self, card_number: impl Into<String>) -> Self {
+            self.card_number = Some(card_number.into());
+            self
+        }
+        /// Sets `card_address` (证件居住地址).
+        pub fn with_card_address(mut self, card_address: impl Into<String>) -> Self {
+            self.card_address = Some(card_address.into());
+            self
+        }
+        /// Sets `card_period_begin` (证件有效期开始时间).
+        pub fn with_card_period_begin(mut self, card_period_begin: impl Into<String>) -> Self {
+            self.card_period_begin = Some(card_period_begin.into());
+            self
+        }
+        /// Sets `card_period_end` (证件有效期结束时间).
+        pub fn with_card_period_end(mut self, card_period_end: impl Into<String>) -> Self {
+            self.card_period_end = Some(card_period_end.into());
+            self
+        }
+        /// Sets `as_ubo` (经营者/法人是否为受益人).
+        pub fn with_as_ubo(mut self, as_ubo: impl Into<bool>) -> Self {
+            self.as_ubo = Some(as_ubo.into());
+            self
         }
     }
 
+    /// [`IdDocType`](crate::api::v3::mchalterapply::types::IdDocType), one type for one shape, under the name it has here.
+    pub type PostUboInfoListIdDocType = crate::api::v3::mchalterapply::types::IdDocType;
+
     /// PostUboInfoList
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct PostUboInfoList {
         /// 证件类型
-        pub id_doc_type: PostUboInfoListIdDocType,
+        pub id_doc_type: crate::api::v3::mchalterapply::types::IdDocType,
         /// 证件正面照片
         pub card_front: String,
         /// 证件反面照片
@@ -542,8 +663,39 @@ pub mod mchsubjectalterapplyment {
         pub card_period_end: String,
     }
 
+    impl PostUboInfoList {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            id_doc_type: impl Into<crate::api::v3::mchalterapply::types::IdDocType>,
+            card_front: impl Into<String>,
+            card_name: impl Into<String>,
+            card_number: impl Into<String>,
+            card_address: impl Into<String>,
+            card_period_begin: impl Into<String>,
+            card_period_end: impl Into<String>,
+        ) -> Self {
+            Self {
+                id_doc_type: id_doc_type.into(),
+                card_front: card_front.into(),
+                card_back: None,
+                card_name: card_name.into(),
+                card_number: card_number.into(),
+                card_address: card_address.into(),
+                card_period_begin: card_period_begin.into(),
+                card_period_end: card_period_end.into(),
+            }
+        }
+        /// Sets `card_back` (证件反面照片).
+        pub fn with_card_back(mut self, card_back: impl Into<String>) -> Self {
+            self.card_back = Some(card_back.into());
+            self
+        }
+    }
+
     /// 补充材料列表
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct PostAddition {
         /// 银行开户许可证
         #[serde(skip_serializing_if = "Option::is_none")]
@@ -562,13 +714,44 @@ pub mod mchsubjectalterapplyment {
         pub ubo_prove: Option<Vec<String>>,
     }
 
-    /// What `POST /v3/mchalterapply/mchsubjectalterapplyment` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostResponse {
-        /// 申请单号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub apply_id: Option<String>,
+    impl PostAddition {
+        /// Sets `bank_openaccount_license` (银行开户许可证).
+        pub fn with_bank_openaccount_license(
+            mut self,
+            bank_openaccount_license: impl Into<Vec<String>>,
+        ) -> Self {
+            self.bank_openaccount_license = Some(bank_openaccount_license.into());
+            self
+        }
+        /// Sets `openaccount_approval` (开户核准通知书).
+        pub fn with_openaccount_approval(
+            mut self,
+            openaccount_approval: impl Into<Vec<String>>,
+        ) -> Self {
+            self.openaccount_approval = Some(openaccount_approval.into());
+            self
+        }
+        /// Sets `legal_other_prove` (法人身份辅助证明).
+        pub fn with_legal_other_prove(mut self, legal_other_prove: impl Into<Vec<String>>) -> Self {
+            self.legal_other_prove = Some(legal_other_prove.into());
+            self
+        }
+        /// Sets `agency_prove` (发证机关证明).
+        pub fn with_agency_prove(mut self, agency_prove: impl Into<Vec<String>>) -> Self {
+            self.agency_prove = Some(agency_prove.into());
+            self
+        }
+        /// Sets `ubo_prove` (受益所有人补充材料).
+        pub fn with_ubo_prove(mut self, ubo_prove: impl Into<Vec<String>>) -> Self {
+            self.ubo_prove = Some(ubo_prove.into());
+            self
+        }
     }
+
+    /// What `POST /v3/mchalterapply/mchsubjectalterapplyment` answers.
+    ///
+    /// The type is [`MchsubjectalterapplymentResponse`](crate::api::v3::mchalterapply::types::MchsubjectalterapplymentResponse), which other answers share.
+    pub type PostResponse = crate::api::v3::mchalterapply::types::MchsubjectalterapplymentResponse;
 
     /// `/v3/mchalterapply/mchsubjectalterapplyment/{apply_id}`
     pub mod _apply_id_ {
@@ -579,59 +762,24 @@ pub mod mchsubjectalterapplyment {
         /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4014090655)
         #[doc(alias = "查询资料变更申请单状态-使用申请单号")]
         #[crate::endpoint(GET, "/v3/mchalterapply/mchsubjectalterapplyment/<apply_id>", response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Get {
             /// 微信支付申请单号 (path)
             pub apply_id: String,
         }
 
-        string_enum! {
-            /// 申请单状态
-            pub enum GetResponseState {
-                /// `APPLYMENT_STATE_AUDITING`
-                ApplymentStateAuditing = "APPLYMENT_STATE_AUDITING",
-                /// `APPLYMENT_STATE_REJECTED`
-                ApplymentStateRejected = "APPLYMENT_STATE_REJECTED",
-                /// `APPLYMENT_STATE_MODIFING`
-                ApplymentStateModifing = "APPLYMENT_STATE_MODIFING",
-                /// `APPLYMENT_STATE_FINISHED`
-                ApplymentStateFinished = "APPLYMENT_STATE_FINISHED",
-                /// `APPLYMENT_STATE_CANCELED`
-                ApplymentStateCanceled = "APPLYMENT_STATE_CANCELED",
-                /// `APPLYMENT_STATE_EDITTING`
-                ApplymentStateEditting = "APPLYMENT_STATE_EDITTING",
-            }
-        }
+        /// [`State2`](crate::api::v3::mchalterapply::types::State2), one type for one shape, under the name it has here.
+        pub type GetResponseState = crate::api::v3::mchalterapply::types::State2;
 
-        /// GetResponseAuditRejectDetail
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponseAuditRejectDetail {
-            /// 参数名称
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub param_name: Option<String>,
-            /// 驳回原因
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub reject_reason: Option<String>,
-        }
+        /// [`AuditRejectDetail`](crate::api::v3::mchalterapply::types::AuditRejectDetail), one type for one shape, under the name it has here.
+        pub type GetResponseAuditRejectDetail =
+            crate::api::v3::mchalterapply::types::AuditRejectDetail;
 
         /// What `GET /v3/mchalterapply/mchsubjectalterapplyment/{apply_id}` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponse {
-            /// 微信支付商户号
-            pub merchant_code: String,
-            /// 申请单号
-            pub apply_id: String,
-            /// 业务申请编号
-            pub out_request_no: String,
-            /// 申请单状态
-            pub state: GetResponseState,
-            /// 总体驳回原因
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub audit_reject_reason: Option<String>,
-            /// 驳回原因详情
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub audit_reject_detail: Option<Vec<GetResponseAuditRejectDetail>>,
-        }
+        ///
+        /// The type is [`MchsubjectalterapplymentMerchantOutRequestNoResponse`](crate::api::v3::mchalterapply::types::MchsubjectalterapplymentMerchantOutRequestNoResponse), which other answers share.
+        pub type GetResponse = crate::api::v3::mchalterapply::types::MchsubjectalterapplymentMerchantOutRequestNoResponse;
 
         /// `/v3/mchalterapply/mchsubjectalterapplyment/{apply_id}/revoke`
         pub mod revoke {
@@ -644,7 +792,8 @@ pub mod mchsubjectalterapplyment {
             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "撤销资料变更申请单")]
             #[crate::endpoint(POST, "/v3/mchalterapply/mchsubjectalterapplyment/<apply_id>/revoke", response = PostResponse, idempotent)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 微信支付申请单号 (path)
                 pub apply_id: String,
@@ -661,7 +810,7 @@ pub mod mchsubjectalterapplyment {
             }
 
             /// What `POST /v3/mchalterapply/mchsubjectalterapplyment/{apply_id}/revoke` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct PostResponse {
                 /// 撤销状态
                 pub result: PostResponseResult,
@@ -683,7 +832,8 @@ pub mod mchsubjectalterapplyment {
                     /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4014090667)
                     #[doc(alias = "查询申请单状态-使用业务单号")]
                     #[crate::endpoint(GET, "/v3/mchalterapply/mchsubjectalterapplyment/merchant/<merchant_code>/out-request-no/<out_request_no>", response = GetResponse)]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct Get {
                         /// 微信支付商户号 (path)
                         pub merchant_code: String,
@@ -691,55 +841,17 @@ pub mod mchsubjectalterapplyment {
                         pub out_request_no: String,
                     }
 
-                    string_enum! {
-                        /// 申请单状态
-                        pub enum GetResponseState {
-                            /// `APPLYMENT_STATE_AUDITING`
-                            ApplymentStateAuditing = "APPLYMENT_STATE_AUDITING",
-                            /// `APPLYMENT_STATE_REJECTED`
-                            ApplymentStateRejected = "APPLYMENT_STATE_REJECTED",
-                            /// `APPLYMENT_STATE_MODIFING`
-                            ApplymentStateModifing = "APPLYMENT_STATE_MODIFING",
-                            /// `APPLYMENT_STATE_FINISHED`
-                            ApplymentStateFinished = "APPLYMENT_STATE_FINISHED",
-                            /// `APPLYMENT_STATE_CANCELED`
-                            ApplymentStateCanceled = "APPLYMENT_STATE_CANCELED",
-                            /// `APPLYMENT_STATE_EDITTING`
-                            ApplymentStateEditting = "APPLYMENT_STATE_EDITTING",
-                        }
-                    }
+                    /// [`State2`](crate::api::v3::mchalterapply::types::State2), one type for one shape, under the name it has here.
+                    pub type GetResponseState = crate::api::v3::mchalterapply::types::State2;
 
-                    /// GetResponseAuditRejectDetail
-                    #[derive(
-                        Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                    )]
-                    pub struct GetResponseAuditRejectDetail {
-                        /// 参数名称
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub param_name: Option<String>,
-                        /// 驳回原因
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub reject_reason: Option<String>,
-                    }
+                    /// [`AuditRejectDetail`](crate::api::v3::mchalterapply::types::AuditRejectDetail), one type for one shape, under the name it has here.
+                    pub type GetResponseAuditRejectDetail =
+                        crate::api::v3::mchalterapply::types::AuditRejectDetail;
 
                     /// What `GET /v3/mchalterapply/mchsubjectalterapplyment/merchant/{merchant_code}/out-request-no/{out_request_no}` answers.
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct GetResponse {
-                        /// 微信支付商户号
-                        pub merchant_code: String,
-                        /// 申请单号
-                        pub apply_id: String,
-                        /// 业务申请编号
-                        pub out_request_no: String,
-                        /// 申请单状态
-                        pub state: GetResponseState,
-                        /// 总体驳回原因
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub audit_reject_reason: Option<String>,
-                        /// 驳回原因详情
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub audit_reject_detail: Option<Vec<GetResponseAuditRejectDetail>>,
-                    }
+                    ///
+                    /// The type is [`MchsubjectalterapplymentMerchantOutRequestNoResponse`](crate::api::v3::mchalterapply::types::MchsubjectalterapplymentMerchantOutRequestNoResponse), which other answers share.
+                    pub type GetResponse = crate::api::v3::mchalterapply::types::MchsubjectalterapplymentMerchantOutRequestNoResponse;
                 }
             }
         }
@@ -754,7 +866,8 @@ pub mod merchantnamealterapplyment {
     /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "提交商户简称变更申请单")]
     #[crate::endpoint(POST, "/v3/mchalterapply/merchantnamealterapplyment", response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 二级商户号
         pub sub_mchid: String,
@@ -766,12 +879,9 @@ pub mod merchantnamealterapplyment {
     }
 
     /// What `POST /v3/mchalterapply/merchantnamealterapplyment` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostResponse {
-        /// 申请单号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub apply_id: Option<String>,
-    }
+    ///
+    /// The type is [`MchsubjectalterapplymentResponse`](crate::api::v3::mchalterapply::types::MchsubjectalterapplymentResponse), which other answers share.
+    pub type PostResponse = crate::api::v3::mchalterapply::types::MchsubjectalterapplymentResponse;
 
     /// `/v3/mchalterapply/merchantnamealterapplyment/{apply_id}`
     pub mod _apply_id_ {
@@ -780,30 +890,18 @@ pub mod merchantnamealterapplyment {
         /// `GET /v3/mchalterapply/merchantnamealterapplyment/{apply_id}`
         #[doc(alias = "查询商户简称变更申请单状态-使用申请单号")]
         #[crate::endpoint(GET, "/v3/mchalterapply/merchantnamealterapplyment/<apply_id>", response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Get {
             /// 微信支付申请单号 (path)
             pub apply_id: String,
         }
 
-        string_enum! {
-            /// 申请单状态
-            pub enum GetResponseState {
-                /// `APPLYMENT_STATE_AUDITING`
-                ApplymentStateAuditing = "APPLYMENT_STATE_AUDITING",
-                /// `APPLYMENT_STATE_REJECTED`
-                ApplymentStateRejected = "APPLYMENT_STATE_REJECTED",
-                /// `APPLYMENT_STATE_MODIFING`
-                ApplymentStateModifing = "APPLYMENT_STATE_MODIFING",
-                /// `APPLYMENT_STATE_FINISHED`
-                ApplymentStateFinished = "APPLYMENT_STATE_FINISHED",
-                /// `APPLYMENT_STATE_CANCELED`
-                ApplymentStateCanceled = "APPLYMENT_STATE_CANCELED",
-            }
-        }
+        /// [`State`](crate::api::v3::mchalterapply::types::State), one type for one shape, under the name it has here.
+        pub type GetResponseState = crate::api::v3::mchalterapply::types::State;
 
         /// What `GET /v3/mchalterapply/merchantnamealterapplyment/{apply_id}` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct GetResponse {
             /// 申请单号
             pub apply_id: String,
@@ -812,9 +910,8 @@ pub mod merchantnamealterapplyment {
             /// 微信支付商户号
             pub merchant_code: String,
             /// 申请单状态
-            pub state: GetResponseState,
+            pub state: crate::api::v3::mchalterapply::types::State,
             /// 总体驳回原因
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub audit_reject_reason: Option<String>,
         }
 
@@ -827,7 +924,8 @@ pub mod merchantnamealterapplyment {
             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "撤销商户简称变更申请单")]
             #[crate::endpoint(POST, "/v3/mchalterapply/merchantnamealterapplyment/<apply_id>/revoke", response = PostResponse, idempotent)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 微信支付申请单号 (path)
                 pub apply_id: String,
@@ -842,13 +940,11 @@ pub mod merchantnamealterapplyment {
             }
 
             /// What `POST /v3/mchalterapply/merchantnamealterapplyment/{apply_id}/revoke` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
             pub struct PostResponse {
                 /// 申请单号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub apply_id: Option<String>,
                 /// 申请单状态
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub state: Option<PostResponseState>,
             }
         }
@@ -866,7 +962,8 @@ pub mod merchantnamealterapplyment {
                     /// `GET /v3/mchalterapply/merchantnamealterapplyment/merchant/{sub_mchid}/out-request-no/{out_request_no}`
                     #[doc(alias = "查询商户简称申请单状态-使用业务单号和商户号")]
                     #[crate::endpoint(GET, "/v3/mchalterapply/merchantnamealterapplyment/merchant/<sub_mchid>/out-request-no/<out_request_no>", response = GetResponse)]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct Get {
                         /// 二级商户号 (path)
                         pub sub_mchid: String,
@@ -874,24 +971,11 @@ pub mod merchantnamealterapplyment {
                         pub out_request_no: String,
                     }
 
-                    string_enum! {
-                        /// 申请单状态
-                        pub enum GetResponseState {
-                            /// `APPLYMENT_STATE_AUDITING`
-                            ApplymentStateAuditing = "APPLYMENT_STATE_AUDITING",
-                            /// `APPLYMENT_STATE_REJECTED`
-                            ApplymentStateRejected = "APPLYMENT_STATE_REJECTED",
-                            /// `APPLYMENT_STATE_MODIFING`
-                            ApplymentStateModifing = "APPLYMENT_STATE_MODIFING",
-                            /// `APPLYMENT_STATE_FINISHED`
-                            ApplymentStateFinished = "APPLYMENT_STATE_FINISHED",
-                            /// `APPLYMENT_STATE_CANCELED`
-                            ApplymentStateCanceled = "APPLYMENT_STATE_CANCELED",
-                        }
-                    }
+                    /// [`State`](crate::api::v3::mchalterapply::types::State), one type for one shape, under the name it has here.
+                    pub type GetResponseState = crate::api::v3::mchalterapply::types::State;
 
                     /// What `GET /v3/mchalterapply/merchantnamealterapplyment/merchant/{sub_mchid}/out-request-no/{out_request_no}` answers.
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct GetResponse {
                         /// 申请单号
                         pub apply_id: String,
@@ -900,13 +984,122 @@ pub mod merchantnamealterapplyment {
                         /// 二级商户号
                         pub sub_mchid: String,
                         /// 申请单状态
-                        pub state: GetResponseState,
+                        pub state: crate::api::v3::mchalterapply::types::State,
                         /// 总体驳回原因
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub audit_reject_reason: Option<String>,
                     }
                 }
             }
         }
+    }
+}
+/// Types that several operations of feature `mchalterapply` share, one per shape: each operation's module names them under its own names too.
+pub mod types {
+    string_enum! {
+        /// 申请单状态
+        pub enum State {
+            /// `APPLYMENT_STATE_AUDITING`
+            ApplymentStateAuditing = "APPLYMENT_STATE_AUDITING",
+            /// `APPLYMENT_STATE_REJECTED`
+            ApplymentStateRejected = "APPLYMENT_STATE_REJECTED",
+            /// `APPLYMENT_STATE_MODIFING`
+            ApplymentStateModifing = "APPLYMENT_STATE_MODIFING",
+            /// `APPLYMENT_STATE_FINISHED`
+            ApplymentStateFinished = "APPLYMENT_STATE_FINISHED",
+            /// `APPLYMENT_STATE_CANCELED`
+            ApplymentStateCanceled = "APPLYMENT_STATE_CANCELED",
+        }
+    }
+
+    /// AuditRejectDetail
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+    pub struct AuditRejectDetail {
+        /// 参数名称
+        pub param_name: Option<String>,
+        /// 驳回原因
+        pub reject_reason: Option<String>,
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct MchcontactalterapplymentResponse {
+        /// 申请单号
+        pub apply_id: String,
+        /// 业务申请编号
+        pub out_request_no: String,
+        /// 微信支付商户号
+        pub merchant_code: String,
+        /// 申请单状态
+        pub state: crate::api::v3::mchalterapply::types::State,
+        /// 总体驳回原因
+        pub audit_reject_reason: Option<String>,
+        /// 驳回原因详情
+        pub audit_reject_detail:
+            Option<Vec<crate::api::v3::mchalterapply::types::AuditRejectDetail>>,
+    }
+
+    string_enum! {
+        /// 超级管理员证件类型
+        pub enum IdDocType {
+            /// `IDENTIFICATION_TYPE_IDCARD`
+            IdentificationTypeIdcard = "IDENTIFICATION_TYPE_IDCARD",
+            /// `IDENTIFICATION_TYPE_OVERSEA_PASSPORT`
+            IdentificationTypeOverseaPassport = "IDENTIFICATION_TYPE_OVERSEA_PASSPORT",
+            /// `IDENTIFICATION_TYPE_HONGKONG_PASSPORT`
+            IdentificationTypeHongkongPassport = "IDENTIFICATION_TYPE_HONGKONG_PASSPORT",
+            /// `IDENTIFICATION_TYPE_MACAO_PASSPORT`
+            IdentificationTypeMacaoPassport = "IDENTIFICATION_TYPE_MACAO_PASSPORT",
+            /// `IDENTIFICATION_TYPE_TAIWAN_PASSPORT`
+            IdentificationTypeTaiwanPassport = "IDENTIFICATION_TYPE_TAIWAN_PASSPORT",
+            /// `IDENTIFICATION_TYPE_FOREIGN_RESIDENT`
+            IdentificationTypeForeignResident = "IDENTIFICATION_TYPE_FOREIGN_RESIDENT",
+            /// `IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT`
+            IdentificationTypeHongkongMacaoResident = "IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT",
+            /// `IDENTIFICATION_TYPE_TAIWAN_RESIDENT`
+            IdentificationTypeTaiwanResident = "IDENTIFICATION_TYPE_TAIWAN_RESIDENT",
+        }
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+    pub struct MchsubjectalterapplymentResponse {
+        /// 申请单号
+        pub apply_id: Option<String>,
+    }
+
+    string_enum! {
+        /// 申请单状态
+        pub enum State2 {
+            /// `APPLYMENT_STATE_AUDITING`
+            ApplymentStateAuditing = "APPLYMENT_STATE_AUDITING",
+            /// `APPLYMENT_STATE_REJECTED`
+            ApplymentStateRejected = "APPLYMENT_STATE_REJECTED",
+            /// `APPLYMENT_STATE_MODIFING`
+            ApplymentStateModifing = "APPLYMENT_STATE_MODIFING",
+            /// `APPLYMENT_STATE_FINISHED`
+            ApplymentStateFinished = "APPLYMENT_STATE_FINISHED",
+            /// `APPLYMENT_STATE_CANCELED`
+            ApplymentStateCanceled = "APPLYMENT_STATE_CANCELED",
+            /// `APPLYMENT_STATE_EDITTING`
+            ApplymentStateEditting = "APPLYMENT_STATE_EDITTING",
+        }
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct MchsubjectalterapplymentMerchantOutRequestNoResponse {
+        /// 微信支付商户号
+        pub merchant_code: String,
+        /// 申请单号
+        pub apply_id: String,
+        /// 业务申请编号
+        pub out_request_no: String,
+        /// 申请单状态
+        pub state: crate::api::v3::mchalterapply::types::State2,
+        /// 总体驳回原因
+        pub audit_reject_reason: Option<String>,
+        /// 驳回原因详情
+        pub audit_reject_detail:
+            Option<Vec<crate::api::v3::mchalterapply::types::AuditRejectDetail>>,
     }
 }

@@ -13,12 +13,13 @@ pub mod orders {
     /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "医保自费混合收款下单")]
     #[crate::endpoint(POST, "/v3/med-ins/orders", response = PostResponse, serial)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 混合支付类型
-        pub mix_pay_type: PostMixPayType,
+        pub mix_pay_type: crate::api::v3::med_ins::types::MixPayType,
         /// 订单类型
-        pub order_type: PostOrderType,
+        pub order_type: crate::api::v3::med_ins::types::OrderType,
         /// 从业机构的公众号ID
         pub appid: String,
         /// 医疗机构的公众号ID
@@ -30,11 +31,11 @@ pub mod orders {
         /// 用户在医疗机构AppID下的唯一标识
         pub sub_openid: Option<String>,
         /// 支付人身份信息
-        pub payer: PostPayer,
+        pub payer: crate::api::v3::med_ins::types::Payer,
         /// 是否代亲属支付
         pub pay_for_relatives: Option<bool>,
         /// 亲属身份信息
-        pub relative: Option<PostRelative>,
+        pub relative: Option<crate::api::v3::med_ins::types::Payer>,
         /// 从业机构订单号
         #[wxpay(idempotency_key)]
         pub out_trade_no: String,
@@ -67,9 +68,9 @@ pub mod orders {
         /// 实际需要用户微信支付的金额
         pub wechat_pay_cash_fee: Option<i64>,
         /// 现金补充列表
-        pub cash_add_detail: Option<Vec<PostCashAddDetail>>,
+        pub cash_add_detail: Option<Vec<crate::api::v3::med_ins::types::CashAddDetail>>,
         /// 现金减免列表
-        pub cash_reduce_detail: Option<Vec<PostCashReduceDetail>>,
+        pub cash_reduce_detail: Option<Vec<crate::api::v3::med_ins::types::CashReduceDetail>>,
         /// 回调通知URL
         pub callback_url: String,
         /// 自费预下单ID
@@ -86,419 +87,254 @@ pub mod orders {
         pub med_ins_test_env: Option<bool>,
     }
 
-    string_enum! {
-        /// 混合支付类型
-        pub enum PostMixPayType {
-            /// `UNKNOWN_MIX_PAY_TYPE`
-            UnknownMixPayType = "UNKNOWN_MIX_PAY_TYPE",
-            /// `CASH_ONLY`
-            CashOnly = "CASH_ONLY",
-            /// `INSURANCE_ONLY`
-            InsuranceOnly = "INSURANCE_ONLY",
-            /// `CASH_AND_INSURANCE`
-            CashAndInsurance = "CASH_AND_INSURANCE",
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            mix_pay_type: impl Into<crate::api::v3::med_ins::types::MixPayType>,
+            order_type: impl Into<crate::api::v3::med_ins::types::OrderType>,
+            appid: impl Into<String>,
+            payer: impl Into<crate::api::v3::med_ins::types::Payer>,
+            out_trade_no: impl Into<String>,
+            serial_no: impl Into<String>,
+            city_id: impl Into<String>,
+            med_inst_name: impl Into<String>,
+            med_inst_no: impl Into<String>,
+            total_fee: impl Into<i64>,
+            callback_url: impl Into<String>,
+        ) -> Self {
+            Self {
+                mix_pay_type: mix_pay_type.into(),
+                order_type: order_type.into(),
+                appid: appid.into(),
+                sub_appid: None,
+                sub_mchid: None,
+                openid: None,
+                sub_openid: None,
+                payer: payer.into(),
+                pay_for_relatives: None,
+                relative: None,
+                out_trade_no: out_trade_no.into(),
+                serial_no: serial_no.into(),
+                pay_order_id: None,
+                pay_auth_no: None,
+                geo_location: None,
+                city_id: city_id.into(),
+                med_inst_name: med_inst_name.into(),
+                med_inst_no: med_inst_no.into(),
+                med_ins_order_create_time: None,
+                total_fee: total_fee.into(),
+                med_ins_gov_fee: None,
+                med_ins_self_fee: None,
+                med_ins_other_fee: None,
+                med_ins_cash_fee: None,
+                wechat_pay_cash_fee: None,
+                cash_add_detail: None,
+                cash_reduce_detail: None,
+                callback_url: callback_url.into(),
+                prepay_id: None,
+                passthrough_request_content: None,
+                extends: None,
+                attach: None,
+                channel_no: None,
+                med_ins_test_env: None,
+            }
+        }
+        /// Sets `sub_appid` (医疗机构的公众号ID).
+        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+            self.sub_appid = Some(sub_appid.into());
+            self
+        }
+        /// Sets `sub_mchid` (医疗机构的商户号).
+        pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+            self.sub_mchid = Some(sub_mchid.into());
+            self
+        }
+        /// Sets `openid` (用户在appid下的唯一标识).
+        pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
+            self.openid = Some(openid.into());
+            self
+        }
+        /// Sets `sub_openid` (用户在医疗机构AppID下的唯一标识).
+        pub fn with_sub_openid(mut self, sub_openid: impl Into<String>) -> Self {
+            self.sub_openid = Some(sub_openid.into());
+            self
+        }
+        /// Sets `pay_for_relatives` (是否代亲属支付).
+        pub fn with_pay_for_relatives(mut self, pay_for_relatives: impl Into<bool>) -> Self {
+            self.pay_for_relatives = Some(pay_for_relatives.into());
+            self
+        }
+        /// Sets `relative` (亲属身份信息).
+        pub fn with_relative(
+            mut self,
+            relative: impl Into<crate::api::v3::med_ins::types::Payer>,
+        ) -> Self {
+            self.relative = Some(relative.into());
+            self
+        }
+        /// Sets `pay_order_id` (医保局返回的支付单ID).
+        pub fn with_pay_order_id(mut self, pay_order_id: impl Into<String>) -> Self {
+            self.pay_order_id = Some(pay_order_id.into());
+            self
+        }
+        /// Sets `pay_auth_no` (医保局返回的支付授权码).
+        pub fn with_pay_auth_no(mut self, pay_auth_no: impl Into<String>) -> Self {
+            self.pay_auth_no = Some(pay_auth_no.into());
+            self
+        }
+        /// Sets `geo_location` (用户定位信息).
+        pub fn with_geo_location(mut self, geo_location: impl Into<String>) -> Self {
+            self.geo_location = Some(geo_location.into());
+            self
+        }
+        /// Sets `med_ins_order_create_time` (医保下单时间).
+        pub fn with_med_ins_order_create_time(
+            mut self,
+            med_ins_order_create_time: impl Into<crate::DateTime>,
+        ) -> Self {
+            self.med_ins_order_create_time = Some(med_ins_order_create_time.into());
+            self
+        }
+        /// Sets `med_ins_gov_fee` (医保局结算后).
+        pub fn with_med_ins_gov_fee(mut self, med_ins_gov_fee: impl Into<i64>) -> Self {
+            self.med_ins_gov_fee = Some(med_ins_gov_fee.into());
+            self
+        }
+        /// Sets `med_ins_self_fee` (医保局结算后).
+        pub fn with_med_ins_self_fee(mut self, med_ins_self_fee: impl Into<i64>) -> Self {
+            self.med_ins_self_fee = Some(med_ins_self_fee.into());
+            self
+        }
+        /// Sets `med_ins_other_fee` (医保局结算后).
+        pub fn with_med_ins_other_fee(mut self, med_ins_other_fee: impl Into<i64>) -> Self {
+            self.med_ins_other_fee = Some(med_ins_other_fee.into());
+            self
+        }
+        /// Sets `med_ins_cash_fee` (医保局结算后).
+        pub fn with_med_ins_cash_fee(mut self, med_ins_cash_fee: impl Into<i64>) -> Self {
+            self.med_ins_cash_fee = Some(med_ins_cash_fee.into());
+            self
+        }
+        /// Sets `wechat_pay_cash_fee` (实际需要用户微信支付的金额).
+        pub fn with_wechat_pay_cash_fee(mut self, wechat_pay_cash_fee: impl Into<i64>) -> Self {
+            self.wechat_pay_cash_fee = Some(wechat_pay_cash_fee.into());
+            self
+        }
+        /// Sets `cash_add_detail` (现金补充列表).
+        pub fn with_cash_add_detail(
+            mut self,
+            cash_add_detail: impl Into<Vec<crate::api::v3::med_ins::types::CashAddDetail>>,
+        ) -> Self {
+            self.cash_add_detail = Some(cash_add_detail.into());
+            self
+        }
+        /// Sets `cash_reduce_detail` (现金减免列表).
+        pub fn with_cash_reduce_detail(
+            mut self,
+            cash_reduce_detail: impl Into<Vec<crate::api::v3::med_ins::types::CashReduceDetail>>,
+        ) -> Self {
+            self.cash_reduce_detail = Some(cash_reduce_detail.into());
+            self
+        }
+        /// Sets `prepay_id` (自费预下单ID).
+        pub fn with_prepay_id(mut self, prepay_id: impl Into<String>) -> Self {
+            self.prepay_id = Some(prepay_id.into());
+            self
+        }
+        /// Sets `passthrough_request_content` (医疗机构透传给医保的数据).
+        pub fn with_passthrough_request_content(
+            mut self,
+            passthrough_request_content: impl Into<String>,
+        ) -> Self {
+            self.passthrough_request_content = Some(passthrough_request_content.into());
+            self
+        }
+        /// Sets `extends` (扩展字段).
+        pub fn with_extends(mut self, extends: impl Into<String>) -> Self {
+            self.extends = Some(extends.into());
+            self
+        }
+        /// Sets `attach` (附加数据).
+        pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+            self.attach = Some(attach.into());
+            self
+        }
+        /// Sets `channel_no` (渠道号).
+        pub fn with_channel_no(mut self, channel_no: impl Into<String>) -> Self {
+            self.channel_no = Some(channel_no.into());
+            self
+        }
+        /// Sets `med_ins_test_env` (是否到医保局测试环境下单).
+        pub fn with_med_ins_test_env(mut self, med_ins_test_env: impl Into<bool>) -> Self {
+            self.med_ins_test_env = Some(med_ins_test_env.into());
+            self
         }
     }
 
-    string_enum! {
-        /// 订单类型
-        pub enum PostOrderType {
-            /// `UNKNOWN_ORDER_TYPE`
-            UnknownOrderType = "UNKNOWN_ORDER_TYPE",
-            /// `REG_PAY`
-            RegPay = "REG_PAY",
-            /// `DIAG_PAY`
-            DiagPay = "DIAG_PAY",
-            /// `COVID_EXAM_PAY`
-            CovidExamPay = "COVID_EXAM_PAY",
-            /// `IN_HOSP_PAY`
-            InHospPay = "IN_HOSP_PAY",
-            /// `PHARMACY_PAY`
-            PharmacyPay = "PHARMACY_PAY",
-            /// `INSURANCE_PAY`
-            InsurancePay = "INSURANCE_PAY",
-            /// `INT_REG_PAY`
-            IntRegPay = "INT_REG_PAY",
-            /// `INT_RE_DIAG_PAY`
-            IntReDiagPay = "INT_RE_DIAG_PAY",
-            /// `INT_RX_PAY`
-            IntRxPay = "INT_RX_PAY",
-            /// `COVID_ANTIGEN_PAY`
-            CovidAntigenPay = "COVID_ANTIGEN_PAY",
-            /// `MED_PAY`
-            MedPay = "MED_PAY",
-        }
-    }
+    /// [`MixPayType`](crate::api::v3::med_ins::types::MixPayType), one type for one shape, under the name it has here.
+    pub type PostMixPayType = crate::api::v3::med_ins::types::MixPayType;
 
-    string_enum! {
-        /// 证件类型
-        pub enum PostPayerCardType {
-            /// `UNKNOWN_USER_CARD_TYPE`
-            UnknownUserCardType = "UNKNOWN_USER_CARD_TYPE",
-            /// `ID_CARD`
-            IdCard = "ID_CARD",
-            /// `HOUSEHOLD_REGISTRATION`
-            HouseholdRegistration = "HOUSEHOLD_REGISTRATION",
-            /// `FOREIGNER_PASSPORT`
-            ForeignerPassport = "FOREIGNER_PASSPORT",
-            /// `MAINLAND_TRAVEL_PERMIT_FOR_TW`
-            MainlandTravelPermitForTw = "MAINLAND_TRAVEL_PERMIT_FOR_TW",
-            /// `MAINLAND_TRAVEL_PERMIT_FOR_MO`
-            MainlandTravelPermitForMo = "MAINLAND_TRAVEL_PERMIT_FOR_MO",
-            /// `MAINLAND_TRAVEL_PERMIT_FOR_HK`
-            MainlandTravelPermitForHk = "MAINLAND_TRAVEL_PERMIT_FOR_HK",
-            /// `FOREIGN_PERMANENT_RESIDENT`
-            ForeignPermanentResident = "FOREIGN_PERMANENT_RESIDENT",
-        }
-    }
+    /// [`OrderType`](crate::api::v3::med_ins::types::OrderType), one type for one shape, under the name it has here.
+    pub type PostOrderType = crate::api::v3::med_ins::types::OrderType;
 
-    /// 支付人身份信息
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostPayer {
-        /// 真实姓名
-        #[serde(serialize_with = "crate::encryption::encrypt")]
-        pub name: String,
-        /// 个人身份ID摘要
-        #[serde(serialize_with = "crate::encryption::encrypt")]
-        pub id_digest: String,
-        /// 证件类型
-        pub card_type: PostPayerCardType,
-    }
+    /// [`CardType`](crate::api::v3::med_ins::types::CardType), one type for one shape, under the name it has here.
+    pub type PostPayerCardType = crate::api::v3::med_ins::types::CardType;
 
-    string_enum! {
-        /// 证件类型
-        pub enum PostRelativeCardType {
-            /// `UNKNOWN_USER_CARD_TYPE`
-            UnknownUserCardType = "UNKNOWN_USER_CARD_TYPE",
-            /// `ID_CARD`
-            IdCard = "ID_CARD",
-            /// `HOUSEHOLD_REGISTRATION`
-            HouseholdRegistration = "HOUSEHOLD_REGISTRATION",
-            /// `FOREIGNER_PASSPORT`
-            ForeignerPassport = "FOREIGNER_PASSPORT",
-            /// `MAINLAND_TRAVEL_PERMIT_FOR_TW`
-            MainlandTravelPermitForTw = "MAINLAND_TRAVEL_PERMIT_FOR_TW",
-            /// `MAINLAND_TRAVEL_PERMIT_FOR_MO`
-            MainlandTravelPermitForMo = "MAINLAND_TRAVEL_PERMIT_FOR_MO",
-            /// `MAINLAND_TRAVEL_PERMIT_FOR_HK`
-            MainlandTravelPermitForHk = "MAINLAND_TRAVEL_PERMIT_FOR_HK",
-            /// `FOREIGN_PERMANENT_RESIDENT`
-            ForeignPermanentResident = "FOREIGN_PERMANENT_RESIDENT",
-        }
-    }
+    /// [`Payer`](crate::api::v3::med_ins::types::Payer), one type for one shape, under the name it has here.
+    pub type PostPayer = crate::api::v3::med_ins::types::Payer;
 
-    /// 亲属身份信息
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostRelative {
-        /// 真实姓名
-        #[serde(serialize_with = "crate::encryption::encrypt")]
-        pub name: String,
-        /// 个人身份ID摘要
-        #[serde(serialize_with = "crate::encryption::encrypt")]
-        pub id_digest: String,
-        /// 证件类型
-        pub card_type: PostRelativeCardType,
-    }
+    /// [`CardType`](crate::api::v3::med_ins::types::CardType), one type for one shape, under the name it has here.
+    pub type PostRelativeCardType = crate::api::v3::med_ins::types::CardType;
 
-    string_enum! {
-        /// 现金补充类型
-        pub enum PostCashAddDetailCashAddType {
-            /// `DEFAULT_ADD_TYPE`
-            DefaultAddType = "DEFAULT_ADD_TYPE",
-            /// `FREIGHT`
-            Freight = "FREIGHT",
-            /// `OTHER_MEDICAL_EXPENSES`
-            OtherMedicalExpenses = "OTHER_MEDICAL_EXPENSES",
-        }
-    }
+    /// [`Payer`](crate::api::v3::med_ins::types::Payer), one type for one shape, under the name it has here.
+    pub type PostRelative = crate::api::v3::med_ins::types::Payer;
 
-    /// PostCashAddDetail
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostCashAddDetail {
-        /// 现金补充金额
-        pub cash_add_fee: i64,
-        /// 现金补充类型
-        pub cash_add_type: PostCashAddDetailCashAddType,
-    }
+    /// [`CashAddType`](crate::api::v3::med_ins::types::CashAddType), one type for one shape, under the name it has here.
+    pub type PostCashAddDetailCashAddType = crate::api::v3::med_ins::types::CashAddType;
 
-    string_enum! {
-        /// 现金减免类型
-        pub enum PostCashReduceDetailCashReduceType {
-            /// `DEFAULT_REDUCE_TYPE`
-            DefaultReduceType = "DEFAULT_REDUCE_TYPE",
-            /// `HOSPITAL_REDUCE`
-            HospitalReduce = "HOSPITAL_REDUCE",
-            /// `PHARMACY_DISCOUNT`
-            PharmacyDiscount = "PHARMACY_DISCOUNT",
-            /// `DISCOUNT`
-            Discount = "DISCOUNT",
-            /// `PRE_PAYMENT`
-            PrePayment = "PRE_PAYMENT",
-            /// `DEPOSIT_DEDUCTION`
-            DepositDeduction = "DEPOSIT_DEDUCTION",
-        }
-    }
+    /// [`CashAddDetail`](crate::api::v3::med_ins::types::CashAddDetail), one type for one shape, under the name it has here.
+    pub type PostCashAddDetail = crate::api::v3::med_ins::types::CashAddDetail;
 
-    /// PostCashReduceDetail
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostCashReduceDetail {
-        /// 现金减免金额
-        pub cash_reduce_fee: i64,
-        /// 现金减免类型
-        pub cash_reduce_type: PostCashReduceDetailCashReduceType,
-    }
+    /// [`CashReduceType`](crate::api::v3::med_ins::types::CashReduceType), one type for one shape, under the name it has here.
+    pub type PostCashReduceDetailCashReduceType = crate::api::v3::med_ins::types::CashReduceType;
 
-    string_enum! {
-        /// 医保自费混合订单支付状态
-        pub enum PostResponseMixPayStatus {
-            /// `UNKNOWN_MIX_PAY_STATUS`
-            UnknownMixPayStatus = "UNKNOWN_MIX_PAY_STATUS",
-            /// `MIX_PAY_CREATED`
-            MixPayCreated = "MIX_PAY_CREATED",
-            /// `MIX_PAY_SUCCESS`
-            MixPaySuccess = "MIX_PAY_SUCCESS",
-            /// `MIX_PAY_REFUND`
-            MixPayRefund = "MIX_PAY_REFUND",
-            /// `MIX_PAY_FAIL`
-            MixPayFail = "MIX_PAY_FAIL",
-        }
-    }
+    /// [`CashReduceDetail`](crate::api::v3::med_ins::types::CashReduceDetail), one type for one shape, under the name it has here.
+    pub type PostCashReduceDetail = crate::api::v3::med_ins::types::CashReduceDetail;
 
-    string_enum! {
-        /// 混合订单中自费部分的支付状态
-        pub enum PostResponseSelfPayStatus {
-            /// `UNKNOWN_SELF_PAY_STATUS`
-            UnknownSelfPayStatus = "UNKNOWN_SELF_PAY_STATUS",
-            /// `SELF_PAY_CREATED`
-            SelfPayCreated = "SELF_PAY_CREATED",
-            /// `SELF_PAY_SUCCESS`
-            SelfPaySuccess = "SELF_PAY_SUCCESS",
-            /// `SELF_PAY_REFUND`
-            SelfPayRefund = "SELF_PAY_REFUND",
-            /// `SELF_PAY_FAIL`
-            SelfPayFail = "SELF_PAY_FAIL",
-            /// `NO_SELF_PAY`
-            NoSelfPay = "NO_SELF_PAY",
-        }
-    }
+    /// [`MixPayStatus`](crate::api::v3::med_ins::types::MixPayStatus), one type for one shape, under the name it has here.
+    pub type PostResponseMixPayStatus = crate::api::v3::med_ins::types::MixPayStatus;
 
-    string_enum! {
-        /// 混合订单中自费部分的支付状态
-        pub enum PostResponseMedInsPayStatus {
-            /// `UNKNOWN_MED_INS_PAY_STATUS`
-            UnknownMedInsPayStatus = "UNKNOWN_MED_INS_PAY_STATUS",
-            /// `MED_INS_PAY_CREATED`
-            MedInsPayCreated = "MED_INS_PAY_CREATED",
-            /// `MED_INS_PAY_SUCCESS`
-            MedInsPaySuccess = "MED_INS_PAY_SUCCESS",
-            /// `MED_INS_PAY_REFUND`
-            MedInsPayRefund = "MED_INS_PAY_REFUND",
-            /// `MED_INS_PAY_FAIL`
-            MedInsPayFail = "MED_INS_PAY_FAIL",
-            /// `NO_MED_INS_PAY`
-            NoMedInsPay = "NO_MED_INS_PAY",
-        }
-    }
+    /// [`SelfPayStatus`](crate::api::v3::med_ins::types::SelfPayStatus), one type for one shape, under the name it has here.
+    pub type PostResponseSelfPayStatus = crate::api::v3::med_ins::types::SelfPayStatus;
 
-    string_enum! {
-        /// 混合支付类型
-        pub enum PostResponseMixPayType {
-            /// `UNKNOWN_MIX_PAY_TYPE`
-            UnknownMixPayType = "UNKNOWN_MIX_PAY_TYPE",
-            /// `CASH_ONLY`
-            CashOnly = "CASH_ONLY",
-            /// `INSURANCE_ONLY`
-            InsuranceOnly = "INSURANCE_ONLY",
-            /// `CASH_AND_INSURANCE`
-            CashAndInsurance = "CASH_AND_INSURANCE",
-        }
-    }
+    /// [`MedInsPayStatus`](crate::api::v3::med_ins::types::MedInsPayStatus), one type for one shape, under the name it has here.
+    pub type PostResponseMedInsPayStatus = crate::api::v3::med_ins::types::MedInsPayStatus;
 
-    string_enum! {
-        /// 订单类型
-        pub enum PostResponseOrderType {
-            /// `UNKNOWN_ORDER_TYPE`
-            UnknownOrderType = "UNKNOWN_ORDER_TYPE",
-            /// `REG_PAY`
-            RegPay = "REG_PAY",
-            /// `DIAG_PAY`
-            DiagPay = "DIAG_PAY",
-            /// `COVID_EXAM_PAY`
-            CovidExamPay = "COVID_EXAM_PAY",
-            /// `IN_HOSP_PAY`
-            InHospPay = "IN_HOSP_PAY",
-            /// `PHARMACY_PAY`
-            PharmacyPay = "PHARMACY_PAY",
-            /// `INSURANCE_PAY`
-            InsurancePay = "INSURANCE_PAY",
-            /// `INT_REG_PAY`
-            IntRegPay = "INT_REG_PAY",
-            /// `INT_RE_DIAG_PAY`
-            IntReDiagPay = "INT_RE_DIAG_PAY",
-            /// `INT_RX_PAY`
-            IntRxPay = "INT_RX_PAY",
-            /// `COVID_ANTIGEN_PAY`
-            CovidAntigenPay = "COVID_ANTIGEN_PAY",
-            /// `MED_PAY`
-            MedPay = "MED_PAY",
-        }
-    }
+    /// [`MixPayType`](crate::api::v3::med_ins::types::MixPayType), one type for one shape, under the name it has here.
+    pub type PostResponseMixPayType = crate::api::v3::med_ins::types::MixPayType;
 
-    string_enum! {
-        /// 现金补充类型
-        pub enum PostResponseCashAddDetailCashAddType {
-            /// `DEFAULT_ADD_TYPE`
-            DefaultAddType = "DEFAULT_ADD_TYPE",
-            /// `FREIGHT`
-            Freight = "FREIGHT",
-            /// `OTHER_MEDICAL_EXPENSES`
-            OtherMedicalExpenses = "OTHER_MEDICAL_EXPENSES",
-        }
-    }
+    /// [`OrderType`](crate::api::v3::med_ins::types::OrderType), one type for one shape, under the name it has here.
+    pub type PostResponseOrderType = crate::api::v3::med_ins::types::OrderType;
 
-    /// PostResponseCashAddDetail
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostResponseCashAddDetail {
-        /// 现金补充金额
-        pub cash_add_fee: i64,
-        /// 现金补充类型
-        pub cash_add_type: PostResponseCashAddDetailCashAddType,
-    }
+    /// [`CashAddType`](crate::api::v3::med_ins::types::CashAddType), one type for one shape, under the name it has here.
+    pub type PostResponseCashAddDetailCashAddType = crate::api::v3::med_ins::types::CashAddType;
 
-    string_enum! {
-        /// 现金减免类型
-        pub enum PostResponseCashReduceDetailCashReduceType {
-            /// `DEFAULT_REDUCE_TYPE`
-            DefaultReduceType = "DEFAULT_REDUCE_TYPE",
-            /// `HOSPITAL_REDUCE`
-            HospitalReduce = "HOSPITAL_REDUCE",
-            /// `PHARMACY_DISCOUNT`
-            PharmacyDiscount = "PHARMACY_DISCOUNT",
-            /// `DISCOUNT`
-            Discount = "DISCOUNT",
-            /// `PRE_PAYMENT`
-            PrePayment = "PRE_PAYMENT",
-            /// `DEPOSIT_DEDUCTION`
-            DepositDeduction = "DEPOSIT_DEDUCTION",
-        }
-    }
+    /// [`CashAddDetail`](crate::api::v3::med_ins::types::CashAddDetail), one type for one shape, under the name it has here.
+    pub type PostResponseCashAddDetail = crate::api::v3::med_ins::types::CashAddDetail;
 
-    /// PostResponseCashReduceDetail
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostResponseCashReduceDetail {
-        /// 现金减免金额
-        pub cash_reduce_fee: i64,
-        /// 现金减免类型
-        pub cash_reduce_type: PostResponseCashReduceDetailCashReduceType,
-    }
+    /// [`CashReduceType`](crate::api::v3::med_ins::types::CashReduceType), one type for one shape, under the name it has here.
+    pub type PostResponseCashReduceDetailCashReduceType =
+        crate::api::v3::med_ins::types::CashReduceType;
+
+    /// [`CashReduceDetail`](crate::api::v3::med_ins::types::CashReduceDetail), one type for one shape, under the name it has here.
+    pub type PostResponseCashReduceDetail = crate::api::v3::med_ins::types::CashReduceDetail;
 
     /// What `POST /v3/med-ins/orders` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostResponse {
-        /// 医保自费混合订单号
-        pub mix_trade_no: String,
-        /// 医保自费混合订单支付状态
-        pub mix_pay_status: PostResponseMixPayStatus,
-        /// 混合订单中自费部分的支付状态
-        pub self_pay_status: PostResponseSelfPayStatus,
-        /// 混合订单中自费部分的支付状态
-        pub med_ins_pay_status: PostResponseMedInsPayStatus,
-        /// 订单支付时间
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub paid_time: Option<String>,
-        /// 支付完成后医保局返回内容
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub passthrough_response_content: Option<String>,
-        /// 混合支付类型
-        pub mix_pay_type: PostResponseMixPayType,
-        /// 订单类型
-        pub order_type: PostResponseOrderType,
-        /// 从业机构的公众号ID
-        pub appid: String,
-        /// 医疗机构的公众号ID
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub sub_appid: Option<String>,
-        /// 医疗机构的商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub sub_mchid: Option<String>,
-        /// 用户在appid下的唯一标识
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub openid: Option<String>,
-        /// 用户在医疗机构AppID下的唯一标识
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub sub_openid: Option<String>,
-        /// 是否代亲属支付
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub pay_for_relatives: Option<bool>,
-        /// 从业机构订单号
-        pub out_trade_no: String,
-        /// 医疗机构订单号
-        pub serial_no: String,
-        /// 医保局返回的支付单ID
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub pay_order_id: Option<String>,
-        /// 医保局返回的支付授权码
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub pay_auth_no: Option<String>,
-        /// 用户定位信息
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub geo_location: Option<String>,
-        /// 城市ID
-        pub city_id: String,
-        /// 医疗机构名称
-        pub med_inst_name: String,
-        /// 医疗机构编码
-        pub med_inst_no: String,
-        /// 医保下单时间
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub med_ins_order_create_time: Option<crate::DateTime>,
-        /// 使用该接口下单的总金额
-        pub total_fee: i64,
-        /// 医保局结算后
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub med_ins_gov_fee: Option<i64>,
-        /// 医保局结算后
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub med_ins_self_fee: Option<i64>,
-        /// 医保局结算后
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub med_ins_other_fee: Option<i64>,
-        /// 医保局结算后
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub med_ins_cash_fee: Option<i64>,
-        /// 实际需要用户微信支付的金额
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub wechat_pay_cash_fee: Option<i64>,
-        /// 现金补充列表
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub cash_add_detail: Option<Vec<PostResponseCashAddDetail>>,
-        /// 现金减免列表
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub cash_reduce_detail: Option<Vec<PostResponseCashReduceDetail>>,
-        /// 回调通知URL
-        pub callback_url: String,
-        /// 自费预下单ID
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub prepay_id: Option<String>,
-        /// 医疗机构透传给医保的数据
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub passthrough_request_content: Option<String>,
-        /// 扩展字段
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub extends: Option<String>,
-        /// 附加数据
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub attach: Option<String>,
-        /// 渠道号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub channel_no: Option<String>,
-        /// 是否到医保局测试环境下单
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub med_ins_test_env: Option<bool>,
-        /// 医保支付失败原因
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub med_ins_fail_reason: Option<String>,
-    }
+    ///
+    /// The type is [`OrdersResponse`](crate::api::v3::med_ins::types::OrdersResponse), which other answers share.
+    pub type PostResponse = crate::api::v3::med_ins::types::OrdersResponse;
 
     /// `/v3/med-ins/orders/mix-trade-no`
     pub mod mix_trade_no {
@@ -509,7 +345,8 @@ pub mod orders {
             /// `GET /v3/med-ins/orders/mix-trade-no/{mix_trade_no}`
             #[doc(alias = "使用医保自费混合订单号查看下单结果")]
             #[crate::endpoint(GET, "/v3/med-ins/orders/mix-trade-no/<mix_trade_no>", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 医保自费混合订单号 (path)
                 pub mix_trade_no: String,
@@ -517,257 +354,55 @@ pub mod orders {
                 pub sub_mchid: Option<String>,
             }
 
-            string_enum! {
-                /// 医保自费混合订单支付状态
-                pub enum GetResponseMixPayStatus {
-                    /// `UNKNOWN_MIX_PAY_STATUS`
-                    UnknownMixPayStatus = "UNKNOWN_MIX_PAY_STATUS",
-                    /// `MIX_PAY_CREATED`
-                    MixPayCreated = "MIX_PAY_CREATED",
-                    /// `MIX_PAY_SUCCESS`
-                    MixPaySuccess = "MIX_PAY_SUCCESS",
-                    /// `MIX_PAY_REFUND`
-                    MixPayRefund = "MIX_PAY_REFUND",
-                    /// `MIX_PAY_FAIL`
-                    MixPayFail = "MIX_PAY_FAIL",
+            impl Get {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(mix_trade_no: impl Into<String>) -> Self {
+                    Self {
+                        mix_trade_no: mix_trade_no.into(),
+                        sub_mchid: None,
+                    }
+                }
+                /// Sets `sub_mchid` (医疗机构的商户号 (query)).
+                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                    self.sub_mchid = Some(sub_mchid.into());
+                    self
                 }
             }
 
-            string_enum! {
-                /// 混合订单中自费部分的支付状态
-                pub enum GetResponseSelfPayStatus {
-                    /// `UNKNOWN_SELF_PAY_STATUS`
-                    UnknownSelfPayStatus = "UNKNOWN_SELF_PAY_STATUS",
-                    /// `SELF_PAY_CREATED`
-                    SelfPayCreated = "SELF_PAY_CREATED",
-                    /// `SELF_PAY_SUCCESS`
-                    SelfPaySuccess = "SELF_PAY_SUCCESS",
-                    /// `SELF_PAY_REFUND`
-                    SelfPayRefund = "SELF_PAY_REFUND",
-                    /// `SELF_PAY_FAIL`
-                    SelfPayFail = "SELF_PAY_FAIL",
-                    /// `NO_SELF_PAY`
-                    NoSelfPay = "NO_SELF_PAY",
-                }
-            }
+            /// [`MixPayStatus`](crate::api::v3::med_ins::types::MixPayStatus), one type for one shape, under the name it has here.
+            pub type GetResponseMixPayStatus = crate::api::v3::med_ins::types::MixPayStatus;
 
-            string_enum! {
-                /// 混合订单中自费部分的支付状态
-                pub enum GetResponseMedInsPayStatus {
-                    /// `UNKNOWN_MED_INS_PAY_STATUS`
-                    UnknownMedInsPayStatus = "UNKNOWN_MED_INS_PAY_STATUS",
-                    /// `MED_INS_PAY_CREATED`
-                    MedInsPayCreated = "MED_INS_PAY_CREATED",
-                    /// `MED_INS_PAY_SUCCESS`
-                    MedInsPaySuccess = "MED_INS_PAY_SUCCESS",
-                    /// `MED_INS_PAY_REFUND`
-                    MedInsPayRefund = "MED_INS_PAY_REFUND",
-                    /// `MED_INS_PAY_FAIL`
-                    MedInsPayFail = "MED_INS_PAY_FAIL",
-                    /// `NO_MED_INS_PAY`
-                    NoMedInsPay = "NO_MED_INS_PAY",
-                }
-            }
+            /// [`SelfPayStatus`](crate::api::v3::med_ins::types::SelfPayStatus), one type for one shape, under the name it has here.
+            pub type GetResponseSelfPayStatus = crate::api::v3::med_ins::types::SelfPayStatus;
 
-            string_enum! {
-                /// 混合支付类型
-                pub enum GetResponseMixPayType {
-                    /// `UNKNOWN_MIX_PAY_TYPE`
-                    UnknownMixPayType = "UNKNOWN_MIX_PAY_TYPE",
-                    /// `CASH_ONLY`
-                    CashOnly = "CASH_ONLY",
-                    /// `INSURANCE_ONLY`
-                    InsuranceOnly = "INSURANCE_ONLY",
-                    /// `CASH_AND_INSURANCE`
-                    CashAndInsurance = "CASH_AND_INSURANCE",
-                }
-            }
+            /// [`MedInsPayStatus`](crate::api::v3::med_ins::types::MedInsPayStatus), one type for one shape, under the name it has here.
+            pub type GetResponseMedInsPayStatus = crate::api::v3::med_ins::types::MedInsPayStatus;
 
-            string_enum! {
-                /// 订单类型
-                pub enum GetResponseOrderType {
-                    /// `UNKNOWN_ORDER_TYPE`
-                    UnknownOrderType = "UNKNOWN_ORDER_TYPE",
-                    /// `REG_PAY`
-                    RegPay = "REG_PAY",
-                    /// `DIAG_PAY`
-                    DiagPay = "DIAG_PAY",
-                    /// `COVID_EXAM_PAY`
-                    CovidExamPay = "COVID_EXAM_PAY",
-                    /// `IN_HOSP_PAY`
-                    InHospPay = "IN_HOSP_PAY",
-                    /// `PHARMACY_PAY`
-                    PharmacyPay = "PHARMACY_PAY",
-                    /// `INSURANCE_PAY`
-                    InsurancePay = "INSURANCE_PAY",
-                    /// `INT_REG_PAY`
-                    IntRegPay = "INT_REG_PAY",
-                    /// `INT_RE_DIAG_PAY`
-                    IntReDiagPay = "INT_RE_DIAG_PAY",
-                    /// `INT_RX_PAY`
-                    IntRxPay = "INT_RX_PAY",
-                    /// `COVID_ANTIGEN_PAY`
-                    CovidAntigenPay = "COVID_ANTIGEN_PAY",
-                    /// `MED_PAY`
-                    MedPay = "MED_PAY",
-                }
-            }
+            /// [`MixPayType`](crate::api::v3::med_ins::types::MixPayType), one type for one shape, under the name it has here.
+            pub type GetResponseMixPayType = crate::api::v3::med_ins::types::MixPayType;
 
-            string_enum! {
-                /// 现金补充类型
-                pub enum GetResponseCashAddDetailCashAddType {
-                    /// `DEFAULT_ADD_TYPE`
-                    DefaultAddType = "DEFAULT_ADD_TYPE",
-                    /// `FREIGHT`
-                    Freight = "FREIGHT",
-                    /// `OTHER_MEDICAL_EXPENSES`
-                    OtherMedicalExpenses = "OTHER_MEDICAL_EXPENSES",
-                }
-            }
+            /// [`OrderType`](crate::api::v3::med_ins::types::OrderType), one type for one shape, under the name it has here.
+            pub type GetResponseOrderType = crate::api::v3::med_ins::types::OrderType;
 
-            /// GetResponseCashAddDetail
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseCashAddDetail {
-                /// 现金补充金额
-                pub cash_add_fee: i64,
-                /// 现金补充类型
-                pub cash_add_type: GetResponseCashAddDetailCashAddType,
-            }
+            /// [`CashAddType`](crate::api::v3::med_ins::types::CashAddType), one type for one shape, under the name it has here.
+            pub type GetResponseCashAddDetailCashAddType =
+                crate::api::v3::med_ins::types::CashAddType;
 
-            string_enum! {
-                /// 现金减免类型
-                pub enum GetResponseCashReduceDetailCashReduceType {
-                    /// `DEFAULT_REDUCE_TYPE`
-                    DefaultReduceType = "DEFAULT_REDUCE_TYPE",
-                    /// `HOSPITAL_REDUCE`
-                    HospitalReduce = "HOSPITAL_REDUCE",
-                    /// `PHARMACY_DISCOUNT`
-                    PharmacyDiscount = "PHARMACY_DISCOUNT",
-                    /// `DISCOUNT`
-                    Discount = "DISCOUNT",
-                    /// `PRE_PAYMENT`
-                    PrePayment = "PRE_PAYMENT",
-                    /// `DEPOSIT_DEDUCTION`
-                    DepositDeduction = "DEPOSIT_DEDUCTION",
-                }
-            }
+            /// [`CashAddDetail`](crate::api::v3::med_ins::types::CashAddDetail), one type for one shape, under the name it has here.
+            pub type GetResponseCashAddDetail = crate::api::v3::med_ins::types::CashAddDetail;
 
-            /// GetResponseCashReduceDetail
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseCashReduceDetail {
-                /// 现金减免金额
-                pub cash_reduce_fee: i64,
-                /// 现金减免类型
-                pub cash_reduce_type: GetResponseCashReduceDetailCashReduceType,
-            }
+            /// [`CashReduceType`](crate::api::v3::med_ins::types::CashReduceType), one type for one shape, under the name it has here.
+            pub type GetResponseCashReduceDetailCashReduceType =
+                crate::api::v3::med_ins::types::CashReduceType;
+
+            /// [`CashReduceDetail`](crate::api::v3::med_ins::types::CashReduceDetail), one type for one shape, under the name it has here.
+            pub type GetResponseCashReduceDetail = crate::api::v3::med_ins::types::CashReduceDetail;
 
             /// What `GET /v3/med-ins/orders/mix-trade-no/{mix_trade_no}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponse {
-                /// 医保自费混合订单号
-                pub mix_trade_no: String,
-                /// 医保自费混合订单支付状态
-                pub mix_pay_status: GetResponseMixPayStatus,
-                /// 混合订单中自费部分的支付状态
-                pub self_pay_status: GetResponseSelfPayStatus,
-                /// 混合订单中自费部分的支付状态
-                pub med_ins_pay_status: GetResponseMedInsPayStatus,
-                /// 订单支付时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub paid_time: Option<String>,
-                /// 支付完成后医保局返回内容
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub passthrough_response_content: Option<String>,
-                /// 混合支付类型
-                pub mix_pay_type: GetResponseMixPayType,
-                /// 订单类型
-                pub order_type: GetResponseOrderType,
-                /// 从业机构的公众号ID
-                pub appid: String,
-                /// 医疗机构的公众号ID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sub_appid: Option<String>,
-                /// 医疗机构的商户号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sub_mchid: Option<String>,
-                /// 用户在appid下的唯一标识
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub openid: Option<String>,
-                /// 用户在医疗机构AppID下的唯一标识
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sub_openid: Option<String>,
-                /// 是否代亲属支付
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub pay_for_relatives: Option<bool>,
-                /// 从业机构订单号
-                pub out_trade_no: String,
-                /// 医疗机构订单号
-                pub serial_no: String,
-                /// 医保局返回的支付单ID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub pay_order_id: Option<String>,
-                /// 医保局返回的支付授权码
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub pay_auth_no: Option<String>,
-                /// 用户定位信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub geo_location: Option<String>,
-                /// 城市ID
-                pub city_id: String,
-                /// 医疗机构名称
-                pub med_inst_name: String,
-                /// 医疗机构编码
-                pub med_inst_no: String,
-                /// 医保下单时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub med_ins_order_create_time: Option<crate::DateTime>,
-                /// 使用该接口下单的总金额
-                pub total_fee: i64,
-                /// 医保局结算后
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub med_ins_gov_fee: Option<i64>,
-                /// 医保局结算后
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub med_ins_self_fee: Option<i64>,
-                /// 医保局结算后
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub med_ins_other_fee: Option<i64>,
-                /// 医保局结算后
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub med_ins_cash_fee: Option<i64>,
-                /// 实际需要用户微信支付的金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub wechat_pay_cash_fee: Option<i64>,
-                /// 现金补充列表
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub cash_add_detail: Option<Vec<GetResponseCashAddDetail>>,
-                /// 现金减免列表
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub cash_reduce_detail: Option<Vec<GetResponseCashReduceDetail>>,
-                /// 回调通知URL
-                pub callback_url: String,
-                /// 自费预下单ID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub prepay_id: Option<String>,
-                /// 医疗机构透传给医保的数据
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub passthrough_request_content: Option<String>,
-                /// 扩展字段
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub extends: Option<String>,
-                /// 附加数据
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub attach: Option<String>,
-                /// 渠道号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub channel_no: Option<String>,
-                /// 是否到医保局测试环境下单
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub med_ins_test_env: Option<bool>,
-                /// 医保支付失败原因
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub med_ins_fail_reason: Option<String>,
-            }
+            ///
+            /// The type is [`OrdersResponse`](crate::api::v3::med_ins::types::OrdersResponse), which other answers share.
+            pub type GetResponse = crate::api::v3::med_ins::types::OrdersResponse;
         }
     }
     /// `/v3/med-ins/orders/out-trade-no`
@@ -779,7 +414,8 @@ pub mod orders {
             /// `GET /v3/med-ins/orders/out-trade-no/{out_trade_no}`
             #[doc(alias = "使用商户订单号查看下单结果")]
             #[crate::endpoint(GET, "/v3/med-ins/orders/out-trade-no/<out_trade_no>", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 医保自费混合订单号 (path)
                 pub out_trade_no: String,
@@ -787,257 +423,55 @@ pub mod orders {
                 pub sub_mchid: Option<String>,
             }
 
-            string_enum! {
-                /// 医保自费混合订单支付状态
-                pub enum GetResponseMixPayStatus {
-                    /// `UNKNOWN_MIX_PAY_STATUS`
-                    UnknownMixPayStatus = "UNKNOWN_MIX_PAY_STATUS",
-                    /// `MIX_PAY_CREATED`
-                    MixPayCreated = "MIX_PAY_CREATED",
-                    /// `MIX_PAY_SUCCESS`
-                    MixPaySuccess = "MIX_PAY_SUCCESS",
-                    /// `MIX_PAY_REFUND`
-                    MixPayRefund = "MIX_PAY_REFUND",
-                    /// `MIX_PAY_FAIL`
-                    MixPayFail = "MIX_PAY_FAIL",
+            impl Get {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(out_trade_no: impl Into<String>) -> Self {
+                    Self {
+                        out_trade_no: out_trade_no.into(),
+                        sub_mchid: None,
+                    }
+                }
+                /// Sets `sub_mchid` (医疗机构的商户号 (query)).
+                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                    self.sub_mchid = Some(sub_mchid.into());
+                    self
                 }
             }
 
-            string_enum! {
-                /// 混合订单中自费部分的支付状态
-                pub enum GetResponseSelfPayStatus {
-                    /// `UNKNOWN_SELF_PAY_STATUS`
-                    UnknownSelfPayStatus = "UNKNOWN_SELF_PAY_STATUS",
-                    /// `SELF_PAY_CREATED`
-                    SelfPayCreated = "SELF_PAY_CREATED",
-                    /// `SELF_PAY_SUCCESS`
-                    SelfPaySuccess = "SELF_PAY_SUCCESS",
-                    /// `SELF_PAY_REFUND`
-                    SelfPayRefund = "SELF_PAY_REFUND",
-                    /// `SELF_PAY_FAIL`
-                    SelfPayFail = "SELF_PAY_FAIL",
-                    /// `NO_SELF_PAY`
-                    NoSelfPay = "NO_SELF_PAY",
-                }
-            }
+            /// [`MixPayStatus`](crate::api::v3::med_ins::types::MixPayStatus), one type for one shape, under the name it has here.
+            pub type GetResponseMixPayStatus = crate::api::v3::med_ins::types::MixPayStatus;
 
-            string_enum! {
-                /// 混合订单中自费部分的支付状态
-                pub enum GetResponseMedInsPayStatus {
-                    /// `UNKNOWN_MED_INS_PAY_STATUS`
-                    UnknownMedInsPayStatus = "UNKNOWN_MED_INS_PAY_STATUS",
-                    /// `MED_INS_PAY_CREATED`
-                    MedInsPayCreated = "MED_INS_PAY_CREATED",
-                    /// `MED_INS_PAY_SUCCESS`
-                    MedInsPaySuccess = "MED_INS_PAY_SUCCESS",
-                    /// `MED_INS_PAY_REFUND`
-                    MedInsPayRefund = "MED_INS_PAY_REFUND",
-                    /// `MED_INS_PAY_FAIL`
-                    MedInsPayFail = "MED_INS_PAY_FAIL",
-                    /// `NO_MED_INS_PAY`
-                    NoMedInsPay = "NO_MED_INS_PAY",
-                }
-            }
+            /// [`SelfPayStatus`](crate::api::v3::med_ins::types::SelfPayStatus), one type for one shape, under the name it has here.
+            pub type GetResponseSelfPayStatus = crate::api::v3::med_ins::types::SelfPayStatus;
 
-            string_enum! {
-                /// 混合支付类型
-                pub enum GetResponseMixPayType {
-                    /// `UNKNOWN_MIX_PAY_TYPE`
-                    UnknownMixPayType = "UNKNOWN_MIX_PAY_TYPE",
-                    /// `CASH_ONLY`
-                    CashOnly = "CASH_ONLY",
-                    /// `INSURANCE_ONLY`
-                    InsuranceOnly = "INSURANCE_ONLY",
-                    /// `CASH_AND_INSURANCE`
-                    CashAndInsurance = "CASH_AND_INSURANCE",
-                }
-            }
+            /// [`MedInsPayStatus`](crate::api::v3::med_ins::types::MedInsPayStatus), one type for one shape, under the name it has here.
+            pub type GetResponseMedInsPayStatus = crate::api::v3::med_ins::types::MedInsPayStatus;
 
-            string_enum! {
-                /// 订单类型
-                pub enum GetResponseOrderType {
-                    /// `UNKNOWN_ORDER_TYPE`
-                    UnknownOrderType = "UNKNOWN_ORDER_TYPE",
-                    /// `REG_PAY`
-                    RegPay = "REG_PAY",
-                    /// `DIAG_PAY`
-                    DiagPay = "DIAG_PAY",
-                    /// `COVID_EXAM_PAY`
-                    CovidExamPay = "COVID_EXAM_PAY",
-                    /// `IN_HOSP_PAY`
-                    InHospPay = "IN_HOSP_PAY",
-                    /// `PHARMACY_PAY`
-                    PharmacyPay = "PHARMACY_PAY",
-                    /// `INSURANCE_PAY`
-                    InsurancePay = "INSURANCE_PAY",
-                    /// `INT_REG_PAY`
-                    IntRegPay = "INT_REG_PAY",
-                    /// `INT_RE_DIAG_PAY`
-                    IntReDiagPay = "INT_RE_DIAG_PAY",
-                    /// `INT_RX_PAY`
-                    IntRxPay = "INT_RX_PAY",
-                    /// `COVID_ANTIGEN_PAY`
-                    CovidAntigenPay = "COVID_ANTIGEN_PAY",
-                    /// `MED_PAY`
-                    MedPay = "MED_PAY",
-                }
-            }
+            /// [`MixPayType`](crate::api::v3::med_ins::types::MixPayType), one type for one shape, under the name it has here.
+            pub type GetResponseMixPayType = crate::api::v3::med_ins::types::MixPayType;
 
-            string_enum! {
-                /// 现金补充类型
-                pub enum GetResponseCashAddDetailCashAddType {
-                    /// `DEFAULT_ADD_TYPE`
-                    DefaultAddType = "DEFAULT_ADD_TYPE",
-                    /// `FREIGHT`
-                    Freight = "FREIGHT",
-                    /// `OTHER_MEDICAL_EXPENSES`
-                    OtherMedicalExpenses = "OTHER_MEDICAL_EXPENSES",
-                }
-            }
+            /// [`OrderType`](crate::api::v3::med_ins::types::OrderType), one type for one shape, under the name it has here.
+            pub type GetResponseOrderType = crate::api::v3::med_ins::types::OrderType;
 
-            /// GetResponseCashAddDetail
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseCashAddDetail {
-                /// 现金补充金额
-                pub cash_add_fee: i64,
-                /// 现金补充类型
-                pub cash_add_type: GetResponseCashAddDetailCashAddType,
-            }
+            /// [`CashAddType`](crate::api::v3::med_ins::types::CashAddType), one type for one shape, under the name it has here.
+            pub type GetResponseCashAddDetailCashAddType =
+                crate::api::v3::med_ins::types::CashAddType;
 
-            string_enum! {
-                /// 现金减免类型
-                pub enum GetResponseCashReduceDetailCashReduceType {
-                    /// `DEFAULT_REDUCE_TYPE`
-                    DefaultReduceType = "DEFAULT_REDUCE_TYPE",
-                    /// `HOSPITAL_REDUCE`
-                    HospitalReduce = "HOSPITAL_REDUCE",
-                    /// `PHARMACY_DISCOUNT`
-                    PharmacyDiscount = "PHARMACY_DISCOUNT",
-                    /// `DISCOUNT`
-                    Discount = "DISCOUNT",
-                    /// `PRE_PAYMENT`
-                    PrePayment = "PRE_PAYMENT",
-                    /// `DEPOSIT_DEDUCTION`
-                    DepositDeduction = "DEPOSIT_DEDUCTION",
-                }
-            }
+            /// [`CashAddDetail`](crate::api::v3::med_ins::types::CashAddDetail), one type for one shape, under the name it has here.
+            pub type GetResponseCashAddDetail = crate::api::v3::med_ins::types::CashAddDetail;
 
-            /// GetResponseCashReduceDetail
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseCashReduceDetail {
-                /// 现金减免金额
-                pub cash_reduce_fee: i64,
-                /// 现金减免类型
-                pub cash_reduce_type: GetResponseCashReduceDetailCashReduceType,
-            }
+            /// [`CashReduceType`](crate::api::v3::med_ins::types::CashReduceType), one type for one shape, under the name it has here.
+            pub type GetResponseCashReduceDetailCashReduceType =
+                crate::api::v3::med_ins::types::CashReduceType;
+
+            /// [`CashReduceDetail`](crate::api::v3::med_ins::types::CashReduceDetail), one type for one shape, under the name it has here.
+            pub type GetResponseCashReduceDetail = crate::api::v3::med_ins::types::CashReduceDetail;
 
             /// What `GET /v3/med-ins/orders/out-trade-no/{out_trade_no}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponse {
-                /// 医保自费混合订单号
-                pub mix_trade_no: String,
-                /// 医保自费混合订单支付状态
-                pub mix_pay_status: GetResponseMixPayStatus,
-                /// 混合订单中自费部分的支付状态
-                pub self_pay_status: GetResponseSelfPayStatus,
-                /// 混合订单中自费部分的支付状态
-                pub med_ins_pay_status: GetResponseMedInsPayStatus,
-                /// 订单支付时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub paid_time: Option<String>,
-                /// 支付完成后医保局返回内容
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub passthrough_response_content: Option<String>,
-                /// 混合支付类型
-                pub mix_pay_type: GetResponseMixPayType,
-                /// 订单类型
-                pub order_type: GetResponseOrderType,
-                /// 从业机构的公众号ID
-                pub appid: String,
-                /// 医疗机构的公众号ID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sub_appid: Option<String>,
-                /// 医疗机构的商户号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sub_mchid: Option<String>,
-                /// 用户在appid下的唯一标识
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub openid: Option<String>,
-                /// 用户在医疗机构AppID下的唯一标识
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sub_openid: Option<String>,
-                /// 是否代亲属支付
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub pay_for_relatives: Option<bool>,
-                /// 从业机构订单号
-                pub out_trade_no: String,
-                /// 医疗机构订单号
-                pub serial_no: String,
-                /// 医保局返回的支付单ID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub pay_order_id: Option<String>,
-                /// 医保局返回的支付授权码
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub pay_auth_no: Option<String>,
-                /// 用户定位信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub geo_location: Option<String>,
-                /// 城市ID
-                pub city_id: String,
-                /// 医疗机构名称
-                pub med_inst_name: String,
-                /// 医疗机构编码
-                pub med_inst_no: String,
-                /// 医保下单时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub med_ins_order_create_time: Option<crate::DateTime>,
-                /// 使用该接口下单的总金额
-                pub total_fee: i64,
-                /// 医保局结算后
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub med_ins_gov_fee: Option<i64>,
-                /// 医保局结算后
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub med_ins_self_fee: Option<i64>,
-                /// 医保局结算后
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub med_ins_other_fee: Option<i64>,
-                /// 医保局结算后
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub med_ins_cash_fee: Option<i64>,
-                /// 实际需要用户微信支付的金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub wechat_pay_cash_fee: Option<i64>,
-                /// 现金补充列表
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub cash_add_detail: Option<Vec<GetResponseCashAddDetail>>,
-                /// 现金减免列表
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub cash_reduce_detail: Option<Vec<GetResponseCashReduceDetail>>,
-                /// 回调通知URL
-                pub callback_url: String,
-                /// 自费预下单ID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub prepay_id: Option<String>,
-                /// 医疗机构透传给医保的数据
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub passthrough_request_content: Option<String>,
-                /// 扩展字段
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub extends: Option<String>,
-                /// 附加数据
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub attach: Option<String>,
-                /// 渠道号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub channel_no: Option<String>,
-                /// 是否到医保局测试环境下单
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub med_ins_test_env: Option<bool>,
-                /// 医保支付失败原因
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub med_ins_fail_reason: Option<String>,
-            }
+            ///
+            /// The type is [`OrdersResponse`](crate::api::v3::med_ins::types::OrdersResponse), which other answers share.
+            pub type GetResponse = crate::api::v3::med_ins::types::OrdersResponse;
         }
     }
 }
@@ -1052,7 +486,8 @@ pub mod refunds {
         /// Idempotent by `out_refund_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "医保退款通知")]
         #[crate::endpoint(POST, "/v3/med-ins/refunds/notify")]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 医保自费混合订单号 (query)
             #[wxpay(query)]
@@ -1076,5 +511,270 @@ pub mod refunds {
             #[wxpay(idempotency_key)]
             pub out_refund_no: String,
         }
+    }
+}
+/// Types that several operations of feature `med-ins` share, one per shape: each operation's module names them under its own names too.
+pub mod types {
+    string_enum! {
+        /// 医保自费混合订单支付状态
+        pub enum MixPayStatus {
+            /// `UNKNOWN_MIX_PAY_STATUS`
+            UnknownMixPayStatus = "UNKNOWN_MIX_PAY_STATUS",
+            /// `MIX_PAY_CREATED`
+            MixPayCreated = "MIX_PAY_CREATED",
+            /// `MIX_PAY_SUCCESS`
+            MixPaySuccess = "MIX_PAY_SUCCESS",
+            /// `MIX_PAY_REFUND`
+            MixPayRefund = "MIX_PAY_REFUND",
+            /// `MIX_PAY_FAIL`
+            MixPayFail = "MIX_PAY_FAIL",
+        }
+    }
+
+    string_enum! {
+        /// 混合订单中自费部分的支付状态
+        pub enum SelfPayStatus {
+            /// `UNKNOWN_SELF_PAY_STATUS`
+            UnknownSelfPayStatus = "UNKNOWN_SELF_PAY_STATUS",
+            /// `SELF_PAY_CREATED`
+            SelfPayCreated = "SELF_PAY_CREATED",
+            /// `SELF_PAY_SUCCESS`
+            SelfPaySuccess = "SELF_PAY_SUCCESS",
+            /// `SELF_PAY_REFUND`
+            SelfPayRefund = "SELF_PAY_REFUND",
+            /// `SELF_PAY_FAIL`
+            SelfPayFail = "SELF_PAY_FAIL",
+            /// `NO_SELF_PAY`
+            NoSelfPay = "NO_SELF_PAY",
+        }
+    }
+
+    string_enum! {
+        /// 混合订单中自费部分的支付状态
+        pub enum MedInsPayStatus {
+            /// `UNKNOWN_MED_INS_PAY_STATUS`
+            UnknownMedInsPayStatus = "UNKNOWN_MED_INS_PAY_STATUS",
+            /// `MED_INS_PAY_CREATED`
+            MedInsPayCreated = "MED_INS_PAY_CREATED",
+            /// `MED_INS_PAY_SUCCESS`
+            MedInsPaySuccess = "MED_INS_PAY_SUCCESS",
+            /// `MED_INS_PAY_REFUND`
+            MedInsPayRefund = "MED_INS_PAY_REFUND",
+            /// `MED_INS_PAY_FAIL`
+            MedInsPayFail = "MED_INS_PAY_FAIL",
+            /// `NO_MED_INS_PAY`
+            NoMedInsPay = "NO_MED_INS_PAY",
+        }
+    }
+
+    string_enum! {
+        /// 混合支付类型
+        pub enum MixPayType {
+            /// `UNKNOWN_MIX_PAY_TYPE`
+            UnknownMixPayType = "UNKNOWN_MIX_PAY_TYPE",
+            /// `CASH_ONLY`
+            CashOnly = "CASH_ONLY",
+            /// `INSURANCE_ONLY`
+            InsuranceOnly = "INSURANCE_ONLY",
+            /// `CASH_AND_INSURANCE`
+            CashAndInsurance = "CASH_AND_INSURANCE",
+        }
+    }
+
+    string_enum! {
+        /// 订单类型
+        pub enum OrderType {
+            /// `UNKNOWN_ORDER_TYPE`
+            UnknownOrderType = "UNKNOWN_ORDER_TYPE",
+            /// `REG_PAY`
+            RegPay = "REG_PAY",
+            /// `DIAG_PAY`
+            DiagPay = "DIAG_PAY",
+            /// `COVID_EXAM_PAY`
+            CovidExamPay = "COVID_EXAM_PAY",
+            /// `IN_HOSP_PAY`
+            InHospPay = "IN_HOSP_PAY",
+            /// `PHARMACY_PAY`
+            PharmacyPay = "PHARMACY_PAY",
+            /// `INSURANCE_PAY`
+            InsurancePay = "INSURANCE_PAY",
+            /// `INT_REG_PAY`
+            IntRegPay = "INT_REG_PAY",
+            /// `INT_RE_DIAG_PAY`
+            IntReDiagPay = "INT_RE_DIAG_PAY",
+            /// `INT_RX_PAY`
+            IntRxPay = "INT_RX_PAY",
+            /// `COVID_ANTIGEN_PAY`
+            CovidAntigenPay = "COVID_ANTIGEN_PAY",
+            /// `MED_PAY`
+            MedPay = "MED_PAY",
+        }
+    }
+
+    string_enum! {
+        /// 现金补充类型
+        pub enum CashAddType {
+            /// `DEFAULT_ADD_TYPE`
+            DefaultAddType = "DEFAULT_ADD_TYPE",
+            /// `FREIGHT`
+            Freight = "FREIGHT",
+            /// `OTHER_MEDICAL_EXPENSES`
+            OtherMedicalExpenses = "OTHER_MEDICAL_EXPENSES",
+        }
+    }
+
+    /// CashAddDetail
+    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct CashAddDetail {
+        /// 现金补充金额
+        pub cash_add_fee: i64,
+        /// 现金补充类型
+        pub cash_add_type: crate::api::v3::med_ins::types::CashAddType,
+    }
+
+    string_enum! {
+        /// 现金减免类型
+        pub enum CashReduceType {
+            /// `DEFAULT_REDUCE_TYPE`
+            DefaultReduceType = "DEFAULT_REDUCE_TYPE",
+            /// `HOSPITAL_REDUCE`
+            HospitalReduce = "HOSPITAL_REDUCE",
+            /// `PHARMACY_DISCOUNT`
+            PharmacyDiscount = "PHARMACY_DISCOUNT",
+            /// `DISCOUNT`
+            Discount = "DISCOUNT",
+            /// `PRE_PAYMENT`
+            PrePayment = "PRE_PAYMENT",
+            /// `DEPOSIT_DEDUCTION`
+            DepositDeduction = "DEPOSIT_DEDUCTION",
+        }
+    }
+
+    /// CashReduceDetail
+    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct CashReduceDetail {
+        /// 现金减免金额
+        pub cash_reduce_fee: i64,
+        /// 现金减免类型
+        pub cash_reduce_type: crate::api::v3::med_ins::types::CashReduceType,
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct OrdersResponse {
+        /// 医保自费混合订单号
+        pub mix_trade_no: String,
+        /// 医保自费混合订单支付状态
+        pub mix_pay_status: crate::api::v3::med_ins::types::MixPayStatus,
+        /// 混合订单中自费部分的支付状态
+        pub self_pay_status: crate::api::v3::med_ins::types::SelfPayStatus,
+        /// 混合订单中自费部分的支付状态
+        pub med_ins_pay_status: crate::api::v3::med_ins::types::MedInsPayStatus,
+        /// 订单支付时间
+        pub paid_time: Option<String>,
+        /// 支付完成后医保局返回内容
+        pub passthrough_response_content: Option<String>,
+        /// 混合支付类型
+        pub mix_pay_type: crate::api::v3::med_ins::types::MixPayType,
+        /// 订单类型
+        pub order_type: crate::api::v3::med_ins::types::OrderType,
+        /// 从业机构的公众号ID
+        pub appid: String,
+        /// 医疗机构的公众号ID
+        pub sub_appid: Option<String>,
+        /// 医疗机构的商户号
+        pub sub_mchid: Option<String>,
+        /// 用户在appid下的唯一标识
+        pub openid: Option<String>,
+        /// 用户在医疗机构AppID下的唯一标识
+        pub sub_openid: Option<String>,
+        /// 是否代亲属支付
+        pub pay_for_relatives: Option<bool>,
+        /// 从业机构订单号
+        pub out_trade_no: String,
+        /// 医疗机构订单号
+        pub serial_no: String,
+        /// 医保局返回的支付单ID
+        pub pay_order_id: Option<String>,
+        /// 医保局返回的支付授权码
+        pub pay_auth_no: Option<String>,
+        /// 用户定位信息
+        pub geo_location: Option<String>,
+        /// 城市ID
+        pub city_id: String,
+        /// 医疗机构名称
+        pub med_inst_name: String,
+        /// 医疗机构编码
+        pub med_inst_no: String,
+        /// 医保下单时间
+        pub med_ins_order_create_time: Option<crate::DateTime>,
+        /// 使用该接口下单的总金额
+        pub total_fee: i64,
+        /// 医保局结算后
+        pub med_ins_gov_fee: Option<i64>,
+        /// 医保局结算后
+        pub med_ins_self_fee: Option<i64>,
+        /// 医保局结算后
+        pub med_ins_other_fee: Option<i64>,
+        /// 医保局结算后
+        pub med_ins_cash_fee: Option<i64>,
+        /// 实际需要用户微信支付的金额
+        pub wechat_pay_cash_fee: Option<i64>,
+        /// 现金补充列表
+        pub cash_add_detail: Option<Vec<crate::api::v3::med_ins::types::CashAddDetail>>,
+        /// 现金减免列表
+        pub cash_reduce_detail: Option<Vec<crate::api::v3::med_ins::types::CashReduceDetail>>,
+        /// 回调通知URL
+        pub callback_url: String,
+        /// 自费预下单ID
+        pub prepay_id: Option<String>,
+        /// 医疗机构透传给医保的数据
+        pub passthrough_request_content: Option<String>,
+        /// 扩展字段
+        pub extends: Option<String>,
+        /// 附加数据
+        pub attach: Option<String>,
+        /// 渠道号
+        pub channel_no: Option<String>,
+        /// 是否到医保局测试环境下单
+        pub med_ins_test_env: Option<bool>,
+        /// 医保支付失败原因
+        pub med_ins_fail_reason: Option<String>,
+    }
+
+    string_enum! {
+        /// 证件类型
+        pub enum CardType {
+            /// `UNKNOWN_USER_CARD_TYPE`
+            UnknownUserCardType = "UNKNOWN_USER_CARD_TYPE",
+            /// `ID_CARD`
+            IdCard = "ID_CARD",
+            /// `HOUSEHOLD_REGISTRATION`
+            HouseholdRegistration = "HOUSEHOLD_REGISTRATION",
+            /// `FOREIGNER_PASSPORT`
+            ForeignerPassport = "FOREIGNER_PASSPORT",
+            /// `MAINLAND_TRAVEL_PERMIT_FOR_TW`
+            MainlandTravelPermitForTw = "MAINLAND_TRAVEL_PERMIT_FOR_TW",
+            /// `MAINLAND_TRAVEL_PERMIT_FOR_MO`
+            MainlandTravelPermitForMo = "MAINLAND_TRAVEL_PERMIT_FOR_MO",
+            /// `MAINLAND_TRAVEL_PERMIT_FOR_HK`
+            MainlandTravelPermitForHk = "MAINLAND_TRAVEL_PERMIT_FOR_HK",
+            /// `FOREIGN_PERMANENT_RESIDENT`
+            ForeignPermanentResident = "FOREIGN_PERMANENT_RESIDENT",
+        }
+    }
+
+    /// 支付人身份信息
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct Payer {
+        /// 真实姓名
+        #[serde(serialize_with = "crate::encryption::encrypt")]
+        pub name: String,
+        /// 个人身份ID摘要
+        #[serde(serialize_with = "crate::encryption::encrypt")]
+        pub id_digest: String,
+        /// 证件类型
+        pub card_type: crate::api::v3::med_ins::types::CardType,
     }
 }

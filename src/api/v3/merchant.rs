@@ -16,21 +16,17 @@ pub mod fund {
             #[doc(alias = "查询账户实时余额API")]
             #[doc(alias = "查询账户实时余额")]
             #[crate::endpoint(GET, "/v3/merchant/fund/balance/<account_type>", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 账户类型 (path)
                 pub account_type: String,
             }
 
             /// What `GET /v3/merchant/fund/balance/{account_type}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponse {
-                /// 可用余额
-                pub available_amount: i64,
-                /// 不可用余额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub pending_amount: Option<i64>,
-            }
+            ///
+            /// The type is [`FundResponse`](crate::api::v3::merchant::types::FundResponse), which other answers share.
+            pub type GetResponse = crate::api::v3::merchant::types::FundResponse;
         }
     }
     /// `/v3/merchant/fund/dayendbalance`
@@ -45,7 +41,8 @@ pub mod fund {
             #[doc(alias = "查询账户日终余额API")]
             #[doc(alias = "查询账户日终余额")]
             #[crate::endpoint(GET, "/v3/merchant/fund/dayendbalance/<account_type>", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 账户类型 (path)
                 pub account_type: String,
@@ -54,14 +51,9 @@ pub mod fund {
             }
 
             /// What `GET /v3/merchant/fund/dayendbalance/{account_type}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponse {
-                /// 可用余额
-                pub available_amount: i64,
-                /// 不可用余额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub pending_amount: Option<i64>,
-            }
+            ///
+            /// The type is [`FundResponse`](crate::api::v3::merchant::types::FundResponse), which other answers share.
+            pub type GetResponse = crate::api::v3::merchant::types::FundResponse;
         }
     }
     /// `/v3/merchant/fund/withdraw`
@@ -74,7 +66,8 @@ pub mod fund {
         #[doc(alias = "电商平台提现API")]
         #[doc(alias = "电商平台提现")]
         #[crate::endpoint(POST, "/v3/merchant/fund/withdraw", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 商户提现单号
             #[wxpay(idempotency_key)]
@@ -91,8 +84,42 @@ pub mod fund {
             pub notify_url: Option<String>,
         }
 
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                out_request_no: impl Into<String>,
+                amount: impl Into<i64>,
+                account_type: impl Into<crate::api::types::BillAccountType>,
+            ) -> Self {
+                Self {
+                    out_request_no: out_request_no.into(),
+                    amount: amount.into(),
+                    remark: None,
+                    bank_memo: None,
+                    account_type: account_type.into(),
+                    notify_url: None,
+                }
+            }
+            /// Sets `remark` (备注).
+            pub fn with_remark(mut self, remark: impl Into<String>) -> Self {
+                self.remark = Some(remark.into());
+                self
+            }
+            /// Sets `bank_memo` (银行附言).
+            pub fn with_bank_memo(mut self, bank_memo: impl Into<String>) -> Self {
+                self.bank_memo = Some(bank_memo.into());
+                self
+            }
+            /// Sets `notify_url` (提现结果通知地址).
+            pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
+                self.notify_url = Some(notify_url.into());
+                self
+            }
+        }
+
         /// What `POST /v3/merchant/fund/withdraw` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 微信支付提现单号
             pub withdraw_id: String,
@@ -112,7 +139,8 @@ pub mod fund {
                 #[doc(alias = "按日下载提现异常文件API")]
                 #[doc(alias = "按日下载提现异常文件")]
                 #[crate::endpoint(GET, "/v3/merchant/fund/withdraw/bill-type/<bill_type>", response = GetResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Get {
                     /// bill_type (path)
                     pub bill_type: String,
@@ -120,6 +148,23 @@ pub mod fund {
                     pub bill_date: String,
                     /// 压缩类型 (query)
                     pub tar_type: Option<String>,
+                }
+
+                impl Get {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    pub fn new(bill_type: impl Into<String>, bill_date: impl Into<String>) -> Self {
+                        Self {
+                            bill_type: bill_type.into(),
+                            bill_date: bill_date.into(),
+                            tar_type: None,
+                        }
+                    }
+                    /// Sets `tar_type` (压缩类型 (query)).
+                    pub fn with_tar_type(mut self, tar_type: impl Into<String>) -> Self {
+                        self.tar_type = Some(tar_type.into());
+                        self
+                    }
                 }
 
                 string_enum! {
@@ -131,7 +176,7 @@ pub mod fund {
                 }
 
                 /// What `GET /v3/merchant/fund/withdraw/bill-type/{bill_type}` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct GetResponse {
                     /// 哈希类型
                     pub hash_type: GetResponseHashType,
@@ -154,68 +199,24 @@ pub mod fund {
                 #[doc(alias = "电商平台(商户提现单号查询)提现状态API")]
                 #[doc(alias = "电商平台(商户提现单号查询)提现状态")]
                 #[crate::endpoint(GET, "/v3/merchant/fund/withdraw/out-request-no/<out_request_no>", response = GetResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Get {
                     /// 商户提现单号 (path)
                     pub out_request_no: String,
                 }
 
-                string_enum! {
-                    /// 提现单状态
-                    pub enum GetResponseStatus {
-                        /// `CREATE_SUCCESS`
-                        CreateSuccess = "CREATE_SUCCESS",
-                        /// `SUCCESS`
-                        Success = "SUCCESS",
-                        /// `FAIL`
-                        Fail = "FAIL",
-                        /// `REFUND`
-                        Refund = "REFUND",
-                        /// `CLOSE`
-                        Close = "CLOSE",
-                        /// `INIT`
-                        Init = "INIT",
-                    }
-                }
+                /// [`Status`](crate::api::v3::merchant::types::Status), one type for one shape, under the name it has here.
+                pub type GetResponseStatus = crate::api::v3::merchant::types::Status;
 
-                string_enum! {
-                    /// 出款账户类型
-                    pub enum GetResponseAccountType {
-                        /// `BASIC`
-                        Basic = "BASIC",
-                        /// `OPERATION`
-                        Operation = "OPERATION",
-                        /// `FEES`
-                        Fees = "FEES",
-                    }
-                }
+                /// [`AccountType`](crate::api::v3::merchant::types::AccountType), one type for one shape, under the name it has here.
+                pub type GetResponseAccountType = crate::api::v3::merchant::types::AccountType;
 
                 /// What `GET /v3/merchant/fund/withdraw/out-request-no/{out_request_no}` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponse {
-                    /// 提现单状态
-                    pub status: GetResponseStatus,
-                    /// 微信支付提现单号
-                    pub withdraw_id: String,
-                    /// 商户提现单号
-                    pub out_request_no: String,
-                    /// 提现金额
-                    pub amount: i64,
-                    /// 发起提现时间
-                    pub create_time: String,
-                    /// 提现状态更新时间
-                    pub update_time: String,
-                    /// 失败原因
-                    pub reason: String,
-                    /// 提现备注
-                    pub remark: String,
-                    /// 银行附言
-                    pub bank_memo: String,
-                    /// 出款账户类型
-                    pub account_type: GetResponseAccountType,
-                    /// 提现失败解决方案
-                    pub solution: String,
-                }
+                ///
+                /// The type is [`FundWithdrawOutRequestNoResponse`](crate::api::v3::merchant::types::FundWithdrawOutRequestNoResponse), which other answers share.
+                pub type GetResponse =
+                    crate::api::v3::merchant::types::FundWithdrawOutRequestNoResponse;
             }
         }
         /// `/v3/merchant/fund/withdraw/withdraw-id`
@@ -230,68 +231,24 @@ pub mod fund {
                 #[doc(alias = "电商平台(微信支付提现单号)查询提现状态API")]
                 #[doc(alias = "电商平台(微信支付提现单号)查询提现状态")]
                 #[crate::endpoint(GET, "/v3/merchant/fund/withdraw/withdraw-id/<withdraw_id>", response = GetResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Get {
                     /// 微信支付提现单号 (path)
                     pub withdraw_id: String,
                 }
 
-                string_enum! {
-                    /// 提现单状态
-                    pub enum GetResponseStatus {
-                        /// `CREATE_SUCCESS`
-                        CreateSuccess = "CREATE_SUCCESS",
-                        /// `SUCCESS`
-                        Success = "SUCCESS",
-                        /// `FAIL`
-                        Fail = "FAIL",
-                        /// `REFUND`
-                        Refund = "REFUND",
-                        /// `CLOSE`
-                        Close = "CLOSE",
-                        /// `INIT`
-                        Init = "INIT",
-                    }
-                }
+                /// [`Status`](crate::api::v3::merchant::types::Status), one type for one shape, under the name it has here.
+                pub type GetResponseStatus = crate::api::v3::merchant::types::Status;
 
-                string_enum! {
-                    /// 出款账户类型
-                    pub enum GetResponseAccountType {
-                        /// `BASIC`
-                        Basic = "BASIC",
-                        /// `OPERATION`
-                        Operation = "OPERATION",
-                        /// `FEES`
-                        Fees = "FEES",
-                    }
-                }
+                /// [`AccountType`](crate::api::v3::merchant::types::AccountType), one type for one shape, under the name it has here.
+                pub type GetResponseAccountType = crate::api::v3::merchant::types::AccountType;
 
                 /// What `GET /v3/merchant/fund/withdraw/withdraw-id/{withdraw_id}` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponse {
-                    /// 提现单状态
-                    pub status: GetResponseStatus,
-                    /// 微信支付提现单号
-                    pub withdraw_id: String,
-                    /// 商户提现单号
-                    pub out_request_no: String,
-                    /// 提现金额
-                    pub amount: i64,
-                    /// 发起提现时间
-                    pub create_time: String,
-                    /// 提现状态更新时间
-                    pub update_time: String,
-                    /// 失败原因
-                    pub reason: String,
-                    /// 提现备注
-                    pub remark: String,
-                    /// 银行附言
-                    pub bank_memo: String,
-                    /// 出款账户类型
-                    pub account_type: GetResponseAccountType,
-                    /// 提现失败解决方案
-                    pub solution: String,
-                }
+                ///
+                /// The type is [`FundWithdrawOutRequestNoResponse`](crate::api::v3::merchant::types::FundWithdrawOutRequestNoResponse), which other answers share.
+                pub type GetResponse =
+                    crate::api::v3::merchant::types::FundWithdrawOutRequestNoResponse;
             }
         }
     }
@@ -314,11 +271,9 @@ pub mod media {
         }
 
         /// What `POST /v3/merchant/media/upload` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponse {
-            /// 媒体文件标识Id
-            pub media_id: String,
-        }
+        ///
+        /// The type is [`MediaResponse`](crate::api::v3::merchant::types::MediaResponse), which other answers share.
+        pub type PostResponse = crate::api::v3::merchant::types::MediaResponse;
     }
     /// `/v3/merchant/media/video_upload`
     pub mod video_upload {
@@ -339,10 +294,83 @@ pub mod media {
         }
 
         /// What `POST /v3/merchant/media/video_upload` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponse {
-            /// 媒体文件标识Id
-            pub media_id: String,
+        ///
+        /// The type is [`MediaResponse`](crate::api::v3::merchant::types::MediaResponse), which other answers share.
+        pub type PostResponse = crate::api::v3::merchant::types::MediaResponse;
+    }
+}
+/// Types that several operations of feature `merchant` share, one per shape: each operation's module names them under its own names too.
+pub mod types {
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct FundResponse {
+        /// 可用余额
+        pub available_amount: i64,
+        /// 不可用余额
+        pub pending_amount: Option<i64>,
+    }
+
+    string_enum! {
+        /// 提现单状态
+        pub enum Status {
+            /// `CREATE_SUCCESS`
+            CreateSuccess = "CREATE_SUCCESS",
+            /// `SUCCESS`
+            Success = "SUCCESS",
+            /// `FAIL`
+            Fail = "FAIL",
+            /// `REFUND`
+            Refund = "REFUND",
+            /// `CLOSE`
+            Close = "CLOSE",
+            /// `INIT`
+            Init = "INIT",
         }
+    }
+
+    string_enum! {
+        /// 出款账户类型
+        pub enum AccountType {
+            /// `BASIC`
+            Basic = "BASIC",
+            /// `OPERATION`
+            Operation = "OPERATION",
+            /// `FEES`
+            Fees = "FEES",
+        }
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct FundWithdrawOutRequestNoResponse {
+        /// 提现单状态
+        pub status: crate::api::v3::merchant::types::Status,
+        /// 微信支付提现单号
+        pub withdraw_id: String,
+        /// 商户提现单号
+        pub out_request_no: String,
+        /// 提现金额
+        pub amount: i64,
+        /// 发起提现时间
+        pub create_time: String,
+        /// 提现状态更新时间
+        pub update_time: String,
+        /// 失败原因
+        pub reason: String,
+        /// 提现备注
+        pub remark: String,
+        /// 银行附言
+        pub bank_memo: String,
+        /// 出款账户类型
+        pub account_type: crate::api::v3::merchant::types::AccountType,
+        /// 提现失败解决方案
+        pub solution: String,
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct MediaResponse {
+        /// 媒体文件标识Id
+        pub media_id: String,
     }
 }

@@ -13,7 +13,8 @@ pub mod ec_trade_risk {
         /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "查询风险订单")]
         #[crate::endpoint(POST, "/v3/merchant-risk-manage/ec-trade-risk/query-risk-trades", response = PostResponse, idempotent)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 服务商商户号
             pub sp_mchid: Option<String>,
@@ -31,34 +32,65 @@ pub mod ec_trade_risk {
             pub page_size: Option<i64>,
         }
 
+        impl Post {
+            /// Sets `sp_mchid` (服务商商户号).
+            pub fn with_sp_mchid(mut self, sp_mchid: impl Into<String>) -> Self {
+                self.sp_mchid = Some(sp_mchid.into());
+                self
+            }
+            /// Sets `sub_mchid` (子商户号).
+            pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                self.sub_mchid = Some(sub_mchid.into());
+                self
+            }
+            /// Sets `mchid` (商户号).
+            pub fn with_mchid(mut self, mchid: impl Into<String>) -> Self {
+                self.mchid = Some(mchid.into());
+                self
+            }
+            /// Sets `start_time` (开始时间).
+            pub fn with_start_time(mut self, start_time: impl Into<crate::DateTime>) -> Self {
+                self.start_time = Some(start_time.into());
+                self
+            }
+            /// Sets `end_time` (结束时间).
+            pub fn with_end_time(mut self, end_time: impl Into<crate::DateTime>) -> Self {
+                self.end_time = Some(end_time.into());
+                self
+            }
+            /// Sets `page_index` (查询页码).
+            pub fn with_page_index(mut self, page_index: impl Into<i64>) -> Self {
+                self.page_index = Some(page_index.into());
+                self
+            }
+            /// Sets `page_size` (查询页大小).
+            pub fn with_page_size(mut self, page_size: impl Into<i64>) -> Self {
+                self.page_size = Some(page_size.into());
+                self
+            }
+        }
+
         /// PostResponseRiskTradeList
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
         pub struct PostResponseRiskTradeList {
             /// 商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub mchid: Option<String>,
             /// 商户订单号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub out_trade_no: Option<String>,
             /// 风险类型
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub risk_type: Option<i64>,
             /// 风险等级
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub risk_level: Option<i64>,
             /// 投诉单状态
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub risk_discove_time: Option<String>,
         }
 
         /// What `POST /v3/merchant-risk-manage/ec-trade-risk/query-risk-trades` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 总风险订单数
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub total_num: Option<i64>,
             /// 风险订单列表
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub risk_trade_list: Option<Vec<PostResponseRiskTradeList>>,
         }
     }
@@ -71,7 +103,8 @@ pub mod ec_trade_risk {
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "回传处置结果")]
         #[crate::endpoint(POST, "/v3/merchant-risk-manage/ec-trade-risk/recv-dispose-result", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 服务商商户号
             pub sp_mchid: Option<String>,
@@ -96,11 +129,74 @@ pub mod ec_trade_risk {
             pub refund_amount: Option<i64>,
         }
 
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(out_trade_no: impl Into<String>) -> Self {
+                Self {
+                    sp_mchid: None,
+                    sub_mchid: None,
+                    mchid: None,
+                    out_trade_no: out_trade_no.into(),
+                    final_risk_result: None,
+                    final_risk_type: None,
+                    disp_conclusion: None,
+                    disp_addition: None,
+                    exist_complaint: None,
+                    refund_amount: None,
+                }
+            }
+            /// Sets `sp_mchid` (服务商商户号).
+            pub fn with_sp_mchid(mut self, sp_mchid: impl Into<String>) -> Self {
+                self.sp_mchid = Some(sp_mchid.into());
+                self
+            }
+            /// Sets `sub_mchid` (子商户号).
+            pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                self.sub_mchid = Some(sub_mchid.into());
+                self
+            }
+            /// Sets `mchid` (商户号).
+            pub fn with_mchid(mut self, mchid: impl Into<String>) -> Self {
+                self.mchid = Some(mchid.into());
+                self
+            }
+            /// Sets `final_risk_result` (最终风险结论).
+            pub fn with_final_risk_result(mut self, final_risk_result: impl Into<i64>) -> Self {
+                self.final_risk_result = Some(final_risk_result.into());
+                self
+            }
+            /// Sets `final_risk_type` (最终风险类型).
+            pub fn with_final_risk_type(mut self, final_risk_type: impl Into<i64>) -> Self {
+                self.final_risk_type = Some(final_risk_type.into());
+                self
+            }
+            /// Sets `disp_conclusion` (处置结论).
+            pub fn with_disp_conclusion(mut self, disp_conclusion: impl Into<Vec<i64>>) -> Self {
+                self.disp_conclusion = Some(disp_conclusion.into());
+                self
+            }
+            /// Sets `disp_addition` (处置补充).
+            pub fn with_disp_addition(mut self, disp_addition: impl Into<String>) -> Self {
+                self.disp_addition = Some(disp_addition.into());
+                self
+            }
+            /// Sets `exist_complaint` (是否有投诉).
+            pub fn with_exist_complaint(mut self, exist_complaint: impl Into<bool>) -> Self {
+                self.exist_complaint = Some(exist_complaint.into());
+                self
+            }
+            /// Sets `refund_amount` (退款金额).
+            pub fn with_refund_amount(mut self, refund_amount: impl Into<i64>) -> Self {
+                self.refund_amount = Some(refund_amount.into());
+                self
+            }
+        }
+
         /// What `POST /v3/merchant-risk-manage/ec-trade-risk/recv-dispose-result` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 返回描述
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub rsp_msg: Option<String>,
         }
     }
@@ -118,7 +214,8 @@ pub mod report_trade_union_information {
     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
     #[doc(alias = "上报订单关联信息")]
     #[crate::endpoint(POST, "/v3/merchant-risk-manage/report-trade-union-information", response = PostResponse, serial)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 服务商商户号
         pub sp_mchid: Option<String>,
@@ -216,8 +313,260 @@ pub mod report_trade_union_information {
         pub sub_orders: Option<Vec<PostSubOrders>>,
     }
 
+    impl Post {
+        /// Sets `sp_mchid` (服务商商户号).
+        pub fn with_sp_mchid(mut self, sp_mchid: impl Into<String>) -> Self {
+            self.sp_mchid = Some(sp_mchid.into());
+            self
+        }
+        /// Sets `acquiring_bank_id` (从业机构商户号).
+        pub fn with_acquiring_bank_id(mut self, acquiring_bank_id: impl Into<String>) -> Self {
+            self.acquiring_bank_id = Some(acquiring_bank_id.into());
+            self
+        }
+        /// Sets `channel_id` (渠道号).
+        pub fn with_channel_id(mut self, channel_id: impl Into<String>) -> Self {
+            self.channel_id = Some(channel_id.into());
+            self
+        }
+        /// Sets `sub_mchid` (子商户号).
+        pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+            self.sub_mchid = Some(sub_mchid.into());
+            self
+        }
+        /// Sets `out_trade_no` (商户订单号).
+        pub fn with_out_trade_no(mut self, out_trade_no: impl Into<String>) -> Self {
+            self.out_trade_no = Some(out_trade_no.into());
+            self
+        }
+        /// Sets `openid` (用户标识).
+        pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
+            self.openid = Some(openid.into());
+            self
+        }
+        /// Sets `phone` (用户手机号).
+        pub fn with_phone(mut self, phone: impl Into<String>) -> Self {
+            self.phone = Some(phone.into());
+            self
+        }
+        /// Sets `certificates_number` (用户实名证件号).
+        pub fn with_certificates_number(mut self, certificates_number: impl Into<String>) -> Self {
+            self.certificates_number = Some(certificates_number.into());
+            self
+        }
+        /// Sets `client_ip` (用户终端ip).
+        pub fn with_client_ip(mut self, client_ip: impl Into<String>) -> Self {
+            self.client_ip = Some(client_ip.into());
+            self
+        }
+        /// Sets `risk_level` (商户判定交易的风险等级).
+        pub fn with_risk_level(mut self, risk_level: impl Into<i64>) -> Self {
+            self.risk_level = Some(risk_level.into());
+            self
+        }
+        /// Sets `line_type` (线上线下标识).
+        pub fn with_line_type(mut self, line_type: impl Into<i64>) -> Self {
+            self.line_type = Some(line_type.into());
+            self
+        }
+        /// Sets `goods_type` (虚拟实物标识).
+        pub fn with_goods_type(mut self, goods_type: impl Into<i64>) -> Self {
+            self.goods_type = Some(goods_type.into());
+            self
+        }
+        /// Sets `seller_type` (物品发布类型).
+        pub fn with_seller_type(mut self, seller_type: impl Into<i64>) -> Self {
+            self.seller_type = Some(seller_type.into());
+            self
+        }
+        /// Sets `is_need_deliver` (是否需要物流发货).
+        pub fn with_is_need_deliver(mut self, is_need_deliver: impl Into<bool>) -> Self {
+            self.is_need_deliver = Some(is_need_deliver.into());
+            self
+        }
+        /// Sets `device_type` (用户设备类型).
+        pub fn with_device_type(mut self, device_type: impl Into<i64>) -> Self {
+            self.device_type = Some(device_type.into());
+            self
+        }
+        /// Sets `userid` (付款方用户标识).
+        pub fn with_userid(mut self, userid: impl Into<String>) -> Self {
+            self.userid = Some(userid.into());
+            self
+        }
+        /// Sets `phone_from` (手机号来源).
+        pub fn with_phone_from(mut self, phone_from: impl Into<i64>) -> Self {
+            self.phone_from = Some(phone_from.into());
+            self
+        }
+        /// Sets `seller_userid` (收款方用户标识).
+        pub fn with_seller_userid(mut self, seller_userid: impl Into<String>) -> Self {
+            self.seller_userid = Some(seller_userid.into());
+            self
+        }
+        /// Sets `scene` (业务场景).
+        pub fn with_scene(mut self, scene: impl Into<i64>) -> Self {
+            self.scene = Some(scene.into());
+            self
+        }
+        /// Sets `recharge_fields` (充值业务场景独有字段).
+        pub fn with_recharge_fields(
+            mut self,
+            recharge_fields: impl Into<PostRechargeFields>,
+        ) -> Self {
+            self.recharge_fields = Some(recharge_fields.into());
+            self
+        }
+        /// Sets `living_expenses_fields` (生活缴费场景独有字段).
+        pub fn with_living_expenses_fields(
+            mut self,
+            living_expenses_fields: impl Into<PostLivingExpensesFields>,
+        ) -> Self {
+            self.living_expenses_fields = Some(living_expenses_fields.into());
+            self
+        }
+        /// Sets `extra_fields1` (扩展字段1).
+        pub fn with_extra_fields1(mut self, extra_fields1: impl Into<String>) -> Self {
+            self.extra_fields1 = Some(extra_fields1.into());
+            self
+        }
+        /// Sets `extra_fields2` (扩展字段2).
+        pub fn with_extra_fields2(mut self, extra_fields2: impl Into<String>) -> Self {
+            self.extra_fields2 = Some(extra_fields2.into());
+            self
+        }
+        /// Sets `extra_fields3` (扩展字段3).
+        pub fn with_extra_fields3(mut self, extra_fields3: impl Into<String>) -> Self {
+            self.extra_fields3 = Some(extra_fields3.into());
+            self
+        }
+        /// Sets `high_risk_goods` (高风险商品标签).
+        pub fn with_high_risk_goods(mut self, high_risk_goods: impl Into<i64>) -> Self {
+            self.high_risk_goods = Some(high_risk_goods.into());
+            self
+        }
+        /// Sets `same_deviced` (用户下单设备与支付设备是否一致).
+        pub fn with_same_deviced(mut self, same_deviced: impl Into<bool>) -> Self {
+            self.same_deviced = Some(same_deviced.into());
+            self
+        }
+        /// Sets `reliable_device` (用户下单设备是否是常用设备).
+        pub fn with_reliable_device(mut self, reliable_device: impl Into<bool>) -> Self {
+            self.reliable_device = Some(reliable_device.into());
+            self
+        }
+        /// Sets `delivery_province` (收货省份).
+        pub fn with_delivery_province(mut self, delivery_province: impl Into<String>) -> Self {
+            self.delivery_province = Some(delivery_province.into());
+            self
+        }
+        /// Sets `delivery_city` (收货城市).
+        pub fn with_delivery_city(mut self, delivery_city: impl Into<String>) -> Self {
+            self.delivery_city = Some(delivery_city.into());
+            self
+        }
+        /// Sets `new_address` (收货人地址是否新增).
+        pub fn with_new_address(mut self, new_address: impl Into<bool>) -> Self {
+            self.new_address = Some(new_address.into());
+            self
+        }
+        /// Sets `last_pay_openid` (上一笔支付openid).
+        pub fn with_last_pay_openid(mut self, last_pay_openid: impl Into<String>) -> Self {
+            self.last_pay_openid = Some(last_pay_openid.into());
+            self
+        }
+        /// Sets `risky_goods` (高风险类目).
+        pub fn with_risky_goods(mut self, risky_goods: impl Into<i64>) -> Self {
+            self.risky_goods = Some(risky_goods.into());
+            self
+        }
+        /// Sets `offline_delivery_label` (订单识别标识).
+        pub fn with_offline_delivery_label(
+            mut self,
+            offline_delivery_label: impl Into<i64>,
+        ) -> Self {
+            self.offline_delivery_label = Some(offline_delivery_label.into());
+            self
+        }
+        /// Sets `proxy_payment` (是否为代付订单).
+        pub fn with_proxy_payment(mut self, proxy_payment: impl Into<bool>) -> Self {
+            self.proxy_payment = Some(proxy_payment.into());
+            self
+        }
+        /// Sets `order_phone_number` (下单人手机号).
+        pub fn with_order_phone_number(mut self, order_phone_number: impl Into<String>) -> Self {
+            self.order_phone_number = Some(order_phone_number.into());
+            self
+        }
+        /// Sets `user_risk_level` (下单人风险等级).
+        pub fn with_user_risk_level(mut self, user_risk_level: impl Into<i64>) -> Self {
+            self.user_risk_level = Some(user_risk_level.into());
+            self
+        }
+        /// Sets `sp_risk_level` (商户风险等级).
+        pub fn with_sp_risk_level(mut self, sp_risk_level: impl Into<i64>) -> Self {
+            self.sp_risk_level = Some(sp_risk_level.into());
+            self
+        }
+        /// Sets `phone_number_location` (手机号所属地).
+        pub fn with_phone_number_location(
+            mut self,
+            phone_number_location: impl Into<String>,
+        ) -> Self {
+            self.phone_number_location = Some(phone_number_location.into());
+            self
+        }
+        /// Sets `goods_category` (商品类目).
+        pub fn with_goods_category(mut self, goods_category: impl Into<String>) -> Self {
+            self.goods_category = Some(goods_category.into());
+            self
+        }
+        /// Sets `pre_opening_behavior` (前置打开行为异常).
+        pub fn with_pre_opening_behavior(
+            mut self,
+            pre_opening_behavior: impl Into<String>,
+        ) -> Self {
+            self.pre_opening_behavior = Some(pre_opening_behavior.into());
+            self
+        }
+        /// Sets `new_store` (卖家是否是新账号).
+        pub fn with_new_store(mut self, new_store: impl Into<bool>) -> Self {
+            self.new_store = Some(new_store.into());
+            self
+        }
+        /// Sets `store_identifier` (店铺标识).
+        pub fn with_store_identifier(mut self, store_identifier: impl Into<String>) -> Self {
+            self.store_identifier = Some(store_identifier.into());
+            self
+        }
+        /// Sets `goods_listing_time` (商品上架时间).
+        pub fn with_goods_listing_time(mut self, goods_listing_time: impl Into<String>) -> Self {
+            self.goods_listing_time = Some(goods_listing_time.into());
+            self
+        }
+        /// Sets `combine_out_trade_no` (合单商户订单号).
+        pub fn with_combine_out_trade_no(
+            mut self,
+            combine_out_trade_no: impl Into<String>,
+        ) -> Self {
+            self.combine_out_trade_no = Some(combine_out_trade_no.into());
+            self
+        }
+        /// Sets `combine_mchid` (合单商户号).
+        pub fn with_combine_mchid(mut self, combine_mchid: impl Into<String>) -> Self {
+            self.combine_mchid = Some(combine_mchid.into());
+            self
+        }
+        /// Sets `sub_orders` (子单列表).
+        pub fn with_sub_orders(mut self, sub_orders: impl Into<Vec<PostSubOrders>>) -> Self {
+            self.sub_orders = Some(sub_orders.into());
+            self
+        }
+    }
+
     /// 充值业务场景独有字段
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct PostRechargeFields {
         /// 充值账号类型
         #[serde(skip_serializing_if = "Option::is_none")]
@@ -227,8 +576,22 @@ pub mod report_trade_union_information {
         pub account: Option<String>,
     }
 
+    impl PostRechargeFields {
+        /// Sets `account_type` (充值账号类型).
+        pub fn with_account_type(mut self, account_type: impl Into<i64>) -> Self {
+            self.account_type = Some(account_type.into());
+            self
+        }
+        /// Sets `account` (充值账号).
+        pub fn with_account(mut self, account: impl Into<String>) -> Self {
+            self.account = Some(account.into());
+            self
+        }
+    }
+
     /// 生活缴费场景独有字段
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct PostLivingExpensesFields {
         /// 户号
         #[serde(skip_serializing_if = "Option::is_none")]
@@ -253,8 +616,47 @@ pub mod report_trade_union_information {
         pub amount: Option<i64>,
     }
 
+    impl PostLivingExpensesFields {
+        /// Sets `acc_no` (户号).
+        pub fn with_acc_no(mut self, acc_no: impl Into<String>) -> Self {
+            self.acc_no = Some(acc_no.into());
+            self
+        }
+        /// Sets `type` (费种).
+        pub fn with_type(mut self, r#type: impl Into<i64>) -> Self {
+            self.r#type = Some(r#type.into());
+            self
+        }
+        /// Sets `city` (缴费城市).
+        pub fn with_city(mut self, city: impl Into<String>) -> Self {
+            self.city = Some(city.into());
+            self
+        }
+        /// Sets `address` (户号对应的地址信息).
+        pub fn with_address(mut self, address: impl Into<String>) -> Self {
+            self.address = Some(address.into());
+            self
+        }
+        /// Sets `acc_name` (缴费户名).
+        pub fn with_acc_name(mut self, acc_name: impl Into<String>) -> Self {
+            self.acc_name = Some(acc_name.into());
+            self
+        }
+        /// Sets `company_name` (机构名称).
+        pub fn with_company_name(mut self, company_name: impl Into<String>) -> Self {
+            self.company_name = Some(company_name.into());
+            self
+        }
+        /// Sets `amount` (缴费金额).
+        pub fn with_amount(mut self, amount: impl Into<i64>) -> Self {
+            self.amount = Some(amount.into());
+            self
+        }
+    }
+
     /// PostSubOrders
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct PostSubOrders {
         /// 子单商户订单号
         #[serde(skip_serializing_if = "Option::is_none")]
@@ -279,23 +681,56 @@ pub mod report_trade_union_information {
         pub sp_risk_level: Option<i64>,
     }
 
+    impl PostSubOrders {
+        /// Sets `out_trade_no` (子单商户订单号).
+        pub fn with_out_trade_no(mut self, out_trade_no: impl Into<String>) -> Self {
+            self.out_trade_no = Some(out_trade_no.into());
+            self
+        }
+        /// Sets `mch_id` (子单发起方商户号).
+        pub fn with_mch_id(mut self, mch_id: impl Into<String>) -> Self {
+            self.mch_id = Some(mch_id.into());
+            self
+        }
+        /// Sets `delivery_province` (收货省份).
+        pub fn with_delivery_province(mut self, delivery_province: impl Into<String>) -> Self {
+            self.delivery_province = Some(delivery_province.into());
+            self
+        }
+        /// Sets `delivery_city` (收货城市).
+        pub fn with_delivery_city(mut self, delivery_city: impl Into<String>) -> Self {
+            self.delivery_city = Some(delivery_city.into());
+            self
+        }
+        /// Sets `risky_goods` (高风险类目).
+        pub fn with_risky_goods(mut self, risky_goods: impl Into<i64>) -> Self {
+            self.risky_goods = Some(risky_goods.into());
+            self
+        }
+        /// Sets `user_risk_level` (下单人风险等级).
+        pub fn with_user_risk_level(mut self, user_risk_level: impl Into<i64>) -> Self {
+            self.user_risk_level = Some(user_risk_level.into());
+            self
+        }
+        /// Sets `sp_risk_level` (商户风险等级).
+        pub fn with_sp_risk_level(mut self, sp_risk_level: impl Into<i64>) -> Self {
+            self.sp_risk_level = Some(sp_risk_level.into());
+            self
+        }
+    }
+
     /// What `POST /v3/merchant-risk-manage/report-trade-union-information` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 服务商商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub sp_mchid: Option<String>,
         /// 从业机构商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub acquiring_bank_id: Option<String>,
         /// 渠道号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub channel_id: Option<String>,
         /// 子商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// 商户订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub out_trade_no: Option<String>,
     }
 }
@@ -308,7 +743,8 @@ pub mod trade_risk_information {
     /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/risk-manage/trade-risk/query-trade-risk-information.html)
     #[doc(alias = "查询风险信息")]
     #[crate::endpoint(GET, "/v3/merchant-risk-manage/trade-risk-information", response = GetResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Get {
         /// 服务商商户号 (query)
         pub sp_mchid: Option<String>,
@@ -324,61 +760,65 @@ pub mod trade_risk_information {
         pub complaints_information: Option<String>,
     }
 
-    string_enum! {
-        /// 风险类型
-        pub enum GetResponseRiskType {
-            /// `OTHER_RISK`
-            OtherRisk = "OTHER_RISK",
-            /// `INDUCE_PAYMENT`
-            InducePayment = "INDUCE_PAYMENT",
-            /// `FRAUD`
-            Fraud = "FRAUD",
-            /// `GAMBLING`
-            Gambling = "GAMBLING",
-            /// `CYBERSEX`
-            Cybersex = "CYBERSEX",
+    impl Get {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(out_trade_no: impl Into<String>) -> Self {
+            Self {
+                sp_mchid: None,
+                acquiring_bank_id: None,
+                channel_id: None,
+                sub_mchid: None,
+                out_trade_no: out_trade_no.into(),
+                complaints_information: None,
+            }
+        }
+        /// Sets `sp_mchid` (服务商商户号 (query)).
+        pub fn with_sp_mchid(mut self, sp_mchid: impl Into<String>) -> Self {
+            self.sp_mchid = Some(sp_mchid.into());
+            self
+        }
+        /// Sets `acquiring_bank_id` (从业机构号 (query)).
+        pub fn with_acquiring_bank_id(mut self, acquiring_bank_id: impl Into<String>) -> Self {
+            self.acquiring_bank_id = Some(acquiring_bank_id.into());
+            self
+        }
+        /// Sets `channel_id` (渠道号 (query)).
+        pub fn with_channel_id(mut self, channel_id: impl Into<String>) -> Self {
+            self.channel_id = Some(channel_id.into());
+            self
+        }
+        /// Sets `sub_mchid` (子商户号 (query)).
+        pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+            self.sub_mchid = Some(sub_mchid.into());
+            self
+        }
+        /// Sets `complaints_information` (投诉信息 (query)).
+        pub fn with_complaints_information(
+            mut self,
+            complaints_information: impl Into<String>,
+        ) -> Self {
+            self.complaints_information = Some(complaints_information.into());
+            self
         }
     }
 
-    string_enum! {
-        /// 处置手段
-        pub enum GetResponsePunishType {
-            /// `OTHER_PUNISH`
-            OtherPunish = "OTHER_PUNISH",
-            /// `DISABLE_PAYMENT`
-            DisablePayment = "DISABLE_PAYMENT",
-            /// `SUSPEND_SETTLEMENT`
-            SuspendSettlement = "SUSPEND_SETTLEMENT",
-            /// `DISABLE_WITHDRAW`
-            DisableWithdraw = "DISABLE_WITHDRAW",
-            /// `REMOVE_MERCHANTS`
-            RemoveMerchants = "REMOVE_MERCHANTS",
-            /// `ADD_MERCHANTS_BLACKLIST`
-            AddMerchantsBlacklist = "ADD_MERCHANTS_BLACKLIST",
-            /// `REFUND`
-            Refund = "REFUND",
-            /// `FREEZING_FUND_BY_TRANSACTION`
-            FreezingFundByTransaction = "FREEZING_FUND_BY_TRANSACTION",
-            /// `FREEZING_FUND_BY_MERCHANTS`
-            FreezingFundByMerchants = "FREEZING_FUND_BY_MERCHANTS",
-            /// `BLOCKED_USER`
-            BlockedUser = "BLOCKED_USER",
-        }
-    }
+    /// [`RiskType`](crate::api::v3::merchant_risk_manage::types::RiskType), one type for one shape, under the name it has here.
+    pub type GetResponseRiskType = crate::api::v3::merchant_risk_manage::types::RiskType;
+
+    /// [`PunishType`](crate::api::v3::merchant_risk_manage::types::PunishType), one type for one shape, under the name it has here.
+    pub type GetResponsePunishType = crate::api::v3::merchant_risk_manage::types::PunishType;
 
     /// What `GET /v3/merchant-risk-manage/trade-risk-information` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct GetResponse {
         /// 风险系数值
         pub risk_score: i64,
         /// 风险类型
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub risk_type: Option<GetResponseRiskType>,
+        pub risk_type: Option<crate::api::v3::merchant_risk_manage::types::RiskType>,
         /// 处置手段
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub punish_type: Option<GetResponsePunishType>,
+        pub punish_type: Option<crate::api::v3::merchant_risk_manage::types::PunishType>,
         /// 处置手段描述
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub punish_description: Option<String>,
     }
 }
@@ -393,7 +833,8 @@ pub mod trade_risk_result {
     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
     #[doc(alias = "处置结果回传")]
     #[crate::endpoint(POST, "/v3/merchant-risk-manage/trade-risk-result", response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 服务商商户号
         pub sp_mchid: Option<String>,
@@ -406,128 +847,168 @@ pub mod trade_risk_result {
         /// 商户订单号
         pub out_trade_no: Option<String>,
         /// 风险类型
-        pub risk_type: Option<PostRiskType>,
+        pub risk_type: Option<crate::api::v3::merchant_risk_manage::types::RiskType>,
         /// 处置手段
-        pub punish_type: PostPunishType,
+        pub punish_type: crate::api::v3::merchant_risk_manage::types::PunishType,
         /// 处置手段补充
         pub additional_punish_type: Option<String>,
         /// 投诉信息
         pub complaints_information: Option<String>,
     }
 
-    string_enum! {
-        /// 风险类型
-        pub enum PostRiskType {
-            /// `OTHER_RISK`
-            OtherRisk = "OTHER_RISK",
-            /// `INDUCE_PAYMENT`
-            InducePayment = "INDUCE_PAYMENT",
-            /// `FRAUD`
-            Fraud = "FRAUD",
-            /// `GAMBLING`
-            Gambling = "GAMBLING",
-            /// `CYBERSEX`
-            Cybersex = "CYBERSEX",
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            punish_type: impl Into<crate::api::v3::merchant_risk_manage::types::PunishType>,
+        ) -> Self {
+            Self {
+                sp_mchid: None,
+                acquiring_bank_id: None,
+                channel_id: None,
+                sub_mchid: None,
+                out_trade_no: None,
+                risk_type: None,
+                punish_type: punish_type.into(),
+                additional_punish_type: None,
+                complaints_information: None,
+            }
+        }
+        /// Sets `sp_mchid` (服务商商户号).
+        pub fn with_sp_mchid(mut self, sp_mchid: impl Into<String>) -> Self {
+            self.sp_mchid = Some(sp_mchid.into());
+            self
+        }
+        /// Sets `acquiring_bank_id` (从业机构商户号).
+        pub fn with_acquiring_bank_id(mut self, acquiring_bank_id: impl Into<String>) -> Self {
+            self.acquiring_bank_id = Some(acquiring_bank_id.into());
+            self
+        }
+        /// Sets `channel_id` (渠道号).
+        pub fn with_channel_id(mut self, channel_id: impl Into<String>) -> Self {
+            self.channel_id = Some(channel_id.into());
+            self
+        }
+        /// Sets `sub_mchid` (子商户号).
+        pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+            self.sub_mchid = Some(sub_mchid.into());
+            self
+        }
+        /// Sets `out_trade_no` (商户订单号).
+        pub fn with_out_trade_no(mut self, out_trade_no: impl Into<String>) -> Self {
+            self.out_trade_no = Some(out_trade_no.into());
+            self
+        }
+        /// Sets `risk_type` (风险类型).
+        pub fn with_risk_type(
+            mut self,
+            risk_type: impl Into<crate::api::v3::merchant_risk_manage::types::RiskType>,
+        ) -> Self {
+            self.risk_type = Some(risk_type.into());
+            self
+        }
+        /// Sets `additional_punish_type` (处置手段补充).
+        pub fn with_additional_punish_type(
+            mut self,
+            additional_punish_type: impl Into<String>,
+        ) -> Self {
+            self.additional_punish_type = Some(additional_punish_type.into());
+            self
+        }
+        /// Sets `complaints_information` (投诉信息).
+        pub fn with_complaints_information(
+            mut self,
+            complaints_information: impl Into<String>,
+        ) -> Self {
+            self.complaints_information = Some(complaints_information.into());
+            self
         }
     }
 
-    string_enum! {
-        /// 处置手段
-        pub enum PostPunishType {
-            /// `OTHER_PUNISH`
-            OtherPunish = "OTHER_PUNISH",
-            /// `DISABLE_PAYMENT`
-            DisablePayment = "DISABLE_PAYMENT",
-            /// `SUSPEND_SETTLEMENT`
-            SuspendSettlement = "SUSPEND_SETTLEMENT",
-            /// `DISABLE_WITHDRAW`
-            DisableWithdraw = "DISABLE_WITHDRAW",
-            /// `REMOVE_MERCHANTS`
-            RemoveMerchants = "REMOVE_MERCHANTS",
-            /// `ADD_MERCHANTS_BLACKLIST`
-            AddMerchantsBlacklist = "ADD_MERCHANTS_BLACKLIST",
-            /// `REFUND`
-            Refund = "REFUND",
-            /// `FREEZING_FUND_BY_TRANSACTION`
-            FreezingFundByTransaction = "FREEZING_FUND_BY_TRANSACTION",
-            /// `FREEZING_FUND_BY_MERCHANTS`
-            FreezingFundByMerchants = "FREEZING_FUND_BY_MERCHANTS",
-            /// `BLOCKED_USER`
-            BlockedUser = "BLOCKED_USER",
-        }
-    }
+    /// [`RiskType`](crate::api::v3::merchant_risk_manage::types::RiskType), one type for one shape, under the name it has here.
+    pub type PostRiskType = crate::api::v3::merchant_risk_manage::types::RiskType;
 
-    string_enum! {
-        /// 风险类型
-        pub enum PostResponseRiskType {
-            /// `OTHER_RISK`
-            OtherRisk = "OTHER_RISK",
-            /// `INDUCE_PAYMENT`
-            InducePayment = "INDUCE_PAYMENT",
-            /// `FRAUD`
-            Fraud = "FRAUD",
-            /// `GAMBLING`
-            Gambling = "GAMBLING",
-            /// `CYBERSEX`
-            Cybersex = "CYBERSEX",
-        }
-    }
+    /// [`PunishType`](crate::api::v3::merchant_risk_manage::types::PunishType), one type for one shape, under the name it has here.
+    pub type PostPunishType = crate::api::v3::merchant_risk_manage::types::PunishType;
 
-    string_enum! {
-        /// 处置手段
-        pub enum PostResponsePunishType {
-            /// `OTHER_PUNISH`
-            OtherPunish = "OTHER_PUNISH",
-            /// `DISABLE_PAYMENT`
-            DisablePayment = "DISABLE_PAYMENT",
-            /// `SUSPEND_SETTLEMENT`
-            SuspendSettlement = "SUSPEND_SETTLEMENT",
-            /// `DISABLE_WITHDRAW`
-            DisableWithdraw = "DISABLE_WITHDRAW",
-            /// `REMOVE_MERCHANTS`
-            RemoveMerchants = "REMOVE_MERCHANTS",
-            /// `ADD_MERCHANTS_BLACKLIST`
-            AddMerchantsBlacklist = "ADD_MERCHANTS_BLACKLIST",
-            /// `REFUND`
-            Refund = "REFUND",
-            /// `FREEZING_FUND_BY_TRANSACTION`
-            FreezingFundByTransaction = "FREEZING_FUND_BY_TRANSACTION",
-            /// `FREEZING_FUND_BY_MERCHANTS`
-            FreezingFundByMerchants = "FREEZING_FUND_BY_MERCHANTS",
-            /// `BLOCKED_USER`
-            BlockedUser = "BLOCKED_USER",
-        }
-    }
+    /// [`RiskType`](crate::api::v3::merchant_risk_manage::types::RiskType), one type for one shape, under the name it has here.
+    pub type PostResponseRiskType = crate::api::v3::merchant_risk_manage::types::RiskType;
+
+    /// [`PunishType`](crate::api::v3::merchant_risk_manage::types::PunishType), one type for one shape, under the name it has here.
+    pub type PostResponsePunishType = crate::api::v3::merchant_risk_manage::types::PunishType;
 
     /// What `POST /v3/merchant-risk-manage/trade-risk-result` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 服务商商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub sp_mchid: Option<String>,
         /// 从业机构商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub acquiring_bank_id: Option<String>,
         /// 渠道号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub channel_id: Option<String>,
         /// 子商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// 商户订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub out_trade_no: Option<String>,
         /// 风险类型
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub risk_type: Option<PostResponseRiskType>,
+        pub risk_type: Option<crate::api::v3::merchant_risk_manage::types::RiskType>,
         /// 处置手段
-        pub punish_type: PostResponsePunishType,
+        pub punish_type: crate::api::v3::merchant_risk_manage::types::PunishType,
         /// 处置手段补充
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub additional_punish_type: Option<String>,
         /// 处置手段描述
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub punish_description: Option<String>,
+    }
+}
+/// Types that several operations of feature `merchant-risk-manage` share, one per shape: each operation's module names them under its own names too.
+pub mod types {
+    string_enum! {
+        /// 风险类型
+        pub enum RiskType {
+            /// `OTHER_RISK`
+            OtherRisk = "OTHER_RISK",
+            /// `INDUCE_PAYMENT`
+            InducePayment = "INDUCE_PAYMENT",
+            /// `FRAUD`
+            Fraud = "FRAUD",
+            /// `GAMBLING`
+            Gambling = "GAMBLING",
+            /// `CYBERSEX`
+            Cybersex = "CYBERSEX",
+        }
+    }
+
+    string_enum! {
+        /// 处置手段
+        pub enum PunishType {
+            /// `OTHER_PUNISH`
+            OtherPunish = "OTHER_PUNISH",
+            /// `DISABLE_PAYMENT`
+            DisablePayment = "DISABLE_PAYMENT",
+            /// `SUSPEND_SETTLEMENT`
+            SuspendSettlement = "SUSPEND_SETTLEMENT",
+            /// `DISABLE_WITHDRAW`
+            DisableWithdraw = "DISABLE_WITHDRAW",
+            /// `REMOVE_MERCHANTS`
+            RemoveMerchants = "REMOVE_MERCHANTS",
+            /// `ADD_MERCHANTS_BLACKLIST`
+            AddMerchantsBlacklist = "ADD_MERCHANTS_BLACKLIST",
+            /// `REFUND`
+            Refund = "REFUND",
+            /// `FREEZING_FUND_BY_TRANSACTION`
+            FreezingFundByTransaction = "FREEZING_FUND_BY_TRANSACTION",
+            /// `FREEZING_FUND_BY_MERCHANTS`
+            FreezingFundByMerchants = "FREEZING_FUND_BY_MERCHANTS",
+            /// `BLOCKED_USER`
+            BlockedUser = "BLOCKED_USER",
+        }
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+    pub struct ViolationNotificationsResponse {
+        /// 通知地址
+        pub notify_url: Option<String>,
     }
 }
 /// `/v3/merchant-risk-manage/violation-notifications`
@@ -540,16 +1021,15 @@ pub mod violation_notifications {
     #[doc(alias = "查询商户违规通知回调地址API")]
     #[doc(alias = "查询商户违规通知回调地址")]
     #[crate::endpoint(GET, "/v3/merchant-risk-manage/violation-notifications", response = GetResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Get {}
 
     /// What `GET /v3/merchant-risk-manage/violation-notifications` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct GetResponse {
-        /// 通知地址
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub notify_url: Option<String>,
-    }
+    ///
+    /// The type is [`ViolationNotificationsResponse`](crate::api::v3::merchant_risk_manage::types::ViolationNotificationsResponse), which other answers share.
+    pub type GetResponse =
+        crate::api::v3::merchant_risk_manage::types::ViolationNotificationsResponse;
 
     /// 创建商户违规通知回调地址API
     ///
@@ -561,19 +1041,26 @@ pub mod violation_notifications {
     #[doc(alias = "创建商户违规通知回调地址API")]
     #[doc(alias = "创建商户违规通知回调地址")]
     #[crate::endpoint(POST, "/v3/merchant-risk-manage/violation-notifications", response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 通知地址
         pub notify_url: Option<String>,
     }
 
-    /// What `POST /v3/merchant-risk-manage/violation-notifications` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostResponse {
-        /// 通知地址
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub notify_url: Option<String>,
+    impl Post {
+        /// Sets `notify_url` (通知地址).
+        pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
+            self.notify_url = Some(notify_url.into());
+            self
+        }
     }
+
+    /// What `POST /v3/merchant-risk-manage/violation-notifications` answers.
+    ///
+    /// The type is [`ViolationNotificationsResponse`](crate::api::v3::merchant_risk_manage::types::ViolationNotificationsResponse), which other answers share.
+    pub type PostResponse =
+        crate::api::v3::merchant_risk_manage::types::ViolationNotificationsResponse;
 
     /// 修改商户违规通知回调地址API
     ///
@@ -583,19 +1070,26 @@ pub mod violation_notifications {
     #[doc(alias = "修改商户违规通知回调地址API")]
     #[doc(alias = "修改商户违规通知回调地址")]
     #[crate::endpoint(PUT, "/v3/merchant-risk-manage/violation-notifications", response = PutResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Put {
         /// 通知链接
         pub notify_url: Option<String>,
     }
 
-    /// What `PUT /v3/merchant-risk-manage/violation-notifications` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PutResponse {
-        /// 通知地址
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub notify_url: Option<String>,
+    impl Put {
+        /// Sets `notify_url` (通知链接).
+        pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
+            self.notify_url = Some(notify_url.into());
+            self
+        }
     }
+
+    /// What `PUT /v3/merchant-risk-manage/violation-notifications` answers.
+    ///
+    /// The type is [`ViolationNotificationsResponse`](crate::api::v3::merchant_risk_manage::types::ViolationNotificationsResponse), which other answers share.
+    pub type PutResponse =
+        crate::api::v3::merchant_risk_manage::types::ViolationNotificationsResponse;
 
     /// 删除商户违规通知回调地址API
     ///
@@ -605,6 +1099,7 @@ pub mod violation_notifications {
     #[doc(alias = "删除商户违规通知回调地址API")]
     #[doc(alias = "删除商户违规通知回调地址")]
     #[crate::endpoint(DELETE, "/v3/merchant-risk-manage/violation-notifications")]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Delete {}
 }

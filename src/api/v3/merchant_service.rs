@@ -12,17 +12,14 @@ pub mod complaint_notifications {
     #[doc(alias = "查询投诉通知回调API")]
     #[doc(alias = "查询投诉通知回调")]
     #[crate::endpoint(GET, "/v3/merchant-service/complaint-notifications", response = GetResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Get {}
 
     /// What `GET /v3/merchant-service/complaint-notifications` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct GetResponse {
-        /// 商户号
-        pub mchid: String,
-        /// 通知地址
-        pub url: String,
-    }
+    ///
+    /// The type is [`ComplaintNotificationsResponse`](crate::api::v3::merchant_service::types::ComplaintNotificationsResponse), which other answers share.
+    pub type GetResponse = crate::api::v3::merchant_service::types::ComplaintNotificationsResponse;
 
     /// 创建投诉通知回调API
     ///
@@ -34,20 +31,17 @@ pub mod complaint_notifications {
     #[doc(alias = "创建投诉通知回调API")]
     #[doc(alias = "创建投诉通知回调")]
     #[crate::endpoint(POST, "/v3/merchant-service/complaint-notifications", response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 通知地址
         pub url: String,
     }
 
     /// What `POST /v3/merchant-service/complaint-notifications` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostResponse {
-        /// 商户号
-        pub mchid: String,
-        /// 通知地址
-        pub url: String,
-    }
+    ///
+    /// The type is [`ComplaintNotificationsResponse`](crate::api::v3::merchant_service::types::ComplaintNotificationsResponse), which other answers share.
+    pub type PostResponse = crate::api::v3::merchant_service::types::ComplaintNotificationsResponse;
 
     /// 更新投诉通知回调API
     ///
@@ -57,20 +51,17 @@ pub mod complaint_notifications {
     #[doc(alias = "更新投诉通知回调API")]
     #[doc(alias = "更新投诉通知回调")]
     #[crate::endpoint(PUT, "/v3/merchant-service/complaint-notifications", response = PutResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Put {
         /// 通知地址
         pub url: String,
     }
 
     /// What `PUT /v3/merchant-service/complaint-notifications` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PutResponse {
-        /// 商户号
-        pub mchid: String,
-        /// 通知地址
-        pub url: String,
-    }
+    ///
+    /// The type is [`ComplaintNotificationsResponse`](crate::api::v3::merchant_service::types::ComplaintNotificationsResponse), which other answers share.
+    pub type PutResponse = crate::api::v3::merchant_service::types::ComplaintNotificationsResponse;
 
     /// 删除投诉通知回调API
     ///
@@ -80,7 +71,8 @@ pub mod complaint_notifications {
     #[doc(alias = "删除投诉通知回调API")]
     #[doc(alias = "删除投诉通知回调")]
     #[crate::endpoint(DELETE, "/v3/merchant-service/complaint-notifications")]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Delete {}
 }
 /// `/v3/merchant-service/complaints`
@@ -95,7 +87,8 @@ pub mod complaints {
     #[doc(alias = "查询投诉信息API")]
     #[doc(alias = "查询投诉信息")]
     #[crate::endpoint(GET, "/v3/merchant-service/complaints", response = GetResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Get {
         /// 分页大小 (query)
         pub limit: Option<i64>,
@@ -109,8 +102,37 @@ pub mod complaints {
         pub sub_mchid: Option<String>,
     }
 
+    impl Get {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(begin_date: impl Into<String>, end_date: impl Into<String>) -> Self {
+            Self {
+                limit: None,
+                offset: None,
+                begin_date: begin_date.into(),
+                end_date: end_date.into(),
+                sub_mchid: None,
+            }
+        }
+        /// Sets `limit` (分页大小 (query)).
+        pub fn with_limit(mut self, limit: impl Into<i64>) -> Self {
+            self.limit = Some(limit.into());
+            self
+        }
+        /// Sets `offset` (分页开始位置 (query)).
+        pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
+            self.offset = Some(offset.into());
+            self
+        }
+        /// Sets `sub_mchid` (特约商户号 (query)).
+        pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+            self.sub_mchid = Some(sub_mchid.into());
+            self
+        }
+    }
+
     /// 用户投诉信息详情
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct GetResponseData {
         /// 商户订单号
         pub out_trade_no: String,
@@ -119,7 +141,6 @@ pub mod complaints {
         /// 订单金额
         pub amount: i64,
         /// 投诉人联系方式
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub payer_phone: Option<String>,
         /// 投诉详情
         pub complaint_detail: String,
@@ -128,25 +149,21 @@ pub mod complaints {
         /// 微信订单号
         pub transaction_id: String,
         /// 冻结结束时间
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub frozen_end_time: Option<String>,
         /// 特约商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
     }
 
     /// What `GET /v3/merchant-service/complaints` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct GetResponse {
         /// 分页开始位置
         pub offset: i64,
         /// 分页大小
         pub limit: i64,
         /// 投诉总条数
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub total_count: Option<i64>,
         /// data
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub data: Option<Vec<GetResponseData>>,
     }
 
@@ -162,14 +179,15 @@ pub mod complaints {
         #[doc(alias = "查询投诉详情API")]
         #[doc(alias = "查询投诉详情")]
         #[crate::endpoint(GET, "/v3/merchant-service/complaints/<transaction_id>", response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Get {
             /// 微信支付订单号 (path)
             pub transaction_id: String,
         }
 
         /// What `GET /v3/merchant-service/complaints/{transaction_id}` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct GetResponse {
             /// 商户订单号
             pub out_trade_no: String,
@@ -178,20 +196,16 @@ pub mod complaints {
             /// 投诉金额
             pub amount: i64,
             /// 投诉人联系方式
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub payer_phone: Option<String>,
             /// 投诉描述
             pub complaint_detail: String,
             /// 投诉单状态
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub complaint_state: Option<String>,
             /// 微信支付订单号
             pub transaction_id: String,
             /// 冻结结束时间
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub frozen_end_time: Option<String>,
             /// 特约商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_mchid: Option<String>,
             /// 投诉单处理进展状态
             pub complaint_handle_state: String,
@@ -209,7 +223,8 @@ pub mod complaints {
             #[doc(alias = "查询投诉协商历史API")]
             #[doc(alias = "查询投诉协商历史")]
             #[crate::endpoint(GET, "/v3/merchant-service/complaints/<transaction_id>/negotiation-historys", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 微信支付订单号 (path)
                 pub transaction_id: String,
@@ -254,7 +269,7 @@ pub mod complaints {
             }
 
             /// GetResponseComplaintNegotiationHistory
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct GetResponseComplaintNegotiationHistory {
                 /// 操作人
                 pub operate_user: String,
@@ -263,18 +278,15 @@ pub mod complaints {
                 /// 操作类型
                 pub operate_type: GetResponseComplaintNegotiationHistoryOperateType,
                 /// 操作内容
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub operate_details: Option<String>,
                 /// 协商历史图片凭证
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub image_list: Option<Vec<serde_json::Value>>,
             }
 
             /// What `GET /v3/merchant-service/complaints/{transaction_id}/negotiation-historys` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
             pub struct GetResponse {
                 /// 投诉协商历史
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub complaint_negotiation_history:
                     Option<Vec<GetResponseComplaintNegotiationHistory>>,
             }
@@ -291,7 +303,8 @@ pub mod complaints_v2 {
     #[doc(alias = "查询投诉单列表API")]
     #[doc(alias = "查询投诉单列表")]
     #[crate::endpoint(GET, "/v3/merchant-service/complaints-v2", response = GetResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Get {
         /// 分页大小 (query)
         pub limit: Option<i64>,
@@ -305,28 +318,42 @@ pub mod complaints_v2 {
         pub complainted_mchid: Option<String>,
     }
 
-    string_enum! {
-        /// 投诉单状态
-        pub enum GetResponseDataComplaintState {
-            /// `PENDING`
-            Pending = "PENDING",
-            /// `PROCESSING`
-            Processing = "PROCESSING",
-            /// `PROCESSED`
-            Processed = "PROCESSED",
+    impl Get {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(begin_date: impl Into<String>, end_date: impl Into<String>) -> Self {
+            Self {
+                limit: None,
+                offset: None,
+                begin_date: begin_date.into(),
+                end_date: end_date.into(),
+                complainted_mchid: None,
+            }
+        }
+        /// Sets `limit` (分页大小 (query)).
+        pub fn with_limit(mut self, limit: impl Into<i64>) -> Self {
+            self.limit = Some(limit.into());
+            self
+        }
+        /// Sets `offset` (分页开始位置 (query)).
+        pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
+            self.offset = Some(offset.into());
+            self
+        }
+        /// Sets `complainted_mchid` (被诉商户号 (query)).
+        pub fn with_complainted_mchid(mut self, complainted_mchid: impl Into<String>) -> Self {
+            self.complainted_mchid = Some(complainted_mchid.into());
+            self
         }
     }
 
-    /// GetResponseDataComplaintOrderInfo
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct GetResponseDataComplaintOrderInfo {
-        /// 微信订单号
-        pub transaction_id: String,
-        /// 商户订单号
-        pub out_trade_no: String,
-        /// 订单金额
-        pub amount: i64,
-    }
+    /// [`ComplaintState`](crate::api::v3::merchant_service::types::ComplaintState), one type for one shape, under the name it has here.
+    pub type GetResponseDataComplaintState =
+        crate::api::v3::merchant_service::types::ComplaintState;
+
+    /// [`ComplaintOrderInfo`](crate::api::v3::merchant_service::types::ComplaintOrderInfo), one type for one shape, under the name it has here.
+    pub type GetResponseDataComplaintOrderInfo =
+        crate::api::v3::merchant_service::types::ComplaintOrderInfo;
 
     string_enum! {
         /// 支付分服务单状态
@@ -343,111 +370,48 @@ pub mod complaints_v2 {
     }
 
     /// GetResponseDataServiceOrderInfo
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
     pub struct GetResponseDataServiceOrderInfo {
         /// 微信支付服务订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub order_id: Option<String>,
         /// 商户服务订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub out_order_no: Option<String>,
         /// 支付分服务单状态
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub state: Option<GetResponseDataServiceOrderInfoState>,
     }
 
-    string_enum! {
-        /// 媒体文件业务类型
-        pub enum GetResponseDataComplaintMediaListMediaType {
-            /// `USER_COMPLAINT_IMAGE`
-            UserComplaintImage = "USER_COMPLAINT_IMAGE",
-            /// `OPERATION_IMAGE`
-            OperationImage = "OPERATION_IMAGE",
-        }
-    }
+    /// [`MediaType`](crate::api::v3::merchant_service::types::MediaType), one type for one shape, under the name it has here.
+    pub type GetResponseDataComplaintMediaListMediaType =
+        crate::api::v3::merchant_service::types::MediaType;
 
-    /// GetResponseDataComplaintMediaList
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct GetResponseDataComplaintMediaList {
-        /// 媒体文件业务类型
-        pub media_type: GetResponseDataComplaintMediaListMediaType,
-        /// 媒体文列表
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub media_url: Option<Vec<String>>,
-    }
+    /// [`ComplaintMediaList`](crate::api::v3::merchant_service::types::ComplaintMediaList), one type for one shape, under the name it has here.
+    pub type GetResponseDataComplaintMediaList =
+        crate::api::v3::merchant_service::types::ComplaintMediaList;
 
-    string_enum! {
-        /// 问题类型
-        pub enum GetResponseDataProblemType {
-            /// `REFUND`
-            Refund = "REFUND",
-            /// `SERVICE_NOT_WORK`
-            ServiceNotWork = "SERVICE_NOT_WORK",
-            /// `OTHERS`
-            Others = "OTHERS",
-        }
-    }
+    /// [`ProblemType`](crate::api::v3::merchant_service::types::ProblemType), one type for one shape, under the name it has here.
+    pub type GetResponseDataProblemType = crate::api::v3::merchant_service::types::ProblemType;
 
-    string_enum! {
-        /// GetResponseDataUserTagList
-        pub enum GetResponseDataUserTagList {
-            /// `TRUSTED`
-            Trusted = "TRUSTED",
-            /// `HIGH_RISK`
-            HighRisk = "HIGH_RISK",
-        }
-    }
+    /// [`UserTagList`](crate::api::v3::merchant_service::types::UserTagList), one type for one shape, under the name it has here.
+    pub type GetResponseDataUserTagList = crate::api::v3::merchant_service::types::UserTagList;
 
-    string_enum! {
-        /// 补充信息类型
-        pub enum GetResponseDataAdditionalInfoType {
-            /// `SHARE_POWER_TYPE`
-            SharePowerType = "SHARE_POWER_TYPE",
-        }
-    }
+    /// [`AdditionalInfoType`](crate::api::v3::merchant_service::types::AdditionalInfoType), one type for one shape, under the name it has here.
+    pub type GetResponseDataAdditionalInfoType =
+        crate::api::v3::merchant_service::types::AdditionalInfoType;
 
-    /// 归还地点信息
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct GetResponseDataAdditionalInfoSharePowerInfoReturnAddressInfo {
-        /// 归还地点
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub return_address: Option<String>,
-        /// 归还地点经度
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub longitude: Option<String>,
-        /// 归还地点纬度
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub latitude: Option<String>,
-    }
+    /// [`ReturnAddressInfo`](crate::api::v3::merchant_service::types::ReturnAddressInfo), one type for one shape, under the name it has here.
+    pub type GetResponseDataAdditionalInfoSharePowerInfoReturnAddressInfo =
+        crate::api::v3::merchant_service::types::ReturnAddressInfo;
 
-    /// 充电宝投诉相关信息
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct GetResponseDataAdditionalInfoSharePowerInfo {
-        /// 归还时间
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub return_time: Option<crate::DateTime>,
-        /// 归还地点信息
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub return_address_info:
-            Option<GetResponseDataAdditionalInfoSharePowerInfoReturnAddressInfo>,
-        /// 是否归还同一柜机
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub is_returned_to_same_machine: Option<bool>,
-    }
+    /// [`SharePowerInfo`](crate::api::v3::merchant_service::types::SharePowerInfo), one type for one shape, under the name it has here.
+    pub type GetResponseDataAdditionalInfoSharePowerInfo =
+        crate::api::v3::merchant_service::types::SharePowerInfo;
 
-    /// 补充信息
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct GetResponseDataAdditionalInfo {
-        /// 补充信息类型
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub r#type: Option<GetResponseDataAdditionalInfoType>,
-        /// 充电宝投诉相关信息
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub share_power_info: Option<GetResponseDataAdditionalInfoSharePowerInfo>,
-    }
+    /// [`AdditionalInfo`](crate::api::v3::merchant_service::types::AdditionalInfo), one type for one shape, under the name it has here.
+    pub type GetResponseDataAdditionalInfo =
+        crate::api::v3::merchant_service::types::AdditionalInfo;
 
     /// GetResponseData
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct GetResponseData {
         /// 投诉单号
         pub complaint_id: String,
@@ -456,21 +420,19 @@ pub mod complaints_v2 {
         /// 投诉详情
         pub complaint_detail: String,
         /// 投诉单状态
-        pub complaint_state: GetResponseDataComplaintState,
+        pub complaint_state: crate::api::v3::merchant_service::types::ComplaintState,
         /// 被诉商户号
         pub complainted_mchid: String,
         /// 投诉人联系方式
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub payer_phone: Option<String>,
         /// 投诉单关联订单信息
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub complaint_order_info: Option<Vec<GetResponseDataComplaintOrderInfo>>,
+        pub complaint_order_info:
+            Option<Vec<crate::api::v3::merchant_service::types::ComplaintOrderInfo>>,
         /// 投诉单关联服务单信息
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub service_order_info: Option<Vec<GetResponseDataServiceOrderInfo>>,
         /// 投诉资料列表
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub complaint_media_list: Option<Vec<GetResponseDataComplaintMediaList>>,
+        pub complaint_media_list:
+            Option<Vec<crate::api::v3::merchant_service::types::ComplaintMediaList>>,
         /// 投诉单是否已全额退款
         pub complaint_full_refunded: bool,
         /// 是否有待回复的用户留言
@@ -480,40 +442,31 @@ pub mod complaints_v2 {
         /// 用户投诉次数
         pub user_complaint_times: i64,
         /// 问题类型
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub problem_type: Option<GetResponseDataProblemType>,
+        pub problem_type: Option<crate::api::v3::merchant_service::types::ProblemType>,
         /// 申请退款金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub apply_refund_amount: Option<i64>,
         /// 用户标签列表
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub user_tag_list: Option<Vec<GetResponseDataUserTagList>>,
+        pub user_tag_list: Option<Vec<crate::api::v3::merchant_service::types::UserTagList>>,
         /// 补充信息
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub additional_info: Option<GetResponseDataAdditionalInfo>,
+        pub additional_info: Option<crate::api::v3::merchant_service::types::AdditionalInfo>,
         /// 是否在平台协助中
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub in_platform_service: Option<bool>,
         /// 是否需即时服务用户
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub need_immediate_service: Option<bool>,
         /// 是否是智能体投诉
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub is_agent_mode: Option<bool>,
     }
 
     /// What `GET /v3/merchant-service/complaints-v2` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct GetResponse {
         /// 用户投诉信息详情
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub data: Option<Vec<GetResponseData>>,
         /// 分页大小
         pub limit: i64,
         /// 分页开始位置
         pub offset: i64,
         /// 投诉总条数
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub total_count: Option<i64>,
     }
 
@@ -527,141 +480,64 @@ pub mod complaints_v2 {
         #[doc(alias = "查询投诉单详情API")]
         #[doc(alias = "查询投诉单详情")]
         #[crate::endpoint(GET, "/v3/merchant-service/complaints-v2/<complaint_id>", response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Get {
             /// 投诉单号 (path)
             pub complaint_id: String,
         }
 
-        string_enum! {
-            /// 投诉单状态
-            pub enum GetResponseComplaintState {
-                /// `PENDING`
-                Pending = "PENDING",
-                /// `PROCESSING`
-                Processing = "PROCESSING",
-                /// `PROCESSED`
-                Processed = "PROCESSED",
-            }
-        }
+        /// [`ComplaintState`](crate::api::v3::merchant_service::types::ComplaintState), one type for one shape, under the name it has here.
+        pub type GetResponseComplaintState =
+            crate::api::v3::merchant_service::types::ComplaintState;
 
-        string_enum! {
-            /// 媒体文件业务类型
-            pub enum GetResponseComplaintMediaListMediaType {
-                /// `USER_COMPLAINT_IMAGE`
-                UserComplaintImage = "USER_COMPLAINT_IMAGE",
-                /// `OPERATION_IMAGE`
-                OperationImage = "OPERATION_IMAGE",
-            }
-        }
+        /// [`MediaType`](crate::api::v3::merchant_service::types::MediaType), one type for one shape, under the name it has here.
+        pub type GetResponseComplaintMediaListMediaType =
+            crate::api::v3::merchant_service::types::MediaType;
 
-        /// GetResponseComplaintMediaList
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponseComplaintMediaList {
-            /// 媒体文件业务类型
-            pub media_type: GetResponseComplaintMediaListMediaType,
-            /// 媒体文列表
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub media_url: Option<Vec<String>>,
-        }
+        /// [`ComplaintMediaList`](crate::api::v3::merchant_service::types::ComplaintMediaList), one type for one shape, under the name it has here.
+        pub type GetResponseComplaintMediaList =
+            crate::api::v3::merchant_service::types::ComplaintMediaList;
 
-        /// GetResponseComplaintOrderInfo
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponseComplaintOrderInfo {
-            /// 微信订单号
-            pub transaction_id: String,
-            /// 商户订单号
-            pub out_trade_no: String,
-            /// 订单金额
-            pub amount: i64,
-        }
+        /// [`ComplaintOrderInfo`](crate::api::v3::merchant_service::types::ComplaintOrderInfo), one type for one shape, under the name it has here.
+        pub type GetResponseComplaintOrderInfo =
+            crate::api::v3::merchant_service::types::ComplaintOrderInfo;
 
         /// GetResponseServiceOrderInfo
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
         pub struct GetResponseServiceOrderInfo {
             /// 微信支付服务订单号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub order_id: Option<String>,
             /// 商户服务订单号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub out_order_no: Option<String>,
             /// 支付分服务单状态
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub state: Option<String>,
         }
 
-        string_enum! {
-            /// 问题类型
-            pub enum GetResponseProblemType {
-                /// `REFUND`
-                Refund = "REFUND",
-                /// `SERVICE_NOT_WORK`
-                ServiceNotWork = "SERVICE_NOT_WORK",
-                /// `OTHERS`
-                Others = "OTHERS",
-            }
-        }
+        /// [`ProblemType`](crate::api::v3::merchant_service::types::ProblemType), one type for one shape, under the name it has here.
+        pub type GetResponseProblemType = crate::api::v3::merchant_service::types::ProblemType;
 
-        string_enum! {
-            /// GetResponseUserTagList
-            pub enum GetResponseUserTagList {
-                /// `TRUSTED`
-                Trusted = "TRUSTED",
-                /// `HIGH_RISK`
-                HighRisk = "HIGH_RISK",
-            }
-        }
+        /// [`UserTagList`](crate::api::v3::merchant_service::types::UserTagList), one type for one shape, under the name it has here.
+        pub type GetResponseUserTagList = crate::api::v3::merchant_service::types::UserTagList;
 
-        string_enum! {
-            /// 补充信息类型
-            pub enum GetResponseAdditionalInfoType {
-                /// `SHARE_POWER_TYPE`
-                SharePowerType = "SHARE_POWER_TYPE",
-            }
-        }
+        /// [`AdditionalInfoType`](crate::api::v3::merchant_service::types::AdditionalInfoType), one type for one shape, under the name it has here.
+        pub type GetResponseAdditionalInfoType =
+            crate::api::v3::merchant_service::types::AdditionalInfoType;
 
-        /// 归还地点信息
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponseAdditionalInfoSharePowerInfoReturnAddressInfo {
-            /// 归还地点
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub return_address: Option<String>,
-            /// 归还地点经度
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub longitude: Option<String>,
-            /// 归还地点纬度
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub latitude: Option<String>,
-        }
+        /// [`ReturnAddressInfo`](crate::api::v3::merchant_service::types::ReturnAddressInfo), one type for one shape, under the name it has here.
+        pub type GetResponseAdditionalInfoSharePowerInfoReturnAddressInfo =
+            crate::api::v3::merchant_service::types::ReturnAddressInfo;
 
-        /// 充电宝投诉相关信息
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponseAdditionalInfoSharePowerInfo {
-            /// 归还时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub return_time: Option<crate::DateTime>,
-            /// 归还地点信息
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub return_address_info:
-                Option<GetResponseAdditionalInfoSharePowerInfoReturnAddressInfo>,
-            /// 是否归还同一柜机
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub is_returned_to_same_machine: Option<bool>,
-        }
+        /// [`SharePowerInfo`](crate::api::v3::merchant_service::types::SharePowerInfo), one type for one shape, under the name it has here.
+        pub type GetResponseAdditionalInfoSharePowerInfo =
+            crate::api::v3::merchant_service::types::SharePowerInfo;
 
-        /// 补充信息
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponseAdditionalInfo {
-            /// 补充信息类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub r#type: Option<GetResponseAdditionalInfoType>,
-            /// 充电宝投诉相关信息
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub share_power_info: Option<GetResponseAdditionalInfoSharePowerInfo>,
-        }
+        /// [`AdditionalInfo`](crate::api::v3::merchant_service::types::AdditionalInfo), one type for one shape, under the name it has here.
+        pub type GetResponseAdditionalInfo =
+            crate::api::v3::merchant_service::types::AdditionalInfo;
 
         /// What `GET /v3/merchant-service/complaints-v2/{complaint_id}` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct GetResponse {
             /// 投诉单号
             pub complaint_id: String,
@@ -670,23 +546,20 @@ pub mod complaints_v2 {
             /// 投诉详情
             pub complaint_detail: String,
             /// 投诉单状态
-            pub complaint_state: GetResponseComplaintState,
+            pub complaint_state: crate::api::v3::merchant_service::types::ComplaintState,
             /// 被诉商户号
             pub complainted_mchid: String,
             /// 投诉人联系方式
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub payer_phone: Option<String>,
             /// 投诉人openid
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub payer_openid: Option<String>,
             /// 投诉资料列表
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub complaint_media_list: Option<Vec<GetResponseComplaintMediaList>>,
+            pub complaint_media_list:
+                Option<Vec<crate::api::v3::merchant_service::types::ComplaintMediaList>>,
             /// 投诉单关联订单信息
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub complaint_order_info: Option<Vec<GetResponseComplaintOrderInfo>>,
+            pub complaint_order_info:
+                Option<Vec<crate::api::v3::merchant_service::types::ComplaintOrderInfo>>,
             /// 投诉单关联服务单信息
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub service_order_info: Option<Vec<GetResponseServiceOrderInfo>>,
             /// 投诉单是否已全额退款
             pub complaint_full_refunded: bool,
@@ -697,25 +570,18 @@ pub mod complaints_v2 {
             /// 用户投诉次数
             pub user_complaint_times: i64,
             /// 问题类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub problem_type: Option<GetResponseProblemType>,
+            pub problem_type: Option<crate::api::v3::merchant_service::types::ProblemType>,
             /// 申请退款金额
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub apply_refund_amount: Option<i64>,
             /// 用户标签列表
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub user_tag_list: Option<Vec<GetResponseUserTagList>>,
+            pub user_tag_list: Option<Vec<crate::api::v3::merchant_service::types::UserTagList>>,
             /// 补充信息
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub additional_info: Option<GetResponseAdditionalInfo>,
+            pub additional_info: Option<crate::api::v3::merchant_service::types::AdditionalInfo>,
             /// 是否在平台协助中
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub in_platform_service: Option<bool>,
             /// 是否需即时服务用户
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub need_immediate_service: Option<bool>,
             /// 是否是智能体投诉
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub is_agent_mode: Option<bool>,
         }
 
@@ -731,7 +597,8 @@ pub mod complaints_v2 {
             #[doc(alias = "反馈处理完成API")]
             #[doc(alias = "反馈处理完成")]
             #[crate::endpoint(POST, "/v3/merchant-service/complaints-v2/<complaint_id>/complete")]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 投诉单号 (path)
                 pub complaint_id: String,
@@ -749,7 +616,8 @@ pub mod complaints_v2 {
             #[doc(alias = "查询投诉协商历史API")]
             #[doc(alias = "查询投诉协商历史")]
             #[crate::endpoint(GET, "/v3/merchant-service/complaints-v2/<complaint_id>/negotiation-historys", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 投诉单号 (path)
                 pub complaint_id: String,
@@ -759,24 +627,38 @@ pub mod complaints_v2 {
                 pub offset: Option<i64>,
             }
 
-            string_enum! {
-                /// 媒体文件业务类型
-                pub enum GetResponseDataComplaintMediaListMediaType {
-                    /// `USER_COMPLAINT_IMAGE`
-                    UserComplaintImage = "USER_COMPLAINT_IMAGE",
-                    /// `OPERATION_IMAGE`
-                    OperationImage = "OPERATION_IMAGE",
+            impl Get {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(complaint_id: impl Into<String>) -> Self {
+                    Self {
+                        complaint_id: complaint_id.into(),
+                        limit: None,
+                        offset: None,
+                    }
+                }
+                /// Sets `limit` (分页大小 (query)).
+                pub fn with_limit(mut self, limit: impl Into<i64>) -> Self {
+                    self.limit = Some(limit.into());
+                    self
+                }
+                /// Sets `offset` (分页开始位置 (query)).
+                pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
+                    self.offset = Some(offset.into());
+                    self
                 }
             }
 
+            /// [`MediaType`](crate::api::v3::merchant_service::types::MediaType), one type for one shape, under the name it has here.
+            pub type GetResponseDataComplaintMediaListMediaType =
+                crate::api::v3::merchant_service::types::MediaType;
+
             /// 操作资料列表
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
             pub struct GetResponseDataComplaintMediaList {
                 /// 媒体文件业务类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub media_type: Option<GetResponseDataComplaintMediaListMediaType>,
+                pub media_type: Option<crate::api::v3::merchant_service::types::MediaType>,
                 /// media_url
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub media_url: Option<Vec<String>>,
             }
 
@@ -836,497 +718,202 @@ pub mod complaints_v2 {
                 }
             }
 
-            string_enum! {
-                /// 消息块类型
-                pub enum GetResponseDataNormalMessageBlocksType {
-                    /// `TEXT`
-                    Text = "TEXT",
-                    /// `IMAGE`
-                    Image = "IMAGE",
-                    /// `LINK`
-                    Link = "LINK",
-                    /// `FAQ_LIST`
-                    FaqList = "FAQ_LIST",
-                    /// `BUTTON`
-                    Button = "BUTTON",
-                    /// `BUTTON_GROUP`
-                    ButtonGroup = "BUTTON_GROUP",
-                }
-            }
+            /// [`DataNormalMessageBlocksType`](crate::api::v3::merchant_service::types::DataNormalMessageBlocksType), one type for one shape, under the name it has here.
+            pub type GetResponseDataNormalMessageBlocksType =
+                crate::api::v3::merchant_service::types::DataNormalMessageBlocksType;
 
-            string_enum! {
-                /// 文本颜色
-                pub enum GetResponseDataNormalMessageBlocksTextColor {
-                    /// `DEFAULT`
-                    Default = "DEFAULT",
-                    /// `SECONDARY`
-                    Secondary = "SECONDARY",
-                }
-            }
+            /// [`Color`](crate::api::v3::merchant_service::types::Color), one type for one shape, under the name it has here.
+            pub type GetResponseDataNormalMessageBlocksTextColor =
+                crate::api::v3::merchant_service::types::Color;
 
-            /// 文本
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseDataNormalMessageBlocksText {
-                /// 文本
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub text: Option<String>,
-                /// 文本颜色
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub color: Option<GetResponseDataNormalMessageBlocksTextColor>,
-                /// 是否粗体
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub is_bold: Option<bool>,
-            }
+            /// [`Text`](crate::api::v3::merchant_service::types::Text), one type for one shape, under the name it has here.
+            pub type GetResponseDataNormalMessageBlocksText =
+                crate::api::v3::merchant_service::types::Text;
 
-            string_enum! {
-                /// 图片样式类型
-                pub enum GetResponseDataNormalMessageBlocksImageImageStyleType {
-                    /// `IMAGE_STYLE_TYPE_NARROW`
-                    ImageStyleTypeNarrow = "IMAGE_STYLE_TYPE_NARROW",
-                    /// `IMAGE_STYLE_TYPE_WIDE`
-                    ImageStyleTypeWide = "IMAGE_STYLE_TYPE_WIDE",
-                }
-            }
+            /// [`ImageStyleType`](crate::api::v3::merchant_service::types::ImageStyleType), one type for one shape, under the name it has here.
+            pub type GetResponseDataNormalMessageBlocksImageImageStyleType =
+                crate::api::v3::merchant_service::types::ImageStyleType;
 
-            /// 图片
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseDataNormalMessageBlocksImage {
-                /// 媒体ID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub media_id: Option<String>,
-                /// 图片样式类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub image_style_type: Option<GetResponseDataNormalMessageBlocksImageImageStyleType>,
-            }
+            /// [`Image`](crate::api::v3::merchant_service::types::Image), one type for one shape, under the name it has here.
+            pub type GetResponseDataNormalMessageBlocksImage =
+                crate::api::v3::merchant_service::types::Image;
 
-            string_enum! {
-                /// 动作类型
-                pub enum GetResponseDataNormalMessageBlocksLinkActionActionType {
-                    /// `ACTION_TYPE_SEND_MESSAGE`
-                    ActionTypeSendMessage = "ACTION_TYPE_SEND_MESSAGE",
-                    /// `ACTION_TYPE_JUMP_URL`
-                    ActionTypeJumpUrl = "ACTION_TYPE_JUMP_URL",
-                    /// `ACTION_TYPE_JUMP_MINI_PROGRAM`
-                    ActionTypeJumpMiniProgram = "ACTION_TYPE_JUMP_MINI_PROGRAM",
-                }
-            }
+            /// [`ActionType`](crate::api::v3::merchant_service::types::ActionType), one type for one shape, under the name it has here.
+            pub type GetResponseDataNormalMessageBlocksLinkActionActionType =
+                crate::api::v3::merchant_service::types::ActionType;
 
-            /// 跳转小程序信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseDataNormalMessageBlocksLinkActionMiniProgramJumpInfo {
-                /// 跳转小程序APPID
-                pub appid: String,
-                /// 跳转小程序页面PATH
-                pub path: String,
-                /// 跳转小程序页面名称
-                pub text: String,
-            }
+            /// [`MiniProgramJumpInfo`](crate::api::v3::merchant_service::types::MiniProgramJumpInfo), one type for one shape, under the name it has here.
+            pub type GetResponseDataNormalMessageBlocksLinkActionMiniProgramJumpInfo =
+                crate::api::v3::merchant_service::types::MiniProgramJumpInfo;
 
-            /// 回复消息内容
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseDataNormalMessageBlocksLinkActionMessageInfo {
-                /// 回复的消息内容
-                pub content: String,
-                /// 自定义透传字段
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub custom_data: Option<String>,
-            }
+            /// [`MessageInfo`](crate::api::v3::merchant_service::types::MessageInfo), one type for one shape, under the name it has here.
+            pub type GetResponseDataNormalMessageBlocksLinkActionMessageInfo =
+                crate::api::v3::merchant_service::types::MessageInfo;
 
-            /// 动作
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseDataNormalMessageBlocksLinkAction {
-                /// 动作类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub action_type: Option<GetResponseDataNormalMessageBlocksLinkActionActionType>,
-                /// 跳转链接
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub jump_url: Option<String>,
-                /// 跳转小程序信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub mini_program_jump_info:
-                    Option<GetResponseDataNormalMessageBlocksLinkActionMiniProgramJumpInfo>,
-                /// 回复消息内容
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub message_info: Option<GetResponseDataNormalMessageBlocksLinkActionMessageInfo>,
-                /// 动作id
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub action_id: Option<String>,
-            }
+            /// [`Action`](crate::api::v3::merchant_service::types::Action), one type for one shape, under the name it has here.
+            pub type GetResponseDataNormalMessageBlocksLinkAction =
+                crate::api::v3::merchant_service::types::Action;
 
-            /// 失效配置
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseDataNormalMessageBlocksLinkInvalidInfo {
-                /// 过期时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub expired_time: Option<crate::DateTime>,
-                /// 是否可以多次点击
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub multi_clickable: Option<bool>,
-            }
+            /// [`InvalidInfo`](crate::api::v3::merchant_service::types::InvalidInfo), one type for one shape, under the name it has here.
+            pub type GetResponseDataNormalMessageBlocksLinkInvalidInfo =
+                crate::api::v3::merchant_service::types::InvalidInfo;
 
-            /// 链接
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseDataNormalMessageBlocksLink {
-                /// 文本
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub text: Option<String>,
-                /// 动作
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub action: Option<GetResponseDataNormalMessageBlocksLinkAction>,
-                /// 失效配置
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub invalid_info: Option<GetResponseDataNormalMessageBlocksLinkInvalidInfo>,
-            }
+            /// [`Button`](crate::api::v3::merchant_service::types::Button), one type for one shape, under the name it has here.
+            pub type GetResponseDataNormalMessageBlocksLink =
+                crate::api::v3::merchant_service::types::Button;
 
-            string_enum! {
-                /// 动作类型
-                pub enum GetResponseDataNormalMessageBlocksFaqListFaqsActionActionType {
-                    /// `ACTION_TYPE_SEND_MESSAGE`
-                    ActionTypeSendMessage = "ACTION_TYPE_SEND_MESSAGE",
-                    /// `ACTION_TYPE_JUMP_URL`
-                    ActionTypeJumpUrl = "ACTION_TYPE_JUMP_URL",
-                    /// `ACTION_TYPE_JUMP_MINI_PROGRAM`
-                    ActionTypeJumpMiniProgram = "ACTION_TYPE_JUMP_MINI_PROGRAM",
-                }
-            }
+            /// [`ActionType`](crate::api::v3::merchant_service::types::ActionType), one type for one shape, under the name it has here.
+            pub type GetResponseDataNormalMessageBlocksFaqListFaqsActionActionType =
+                crate::api::v3::merchant_service::types::ActionType;
 
-            /// 跳转小程序信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseDataNormalMessageBlocksFaqListFaqsActionMiniProgramJumpInfo {
-                /// 跳转小程序APPID
-                pub appid: String,
-                /// 跳转小程序页面PATH
-                pub path: String,
-                /// 跳转小程序页面名称
-                pub text: String,
-            }
+            /// [`MiniProgramJumpInfo`](crate::api::v3::merchant_service::types::MiniProgramJumpInfo), one type for one shape, under the name it has here.
+            pub type GetResponseDataNormalMessageBlocksFaqListFaqsActionMiniProgramJumpInfo =
+                crate::api::v3::merchant_service::types::MiniProgramJumpInfo;
 
-            /// 回复消息内容
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseDataNormalMessageBlocksFaqListFaqsActionMessageInfo {
-                /// 回复的消息内容
-                pub content: String,
-                /// 自定义透传字段
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub custom_data: Option<String>,
-            }
+            /// [`MessageInfo`](crate::api::v3::merchant_service::types::MessageInfo), one type for one shape, under the name it has here.
+            pub type GetResponseDataNormalMessageBlocksFaqListFaqsActionMessageInfo =
+                crate::api::v3::merchant_service::types::MessageInfo;
 
-            /// 动作
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseDataNormalMessageBlocksFaqListFaqsAction {
-                /// 动作类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub action_type:
-                    Option<GetResponseDataNormalMessageBlocksFaqListFaqsActionActionType>,
-                /// 跳转链接
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub jump_url: Option<String>,
-                /// 跳转小程序信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub mini_program_jump_info:
-                    Option<GetResponseDataNormalMessageBlocksFaqListFaqsActionMiniProgramJumpInfo>,
-                /// 回复消息内容
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub message_info:
-                    Option<GetResponseDataNormalMessageBlocksFaqListFaqsActionMessageInfo>,
-                /// 动作id
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub action_id: Option<String>,
-            }
+            /// [`Action`](crate::api::v3::merchant_service::types::Action), one type for one shape, under the name it has here.
+            pub type GetResponseDataNormalMessageBlocksFaqListFaqsAction =
+                crate::api::v3::merchant_service::types::Action;
 
             /// GetResponseDataNormalMessageBlocksFaqListFaqs
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
             pub struct GetResponseDataNormalMessageBlocksFaqListFaqs {
                 /// faq的id
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub faq_id: Option<String>,
                 /// faq内容
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub faq_title: Option<String>,
                 /// 动作
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub action: Option<GetResponseDataNormalMessageBlocksFaqListFaqsAction>,
+                pub action: Option<crate::api::v3::merchant_service::types::Action>,
             }
 
             /// FAQ列表
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
             pub struct GetResponseDataNormalMessageBlocksFaqList {
                 /// FAQ列表
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub faqs: Option<Vec<GetResponseDataNormalMessageBlocksFaqListFaqs>>,
             }
 
-            string_enum! {
-                /// 动作类型
-                pub enum GetResponseDataNormalMessageBlocksButtonActionActionType {
-                    /// `ACTION_TYPE_SEND_MESSAGE`
-                    ActionTypeSendMessage = "ACTION_TYPE_SEND_MESSAGE",
-                    /// `ACTION_TYPE_JUMP_URL`
-                    ActionTypeJumpUrl = "ACTION_TYPE_JUMP_URL",
-                    /// `ACTION_TYPE_JUMP_MINI_PROGRAM`
-                    ActionTypeJumpMiniProgram = "ACTION_TYPE_JUMP_MINI_PROGRAM",
-                }
-            }
+            /// [`ActionType`](crate::api::v3::merchant_service::types::ActionType), one type for one shape, under the name it has here.
+            pub type GetResponseDataNormalMessageBlocksButtonActionActionType =
+                crate::api::v3::merchant_service::types::ActionType;
 
-            /// 跳转小程序信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseDataNormalMessageBlocksButtonActionMiniProgramJumpInfo {
-                /// 跳转小程序APPID
-                pub appid: String,
-                /// 跳转小程序页面PATH
-                pub path: String,
-                /// 跳转小程序页面名称
-                pub text: String,
-            }
+            /// [`MiniProgramJumpInfo`](crate::api::v3::merchant_service::types::MiniProgramJumpInfo), one type for one shape, under the name it has here.
+            pub type GetResponseDataNormalMessageBlocksButtonActionMiniProgramJumpInfo =
+                crate::api::v3::merchant_service::types::MiniProgramJumpInfo;
 
-            /// 回复消息内容
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseDataNormalMessageBlocksButtonActionMessageInfo {
-                /// 回复的消息内容
-                pub content: String,
-                /// 自定义透传字段
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub custom_data: Option<String>,
-            }
+            /// [`MessageInfo`](crate::api::v3::merchant_service::types::MessageInfo), one type for one shape, under the name it has here.
+            pub type GetResponseDataNormalMessageBlocksButtonActionMessageInfo =
+                crate::api::v3::merchant_service::types::MessageInfo;
 
-            /// 动作
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseDataNormalMessageBlocksButtonAction {
-                /// 动作类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub action_type: Option<GetResponseDataNormalMessageBlocksButtonActionActionType>,
-                /// 跳转链接
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub jump_url: Option<String>,
-                /// 跳转小程序信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub mini_program_jump_info:
-                    Option<GetResponseDataNormalMessageBlocksButtonActionMiniProgramJumpInfo>,
-                /// 回复消息内容
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub message_info: Option<GetResponseDataNormalMessageBlocksButtonActionMessageInfo>,
-                /// 动作id
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub action_id: Option<String>,
-            }
+            /// [`Action`](crate::api::v3::merchant_service::types::Action), one type for one shape, under the name it has here.
+            pub type GetResponseDataNormalMessageBlocksButtonAction =
+                crate::api::v3::merchant_service::types::Action;
 
-            /// 失效配置
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseDataNormalMessageBlocksButtonInvalidInfo {
-                /// 过期时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub expired_time: Option<crate::DateTime>,
-                /// 是否可以多次点击
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub multi_clickable: Option<bool>,
-            }
+            /// [`InvalidInfo`](crate::api::v3::merchant_service::types::InvalidInfo), one type for one shape, under the name it has here.
+            pub type GetResponseDataNormalMessageBlocksButtonInvalidInfo =
+                crate::api::v3::merchant_service::types::InvalidInfo;
 
-            /// 按钮
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseDataNormalMessageBlocksButton {
-                /// 文本
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub text: Option<String>,
-                /// 动作
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub action: Option<GetResponseDataNormalMessageBlocksButtonAction>,
-                /// 失效配置
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub invalid_info: Option<GetResponseDataNormalMessageBlocksButtonInvalidInfo>,
-            }
+            /// [`Button`](crate::api::v3::merchant_service::types::Button), one type for one shape, under the name it has here.
+            pub type GetResponseDataNormalMessageBlocksButton =
+                crate::api::v3::merchant_service::types::Button;
 
-            string_enum! {
-                /// 动作类型
-                pub enum GetResponseDataNormalMessageBlocksButtonGroupButtonsActionActionType {
-                    /// `ACTION_TYPE_SEND_MESSAGE`
-                    ActionTypeSendMessage = "ACTION_TYPE_SEND_MESSAGE",
-                    /// `ACTION_TYPE_JUMP_URL`
-                    ActionTypeJumpUrl = "ACTION_TYPE_JUMP_URL",
-                    /// `ACTION_TYPE_JUMP_MINI_PROGRAM`
-                    ActionTypeJumpMiniProgram = "ACTION_TYPE_JUMP_MINI_PROGRAM",
-                }
-            }
+            /// [`ActionType`](crate::api::v3::merchant_service::types::ActionType), one type for one shape, under the name it has here.
+            pub type GetResponseDataNormalMessageBlocksButtonGroupButtonsActionActionType =
+                crate::api::v3::merchant_service::types::ActionType;
 
-            /// 跳转小程序信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseDataNormalMessageBlocksButtonGroupButtonsActionMiniProgramJumpInfo {
-                /// 跳转小程序APPID
-                pub appid: String,
-                /// 跳转小程序页面PATH
-                pub path: String,
-                /// 跳转小程序页面名称
-                pub text: String,
-            }
+            /// [`MiniProgramJumpInfo`](crate::api::v3::merchant_service::types::MiniProgramJumpInfo), one type for one shape, under the name it has here.
+            pub type GetResponseDataNormalMessageBlocksButtonGroupButtonsActionMiniProgramJumpInfo =
+                crate::api::v3::merchant_service::types::MiniProgramJumpInfo;
 
-            /// 回复消息内容
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseDataNormalMessageBlocksButtonGroupButtonsActionMessageInfo {
-                /// 回复的消息内容
-                pub content: String,
-                /// 自定义透传字段
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub custom_data: Option<String>,
-            }
+            /// [`MessageInfo`](crate::api::v3::merchant_service::types::MessageInfo), one type for one shape, under the name it has here.
+            pub type GetResponseDataNormalMessageBlocksButtonGroupButtonsActionMessageInfo =
+                crate::api::v3::merchant_service::types::MessageInfo;
 
-            /// 动作
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseDataNormalMessageBlocksButtonGroupButtonsAction {
-                /// 动作类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub action_type:
-                    Option<GetResponseDataNormalMessageBlocksButtonGroupButtonsActionActionType>,
-                /// 跳转链接
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub jump_url: Option<String>,
-                /// 跳转小程序信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub mini_program_jump_info: Option<
-                    GetResponseDataNormalMessageBlocksButtonGroupButtonsActionMiniProgramJumpInfo,
-                >,
-                /// 回复消息内容
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub message_info:
-                    Option<GetResponseDataNormalMessageBlocksButtonGroupButtonsActionMessageInfo>,
-                /// 动作id
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub action_id: Option<String>,
-            }
+            /// [`Action`](crate::api::v3::merchant_service::types::Action), one type for one shape, under the name it has here.
+            pub type GetResponseDataNormalMessageBlocksButtonGroupButtonsAction =
+                crate::api::v3::merchant_service::types::Action;
 
-            /// 失效配置
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseDataNormalMessageBlocksButtonGroupButtonsInvalidInfo {
-                /// 过期时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub expired_time: Option<crate::DateTime>,
-                /// 是否可以多次点击
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub multi_clickable: Option<bool>,
-            }
+            /// [`InvalidInfo`](crate::api::v3::merchant_service::types::InvalidInfo), one type for one shape, under the name it has here.
+            pub type GetResponseDataNormalMessageBlocksButtonGroupButtonsInvalidInfo =
+                crate::api::v3::merchant_service::types::InvalidInfo;
 
-            /// GetResponseDataNormalMessageBlocksButtonGroupButtons
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseDataNormalMessageBlocksButtonGroupButtons {
-                /// 文本
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub text: Option<String>,
-                /// 动作
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub action: Option<GetResponseDataNormalMessageBlocksButtonGroupButtonsAction>,
-                /// 失效配置
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub invalid_info:
-                    Option<GetResponseDataNormalMessageBlocksButtonGroupButtonsInvalidInfo>,
-            }
+            /// [`Button`](crate::api::v3::merchant_service::types::Button), one type for one shape, under the name it has here.
+            pub type GetResponseDataNormalMessageBlocksButtonGroupButtons =
+                crate::api::v3::merchant_service::types::Button;
 
-            string_enum! {
-                /// 按钮布局方式
-                pub enum GetResponseDataNormalMessageBlocksButtonGroupButtonLayout {
-                    /// `LAYOUT_UNKNOWN`
-                    LayoutUnknown = "LAYOUT_UNKNOWN",
-                    /// `LAYOUT_HORIZONTAL`
-                    LayoutHorizontal = "LAYOUT_HORIZONTAL",
-                    /// `LAYOUT_VERTICAL`
-                    LayoutVertical = "LAYOUT_VERTICAL",
-                }
-            }
+            /// [`ButtonLayout`](crate::api::v3::merchant_service::types::ButtonLayout), one type for one shape, under the name it has here.
+            pub type GetResponseDataNormalMessageBlocksButtonGroupButtonLayout =
+                crate::api::v3::merchant_service::types::ButtonLayout;
 
-            /// 失效配置
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseDataNormalMessageBlocksButtonGroupInvalidInfo {
-                /// 过期时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub expired_time: Option<crate::DateTime>,
-                /// 是否可以多次点击
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub multi_clickable: Option<bool>,
-            }
+            /// [`InvalidInfo`](crate::api::v3::merchant_service::types::InvalidInfo), one type for one shape, under the name it has here.
+            pub type GetResponseDataNormalMessageBlocksButtonGroupInvalidInfo =
+                crate::api::v3::merchant_service::types::InvalidInfo;
 
             /// 按钮组
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
             pub struct GetResponseDataNormalMessageBlocksButtonGroup {
                 /// 按钮组
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub buttons: Option<Vec<GetResponseDataNormalMessageBlocksButtonGroupButtons>>,
+                pub buttons: Option<Vec<crate::api::v3::merchant_service::types::Button>>,
                 /// 按钮布局方式
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub button_layout:
-                    Option<GetResponseDataNormalMessageBlocksButtonGroupButtonLayout>,
+                pub button_layout: Option<crate::api::v3::merchant_service::types::ButtonLayout>,
                 /// 失效配置
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub invalid_info: Option<GetResponseDataNormalMessageBlocksButtonGroupInvalidInfo>,
+                pub invalid_info: Option<crate::api::v3::merchant_service::types::InvalidInfo>,
             }
 
             /// GetResponseDataNormalMessageBlocks
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
             pub struct GetResponseDataNormalMessageBlocks {
                 /// 消息块类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub r#type: Option<GetResponseDataNormalMessageBlocksType>,
+                pub r#type:
+                    Option<crate::api::v3::merchant_service::types::DataNormalMessageBlocksType>,
                 /// 文本
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub text: Option<GetResponseDataNormalMessageBlocksText>,
+                pub text: Option<crate::api::v3::merchant_service::types::Text>,
                 /// 图片
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub image: Option<GetResponseDataNormalMessageBlocksImage>,
+                pub image: Option<crate::api::v3::merchant_service::types::Image>,
                 /// 链接
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub link: Option<GetResponseDataNormalMessageBlocksLink>,
+                pub link: Option<crate::api::v3::merchant_service::types::Button>,
                 /// FAQ列表
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub faq_list: Option<GetResponseDataNormalMessageBlocksFaqList>,
                 /// 按钮
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub button: Option<GetResponseDataNormalMessageBlocksButton>,
+                pub button: Option<crate::api::v3::merchant_service::types::Button>,
                 /// 按钮组
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub button_group: Option<GetResponseDataNormalMessageBlocksButtonGroup>,
             }
 
-            string_enum! {
-                /// 发送者身份类别
-                pub enum GetResponseDataNormalMessageSenderIdentity {
-                    /// `UNKNOWN`
-                    Unknown = "UNKNOWN",
-                    /// `MANUAL`
-                    Manual = "MANUAL",
-                    /// `MACHINE`
-                    Machine = "MACHINE",
-                }
-            }
+            /// [`SenderIdentity`](crate::api::v3::merchant_service::types::SenderIdentity), one type for one shape, under the name it has here.
+            pub type GetResponseDataNormalMessageSenderIdentity =
+                crate::api::v3::merchant_service::types::SenderIdentity;
 
             /// 普通消息内容
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
             pub struct GetResponseDataNormalMessage {
                 /// 消息内容
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub blocks: Option<Vec<GetResponseDataNormalMessageBlocks>>,
                 /// 发送者身份类别
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sender_identity: Option<GetResponseDataNormalMessageSenderIdentity>,
+                pub sender_identity:
+                    Option<crate::api::v3::merchant_service::types::SenderIdentity>,
                 /// 自定义透传信息
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub custom_data: Option<String>,
             }
 
             /// 用户点击回复消息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
             pub struct GetResponseDataClickMessage {
                 /// 回复的消息内容
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub message_content: Option<serde_json::Value>,
                 /// 动作id
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub action_id: Option<String>,
                 /// 被点击的操作流水号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub clicked_log_id: Option<String>,
             }
 
             /// GetResponseData
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct GetResponseData {
                 /// 操作资料列表
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub complaint_media_list: Option<GetResponseDataComplaintMediaList>,
                 /// 操作流水号
                 pub log_id: String,
@@ -1337,37 +924,29 @@ pub mod complaints_v2 {
                 /// 操作类型
                 pub operate_type: GetResponseDataOperateType,
                 /// 操作内容
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub operate_details: Option<String>,
                 /// image_list
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub image_list: Option<Vec<String>>,
                 /// 用户申请平台协助原因
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub user_appy_platform_service_reason: Option<String>,
                 /// 用户申请平台协助原因描述
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub user_appy_platform_service_reason_description: Option<String>,
                 /// 普通消息内容
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub normal_message: Option<GetResponseDataNormalMessage>,
                 /// 用户点击回复消息
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub click_message: Option<GetResponseDataClickMessage>,
             }
 
             /// What `GET /v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct GetResponse {
                 /// 投诉协商历史
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub data: Option<Vec<GetResponseData>>,
                 /// 分页大小
                 pub limit: i64,
                 /// 分页开始位置
                 pub offset: i64,
                 /// 投诉协商历史总条数
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub total_count: Option<i64>,
             }
         }
@@ -1383,7 +962,8 @@ pub mod complaints_v2 {
             #[doc(alias = "提交回复API")]
             #[doc(alias = "提交回复")]
             #[crate::endpoint(POST, "/v3/merchant-service/complaints-v2/<complaint_id>/response")]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 投诉单号 (path)
                 pub complaint_id: String,
@@ -1398,19 +978,61 @@ pub mod complaints_v2 {
                 /// 跳转链接文案
                 pub jump_url_text: Option<String>,
                 /// 跳转小程序信息
-                pub mini_program_jump_info: Option<PostMiniProgramJumpInfo>,
+                pub mini_program_jump_info:
+                    Option<crate::api::v3::merchant_service::types::MiniProgramJumpInfo>,
             }
 
-            /// 跳转小程序信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostMiniProgramJumpInfo {
-                /// 跳转小程序APPID
-                pub appid: String,
-                /// 跳转小程序页面PATH
-                pub path: String,
-                /// 跳转小程序页面名称
-                pub text: String,
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    complaint_id: impl Into<String>,
+                    complainted_mchid: impl Into<String>,
+                    response_content: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        complaint_id: complaint_id.into(),
+                        complainted_mchid: complainted_mchid.into(),
+                        response_content: response_content.into(),
+                        response_images: None,
+                        jump_url: None,
+                        jump_url_text: None,
+                        mini_program_jump_info: None,
+                    }
+                }
+                /// Sets `response_images` (response_images).
+                pub fn with_response_images(
+                    mut self,
+                    response_images: impl Into<Vec<String>>,
+                ) -> Self {
+                    self.response_images = Some(response_images.into());
+                    self
+                }
+                /// Sets `jump_url` (跳转链接).
+                pub fn with_jump_url(mut self, jump_url: impl Into<String>) -> Self {
+                    self.jump_url = Some(jump_url.into());
+                    self
+                }
+                /// Sets `jump_url_text` (跳转链接文案).
+                pub fn with_jump_url_text(mut self, jump_url_text: impl Into<String>) -> Self {
+                    self.jump_url_text = Some(jump_url_text.into());
+                    self
+                }
+                /// Sets `mini_program_jump_info` (跳转小程序信息).
+                pub fn with_mini_program_jump_info(
+                    mut self,
+                    mini_program_jump_info: impl Into<
+                        crate::api::v3::merchant_service::types::MiniProgramJumpInfo,
+                    >,
+                ) -> Self {
+                    self.mini_program_jump_info = Some(mini_program_jump_info.into());
+                    self
+                }
             }
+
+            /// [`MiniProgramJumpInfo`](crate::api::v3::merchant_service::types::MiniProgramJumpInfo), one type for one shape, under the name it has here.
+            pub type PostMiniProgramJumpInfo =
+                crate::api::v3::merchant_service::types::MiniProgramJumpInfo;
         }
         /// `/v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service`
         pub mod response_immediate_service {
@@ -1421,7 +1043,8 @@ pub mod complaints_v2 {
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[doc(alias = "回复需要即时服务的投诉单")]
             #[crate::endpoint(POST, "/v3/merchant-service/complaints-v2/<complaint_id>/response-immediate-service", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 投诉单号 (path)
                 pub complaint_id: String,
@@ -1433,207 +1056,63 @@ pub mod complaints_v2 {
                 pub idempotent_id: String,
             }
 
-            string_enum! {
-                /// 消息块类型
-                pub enum PostMessageBlocksType {
-                    /// `TEXT`
-                    Text = "TEXT",
-                    /// `IMAGE`
-                    Image = "IMAGE",
-                    /// `LINK`
-                    Link = "LINK",
-                    /// `FAQ_LIST`
-                    FaqList = "FAQ_LIST",
-                    /// `BUTTON`
-                    Button = "BUTTON",
-                    /// `BUTTON_GROUP`
-                    ButtonGroup = "BUTTON_GROUP",
-                }
-            }
+            /// [`DataNormalMessageBlocksType`](crate::api::v3::merchant_service::types::DataNormalMessageBlocksType), one type for one shape, under the name it has here.
+            pub type PostMessageBlocksType =
+                crate::api::v3::merchant_service::types::DataNormalMessageBlocksType;
 
-            string_enum! {
-                /// 文本颜色
-                pub enum PostMessageBlocksTextColor {
-                    /// `DEFAULT`
-                    Default = "DEFAULT",
-                    /// `SECONDARY`
-                    Secondary = "SECONDARY",
-                }
-            }
+            /// [`Color`](crate::api::v3::merchant_service::types::Color), one type for one shape, under the name it has here.
+            pub type PostMessageBlocksTextColor = crate::api::v3::merchant_service::types::Color;
 
-            /// 文本
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostMessageBlocksText {
-                /// 文本
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub text: Option<String>,
-                /// 文本颜色
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub color: Option<PostMessageBlocksTextColor>,
-                /// 是否粗体
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub is_bold: Option<bool>,
-            }
+            /// [`Text`](crate::api::v3::merchant_service::types::Text), one type for one shape, under the name it has here.
+            pub type PostMessageBlocksText = crate::api::v3::merchant_service::types::Text;
 
-            string_enum! {
-                /// 图片样式类型
-                pub enum PostMessageBlocksImageImageStyleType {
-                    /// `IMAGE_STYLE_TYPE_NARROW`
-                    ImageStyleTypeNarrow = "IMAGE_STYLE_TYPE_NARROW",
-                    /// `IMAGE_STYLE_TYPE_WIDE`
-                    ImageStyleTypeWide = "IMAGE_STYLE_TYPE_WIDE",
-                }
-            }
+            /// [`ImageStyleType`](crate::api::v3::merchant_service::types::ImageStyleType), one type for one shape, under the name it has here.
+            pub type PostMessageBlocksImageImageStyleType =
+                crate::api::v3::merchant_service::types::ImageStyleType;
 
-            /// 图片
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostMessageBlocksImage {
-                /// 媒体ID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub media_id: Option<String>,
-                /// 图片样式类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub image_style_type: Option<PostMessageBlocksImageImageStyleType>,
-            }
+            /// [`Image`](crate::api::v3::merchant_service::types::Image), one type for one shape, under the name it has here.
+            pub type PostMessageBlocksImage = crate::api::v3::merchant_service::types::Image;
 
-            string_enum! {
-                /// 动作类型
-                pub enum PostMessageBlocksLinkActionActionType {
-                    /// `ACTION_TYPE_SEND_MESSAGE`
-                    ActionTypeSendMessage = "ACTION_TYPE_SEND_MESSAGE",
-                    /// `ACTION_TYPE_JUMP_URL`
-                    ActionTypeJumpUrl = "ACTION_TYPE_JUMP_URL",
-                    /// `ACTION_TYPE_JUMP_MINI_PROGRAM`
-                    ActionTypeJumpMiniProgram = "ACTION_TYPE_JUMP_MINI_PROGRAM",
-                }
-            }
+            /// [`ActionType`](crate::api::v3::merchant_service::types::ActionType), one type for one shape, under the name it has here.
+            pub type PostMessageBlocksLinkActionActionType =
+                crate::api::v3::merchant_service::types::ActionType;
 
-            /// 跳转小程序信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostMessageBlocksLinkActionMiniProgramJumpInfo {
-                /// 跳转小程序APPID
-                pub appid: String,
-                /// 跳转小程序页面PATH
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub path: Option<String>,
-                /// 跳转小程序页面名称
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub text: Option<String>,
-            }
+            /// [`MessageBlocksButtonActionMiniProgramJumpInfo`](crate::api::v3::merchant_service::types::MessageBlocksButtonActionMiniProgramJumpInfo), one type for one shape, under the name it has here.
+            pub type PostMessageBlocksLinkActionMiniProgramJumpInfo = crate::api::v3::merchant_service::types::MessageBlocksButtonActionMiniProgramJumpInfo;
 
-            /// 回复消息内容
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostMessageBlocksLinkActionMessageInfo {
-                /// 回复的消息内容
-                pub content: String,
-                /// 自定义透传字段
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub custom_data: Option<String>,
-            }
+            /// [`MessageInfo`](crate::api::v3::merchant_service::types::MessageInfo), one type for one shape, under the name it has here.
+            pub type PostMessageBlocksLinkActionMessageInfo =
+                crate::api::v3::merchant_service::types::MessageInfo;
 
-            /// 动作
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostMessageBlocksLinkAction {
-                /// 动作类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub action_type: Option<PostMessageBlocksLinkActionActionType>,
-                /// 跳转链接
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub jump_url: Option<String>,
-                /// 跳转小程序信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub mini_program_jump_info: Option<PostMessageBlocksLinkActionMiniProgramJumpInfo>,
-                /// 回复消息内容
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub message_info: Option<PostMessageBlocksLinkActionMessageInfo>,
-                /// 动作id
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub action_id: Option<String>,
-            }
+            /// [`MessageBlocksButtonAction`](crate::api::v3::merchant_service::types::MessageBlocksButtonAction), one type for one shape, under the name it has here.
+            pub type PostMessageBlocksLinkAction =
+                crate::api::v3::merchant_service::types::MessageBlocksButtonAction;
 
-            /// 失效配置
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostMessageBlocksLinkInvalidInfo {
-                /// 过期时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub expired_time: Option<crate::DateTime>,
-                /// 是否可以多次点击
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub multi_clickable: Option<bool>,
-            }
+            /// [`InvalidInfo`](crate::api::v3::merchant_service::types::InvalidInfo), one type for one shape, under the name it has here.
+            pub type PostMessageBlocksLinkInvalidInfo =
+                crate::api::v3::merchant_service::types::InvalidInfo;
 
-            /// 链接
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostMessageBlocksLink {
-                /// 文本
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub text: Option<String>,
-                /// 动作
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub action: Option<PostMessageBlocksLinkAction>,
-                /// 失效配置
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub invalid_info: Option<PostMessageBlocksLinkInvalidInfo>,
-            }
+            /// [`Buttons`](crate::api::v3::merchant_service::types::Buttons), one type for one shape, under the name it has here.
+            pub type PostMessageBlocksLink = crate::api::v3::merchant_service::types::Buttons;
 
-            string_enum! {
-                /// 动作类型
-                pub enum PostMessageBlocksFaqListFaqsActionActionType {
-                    /// `ACTION_TYPE_SEND_MESSAGE`
-                    ActionTypeSendMessage = "ACTION_TYPE_SEND_MESSAGE",
-                    /// `ACTION_TYPE_JUMP_URL`
-                    ActionTypeJumpUrl = "ACTION_TYPE_JUMP_URL",
-                    /// `ACTION_TYPE_JUMP_MINI_PROGRAM`
-                    ActionTypeJumpMiniProgram = "ACTION_TYPE_JUMP_MINI_PROGRAM",
-                }
-            }
+            /// [`ActionType`](crate::api::v3::merchant_service::types::ActionType), one type for one shape, under the name it has here.
+            pub type PostMessageBlocksFaqListFaqsActionActionType =
+                crate::api::v3::merchant_service::types::ActionType;
 
-            /// 跳转小程序信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostMessageBlocksFaqListFaqsActionMiniProgramJumpInfo {
-                /// 跳转小程序APPID
-                pub appid: String,
-                /// 跳转小程序页面PATH
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub path: Option<String>,
-                /// 跳转小程序页面名称
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub text: Option<String>,
-            }
+            /// [`MessageBlocksButtonActionMiniProgramJumpInfo`](crate::api::v3::merchant_service::types::MessageBlocksButtonActionMiniProgramJumpInfo), one type for one shape, under the name it has here.
+            pub type PostMessageBlocksFaqListFaqsActionMiniProgramJumpInfo = crate::api::v3::merchant_service::types::MessageBlocksButtonActionMiniProgramJumpInfo;
 
-            /// 回复消息内容
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostMessageBlocksFaqListFaqsActionMessageInfo {
-                /// 回复的消息内容
-                pub content: String,
-                /// 自定义透传字段
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub custom_data: Option<String>,
-            }
+            /// [`MessageInfo`](crate::api::v3::merchant_service::types::MessageInfo), one type for one shape, under the name it has here.
+            pub type PostMessageBlocksFaqListFaqsActionMessageInfo =
+                crate::api::v3::merchant_service::types::MessageInfo;
 
-            /// 动作
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostMessageBlocksFaqListFaqsAction {
-                /// 动作类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub action_type: Option<PostMessageBlocksFaqListFaqsActionActionType>,
-                /// 跳转链接
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub jump_url: Option<String>,
-                /// 跳转小程序信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub mini_program_jump_info:
-                    Option<PostMessageBlocksFaqListFaqsActionMiniProgramJumpInfo>,
-                /// 回复消息内容
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub message_info: Option<PostMessageBlocksFaqListFaqsActionMessageInfo>,
-                /// 动作id
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub action_id: Option<String>,
-            }
+            /// [`MessageBlocksButtonAction`](crate::api::v3::merchant_service::types::MessageBlocksButtonAction), one type for one shape, under the name it has here.
+            pub type PostMessageBlocksFaqListFaqsAction =
+                crate::api::v3::merchant_service::types::MessageBlocksButtonAction;
 
             /// PostMessageBlocksFaqListFaqs
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct PostMessageBlocksFaqListFaqs {
                 /// faq的id
                 #[serde(skip_serializing_if = "Option::is_none")]
@@ -1643,273 +1122,282 @@ pub mod complaints_v2 {
                 pub faq_title: Option<String>,
                 /// 动作
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub action: Option<PostMessageBlocksFaqListFaqsAction>,
+                pub action:
+                    Option<crate::api::v3::merchant_service::types::MessageBlocksButtonAction>,
+            }
+
+            impl PostMessageBlocksFaqListFaqs {
+                /// Sets `faq_id` (faq的id).
+                pub fn with_faq_id(mut self, faq_id: impl Into<String>) -> Self {
+                    self.faq_id = Some(faq_id.into());
+                    self
+                }
+                /// Sets `faq_title` (faq内容).
+                pub fn with_faq_title(mut self, faq_title: impl Into<String>) -> Self {
+                    self.faq_title = Some(faq_title.into());
+                    self
+                }
+                /// Sets `action` (动作).
+                pub fn with_action(
+                    mut self,
+                    action: impl Into<
+                        crate::api::v3::merchant_service::types::MessageBlocksButtonAction,
+                    >,
+                ) -> Self {
+                    self.action = Some(action.into());
+                    self
+                }
             }
 
             /// FAQ列表
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct PostMessageBlocksFaqList {
                 /// FAQ列表
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub faqs: Option<Vec<PostMessageBlocksFaqListFaqs>>,
             }
 
-            string_enum! {
-                /// 动作类型
-                pub enum PostMessageBlocksButtonActionActionType {
-                    /// `ACTION_TYPE_SEND_MESSAGE`
-                    ActionTypeSendMessage = "ACTION_TYPE_SEND_MESSAGE",
-                    /// `ACTION_TYPE_JUMP_URL`
-                    ActionTypeJumpUrl = "ACTION_TYPE_JUMP_URL",
-                    /// `ACTION_TYPE_JUMP_MINI_PROGRAM`
-                    ActionTypeJumpMiniProgram = "ACTION_TYPE_JUMP_MINI_PROGRAM",
+            impl PostMessageBlocksFaqList {
+                /// Sets `faqs` (FAQ列表).
+                pub fn with_faqs(
+                    mut self,
+                    faqs: impl Into<Vec<PostMessageBlocksFaqListFaqs>>,
+                ) -> Self {
+                    self.faqs = Some(faqs.into());
+                    self
                 }
             }
 
-            /// 跳转小程序信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostMessageBlocksButtonActionMiniProgramJumpInfo {
-                /// 跳转小程序APPID
-                pub appid: String,
-                /// 跳转小程序页面PATH
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub path: Option<String>,
-                /// 跳转小程序页面名称
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub text: Option<String>,
-            }
+            /// [`ActionType`](crate::api::v3::merchant_service::types::ActionType), one type for one shape, under the name it has here.
+            pub type PostMessageBlocksButtonActionActionType =
+                crate::api::v3::merchant_service::types::ActionType;
 
-            /// 回复消息内容
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostMessageBlocksButtonActionMessageInfo {
-                /// 回复的消息内容
-                pub content: String,
-                /// 自定义透传字段
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub custom_data: Option<String>,
-            }
+            /// [`MessageBlocksButtonActionMiniProgramJumpInfo`](crate::api::v3::merchant_service::types::MessageBlocksButtonActionMiniProgramJumpInfo), one type for one shape, under the name it has here.
+            pub type PostMessageBlocksButtonActionMiniProgramJumpInfo = crate::api::v3::merchant_service::types::MessageBlocksButtonActionMiniProgramJumpInfo;
 
-            /// 动作
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostMessageBlocksButtonAction {
-                /// 动作类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub action_type: Option<PostMessageBlocksButtonActionActionType>,
-                /// 跳转链接
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub jump_url: Option<String>,
-                /// 跳转小程序信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub mini_program_jump_info:
-                    Option<PostMessageBlocksButtonActionMiniProgramJumpInfo>,
-                /// 回复消息内容
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub message_info: Option<PostMessageBlocksButtonActionMessageInfo>,
-                /// 动作id
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub action_id: Option<String>,
-            }
+            /// [`MessageInfo`](crate::api::v3::merchant_service::types::MessageInfo), one type for one shape, under the name it has here.
+            pub type PostMessageBlocksButtonActionMessageInfo =
+                crate::api::v3::merchant_service::types::MessageInfo;
 
-            /// 失效配置
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostMessageBlocksButtonInvalidInfo {
-                /// 过期时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub expired_time: Option<crate::DateTime>,
-                /// 是否可以多次点击
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub multi_clickable: Option<bool>,
-            }
+            /// [`MessageBlocksButtonAction`](crate::api::v3::merchant_service::types::MessageBlocksButtonAction), one type for one shape, under the name it has here.
+            pub type PostMessageBlocksButtonAction =
+                crate::api::v3::merchant_service::types::MessageBlocksButtonAction;
 
-            /// 按钮
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostMessageBlocksButton {
-                /// 文本
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub text: Option<String>,
-                /// 动作
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub action: Option<PostMessageBlocksButtonAction>,
-                /// 失效配置
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub invalid_info: Option<PostMessageBlocksButtonInvalidInfo>,
-            }
+            /// [`InvalidInfo`](crate::api::v3::merchant_service::types::InvalidInfo), one type for one shape, under the name it has here.
+            pub type PostMessageBlocksButtonInvalidInfo =
+                crate::api::v3::merchant_service::types::InvalidInfo;
 
-            string_enum! {
-                /// 动作类型
-                pub enum PostMessageBlocksButtonGroupButtonsActionActionType {
-                    /// `ACTION_TYPE_SEND_MESSAGE`
-                    ActionTypeSendMessage = "ACTION_TYPE_SEND_MESSAGE",
-                    /// `ACTION_TYPE_JUMP_URL`
-                    ActionTypeJumpUrl = "ACTION_TYPE_JUMP_URL",
-                    /// `ACTION_TYPE_JUMP_MINI_PROGRAM`
-                    ActionTypeJumpMiniProgram = "ACTION_TYPE_JUMP_MINI_PROGRAM",
-                }
-            }
+            /// [`Buttons`](crate::api::v3::merchant_service::types::Buttons), one type for one shape, under the name it has here.
+            pub type PostMessageBlocksButton = crate::api::v3::merchant_service::types::Buttons;
 
-            /// 跳转小程序信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostMessageBlocksButtonGroupButtonsActionMiniProgramJumpInfo {
-                /// 跳转小程序APPID
-                pub appid: String,
-                /// 跳转小程序页面PATH
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub path: Option<String>,
-                /// 跳转小程序页面名称
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub text: Option<String>,
-            }
+            /// [`ActionType`](crate::api::v3::merchant_service::types::ActionType), one type for one shape, under the name it has here.
+            pub type PostMessageBlocksButtonGroupButtonsActionActionType =
+                crate::api::v3::merchant_service::types::ActionType;
 
-            /// 回复消息内容
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostMessageBlocksButtonGroupButtonsActionMessageInfo {
-                /// 回复的消息内容
-                pub content: String,
-                /// 自定义透传字段
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub custom_data: Option<String>,
-            }
+            /// [`MessageBlocksButtonActionMiniProgramJumpInfo`](crate::api::v3::merchant_service::types::MessageBlocksButtonActionMiniProgramJumpInfo), one type for one shape, under the name it has here.
+            pub type PostMessageBlocksButtonGroupButtonsActionMiniProgramJumpInfo = crate::api::v3::merchant_service::types::MessageBlocksButtonActionMiniProgramJumpInfo;
 
-            /// 动作
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostMessageBlocksButtonGroupButtonsAction {
-                /// 动作类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub action_type: Option<PostMessageBlocksButtonGroupButtonsActionActionType>,
-                /// 跳转链接
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub jump_url: Option<String>,
-                /// 跳转小程序信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub mini_program_jump_info:
-                    Option<PostMessageBlocksButtonGroupButtonsActionMiniProgramJumpInfo>,
-                /// 回复消息内容
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub message_info: Option<PostMessageBlocksButtonGroupButtonsActionMessageInfo>,
-                /// 动作id
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub action_id: Option<String>,
-            }
+            /// [`MessageInfo`](crate::api::v3::merchant_service::types::MessageInfo), one type for one shape, under the name it has here.
+            pub type PostMessageBlocksButtonGroupButtonsActionMessageInfo =
+                crate::api::v3::merchant_service::types::MessageInfo;
 
-            /// 失效配置
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostMessageBlocksButtonGroupButtonsInvalidInfo {
-                /// 过期时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub expired_time: Option<crate::DateTime>,
-                /// 是否可以多次点击
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub multi_clickable: Option<bool>,
-            }
+            /// [`MessageBlocksButtonAction`](crate::api::v3::merchant_service::types::MessageBlocksButtonAction), one type for one shape, under the name it has here.
+            pub type PostMessageBlocksButtonGroupButtonsAction =
+                crate::api::v3::merchant_service::types::MessageBlocksButtonAction;
 
-            /// PostMessageBlocksButtonGroupButtons
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostMessageBlocksButtonGroupButtons {
-                /// 文本
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub text: Option<String>,
-                /// 动作
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub action: Option<PostMessageBlocksButtonGroupButtonsAction>,
-                /// 失效配置
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub invalid_info: Option<PostMessageBlocksButtonGroupButtonsInvalidInfo>,
-            }
+            /// [`InvalidInfo`](crate::api::v3::merchant_service::types::InvalidInfo), one type for one shape, under the name it has here.
+            pub type PostMessageBlocksButtonGroupButtonsInvalidInfo =
+                crate::api::v3::merchant_service::types::InvalidInfo;
 
-            string_enum! {
-                /// 按钮布局方式
-                pub enum PostMessageBlocksButtonGroupButtonLayout {
-                    /// `LAYOUT_UNKNOWN`
-                    LayoutUnknown = "LAYOUT_UNKNOWN",
-                    /// `LAYOUT_HORIZONTAL`
-                    LayoutHorizontal = "LAYOUT_HORIZONTAL",
-                    /// `LAYOUT_VERTICAL`
-                    LayoutVertical = "LAYOUT_VERTICAL",
-                }
-            }
+            /// [`Buttons`](crate::api::v3::merchant_service::types::Buttons), one type for one shape, under the name it has here.
+            pub type PostMessageBlocksButtonGroupButtons =
+                crate::api::v3::merchant_service::types::Buttons;
 
-            /// 失效配置
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostMessageBlocksButtonGroupInvalidInfo {
-                /// 过期时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub expired_time: Option<crate::DateTime>,
-                /// 是否可以多次点击
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub multi_clickable: Option<bool>,
-            }
+            /// [`ButtonLayout`](crate::api::v3::merchant_service::types::ButtonLayout), one type for one shape, under the name it has here.
+            pub type PostMessageBlocksButtonGroupButtonLayout =
+                crate::api::v3::merchant_service::types::ButtonLayout;
+
+            /// [`InvalidInfo`](crate::api::v3::merchant_service::types::InvalidInfo), one type for one shape, under the name it has here.
+            pub type PostMessageBlocksButtonGroupInvalidInfo =
+                crate::api::v3::merchant_service::types::InvalidInfo;
 
             /// 按钮组
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct PostMessageBlocksButtonGroup {
                 /// 按钮组
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub buttons: Option<Vec<PostMessageBlocksButtonGroupButtons>>,
+                pub buttons: Option<Vec<crate::api::v3::merchant_service::types::Buttons>>,
                 /// 按钮布局方式
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub button_layout: Option<PostMessageBlocksButtonGroupButtonLayout>,
+                pub button_layout: Option<crate::api::v3::merchant_service::types::ButtonLayout>,
                 /// 失效配置
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub invalid_info: Option<PostMessageBlocksButtonGroupInvalidInfo>,
+                pub invalid_info: Option<crate::api::v3::merchant_service::types::InvalidInfo>,
+            }
+
+            impl PostMessageBlocksButtonGroup {
+                /// Sets `buttons` (按钮组).
+                pub fn with_buttons(
+                    mut self,
+                    buttons: impl Into<Vec<crate::api::v3::merchant_service::types::Buttons>>,
+                ) -> Self {
+                    self.buttons = Some(buttons.into());
+                    self
+                }
+                /// Sets `button_layout` (按钮布局方式).
+                pub fn with_button_layout(
+                    mut self,
+                    button_layout: impl Into<crate::api::v3::merchant_service::types::ButtonLayout>,
+                ) -> Self {
+                    self.button_layout = Some(button_layout.into());
+                    self
+                }
+                /// Sets `invalid_info` (失效配置).
+                pub fn with_invalid_info(
+                    mut self,
+                    invalid_info: impl Into<crate::api::v3::merchant_service::types::InvalidInfo>,
+                ) -> Self {
+                    self.invalid_info = Some(invalid_info.into());
+                    self
+                }
             }
 
             /// PostMessageBlocks
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct PostMessageBlocks {
                 /// 消息块类型
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub r#type: Option<PostMessageBlocksType>,
+                pub r#type:
+                    Option<crate::api::v3::merchant_service::types::DataNormalMessageBlocksType>,
                 /// 文本
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub text: Option<PostMessageBlocksText>,
+                pub text: Option<crate::api::v3::merchant_service::types::Text>,
                 /// 图片
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub image: Option<PostMessageBlocksImage>,
+                pub image: Option<crate::api::v3::merchant_service::types::Image>,
                 /// 链接
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub link: Option<PostMessageBlocksLink>,
+                pub link: Option<crate::api::v3::merchant_service::types::Buttons>,
                 /// FAQ列表
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub faq_list: Option<PostMessageBlocksFaqList>,
                 /// 按钮
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub button: Option<PostMessageBlocksButton>,
+                pub button: Option<crate::api::v3::merchant_service::types::Buttons>,
                 /// 按钮组
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub button_group: Option<PostMessageBlocksButtonGroup>,
             }
 
-            string_enum! {
-                /// 发送者身份类别
-                pub enum PostMessageSenderIdentity {
-                    /// `UNKNOWN`
-                    Unknown = "UNKNOWN",
-                    /// `MANUAL`
-                    Manual = "MANUAL",
-                    /// `MACHINE`
-                    Machine = "MACHINE",
+            impl PostMessageBlocks {
+                /// Sets `type` (消息块类型).
+                pub fn with_type(
+                    mut self,
+                    r#type: impl Into<
+                        crate::api::v3::merchant_service::types::DataNormalMessageBlocksType,
+                    >,
+                ) -> Self {
+                    self.r#type = Some(r#type.into());
+                    self
+                }
+                /// Sets `text` (文本).
+                pub fn with_text(
+                    mut self,
+                    text: impl Into<crate::api::v3::merchant_service::types::Text>,
+                ) -> Self {
+                    self.text = Some(text.into());
+                    self
+                }
+                /// Sets `image` (图片).
+                pub fn with_image(
+                    mut self,
+                    image: impl Into<crate::api::v3::merchant_service::types::Image>,
+                ) -> Self {
+                    self.image = Some(image.into());
+                    self
+                }
+                /// Sets `link` (链接).
+                pub fn with_link(
+                    mut self,
+                    link: impl Into<crate::api::v3::merchant_service::types::Buttons>,
+                ) -> Self {
+                    self.link = Some(link.into());
+                    self
+                }
+                /// Sets `faq_list` (FAQ列表).
+                pub fn with_faq_list(
+                    mut self,
+                    faq_list: impl Into<PostMessageBlocksFaqList>,
+                ) -> Self {
+                    self.faq_list = Some(faq_list.into());
+                    self
+                }
+                /// Sets `button` (按钮).
+                pub fn with_button(
+                    mut self,
+                    button: impl Into<crate::api::v3::merchant_service::types::Buttons>,
+                ) -> Self {
+                    self.button = Some(button.into());
+                    self
+                }
+                /// Sets `button_group` (按钮组).
+                pub fn with_button_group(
+                    mut self,
+                    button_group: impl Into<PostMessageBlocksButtonGroup>,
+                ) -> Self {
+                    self.button_group = Some(button_group.into());
+                    self
                 }
             }
 
+            /// [`SenderIdentity`](crate::api::v3::merchant_service::types::SenderIdentity), one type for one shape, under the name it has here.
+            pub type PostMessageSenderIdentity =
+                crate::api::v3::merchant_service::types::SenderIdentity;
+
             /// 消息内容
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct PostMessage {
                 /// 消息内容
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub blocks: Option<Vec<PostMessageBlocks>>,
                 /// 发送者身份类别
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub sender_identity: Option<PostMessageSenderIdentity>,
+                pub sender_identity:
+                    Option<crate::api::v3::merchant_service::types::SenderIdentity>,
                 /// 自定义透传信息
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub custom_data: Option<String>,
             }
 
+            impl PostMessage {
+                /// Sets `blocks` (消息内容).
+                pub fn with_blocks(mut self, blocks: impl Into<Vec<PostMessageBlocks>>) -> Self {
+                    self.blocks = Some(blocks.into());
+                    self
+                }
+                /// Sets `sender_identity` (发送者身份类别).
+                pub fn with_sender_identity(
+                    mut self,
+                    sender_identity: impl Into<crate::api::v3::merchant_service::types::SenderIdentity>,
+                ) -> Self {
+                    self.sender_identity = Some(sender_identity.into());
+                    self
+                }
+                /// Sets `custom_data` (自定义透传信息).
+                pub fn with_custom_data(mut self, custom_data: impl Into<String>) -> Self {
+                    self.custom_data = Some(custom_data.into());
+                    self
+                }
+            }
+
             /// What `POST /v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
             pub struct PostResponse {
                 /// 操作流水号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub log_id: Option<String>,
             }
         }
@@ -1928,7 +1416,8 @@ pub mod complaints_v2 {
                 POST,
                 "/v3/merchant-service/complaints-v2/<complaint_id>/update-refund-progress"
             )]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 投诉单号 (path)
                 pub complaint_id: String,
@@ -1942,6 +1431,44 @@ pub mod complaints_v2 {
                 pub reject_media_list: Option<Vec<String>>,
                 /// 备注
                 pub remark: Option<String>,
+            }
+
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(complaint_id: impl Into<String>, action: impl Into<PostAction>) -> Self {
+                    Self {
+                        complaint_id: complaint_id.into(),
+                        action: action.into(),
+                        launch_refund_day: None,
+                        reject_reason: None,
+                        reject_media_list: None,
+                        remark: None,
+                    }
+                }
+                /// Sets `launch_refund_day` (预计发起退款时间).
+                pub fn with_launch_refund_day(mut self, launch_refund_day: impl Into<i64>) -> Self {
+                    self.launch_refund_day = Some(launch_refund_day.into());
+                    self
+                }
+                /// Sets `reject_reason` (拒绝退款原因).
+                pub fn with_reject_reason(mut self, reject_reason: impl Into<String>) -> Self {
+                    self.reject_reason = Some(reject_reason.into());
+                    self
+                }
+                /// Sets `reject_media_list` (拒绝退款的举证图片列表).
+                pub fn with_reject_media_list(
+                    mut self,
+                    reject_media_list: impl Into<Vec<String>>,
+                ) -> Self {
+                    self.reject_media_list = Some(reject_media_list.into());
+                    self
+                }
+                /// Sets `remark` (备注).
+                pub fn with_remark(mut self, remark: impl Into<String>) -> Self {
+                    self.remark = Some(remark.into());
+                    self
+                }
             }
 
             string_enum! {
@@ -1970,7 +1497,8 @@ pub mod feedbacks {
     #[doc(alias = "商户反馈API")]
     #[doc(alias = "商户反馈")]
     #[crate::endpoint(POST, "/v3/merchant-service/feedbacks")]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 微信支付订单号
         pub transaction_id: String,
@@ -1985,6 +1513,43 @@ pub mod feedbacks {
         /// 反馈处理完成
         pub launch_confirm_process: Option<bool>,
     }
+
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            transaction_id: impl Into<String>,
+            complainted_mchid: impl Into<String>,
+            feedback_content: impl Into<String>,
+        ) -> Self {
+            Self {
+                transaction_id: transaction_id.into(),
+                complainted_mchid: complainted_mchid.into(),
+                feedback_type: None,
+                feedback_content: feedback_content.into(),
+                feedback_images: None,
+                launch_confirm_process: None,
+            }
+        }
+        /// Sets `feedback_type` (反馈内容类型).
+        pub fn with_feedback_type(mut self, feedback_type: impl Into<i64>) -> Self {
+            self.feedback_type = Some(feedback_type.into());
+            self
+        }
+        /// Sets `feedback_images` (图片凭证).
+        pub fn with_feedback_images(mut self, feedback_images: impl Into<Vec<String>>) -> Self {
+            self.feedback_images = Some(feedback_images.into());
+            self
+        }
+        /// Sets `launch_confirm_process` (反馈处理完成).
+        pub fn with_launch_confirm_process(
+            mut self,
+            launch_confirm_process: impl Into<bool>,
+        ) -> Self {
+            self.launch_confirm_process = Some(launch_confirm_process.into());
+            self
+        }
+    }
 }
 /// `/v3/merchant-service/images`
 pub mod images {
@@ -1998,7 +1563,8 @@ pub mod images {
         #[doc(alias = "图片下载API")]
         #[doc(alias = "图片下载")]
         #[crate::endpoint(GET, "/v3/merchant-service/images/<media_id>")]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Get {
             /// 媒体文件ID (path)
             pub media_id: String,
@@ -2023,10 +1589,483 @@ pub mod images {
         }
 
         /// What `POST /v3/merchant-service/images/upload` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 媒体文件标识ID
             pub media_id: String,
         }
+    }
+}
+/// Types that several operations of feature `merchant-service` share, one per shape: each operation's module names them under its own names too.
+pub mod types {
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct ComplaintNotificationsResponse {
+        /// 商户号
+        pub mchid: String,
+        /// 通知地址
+        pub url: String,
+    }
+
+    string_enum! {
+        /// 媒体文件业务类型
+        pub enum MediaType {
+            /// `USER_COMPLAINT_IMAGE`
+            UserComplaintImage = "USER_COMPLAINT_IMAGE",
+            /// `OPERATION_IMAGE`
+            OperationImage = "OPERATION_IMAGE",
+        }
+    }
+
+    string_enum! {
+        /// 消息块类型
+        pub enum DataNormalMessageBlocksType {
+            /// `TEXT`
+            Text = "TEXT",
+            /// `IMAGE`
+            Image = "IMAGE",
+            /// `LINK`
+            Link = "LINK",
+            /// `FAQ_LIST`
+            FaqList = "FAQ_LIST",
+            /// `BUTTON`
+            Button = "BUTTON",
+            /// `BUTTON_GROUP`
+            ButtonGroup = "BUTTON_GROUP",
+        }
+    }
+
+    string_enum! {
+        /// 文本颜色
+        pub enum Color {
+            /// `DEFAULT`
+            Default = "DEFAULT",
+            /// `SECONDARY`
+            Secondary = "SECONDARY",
+        }
+    }
+
+    /// 文本
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct Text {
+        /// 文本
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub text: Option<String>,
+        /// 文本颜色
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub color: Option<crate::api::v3::merchant_service::types::Color>,
+        /// 是否粗体
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub is_bold: Option<bool>,
+    }
+
+    impl Text {
+        /// Sets `text` (文本).
+        pub fn with_text(mut self, text: impl Into<String>) -> Self {
+            self.text = Some(text.into());
+            self
+        }
+        /// Sets `color` (文本颜色).
+        pub fn with_color(
+            mut self,
+            color: impl Into<crate::api::v3::merchant_service::types::Color>,
+        ) -> Self {
+            self.color = Some(color.into());
+            self
+        }
+        /// Sets `is_bold` (是否粗体).
+        pub fn with_is_bold(mut self, is_bold: impl Into<bool>) -> Self {
+            self.is_bold = Some(is_bold.into());
+            self
+        }
+    }
+
+    string_enum! {
+        /// 图片样式类型
+        pub enum ImageStyleType {
+            /// `IMAGE_STYLE_TYPE_NARROW`
+            ImageStyleTypeNarrow = "IMAGE_STYLE_TYPE_NARROW",
+            /// `IMAGE_STYLE_TYPE_WIDE`
+            ImageStyleTypeWide = "IMAGE_STYLE_TYPE_WIDE",
+        }
+    }
+
+    /// 图片
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct Image {
+        /// 媒体ID
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub media_id: Option<String>,
+        /// 图片样式类型
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub image_style_type: Option<crate::api::v3::merchant_service::types::ImageStyleType>,
+    }
+
+    impl Image {
+        /// Sets `media_id` (媒体ID).
+        pub fn with_media_id(mut self, media_id: impl Into<String>) -> Self {
+            self.media_id = Some(media_id.into());
+            self
+        }
+        /// Sets `image_style_type` (图片样式类型).
+        pub fn with_image_style_type(
+            mut self,
+            image_style_type: impl Into<crate::api::v3::merchant_service::types::ImageStyleType>,
+        ) -> Self {
+            self.image_style_type = Some(image_style_type.into());
+            self
+        }
+    }
+
+    string_enum! {
+        /// 动作类型
+        pub enum ActionType {
+            /// `ACTION_TYPE_SEND_MESSAGE`
+            ActionTypeSendMessage = "ACTION_TYPE_SEND_MESSAGE",
+            /// `ACTION_TYPE_JUMP_URL`
+            ActionTypeJumpUrl = "ACTION_TYPE_JUMP_URL",
+            /// `ACTION_TYPE_JUMP_MINI_PROGRAM`
+            ActionTypeJumpMiniProgram = "ACTION_TYPE_JUMP_MINI_PROGRAM",
+        }
+    }
+
+    /// 跳转小程序信息
+    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct MiniProgramJumpInfo {
+        /// 跳转小程序APPID
+        pub appid: String,
+        /// 跳转小程序页面PATH
+        pub path: String,
+        /// 跳转小程序页面名称
+        pub text: String,
+    }
+
+    /// 回复消息内容
+    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct MessageInfo {
+        /// 回复的消息内容
+        pub content: String,
+        /// 自定义透传字段
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub custom_data: Option<String>,
+    }
+
+    impl MessageInfo {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(content: impl Into<String>) -> Self {
+            Self {
+                content: content.into(),
+                custom_data: None,
+            }
+        }
+        /// Sets `custom_data` (自定义透传字段).
+        pub fn with_custom_data(mut self, custom_data: impl Into<String>) -> Self {
+            self.custom_data = Some(custom_data.into());
+            self
+        }
+    }
+
+    /// 动作
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+    pub struct Action {
+        /// 动作类型
+        pub action_type: Option<crate::api::v3::merchant_service::types::ActionType>,
+        /// 跳转链接
+        pub jump_url: Option<String>,
+        /// 跳转小程序信息
+        pub mini_program_jump_info:
+            Option<crate::api::v3::merchant_service::types::MiniProgramJumpInfo>,
+        /// 回复消息内容
+        pub message_info: Option<crate::api::v3::merchant_service::types::MessageInfo>,
+        /// 动作id
+        pub action_id: Option<String>,
+    }
+
+    /// 失效配置
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct InvalidInfo {
+        /// 过期时间
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub expired_time: Option<crate::DateTime>,
+        /// 是否可以多次点击
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub multi_clickable: Option<bool>,
+    }
+
+    impl InvalidInfo {
+        /// Sets `expired_time` (过期时间).
+        pub fn with_expired_time(mut self, expired_time: impl Into<crate::DateTime>) -> Self {
+            self.expired_time = Some(expired_time.into());
+            self
+        }
+        /// Sets `multi_clickable` (是否可以多次点击).
+        pub fn with_multi_clickable(mut self, multi_clickable: impl Into<bool>) -> Self {
+            self.multi_clickable = Some(multi_clickable.into());
+            self
+        }
+    }
+
+    /// 链接
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+    pub struct Button {
+        /// 文本
+        pub text: Option<String>,
+        /// 动作
+        pub action: Option<crate::api::v3::merchant_service::types::Action>,
+        /// 失效配置
+        pub invalid_info: Option<crate::api::v3::merchant_service::types::InvalidInfo>,
+    }
+
+    string_enum! {
+        /// 按钮布局方式
+        pub enum ButtonLayout {
+            /// `LAYOUT_UNKNOWN`
+            LayoutUnknown = "LAYOUT_UNKNOWN",
+            /// `LAYOUT_HORIZONTAL`
+            LayoutHorizontal = "LAYOUT_HORIZONTAL",
+            /// `LAYOUT_VERTICAL`
+            LayoutVertical = "LAYOUT_VERTICAL",
+        }
+    }
+
+    string_enum! {
+        /// 发送者身份类别
+        pub enum SenderIdentity {
+            /// `UNKNOWN`
+            Unknown = "UNKNOWN",
+            /// `MANUAL`
+            Manual = "MANUAL",
+            /// `MACHINE`
+            Machine = "MACHINE",
+        }
+    }
+
+    /// 跳转小程序信息
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct MessageBlocksButtonActionMiniProgramJumpInfo {
+        /// 跳转小程序APPID
+        pub appid: String,
+        /// 跳转小程序页面PATH
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub path: Option<String>,
+        /// 跳转小程序页面名称
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub text: Option<String>,
+    }
+
+    impl MessageBlocksButtonActionMiniProgramJumpInfo {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(appid: impl Into<String>) -> Self {
+            Self {
+                appid: appid.into(),
+                path: None,
+                text: None,
+            }
+        }
+        /// Sets `path` (跳转小程序页面PATH).
+        pub fn with_path(mut self, path: impl Into<String>) -> Self {
+            self.path = Some(path.into());
+            self
+        }
+        /// Sets `text` (跳转小程序页面名称).
+        pub fn with_text(mut self, text: impl Into<String>) -> Self {
+            self.text = Some(text.into());
+            self
+        }
+    }
+
+    /// 动作
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct MessageBlocksButtonAction {
+        /// 动作类型
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub action_type: Option<crate::api::v3::merchant_service::types::ActionType>,
+        /// 跳转链接
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub jump_url: Option<String>,
+        /// 跳转小程序信息
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub mini_program_jump_info: Option<
+            crate::api::v3::merchant_service::types::MessageBlocksButtonActionMiniProgramJumpInfo,
+        >,
+        /// 回复消息内容
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub message_info: Option<crate::api::v3::merchant_service::types::MessageInfo>,
+        /// 动作id
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub action_id: Option<String>,
+    }
+
+    impl MessageBlocksButtonAction {
+        /// Sets `action_type` (动作类型).
+        pub fn with_action_type(
+            mut self,
+            action_type: impl Into<crate::api::v3::merchant_service::types::ActionType>,
+        ) -> Self {
+            self.action_type = Some(action_type.into());
+            self
+        }
+        /// Sets `jump_url` (跳转链接).
+        pub fn with_jump_url(mut self, jump_url: impl Into<String>) -> Self {
+            self.jump_url = Some(jump_url.into());
+            self
+        }
+        /// Sets `mini_program_jump_info` (跳转小程序信息).
+        pub fn with_mini_program_jump_info(
+            mut self,
+            mini_program_jump_info: impl Into<crate::api::v3::merchant_service::types::MessageBlocksButtonActionMiniProgramJumpInfo>,
+        ) -> Self {
+            self.mini_program_jump_info = Some(mini_program_jump_info.into());
+            self
+        }
+        /// Sets `message_info` (回复消息内容).
+        pub fn with_message_info(
+            mut self,
+            message_info: impl Into<crate::api::v3::merchant_service::types::MessageInfo>,
+        ) -> Self {
+            self.message_info = Some(message_info.into());
+            self
+        }
+        /// Sets `action_id` (动作id).
+        pub fn with_action_id(mut self, action_id: impl Into<String>) -> Self {
+            self.action_id = Some(action_id.into());
+            self
+        }
+    }
+
+    /// 链接
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct Buttons {
+        /// 文本
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub text: Option<String>,
+        /// 动作
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub action: Option<crate::api::v3::merchant_service::types::MessageBlocksButtonAction>,
+        /// 失效配置
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub invalid_info: Option<crate::api::v3::merchant_service::types::InvalidInfo>,
+    }
+
+    impl Buttons {
+        /// Sets `text` (文本).
+        pub fn with_text(mut self, text: impl Into<String>) -> Self {
+            self.text = Some(text.into());
+            self
+        }
+        /// Sets `action` (动作).
+        pub fn with_action(
+            mut self,
+            action: impl Into<crate::api::v3::merchant_service::types::MessageBlocksButtonAction>,
+        ) -> Self {
+            self.action = Some(action.into());
+            self
+        }
+        /// Sets `invalid_info` (失效配置).
+        pub fn with_invalid_info(
+            mut self,
+            invalid_info: impl Into<crate::api::v3::merchant_service::types::InvalidInfo>,
+        ) -> Self {
+            self.invalid_info = Some(invalid_info.into());
+            self
+        }
+    }
+
+    string_enum! {
+        /// 投诉单状态
+        pub enum ComplaintState {
+            /// `PENDING`
+            Pending = "PENDING",
+            /// `PROCESSING`
+            Processing = "PROCESSING",
+            /// `PROCESSED`
+            Processed = "PROCESSED",
+        }
+    }
+
+    /// ComplaintMediaList
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct ComplaintMediaList {
+        /// 媒体文件业务类型
+        pub media_type: crate::api::v3::merchant_service::types::MediaType,
+        /// 媒体文列表
+        pub media_url: Option<Vec<String>>,
+    }
+
+    /// ComplaintOrderInfo
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct ComplaintOrderInfo {
+        /// 微信订单号
+        pub transaction_id: String,
+        /// 商户订单号
+        pub out_trade_no: String,
+        /// 订单金额
+        pub amount: i64,
+    }
+
+    string_enum! {
+        /// 问题类型
+        pub enum ProblemType {
+            /// `REFUND`
+            Refund = "REFUND",
+            /// `SERVICE_NOT_WORK`
+            ServiceNotWork = "SERVICE_NOT_WORK",
+            /// `OTHERS`
+            Others = "OTHERS",
+        }
+    }
+
+    string_enum! {
+        /// UserTagList
+        pub enum UserTagList {
+            /// `TRUSTED`
+            Trusted = "TRUSTED",
+            /// `HIGH_RISK`
+            HighRisk = "HIGH_RISK",
+        }
+    }
+
+    string_enum! {
+        /// 补充信息类型
+        pub enum AdditionalInfoType {
+            /// `SHARE_POWER_TYPE`
+            SharePowerType = "SHARE_POWER_TYPE",
+        }
+    }
+
+    /// 归还地点信息
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+    pub struct ReturnAddressInfo {
+        /// 归还地点
+        pub return_address: Option<String>,
+        /// 归还地点经度
+        pub longitude: Option<String>,
+        /// 归还地点纬度
+        pub latitude: Option<String>,
+    }
+
+    /// 充电宝投诉相关信息
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+    pub struct SharePowerInfo {
+        /// 归还时间
+        pub return_time: Option<crate::DateTime>,
+        /// 归还地点信息
+        pub return_address_info: Option<crate::api::v3::merchant_service::types::ReturnAddressInfo>,
+        /// 是否归还同一柜机
+        pub is_returned_to_same_machine: Option<bool>,
+    }
+
+    /// 补充信息
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+    pub struct AdditionalInfo {
+        /// 补充信息类型
+        pub r#type: Option<crate::api::v3::merchant_service::types::AdditionalInfoType>,
+        /// 充电宝投诉相关信息
+        pub share_power_info: Option<crate::api::v3::merchant_service::types::SharePowerInfo>,
     }
 }

@@ -14,7 +14,8 @@ pub mod merchant_settle_rule_applications {
     #[doc(alias = "申请修改特约商户结算规则API")]
     #[doc(alias = "申请修改特约商户结算规则")]
     #[crate::endpoint(POST, "/v3/merchant-settlement/merchant-settle-rule-applications", response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 从业机构号
         pub acquiring_bank_id: String,
@@ -27,32 +28,10 @@ pub mod merchant_settle_rule_applications {
     }
 
     /// What `POST /v3/merchant-settlement/merchant-settle-rule-applications` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostResponse {
-        /// 申请单编号
-        pub application_id: String,
-        /// 申请单处理信息
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub application_process_info: Option<String>,
-        /// 申请单状态
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub application_state: Option<String>,
-        /// 最后更新时间
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub update_time: Option<String>,
-        /// 从业机构号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub acquiring_bank_id: Option<String>,
-        /// 渠道商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub channel_id: Option<String>,
-        /// 从业机构特约商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub sub_mchid: Option<String>,
-        /// 结算规则id
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub settle_rule_id: Option<i64>,
-    }
+    ///
+    /// The type is [`MerchantSettleRuleApplicationsResponse`](crate::api::v3::merchant_settlement::types::MerchantSettleRuleApplicationsResponse), which other answers share.
+    pub type PostResponse =
+        crate::api::v3::merchant_settlement::types::MerchantSettleRuleApplicationsResponse;
 
     /// `/v3/merchant-settlement/merchant-settle-rule-applications/{application_id}`
     pub mod _application_id_ {
@@ -64,38 +43,40 @@ pub mod merchant_settle_rule_applications {
         #[doc(alias = "根据申请单ID查询结果API")]
         #[doc(alias = "根据申请单ID查询结果")]
         #[crate::endpoint(GET, "/v3/merchant-settlement/merchant-settle-rule-applications/<application_id>", response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Get {
             /// 申请单编号 (path)
             pub application_id: String,
         }
 
         /// What `GET /v3/merchant-settlement/merchant-settle-rule-applications/{application_id}` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponse {
-            /// 申请单编号
-            pub application_id: String,
-            /// 申请单处理信息
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub application_process_info: Option<String>,
-            /// 申请单状态
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub application_state: Option<String>,
-            /// 最后更新时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub update_time: Option<String>,
-            /// 从业机构号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub acquiring_bank_id: Option<String>,
-            /// 渠道商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub channel_id: Option<String>,
-            /// 从业机构特约商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub sub_mchid: Option<String>,
-            /// 结算规则id
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub settle_rule_id: Option<i64>,
-        }
+        ///
+        /// The type is [`MerchantSettleRuleApplicationsResponse`](crate::api::v3::merchant_settlement::types::MerchantSettleRuleApplicationsResponse), which other answers share.
+        pub type GetResponse =
+            crate::api::v3::merchant_settlement::types::MerchantSettleRuleApplicationsResponse;
+    }
+}
+/// Types that several operations of feature `merchant-settlement` share, one per shape: each operation's module names them under its own names too.
+pub mod types {
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct MerchantSettleRuleApplicationsResponse {
+        /// 申请单编号
+        pub application_id: String,
+        /// 申请单处理信息
+        pub application_process_info: Option<String>,
+        /// 申请单状态
+        pub application_state: Option<String>,
+        /// 最后更新时间
+        pub update_time: Option<String>,
+        /// 从业机构号
+        pub acquiring_bank_id: Option<String>,
+        /// 渠道商户号
+        pub channel_id: Option<String>,
+        /// 从业机构特约商户号
+        pub sub_mchid: Option<String>,
+        /// 结算规则id
+        pub settle_rule_id: Option<i64>,
     }
 }

@@ -14,23 +14,379 @@ pub mod stores {
     #[doc(alias = "创建门店API")]
     #[doc(alias = "创建门店")]
     #[crate::endpoint(POST, "/v3/merchant-store/stores", response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 子商户号
         pub sub_mchid: Option<String>,
         /// 门店基础信息
-        pub store_basics: Option<PostStoreBasics>,
+        pub store_basics: Option<crate::api::v3::merchant_store::types::StoreBasics>,
         /// 门店地址信息
-        pub store_address: Option<PostStoreAddress>,
+        pub store_address: Option<crate::api::v3::merchant_store::types::StoreAddress>,
         /// 门店经营信息
-        pub store_business: Option<PostStoreBusiness>,
+        pub store_business: Option<crate::api::v3::merchant_store::types::StoreBusiness>,
         /// 门店收款信息
-        pub store_recipient: Option<Vec<PostStoreRecipient>>,
+        pub store_recipient: Option<Vec<crate::api::v3::merchant_store::types::StoreRecipient>>,
+    }
+
+    impl Post {
+        /// Sets `sub_mchid` (子商户号).
+        pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+            self.sub_mchid = Some(sub_mchid.into());
+            self
+        }
+        /// Sets `store_basics` (门店基础信息).
+        pub fn with_store_basics(
+            mut self,
+            store_basics: impl Into<crate::api::v3::merchant_store::types::StoreBasics>,
+        ) -> Self {
+            self.store_basics = Some(store_basics.into());
+            self
+        }
+        /// Sets `store_address` (门店地址信息).
+        pub fn with_store_address(
+            mut self,
+            store_address: impl Into<crate::api::v3::merchant_store::types::StoreAddress>,
+        ) -> Self {
+            self.store_address = Some(store_address.into());
+            self
+        }
+        /// Sets `store_business` (门店经营信息).
+        pub fn with_store_business(
+            mut self,
+            store_business: impl Into<crate::api::v3::merchant_store::types::StoreBusiness>,
+        ) -> Self {
+            self.store_business = Some(store_business.into());
+            self
+        }
+        /// Sets `store_recipient` (门店收款信息).
+        pub fn with_store_recipient(
+            mut self,
+            store_recipient: impl Into<Vec<crate::api::v3::merchant_store::types::StoreRecipient>>,
+        ) -> Self {
+            self.store_recipient = Some(store_recipient.into());
+            self
+        }
+    }
+
+    /// [`StoreBasics`](crate::api::v3::merchant_store::types::StoreBasics), one type for one shape, under the name it has here.
+    pub type PostStoreBasics = crate::api::v3::merchant_store::types::StoreBasics;
+
+    /// [`StoreAddress`](crate::api::v3::merchant_store::types::StoreAddress), one type for one shape, under the name it has here.
+    pub type PostStoreAddress = crate::api::v3::merchant_store::types::StoreAddress;
+
+    /// [`StoreBusiness`](crate::api::v3::merchant_store::types::StoreBusiness), one type for one shape, under the name it has here.
+    pub type PostStoreBusiness = crate::api::v3::merchant_store::types::StoreBusiness;
+
+    /// [`StoreRecipient`](crate::api::v3::merchant_store::types::StoreRecipient), one type for one shape, under the name it has here.
+    pub type PostStoreRecipient = crate::api::v3::merchant_store::types::StoreRecipient;
+
+    /// What `POST /v3/merchant-store/stores` answers.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct PostResponse {
+        /// 微信支付商户门店ID
+        pub store_id: i64,
+    }
+
+    /// `/v3/merchant-store/stores/{store_id}`
+    pub mod _store_id_ {
+        /// 查询门店API
+        ///
+        /// `GET /v3/merchant-store/stores/{store_id}`
+        ///
+        /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013948577)
+        #[doc(alias = "查询门店API")]
+        #[doc(alias = "查询门店")]
+        #[crate::endpoint(GET, "/v3/merchant-store/stores/<store_id>", response = GetResponse)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+        pub struct Get {
+            /// 微信支付商户门店ID (path)
+            pub store_id: i64,
+            /// 特约商户号 (query)
+            pub sub_mchid: Option<String>,
+        }
+
+        impl Get {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(store_id: impl Into<i64>) -> Self {
+                Self {
+                    store_id: store_id.into(),
+                    sub_mchid: None,
+                }
+            }
+            /// Sets `sub_mchid` (特约商户号 (query)).
+            pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                self.sub_mchid = Some(sub_mchid.into());
+                self
+            }
+        }
+
+        /// [`StoreBasics`](crate::api::v3::merchant_store::types::StoreBasics), one type for one shape, under the name it has here.
+        pub type GetResponseStoreBasics = crate::api::v3::merchant_store::types::StoreBasics;
+
+        /// [`StoreAddress`](crate::api::v3::merchant_store::types::StoreAddress), one type for one shape, under the name it has here.
+        pub type GetResponseStoreAddress = crate::api::v3::merchant_store::types::StoreAddress;
+
+        /// [`StoreBusiness`](crate::api::v3::merchant_store::types::StoreBusiness), one type for one shape, under the name it has here.
+        pub type GetResponseStoreBusiness = crate::api::v3::merchant_store::types::StoreBusiness;
+
+        /// [`StoreRecipient`](crate::api::v3::merchant_store::types::StoreRecipient), one type for one shape, under the name it has here.
+        pub type GetResponseStoreRecipient = crate::api::v3::merchant_store::types::StoreRecipient;
+
+        /// 门店状态
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+        pub struct GetResponseStoreState {
+            /// 门店状态描述
+            pub store_state_message: Option<String>,
+            /// 地址核实失败原因
+            pub address_failed_reason: Option<String>,
+            /// STORE_STATE_VALID
+            pub store_state_value: Option<String>,
+        }
+
+        /// What `GET /v3/merchant-store/stores/{store_id}` answers.
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+        pub struct GetResponse {
+            /// 门店基础信息
+            pub store_basics: Option<crate::api::v3::merchant_store::types::StoreBasics>,
+            /// 门店地址信息
+            pub store_address: Option<crate::api::v3::merchant_store::types::StoreAddress>,
+            /// 门店经营信息
+            pub store_business: Option<crate::api::v3::merchant_store::types::StoreBusiness>,
+            /// 门店收款信息
+            pub store_recipient: Option<Vec<crate::api::v3::merchant_store::types::StoreRecipient>>,
+            /// 门店状态
+            pub store_state: Option<GetResponseStoreState>,
+        }
+
+        /// 修改门店API
+        ///
+        /// `PATCH /v3/merchant-store/stores/{store_id}`
+        ///
+        /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013948551)
+        ///
+        /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+        #[doc(alias = "修改门店API")]
+        #[doc(alias = "修改门店")]
+        #[crate::endpoint(PATCH, "/v3/merchant-store/stores/<store_id>")]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+        pub struct Patch {
+            /// 微信支付商户门店ID (path)
+            pub store_id: i64,
+            /// 子商户号
+            pub sub_mchid: Option<String>,
+            /// 门店基础信息
+            pub store_basics: Option<crate::api::v3::merchant_store::types::StoreBasics>,
+            /// 门店地址信息
+            pub store_address: Option<crate::api::v3::merchant_store::types::StoreAddress>,
+            /// 门店经营信息
+            pub store_business: Option<crate::api::v3::merchant_store::types::StoreBusiness>,
+        }
+
+        impl Patch {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(store_id: impl Into<i64>) -> Self {
+                Self {
+                    store_id: store_id.into(),
+                    sub_mchid: None,
+                    store_basics: None,
+                    store_address: None,
+                    store_business: None,
+                }
+            }
+            /// Sets `sub_mchid` (子商户号).
+            pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                self.sub_mchid = Some(sub_mchid.into());
+                self
+            }
+            /// Sets `store_basics` (门店基础信息).
+            pub fn with_store_basics(
+                mut self,
+                store_basics: impl Into<crate::api::v3::merchant_store::types::StoreBasics>,
+            ) -> Self {
+                self.store_basics = Some(store_basics.into());
+                self
+            }
+            /// Sets `store_address` (门店地址信息).
+            pub fn with_store_address(
+                mut self,
+                store_address: impl Into<crate::api::v3::merchant_store::types::StoreAddress>,
+            ) -> Self {
+                self.store_address = Some(store_address.into());
+                self
+            }
+            /// Sets `store_business` (门店经营信息).
+            pub fn with_store_business(
+                mut self,
+                store_business: impl Into<crate::api::v3::merchant_store::types::StoreBusiness>,
+            ) -> Self {
+                self.store_business = Some(store_business.into());
+                self
+            }
+        }
+
+        /// [`StoreBasics`](crate::api::v3::merchant_store::types::StoreBasics), one type for one shape, under the name it has here.
+        pub type PatchStoreBasics = crate::api::v3::merchant_store::types::StoreBasics;
+
+        /// [`StoreAddress`](crate::api::v3::merchant_store::types::StoreAddress), one type for one shape, under the name it has here.
+        pub type PatchStoreAddress = crate::api::v3::merchant_store::types::StoreAddress;
+
+        /// [`StoreBusiness`](crate::api::v3::merchant_store::types::StoreBusiness), one type for one shape, under the name it has here.
+        pub type PatchStoreBusiness = crate::api::v3::merchant_store::types::StoreBusiness;
+
+        /// `/v3/merchant-store/stores/{store_id}/recipients`
+        pub mod recipients {
+            /// `/v3/merchant-store/stores/{store_id}/recipients/bind`
+            pub mod bind {
+                /// 绑定门店收款信息
+                ///
+                /// `POST /v3/merchant-store/stores/{store_id}/recipients/bind`
+                ///
+                /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013948579)
+                ///
+                /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+                #[doc(alias = "绑定门店收款信息")]
+                #[crate::endpoint(POST, "/v3/merchant-store/stores/<store_id>/recipients/bind", response = PostResponse)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+                pub struct Post {
+                    /// 微信支付商户门店ID (path)
+                    pub store_id: i64,
+                    /// 子商户号
+                    pub sub_mchid: String,
+                    /// 门店收款信息
+                    pub store_recipient: Vec<crate::api::v3::merchant_store::types::StoreRecipient>,
+                }
+
+                /// [`StoreRecipient`](crate::api::v3::merchant_store::types::StoreRecipient), one type for one shape, under the name it has here.
+                pub type PostStoreRecipient = crate::api::v3::merchant_store::types::StoreRecipient;
+
+                /// [`FailedStoreRecipient`](crate::api::v3::merchant_store::types::FailedStoreRecipient), one type for one shape, under the name it has here.
+                pub type PostResponseFailedStoreRecipient =
+                    crate::api::v3::merchant_store::types::FailedStoreRecipient;
+
+                /// What `POST /v3/merchant-store/stores/{store_id}/recipients/bind` answers.
+                ///
+                /// The type is [`StoresResponse`](crate::api::v3::merchant_store::types::StoresResponse), which other answers share.
+                pub type PostResponse = crate::api::v3::merchant_store::types::StoresResponse;
+            }
+            /// `/v3/merchant-store/stores/{store_id}/recipients/unbind`
+            pub mod unbind {
+                /// 解除门店收款信息绑定
+                ///
+                /// `POST /v3/merchant-store/stores/{store_id}/recipients/unbind`
+                ///
+                /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013948580)
+                ///
+                /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+                #[doc(alias = "解除门店收款信息绑定")]
+                #[crate::endpoint(POST, "/v3/merchant-store/stores/<store_id>/recipients/unbind", response = PostResponse, idempotent)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+                pub struct Post {
+                    /// 微信支付商户门店ID (path)
+                    pub store_id: i64,
+                    /// 子商户号
+                    pub sub_mchid: Option<String>,
+                    /// 门店收款信息
+                    pub store_recipient:
+                        Option<Vec<crate::api::v3::merchant_store::types::StoreRecipient>>,
+                }
+
+                impl Post {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    pub fn new(store_id: impl Into<i64>) -> Self {
+                        Self {
+                            store_id: store_id.into(),
+                            sub_mchid: None,
+                            store_recipient: None,
+                        }
+                    }
+                    /// Sets `sub_mchid` (子商户号).
+                    pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                        self.sub_mchid = Some(sub_mchid.into());
+                        self
+                    }
+                    /// Sets `store_recipient` (门店收款信息).
+                    pub fn with_store_recipient(
+                        mut self,
+                        store_recipient: impl Into<
+                            Vec<crate::api::v3::merchant_store::types::StoreRecipient>,
+                        >,
+                    ) -> Self {
+                        self.store_recipient = Some(store_recipient.into());
+                        self
+                    }
+                }
+
+                /// [`StoreRecipient`](crate::api::v3::merchant_store::types::StoreRecipient), one type for one shape, under the name it has here.
+                pub type PostStoreRecipient = crate::api::v3::merchant_store::types::StoreRecipient;
+
+                /// [`FailedStoreRecipient`](crate::api::v3::merchant_store::types::FailedStoreRecipient), one type for one shape, under the name it has here.
+                pub type PostResponseFailedStoreRecipient =
+                    crate::api::v3::merchant_store::types::FailedStoreRecipient;
+
+                /// What `POST /v3/merchant-store/stores/{store_id}/recipients/unbind` answers.
+                ///
+                /// The type is [`StoresResponse`](crate::api::v3::merchant_store::types::StoresResponse), which other answers share.
+                pub type PostResponse = crate::api::v3::merchant_store::types::StoresResponse;
+            }
+        }
+    }
+}
+/// Types that several operations of feature `merchant-store` share, one per shape: each operation's module names them under its own names too.
+pub mod types {
+    /// 收款门店信息
+    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct StoreRecipient {
+        /// 门店收款商户号
+        pub mchid: String,
+        /// 门店收款主体
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub company_name: Option<String>,
+    }
+
+    impl StoreRecipient {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(mchid: impl Into<String>) -> Self {
+            Self {
+                mchid: mchid.into(),
+                company_name: None,
+            }
+        }
+        /// Sets `company_name` (门店收款主体).
+        pub fn with_company_name(mut self, company_name: impl Into<String>) -> Self {
+            self.company_name = Some(company_name.into());
+            self
+        }
+    }
+
+    /// 收款门店信息
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+    pub struct FailedStoreRecipient {
+        /// 门店收款商户号
+        pub mchid: Option<String>,
+        /// 绑定当前收款信息失败的原因
+        pub failed_reason: Option<String>,
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+    pub struct StoresResponse {
+        /// failed_store_recipient
+        pub failed_store_recipient:
+            Option<Vec<crate::api::v3::merchant_store::types::FailedStoreRecipient>>,
     }
 
     /// 门店基础信息
     #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostStoreBasics {
+    pub struct StoreBasics {
         /// 商家门店编号
         #[serde(skip_serializing_if = "Option::is_none")]
         pub store_reference_id: Option<String>,
@@ -47,9 +403,43 @@ pub mod stores {
         pub brand_id: Option<i64>,
     }
 
+    impl StoreBasics {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(store_name: impl Into<String>) -> Self {
+            Self {
+                store_reference_id: None,
+                brand_name: None,
+                store_name: store_name.into(),
+                branch_name: None,
+                brand_id: None,
+            }
+        }
+        /// Sets `store_reference_id` (商家门店编号).
+        pub fn with_store_reference_id(mut self, store_reference_id: impl Into<String>) -> Self {
+            self.store_reference_id = Some(store_reference_id.into());
+            self
+        }
+        /// Sets `brand_name` (品牌名称).
+        pub fn with_brand_name(mut self, brand_name: impl Into<String>) -> Self {
+            self.brand_name = Some(brand_name.into());
+            self
+        }
+        /// Sets `branch_name` (分店名称).
+        pub fn with_branch_name(mut self, branch_name: impl Into<String>) -> Self {
+            self.branch_name = Some(branch_name.into());
+            self
+        }
+        /// Sets `brand_id` (品牌ID).
+        pub fn with_brand_id(mut self, brand_id: impl Into<i64>) -> Self {
+            self.brand_id = Some(brand_id.into());
+            self
+        }
+    }
+
     /// 门店地址信息
     #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostStoreAddress {
+    pub struct StoreAddress {
         /// 门店省市编码
         pub address_code: String,
         /// 门店地址
@@ -65,9 +455,38 @@ pub mod stores {
         pub latitude: Option<String>,
     }
 
+    impl StoreAddress {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(address_code: impl Into<String>, address_detail: impl Into<String>) -> Self {
+            Self {
+                address_code: address_code.into(),
+                address_detail: address_detail.into(),
+                address_complements: None,
+                longitude: None,
+                latitude: None,
+            }
+        }
+        /// Sets `address_complements` (门店地址辅助描述).
+        pub fn with_address_complements(mut self, address_complements: impl Into<String>) -> Self {
+            self.address_complements = Some(address_complements.into());
+            self
+        }
+        /// Sets `longitude` (门店经度).
+        pub fn with_longitude(mut self, longitude: impl Into<String>) -> Self {
+            self.longitude = Some(longitude.into());
+            self
+        }
+        /// Sets `latitude` (门店纬度).
+        pub fn with_latitude(mut self, latitude: impl Into<String>) -> Self {
+            self.latitude = Some(latitude.into());
+            self
+        }
+    }
+
     /// 门店经营信息
     #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostStoreBusiness {
+    pub struct StoreBusiness {
         /// 门店服务电话
         #[serde(skip_serializing_if = "Option::is_none")]
         pub service_phone: Option<String>,
@@ -76,311 +495,16 @@ pub mod stores {
         pub business_hours: Option<String>,
     }
 
-    /// PostStoreRecipient
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostStoreRecipient {
-        /// 门店收款商户号
-        pub mchid: String,
-        /// 门店收款主体
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub company_name: Option<String>,
-    }
-
-    /// What `POST /v3/merchant-store/stores` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostResponse {
-        /// 微信支付商户门店ID
-        pub store_id: i64,
-    }
-
-    /// `/v3/merchant-store/stores/{store_id}`
-    pub mod _store_id_ {
-        /// 查询门店API
-        ///
-        /// `GET /v3/merchant-store/stores/{store_id}`
-        ///
-        /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013948577)
-        #[doc(alias = "查询门店API")]
-        #[doc(alias = "查询门店")]
-        #[crate::endpoint(GET, "/v3/merchant-store/stores/<store_id>", response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-        pub struct Get {
-            /// 微信支付商户门店ID (path)
-            pub store_id: i64,
-            /// 特约商户号 (query)
-            pub sub_mchid: Option<String>,
+    impl StoreBusiness {
+        /// Sets `service_phone` (门店服务电话).
+        pub fn with_service_phone(mut self, service_phone: impl Into<String>) -> Self {
+            self.service_phone = Some(service_phone.into());
+            self
         }
-
-        /// 门店基础信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponseStoreBasics {
-            /// 商家门店编号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub store_reference_id: Option<String>,
-            /// 品牌名称
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub brand_name: Option<String>,
-            /// 门店名称
-            pub store_name: String,
-            /// 分店名称
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub branch_name: Option<String>,
-            /// 品牌ID
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub brand_id: Option<i64>,
-        }
-
-        /// 门店地址信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponseStoreAddress {
-            /// 门店省市编码
-            pub address_code: String,
-            /// 门店地址
-            pub address_detail: String,
-            /// 门店地址辅助描述
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub address_complements: Option<String>,
-            /// 门店经度
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub longitude: Option<String>,
-            /// 门店纬度
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub latitude: Option<String>,
-        }
-
-        /// 门店经营信息
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponseStoreBusiness {
-            /// 门店服务电话
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub service_phone: Option<String>,
-            /// 门店经营时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub business_hours: Option<String>,
-        }
-
-        /// GetResponseStoreRecipient
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponseStoreRecipient {
-            /// 门店收款商户号
-            pub mchid: String,
-            /// 门店收款主体
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub company_name: Option<String>,
-        }
-
-        /// 门店状态
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponseStoreState {
-            /// 门店状态描述
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub store_state_message: Option<String>,
-            /// 地址核实失败原因
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub address_failed_reason: Option<String>,
-            /// STORE_STATE_VALID
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub store_state_value: Option<String>,
-        }
-
-        /// What `GET /v3/merchant-store/stores/{store_id}` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponse {
-            /// 门店基础信息
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub store_basics: Option<GetResponseStoreBasics>,
-            /// 门店地址信息
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub store_address: Option<GetResponseStoreAddress>,
-            /// 门店经营信息
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub store_business: Option<GetResponseStoreBusiness>,
-            /// 门店收款信息
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub store_recipient: Option<Vec<GetResponseStoreRecipient>>,
-            /// 门店状态
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub store_state: Option<GetResponseStoreState>,
-        }
-
-        /// 修改门店API
-        ///
-        /// `PATCH /v3/merchant-store/stores/{store_id}`
-        ///
-        /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013948551)
-        ///
-        /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
-        #[doc(alias = "修改门店API")]
-        #[doc(alias = "修改门店")]
-        #[crate::endpoint(PATCH, "/v3/merchant-store/stores/<store_id>")]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-        pub struct Patch {
-            /// 微信支付商户门店ID (path)
-            pub store_id: i64,
-            /// 子商户号
-            pub sub_mchid: Option<String>,
-            /// 门店基础信息
-            pub store_basics: Option<PatchStoreBasics>,
-            /// 门店地址信息
-            pub store_address: Option<PatchStoreAddress>,
-            /// 门店经营信息
-            pub store_business: Option<PatchStoreBusiness>,
-        }
-
-        /// 门店基础信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PatchStoreBasics {
-            /// 商家门店编号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub store_reference_id: Option<String>,
-            /// 品牌名称
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub brand_name: Option<String>,
-            /// 门店名称
-            pub store_name: String,
-            /// 分店名称
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub branch_name: Option<String>,
-            /// 品牌ID
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub brand_id: Option<i64>,
-        }
-
-        /// 门店地址信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PatchStoreAddress {
-            /// 门店省市编码
-            pub address_code: String,
-            /// 门店地址
-            pub address_detail: String,
-            /// 门店地址辅助描述
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub address_complements: Option<String>,
-            /// 门店经度
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub longitude: Option<String>,
-            /// 门店纬度
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub latitude: Option<String>,
-        }
-
-        /// 门店经营信息
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PatchStoreBusiness {
-            /// 门店服务电话
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub service_phone: Option<String>,
-            /// 门店经营时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub business_hours: Option<String>,
-        }
-
-        /// `/v3/merchant-store/stores/{store_id}/recipients`
-        pub mod recipients {
-            /// `/v3/merchant-store/stores/{store_id}/recipients/bind`
-            pub mod bind {
-                /// 绑定门店收款信息
-                ///
-                /// `POST /v3/merchant-store/stores/{store_id}/recipients/bind`
-                ///
-                /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013948579)
-                ///
-                /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
-                #[doc(alias = "绑定门店收款信息")]
-                #[crate::endpoint(POST, "/v3/merchant-store/stores/<store_id>/recipients/bind", response = PostResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-                pub struct Post {
-                    /// 微信支付商户门店ID (path)
-                    pub store_id: i64,
-                    /// 子商户号
-                    pub sub_mchid: String,
-                    /// 门店收款信息
-                    pub store_recipient: Vec<PostStoreRecipient>,
-                }
-
-                /// 收款门店信息
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostStoreRecipient {
-                    /// 门店收款商户号
-                    pub mchid: String,
-                    /// 门店收款主体
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub company_name: Option<String>,
-                }
-
-                /// 收款门店信息
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct PostResponseFailedStoreRecipient {
-                    /// 门店收款商户号
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub mchid: Option<String>,
-                    /// 绑定当前收款信息失败的原因
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub failed_reason: Option<String>,
-                }
-
-                /// What `POST /v3/merchant-store/stores/{store_id}/recipients/bind` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostResponse {
-                    /// failed_store_recipient
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub failed_store_recipient: Option<Vec<PostResponseFailedStoreRecipient>>,
-                }
-            }
-            /// `/v3/merchant-store/stores/{store_id}/recipients/unbind`
-            pub mod unbind {
-                /// 解除门店收款信息绑定
-                ///
-                /// `POST /v3/merchant-store/stores/{store_id}/recipients/unbind`
-                ///
-                /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013948580)
-                ///
-                /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
-                #[doc(alias = "解除门店收款信息绑定")]
-                #[crate::endpoint(POST, "/v3/merchant-store/stores/<store_id>/recipients/unbind", response = PostResponse, idempotent)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-                pub struct Post {
-                    /// 微信支付商户门店ID (path)
-                    pub store_id: i64,
-                    /// 子商户号
-                    pub sub_mchid: Option<String>,
-                    /// 门店收款信息
-                    pub store_recipient: Option<Vec<PostStoreRecipient>>,
-                }
-
-                /// 收款门店信息
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostStoreRecipient {
-                    /// 门店收款商户号
-                    pub mchid: String,
-                    /// 门店收款主体
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub company_name: Option<String>,
-                }
-
-                /// 收款门店信息
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct PostResponseFailedStoreRecipient {
-                    /// 门店收款商户号
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub mchid: Option<String>,
-                    /// 绑定当前收款信息失败的原因
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub failed_reason: Option<String>,
-                }
-
-                /// What `POST /v3/merchant-store/stores/{store_id}/recipients/unbind` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostResponse {
-                    /// failed_store_recipient
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub failed_store_recipient: Option<Vec<PostResponseFailedStoreRecipient>>,
-                }
-            }
+        /// Sets `business_hours` (门店经营时间).
+        pub fn with_business_hours(mut self, business_hours: impl Into<String>) -> Self {
+            self.business_hours = Some(business_hours.into());
+            self
         }
     }
 }

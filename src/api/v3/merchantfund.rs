@@ -11,10 +11,11 @@ pub mod merchant {
         /// `GET /v3/merchantfund/merchant/income-records`
         #[doc(alias = "服务商银行来账查询")]
         #[crate::endpoint(GET, "/v3/merchantfund/merchant/income-records", response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Get {
             /// 账户类型 (query)
-            pub account_type: GetAccountType,
+            pub account_type: crate::api::v3::merchantfund::types::AccountType,
             /// 日期 (query)
             pub date: String,
             /// 本次查询偏移量 (query)
@@ -23,49 +24,47 @@ pub mod merchant {
             pub limit: i64,
         }
 
-        string_enum! {
-            /// 账户类型
-            pub enum GetAccountType {
-                /// `BASIC`
-                Basic = "BASIC",
-                /// `OPERATION`
-                Operation = "OPERATION",
-                /// `FEES`
-                Fees = "FEES",
+        impl Get {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                account_type: impl Into<crate::api::v3::merchantfund::types::AccountType>,
+                date: impl Into<String>,
+                limit: impl Into<i64>,
+            ) -> Self {
+                Self {
+                    account_type: account_type.into(),
+                    date: date.into(),
+                    offset: None,
+                    limit: limit.into(),
+                }
+            }
+            /// Sets `offset` (本次查询偏移量 (query)).
+            pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
+                self.offset = Some(offset.into());
+                self
             }
         }
 
-        string_enum! {
-            /// 账户类型
-            pub enum GetResponseDataAccountType {
-                /// `BASIC`
-                Basic = "BASIC",
-                /// `OPERATION`
-                Operation = "OPERATION",
-                /// `FEES`
-                Fees = "FEES",
-            }
-        }
+        /// [`AccountType`](crate::api::v3::merchantfund::types::AccountType), one type for one shape, under the name it has here.
+        pub type GetAccountType = crate::api::v3::merchantfund::types::AccountType;
 
-        string_enum! {
-            /// 银行来账类型
-            pub enum GetResponseDataIncomeRecordType {
-                /// `OFFLINERECHARGE`
-                Offlinerecharge = "OFFLINERECHARGE",
-                /// `ENTERPRISEDIRECTREVENUE`
-                Enterprisedirectrevenue = "ENTERPRISEDIRECTREVENUE",
-            }
-        }
+        /// [`AccountType`](crate::api::v3::merchantfund::types::AccountType), one type for one shape, under the name it has here.
+        pub type GetResponseDataAccountType = crate::api::v3::merchantfund::types::AccountType;
+
+        /// [`IncomeRecordType`](crate::api::v3::merchantfund::types::IncomeRecordType), one type for one shape, under the name it has here.
+        pub type GetResponseDataIncomeRecordType =
+            crate::api::v3::merchantfund::types::IncomeRecordType;
 
         /// GetResponseData
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct GetResponseData {
             /// 商户号
             pub mchid: String,
             /// 账户类型
-            pub account_type: GetResponseDataAccountType,
+            pub account_type: crate::api::v3::merchantfund::types::AccountType,
             /// 银行来账类型
-            pub income_record_type: GetResponseDataIncomeRecordType,
+            pub income_record_type: crate::api::v3::merchantfund::types::IncomeRecordType,
             /// 银行来账微信单号
             pub income_record_id: String,
             /// 银行来账金额
@@ -82,20 +81,11 @@ pub mod merchant {
             pub recharge_remark: String,
         }
 
-        /// 分页链接
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponseLinks {
-            /// 下一页链接
-            pub next: String,
-            /// 上一页链接
-            pub prev: String,
-            /// 当前链接
-            #[serde(rename = "self")]
-            pub self_: String,
-        }
+        /// [`Links`](crate::api::v3::merchantfund::types::Links), one type for one shape, under the name it has here.
+        pub type GetResponseLinks = crate::api::v3::merchantfund::types::Links;
 
         /// What `GET /v3/merchantfund/merchant/income-records` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct GetResponse {
             /// 查询数据总条数
             pub total_count: i64,
@@ -104,10 +94,9 @@ pub mod merchant {
             /// 本次查询条数
             pub limit: i64,
             /// 银行来账记录列表
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub data: Option<Vec<GetResponseData>>,
             /// 分页链接
-            pub links: GetResponseLinks,
+            pub links: crate::api::v3::merchantfund::types::Links,
         }
     }
 }
@@ -120,12 +109,13 @@ pub mod partner {
         /// `GET /v3/merchantfund/partner/income-records`
         #[doc(alias = "特约商户银行来账查询")]
         #[crate::endpoint(GET, "/v3/merchantfund/partner/income-records", response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Get {
             /// 特约商户号 (query)
             pub sub_mchid: String,
             /// 账户类型 (query)
-            pub account_type: GetAccountType,
+            pub account_type: crate::api::v3::merchantfund::types::AccountType,
             /// 日期 (query)
             pub date: String,
             /// 本次查询偏移量 (query)
@@ -134,49 +124,49 @@ pub mod partner {
             pub limit: i64,
         }
 
-        string_enum! {
-            /// 账户类型
-            pub enum GetAccountType {
-                /// `BASIC`
-                Basic = "BASIC",
-                /// `OPERATION`
-                Operation = "OPERATION",
-                /// `FEES`
-                Fees = "FEES",
+        impl Get {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                sub_mchid: impl Into<String>,
+                account_type: impl Into<crate::api::v3::merchantfund::types::AccountType>,
+                date: impl Into<String>,
+                limit: impl Into<i64>,
+            ) -> Self {
+                Self {
+                    sub_mchid: sub_mchid.into(),
+                    account_type: account_type.into(),
+                    date: date.into(),
+                    offset: None,
+                    limit: limit.into(),
+                }
+            }
+            /// Sets `offset` (本次查询偏移量 (query)).
+            pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
+                self.offset = Some(offset.into());
+                self
             }
         }
 
-        string_enum! {
-            /// 账户类型
-            pub enum GetResponseDataAccountType {
-                /// `BASIC`
-                Basic = "BASIC",
-                /// `OPERATION`
-                Operation = "OPERATION",
-                /// `FEES`
-                Fees = "FEES",
-            }
-        }
+        /// [`AccountType`](crate::api::v3::merchantfund::types::AccountType), one type for one shape, under the name it has here.
+        pub type GetAccountType = crate::api::v3::merchantfund::types::AccountType;
 
-        string_enum! {
-            /// 银行来账类型
-            pub enum GetResponseDataIncomeRecordType {
-                /// `OFFLINERECHARGE`
-                Offlinerecharge = "OFFLINERECHARGE",
-                /// `ENTERPRISEDIRECTREVENUE`
-                Enterprisedirectrevenue = "ENTERPRISEDIRECTREVENUE",
-            }
-        }
+        /// [`AccountType`](crate::api::v3::merchantfund::types::AccountType), one type for one shape, under the name it has here.
+        pub type GetResponseDataAccountType = crate::api::v3::merchantfund::types::AccountType;
+
+        /// [`IncomeRecordType`](crate::api::v3::merchantfund::types::IncomeRecordType), one type for one shape, under the name it has here.
+        pub type GetResponseDataIncomeRecordType =
+            crate::api::v3::merchantfund::types::IncomeRecordType;
 
         /// GetResponseData
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct GetResponseData {
             /// 特约商户号
             pub sub_mchid: String,
             /// 账户类型
-            pub account_type: GetResponseDataAccountType,
+            pub account_type: crate::api::v3::merchantfund::types::AccountType,
             /// 银行来账类型
-            pub income_record_type: GetResponseDataIncomeRecordType,
+            pub income_record_type: crate::api::v3::merchantfund::types::IncomeRecordType,
             /// 银行来账微信单号
             pub income_record_id: String,
             /// 银行来账金额
@@ -193,20 +183,11 @@ pub mod partner {
             pub recharge_remark: String,
         }
 
-        /// 分页链接
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponseLinks {
-            /// 下一页链接
-            pub next: String,
-            /// 上一页链接
-            pub prev: String,
-            /// 当前链接
-            #[serde(rename = "self")]
-            pub self_: String,
-        }
+        /// [`Links`](crate::api::v3::merchantfund::types::Links), one type for one shape, under the name it has here.
+        pub type GetResponseLinks = crate::api::v3::merchantfund::types::Links;
 
         /// What `GET /v3/merchantfund/partner/income-records` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct GetResponse {
             /// 查询数据总条数
             pub total_count: i64,
@@ -215,10 +196,45 @@ pub mod partner {
             /// 本次查询条数
             pub limit: i64,
             /// 银行来账记录列表
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub data: Option<Vec<GetResponseData>>,
             /// 分页链接
-            pub links: GetResponseLinks,
+            pub links: crate::api::v3::merchantfund::types::Links,
         }
+    }
+}
+/// Types that several operations of feature `merchantfund` share, one per shape: each operation's module names them under its own names too.
+pub mod types {
+    string_enum! {
+        /// 账户类型
+        pub enum AccountType {
+            /// `BASIC`
+            Basic = "BASIC",
+            /// `OPERATION`
+            Operation = "OPERATION",
+            /// `FEES`
+            Fees = "FEES",
+        }
+    }
+
+    string_enum! {
+        /// 银行来账类型
+        pub enum IncomeRecordType {
+            /// `OFFLINERECHARGE`
+            Offlinerecharge = "OFFLINERECHARGE",
+            /// `ENTERPRISEDIRECTREVENUE`
+            Enterprisedirectrevenue = "ENTERPRISEDIRECTREVENUE",
+        }
+    }
+
+    /// 分页链接
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct Links {
+        /// 下一页链接
+        pub next: String,
+        /// 上一页链接
+        pub prev: String,
+        /// 当前链接
+        #[serde(rename = "self")]
+        pub self_: String,
     }
 }

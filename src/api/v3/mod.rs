@@ -2,7 +2,8 @@
 // Regenerate with `cargo run -p wxpay-codegen -- ../shared/spec/wechatpay-openapi`.
 //! WeChat Pay APIv3, one module per path segment: `/v3/marketing/favor/stocks/{stock_id}/start`
 //! is [`v3::marketing::favor::stocks::_stock_id_::start`](self). Each area (the second
-//! segment) is behind the Cargo feature of the same name.
+//! segment) is behind the Cargo feature of the same name; `marketing`'s sub-areas are
+//! features of their own (`marketing-favor`), which `marketing` turns on.
 
 #![allow(
     clippy::module_inception,
@@ -122,7 +123,21 @@ pub mod iotmanage;
 #[cfg(feature = "lovefeast")]
 pub mod lovefeast;
 /// `/v3/marketing/…` (feature `marketing`).
-#[cfg(feature = "marketing")]
+#[cfg(any(
+    feature = "marketing-bank",
+    feature = "marketing-bank-favor",
+    feature = "marketing-busifavor",
+    feature = "marketing-favor",
+    feature = "marketing-goods-subsidy-activity",
+    feature = "marketing-membercard-activity",
+    feature = "marketing-membercard-open",
+    feature = "marketing-partner",
+    feature = "marketing-partnerships",
+    feature = "marketing-paygiftactivity",
+    feature = "marketing-shopping-receipt",
+    feature = "marketing-weekly-discount",
+    feature = "marketing-withdraw-favor"
+))]
 pub mod marketing;
 /// `/v3/mch-manage/…` (feature `mch-manage`).
 #[cfg(feature = "mch-manage")]

@@ -15,18 +15,17 @@ pub mod stocks {
             /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/multiuse-coupon/stock/refund-flow.html)
             #[doc(alias = "下载批次退款明细")]
             #[crate::endpoint(GET, "/v3/multiuse/stocks/<stock_id>/refund-flow", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 批次号 (path)
                 pub stock_id: String,
             }
 
             /// What `GET /v3/multiuse/stocks/{stock_id}/refund-flow` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponse {
-                /// 下载链接
-                pub url: String,
-            }
+            ///
+            /// The type is [`StocksResponse`](crate::api::v3::multiuse::types::StocksResponse), which other answers share.
+            pub type GetResponse = crate::api::v3::multiuse::types::StocksResponse;
         }
         /// `/v3/multiuse/stocks/{stock_id}/send-flow`
         pub mod send_flow {
@@ -37,18 +36,17 @@ pub mod stocks {
             /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/multiuse-coupon/stock/send-flow.html)
             #[doc(alias = "下载批次发放明细")]
             #[crate::endpoint(GET, "/v3/multiuse/stocks/<stock_id>/send-flow", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 批次号 (path)
                 pub stock_id: String,
             }
 
             /// What `GET /v3/multiuse/stocks/{stock_id}/send-flow` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponse {
-                /// 下载链接
-                pub url: String,
-            }
+            ///
+            /// The type is [`StocksResponse`](crate::api::v3::multiuse::types::StocksResponse), which other answers share.
+            pub type GetResponse = crate::api::v3::multiuse::types::StocksResponse;
         }
         /// `/v3/multiuse/stocks/{stock_id}/use-flow`
         pub mod use_flow {
@@ -59,19 +57,27 @@ pub mod stocks {
             /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/multiuse-coupon/stock/use-flow.html)
             #[doc(alias = "下载核销明细")]
             #[crate::endpoint(GET, "/v3/multiuse/stocks/<stock_id>/use-flow", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 批次号 (path)
                 pub stock_id: String,
             }
 
             /// What `GET /v3/multiuse/stocks/{stock_id}/use-flow` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponse {
-                /// 下载链接
-                pub url: String,
-            }
+            ///
+            /// The type is [`StocksResponse`](crate::api::v3::multiuse::types::StocksResponse), which other answers share.
+            pub type GetResponse = crate::api::v3::multiuse::types::StocksResponse;
         }
+    }
+}
+/// Types that several operations of feature `multiuse` share, one per shape: each operation's module names them under its own names too.
+pub mod types {
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct StocksResponse {
+        /// 下载链接
+        pub url: String,
     }
 }
 /// `/v3/multiuse/users`
@@ -91,7 +97,8 @@ pub mod users {
             /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "发放指定批次的消费金")]
             #[crate::endpoint(POST, "/v3/multiuse/users/<openid>/coupons", response = PostResponse, serial)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 用户OpenID (path)
                 pub openid: String,
@@ -114,6 +121,36 @@ pub mod users {
                 pub card_type: PostCardType,
             }
 
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    openid: impl Into<String>,
+                    stock_id: impl Into<String>,
+                    out_request_no: impl Into<String>,
+                    user_name: impl Into<String>,
+                    id_card_number: impl Into<String>,
+                    appid: impl Into<String>,
+                    card_type: impl Into<PostCardType>,
+                ) -> Self {
+                    Self {
+                        openid: openid.into(),
+                        stock_id: stock_id.into(),
+                        out_request_no: out_request_no.into(),
+                        user_name: user_name.into(),
+                        id_card_number: id_card_number.into(),
+                        amount: None,
+                        appid: appid.into(),
+                        card_type: card_type.into(),
+                    }
+                }
+                /// Sets `amount` (发放面额).
+                pub fn with_amount(mut self, amount: impl Into<i64>) -> Self {
+                    self.amount = Some(amount.into());
+                    self
+                }
+            }
+
             string_enum! {
                 /// 证件类型
                 pub enum PostCardType {
@@ -123,7 +160,7 @@ pub mod users {
             }
 
             /// What `POST /v3/multiuse/users/{openid}/coupons` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct PostResponse {
                 /// 消费金ID
                 pub coupon_id: String,

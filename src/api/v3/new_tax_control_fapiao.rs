@@ -13,7 +13,8 @@ pub mod card_template {
     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
     #[doc(alias = "创建电子发票卡券模板")]
     #[crate::endpoint(POST, "/v3/new-tax-control-fapiao/card-template", response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 子商户号
         pub sub_mchid: Option<String>,
@@ -23,8 +24,29 @@ pub mod card_template {
         pub card_template_information: PostCardTemplateInformation,
     }
 
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            card_appid: impl Into<String>,
+            card_template_information: impl Into<PostCardTemplateInformation>,
+        ) -> Self {
+            Self {
+                sub_mchid: None,
+                card_appid: card_appid.into(),
+                card_template_information: card_template_information.into(),
+            }
+        }
+        /// Sets `sub_mchid` (子商户号).
+        pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+            self.sub_mchid = Some(sub_mchid.into());
+            self
+        }
+    }
+
     /// 卡券自定义cell位配置
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct PostCardTemplateInformationCustomCell {
         /// cell位文字
         pub words: String,
@@ -41,8 +63,41 @@ pub mod card_template {
         pub miniprogram_path: Option<String>,
     }
 
+    impl PostCardTemplateInformationCustomCell {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(words: impl Into<String>, description: impl Into<String>) -> Self {
+            Self {
+                words: words.into(),
+                description: description.into(),
+                jump_url: None,
+                miniprogram_user_name: None,
+                miniprogram_path: None,
+            }
+        }
+        /// Sets `jump_url` (点击cell位跳转的地址).
+        pub fn with_jump_url(mut self, jump_url: impl Into<String>) -> Self {
+            self.jump_url = Some(jump_url.into());
+            self
+        }
+        /// Sets `miniprogram_user_name` (点击cell位跳转的小程序的用户名).
+        pub fn with_miniprogram_user_name(
+            mut self,
+            miniprogram_user_name: impl Into<String>,
+        ) -> Self {
+            self.miniprogram_user_name = Some(miniprogram_user_name.into());
+            self
+        }
+        /// Sets `miniprogram_path` (点击cell位跳转的小程序的页面路径).
+        pub fn with_miniprogram_path(mut self, miniprogram_path: impl Into<String>) -> Self {
+            self.miniprogram_path = Some(miniprogram_path.into());
+            self
+        }
+    }
+
     /// 卡券模板信息
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct PostCardTemplateInformation {
         /// 收款方名称
         #[serde(skip_serializing_if = "Option::is_none")]
@@ -54,8 +109,33 @@ pub mod card_template {
         pub custom_cell: Option<PostCardTemplateInformationCustomCell>,
     }
 
+    impl PostCardTemplateInformation {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(logo_url: impl Into<String>) -> Self {
+            Self {
+                payee_name: None,
+                logo_url: logo_url.into(),
+                custom_cell: None,
+            }
+        }
+        /// Sets `payee_name` (收款方名称).
+        pub fn with_payee_name(mut self, payee_name: impl Into<String>) -> Self {
+            self.payee_name = Some(payee_name.into());
+            self
+        }
+        /// Sets `custom_cell` (卡券自定义cell位配置).
+        pub fn with_custom_cell(
+            mut self,
+            custom_cell: impl Into<PostCardTemplateInformationCustomCell>,
+        ) -> Self {
+            self.custom_cell = Some(custom_cell.into());
+            self
+        }
+    }
+
     /// What `POST /v3/new-tax-control-fapiao/card-template` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 插卡公众号AppID
         pub card_appid: String,
@@ -76,7 +156,8 @@ pub mod fapiao_applications {
     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
     #[doc(alias = "开具电子发票")]
     #[crate::endpoint(POST, "/v3/new-tax-control-fapiao/fapiao-applications", response = PostResponse, serial)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 子商户号
         pub sub_mchid: Option<String>,
@@ -90,8 +171,33 @@ pub mod fapiao_applications {
         pub fapiao_information: Vec<PostFapiaoInformation>,
     }
 
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            scene: impl Into<String>,
+            fapiao_apply_id: impl Into<String>,
+            buyer_information: impl Into<PostBuyerInformation>,
+            fapiao_information: impl Into<Vec<PostFapiaoInformation>>,
+        ) -> Self {
+            Self {
+                sub_mchid: None,
+                scene: scene.into(),
+                fapiao_apply_id: fapiao_apply_id.into(),
+                buyer_information: buyer_information.into(),
+                fapiao_information: fapiao_information.into(),
+            }
+        }
+        /// Sets `sub_mchid` (子商户号).
+        pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+            self.sub_mchid = Some(sub_mchid.into());
+            self
+        }
+    }
+
     /// 购买方信息
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct PostBuyerInformation {
         /// 购买方类型
         pub r#type: String,
@@ -122,8 +228,62 @@ pub mod fapiao_applications {
         pub email: Option<String>,
     }
 
+    impl PostBuyerInformation {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(r#type: impl Into<String>, name: impl Into<String>) -> Self {
+            Self {
+                r#type: r#type.into(),
+                name: name.into(),
+                taxpayer_id: None,
+                address: None,
+                telephone: None,
+                bank_name: None,
+                bank_account: None,
+                phone: None,
+                email: None,
+            }
+        }
+        /// Sets `taxpayer_id` (纳税人识别号).
+        pub fn with_taxpayer_id(mut self, taxpayer_id: impl Into<String>) -> Self {
+            self.taxpayer_id = Some(taxpayer_id.into());
+            self
+        }
+        /// Sets `address` (地址).
+        pub fn with_address(mut self, address: impl Into<String>) -> Self {
+            self.address = Some(address.into());
+            self
+        }
+        /// Sets `telephone` (电话).
+        pub fn with_telephone(mut self, telephone: impl Into<String>) -> Self {
+            self.telephone = Some(telephone.into());
+            self
+        }
+        /// Sets `bank_name` (开户银行).
+        pub fn with_bank_name(mut self, bank_name: impl Into<String>) -> Self {
+            self.bank_name = Some(bank_name.into());
+            self
+        }
+        /// Sets `bank_account` (银行账号).
+        pub fn with_bank_account(mut self, bank_account: impl Into<String>) -> Self {
+            self.bank_account = Some(bank_account.into());
+            self
+        }
+        /// Sets `phone` (手机号).
+        pub fn with_phone(mut self, phone: impl Into<String>) -> Self {
+            self.phone = Some(phone.into());
+            self
+        }
+        /// Sets `email` (邮箱地址).
+        pub fn with_email(mut self, email: impl Into<String>) -> Self {
+            self.email = Some(email.into());
+            self
+        }
+    }
+
     /// PostFapiaoInformationItems
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct PostFapiaoInformationItems {
         /// 税局侧规定的货物或应税劳务、服务税收分类编码
         pub tax_code: String,
@@ -156,8 +316,69 @@ pub mod fapiao_applications {
         pub discount: bool,
     }
 
+    impl PostFapiaoInformationItems {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            tax_code: impl Into<String>,
+            quantity: impl Into<i64>,
+            total_amount: impl Into<i64>,
+            discount: impl Into<bool>,
+        ) -> Self {
+            Self {
+                tax_code: tax_code.into(),
+                goods_category: None,
+                goods_name: None,
+                goods_id: None,
+                specification: None,
+                unit: None,
+                quantity: quantity.into(),
+                total_amount: total_amount.into(),
+                tax_rate: None,
+                tax_prefer_mark: None,
+                discount: discount.into(),
+            }
+        }
+        /// Sets `goods_category` (税局侧规定的货物或应税劳务、服务分类名称).
+        pub fn with_goods_category(mut self, goods_category: impl Into<String>) -> Self {
+            self.goods_category = Some(goods_category.into());
+            self
+        }
+        /// Sets `goods_name` (货物或应税劳务、服务名称).
+        pub fn with_goods_name(mut self, goods_name: impl Into<String>) -> Self {
+            self.goods_name = Some(goods_name.into());
+            self
+        }
+        /// Sets `goods_id` (企业侧维护的货物或应税劳务、服务编码).
+        pub fn with_goods_id(mut self, goods_id: impl Into<i64>) -> Self {
+            self.goods_id = Some(goods_id.into());
+            self
+        }
+        /// Sets `specification` (规格型号).
+        pub fn with_specification(mut self, specification: impl Into<String>) -> Self {
+            self.specification = Some(specification.into());
+            self
+        }
+        /// Sets `unit` (单位).
+        pub fn with_unit(mut self, unit: impl Into<String>) -> Self {
+            self.unit = Some(unit.into());
+            self
+        }
+        /// Sets `tax_rate` (税率).
+        pub fn with_tax_rate(mut self, tax_rate: impl Into<i64>) -> Self {
+            self.tax_rate = Some(tax_rate.into());
+            self
+        }
+        /// Sets `tax_prefer_mark` (税收优惠政策标识).
+        pub fn with_tax_prefer_mark(mut self, tax_prefer_mark: impl Into<String>) -> Self {
+            self.tax_prefer_mark = Some(tax_prefer_mark.into());
+            self
+        }
+    }
+
     /// PostFapiaoInformation
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct PostFapiaoInformation {
         /// 商户发票单号
         pub fapiao_id: String,
@@ -172,6 +393,30 @@ pub mod fapiao_applications {
         pub items: Vec<PostFapiaoInformationItems>,
     }
 
+    impl PostFapiaoInformation {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            fapiao_id: impl Into<String>,
+            total_amount: impl Into<i64>,
+            need_list: impl Into<bool>,
+            items: impl Into<Vec<PostFapiaoInformationItems>>,
+        ) -> Self {
+            Self {
+                fapiao_id: fapiao_id.into(),
+                total_amount: total_amount.into(),
+                need_list: need_list.into(),
+                remark: None,
+                items: items.into(),
+            }
+        }
+        /// Sets `remark` (发票备注).
+        pub fn with_remark(mut self, remark: impl Into<String>) -> Self {
+            self.remark = Some(remark.into());
+            self
+        }
+    }
+
     /// What `POST /v3/new-tax-control-fapiao/fapiao-applications` answers.
     pub type PostResponse = String;
 
@@ -184,7 +429,8 @@ pub mod fapiao_applications {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/Offline/apis/chapter4_8_9.shtml)
         #[doc(alias = "查询电子发票")]
         #[crate::endpoint(GET, "/v3/new-tax-control-fapiao/fapiao-applications/<fapiao_apply_id>", response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Get {
             /// 发票申请单号 (path)
             pub fapiao_apply_id: String,
@@ -194,53 +440,39 @@ pub mod fapiao_applications {
             pub fapiao_id: Option<String>,
         }
 
-        string_enum! {
-            /// 发票状态
-            pub enum GetResponseFapiaoInformationStatus {
-                /// `ISSUE_ACCEPTED`
-                IssueAccepted = "ISSUE_ACCEPTED",
-                /// `ISSUED`
-                Issued = "ISSUED",
-                /// `REVERSE_ACCEPTED`
-                ReverseAccepted = "REVERSE_ACCEPTED",
-                /// `REVERSED`
-                Reversed = "REVERSED",
-                /// `ISSUE_FAILED`
-                IssueFailed = "ISSUE_FAILED",
-                /// `REVERSE_FAILED`
-                ReverseFailed = "REVERSE_FAILED",
+        impl Get {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(fapiao_apply_id: impl Into<String>) -> Self {
+                Self {
+                    fapiao_apply_id: fapiao_apply_id.into(),
+                    sub_mchid: None,
+                    fapiao_id: None,
+                }
+            }
+            /// Sets `sub_mchid` (子商户号 (query)).
+            pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                self.sub_mchid = Some(sub_mchid.into());
+                self
+            }
+            /// Sets `fapiao_id` (商户发票单号 (query)).
+            pub fn with_fapiao_id(mut self, fapiao_id: impl Into<String>) -> Self {
+                self.fapiao_id = Some(fapiao_id.into());
+                self
             }
         }
 
-        /// 蓝字发票信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponseFapiaoInformationBlueFapiao {
-            /// 发票代码
-            pub fapiao_code: String,
-            /// 发票号码
-            pub fapiao_number: String,
-            /// 校验码
-            pub check_code: String,
-            /// 密码
-            pub password: String,
-            /// 开票时间
-            pub fapiao_time: crate::DateTime,
-        }
+        /// [`Status`](crate::api::v3::new_tax_control_fapiao::types::Status), one type for one shape, under the name it has here.
+        pub type GetResponseFapiaoInformationStatus =
+            crate::api::v3::new_tax_control_fapiao::types::Status;
 
-        /// 红字发票信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponseFapiaoInformationRedFapiao {
-            /// 发票代码
-            pub fapiao_code: String,
-            /// 发票号码
-            pub fapiao_number: String,
-            /// 校验码
-            pub check_code: String,
-            /// 密码
-            pub password: String,
-            /// 开票时间
-            pub fapiao_time: crate::DateTime,
-        }
+        /// [`BlueFapiao`](crate::api::v3::new_tax_control_fapiao::types::BlueFapiao), one type for one shape, under the name it has here.
+        pub type GetResponseFapiaoInformationBlueFapiao =
+            crate::api::v3::new_tax_control_fapiao::types::BlueFapiao;
+
+        /// [`BlueFapiao`](crate::api::v3::new_tax_control_fapiao::types::BlueFapiao), one type for one shape, under the name it has here.
+        pub type GetResponseFapiaoInformationRedFapiao =
+            crate::api::v3::new_tax_control_fapiao::types::BlueFapiao;
 
         string_enum! {
             /// 发票卡券状态
@@ -257,180 +489,60 @@ pub mod fapiao_applications {
         }
 
         /// 电子发票插卡信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct GetResponseFapiaoInformationCardInformation {
             /// 插卡公众号AppID
             pub card_appid: String,
             /// 用户在插卡公众号下的OpenID
             pub card_openid: String,
             /// 电子发票卡券模板ID
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub card_id: Option<String>,
             /// 电子发票在卡包中的编码
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub card_code: Option<String>,
             /// 发票卡券状态
             pub card_status: GetResponseFapiaoInformationCardInformationCardStatus,
         }
 
-        /// 销售方信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponseFapiaoInformationSellerInformation {
-            /// 名称
-            pub name: String,
-            /// 纳税人识别号
-            pub taxpayer_id: String,
-            /// 地址
-            pub address: String,
-            /// 电话
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub telephone: Option<String>,
-            /// 开户银行
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub bank_name: Option<String>,
-            /// 银行账号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub bank_account: Option<String>,
-        }
+        /// [`SellerInformation`](crate::api::v3::new_tax_control_fapiao::types::SellerInformation), one type for one shape, under the name it has here.
+        pub type GetResponseFapiaoInformationSellerInformation =
+            crate::api::v3::new_tax_control_fapiao::types::SellerInformation;
 
-        string_enum! {
-            /// 购买方类型
-            pub enum GetResponseFapiaoInformationBuyerInformationType {
-                /// `INDIVIDUAL`
-                Individual = "INDIVIDUAL",
-                /// `ORGANIZATION`
-                Organization = "ORGANIZATION",
-            }
-        }
+        /// [`BuyerInformationType`](crate::api::v3::new_tax_control_fapiao::types::BuyerInformationType), one type for one shape, under the name it has here.
+        pub type GetResponseFapiaoInformationBuyerInformationType =
+            crate::api::v3::new_tax_control_fapiao::types::BuyerInformationType;
 
-        string_enum! {
-            /// 开具的发票类型
-            pub enum GetResponseFapiaoInformationBuyerInformationFapiaoBillType {
-                /// `COMM_FAPIAO`
-                CommFapiao = "COMM_FAPIAO",
-                /// `VAT_FAPIAO`
-                VatFapiao = "VAT_FAPIAO",
-            }
-        }
+        /// [`FapiaoBillType`](crate::api::v3::new_tax_control_fapiao::types::FapiaoBillType), one type for one shape, under the name it has here.
+        pub type GetResponseFapiaoInformationBuyerInformationFapiaoBillType =
+            crate::api::v3::new_tax_control_fapiao::types::FapiaoBillType;
 
-        /// 购买方信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponseFapiaoInformationBuyerInformation {
-            /// 购买方类型
-            pub r#type: GetResponseFapiaoInformationBuyerInformationType,
-            /// 名称
-            pub name: String,
-            /// 纳税人识别号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub taxpayer_id: Option<String>,
-            /// 地址
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub address: Option<String>,
-            /// 电话
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub telephone: Option<String>,
-            /// 开户银行
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub bank_name: Option<String>,
-            /// 银行账号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub bank_account: Option<String>,
-            /// 手机号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub phone: Option<String>,
-            /// 邮箱地址
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub email: Option<String>,
-            /// 订单金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub amount: Option<i64>,
-            /// 商户订单号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub out_trade_no: Option<String>,
-            /// 开具的发票类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub fapiao_bill_type:
-                Option<GetResponseFapiaoInformationBuyerInformationFapiaoBillType>,
-            /// 留言信息
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub user_apply_message: Option<String>,
-        }
+        /// [`UserTitleResponse`](crate::api::v3::new_tax_control_fapiao::types::UserTitleResponse), one type for one shape, under the name it has here.
+        pub type GetResponseFapiaoInformationBuyerInformation =
+            crate::api::v3::new_tax_control_fapiao::types::UserTitleResponse;
 
-        /// 附加信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponseFapiaoInformationExtraInformation {
-            /// 收款人
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub payee: Option<String>,
-            /// 复核人
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub reviewer: Option<String>,
-            /// 开票人
-            pub drawer: String,
-        }
+        /// [`ExtraInformation`](crate::api::v3::new_tax_control_fapiao::types::ExtraInformation), one type for one shape, under the name it has here.
+        pub type GetResponseFapiaoInformationExtraInformation =
+            crate::api::v3::new_tax_control_fapiao::types::ExtraInformation;
 
-        string_enum! {
-            /// 税收优惠政策标识
-            pub enum GetResponseFapiaoInformationItemsTaxPreferMark {
-                /// `NO_FAVORABLE`
-                NoFavorable = "NO_FAVORABLE",
-                /// `OUTSIDE_VAT`
-                OutsideVat = "OUTSIDE_VAT",
-                /// `VAT_EXEMPT`
-                VatExempt = "VAT_EXEMPT",
-                /// `NORMAL_ZERO_RATED`
-                NormalZeroRated = "NORMAL_ZERO_RATED",
-                /// `EXPORT_ZERO_RATED`
-                ExportZeroRated = "EXPORT_ZERO_RATED",
-            }
-        }
+        /// [`TaxPreferMark`](crate::api::v3::new_tax_control_fapiao::types::TaxPreferMark), one type for one shape, under the name it has here.
+        pub type GetResponseFapiaoInformationItemsTaxPreferMark =
+            crate::api::v3::new_tax_control_fapiao::types::TaxPreferMark;
 
-        /// GetResponseFapiaoInformationItems
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponseFapiaoInformationItems {
-            /// 货物或应税劳务、服务编码
-            pub tax_code: String,
-            /// 货物或应税劳务、服务名称
-            pub goods_name: String,
-            /// 规格型号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub specification: Option<String>,
-            /// 单位
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub unit: Option<String>,
-            /// 数量
-            pub quantity: i64,
-            /// 单价
-            pub unit_price: i64,
-            /// 单行金额
-            pub amount: i64,
-            /// 单行税额
-            pub tax_amount: i64,
-            /// 单行金额合计
-            pub total_amount: i64,
-            /// 税率
-            pub tax_rate: i64,
-            /// 税收优惠政策标识
-            pub tax_prefer_mark: GetResponseFapiaoInformationItemsTaxPreferMark,
-            /// 是否折扣行
-            pub discount: bool,
-        }
+        /// [`Items`](crate::api::v3::new_tax_control_fapiao::types::Items), one type for one shape, under the name it has here.
+        pub type GetResponseFapiaoInformationItems =
+            crate::api::v3::new_tax_control_fapiao::types::Items;
 
         /// GetResponseFapiaoInformation
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct GetResponseFapiaoInformation {
             /// 商户发票单号
             pub fapiao_id: String,
             /// 发票状态
-            pub status: GetResponseFapiaoInformationStatus,
+            pub status: crate::api::v3::new_tax_control_fapiao::types::Status,
             /// 蓝字发票信息
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub blue_fapiao: Option<GetResponseFapiaoInformationBlueFapiao>,
+            pub blue_fapiao: Option<crate::api::v3::new_tax_control_fapiao::types::BlueFapiao>,
             /// 红字发票信息
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub red_fapiao: Option<GetResponseFapiaoInformationRedFapiao>,
+            pub red_fapiao: Option<crate::api::v3::new_tax_control_fapiao::types::BlueFapiao>,
             /// 电子发票插卡信息
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub card_information: Option<GetResponseFapiaoInformationCardInformation>,
             /// 总价税合计
             pub total_amount: i64,
@@ -439,26 +551,24 @@ pub mod fapiao_applications {
             /// 总金额
             pub amount: i64,
             /// 销售方信息
-            pub seller_information: GetResponseFapiaoInformationSellerInformation,
+            pub seller_information:
+                crate::api::v3::new_tax_control_fapiao::types::SellerInformation,
             /// 购买方信息
-            pub buyer_information: GetResponseFapiaoInformationBuyerInformation,
+            pub buyer_information: crate::api::v3::new_tax_control_fapiao::types::UserTitleResponse,
             /// 附加信息
-            pub extra_information: GetResponseFapiaoInformationExtraInformation,
+            pub extra_information: crate::api::v3::new_tax_control_fapiao::types::ExtraInformation,
             /// 发票行信息
-            pub items: Vec<GetResponseFapiaoInformationItems>,
+            pub items: Vec<crate::api::v3::new_tax_control_fapiao::types::Items>,
             /// 备注信息
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub remark: Option<String>,
             /// 开票失败错误码
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub fapiao_error_code: Option<String>,
             /// 开票失败原因
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub fapiao_error_message: Option<String>,
         }
 
         /// What `GET /v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct GetResponse {
             /// 发票数量
             pub total_count: i64,
@@ -475,7 +585,8 @@ pub mod fapiao_applications {
             /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/fapiao/fapiao-applications/get-fapiao-file-download-info.html)
             #[doc(alias = "获取发票下载信息")]
             #[crate::endpoint(GET, "/v3/new-tax-control-fapiao/fapiao-applications/<fapiao_apply_id>/fapiao-files", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 发票申请单号 (path)
                 pub fapiao_apply_id: String,
@@ -485,43 +596,25 @@ pub mod fapiao_applications {
                 pub fapiao_id: String,
             }
 
-            string_enum! {
-                /// 发票状态
-                pub enum GetResponseFapiaoDownloadInfoListStatus {
-                    /// `ISSUE_ACCEPTED`
-                    IssueAccepted = "ISSUE_ACCEPTED",
-                    /// `ISSUED`
-                    Issued = "ISSUED",
-                    /// `REVERSE_ACCEPTED`
-                    ReverseAccepted = "REVERSE_ACCEPTED",
-                    /// `REVERSED`
-                    Reversed = "REVERSED",
-                    /// `ISSUE_FAILED`
-                    IssueFailed = "ISSUE_FAILED",
-                    /// `REVERSE_FAILED`
-                    ReverseFailed = "REVERSE_FAILED",
-                }
-            }
+            /// [`Status`](crate::api::v3::new_tax_control_fapiao::types::Status), one type for one shape, under the name it has here.
+            pub type GetResponseFapiaoDownloadInfoListStatus =
+                crate::api::v3::new_tax_control_fapiao::types::Status;
 
             /// GetResponseFapiaoDownloadInfoList
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
             pub struct GetResponseFapiaoDownloadInfoList {
                 /// 商户发票单号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub fapiao_id: Option<String>,
                 /// 发票文件下载地址
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub download_url: Option<String>,
                 /// 发票状态
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub status: Option<GetResponseFapiaoDownloadInfoListStatus>,
+                pub status: Option<crate::api::v3::new_tax_control_fapiao::types::Status>,
             }
 
             /// What `GET /v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/fapiao-files` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
             pub struct GetResponse {
                 /// 发票列表
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub fapiao_download_info_list: Option<Vec<GetResponseFapiaoDownloadInfoList>>,
             }
         }
@@ -542,176 +635,82 @@ pub mod fapiao_applications {
                 "/v3/new-tax-control-fapiao/fapiao-applications/<fapiao_apply_id>/insert-cards",
                 serial
             )]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 发票申请单号 (path)
                 pub fapiao_apply_id: String,
                 /// 子商户号
                 pub sub_mchid: Option<String>,
                 /// 插卡场景
-                pub scene: PostScene,
+                pub scene: crate::api::v3::new_tax_control_fapiao::types::Scene,
                 /// 购买方信息
-                pub buyer_information: PostBuyerInformation,
+                pub buyer_information:
+                    crate::api::v3::new_tax_control_fapiao::types::BuyerInformation,
                 /// 电子发票卡券信息列表
                 pub fapiao_card_information: Vec<PostFapiaoCardInformation>,
             }
 
-            string_enum! {
-                /// 插卡场景
-                pub enum PostScene {
-                    /// `WITH_WECHATPAY`
-                    WithWechatpay = "WITH_WECHATPAY",
-                    /// `WITHOUT_WECHATPAY`
-                    WithoutWechatpay = "WITHOUT_WECHATPAY",
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    fapiao_apply_id: impl Into<String>,
+                    scene: impl Into<crate::api::v3::new_tax_control_fapiao::types::Scene>,
+                    buyer_information: impl Into<
+                        crate::api::v3::new_tax_control_fapiao::types::BuyerInformation,
+                    >,
+                    fapiao_card_information: impl Into<Vec<PostFapiaoCardInformation>>,
+                ) -> Self {
+                    Self {
+                        fapiao_apply_id: fapiao_apply_id.into(),
+                        sub_mchid: None,
+                        scene: scene.into(),
+                        buyer_information: buyer_information.into(),
+                        fapiao_card_information: fapiao_card_information.into(),
+                    }
+                }
+                /// Sets `sub_mchid` (子商户号).
+                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                    self.sub_mchid = Some(sub_mchid.into());
+                    self
                 }
             }
 
-            string_enum! {
-                /// 购买方类型
-                pub enum PostBuyerInformationType {
-                    /// `INDIVIDUAL`
-                    Individual = "INDIVIDUAL",
-                    /// `ORGANIZATION`
-                    Organization = "ORGANIZATION",
-                }
-            }
+            /// [`Scene`](crate::api::v3::new_tax_control_fapiao::types::Scene), one type for one shape, under the name it has here.
+            pub type PostScene = crate::api::v3::new_tax_control_fapiao::types::Scene;
 
-            string_enum! {
-                /// 开具的发票类型
-                pub enum PostBuyerInformationFapiaoBillType {
-                    /// `COMM_FAPIAO`
-                    CommFapiao = "COMM_FAPIAO",
-                    /// `VAT_FAPIAO`
-                    VatFapiao = "VAT_FAPIAO",
-                }
-            }
+            /// [`BuyerInformationType`](crate::api::v3::new_tax_control_fapiao::types::BuyerInformationType), one type for one shape, under the name it has here.
+            pub type PostBuyerInformationType =
+                crate::api::v3::new_tax_control_fapiao::types::BuyerInformationType;
 
-            /// 购买方信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostBuyerInformation {
-                /// 购买方类型
-                pub r#type: PostBuyerInformationType,
-                /// 名称
-                pub name: String,
-                /// 纳税人识别号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub taxpayer_id: Option<String>,
-                /// 地址
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub address: Option<String>,
-                /// 电话
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub telephone: Option<String>,
-                /// 开户银行
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub bank_name: Option<String>,
-                /// 银行账号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub bank_account: Option<String>,
-                /// 手机号
-                #[serde(serialize_with = "crate::encryption::encrypt")]
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub phone: Option<String>,
-                /// 邮箱地址
-                #[serde(serialize_with = "crate::encryption::encrypt")]
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub email: Option<String>,
-                /// 订单金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub amount: Option<i64>,
-                /// 商户订单号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub out_trade_no: Option<String>,
-                /// 开具的发票类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub fapiao_bill_type: Option<PostBuyerInformationFapiaoBillType>,
-                /// 留言信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub user_apply_message: Option<String>,
-            }
+            /// [`FapiaoBillType`](crate::api::v3::new_tax_control_fapiao::types::FapiaoBillType), one type for one shape, under the name it has here.
+            pub type PostBuyerInformationFapiaoBillType =
+                crate::api::v3::new_tax_control_fapiao::types::FapiaoBillType;
 
-            /// 销售方信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostFapiaoCardInformationSellerInformation {
-                /// 名称
-                pub name: String,
-                /// 纳税人识别号
-                pub taxpayer_id: String,
-                /// 地址
-                pub address: String,
-                /// 电话
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub telephone: Option<String>,
-                /// 开户银行
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub bank_name: Option<String>,
-                /// 银行账号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub bank_account: Option<String>,
-            }
+            /// [`BuyerInformation`](crate::api::v3::new_tax_control_fapiao::types::BuyerInformation), one type for one shape, under the name it has here.
+            pub type PostBuyerInformation =
+                crate::api::v3::new_tax_control_fapiao::types::BuyerInformation;
 
-            /// 附加信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostFapiaoCardInformationExtraInformation {
-                /// 收款人
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub payee: Option<String>,
-                /// 复核人
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub reviewer: Option<String>,
-                /// 开票人
-                pub drawer: String,
-            }
+            /// [`SellerInformation`](crate::api::v3::new_tax_control_fapiao::types::SellerInformation), one type for one shape, under the name it has here.
+            pub type PostFapiaoCardInformationSellerInformation =
+                crate::api::v3::new_tax_control_fapiao::types::SellerInformation;
 
-            string_enum! {
-                /// 税收优惠政策标识
-                pub enum PostFapiaoCardInformationItemsTaxPreferMark {
-                    /// `NO_FAVORABLE`
-                    NoFavorable = "NO_FAVORABLE",
-                    /// `OUTSIDE_VAT`
-                    OutsideVat = "OUTSIDE_VAT",
-                    /// `VAT_EXEMPT`
-                    VatExempt = "VAT_EXEMPT",
-                    /// `NORMAL_ZERO_RATED`
-                    NormalZeroRated = "NORMAL_ZERO_RATED",
-                    /// `EXPORT_ZERO_RATED`
-                    ExportZeroRated = "EXPORT_ZERO_RATED",
-                }
-            }
+            /// [`ExtraInformation`](crate::api::v3::new_tax_control_fapiao::types::ExtraInformation), one type for one shape, under the name it has here.
+            pub type PostFapiaoCardInformationExtraInformation =
+                crate::api::v3::new_tax_control_fapiao::types::ExtraInformation;
 
-            /// PostFapiaoCardInformationItems
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostFapiaoCardInformationItems {
-                /// 货物或应税劳务、服务编码
-                pub tax_code: String,
-                /// 货物或应税劳务、服务名称
-                pub goods_name: String,
-                /// 规格型号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub specification: Option<String>,
-                /// 单位
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub unit: Option<String>,
-                /// 数量
-                pub quantity: i64,
-                /// 单价
-                pub unit_price: i64,
-                /// 单行金额
-                pub amount: i64,
-                /// 单行税额
-                pub tax_amount: i64,
-                /// 单行金额合计
-                pub total_amount: i64,
-                /// 税率
-                pub tax_rate: i64,
-                /// 税收优惠政策标识
-                pub tax_prefer_mark: PostFapiaoCardInformationItemsTaxPreferMark,
-                /// 是否折扣行
-                pub discount: bool,
-            }
+            /// [`TaxPreferMark`](crate::api::v3::new_tax_control_fapiao::types::TaxPreferMark), one type for one shape, under the name it has here.
+            pub type PostFapiaoCardInformationItemsTaxPreferMark =
+                crate::api::v3::new_tax_control_fapiao::types::TaxPreferMark;
+
+            /// [`Items`](crate::api::v3::new_tax_control_fapiao::types::Items), one type for one shape, under the name it has here.
+            pub type PostFapiaoCardInformationItems =
+                crate::api::v3::new_tax_control_fapiao::types::Items;
 
             /// PostFapiaoCardInformation
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct PostFapiaoCardInformation {
                 /// 电子发票文件ID
                 pub fapiao_media_id: String,
@@ -732,14 +731,61 @@ pub mod fapiao_applications {
                 /// 总金额
                 pub amount: i64,
                 /// 销售方信息
-                pub seller_information: PostFapiaoCardInformationSellerInformation,
+                pub seller_information:
+                    crate::api::v3::new_tax_control_fapiao::types::SellerInformation,
                 /// 附加信息
-                pub extra_information: PostFapiaoCardInformationExtraInformation,
+                pub extra_information:
+                    crate::api::v3::new_tax_control_fapiao::types::ExtraInformation,
                 /// 发票行信息
-                pub items: Vec<PostFapiaoCardInformationItems>,
+                pub items: Vec<crate::api::v3::new_tax_control_fapiao::types::Items>,
                 /// 备注信息
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub remark: Option<String>,
+            }
+
+            impl PostFapiaoCardInformation {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                #[allow(clippy::too_many_arguments)]
+                pub fn new(
+                    fapiao_media_id: impl Into<String>,
+                    fapiao_number: impl Into<String>,
+                    fapiao_code: impl Into<String>,
+                    fapiao_time: impl Into<crate::DateTime>,
+                    check_code: impl Into<String>,
+                    password: impl Into<String>,
+                    total_amount: impl Into<i64>,
+                    tax_amount: impl Into<i64>,
+                    amount: impl Into<i64>,
+                    seller_information: impl Into<
+                        crate::api::v3::new_tax_control_fapiao::types::SellerInformation,
+                    >,
+                    extra_information: impl Into<
+                        crate::api::v3::new_tax_control_fapiao::types::ExtraInformation,
+                    >,
+                    items: impl Into<Vec<crate::api::v3::new_tax_control_fapiao::types::Items>>,
+                ) -> Self {
+                    Self {
+                        fapiao_media_id: fapiao_media_id.into(),
+                        fapiao_number: fapiao_number.into(),
+                        fapiao_code: fapiao_code.into(),
+                        fapiao_time: fapiao_time.into(),
+                        check_code: check_code.into(),
+                        password: password.into(),
+                        total_amount: total_amount.into(),
+                        tax_amount: tax_amount.into(),
+                        amount: amount.into(),
+                        seller_information: seller_information.into(),
+                        extra_information: extra_information.into(),
+                        items: items.into(),
+                        remark: None,
+                    }
+                }
+                /// Sets `remark` (备注信息).
+                pub fn with_remark(mut self, remark: impl Into<String>) -> Self {
+                    self.remark = Some(remark.into());
+                    self
+                }
             }
         }
         /// `/v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/reverse`
@@ -755,7 +801,8 @@ pub mod fapiao_applications {
                 "/v3/new-tax-control-fapiao/fapiao-applications/<fapiao_apply_id>/reverse",
                 idempotent
             )]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 发票申请单号 (path)
                 pub fapiao_apply_id: String,
@@ -765,6 +812,28 @@ pub mod fapiao_applications {
                 pub reverse_reason: PostReverseReason,
                 /// 需要冲红的发票信息
                 pub fapiao_information: Vec<PostFapiaoInformation>,
+            }
+
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    fapiao_apply_id: impl Into<String>,
+                    reverse_reason: impl Into<PostReverseReason>,
+                    fapiao_information: impl Into<Vec<PostFapiaoInformation>>,
+                ) -> Self {
+                    Self {
+                        fapiao_apply_id: fapiao_apply_id.into(),
+                        sub_mchid: None,
+                        reverse_reason: reverse_reason.into(),
+                        fapiao_information: fapiao_information.into(),
+                    }
+                }
+                /// Sets `sub_mchid` (子商户号).
+                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                    self.sub_mchid = Some(sub_mchid.into());
+                    self
+                }
             }
 
             string_enum! {
@@ -782,7 +851,8 @@ pub mod fapiao_applications {
             }
 
             /// PostFapiaoInformation
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct PostFapiaoInformation {
                 /// 商户发票单号
                 pub fapiao_id: String,
@@ -791,6 +861,23 @@ pub mod fapiao_applications {
                 pub fapiao_code: Option<String>,
                 /// 发票号码
                 pub fapiao_number: String,
+            }
+
+            impl PostFapiaoInformation {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(fapiao_id: impl Into<String>, fapiao_number: impl Into<String>) -> Self {
+                    Self {
+                        fapiao_id: fapiao_id.into(),
+                        fapiao_code: None,
+                        fapiao_number: fapiao_number.into(),
+                    }
+                }
+                /// Sets `fapiao_code` (发票代码).
+                pub fn with_fapiao_code(mut self, fapiao_code: impl Into<String>) -> Self {
+                    self.fapiao_code = Some(fapiao_code.into());
+                    self
+                }
             }
         }
     }
@@ -805,84 +892,34 @@ pub mod fapiao_applications {
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[doc(alias = "开具通用行业电子发票")]
         #[crate::endpoint(POST, "/v3/new-tax-control-fapiao/fapiao-applications/issue-general", response = PostResponse, serial)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 子商户号
             pub sub_mchid: String,
             /// 发票申请单号
             pub fapiao_apply_id: String,
             /// 购买方信息
-            pub buyer_information: PostBuyerInformation,
+            pub buyer_information: crate::api::v3::new_tax_control_fapiao::types::BuyerInformation,
             /// 需要开具的数电发票信息
             pub fapiao_information: PostFapiaoInformation,
         }
 
-        string_enum! {
-            /// 购买方类型
-            pub enum PostBuyerInformationType {
-                /// `INDIVIDUAL`
-                Individual = "INDIVIDUAL",
-                /// `ORGANIZATION`
-                Organization = "ORGANIZATION",
-            }
-        }
+        /// [`BuyerInformationType`](crate::api::v3::new_tax_control_fapiao::types::BuyerInformationType), one type for one shape, under the name it has here.
+        pub type PostBuyerInformationType =
+            crate::api::v3::new_tax_control_fapiao::types::BuyerInformationType;
 
-        string_enum! {
-            /// 开具的发票类型
-            pub enum PostBuyerInformationFapiaoBillType {
-                /// `COMM_FAPIAO`
-                CommFapiao = "COMM_FAPIAO",
-                /// `VAT_FAPIAO`
-                VatFapiao = "VAT_FAPIAO",
-            }
-        }
+        /// [`FapiaoBillType`](crate::api::v3::new_tax_control_fapiao::types::FapiaoBillType), one type for one shape, under the name it has here.
+        pub type PostBuyerInformationFapiaoBillType =
+            crate::api::v3::new_tax_control_fapiao::types::FapiaoBillType;
 
-        /// 购买方信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostBuyerInformation {
-            /// 购买方类型
-            pub r#type: PostBuyerInformationType,
-            /// 名称
-            pub name: String,
-            /// 纳税人识别号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub taxpayer_id: Option<String>,
-            /// 地址
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub address: Option<String>,
-            /// 电话
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub telephone: Option<String>,
-            /// 开户银行
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub bank_name: Option<String>,
-            /// 银行账号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub bank_account: Option<String>,
-            /// 手机号
-            #[serde(serialize_with = "crate::encryption::encrypt")]
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub phone: Option<String>,
-            /// 邮箱地址
-            #[serde(serialize_with = "crate::encryption::encrypt")]
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub email: Option<String>,
-            /// 订单金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub amount: Option<i64>,
-            /// 商户订单号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub out_trade_no: Option<String>,
-            /// 开具的发票类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub fapiao_bill_type: Option<PostBuyerInformationFapiaoBillType>,
-            /// 留言信息
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub user_apply_message: Option<String>,
-        }
+        /// [`BuyerInformation`](crate::api::v3::new_tax_control_fapiao::types::BuyerInformation), one type for one shape, under the name it has here.
+        pub type PostBuyerInformation =
+            crate::api::v3::new_tax_control_fapiao::types::BuyerInformation;
 
         /// PostFapiaoInformationItems
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostFapiaoInformationItems {
             /// 税局侧规定的货物或应税劳务、服务税收分类编码
             pub tax_code: String,
@@ -908,40 +945,68 @@ pub mod fapiao_applications {
             pub preferential_policy_code: Option<i64>,
         }
 
-        string_enum! {
-            /// 发票类型
-            pub enum PostFapiaoInformationFapiaoBillType {
-                /// `COMM_FAPIAO`
-                CommFapiao = "COMM_FAPIAO",
-                /// `VAT_FAPIAO`
-                VatFapiao = "VAT_FAPIAO",
+        impl PostFapiaoInformationItems {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                tax_code: impl Into<String>,
+                goods_name: impl Into<String>,
+                total_amount: impl Into<i64>,
+                tax_rate: impl Into<i64>,
+                discount: impl Into<bool>,
+            ) -> Self {
+                Self {
+                    tax_code: tax_code.into(),
+                    goods_name: goods_name.into(),
+                    specification: None,
+                    unit: None,
+                    quantity: None,
+                    total_amount: total_amount.into(),
+                    tax_rate: tax_rate.into(),
+                    discount: discount.into(),
+                    preferential_policy_code: None,
+                }
+            }
+            /// Sets `specification` (规格型号).
+            pub fn with_specification(mut self, specification: impl Into<String>) -> Self {
+                self.specification = Some(specification.into());
+                self
+            }
+            /// Sets `unit` (单位).
+            pub fn with_unit(mut self, unit: impl Into<String>) -> Self {
+                self.unit = Some(unit.into());
+                self
+            }
+            /// Sets `quantity` (数量).
+            pub fn with_quantity(mut self, quantity: impl Into<i64>) -> Self {
+                self.quantity = Some(quantity.into());
+                self
+            }
+            /// Sets `preferential_policy_code` (优惠政策标识).
+            pub fn with_preferential_policy_code(
+                mut self,
+                preferential_policy_code: impl Into<i64>,
+            ) -> Self {
+                self.preferential_policy_code = Some(preferential_policy_code.into());
+                self
             }
         }
 
-        string_enum! {
-            /// 支付渠道
-            pub enum PostFapiaoInformationTransactionInformationPayChannel {
-                /// `WECHAT_PAY`
-                WechatPay = "WECHAT_PAY",
-            }
-        }
+        /// [`FapiaoBillType`](crate::api::v3::new_tax_control_fapiao::types::FapiaoBillType), one type for one shape, under the name it has here.
+        pub type PostFapiaoInformationFapiaoBillType =
+            crate::api::v3::new_tax_control_fapiao::types::FapiaoBillType;
 
-        /// PostFapiaoInformationTransactionInformation
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostFapiaoInformationTransactionInformation {
-            /// 支付渠道
-            pub pay_channel: PostFapiaoInformationTransactionInformationPayChannel,
-            /// 支付订单号
-            pub transaction_id: String,
-            /// 支付商户订单号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub out_trade_no: Option<String>,
-            /// 交易金额
-            pub amount: i64,
-        }
+        /// [`PayChannel`](crate::api::v3::new_tax_control_fapiao::types::PayChannel), one type for one shape, under the name it has here.
+        pub type PostFapiaoInformationTransactionInformationPayChannel =
+            crate::api::v3::new_tax_control_fapiao::types::PayChannel;
+
+        /// [`TransactionInformation`](crate::api::v3::new_tax_control_fapiao::types::TransactionInformation), one type for one shape, under the name it has here.
+        pub type PostFapiaoInformationTransactionInformation =
+            crate::api::v3::new_tax_control_fapiao::types::TransactionInformation;
 
         /// 需要开具的数电发票信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostFapiaoInformation {
             /// 商户发票单号
             pub fapiao_id: String,
@@ -961,12 +1026,69 @@ pub mod fapiao_applications {
             #[serde(skip_serializing_if = "Option::is_none")]
             pub billing_person: Option<String>,
             /// 发票类型
-            pub fapiao_bill_type: PostFapiaoInformationFapiaoBillType,
+            pub fapiao_bill_type: crate::api::v3::new_tax_control_fapiao::types::FapiaoBillType,
             /// 交易信息
-            pub transaction_information: Vec<PostFapiaoInformationTransactionInformation>,
+            pub transaction_information:
+                Vec<crate::api::v3::new_tax_control_fapiao::types::TransactionInformation>,
             /// 发票备注
             #[serde(skip_serializing_if = "Option::is_none")]
             pub remark: Option<String>,
+        }
+
+        impl PostFapiaoInformation {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                fapiao_id: impl Into<String>,
+                total_amount: impl Into<i64>,
+                items: impl Into<Vec<PostFapiaoInformationItems>>,
+                billing_person_id: impl Into<String>,
+                fapiao_bill_type: impl Into<
+                    crate::api::v3::new_tax_control_fapiao::types::FapiaoBillType,
+                >,
+                transaction_information: impl Into<
+                    Vec<crate::api::v3::new_tax_control_fapiao::types::TransactionInformation>,
+                >,
+            ) -> Self {
+                Self {
+                    fapiao_id: fapiao_id.into(),
+                    total_amount: total_amount.into(),
+                    items: items.into(),
+                    export_business_policy_code: None,
+                    vat_refund_levy_code: None,
+                    billing_person_id: billing_person_id.into(),
+                    billing_person: None,
+                    fapiao_bill_type: fapiao_bill_type.into(),
+                    transaction_information: transaction_information.into(),
+                    remark: None,
+                }
+            }
+            /// Sets `export_business_policy_code` (出口业务适用政策代码).
+            pub fn with_export_business_policy_code(
+                mut self,
+                export_business_policy_code: impl Into<i64>,
+            ) -> Self {
+                self.export_business_policy_code = Some(export_business_policy_code.into());
+                self
+            }
+            /// Sets `vat_refund_levy_code` (增值税即征即退代码).
+            pub fn with_vat_refund_levy_code(
+                mut self,
+                vat_refund_levy_code: impl Into<i64>,
+            ) -> Self {
+                self.vat_refund_levy_code = Some(vat_refund_levy_code.into());
+                self
+            }
+            /// Sets `billing_person` (开票人名称).
+            pub fn with_billing_person(mut self, billing_person: impl Into<String>) -> Self {
+                self.billing_person = Some(billing_person.into());
+                self
+            }
+            /// Sets `remark` (发票备注).
+            pub fn with_remark(mut self, remark: impl Into<String>) -> Self {
+                self.remark = Some(remark.into());
+                self
+            }
         }
 
         /// What `POST /v3/new-tax-control-fapiao/fapiao-applications/issue-general` answers.
@@ -983,81 +1105,30 @@ pub mod fapiao_applications {
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[doc(alias = "开具旅客运输行业电子发票")]
         #[crate::endpoint(POST, "/v3/new-tax-control-fapiao/fapiao-applications/issue-passenger-transport", response = PostResponse, serial)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 子商户号
             pub sub_mchid: String,
             /// 发票申请单号
             pub fapiao_apply_id: String,
             /// 购买方信息
-            pub buyer_information: PostBuyerInformation,
+            pub buyer_information: crate::api::v3::new_tax_control_fapiao::types::BuyerInformation,
             /// 需要开具的数电发票信息
             pub fapiao_information: PostFapiaoInformation,
         }
 
-        string_enum! {
-            /// 购买方类型
-            pub enum PostBuyerInformationType {
-                /// `INDIVIDUAL`
-                Individual = "INDIVIDUAL",
-                /// `ORGANIZATION`
-                Organization = "ORGANIZATION",
-            }
-        }
+        /// [`BuyerInformationType`](crate::api::v3::new_tax_control_fapiao::types::BuyerInformationType), one type for one shape, under the name it has here.
+        pub type PostBuyerInformationType =
+            crate::api::v3::new_tax_control_fapiao::types::BuyerInformationType;
 
-        string_enum! {
-            /// 开具的发票类型
-            pub enum PostBuyerInformationFapiaoBillType {
-                /// `COMM_FAPIAO`
-                CommFapiao = "COMM_FAPIAO",
-                /// `VAT_FAPIAO`
-                VatFapiao = "VAT_FAPIAO",
-            }
-        }
+        /// [`FapiaoBillType`](crate::api::v3::new_tax_control_fapiao::types::FapiaoBillType), one type for one shape, under the name it has here.
+        pub type PostBuyerInformationFapiaoBillType =
+            crate::api::v3::new_tax_control_fapiao::types::FapiaoBillType;
 
-        /// 购买方信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostBuyerInformation {
-            /// 购买方类型
-            pub r#type: PostBuyerInformationType,
-            /// 名称
-            pub name: String,
-            /// 纳税人识别号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub taxpayer_id: Option<String>,
-            /// 地址
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub address: Option<String>,
-            /// 电话
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub telephone: Option<String>,
-            /// 开户银行
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub bank_name: Option<String>,
-            /// 银行账号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub bank_account: Option<String>,
-            /// 手机号
-            #[serde(serialize_with = "crate::encryption::encrypt")]
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub phone: Option<String>,
-            /// 邮箱地址
-            #[serde(serialize_with = "crate::encryption::encrypt")]
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub email: Option<String>,
-            /// 订单金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub amount: Option<i64>,
-            /// 商户订单号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub out_trade_no: Option<String>,
-            /// 开具的发票类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub fapiao_bill_type: Option<PostBuyerInformationFapiaoBillType>,
-            /// 留言信息
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub user_apply_message: Option<String>,
-        }
+        /// [`BuyerInformation`](crate::api::v3::new_tax_control_fapiao::types::BuyerInformation), one type for one shape, under the name it has here.
+        pub type PostBuyerInformation =
+            crate::api::v3::new_tax_control_fapiao::types::BuyerInformation;
 
         string_enum! {
             /// 出行人证件类型
@@ -1122,7 +1193,8 @@ pub mod fapiao_applications {
         }
 
         /// 出行人额外信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostFapiaoInformationItemsPassengerInformation {
             /// 出行人名称
             pub name: String,
@@ -1146,8 +1218,48 @@ pub mod fapiao_applications {
                 Option<PostFapiaoInformationItemsPassengerInformationTransportationClasses>,
         }
 
+        impl PostFapiaoInformationItemsPassengerInformation {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                name: impl Into<String>,
+                certificate_type: impl Into<
+                    PostFapiaoInformationItemsPassengerInformationCertificateType,
+                >,
+                certificate_number: impl Into<String>,
+                departure_date: impl Into<crate::DateTime>,
+                departure_place: impl Into<String>,
+                destination: impl Into<String>,
+                transportation_type: impl Into<
+                    PostFapiaoInformationItemsPassengerInformationTransportationType,
+                >,
+            ) -> Self {
+                Self {
+                    name: name.into(),
+                    certificate_type: certificate_type.into(),
+                    certificate_number: certificate_number.into(),
+                    departure_date: departure_date.into(),
+                    departure_place: departure_place.into(),
+                    destination: destination.into(),
+                    transportation_type: transportation_type.into(),
+                    transportation_classes: None,
+                }
+            }
+            /// Sets `transportation_classes` (交通工具等级).
+            pub fn with_transportation_classes(
+                mut self,
+                transportation_classes: impl Into<
+                    PostFapiaoInformationItemsPassengerInformationTransportationClasses,
+                >,
+            ) -> Self {
+                self.transportation_classes = Some(transportation_classes.into());
+                self
+            }
+        }
+
         /// PostFapiaoInformationItems
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostFapiaoInformationItems {
             /// 税局侧规定的货物或应税劳务、服务税收分类编码
             pub tax_code: String,
@@ -1176,40 +1288,77 @@ pub mod fapiao_applications {
             pub passenger_information: Option<PostFapiaoInformationItemsPassengerInformation>,
         }
 
-        string_enum! {
-            /// 发票类型
-            pub enum PostFapiaoInformationFapiaoBillType {
-                /// `COMM_FAPIAO`
-                CommFapiao = "COMM_FAPIAO",
-                /// `VAT_FAPIAO`
-                VatFapiao = "VAT_FAPIAO",
+        impl PostFapiaoInformationItems {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                tax_code: impl Into<String>,
+                goods_name: impl Into<String>,
+                total_amount: impl Into<i64>,
+                tax_rate: impl Into<i64>,
+                discount: impl Into<bool>,
+            ) -> Self {
+                Self {
+                    tax_code: tax_code.into(),
+                    goods_name: goods_name.into(),
+                    specification: None,
+                    unit: None,
+                    quantity: None,
+                    total_amount: total_amount.into(),
+                    tax_rate: tax_rate.into(),
+                    discount: discount.into(),
+                    preferential_policy_code: None,
+                    passenger_information: None,
+                }
+            }
+            /// Sets `specification` (规格型号).
+            pub fn with_specification(mut self, specification: impl Into<String>) -> Self {
+                self.specification = Some(specification.into());
+                self
+            }
+            /// Sets `unit` (单位).
+            pub fn with_unit(mut self, unit: impl Into<String>) -> Self {
+                self.unit = Some(unit.into());
+                self
+            }
+            /// Sets `quantity` (数量).
+            pub fn with_quantity(mut self, quantity: impl Into<i64>) -> Self {
+                self.quantity = Some(quantity.into());
+                self
+            }
+            /// Sets `preferential_policy_code` (优惠政策标识).
+            pub fn with_preferential_policy_code(
+                mut self,
+                preferential_policy_code: impl Into<i64>,
+            ) -> Self {
+                self.preferential_policy_code = Some(preferential_policy_code.into());
+                self
+            }
+            /// Sets `passenger_information` (出行人额外信息).
+            pub fn with_passenger_information(
+                mut self,
+                passenger_information: impl Into<PostFapiaoInformationItemsPassengerInformation>,
+            ) -> Self {
+                self.passenger_information = Some(passenger_information.into());
+                self
             }
         }
 
-        string_enum! {
-            /// 支付渠道
-            pub enum PostFapiaoInformationTransactionInformationPayChannel {
-                /// `WECHAT_PAY`
-                WechatPay = "WECHAT_PAY",
-            }
-        }
+        /// [`FapiaoBillType`](crate::api::v3::new_tax_control_fapiao::types::FapiaoBillType), one type for one shape, under the name it has here.
+        pub type PostFapiaoInformationFapiaoBillType =
+            crate::api::v3::new_tax_control_fapiao::types::FapiaoBillType;
 
-        /// PostFapiaoInformationTransactionInformation
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostFapiaoInformationTransactionInformation {
-            /// 支付渠道
-            pub pay_channel: PostFapiaoInformationTransactionInformationPayChannel,
-            /// 支付订单号
-            pub transaction_id: String,
-            /// 支付商户订单号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub out_trade_no: Option<String>,
-            /// 交易金额
-            pub amount: i64,
-        }
+        /// [`PayChannel`](crate::api::v3::new_tax_control_fapiao::types::PayChannel), one type for one shape, under the name it has here.
+        pub type PostFapiaoInformationTransactionInformationPayChannel =
+            crate::api::v3::new_tax_control_fapiao::types::PayChannel;
+
+        /// [`TransactionInformation`](crate::api::v3::new_tax_control_fapiao::types::TransactionInformation), one type for one shape, under the name it has here.
+        pub type PostFapiaoInformationTransactionInformation =
+            crate::api::v3::new_tax_control_fapiao::types::TransactionInformation;
 
         /// 需要开具的数电发票信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostFapiaoInformation {
             /// 商户发票单号
             pub fapiao_id: String,
@@ -1229,12 +1378,69 @@ pub mod fapiao_applications {
             #[serde(skip_serializing_if = "Option::is_none")]
             pub billing_person: Option<String>,
             /// 发票类型
-            pub fapiao_bill_type: PostFapiaoInformationFapiaoBillType,
+            pub fapiao_bill_type: crate::api::v3::new_tax_control_fapiao::types::FapiaoBillType,
             /// 交易信息
-            pub transaction_information: Vec<PostFapiaoInformationTransactionInformation>,
+            pub transaction_information:
+                Vec<crate::api::v3::new_tax_control_fapiao::types::TransactionInformation>,
             /// 发票备注
             #[serde(skip_serializing_if = "Option::is_none")]
             pub remark: Option<String>,
+        }
+
+        impl PostFapiaoInformation {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                fapiao_id: impl Into<String>,
+                total_amount: impl Into<i64>,
+                items: impl Into<Vec<PostFapiaoInformationItems>>,
+                billing_person_id: impl Into<String>,
+                fapiao_bill_type: impl Into<
+                    crate::api::v3::new_tax_control_fapiao::types::FapiaoBillType,
+                >,
+                transaction_information: impl Into<
+                    Vec<crate::api::v3::new_tax_control_fapiao::types::TransactionInformation>,
+                >,
+            ) -> Self {
+                Self {
+                    fapiao_id: fapiao_id.into(),
+                    total_amount: total_amount.into(),
+                    items: items.into(),
+                    export_business_policy_code: None,
+                    vat_refund_levy_code: None,
+                    billing_person_id: billing_person_id.into(),
+                    billing_person: None,
+                    fapiao_bill_type: fapiao_bill_type.into(),
+                    transaction_information: transaction_information.into(),
+                    remark: None,
+                }
+            }
+            /// Sets `export_business_policy_code` (出口业务适用政策代码).
+            pub fn with_export_business_policy_code(
+                mut self,
+                export_business_policy_code: impl Into<i64>,
+            ) -> Self {
+                self.export_business_policy_code = Some(export_business_policy_code.into());
+                self
+            }
+            /// Sets `vat_refund_levy_code` (增值税即征即退代码).
+            pub fn with_vat_refund_levy_code(
+                mut self,
+                vat_refund_levy_code: impl Into<i64>,
+            ) -> Self {
+                self.vat_refund_levy_code = Some(vat_refund_levy_code.into());
+                self
+            }
+            /// Sets `billing_person` (开票人名称).
+            pub fn with_billing_person(mut self, billing_person: impl Into<String>) -> Self {
+                self.billing_person = Some(billing_person.into());
+                self
+            }
+            /// Sets `remark` (发票备注).
+            pub fn with_remark(mut self, remark: impl Into<String>) -> Self {
+                self.remark = Some(remark.into());
+                self
+            }
         }
 
         /// What `POST /v3/new-tax-control-fapiao/fapiao-applications/issue-passenger-transport` answers.
@@ -1251,81 +1457,30 @@ pub mod fapiao_applications {
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[doc(alias = "开具成品油行业电子发票")]
         #[crate::endpoint(POST, "/v3/new-tax-control-fapiao/fapiao-applications/issue-refined-oil", response = PostResponse, serial)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 子商户号
             pub sub_mchid: String,
             /// 发票申请单号
             pub fapiao_apply_id: String,
             /// 购买方信息
-            pub buyer_information: PostBuyerInformation,
+            pub buyer_information: crate::api::v3::new_tax_control_fapiao::types::BuyerInformation,
             /// 需要开具的数电发票信息
             pub fapiao_information: PostFapiaoInformation,
         }
 
-        string_enum! {
-            /// 购买方类型
-            pub enum PostBuyerInformationType {
-                /// `INDIVIDUAL`
-                Individual = "INDIVIDUAL",
-                /// `ORGANIZATION`
-                Organization = "ORGANIZATION",
-            }
-        }
+        /// [`BuyerInformationType`](crate::api::v3::new_tax_control_fapiao::types::BuyerInformationType), one type for one shape, under the name it has here.
+        pub type PostBuyerInformationType =
+            crate::api::v3::new_tax_control_fapiao::types::BuyerInformationType;
 
-        string_enum! {
-            /// 开具的发票类型
-            pub enum PostBuyerInformationFapiaoBillType {
-                /// `COMM_FAPIAO`
-                CommFapiao = "COMM_FAPIAO",
-                /// `VAT_FAPIAO`
-                VatFapiao = "VAT_FAPIAO",
-            }
-        }
+        /// [`FapiaoBillType`](crate::api::v3::new_tax_control_fapiao::types::FapiaoBillType), one type for one shape, under the name it has here.
+        pub type PostBuyerInformationFapiaoBillType =
+            crate::api::v3::new_tax_control_fapiao::types::FapiaoBillType;
 
-        /// 购买方信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostBuyerInformation {
-            /// 购买方类型
-            pub r#type: PostBuyerInformationType,
-            /// 名称
-            pub name: String,
-            /// 纳税人识别号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub taxpayer_id: Option<String>,
-            /// 地址
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub address: Option<String>,
-            /// 电话
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub telephone: Option<String>,
-            /// 开户银行
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub bank_name: Option<String>,
-            /// 银行账号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub bank_account: Option<String>,
-            /// 手机号
-            #[serde(serialize_with = "crate::encryption::encrypt")]
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub phone: Option<String>,
-            /// 邮箱地址
-            #[serde(serialize_with = "crate::encryption::encrypt")]
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub email: Option<String>,
-            /// 订单金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub amount: Option<i64>,
-            /// 商户订单号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub out_trade_no: Option<String>,
-            /// 开具的发票类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub fapiao_bill_type: Option<PostBuyerInformationFapiaoBillType>,
-            /// 留言信息
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub user_apply_message: Option<String>,
-        }
+        /// [`BuyerInformation`](crate::api::v3::new_tax_control_fapiao::types::BuyerInformation), one type for one shape, under the name it has here.
+        pub type PostBuyerInformation =
+            crate::api::v3::new_tax_control_fapiao::types::BuyerInformation;
 
         string_enum! {
             /// 成品油单位
@@ -1338,7 +1493,8 @@ pub mod fapiao_applications {
         }
 
         /// 成品油行业额外信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostFapiaoInformationItemsRefinedOilInformation {
             /// 成品油站点
             pub station: String,
@@ -1349,7 +1505,8 @@ pub mod fapiao_applications {
         }
 
         /// PostFapiaoInformationItems
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostFapiaoInformationItems {
             /// 税局侧规定的货物或应税劳务、服务税收分类编码
             pub tax_code: String,
@@ -1378,40 +1535,77 @@ pub mod fapiao_applications {
             pub refined_oil_information: Option<PostFapiaoInformationItemsRefinedOilInformation>,
         }
 
-        string_enum! {
-            /// 发票类型
-            pub enum PostFapiaoInformationFapiaoBillType {
-                /// `COMM_FAPIAO`
-                CommFapiao = "COMM_FAPIAO",
-                /// `VAT_FAPIAO`
-                VatFapiao = "VAT_FAPIAO",
+        impl PostFapiaoInformationItems {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                tax_code: impl Into<String>,
+                goods_name: impl Into<String>,
+                total_amount: impl Into<i64>,
+                tax_rate: impl Into<i64>,
+                discount: impl Into<bool>,
+            ) -> Self {
+                Self {
+                    tax_code: tax_code.into(),
+                    goods_name: goods_name.into(),
+                    specification: None,
+                    unit: None,
+                    quantity: None,
+                    total_amount: total_amount.into(),
+                    tax_rate: tax_rate.into(),
+                    discount: discount.into(),
+                    preferential_policy_code: None,
+                    refined_oil_information: None,
+                }
+            }
+            /// Sets `specification` (规格型号).
+            pub fn with_specification(mut self, specification: impl Into<String>) -> Self {
+                self.specification = Some(specification.into());
+                self
+            }
+            /// Sets `unit` (成品油单位).
+            pub fn with_unit(mut self, unit: impl Into<PostFapiaoInformationItemsUnit>) -> Self {
+                self.unit = Some(unit.into());
+                self
+            }
+            /// Sets `quantity` (数量).
+            pub fn with_quantity(mut self, quantity: impl Into<i64>) -> Self {
+                self.quantity = Some(quantity.into());
+                self
+            }
+            /// Sets `preferential_policy_code` (优惠政策标识).
+            pub fn with_preferential_policy_code(
+                mut self,
+                preferential_policy_code: impl Into<i64>,
+            ) -> Self {
+                self.preferential_policy_code = Some(preferential_policy_code.into());
+                self
+            }
+            /// Sets `refined_oil_information` (成品油行业额外信息).
+            pub fn with_refined_oil_information(
+                mut self,
+                refined_oil_information: impl Into<PostFapiaoInformationItemsRefinedOilInformation>,
+            ) -> Self {
+                self.refined_oil_information = Some(refined_oil_information.into());
+                self
             }
         }
 
-        string_enum! {
-            /// 支付渠道
-            pub enum PostFapiaoInformationTransactionInformationPayChannel {
-                /// `WECHAT_PAY`
-                WechatPay = "WECHAT_PAY",
-            }
-        }
+        /// [`FapiaoBillType`](crate::api::v3::new_tax_control_fapiao::types::FapiaoBillType), one type for one shape, under the name it has here.
+        pub type PostFapiaoInformationFapiaoBillType =
+            crate::api::v3::new_tax_control_fapiao::types::FapiaoBillType;
 
-        /// PostFapiaoInformationTransactionInformation
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostFapiaoInformationTransactionInformation {
-            /// 支付渠道
-            pub pay_channel: PostFapiaoInformationTransactionInformationPayChannel,
-            /// 支付订单号
-            pub transaction_id: String,
-            /// 支付商户订单号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub out_trade_no: Option<String>,
-            /// 交易金额
-            pub amount: i64,
-        }
+        /// [`PayChannel`](crate::api::v3::new_tax_control_fapiao::types::PayChannel), one type for one shape, under the name it has here.
+        pub type PostFapiaoInformationTransactionInformationPayChannel =
+            crate::api::v3::new_tax_control_fapiao::types::PayChannel;
+
+        /// [`TransactionInformation`](crate::api::v3::new_tax_control_fapiao::types::TransactionInformation), one type for one shape, under the name it has here.
+        pub type PostFapiaoInformationTransactionInformation =
+            crate::api::v3::new_tax_control_fapiao::types::TransactionInformation;
 
         /// 需要开具的数电发票信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostFapiaoInformation {
             /// 商户发票单号
             pub fapiao_id: String,
@@ -1431,12 +1625,69 @@ pub mod fapiao_applications {
             #[serde(skip_serializing_if = "Option::is_none")]
             pub billing_person: Option<String>,
             /// 发票类型
-            pub fapiao_bill_type: PostFapiaoInformationFapiaoBillType,
+            pub fapiao_bill_type: crate::api::v3::new_tax_control_fapiao::types::FapiaoBillType,
             /// 交易信息
-            pub transaction_information: Vec<PostFapiaoInformationTransactionInformation>,
+            pub transaction_information:
+                Vec<crate::api::v3::new_tax_control_fapiao::types::TransactionInformation>,
             /// 发票备注
             #[serde(skip_serializing_if = "Option::is_none")]
             pub remark: Option<String>,
+        }
+
+        impl PostFapiaoInformation {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                fapiao_id: impl Into<String>,
+                total_amount: impl Into<i64>,
+                items: impl Into<Vec<PostFapiaoInformationItems>>,
+                billing_person_id: impl Into<String>,
+                fapiao_bill_type: impl Into<
+                    crate::api::v3::new_tax_control_fapiao::types::FapiaoBillType,
+                >,
+                transaction_information: impl Into<
+                    Vec<crate::api::v3::new_tax_control_fapiao::types::TransactionInformation>,
+                >,
+            ) -> Self {
+                Self {
+                    fapiao_id: fapiao_id.into(),
+                    total_amount: total_amount.into(),
+                    items: items.into(),
+                    export_business_policy_code: None,
+                    vat_refund_levy_code: None,
+                    billing_person_id: billing_person_id.into(),
+                    billing_person: None,
+                    fapiao_bill_type: fapiao_bill_type.into(),
+                    transaction_information: transaction_information.into(),
+                    remark: None,
+                }
+            }
+            /// Sets `export_business_policy_code` (出口业务适用政策代码).
+            pub fn with_export_business_policy_code(
+                mut self,
+                export_business_policy_code: impl Into<i64>,
+            ) -> Self {
+                self.export_business_policy_code = Some(export_business_policy_code.into());
+                self
+            }
+            /// Sets `vat_refund_levy_code` (增值税即征即退代码).
+            pub fn with_vat_refund_levy_code(
+                mut self,
+                vat_refund_levy_code: impl Into<i64>,
+            ) -> Self {
+                self.vat_refund_levy_code = Some(vat_refund_levy_code.into());
+                self
+            }
+            /// Sets `billing_person` (开票人名称).
+            pub fn with_billing_person(mut self, billing_person: impl Into<String>) -> Self {
+                self.billing_person = Some(billing_person.into());
+                self
+            }
+            /// Sets `remark` (发票备注).
+            pub fn with_remark(mut self, remark: impl Into<String>) -> Self {
+                self.remark = Some(remark.into());
+                self
+            }
         }
 
         /// What `POST /v3/new-tax-control-fapiao/fapiao-applications/issue-refined-oil` answers.
@@ -1453,84 +1704,34 @@ pub mod fapiao_applications {
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[doc(alias = "开具不动产租赁行业电子发票")]
         #[crate::endpoint(POST, "/v3/new-tax-control-fapiao/fapiao-applications/real-estate-leasing", response = PostResponse, serial)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 子商户号
             pub sub_mchid: String,
             /// 发票申请单号
             pub fapiao_apply_id: String,
             /// 购买方信息
-            pub buyer_information: PostBuyerInformation,
+            pub buyer_information: crate::api::v3::new_tax_control_fapiao::types::BuyerInformation,
             /// 需要开具的数电发票信息
             pub fapiao_information: PostFapiaoInformation,
         }
 
-        string_enum! {
-            /// 购买方类型
-            pub enum PostBuyerInformationType {
-                /// `INDIVIDUAL`
-                Individual = "INDIVIDUAL",
-                /// `ORGANIZATION`
-                Organization = "ORGANIZATION",
-            }
-        }
+        /// [`BuyerInformationType`](crate::api::v3::new_tax_control_fapiao::types::BuyerInformationType), one type for one shape, under the name it has here.
+        pub type PostBuyerInformationType =
+            crate::api::v3::new_tax_control_fapiao::types::BuyerInformationType;
 
-        string_enum! {
-            /// 开具的发票类型
-            pub enum PostBuyerInformationFapiaoBillType {
-                /// `COMM_FAPIAO`
-                CommFapiao = "COMM_FAPIAO",
-                /// `VAT_FAPIAO`
-                VatFapiao = "VAT_FAPIAO",
-            }
-        }
+        /// [`FapiaoBillType`](crate::api::v3::new_tax_control_fapiao::types::FapiaoBillType), one type for one shape, under the name it has here.
+        pub type PostBuyerInformationFapiaoBillType =
+            crate::api::v3::new_tax_control_fapiao::types::FapiaoBillType;
 
-        /// 购买方信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostBuyerInformation {
-            /// 购买方类型
-            pub r#type: PostBuyerInformationType,
-            /// 名称
-            pub name: String,
-            /// 纳税人识别号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub taxpayer_id: Option<String>,
-            /// 地址
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub address: Option<String>,
-            /// 电话
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub telephone: Option<String>,
-            /// 开户银行
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub bank_name: Option<String>,
-            /// 银行账号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub bank_account: Option<String>,
-            /// 手机号
-            #[serde(serialize_with = "crate::encryption::encrypt")]
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub phone: Option<String>,
-            /// 邮箱地址
-            #[serde(serialize_with = "crate::encryption::encrypt")]
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub email: Option<String>,
-            /// 订单金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub amount: Option<i64>,
-            /// 商户订单号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub out_trade_no: Option<String>,
-            /// 开具的发票类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub fapiao_bill_type: Option<PostBuyerInformationFapiaoBillType>,
-            /// 留言信息
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub user_apply_message: Option<String>,
-        }
+        /// [`BuyerInformation`](crate::api::v3::new_tax_control_fapiao::types::BuyerInformation), one type for one shape, under the name it has here.
+        pub type PostBuyerInformation =
+            crate::api::v3::new_tax_control_fapiao::types::BuyerInformation;
 
         /// 不动产租赁特定行业额外信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostFapiaoInformationItemsRealEstateLeasingInformation {
             /// 不动产坐落省份
             pub province: String,
@@ -1554,8 +1755,47 @@ pub mod fapiao_applications {
             pub plate_no: Option<Vec<String>>,
         }
 
+        impl PostFapiaoInformationItemsRealEstateLeasingInformation {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                province: impl Into<String>,
+                address: impl Into<String>,
+                lease_period_start: impl Into<crate::DateTime>,
+                lease_period_end: impl Into<crate::DateTime>,
+                cross_city_flag: impl Into<bool>,
+            ) -> Self {
+                Self {
+                    province: province.into(),
+                    city: None,
+                    address: address.into(),
+                    lease_period_start: lease_period_start.into(),
+                    lease_period_end: lease_period_end.into(),
+                    cross_city_flag: cross_city_flag.into(),
+                    certificate_no: None,
+                    plate_no: None,
+                }
+            }
+            /// Sets `city` (不动产坐落城市).
+            pub fn with_city(mut self, city: impl Into<String>) -> Self {
+                self.city = Some(city.into());
+                self
+            }
+            /// Sets `certificate_no` (产权证书/不动产权证号).
+            pub fn with_certificate_no(mut self, certificate_no: impl Into<String>) -> Self {
+                self.certificate_no = Some(certificate_no.into());
+                self
+            }
+            /// Sets `plate_no` (车牌号).
+            pub fn with_plate_no(mut self, plate_no: impl Into<Vec<String>>) -> Self {
+                self.plate_no = Some(plate_no.into());
+                self
+            }
+        }
+
         /// PostFapiaoInformationItems
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostFapiaoInformationItems {
             /// 税局侧规定的货物或应税劳务、服务税收分类编码
             pub tax_code: String,
@@ -1585,40 +1825,79 @@ pub mod fapiao_applications {
                 Option<PostFapiaoInformationItemsRealEstateLeasingInformation>,
         }
 
-        string_enum! {
-            /// 发票类型
-            pub enum PostFapiaoInformationFapiaoBillType {
-                /// `COMM_FAPIAO`
-                CommFapiao = "COMM_FAPIAO",
-                /// `VAT_FAPIAO`
-                VatFapiao = "VAT_FAPIAO",
+        impl PostFapiaoInformationItems {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                tax_code: impl Into<String>,
+                goods_name: impl Into<String>,
+                total_amount: impl Into<i64>,
+                tax_rate: impl Into<i64>,
+                discount: impl Into<bool>,
+            ) -> Self {
+                Self {
+                    tax_code: tax_code.into(),
+                    goods_name: goods_name.into(),
+                    specification: None,
+                    unit: None,
+                    quantity: None,
+                    total_amount: total_amount.into(),
+                    tax_rate: tax_rate.into(),
+                    discount: discount.into(),
+                    preferential_policy_code: None,
+                    real_estate_leasing_information: None,
+                }
+            }
+            /// Sets `specification` (规格型号).
+            pub fn with_specification(mut self, specification: impl Into<String>) -> Self {
+                self.specification = Some(specification.into());
+                self
+            }
+            /// Sets `unit` (单位).
+            pub fn with_unit(mut self, unit: impl Into<String>) -> Self {
+                self.unit = Some(unit.into());
+                self
+            }
+            /// Sets `quantity` (数量).
+            pub fn with_quantity(mut self, quantity: impl Into<i64>) -> Self {
+                self.quantity = Some(quantity.into());
+                self
+            }
+            /// Sets `preferential_policy_code` (优惠政策标识).
+            pub fn with_preferential_policy_code(
+                mut self,
+                preferential_policy_code: impl Into<i64>,
+            ) -> Self {
+                self.preferential_policy_code = Some(preferential_policy_code.into());
+                self
+            }
+            /// Sets `real_estate_leasing_information` (不动产租赁特定行业额外信息).
+            pub fn with_real_estate_leasing_information(
+                mut self,
+                real_estate_leasing_information: impl Into<
+                    PostFapiaoInformationItemsRealEstateLeasingInformation,
+                >,
+            ) -> Self {
+                self.real_estate_leasing_information = Some(real_estate_leasing_information.into());
+                self
             }
         }
 
-        string_enum! {
-            /// 支付渠道
-            pub enum PostFapiaoInformationTransactionInformationPayChannel {
-                /// `WECHAT_PAY`
-                WechatPay = "WECHAT_PAY",
-            }
-        }
+        /// [`FapiaoBillType`](crate::api::v3::new_tax_control_fapiao::types::FapiaoBillType), one type for one shape, under the name it has here.
+        pub type PostFapiaoInformationFapiaoBillType =
+            crate::api::v3::new_tax_control_fapiao::types::FapiaoBillType;
 
-        /// PostFapiaoInformationTransactionInformation
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostFapiaoInformationTransactionInformation {
-            /// 支付渠道
-            pub pay_channel: PostFapiaoInformationTransactionInformationPayChannel,
-            /// 支付订单号
-            pub transaction_id: String,
-            /// 支付商户订单号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub out_trade_no: Option<String>,
-            /// 交易金额
-            pub amount: i64,
-        }
+        /// [`PayChannel`](crate::api::v3::new_tax_control_fapiao::types::PayChannel), one type for one shape, under the name it has here.
+        pub type PostFapiaoInformationTransactionInformationPayChannel =
+            crate::api::v3::new_tax_control_fapiao::types::PayChannel;
+
+        /// [`TransactionInformation`](crate::api::v3::new_tax_control_fapiao::types::TransactionInformation), one type for one shape, under the name it has here.
+        pub type PostFapiaoInformationTransactionInformation =
+            crate::api::v3::new_tax_control_fapiao::types::TransactionInformation;
 
         /// 需要开具的数电发票信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostFapiaoInformation {
             /// 商户发票单号
             pub fapiao_id: String,
@@ -1638,12 +1917,69 @@ pub mod fapiao_applications {
             #[serde(skip_serializing_if = "Option::is_none")]
             pub billing_person: Option<String>,
             /// 发票类型
-            pub fapiao_bill_type: PostFapiaoInformationFapiaoBillType,
+            pub fapiao_bill_type: crate::api::v3::new_tax_control_fapiao::types::FapiaoBillType,
             /// 交易信息
-            pub transaction_information: Vec<PostFapiaoInformationTransactionInformation>,
+            pub transaction_information:
+                Vec<crate::api::v3::new_tax_control_fapiao::types::TransactionInformation>,
             /// 发票备注
             #[serde(skip_serializing_if = "Option::is_none")]
             pub remark: Option<String>,
+        }
+
+        impl PostFapiaoInformation {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                fapiao_id: impl Into<String>,
+                total_amount: impl Into<i64>,
+                items: impl Into<Vec<PostFapiaoInformationItems>>,
+                billing_person_id: impl Into<String>,
+                fapiao_bill_type: impl Into<
+                    crate::api::v3::new_tax_control_fapiao::types::FapiaoBillType,
+                >,
+                transaction_information: impl Into<
+                    Vec<crate::api::v3::new_tax_control_fapiao::types::TransactionInformation>,
+                >,
+            ) -> Self {
+                Self {
+                    fapiao_id: fapiao_id.into(),
+                    total_amount: total_amount.into(),
+                    items: items.into(),
+                    export_business_policy_code: None,
+                    vat_refund_levy_code: None,
+                    billing_person_id: billing_person_id.into(),
+                    billing_person: None,
+                    fapiao_bill_type: fapiao_bill_type.into(),
+                    transaction_information: transaction_information.into(),
+                    remark: None,
+                }
+            }
+            /// Sets `export_business_policy_code` (出口业务适用政策代码).
+            pub fn with_export_business_policy_code(
+                mut self,
+                export_business_policy_code: impl Into<i64>,
+            ) -> Self {
+                self.export_business_policy_code = Some(export_business_policy_code.into());
+                self
+            }
+            /// Sets `vat_refund_levy_code` (增值税即征即退代码).
+            pub fn with_vat_refund_levy_code(
+                mut self,
+                vat_refund_levy_code: impl Into<i64>,
+            ) -> Self {
+                self.vat_refund_levy_code = Some(vat_refund_levy_code.into());
+                self
+            }
+            /// Sets `billing_person` (开票人名称).
+            pub fn with_billing_person(mut self, billing_person: impl Into<String>) -> Self {
+                self.billing_person = Some(billing_person.into());
+                self
+            }
+            /// Sets `remark` (发票备注).
+            pub fn with_remark(mut self, remark: impl Into<String>) -> Self {
+                self.remark = Some(remark.into());
+                self
+            }
         }
 
         /// What `POST /v3/new-tax-control-fapiao/fapiao-applications/real-estate-leasing` answers.
@@ -1672,7 +2008,8 @@ pub mod fapiao_applications {
         }
 
         /// 媒体文件元信息JSON格式字符串
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostMeta {
             /// 微信支付分配的子商户号
             #[serde(skip_serializing_if = "Option::is_none")]
@@ -1685,8 +2022,30 @@ pub mod fapiao_applications {
             pub digest: String,
         }
 
+        impl PostMeta {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                file_type: impl Into<String>,
+                digest_alogrithm: impl Into<String>,
+                digest: impl Into<String>,
+            ) -> Self {
+                Self {
+                    sub_mchid: None,
+                    file_type: file_type.into(),
+                    digest_alogrithm: digest_alogrithm.into(),
+                    digest: digest.into(),
+                }
+            }
+            /// Sets `sub_mchid` (微信支付分配的子商户号).
+            pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                self.sub_mchid = Some(sub_mchid.into());
+                self
+            }
+        }
+
         /// What `POST /v3/new-tax-control-fapiao/fapiao-applications/upload-fapiao-file` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 电子发票文件ID
             pub fapiao_media_id: String,
@@ -1704,7 +2063,8 @@ pub mod fapiaomerchant {
         /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
         #[doc(alias = "获取邀请商户开通服务商电子发票能力")]
         #[crate::endpoint(GET, "/v3/new-tax-control-fapiao/fapiaomerchant/getspinviteurl", response = GetResponse, serial)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Get {
             /// 操作类型 (query)
             pub operation_type: GetOperationType,
@@ -1721,6 +2081,49 @@ pub mod fapiaomerchant {
             pub invite_code: String,
             /// 子商户号 (query)
             pub sub_mchid: Option<String>,
+        }
+
+        impl Get {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                operation_type: impl Into<GetOperationType>,
+                fapiao_mode: impl Into<GetFapiaoMode>,
+                invite_code: impl Into<String>,
+            ) -> Self {
+                Self {
+                    operation_type: operation_type.into(),
+                    fapiao_mode: fapiao_mode.into(),
+                    fapiao_ability_type_list: None,
+                    invite_channel: None,
+                    operate_user: None,
+                    invite_code: invite_code.into(),
+                    sub_mchid: None,
+                }
+            }
+            /// Sets `fapiao_ability_type_list` (发票能力类型 (query)).
+            pub fn with_fapiao_ability_type_list(
+                mut self,
+                fapiao_ability_type_list: impl Into<Vec<GetFapiaoAbilityTypeList>>,
+            ) -> Self {
+                self.fapiao_ability_type_list = Some(fapiao_ability_type_list.into());
+                self
+            }
+            /// Sets `invite_channel` (服务商邀请渠道 (query)).
+            pub fn with_invite_channel(mut self, invite_channel: impl Into<String>) -> Self {
+                self.invite_channel = Some(invite_channel.into());
+                self
+            }
+            /// Sets `operate_user` (操作人员 (query)).
+            pub fn with_operate_user(mut self, operate_user: impl Into<String>) -> Self {
+                self.operate_user = Some(operate_user.into());
+                self
+            }
+            /// Sets `sub_mchid` (子商户号 (query)).
+            pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                self.sub_mchid = Some(sub_mchid.into());
+                self
+            }
         }
 
         string_enum! {
@@ -1756,7 +2159,7 @@ pub mod fapiaomerchant {
         }
 
         /// What `GET /v3/new-tax-control-fapiao/fapiaomerchant/getspinviteurl` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct GetResponse {
             /// 邀请开通二维码链接
             pub invite_url: String,
@@ -1773,7 +2176,8 @@ pub mod fapiaomerchant {
         /// `GET /v3/new-tax-control-fapiao/fapiaomerchant/listspinvitemchinfo`
         #[doc(alias = "获取邀请开通的商户信息")]
         #[crate::endpoint(GET, "/v3/new-tax-control-fapiao/fapiaomerchant/listspinvitemchinfo", response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Get {
             /// 查询时间起 (query)
             pub query_time_start: crate::DateTime,
@@ -1786,43 +2190,47 @@ pub mod fapiaomerchant {
             /// 服务商邀请code (query)
             pub invite_code: Option<String>,
             /// 商户邀请状态 (query)
-            pub mch_invite_status: GetMchInviteStatus,
+            pub mch_invite_status: crate::api::v3::new_tax_control_fapiao::types::MchInviteStatus,
         }
 
-        string_enum! {
-            /// 商户邀请状态
-            pub enum GetMchInviteStatus {
-                /// `MCH_INVITE_SUCC`
-                MchInviteSucc = "MCH_INVITE_SUCC",
-                /// `MCH_INVITE_FAILED`
-                MchInviteFailed = "MCH_INVITE_FAILED",
+        impl Get {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                query_time_start: impl Into<crate::DateTime>,
+                query_time_end: impl Into<crate::DateTime>,
+                offset: impl Into<i64>,
+                limit: impl Into<i64>,
+                mch_invite_status: impl Into<
+                    crate::api::v3::new_tax_control_fapiao::types::MchInviteStatus,
+                >,
+            ) -> Self {
+                Self {
+                    query_time_start: query_time_start.into(),
+                    query_time_end: query_time_end.into(),
+                    offset: offset.into(),
+                    limit: limit.into(),
+                    invite_code: None,
+                    mch_invite_status: mch_invite_status.into(),
+                }
+            }
+            /// Sets `invite_code` (服务商邀请code (query)).
+            pub fn with_invite_code(mut self, invite_code: impl Into<String>) -> Self {
+                self.invite_code = Some(invite_code.into());
+                self
             }
         }
 
-        /// 相关链接
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponseLinks {
-            /// 下一页链接
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub next: Option<String>,
-            /// 上一页链接
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub prev: Option<String>,
-            /// 当前链接
-            #[serde(rename = "self")]
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub self_: Option<String>,
-        }
+        /// [`MchInviteStatus`](crate::api::v3::new_tax_control_fapiao::types::MchInviteStatus), one type for one shape, under the name it has here.
+        pub type GetMchInviteStatus =
+            crate::api::v3::new_tax_control_fapiao::types::MchInviteStatus;
 
-        string_enum! {
-            /// 商户邀请的状态
-            pub enum GetResponseMchInviteResultListMchInviteStatus {
-                /// `MCH_INVITE_SUCC`
-                MchInviteSucc = "MCH_INVITE_SUCC",
-                /// `MCH_INVITE_FAILED`
-                MchInviteFailed = "MCH_INVITE_FAILED",
-            }
-        }
+        /// [`Links`](crate::api::v3::new_tax_control_fapiao::types::Links), one type for one shape, under the name it has here.
+        pub type GetResponseLinks = crate::api::v3::new_tax_control_fapiao::types::Links;
+
+        /// [`MchInviteStatus`](crate::api::v3::new_tax_control_fapiao::types::MchInviteStatus), one type for one shape, under the name it has here.
+        pub type GetResponseMchInviteResultListMchInviteStatus =
+            crate::api::v3::new_tax_control_fapiao::types::MchInviteStatus;
 
         string_enum! {
             /// 商户邀请失败错误码
@@ -1845,13 +2253,12 @@ pub mod fapiaomerchant {
         }
 
         /// GetResponseMchInviteResultList
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct GetResponseMchInviteResultList {
             /// 子商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_mchid: Option<String>,
             /// 商户邀请的状态
-            pub mch_invite_status: GetResponseMchInviteResultListMchInviteStatus,
+            pub mch_invite_status: crate::api::v3::new_tax_control_fapiao::types::MchInviteStatus,
             /// 商户名称
             pub ep_name: String,
             /// 商户税号
@@ -1861,15 +2268,13 @@ pub mod fapiaomerchant {
             /// 商户操作时间
             pub operate_time: crate::DateTime,
             /// 商户邀请失败错误码
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub invite_failed_code: Option<GetResponseMchInviteResultListInviteFailedCode>,
             /// 商户邀请失败的原因
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub invite_failed_reason: Option<String>,
         }
 
         /// What `GET /v3/new-tax-control-fapiao/fapiaomerchant/listspinvitemchinfo` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct GetResponse {
             /// 总数
             pub total_count: i64,
@@ -1878,10 +2283,8 @@ pub mod fapiaomerchant {
             /// 本次查询的最大数量
             pub limit: i64,
             /// 相关链接
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub links: Option<GetResponseLinks>,
+            pub links: Option<crate::api::v3::new_tax_control_fapiao::types::Links>,
             /// 邀请的商户结果
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub mch_invite_result_list: Option<Vec<GetResponseMchInviteResultList>>,
         }
     }
@@ -1905,7 +2308,8 @@ pub mod merchant {
                 "/v3/new-tax-control-fapiao/merchant/<sub_mchid>/check",
                 idempotent
             )]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 子商户号 (path)
                 pub sub_mchid: String,
@@ -1918,7 +2322,8 @@ pub mod merchant {
             /// `GET /v3/new-tax-control-fapiao/merchant/{sub_mchid}/check-status`
             #[doc(alias = "检查子商户开票功能状态")]
             #[crate::endpoint(GET, "/v3/new-tax-control-fapiao/merchant/<sub_mchid>/check-status", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 子商户号 (path)
                 pub sub_mchid: String,
@@ -1935,7 +2340,7 @@ pub mod merchant {
             }
 
             /// 第三方开票模式
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct GetResponseThirdMode {
                 /// 第三方/自建发票能力接入状态
                 pub status: GetResponseThirdModeStatus,
@@ -1968,13 +2373,11 @@ pub mod merchant {
             }
 
             /// 开票人信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
             pub struct GetResponseDigitalTaxModeBillingPersonInfo {
                 /// 开票人ID
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub id: Option<String>,
                 /// 开票人姓名
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub name: Option<String>,
             }
 
@@ -2005,49 +2408,41 @@ pub mod merchant {
             }
 
             /// GetResponseDigitalTaxModeAbilityInfo
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct GetResponseDigitalTaxModeAbilityInfo {
                 /// 能力类型
                 pub r#type: GetResponseDigitalTaxModeAbilityInfoType,
                 /// 能力授权状态
                 pub status: GetResponseDigitalTaxModeAbilityInfoStatus,
                 /// 能力授权失败原因
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub authorize_fail_reason: Option<String>,
             }
 
             /// 数电发票模式
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct GetResponseDigitalTaxMode {
                 /// 接入状态
                 pub status: GetResponseDigitalTaxModeStatus,
                 /// 开票人信息
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub billing_person_info: Option<GetResponseDigitalTaxModeBillingPersonInfo>,
                 /// 接入时间
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub access_time: Option<crate::DateTime>,
                 /// 过期时间
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub expired_time: Option<crate::DateTime>,
                 /// 接入失败原因
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub access_fail_reason: Option<String>,
                 /// 能力信息
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub ability_info: Option<Vec<GetResponseDigitalTaxModeAbilityInfo>>,
             }
 
             /// What `GET /v3/new-tax-control-fapiao/merchant/{sub_mchid}/check-status` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct GetResponse {
                 /// 子商户号
                 pub sub_mchid: String,
                 /// 第三方开票模式
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub third_mode: Option<GetResponseThirdMode>,
                 /// 数电发票模式
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub digital_tax_mode: Option<GetResponseDigitalTaxMode>,
             }
         }
@@ -2061,52 +2456,29 @@ pub mod merchant {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_3.shtml)
         #[doc(alias = "获取商户开票基础信息")]
         #[crate::endpoint(GET, "/v3/new-tax-control-fapiao/merchant/base-information", response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Get {
             /// 子商户号 (query)
             pub sub_mchid: String,
         }
 
-        /// 销售方信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponseSellerInformation {
-            /// 名称
-            pub name: String,
-            /// 纳税人识别号
-            pub taxpayer_id: String,
-            /// 地址
-            pub address: String,
-            /// 电话
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub telephone: Option<String>,
-            /// 开户银行
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub bank_name: Option<String>,
-            /// 银行账号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub bank_account: Option<String>,
-        }
+        /// [`SellerInformation`](crate::api::v3::new_tax_control_fapiao::types::SellerInformation), one type for one shape, under the name it has here.
+        pub type GetResponseSellerInformation =
+            crate::api::v3::new_tax_control_fapiao::types::SellerInformation;
 
-        /// 附加信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponseExtraInformation {
-            /// 收款人
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub payee: Option<String>,
-            /// 复核人
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub reviewer: Option<String>,
-            /// 开票人
-            pub drawer: String,
-        }
+        /// [`ExtraInformation`](crate::api::v3::new_tax_control_fapiao::types::ExtraInformation), one type for one shape, under the name it has here.
+        pub type GetResponseExtraInformation =
+            crate::api::v3::new_tax_control_fapiao::types::ExtraInformation;
 
         /// What `GET /v3/new-tax-control-fapiao/merchant/base-information` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct GetResponse {
             /// 销售方信息
-            pub seller_information: GetResponseSellerInformation,
+            pub seller_information:
+                crate::api::v3::new_tax_control_fapiao::types::SellerInformation,
             /// 附加信息
-            pub extra_information: GetResponseExtraInformation,
+            pub extra_information: crate::api::v3::new_tax_control_fapiao::types::ExtraInformation,
         }
     }
     /// `/v3/new-tax-control-fapiao/merchant/development-config`
@@ -2118,21 +2490,14 @@ pub mod merchant {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/Offline/apis/chapter4_8_19.shtml)
         #[doc(alias = "查询商户配置的开发选项")]
         #[crate::endpoint(GET, "/v3/new-tax-control-fapiao/merchant/development-config", response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Get {}
 
         /// What `GET /v3/new-tax-control-fapiao/merchant/development-config` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponse {
-            /// 商户回调地址
-            pub callback_url: String,
-            /// 全部账单展示开发票入口开关
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub show_fapiao_cell: Option<bool>,
-            /// 商户是否支持开电子专票
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub support_vat_fapiao: Option<bool>,
-        }
+        ///
+        /// The type is [`MerchantResponse`](crate::api::v3::new_tax_control_fapiao::types::MerchantResponse), which other answers share.
+        pub type GetResponse = crate::api::v3::new_tax_control_fapiao::types::MerchantResponse;
 
         /// 配置开发选项
         ///
@@ -2141,7 +2506,8 @@ pub mod merchant {
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[doc(alias = "配置开发选项")]
         #[crate::endpoint(PATCH, "/v3/new-tax-control-fapiao/merchant/development-config", response = PatchResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Patch {
             /// 商户回调地址
             pub callback_url: Option<String>,
@@ -2153,18 +2519,33 @@ pub mod merchant {
             pub support_vat_fapiao: Option<bool>,
         }
 
-        /// What `PATCH /v3/new-tax-control-fapiao/merchant/development-config` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PatchResponse {
-            /// 商户回调地址
-            pub callback_url: String,
-            /// 全部账单展示开发票入口开关
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub show_fapiao_cell: Option<bool>,
-            /// 商户是否支持开电子专票
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub support_vat_fapiao: Option<bool>,
+        impl Patch {
+            /// Sets `callback_url` (商户回调地址).
+            pub fn with_callback_url(mut self, callback_url: impl Into<String>) -> Self {
+                self.callback_url = Some(callback_url.into());
+                self
+            }
+            /// Sets `sub_mch_code` (子商户号).
+            pub fn with_sub_mch_code(mut self, sub_mch_code: impl Into<String>) -> Self {
+                self.sub_mch_code = Some(sub_mch_code.into());
+                self
+            }
+            /// Sets `show_fapiao_cell` (全部账单展示开发票入口开关).
+            pub fn with_show_fapiao_cell(mut self, show_fapiao_cell: impl Into<bool>) -> Self {
+                self.show_fapiao_cell = Some(show_fapiao_cell.into());
+                self
+            }
+            /// Sets `support_vat_fapiao` (商户是否支持开电子专票).
+            pub fn with_support_vat_fapiao(mut self, support_vat_fapiao: impl Into<bool>) -> Self {
+                self.support_vat_fapiao = Some(support_vat_fapiao.into());
+                self
+            }
         }
+
+        /// What `PATCH /v3/new-tax-control-fapiao/merchant/development-config` answers.
+        ///
+        /// The type is [`MerchantResponse`](crate::api::v3::new_tax_control_fapiao::types::MerchantResponse), which other answers share.
+        pub type PatchResponse = crate::api::v3::new_tax_control_fapiao::types::MerchantResponse;
     }
     /// `/v3/new-tax-control-fapiao/merchant/tax-codes`
     pub mod tax_codes {
@@ -2175,7 +2556,8 @@ pub mod merchant {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_2.shtml)
         #[doc(alias = "获取商品和服务税收分类对照表")]
         #[crate::endpoint(GET, "/v3/new-tax-control-fapiao/merchant/tax-codes", response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Get {
             /// 子商户号 (query)
             pub sub_mchid: Option<String>,
@@ -2185,31 +2567,34 @@ pub mod merchant {
             pub limit: i64,
         }
 
-        /// 相关链接
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponseLinks {
-            /// 下一页链接
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub next: Option<String>,
-            /// 上一页链接
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub prev: Option<String>,
-            /// 当前链接
-            #[serde(rename = "self")]
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub self_: Option<String>,
+        impl Get {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(offset: impl Into<i64>, limit: impl Into<i64>) -> Self {
+                Self {
+                    sub_mchid: None,
+                    offset: offset.into(),
+                    limit: limit.into(),
+                }
+            }
+            /// Sets `sub_mchid` (子商户号 (query)).
+            pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                self.sub_mchid = Some(sub_mchid.into());
+                self
+            }
         }
 
+        /// [`Links`](crate::api::v3::new_tax_control_fapiao::types::Links), one type for one shape, under the name it has here.
+        pub type GetResponseLinks = crate::api::v3::new_tax_control_fapiao::types::Links;
+
         /// GetResponseData
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct GetResponseData {
             /// 由商户自定义的货物或应税劳务、服务名称
             pub goods_name: String,
             /// 企业侧维护的货物或应税劳务、服务编码
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub goods_id: Option<i64>,
             /// 税局侧规定的货物或应税劳务、服务分类名称
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub goods_category: Option<String>,
             /// 货物或应税劳务、服务编码
             pub tax_code: String,
@@ -2220,15 +2605,14 @@ pub mod merchant {
         }
 
         /// What `GET /v3/new-tax-control-fapiao/merchant/tax-codes` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct GetResponse {
             /// 本次查询的起始位置
             pub offset: i64,
             /// 本次查询的最大数量
             pub limit: i64,
             /// 相关链接
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub links: Option<GetResponseLinks>,
+            pub links: Option<crate::api::v3::new_tax_control_fapiao::types::Links>,
             /// 本次查询到的数据
             pub data: Vec<GetResponseData>,
             /// 总记录数
@@ -2236,38 +2620,11 @@ pub mod merchant {
         }
     }
 }
-/// `/v3/new-tax-control-fapiao/user-title`
-pub mod user_title {
-    /// 获取用户填写的抬头
-    ///
-    /// `GET /v3/new-tax-control-fapiao/user-title`
-    ///
-    /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_6.shtml)
-    #[doc(alias = "获取用户填写的抬头")]
-    #[crate::endpoint(GET, "/v3/new-tax-control-fapiao/user-title", response = GetResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-    pub struct Get {
-        /// 子商户号 (query)
-        pub sub_mchid: Option<String>,
-        /// 开票场景 (query)
-        pub scene: GetScene,
-        /// 发票申请单号 (query)
-        pub fapiao_apply_id: String,
-    }
-
-    string_enum! {
-        /// 开票场景
-        pub enum GetScene {
-            /// `WITH_WECHATPAY`
-            WithWechatpay = "WITH_WECHATPAY",
-            /// `WITHOUT_WECHATPAY`
-            WithoutWechatpay = "WITHOUT_WECHATPAY",
-        }
-    }
-
+/// Types that several operations of feature `new-tax-control-fapiao` share, one per shape: each operation's module names them under its own names too.
+pub mod types {
     string_enum! {
         /// 购买方类型
-        pub enum GetResponseType {
+        pub enum BuyerInformationType {
             /// `INDIVIDUAL`
             Individual = "INDIVIDUAL",
             /// `ORGANIZATION`
@@ -2277,7 +2634,7 @@ pub mod user_title {
 
     string_enum! {
         /// 开具的发票类型
-        pub enum GetResponseFapiaoBillType {
+        pub enum FapiaoBillType {
             /// `COMM_FAPIAO`
             CommFapiao = "COMM_FAPIAO",
             /// `VAT_FAPIAO`
@@ -2285,11 +2642,12 @@ pub mod user_title {
         }
     }
 
-    /// What `GET /v3/new-tax-control-fapiao/user-title` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct GetResponse {
+    /// 购买方信息
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct BuyerInformation {
         /// 购买方类型
-        pub r#type: GetResponseType,
+        pub r#type: crate::api::v3::new_tax_control_fapiao::types::BuyerInformationType,
         /// 名称
         pub name: String,
         /// 纳税人识别号
@@ -2308,9 +2666,11 @@ pub mod user_title {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub bank_account: Option<String>,
         /// 手机号
+        #[serde(serialize_with = "crate::encryption::encrypt")]
         #[serde(skip_serializing_if = "Option::is_none")]
         pub phone: Option<String>,
         /// 邮箱地址
+        #[serde(serialize_with = "crate::encryption::encrypt")]
         #[serde(skip_serializing_if = "Option::is_none")]
         pub email: Option<String>,
         /// 订单金额
@@ -2321,11 +2681,480 @@ pub mod user_title {
         pub out_trade_no: Option<String>,
         /// 开具的发票类型
         #[serde(skip_serializing_if = "Option::is_none")]
-        pub fapiao_bill_type: Option<GetResponseFapiaoBillType>,
+        pub fapiao_bill_type: Option<crate::api::v3::new_tax_control_fapiao::types::FapiaoBillType>,
         /// 留言信息
         #[serde(skip_serializing_if = "Option::is_none")]
         pub user_apply_message: Option<String>,
     }
+
+    impl BuyerInformation {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            r#type: impl Into<crate::api::v3::new_tax_control_fapiao::types::BuyerInformationType>,
+            name: impl Into<String>,
+        ) -> Self {
+            Self {
+                r#type: r#type.into(),
+                name: name.into(),
+                taxpayer_id: None,
+                address: None,
+                telephone: None,
+                bank_name: None,
+                bank_account: None,
+                phone: None,
+                email: None,
+                amount: None,
+                out_trade_no: None,
+                fapiao_bill_type: None,
+                user_apply_message: None,
+            }
+        }
+        /// Sets `taxpayer_id` (纳税人识别号).
+        pub fn with_taxpayer_id(mut self, taxpayer_id: impl Into<String>) -> Self {
+            self.taxpayer_id = Some(taxpayer_id.into());
+            self
+        }
+        /// Sets `address` (地址).
+        pub fn with_address(mut self, address: impl Into<String>) -> Self {
+            self.address = Some(address.into());
+            self
+        }
+        /// Sets `telephone` (电话).
+        pub fn with_telephone(mut self, telephone: impl Into<String>) -> Self {
+            self.telephone = Some(telephone.into());
+            self
+        }
+        /// Sets `bank_name` (开户银行).
+        pub fn with_bank_name(mut self, bank_name: impl Into<String>) -> Self {
+            self.bank_name = Some(bank_name.into());
+            self
+        }
+        /// Sets `bank_account` (银行账号).
+        pub fn with_bank_account(mut self, bank_account: impl Into<String>) -> Self {
+            self.bank_account = Some(bank_account.into());
+            self
+        }
+        /// Sets `phone` (手机号).
+        pub fn with_phone(mut self, phone: impl Into<String>) -> Self {
+            self.phone = Some(phone.into());
+            self
+        }
+        /// Sets `email` (邮箱地址).
+        pub fn with_email(mut self, email: impl Into<String>) -> Self {
+            self.email = Some(email.into());
+            self
+        }
+        /// Sets `amount` (订单金额).
+        pub fn with_amount(mut self, amount: impl Into<i64>) -> Self {
+            self.amount = Some(amount.into());
+            self
+        }
+        /// Sets `out_trade_no` (商户订单号).
+        pub fn with_out_trade_no(mut self, out_trade_no: impl Into<String>) -> Self {
+            self.out_trade_no = Some(out_trade_no.into());
+            self
+        }
+        /// Sets `fapiao_bill_type` (开具的发票类型).
+        pub fn with_fapiao_bill_type(
+            mut self,
+            fapiao_bill_type: impl Into<crate::api::v3::new_tax_control_fapiao::types::FapiaoBillType>,
+        ) -> Self {
+            self.fapiao_bill_type = Some(fapiao_bill_type.into());
+            self
+        }
+        /// Sets `user_apply_message` (留言信息).
+        pub fn with_user_apply_message(mut self, user_apply_message: impl Into<String>) -> Self {
+            self.user_apply_message = Some(user_apply_message.into());
+            self
+        }
+    }
+
+    string_enum! {
+        /// 支付渠道
+        pub enum PayChannel {
+            /// `WECHAT_PAY`
+            WechatPay = "WECHAT_PAY",
+        }
+    }
+
+    /// TransactionInformation
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct TransactionInformation {
+        /// 支付渠道
+        pub pay_channel: crate::api::v3::new_tax_control_fapiao::types::PayChannel,
+        /// 支付订单号
+        pub transaction_id: String,
+        /// 支付商户订单号
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub out_trade_no: Option<String>,
+        /// 交易金额
+        pub amount: i64,
+    }
+
+    impl TransactionInformation {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            pay_channel: impl Into<crate::api::v3::new_tax_control_fapiao::types::PayChannel>,
+            transaction_id: impl Into<String>,
+            amount: impl Into<i64>,
+        ) -> Self {
+            Self {
+                pay_channel: pay_channel.into(),
+                transaction_id: transaction_id.into(),
+                out_trade_no: None,
+                amount: amount.into(),
+            }
+        }
+        /// Sets `out_trade_no` (支付商户订单号).
+        pub fn with_out_trade_no(mut self, out_trade_no: impl Into<String>) -> Self {
+            self.out_trade_no = Some(out_trade_no.into());
+            self
+        }
+    }
+
+    string_enum! {
+        /// 发票状态
+        pub enum Status {
+            /// `ISSUE_ACCEPTED`
+            IssueAccepted = "ISSUE_ACCEPTED",
+            /// `ISSUED`
+            Issued = "ISSUED",
+            /// `REVERSE_ACCEPTED`
+            ReverseAccepted = "REVERSE_ACCEPTED",
+            /// `REVERSED`
+            Reversed = "REVERSED",
+            /// `ISSUE_FAILED`
+            IssueFailed = "ISSUE_FAILED",
+            /// `REVERSE_FAILED`
+            ReverseFailed = "REVERSE_FAILED",
+        }
+    }
+
+    string_enum! {
+        /// 插卡场景
+        pub enum Scene {
+            /// `WITH_WECHATPAY`
+            WithWechatpay = "WITH_WECHATPAY",
+            /// `WITHOUT_WECHATPAY`
+            WithoutWechatpay = "WITHOUT_WECHATPAY",
+        }
+    }
+
+    /// 销售方信息
+    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct SellerInformation {
+        /// 名称
+        pub name: String,
+        /// 纳税人识别号
+        pub taxpayer_id: String,
+        /// 地址
+        pub address: String,
+        /// 电话
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub telephone: Option<String>,
+        /// 开户银行
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub bank_name: Option<String>,
+        /// 银行账号
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub bank_account: Option<String>,
+    }
+
+    impl SellerInformation {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            name: impl Into<String>,
+            taxpayer_id: impl Into<String>,
+            address: impl Into<String>,
+        ) -> Self {
+            Self {
+                name: name.into(),
+                taxpayer_id: taxpayer_id.into(),
+                address: address.into(),
+                telephone: None,
+                bank_name: None,
+                bank_account: None,
+            }
+        }
+        /// Sets `telephone` (电话).
+        pub fn with_telephone(mut self, telephone: impl Into<String>) -> Self {
+            self.telephone = Some(telephone.into());
+            self
+        }
+        /// Sets `bank_name` (开户银行).
+        pub fn with_bank_name(mut self, bank_name: impl Into<String>) -> Self {
+            self.bank_name = Some(bank_name.into());
+            self
+        }
+        /// Sets `bank_account` (银行账号).
+        pub fn with_bank_account(mut self, bank_account: impl Into<String>) -> Self {
+            self.bank_account = Some(bank_account.into());
+            self
+        }
+    }
+
+    /// 附加信息
+    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct ExtraInformation {
+        /// 收款人
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub payee: Option<String>,
+        /// 复核人
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub reviewer: Option<String>,
+        /// 开票人
+        pub drawer: String,
+    }
+
+    impl ExtraInformation {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(drawer: impl Into<String>) -> Self {
+            Self {
+                payee: None,
+                reviewer: None,
+                drawer: drawer.into(),
+            }
+        }
+        /// Sets `payee` (收款人).
+        pub fn with_payee(mut self, payee: impl Into<String>) -> Self {
+            self.payee = Some(payee.into());
+            self
+        }
+        /// Sets `reviewer` (复核人).
+        pub fn with_reviewer(mut self, reviewer: impl Into<String>) -> Self {
+            self.reviewer = Some(reviewer.into());
+            self
+        }
+    }
+
+    string_enum! {
+        /// 税收优惠政策标识
+        pub enum TaxPreferMark {
+            /// `NO_FAVORABLE`
+            NoFavorable = "NO_FAVORABLE",
+            /// `OUTSIDE_VAT`
+            OutsideVat = "OUTSIDE_VAT",
+            /// `VAT_EXEMPT`
+            VatExempt = "VAT_EXEMPT",
+            /// `NORMAL_ZERO_RATED`
+            NormalZeroRated = "NORMAL_ZERO_RATED",
+            /// `EXPORT_ZERO_RATED`
+            ExportZeroRated = "EXPORT_ZERO_RATED",
+        }
+    }
+
+    /// Items
+    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct Items {
+        /// 货物或应税劳务、服务编码
+        pub tax_code: String,
+        /// 货物或应税劳务、服务名称
+        pub goods_name: String,
+        /// 规格型号
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub specification: Option<String>,
+        /// 单位
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub unit: Option<String>,
+        /// 数量
+        pub quantity: i64,
+        /// 单价
+        pub unit_price: i64,
+        /// 单行金额
+        pub amount: i64,
+        /// 单行税额
+        pub tax_amount: i64,
+        /// 单行金额合计
+        pub total_amount: i64,
+        /// 税率
+        pub tax_rate: i64,
+        /// 税收优惠政策标识
+        pub tax_prefer_mark: crate::api::v3::new_tax_control_fapiao::types::TaxPreferMark,
+        /// 是否折扣行
+        pub discount: bool,
+    }
+
+    impl Items {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            tax_code: impl Into<String>,
+            goods_name: impl Into<String>,
+            quantity: impl Into<i64>,
+            unit_price: impl Into<i64>,
+            amount: impl Into<i64>,
+            tax_amount: impl Into<i64>,
+            total_amount: impl Into<i64>,
+            tax_rate: impl Into<i64>,
+            tax_prefer_mark: impl Into<crate::api::v3::new_tax_control_fapiao::types::TaxPreferMark>,
+            discount: impl Into<bool>,
+        ) -> Self {
+            Self {
+                tax_code: tax_code.into(),
+                goods_name: goods_name.into(),
+                specification: None,
+                unit: None,
+                quantity: quantity.into(),
+                unit_price: unit_price.into(),
+                amount: amount.into(),
+                tax_amount: tax_amount.into(),
+                total_amount: total_amount.into(),
+                tax_rate: tax_rate.into(),
+                tax_prefer_mark: tax_prefer_mark.into(),
+                discount: discount.into(),
+            }
+        }
+        /// Sets `specification` (规格型号).
+        pub fn with_specification(mut self, specification: impl Into<String>) -> Self {
+            self.specification = Some(specification.into());
+            self
+        }
+        /// Sets `unit` (单位).
+        pub fn with_unit(mut self, unit: impl Into<String>) -> Self {
+            self.unit = Some(unit.into());
+            self
+        }
+    }
+
+    /// 蓝字发票信息
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct BlueFapiao {
+        /// 发票代码
+        pub fapiao_code: String,
+        /// 发票号码
+        pub fapiao_number: String,
+        /// 校验码
+        pub check_code: String,
+        /// 密码
+        pub password: String,
+        /// 开票时间
+        pub fapiao_time: crate::DateTime,
+    }
+
+    /// 购买方信息
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct UserTitleResponse {
+        /// 购买方类型
+        pub r#type: crate::api::v3::new_tax_control_fapiao::types::BuyerInformationType,
+        /// 名称
+        pub name: String,
+        /// 纳税人识别号
+        pub taxpayer_id: Option<String>,
+        /// 地址
+        pub address: Option<String>,
+        /// 电话
+        pub telephone: Option<String>,
+        /// 开户银行
+        pub bank_name: Option<String>,
+        /// 银行账号
+        pub bank_account: Option<String>,
+        /// 手机号
+        pub phone: Option<String>,
+        /// 邮箱地址
+        pub email: Option<String>,
+        /// 订单金额
+        pub amount: Option<i64>,
+        /// 商户订单号
+        pub out_trade_no: Option<String>,
+        /// 开具的发票类型
+        pub fapiao_bill_type: Option<crate::api::v3::new_tax_control_fapiao::types::FapiaoBillType>,
+        /// 留言信息
+        pub user_apply_message: Option<String>,
+    }
+
+    string_enum! {
+        /// 商户邀请状态
+        pub enum MchInviteStatus {
+            /// `MCH_INVITE_SUCC`
+            MchInviteSucc = "MCH_INVITE_SUCC",
+            /// `MCH_INVITE_FAILED`
+            MchInviteFailed = "MCH_INVITE_FAILED",
+        }
+    }
+
+    /// 相关链接
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+    pub struct Links {
+        /// 下一页链接
+        pub next: Option<String>,
+        /// 上一页链接
+        pub prev: Option<String>,
+        /// 当前链接
+        #[serde(rename = "self")]
+        pub self_: Option<String>,
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct MerchantResponse {
+        /// 商户回调地址
+        pub callback_url: String,
+        /// 全部账单展示开发票入口开关
+        pub show_fapiao_cell: Option<bool>,
+        /// 商户是否支持开电子专票
+        pub support_vat_fapiao: Option<bool>,
+    }
+}
+/// `/v3/new-tax-control-fapiao/user-title`
+pub mod user_title {
+    /// 获取用户填写的抬头
+    ///
+    /// `GET /v3/new-tax-control-fapiao/user-title`
+    ///
+    /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_6.shtml)
+    #[doc(alias = "获取用户填写的抬头")]
+    #[crate::endpoint(GET, "/v3/new-tax-control-fapiao/user-title", response = GetResponse)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct Get {
+        /// 子商户号 (query)
+        pub sub_mchid: Option<String>,
+        /// 开票场景 (query)
+        pub scene: crate::api::v3::new_tax_control_fapiao::types::Scene,
+        /// 发票申请单号 (query)
+        pub fapiao_apply_id: String,
+    }
+
+    impl Get {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            scene: impl Into<crate::api::v3::new_tax_control_fapiao::types::Scene>,
+            fapiao_apply_id: impl Into<String>,
+        ) -> Self {
+            Self {
+                sub_mchid: None,
+                scene: scene.into(),
+                fapiao_apply_id: fapiao_apply_id.into(),
+            }
+        }
+        /// Sets `sub_mchid` (子商户号 (query)).
+        pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+            self.sub_mchid = Some(sub_mchid.into());
+            self
+        }
+    }
+
+    /// [`Scene`](crate::api::v3::new_tax_control_fapiao::types::Scene), one type for one shape, under the name it has here.
+    pub type GetScene = crate::api::v3::new_tax_control_fapiao::types::Scene;
+
+    /// [`BuyerInformationType`](crate::api::v3::new_tax_control_fapiao::types::BuyerInformationType), one type for one shape, under the name it has here.
+    pub type GetResponseType = crate::api::v3::new_tax_control_fapiao::types::BuyerInformationType;
+
+    /// [`FapiaoBillType`](crate::api::v3::new_tax_control_fapiao::types::FapiaoBillType), one type for one shape, under the name it has here.
+    pub type GetResponseFapiaoBillType =
+        crate::api::v3::new_tax_control_fapiao::types::FapiaoBillType;
+
+    /// What `GET /v3/new-tax-control-fapiao/user-title` answers.
+    ///
+    /// The type is [`UserTitleResponse`](crate::api::v3::new_tax_control_fapiao::types::UserTitleResponse), which other answers share.
+    pub type GetResponse = crate::api::v3::new_tax_control_fapiao::types::UserTitleResponse;
 
     /// `/v3/new-tax-control-fapiao/user-title/title-url`
     pub mod title_url {
@@ -2336,7 +3165,8 @@ pub mod user_title {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_5.shtml)
         #[doc(alias = "获取抬头填写链接")]
         #[crate::endpoint(GET, "/v3/new-tax-control-fapiao/user-title/title-url", response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Get {
             /// 子商户号 (query)
             pub sub_mchid: Option<String>,
@@ -2362,6 +3192,62 @@ pub mod user_title {
             pub must_input_email: Option<bool>,
         }
 
+        impl Get {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                fapiao_apply_id: impl Into<String>,
+                source: impl Into<GetSource>,
+                appid: impl Into<String>,
+                openid: impl Into<String>,
+                total_amount: impl Into<i64>,
+            ) -> Self {
+                Self {
+                    sub_mchid: None,
+                    fapiao_apply_id: fapiao_apply_id.into(),
+                    source: source.into(),
+                    appid: appid.into(),
+                    openid: openid.into(),
+                    total_amount: total_amount.into(),
+                    seller_name: None,
+                    show_phone_cell: None,
+                    must_input_phone: None,
+                    show_email_cell: None,
+                    must_input_email: None,
+                }
+            }
+            /// Sets `sub_mchid` (子商户号 (query)).
+            pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                self.sub_mchid = Some(sub_mchid.into());
+                self
+            }
+            /// Sets `seller_name` (销售方名称 (query)).
+            pub fn with_seller_name(mut self, seller_name: impl Into<String>) -> Self {
+                self.seller_name = Some(seller_name.into());
+                self
+            }
+            /// Sets `show_phone_cell` (是否需要展示手机号填写栏 (query)).
+            pub fn with_show_phone_cell(mut self, show_phone_cell: impl Into<bool>) -> Self {
+                self.show_phone_cell = Some(show_phone_cell.into());
+                self
+            }
+            /// Sets `must_input_phone` (用户是否必须填写手机号 (query)).
+            pub fn with_must_input_phone(mut self, must_input_phone: impl Into<bool>) -> Self {
+                self.must_input_phone = Some(must_input_phone.into());
+                self
+            }
+            /// Sets `show_email_cell` (是否需要展示邮箱地址填写栏 (query)).
+            pub fn with_show_email_cell(mut self, show_email_cell: impl Into<bool>) -> Self {
+                self.show_email_cell = Some(show_email_cell.into());
+                self
+            }
+            /// Sets `must_input_email` (用户是否必须填写邮箱地址 (query)).
+            pub fn with_must_input_email(mut self, must_input_email: impl Into<bool>) -> Self {
+                self.must_input_email = Some(must_input_email.into());
+                self
+            }
+        }
+
         string_enum! {
             /// 开票来源
             pub enum GetSource {
@@ -2373,19 +3259,15 @@ pub mod user_title {
         }
 
         /// What `GET /v3/new-tax-control-fapiao/user-title/title-url` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
         pub struct GetResponse {
             /// 抬头填写链接
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub title_url: Option<String>,
             /// 抬头填写小程序AppID
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub miniprogram_appid: Option<String>,
             /// 抬头填写小程序页面路径
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub miniprogram_path: Option<String>,
             /// 抬头填写小程序的用户名
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub miniprogram_user_name: Option<String>,
         }
     }

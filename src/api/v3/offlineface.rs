@@ -14,7 +14,8 @@ pub mod authinfo {
     #[doc(alias = "获取authinfo接口")]
     #[doc(alias = "获取authinfo")]
     #[crate::endpoint(POST, "/v3/offlineface/authinfo", response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 服务商公众号appid
         pub sp_appid: String,
@@ -30,8 +31,34 @@ pub mod authinfo {
         pub organization_id: String,
     }
 
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            sp_appid: impl Into<String>,
+            sub_mchid: impl Into<String>,
+            device_id: impl Into<String>,
+            raw_data: impl Into<String>,
+            organization_id: impl Into<String>,
+        ) -> Self {
+            Self {
+                sp_appid: sp_appid.into(),
+                sub_appid: None,
+                sub_mchid: sub_mchid.into(),
+                device_id: device_id.into(),
+                raw_data: raw_data.into(),
+                organization_id: organization_id.into(),
+            }
+        }
+        /// Sets `sub_appid` (子商户公众号appid).
+        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+            self.sub_appid = Some(sub_appid.into());
+            self
+        }
+    }
+
     /// What `POST /v3/offlineface/authinfo` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 授权信息
         pub authinfo: String,
@@ -49,12 +76,29 @@ pub mod contracts {
         #[doc(alias = "签约查询接口")]
         #[doc(alias = "签约查询")]
         #[crate::endpoint(GET, "/v3/offlineface/contracts/<contract_id>", response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Get {
             /// 签约ID (path)
             pub contract_id: String,
             /// 商户签约小程序APPID (query)
             pub appid: Option<String>,
+        }
+
+        impl Get {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(contract_id: impl Into<String>) -> Self {
+                Self {
+                    contract_id: contract_id.into(),
+                    appid: None,
+                }
+            }
+            /// Sets `appid` (商户签约小程序APPID (query)).
+            pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
+                self.appid = Some(appid.into());
+                self
+            }
         }
 
         string_enum! {
@@ -69,17 +113,8 @@ pub mod contracts {
             }
         }
 
-        string_enum! {
-            /// 签约模式
-            pub enum GetResponseContractMode {
-                /// `LIMIT_BANK_CARD`
-                LimitBankCard = "LIMIT_BANK_CARD",
-                /// `PRIORITY_BANK_CARD`
-                PriorityBankCard = "PRIORITY_BANK_CARD",
-                /// `LIMIT_NONE`
-                LimitNone = "LIMIT_NONE",
-            }
-        }
+        /// [`ContractMode`](crate::api::v3::offlineface::types::ContractMode), one type for one shape, under the name it has here.
+        pub type GetResponseContractMode = crate::api::v3::offlineface::types::ContractMode;
 
         string_enum! {
             /// 签约卡来源
@@ -92,7 +127,7 @@ pub mod contracts {
         }
 
         /// What `GET /v3/offlineface/contracts/{contract_id}` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct GetResponse {
             /// 签约ID
             pub contract_id: String,
@@ -101,20 +136,17 @@ pub mod contracts {
             /// 机构ID
             pub organization_id: String,
             /// 用户ID
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub use_id: Option<String>,
             /// 签约用户openid
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub openid: Option<String>,
             /// 签约状态
             pub contract_state: GetResponseContractState,
             /// 签约时间
             pub contract_signed_time: crate::DateTime,
             /// 解约时间
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub contract_terminated_time: Option<crate::DateTime>,
             /// 签约模式
-            pub contract_mode: GetResponseContractMode,
+            pub contract_mode: crate::api::v3::offlineface::types::ContractMode,
             /// 签约卡来源
             pub contract_bank_card_from: GetResponseContractBankCardFrom,
         }
@@ -133,7 +165,8 @@ pub mod contracts {
         #[doc(alias = "预签约接口")]
         #[doc(alias = "预签约")]
         #[crate::endpoint(POST, "/v3/offlineface/contracts/presign", response = PostResponse, serial)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 业务类型
             pub business_name: String,
@@ -142,29 +175,51 @@ pub mod contracts {
             /// 签约指定银行卡
             pub limit_bank_card: Option<PostLimitBankCard>,
             /// 签约模式
-            pub contract_mode: Option<PostContractMode>,
+            pub contract_mode: Option<crate::api::v3::offlineface::types::ContractMode>,
         }
 
-        string_enum! {
-            /// 证件类型
-            pub enum PostFacepayUserIdentificationIdentificationType {
-                /// `IDCARD`
-                Idcard = "IDCARD",
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                business_name: impl Into<String>,
+                facepay_user: impl Into<PostFacepayUser>,
+            ) -> Self {
+                Self {
+                    business_name: business_name.into(),
+                    facepay_user: facepay_user.into(),
+                    limit_bank_card: None,
+                    contract_mode: None,
+                }
+            }
+            /// Sets `limit_bank_card` (签约指定银行卡).
+            pub fn with_limit_bank_card(
+                mut self,
+                limit_bank_card: impl Into<PostLimitBankCard>,
+            ) -> Self {
+                self.limit_bank_card = Some(limit_bank_card.into());
+                self
+            }
+            /// Sets `contract_mode` (签约模式).
+            pub fn with_contract_mode(
+                mut self,
+                contract_mode: impl Into<crate::api::v3::offlineface::types::ContractMode>,
+            ) -> Self {
+                self.contract_mode = Some(contract_mode.into());
+                self
             }
         }
 
-        /// 证件信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostFacepayUserIdentification {
-            /// 证件类型
-            pub identification_type: PostFacepayUserIdentificationIdentificationType,
-            /// 证件ID
-            #[serde(serialize_with = "crate::encryption::encrypt")]
-            pub identification_number: String,
-        }
+        /// [`IdentificationType`](crate::api::v3::offlineface::types::IdentificationType), one type for one shape, under the name it has here.
+        pub type PostFacepayUserIdentificationIdentificationType =
+            crate::api::v3::offlineface::types::IdentificationType;
+
+        /// [`Identification`](crate::api::v3::offlineface::types::Identification), one type for one shape, under the name it has here.
+        pub type PostFacepayUserIdentification = crate::api::v3::offlineface::types::Identification;
 
         /// 刷脸用户信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostFacepayUser {
             /// 商户用户ID
             pub out_user_id: String,
@@ -175,33 +230,59 @@ pub mod contracts {
             pub organization_id: String,
             /// 证件信息
             #[serde(skip_serializing_if = "Option::is_none")]
-            pub identification: Option<PostFacepayUserIdentification>,
+            pub identification: Option<crate::api::v3::offlineface::types::Identification>,
             /// 手机号码
             #[serde(serialize_with = "crate::encryption::encrypt")]
             #[serde(skip_serializing_if = "Option::is_none")]
             pub phone: Option<String>,
         }
 
-        string_enum! {
-            /// 证件类型
-            pub enum PostLimitBankCardIdentificationIdentificationType {
-                /// `IDCARD`
-                Idcard = "IDCARD",
+        impl PostFacepayUser {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(out_user_id: impl Into<String>, organization_id: impl Into<String>) -> Self {
+                Self {
+                    out_user_id: out_user_id.into(),
+                    identification_name: None,
+                    organization_id: organization_id.into(),
+                    identification: None,
+                    phone: None,
+                }
+            }
+            /// Sets `identification_name` (刷脸用户名).
+            pub fn with_identification_name(
+                mut self,
+                identification_name: impl Into<String>,
+            ) -> Self {
+                self.identification_name = Some(identification_name.into());
+                self
+            }
+            /// Sets `identification` (证件信息).
+            pub fn with_identification(
+                mut self,
+                identification: impl Into<crate::api::v3::offlineface::types::Identification>,
+            ) -> Self {
+                self.identification = Some(identification.into());
+                self
+            }
+            /// Sets `phone` (手机号码).
+            pub fn with_phone(mut self, phone: impl Into<String>) -> Self {
+                self.phone = Some(phone.into());
+                self
             }
         }
 
-        /// 开卡人证件
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostLimitBankCardIdentification {
-            /// 证件类型
-            pub identification_type: PostLimitBankCardIdentificationIdentificationType,
-            /// 证件ID
-            #[serde(serialize_with = "crate::encryption::encrypt")]
-            pub identification_number: String,
-        }
+        /// [`IdentificationType`](crate::api::v3::offlineface::types::IdentificationType), one type for one shape, under the name it has here.
+        pub type PostLimitBankCardIdentificationIdentificationType =
+            crate::api::v3::offlineface::types::IdentificationType;
+
+        /// [`Identification`](crate::api::v3::offlineface::types::Identification), one type for one shape, under the name it has here.
+        pub type PostLimitBankCardIdentification =
+            crate::api::v3::offlineface::types::Identification;
 
         /// 签约指定银行卡
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostLimitBankCard {
             /// 银行卡号
             #[serde(serialize_with = "crate::encryption::encrypt")]
@@ -213,7 +294,7 @@ pub mod contracts {
             pub identification_name: Option<String>,
             /// 开卡人证件
             #[serde(skip_serializing_if = "Option::is_none")]
-            pub identification: Option<PostLimitBankCardIdentification>,
+            pub identification: Option<crate::api::v3::offlineface::types::Identification>,
             /// 银行卡有效期
             #[serde(skip_serializing_if = "Option::is_none")]
             pub valid_thru: Option<String>,
@@ -226,20 +307,50 @@ pub mod contracts {
             pub phone: Option<String>,
         }
 
-        string_enum! {
-            /// 签约模式
-            pub enum PostContractMode {
-                /// `LIMIT_BANK_CARD`
-                LimitBankCard = "LIMIT_BANK_CARD",
-                /// `PRIORITY_BANK_CARD`
-                PriorityBankCard = "PRIORITY_BANK_CARD",
-                /// `LIMIT_NONE`
-                LimitNone = "LIMIT_NONE",
+        impl PostLimitBankCard {
+            /// Sets `bank_card_number` (银行卡号).
+            pub fn with_bank_card_number(mut self, bank_card_number: impl Into<String>) -> Self {
+                self.bank_card_number = Some(bank_card_number.into());
+                self
+            }
+            /// Sets `identification_name` (开卡人姓名).
+            pub fn with_identification_name(
+                mut self,
+                identification_name: impl Into<String>,
+            ) -> Self {
+                self.identification_name = Some(identification_name.into());
+                self
+            }
+            /// Sets `identification` (开卡人证件).
+            pub fn with_identification(
+                mut self,
+                identification: impl Into<crate::api::v3::offlineface::types::Identification>,
+            ) -> Self {
+                self.identification = Some(identification.into());
+                self
+            }
+            /// Sets `valid_thru` (银行卡有效期).
+            pub fn with_valid_thru(mut self, valid_thru: impl Into<String>) -> Self {
+                self.valid_thru = Some(valid_thru.into());
+                self
+            }
+            /// Sets `bank_type` (银行类型).
+            pub fn with_bank_type(mut self, bank_type: impl Into<String>) -> Self {
+                self.bank_type = Some(bank_type.into());
+                self
+            }
+            /// Sets `phone` (开卡预留手机号).
+            pub fn with_phone(mut self, phone: impl Into<String>) -> Self {
+                self.phone = Some(phone.into());
+                self
             }
         }
 
+        /// [`ContractMode`](crate::api::v3::offlineface::types::ContractMode), one type for one shape, under the name it has here.
+        pub type PostContractMode = crate::api::v3::offlineface::types::ContractMode;
+
         /// What `POST /v3/offlineface/contracts/presign` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 会话ID
             pub presign_token: String,
@@ -255,7 +366,8 @@ pub mod face_collections {
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html)
     #[doc(alias = "查询重采用户列表")]
     #[crate::endpoint(GET, "/v3/offlineface/face-collections", response = GetResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Get {
         /// 机构ID (query)
         pub organization_id: String,
@@ -265,42 +377,40 @@ pub mod face_collections {
         pub limit: Option<i64>,
     }
 
-    string_enum! {
-        /// 重采状态
-        pub enum GetResponseFaceCollectionsCollectionState {
-            /// `COLLECTION_REQUIRED`
-            CollectionRequired = "COLLECTION_REQUIRED",
-            /// `PHOTO_UPLOADED`
-            PhotoUploaded = "PHOTO_UPLOADED",
-            /// `COMPLETE`
-            Complete = "COMPLETE",
+    impl Get {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(organization_id: impl Into<String>) -> Self {
+            Self {
+                organization_id: organization_id.into(),
+                offset: None,
+                limit: None,
+            }
+        }
+        /// Sets `offset` (列表偏移 (query)).
+        pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
+            self.offset = Some(offset.into());
+            self
+        }
+        /// Sets `limit` (资源个数 (query)).
+        pub fn with_limit(mut self, limit: impl Into<i64>) -> Self {
+            self.limit = Some(limit.into());
+            self
         }
     }
 
-    /// 重采对象
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct GetResponseFaceCollections {
-        /// 重采ID
-        pub collection_id: String,
-        /// 用户ID
-        pub use_id: String,
-        /// 机构ID
-        pub organization_id: String,
-        /// 重采状态
-        pub collection_state: GetResponseFaceCollectionsCollectionState,
-        /// 注册照上传时间
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub register_photo_upload_time: Option<crate::DateTime>,
-        /// 支付用户确认时间
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub confirm_time: Option<crate::DateTime>,
-    }
+    /// [`CollectionState`](crate::api::v3::offlineface::types::CollectionState), one type for one shape, under the name it has here.
+    pub type GetResponseFaceCollectionsCollectionState =
+        crate::api::v3::offlineface::types::CollectionState;
+
+    /// [`FaceCollections`](crate::api::v3::offlineface::types::FaceCollections), one type for one shape, under the name it has here.
+    pub type GetResponseFaceCollections = crate::api::v3::offlineface::types::FaceCollections;
 
     /// What `GET /v3/offlineface/face-collections` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct GetResponse {
         /// 重采列表
-        pub face_collections: Vec<GetResponseFaceCollections>,
+        pub face_collections: Vec<crate::api::v3::offlineface::types::FaceCollections>,
     }
 
     /// `/v3/offlineface/face-collections/{collection_id}`
@@ -312,42 +422,20 @@ pub mod face_collections {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html)
         #[doc(alias = "查询重采请求详情")]
         #[crate::endpoint(GET, "/v3/offlineface/face-collections/<collection_id>", response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Get {
             /// 重采ID (path)
             pub collection_id: String,
         }
 
-        string_enum! {
-            /// 重采状态
-            pub enum GetResponseCollectionState {
-                /// `COLLECTION_REQUIRED`
-                CollectionRequired = "COLLECTION_REQUIRED",
-                /// `PHOTO_UPLOADED`
-                PhotoUploaded = "PHOTO_UPLOADED",
-                /// `COMPLETE`
-                Complete = "COMPLETE",
-            }
-        }
+        /// [`CollectionState`](crate::api::v3::offlineface::types::CollectionState), one type for one shape, under the name it has here.
+        pub type GetResponseCollectionState = crate::api::v3::offlineface::types::CollectionState;
 
         /// What `GET /v3/offlineface/face-collections/{collection_id}` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponse {
-            /// 重采ID
-            pub collection_id: String,
-            /// 用户ID
-            pub use_id: String,
-            /// 机构ID
-            pub organization_id: String,
-            /// 重采状态
-            pub collection_state: GetResponseCollectionState,
-            /// 注册照上传时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub register_photo_upload_time: Option<crate::DateTime>,
-            /// 支付用户确认时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub confirm_time: Option<crate::DateTime>,
-        }
+        ///
+        /// The type is [`FaceCollections`](crate::api::v3::offlineface::types::FaceCollections), which other answers share.
+        pub type GetResponse = crate::api::v3::offlineface::types::FaceCollections;
     }
 }
 /// `/v3/offlineface/repayment-url`
@@ -362,7 +450,8 @@ pub mod repayment_url {
     #[doc(alias = "获取还款链接接口")]
     #[doc(alias = "获取还款链接")]
     #[crate::endpoint(POST, "/v3/offlineface/repayment-url", response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 商户用户ID
         #[wxpay(idempotency_key)]
@@ -372,7 +461,7 @@ pub mod repayment_url {
     }
 
     /// What `POST /v3/offlineface/repayment-url` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 还款链接
         pub repayment_url: String,
@@ -392,7 +481,8 @@ pub mod transactions {
     #[doc(alias = "申请扣款接口")]
     #[doc(alias = "申请扣款")]
     #[crate::endpoint(POST, "/v3/offlineface/transactions", response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 支付凭证
         pub auth_code: String,
@@ -405,7 +495,7 @@ pub mod transactions {
         /// 子商户商户号
         pub sub_mchid: Option<String>,
         /// 金额信息
-        pub amount: Option<PostAmount>,
+        pub amount: Option<crate::api::v3::offlineface::types::Amount>,
         /// 支付场景信息
         pub scene_info: Option<PostSceneInfo>,
         /// 优惠标记
@@ -422,40 +512,125 @@ pub mod transactions {
         pub business: Option<PostBusiness>,
     }
 
-    string_enum! {
-        /// 货币类型
-        pub enum PostAmountCurrency {
-            /// `CNY`
-            Cny = "CNY",
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(auth_code: impl Into<String>) -> Self {
+            Self {
+                auth_code: auth_code.into(),
+                sp_appid: None,
+                sp_mchid: None,
+                sub_appid: None,
+                sub_mchid: None,
+                amount: None,
+                scene_info: None,
+                goods_tag: None,
+                description: None,
+                attach: None,
+                settle_info: None,
+                out_trade_no: None,
+                business: None,
+            }
+        }
+        /// Sets `sp_appid` (服务商公众号appid).
+        pub fn with_sp_appid(mut self, sp_appid: impl Into<String>) -> Self {
+            self.sp_appid = Some(sp_appid.into());
+            self
+        }
+        /// Sets `sp_mchid` (服务商商户号).
+        pub fn with_sp_mchid(mut self, sp_mchid: impl Into<String>) -> Self {
+            self.sp_mchid = Some(sp_mchid.into());
+            self
+        }
+        /// Sets `sub_appid` (子商户公众号appid).
+        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+            self.sub_appid = Some(sub_appid.into());
+            self
+        }
+        /// Sets `sub_mchid` (子商户商户号).
+        pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+            self.sub_mchid = Some(sub_mchid.into());
+            self
+        }
+        /// Sets `amount` (金额信息).
+        pub fn with_amount(
+            mut self,
+            amount: impl Into<crate::api::v3::offlineface::types::Amount>,
+        ) -> Self {
+            self.amount = Some(amount.into());
+            self
+        }
+        /// Sets `scene_info` (支付场景信息).
+        pub fn with_scene_info(mut self, scene_info: impl Into<PostSceneInfo>) -> Self {
+            self.scene_info = Some(scene_info.into());
+            self
+        }
+        /// Sets `goods_tag` (优惠标记).
+        pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
+            self.goods_tag = Some(goods_tag.into());
+            self
+        }
+        /// Sets `description` (商品信息).
+        pub fn with_description(mut self, description: impl Into<String>) -> Self {
+            self.description = Some(description.into());
+            self
+        }
+        /// Sets `attach` (商户附加信息).
+        pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+            self.attach = Some(attach.into());
+            self
+        }
+        /// Sets `settle_info` (结算信息).
+        pub fn with_settle_info(mut self, settle_info: impl Into<PostSettleInfo>) -> Self {
+            self.settle_info = Some(settle_info.into());
+            self
+        }
+        /// Sets `out_trade_no` (商户订单号).
+        pub fn with_out_trade_no(mut self, out_trade_no: impl Into<String>) -> Self {
+            self.out_trade_no = Some(out_trade_no.into());
+            self
+        }
+        /// Sets `business` (业务信息).
+        pub fn with_business(mut self, business: impl Into<PostBusiness>) -> Self {
+            self.business = Some(business.into());
+            self
         }
     }
 
-    /// 金额信息
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostAmount {
-        /// 总金额
-        pub total: i64,
-        /// 货币类型
-        pub currency: PostAmountCurrency,
-    }
+    /// [`Currency`](crate::api::v3::offlineface::types::Currency), one type for one shape, under the name it has here.
+    pub type PostAmountCurrency = crate::api::v3::offlineface::types::Currency;
+
+    /// [`Amount`](crate::api::v3::offlineface::types::Amount), one type for one shape, under the name it has here.
+    pub type PostAmount = crate::api::v3::offlineface::types::Amount;
 
     /// 支付场景信息
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct PostSceneInfo {
         /// 设备IP
         pub device_ip: String,
     }
 
     /// 结算信息
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct PostSettleInfo {
         /// 是否支持分账
         #[serde(skip_serializing_if = "Option::is_none")]
         pub profit_sharing: Option<bool>,
     }
 
+    impl PostSettleInfo {
+        /// Sets `profit_sharing` (是否支持分账).
+        pub fn with_profit_sharing(mut self, profit_sharing: impl Into<bool>) -> Self {
+            self.profit_sharing = Some(profit_sharing.into());
+            self
+        }
+    }
+
     /// 业务信息
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct PostBusiness {
         /// 平台产品ID
         pub business_product_id: i64,
@@ -463,117 +638,63 @@ pub mod transactions {
         pub business_scene_id: i64,
     }
 
-    /// 支付用户信息
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostResponsePayer {
-        /// 公众下的openid
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub sp_openid: Option<String>,
-        /// 子公众下的openid
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub sub_openid: Option<String>,
-    }
+    /// [`Payer`](crate::api::v3::offlineface::types::Payer), one type for one shape, under the name it has here.
+    pub type PostResponsePayer = crate::api::v3::offlineface::types::Payer;
 
-    string_enum! {
-        /// 货币类型
-        pub enum PostResponseAmountCurrency {
-            /// `CNY`
-            Cny = "CNY",
-        }
-    }
+    /// [`Currency`](crate::api::v3::offlineface::types::Currency), one type for one shape, under the name it has here.
+    pub type PostResponseAmountCurrency = crate::api::v3::offlineface::types::Currency;
 
-    /// 金额信息
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostResponseAmount {
-        /// 总金额
-        pub total: i64,
-        /// 货币类型
-        pub currency: PostResponseAmountCurrency,
-    }
+    /// [`Amount`](crate::api::v3::offlineface::types::Amount), one type for one shape, under the name it has here.
+    pub type PostResponseAmount = crate::api::v3::offlineface::types::Amount;
 
-    /// 支付场景信息
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostResponseSceneInfo {
-        /// 设备IP
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub device_ip: Option<String>,
-    }
+    /// [`SceneInfo`](crate::api::v3::offlineface::types::SceneInfo), one type for one shape, under the name it has here.
+    pub type PostResponseSceneInfo = crate::api::v3::offlineface::types::SceneInfo;
 
-    string_enum! {
-        /// 交易类型
-        pub enum PostResponseTradeType {
-            /// `NATIVE`
-            Native = "NATIVE",
-            /// `JSAPI`
-            Jsapi = "JSAPI",
-            /// `APP`
-            App = "APP",
-            /// `MWEB`
-            Mweb = "MWEB",
-            /// `AUTH`
-            Auth = "AUTH",
-        }
-    }
+    /// [`TradeType`](crate::api::v3::offlineface::types::TradeType), one type for one shape, under the name it has here.
+    pub type PostResponseTradeType = crate::api::v3::offlineface::types::TradeType;
 
     /// What `POST /v3/offlineface/transactions` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 服务商公众号appid
         pub sp_appid: String,
         /// 服务商商户号
         pub sp_mchid: String,
         /// 子商户公众号appid
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// 子商户商户号
         pub sub_mchid: String,
         /// 支付用户信息
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub payer: Option<PostResponsePayer>,
+        pub payer: Option<crate::api::v3::offlineface::types::Payer>,
         /// 金额信息
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub amount: Option<PostResponseAmount>,
+        pub amount: Option<crate::api::v3::offlineface::types::Amount>,
         /// 优惠信息列表
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub promotion_detail: Option<Vec<serde_json::Value>>,
         /// 支付场景信息
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub scene_info: Option<PostResponseSceneInfo>,
+        pub scene_info: Option<crate::api::v3::offlineface::types::SceneInfo>,
         /// 付款银行
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub bank_type: Option<String>,
         /// 交易类型
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub trade_type: Option<PostResponseTradeType>,
+        pub trade_type: Option<crate::api::v3::offlineface::types::TradeType>,
         /// 交易状态
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub trade_state: Option<String>,
         /// 交易描述
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub trade_state_description: Option<String>,
         /// 欠款状态
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub debt_state: Option<String>,
         /// 商品信息
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
         /// 商户附加信息
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// 支付成功时间
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub success_time: Option<crate::DateTime>,
         /// 微信订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub transaction_id: Option<String>,
         /// 还款微信订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub repayment_transaction_id: Option<String>,
         /// 商户订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub out_trade_no: Option<String>,
         /// 错误分类
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub error_type: Option<String>,
     }
 
@@ -589,7 +710,8 @@ pub mod transactions {
             #[doc(alias = "查单接口")]
             #[doc(alias = "查单")]
             #[crate::endpoint(GET, "/v3/offlineface/transactions/out-trade-no/<out_trade_no>", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 商户订单号 (path)
                 pub out_trade_no: String,
@@ -611,118 +733,176 @@ pub mod transactions {
                 }
             }
 
-            /// 支付用户信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponsePayer {
-                /// 公众下的openid
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sp_openid: Option<String>,
-                /// 子公众下的openid
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sub_openid: Option<String>,
-            }
+            /// [`Payer`](crate::api::v3::offlineface::types::Payer), one type for one shape, under the name it has here.
+            pub type GetResponsePayer = crate::api::v3::offlineface::types::Payer;
 
-            string_enum! {
-                /// 货币类型
-                pub enum GetResponseAmountCurrency {
-                    /// `CNY`
-                    Cny = "CNY",
-                }
-            }
+            /// [`Currency`](crate::api::v3::offlineface::types::Currency), one type for one shape, under the name it has here.
+            pub type GetResponseAmountCurrency = crate::api::v3::offlineface::types::Currency;
 
-            /// 金额信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseAmount {
-                /// 总金额
-                pub total: i64,
-                /// 货币类型
-                pub currency: GetResponseAmountCurrency,
-            }
+            /// [`Amount`](crate::api::v3::offlineface::types::Amount), one type for one shape, under the name it has here.
+            pub type GetResponseAmount = crate::api::v3::offlineface::types::Amount;
 
-            /// 支付场景信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseSceneInfo {
-                /// 设备IP
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub device_ip: Option<String>,
-            }
+            /// [`SceneInfo`](crate::api::v3::offlineface::types::SceneInfo), one type for one shape, under the name it has here.
+            pub type GetResponseSceneInfo = crate::api::v3::offlineface::types::SceneInfo;
 
-            string_enum! {
-                /// 交易类型
-                pub enum GetResponseTradeType {
-                    /// `NATIVE`
-                    Native = "NATIVE",
-                    /// `JSAPI`
-                    Jsapi = "JSAPI",
-                    /// `APP`
-                    App = "APP",
-                    /// `MWEB`
-                    Mweb = "MWEB",
-                    /// `AUTH`
-                    Auth = "AUTH",
-                }
-            }
+            /// [`TradeType`](crate::api::v3::offlineface::types::TradeType), one type for one shape, under the name it has here.
+            pub type GetResponseTradeType = crate::api::v3::offlineface::types::TradeType;
 
             /// What `GET /v3/offlineface/transactions/out-trade-no/{out_trade_no}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct GetResponse {
                 /// 服务商公众号appid
                 pub sp_appid: String,
                 /// 服务商商户号
                 pub sp_mchid: String,
                 /// 子商户公众号appid
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub sub_appid: Option<String>,
                 /// 子商户商户号
                 pub sub_mchid: String,
                 /// 支付用户信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub payer: Option<GetResponsePayer>,
+                pub payer: Option<crate::api::v3::offlineface::types::Payer>,
                 /// 金额信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub amount: Option<GetResponseAmount>,
+                pub amount: Option<crate::api::v3::offlineface::types::Amount>,
                 /// 优惠信息列表
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub promotion_detail: Option<Vec<serde_json::Value>>,
                 /// 支付场景信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub scene_info: Option<GetResponseSceneInfo>,
+                pub scene_info: Option<crate::api::v3::offlineface::types::SceneInfo>,
                 /// 付款银行
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub bank_type: Option<String>,
                 /// 交易类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub trade_type: Option<GetResponseTradeType>,
+                pub trade_type: Option<crate::api::v3::offlineface::types::TradeType>,
                 /// 交易状态
                 pub trade_state: String,
                 /// 交易描述
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub trade_state_description: Option<String>,
                 /// 欠款状态
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub debt_state: Option<String>,
                 /// 商品信息
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub description: Option<String>,
                 /// 商户附加信息
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub attach: Option<String>,
                 /// 支付成功时间
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub success_time: Option<crate::DateTime>,
                 /// 微信订单号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub transaction_id: Option<String>,
                 /// 还款微信订单号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub repayment_transaction_id: Option<String>,
                 /// 商户订单号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub out_trade_no: Option<String>,
                 /// 错误分类
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub error_type: Option<String>,
             }
+        }
+    }
+}
+/// Types that several operations of feature `offlineface` share, one per shape: each operation's module names them under its own names too.
+pub mod types {
+    string_enum! {
+        /// 证件类型
+        pub enum IdentificationType {
+            /// `IDCARD`
+            Idcard = "IDCARD",
+        }
+    }
+
+    /// 证件信息
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct Identification {
+        /// 证件类型
+        pub identification_type: crate::api::v3::offlineface::types::IdentificationType,
+        /// 证件ID
+        #[serde(serialize_with = "crate::encryption::encrypt")]
+        pub identification_number: String,
+    }
+
+    string_enum! {
+        /// 签约模式
+        pub enum ContractMode {
+            /// `LIMIT_BANK_CARD`
+            LimitBankCard = "LIMIT_BANK_CARD",
+            /// `PRIORITY_BANK_CARD`
+            PriorityBankCard = "PRIORITY_BANK_CARD",
+            /// `LIMIT_NONE`
+            LimitNone = "LIMIT_NONE",
+        }
+    }
+
+    string_enum! {
+        /// 重采状态
+        pub enum CollectionState {
+            /// `COLLECTION_REQUIRED`
+            CollectionRequired = "COLLECTION_REQUIRED",
+            /// `PHOTO_UPLOADED`
+            PhotoUploaded = "PHOTO_UPLOADED",
+            /// `COMPLETE`
+            Complete = "COMPLETE",
+        }
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct FaceCollections {
+        /// 重采ID
+        pub collection_id: String,
+        /// 用户ID
+        pub use_id: String,
+        /// 机构ID
+        pub organization_id: String,
+        /// 重采状态
+        pub collection_state: crate::api::v3::offlineface::types::CollectionState,
+        /// 注册照上传时间
+        pub register_photo_upload_time: Option<crate::DateTime>,
+        /// 支付用户确认时间
+        pub confirm_time: Option<crate::DateTime>,
+    }
+
+    /// 支付用户信息
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+    pub struct Payer {
+        /// 公众下的openid
+        pub sp_openid: Option<String>,
+        /// 子公众下的openid
+        pub sub_openid: Option<String>,
+    }
+
+    string_enum! {
+        /// 货币类型
+        pub enum Currency {
+            /// `CNY`
+            Cny = "CNY",
+        }
+    }
+
+    /// 金额信息
+    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct Amount {
+        /// 总金额
+        pub total: i64,
+        /// 货币类型
+        pub currency: crate::api::v3::offlineface::types::Currency,
+    }
+
+    /// 支付场景信息
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+    pub struct SceneInfo {
+        /// 设备IP
+        pub device_ip: Option<String>,
+    }
+
+    string_enum! {
+        /// 交易类型
+        pub enum TradeType {
+            /// `NATIVE`
+            Native = "NATIVE",
+            /// `JSAPI`
+            Jsapi = "JSAPI",
+            /// `APP`
+            App = "APP",
+            /// `MWEB`
+            Mweb = "MWEB",
+            /// `AUTH`
+            Auth = "AUTH",
         }
     }
 }

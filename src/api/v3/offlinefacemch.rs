@@ -12,7 +12,8 @@ pub mod organizations {
     #[doc(alias = "查询机构信息接口")]
     #[doc(alias = "查询机构信息")]
     #[crate::endpoint(GET, "/v3/offlinefacemch/organizations", response = GetResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Get {
         /// 机构ID (query)
         pub organization_id: Option<String>,
@@ -20,14 +21,25 @@ pub mod organizations {
         pub organization_name: Option<String>,
     }
 
+    impl Get {
+        /// Sets `organization_id` (机构ID (query)).
+        pub fn with_organization_id(mut self, organization_id: impl Into<String>) -> Self {
+            self.organization_id = Some(organization_id.into());
+            self
+        }
+        /// Sets `organization_name` (机构名称 (query)).
+        pub fn with_organization_name(mut self, organization_name: impl Into<String>) -> Self {
+            self.organization_name = Some(organization_name.into());
+            self
+        }
+    }
+
     /// What `GET /v3/offlinefacemch/organizations` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
     pub struct GetResponse {
         /// 机构ID
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub organization_id: Option<String>,
         /// 机构名称
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub organization_name: Option<String>,
     }
 
@@ -47,7 +59,8 @@ pub mod organizations {
                     #[doc(alias = "刷脸用户信息查询接口")]
                     #[doc(alias = "刷脸用户信息查询")]
                     #[crate::endpoint(GET, "/v3/offlinefacemch/organizations/<organization_id>/users/out-user-id/<out_user_id>", response = GetResponse)]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct Get {
                         /// 机构ID (path)
                         pub organization_id: String,
@@ -55,45 +68,19 @@ pub mod organizations {
                         pub out_user_id: String,
                     }
 
-                    string_enum! {
-                        /// 用户类型
-                        pub enum GetResponseUserType {
-                            /// `STUDENT`
-                            Student = "STUDENT",
-                            /// `STUFF`
-                            Stuff = "STUFF",
-                        }
-                    }
+                    /// [`UserType`](crate::api::v3::offlinefacemch::types::UserType), one type for one shape, under the name it has here.
+                    pub type GetResponseUserType = crate::api::v3::offlinefacemch::types::UserType;
 
-                    /// 学生信息
-                    #[derive(
-                        Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                    )]
-                    pub struct GetResponseStudentInfo {
-                        /// 班级名
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub class_name: Option<String>,
-                    }
+                    /// [`StudentInfo`](crate::api::v3::offlinefacemch::types::StudentInfo), one type for one shape, under the name it has here.
+                    pub type GetResponseStudentInfo =
+                        crate::api::v3::offlinefacemch::types::StudentInfo;
 
-                    /// 职工信息
-                    #[derive(
-                        Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                    )]
-                    pub struct GetResponseStaffInfo {
-                        /// 职业
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub occupation: Option<String>,
-                    }
+                    /// [`StaffInfo`](crate::api::v3::offlinefacemch::types::StaffInfo), one type for one shape, under the name it has here.
+                    pub type GetResponseStaffInfo =
+                        crate::api::v3::offlinefacemch::types::StaffInfo;
 
-                    string_enum! {
-                        /// 用户状态
-                        pub enum GetResponseStatus {
-                            /// `NORMAL`
-                            Normal = "NORMAL",
-                            /// `DISABLED`
-                            Disabled = "DISABLED",
-                        }
-                    }
+                    /// [`Status`](crate::api::v3::offlinefacemch::types::Status), one type for one shape, under the name it has here.
+                    pub type GetResponseStatus = crate::api::v3::offlinefacemch::types::Status;
 
                     string_enum! {
                         /// 签约状态
@@ -108,40 +95,30 @@ pub mod organizations {
                     }
 
                     /// What `GET /v3/offlinefacemch/organizations/{organization_id}/users/out-user-id/{out_user_id}` answers.
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
                     pub struct GetResponse {
                         /// 刷脸用户ID
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub use_id: Option<String>,
                         /// 商户刷脸用户ID
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub out_user_id: Option<String>,
                         /// 机构ID
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub organization_id: Option<String>,
                         /// 姓名
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub user_name: Option<String>,
                         /// 用户类型
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub user_type: Option<GetResponseUserType>,
+                        pub user_type: Option<crate::api::v3::offlinefacemch::types::UserType>,
                         /// 学生信息
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub student_info: Option<GetResponseStudentInfo>,
+                        pub student_info:
+                            Option<crate::api::v3::offlinefacemch::types::StudentInfo>,
                         /// 职工信息
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub staff_info: Option<GetResponseStaffInfo>,
+                        pub staff_info: Option<crate::api::v3::offlinefacemch::types::StaffInfo>,
                         /// 用户状态
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub status: Option<GetResponseStatus>,
+                        pub status: Option<crate::api::v3::offlinefacemch::types::Status>,
                         /// 签约状态
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub contract_state: Option<GetResponseContractState>,
                         /// 人脸图片上传状态
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub face_image_ok: Option<bool>,
                         /// 签约ID
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub contract_id: Option<String>,
                     }
 
@@ -161,7 +138,8 @@ pub mod organizations {
                         "/v3/offlinefacemch/organizations/<organization_id>/users/out-user-id/<out_user_id>",
                         serial
                     )]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct Patch {
                         /// 机构ID (path)
                         pub organization_id: String,
@@ -171,57 +149,92 @@ pub mod organizations {
                         #[wxpay(encrypt)]
                         pub user_name: Option<String>,
                         /// 用户类型
-                        pub user_type: Option<PatchUserType>,
+                        pub user_type: Option<crate::api::v3::offlinefacemch::types::UserType>,
                         /// 学生信息
-                        pub student_info: Option<PatchStudentInfo>,
+                        pub student_info:
+                            Option<crate::api::v3::offlinefacemch::types::StudentInfo>,
                         /// 职工信息
-                        pub staff_info: Option<PatchStaffInfo>,
+                        pub staff_info: Option<crate::api::v3::offlinefacemch::types::StaffInfo>,
                         /// 状态
-                        pub status: Option<PatchStatus>,
+                        pub status: Option<crate::api::v3::offlinefacemch::types::Status>,
                         /// 手机号
                         #[wxpay(encrypt)]
                         pub phone: Option<String>,
                     }
 
-                    string_enum! {
-                        /// 用户类型
-                        pub enum PatchUserType {
-                            /// `STUDENT`
-                            Student = "STUDENT",
-                            /// `STUFF`
-                            Stuff = "STUFF",
+                    impl Patch {
+                        /// A value with its required fields; every optional one is `None`
+                        /// until its `with_…` method sets it.
+                        pub fn new(
+                            organization_id: impl Into<String>,
+                            out_user_id: impl Into<String>,
+                        ) -> Self {
+                            Self {
+                                organization_id: organization_id.into(),
+                                out_user_id: out_user_id.into(),
+                                user_name: None,
+                                user_type: None,
+                                student_info: None,
+                                staff_info: None,
+                                status: None,
+                                phone: None,
+                            }
+                        }
+                        /// Sets `user_name` (姓名).
+                        pub fn with_user_name(mut self, user_name: impl Into<String>) -> Self {
+                            self.user_name = Some(user_name.into());
+                            self
+                        }
+                        /// Sets `user_type` (用户类型).
+                        pub fn with_user_type(
+                            mut self,
+                            user_type: impl Into<crate::api::v3::offlinefacemch::types::UserType>,
+                        ) -> Self {
+                            self.user_type = Some(user_type.into());
+                            self
+                        }
+                        /// Sets `student_info` (学生信息).
+                        pub fn with_student_info(
+                            mut self,
+                            student_info: impl Into<crate::api::v3::offlinefacemch::types::StudentInfo>,
+                        ) -> Self {
+                            self.student_info = Some(student_info.into());
+                            self
+                        }
+                        /// Sets `staff_info` (职工信息).
+                        pub fn with_staff_info(
+                            mut self,
+                            staff_info: impl Into<crate::api::v3::offlinefacemch::types::StaffInfo>,
+                        ) -> Self {
+                            self.staff_info = Some(staff_info.into());
+                            self
+                        }
+                        /// Sets `status` (状态).
+                        pub fn with_status(
+                            mut self,
+                            status: impl Into<crate::api::v3::offlinefacemch::types::Status>,
+                        ) -> Self {
+                            self.status = Some(status.into());
+                            self
+                        }
+                        /// Sets `phone` (手机号).
+                        pub fn with_phone(mut self, phone: impl Into<String>) -> Self {
+                            self.phone = Some(phone.into());
+                            self
                         }
                     }
 
-                    /// 学生信息
-                    #[derive(
-                        Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                    )]
-                    pub struct PatchStudentInfo {
-                        /// 班级名
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub class_name: Option<String>,
-                    }
+                    /// [`UserType`](crate::api::v3::offlinefacemch::types::UserType), one type for one shape, under the name it has here.
+                    pub type PatchUserType = crate::api::v3::offlinefacemch::types::UserType;
 
-                    /// 职工信息
-                    #[derive(
-                        Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                    )]
-                    pub struct PatchStaffInfo {
-                        /// 职业
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub occupation: Option<String>,
-                    }
+                    /// [`StudentInfo`](crate::api::v3::offlinefacemch::types::StudentInfo), one type for one shape, under the name it has here.
+                    pub type PatchStudentInfo = crate::api::v3::offlinefacemch::types::StudentInfo;
 
-                    string_enum! {
-                        /// 状态
-                        pub enum PatchStatus {
-                            /// `NORMAL`
-                            Normal = "NORMAL",
-                            /// `DISABLED`
-                            Disabled = "DISABLED",
-                        }
-                    }
+                    /// [`StaffInfo`](crate::api::v3::offlinefacemch::types::StaffInfo), one type for one shape, under the name it has here.
+                    pub type PatchStaffInfo = crate::api::v3::offlinefacemch::types::StaffInfo;
+
+                    /// [`Status`](crate::api::v3::offlinefacemch::types::Status), one type for one shape, under the name it has here.
+                    pub type PatchStatus = crate::api::v3::offlinefacemch::types::Status;
                 }
             }
             /// `/v3/offlinefacemch/organizations/{organization_id}/users/user-id`
@@ -244,7 +257,8 @@ pub mod organizations {
                             "/v3/offlinefacemch/organizations/<organization_id>/users/user-id/<user_id>/terminate-contract",
                             idempotent
                         )]
-                        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                        #[derive(Debug, Clone, PartialEq)]
+                        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                         pub struct Post {
                             /// 机构ID (path)
                             pub organization_id: String,
@@ -269,7 +283,8 @@ pub mod tokens {
     #[doc(alias = "获取凭证授权接口")]
     #[doc(alias = "获取凭证授权")]
     #[crate::endpoint(POST, "/v3/offlinefacemch/tokens", response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 使用场景
         pub scene: Option<String>,
@@ -277,8 +292,22 @@ pub mod tokens {
         pub web_init_data: Option<PostWebInitData>,
     }
 
+    impl Post {
+        /// Sets `scene` (使用场景).
+        pub fn with_scene(mut self, scene: impl Into<String>) -> Self {
+            self.scene = Some(scene.into());
+            self
+        }
+        /// Sets `web_init_data` (小程序/h5鉴权场景初始化数据).
+        pub fn with_web_init_data(mut self, web_init_data: impl Into<PostWebInitData>) -> Self {
+            self.web_init_data = Some(web_init_data.into());
+            self
+        }
+    }
+
     /// 小程序/h5鉴权场景初始化数据
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct PostWebInitData {
         /// 商户刷脸用户ID
         #[serde(skip_serializing_if = "Option::is_none")]
@@ -288,11 +317,77 @@ pub mod tokens {
         pub organization_id: Option<String>,
     }
 
+    impl PostWebInitData {
+        /// Sets `out_user_id` (商户刷脸用户ID).
+        pub fn with_out_user_id(mut self, out_user_id: impl Into<String>) -> Self {
+            self.out_user_id = Some(out_user_id.into());
+            self
+        }
+        /// Sets `organization_id` (机构ID).
+        pub fn with_organization_id(mut self, organization_id: impl Into<String>) -> Self {
+            self.organization_id = Some(organization_id.into());
+            self
+        }
+    }
+
     /// What `POST /v3/offlinefacemch/tokens` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 授权凭证
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub token: Option<String>,
+    }
+}
+/// Types that several operations of feature `offlinefacemch` share, one per shape: each operation's module names them under its own names too.
+pub mod types {
+    string_enum! {
+        /// 用户类型
+        pub enum UserType {
+            /// `STUDENT`
+            Student = "STUDENT",
+            /// `STUFF`
+            Stuff = "STUFF",
+        }
+    }
+
+    /// 学生信息
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct StudentInfo {
+        /// 班级名
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub class_name: Option<String>,
+    }
+
+    impl StudentInfo {
+        /// Sets `class_name` (班级名).
+        pub fn with_class_name(mut self, class_name: impl Into<String>) -> Self {
+            self.class_name = Some(class_name.into());
+            self
+        }
+    }
+
+    /// 职工信息
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct StaffInfo {
+        /// 职业
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub occupation: Option<String>,
+    }
+
+    impl StaffInfo {
+        /// Sets `occupation` (职业).
+        pub fn with_occupation(mut self, occupation: impl Into<String>) -> Self {
+            self.occupation = Some(occupation.into());
+            self
+        }
+    }
+
+    string_enum! {
+        /// 用户状态
+        pub enum Status {
+            /// `NORMAL`
+            Normal = "NORMAL",
+            /// `DISABLED`
+            Disabled = "DISABLED",
+        }
     }
 }

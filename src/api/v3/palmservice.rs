@@ -13,7 +13,8 @@ pub mod authorization {
             /// `GET /v3/palmservice/authorization/openid/{openid}`
             #[doc(alias = "查询刷掌授权")]
             #[crate::endpoint(GET, "/v3/palmservice/authorization/openid/<openid>", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// OpenID (path)
                 pub openid: String,
@@ -34,19 +35,15 @@ pub mod authorization {
             }
 
             /// What `GET /v3/palmservice/authorization/openid/{openid}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
             pub struct GetResponse {
                 /// OpenID
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub openid: Option<String>,
                 /// 机构ID
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub organization_id: Option<String>,
                 /// 授权状态
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub state: Option<GetResponseState>,
                 /// 授权时间
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub authorize_time: Option<crate::DateTime>,
             }
         }
@@ -60,7 +57,8 @@ pub mod authorization {
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[doc(alias = "服务关联预授权")]
         #[crate::endpoint(POST, "/v3/palmservice/authorization/preauthorize", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// OpenID
             pub openid: String,
@@ -70,8 +68,33 @@ pub mod authorization {
             pub organization_id: Option<String>,
         }
 
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(openid: impl Into<String>) -> Self {
+                Self {
+                    openid: openid.into(),
+                    preauthorize_session_id: None,
+                    organization_id: None,
+                }
+            }
+            /// Sets `preauthorize_session_id` (预授权会话ID).
+            pub fn with_preauthorize_session_id(
+                mut self,
+                preauthorize_session_id: impl Into<String>,
+            ) -> Self {
+                self.preauthorize_session_id = Some(preauthorize_session_id.into());
+                self
+            }
+            /// Sets `organization_id` (机构ID).
+            pub fn with_organization_id(mut self, organization_id: impl Into<String>) -> Self {
+                self.organization_id = Some(organization_id.into());
+                self
+            }
+        }
+
         /// What `POST /v3/palmservice/authorization/preauthorize` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 预授权token
             pub permission_token: String,

@@ -18,7 +18,8 @@ pub mod contracts {
             #[doc(alias = "重试扣费通知API")]
             #[doc(alias = "重试扣费通知")]
             #[crate::endpoint(POST, "/v3/papay/contracts/<contract_id>/fail-notify")]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 委托代扣协议ID (path)
                 pub contract_id: String,
@@ -40,7 +41,8 @@ pub mod contracts {
             #[doc(alias = "直连商户预扣费通知API")]
             #[doc(alias = "直连商户预扣费通知")]
             #[crate::endpoint(POST, "/v3/papay/contracts/<contract_id>/notify")]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 委托代扣协议ID (path)
                 pub contract_id: String,
@@ -54,6 +56,33 @@ pub mod contracts {
                 pub estimated_amount: PostEstimatedAmount,
             }
 
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    contract_id: impl Into<String>,
+                    mchid: impl Into<String>,
+                    appid: impl Into<String>,
+                    estimated_amount: impl Into<PostEstimatedAmount>,
+                ) -> Self {
+                    Self {
+                        contract_id: contract_id.into(),
+                        mchid: mchid.into(),
+                        appid: appid.into(),
+                        deduct_duration: None,
+                        estimated_amount: estimated_amount.into(),
+                    }
+                }
+                /// Sets `deduct_duration` (扣费持续时间).
+                pub fn with_deduct_duration(
+                    mut self,
+                    deduct_duration: impl Into<PostDeductDuration>,
+                ) -> Self {
+                    self.deduct_duration = Some(deduct_duration.into());
+                    self
+                }
+            }
+
             string_enum! {
                 /// 单位
                 pub enum PostDeductDurationUnit {
@@ -63,7 +92,8 @@ pub mod contracts {
             }
 
             /// 扣费持续时间
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct PostDeductDuration {
                 /// 扣费持续时间数
                 pub count: i64,
@@ -72,14 +102,47 @@ pub mod contracts {
                 pub unit: Option<PostDeductDurationUnit>,
             }
 
+            impl PostDeductDuration {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(count: impl Into<i64>) -> Self {
+                    Self {
+                        count: count.into(),
+                        unit: None,
+                    }
+                }
+                /// Sets `unit` (单位).
+                pub fn with_unit(mut self, unit: impl Into<PostDeductDurationUnit>) -> Self {
+                    self.unit = Some(unit.into());
+                    self
+                }
+            }
+
             /// 预计扣费金额信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct PostEstimatedAmount {
                 /// 预计扣费金额
                 pub amount: i64,
                 /// 预计扣费货币类型
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub currency: Option<String>,
+            }
+
+            impl PostEstimatedAmount {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(amount: impl Into<i64>) -> Self {
+                    Self {
+                        amount: amount.into(),
+                        currency: None,
+                    }
+                }
+                /// Sets `currency` (预计扣费货币类型).
+                pub fn with_currency(mut self, currency: impl Into<String>) -> Self {
+                    self.currency = Some(currency.into());
+                    self
+                }
             }
         }
     }
@@ -104,7 +167,8 @@ pub mod insurance_pay {
                         #[doc(alias = "保险商户查询保险自动续费预约API")]
                         #[doc(alias = "保险商户查询保险自动续费预约")]
                         #[crate::endpoint(GET, "/v3/papay/insurance-pay/policy-periods/contract-id/<contract_id>/policy-period-id/<policy_period_id>", response = GetResponse)]
-                        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                        #[derive(Debug, Clone, PartialEq)]
+                        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                         pub struct Get {
                             /// 委托代扣协议ID (path)
                             pub contract_id: String,
@@ -112,49 +176,18 @@ pub mod insurance_pay {
                             pub policy_period_id: i64,
                         }
 
-                        /// 已预约的扣费金额信息
-                        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                        pub struct GetResponseScheduledAmount {
-                            /// 金额
-                            pub total: i64,
-                            /// 货币类型
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub currency: Option<String>,
-                        }
+                        /// [`EstimatedDeductAmount`](crate::api::v3::papay::types::EstimatedDeductAmount), one type for one shape, under the name it has here.
+                        pub type GetResponseScheduledAmount =
+                            crate::api::v3::papay::types::EstimatedDeductAmount;
 
-                        /// 实际扣费金额
-                        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                        pub struct GetResponseDeductAmount {
-                            /// 金额
-                            pub total: i64,
-                            /// 货币类型
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub currency: Option<String>,
-                        }
+                        /// [`EstimatedDeductAmount`](crate::api::v3::papay::types::EstimatedDeductAmount), one type for one shape, under the name it has here.
+                        pub type GetResponseDeductAmount =
+                            crate::api::v3::papay::types::EstimatedDeductAmount;
 
                         /// What `GET /v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}` answers.
-                        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                        pub struct GetResponse {
-                            /// 保单的扣费周期编号
-                            pub policy_period_id: i64,
-                            /// 当前扣费周期的状态
-                            pub policy_period_state: String,
-                            /// 可扣费开始日期
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub deduct_start_date: Option<String>,
-                            /// 可扣费结束日期
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub deduct_end_date: Option<String>,
-                            /// 已预约的扣费金额信息
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub scheduled_amount: Option<GetResponseScheduledAmount>,
-                            /// 实际扣费金额
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub deduct_amount: Option<GetResponseDeductAmount>,
-                            /// 实际扣费的日期
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub deduct_date: Option<String>,
-                        }
+                        ///
+                        /// The type is [`InsurancePayResponse`](crate::api::v3::papay::types::InsurancePayResponse), which other answers share.
+                        pub type GetResponse = crate::api::v3::papay::types::InsurancePayResponse;
 
                         /// `/v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}/schedule`
                         pub mod schedule {
@@ -168,7 +201,8 @@ pub mod insurance_pay {
                             #[doc(alias = "保险商户预约保险自动续费API")]
                             #[doc(alias = "保险商户预约保险自动续费")]
                             #[crate::endpoint(POST, "/v3/papay/insurance-pay/policy-periods/contract-id/<contract_id>/policy-period-id/<policy_period_id>/schedule", response = PostResponse)]
-                            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                            #[derive(Debug, Clone, PartialEq)]
+                            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                             pub struct Post {
                                 /// 委托代扣协议ID (path)
                                 pub contract_id: String,
@@ -177,70 +211,27 @@ pub mod insurance_pay {
                                 /// 应用ID
                                 pub appid: String,
                                 /// 预约扣费金额信息
-                                pub scheduled_amount: PostScheduledAmount,
+                                pub scheduled_amount:
+                                    crate::api::v3::papay::types::EstimatedDeductAmount,
                             }
 
-                            /// 预约扣费金额信息
-                            #[derive(
-                                Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize,
-                            )]
-                            pub struct PostScheduledAmount {
-                                /// 金额
-                                pub total: i64,
-                                /// 货币类型
-                                #[serde(skip_serializing_if = "Option::is_none")]
-                                pub currency: Option<String>,
-                            }
+                            /// [`EstimatedDeductAmount`](crate::api::v3::papay::types::EstimatedDeductAmount), one type for one shape, under the name it has here.
+                            pub type PostScheduledAmount =
+                                crate::api::v3::papay::types::EstimatedDeductAmount;
 
-                            /// 已预约的扣费金额信息
-                            #[derive(
-                                Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize,
-                            )]
-                            pub struct PostResponseScheduledAmount {
-                                /// 金额
-                                pub total: i64,
-                                /// 货币类型
-                                #[serde(skip_serializing_if = "Option::is_none")]
-                                pub currency: Option<String>,
-                            }
+                            /// [`EstimatedDeductAmount`](crate::api::v3::papay::types::EstimatedDeductAmount), one type for one shape, under the name it has here.
+                            pub type PostResponseScheduledAmount =
+                                crate::api::v3::papay::types::EstimatedDeductAmount;
 
-                            /// 实际扣费金额
-                            #[derive(
-                                Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize,
-                            )]
-                            pub struct PostResponseDeductAmount {
-                                /// 金额
-                                pub total: i64,
-                                /// 货币类型
-                                #[serde(skip_serializing_if = "Option::is_none")]
-                                pub currency: Option<String>,
-                            }
+                            /// [`EstimatedDeductAmount`](crate::api::v3::papay::types::EstimatedDeductAmount), one type for one shape, under the name it has here.
+                            pub type PostResponseDeductAmount =
+                                crate::api::v3::papay::types::EstimatedDeductAmount;
 
                             /// What `POST /v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}/schedule` answers.
-                            #[derive(
-                                Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize,
-                            )]
-                            pub struct PostResponse {
-                                /// 保单的扣费周期编号
-                                pub policy_period_id: i64,
-                                /// 当前扣费周期的状态
-                                pub policy_period_state: String,
-                                /// 可扣费开始日期
-                                #[serde(skip_serializing_if = "Option::is_none")]
-                                pub deduct_start_date: Option<String>,
-                                /// 可扣费结束日期
-                                #[serde(skip_serializing_if = "Option::is_none")]
-                                pub deduct_end_date: Option<String>,
-                                /// 已预约的扣费金额信息
-                                #[serde(skip_serializing_if = "Option::is_none")]
-                                pub scheduled_amount: Option<PostResponseScheduledAmount>,
-                                /// 实际扣费金额
-                                #[serde(skip_serializing_if = "Option::is_none")]
-                                pub deduct_amount: Option<PostResponseDeductAmount>,
-                                /// 实际扣费的日期
-                                #[serde(skip_serializing_if = "Option::is_none")]
-                                pub deduct_date: Option<String>,
-                            }
+                            ///
+                            /// The type is [`InsurancePayResponse`](crate::api::v3::papay::types::InsurancePayResponse), which other answers share.
+                            pub type PostResponse =
+                                crate::api::v3::papay::types::InsurancePayResponse;
                         }
                     }
                 }
@@ -261,7 +252,8 @@ pub mod insurance_pay {
             #[doc(alias = "保险商户受理保险自动续费扣款API")]
             #[doc(alias = "保险商户受理保险自动续费扣款")]
             #[crate::endpoint(POST, "/v3/papay/insurance-pay/transactions/apply", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 应用ID
                 pub appid: String,
@@ -277,41 +269,59 @@ pub mod insurance_pay {
                 /// 保单的扣费周期编号
                 pub policy_period_id: i64,
                 /// 扣费金额信息
-                pub amount: PostAmount,
+                pub amount: crate::api::v3::papay::types::EstimatedDeductAmount,
                 /// 订单优惠标记
                 pub goods_tag: Option<String>,
                 /// 附加数据
                 pub attach: Option<String>,
             }
 
-            /// 扣费金额信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostAmount {
-                /// 金额
-                pub total: i64,
-                /// 货币类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub currency: Option<String>,
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    appid: impl Into<String>,
+                    out_trade_no: impl Into<String>,
+                    description: impl Into<String>,
+                    transaction_notify_url: impl Into<String>,
+                    contract_id: impl Into<String>,
+                    policy_period_id: impl Into<i64>,
+                    amount: impl Into<crate::api::v3::papay::types::EstimatedDeductAmount>,
+                ) -> Self {
+                    Self {
+                        appid: appid.into(),
+                        out_trade_no: out_trade_no.into(),
+                        description: description.into(),
+                        transaction_notify_url: transaction_notify_url.into(),
+                        contract_id: contract_id.into(),
+                        policy_period_id: policy_period_id.into(),
+                        amount: amount.into(),
+                        goods_tag: None,
+                        attach: None,
+                    }
+                }
+                /// Sets `goods_tag` (订单优惠标记).
+                pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
+                    self.goods_tag = Some(goods_tag.into());
+                    self
+                }
+                /// Sets `attach` (附加数据).
+                pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+                    self.attach = Some(attach.into());
+                    self
+                }
             }
 
-            /// 扣费金额信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponseAmount {
-                /// 金额
-                pub total: i64,
-                /// 货币类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub currency: Option<String>,
-            }
+            /// [`EstimatedDeductAmount`](crate::api::v3::papay::types::EstimatedDeductAmount), one type for one shape, under the name it has here.
+            pub type PostAmount = crate::api::v3::papay::types::EstimatedDeductAmount;
+
+            /// [`EstimatedDeductAmount`](crate::api::v3::papay::types::EstimatedDeductAmount), one type for one shape, under the name it has here.
+            pub type PostResponseAmount = crate::api::v3::papay::types::EstimatedDeductAmount;
 
             /// What `POST /v3/papay/insurance-pay/transactions/apply` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponse {
-                /// 商户订单号
-                pub out_trade_no: String,
-                /// 扣费金额信息
-                pub amount: PostResponseAmount,
-            }
+            ///
+            /// The type is [`PayResponse`](crate::api::v3::papay::types::PayResponse), which other answers share.
+            pub type PostResponse = crate::api::v3::papay::types::PayResponse;
         }
     }
 }
@@ -341,7 +351,8 @@ pub mod insurance_sign {
                                 POST,
                                 "/v3/papay/insurance-sign/contracts/plan-id/<plan_id>/contract-id/<contract_id>/renew"
                             )]
-                            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                            #[derive(Debug, Clone, PartialEq)]
+                            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                             pub struct Post {
                                 /// 委托代扣模板ID (path)
                                 pub plan_id: i64,
@@ -350,33 +361,17 @@ pub mod insurance_sign {
                                 /// 应用ID
                                 pub appid: String,
                                 /// 续期的扣费周期列表
-                                pub policy_periods: Vec<PostPolicyPeriods>,
+                                pub policy_periods:
+                                    Vec<crate::api::v3::papay::types::PolicyPeriods>,
                             }
 
-                            /// 预计扣费金额
-                            #[derive(
-                                Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize,
-                            )]
-                            pub struct PostPolicyPeriodsEstimatedDeductAmount {
-                                /// 金额
-                                pub total: i64,
-                                /// 货币类型
-                                #[serde(skip_serializing_if = "Option::is_none")]
-                                pub currency: Option<String>,
-                            }
+                            /// [`EstimatedDeductAmount`](crate::api::v3::papay::types::EstimatedDeductAmount), one type for one shape, under the name it has here.
+                            pub type PostPolicyPeriodsEstimatedDeductAmount =
+                                crate::api::v3::papay::types::EstimatedDeductAmount;
 
-                            /// PostPolicyPeriods
-                            #[derive(
-                                Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize,
-                            )]
-                            pub struct PostPolicyPeriods {
-                                /// 保险扣费周期编号
-                                pub policy_period_id: i64,
-                                /// 预计扣费的日期
-                                pub estimated_deduct_date: String,
-                                /// 预计扣费金额
-                                pub estimated_deduct_amount: PostPolicyPeriodsEstimatedDeductAmount,
-                            }
+                            /// [`PolicyPeriods`](crate::api::v3::papay::types::PolicyPeriods), one type for one shape, under the name it has here.
+                            pub type PostPolicyPeriods =
+                                crate::api::v3::papay::types::PolicyPeriods;
                         }
                     }
                 }
@@ -389,7 +384,8 @@ pub mod insurance_sign {
                         /// `GET /v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}`
                         #[doc(alias = "保险商户查询保险自动续费协议")]
                         #[crate::endpoint(GET, "/v3/papay/insurance-sign/contracts/plan-id/<plan_id>/out-contract-code/<out_contract_code>", response = GetResponse)]
-                        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                        #[derive(Debug, Clone, PartialEq)]
+                        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                         pub struct Get {
                             /// 委托代扣模板ID (path)
                             pub plan_id: i64,
@@ -397,53 +393,20 @@ pub mod insurance_sign {
                             pub out_contract_code: String,
                         }
 
-                        string_enum! {
-                            /// 委托代扣协议状态
-                            pub enum GetResponseContractState {
-                                /// `SIGNED`
-                                Signed = "SIGNED",
-                                /// `TERMINATED`
-                                Terminated = "TERMINATED",
-                                /// `SIGN_FAILED`
-                                SignFailed = "SIGN_FAILED",
-                                /// `TO_BE_RENEWED`
-                                ToBeRenewed = "TO_BE_RENEWED",
-                                /// `TERMINATE_PENDING`
-                                TerminatePending = "TERMINATE_PENDING",
-                            }
-                        }
+                        /// [`ContractState`](crate::api::v3::papay::types::ContractState), one type for one shape, under the name it has here.
+                        pub type GetResponseContractState =
+                            crate::api::v3::papay::types::ContractState;
 
-                        string_enum! {
-                            /// 协议解约方式
-                            pub enum GetResponseContractTerminateInfoContractTerminationMode {
-                                /// `USER_TERMINATE`
-                                UserTerminate = "USER_TERMINATE",
-                                /// `MCH_API_TERMINATE`
-                                MchApiTerminate = "MCH_API_TERMINATE",
-                                /// `WEPAY_WEB_TERMINATE`
-                                WepayWebTerminate = "WEPAY_WEB_TERMINATE",
-                                /// `CUSTOMER_SERVICE_TERMINATE`
-                                CustomerServiceTerminate = "CUSTOMER_SERVICE_TERMINATE",
-                                /// `SYSTEM_TERMINATE`
-                                SystemTerminate = "SYSTEM_TERMINATE",
-                            }
-                        }
+                        /// [`ContractTerminationMode`](crate::api::v3::papay::types::ContractTerminationMode), one type for one shape, under the name it has here.
+                        pub type GetResponseContractTerminateInfoContractTerminationMode =
+                            crate::api::v3::papay::types::ContractTerminationMode;
 
-                        /// 协议解约信息
-                        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                        pub struct GetResponseContractTerminateInfo {
-                            /// 协议解约方式
-                            pub contract_termination_mode:
-                                GetResponseContractTerminateInfoContractTerminationMode,
-                            /// 协议解约时间
-                            pub contract_terminated_time: crate::DateTime,
-                            /// 解约备注
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub contract_termination_remark: Option<String>,
-                        }
+                        /// [`ContractTerminateInfo`](crate::api::v3::papay::types::ContractTerminateInfo), one type for one shape, under the name it has here.
+                        pub type GetResponseContractTerminateInfo =
+                            crate::api::v3::papay::types::ContractTerminateInfo;
 
                         /// What `GET /v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}` answers.
-                        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                         pub struct GetResponse {
                             /// 商户号
                             pub mchid: String,
@@ -456,29 +419,23 @@ pub mod insurance_sign {
                             /// 商户签约协议号
                             pub out_contract_code: String,
                             /// 被保人姓名
-                            #[serde(skip_serializing_if = "Option::is_none")]
                             pub insured_display_name: Option<String>,
                             /// 委托代扣协议状态
-                            pub contract_state: GetResponseContractState,
+                            pub contract_state: crate::api::v3::papay::types::ContractState,
                             /// 协议签署时间
-                            #[serde(skip_serializing_if = "Option::is_none")]
                             pub contract_signed_time: Option<crate::DateTime>,
                             /// 协议到期时间
-                            #[serde(skip_serializing_if = "Option::is_none")]
                             pub contract_expired_time: Option<crate::DateTime>,
                             /// 协议解约信息
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub contract_terminate_info: Option<GetResponseContractTerminateInfo>,
+                            pub contract_terminate_info:
+                                Option<crate::api::v3::papay::types::ContractTerminateInfo>,
                             /// 用户OpenID
                             pub openid: String,
                             /// 商户侧用户标识
-                            #[serde(skip_serializing_if = "Option::is_none")]
                             pub out_user_code: Option<String>,
                             /// 跳转撤销解约小程序的路径
-                            #[serde(skip_serializing_if = "Option::is_none")]
                             pub revoke_terminate_contract_redirect_url: Option<String>,
                             /// 跳转撤销解约小程序的appid
-                            #[serde(skip_serializing_if = "Option::is_none")]
                             pub revoke_terminate_contract_redirect_appid: Option<String>,
                         }
 
@@ -491,7 +448,8 @@ pub mod insurance_sign {
                             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                             #[doc(alias = "保险商户通过商户协议号解除保险自动续费协议")]
                             #[crate::endpoint(POST, "/v3/papay/insurance-sign/contracts/plan-id/<plan_id>/out-contract-code/<out_contract_code>/terminate", response = PostResponse, idempotent)]
-                            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                            #[derive(Debug, Clone, PartialEq)]
+                            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                             pub struct Post {
                                 /// 委托代扣模板ID (path)
                                 pub plan_id: i64,
@@ -501,57 +459,20 @@ pub mod insurance_sign {
                                 pub contract_termination_remark: String,
                             }
 
-                            string_enum! {
-                                /// 委托代扣协议状态
-                                pub enum PostResponseContractState {
-                                    /// `SIGNED`
-                                    Signed = "SIGNED",
-                                    /// `TERMINATED`
-                                    Terminated = "TERMINATED",
-                                    /// `SIGN_FAILED`
-                                    SignFailed = "SIGN_FAILED",
-                                    /// `TO_BE_RENEWED`
-                                    ToBeRenewed = "TO_BE_RENEWED",
-                                    /// `TERMINATE_PENDING`
-                                    TerminatePending = "TERMINATE_PENDING",
-                                }
-                            }
+                            /// [`ContractState`](crate::api::v3::papay::types::ContractState), one type for one shape, under the name it has here.
+                            pub type PostResponseContractState =
+                                crate::api::v3::papay::types::ContractState;
 
-                            string_enum! {
-                                /// 协议解约方式
-                                pub enum PostResponseContractTerminateInfoContractTerminationMode {
-                                    /// `USER_TERMINATE`
-                                    UserTerminate = "USER_TERMINATE",
-                                    /// `MCH_API_TERMINATE`
-                                    MchApiTerminate = "MCH_API_TERMINATE",
-                                    /// `WEPAY_WEB_TERMINATE`
-                                    WepayWebTerminate = "WEPAY_WEB_TERMINATE",
-                                    /// `CUSTOMER_SERVICE_TERMINATE`
-                                    CustomerServiceTerminate = "CUSTOMER_SERVICE_TERMINATE",
-                                    /// `SYSTEM_TERMINATE`
-                                    SystemTerminate = "SYSTEM_TERMINATE",
-                                }
-                            }
+                            /// [`ContractTerminationMode`](crate::api::v3::papay::types::ContractTerminationMode), one type for one shape, under the name it has here.
+                            pub type PostResponseContractTerminateInfoContractTerminationMode =
+                                crate::api::v3::papay::types::ContractTerminationMode;
 
-                            /// 协议解约信息
-                            #[derive(
-                                Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize,
-                            )]
-                            pub struct PostResponseContractTerminateInfo {
-                                /// 协议解约方式
-                                pub contract_termination_mode:
-                                    PostResponseContractTerminateInfoContractTerminationMode,
-                                /// 协议解约时间
-                                pub contract_terminated_time: crate::DateTime,
-                                /// 解约备注
-                                #[serde(skip_serializing_if = "Option::is_none")]
-                                pub contract_termination_remark: Option<String>,
-                            }
+                            /// [`ContractTerminateInfo`](crate::api::v3::papay::types::ContractTerminateInfo), one type for one shape, under the name it has here.
+                            pub type PostResponseContractTerminateInfo =
+                                crate::api::v3::papay::types::ContractTerminateInfo;
 
                             /// What `POST /v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate` answers.
-                            #[derive(
-                                Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize,
-                            )]
+                            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                             pub struct PostResponse {
                                 /// 商户号
                                 pub mchid: String,
@@ -564,24 +485,19 @@ pub mod insurance_sign {
                                 /// 商户签约协议号
                                 pub out_contract_code: String,
                                 /// 被保人姓名
-                                #[serde(skip_serializing_if = "Option::is_none")]
                                 pub insured_display_name: Option<String>,
                                 /// 委托代扣协议状态
-                                pub contract_state: PostResponseContractState,
+                                pub contract_state: crate::api::v3::papay::types::ContractState,
                                 /// 协议签署时间
-                                #[serde(skip_serializing_if = "Option::is_none")]
                                 pub contract_signed_time: Option<crate::DateTime>,
                                 /// 协议到期时间
-                                #[serde(skip_serializing_if = "Option::is_none")]
                                 pub contract_expired_time: Option<crate::DateTime>,
                                 /// 协议解约信息
-                                #[serde(skip_serializing_if = "Option::is_none")]
                                 pub contract_terminate_info:
-                                    Option<PostResponseContractTerminateInfo>,
+                                    Option<crate::api::v3::papay::types::ContractTerminateInfo>,
                                 /// 用户OpenID
                                 pub openid: String,
                                 /// 商户侧用户标识
-                                #[serde(skip_serializing_if = "Option::is_none")]
                                 pub out_user_code: Option<String>,
                             }
                         }
@@ -605,7 +521,8 @@ pub mod insurance_sign {
                 #[doc(alias = "保险商户App预签约API")]
                 #[doc(alias = "保险商户App预签约")]
                 #[crate::endpoint(POST, "/v3/papay/insurance-sign/contracts/pre-entrust-sign/app", response = PostResponse, serial)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 应用ID
                     pub appid: String,
@@ -625,9 +542,9 @@ pub mod insurance_sign {
                     /// 保险保单的结束日期
                     pub policy_end_date: String,
                     /// 保单的扣费周期列表
-                    pub policy_periods: Vec<PostPolicyPeriods>,
+                    pub policy_periods: Vec<crate::api::v3::papay::types::PolicyPeriods>,
                     /// 扣费金额信息
-                    pub amount: Option<PostAmount>,
+                    pub amount: Option<crate::api::v3::papay::types::EstimatedDeductAmount>,
                     /// 商户订单号
                     pub out_trade_no: Option<String>,
                     /// 商品描述
@@ -645,66 +562,147 @@ pub mod insurance_sign {
                     /// 是否自动重新投保
                     pub can_auto_reinsure: Option<bool>,
                     /// 用户实名信息
-                    pub real_identity: Option<PostRealIdentity>,
+                    pub real_identity: Option<crate::api::v3::papay::types::RealIdentity>,
                     /// 合并扣费期数
                     pub combined_deduct_period_count: Option<i64>,
                 }
 
-                /// 预计扣费金额
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostPolicyPeriodsEstimatedDeductAmount {
-                    /// 金额
-                    pub total: i64,
-                    /// 货币类型
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub currency: Option<String>,
-                }
-
-                /// PostPolicyPeriods
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostPolicyPeriods {
-                    /// 保险扣费周期编号
-                    pub policy_period_id: i64,
-                    /// 预计扣费的日期
-                    pub estimated_deduct_date: String,
-                    /// 预计扣费金额
-                    pub estimated_deduct_amount: PostPolicyPeriodsEstimatedDeductAmount,
-                }
-
-                /// 扣费金额信息
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostAmount {
-                    /// 金额
-                    pub total: i64,
-                    /// 货币类型
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub currency: Option<String>,
-                }
-
-                string_enum! {
-                    /// 实名验证类型
-                    pub enum PostRealIdentityIdentityType {
-                        /// `ID_CARD`
-                        IdCard = "ID_CARD",
+                impl Post {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    #[allow(clippy::too_many_arguments)]
+                    pub fn new(
+                        appid: impl Into<String>,
+                        plan_id: impl Into<i64>,
+                        out_contract_code: impl Into<String>,
+                        insured_display_name: impl Into<String>,
+                        contract_notify_url: impl Into<String>,
+                        policy_start_date: impl Into<String>,
+                        policy_end_date: impl Into<String>,
+                        policy_periods: impl Into<Vec<crate::api::v3::papay::types::PolicyPeriods>>,
+                    ) -> Self {
+                        Self {
+                            appid: appid.into(),
+                            openid: None,
+                            plan_id: plan_id.into(),
+                            out_contract_code: out_contract_code.into(),
+                            insured_display_name: insured_display_name.into(),
+                            contract_notify_url: contract_notify_url.into(),
+                            policy_start_date: policy_start_date.into(),
+                            policy_end_date: policy_end_date.into(),
+                            policy_periods: policy_periods.into(),
+                            amount: None,
+                            out_trade_no: None,
+                            description: None,
+                            transaction_notify_url: None,
+                            out_user_code: None,
+                            goods_tag: None,
+                            attach: None,
+                            can_auto_insure: None,
+                            can_auto_reinsure: None,
+                            real_identity: None,
+                            combined_deduct_period_count: None,
+                        }
+                    }
+                    /// Sets `openid` (用户在直连商户应用下的用户标示).
+                    pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
+                        self.openid = Some(openid.into());
+                        self
+                    }
+                    /// Sets `amount` (扣费金额信息).
+                    pub fn with_amount(
+                        mut self,
+                        amount: impl Into<crate::api::v3::papay::types::EstimatedDeductAmount>,
+                    ) -> Self {
+                        self.amount = Some(amount.into());
+                        self
+                    }
+                    /// Sets `out_trade_no` (商户订单号).
+                    pub fn with_out_trade_no(mut self, out_trade_no: impl Into<String>) -> Self {
+                        self.out_trade_no = Some(out_trade_no.into());
+                        self
+                    }
+                    /// Sets `description` (商品描述).
+                    pub fn with_description(mut self, description: impl Into<String>) -> Self {
+                        self.description = Some(description.into());
+                        self
+                    }
+                    /// Sets `transaction_notify_url` (支付结果通知地址).
+                    pub fn with_transaction_notify_url(
+                        mut self,
+                        transaction_notify_url: impl Into<String>,
+                    ) -> Self {
+                        self.transaction_notify_url = Some(transaction_notify_url.into());
+                        self
+                    }
+                    /// Sets `out_user_code` (商户侧用户标识).
+                    pub fn with_out_user_code(mut self, out_user_code: impl Into<String>) -> Self {
+                        self.out_user_code = Some(out_user_code.into());
+                        self
+                    }
+                    /// Sets `goods_tag` (订单优惠标记).
+                    pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
+                        self.goods_tag = Some(goods_tag.into());
+                        self
+                    }
+                    /// Sets `attach` (附加数据).
+                    pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+                        self.attach = Some(attach.into());
+                        self
+                    }
+                    /// Sets `can_auto_insure` (是否自动续保).
+                    pub fn with_can_auto_insure(
+                        mut self,
+                        can_auto_insure: impl Into<bool>,
+                    ) -> Self {
+                        self.can_auto_insure = Some(can_auto_insure.into());
+                        self
+                    }
+                    /// Sets `can_auto_reinsure` (是否自动重新投保).
+                    pub fn with_can_auto_reinsure(
+                        mut self,
+                        can_auto_reinsure: impl Into<bool>,
+                    ) -> Self {
+                        self.can_auto_reinsure = Some(can_auto_reinsure.into());
+                        self
+                    }
+                    /// Sets `real_identity` (用户实名信息).
+                    pub fn with_real_identity(
+                        mut self,
+                        real_identity: impl Into<crate::api::v3::papay::types::RealIdentity>,
+                    ) -> Self {
+                        self.real_identity = Some(real_identity.into());
+                        self
+                    }
+                    /// Sets `combined_deduct_period_count` (合并扣费期数).
+                    pub fn with_combined_deduct_period_count(
+                        mut self,
+                        combined_deduct_period_count: impl Into<i64>,
+                    ) -> Self {
+                        self.combined_deduct_period_count =
+                            Some(combined_deduct_period_count.into());
+                        self
                     }
                 }
 
-                /// 用户实名信息
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostRealIdentity {
-                    /// 自然人姓名
-                    #[serde(serialize_with = "crate::encryption::encrypt")]
-                    pub real_name: String,
-                    /// 自然人身份证号码
-                    #[serde(serialize_with = "crate::encryption::encrypt")]
-                    pub id_card_number: String,
-                    /// 实名验证类型
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub identity_type: Option<PostRealIdentityIdentityType>,
-                }
+                /// [`EstimatedDeductAmount`](crate::api::v3::papay::types::EstimatedDeductAmount), one type for one shape, under the name it has here.
+                pub type PostPolicyPeriodsEstimatedDeductAmount =
+                    crate::api::v3::papay::types::EstimatedDeductAmount;
+
+                /// [`PolicyPeriods`](crate::api::v3::papay::types::PolicyPeriods), one type for one shape, under the name it has here.
+                pub type PostPolicyPeriods = crate::api::v3::papay::types::PolicyPeriods;
+
+                /// [`EstimatedDeductAmount`](crate::api::v3::papay::types::EstimatedDeductAmount), one type for one shape, under the name it has here.
+                pub type PostAmount = crate::api::v3::papay::types::EstimatedDeductAmount;
+
+                /// [`IdentityType`](crate::api::v3::papay::types::IdentityType), one type for one shape, under the name it has here.
+                pub type PostRealIdentityIdentityType = crate::api::v3::papay::types::IdentityType;
+
+                /// [`RealIdentity`](crate::api::v3::papay::types::RealIdentity), one type for one shape, under the name it has here.
+                pub type PostRealIdentity = crate::api::v3::papay::types::RealIdentity;
 
                 /// What `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/app` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct PostResponse {
                     /// 预签约ID
                     pub pre_entrustweb_id: String,
@@ -724,7 +722,8 @@ pub mod insurance_sign {
                 #[doc(alias = "保险商户H5预签约API")]
                 #[doc(alias = "保险商户H5预签约")]
                 #[crate::endpoint(POST, "/v3/papay/insurance-sign/contracts/pre-entrust-sign/h5", response = PostResponse, serial)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 应用ID
                     pub appid: String,
@@ -744,9 +743,9 @@ pub mod insurance_sign {
                     /// 保险保单的结束日期
                     pub policy_end_date: String,
                     /// 保单的扣费周期列表
-                    pub policy_periods: Vec<PostPolicyPeriods>,
+                    pub policy_periods: Vec<crate::api::v3::papay::types::PolicyPeriods2>,
                     /// 扣费金额信息
-                    pub amount: Option<PostAmount>,
+                    pub amount: Option<crate::api::v3::papay::types::EstimatedDeductAmount>,
                     /// 商户订单号
                     pub out_trade_no: Option<String>,
                     /// 商品描述
@@ -764,112 +763,171 @@ pub mod insurance_sign {
                     /// 是否自动重新投保
                     pub can_auto_reinsure: Option<bool>,
                     /// 用户实名信息
-                    pub real_identity: Option<PostRealIdentity>,
+                    pub real_identity: Option<crate::api::v3::papay::types::RealIdentity>,
                     /// 跳转控制信息
-                    pub jump_control: Option<PostJumpControl>,
+                    pub jump_control: Option<crate::api::v3::papay::types::JumpControl>,
                     /// 合并扣费期数
                     pub combined_deduct_period_count: Option<i64>,
                 }
 
-                /// 预计扣费金额
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostPolicyPeriodsEstimatedDeductAmount {
-                    /// 金额
-                    pub total: i64,
-                    /// 货币类型
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub currency: Option<String>,
-                }
-
-                /// PostPolicyPeriodsPolicyCoverageDetailPolicyClauses
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct PostPolicyPeriodsPolicyCoverageDetailPolicyClauses {
-                    /// 条款内容
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub clause_name: Option<String>,
-                    /// 条款额度
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub clause_quota: Option<String>,
-                }
-
-                /// 保障详情
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct PostPolicyPeriodsPolicyCoverageDetail {
-                    /// 保单额度
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub policy_amount: Option<String>,
-                    /// 保险条款列表
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub policy_clauses:
-                        Option<Vec<PostPolicyPeriodsPolicyCoverageDetailPolicyClauses>>,
-                }
-
-                /// PostPolicyPeriods
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostPolicyPeriods {
-                    /// 保险扣费周期编号
-                    pub policy_period_id: i64,
-                    /// 预计扣费的日期
-                    pub estimated_deduct_date: String,
-                    /// 预计扣费金额
-                    pub estimated_deduct_amount: PostPolicyPeriodsEstimatedDeductAmount,
-                    /// 保障详情
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub policy_coverage_detail: Option<PostPolicyPeriodsPolicyCoverageDetail>,
-                }
-
-                /// 扣费金额信息
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostAmount {
-                    /// 金额
-                    pub total: i64,
-                    /// 货币类型
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub currency: Option<String>,
-                }
-
-                string_enum! {
-                    /// 实名验证类型
-                    pub enum PostRealIdentityIdentityType {
-                        /// `ID_CARD`
-                        IdCard = "ID_CARD",
+                impl Post {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    #[allow(clippy::too_many_arguments)]
+                    pub fn new(
+                        appid: impl Into<String>,
+                        plan_id: impl Into<i64>,
+                        out_contract_code: impl Into<String>,
+                        insured_display_name: impl Into<String>,
+                        contract_notify_url: impl Into<String>,
+                        policy_start_date: impl Into<String>,
+                        policy_end_date: impl Into<String>,
+                        policy_periods: impl Into<Vec<crate::api::v3::papay::types::PolicyPeriods2>>,
+                    ) -> Self {
+                        Self {
+                            appid: appid.into(),
+                            openid: None,
+                            plan_id: plan_id.into(),
+                            out_contract_code: out_contract_code.into(),
+                            insured_display_name: insured_display_name.into(),
+                            contract_notify_url: contract_notify_url.into(),
+                            policy_start_date: policy_start_date.into(),
+                            policy_end_date: policy_end_date.into(),
+                            policy_periods: policy_periods.into(),
+                            amount: None,
+                            out_trade_no: None,
+                            description: None,
+                            transaction_notify_url: None,
+                            out_user_code: None,
+                            goods_tag: None,
+                            attach: None,
+                            can_auto_insure: None,
+                            can_auto_reinsure: None,
+                            real_identity: None,
+                            jump_control: None,
+                            combined_deduct_period_count: None,
+                        }
+                    }
+                    /// Sets `openid` (用户在直连商户应用下的用户标示).
+                    pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
+                        self.openid = Some(openid.into());
+                        self
+                    }
+                    /// Sets `amount` (扣费金额信息).
+                    pub fn with_amount(
+                        mut self,
+                        amount: impl Into<crate::api::v3::papay::types::EstimatedDeductAmount>,
+                    ) -> Self {
+                        self.amount = Some(amount.into());
+                        self
+                    }
+                    /// Sets `out_trade_no` (商户订单号).
+                    pub fn with_out_trade_no(mut self, out_trade_no: impl Into<String>) -> Self {
+                        self.out_trade_no = Some(out_trade_no.into());
+                        self
+                    }
+                    /// Sets `description` (商品描述).
+                    pub fn with_description(mut self, description: impl Into<String>) -> Self {
+                        self.description = Some(description.into());
+                        self
+                    }
+                    /// Sets `transaction_notify_url` (支付结果通知地址).
+                    pub fn with_transaction_notify_url(
+                        mut self,
+                        transaction_notify_url: impl Into<String>,
+                    ) -> Self {
+                        self.transaction_notify_url = Some(transaction_notify_url.into());
+                        self
+                    }
+                    /// Sets `out_user_code` (商户侧用户标识).
+                    pub fn with_out_user_code(mut self, out_user_code: impl Into<String>) -> Self {
+                        self.out_user_code = Some(out_user_code.into());
+                        self
+                    }
+                    /// Sets `goods_tag` (订单优惠标记).
+                    pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
+                        self.goods_tag = Some(goods_tag.into());
+                        self
+                    }
+                    /// Sets `attach` (附加数据).
+                    pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+                        self.attach = Some(attach.into());
+                        self
+                    }
+                    /// Sets `can_auto_insure` (是否自动续保).
+                    pub fn with_can_auto_insure(
+                        mut self,
+                        can_auto_insure: impl Into<bool>,
+                    ) -> Self {
+                        self.can_auto_insure = Some(can_auto_insure.into());
+                        self
+                    }
+                    /// Sets `can_auto_reinsure` (是否自动重新投保).
+                    pub fn with_can_auto_reinsure(
+                        mut self,
+                        can_auto_reinsure: impl Into<bool>,
+                    ) -> Self {
+                        self.can_auto_reinsure = Some(can_auto_reinsure.into());
+                        self
+                    }
+                    /// Sets `real_identity` (用户实名信息).
+                    pub fn with_real_identity(
+                        mut self,
+                        real_identity: impl Into<crate::api::v3::papay::types::RealIdentity>,
+                    ) -> Self {
+                        self.real_identity = Some(real_identity.into());
+                        self
+                    }
+                    /// Sets `jump_control` (跳转控制信息).
+                    pub fn with_jump_control(
+                        mut self,
+                        jump_control: impl Into<crate::api::v3::papay::types::JumpControl>,
+                    ) -> Self {
+                        self.jump_control = Some(jump_control.into());
+                        self
+                    }
+                    /// Sets `combined_deduct_period_count` (合并扣费期数).
+                    pub fn with_combined_deduct_period_count(
+                        mut self,
+                        combined_deduct_period_count: impl Into<i64>,
+                    ) -> Self {
+                        self.combined_deduct_period_count =
+                            Some(combined_deduct_period_count.into());
+                        self
                     }
                 }
 
-                /// 用户实名信息
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostRealIdentity {
-                    /// 自然人姓名
-                    #[serde(serialize_with = "crate::encryption::encrypt")]
-                    pub real_name: String,
-                    /// 自然人身份证号码
-                    #[serde(serialize_with = "crate::encryption::encrypt")]
-                    pub id_card_number: String,
-                    /// 实名验证类型
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub identity_type: Option<PostRealIdentityIdentityType>,
-                }
+                /// [`EstimatedDeductAmount`](crate::api::v3::papay::types::EstimatedDeductAmount), one type for one shape, under the name it has here.
+                pub type PostPolicyPeriodsEstimatedDeductAmount =
+                    crate::api::v3::papay::types::EstimatedDeductAmount;
 
-                /// 跳转控制信息
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct PostJumpControl {
-                    /// 跳转的应用AppID
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub jump_appid: Option<String>,
-                }
+                /// [`PolicyClauses`](crate::api::v3::papay::types::PolicyClauses), one type for one shape, under the name it has here.
+                pub type PostPolicyPeriodsPolicyCoverageDetailPolicyClauses =
+                    crate::api::v3::papay::types::PolicyClauses;
+
+                /// [`PolicyCoverageDetail`](crate::api::v3::papay::types::PolicyCoverageDetail), one type for one shape, under the name it has here.
+                pub type PostPolicyPeriodsPolicyCoverageDetail =
+                    crate::api::v3::papay::types::PolicyCoverageDetail;
+
+                /// [`PolicyPeriods2`](crate::api::v3::papay::types::PolicyPeriods2), one type for one shape, under the name it has here.
+                pub type PostPolicyPeriods = crate::api::v3::papay::types::PolicyPeriods2;
+
+                /// [`EstimatedDeductAmount`](crate::api::v3::papay::types::EstimatedDeductAmount), one type for one shape, under the name it has here.
+                pub type PostAmount = crate::api::v3::papay::types::EstimatedDeductAmount;
+
+                /// [`IdentityType`](crate::api::v3::papay::types::IdentityType), one type for one shape, under the name it has here.
+                pub type PostRealIdentityIdentityType = crate::api::v3::papay::types::IdentityType;
+
+                /// [`RealIdentity`](crate::api::v3::papay::types::RealIdentity), one type for one shape, under the name it has here.
+                pub type PostRealIdentity = crate::api::v3::papay::types::RealIdentity;
+
+                /// [`JumpControl`](crate::api::v3::papay::types::JumpControl), one type for one shape, under the name it has here.
+                pub type PostJumpControl = crate::api::v3::papay::types::JumpControl;
 
                 /// What `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/h5` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostResponse {
-                    /// 拉起微信支付客户端的URL
-                    pub redirect_url: String,
-                }
+                ///
+                /// The type is [`ScheduledDeductSignResponse`](crate::api::v3::papay::types::ScheduledDeductSignResponse), which other answers share.
+                pub type PostResponse = crate::api::v3::papay::types::ScheduledDeductSignResponse;
             }
             /// `/v3/papay/insurance-sign/contracts/pre-entrust-sign/jsapi`
             pub mod jsapi {
@@ -885,7 +943,8 @@ pub mod insurance_sign {
                 #[doc(alias = "保险商户JSAPI预签约API")]
                 #[doc(alias = "保险商户JSAPI预签约")]
                 #[crate::endpoint(POST, "/v3/papay/insurance-sign/contracts/pre-entrust-sign/jsapi", response = PostResponse, serial)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 应用ID
                     pub appid: String,
@@ -905,9 +964,9 @@ pub mod insurance_sign {
                     /// 保险保单的结束日期
                     pub policy_end_date: String,
                     /// 保单的扣费周期列表
-                    pub policy_periods: Vec<PostPolicyPeriods>,
+                    pub policy_periods: Vec<crate::api::v3::papay::types::PolicyPeriods2>,
                     /// 扣费金额信息
-                    pub amount: Option<PostAmount>,
+                    pub amount: Option<crate::api::v3::papay::types::EstimatedDeductAmount>,
                     /// 商户订单号
                     pub out_trade_no: Option<String>,
                     /// 商品描述
@@ -925,100 +984,157 @@ pub mod insurance_sign {
                     /// 是否自动重新投保
                     pub can_auto_reinsure: Option<bool>,
                     /// 用户实名信息
-                    pub real_identity: Option<PostRealIdentity>,
+                    pub real_identity: Option<crate::api::v3::papay::types::RealIdentity>,
                     /// 合并扣费期数
                     pub combined_deduct_period_count: Option<i64>,
                 }
 
-                /// 预计扣费金额
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostPolicyPeriodsEstimatedDeductAmount {
-                    /// 金额
-                    pub total: i64,
-                    /// 货币类型
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub currency: Option<String>,
-                }
-
-                /// PostPolicyPeriodsPolicyCoverageDetailPolicyClauses
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct PostPolicyPeriodsPolicyCoverageDetailPolicyClauses {
-                    /// 条款内容
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub clause_name: Option<String>,
-                    /// 条款额度
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub clause_quota: Option<String>,
-                }
-
-                /// 保障详情
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct PostPolicyPeriodsPolicyCoverageDetail {
-                    /// 保单额度
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub policy_amount: Option<String>,
-                    /// 保险条款列表
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub policy_clauses:
-                        Option<Vec<PostPolicyPeriodsPolicyCoverageDetailPolicyClauses>>,
-                }
-
-                /// PostPolicyPeriods
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostPolicyPeriods {
-                    /// 保险扣费周期编号
-                    pub policy_period_id: i64,
-                    /// 预计扣费的日期
-                    pub estimated_deduct_date: String,
-                    /// 预计扣费金额
-                    pub estimated_deduct_amount: PostPolicyPeriodsEstimatedDeductAmount,
-                    /// 保障详情
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub policy_coverage_detail: Option<PostPolicyPeriodsPolicyCoverageDetail>,
-                }
-
-                /// 扣费金额信息
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostAmount {
-                    /// 金额
-                    pub total: i64,
-                    /// 货币类型
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub currency: Option<String>,
-                }
-
-                string_enum! {
-                    /// 实名验证类型
-                    pub enum PostRealIdentityIdentityType {
-                        /// `ID_CARD`
-                        IdCard = "ID_CARD",
+                impl Post {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    #[allow(clippy::too_many_arguments)]
+                    pub fn new(
+                        appid: impl Into<String>,
+                        plan_id: impl Into<i64>,
+                        out_contract_code: impl Into<String>,
+                        insured_display_name: impl Into<String>,
+                        contract_notify_url: impl Into<String>,
+                        policy_start_date: impl Into<String>,
+                        policy_end_date: impl Into<String>,
+                        policy_periods: impl Into<Vec<crate::api::v3::papay::types::PolicyPeriods2>>,
+                    ) -> Self {
+                        Self {
+                            appid: appid.into(),
+                            openid: None,
+                            plan_id: plan_id.into(),
+                            out_contract_code: out_contract_code.into(),
+                            insured_display_name: insured_display_name.into(),
+                            contract_notify_url: contract_notify_url.into(),
+                            policy_start_date: policy_start_date.into(),
+                            policy_end_date: policy_end_date.into(),
+                            policy_periods: policy_periods.into(),
+                            amount: None,
+                            out_trade_no: None,
+                            description: None,
+                            transaction_notify_url: None,
+                            out_user_code: None,
+                            goods_tag: None,
+                            attach: None,
+                            can_auto_insure: None,
+                            can_auto_reinsure: None,
+                            real_identity: None,
+                            combined_deduct_period_count: None,
+                        }
+                    }
+                    /// Sets `openid` (用户在直连商户应用下的用户标示).
+                    pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
+                        self.openid = Some(openid.into());
+                        self
+                    }
+                    /// Sets `amount` (扣费金额信息).
+                    pub fn with_amount(
+                        mut self,
+                        amount: impl Into<crate::api::v3::papay::types::EstimatedDeductAmount>,
+                    ) -> Self {
+                        self.amount = Some(amount.into());
+                        self
+                    }
+                    /// Sets `out_trade_no` (商户订单号).
+                    pub fn with_out_trade_no(mut self, out_trade_no: impl Into<String>) -> Self {
+                        self.out_trade_no = Some(out_trade_no.into());
+                        self
+                    }
+                    /// Sets `description` (商品描述).
+                    pub fn with_description(mut self, description: impl Into<String>) -> Self {
+                        self.description = Some(description.into());
+                        self
+                    }
+                    /// Sets `transaction_notify_url` (支付结果通知地址).
+                    pub fn with_transaction_notify_url(
+                        mut self,
+                        transaction_notify_url: impl Into<String>,
+                    ) -> Self {
+                        self.transaction_notify_url = Some(transaction_notify_url.into());
+                        self
+                    }
+                    /// Sets `out_user_code` (商户侧用户标识).
+                    pub fn with_out_user_code(mut self, out_user_code: impl Into<String>) -> Self {
+                        self.out_user_code = Some(out_user_code.into());
+                        self
+                    }
+                    /// Sets `goods_tag` (订单优惠标记).
+                    pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
+                        self.goods_tag = Some(goods_tag.into());
+                        self
+                    }
+                    /// Sets `attach` (附加数据).
+                    pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+                        self.attach = Some(attach.into());
+                        self
+                    }
+                    /// Sets `can_auto_insure` (是否自动续保).
+                    pub fn with_can_auto_insure(
+                        mut self,
+                        can_auto_insure: impl Into<bool>,
+                    ) -> Self {
+                        self.can_auto_insure = Some(can_auto_insure.into());
+                        self
+                    }
+                    /// Sets `can_auto_reinsure` (是否自动重新投保).
+                    pub fn with_can_auto_reinsure(
+                        mut self,
+                        can_auto_reinsure: impl Into<bool>,
+                    ) -> Self {
+                        self.can_auto_reinsure = Some(can_auto_reinsure.into());
+                        self
+                    }
+                    /// Sets `real_identity` (用户实名信息).
+                    pub fn with_real_identity(
+                        mut self,
+                        real_identity: impl Into<crate::api::v3::papay::types::RealIdentity>,
+                    ) -> Self {
+                        self.real_identity = Some(real_identity.into());
+                        self
+                    }
+                    /// Sets `combined_deduct_period_count` (合并扣费期数).
+                    pub fn with_combined_deduct_period_count(
+                        mut self,
+                        combined_deduct_period_count: impl Into<i64>,
+                    ) -> Self {
+                        self.combined_deduct_period_count =
+                            Some(combined_deduct_period_count.into());
+                        self
                     }
                 }
 
-                /// 用户实名信息
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostRealIdentity {
-                    /// 自然人姓名
-                    #[serde(serialize_with = "crate::encryption::encrypt")]
-                    pub real_name: String,
-                    /// 自然人身份证号码
-                    #[serde(serialize_with = "crate::encryption::encrypt")]
-                    pub id_card_number: String,
-                    /// 实名验证类型
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub identity_type: Option<PostRealIdentityIdentityType>,
-                }
+                /// [`EstimatedDeductAmount`](crate::api::v3::papay::types::EstimatedDeductAmount), one type for one shape, under the name it has here.
+                pub type PostPolicyPeriodsEstimatedDeductAmount =
+                    crate::api::v3::papay::types::EstimatedDeductAmount;
+
+                /// [`PolicyClauses`](crate::api::v3::papay::types::PolicyClauses), one type for one shape, under the name it has here.
+                pub type PostPolicyPeriodsPolicyCoverageDetailPolicyClauses =
+                    crate::api::v3::papay::types::PolicyClauses;
+
+                /// [`PolicyCoverageDetail`](crate::api::v3::papay::types::PolicyCoverageDetail), one type for one shape, under the name it has here.
+                pub type PostPolicyPeriodsPolicyCoverageDetail =
+                    crate::api::v3::papay::types::PolicyCoverageDetail;
+
+                /// [`PolicyPeriods2`](crate::api::v3::papay::types::PolicyPeriods2), one type for one shape, under the name it has here.
+                pub type PostPolicyPeriods = crate::api::v3::papay::types::PolicyPeriods2;
+
+                /// [`EstimatedDeductAmount`](crate::api::v3::papay::types::EstimatedDeductAmount), one type for one shape, under the name it has here.
+                pub type PostAmount = crate::api::v3::papay::types::EstimatedDeductAmount;
+
+                /// [`IdentityType`](crate::api::v3::papay::types::IdentityType), one type for one shape, under the name it has here.
+                pub type PostRealIdentityIdentityType = crate::api::v3::papay::types::IdentityType;
+
+                /// [`RealIdentity`](crate::api::v3::papay::types::RealIdentity), one type for one shape, under the name it has here.
+                pub type PostRealIdentity = crate::api::v3::papay::types::RealIdentity;
 
                 /// What `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/jsapi` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostResponse {
-                    /// 跳转签约并支付流程的URL
-                    pub redirect_url: String,
-                }
+                ///
+                /// The type is [`ScheduledDeductSignResponse`](crate::api::v3::papay::types::ScheduledDeductSignResponse), which other answers share.
+                pub type PostResponse = crate::api::v3::papay::types::ScheduledDeductSignResponse;
             }
             /// `/v3/papay/insurance-sign/contracts/pre-entrust-sign/mini-program`
             pub mod mini_program {
@@ -1034,7 +1150,8 @@ pub mod insurance_sign {
                 #[doc(alias = "保险商户小程序预签约API")]
                 #[doc(alias = "保险商户小程序预签约")]
                 #[crate::endpoint(POST, "/v3/papay/insurance-sign/contracts/pre-entrust-sign/mini-program", response = PostResponse, serial)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 应用ID
                     pub appid: String,
@@ -1054,9 +1171,9 @@ pub mod insurance_sign {
                     /// 保险保单的结束日期
                     pub policy_end_date: String,
                     /// 保单的扣费周期列表
-                    pub policy_periods: Vec<PostPolicyPeriods>,
+                    pub policy_periods: Vec<crate::api::v3::papay::types::PolicyPeriods2>,
                     /// 扣费金额信息
-                    pub amount: Option<PostAmount>,
+                    pub amount: Option<crate::api::v3::papay::types::EstimatedDeductAmount>,
                     /// 商户订单号
                     pub out_trade_no: Option<String>,
                     /// 商品描述
@@ -1074,104 +1191,157 @@ pub mod insurance_sign {
                     /// 是否自动重新投保
                     pub can_auto_reinsure: Option<bool>,
                     /// 用户实名信息
-                    pub real_identity: Option<PostRealIdentity>,
+                    pub real_identity: Option<crate::api::v3::papay::types::RealIdentity>,
                     /// 合并扣费期数
                     pub combined_deduct_period_count: Option<i64>,
                 }
 
-                /// 预计扣费金额
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostPolicyPeriodsEstimatedDeductAmount {
-                    /// 金额
-                    pub total: i64,
-                    /// 货币类型
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub currency: Option<String>,
-                }
-
-                /// PostPolicyPeriodsPolicyCoverageDetailPolicyClauses
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct PostPolicyPeriodsPolicyCoverageDetailPolicyClauses {
-                    /// 条款内容
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub clause_name: Option<String>,
-                    /// 条款额度
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub clause_quota: Option<String>,
-                }
-
-                /// 保障详情
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct PostPolicyPeriodsPolicyCoverageDetail {
-                    /// 保单额度
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub policy_amount: Option<String>,
-                    /// 保险条款列表
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub policy_clauses:
-                        Option<Vec<PostPolicyPeriodsPolicyCoverageDetailPolicyClauses>>,
-                }
-
-                /// PostPolicyPeriods
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostPolicyPeriods {
-                    /// 保险扣费周期编号
-                    pub policy_period_id: i64,
-                    /// 预计扣费的日期
-                    pub estimated_deduct_date: String,
-                    /// 预计扣费金额
-                    pub estimated_deduct_amount: PostPolicyPeriodsEstimatedDeductAmount,
-                    /// 保障详情
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub policy_coverage_detail: Option<PostPolicyPeriodsPolicyCoverageDetail>,
-                }
-
-                /// 扣费金额信息
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostAmount {
-                    /// 金额
-                    pub total: i64,
-                    /// 货币类型
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub currency: Option<String>,
-                }
-
-                string_enum! {
-                    /// 实名验证类型
-                    pub enum PostRealIdentityIdentityType {
-                        /// `ID_CARD`
-                        IdCard = "ID_CARD",
+                impl Post {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    #[allow(clippy::too_many_arguments)]
+                    pub fn new(
+                        appid: impl Into<String>,
+                        plan_id: impl Into<i64>,
+                        out_contract_code: impl Into<String>,
+                        insured_display_name: impl Into<String>,
+                        contract_notify_url: impl Into<String>,
+                        policy_start_date: impl Into<String>,
+                        policy_end_date: impl Into<String>,
+                        policy_periods: impl Into<Vec<crate::api::v3::papay::types::PolicyPeriods2>>,
+                    ) -> Self {
+                        Self {
+                            appid: appid.into(),
+                            openid: None,
+                            plan_id: plan_id.into(),
+                            out_contract_code: out_contract_code.into(),
+                            insured_display_name: insured_display_name.into(),
+                            contract_notify_url: contract_notify_url.into(),
+                            policy_start_date: policy_start_date.into(),
+                            policy_end_date: policy_end_date.into(),
+                            policy_periods: policy_periods.into(),
+                            amount: None,
+                            out_trade_no: None,
+                            description: None,
+                            transaction_notify_url: None,
+                            out_user_code: None,
+                            goods_tag: None,
+                            attach: None,
+                            can_auto_insure: None,
+                            can_auto_reinsure: None,
+                            real_identity: None,
+                            combined_deduct_period_count: None,
+                        }
+                    }
+                    /// Sets `openid` (用户在直连商户应用下的用户标示).
+                    pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
+                        self.openid = Some(openid.into());
+                        self
+                    }
+                    /// Sets `amount` (扣费金额信息).
+                    pub fn with_amount(
+                        mut self,
+                        amount: impl Into<crate::api::v3::papay::types::EstimatedDeductAmount>,
+                    ) -> Self {
+                        self.amount = Some(amount.into());
+                        self
+                    }
+                    /// Sets `out_trade_no` (商户订单号).
+                    pub fn with_out_trade_no(mut self, out_trade_no: impl Into<String>) -> Self {
+                        self.out_trade_no = Some(out_trade_no.into());
+                        self
+                    }
+                    /// Sets `description` (商品描述).
+                    pub fn with_description(mut self, description: impl Into<String>) -> Self {
+                        self.description = Some(description.into());
+                        self
+                    }
+                    /// Sets `transaction_notify_url` (支付结果通知地址).
+                    pub fn with_transaction_notify_url(
+                        mut self,
+                        transaction_notify_url: impl Into<String>,
+                    ) -> Self {
+                        self.transaction_notify_url = Some(transaction_notify_url.into());
+                        self
+                    }
+                    /// Sets `out_user_code` (商户侧用户标识).
+                    pub fn with_out_user_code(mut self, out_user_code: impl Into<String>) -> Self {
+                        self.out_user_code = Some(out_user_code.into());
+                        self
+                    }
+                    /// Sets `goods_tag` (订单优惠标记).
+                    pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
+                        self.goods_tag = Some(goods_tag.into());
+                        self
+                    }
+                    /// Sets `attach` (附加数据).
+                    pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+                        self.attach = Some(attach.into());
+                        self
+                    }
+                    /// Sets `can_auto_insure` (是否自动续保).
+                    pub fn with_can_auto_insure(
+                        mut self,
+                        can_auto_insure: impl Into<bool>,
+                    ) -> Self {
+                        self.can_auto_insure = Some(can_auto_insure.into());
+                        self
+                    }
+                    /// Sets `can_auto_reinsure` (是否自动重新投保).
+                    pub fn with_can_auto_reinsure(
+                        mut self,
+                        can_auto_reinsure: impl Into<bool>,
+                    ) -> Self {
+                        self.can_auto_reinsure = Some(can_auto_reinsure.into());
+                        self
+                    }
+                    /// Sets `real_identity` (用户实名信息).
+                    pub fn with_real_identity(
+                        mut self,
+                        real_identity: impl Into<crate::api::v3::papay::types::RealIdentity>,
+                    ) -> Self {
+                        self.real_identity = Some(real_identity.into());
+                        self
+                    }
+                    /// Sets `combined_deduct_period_count` (合并扣费期数).
+                    pub fn with_combined_deduct_period_count(
+                        mut self,
+                        combined_deduct_period_count: impl Into<i64>,
+                    ) -> Self {
+                        self.combined_deduct_period_count =
+                            Some(combined_deduct_period_count.into());
+                        self
                     }
                 }
 
-                /// 用户实名信息
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostRealIdentity {
-                    /// 自然人姓名
-                    #[serde(serialize_with = "crate::encryption::encrypt")]
-                    pub real_name: String,
-                    /// 自然人身份证号码
-                    #[serde(serialize_with = "crate::encryption::encrypt")]
-                    pub id_card_number: String,
-                    /// 实名验证类型
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub identity_type: Option<PostRealIdentityIdentityType>,
-                }
+                /// [`EstimatedDeductAmount`](crate::api::v3::papay::types::EstimatedDeductAmount), one type for one shape, under the name it has here.
+                pub type PostPolicyPeriodsEstimatedDeductAmount =
+                    crate::api::v3::papay::types::EstimatedDeductAmount;
+
+                /// [`PolicyClauses`](crate::api::v3::papay::types::PolicyClauses), one type for one shape, under the name it has here.
+                pub type PostPolicyPeriodsPolicyCoverageDetailPolicyClauses =
+                    crate::api::v3::papay::types::PolicyClauses;
+
+                /// [`PolicyCoverageDetail`](crate::api::v3::papay::types::PolicyCoverageDetail), one type for one shape, under the name it has here.
+                pub type PostPolicyPeriodsPolicyCoverageDetail =
+                    crate::api::v3::papay::types::PolicyCoverageDetail;
+
+                /// [`PolicyPeriods2`](crate::api::v3::papay::types::PolicyPeriods2), one type for one shape, under the name it has here.
+                pub type PostPolicyPeriods = crate::api::v3::papay::types::PolicyPeriods2;
+
+                /// [`EstimatedDeductAmount`](crate::api::v3::papay::types::EstimatedDeductAmount), one type for one shape, under the name it has here.
+                pub type PostAmount = crate::api::v3::papay::types::EstimatedDeductAmount;
+
+                /// [`IdentityType`](crate::api::v3::papay::types::IdentityType), one type for one shape, under the name it has here.
+                pub type PostRealIdentityIdentityType = crate::api::v3::papay::types::IdentityType;
+
+                /// [`RealIdentity`](crate::api::v3::papay::types::RealIdentity), one type for one shape, under the name it has here.
+                pub type PostRealIdentity = crate::api::v3::papay::types::RealIdentity;
 
                 /// What `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/mini-program` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostResponse {
-                    /// 预签约ID
-                    pub pre_entrustweb_id: String,
-                    /// 跳转签约小程序的AppID
-                    pub redirect_appid: String,
-                    /// 跳转签约小程序的路径
-                    pub redirect_path: String,
-                }
+                ///
+                /// The type is [`InsuranceSignResponse`](crate::api::v3::papay::types::InsuranceSignResponse), which other answers share.
+                pub type PostResponse = crate::api::v3::papay::types::InsuranceSignResponse;
             }
         }
     }
@@ -1196,7 +1366,8 @@ pub mod insurance_sign {
                             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                             #[doc(alias = "保险商户修改保险扣费周期列表")]
                             #[crate::endpoint(POST, "/v3/papay/insurance-sign/policy-periods/plan-id/<plan_id>/contract-id/<contract_id>/modify", response = PostResponse)]
-                            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                            #[derive(Debug, Clone, PartialEq)]
+                            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                             pub struct Post {
                                 /// 委托代扣模板ID (path)
                                 pub plan_id: i64,
@@ -1205,72 +1376,65 @@ pub mod insurance_sign {
                                 /// 应用ID
                                 pub appid: String,
                                 /// 续期的扣费周期列表
-                                pub policy_periods: Vec<PostPolicyPeriods>,
+                                pub policy_periods:
+                                    Vec<crate::api::v3::papay::types::PolicyPeriods>,
                                 /// 是否允许取消预约
                                 pub allow_cancel_scheduled: Option<bool>,
                             }
 
-                            /// 预计扣费金额
-                            #[derive(
-                                Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize,
-                            )]
-                            pub struct PostPolicyPeriodsEstimatedDeductAmount {
-                                /// 金额
-                                pub total: i64,
-                                /// 货币类型
-                                #[serde(skip_serializing_if = "Option::is_none")]
-                                pub currency: Option<String>,
+                            impl Post {
+                                /// A value with its required fields; every optional one is `None`
+                                /// until its `with_…` method sets it.
+                                pub fn new(
+                                    plan_id: impl Into<i64>,
+                                    contract_id: impl Into<String>,
+                                    appid: impl Into<String>,
+                                    policy_periods: impl Into<
+                                        Vec<crate::api::v3::papay::types::PolicyPeriods>,
+                                    >,
+                                ) -> Self {
+                                    Self {
+                                        plan_id: plan_id.into(),
+                                        contract_id: contract_id.into(),
+                                        appid: appid.into(),
+                                        policy_periods: policy_periods.into(),
+                                        allow_cancel_scheduled: None,
+                                    }
+                                }
+                                /// Sets `allow_cancel_scheduled` (是否允许取消预约).
+                                pub fn with_allow_cancel_scheduled(
+                                    mut self,
+                                    allow_cancel_scheduled: impl Into<bool>,
+                                ) -> Self {
+                                    self.allow_cancel_scheduled =
+                                        Some(allow_cancel_scheduled.into());
+                                    self
+                                }
                             }
 
-                            /// PostPolicyPeriods
-                            #[derive(
-                                Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize,
-                            )]
-                            pub struct PostPolicyPeriods {
-                                /// 保险扣费周期编号
-                                pub policy_period_id: i64,
-                                /// 预计扣费的日期
-                                pub estimated_deduct_date: String,
-                                /// 预计扣费金额
-                                pub estimated_deduct_amount: PostPolicyPeriodsEstimatedDeductAmount,
-                            }
+                            /// [`EstimatedDeductAmount`](crate::api::v3::papay::types::EstimatedDeductAmount), one type for one shape, under the name it has here.
+                            pub type PostPolicyPeriodsEstimatedDeductAmount =
+                                crate::api::v3::papay::types::EstimatedDeductAmount;
 
-                            /// 预计扣费金额
-                            #[derive(
-                                Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize,
-                            )]
-                            pub struct PostResponsePolicyPeriodsEstimatedDeductAmount {
-                                /// 金额
-                                pub total: i64,
-                                /// 货币类型
-                                #[serde(skip_serializing_if = "Option::is_none")]
-                                pub currency: Option<String>,
-                            }
+                            /// [`PolicyPeriods`](crate::api::v3::papay::types::PolicyPeriods), one type for one shape, under the name it has here.
+                            pub type PostPolicyPeriods =
+                                crate::api::v3::papay::types::PolicyPeriods;
 
-                            /// PostResponsePolicyPeriods
-                            #[derive(
-                                Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize,
-                            )]
-                            pub struct PostResponsePolicyPeriods {
-                                /// 保险扣费周期编号
-                                pub policy_period_id: i64,
-                                /// 预计扣费的日期
-                                pub estimated_deduct_date: String,
-                                /// 预计扣费金额
-                                pub estimated_deduct_amount:
-                                    PostResponsePolicyPeriodsEstimatedDeductAmount,
-                            }
+                            /// [`EstimatedDeductAmount`](crate::api::v3::papay::types::EstimatedDeductAmount), one type for one shape, under the name it has here.
+                            pub type PostResponsePolicyPeriodsEstimatedDeductAmount =
+                                crate::api::v3::papay::types::EstimatedDeductAmount;
+
+                            /// [`PolicyPeriods`](crate::api::v3::papay::types::PolicyPeriods), one type for one shape, under the name it has here.
+                            pub type PostResponsePolicyPeriods =
+                                crate::api::v3::papay::types::PolicyPeriods;
 
                             /// What `POST /v3/papay/insurance-sign/policy-periods/plan-id/{plan_id}/contract-id/{contract_id}/modify` answers.
-                            #[derive(
-                                Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize,
-                            )]
+                            #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
                             pub struct PostResponse {
                                 /// 最新的扣费周期列表
-                                #[serde(skip_serializing_if = "Option::is_none")]
-                                pub policy_periods: Option<Vec<PostResponsePolicyPeriods>>,
+                                pub policy_periods:
+                                    Option<Vec<crate::api::v3::papay::types::PolicyPeriods>>,
                                 /// 发生了取消预约的扣费计划项编号
-                                #[serde(skip_serializing_if = "Option::is_none")]
                                 pub cancel_scheduled_policy_period_id: Option<i64>,
                             }
                         }
@@ -1288,7 +1452,8 @@ pub mod insurance_sign {
                         #[doc(alias = "保险商户查询保险扣费周期列表API")]
                         #[doc(alias = "保险商户查询保险扣费周期列表")]
                         #[crate::endpoint(GET, "/v3/papay/insurance-sign/policy_periods/plan-id/<plan_id>/out-contract-code/<out_contract_code>", response = GetResponse)]
-                        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                        #[derive(Debug, Clone, PartialEq)]
+                        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                         pub struct Get {
                             /// 委托代扣模板ID (path)
                             pub plan_id: i64,
@@ -1300,70 +1465,76 @@ pub mod insurance_sign {
                             pub offset: Option<i64>,
                         }
 
-                        /// 扣费周期预计的扣费金额
-                        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                        pub struct GetResponseDataEstimatedDeductAmount {
-                            /// 金额
-                            pub total: i64,
-                            /// 货币类型
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub currency: Option<String>,
+                        impl Get {
+                            /// A value with its required fields; every optional one is `None`
+                            /// until its `with_…` method sets it.
+                            pub fn new(
+                                plan_id: impl Into<i64>,
+                                out_contract_code: impl Into<String>,
+                            ) -> Self {
+                                Self {
+                                    plan_id: plan_id.into(),
+                                    out_contract_code: out_contract_code.into(),
+                                    limit: None,
+                                    offset: None,
+                                }
+                            }
+                            /// Sets `limit` (分页大小 (query)).
+                            pub fn with_limit(mut self, limit: impl Into<i64>) -> Self {
+                                self.limit = Some(limit.into());
+                                self
+                            }
+                            /// Sets `offset` (分页开始位置 (query)).
+                            pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
+                                self.offset = Some(offset.into());
+                                self
+                            }
                         }
 
-                        /// 已预约的扣费金额信息
-                        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                        pub struct GetResponseDataScheduledAmount {
-                            /// 金额
-                            pub total: i64,
-                            /// 货币类型
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub currency: Option<String>,
-                        }
+                        /// [`EstimatedDeductAmount`](crate::api::v3::papay::types::EstimatedDeductAmount), one type for one shape, under the name it has here.
+                        pub type GetResponseDataEstimatedDeductAmount =
+                            crate::api::v3::papay::types::EstimatedDeductAmount;
 
-                        /// 实际扣费金额
-                        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                        pub struct GetResponseDataDeductAmount {
-                            /// 金额
-                            pub total: i64,
-                            /// 货币类型
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub currency: Option<String>,
-                        }
+                        /// [`EstimatedDeductAmount`](crate::api::v3::papay::types::EstimatedDeductAmount), one type for one shape, under the name it has here.
+                        pub type GetResponseDataScheduledAmount =
+                            crate::api::v3::papay::types::EstimatedDeductAmount;
+
+                        /// [`EstimatedDeductAmount`](crate::api::v3::papay::types::EstimatedDeductAmount), one type for one shape, under the name it has here.
+                        pub type GetResponseDataDeductAmount =
+                            crate::api::v3::papay::types::EstimatedDeductAmount;
 
                         /// GetResponseData
-                        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                         pub struct GetResponseData {
                             /// 保单的扣费周期编号
                             pub policy_period_id: i64,
                             /// 扣费周期预计的扣费的日期
                             pub estimated_deduct_date: String,
                             /// 扣费周期预计的扣费金额
-                            pub estimated_deduct_amount: GetResponseDataEstimatedDeductAmount,
+                            pub estimated_deduct_amount:
+                                crate::api::v3::papay::types::EstimatedDeductAmount,
                             /// 扣费周期预约状态
                             pub policy_period_state: String,
                             /// 已预约的扣费金额信息
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub scheduled_amount: Option<GetResponseDataScheduledAmount>,
+                            pub scheduled_amount:
+                                Option<crate::api::v3::papay::types::EstimatedDeductAmount>,
                             /// 实际扣费金额
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub deduct_amount: Option<GetResponseDataDeductAmount>,
+                            pub deduct_amount:
+                                Option<crate::api::v3::papay::types::EstimatedDeductAmount>,
                             /// 实际扣费的日期
-                            #[serde(skip_serializing_if = "Option::is_none")]
                             pub deduct_date: Option<String>,
                         }
 
                         /// What `GET /v3/papay/insurance-sign/policy_periods/plan-id/{plan_id}/out-contract-code/{out_contract_code}` answers.
-                        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                         pub struct GetResponse {
                             /// 扣费周期列表
-                            #[serde(skip_serializing_if = "Option::is_none")]
                             pub data: Option<Vec<GetResponseData>>,
                             /// 分页大小
                             pub limit: i64,
                             /// 分页开始位置
                             pub offset: i64,
                             /// 扣费周期总条数
-                            #[serde(skip_serializing_if = "Option::is_none")]
                             pub total_count: Option<i64>,
                         }
                     }
@@ -1387,7 +1558,8 @@ pub mod pay {
                 /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                 #[doc(alias = "代扣受理扣款")]
                 #[crate::endpoint(POST, "/v3/papay/pay/harmony/transactions/apply", response = PostResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 应用ID
                     pub appid: String,
@@ -1401,7 +1573,7 @@ pub mod pay {
                     /// 委托代扣协议ID
                     pub contract_id: String,
                     /// 扣费金额信息
-                    pub amount: PostAmount,
+                    pub amount: crate::api::v3::papay::types::EstimatedDeductAmount,
                     /// 订单优惠标记
                     pub goods_tag: Option<String>,
                     /// 附加数据
@@ -1412,34 +1584,58 @@ pub mod pay {
                     pub mcc: Option<String>,
                 }
 
-                /// 扣费金额信息
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostAmount {
-                    /// 金额
-                    pub total: i64,
-                    /// 货币类型
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub currency: Option<String>,
+                impl Post {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    pub fn new(
+                        appid: impl Into<String>,
+                        out_trade_no: impl Into<String>,
+                        description: impl Into<String>,
+                        transaction_notify_url: impl Into<String>,
+                        contract_id: impl Into<String>,
+                        amount: impl Into<crate::api::v3::papay::types::EstimatedDeductAmount>,
+                        harmony_account_id: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            appid: appid.into(),
+                            out_trade_no: out_trade_no.into(),
+                            description: description.into(),
+                            transaction_notify_url: transaction_notify_url.into(),
+                            contract_id: contract_id.into(),
+                            amount: amount.into(),
+                            goods_tag: None,
+                            attach: None,
+                            harmony_account_id: harmony_account_id.into(),
+                            mcc: None,
+                        }
+                    }
+                    /// Sets `goods_tag` (订单优惠标记).
+                    pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
+                        self.goods_tag = Some(goods_tag.into());
+                        self
+                    }
+                    /// Sets `attach` (附加数据).
+                    pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+                        self.attach = Some(attach.into());
+                        self
+                    }
+                    /// Sets `mcc` (商户类别码).
+                    pub fn with_mcc(mut self, mcc: impl Into<String>) -> Self {
+                        self.mcc = Some(mcc.into());
+                        self
+                    }
                 }
 
-                /// 扣费金额信息
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostResponseAmount {
-                    /// 金额
-                    pub total: i64,
-                    /// 货币类型
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub currency: Option<String>,
-                }
+                /// [`EstimatedDeductAmount`](crate::api::v3::papay::types::EstimatedDeductAmount), one type for one shape, under the name it has here.
+                pub type PostAmount = crate::api::v3::papay::types::EstimatedDeductAmount;
+
+                /// [`EstimatedDeductAmount`](crate::api::v3::papay::types::EstimatedDeductAmount), one type for one shape, under the name it has here.
+                pub type PostResponseAmount = crate::api::v3::papay::types::EstimatedDeductAmount;
 
                 /// What `POST /v3/papay/pay/harmony/transactions/apply` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostResponse {
-                    /// 商户订单号
-                    pub out_trade_no: String,
-                    /// 扣费金额信息
-                    pub amount: PostResponseAmount,
-                }
+                ///
+                /// The type is [`PayResponse`](crate::api::v3::papay::types::PayResponse), which other answers share.
+                pub type PostResponse = crate::api::v3::papay::types::PayResponse;
             }
         }
     }
@@ -1459,7 +1655,8 @@ pub mod pay {
                     #[doc(alias = "查询扣费预约API")]
                     #[doc(alias = "查询扣费预约")]
                     #[crate::endpoint(GET, "/v3/papay/pay/partner/schedules/contract-id/<contract_id>", response = GetResponse)]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct Get {
                         /// 委托代扣协议ID (path)
                         pub contract_id: String,
@@ -1467,47 +1664,19 @@ pub mod pay {
                         pub sub_mchid: String,
                     }
 
-                    /// 已预约的扣费金额信息
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct GetResponseScheduledAmount {
-                        /// 金额
-                        pub total: i64,
-                        /// 货币类型
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub currency: Option<String>,
-                    }
+                    /// [`EstimatedDeductAmount`](crate::api::v3::papay::types::EstimatedDeductAmount), one type for one shape, under the name it has here.
+                    pub type GetResponseScheduledAmount =
+                        crate::api::v3::papay::types::EstimatedDeductAmount;
 
-                    /// 实际扣费金额
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct GetResponseDeductAmount {
-                        /// 金额
-                        pub total: i64,
-                        /// 货币类型
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub currency: Option<String>,
-                    }
+                    /// [`EstimatedDeductAmount`](crate::api::v3::papay::types::EstimatedDeductAmount), one type for one shape, under the name it has here.
+                    pub type GetResponseDeductAmount =
+                        crate::api::v3::papay::types::EstimatedDeductAmount;
 
                     /// What `GET /v3/papay/pay/partner/schedules/contract-id/{contract_id}` answers.
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct GetResponse {
-                        /// 扣费预约的状态
-                        pub schedule_state: String,
-                        /// 可扣费开始日期
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub deduct_start_date: Option<String>,
-                        /// 可扣费结束日期
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub deduct_end_date: Option<String>,
-                        /// 已预约的扣费金额信息
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub scheduled_amount: Option<GetResponseScheduledAmount>,
-                        /// 实际扣费金额
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub deduct_amount: Option<GetResponseDeductAmount>,
-                        /// 实际扣费的日期
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub deduct_date: Option<String>,
-                    }
+                    ///
+                    /// The type is [`PayPartnerSchedulesContractIdResponse`](crate::api::v3::papay::types::PayPartnerSchedulesContractIdResponse), which other answers share.
+                    pub type GetResponse =
+                        crate::api::v3::papay::types::PayPartnerSchedulesContractIdResponse;
 
                     /// `/v3/papay/pay/partner/schedules/contract-id/{contract_id}/schedule`
                     pub mod schedule {
@@ -1521,7 +1690,8 @@ pub mod pay {
                         #[doc(alias = "预约扣费API")]
                         #[doc(alias = "预约扣费")]
                         #[crate::endpoint(POST, "/v3/papay/pay/partner/schedules/contract-id/<contract_id>/schedule", response = PostResponse)]
-                        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                        #[derive(Debug, Clone, PartialEq)]
+                        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                         pub struct Post {
                             /// 委托代扣协议ID (path)
                             pub contract_id: String,
@@ -1532,60 +1702,53 @@ pub mod pay {
                             /// 子商户的AppID
                             pub sub_appid: Option<String>,
                             /// 预约的金额信息
-                            pub schedule_amount: PostScheduleAmount,
+                            pub schedule_amount:
+                                crate::api::v3::papay::types::EstimatedDeductAmount,
                         }
 
-                        /// 预约的金额信息
-                        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                        pub struct PostScheduleAmount {
-                            /// 金额
-                            pub total: i64,
-                            /// 货币类型
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub currency: Option<String>,
+                        impl Post {
+                            /// A value with its required fields; every optional one is `None`
+                            /// until its `with_…` method sets it.
+                            pub fn new(
+                                contract_id: impl Into<String>,
+                                sp_appid: impl Into<String>,
+                                sub_mchid: impl Into<String>,
+                                schedule_amount: impl Into<
+                                    crate::api::v3::papay::types::EstimatedDeductAmount,
+                                >,
+                            ) -> Self {
+                                Self {
+                                    contract_id: contract_id.into(),
+                                    sp_appid: sp_appid.into(),
+                                    sub_mchid: sub_mchid.into(),
+                                    sub_appid: None,
+                                    schedule_amount: schedule_amount.into(),
+                                }
+                            }
+                            /// Sets `sub_appid` (子商户的AppID).
+                            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                                self.sub_appid = Some(sub_appid.into());
+                                self
+                            }
                         }
 
-                        /// 已预约的扣费金额信息
-                        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                        pub struct PostResponseScheduledAmount {
-                            /// 金额
-                            pub total: i64,
-                            /// 货币类型
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub currency: Option<String>,
-                        }
+                        /// [`EstimatedDeductAmount`](crate::api::v3::papay::types::EstimatedDeductAmount), one type for one shape, under the name it has here.
+                        pub type PostScheduleAmount =
+                            crate::api::v3::papay::types::EstimatedDeductAmount;
 
-                        /// 实际扣费金额
-                        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                        pub struct PostResponseDeductAmount {
-                            /// 金额
-                            pub total: i64,
-                            /// 货币类型
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub currency: Option<String>,
-                        }
+                        /// [`EstimatedDeductAmount`](crate::api::v3::papay::types::EstimatedDeductAmount), one type for one shape, under the name it has here.
+                        pub type PostResponseScheduledAmount =
+                            crate::api::v3::papay::types::EstimatedDeductAmount;
+
+                        /// [`EstimatedDeductAmount`](crate::api::v3::papay::types::EstimatedDeductAmount), one type for one shape, under the name it has here.
+                        pub type PostResponseDeductAmount =
+                            crate::api::v3::papay::types::EstimatedDeductAmount;
 
                         /// What `POST /v3/papay/pay/partner/schedules/contract-id/{contract_id}/schedule` answers.
-                        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                        pub struct PostResponse {
-                            /// 扣费预约的状态
-                            pub schedule_state: String,
-                            /// 可扣费开始日期
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub deduct_start_date: Option<String>,
-                            /// 可扣费结束日期
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub deduct_end_date: Option<String>,
-                            /// 已预约的扣费金额信息
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub scheduled_amount: Option<PostResponseScheduledAmount>,
-                            /// 实际扣费金额
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub deduct_amount: Option<PostResponseDeductAmount>,
-                            /// 实际扣费的日期
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub deduct_date: Option<String>,
-                        }
+                        ///
+                        /// The type is [`PayPartnerSchedulesContractIdResponse`](crate::api::v3::papay::types::PayPartnerSchedulesContractIdResponse), which other answers share.
+                        pub type PostResponse =
+                            crate::api::v3::papay::types::PayPartnerSchedulesContractIdResponse;
                     }
                 }
             }
@@ -1604,7 +1767,8 @@ pub mod pay {
                 #[doc(alias = "受理扣款API")]
                 #[doc(alias = "受理扣款")]
                 #[crate::endpoint(POST, "/v3/papay/pay/partner/transactions/apply", response = PostResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 应用ID
                     pub sp_appid: String,
@@ -1622,41 +1786,65 @@ pub mod pay {
                     /// 委托代扣协议ID
                     pub contract_id: String,
                     /// 扣费金额信息
-                    pub amount: PostAmount,
+                    pub amount: crate::api::v3::papay::types::EstimatedDeductAmount,
                     /// 订单优惠标记
                     pub goods_tag: Option<String>,
                     /// 附加数据
                     pub attach: Option<String>,
                 }
 
-                /// 扣费金额信息
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostAmount {
-                    /// 金额
-                    pub total: i64,
-                    /// 货币类型
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub currency: Option<String>,
+                impl Post {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    pub fn new(
+                        sp_appid: impl Into<String>,
+                        sub_mchid: impl Into<String>,
+                        out_trade_no: impl Into<String>,
+                        description: impl Into<String>,
+                        transaction_notify_url: impl Into<String>,
+                        contract_id: impl Into<String>,
+                        amount: impl Into<crate::api::v3::papay::types::EstimatedDeductAmount>,
+                    ) -> Self {
+                        Self {
+                            sp_appid: sp_appid.into(),
+                            sub_mchid: sub_mchid.into(),
+                            sub_appid: None,
+                            out_trade_no: out_trade_no.into(),
+                            description: description.into(),
+                            transaction_notify_url: transaction_notify_url.into(),
+                            contract_id: contract_id.into(),
+                            amount: amount.into(),
+                            goods_tag: None,
+                            attach: None,
+                        }
+                    }
+                    /// Sets `sub_appid` (子商户的AppID).
+                    pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                        self.sub_appid = Some(sub_appid.into());
+                        self
+                    }
+                    /// Sets `goods_tag` (订单优惠标记).
+                    pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
+                        self.goods_tag = Some(goods_tag.into());
+                        self
+                    }
+                    /// Sets `attach` (附加数据).
+                    pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+                        self.attach = Some(attach.into());
+                        self
+                    }
                 }
 
-                /// 扣费金额信息
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostResponseAmount {
-                    /// 金额
-                    pub total: i64,
-                    /// 货币类型
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub currency: Option<String>,
-                }
+                /// [`EstimatedDeductAmount`](crate::api::v3::papay::types::EstimatedDeductAmount), one type for one shape, under the name it has here.
+                pub type PostAmount = crate::api::v3::papay::types::EstimatedDeductAmount;
+
+                /// [`EstimatedDeductAmount`](crate::api::v3::papay::types::EstimatedDeductAmount), one type for one shape, under the name it has here.
+                pub type PostResponseAmount = crate::api::v3::papay::types::EstimatedDeductAmount;
 
                 /// What `POST /v3/papay/pay/partner/transactions/apply` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostResponse {
-                    /// 商户订单号
-                    pub out_trade_no: String,
-                    /// 扣费金额信息
-                    pub amount: PostResponseAmount,
-                }
+                ///
+                /// The type is [`PayResponse`](crate::api::v3::papay::types::PayResponse), which other answers share.
+                pub type PostResponse = crate::api::v3::papay::types::PayResponse;
             }
         }
     }
@@ -1674,53 +1862,26 @@ pub mod pay {
                 #[doc(alias = "查询扣费预约API")]
                 #[doc(alias = "查询扣费预约")]
                 #[crate::endpoint(GET, "/v3/papay/pay/schedules/contract-id/<contract_id>", response = GetResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Get {
                     /// 委托代扣协议ID (path)
                     pub contract_id: String,
                 }
 
-                /// 已预约的扣费金额信息
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponseScheduledAmount {
-                    /// 金额
-                    pub total: i64,
-                    /// 货币类型
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub currency: Option<String>,
-                }
+                /// [`EstimatedDeductAmount`](crate::api::v3::papay::types::EstimatedDeductAmount), one type for one shape, under the name it has here.
+                pub type GetResponseScheduledAmount =
+                    crate::api::v3::papay::types::EstimatedDeductAmount;
 
-                /// 实际扣费金额
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponseDeductAmount {
-                    /// 金额
-                    pub total: i64,
-                    /// 货币类型
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub currency: Option<String>,
-                }
+                /// [`EstimatedDeductAmount`](crate::api::v3::papay::types::EstimatedDeductAmount), one type for one shape, under the name it has here.
+                pub type GetResponseDeductAmount =
+                    crate::api::v3::papay::types::EstimatedDeductAmount;
 
                 /// What `GET /v3/papay/pay/schedules/contract-id/{contract_id}` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponse {
-                    /// 扣费预约的状态
-                    pub schedule_state: String,
-                    /// 可扣费开始日期
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub deduct_start_date: Option<String>,
-                    /// 可扣费结束日期
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub deduct_end_date: Option<String>,
-                    /// 已预约的扣费金额信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub scheduled_amount: Option<GetResponseScheduledAmount>,
-                    /// 实际扣费金额
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub deduct_amount: Option<GetResponseDeductAmount>,
-                    /// 实际扣费的日期
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub deduct_date: Option<String>,
-                }
+                ///
+                /// The type is [`PayPartnerSchedulesContractIdResponse`](crate::api::v3::papay::types::PayPartnerSchedulesContractIdResponse), which other answers share.
+                pub type GetResponse =
+                    crate::api::v3::papay::types::PayPartnerSchedulesContractIdResponse;
 
                 /// `/v3/papay/pay/schedules/contract-id/{contract_id}/schedule`
                 pub mod schedule {
@@ -1734,67 +1895,34 @@ pub mod pay {
                     #[doc(alias = "预约扣费API")]
                     #[doc(alias = "预约扣费")]
                     #[crate::endpoint(POST, "/v3/papay/pay/schedules/contract-id/<contract_id>/schedule", response = PostResponse)]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct Post {
                         /// 委托代扣协议ID (path)
                         pub contract_id: String,
                         /// 应用ID
                         pub appid: String,
                         /// 预约的金额信息
-                        pub schedule_amount: PostScheduleAmount,
+                        pub schedule_amount: crate::api::v3::papay::types::EstimatedDeductAmount,
                     }
 
-                    /// 预约的金额信息
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct PostScheduleAmount {
-                        /// 金额
-                        pub total: i64,
-                        /// 货币类型
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub currency: Option<String>,
-                    }
+                    /// [`EstimatedDeductAmount`](crate::api::v3::papay::types::EstimatedDeductAmount), one type for one shape, under the name it has here.
+                    pub type PostScheduleAmount =
+                        crate::api::v3::papay::types::EstimatedDeductAmount;
 
-                    /// 已预约的扣费金额信息
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct PostResponseScheduledAmount {
-                        /// 金额
-                        pub total: i64,
-                        /// 货币类型
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub currency: Option<String>,
-                    }
+                    /// [`EstimatedDeductAmount`](crate::api::v3::papay::types::EstimatedDeductAmount), one type for one shape, under the name it has here.
+                    pub type PostResponseScheduledAmount =
+                        crate::api::v3::papay::types::EstimatedDeductAmount;
 
-                    /// 实际扣费金额
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct PostResponseDeductAmount {
-                        /// 金额
-                        pub total: i64,
-                        /// 货币类型
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub currency: Option<String>,
-                    }
+                    /// [`EstimatedDeductAmount`](crate::api::v3::papay::types::EstimatedDeductAmount), one type for one shape, under the name it has here.
+                    pub type PostResponseDeductAmount =
+                        crate::api::v3::papay::types::EstimatedDeductAmount;
 
                     /// What `POST /v3/papay/pay/schedules/contract-id/{contract_id}/schedule` answers.
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct PostResponse {
-                        /// 扣费预约的状态
-                        pub schedule_state: String,
-                        /// 可扣费开始日期
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub deduct_start_date: Option<String>,
-                        /// 可扣费结束日期
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub deduct_end_date: Option<String>,
-                        /// 已预约的扣费金额信息
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub scheduled_amount: Option<PostResponseScheduledAmount>,
-                        /// 实际扣费金额
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub deduct_amount: Option<PostResponseDeductAmount>,
-                        /// 实际扣费的日期
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub deduct_date: Option<String>,
-                    }
+                    ///
+                    /// The type is [`PayPartnerSchedulesContractIdResponse`](crate::api::v3::papay::types::PayPartnerSchedulesContractIdResponse), which other answers share.
+                    pub type PostResponse =
+                        crate::api::v3::papay::types::PayPartnerSchedulesContractIdResponse;
                 }
             }
         }
@@ -1813,7 +1941,8 @@ pub mod pay {
             #[doc(alias = "受理扣款API")]
             #[doc(alias = "受理扣款")]
             #[crate::endpoint(POST, "/v3/papay/pay/transactions/apply", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 应用ID
                 pub appid: String,
@@ -1827,41 +1956,57 @@ pub mod pay {
                 /// 委托代扣协议ID
                 pub contract_id: String,
                 /// 扣费金额信息
-                pub amount: PostAmount,
+                pub amount: crate::api::v3::papay::types::EstimatedDeductAmount,
                 /// 订单优惠标记
                 pub goods_tag: Option<String>,
                 /// 附加数据
                 pub attach: Option<String>,
             }
 
-            /// 扣费金额信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostAmount {
-                /// 金额
-                pub total: i64,
-                /// 货币类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub currency: Option<String>,
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    appid: impl Into<String>,
+                    out_trade_no: impl Into<String>,
+                    description: impl Into<String>,
+                    transaction_notify_url: impl Into<String>,
+                    contract_id: impl Into<String>,
+                    amount: impl Into<crate::api::v3::papay::types::EstimatedDeductAmount>,
+                ) -> Self {
+                    Self {
+                        appid: appid.into(),
+                        out_trade_no: out_trade_no.into(),
+                        description: description.into(),
+                        transaction_notify_url: transaction_notify_url.into(),
+                        contract_id: contract_id.into(),
+                        amount: amount.into(),
+                        goods_tag: None,
+                        attach: None,
+                    }
+                }
+                /// Sets `goods_tag` (订单优惠标记).
+                pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
+                    self.goods_tag = Some(goods_tag.into());
+                    self
+                }
+                /// Sets `attach` (附加数据).
+                pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+                    self.attach = Some(attach.into());
+                    self
+                }
             }
 
-            /// 扣费金额信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponseAmount {
-                /// 金额
-                pub total: i64,
-                /// 货币类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub currency: Option<String>,
-            }
+            /// [`EstimatedDeductAmount`](crate::api::v3::papay::types::EstimatedDeductAmount), one type for one shape, under the name it has here.
+            pub type PostAmount = crate::api::v3::papay::types::EstimatedDeductAmount;
+
+            /// [`EstimatedDeductAmount`](crate::api::v3::papay::types::EstimatedDeductAmount), one type for one shape, under the name it has here.
+            pub type PostResponseAmount = crate::api::v3::papay::types::EstimatedDeductAmount;
 
             /// What `POST /v3/papay/pay/transactions/apply` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponse {
-                /// 商户订单号
-                pub out_trade_no: String,
-                /// 扣费金额信息
-                pub amount: PostResponseAmount,
-            }
+            ///
+            /// The type is [`PayResponse`](crate::api::v3::papay::types::PayResponse), which other answers share.
+            pub type PostResponse = crate::api::v3::papay::types::PayResponse;
         }
     }
 }
@@ -1883,7 +2028,8 @@ pub mod scheduled_deduct_sign {
                 #[doc(alias = "App场景预约扣费类型签约的预签约API")]
                 #[doc(alias = "App场景预约扣费类型签约的预签约")]
                 #[crate::endpoint(POST, "/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/app", response = PostResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 应用ID
                     pub appid: String,
@@ -1901,42 +2047,61 @@ pub mod scheduled_deduct_sign {
                     /// 商户侧用户标识
                     pub out_user_code: Option<String>,
                     /// 用于预约扣费的预约信息
-                    pub deduct_schedule: Option<PostDeductSchedule>,
+                    pub deduct_schedule: Option<crate::api::v3::papay::types::DeductSchedule>,
                 }
 
-                /// 预计的扣费金额
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostDeductScheduleEstimatedDeductAmount {
-                    /// 金额
-                    pub total: i64,
-                    /// 货币类型
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub currency: Option<String>,
+                impl Post {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    pub fn new(
+                        appid: impl Into<String>,
+                        plan_id: impl Into<i64>,
+                        out_contract_code: impl Into<String>,
+                        contract_display_account: impl Into<String>,
+                        contract_notify_url: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            appid: appid.into(),
+                            openid: None,
+                            plan_id: plan_id.into(),
+                            out_contract_code: out_contract_code.into(),
+                            contract_display_account: contract_display_account.into(),
+                            contract_notify_url: contract_notify_url.into(),
+                            out_user_code: None,
+                            deduct_schedule: None,
+                        }
+                    }
+                    /// Sets `openid` (用户在直连商户应用下的用户标示).
+                    pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
+                        self.openid = Some(openid.into());
+                        self
+                    }
+                    /// Sets `out_user_code` (商户侧用户标识).
+                    pub fn with_out_user_code(mut self, out_user_code: impl Into<String>) -> Self {
+                        self.out_user_code = Some(out_user_code.into());
+                        self
+                    }
+                    /// Sets `deduct_schedule` (用于预约扣费的预约信息).
+                    pub fn with_deduct_schedule(
+                        mut self,
+                        deduct_schedule: impl Into<crate::api::v3::papay::types::DeductSchedule>,
+                    ) -> Self {
+                        self.deduct_schedule = Some(deduct_schedule.into());
+                        self
+                    }
                 }
 
-                /// 用于预约扣费的预约信息
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostDeductSchedule {
-                    /// 预计扣费的日期
-                    pub estimated_deduct_date: String,
-                    /// 预计的扣费金额
-                    pub estimated_deduct_amount: PostDeductScheduleEstimatedDeductAmount,
-                    /// 商品描述
-                    pub description: String,
-                }
+                /// [`EstimatedDeductAmount`](crate::api::v3::papay::types::EstimatedDeductAmount), one type for one shape, under the name it has here.
+                pub type PostDeductScheduleEstimatedDeductAmount =
+                    crate::api::v3::papay::types::EstimatedDeductAmount;
+
+                /// [`DeductSchedule`](crate::api::v3::papay::types::DeductSchedule), one type for one shape, under the name it has here.
+                pub type PostDeductSchedule = crate::api::v3::papay::types::DeductSchedule;
 
                 /// What `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/app` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostResponse {
-                    /// 预签约ID
-                    pub pre_entrustweb_id: String,
-                    /// 跳转签约小程序的username
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub miniprogram_username: Option<String>,
-                    /// 跳转签约小程序的path
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub miniprogram_path: Option<String>,
-                }
+                ///
+                /// The type is [`ScheduledDeductSignContractsPreEntrustSignAppResponse`](crate::api::v3::papay::types::ScheduledDeductSignContractsPreEntrustSignAppResponse), which other answers share.
+                pub type PostResponse = crate::api::v3::papay::types::ScheduledDeductSignContractsPreEntrustSignAppResponse;
             }
             /// `/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/h5`
             pub mod h5 {
@@ -1950,7 +2115,8 @@ pub mod scheduled_deduct_sign {
                 #[doc(alias = "H5场景预约扣费类型签约的预签约API")]
                 #[doc(alias = "H5场景预约扣费类型签约的预签约")]
                 #[crate::endpoint(POST, "/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/h5", response = PostResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 应用ID
                     pub appid: String,
@@ -1968,48 +2134,75 @@ pub mod scheduled_deduct_sign {
                     /// 商户侧用户标识
                     pub out_user_code: Option<String>,
                     /// 用于预约扣费的预约信息
-                    pub deduct_schedule: Option<PostDeductSchedule>,
+                    pub deduct_schedule: Option<crate::api::v3::papay::types::DeductSchedule>,
                     /// 跳转控制信息
-                    pub jump_control: Option<PostJumpControl>,
+                    pub jump_control: Option<crate::api::v3::papay::types::JumpControl>,
                 }
 
-                /// 预计的扣费金额
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostDeductScheduleEstimatedDeductAmount {
-                    /// 金额
-                    pub total: i64,
-                    /// 货币类型
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub currency: Option<String>,
+                impl Post {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    pub fn new(
+                        appid: impl Into<String>,
+                        plan_id: impl Into<i64>,
+                        out_contract_code: impl Into<String>,
+                        contract_display_account: impl Into<String>,
+                        contract_notify_url: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            appid: appid.into(),
+                            openid: None,
+                            plan_id: plan_id.into(),
+                            out_contract_code: out_contract_code.into(),
+                            contract_display_account: contract_display_account.into(),
+                            contract_notify_url: contract_notify_url.into(),
+                            out_user_code: None,
+                            deduct_schedule: None,
+                            jump_control: None,
+                        }
+                    }
+                    /// Sets `openid` (用户在直连商户应用下的用户标示).
+                    pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
+                        self.openid = Some(openid.into());
+                        self
+                    }
+                    /// Sets `out_user_code` (商户侧用户标识).
+                    pub fn with_out_user_code(mut self, out_user_code: impl Into<String>) -> Self {
+                        self.out_user_code = Some(out_user_code.into());
+                        self
+                    }
+                    /// Sets `deduct_schedule` (用于预约扣费的预约信息).
+                    pub fn with_deduct_schedule(
+                        mut self,
+                        deduct_schedule: impl Into<crate::api::v3::papay::types::DeductSchedule>,
+                    ) -> Self {
+                        self.deduct_schedule = Some(deduct_schedule.into());
+                        self
+                    }
+                    /// Sets `jump_control` (跳转控制信息).
+                    pub fn with_jump_control(
+                        mut self,
+                        jump_control: impl Into<crate::api::v3::papay::types::JumpControl>,
+                    ) -> Self {
+                        self.jump_control = Some(jump_control.into());
+                        self
+                    }
                 }
 
-                /// 用于预约扣费的预约信息
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostDeductSchedule {
-                    /// 预计扣费的日期
-                    pub estimated_deduct_date: String,
-                    /// 预计的扣费金额
-                    pub estimated_deduct_amount: PostDeductScheduleEstimatedDeductAmount,
-                    /// 商品描述
-                    pub description: String,
-                }
+                /// [`EstimatedDeductAmount`](crate::api::v3::papay::types::EstimatedDeductAmount), one type for one shape, under the name it has here.
+                pub type PostDeductScheduleEstimatedDeductAmount =
+                    crate::api::v3::papay::types::EstimatedDeductAmount;
 
-                /// 跳转控制信息
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct PostJumpControl {
-                    /// 跳转的应用AppID
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub jump_appid: Option<String>,
-                }
+                /// [`DeductSchedule`](crate::api::v3::papay::types::DeductSchedule), one type for one shape, under the name it has here.
+                pub type PostDeductSchedule = crate::api::v3::papay::types::DeductSchedule;
+
+                /// [`JumpControl`](crate::api::v3::papay::types::JumpControl), one type for one shape, under the name it has here.
+                pub type PostJumpControl = crate::api::v3::papay::types::JumpControl;
 
                 /// What `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/h5` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostResponse {
-                    /// 拉起微信支付客户端的URL
-                    pub redirect_url: String,
-                }
+                ///
+                /// The type is [`ScheduledDeductSignResponse`](crate::api::v3::papay::types::ScheduledDeductSignResponse), which other answers share.
+                pub type PostResponse = crate::api::v3::papay::types::ScheduledDeductSignResponse;
             }
             /// `/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/jsapi`
             pub mod jsapi {
@@ -2023,7 +2216,8 @@ pub mod scheduled_deduct_sign {
                 #[doc(alias = "JSAPI场景预约扣费类型签约的预签约API")]
                 #[doc(alias = "JSAPI场景预约扣费类型签约的预签约")]
                 #[crate::endpoint(POST, "/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/jsapi", response = PostResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 应用ID
                     pub appid: String,
@@ -2041,36 +2235,61 @@ pub mod scheduled_deduct_sign {
                     /// 商户侧用户标识
                     pub out_user_code: Option<String>,
                     /// 用于预约扣费的预约信息
-                    pub deduct_schedule: Option<PostDeductSchedule>,
+                    pub deduct_schedule: Option<crate::api::v3::papay::types::DeductSchedule>,
                 }
 
-                /// 预计的扣费金额
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostDeductScheduleEstimatedDeductAmount {
-                    /// 金额
-                    pub total: i64,
-                    /// 货币类型
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub currency: Option<String>,
+                impl Post {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    pub fn new(
+                        appid: impl Into<String>,
+                        plan_id: impl Into<i64>,
+                        out_contract_code: impl Into<String>,
+                        contract_display_account: impl Into<String>,
+                        contract_notify_url: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            appid: appid.into(),
+                            openid: None,
+                            plan_id: plan_id.into(),
+                            out_contract_code: out_contract_code.into(),
+                            contract_display_account: contract_display_account.into(),
+                            contract_notify_url: contract_notify_url.into(),
+                            out_user_code: None,
+                            deduct_schedule: None,
+                        }
+                    }
+                    /// Sets `openid` (用户在直连商户应用下的用户标示).
+                    pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
+                        self.openid = Some(openid.into());
+                        self
+                    }
+                    /// Sets `out_user_code` (商户侧用户标识).
+                    pub fn with_out_user_code(mut self, out_user_code: impl Into<String>) -> Self {
+                        self.out_user_code = Some(out_user_code.into());
+                        self
+                    }
+                    /// Sets `deduct_schedule` (用于预约扣费的预约信息).
+                    pub fn with_deduct_schedule(
+                        mut self,
+                        deduct_schedule: impl Into<crate::api::v3::papay::types::DeductSchedule>,
+                    ) -> Self {
+                        self.deduct_schedule = Some(deduct_schedule.into());
+                        self
+                    }
                 }
 
-                /// 用于预约扣费的预约信息
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostDeductSchedule {
-                    /// 预计扣费的日期
-                    pub estimated_deduct_date: String,
-                    /// 预计的扣费金额
-                    pub estimated_deduct_amount: PostDeductScheduleEstimatedDeductAmount,
-                    /// 商品描述
-                    pub description: String,
-                }
+                /// [`EstimatedDeductAmount`](crate::api::v3::papay::types::EstimatedDeductAmount), one type for one shape, under the name it has here.
+                pub type PostDeductScheduleEstimatedDeductAmount =
+                    crate::api::v3::papay::types::EstimatedDeductAmount;
+
+                /// [`DeductSchedule`](crate::api::v3::papay::types::DeductSchedule), one type for one shape, under the name it has here.
+                pub type PostDeductSchedule = crate::api::v3::papay::types::DeductSchedule;
 
                 /// What `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/jsapi` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostResponse {
-                    /// 跳转签约流程的URL
-                    pub redirect_url: String,
-                }
+                ///
+                /// The type is [`ScheduledDeductSignResponse`](crate::api::v3::papay::types::ScheduledDeductSignResponse), which other answers share.
+                pub type PostResponse = crate::api::v3::papay::types::ScheduledDeductSignResponse;
             }
             /// `/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/mini-program`
             pub mod mini_program {
@@ -2084,7 +2303,8 @@ pub mod scheduled_deduct_sign {
                 #[doc(alias = "小程序场景预约扣费类型签约的预签约API")]
                 #[doc(alias = "小程序场景预约扣费类型签约的预签约")]
                 #[crate::endpoint(POST, "/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/mini-program", response = PostResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 应用ID
                     pub appid: String,
@@ -2102,40 +2322,61 @@ pub mod scheduled_deduct_sign {
                     /// 商户侧用户标识
                     pub out_user_code: Option<String>,
                     /// 用于预约扣费的预约信息
-                    pub deduct_schedule: Option<PostDeductSchedule>,
+                    pub deduct_schedule: Option<crate::api::v3::papay::types::DeductSchedule>,
                 }
 
-                /// 预计的扣费金额
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostDeductScheduleEstimatedDeductAmount {
-                    /// 金额
-                    pub total: i64,
-                    /// 货币类型
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub currency: Option<String>,
+                impl Post {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    pub fn new(
+                        appid: impl Into<String>,
+                        plan_id: impl Into<i64>,
+                        out_contract_code: impl Into<String>,
+                        contract_display_account: impl Into<String>,
+                        contract_notify_url: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            appid: appid.into(),
+                            openid: None,
+                            plan_id: plan_id.into(),
+                            out_contract_code: out_contract_code.into(),
+                            contract_display_account: contract_display_account.into(),
+                            contract_notify_url: contract_notify_url.into(),
+                            out_user_code: None,
+                            deduct_schedule: None,
+                        }
+                    }
+                    /// Sets `openid` (用户在直连商户应用下的用户标示).
+                    pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
+                        self.openid = Some(openid.into());
+                        self
+                    }
+                    /// Sets `out_user_code` (商户侧用户标识).
+                    pub fn with_out_user_code(mut self, out_user_code: impl Into<String>) -> Self {
+                        self.out_user_code = Some(out_user_code.into());
+                        self
+                    }
+                    /// Sets `deduct_schedule` (用于预约扣费的预约信息).
+                    pub fn with_deduct_schedule(
+                        mut self,
+                        deduct_schedule: impl Into<crate::api::v3::papay::types::DeductSchedule>,
+                    ) -> Self {
+                        self.deduct_schedule = Some(deduct_schedule.into());
+                        self
+                    }
                 }
 
-                /// 用于预约扣费的预约信息
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostDeductSchedule {
-                    /// 预计扣费的日期
-                    pub estimated_deduct_date: String,
-                    /// 预计的扣费金额
-                    pub estimated_deduct_amount: PostDeductScheduleEstimatedDeductAmount,
-                    /// 商品描述
-                    pub description: String,
-                }
+                /// [`EstimatedDeductAmount`](crate::api::v3::papay::types::EstimatedDeductAmount), one type for one shape, under the name it has here.
+                pub type PostDeductScheduleEstimatedDeductAmount =
+                    crate::api::v3::papay::types::EstimatedDeductAmount;
+
+                /// [`DeductSchedule`](crate::api::v3::papay::types::DeductSchedule), one type for one shape, under the name it has here.
+                pub type PostDeductSchedule = crate::api::v3::papay::types::DeductSchedule;
 
                 /// What `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/mini-program` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostResponse {
-                    /// 预签约ID
-                    pub pre_entrustweb_id: String,
-                    /// 跳转签约小程序的AppID
-                    pub redirect_appid: String,
-                    /// 跳转签约小程序的路径
-                    pub redirect_path: String,
-                }
+                ///
+                /// The type is [`InsuranceSignResponse`](crate::api::v3::papay::types::InsuranceSignResponse), which other answers share.
+                pub type PostResponse = crate::api::v3::papay::types::InsuranceSignResponse;
             }
         }
     }
@@ -2157,7 +2398,8 @@ pub mod scheduled_deduct_sign {
                     #[doc(alias = "App场景预约扣费类型签约的预签约API")]
                     #[doc(alias = "App场景预约扣费类型签约的预签约")]
                     #[crate::endpoint(POST, "/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/app", response = PostResponse)]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct Post {
                         /// 应用ID
                         pub sp_appid: String,
@@ -2181,42 +2423,78 @@ pub mod scheduled_deduct_sign {
                         /// 商户侧用户标识
                         pub out_user_code: Option<String>,
                         /// 用于预约扣费的预约信息
-                        pub deduct_schedule: Option<PostDeductSchedule>,
+                        pub deduct_schedule: Option<crate::api::v3::papay::types::DeductSchedule>,
                     }
 
-                    /// 预计的扣费金额
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct PostDeductScheduleEstimatedDeductAmount {
-                        /// 金额
-                        pub total: i64,
-                        /// 货币类型
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub currency: Option<String>,
+                    impl Post {
+                        /// A value with its required fields; every optional one is `None`
+                        /// until its `with_…` method sets it.
+                        pub fn new(
+                            sp_appid: impl Into<String>,
+                            sub_mchid: impl Into<String>,
+                            plan_id: impl Into<i64>,
+                            out_contract_code: impl Into<String>,
+                            contract_display_account: impl Into<String>,
+                            contract_notify_url: impl Into<String>,
+                        ) -> Self {
+                            Self {
+                                sp_appid: sp_appid.into(),
+                                sp_openid: None,
+                                sub_mchid: sub_mchid.into(),
+                                sub_appid: None,
+                                sub_openid: None,
+                                plan_id: plan_id.into(),
+                                out_contract_code: out_contract_code.into(),
+                                contract_display_account: contract_display_account.into(),
+                                contract_notify_url: contract_notify_url.into(),
+                                out_user_code: None,
+                                deduct_schedule: None,
+                            }
+                        }
+                        /// Sets `sp_openid` (用户在服务商商户应用下的用户标示).
+                        pub fn with_sp_openid(mut self, sp_openid: impl Into<String>) -> Self {
+                            self.sp_openid = Some(sp_openid.into());
+                            self
+                        }
+                        /// Sets `sub_appid` (子商户的AppID).
+                        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                            self.sub_appid = Some(sub_appid.into());
+                            self
+                        }
+                        /// Sets `sub_openid` (子商户AppID对应的用户OpenID).
+                        pub fn with_sub_openid(mut self, sub_openid: impl Into<String>) -> Self {
+                            self.sub_openid = Some(sub_openid.into());
+                            self
+                        }
+                        /// Sets `out_user_code` (商户侧用户标识).
+                        pub fn with_out_user_code(
+                            mut self,
+                            out_user_code: impl Into<String>,
+                        ) -> Self {
+                            self.out_user_code = Some(out_user_code.into());
+                            self
+                        }
+                        /// Sets `deduct_schedule` (用于预约扣费的预约信息).
+                        pub fn with_deduct_schedule(
+                            mut self,
+                            deduct_schedule: impl Into<crate::api::v3::papay::types::DeductSchedule>,
+                        ) -> Self {
+                            self.deduct_schedule = Some(deduct_schedule.into());
+                            self
+                        }
                     }
 
-                    /// 用于预约扣费的预约信息
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct PostDeductSchedule {
-                        /// 预计扣费的日期
-                        pub estimated_deduct_date: String,
-                        /// 预计的扣费金额
-                        pub estimated_deduct_amount: PostDeductScheduleEstimatedDeductAmount,
-                        /// 商品描述
-                        pub description: String,
-                    }
+                    /// [`EstimatedDeductAmount`](crate::api::v3::papay::types::EstimatedDeductAmount), one type for one shape, under the name it has here.
+                    pub type PostDeductScheduleEstimatedDeductAmount =
+                        crate::api::v3::papay::types::EstimatedDeductAmount;
+
+                    /// [`DeductSchedule`](crate::api::v3::papay::types::DeductSchedule), one type for one shape, under the name it has here.
+                    pub type PostDeductSchedule = crate::api::v3::papay::types::DeductSchedule;
 
                     /// What `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/app` answers.
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct PostResponse {
-                        /// 预签约ID
-                        pub pre_entrustweb_id: String,
-                        /// 跳转签约小程序的username
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub miniprogram_username: Option<String>,
-                        /// 跳转签约小程序的path
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub miniprogram_path: Option<String>,
-                    }
+                    ///
+                    /// The type is [`ScheduledDeductSignContractsPreEntrustSignAppResponse`](crate::api::v3::papay::types::ScheduledDeductSignContractsPreEntrustSignAppResponse), which other answers share.
+                    pub type PostResponse = crate::api::v3::papay::types::ScheduledDeductSignContractsPreEntrustSignAppResponse;
                 }
                 /// `/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/h5`
                 pub mod h5 {
@@ -2230,7 +2508,8 @@ pub mod scheduled_deduct_sign {
                     #[doc(alias = "H5场景预约扣费类型签约的预签约API")]
                     #[doc(alias = "H5场景预约扣费类型签约的预签约")]
                     #[crate::endpoint(POST, "/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/h5", response = PostResponse)]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct Post {
                         /// 应用ID
                         pub sp_appid: String,
@@ -2254,48 +2533,93 @@ pub mod scheduled_deduct_sign {
                         /// 商户侧用户标识
                         pub out_user_code: Option<String>,
                         /// 用于预约扣费的预约信息
-                        pub deduct_schedule: Option<PostDeductSchedule>,
+                        pub deduct_schedule: Option<crate::api::v3::papay::types::DeductSchedule>,
                         /// 跳转控制信息
-                        pub jump_control: Option<PostJumpControl>,
+                        pub jump_control: Option<crate::api::v3::papay::types::JumpControl>,
                     }
 
-                    /// 预计的扣费金额
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct PostDeductScheduleEstimatedDeductAmount {
-                        /// 金额
-                        pub total: i64,
-                        /// 货币类型
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub currency: Option<String>,
+                    impl Post {
+                        /// A value with its required fields; every optional one is `None`
+                        /// until its `with_…` method sets it.
+                        pub fn new(
+                            sp_appid: impl Into<String>,
+                            sub_mchid: impl Into<String>,
+                            plan_id: impl Into<i64>,
+                            out_contract_code: impl Into<String>,
+                            contract_display_account: impl Into<String>,
+                            contract_notify_url: impl Into<String>,
+                        ) -> Self {
+                            Self {
+                                sp_appid: sp_appid.into(),
+                                sp_openid: None,
+                                sub_mchid: sub_mchid.into(),
+                                sub_appid: None,
+                                sub_openid: None,
+                                plan_id: plan_id.into(),
+                                out_contract_code: out_contract_code.into(),
+                                contract_display_account: contract_display_account.into(),
+                                contract_notify_url: contract_notify_url.into(),
+                                out_user_code: None,
+                                deduct_schedule: None,
+                                jump_control: None,
+                            }
+                        }
+                        /// Sets `sp_openid` (用户在服务商商户应用下的用户标示).
+                        pub fn with_sp_openid(mut self, sp_openid: impl Into<String>) -> Self {
+                            self.sp_openid = Some(sp_openid.into());
+                            self
+                        }
+                        /// Sets `sub_appid` (子商户的AppID).
+                        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                            self.sub_appid = Some(sub_appid.into());
+                            self
+                        }
+                        /// Sets `sub_openid` (子商户AppID对应的用户OpenID).
+                        pub fn with_sub_openid(mut self, sub_openid: impl Into<String>) -> Self {
+                            self.sub_openid = Some(sub_openid.into());
+                            self
+                        }
+                        /// Sets `out_user_code` (商户侧用户标识).
+                        pub fn with_out_user_code(
+                            mut self,
+                            out_user_code: impl Into<String>,
+                        ) -> Self {
+                            self.out_user_code = Some(out_user_code.into());
+                            self
+                        }
+                        /// Sets `deduct_schedule` (用于预约扣费的预约信息).
+                        pub fn with_deduct_schedule(
+                            mut self,
+                            deduct_schedule: impl Into<crate::api::v3::papay::types::DeductSchedule>,
+                        ) -> Self {
+                            self.deduct_schedule = Some(deduct_schedule.into());
+                            self
+                        }
+                        /// Sets `jump_control` (跳转控制信息).
+                        pub fn with_jump_control(
+                            mut self,
+                            jump_control: impl Into<crate::api::v3::papay::types::JumpControl>,
+                        ) -> Self {
+                            self.jump_control = Some(jump_control.into());
+                            self
+                        }
                     }
 
-                    /// 用于预约扣费的预约信息
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct PostDeductSchedule {
-                        /// 预计扣费的日期
-                        pub estimated_deduct_date: String,
-                        /// 预计的扣费金额
-                        pub estimated_deduct_amount: PostDeductScheduleEstimatedDeductAmount,
-                        /// 商品描述
-                        pub description: String,
-                    }
+                    /// [`EstimatedDeductAmount`](crate::api::v3::papay::types::EstimatedDeductAmount), one type for one shape, under the name it has here.
+                    pub type PostDeductScheduleEstimatedDeductAmount =
+                        crate::api::v3::papay::types::EstimatedDeductAmount;
 
-                    /// 跳转控制信息
-                    #[derive(
-                        Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                    )]
-                    pub struct PostJumpControl {
-                        /// 跳转的应用AppID
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub jump_appid: Option<String>,
-                    }
+                    /// [`DeductSchedule`](crate::api::v3::papay::types::DeductSchedule), one type for one shape, under the name it has here.
+                    pub type PostDeductSchedule = crate::api::v3::papay::types::DeductSchedule;
+
+                    /// [`JumpControl`](crate::api::v3::papay::types::JumpControl), one type for one shape, under the name it has here.
+                    pub type PostJumpControl = crate::api::v3::papay::types::JumpControl;
 
                     /// What `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/h5` answers.
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct PostResponse {
-                        /// 拉起微信支付客户端的URL
-                        pub redirect_url: String,
-                    }
+                    ///
+                    /// The type is [`ScheduledDeductSignResponse`](crate::api::v3::papay::types::ScheduledDeductSignResponse), which other answers share.
+                    pub type PostResponse =
+                        crate::api::v3::papay::types::ScheduledDeductSignResponse;
                 }
                 /// `/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/jsapi`
                 pub mod jsapi {
@@ -2309,7 +2633,8 @@ pub mod scheduled_deduct_sign {
                     #[doc(alias = "JSAPI场景预约扣费类型签约的预签约API")]
                     #[doc(alias = "JSAPI场景预约扣费类型签约的预签约")]
                     #[crate::endpoint(POST, "/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/jsapi", response = PostResponse)]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct Post {
                         /// 应用ID
                         pub sp_appid: String,
@@ -2333,36 +2658,79 @@ pub mod scheduled_deduct_sign {
                         /// 商户侧用户标识
                         pub out_user_code: Option<String>,
                         /// 用于预约扣费的预约信息
-                        pub deduct_schedule: Option<PostDeductSchedule>,
+                        pub deduct_schedule: Option<crate::api::v3::papay::types::DeductSchedule>,
                     }
 
-                    /// 预计的扣费金额
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct PostDeductScheduleEstimatedDeductAmount {
-                        /// 金额
-                        pub total: i64,
-                        /// 货币类型
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub currency: Option<String>,
+                    impl Post {
+                        /// A value with its required fields; every optional one is `None`
+                        /// until its `with_…` method sets it.
+                        pub fn new(
+                            sp_appid: impl Into<String>,
+                            sub_mchid: impl Into<String>,
+                            plan_id: impl Into<i64>,
+                            out_contract_code: impl Into<String>,
+                            contract_display_account: impl Into<String>,
+                            contract_notify_url: impl Into<String>,
+                        ) -> Self {
+                            Self {
+                                sp_appid: sp_appid.into(),
+                                sp_openid: None,
+                                sub_mchid: sub_mchid.into(),
+                                sub_appid: None,
+                                sub_openid: None,
+                                plan_id: plan_id.into(),
+                                out_contract_code: out_contract_code.into(),
+                                contract_display_account: contract_display_account.into(),
+                                contract_notify_url: contract_notify_url.into(),
+                                out_user_code: None,
+                                deduct_schedule: None,
+                            }
+                        }
+                        /// Sets `sp_openid` (用户在服务商商户应用下的用户标示).
+                        pub fn with_sp_openid(mut self, sp_openid: impl Into<String>) -> Self {
+                            self.sp_openid = Some(sp_openid.into());
+                            self
+                        }
+                        /// Sets `sub_appid` (子商户的AppID).
+                        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                            self.sub_appid = Some(sub_appid.into());
+                            self
+                        }
+                        /// Sets `sub_openid` (子商户AppID对应的用户OpenID).
+                        pub fn with_sub_openid(mut self, sub_openid: impl Into<String>) -> Self {
+                            self.sub_openid = Some(sub_openid.into());
+                            self
+                        }
+                        /// Sets `out_user_code` (商户侧用户标识).
+                        pub fn with_out_user_code(
+                            mut self,
+                            out_user_code: impl Into<String>,
+                        ) -> Self {
+                            self.out_user_code = Some(out_user_code.into());
+                            self
+                        }
+                        /// Sets `deduct_schedule` (用于预约扣费的预约信息).
+                        pub fn with_deduct_schedule(
+                            mut self,
+                            deduct_schedule: impl Into<crate::api::v3::papay::types::DeductSchedule>,
+                        ) -> Self {
+                            self.deduct_schedule = Some(deduct_schedule.into());
+                            self
+                        }
                     }
 
-                    /// 用于预约扣费的预约信息
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct PostDeductSchedule {
-                        /// 预计扣费的日期
-                        pub estimated_deduct_date: String,
-                        /// 预计的扣费金额
-                        pub estimated_deduct_amount: PostDeductScheduleEstimatedDeductAmount,
-                        /// 商品描述
-                        pub description: String,
-                    }
+                    /// [`EstimatedDeductAmount`](crate::api::v3::papay::types::EstimatedDeductAmount), one type for one shape, under the name it has here.
+                    pub type PostDeductScheduleEstimatedDeductAmount =
+                        crate::api::v3::papay::types::EstimatedDeductAmount;
+
+                    /// [`DeductSchedule`](crate::api::v3::papay::types::DeductSchedule), one type for one shape, under the name it has here.
+                    pub type PostDeductSchedule = crate::api::v3::papay::types::DeductSchedule;
 
                     /// What `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/jsapi` answers.
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct PostResponse {
-                        /// 跳转签约流程的URL
-                        pub redirect_url: String,
-                    }
+                    ///
+                    /// The type is [`ScheduledDeductSignResponse`](crate::api::v3::papay::types::ScheduledDeductSignResponse), which other answers share.
+                    pub type PostResponse =
+                        crate::api::v3::papay::types::ScheduledDeductSignResponse;
                 }
                 /// `/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/mini-program`
                 pub mod mini_program {
@@ -2376,7 +2744,8 @@ pub mod scheduled_deduct_sign {
                     #[doc(alias = "小程序场景预约扣费类型签约的预签约API")]
                     #[doc(alias = "小程序场景预约扣费类型签约的预签约")]
                     #[crate::endpoint(POST, "/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/mini-program", response = PostResponse)]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct Post {
                         /// 应用ID
                         pub sp_appid: String,
@@ -2400,40 +2769,78 @@ pub mod scheduled_deduct_sign {
                         /// 商户侧用户标识
                         pub out_user_code: Option<String>,
                         /// 用于预约扣费的预约信息
-                        pub deduct_schedule: Option<PostDeductSchedule>,
+                        pub deduct_schedule: Option<crate::api::v3::papay::types::DeductSchedule>,
                     }
 
-                    /// 预计的扣费金额
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct PostDeductScheduleEstimatedDeductAmount {
-                        /// 金额
-                        pub total: i64,
-                        /// 货币类型
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub currency: Option<String>,
+                    impl Post {
+                        /// A value with its required fields; every optional one is `None`
+                        /// until its `with_…` method sets it.
+                        pub fn new(
+                            sp_appid: impl Into<String>,
+                            sub_mchid: impl Into<String>,
+                            plan_id: impl Into<i64>,
+                            out_contract_code: impl Into<String>,
+                            contract_display_account: impl Into<String>,
+                            contract_notify_url: impl Into<String>,
+                        ) -> Self {
+                            Self {
+                                sp_appid: sp_appid.into(),
+                                sp_openid: None,
+                                sub_mchid: sub_mchid.into(),
+                                sub_appid: None,
+                                sub_openid: None,
+                                plan_id: plan_id.into(),
+                                out_contract_code: out_contract_code.into(),
+                                contract_display_account: contract_display_account.into(),
+                                contract_notify_url: contract_notify_url.into(),
+                                out_user_code: None,
+                                deduct_schedule: None,
+                            }
+                        }
+                        /// Sets `sp_openid` (用户在服务商商户应用下的用户标示).
+                        pub fn with_sp_openid(mut self, sp_openid: impl Into<String>) -> Self {
+                            self.sp_openid = Some(sp_openid.into());
+                            self
+                        }
+                        /// Sets `sub_appid` (子商户的AppID).
+                        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                            self.sub_appid = Some(sub_appid.into());
+                            self
+                        }
+                        /// Sets `sub_openid` (子商户AppID对应的用户OpenID).
+                        pub fn with_sub_openid(mut self, sub_openid: impl Into<String>) -> Self {
+                            self.sub_openid = Some(sub_openid.into());
+                            self
+                        }
+                        /// Sets `out_user_code` (商户侧用户标识).
+                        pub fn with_out_user_code(
+                            mut self,
+                            out_user_code: impl Into<String>,
+                        ) -> Self {
+                            self.out_user_code = Some(out_user_code.into());
+                            self
+                        }
+                        /// Sets `deduct_schedule` (用于预约扣费的预约信息).
+                        pub fn with_deduct_schedule(
+                            mut self,
+                            deduct_schedule: impl Into<crate::api::v3::papay::types::DeductSchedule>,
+                        ) -> Self {
+                            self.deduct_schedule = Some(deduct_schedule.into());
+                            self
+                        }
                     }
 
-                    /// 用于预约扣费的预约信息
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct PostDeductSchedule {
-                        /// 预计扣费的日期
-                        pub estimated_deduct_date: String,
-                        /// 预计的扣费金额
-                        pub estimated_deduct_amount: PostDeductScheduleEstimatedDeductAmount,
-                        /// 商品描述
-                        pub description: String,
-                    }
+                    /// [`EstimatedDeductAmount`](crate::api::v3::papay::types::EstimatedDeductAmount), one type for one shape, under the name it has here.
+                    pub type PostDeductScheduleEstimatedDeductAmount =
+                        crate::api::v3::papay::types::EstimatedDeductAmount;
+
+                    /// [`DeductSchedule`](crate::api::v3::papay::types::DeductSchedule), one type for one shape, under the name it has here.
+                    pub type PostDeductSchedule = crate::api::v3::papay::types::DeductSchedule;
 
                     /// What `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/mini-program` answers.
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct PostResponse {
-                        /// 预签约ID
-                        pub pre_entrustweb_id: String,
-                        /// 跳转签约小程序的AppID
-                        pub redirect_appid: String,
-                        /// 跳转签约小程序的路径
-                        pub redirect_path: String,
-                    }
+                    ///
+                    /// The type is [`InsuranceSignResponse`](crate::api::v3::papay::types::InsuranceSignResponse), which other answers share.
+                    pub type PostResponse = crate::api::v3::papay::types::InsuranceSignResponse;
                 }
             }
         }
@@ -2456,7 +2863,8 @@ pub mod sign {
                         /// `GET /v3/papay/sign/contracts/harmony-plan-id/{plan_id}/out-contract-code/{out_contract_code}`
                         #[doc(alias = "通过商户协议号查询委托代扣签约协议")]
                         #[crate::endpoint(GET, "/v3/papay/sign/contracts/harmony-plan-id/<plan_id>/out-contract-code/<out_contract_code>", response = GetResponse)]
-                        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                        #[derive(Debug, Clone, PartialEq)]
+                        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                         pub struct Get {
                             /// 委托代扣模板ID (path)
                             pub plan_id: i64,
@@ -2478,37 +2886,16 @@ pub mod sign {
                             }
                         }
 
-                        string_enum! {
-                            /// 协议解约方式
-                            pub enum GetResponseContractTerminateInfoContractTerminationMode {
-                                /// `USER_TERMINATE`
-                                UserTerminate = "USER_TERMINATE",
-                                /// `MCH_API_TERMINATE`
-                                MchApiTerminate = "MCH_API_TERMINATE",
-                                /// `WEPAY_WEB_TERMINATE`
-                                WepayWebTerminate = "WEPAY_WEB_TERMINATE",
-                                /// `CUSTOMER_SERVICE_TERMINATE`
-                                CustomerServiceTerminate = "CUSTOMER_SERVICE_TERMINATE",
-                                /// `SYSTEM_TERMINATE`
-                                SystemTerminate = "SYSTEM_TERMINATE",
-                            }
-                        }
+                        /// [`ContractTerminationMode`](crate::api::v3::papay::types::ContractTerminationMode), one type for one shape, under the name it has here.
+                        pub type GetResponseContractTerminateInfoContractTerminationMode =
+                            crate::api::v3::papay::types::ContractTerminationMode;
 
-                        /// 协议解约信息
-                        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                        pub struct GetResponseContractTerminateInfo {
-                            /// 协议解约方式
-                            pub contract_termination_mode:
-                                GetResponseContractTerminateInfoContractTerminationMode,
-                            /// 协议解约时间
-                            pub contract_terminated_time: crate::DateTime,
-                            /// 解约备注
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub contract_termination_remark: Option<String>,
-                        }
+                        /// [`ContractTerminateInfo`](crate::api::v3::papay::types::ContractTerminateInfo), one type for one shape, under the name it has here.
+                        pub type GetResponseContractTerminateInfo =
+                            crate::api::v3::papay::types::ContractTerminateInfo;
 
                         /// What `GET /v3/papay/sign/contracts/harmony-plan-id/{plan_id}/out-contract-code/{out_contract_code}` answers.
-                        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                         pub struct GetResponse {
                             /// 商户号
                             pub mchid: String,
@@ -2525,21 +2912,17 @@ pub mod sign {
                             /// 委托代扣协议状态
                             pub contract_state: GetResponseContractState,
                             /// 协议签署时间
-                            #[serde(skip_serializing_if = "Option::is_none")]
                             pub contract_signed_time: Option<crate::DateTime>,
                             /// 协议到期时间
-                            #[serde(skip_serializing_if = "Option::is_none")]
                             pub contract_expired_time: Option<crate::DateTime>,
                             /// 用户OpenID
                             pub openid: String,
                             /// 协议解约信息
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub contract_terminate_info: Option<GetResponseContractTerminateInfo>,
+                            pub contract_terminate_info:
+                                Option<crate::api::v3::papay::types::ContractTerminateInfo>,
                             /// 商户侧用户标识
-                            #[serde(skip_serializing_if = "Option::is_none")]
                             pub out_user_code: Option<String>,
                             /// 鸿蒙代扣场景的用户微信号掩码
-                            #[serde(skip_serializing_if = "Option::is_none")]
                             pub mask_wxid: Option<String>,
                         }
                     }
@@ -2562,7 +2945,8 @@ pub mod sign {
                         #[doc(alias = "通过商户协议号查询委托代扣签约协议API")]
                         #[doc(alias = "通过商户协议号查询委托代扣签约协议")]
                         #[crate::endpoint(GET, "/v3/papay/sign/contracts/plan-id/<plan_id>/out-contract-code/<out_contract_code>", response = GetResponse)]
-                        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                        #[derive(Debug, Clone, PartialEq)]
+                        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                         pub struct Get {
                             /// 委托代扣模板ID (path)
                             pub plan_id: i64,
@@ -2570,104 +2954,30 @@ pub mod sign {
                             pub out_contract_code: String,
                         }
 
-                        /// 协议解约信息
-                        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                        pub struct GetResponseContractTerminateInfo {
-                            /// 协议解约方式
-                            pub contract_termination_mode: String,
-                            /// 协议解约时间
-                            pub contract_terminated_time: crate::DateTime,
-                            /// 解约备注
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub contract_termination_remark: Option<String>,
-                        }
+                        /// [`ContractTerminateInfo2`](crate::api::v3::papay::types::ContractTerminateInfo2), one type for one shape, under the name it has here.
+                        pub type GetResponseContractTerminateInfo =
+                            crate::api::v3::papay::types::ContractTerminateInfo2;
 
-                        /// 预计的扣费金额
-                        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                        pub struct GetResponseDeductScheduleEstimatedDeductAmount {
-                            /// 金额
-                            pub total: i64,
-                            /// 货币类型
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub currency: Option<String>,
-                        }
+                        /// [`EstimatedDeductAmount`](crate::api::v3::papay::types::EstimatedDeductAmount), one type for one shape, under the name it has here.
+                        pub type GetResponseDeductScheduleEstimatedDeductAmount =
+                            crate::api::v3::papay::types::EstimatedDeductAmount;
 
-                        /// 已预约的扣费金额信息
-                        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                        pub struct GetResponseDeductScheduleScheduledAmount {
-                            /// 金额
-                            pub total: i64,
-                            /// 货币类型
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub currency: Option<String>,
-                        }
+                        /// [`EstimatedDeductAmount`](crate::api::v3::papay::types::EstimatedDeductAmount), one type for one shape, under the name it has here.
+                        pub type GetResponseDeductScheduleScheduledAmount =
+                            crate::api::v3::papay::types::EstimatedDeductAmount;
 
-                        /// 实际扣费金额
-                        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                        pub struct GetResponseDeductScheduleDeductAmount {
-                            /// 金额
-                            pub total: i64,
-                            /// 货币类型
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub currency: Option<String>,
-                        }
+                        /// [`EstimatedDeductAmount`](crate::api::v3::papay::types::EstimatedDeductAmount), one type for one shape, under the name it has here.
+                        pub type GetResponseDeductScheduleDeductAmount =
+                            crate::api::v3::papay::types::EstimatedDeductAmount;
 
-                        /// 预约扣费场景的预约信息
-                        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                        pub struct GetResponseDeductSchedule {
-                            /// 预计扣费的日期
-                            pub estimated_deduct_date: String,
-                            /// 预计的扣费金额
-                            pub estimated_deduct_amount:
-                                GetResponseDeductScheduleEstimatedDeductAmount,
-                            /// 扣费预约状态
-                            pub schedule_state: String,
-                            /// 已预约的扣费金额信息
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub scheduled_amount: Option<GetResponseDeductScheduleScheduledAmount>,
-                            /// 实际扣费金额
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub deduct_amount: Option<GetResponseDeductScheduleDeductAmount>,
-                            /// 实际扣费的日期
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub deduct_date: Option<String>,
-                        }
+                        /// [`DeductSchedule2`](crate::api::v3::papay::types::DeductSchedule2), one type for one shape, under the name it has here.
+                        pub type GetResponseDeductSchedule =
+                            crate::api::v3::papay::types::DeductSchedule2;
 
                         /// What `GET /v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}` answers.
-                        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                        pub struct GetResponse {
-                            /// 商户号
-                            pub mchid: String,
-                            /// 委托代扣协议ID
-                            pub contract_id: String,
-                            /// 商户AppID
-                            pub appid: String,
-                            /// 委托代扣模板ID
-                            pub plan_id: i64,
-                            /// 商户签约协议号
-                            pub out_contract_code: String,
-                            /// 用户账户展示名称
-                            pub contract_display_account: String,
-                            /// 委托代扣协议状态
-                            pub contract_state: String,
-                            /// 协议签署时间
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub contract_signed_time: Option<crate::DateTime>,
-                            /// 协议到期时间
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub contract_expired_time: Option<crate::DateTime>,
-                            /// 用户OpenID
-                            pub openid: String,
-                            /// 协议解约信息
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub contract_terminate_info: Option<GetResponseContractTerminateInfo>,
-                            /// 商户侧用户标识
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub out_user_code: Option<String>,
-                            /// 预约扣费场景的预约信息
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub deduct_schedule: Option<GetResponseDeductSchedule>,
-                        }
+                        ///
+                        /// The type is [`SignResponse`](crate::api::v3::papay::types::SignResponse), which other answers share.
+                        pub type GetResponse = crate::api::v3::papay::types::SignResponse;
 
                         /// `/v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate`
                         pub mod terminate {
@@ -2681,7 +2991,8 @@ pub mod sign {
                             #[doc(alias = "通过商户协议号解除委托代扣签约协议API")]
                             #[doc(alias = "通过商户协议号解除委托代扣签约协议")]
                             #[crate::endpoint(POST, "/v3/papay/sign/contracts/plan-id/<plan_id>/out-contract-code/<out_contract_code>/terminate", response = PostResponse, idempotent)]
-                            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                            #[derive(Debug, Clone, PartialEq)]
+                            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                             pub struct Post {
                                 /// 委托代扣模板ID (path)
                                 pub plan_id: i64,
@@ -2691,118 +3002,30 @@ pub mod sign {
                                 pub contract_termination_remark: String,
                             }
 
-                            /// 协议解约信息
-                            #[derive(
-                                Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize,
-                            )]
-                            pub struct PostResponseContractTerminateInfo {
-                                /// 协议解约方式
-                                pub contract_termination_mode: String,
-                                /// 协议解约时间
-                                pub contract_terminated_time: crate::DateTime,
-                                /// 解约备注
-                                #[serde(skip_serializing_if = "Option::is_none")]
-                                pub contract_termination_remark: Option<String>,
-                            }
+                            /// [`ContractTerminateInfo2`](crate::api::v3::papay::types::ContractTerminateInfo2), one type for one shape, under the name it has here.
+                            pub type PostResponseContractTerminateInfo =
+                                crate::api::v3::papay::types::ContractTerminateInfo2;
 
-                            /// 预计的扣费金额
-                            #[derive(
-                                Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize,
-                            )]
-                            pub struct PostResponseDeductScheduleEstimatedDeductAmount {
-                                /// 金额
-                                pub total: i64,
-                                /// 货币类型
-                                #[serde(skip_serializing_if = "Option::is_none")]
-                                pub currency: Option<String>,
-                            }
+                            /// [`EstimatedDeductAmount`](crate::api::v3::papay::types::EstimatedDeductAmount), one type for one shape, under the name it has here.
+                            pub type PostResponseDeductScheduleEstimatedDeductAmount =
+                                crate::api::v3::papay::types::EstimatedDeductAmount;
 
-                            /// 已预约的扣费金额信息
-                            #[derive(
-                                Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize,
-                            )]
-                            pub struct PostResponseDeductScheduleScheduledAmount {
-                                /// 金额
-                                pub total: i64,
-                                /// 货币类型
-                                #[serde(skip_serializing_if = "Option::is_none")]
-                                pub currency: Option<String>,
-                            }
+                            /// [`EstimatedDeductAmount`](crate::api::v3::papay::types::EstimatedDeductAmount), one type for one shape, under the name it has here.
+                            pub type PostResponseDeductScheduleScheduledAmount =
+                                crate::api::v3::papay::types::EstimatedDeductAmount;
 
-                            /// 实际扣费金额
-                            #[derive(
-                                Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize,
-                            )]
-                            pub struct PostResponseDeductScheduleDeductAmount {
-                                /// 金额
-                                pub total: i64,
-                                /// 货币类型
-                                #[serde(skip_serializing_if = "Option::is_none")]
-                                pub currency: Option<String>,
-                            }
+                            /// [`EstimatedDeductAmount`](crate::api::v3::papay::types::EstimatedDeductAmount), one type for one shape, under the name it has here.
+                            pub type PostResponseDeductScheduleDeductAmount =
+                                crate::api::v3::papay::types::EstimatedDeductAmount;
 
-                            /// 预约扣费场景的预约信息
-                            #[derive(
-                                Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize,
-                            )]
-                            pub struct PostResponseDeductSchedule {
-                                /// 预计扣费的日期
-                                pub estimated_deduct_date: String,
-                                /// 预计的扣费金额
-                                pub estimated_deduct_amount:
-                                    PostResponseDeductScheduleEstimatedDeductAmount,
-                                /// 扣费预约状态
-                                pub schedule_state: String,
-                                /// 已预约的扣费金额信息
-                                #[serde(skip_serializing_if = "Option::is_none")]
-                                pub scheduled_amount:
-                                    Option<PostResponseDeductScheduleScheduledAmount>,
-                                /// 实际扣费金额
-                                #[serde(skip_serializing_if = "Option::is_none")]
-                                pub deduct_amount: Option<PostResponseDeductScheduleDeductAmount>,
-                                /// 实际扣费的日期
-                                #[serde(skip_serializing_if = "Option::is_none")]
-                                pub deduct_date: Option<String>,
-                            }
+                            /// [`DeductSchedule2`](crate::api::v3::papay::types::DeductSchedule2), one type for one shape, under the name it has here.
+                            pub type PostResponseDeductSchedule =
+                                crate::api::v3::papay::types::DeductSchedule2;
 
                             /// What `POST /v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate` answers.
-                            #[derive(
-                                Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize,
-                            )]
-                            pub struct PostResponse {
-                                /// 商户号
-                                pub mchid: String,
-                                /// 委托代扣协议ID
-                                pub contract_id: String,
-                                /// 商户AppID
-                                pub appid: String,
-                                /// 委托代扣模板ID
-                                pub plan_id: i64,
-                                /// 商户签约协议号
-                                pub out_contract_code: String,
-                                /// 用户账户展示名称
-                                pub contract_display_account: String,
-                                /// 委托代扣协议状态
-                                pub contract_state: String,
-                                /// 协议签署时间
-                                #[serde(skip_serializing_if = "Option::is_none")]
-                                pub contract_signed_time: Option<crate::DateTime>,
-                                /// 协议到期时间
-                                #[serde(skip_serializing_if = "Option::is_none")]
-                                pub contract_expired_time: Option<crate::DateTime>,
-                                /// 用户OpenID
-                                pub openid: String,
-                                /// 协议解约信息
-                                #[serde(skip_serializing_if = "Option::is_none")]
-                                pub contract_terminate_info:
-                                    Option<PostResponseContractTerminateInfo>,
-                                /// 商户侧用户标识
-                                #[serde(skip_serializing_if = "Option::is_none")]
-                                pub out_user_code: Option<String>,
-                                /// 预约扣费场景的预约信息
-                                #[serde(skip_serializing_if = "Option::is_none")]
-                                pub deduct_schedule: Option<PostResponseDeductSchedule>,
-                            }
+                            ///
+                            /// The type is [`SignResponse`](crate::api::v3::papay::types::SignResponse), which other answers share.
+                            pub type PostResponse = crate::api::v3::papay::types::SignResponse;
                         }
                     }
                 }
@@ -2819,7 +3042,8 @@ pub mod sign {
             /// Idempotent by `out_contract_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "代扣预签约")]
             #[crate::endpoint(POST, "/v3/papay/sign/contracts/pre-entrust-sign", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 签约场景
                 pub sign_scene: PostSignScene,
@@ -2842,6 +3066,45 @@ pub mod sign {
                 pub return_url: Option<String>,
                 /// 发起预签约的用户
                 pub device_info: PostDeviceInfo,
+            }
+
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                #[allow(clippy::too_many_arguments)]
+                pub fn new(
+                    sign_scene: impl Into<PostSignScene>,
+                    appid: impl Into<String>,
+                    plan_id: impl Into<i64>,
+                    out_contract_code: impl Into<String>,
+                    contract_display_account: impl Into<String>,
+                    contract_notify_url: impl Into<String>,
+                    out_user_code: impl Into<String>,
+                    device_info: impl Into<PostDeviceInfo>,
+                ) -> Self {
+                    Self {
+                        sign_scene: sign_scene.into(),
+                        appid: appid.into(),
+                        openid: None,
+                        plan_id: plan_id.into(),
+                        out_contract_code: out_contract_code.into(),
+                        contract_display_account: contract_display_account.into(),
+                        contract_notify_url: contract_notify_url.into(),
+                        out_user_code: out_user_code.into(),
+                        return_url: None,
+                        device_info: device_info.into(),
+                    }
+                }
+                /// Sets `openid` (用户在直连商户应用下的用户标示).
+                pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
+                    self.openid = Some(openid.into());
+                    self
+                }
+                /// Sets `return_url` (回跳地址的url).
+                pub fn with_return_url(mut self, return_url: impl Into<String>) -> Self {
+                    self.return_url = Some(return_url.into());
+                    self
+                }
             }
 
             string_enum! {
@@ -2891,7 +3154,8 @@ pub mod sign {
             }
 
             /// 发起预签约的用户
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct PostDeviceInfo {
                 /// 设备类型
                 pub device_type: PostDeviceInfoDeviceType,
@@ -2912,18 +3176,15 @@ pub mod sign {
             }
 
             /// What `POST /v3/papay/sign/contracts/pre-entrust-sign` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct PostResponse {
                 /// 预签约ID
                 pub pre_entrustweb_id: String,
                 /// 跳转签约小程序的username
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub mini_program_username: Option<String>,
                 /// 跳转签约小程序的path
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub mini_program_path: Option<String>,
                 /// 展示扫码签约的二维码的URL
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub redirect_url: Option<String>,
             }
         }
@@ -2948,7 +3209,8 @@ pub mod sign {
                             #[doc(alias = "通过商户协议号查询委托代扣签约协议API")]
                             #[doc(alias = "通过商户协议号查询委托代扣签约协议")]
                             #[crate::endpoint(GET, "/v3/papay/sign/partner/contracts/plan-id/<plan_id>/out-contract-code/<out_contract_code>", response = GetResponse)]
-                            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                            #[derive(Debug, Clone, PartialEq)]
+                            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                             pub struct Get {
                                 /// 委托代扣模板ID (path)
                                 pub plan_id: i64,
@@ -2958,126 +3220,30 @@ pub mod sign {
                                 pub sub_mchid: String,
                             }
 
-                            /// 协议解约信息
-                            #[derive(
-                                Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize,
-                            )]
-                            pub struct GetResponseContractTerminateInfo {
-                                /// 协议解约方式
-                                pub contract_termination_mode: String,
-                                /// 协议解约时间
-                                pub contract_terminated_time: crate::DateTime,
-                                /// 解约备注
-                                #[serde(skip_serializing_if = "Option::is_none")]
-                                pub contract_termination_remark: Option<String>,
-                            }
+                            /// [`ContractTerminateInfo2`](crate::api::v3::papay::types::ContractTerminateInfo2), one type for one shape, under the name it has here.
+                            pub type GetResponseContractTerminateInfo =
+                                crate::api::v3::papay::types::ContractTerminateInfo2;
 
-                            /// 预计的扣费金额
-                            #[derive(
-                                Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize,
-                            )]
-                            pub struct GetResponseDeductScheduleEstimatedDeductAmount {
-                                /// 金额
-                                pub total: i64,
-                                /// 货币类型
-                                #[serde(skip_serializing_if = "Option::is_none")]
-                                pub currency: Option<String>,
-                            }
+                            /// [`EstimatedDeductAmount`](crate::api::v3::papay::types::EstimatedDeductAmount), one type for one shape, under the name it has here.
+                            pub type GetResponseDeductScheduleEstimatedDeductAmount =
+                                crate::api::v3::papay::types::EstimatedDeductAmount;
 
-                            /// 已预约的扣费金额信息
-                            #[derive(
-                                Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize,
-                            )]
-                            pub struct GetResponseDeductScheduleScheduledAmount {
-                                /// 金额
-                                pub total: i64,
-                                /// 货币类型
-                                #[serde(skip_serializing_if = "Option::is_none")]
-                                pub currency: Option<String>,
-                            }
+                            /// [`EstimatedDeductAmount`](crate::api::v3::papay::types::EstimatedDeductAmount), one type for one shape, under the name it has here.
+                            pub type GetResponseDeductScheduleScheduledAmount =
+                                crate::api::v3::papay::types::EstimatedDeductAmount;
 
-                            /// 实际扣费金额
-                            #[derive(
-                                Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize,
-                            )]
-                            pub struct GetResponseDeductScheduleDeductAmount {
-                                /// 金额
-                                pub total: i64,
-                                /// 货币类型
-                                #[serde(skip_serializing_if = "Option::is_none")]
-                                pub currency: Option<String>,
-                            }
+                            /// [`EstimatedDeductAmount`](crate::api::v3::papay::types::EstimatedDeductAmount), one type for one shape, under the name it has here.
+                            pub type GetResponseDeductScheduleDeductAmount =
+                                crate::api::v3::papay::types::EstimatedDeductAmount;
 
-                            /// 预约扣费场景的预约信息
-                            #[derive(
-                                Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize,
-                            )]
-                            pub struct GetResponseDeductSchedule {
-                                /// 预计扣费的日期
-                                pub estimated_deduct_date: String,
-                                /// 预计的扣费金额
-                                pub estimated_deduct_amount:
-                                    GetResponseDeductScheduleEstimatedDeductAmount,
-                                /// 扣费预约状态
-                                pub schedule_state: String,
-                                /// 已预约的扣费金额信息
-                                #[serde(skip_serializing_if = "Option::is_none")]
-                                pub scheduled_amount:
-                                    Option<GetResponseDeductScheduleScheduledAmount>,
-                                /// 实际扣费金额
-                                #[serde(skip_serializing_if = "Option::is_none")]
-                                pub deduct_amount: Option<GetResponseDeductScheduleDeductAmount>,
-                                /// 实际扣费的日期
-                                #[serde(skip_serializing_if = "Option::is_none")]
-                                pub deduct_date: Option<String>,
-                            }
+                            /// [`DeductSchedule2`](crate::api::v3::papay::types::DeductSchedule2), one type for one shape, under the name it has here.
+                            pub type GetResponseDeductSchedule =
+                                crate::api::v3::papay::types::DeductSchedule2;
 
                             /// What `GET /v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}` answers.
-                            #[derive(
-                                Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize,
-                            )]
-                            pub struct GetResponse {
-                                /// 委托代扣协议ID
-                                pub contract_id: String,
-                                /// 普通服务商商户号
-                                pub sp_mchid: String,
-                                /// 普通服务商的AppID
-                                pub sp_appid: String,
-                                /// 子商户号
-                                pub sub_mchid: String,
-                                /// 子商户的AppID
-                                #[serde(skip_serializing_if = "Option::is_none")]
-                                pub sub_appid: Option<String>,
-                                /// 委托代扣模板ID
-                                pub plan_id: i64,
-                                /// 商户签约协议号
-                                pub out_contract_code: String,
-                                /// 用户账户展示名称
-                                pub contract_display_account: String,
-                                /// 委托代扣协议状态
-                                pub contract_state: String,
-                                /// 协议签署时间
-                                #[serde(skip_serializing_if = "Option::is_none")]
-                                pub contract_signed_time: Option<crate::DateTime>,
-                                /// 协议到期时间
-                                #[serde(skip_serializing_if = "Option::is_none")]
-                                pub contract_expired_time: Option<crate::DateTime>,
-                                /// 用户OpenID
-                                pub sp_openid: String,
-                                /// 子商户AppID对应的用户OpenID
-                                #[serde(skip_serializing_if = "Option::is_none")]
-                                pub sub_openid: Option<String>,
-                                /// 协议解约信息
-                                #[serde(skip_serializing_if = "Option::is_none")]
-                                pub contract_terminate_info:
-                                    Option<GetResponseContractTerminateInfo>,
-                                /// 商户侧用户标识
-                                #[serde(skip_serializing_if = "Option::is_none")]
-                                pub out_user_code: Option<String>,
-                                /// 预约扣费场景的预约信息
-                                #[serde(skip_serializing_if = "Option::is_none")]
-                                pub deduct_schedule: Option<GetResponseDeductSchedule>,
-                            }
+                            ///
+                            /// The type is [`SignPartnerContractsPlanIdOutContractCodeResponse`](crate::api::v3::papay::types::SignPartnerContractsPlanIdOutContractCodeResponse), which other answers share.
+                            pub type GetResponse = crate::api::v3::papay::types::SignPartnerContractsPlanIdOutContractCodeResponse;
 
                             /// `/v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate`
                             pub mod terminate {
@@ -3091,7 +3257,8 @@ pub mod sign {
                                 #[doc(alias = "通过商户协议号解除委托代扣签约协议API")]
                                 #[doc(alias = "通过商户协议号解除委托代扣签约协议")]
                                 #[crate::endpoint(POST, "/v3/papay/sign/partner/contracts/plan-id/<plan_id>/out-contract-code/<out_contract_code>/terminate", response = PostResponse, idempotent)]
-                                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                                #[derive(Debug, Clone, PartialEq)]
+                                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                                 pub struct Post {
                                     /// 委托代扣模板ID (path)
                                     pub plan_id: i64,
@@ -3103,132 +3270,452 @@ pub mod sign {
                                     pub contract_termination_remark: String,
                                 }
 
-                                /// 协议解约信息
-                                #[derive(
-                                    Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize,
-                                )]
-                                pub struct PostResponseContractTerminateInfo {
-                                    /// 协议解约方式
-                                    pub contract_termination_mode: String,
-                                    /// 协议解约时间
-                                    pub contract_terminated_time: crate::DateTime,
-                                    /// 解约备注
-                                    #[serde(skip_serializing_if = "Option::is_none")]
-                                    pub contract_termination_remark: Option<String>,
-                                }
+                                /// [`ContractTerminateInfo2`](crate::api::v3::papay::types::ContractTerminateInfo2), one type for one shape, under the name it has here.
+                                pub type PostResponseContractTerminateInfo =
+                                    crate::api::v3::papay::types::ContractTerminateInfo2;
 
-                                /// 预计的扣费金额
-                                #[derive(
-                                    Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize,
-                                )]
-                                pub struct PostResponseDeductScheduleEstimatedDeductAmount {
-                                    /// 金额
-                                    pub total: i64,
-                                    /// 货币类型
-                                    #[serde(skip_serializing_if = "Option::is_none")]
-                                    pub currency: Option<String>,
-                                }
+                                /// [`EstimatedDeductAmount`](crate::api::v3::papay::types::EstimatedDeductAmount), one type for one shape, under the name it has here.
+                                pub type PostResponseDeductScheduleEstimatedDeductAmount =
+                                    crate::api::v3::papay::types::EstimatedDeductAmount;
 
-                                /// 已预约的扣费金额信息
-                                #[derive(
-                                    Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize,
-                                )]
-                                pub struct PostResponseDeductScheduleScheduledAmount {
-                                    /// 金额
-                                    pub total: i64,
-                                    /// 货币类型
-                                    #[serde(skip_serializing_if = "Option::is_none")]
-                                    pub currency: Option<String>,
-                                }
+                                /// [`EstimatedDeductAmount`](crate::api::v3::papay::types::EstimatedDeductAmount), one type for one shape, under the name it has here.
+                                pub type PostResponseDeductScheduleScheduledAmount =
+                                    crate::api::v3::papay::types::EstimatedDeductAmount;
 
-                                /// 实际扣费金额
-                                #[derive(
-                                    Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize,
-                                )]
-                                pub struct PostResponseDeductScheduleDeductAmount {
-                                    /// 金额
-                                    pub total: i64,
-                                    /// 货币类型
-                                    #[serde(skip_serializing_if = "Option::is_none")]
-                                    pub currency: Option<String>,
-                                }
+                                /// [`EstimatedDeductAmount`](crate::api::v3::papay::types::EstimatedDeductAmount), one type for one shape, under the name it has here.
+                                pub type PostResponseDeductScheduleDeductAmount =
+                                    crate::api::v3::papay::types::EstimatedDeductAmount;
 
-                                /// 预约扣费场景的预约信息
-                                #[derive(
-                                    Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize,
-                                )]
-                                pub struct PostResponseDeductSchedule {
-                                    /// 预计扣费的日期
-                                    pub estimated_deduct_date: String,
-                                    /// 预计的扣费金额
-                                    pub estimated_deduct_amount:
-                                        PostResponseDeductScheduleEstimatedDeductAmount,
-                                    /// 扣费预约状态
-                                    pub schedule_state: String,
-                                    /// 已预约的扣费金额信息
-                                    #[serde(skip_serializing_if = "Option::is_none")]
-                                    pub scheduled_amount:
-                                        Option<PostResponseDeductScheduleScheduledAmount>,
-                                    /// 实际扣费金额
-                                    #[serde(skip_serializing_if = "Option::is_none")]
-                                    pub deduct_amount:
-                                        Option<PostResponseDeductScheduleDeductAmount>,
-                                    /// 实际扣费的日期
-                                    #[serde(skip_serializing_if = "Option::is_none")]
-                                    pub deduct_date: Option<String>,
-                                }
+                                /// [`DeductSchedule2`](crate::api::v3::papay::types::DeductSchedule2), one type for one shape, under the name it has here.
+                                pub type PostResponseDeductSchedule =
+                                    crate::api::v3::papay::types::DeductSchedule2;
 
                                 /// What `POST /v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate` answers.
-                                #[derive(
-                                    Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize,
-                                )]
-                                pub struct PostResponse {
-                                    /// 委托代扣协议ID
-                                    pub contract_id: String,
-                                    /// 普通服务商商户号
-                                    pub sp_mchid: String,
-                                    /// 普通服务商的AppID
-                                    pub sp_appid: String,
-                                    /// 子商户号
-                                    pub sub_mchid: String,
-                                    /// 子商户的AppID
-                                    #[serde(skip_serializing_if = "Option::is_none")]
-                                    pub sub_appid: Option<String>,
-                                    /// 委托代扣模板ID
-                                    pub plan_id: i64,
-                                    /// 商户签约协议号
-                                    pub out_contract_code: String,
-                                    /// 用户账户展示名称
-                                    pub contract_display_account: String,
-                                    /// 委托代扣协议状态
-                                    pub contract_state: String,
-                                    /// 协议签署时间
-                                    #[serde(skip_serializing_if = "Option::is_none")]
-                                    pub contract_signed_time: Option<crate::DateTime>,
-                                    /// 协议到期时间
-                                    #[serde(skip_serializing_if = "Option::is_none")]
-                                    pub contract_expired_time: Option<crate::DateTime>,
-                                    /// 用户OpenID
-                                    pub sp_openid: String,
-                                    /// 子商户AppID对应的用户OpenID
-                                    #[serde(skip_serializing_if = "Option::is_none")]
-                                    pub sub_openid: Option<String>,
-                                    /// 协议解约信息
-                                    #[serde(skip_serializing_if = "Option::is_none")]
-                                    pub contract_terminate_info:
-                                        Option<PostResponseContractTerminateInfo>,
-                                    /// 商户侧用户标识
-                                    #[serde(skip_serializing_if = "Option::is_none")]
-                                    pub out_user_code: Option<String>,
-                                    /// 预约扣费场景的预约信息
-                                    #[serde(skip_serializing_if = "Option::is_none")]
-                                    pub deduct_schedule: Option<PostResponseDeductSchedule>,
-                                }
+                                ///
+                                /// The type is [`SignPartnerContractsPlanIdOutContractCodeResponse`](crate::api::v3::papay::types::SignPartnerContractsPlanIdOutContractCodeResponse), which other answers share.
+                                pub type PostResponse = crate::api::v3::papay::types::SignPartnerContractsPlanIdOutContractCodeResponse;
                             }
                         }
                     }
                 }
             }
         }
+    }
+}
+/// Types that several operations of feature `papay` share, one per shape: each operation's module names them under its own names too.
+pub mod types {
+    /// 预约扣费金额信息
+    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct EstimatedDeductAmount {
+        /// 金额
+        pub total: i64,
+        /// 货币类型
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub currency: Option<String>,
+    }
+
+    impl EstimatedDeductAmount {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(total: impl Into<i64>) -> Self {
+            Self {
+                total: total.into(),
+                currency: None,
+            }
+        }
+        /// Sets `currency` (货币类型).
+        pub fn with_currency(mut self, currency: impl Into<String>) -> Self {
+            self.currency = Some(currency.into());
+            self
+        }
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct InsurancePayResponse {
+        /// 保单的扣费周期编号
+        pub policy_period_id: i64,
+        /// 当前扣费周期的状态
+        pub policy_period_state: String,
+        /// 可扣费开始日期
+        pub deduct_start_date: Option<String>,
+        /// 可扣费结束日期
+        pub deduct_end_date: Option<String>,
+        /// 已预约的扣费金额信息
+        pub scheduled_amount: Option<crate::api::v3::papay::types::EstimatedDeductAmount>,
+        /// 实际扣费金额
+        pub deduct_amount: Option<crate::api::v3::papay::types::EstimatedDeductAmount>,
+        /// 实际扣费的日期
+        pub deduct_date: Option<String>,
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct PayResponse {
+        /// 商户订单号
+        pub out_trade_no: String,
+        /// 扣费金额信息
+        pub amount: crate::api::v3::papay::types::EstimatedDeductAmount,
+    }
+
+    /// PolicyPeriods
+    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct PolicyPeriods {
+        /// 保险扣费周期编号
+        pub policy_period_id: i64,
+        /// 预计扣费的日期
+        pub estimated_deduct_date: String,
+        /// 预计扣费金额
+        pub estimated_deduct_amount: crate::api::v3::papay::types::EstimatedDeductAmount,
+    }
+
+    string_enum! {
+        /// 委托代扣协议状态
+        pub enum ContractState {
+            /// `SIGNED`
+            Signed = "SIGNED",
+            /// `TERMINATED`
+            Terminated = "TERMINATED",
+            /// `SIGN_FAILED`
+            SignFailed = "SIGN_FAILED",
+            /// `TO_BE_RENEWED`
+            ToBeRenewed = "TO_BE_RENEWED",
+            /// `TERMINATE_PENDING`
+            TerminatePending = "TERMINATE_PENDING",
+        }
+    }
+
+    string_enum! {
+        /// 协议解约方式
+        pub enum ContractTerminationMode {
+            /// `USER_TERMINATE`
+            UserTerminate = "USER_TERMINATE",
+            /// `MCH_API_TERMINATE`
+            MchApiTerminate = "MCH_API_TERMINATE",
+            /// `WEPAY_WEB_TERMINATE`
+            WepayWebTerminate = "WEPAY_WEB_TERMINATE",
+            /// `CUSTOMER_SERVICE_TERMINATE`
+            CustomerServiceTerminate = "CUSTOMER_SERVICE_TERMINATE",
+            /// `SYSTEM_TERMINATE`
+            SystemTerminate = "SYSTEM_TERMINATE",
+        }
+    }
+
+    /// 协议解约信息
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct ContractTerminateInfo {
+        /// 协议解约方式
+        pub contract_termination_mode: crate::api::v3::papay::types::ContractTerminationMode,
+        /// 协议解约时间
+        pub contract_terminated_time: crate::DateTime,
+        /// 解约备注
+        pub contract_termination_remark: Option<String>,
+    }
+
+    string_enum! {
+        /// 实名验证类型
+        pub enum IdentityType {
+            /// `ID_CARD`
+            IdCard = "ID_CARD",
+        }
+    }
+
+    /// 用户实名信息
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct RealIdentity {
+        /// 自然人姓名
+        #[serde(serialize_with = "crate::encryption::encrypt")]
+        pub real_name: String,
+        /// 自然人身份证号码
+        #[serde(serialize_with = "crate::encryption::encrypt")]
+        pub id_card_number: String,
+        /// 实名验证类型
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub identity_type: Option<crate::api::v3::papay::types::IdentityType>,
+    }
+
+    impl RealIdentity {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(real_name: impl Into<String>, id_card_number: impl Into<String>) -> Self {
+            Self {
+                real_name: real_name.into(),
+                id_card_number: id_card_number.into(),
+                identity_type: None,
+            }
+        }
+        /// Sets `identity_type` (实名验证类型).
+        pub fn with_identity_type(
+            mut self,
+            identity_type: impl Into<crate::api::v3::papay::types::IdentityType>,
+        ) -> Self {
+            self.identity_type = Some(identity_type.into());
+            self
+        }
+    }
+
+    /// PolicyClauses
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct PolicyClauses {
+        /// 条款内容
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub clause_name: Option<String>,
+        /// 条款额度
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub clause_quota: Option<String>,
+    }
+
+    impl PolicyClauses {
+        /// Sets `clause_name` (条款内容).
+        pub fn with_clause_name(mut self, clause_name: impl Into<String>) -> Self {
+            self.clause_name = Some(clause_name.into());
+            self
+        }
+        /// Sets `clause_quota` (条款额度).
+        pub fn with_clause_quota(mut self, clause_quota: impl Into<String>) -> Self {
+            self.clause_quota = Some(clause_quota.into());
+            self
+        }
+    }
+
+    /// 保障详情
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct PolicyCoverageDetail {
+        /// 保单额度
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub policy_amount: Option<String>,
+        /// 保险条款列表
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub policy_clauses: Option<Vec<crate::api::v3::papay::types::PolicyClauses>>,
+    }
+
+    impl PolicyCoverageDetail {
+        /// Sets `policy_amount` (保单额度).
+        pub fn with_policy_amount(mut self, policy_amount: impl Into<String>) -> Self {
+            self.policy_amount = Some(policy_amount.into());
+            self
+        }
+        /// Sets `policy_clauses` (保险条款列表).
+        pub fn with_policy_clauses(
+            mut self,
+            policy_clauses: impl Into<Vec<crate::api::v3::papay::types::PolicyClauses>>,
+        ) -> Self {
+            self.policy_clauses = Some(policy_clauses.into());
+            self
+        }
+    }
+
+    /// PolicyPeriods2
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct PolicyPeriods2 {
+        /// 保险扣费周期编号
+        pub policy_period_id: i64,
+        /// 预计扣费的日期
+        pub estimated_deduct_date: String,
+        /// 预计扣费金额
+        pub estimated_deduct_amount: crate::api::v3::papay::types::EstimatedDeductAmount,
+        /// 保障详情
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub policy_coverage_detail: Option<crate::api::v3::papay::types::PolicyCoverageDetail>,
+    }
+
+    impl PolicyPeriods2 {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            policy_period_id: impl Into<i64>,
+            estimated_deduct_date: impl Into<String>,
+            estimated_deduct_amount: impl Into<crate::api::v3::papay::types::EstimatedDeductAmount>,
+        ) -> Self {
+            Self {
+                policy_period_id: policy_period_id.into(),
+                estimated_deduct_date: estimated_deduct_date.into(),
+                estimated_deduct_amount: estimated_deduct_amount.into(),
+                policy_coverage_detail: None,
+            }
+        }
+        /// Sets `policy_coverage_detail` (保障详情).
+        pub fn with_policy_coverage_detail(
+            mut self,
+            policy_coverage_detail: impl Into<crate::api::v3::papay::types::PolicyCoverageDetail>,
+        ) -> Self {
+            self.policy_coverage_detail = Some(policy_coverage_detail.into());
+            self
+        }
+    }
+
+    /// 跳转控制信息
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct JumpControl {
+        /// 跳转的应用AppID
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub jump_appid: Option<String>,
+    }
+
+    impl JumpControl {
+        /// Sets `jump_appid` (跳转的应用AppID).
+        pub fn with_jump_appid(mut self, jump_appid: impl Into<String>) -> Self {
+            self.jump_appid = Some(jump_appid.into());
+            self
+        }
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct ScheduledDeductSignResponse {
+        /// 拉起微信支付客户端的URL
+        pub redirect_url: String,
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct InsuranceSignResponse {
+        /// 预签约ID
+        pub pre_entrustweb_id: String,
+        /// 跳转签约小程序的AppID
+        pub redirect_appid: String,
+        /// 跳转签约小程序的路径
+        pub redirect_path: String,
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct PayPartnerSchedulesContractIdResponse {
+        /// 扣费预约的状态
+        pub schedule_state: String,
+        /// 可扣费开始日期
+        pub deduct_start_date: Option<String>,
+        /// 可扣费结束日期
+        pub deduct_end_date: Option<String>,
+        /// 已预约的扣费金额信息
+        pub scheduled_amount: Option<crate::api::v3::papay::types::EstimatedDeductAmount>,
+        /// 实际扣费金额
+        pub deduct_amount: Option<crate::api::v3::papay::types::EstimatedDeductAmount>,
+        /// 实际扣费的日期
+        pub deduct_date: Option<String>,
+    }
+
+    /// 用于预约扣费的预约信息
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct DeductSchedule {
+        /// 预计扣费的日期
+        pub estimated_deduct_date: String,
+        /// 预计的扣费金额
+        pub estimated_deduct_amount: crate::api::v3::papay::types::EstimatedDeductAmount,
+        /// 商品描述
+        pub description: String,
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct ScheduledDeductSignContractsPreEntrustSignAppResponse {
+        /// 预签约ID
+        pub pre_entrustweb_id: String,
+        /// 跳转签约小程序的username
+        pub miniprogram_username: Option<String>,
+        /// 跳转签约小程序的path
+        pub miniprogram_path: Option<String>,
+    }
+
+    /// 协议解约信息
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct ContractTerminateInfo2 {
+        /// 协议解约方式
+        pub contract_termination_mode: String,
+        /// 协议解约时间
+        pub contract_terminated_time: crate::DateTime,
+        /// 解约备注
+        pub contract_termination_remark: Option<String>,
+    }
+
+    /// 预约扣费场景的预约信息
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct DeductSchedule2 {
+        /// 预计扣费的日期
+        pub estimated_deduct_date: String,
+        /// 预计的扣费金额
+        pub estimated_deduct_amount: crate::api::v3::papay::types::EstimatedDeductAmount,
+        /// 扣费预约状态
+        pub schedule_state: String,
+        /// 已预约的扣费金额信息
+        pub scheduled_amount: Option<crate::api::v3::papay::types::EstimatedDeductAmount>,
+        /// 实际扣费金额
+        pub deduct_amount: Option<crate::api::v3::papay::types::EstimatedDeductAmount>,
+        /// 实际扣费的日期
+        pub deduct_date: Option<String>,
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct SignResponse {
+        /// 商户号
+        pub mchid: String,
+        /// 委托代扣协议ID
+        pub contract_id: String,
+        /// 商户AppID
+        pub appid: String,
+        /// 委托代扣模板ID
+        pub plan_id: i64,
+        /// 商户签约协议号
+        pub out_contract_code: String,
+        /// 用户账户展示名称
+        pub contract_display_account: String,
+        /// 委托代扣协议状态
+        pub contract_state: String,
+        /// 协议签署时间
+        pub contract_signed_time: Option<crate::DateTime>,
+        /// 协议到期时间
+        pub contract_expired_time: Option<crate::DateTime>,
+        /// 用户OpenID
+        pub openid: String,
+        /// 协议解约信息
+        pub contract_terminate_info: Option<crate::api::v3::papay::types::ContractTerminateInfo2>,
+        /// 商户侧用户标识
+        pub out_user_code: Option<String>,
+        /// 预约扣费场景的预约信息
+        pub deduct_schedule: Option<crate::api::v3::papay::types::DeductSchedule2>,
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct SignPartnerContractsPlanIdOutContractCodeResponse {
+        /// 委托代扣协议ID
+        pub contract_id: String,
+        /// 普通服务商商户号
+        pub sp_mchid: String,
+        /// 普通服务商的AppID
+        pub sp_appid: String,
+        /// 子商户号
+        pub sub_mchid: String,
+        /// 子商户的AppID
+        pub sub_appid: Option<String>,
+        /// 委托代扣模板ID
+        pub plan_id: i64,
+        /// 商户签约协议号
+        pub out_contract_code: String,
+        /// 用户账户展示名称
+        pub contract_display_account: String,
+        /// 委托代扣协议状态
+        pub contract_state: String,
+        /// 协议签署时间
+        pub contract_signed_time: Option<crate::DateTime>,
+        /// 协议到期时间
+        pub contract_expired_time: Option<crate::DateTime>,
+        /// 用户OpenID
+        pub sp_openid: String,
+        /// 子商户AppID对应的用户OpenID
+        pub sub_openid: Option<String>,
+        /// 协议解约信息
+        pub contract_terminate_info: Option<crate::api::v3::papay::types::ContractTerminateInfo2>,
+        /// 商户侧用户标识
+        pub out_user_code: Option<String>,
+        /// 预约扣费场景的预约信息
+        pub deduct_schedule: Option<crate::api::v3::papay::types::DeductSchedule2>,
     }
 }

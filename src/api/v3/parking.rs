@@ -13,482 +13,113 @@ pub mod reminders {
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[doc(alias = "提交停车场进件申请")]
         #[crate::endpoint(POST, "/v3/parking/reminders/application", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// parking_lot
             pub parking_lot: PostParkingLot,
         }
 
-        string_enum! {
-            /// 停车场类型
-            pub enum PostParkingLotParkingLotType {
-                /// `PARKING_LOT_TYPE_UNKNOWN`
-                ParkingLotTypeUnknown = "PARKING_LOT_TYPE_UNKNOWN",
-                /// `PARKING_LOT_TYPE_BUSINESS_DISTRICT`
-                ParkingLotTypeBusinessDistrict = "PARKING_LOT_TYPE_BUSINESS_DISTRICT",
-                /// `PARKING_LOT_TYPE_OFFICE_BUILDING`
-                ParkingLotTypeOfficeBuilding = "PARKING_LOT_TYPE_OFFICE_BUILDING",
-                /// `PARKING_LOT_TYPE_TRANSPORTATION_HUB`
-                ParkingLotTypeTransportationHub = "PARKING_LOT_TYPE_TRANSPORTATION_HUB",
-                /// `PARKING_LOT_TYPE_RESIDENTIAL_AREA`
-                ParkingLotTypeResidentialArea = "PARKING_LOT_TYPE_RESIDENTIAL_AREA",
-                /// `PARKING_LOT_TYPE_PARK_AREA`
-                ParkingLotTypeParkArea = "PARKING_LOT_TYPE_PARK_AREA",
-                /// `PARKING_LOT_TYPE_OTHER_PUBLIC_FACILITY`
-                ParkingLotTypeOtherPublicFacility = "PARKING_LOT_TYPE_OTHER_PUBLIC_FACILITY",
-            }
-        }
+        /// [`ParkingLotType`](crate::api::v3::parking::types::ParkingLotType), one type for one shape, under the name it has here.
+        pub type PostParkingLotParkingLotType = crate::api::v3::parking::types::ParkingLotType;
 
-        string_enum! {
-            /// 收费规则类型
-            pub enum PostParkingLotChargingRuleRuleType {
-                /// `CHARGING_RULE_UNKNOWN`
-                ChargingRuleUnknown = "CHARGING_RULE_UNKNOWN",
-                /// `CHARGING_RULE_FIXED_INTERVAL`
-                ChargingRuleFixedInterval = "CHARGING_RULE_FIXED_INTERVAL",
-                /// `CHARGING_RULE_SEGMENT`
-                ChargingRuleSegment = "CHARGING_RULE_SEGMENT",
-                /// `CHARGING_RULE_PER_ENTRY`
-                ChargingRulePerEntry = "CHARGING_RULE_PER_ENTRY",
-            }
-        }
+        /// [`RuleType`](crate::api::v3::parking::types::RuleType), one type for one shape, under the name it has here.
+        pub type PostParkingLotChargingRuleRuleType = crate::api::v3::parking::types::RuleType;
 
-        string_enum! {
-            /// 收费金额限制类型
-            pub enum PostParkingLotChargingRuleFeeLimitType {
-                /// `FEE_LIMIT_UNKNOWN`
-                FeeLimitUnknown = "FEE_LIMIT_UNKNOWN",
-                /// `FEE_LIMIT_AGGREGATE`
-                FeeLimitAggregate = "FEE_LIMIT_AGGREGATE",
-                /// `FEE_LIMIT_SINGLE`
-                FeeLimitSingle = "FEE_LIMIT_SINGLE",
-            }
-        }
+        /// [`FeeLimitType`](crate::api::v3::parking::types::FeeLimitType), one type for one shape, under the name it has here.
+        pub type PostParkingLotChargingRuleFeeLimitType =
+            crate::api::v3::parking::types::FeeLimitType;
 
-        string_enum! {
-            /// 计费周期类型
-            pub enum PostParkingLotChargingRuleDailyLimitType {
-                /// `DAILY_LIMIT_UNKNOWN`
-                DailyLimitUnknown = "DAILY_LIMIT_UNKNOWN",
-                /// `DAILY_LIMIT_ROLLING_24H`
-                DailyLimitRolling24H = "DAILY_LIMIT_ROLLING_24H",
-                /// `DAILY_LIMIT_CALENDAR_DAY`
-                DailyLimitCalendarDay = "DAILY_LIMIT_CALENDAR_DAY",
-            }
-        }
+        /// [`DailyLimitType`](crate::api::v3::parking::types::DailyLimitType), one type for one shape, under the name it has here.
+        pub type PostParkingLotChargingRuleDailyLimitType =
+            crate::api::v3::parking::types::DailyLimitType;
 
-        string_enum! {
-            /// 不满一小时取整方式
-            pub enum PostParkingLotChargingRuleTimeRoundingType {
-                /// `TIME_ROUND_UNKNOWN`
-                TimeRoundUnknown = "TIME_ROUND_UNKNOWN",
-                /// `TIME_ROUND_DOWN`
-                TimeRoundDown = "TIME_ROUND_DOWN",
-                /// `TIME_ROUND_UP`
-                TimeRoundUp = "TIME_ROUND_UP",
-            }
-        }
+        /// [`TimeRoundingType`](crate::api::v3::parking::types::TimeRoundingType), one type for one shape, under the name it has here.
+        pub type PostParkingLotChargingRuleTimeRoundingType =
+            crate::api::v3::parking::types::TimeRoundingType;
 
-        string_enum! {
-            /// 日期类型
-            pub enum PostParkingLotChargingRuleFixedIntervalRuleDayType {
-                /// `DAY_TYPE_UNKNOWN`
-                DayTypeUnknown = "DAY_TYPE_UNKNOWN",
-                /// `DAY_TYPE_WEEKDAY`
-                DayTypeWeekday = "DAY_TYPE_WEEKDAY",
-                /// `DAY_TYPE_HOLIDAY`
-                DayTypeHoliday = "DAY_TYPE_HOLIDAY",
-                /// `DAY_TYPE_ALL_DAY`
-                DayTypeAllDay = "DAY_TYPE_ALL_DAY",
-            }
-        }
+        /// [`DayType`](crate::api::v3::parking::types::DayType), one type for one shape, under the name it has here.
+        pub type PostParkingLotChargingRuleFixedIntervalRuleDayType =
+            crate::api::v3::parking::types::DayType;
 
-        string_enum! {
-            /// 车辆类型
-            pub enum PostParkingLotChargingRuleFixedIntervalRuleVehicleType {
-                /// `VEHICLE_TYPE_UNKNOWN`
-                VehicleTypeUnknown = "VEHICLE_TYPE_UNKNOWN",
-                /// `VEHICLE_TYPE_SMALL`
-                VehicleTypeSmall = "VEHICLE_TYPE_SMALL",
-                /// `VEHICLE_TYPE_LARGE`
-                VehicleTypeLarge = "VEHICLE_TYPE_LARGE",
-                /// `VEHICLE_TYPE_EXTRA_LARGE`
-                VehicleTypeExtraLarge = "VEHICLE_TYPE_EXTRA_LARGE",
-                /// `VEHICLE_TYPE_ALL_TYPE`
-                VehicleTypeAllType = "VEHICLE_TYPE_ALL_TYPE",
-            }
-        }
+        /// [`VehicleType`](crate::api::v3::parking::types::VehicleType), one type for one shape, under the name it has here.
+        pub type PostParkingLotChargingRuleFixedIntervalRuleVehicleType =
+            crate::api::v3::parking::types::VehicleType;
 
-        string_enum! {
-            /// 车牌类型
-            pub enum PostParkingLotChargingRuleFixedIntervalRulePlateType {
-                /// `PLATE_TYPE_UNKNOWN`
-                PlateTypeUnknown = "PLATE_TYPE_UNKNOWN",
-                /// `PLATE_TYPE_TEMPORARY`
-                PlateTypeTemporary = "PLATE_TYPE_TEMPORARY",
-                /// `PLATE_TYPE_MONTHLY`
-                PlateTypeMonthly = "PLATE_TYPE_MONTHLY",
-                /// `PLATE_TYPE_FREE`
-                PlateTypeFree = "PLATE_TYPE_FREE",
-                /// `PLATE_TYPE_PREPAID`
-                PlateTypePrepaid = "PLATE_TYPE_PREPAID",
-                /// `PLATE_TYPE_OTHERS`
-                PlateTypeOthers = "PLATE_TYPE_OTHERS",
-            }
-        }
+        /// [`PlateType`](crate::api::v3::parking::types::PlateType), one type for one shape, under the name it has here.
+        pub type PostParkingLotChargingRuleFixedIntervalRulePlateType =
+            crate::api::v3::parking::types::PlateType;
 
-        string_enum! {
-            /// 免费时段收取模式
-            pub enum PostParkingLotChargingRuleFixedIntervalRuleFreePeriodChargingMode {
-                /// `FREE_PERIOD_CHARGING_UNKNOWN`
-                FreePeriodChargingUnknown = "FREE_PERIOD_CHARGING_UNKNOWN",
-                /// `FREE_PERIOD_CHARGING_ONCE_PER_ENTRY`
-                FreePeriodChargingOncePerEntry = "FREE_PERIOD_CHARGING_ONCE_PER_ENTRY",
-                /// `FREE_PERIOD_CHARGING_ONCE_PER_24_HOURS`
-                FreePeriodChargingOncePer24Hours = "FREE_PERIOD_CHARGING_ONCE_PER_24_HOURS",
-                /// `FREE_PERIOD_CHARGING_ONCE_PER_CALENDAR_DAY`
-                FreePeriodChargingOncePerCalendarDay = "FREE_PERIOD_CHARGING_ONCE_PER_CALENDAR_DAY",
-                /// `FREE_PERIOD_CHARGING_CUMULATIVE_QUOTA_CALCULATION`
-                FreePeriodChargingCumulativeQuotaCalculation = "FREE_PERIOD_CHARGING_CUMULATIVE_QUOTA_CALCULATION",
-            }
-        }
+        /// [`FreePeriodChargingMode`](crate::api::v3::parking::types::FreePeriodChargingMode), one type for one shape, under the name it has here.
+        pub type PostParkingLotChargingRuleFixedIntervalRuleFreePeriodChargingMode =
+            crate::api::v3::parking::types::FreePeriodChargingMode;
 
-        string_enum! {
-            /// 免费时段计算方式
-            pub enum PostParkingLotChargingRuleFixedIntervalRuleFreePeriodCalculationMode {
-                /// `FREE_PERIOD_CAL_UNKNOWN`
-                FreePeriodCalUnknown = "FREE_PERIOD_CAL_UNKNOWN",
-                /// `FREE_PERIOD_CAL_CONCURRENT_START`
-                FreePeriodCalConcurrentStart = "FREE_PERIOD_CAL_CONCURRENT_START",
-                /// `FREE_PERIOD_CAL_SEQUENTIAL_START`
-                FreePeriodCalSequentialStart = "FREE_PERIOD_CAL_SEQUENTIAL_START",
-            }
-        }
+        /// [`FreePeriodCalculationMode`](crate::api::v3::parking::types::FreePeriodCalculationMode), one type for one shape, under the name it has here.
+        pub type PostParkingLotChargingRuleFixedIntervalRuleFreePeriodCalculationMode =
+            crate::api::v3::parking::types::FreePeriodCalculationMode;
 
-        string_enum! {
-            /// 首段收费模式
-            pub enum PostParkingLotChargingRuleFixedIntervalRuleFirstDurationMode {
-                /// `FIRST_DURATION_MODE_UNKNOWN`
-                FirstDurationModeUnknown = "FIRST_DURATION_MODE_UNKNOWN",
-                /// `FIRST_DURATION_MODE_ONLY_FIRST_DURATION`
-                FirstDurationModeOnlyFirstDuration = "FIRST_DURATION_MODE_ONLY_FIRST_DURATION",
-                /// `FIRST_DURATION_MODE_EVERY_FIRST_DURATION`
-                FirstDurationModeEveryFirstDuration = "FIRST_DURATION_MODE_EVERY_FIRST_DURATION",
-            }
-        }
+        /// [`FirstDurationMode`](crate::api::v3::parking::types::FirstDurationMode), one type for one shape, under the name it has here.
+        pub type PostParkingLotChargingRuleFixedIntervalRuleFirstDurationMode =
+            crate::api::v3::parking::types::FirstDurationMode;
 
-        /// PostParkingLotChargingRuleFixedIntervalRule
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostParkingLotChargingRuleFixedIntervalRule {
-            /// 日期类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub day_type: Option<PostParkingLotChargingRuleFixedIntervalRuleDayType>,
-            /// 时段开始时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub start_time: Option<String>,
-            /// 时段结束时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub end_time: Option<String>,
-            /// 车辆类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub vehicle_type: Option<PostParkingLotChargingRuleFixedIntervalRuleVehicleType>,
-            /// 车牌类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub plate_type: Option<PostParkingLotChargingRuleFixedIntervalRulePlateType>,
-            /// 首段收费时长
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub first_duration: Option<i64>,
-            /// 首段收费金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub first_amount: Option<i64>,
-            /// 间隔收费时长
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub interval_duration: Option<i64>,
-            /// 间隔收费金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub interval_amount: Option<i64>,
-            /// 间隔时段收费封顶
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub interval_max_amount: Option<i64>,
-            /// 单日最大收款金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub max_fee_per_day: Option<i64>,
-            /// 免费时段收取模式
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub free_period_charging_mode:
-                Option<PostParkingLotChargingRuleFixedIntervalRuleFreePeriodChargingMode>,
-            /// 免费时段计算方式
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub free_period_calculation_mode:
-                Option<PostParkingLotChargingRuleFixedIntervalRuleFreePeriodCalculationMode>,
-            /// 新能源是否免停
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub is_green_vehicle_free_parking: Option<bool>,
-            /// 首段收费模式
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub first_duration_mode:
-                Option<PostParkingLotChargingRuleFixedIntervalRuleFirstDurationMode>,
-        }
+        /// [`FixedIntervalRule`](crate::api::v3::parking::types::FixedIntervalRule), one type for one shape, under the name it has here.
+        pub type PostParkingLotChargingRuleFixedIntervalRule =
+            crate::api::v3::parking::types::FixedIntervalRule;
 
-        string_enum! {
-            /// 日期类型
-            pub enum PostParkingLotChargingRuleDurationSegmentRuleDayType {
-                /// `DAY_TYPE_UNKNOWN`
-                DayTypeUnknown = "DAY_TYPE_UNKNOWN",
-                /// `DAY_TYPE_WEEKDAY`
-                DayTypeWeekday = "DAY_TYPE_WEEKDAY",
-                /// `DAY_TYPE_HOLIDAY`
-                DayTypeHoliday = "DAY_TYPE_HOLIDAY",
-                /// `DAY_TYPE_ALL_DAY`
-                DayTypeAllDay = "DAY_TYPE_ALL_DAY",
-            }
-        }
+        /// [`DayType`](crate::api::v3::parking::types::DayType), one type for one shape, under the name it has here.
+        pub type PostParkingLotChargingRuleDurationSegmentRuleDayType =
+            crate::api::v3::parking::types::DayType;
 
-        string_enum! {
-            /// 车辆类型
-            pub enum PostParkingLotChargingRuleDurationSegmentRuleVehicleType {
-                /// `VEHICLE_TYPE_UNKNOWN`
-                VehicleTypeUnknown = "VEHICLE_TYPE_UNKNOWN",
-                /// `VEHICLE_TYPE_SMALL`
-                VehicleTypeSmall = "VEHICLE_TYPE_SMALL",
-                /// `VEHICLE_TYPE_LARGE`
-                VehicleTypeLarge = "VEHICLE_TYPE_LARGE",
-                /// `VEHICLE_TYPE_EXTRA_LARGE`
-                VehicleTypeExtraLarge = "VEHICLE_TYPE_EXTRA_LARGE",
-                /// `VEHICLE_TYPE_ALL_TYPE`
-                VehicleTypeAllType = "VEHICLE_TYPE_ALL_TYPE",
-            }
-        }
+        /// [`VehicleType`](crate::api::v3::parking::types::VehicleType), one type for one shape, under the name it has here.
+        pub type PostParkingLotChargingRuleDurationSegmentRuleVehicleType =
+            crate::api::v3::parking::types::VehicleType;
 
-        string_enum! {
-            /// 车牌类型
-            pub enum PostParkingLotChargingRuleDurationSegmentRulePlateType {
-                /// `PLATE_TYPE_UNKNOWN`
-                PlateTypeUnknown = "PLATE_TYPE_UNKNOWN",
-                /// `PLATE_TYPE_TEMPORARY`
-                PlateTypeTemporary = "PLATE_TYPE_TEMPORARY",
-                /// `PLATE_TYPE_MONTHLY`
-                PlateTypeMonthly = "PLATE_TYPE_MONTHLY",
-                /// `PLATE_TYPE_FREE`
-                PlateTypeFree = "PLATE_TYPE_FREE",
-                /// `PLATE_TYPE_PREPAID`
-                PlateTypePrepaid = "PLATE_TYPE_PREPAID",
-                /// `PLATE_TYPE_OTHERS`
-                PlateTypeOthers = "PLATE_TYPE_OTHERS",
-            }
-        }
+        /// [`PlateType`](crate::api::v3::parking::types::PlateType), one type for one shape, under the name it has here.
+        pub type PostParkingLotChargingRuleDurationSegmentRulePlateType =
+            crate::api::v3::parking::types::PlateType;
 
-        string_enum! {
-            /// 收费模式
-            pub enum PostParkingLotChargingRuleDurationSegmentRuleChargeMode {
-                /// `UNKNOWN`
-                Unknown = "UNKNOWN",
-                /// `INTERVAL`
-                Interval = "INTERVAL",
-                /// `ONE_TIME`
-                OneTime = "ONE_TIME",
-            }
-        }
+        /// [`ChargeMode`](crate::api::v3::parking::types::ChargeMode), one type for one shape, under the name it has here.
+        pub type PostParkingLotChargingRuleDurationSegmentRuleChargeMode =
+            crate::api::v3::parking::types::ChargeMode;
 
-        /// PostParkingLotChargingRuleDurationSegmentRule
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostParkingLotChargingRuleDurationSegmentRule {
-            /// 日期类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub day_type: Option<PostParkingLotChargingRuleDurationSegmentRuleDayType>,
-            /// 时段开始时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub start_time: Option<String>,
-            /// 时段结束时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub end_time: Option<String>,
-            /// 车辆类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub vehicle_type: Option<PostParkingLotChargingRuleDurationSegmentRuleVehicleType>,
-            /// 车牌类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub plate_type: Option<PostParkingLotChargingRuleDurationSegmentRulePlateType>,
-            /// 收费模式
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub charge_mode: Option<PostParkingLotChargingRuleDurationSegmentRuleChargeMode>,
-            /// 停车时长起始
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub duration_from: Option<i64>,
-            /// 停车时长结束
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub duration_to: Option<i64>,
-            /// 固定收费金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub fixed_amount: Option<i64>,
-            /// 间隔时段
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub interval_min: Option<i64>,
-            /// 间隔收费金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub interval_amount: Option<i64>,
-            /// 间隔时段收费封顶
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub interval_max_amount: Option<i64>,
-            /// 单日最大收款金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub max_fee_per_day: Option<i64>,
-        }
+        /// [`DurationSegmentRule`](crate::api::v3::parking::types::DurationSegmentRule), one type for one shape, under the name it has here.
+        pub type PostParkingLotChargingRuleDurationSegmentRule =
+            crate::api::v3::parking::types::DurationSegmentRule;
 
-        string_enum! {
-            /// 日期类型
-            pub enum PostParkingLotChargingRulePreEntryRuleDayType {
-                /// `DAY_TYPE_UNKNOWN`
-                DayTypeUnknown = "DAY_TYPE_UNKNOWN",
-                /// `DAY_TYPE_WEEKDAY`
-                DayTypeWeekday = "DAY_TYPE_WEEKDAY",
-                /// `DAY_TYPE_HOLIDAY`
-                DayTypeHoliday = "DAY_TYPE_HOLIDAY",
-                /// `DAY_TYPE_ALL_DAY`
-                DayTypeAllDay = "DAY_TYPE_ALL_DAY",
-            }
-        }
+        /// [`DayType`](crate::api::v3::parking::types::DayType), one type for one shape, under the name it has here.
+        pub type PostParkingLotChargingRulePreEntryRuleDayType =
+            crate::api::v3::parking::types::DayType;
 
-        string_enum! {
-            /// 车辆类型
-            pub enum PostParkingLotChargingRulePreEntryRuleVehicleType {
-                /// `VEHICLE_TYPE_UNKNOWN`
-                VehicleTypeUnknown = "VEHICLE_TYPE_UNKNOWN",
-                /// `VEHICLE_TYPE_SMALL`
-                VehicleTypeSmall = "VEHICLE_TYPE_SMALL",
-                /// `VEHICLE_TYPE_LARGE`
-                VehicleTypeLarge = "VEHICLE_TYPE_LARGE",
-                /// `VEHICLE_TYPE_EXTRA_LARGE`
-                VehicleTypeExtraLarge = "VEHICLE_TYPE_EXTRA_LARGE",
-                /// `VEHICLE_TYPE_ALL_TYPE`
-                VehicleTypeAllType = "VEHICLE_TYPE_ALL_TYPE",
-            }
-        }
+        /// [`VehicleType`](crate::api::v3::parking::types::VehicleType), one type for one shape, under the name it has here.
+        pub type PostParkingLotChargingRulePreEntryRuleVehicleType =
+            crate::api::v3::parking::types::VehicleType;
 
-        string_enum! {
-            /// 车牌类型
-            pub enum PostParkingLotChargingRulePreEntryRulePlateType {
-                /// `PLATE_TYPE_UNKNOWN`
-                PlateTypeUnknown = "PLATE_TYPE_UNKNOWN",
-                /// `PLATE_TYPE_TEMPORARY`
-                PlateTypeTemporary = "PLATE_TYPE_TEMPORARY",
-                /// `PLATE_TYPE_MONTHLY`
-                PlateTypeMonthly = "PLATE_TYPE_MONTHLY",
-                /// `PLATE_TYPE_FREE`
-                PlateTypeFree = "PLATE_TYPE_FREE",
-                /// `PLATE_TYPE_PREPAID`
-                PlateTypePrepaid = "PLATE_TYPE_PREPAID",
-                /// `PLATE_TYPE_OTHERS`
-                PlateTypeOthers = "PLATE_TYPE_OTHERS",
-            }
-        }
+        /// [`PlateType`](crate::api::v3::parking::types::PlateType), one type for one shape, under the name it has here.
+        pub type PostParkingLotChargingRulePreEntryRulePlateType =
+            crate::api::v3::parking::types::PlateType;
 
-        /// PostParkingLotChargingRulePreEntryRule
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostParkingLotChargingRulePreEntryRule {
-            /// 日期类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub day_type: Option<PostParkingLotChargingRulePreEntryRuleDayType>,
-            /// 时段开始时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub start_time: Option<String>,
-            /// 时段结束时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub end_time: Option<String>,
-            /// 车辆类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub vehicle_type: Option<PostParkingLotChargingRulePreEntryRuleVehicleType>,
-            /// 车牌类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub plate_type: Option<PostParkingLotChargingRulePreEntryRulePlateType>,
-            /// 收费金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub amount: Option<i64>,
-            /// 单日最大收款金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub max_fee_per_day: Option<i64>,
-        }
+        /// [`PreEntryRule`](crate::api::v3::parking::types::PreEntryRule), one type for one shape, under the name it has here.
+        pub type PostParkingLotChargingRulePreEntryRule =
+            crate::api::v3::parking::types::PreEntryRule;
 
-        string_enum! {
-            /// 节假日模式
-            pub enum PostParkingLotChargingRuleHolidayMode {
-                /// `HOLIDAY_MODE_UNKNOWN`
-                HolidayModeUnknown = "HOLIDAY_MODE_UNKNOWN",
-                /// `HOLIDAY_MODE_LEGAL_MODY`
-                HolidayModeLegalMody = "HOLIDAY_MODE_LEGAL_MODY",
-                /// `HOLIDAY_MODE_CALENDAR_MODY`
-                HolidayModeCalendarMody = "HOLIDAY_MODE_CALENDAR_MODY",
-                /// `HOLIDAY_MODE_FINANCIAL_MODY`
-                HolidayModeFinancialMody = "HOLIDAY_MODE_FINANCIAL_MODY",
-            }
-        }
+        /// [`HolidayMode`](crate::api::v3::parking::types::HolidayMode), one type for one shape, under the name it has here.
+        pub type PostParkingLotChargingRuleHolidayMode =
+            crate::api::v3::parking::types::HolidayMode;
 
-        string_enum! {
-            /// 累计限额模式
-            pub enum PostParkingLotChargingRuleAggregateLimitMode {
-                /// `AGGREGATE_LIMIT_MODE_UNKNOWN`
-                AggregateLimitModeUnknown = "AGGREGATE_LIMIT_MODE_UNKNOWN",
-                /// `AGGREGATE_LIMIT_MODE_NORMAL`
-                AggregateLimitModeNormal = "AGGREGATE_LIMIT_MODE_NORMAL",
-                /// `AGGREGATE_LIMIT_MODE_MIN`
-                AggregateLimitModeMin = "AGGREGATE_LIMIT_MODE_MIN",
-            }
-        }
+        /// [`AggregateLimitMode`](crate::api::v3::parking::types::AggregateLimitMode), one type for one shape, under the name it has here.
+        pub type PostParkingLotChargingRuleAggregateLimitMode =
+            crate::api::v3::parking::types::AggregateLimitMode;
 
-        string_enum! {
-            /// 首次计费时间模式
-            pub enum PostParkingLotChargingRuleFirstChargeTimeMode {
-                /// `FIRST_CHARGE_TIME_MODE_UNKNOWN`
-                FirstChargeTimeModeUnknown = "FIRST_CHARGE_TIME_MODE_UNKNOWN",
-                /// `FIRST_CHARGE_TIME_MODE_ENTER`
-                FirstChargeTimeModeEnter = "FIRST_CHARGE_TIME_MODE_ENTER",
-                /// `FIRST_CHARGE_TIME_MODE_AFTER_FREE`
-                FirstChargeTimeModeAfterFree = "FIRST_CHARGE_TIME_MODE_AFTER_FREE",
-            }
-        }
+        /// [`FirstChargeTimeMode`](crate::api::v3::parking::types::FirstChargeTimeMode), one type for one shape, under the name it has here.
+        pub type PostParkingLotChargingRuleFirstChargeTimeMode =
+            crate::api::v3::parking::types::FirstChargeTimeMode;
 
-        /// PostParkingLotChargingRule
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostParkingLotChargingRule {
-            /// 收费规则类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub rule_type: Option<PostParkingLotChargingRuleRuleType>,
-            /// 收费金额限制类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub fee_limit_type: Option<PostParkingLotChargingRuleFeeLimitType>,
-            /// 计费周期类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub daily_limit_type: Option<PostParkingLotChargingRuleDailyLimitType>,
-            /// 不满一小时取整方式
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub time_rounding_type: Option<PostParkingLotChargingRuleTimeRoundingType>,
-            /// 入场免费时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub free_entry_duration: Option<i64>,
-            /// 出场免费时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub free_exit_duration: Option<i64>,
-            /// fixed_interval_rule
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub fixed_interval_rule: Option<Vec<PostParkingLotChargingRuleFixedIntervalRule>>,
-            /// duration_segment_rule
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub duration_segment_rule: Option<Vec<PostParkingLotChargingRuleDurationSegmentRule>>,
-            /// pre_entry_rule
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub pre_entry_rule: Option<Vec<PostParkingLotChargingRulePreEntryRule>>,
-            /// 节假日模式
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub holiday_mode: Option<PostParkingLotChargingRuleHolidayMode>,
-            /// 累计限额模式
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub aggregate_limit_mode: Option<PostParkingLotChargingRuleAggregateLimitMode>,
-            /// 首次计费时间模式
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub first_charge_time_mode: Option<PostParkingLotChargingRuleFirstChargeTimeMode>,
-        }
+        /// [`ChargingRule`](crate::api::v3::parking::types::ChargingRule), one type for one shape, under the name it has here.
+        pub type PostParkingLotChargingRule = crate::api::v3::parking::types::ChargingRule;
 
         /// PostParkingLot
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostParkingLot {
             /// 停车场名称
             pub parking_lot_name: String,
@@ -501,7 +132,7 @@ pub mod reminders {
             /// 停车场纬度
             pub latitude: String,
             /// 停车场类型
-            pub parking_lot_type: PostParkingLotParkingLotType,
+            pub parking_lot_type: crate::api::v3::parking::types::ParkingLotType,
             /// 客服联系电话
             pub phone_number: String,
             /// 收费告示牌url
@@ -523,14 +154,91 @@ pub mod reminders {
             pub parking_order_path: Option<String>,
             /// charging_rule
             #[serde(skip_serializing_if = "Option::is_none")]
-            pub charging_rule: Option<PostParkingLotChargingRule>,
+            pub charging_rule: Option<crate::api::v3::parking::types::ChargingRule>,
+        }
+
+        impl PostParkingLot {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(
+                parking_lot_name: impl Into<String>,
+                out_parking_lot_id: impl Into<String>,
+                parking_lot_address: impl Into<String>,
+                longitude: impl Into<String>,
+                latitude: impl Into<String>,
+                parking_lot_type: impl Into<crate::api::v3::parking::types::ParkingLotType>,
+                phone_number: impl Into<String>,
+                payment_path: impl Into<String>,
+            ) -> Self {
+                Self {
+                    parking_lot_name: parking_lot_name.into(),
+                    out_parking_lot_id: out_parking_lot_id.into(),
+                    parking_lot_address: parking_lot_address.into(),
+                    longitude: longitude.into(),
+                    latitude: latitude.into(),
+                    parking_lot_type: parking_lot_type.into(),
+                    phone_number: phone_number.into(),
+                    parking_sign_url: None,
+                    notification_text_list: None,
+                    payment_mini_prog_appid: None,
+                    payment_path: payment_path.into(),
+                    parking_order_mini_prog_appid: None,
+                    parking_order_path: None,
+                    charging_rule: None,
+                }
+            }
+            /// Sets `parking_sign_url` (收费告示牌url).
+            pub fn with_parking_sign_url(mut self, parking_sign_url: impl Into<String>) -> Self {
+                self.parking_sign_url = Some(parking_sign_url.into());
+                self
+            }
+            /// Sets `notification_text_list` (停车场优惠文案).
+            pub fn with_notification_text_list(
+                mut self,
+                notification_text_list: impl Into<Vec<String>>,
+            ) -> Self {
+                self.notification_text_list = Some(notification_text_list.into());
+                self
+            }
+            /// Sets `payment_mini_prog_appid` (商家支付小程序appid).
+            pub fn with_payment_mini_prog_appid(
+                mut self,
+                payment_mini_prog_appid: impl Into<String>,
+            ) -> Self {
+                self.payment_mini_prog_appid = Some(payment_mini_prog_appid.into());
+                self
+            }
+            /// Sets `parking_order_mini_prog_appid` (商家停车订单小程序appid).
+            pub fn with_parking_order_mini_prog_appid(
+                mut self,
+                parking_order_mini_prog_appid: impl Into<String>,
+            ) -> Self {
+                self.parking_order_mini_prog_appid = Some(parking_order_mini_prog_appid.into());
+                self
+            }
+            /// Sets `parking_order_path` (商家停车订单路径).
+            pub fn with_parking_order_path(
+                mut self,
+                parking_order_path: impl Into<String>,
+            ) -> Self {
+                self.parking_order_path = Some(parking_order_path.into());
+                self
+            }
+            /// Sets `charging_rule` (charging_rule).
+            pub fn with_charging_rule(
+                mut self,
+                charging_rule: impl Into<crate::api::v3::parking::types::ChargingRule>,
+            ) -> Self {
+                self.charging_rule = Some(charging_rule.into());
+                self
+            }
         }
 
         /// What `POST /v3/parking/reminders/application` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 停车场进件审核单号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub parking_lot_audit_no: Option<String>,
         }
 
@@ -541,7 +249,8 @@ pub mod reminders {
             /// `GET /v3/parking/reminders/application/query`
             #[doc(alias = "查询停车场进件申请单")]
             #[crate::endpoint(GET, "/v3/parking/reminders/application/query", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 停车场进件审核单号 (query)
                 pub parking_lot_audit_no: String,
@@ -549,602 +258,130 @@ pub mod reminders {
                 pub out_parking_lot_id: String,
             }
 
-            string_enum! {
-                /// 审核状态
-                pub enum GetResponseApplicationAuditStatus {
-                    /// `AUDIT_STATUS_UNKNOWN`
-                    AuditStatusUnknown = "AUDIT_STATUS_UNKNOWN",
-                    /// `AUDIT_STATUS_PENDING`
-                    AuditStatusPending = "AUDIT_STATUS_PENDING",
-                    /// `AUDIT_STATUS_WITHDRAWN`
-                    AuditStatusWithdrawn = "AUDIT_STATUS_WITHDRAWN",
-                    /// `AUDIT_STATUS_APPROVED`
-                    AuditStatusApproved = "AUDIT_STATUS_APPROVED",
-                    /// `AUDIT_STATUS_REJECTED`
-                    AuditStatusRejected = "AUDIT_STATUS_REJECTED",
-                }
-            }
+            /// [`AuditStatus`](crate::api::v3::parking::types::AuditStatus), one type for one shape, under the name it has here.
+            pub type GetResponseApplicationAuditStatus =
+                crate::api::v3::parking::types::AuditStatus;
 
-            string_enum! {
-                /// 停车场类型
-                pub enum GetResponseApplicationParkingLotParkingLotType {
-                    /// `PARKING_LOT_TYPE_UNKNOWN`
-                    ParkingLotTypeUnknown = "PARKING_LOT_TYPE_UNKNOWN",
-                    /// `PARKING_LOT_TYPE_BUSINESS_DISTRICT`
-                    ParkingLotTypeBusinessDistrict = "PARKING_LOT_TYPE_BUSINESS_DISTRICT",
-                    /// `PARKING_LOT_TYPE_OFFICE_BUILDING`
-                    ParkingLotTypeOfficeBuilding = "PARKING_LOT_TYPE_OFFICE_BUILDING",
-                    /// `PARKING_LOT_TYPE_TRANSPORTATION_HUB`
-                    ParkingLotTypeTransportationHub = "PARKING_LOT_TYPE_TRANSPORTATION_HUB",
-                    /// `PARKING_LOT_TYPE_RESIDENTIAL_AREA`
-                    ParkingLotTypeResidentialArea = "PARKING_LOT_TYPE_RESIDENTIAL_AREA",
-                    /// `PARKING_LOT_TYPE_PARK_AREA`
-                    ParkingLotTypeParkArea = "PARKING_LOT_TYPE_PARK_AREA",
-                    /// `PARKING_LOT_TYPE_OTHER_PUBLIC_FACILITY`
-                    ParkingLotTypeOtherPublicFacility = "PARKING_LOT_TYPE_OTHER_PUBLIC_FACILITY",
-                }
-            }
+            /// [`ParkingLotType`](crate::api::v3::parking::types::ParkingLotType), one type for one shape, under the name it has here.
+            pub type GetResponseApplicationParkingLotParkingLotType =
+                crate::api::v3::parking::types::ParkingLotType;
 
-            string_enum! {
-                /// 收费规则类型
-                pub enum GetResponseApplicationParkingLotChargingRuleRuleType {
-                    /// `CHARGING_RULE_UNKNOWN`
-                    ChargingRuleUnknown = "CHARGING_RULE_UNKNOWN",
-                    /// `CHARGING_RULE_FIXED_INTERVAL`
-                    ChargingRuleFixedInterval = "CHARGING_RULE_FIXED_INTERVAL",
-                    /// `CHARGING_RULE_SEGMENT`
-                    ChargingRuleSegment = "CHARGING_RULE_SEGMENT",
-                    /// `CHARGING_RULE_PER_ENTRY`
-                    ChargingRulePerEntry = "CHARGING_RULE_PER_ENTRY",
-                }
-            }
+            /// [`RuleType`](crate::api::v3::parking::types::RuleType), one type for one shape, under the name it has here.
+            pub type GetResponseApplicationParkingLotChargingRuleRuleType =
+                crate::api::v3::parking::types::RuleType;
 
-            string_enum! {
-                /// 收费金额限制类型
-                pub enum GetResponseApplicationParkingLotChargingRuleFeeLimitType {
-                    /// `FEE_LIMIT_UNKNOWN`
-                    FeeLimitUnknown = "FEE_LIMIT_UNKNOWN",
-                    /// `FEE_LIMIT_AGGREGATE`
-                    FeeLimitAggregate = "FEE_LIMIT_AGGREGATE",
-                    /// `FEE_LIMIT_SINGLE`
-                    FeeLimitSingle = "FEE_LIMIT_SINGLE",
-                }
-            }
+            /// [`FeeLimitType`](crate::api::v3::parking::types::FeeLimitType), one type for one shape, under the name it has here.
+            pub type GetResponseApplicationParkingLotChargingRuleFeeLimitType =
+                crate::api::v3::parking::types::FeeLimitType;
 
-            string_enum! {
-                /// 计费周期类型
-                pub enum GetResponseApplicationParkingLotChargingRuleDailyLimitType {
-                    /// `DAILY_LIMIT_UNKNOWN`
-                    DailyLimitUnknown = "DAILY_LIMIT_UNKNOWN",
-                    /// `DAILY_LIMIT_ROLLING_24H`
-                    DailyLimitRolling24H = "DAILY_LIMIT_ROLLING_24H",
-                    /// `DAILY_LIMIT_CALENDAR_DAY`
-                    DailyLimitCalendarDay = "DAILY_LIMIT_CALENDAR_DAY",
-                }
-            }
+            /// [`DailyLimitType`](crate::api::v3::parking::types::DailyLimitType), one type for one shape, under the name it has here.
+            pub type GetResponseApplicationParkingLotChargingRuleDailyLimitType =
+                crate::api::v3::parking::types::DailyLimitType;
 
-            string_enum! {
-                /// 不满一小时取整方式
-                pub enum GetResponseApplicationParkingLotChargingRuleTimeRoundingType {
-                    /// `TIME_ROUND_UNKNOWN`
-                    TimeRoundUnknown = "TIME_ROUND_UNKNOWN",
-                    /// `TIME_ROUND_DOWN`
-                    TimeRoundDown = "TIME_ROUND_DOWN",
-                    /// `TIME_ROUND_UP`
-                    TimeRoundUp = "TIME_ROUND_UP",
-                }
-            }
+            /// [`TimeRoundingType`](crate::api::v3::parking::types::TimeRoundingType), one type for one shape, under the name it has here.
+            pub type GetResponseApplicationParkingLotChargingRuleTimeRoundingType =
+                crate::api::v3::parking::types::TimeRoundingType;
 
-            string_enum! {
-                /// 日期类型
-                pub enum GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleDayType {
-                    /// `DAY_TYPE_UNKNOWN`
-                    DayTypeUnknown = "DAY_TYPE_UNKNOWN",
-                    /// `DAY_TYPE_WEEKDAY`
-                    DayTypeWeekday = "DAY_TYPE_WEEKDAY",
-                    /// `DAY_TYPE_HOLIDAY`
-                    DayTypeHoliday = "DAY_TYPE_HOLIDAY",
-                    /// `DAY_TYPE_ALL_DAY`
-                    DayTypeAllDay = "DAY_TYPE_ALL_DAY",
-                }
-            }
+            /// [`DayType`](crate::api::v3::parking::types::DayType), one type for one shape, under the name it has here.
+            pub type GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleDayType =
+                crate::api::v3::parking::types::DayType;
 
-            string_enum! {
-                /// 车辆类型
-                pub enum GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleVehicleType {
-                    /// `VEHICLE_TYPE_UNKNOWN`
-                    VehicleTypeUnknown = "VEHICLE_TYPE_UNKNOWN",
-                    /// `VEHICLE_TYPE_SMALL`
-                    VehicleTypeSmall = "VEHICLE_TYPE_SMALL",
-                    /// `VEHICLE_TYPE_LARGE`
-                    VehicleTypeLarge = "VEHICLE_TYPE_LARGE",
-                    /// `VEHICLE_TYPE_EXTRA_LARGE`
-                    VehicleTypeExtraLarge = "VEHICLE_TYPE_EXTRA_LARGE",
-                    /// `VEHICLE_TYPE_ALL_TYPE`
-                    VehicleTypeAllType = "VEHICLE_TYPE_ALL_TYPE",
-                }
-            }
+            /// [`VehicleType`](crate::api::v3::parking::types::VehicleType), one type for one shape, under the name it has here.
+            pub type GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleVehicleType =
+                crate::api::v3::parking::types::VehicleType;
 
-            string_enum! {
-                /// 车牌类型
-                pub enum GetResponseApplicationParkingLotChargingRuleFixedIntervalRulePlateType {
-                    /// `PLATE_TYPE_UNKNOWN`
-                    PlateTypeUnknown = "PLATE_TYPE_UNKNOWN",
-                    /// `PLATE_TYPE_TEMPORARY`
-                    PlateTypeTemporary = "PLATE_TYPE_TEMPORARY",
-                    /// `PLATE_TYPE_MONTHLY`
-                    PlateTypeMonthly = "PLATE_TYPE_MONTHLY",
-                    /// `PLATE_TYPE_FREE`
-                    PlateTypeFree = "PLATE_TYPE_FREE",
-                    /// `PLATE_TYPE_PREPAID`
-                    PlateTypePrepaid = "PLATE_TYPE_PREPAID",
-                    /// `PLATE_TYPE_OTHERS`
-                    PlateTypeOthers = "PLATE_TYPE_OTHERS",
-                }
-            }
+            /// [`PlateType`](crate::api::v3::parking::types::PlateType), one type for one shape, under the name it has here.
+            pub type GetResponseApplicationParkingLotChargingRuleFixedIntervalRulePlateType =
+                crate::api::v3::parking::types::PlateType;
 
-            string_enum! {
-                /// 免费时段收取模式
-                pub enum GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleFreePeriodChargingMode {
-                    /// `FREE_PERIOD_CHARGING_UNKNOWN`
-                    FreePeriodChargingUnknown = "FREE_PERIOD_CHARGING_UNKNOWN",
-                    /// `FREE_PERIOD_CHARGING_ONCE_PER_ENTRY`
-                    FreePeriodChargingOncePerEntry = "FREE_PERIOD_CHARGING_ONCE_PER_ENTRY",
-                    /// `FREE_PERIOD_CHARGING_ONCE_PER_24_HOURS`
-                    FreePeriodChargingOncePer24Hours = "FREE_PERIOD_CHARGING_ONCE_PER_24_HOURS",
-                    /// `FREE_PERIOD_CHARGING_ONCE_PER_CALENDAR_DAY`
-                    FreePeriodChargingOncePerCalendarDay = "FREE_PERIOD_CHARGING_ONCE_PER_CALENDAR_DAY",
-                    /// `FREE_PERIOD_CHARGING_CUMULATIVE_QUOTA_CALCULATION`
-                    FreePeriodChargingCumulativeQuotaCalculation = "FREE_PERIOD_CHARGING_CUMULATIVE_QUOTA_CALCULATION",
-                }
-            }
+            /// [`FreePeriodChargingMode`](crate::api::v3::parking::types::FreePeriodChargingMode), one type for one shape, under the name it has here.
+            pub type GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleFreePeriodChargingMode =
+                crate::api::v3::parking::types::FreePeriodChargingMode;
 
-            string_enum! {
-                /// 免费时段计算方式
-                pub enum GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleFreePeriodCalculationMode {
-                    /// `FREE_PERIOD_CAL_UNKNOWN`
-                    FreePeriodCalUnknown = "FREE_PERIOD_CAL_UNKNOWN",
-                    /// `FREE_PERIOD_CAL_CONCURRENT_START`
-                    FreePeriodCalConcurrentStart = "FREE_PERIOD_CAL_CONCURRENT_START",
-                    /// `FREE_PERIOD_CAL_SEQUENTIAL_START`
-                    FreePeriodCalSequentialStart = "FREE_PERIOD_CAL_SEQUENTIAL_START",
-                }
-            }
+            /// [`FreePeriodCalculationMode`](crate::api::v3::parking::types::FreePeriodCalculationMode), one type for one shape, under the name it has here.
+            pub type GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleFreePeriodCalculationMode =
+                crate::api::v3::parking::types::FreePeriodCalculationMode;
 
-            string_enum! {
-                /// 首段收费模式
-                pub enum GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleFirstDurationMode {
-                    /// `FIRST_DURATION_MODE_UNKNOWN`
-                    FirstDurationModeUnknown = "FIRST_DURATION_MODE_UNKNOWN",
-                    /// `FIRST_DURATION_MODE_ONLY_FIRST_DURATION`
-                    FirstDurationModeOnlyFirstDuration = "FIRST_DURATION_MODE_ONLY_FIRST_DURATION",
-                    /// `FIRST_DURATION_MODE_EVERY_FIRST_DURATION`
-                    FirstDurationModeEveryFirstDuration = "FIRST_DURATION_MODE_EVERY_FIRST_DURATION",
-                }
-            }
+            /// [`FirstDurationMode`](crate::api::v3::parking::types::FirstDurationMode), one type for one shape, under the name it has here.
+            pub type GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleFirstDurationMode =
+                crate::api::v3::parking::types::FirstDurationMode;
 
-            /// GetResponseApplicationParkingLotChargingRuleFixedIntervalRule
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseApplicationParkingLotChargingRuleFixedIntervalRule {
-            /// 日期类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub day_type: Option<GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleDayType>,
-            /// 时段开始时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub start_time: Option<String>,
-            /// 时段结束时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub end_time: Option<String>,
-            /// 车辆类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub vehicle_type: Option<GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleVehicleType>,
-            /// 车牌类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub plate_type: Option<GetResponseApplicationParkingLotChargingRuleFixedIntervalRulePlateType>,
-            /// 首段收费时长
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub first_duration: Option<i64>,
-            /// 首段收费金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub first_amount: Option<i64>,
-            /// 间隔收费时长
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub interval_duration: Option<i64>,
-            /// 间隔收费金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub interval_amount: Option<i64>,
-            /// 间隔时段收费封顶
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub interval_max_amount: Option<i64>,
-            /// 单日最大收款金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub max_fee_per_day: Option<i64>,
-            /// 免费时段收取模式
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub free_period_charging_mode: Option<GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleFreePeriodChargingMode>,
-            /// 免费时段计算方式
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub free_period_calculation_mode: Option<GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleFreePeriodCalculationMode>,
-            /// 新能源是否免停
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub is_green_vehicle_free_parking: Option<bool>,
-            /// 首段收费模式
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub first_duration_mode: Option<GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleFirstDurationMode>,
-            }
+            /// [`FixedIntervalRule`](crate::api::v3::parking::types::FixedIntervalRule), one type for one shape, under the name it has here.
+            pub type GetResponseApplicationParkingLotChargingRuleFixedIntervalRule =
+                crate::api::v3::parking::types::FixedIntervalRule;
 
-            string_enum! {
-                /// 日期类型
-                pub enum GetResponseApplicationParkingLotChargingRuleDurationSegmentRuleDayType {
-                    /// `DAY_TYPE_UNKNOWN`
-                    DayTypeUnknown = "DAY_TYPE_UNKNOWN",
-                    /// `DAY_TYPE_WEEKDAY`
-                    DayTypeWeekday = "DAY_TYPE_WEEKDAY",
-                    /// `DAY_TYPE_HOLIDAY`
-                    DayTypeHoliday = "DAY_TYPE_HOLIDAY",
-                    /// `DAY_TYPE_ALL_DAY`
-                    DayTypeAllDay = "DAY_TYPE_ALL_DAY",
-                }
-            }
+            /// [`DayType`](crate::api::v3::parking::types::DayType), one type for one shape, under the name it has here.
+            pub type GetResponseApplicationParkingLotChargingRuleDurationSegmentRuleDayType =
+                crate::api::v3::parking::types::DayType;
 
-            string_enum! {
-                /// 车辆类型
-                pub enum GetResponseApplicationParkingLotChargingRuleDurationSegmentRuleVehicleType {
-                    /// `VEHICLE_TYPE_UNKNOWN`
-                    VehicleTypeUnknown = "VEHICLE_TYPE_UNKNOWN",
-                    /// `VEHICLE_TYPE_SMALL`
-                    VehicleTypeSmall = "VEHICLE_TYPE_SMALL",
-                    /// `VEHICLE_TYPE_LARGE`
-                    VehicleTypeLarge = "VEHICLE_TYPE_LARGE",
-                    /// `VEHICLE_TYPE_EXTRA_LARGE`
-                    VehicleTypeExtraLarge = "VEHICLE_TYPE_EXTRA_LARGE",
-                    /// `VEHICLE_TYPE_ALL_TYPE`
-                    VehicleTypeAllType = "VEHICLE_TYPE_ALL_TYPE",
-                }
-            }
+            /// [`VehicleType`](crate::api::v3::parking::types::VehicleType), one type for one shape, under the name it has here.
+            pub type GetResponseApplicationParkingLotChargingRuleDurationSegmentRuleVehicleType =
+                crate::api::v3::parking::types::VehicleType;
 
-            string_enum! {
-                /// 车牌类型
-                pub enum GetResponseApplicationParkingLotChargingRuleDurationSegmentRulePlateType {
-                    /// `PLATE_TYPE_UNKNOWN`
-                    PlateTypeUnknown = "PLATE_TYPE_UNKNOWN",
-                    /// `PLATE_TYPE_TEMPORARY`
-                    PlateTypeTemporary = "PLATE_TYPE_TEMPORARY",
-                    /// `PLATE_TYPE_MONTHLY`
-                    PlateTypeMonthly = "PLATE_TYPE_MONTHLY",
-                    /// `PLATE_TYPE_FREE`
-                    PlateTypeFree = "PLATE_TYPE_FREE",
-                    /// `PLATE_TYPE_PREPAID`
-                    PlateTypePrepaid = "PLATE_TYPE_PREPAID",
-                    /// `PLATE_TYPE_OTHERS`
-                    PlateTypeOthers = "PLATE_TYPE_OTHERS",
-                }
-            }
+            /// [`PlateType`](crate::api::v3::parking::types::PlateType), one type for one shape, under the name it has here.
+            pub type GetResponseApplicationParkingLotChargingRuleDurationSegmentRulePlateType =
+                crate::api::v3::parking::types::PlateType;
 
-            string_enum! {
-                /// 收费模式
-                pub enum GetResponseApplicationParkingLotChargingRuleDurationSegmentRuleChargeMode {
-                    /// `UNKNOWN`
-                    Unknown = "UNKNOWN",
-                    /// `INTERVAL`
-                    Interval = "INTERVAL",
-                    /// `ONE_TIME`
-                    OneTime = "ONE_TIME",
-                }
-            }
+            /// [`ChargeMode`](crate::api::v3::parking::types::ChargeMode), one type for one shape, under the name it has here.
+            pub type GetResponseApplicationParkingLotChargingRuleDurationSegmentRuleChargeMode =
+                crate::api::v3::parking::types::ChargeMode;
 
-            /// GetResponseApplicationParkingLotChargingRuleDurationSegmentRule
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseApplicationParkingLotChargingRuleDurationSegmentRule {
-                /// 日期类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub day_type:
-                    Option<GetResponseApplicationParkingLotChargingRuleDurationSegmentRuleDayType>,
-                /// 时段开始时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub start_time: Option<String>,
-                /// 时段结束时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub end_time: Option<String>,
-                /// 车辆类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub vehicle_type: Option<
-                    GetResponseApplicationParkingLotChargingRuleDurationSegmentRuleVehicleType,
-                >,
-                /// 车牌类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub plate_type: Option<
-                    GetResponseApplicationParkingLotChargingRuleDurationSegmentRulePlateType,
-                >,
-                /// 收费模式
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub charge_mode: Option<
-                    GetResponseApplicationParkingLotChargingRuleDurationSegmentRuleChargeMode,
-                >,
-                /// 停车时长起始
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub duration_from: Option<i64>,
-                /// 停车时长结束
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub duration_to: Option<i64>,
-                /// 固定收费金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub fixed_amount: Option<i64>,
-                /// 间隔时段
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub interval_min: Option<i64>,
-                /// 间隔收费金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub interval_amount: Option<i64>,
-                /// 间隔时段收费封顶
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub interval_max_amount: Option<i64>,
-                /// 单日最大收款金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub max_fee_per_day: Option<i64>,
-            }
+            /// [`DurationSegmentRule`](crate::api::v3::parking::types::DurationSegmentRule), one type for one shape, under the name it has here.
+            pub type GetResponseApplicationParkingLotChargingRuleDurationSegmentRule =
+                crate::api::v3::parking::types::DurationSegmentRule;
 
-            string_enum! {
-                /// 日期类型
-                pub enum GetResponseApplicationParkingLotChargingRulePreEntryRuleDayType {
-                    /// `DAY_TYPE_UNKNOWN`
-                    DayTypeUnknown = "DAY_TYPE_UNKNOWN",
-                    /// `DAY_TYPE_WEEKDAY`
-                    DayTypeWeekday = "DAY_TYPE_WEEKDAY",
-                    /// `DAY_TYPE_HOLIDAY`
-                    DayTypeHoliday = "DAY_TYPE_HOLIDAY",
-                    /// `DAY_TYPE_ALL_DAY`
-                    DayTypeAllDay = "DAY_TYPE_ALL_DAY",
-                }
-            }
+            /// [`DayType`](crate::api::v3::parking::types::DayType), one type for one shape, under the name it has here.
+            pub type GetResponseApplicationParkingLotChargingRulePreEntryRuleDayType =
+                crate::api::v3::parking::types::DayType;
 
-            string_enum! {
-                /// 车辆类型
-                pub enum GetResponseApplicationParkingLotChargingRulePreEntryRuleVehicleType {
-                    /// `VEHICLE_TYPE_UNKNOWN`
-                    VehicleTypeUnknown = "VEHICLE_TYPE_UNKNOWN",
-                    /// `VEHICLE_TYPE_SMALL`
-                    VehicleTypeSmall = "VEHICLE_TYPE_SMALL",
-                    /// `VEHICLE_TYPE_LARGE`
-                    VehicleTypeLarge = "VEHICLE_TYPE_LARGE",
-                    /// `VEHICLE_TYPE_EXTRA_LARGE`
-                    VehicleTypeExtraLarge = "VEHICLE_TYPE_EXTRA_LARGE",
-                    /// `VEHICLE_TYPE_ALL_TYPE`
-                    VehicleTypeAllType = "VEHICLE_TYPE_ALL_TYPE",
-                }
-            }
+            /// [`VehicleType`](crate::api::v3::parking::types::VehicleType), one type for one shape, under the name it has here.
+            pub type GetResponseApplicationParkingLotChargingRulePreEntryRuleVehicleType =
+                crate::api::v3::parking::types::VehicleType;
 
-            string_enum! {
-                /// 车牌类型
-                pub enum GetResponseApplicationParkingLotChargingRulePreEntryRulePlateType {
-                    /// `PLATE_TYPE_UNKNOWN`
-                    PlateTypeUnknown = "PLATE_TYPE_UNKNOWN",
-                    /// `PLATE_TYPE_TEMPORARY`
-                    PlateTypeTemporary = "PLATE_TYPE_TEMPORARY",
-                    /// `PLATE_TYPE_MONTHLY`
-                    PlateTypeMonthly = "PLATE_TYPE_MONTHLY",
-                    /// `PLATE_TYPE_FREE`
-                    PlateTypeFree = "PLATE_TYPE_FREE",
-                    /// `PLATE_TYPE_PREPAID`
-                    PlateTypePrepaid = "PLATE_TYPE_PREPAID",
-                    /// `PLATE_TYPE_OTHERS`
-                    PlateTypeOthers = "PLATE_TYPE_OTHERS",
-                }
-            }
+            /// [`PlateType`](crate::api::v3::parking::types::PlateType), one type for one shape, under the name it has here.
+            pub type GetResponseApplicationParkingLotChargingRulePreEntryRulePlateType =
+                crate::api::v3::parking::types::PlateType;
 
-            /// GetResponseApplicationParkingLotChargingRulePreEntryRule
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseApplicationParkingLotChargingRulePreEntryRule {
-                /// 日期类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub day_type:
-                    Option<GetResponseApplicationParkingLotChargingRulePreEntryRuleDayType>,
-                /// 时段开始时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub start_time: Option<String>,
-                /// 时段结束时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub end_time: Option<String>,
-                /// 车辆类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub vehicle_type:
-                    Option<GetResponseApplicationParkingLotChargingRulePreEntryRuleVehicleType>,
-                /// 车牌类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub plate_type:
-                    Option<GetResponseApplicationParkingLotChargingRulePreEntryRulePlateType>,
-                /// 收费金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub amount: Option<i64>,
-                /// 单日最大收款金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub max_fee_per_day: Option<i64>,
-            }
+            /// [`PreEntryRule`](crate::api::v3::parking::types::PreEntryRule), one type for one shape, under the name it has here.
+            pub type GetResponseApplicationParkingLotChargingRulePreEntryRule =
+                crate::api::v3::parking::types::PreEntryRule;
 
-            string_enum! {
-                /// 节假日模式
-                pub enum GetResponseApplicationParkingLotChargingRuleHolidayMode {
-                    /// `HOLIDAY_MODE_UNKNOWN`
-                    HolidayModeUnknown = "HOLIDAY_MODE_UNKNOWN",
-                    /// `HOLIDAY_MODE_LEGAL_MODY`
-                    HolidayModeLegalMody = "HOLIDAY_MODE_LEGAL_MODY",
-                    /// `HOLIDAY_MODE_CALENDAR_MODY`
-                    HolidayModeCalendarMody = "HOLIDAY_MODE_CALENDAR_MODY",
-                    /// `HOLIDAY_MODE_FINANCIAL_MODY`
-                    HolidayModeFinancialMody = "HOLIDAY_MODE_FINANCIAL_MODY",
-                }
-            }
+            /// [`HolidayMode`](crate::api::v3::parking::types::HolidayMode), one type for one shape, under the name it has here.
+            pub type GetResponseApplicationParkingLotChargingRuleHolidayMode =
+                crate::api::v3::parking::types::HolidayMode;
 
-            string_enum! {
-                /// 累计限额模式
-                pub enum GetResponseApplicationParkingLotChargingRuleAggregateLimitMode {
-                    /// `AGGREGATE_LIMIT_MODE_UNKNOWN`
-                    AggregateLimitModeUnknown = "AGGREGATE_LIMIT_MODE_UNKNOWN",
-                    /// `AGGREGATE_LIMIT_MODE_NORMAL`
-                    AggregateLimitModeNormal = "AGGREGATE_LIMIT_MODE_NORMAL",
-                    /// `AGGREGATE_LIMIT_MODE_MIN`
-                    AggregateLimitModeMin = "AGGREGATE_LIMIT_MODE_MIN",
-                }
-            }
+            /// [`AggregateLimitMode`](crate::api::v3::parking::types::AggregateLimitMode), one type for one shape, under the name it has here.
+            pub type GetResponseApplicationParkingLotChargingRuleAggregateLimitMode =
+                crate::api::v3::parking::types::AggregateLimitMode;
 
-            string_enum! {
-                /// 首次计费时间模式
-                pub enum GetResponseApplicationParkingLotChargingRuleFirstChargeTimeMode {
-                    /// `FIRST_CHARGE_TIME_MODE_UNKNOWN`
-                    FirstChargeTimeModeUnknown = "FIRST_CHARGE_TIME_MODE_UNKNOWN",
-                    /// `FIRST_CHARGE_TIME_MODE_ENTER`
-                    FirstChargeTimeModeEnter = "FIRST_CHARGE_TIME_MODE_ENTER",
-                    /// `FIRST_CHARGE_TIME_MODE_AFTER_FREE`
-                    FirstChargeTimeModeAfterFree = "FIRST_CHARGE_TIME_MODE_AFTER_FREE",
-                }
-            }
+            /// [`FirstChargeTimeMode`](crate::api::v3::parking::types::FirstChargeTimeMode), one type for one shape, under the name it has here.
+            pub type GetResponseApplicationParkingLotChargingRuleFirstChargeTimeMode =
+                crate::api::v3::parking::types::FirstChargeTimeMode;
 
-            /// GetResponseApplicationParkingLotChargingRule
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseApplicationParkingLotChargingRule {
-                /// 收费规则类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub rule_type: Option<GetResponseApplicationParkingLotChargingRuleRuleType>,
-                /// 收费金额限制类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub fee_limit_type:
-                    Option<GetResponseApplicationParkingLotChargingRuleFeeLimitType>,
-                /// 计费周期类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub daily_limit_type:
-                    Option<GetResponseApplicationParkingLotChargingRuleDailyLimitType>,
-                /// 不满一小时取整方式
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub time_rounding_type:
-                    Option<GetResponseApplicationParkingLotChargingRuleTimeRoundingType>,
-                /// 入场免费时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub free_entry_duration: Option<i64>,
-                /// 出场免费时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub free_exit_duration: Option<i64>,
-                /// fixed_interval_rule
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub fixed_interval_rule:
-                    Option<Vec<GetResponseApplicationParkingLotChargingRuleFixedIntervalRule>>,
-                /// duration_segment_rule
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub duration_segment_rule:
-                    Option<Vec<GetResponseApplicationParkingLotChargingRuleDurationSegmentRule>>,
-                /// pre_entry_rule
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub pre_entry_rule:
-                    Option<Vec<GetResponseApplicationParkingLotChargingRulePreEntryRule>>,
-                /// 节假日模式
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub holiday_mode: Option<GetResponseApplicationParkingLotChargingRuleHolidayMode>,
-                /// 累计限额模式
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub aggregate_limit_mode:
-                    Option<GetResponseApplicationParkingLotChargingRuleAggregateLimitMode>,
-                /// 首次计费时间模式
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub first_charge_time_mode:
-                    Option<GetResponseApplicationParkingLotChargingRuleFirstChargeTimeMode>,
-            }
+            /// [`ChargingRule`](crate::api::v3::parking::types::ChargingRule), one type for one shape, under the name it has here.
+            pub type GetResponseApplicationParkingLotChargingRule =
+                crate::api::v3::parking::types::ChargingRule;
 
-            /// GetResponseApplicationParkingLot
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseApplicationParkingLot {
-                /// 停车场名称
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub parking_lot_name: Option<String>,
-                /// 商户停车场ID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub out_parking_lot_id: Option<String>,
-                /// 停车场地址
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub parking_lot_address: Option<String>,
-                /// 停车场经度
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub longitude: Option<String>,
-                /// 停车场纬度
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub latitude: Option<String>,
-                /// 停车场类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub parking_lot_type: Option<GetResponseApplicationParkingLotParkingLotType>,
-                /// 客服联系电话
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub phone_number: Option<String>,
-                /// 收费告示牌url
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub parking_sign_url: Option<String>,
-                /// 停车场优惠文案
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub notification_text_list: Option<Vec<String>>,
-                /// 商家支付小程序appid
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub payment_mini_prog_appid: Option<String>,
-                /// 商家支付路径
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub payment_path: Option<String>,
-                /// 商家停车订单小程序appid
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub parking_order_mini_prog_appid: Option<String>,
-                /// 商家停车订单路径
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub parking_order_path: Option<String>,
-                /// charging_rule
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub charging_rule: Option<GetResponseApplicationParkingLotChargingRule>,
-            }
+            /// [`ParkingLot`](crate::api::v3::parking::types::ParkingLot), one type for one shape, under the name it has here.
+            pub type GetResponseApplicationParkingLot = crate::api::v3::parking::types::ParkingLot;
 
-            /// GetResponseApplicationAuditCommentFields
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseApplicationAuditCommentFields {
-                /// 字段名
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub field: Option<String>,
-                /// 审核意见
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub comment: Option<String>,
-            }
+            /// [`Fields`](crate::api::v3::parking::types::Fields), one type for one shape, under the name it has here.
+            pub type GetResponseApplicationAuditCommentFields =
+                crate::api::v3::parking::types::Fields;
 
-            /// GetResponseApplicationAuditComment
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseApplicationAuditComment {
-                /// fields
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub fields: Option<Vec<GetResponseApplicationAuditCommentFields>>,
-                /// 改进建议
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub recommendation: Option<String>,
-            }
+            /// [`AuditComment`](crate::api::v3::parking::types::AuditComment), one type for one shape, under the name it has here.
+            pub type GetResponseApplicationAuditComment =
+                crate::api::v3::parking::types::AuditComment;
 
-            /// GetResponseApplication
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseApplication {
-                /// 停车场进件审核单号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub parking_lot_audit_no: Option<String>,
-                /// 审核状态
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub audit_status: Option<GetResponseApplicationAuditStatus>,
-                /// 提交时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub submit_time: Option<i64>,
-                /// parking_lot
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub parking_lot: Option<GetResponseApplicationParkingLot>,
-                /// audit_comment
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub audit_comment: Option<GetResponseApplicationAuditComment>,
-            }
+            /// [`Application`](crate::api::v3::parking::types::Application), one type for one shape, under the name it has here.
+            pub type GetResponseApplication = crate::api::v3::parking::types::Application;
 
             /// What `GET /v3/parking/reminders/application/query` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
             pub struct GetResponse {
                 /// application
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub application: Option<GetResponseApplication>,
+                pub application: Option<crate::api::v3::parking::types::Application>,
                 /// 微信停车场ID
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub wx_parking_lot_id: Option<String>,
             }
         }
@@ -1157,7 +394,8 @@ pub mod reminders {
             /// Idempotent by `out_parking_lot_id`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "撤回停车场进件申请")]
             #[crate::endpoint(POST, "/v3/parking/reminders/application/withdraw")]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 停车场进件审核单号
                 pub parking_lot_audit_no: String,
@@ -1174,7 +412,8 @@ pub mod reminders {
         /// `GET /v3/parking/reminders/applications`
         #[doc(alias = "查询停车场进件申请单列表")]
         #[crate::endpoint(GET, "/v3/parking/reminders/applications", response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Get {
             /// 商户停车场ID (query)
             pub out_parking_lot_id: String,
@@ -1184,186 +423,939 @@ pub mod reminders {
             pub limit: Option<i64>,
         }
 
-        string_enum! {
-            /// 审核状态
-            pub enum GetResponseApplicationListAuditStatus {
-                /// `AUDIT_STATUS_UNKNOWN`
-                AuditStatusUnknown = "AUDIT_STATUS_UNKNOWN",
-                /// `AUDIT_STATUS_PENDING`
-                AuditStatusPending = "AUDIT_STATUS_PENDING",
-                /// `AUDIT_STATUS_WITHDRAWN`
-                AuditStatusWithdrawn = "AUDIT_STATUS_WITHDRAWN",
-                /// `AUDIT_STATUS_APPROVED`
-                AuditStatusApproved = "AUDIT_STATUS_APPROVED",
-                /// `AUDIT_STATUS_REJECTED`
-                AuditStatusRejected = "AUDIT_STATUS_REJECTED",
+        impl Get {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(out_parking_lot_id: impl Into<String>) -> Self {
+                Self {
+                    out_parking_lot_id: out_parking_lot_id.into(),
+                    offset: None,
+                    limit: None,
+                }
+            }
+            /// Sets `offset` (偏移量 (query)).
+            pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
+                self.offset = Some(offset.into());
+                self
+            }
+            /// Sets `limit` (条数 (query)).
+            pub fn with_limit(mut self, limit: impl Into<i64>) -> Self {
+                self.limit = Some(limit.into());
+                self
             }
         }
 
-        string_enum! {
-            /// 停车场类型
-            pub enum GetResponseApplicationListParkingLotParkingLotType {
-                /// `PARKING_LOT_TYPE_UNKNOWN`
-                ParkingLotTypeUnknown = "PARKING_LOT_TYPE_UNKNOWN",
-                /// `PARKING_LOT_TYPE_BUSINESS_DISTRICT`
-                ParkingLotTypeBusinessDistrict = "PARKING_LOT_TYPE_BUSINESS_DISTRICT",
-                /// `PARKING_LOT_TYPE_OFFICE_BUILDING`
-                ParkingLotTypeOfficeBuilding = "PARKING_LOT_TYPE_OFFICE_BUILDING",
-                /// `PARKING_LOT_TYPE_TRANSPORTATION_HUB`
-                ParkingLotTypeTransportationHub = "PARKING_LOT_TYPE_TRANSPORTATION_HUB",
-                /// `PARKING_LOT_TYPE_RESIDENTIAL_AREA`
-                ParkingLotTypeResidentialArea = "PARKING_LOT_TYPE_RESIDENTIAL_AREA",
-                /// `PARKING_LOT_TYPE_PARK_AREA`
-                ParkingLotTypeParkArea = "PARKING_LOT_TYPE_PARK_AREA",
-                /// `PARKING_LOT_TYPE_OTHER_PUBLIC_FACILITY`
-                ParkingLotTypeOtherPublicFacility = "PARKING_LOT_TYPE_OTHER_PUBLIC_FACILITY",
-            }
-        }
+        /// [`AuditStatus`](crate::api::v3::parking::types::AuditStatus), one type for one shape, under the name it has here.
+        pub type GetResponseApplicationListAuditStatus =
+            crate::api::v3::parking::types::AuditStatus;
 
-        string_enum! {
-            /// 收费规则类型
-            pub enum GetResponseApplicationListParkingLotChargingRuleRuleType {
-                /// `CHARGING_RULE_UNKNOWN`
-                ChargingRuleUnknown = "CHARGING_RULE_UNKNOWN",
-                /// `CHARGING_RULE_FIXED_INTERVAL`
-                ChargingRuleFixedInterval = "CHARGING_RULE_FIXED_INTERVAL",
-                /// `CHARGING_RULE_SEGMENT`
-                ChargingRuleSegment = "CHARGING_RULE_SEGMENT",
-                /// `CHARGING_RULE_PER_ENTRY`
-                ChargingRulePerEntry = "CHARGING_RULE_PER_ENTRY",
-            }
-        }
+        /// [`ParkingLotType`](crate::api::v3::parking::types::ParkingLotType), one type for one shape, under the name it has here.
+        pub type GetResponseApplicationListParkingLotParkingLotType =
+            crate::api::v3::parking::types::ParkingLotType;
 
-        string_enum! {
-            /// 收费金额限制类型
-            pub enum GetResponseApplicationListParkingLotChargingRuleFeeLimitType {
-                /// `FEE_LIMIT_UNKNOWN`
-                FeeLimitUnknown = "FEE_LIMIT_UNKNOWN",
-                /// `FEE_LIMIT_AGGREGATE`
-                FeeLimitAggregate = "FEE_LIMIT_AGGREGATE",
-                /// `FEE_LIMIT_SINGLE`
-                FeeLimitSingle = "FEE_LIMIT_SINGLE",
-            }
-        }
+        /// [`RuleType`](crate::api::v3::parking::types::RuleType), one type for one shape, under the name it has here.
+        pub type GetResponseApplicationListParkingLotChargingRuleRuleType =
+            crate::api::v3::parking::types::RuleType;
 
-        string_enum! {
-            /// 计费周期类型
-            pub enum GetResponseApplicationListParkingLotChargingRuleDailyLimitType {
-                /// `DAILY_LIMIT_UNKNOWN`
-                DailyLimitUnknown = "DAILY_LIMIT_UNKNOWN",
-                /// `DAILY_LIMIT_ROLLING_24H`
-                DailyLimitRolling24H = "DAILY_LIMIT_ROLLING_24H",
-                /// `DAILY_LIMIT_CALENDAR_DAY`
-                DailyLimitCalendarDay = "DAILY_LIMIT_CALENDAR_DAY",
-            }
-        }
+        /// [`FeeLimitType`](crate::api::v3::parking::types::FeeLimitType), one type for one shape, under the name it has here.
+        pub type GetResponseApplicationListParkingLotChargingRuleFeeLimitType =
+            crate::api::v3::parking::types::FeeLimitType;
 
-        string_enum! {
-            /// 不满一小时取整方式
-            pub enum GetResponseApplicationListParkingLotChargingRuleTimeRoundingType {
-                /// `TIME_ROUND_UNKNOWN`
-                TimeRoundUnknown = "TIME_ROUND_UNKNOWN",
-                /// `TIME_ROUND_DOWN`
-                TimeRoundDown = "TIME_ROUND_DOWN",
-                /// `TIME_ROUND_UP`
-                TimeRoundUp = "TIME_ROUND_UP",
-            }
-        }
+        /// [`DailyLimitType`](crate::api::v3::parking::types::DailyLimitType), one type for one shape, under the name it has here.
+        pub type GetResponseApplicationListParkingLotChargingRuleDailyLimitType =
+            crate::api::v3::parking::types::DailyLimitType;
 
-        string_enum! {
-            /// 日期类型
-            pub enum GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleDayType {
-                /// `DAY_TYPE_UNKNOWN`
-                DayTypeUnknown = "DAY_TYPE_UNKNOWN",
-                /// `DAY_TYPE_WEEKDAY`
-                DayTypeWeekday = "DAY_TYPE_WEEKDAY",
-                /// `DAY_TYPE_HOLIDAY`
-                DayTypeHoliday = "DAY_TYPE_HOLIDAY",
-                /// `DAY_TYPE_ALL_DAY`
-                DayTypeAllDay = "DAY_TYPE_ALL_DAY",
-            }
-        }
+        /// [`TimeRoundingType`](crate::api::v3::parking::types::TimeRoundingType), one type for one shape, under the name it has here.
+        pub type GetResponseApplicationListParkingLotChargingRuleTimeRoundingType =
+            crate::api::v3::parking::types::TimeRoundingType;
 
-        string_enum! {
+        /// [`DayType`](crate::api::v3::parking::types::DayType), one type for one shape, under the name it has here.
+        pub type GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleDayType =
+            crate::api::v3::parking::types::DayType;
+
+        /// [`VehicleType`](crate::api::v3::parking::types::VehicleType), one type for one shape, under the name it has here.
+        pub type GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleVehicleType =
+            crate::api::v3::parking::types::VehicleType;
+
+        /// [`PlateType`](crate::api::v3::parking::types::PlateType), one type for one shape, under the name it has here.
+        pub type GetResponseApplicationListParkingLotChargingRuleFixedIntervalRulePlateType =
+            crate::api::v3::parking::types::PlateType;
+
+        /// [`FreePeriodChargingMode`](crate::api::v3::parking::types::FreePeriodChargingMode), one type for one shape, under the name it has here.
+        pub type GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleFreePeriodChargingMode =
+            crate::api::v3::parking::types::FreePeriodChargingMode;
+
+        /// [`FreePeriodCalculationMode`](crate::api::v3::parking::types::FreePeriodCalculationMode), one type for one shape, under the name it has here.
+        pub type GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleFreePeriodCalculationMode =
+            crate::api::v3::parking::types::FreePeriodCalculationMode;
+
+        /// [`FirstDurationMode`](crate::api::v3::parking::types::FirstDurationMode), one type for one shape, under the name it has here.
+        pub type GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleFirstDurationMode =
+            crate::api::v3::parking::types::FirstDurationMode;
+
+        /// [`FixedIntervalRule`](crate::api::v3::parking::types::FixedIntervalRule), one type for one shape, under the name it has here.
+        pub type GetResponseApplicationListParkingLotChargingRuleFixedIntervalRule =
+            crate::api::v3::parking::types::FixedIntervalRule;
+
+        /// [`DayType`](crate::api::v3::parking::types::DayType), one type for one shape, under the name it has here.
+        pub type GetResponseApplicationListParkingLotChargingRuleDurationSegmentRuleDayType =
+            crate::api::v3::parking::types::DayType;
+
+        /// [`VehicleType`](crate::api::v3::parking::types::VehicleType), one type for one shape, under the name it has here.
+        pub type GetResponseApplicationListParkingLotChargingRuleDurationSegmentRuleVehicleType =
+            crate::api::v3::parking::types::VehicleType;
+
+        /// [`PlateType`](crate::api::v3::parking::types::PlateType), one type for one shape, under the name it has here.
+        pub type GetResponseApplicationListParkingLotChargingRuleDurationSegmentRulePlateType =
+            crate::api::v3::parking::types::PlateType;
+
+        /// [`ChargeMode`](crate::api::v3::parking::types::ChargeMode), one type for one shape, under the name it has here.
+        pub type GetResponseApplicationListParkingLotChargingRuleDurationSegmentRuleChargeMode =
+            crate::api::v3::parking::types::ChargeMode;
+
+        /// [`DurationSegmentRule`](crate::api::v3::parking::types::DurationSegmentRule), one type for one shape, under the name it has here.
+        pub type GetResponseApplicationListParkingLotChargingRuleDurationSegmentRule =
+            crate::api::v3::parking::types::DurationSegmentRule;
+
+        /// [`DayType`](crate::api::v3::parking::types::DayType), one type for one shape, under the name it has here.
+        pub type GetResponseApplicationListParkingLotChargingRulePreEntryRuleDayType =
+            crate::api::v3::parking::types::DayType;
+
+        /// [`VehicleType`](crate::api::v3::parking::types::VehicleType), one type for one shape, under the name it has here.
+        pub type GetResponseApplicationListParkingLotChargingRulePreEntryRuleVehicleType =
+            crate::api::v3::parking::types::VehicleType;
+
+        /// [`PlateType`](crate::api::v3::parking::types::PlateType), one type for one shape, under the name it has here.
+        pub type GetResponseApplicationListParkingLotChargingRulePreEntryRulePlateType =
+            crate::api::v3::parking::types::PlateType;
+
+        /// [`PreEntryRule`](crate::api::v3::parking::types::PreEntryRule), one type for one shape, under the name it has here.
+        pub type GetResponseApplicationListParkingLotChargingRulePreEntryRule =
+            crate::api::v3::parking::types::PreEntryRule;
+
+        /// [`HolidayMode`](crate::api::v3::parking::types::HolidayMode), one type for one shape, under the name it has here.
+        pub type GetResponseApplicationListParkingLotChargingRuleHolidayMode =
+            crate::api::v3::parking::types::HolidayMode;
+
+        /// [`AggregateLimitMode`](crate::api::v3::parking::types::AggregateLimitMode), one type for one shape, under the name it has here.
+        pub type GetResponseApplicationListParkingLotChargingRuleAggregateLimitMode =
+            crate::api::v3::parking::types::AggregateLimitMode;
+
+        /// [`FirstChargeTimeMode`](crate::api::v3::parking::types::FirstChargeTimeMode), one type for one shape, under the name it has here.
+        pub type GetResponseApplicationListParkingLotChargingRuleFirstChargeTimeMode =
+            crate::api::v3::parking::types::FirstChargeTimeMode;
+
+        /// [`ChargingRule`](crate::api::v3::parking::types::ChargingRule), one type for one shape, under the name it has here.
+        pub type GetResponseApplicationListParkingLotChargingRule =
+            crate::api::v3::parking::types::ChargingRule;
+
+        /// [`ParkingLot`](crate::api::v3::parking::types::ParkingLot), one type for one shape, under the name it has here.
+        pub type GetResponseApplicationListParkingLot = crate::api::v3::parking::types::ParkingLot;
+
+        /// [`Fields`](crate::api::v3::parking::types::Fields), one type for one shape, under the name it has here.
+        pub type GetResponseApplicationListAuditCommentFields =
+            crate::api::v3::parking::types::Fields;
+
+        /// [`AuditComment`](crate::api::v3::parking::types::AuditComment), one type for one shape, under the name it has here.
+        pub type GetResponseApplicationListAuditComment =
+            crate::api::v3::parking::types::AuditComment;
+
+        /// [`Application`](crate::api::v3::parking::types::Application), one type for one shape, under the name it has here.
+        pub type GetResponseApplicationList = crate::api::v3::parking::types::Application;
+
+        /// What `GET /v3/parking/reminders/applications` answers.
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+        pub struct GetResponse {
+            /// application_list
+            pub application_list: Option<Vec<crate::api::v3::parking::types::Application>>,
+            /// 微信停车场ID
+            pub wx_parking_lot_id: Option<String>,
+        }
+    }
+    /// `/v3/parking/reminders/entry`
+    pub mod entry {
+        /// 同步车辆入场通知
+        ///
+        /// `POST /v3/parking/reminders/entry`
+        ///
+        /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+        #[doc(alias = "同步车辆入场通知")]
+        #[crate::endpoint(POST, "/v3/parking/reminders/entry", response = PostResponse)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+        pub struct Post {
+            /// 商户停车单号
+            pub out_serial_number: String,
+            /// 微信停车场ID
+            pub parking_id: String,
+            /// 车牌号
+            pub plate_number: String,
+            /// 车辆入场时间
+            pub enter_timestamp: i64,
+            /// 车牌颜色
+            pub plate_color: crate::api::v3::parking::types::PlateColor,
+            /// 车辆性质
+            pub car_type: crate::api::v3::parking::types::PlateType,
             /// 车辆类型
-            pub enum GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleVehicleType {
-                /// `VEHICLE_TYPE_UNKNOWN`
-                VehicleTypeUnknown = "VEHICLE_TYPE_UNKNOWN",
-                /// `VEHICLE_TYPE_SMALL`
-                VehicleTypeSmall = "VEHICLE_TYPE_SMALL",
-                /// `VEHICLE_TYPE_LARGE`
-                VehicleTypeLarge = "VEHICLE_TYPE_LARGE",
-                /// `VEHICLE_TYPE_EXTRA_LARGE`
-                VehicleTypeExtraLarge = "VEHICLE_TYPE_EXTRA_LARGE",
-                /// `VEHICLE_TYPE_ALL_TYPE`
-                VehicleTypeAllType = "VEHICLE_TYPE_ALL_TYPE",
+            pub vehicle_type: crate::api::v3::parking::types::VehicleType,
+            /// 停车场入口编号
+            pub entrance_number: Option<String>,
+            /// 停车场入口名称
+            pub entrance_name: Option<String>,
+            /// 优惠信息模板ID
+            pub discount_template_id: Option<Vec<i64>>,
+        }
+
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                out_serial_number: impl Into<String>,
+                parking_id: impl Into<String>,
+                plate_number: impl Into<String>,
+                enter_timestamp: impl Into<i64>,
+                plate_color: impl Into<crate::api::v3::parking::types::PlateColor>,
+                car_type: impl Into<crate::api::v3::parking::types::PlateType>,
+                vehicle_type: impl Into<crate::api::v3::parking::types::VehicleType>,
+            ) -> Self {
+                Self {
+                    out_serial_number: out_serial_number.into(),
+                    parking_id: parking_id.into(),
+                    plate_number: plate_number.into(),
+                    enter_timestamp: enter_timestamp.into(),
+                    plate_color: plate_color.into(),
+                    car_type: car_type.into(),
+                    vehicle_type: vehicle_type.into(),
+                    entrance_number: None,
+                    entrance_name: None,
+                    discount_template_id: None,
+                }
+            }
+            /// Sets `entrance_number` (停车场入口编号).
+            pub fn with_entrance_number(mut self, entrance_number: impl Into<String>) -> Self {
+                self.entrance_number = Some(entrance_number.into());
+                self
+            }
+            /// Sets `entrance_name` (停车场入口名称).
+            pub fn with_entrance_name(mut self, entrance_name: impl Into<String>) -> Self {
+                self.entrance_name = Some(entrance_name.into());
+                self
+            }
+            /// Sets `discount_template_id` (优惠信息模板ID).
+            pub fn with_discount_template_id(
+                mut self,
+                discount_template_id: impl Into<Vec<i64>>,
+            ) -> Self {
+                self.discount_template_id = Some(discount_template_id.into());
+                self
+            }
+        }
+
+        /// [`PlateColor`](crate::api::v3::parking::types::PlateColor), one type for one shape, under the name it has here.
+        pub type PostPlateColor = crate::api::v3::parking::types::PlateColor;
+
+        /// [`PlateType`](crate::api::v3::parking::types::PlateType), one type for one shape, under the name it has here.
+        pub type PostCarType = crate::api::v3::parking::types::PlateType;
+
+        /// [`VehicleType`](crate::api::v3::parking::types::VehicleType), one type for one shape, under the name it has here.
+        pub type PostVehicleType = crate::api::v3::parking::types::VehicleType;
+
+        /// What `POST /v3/parking/reminders/entry` answers.
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+        pub struct PostResponse {
+            /// 微信停车单号
+            pub serial_number: Option<String>,
+        }
+    }
+    /// `/v3/parking/reminders/exit`
+    pub mod exit {
+        /// 同步车辆离场通知
+        ///
+        /// `POST /v3/parking/reminders/exit`
+        ///
+        /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+        #[doc(alias = "同步车辆离场通知")]
+        #[crate::endpoint(POST, "/v3/parking/reminders/exit")]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+        pub struct Post {
+            /// 商户停车单号
+            pub out_serial_number: String,
+            /// 车辆出场时间
+            pub exit_timestamp: i64,
+            /// 车牌号
+            pub plate_number: String,
+            /// 车牌颜色
+            pub plate_color: crate::api::v3::parking::types::PlateColor,
+            /// 微信停车场ID
+            pub parking_id: String,
+            /// 支付状态
+            pub pay_state: Option<crate::api::v3::parking::types::PayState>,
+            /// 支付类型
+            pub pay_type: Option<crate::api::v3::parking::types::PayType>,
+            /// 商户支付订单号
+            pub out_trade_no: Option<String>,
+            /// 总费用
+            pub total_amount: Option<i64>,
+            /// 已支付费用
+            pub paid_amount: Option<i64>,
+            /// 付款用户OpenID
+            pub openid: Option<String>,
+            /// 支付渠道
+            pub pay_channel: Option<crate::api::v3::parking::types::PayChannel>,
+            /// 支付时间
+            pub pay_time: Option<i64>,
+            /// 消息支付防伪凭证
+            pub token: Option<String>,
+            /// 微信支付订单号
+            pub wx_trade_no: Option<String>,
+        }
+
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                out_serial_number: impl Into<String>,
+                exit_timestamp: impl Into<i64>,
+                plate_number: impl Into<String>,
+                plate_color: impl Into<crate::api::v3::parking::types::PlateColor>,
+                parking_id: impl Into<String>,
+            ) -> Self {
+                Self {
+                    out_serial_number: out_serial_number.into(),
+                    exit_timestamp: exit_timestamp.into(),
+                    plate_number: plate_number.into(),
+                    plate_color: plate_color.into(),
+                    parking_id: parking_id.into(),
+                    pay_state: None,
+                    pay_type: None,
+                    out_trade_no: None,
+                    total_amount: None,
+                    paid_amount: None,
+                    openid: None,
+                    pay_channel: None,
+                    pay_time: None,
+                    token: None,
+                    wx_trade_no: None,
+                }
+            }
+            /// Sets `pay_state` (支付状态).
+            pub fn with_pay_state(
+                mut self,
+                pay_state: impl Into<crate::api::v3::parking::types::PayState>,
+            ) -> Self {
+                self.pay_state = Some(pay_state.into());
+                self
+            }
+            /// Sets `pay_type` (支付类型).
+            pub fn with_pay_type(
+                mut self,
+                pay_type: impl Into<crate::api::v3::parking::types::PayType>,
+            ) -> Self {
+                self.pay_type = Some(pay_type.into());
+                self
+            }
+            /// Sets `out_trade_no` (商户支付订单号).
+            pub fn with_out_trade_no(mut self, out_trade_no: impl Into<String>) -> Self {
+                self.out_trade_no = Some(out_trade_no.into());
+                self
+            }
+            /// Sets `total_amount` (总费用).
+            pub fn with_total_amount(mut self, total_amount: impl Into<i64>) -> Self {
+                self.total_amount = Some(total_amount.into());
+                self
+            }
+            /// Sets `paid_amount` (已支付费用).
+            pub fn with_paid_amount(mut self, paid_amount: impl Into<i64>) -> Self {
+                self.paid_amount = Some(paid_amount.into());
+                self
+            }
+            /// Sets `openid` (付款用户OpenID).
+            pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
+                self.openid = Some(openid.into());
+                self
+            }
+            /// Sets `pay_channel` (支付渠道).
+            pub fn with_pay_channel(
+                mut self,
+                pay_channel: impl Into<crate::api::v3::parking::types::PayChannel>,
+            ) -> Self {
+                self.pay_channel = Some(pay_channel.into());
+                self
+            }
+            /// Sets `pay_time` (支付时间).
+            pub fn with_pay_time(mut self, pay_time: impl Into<i64>) -> Self {
+                self.pay_time = Some(pay_time.into());
+                self
+            }
+            /// Sets `token` (消息支付防伪凭证).
+            pub fn with_token(mut self, token: impl Into<String>) -> Self {
+                self.token = Some(token.into());
+                self
+            }
+            /// Sets `wx_trade_no` (微信支付订单号).
+            pub fn with_wx_trade_no(mut self, wx_trade_no: impl Into<String>) -> Self {
+                self.wx_trade_no = Some(wx_trade_no.into());
+                self
+            }
+        }
+
+        /// [`PlateColor`](crate::api::v3::parking::types::PlateColor), one type for one shape, under the name it has here.
+        pub type PostPlateColor = crate::api::v3::parking::types::PlateColor;
+
+        /// [`PayState`](crate::api::v3::parking::types::PayState), one type for one shape, under the name it has here.
+        pub type PostPayState = crate::api::v3::parking::types::PayState;
+
+        /// [`PayType`](crate::api::v3::parking::types::PayType), one type for one shape, under the name it has here.
+        pub type PostPayType = crate::api::v3::parking::types::PayType;
+
+        /// [`PayChannel`](crate::api::v3::parking::types::PayChannel), one type for one shape, under the name it has here.
+        pub type PostPayChannel = crate::api::v3::parking::types::PayChannel;
+    }
+    /// `/v3/parking/reminders/ext-payment`
+    pub mod ext_payment {
+        /// 同步非临停扩展支付
+        ///
+        /// `POST /v3/parking/reminders/ext-payment`
+        ///
+        /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "同步非临停扩展支付")]
+        #[crate::endpoint(POST, "/v3/parking/reminders/ext-payment")]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+        pub struct Post {
+            /// 商户支付订单号
+            #[wxpay(idempotency_key)]
+            pub out_trade_no: String,
+            /// 费用明细列表
+            pub fee_items: Vec<PostFeeItems>,
+            /// 支付时间
+            pub pay_time: i64,
+            /// 微信停车场ID
+            pub wx_parking_lot_id: Option<String>,
+            /// 微信支付订单号
+            pub wx_trade_no: Option<String>,
+        }
+
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                out_trade_no: impl Into<String>,
+                fee_items: impl Into<Vec<PostFeeItems>>,
+                pay_time: impl Into<i64>,
+            ) -> Self {
+                Self {
+                    out_trade_no: out_trade_no.into(),
+                    fee_items: fee_items.into(),
+                    pay_time: pay_time.into(),
+                    wx_parking_lot_id: None,
+                    wx_trade_no: None,
+                }
+            }
+            /// Sets `wx_parking_lot_id` (微信停车场ID).
+            pub fn with_wx_parking_lot_id(mut self, wx_parking_lot_id: impl Into<String>) -> Self {
+                self.wx_parking_lot_id = Some(wx_parking_lot_id.into());
+                self
+            }
+            /// Sets `wx_trade_no` (微信支付订单号).
+            pub fn with_wx_trade_no(mut self, wx_trade_no: impl Into<String>) -> Self {
+                self.wx_trade_no = Some(wx_trade_no.into());
+                self
             }
         }
 
         string_enum! {
-            /// 车牌类型
-            pub enum GetResponseApplicationListParkingLotChargingRuleFixedIntervalRulePlateType {
-                /// `PLATE_TYPE_UNKNOWN`
-                PlateTypeUnknown = "PLATE_TYPE_UNKNOWN",
-                /// `PLATE_TYPE_TEMPORARY`
-                PlateTypeTemporary = "PLATE_TYPE_TEMPORARY",
-                /// `PLATE_TYPE_MONTHLY`
-                PlateTypeMonthly = "PLATE_TYPE_MONTHLY",
-                /// `PLATE_TYPE_FREE`
-                PlateTypeFree = "PLATE_TYPE_FREE",
-                /// `PLATE_TYPE_PREPAID`
-                PlateTypePrepaid = "PLATE_TYPE_PREPAID",
-                /// `PLATE_TYPE_OTHERS`
-                PlateTypeOthers = "PLATE_TYPE_OTHERS",
+            /// 费用类型
+            pub enum PostFeeItemsFeeType {
+                /// `EXT_PARKING_PAYMENT_FEE_TYPE_UNKNOWN`
+                ExtParkingPaymentFeeTypeUnknown = "EXT_PARKING_PAYMENT_FEE_TYPE_UNKNOWN",
+                /// `EXT_PARKING_PAYMENT_FEE_TYPE_MONTHLY`
+                ExtParkingPaymentFeeTypeMonthly = "EXT_PARKING_PAYMENT_FEE_TYPE_MONTHLY",
+                /// `EXT_PARKING_PAYMENT_FEE_TYPE_QUARTERLY`
+                ExtParkingPaymentFeeTypeQuarterly = "EXT_PARKING_PAYMENT_FEE_TYPE_QUARTERLY",
+                /// `EXT_PARKING_PAYMENT_FEE_TYPE_MEMBER`
+                ExtParkingPaymentFeeTypeMember = "EXT_PARKING_PAYMENT_FEE_TYPE_MEMBER",
+            }
+        }
+
+        /// PostFeeItems
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+        pub struct PostFeeItems {
+            /// 费用类型
+            pub fee_type: PostFeeItemsFeeType,
+            /// 金额
+            pub amount: i64,
+        }
+    }
+    /// `/v3/parking/reminders/parking-fee`
+    pub mod parking_fee {
+        /// 查询停车费用
+        ///
+        /// `POST /v3/parking/reminders/parking-fee`
+        ///
+        /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+        #[doc(alias = "查询停车费用")]
+        #[crate::endpoint(POST, "/v3/parking/reminders/parking-fee", response = PostResponse)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+        pub struct Post {
+            /// 商户停车单号
+            pub out_serial_number: String,
+            /// 车牌号
+            pub plate_number: Option<String>,
+            /// 商户停车场ID
+            pub out_parking_id: Option<String>,
+        }
+
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(out_serial_number: impl Into<String>) -> Self {
+                Self {
+                    out_serial_number: out_serial_number.into(),
+                    plate_number: None,
+                    out_parking_id: None,
+                }
+            }
+            /// Sets `plate_number` (车牌号).
+            pub fn with_plate_number(mut self, plate_number: impl Into<String>) -> Self {
+                self.plate_number = Some(plate_number.into());
+                self
+            }
+            /// Sets `out_parking_id` (商户停车场ID).
+            pub fn with_out_parking_id(mut self, out_parking_id: impl Into<String>) -> Self {
+                self.out_parking_id = Some(out_parking_id.into());
+                self
             }
         }
 
         string_enum! {
-            /// 免费时段收取模式
-            pub enum GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleFreePeriodChargingMode {
-                /// `FREE_PERIOD_CHARGING_UNKNOWN`
-                FreePeriodChargingUnknown = "FREE_PERIOD_CHARGING_UNKNOWN",
-                /// `FREE_PERIOD_CHARGING_ONCE_PER_ENTRY`
-                FreePeriodChargingOncePerEntry = "FREE_PERIOD_CHARGING_ONCE_PER_ENTRY",
-                /// `FREE_PERIOD_CHARGING_ONCE_PER_24_HOURS`
-                FreePeriodChargingOncePer24Hours = "FREE_PERIOD_CHARGING_ONCE_PER_24_HOURS",
-                /// `FREE_PERIOD_CHARGING_ONCE_PER_CALENDAR_DAY`
-                FreePeriodChargingOncePerCalendarDay = "FREE_PERIOD_CHARGING_ONCE_PER_CALENDAR_DAY",
-                /// `FREE_PERIOD_CHARGING_CUMULATIVE_QUOTA_CALCULATION`
-                FreePeriodChargingCumulativeQuotaCalculation = "FREE_PERIOD_CHARGING_CUMULATIVE_QUOTA_CALCULATION",
+            /// 停车状态
+            pub enum PostResponseParkingState {
+                /// `PARKING_STATE_UNKNOWN`
+                ParkingStateUnknown = "PARKING_STATE_UNKNOWN",
+                /// `PARKING_STATE_ENTERED`
+                ParkingStateEntered = "PARKING_STATE_ENTERED",
+                /// `PARKING_STATE_EXIT_GATE`
+                ParkingStateExitGate = "PARKING_STATE_EXIT_GATE",
+                /// `PARKING_STATE_EXITED`
+                ParkingStateExited = "PARKING_STATE_EXITED",
+                /// `PARKING_STATE_UNEXPECTED_CLOSE`
+                ParkingStateUnexpectedClose = "PARKING_STATE_UNEXPECTED_CLOSE",
+            }
+        }
+
+        /// [`PayState`](crate::api::v3::parking::types::PayState), one type for one shape, under the name it has here.
+        pub type PostResponsePayState = crate::api::v3::parking::types::PayState;
+
+        /// What `POST /v3/parking/reminders/parking-fee` answers.
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+        pub struct PostResponse {
+            /// 当前总费用
+            pub total_amount: Option<i64>,
+            /// 已停时长
+            pub parking_timestamp: Option<i64>,
+            /// 停车状态
+            pub parking_state: Option<PostResponseParkingState>,
+            /// 支付状态
+            pub pay_state: Option<crate::api::v3::parking::types::PayState>,
+            /// 免费待出场时间
+            pub allowed_exit_timestamp: Option<i64>,
+            /// 下一次跳价价格
+            pub next_raise_price: Option<i64>,
+            /// 下一次跳价时间
+            pub next_raise_timestamp: Option<i64>,
+            /// 应付金额
+            pub payable_amount: Option<i64>,
+            /// 已付金额
+            pub paid_amount: Option<i64>,
+        }
+    }
+    /// `/v3/parking/reminders/parking-lot`
+    pub mod parking_lot {
+        /// 查询停车场信息
+        ///
+        /// `GET /v3/parking/reminders/parking-lot`
+        #[doc(alias = "查询停车场信息")]
+        #[crate::endpoint(GET, "/v3/parking/reminders/parking-lot", response = GetResponse)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+        pub struct Get {
+            /// 商户停车场ID (query)
+            pub out_parking_lot_id: Option<String>,
+            /// 微信停车场ID (query)
+            pub wx_parking_lot_id: Option<String>,
+        }
+
+        impl Get {
+            /// Sets `out_parking_lot_id` (商户停车场ID (query)).
+            pub fn with_out_parking_lot_id(
+                mut self,
+                out_parking_lot_id: impl Into<String>,
+            ) -> Self {
+                self.out_parking_lot_id = Some(out_parking_lot_id.into());
+                self
+            }
+            /// Sets `wx_parking_lot_id` (微信停车场ID (query)).
+            pub fn with_wx_parking_lot_id(mut self, wx_parking_lot_id: impl Into<String>) -> Self {
+                self.wx_parking_lot_id = Some(wx_parking_lot_id.into());
+                self
             }
         }
 
         string_enum! {
-            /// 免费时段计算方式
-            pub enum GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleFreePeriodCalculationMode {
-                /// `FREE_PERIOD_CAL_UNKNOWN`
-                FreePeriodCalUnknown = "FREE_PERIOD_CAL_UNKNOWN",
-                /// `FREE_PERIOD_CAL_CONCURRENT_START`
-                FreePeriodCalConcurrentStart = "FREE_PERIOD_CAL_CONCURRENT_START",
-                /// `FREE_PERIOD_CAL_SEQUENTIAL_START`
-                FreePeriodCalSequentialStart = "FREE_PERIOD_CAL_SEQUENTIAL_START",
+            /// 启用状态
+            pub enum GetResponseEnabledState {
+                /// `ENABLED_STATE_UNKNOWN`
+                EnabledStateUnknown = "ENABLED_STATE_UNKNOWN",
+                /// `ENABLED_STATE_NOT_ENABLED`
+                EnabledStateNotEnabled = "ENABLED_STATE_NOT_ENABLED",
+                /// `ENABLED_STATE_ENABLED`
+                EnabledStateEnabled = "ENABLED_STATE_ENABLED",
+                /// `ENABLED_STATE_OFFLINE`
+                EnabledStateOffline = "ENABLED_STATE_OFFLINE",
+            }
+        }
+
+        /// What `GET /v3/parking/reminders/parking-lot` answers.
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+        pub struct GetResponse {
+            /// 微信停车场ID
+            pub wx_parking_lot_id: Option<String>,
+            /// 商户停车场ID
+            pub out_parking_lot_id: Option<String>,
+            /// 停车场名称
+            pub parking_lot_name: Option<String>,
+            /// 停车场地址
+            pub parking_lot_address: Option<String>,
+            /// 支付小程序appid
+            pub payment_mini_prog_appid: Option<String>,
+            /// 支付小程序path
+            pub payment_mini_prog_path: Option<String>,
+            /// 停车订单小程序appid
+            pub parking_order_mini_prog_appid: Option<String>,
+            /// 停车订单小程序path
+            pub parking_order_mini_prog_path: Option<String>,
+            /// 启用状态
+            pub enabled_state: Option<GetResponseEnabledState>,
+            /// 原因
+            pub reason: Option<String>,
+        }
+    }
+    /// `/v3/parking/reminders/payment`
+    pub mod payment {
+        /// 同步支付结果通知
+        ///
+        /// `POST /v3/parking/reminders/payment`
+        ///
+        /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
+        #[doc(alias = "同步支付结果通知")]
+        #[crate::endpoint(POST, "/v3/parking/reminders/payment")]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+        pub struct Post {
+            /// 商户停车单号
+            pub out_serial_number: String,
+            /// 车牌号
+            pub plate_number: String,
+            /// 微信停车场ID
+            pub parking_id: String,
+            /// 停车状态
+            pub parking_state: PostParkingState,
+            /// 支付类型
+            pub pay_type: crate::api::v3::parking::types::PayType,
+            /// 付款用户OpenID
+            pub openid: Option<String>,
+            /// 特约商户号
+            pub sub_mchid: Option<String>,
+            /// 总费用
+            pub total_amount: i64,
+            /// 已支付费用
+            pub paid_amount: i64,
+            /// 商户支付订单号
+            pub out_trade_no: Option<String>,
+            /// 支付渠道
+            pub pay_channel: Option<crate::api::v3::parking::types::PayChannel>,
+            /// 支付时间
+            pub pay_time: Option<i64>,
+            /// 消息支付防伪凭证
+            pub token: Option<String>,
+            /// 微信支付订单号
+            pub wx_trade_no: Option<String>,
+        }
+
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                out_serial_number: impl Into<String>,
+                plate_number: impl Into<String>,
+                parking_id: impl Into<String>,
+                parking_state: impl Into<PostParkingState>,
+                pay_type: impl Into<crate::api::v3::parking::types::PayType>,
+                total_amount: impl Into<i64>,
+                paid_amount: impl Into<i64>,
+            ) -> Self {
+                Self {
+                    out_serial_number: out_serial_number.into(),
+                    plate_number: plate_number.into(),
+                    parking_id: parking_id.into(),
+                    parking_state: parking_state.into(),
+                    pay_type: pay_type.into(),
+                    openid: None,
+                    sub_mchid: None,
+                    total_amount: total_amount.into(),
+                    paid_amount: paid_amount.into(),
+                    out_trade_no: None,
+                    pay_channel: None,
+                    pay_time: None,
+                    token: None,
+                    wx_trade_no: None,
+                }
+            }
+            /// Sets `openid` (付款用户OpenID).
+            pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
+                self.openid = Some(openid.into());
+                self
+            }
+            /// Sets `sub_mchid` (特约商户号).
+            pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                self.sub_mchid = Some(sub_mchid.into());
+                self
+            }
+            /// Sets `out_trade_no` (商户支付订单号).
+            pub fn with_out_trade_no(mut self, out_trade_no: impl Into<String>) -> Self {
+                self.out_trade_no = Some(out_trade_no.into());
+                self
+            }
+            /// Sets `pay_channel` (支付渠道).
+            pub fn with_pay_channel(
+                mut self,
+                pay_channel: impl Into<crate::api::v3::parking::types::PayChannel>,
+            ) -> Self {
+                self.pay_channel = Some(pay_channel.into());
+                self
+            }
+            /// Sets `pay_time` (支付时间).
+            pub fn with_pay_time(mut self, pay_time: impl Into<i64>) -> Self {
+                self.pay_time = Some(pay_time.into());
+                self
+            }
+            /// Sets `token` (消息支付防伪凭证).
+            pub fn with_token(mut self, token: impl Into<String>) -> Self {
+                self.token = Some(token.into());
+                self
+            }
+            /// Sets `wx_trade_no` (微信支付订单号).
+            pub fn with_wx_trade_no(mut self, wx_trade_no: impl Into<String>) -> Self {
+                self.wx_trade_no = Some(wx_trade_no.into());
+                self
             }
         }
 
         string_enum! {
-            /// 首段收费模式
-            pub enum GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleFirstDurationMode {
-                /// `FIRST_DURATION_MODE_UNKNOWN`
-                FirstDurationModeUnknown = "FIRST_DURATION_MODE_UNKNOWN",
-                /// `FIRST_DURATION_MODE_ONLY_FIRST_DURATION`
-                FirstDurationModeOnlyFirstDuration = "FIRST_DURATION_MODE_ONLY_FIRST_DURATION",
-                /// `FIRST_DURATION_MODE_EVERY_FIRST_DURATION`
-                FirstDurationModeEveryFirstDuration = "FIRST_DURATION_MODE_EVERY_FIRST_DURATION",
+            /// 停车状态
+            pub enum PostParkingState {
+                /// `PARKING_STATUS_UNKNOWN`
+                ParkingStatusUnknown = "PARKING_STATUS_UNKNOWN",
+                /// `PARKING_STATUS_PARKING`
+                ParkingStatusParking = "PARKING_STATUS_PARKING",
+                /// `PARKING_STATUS_NOT_PARKING`
+                ParkingStatusNotParking = "PARKING_STATUS_NOT_PARKING",
             }
         }
 
-        /// GetResponseApplicationListParkingLotChargingRuleFixedIntervalRule
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponseApplicationListParkingLotChargingRuleFixedIntervalRule {
+        /// [`PayType`](crate::api::v3::parking::types::PayType), one type for one shape, under the name it has here.
+        pub type PostPayType = crate::api::v3::parking::types::PayType;
+
+        /// [`PayChannel`](crate::api::v3::parking::types::PayChannel), one type for one shape, under the name it has here.
+        pub type PostPayChannel = crate::api::v3::parking::types::PayChannel;
+    }
+}
+/// Types that several operations of feature `parking` share, one per shape: each operation's module names them under its own names too.
+pub mod types {
+    string_enum! {
+        /// 审核状态
+        pub enum AuditStatus {
+            /// `AUDIT_STATUS_UNKNOWN`
+            AuditStatusUnknown = "AUDIT_STATUS_UNKNOWN",
+            /// `AUDIT_STATUS_PENDING`
+            AuditStatusPending = "AUDIT_STATUS_PENDING",
+            /// `AUDIT_STATUS_WITHDRAWN`
+            AuditStatusWithdrawn = "AUDIT_STATUS_WITHDRAWN",
+            /// `AUDIT_STATUS_APPROVED`
+            AuditStatusApproved = "AUDIT_STATUS_APPROVED",
+            /// `AUDIT_STATUS_REJECTED`
+            AuditStatusRejected = "AUDIT_STATUS_REJECTED",
+        }
+    }
+
+    string_enum! {
+        /// 停车场类型
+        pub enum ParkingLotType {
+            /// `PARKING_LOT_TYPE_UNKNOWN`
+            ParkingLotTypeUnknown = "PARKING_LOT_TYPE_UNKNOWN",
+            /// `PARKING_LOT_TYPE_BUSINESS_DISTRICT`
+            ParkingLotTypeBusinessDistrict = "PARKING_LOT_TYPE_BUSINESS_DISTRICT",
+            /// `PARKING_LOT_TYPE_OFFICE_BUILDING`
+            ParkingLotTypeOfficeBuilding = "PARKING_LOT_TYPE_OFFICE_BUILDING",
+            /// `PARKING_LOT_TYPE_TRANSPORTATION_HUB`
+            ParkingLotTypeTransportationHub = "PARKING_LOT_TYPE_TRANSPORTATION_HUB",
+            /// `PARKING_LOT_TYPE_RESIDENTIAL_AREA`
+            ParkingLotTypeResidentialArea = "PARKING_LOT_TYPE_RESIDENTIAL_AREA",
+            /// `PARKING_LOT_TYPE_PARK_AREA`
+            ParkingLotTypeParkArea = "PARKING_LOT_TYPE_PARK_AREA",
+            /// `PARKING_LOT_TYPE_OTHER_PUBLIC_FACILITY`
+            ParkingLotTypeOtherPublicFacility = "PARKING_LOT_TYPE_OTHER_PUBLIC_FACILITY",
+        }
+    }
+
+    string_enum! {
+        /// 收费规则类型
+        pub enum RuleType {
+            /// `CHARGING_RULE_UNKNOWN`
+            ChargingRuleUnknown = "CHARGING_RULE_UNKNOWN",
+            /// `CHARGING_RULE_FIXED_INTERVAL`
+            ChargingRuleFixedInterval = "CHARGING_RULE_FIXED_INTERVAL",
+            /// `CHARGING_RULE_SEGMENT`
+            ChargingRuleSegment = "CHARGING_RULE_SEGMENT",
+            /// `CHARGING_RULE_PER_ENTRY`
+            ChargingRulePerEntry = "CHARGING_RULE_PER_ENTRY",
+        }
+    }
+
+    string_enum! {
+        /// 收费金额限制类型
+        pub enum FeeLimitType {
+            /// `FEE_LIMIT_UNKNOWN`
+            FeeLimitUnknown = "FEE_LIMIT_UNKNOWN",
+            /// `FEE_LIMIT_AGGREGATE`
+            FeeLimitAggregate = "FEE_LIMIT_AGGREGATE",
+            /// `FEE_LIMIT_SINGLE`
+            FeeLimitSingle = "FEE_LIMIT_SINGLE",
+        }
+    }
+
+    string_enum! {
+        /// 计费周期类型
+        pub enum DailyLimitType {
+            /// `DAILY_LIMIT_UNKNOWN`
+            DailyLimitUnknown = "DAILY_LIMIT_UNKNOWN",
+            /// `DAILY_LIMIT_ROLLING_24H`
+            DailyLimitRolling24H = "DAILY_LIMIT_ROLLING_24H",
+            /// `DAILY_LIMIT_CALENDAR_DAY`
+            DailyLimitCalendarDay = "DAILY_LIMIT_CALENDAR_DAY",
+        }
+    }
+
+    string_enum! {
+        /// 不满一小时取整方式
+        pub enum TimeRoundingType {
+            /// `TIME_ROUND_UNKNOWN`
+            TimeRoundUnknown = "TIME_ROUND_UNKNOWN",
+            /// `TIME_ROUND_DOWN`
+            TimeRoundDown = "TIME_ROUND_DOWN",
+            /// `TIME_ROUND_UP`
+            TimeRoundUp = "TIME_ROUND_UP",
+        }
+    }
+
+    string_enum! {
+        /// 日期类型
+        pub enum DayType {
+            /// `DAY_TYPE_UNKNOWN`
+            DayTypeUnknown = "DAY_TYPE_UNKNOWN",
+            /// `DAY_TYPE_WEEKDAY`
+            DayTypeWeekday = "DAY_TYPE_WEEKDAY",
+            /// `DAY_TYPE_HOLIDAY`
+            DayTypeHoliday = "DAY_TYPE_HOLIDAY",
+            /// `DAY_TYPE_ALL_DAY`
+            DayTypeAllDay = "DAY_TYPE_ALL_DAY",
+        }
+    }
+
+    string_enum! {
+        /// 车辆类型
+        pub enum VehicleType {
+            /// `VEHICLE_TYPE_UNKNOWN`
+            VehicleTypeUnknown = "VEHICLE_TYPE_UNKNOWN",
+            /// `VEHICLE_TYPE_SMALL`
+            VehicleTypeSmall = "VEHICLE_TYPE_SMALL",
+            /// `VEHICLE_TYPE_LARGE`
+            VehicleTypeLarge = "VEHICLE_TYPE_LARGE",
+            /// `VEHICLE_TYPE_EXTRA_LARGE`
+            VehicleTypeExtraLarge = "VEHICLE_TYPE_EXTRA_LARGE",
+            /// `VEHICLE_TYPE_ALL_TYPE`
+            VehicleTypeAllType = "VEHICLE_TYPE_ALL_TYPE",
+        }
+    }
+
+    string_enum! {
+        /// 车牌类型
+        pub enum PlateType {
+            /// `PLATE_TYPE_UNKNOWN`
+            PlateTypeUnknown = "PLATE_TYPE_UNKNOWN",
+            /// `PLATE_TYPE_TEMPORARY`
+            PlateTypeTemporary = "PLATE_TYPE_TEMPORARY",
+            /// `PLATE_TYPE_MONTHLY`
+            PlateTypeMonthly = "PLATE_TYPE_MONTHLY",
+            /// `PLATE_TYPE_FREE`
+            PlateTypeFree = "PLATE_TYPE_FREE",
+            /// `PLATE_TYPE_PREPAID`
+            PlateTypePrepaid = "PLATE_TYPE_PREPAID",
+            /// `PLATE_TYPE_OTHERS`
+            PlateTypeOthers = "PLATE_TYPE_OTHERS",
+        }
+    }
+
+    string_enum! {
+        /// 免费时段收取模式
+        pub enum FreePeriodChargingMode {
+            /// `FREE_PERIOD_CHARGING_UNKNOWN`
+            FreePeriodChargingUnknown = "FREE_PERIOD_CHARGING_UNKNOWN",
+            /// `FREE_PERIOD_CHARGING_ONCE_PER_ENTRY`
+            FreePeriodChargingOncePerEntry = "FREE_PERIOD_CHARGING_ONCE_PER_ENTRY",
+            /// `FREE_PERIOD_CHARGING_ONCE_PER_24_HOURS`
+            FreePeriodChargingOncePer24Hours = "FREE_PERIOD_CHARGING_ONCE_PER_24_HOURS",
+            /// `FREE_PERIOD_CHARGING_ONCE_PER_CALENDAR_DAY`
+            FreePeriodChargingOncePerCalendarDay = "FREE_PERIOD_CHARGING_ONCE_PER_CALENDAR_DAY",
+            /// `FREE_PERIOD_CHARGING_CUMULATIVE_QUOTA_CALCULATION`
+            FreePeriodChargingCumulativeQuotaCalculation = "FREE_PERIOD_CHARGING_CUMULATIVE_QUOTA_CALCULATION",
+        }
+    }
+
+    string_enum! {
+        /// 免费时段计算方式
+        pub enum FreePeriodCalculationMode {
+            /// `FREE_PERIOD_CAL_UNKNOWN`
+            FreePeriodCalUnknown = "FREE_PERIOD_CAL_UNKNOWN",
+            /// `FREE_PERIOD_CAL_CONCURRENT_START`
+            FreePeriodCalConcurrentStart = "FREE_PERIOD_CAL_CONCURRENT_START",
+            /// `FREE_PERIOD_CAL_SEQUENTIAL_START`
+            FreePeriodCalSequentialStart = "FREE_PERIOD_CAL_SEQUENTIAL_START",
+        }
+    }
+
+    string_enum! {
+        /// 首段收费模式
+        pub enum FirstDurationMode {
+            /// `FIRST_DURATION_MODE_UNKNOWN`
+            FirstDurationModeUnknown = "FIRST_DURATION_MODE_UNKNOWN",
+            /// `FIRST_DURATION_MODE_ONLY_FIRST_DURATION`
+            FirstDurationModeOnlyFirstDuration = "FIRST_DURATION_MODE_ONLY_FIRST_DURATION",
+            /// `FIRST_DURATION_MODE_EVERY_FIRST_DURATION`
+            FirstDurationModeEveryFirstDuration = "FIRST_DURATION_MODE_EVERY_FIRST_DURATION",
+        }
+    }
+
+    /// FixedIntervalRule
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct FixedIntervalRule {
         /// 日期类型
         #[serde(skip_serializing_if = "Option::is_none")]
-        pub day_type: Option<GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleDayType>,
+        pub day_type: Option<crate::api::v3::parking::types::DayType>,
         /// 时段开始时间
         #[serde(skip_serializing_if = "Option::is_none")]
         pub start_time: Option<String>,
@@ -1372,10 +1364,10 @@ pub mod reminders {
         pub end_time: Option<String>,
         /// 车辆类型
         #[serde(skip_serializing_if = "Option::is_none")]
-        pub vehicle_type: Option<GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleVehicleType>,
+        pub vehicle_type: Option<crate::api::v3::parking::types::VehicleType>,
         /// 车牌类型
         #[serde(skip_serializing_if = "Option::is_none")]
-        pub plate_type: Option<GetResponseApplicationListParkingLotChargingRuleFixedIntervalRulePlateType>,
+        pub plate_type: Option<crate::api::v3::parking::types::PlateType>,
         /// 首段收费时长
         #[serde(skip_serializing_if = "Option::is_none")]
         pub first_duration: Option<i64>,
@@ -1396,872 +1388,631 @@ pub mod reminders {
         pub max_fee_per_day: Option<i64>,
         /// 免费时段收取模式
         #[serde(skip_serializing_if = "Option::is_none")]
-        pub free_period_charging_mode: Option<GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleFreePeriodChargingMode>,
+        pub free_period_charging_mode:
+            Option<crate::api::v3::parking::types::FreePeriodChargingMode>,
         /// 免费时段计算方式
         #[serde(skip_serializing_if = "Option::is_none")]
-        pub free_period_calculation_mode: Option<GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleFreePeriodCalculationMode>,
+        pub free_period_calculation_mode:
+            Option<crate::api::v3::parking::types::FreePeriodCalculationMode>,
         /// 新能源是否免停
         #[serde(skip_serializing_if = "Option::is_none")]
         pub is_green_vehicle_free_parking: Option<bool>,
         /// 首段收费模式
         #[serde(skip_serializing_if = "Option::is_none")]
-        pub first_duration_mode: Option<GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleFirstDurationMode>,
-        }
+        pub first_duration_mode: Option<crate::api::v3::parking::types::FirstDurationMode>,
+    }
 
-        string_enum! {
-            /// 日期类型
-            pub enum GetResponseApplicationListParkingLotChargingRuleDurationSegmentRuleDayType {
-                /// `DAY_TYPE_UNKNOWN`
-                DayTypeUnknown = "DAY_TYPE_UNKNOWN",
-                /// `DAY_TYPE_WEEKDAY`
-                DayTypeWeekday = "DAY_TYPE_WEEKDAY",
-                /// `DAY_TYPE_HOLIDAY`
-                DayTypeHoliday = "DAY_TYPE_HOLIDAY",
-                /// `DAY_TYPE_ALL_DAY`
-                DayTypeAllDay = "DAY_TYPE_ALL_DAY",
-            }
+    impl FixedIntervalRule {
+        /// Sets `day_type` (日期类型).
+        pub fn with_day_type(
+            mut self,
+            day_type: impl Into<crate::api::v3::parking::types::DayType>,
+        ) -> Self {
+            self.day_type = Some(day_type.into());
+            self
         }
-
-        string_enum! {
-            /// 车辆类型
-            pub enum GetResponseApplicationListParkingLotChargingRuleDurationSegmentRuleVehicleType {
-                /// `VEHICLE_TYPE_UNKNOWN`
-                VehicleTypeUnknown = "VEHICLE_TYPE_UNKNOWN",
-                /// `VEHICLE_TYPE_SMALL`
-                VehicleTypeSmall = "VEHICLE_TYPE_SMALL",
-                /// `VEHICLE_TYPE_LARGE`
-                VehicleTypeLarge = "VEHICLE_TYPE_LARGE",
-                /// `VEHICLE_TYPE_EXTRA_LARGE`
-                VehicleTypeExtraLarge = "VEHICLE_TYPE_EXTRA_LARGE",
-                /// `VEHICLE_TYPE_ALL_TYPE`
-                VehicleTypeAllType = "VEHICLE_TYPE_ALL_TYPE",
-            }
+        /// Sets `start_time` (时段开始时间).
+        pub fn with_start_time(mut self, start_time: impl Into<String>) -> Self {
+            self.start_time = Some(start_time.into());
+            self
         }
-
-        string_enum! {
-            /// 车牌类型
-            pub enum GetResponseApplicationListParkingLotChargingRuleDurationSegmentRulePlateType {
-                /// `PLATE_TYPE_UNKNOWN`
-                PlateTypeUnknown = "PLATE_TYPE_UNKNOWN",
-                /// `PLATE_TYPE_TEMPORARY`
-                PlateTypeTemporary = "PLATE_TYPE_TEMPORARY",
-                /// `PLATE_TYPE_MONTHLY`
-                PlateTypeMonthly = "PLATE_TYPE_MONTHLY",
-                /// `PLATE_TYPE_FREE`
-                PlateTypeFree = "PLATE_TYPE_FREE",
-                /// `PLATE_TYPE_PREPAID`
-                PlateTypePrepaid = "PLATE_TYPE_PREPAID",
-                /// `PLATE_TYPE_OTHERS`
-                PlateTypeOthers = "PLATE_TYPE_OTHERS",
-            }
+        /// Sets `end_time` (时段结束时间).
+        pub fn with_end_time(mut self, end_time: impl Into<String>) -> Self {
+            self.end_time = Some(end_time.into());
+            self
         }
-
-        string_enum! {
-            /// 收费模式
-            pub enum GetResponseApplicationListParkingLotChargingRuleDurationSegmentRuleChargeMode {
-                /// `UNKNOWN`
-                Unknown = "UNKNOWN",
-                /// `INTERVAL`
-                Interval = "INTERVAL",
-                /// `ONE_TIME`
-                OneTime = "ONE_TIME",
-            }
+        /// Sets `vehicle_type` (车辆类型).
+        pub fn with_vehicle_type(
+            mut self,
+            vehicle_type: impl Into<crate::api::v3::parking::types::VehicleType>,
+        ) -> Self {
+            self.vehicle_type = Some(vehicle_type.into());
+            self
         }
-
-        /// GetResponseApplicationListParkingLotChargingRuleDurationSegmentRule
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponseApplicationListParkingLotChargingRuleDurationSegmentRule {
-            /// 日期类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub day_type:
-                Option<GetResponseApplicationListParkingLotChargingRuleDurationSegmentRuleDayType>,
-            /// 时段开始时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub start_time: Option<String>,
-            /// 时段结束时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub end_time: Option<String>,
-            /// 车辆类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub vehicle_type: Option<
-                GetResponseApplicationListParkingLotChargingRuleDurationSegmentRuleVehicleType,
+        /// Sets `plate_type` (车牌类型).
+        pub fn with_plate_type(
+            mut self,
+            plate_type: impl Into<crate::api::v3::parking::types::PlateType>,
+        ) -> Self {
+            self.plate_type = Some(plate_type.into());
+            self
+        }
+        /// Sets `first_duration` (首段收费时长).
+        pub fn with_first_duration(mut self, first_duration: impl Into<i64>) -> Self {
+            self.first_duration = Some(first_duration.into());
+            self
+        }
+        /// Sets `first_amount` (首段收费金额).
+        pub fn with_first_amount(mut self, first_amount: impl Into<i64>) -> Self {
+            self.first_amount = Some(first_amount.into());
+            self
+        }
+        /// Sets `interval_duration` (间隔收费时长).
+        pub fn with_interval_duration(mut self, interval_duration: impl Into<i64>) -> Self {
+            self.interval_duration = Some(interval_duration.into());
+            self
+        }
+        /// Sets `interval_amount` (间隔收费金额).
+        pub fn with_interval_amount(mut self, interval_amount: impl Into<i64>) -> Self {
+            self.interval_amount = Some(interval_amount.into());
+            self
+        }
+        /// Sets `interval_max_amount` (间隔时段收费封顶).
+        pub fn with_interval_max_amount(mut self, interval_max_amount: impl Into<i64>) -> Self {
+            self.interval_max_amount = Some(interval_max_amount.into());
+            self
+        }
+        /// Sets `max_fee_per_day` (单日最大收款金额).
+        pub fn with_max_fee_per_day(mut self, max_fee_per_day: impl Into<i64>) -> Self {
+            self.max_fee_per_day = Some(max_fee_per_day.into());
+            self
+        }
+        /// Sets `free_period_charging_mode` (免费时段收取模式).
+        pub fn with_free_period_charging_mode(
+            mut self,
+            free_period_charging_mode: impl Into<crate::api::v3::parking::types::FreePeriodChargingMode>,
+        ) -> Self {
+            self.free_period_charging_mode = Some(free_period_charging_mode.into());
+            self
+        }
+        /// Sets `free_period_calculation_mode` (免费时段计算方式).
+        pub fn with_free_period_calculation_mode(
+            mut self,
+            free_period_calculation_mode: impl Into<
+                crate::api::v3::parking::types::FreePeriodCalculationMode,
             >,
-            /// 车牌类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub plate_type: Option<
-                GetResponseApplicationListParkingLotChargingRuleDurationSegmentRulePlateType,
-            >,
-            /// 收费模式
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub charge_mode: Option<
-                GetResponseApplicationListParkingLotChargingRuleDurationSegmentRuleChargeMode,
-            >,
-            /// 停车时长起始
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub duration_from: Option<i64>,
-            /// 停车时长结束
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub duration_to: Option<i64>,
-            /// 固定收费金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub fixed_amount: Option<i64>,
-            /// 间隔时段
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub interval_min: Option<i64>,
-            /// 间隔收费金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub interval_amount: Option<i64>,
-            /// 间隔时段收费封顶
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub interval_max_amount: Option<i64>,
-            /// 单日最大收款金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub max_fee_per_day: Option<i64>,
+        ) -> Self {
+            self.free_period_calculation_mode = Some(free_period_calculation_mode.into());
+            self
         }
-
-        string_enum! {
-            /// 日期类型
-            pub enum GetResponseApplicationListParkingLotChargingRulePreEntryRuleDayType {
-                /// `DAY_TYPE_UNKNOWN`
-                DayTypeUnknown = "DAY_TYPE_UNKNOWN",
-                /// `DAY_TYPE_WEEKDAY`
-                DayTypeWeekday = "DAY_TYPE_WEEKDAY",
-                /// `DAY_TYPE_HOLIDAY`
-                DayTypeHoliday = "DAY_TYPE_HOLIDAY",
-                /// `DAY_TYPE_ALL_DAY`
-                DayTypeAllDay = "DAY_TYPE_ALL_DAY",
-            }
+        /// Sets `is_green_vehicle_free_parking` (新能源是否免停).
+        pub fn with_is_green_vehicle_free_parking(
+            mut self,
+            is_green_vehicle_free_parking: impl Into<bool>,
+        ) -> Self {
+            self.is_green_vehicle_free_parking = Some(is_green_vehicle_free_parking.into());
+            self
         }
-
-        string_enum! {
-            /// 车辆类型
-            pub enum GetResponseApplicationListParkingLotChargingRulePreEntryRuleVehicleType {
-                /// `VEHICLE_TYPE_UNKNOWN`
-                VehicleTypeUnknown = "VEHICLE_TYPE_UNKNOWN",
-                /// `VEHICLE_TYPE_SMALL`
-                VehicleTypeSmall = "VEHICLE_TYPE_SMALL",
-                /// `VEHICLE_TYPE_LARGE`
-                VehicleTypeLarge = "VEHICLE_TYPE_LARGE",
-                /// `VEHICLE_TYPE_EXTRA_LARGE`
-                VehicleTypeExtraLarge = "VEHICLE_TYPE_EXTRA_LARGE",
-                /// `VEHICLE_TYPE_ALL_TYPE`
-                VehicleTypeAllType = "VEHICLE_TYPE_ALL_TYPE",
-            }
-        }
-
-        string_enum! {
-            /// 车牌类型
-            pub enum GetResponseApplicationListParkingLotChargingRulePreEntryRulePlateType {
-                /// `PLATE_TYPE_UNKNOWN`
-                PlateTypeUnknown = "PLATE_TYPE_UNKNOWN",
-                /// `PLATE_TYPE_TEMPORARY`
-                PlateTypeTemporary = "PLATE_TYPE_TEMPORARY",
-                /// `PLATE_TYPE_MONTHLY`
-                PlateTypeMonthly = "PLATE_TYPE_MONTHLY",
-                /// `PLATE_TYPE_FREE`
-                PlateTypeFree = "PLATE_TYPE_FREE",
-                /// `PLATE_TYPE_PREPAID`
-                PlateTypePrepaid = "PLATE_TYPE_PREPAID",
-                /// `PLATE_TYPE_OTHERS`
-                PlateTypeOthers = "PLATE_TYPE_OTHERS",
-            }
-        }
-
-        /// GetResponseApplicationListParkingLotChargingRulePreEntryRule
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponseApplicationListParkingLotChargingRulePreEntryRule {
-            /// 日期类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub day_type:
-                Option<GetResponseApplicationListParkingLotChargingRulePreEntryRuleDayType>,
-            /// 时段开始时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub start_time: Option<String>,
-            /// 时段结束时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub end_time: Option<String>,
-            /// 车辆类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub vehicle_type:
-                Option<GetResponseApplicationListParkingLotChargingRulePreEntryRuleVehicleType>,
-            /// 车牌类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub plate_type:
-                Option<GetResponseApplicationListParkingLotChargingRulePreEntryRulePlateType>,
-            /// 收费金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub amount: Option<i64>,
-            /// 单日最大收款金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub max_fee_per_day: Option<i64>,
-        }
-
-        string_enum! {
-            /// 节假日模式
-            pub enum GetResponseApplicationListParkingLotChargingRuleHolidayMode {
-                /// `HOLIDAY_MODE_UNKNOWN`
-                HolidayModeUnknown = "HOLIDAY_MODE_UNKNOWN",
-                /// `HOLIDAY_MODE_LEGAL_MODY`
-                HolidayModeLegalMody = "HOLIDAY_MODE_LEGAL_MODY",
-                /// `HOLIDAY_MODE_CALENDAR_MODY`
-                HolidayModeCalendarMody = "HOLIDAY_MODE_CALENDAR_MODY",
-                /// `HOLIDAY_MODE_FINANCIAL_MODY`
-                HolidayModeFinancialMody = "HOLIDAY_MODE_FINANCIAL_MODY",
-            }
-        }
-
-        string_enum! {
-            /// 累计限额模式
-            pub enum GetResponseApplicationListParkingLotChargingRuleAggregateLimitMode {
-                /// `AGGREGATE_LIMIT_MODE_UNKNOWN`
-                AggregateLimitModeUnknown = "AGGREGATE_LIMIT_MODE_UNKNOWN",
-                /// `AGGREGATE_LIMIT_MODE_NORMAL`
-                AggregateLimitModeNormal = "AGGREGATE_LIMIT_MODE_NORMAL",
-                /// `AGGREGATE_LIMIT_MODE_MIN`
-                AggregateLimitModeMin = "AGGREGATE_LIMIT_MODE_MIN",
-            }
-        }
-
-        string_enum! {
-            /// 首次计费时间模式
-            pub enum GetResponseApplicationListParkingLotChargingRuleFirstChargeTimeMode {
-                /// `FIRST_CHARGE_TIME_MODE_UNKNOWN`
-                FirstChargeTimeModeUnknown = "FIRST_CHARGE_TIME_MODE_UNKNOWN",
-                /// `FIRST_CHARGE_TIME_MODE_ENTER`
-                FirstChargeTimeModeEnter = "FIRST_CHARGE_TIME_MODE_ENTER",
-                /// `FIRST_CHARGE_TIME_MODE_AFTER_FREE`
-                FirstChargeTimeModeAfterFree = "FIRST_CHARGE_TIME_MODE_AFTER_FREE",
-            }
-        }
-
-        /// GetResponseApplicationListParkingLotChargingRule
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponseApplicationListParkingLotChargingRule {
-            /// 收费规则类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub rule_type: Option<GetResponseApplicationListParkingLotChargingRuleRuleType>,
-            /// 收费金额限制类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub fee_limit_type:
-                Option<GetResponseApplicationListParkingLotChargingRuleFeeLimitType>,
-            /// 计费周期类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub daily_limit_type:
-                Option<GetResponseApplicationListParkingLotChargingRuleDailyLimitType>,
-            /// 不满一小时取整方式
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub time_rounding_type:
-                Option<GetResponseApplicationListParkingLotChargingRuleTimeRoundingType>,
-            /// 入场免费时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub free_entry_duration: Option<i64>,
-            /// 出场免费时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub free_exit_duration: Option<i64>,
-            /// fixed_interval_rule
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub fixed_interval_rule:
-                Option<Vec<GetResponseApplicationListParkingLotChargingRuleFixedIntervalRule>>,
-            /// duration_segment_rule
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub duration_segment_rule:
-                Option<Vec<GetResponseApplicationListParkingLotChargingRuleDurationSegmentRule>>,
-            /// pre_entry_rule
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub pre_entry_rule:
-                Option<Vec<GetResponseApplicationListParkingLotChargingRulePreEntryRule>>,
-            /// 节假日模式
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub holiday_mode: Option<GetResponseApplicationListParkingLotChargingRuleHolidayMode>,
-            /// 累计限额模式
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub aggregate_limit_mode:
-                Option<GetResponseApplicationListParkingLotChargingRuleAggregateLimitMode>,
-            /// 首次计费时间模式
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub first_charge_time_mode:
-                Option<GetResponseApplicationListParkingLotChargingRuleFirstChargeTimeMode>,
-        }
-
-        /// GetResponseApplicationListParkingLot
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponseApplicationListParkingLot {
-            /// 停车场名称
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub parking_lot_name: Option<String>,
-            /// 商户停车场ID
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub out_parking_lot_id: Option<String>,
-            /// 停车场地址
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub parking_lot_address: Option<String>,
-            /// 停车场经度
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub longitude: Option<String>,
-            /// 停车场纬度
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub latitude: Option<String>,
-            /// 停车场类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub parking_lot_type: Option<GetResponseApplicationListParkingLotParkingLotType>,
-            /// 客服联系电话
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub phone_number: Option<String>,
-            /// 收费告示牌url
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub parking_sign_url: Option<String>,
-            /// 停车场优惠文案
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub notification_text_list: Option<Vec<String>>,
-            /// 商家支付小程序appid
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub payment_mini_prog_appid: Option<String>,
-            /// 商家支付路径
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub payment_path: Option<String>,
-            /// 商家停车订单小程序appid
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub parking_order_mini_prog_appid: Option<String>,
-            /// 商家停车订单路径
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub parking_order_path: Option<String>,
-            /// charging_rule
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub charging_rule: Option<GetResponseApplicationListParkingLotChargingRule>,
-        }
-
-        /// GetResponseApplicationListAuditCommentFields
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponseApplicationListAuditCommentFields {
-            /// 字段名
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub field: Option<String>,
-            /// 审核意见
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub comment: Option<String>,
-        }
-
-        /// GetResponseApplicationListAuditComment
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponseApplicationListAuditComment {
-            /// fields
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub fields: Option<Vec<GetResponseApplicationListAuditCommentFields>>,
-            /// 改进建议
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub recommendation: Option<String>,
-        }
-
-        /// GetResponseApplicationList
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponseApplicationList {
-            /// 停车场进件审核单号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub parking_lot_audit_no: Option<String>,
-            /// 审核状态
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub audit_status: Option<GetResponseApplicationListAuditStatus>,
-            /// 提交时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub submit_time: Option<i64>,
-            /// parking_lot
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub parking_lot: Option<GetResponseApplicationListParkingLot>,
-            /// audit_comment
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub audit_comment: Option<GetResponseApplicationListAuditComment>,
-        }
-
-        /// What `GET /v3/parking/reminders/applications` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponse {
-            /// application_list
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub application_list: Option<Vec<GetResponseApplicationList>>,
-            /// 微信停车场ID
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub wx_parking_lot_id: Option<String>,
+        /// Sets `first_duration_mode` (首段收费模式).
+        pub fn with_first_duration_mode(
+            mut self,
+            first_duration_mode: impl Into<crate::api::v3::parking::types::FirstDurationMode>,
+        ) -> Self {
+            self.first_duration_mode = Some(first_duration_mode.into());
+            self
         }
     }
-    /// `/v3/parking/reminders/entry`
-    pub mod entry {
-        /// 同步车辆入场通知
-        ///
-        /// `POST /v3/parking/reminders/entry`
-        ///
-        /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
-        #[doc(alias = "同步车辆入场通知")]
-        #[crate::endpoint(POST, "/v3/parking/reminders/entry", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-        pub struct Post {
-            /// 商户停车单号
-            pub out_serial_number: String,
-            /// 微信停车场ID
-            pub parking_id: String,
-            /// 车牌号
-            pub plate_number: String,
-            /// 车辆入场时间
-            pub enter_timestamp: i64,
-            /// 车牌颜色
-            pub plate_color: PostPlateColor,
-            /// 车辆性质
-            pub car_type: PostCarType,
-            /// 车辆类型
-            pub vehicle_type: PostVehicleType,
-            /// 停车场入口编号
-            pub entrance_number: Option<String>,
-            /// 停车场入口名称
-            pub entrance_name: Option<String>,
-            /// 优惠信息模板ID
-            pub discount_template_id: Option<Vec<i64>>,
-        }
 
-        string_enum! {
-            /// 车牌颜色
-            pub enum PostPlateColor {
-                /// `PLATE_COLOR_UNKNOWN`
-                PlateColorUnknown = "PLATE_COLOR_UNKNOWN",
-                /// `PLATE_COLOR_BLUE`
-                PlateColorBlue = "PLATE_COLOR_BLUE",
-                /// `PLATE_COLOR_YELLOW`
-                PlateColorYellow = "PLATE_COLOR_YELLOW",
-                /// `PLATE_COLOR_BLACK`
-                PlateColorBlack = "PLATE_COLOR_BLACK",
-                /// `PLATE_COLOR_WHITE`
-                PlateColorWhite = "PLATE_COLOR_WHITE",
-                /// `PLATE_COLOR_GREEN`
-                PlateColorGreen = "PLATE_COLOR_GREEN",
-                /// `PLATE_COLOR_YELLOW_GREEN`
-                PlateColorYellowGreen = "PLATE_COLOR_YELLOW_GREEN",
-                /// `PLATE_COLOR_AGRICULTURAL_YELLOW`
-                PlateColorAgriculturalYellow = "PLATE_COLOR_AGRICULTURAL_YELLOW",
-                /// `PLATE_COLOR_OTHER`
-                PlateColorOther = "PLATE_COLOR_OTHER",
-            }
-        }
-
-        string_enum! {
-            /// 车辆性质
-            pub enum PostCarType {
-                /// `PLATE_TYPE_UNKNOWN`
-                PlateTypeUnknown = "PLATE_TYPE_UNKNOWN",
-                /// `PLATE_TYPE_TEMPORARY`
-                PlateTypeTemporary = "PLATE_TYPE_TEMPORARY",
-                /// `PLATE_TYPE_MONTHLY`
-                PlateTypeMonthly = "PLATE_TYPE_MONTHLY",
-                /// `PLATE_TYPE_FREE`
-                PlateTypeFree = "PLATE_TYPE_FREE",
-                /// `PLATE_TYPE_PREPAID`
-                PlateTypePrepaid = "PLATE_TYPE_PREPAID",
-                /// `PLATE_TYPE_OTHERS`
-                PlateTypeOthers = "PLATE_TYPE_OTHERS",
-            }
-        }
-
-        string_enum! {
-            /// 车辆类型
-            pub enum PostVehicleType {
-                /// `VEHICLE_TYPE_UNKNOWN`
-                VehicleTypeUnknown = "VEHICLE_TYPE_UNKNOWN",
-                /// `VEHICLE_TYPE_SMALL`
-                VehicleTypeSmall = "VEHICLE_TYPE_SMALL",
-                /// `VEHICLE_TYPE_LARGE`
-                VehicleTypeLarge = "VEHICLE_TYPE_LARGE",
-                /// `VEHICLE_TYPE_EXTRA_LARGE`
-                VehicleTypeExtraLarge = "VEHICLE_TYPE_EXTRA_LARGE",
-                /// `VEHICLE_TYPE_ALL_TYPE`
-                VehicleTypeAllType = "VEHICLE_TYPE_ALL_TYPE",
-            }
-        }
-
-        /// What `POST /v3/parking/reminders/entry` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponse {
-            /// 微信停车单号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub serial_number: Option<String>,
+    string_enum! {
+        /// 收费模式
+        pub enum ChargeMode {
+            /// `UNKNOWN`
+            Unknown = "UNKNOWN",
+            /// `INTERVAL`
+            Interval = "INTERVAL",
+            /// `ONE_TIME`
+            OneTime = "ONE_TIME",
         }
     }
-    /// `/v3/parking/reminders/exit`
-    pub mod exit {
-        /// 同步车辆离场通知
-        ///
-        /// `POST /v3/parking/reminders/exit`
-        ///
-        /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
-        #[doc(alias = "同步车辆离场通知")]
-        #[crate::endpoint(POST, "/v3/parking/reminders/exit")]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-        pub struct Post {
-            /// 商户停车单号
-            pub out_serial_number: String,
-            /// 车辆出场时间
-            pub exit_timestamp: i64,
-            /// 车牌号
-            pub plate_number: String,
-            /// 车牌颜色
-            pub plate_color: PostPlateColor,
-            /// 微信停车场ID
-            pub parking_id: String,
-            /// 支付状态
-            pub pay_state: Option<PostPayState>,
-            /// 支付类型
-            pub pay_type: Option<PostPayType>,
-            /// 商户支付订单号
-            pub out_trade_no: Option<String>,
-            /// 总费用
-            pub total_amount: Option<i64>,
-            /// 已支付费用
-            pub paid_amount: Option<i64>,
-            /// 付款用户OpenID
-            pub openid: Option<String>,
-            /// 支付渠道
-            pub pay_channel: Option<PostPayChannel>,
-            /// 支付时间
-            pub pay_time: Option<i64>,
-            /// 消息支付防伪凭证
-            pub token: Option<String>,
-            /// 微信支付订单号
-            pub wx_trade_no: Option<String>,
-        }
 
-        string_enum! {
-            /// 车牌颜色
-            pub enum PostPlateColor {
-                /// `PLATE_COLOR_UNKNOWN`
-                PlateColorUnknown = "PLATE_COLOR_UNKNOWN",
-                /// `PLATE_COLOR_BLUE`
-                PlateColorBlue = "PLATE_COLOR_BLUE",
-                /// `PLATE_COLOR_YELLOW`
-                PlateColorYellow = "PLATE_COLOR_YELLOW",
-                /// `PLATE_COLOR_BLACK`
-                PlateColorBlack = "PLATE_COLOR_BLACK",
-                /// `PLATE_COLOR_WHITE`
-                PlateColorWhite = "PLATE_COLOR_WHITE",
-                /// `PLATE_COLOR_GREEN`
-                PlateColorGreen = "PLATE_COLOR_GREEN",
-                /// `PLATE_COLOR_YELLOW_GREEN`
-                PlateColorYellowGreen = "PLATE_COLOR_YELLOW_GREEN",
-                /// `PLATE_COLOR_AGRICULTURAL_YELLOW`
-                PlateColorAgriculturalYellow = "PLATE_COLOR_AGRICULTURAL_YELLOW",
-                /// `PLATE_COLOR_OTHER`
-                PlateColorOther = "PLATE_COLOR_OTHER",
-            }
-        }
+    /// DurationSegmentRule
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct DurationSegmentRule {
+        /// 日期类型
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub day_type: Option<crate::api::v3::parking::types::DayType>,
+        /// 时段开始时间
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub start_time: Option<String>,
+        /// 时段结束时间
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub end_time: Option<String>,
+        /// 车辆类型
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub vehicle_type: Option<crate::api::v3::parking::types::VehicleType>,
+        /// 车牌类型
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub plate_type: Option<crate::api::v3::parking::types::PlateType>,
+        /// 收费模式
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub charge_mode: Option<crate::api::v3::parking::types::ChargeMode>,
+        /// 停车时长起始
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub duration_from: Option<i64>,
+        /// 停车时长结束
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub duration_to: Option<i64>,
+        /// 固定收费金额
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub fixed_amount: Option<i64>,
+        /// 间隔时段
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub interval_min: Option<i64>,
+        /// 间隔收费金额
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub interval_amount: Option<i64>,
+        /// 间隔时段收费封顶
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub interval_max_amount: Option<i64>,
+        /// 单日最大收款金额
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub max_fee_per_day: Option<i64>,
+    }
 
-        string_enum! {
-            /// 支付状态
-            pub enum PostPayState {
-                /// `PAY_STATUS_UNKNOWN`
-                PayStatusUnknown = "PAY_STATUS_UNKNOWN",
-                /// `PAY_STATUS_UNPAID`
-                PayStatusUnpaid = "PAY_STATUS_UNPAID",
-                /// `PAY_STATUS_PAID`
-                PayStatusPaid = "PAY_STATUS_PAID",
-            }
+    impl DurationSegmentRule {
+        /// Sets `day_type` (日期类型).
+        pub fn with_day_type(
+            mut self,
+            day_type: impl Into<crate::api::v3::parking::types::DayType>,
+        ) -> Self {
+            self.day_type = Some(day_type.into());
+            self
         }
-
-        string_enum! {
-            /// 支付类型
-            pub enum PostPayType {
-                /// `PAY_TYPE_UNKNOWN`
-                PayTypeUnknown = "PAY_TYPE_UNKNOWN",
-                /// `PAY_TYPE_WXPAY`
-                PayTypeWxpay = "PAY_TYPE_WXPAY",
-                /// `PAY_TYPE_OTHERS`
-                PayTypeOthers = "PAY_TYPE_OTHERS",
-            }
+        /// Sets `start_time` (时段开始时间).
+        pub fn with_start_time(mut self, start_time: impl Into<String>) -> Self {
+            self.start_time = Some(start_time.into());
+            self
         }
-
-        string_enum! {
-            /// 支付渠道
-            pub enum PostPayChannel {
-                /// `PAY_CHANNEL_UNKNOWN`
-                PayChannelUnknown = "PAY_CHANNEL_UNKNOWN",
-                /// `PAY_CHANNEL_WECHAT_PAY_NOTIF`
-                PayChannelWechatPayNotif = "PAY_CHANNEL_WECHAT_PAY_NOTIF",
-                /// `PAY_CHANNEL_SCAN_QRCODE`
-                PayChannelScanQrcode = "PAY_CHANNEL_SCAN_QRCODE",
-                /// `PAY_CHANNEL_OFFICIAL_ACCOUNT`
-                PayChannelOfficialAccount = "PAY_CHANNEL_OFFICIAL_ACCOUNT",
-                /// `PAY_CHANNEL_MCH_MINI_PROG`
-                PayChannelMchMiniProg = "PAY_CHANNEL_MCH_MINI_PROG",
-                /// `PAY_CHANNEL_OTHERS`
-                PayChannelOthers = "PAY_CHANNEL_OTHERS",
-            }
+        /// Sets `end_time` (时段结束时间).
+        pub fn with_end_time(mut self, end_time: impl Into<String>) -> Self {
+            self.end_time = Some(end_time.into());
+            self
+        }
+        /// Sets `vehicle_type` (车辆类型).
+        pub fn with_vehicle_type(
+            mut self,
+            vehicle_type: impl Into<crate::api::v3::parking::types::VehicleType>,
+        ) -> Self {
+            self.vehicle_type = Some(vehicle_type.into());
+            self
+        }
+        /// Sets `plate_type` (车牌类型).
+        pub fn with_plate_type(
+            mut self,
+            plate_type: impl Into<crate::api::v3::parking::types::PlateType>,
+        ) -> Self {
+            self.plate_type = Some(plate_type.into());
+            self
+        }
+        /// Sets `charge_mode` (收费模式).
+        pub fn with_charge_mode(
+            mut self,
+            charge_mode: impl Into<crate::api::v3::parking::types::ChargeMode>,
+        ) -> Self {
+            self.charge_mode = Some(charge_mode.into());
+            self
+        }
+        /// Sets `duration_from` (停车时长起始).
+        pub fn with_duration_from(mut self, duration_from: impl Into<i64>) -> Self {
+            self.duration_from = Some(duration_from.into());
+            self
+        }
+        /// Sets `duration_to` (停车时长结束).
+        pub fn with_duration_to(mut self, duration_to: impl Into<i64>) -> Self {
+            self.duration_to = Some(duration_to.into());
+            self
+        }
+        /// Sets `fixed_amount` (固定收费金额).
+        pub fn with_fixed_amount(mut self, fixed_amount: impl Into<i64>) -> Self {
+            self.fixed_amount = Some(fixed_amount.into());
+            self
+        }
+        /// Sets `interval_min` (间隔时段).
+        pub fn with_interval_min(mut self, interval_min: impl Into<i64>) -> Self {
+            self.interval_min = Some(interval_min.into());
+            self
+        }
+        /// Sets `interval_amount` (间隔收费金额).
+        pub fn with_interval_amount(mut self, interval_amount: impl Into<i64>) -> Self {
+            self.interval_amount = Some(interval_amount.into());
+            self
+        }
+        /// Sets `interval_max_amount` (间隔时段收费封顶).
+        pub fn with_interval_max_amount(mut self, interval_max_amount: impl Into<i64>) -> Self {
+            self.interval_max_amount = Some(interval_max_amount.into());
+            self
+        }
+        /// Sets `max_fee_per_day` (单日最大收款金额).
+        pub fn with_max_fee_per_day(mut self, max_fee_per_day: impl Into<i64>) -> Self {
+            self.max_fee_per_day = Some(max_fee_per_day.into());
+            self
         }
     }
-    /// `/v3/parking/reminders/ext-payment`
-    pub mod ext_payment {
-        /// 同步非临停扩展支付
-        ///
-        /// `POST /v3/parking/reminders/ext-payment`
-        ///
-        /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
-        #[doc(alias = "同步非临停扩展支付")]
-        #[crate::endpoint(POST, "/v3/parking/reminders/ext-payment")]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-        pub struct Post {
-            /// 商户支付订单号
-            #[wxpay(idempotency_key)]
-            pub out_trade_no: String,
-            /// 费用明细列表
-            pub fee_items: Vec<PostFeeItems>,
-            /// 支付时间
-            pub pay_time: i64,
-            /// 微信停车场ID
-            pub wx_parking_lot_id: Option<String>,
-            /// 微信支付订单号
-            pub wx_trade_no: Option<String>,
-        }
 
-        string_enum! {
-            /// 费用类型
-            pub enum PostFeeItemsFeeType {
-                /// `EXT_PARKING_PAYMENT_FEE_TYPE_UNKNOWN`
-                ExtParkingPaymentFeeTypeUnknown = "EXT_PARKING_PAYMENT_FEE_TYPE_UNKNOWN",
-                /// `EXT_PARKING_PAYMENT_FEE_TYPE_MONTHLY`
-                ExtParkingPaymentFeeTypeMonthly = "EXT_PARKING_PAYMENT_FEE_TYPE_MONTHLY",
-                /// `EXT_PARKING_PAYMENT_FEE_TYPE_QUARTERLY`
-                ExtParkingPaymentFeeTypeQuarterly = "EXT_PARKING_PAYMENT_FEE_TYPE_QUARTERLY",
-                /// `EXT_PARKING_PAYMENT_FEE_TYPE_MEMBER`
-                ExtParkingPaymentFeeTypeMember = "EXT_PARKING_PAYMENT_FEE_TYPE_MEMBER",
-            }
-        }
+    /// PreEntryRule
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct PreEntryRule {
+        /// 日期类型
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub day_type: Option<crate::api::v3::parking::types::DayType>,
+        /// 时段开始时间
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub start_time: Option<String>,
+        /// 时段结束时间
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub end_time: Option<String>,
+        /// 车辆类型
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub vehicle_type: Option<crate::api::v3::parking::types::VehicleType>,
+        /// 车牌类型
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub plate_type: Option<crate::api::v3::parking::types::PlateType>,
+        /// 收费金额
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub amount: Option<i64>,
+        /// 单日最大收款金额
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub max_fee_per_day: Option<i64>,
+    }
 
-        /// PostFeeItems
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostFeeItems {
-            /// 费用类型
-            pub fee_type: PostFeeItemsFeeType,
-            /// 金额
-            pub amount: i64,
+    impl PreEntryRule {
+        /// Sets `day_type` (日期类型).
+        pub fn with_day_type(
+            mut self,
+            day_type: impl Into<crate::api::v3::parking::types::DayType>,
+        ) -> Self {
+            self.day_type = Some(day_type.into());
+            self
+        }
+        /// Sets `start_time` (时段开始时间).
+        pub fn with_start_time(mut self, start_time: impl Into<String>) -> Self {
+            self.start_time = Some(start_time.into());
+            self
+        }
+        /// Sets `end_time` (时段结束时间).
+        pub fn with_end_time(mut self, end_time: impl Into<String>) -> Self {
+            self.end_time = Some(end_time.into());
+            self
+        }
+        /// Sets `vehicle_type` (车辆类型).
+        pub fn with_vehicle_type(
+            mut self,
+            vehicle_type: impl Into<crate::api::v3::parking::types::VehicleType>,
+        ) -> Self {
+            self.vehicle_type = Some(vehicle_type.into());
+            self
+        }
+        /// Sets `plate_type` (车牌类型).
+        pub fn with_plate_type(
+            mut self,
+            plate_type: impl Into<crate::api::v3::parking::types::PlateType>,
+        ) -> Self {
+            self.plate_type = Some(plate_type.into());
+            self
+        }
+        /// Sets `amount` (收费金额).
+        pub fn with_amount(mut self, amount: impl Into<i64>) -> Self {
+            self.amount = Some(amount.into());
+            self
+        }
+        /// Sets `max_fee_per_day` (单日最大收款金额).
+        pub fn with_max_fee_per_day(mut self, max_fee_per_day: impl Into<i64>) -> Self {
+            self.max_fee_per_day = Some(max_fee_per_day.into());
+            self
         }
     }
-    /// `/v3/parking/reminders/parking-fee`
-    pub mod parking_fee {
-        /// 查询停车费用
-        ///
-        /// `POST /v3/parking/reminders/parking-fee`
-        ///
-        /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
-        #[doc(alias = "查询停车费用")]
-        #[crate::endpoint(POST, "/v3/parking/reminders/parking-fee", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-        pub struct Post {
-            /// 商户停车单号
-            pub out_serial_number: String,
-            /// 车牌号
-            pub plate_number: Option<String>,
-            /// 商户停车场ID
-            pub out_parking_id: Option<String>,
-        }
 
-        string_enum! {
-            /// 停车状态
-            pub enum PostResponseParkingState {
-                /// `PARKING_STATE_UNKNOWN`
-                ParkingStateUnknown = "PARKING_STATE_UNKNOWN",
-                /// `PARKING_STATE_ENTERED`
-                ParkingStateEntered = "PARKING_STATE_ENTERED",
-                /// `PARKING_STATE_EXIT_GATE`
-                ParkingStateExitGate = "PARKING_STATE_EXIT_GATE",
-                /// `PARKING_STATE_EXITED`
-                ParkingStateExited = "PARKING_STATE_EXITED",
-                /// `PARKING_STATE_UNEXPECTED_CLOSE`
-                ParkingStateUnexpectedClose = "PARKING_STATE_UNEXPECTED_CLOSE",
-            }
-        }
-
-        string_enum! {
-            /// 支付状态
-            pub enum PostResponsePayState {
-                /// `PAY_STATUS_UNKNOWN`
-                PayStatusUnknown = "PAY_STATUS_UNKNOWN",
-                /// `PAY_STATUS_UNPAID`
-                PayStatusUnpaid = "PAY_STATUS_UNPAID",
-                /// `PAY_STATUS_PAID`
-                PayStatusPaid = "PAY_STATUS_PAID",
-            }
-        }
-
-        /// What `POST /v3/parking/reminders/parking-fee` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponse {
-            /// 当前总费用
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub total_amount: Option<i64>,
-            /// 已停时长
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub parking_timestamp: Option<i64>,
-            /// 停车状态
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub parking_state: Option<PostResponseParkingState>,
-            /// 支付状态
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub pay_state: Option<PostResponsePayState>,
-            /// 免费待出场时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub allowed_exit_timestamp: Option<i64>,
-            /// 下一次跳价价格
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub next_raise_price: Option<i64>,
-            /// 下一次跳价时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub next_raise_timestamp: Option<i64>,
-            /// 应付金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub payable_amount: Option<i64>,
-            /// 已付金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub paid_amount: Option<i64>,
+    string_enum! {
+        /// 节假日模式
+        pub enum HolidayMode {
+            /// `HOLIDAY_MODE_UNKNOWN`
+            HolidayModeUnknown = "HOLIDAY_MODE_UNKNOWN",
+            /// `HOLIDAY_MODE_LEGAL_MODY`
+            HolidayModeLegalMody = "HOLIDAY_MODE_LEGAL_MODY",
+            /// `HOLIDAY_MODE_CALENDAR_MODY`
+            HolidayModeCalendarMody = "HOLIDAY_MODE_CALENDAR_MODY",
+            /// `HOLIDAY_MODE_FINANCIAL_MODY`
+            HolidayModeFinancialMody = "HOLIDAY_MODE_FINANCIAL_MODY",
         }
     }
-    /// `/v3/parking/reminders/parking-lot`
-    pub mod parking_lot {
-        /// 查询停车场信息
-        ///
-        /// `GET /v3/parking/reminders/parking-lot`
-        #[doc(alias = "查询停车场信息")]
-        #[crate::endpoint(GET, "/v3/parking/reminders/parking-lot", response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-        pub struct Get {
-            /// 商户停车场ID (query)
-            pub out_parking_lot_id: Option<String>,
-            /// 微信停车场ID (query)
-            pub wx_parking_lot_id: Option<String>,
-        }
 
-        string_enum! {
-            /// 启用状态
-            pub enum GetResponseEnabledState {
-                /// `ENABLED_STATE_UNKNOWN`
-                EnabledStateUnknown = "ENABLED_STATE_UNKNOWN",
-                /// `ENABLED_STATE_NOT_ENABLED`
-                EnabledStateNotEnabled = "ENABLED_STATE_NOT_ENABLED",
-                /// `ENABLED_STATE_ENABLED`
-                EnabledStateEnabled = "ENABLED_STATE_ENABLED",
-                /// `ENABLED_STATE_OFFLINE`
-                EnabledStateOffline = "ENABLED_STATE_OFFLINE",
-            }
-        }
-
-        /// What `GET /v3/parking/reminders/parking-lot` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponse {
-            /// 微信停车场ID
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub wx_parking_lot_id: Option<String>,
-            /// 商户停车场ID
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub out_parking_lot_id: Option<String>,
-            /// 停车场名称
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub parking_lot_name: Option<String>,
-            /// 停车场地址
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub parking_lot_address: Option<String>,
-            /// 支付小程序appid
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub payment_mini_prog_appid: Option<String>,
-            /// 支付小程序path
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub payment_mini_prog_path: Option<String>,
-            /// 停车订单小程序appid
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub parking_order_mini_prog_appid: Option<String>,
-            /// 停车订单小程序path
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub parking_order_mini_prog_path: Option<String>,
-            /// 启用状态
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub enabled_state: Option<GetResponseEnabledState>,
-            /// 原因
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub reason: Option<String>,
+    string_enum! {
+        /// 累计限额模式
+        pub enum AggregateLimitMode {
+            /// `AGGREGATE_LIMIT_MODE_UNKNOWN`
+            AggregateLimitModeUnknown = "AGGREGATE_LIMIT_MODE_UNKNOWN",
+            /// `AGGREGATE_LIMIT_MODE_NORMAL`
+            AggregateLimitModeNormal = "AGGREGATE_LIMIT_MODE_NORMAL",
+            /// `AGGREGATE_LIMIT_MODE_MIN`
+            AggregateLimitModeMin = "AGGREGATE_LIMIT_MODE_MIN",
         }
     }
-    /// `/v3/parking/reminders/payment`
-    pub mod payment {
-        /// 同步支付结果通知
-        ///
-        /// `POST /v3/parking/reminders/payment`
-        ///
-        /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
-        #[doc(alias = "同步支付结果通知")]
-        #[crate::endpoint(POST, "/v3/parking/reminders/payment")]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-        pub struct Post {
-            /// 商户停车单号
-            pub out_serial_number: String,
-            /// 车牌号
-            pub plate_number: String,
-            /// 微信停车场ID
-            pub parking_id: String,
-            /// 停车状态
-            pub parking_state: PostParkingState,
-            /// 支付类型
-            pub pay_type: PostPayType,
-            /// 付款用户OpenID
-            pub openid: Option<String>,
-            /// 特约商户号
-            pub sub_mchid: Option<String>,
-            /// 总费用
-            pub total_amount: i64,
-            /// 已支付费用
-            pub paid_amount: i64,
-            /// 商户支付订单号
-            pub out_trade_no: Option<String>,
-            /// 支付渠道
-            pub pay_channel: Option<PostPayChannel>,
-            /// 支付时间
-            pub pay_time: Option<i64>,
-            /// 消息支付防伪凭证
-            pub token: Option<String>,
-            /// 微信支付订单号
-            pub wx_trade_no: Option<String>,
-        }
 
-        string_enum! {
-            /// 停车状态
-            pub enum PostParkingState {
-                /// `PARKING_STATUS_UNKNOWN`
-                ParkingStatusUnknown = "PARKING_STATUS_UNKNOWN",
-                /// `PARKING_STATUS_PARKING`
-                ParkingStatusParking = "PARKING_STATUS_PARKING",
-                /// `PARKING_STATUS_NOT_PARKING`
-                ParkingStatusNotParking = "PARKING_STATUS_NOT_PARKING",
-            }
+    string_enum! {
+        /// 首次计费时间模式
+        pub enum FirstChargeTimeMode {
+            /// `FIRST_CHARGE_TIME_MODE_UNKNOWN`
+            FirstChargeTimeModeUnknown = "FIRST_CHARGE_TIME_MODE_UNKNOWN",
+            /// `FIRST_CHARGE_TIME_MODE_ENTER`
+            FirstChargeTimeModeEnter = "FIRST_CHARGE_TIME_MODE_ENTER",
+            /// `FIRST_CHARGE_TIME_MODE_AFTER_FREE`
+            FirstChargeTimeModeAfterFree = "FIRST_CHARGE_TIME_MODE_AFTER_FREE",
         }
+    }
 
-        string_enum! {
-            /// 支付类型
-            pub enum PostPayType {
-                /// `PAY_TYPE_UNKNOWN`
-                PayTypeUnknown = "PAY_TYPE_UNKNOWN",
-                /// `PAY_TYPE_WXPAY`
-                PayTypeWxpay = "PAY_TYPE_WXPAY",
-                /// `PAY_TYPE_OTHERS`
-                PayTypeOthers = "PAY_TYPE_OTHERS",
-            }
+    /// ChargingRule
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct ChargingRule {
+        /// 收费规则类型
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub rule_type: Option<crate::api::v3::parking::types::RuleType>,
+        /// 收费金额限制类型
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub fee_limit_type: Option<crate::api::v3::parking::types::FeeLimitType>,
+        /// 计费周期类型
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub daily_limit_type: Option<crate::api::v3::parking::types::DailyLimitType>,
+        /// 不满一小时取整方式
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub time_rounding_type: Option<crate::api::v3::parking::types::TimeRoundingType>,
+        /// 入场免费时间
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub free_entry_duration: Option<i64>,
+        /// 出场免费时间
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub free_exit_duration: Option<i64>,
+        /// fixed_interval_rule
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub fixed_interval_rule: Option<Vec<crate::api::v3::parking::types::FixedIntervalRule>>,
+        /// duration_segment_rule
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub duration_segment_rule: Option<Vec<crate::api::v3::parking::types::DurationSegmentRule>>,
+        /// pre_entry_rule
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub pre_entry_rule: Option<Vec<crate::api::v3::parking::types::PreEntryRule>>,
+        /// 节假日模式
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub holiday_mode: Option<crate::api::v3::parking::types::HolidayMode>,
+        /// 累计限额模式
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub aggregate_limit_mode: Option<crate::api::v3::parking::types::AggregateLimitMode>,
+        /// 首次计费时间模式
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub first_charge_time_mode: Option<crate::api::v3::parking::types::FirstChargeTimeMode>,
+    }
+
+    impl ChargingRule {
+        /// Sets `rule_type` (收费规则类型).
+        pub fn with_rule_type(
+            mut self,
+            rule_type: impl Into<crate::api::v3::parking::types::RuleType>,
+        ) -> Self {
+            self.rule_type = Some(rule_type.into());
+            self
         }
+        /// Sets `fee_limit_type` (收费金额限制类型).
+        pub fn with_fee_limit_type(
+            mut self,
+            fee_limit_type: impl Into<crate::api::v3::parking::types::FeeLimitType>,
+        ) -> Self {
+            self.fee_limit_type = Some(fee_limit_type.into());
+            self
+        }
+        /// Sets `daily_limit_type` (计费周期类型).
+        pub fn with_daily_limit_type(
+            mut self,
+            daily_limit_type: impl Into<crate::api::v3::parking::types::DailyLimitType>,
+        ) -> Self {
+            self.daily_limit_type = Some(daily_limit_type.into());
+            self
+        }
+        /// Sets `time_rounding_type` (不满一小时取整方式).
+        pub fn with_time_rounding_type(
+            mut self,
+            time_rounding_type: impl Into<crate::api::v3::parking::types::TimeRoundingType>,
+        ) -> Self {
+            self.time_rounding_type = Some(time_rounding_type.into());
+            self
+        }
+        /// Sets `free_entry_duration` (入场免费时间).
+        pub fn with_free_entry_duration(mut self, free_entry_duration: impl Into<i64>) -> Self {
+            self.free_entry_duration = Some(free_entry_duration.into());
+            self
+        }
+        /// Sets `free_exit_duration` (出场免费时间).
+        pub fn with_free_exit_duration(mut self, free_exit_duration: impl Into<i64>) -> Self {
+            self.free_exit_duration = Some(free_exit_duration.into());
+            self
+        }
+        /// Sets `fixed_interval_rule` (fixed_interval_rule).
+        pub fn with_fixed_interval_rule(
+            mut self,
+            fixed_interval_rule: impl Into<Vec<crate::api::v3::parking::types::FixedIntervalRule>>,
+        ) -> Self {
+            self.fixed_interval_rule = Some(fixed_interval_rule.into());
+            self
+        }
+        /// Sets `duration_segment_rule` (duration_segment_rule).
+        pub fn with_duration_segment_rule(
+            mut self,
+            duration_segment_rule: impl Into<Vec<crate::api::v3::parking::types::DurationSegmentRule>>,
+        ) -> Self {
+            self.duration_segment_rule = Some(duration_segment_rule.into());
+            self
+        }
+        /// Sets `pre_entry_rule` (pre_entry_rule).
+        pub fn with_pre_entry_rule(
+            mut self,
+            pre_entry_rule: impl Into<Vec<crate::api::v3::parking::types::PreEntryRule>>,
+        ) -> Self {
+            self.pre_entry_rule = Some(pre_entry_rule.into());
+            self
+        }
+        /// Sets `holiday_mode` (节假日模式).
+        pub fn with_holiday_mode(
+            mut self,
+            holiday_mode: impl Into<crate::api::v3::parking::types::HolidayMode>,
+        ) -> Self {
+            self.holiday_mode = Some(holiday_mode.into());
+            self
+        }
+        /// Sets `aggregate_limit_mode` (累计限额模式).
+        pub fn with_aggregate_limit_mode(
+            mut self,
+            aggregate_limit_mode: impl Into<crate::api::v3::parking::types::AggregateLimitMode>,
+        ) -> Self {
+            self.aggregate_limit_mode = Some(aggregate_limit_mode.into());
+            self
+        }
+        /// Sets `first_charge_time_mode` (首次计费时间模式).
+        pub fn with_first_charge_time_mode(
+            mut self,
+            first_charge_time_mode: impl Into<crate::api::v3::parking::types::FirstChargeTimeMode>,
+        ) -> Self {
+            self.first_charge_time_mode = Some(first_charge_time_mode.into());
+            self
+        }
+    }
 
-        string_enum! {
-            /// 支付渠道
-            pub enum PostPayChannel {
-                /// `PAY_CHANNEL_UNKNOWN`
-                PayChannelUnknown = "PAY_CHANNEL_UNKNOWN",
-                /// `PAY_CHANNEL_WECHAT_PAY_NOTIF`
-                PayChannelWechatPayNotif = "PAY_CHANNEL_WECHAT_PAY_NOTIF",
-                /// `PAY_CHANNEL_SCAN_QRCODE`
-                PayChannelScanQrcode = "PAY_CHANNEL_SCAN_QRCODE",
-                /// `PAY_CHANNEL_OFFICIAL_ACCOUNT`
-                PayChannelOfficialAccount = "PAY_CHANNEL_OFFICIAL_ACCOUNT",
-                /// `PAY_CHANNEL_MCH_MINI_PROG`
-                PayChannelMchMiniProg = "PAY_CHANNEL_MCH_MINI_PROG",
-                /// `PAY_CHANNEL_OTHERS`
-                PayChannelOthers = "PAY_CHANNEL_OTHERS",
-            }
+    /// ParkingLot
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+    pub struct ParkingLot {
+        /// 停车场名称
+        pub parking_lot_name: Option<String>,
+        /// 商户停车场ID
+        pub out_parking_lot_id: Option<String>,
+        /// 停车场地址
+        pub parking_lot_address: Option<String>,
+        /// 停车场经度
+        pub longitude: Option<String>,
+        /// 停车场纬度
+        pub latitude: Option<String>,
+        /// 停车场类型
+        pub parking_lot_type: Option<crate::api::v3::parking::types::ParkingLotType>,
+        /// 客服联系电话
+        pub phone_number: Option<String>,
+        /// 收费告示牌url
+        pub parking_sign_url: Option<String>,
+        /// 停车场优惠文案
+        pub notification_text_list: Option<Vec<String>>,
+        /// 商家支付小程序appid
+        pub payment_mini_prog_appid: Option<String>,
+        /// 商家支付路径
+        pub payment_path: Option<String>,
+        /// 商家停车订单小程序appid
+        pub parking_order_mini_prog_appid: Option<String>,
+        /// 商家停车订单路径
+        pub parking_order_path: Option<String>,
+        /// charging_rule
+        pub charging_rule: Option<crate::api::v3::parking::types::ChargingRule>,
+    }
+
+    /// Fields
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+    pub struct Fields {
+        /// 字段名
+        pub field: Option<String>,
+        /// 审核意见
+        pub comment: Option<String>,
+    }
+
+    /// AuditComment
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+    pub struct AuditComment {
+        /// fields
+        pub fields: Option<Vec<crate::api::v3::parking::types::Fields>>,
+        /// 改进建议
+        pub recommendation: Option<String>,
+    }
+
+    /// Application
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+    pub struct Application {
+        /// 停车场进件审核单号
+        pub parking_lot_audit_no: Option<String>,
+        /// 审核状态
+        pub audit_status: Option<crate::api::v3::parking::types::AuditStatus>,
+        /// 提交时间
+        pub submit_time: Option<i64>,
+        /// parking_lot
+        pub parking_lot: Option<crate::api::v3::parking::types::ParkingLot>,
+        /// audit_comment
+        pub audit_comment: Option<crate::api::v3::parking::types::AuditComment>,
+    }
+
+    string_enum! {
+        /// 车牌颜色
+        pub enum PlateColor {
+            /// `PLATE_COLOR_UNKNOWN`
+            PlateColorUnknown = "PLATE_COLOR_UNKNOWN",
+            /// `PLATE_COLOR_BLUE`
+            PlateColorBlue = "PLATE_COLOR_BLUE",
+            /// `PLATE_COLOR_YELLOW`
+            PlateColorYellow = "PLATE_COLOR_YELLOW",
+            /// `PLATE_COLOR_BLACK`
+            PlateColorBlack = "PLATE_COLOR_BLACK",
+            /// `PLATE_COLOR_WHITE`
+            PlateColorWhite = "PLATE_COLOR_WHITE",
+            /// `PLATE_COLOR_GREEN`
+            PlateColorGreen = "PLATE_COLOR_GREEN",
+            /// `PLATE_COLOR_YELLOW_GREEN`
+            PlateColorYellowGreen = "PLATE_COLOR_YELLOW_GREEN",
+            /// `PLATE_COLOR_AGRICULTURAL_YELLOW`
+            PlateColorAgriculturalYellow = "PLATE_COLOR_AGRICULTURAL_YELLOW",
+            /// `PLATE_COLOR_OTHER`
+            PlateColorOther = "PLATE_COLOR_OTHER",
+        }
+    }
+
+    string_enum! {
+        /// 支付状态
+        pub enum PayState {
+            /// `PAY_STATUS_UNKNOWN`
+            PayStatusUnknown = "PAY_STATUS_UNKNOWN",
+            /// `PAY_STATUS_UNPAID`
+            PayStatusUnpaid = "PAY_STATUS_UNPAID",
+            /// `PAY_STATUS_PAID`
+            PayStatusPaid = "PAY_STATUS_PAID",
+        }
+    }
+
+    string_enum! {
+        /// 支付类型
+        pub enum PayType {
+            /// `PAY_TYPE_UNKNOWN`
+            PayTypeUnknown = "PAY_TYPE_UNKNOWN",
+            /// `PAY_TYPE_WXPAY`
+            PayTypeWxpay = "PAY_TYPE_WXPAY",
+            /// `PAY_TYPE_OTHERS`
+            PayTypeOthers = "PAY_TYPE_OTHERS",
+        }
+    }
+
+    string_enum! {
+        /// 支付渠道
+        pub enum PayChannel {
+            /// `PAY_CHANNEL_UNKNOWN`
+            PayChannelUnknown = "PAY_CHANNEL_UNKNOWN",
+            /// `PAY_CHANNEL_WECHAT_PAY_NOTIF`
+            PayChannelWechatPayNotif = "PAY_CHANNEL_WECHAT_PAY_NOTIF",
+            /// `PAY_CHANNEL_SCAN_QRCODE`
+            PayChannelScanQrcode = "PAY_CHANNEL_SCAN_QRCODE",
+            /// `PAY_CHANNEL_OFFICIAL_ACCOUNT`
+            PayChannelOfficialAccount = "PAY_CHANNEL_OFFICIAL_ACCOUNT",
+            /// `PAY_CHANNEL_MCH_MINI_PROG`
+            PayChannelMchMiniProg = "PAY_CHANNEL_MCH_MINI_PROG",
+            /// `PAY_CHANNEL_OTHERS`
+            PayChannelOthers = "PAY_CHANNEL_OTHERS",
         }
     }
 }

@@ -18,7 +18,8 @@ pub mod contracts {
             #[doc(alias = "服务商商户重试扣费通知API")]
             #[doc(alias = "服务商商户重试扣费通知")]
             #[crate::endpoint(POST, "/v3/partner-papay/contracts/<contract_id>/fail-notify")]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 委托代扣协议id (path)
                 pub contract_id: String,
@@ -30,6 +31,30 @@ pub mod contracts {
                 pub sub_mchid: String,
                 /// 子商户应用D
                 pub sub_appid: Option<String>,
+            }
+
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    contract_id: impl Into<String>,
+                    sp_mchid: impl Into<String>,
+                    sp_appid: impl Into<String>,
+                    sub_mchid: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        contract_id: contract_id.into(),
+                        sp_mchid: sp_mchid.into(),
+                        sp_appid: sp_appid.into(),
+                        sub_mchid: sub_mchid.into(),
+                        sub_appid: None,
+                    }
+                }
+                /// Sets `sub_appid` (子商户应用D).
+                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                    self.sub_appid = Some(sub_appid.into());
+                    self
+                }
             }
         }
         /// `/v3/partner-papay/contracts/{contract_id}/notify`
@@ -44,7 +69,8 @@ pub mod contracts {
             #[doc(alias = "服务商商户预扣费通知API")]
             #[doc(alias = "服务商商户预扣费通知")]
             #[crate::endpoint(POST, "/v3/partner-papay/contracts/<contract_id>/notify")]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 委托代扣协议id (path)
                 pub contract_id: String,
@@ -62,8 +88,44 @@ pub mod contracts {
                 pub estimated_amount: PostEstimatedAmount,
             }
 
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    contract_id: impl Into<String>,
+                    sp_mchid: impl Into<String>,
+                    sp_appid: impl Into<String>,
+                    sub_mchid: impl Into<String>,
+                    estimated_amount: impl Into<PostEstimatedAmount>,
+                ) -> Self {
+                    Self {
+                        contract_id: contract_id.into(),
+                        sp_mchid: sp_mchid.into(),
+                        sp_appid: sp_appid.into(),
+                        sub_mchid: sub_mchid.into(),
+                        sub_appid: None,
+                        deduct_duration: None,
+                        estimated_amount: estimated_amount.into(),
+                    }
+                }
+                /// Sets `sub_appid` (子商户应用D).
+                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                    self.sub_appid = Some(sub_appid.into());
+                    self
+                }
+                /// Sets `deduct_duration` (扣费持续时间).
+                pub fn with_deduct_duration(
+                    mut self,
+                    deduct_duration: impl Into<PostDeductDuration>,
+                ) -> Self {
+                    self.deduct_duration = Some(deduct_duration.into());
+                    self
+                }
+            }
+
             /// 扣费持续时间
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct PostDeductDuration {
                 /// 扣费持续时间数
                 pub count: i64,
@@ -72,14 +134,47 @@ pub mod contracts {
                 pub unit: Option<String>,
             }
 
+            impl PostDeductDuration {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(count: impl Into<i64>) -> Self {
+                    Self {
+                        count: count.into(),
+                        unit: None,
+                    }
+                }
+                /// Sets `unit` (单位).
+                pub fn with_unit(mut self, unit: impl Into<String>) -> Self {
+                    self.unit = Some(unit.into());
+                    self
+                }
+            }
+
             /// 预计扣费金额信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct PostEstimatedAmount {
                 /// 预计扣费金额
                 pub amount: i64,
                 /// 预计扣费货币类型
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub currency: Option<String>,
+            }
+
+            impl PostEstimatedAmount {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(amount: impl Into<i64>) -> Self {
+                    Self {
+                        amount: amount.into(),
+                        currency: None,
+                    }
+                }
+                /// Sets `currency` (预计扣费货币类型).
+                pub fn with_currency(mut self, currency: impl Into<String>) -> Self {
+                    self.currency = Some(currency.into());
+                    self
+                }
             }
         }
     }

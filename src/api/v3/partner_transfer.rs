@@ -16,7 +16,8 @@ pub mod batches {
     #[doc(alias = "发起批量转账API")]
     #[doc(alias = "发起批量转账")]
     #[crate::endpoint(POST, "/v3/partner-transfer/batches", response = PostResponse, serial)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 特约商户号
         pub sub_mchid: String,
@@ -40,9 +41,66 @@ pub mod batches {
         /// 服务商的appid
         pub sp_appid: Option<String>,
         /// 批量转账用途
-        pub transfer_purpose: Option<PostTransferPurpose>,
+        pub transfer_purpose: Option<crate::api::v3::partner_transfer::types::TransferPurpose>,
         /// 转账场景
-        pub transfer_scene: Option<PostTransferScene>,
+        pub transfer_scene: Option<crate::api::v3::partner_transfer::types::TransferScene>,
+    }
+
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            sub_mchid: impl Into<String>,
+            authorization_type: impl Into<PostAuthorizationType>,
+            out_batch_no: impl Into<String>,
+            batch_name: impl Into<String>,
+            batch_remark: impl Into<String>,
+            total_amount: impl Into<i64>,
+            total_num: impl Into<i64>,
+            transfer_detail_list: impl Into<Vec<PostTransferDetailList>>,
+        ) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+                sub_appid: None,
+                authorization_type: authorization_type.into(),
+                out_batch_no: out_batch_no.into(),
+                batch_name: batch_name.into(),
+                batch_remark: batch_remark.into(),
+                total_amount: total_amount.into(),
+                total_num: total_num.into(),
+                transfer_detail_list: transfer_detail_list.into(),
+                sp_appid: None,
+                transfer_purpose: None,
+                transfer_scene: None,
+            }
+        }
+        /// Sets `sub_appid` (特约商户appid).
+        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+            self.sub_appid = Some(sub_appid.into());
+            self
+        }
+        /// Sets `sp_appid` (服务商的appid).
+        pub fn with_sp_appid(mut self, sp_appid: impl Into<String>) -> Self {
+            self.sp_appid = Some(sp_appid.into());
+            self
+        }
+        /// Sets `transfer_purpose` (批量转账用途).
+        pub fn with_transfer_purpose(
+            mut self,
+            transfer_purpose: impl Into<crate::api::v3::partner_transfer::types::TransferPurpose>,
+        ) -> Self {
+            self.transfer_purpose = Some(transfer_purpose.into());
+            self
+        }
+        /// Sets `transfer_scene` (转账场景).
+        pub fn with_transfer_scene(
+            mut self,
+            transfer_scene: impl Into<crate::api::v3::partner_transfer::types::TransferScene>,
+        ) -> Self {
+            self.transfer_scene = Some(transfer_scene.into());
+            self
+        }
     }
 
     string_enum! {
@@ -58,7 +116,8 @@ pub mod batches {
     }
 
     /// PostTransferDetailList
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct PostTransferDetailList {
         /// 商家明细单号
         pub out_detail_no: String,
@@ -77,36 +136,40 @@ pub mod batches {
         pub user_id_card: Option<String>,
     }
 
-    string_enum! {
-        /// 批量转账用途
-        pub enum PostTransferPurpose {
-            /// `GOODSPAYMENT`
-            Goodspayment = "GOODSPAYMENT",
-            /// `COMMISSION`
-            Commission = "COMMISSION",
-            /// `REFUND`
-            Refund = "REFUND",
-            /// `REIMBURSEMENT`
-            Reimbursement = "REIMBURSEMENT",
-            /// `FREIGHT`
-            Freight = "FREIGHT",
-            /// `OTHERS`
-            Others = "OTHERS",
+    impl PostTransferDetailList {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            out_detail_no: impl Into<String>,
+            transfer_amount: impl Into<i64>,
+            transfer_remark: impl Into<String>,
+            openid: impl Into<String>,
+            user_name: impl Into<String>,
+        ) -> Self {
+            Self {
+                out_detail_no: out_detail_no.into(),
+                transfer_amount: transfer_amount.into(),
+                transfer_remark: transfer_remark.into(),
+                openid: openid.into(),
+                user_name: user_name.into(),
+                user_id_card: None,
+            }
+        }
+        /// Sets `user_id_card` (收款用户身份证).
+        pub fn with_user_id_card(mut self, user_id_card: impl Into<String>) -> Self {
+            self.user_id_card = Some(user_id_card.into());
+            self
         }
     }
 
-    string_enum! {
-        /// 转账场景
-        pub enum PostTransferScene {
-            /// `ORDINARY_TRANSFER`
-            OrdinaryTransfer = "ORDINARY_TRANSFER",
-            /// `PAYROLL_CARD_TRANSFER`
-            PayrollCardTransfer = "PAYROLL_CARD_TRANSFER",
-        }
-    }
+    /// [`TransferPurpose`](crate::api::v3::partner_transfer::types::TransferPurpose), one type for one shape, under the name it has here.
+    pub type PostTransferPurpose = crate::api::v3::partner_transfer::types::TransferPurpose;
+
+    /// [`TransferScene`](crate::api::v3::partner_transfer::types::TransferScene), one type for one shape, under the name it has here.
+    pub type PostTransferScene = crate::api::v3::partner_transfer::types::TransferScene;
 
     /// What `POST /v3/partner-transfer/batches` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 商家批次单号
         pub out_batch_no: String,
@@ -128,7 +191,8 @@ pub mod batches {
             #[doc(alias = "微信支付批次单号查询批次单API")]
             #[doc(alias = "微信支付批次单号查询批次单")]
             #[crate::endpoint(GET, "/v3/partner-transfer/batches/batch-id/<batch_id>", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 微信支付批次单号 (path)
                 pub batch_id: String,
@@ -140,6 +204,41 @@ pub mod batches {
                 pub limit: Option<i64>,
                 /// 明细状态 (query)
                 pub detail_status: Option<GetDetailStatus>,
+            }
+
+            impl Get {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    batch_id: impl Into<String>,
+                    need_query_detail: impl Into<bool>,
+                ) -> Self {
+                    Self {
+                        batch_id: batch_id.into(),
+                        need_query_detail: need_query_detail.into(),
+                        offset: None,
+                        limit: None,
+                        detail_status: None,
+                    }
+                }
+                /// Sets `offset` (请求资源起始位置 (query)).
+                pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
+                    self.offset = Some(offset.into());
+                    self
+                }
+                /// Sets `limit` (最大资源条数 (query)).
+                pub fn with_limit(mut self, limit: impl Into<i64>) -> Self {
+                    self.limit = Some(limit.into());
+                    self
+                }
+                /// Sets `detail_status` (明细状态 (query)).
+                pub fn with_detail_status(
+                    mut self,
+                    detail_status: impl Into<GetDetailStatus>,
+                ) -> Self {
+                    self.detail_status = Some(detail_status.into());
+                    self
+                }
             }
 
             string_enum! {
@@ -154,59 +253,23 @@ pub mod batches {
                 }
             }
 
-            string_enum! {
-                /// 批次关闭原因
-                pub enum GetResponseCloseReason {
-                    /// `MERCHANT_REVOCATION`
-                    MerchantRevocation = "MERCHANT_REVOCATION",
-                    /// `OVERDUE_CLOSE`
-                    OverdueClose = "OVERDUE_CLOSE",
-                    /// `PAYER_ACCOUNT_ABNORMAL`
-                    PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
-                }
-            }
+            /// [`CloseReason`](crate::api::v3::partner_transfer::types::CloseReason), one type for one shape, under the name it has here.
+            pub type GetResponseCloseReason = crate::api::v3::partner_transfer::types::CloseReason;
 
-            /// GetResponseTransferDetailList
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseTransferDetailList {
-                /// 微信支付明细单号
-                pub detail_id: String,
-                /// 商家明细单号
-                pub out_detail_no: String,
-                /// 明细状态
-                pub detail_status: String,
-            }
+            /// [`TransferDetailList`](crate::api::v3::partner_transfer::types::TransferDetailList), one type for one shape, under the name it has here.
+            pub type GetResponseTransferDetailList =
+                crate::api::v3::partner_transfer::types::TransferDetailList;
 
-            string_enum! {
-                /// 批量转账用途
-                pub enum GetResponseTransferPurpose {
-                    /// `GOODSPAYMENT`
-                    Goodspayment = "GOODSPAYMENT",
-                    /// `COMMISSION`
-                    Commission = "COMMISSION",
-                    /// `REFUND`
-                    Refund = "REFUND",
-                    /// `REIMBURSEMENT`
-                    Reimbursement = "REIMBURSEMENT",
-                    /// `FREIGHT`
-                    Freight = "FREIGHT",
-                    /// `OTHERS`
-                    Others = "OTHERS",
-                }
-            }
+            /// [`TransferPurpose`](crate::api::v3::partner_transfer::types::TransferPurpose), one type for one shape, under the name it has here.
+            pub type GetResponseTransferPurpose =
+                crate::api::v3::partner_transfer::types::TransferPurpose;
 
-            string_enum! {
-                /// 转账场景
-                pub enum GetResponseTransferScene {
-                    /// `ORDINARY_TRANSFER`
-                    OrdinaryTransfer = "ORDINARY_TRANSFER",
-                    /// `PAYROLL_CARD_TRANSFER`
-                    PayrollCardTransfer = "PAYROLL_CARD_TRANSFER",
-                }
-            }
+            /// [`TransferScene`](crate::api::v3::partner_transfer::types::TransferScene), one type for one shape, under the name it has here.
+            pub type GetResponseTransferScene =
+                crate::api::v3::partner_transfer::types::TransferScene;
 
             /// What `GET /v3/partner-transfer/batches/batch-id/{batch_id}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct GetResponse {
                 /// 服务商商户号
                 pub sp_mchid: String,
@@ -217,7 +280,6 @@ pub mod batches {
                 /// 微信支付批次单号
                 pub batch_id: String,
                 /// 特约商户appid
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub sub_appid: Option<String>,
                 /// 批次状态
                 pub batch_status: String,
@@ -230,42 +292,33 @@ pub mod batches {
                 /// 批次备注
                 pub batch_remark: String,
                 /// 批次关闭原因
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub close_reason: Option<GetResponseCloseReason>,
+                pub close_reason: Option<crate::api::v3::partner_transfer::types::CloseReason>,
                 /// 转账总金额
                 pub total_amount: i64,
                 /// 转账总笔数
                 pub total_num: i64,
                 /// 批次创建时间
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub create_time: Option<String>,
                 /// 批次更新时间
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub update_time: Option<String>,
                 /// 转账成功金额
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub success_amount: Option<i64>,
                 /// 转账成功笔数
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub success_num: Option<i64>,
                 /// 转账失败金额
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub fail_amount: Option<i64>,
                 /// 转账失败笔数
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub fail_num: Option<i64>,
                 /// 转账明细单列表
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub transfer_detail_list: Option<Vec<GetResponseTransferDetailList>>,
+                pub transfer_detail_list:
+                    Option<Vec<crate::api::v3::partner_transfer::types::TransferDetailList>>,
                 /// 服务商的appid
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub sp_appid: Option<String>,
                 /// 批量转账用途
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub transfer_purpose: Option<GetResponseTransferPurpose>,
+                pub transfer_purpose:
+                    Option<crate::api::v3::partner_transfer::types::TransferPurpose>,
                 /// 转账场景
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub transfer_scene: Option<GetResponseTransferScene>,
+                pub transfer_scene: Option<crate::api::v3::partner_transfer::types::TransferScene>,
             }
 
             /// `/v3/partner-transfer/batches/batch-id/{batch_id}/details`
@@ -282,7 +335,8 @@ pub mod batches {
                         #[doc(alias = "微信支付明细单号查询明细单API")]
                         #[doc(alias = "微信支付明细单号查询明细单")]
                         #[crate::endpoint(GET, "/v3/partner-transfer/batches/batch-id/<batch_id>/details/detail-id/<detail_id>", response = GetResponse)]
-                        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                        #[derive(Debug, Clone, PartialEq)]
+                        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                         pub struct Get {
                             /// 微信支付批次单号 (path)
                             pub batch_id: String,
@@ -291,48 +345,10 @@ pub mod batches {
                         }
 
                         /// What `GET /v3/partner-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}` answers.
-                        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                        pub struct GetResponse {
-                            /// 服务商商户号
-                            pub sp_mchid: String,
-                            /// 商家批次单号
-                            pub out_batch_no: String,
-                            /// 微信支付批次单号
-                            pub batch_id: String,
-                            /// 商户的appid
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub appid: Option<String>,
-                            /// 商家明细单号
-                            pub out_detail_no: String,
-                            /// 微信支付明细单号
-                            pub detail_id: String,
-                            /// 明细状态
-                            pub detail_status: String,
-                            /// 转账金额
-                            pub transfer_amount: i64,
-                            /// 转账备注
-                            pub transfer_remark: String,
-                            /// 明细失败原因
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub fail_reason: Option<String>,
-                            /// 收款用户openid
-                            pub openid: String,
-                            /// 收款用户姓名
-                            pub username: String,
-                            /// 转账发起时间
-                            pub initiate_time: String,
-                            /// 明细更新时间
-                            pub update_time: String,
-                            /// 收款账户类型
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub account_type: Option<String>,
-                            /// 银行名称
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub bank_name: Option<String>,
-                            /// 银行卡尾号
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub bank_card_number_tail: Option<String>,
-                        }
+                        ///
+                        /// The type is [`BatchesResponse`](crate::api::v3::partner_transfer::types::BatchesResponse), which other answers share.
+                        pub type GetResponse =
+                            crate::api::v3::partner_transfer::types::BatchesResponse;
                     }
                 }
             }
@@ -350,7 +366,8 @@ pub mod batches {
             #[doc(alias = "商家批次单号查询批次单API")]
             #[doc(alias = "商家批次单号查询批次单")]
             #[crate::endpoint(GET, "/v3/partner-transfer/batches/out-batch-no/<out_batch_no>", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 商家批次单号 (path)
                 pub out_batch_no: String,
@@ -362,6 +379,41 @@ pub mod batches {
                 pub limit: Option<i64>,
                 /// 明细状态 (query)
                 pub detail_status: Option<GetDetailStatus>,
+            }
+
+            impl Get {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    out_batch_no: impl Into<String>,
+                    need_query_detail: impl Into<bool>,
+                ) -> Self {
+                    Self {
+                        out_batch_no: out_batch_no.into(),
+                        need_query_detail: need_query_detail.into(),
+                        offset: None,
+                        limit: None,
+                        detail_status: None,
+                    }
+                }
+                /// Sets `offset` (请求资源起始位置 (query)).
+                pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
+                    self.offset = Some(offset.into());
+                    self
+                }
+                /// Sets `limit` (最大资源条数 (query)).
+                pub fn with_limit(mut self, limit: impl Into<i64>) -> Self {
+                    self.limit = Some(limit.into());
+                    self
+                }
+                /// Sets `detail_status` (明细状态 (query)).
+                pub fn with_detail_status(
+                    mut self,
+                    detail_status: impl Into<GetDetailStatus>,
+                ) -> Self {
+                    self.detail_status = Some(detail_status.into());
+                    self
+                }
             }
 
             string_enum! {
@@ -378,59 +430,23 @@ pub mod batches {
                 }
             }
 
-            string_enum! {
-                /// 批次关闭原因
-                pub enum GetResponseCloseReason {
-                    /// `MERCHANT_REVOCATION`
-                    MerchantRevocation = "MERCHANT_REVOCATION",
-                    /// `OVERDUE_CLOSE`
-                    OverdueClose = "OVERDUE_CLOSE",
-                    /// `PAYER_ACCOUNT_ABNORMAL`
-                    PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
-                }
-            }
+            /// [`CloseReason`](crate::api::v3::partner_transfer::types::CloseReason), one type for one shape, under the name it has here.
+            pub type GetResponseCloseReason = crate::api::v3::partner_transfer::types::CloseReason;
 
-            /// GetResponseTransferDetailList
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseTransferDetailList {
-                /// 微信支付明细单号
-                pub detail_id: String,
-                /// 商家明细单号
-                pub out_detail_no: String,
-                /// 明细状态
-                pub detail_status: String,
-            }
+            /// [`TransferDetailList`](crate::api::v3::partner_transfer::types::TransferDetailList), one type for one shape, under the name it has here.
+            pub type GetResponseTransferDetailList =
+                crate::api::v3::partner_transfer::types::TransferDetailList;
 
-            string_enum! {
-                /// 批量转账用途
-                pub enum GetResponseTransferPurpose {
-                    /// `GOODSPAYMENT`
-                    Goodspayment = "GOODSPAYMENT",
-                    /// `COMMISSION`
-                    Commission = "COMMISSION",
-                    /// `REFUND`
-                    Refund = "REFUND",
-                    /// `REIMBURSEMENT`
-                    Reimbursement = "REIMBURSEMENT",
-                    /// `FREIGHT`
-                    Freight = "FREIGHT",
-                    /// `OTHERS`
-                    Others = "OTHERS",
-                }
-            }
+            /// [`TransferPurpose`](crate::api::v3::partner_transfer::types::TransferPurpose), one type for one shape, under the name it has here.
+            pub type GetResponseTransferPurpose =
+                crate::api::v3::partner_transfer::types::TransferPurpose;
 
-            string_enum! {
-                /// 转账场景
-                pub enum GetResponseTransferScene {
-                    /// `ORDINARY_TRANSFER`
-                    OrdinaryTransfer = "ORDINARY_TRANSFER",
-                    /// `PAYROLL_CARD_TRANSFER`
-                    PayrollCardTransfer = "PAYROLL_CARD_TRANSFER",
-                }
-            }
+            /// [`TransferScene`](crate::api::v3::partner_transfer::types::TransferScene), one type for one shape, under the name it has here.
+            pub type GetResponseTransferScene =
+                crate::api::v3::partner_transfer::types::TransferScene;
 
             /// What `GET /v3/partner-transfer/batches/out-batch-no/{out_batch_no}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct GetResponse {
                 /// 服务商商户号
                 pub sp_mchid: String,
@@ -441,7 +457,6 @@ pub mod batches {
                 /// 微信支付批次单号
                 pub batch_id: String,
                 /// 特约商户appid
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub sub_appid: Option<String>,
                 /// 批次状态
                 pub batch_status: String,
@@ -454,41 +469,33 @@ pub mod batches {
                 /// 批次备注
                 pub batch_remark: String,
                 /// 批次关闭原因
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub close_reason: Option<GetResponseCloseReason>,
+                pub close_reason: Option<crate::api::v3::partner_transfer::types::CloseReason>,
                 /// 转账总金额
                 pub total_amount: i64,
                 /// 转账总笔数
                 pub total_num: i64,
                 /// 批次创建时间
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub create_time: Option<String>,
                 /// 批次更新时间
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub update_time: Option<String>,
                 /// 转账成功金额
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub success_amount: Option<i64>,
                 /// 转账成功笔数
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub success_num: Option<i64>,
                 /// 转账失败金额
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub fail_amount: Option<i64>,
                 /// 转账失败笔数
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub fail_num: Option<i64>,
                 /// 转账明细单列表
-                pub transfer_detail_list: Vec<GetResponseTransferDetailList>,
+                pub transfer_detail_list:
+                    Vec<crate::api::v3::partner_transfer::types::TransferDetailList>,
                 /// 服务商的appid
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub sp_appid: Option<String>,
                 /// 批量转账用途
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub transfer_purpose: Option<GetResponseTransferPurpose>,
+                pub transfer_purpose:
+                    Option<crate::api::v3::partner_transfer::types::TransferPurpose>,
                 /// 转账场景
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub transfer_scene: Option<GetResponseTransferScene>,
+                pub transfer_scene: Option<crate::api::v3::partner_transfer::types::TransferScene>,
             }
 
             /// `/v3/partner-transfer/batches/out-batch-no/{out_batch_no}/details`
@@ -505,7 +512,8 @@ pub mod batches {
                         #[doc(alias = "商家明细单号查询明细单API")]
                         #[doc(alias = "商家明细单号查询明细单")]
                         #[crate::endpoint(GET, "/v3/partner-transfer/batches/out-batch-no/<out_batch_no>/details/out-detail-no/<out_detail_no>", response = GetResponse)]
-                        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                        #[derive(Debug, Clone, PartialEq)]
+                        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                         pub struct Get {
                             /// 商家批次单号 (path)
                             pub out_batch_no: String,
@@ -514,51 +522,105 @@ pub mod batches {
                         }
 
                         /// What `GET /v3/partner-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}` answers.
-                        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                        pub struct GetResponse {
-                            /// 服务商商户号
-                            pub sp_mchid: String,
-                            /// 商家批次单号
-                            pub out_batch_no: String,
-                            /// 微信支付批次单号
-                            pub batch_id: String,
-                            /// 商户的appid
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub appid: Option<String>,
-                            /// 商家明细单号
-                            pub out_detail_no: String,
-                            /// 微信支付明细单号
-                            pub detail_id: String,
-                            /// 明细状态
-                            pub detail_status: String,
-                            /// 转账金额
-                            pub transfer_amount: i64,
-                            /// 转账备注
-                            pub transfer_remark: String,
-                            /// 明细失败原因
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub fail_reason: Option<String>,
-                            /// 收款用户openid
-                            pub openid: String,
-                            /// 收款用户姓名
-                            pub username: String,
-                            /// 转账发起时间
-                            pub initiate_time: String,
-                            /// 明细更新时间
-                            pub update_time: String,
-                            /// 收款账户类型
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub account_type: Option<String>,
-                            /// 银行名称
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub bank_name: Option<String>,
-                            /// 银行卡尾号
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub bank_card_number_tail: Option<String>,
-                        }
+                        ///
+                        /// The type is [`BatchesResponse`](crate::api::v3::partner_transfer::types::BatchesResponse), which other answers share.
+                        pub type GetResponse =
+                            crate::api::v3::partner_transfer::types::BatchesResponse;
                     }
                 }
             }
+        }
+    }
+}
+/// Types that several operations of feature `partner-transfer` share, one per shape: each operation's module names them under its own names too.
+pub mod types {
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct BatchesResponse {
+        /// 服务商商户号
+        pub sp_mchid: String,
+        /// 商家批次单号
+        pub out_batch_no: String,
+        /// 微信支付批次单号
+        pub batch_id: String,
+        /// 商户的appid
+        pub appid: Option<String>,
+        /// 商家明细单号
+        pub out_detail_no: String,
+        /// 微信支付明细单号
+        pub detail_id: String,
+        /// 明细状态
+        pub detail_status: String,
+        /// 转账金额
+        pub transfer_amount: i64,
+        /// 转账备注
+        pub transfer_remark: String,
+        /// 明细失败原因
+        pub fail_reason: Option<String>,
+        /// 收款用户openid
+        pub openid: String,
+        /// 收款用户姓名
+        pub username: String,
+        /// 转账发起时间
+        pub initiate_time: String,
+        /// 明细更新时间
+        pub update_time: String,
+        /// 收款账户类型
+        pub account_type: Option<String>,
+        /// 银行名称
+        pub bank_name: Option<String>,
+        /// 银行卡尾号
+        pub bank_card_number_tail: Option<String>,
+    }
+
+    string_enum! {
+        /// 批次关闭原因
+        pub enum CloseReason {
+            /// `MERCHANT_REVOCATION`
+            MerchantRevocation = "MERCHANT_REVOCATION",
+            /// `OVERDUE_CLOSE`
+            OverdueClose = "OVERDUE_CLOSE",
+            /// `PAYER_ACCOUNT_ABNORMAL`
+            PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
+        }
+    }
+
+    /// TransferDetailList
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct TransferDetailList {
+        /// 微信支付明细单号
+        pub detail_id: String,
+        /// 商家明细单号
+        pub out_detail_no: String,
+        /// 明细状态
+        pub detail_status: String,
+    }
+
+    string_enum! {
+        /// 批量转账用途
+        pub enum TransferPurpose {
+            /// `GOODSPAYMENT`
+            Goodspayment = "GOODSPAYMENT",
+            /// `COMMISSION`
+            Commission = "COMMISSION",
+            /// `REFUND`
+            Refund = "REFUND",
+            /// `REIMBURSEMENT`
+            Reimbursement = "REIMBURSEMENT",
+            /// `FREIGHT`
+            Freight = "FREIGHT",
+            /// `OTHERS`
+            Others = "OTHERS",
+        }
+    }
+
+    string_enum! {
+        /// 转账场景
+        pub enum TransferScene {
+            /// `ORDINARY_TRANSFER`
+            OrdinaryTransfer = "ORDINARY_TRANSFER",
+            /// `PAYROLL_CARD_TRANSFER`
+            PayrollCardTransfer = "PAYROLL_CARD_TRANSFER",
         }
     }
 }

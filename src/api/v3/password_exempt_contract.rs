@@ -20,7 +20,8 @@ pub mod contracts {
                 #[doc(alias = "电商收付通模式小程序场景预签约API")]
                 #[doc(alias = "电商收付通模式小程序场景预签约")]
                 #[crate::endpoint(POST, "/v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/mini-program", response = PostResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 商户AppID
                     pub appid: String,
@@ -38,21 +39,10 @@ pub mod contracts {
                 }
 
                 /// What `POST /v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/mini-program` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostResponse {
-                    /// 预签约ID
-                    pub pre_entrustweb_id: String,
-                    /// 商户号
-                    pub mchid: String,
-                    /// 免密支付服务ID
-                    pub service_id: i64,
-                    /// 商户签约协议号
-                    pub out_contract_code: String,
-                    /// 跳转签约的小程序AppID
-                    pub sign_mp_appid: String,
-                    /// 跳转签约的小程序路径
-                    pub sign_mp_path: String,
-                }
+                ///
+                /// The type is [`ContractsResponse`](crate::api::v3::password_exempt_contract::types::ContractsResponse), which other answers share.
+                pub type PostResponse =
+                    crate::api::v3::password_exempt_contract::types::ContractsResponse;
             }
             /// `/v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/pay-redirect-sign`
             pub mod pay_redirect_sign {
@@ -66,7 +56,8 @@ pub mod contracts {
                 #[doc(alias = "电商收付通模式支付后场景预签约API")]
                 #[doc(alias = "电商收付通模式支付后场景预签约")]
                 #[crate::endpoint(POST, "/v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/pay-redirect-sign", response = PostResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 商户AppID
                     pub appid: String,
@@ -86,15 +77,9 @@ pub mod contracts {
                 }
 
                 /// What `POST /v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/pay-redirect-sign` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostResponse {
-                    /// 商户号
-                    pub mchid: String,
-                    /// 免密支付服务ID
-                    pub service_id: i64,
-                    /// 商户签约协议号
-                    pub out_contract_code: String,
-                }
+                ///
+                /// The type is [`ContractsEcommercePreEntrustSignPayRedirectSignResponse`](crate::api::v3::password_exempt_contract::types::ContractsEcommercePreEntrustSignPayRedirectSignResponse), which other answers share.
+                pub type PostResponse = crate::api::v3::password_exempt_contract::types::ContractsEcommercePreEntrustSignPayRedirectSignResponse;
             }
         }
     }
@@ -114,7 +99,8 @@ pub mod contracts {
                 #[doc(alias = "直连商户模式小程序场景预签约API")]
                 #[doc(alias = "直连商户模式小程序场景预签约")]
                 #[crate::endpoint(POST, "/v3/password-exempt-contract/contracts/normal/pre-entrust-sign/mini-program", response = PostResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 商户AppID
                     pub appid: String,
@@ -132,21 +118,10 @@ pub mod contracts {
                 }
 
                 /// What `POST /v3/password-exempt-contract/contracts/normal/pre-entrust-sign/mini-program` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostResponse {
-                    /// 预签约ID
-                    pub pre_entrustweb_id: String,
-                    /// 商户号
-                    pub mchid: String,
-                    /// 免密支付服务ID
-                    pub service_id: i64,
-                    /// 商户签约协议号
-                    pub out_contract_code: String,
-                    /// 跳转签约的小程序AppID
-                    pub sign_mp_appid: String,
-                    /// 跳转签约的小程序路径
-                    pub sign_mp_path: String,
-                }
+                ///
+                /// The type is [`ContractsResponse`](crate::api::v3::password_exempt_contract::types::ContractsResponse), which other answers share.
+                pub type PostResponse =
+                    crate::api::v3::password_exempt_contract::types::ContractsResponse;
             }
             /// `/v3/password-exempt-contract/contracts/normal/pre-entrust-sign/pay-redirect-sign`
             pub mod pay_redirect_sign {
@@ -160,7 +135,8 @@ pub mod contracts {
                 #[doc(alias = "直连商户模式支付后场景预签约API")]
                 #[doc(alias = "直连商户模式支付后场景预签约")]
                 #[crate::endpoint(POST, "/v3/password-exempt-contract/contracts/normal/pre-entrust-sign/pay-redirect-sign", response = PostResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 商户AppID
                     pub appid: String,
@@ -180,15 +156,9 @@ pub mod contracts {
                 }
 
                 /// What `POST /v3/password-exempt-contract/contracts/normal/pre-entrust-sign/pay-redirect-sign` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostResponse {
-                    /// 商户号
-                    pub mchid: String,
-                    /// 免密支付服务ID
-                    pub service_id: i64,
-                    /// 商户签约协议号
-                    pub out_contract_code: String,
-                }
+                ///
+                /// The type is [`ContractsEcommercePreEntrustSignPayRedirectSignResponse`](crate::api::v3::password_exempt_contract::types::ContractsEcommercePreEntrustSignPayRedirectSignResponse), which other answers share.
+                pub type PostResponse = crate::api::v3::password_exempt_contract::types::ContractsEcommercePreEntrustSignPayRedirectSignResponse;
             }
         }
     }
@@ -208,7 +178,8 @@ pub mod contracts {
                 #[doc(alias = "清算机构模式小程序场景预签约API")]
                 #[doc(alias = "清算机构模式小程序场景预签约")]
                 #[crate::endpoint(POST, "/v3/password-exempt-contract/contracts/qs/pre-entrust-sign/mini-program", response = PostResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 商户AppID
                     pub appid: String,
@@ -231,22 +202,47 @@ pub mod contracts {
                     pub sub_openid: Option<String>,
                 }
 
-                /// What `POST /v3/password-exempt-contract/contracts/qs/pre-entrust-sign/mini-program` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostResponse {
-                    /// 预签约ID
-                    pub pre_entrustweb_id: String,
-                    /// 商户号
-                    pub mchid: String,
-                    /// 免密支付服务ID
-                    pub service_id: i64,
-                    /// 商户签约协议号
-                    pub out_contract_code: String,
-                    /// 跳转签约的小程序AppID
-                    pub sign_mp_appid: String,
-                    /// 跳转签约的小程序路径
-                    pub sign_mp_path: String,
+                impl Post {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    pub fn new(
+                        appid: impl Into<String>,
+                        sub_appid: impl Into<String>,
+                        sub_mchid: impl Into<String>,
+                        service_id: impl Into<i64>,
+                        out_contract_code: impl Into<String>,
+                        notify_url: impl Into<String>,
+                        contract_display_account: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            appid: appid.into(),
+                            sub_appid: sub_appid.into(),
+                            sub_mchid: sub_mchid.into(),
+                            service_id: service_id.into(),
+                            out_contract_code: out_contract_code.into(),
+                            notify_url: notify_url.into(),
+                            contract_display_account: contract_display_account.into(),
+                            openid: None,
+                            sub_openid: None,
+                        }
+                    }
+                    /// Sets `openid` (用户标识).
+                    pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
+                        self.openid = Some(openid.into());
+                        self
+                    }
+                    /// Sets `sub_openid` (用户子标识).
+                    pub fn with_sub_openid(mut self, sub_openid: impl Into<String>) -> Self {
+                        self.sub_openid = Some(sub_openid.into());
+                        self
+                    }
                 }
+
+                /// What `POST /v3/password-exempt-contract/contracts/qs/pre-entrust-sign/mini-program` answers.
+                ///
+                /// The type is [`ContractsResponse`](crate::api::v3::password_exempt_contract::types::ContractsResponse), which other answers share.
+                pub type PostResponse =
+                    crate::api::v3::password_exempt_contract::types::ContractsResponse;
             }
             /// `/v3/password-exempt-contract/contracts/qs/pre-entrust-sign/pay-redirect-sign`
             pub mod pay_redirect_sign {
@@ -260,7 +256,8 @@ pub mod contracts {
                 #[doc(alias = "清算机构模式支付后场景预签约API")]
                 #[doc(alias = "清算机构模式支付后场景预签约")]
                 #[crate::endpoint(POST, "/v3/password-exempt-contract/contracts/qs/pre-entrust-sign/pay-redirect-sign", response = PostResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 商户AppID
                     pub appid: String,
@@ -285,16 +282,49 @@ pub mod contracts {
                     pub sub_openid: Option<String>,
                 }
 
-                /// What `POST /v3/password-exempt-contract/contracts/qs/pre-entrust-sign/pay-redirect-sign` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostResponse {
-                    /// 商户号
-                    pub mchid: String,
-                    /// 免密支付服务ID
-                    pub service_id: i64,
-                    /// 商户签约协议号
-                    pub out_contract_code: String,
+                impl Post {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    #[allow(clippy::too_many_arguments)]
+                    pub fn new(
+                        appid: impl Into<String>,
+                        sub_appid: impl Into<String>,
+                        sub_mchid: impl Into<String>,
+                        service_id: impl Into<i64>,
+                        out_contract_code: impl Into<String>,
+                        notify_url: impl Into<String>,
+                        contract_display_account: impl Into<String>,
+                        prepay_id: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            appid: appid.into(),
+                            sub_appid: sub_appid.into(),
+                            sub_mchid: sub_mchid.into(),
+                            service_id: service_id.into(),
+                            out_contract_code: out_contract_code.into(),
+                            notify_url: notify_url.into(),
+                            contract_display_account: contract_display_account.into(),
+                            prepay_id: prepay_id.into(),
+                            openid: None,
+                            sub_openid: None,
+                        }
+                    }
+                    /// Sets `openid` (用户标识).
+                    pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
+                        self.openid = Some(openid.into());
+                        self
+                    }
+                    /// Sets `sub_openid` (用户子标识).
+                    pub fn with_sub_openid(mut self, sub_openid: impl Into<String>) -> Self {
+                        self.sub_openid = Some(sub_openid.into());
+                        self
+                    }
                 }
+
+                /// What `POST /v3/password-exempt-contract/contracts/qs/pre-entrust-sign/pay-redirect-sign` answers.
+                ///
+                /// The type is [`ContractsEcommercePreEntrustSignPayRedirectSignResponse`](crate::api::v3::password_exempt_contract::types::ContractsEcommercePreEntrustSignPayRedirectSignResponse), which other answers share.
+                pub type PostResponse = crate::api::v3::password_exempt_contract::types::ContractsEcommercePreEntrustSignPayRedirectSignResponse;
             }
         }
     }
@@ -314,7 +344,8 @@ pub mod contracts {
                     #[doc(alias = "商户通过商户协议号查询协议API")]
                     #[doc(alias = "商户通过商户协议号查询协议")]
                     #[crate::endpoint(GET, "/v3/password-exempt-contract/contracts/service-id/<service_id>/out-contract-code/<out_contract_code>", response = GetResponse)]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct Get {
                         /// 免密支付服务ID (path)
                         pub service_id: i64,
@@ -323,20 +354,18 @@ pub mod contracts {
                     }
 
                     /// 协议解约信息
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct GetResponseContractTerminateInfo {
                         /// 协议解约方式
                         pub contract_termination_mode: String,
                         /// 协议解约时间
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub contract_terminated_time: Option<crate::DateTime>,
                         /// 解约备注
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub contract_termination_remark: Option<String>,
                     }
 
                     /// What `GET /v3/password-exempt-contract/contracts/service-id/{service_id}/out-contract-code/{out_contract_code}` answers.
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct GetResponse {
                         /// 商户号
                         pub mchid: String,
@@ -347,24 +376,20 @@ pub mod contracts {
                         /// 用户标识
                         pub openid: String,
                         /// 子商户AppID
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub sub_appid: Option<String>,
                         /// 用户标识
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub sub_openid: Option<String>,
                         /// 免密支付服务ID
                         pub service_id: i64,
                         /// 商户签约协议号
                         pub out_contract_code: String,
                         /// 用户账户展示名称
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub contract_display_account: Option<String>,
                         /// 委托代扣协议状态
                         pub contract_state: String,
                         /// 协议签署时间
                         pub contract_signed_time: crate::DateTime,
                         /// 协议解约信息
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub contract_terminate_info: Option<GetResponseContractTerminateInfo>,
                     }
 
@@ -380,7 +405,8 @@ pub mod contracts {
                         #[doc(alias = "商户通过商户协议号解约协议API")]
                         #[doc(alias = "商户通过商户协议号解约协议")]
                         #[crate::endpoint(POST, "/v3/password-exempt-contract/contracts/service-id/<service_id>/out-contract-code/<out_contract_code>/terminate", response = PostResponse, idempotent)]
-                        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                        #[derive(Debug, Clone, PartialEq)]
+                        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                         pub struct Post {
                             /// 免密支付服务ID (path)
                             pub service_id: i64,
@@ -391,15 +417,9 @@ pub mod contracts {
                         }
 
                         /// What `POST /v3/password-exempt-contract/contracts/service-id/{service_id}/out-contract-code/{out_contract_code}/terminate` answers.
-                        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                        pub struct PostResponse {
-                            /// 商户号
-                            pub mchid: String,
-                            /// 免密支付服务ID
-                            pub service_id: i64,
-                            /// 商户签约协议号
-                            pub out_contract_code: String,
-                        }
+                        ///
+                        /// The type is [`ContractsEcommercePreEntrustSignPayRedirectSignResponse`](crate::api::v3::password_exempt_contract::types::ContractsEcommercePreEntrustSignPayRedirectSignResponse), which other answers share.
+                        pub type PostResponse = crate::api::v3::password_exempt_contract::types::ContractsEcommercePreEntrustSignPayRedirectSignResponse;
                     }
                 }
             }
@@ -421,7 +441,8 @@ pub mod contracts {
                 #[doc(alias = "服务商模式小程序场景预签约API")]
                 #[doc(alias = "服务商模式小程序场景预签约")]
                 #[crate::endpoint(POST, "/v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign/mini-program", response = PostResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 商户AppID
                     pub sp_appid: String,
@@ -444,8 +465,44 @@ pub mod contracts {
                     pub contract_display_account: String,
                 }
 
+                impl Post {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    pub fn new(
+                        sp_appid: impl Into<String>,
+                        sub_mchid: impl Into<String>,
+                        sub_appid: impl Into<String>,
+                        service_id: impl Into<i64>,
+                        out_contract_code: impl Into<String>,
+                        notify_url: impl Into<String>,
+                        contract_display_account: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            sp_appid: sp_appid.into(),
+                            sp_openid: None,
+                            sub_mchid: sub_mchid.into(),
+                            sub_appid: sub_appid.into(),
+                            sub_openid: None,
+                            service_id: service_id.into(),
+                            out_contract_code: out_contract_code.into(),
+                            notify_url: notify_url.into(),
+                            contract_display_account: contract_display_account.into(),
+                        }
+                    }
+                    /// Sets `sp_openid` (用户标识).
+                    pub fn with_sp_openid(mut self, sp_openid: impl Into<String>) -> Self {
+                        self.sp_openid = Some(sp_openid.into());
+                        self
+                    }
+                    /// Sets `sub_openid` (用户子标识).
+                    pub fn with_sub_openid(mut self, sub_openid: impl Into<String>) -> Self {
+                        self.sub_openid = Some(sub_openid.into());
+                        self
+                    }
+                }
+
                 /// What `POST /v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign/mini-program` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct PostResponse {
                     /// 预签约ID
                     pub pre_entrustweb_id: String,
@@ -475,7 +532,8 @@ pub mod contracts {
                 #[doc(alias = "服务商模式支付后场景预签约API")]
                 #[doc(alias = "服务商模式支付后场景预签约")]
                 #[crate::endpoint(POST, "/v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign/pay-redirect-sign", response = PostResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 商户AppID
                     pub sp_appid: String,
@@ -500,8 +558,47 @@ pub mod contracts {
                     pub prepay_id: String,
                 }
 
+                impl Post {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    #[allow(clippy::too_many_arguments)]
+                    pub fn new(
+                        sp_appid: impl Into<String>,
+                        sub_mchid: impl Into<String>,
+                        sub_appid: impl Into<String>,
+                        service_id: impl Into<i64>,
+                        out_contract_code: impl Into<String>,
+                        notify_url: impl Into<String>,
+                        contract_display_account: impl Into<String>,
+                        prepay_id: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            sp_appid: sp_appid.into(),
+                            sp_openid: None,
+                            sub_mchid: sub_mchid.into(),
+                            sub_appid: sub_appid.into(),
+                            sub_openid: None,
+                            service_id: service_id.into(),
+                            out_contract_code: out_contract_code.into(),
+                            notify_url: notify_url.into(),
+                            contract_display_account: contract_display_account.into(),
+                            prepay_id: prepay_id.into(),
+                        }
+                    }
+                    /// Sets `sp_openid` (用户标识).
+                    pub fn with_sp_openid(mut self, sp_openid: impl Into<String>) -> Self {
+                        self.sp_openid = Some(sp_openid.into());
+                        self
+                    }
+                    /// Sets `sub_openid` (用户子标识).
+                    pub fn with_sub_openid(mut self, sub_openid: impl Into<String>) -> Self {
+                        self.sub_openid = Some(sub_openid.into());
+                        self
+                    }
+                }
+
                 /// What `POST /v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign/pay-redirect-sign` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct PostResponse {
                     /// 商户号
                     pub mchid: String,
@@ -514,5 +611,35 @@ pub mod contracts {
                 }
             }
         }
+    }
+}
+/// Types that several operations of feature `password-exempt-contract` share, one per shape: each operation's module names them under its own names too.
+pub mod types {
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct ContractsResponse {
+        /// 预签约ID
+        pub pre_entrustweb_id: String,
+        /// 商户号
+        pub mchid: String,
+        /// 免密支付服务ID
+        pub service_id: i64,
+        /// 商户签约协议号
+        pub out_contract_code: String,
+        /// 跳转签约的小程序AppID
+        pub sign_mp_appid: String,
+        /// 跳转签约的小程序路径
+        pub sign_mp_path: String,
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct ContractsEcommercePreEntrustSignPayRedirectSignResponse {
+        /// 商户号
+        pub mchid: String,
+        /// 免密支付服务ID
+        pub service_id: i64,
+        /// 商户签约协议号
+        pub out_contract_code: String,
     }
 }

@@ -15,7 +15,8 @@ pub mod acquiring_bank {
             /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "微信分付-支付方式前置服务")]
             #[crate::endpoint(POST, "/v3/pay/acquiring-bank/transactions/exposure", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 从业机构号
                 pub acquiring_bank_id: String,
@@ -34,8 +35,44 @@ pub mod acquiring_bank {
                 pub out_trade_no: String,
             }
 
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    acquiring_bank_id: impl Into<String>,
+                    merchant_id: impl Into<String>,
+                    channel_id: impl Into<String>,
+                    payer: impl Into<PostPayer>,
+                    out_trade_no: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        acquiring_bank_id: acquiring_bank_id.into(),
+                        acquiring_bank_appid: None,
+                        merchant_id: merchant_id.into(),
+                        merchant_appid: None,
+                        channel_id: channel_id.into(),
+                        payer: payer.into(),
+                        out_trade_no: out_trade_no.into(),
+                    }
+                }
+                /// Sets `acquiring_bank_appid` (从业机构应用AppID).
+                pub fn with_acquiring_bank_appid(
+                    mut self,
+                    acquiring_bank_appid: impl Into<String>,
+                ) -> Self {
+                    self.acquiring_bank_appid = Some(acquiring_bank_appid.into());
+                    self
+                }
+                /// Sets `merchant_appid` (特约商户应用AppID).
+                pub fn with_merchant_appid(mut self, merchant_appid: impl Into<String>) -> Self {
+                    self.merchant_appid = Some(merchant_appid.into());
+                    self
+                }
+            }
+
             /// 支付者
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct PostPayer {
                 /// 用户标识
                 #[serde(skip_serializing_if = "Option::is_none")]
@@ -48,15 +85,34 @@ pub mod acquiring_bank {
                 pub merchant_openid: Option<String>,
             }
 
-            /// What `POST /v3/pay/acquiring-bank/transactions/exposure` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponse {
-                /// 是否建议曝光微信分付
-                pub fqf_exposure: bool,
-                /// 曝光凭证
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub market_exposure_token: Option<String>,
+            impl PostPayer {
+                /// Sets `acquiring_bank_openid` (用户标识).
+                pub fn with_acquiring_bank_openid(
+                    mut self,
+                    acquiring_bank_openid: impl Into<String>,
+                ) -> Self {
+                    self.acquiring_bank_openid = Some(acquiring_bank_openid.into());
+                    self
+                }
+                /// Sets `phone_number_hash` (用户手机号的哈希值).
+                pub fn with_phone_number_hash(
+                    mut self,
+                    phone_number_hash: impl Into<String>,
+                ) -> Self {
+                    self.phone_number_hash = Some(phone_number_hash.into());
+                    self
+                }
+                /// Sets `merchant_openid` (用户标识).
+                pub fn with_merchant_openid(mut self, merchant_openid: impl Into<String>) -> Self {
+                    self.merchant_openid = Some(merchant_openid.into());
+                    self
+                }
             }
+
+            /// What `POST /v3/pay/acquiring-bank/transactions/exposure` answers.
+            ///
+            /// The type is [`AcquiringBankResponse`](crate::api::v3::pay::types::AcquiringBankResponse), which other answers share.
+            pub type PostResponse = crate::api::v3::pay::types::AcquiringBankResponse;
         }
     }
 }
@@ -71,42 +127,56 @@ pub mod instal {
         /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "商户贴息-获取微信分付曝光建议")]
         #[crate::endpoint(POST, "/v3/pay/instal/exposure", response = PostResponse, idempotent)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 直连商户号
             pub mchid: String,
             /// 应用AppID
             pub appid: String,
             /// 用户ID的类型
-            pub user_id_type: PostUserIdType,
+            pub user_id_type: crate::api::v3::pay::types::UserIdType,
             /// 用户标识
             pub openid: Option<String>,
             /// 用户手机号的十六进制字符串
             pub phone_number_hash: Option<String>,
         }
 
-        string_enum! {
-            /// 用户ID的类型
-            pub enum PostUserIdType {
-                /// `UNKNOWN_USER_ID_TYPE`
-                UnknownUserIdType = "UNKNOWN_USER_ID_TYPE",
-                /// `OPENID`
-                Openid = "OPENID",
-                /// `PHONE_NO`
-                PhoneNo = "PHONE_NO",
-                /// `SP_OPENID`
-                SpOpenid = "SP_OPENID",
-                /// `SUB_OPENID`
-                SubOpenid = "SUB_OPENID",
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                mchid: impl Into<String>,
+                appid: impl Into<String>,
+                user_id_type: impl Into<crate::api::v3::pay::types::UserIdType>,
+            ) -> Self {
+                Self {
+                    mchid: mchid.into(),
+                    appid: appid.into(),
+                    user_id_type: user_id_type.into(),
+                    openid: None,
+                    phone_number_hash: None,
+                }
+            }
+            /// Sets `openid` (用户标识).
+            pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
+                self.openid = Some(openid.into());
+                self
+            }
+            /// Sets `phone_number_hash` (用户手机号的十六进制字符串).
+            pub fn with_phone_number_hash(mut self, phone_number_hash: impl Into<String>) -> Self {
+                self.phone_number_hash = Some(phone_number_hash.into());
+                self
             }
         }
 
+        /// [`UserIdType`](crate::api::v3::pay::types::UserIdType), one type for one shape, under the name it has here.
+        pub type PostUserIdType = crate::api::v3::pay::types::UserIdType;
+
         /// What `POST /v3/pay/instal/exposure` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponse {
-            /// 是否建议曝光微信分付
-            pub recommend_exposure: bool,
-        }
+        ///
+        /// The type is [`InstalResponse`](crate::api::v3::pay::types::InstalResponse), which other answers share.
+        pub type PostResponse = crate::api::v3::pay::types::InstalResponse;
     }
     /// `/v3/pay/instal/partner`
     pub mod partner {
@@ -119,7 +189,8 @@ pub mod instal {
             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "商户贴息-获取微信分付曝光建议")]
             #[crate::endpoint(POST, "/v3/pay/instal/partner/exposure", response = PostResponse, idempotent)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 服务商户号
                 pub sp_mchid: String,
@@ -133,28 +204,44 @@ pub mod instal {
                 pub user_id: Option<PostUserId>,
             }
 
-            string_enum! {
-                /// 用户ID的类型
-                pub enum PostUserIdUserIdType {
-                    /// `UNKNOWN_USER_ID_TYPE`
-                    UnknownUserIdType = "UNKNOWN_USER_ID_TYPE",
-                    /// `OPENID`
-                    Openid = "OPENID",
-                    /// `PHONE_NO`
-                    PhoneNo = "PHONE_NO",
-                    /// `SP_OPENID`
-                    SpOpenid = "SP_OPENID",
-                    /// `SUB_OPENID`
-                    SubOpenid = "SUB_OPENID",
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    sp_mchid: impl Into<String>,
+                    sp_appid: impl Into<String>,
+                    sub_appid: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        sp_mchid: sp_mchid.into(),
+                        sp_appid: sp_appid.into(),
+                        sub_appid: sub_appid.into(),
+                        sub_mchid: None,
+                        user_id: None,
+                    }
+                }
+                /// Sets `sub_mchid` (子商户号/二级商户号).
+                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                    self.sub_mchid = Some(sub_mchid.into());
+                    self
+                }
+                /// Sets `user_id` (用户ID).
+                pub fn with_user_id(mut self, user_id: impl Into<PostUserId>) -> Self {
+                    self.user_id = Some(user_id.into());
+                    self
                 }
             }
 
+            /// [`UserIdType`](crate::api::v3::pay::types::UserIdType), one type for one shape, under the name it has here.
+            pub type PostUserIdUserIdType = crate::api::v3::pay::types::UserIdType;
+
             /// 用户ID
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct PostUserId {
                 /// 用户ID的类型
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub user_id_type: Option<PostUserIdUserIdType>,
+                pub user_id_type: Option<crate::api::v3::pay::types::UserIdType>,
                 /// 用户服务标识
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub sp_openid: Option<String>,
@@ -166,12 +253,39 @@ pub mod instal {
                 pub phone_number_hash: Option<String>,
             }
 
-            /// What `POST /v3/pay/instal/partner/exposure` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponse {
-                /// 是否建议曝光微信分付
-                pub recommend_exposure: bool,
+            impl PostUserId {
+                /// Sets `user_id_type` (用户ID的类型).
+                pub fn with_user_id_type(
+                    mut self,
+                    user_id_type: impl Into<crate::api::v3::pay::types::UserIdType>,
+                ) -> Self {
+                    self.user_id_type = Some(user_id_type.into());
+                    self
+                }
+                /// Sets `sp_openid` (用户服务标识).
+                pub fn with_sp_openid(mut self, sp_openid: impl Into<String>) -> Self {
+                    self.sp_openid = Some(sp_openid.into());
+                    self
+                }
+                /// Sets `sub_openid` (用户子标识).
+                pub fn with_sub_openid(mut self, sub_openid: impl Into<String>) -> Self {
+                    self.sub_openid = Some(sub_openid.into());
+                    self
+                }
+                /// Sets `phone_number_hash` (用户手机号的哈希值).
+                pub fn with_phone_number_hash(
+                    mut self,
+                    phone_number_hash: impl Into<String>,
+                ) -> Self {
+                    self.phone_number_hash = Some(phone_number_hash.into());
+                    self
+                }
             }
+
+            /// What `POST /v3/pay/instal/partner/exposure` answers.
+            ///
+            /// The type is [`InstalResponse`](crate::api::v3::pay::types::InstalResponse), which other answers share.
+            pub type PostResponse = crate::api::v3::pay::types::InstalResponse;
         }
     }
 }
@@ -193,7 +307,8 @@ pub mod partner {
             #[doc(alias = "APP下单API")]
             #[doc(alias = "APP下单")]
             #[crate::endpoint(POST, "/v3/pay/partner/transactions/app", response = PostResponse, serial)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 服务商公众号ID
                 pub sp_appid: String,
@@ -229,94 +344,143 @@ pub mod partner {
                 /// 场景信息
                 pub scene_info: Option<crate::api::types::SceneInfo>,
                 /// 支付者
-                pub payer: Option<PostPayer>,
+                pub payer: Option<crate::api::v3::pay::types::Payer>,
                 /// 贴息信息
-                pub subsidy_info: Option<PostSubsidyInfo>,
+                pub subsidy_info: Option<crate::api::v3::pay::types::SubsidyInfo>,
             }
 
-            string_enum! {
-                /// 证件类型
-                pub enum PostPayerIdentityType {
-                    /// `IDCARD`
-                    Idcard = "IDCARD",
-                    /// `HONGKONG_MACAO`
-                    HongkongMacao = "HONGKONG_MACAO",
-                    /// `HONGKONG_MACAO_RESIDENT`
-                    HongkongMacaoResident = "HONGKONG_MACAO_RESIDENT",
-                    /// `TAIWAN_RESIDENT`
-                    TaiwanResident = "TAIWAN_RESIDENT",
-                    /// `FOREIGN_RESIDENT`
-                    ForeignResident = "FOREIGN_RESIDENT",
-                    /// `OVERSEA_PASSPORT`
-                    OverseaPassport = "OVERSEA_PASSPORT",
-                    /// `PHONE_NUMBER`
-                    PhoneNumber = "PHONE_NUMBER",
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    sp_appid: impl Into<String>,
+                    sp_mchid: impl Into<String>,
+                    sub_mchid: impl Into<String>,
+                    description: impl Into<String>,
+                    out_trade_no: impl Into<String>,
+                    amount: impl Into<crate::api::types::Amount>,
+                    notify_url: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        sp_appid: sp_appid.into(),
+                        sp_mchid: sp_mchid.into(),
+                        sub_appid: None,
+                        sub_mchid: sub_mchid.into(),
+                        settle_info: None,
+                        description: description.into(),
+                        attach: None,
+                        out_trade_no: out_trade_no.into(),
+                        amount: amount.into(),
+                        time_expire: None,
+                        notify_url: notify_url.into(),
+                        goods_tag: None,
+                        limit_pay: None,
+                        support_fapiao: None,
+                        detail: None,
+                        scene_info: None,
+                        payer: None,
+                        subsidy_info: None,
+                    }
+                }
+                /// Sets `sub_appid` (子商户公众号ID).
+                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                    self.sub_appid = Some(sub_appid.into());
+                    self
+                }
+                /// Sets `settle_info` (结算信息).
+                pub fn with_settle_info(
+                    mut self,
+                    settle_info: impl Into<crate::api::types::SettleInfo>,
+                ) -> Self {
+                    self.settle_info = Some(settle_info.into());
+                    self
+                }
+                /// Sets `attach` (附加数据).
+                pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+                    self.attach = Some(attach.into());
+                    self
+                }
+                /// Sets `time_expire` (交易结束时间).
+                pub fn with_time_expire(mut self, time_expire: impl Into<crate::DateTime>) -> Self {
+                    self.time_expire = Some(time_expire.into());
+                    self
+                }
+                /// Sets `goods_tag` (订单优惠标记).
+                pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
+                    self.goods_tag = Some(goods_tag.into());
+                    self
+                }
+                /// Sets `limit_pay` (指定支付方式).
+                pub fn with_limit_pay(
+                    mut self,
+                    limit_pay: impl Into<Vec<crate::api::types::LimitPay>>,
+                ) -> Self {
+                    self.limit_pay = Some(limit_pay.into());
+                    self
+                }
+                /// Sets `support_fapiao` (电子发票入口开放标识).
+                pub fn with_support_fapiao(mut self, support_fapiao: impl Into<bool>) -> Self {
+                    self.support_fapiao = Some(support_fapiao.into());
+                    self
+                }
+                /// Sets `detail` (优惠功能).
+                pub fn with_detail(mut self, detail: impl Into<crate::api::types::Detail>) -> Self {
+                    self.detail = Some(detail.into());
+                    self
+                }
+                /// Sets `scene_info` (场景信息).
+                pub fn with_scene_info(
+                    mut self,
+                    scene_info: impl Into<crate::api::types::SceneInfo>,
+                ) -> Self {
+                    self.scene_info = Some(scene_info.into());
+                    self
+                }
+                /// Sets `payer` (支付者).
+                pub fn with_payer(
+                    mut self,
+                    payer: impl Into<crate::api::v3::pay::types::Payer>,
+                ) -> Self {
+                    self.payer = Some(payer.into());
+                    self
+                }
+                /// Sets `subsidy_info` (贴息信息).
+                pub fn with_subsidy_info(
+                    mut self,
+                    subsidy_info: impl Into<crate::api::v3::pay::types::SubsidyInfo>,
+                ) -> Self {
+                    self.subsidy_info = Some(subsidy_info.into());
+                    self
                 }
             }
 
-            /// 实名支付
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostPayerIdentity {
-                /// 证件类型
-                pub r#type: PostPayerIdentityType,
-                /// 加密后的证件号
-                #[serde(serialize_with = "crate::encryption::encrypt")]
-                pub number: String,
-                /// 加密后的姓名
-                #[serde(serialize_with = "crate::encryption::encrypt")]
-                pub name: String,
-            }
+            /// [`PayerIdentityType`](crate::api::v3::pay::types::PayerIdentityType), one type for one shape, under the name it has here.
+            pub type PostPayerIdentityType = crate::api::v3::pay::types::PayerIdentityType;
 
-            /// 支付者
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostPayer {
-                /// 实名支付
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub identity: Option<PostPayerIdentity>,
-            }
+            /// [`Identity`](crate::api::v3::pay::types::Identity), one type for one shape, under the name it has here.
+            pub type PostPayerIdentity = crate::api::v3::pay::types::Identity;
 
-            string_enum! {
-                /// 贴息方案类型
-                pub enum PostSubsidyInfoSubsidyDetailSubsidyPeriodType {
-                    /// `DAILY`
-                    Daily = "DAILY",
-                    /// `PERIOD`
-                    Period = "PERIOD",
-                }
-            }
+            /// [`Payer`](crate::api::v3::pay::types::Payer), one type for one shape, under the name it has here.
+            pub type PostPayer = crate::api::v3::pay::types::Payer;
 
-            /// PostSubsidyInfoSubsidyDetailSubsidyPlan
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostSubsidyInfoSubsidyDetailSubsidyPlan {
-                /// 贴息期数
-                pub subsidy_installment_num: i64,
-                /// 贴息比例
-                pub subsidy_percent: i64,
-            }
+            /// [`SubsidyPeriodType`](crate::api::v3::pay::types::SubsidyPeriodType), one type for one shape, under the name it has here.
+            pub type PostSubsidyInfoSubsidyDetailSubsidyPeriodType =
+                crate::api::v3::pay::types::SubsidyPeriodType;
 
-            /// PostSubsidyInfoSubsidyDetail
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostSubsidyInfoSubsidyDetail {
-                /// 贴息方案类型
-                pub subsidy_period_type: PostSubsidyInfoSubsidyDetailSubsidyPeriodType,
-                /// 贴息方案列表
-                pub subsidy_plan: Vec<PostSubsidyInfoSubsidyDetailSubsidyPlan>,
-            }
+            /// [`SubsidyPlan`](crate::api::v3::pay::types::SubsidyPlan), one type for one shape, under the name it has here.
+            pub type PostSubsidyInfoSubsidyDetailSubsidyPlan =
+                crate::api::v3::pay::types::SubsidyPlan;
 
-            /// 贴息信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostSubsidyInfo {
-                /// 贴息详情列表
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub subsidy_detail: Option<Vec<PostSubsidyInfoSubsidyDetail>>,
-            }
+            /// [`SubsidyDetail`](crate::api::v3::pay::types::SubsidyDetail), one type for one shape, under the name it has here.
+            pub type PostSubsidyInfoSubsidyDetail = crate::api::v3::pay::types::SubsidyDetail;
+
+            /// [`SubsidyInfo`](crate::api::v3::pay::types::SubsidyInfo), one type for one shape, under the name it has here.
+            pub type PostSubsidyInfo = crate::api::v3::pay::types::SubsidyInfo;
 
             /// What `POST /v3/pay/partner/transactions/app` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponse {
-                /// 预支付交易会话标识
-                pub prepay_id: String,
-            }
+            ///
+            /// The type is [`PartnerResponse`](crate::api::v3::pay::types::PartnerResponse), which other answers share.
+            pub type PostResponse = crate::api::v3::pay::types::PartnerResponse;
         }
         /// `/v3/pay/partner/transactions/app-with-contract`
         pub mod app_with_contract {
@@ -327,7 +491,8 @@ pub mod partner {
             /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "APP下单并签约")]
             #[crate::endpoint(POST, "/v3/pay/partner/transactions/app-with-contract", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 服务商应用ID
                 pub sp_appid: String,
@@ -351,123 +516,128 @@ pub mod partner {
                 /// 订单优惠标记
                 pub goods_tag: Option<String>,
                 /// 结算信息
-                pub settle_info: Option<PostSettleInfo>,
+                pub settle_info: Option<crate::api::v3::pay::types::SettleInfo>,
                 /// 电子发票入口开放标识
                 pub support_fapiao: Option<bool>,
                 /// 订单金额
-                pub amount: PostAmount,
+                pub amount: crate::api::v3::pay::types::Amount,
                 /// 优惠功能
-                pub detail: Option<PostDetail>,
+                pub detail: Option<crate::api::v3::pay::types::Detail>,
                 /// 场景信息
-                pub scene_info: Option<PostSceneInfo>,
+                pub scene_info: Option<crate::api::v3::pay::types::SceneInfo>,
                 /// 签约授权信息
-                pub contract_info: PostContractInfo,
+                pub contract_info: crate::api::v3::pay::types::ContractInfo,
             }
 
-            /// 结算信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostSettleInfo {
-                /// 是否指定分账
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub profit_sharing: Option<bool>,
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                #[allow(clippy::too_many_arguments)]
+                pub fn new(
+                    sp_appid: impl Into<String>,
+                    sp_mchid: impl Into<String>,
+                    sub_mchid: impl Into<String>,
+                    description: impl Into<String>,
+                    out_trade_no: impl Into<String>,
+                    notify_url: impl Into<String>,
+                    amount: impl Into<crate::api::v3::pay::types::Amount>,
+                    contract_info: impl Into<crate::api::v3::pay::types::ContractInfo>,
+                ) -> Self {
+                    Self {
+                        sp_appid: sp_appid.into(),
+                        sp_mchid: sp_mchid.into(),
+                        sub_appid: None,
+                        sub_mchid: sub_mchid.into(),
+                        description: description.into(),
+                        out_trade_no: out_trade_no.into(),
+                        time_expire: None,
+                        attach: None,
+                        notify_url: notify_url.into(),
+                        goods_tag: None,
+                        settle_info: None,
+                        support_fapiao: None,
+                        amount: amount.into(),
+                        detail: None,
+                        scene_info: None,
+                        contract_info: contract_info.into(),
+                    }
+                }
+                /// Sets `sub_appid` (子商户/二级商户应用ID).
+                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                    self.sub_appid = Some(sub_appid.into());
+                    self
+                }
+                /// Sets `time_expire` (交易结束时间).
+                pub fn with_time_expire(mut self, time_expire: impl Into<crate::DateTime>) -> Self {
+                    self.time_expire = Some(time_expire.into());
+                    self
+                }
+                /// Sets `attach` (附加数据).
+                pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+                    self.attach = Some(attach.into());
+                    self
+                }
+                /// Sets `goods_tag` (订单优惠标记).
+                pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
+                    self.goods_tag = Some(goods_tag.into());
+                    self
+                }
+                /// Sets `settle_info` (结算信息).
+                pub fn with_settle_info(
+                    mut self,
+                    settle_info: impl Into<crate::api::v3::pay::types::SettleInfo>,
+                ) -> Self {
+                    self.settle_info = Some(settle_info.into());
+                    self
+                }
+                /// Sets `support_fapiao` (电子发票入口开放标识).
+                pub fn with_support_fapiao(mut self, support_fapiao: impl Into<bool>) -> Self {
+                    self.support_fapiao = Some(support_fapiao.into());
+                    self
+                }
+                /// Sets `detail` (优惠功能).
+                pub fn with_detail(
+                    mut self,
+                    detail: impl Into<crate::api::v3::pay::types::Detail>,
+                ) -> Self {
+                    self.detail = Some(detail.into());
+                    self
+                }
+                /// Sets `scene_info` (场景信息).
+                pub fn with_scene_info(
+                    mut self,
+                    scene_info: impl Into<crate::api::v3::pay::types::SceneInfo>,
+                ) -> Self {
+                    self.scene_info = Some(scene_info.into());
+                    self
+                }
             }
 
-            /// 订单金额
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostAmount {
-                /// 总金额
-                pub total: i64,
-                /// 货币类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub currency: Option<String>,
-            }
+            /// [`SettleInfo`](crate::api::v3::pay::types::SettleInfo), one type for one shape, under the name it has here.
+            pub type PostSettleInfo = crate::api::v3::pay::types::SettleInfo;
 
-            /// PostDetailGoodsDetail
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostDetailGoodsDetail {
-                /// 商户侧商品编码
-                pub merchant_goods_id: String,
-                /// 微信支付商品编码
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub wechatpay_goods_id: Option<String>,
-                /// 商品名称
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub goods_name: Option<String>,
-                /// 商品数量
-                pub quantity: i64,
-                /// 商品单价
-                pub unit_price: i64,
-            }
+            /// [`Amount`](crate::api::v3::pay::types::Amount), one type for one shape, under the name it has here.
+            pub type PostAmount = crate::api::v3::pay::types::Amount;
 
-            /// 优惠功能
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostDetail {
-                /// 订单原价
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub cost_price: Option<i64>,
-                /// 商品小票ID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub invoice_id: Option<String>,
-                /// 单品列表
-                pub goods_detail: Vec<PostDetailGoodsDetail>,
-            }
+            /// [`GoodsDetail`](crate::api::v3::pay::types::GoodsDetail), one type for one shape, under the name it has here.
+            pub type PostDetailGoodsDetail = crate::api::v3::pay::types::GoodsDetail;
 
-            /// 商户门店信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostSceneInfoStoreInfo {
-                /// 门店编号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub id: Option<String>,
-                /// 门店名称
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub name: Option<String>,
-                /// 地区编码
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub area_code: Option<String>,
-                /// 详细地址
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub address: Option<String>,
-            }
+            /// [`Detail`](crate::api::v3::pay::types::Detail), one type for one shape, under the name it has here.
+            pub type PostDetail = crate::api::v3::pay::types::Detail;
 
-            /// 场景信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostSceneInfo {
-                /// 用户终端IP
-                pub payer_client_ip: String,
-                /// 商户端设备号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub device_id: Option<String>,
-                /// 商户门店信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub store_info: Option<PostSceneInfoStoreInfo>,
-            }
+            /// [`StoreInfo`](crate::api::v3::pay::types::StoreInfo), one type for one shape, under the name it has here.
+            pub type PostSceneInfoStoreInfo = crate::api::v3::pay::types::StoreInfo;
 
-            /// 签约授权信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostContractInfo {
-                /// 模板ID
-                pub plan_id: String,
-                /// 签约商户号
-                pub contract_mchid: String,
-                /// 签约AppID
-                pub contract_appid: String,
-                /// 签约协议号
-                pub contract_code: String,
-                /// 请求序列号
-                pub request_serial: String,
-                /// 用户账户展示名称
-                pub contract_display_account: String,
-                /// 签约信息通知URL
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub contract_notify_url: Option<String>,
-            }
+            /// [`SceneInfo`](crate::api::v3::pay::types::SceneInfo), one type for one shape, under the name it has here.
+            pub type PostSceneInfo = crate::api::v3::pay::types::SceneInfo;
+
+            /// [`ContractInfo`](crate::api::v3::pay::types::ContractInfo), one type for one shape, under the name it has here.
+            pub type PostContractInfo = crate::api::v3::pay::types::ContractInfo;
 
             /// What `POST /v3/pay/partner/transactions/app-with-contract` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponse {
-                /// 预支付交易会话标识
-                pub prepay_id: String,
-            }
+            ///
+            /// The type is [`PartnerResponse`](crate::api::v3::pay::types::PartnerResponse), which other answers share.
+            pub type PostResponse = crate::api::v3::pay::types::PartnerResponse;
         }
         /// `/v3/pay/partner/transactions/codepay`
         pub mod codepay {
@@ -480,7 +650,8 @@ pub mod partner {
             /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "付款码支付")]
             #[crate::endpoint(POST, "/v3/pay/partner/transactions/codepay", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 合作伙伴应用AppID
                 pub sp_appid: Option<String>,
@@ -502,219 +673,156 @@ pub mod partner {
                 /// 电子发票入口开放标识
                 pub support_fapiao: Option<bool>,
                 /// 支付者
-                pub payer: PostPayer,
+                pub payer: crate::api::v3::pay::types::Payer2,
                 /// 订单金额
-                pub amount: PostAmount,
+                pub amount: crate::api::v3::pay::types::Amount,
                 /// 场景信息
-                pub scene_info: PostSceneInfo,
+                pub scene_info: crate::api::v3::pay::types::SceneInfo2,
                 /// 优惠功能
-                pub detail: Option<PostDetail>,
+                pub detail: Option<crate::api::v3::pay::types::Detail2>,
                 /// 结算信息
-                pub settle_info: Option<PostSettleInfo>,
+                pub settle_info: Option<crate::api::v3::pay::types::SettleInfo>,
             }
 
-            /// 支付者
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostPayer {
-                /// 授权码
-                pub auth_code: String,
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    sp_mchid: impl Into<String>,
+                    sub_mchid: impl Into<String>,
+                    description: impl Into<String>,
+                    out_trade_no: impl Into<String>,
+                    payer: impl Into<crate::api::v3::pay::types::Payer2>,
+                    amount: impl Into<crate::api::v3::pay::types::Amount>,
+                    scene_info: impl Into<crate::api::v3::pay::types::SceneInfo2>,
+                ) -> Self {
+                    Self {
+                        sp_appid: None,
+                        sp_mchid: sp_mchid.into(),
+                        sub_appid: None,
+                        sub_mchid: sub_mchid.into(),
+                        description: description.into(),
+                        out_trade_no: out_trade_no.into(),
+                        attach: None,
+                        goods_tag: None,
+                        support_fapiao: None,
+                        payer: payer.into(),
+                        amount: amount.into(),
+                        scene_info: scene_info.into(),
+                        detail: None,
+                        settle_info: None,
+                    }
+                }
+                /// Sets `sp_appid` (合作伙伴应用AppID).
+                pub fn with_sp_appid(mut self, sp_appid: impl Into<String>) -> Self {
+                    self.sp_appid = Some(sp_appid.into());
+                    self
+                }
+                /// Sets `sub_appid` (特约商户应用AppID).
+                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                    self.sub_appid = Some(sub_appid.into());
+                    self
+                }
+                /// Sets `attach` (附加数据).
+                pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+                    self.attach = Some(attach.into());
+                    self
+                }
+                /// Sets `goods_tag` (订单优惠标记).
+                pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
+                    self.goods_tag = Some(goods_tag.into());
+                    self
+                }
+                /// Sets `support_fapiao` (电子发票入口开放标识).
+                pub fn with_support_fapiao(mut self, support_fapiao: impl Into<bool>) -> Self {
+                    self.support_fapiao = Some(support_fapiao.into());
+                    self
+                }
+                /// Sets `detail` (优惠功能).
+                pub fn with_detail(
+                    mut self,
+                    detail: impl Into<crate::api::v3::pay::types::Detail2>,
+                ) -> Self {
+                    self.detail = Some(detail.into());
+                    self
+                }
+                /// Sets `settle_info` (结算信息).
+                pub fn with_settle_info(
+                    mut self,
+                    settle_info: impl Into<crate::api::v3::pay::types::SettleInfo>,
+                ) -> Self {
+                    self.settle_info = Some(settle_info.into());
+                    self
+                }
             }
 
-            /// 订单金额
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostAmount {
-                /// 总金额
-                pub total: i64,
-                /// 货币类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub currency: Option<String>,
-            }
+            /// [`Payer2`](crate::api::v3::pay::types::Payer2), one type for one shape, under the name it has here.
+            pub type PostPayer = crate::api::v3::pay::types::Payer2;
 
-            /// 商户门店信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostSceneInfoStoreInfo {
-                /// 门店编号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub id: Option<String>,
-                /// 商家自定义编码
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub out_id: Option<String>,
-            }
+            /// [`Amount`](crate::api::v3::pay::types::Amount), one type for one shape, under the name it has here.
+            pub type PostAmount = crate::api::v3::pay::types::Amount;
 
-            /// 场景信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostSceneInfo {
-                /// 商户端设备号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub device_id: Option<String>,
-                /// 商户端设备 IP
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub device_ip: Option<String>,
-                /// 商户门店信息
-                pub store_info: PostSceneInfoStoreInfo,
-            }
+            /// [`SceneInfoStoreInfo`](crate::api::v3::pay::types::SceneInfoStoreInfo), one type for one shape, under the name it has here.
+            pub type PostSceneInfoStoreInfo = crate::api::v3::pay::types::SceneInfoStoreInfo;
 
-            /// PostDetailGoodsDetail
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostDetailGoodsDetail {
-                /// 商品编码
-                pub merchant_goods_id: String,
-                /// 微信支付商品编码
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub wxpay_goods_id: Option<String>,
-                /// 商品名称
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub goods_name: Option<String>,
-                /// 商品数量
-                pub quantity: i64,
-                /// 商品单价
-                pub unit_price: i64,
-            }
+            /// [`SceneInfo2`](crate::api::v3::pay::types::SceneInfo2), one type for one shape, under the name it has here.
+            pub type PostSceneInfo = crate::api::v3::pay::types::SceneInfo2;
 
-            /// 优惠功能
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostDetail {
-                /// 订单原价
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub cost_price: Option<i64>,
-                /// 商品小票ID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub invoice_id: Option<String>,
-                /// 单品列表
-                pub goods_detail: Vec<PostDetailGoodsDetail>,
-            }
+            /// [`DetailGoodsDetail`](crate::api::v3::pay::types::DetailGoodsDetail), one type for one shape, under the name it has here.
+            pub type PostDetailGoodsDetail = crate::api::v3::pay::types::DetailGoodsDetail;
 
-            /// 结算信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostSettleInfo {
-                /// 是否指定分账
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub profit_sharing: Option<bool>,
-            }
+            /// [`Detail2`](crate::api::v3::pay::types::Detail2), one type for one shape, under the name it has here.
+            pub type PostDetail = crate::api::v3::pay::types::Detail2;
 
-            /// 支付者
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponsePayer {
-                /// 合作伙伴用户标识
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sp_openid: Option<String>,
-                /// 特约商户用户标识
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sub_openid: Option<String>,
-            }
+            /// [`SettleInfo`](crate::api::v3::pay::types::SettleInfo), one type for one shape, under the name it has here.
+            pub type PostSettleInfo = crate::api::v3::pay::types::SettleInfo;
 
-            /// 订单金额
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponseAmount {
-                /// 订单金额
-                pub total: i64,
-                /// 用户支付金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub payer_total: Option<i64>,
-                /// 订单金额货币类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub currency: Option<String>,
-                /// 用户支付货币类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub payer_currency: Option<String>,
-            }
+            /// [`Payer3`](crate::api::v3::pay::types::Payer3), one type for one shape, under the name it has here.
+            pub type PostResponsePayer = crate::api::v3::pay::types::Payer3;
 
-            /// PostResponsePromotionDetailGoodsDetail
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponsePromotionDetailGoodsDetail {
-                /// 商品编码
-                pub goods_id: String,
-                /// 商品数量
-                pub quantity: i64,
-                /// 商品单价
-                pub unit_price: i64,
-                /// 商品优惠金额
-                pub discount_amount: i64,
-                /// 商品备注
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub goods_remark: Option<String>,
-            }
+            /// [`Amount2`](crate::api::v3::pay::types::Amount2), one type for one shape, under the name it has here.
+            pub type PostResponseAmount = crate::api::v3::pay::types::Amount2;
 
-            /// PostResponsePromotionDetail
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponsePromotionDetail {
-                /// 券ID
-                pub coupon_id: String,
-                /// 优惠名称
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub name: Option<String>,
-                /// 优惠范围
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub scope: Option<String>,
-                /// 优惠类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub r#type: Option<String>,
-                /// 优惠券面额
-                pub amount: i64,
-                /// 活动ID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub stock_id: Option<String>,
-                /// 微信出资
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub wechatpay_contribute: Option<i64>,
-                /// 商户出资
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub merchant_contribute: Option<i64>,
-                /// 其他出资
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub other_contribute: Option<i64>,
-                /// 优惠货币类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub currency: Option<String>,
-                /// 单品列表
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub goods_detail: Option<Vec<PostResponsePromotionDetailGoodsDetail>>,
-            }
+            /// [`PromotionDetailGoodsDetail`](crate::api::v3::pay::types::PromotionDetailGoodsDetail), one type for one shape, under the name it has here.
+            pub type PostResponsePromotionDetailGoodsDetail =
+                crate::api::v3::pay::types::PromotionDetailGoodsDetail;
+
+            /// [`PromotionDetail`](crate::api::v3::pay::types::PromotionDetail), one type for one shape, under the name it has here.
+            pub type PostResponsePromotionDetail = crate::api::v3::pay::types::PromotionDetail;
 
             /// What `POST /v3/pay/partner/transactions/codepay` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct PostResponse {
                 /// 合作伙伴应用AppID
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub sp_appid: Option<String>,
                 /// 合作伙伴商户号
                 pub sp_mchid: String,
                 /// 特约商户应用AppID
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub sub_appid: Option<String>,
                 /// 特约商户商户号
                 pub sub_mchid: String,
                 /// 商户订单号
                 pub out_trade_no: String,
                 /// 微信支付订单号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub transaction_id: Option<String>,
                 /// 交易类型
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub trade_type: Option<String>,
                 /// 银行类型
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub bank_type: Option<String>,
                 /// 支付完成时间
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub success_time: Option<String>,
                 /// 交易状态
                 pub trade_state: String,
                 /// 交易状态描述
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub trade_state_desc: Option<String>,
                 /// 附加数据
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub attach: Option<String>,
                 /// 支付者
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub payer: Option<PostResponsePayer>,
+                pub payer: Option<crate::api::v3::pay::types::Payer3>,
                 /// 订单金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub amount: Option<PostResponseAmount>,
+                pub amount: Option<crate::api::v3::pay::types::Amount2>,
                 /// 优惠信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub promotion_detail: Option<Vec<PostResponsePromotionDetail>>,
+                pub promotion_detail: Option<Vec<crate::api::v3::pay::types::PromotionDetail>>,
             }
         }
         /// `/v3/pay/partner/transactions/exposure`
@@ -726,7 +834,8 @@ pub mod partner {
             /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "微信分付-支付方式前置服务")]
             #[crate::endpoint(POST, "/v3/pay/partner/transactions/exposure", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 服务商应用ID
                 pub sp_appid: String,
@@ -743,8 +852,35 @@ pub mod partner {
                 pub out_trade_no: String,
             }
 
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    sp_appid: impl Into<String>,
+                    sp_mchid: impl Into<String>,
+                    sub_appid: impl Into<String>,
+                    payer: impl Into<PostPayer>,
+                    out_trade_no: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        sp_appid: sp_appid.into(),
+                        sp_mchid: sp_mchid.into(),
+                        sub_appid: sub_appid.into(),
+                        sub_mchid: None,
+                        payer: payer.into(),
+                        out_trade_no: out_trade_no.into(),
+                    }
+                }
+                /// Sets `sub_mchid` (子商户号/二级商户号).
+                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                    self.sub_mchid = Some(sub_mchid.into());
+                    self
+                }
+            }
+
             /// 支付者
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct PostPayer {
                 /// 用户服务商标识
                 #[serde(skip_serializing_if = "Option::is_none")]
@@ -757,15 +893,31 @@ pub mod partner {
                 pub sub_openid: Option<String>,
             }
 
-            /// What `POST /v3/pay/partner/transactions/exposure` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponse {
-                /// 是否建议曝光微信分付
-                pub fqf_exposure: bool,
-                /// 曝光凭证
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub market_exposure_token: Option<String>,
+            impl PostPayer {
+                /// Sets `sp_openid` (用户服务商标识).
+                pub fn with_sp_openid(mut self, sp_openid: impl Into<String>) -> Self {
+                    self.sp_openid = Some(sp_openid.into());
+                    self
+                }
+                /// Sets `phone_number_hash` (用户手机号的哈希值).
+                pub fn with_phone_number_hash(
+                    mut self,
+                    phone_number_hash: impl Into<String>,
+                ) -> Self {
+                    self.phone_number_hash = Some(phone_number_hash.into());
+                    self
+                }
+                /// Sets `sub_openid` (用户子商户标识).
+                pub fn with_sub_openid(mut self, sub_openid: impl Into<String>) -> Self {
+                    self.sub_openid = Some(sub_openid.into());
+                    self
+                }
             }
+
+            /// What `POST /v3/pay/partner/transactions/exposure` answers.
+            ///
+            /// The type is [`AcquiringBankResponse`](crate::api::v3::pay::types::AcquiringBankResponse), which other answers share.
+            pub type PostResponse = crate::api::v3::pay::types::AcquiringBankResponse;
         }
         /// `/v3/pay/partner/transactions/h5`
         pub mod h5 {
@@ -781,7 +933,8 @@ pub mod partner {
             #[doc(alias = "H5下单API")]
             #[doc(alias = "H5下单")]
             #[crate::endpoint(POST, "/v3/pay/partner/transactions/h5", response = PostResponse, serial)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 服务商公众号ID
                 pub sp_appid: String,
@@ -815,75 +968,117 @@ pub mod partner {
                 /// 优惠功能
                 pub detail: Option<crate::api::types::Detail>,
                 /// scene_info
-                pub scene_info: PostSceneInfo,
+                pub scene_info: crate::api::v3::pay::types::SceneInfo3,
                 /// 支付者
-                pub payer: Option<PostPayer>,
+                pub payer: Option<crate::api::v3::pay::types::Payer>,
             }
 
-            /// 场景信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostSceneInfo {
-                /// 用户终端IP
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub payer_client_ip: Option<String>,
-                /// 商户端设备号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub device_id: Option<String>,
-                /// 商户门店信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub store_info: Option<crate::api::types::StoreInfo>,
-                /// H5场景信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub h5_info: Option<crate::api::types::H5Info>,
-            }
-
-            string_enum! {
-                /// 证件类型
-                pub enum PostPayerIdentityType {
-                    /// `IDCARD`
-                    Idcard = "IDCARD",
-                    /// `HONGKONG_MACAO`
-                    HongkongMacao = "HONGKONG_MACAO",
-                    /// `HONGKONG_MACAO_RESIDENT`
-                    HongkongMacaoResident = "HONGKONG_MACAO_RESIDENT",
-                    /// `TAIWAN_RESIDENT`
-                    TaiwanResident = "TAIWAN_RESIDENT",
-                    /// `FOREIGN_RESIDENT`
-                    ForeignResident = "FOREIGN_RESIDENT",
-                    /// `OVERSEA_PASSPORT`
-                    OverseaPassport = "OVERSEA_PASSPORT",
-                    /// `PHONE_NUMBER`
-                    PhoneNumber = "PHONE_NUMBER",
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                #[allow(clippy::too_many_arguments)]
+                pub fn new(
+                    sp_appid: impl Into<String>,
+                    sp_mchid: impl Into<String>,
+                    sub_mchid: impl Into<String>,
+                    description: impl Into<String>,
+                    out_trade_no: impl Into<String>,
+                    amount: impl Into<crate::api::types::Amount>,
+                    notify_url: impl Into<String>,
+                    scene_info: impl Into<crate::api::v3::pay::types::SceneInfo3>,
+                ) -> Self {
+                    Self {
+                        sp_appid: sp_appid.into(),
+                        sp_mchid: sp_mchid.into(),
+                        sub_appid: None,
+                        sub_mchid: sub_mchid.into(),
+                        settle_info: None,
+                        description: description.into(),
+                        attach: None,
+                        out_trade_no: out_trade_no.into(),
+                        amount: amount.into(),
+                        time_expire: None,
+                        notify_url: notify_url.into(),
+                        goods_tag: None,
+                        limit_pay: None,
+                        support_fapiao: None,
+                        detail: None,
+                        scene_info: scene_info.into(),
+                        payer: None,
+                    }
+                }
+                /// Sets `sub_appid` (子商户公众号ID).
+                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                    self.sub_appid = Some(sub_appid.into());
+                    self
+                }
+                /// Sets `settle_info` (结算信息).
+                pub fn with_settle_info(
+                    mut self,
+                    settle_info: impl Into<crate::api::types::SettleInfo>,
+                ) -> Self {
+                    self.settle_info = Some(settle_info.into());
+                    self
+                }
+                /// Sets `attach` (附加数据).
+                pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+                    self.attach = Some(attach.into());
+                    self
+                }
+                /// Sets `time_expire` (交易结束时间).
+                pub fn with_time_expire(mut self, time_expire: impl Into<crate::DateTime>) -> Self {
+                    self.time_expire = Some(time_expire.into());
+                    self
+                }
+                /// Sets `goods_tag` (订单优惠标记).
+                pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
+                    self.goods_tag = Some(goods_tag.into());
+                    self
+                }
+                /// Sets `limit_pay` (指定支付方式).
+                pub fn with_limit_pay(
+                    mut self,
+                    limit_pay: impl Into<Vec<crate::api::types::LimitPay>>,
+                ) -> Self {
+                    self.limit_pay = Some(limit_pay.into());
+                    self
+                }
+                /// Sets `support_fapiao` (电子发票入口开放标识).
+                pub fn with_support_fapiao(mut self, support_fapiao: impl Into<bool>) -> Self {
+                    self.support_fapiao = Some(support_fapiao.into());
+                    self
+                }
+                /// Sets `detail` (优惠功能).
+                pub fn with_detail(mut self, detail: impl Into<crate::api::types::Detail>) -> Self {
+                    self.detail = Some(detail.into());
+                    self
+                }
+                /// Sets `payer` (支付者).
+                pub fn with_payer(
+                    mut self,
+                    payer: impl Into<crate::api::v3::pay::types::Payer>,
+                ) -> Self {
+                    self.payer = Some(payer.into());
+                    self
                 }
             }
 
-            /// 实名支付
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostPayerIdentity {
-                /// 证件类型
-                pub r#type: PostPayerIdentityType,
-                /// 加密后的证件号
-                #[serde(serialize_with = "crate::encryption::encrypt")]
-                pub number: String,
-                /// 加密后的姓名
-                #[serde(serialize_with = "crate::encryption::encrypt")]
-                pub name: String,
-            }
+            /// [`SceneInfo3`](crate::api::v3::pay::types::SceneInfo3), one type for one shape, under the name it has here.
+            pub type PostSceneInfo = crate::api::v3::pay::types::SceneInfo3;
 
-            /// 支付者
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostPayer {
-                /// 实名支付
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub identity: Option<PostPayerIdentity>,
-            }
+            /// [`PayerIdentityType`](crate::api::v3::pay::types::PayerIdentityType), one type for one shape, under the name it has here.
+            pub type PostPayerIdentityType = crate::api::v3::pay::types::PayerIdentityType;
+
+            /// [`Identity`](crate::api::v3::pay::types::Identity), one type for one shape, under the name it has here.
+            pub type PostPayerIdentity = crate::api::v3::pay::types::Identity;
+
+            /// [`Payer`](crate::api::v3::pay::types::Payer), one type for one shape, under the name it has here.
+            pub type PostPayer = crate::api::v3::pay::types::Payer;
 
             /// What `POST /v3/pay/partner/transactions/h5` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponse {
-                /// 支付跳转链接
-                pub h5_url: String,
-            }
+            ///
+            /// The type is [`TransactionsResponse`](crate::api::v3::pay::types::TransactionsResponse), which other answers share.
+            pub type PostResponse = crate::api::v3::pay::types::TransactionsResponse;
         }
         /// `/v3/pay/partner/transactions/id`
         pub mod id {
@@ -894,7 +1089,8 @@ pub mod partner {
                 /// `GET /v3/pay/partner/transactions/id/{transaction_id}`
                 #[doc(alias = "微信支付订单号查询")]
                 #[crate::endpoint(GET, "/v3/pay/partner/transactions/id/<transaction_id>", response = GetResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Get {
                     /// 微信支付订单号 (path)
                     pub transaction_id: String,
@@ -904,88 +1100,57 @@ pub mod partner {
                     pub sub_mchid: String,
                 }
 
-                /// 订单金额
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponseAmount {
-                    /// 总金额
-                    pub total: i64,
-                    /// 货币类型
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub currency: Option<String>,
-                    /// 用户支付金额
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub payer_total: Option<i64>,
-                    /// 用户支付币种
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub payer_currency: Option<String>,
-                }
+                /// [`Amount3`](crate::api::v3::pay::types::Amount3), one type for one shape, under the name it has here.
+                pub type GetResponseAmount = crate::api::v3::pay::types::Amount3;
 
                 /// What `GET /v3/pay/partner/transactions/id/{transaction_id}` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct GetResponse {
                     /// 服务商公众号ID
                     pub sp_appid: String,
                     /// 服务商户号
                     pub sp_mchid: String,
                     /// 子商户公众号ID
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub sub_appid: Option<String>,
                     /// 子商户号
                     pub sub_mchid: String,
                     /// 结算信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub settle_info: Option<crate::api::types::SettleInfo>,
                     /// 微信支付订单号
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub transaction_id: Option<String>,
                     /// 交易类型
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub trade_type: Option<crate::api::types::TransactionTradeType>,
                     /// 交易状态
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub trade_state: Option<crate::api::types::TransactionTradeState>,
                     /// 交易状态描述
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub trade_state_desc: Option<String>,
                     /// 付款银行
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub bank_type: Option<String>,
                     /// 支付完成时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub success_time: Option<crate::DateTime>,
                     /// 商品描述
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub description: Option<String>,
                     /// 附加数据
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub attach: Option<String>,
                     /// 商户订单号
                     pub out_trade_no: String,
                     /// 用户支付金额
-                    pub amount: GetResponseAmount,
+                    pub amount: crate::api::v3::pay::types::Amount3,
                     /// 交易结束时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub time_expire: Option<crate::DateTime>,
                     /// 通知地址
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub notify_url: Option<String>,
                     /// 订单优惠标记
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub goods_tag: Option<String>,
                     /// 指定支付方式
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub limit_pay: Option<Vec<crate::api::types::LimitPay>>,
                     /// 电子发票入口开放标识
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub support_fapiao: Option<bool>,
                     /// 优惠功能
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub detail: Option<crate::api::types::Detail>,
                     /// 场景信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub scene_info: Option<crate::api::types::SceneInfo>,
                     /// 支付者
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub payer: Option<crate::api::types::PayerServiceProvider>,
                 }
             }
@@ -1004,7 +1169,8 @@ pub mod partner {
             #[doc(alias = "JSAPI下单API")]
             #[doc(alias = "JSAPI下单")]
             #[crate::endpoint(POST, "/v3/pay/partner/transactions/jsapi", response = PostResponse, serial)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 服务商公众号ID
                 pub sp_appid: String,
@@ -1042,44 +1208,117 @@ pub mod partner {
                 /// payer
                 pub payer: PostPayer,
                 /// 贴息信息
-                pub subsidy_info: Option<PostSubsidyInfo>,
+                pub subsidy_info: Option<crate::api::v3::pay::types::SubsidyInfo>,
             }
 
-            string_enum! {
-                /// 证件类型
-                pub enum PostPayerIdentityType {
-                    /// `IDCARD`
-                    Idcard = "IDCARD",
-                    /// `HONGKONG_MACAO`
-                    HongkongMacao = "HONGKONG_MACAO",
-                    /// `HONGKONG_MACAO_RESIDENT`
-                    HongkongMacaoResident = "HONGKONG_MACAO_RESIDENT",
-                    /// `TAIWAN_RESIDENT`
-                    TaiwanResident = "TAIWAN_RESIDENT",
-                    /// `FOREIGN_RESIDENT`
-                    ForeignResident = "FOREIGN_RESIDENT",
-                    /// `OVERSEA_PASSPORT`
-                    OverseaPassport = "OVERSEA_PASSPORT",
-                    /// `PHONE_NUMBER`
-                    PhoneNumber = "PHONE_NUMBER",
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                #[allow(clippy::too_many_arguments)]
+                pub fn new(
+                    sp_appid: impl Into<String>,
+                    sp_mchid: impl Into<String>,
+                    sub_mchid: impl Into<String>,
+                    description: impl Into<String>,
+                    out_trade_no: impl Into<String>,
+                    amount: impl Into<crate::api::types::Amount>,
+                    notify_url: impl Into<String>,
+                    payer: impl Into<PostPayer>,
+                ) -> Self {
+                    Self {
+                        sp_appid: sp_appid.into(),
+                        sp_mchid: sp_mchid.into(),
+                        sub_appid: None,
+                        sub_mchid: sub_mchid.into(),
+                        settle_info: None,
+                        description: description.into(),
+                        attach: None,
+                        out_trade_no: out_trade_no.into(),
+                        amount: amount.into(),
+                        time_expire: None,
+                        notify_url: notify_url.into(),
+                        goods_tag: None,
+                        limit_pay: None,
+                        support_fapiao: None,
+                        detail: None,
+                        scene_info: None,
+                        payer: payer.into(),
+                        subsidy_info: None,
+                    }
+                }
+                /// Sets `sub_appid` (子商户公众号ID).
+                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                    self.sub_appid = Some(sub_appid.into());
+                    self
+                }
+                /// Sets `settle_info` (结算信息).
+                pub fn with_settle_info(
+                    mut self,
+                    settle_info: impl Into<crate::api::types::SettleInfo>,
+                ) -> Self {
+                    self.settle_info = Some(settle_info.into());
+                    self
+                }
+                /// Sets `attach` (附加数据).
+                pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+                    self.attach = Some(attach.into());
+                    self
+                }
+                /// Sets `time_expire` (交易结束时间).
+                pub fn with_time_expire(mut self, time_expire: impl Into<crate::DateTime>) -> Self {
+                    self.time_expire = Some(time_expire.into());
+                    self
+                }
+                /// Sets `goods_tag` (订单优惠标记).
+                pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
+                    self.goods_tag = Some(goods_tag.into());
+                    self
+                }
+                /// Sets `limit_pay` (指定支付方式).
+                pub fn with_limit_pay(
+                    mut self,
+                    limit_pay: impl Into<Vec<crate::api::types::LimitPay>>,
+                ) -> Self {
+                    self.limit_pay = Some(limit_pay.into());
+                    self
+                }
+                /// Sets `support_fapiao` (电子发票入口开放标识).
+                pub fn with_support_fapiao(mut self, support_fapiao: impl Into<bool>) -> Self {
+                    self.support_fapiao = Some(support_fapiao.into());
+                    self
+                }
+                /// Sets `detail` (优惠功能).
+                pub fn with_detail(mut self, detail: impl Into<crate::api::types::Detail>) -> Self {
+                    self.detail = Some(detail.into());
+                    self
+                }
+                /// Sets `scene_info` (场景信息).
+                pub fn with_scene_info(
+                    mut self,
+                    scene_info: impl Into<crate::api::types::SceneInfo>,
+                ) -> Self {
+                    self.scene_info = Some(scene_info.into());
+                    self
+                }
+                /// Sets `subsidy_info` (贴息信息).
+                pub fn with_subsidy_info(
+                    mut self,
+                    subsidy_info: impl Into<crate::api::v3::pay::types::SubsidyInfo>,
+                ) -> Self {
+                    self.subsidy_info = Some(subsidy_info.into());
+                    self
                 }
             }
 
-            /// 实名支付
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostPayerIdentity {
-                /// 证件类型
-                pub r#type: PostPayerIdentityType,
-                /// 加密后的证件号
-                #[serde(serialize_with = "crate::encryption::encrypt")]
-                pub number: String,
-                /// 加密后的姓名
-                #[serde(serialize_with = "crate::encryption::encrypt")]
-                pub name: String,
-            }
+            /// [`PayerIdentityType`](crate::api::v3::pay::types::PayerIdentityType), one type for one shape, under the name it has here.
+            pub type PostPayerIdentityType = crate::api::v3::pay::types::PayerIdentityType;
+
+            /// [`Identity`](crate::api::v3::pay::types::Identity), one type for one shape, under the name it has here.
+            pub type PostPayerIdentity = crate::api::v3::pay::types::Identity;
 
             /// PostPayer
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct PostPayer {
                 /// 用户服务标识
                 pub sp_openid: String,
@@ -1088,51 +1327,52 @@ pub mod partner {
                 pub sub_openid: Option<String>,
                 /// 实名支付
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub identity: Option<PostPayerIdentity>,
+                pub identity: Option<crate::api::v3::pay::types::Identity>,
             }
 
-            string_enum! {
-                /// 贴息方案类型
-                pub enum PostSubsidyInfoSubsidyDetailSubsidyPeriodType {
-                    /// `DAILY`
-                    Daily = "DAILY",
-                    /// `PERIOD`
-                    Period = "PERIOD",
+            impl PostPayer {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(sp_openid: impl Into<String>) -> Self {
+                    Self {
+                        sp_openid: sp_openid.into(),
+                        sub_openid: None,
+                        identity: None,
+                    }
+                }
+                /// Sets `sub_openid` (用户子标识).
+                pub fn with_sub_openid(mut self, sub_openid: impl Into<String>) -> Self {
+                    self.sub_openid = Some(sub_openid.into());
+                    self
+                }
+                /// Sets `identity` (实名支付).
+                pub fn with_identity(
+                    mut self,
+                    identity: impl Into<crate::api::v3::pay::types::Identity>,
+                ) -> Self {
+                    self.identity = Some(identity.into());
+                    self
                 }
             }
 
-            /// PostSubsidyInfoSubsidyDetailSubsidyPlan
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostSubsidyInfoSubsidyDetailSubsidyPlan {
-                /// 贴息期数
-                pub subsidy_installment_num: i64,
-                /// 贴息比例
-                pub subsidy_percent: i64,
-            }
+            /// [`SubsidyPeriodType`](crate::api::v3::pay::types::SubsidyPeriodType), one type for one shape, under the name it has here.
+            pub type PostSubsidyInfoSubsidyDetailSubsidyPeriodType =
+                crate::api::v3::pay::types::SubsidyPeriodType;
 
-            /// PostSubsidyInfoSubsidyDetail
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostSubsidyInfoSubsidyDetail {
-                /// 贴息方案类型
-                pub subsidy_period_type: PostSubsidyInfoSubsidyDetailSubsidyPeriodType,
-                /// 贴息方案列表
-                pub subsidy_plan: Vec<PostSubsidyInfoSubsidyDetailSubsidyPlan>,
-            }
+            /// [`SubsidyPlan`](crate::api::v3::pay::types::SubsidyPlan), one type for one shape, under the name it has here.
+            pub type PostSubsidyInfoSubsidyDetailSubsidyPlan =
+                crate::api::v3::pay::types::SubsidyPlan;
 
-            /// 贴息信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostSubsidyInfo {
-                /// 贴息详情列表
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub subsidy_detail: Option<Vec<PostSubsidyInfoSubsidyDetail>>,
-            }
+            /// [`SubsidyDetail`](crate::api::v3::pay::types::SubsidyDetail), one type for one shape, under the name it has here.
+            pub type PostSubsidyInfoSubsidyDetail = crate::api::v3::pay::types::SubsidyDetail;
+
+            /// [`SubsidyInfo`](crate::api::v3::pay::types::SubsidyInfo), one type for one shape, under the name it has here.
+            pub type PostSubsidyInfo = crate::api::v3::pay::types::SubsidyInfo;
 
             /// What `POST /v3/pay/partner/transactions/jsapi` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponse {
-                /// 预支付交易会话标识
-                pub prepay_id: String,
-            }
+            ///
+            /// The type is [`PartnerResponse`](crate::api::v3::pay::types::PartnerResponse), which other answers share.
+            pub type PostResponse = crate::api::v3::pay::types::PartnerResponse;
         }
         /// `/v3/pay/partner/transactions/jsapi-with-contract`
         pub mod jsapi_with_contract {
@@ -1143,7 +1383,8 @@ pub mod partner {
             /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "JSAPI下单并授权/签约")]
             #[crate::endpoint(POST, "/v3/pay/partner/transactions/jsapi-with-contract", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 服务商应用ID
                 pub sp_appid: String,
@@ -1167,112 +1408,131 @@ pub mod partner {
                 /// 订单优惠标记
                 pub goods_tag: Option<String>,
                 /// 结算信息
-                pub settle_info: Option<PostSettleInfo>,
+                pub settle_info: Option<crate::api::v3::pay::types::SettleInfo>,
                 /// 电子发票入口开放标识
                 pub support_fapiao: Option<bool>,
                 /// 订单金额
-                pub amount: PostAmount,
+                pub amount: crate::api::v3::pay::types::Amount,
                 /// 支付者
-                pub payer: PostPayer,
+                pub payer: crate::api::v3::pay::types::Payer3,
                 /// 优惠功能
-                pub detail: Option<PostDetail>,
+                pub detail: Option<crate::api::v3::pay::types::Detail>,
                 /// 场景信息
-                pub scene_info: Option<PostSceneInfo>,
+                pub scene_info: Option<crate::api::v3::pay::types::SceneInfo>,
                 /// 签约授权信息
                 pub contract_info: PostContractInfo,
             }
 
-            /// 结算信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostSettleInfo {
-                /// 是否指定分账
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub profit_sharing: Option<bool>,
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                #[allow(clippy::too_many_arguments)]
+                pub fn new(
+                    sp_appid: impl Into<String>,
+                    sp_mchid: impl Into<String>,
+                    sub_mchid: impl Into<String>,
+                    description: impl Into<String>,
+                    out_trade_no: impl Into<String>,
+                    notify_url: impl Into<String>,
+                    amount: impl Into<crate::api::v3::pay::types::Amount>,
+                    payer: impl Into<crate::api::v3::pay::types::Payer3>,
+                    contract_info: impl Into<PostContractInfo>,
+                ) -> Self {
+                    Self {
+                        sp_appid: sp_appid.into(),
+                        sp_mchid: sp_mchid.into(),
+                        sub_appid: None,
+                        sub_mchid: sub_mchid.into(),
+                        description: description.into(),
+                        out_trade_no: out_trade_no.into(),
+                        time_expire: None,
+                        attach: None,
+                        notify_url: notify_url.into(),
+                        goods_tag: None,
+                        settle_info: None,
+                        support_fapiao: None,
+                        amount: amount.into(),
+                        payer: payer.into(),
+                        detail: None,
+                        scene_info: None,
+                        contract_info: contract_info.into(),
+                    }
+                }
+                /// Sets `sub_appid` (子商户/二级商户应用ID).
+                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                    self.sub_appid = Some(sub_appid.into());
+                    self
+                }
+                /// Sets `time_expire` (交易结束时间).
+                pub fn with_time_expire(mut self, time_expire: impl Into<crate::DateTime>) -> Self {
+                    self.time_expire = Some(time_expire.into());
+                    self
+                }
+                /// Sets `attach` (附加数据).
+                pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+                    self.attach = Some(attach.into());
+                    self
+                }
+                /// Sets `goods_tag` (订单优惠标记).
+                pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
+                    self.goods_tag = Some(goods_tag.into());
+                    self
+                }
+                /// Sets `settle_info` (结算信息).
+                pub fn with_settle_info(
+                    mut self,
+                    settle_info: impl Into<crate::api::v3::pay::types::SettleInfo>,
+                ) -> Self {
+                    self.settle_info = Some(settle_info.into());
+                    self
+                }
+                /// Sets `support_fapiao` (电子发票入口开放标识).
+                pub fn with_support_fapiao(mut self, support_fapiao: impl Into<bool>) -> Self {
+                    self.support_fapiao = Some(support_fapiao.into());
+                    self
+                }
+                /// Sets `detail` (优惠功能).
+                pub fn with_detail(
+                    mut self,
+                    detail: impl Into<crate::api::v3::pay::types::Detail>,
+                ) -> Self {
+                    self.detail = Some(detail.into());
+                    self
+                }
+                /// Sets `scene_info` (场景信息).
+                pub fn with_scene_info(
+                    mut self,
+                    scene_info: impl Into<crate::api::v3::pay::types::SceneInfo>,
+                ) -> Self {
+                    self.scene_info = Some(scene_info.into());
+                    self
+                }
             }
 
-            /// 订单金额
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostAmount {
-                /// 总金额
-                pub total: i64,
-                /// 货币类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub currency: Option<String>,
-            }
+            /// [`SettleInfo`](crate::api::v3::pay::types::SettleInfo), one type for one shape, under the name it has here.
+            pub type PostSettleInfo = crate::api::v3::pay::types::SettleInfo;
 
-            /// 支付者
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostPayer {
-                /// 用户服务标识
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sp_openid: Option<String>,
-                /// 用户子标识
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sub_openid: Option<String>,
-            }
+            /// [`Amount`](crate::api::v3::pay::types::Amount), one type for one shape, under the name it has here.
+            pub type PostAmount = crate::api::v3::pay::types::Amount;
 
-            /// PostDetailGoodsDetail
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostDetailGoodsDetail {
-                /// 商户侧商品编码
-                pub merchant_goods_id: String,
-                /// 微信支付商品编码
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub wechatpay_goods_id: Option<String>,
-                /// 商品名称
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub goods_name: Option<String>,
-                /// 商品数量
-                pub quantity: i64,
-                /// 商品单价
-                pub unit_price: i64,
-            }
+            /// [`Payer3`](crate::api::v3::pay::types::Payer3), one type for one shape, under the name it has here.
+            pub type PostPayer = crate::api::v3::pay::types::Payer3;
 
-            /// 优惠功能
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostDetail {
-                /// 订单原价
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub cost_price: Option<i64>,
-                /// 商品小票ID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub invoice_id: Option<String>,
-                /// 单品列表
-                pub goods_detail: Vec<PostDetailGoodsDetail>,
-            }
+            /// [`GoodsDetail`](crate::api::v3::pay::types::GoodsDetail), one type for one shape, under the name it has here.
+            pub type PostDetailGoodsDetail = crate::api::v3::pay::types::GoodsDetail;
 
-            /// 商户门店信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostSceneInfoStoreInfo {
-                /// 门店编号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub id: Option<String>,
-                /// 门店名称
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub name: Option<String>,
-                /// 地区编码
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub area_code: Option<String>,
-                /// 详细地址
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub address: Option<String>,
-            }
+            /// [`Detail`](crate::api::v3::pay::types::Detail), one type for one shape, under the name it has here.
+            pub type PostDetail = crate::api::v3::pay::types::Detail;
 
-            /// 场景信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostSceneInfo {
-                /// 用户终端IP
-                pub payer_client_ip: String,
-                /// 商户端设备号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub device_id: Option<String>,
-                /// 商户门店信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub store_info: Option<PostSceneInfoStoreInfo>,
-            }
+            /// [`StoreInfo`](crate::api::v3::pay::types::StoreInfo), one type for one shape, under the name it has here.
+            pub type PostSceneInfoStoreInfo = crate::api::v3::pay::types::StoreInfo;
+
+            /// [`SceneInfo`](crate::api::v3::pay::types::SceneInfo), one type for one shape, under the name it has here.
+            pub type PostSceneInfo = crate::api::v3::pay::types::SceneInfo;
 
             /// 签约授权信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct PostContractInfo {
                 /// 免密协议ID
                 #[serde(skip_serializing_if = "Option::is_none")]
@@ -1303,12 +1563,67 @@ pub mod partner {
                 pub contract_notify_url: Option<String>,
             }
 
-            /// What `POST /v3/pay/partner/transactions/jsapi-with-contract` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponse {
-                /// 预支付交易会话标识
-                pub prepay_id: String,
+            impl PostContractInfo {
+                /// Sets `password_free_contract_id` (免密协议ID).
+                pub fn with_password_free_contract_id(
+                    mut self,
+                    password_free_contract_id: impl Into<String>,
+                ) -> Self {
+                    self.password_free_contract_id = Some(password_free_contract_id.into());
+                    self
+                }
+                /// Sets `token` (扣费服务预授权token).
+                pub fn with_token(mut self, token: impl Into<String>) -> Self {
+                    self.token = Some(token.into());
+                    self
+                }
+                /// Sets `plan_id` (模板ID).
+                pub fn with_plan_id(mut self, plan_id: impl Into<String>) -> Self {
+                    self.plan_id = Some(plan_id.into());
+                    self
+                }
+                /// Sets `contract_mchid` (签约商户号).
+                pub fn with_contract_mchid(mut self, contract_mchid: impl Into<String>) -> Self {
+                    self.contract_mchid = Some(contract_mchid.into());
+                    self
+                }
+                /// Sets `contract_appid` (签约AppID).
+                pub fn with_contract_appid(mut self, contract_appid: impl Into<String>) -> Self {
+                    self.contract_appid = Some(contract_appid.into());
+                    self
+                }
+                /// Sets `contract_code` (签约协议号).
+                pub fn with_contract_code(mut self, contract_code: impl Into<String>) -> Self {
+                    self.contract_code = Some(contract_code.into());
+                    self
+                }
+                /// Sets `request_serial` (请求序列号).
+                pub fn with_request_serial(mut self, request_serial: impl Into<String>) -> Self {
+                    self.request_serial = Some(request_serial.into());
+                    self
+                }
+                /// Sets `contract_display_account` (用户账户展示名称).
+                pub fn with_contract_display_account(
+                    mut self,
+                    contract_display_account: impl Into<String>,
+                ) -> Self {
+                    self.contract_display_account = Some(contract_display_account.into());
+                    self
+                }
+                /// Sets `contract_notify_url` (签约信息通知URL).
+                pub fn with_contract_notify_url(
+                    mut self,
+                    contract_notify_url: impl Into<String>,
+                ) -> Self {
+                    self.contract_notify_url = Some(contract_notify_url.into());
+                    self
+                }
             }
+
+            /// What `POST /v3/pay/partner/transactions/jsapi-with-contract` answers.
+            ///
+            /// The type is [`PartnerResponse`](crate::api::v3::pay::types::PartnerResponse), which other answers share.
+            pub type PostResponse = crate::api::v3::pay::types::PartnerResponse;
         }
         /// `/v3/pay/partner/transactions/miniprogram`
         pub mod miniprogram {
@@ -1319,7 +1634,8 @@ pub mod partner {
             /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "小程序支付下单")]
             #[crate::endpoint(POST, "/v3/pay/partner/transactions/miniprogram", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 服务商公众号ID
                 pub sp_appid: String,
@@ -1345,82 +1661,119 @@ pub mod partner {
                 /// 电子发票入口开放标识
                 pub support_fapiao: Option<bool>,
                 /// 订单金额
-                pub amount: PostAmount,
+                pub amount: crate::api::v3::pay::types::Amount,
                 /// 支付者
-                pub payer: PostPayer,
+                pub payer: crate::api::v3::pay::types::Payer3,
                 /// 优惠功能
-                pub detail: Option<PostDetail>,
+                pub detail: Option<crate::api::v3::pay::types::Detail3>,
                 /// 场景信息
                 pub scene_info: Option<PostSceneInfo>,
                 /// 结算信息
-                pub settle_info: Option<PostSettleInfo>,
+                pub settle_info: Option<crate::api::v3::pay::types::SettleInfo>,
             }
 
-            /// 订单金额
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostAmount {
-                /// 总金额
-                pub total: i64,
-                /// 货币类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub currency: Option<String>,
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    sp_appid: impl Into<String>,
+                    sp_mchid: impl Into<String>,
+                    sub_mchid: impl Into<String>,
+                    description: impl Into<String>,
+                    out_trade_no: impl Into<String>,
+                    amount: impl Into<crate::api::v3::pay::types::Amount>,
+                    payer: impl Into<crate::api::v3::pay::types::Payer3>,
+                ) -> Self {
+                    Self {
+                        sp_appid: sp_appid.into(),
+                        sp_mchid: sp_mchid.into(),
+                        sub_appid: None,
+                        sub_mchid: sub_mchid.into(),
+                        description: description.into(),
+                        out_trade_no: out_trade_no.into(),
+                        time_expire: None,
+                        attach: None,
+                        notify_url: None,
+                        goods_tag: None,
+                        support_fapiao: None,
+                        amount: amount.into(),
+                        payer: payer.into(),
+                        detail: None,
+                        scene_info: None,
+                        settle_info: None,
+                    }
+                }
+                /// Sets `sub_appid` (子商户公众号ID).
+                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                    self.sub_appid = Some(sub_appid.into());
+                    self
+                }
+                /// Sets `time_expire` (交易结束时间).
+                pub fn with_time_expire(mut self, time_expire: impl Into<crate::DateTime>) -> Self {
+                    self.time_expire = Some(time_expire.into());
+                    self
+                }
+                /// Sets `attach` (附加数据).
+                pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+                    self.attach = Some(attach.into());
+                    self
+                }
+                /// Sets `notify_url` (通知地址).
+                pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
+                    self.notify_url = Some(notify_url.into());
+                    self
+                }
+                /// Sets `goods_tag` (订单优惠标记).
+                pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
+                    self.goods_tag = Some(goods_tag.into());
+                    self
+                }
+                /// Sets `support_fapiao` (电子发票入口开放标识).
+                pub fn with_support_fapiao(mut self, support_fapiao: impl Into<bool>) -> Self {
+                    self.support_fapiao = Some(support_fapiao.into());
+                    self
+                }
+                /// Sets `detail` (优惠功能).
+                pub fn with_detail(
+                    mut self,
+                    detail: impl Into<crate::api::v3::pay::types::Detail3>,
+                ) -> Self {
+                    self.detail = Some(detail.into());
+                    self
+                }
+                /// Sets `scene_info` (场景信息).
+                pub fn with_scene_info(mut self, scene_info: impl Into<PostSceneInfo>) -> Self {
+                    self.scene_info = Some(scene_info.into());
+                    self
+                }
+                /// Sets `settle_info` (结算信息).
+                pub fn with_settle_info(
+                    mut self,
+                    settle_info: impl Into<crate::api::v3::pay::types::SettleInfo>,
+                ) -> Self {
+                    self.settle_info = Some(settle_info.into());
+                    self
+                }
             }
 
-            /// 支付者
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostPayer {
-                /// 用户标识
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sp_openid: Option<String>,
-                /// 用户子标识
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sub_openid: Option<String>,
-            }
+            /// [`Amount`](crate::api::v3::pay::types::Amount), one type for one shape, under the name it has here.
+            pub type PostAmount = crate::api::v3::pay::types::Amount;
 
-            /// PostDetailGoodsDetail
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostDetailGoodsDetail {
-                /// 商户侧商品编码
-                pub merchant_goods_id: String,
-                /// 微信侧商品编码
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub wechatpay_goods_id: Option<String>,
-                /// 商品名称
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub goods_name: Option<String>,
-                /// 商品数量
-                pub quantity: i64,
-                /// 商品单价
-                pub unit_price: i64,
-            }
+            /// [`Payer3`](crate::api::v3::pay::types::Payer3), one type for one shape, under the name it has here.
+            pub type PostPayer = crate::api::v3::pay::types::Payer3;
 
-            /// 优惠功能
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostDetail {
-                /// 订单原价
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub cost_price: Option<i64>,
-                /// 商品小票ID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub invoice_id: Option<String>,
-                /// 单品列表
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub goods_detail: Option<Vec<PostDetailGoodsDetail>>,
-            }
+            /// [`GoodsDetail`](crate::api::v3::pay::types::GoodsDetail), one type for one shape, under the name it has here.
+            pub type PostDetailGoodsDetail = crate::api::v3::pay::types::GoodsDetail;
 
-            /// 商户门店信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostSceneInfoStoreInfo {
-                /// 门店编号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub id: Option<String>,
-                /// 商家自定义编码
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub out_id: Option<String>,
-            }
+            /// [`Detail3`](crate::api::v3::pay::types::Detail3), one type for one shape, under the name it has here.
+            pub type PostDetail = crate::api::v3::pay::types::Detail3;
+
+            /// [`SceneInfoStoreInfo`](crate::api::v3::pay::types::SceneInfoStoreInfo), one type for one shape, under the name it has here.
+            pub type PostSceneInfoStoreInfo = crate::api::v3::pay::types::SceneInfoStoreInfo;
 
             /// 场景信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct PostSceneInfo {
                 /// 用户终端IP
                 #[serde(skip_serializing_if = "Option::is_none")]
@@ -1430,23 +1783,37 @@ pub mod partner {
                 pub device_id: Option<String>,
                 /// 商户门店信息
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub store_info: Option<PostSceneInfoStoreInfo>,
+                pub store_info: Option<crate::api::v3::pay::types::SceneInfoStoreInfo>,
             }
 
-            /// 结算信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostSettleInfo {
-                /// 是否指定分账
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub profit_sharing: Option<bool>,
+            impl PostSceneInfo {
+                /// Sets `payer_client_ip` (用户终端IP).
+                pub fn with_payer_client_ip(mut self, payer_client_ip: impl Into<String>) -> Self {
+                    self.payer_client_ip = Some(payer_client_ip.into());
+                    self
+                }
+                /// Sets `device_id` (商户端设备号).
+                pub fn with_device_id(mut self, device_id: impl Into<String>) -> Self {
+                    self.device_id = Some(device_id.into());
+                    self
+                }
+                /// Sets `store_info` (商户门店信息).
+                pub fn with_store_info(
+                    mut self,
+                    store_info: impl Into<crate::api::v3::pay::types::SceneInfoStoreInfo>,
+                ) -> Self {
+                    self.store_info = Some(store_info.into());
+                    self
+                }
             }
+
+            /// [`SettleInfo`](crate::api::v3::pay::types::SettleInfo), one type for one shape, under the name it has here.
+            pub type PostSettleInfo = crate::api::v3::pay::types::SettleInfo;
 
             /// What `POST /v3/pay/partner/transactions/miniprogram` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponse {
-                /// 预支付交易会话标识
-                pub prepay_id: String,
-            }
+            ///
+            /// The type is [`PartnerResponse`](crate::api::v3::pay::types::PartnerResponse), which other answers share.
+            pub type PostResponse = crate::api::v3::pay::types::PartnerResponse;
         }
         /// `/v3/pay/partner/transactions/native`
         pub mod native {
@@ -1462,7 +1829,8 @@ pub mod partner {
             #[doc(alias = "Native下单API")]
             #[doc(alias = "Native下单")]
             #[crate::endpoint(POST, "/v3/pay/partner/transactions/native", response = PostResponse, serial)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 服务商公众号ID
                 pub sp_appid: String,
@@ -1498,56 +1866,118 @@ pub mod partner {
                 /// 场景信息
                 pub scene_info: Option<crate::api::types::SceneInfo>,
                 /// 支付者
-                pub payer: Option<PostPayer>,
+                pub payer: Option<crate::api::v3::pay::types::Payer>,
             }
 
-            string_enum! {
-                /// 证件类型
-                pub enum PostPayerIdentityType {
-                    /// `IDCARD`
-                    Idcard = "IDCARD",
-                    /// `HONGKONG_MACAO`
-                    HongkongMacao = "HONGKONG_MACAO",
-                    /// `HONGKONG_MACAO_RESIDENT`
-                    HongkongMacaoResident = "HONGKONG_MACAO_RESIDENT",
-                    /// `TAIWAN_RESIDENT`
-                    TaiwanResident = "TAIWAN_RESIDENT",
-                    /// `FOREIGN_RESIDENT`
-                    ForeignResident = "FOREIGN_RESIDENT",
-                    /// `OVERSEA_PASSPORT`
-                    OverseaPassport = "OVERSEA_PASSPORT",
-                    /// `PHONE_NUMBER`
-                    PhoneNumber = "PHONE_NUMBER",
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    sp_appid: impl Into<String>,
+                    sp_mchid: impl Into<String>,
+                    sub_mchid: impl Into<String>,
+                    description: impl Into<String>,
+                    out_trade_no: impl Into<String>,
+                    amount: impl Into<crate::api::types::Amount>,
+                    notify_url: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        sp_appid: sp_appid.into(),
+                        sp_mchid: sp_mchid.into(),
+                        sub_appid: None,
+                        sub_mchid: sub_mchid.into(),
+                        settle_info: None,
+                        description: description.into(),
+                        attach: None,
+                        out_trade_no: out_trade_no.into(),
+                        amount: amount.into(),
+                        time_expire: None,
+                        notify_url: notify_url.into(),
+                        goods_tag: None,
+                        limit_pay: None,
+                        support_fapiao: None,
+                        detail: None,
+                        scene_info: None,
+                        payer: None,
+                    }
+                }
+                /// Sets `sub_appid` (子商户公众号ID).
+                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                    self.sub_appid = Some(sub_appid.into());
+                    self
+                }
+                /// Sets `settle_info` (结算信息).
+                pub fn with_settle_info(
+                    mut self,
+                    settle_info: impl Into<crate::api::types::SettleInfo>,
+                ) -> Self {
+                    self.settle_info = Some(settle_info.into());
+                    self
+                }
+                /// Sets `attach` (附加数据).
+                pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+                    self.attach = Some(attach.into());
+                    self
+                }
+                /// Sets `time_expire` (交易结束时间).
+                pub fn with_time_expire(mut self, time_expire: impl Into<crate::DateTime>) -> Self {
+                    self.time_expire = Some(time_expire.into());
+                    self
+                }
+                /// Sets `goods_tag` (订单优惠标记).
+                pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
+                    self.goods_tag = Some(goods_tag.into());
+                    self
+                }
+                /// Sets `limit_pay` (指定支付方式).
+                pub fn with_limit_pay(
+                    mut self,
+                    limit_pay: impl Into<Vec<crate::api::types::LimitPay>>,
+                ) -> Self {
+                    self.limit_pay = Some(limit_pay.into());
+                    self
+                }
+                /// Sets `support_fapiao` (电子发票入口开放标识).
+                pub fn with_support_fapiao(mut self, support_fapiao: impl Into<bool>) -> Self {
+                    self.support_fapiao = Some(support_fapiao.into());
+                    self
+                }
+                /// Sets `detail` (优惠功能).
+                pub fn with_detail(mut self, detail: impl Into<crate::api::types::Detail>) -> Self {
+                    self.detail = Some(detail.into());
+                    self
+                }
+                /// Sets `scene_info` (场景信息).
+                pub fn with_scene_info(
+                    mut self,
+                    scene_info: impl Into<crate::api::types::SceneInfo>,
+                ) -> Self {
+                    self.scene_info = Some(scene_info.into());
+                    self
+                }
+                /// Sets `payer` (支付者).
+                pub fn with_payer(
+                    mut self,
+                    payer: impl Into<crate::api::v3::pay::types::Payer>,
+                ) -> Self {
+                    self.payer = Some(payer.into());
+                    self
                 }
             }
 
-            /// 实名支付
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostPayerIdentity {
-                /// 证件类型
-                pub r#type: PostPayerIdentityType,
-                /// 加密后的证件号
-                #[serde(serialize_with = "crate::encryption::encrypt")]
-                pub number: String,
-                /// 加密后的姓名
-                #[serde(serialize_with = "crate::encryption::encrypt")]
-                pub name: String,
-            }
+            /// [`PayerIdentityType`](crate::api::v3::pay::types::PayerIdentityType), one type for one shape, under the name it has here.
+            pub type PostPayerIdentityType = crate::api::v3::pay::types::PayerIdentityType;
 
-            /// 支付者
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostPayer {
-                /// 实名支付
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub identity: Option<PostPayerIdentity>,
-            }
+            /// [`Identity`](crate::api::v3::pay::types::Identity), one type for one shape, under the name it has here.
+            pub type PostPayerIdentity = crate::api::v3::pay::types::Identity;
+
+            /// [`Payer`](crate::api::v3::pay::types::Payer), one type for one shape, under the name it has here.
+            pub type PostPayer = crate::api::v3::pay::types::Payer;
 
             /// What `POST /v3/pay/partner/transactions/native` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponse {
-                /// 二维码链接
-                pub code_url: String,
-            }
+            ///
+            /// The type is [`PartnerTransactionsNativeResponse`](crate::api::v3::pay::types::PartnerTransactionsNativeResponse), which other answers share.
+            pub type PostResponse = crate::api::v3::pay::types::PartnerTransactionsNativeResponse;
         }
         /// `/v3/pay/partner/transactions/out-trade-no`
         pub mod out_trade_no {
@@ -1558,7 +1988,8 @@ pub mod partner {
                 /// `GET /v3/pay/partner/transactions/out-trade-no/{out_trade_no}`
                 #[doc(alias = "商户订单号查询")]
                 #[crate::endpoint(GET, "/v3/pay/partner/transactions/out-trade-no/<out_trade_no>", response = GetResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Get {
                     /// 商户订单号 (path)
                     pub out_trade_no: String,
@@ -1568,101 +1999,63 @@ pub mod partner {
                     pub sub_mchid: String,
                 }
 
-                /// 订单金额
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponseAmount {
-                    /// 总金额
-                    pub total: i64,
-                    /// 货币类型
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub currency: Option<String>,
-                    /// 用户支付金额
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub payer_total: Option<i64>,
-                    /// 用户支付币种
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub payer_currency: Option<String>,
-                }
+                /// [`Amount3`](crate::api::v3::pay::types::Amount3), one type for one shape, under the name it has here.
+                pub type GetResponseAmount = crate::api::v3::pay::types::Amount3;
 
-                /// 使用的商户贴息信息
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponseInstallmentInfo {
-                    /// 是否使用了商户贴息
-                    pub use_subsidy: bool,
-                    /// 用户实际选择分期期数
-                    pub selected_installment_number: i64,
-                }
+                /// [`InstallmentInfo`](crate::api::v3::pay::types::InstallmentInfo), one type for one shape, under the name it has here.
+                pub type GetResponseInstallmentInfo = crate::api::v3::pay::types::InstallmentInfo;
 
                 /// What `GET /v3/pay/partner/transactions/out-trade-no/{out_trade_no}` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct GetResponse {
                     /// 服务商公众号ID
                     pub sp_appid: String,
                     /// 服务商户号
                     pub sp_mchid: String,
                     /// 子商户公众号ID
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub sub_appid: Option<String>,
                     /// 子商户号
                     pub sub_mchid: String,
                     /// 结算信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub settle_info: Option<crate::api::types::SettleInfo>,
                     /// 微信支付订单号
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub transaction_id: Option<String>,
                     /// 交易类型
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub trade_type: Option<crate::api::types::TransactionTradeType>,
                     /// 交易状态
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub trade_state: Option<crate::api::types::TransactionTradeState>,
                     /// 交易状态描述
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub trade_state_desc: Option<String>,
                     /// 付款银行
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub bank_type: Option<String>,
                     /// 支付完成时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub success_time: Option<crate::DateTime>,
                     /// 商品描述
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub description: Option<String>,
                     /// 附加数据
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub attach: Option<String>,
                     /// 商户订单号
                     pub out_trade_no: String,
                     /// 用户支付金额
-                    pub amount: GetResponseAmount,
+                    pub amount: crate::api::v3::pay::types::Amount3,
                     /// 交易结束时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub time_expire: Option<crate::DateTime>,
                     /// 通知地址
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub notify_url: Option<String>,
                     /// 订单优惠标记
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub goods_tag: Option<String>,
                     /// 指定支付方式
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub limit_pay: Option<Vec<crate::api::types::LimitPay>>,
                     /// 电子发票入口开放标识
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub support_fapiao: Option<bool>,
                     /// 优惠功能
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub detail: Option<crate::api::types::Detail>,
                     /// 场景信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub scene_info: Option<crate::api::types::SceneInfo>,
                     /// 支付者
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub payer: Option<crate::api::types::PayerServiceProvider>,
                     /// 使用的商户贴息信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub installment_info: Option<GetResponseInstallmentInfo>,
+                    pub installment_info: Option<crate::api::v3::pay::types::InstallmentInfo>,
                 }
 
                 /// `/v3/pay/partner/transactions/out-trade-no/{out_trade_no}/close`
@@ -1679,7 +2072,8 @@ pub mod partner {
                         "/v3/pay/partner/transactions/out-trade-no/<out_trade_no>/close",
                         idempotent
                     )]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct Post {
                         /// 商户订单号 (path)
                         pub out_trade_no: String,
@@ -1700,7 +2094,8 @@ pub mod partner {
                     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                     #[doc(alias = "撤销")]
                     #[crate::endpoint(POST, "/v3/pay/partner/transactions/out-trade-no/<out_trade_no>/reverse", response = PostResponse, idempotent)]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct Post {
                         /// 商户订单号 (path)
                         pub out_trade_no: String,
@@ -1714,16 +2109,42 @@ pub mod partner {
                         pub sub_mchid: String,
                     }
 
+                    impl Post {
+                        /// A value with its required fields; every optional one is `None`
+                        /// until its `with_…` method sets it.
+                        pub fn new(
+                            out_trade_no: impl Into<String>,
+                            sp_mchid: impl Into<String>,
+                            sub_mchid: impl Into<String>,
+                        ) -> Self {
+                            Self {
+                                out_trade_no: out_trade_no.into(),
+                                sp_appid: None,
+                                sp_mchid: sp_mchid.into(),
+                                sub_appid: None,
+                                sub_mchid: sub_mchid.into(),
+                            }
+                        }
+                        /// Sets `sp_appid` (合作伙伴应用AppID).
+                        pub fn with_sp_appid(mut self, sp_appid: impl Into<String>) -> Self {
+                            self.sp_appid = Some(sp_appid.into());
+                            self
+                        }
+                        /// Sets `sub_appid` (特约商户应用AppID).
+                        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                            self.sub_appid = Some(sub_appid.into());
+                            self
+                        }
+                    }
+
                     /// What `POST /v3/pay/partner/transactions/out-trade-no/{out_trade_no}/reverse` answers.
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct PostResponse {
                         /// 合作伙伴应用AppID
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub sp_appid: Option<String>,
                         /// 合作伙伴商户号
                         pub sp_mchid: String,
                         /// 特约商户应用AppID
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub sub_appid: Option<String>,
                         /// 特约商户商户号
                         pub sub_mchid: String,
@@ -1744,7 +2165,8 @@ pub mod partner {
             /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "扫码支付下单")]
             #[crate::endpoint(POST, "/v3/pay/partner/transactions/scannedpos", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 合作伙伴应用AppID
                 pub sp_appid: Option<String>,
@@ -1770,82 +2192,119 @@ pub mod partner {
                 /// 电子发票入口开放标识
                 pub support_fapiao: Option<bool>,
                 /// 订单金额
-                pub amount: PostAmount,
+                pub amount: crate::api::v3::pay::types::Amount,
                 /// 支付者
-                pub payer: PostPayer,
+                pub payer: crate::api::v3::pay::types::Payer3,
                 /// 优惠功能
-                pub detail: Option<PostDetail>,
+                pub detail: Option<crate::api::v3::pay::types::Detail3>,
                 /// 场景信息
                 pub scene_info: PostSceneInfo,
                 /// 结算信息
-                pub settle_info: Option<PostSettleInfo>,
+                pub settle_info: Option<crate::api::v3::pay::types::SettleInfo>,
             }
 
-            /// 订单金额
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostAmount {
-                /// 总金额
-                pub total: i64,
-                /// 货币类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub currency: Option<String>,
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    sp_mchid: impl Into<String>,
+                    sub_mchid: impl Into<String>,
+                    description: impl Into<String>,
+                    out_trade_no: impl Into<String>,
+                    amount: impl Into<crate::api::v3::pay::types::Amount>,
+                    payer: impl Into<crate::api::v3::pay::types::Payer3>,
+                    scene_info: impl Into<PostSceneInfo>,
+                ) -> Self {
+                    Self {
+                        sp_appid: None,
+                        sp_mchid: sp_mchid.into(),
+                        sub_appid: None,
+                        sub_mchid: sub_mchid.into(),
+                        description: description.into(),
+                        out_trade_no: out_trade_no.into(),
+                        time_expire: None,
+                        attach: None,
+                        notify_url: None,
+                        goods_tag: None,
+                        support_fapiao: None,
+                        amount: amount.into(),
+                        payer: payer.into(),
+                        detail: None,
+                        scene_info: scene_info.into(),
+                        settle_info: None,
+                    }
+                }
+                /// Sets `sp_appid` (合作伙伴应用AppID).
+                pub fn with_sp_appid(mut self, sp_appid: impl Into<String>) -> Self {
+                    self.sp_appid = Some(sp_appid.into());
+                    self
+                }
+                /// Sets `sub_appid` (特约商户应用AppID).
+                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                    self.sub_appid = Some(sub_appid.into());
+                    self
+                }
+                /// Sets `time_expire` (交易结束时间).
+                pub fn with_time_expire(mut self, time_expire: impl Into<crate::DateTime>) -> Self {
+                    self.time_expire = Some(time_expire.into());
+                    self
+                }
+                /// Sets `attach` (附加数据).
+                pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+                    self.attach = Some(attach.into());
+                    self
+                }
+                /// Sets `notify_url` (通知地址).
+                pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
+                    self.notify_url = Some(notify_url.into());
+                    self
+                }
+                /// Sets `goods_tag` (订单优惠标记).
+                pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
+                    self.goods_tag = Some(goods_tag.into());
+                    self
+                }
+                /// Sets `support_fapiao` (电子发票入口开放标识).
+                pub fn with_support_fapiao(mut self, support_fapiao: impl Into<bool>) -> Self {
+                    self.support_fapiao = Some(support_fapiao.into());
+                    self
+                }
+                /// Sets `detail` (优惠功能).
+                pub fn with_detail(
+                    mut self,
+                    detail: impl Into<crate::api::v3::pay::types::Detail3>,
+                ) -> Self {
+                    self.detail = Some(detail.into());
+                    self
+                }
+                /// Sets `settle_info` (结算信息).
+                pub fn with_settle_info(
+                    mut self,
+                    settle_info: impl Into<crate::api::v3::pay::types::SettleInfo>,
+                ) -> Self {
+                    self.settle_info = Some(settle_info.into());
+                    self
+                }
             }
 
-            /// 支付者
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostPayer {
-                /// 用户标识
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sp_openid: Option<String>,
-                /// 用户子标识
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sub_openid: Option<String>,
-            }
+            /// [`Amount`](crate::api::v3::pay::types::Amount), one type for one shape, under the name it has here.
+            pub type PostAmount = crate::api::v3::pay::types::Amount;
 
-            /// PostDetailGoodsDetail
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostDetailGoodsDetail {
-                /// 商品编码
-                pub merchant_goods_id: String,
-                /// 微信侧商品编码
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub wechatpay_goods_id: Option<String>,
-                /// 商品名称
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub goods_name: Option<String>,
-                /// 商品数量
-                pub quantity: i64,
-                /// 商品单价
-                pub unit_price: i64,
-            }
+            /// [`Payer3`](crate::api::v3::pay::types::Payer3), one type for one shape, under the name it has here.
+            pub type PostPayer = crate::api::v3::pay::types::Payer3;
 
-            /// 优惠功能
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostDetail {
-                /// 订单原价
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub cost_price: Option<i64>,
-                /// 商品小票 ID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub invoice_id: Option<String>,
-                /// 单品列表
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub goods_detail: Option<Vec<PostDetailGoodsDetail>>,
-            }
+            /// [`GoodsDetail`](crate::api::v3::pay::types::GoodsDetail), one type for one shape, under the name it has here.
+            pub type PostDetailGoodsDetail = crate::api::v3::pay::types::GoodsDetail;
 
-            /// 商户门店信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostSceneInfoStoreInfo {
-                /// 门店ID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub id: Option<String>,
-                /// 商家自定义编码
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub out_id: Option<String>,
-            }
+            /// [`Detail3`](crate::api::v3::pay::types::Detail3), one type for one shape, under the name it has here.
+            pub type PostDetail = crate::api::v3::pay::types::Detail3;
+
+            /// [`SceneInfoStoreInfo`](crate::api::v3::pay::types::SceneInfoStoreInfo), one type for one shape, under the name it has here.
+            pub type PostSceneInfoStoreInfo = crate::api::v3::pay::types::SceneInfoStoreInfo;
 
             /// 场景信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct PostSceneInfo {
                 /// 用户终端IP
                 pub payer_client_ip: String,
@@ -1853,23 +2312,36 @@ pub mod partner {
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub device_id: Option<String>,
                 /// 商户门店信息
-                pub store_info: PostSceneInfoStoreInfo,
+                pub store_info: crate::api::v3::pay::types::SceneInfoStoreInfo,
             }
 
-            /// 结算信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostSettleInfo {
-                /// 是否指定分账
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub profit_sharing: Option<bool>,
+            impl PostSceneInfo {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    payer_client_ip: impl Into<String>,
+                    store_info: impl Into<crate::api::v3::pay::types::SceneInfoStoreInfo>,
+                ) -> Self {
+                    Self {
+                        payer_client_ip: payer_client_ip.into(),
+                        device_id: None,
+                        store_info: store_info.into(),
+                    }
+                }
+                /// Sets `device_id` (商户端设备号).
+                pub fn with_device_id(mut self, device_id: impl Into<String>) -> Self {
+                    self.device_id = Some(device_id.into());
+                    self
+                }
             }
+
+            /// [`SettleInfo`](crate::api::v3::pay::types::SettleInfo), one type for one shape, under the name it has here.
+            pub type PostSettleInfo = crate::api::v3::pay::types::SettleInfo;
 
             /// What `POST /v3/pay/partner/transactions/scannedpos` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponse {
-                /// 预支付交易会话标识
-                pub prepay_id: String,
-            }
+            ///
+            /// The type is [`PartnerResponse`](crate::api::v3::pay::types::PartnerResponse), which other answers share.
+            pub type PostResponse = crate::api::v3::pay::types::PartnerResponse;
         }
     }
 }
@@ -1889,7 +2361,8 @@ pub mod transactions {
         #[doc(alias = "APP下单API")]
         #[doc(alias = "APP下单")]
         #[crate::endpoint(POST, "/v3/pay/transactions/app", response = PostResponse, serial)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 公众号ID
             pub appid: String,
@@ -1919,104 +2392,139 @@ pub mod transactions {
             /// 场景信息
             pub scene_info: Option<crate::api::types::SceneInfo>,
             /// 支付者
-            pub payer: Option<PostPayer>,
+            pub payer: Option<crate::api::v3::pay::types::Payer>,
             /// 结算信息
-            pub settle_info: Option<PostSettleInfo>,
+            pub settle_info: Option<crate::api::v3::pay::types::SettleInfo>,
             /// 贴息信息
-            pub subsidy_info: Option<PostSubsidyInfo>,
+            pub subsidy_info: Option<crate::api::v3::pay::types::SubsidyInfo>,
         }
 
-        string_enum! {
-            /// 证件类型
-            pub enum PostPayerIdentityType {
-                /// `IDCARD`
-                Idcard = "IDCARD",
-                /// `HONGKONG_MACAO`
-                HongkongMacao = "HONGKONG_MACAO",
-                /// `HONGKONG_MACAO_RESIDENT`
-                HongkongMacaoResident = "HONGKONG_MACAO_RESIDENT",
-                /// `TAIWAN_RESIDENT`
-                TaiwanResident = "TAIWAN_RESIDENT",
-                /// `FOREIGN_RESIDENT`
-                ForeignResident = "FOREIGN_RESIDENT",
-                /// `OVERSEA_PASSPORT`
-                OverseaPassport = "OVERSEA_PASSPORT",
-                /// `PHONE_NUMBER`
-                PhoneNumber = "PHONE_NUMBER",
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                appid: impl Into<String>,
+                mchid: impl Into<String>,
+                description: impl Into<String>,
+                out_trade_no: impl Into<String>,
+                amount: impl Into<crate::api::types::Amount>,
+                notify_url: impl Into<String>,
+            ) -> Self {
+                Self {
+                    appid: appid.into(),
+                    mchid: mchid.into(),
+                    description: description.into(),
+                    attach: None,
+                    out_trade_no: out_trade_no.into(),
+                    amount: amount.into(),
+                    time_expire: None,
+                    notify_url: notify_url.into(),
+                    goods_tag: None,
+                    limit_pay: None,
+                    support_fapiao: None,
+                    detail: None,
+                    scene_info: None,
+                    payer: None,
+                    settle_info: None,
+                    subsidy_info: None,
+                }
+            }
+            /// Sets `attach` (附加数据).
+            pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+                self.attach = Some(attach.into());
+                self
+            }
+            /// Sets `time_expire` (交易结束时间).
+            pub fn with_time_expire(mut self, time_expire: impl Into<crate::DateTime>) -> Self {
+                self.time_expire = Some(time_expire.into());
+                self
+            }
+            /// Sets `goods_tag` (订单优惠标记).
+            pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
+                self.goods_tag = Some(goods_tag.into());
+                self
+            }
+            /// Sets `limit_pay` (指定支付方式).
+            pub fn with_limit_pay(
+                mut self,
+                limit_pay: impl Into<Vec<crate::api::types::LimitPay>>,
+            ) -> Self {
+                self.limit_pay = Some(limit_pay.into());
+                self
+            }
+            /// Sets `support_fapiao` (电子发票入口开放标识).
+            pub fn with_support_fapiao(mut self, support_fapiao: impl Into<bool>) -> Self {
+                self.support_fapiao = Some(support_fapiao.into());
+                self
+            }
+            /// Sets `detail` (优惠功能).
+            pub fn with_detail(mut self, detail: impl Into<crate::api::types::Detail>) -> Self {
+                self.detail = Some(detail.into());
+                self
+            }
+            /// Sets `scene_info` (场景信息).
+            pub fn with_scene_info(
+                mut self,
+                scene_info: impl Into<crate::api::types::SceneInfo>,
+            ) -> Self {
+                self.scene_info = Some(scene_info.into());
+                self
+            }
+            /// Sets `payer` (支付者).
+            pub fn with_payer(
+                mut self,
+                payer: impl Into<crate::api::v3::pay::types::Payer>,
+            ) -> Self {
+                self.payer = Some(payer.into());
+                self
+            }
+            /// Sets `settle_info` (结算信息).
+            pub fn with_settle_info(
+                mut self,
+                settle_info: impl Into<crate::api::v3::pay::types::SettleInfo>,
+            ) -> Self {
+                self.settle_info = Some(settle_info.into());
+                self
+            }
+            /// Sets `subsidy_info` (贴息信息).
+            pub fn with_subsidy_info(
+                mut self,
+                subsidy_info: impl Into<crate::api::v3::pay::types::SubsidyInfo>,
+            ) -> Self {
+                self.subsidy_info = Some(subsidy_info.into());
+                self
             }
         }
 
-        /// 实名支付
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostPayerIdentity {
-            /// 证件类型
-            pub r#type: PostPayerIdentityType,
-            /// 加密后的证件号
-            #[serde(serialize_with = "crate::encryption::encrypt")]
-            pub number: String,
-            /// 加密后的姓名
-            #[serde(serialize_with = "crate::encryption::encrypt")]
-            pub name: String,
-        }
+        /// [`PayerIdentityType`](crate::api::v3::pay::types::PayerIdentityType), one type for one shape, under the name it has here.
+        pub type PostPayerIdentityType = crate::api::v3::pay::types::PayerIdentityType;
 
-        /// 支付者
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostPayer {
-            /// 实名支付
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub identity: Option<PostPayerIdentity>,
-        }
+        /// [`Identity`](crate::api::v3::pay::types::Identity), one type for one shape, under the name it has here.
+        pub type PostPayerIdentity = crate::api::v3::pay::types::Identity;
 
-        /// 结算信息
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostSettleInfo {
-            /// 是否指定分账
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub profit_sharing: Option<bool>,
-        }
+        /// [`Payer`](crate::api::v3::pay::types::Payer), one type for one shape, under the name it has here.
+        pub type PostPayer = crate::api::v3::pay::types::Payer;
 
-        string_enum! {
-            /// 贴息方案类型
-            pub enum PostSubsidyInfoSubsidyDetailSubsidyPeriodType {
-                /// `DAILY`
-                Daily = "DAILY",
-                /// `PERIOD`
-                Period = "PERIOD",
-            }
-        }
+        /// [`SettleInfo`](crate::api::v3::pay::types::SettleInfo), one type for one shape, under the name it has here.
+        pub type PostSettleInfo = crate::api::v3::pay::types::SettleInfo;
 
-        /// PostSubsidyInfoSubsidyDetailSubsidyPlan
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostSubsidyInfoSubsidyDetailSubsidyPlan {
-            /// 贴息期数
-            pub subsidy_installment_num: i64,
-            /// 贴息比例
-            pub subsidy_percent: i64,
-        }
+        /// [`SubsidyPeriodType`](crate::api::v3::pay::types::SubsidyPeriodType), one type for one shape, under the name it has here.
+        pub type PostSubsidyInfoSubsidyDetailSubsidyPeriodType =
+            crate::api::v3::pay::types::SubsidyPeriodType;
 
-        /// PostSubsidyInfoSubsidyDetail
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostSubsidyInfoSubsidyDetail {
-            /// 贴息方案类型
-            pub subsidy_period_type: PostSubsidyInfoSubsidyDetailSubsidyPeriodType,
-            /// 贴息方案列表
-            pub subsidy_plan: Vec<PostSubsidyInfoSubsidyDetailSubsidyPlan>,
-        }
+        /// [`SubsidyPlan`](crate::api::v3::pay::types::SubsidyPlan), one type for one shape, under the name it has here.
+        pub type PostSubsidyInfoSubsidyDetailSubsidyPlan = crate::api::v3::pay::types::SubsidyPlan;
 
-        /// 贴息信息
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostSubsidyInfo {
-            /// 贴息详情列表
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub subsidy_detail: Option<Vec<PostSubsidyInfoSubsidyDetail>>,
-        }
+        /// [`SubsidyDetail`](crate::api::v3::pay::types::SubsidyDetail), one type for one shape, under the name it has here.
+        pub type PostSubsidyInfoSubsidyDetail = crate::api::v3::pay::types::SubsidyDetail;
+
+        /// [`SubsidyInfo`](crate::api::v3::pay::types::SubsidyInfo), one type for one shape, under the name it has here.
+        pub type PostSubsidyInfo = crate::api::v3::pay::types::SubsidyInfo;
 
         /// What `POST /v3/pay/transactions/app` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponse {
-            /// 预支付交易会话标识
-            pub prepay_id: String,
-        }
+        ///
+        /// The type is [`PartnerResponse`](crate::api::v3::pay::types::PartnerResponse), which other answers share.
+        pub type PostResponse = crate::api::v3::pay::types::PartnerResponse;
     }
     /// `/v3/pay/transactions/app-with-contract`
     pub mod app_with_contract {
@@ -2027,7 +2535,8 @@ pub mod transactions {
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "APP下单并签约")]
         #[crate::endpoint(POST, "/v3/pay/transactions/app-with-contract", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 公众号ID
             pub appid: String,
@@ -2049,121 +2558,117 @@ pub mod transactions {
             /// 电子发票入口开放标识
             pub support_fapiao: Option<bool>,
             /// 订单金额
-            pub amount: PostAmount,
+            pub amount: crate::api::v3::pay::types::Amount,
             /// 优惠功能
-            pub detail: Option<PostDetail>,
+            pub detail: Option<crate::api::v3::pay::types::Detail>,
             /// 场景信息
-            pub scene_info: Option<PostSceneInfo>,
+            pub scene_info: Option<crate::api::v3::pay::types::SceneInfo>,
             /// 结算信息
-            pub settle_info: Option<PostSettleInfo>,
+            pub settle_info: Option<crate::api::v3::pay::types::SettleInfo>,
             /// 签约授权信息
-            pub contract_info: PostContractInfo,
+            pub contract_info: crate::api::v3::pay::types::ContractInfo,
         }
 
-        /// 订单金额
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostAmount {
-            /// 总金额
-            pub total: i64,
-            /// 货币类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub currency: Option<String>,
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                appid: impl Into<String>,
+                mchid: impl Into<String>,
+                description: impl Into<String>,
+                out_trade_no: impl Into<String>,
+                notify_url: impl Into<String>,
+                amount: impl Into<crate::api::v3::pay::types::Amount>,
+                contract_info: impl Into<crate::api::v3::pay::types::ContractInfo>,
+            ) -> Self {
+                Self {
+                    appid: appid.into(),
+                    mchid: mchid.into(),
+                    description: description.into(),
+                    out_trade_no: out_trade_no.into(),
+                    time_expire: None,
+                    attach: None,
+                    notify_url: notify_url.into(),
+                    goods_tag: None,
+                    support_fapiao: None,
+                    amount: amount.into(),
+                    detail: None,
+                    scene_info: None,
+                    settle_info: None,
+                    contract_info: contract_info.into(),
+                }
+            }
+            /// Sets `time_expire` (交易结束时间).
+            pub fn with_time_expire(mut self, time_expire: impl Into<String>) -> Self {
+                self.time_expire = Some(time_expire.into());
+                self
+            }
+            /// Sets `attach` (附加数据).
+            pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+                self.attach = Some(attach.into());
+                self
+            }
+            /// Sets `goods_tag` (订单优惠标记).
+            pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
+                self.goods_tag = Some(goods_tag.into());
+                self
+            }
+            /// Sets `support_fapiao` (电子发票入口开放标识).
+            pub fn with_support_fapiao(mut self, support_fapiao: impl Into<bool>) -> Self {
+                self.support_fapiao = Some(support_fapiao.into());
+                self
+            }
+            /// Sets `detail` (优惠功能).
+            pub fn with_detail(
+                mut self,
+                detail: impl Into<crate::api::v3::pay::types::Detail>,
+            ) -> Self {
+                self.detail = Some(detail.into());
+                self
+            }
+            /// Sets `scene_info` (场景信息).
+            pub fn with_scene_info(
+                mut self,
+                scene_info: impl Into<crate::api::v3::pay::types::SceneInfo>,
+            ) -> Self {
+                self.scene_info = Some(scene_info.into());
+                self
+            }
+            /// Sets `settle_info` (结算信息).
+            pub fn with_settle_info(
+                mut self,
+                settle_info: impl Into<crate::api::v3::pay::types::SettleInfo>,
+            ) -> Self {
+                self.settle_info = Some(settle_info.into());
+                self
+            }
         }
 
-        /// PostDetailGoodsDetail
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostDetailGoodsDetail {
-            /// 商户侧商品编码
-            pub merchant_goods_id: String,
-            /// 微信支付商品编码
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub wechatpay_goods_id: Option<String>,
-            /// 商品名称
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub goods_name: Option<String>,
-            /// 商品数量
-            pub quantity: i64,
-            /// 商品单价
-            pub unit_price: i64,
-        }
+        /// [`Amount`](crate::api::v3::pay::types::Amount), one type for one shape, under the name it has here.
+        pub type PostAmount = crate::api::v3::pay::types::Amount;
 
-        /// 优惠功能
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostDetail {
-            /// 订单原价
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub cost_price: Option<i64>,
-            /// 商品小票ID
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub invoice_id: Option<String>,
-            /// 单品列表
-            pub goods_detail: Vec<PostDetailGoodsDetail>,
-        }
+        /// [`GoodsDetail`](crate::api::v3::pay::types::GoodsDetail), one type for one shape, under the name it has here.
+        pub type PostDetailGoodsDetail = crate::api::v3::pay::types::GoodsDetail;
 
-        /// 商户门店信息
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostSceneInfoStoreInfo {
-            /// 门店编号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub id: Option<String>,
-            /// 门店名称
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub name: Option<String>,
-            /// 地区编码
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub area_code: Option<String>,
-            /// 详细地址
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub address: Option<String>,
-        }
+        /// [`Detail`](crate::api::v3::pay::types::Detail), one type for one shape, under the name it has here.
+        pub type PostDetail = crate::api::v3::pay::types::Detail;
 
-        /// 场景信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostSceneInfo {
-            /// 用户终端IP
-            pub payer_client_ip: String,
-            /// 商户端设备号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub device_id: Option<String>,
-            /// 商户门店信息
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub store_info: Option<PostSceneInfoStoreInfo>,
-        }
+        /// [`StoreInfo`](crate::api::v3::pay::types::StoreInfo), one type for one shape, under the name it has here.
+        pub type PostSceneInfoStoreInfo = crate::api::v3::pay::types::StoreInfo;
 
-        /// 结算信息
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostSettleInfo {
-            /// 是否指定分账
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub profit_sharing: Option<bool>,
-        }
+        /// [`SceneInfo`](crate::api::v3::pay::types::SceneInfo), one type for one shape, under the name it has here.
+        pub type PostSceneInfo = crate::api::v3::pay::types::SceneInfo;
 
-        /// 签约授权信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostContractInfo {
-            /// 模板ID
-            pub plan_id: String,
-            /// 签约商户号
-            pub contract_mchid: String,
-            /// 签约AppID
-            pub contract_appid: String,
-            /// 签约协议号
-            pub contract_code: String,
-            /// 请求序列号
-            pub request_serial: String,
-            /// 用户账户展示名称
-            pub contract_display_account: String,
-            /// 签约信息通知URL
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub contract_notify_url: Option<String>,
-        }
+        /// [`SettleInfo`](crate::api::v3::pay::types::SettleInfo), one type for one shape, under the name it has here.
+        pub type PostSettleInfo = crate::api::v3::pay::types::SettleInfo;
+
+        /// [`ContractInfo`](crate::api::v3::pay::types::ContractInfo), one type for one shape, under the name it has here.
+        pub type PostContractInfo = crate::api::v3::pay::types::ContractInfo;
 
         /// What `POST /v3/pay/transactions/app-with-contract` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponse {
-            /// 预支付交易会话标识
-            pub prepay_id: String,
-        }
+        ///
+        /// The type is [`PartnerResponse`](crate::api::v3::pay::types::PartnerResponse), which other answers share.
+        pub type PostResponse = crate::api::v3::pay::types::PartnerResponse;
     }
     /// `/v3/pay/transactions/codepay`
     pub mod codepay {
@@ -2176,7 +2681,8 @@ pub mod transactions {
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "付款码支付")]
         #[crate::endpoint(POST, "/v3/pay/transactions/codepay", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 应用AppID
             pub appid: String,
@@ -2194,211 +2700,144 @@ pub mod transactions {
             /// 电子发票入口开放标识
             pub support_fapiao: Option<bool>,
             /// 支付者
-            pub payer: PostPayer,
+            pub payer: crate::api::v3::pay::types::Payer2,
             /// 订单金额
-            pub amount: PostAmount,
+            pub amount: crate::api::v3::pay::types::Amount,
             /// 场景信息
-            pub scene_info: PostSceneInfo,
+            pub scene_info: crate::api::v3::pay::types::SceneInfo2,
             /// 优惠功能
-            pub detail: Option<PostDetail>,
+            pub detail: Option<crate::api::v3::pay::types::Detail2>,
             /// 结算信息
-            pub settle_info: Option<PostSettleInfo>,
+            pub settle_info: Option<crate::api::v3::pay::types::SettleInfo>,
         }
+
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                appid: impl Into<String>,
+                mchid: impl Into<String>,
+                description: impl Into<String>,
+                out_trade_no: impl Into<String>,
+                payer: impl Into<crate::api::v3::pay::types::Payer2>,
+                amount: impl Into<crate::api::v3::pay::types::Amount>,
+                scene_info: impl Into<crate::api::v3::pay::types::SceneInfo2>,
+            ) -> Self {
+                Self {
+                    appid: appid.into(),
+                    mchid: mchid.into(),
+                    description: description.into(),
+                    out_trade_no: out_trade_no.into(),
+                    attach: None,
+                    goods_tag: None,
+                    support_fapiao: None,
+                    payer: payer.into(),
+                    amount: amount.into(),
+                    scene_info: scene_info.into(),
+                    detail: None,
+                    settle_info: None,
+                }
+            }
+            /// Sets `attach` (附加数据).
+            pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+                self.attach = Some(attach.into());
+                self
+            }
+            /// Sets `goods_tag` (订单优惠标记).
+            pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
+                self.goods_tag = Some(goods_tag.into());
+                self
+            }
+            /// Sets `support_fapiao` (电子发票入口开放标识).
+            pub fn with_support_fapiao(mut self, support_fapiao: impl Into<bool>) -> Self {
+                self.support_fapiao = Some(support_fapiao.into());
+                self
+            }
+            /// Sets `detail` (优惠功能).
+            pub fn with_detail(
+                mut self,
+                detail: impl Into<crate::api::v3::pay::types::Detail2>,
+            ) -> Self {
+                self.detail = Some(detail.into());
+                self
+            }
+            /// Sets `settle_info` (结算信息).
+            pub fn with_settle_info(
+                mut self,
+                settle_info: impl Into<crate::api::v3::pay::types::SettleInfo>,
+            ) -> Self {
+                self.settle_info = Some(settle_info.into());
+                self
+            }
+        }
+
+        /// [`Payer2`](crate::api::v3::pay::types::Payer2), one type for one shape, under the name it has here.
+        pub type PostPayer = crate::api::v3::pay::types::Payer2;
+
+        /// [`Amount`](crate::api::v3::pay::types::Amount), one type for one shape, under the name it has here.
+        pub type PostAmount = crate::api::v3::pay::types::Amount;
+
+        /// [`SceneInfoStoreInfo`](crate::api::v3::pay::types::SceneInfoStoreInfo), one type for one shape, under the name it has here.
+        pub type PostSceneInfoStoreInfo = crate::api::v3::pay::types::SceneInfoStoreInfo;
+
+        /// [`SceneInfo2`](crate::api::v3::pay::types::SceneInfo2), one type for one shape, under the name it has here.
+        pub type PostSceneInfo = crate::api::v3::pay::types::SceneInfo2;
+
+        /// [`DetailGoodsDetail`](crate::api::v3::pay::types::DetailGoodsDetail), one type for one shape, under the name it has here.
+        pub type PostDetailGoodsDetail = crate::api::v3::pay::types::DetailGoodsDetail;
+
+        /// [`Detail2`](crate::api::v3::pay::types::Detail2), one type for one shape, under the name it has here.
+        pub type PostDetail = crate::api::v3::pay::types::Detail2;
+
+        /// [`SettleInfo`](crate::api::v3::pay::types::SettleInfo), one type for one shape, under the name it has here.
+        pub type PostSettleInfo = crate::api::v3::pay::types::SettleInfo;
 
         /// 支付者
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostPayer {
-            /// 授权码
-            pub auth_code: String,
-        }
-
-        /// 订单金额
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostAmount {
-            /// 总金额
-            pub total: i64,
-            /// 货币类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub currency: Option<String>,
-        }
-
-        /// 商户门店信息
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostSceneInfoStoreInfo {
-            /// 门店编号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub id: Option<String>,
-            /// 商家自定义编码
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub out_id: Option<String>,
-        }
-
-        /// 场景信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostSceneInfo {
-            /// 商户端设备号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub device_id: Option<String>,
-            /// 商户端设备 IP
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub device_ip: Option<String>,
-            /// 商户门店信息
-            pub store_info: PostSceneInfoStoreInfo,
-        }
-
-        /// PostDetailGoodsDetail
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostDetailGoodsDetail {
-            /// 商品编码
-            pub merchant_goods_id: String,
-            /// 微信支付商品编码
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub wxpay_goods_id: Option<String>,
-            /// 商品名称
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub goods_name: Option<String>,
-            /// 商品数量
-            pub quantity: i64,
-            /// 商品单价
-            pub unit_price: i64,
-        }
-
-        /// 优惠功能
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostDetail {
-            /// 订单原价
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub cost_price: Option<i64>,
-            /// 商品小票ID
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub invoice_id: Option<String>,
-            /// 单品列表
-            pub goods_detail: Vec<PostDetailGoodsDetail>,
-        }
-
-        /// 结算信息
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostSettleInfo {
-            /// 是否指定分账
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub profit_sharing: Option<bool>,
-        }
-
-        /// 支付者
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
         pub struct PostResponsePayer {
             /// 用户标识
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub openid: Option<String>,
         }
 
-        /// 订单金额
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponseAmount {
-            /// 订单金额
-            pub total: i64,
-            /// 用户支付金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub payer_total: Option<i64>,
-            /// 订单金额货币类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub currency: Option<String>,
-            /// 用户支付货币类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub payer_currency: Option<String>,
-        }
+        /// [`Amount2`](crate::api::v3::pay::types::Amount2), one type for one shape, under the name it has here.
+        pub type PostResponseAmount = crate::api::v3::pay::types::Amount2;
 
-        /// PostResponsePromotionDetailGoodsDetail
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponsePromotionDetailGoodsDetail {
-            /// 商品编码
-            pub goods_id: String,
-            /// 商品数量
-            pub quantity: i64,
-            /// 商品单价
-            pub unit_price: i64,
-            /// 商品优惠金额
-            pub discount_amount: i64,
-            /// 商品备注
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub goods_remark: Option<String>,
-        }
+        /// [`PromotionDetailGoodsDetail`](crate::api::v3::pay::types::PromotionDetailGoodsDetail), one type for one shape, under the name it has here.
+        pub type PostResponsePromotionDetailGoodsDetail =
+            crate::api::v3::pay::types::PromotionDetailGoodsDetail;
 
-        /// PostResponsePromotionDetail
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponsePromotionDetail {
-            /// 券ID
-            pub coupon_id: String,
-            /// 优惠名称
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub name: Option<String>,
-            /// 优惠范围
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub scope: Option<String>,
-            /// 优惠类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub r#type: Option<String>,
-            /// 优惠券面额
-            pub amount: i64,
-            /// 活动ID
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub stock_id: Option<String>,
-            /// 微信出资
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub wechatpay_contribute: Option<i64>,
-            /// 商户出资
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub merchant_contribute: Option<i64>,
-            /// 其他出资
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub other_contribute: Option<i64>,
-            /// 优惠货币类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub currency: Option<String>,
-            /// 单品列表
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub goods_detail: Option<Vec<PostResponsePromotionDetailGoodsDetail>>,
-        }
+        /// [`PromotionDetail`](crate::api::v3::pay::types::PromotionDetail), one type for one shape, under the name it has here.
+        pub type PostResponsePromotionDetail = crate::api::v3::pay::types::PromotionDetail;
 
         /// What `POST /v3/pay/transactions/codepay` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 应用AppID
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub appid: Option<String>,
             /// 直连商户号
             pub mchid: String,
             /// 商户订单号
             pub out_trade_no: String,
             /// 微信支付订单号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub transaction_id: Option<String>,
             /// 交易类型
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub trade_type: Option<String>,
             /// 银行类型
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub bank_type: Option<String>,
             /// 支付完成时间
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub success_time: Option<String>,
             /// 交易状态
             pub trade_state: String,
             /// 交易状态描述
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub trade_state_desc: Option<String>,
             /// 附加数据
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub attach: Option<String>,
             /// 支付者
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub payer: Option<PostResponsePayer>,
             /// 订单金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub amount: Option<PostResponseAmount>,
+            pub amount: Option<crate::api::v3::pay::types::Amount2>,
             /// 优惠信息
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub promotion_detail: Option<Vec<PostResponsePromotionDetail>>,
+            pub promotion_detail: Option<Vec<crate::api::v3::pay::types::PromotionDetail>>,
         }
     }
     /// `/v3/pay/transactions/exposure`
@@ -2410,7 +2849,8 @@ pub mod transactions {
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "微信分付-支付方式前置服务")]
         #[crate::endpoint(POST, "/v3/pay/transactions/exposure", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 直连商户号
             pub mchid: Option<String>,
@@ -2423,8 +2863,31 @@ pub mod transactions {
             pub out_trade_no: String,
         }
 
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                appid: impl Into<String>,
+                payer: impl Into<PostPayer>,
+                out_trade_no: impl Into<String>,
+            ) -> Self {
+                Self {
+                    mchid: None,
+                    appid: appid.into(),
+                    payer: payer.into(),
+                    out_trade_no: out_trade_no.into(),
+                }
+            }
+            /// Sets `mchid` (直连商户号).
+            pub fn with_mchid(mut self, mchid: impl Into<String>) -> Self {
+                self.mchid = Some(mchid.into());
+                self
+            }
+        }
+
         /// 支付者
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostPayer {
             /// 用户标识
             #[serde(skip_serializing_if = "Option::is_none")]
@@ -2434,15 +2897,23 @@ pub mod transactions {
             pub phone_number_hash: Option<String>,
         }
 
-        /// What `POST /v3/pay/transactions/exposure` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponse {
-            /// 是否建议曝光微信分付
-            pub fqf_exposure: bool,
-            /// 曝光凭证
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub market_exposure_token: Option<String>,
+        impl PostPayer {
+            /// Sets `openid` (用户标识).
+            pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
+                self.openid = Some(openid.into());
+                self
+            }
+            /// Sets `phone_number_hash` (用户手机号的哈希值).
+            pub fn with_phone_number_hash(mut self, phone_number_hash: impl Into<String>) -> Self {
+                self.phone_number_hash = Some(phone_number_hash.into());
+                self
+            }
         }
+
+        /// What `POST /v3/pay/transactions/exposure` answers.
+        ///
+        /// The type is [`AcquiringBankResponse`](crate::api::v3::pay::types::AcquiringBankResponse), which other answers share.
+        pub type PostResponse = crate::api::v3::pay::types::AcquiringBankResponse;
     }
     /// `/v3/pay/transactions/h5`
     pub mod h5 {
@@ -2458,7 +2929,8 @@ pub mod transactions {
         #[doc(alias = "H5下单API")]
         #[doc(alias = "H5下单")]
         #[crate::endpoint(POST, "/v3/pay/transactions/h5", response = PostResponse, serial)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 公众号ID
             pub appid: String,
@@ -2486,85 +2958,113 @@ pub mod transactions {
             /// 优惠功能
             pub detail: Option<crate::api::types::Detail>,
             /// scene_info
-            pub scene_info: PostSceneInfo,
+            pub scene_info: crate::api::v3::pay::types::SceneInfo3,
             /// 支付者
-            pub payer: Option<PostPayer>,
+            pub payer: Option<crate::api::v3::pay::types::Payer>,
             /// 结算信息
-            pub settle_info: Option<PostSettleInfo>,
+            pub settle_info: Option<crate::api::v3::pay::types::SettleInfo>,
         }
 
-        /// 场景信息
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostSceneInfo {
-            /// 用户终端IP
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub payer_client_ip: Option<String>,
-            /// 商户端设备号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub device_id: Option<String>,
-            /// 商户门店信息
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub store_info: Option<crate::api::types::StoreInfo>,
-            /// H5场景信息
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub h5_info: Option<crate::api::types::H5Info>,
-        }
-
-        string_enum! {
-            /// 证件类型
-            pub enum PostPayerIdentityType {
-                /// `IDCARD`
-                Idcard = "IDCARD",
-                /// `HONGKONG_MACAO`
-                HongkongMacao = "HONGKONG_MACAO",
-                /// `HONGKONG_MACAO_RESIDENT`
-                HongkongMacaoResident = "HONGKONG_MACAO_RESIDENT",
-                /// `TAIWAN_RESIDENT`
-                TaiwanResident = "TAIWAN_RESIDENT",
-                /// `FOREIGN_RESIDENT`
-                ForeignResident = "FOREIGN_RESIDENT",
-                /// `OVERSEA_PASSPORT`
-                OverseaPassport = "OVERSEA_PASSPORT",
-                /// `PHONE_NUMBER`
-                PhoneNumber = "PHONE_NUMBER",
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                appid: impl Into<String>,
+                mchid: impl Into<String>,
+                description: impl Into<String>,
+                out_trade_no: impl Into<String>,
+                amount: impl Into<crate::api::types::Amount>,
+                notify_url: impl Into<String>,
+                scene_info: impl Into<crate::api::v3::pay::types::SceneInfo3>,
+            ) -> Self {
+                Self {
+                    appid: appid.into(),
+                    mchid: mchid.into(),
+                    description: description.into(),
+                    attach: None,
+                    out_trade_no: out_trade_no.into(),
+                    amount: amount.into(),
+                    time_expire: None,
+                    notify_url: notify_url.into(),
+                    goods_tag: None,
+                    limit_pay: None,
+                    support_fapiao: None,
+                    detail: None,
+                    scene_info: scene_info.into(),
+                    payer: None,
+                    settle_info: None,
+                }
+            }
+            /// Sets `attach` (附加数据).
+            pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+                self.attach = Some(attach.into());
+                self
+            }
+            /// Sets `time_expire` (交易结束时间).
+            pub fn with_time_expire(mut self, time_expire: impl Into<crate::DateTime>) -> Self {
+                self.time_expire = Some(time_expire.into());
+                self
+            }
+            /// Sets `goods_tag` (订单优惠标记).
+            pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
+                self.goods_tag = Some(goods_tag.into());
+                self
+            }
+            /// Sets `limit_pay` (指定支付方式).
+            pub fn with_limit_pay(
+                mut self,
+                limit_pay: impl Into<Vec<crate::api::types::LimitPay>>,
+            ) -> Self {
+                self.limit_pay = Some(limit_pay.into());
+                self
+            }
+            /// Sets `support_fapiao` (电子发票入口开放标识).
+            pub fn with_support_fapiao(mut self, support_fapiao: impl Into<bool>) -> Self {
+                self.support_fapiao = Some(support_fapiao.into());
+                self
+            }
+            /// Sets `detail` (优惠功能).
+            pub fn with_detail(mut self, detail: impl Into<crate::api::types::Detail>) -> Self {
+                self.detail = Some(detail.into());
+                self
+            }
+            /// Sets `payer` (支付者).
+            pub fn with_payer(
+                mut self,
+                payer: impl Into<crate::api::v3::pay::types::Payer>,
+            ) -> Self {
+                self.payer = Some(payer.into());
+                self
+            }
+            /// Sets `settle_info` (结算信息).
+            pub fn with_settle_info(
+                mut self,
+                settle_info: impl Into<crate::api::v3::pay::types::SettleInfo>,
+            ) -> Self {
+                self.settle_info = Some(settle_info.into());
+                self
             }
         }
 
-        /// 实名支付
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostPayerIdentity {
-            /// 证件类型
-            pub r#type: PostPayerIdentityType,
-            /// 加密后的证件号
-            #[serde(serialize_with = "crate::encryption::encrypt")]
-            pub number: String,
-            /// 加密后的姓名
-            #[serde(serialize_with = "crate::encryption::encrypt")]
-            pub name: String,
-        }
+        /// [`SceneInfo3`](crate::api::v3::pay::types::SceneInfo3), one type for one shape, under the name it has here.
+        pub type PostSceneInfo = crate::api::v3::pay::types::SceneInfo3;
 
-        /// 支付者
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostPayer {
-            /// 实名支付
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub identity: Option<PostPayerIdentity>,
-        }
+        /// [`PayerIdentityType`](crate::api::v3::pay::types::PayerIdentityType), one type for one shape, under the name it has here.
+        pub type PostPayerIdentityType = crate::api::v3::pay::types::PayerIdentityType;
 
-        /// 结算信息
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostSettleInfo {
-            /// 是否指定分账
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub profit_sharing: Option<bool>,
-        }
+        /// [`Identity`](crate::api::v3::pay::types::Identity), one type for one shape, under the name it has here.
+        pub type PostPayerIdentity = crate::api::v3::pay::types::Identity;
+
+        /// [`Payer`](crate::api::v3::pay::types::Payer), one type for one shape, under the name it has here.
+        pub type PostPayer = crate::api::v3::pay::types::Payer;
+
+        /// [`SettleInfo`](crate::api::v3::pay::types::SettleInfo), one type for one shape, under the name it has here.
+        pub type PostSettleInfo = crate::api::v3::pay::types::SettleInfo;
 
         /// What `POST /v3/pay/transactions/h5` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponse {
-            /// 支付跳转链接
-            pub h5_url: String,
-        }
+        ///
+        /// The type is [`TransactionsResponse`](crate::api::v3::pay::types::TransactionsResponse), which other answers share.
+        pub type PostResponse = crate::api::v3::pay::types::TransactionsResponse;
     }
     /// `/v3/pay/transactions/id`
     pub mod id {
@@ -2575,7 +3075,8 @@ pub mod transactions {
             /// `GET /v3/pay/transactions/id/{transaction_id}`
             #[doc(alias = "微信支付订单号查询")]
             #[crate::endpoint(GET, "/v3/pay/transactions/id/<transaction_id>", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 微信支付订单号 (path)
                 pub transaction_id: String,
@@ -2584,60 +3085,45 @@ pub mod transactions {
             }
 
             /// What `GET /v3/pay/transactions/id/{transaction_id}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct GetResponse {
                 /// 微信支付订单号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub transaction_id: Option<String>,
                 /// 交易类型
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub trade_type: Option<crate::api::types::TransactionTradeType>,
                 /// 交易状态
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub trade_state: Option<crate::api::types::TransactionTradeState>,
                 /// 交易状态描述
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub trade_state_desc: Option<String>,
                 /// 付款银行
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub bank_type: Option<String>,
                 /// 支付完成时间
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub success_time: Option<crate::DateTime>,
                 /// 公众号ID
                 pub appid: String,
                 /// 直连商户号
                 pub mchid: String,
                 /// 商品描述
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub description: Option<String>,
                 /// 附加数据
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub attach: Option<String>,
                 /// 商户订单号
                 pub out_trade_no: String,
                 /// 订单金额
                 pub amount: crate::api::types::Amount,
                 /// 交易结束时间
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub time_expire: Option<crate::DateTime>,
                 /// 通知地址
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub notify_url: Option<String>,
                 /// 订单优惠标记
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub goods_tag: Option<String>,
                 /// 指定支付方式
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub limit_pay: Option<Vec<crate::api::types::LimitPay>>,
                 /// 电子发票入口开放标识
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub support_fapiao: Option<bool>,
                 /// 优惠功能
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub detail: Option<crate::api::types::Detail>,
                 /// 场景信息
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub scene_info: Option<crate::api::types::SceneInfo>,
             }
         }
@@ -2656,7 +3142,8 @@ pub mod transactions {
         #[doc(alias = "JSAPI下单API")]
         #[doc(alias = "JSAPI下单")]
         #[crate::endpoint(POST, "/v3/pay/transactions/jsapi", response = PostResponse, serial)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 公众号ID
             pub appid: String,
@@ -2688,104 +3175,157 @@ pub mod transactions {
             /// payer
             pub payer: PostPayer,
             /// 结算信息
-            pub settle_info: Option<PostSettleInfo>,
+            pub settle_info: Option<crate::api::v3::pay::types::SettleInfo>,
             /// 贴息信息
-            pub subsidy_info: Option<PostSubsidyInfo>,
+            pub subsidy_info: Option<crate::api::v3::pay::types::SubsidyInfo>,
         }
 
-        string_enum! {
-            /// 证件类型
-            pub enum PostPayerIdentityType {
-                /// `IDCARD`
-                Idcard = "IDCARD",
-                /// `HONGKONG_MACAO`
-                HongkongMacao = "HONGKONG_MACAO",
-                /// `HONGKONG_MACAO_RESIDENT`
-                HongkongMacaoResident = "HONGKONG_MACAO_RESIDENT",
-                /// `TAIWAN_RESIDENT`
-                TaiwanResident = "TAIWAN_RESIDENT",
-                /// `FOREIGN_RESIDENT`
-                ForeignResident = "FOREIGN_RESIDENT",
-                /// `OVERSEA_PASSPORT`
-                OverseaPassport = "OVERSEA_PASSPORT",
-                /// `PHONE_NUMBER`
-                PhoneNumber = "PHONE_NUMBER",
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                appid: impl Into<String>,
+                mchid: impl Into<String>,
+                description: impl Into<String>,
+                out_trade_no: impl Into<String>,
+                amount: impl Into<crate::api::types::Amount>,
+                notify_url: impl Into<String>,
+                payer: impl Into<PostPayer>,
+            ) -> Self {
+                Self {
+                    appid: appid.into(),
+                    mchid: mchid.into(),
+                    description: description.into(),
+                    attach: None,
+                    out_trade_no: out_trade_no.into(),
+                    amount: amount.into(),
+                    time_expire: None,
+                    notify_url: notify_url.into(),
+                    goods_tag: None,
+                    limit_pay: None,
+                    support_fapiao: None,
+                    detail: None,
+                    scene_info: None,
+                    payer: payer.into(),
+                    settle_info: None,
+                    subsidy_info: None,
+                }
+            }
+            /// Sets `attach` (附加数据).
+            pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+                self.attach = Some(attach.into());
+                self
+            }
+            /// Sets `time_expire` (交易结束时间).
+            pub fn with_time_expire(mut self, time_expire: impl Into<crate::DateTime>) -> Self {
+                self.time_expire = Some(time_expire.into());
+                self
+            }
+            /// Sets `goods_tag` (订单优惠标记).
+            pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
+                self.goods_tag = Some(goods_tag.into());
+                self
+            }
+            /// Sets `limit_pay` (指定支付方式).
+            pub fn with_limit_pay(
+                mut self,
+                limit_pay: impl Into<Vec<crate::api::types::LimitPay>>,
+            ) -> Self {
+                self.limit_pay = Some(limit_pay.into());
+                self
+            }
+            /// Sets `support_fapiao` (电子发票入口开放标识).
+            pub fn with_support_fapiao(mut self, support_fapiao: impl Into<bool>) -> Self {
+                self.support_fapiao = Some(support_fapiao.into());
+                self
+            }
+            /// Sets `detail` (优惠功能).
+            pub fn with_detail(mut self, detail: impl Into<crate::api::types::Detail>) -> Self {
+                self.detail = Some(detail.into());
+                self
+            }
+            /// Sets `scene_info` (场景信息).
+            pub fn with_scene_info(
+                mut self,
+                scene_info: impl Into<crate::api::types::SceneInfo>,
+            ) -> Self {
+                self.scene_info = Some(scene_info.into());
+                self
+            }
+            /// Sets `settle_info` (结算信息).
+            pub fn with_settle_info(
+                mut self,
+                settle_info: impl Into<crate::api::v3::pay::types::SettleInfo>,
+            ) -> Self {
+                self.settle_info = Some(settle_info.into());
+                self
+            }
+            /// Sets `subsidy_info` (贴息信息).
+            pub fn with_subsidy_info(
+                mut self,
+                subsidy_info: impl Into<crate::api::v3::pay::types::SubsidyInfo>,
+            ) -> Self {
+                self.subsidy_info = Some(subsidy_info.into());
+                self
             }
         }
 
-        /// 实名支付
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostPayerIdentity {
-            /// 证件类型
-            pub r#type: PostPayerIdentityType,
-            /// 加密后的证件号
-            #[serde(serialize_with = "crate::encryption::encrypt")]
-            pub number: String,
-            /// 加密后的姓名
-            #[serde(serialize_with = "crate::encryption::encrypt")]
-            pub name: String,
-        }
+        /// [`PayerIdentityType`](crate::api::v3::pay::types::PayerIdentityType), one type for one shape, under the name it has here.
+        pub type PostPayerIdentityType = crate::api::v3::pay::types::PayerIdentityType;
+
+        /// [`Identity`](crate::api::v3::pay::types::Identity), one type for one shape, under the name it has here.
+        pub type PostPayerIdentity = crate::api::v3::pay::types::Identity;
 
         /// PostPayer
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostPayer {
             /// 用户标识
             pub openid: String,
             /// 实名支付
             #[serde(skip_serializing_if = "Option::is_none")]
-            pub identity: Option<PostPayerIdentity>,
+            pub identity: Option<crate::api::v3::pay::types::Identity>,
         }
 
-        /// 结算信息
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostSettleInfo {
-            /// 是否指定分账
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub profit_sharing: Option<bool>,
-        }
-
-        string_enum! {
-            /// 贴息方案类型
-            pub enum PostSubsidyInfoSubsidyDetailSubsidyPeriodType {
-                /// `DAILY`
-                Daily = "DAILY",
-                /// `PERIOD`
-                Period = "PERIOD",
+        impl PostPayer {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(openid: impl Into<String>) -> Self {
+                Self {
+                    openid: openid.into(),
+                    identity: None,
+                }
+            }
+            /// Sets `identity` (实名支付).
+            pub fn with_identity(
+                mut self,
+                identity: impl Into<crate::api::v3::pay::types::Identity>,
+            ) -> Self {
+                self.identity = Some(identity.into());
+                self
             }
         }
 
-        /// PostSubsidyInfoSubsidyDetailSubsidyPlan
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostSubsidyInfoSubsidyDetailSubsidyPlan {
-            /// 贴息期数
-            pub subsidy_installment_num: i64,
-            /// 贴息比例
-            pub subsidy_percent: i64,
-        }
+        /// [`SettleInfo`](crate::api::v3::pay::types::SettleInfo), one type for one shape, under the name it has here.
+        pub type PostSettleInfo = crate::api::v3::pay::types::SettleInfo;
 
-        /// PostSubsidyInfoSubsidyDetail
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostSubsidyInfoSubsidyDetail {
-            /// 贴息方案类型
-            pub subsidy_period_type: PostSubsidyInfoSubsidyDetailSubsidyPeriodType,
-            /// 贴息方案列表
-            pub subsidy_plan: Vec<PostSubsidyInfoSubsidyDetailSubsidyPlan>,
-        }
+        /// [`SubsidyPeriodType`](crate::api::v3::pay::types::SubsidyPeriodType), one type for one shape, under the name it has here.
+        pub type PostSubsidyInfoSubsidyDetailSubsidyPeriodType =
+            crate::api::v3::pay::types::SubsidyPeriodType;
 
-        /// 贴息信息
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostSubsidyInfo {
-            /// 贴息详情列表
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub subsidy_detail: Option<Vec<PostSubsidyInfoSubsidyDetail>>,
-        }
+        /// [`SubsidyPlan`](crate::api::v3::pay::types::SubsidyPlan), one type for one shape, under the name it has here.
+        pub type PostSubsidyInfoSubsidyDetailSubsidyPlan = crate::api::v3::pay::types::SubsidyPlan;
+
+        /// [`SubsidyDetail`](crate::api::v3::pay::types::SubsidyDetail), one type for one shape, under the name it has here.
+        pub type PostSubsidyInfoSubsidyDetail = crate::api::v3::pay::types::SubsidyDetail;
+
+        /// [`SubsidyInfo`](crate::api::v3::pay::types::SubsidyInfo), one type for one shape, under the name it has here.
+        pub type PostSubsidyInfo = crate::api::v3::pay::types::SubsidyInfo;
 
         /// What `POST /v3/pay/transactions/jsapi` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponse {
-            /// 预支付交易会话标识
-            pub prepay_id: String,
-        }
+        ///
+        /// The type is [`PartnerResponse`](crate::api::v3::pay::types::PartnerResponse), which other answers share.
+        pub type PostResponse = crate::api::v3::pay::types::PartnerResponse;
     }
     /// `/v3/pay/transactions/jsapi-with-contract`
     pub mod jsapi_with_contract {
@@ -2796,7 +3336,8 @@ pub mod transactions {
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "JSAPI下单并授权/签约")]
         #[crate::endpoint(POST, "/v3/pay/transactions/jsapi-with-contract", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 公众号ID
             pub appid: String,
@@ -2818,106 +3359,126 @@ pub mod transactions {
             /// 电子发票入口开放标识
             pub support_fapiao: Option<bool>,
             /// 订单金额
-            pub amount: PostAmount,
+            pub amount: crate::api::v3::pay::types::Amount,
             /// 支付者
             pub payer: PostPayer,
             /// 优惠功能
-            pub detail: Option<PostDetail>,
+            pub detail: Option<crate::api::v3::pay::types::Detail>,
             /// 场景信息
-            pub scene_info: Option<PostSceneInfo>,
+            pub scene_info: Option<crate::api::v3::pay::types::SceneInfo>,
             /// 结算信息
-            pub settle_info: Option<PostSettleInfo>,
+            pub settle_info: Option<crate::api::v3::pay::types::SettleInfo>,
             /// 签约授权信息
             pub contract_info: PostContractInfo,
         }
 
-        /// 订单金额
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostAmount {
-            /// 总金额
-            pub total: i64,
-            /// 货币类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub currency: Option<String>,
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(
+                appid: impl Into<String>,
+                mchid: impl Into<String>,
+                description: impl Into<String>,
+                out_trade_no: impl Into<String>,
+                notify_url: impl Into<String>,
+                amount: impl Into<crate::api::v3::pay::types::Amount>,
+                payer: impl Into<PostPayer>,
+                contract_info: impl Into<PostContractInfo>,
+            ) -> Self {
+                Self {
+                    appid: appid.into(),
+                    mchid: mchid.into(),
+                    description: description.into(),
+                    out_trade_no: out_trade_no.into(),
+                    time_expire: None,
+                    attach: None,
+                    notify_url: notify_url.into(),
+                    goods_tag: None,
+                    support_fapiao: None,
+                    amount: amount.into(),
+                    payer: payer.into(),
+                    detail: None,
+                    scene_info: None,
+                    settle_info: None,
+                    contract_info: contract_info.into(),
+                }
+            }
+            /// Sets `time_expire` (交易结束时间).
+            pub fn with_time_expire(mut self, time_expire: impl Into<String>) -> Self {
+                self.time_expire = Some(time_expire.into());
+                self
+            }
+            /// Sets `attach` (附加数据).
+            pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+                self.attach = Some(attach.into());
+                self
+            }
+            /// Sets `goods_tag` (订单优惠标记).
+            pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
+                self.goods_tag = Some(goods_tag.into());
+                self
+            }
+            /// Sets `support_fapiao` (电子发票入口开放标识).
+            pub fn with_support_fapiao(mut self, support_fapiao: impl Into<bool>) -> Self {
+                self.support_fapiao = Some(support_fapiao.into());
+                self
+            }
+            /// Sets `detail` (优惠功能).
+            pub fn with_detail(
+                mut self,
+                detail: impl Into<crate::api::v3::pay::types::Detail>,
+            ) -> Self {
+                self.detail = Some(detail.into());
+                self
+            }
+            /// Sets `scene_info` (场景信息).
+            pub fn with_scene_info(
+                mut self,
+                scene_info: impl Into<crate::api::v3::pay::types::SceneInfo>,
+            ) -> Self {
+                self.scene_info = Some(scene_info.into());
+                self
+            }
+            /// Sets `settle_info` (结算信息).
+            pub fn with_settle_info(
+                mut self,
+                settle_info: impl Into<crate::api::v3::pay::types::SettleInfo>,
+            ) -> Self {
+                self.settle_info = Some(settle_info.into());
+                self
+            }
         }
 
+        /// [`Amount`](crate::api::v3::pay::types::Amount), one type for one shape, under the name it has here.
+        pub type PostAmount = crate::api::v3::pay::types::Amount;
+
         /// 支付者
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostPayer {
             /// 用户标识
             pub openid: String,
         }
 
-        /// PostDetailGoodsDetail
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostDetailGoodsDetail {
-            /// 商户侧商品编码
-            pub merchant_goods_id: String,
-            /// 微信支付商品编码
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub wechatpay_goods_id: Option<String>,
-            /// 商品名称
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub goods_name: Option<String>,
-            /// 商品数量
-            pub quantity: i64,
-            /// 商品单价
-            pub unit_price: i64,
-        }
+        /// [`GoodsDetail`](crate::api::v3::pay::types::GoodsDetail), one type for one shape, under the name it has here.
+        pub type PostDetailGoodsDetail = crate::api::v3::pay::types::GoodsDetail;
 
-        /// 优惠功能
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostDetail {
-            /// 订单原价
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub cost_price: Option<i64>,
-            /// 商品小票ID
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub invoice_id: Option<String>,
-            /// 单品列表
-            pub goods_detail: Vec<PostDetailGoodsDetail>,
-        }
+        /// [`Detail`](crate::api::v3::pay::types::Detail), one type for one shape, under the name it has here.
+        pub type PostDetail = crate::api::v3::pay::types::Detail;
 
-        /// 商户门店信息
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostSceneInfoStoreInfo {
-            /// 门店编号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub id: Option<String>,
-            /// 门店名称
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub name: Option<String>,
-            /// 地区编码
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub area_code: Option<String>,
-            /// 详细地址
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub address: Option<String>,
-        }
+        /// [`StoreInfo`](crate::api::v3::pay::types::StoreInfo), one type for one shape, under the name it has here.
+        pub type PostSceneInfoStoreInfo = crate::api::v3::pay::types::StoreInfo;
 
-        /// 场景信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostSceneInfo {
-            /// 用户终端IP
-            pub payer_client_ip: String,
-            /// 商户端设备号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub device_id: Option<String>,
-            /// 商户门店信息
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub store_info: Option<PostSceneInfoStoreInfo>,
-        }
+        /// [`SceneInfo`](crate::api::v3::pay::types::SceneInfo), one type for one shape, under the name it has here.
+        pub type PostSceneInfo = crate::api::v3::pay::types::SceneInfo;
 
-        /// 结算信息
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostSettleInfo {
-            /// 是否指定分账
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub profit_sharing: Option<bool>,
-        }
+        /// [`SettleInfo`](crate::api::v3::pay::types::SettleInfo), one type for one shape, under the name it has here.
+        pub type PostSettleInfo = crate::api::v3::pay::types::SettleInfo;
 
         /// 签约授权信息
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostContractInfo {
             /// 扣费服务预授权token
             #[serde(skip_serializing_if = "Option::is_none")]
@@ -2948,12 +3509,67 @@ pub mod transactions {
             pub contract_notify_url: Option<String>,
         }
 
-        /// What `POST /v3/pay/transactions/jsapi-with-contract` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponse {
-            /// 预支付交易会话标识
-            pub prepay_id: String,
+        impl PostContractInfo {
+            /// Sets `token` (扣费服务预授权token).
+            pub fn with_token(mut self, token: impl Into<String>) -> Self {
+                self.token = Some(token.into());
+                self
+            }
+            /// Sets `password_free_contract_id` (免密协议ID).
+            pub fn with_password_free_contract_id(
+                mut self,
+                password_free_contract_id: impl Into<String>,
+            ) -> Self {
+                self.password_free_contract_id = Some(password_free_contract_id.into());
+                self
+            }
+            /// Sets `plan_id` (模板ID).
+            pub fn with_plan_id(mut self, plan_id: impl Into<String>) -> Self {
+                self.plan_id = Some(plan_id.into());
+                self
+            }
+            /// Sets `contract_mchid` (签约商户号).
+            pub fn with_contract_mchid(mut self, contract_mchid: impl Into<String>) -> Self {
+                self.contract_mchid = Some(contract_mchid.into());
+                self
+            }
+            /// Sets `contract_appid` (签约AppID).
+            pub fn with_contract_appid(mut self, contract_appid: impl Into<String>) -> Self {
+                self.contract_appid = Some(contract_appid.into());
+                self
+            }
+            /// Sets `contract_code` (签约协议号).
+            pub fn with_contract_code(mut self, contract_code: impl Into<String>) -> Self {
+                self.contract_code = Some(contract_code.into());
+                self
+            }
+            /// Sets `request_serial` (请求序列号).
+            pub fn with_request_serial(mut self, request_serial: impl Into<String>) -> Self {
+                self.request_serial = Some(request_serial.into());
+                self
+            }
+            /// Sets `contract_display_account` (用户账户展示名称).
+            pub fn with_contract_display_account(
+                mut self,
+                contract_display_account: impl Into<String>,
+            ) -> Self {
+                self.contract_display_account = Some(contract_display_account.into());
+                self
+            }
+            /// Sets `contract_notify_url` (签约信息通知URL).
+            pub fn with_contract_notify_url(
+                mut self,
+                contract_notify_url: impl Into<String>,
+            ) -> Self {
+                self.contract_notify_url = Some(contract_notify_url.into());
+                self
+            }
         }
+
+        /// What `POST /v3/pay/transactions/jsapi-with-contract` answers.
+        ///
+        /// The type is [`PartnerResponse`](crate::api::v3::pay::types::PartnerResponse), which other answers share.
+        pub type PostResponse = crate::api::v3::pay::types::PartnerResponse;
     }
     /// `/v3/pay/transactions/native`
     pub mod native {
@@ -2969,7 +3585,8 @@ pub mod transactions {
         #[doc(alias = "Native下单API")]
         #[doc(alias = "Native下单")]
         #[crate::endpoint(POST, "/v3/pay/transactions/native", response = PostResponse, serial)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 公众号ID
             pub appid: String,
@@ -2999,66 +3616,115 @@ pub mod transactions {
             /// 场景信息
             pub scene_info: Option<crate::api::types::SceneInfo>,
             /// 支付者
-            pub payer: Option<PostPayer>,
+            pub payer: Option<crate::api::v3::pay::types::Payer>,
             /// 结算信息
-            pub settle_info: Option<PostSettleInfo>,
+            pub settle_info: Option<crate::api::v3::pay::types::SettleInfo>,
         }
 
-        string_enum! {
-            /// 证件类型
-            pub enum PostPayerIdentityType {
-                /// `IDCARD`
-                Idcard = "IDCARD",
-                /// `HONGKONG_MACAO`
-                HongkongMacao = "HONGKONG_MACAO",
-                /// `HONGKONG_MACAO_RESIDENT`
-                HongkongMacaoResident = "HONGKONG_MACAO_RESIDENT",
-                /// `TAIWAN_RESIDENT`
-                TaiwanResident = "TAIWAN_RESIDENT",
-                /// `FOREIGN_RESIDENT`
-                ForeignResident = "FOREIGN_RESIDENT",
-                /// `OVERSEA_PASSPORT`
-                OverseaPassport = "OVERSEA_PASSPORT",
-                /// `PHONE_NUMBER`
-                PhoneNumber = "PHONE_NUMBER",
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                appid: impl Into<String>,
+                mchid: impl Into<String>,
+                description: impl Into<String>,
+                out_trade_no: impl Into<String>,
+                amount: impl Into<crate::api::types::Amount>,
+                notify_url: impl Into<String>,
+            ) -> Self {
+                Self {
+                    appid: appid.into(),
+                    mchid: mchid.into(),
+                    description: description.into(),
+                    attach: None,
+                    out_trade_no: out_trade_no.into(),
+                    amount: amount.into(),
+                    time_expire: None,
+                    notify_url: notify_url.into(),
+                    goods_tag: None,
+                    limit_pay: None,
+                    support_fapiao: None,
+                    detail: None,
+                    scene_info: None,
+                    payer: None,
+                    settle_info: None,
+                }
+            }
+            /// Sets `attach` (附加数据).
+            pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+                self.attach = Some(attach.into());
+                self
+            }
+            /// Sets `time_expire` (交易结束时间).
+            pub fn with_time_expire(mut self, time_expire: impl Into<crate::DateTime>) -> Self {
+                self.time_expire = Some(time_expire.into());
+                self
+            }
+            /// Sets `goods_tag` (订单优惠标记).
+            pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
+                self.goods_tag = Some(goods_tag.into());
+                self
+            }
+            /// Sets `limit_pay` (指定支付方式).
+            pub fn with_limit_pay(
+                mut self,
+                limit_pay: impl Into<Vec<crate::api::types::LimitPay>>,
+            ) -> Self {
+                self.limit_pay = Some(limit_pay.into());
+                self
+            }
+            /// Sets `support_fapiao` (电子发票入口开放标识).
+            pub fn with_support_fapiao(mut self, support_fapiao: impl Into<bool>) -> Self {
+                self.support_fapiao = Some(support_fapiao.into());
+                self
+            }
+            /// Sets `detail` (优惠功能).
+            pub fn with_detail(mut self, detail: impl Into<crate::api::types::Detail>) -> Self {
+                self.detail = Some(detail.into());
+                self
+            }
+            /// Sets `scene_info` (场景信息).
+            pub fn with_scene_info(
+                mut self,
+                scene_info: impl Into<crate::api::types::SceneInfo>,
+            ) -> Self {
+                self.scene_info = Some(scene_info.into());
+                self
+            }
+            /// Sets `payer` (支付者).
+            pub fn with_payer(
+                mut self,
+                payer: impl Into<crate::api::v3::pay::types::Payer>,
+            ) -> Self {
+                self.payer = Some(payer.into());
+                self
+            }
+            /// Sets `settle_info` (结算信息).
+            pub fn with_settle_info(
+                mut self,
+                settle_info: impl Into<crate::api::v3::pay::types::SettleInfo>,
+            ) -> Self {
+                self.settle_info = Some(settle_info.into());
+                self
             }
         }
 
-        /// 实名支付
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostPayerIdentity {
-            /// 证件类型
-            pub r#type: PostPayerIdentityType,
-            /// 加密后的证件号
-            #[serde(serialize_with = "crate::encryption::encrypt")]
-            pub number: String,
-            /// 加密后的姓名
-            #[serde(serialize_with = "crate::encryption::encrypt")]
-            pub name: String,
-        }
+        /// [`PayerIdentityType`](crate::api::v3::pay::types::PayerIdentityType), one type for one shape, under the name it has here.
+        pub type PostPayerIdentityType = crate::api::v3::pay::types::PayerIdentityType;
 
-        /// 支付者
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostPayer {
-            /// 实名支付
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub identity: Option<PostPayerIdentity>,
-        }
+        /// [`Identity`](crate::api::v3::pay::types::Identity), one type for one shape, under the name it has here.
+        pub type PostPayerIdentity = crate::api::v3::pay::types::Identity;
 
-        /// 结算信息
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostSettleInfo {
-            /// 是否指定分账
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub profit_sharing: Option<bool>,
-        }
+        /// [`Payer`](crate::api::v3::pay::types::Payer), one type for one shape, under the name it has here.
+        pub type PostPayer = crate::api::v3::pay::types::Payer;
+
+        /// [`SettleInfo`](crate::api::v3::pay::types::SettleInfo), one type for one shape, under the name it has here.
+        pub type PostSettleInfo = crate::api::v3::pay::types::SettleInfo;
 
         /// What `POST /v3/pay/transactions/native` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponse {
-            /// 二维码链接
-            pub code_url: String,
-        }
+        ///
+        /// The type is [`PartnerTransactionsNativeResponse`](crate::api::v3::pay::types::PartnerTransactionsNativeResponse), which other answers share.
+        pub type PostResponse = crate::api::v3::pay::types::PartnerTransactionsNativeResponse;
     }
     /// `/v3/pay/transactions/out-trade-no`
     pub mod out_trade_no {
@@ -3069,7 +3735,8 @@ pub mod transactions {
             /// `GET /v3/pay/transactions/out-trade-no/{out_trade_no}`
             #[doc(alias = "商户订单号查询")]
             #[crate::endpoint(GET, "/v3/pay/transactions/out-trade-no/<out_trade_no>", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 商户订单号 (path)
                 pub out_trade_no: String,
@@ -3077,93 +3744,57 @@ pub mod transactions {
                 pub mchid: String,
             }
 
-            /// 订单金额
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseAmount {
-                /// 总金额
-                pub total: i64,
-                /// 货币类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub currency: Option<String>,
-                /// 用户支付金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub payer_total: Option<i64>,
-                /// 用户支付币种
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub payer_currency: Option<String>,
-            }
+            /// [`Amount3`](crate::api::v3::pay::types::Amount3), one type for one shape, under the name it has here.
+            pub type GetResponseAmount = crate::api::v3::pay::types::Amount3;
 
-            /// 使用的商户贴息信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseInstallmentInfo {
-                /// 是否使用了商户贴息
-                pub use_subsidy: bool,
-                /// 用户实际选择分期期数
-                pub selected_installment_number: i64,
-            }
+            /// [`InstallmentInfo`](crate::api::v3::pay::types::InstallmentInfo), one type for one shape, under the name it has here.
+            pub type GetResponseInstallmentInfo = crate::api::v3::pay::types::InstallmentInfo;
 
             /// What `GET /v3/pay/transactions/out-trade-no/{out_trade_no}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct GetResponse {
                 /// 微信支付订单号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub transaction_id: Option<String>,
                 /// 交易类型
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub trade_type: Option<crate::api::types::TransactionTradeType>,
                 /// 交易状态
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub trade_state: Option<crate::api::types::TransactionTradeState>,
                 /// 交易状态描述
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub trade_state_desc: Option<String>,
                 /// 付款银行
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub bank_type: Option<String>,
                 /// 支付完成时间
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub success_time: Option<crate::DateTime>,
                 /// 公众号ID
                 pub appid: String,
                 /// 直连商户号
                 pub mchid: String,
                 /// 商品描述
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub description: Option<String>,
                 /// 附加数据
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub attach: Option<String>,
                 /// 商户订单号
                 pub out_trade_no: String,
                 /// 用户支付金额
-                pub amount: GetResponseAmount,
+                pub amount: crate::api::v3::pay::types::Amount3,
                 /// 交易结束时间
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub time_expire: Option<crate::DateTime>,
                 /// 通知地址
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub notify_url: Option<String>,
                 /// 订单优惠标记
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub goods_tag: Option<String>,
                 /// 指定支付方式
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub limit_pay: Option<Vec<crate::api::types::LimitPay>>,
                 /// 电子发票入口开放标识
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub support_fapiao: Option<bool>,
                 /// 优惠功能
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub detail: Option<crate::api::types::Detail>,
                 /// 场景信息
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub scene_info: Option<crate::api::types::SceneInfo>,
                 /// 支付者
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub payer: Option<crate::api::types::PayerDirection>,
                 /// 使用的商户贴息信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub installment_info: Option<GetResponseInstallmentInfo>,
+                pub installment_info: Option<crate::api::v3::pay::types::InstallmentInfo>,
             }
 
             /// `/v3/pay/transactions/out-trade-no/{out_trade_no}/close`
@@ -3180,7 +3811,8 @@ pub mod transactions {
                     "/v3/pay/transactions/out-trade-no/<out_trade_no>/close",
                     idempotent
                 )]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 商户订单号 (path)
                     pub out_trade_no: String,
@@ -3199,7 +3831,8 @@ pub mod transactions {
                 /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                 #[doc(alias = "撤销")]
                 #[crate::endpoint(POST, "/v3/pay/transactions/out-trade-no/<out_trade_no>/reverse", response = PostResponse, idempotent)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 商户订单号 (path)
                     pub out_trade_no: String,
@@ -3210,10 +3843,9 @@ pub mod transactions {
                 }
 
                 /// What `POST /v3/pay/transactions/out-trade-no/{out_trade_no}/reverse` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct PostResponse {
                     /// 应用AppID
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub appid: Option<String>,
                     /// 直连商户号
                     pub mchid: String,
@@ -3222,5 +3854,753 @@ pub mod transactions {
                 }
             }
         }
+    }
+}
+/// Types that several operations of feature `pay` share, one per shape: each operation's module names them under its own names too.
+pub mod types {
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct AcquiringBankResponse {
+        /// 是否建议曝光微信分付
+        pub fqf_exposure: bool,
+        /// 曝光凭证
+        pub market_exposure_token: Option<String>,
+    }
+
+    string_enum! {
+        /// 用户ID的类型
+        pub enum UserIdType {
+            /// `UNKNOWN_USER_ID_TYPE`
+            UnknownUserIdType = "UNKNOWN_USER_ID_TYPE",
+            /// `OPENID`
+            Openid = "OPENID",
+            /// `PHONE_NO`
+            PhoneNo = "PHONE_NO",
+            /// `SP_OPENID`
+            SpOpenid = "SP_OPENID",
+            /// `SUB_OPENID`
+            SubOpenid = "SUB_OPENID",
+        }
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct InstalResponse {
+        /// 是否建议曝光微信分付
+        pub recommend_exposure: bool,
+    }
+
+    /// 结算信息
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct SettleInfo {
+        /// 是否指定分账
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub profit_sharing: Option<bool>,
+    }
+
+    impl SettleInfo {
+        /// Sets `profit_sharing` (是否指定分账).
+        pub fn with_profit_sharing(mut self, profit_sharing: impl Into<bool>) -> Self {
+            self.profit_sharing = Some(profit_sharing.into());
+            self
+        }
+    }
+
+    /// 订单金额
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct Amount {
+        /// 总金额
+        pub total: i64,
+        /// 货币类型
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub currency: Option<String>,
+    }
+
+    impl Amount {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(total: impl Into<i64>) -> Self {
+            Self {
+                total: total.into(),
+                currency: None,
+            }
+        }
+        /// Sets `currency` (货币类型).
+        pub fn with_currency(mut self, currency: impl Into<String>) -> Self {
+            self.currency = Some(currency.into());
+            self
+        }
+    }
+
+    /// GoodsDetail
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct GoodsDetail {
+        /// 商户侧商品编码
+        pub merchant_goods_id: String,
+        /// 微信支付商品编码
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub wechatpay_goods_id: Option<String>,
+        /// 商品名称
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub goods_name: Option<String>,
+        /// 商品数量
+        pub quantity: i64,
+        /// 商品单价
+        pub unit_price: i64,
+    }
+
+    impl GoodsDetail {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            merchant_goods_id: impl Into<String>,
+            quantity: impl Into<i64>,
+            unit_price: impl Into<i64>,
+        ) -> Self {
+            Self {
+                merchant_goods_id: merchant_goods_id.into(),
+                wechatpay_goods_id: None,
+                goods_name: None,
+                quantity: quantity.into(),
+                unit_price: unit_price.into(),
+            }
+        }
+        /// Sets `wechatpay_goods_id` (微信支付商品编码).
+        pub fn with_wechatpay_goods_id(mut self, wechatpay_goods_id: impl Into<String>) -> Self {
+            self.wechatpay_goods_id = Some(wechatpay_goods_id.into());
+            self
+        }
+        /// Sets `goods_name` (商品名称).
+        pub fn with_goods_name(mut self, goods_name: impl Into<String>) -> Self {
+            self.goods_name = Some(goods_name.into());
+            self
+        }
+    }
+
+    /// 优惠功能
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct Detail {
+        /// 订单原价
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub cost_price: Option<i64>,
+        /// 商品小票ID
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub invoice_id: Option<String>,
+        /// 单品列表
+        pub goods_detail: Vec<crate::api::v3::pay::types::GoodsDetail>,
+    }
+
+    impl Detail {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(goods_detail: impl Into<Vec<crate::api::v3::pay::types::GoodsDetail>>) -> Self {
+            Self {
+                cost_price: None,
+                invoice_id: None,
+                goods_detail: goods_detail.into(),
+            }
+        }
+        /// Sets `cost_price` (订单原价).
+        pub fn with_cost_price(mut self, cost_price: impl Into<i64>) -> Self {
+            self.cost_price = Some(cost_price.into());
+            self
+        }
+        /// Sets `invoice_id` (商品小票ID).
+        pub fn with_invoice_id(mut self, invoice_id: impl Into<String>) -> Self {
+            self.invoice_id = Some(invoice_id.into());
+            self
+        }
+    }
+
+    /// 商户门店信息
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct StoreInfo {
+        /// 门店编号
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub id: Option<String>,
+        /// 门店名称
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub name: Option<String>,
+        /// 地区编码
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub area_code: Option<String>,
+        /// 详细地址
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub address: Option<String>,
+    }
+
+    impl StoreInfo {
+        /// Sets `id` (门店编号).
+        pub fn with_id(mut self, id: impl Into<String>) -> Self {
+            self.id = Some(id.into());
+            self
+        }
+        /// Sets `name` (门店名称).
+        pub fn with_name(mut self, name: impl Into<String>) -> Self {
+            self.name = Some(name.into());
+            self
+        }
+        /// Sets `area_code` (地区编码).
+        pub fn with_area_code(mut self, area_code: impl Into<String>) -> Self {
+            self.area_code = Some(area_code.into());
+            self
+        }
+        /// Sets `address` (详细地址).
+        pub fn with_address(mut self, address: impl Into<String>) -> Self {
+            self.address = Some(address.into());
+            self
+        }
+    }
+
+    /// 场景信息
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct SceneInfo {
+        /// 用户终端IP
+        pub payer_client_ip: String,
+        /// 商户端设备号
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub device_id: Option<String>,
+        /// 商户门店信息
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub store_info: Option<crate::api::v3::pay::types::StoreInfo>,
+    }
+
+    impl SceneInfo {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(payer_client_ip: impl Into<String>) -> Self {
+            Self {
+                payer_client_ip: payer_client_ip.into(),
+                device_id: None,
+                store_info: None,
+            }
+        }
+        /// Sets `device_id` (商户端设备号).
+        pub fn with_device_id(mut self, device_id: impl Into<String>) -> Self {
+            self.device_id = Some(device_id.into());
+            self
+        }
+        /// Sets `store_info` (商户门店信息).
+        pub fn with_store_info(
+            mut self,
+            store_info: impl Into<crate::api::v3::pay::types::StoreInfo>,
+        ) -> Self {
+            self.store_info = Some(store_info.into());
+            self
+        }
+    }
+
+    /// 签约授权信息
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct ContractInfo {
+        /// 模板ID
+        pub plan_id: String,
+        /// 签约商户号
+        pub contract_mchid: String,
+        /// 签约AppID
+        pub contract_appid: String,
+        /// 签约协议号
+        pub contract_code: String,
+        /// 请求序列号
+        pub request_serial: String,
+        /// 用户账户展示名称
+        pub contract_display_account: String,
+        /// 签约信息通知URL
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub contract_notify_url: Option<String>,
+    }
+
+    impl ContractInfo {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            plan_id: impl Into<String>,
+            contract_mchid: impl Into<String>,
+            contract_appid: impl Into<String>,
+            contract_code: impl Into<String>,
+            request_serial: impl Into<String>,
+            contract_display_account: impl Into<String>,
+        ) -> Self {
+            Self {
+                plan_id: plan_id.into(),
+                contract_mchid: contract_mchid.into(),
+                contract_appid: contract_appid.into(),
+                contract_code: contract_code.into(),
+                request_serial: request_serial.into(),
+                contract_display_account: contract_display_account.into(),
+                contract_notify_url: None,
+            }
+        }
+        /// Sets `contract_notify_url` (签约信息通知URL).
+        pub fn with_contract_notify_url(mut self, contract_notify_url: impl Into<String>) -> Self {
+            self.contract_notify_url = Some(contract_notify_url.into());
+            self
+        }
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct PartnerResponse {
+        /// 预支付交易会话标识
+        pub prepay_id: String,
+    }
+
+    string_enum! {
+        /// 证件类型
+        pub enum PayerIdentityType {
+            /// `IDCARD`
+            Idcard = "IDCARD",
+            /// `HONGKONG_MACAO`
+            HongkongMacao = "HONGKONG_MACAO",
+            /// `HONGKONG_MACAO_RESIDENT`
+            HongkongMacaoResident = "HONGKONG_MACAO_RESIDENT",
+            /// `TAIWAN_RESIDENT`
+            TaiwanResident = "TAIWAN_RESIDENT",
+            /// `FOREIGN_RESIDENT`
+            ForeignResident = "FOREIGN_RESIDENT",
+            /// `OVERSEA_PASSPORT`
+            OverseaPassport = "OVERSEA_PASSPORT",
+            /// `PHONE_NUMBER`
+            PhoneNumber = "PHONE_NUMBER",
+        }
+    }
+
+    /// 实名支付
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct Identity {
+        /// 证件类型
+        pub r#type: crate::api::v3::pay::types::PayerIdentityType,
+        /// 加密后的证件号
+        #[serde(serialize_with = "crate::encryption::encrypt")]
+        pub number: String,
+        /// 加密后的姓名
+        #[serde(serialize_with = "crate::encryption::encrypt")]
+        pub name: String,
+    }
+
+    /// 支付者
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct Payer {
+        /// 实名支付
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub identity: Option<crate::api::v3::pay::types::Identity>,
+    }
+
+    impl Payer {
+        /// Sets `identity` (实名支付).
+        pub fn with_identity(
+            mut self,
+            identity: impl Into<crate::api::v3::pay::types::Identity>,
+        ) -> Self {
+            self.identity = Some(identity.into());
+            self
+        }
+    }
+
+    string_enum! {
+        /// 贴息方案类型
+        pub enum SubsidyPeriodType {
+            /// `DAILY`
+            Daily = "DAILY",
+            /// `PERIOD`
+            Period = "PERIOD",
+        }
+    }
+
+    /// SubsidyPlan
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct SubsidyPlan {
+        /// 贴息期数
+        pub subsidy_installment_num: i64,
+        /// 贴息比例
+        pub subsidy_percent: i64,
+    }
+
+    /// SubsidyDetail
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct SubsidyDetail {
+        /// 贴息方案类型
+        pub subsidy_period_type: crate::api::v3::pay::types::SubsidyPeriodType,
+        /// 贴息方案列表
+        pub subsidy_plan: Vec<crate::api::v3::pay::types::SubsidyPlan>,
+    }
+
+    /// 贴息信息
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct SubsidyInfo {
+        /// 贴息详情列表
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub subsidy_detail: Option<Vec<crate::api::v3::pay::types::SubsidyDetail>>,
+    }
+
+    impl SubsidyInfo {
+        /// Sets `subsidy_detail` (贴息详情列表).
+        pub fn with_subsidy_detail(
+            mut self,
+            subsidy_detail: impl Into<Vec<crate::api::v3::pay::types::SubsidyDetail>>,
+        ) -> Self {
+            self.subsidy_detail = Some(subsidy_detail.into());
+            self
+        }
+    }
+
+    /// 支付者
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct Payer2 {
+        /// 授权码
+        pub auth_code: String,
+    }
+
+    /// 商户门店信息
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct SceneInfoStoreInfo {
+        /// 门店编号
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub id: Option<String>,
+        /// 商家自定义编码
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub out_id: Option<String>,
+    }
+
+    impl SceneInfoStoreInfo {
+        /// Sets `id` (门店编号).
+        pub fn with_id(mut self, id: impl Into<String>) -> Self {
+            self.id = Some(id.into());
+            self
+        }
+        /// Sets `out_id` (商家自定义编码).
+        pub fn with_out_id(mut self, out_id: impl Into<String>) -> Self {
+            self.out_id = Some(out_id.into());
+            self
+        }
+    }
+
+    /// 场景信息
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct SceneInfo2 {
+        /// 商户端设备号
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub device_id: Option<String>,
+        /// 商户端设备 IP
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub device_ip: Option<String>,
+        /// 商户门店信息
+        pub store_info: crate::api::v3::pay::types::SceneInfoStoreInfo,
+    }
+
+    impl SceneInfo2 {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(store_info: impl Into<crate::api::v3::pay::types::SceneInfoStoreInfo>) -> Self {
+            Self {
+                device_id: None,
+                device_ip: None,
+                store_info: store_info.into(),
+            }
+        }
+        /// Sets `device_id` (商户端设备号).
+        pub fn with_device_id(mut self, device_id: impl Into<String>) -> Self {
+            self.device_id = Some(device_id.into());
+            self
+        }
+        /// Sets `device_ip` (商户端设备 IP).
+        pub fn with_device_ip(mut self, device_ip: impl Into<String>) -> Self {
+            self.device_ip = Some(device_ip.into());
+            self
+        }
+    }
+
+    /// DetailGoodsDetail
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct DetailGoodsDetail {
+        /// 商品编码
+        pub merchant_goods_id: String,
+        /// 微信支付商品编码
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub wxpay_goods_id: Option<String>,
+        /// 商品名称
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub goods_name: Option<String>,
+        /// 商品数量
+        pub quantity: i64,
+        /// 商品单价
+        pub unit_price: i64,
+    }
+
+    impl DetailGoodsDetail {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            merchant_goods_id: impl Into<String>,
+            quantity: impl Into<i64>,
+            unit_price: impl Into<i64>,
+        ) -> Self {
+            Self {
+                merchant_goods_id: merchant_goods_id.into(),
+                wxpay_goods_id: None,
+                goods_name: None,
+                quantity: quantity.into(),
+                unit_price: unit_price.into(),
+            }
+        }
+        /// Sets `wxpay_goods_id` (微信支付商品编码).
+        pub fn with_wxpay_goods_id(mut self, wxpay_goods_id: impl Into<String>) -> Self {
+            self.wxpay_goods_id = Some(wxpay_goods_id.into());
+            self
+        }
+        /// Sets `goods_name` (商品名称).
+        pub fn with_goods_name(mut self, goods_name: impl Into<String>) -> Self {
+            self.goods_name = Some(goods_name.into());
+            self
+        }
+    }
+
+    /// 优惠功能
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct Detail2 {
+        /// 订单原价
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub cost_price: Option<i64>,
+        /// 商品小票ID
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub invoice_id: Option<String>,
+        /// 单品列表
+        pub goods_detail: Vec<crate::api::v3::pay::types::DetailGoodsDetail>,
+    }
+
+    impl Detail2 {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            goods_detail: impl Into<Vec<crate::api::v3::pay::types::DetailGoodsDetail>>,
+        ) -> Self {
+            Self {
+                cost_price: None,
+                invoice_id: None,
+                goods_detail: goods_detail.into(),
+            }
+        }
+        /// Sets `cost_price` (订单原价).
+        pub fn with_cost_price(mut self, cost_price: impl Into<i64>) -> Self {
+            self.cost_price = Some(cost_price.into());
+            self
+        }
+        /// Sets `invoice_id` (商品小票ID).
+        pub fn with_invoice_id(mut self, invoice_id: impl Into<String>) -> Self {
+            self.invoice_id = Some(invoice_id.into());
+            self
+        }
+    }
+
+    /// 支付者
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct Payer3 {
+        /// 合作伙伴用户标识
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub sp_openid: Option<String>,
+        /// 特约商户用户标识
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub sub_openid: Option<String>,
+    }
+
+    impl Payer3 {
+        /// Sets `sp_openid` (合作伙伴用户标识).
+        pub fn with_sp_openid(mut self, sp_openid: impl Into<String>) -> Self {
+            self.sp_openid = Some(sp_openid.into());
+            self
+        }
+        /// Sets `sub_openid` (特约商户用户标识).
+        pub fn with_sub_openid(mut self, sub_openid: impl Into<String>) -> Self {
+            self.sub_openid = Some(sub_openid.into());
+            self
+        }
+    }
+
+    /// 订单金额
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct Amount2 {
+        /// 订单金额
+        pub total: i64,
+        /// 用户支付金额
+        pub payer_total: Option<i64>,
+        /// 订单金额货币类型
+        pub currency: Option<String>,
+        /// 用户支付货币类型
+        pub payer_currency: Option<String>,
+    }
+
+    /// PromotionDetailGoodsDetail
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct PromotionDetailGoodsDetail {
+        /// 商品编码
+        pub goods_id: String,
+        /// 商品数量
+        pub quantity: i64,
+        /// 商品单价
+        pub unit_price: i64,
+        /// 商品优惠金额
+        pub discount_amount: i64,
+        /// 商品备注
+        pub goods_remark: Option<String>,
+    }
+
+    /// PromotionDetail
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct PromotionDetail {
+        /// 券ID
+        pub coupon_id: String,
+        /// 优惠名称
+        pub name: Option<String>,
+        /// 优惠范围
+        pub scope: Option<String>,
+        /// 优惠类型
+        pub r#type: Option<String>,
+        /// 优惠券面额
+        pub amount: i64,
+        /// 活动ID
+        pub stock_id: Option<String>,
+        /// 微信出资
+        pub wechatpay_contribute: Option<i64>,
+        /// 商户出资
+        pub merchant_contribute: Option<i64>,
+        /// 其他出资
+        pub other_contribute: Option<i64>,
+        /// 优惠货币类型
+        pub currency: Option<String>,
+        /// 单品列表
+        pub goods_detail: Option<Vec<crate::api::v3::pay::types::PromotionDetailGoodsDetail>>,
+    }
+
+    /// 场景信息
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct SceneInfo3 {
+        /// 用户终端IP
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub payer_client_ip: Option<String>,
+        /// 商户端设备号
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub device_id: Option<String>,
+        /// 商户门店信息
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub store_info: Option<crate::api::types::StoreInfo>,
+        /// H5场景信息
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub h5_info: Option<crate::api::types::H5Info>,
+    }
+
+    impl SceneInfo3 {
+        /// Sets `payer_client_ip` (用户终端IP).
+        pub fn with_payer_client_ip(mut self, payer_client_ip: impl Into<String>) -> Self {
+            self.payer_client_ip = Some(payer_client_ip.into());
+            self
+        }
+        /// Sets `device_id` (商户端设备号).
+        pub fn with_device_id(mut self, device_id: impl Into<String>) -> Self {
+            self.device_id = Some(device_id.into());
+            self
+        }
+        /// Sets `store_info` (商户门店信息).
+        pub fn with_store_info(
+            mut self,
+            store_info: impl Into<crate::api::types::StoreInfo>,
+        ) -> Self {
+            self.store_info = Some(store_info.into());
+            self
+        }
+        /// Sets `h5_info` (H5场景信息).
+        pub fn with_h5_info(mut self, h5_info: impl Into<crate::api::types::H5Info>) -> Self {
+            self.h5_info = Some(h5_info.into());
+            self
+        }
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct TransactionsResponse {
+        /// 支付跳转链接
+        pub h5_url: String,
+    }
+
+    /// 订单金额
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct Amount3 {
+        /// 总金额
+        pub total: i64,
+        /// 货币类型
+        pub currency: Option<String>,
+        /// 用户支付金额
+        pub payer_total: Option<i64>,
+        /// 用户支付币种
+        pub payer_currency: Option<String>,
+    }
+
+    /// 优惠功能
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct Detail3 {
+        /// 订单原价
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub cost_price: Option<i64>,
+        /// 商品小票ID
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub invoice_id: Option<String>,
+        /// 单品列表
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub goods_detail: Option<Vec<crate::api::v3::pay::types::GoodsDetail>>,
+    }
+
+    impl Detail3 {
+        /// Sets `cost_price` (订单原价).
+        pub fn with_cost_price(mut self, cost_price: impl Into<i64>) -> Self {
+            self.cost_price = Some(cost_price.into());
+            self
+        }
+        /// Sets `invoice_id` (商品小票ID).
+        pub fn with_invoice_id(mut self, invoice_id: impl Into<String>) -> Self {
+            self.invoice_id = Some(invoice_id.into());
+            self
+        }
+        /// Sets `goods_detail` (单品列表).
+        pub fn with_goods_detail(
+            mut self,
+            goods_detail: impl Into<Vec<crate::api::v3::pay::types::GoodsDetail>>,
+        ) -> Self {
+            self.goods_detail = Some(goods_detail.into());
+            self
+        }
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct PartnerTransactionsNativeResponse {
+        /// 二维码链接
+        pub code_url: String,
+    }
+
+    /// 使用的商户贴息信息
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct InstallmentInfo {
+        /// 是否使用了商户贴息
+        pub use_subsidy: bool,
+        /// 用户实际选择分期期数
+        pub selected_installment_number: i64,
     }
 }

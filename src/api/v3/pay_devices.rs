@@ -11,34 +11,20 @@ pub mod open_scenario_speaker {
         /// `GET /v3/pay-devices/open-scenario-speaker/{device_sn}`
         #[doc(alias = "查询音箱绑定信息")]
         #[crate::endpoint(GET, "/v3/pay-devices/open-scenario-speaker/<device_sn>", response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Get {
             /// 设备sn (path)
             pub device_sn: String,
         }
 
-        string_enum! {
-            /// 绑定状态
-            pub enum GetResponseBindState {
-                /// `OPEN_SCENARIO_SPEAKER_BIND_STATE_UNBOND`
-                OpenScenarioSpeakerBindStateUnbond = "OPEN_SCENARIO_SPEAKER_BIND_STATE_UNBOND",
-                /// `OPEN_SCENARIO_SPEAKER_BIND_STATE_BINDED`
-                OpenScenarioSpeakerBindStateBinded = "OPEN_SCENARIO_SPEAKER_BIND_STATE_BINDED",
-            }
-        }
+        /// [`BindState`](crate::api::v3::pay_devices::types::BindState), one type for one shape, under the name it has here.
+        pub type GetResponseBindState = crate::api::v3::pay_devices::types::BindState;
 
         /// What `GET /v3/pay-devices/open-scenario-speaker/{device_sn}` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponse {
-            /// 子商户
-            pub sub_mchid: String,
-            /// 设备sn
-            pub device_sn: String,
-            /// 绑定状态
-            pub bind_state: GetResponseBindState,
-            /// 收款链接url
-            pub code_url: String,
-        }
+        ///
+        /// The type is [`OpenScenarioSpeakerResponse`](crate::api::v3::pay_devices::types::OpenScenarioSpeakerResponse), which other answers share.
+        pub type GetResponse = crate::api::v3::pay_devices::types::OpenScenarioSpeakerResponse;
 
         /// `/v3/pay-devices/open-scenario-speaker/{device_sn}/bind`
         pub mod bind {
@@ -49,7 +35,8 @@ pub mod open_scenario_speaker {
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[doc(alias = "绑定音箱设备码牌")]
             #[crate::endpoint(POST, "/v3/pay-devices/open-scenario-speaker/<device_sn>/bind", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 设备sn (path)
                 pub device_sn: String,
@@ -59,28 +46,13 @@ pub mod open_scenario_speaker {
                 pub code_url: String,
             }
 
-            string_enum! {
-                /// 绑定状态
-                pub enum PostResponseBindState {
-                    /// `OPEN_SCENARIO_SPEAKER_BIND_STATE_UNBOND`
-                    OpenScenarioSpeakerBindStateUnbond = "OPEN_SCENARIO_SPEAKER_BIND_STATE_UNBOND",
-                    /// `OPEN_SCENARIO_SPEAKER_BIND_STATE_BINDED`
-                    OpenScenarioSpeakerBindStateBinded = "OPEN_SCENARIO_SPEAKER_BIND_STATE_BINDED",
-                }
-            }
+            /// [`BindState`](crate::api::v3::pay_devices::types::BindState), one type for one shape, under the name it has here.
+            pub type PostResponseBindState = crate::api::v3::pay_devices::types::BindState;
 
             /// What `POST /v3/pay-devices/open-scenario-speaker/{device_sn}/bind` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponse {
-                /// 子商户
-                pub sub_mchid: String,
-                /// 设备sn
-                pub device_sn: String,
-                /// 绑定状态
-                pub bind_state: PostResponseBindState,
-                /// 收款链接url
-                pub code_url: String,
-            }
+            ///
+            /// The type is [`OpenScenarioSpeakerResponse`](crate::api::v3::pay_devices::types::OpenScenarioSpeakerResponse), which other answers share.
+            pub type PostResponse = crate::api::v3::pay_devices::types::OpenScenarioSpeakerResponse;
         }
         /// `/v3/pay-devices/open-scenario-speaker/{device_sn}/prebind`
         pub mod prebind {
@@ -91,7 +63,8 @@ pub mod open_scenario_speaker {
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[doc(alias = "出厂预绑定音箱和码牌")]
             #[crate::endpoint(POST, "/v3/pay-devices/open-scenario-speaker/<device_sn>/prebind", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 设备sn (path)
                 pub device_sn: String,
@@ -99,23 +72,16 @@ pub mod open_scenario_speaker {
                 pub code_url: String,
             }
 
-            string_enum! {
-                /// 绑定状态
-                pub enum PostResponseBindState {
-                    /// `OPEN_SCENARIO_SPEAKER_BIND_STATE_UNBOND`
-                    OpenScenarioSpeakerBindStateUnbond = "OPEN_SCENARIO_SPEAKER_BIND_STATE_UNBOND",
-                    /// `OPEN_SCENARIO_SPEAKER_BIND_STATE_BINDED`
-                    OpenScenarioSpeakerBindStateBinded = "OPEN_SCENARIO_SPEAKER_BIND_STATE_BINDED",
-                }
-            }
+            /// [`BindState`](crate::api::v3::pay_devices::types::BindState), one type for one shape, under the name it has here.
+            pub type PostResponseBindState = crate::api::v3::pay_devices::types::BindState;
 
             /// What `POST /v3/pay-devices/open-scenario-speaker/{device_sn}/prebind` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct PostResponse {
                 /// 设备sn
                 pub device_sn: String,
                 /// 绑定状态
-                pub bind_state: PostResponseBindState,
+                pub bind_state: crate::api::v3::pay_devices::types::BindState,
                 /// 收款链接url
                 pub code_url: String,
             }
@@ -129,34 +95,20 @@ pub mod open_scenario_speaker {
             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "解绑音箱设备码牌")]
             #[crate::endpoint(POST, "/v3/pay-devices/open-scenario-speaker/<device_sn>/unbind", response = PostResponse, idempotent)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 设备sn (path)
                 pub device_sn: String,
             }
 
-            string_enum! {
-                /// 绑定状态
-                pub enum PostResponseBindState {
-                    /// `OPEN_SCENARIO_SPEAKER_BIND_STATE_UNBOND`
-                    OpenScenarioSpeakerBindStateUnbond = "OPEN_SCENARIO_SPEAKER_BIND_STATE_UNBOND",
-                    /// `OPEN_SCENARIO_SPEAKER_BIND_STATE_BINDED`
-                    OpenScenarioSpeakerBindStateBinded = "OPEN_SCENARIO_SPEAKER_BIND_STATE_BINDED",
-                }
-            }
+            /// [`BindState`](crate::api::v3::pay_devices::types::BindState), one type for one shape, under the name it has here.
+            pub type PostResponseBindState = crate::api::v3::pay_devices::types::BindState;
 
             /// What `POST /v3/pay-devices/open-scenario-speaker/{device_sn}/unbind` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponse {
-                /// 子商户
-                pub sub_mchid: String,
-                /// 设备sn
-                pub device_sn: String,
-                /// 绑定状态
-                pub bind_state: PostResponseBindState,
-                /// 收款链接url
-                pub code_url: String,
-            }
+            ///
+            /// The type is [`OpenScenarioSpeakerResponse`](crate::api::v3::pay_devices::types::OpenScenarioSpeakerResponse), which other answers share.
+            pub type PostResponse = crate::api::v3::pay_devices::types::OpenScenarioSpeakerResponse;
         }
     }
 }
@@ -173,7 +125,8 @@ pub mod open_scenario_speakerorder {
             /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "码牌支付结果上报")]
             #[crate::endpoint(POST, "/v3/pay-devices/open-scenario-speakerorder/<transaction_id>/report", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 微信支付订单号 (path)
                 pub transaction_id: String,
@@ -189,7 +142,7 @@ pub mod open_scenario_speakerorder {
             }
 
             /// What `POST /v3/pay-devices/open-scenario-speakerorder/{transaction_id}/report` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct PostResponse {
                 /// 子商户
                 pub sub_mchid: String,
@@ -218,7 +171,8 @@ pub mod printers {
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[doc(alias = "小票机打印")]
             #[crate::endpoint(POST, "/v3/pay-devices/printers/<device_id>/print-orders")]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 小票机设备号 (path)
                 pub device_id: String,
@@ -229,40 +183,65 @@ pub mod printers {
                 /// 回调通知地址
                 pub notify_url: Option<String>,
                 /// 变量列表
-                pub variable_list: Option<Vec<PostVariableList>>,
+                pub variable_list: Option<Vec<crate::api::v3::pay_devices::types::VariableList>>,
                 /// 表格变量列表
-                pub table_list: Option<Vec<PostTableList>>,
+                pub table_list: Option<Vec<crate::api::v3::pay_devices::types::TableList>>,
             }
 
-            /// PostVariableList
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostVariableList {
-                /// Key字段
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub key: Option<String>,
-                /// Value值字段
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub value: Option<String>,
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(device_id: impl Into<String>) -> Self {
+                    Self {
+                        device_id: device_id.into(),
+                        print_order_no: None,
+                        template_id: None,
+                        notify_url: None,
+                        variable_list: None,
+                        table_list: None,
+                    }
+                }
+                /// Sets `print_order_no` (打印单号).
+                pub fn with_print_order_no(mut self, print_order_no: impl Into<String>) -> Self {
+                    self.print_order_no = Some(print_order_no.into());
+                    self
+                }
+                /// Sets `template_id` (模板ID).
+                pub fn with_template_id(mut self, template_id: impl Into<String>) -> Self {
+                    self.template_id = Some(template_id.into());
+                    self
+                }
+                /// Sets `notify_url` (回调通知地址).
+                pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
+                    self.notify_url = Some(notify_url.into());
+                    self
+                }
+                /// Sets `variable_list` (变量列表).
+                pub fn with_variable_list(
+                    mut self,
+                    variable_list: impl Into<Vec<crate::api::v3::pay_devices::types::VariableList>>,
+                ) -> Self {
+                    self.variable_list = Some(variable_list.into());
+                    self
+                }
+                /// Sets `table_list` (表格变量列表).
+                pub fn with_table_list(
+                    mut self,
+                    table_list: impl Into<Vec<crate::api::v3::pay_devices::types::TableList>>,
+                ) -> Self {
+                    self.table_list = Some(table_list.into());
+                    self
+                }
             }
 
-            /// PostTableListRowList
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostTableListRowList {
-                /// 值列表
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub cell_list: Option<Vec<String>>,
-            }
+            /// [`VariableList`](crate::api::v3::pay_devices::types::VariableList), one type for one shape, under the name it has here.
+            pub type PostVariableList = crate::api::v3::pay_devices::types::VariableList;
 
-            /// PostTableList
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostTableList {
-                /// Key字段
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub key: Option<String>,
-                /// Value值列表
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub row_list: Option<Vec<PostTableListRowList>>,
-            }
+            /// [`RowList`](crate::api::v3::pay_devices::types::RowList), one type for one shape, under the name it has here.
+            pub type PostTableListRowList = crate::api::v3::pay_devices::types::RowList;
+
+            /// [`TableList`](crate::api::v3::pay_devices::types::TableList), one type for one shape, under the name it has here.
+            pub type PostTableList = crate::api::v3::pay_devices::types::TableList;
 
             /// `/v3/pay-devices/printers/{device_id}/print-orders/{print_order_no}`
             pub mod _print_order_no_ {
@@ -271,7 +250,8 @@ pub mod printers {
                 /// `GET /v3/pay-devices/printers/{device_id}/print-orders/{print_order_no}`
                 #[doc(alias = "查询订单")]
                 #[crate::endpoint(GET, "/v3/pay-devices/printers/<device_id>/print-orders/<print_order_no>", response = GetResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Get {
                     /// 小票机设备号 (path)
                     pub device_id: String,
@@ -293,68 +273,127 @@ pub mod printers {
                     }
                 }
 
-                /// GetResponseVariableList
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct GetResponseVariableList {
-                    /// Key字段
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub key: Option<String>,
-                    /// Value值字段
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub value: Option<String>,
-                }
+                /// [`VariableList`](crate::api::v3::pay_devices::types::VariableList), one type for one shape, under the name it has here.
+                pub type GetResponseVariableList = crate::api::v3::pay_devices::types::VariableList;
 
-                /// GetResponseTableListRowList
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct GetResponseTableListRowList {
-                    /// 值列表
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub cell_list: Option<Vec<String>>,
-                }
+                /// [`RowList`](crate::api::v3::pay_devices::types::RowList), one type for one shape, under the name it has here.
+                pub type GetResponseTableListRowList = crate::api::v3::pay_devices::types::RowList;
 
-                /// GetResponseTableList
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct GetResponseTableList {
-                    /// Key字段
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub key: Option<String>,
-                    /// Value值列表
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub row_list: Option<Vec<GetResponseTableListRowList>>,
-                }
+                /// [`TableList`](crate::api::v3::pay_devices::types::TableList), one type for one shape, under the name it has here.
+                pub type GetResponseTableList = crate::api::v3::pay_devices::types::TableList;
 
                 /// What `GET /v3/pay-devices/printers/{device_id}/print-orders/{print_order_no}` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
                 pub struct GetResponse {
                     /// 打印单号
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub print_order_no: Option<String>,
                     /// 模板ID
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub template_id: Option<String>,
                     /// 回调通知地址
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub notify_url: Option<String>,
                     /// 打印状态
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub print_state: Option<GetResponsePrintState>,
                     /// 打印状态描述
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub print_state_description: Option<String>,
                     /// 变量列表
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub variable_list: Option<Vec<GetResponseVariableList>>,
+                    pub variable_list:
+                        Option<Vec<crate::api::v3::pay_devices::types::VariableList>>,
                     /// 表格变量列表
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub table_list: Option<Vec<GetResponseTableList>>,
+                    pub table_list: Option<Vec<crate::api::v3::pay_devices::types::TableList>>,
                 }
             }
+        }
+    }
+}
+/// Types that several operations of feature `pay-devices` share, one per shape: each operation's module names them under its own names too.
+pub mod types {
+    string_enum! {
+        /// 绑定状态
+        pub enum BindState {
+            /// `OPEN_SCENARIO_SPEAKER_BIND_STATE_UNBOND`
+            OpenScenarioSpeakerBindStateUnbond = "OPEN_SCENARIO_SPEAKER_BIND_STATE_UNBOND",
+            /// `OPEN_SCENARIO_SPEAKER_BIND_STATE_BINDED`
+            OpenScenarioSpeakerBindStateBinded = "OPEN_SCENARIO_SPEAKER_BIND_STATE_BINDED",
+        }
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct OpenScenarioSpeakerResponse {
+        /// 子商户
+        pub sub_mchid: String,
+        /// 设备sn
+        pub device_sn: String,
+        /// 绑定状态
+        pub bind_state: crate::api::v3::pay_devices::types::BindState,
+        /// 收款链接url
+        pub code_url: String,
+    }
+
+    /// VariableList
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct VariableList {
+        /// Key字段
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub key: Option<String>,
+        /// Value值字段
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub value: Option<String>,
+    }
+
+    impl VariableList {
+        /// Sets `key` (Key字段).
+        pub fn with_key(mut self, key: impl Into<String>) -> Self {
+            self.key = Some(key.into());
+            self
+        }
+        /// Sets `value` (Value值字段).
+        pub fn with_value(mut self, value: impl Into<String>) -> Self {
+            self.value = Some(value.into());
+            self
+        }
+    }
+
+    /// RowList
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct RowList {
+        /// 值列表
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub cell_list: Option<Vec<String>>,
+    }
+
+    impl RowList {
+        /// Sets `cell_list` (值列表).
+        pub fn with_cell_list(mut self, cell_list: impl Into<Vec<String>>) -> Self {
+            self.cell_list = Some(cell_list.into());
+            self
+        }
+    }
+
+    /// TableList
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct TableList {
+        /// Key字段
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub key: Option<String>,
+        /// Value值列表
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub row_list: Option<Vec<crate::api::v3::pay_devices::types::RowList>>,
+    }
+
+    impl TableList {
+        /// Sets `key` (Key字段).
+        pub fn with_key(mut self, key: impl Into<String>) -> Self {
+            self.key = Some(key.into());
+            self
+        }
+        /// Sets `row_list` (Value值列表).
+        pub fn with_row_list(
+            mut self,
+            row_list: impl Into<Vec<crate::api::v3::pay_devices::types::RowList>>,
+        ) -> Self {
+            self.row_list = Some(row_list.into());
+            self
         }
     }
 }

@@ -12,7 +12,8 @@ pub mod authentications {
     #[doc(alias = "查询核身记录API")]
     #[doc(alias = "查询核身记录")]
     #[crate::endpoint(GET, "/v3/payroll-card/authentications", response = GetResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Get {
         /// 用户标识 (query)
         pub openid: String,
@@ -32,6 +33,48 @@ pub mod authentications {
         pub limit: Option<i64>,
     }
 
+    impl Get {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            openid: impl Into<String>,
+            sub_mchid: impl Into<String>,
+            authenticate_date: impl Into<String>,
+            authenticate_state: impl Into<String>,
+        ) -> Self {
+            Self {
+                openid: openid.into(),
+                appid: None,
+                sub_appid: None,
+                sub_mchid: sub_mchid.into(),
+                authenticate_date: authenticate_date.into(),
+                authenticate_state: authenticate_state.into(),
+                offset: None,
+                limit: None,
+            }
+        }
+        /// Sets `appid` (应用ID (query)).
+        pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
+            self.appid = Some(appid.into());
+            self
+        }
+        /// Sets `sub_appid` (子商户应用ID (query)).
+        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+            self.sub_appid = Some(sub_appid.into());
+            self
+        }
+        /// Sets `offset` (本次查询偏移量 (query)).
+        pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
+            self.offset = Some(offset.into());
+            self
+        }
+        /// Sets `limit` (本次请求最大查询条数 (query)).
+        pub fn with_limit(mut self, limit: impl Into<i64>) -> Self {
+            self.limit = Some(limit.into());
+            self
+        }
+    }
+
     string_enum! {
         /// 核身渠道
         pub enum GetResponseDataAuthenticateScene {
@@ -42,20 +85,12 @@ pub mod authentications {
         }
     }
 
-    string_enum! {
-        /// 核身状态
-        pub enum GetResponseDataAuthenticateState {
-            /// `AUTHENTICATE_PROCESSING`
-            AuthenticateProcessing = "AUTHENTICATE_PROCESSING",
-            /// `AUTHENTICATE_SUCCESS`
-            AuthenticateSuccess = "AUTHENTICATE_SUCCESS",
-            /// `AUTHENTICATE_FAILED`
-            AuthenticateFailed = "AUTHENTICATE_FAILED",
-        }
-    }
+    /// [`AuthenticateState`](crate::api::v3::payroll_card::types::AuthenticateState), one type for one shape, under the name it has here.
+    pub type GetResponseDataAuthenticateState =
+        crate::api::v3::payroll_card::types::AuthenticateState;
 
     /// GetResponseData
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct GetResponseData {
         /// 商户号
         pub mchid: String,
@@ -72,7 +107,7 @@ pub mod authentications {
         /// 单位名称
         pub employer_name: String,
         /// 核身状态
-        pub authenticate_state: GetResponseDataAuthenticateState,
+        pub authenticate_state: crate::api::v3::payroll_card::types::AuthenticateState,
         /// 核身时间
         pub authenticate_time: String,
         /// 商家核身单号
@@ -80,10 +115,9 @@ pub mod authentications {
     }
 
     /// What `GET /v3/payroll-card/authentications` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct GetResponse {
         /// 查询结果记录列表
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub data: Option<Vec<GetResponseData>>,
         /// 总记录条数
         pub total_count: i64,
@@ -103,7 +137,8 @@ pub mod authentications {
         #[doc(alias = "获取核身结果API")]
         #[doc(alias = "获取核身结果")]
         #[crate::endpoint(GET, "/v3/payroll-card/authentications/<authenticate_number>", response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Get {
             /// 商家核身单号 (path)
             pub authenticate_number: String,
@@ -111,20 +146,12 @@ pub mod authentications {
             pub sub_mchid: String,
         }
 
-        string_enum! {
-            /// 核身状态
-            pub enum GetResponseAuthenticateState {
-                /// `AUTHENTICATE_PROCESSING`
-                AuthenticateProcessing = "AUTHENTICATE_PROCESSING",
-                /// `AUTHENTICATE_SUCCESS`
-                AuthenticateSuccess = "AUTHENTICATE_SUCCESS",
-                /// `AUTHENTICATE_FAILED`
-                AuthenticateFailed = "AUTHENTICATE_FAILED",
-            }
-        }
+        /// [`AuthenticateState`](crate::api::v3::payroll_card::types::AuthenticateState), one type for one shape, under the name it has here.
+        pub type GetResponseAuthenticateState =
+            crate::api::v3::payroll_card::types::AuthenticateState;
 
         /// What `GET /v3/payroll-card/authentications/{authenticate_number}` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct GetResponse {
             /// 商户号
             pub mchid: String,
@@ -141,13 +168,12 @@ pub mod authentications {
             /// 单位名称
             pub employer_name: String,
             /// 核身状态
-            pub authenticate_state: GetResponseAuthenticateState,
+            pub authenticate_state: crate::api::v3::payroll_card::types::AuthenticateState,
             /// 核身时间
             pub authenticate_time: String,
             /// 商家核身单号
             pub authenticate_number: String,
             /// 核身失败原因
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub authenticate_failed_reason: Option<String>,
         }
     }
@@ -163,7 +189,8 @@ pub mod authentications {
         #[doc(alias = "微工卡核身预下单API")]
         #[doc(alias = "微工卡核身预下单")]
         #[crate::endpoint(POST, "/v3/payroll-card/authentications/pre-order", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 用户标识
             pub openid: String,
@@ -180,37 +207,50 @@ pub mod authentications {
             /// 单位名称
             pub employer_name: String,
             /// 核身类型
-            pub authenticate_type: PostAuthenticateType,
+            pub authenticate_type: crate::api::v3::payroll_card::types::AuthenticateType,
         }
 
-        string_enum! {
-            /// 核身类型
-            pub enum PostAuthenticateType {
-                /// `SIGN_IN`
-                SignIn = "SIGN_IN",
-                /// `INSURANCE`
-                Insurance = "INSURANCE",
-                /// `CONTRACT`
-                Contract = "CONTRACT",
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                openid: impl Into<String>,
+                sub_mchid: impl Into<String>,
+                authenticate_number: impl Into<String>,
+                project_name: impl Into<String>,
+                employer_name: impl Into<String>,
+                authenticate_type: impl Into<crate::api::v3::payroll_card::types::AuthenticateType>,
+            ) -> Self {
+                Self {
+                    openid: openid.into(),
+                    appid: None,
+                    sub_mchid: sub_mchid.into(),
+                    sub_appid: None,
+                    authenticate_number: authenticate_number.into(),
+                    project_name: project_name.into(),
+                    employer_name: employer_name.into(),
+                    authenticate_type: authenticate_type.into(),
+                }
+            }
+            /// Sets `appid` (应用ID).
+            pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
+                self.appid = Some(appid.into());
+                self
+            }
+            /// Sets `sub_appid` (子商户应用ID).
+            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                self.sub_appid = Some(sub_appid.into());
+                self
             }
         }
 
+        /// [`AuthenticateType`](crate::api::v3::payroll_card::types::AuthenticateType), one type for one shape, under the name it has here.
+        pub type PostAuthenticateType = crate::api::v3::payroll_card::types::AuthenticateType;
+
         /// What `POST /v3/payroll-card/authentications/pre-order` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponse {
-            /// 商家核身单号
-            pub authenticate_number: String,
-            /// 用户标识
-            pub openid: String,
-            /// 商户号
-            pub mchid: String,
-            /// 子商户号
-            pub sub_mchid: String,
-            /// token值
-            pub token: String,
-            /// token有效时间
-            pub expires_in: i64,
-        }
+        ///
+        /// The type is [`AuthenticationsResponse`](crate::api::v3::payroll_card::types::AuthenticationsResponse), which other answers share.
+        pub type PostResponse = crate::api::v3::payroll_card::types::AuthenticationsResponse;
     }
     /// `/v3/payroll-card/authentications/pre-order-with-auth`
     pub mod pre_order_with_auth {
@@ -225,7 +265,8 @@ pub mod authentications {
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[doc(alias = "微工卡核身预下单（流程中完成授权）")]
         #[crate::endpoint(POST, "/v3/payroll-card/authentications/pre-order-with-auth", response = PostResponse, serial)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 用户标识
             pub openid: String,
@@ -248,51 +289,62 @@ pub mod authentications {
             #[wxpay(encrypt)]
             pub id_card_number: String,
             /// 用工类型
-            pub employment_type: PostEmploymentType,
+            pub employment_type: crate::api::v3::payroll_card::types::EmploymentType,
             /// 核身类型
-            pub authenticate_type: PostAuthenticateType,
+            pub authenticate_type: crate::api::v3::payroll_card::types::AuthenticateType,
         }
 
-        string_enum! {
-            /// 用工类型
-            pub enum PostEmploymentType {
-                /// `LONG_TERM_EMPLOYMENT`
-                LongTermEmployment = "LONG_TERM_EMPLOYMENT",
-                /// `SHORT_TERM_EMPLOYMENT`
-                ShortTermEmployment = "SHORT_TERM_EMPLOYMENT",
-                /// `COOPERATION_EMPLOYMENT`
-                CooperationEmployment = "COOPERATION_EMPLOYMENT",
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(
+                openid: impl Into<String>,
+                sub_mchid: impl Into<String>,
+                authenticate_number: impl Into<String>,
+                project_name: impl Into<String>,
+                employer_name: impl Into<String>,
+                user_name: impl Into<String>,
+                id_card_number: impl Into<String>,
+                employment_type: impl Into<crate::api::v3::payroll_card::types::EmploymentType>,
+                authenticate_type: impl Into<crate::api::v3::payroll_card::types::AuthenticateType>,
+            ) -> Self {
+                Self {
+                    openid: openid.into(),
+                    appid: None,
+                    sub_mchid: sub_mchid.into(),
+                    sub_appid: None,
+                    authenticate_number: authenticate_number.into(),
+                    project_name: project_name.into(),
+                    employer_name: employer_name.into(),
+                    user_name: user_name.into(),
+                    id_card_number: id_card_number.into(),
+                    employment_type: employment_type.into(),
+                    authenticate_type: authenticate_type.into(),
+                }
+            }
+            /// Sets `appid` (应用ID).
+            pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
+                self.appid = Some(appid.into());
+                self
+            }
+            /// Sets `sub_appid` (子商户应用ID).
+            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                self.sub_appid = Some(sub_appid.into());
+                self
             }
         }
 
-        string_enum! {
-            /// 核身类型
-            pub enum PostAuthenticateType {
-                /// `SIGN_IN`
-                SignIn = "SIGN_IN",
-                /// `INSURANCE`
-                Insurance = "INSURANCE",
-                /// `CONTRACT`
-                Contract = "CONTRACT",
-            }
-        }
+        /// [`EmploymentType`](crate::api::v3::payroll_card::types::EmploymentType), one type for one shape, under the name it has here.
+        pub type PostEmploymentType = crate::api::v3::payroll_card::types::EmploymentType;
+
+        /// [`AuthenticateType`](crate::api::v3::payroll_card::types::AuthenticateType), one type for one shape, under the name it has here.
+        pub type PostAuthenticateType = crate::api::v3::payroll_card::types::AuthenticateType;
 
         /// What `POST /v3/payroll-card/authentications/pre-order-with-auth` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponse {
-            /// 商家核身单号
-            pub authenticate_number: String,
-            /// 用户标识
-            pub openid: String,
-            /// 商户号
-            pub mchid: String,
-            /// 子商户号
-            pub sub_mchid: String,
-            /// token值
-            pub token: String,
-            /// token有效时间
-            pub expires_in: i64,
-        }
+        ///
+        /// The type is [`AuthenticationsResponse`](crate::api::v3::payroll_card::types::AuthenticationsResponse), which other answers share.
+        pub type PostResponse = crate::api::v3::payroll_card::types::AuthenticationsResponse;
     }
 }
 /// `/v3/payroll-card/relations`
@@ -307,7 +359,8 @@ pub mod relations {
         #[doc(alias = "查询微工卡授权关系API")]
         #[doc(alias = "查询微工卡授权关系")]
         #[crate::endpoint(GET, "/v3/payroll-card/relations/<openid>", response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Get {
             /// 用户标识 (path)
             pub openid: String,
@@ -317,6 +370,29 @@ pub mod relations {
             pub appid: Option<String>,
             /// 子商户应用ID (query)
             pub sub_appid: Option<String>,
+        }
+
+        impl Get {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(openid: impl Into<String>, sub_mchid: impl Into<String>) -> Self {
+                Self {
+                    openid: openid.into(),
+                    sub_mchid: sub_mchid.into(),
+                    appid: None,
+                    sub_appid: None,
+                }
+            }
+            /// Sets `appid` (应用ID (query)).
+            pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
+                self.appid = Some(appid.into());
+                self
+            }
+            /// Sets `sub_appid` (子商户应用ID (query)).
+            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                self.sub_appid = Some(sub_appid.into());
+                self
+            }
         }
 
         string_enum! {
@@ -332,7 +408,7 @@ pub mod relations {
         }
 
         /// What `GET /v3/payroll-card/relations/{openid}` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct GetResponse {
             /// 用户标识
             pub openid: String,
@@ -343,10 +419,8 @@ pub mod relations {
             /// 授权状态
             pub authorize_state: GetResponseAuthorizeState,
             /// 授权时间
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub authorize_time: Option<String>,
             /// 取消授权时间
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub deauthorize_time: Option<String>,
         }
     }
@@ -365,7 +439,8 @@ pub mod tokens {
     #[doc(alias = "生成授权token API")]
     #[doc(alias = "生成授权token")]
     #[crate::endpoint(POST, "/v3/payroll-card/tokens", response = PostResponse, serial)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 用户标识
         pub openid: String,
@@ -382,23 +457,46 @@ pub mod tokens {
         #[wxpay(encrypt)]
         pub id_card_number: String,
         /// 用工类型
-        pub employment_type: PostEmploymentType,
+        pub employment_type: crate::api::v3::payroll_card::types::EmploymentType,
     }
 
-    string_enum! {
-        /// 用工类型
-        pub enum PostEmploymentType {
-            /// `LONG_TERM_EMPLOYMENT`
-            LongTermEmployment = "LONG_TERM_EMPLOYMENT",
-            /// `SHORT_TERM_EMPLOYMENT`
-            ShortTermEmployment = "SHORT_TERM_EMPLOYMENT",
-            /// `COOPERATION_EMPLOYMENT`
-            CooperationEmployment = "COOPERATION_EMPLOYMENT",
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            openid: impl Into<String>,
+            sub_mchid: impl Into<String>,
+            user_name: impl Into<String>,
+            id_card_number: impl Into<String>,
+            employment_type: impl Into<crate::api::v3::payroll_card::types::EmploymentType>,
+        ) -> Self {
+            Self {
+                openid: openid.into(),
+                appid: None,
+                sub_appid: None,
+                sub_mchid: sub_mchid.into(),
+                user_name: user_name.into(),
+                id_card_number: id_card_number.into(),
+                employment_type: employment_type.into(),
+            }
+        }
+        /// Sets `appid` (应用ID).
+        pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
+            self.appid = Some(appid.into());
+            self
+        }
+        /// Sets `sub_appid` (子商户应用ID).
+        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+            self.sub_appid = Some(sub_appid.into());
+            self
         }
     }
 
+    /// [`EmploymentType`](crate::api::v3::payroll_card::types::EmploymentType), one type for one shape, under the name it has here.
+    pub type PostEmploymentType = crate::api::v3::payroll_card::types::EmploymentType;
+
     /// What `POST /v3/payroll-card/tokens` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 用户标识
         pub openid: String,
@@ -426,7 +524,8 @@ pub mod transfer_batches {
     #[doc(alias = "发起批量转账API")]
     #[doc(alias = "发起批量转账")]
     #[crate::endpoint(POST, "/v3/payroll-card/transfer-batches", response = PostResponse, serial)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 特约商户号
         pub sub_mchid: String,
@@ -455,8 +554,52 @@ pub mod transfer_batches {
         pub employment_scene: String,
     }
 
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            sub_mchid: impl Into<String>,
+            authorization_type: impl Into<String>,
+            out_batch_no: impl Into<String>,
+            batch_name: impl Into<String>,
+            batch_remark: impl Into<String>,
+            total_amount: impl Into<i64>,
+            total_num: impl Into<i64>,
+            transfer_detail_list: impl Into<Vec<PostTransferDetailList>>,
+            employment_type: impl Into<String>,
+            employment_scene: impl Into<String>,
+        ) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+                sub_appid: None,
+                authorization_type: authorization_type.into(),
+                out_batch_no: out_batch_no.into(),
+                batch_name: batch_name.into(),
+                batch_remark: batch_remark.into(),
+                total_amount: total_amount.into(),
+                total_num: total_num.into(),
+                transfer_detail_list: transfer_detail_list.into(),
+                sp_appid: None,
+                employment_type: employment_type.into(),
+                employment_scene: employment_scene.into(),
+            }
+        }
+        /// Sets `sub_appid` (特约商户AppID).
+        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+            self.sub_appid = Some(sub_appid.into());
+            self
+        }
+        /// Sets `sp_appid` (服务商的AppID).
+        pub fn with_sp_appid(mut self, sp_appid: impl Into<String>) -> Self {
+            self.sp_appid = Some(sp_appid.into());
+            self
+        }
+    }
+
     /// PostTransferDetailList
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct PostTransferDetailList {
         /// 商家明细单号
         pub out_detail_no: String,
@@ -472,7 +615,7 @@ pub mod transfer_batches {
     }
 
     /// What `POST /v3/payroll-card/transfer-batches` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 商家批次单号
         pub out_batch_no: String,
@@ -480,6 +623,61 @@ pub mod transfer_batches {
         pub batch_id: String,
         /// 批次创建时间
         pub create_time: String,
+    }
+}
+/// Types that several operations of feature `payroll-card` share, one per shape: each operation's module names them under its own names too.
+pub mod types {
+    string_enum! {
+        /// 用工类型
+        pub enum EmploymentType {
+            /// `LONG_TERM_EMPLOYMENT`
+            LongTermEmployment = "LONG_TERM_EMPLOYMENT",
+            /// `SHORT_TERM_EMPLOYMENT`
+            ShortTermEmployment = "SHORT_TERM_EMPLOYMENT",
+            /// `COOPERATION_EMPLOYMENT`
+            CooperationEmployment = "COOPERATION_EMPLOYMENT",
+        }
+    }
+
+    string_enum! {
+        /// 核身类型
+        pub enum AuthenticateType {
+            /// `SIGN_IN`
+            SignIn = "SIGN_IN",
+            /// `INSURANCE`
+            Insurance = "INSURANCE",
+            /// `CONTRACT`
+            Contract = "CONTRACT",
+        }
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct AuthenticationsResponse {
+        /// 商家核身单号
+        pub authenticate_number: String,
+        /// 用户标识
+        pub openid: String,
+        /// 商户号
+        pub mchid: String,
+        /// 子商户号
+        pub sub_mchid: String,
+        /// token值
+        pub token: String,
+        /// token有效时间
+        pub expires_in: i64,
+    }
+
+    string_enum! {
+        /// 核身状态
+        pub enum AuthenticateState {
+            /// `AUTHENTICATE_PROCESSING`
+            AuthenticateProcessing = "AUTHENTICATE_PROCESSING",
+            /// `AUTHENTICATE_SUCCESS`
+            AuthenticateSuccess = "AUTHENTICATE_SUCCESS",
+            /// `AUTHENTICATE_FAILED`
+            AuthenticateFailed = "AUTHENTICATE_FAILED",
+        }
     }
 }
 /// `/v3/payroll-card/wesure`
@@ -496,7 +694,8 @@ pub mod wesure {
         #[doc(alias = "生成投保结果API")]
         #[doc(alias = "生成投保结果")]
         #[crate::endpoint(POST, "/v3/payroll-card/wesure/insurance")]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 服务商商户号
             pub sp_mchid: String,
@@ -532,7 +731,8 @@ pub mod wesure {
         #[doc(alias = "校验核身结果API")]
         #[doc(alias = "校验核身结果")]
         #[crate::endpoint(POST, "/v3/payroll-card/wesure/token-validations", response = PostResponse, serial)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 服务商商户号
             pub sp_mchid: String,
@@ -550,6 +750,35 @@ pub mod wesure {
             pub authenticate_type: Option<PostAuthenticateType>,
         }
 
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                sp_mchid: impl Into<String>,
+                sub_mchid: impl Into<String>,
+                token: impl Into<String>,
+                user_name: impl Into<String>,
+                id_card_number: impl Into<String>,
+            ) -> Self {
+                Self {
+                    sp_mchid: sp_mchid.into(),
+                    sub_mchid: sub_mchid.into(),
+                    token: token.into(),
+                    user_name: user_name.into(),
+                    id_card_number: id_card_number.into(),
+                    authenticate_type: None,
+                }
+            }
+            /// Sets `authenticate_type` (核身类型).
+            pub fn with_authenticate_type(
+                mut self,
+                authenticate_type: impl Into<PostAuthenticateType>,
+            ) -> Self {
+                self.authenticate_type = Some(authenticate_type.into());
+                self
+            }
+        }
+
         string_enum! {
             /// 核身类型
             pub enum PostAuthenticateType {
@@ -565,18 +794,15 @@ pub mod wesure {
         }
 
         /// What `POST /v3/payroll-card/wesure/token-validations` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 校验结果
             pub result: String,
             /// 核身成功时间
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub authenticate_success_time: Option<String>,
             /// 用户标识
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub openid: Option<String>,
             /// 校验不通过原因
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub fail_reason: Option<String>,
         }
     }

@@ -15,7 +15,8 @@ pub mod acquiringbank {
         /// Idempotent by `authorization_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "从业机构预授权")]
         #[crate::endpoint(POST, "/v3/payscore/acquiringbank/permissions", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 服务ID
             pub service_id: String,
@@ -34,12 +35,42 @@ pub mod acquiringbank {
             pub notify_url: Option<String>,
         }
 
-        /// What `POST /v3/payscore/acquiringbank/permissions` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponse {
-            /// 预授权token
-            pub apply_permissions_token: String,
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                service_id: impl Into<String>,
+                channel_id: impl Into<String>,
+                appid: impl Into<String>,
+                sub_mchid: impl Into<String>,
+                authorization_code: impl Into<String>,
+            ) -> Self {
+                Self {
+                    service_id: service_id.into(),
+                    channel_id: channel_id.into(),
+                    appid: appid.into(),
+                    sub_appid: None,
+                    sub_mchid: sub_mchid.into(),
+                    authorization_code: authorization_code.into(),
+                    notify_url: None,
+                }
+            }
+            /// Sets `sub_appid` (子商户应用ID).
+            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                self.sub_appid = Some(sub_appid.into());
+                self
+            }
+            /// Sets `notify_url` (商户回调地址).
+            pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
+                self.notify_url = Some(notify_url.into());
+                self
+            }
         }
+
+        /// What `POST /v3/payscore/acquiringbank/permissions` answers.
+        ///
+        /// The type is [`AcquiringbankResponse`](crate::api::v3::payscore::types::AcquiringbankResponse), which other answers share.
+        pub type PostResponse = crate::api::v3::payscore::types::AcquiringbankResponse;
 
         /// `/v3/payscore/acquiringbank/permissions/authorization-code`
         pub mod authorization_code {
@@ -52,7 +83,8 @@ pub mod acquiringbank {
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-auth/get-acquiring-bank-permissions-by-code.html)
                 #[doc(alias = "从业机构查询与用户授权记录（授权协议号）")]
                 #[crate::endpoint(GET, "/v3/payscore/acquiringbank/permissions/authorization-code/<authorization_code>", response = GetResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Get {
                     /// 授权协议号 (path)
                     pub authorization_code: String,
@@ -65,7 +97,7 @@ pub mod acquiringbank {
                 }
 
                 /// What `GET /v3/payscore/acquiringbank/permissions/authorization-code/{authorization_code}` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct GetResponse {
                     /// 服务ID
                     pub service_id: String,
@@ -74,31 +106,24 @@ pub mod acquiringbank {
                     /// 商户号
                     pub mchid: String,
                     /// 服务商公众号下的用户标识
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub openid: Option<String>,
                     /// 子商户公众号下的用户标识
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub sub_openid: Option<String>,
                     /// 授权协议号
                     pub authorization_code: String,
                     /// 授权状态
                     pub authorization_state: String,
                     /// 授权通知地址
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub notify_url: Option<String>,
                     /// 最近一次解除授权时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub cancel_authorization_time: Option<String>,
                     /// 最近一次授权成功时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub authorization_success_time: Option<String>,
                     /// 子商户号
                     pub sub_mchid: String,
                     /// 子商户应用ID
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub sub_appid: Option<String>,
                     /// 渠道商商户号
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub channel_id: Option<String>,
                 }
 
@@ -117,7 +142,8 @@ pub mod acquiringbank {
                         "/v3/payscore/acquiringbank/permissions/authorization-code/<authorization_code>/terminate",
                         idempotent
                     )]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct Post {
                         /// 授权协议号 (path)
                         pub authorization_code: String,
@@ -130,6 +156,30 @@ pub mod acquiringbank {
                         /// 撤销原因
                         pub reason: String,
                     }
+
+                    impl Post {
+                        /// A value with its required fields; every optional one is `None`
+                        /// until its `with_…` method sets it.
+                        pub fn new(
+                            authorization_code: impl Into<String>,
+                            service_id: impl Into<String>,
+                            sub_mchid: impl Into<String>,
+                            reason: impl Into<String>,
+                        ) -> Self {
+                            Self {
+                                authorization_code: authorization_code.into(),
+                                service_id: service_id.into(),
+                                channel_id: None,
+                                sub_mchid: sub_mchid.into(),
+                                reason: reason.into(),
+                            }
+                        }
+                        /// Sets `channel_id` (渠道商商户号).
+                        pub fn with_channel_id(mut self, channel_id: impl Into<String>) -> Self {
+                            self.channel_id = Some(channel_id.into());
+                            self
+                        }
+                    }
                 }
             }
         }
@@ -141,7 +191,8 @@ pub mod acquiringbank {
         /// `GET /v3/payscore/acquiringbank/serviceorder`
         #[doc(alias = "从业机构查询微信支付分订单")]
         #[crate::endpoint(GET, "/v3/payscore/acquiringbank/serviceorder", response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Get {
             /// 服务ID (query)
             pub service_id: String,
@@ -155,175 +206,114 @@ pub mod acquiringbank {
             pub query_id: Option<String>,
         }
 
-        /// GetResponsePostPayments
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponsePostPayments {
-            /// 付费名称
-            pub name: String,
-            /// 付费说明
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub description: Option<String>,
-            /// 付费金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub amount: Option<i64>,
-            /// 付费数量
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub count: Option<i64>,
+        impl Get {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                service_id: impl Into<String>,
+                sub_mchid: impl Into<String>,
+                channel_id: impl Into<String>,
+            ) -> Self {
+                Self {
+                    service_id: service_id.into(),
+                    sub_mchid: sub_mchid.into(),
+                    channel_id: channel_id.into(),
+                    out_order_no: None,
+                    query_id: None,
+                }
+            }
+            /// Sets `out_order_no` (商户服务订单号 (query)).
+            pub fn with_out_order_no(mut self, out_order_no: impl Into<String>) -> Self {
+                self.out_order_no = Some(out_order_no.into());
+                self
+            }
+            /// Sets `query_id` (回跳查询ID (query)).
+            pub fn with_query_id(mut self, query_id: impl Into<String>) -> Self {
+                self.query_id = Some(query_id.into());
+                self
+            }
         }
 
-        /// GetResponsePostDiscounts
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponsePostDiscounts {
-            /// 优惠名称
-            pub name: String,
-            /// 优惠说明
-            pub description: String,
-            /// 优惠金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub amount: Option<i64>,
-            /// 优惠数量
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub count: Option<i64>,
-        }
+        /// [`PostPayments`](crate::api::v3::payscore::types::PostPayments), one type for one shape, under the name it has here.
+        pub type GetResponsePostPayments = crate::api::v3::payscore::types::PostPayments;
 
-        /// 订单风险金
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponseRiskFund {
-            /// 风险金名称
-            pub name: String,
-            /// 风险金额
-            pub amount: i64,
-            /// 风险说明
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub description: Option<String>,
-        }
+        /// [`PostDiscounts2`](crate::api::v3::payscore::types::PostDiscounts2), one type for one shape, under the name it has here.
+        pub type GetResponsePostDiscounts = crate::api::v3::payscore::types::PostDiscounts2;
 
-        /// GetResponseCollectionDetailsPromotionDetailGoodsDetail
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponseCollectionDetailsPromotionDetailGoodsDetail {
-            /// 商品编码
-            pub goods_id: String,
-            /// 商品数量
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub quantity: Option<i64>,
-            /// 商品价格
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub unit_price: Option<i64>,
-            /// 商品优惠金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub discount_amount: Option<i64>,
-            /// 商品备注
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub goods_remark: Option<String>,
-        }
+        /// [`RiskFund`](crate::api::v3::payscore::types::RiskFund), one type for one shape, under the name it has here.
+        pub type GetResponseRiskFund = crate::api::v3::payscore::types::RiskFund;
+
+        /// [`GoodsDetail`](crate::api::v3::payscore::types::GoodsDetail), one type for one shape, under the name it has here.
+        pub type GetResponseCollectionDetailsPromotionDetailGoodsDetail =
+            crate::api::v3::payscore::types::GoodsDetail;
 
         /// GetResponseCollectionDetailsPromotionDetail
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct GetResponseCollectionDetailsPromotionDetail {
             /// 券ID
             pub coupon_id: String,
             /// 优惠名称
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub name: Option<String>,
             /// 优惠范围
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub scope: Option<String>,
             /// 优惠类型
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub r#type: Option<String>,
             /// 优惠券面额
             pub amount: i64,
             /// 活动ID
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub stock_id: Option<String>,
             /// 微信出资
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub wechatpay_contribute: Option<i64>,
             /// 商户出资
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub merchant_contribute: Option<i64>,
             /// 其他出资
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub other_contribute: Option<i64>,
             /// 优惠币种
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub currency: Option<String>,
             /// 单品列表
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub goods_detail: Option<Vec<GetResponseCollectionDetailsPromotionDetailGoodsDetail>>,
+            pub goods_detail: Option<Vec<crate::api::v3::payscore::types::GoodsDetail>>,
         }
 
         /// GetResponseCollectionDetails
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
         pub struct GetResponseCollectionDetails {
             /// 收款序号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub seq: Option<i64>,
             /// 单笔收款金额
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub amount: Option<i64>,
             /// 收款成功渠道
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub paid_type: Option<String>,
             /// 收款成功时间
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub paid_time: Option<String>,
             /// 微信支付交易单号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub transaction_id: Option<String>,
             /// 优惠功能
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub promotion_detail: Option<Vec<GetResponseCollectionDetailsPromotionDetail>>,
         }
 
         /// 收款信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct GetResponseCollection {
             /// 收款状态
             pub state: String,
             /// 总收款金额
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub total_amount: Option<i64>,
             /// 待收金额
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub paying_amount: Option<i64>,
             /// 已收金额
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub paid_amount: Option<i64>,
             /// 收款明细列表
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub details: Option<Vec<GetResponseCollectionDetails>>,
         }
 
-        /// 服务时间段
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponseTimeRange {
-            /// 服务开始时间
-            pub start_time: String,
-            /// 服务开始时间备注
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub start_time_remark: Option<String>,
-            /// 服务结束时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub end_time: Option<String>,
-            /// 服务结束时间备注
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub end_time_remark: Option<String>,
-        }
+        /// [`TimeRange`](crate::api::v3::payscore::types::TimeRange), one type for one shape, under the name it has here.
+        pub type GetResponseTimeRange = crate::api::v3::payscore::types::TimeRange;
 
-        /// 服务位置
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponseLocation {
-            /// 服务开始地点
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub start_location: Option<String>,
-            /// 服务结束地点
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub end_location: Option<String>,
-        }
+        /// [`Location`](crate::api::v3::payscore::types::Location), one type for one shape, under the name it has here.
+        pub type GetResponseLocation = crate::api::v3::payscore::types::Location;
 
         /// What `GET /v3/payscore/acquiringbank/serviceorder` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct GetResponse {
             /// 商户服务订单号
             pub out_order_no: String,
@@ -334,7 +324,6 @@ pub mod acquiringbank {
             /// 服务商商户号
             pub mchid: String,
             /// 子商户应用ID
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_appid: Option<String>,
             /// 子商户号
             pub sub_mchid: String,
@@ -343,40 +332,30 @@ pub mod acquiringbank {
             /// 服务订单状态
             pub state: String,
             /// 订单状态说明
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub state_description: Option<String>,
             /// 后付费项目
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub post_payments: Option<Vec<GetResponsePostPayments>>,
+            pub post_payments: Option<Vec<crate::api::v3::payscore::types::PostPayments>>,
             /// 后付费商户优惠
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub post_discounts: Option<Vec<GetResponsePostDiscounts>>,
+            pub post_discounts: Option<Vec<crate::api::v3::payscore::types::PostDiscounts2>>,
             /// 订单风险金
-            pub risk_fund: GetResponseRiskFund,
+            pub risk_fund: crate::api::v3::payscore::types::RiskFund,
             /// 总金额
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub total_amount: Option<i64>,
             /// 是否需要收款
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub need_collection: Option<bool>,
             /// 收款信息
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub collection: Option<GetResponseCollection>,
             /// 服务时间段
-            pub time_range: GetResponseTimeRange,
+            pub time_range: crate::api::v3::payscore::types::TimeRange,
             /// 服务位置
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub location: Option<GetResponseLocation>,
+            pub location: Option<crate::api::v3::payscore::types::Location>,
             /// 商户数据包
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub attach: Option<String>,
             /// 商户回调地址
             pub notify_url: String,
             /// 服务商公众号下的用户标识
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub openid: Option<String>,
             /// 子商户公众号下的用户标识
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_openid: Option<String>,
             /// 微信支付服务订单号
             pub order_id: String,
@@ -391,7 +370,8 @@ pub mod acquiringbank {
         /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "从业机构创建微信支付分订单")]
         #[crate::endpoint(POST, "/v3/payscore/acquiringbank/serviceorder", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 服务ID
             pub service_id: String,
@@ -409,15 +389,15 @@ pub mod acquiringbank {
             /// 服务信息
             pub service_introduction: String,
             /// 后付费项目
-            pub post_payments: Option<Vec<PostPostPayments>>,
+            pub post_payments: Option<Vec<crate::api::v3::payscore::types::PostPayments>>,
             /// 后付费商户优惠
             pub post_discounts: Option<Vec<PostPostDiscounts>>,
             /// 订单风险金
-            pub risk_fund: PostRiskFund,
+            pub risk_fund: crate::api::v3::payscore::types::RiskFund,
             /// 服务时间段
-            pub time_range: PostTimeRange,
+            pub time_range: crate::api::v3::payscore::types::TimeRange,
             /// 服务位置
-            pub location: Option<PostLocation>,
+            pub location: Option<crate::api::v3::payscore::types::Location>,
             /// 服务商公众号下的用户标识
             pub openid: Option<String>,
             /// 子商户公众号下的用户标识
@@ -430,24 +410,98 @@ pub mod acquiringbank {
             pub attach: Option<String>,
         }
 
-        /// PostPostPayments
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostPostPayments {
-            /// 付费项目名称
-            pub name: String,
-            /// 付费说明
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub description: Option<String>,
-            /// 金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub amount: Option<i64>,
-            /// 付费数量
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub count: Option<i64>,
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(
+                service_id: impl Into<String>,
+                appid: impl Into<String>,
+                sub_mchid: impl Into<String>,
+                channel_id: impl Into<String>,
+                out_order_no: impl Into<String>,
+                service_introduction: impl Into<String>,
+                risk_fund: impl Into<crate::api::v3::payscore::types::RiskFund>,
+                time_range: impl Into<crate::api::v3::payscore::types::TimeRange>,
+                notify_url: impl Into<String>,
+            ) -> Self {
+                Self {
+                    service_id: service_id.into(),
+                    appid: appid.into(),
+                    sub_mchid: sub_mchid.into(),
+                    sub_appid: None,
+                    channel_id: channel_id.into(),
+                    out_order_no: out_order_no.into(),
+                    service_introduction: service_introduction.into(),
+                    post_payments: None,
+                    post_discounts: None,
+                    risk_fund: risk_fund.into(),
+                    time_range: time_range.into(),
+                    location: None,
+                    openid: None,
+                    sub_openid: None,
+                    need_user_confirm: None,
+                    notify_url: notify_url.into(),
+                    attach: None,
+                }
+            }
+            /// Sets `sub_appid` (子商户应用ID).
+            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                self.sub_appid = Some(sub_appid.into());
+                self
+            }
+            /// Sets `post_payments` (后付费项目).
+            pub fn with_post_payments(
+                mut self,
+                post_payments: impl Into<Vec<crate::api::v3::payscore::types::PostPayments>>,
+            ) -> Self {
+                self.post_payments = Some(post_payments.into());
+                self
+            }
+            /// Sets `post_discounts` (后付费商户优惠).
+            pub fn with_post_discounts(
+                mut self,
+                post_discounts: impl Into<Vec<PostPostDiscounts>>,
+            ) -> Self {
+                self.post_discounts = Some(post_discounts.into());
+                self
+            }
+            /// Sets `location` (服务位置).
+            pub fn with_location(
+                mut self,
+                location: impl Into<crate::api::v3::payscore::types::Location>,
+            ) -> Self {
+                self.location = Some(location.into());
+                self
+            }
+            /// Sets `openid` (服务商公众号下的用户标识).
+            pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
+                self.openid = Some(openid.into());
+                self
+            }
+            /// Sets `sub_openid` (子商户公众号下的用户标识).
+            pub fn with_sub_openid(mut self, sub_openid: impl Into<String>) -> Self {
+                self.sub_openid = Some(sub_openid.into());
+                self
+            }
+            /// Sets `need_user_confirm` (是否需要用户确认).
+            pub fn with_need_user_confirm(mut self, need_user_confirm: impl Into<bool>) -> Self {
+                self.need_user_confirm = Some(need_user_confirm.into());
+                self
+            }
+            /// Sets `attach` (商户数据包).
+            pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+                self.attach = Some(attach.into());
+                self
+            }
         }
 
+        /// [`PostPayments`](crate::api::v3::payscore::types::PostPayments), one type for one shape, under the name it has here.
+        pub type PostPostPayments = crate::api::v3::payscore::types::PostPayments;
+
         /// PostPostDiscounts
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostPostDiscounts {
             /// 优惠名称
             pub name: String,
@@ -461,113 +515,55 @@ pub mod acquiringbank {
             pub amount: Option<i64>,
         }
 
-        /// 订单风险金
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostRiskFund {
-            /// 风险金名称
-            pub name: String,
-            /// 风险金额
-            pub amount: i64,
-            /// 风险说明
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub description: Option<String>,
+        impl PostPostDiscounts {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(name: impl Into<String>, description: impl Into<String>) -> Self {
+                Self {
+                    name: name.into(),
+                    description: description.into(),
+                    count: None,
+                    amount: None,
+                }
+            }
+            /// Sets `count` (优惠数量).
+            pub fn with_count(mut self, count: impl Into<i64>) -> Self {
+                self.count = Some(count.into());
+                self
+            }
+            /// Sets `amount` (付费金额).
+            pub fn with_amount(mut self, amount: impl Into<i64>) -> Self {
+                self.amount = Some(amount.into());
+                self
+            }
         }
 
-        /// 服务时间段
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostTimeRange {
-            /// 服务开始时间
-            pub start_time: String,
-            /// 服务开始时间备注
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub start_time_remark: Option<String>,
-            /// 预计服务结束时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub end_time: Option<String>,
-            /// 预计服务结束时间备注
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub end_time_remark: Option<String>,
-        }
+        /// [`RiskFund`](crate::api::v3::payscore::types::RiskFund), one type for one shape, under the name it has here.
+        pub type PostRiskFund = crate::api::v3::payscore::types::RiskFund;
 
-        /// 服务位置
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostLocation {
-            /// 服务开始地点
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub start_location: Option<String>,
-            /// 预计服务结束地点
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub end_location: Option<String>,
-        }
+        /// [`TimeRange`](crate::api::v3::payscore::types::TimeRange), one type for one shape, under the name it has here.
+        pub type PostTimeRange = crate::api::v3::payscore::types::TimeRange;
 
-        /// PostResponsePostPayments
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponsePostPayments {
-            /// 付费项目名称
-            pub name: String,
-            /// 付费说明
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub description: Option<String>,
-            /// 金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub amount: Option<i64>,
-            /// 付费数量
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub count: Option<i64>,
-        }
+        /// [`Location`](crate::api::v3::payscore::types::Location), one type for one shape, under the name it has here.
+        pub type PostLocation = crate::api::v3::payscore::types::Location;
 
-        /// PostResponsePostDiscounts
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponsePostDiscounts {
-            /// 优惠名称
-            pub name: String,
-            /// 优惠说明
-            pub description: String,
-            /// 优惠数量
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub count: Option<i64>,
-        }
+        /// [`PostPayments`](crate::api::v3::payscore::types::PostPayments), one type for one shape, under the name it has here.
+        pub type PostResponsePostPayments = crate::api::v3::payscore::types::PostPayments;
 
-        /// 订单风险金
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponseRiskFund {
-            /// 风险金名称
-            pub name: String,
-            /// 风险金额
-            pub amount: i64,
-            /// 风险说明
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub description: Option<String>,
-        }
+        /// [`PostDiscounts3`](crate::api::v3::payscore::types::PostDiscounts3), one type for one shape, under the name it has here.
+        pub type PostResponsePostDiscounts = crate::api::v3::payscore::types::PostDiscounts3;
 
-        /// 服务时间段
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponseTimeRange {
-            /// 服务开始时间
-            pub start_time: String,
-            /// 服务开始时间备注
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub start_time_remark: Option<String>,
-            /// 预计服务结束时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub end_time: Option<String>,
-            /// 预计服务结束时间备注
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub end_time_remark: Option<String>,
-        }
+        /// [`RiskFund`](crate::api::v3::payscore::types::RiskFund), one type for one shape, under the name it has here.
+        pub type PostResponseRiskFund = crate::api::v3::payscore::types::RiskFund;
 
-        /// 服务位置
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponseLocation {
-            /// 服务开始地点
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub start_location: Option<String>,
-            /// 预计服务结束地点
-            pub end_location: String,
-        }
+        /// [`TimeRange`](crate::api::v3::payscore::types::TimeRange), one type for one shape, under the name it has here.
+        pub type PostResponseTimeRange = crate::api::v3::payscore::types::TimeRange;
+
+        /// [`Location2`](crate::api::v3::payscore::types::Location2), one type for one shape, under the name it has here.
+        pub type PostResponseLocation = crate::api::v3::payscore::types::Location2;
 
         /// What `POST /v3/payscore/acquiringbank/serviceorder` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 商户服务订单号
             pub out_order_no: String,
@@ -578,7 +574,6 @@ pub mod acquiringbank {
             /// 服务商商户号
             pub mchid: String,
             /// 子商户应用ID
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_appid: Option<String>,
             /// 子商户号
             pub sub_mchid: String,
@@ -589,33 +584,24 @@ pub mod acquiringbank {
             /// 服务订单状态
             pub state: String,
             /// 订单状态说明
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub state_description: Option<String>,
             /// 后付费项目
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub post_payments: Option<Vec<PostResponsePostPayments>>,
+            pub post_payments: Option<Vec<crate::api::v3::payscore::types::PostPayments>>,
             /// 后付费商户优惠
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub post_discounts: Option<Vec<PostResponsePostDiscounts>>,
+            pub post_discounts: Option<Vec<crate::api::v3::payscore::types::PostDiscounts3>>,
             /// 订单风险金
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub risk_fund: Option<PostResponseRiskFund>,
+            pub risk_fund: Option<crate::api::v3::payscore::types::RiskFund>,
             /// 服务时间段
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub time_range: Option<PostResponseTimeRange>,
+            pub time_range: Option<crate::api::v3::payscore::types::TimeRange>,
             /// 服务位置
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub location: Option<PostResponseLocation>,
+            pub location: Option<crate::api::v3::payscore::types::Location2>,
             /// 商户数据包
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub attach: Option<String>,
             /// 商户回调地址
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub notify_url: Option<String>,
             /// 微信支付服务订单号
             pub order_id: String,
             /// 跳转微信侧数据包
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub package: Option<String>,
         }
 
@@ -636,7 +622,8 @@ pub mod acquiringbank {
                     "/v3/payscore/acquiringbank/serviceorder/<out_order_no>/cancel",
                     idempotent
                 )]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 商户服务订单号 (path)
                     pub out_order_no: String,
@@ -664,7 +651,8 @@ pub mod acquiringbank {
                     POST,
                     "/v3/payscore/acquiringbank/serviceorder/<out_order_no>/complete"
                 )]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 商户服务订单号 (path)
                     pub out_order_no: String,
@@ -675,15 +663,15 @@ pub mod acquiringbank {
                     /// 子商户号
                     pub sub_mchid: String,
                     /// 后付费项目
-                    pub post_payments: Vec<PostPostPayments>,
+                    pub post_payments: Vec<crate::api::v3::payscore::types::PostPayments>,
                     /// 后付费商户优惠
-                    pub post_discounts: Option<Vec<PostPostDiscounts>>,
+                    pub post_discounts: Option<Vec<crate::api::v3::payscore::types::PostDiscounts>>,
                     /// 总金额
                     pub total_amount: i64,
                     /// 实际服务时间
-                    pub time_range: Option<PostTimeRange>,
+                    pub time_range: Option<crate::api::v3::payscore::types::TimeRange>,
                     /// 实际服务位置
-                    pub location: Option<PostLocation>,
+                    pub location: Option<crate::api::v3::payscore::types::Location>,
                     /// 微信支付服务分账标记
                     pub profit_sharing: Option<bool>,
                     /// 完结服务时间
@@ -692,64 +680,88 @@ pub mod acquiringbank {
                     pub goods_tag: Option<String>,
                 }
 
-                /// PostPostPayments
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostPostPayments {
-                    /// 付费名称
-                    pub name: String,
-                    /// 付费说明
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub description: Option<String>,
-                    /// 付费金额
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub amount: Option<i64>,
-                    /// 付费数量
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub count: Option<i64>,
+                impl Post {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    pub fn new(
+                        out_order_no: impl Into<String>,
+                        service_id: impl Into<String>,
+                        sub_mchid: impl Into<String>,
+                        post_payments: impl Into<Vec<crate::api::v3::payscore::types::PostPayments>>,
+                        total_amount: impl Into<i64>,
+                    ) -> Self {
+                        Self {
+                            out_order_no: out_order_no.into(),
+                            service_id: service_id.into(),
+                            channel_id: None,
+                            sub_mchid: sub_mchid.into(),
+                            post_payments: post_payments.into(),
+                            post_discounts: None,
+                            total_amount: total_amount.into(),
+                            time_range: None,
+                            location: None,
+                            profit_sharing: None,
+                            complete_time: None,
+                            goods_tag: None,
+                        }
+                    }
+                    /// Sets `channel_id` (渠道商商户号).
+                    pub fn with_channel_id(mut self, channel_id: impl Into<String>) -> Self {
+                        self.channel_id = Some(channel_id.into());
+                        self
+                    }
+                    /// Sets `post_discounts` (后付费商户优惠).
+                    pub fn with_post_discounts(
+                        mut self,
+                        post_discounts: impl Into<Vec<crate::api::v3::payscore::types::PostDiscounts>>,
+                    ) -> Self {
+                        self.post_discounts = Some(post_discounts.into());
+                        self
+                    }
+                    /// Sets `time_range` (实际服务时间).
+                    pub fn with_time_range(
+                        mut self,
+                        time_range: impl Into<crate::api::v3::payscore::types::TimeRange>,
+                    ) -> Self {
+                        self.time_range = Some(time_range.into());
+                        self
+                    }
+                    /// Sets `location` (实际服务位置).
+                    pub fn with_location(
+                        mut self,
+                        location: impl Into<crate::api::v3::payscore::types::Location>,
+                    ) -> Self {
+                        self.location = Some(location.into());
+                        self
+                    }
+                    /// Sets `profit_sharing` (微信支付服务分账标记).
+                    pub fn with_profit_sharing(mut self, profit_sharing: impl Into<bool>) -> Self {
+                        self.profit_sharing = Some(profit_sharing.into());
+                        self
+                    }
+                    /// Sets `complete_time` (完结服务时间).
+                    pub fn with_complete_time(mut self, complete_time: impl Into<String>) -> Self {
+                        self.complete_time = Some(complete_time.into());
+                        self
+                    }
+                    /// Sets `goods_tag` (订单优惠标记).
+                    pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
+                        self.goods_tag = Some(goods_tag.into());
+                        self
+                    }
                 }
 
-                /// PostPostDiscounts
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostPostDiscounts {
-                    /// 优惠名称
-                    pub name: String,
-                    /// 优惠说明
-                    pub description: String,
-                    /// 优惠金额
-                    pub amount: i64,
-                    /// 优惠数量
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub count: Option<i64>,
-                }
+                /// [`PostPayments`](crate::api::v3::payscore::types::PostPayments), one type for one shape, under the name it has here.
+                pub type PostPostPayments = crate::api::v3::payscore::types::PostPayments;
 
-                /// 实际服务时间
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostTimeRange {
-                    /// 服务开始时间
-                    pub start_time: String,
-                    /// 服务开始时间备注
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub start_time_remark: Option<String>,
-                    /// 服务结束时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub end_time: Option<String>,
-                    /// 服务结束时间备注
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub end_time_remark: Option<String>,
-                }
+                /// [`PostDiscounts`](crate::api::v3::payscore::types::PostDiscounts), one type for one shape, under the name it has here.
+                pub type PostPostDiscounts = crate::api::v3::payscore::types::PostDiscounts;
 
-                /// 实际服务位置
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct PostLocation {
-                    /// 服务开始地点
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub start_location: Option<String>,
-                    /// 服务结束地点
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub end_location: Option<String>,
-                }
+                /// [`TimeRange`](crate::api::v3::payscore::types::TimeRange), one type for one shape, under the name it has here.
+                pub type PostTimeRange = crate::api::v3::payscore::types::TimeRange;
+
+                /// [`Location`](crate::api::v3::payscore::types::Location), one type for one shape, under the name it has here.
+                pub type PostLocation = crate::api::v3::payscore::types::Location;
             }
             /// `/v3/payscore/acquiringbank/serviceorder/{out_order_no}/modify`
             pub mod modify {
@@ -765,7 +777,8 @@ pub mod acquiringbank {
                     POST,
                     "/v3/payscore/acquiringbank/serviceorder/<out_order_no>/modify"
                 )]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 商户服务订单号 (path)
                     pub out_order_no: String,
@@ -776,44 +789,64 @@ pub mod acquiringbank {
                     /// 渠道商商户号
                     pub channel_id: Option<String>,
                     /// 后付费项目
-                    pub post_payments: Option<Vec<PostPostPayments>>,
+                    pub post_payments: Option<Vec<crate::api::v3::payscore::types::PostPayments>>,
                     /// 后付费商户优惠
-                    pub post_discounts: Option<Vec<PostPostDiscounts>>,
+                    pub post_discounts: Option<Vec<crate::api::v3::payscore::types::PostDiscounts>>,
                     /// 总金额
                     pub total_amount: i64,
                     /// 修改原因
                     pub reason: String,
                 }
 
-                /// PostPostPayments
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostPostPayments {
-                    /// 付费名称
-                    pub name: String,
-                    /// 付费说明
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub description: Option<String>,
-                    /// 付费金额
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub amount: Option<i64>,
-                    /// 付费数量
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub count: Option<i64>,
+                impl Post {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    pub fn new(
+                        out_order_no: impl Into<String>,
+                        service_id: impl Into<String>,
+                        sub_mchid: impl Into<String>,
+                        total_amount: impl Into<i64>,
+                        reason: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            out_order_no: out_order_no.into(),
+                            service_id: service_id.into(),
+                            sub_mchid: sub_mchid.into(),
+                            channel_id: None,
+                            post_payments: None,
+                            post_discounts: None,
+                            total_amount: total_amount.into(),
+                            reason: reason.into(),
+                        }
+                    }
+                    /// Sets `channel_id` (渠道商商户号).
+                    pub fn with_channel_id(mut self, channel_id: impl Into<String>) -> Self {
+                        self.channel_id = Some(channel_id.into());
+                        self
+                    }
+                    /// Sets `post_payments` (后付费项目).
+                    pub fn with_post_payments(
+                        mut self,
+                        post_payments: impl Into<Vec<crate::api::v3::payscore::types::PostPayments>>,
+                    ) -> Self {
+                        self.post_payments = Some(post_payments.into());
+                        self
+                    }
+                    /// Sets `post_discounts` (后付费商户优惠).
+                    pub fn with_post_discounts(
+                        mut self,
+                        post_discounts: impl Into<Vec<crate::api::v3::payscore::types::PostDiscounts>>,
+                    ) -> Self {
+                        self.post_discounts = Some(post_discounts.into());
+                        self
+                    }
                 }
 
-                /// PostPostDiscounts
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostPostDiscounts {
-                    /// 优惠名称
-                    pub name: String,
-                    /// 优惠说明
-                    pub description: String,
-                    /// 优惠金额
-                    pub amount: i64,
-                    /// 优惠数量
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub count: Option<i64>,
-                }
+                /// [`PostPayments`](crate::api::v3::payscore::types::PostPayments), one type for one shape, under the name it has here.
+                pub type PostPostPayments = crate::api::v3::payscore::types::PostPayments;
+
+                /// [`PostDiscounts`](crate::api::v3::payscore::types::PostDiscounts), one type for one shape, under the name it has here.
+                pub type PostPostDiscounts = crate::api::v3::payscore::types::PostDiscounts;
             }
             /// `/v3/payscore/acquiringbank/serviceorder/{out_order_no}/registerdeductinfo`
             pub mod registerdeductinfo {
@@ -824,7 +857,8 @@ pub mod acquiringbank {
                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                 #[doc(alias = "从业机构登记微信支付分扣款信息")]
                 #[crate::endpoint(POST, "/v3/payscore/acquiringbank/serviceorder/<out_order_no>/registerdeductinfo", response = PostResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 商户服务订单号 (path)
                     pub out_order_no: String,
@@ -842,11 +876,46 @@ pub mod acquiringbank {
                     pub sub_appid: Option<String>,
                 }
 
+                impl Post {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    pub fn new(
+                        out_order_no: impl Into<String>,
+                        service_id: impl Into<String>,
+                        sub_mchid: impl Into<String>,
+                        channel_id: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            out_order_no: out_order_no.into(),
+                            service_id: service_id.into(),
+                            appid: None,
+                            sub_mchid: sub_mchid.into(),
+                            channel_id: channel_id.into(),
+                            out_trade_no: None,
+                            sub_appid: None,
+                        }
+                    }
+                    /// Sets `appid` (服务商应用ID).
+                    pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
+                        self.appid = Some(appid.into());
+                        self
+                    }
+                    /// Sets `out_trade_no` (商户系统内部扣款单号).
+                    pub fn with_out_trade_no(mut self, out_trade_no: impl Into<String>) -> Self {
+                        self.out_trade_no = Some(out_trade_no.into());
+                        self
+                    }
+                    /// Sets `sub_appid` (子商户公众账号ID).
+                    pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                        self.sub_appid = Some(sub_appid.into());
+                        self
+                    }
+                }
+
                 /// What `POST /v3/payscore/acquiringbank/serviceorder/{out_order_no}/registerdeductinfo` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
                 pub struct PostResponse {
                     /// 商品或支付单简要描述
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub description: Option<String>,
                 }
             }
@@ -864,7 +933,8 @@ pub mod acquiringbank {
                     POST,
                     "/v3/payscore/acquiringbank/serviceorder/<out_order_no>/sync"
                 )]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 商户服务订单号 (path)
                     pub out_order_no: String,
@@ -877,15 +947,37 @@ pub mod acquiringbank {
                     /// 场景类型
                     pub r#type: String,
                     /// 内容信息详情
-                    pub detail: PostDetail,
+                    pub detail: crate::api::v3::payscore::types::Detail,
                 }
 
-                /// 内容信息详情
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostDetail {
-                    /// 收款成功时间
-                    pub paid_time: String,
+                impl Post {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    pub fn new(
+                        out_order_no: impl Into<String>,
+                        service_id: impl Into<String>,
+                        sub_mchid: impl Into<String>,
+                        r#type: impl Into<String>,
+                        detail: impl Into<crate::api::v3::payscore::types::Detail>,
+                    ) -> Self {
+                        Self {
+                            out_order_no: out_order_no.into(),
+                            service_id: service_id.into(),
+                            sub_mchid: sub_mchid.into(),
+                            channel_id: None,
+                            r#type: r#type.into(),
+                            detail: detail.into(),
+                        }
+                    }
+                    /// Sets `channel_id` (渠道商商户号).
+                    pub fn with_channel_id(mut self, channel_id: impl Into<String>) -> Self {
+                        self.channel_id = Some(channel_id.into());
+                        self
+                    }
                 }
+
+                /// [`Detail`](crate::api::v3::payscore::types::Detail), one type for one shape, under the name it has here.
+                pub type PostDetail = crate::api::v3::payscore::types::Detail;
             }
         }
         /// `/v3/payscore/acquiringbank/serviceorder/deduction`
@@ -897,7 +989,8 @@ pub mod acquiringbank {
             /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-order/get-acquiring-bank-deduct-info.html)
             #[doc(alias = "从业机构查询微信支付分扣款信息")]
             #[crate::endpoint(GET, "/v3/payscore/acquiringbank/serviceorder/deduction", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 服务ID (query)
                 pub service_id: String,
@@ -913,8 +1006,38 @@ pub mod acquiringbank {
                 pub out_order_no: Option<String>,
             }
 
+            impl Get {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    service_id: impl Into<String>,
+                    appid: impl Into<String>,
+                    sub_mchid: impl Into<String>,
+                    channel_id: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        service_id: service_id.into(),
+                        appid: appid.into(),
+                        sub_mchid: sub_mchid.into(),
+                        sub_appid: None,
+                        channel_id: channel_id.into(),
+                        out_order_no: None,
+                    }
+                }
+                /// Sets `sub_appid` (子商户申请的公众号或移动应用AppID (query)).
+                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                    self.sub_appid = Some(sub_appid.into());
+                    self
+                }
+                /// Sets `out_order_no` (商户服务订单号 (query)).
+                pub fn with_out_order_no(mut self, out_order_no: impl Into<String>) -> Self {
+                    self.out_order_no = Some(out_order_no.into());
+                    self
+                }
+            }
+
             /// What `GET /v3/payscore/acquiringbank/serviceorder/deduction` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct GetResponse {
                 /// 商品或支付单简要描述
                 pub description: String,
@@ -932,7 +1055,8 @@ pub mod acquiringbank {
         /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "从业机构创建先用后付订单")]
         #[crate::endpoint(POST, "/v3/payscore/acquiringbank/servicepayondeliveryorder", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 商户服务订单号
             #[wxpay(idempotency_key)]
@@ -950,13 +1074,13 @@ pub mod acquiringbank {
             /// 服务信息
             pub service_introduction: String,
             /// post_payments
-            pub post_payments: Option<Vec<PostPostPayments>>,
+            pub post_payments: Option<Vec<crate::api::v3::payscore::types::PostPayments2>>,
             /// post_discounts
-            pub post_discounts: Option<Vec<PostPostDiscounts>>,
+            pub post_discounts: Option<Vec<crate::api::v3::payscore::types::PostDiscounts4>>,
             /// 服务时间段
-            pub time_range: PostTimeRange,
+            pub time_range: crate::api::v3::payscore::types::TimeRange2,
             /// 服务位置
-            pub location: Option<PostLocation>,
+            pub location: Option<crate::api::v3::payscore::types::Location>,
             /// 订单风险金
             pub risk_fund: Option<PostRiskFund>,
             /// 商户数据包
@@ -972,91 +1096,147 @@ pub mod acquiringbank {
             /// 商户号
             pub mchid: Option<String>,
             /// 先用后付购物详情
-            pub shopping_info: Option<PostShoppingInfo>,
+            pub shopping_info: Option<crate::api::v3::payscore::types::ShoppingInfo>,
         }
 
-        /// 后付费项目
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostPostPayments {
-            /// 付费项目名称
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub name: Option<String>,
-            /// 金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub amount: Option<i64>,
-            /// 计费说明
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub description: Option<String>,
-            /// 付费数量
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub count: Option<i64>,
-        }
-
-        /// 后付费商户优惠
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostPostDiscounts {
-            /// 优惠名称
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub name: Option<String>,
-            /// 优惠说明
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub description: Option<String>,
-            /// 优惠金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub amount: Option<i64>,
-            /// 优惠数量
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub count: Option<i64>,
-        }
-
-        /// 服务时间段
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostTimeRange {
-            /// 服务开始时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub start_time: Option<String>,
-            /// 服务开始时间备注
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub start_time_remark: Option<String>,
-            /// 服务结束时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub end_time: Option<String>,
-            /// 服务结束时间备注
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub end_time_remark: Option<String>,
-        }
-
-        /// 服务位置
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostLocation {
-            /// 服务开始地点
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub start_location: Option<String>,
-            /// 服务结束地点
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub end_location: Option<String>,
-        }
-
-        string_enum! {
-            /// 风险金名称
-            pub enum PostRiskFundName {
-                /// `DEPOSIT`
-                Deposit = "DEPOSIT",
-                /// `ADVANCE`
-                Advance = "ADVANCE",
-                /// `CASH_DEPOSIT`
-                CashDeposit = "CASH_DEPOSIT",
-                /// `ESTIMATE_ORDER_COST`
-                EstimateOrderCost = "ESTIMATE_ORDER_COST",
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                out_order_no: impl Into<String>,
+                appid: impl Into<String>,
+                service_id: impl Into<String>,
+                service_introduction: impl Into<String>,
+                time_range: impl Into<crate::api::v3::payscore::types::TimeRange2>,
+            ) -> Self {
+                Self {
+                    out_order_no: out_order_no.into(),
+                    appid: appid.into(),
+                    sub_mchid: None,
+                    sub_appid: None,
+                    channel_id: None,
+                    service_id: service_id.into(),
+                    service_introduction: service_introduction.into(),
+                    post_payments: None,
+                    post_discounts: None,
+                    time_range: time_range.into(),
+                    location: None,
+                    risk_fund: None,
+                    attach: None,
+                    notify_url: None,
+                    openid: None,
+                    sub_openid: None,
+                    need_user_confirm: None,
+                    mchid: None,
+                    shopping_info: None,
+                }
+            }
+            /// Sets `sub_mchid` (子商户号).
+            pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                self.sub_mchid = Some(sub_mchid.into());
+                self
+            }
+            /// Sets `sub_appid` (子商户应用ID).
+            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                self.sub_appid = Some(sub_appid.into());
+                self
+            }
+            /// Sets `channel_id` (渠道商商户号).
+            pub fn with_channel_id(mut self, channel_id: impl Into<String>) -> Self {
+                self.channel_id = Some(channel_id.into());
+                self
+            }
+            /// Sets `post_payments` (post_payments).
+            pub fn with_post_payments(
+                mut self,
+                post_payments: impl Into<Vec<crate::api::v3::payscore::types::PostPayments2>>,
+            ) -> Self {
+                self.post_payments = Some(post_payments.into());
+                self
+            }
+            /// Sets `post_discounts` (post_discounts).
+            pub fn with_post_discounts(
+                mut self,
+                post_discounts: impl Into<Vec<crate::api::v3::payscore::types::PostDiscounts4>>,
+            ) -> Self {
+                self.post_discounts = Some(post_discounts.into());
+                self
+            }
+            /// Sets `location` (服务位置).
+            pub fn with_location(
+                mut self,
+                location: impl Into<crate::api::v3::payscore::types::Location>,
+            ) -> Self {
+                self.location = Some(location.into());
+                self
+            }
+            /// Sets `risk_fund` (订单风险金).
+            pub fn with_risk_fund(mut self, risk_fund: impl Into<PostRiskFund>) -> Self {
+                self.risk_fund = Some(risk_fund.into());
+                self
+            }
+            /// Sets `attach` (商户数据包).
+            pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+                self.attach = Some(attach.into());
+                self
+            }
+            /// Sets `notify_url` (商户回调地址).
+            pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
+                self.notify_url = Some(notify_url.into());
+                self
+            }
+            /// Sets `openid` (用户标识).
+            pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
+                self.openid = Some(openid.into());
+                self
+            }
+            /// Sets `sub_openid` (子商户公众号下的用户标识).
+            pub fn with_sub_openid(mut self, sub_openid: impl Into<String>) -> Self {
+                self.sub_openid = Some(sub_openid.into());
+                self
+            }
+            /// Sets `need_user_confirm` (是否需要用户确认).
+            pub fn with_need_user_confirm(mut self, need_user_confirm: impl Into<bool>) -> Self {
+                self.need_user_confirm = Some(need_user_confirm.into());
+                self
+            }
+            /// Sets `mchid` (商户号).
+            pub fn with_mchid(mut self, mchid: impl Into<String>) -> Self {
+                self.mchid = Some(mchid.into());
+                self
+            }
+            /// Sets `shopping_info` (先用后付购物详情).
+            pub fn with_shopping_info(
+                mut self,
+                shopping_info: impl Into<crate::api::v3::payscore::types::ShoppingInfo>,
+            ) -> Self {
+                self.shopping_info = Some(shopping_info.into());
+                self
             }
         }
 
+        /// [`PostPayments2`](crate::api::v3::payscore::types::PostPayments2), one type for one shape, under the name it has here.
+        pub type PostPostPayments = crate::api::v3::payscore::types::PostPayments2;
+
+        /// [`PostDiscounts4`](crate::api::v3::payscore::types::PostDiscounts4), one type for one shape, under the name it has here.
+        pub type PostPostDiscounts = crate::api::v3::payscore::types::PostDiscounts4;
+
+        /// [`TimeRange2`](crate::api::v3::payscore::types::TimeRange2), one type for one shape, under the name it has here.
+        pub type PostTimeRange = crate::api::v3::payscore::types::TimeRange2;
+
+        /// [`Location`](crate::api::v3::payscore::types::Location), one type for one shape, under the name it has here.
+        pub type PostLocation = crate::api::v3::payscore::types::Location;
+
+        /// [`Name`](crate::api::v3::payscore::types::Name), one type for one shape, under the name it has here.
+        pub type PostRiskFundName = crate::api::v3::payscore::types::Name;
+
         /// 订单风险金
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostRiskFund {
             /// 风险金名称
             #[serde(skip_serializing_if = "Option::is_none")]
-            pub name: Option<PostRiskFundName>,
+            pub name: Option<crate::api::v3::payscore::types::Name>,
             /// 风险金额
             #[serde(skip_serializing_if = "Option::is_none")]
             pub amount: Option<i64>,
@@ -1065,231 +1245,69 @@ pub mod acquiringbank {
             pub description: Option<String>,
         }
 
-        string_enum! {
-            /// 跳转链接类型
-            pub enum PostShoppingInfoJumpLinkJumpLinkType {
-                /// `JUMP_LINK_MINI_PROGRAM`
-                JumpLinkMiniProgram = "JUMP_LINK_MINI_PROGRAM",
+        impl PostRiskFund {
+            /// Sets `name` (风险金名称).
+            pub fn with_name(
+                mut self,
+                name: impl Into<crate::api::v3::payscore::types::Name>,
+            ) -> Self {
+                self.name = Some(name.into());
+                self
+            }
+            /// Sets `amount` (风险金额).
+            pub fn with_amount(mut self, amount: impl Into<i64>) -> Self {
+                self.amount = Some(amount.into());
+                self
+            }
+            /// Sets `description` (风险说明).
+            pub fn with_description(mut self, description: impl Into<String>) -> Self {
+                self.description = Some(description.into());
+                self
             }
         }
 
-        /// 单详跳转链接
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostShoppingInfoJumpLink {
-            /// 跳转链接类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub jump_link_type: Option<PostShoppingInfoJumpLinkJumpLinkType>,
-            /// 小程序跳转AppID
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub appid: Option<String>,
-            /// 小程序跳转path
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub path: Option<String>,
-        }
+        /// [`JumpLinkType`](crate::api::v3::payscore::types::JumpLinkType), one type for one shape, under the name it has here.
+        pub type PostShoppingInfoJumpLinkJumpLinkType =
+            crate::api::v3::payscore::types::JumpLinkType;
 
-        /// PostShoppingInfoGoods
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostShoppingInfoGoods {
-            /// 商品名称
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub name: Option<String>,
-            /// 商品图片链接
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub picture: Option<String>,
-            /// 商品单价金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub amount: Option<i64>,
-            /// 商品数量
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub count: Option<i64>,
-            /// category_id
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub category_id: Option<Vec<String>>,
-        }
+        /// [`JumpLink`](crate::api::v3::payscore::types::JumpLink), one type for one shape, under the name it has here.
+        pub type PostShoppingInfoJumpLink = crate::api::v3::payscore::types::JumpLink;
 
-        /// 先用后付购物详情
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostShoppingInfo {
-            /// 实际购物商家公众号ID
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub real_merchant_appid: Option<String>,
-            /// 单详跳转链接
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub jump_link: Option<PostShoppingInfoJumpLink>,
-            /// 商品列表
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub goods: Option<Vec<PostShoppingInfoGoods>>,
-        }
+        /// [`Goods`](crate::api::v3::payscore::types::Goods), one type for one shape, under the name it has here.
+        pub type PostShoppingInfoGoods = crate::api::v3::payscore::types::Goods;
 
-        /// PostResponsePostPayments
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponsePostPayments {
-            /// 付费名称
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub name: Option<String>,
-            /// 付费金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub amount: Option<i64>,
-            /// 付费说明
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub description: Option<String>,
-            /// 付费数量
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub count: Option<i64>,
-        }
+        /// [`ShoppingInfo`](crate::api::v3::payscore::types::ShoppingInfo), one type for one shape, under the name it has here.
+        pub type PostShoppingInfo = crate::api::v3::payscore::types::ShoppingInfo;
 
-        /// PostResponsePostDiscounts
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponsePostDiscounts {
-            /// 优惠名称
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub name: Option<String>,
-            /// 优惠说明
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub description: Option<String>,
-            /// 优惠金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub amount: Option<i64>,
-            /// 优惠数量
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub count: Option<i64>,
-        }
+        /// [`PostPayments2`](crate::api::v3::payscore::types::PostPayments2), one type for one shape, under the name it has here.
+        pub type PostResponsePostPayments = crate::api::v3::payscore::types::PostPayments2;
 
-        /// 服务风险金
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponseRiskFund {
-            /// 风险名称
-            pub name: String,
-            /// 风险金额
-            pub amount: i64,
-            /// 风险说明
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub description: Option<String>,
-        }
+        /// [`PostDiscounts4`](crate::api::v3::payscore::types::PostDiscounts4), one type for one shape, under the name it has here.
+        pub type PostResponsePostDiscounts = crate::api::v3::payscore::types::PostDiscounts4;
 
-        /// 服务时间
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponseTimeRange {
-            /// 服务开始时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub start_time: Option<String>,
-            /// 服务结束时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub end_time: Option<String>,
-            /// 服务开始时间备注
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub start_time_remark: Option<String>,
-            /// 服务结束时间备注
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub end_time_remark: Option<String>,
-        }
+        /// [`RiskFund`](crate::api::v3::payscore::types::RiskFund), one type for one shape, under the name it has here.
+        pub type PostResponseRiskFund = crate::api::v3::payscore::types::RiskFund;
 
-        /// 服务位置
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponseLocation {
-            /// 服务开始地点
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub start_location: Option<String>,
-            /// 服务结束地点
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub end_location: Option<String>,
-        }
+        /// [`TimeRange3`](crate::api::v3::payscore::types::TimeRange3), one type for one shape, under the name it has here.
+        pub type PostResponseTimeRange = crate::api::v3::payscore::types::TimeRange3;
 
-        /// 单详跳转链接
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponseShoppingInfoJumpLink {
-            /// 跳转链接类型
-            pub jump_link_type: String,
-            /// 小程序跳转AppID
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub appid: Option<String>,
-            /// 小程序跳转path
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub path: Option<String>,
-        }
+        /// [`Location`](crate::api::v3::payscore::types::Location), one type for one shape, under the name it has here.
+        pub type PostResponseLocation = crate::api::v3::payscore::types::Location;
 
-        /// PostResponseShoppingInfoGoods
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponseShoppingInfoGoods {
-            /// 商品名称
-            pub name: String,
-            /// 商品图片链接
-            pub picture: String,
-            /// 商品单价金额
-            pub amount: i64,
-            /// 商品数量
-            pub count: i64,
-            /// 商品品类ID
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub category_id: Option<Vec<String>>,
-        }
+        /// [`ShoppingInfoJumpLink`](crate::api::v3::payscore::types::ShoppingInfoJumpLink), one type for one shape, under the name it has here.
+        pub type PostResponseShoppingInfoJumpLink =
+            crate::api::v3::payscore::types::ShoppingInfoJumpLink;
 
-        /// 先用后付购物详情
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponseShoppingInfo {
-            /// 实际购物商家公众号ID
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub real_merchant_appid: Option<String>,
-            /// 单详跳转链接
-            pub jump_link: PostResponseShoppingInfoJumpLink,
-            /// 商品列表
-            pub goods: Vec<PostResponseShoppingInfoGoods>,
-        }
+        /// [`ShoppingInfoGoods`](crate::api::v3::payscore::types::ShoppingInfoGoods), one type for one shape, under the name it has here.
+        pub type PostResponseShoppingInfoGoods = crate::api::v3::payscore::types::ShoppingInfoGoods;
+
+        /// [`ShoppingInfo2`](crate::api::v3::payscore::types::ShoppingInfo2), one type for one shape, under the name it has here.
+        pub type PostResponseShoppingInfo = crate::api::v3::payscore::types::ShoppingInfo2;
 
         /// What `POST /v3/payscore/acquiringbank/servicepayondeliveryorder` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponse {
-            /// 商户订单号
-            pub out_order_no: String,
-            /// 服务ID
-            pub service_id: String,
-            /// 服务商公众号ID
-            pub appid: String,
-            /// 服务商商户号
-            pub mchid: String,
-            /// 子商户公众号ID
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub sub_appid: Option<String>,
-            /// 子商户商户号
-            pub sub_mchid: String,
-            /// 服务信息
-            pub service_introduction: String,
-            /// 服务订单状态
-            pub state: String,
-            /// 订单状态说明
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub state_description: Option<String>,
-            /// 后付费项目
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub post_payments: Option<Vec<PostResponsePostPayments>>,
-            /// 商户优惠
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub post_discounts: Option<Vec<PostResponsePostDiscounts>>,
-            /// 服务风险金
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub risk_fund: Option<PostResponseRiskFund>,
-            /// 服务时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub time_range: Option<PostResponseTimeRange>,
-            /// 服务位置
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub location: Option<PostResponseLocation>,
-            /// 附加数据
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub attach: Option<String>,
-            /// 商户回调地址
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub notify_url: Option<String>,
-            /// 微信支付服务订单号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub order_id: Option<String>,
-            /// 跳转微信侧数据包
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub package: Option<String>,
-            /// 先用后付购物详情
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub shopping_info: Option<PostResponseShoppingInfo>,
-        }
+        ///
+        /// The type is [`PartnerResponse`](crate::api::v3::payscore::types::PartnerResponse), which other answers share.
+        pub type PostResponse = crate::api::v3::payscore::types::PartnerResponse;
     }
 }
 /// `/v3/payscore/merchant-bill`
@@ -1302,7 +1320,8 @@ pub mod merchant_bill {
     #[doc(alias = "商户申请获取对账单API")]
     #[doc(alias = "商户申请获取对账单")]
     #[crate::endpoint(GET, "/v3/payscore/merchant-bill", response = GetResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Get {
         /// 账单日期 (query)
         pub bill_date: String,
@@ -1314,8 +1333,30 @@ pub mod merchant_bill {
         pub service_id: String,
     }
 
+    impl Get {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            bill_date: impl Into<String>,
+            encryption_algorithm: impl Into<String>,
+            service_id: impl Into<String>,
+        ) -> Self {
+            Self {
+                bill_date: bill_date.into(),
+                tar_type: None,
+                encryption_algorithm: encryption_algorithm.into(),
+                service_id: service_id.into(),
+            }
+        }
+        /// Sets `tar_type` (压缩类型 (query)).
+        pub fn with_tar_type(mut self, tar_type: impl Into<String>) -> Self {
+            self.tar_type = Some(tar_type.into());
+            self
+        }
+    }
+
     /// GetResponseDownloadBillList
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct GetResponseDownloadBillList {
         /// 账单文件序号
         pub bill_sequence: i64,
@@ -1332,7 +1373,7 @@ pub mod merchant_bill {
     }
 
     /// What `GET /v3/payscore/merchant-bill` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct GetResponse {
         /// 下载信息总数
         pub download_bill_count: i64,
@@ -1351,7 +1392,8 @@ pub mod oversea {
             /// `GET /v3/payscore/oversea/partner/serviceorder`
             #[doc(alias = "查询支付分订单")]
             #[crate::endpoint(GET, "/v3/payscore/oversea/partner/serviceorder", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 服务ID (query)
                 pub service_id: String,
@@ -1363,94 +1405,51 @@ pub mod oversea {
                 pub query_id: Option<String>,
             }
 
-            string_enum! {
-                /// 服务订单状态
-                pub enum GetResponseState {
-                    /// `CREATED`
-                    Created = "CREATED",
-                    /// `DOING`
-                    Doing = "DOING",
-                    /// `DONE`
-                    Done = "DONE",
-                    /// `REVOKED`
-                    Revoked = "REVOKED",
-                    /// `EXPIRED`
-                    Expired = "EXPIRED",
+            impl Get {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(service_id: impl Into<String>, sub_mchid: impl Into<String>) -> Self {
+                    Self {
+                        service_id: service_id.into(),
+                        sub_mchid: sub_mchid.into(),
+                        out_order_no: None,
+                        query_id: None,
+                    }
+                }
+                /// Sets `out_order_no` (商户服务订单号 (query)).
+                pub fn with_out_order_no(mut self, out_order_no: impl Into<String>) -> Self {
+                    self.out_order_no = Some(out_order_no.into());
+                    self
+                }
+                /// Sets `query_id` (回跳查询ID (query)).
+                pub fn with_query_id(mut self, query_id: impl Into<String>) -> Self {
+                    self.query_id = Some(query_id.into());
+                    self
                 }
             }
 
-            string_enum! {
-                /// 订单状态说明
-                pub enum GetResponseStateDescription {
-                    /// `USER_CONFIRM`
-                    UserConfirm = "USER_CONFIRM",
-                    /// `MCH_COMPLETE`
-                    MchComplete = "MCH_COMPLETE",
-                }
-            }
+            /// [`State`](crate::api::v3::payscore::types::State), one type for one shape, under the name it has here.
+            pub type GetResponseState = crate::api::v3::payscore::types::State;
 
-            /// GetResponsePostPayments
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponsePostPayments {
-                /// 付费名称
-                pub name: String,
-                /// 付费金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub amount: Option<i64>,
-                /// 付费说明
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub description: Option<String>,
-                /// 付费数量
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub count: Option<i64>,
-            }
+            /// [`StateDescription`](crate::api::v3::payscore::types::StateDescription), one type for one shape, under the name it has here.
+            pub type GetResponseStateDescription =
+                crate::api::v3::payscore::types::StateDescription;
 
-            /// GetResponsePostDiscounts
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponsePostDiscounts {
-                /// 优惠名称
-                pub name: String,
-                /// 优惠说明
-                pub description: String,
-                /// 优惠金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub amount: Option<i64>,
-                /// 优惠数量
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub count: Option<i64>,
-            }
+            /// [`PostPayments3`](crate::api::v3::payscore::types::PostPayments3), one type for one shape, under the name it has here.
+            pub type GetResponsePostPayments = crate::api::v3::payscore::types::PostPayments3;
 
-            /// 订单风险金
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseRiskFund {
-                /// 风险金名称
-                pub name: String,
-                /// 风险金额
-                pub amount: i64,
-                /// 风险说明
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub description: Option<String>,
-            }
+            /// [`PostDiscounts2`](crate::api::v3::payscore::types::PostDiscounts2), one type for one shape, under the name it has here.
+            pub type GetResponsePostDiscounts = crate::api::v3::payscore::types::PostDiscounts2;
 
-            string_enum! {
-                /// 收款状态
-                pub enum GetResponseCollectionState {
-                    /// `USER_PAYING`
-                    UserPaying = "USER_PAYING",
-                    /// `USER_PAID`
-                    UserPaid = "USER_PAID",
-                }
-            }
+            /// [`RiskFund`](crate::api::v3::payscore::types::RiskFund), one type for one shape, under the name it has here.
+            pub type GetResponseRiskFund = crate::api::v3::payscore::types::RiskFund;
 
-            string_enum! {
-                /// 收款成功渠道
-                pub enum GetResponseCollectionDetailsPaidType {
-                    /// `NEWTON`
-                    Newton = "NEWTON",
-                    /// `MCH`
-                    Mch = "MCH",
-                }
-            }
+            /// [`CollectionState`](crate::api::v3::payscore::types::CollectionState), one type for one shape, under the name it has here.
+            pub type GetResponseCollectionState = crate::api::v3::payscore::types::CollectionState;
+
+            /// [`PaidType`](crate::api::v3::payscore::types::PaidType), one type for one shape, under the name it has here.
+            pub type GetResponseCollectionDetailsPaidType =
+                crate::api::v3::payscore::types::PaidType;
 
             string_enum! {
                 /// 优惠范围
@@ -1462,147 +1461,84 @@ pub mod oversea {
                 }
             }
 
-            string_enum! {
-                /// 优惠类型
-                pub enum GetResponseCollectionDetailsPromotionDetailType {
-                    /// `CASH`
-                    Cash = "CASH",
-                    /// `NOCASH`
-                    Nocash = "NOCASH",
-                }
-            }
+            /// [`CollectionDetailsPromotionDetailType`](crate::api::v3::payscore::types::CollectionDetailsPromotionDetailType), one type for one shape, under the name it has here.
+            pub type GetResponseCollectionDetailsPromotionDetailType =
+                crate::api::v3::payscore::types::CollectionDetailsPromotionDetailType;
 
-            /// GetResponseCollectionDetailsPromotionDetailGoodsDetail
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseCollectionDetailsPromotionDetailGoodsDetail {
-                /// 商品编码
-                pub goods_id: String,
-                /// 商品数量
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub quantity: Option<i64>,
-                /// 商品价格
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub unit_price: Option<i64>,
-                /// 商品优惠金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub discount_amount: Option<i64>,
-                /// 商品备注
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub goods_remark: Option<String>,
-            }
+            /// [`GoodsDetail`](crate::api::v3::payscore::types::GoodsDetail), one type for one shape, under the name it has here.
+            pub type GetResponseCollectionDetailsPromotionDetailGoodsDetail =
+                crate::api::v3::payscore::types::GoodsDetail;
 
             /// GetResponseCollectionDetailsPromotionDetail
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct GetResponseCollectionDetailsPromotionDetail {
                 /// 券ID
                 pub coupon_id: String,
                 /// 优惠名称
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub name: Option<String>,
                 /// 优惠范围
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub scope: Option<GetResponseCollectionDetailsPromotionDetailScope>,
                 /// 优惠类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub r#type: Option<GetResponseCollectionDetailsPromotionDetailType>,
+                pub r#type:
+                    Option<crate::api::v3::payscore::types::CollectionDetailsPromotionDetailType>,
                 /// 优惠券面额
                 pub amount: i64,
                 /// 活动ID
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub stock_id: Option<String>,
                 /// 微信出资
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub wechatpay_contribute: Option<i64>,
                 /// 商户出资
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub merchant_contribute: Option<i64>,
                 /// 其他出资
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub other_contribute: Option<i64>,
                 /// 优惠币种
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub currency: Option<String>,
                 /// 单品列表
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub goods_detail:
-                    Option<Vec<GetResponseCollectionDetailsPromotionDetailGoodsDetail>>,
+                pub goods_detail: Option<Vec<crate::api::v3::payscore::types::GoodsDetail>>,
             }
 
             /// GetResponseCollectionDetails
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
             pub struct GetResponseCollectionDetails {
                 /// 收款序号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub seq: Option<i64>,
                 /// 单笔收款金额
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub amount: Option<i64>,
                 /// 收款成功渠道
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub paid_type: Option<GetResponseCollectionDetailsPaidType>,
+                pub paid_type: Option<crate::api::v3::payscore::types::PaidType>,
                 /// 收款成功时间
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub paid_time: Option<crate::DateTime>,
                 /// 微信支付交易单号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub transaction_id: Option<String>,
                 /// 优惠功能
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub promotion_detail: Option<Vec<GetResponseCollectionDetailsPromotionDetail>>,
             }
 
             /// 收款信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct GetResponseCollection {
                 /// 收款状态
-                pub state: GetResponseCollectionState,
+                pub state: crate::api::v3::payscore::types::CollectionState,
                 /// 总收款金额
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub total_amount: Option<i64>,
                 /// 待收金额
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub paying_amount: Option<i64>,
                 /// 已收金额
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub paid_amount: Option<i64>,
                 /// 收款银行
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub bank_type: Option<String>,
                 /// 收款明细列表
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub details: Option<Vec<GetResponseCollectionDetails>>,
             }
 
-            /// 服务时间段
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseTimeRange {
-                /// 服务开始时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub start_time: Option<String>,
-                /// 服务开始时间备注
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub start_time_remark: Option<String>,
-                /// 服务结束时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub end_time: Option<String>,
-                /// 服务结束时间备注
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub end_time_remark: Option<String>,
-            }
+            /// [`TimeRange2`](crate::api::v3::payscore::types::TimeRange2), one type for one shape, under the name it has here.
+            pub type GetResponseTimeRange = crate::api::v3::payscore::types::TimeRange2;
 
-            /// 服务位置
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseLocation {
-                /// 服务开始地点
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub start_location: Option<String>,
-                /// 服务结束地点
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub end_location: Option<String>,
-            }
+            /// [`Location`](crate::api::v3::payscore::types::Location), one type for one shape, under the name it has here.
+            pub type GetResponseLocation = crate::api::v3::payscore::types::Location;
 
             /// What `GET /v3/payscore/oversea/partner/serviceorder` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct GetResponse {
                 /// 商户服务订单号
                 pub out_order_no: String,
@@ -1613,60 +1549,46 @@ pub mod oversea {
                 /// 服务商商户号
                 pub mchid: String,
                 /// 子商户应用ID
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub sub_appid: Option<String>,
                 /// 子商户号
                 pub sub_mchid: String,
                 /// 服务信息
                 pub service_introduction: String,
                 /// 服务订单状态
-                pub state: GetResponseState,
+                pub state: crate::api::v3::payscore::types::State,
                 /// 订单状态说明
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub state_description: Option<GetResponseStateDescription>,
+                pub state_description: Option<crate::api::v3::payscore::types::StateDescription>,
                 /// 后付费项目
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub post_payments: Option<Vec<GetResponsePostPayments>>,
+                pub post_payments: Option<Vec<crate::api::v3::payscore::types::PostPayments3>>,
                 /// 商户优惠
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub post_discounts: Option<Vec<GetResponsePostDiscounts>>,
+                pub post_discounts: Option<Vec<crate::api::v3::payscore::types::PostDiscounts2>>,
                 /// 订单风险金
-                pub risk_fund: GetResponseRiskFund,
+                pub risk_fund: crate::api::v3::payscore::types::RiskFund,
                 /// 总金额
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub total_amount: Option<i64>,
                 /// 是否需要收款
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub need_collection: Option<bool>,
                 /// 收款信息
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub collection: Option<GetResponseCollection>,
                 /// 服务时间段
-                pub time_range: GetResponseTimeRange,
+                pub time_range: crate::api::v3::payscore::types::TimeRange2,
                 /// 服务位置
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub location: Option<GetResponseLocation>,
+                pub location: Option<crate::api::v3::payscore::types::Location>,
                 /// 商户数据包
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub attach: Option<String>,
                 /// 商户回调地址
                 pub notify_url: String,
                 /// 服务商公众号下的用户标识
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub openid: Option<String>,
                 /// 子商户公众号下的用户标识
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub sub_openid: Option<String>,
                 /// 微信支付服务订单号
                 pub order_id: String,
                 /// 货币类型
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub currency: Option<String>,
                 /// 汇率值
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub currency_price: Option<i64>,
                 /// 汇率
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub currency_rate_info: Option<String>,
             }
 
@@ -1677,7 +1599,8 @@ pub mod oversea {
             /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "创建支付分订单")]
             #[crate::endpoint(POST, "/v3/payscore/oversea/partner/serviceorder", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 服务ID
                 pub service_id: String,
@@ -1695,15 +1618,15 @@ pub mod oversea {
                 /// 服务信息
                 pub service_introduction: String,
                 /// 后付费项目
-                pub post_payments: Option<Vec<PostPostPayments>>,
+                pub post_payments: Option<Vec<crate::api::v3::payscore::types::PostPayments3>>,
                 /// 商户优惠
-                pub post_discounts: Option<Vec<PostPostDiscounts>>,
+                pub post_discounts: Option<Vec<crate::api::v3::payscore::types::PostDiscounts2>>,
                 /// 服务风险金
-                pub risk_fund: PostRiskFund,
+                pub risk_fund: crate::api::v3::payscore::types::RiskFund,
                 /// 服务时间
-                pub time_range: PostTimeRange,
+                pub time_range: crate::api::v3::payscore::types::TimeRange4,
                 /// 服务位置
-                pub location: Option<PostLocation>,
+                pub location: Option<crate::api::v3::payscore::types::Location>,
                 /// 服务商公众号下的用户标识
                 pub openid: Option<String>,
                 /// 子商户公众号下的用户标识
@@ -1716,170 +1639,134 @@ pub mod oversea {
                 pub attach: Option<String>,
             }
 
-            /// PostPostPayments
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostPostPayments {
-                /// 付费名称
-                pub name: String,
-                /// 付费金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub amount: Option<i64>,
-                /// 付费说明
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub description: Option<String>,
-                /// 付费数量
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub count: Option<i64>,
-            }
-
-            /// PostPostDiscounts
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostPostDiscounts {
-                /// 优惠名称
-                pub name: String,
-                /// 优惠说明
-                pub description: String,
-                /// 优惠金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub amount: Option<i64>,
-                /// 优惠数量
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub count: Option<i64>,
-            }
-
-            /// 服务风险金
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostRiskFund {
-                /// 风险名称
-                pub name: String,
-                /// 风险金额
-                pub amount: i64,
-                /// 风险说明
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub description: Option<String>,
-            }
-
-            /// 服务时间
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostTimeRange {
-                /// 服务开始时间
-                pub start_time: crate::DateTime,
-                /// 服务结束时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub end_time: Option<crate::DateTime>,
-                /// 服务开始时间备注
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub start_time_remark: Option<String>,
-                /// 服务结束时间备注
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub end_time_remark: Option<String>,
-            }
-
-            /// 服务位置
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostLocation {
-                /// 服务开始地点
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub start_location: Option<String>,
-                /// 预计服务结束地点
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub end_location: Option<String>,
-            }
-
-            string_enum! {
-                /// 服务订单状态
-                pub enum PostResponseState {
-                    /// `CREATED`
-                    Created = "CREATED",
-                    /// `DOING`
-                    Doing = "DOING",
-                    /// `DONE`
-                    Done = "DONE",
-                    /// `REVOKED`
-                    Revoked = "REVOKED",
-                    /// `EXPIRED`
-                    Expired = "EXPIRED",
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                #[allow(clippy::too_many_arguments)]
+                pub fn new(
+                    service_id: impl Into<String>,
+                    appid: impl Into<String>,
+                    sub_mchid: impl Into<String>,
+                    out_order_no: impl Into<String>,
+                    currency: impl Into<String>,
+                    service_introduction: impl Into<String>,
+                    risk_fund: impl Into<crate::api::v3::payscore::types::RiskFund>,
+                    time_range: impl Into<crate::api::v3::payscore::types::TimeRange4>,
+                    notify_url: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        service_id: service_id.into(),
+                        appid: appid.into(),
+                        sub_mchid: sub_mchid.into(),
+                        sub_appid: None,
+                        out_order_no: out_order_no.into(),
+                        currency: currency.into(),
+                        service_introduction: service_introduction.into(),
+                        post_payments: None,
+                        post_discounts: None,
+                        risk_fund: risk_fund.into(),
+                        time_range: time_range.into(),
+                        location: None,
+                        openid: None,
+                        sub_openid: None,
+                        need_user_confirm: None,
+                        notify_url: notify_url.into(),
+                        attach: None,
+                    }
+                }
+                /// Sets `sub_appid` (子商户公众号ID).
+                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                    self.sub_appid = Some(sub_appid.into());
+                    self
+                }
+                /// Sets `post_payments` (后付费项目).
+                pub fn with_post_payments(
+                    mut self,
+                    post_payments: impl Into<Vec<crate::api::v3::payscore::types::PostPayments3>>,
+                ) -> Self {
+                    self.post_payments = Some(post_payments.into());
+                    self
+                }
+                /// Sets `post_discounts` (商户优惠).
+                pub fn with_post_discounts(
+                    mut self,
+                    post_discounts: impl Into<Vec<crate::api::v3::payscore::types::PostDiscounts2>>,
+                ) -> Self {
+                    self.post_discounts = Some(post_discounts.into());
+                    self
+                }
+                /// Sets `location` (服务位置).
+                pub fn with_location(
+                    mut self,
+                    location: impl Into<crate::api::v3::payscore::types::Location>,
+                ) -> Self {
+                    self.location = Some(location.into());
+                    self
+                }
+                /// Sets `openid` (服务商公众号下的用户标识).
+                pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
+                    self.openid = Some(openid.into());
+                    self
+                }
+                /// Sets `sub_openid` (子商户公众号下的用户标识).
+                pub fn with_sub_openid(mut self, sub_openid: impl Into<String>) -> Self {
+                    self.sub_openid = Some(sub_openid.into());
+                    self
+                }
+                /// Sets `need_user_confirm` (是否需要用户确认).
+                pub fn with_need_user_confirm(
+                    mut self,
+                    need_user_confirm: impl Into<bool>,
+                ) -> Self {
+                    self.need_user_confirm = Some(need_user_confirm.into());
+                    self
+                }
+                /// Sets `attach` (商户数据包).
+                pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+                    self.attach = Some(attach.into());
+                    self
                 }
             }
 
-            string_enum! {
-                /// 订单状态说明
-                pub enum PostResponseStateDescription {
-                    /// `USER_CONFIRM`
-                    UserConfirm = "USER_CONFIRM",
-                    /// `MCH_COMPLETE`
-                    MchComplete = "MCH_COMPLETE",
-                }
-            }
+            /// [`PostPayments3`](crate::api::v3::payscore::types::PostPayments3), one type for one shape, under the name it has here.
+            pub type PostPostPayments = crate::api::v3::payscore::types::PostPayments3;
 
-            /// PostResponsePostPayments
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponsePostPayments {
-                /// 付费名称
-                pub name: String,
-                /// 付费金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub amount: Option<i64>,
-                /// 付费说明
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub description: Option<String>,
-                /// 付费数量
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub count: Option<i64>,
-            }
+            /// [`PostDiscounts2`](crate::api::v3::payscore::types::PostDiscounts2), one type for one shape, under the name it has here.
+            pub type PostPostDiscounts = crate::api::v3::payscore::types::PostDiscounts2;
 
-            /// PostResponsePostDiscounts
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponsePostDiscounts {
-                /// 优惠名称
-                pub name: String,
-                /// 优惠说明
-                pub description: String,
-                /// 优惠数量
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub count: Option<i64>,
-            }
+            /// [`RiskFund`](crate::api::v3::payscore::types::RiskFund), one type for one shape, under the name it has here.
+            pub type PostRiskFund = crate::api::v3::payscore::types::RiskFund;
 
-            /// 订单风险金
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponseRiskFund {
-                /// 风险金名称
-                pub name: String,
-                /// 风险金额
-                pub amount: i64,
-                /// 风险说明
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub description: Option<String>,
-            }
+            /// [`TimeRange4`](crate::api::v3::payscore::types::TimeRange4), one type for one shape, under the name it has here.
+            pub type PostTimeRange = crate::api::v3::payscore::types::TimeRange4;
 
-            /// 服务时间段
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponseTimeRange {
-                /// 服务开始时间
-                pub start_time: crate::DateTime,
-                /// 服务结束时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub end_time: Option<crate::DateTime>,
-                /// 服务开始时间备注
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub start_time_remark: Option<String>,
-                /// 服务结束时间备注
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub end_time_remark: Option<String>,
-            }
+            /// [`Location`](crate::api::v3::payscore::types::Location), one type for one shape, under the name it has here.
+            pub type PostLocation = crate::api::v3::payscore::types::Location;
 
-            /// 服务位置
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponseLocation {
-                /// 服务开始地点
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub start_location: Option<String>,
-                /// 预计服务结束地点
-                pub end_location: String,
-            }
+            /// [`State`](crate::api::v3::payscore::types::State), one type for one shape, under the name it has here.
+            pub type PostResponseState = crate::api::v3::payscore::types::State;
+
+            /// [`StateDescription`](crate::api::v3::payscore::types::StateDescription), one type for one shape, under the name it has here.
+            pub type PostResponseStateDescription =
+                crate::api::v3::payscore::types::StateDescription;
+
+            /// [`PostPayments3`](crate::api::v3::payscore::types::PostPayments3), one type for one shape, under the name it has here.
+            pub type PostResponsePostPayments = crate::api::v3::payscore::types::PostPayments3;
+
+            /// [`PostDiscounts3`](crate::api::v3::payscore::types::PostDiscounts3), one type for one shape, under the name it has here.
+            pub type PostResponsePostDiscounts = crate::api::v3::payscore::types::PostDiscounts3;
+
+            /// [`RiskFund`](crate::api::v3::payscore::types::RiskFund), one type for one shape, under the name it has here.
+            pub type PostResponseRiskFund = crate::api::v3::payscore::types::RiskFund;
+
+            /// [`TimeRange4`](crate::api::v3::payscore::types::TimeRange4), one type for one shape, under the name it has here.
+            pub type PostResponseTimeRange = crate::api::v3::payscore::types::TimeRange4;
+
+            /// [`Location2`](crate::api::v3::payscore::types::Location2), one type for one shape, under the name it has here.
+            pub type PostResponseLocation = crate::api::v3::payscore::types::Location2;
 
             /// What `POST /v3/payscore/oversea/partner/serviceorder` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct PostResponse {
                 /// 商户服务订单号
                 pub out_order_no: String,
@@ -1890,45 +1777,34 @@ pub mod oversea {
                 /// 服务商商户号
                 pub mchid: String,
                 /// 子商户应用ID
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub sub_appid: Option<String>,
                 /// 子商户号
                 pub sub_mchid: String,
                 /// 货币类型
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub currency: Option<String>,
                 /// 服务信息
                 pub service_introduction: String,
                 /// 服务订单状态
-                pub state: PostResponseState,
+                pub state: crate::api::v3::payscore::types::State,
                 /// 订单状态说明
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub state_description: Option<PostResponseStateDescription>,
+                pub state_description: Option<crate::api::v3::payscore::types::StateDescription>,
                 /// 后付费项目
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub post_payments: Option<Vec<PostResponsePostPayments>>,
+                pub post_payments: Option<Vec<crate::api::v3::payscore::types::PostPayments3>>,
                 /// 后付费商户优惠
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub post_discounts: Option<Vec<PostResponsePostDiscounts>>,
+                pub post_discounts: Option<Vec<crate::api::v3::payscore::types::PostDiscounts3>>,
                 /// 订单风险金
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub risk_fund: Option<PostResponseRiskFund>,
+                pub risk_fund: Option<crate::api::v3::payscore::types::RiskFund>,
                 /// 服务时间段
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub time_range: Option<PostResponseTimeRange>,
+                pub time_range: Option<crate::api::v3::payscore::types::TimeRange4>,
                 /// 服务位置
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub location: Option<PostResponseLocation>,
+                pub location: Option<crate::api::v3::payscore::types::Location2>,
                 /// 商户数据包
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub attach: Option<String>,
                 /// 商户回调地址
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub notify_url: Option<String>,
                 /// 微信支付服务订单号
                 pub order_id: String,
                 /// 跳转微信侧数据包
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub package: Option<String>,
             }
 
@@ -1947,7 +1823,8 @@ pub mod oversea {
                         "/v3/payscore/oversea/partner/serviceorder/<out_order_no>/cancel",
                         idempotent
                     )]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct Post {
                         /// 商户服务订单号 (path)
                         pub out_order_no: String,
@@ -1971,7 +1848,8 @@ pub mod oversea {
                         POST,
                         "/v3/payscore/oversea/partner/serviceorder/<out_order_no>/complete"
                     )]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct Post {
                         /// 商户服务订单号 (path)
                         pub out_order_no: String,
@@ -1980,9 +1858,10 @@ pub mod oversea {
                         /// 子商户号
                         pub sub_mchid: String,
                         /// 后付费项目
-                        pub post_payments: Vec<PostPostPayments>,
+                        pub post_payments: Vec<crate::api::v3::payscore::types::PostPayments>,
                         /// 商户优惠
-                        pub post_discounts: Option<Vec<PostPostDiscounts>>,
+                        pub post_discounts:
+                            Option<Vec<crate::api::v3::payscore::types::PostDiscounts>>,
                         /// 总金额
                         pub total_amount: i64,
                         /// 货币类型
@@ -1990,7 +1869,7 @@ pub mod oversea {
                         /// 实际服务时间
                         pub time_range: Option<PostTimeRange>,
                         /// 实际服务位置
-                        pub location: Option<PostLocation>,
+                        pub location: Option<crate::api::v3::payscore::types::Location>,
                         /// 微信支付服务分账标记
                         pub profit_sharing: Option<bool>,
                         /// 完结服务时间
@@ -1999,40 +1878,94 @@ pub mod oversea {
                         pub goods_tag: Option<String>,
                     }
 
-                    /// PostPostPayments
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct PostPostPayments {
-                        /// 付费名称
-                        pub name: String,
-                        /// 付费说明
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub description: Option<String>,
-                        /// 付费金额
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub amount: Option<i64>,
-                        /// 付费数量
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub count: Option<i64>,
+                    impl Post {
+                        /// A value with its required fields; every optional one is `None`
+                        /// until its `with_…` method sets it.
+                        pub fn new(
+                            out_order_no: impl Into<String>,
+                            service_id: impl Into<String>,
+                            sub_mchid: impl Into<String>,
+                            post_payments: impl Into<Vec<crate::api::v3::payscore::types::PostPayments>>,
+                            total_amount: impl Into<i64>,
+                        ) -> Self {
+                            Self {
+                                out_order_no: out_order_no.into(),
+                                service_id: service_id.into(),
+                                sub_mchid: sub_mchid.into(),
+                                post_payments: post_payments.into(),
+                                post_discounts: None,
+                                total_amount: total_amount.into(),
+                                currency: None,
+                                time_range: None,
+                                location: None,
+                                profit_sharing: None,
+                                complete_time: None,
+                                goods_tag: None,
+                            }
+                        }
+                        /// Sets `post_discounts` (商户优惠).
+                        pub fn with_post_discounts(
+                            mut self,
+                            post_discounts: impl Into<
+                                Vec<crate::api::v3::payscore::types::PostDiscounts>,
+                            >,
+                        ) -> Self {
+                            self.post_discounts = Some(post_discounts.into());
+                            self
+                        }
+                        /// Sets `currency` (货币类型).
+                        pub fn with_currency(mut self, currency: impl Into<String>) -> Self {
+                            self.currency = Some(currency.into());
+                            self
+                        }
+                        /// Sets `time_range` (实际服务时间).
+                        pub fn with_time_range(
+                            mut self,
+                            time_range: impl Into<PostTimeRange>,
+                        ) -> Self {
+                            self.time_range = Some(time_range.into());
+                            self
+                        }
+                        /// Sets `location` (实际服务位置).
+                        pub fn with_location(
+                            mut self,
+                            location: impl Into<crate::api::v3::payscore::types::Location>,
+                        ) -> Self {
+                            self.location = Some(location.into());
+                            self
+                        }
+                        /// Sets `profit_sharing` (微信支付服务分账标记).
+                        pub fn with_profit_sharing(
+                            mut self,
+                            profit_sharing: impl Into<bool>,
+                        ) -> Self {
+                            self.profit_sharing = Some(profit_sharing.into());
+                            self
+                        }
+                        /// Sets `complete_time` (完结服务时间).
+                        pub fn with_complete_time(
+                            mut self,
+                            complete_time: impl Into<crate::DateTime>,
+                        ) -> Self {
+                            self.complete_time = Some(complete_time.into());
+                            self
+                        }
+                        /// Sets `goods_tag` (订单优惠标记).
+                        pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
+                            self.goods_tag = Some(goods_tag.into());
+                            self
+                        }
                     }
 
-                    /// PostPostDiscounts
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct PostPostDiscounts {
-                        /// 优惠名称
-                        pub name: String,
-                        /// 优惠说明
-                        pub description: String,
-                        /// 优惠金额
-                        pub amount: i64,
-                        /// 优惠数量
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub count: Option<i64>,
-                    }
+                    /// [`PostPayments`](crate::api::v3::payscore::types::PostPayments), one type for one shape, under the name it has here.
+                    pub type PostPostPayments = crate::api::v3::payscore::types::PostPayments;
+
+                    /// [`PostDiscounts`](crate::api::v3::payscore::types::PostDiscounts), one type for one shape, under the name it has here.
+                    pub type PostPostDiscounts = crate::api::v3::payscore::types::PostDiscounts;
 
                     /// 实际服务时间
-                    #[derive(
-                        Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                    )]
+                    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct PostTimeRange {
                         /// 服务开始时间
                         #[serde(skip_serializing_if = "Option::is_none")]
@@ -2048,18 +1981,43 @@ pub mod oversea {
                         pub end_time_remark: Option<String>,
                     }
 
-                    /// 实际服务位置
-                    #[derive(
-                        Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                    )]
-                    pub struct PostLocation {
-                        /// 服务开始地点
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub start_location: Option<String>,
-                        /// 服务结束地点
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub end_location: Option<String>,
+                    impl PostTimeRange {
+                        /// Sets `start_time` (服务开始时间).
+                        pub fn with_start_time(
+                            mut self,
+                            start_time: impl Into<crate::DateTime>,
+                        ) -> Self {
+                            self.start_time = Some(start_time.into());
+                            self
+                        }
+                        /// Sets `end_time` (服务结束时间).
+                        pub fn with_end_time(
+                            mut self,
+                            end_time: impl Into<crate::DateTime>,
+                        ) -> Self {
+                            self.end_time = Some(end_time.into());
+                            self
+                        }
+                        /// Sets `start_time_remark` (服务开始时间备注).
+                        pub fn with_start_time_remark(
+                            mut self,
+                            start_time_remark: impl Into<String>,
+                        ) -> Self {
+                            self.start_time_remark = Some(start_time_remark.into());
+                            self
+                        }
+                        /// Sets `end_time_remark` (服务结束时间备注).
+                        pub fn with_end_time_remark(
+                            mut self,
+                            end_time_remark: impl Into<String>,
+                        ) -> Self {
+                            self.end_time_remark = Some(end_time_remark.into());
+                            self
+                        }
                     }
+
+                    /// [`Location`](crate::api::v3::payscore::types::Location), one type for one shape, under the name it has here.
+                    pub type PostLocation = crate::api::v3::payscore::types::Location;
                 }
                 /// `/v3/payscore/oversea/partner/serviceorder/{out_order_no}/sync`
                 pub mod sync {
@@ -2073,7 +2031,8 @@ pub mod oversea {
                         POST,
                         "/v3/payscore/oversea/partner/serviceorder/<out_order_no>/sync"
                     )]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct Post {
                         /// 商户服务订单号 (path)
                         pub out_order_no: String,
@@ -2082,21 +2041,17 @@ pub mod oversea {
                         /// 子商户号
                         pub sub_mchid: String,
                         /// 场景类型
-                        pub r#type: PostType,
+                        pub r#type: crate::api::v3::payscore::types::Type2,
                         /// 内容信息详情
                         pub detail: PostDetail,
                     }
 
-                    string_enum! {
-                        /// 场景类型
-                        pub enum PostType {
-                            /// `Order_Paid`
-                            OrderPaid = "Order_Paid",
-                        }
-                    }
+                    /// [`Type2`](crate::api::v3::payscore::types::Type2), one type for one shape, under the name it has here.
+                    pub type PostType = crate::api::v3::payscore::types::Type2;
 
                     /// 内容信息详情
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct PostDetail {
                         /// 收款序号
                         #[serde(skip_serializing_if = "Option::is_none")]
@@ -2106,6 +2061,28 @@ pub mod oversea {
                         /// 收款金额
                         #[serde(skip_serializing_if = "Option::is_none")]
                         pub paid_amount: Option<i64>,
+                    }
+
+                    impl PostDetail {
+                        /// A value with its required fields; every optional one is `None`
+                        /// until its `with_…` method sets it.
+                        pub fn new(paid_time: impl Into<crate::DateTime>) -> Self {
+                            Self {
+                                seq: None,
+                                paid_time: paid_time.into(),
+                                paid_amount: None,
+                            }
+                        }
+                        /// Sets `seq` (收款序号).
+                        pub fn with_seq(mut self, seq: impl Into<i64>) -> Self {
+                            self.seq = Some(seq.into());
+                            self
+                        }
+                        /// Sets `paid_amount` (收款金额).
+                        pub fn with_paid_amount(mut self, paid_amount: impl Into<i64>) -> Self {
+                            self.paid_amount = Some(paid_amount.into());
+                            self
+                        }
                     }
                 }
             }
@@ -2126,7 +2103,8 @@ pub mod partner {
         #[doc(alias = "商户预授权API")]
         #[doc(alias = "商户预授权")]
         #[crate::endpoint(POST, "/v3/payscore/partner/permissions", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 服务ID
             pub service_id: String,
@@ -2143,12 +2121,40 @@ pub mod partner {
             pub notify_url: Option<String>,
         }
 
-        /// What `POST /v3/payscore/partner/permissions` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponse {
-            /// 预授权token
-            pub apply_permissions_token: String,
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                service_id: impl Into<String>,
+                appid: impl Into<String>,
+                sub_mchid: impl Into<String>,
+                authorization_code: impl Into<String>,
+            ) -> Self {
+                Self {
+                    service_id: service_id.into(),
+                    appid: appid.into(),
+                    sub_appid: None,
+                    sub_mchid: sub_mchid.into(),
+                    authorization_code: authorization_code.into(),
+                    notify_url: None,
+                }
+            }
+            /// Sets `sub_appid` (子商户应用ID).
+            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                self.sub_appid = Some(sub_appid.into());
+                self
+            }
+            /// Sets `notify_url` (商户回调地址).
+            pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
+                self.notify_url = Some(notify_url.into());
+                self
+            }
         }
+
+        /// What `POST /v3/payscore/partner/permissions` answers.
+        ///
+        /// The type is [`AcquiringbankResponse`](crate::api::v3::payscore::types::AcquiringbankResponse), which other answers share.
+        pub type PostResponse = crate::api::v3::payscore::types::AcquiringbankResponse;
 
         /// `/v3/payscore/partner/permissions/apply-for-scene`
         pub mod apply_for_scene {
@@ -2161,7 +2167,8 @@ pub mod partner {
             /// Idempotent by `authorization_code`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "服务商场景中预授权")]
             #[crate::endpoint(POST, "/v3/payscore/partner/permissions/apply-for-scene", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 服务ID
                 pub service_id: String,
@@ -2182,8 +2189,50 @@ pub mod partner {
                 pub transaction_scene_info: Option<PostTransactionSceneInfo>,
             }
 
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    service_id: impl Into<String>,
+                    appid: impl Into<String>,
+                    sub_mchid: impl Into<String>,
+                    authorization_code: impl Into<String>,
+                    scene: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        service_id: service_id.into(),
+                        appid: appid.into(),
+                        sub_appid: None,
+                        sub_mchid: sub_mchid.into(),
+                        authorization_code: authorization_code.into(),
+                        notify_url: None,
+                        scene: scene.into(),
+                        transaction_scene_info: None,
+                    }
+                }
+                /// Sets `sub_appid` (子商户的公众号ID).
+                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                    self.sub_appid = Some(sub_appid.into());
+                    self
+                }
+                /// Sets `notify_url` (通知地址).
+                pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
+                    self.notify_url = Some(notify_url.into());
+                    self
+                }
+                /// Sets `transaction_scene_info` (微信支付交易中授权附带的参数).
+                pub fn with_transaction_scene_info(
+                    mut self,
+                    transaction_scene_info: impl Into<PostTransactionSceneInfo>,
+                ) -> Self {
+                    self.transaction_scene_info = Some(transaction_scene_info.into());
+                    self
+                }
+            }
+
             /// 微信支付交易中授权附带的参数
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct PostTransactionSceneInfo {
                 /// 支付下单的商户号
                 pub mchid: String,
@@ -2192,12 +2241,11 @@ pub mod partner {
             }
 
             /// What `POST /v3/payscore/partner/permissions/apply-for-scene` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct PostResponse {
                 /// 授权场景
                 pub scene: String,
                 /// 微信支付交易中授权token
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub transaction_permissions_token: Option<String>,
             }
         }
@@ -2212,7 +2260,8 @@ pub mod partner {
             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "服务商评估用户分层")]
             #[crate::endpoint(POST, "/v3/payscore/partner/permissions/assess-user-risk-level", response = PostResponse, idempotent)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 子商户商户号 (query)
                 #[wxpay(query)]
@@ -2230,80 +2279,71 @@ pub mod partner {
                 /// 子商户的用户标识
                 pub sub_openid: Option<String>,
                 /// 先用后付商品信息
-                pub shopping_info: Option<PostShoppingInfo>,
+                pub shopping_info: Option<crate::api::v3::payscore::types::ShoppingInfo3>,
             }
 
-            /// PostShoppingInfoGoods
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostShoppingInfoGoods {
-                /// 商品名称
-                pub name: String,
-                /// 商品图片链接
-                pub picture: String,
-                /// 商品单价金额
-                pub amount: i64,
-                /// 商品数量
-                pub count: i64,
-                /// 商品品类ID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub category_id: Option<Vec<String>>,
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    sub_mchid: impl Into<String>,
+                    service_id: impl Into<String>,
+                    appid: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        sub_mchid: sub_mchid.into(),
+                        service_id: service_id.into(),
+                        appid: appid.into(),
+                        sub_appid: None,
+                        authorization_code: None,
+                        openid: None,
+                        sub_openid: None,
+                        shopping_info: None,
+                    }
+                }
+                /// Sets `sub_appid` (子商户的公众号ID).
+                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                    self.sub_appid = Some(sub_appid.into());
+                    self
+                }
+                /// Sets `authorization_code` (授权协议号).
+                pub fn with_authorization_code(
+                    mut self,
+                    authorization_code: impl Into<String>,
+                ) -> Self {
+                    self.authorization_code = Some(authorization_code.into());
+                    self
+                }
+                /// Sets `openid` (服务商的用户标识).
+                pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
+                    self.openid = Some(openid.into());
+                    self
+                }
+                /// Sets `sub_openid` (子商户的用户标识).
+                pub fn with_sub_openid(mut self, sub_openid: impl Into<String>) -> Self {
+                    self.sub_openid = Some(sub_openid.into());
+                    self
+                }
+                /// Sets `shopping_info` (先用后付商品信息).
+                pub fn with_shopping_info(
+                    mut self,
+                    shopping_info: impl Into<crate::api::v3::payscore::types::ShoppingInfo3>,
+                ) -> Self {
+                    self.shopping_info = Some(shopping_info.into());
+                    self
+                }
             }
 
-            /// 先用后付商品信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostShoppingInfo {
-                /// 商品列表
-                pub goods: Vec<PostShoppingInfoGoods>,
-            }
+            /// [`ShoppingInfoGoods`](crate::api::v3::payscore::types::ShoppingInfoGoods), one type for one shape, under the name it has here.
+            pub type PostShoppingInfoGoods = crate::api::v3::payscore::types::ShoppingInfoGoods;
+
+            /// [`ShoppingInfo3`](crate::api::v3::payscore::types::ShoppingInfo3), one type for one shape, under the name it has here.
+            pub type PostShoppingInfo = crate::api::v3::payscore::types::ShoppingInfo3;
 
             /// What `POST /v3/payscore/partner/permissions/assess-user-risk-level` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponse {
-                /// 服务ID
-                pub service_id: String,
-                /// 公众号ID
-                pub appid: String,
-                /// 商户号
-                pub mchid: String,
-                /// 用户标识
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub openid: Option<String>,
-                /// 授权协议号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub authorization_code: Option<String>,
-                /// 授权状态
-                pub authorization_state: String,
-                /// 授权通知地址
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub notify_url: Option<String>,
-                /// 最近一次解除授权时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub cancel_authorization_time: Option<crate::DateTime>,
-                /// 最近一次授权成功时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub authorization_success_time: Option<crate::DateTime>,
-                /// 子商户商户号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sub_mchid: Option<String>,
-                /// 子商户的公众号ID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sub_appid: Option<String>,
-                /// 子商户的用户标识
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sub_openid: Option<String>,
-                /// 用户标签
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub user_label: Option<String>,
-                /// 渠道商商户号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub channel_id: Option<String>,
-                /// 用户分层
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub user_risk_level: Option<i64>,
-                /// 分层版本
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub risk_level_version: Option<i64>,
-            }
+            ///
+            /// The type is [`PermissionsResponse`](crate::api::v3::payscore::types::PermissionsResponse), which other answers share.
+            pub type PostResponse = crate::api::v3::payscore::types::PermissionsResponse;
         }
         /// `/v3/payscore/partner/permissions/authorization-code`
         pub mod authorization_code {
@@ -2317,7 +2357,8 @@ pub mod partner {
                 #[doc(alias = "查询与用户授权记录（授权协议号）API")]
                 #[doc(alias = "查询与用户授权记录（授权协议号）")]
                 #[crate::endpoint(GET, "/v3/payscore/partner/permissions/authorization-code/<authorization_code>", response = GetResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Get {
                     /// 授权协议号 (path)
                     pub authorization_code: String,
@@ -2328,7 +2369,7 @@ pub mod partner {
                 }
 
                 /// What `GET /v3/payscore/partner/permissions/authorization-code/{authorization_code}` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct GetResponse {
                     /// 服务ID
                     pub service_id: String,
@@ -2337,34 +2378,26 @@ pub mod partner {
                     /// 商户号
                     pub mchid: String,
                     /// 服务商公众号下的用户标识
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub openid: Option<String>,
                     /// 授权协议号
                     pub authorization_code: String,
                     /// 授权状态
                     pub authorization_state: String,
                     /// 授权通知地址
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub notify_url: Option<String>,
                     /// 最近一次解除授权时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub cancel_authorization_time: Option<crate::DateTime>,
                     /// 最近一次授权成功时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub authorization_success_time: Option<crate::DateTime>,
                     /// 子商户号
                     pub sub_mchid: String,
                     /// 子商户应用ID
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub sub_appid: Option<String>,
                     /// 子商户公众号下的用户标识
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub sub_openid: Option<String>,
                     /// 用户分层
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub user_risk_level: Option<i64>,
                     /// 分层版本
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub risk_level_version: Option<i64>,
                 }
 
@@ -2384,7 +2417,8 @@ pub mod partner {
                         "/v3/payscore/partner/permissions/authorization-code/<authorization_code>/terminate",
                         idempotent
                     )]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct Post {
                         /// 授权协议号 (path)
                         pub authorization_code: String,
@@ -2408,7 +2442,8 @@ pub mod partner {
             #[doc(alias = "查询与用户授权记录（openid）API")]
             #[doc(alias = "查询与用户授权记录（openid）")]
             #[crate::endpoint(GET, "/v3/payscore/partner/permissions/search", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 服务ID (query)
                 pub service_id: String,
@@ -2424,8 +2459,42 @@ pub mod partner {
                 pub sub_openid: Option<String>,
             }
 
+            impl Get {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    service_id: impl Into<String>,
+                    appid: impl Into<String>,
+                    sub_mchid: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        service_id: service_id.into(),
+                        appid: appid.into(),
+                        sub_mchid: sub_mchid.into(),
+                        sub_appid: None,
+                        openid: None,
+                        sub_openid: None,
+                    }
+                }
+                /// Sets `sub_appid` (子商户应用ID (query)).
+                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                    self.sub_appid = Some(sub_appid.into());
+                    self
+                }
+                /// Sets `openid` (用户标识 (query)).
+                pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
+                    self.openid = Some(openid.into());
+                    self
+                }
+                /// Sets `sub_openid` (子商户公众号下openid (query)).
+                pub fn with_sub_openid(mut self, sub_openid: impl Into<String>) -> Self {
+                    self.sub_openid = Some(sub_openid.into());
+                    self
+                }
+            }
+
             /// What `GET /v3/payscore/partner/permissions/search` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct GetResponse {
                 /// 服务ID
                 pub service_id: String,
@@ -2434,34 +2503,26 @@ pub mod partner {
                 /// 商户号
                 pub mchid: String,
                 /// 服务商公众号下的用户标识
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub openid: Option<String>,
                 /// 授权协议号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub authorization_code: Option<String>,
                 /// 授权状态
                 pub authorization_state: String,
                 /// 授权通知地址
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub notify_url: Option<String>,
                 /// 最近一次解除授权时间
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub cancel_authorization_time: Option<crate::DateTime>,
                 /// 最近一次授权成功时间
                 pub authorization_success_time: crate::DateTime,
                 /// 子商户号
                 pub sub_mchid: String,
                 /// 子商户应用ID
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub sub_appid: Option<String>,
                 /// 子商户公众号下的用户标识
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub sub_openid: Option<String>,
                 /// 用户分层
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub user_risk_level: Option<i64>,
                 /// 分层版本
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub risk_level_version: Option<i64>,
             }
         }
@@ -2477,7 +2538,8 @@ pub mod partner {
             #[doc(alias = "解除用户授权关系（openid）API")]
             #[doc(alias = "解除用户授权关系（openid）")]
             #[crate::endpoint(POST, "/v3/payscore/partner/permissions/terminate", idempotent)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 服务商公众号下的用户标识
                 pub openid: Option<String>,
@@ -2494,6 +2556,42 @@ pub mod partner {
                 /// 撤销原因
                 pub reason: String,
             }
+
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    service_id: impl Into<String>,
+                    appid: impl Into<String>,
+                    sub_mchid: impl Into<String>,
+                    reason: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        openid: None,
+                        sub_openid: None,
+                        service_id: service_id.into(),
+                        appid: appid.into(),
+                        sub_appid: None,
+                        sub_mchid: sub_mchid.into(),
+                        reason: reason.into(),
+                    }
+                }
+                /// Sets `openid` (服务商公众号下的用户标识).
+                pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
+                    self.openid = Some(openid.into());
+                    self
+                }
+                /// Sets `sub_openid` (子商户公众号下openid).
+                pub fn with_sub_openid(mut self, sub_openid: impl Into<String>) -> Self {
+                    self.sub_openid = Some(sub_openid.into());
+                    self
+                }
+                /// Sets `sub_appid` (子商户应用ID).
+                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                    self.sub_appid = Some(sub_appid.into());
+                    self
+                }
+            }
         }
     }
     /// `/v3/payscore/partner/service-account-applications`
@@ -2507,7 +2605,8 @@ pub mod partner {
         /// Idempotent by `out_apply_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "收付通子商户申请绑定支付分服务")]
         #[crate::endpoint(POST, "/v3/payscore/partner/service-account-applications", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 服务ID
             pub service_id: String,
@@ -2524,31 +2623,41 @@ pub mod partner {
             pub result_notify_url: Option<String>,
         }
 
-        /// What `POST /v3/payscore/partner/service-account-applications` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponse {
-            /// 服务ID
-            pub service_id: String,
-            /// 服务商商户号
-            pub mchid: String,
-            /// 服务商应用ID
-            pub appid: String,
-            /// 子商户商户号
-            pub sub_mchid: String,
-            /// 子商户应用ID
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub sub_appid: Option<String>,
-            /// 申请单号
-            pub out_apply_no: String,
-            /// 绑定结果回调通知地址
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub result_notify_url: Option<String>,
-            /// 受理状态
-            pub apply_state: String,
-            /// 拒绝原因
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub reject_reason: Option<String>,
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                service_id: impl Into<String>,
+                appid: impl Into<String>,
+                sub_mchid: impl Into<String>,
+                out_apply_no: impl Into<String>,
+            ) -> Self {
+                Self {
+                    service_id: service_id.into(),
+                    appid: appid.into(),
+                    sub_mchid: sub_mchid.into(),
+                    sub_appid: None,
+                    out_apply_no: out_apply_no.into(),
+                    result_notify_url: None,
+                }
+            }
+            /// Sets `sub_appid` (子商户应用ID).
+            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                self.sub_appid = Some(sub_appid.into());
+                self
+            }
+            /// Sets `result_notify_url` (绑定结果回调通知地址).
+            pub fn with_result_notify_url(mut self, result_notify_url: impl Into<String>) -> Self {
+                self.result_notify_url = Some(result_notify_url.into());
+                self
+            }
         }
+
+        /// What `POST /v3/payscore/partner/service-account-applications` answers.
+        ///
+        /// The type is [`PartnerServiceAccountApplicationsResponse`](crate::api::v3::payscore::types::PartnerServiceAccountApplicationsResponse), which other answers share.
+        pub type PostResponse =
+            crate::api::v3::payscore::types::PartnerServiceAccountApplicationsResponse;
 
         /// `/v3/payscore/partner/service-account-applications/{out_apply_no}`
         pub mod _out_apply_no_ {
@@ -2559,37 +2668,18 @@ pub mod partner {
             /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-account/get-service-account-application.html)
             #[doc(alias = "查询收付通子商户服务绑定结果")]
             #[crate::endpoint(GET, "/v3/payscore/partner/service-account-applications/<out_apply_no>", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 商户申请绑定单号 (path)
                 pub out_apply_no: String,
             }
 
             /// What `GET /v3/payscore/partner/service-account-applications/{out_apply_no}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponse {
-                /// 服务ID
-                pub service_id: String,
-                /// 服务商商户号
-                pub mchid: String,
-                /// 服务商应用ID
-                pub appid: String,
-                /// 子商户商户号
-                pub sub_mchid: String,
-                /// 子商户应用ID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sub_appid: Option<String>,
-                /// 申请单号
-                pub out_apply_no: String,
-                /// 绑定结果回调通知地址
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub result_notify_url: Option<String>,
-                /// 受理状态
-                pub apply_state: String,
-                /// 拒绝原因
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub reject_reason: Option<String>,
-            }
+            ///
+            /// The type is [`PartnerServiceAccountApplicationsResponse`](crate::api::v3::payscore::types::PartnerServiceAccountApplicationsResponse), which other answers share.
+            pub type GetResponse =
+                crate::api::v3::payscore::types::PartnerServiceAccountApplicationsResponse;
         }
     }
     /// `/v3/payscore/partner/serviceorder`
@@ -2599,7 +2689,8 @@ pub mod partner {
         /// `GET /v3/payscore/partner/serviceorder`
         #[doc(alias = "查询支付分订单")]
         #[crate::endpoint(GET, "/v3/payscore/partner/serviceorder", response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Get {
             /// 服务ID (query)
             pub service_id: String,
@@ -2611,245 +2702,80 @@ pub mod partner {
             pub query_id: Option<String>,
         }
 
-        string_enum! {
-            /// 服务订单状态
-            pub enum GetResponseState {
-                /// `CREATED`
-                Created = "CREATED",
-                /// `DOING`
-                Doing = "DOING",
-                /// `DONE`
-                Done = "DONE",
-                /// `REVOKED`
-                Revoked = "REVOKED",
-                /// `EXPIRED`
-                Expired = "EXPIRED",
+        impl Get {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(service_id: impl Into<String>, sub_mchid: impl Into<String>) -> Self {
+                Self {
+                    service_id: service_id.into(),
+                    sub_mchid: sub_mchid.into(),
+                    out_order_no: None,
+                    query_id: None,
+                }
+            }
+            /// Sets `out_order_no` (商户服务订单号 (query)).
+            pub fn with_out_order_no(mut self, out_order_no: impl Into<String>) -> Self {
+                self.out_order_no = Some(out_order_no.into());
+                self
+            }
+            /// Sets `query_id` (回跳查询ID (query)).
+            pub fn with_query_id(mut self, query_id: impl Into<String>) -> Self {
+                self.query_id = Some(query_id.into());
+                self
             }
         }
 
-        string_enum! {
-            /// 订单状态说明
-            pub enum GetResponseStateDescription {
-                /// `USER_CONFIRM`
-                UserConfirm = "USER_CONFIRM",
-                /// `MCH_COMPLETE`
-                MchComplete = "MCH_COMPLETE",
-            }
-        }
+        /// [`State`](crate::api::v3::payscore::types::State), one type for one shape, under the name it has here.
+        pub type GetResponseState = crate::api::v3::payscore::types::State;
 
-        /// GetResponsePostPayments
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponsePostPayments {
-            /// 付费名称
-            pub name: String,
-            /// 付费说明
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub description: Option<String>,
-            /// 付费金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub amount: Option<i64>,
-            /// 付费数量
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub count: Option<i64>,
-        }
+        /// [`StateDescription`](crate::api::v3::payscore::types::StateDescription), one type for one shape, under the name it has here.
+        pub type GetResponseStateDescription = crate::api::v3::payscore::types::StateDescription;
 
-        /// GetResponsePostDiscounts
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponsePostDiscounts {
-            /// 优惠名称
-            pub name: String,
-            /// 优惠说明
-            pub description: String,
-            /// 优惠金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub amount: Option<i64>,
-            /// 优惠数量
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub count: Option<i64>,
-        }
+        /// [`PostPayments`](crate::api::v3::payscore::types::PostPayments), one type for one shape, under the name it has here.
+        pub type GetResponsePostPayments = crate::api::v3::payscore::types::PostPayments;
 
-        /// 订单风险金
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponseRiskFund {
-            /// 风险金名称
-            pub name: String,
-            /// 风险金额
-            pub amount: i64,
-            /// 风险说明
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub description: Option<String>,
-        }
+        /// [`PostDiscounts2`](crate::api::v3::payscore::types::PostDiscounts2), one type for one shape, under the name it has here.
+        pub type GetResponsePostDiscounts = crate::api::v3::payscore::types::PostDiscounts2;
 
-        string_enum! {
-            /// 收款状态
-            pub enum GetResponseCollectionState {
-                /// `USER_PAYING`
-                UserPaying = "USER_PAYING",
-                /// `USER_PAID`
-                UserPaid = "USER_PAID",
-            }
-        }
+        /// [`RiskFund`](crate::api::v3::payscore::types::RiskFund), one type for one shape, under the name it has here.
+        pub type GetResponseRiskFund = crate::api::v3::payscore::types::RiskFund;
 
-        string_enum! {
-            /// 收款成功渠道
-            pub enum GetResponseCollectionDetailsPaidType {
-                /// `NEWTON`
-                Newton = "NEWTON",
-                /// `MCH`
-                Mch = "MCH",
-            }
-        }
+        /// [`CollectionState`](crate::api::v3::payscore::types::CollectionState), one type for one shape, under the name it has here.
+        pub type GetResponseCollectionState = crate::api::v3::payscore::types::CollectionState;
 
-        string_enum! {
-            /// 优惠范围
-            pub enum GetResponseCollectionDetailsPromotionDetailScope {
-                /// `SINGLE`
-                Single = "SINGLE",
-                /// `GLOBAL`
-                Global = "GLOBAL",
-            }
-        }
+        /// [`PaidType`](crate::api::v3::payscore::types::PaidType), one type for one shape, under the name it has here.
+        pub type GetResponseCollectionDetailsPaidType = crate::api::v3::payscore::types::PaidType;
 
-        string_enum! {
-            /// 优惠类型
-            pub enum GetResponseCollectionDetailsPromotionDetailType {
-                /// `CASH`
-                Cash = "CASH",
-                /// `NOCASH`
-                Nocash = "NOCASH",
-            }
-        }
+        /// [`Scope`](crate::api::v3::payscore::types::Scope), one type for one shape, under the name it has here.
+        pub type GetResponseCollectionDetailsPromotionDetailScope =
+            crate::api::v3::payscore::types::Scope;
 
-        /// GetResponseCollectionDetailsPromotionDetailGoodsDetail
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponseCollectionDetailsPromotionDetailGoodsDetail {
-            /// 商品编码
-            pub goods_id: String,
-            /// 商品数量
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub quantity: Option<i64>,
-            /// 商品价格
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub unit_price: Option<i64>,
-            /// 商品优惠金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub discount_amount: Option<i64>,
-            /// 商品备注
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub goods_remark: Option<String>,
-        }
+        /// [`CollectionDetailsPromotionDetailType`](crate::api::v3::payscore::types::CollectionDetailsPromotionDetailType), one type for one shape, under the name it has here.
+        pub type GetResponseCollectionDetailsPromotionDetailType =
+            crate::api::v3::payscore::types::CollectionDetailsPromotionDetailType;
 
-        /// GetResponseCollectionDetailsPromotionDetail
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponseCollectionDetailsPromotionDetail {
-            /// 券ID
-            pub coupon_id: String,
-            /// 优惠名称
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub name: Option<String>,
-            /// 优惠范围
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub scope: Option<GetResponseCollectionDetailsPromotionDetailScope>,
-            /// 优惠类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub r#type: Option<GetResponseCollectionDetailsPromotionDetailType>,
-            /// 优惠券面额
-            pub amount: i64,
-            /// 活动ID
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub stock_id: Option<String>,
-            /// 微信出资
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub wechatpay_contribute: Option<i64>,
-            /// 商户出资
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub merchant_contribute: Option<i64>,
-            /// 其他出资
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub other_contribute: Option<i64>,
-            /// 优惠币种
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub currency: Option<String>,
-            /// 单品列表
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub goods_detail: Option<Vec<GetResponseCollectionDetailsPromotionDetailGoodsDetail>>,
-        }
+        /// [`GoodsDetail`](crate::api::v3::payscore::types::GoodsDetail), one type for one shape, under the name it has here.
+        pub type GetResponseCollectionDetailsPromotionDetailGoodsDetail =
+            crate::api::v3::payscore::types::GoodsDetail;
 
-        /// GetResponseCollectionDetails
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponseCollectionDetails {
-            /// 收款序号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub seq: Option<i64>,
-            /// 单笔收款金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub amount: Option<i64>,
-            /// 收款成功渠道
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub paid_type: Option<GetResponseCollectionDetailsPaidType>,
-            /// 收款成功时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub paid_time: Option<String>,
-            /// 微信支付交易单号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub transaction_id: Option<String>,
-            /// 优惠功能
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub promotion_detail: Option<Vec<GetResponseCollectionDetailsPromotionDetail>>,
-        }
+        /// [`PromotionDetail`](crate::api::v3::payscore::types::PromotionDetail), one type for one shape, under the name it has here.
+        pub type GetResponseCollectionDetailsPromotionDetail =
+            crate::api::v3::payscore::types::PromotionDetail;
 
-        /// 收款信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponseCollection {
-            /// 收款状态
-            pub state: GetResponseCollectionState,
-            /// 总收款金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub total_amount: Option<i64>,
-            /// 待收金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub paying_amount: Option<i64>,
-            /// 已收金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub paid_amount: Option<i64>,
-            /// 收款明细列表
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub details: Option<Vec<GetResponseCollectionDetails>>,
-            /// 收款银行
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub bank_type: Option<String>,
-        }
+        /// [`Details`](crate::api::v3::payscore::types::Details), one type for one shape, under the name it has here.
+        pub type GetResponseCollectionDetails = crate::api::v3::payscore::types::Details;
 
-        /// 服务时间
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponseTimeRange {
-            /// 服务开始时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub start_time: Option<String>,
-            /// 服务开始时间备注
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub start_time_remark: Option<String>,
-            /// 服务结束时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub end_time: Option<String>,
-            /// 服务结束时间备注
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub end_time_remark: Option<String>,
-        }
+        /// [`Collection`](crate::api::v3::payscore::types::Collection), one type for one shape, under the name it has here.
+        pub type GetResponseCollection = crate::api::v3::payscore::types::Collection;
 
-        /// 服务位置
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponseLocation {
-            /// 服务开始地点
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub start_location: Option<String>,
-            /// 服务结束地点
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub end_location: Option<String>,
-        }
+        /// [`TimeRange2`](crate::api::v3::payscore::types::TimeRange2), one type for one shape, under the name it has here.
+        pub type GetResponseTimeRange = crate::api::v3::payscore::types::TimeRange2;
+
+        /// [`Location`](crate::api::v3::payscore::types::Location), one type for one shape, under the name it has here.
+        pub type GetResponseLocation = crate::api::v3::payscore::types::Location;
 
         /// What `GET /v3/payscore/partner/serviceorder` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct GetResponse {
             /// 商户服务订单号
             pub out_order_no: String,
@@ -2860,56 +2786,40 @@ pub mod partner {
             /// 服务商商户号
             pub mchid: String,
             /// 子商户应用ID
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_appid: Option<String>,
             /// 子商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_mchid: Option<String>,
             /// 服务信息
             pub service_introduction: String,
             /// 服务订单状态
-            pub state: GetResponseState,
+            pub state: crate::api::v3::payscore::types::State,
             /// 订单状态说明
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub state_description: Option<GetResponseStateDescription>,
+            pub state_description: Option<crate::api::v3::payscore::types::StateDescription>,
             /// 后付费项目
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub post_payments: Option<Vec<GetResponsePostPayments>>,
+            pub post_payments: Option<Vec<crate::api::v3::payscore::types::PostPayments>>,
             /// 后付费商户优惠
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub post_discounts: Option<Vec<GetResponsePostDiscounts>>,
+            pub post_discounts: Option<Vec<crate::api::v3::payscore::types::PostDiscounts2>>,
             /// 订单风险金
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub risk_fund: Option<GetResponseRiskFund>,
+            pub risk_fund: Option<crate::api::v3::payscore::types::RiskFund>,
             /// 总金额
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub total_amount: Option<i64>,
             /// 是否需要收款
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub need_collection: Option<bool>,
             /// 收款信息
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub collection: Option<GetResponseCollection>,
+            pub collection: Option<crate::api::v3::payscore::types::Collection>,
             /// 服务时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub time_range: Option<GetResponseTimeRange>,
+            pub time_range: Option<crate::api::v3::payscore::types::TimeRange2>,
             /// 服务位置
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub location: Option<GetResponseLocation>,
+            pub location: Option<crate::api::v3::payscore::types::Location>,
             /// 商户数据包
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub attach: Option<String>,
             /// 商户回调地址
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub notify_url: Option<String>,
             /// 服务商公众号下的用户标识
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub openid: Option<String>,
             /// 子商户公众号下的用户标识
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_openid: Option<String>,
             /// 微信支付服务订单号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub order_id: Option<String>,
         }
 
@@ -2920,7 +2830,8 @@ pub mod partner {
         /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "创建支付分订单")]
         #[crate::endpoint(POST, "/v3/payscore/partner/serviceorder", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 服务ID
             pub service_id: String,
@@ -2936,15 +2847,15 @@ pub mod partner {
             /// 服务信息
             pub service_introduction: String,
             /// 后付费项目
-            pub post_payments: Option<Vec<PostPostPayments>>,
+            pub post_payments: Option<Vec<crate::api::v3::payscore::types::PostPayments>>,
             /// 后付费商户优惠
-            pub post_discounts: Option<Vec<PostPostDiscounts>>,
+            pub post_discounts: Option<Vec<crate::api::v3::payscore::types::PostDiscounts2>>,
             /// 订单风险金
-            pub risk_fund: PostRiskFund,
+            pub risk_fund: crate::api::v3::payscore::types::RiskFund2,
             /// 服务时间
-            pub time_range: PostTimeRange,
+            pub time_range: crate::api::v3::payscore::types::TimeRange2,
             /// 服务位置
-            pub location: Option<PostLocation>,
+            pub location: Option<crate::api::v3::payscore::types::Location>,
             /// 服务商公众号下的用户标识
             pub openid: Option<String>,
             /// 子商户公众号下的用户标识
@@ -2956,219 +2867,149 @@ pub mod partner {
             /// 商户数据包
             pub attach: Option<String>,
             /// 设备信息
-            pub device: Option<PostDevice>,
+            pub device: Option<crate::api::v3::payscore::types::Device>,
         }
 
-        /// PostPostPayments
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostPostPayments {
-            /// 付费项目名称
-            pub name: String,
-            /// 付费说明
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub description: Option<String>,
-            /// 金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub amount: Option<i64>,
-            /// 付费数量
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub count: Option<i64>,
-        }
-
-        /// PostPostDiscounts
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostPostDiscounts {
-            /// 优惠名称
-            pub name: String,
-            /// 优惠说明
-            pub description: String,
-            /// 优惠金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub amount: Option<i64>,
-            /// 优惠数量
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub count: Option<i64>,
-        }
-
-        string_enum! {
-            /// 风险金名称
-            pub enum PostRiskFundName {
-                /// `DEPOSIT`
-                Deposit = "DEPOSIT",
-                /// `ADVANCE`
-                Advance = "ADVANCE",
-                /// `CASH_DEPOSIT`
-                CashDeposit = "CASH_DEPOSIT",
-                /// `ESTIMATE_ORDER_COST`
-                EstimateOrderCost = "ESTIMATE_ORDER_COST",
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(
+                service_id: impl Into<String>,
+                appid: impl Into<String>,
+                sub_mchid: impl Into<String>,
+                out_order_no: impl Into<String>,
+                service_introduction: impl Into<String>,
+                risk_fund: impl Into<crate::api::v3::payscore::types::RiskFund2>,
+                time_range: impl Into<crate::api::v3::payscore::types::TimeRange2>,
+                notify_url: impl Into<String>,
+            ) -> Self {
+                Self {
+                    service_id: service_id.into(),
+                    appid: appid.into(),
+                    sub_mchid: sub_mchid.into(),
+                    sub_appid: None,
+                    out_order_no: out_order_no.into(),
+                    service_introduction: service_introduction.into(),
+                    post_payments: None,
+                    post_discounts: None,
+                    risk_fund: risk_fund.into(),
+                    time_range: time_range.into(),
+                    location: None,
+                    openid: None,
+                    sub_openid: None,
+                    need_user_confirm: None,
+                    notify_url: notify_url.into(),
+                    attach: None,
+                    device: None,
+                }
+            }
+            /// Sets `sub_appid` (子商户应用ID).
+            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                self.sub_appid = Some(sub_appid.into());
+                self
+            }
+            /// Sets `post_payments` (后付费项目).
+            pub fn with_post_payments(
+                mut self,
+                post_payments: impl Into<Vec<crate::api::v3::payscore::types::PostPayments>>,
+            ) -> Self {
+                self.post_payments = Some(post_payments.into());
+                self
+            }
+            /// Sets `post_discounts` (后付费商户优惠).
+            pub fn with_post_discounts(
+                mut self,
+                post_discounts: impl Into<Vec<crate::api::v3::payscore::types::PostDiscounts2>>,
+            ) -> Self {
+                self.post_discounts = Some(post_discounts.into());
+                self
+            }
+            /// Sets `location` (服务位置).
+            pub fn with_location(
+                mut self,
+                location: impl Into<crate::api::v3::payscore::types::Location>,
+            ) -> Self {
+                self.location = Some(location.into());
+                self
+            }
+            /// Sets `openid` (服务商公众号下的用户标识).
+            pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
+                self.openid = Some(openid.into());
+                self
+            }
+            /// Sets `sub_openid` (子商户公众号下的用户标识).
+            pub fn with_sub_openid(mut self, sub_openid: impl Into<String>) -> Self {
+                self.sub_openid = Some(sub_openid.into());
+                self
+            }
+            /// Sets `need_user_confirm` (是否需要用户确认).
+            pub fn with_need_user_confirm(mut self, need_user_confirm: impl Into<bool>) -> Self {
+                self.need_user_confirm = Some(need_user_confirm.into());
+                self
+            }
+            /// Sets `attach` (商户数据包).
+            pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+                self.attach = Some(attach.into());
+                self
+            }
+            /// Sets `device` (设备信息).
+            pub fn with_device(
+                mut self,
+                device: impl Into<crate::api::v3::payscore::types::Device>,
+            ) -> Self {
+                self.device = Some(device.into());
+                self
             }
         }
 
-        /// 订单风险金
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostRiskFund {
-            /// 风险金名称
-            pub name: PostRiskFundName,
-            /// 风险金额
-            pub amount: i64,
-            /// 风险说明
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub description: Option<String>,
-        }
+        /// [`PostPayments`](crate::api::v3::payscore::types::PostPayments), one type for one shape, under the name it has here.
+        pub type PostPostPayments = crate::api::v3::payscore::types::PostPayments;
 
-        /// 服务时间
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostTimeRange {
-            /// 服务开始时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub start_time: Option<String>,
-            /// 服务开始时间备注
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub start_time_remark: Option<String>,
-            /// 预计服务结束时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub end_time: Option<String>,
-            /// 预计服务结束时间备注
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub end_time_remark: Option<String>,
-        }
+        /// [`PostDiscounts2`](crate::api::v3::payscore::types::PostDiscounts2), one type for one shape, under the name it has here.
+        pub type PostPostDiscounts = crate::api::v3::payscore::types::PostDiscounts2;
 
-        /// 服务位置
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostLocation {
-            /// 服务开始地点
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub start_location: Option<String>,
-            /// 预计服务结束地点
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub end_location: Option<String>,
-        }
+        /// [`Name`](crate::api::v3::payscore::types::Name), one type for one shape, under the name it has here.
+        pub type PostRiskFundName = crate::api::v3::payscore::types::Name;
 
-        /// 设备信息
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostDevice {
-            /// 服务开始的设备ID
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub start_device_id: Option<String>,
-            /// 服务结束的设备ID
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub end_device_id: Option<String>,
-            /// 物料URL
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub materiel_no: Option<String>,
-        }
+        /// [`RiskFund2`](crate::api::v3::payscore::types::RiskFund2), one type for one shape, under the name it has here.
+        pub type PostRiskFund = crate::api::v3::payscore::types::RiskFund2;
 
-        string_enum! {
-            /// 服务订单状态
-            pub enum PostResponseState {
-                /// `CREATED`
-                Created = "CREATED",
-                /// `DOING`
-                Doing = "DOING",
-                /// `DONE`
-                Done = "DONE",
-                /// `REVOKED`
-                Revoked = "REVOKED",
-                /// `EXPIRED`
-                Expired = "EXPIRED",
-            }
-        }
+        /// [`TimeRange2`](crate::api::v3::payscore::types::TimeRange2), one type for one shape, under the name it has here.
+        pub type PostTimeRange = crate::api::v3::payscore::types::TimeRange2;
 
-        string_enum! {
-            /// 订单状态说明
-            pub enum PostResponseStateDescription {
-                /// `USER_CONFIRM`
-                UserConfirm = "USER_CONFIRM",
-                /// `MCH_COMPLETE`
-                MchComplete = "MCH_COMPLETE",
-            }
-        }
+        /// [`Location`](crate::api::v3::payscore::types::Location), one type for one shape, under the name it has here.
+        pub type PostLocation = crate::api::v3::payscore::types::Location;
 
-        /// PostResponsePostPayments
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponsePostPayments {
-            /// 付费项目名称
-            pub name: String,
-            /// 付费说明
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub description: Option<String>,
-            /// 金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub amount: Option<i64>,
-            /// 付费数量
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub count: Option<i64>,
-        }
+        /// [`Device`](crate::api::v3::payscore::types::Device), one type for one shape, under the name it has here.
+        pub type PostDevice = crate::api::v3::payscore::types::Device;
 
-        /// PostResponsePostDiscounts
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponsePostDiscounts {
-            /// 优惠名称
-            pub name: String,
-            /// 优惠说明
-            pub description: String,
-            /// 优惠金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub amount: Option<i64>,
-            /// 优惠数量
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub count: Option<i64>,
-        }
+        /// [`State`](crate::api::v3::payscore::types::State), one type for one shape, under the name it has here.
+        pub type PostResponseState = crate::api::v3::payscore::types::State;
 
-        string_enum! {
-            /// 风险金名称
-            pub enum PostResponseRiskFundName {
-                /// `DEPOSIT`
-                Deposit = "DEPOSIT",
-                /// `ADVANCE`
-                Advance = "ADVANCE",
-                /// `CASH_DEPOSIT`
-                CashDeposit = "CASH_DEPOSIT",
-                /// `ESTIMATE_ORDER_COST`
-                EstimateOrderCost = "ESTIMATE_ORDER_COST",
-            }
-        }
+        /// [`StateDescription`](crate::api::v3::payscore::types::StateDescription), one type for one shape, under the name it has here.
+        pub type PostResponseStateDescription = crate::api::v3::payscore::types::StateDescription;
 
-        /// 订单风险金
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponseRiskFund {
-            /// 风险金名称
-            pub name: PostResponseRiskFundName,
-            /// 风险金额
-            pub amount: i64,
-            /// 风险说明
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub description: Option<String>,
-        }
+        /// [`PostPayments`](crate::api::v3::payscore::types::PostPayments), one type for one shape, under the name it has here.
+        pub type PostResponsePostPayments = crate::api::v3::payscore::types::PostPayments;
 
-        /// 服务时间段
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponseTimeRange {
-            /// 服务开始时间
-            pub start_time: String,
-            /// 服务开始时间备注
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub start_time_remark: Option<String>,
-            /// 预计服务结束时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub end_time: Option<String>,
-            /// 预计服务结束时间备注
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub end_time_remark: Option<String>,
-        }
+        /// [`PostDiscounts2`](crate::api::v3::payscore::types::PostDiscounts2), one type for one shape, under the name it has here.
+        pub type PostResponsePostDiscounts = crate::api::v3::payscore::types::PostDiscounts2;
 
-        /// 服务位置
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponseLocation {
-            /// 服务开始地点
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub start_location: Option<String>,
-            /// 预计服务结束地点
-            pub end_location: String,
-        }
+        /// [`Name`](crate::api::v3::payscore::types::Name), one type for one shape, under the name it has here.
+        pub type PostResponseRiskFundName = crate::api::v3::payscore::types::Name;
+
+        /// [`RiskFund2`](crate::api::v3::payscore::types::RiskFund2), one type for one shape, under the name it has here.
+        pub type PostResponseRiskFund = crate::api::v3::payscore::types::RiskFund2;
+
+        /// [`TimeRange`](crate::api::v3::payscore::types::TimeRange), one type for one shape, under the name it has here.
+        pub type PostResponseTimeRange = crate::api::v3::payscore::types::TimeRange;
+
+        /// [`Location2`](crate::api::v3::payscore::types::Location2), one type for one shape, under the name it has here.
+        pub type PostResponseLocation = crate::api::v3::payscore::types::Location2;
 
         /// What `POST /v3/payscore/partner/serviceorder` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 商户服务订单号
             pub out_order_no: String,
@@ -3179,42 +3020,32 @@ pub mod partner {
             /// 服务商商户号
             pub mchid: String,
             /// 子商户应用ID
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_appid: Option<String>,
             /// 子商户号
             pub sub_mchid: String,
             /// 服务信息
             pub service_introduction: String,
             /// 服务订单状态
-            pub state: PostResponseState,
+            pub state: crate::api::v3::payscore::types::State,
             /// 订单状态说明
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub state_description: Option<PostResponseStateDescription>,
+            pub state_description: Option<crate::api::v3::payscore::types::StateDescription>,
             /// 后付费项目
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub post_payments: Option<Vec<PostResponsePostPayments>>,
+            pub post_payments: Option<Vec<crate::api::v3::payscore::types::PostPayments>>,
             /// 商户优惠
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub post_discounts: Option<Vec<PostResponsePostDiscounts>>,
+            pub post_discounts: Option<Vec<crate::api::v3::payscore::types::PostDiscounts2>>,
             /// 订单风险金
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub risk_fund: Option<PostResponseRiskFund>,
+            pub risk_fund: Option<crate::api::v3::payscore::types::RiskFund2>,
             /// 服务时间段
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub time_range: Option<PostResponseTimeRange>,
+            pub time_range: Option<crate::api::v3::payscore::types::TimeRange>,
             /// 服务位置
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub location: Option<PostResponseLocation>,
+            pub location: Option<crate::api::v3::payscore::types::Location2>,
             /// 商户数据包
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub attach: Option<String>,
             /// 商户回调地址
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub notify_url: Option<String>,
             /// 微信支付服务订单号
             pub order_id: String,
             /// 跳转微信侧数据包
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub package: Option<String>,
         }
 
@@ -3236,7 +3067,8 @@ pub mod partner {
                     "/v3/payscore/partner/serviceorder/<out_order_no>/cancel",
                     idempotent
                 )]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 商户服务订单号 (path)
                     pub out_order_no: String,
@@ -3263,7 +3095,8 @@ pub mod partner {
                     POST,
                     "/v3/payscore/partner/serviceorder/<out_order_no>/complete"
                 )]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 商户服务订单号 (path)
                     pub out_order_no: String,
@@ -3272,15 +3105,15 @@ pub mod partner {
                     /// 子商户号
                     pub sub_mchid: String,
                     /// 后付费项目
-                    pub post_payments: Vec<PostPostPayments>,
+                    pub post_payments: Vec<crate::api::v3::payscore::types::PostPayments>,
                     /// 后付费商户优惠
-                    pub post_discounts: Option<Vec<PostPostDiscounts>>,
+                    pub post_discounts: Option<Vec<crate::api::v3::payscore::types::PostDiscounts>>,
                     /// 总金额
                     pub total_amount: i64,
                     /// 实际服务时间
-                    pub time_range: Option<PostTimeRange>,
+                    pub time_range: Option<crate::api::v3::payscore::types::TimeRange2>,
                     /// 实际服务位置
-                    pub location: Option<PostLocation>,
+                    pub location: Option<crate::api::v3::payscore::types::Location>,
                     /// 微信支付服务分账标记
                     pub profit_sharing: Option<bool>,
                     /// 完结服务时间
@@ -3288,86 +3121,97 @@ pub mod partner {
                     /// 订单优惠标记
                     pub goods_tag: Option<String>,
                     /// 设备信息
-                    pub device: Option<PostDevice>,
+                    pub device: Option<crate::api::v3::payscore::types::Device>,
                 }
 
-                /// PostPostPayments
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostPostPayments {
-                    /// 付费名称
-                    pub name: String,
-                    /// 付费说明
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub description: Option<String>,
-                    /// 付费金额
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub amount: Option<i64>,
-                    /// 付费数量
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub count: Option<i64>,
+                impl Post {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    pub fn new(
+                        out_order_no: impl Into<String>,
+                        service_id: impl Into<String>,
+                        sub_mchid: impl Into<String>,
+                        post_payments: impl Into<Vec<crate::api::v3::payscore::types::PostPayments>>,
+                        total_amount: impl Into<i64>,
+                    ) -> Self {
+                        Self {
+                            out_order_no: out_order_no.into(),
+                            service_id: service_id.into(),
+                            sub_mchid: sub_mchid.into(),
+                            post_payments: post_payments.into(),
+                            post_discounts: None,
+                            total_amount: total_amount.into(),
+                            time_range: None,
+                            location: None,
+                            profit_sharing: None,
+                            complete_time: None,
+                            goods_tag: None,
+                            device: None,
+                        }
+                    }
+                    /// Sets `post_discounts` (后付费商户优惠).
+                    pub fn with_post_discounts(
+                        mut self,
+                        post_discounts: impl Into<Vec<crate::api::v3::payscore::types::PostDiscounts>>,
+                    ) -> Self {
+                        self.post_discounts = Some(post_discounts.into());
+                        self
+                    }
+                    /// Sets `time_range` (实际服务时间).
+                    pub fn with_time_range(
+                        mut self,
+                        time_range: impl Into<crate::api::v3::payscore::types::TimeRange2>,
+                    ) -> Self {
+                        self.time_range = Some(time_range.into());
+                        self
+                    }
+                    /// Sets `location` (实际服务位置).
+                    pub fn with_location(
+                        mut self,
+                        location: impl Into<crate::api::v3::payscore::types::Location>,
+                    ) -> Self {
+                        self.location = Some(location.into());
+                        self
+                    }
+                    /// Sets `profit_sharing` (微信支付服务分账标记).
+                    pub fn with_profit_sharing(mut self, profit_sharing: impl Into<bool>) -> Self {
+                        self.profit_sharing = Some(profit_sharing.into());
+                        self
+                    }
+                    /// Sets `complete_time` (完结服务时间).
+                    pub fn with_complete_time(mut self, complete_time: impl Into<String>) -> Self {
+                        self.complete_time = Some(complete_time.into());
+                        self
+                    }
+                    /// Sets `goods_tag` (订单优惠标记).
+                    pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
+                        self.goods_tag = Some(goods_tag.into());
+                        self
+                    }
+                    /// Sets `device` (设备信息).
+                    pub fn with_device(
+                        mut self,
+                        device: impl Into<crate::api::v3::payscore::types::Device>,
+                    ) -> Self {
+                        self.device = Some(device.into());
+                        self
+                    }
                 }
 
-                /// PostPostDiscounts
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostPostDiscounts {
-                    /// 优惠名称
-                    pub name: String,
-                    /// 优惠说明
-                    pub description: String,
-                    /// 优惠金额
-                    pub amount: i64,
-                    /// 优惠数量
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub count: Option<i64>,
-                }
+                /// [`PostPayments`](crate::api::v3::payscore::types::PostPayments), one type for one shape, under the name it has here.
+                pub type PostPostPayments = crate::api::v3::payscore::types::PostPayments;
 
-                /// 实际服务时间
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct PostTimeRange {
-                    /// 服务开始时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub start_time: Option<String>,
-                    /// 服务开始时间备注
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub start_time_remark: Option<String>,
-                    /// 服务结束时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub end_time: Option<String>,
-                    /// 服务结束时间备注
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub end_time_remark: Option<String>,
-                }
+                /// [`PostDiscounts`](crate::api::v3::payscore::types::PostDiscounts), one type for one shape, under the name it has here.
+                pub type PostPostDiscounts = crate::api::v3::payscore::types::PostDiscounts;
 
-                /// 实际服务位置
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct PostLocation {
-                    /// 服务开始地点
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub start_location: Option<String>,
-                    /// 服务结束地点
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub end_location: Option<String>,
-                }
+                /// [`TimeRange2`](crate::api::v3::payscore::types::TimeRange2), one type for one shape, under the name it has here.
+                pub type PostTimeRange = crate::api::v3::payscore::types::TimeRange2;
 
-                /// 设备信息
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct PostDevice {
-                    /// 服务开始的设备ID
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub start_device_id: Option<String>,
-                    /// 服务结束的设备ID
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub end_device_id: Option<String>,
-                    /// 物料URL
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub materiel_no: Option<String>,
-                }
+                /// [`Location`](crate::api::v3::payscore::types::Location), one type for one shape, under the name it has here.
+                pub type PostLocation = crate::api::v3::payscore::types::Location;
+
+                /// [`Device`](crate::api::v3::payscore::types::Device), one type for one shape, under the name it has here.
+                pub type PostDevice = crate::api::v3::payscore::types::Device;
             }
             /// `/v3/payscore/partner/serviceorder/{out_order_no}/modify`
             pub mod modify {
@@ -3381,7 +3225,8 @@ pub mod partner {
                 #[doc(alias = "修改订单金额API")]
                 #[doc(alias = "修改订单金额")]
                 #[crate::endpoint(POST, "/v3/payscore/partner/serviceorder/<out_order_no>/modify")]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 商户服务订单号 (path)
                     pub out_order_no: String,
@@ -3390,63 +3235,70 @@ pub mod partner {
                     /// 子商户号
                     pub sub_mchid: String,
                     /// 后付费项目
-                    pub post_payments: Vec<PostPostPayments>,
+                    pub post_payments: Vec<crate::api::v3::payscore::types::PostPayments>,
                     /// 后付费商户优惠
-                    pub post_discounts: Option<Vec<PostPostDiscounts>>,
+                    pub post_discounts:
+                        Option<Vec<crate::api::v3::payscore::types::PostDiscounts5>>,
                     /// 总金额
                     pub total_amount: i64,
                     /// 修改原因
                     pub reason: String,
                     /// 设备信息
-                    pub device: Option<PostDevice>,
+                    pub device: Option<crate::api::v3::payscore::types::Device>,
                 }
 
-                /// PostPostPayments
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostPostPayments {
-                    /// 付费名称
-                    pub name: String,
-                    /// 付费说明
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub description: Option<String>,
-                    /// 付费金额
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub amount: Option<i64>,
-                    /// 付费数量
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub count: Option<i64>,
+                impl Post {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    pub fn new(
+                        out_order_no: impl Into<String>,
+                        sub_mchid: impl Into<String>,
+                        post_payments: impl Into<Vec<crate::api::v3::payscore::types::PostPayments>>,
+                        total_amount: impl Into<i64>,
+                        reason: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            out_order_no: out_order_no.into(),
+                            service_id: None,
+                            sub_mchid: sub_mchid.into(),
+                            post_payments: post_payments.into(),
+                            post_discounts: None,
+                            total_amount: total_amount.into(),
+                            reason: reason.into(),
+                            device: None,
+                        }
+                    }
+                    /// Sets `service_id` (服务ID).
+                    pub fn with_service_id(mut self, service_id: impl Into<String>) -> Self {
+                        self.service_id = Some(service_id.into());
+                        self
+                    }
+                    /// Sets `post_discounts` (后付费商户优惠).
+                    pub fn with_post_discounts(
+                        mut self,
+                        post_discounts: impl Into<Vec<crate::api::v3::payscore::types::PostDiscounts5>>,
+                    ) -> Self {
+                        self.post_discounts = Some(post_discounts.into());
+                        self
+                    }
+                    /// Sets `device` (设备信息).
+                    pub fn with_device(
+                        mut self,
+                        device: impl Into<crate::api::v3::payscore::types::Device>,
+                    ) -> Self {
+                        self.device = Some(device.into());
+                        self
+                    }
                 }
 
-                /// PostPostDiscounts
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostPostDiscounts {
-                    /// 优惠名称
-                    pub name: String,
-                    /// 优惠说明
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub description: Option<String>,
-                    /// 优惠金额
-                    pub amount: i64,
-                    /// 优惠数量
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub count: Option<i64>,
-                }
+                /// [`PostPayments`](crate::api::v3::payscore::types::PostPayments), one type for one shape, under the name it has here.
+                pub type PostPostPayments = crate::api::v3::payscore::types::PostPayments;
 
-                /// 设备信息
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct PostDevice {
-                    /// 服务开始的设备ID
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub start_device_id: Option<String>,
-                    /// 服务结束的设备ID
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub end_device_id: Option<String>,
-                    /// 物料URL
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub materiel_no: Option<String>,
-                }
+                /// [`PostDiscounts5`](crate::api::v3::payscore::types::PostDiscounts5), one type for one shape, under the name it has here.
+                pub type PostPostDiscounts = crate::api::v3::payscore::types::PostDiscounts5;
+
+                /// [`Device`](crate::api::v3::payscore::types::Device), one type for one shape, under the name it has here.
+                pub type PostDevice = crate::api::v3::payscore::types::Device;
             }
             /// `/v3/payscore/partner/serviceorder/{out_order_no}/pay`
             pub mod pay {
@@ -3460,7 +3312,8 @@ pub mod partner {
                 #[doc(alias = "商户发起催收扣款API")]
                 #[doc(alias = "商户发起催收扣款")]
                 #[crate::endpoint(POST, "/v3/payscore/partner/serviceorder/<out_order_no>/pay")]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 商户服务订单号 (path)
                     pub out_order_no: String,
@@ -3468,6 +3321,26 @@ pub mod partner {
                     pub service_id: Option<String>,
                     /// 子商户号
                     pub sub_mchid: String,
+                }
+
+                impl Post {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    pub fn new(
+                        out_order_no: impl Into<String>,
+                        sub_mchid: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            out_order_no: out_order_no.into(),
+                            service_id: None,
+                            sub_mchid: sub_mchid.into(),
+                        }
+                    }
+                    /// Sets `service_id` (服务ID).
+                    pub fn with_service_id(mut self, service_id: impl Into<String>) -> Self {
+                        self.service_id = Some(service_id.into());
+                        self
+                    }
                 }
             }
             /// `/v3/payscore/partner/serviceorder/{out_order_no}/send-pendingmessage`
@@ -3484,7 +3357,8 @@ pub mod partner {
                     POST,
                     "/v3/payscore/partner/serviceorder/<out_order_no>/send-pendingmessage"
                 )]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 商户服务订单号 (path)
                     pub out_order_no: String,
@@ -3493,52 +3367,52 @@ pub mod partner {
                     /// 子商户商户号
                     pub sub_mchid: String,
                     /// 后付费项目
-                    pub post_payments: Vec<PostPostPayments>,
+                    pub post_payments: Vec<crate::api::v3::payscore::types::PostPayments2>,
                     /// 商户优惠
-                    pub post_discounts: Option<Vec<PostPostDiscounts>>,
+                    pub post_discounts:
+                        Option<Vec<crate::api::v3::payscore::types::PostDiscounts4>>,
                     /// 总金额
                     pub total_amount: i64,
                     /// 预计扣费时间
                     pub prepaid_time: String,
                 }
 
-                /// PostPostPayments
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct PostPostPayments {
-                    /// 付费名称
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub name: Option<String>,
-                    /// 付费金额
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub amount: Option<i64>,
-                    /// 付费说明
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub description: Option<String>,
-                    /// 付费数量
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub count: Option<i64>,
+                impl Post {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    pub fn new(
+                        out_order_no: impl Into<String>,
+                        service_id: impl Into<String>,
+                        sub_mchid: impl Into<String>,
+                        post_payments: impl Into<Vec<crate::api::v3::payscore::types::PostPayments2>>,
+                        total_amount: impl Into<i64>,
+                        prepaid_time: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            out_order_no: out_order_no.into(),
+                            service_id: service_id.into(),
+                            sub_mchid: sub_mchid.into(),
+                            post_payments: post_payments.into(),
+                            post_discounts: None,
+                            total_amount: total_amount.into(),
+                            prepaid_time: prepaid_time.into(),
+                        }
+                    }
+                    /// Sets `post_discounts` (商户优惠).
+                    pub fn with_post_discounts(
+                        mut self,
+                        post_discounts: impl Into<Vec<crate::api::v3::payscore::types::PostDiscounts4>>,
+                    ) -> Self {
+                        self.post_discounts = Some(post_discounts.into());
+                        self
+                    }
                 }
 
-                /// PostPostDiscounts
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct PostPostDiscounts {
-                    /// 优惠名称
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub name: Option<String>,
-                    /// 优惠说明
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub description: Option<String>,
-                    /// 优惠金额
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub amount: Option<i64>,
-                    /// 优惠数量
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub count: Option<i64>,
-                }
+                /// [`PostPayments2`](crate::api::v3::payscore::types::PostPayments2), one type for one shape, under the name it has here.
+                pub type PostPostPayments = crate::api::v3::payscore::types::PostPayments2;
+
+                /// [`PostDiscounts4`](crate::api::v3::payscore::types::PostDiscounts4), one type for one shape, under the name it has here.
+                pub type PostPostDiscounts = crate::api::v3::payscore::types::PostDiscounts4;
             }
             /// `/v3/payscore/partner/serviceorder/{out_order_no}/send-prepaidmessage`
             pub mod send_prepaidmessage {
@@ -3554,7 +3428,8 @@ pub mod partner {
                     POST,
                     "/v3/payscore/partner/serviceorder/<out_order_no>/send-prepaidmessage"
                 )]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 商户服务订单号 (path)
                     pub out_order_no: String,
@@ -3563,52 +3438,52 @@ pub mod partner {
                     /// 子商户商户号
                     pub sub_mchid: String,
                     /// 后付费项目
-                    pub post_payments: Vec<PostPostPayments>,
+                    pub post_payments: Vec<crate::api::v3::payscore::types::PostPayments2>,
                     /// 商户优惠
-                    pub post_discounts: Option<Vec<PostPostDiscounts>>,
+                    pub post_discounts:
+                        Option<Vec<crate::api::v3::payscore::types::PostDiscounts4>>,
                     /// 总金额
                     pub total_amount: i64,
                     /// 预计扣费时间
                     pub prepaid_time: String,
                 }
 
-                /// PostPostPayments
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct PostPostPayments {
-                    /// 付费名称
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub name: Option<String>,
-                    /// 付费金额
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub amount: Option<i64>,
-                    /// 付费说明
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub description: Option<String>,
-                    /// 付费数量
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub count: Option<i64>,
+                impl Post {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    pub fn new(
+                        out_order_no: impl Into<String>,
+                        service_id: impl Into<String>,
+                        sub_mchid: impl Into<String>,
+                        post_payments: impl Into<Vec<crate::api::v3::payscore::types::PostPayments2>>,
+                        total_amount: impl Into<i64>,
+                        prepaid_time: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            out_order_no: out_order_no.into(),
+                            service_id: service_id.into(),
+                            sub_mchid: sub_mchid.into(),
+                            post_payments: post_payments.into(),
+                            post_discounts: None,
+                            total_amount: total_amount.into(),
+                            prepaid_time: prepaid_time.into(),
+                        }
+                    }
+                    /// Sets `post_discounts` (商户优惠).
+                    pub fn with_post_discounts(
+                        mut self,
+                        post_discounts: impl Into<Vec<crate::api::v3::payscore::types::PostDiscounts4>>,
+                    ) -> Self {
+                        self.post_discounts = Some(post_discounts.into());
+                        self
+                    }
                 }
 
-                /// PostPostDiscounts
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct PostPostDiscounts {
-                    /// 优惠名称
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub name: Option<String>,
-                    /// 优惠说明
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub description: Option<String>,
-                    /// 优惠金额
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub amount: Option<i64>,
-                    /// 优惠数量
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub count: Option<i64>,
-                }
+                /// [`PostPayments2`](crate::api::v3::payscore::types::PostPayments2), one type for one shape, under the name it has here.
+                pub type PostPostPayments = crate::api::v3::payscore::types::PostPayments2;
+
+                /// [`PostDiscounts4`](crate::api::v3::payscore::types::PostDiscounts4), one type for one shape, under the name it has here.
+                pub type PostPostDiscounts = crate::api::v3::payscore::types::PostDiscounts4;
             }
             /// `/v3/payscore/partner/serviceorder/{out_order_no}/sync`
             pub mod sync {
@@ -3622,7 +3497,8 @@ pub mod partner {
                 #[doc(alias = "同步订单信息API")]
                 #[doc(alias = "同步订单信息")]
                 #[crate::endpoint(POST, "/v3/payscore/partner/serviceorder/<out_order_no>/sync")]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 商户服务订单号 (path)
                     pub out_order_no: String,
@@ -3637,7 +3513,8 @@ pub mod partner {
                 }
 
                 /// 内容信息详情
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct PostDetail {
                     /// 收款序号
                     #[serde(skip_serializing_if = "Option::is_none")]
@@ -3647,6 +3524,28 @@ pub mod partner {
                     /// 收款金额
                     #[serde(skip_serializing_if = "Option::is_none")]
                     pub paid_amount: Option<i64>,
+                }
+
+                impl PostDetail {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    pub fn new(paid_time: impl Into<String>) -> Self {
+                        Self {
+                            seq: None,
+                            paid_time: paid_time.into(),
+                            paid_amount: None,
+                        }
+                    }
+                    /// Sets `seq` (收款序号).
+                    pub fn with_seq(mut self, seq: impl Into<i64>) -> Self {
+                        self.seq = Some(seq.into());
+                        self
+                    }
+                    /// Sets `paid_amount` (收款金额).
+                    pub fn with_paid_amount(mut self, paid_amount: impl Into<i64>) -> Self {
+                        self.paid_amount = Some(paid_amount.into());
+                        self
+                    }
                 }
             }
         }
@@ -3662,7 +3561,8 @@ pub mod partner {
             #[doc(alias = "创单结单合并API")]
             #[doc(alias = "创单结单合并")]
             #[crate::endpoint(POST, "/v3/payscore/partner/serviceorder/direct-complete")]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 服务ID
                 pub service_id: String,
@@ -3678,15 +3578,15 @@ pub mod partner {
                 /// 服务信息
                 pub service_introduction: String,
                 /// 后付费项目
-                pub post_payments: Option<Vec<PostPostPayments>>,
+                pub post_payments: Option<Vec<crate::api::v3::payscore::types::PostPayments>>,
                 /// 后付费商户优惠
-                pub post_discounts: Option<Vec<PostPostDiscounts>>,
+                pub post_discounts: Option<Vec<crate::api::v3::payscore::types::PostDiscounts2>>,
                 /// 总金额
                 pub total_amount: i64,
                 /// 服务时间段
-                pub time_range: PostTimeRange,
+                pub time_range: crate::api::v3::payscore::types::TimeRange,
                 /// 服务位置
-                pub location: Option<PostLocation>,
+                pub location: Option<crate::api::v3::payscore::types::Location>,
                 /// 微信支付服务分账标记
                 pub profit_sharing: Option<bool>,
                 /// 订单优惠标记
@@ -3699,63 +3599,101 @@ pub mod partner {
                 pub openid: Option<String>,
             }
 
-            /// PostPostPayments
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostPostPayments {
-                /// 付费名称
-                pub name: String,
-                /// 付费说明
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub description: Option<String>,
-                /// 付费金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub amount: Option<i64>,
-                /// 付费数量
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub count: Option<i64>,
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                #[allow(clippy::too_many_arguments)]
+                pub fn new(
+                    service_id: impl Into<String>,
+                    appid: impl Into<String>,
+                    sub_appid: impl Into<String>,
+                    out_order_no: impl Into<String>,
+                    service_introduction: impl Into<String>,
+                    total_amount: impl Into<i64>,
+                    time_range: impl Into<crate::api::v3::payscore::types::TimeRange>,
+                    notify_url: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        service_id: service_id.into(),
+                        appid: appid.into(),
+                        sub_appid: sub_appid.into(),
+                        sub_mchid: None,
+                        out_order_no: out_order_no.into(),
+                        service_introduction: service_introduction.into(),
+                        post_payments: None,
+                        post_discounts: None,
+                        total_amount: total_amount.into(),
+                        time_range: time_range.into(),
+                        location: None,
+                        profit_sharing: None,
+                        goods_tag: None,
+                        attach: None,
+                        notify_url: notify_url.into(),
+                        openid: None,
+                    }
+                }
+                /// Sets `sub_mchid` (子商户号).
+                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                    self.sub_mchid = Some(sub_mchid.into());
+                    self
+                }
+                /// Sets `post_payments` (后付费项目).
+                pub fn with_post_payments(
+                    mut self,
+                    post_payments: impl Into<Vec<crate::api::v3::payscore::types::PostPayments>>,
+                ) -> Self {
+                    self.post_payments = Some(post_payments.into());
+                    self
+                }
+                /// Sets `post_discounts` (后付费商户优惠).
+                pub fn with_post_discounts(
+                    mut self,
+                    post_discounts: impl Into<Vec<crate::api::v3::payscore::types::PostDiscounts2>>,
+                ) -> Self {
+                    self.post_discounts = Some(post_discounts.into());
+                    self
+                }
+                /// Sets `location` (服务位置).
+                pub fn with_location(
+                    mut self,
+                    location: impl Into<crate::api::v3::payscore::types::Location>,
+                ) -> Self {
+                    self.location = Some(location.into());
+                    self
+                }
+                /// Sets `profit_sharing` (微信支付服务分账标记).
+                pub fn with_profit_sharing(mut self, profit_sharing: impl Into<bool>) -> Self {
+                    self.profit_sharing = Some(profit_sharing.into());
+                    self
+                }
+                /// Sets `goods_tag` (订单优惠标记).
+                pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
+                    self.goods_tag = Some(goods_tag.into());
+                    self
+                }
+                /// Sets `attach` (商户数据包).
+                pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+                    self.attach = Some(attach.into());
+                    self
+                }
+                /// Sets `openid` (服务商公众号下的用户标识).
+                pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
+                    self.openid = Some(openid.into());
+                    self
+                }
             }
 
-            /// PostPostDiscounts
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostPostDiscounts {
-                /// 优惠名称
-                pub name: String,
-                /// 优惠说明
-                pub description: String,
-                /// 优惠金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub amount: Option<i64>,
-                /// 优惠数量
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub count: Option<i64>,
-            }
+            /// [`PostPayments`](crate::api::v3::payscore::types::PostPayments), one type for one shape, under the name it has here.
+            pub type PostPostPayments = crate::api::v3::payscore::types::PostPayments;
 
-            /// 服务时间段
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostTimeRange {
-                /// 服务开始时间
-                pub start_time: String,
-                /// 服务开始时间备注
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub start_time_remark: Option<String>,
-                /// 服务结束时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub end_time: Option<String>,
-                /// 服务结束时间备注
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub end_time_remark: Option<String>,
-            }
+            /// [`PostDiscounts2`](crate::api::v3::payscore::types::PostDiscounts2), one type for one shape, under the name it has here.
+            pub type PostPostDiscounts = crate::api::v3::payscore::types::PostDiscounts2;
 
-            /// 服务位置
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostLocation {
-                /// 服务开始地点
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub start_location: Option<String>,
-                /// 服务结束地点
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub end_location: Option<String>,
-            }
+            /// [`TimeRange`](crate::api::v3::payscore::types::TimeRange), one type for one shape, under the name it has here.
+            pub type PostTimeRange = crate::api::v3::payscore::types::TimeRange;
+
+            /// [`Location`](crate::api::v3::payscore::types::Location), one type for one shape, under the name it has here.
+            pub type PostLocation = crate::api::v3::payscore::types::Location;
         }
     }
     /// `/v3/payscore/partner/servicepayondeliveryorder`
@@ -3769,7 +3707,8 @@ pub mod partner {
         /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "创建先用后付订单")]
         #[crate::endpoint(POST, "/v3/payscore/partner/servicepayondeliveryorder", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 商户服务订单号
             #[wxpay(idempotency_key)]
@@ -3785,15 +3724,15 @@ pub mod partner {
             /// 服务信息
             pub service_introduction: String,
             /// post_payments
-            pub post_payments: Option<Vec<PostPostPayments>>,
+            pub post_payments: Option<Vec<crate::api::v3::payscore::types::PostPayments2>>,
             /// post_discounts
-            pub post_discounts: Option<Vec<PostPostDiscounts>>,
+            pub post_discounts: Option<Vec<crate::api::v3::payscore::types::PostDiscounts4>>,
             /// 服务时间
-            pub time_range: PostTimeRange,
+            pub time_range: crate::api::v3::payscore::types::TimeRange2,
             /// 服务位置
-            pub location: Option<PostLocation>,
+            pub location: Option<crate::api::v3::payscore::types::Location>,
             /// 订单风险金
-            pub risk_fund: PostRiskFund,
+            pub risk_fund: crate::api::v3::payscore::types::RiskFund2,
             /// 商户数据包
             pub attach: Option<String>,
             /// 商户回调地址
@@ -3807,322 +3746,161 @@ pub mod partner {
             /// 商户号
             pub mchid: Option<String>,
             /// 先用后付购物详情
-            pub shopping_info: PostShoppingInfo,
+            pub shopping_info: crate::api::v3::payscore::types::ShoppingInfo,
         }
 
-        /// 后付费项目
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostPostPayments {
-            /// 付费项目名称
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub name: Option<String>,
-            /// 金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub amount: Option<i64>,
-            /// 计费说明
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub description: Option<String>,
-            /// 付费数量
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub count: Option<i64>,
-        }
-
-        /// 商户优惠
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostPostDiscounts {
-            /// 优惠名称
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub name: Option<String>,
-            /// 优惠说明
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub description: Option<String>,
-            /// 优惠金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub amount: Option<i64>,
-            /// 优惠数量
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub count: Option<i64>,
-        }
-
-        /// 服务时间
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostTimeRange {
-            /// 服务开始时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub start_time: Option<String>,
-            /// 服务开始时间备注
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub start_time_remark: Option<String>,
-            /// 服务结束时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub end_time: Option<String>,
-            /// 服务结束时间备注
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub end_time_remark: Option<String>,
-        }
-
-        /// 服务位置
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostLocation {
-            /// 服务开始地点
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub start_location: Option<String>,
-            /// 服务结束地点
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub end_location: Option<String>,
-        }
-
-        string_enum! {
-            /// 风险金名称
-            pub enum PostRiskFundName {
-                /// `DEPOSIT`
-                Deposit = "DEPOSIT",
-                /// `ADVANCE`
-                Advance = "ADVANCE",
-                /// `CASH_DEPOSIT`
-                CashDeposit = "CASH_DEPOSIT",
-                /// `ESTIMATE_ORDER_COST`
-                EstimateOrderCost = "ESTIMATE_ORDER_COST",
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(
+                out_order_no: impl Into<String>,
+                appid: impl Into<String>,
+                sub_mchid: impl Into<String>,
+                service_id: impl Into<String>,
+                service_introduction: impl Into<String>,
+                time_range: impl Into<crate::api::v3::payscore::types::TimeRange2>,
+                risk_fund: impl Into<crate::api::v3::payscore::types::RiskFund2>,
+                notify_url: impl Into<String>,
+                shopping_info: impl Into<crate::api::v3::payscore::types::ShoppingInfo>,
+            ) -> Self {
+                Self {
+                    out_order_no: out_order_no.into(),
+                    appid: appid.into(),
+                    sub_mchid: sub_mchid.into(),
+                    sub_appid: None,
+                    service_id: service_id.into(),
+                    service_introduction: service_introduction.into(),
+                    post_payments: None,
+                    post_discounts: None,
+                    time_range: time_range.into(),
+                    location: None,
+                    risk_fund: risk_fund.into(),
+                    attach: None,
+                    notify_url: notify_url.into(),
+                    openid: None,
+                    sub_openid: None,
+                    need_user_confirm: None,
+                    mchid: None,
+                    shopping_info: shopping_info.into(),
+                }
+            }
+            /// Sets `sub_appid` (子商户应用ID).
+            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                self.sub_appid = Some(sub_appid.into());
+                self
+            }
+            /// Sets `post_payments` (post_payments).
+            pub fn with_post_payments(
+                mut self,
+                post_payments: impl Into<Vec<crate::api::v3::payscore::types::PostPayments2>>,
+            ) -> Self {
+                self.post_payments = Some(post_payments.into());
+                self
+            }
+            /// Sets `post_discounts` (post_discounts).
+            pub fn with_post_discounts(
+                mut self,
+                post_discounts: impl Into<Vec<crate::api::v3::payscore::types::PostDiscounts4>>,
+            ) -> Self {
+                self.post_discounts = Some(post_discounts.into());
+                self
+            }
+            /// Sets `location` (服务位置).
+            pub fn with_location(
+                mut self,
+                location: impl Into<crate::api::v3::payscore::types::Location>,
+            ) -> Self {
+                self.location = Some(location.into());
+                self
+            }
+            /// Sets `attach` (商户数据包).
+            pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+                self.attach = Some(attach.into());
+                self
+            }
+            /// Sets `openid` (用户标识).
+            pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
+                self.openid = Some(openid.into());
+                self
+            }
+            /// Sets `sub_openid` (子商户公众号下的用户标识).
+            pub fn with_sub_openid(mut self, sub_openid: impl Into<String>) -> Self {
+                self.sub_openid = Some(sub_openid.into());
+                self
+            }
+            /// Sets `need_user_confirm` (是否需要用户确认).
+            pub fn with_need_user_confirm(mut self, need_user_confirm: impl Into<bool>) -> Self {
+                self.need_user_confirm = Some(need_user_confirm.into());
+                self
+            }
+            /// Sets `mchid` (商户号).
+            pub fn with_mchid(mut self, mchid: impl Into<String>) -> Self {
+                self.mchid = Some(mchid.into());
+                self
             }
         }
 
-        /// 订单风险金
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostRiskFund {
-            /// 风险金名称
-            pub name: PostRiskFundName,
-            /// 风险金额
-            pub amount: i64,
-            /// 风险说明
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub description: Option<String>,
-        }
+        /// [`PostPayments2`](crate::api::v3::payscore::types::PostPayments2), one type for one shape, under the name it has here.
+        pub type PostPostPayments = crate::api::v3::payscore::types::PostPayments2;
 
-        string_enum! {
-            /// 跳转链接类型
-            pub enum PostShoppingInfoJumpLinkJumpLinkType {
-                /// `JUMP_LINK_MINI_PROGRAM`
-                JumpLinkMiniProgram = "JUMP_LINK_MINI_PROGRAM",
-            }
-        }
+        /// [`PostDiscounts4`](crate::api::v3::payscore::types::PostDiscounts4), one type for one shape, under the name it has here.
+        pub type PostPostDiscounts = crate::api::v3::payscore::types::PostDiscounts4;
 
-        /// 单详跳转链接
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostShoppingInfoJumpLink {
-            /// 跳转链接类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub jump_link_type: Option<PostShoppingInfoJumpLinkJumpLinkType>,
-            /// 小程序跳转AppID
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub appid: Option<String>,
-            /// 小程序跳转path
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub path: Option<String>,
-        }
+        /// [`TimeRange2`](crate::api::v3::payscore::types::TimeRange2), one type for one shape, under the name it has here.
+        pub type PostTimeRange = crate::api::v3::payscore::types::TimeRange2;
 
-        /// PostShoppingInfoGoods
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostShoppingInfoGoods {
-            /// 商品名称
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub name: Option<String>,
-            /// 商品图片链接
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub picture: Option<String>,
-            /// 商品单价金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub amount: Option<i64>,
-            /// 商品数量
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub count: Option<i64>,
-            /// 商品品类ID
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub category_id: Option<Vec<String>>,
-        }
+        /// [`Location`](crate::api::v3::payscore::types::Location), one type for one shape, under the name it has here.
+        pub type PostLocation = crate::api::v3::payscore::types::Location;
 
-        /// 先用后付购物详情
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostShoppingInfo {
-            /// 实际购物商家公众号ID
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub real_merchant_appid: Option<String>,
-            /// 单详跳转链接
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub jump_link: Option<PostShoppingInfoJumpLink>,
-            /// 商品列表
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub goods: Option<Vec<PostShoppingInfoGoods>>,
-        }
+        /// [`Name`](crate::api::v3::payscore::types::Name), one type for one shape, under the name it has here.
+        pub type PostRiskFundName = crate::api::v3::payscore::types::Name;
 
-        /// PostResponsePostPayments
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponsePostPayments {
-            /// 付费名称
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub name: Option<String>,
-            /// 付费金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub amount: Option<i64>,
-            /// 付费说明
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub description: Option<String>,
-            /// 付费数量
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub count: Option<i64>,
-        }
+        /// [`RiskFund2`](crate::api::v3::payscore::types::RiskFund2), one type for one shape, under the name it has here.
+        pub type PostRiskFund = crate::api::v3::payscore::types::RiskFund2;
 
-        /// PostResponsePostDiscounts
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponsePostDiscounts {
-            /// 优惠名称
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub name: Option<String>,
-            /// 优惠说明
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub description: Option<String>,
-            /// 优惠金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub amount: Option<i64>,
-            /// 优惠数量
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub count: Option<i64>,
-        }
+        /// [`JumpLinkType`](crate::api::v3::payscore::types::JumpLinkType), one type for one shape, under the name it has here.
+        pub type PostShoppingInfoJumpLinkJumpLinkType =
+            crate::api::v3::payscore::types::JumpLinkType;
 
-        /// 服务风险金
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponseRiskFund {
-            /// 风险名称
-            pub name: String,
-            /// 风险金额
-            pub amount: i64,
-            /// 风险说明
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub description: Option<String>,
-        }
+        /// [`JumpLink`](crate::api::v3::payscore::types::JumpLink), one type for one shape, under the name it has here.
+        pub type PostShoppingInfoJumpLink = crate::api::v3::payscore::types::JumpLink;
 
-        /// 服务时间
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponseTimeRange {
-            /// 服务开始时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub start_time: Option<String>,
-            /// 服务结束时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub end_time: Option<String>,
-            /// 服务开始时间备注
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub start_time_remark: Option<String>,
-            /// 服务结束时间备注
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub end_time_remark: Option<String>,
-        }
+        /// [`Goods`](crate::api::v3::payscore::types::Goods), one type for one shape, under the name it has here.
+        pub type PostShoppingInfoGoods = crate::api::v3::payscore::types::Goods;
 
-        /// 服务位置
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponseLocation {
-            /// 服务开始地点
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub start_location: Option<String>,
-            /// 服务结束地点
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub end_location: Option<String>,
-        }
+        /// [`ShoppingInfo`](crate::api::v3::payscore::types::ShoppingInfo), one type for one shape, under the name it has here.
+        pub type PostShoppingInfo = crate::api::v3::payscore::types::ShoppingInfo;
 
-        /// 单详跳转链接
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponseShoppingInfoJumpLink {
-            /// 跳转链接类型
-            pub jump_link_type: String,
-            /// 小程序跳转AppID
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub appid: Option<String>,
-            /// 小程序跳转path
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub path: Option<String>,
-        }
+        /// [`PostPayments2`](crate::api::v3::payscore::types::PostPayments2), one type for one shape, under the name it has here.
+        pub type PostResponsePostPayments = crate::api::v3::payscore::types::PostPayments2;
 
-        /// PostResponseShoppingInfoGoods
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponseShoppingInfoGoods {
-            /// 商品名称
-            pub name: String,
-            /// 商品图片链接
-            pub picture: String,
-            /// 商品单价金额
-            pub amount: i64,
-            /// 商品数量
-            pub count: i64,
-            /// 商品品类ID
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub category_id: Option<Vec<String>>,
-        }
+        /// [`PostDiscounts4`](crate::api::v3::payscore::types::PostDiscounts4), one type for one shape, under the name it has here.
+        pub type PostResponsePostDiscounts = crate::api::v3::payscore::types::PostDiscounts4;
 
-        /// 先用后付购物详情
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponseShoppingInfo {
-            /// 实际购物商家公众号ID
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub real_merchant_appid: Option<String>,
-            /// 单详跳转链接
-            pub jump_link: PostResponseShoppingInfoJumpLink,
-            /// 商品列表
-            pub goods: Vec<PostResponseShoppingInfoGoods>,
-        }
+        /// [`RiskFund`](crate::api::v3::payscore::types::RiskFund), one type for one shape, under the name it has here.
+        pub type PostResponseRiskFund = crate::api::v3::payscore::types::RiskFund;
+
+        /// [`TimeRange3`](crate::api::v3::payscore::types::TimeRange3), one type for one shape, under the name it has here.
+        pub type PostResponseTimeRange = crate::api::v3::payscore::types::TimeRange3;
+
+        /// [`Location`](crate::api::v3::payscore::types::Location), one type for one shape, under the name it has here.
+        pub type PostResponseLocation = crate::api::v3::payscore::types::Location;
+
+        /// [`ShoppingInfoJumpLink`](crate::api::v3::payscore::types::ShoppingInfoJumpLink), one type for one shape, under the name it has here.
+        pub type PostResponseShoppingInfoJumpLink =
+            crate::api::v3::payscore::types::ShoppingInfoJumpLink;
+
+        /// [`ShoppingInfoGoods`](crate::api::v3::payscore::types::ShoppingInfoGoods), one type for one shape, under the name it has here.
+        pub type PostResponseShoppingInfoGoods = crate::api::v3::payscore::types::ShoppingInfoGoods;
+
+        /// [`ShoppingInfo2`](crate::api::v3::payscore::types::ShoppingInfo2), one type for one shape, under the name it has here.
+        pub type PostResponseShoppingInfo = crate::api::v3::payscore::types::ShoppingInfo2;
 
         /// What `POST /v3/payscore/partner/servicepayondeliveryorder` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponse {
-            /// 商户订单号
-            pub out_order_no: String,
-            /// 服务ID
-            pub service_id: String,
-            /// 服务商公众号ID
-            pub appid: String,
-            /// 服务商商户号
-            pub mchid: String,
-            /// 子商户公众号ID
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub sub_appid: Option<String>,
-            /// 子商户商户号
-            pub sub_mchid: String,
-            /// 服务信息
-            pub service_introduction: String,
-            /// 服务订单状态
-            pub state: String,
-            /// 订单状态说明
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub state_description: Option<String>,
-            /// 后付费项目
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub post_payments: Option<Vec<PostResponsePostPayments>>,
-            /// 商户优惠
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub post_discounts: Option<Vec<PostResponsePostDiscounts>>,
-            /// 服务风险金
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub risk_fund: Option<PostResponseRiskFund>,
-            /// 服务时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub time_range: Option<PostResponseTimeRange>,
-            /// 服务位置
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub location: Option<PostResponseLocation>,
-            /// 附加数据
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub attach: Option<String>,
-            /// 商户回调地址
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub notify_url: Option<String>,
-            /// 微信支付服务订单号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub order_id: Option<String>,
-            /// 跳转微信侧数据包
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub package: Option<String>,
-            /// 先用后付购物详情
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub shopping_info: Option<PostResponseShoppingInfo>,
-        }
+        ///
+        /// The type is [`PartnerResponse`](crate::api::v3::payscore::types::PartnerResponse), which other answers share.
+        pub type PostResponse = crate::api::v3::payscore::types::PartnerResponse;
     }
     /// `/v3/payscore/partner/servicequotas`
     pub mod servicequotas {
@@ -4137,7 +3915,8 @@ pub mod partner {
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/service-quota/get-partner-user-risk-level-quota.html)
                 #[doc(alias = "查询用户分层对应建议先享金额")]
                 #[crate::endpoint(GET, "/v3/payscore/partner/servicequotas/service-id/<service_id>", response = GetResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Get {
                     /// 服务ID (path)
                     pub service_id: String,
@@ -4151,8 +3930,32 @@ pub mod partner {
                     pub risk_level_version: i64,
                 }
 
+                impl Get {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    pub fn new(
+                        service_id: impl Into<String>,
+                        sub_mchid: impl Into<String>,
+                        appid: impl Into<String>,
+                        risk_level_version: impl Into<i64>,
+                    ) -> Self {
+                        Self {
+                            service_id: service_id.into(),
+                            sub_mchid: sub_mchid.into(),
+                            appid: appid.into(),
+                            sub_appid: None,
+                            risk_level_version: risk_level_version.into(),
+                        }
+                    }
+                    /// Sets `sub_appid` (子商户的公众号ID (query)).
+                    pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                        self.sub_appid = Some(sub_appid.into());
+                        self
+                    }
+                }
+
                 /// GetResponseQuotas
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct GetResponseQuotas {
                     /// 用户分层
                     pub risk_level: i64,
@@ -4161,7 +3964,7 @@ pub mod partner {
                 }
 
                 /// What `GET /v3/payscore/partner/servicequotas/service-id/{service_id}` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct GetResponse {
                     /// 服务ID
                     pub service_id: String,
@@ -4172,7 +3975,6 @@ pub mod partner {
                     /// 公众号ID
                     pub appid: String,
                     /// 子商户的公众号ID
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub sub_appid: Option<String>,
                     /// 分层版本
                     pub risk_level_version: i64,
@@ -4192,7 +3994,8 @@ pub mod payafter_orders {
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=17_2&index=4)
     #[doc(alias = "查询先享后付订单")]
     #[crate::endpoint(GET, "/v3/payscore/payafter-orders", response = GetResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Get {
         /// 服务ID (query)
         pub service_id: Option<String>,
@@ -4204,139 +4007,45 @@ pub mod payafter_orders {
         pub appid: Option<String>,
     }
 
-    string_enum! {
-        /// GetResponseState
-        pub enum GetResponseState {
-            /// `CREATED`
-            Created = "CREATED",
-            /// `USER_ACCEPTED`
-            UserAccepted = "USER_ACCEPTED",
-            /// `FINISHED`
-            Finished = "FINISHED",
-            /// `USER_PAID`
-            UserPaid = "USER_PAID",
-            /// `REVOKED`
-            Revoked = "REVOKED",
-            /// `EXPIRED`
-            Expired = "EXPIRED",
+    impl Get {
+        /// Sets `service_id` (服务ID (query)).
+        pub fn with_service_id(mut self, service_id: impl Into<String>) -> Self {
+            self.service_id = Some(service_id.into());
+            self
+        }
+        /// Sets `out_order_no` (商户服务订单号 (query)).
+        pub fn with_out_order_no(mut self, out_order_no: impl Into<String>) -> Self {
+            self.out_order_no = Some(out_order_no.into());
+            self
+        }
+        /// Sets `query_id` (回跳查询ID (query)).
+        pub fn with_query_id(mut self, query_id: impl Into<String>) -> Self {
+            self.query_id = Some(query_id.into());
+            self
+        }
+        /// Sets `appid` (公众账号ID (query)).
+        pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
+            self.appid = Some(appid.into());
+            self
         }
     }
 
-    /// GetResponseFees
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct GetResponseFees {
-        /// 付费项目名称
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub fee_name: Option<String>,
-        /// 付费项目数量
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub fee_count: Option<i64>,
-        /// 付费项目总金额
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub fee_amount: Option<i64>,
-        /// 描述计费规则
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub fee_desc: Option<String>,
-    }
+    /// [`State2`](crate::api::v3::payscore::types::State2), one type for one shape, under the name it has here.
+    pub type GetResponseState = crate::api::v3::payscore::types::State2;
 
-    /// GetResponseDiscounts
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct GetResponseDiscounts {
-        /// 优惠名称
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub discount_name: Option<String>,
-        /// 商品优惠金额
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub discount_amount: Option<i64>,
-        /// 优惠说明
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub discount_desc: Option<String>,
-    }
+    /// [`Fees`](crate::api::v3::payscore::types::Fees), one type for one shape, under the name it has here.
+    pub type GetResponseFees = crate::api::v3::payscore::types::Fees;
 
-    string_enum! {
-        /// 支付方式
-        pub enum GetResponsePayType {
-            /// `MchChannelPayType`
-            MchChannelPayType = "MchChannelPayType",
-        }
-    }
+    /// [`Discounts`](crate::api::v3::payscore::types::Discounts), one type for one shape, under the name it has here.
+    pub type GetResponseDiscounts = crate::api::v3::payscore::types::Discounts;
+
+    /// [`PayType`](crate::api::v3::payscore::types::PayType), one type for one shape, under the name it has here.
+    pub type GetResponsePayType = crate::api::v3::payscore::types::PayType;
 
     /// What `GET /v3/payscore/payafter-orders` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct GetResponse {
-        /// 公众账号ID
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub appid: Option<String>,
-        /// 商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub mchid: Option<String>,
-        /// 商户服务订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub out_order_no: Option<String>,
-        /// 服务ID
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub service_id: Option<String>,
-        /// state
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub state: Option<GetResponseState>,
-        /// 标识用户订单使用情况
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub finish_type: Option<i64>,
-        /// 服务开始时间
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub service_start_time: Option<String>,
-        /// 服务结束时间
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub service_end_time: Option<String>,
-        /// 实际服务开始时间
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub real_service_start_time: Option<String>,
-        /// 实际服务结束时间
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub real_service_end_time: Option<String>,
-        /// 支付完成时间
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub pay_succ_time: Option<String>,
-        /// 开始使用服务的地点
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub service_start_location: Option<String>,
-        /// 预计服务结束的地点
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub service_end_location: Option<String>,
-        /// 开始使用服务的地点
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub real_service_start_location: Option<String>,
-        /// 预计服务结束的地点
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub real_service_end_location: Option<String>,
-        /// 服务信息
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub service_introduction: Option<String>,
-        /// 后付费
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub fees: Option<Vec<GetResponseFees>>,
-        /// 商户优惠
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub discounts: Option<Vec<GetResponseDiscounts>>,
-        /// 订单风险金额
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub risk_amount: Option<i64>,
-        /// 总金额
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub total_amount: Option<i64>,
-        /// 商户自定义说明
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub attach: Option<String>,
-        /// 用于完结订单时传入
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub finish_ticket: Option<String>,
-        /// 结单交易单号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub finish_transaction_id: Option<String>,
-        /// 支付方式
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub pay_type: Option<GetResponsePayType>,
-    }
+    ///
+    /// The type is [`SmartretailOrdersResponse`](crate::api::v3::payscore::types::SmartretailOrdersResponse), which other answers share.
+    pub type GetResponse = crate::api::v3::payscore::types::SmartretailOrdersResponse;
 
     /// 创建先享后付订单
     ///
@@ -4349,7 +4058,8 @@ pub mod payafter_orders {
     /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "创建先享后付订单")]
     #[crate::endpoint(POST, "/v3/payscore/payafter-orders", response = PostResponse, serial)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 公众账号ID
         pub appid: String,
@@ -4369,9 +4079,9 @@ pub mod payafter_orders {
         /// 服务信息
         pub service_introduction: Option<String>,
         /// 后付费
-        pub fees: Option<Vec<PostFees>>,
+        pub fees: Option<Vec<crate::api::v3::payscore::types::Fees>>,
         /// 商户优惠
-        pub discounts: Option<Vec<PostDiscounts>>,
+        pub discounts: Option<Vec<crate::api::v3::payscore::types::Discounts2>>,
         /// 订单风险金额
         pub risk_amount: Option<i64>,
         /// 商户自定义说明
@@ -4394,68 +4104,137 @@ pub mod payafter_orders {
         pub address: Option<String>,
     }
 
-    /// PostFees
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostFees {
-        /// 付费项目名称
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub fee_name: Option<String>,
-        /// 付费项目数量
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub fee_count: Option<i64>,
-        /// 付费项目总金额
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub fee_amount: Option<i64>,
-        /// 描述计费规则
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub fee_desc: Option<String>,
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            appid: impl Into<String>,
+            out_order_no: impl Into<String>,
+            service_id: impl Into<String>,
+        ) -> Self {
+            Self {
+                appid: appid.into(),
+                out_order_no: out_order_no.into(),
+                service_id: service_id.into(),
+                service_start_time: None,
+                service_end_time: None,
+                service_start_location: None,
+                service_end_location: None,
+                service_introduction: None,
+                fees: None,
+                discounts: None,
+                risk_amount: None,
+                attach: None,
+                need_user_confirm: None,
+                openid: None,
+                name: None,
+                phone: None,
+                userid: None,
+                address: None,
+            }
+        }
+        /// Sets `service_start_time` (用户下单时确认的服务开始时间).
+        pub fn with_service_start_time(mut self, service_start_time: impl Into<String>) -> Self {
+            self.service_start_time = Some(service_start_time.into());
+            self
+        }
+        /// Sets `service_end_time` (用户下单时确定的预计服务结束时间).
+        pub fn with_service_end_time(mut self, service_end_time: impl Into<String>) -> Self {
+            self.service_end_time = Some(service_end_time.into());
+            self
+        }
+        /// Sets `service_start_location` (开始使用服务的地点).
+        pub fn with_service_start_location(
+            mut self,
+            service_start_location: impl Into<String>,
+        ) -> Self {
+            self.service_start_location = Some(service_start_location.into());
+            self
+        }
+        /// Sets `service_end_location` (预计服务结束的地点).
+        pub fn with_service_end_location(
+            mut self,
+            service_end_location: impl Into<String>,
+        ) -> Self {
+            self.service_end_location = Some(service_end_location.into());
+            self
+        }
+        /// Sets `service_introduction` (服务信息).
+        pub fn with_service_introduction(
+            mut self,
+            service_introduction: impl Into<String>,
+        ) -> Self {
+            self.service_introduction = Some(service_introduction.into());
+            self
+        }
+        /// Sets `fees` (后付费).
+        pub fn with_fees(
+            mut self,
+            fees: impl Into<Vec<crate::api::v3::payscore::types::Fees>>,
+        ) -> Self {
+            self.fees = Some(fees.into());
+            self
+        }
+        /// Sets `discounts` (商户优惠).
+        pub fn with_discounts(
+            mut self,
+            discounts: impl Into<Vec<crate::api::v3::payscore::types::Discounts2>>,
+        ) -> Self {
+            self.discounts = Some(discounts.into());
+            self
+        }
+        /// Sets `risk_amount` (订单风险金额).
+        pub fn with_risk_amount(mut self, risk_amount: impl Into<i64>) -> Self {
+            self.risk_amount = Some(risk_amount.into());
+            self
+        }
+        /// Sets `attach` (商户自定义说明).
+        pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+            self.attach = Some(attach.into());
+            self
+        }
+        /// Sets `need_user_confirm` (使用需用户确认订单类型).
+        pub fn with_need_user_confirm(mut self, need_user_confirm: impl Into<bool>) -> Self {
+            self.need_user_confirm = Some(need_user_confirm.into());
+            self
+        }
+        /// Sets `openid` (微信用户在商户对应appid下的唯一标识).
+        pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
+            self.openid = Some(openid.into());
+            self
+        }
+        /// Sets `name` (用户姓名).
+        pub fn with_name(mut self, name: impl Into<String>) -> Self {
+            self.name = Some(name.into());
+            self
+        }
+        /// Sets `phone` (用户手机号).
+        pub fn with_phone(mut self, phone: impl Into<String>) -> Self {
+            self.phone = Some(phone.into());
+            self
+        }
+        /// Sets `userid` (用户身份证ID).
+        pub fn with_userid(mut self, userid: impl Into<String>) -> Self {
+            self.userid = Some(userid.into());
+            self
+        }
+        /// Sets `address` (用户收货地址).
+        pub fn with_address(mut self, address: impl Into<String>) -> Self {
+            self.address = Some(address.into());
+            self
+        }
     }
 
-    /// PostDiscounts
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostDiscounts {
-        /// 优惠名称
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub discount_name: Option<String>,
-        /// 优惠说明
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub discount_desc: Option<String>,
-    }
+    /// [`Fees`](crate::api::v3::payscore::types::Fees), one type for one shape, under the name it has here.
+    pub type PostFees = crate::api::v3::payscore::types::Fees;
+
+    /// [`Discounts2`](crate::api::v3::payscore::types::Discounts2), one type for one shape, under the name it has here.
+    pub type PostDiscounts = crate::api::v3::payscore::types::Discounts2;
 
     /// What `POST /v3/payscore/payafter-orders` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostResponse {
-        /// 公众账号ID
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub appid: Option<String>,
-        /// 商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub mchid: Option<String>,
-        /// 商户服务订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub out_order_no: Option<String>,
-        /// 服务ID
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub service_id: Option<String>,
-        /// 微信支付服务订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub order_id: Option<String>,
-        /// 小程序跳转businessType
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub miniprogram_businesstype: Option<String>,
-        /// 小程序跳转appid
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub miniprogram_appid: Option<String>,
-        /// 小程序跳转路径
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub miniprogram_path: Option<String>,
-        /// 小程序跳转username
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub miniprogram_username: Option<String>,
-        /// 用于跳转到微信侧小程序订单数据
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub package: Option<String>,
-    }
+    ///
+    /// The type is [`PayafterOrdersResponse2`](crate::api::v3::payscore::types::PayafterOrdersResponse2), which other answers share.
+    pub type PostResponse = crate::api::v3::payscore::types::PayafterOrdersResponse2;
 
     /// `/v3/payscore/payafter-orders/{out_order_no}`
     pub mod _out_order_no_ {
@@ -4470,7 +4249,8 @@ pub mod payafter_orders {
             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "撤销先享后付订单")]
             #[crate::endpoint(POST, "/v3/payscore/payafter-orders/<out_order_no>/cancel", response = PostResponse, idempotent)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 商户服务订单号 (path)
                 pub out_order_no: String,
@@ -4483,19 +4263,9 @@ pub mod payafter_orders {
             }
 
             /// What `POST /v3/payscore/payafter-orders/{out_order_no}/cancel` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponse {
-                /// 公众账号ID
-                pub appid: String,
-                /// 商户号
-                pub mchid: String,
-                /// 商户服务订单号
-                pub out_order_no: String,
-                /// 服务ID
-                pub service_id: String,
-                /// 微信支付服务订单号
-                pub order_id: String,
-            }
+            ///
+            /// The type is [`PayafterOrdersResponse`](crate::api::v3::payscore::types::PayafterOrdersResponse), which other answers share.
+            pub type PostResponse = crate::api::v3::payscore::types::PayafterOrdersResponse;
         }
         /// `/v3/payscore/payafter-orders/{out_order_no}/complete`
         pub mod complete {
@@ -4508,7 +4278,8 @@ pub mod payafter_orders {
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[doc(alias = "完结先享后付订单")]
             #[crate::endpoint(POST, "/v3/payscore/payafter-orders/<out_order_no>/complete", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 商户服务订单号 (path)
                 pub out_order_no: String,
@@ -4527,9 +4298,9 @@ pub mod payafter_orders {
                 /// 实际结束使用服务的地点
                 pub real_service_end_location: Option<String>,
                 /// 后付费
-                pub fees: Option<Vec<PostFees>>,
+                pub fees: Option<Vec<crate::api::v3::payscore::types::Fees>>,
                 /// 商户优惠
-                pub discounts: Option<Vec<PostDiscounts>>,
+                pub discounts: Option<Vec<crate::api::v3::payscore::types::Discounts>>,
                 /// 总金额
                 pub total_amount: Option<i64>,
                 /// 完结凭证
@@ -4538,51 +4309,107 @@ pub mod payafter_orders {
                 pub profit_sharing: Option<bool>,
             }
 
-            /// PostFees
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostFees {
-                /// 付费项目名称
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub fee_name: Option<String>,
-                /// 付费项目数量
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub fee_count: Option<i64>,
-                /// 付费项目总金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub fee_amount: Option<i64>,
-                /// 描述计费规则
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub fee_desc: Option<String>,
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    out_order_no: impl Into<String>,
+                    appid: impl Into<String>,
+                    service_id: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        out_order_no: out_order_no.into(),
+                        appid: appid.into(),
+                        service_id: service_id.into(),
+                        finish_type: None,
+                        cancel_reason: None,
+                        real_service_start_time: None,
+                        real_service_end_time: None,
+                        real_service_end_location: None,
+                        fees: None,
+                        discounts: None,
+                        total_amount: None,
+                        finish_ticket: None,
+                        profit_sharing: None,
+                    }
+                }
+                /// Sets `finish_type` (标识用户订单使用情况).
+                pub fn with_finish_type(mut self, finish_type: impl Into<i64>) -> Self {
+                    self.finish_type = Some(finish_type.into());
+                    self
+                }
+                /// Sets `cancel_reason` (取消订单的原因).
+                pub fn with_cancel_reason(mut self, cancel_reason: impl Into<String>) -> Self {
+                    self.cancel_reason = Some(cancel_reason.into());
+                    self
+                }
+                /// Sets `real_service_start_time` (实际服务开始时间).
+                pub fn with_real_service_start_time(
+                    mut self,
+                    real_service_start_time: impl Into<String>,
+                ) -> Self {
+                    self.real_service_start_time = Some(real_service_start_time.into());
+                    self
+                }
+                /// Sets `real_service_end_time` (服务结束时间).
+                pub fn with_real_service_end_time(
+                    mut self,
+                    real_service_end_time: impl Into<String>,
+                ) -> Self {
+                    self.real_service_end_time = Some(real_service_end_time.into());
+                    self
+                }
+                /// Sets `real_service_end_location` (实际结束使用服务的地点).
+                pub fn with_real_service_end_location(
+                    mut self,
+                    real_service_end_location: impl Into<String>,
+                ) -> Self {
+                    self.real_service_end_location = Some(real_service_end_location.into());
+                    self
+                }
+                /// Sets `fees` (后付费).
+                pub fn with_fees(
+                    mut self,
+                    fees: impl Into<Vec<crate::api::v3::payscore::types::Fees>>,
+                ) -> Self {
+                    self.fees = Some(fees.into());
+                    self
+                }
+                /// Sets `discounts` (商户优惠).
+                pub fn with_discounts(
+                    mut self,
+                    discounts: impl Into<Vec<crate::api::v3::payscore::types::Discounts>>,
+                ) -> Self {
+                    self.discounts = Some(discounts.into());
+                    self
+                }
+                /// Sets `total_amount` (总金额).
+                pub fn with_total_amount(mut self, total_amount: impl Into<i64>) -> Self {
+                    self.total_amount = Some(total_amount.into());
+                    self
+                }
+                /// Sets `finish_ticket` (完结凭证).
+                pub fn with_finish_ticket(mut self, finish_ticket: impl Into<String>) -> Self {
+                    self.finish_ticket = Some(finish_ticket.into());
+                    self
+                }
+                /// Sets `profit_sharing` (是否指定商户分账).
+                pub fn with_profit_sharing(mut self, profit_sharing: impl Into<bool>) -> Self {
+                    self.profit_sharing = Some(profit_sharing.into());
+                    self
+                }
             }
 
-            /// PostDiscounts
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostDiscounts {
-                /// 优惠名称
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub discount_name: Option<String>,
-                /// 商品优惠金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub discount_amount: Option<i64>,
-                /// 优惠说明
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub discount_desc: Option<String>,
-            }
+            /// [`Fees`](crate::api::v3::payscore::types::Fees), one type for one shape, under the name it has here.
+            pub type PostFees = crate::api::v3::payscore::types::Fees;
+
+            /// [`Discounts`](crate::api::v3::payscore::types::Discounts), one type for one shape, under the name it has here.
+            pub type PostDiscounts = crate::api::v3::payscore::types::Discounts;
 
             /// What `POST /v3/payscore/payafter-orders/{out_order_no}/complete` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponse {
-                /// 公众账号ID
-                pub appid: String,
-                /// 商户号
-                pub mchid: String,
-                /// 商户服务订单号
-                pub out_order_no: String,
-                /// 服务ID
-                pub service_id: String,
-                /// 微信支付服务订单号
-                pub order_id: String,
-            }
+            ///
+            /// The type is [`PayafterOrdersResponse`](crate::api::v3::payscore::types::PayafterOrdersResponse), which other answers share.
+            pub type PostResponse = crate::api::v3::payscore::types::PayafterOrdersResponse;
         }
         /// `/v3/payscore/payafter-orders/{out_order_no}/sync`
         pub mod sync {
@@ -4595,7 +4422,8 @@ pub mod payafter_orders {
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[doc(alias = "支付分订单同步")]
             #[crate::endpoint(POST, "/v3/payscore/payafter-orders/<out_order_no>/sync", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 商户服务订单号 (path)
                 pub out_order_no: String,
@@ -4604,29 +4432,70 @@ pub mod payafter_orders {
                 /// 服务ID
                 pub service_id: Option<String>,
                 /// 场景类型
-                pub r#type: Option<PostType>,
+                pub r#type: Option<crate::api::v3::payscore::types::Type2>,
                 /// 内容信息详情
                 pub detail: Option<PostDetail>,
             }
 
-            string_enum! {
-                /// 场景类型
-                pub enum PostType {
-                    /// `Order_Paid`
-                    OrderPaid = "Order_Paid",
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(out_order_no: impl Into<String>) -> Self {
+                    Self {
+                        out_order_no: out_order_no.into(),
+                        appid: None,
+                        service_id: None,
+                        r#type: None,
+                        detail: None,
+                    }
+                }
+                /// Sets `appid` (公众账号ID).
+                pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
+                    self.appid = Some(appid.into());
+                    self
+                }
+                /// Sets `service_id` (服务ID).
+                pub fn with_service_id(mut self, service_id: impl Into<String>) -> Self {
+                    self.service_id = Some(service_id.into());
+                    self
+                }
+                /// Sets `type` (场景类型).
+                pub fn with_type(
+                    mut self,
+                    r#type: impl Into<crate::api::v3::payscore::types::Type2>,
+                ) -> Self {
+                    self.r#type = Some(r#type.into());
+                    self
+                }
+                /// Sets `detail` (内容信息详情).
+                pub fn with_detail(mut self, detail: impl Into<PostDetail>) -> Self {
+                    self.detail = Some(detail.into());
+                    self
                 }
             }
 
+            /// [`Type2`](crate::api::v3::payscore::types::Type2), one type for one shape, under the name it has here.
+            pub type PostType = crate::api::v3::payscore::types::Type2;
+
             /// 内容信息详情
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct PostDetail {
                 /// 用户通过其他方式付款成功的实际时间
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub paid_time: Option<String>,
             }
 
+            impl PostDetail {
+                /// Sets `paid_time` (用户通过其他方式付款成功的实际时间).
+                pub fn with_paid_time(mut self, paid_time: impl Into<String>) -> Self {
+                    self.paid_time = Some(paid_time.into());
+                    self
+                }
+            }
+
             /// What `POST /v3/payscore/payafter-orders/{out_order_no}/sync` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct PostResponse {
                 /// 公众账号ID
                 pub appid: String,
@@ -4652,7 +4521,8 @@ pub mod permissions {
     #[doc(alias = "商户预授权API")]
     #[doc(alias = "商户预授权")]
     #[crate::endpoint(POST, "/v3/payscore/permissions", response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 服务id
         pub service_id: String,
@@ -4665,12 +4535,32 @@ pub mod permissions {
         pub notify_url: Option<String>,
     }
 
-    /// What `POST /v3/payscore/permissions` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostResponse {
-        /// 预授权token
-        pub apply_permissions_token: String,
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            service_id: impl Into<String>,
+            appid: impl Into<String>,
+            authorization_code: impl Into<String>,
+        ) -> Self {
+            Self {
+                service_id: service_id.into(),
+                appid: appid.into(),
+                authorization_code: authorization_code.into(),
+                notify_url: None,
+            }
+        }
+        /// Sets `notify_url` (通知地址).
+        pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
+            self.notify_url = Some(notify_url.into());
+            self
+        }
     }
+
+    /// What `POST /v3/payscore/permissions` answers.
+    ///
+    /// The type is [`AcquiringbankResponse`](crate::api::v3::payscore::types::AcquiringbankResponse), which other answers share.
+    pub type PostResponse = crate::api::v3::payscore::types::AcquiringbankResponse;
 
     /// `/v3/payscore/permissions/assess-user-risk-level`
     pub mod assess_user_risk_level {
@@ -4683,7 +4573,8 @@ pub mod permissions {
         /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "商户评估用户分层")]
         #[crate::endpoint(POST, "/v3/payscore/permissions/assess-user-risk-level", response = PostResponse, idempotent)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 服务ID
             pub service_id: String,
@@ -4694,80 +4585,54 @@ pub mod permissions {
             /// 用户标识
             pub openid: Option<String>,
             /// 先用后付商品信息
-            pub shopping_info: Option<PostShoppingInfo>,
+            pub shopping_info: Option<crate::api::v3::payscore::types::ShoppingInfo3>,
         }
 
-        /// PostShoppingInfoGoods
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostShoppingInfoGoods {
-            /// 商品名称
-            pub name: String,
-            /// 商品图片链接
-            pub picture: String,
-            /// 商品单价金额
-            pub amount: i64,
-            /// 商品数量
-            pub count: i64,
-            /// 商品品类ID
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub category_id: Option<Vec<String>>,
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(service_id: impl Into<String>, appid: impl Into<String>) -> Self {
+                Self {
+                    service_id: service_id.into(),
+                    appid: appid.into(),
+                    authorization_code: None,
+                    openid: None,
+                    shopping_info: None,
+                }
+            }
+            /// Sets `authorization_code` (授权协议号).
+            pub fn with_authorization_code(
+                mut self,
+                authorization_code: impl Into<String>,
+            ) -> Self {
+                self.authorization_code = Some(authorization_code.into());
+                self
+            }
+            /// Sets `openid` (用户标识).
+            pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
+                self.openid = Some(openid.into());
+                self
+            }
+            /// Sets `shopping_info` (先用后付商品信息).
+            pub fn with_shopping_info(
+                mut self,
+                shopping_info: impl Into<crate::api::v3::payscore::types::ShoppingInfo3>,
+            ) -> Self {
+                self.shopping_info = Some(shopping_info.into());
+                self
+            }
         }
 
-        /// 先用后付商品信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostShoppingInfo {
-            /// 商品列表
-            pub goods: Vec<PostShoppingInfoGoods>,
-        }
+        /// [`ShoppingInfoGoods`](crate::api::v3::payscore::types::ShoppingInfoGoods), one type for one shape, under the name it has here.
+        pub type PostShoppingInfoGoods = crate::api::v3::payscore::types::ShoppingInfoGoods;
+
+        /// [`ShoppingInfo3`](crate::api::v3::payscore::types::ShoppingInfo3), one type for one shape, under the name it has here.
+        pub type PostShoppingInfo = crate::api::v3::payscore::types::ShoppingInfo3;
 
         /// What `POST /v3/payscore/permissions/assess-user-risk-level` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponse {
-            /// 服务ID
-            pub service_id: String,
-            /// 公众号ID
-            pub appid: String,
-            /// 商户号
-            pub mchid: String,
-            /// 用户标识
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub openid: Option<String>,
-            /// 授权协议号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub authorization_code: Option<String>,
-            /// 授权状态
-            pub authorization_state: String,
-            /// 授权通知地址
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub notify_url: Option<String>,
-            /// 最近一次解除授权时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub cancel_authorization_time: Option<crate::DateTime>,
-            /// 最近一次授权成功时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub authorization_success_time: Option<crate::DateTime>,
-            /// 子商户商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub sub_mchid: Option<String>,
-            /// 子商户的公众号ID
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub sub_appid: Option<String>,
-            /// 子商户的用户标识
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub sub_openid: Option<String>,
-            /// 用户标签
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub user_label: Option<String>,
-            /// 渠道商商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub channel_id: Option<String>,
-            /// 用户分层
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub user_risk_level: Option<i64>,
-            /// 分层版本
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub risk_level_version: Option<i64>,
-        }
+        ///
+        /// The type is [`PermissionsResponse`](crate::api::v3::payscore::types::PermissionsResponse), which other answers share.
+        pub type PostResponse = crate::api::v3::payscore::types::PermissionsResponse;
     }
     /// `/v3/payscore/permissions/authorization-code`
     pub mod authorization_code {
@@ -4781,7 +4646,8 @@ pub mod permissions {
             #[doc(alias = "查询与用户授权记录（授权协议号）API")]
             #[doc(alias = "查询与用户授权记录（授权协议号）")]
             #[crate::endpoint(GET, "/v3/payscore/permissions/authorization-code/<authorization_code>", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 授权协议号 (path)
                 pub authorization_code: String,
@@ -4790,7 +4656,7 @@ pub mod permissions {
             }
 
             /// What `GET /v3/payscore/permissions/authorization-code/{authorization_code}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct GetResponse {
                 /// 服务id
                 pub service_id: String,
@@ -4799,26 +4665,20 @@ pub mod permissions {
                 /// 商户号
                 pub mchid: String,
                 /// 用户标识
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub openid: Option<String>,
                 /// 授权协议号
                 pub authorization_code: String,
                 /// 授权状态
                 pub authorization_state: crate::api::types::PayScorePermissionAuthorizationState,
                 /// 授权通知地址
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub notify_url: Option<String>,
                 /// 最近一次解除授权时间
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub cancel_authorization_time: Option<crate::DateTime>,
                 /// 最近一次授权成功时间
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub authorization_success_time: Option<crate::DateTime>,
                 /// 用户分层
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub user_risk_level: Option<i64>,
                 /// 分层版本
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub risk_level_version: Option<i64>,
             }
 
@@ -4838,7 +4698,8 @@ pub mod permissions {
                     "/v3/payscore/permissions/authorization-code/<authorization_code>/terminate",
                     idempotent
                 )]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 授权协议号 (path)
                     pub authorization_code: String,
@@ -4862,7 +4723,8 @@ pub mod permissions {
             #[doc(alias = "查询与用户授权记录（openid）API")]
             #[doc(alias = "查询与用户授权记录（openid）")]
             #[crate::endpoint(GET, "/v3/payscore/permissions/openid/<openid>", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 用户标识 (path)
                 pub openid: String,
@@ -4873,7 +4735,7 @@ pub mod permissions {
             }
 
             /// What `GET /v3/payscore/permissions/openid/{openid}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct GetResponse {
                 /// 服务id
                 pub service_id: String,
@@ -4882,24 +4744,18 @@ pub mod permissions {
                 /// 商户号
                 pub mchid: String,
                 /// 用户标识
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub openid: Option<String>,
                 /// 授权协议号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub authorization_code: Option<String>,
                 /// 授权状态
                 pub authorization_state: crate::api::types::PayScorePermissionAuthorizationState,
                 /// 最近一次解除授权时间
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub cancel_authorization_time: Option<crate::DateTime>,
                 /// 最近一次授权成功时间
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub authorization_success_time: Option<crate::DateTime>,
                 /// 用户分层
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub user_risk_level: Option<i64>,
                 /// 分层版本
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub risk_level_version: Option<i64>,
             }
 
@@ -4919,7 +4775,8 @@ pub mod permissions {
                     "/v3/payscore/permissions/openid/<openid>/terminate",
                     idempotent
                 )]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 用户标识 (path)
                     pub openid: String,
@@ -4949,7 +4806,8 @@ pub mod plan {
             /// Idempotent by `merchant_plan_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "创建支付分计划")]
             #[crate::endpoint(POST, "/v3/payscore/plan/partner/payscore-plans", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 计划所属服务
                 pub service_id: String,
@@ -4970,82 +4828,66 @@ pub mod plan {
                 /// 支付分计划实际扣费总金额
                 pub total_actual_price: i64,
                 /// 支付分计划明细列表
-                pub plan_detail_list: Option<Vec<PostPlanDetailList>>,
+                pub plan_detail_list: Option<Vec<crate::api::v3::payscore::types::PlanDetailList2>>,
                 /// 商户侧计划号
                 #[wxpay(idempotency_key)]
                 pub merchant_plan_no: String,
             }
 
-            /// PostPlanDetailList
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostPlanDetailList {
-                /// 计划明细原支付金额
-                pub original_price: i64,
-                /// 计划明细优惠说明
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub plan_discount_description: Option<String>,
-                /// 计划明细实际支付金额
-                pub actual_price: i64,
-                /// 计划明细名称
-                pub plan_detail_name: String,
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                #[allow(clippy::too_many_arguments)]
+                pub fn new(
+                    service_id: impl Into<String>,
+                    appid: impl Into<String>,
+                    sub_mchid: impl Into<String>,
+                    plan_name: impl Into<String>,
+                    plan_duration: impl Into<i64>,
+                    deduction_quantity: impl Into<i64>,
+                    total_original_price: impl Into<i64>,
+                    total_actual_price: impl Into<i64>,
+                    merchant_plan_no: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        service_id: service_id.into(),
+                        appid: appid.into(),
+                        sub_mchid: sub_mchid.into(),
+                        sub_appid: None,
+                        plan_name: plan_name.into(),
+                        plan_duration: plan_duration.into(),
+                        deduction_quantity: deduction_quantity.into(),
+                        total_original_price: total_original_price.into(),
+                        total_actual_price: total_actual_price.into(),
+                        plan_detail_list: None,
+                        merchant_plan_no: merchant_plan_no.into(),
+                    }
+                }
+                /// Sets `sub_appid` (子商户的AppID).
+                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                    self.sub_appid = Some(sub_appid.into());
+                    self
+                }
+                /// Sets `plan_detail_list` (支付分计划明细列表).
+                pub fn with_plan_detail_list(
+                    mut self,
+                    plan_detail_list: impl Into<Vec<crate::api::v3::payscore::types::PlanDetailList2>>,
+                ) -> Self {
+                    self.plan_detail_list = Some(plan_detail_list.into());
+                    self
+                }
             }
 
-            /// PostResponsePlanDetailList
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponsePlanDetailList {
-                /// 计划明细序号
-                pub plan_detail_no: i64,
-                /// 计划明细名称
-                pub plan_detail_name: String,
-                /// 计划明细原支付金额
-                pub original_price: i64,
-                /// 计划明细优惠说明
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub plan_discount_description: Option<String>,
-                /// 计划明细实际支付金额
-                pub actual_price: i64,
-            }
+            /// [`PlanDetailList2`](crate::api::v3::payscore::types::PlanDetailList2), one type for one shape, under the name it has here.
+            pub type PostPlanDetailList = crate::api::v3::payscore::types::PlanDetailList2;
+
+            /// [`PlanDetailList`](crate::api::v3::payscore::types::PlanDetailList), one type for one shape, under the name it has here.
+            pub type PostResponsePlanDetailList = crate::api::v3::payscore::types::PlanDetailList;
 
             /// What `POST /v3/payscore/plan/partner/payscore-plans` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponse {
-                /// 支付分计划ID
-                pub plan_id: String,
-                /// 计划所属服务
-                pub service_id: String,
-                /// 服务商商户号
-                pub mchid: String,
-                /// 子商户商户号
-                pub sub_mchid: String,
-                /// 服务商AppID
-                pub appid: String,
-                /// 子商户AppID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sub_appid: Option<String>,
-                /// 商户侧计划号
-                pub merchant_plan_no: String,
-                /// 支付分计划名称
-                pub plan_name: String,
-                /// 支付分计划有效期
-                pub plan_duration: i64,
-                /// 支付分计划状态
-                pub plan_state: String,
-                /// 支付分计划原总金额
-                pub total_original_price: i64,
-                /// 支付分计划扣费次数
-                pub deduction_quantity: i64,
-                /// 支付分计划实际扣费总金额
-                pub total_actual_price: i64,
-                /// 支付分计划明细列表
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub plan_detail_list: Option<Vec<PostResponsePlanDetailList>>,
-                /// 终止方商户号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub stop_mchid: Option<String>,
-                /// 终止时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub stop_time: Option<crate::DateTime>,
-            }
+            ///
+            /// The type is [`PlanResponse`](crate::api::v3::payscore::types::PlanResponse), which other answers share.
+            pub type PostResponse = crate::api::v3::payscore::types::PlanResponse;
 
             /// `/v3/payscore/plan/partner/payscore-plans/merchant-plan-no`
             pub mod merchant_plan_no {
@@ -5058,7 +4900,8 @@ pub mod plan {
                     /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-payscore-plan/partner-pay-score-plan/query-partner-pay-score-plan.html)
                     #[doc(alias = "查询支付分计划")]
                     #[crate::endpoint(GET, "/v3/payscore/plan/partner/payscore-plans/merchant-plan-no/<merchant_plan_no>", response = GetResponse)]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct Get {
                         /// 支付分计划商户侧单号 (path)
                         pub merchant_plan_no: String,
@@ -5066,62 +4909,14 @@ pub mod plan {
                         pub sub_mchid: String,
                     }
 
-                    /// GetResponsePlanDetailList
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct GetResponsePlanDetailList {
-                        /// 计划明细序号
-                        pub plan_detail_no: i64,
-                        /// 计划明细名称
-                        pub plan_detail_name: String,
-                        /// 计划明细原支付金额
-                        pub original_price: i64,
-                        /// 计划明细优惠说明
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub plan_discount_description: Option<String>,
-                        /// 计划明细实际支付金额
-                        pub actual_price: i64,
-                    }
+                    /// [`PlanDetailList`](crate::api::v3::payscore::types::PlanDetailList), one type for one shape, under the name it has here.
+                    pub type GetResponsePlanDetailList =
+                        crate::api::v3::payscore::types::PlanDetailList;
 
                     /// What `GET /v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}` answers.
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct GetResponse {
-                        /// 支付分计划ID
-                        pub plan_id: String,
-                        /// 计划所属服务
-                        pub service_id: String,
-                        /// 服务商商户号
-                        pub mchid: String,
-                        /// 子商户商户号
-                        pub sub_mchid: String,
-                        /// 服务商AppID
-                        pub appid: String,
-                        /// 子商户AppID
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub sub_appid: Option<String>,
-                        /// 商户侧计划号
-                        pub merchant_plan_no: String,
-                        /// 支付分计划名称
-                        pub plan_name: String,
-                        /// 支付分计划有效期
-                        pub plan_duration: i64,
-                        /// 支付分计划状态
-                        pub plan_state: String,
-                        /// 支付分计划原总金额
-                        pub total_original_price: i64,
-                        /// 支付分计划扣费次数
-                        pub deduction_quantity: i64,
-                        /// 支付分计划实际扣费总金额
-                        pub total_actual_price: i64,
-                        /// 支付分计划明细列表
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub plan_detail_list: Option<Vec<GetResponsePlanDetailList>>,
-                        /// 终止方商户号
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub stop_mchid: Option<String>,
-                        /// 终止时间
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub stop_time: Option<crate::DateTime>,
-                    }
+                    ///
+                    /// The type is [`PlanResponse`](crate::api::v3::payscore::types::PlanResponse), which other answers share.
+                    pub type GetResponse = crate::api::v3::payscore::types::PlanResponse;
 
                     /// `/v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop`
                     pub mod stop {
@@ -5134,7 +4929,8 @@ pub mod plan {
                         /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                         #[doc(alias = "停止支付分计划")]
                         #[crate::endpoint(POST, "/v3/payscore/plan/partner/payscore-plans/merchant-plan-no/<merchant_plan_no>/stop", response = PostResponse, idempotent)]
-                        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                        #[derive(Debug, Clone, PartialEq)]
+                        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                         pub struct Post {
                             /// 商户支付分计划对应的计划号 (path)
                             pub merchant_plan_no: String,
@@ -5142,62 +4938,14 @@ pub mod plan {
                             pub sub_mchid: String,
                         }
 
-                        /// PostResponsePlanDetailList
-                        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                        pub struct PostResponsePlanDetailList {
-                            /// 计划明细序号
-                            pub plan_detail_no: i64,
-                            /// 计划明细名称
-                            pub plan_detail_name: String,
-                            /// 计划明细原支付金额
-                            pub original_price: i64,
-                            /// 计划明细优惠说明
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub plan_discount_description: Option<String>,
-                            /// 计划明细实际支付金额
-                            pub actual_price: i64,
-                        }
+                        /// [`PlanDetailList`](crate::api::v3::payscore::types::PlanDetailList), one type for one shape, under the name it has here.
+                        pub type PostResponsePlanDetailList =
+                            crate::api::v3::payscore::types::PlanDetailList;
 
                         /// What `POST /v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop` answers.
-                        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                        pub struct PostResponse {
-                            /// 支付分计划ID
-                            pub plan_id: String,
-                            /// 计划所属服务
-                            pub service_id: String,
-                            /// 服务商商户号
-                            pub mchid: String,
-                            /// 子商户商户号
-                            pub sub_mchid: String,
-                            /// 服务商AppID
-                            pub appid: String,
-                            /// 子商户AppID
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub sub_appid: Option<String>,
-                            /// 商户侧计划号
-                            pub merchant_plan_no: String,
-                            /// 支付分计划名称
-                            pub plan_name: String,
-                            /// 支付分计划有效期
-                            pub plan_duration: i64,
-                            /// 支付分计划状态
-                            pub plan_state: String,
-                            /// 支付分计划原总金额
-                            pub total_original_price: i64,
-                            /// 支付分计划扣费次数
-                            pub deduction_quantity: i64,
-                            /// 支付分计划实际扣费总金额
-                            pub total_actual_price: i64,
-                            /// 支付分计划明细列表
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub plan_detail_list: Option<Vec<PostResponsePlanDetailList>>,
-                            /// 终止方商户号
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub stop_mchid: Option<String>,
-                            /// 终止时间
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub stop_time: Option<crate::DateTime>,
-                        }
+                        ///
+                        /// The type is [`PlanResponse`](crate::api::v3::payscore::types::PlanResponse), which other answers share.
+                        pub type PostResponse = crate::api::v3::payscore::types::PlanResponse;
                     }
                 }
             }
@@ -5214,7 +4962,8 @@ pub mod plan {
         /// Idempotent by `merchant_plan_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "创建支付分计划")]
         #[crate::endpoint(POST, "/v3/payscore/plan/payscore-plans", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 计划所属服务
             pub service_id: String,
@@ -5231,77 +4980,59 @@ pub mod plan {
             /// 支付分计划实际扣费总金额
             pub total_actual_price: i64,
             /// 支付分计划明细列表
-            pub plan_detail_list: Option<Vec<PostPlanDetailList>>,
+            pub plan_detail_list: Option<Vec<crate::api::v3::payscore::types::PlanDetailList2>>,
             /// 商户侧计划号
             #[wxpay(idempotency_key)]
             pub merchant_plan_no: String,
         }
 
-        /// PostPlanDetailList
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostPlanDetailList {
-            /// 计划明细原支付金额
-            pub original_price: i64,
-            /// 计划明细优惠说明
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub plan_discount_description: Option<String>,
-            /// 计划明细实际支付金额
-            pub actual_price: i64,
-            /// 计划明细名称
-            pub plan_detail_name: String,
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(
+                service_id: impl Into<String>,
+                appid: impl Into<String>,
+                plan_name: impl Into<String>,
+                plan_duration: impl Into<i64>,
+                deduction_quantity: impl Into<i64>,
+                total_original_price: impl Into<i64>,
+                total_actual_price: impl Into<i64>,
+                merchant_plan_no: impl Into<String>,
+            ) -> Self {
+                Self {
+                    service_id: service_id.into(),
+                    appid: appid.into(),
+                    plan_name: plan_name.into(),
+                    plan_duration: plan_duration.into(),
+                    deduction_quantity: deduction_quantity.into(),
+                    total_original_price: total_original_price.into(),
+                    total_actual_price: total_actual_price.into(),
+                    plan_detail_list: None,
+                    merchant_plan_no: merchant_plan_no.into(),
+                }
+            }
+            /// Sets `plan_detail_list` (支付分计划明细列表).
+            pub fn with_plan_detail_list(
+                mut self,
+                plan_detail_list: impl Into<Vec<crate::api::v3::payscore::types::PlanDetailList2>>,
+            ) -> Self {
+                self.plan_detail_list = Some(plan_detail_list.into());
+                self
+            }
         }
 
-        /// PostResponsePlanDetailList
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponsePlanDetailList {
-            /// 计划明细序号
-            pub plan_detail_no: i64,
-            /// 计划明细名称
-            pub plan_detail_name: String,
-            /// 计划明细原支付金额
-            pub original_price: i64,
-            /// 计划明细优惠说明
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub plan_discount_description: Option<String>,
-            /// 计划明细实际支付金额
-            pub actual_price: i64,
-        }
+        /// [`PlanDetailList2`](crate::api::v3::payscore::types::PlanDetailList2), one type for one shape, under the name it has here.
+        pub type PostPlanDetailList = crate::api::v3::payscore::types::PlanDetailList2;
+
+        /// [`PlanDetailList`](crate::api::v3::payscore::types::PlanDetailList), one type for one shape, under the name it has here.
+        pub type PostResponsePlanDetailList = crate::api::v3::payscore::types::PlanDetailList;
 
         /// What `POST /v3/payscore/plan/payscore-plans` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponse {
-            /// 支付分计划ID
-            pub plan_id: String,
-            /// 计划所属服务
-            pub service_id: String,
-            /// 商户号
-            pub mchid: String,
-            /// AppID
-            pub appid: String,
-            /// 商户侧计划号
-            pub merchant_plan_no: String,
-            /// 支付分计划名称
-            pub plan_name: String,
-            /// 支付分计划有效期
-            pub plan_duration: i64,
-            /// 支付分计划状态
-            pub plan_state: String,
-            /// 支付分计划原总金额
-            pub total_original_price: i64,
-            /// 支付分计划扣费次数
-            pub deduction_quantity: i64,
-            /// 支付分计划实际扣费总金额
-            pub total_actual_price: i64,
-            /// 支付分计划明细列表
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub plan_detail_list: Option<Vec<PostResponsePlanDetailList>>,
-            /// 终止方商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub stop_mchid: Option<String>,
-            /// 终止时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub stop_time: Option<crate::DateTime>,
-        }
+        ///
+        /// The type is [`PlanPayscorePlansMerchantPlanNoResponse`](crate::api::v3::payscore::types::PlanPayscorePlansMerchantPlanNoResponse), which other answers share.
+        pub type PostResponse =
+            crate::api::v3::payscore::types::PlanPayscorePlansMerchantPlanNoResponse;
 
         /// `/v3/payscore/plan/payscore-plans/merchant-plan-no`
         pub mod merchant_plan_no {
@@ -5314,63 +5045,22 @@ pub mod plan {
                 /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/payscore-plan/pay-score-plan/query-pay-score-plan.html)
                 #[doc(alias = "查询支付分计划")]
                 #[crate::endpoint(GET, "/v3/payscore/plan/payscore-plans/merchant-plan-no/<merchant_plan_no>", response = GetResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Get {
                     /// 支付分计划商户侧单号 (path)
                     pub merchant_plan_no: String,
                 }
 
-                /// GetResponsePlanDetailList
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponsePlanDetailList {
-                    /// 计划明细序号
-                    pub plan_detail_no: i64,
-                    /// 计划明细名称
-                    pub plan_detail_name: String,
-                    /// 计划明细原支付金额
-                    pub original_price: i64,
-                    /// 计划明细优惠说明
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub plan_discount_description: Option<String>,
-                    /// 计划明细实际支付金额
-                    pub actual_price: i64,
-                }
+                /// [`PlanDetailList`](crate::api::v3::payscore::types::PlanDetailList), one type for one shape, under the name it has here.
+                pub type GetResponsePlanDetailList =
+                    crate::api::v3::payscore::types::PlanDetailList;
 
                 /// What `GET /v3/payscore/plan/payscore-plans/merchant-plan-no/{merchant_plan_no}` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponse {
-                    /// 支付分计划ID
-                    pub plan_id: String,
-                    /// 计划所属服务
-                    pub service_id: String,
-                    /// 商户号
-                    pub mchid: String,
-                    /// AppID
-                    pub appid: String,
-                    /// 商户侧计划号
-                    pub merchant_plan_no: String,
-                    /// 支付分计划名称
-                    pub plan_name: String,
-                    /// 支付分计划有效期
-                    pub plan_duration: i64,
-                    /// 支付分计划状态
-                    pub plan_state: String,
-                    /// 支付分计划原总金额
-                    pub total_original_price: i64,
-                    /// 支付分计划扣费次数
-                    pub deduction_quantity: i64,
-                    /// 支付分计划实际扣费总金额
-                    pub total_actual_price: i64,
-                    /// 支付分计划明细列表
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub plan_detail_list: Option<Vec<GetResponsePlanDetailList>>,
-                    /// 终止方商户号
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub stop_mchid: Option<String>,
-                    /// 终止时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub stop_time: Option<crate::DateTime>,
-                }
+                ///
+                /// The type is [`PlanPayscorePlansMerchantPlanNoResponse`](crate::api::v3::payscore::types::PlanPayscorePlansMerchantPlanNoResponse), which other answers share.
+                pub type GetResponse =
+                    crate::api::v3::payscore::types::PlanPayscorePlansMerchantPlanNoResponse;
 
                 /// `/v3/payscore/plan/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop`
                 pub mod stop {
@@ -5383,63 +5073,22 @@ pub mod plan {
                     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                     #[doc(alias = "停止支付分计划")]
                     #[crate::endpoint(POST, "/v3/payscore/plan/payscore-plans/merchant-plan-no/<merchant_plan_no>/stop", response = PostResponse, idempotent)]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct Post {
                         /// 商户支付分计划对应的计划号 (path)
                         pub merchant_plan_no: String,
                     }
 
-                    /// PostResponsePlanDetailList
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct PostResponsePlanDetailList {
-                        /// 计划明细序号
-                        pub plan_detail_no: i64,
-                        /// 计划明细名称
-                        pub plan_detail_name: String,
-                        /// 计划明细原支付金额
-                        pub original_price: i64,
-                        /// 计划明细优惠说明
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub plan_discount_description: Option<String>,
-                        /// 计划明细实际支付金额
-                        pub actual_price: i64,
-                    }
+                    /// [`PlanDetailList`](crate::api::v3::payscore::types::PlanDetailList), one type for one shape, under the name it has here.
+                    pub type PostResponsePlanDetailList =
+                        crate::api::v3::payscore::types::PlanDetailList;
 
                     /// What `POST /v3/payscore/plan/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop` answers.
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct PostResponse {
-                        /// 支付分计划ID
-                        pub plan_id: String,
-                        /// 计划所属服务
-                        pub service_id: String,
-                        /// 商户号
-                        pub mchid: String,
-                        /// AppID
-                        pub appid: String,
-                        /// 商户侧计划号
-                        pub merchant_plan_no: String,
-                        /// 支付分计划名称
-                        pub plan_name: String,
-                        /// 支付分计划有效期
-                        pub plan_duration: i64,
-                        /// 支付分计划状态
-                        pub plan_state: String,
-                        /// 支付分计划原总金额
-                        pub total_original_price: i64,
-                        /// 支付分计划扣费次数
-                        pub deduction_quantity: i64,
-                        /// 支付分计划实际扣费总金额
-                        pub total_actual_price: i64,
-                        /// 支付分计划明细列表
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub plan_detail_list: Option<Vec<PostResponsePlanDetailList>>,
-                        /// 终止方商户号
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub stop_mchid: Option<String>,
-                        /// 终止时间
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub stop_time: Option<crate::DateTime>,
-                    }
+                    ///
+                    /// The type is [`PlanPayscorePlansMerchantPlanNoResponse`](crate::api::v3::payscore::types::PlanPayscorePlansMerchantPlanNoResponse), which other answers share.
+                    pub type PostResponse =
+                        crate::api::v3::payscore::types::PlanPayscorePlansMerchantPlanNoResponse;
                 }
             }
         }
@@ -5455,7 +5104,8 @@ pub mod serviceorder {
     #[doc(alias = "查询支付分订单API")]
     #[doc(alias = "查询支付分订单")]
     #[crate::endpoint(GET, "/v3/payscore/serviceorder", response = GetResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Get {
         /// 商户服务订单号 (query)
         pub out_order_no: Option<String>,
@@ -5467,262 +5117,83 @@ pub mod serviceorder {
         pub appid: String,
     }
 
-    string_enum! {
-        /// 服务订单状态
-        pub enum GetResponseState {
-            /// `CREATED`
-            Created = "CREATED",
-            /// `DOING`
-            Doing = "DOING",
-            /// `DONE`
-            Done = "DONE",
-            /// `REVOKED`
-            Revoked = "REVOKED",
-            /// `EXPIRED`
-            Expired = "EXPIRED",
+    impl Get {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(service_id: impl Into<String>, appid: impl Into<String>) -> Self {
+            Self {
+                out_order_no: None,
+                query_id: None,
+                service_id: service_id.into(),
+                appid: appid.into(),
+            }
+        }
+        /// Sets `out_order_no` (商户服务订单号 (query)).
+        pub fn with_out_order_no(mut self, out_order_no: impl Into<String>) -> Self {
+            self.out_order_no = Some(out_order_no.into());
+            self
+        }
+        /// Sets `query_id` (回跳查询ID (query)).
+        pub fn with_query_id(mut self, query_id: impl Into<String>) -> Self {
+            self.query_id = Some(query_id.into());
+            self
         }
     }
 
-    string_enum! {
-        /// 订单状态说明
-        pub enum GetResponseStateDescription {
-            /// `USER_CONFIRM`
-            UserConfirm = "USER_CONFIRM",
-            /// `MCH_COMPLETE`
-            MchComplete = "MCH_COMPLETE",
-        }
-    }
+    /// [`State`](crate::api::v3::payscore::types::State), one type for one shape, under the name it has here.
+    pub type GetResponseState = crate::api::v3::payscore::types::State;
 
-    /// GetResponsePostPayments
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct GetResponsePostPayments {
-        /// 付费名称
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub name: Option<String>,
-        /// 付费金额
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub amount: Option<i64>,
-        /// 付费说明
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub description: Option<String>,
-        /// 付费数量
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub count: Option<i64>,
-    }
+    /// [`StateDescription`](crate::api::v3::payscore::types::StateDescription), one type for one shape, under the name it has here.
+    pub type GetResponseStateDescription = crate::api::v3::payscore::types::StateDescription;
 
-    /// GetResponsePostDiscounts
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct GetResponsePostDiscounts {
-        /// 优惠名称
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub name: Option<String>,
-        /// 优惠说明
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub description: Option<String>,
-        /// 优惠金额
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub amount: Option<i64>,
-        /// 优惠数量
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub count: Option<i64>,
-    }
+    /// [`PostPayments2`](crate::api::v3::payscore::types::PostPayments2), one type for one shape, under the name it has here.
+    pub type GetResponsePostPayments = crate::api::v3::payscore::types::PostPayments2;
 
-    string_enum! {
-        /// 风险名称
-        pub enum GetResponseRiskFundName {
-            /// `DEPOSIT`
-            Deposit = "DEPOSIT",
-            /// `ADVANCE`
-            Advance = "ADVANCE",
-            /// `CASH_DEPOSIT`
-            CashDeposit = "CASH_DEPOSIT",
-            /// `ESTIMATE_ORDER_COST`
-            EstimateOrderCost = "ESTIMATE_ORDER_COST",
-        }
-    }
+    /// [`PostDiscounts4`](crate::api::v3::payscore::types::PostDiscounts4), one type for one shape, under the name it has here.
+    pub type GetResponsePostDiscounts = crate::api::v3::payscore::types::PostDiscounts4;
 
-    /// 服务风险金
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct GetResponseRiskFund {
-        /// 风险名称
-        pub name: GetResponseRiskFundName,
-        /// 风险金额
-        pub amount: i64,
-        /// 风险说明
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub description: Option<String>,
-    }
+    /// [`Name`](crate::api::v3::payscore::types::Name), one type for one shape, under the name it has here.
+    pub type GetResponseRiskFundName = crate::api::v3::payscore::types::Name;
 
-    string_enum! {
-        /// 收款状态
-        pub enum GetResponseCollectionState {
-            /// `USER_PAYING`
-            UserPaying = "USER_PAYING",
-            /// `USER_PAID`
-            UserPaid = "USER_PAID",
-        }
-    }
+    /// [`RiskFund2`](crate::api::v3::payscore::types::RiskFund2), one type for one shape, under the name it has here.
+    pub type GetResponseRiskFund = crate::api::v3::payscore::types::RiskFund2;
 
-    string_enum! {
-        /// 收款成功渠道
-        pub enum GetResponseCollectionDetailsPaidType {
-            /// `NEWTON`
-            Newton = "NEWTON",
-            /// `MCH`
-            Mch = "MCH",
-        }
-    }
+    /// [`CollectionState`](crate::api::v3::payscore::types::CollectionState), one type for one shape, under the name it has here.
+    pub type GetResponseCollectionState = crate::api::v3::payscore::types::CollectionState;
 
-    string_enum! {
-        /// 优惠范围
-        pub enum GetResponseCollectionDetailsPromotionDetailScope {
-            /// `SINGLE`
-            Single = "SINGLE",
-            /// `GLOBAL`
-            Global = "GLOBAL",
-        }
-    }
+    /// [`PaidType`](crate::api::v3::payscore::types::PaidType), one type for one shape, under the name it has here.
+    pub type GetResponseCollectionDetailsPaidType = crate::api::v3::payscore::types::PaidType;
 
-    string_enum! {
-        /// 优惠类型
-        pub enum GetResponseCollectionDetailsPromotionDetailType {
-            /// `CASH`
-            Cash = "CASH",
-            /// `NOCASH`
-            Nocash = "NOCASH",
-        }
-    }
+    /// [`Scope`](crate::api::v3::payscore::types::Scope), one type for one shape, under the name it has here.
+    pub type GetResponseCollectionDetailsPromotionDetailScope =
+        crate::api::v3::payscore::types::Scope;
 
-    /// GetResponseCollectionDetailsPromotionDetailGoodsDetail
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct GetResponseCollectionDetailsPromotionDetailGoodsDetail {
-        /// 商品编码
-        pub goods_id: String,
-        /// 商品数量
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub quantity: Option<i64>,
-        /// 商品价格
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub unit_price: Option<i64>,
-        /// 商品优惠金额
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub discount_amount: Option<i64>,
-        /// 商品备注
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub goods_remark: Option<String>,
-    }
+    /// [`CollectionDetailsPromotionDetailType`](crate::api::v3::payscore::types::CollectionDetailsPromotionDetailType), one type for one shape, under the name it has here.
+    pub type GetResponseCollectionDetailsPromotionDetailType =
+        crate::api::v3::payscore::types::CollectionDetailsPromotionDetailType;
 
-    /// GetResponseCollectionDetailsPromotionDetail
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct GetResponseCollectionDetailsPromotionDetail {
-        /// 券ID
-        pub coupon_id: String,
-        /// 优惠名称
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub name: Option<String>,
-        /// 优惠范围
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub scope: Option<GetResponseCollectionDetailsPromotionDetailScope>,
-        /// 优惠类型
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub r#type: Option<GetResponseCollectionDetailsPromotionDetailType>,
-        /// 优惠券面额
-        pub amount: i64,
-        /// 活动ID
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub stock_id: Option<String>,
-        /// 微信出资
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub wechatpay_contribute: Option<i64>,
-        /// 商户出资
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub merchant_contribute: Option<i64>,
-        /// 其他出资
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub other_contribute: Option<i64>,
-        /// 优惠币种
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub currency: Option<String>,
-        /// 单品列表
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub goods_detail: Option<Vec<GetResponseCollectionDetailsPromotionDetailGoodsDetail>>,
-    }
+    /// [`GoodsDetail`](crate::api::v3::payscore::types::GoodsDetail), one type for one shape, under the name it has here.
+    pub type GetResponseCollectionDetailsPromotionDetailGoodsDetail =
+        crate::api::v3::payscore::types::GoodsDetail;
 
-    /// GetResponseCollectionDetails
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct GetResponseCollectionDetails {
-        /// 收款序号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub seq: Option<i64>,
-        /// 单笔收款金额
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub amount: Option<i64>,
-        /// 收款成功渠道
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub paid_type: Option<GetResponseCollectionDetailsPaidType>,
-        /// 收款成功时间
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub paid_time: Option<String>,
-        /// 微信支付交易单号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub transaction_id: Option<String>,
-        /// 优惠功能
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub promotion_detail: Option<Vec<GetResponseCollectionDetailsPromotionDetail>>,
-    }
+    /// [`PromotionDetail`](crate::api::v3::payscore::types::PromotionDetail), one type for one shape, under the name it has here.
+    pub type GetResponseCollectionDetailsPromotionDetail =
+        crate::api::v3::payscore::types::PromotionDetail;
 
-    /// 收款信息
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct GetResponseCollection {
-        /// 收款状态
-        pub state: GetResponseCollectionState,
-        /// 总收款金额
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub total_amount: Option<i64>,
-        /// 待收金额
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub paying_amount: Option<i64>,
-        /// 已收金额
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub paid_amount: Option<i64>,
-        /// 收款明细列表
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub details: Option<Vec<GetResponseCollectionDetails>>,
-        /// 收款银行
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub bank_type: Option<String>,
-    }
+    /// [`Details`](crate::api::v3::payscore::types::Details), one type for one shape, under the name it has here.
+    pub type GetResponseCollectionDetails = crate::api::v3::payscore::types::Details;
 
-    /// 服务时间
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct GetResponseTimeRange {
-        /// 服务开始时间
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub start_time: Option<String>,
-        /// 服务结束时间
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub end_time: Option<String>,
-        /// 服务开始时间备注
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub start_time_remark: Option<String>,
-        /// 服务结束时间备注
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub end_time_remark: Option<String>,
-    }
+    /// [`Collection`](crate::api::v3::payscore::types::Collection), one type for one shape, under the name it has here.
+    pub type GetResponseCollection = crate::api::v3::payscore::types::Collection;
 
-    /// 服务位置
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct GetResponseLocation {
-        /// 服务开始地点
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub start_location: Option<String>,
-        /// 服务结束地点
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub end_location: Option<String>,
-    }
+    /// [`TimeRange3`](crate::api::v3::payscore::types::TimeRange3), one type for one shape, under the name it has here.
+    pub type GetResponseTimeRange = crate::api::v3::payscore::types::TimeRange3;
+
+    /// [`Location`](crate::api::v3::payscore::types::Location), one type for one shape, under the name it has here.
+    pub type GetResponseLocation = crate::api::v3::payscore::types::Location;
 
     /// What `GET /v3/payscore/serviceorder` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct GetResponse {
         /// 商户服务订单号
         pub out_order_no: String,
@@ -5735,44 +5206,32 @@ pub mod serviceorder {
         /// 服务信息
         pub service_introduction: String,
         /// 服务订单状态
-        pub state: GetResponseState,
+        pub state: crate::api::v3::payscore::types::State,
         /// 订单状态说明
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub state_description: Option<GetResponseStateDescription>,
+        pub state_description: Option<crate::api::v3::payscore::types::StateDescription>,
         /// 后付费项目
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub post_payments: Option<Vec<GetResponsePostPayments>>,
+        pub post_payments: Option<Vec<crate::api::v3::payscore::types::PostPayments2>>,
         /// 商户优惠
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub post_discounts: Option<Vec<GetResponsePostDiscounts>>,
+        pub post_discounts: Option<Vec<crate::api::v3::payscore::types::PostDiscounts4>>,
         /// 服务风险金
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub risk_fund: Option<GetResponseRiskFund>,
+        pub risk_fund: Option<crate::api::v3::payscore::types::RiskFund2>,
         /// 总金额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub total_amount: Option<i64>,
         /// 是否需要收款
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub need_collection: Option<bool>,
         /// 收款信息
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub collection: Option<GetResponseCollection>,
+        pub collection: Option<crate::api::v3::payscore::types::Collection>,
         /// 服务时间
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub time_range: Option<GetResponseTimeRange>,
+        pub time_range: Option<crate::api::v3::payscore::types::TimeRange3>,
         /// 服务位置
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub location: Option<GetResponseLocation>,
+        pub location: Option<crate::api::v3::payscore::types::Location>,
         /// 附加数据
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// 商户回调地址
         pub notify_url: String,
         /// 服务商公众号下的用户标识
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub openid: Option<String>,
         /// 微信支付服务订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub order_id: Option<String>,
     }
 
@@ -5786,7 +5245,8 @@ pub mod serviceorder {
     #[doc(alias = "创建支付分订单API")]
     #[doc(alias = "创建支付分订单")]
     #[crate::endpoint(POST, "/v3/payscore/serviceorder", response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 商户服务订单号
         #[wxpay(idempotency_key)]
@@ -5798,15 +5258,15 @@ pub mod serviceorder {
         /// 服务信息
         pub service_introduction: String,
         /// 后付费项目
-        pub post_payments: Option<Vec<PostPostPayments>>,
+        pub post_payments: Option<Vec<crate::api::v3::payscore::types::PostPayments3>>,
         /// 商户优惠
-        pub post_discounts: Option<Vec<PostPostDiscounts>>,
+        pub post_discounts: Option<Vec<crate::api::v3::payscore::types::PostDiscounts3>>,
         /// 服务时间段
-        pub time_range: PostTimeRange,
+        pub time_range: crate::api::v3::payscore::types::TimeRange5,
         /// 服务位置
-        pub location: Option<PostLocation>,
+        pub location: Option<crate::api::v3::payscore::types::Location>,
         /// 服务风险金
-        pub risk_fund: PostRiskFund,
+        pub risk_fund: crate::api::v3::payscore::types::RiskFund,
         /// 商户数据包
         pub attach: Option<String>,
         /// 商户回调地址
@@ -5816,206 +5276,131 @@ pub mod serviceorder {
         /// 是否需要用户确认
         pub need_user_confirm: Option<bool>,
         /// 设备信息
-        pub device: Option<PostDevice>,
+        pub device: Option<crate::api::v3::payscore::types::Device>,
     }
 
-    /// PostPostPayments
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostPostPayments {
-        /// 付费名称
-        pub name: String,
-        /// 付费金额
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub amount: Option<i64>,
-        /// 付费说明
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub description: Option<String>,
-        /// 付费数量
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub count: Option<i64>,
-    }
-
-    /// PostPostDiscounts
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostPostDiscounts {
-        /// 优惠名称
-        pub name: String,
-        /// 优惠说明
-        pub description: String,
-        /// 优惠数量
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub count: Option<i64>,
-    }
-
-    /// 服务时间段
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostTimeRange {
-        /// 服务开始时间
-        pub start_time: String,
-        /// 服务结束时间
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub end_time: Option<String>,
-        /// 服务开始时间备注
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub start_time_remark: Option<String>,
-        /// 服务结束时间备注
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub end_time_remark: Option<String>,
-    }
-
-    /// 服务位置
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostLocation {
-        /// 服务开始地点
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub start_location: Option<String>,
-        /// 服务结束地点
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub end_location: Option<String>,
-    }
-
-    /// 服务风险金
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostRiskFund {
-        /// 风险名称
-        pub name: String,
-        /// 风险金额
-        pub amount: i64,
-        /// 风险说明
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub description: Option<String>,
-    }
-
-    /// 设备信息
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostDevice {
-        /// 服务开始的设备ID
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub start_device_id: Option<String>,
-        /// 服务结束的设备ID
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub end_device_id: Option<String>,
-        /// 物料URL
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub materiel_no: Option<String>,
-    }
-
-    string_enum! {
-        /// 服务订单状态
-        pub enum PostResponseState {
-            /// `CREATED`
-            Created = "CREATED",
-            /// `DOING`
-            Doing = "DOING",
-            /// `DONE`
-            Done = "DONE",
-            /// `REVOKED`
-            Revoked = "REVOKED",
-            /// `EXPIRED`
-            Expired = "EXPIRED",
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            out_order_no: impl Into<String>,
+            appid: impl Into<String>,
+            service_id: impl Into<String>,
+            service_introduction: impl Into<String>,
+            time_range: impl Into<crate::api::v3::payscore::types::TimeRange5>,
+            risk_fund: impl Into<crate::api::v3::payscore::types::RiskFund>,
+            notify_url: impl Into<String>,
+        ) -> Self {
+            Self {
+                out_order_no: out_order_no.into(),
+                appid: appid.into(),
+                service_id: service_id.into(),
+                service_introduction: service_introduction.into(),
+                post_payments: None,
+                post_discounts: None,
+                time_range: time_range.into(),
+                location: None,
+                risk_fund: risk_fund.into(),
+                attach: None,
+                notify_url: notify_url.into(),
+                openid: None,
+                need_user_confirm: None,
+                device: None,
+            }
+        }
+        /// Sets `post_payments` (后付费项目).
+        pub fn with_post_payments(
+            mut self,
+            post_payments: impl Into<Vec<crate::api::v3::payscore::types::PostPayments3>>,
+        ) -> Self {
+            self.post_payments = Some(post_payments.into());
+            self
+        }
+        /// Sets `post_discounts` (商户优惠).
+        pub fn with_post_discounts(
+            mut self,
+            post_discounts: impl Into<Vec<crate::api::v3::payscore::types::PostDiscounts3>>,
+        ) -> Self {
+            self.post_discounts = Some(post_discounts.into());
+            self
+        }
+        /// Sets `location` (服务位置).
+        pub fn with_location(
+            mut self,
+            location: impl Into<crate::api::v3::payscore::types::Location>,
+        ) -> Self {
+            self.location = Some(location.into());
+            self
+        }
+        /// Sets `attach` (商户数据包).
+        pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+            self.attach = Some(attach.into());
+            self
+        }
+        /// Sets `openid` (用户标识).
+        pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
+            self.openid = Some(openid.into());
+            self
+        }
+        /// Sets `need_user_confirm` (是否需要用户确认).
+        pub fn with_need_user_confirm(mut self, need_user_confirm: impl Into<bool>) -> Self {
+            self.need_user_confirm = Some(need_user_confirm.into());
+            self
+        }
+        /// Sets `device` (设备信息).
+        pub fn with_device(
+            mut self,
+            device: impl Into<crate::api::v3::payscore::types::Device>,
+        ) -> Self {
+            self.device = Some(device.into());
+            self
         }
     }
 
-    string_enum! {
-        /// 订单状态说明
-        pub enum PostResponseStateDescription {
-            /// `USER_CONFIRM`
-            UserConfirm = "USER_CONFIRM",
-            /// `MCH_COMPLETE`
-            MchComplete = "MCH_COMPLETE",
-        }
-    }
+    /// [`PostPayments3`](crate::api::v3::payscore::types::PostPayments3), one type for one shape, under the name it has here.
+    pub type PostPostPayments = crate::api::v3::payscore::types::PostPayments3;
 
-    /// PostResponsePostPayments
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostResponsePostPayments {
-        /// 付费名称
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub name: Option<String>,
-        /// 付费金额
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub amount: Option<i64>,
-        /// 付费说明
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub description: Option<String>,
-        /// 付费数量
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub count: Option<i64>,
-    }
+    /// [`PostDiscounts3`](crate::api::v3::payscore::types::PostDiscounts3), one type for one shape, under the name it has here.
+    pub type PostPostDiscounts = crate::api::v3::payscore::types::PostDiscounts3;
 
-    /// PostResponsePostDiscounts
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostResponsePostDiscounts {
-        /// 优惠名称
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub name: Option<String>,
-        /// 优惠说明
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub description: Option<String>,
-        /// 优惠金额
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub amount: Option<i64>,
-        /// 优惠数量
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub count: Option<i64>,
-    }
+    /// [`TimeRange5`](crate::api::v3::payscore::types::TimeRange5), one type for one shape, under the name it has here.
+    pub type PostTimeRange = crate::api::v3::payscore::types::TimeRange5;
 
-    string_enum! {
-        /// 风险名称
-        pub enum PostResponseRiskFundName {
-            /// `DEPOSIT`
-            Deposit = "DEPOSIT",
-            /// `ADVANCE`
-            Advance = "ADVANCE",
-            /// `CASH_DEPOSIT`
-            CashDeposit = "CASH_DEPOSIT",
-            /// `ESTIMATE_ORDER_COST`
-            EstimateOrderCost = "ESTIMATE_ORDER_COST",
-        }
-    }
+    /// [`Location`](crate::api::v3::payscore::types::Location), one type for one shape, under the name it has here.
+    pub type PostLocation = crate::api::v3::payscore::types::Location;
 
-    /// 服务风险金
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostResponseRiskFund {
-        /// 风险名称
-        pub name: PostResponseRiskFundName,
-        /// 风险金额
-        pub amount: i64,
-        /// 风险说明
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub description: Option<String>,
-    }
+    /// [`RiskFund`](crate::api::v3::payscore::types::RiskFund), one type for one shape, under the name it has here.
+    pub type PostRiskFund = crate::api::v3::payscore::types::RiskFund;
 
-    /// 服务时间段
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostResponseTimeRange {
-        /// 服务开始时间
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub start_time: Option<String>,
-        /// 服务结束时间
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub end_time: Option<String>,
-        /// 服务开始时间备注
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub start_time_remark: Option<String>,
-        /// 服务结束时间备注
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub end_time_remark: Option<String>,
-    }
+    /// [`Device`](crate::api::v3::payscore::types::Device), one type for one shape, under the name it has here.
+    pub type PostDevice = crate::api::v3::payscore::types::Device;
 
-    /// 服务位置
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostResponseLocation {
-        /// 服务开始地点
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub start_location: Option<String>,
-        /// 服务结束地点
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub end_location: Option<String>,
-    }
+    /// [`State`](crate::api::v3::payscore::types::State), one type for one shape, under the name it has here.
+    pub type PostResponseState = crate::api::v3::payscore::types::State;
+
+    /// [`StateDescription`](crate::api::v3::payscore::types::StateDescription), one type for one shape, under the name it has here.
+    pub type PostResponseStateDescription = crate::api::v3::payscore::types::StateDescription;
+
+    /// [`PostPayments2`](crate::api::v3::payscore::types::PostPayments2), one type for one shape, under the name it has here.
+    pub type PostResponsePostPayments = crate::api::v3::payscore::types::PostPayments2;
+
+    /// [`PostDiscounts4`](crate::api::v3::payscore::types::PostDiscounts4), one type for one shape, under the name it has here.
+    pub type PostResponsePostDiscounts = crate::api::v3::payscore::types::PostDiscounts4;
+
+    /// [`Name`](crate::api::v3::payscore::types::Name), one type for one shape, under the name it has here.
+    pub type PostResponseRiskFundName = crate::api::v3::payscore::types::Name;
+
+    /// [`RiskFund2`](crate::api::v3::payscore::types::RiskFund2), one type for one shape, under the name it has here.
+    pub type PostResponseRiskFund = crate::api::v3::payscore::types::RiskFund2;
+
+    /// [`TimeRange3`](crate::api::v3::payscore::types::TimeRange3), one type for one shape, under the name it has here.
+    pub type PostResponseTimeRange = crate::api::v3::payscore::types::TimeRange3;
+
+    /// [`Location`](crate::api::v3::payscore::types::Location), one type for one shape, under the name it has here.
+    pub type PostResponseLocation = crate::api::v3::payscore::types::Location;
 
     /// What `POST /v3/payscore/serviceorder` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 公众账号ID
         pub appid: String,
@@ -6028,30 +5413,22 @@ pub mod serviceorder {
         /// 服务信息
         pub service_introduction: String,
         /// 服务订单状态
-        pub state: PostResponseState,
+        pub state: crate::api::v3::payscore::types::State,
         /// 订单状态说明
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub state_description: Option<PostResponseStateDescription>,
+        pub state_description: Option<crate::api::v3::payscore::types::StateDescription>,
         /// 后付费项目
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub post_payments: Option<Vec<PostResponsePostPayments>>,
+        pub post_payments: Option<Vec<crate::api::v3::payscore::types::PostPayments2>>,
         /// 后付费商户优惠
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub post_discounts: Option<Vec<PostResponsePostDiscounts>>,
+        pub post_discounts: Option<Vec<crate::api::v3::payscore::types::PostDiscounts4>>,
         /// 服务风险金
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub risk_fund: Option<PostResponseRiskFund>,
+        pub risk_fund: Option<crate::api::v3::payscore::types::RiskFund2>,
         /// 服务时间段
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub time_range: Option<PostResponseTimeRange>,
+        pub time_range: Option<crate::api::v3::payscore::types::TimeRange3>,
         /// 服务位置
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub location: Option<PostResponseLocation>,
+        pub location: Option<crate::api::v3::payscore::types::Location>,
         /// 商户数据包
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// 商户回调地址
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub notify_url: Option<String>,
         /// 微信支付服务订单号
         pub order_id: String,
@@ -6073,7 +5450,8 @@ pub mod serviceorder {
             #[doc(alias = "取消支付分订单API")]
             #[doc(alias = "取消支付分订单")]
             #[crate::endpoint(POST, "/v3/payscore/serviceorder/<out_order_no>/cancel", response = PostResponse, idempotent)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 商户服务订单号 (path)
                 pub out_order_no: String,
@@ -6086,19 +5464,9 @@ pub mod serviceorder {
             }
 
             /// What `POST /v3/payscore/serviceorder/{out_order_no}/cancel` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponse {
-                /// 公众账号ID
-                pub appid: String,
-                /// 商户号
-                pub mchid: String,
-                /// 商户服务订单号
-                pub out_order_no: String,
-                /// 服务ID
-                pub service_id: String,
-                /// 微信支付服务订单号
-                pub order_id: String,
-            }
+            ///
+            /// The type is [`PayafterOrdersResponse`](crate::api::v3::payscore::types::PayafterOrdersResponse), which other answers share.
+            pub type PostResponse = crate::api::v3::payscore::types::PayafterOrdersResponse;
         }
         /// `/v3/payscore/serviceorder/{out_order_no}/complete`
         pub mod complete {
@@ -6112,7 +5480,8 @@ pub mod serviceorder {
             #[doc(alias = "完结支付分订单API")]
             #[doc(alias = "完结支付分订单")]
             #[crate::endpoint(POST, "/v3/payscore/serviceorder/<out_order_no>/complete", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 商户服务订单号 (path)
                 pub out_order_no: String,
@@ -6121,203 +5490,133 @@ pub mod serviceorder {
                 /// 服务订单号
                 pub service_id: String,
                 /// 后付费项目
-                pub post_payments: Vec<PostPostPayments>,
+                pub post_payments: Vec<crate::api::v3::payscore::types::PostPayments3>,
                 /// 商户优惠
-                pub post_discounts: Option<Vec<PostPostDiscounts>>,
+                pub post_discounts: Option<Vec<crate::api::v3::payscore::types::PostDiscounts5>>,
                 /// 总金额
                 pub total_amount: i64,
                 /// 实际服务时间段
-                pub time_range: Option<PostTimeRange>,
+                pub time_range: Option<crate::api::v3::payscore::types::TimeRange3>,
                 /// 实际服务位置
-                pub location: Option<PostLocation>,
+                pub location: Option<crate::api::v3::payscore::types::Location3>,
                 /// 微信支付服务分账标记
                 pub profit_sharing: Option<bool>,
                 /// 订单优惠标记
                 pub goods_tag: Option<String>,
                 /// 设备信息
-                pub device: Option<PostDevice>,
+                pub device: Option<crate::api::v3::payscore::types::Device>,
             }
 
-            /// PostPostPayments
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostPostPayments {
-                /// 付费名称
-                pub name: String,
-                /// 付费金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub amount: Option<i64>,
-                /// 付费说明
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub description: Option<String>,
-                /// 付费数量
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub count: Option<i64>,
-            }
-
-            /// PostPostDiscounts
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostPostDiscounts {
-                /// 优惠名称
-                pub name: String,
-                /// 优惠说明
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub description: Option<String>,
-                /// 优惠金额
-                pub amount: i64,
-                /// 优惠数量
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub count: Option<i64>,
-            }
-
-            /// 实际服务时间段
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostTimeRange {
-                /// 服务开始时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub start_time: Option<String>,
-                /// 服务结束时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub end_time: Option<String>,
-                /// 服务开始时间备注
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub start_time_remark: Option<String>,
-                /// 服务结束时间备注
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub end_time_remark: Option<String>,
-            }
-
-            /// 实际服务位置
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostLocation {
-                /// 服务结束地点
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub end_location: Option<String>,
-            }
-
-            /// 设备信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostDevice {
-                /// 服务开始的设备ID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub start_device_id: Option<String>,
-                /// 服务结束的设备ID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub end_device_id: Option<String>,
-                /// 物料URL
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub materiel_no: Option<String>,
-            }
-
-            string_enum! {
-                /// 服务订单状态
-                pub enum PostResponseState {
-                    /// `CREATED`
-                    Created = "CREATED",
-                    /// `DOING`
-                    Doing = "DOING",
-                    /// `DONE`
-                    Done = "DONE",
-                    /// `REVOKED`
-                    Revoked = "REVOKED",
-                    /// `EXPIRED`
-                    Expired = "EXPIRED",
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    out_order_no: impl Into<String>,
+                    appid: impl Into<String>,
+                    service_id: impl Into<String>,
+                    post_payments: impl Into<Vec<crate::api::v3::payscore::types::PostPayments3>>,
+                    total_amount: impl Into<i64>,
+                ) -> Self {
+                    Self {
+                        out_order_no: out_order_no.into(),
+                        appid: appid.into(),
+                        service_id: service_id.into(),
+                        post_payments: post_payments.into(),
+                        post_discounts: None,
+                        total_amount: total_amount.into(),
+                        time_range: None,
+                        location: None,
+                        profit_sharing: None,
+                        goods_tag: None,
+                        device: None,
+                    }
+                }
+                /// Sets `post_discounts` (商户优惠).
+                pub fn with_post_discounts(
+                    mut self,
+                    post_discounts: impl Into<Vec<crate::api::v3::payscore::types::PostDiscounts5>>,
+                ) -> Self {
+                    self.post_discounts = Some(post_discounts.into());
+                    self
+                }
+                /// Sets `time_range` (实际服务时间段).
+                pub fn with_time_range(
+                    mut self,
+                    time_range: impl Into<crate::api::v3::payscore::types::TimeRange3>,
+                ) -> Self {
+                    self.time_range = Some(time_range.into());
+                    self
+                }
+                /// Sets `location` (实际服务位置).
+                pub fn with_location(
+                    mut self,
+                    location: impl Into<crate::api::v3::payscore::types::Location3>,
+                ) -> Self {
+                    self.location = Some(location.into());
+                    self
+                }
+                /// Sets `profit_sharing` (微信支付服务分账标记).
+                pub fn with_profit_sharing(mut self, profit_sharing: impl Into<bool>) -> Self {
+                    self.profit_sharing = Some(profit_sharing.into());
+                    self
+                }
+                /// Sets `goods_tag` (订单优惠标记).
+                pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
+                    self.goods_tag = Some(goods_tag.into());
+                    self
+                }
+                /// Sets `device` (设备信息).
+                pub fn with_device(
+                    mut self,
+                    device: impl Into<crate::api::v3::payscore::types::Device>,
+                ) -> Self {
+                    self.device = Some(device.into());
+                    self
                 }
             }
 
-            string_enum! {
-                /// 订单状态说明
-                pub enum PostResponseStateDescription {
-                    /// `USER_CONFIRM`
-                    UserConfirm = "USER_CONFIRM",
-                    /// `MCH_COMPLETE`
-                    MchComplete = "MCH_COMPLETE",
-                }
-            }
+            /// [`PostPayments3`](crate::api::v3::payscore::types::PostPayments3), one type for one shape, under the name it has here.
+            pub type PostPostPayments = crate::api::v3::payscore::types::PostPayments3;
 
-            /// PostResponsePostPayments
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponsePostPayments {
-                /// 付费名称
-                pub name: String,
-                /// 付费金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub amount: Option<i64>,
-                /// 付费说明
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub description: Option<String>,
-                /// 付费数量
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub count: Option<i64>,
-            }
+            /// [`PostDiscounts5`](crate::api::v3::payscore::types::PostDiscounts5), one type for one shape, under the name it has here.
+            pub type PostPostDiscounts = crate::api::v3::payscore::types::PostDiscounts5;
 
-            /// PostResponsePostDiscounts
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponsePostDiscounts {
-                /// 优惠名称
-                pub name: String,
-                /// 优惠说明
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub description: Option<String>,
-                /// 优惠金额
-                pub amount: i64,
-                /// 优惠数量
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub count: Option<i64>,
-            }
+            /// [`TimeRange3`](crate::api::v3::payscore::types::TimeRange3), one type for one shape, under the name it has here.
+            pub type PostTimeRange = crate::api::v3::payscore::types::TimeRange3;
 
-            string_enum! {
-                /// 风险名称
-                pub enum PostResponseRiskFundName {
-                    /// `DEPOSIT`
-                    Deposit = "DEPOSIT",
-                    /// `ADVANCE`
-                    Advance = "ADVANCE",
-                    /// `CASH_DEPOSIT`
-                    CashDeposit = "CASH_DEPOSIT",
-                    /// `ESTIMATE_ORDER_COST`
-                    EstimateOrderCost = "ESTIMATE_ORDER_COST",
-                }
-            }
+            /// [`Location3`](crate::api::v3::payscore::types::Location3), one type for one shape, under the name it has here.
+            pub type PostLocation = crate::api::v3::payscore::types::Location3;
 
-            /// 服务风险金
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponseRiskFund {
-                /// 风险名称
-                pub name: PostResponseRiskFundName,
-                /// 风险金额
-                pub amount: i64,
-                /// 风险说明
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub description: Option<String>,
-            }
+            /// [`Device`](crate::api::v3::payscore::types::Device), one type for one shape, under the name it has here.
+            pub type PostDevice = crate::api::v3::payscore::types::Device;
 
-            /// 服务时间段
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponseTimeRange {
-                /// 服务开始时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub start_time: Option<String>,
-                /// 服务结束时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub end_time: Option<String>,
-                /// 服务开始时间备注
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub start_time_remark: Option<String>,
-                /// 服务结束时间备注
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub end_time_remark: Option<String>,
-            }
+            /// [`State`](crate::api::v3::payscore::types::State), one type for one shape, under the name it has here.
+            pub type PostResponseState = crate::api::v3::payscore::types::State;
 
-            /// 服务位置
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponseLocation {
-                /// 服务结束地点
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub end_location: Option<String>,
-            }
+            /// [`StateDescription`](crate::api::v3::payscore::types::StateDescription), one type for one shape, under the name it has here.
+            pub type PostResponseStateDescription =
+                crate::api::v3::payscore::types::StateDescription;
+
+            /// [`PostPayments3`](crate::api::v3::payscore::types::PostPayments3), one type for one shape, under the name it has here.
+            pub type PostResponsePostPayments = crate::api::v3::payscore::types::PostPayments3;
+
+            /// [`PostDiscounts5`](crate::api::v3::payscore::types::PostDiscounts5), one type for one shape, under the name it has here.
+            pub type PostResponsePostDiscounts = crate::api::v3::payscore::types::PostDiscounts5;
+
+            /// [`Name`](crate::api::v3::payscore::types::Name), one type for one shape, under the name it has here.
+            pub type PostResponseRiskFundName = crate::api::v3::payscore::types::Name;
+
+            /// [`RiskFund2`](crate::api::v3::payscore::types::RiskFund2), one type for one shape, under the name it has here.
+            pub type PostResponseRiskFund = crate::api::v3::payscore::types::RiskFund2;
+
+            /// [`TimeRange3`](crate::api::v3::payscore::types::TimeRange3), one type for one shape, under the name it has here.
+            pub type PostResponseTimeRange = crate::api::v3::payscore::types::TimeRange3;
+
+            /// [`Location3`](crate::api::v3::payscore::types::Location3), one type for one shape, under the name it has here.
+            pub type PostResponseLocation = crate::api::v3::payscore::types::Location3;
 
             /// What `POST /v3/payscore/serviceorder/{out_order_no}/complete` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct PostResponse {
                 /// 公众账号ID
                 pub appid: String,
@@ -6330,31 +5629,24 @@ pub mod serviceorder {
                 /// 服务信息
                 pub service_introduction: String,
                 /// 服务订单状态
-                pub state: PostResponseState,
+                pub state: crate::api::v3::payscore::types::State,
                 /// 订单状态说明
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub state_description: Option<PostResponseStateDescription>,
+                pub state_description: Option<crate::api::v3::payscore::types::StateDescription>,
                 /// 商户收款总金额
                 pub total_amount: i64,
                 /// 后付费项目
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub post_payments: Option<Vec<PostResponsePostPayments>>,
+                pub post_payments: Option<Vec<crate::api::v3::payscore::types::PostPayments3>>,
                 /// 后付费商户优惠
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub post_discounts: Option<Vec<PostResponsePostDiscounts>>,
+                pub post_discounts: Option<Vec<crate::api::v3::payscore::types::PostDiscounts5>>,
                 /// 服务风险金
-                pub risk_fund: PostResponseRiskFund,
+                pub risk_fund: crate::api::v3::payscore::types::RiskFund2,
                 /// 服务时间段
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub time_range: Option<PostResponseTimeRange>,
+                pub time_range: Option<crate::api::v3::payscore::types::TimeRange3>,
                 /// 服务位置
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub location: Option<PostResponseLocation>,
+                pub location: Option<crate::api::v3::payscore::types::Location3>,
                 /// 微信支付服务订单号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub order_id: Option<String>,
                 /// 是否需要收款
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub need_collection: Option<bool>,
             }
         }
@@ -6370,7 +5662,8 @@ pub mod serviceorder {
             #[doc(alias = "修改订单金额API")]
             #[doc(alias = "修改订单金额")]
             #[crate::endpoint(POST, "/v3/payscore/serviceorder/<out_order_no>/modify", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 商户服务订单号 (path)
                 pub out_order_no: String,
@@ -6379,241 +5672,132 @@ pub mod serviceorder {
                 /// 服务ID
                 pub service_id: String,
                 /// 后付费项目
-                pub post_payments: Vec<PostPostPayments>,
+                pub post_payments: Vec<crate::api::v3::payscore::types::PostPayments3>,
                 /// 后付费商户优惠
-                pub post_discounts: Option<Vec<PostPostDiscounts>>,
+                pub post_discounts: Option<Vec<crate::api::v3::payscore::types::PostDiscounts4>>,
                 /// 总金额
                 pub total_amount: i64,
                 /// 修改原因
                 pub reason: String,
                 /// 设备信息
-                pub device: Option<PostDevice>,
+                pub device: Option<crate::api::v3::payscore::types::Device>,
             }
 
-            /// PostPostPayments
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostPostPayments {
-                /// 付费名称
-                pub name: String,
-                /// 付费金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub amount: Option<i64>,
-                /// 付费说明
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub description: Option<String>,
-                /// 付费数量
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub count: Option<i64>,
-            }
-
-            /// PostPostDiscounts
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostPostDiscounts {
-                /// 优惠名称
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub name: Option<String>,
-                /// 优惠说明
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub description: Option<String>,
-                /// 优惠金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub amount: Option<i64>,
-                /// 优惠数量
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub count: Option<i64>,
-            }
-
-            /// 设备信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostDevice {
-                /// 服务开始的设备ID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub start_device_id: Option<String>,
-                /// 服务结束的设备ID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub end_device_id: Option<String>,
-                /// 物料URL
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub materiel_no: Option<String>,
-            }
-
-            string_enum! {
-                /// 服务订单状态
-                pub enum PostResponseState {
-                    /// `CREATED`
-                    Created = "CREATED",
-                    /// `DOING`
-                    Doing = "DOING",
-                    /// `DONE`
-                    Done = "DONE",
-                    /// `REVOKED`
-                    Revoked = "REVOKED",
-                    /// `EXPIRED`
-                    Expired = "EXPIRED",
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    out_order_no: impl Into<String>,
+                    appid: impl Into<String>,
+                    service_id: impl Into<String>,
+                    post_payments: impl Into<Vec<crate::api::v3::payscore::types::PostPayments3>>,
+                    total_amount: impl Into<i64>,
+                    reason: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        out_order_no: out_order_no.into(),
+                        appid: appid.into(),
+                        service_id: service_id.into(),
+                        post_payments: post_payments.into(),
+                        post_discounts: None,
+                        total_amount: total_amount.into(),
+                        reason: reason.into(),
+                        device: None,
+                    }
+                }
+                /// Sets `post_discounts` (后付费商户优惠).
+                pub fn with_post_discounts(
+                    mut self,
+                    post_discounts: impl Into<Vec<crate::api::v3::payscore::types::PostDiscounts4>>,
+                ) -> Self {
+                    self.post_discounts = Some(post_discounts.into());
+                    self
+                }
+                /// Sets `device` (设备信息).
+                pub fn with_device(
+                    mut self,
+                    device: impl Into<crate::api::v3::payscore::types::Device>,
+                ) -> Self {
+                    self.device = Some(device.into());
+                    self
                 }
             }
 
-            string_enum! {
-                /// 订单状态说明
-                pub enum PostResponseStateDescription {
-                    /// `USER_CONFIRM`
-                    UserConfirm = "USER_CONFIRM",
-                    /// `MCH_COMPLETE`
-                    MchComplete = "MCH_COMPLETE",
-                }
-            }
+            /// [`PostPayments3`](crate::api::v3::payscore::types::PostPayments3), one type for one shape, under the name it has here.
+            pub type PostPostPayments = crate::api::v3::payscore::types::PostPayments3;
 
-            /// PostResponsePostPayments
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponsePostPayments {
-                /// 付费名称
-                pub name: String,
-                /// 付费金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub amount: Option<i64>,
-                /// 付费说明
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub description: Option<String>,
-                /// 付费数量
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub count: Option<i64>,
-            }
+            /// [`PostDiscounts4`](crate::api::v3::payscore::types::PostDiscounts4), one type for one shape, under the name it has here.
+            pub type PostPostDiscounts = crate::api::v3::payscore::types::PostDiscounts4;
 
-            /// PostResponsePostDiscounts
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponsePostDiscounts {
-                /// 优惠名称
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub name: Option<String>,
-                /// 优惠说明
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub description: Option<String>,
-                /// 优惠金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub amount: Option<i64>,
-                /// 优惠数量
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub count: Option<i64>,
-            }
+            /// [`Device`](crate::api::v3::payscore::types::Device), one type for one shape, under the name it has here.
+            pub type PostDevice = crate::api::v3::payscore::types::Device;
 
-            string_enum! {
-                /// 风险名称
-                pub enum PostResponseRiskFundName {
-                    /// `DEPOSIT`
-                    Deposit = "DEPOSIT",
-                    /// `ADVANCE`
-                    Advance = "ADVANCE",
-                    /// `CASH_DEPOSIT`
-                    CashDeposit = "CASH_DEPOSIT",
-                    /// `ESTIMATE_ORDER_COST`
-                    EstimateOrderCost = "ESTIMATE_ORDER_COST",
-                }
-            }
+            /// [`State`](crate::api::v3::payscore::types::State), one type for one shape, under the name it has here.
+            pub type PostResponseState = crate::api::v3::payscore::types::State;
 
-            /// 服务风险金
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponseRiskFund {
-                /// 风险名称
-                pub name: PostResponseRiskFundName,
-                /// 风险金额
-                pub amount: i64,
-                /// 风险说明
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub description: Option<String>,
-            }
+            /// [`StateDescription`](crate::api::v3::payscore::types::StateDescription), one type for one shape, under the name it has here.
+            pub type PostResponseStateDescription =
+                crate::api::v3::payscore::types::StateDescription;
 
-            string_enum! {
-                /// 收款状态
-                pub enum PostResponseCollectionState {
-                    /// `USER_PAYING`
-                    UserPaying = "USER_PAYING",
-                    /// `USER_PAID`
-                    UserPaid = "USER_PAID",
-                }
-            }
+            /// [`PostPayments3`](crate::api::v3::payscore::types::PostPayments3), one type for one shape, under the name it has here.
+            pub type PostResponsePostPayments = crate::api::v3::payscore::types::PostPayments3;
 
-            string_enum! {
-                /// 收款成功渠道
-                pub enum PostResponseCollectionDetailsPaidType {
-                    /// `NEWTON`
-                    Newton = "NEWTON",
-                    /// `MCH`
-                    Mch = "MCH",
-                }
-            }
+            /// [`PostDiscounts4`](crate::api::v3::payscore::types::PostDiscounts4), one type for one shape, under the name it has here.
+            pub type PostResponsePostDiscounts = crate::api::v3::payscore::types::PostDiscounts4;
+
+            /// [`Name`](crate::api::v3::payscore::types::Name), one type for one shape, under the name it has here.
+            pub type PostResponseRiskFundName = crate::api::v3::payscore::types::Name;
+
+            /// [`RiskFund2`](crate::api::v3::payscore::types::RiskFund2), one type for one shape, under the name it has here.
+            pub type PostResponseRiskFund = crate::api::v3::payscore::types::RiskFund2;
+
+            /// [`CollectionState`](crate::api::v3::payscore::types::CollectionState), one type for one shape, under the name it has here.
+            pub type PostResponseCollectionState = crate::api::v3::payscore::types::CollectionState;
+
+            /// [`PaidType`](crate::api::v3::payscore::types::PaidType), one type for one shape, under the name it has here.
+            pub type PostResponseCollectionDetailsPaidType =
+                crate::api::v3::payscore::types::PaidType;
 
             /// PostResponseCollectionDetails
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
             pub struct PostResponseCollectionDetails {
                 /// 收款序号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub seq: Option<i64>,
                 /// 单笔收款金额
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub amount: Option<i64>,
                 /// 收款成功渠道
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub paid_type: Option<PostResponseCollectionDetailsPaidType>,
+                pub paid_type: Option<crate::api::v3::payscore::types::PaidType>,
                 /// 收款成功时间
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub paid_time: Option<String>,
                 /// 微信支付交易单号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub transaction_id: Option<String>,
             }
 
             /// 收款信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct PostResponseCollection {
                 /// 收款状态
-                pub state: PostResponseCollectionState,
+                pub state: crate::api::v3::payscore::types::CollectionState,
                 /// 总收款金额
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub total_amount: Option<i64>,
                 /// 待收金额
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub paying_amount: Option<i64>,
                 /// 已收金额
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub paid_amount: Option<i64>,
                 /// 收款明细列表
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub details: Option<Vec<PostResponseCollectionDetails>>,
                 /// 收款银行
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub bank_type: Option<String>,
             }
 
-            /// 服务时间
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponseTimeRange {
-                /// 服务开始时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub start_time: Option<String>,
-                /// 服务结束时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub end_time: Option<String>,
-                /// 服务开始时间备注
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub start_time_remark: Option<String>,
-                /// 服务结束时间备注
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub end_time_remark: Option<String>,
-            }
+            /// [`TimeRange3`](crate::api::v3::payscore::types::TimeRange3), one type for one shape, under the name it has here.
+            pub type PostResponseTimeRange = crate::api::v3::payscore::types::TimeRange3;
 
-            /// 服务位置
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponseLocation {
-                /// 服务开始地点
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub start_location: Option<String>,
-                /// 服务结束地点
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub end_location: Option<String>,
-            }
+            /// [`Location`](crate::api::v3::payscore::types::Location), one type for one shape, under the name it has here.
+            pub type PostResponseLocation = crate::api::v3::payscore::types::Location;
 
             /// What `POST /v3/payscore/serviceorder/{out_order_no}/modify` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct PostResponse {
                 /// 商户服务订单号
                 pub out_order_no: String,
@@ -6626,41 +5810,30 @@ pub mod serviceorder {
                 /// 服务信息
                 pub service_introduction: String,
                 /// 服务订单状态
-                pub state: PostResponseState,
+                pub state: crate::api::v3::payscore::types::State,
                 /// 订单状态说明
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub state_description: Option<PostResponseStateDescription>,
+                pub state_description: Option<crate::api::v3::payscore::types::StateDescription>,
                 /// 后付费项目
-                pub post_payments: Vec<PostResponsePostPayments>,
+                pub post_payments: Vec<crate::api::v3::payscore::types::PostPayments3>,
                 /// 商户优惠
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub post_discounts: Option<Vec<PostResponsePostDiscounts>>,
+                pub post_discounts: Option<Vec<crate::api::v3::payscore::types::PostDiscounts4>>,
                 /// 服务风险金
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub risk_fund: Option<PostResponseRiskFund>,
+                pub risk_fund: Option<crate::api::v3::payscore::types::RiskFund2>,
                 /// 总金额
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub total_amount: Option<i64>,
                 /// 是否需要收款
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub need_collection: Option<bool>,
                 /// 收款信息
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub collection: Option<PostResponseCollection>,
                 /// 服务时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub time_range: Option<PostResponseTimeRange>,
+                pub time_range: Option<crate::api::v3::payscore::types::TimeRange3>,
                 /// 服务位置
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub location: Option<PostResponseLocation>,
+                pub location: Option<crate::api::v3::payscore::types::Location>,
                 /// 附加数据
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub attach: Option<String>,
                 /// 商户回调地址
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub notify_url: Option<String>,
                 /// 微信支付服务订单号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub order_id: Option<String>,
             }
         }
@@ -6676,7 +5849,8 @@ pub mod serviceorder {
             #[doc(alias = "商户发起催收扣款API")]
             #[doc(alias = "商户发起催收扣款")]
             #[crate::endpoint(POST, "/v3/payscore/serviceorder/<out_order_no>/pay", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 商户服务订单号 (path)
                 pub out_order_no: String,
@@ -6686,13 +5860,34 @@ pub mod serviceorder {
                 pub service_id: Option<String>,
             }
 
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(out_order_no: impl Into<String>) -> Self {
+                    Self {
+                        out_order_no: out_order_no.into(),
+                        appid: None,
+                        service_id: None,
+                    }
+                }
+                /// Sets `appid` (公众账号ID).
+                pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
+                    self.appid = Some(appid.into());
+                    self
+                }
+                /// Sets `service_id` (服务ID).
+                pub fn with_service_id(mut self, service_id: impl Into<String>) -> Self {
+                    self.service_id = Some(service_id.into());
+                    self
+                }
+            }
+
             /// What `POST /v3/payscore/serviceorder/{out_order_no}/pay` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct PostResponse {
                 /// 公众账号ID
                 pub appid: String,
                 /// 商户号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub mchid: Option<String>,
                 /// 商户服务订单号
                 pub out_order_no: String,
@@ -6713,55 +5908,57 @@ pub mod serviceorder {
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[doc(alias = "下发服务费用待处理消息")]
             #[crate::endpoint(POST, "/v3/payscore/serviceorder/<out_order_no>/send-pendingmessage")]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 商户服务订单号 (path)
                 pub out_order_no: String,
                 /// 服务ID
                 pub service_id: String,
                 /// 后付费项目
-                pub post_payments: Vec<PostPostPayments>,
+                pub post_payments: Vec<crate::api::v3::payscore::types::PostPayments2>,
                 /// 商户优惠
-                pub post_discounts: Option<Vec<PostPostDiscounts>>,
+                pub post_discounts: Option<Vec<crate::api::v3::payscore::types::PostDiscounts4>>,
                 /// 总金额
                 pub total_amount: i64,
                 /// 预计扣费时间
                 pub prepaid_time: String,
             }
 
-            /// PostPostPayments
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostPostPayments {
-                /// 付费名称
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub name: Option<String>,
-                /// 付费金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub amount: Option<i64>,
-                /// 付费说明
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub description: Option<String>,
-                /// 付费数量
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub count: Option<i64>,
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    out_order_no: impl Into<String>,
+                    service_id: impl Into<String>,
+                    post_payments: impl Into<Vec<crate::api::v3::payscore::types::PostPayments2>>,
+                    total_amount: impl Into<i64>,
+                    prepaid_time: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        out_order_no: out_order_no.into(),
+                        service_id: service_id.into(),
+                        post_payments: post_payments.into(),
+                        post_discounts: None,
+                        total_amount: total_amount.into(),
+                        prepaid_time: prepaid_time.into(),
+                    }
+                }
+                /// Sets `post_discounts` (商户优惠).
+                pub fn with_post_discounts(
+                    mut self,
+                    post_discounts: impl Into<Vec<crate::api::v3::payscore::types::PostDiscounts4>>,
+                ) -> Self {
+                    self.post_discounts = Some(post_discounts.into());
+                    self
+                }
             }
 
-            /// PostPostDiscounts
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostPostDiscounts {
-                /// 优惠名称
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub name: Option<String>,
-                /// 优惠说明
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub description: Option<String>,
-                /// 优惠金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub amount: Option<i64>,
-                /// 优惠数量
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub count: Option<i64>,
-            }
+            /// [`PostPayments2`](crate::api::v3::payscore::types::PostPayments2), one type for one shape, under the name it has here.
+            pub type PostPostPayments = crate::api::v3::payscore::types::PostPayments2;
+
+            /// [`PostDiscounts4`](crate::api::v3::payscore::types::PostDiscounts4), one type for one shape, under the name it has here.
+            pub type PostPostDiscounts = crate::api::v3::payscore::types::PostDiscounts4;
         }
         /// `/v3/payscore/serviceorder/{out_order_no}/send-prepaidmessage`
         pub mod send_prepaidmessage {
@@ -6774,55 +5971,57 @@ pub mod serviceorder {
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[doc(alias = "下发服务预扣费消息")]
             #[crate::endpoint(POST, "/v3/payscore/serviceorder/<out_order_no>/send-prepaidmessage")]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 商户服务订单号 (path)
                 pub out_order_no: String,
                 /// 服务ID
                 pub service_id: String,
                 /// 后付费项目
-                pub post_payments: Vec<PostPostPayments>,
+                pub post_payments: Vec<crate::api::v3::payscore::types::PostPayments2>,
                 /// 商户优惠
-                pub post_discounts: Option<Vec<PostPostDiscounts>>,
+                pub post_discounts: Option<Vec<crate::api::v3::payscore::types::PostDiscounts4>>,
                 /// 总金额
                 pub total_amount: i64,
                 /// 预计扣费时间
                 pub prepaid_time: String,
             }
 
-            /// PostPostPayments
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostPostPayments {
-                /// 付费名称
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub name: Option<String>,
-                /// 付费金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub amount: Option<i64>,
-                /// 付费说明
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub description: Option<String>,
-                /// 付费数量
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub count: Option<i64>,
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    out_order_no: impl Into<String>,
+                    service_id: impl Into<String>,
+                    post_payments: impl Into<Vec<crate::api::v3::payscore::types::PostPayments2>>,
+                    total_amount: impl Into<i64>,
+                    prepaid_time: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        out_order_no: out_order_no.into(),
+                        service_id: service_id.into(),
+                        post_payments: post_payments.into(),
+                        post_discounts: None,
+                        total_amount: total_amount.into(),
+                        prepaid_time: prepaid_time.into(),
+                    }
+                }
+                /// Sets `post_discounts` (商户优惠).
+                pub fn with_post_discounts(
+                    mut self,
+                    post_discounts: impl Into<Vec<crate::api::v3::payscore::types::PostDiscounts4>>,
+                ) -> Self {
+                    self.post_discounts = Some(post_discounts.into());
+                    self
+                }
             }
 
-            /// PostPostDiscounts
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostPostDiscounts {
-                /// 优惠名称
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub name: Option<String>,
-                /// 优惠说明
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub description: Option<String>,
-                /// 优惠金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub amount: Option<i64>,
-                /// 优惠数量
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub count: Option<i64>,
-            }
+            /// [`PostPayments2`](crate::api::v3::payscore::types::PostPayments2), one type for one shape, under the name it has here.
+            pub type PostPostPayments = crate::api::v3::payscore::types::PostPayments2;
+
+            /// [`PostDiscounts4`](crate::api::v3::payscore::types::PostDiscounts4), one type for one shape, under the name it has here.
+            pub type PostPostDiscounts = crate::api::v3::payscore::types::PostDiscounts4;
         }
         /// `/v3/payscore/serviceorder/{out_order_no}/sync`
         pub mod sync {
@@ -6836,7 +6035,8 @@ pub mod serviceorder {
             #[doc(alias = "同步服务订单信息API")]
             #[doc(alias = "同步服务订单信息")]
             #[crate::endpoint(POST, "/v3/payscore/serviceorder/<out_order_no>/sync", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 商户服务订单号 (path)
                 pub out_order_no: String,
@@ -6847,128 +6047,67 @@ pub mod serviceorder {
                 /// 场景类型
                 pub r#type: String,
                 /// 内容信息详情
-                pub detail: PostDetail,
+                pub detail: crate::api::v3::payscore::types::Detail,
             }
 
-            /// 内容信息详情
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostDetail {
-                /// 收款成功时间
-                pub paid_time: String,
-            }
+            /// [`Detail`](crate::api::v3::payscore::types::Detail), one type for one shape, under the name it has here.
+            pub type PostDetail = crate::api::v3::payscore::types::Detail;
 
-            /// PostResponsePostPayments
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponsePostPayments {
-                /// 付费名称
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub name: Option<String>,
-                /// 付费金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub amount: Option<i64>,
-                /// 付费说明
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub description: Option<String>,
-                /// 付费数量
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub count: Option<i64>,
-            }
+            /// [`PostPayments2`](crate::api::v3::payscore::types::PostPayments2), one type for one shape, under the name it has here.
+            pub type PostResponsePostPayments = crate::api::v3::payscore::types::PostPayments2;
 
             /// PostResponsePostDiscounts
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
             pub struct PostResponsePostDiscounts {
                 /// 优惠名称
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub name: Option<String>,
                 /// 优惠说明
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub description: Option<String>,
                 /// 优惠金额
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub amount: Option<i64>,
             }
 
-            /// 服务风险金
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponseRiskFund {
-                /// 风险名称
-                pub name: String,
-                /// 风险金额
-                pub amount: i64,
-                /// 风险说明
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub description: Option<String>,
-            }
+            /// [`RiskFund`](crate::api::v3::payscore::types::RiskFund), one type for one shape, under the name it has here.
+            pub type PostResponseRiskFund = crate::api::v3::payscore::types::RiskFund;
 
             /// PostResponseCollectionDetails
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
             pub struct PostResponseCollectionDetails {
                 /// 单笔收款金额
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub amount: Option<i64>,
                 /// 收款成功渠道
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub paid_type: Option<String>,
                 /// 收款成功时间
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub paid_time: Option<String>,
                 /// 微信支付交易单号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub transaction_id: Option<String>,
             }
 
             /// 收款信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct PostResponseCollection {
                 /// 收款状态
                 pub state: String,
                 /// 总收款金额
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub total_amount: Option<i64>,
                 /// 待收金额
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub paying_amount: Option<i64>,
                 /// 已收金额
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub paid_amount: Option<i64>,
                 /// 收款明细列表
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub details: Option<Vec<PostResponseCollectionDetails>>,
                 /// 收款银行
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub bank_type: Option<String>,
             }
 
-            /// 服务时间
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponseTimeRange {
-                /// 服务开始时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub start_time: Option<String>,
-                /// 服务结束时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub end_time: Option<String>,
-                /// 服务开始时间备注
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub start_time_remark: Option<String>,
-                /// 服务结束时间备注
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub end_time_remark: Option<String>,
-            }
+            /// [`TimeRange3`](crate::api::v3::payscore::types::TimeRange3), one type for one shape, under the name it has here.
+            pub type PostResponseTimeRange = crate::api::v3::payscore::types::TimeRange3;
 
-            /// 服务位置
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponseLocation {
-                /// 服务开始地点
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub start_location: Option<String>,
-                /// 服务结束地点
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub end_location: Option<String>,
-            }
+            /// [`Location`](crate::api::v3::payscore::types::Location), one type for one shape, under the name it has here.
+            pub type PostResponseLocation = crate::api::v3::payscore::types::Location;
 
             /// What `POST /v3/payscore/serviceorder/{out_order_no}/sync` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct PostResponse {
                 /// 商户服务订单号
                 pub out_order_no: String,
@@ -6983,37 +6122,26 @@ pub mod serviceorder {
                 /// 服务订单状态
                 pub state: String,
                 /// 订单状态说明
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub state_description: Option<String>,
                 /// 后付费项目
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub post_payments: Option<Vec<PostResponsePostPayments>>,
+                pub post_payments: Option<Vec<crate::api::v3::payscore::types::PostPayments2>>,
                 /// 商户优惠
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub post_discounts: Option<Vec<PostResponsePostDiscounts>>,
                 /// 服务风险金
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub risk_fund: Option<PostResponseRiskFund>,
+                pub risk_fund: Option<crate::api::v3::payscore::types::RiskFund>,
                 /// 总金额
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub total_amount: Option<i64>,
                 /// 是否需要收款
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub need_collection: Option<bool>,
                 /// 收款信息
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub collection: Option<PostResponseCollection>,
                 /// 服务时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub time_range: Option<PostResponseTimeRange>,
+                pub time_range: Option<crate::api::v3::payscore::types::TimeRange3>,
                 /// 服务位置
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub location: Option<PostResponseLocation>,
+                pub location: Option<crate::api::v3::payscore::types::Location>,
                 /// 附加数据
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub attach: Option<String>,
                 /// 商户回调地址
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub notify_url: Option<String>,
                 /// 服务商公众号下的用户标识
                 pub openid: String,
@@ -7034,7 +6162,8 @@ pub mod serviceorder {
         #[doc(alias = "创单结单合并API")]
         #[doc(alias = "创单结单合并")]
         #[crate::endpoint(POST, "/v3/payscore/serviceorder/direct-complete", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 商户服务订单号
             #[wxpay(idempotency_key)]
@@ -7048,9 +6177,9 @@ pub mod serviceorder {
             /// 后付费商户优惠
             pub post_discounts: Option<Vec<crate::api::types::PostDiscount>>,
             /// 服务时间段
-            pub time_range: PostTimeRange,
+            pub time_range: crate::api::v3::payscore::types::TimeRange2,
             /// 服务位置
-            pub location: Option<PostLocation>,
+            pub location: Option<crate::api::v3::payscore::types::Location>,
             /// 服务信息
             pub service_introduction: Option<String>,
             /// 商户数据包
@@ -7067,64 +6196,110 @@ pub mod serviceorder {
             pub goods_tag: Option<String>,
         }
 
-        /// 服务时间段
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostTimeRange {
-            /// 服务开始时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub start_time: Option<String>,
-            /// 服务开始时间备注
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub start_time_remark: Option<String>,
-            /// 服务结束时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub end_time: Option<String>,
-            /// 服务结束时间备注
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub end_time_remark: Option<String>,
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                out_order_no: impl Into<String>,
+                appid: impl Into<String>,
+                service_id: impl Into<String>,
+                time_range: impl Into<crate::api::v3::payscore::types::TimeRange2>,
+            ) -> Self {
+                Self {
+                    out_order_no: out_order_no.into(),
+                    appid: appid.into(),
+                    service_id: service_id.into(),
+                    post_payments: None,
+                    post_discounts: None,
+                    time_range: time_range.into(),
+                    location: None,
+                    service_introduction: None,
+                    attach: None,
+                    notify_url: None,
+                    openid: None,
+                    total_amount: None,
+                    profit_sharing: None,
+                    goods_tag: None,
+                }
+            }
+            /// Sets `post_payments` (后付费项目).
+            pub fn with_post_payments(
+                mut self,
+                post_payments: impl Into<Vec<crate::api::types::PostPayment>>,
+            ) -> Self {
+                self.post_payments = Some(post_payments.into());
+                self
+            }
+            /// Sets `post_discounts` (后付费商户优惠).
+            pub fn with_post_discounts(
+                mut self,
+                post_discounts: impl Into<Vec<crate::api::types::PostDiscount>>,
+            ) -> Self {
+                self.post_discounts = Some(post_discounts.into());
+                self
+            }
+            /// Sets `location` (服务位置).
+            pub fn with_location(
+                mut self,
+                location: impl Into<crate::api::v3::payscore::types::Location>,
+            ) -> Self {
+                self.location = Some(location.into());
+                self
+            }
+            /// Sets `service_introduction` (服务信息).
+            pub fn with_service_introduction(
+                mut self,
+                service_introduction: impl Into<String>,
+            ) -> Self {
+                self.service_introduction = Some(service_introduction.into());
+                self
+            }
+            /// Sets `attach` (商户数据包).
+            pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+                self.attach = Some(attach.into());
+                self
+            }
+            /// Sets `notify_url` (商户回调地址).
+            pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
+                self.notify_url = Some(notify_url.into());
+                self
+            }
+            /// Sets `openid` (用户标识).
+            pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
+                self.openid = Some(openid.into());
+                self
+            }
+            /// Sets `total_amount` (总金额).
+            pub fn with_total_amount(mut self, total_amount: impl Into<i64>) -> Self {
+                self.total_amount = Some(total_amount.into());
+                self
+            }
+            /// Sets `profit_sharing` (微信支付服务分账标记).
+            pub fn with_profit_sharing(mut self, profit_sharing: impl Into<bool>) -> Self {
+                self.profit_sharing = Some(profit_sharing.into());
+                self
+            }
+            /// Sets `goods_tag` (订单优惠标记).
+            pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
+                self.goods_tag = Some(goods_tag.into());
+                self
+            }
         }
 
-        /// 服务位置
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostLocation {
-            /// 服务开始地点
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub start_location: Option<String>,
-            /// 服务结束地点
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub end_location: Option<String>,
-        }
+        /// [`TimeRange2`](crate::api::v3::payscore::types::TimeRange2), one type for one shape, under the name it has here.
+        pub type PostTimeRange = crate::api::v3::payscore::types::TimeRange2;
 
-        /// 服务时间段
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponseTimeRange {
-            /// 服务开始时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub start_time: Option<String>,
-            /// 服务开始时间备注
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub start_time_remark: Option<String>,
-            /// 服务结束时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub end_time: Option<String>,
-            /// 服务结束时间备注
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub end_time_remark: Option<String>,
-        }
+        /// [`Location`](crate::api::v3::payscore::types::Location), one type for one shape, under the name it has here.
+        pub type PostLocation = crate::api::v3::payscore::types::Location;
 
-        /// 服务位置
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponseLocation {
-            /// 服务开始地点
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub start_location: Option<String>,
-            /// 服务结束地点
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub end_location: Option<String>,
-        }
+        /// [`TimeRange2`](crate::api::v3::payscore::types::TimeRange2), one type for one shape, under the name it has here.
+        pub type PostResponseTimeRange = crate::api::v3::payscore::types::TimeRange2;
+
+        /// [`Location`](crate::api::v3::payscore::types::Location), one type for one shape, under the name it has here.
+        pub type PostResponseLocation = crate::api::v3::payscore::types::Location;
 
         /// What `POST /v3/payscore/serviceorder/direct-complete` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 商户服务订单号
             pub out_order_no: String,
@@ -7133,16 +6308,13 @@ pub mod serviceorder {
             /// 服务ID
             pub service_id: String,
             /// 后付费项目
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub post_payments: Option<Vec<crate::api::types::PostPayment>>,
             /// 后付费商户优惠
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub post_discounts: Option<Vec<crate::api::types::PostDiscount>>,
             /// 服务时间段
-            pub time_range: PostResponseTimeRange,
+            pub time_range: crate::api::v3::payscore::types::TimeRange2,
             /// 服务位置
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub location: Option<PostResponseLocation>,
+            pub location: Option<crate::api::v3::payscore::types::Location>,
             /// 服务信息
             pub service_introduction: String,
             /// 商户号
@@ -7154,13 +6326,10 @@ pub mod serviceorder {
             /// 订单状态说明
             pub state_description: crate::api::types::PayScoreStateDescription,
             /// 商户数据包
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub attach: Option<String>,
             /// 商户回调地址
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub notify_url: Option<String>,
             /// 总金额
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub total_amount: Option<i64>,
         }
     }
@@ -7176,7 +6345,8 @@ pub mod servicepayondeliveryorder {
     /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "创建先用后付订单")]
     #[crate::endpoint(POST, "/v3/payscore/servicepayondeliveryorder", response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 商户服务订单号
         #[wxpay(idempotency_key)]
@@ -7188,15 +6358,15 @@ pub mod servicepayondeliveryorder {
         /// 服务信息
         pub service_introduction: String,
         /// post_payments
-        pub post_payments: Option<Vec<PostPostPayments>>,
+        pub post_payments: Option<Vec<crate::api::v3::payscore::types::PostPayments3>>,
         /// post_discounts
-        pub post_discounts: Option<Vec<PostPostDiscounts>>,
+        pub post_discounts: Option<Vec<crate::api::v3::payscore::types::PostDiscounts2>>,
         /// 服务时间段
-        pub time_range: PostTimeRange,
+        pub time_range: crate::api::v3::payscore::types::TimeRange,
         /// 服务位置
-        pub location: Option<PostLocation>,
+        pub location: Option<crate::api::v3::payscore::types::Location>,
         /// 订单风险金
-        pub risk_fund: PostRiskFund,
+        pub risk_fund: crate::api::v3::payscore::types::RiskFund2,
         /// 商户数据包
         pub attach: Option<String>,
         /// 商户回调地址
@@ -7211,257 +6381,171 @@ pub mod servicepayondeliveryorder {
         pub shopping_info: PostShoppingInfo,
     }
 
-    /// 后付费项目
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostPostPayments {
-        /// 付费项目名称
-        pub name: String,
-        /// 金额
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub amount: Option<i64>,
-        /// 计费说明
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub description: Option<String>,
-        /// 付费数量
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub count: Option<i64>,
-    }
-
-    /// 后付费商户优惠
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostPostDiscounts {
-        /// 优惠名称
-        pub name: String,
-        /// 优惠说明
-        pub description: String,
-        /// 优惠金额
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub amount: Option<i64>,
-        /// 优惠数量
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub count: Option<i64>,
-    }
-
-    /// 服务时间段
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostTimeRange {
-        /// 服务开始时间
-        pub start_time: String,
-        /// 服务开始时间备注
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub start_time_remark: Option<String>,
-        /// 服务结束时间
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub end_time: Option<String>,
-        /// 服务结束时间备注
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub end_time_remark: Option<String>,
-    }
-
-    /// 服务位置
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostLocation {
-        /// 服务开始地点
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub start_location: Option<String>,
-        /// 服务结束地点
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub end_location: Option<String>,
-    }
-
-    string_enum! {
-        /// 风险金名称
-        pub enum PostRiskFundName {
-            /// `DEPOSIT`
-            Deposit = "DEPOSIT",
-            /// `ADVANCE`
-            Advance = "ADVANCE",
-            /// `CASH_DEPOSIT`
-            CashDeposit = "CASH_DEPOSIT",
-            /// `ESTIMATE_ORDER_COST`
-            EstimateOrderCost = "ESTIMATE_ORDER_COST",
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            out_order_no: impl Into<String>,
+            appid: impl Into<String>,
+            service_id: impl Into<String>,
+            service_introduction: impl Into<String>,
+            time_range: impl Into<crate::api::v3::payscore::types::TimeRange>,
+            risk_fund: impl Into<crate::api::v3::payscore::types::RiskFund2>,
+            notify_url: impl Into<String>,
+            shopping_info: impl Into<PostShoppingInfo>,
+        ) -> Self {
+            Self {
+                out_order_no: out_order_no.into(),
+                appid: appid.into(),
+                service_id: service_id.into(),
+                service_introduction: service_introduction.into(),
+                post_payments: None,
+                post_discounts: None,
+                time_range: time_range.into(),
+                location: None,
+                risk_fund: risk_fund.into(),
+                attach: None,
+                notify_url: notify_url.into(),
+                openid: None,
+                need_user_confirm: None,
+                mchid: None,
+                shopping_info: shopping_info.into(),
+            }
+        }
+        /// Sets `post_payments` (post_payments).
+        pub fn with_post_payments(
+            mut self,
+            post_payments: impl Into<Vec<crate::api::v3::payscore::types::PostPayments3>>,
+        ) -> Self {
+            self.post_payments = Some(post_payments.into());
+            self
+        }
+        /// Sets `post_discounts` (post_discounts).
+        pub fn with_post_discounts(
+            mut self,
+            post_discounts: impl Into<Vec<crate::api::v3::payscore::types::PostDiscounts2>>,
+        ) -> Self {
+            self.post_discounts = Some(post_discounts.into());
+            self
+        }
+        /// Sets `location` (服务位置).
+        pub fn with_location(
+            mut self,
+            location: impl Into<crate::api::v3::payscore::types::Location>,
+        ) -> Self {
+            self.location = Some(location.into());
+            self
+        }
+        /// Sets `attach` (商户数据包).
+        pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+            self.attach = Some(attach.into());
+            self
+        }
+        /// Sets `openid` (用户标识).
+        pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
+            self.openid = Some(openid.into());
+            self
+        }
+        /// Sets `need_user_confirm` (是否需要用户确认).
+        pub fn with_need_user_confirm(mut self, need_user_confirm: impl Into<bool>) -> Self {
+            self.need_user_confirm = Some(need_user_confirm.into());
+            self
+        }
+        /// Sets `mchid` (商户号).
+        pub fn with_mchid(mut self, mchid: impl Into<String>) -> Self {
+            self.mchid = Some(mchid.into());
+            self
         }
     }
 
-    /// 订单风险金
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostRiskFund {
-        /// 风险金名称
-        pub name: PostRiskFundName,
-        /// 风险金额
-        pub amount: i64,
-        /// 风险说明
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub description: Option<String>,
-    }
+    /// [`PostPayments3`](crate::api::v3::payscore::types::PostPayments3), one type for one shape, under the name it has here.
+    pub type PostPostPayments = crate::api::v3::payscore::types::PostPayments3;
 
-    string_enum! {
-        /// 跳转链接类型
-        pub enum PostShoppingInfoJumpLinkJumpLinkType {
-            /// `JUMP_LINK_MINI_PROGRAM`
-            JumpLinkMiniProgram = "JUMP_LINK_MINI_PROGRAM",
-        }
-    }
+    /// [`PostDiscounts2`](crate::api::v3::payscore::types::PostDiscounts2), one type for one shape, under the name it has here.
+    pub type PostPostDiscounts = crate::api::v3::payscore::types::PostDiscounts2;
 
-    /// 单详跳转链接
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostShoppingInfoJumpLink {
-        /// 跳转链接类型
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub jump_link_type: Option<PostShoppingInfoJumpLinkJumpLinkType>,
-        /// 小程序跳转AppID
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub appid: Option<String>,
-        /// 小程序跳转path
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub path: Option<String>,
-    }
+    /// [`TimeRange`](crate::api::v3::payscore::types::TimeRange), one type for one shape, under the name it has here.
+    pub type PostTimeRange = crate::api::v3::payscore::types::TimeRange;
 
-    /// PostShoppingInfoGoods
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostShoppingInfoGoods {
-        /// 商品名称
-        pub name: String,
-        /// 商品图片链接
-        pub picture: String,
-        /// 商品单价金额
-        pub amount: i64,
-        /// 商品数量
-        pub count: i64,
-        /// 商品品类ID
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub category_id: Option<Vec<String>>,
-    }
+    /// [`Location`](crate::api::v3::payscore::types::Location), one type for one shape, under the name it has here.
+    pub type PostLocation = crate::api::v3::payscore::types::Location;
+
+    /// [`Name`](crate::api::v3::payscore::types::Name), one type for one shape, under the name it has here.
+    pub type PostRiskFundName = crate::api::v3::payscore::types::Name;
+
+    /// [`RiskFund2`](crate::api::v3::payscore::types::RiskFund2), one type for one shape, under the name it has here.
+    pub type PostRiskFund = crate::api::v3::payscore::types::RiskFund2;
+
+    /// [`JumpLinkType`](crate::api::v3::payscore::types::JumpLinkType), one type for one shape, under the name it has here.
+    pub type PostShoppingInfoJumpLinkJumpLinkType = crate::api::v3::payscore::types::JumpLinkType;
+
+    /// [`JumpLink`](crate::api::v3::payscore::types::JumpLink), one type for one shape, under the name it has here.
+    pub type PostShoppingInfoJumpLink = crate::api::v3::payscore::types::JumpLink;
+
+    /// [`ShoppingInfoGoods`](crate::api::v3::payscore::types::ShoppingInfoGoods), one type for one shape, under the name it has here.
+    pub type PostShoppingInfoGoods = crate::api::v3::payscore::types::ShoppingInfoGoods;
 
     /// 先用后付购物详情
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct PostShoppingInfo {
         /// 实际购物商家公众号ID
         #[serde(skip_serializing_if = "Option::is_none")]
         pub real_merchant_appid: Option<String>,
         /// 单详跳转链接
-        pub jump_link: PostShoppingInfoJumpLink,
+        pub jump_link: crate::api::v3::payscore::types::JumpLink,
         /// 商品列表
-        pub goods: Vec<PostShoppingInfoGoods>,
+        pub goods: Vec<crate::api::v3::payscore::types::ShoppingInfoGoods>,
     }
 
-    /// PostResponsePostPayments
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostResponsePostPayments {
-        /// 付费名称
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub name: Option<String>,
-        /// 付费金额
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub amount: Option<i64>,
-        /// 付费说明
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub description: Option<String>,
-        /// 付费数量
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub count: Option<i64>,
+    impl PostShoppingInfo {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            jump_link: impl Into<crate::api::v3::payscore::types::JumpLink>,
+            goods: impl Into<Vec<crate::api::v3::payscore::types::ShoppingInfoGoods>>,
+        ) -> Self {
+            Self {
+                real_merchant_appid: None,
+                jump_link: jump_link.into(),
+                goods: goods.into(),
+            }
+        }
+        /// Sets `real_merchant_appid` (实际购物商家公众号ID).
+        pub fn with_real_merchant_appid(mut self, real_merchant_appid: impl Into<String>) -> Self {
+            self.real_merchant_appid = Some(real_merchant_appid.into());
+            self
+        }
     }
 
-    /// PostResponsePostDiscounts
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostResponsePostDiscounts {
-        /// 优惠名称
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub name: Option<String>,
-        /// 优惠说明
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub description: Option<String>,
-        /// 优惠金额
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub amount: Option<i64>,
-        /// 优惠数量
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub count: Option<i64>,
-    }
+    /// [`PostPayments2`](crate::api::v3::payscore::types::PostPayments2), one type for one shape, under the name it has here.
+    pub type PostResponsePostPayments = crate::api::v3::payscore::types::PostPayments2;
 
-    /// 服务风险金
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostResponseRiskFund {
-        /// 风险名称
-        pub name: String,
-        /// 风险金额
-        pub amount: i64,
-        /// 风险说明
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub description: Option<String>,
-    }
+    /// [`PostDiscounts4`](crate::api::v3::payscore::types::PostDiscounts4), one type for one shape, under the name it has here.
+    pub type PostResponsePostDiscounts = crate::api::v3::payscore::types::PostDiscounts4;
 
-    /// 服务时间段
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostResponseTimeRange {
-        /// 服务开始时间
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub start_time: Option<String>,
-        /// 服务结束时间
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub end_time: Option<String>,
-        /// 服务开始时间备注
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub start_time_remark: Option<String>,
-        /// 服务结束时间备注
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub end_time_remark: Option<String>,
-    }
+    /// [`RiskFund`](crate::api::v3::payscore::types::RiskFund), one type for one shape, under the name it has here.
+    pub type PostResponseRiskFund = crate::api::v3::payscore::types::RiskFund;
 
-    /// 服务位置
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostResponseLocation {
-        /// 服务开始地点
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub start_location: Option<String>,
-        /// 服务结束地点
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub end_location: Option<String>,
-    }
+    /// [`TimeRange3`](crate::api::v3::payscore::types::TimeRange3), one type for one shape, under the name it has here.
+    pub type PostResponseTimeRange = crate::api::v3::payscore::types::TimeRange3;
 
-    /// 单详跳转链接
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostResponseShoppingInfoJumpLink {
-        /// 跳转链接类型
-        pub jump_link_type: String,
-        /// 小程序跳转AppID
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub appid: Option<String>,
-        /// 小程序跳转path
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub path: Option<String>,
-    }
+    /// [`Location`](crate::api::v3::payscore::types::Location), one type for one shape, under the name it has here.
+    pub type PostResponseLocation = crate::api::v3::payscore::types::Location;
 
-    /// PostResponseShoppingInfoGoods
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostResponseShoppingInfoGoods {
-        /// 商品名称
-        pub name: String,
-        /// 商品图片链接
-        pub picture: String,
-        /// 商品单价金额
-        pub amount: i64,
-        /// 商品数量
-        pub count: i64,
-        /// 商品品类ID
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub category_id: Option<Vec<String>>,
-    }
+    /// [`ShoppingInfoJumpLink`](crate::api::v3::payscore::types::ShoppingInfoJumpLink), one type for one shape, under the name it has here.
+    pub type PostResponseShoppingInfoJumpLink =
+        crate::api::v3::payscore::types::ShoppingInfoJumpLink;
 
-    /// 先用后付购物详情
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostResponseShoppingInfo {
-        /// 实际购物商家公众号ID
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub real_merchant_appid: Option<String>,
-        /// 单详跳转链接
-        pub jump_link: PostResponseShoppingInfoJumpLink,
-        /// 商品列表
-        pub goods: Vec<PostResponseShoppingInfoGoods>,
-    }
+    /// [`ShoppingInfoGoods`](crate::api::v3::payscore::types::ShoppingInfoGoods), one type for one shape, under the name it has here.
+    pub type PostResponseShoppingInfoGoods = crate::api::v3::payscore::types::ShoppingInfoGoods;
+
+    /// [`ShoppingInfo2`](crate::api::v3::payscore::types::ShoppingInfo2), one type for one shape, under the name it has here.
+    pub type PostResponseShoppingInfo = crate::api::v3::payscore::types::ShoppingInfo2;
 
     /// What `POST /v3/payscore/servicepayondeliveryorder` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 公众账号ID
         pub appid: String,
@@ -7476,36 +6560,27 @@ pub mod servicepayondeliveryorder {
         /// 服务订单状态
         pub state: String,
         /// 订单状态说明
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub state_description: Option<String>,
         /// 后付费项目
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub post_payments: Option<Vec<PostResponsePostPayments>>,
+        pub post_payments: Option<Vec<crate::api::v3::payscore::types::PostPayments2>>,
         /// 后付费商户优惠
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub post_discounts: Option<Vec<PostResponsePostDiscounts>>,
+        pub post_discounts: Option<Vec<crate::api::v3::payscore::types::PostDiscounts4>>,
         /// 服务风险金
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub risk_fund: Option<PostResponseRiskFund>,
+        pub risk_fund: Option<crate::api::v3::payscore::types::RiskFund>,
         /// 服务时间段
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub time_range: Option<PostResponseTimeRange>,
+        pub time_range: Option<crate::api::v3::payscore::types::TimeRange3>,
         /// 服务位置
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub location: Option<PostResponseLocation>,
+        pub location: Option<crate::api::v3::payscore::types::Location>,
         /// 商户数据包
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// 商户回调地址
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub notify_url: Option<String>,
         /// 微信支付服务订单号
         pub order_id: String,
         /// 跳转微信侧小程序订单数据
         pub package: String,
         /// 先用后付购物详情
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub shopping_info: Option<PostResponseShoppingInfo>,
+        pub shopping_info: Option<crate::api::v3::payscore::types::ShoppingInfo2>,
     }
 }
 /// `/v3/payscore/sign-plan`
@@ -7523,7 +6598,8 @@ pub mod sign_plan {
             /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "创建用户的签约计划详情对应的服务订单")]
             #[crate::endpoint(POST, "/v3/payscore/sign-plan/partner/serviceorder", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 支付分服务ID
                 pub service_id: String,
@@ -7546,9 +6622,9 @@ pub mod sign_plan {
                 /// 服务信息
                 pub service_introduction: String,
                 /// 服务时间
-                pub time_range: PostTimeRange,
+                pub time_range: crate::api::v3::payscore::types::TimeRange5,
                 /// 服务位置
-                pub location: Option<PostLocation>,
+                pub location: Option<crate::api::v3::payscore::types::Location>,
                 /// 附加数据
                 pub attach: Option<String>,
                 /// 商户侧订单号
@@ -7556,94 +6632,91 @@ pub mod sign_plan {
                 pub out_trade_no: String,
             }
 
-            /// 服务时间
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostTimeRange {
-                /// 服务开始时间
-                pub start_time: String,
-                /// 服务结束时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub end_time: Option<String>,
-                /// 服务开始时间备注
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub start_time_remark: Option<String>,
-                /// 服务结束时间备注
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub end_time_remark: Option<String>,
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                #[allow(clippy::too_many_arguments)]
+                pub fn new(
+                    service_id: impl Into<String>,
+                    sign_plan_id: impl Into<String>,
+                    plan_detail_no: impl Into<i64>,
+                    appid: impl Into<String>,
+                    sub_mchid: impl Into<String>,
+                    notify_url: impl Into<String>,
+                    service_introduction: impl Into<String>,
+                    time_range: impl Into<crate::api::v3::payscore::types::TimeRange5>,
+                    out_trade_no: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        service_id: service_id.into(),
+                        sign_plan_id: sign_plan_id.into(),
+                        plan_detail_no: plan_detail_no.into(),
+                        appid: appid.into(),
+                        sub_mchid: sub_mchid.into(),
+                        sub_appid: None,
+                        openid: None,
+                        sub_openid: None,
+                        notify_url: notify_url.into(),
+                        service_introduction: service_introduction.into(),
+                        time_range: time_range.into(),
+                        location: None,
+                        attach: None,
+                        out_trade_no: out_trade_no.into(),
+                    }
+                }
+                /// Sets `sub_appid` (子商户的AppID).
+                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                    self.sub_appid = Some(sub_appid.into());
+                    self
+                }
+                /// Sets `openid` (服务商公众号下的用户标识).
+                pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
+                    self.openid = Some(openid.into());
+                    self
+                }
+                /// Sets `sub_openid` (子商户公众号下的用户标识).
+                pub fn with_sub_openid(mut self, sub_openid: impl Into<String>) -> Self {
+                    self.sub_openid = Some(sub_openid.into());
+                    self
+                }
+                /// Sets `location` (服务位置).
+                pub fn with_location(
+                    mut self,
+                    location: impl Into<crate::api::v3::payscore::types::Location>,
+                ) -> Self {
+                    self.location = Some(location.into());
+                    self
+                }
+                /// Sets `attach` (附加数据).
+                pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+                    self.attach = Some(attach.into());
+                    self
+                }
             }
 
-            /// 服务位置
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostLocation {
-                /// 服务开始地点
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub start_location: Option<String>,
-                /// 服务结束地点
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub end_location: Option<String>,
-            }
+            /// [`TimeRange5`](crate::api::v3::payscore::types::TimeRange5), one type for one shape, under the name it has here.
+            pub type PostTimeRange = crate::api::v3::payscore::types::TimeRange5;
 
-            /// PostResponsePostPayments
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponsePostPayments {
-                /// 付费名称
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub name: Option<String>,
-                /// 付费金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub amount: Option<i64>,
-                /// 付费说明
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub description: Option<String>,
-            }
+            /// [`Location`](crate::api::v3::payscore::types::Location), one type for one shape, under the name it has here.
+            pub type PostLocation = crate::api::v3::payscore::types::Location;
 
-            /// PostResponsePostDiscounts
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponsePostDiscounts {
-                /// 优惠名称
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub name: Option<String>,
-                /// 优惠金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub amount: Option<i64>,
-            }
+            /// [`PostPayments4`](crate::api::v3::payscore::types::PostPayments4), one type for one shape, under the name it has here.
+            pub type PostResponsePostPayments = crate::api::v3::payscore::types::PostPayments4;
 
-            /// 服务风险金
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponseRiskFund {
-                /// 风险金额
-                pub amount: i64,
-            }
+            /// [`PostDiscounts6`](crate::api::v3::payscore::types::PostDiscounts6), one type for one shape, under the name it has here.
+            pub type PostResponsePostDiscounts = crate::api::v3::payscore::types::PostDiscounts6;
 
-            /// 服务时间
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponseTimeRange {
-                /// 服务开始时间
-                pub start_time: String,
-                /// 服务结束时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub end_time: Option<String>,
-                /// 服务开始时间备注
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub start_time_remark: Option<String>,
-                /// 服务结束时间备注
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub end_time_remark: Option<String>,
-            }
+            /// [`RiskFund3`](crate::api::v3::payscore::types::RiskFund3), one type for one shape, under the name it has here.
+            pub type PostResponseRiskFund = crate::api::v3::payscore::types::RiskFund3;
 
-            /// 服务位置
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponseLocation {
-                /// 服务开始地点
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub start_location: Option<String>,
-                /// 服务结束地点
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub end_location: Option<String>,
-            }
+            /// [`TimeRange5`](crate::api::v3::payscore::types::TimeRange5), one type for one shape, under the name it has here.
+            pub type PostResponseTimeRange = crate::api::v3::payscore::types::TimeRange5;
+
+            /// [`Location`](crate::api::v3::payscore::types::Location), one type for one shape, under the name it has here.
+            pub type PostResponseLocation = crate::api::v3::payscore::types::Location;
 
             /// What `POST /v3/payscore/sign-plan/partner/serviceorder` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct PostResponse {
                 /// 商户订单号
                 pub out_order_no: String,
@@ -7654,7 +6727,6 @@ pub mod sign_plan {
                 /// 服务商商户号
                 pub mchid: String,
                 /// 子商户公众号ID
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub sub_appid: Option<String>,
                 /// 子商户商户号
                 pub sub_mchid: String,
@@ -7663,31 +6735,22 @@ pub mod sign_plan {
                 /// 服务订单状态
                 pub state: String,
                 /// 订单状态说明
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub state_description: Option<String>,
                 /// 后付费项目
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub post_payments: Option<Vec<PostResponsePostPayments>>,
+                pub post_payments: Option<Vec<crate::api::v3::payscore::types::PostPayments4>>,
                 /// 商户优惠
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub post_discounts: Option<Vec<PostResponsePostDiscounts>>,
+                pub post_discounts: Option<Vec<crate::api::v3::payscore::types::PostDiscounts6>>,
                 /// 服务风险金
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub risk_fund: Option<PostResponseRiskFund>,
+                pub risk_fund: Option<crate::api::v3::payscore::types::RiskFund3>,
                 /// 服务时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub time_range: Option<PostResponseTimeRange>,
+                pub time_range: Option<crate::api::v3::payscore::types::TimeRange5>,
                 /// 服务位置
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub location: Option<PostResponseLocation>,
+                pub location: Option<crate::api::v3::payscore::types::Location>,
                 /// 附加数据
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub attach: Option<String>,
                 /// 商户回调地址
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub notify_url: Option<String>,
                 /// 微信支付服务订单号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub order_id: Option<String>,
             }
         }
@@ -7702,7 +6765,8 @@ pub mod sign_plan {
             /// Idempotent by `merchant_sign_plan_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "创建用户的签约计划")]
             #[crate::endpoint(POST, "/v3/payscore/sign-plan/partner/user-sign-plans", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 支付分服务ID
                 pub service_id: String,
@@ -7724,117 +6788,66 @@ pub mod sign_plan {
                 /// 签约成功事件通知回调地址
                 pub notify_url: String,
                 /// 签约计划对应的计划详情列表的商户侧单号信息
-                pub sign_plan_detail: Vec<PostSignPlanDetail>,
+                pub sign_plan_detail: Vec<crate::api::v3::payscore::types::SignPlanDetail>,
             }
 
-            /// PostSignPlanDetail
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostSignPlanDetail {
-                /// 计划明细序号
-                pub plan_detail_no: i64,
-                /// 商户侧计划明细使用订单号
-                pub merchant_plan_detail_no: String,
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    service_id: impl Into<String>,
+                    plan_id: impl Into<String>,
+                    appid: impl Into<String>,
+                    sub_mchid: impl Into<String>,
+                    merchant_sign_plan_no: impl Into<String>,
+                    notify_url: impl Into<String>,
+                    sign_plan_detail: impl Into<Vec<crate::api::v3::payscore::types::SignPlanDetail>>,
+                ) -> Self {
+                    Self {
+                        service_id: service_id.into(),
+                        plan_id: plan_id.into(),
+                        appid: appid.into(),
+                        sub_mchid: sub_mchid.into(),
+                        sub_appid: None,
+                        openid: None,
+                        sub_openid: None,
+                        merchant_sign_plan_no: merchant_sign_plan_no.into(),
+                        notify_url: notify_url.into(),
+                        sign_plan_detail: sign_plan_detail.into(),
+                    }
+                }
+                /// Sets `sub_appid` (子商户的AppID).
+                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                    self.sub_appid = Some(sub_appid.into());
+                    self
+                }
+                /// Sets `openid` (待签约用户在服务商应用下的OpenID).
+                pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
+                    self.openid = Some(openid.into());
+                    self
+                }
+                /// Sets `sub_openid` (待签约用户在子商户应用下的OpenID).
+                pub fn with_sub_openid(mut self, sub_openid: impl Into<String>) -> Self {
+                    self.sub_openid = Some(sub_openid.into());
+                    self
+                }
             }
 
-            /// PostResponseSignPlanSignedDetailList
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponseSignPlanSignedDetailList {
-                /// 计划明细序号
-                pub plan_detail_no: i64,
-                /// 计划明细原支付金额
-                pub original_price: i64,
-                /// 计划明细优惠说明
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub plan_discount_description: Option<String>,
-                /// 计划明细实际支付金额
-                pub actual_price: i64,
-                /// 计划明细状态
-                pub plan_detail_state: String,
-                /// 计划明细对应的支付分服务单号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub order_id: Option<String>,
-                /// 商户侧计划明细使用订单号
-                pub merchant_plan_detail_no: String,
-                /// 计划详情名称
-                pub plan_detail_name: String,
-                /// 计划明细对应订单实际支付金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub actual_pay_price: Option<i64>,
-                /// 详情使用时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub use_time: Option<String>,
-                /// 详情完成时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub complete_time: Option<String>,
-                /// 详情取消时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub cancel_time: Option<String>,
-            }
+            /// [`SignPlanDetail`](crate::api::v3::payscore::types::SignPlanDetail), one type for one shape, under the name it has here.
+            pub type PostSignPlanDetail = crate::api::v3::payscore::types::SignPlanDetail;
 
-            /// 用户的签约计划
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponseSignPlan {
-                /// 计划签约ID
-                pub sign_plan_id: String,
-                /// 签约计划用户服务商应用下的OpenID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub openid: Option<String>,
-                /// 签约计划用户子商户应用下的OpenID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sub_openid: Option<String>,
-                /// 计划所属服务
-                pub service_id: String,
-                /// 服务商商户号
-                pub mchid: String,
-                /// 子商户商户号
-                pub sub_mchid: String,
-                /// 服务商AppID
-                pub appid: String,
-                /// 子商户AppID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sub_appid: Option<String>,
-                /// 商户侧签约计划号
-                pub merchant_sign_plan_no: String,
-                /// 商户回调地址
-                pub merchant_callback_url: String,
-                /// 签约所属计划ID
-                pub plan_id: String,
-                /// 目前用户进行到的计划详情序号
-                pub going_detail_no: i64,
-                /// 计划签约状态
-                pub sign_state: String,
-                /// 签约计划取消时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub cancel_sign_time: Option<crate::DateTime>,
-                /// 签约计划取消类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub cancel_sign_type: Option<String>,
-                /// 签约计划取消原因
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub cancel_reason: Option<String>,
-                /// 签约计划的名称
-                pub plan_name: String,
-                /// 签约计划的过期时间
-                pub plan_over_time: crate::DateTime,
-                /// 签约计划原总金额
-                pub total_origin_price: i64,
-                /// 签约计划扣费次数
-                pub deduction_quantity: i64,
-                /// 签约计划实际总金额
-                pub total_actual_price: i64,
-                /// 签约计划明细列表
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub signed_detail_list: Option<Vec<PostResponseSignPlanSignedDetailList>>,
-                /// 签约时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sign_time: Option<crate::DateTime>,
-            }
+            /// [`SignedDetailList`](crate::api::v3::payscore::types::SignedDetailList), one type for one shape, under the name it has here.
+            pub type PostResponseSignPlanSignedDetailList =
+                crate::api::v3::payscore::types::SignedDetailList;
+
+            /// [`SignPlanResponse`](crate::api::v3::payscore::types::SignPlanResponse), one type for one shape, under the name it has here.
+            pub type PostResponseSignPlan = crate::api::v3::payscore::types::SignPlanResponse;
 
             /// What `POST /v3/payscore/sign-plan/partner/user-sign-plans` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct PostResponse {
                 /// 用户的签约计划
-                pub sign_plan: PostResponseSignPlan,
+                pub sign_plan: crate::api::v3::payscore::types::SignPlanResponse,
                 /// 跳转微信侧确认签约小程序的数据
                 pub package: String,
             }
@@ -7850,7 +6863,8 @@ pub mod sign_plan {
                     /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-payscore-plan/partner-user-sign-plan/query-partner-user-sign-plan.html)
                     #[doc(alias = "查询用户的签约计划")]
                     #[crate::endpoint(GET, "/v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/<merchant_sign_plan_no>", response = GetResponse)]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct Get {
                         /// 商户签约计划号 (path)
                         pub merchant_sign_plan_no: String,
@@ -7858,99 +6872,14 @@ pub mod sign_plan {
                         pub sub_mchid: String,
                     }
 
-                    /// GetResponseSignedDetailList
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct GetResponseSignedDetailList {
-                        /// 计划明细序号
-                        pub plan_detail_no: i64,
-                        /// 计划明细原支付金额
-                        pub original_price: i64,
-                        /// 计划明细优惠说明
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub plan_discount_description: Option<String>,
-                        /// 计划明细实际支付金额
-                        pub actual_price: i64,
-                        /// 计划明细状态
-                        pub plan_detail_state: String,
-                        /// 计划明细对应的支付分服务单号
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub order_id: Option<String>,
-                        /// 商户侧计划明细使用订单号
-                        pub merchant_plan_detail_no: String,
-                        /// 计划详情名称
-                        pub plan_detail_name: String,
-                        /// 计划明细对应订单实际支付金额
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub actual_pay_price: Option<i64>,
-                        /// 详情使用时间
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub use_time: Option<String>,
-                        /// 详情完成时间
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub complete_time: Option<String>,
-                        /// 详情取消时间
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub cancel_time: Option<String>,
-                    }
+                    /// [`SignedDetailList`](crate::api::v3::payscore::types::SignedDetailList), one type for one shape, under the name it has here.
+                    pub type GetResponseSignedDetailList =
+                        crate::api::v3::payscore::types::SignedDetailList;
 
                     /// What `GET /v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}` answers.
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct GetResponse {
-                        /// 计划签约ID
-                        pub sign_plan_id: String,
-                        /// 签约计划用户服务商应用下的OpenID
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub openid: Option<String>,
-                        /// 签约计划用户子商户应用下的OpenID
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub sub_openid: Option<String>,
-                        /// 计划所属服务
-                        pub service_id: String,
-                        /// 服务商商户号
-                        pub mchid: String,
-                        /// 子商户商户号
-                        pub sub_mchid: String,
-                        /// 服务商AppID
-                        pub appid: String,
-                        /// 子商户AppID
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub sub_appid: Option<String>,
-                        /// 商户侧签约计划号
-                        pub merchant_sign_plan_no: String,
-                        /// 商户回调地址
-                        pub merchant_callback_url: String,
-                        /// 签约所属计划ID
-                        pub plan_id: String,
-                        /// 目前用户进行到的计划详情序号
-                        pub going_detail_no: i64,
-                        /// 计划签约状态
-                        pub sign_state: String,
-                        /// 签约计划取消时间
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub cancel_sign_time: Option<crate::DateTime>,
-                        /// 签约计划取消类型
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub cancel_sign_type: Option<String>,
-                        /// 签约计划取消原因
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub cancel_reason: Option<String>,
-                        /// 签约计划的名称
-                        pub plan_name: String,
-                        /// 签约计划的过期时间
-                        pub plan_over_time: crate::DateTime,
-                        /// 签约计划原总金额
-                        pub total_origin_price: i64,
-                        /// 签约计划扣费次数
-                        pub deduction_quantity: i64,
-                        /// 签约计划实际总金额
-                        pub total_actual_price: i64,
-                        /// 签约计划明细列表
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub signed_detail_list: Option<Vec<GetResponseSignedDetailList>>,
-                        /// 签约时间
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub sign_time: Option<crate::DateTime>,
-                    }
+                    ///
+                    /// The type is [`SignPlanResponse`](crate::api::v3::payscore::types::SignPlanResponse), which other answers share.
+                    pub type GetResponse = crate::api::v3::payscore::types::SignPlanResponse;
 
                     /// `/v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop`
                     pub mod stop {
@@ -7963,7 +6892,8 @@ pub mod sign_plan {
                         /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                         #[doc(alias = "取消用户的签约计划")]
                         #[crate::endpoint(POST, "/v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/<merchant_sign_plan_no>/stop", response = PostResponse, idempotent)]
-                        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                        #[derive(Debug, Clone, PartialEq)]
+                        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                         pub struct Post {
                             /// 商户侧签约计划号 (path)
                             pub merchant_sign_plan_no: String,
@@ -7973,99 +6903,14 @@ pub mod sign_plan {
                             pub stop_reason: String,
                         }
 
-                        /// PostResponseSignedDetailList
-                        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                        pub struct PostResponseSignedDetailList {
-                            /// 计划明细序号
-                            pub plan_detail_no: i64,
-                            /// 计划明细原支付金额
-                            pub original_price: i64,
-                            /// 计划明细优惠说明
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub plan_discount_description: Option<String>,
-                            /// 计划明细实际支付金额
-                            pub actual_price: i64,
-                            /// 计划明细状态
-                            pub plan_detail_state: String,
-                            /// 计划明细对应的支付分服务单号
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub order_id: Option<String>,
-                            /// 商户侧计划明细使用订单号
-                            pub merchant_plan_detail_no: String,
-                            /// 计划详情名称
-                            pub plan_detail_name: String,
-                            /// 计划明细对应订单实际支付金额
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub actual_pay_price: Option<i64>,
-                            /// 详情使用时间
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub use_time: Option<String>,
-                            /// 详情完成时间
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub complete_time: Option<String>,
-                            /// 详情取消时间
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub cancel_time: Option<String>,
-                        }
+                        /// [`SignedDetailList`](crate::api::v3::payscore::types::SignedDetailList), one type for one shape, under the name it has here.
+                        pub type PostResponseSignedDetailList =
+                            crate::api::v3::payscore::types::SignedDetailList;
 
                         /// What `POST /v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop` answers.
-                        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                        pub struct PostResponse {
-                            /// 计划签约ID
-                            pub sign_plan_id: String,
-                            /// 签约计划用户服务商应用下的OpenID
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub openid: Option<String>,
-                            /// 签约计划用户子商户应用下的OpenID
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub sub_openid: Option<String>,
-                            /// 计划所属服务
-                            pub service_id: String,
-                            /// 服务商商户号
-                            pub mchid: String,
-                            /// 子商户商户号
-                            pub sub_mchid: String,
-                            /// 服务商AppID
-                            pub appid: String,
-                            /// 子商户AppID
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub sub_appid: Option<String>,
-                            /// 商户侧签约计划号
-                            pub merchant_sign_plan_no: String,
-                            /// 商户回调地址
-                            pub merchant_callback_url: String,
-                            /// 签约所属计划ID
-                            pub plan_id: String,
-                            /// 目前用户进行到的计划详情序号
-                            pub going_detail_no: i64,
-                            /// 计划签约状态
-                            pub sign_state: String,
-                            /// 签约计划取消时间
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub cancel_sign_time: Option<crate::DateTime>,
-                            /// 签约计划取消类型
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub cancel_sign_type: Option<String>,
-                            /// 签约计划取消原因
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub cancel_reason: Option<String>,
-                            /// 签约计划的名称
-                            pub plan_name: String,
-                            /// 签约计划的过期时间
-                            pub plan_over_time: crate::DateTime,
-                            /// 签约计划原总金额
-                            pub total_origin_price: i64,
-                            /// 签约计划扣费次数
-                            pub deduction_quantity: i64,
-                            /// 签约计划实际总金额
-                            pub total_actual_price: i64,
-                            /// 签约计划明细列表
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub signed_detail_list: Option<Vec<PostResponseSignedDetailList>>,
-                            /// 签约时间
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub sign_time: Option<crate::DateTime>,
-                        }
+                        ///
+                        /// The type is [`SignPlanResponse`](crate::api::v3::payscore::types::SignPlanResponse), which other answers share.
+                        pub type PostResponse = crate::api::v3::payscore::types::SignPlanResponse;
                     }
                 }
             }
@@ -8082,7 +6927,8 @@ pub mod sign_plan {
         /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "创建用户的签约计划详情对应的服务订单")]
         #[crate::endpoint(POST, "/v3/payscore/sign-plan/serviceorder", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 支付分服务ID
             pub service_id: String,
@@ -8099,9 +6945,9 @@ pub mod sign_plan {
             /// 服务信息
             pub service_introduction: String,
             /// 服务时间
-            pub time_range: PostTimeRange,
+            pub time_range: crate::api::v3::payscore::types::TimeRange5,
             /// 服务位置
-            pub location: Option<PostLocation>,
+            pub location: Option<crate::api::v3::payscore::types::Location>,
             /// 附加数据
             pub attach: Option<String>,
             /// 商户侧订单号
@@ -8109,94 +6955,73 @@ pub mod sign_plan {
             pub out_trade_no: String,
         }
 
-        /// 服务时间
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostTimeRange {
-            /// 服务开始时间
-            pub start_time: String,
-            /// 服务结束时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub end_time: Option<String>,
-            /// 服务开始时间备注
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub start_time_remark: Option<String>,
-            /// 服务结束时间备注
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub end_time_remark: Option<String>,
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(
+                service_id: impl Into<String>,
+                sign_plan_id: impl Into<String>,
+                plan_detail_no: impl Into<i64>,
+                appid: impl Into<String>,
+                openid: impl Into<String>,
+                notify_url: impl Into<String>,
+                service_introduction: impl Into<String>,
+                time_range: impl Into<crate::api::v3::payscore::types::TimeRange5>,
+                out_trade_no: impl Into<String>,
+            ) -> Self {
+                Self {
+                    service_id: service_id.into(),
+                    sign_plan_id: sign_plan_id.into(),
+                    plan_detail_no: plan_detail_no.into(),
+                    appid: appid.into(),
+                    openid: openid.into(),
+                    notify_url: notify_url.into(),
+                    service_introduction: service_introduction.into(),
+                    time_range: time_range.into(),
+                    location: None,
+                    attach: None,
+                    out_trade_no: out_trade_no.into(),
+                }
+            }
+            /// Sets `location` (服务位置).
+            pub fn with_location(
+                mut self,
+                location: impl Into<crate::api::v3::payscore::types::Location>,
+            ) -> Self {
+                self.location = Some(location.into());
+                self
+            }
+            /// Sets `attach` (附加数据).
+            pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+                self.attach = Some(attach.into());
+                self
+            }
         }
 
-        /// 服务位置
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostLocation {
-            /// 服务开始地点
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub start_location: Option<String>,
-            /// 服务结束地点
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub end_location: Option<String>,
-        }
+        /// [`TimeRange5`](crate::api::v3::payscore::types::TimeRange5), one type for one shape, under the name it has here.
+        pub type PostTimeRange = crate::api::v3::payscore::types::TimeRange5;
 
-        /// PostResponsePostPayments
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponsePostPayments {
-            /// 付费名称
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub name: Option<String>,
-            /// 付费金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub amount: Option<i64>,
-            /// 付费说明
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub description: Option<String>,
-        }
+        /// [`Location`](crate::api::v3::payscore::types::Location), one type for one shape, under the name it has here.
+        pub type PostLocation = crate::api::v3::payscore::types::Location;
 
-        /// PostResponsePostDiscounts
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponsePostDiscounts {
-            /// 优惠名称
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub name: Option<String>,
-            /// 优惠金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub amount: Option<i64>,
-        }
+        /// [`PostPayments4`](crate::api::v3::payscore::types::PostPayments4), one type for one shape, under the name it has here.
+        pub type PostResponsePostPayments = crate::api::v3::payscore::types::PostPayments4;
 
-        /// 服务风险金
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponseRiskFund {
-            /// 风险金额
-            pub amount: i64,
-        }
+        /// [`PostDiscounts6`](crate::api::v3::payscore::types::PostDiscounts6), one type for one shape, under the name it has here.
+        pub type PostResponsePostDiscounts = crate::api::v3::payscore::types::PostDiscounts6;
 
-        /// 服务时间
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponseTimeRange {
-            /// 服务开始时间
-            pub start_time: String,
-            /// 服务结束时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub end_time: Option<String>,
-            /// 服务开始时间备注
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub start_time_remark: Option<String>,
-            /// 服务结束时间备注
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub end_time_remark: Option<String>,
-        }
+        /// [`RiskFund3`](crate::api::v3::payscore::types::RiskFund3), one type for one shape, under the name it has here.
+        pub type PostResponseRiskFund = crate::api::v3::payscore::types::RiskFund3;
 
-        /// 服务位置
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponseLocation {
-            /// 服务开始地点
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub start_location: Option<String>,
-            /// 服务结束地点
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub end_location: Option<String>,
-        }
+        /// [`TimeRange5`](crate::api::v3::payscore::types::TimeRange5), one type for one shape, under the name it has here.
+        pub type PostResponseTimeRange = crate::api::v3::payscore::types::TimeRange5;
+
+        /// [`Location`](crate::api::v3::payscore::types::Location), one type for one shape, under the name it has here.
+        pub type PostResponseLocation = crate::api::v3::payscore::types::Location;
 
         /// What `POST /v3/payscore/sign-plan/serviceorder` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 商户订单号
             pub out_order_no: String,
@@ -8211,31 +7036,22 @@ pub mod sign_plan {
             /// 服务订单状态
             pub state: String,
             /// 订单状态说明
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub state_description: Option<String>,
             /// 后付费项目
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub post_payments: Option<Vec<PostResponsePostPayments>>,
+            pub post_payments: Option<Vec<crate::api::v3::payscore::types::PostPayments4>>,
             /// 商户优惠
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub post_discounts: Option<Vec<PostResponsePostDiscounts>>,
+            pub post_discounts: Option<Vec<crate::api::v3::payscore::types::PostDiscounts6>>,
             /// 服务风险金
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub risk_fund: Option<PostResponseRiskFund>,
+            pub risk_fund: Option<crate::api::v3::payscore::types::RiskFund3>,
             /// 服务时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub time_range: Option<PostResponseTimeRange>,
+            pub time_range: Option<crate::api::v3::payscore::types::TimeRange5>,
             /// 服务位置
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub location: Option<PostResponseLocation>,
+            pub location: Option<crate::api::v3::payscore::types::Location>,
             /// 附加数据
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub attach: Option<String>,
             /// 商户回调地址
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub notify_url: Option<String>,
             /// 微信支付服务订单号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub order_id: Option<String>,
         }
     }
@@ -8250,7 +7066,8 @@ pub mod sign_plan {
         /// Idempotent by `merchant_sign_plan_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "创建用户的签约计划")]
         #[crate::endpoint(POST, "/v3/payscore/sign-plan/user-sign-plans", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 支付分服务ID
             pub service_id: String,
@@ -8266,109 +7083,24 @@ pub mod sign_plan {
             /// 签约成功事件通知回调地址
             pub notify_url: String,
             /// 签约计划对应的计划详情列表的商户侧单号信息
-            pub sign_plan_detail: Vec<PostSignPlanDetail>,
+            pub sign_plan_detail: Vec<crate::api::v3::payscore::types::SignPlanDetail>,
         }
 
-        /// PostSignPlanDetail
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostSignPlanDetail {
-            /// 计划明细序号
-            pub plan_detail_no: i64,
-            /// 商户侧计划明细使用订单号
-            pub merchant_plan_detail_no: String,
-        }
+        /// [`SignPlanDetail`](crate::api::v3::payscore::types::SignPlanDetail), one type for one shape, under the name it has here.
+        pub type PostSignPlanDetail = crate::api::v3::payscore::types::SignPlanDetail;
 
-        /// PostResponseSignPlanSignedDetailList
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponseSignPlanSignedDetailList {
-            /// 计划明细序号
-            pub plan_detail_no: i64,
-            /// 计划明细原支付金额
-            pub original_price: i64,
-            /// 计划明细优惠说明
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub plan_discount_description: Option<String>,
-            /// 计划明细实际支付金额
-            pub actual_price: i64,
-            /// 计划明细状态
-            pub plan_detail_state: String,
-            /// 计划明细对应的支付分服务单号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub order_id: Option<String>,
-            /// 商户侧计划明细使用订单号
-            pub merchant_plan_detail_no: String,
-            /// 计划详情名称
-            pub plan_detail_name: String,
-            /// 计划明细对应订单实际支付金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub actual_pay_price: Option<i64>,
-            /// 详情使用时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub use_time: Option<String>,
-            /// 详情完成时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub complete_time: Option<String>,
-            /// 详情取消时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub cancel_time: Option<String>,
-        }
+        /// [`SignedDetailList`](crate::api::v3::payscore::types::SignedDetailList), one type for one shape, under the name it has here.
+        pub type PostResponseSignPlanSignedDetailList =
+            crate::api::v3::payscore::types::SignedDetailList;
 
-        /// 用户的签约计划
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponseSignPlan {
-            /// 计划签约ID
-            pub sign_plan_id: String,
-            /// 签约计划用户应用下的OpenID
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub openid: Option<String>,
-            /// 计划所属服务
-            pub service_id: String,
-            /// 商户号
-            pub mchid: String,
-            /// AppID
-            pub appid: String,
-            /// 商户侧签约计划号
-            pub merchant_sign_plan_no: String,
-            /// 商户回调地址
-            pub merchant_callback_url: String,
-            /// 签约所属计划ID
-            pub plan_id: String,
-            /// 目前用户进行到的计划详情序号
-            pub going_detail_no: i64,
-            /// 计划签约状态
-            pub sign_state: String,
-            /// 签约计划取消时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub cancel_sign_time: Option<crate::DateTime>,
-            /// 签约计划取消类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub cancel_sign_type: Option<String>,
-            /// 签约计划取消原因
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub cancel_reason: Option<String>,
-            /// 签约计划的名称
-            pub plan_name: String,
-            /// 签约计划的过期时间
-            pub plan_over_time: crate::DateTime,
-            /// 签约计划原总金额
-            pub total_origin_price: i64,
-            /// 签约计划扣费次数
-            pub deduction_quantity: i64,
-            /// 签约计划实际总金额
-            pub total_actual_price: i64,
-            /// 签约计划明细列表
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub signed_detail_list: Option<Vec<PostResponseSignPlanSignedDetailList>>,
-            /// 签约时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub sign_time: Option<crate::DateTime>,
-        }
+        /// [`SignPlan`](crate::api::v3::payscore::types::SignPlan), one type for one shape, under the name it has here.
+        pub type PostResponseSignPlan = crate::api::v3::payscore::types::SignPlan;
 
         /// What `POST /v3/payscore/sign-plan/user-sign-plans` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 用户的签约计划
-            pub sign_plan: PostResponseSignPlan,
+            pub sign_plan: crate::api::v3::payscore::types::SignPlan,
             /// 跳转微信侧确认签约小程序的数据
             pub package: String,
         }
@@ -8384,97 +7116,21 @@ pub mod sign_plan {
                 /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/payscore-plan/user-sign-plan/query-user-sign-plan.html)
                 #[doc(alias = "查询用户的签约计划")]
                 #[crate::endpoint(GET, "/v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/<merchant_sign_plan_no>", response = GetResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Get {
                     /// 商户签约计划号 (path)
                     pub merchant_sign_plan_no: String,
                 }
 
-                /// GetResponseSignedDetailList
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponseSignedDetailList {
-                    /// 计划明细序号
-                    pub plan_detail_no: i64,
-                    /// 计划明细原支付金额
-                    pub original_price: i64,
-                    /// 计划明细优惠说明
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub plan_discount_description: Option<String>,
-                    /// 计划明细实际支付金额
-                    pub actual_price: i64,
-                    /// 计划明细状态
-                    pub plan_detail_state: String,
-                    /// 计划明细对应的支付分服务单号
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub order_id: Option<String>,
-                    /// 商户侧计划明细使用订单号
-                    pub merchant_plan_detail_no: String,
-                    /// 计划详情名称
-                    pub plan_detail_name: String,
-                    /// 计划明细对应订单实际支付金额
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub actual_pay_price: Option<i64>,
-                    /// 详情使用时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub use_time: Option<String>,
-                    /// 详情完成时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub complete_time: Option<String>,
-                    /// 详情取消时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub cancel_time: Option<String>,
-                }
+                /// [`SignedDetailList`](crate::api::v3::payscore::types::SignedDetailList), one type for one shape, under the name it has here.
+                pub type GetResponseSignedDetailList =
+                    crate::api::v3::payscore::types::SignedDetailList;
 
                 /// What `GET /v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponse {
-                    /// 计划签约ID
-                    pub sign_plan_id: String,
-                    /// 签约计划用户应用下的OpenID
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub openid: Option<String>,
-                    /// 计划所属服务
-                    pub service_id: String,
-                    /// 商户号
-                    pub mchid: String,
-                    /// AppID
-                    pub appid: String,
-                    /// 商户侧签约计划号
-                    pub merchant_sign_plan_no: String,
-                    /// 商户回调地址
-                    pub merchant_callback_url: String,
-                    /// 签约所属计划ID
-                    pub plan_id: String,
-                    /// 目前用户进行到的计划详情序号
-                    pub going_detail_no: i64,
-                    /// 计划签约状态
-                    pub sign_state: String,
-                    /// 签约计划取消时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub cancel_sign_time: Option<crate::DateTime>,
-                    /// 签约计划取消类型
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub cancel_sign_type: Option<String>,
-                    /// 签约计划取消原因
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub cancel_reason: Option<String>,
-                    /// 签约计划的名称
-                    pub plan_name: String,
-                    /// 签约计划的过期时间
-                    pub plan_over_time: crate::DateTime,
-                    /// 签约计划原总金额
-                    pub total_origin_price: i64,
-                    /// 签约计划扣费次数
-                    pub deduction_quantity: i64,
-                    /// 签约计划实际总金额
-                    pub total_actual_price: i64,
-                    /// 签约计划明细列表
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub signed_detail_list: Option<Vec<GetResponseSignedDetailList>>,
-                    /// 签约时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub sign_time: Option<crate::DateTime>,
-                }
+                ///
+                /// The type is [`SignPlan`](crate::api::v3::payscore::types::SignPlan), which other answers share.
+                pub type GetResponse = crate::api::v3::payscore::types::SignPlan;
 
                 /// `/v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop`
                 pub mod stop {
@@ -8487,7 +7143,8 @@ pub mod sign_plan {
                     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                     #[doc(alias = "直连商户取消用户的签约计划")]
                     #[crate::endpoint(POST, "/v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/<merchant_sign_plan_no>/stop", response = PostResponse, idempotent)]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct Post {
                         /// 商户侧签约计划号 (path)
                         pub merchant_sign_plan_no: String,
@@ -8495,91 +7152,14 @@ pub mod sign_plan {
                         pub stop_reason: String,
                     }
 
-                    /// PostResponseSignedDetailList
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct PostResponseSignedDetailList {
-                        /// 计划明细序号
-                        pub plan_detail_no: i64,
-                        /// 计划明细原支付金额
-                        pub original_price: i64,
-                        /// 计划明细优惠说明
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub plan_discount_description: Option<String>,
-                        /// 计划明细实际支付金额
-                        pub actual_price: i64,
-                        /// 计划明细状态
-                        pub plan_detail_state: String,
-                        /// 计划明细对应的支付分服务单号
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub order_id: Option<String>,
-                        /// 商户侧计划明细使用订单号
-                        pub merchant_plan_detail_no: String,
-                        /// 计划详情名称
-                        pub plan_detail_name: String,
-                        /// 计划明细对应订单实际支付金额
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub actual_pay_price: Option<i64>,
-                        /// 详情使用时间
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub use_time: Option<String>,
-                        /// 详情完成时间
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub complete_time: Option<String>,
-                        /// 详情取消时间
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub cancel_time: Option<String>,
-                    }
+                    /// [`SignedDetailList`](crate::api::v3::payscore::types::SignedDetailList), one type for one shape, under the name it has here.
+                    pub type PostResponseSignedDetailList =
+                        crate::api::v3::payscore::types::SignedDetailList;
 
                     /// What `POST /v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop` answers.
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct PostResponse {
-                        /// 计划签约ID
-                        pub sign_plan_id: String,
-                        /// 签约计划用户应用下的OpenID
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub openid: Option<String>,
-                        /// 计划所属服务
-                        pub service_id: String,
-                        /// 商户号
-                        pub mchid: String,
-                        /// AppID
-                        pub appid: String,
-                        /// 商户侧签约计划号
-                        pub merchant_sign_plan_no: String,
-                        /// 商户回调地址
-                        pub merchant_callback_url: String,
-                        /// 签约所属计划ID
-                        pub plan_id: String,
-                        /// 目前用户进行到的计划详情序号
-                        pub going_detail_no: i64,
-                        /// 计划签约状态
-                        pub sign_state: String,
-                        /// 签约计划取消时间
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub cancel_sign_time: Option<crate::DateTime>,
-                        /// 签约计划取消类型
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub cancel_sign_type: Option<String>,
-                        /// 签约计划取消原因
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub cancel_reason: Option<String>,
-                        /// 签约计划的名称
-                        pub plan_name: String,
-                        /// 签约计划的过期时间
-                        pub plan_over_time: crate::DateTime,
-                        /// 签约计划原总金额
-                        pub total_origin_price: i64,
-                        /// 签约计划扣费次数
-                        pub deduction_quantity: i64,
-                        /// 签约计划实际总金额
-                        pub total_actual_price: i64,
-                        /// 签约计划明细列表
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub signed_detail_list: Option<Vec<PostResponseSignedDetailList>>,
-                        /// 签约时间
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub sign_time: Option<crate::DateTime>,
-                    }
+                    ///
+                    /// The type is [`SignPlan`](crate::api::v3::payscore::types::SignPlan), which other answers share.
+                    pub type PostResponse = crate::api::v3::payscore::types::SignPlan;
                 }
             }
         }
@@ -8594,7 +7174,8 @@ pub mod smartretail_orders {
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=14_2&index=4)
     #[doc(alias = "查询智慧零售订单")]
     #[crate::endpoint(GET, "/v3/payscore/smartretail-orders", response = GetResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Get {
         /// 服务ID (query)
         pub service_id: Option<String>,
@@ -8606,139 +7187,45 @@ pub mod smartretail_orders {
         pub appid: Option<String>,
     }
 
-    string_enum! {
-        /// GetResponseState
-        pub enum GetResponseState {
-            /// `CREATED`
-            Created = "CREATED",
-            /// `USER_ACCEPTED`
-            UserAccepted = "USER_ACCEPTED",
-            /// `FINISHED`
-            Finished = "FINISHED",
-            /// `USER_PAID`
-            UserPaid = "USER_PAID",
-            /// `REVOKED`
-            Revoked = "REVOKED",
-            /// `EXPIRED`
-            Expired = "EXPIRED",
+    impl Get {
+        /// Sets `service_id` (服务ID (query)).
+        pub fn with_service_id(mut self, service_id: impl Into<String>) -> Self {
+            self.service_id = Some(service_id.into());
+            self
+        }
+        /// Sets `out_order_no` (商户服务订单号 (query)).
+        pub fn with_out_order_no(mut self, out_order_no: impl Into<String>) -> Self {
+            self.out_order_no = Some(out_order_no.into());
+            self
+        }
+        /// Sets `query_id` (回跳查询ID (query)).
+        pub fn with_query_id(mut self, query_id: impl Into<String>) -> Self {
+            self.query_id = Some(query_id.into());
+            self
+        }
+        /// Sets `appid` (公众账号ID (query)).
+        pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
+            self.appid = Some(appid.into());
+            self
         }
     }
 
-    /// GetResponseFees
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct GetResponseFees {
-        /// 付费项目名称
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub fee_name: Option<String>,
-        /// 付费项目数量
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub fee_count: Option<i64>,
-        /// 付费项目总金额
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub fee_amount: Option<i64>,
-        /// 描述计费规则
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub fee_desc: Option<String>,
-    }
+    /// [`State2`](crate::api::v3::payscore::types::State2), one type for one shape, under the name it has here.
+    pub type GetResponseState = crate::api::v3::payscore::types::State2;
 
-    /// GetResponseDiscounts
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct GetResponseDiscounts {
-        /// 优惠名称
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub discount_name: Option<String>,
-        /// 商品优惠金额
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub discount_amount: Option<i64>,
-        /// 优惠说明
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub discount_desc: Option<String>,
-    }
+    /// [`Fees`](crate::api::v3::payscore::types::Fees), one type for one shape, under the name it has here.
+    pub type GetResponseFees = crate::api::v3::payscore::types::Fees;
 
-    string_enum! {
-        /// 支付方式
-        pub enum GetResponsePayType {
-            /// `MchChannelPayType`
-            MchChannelPayType = "MchChannelPayType",
-        }
-    }
+    /// [`Discounts`](crate::api::v3::payscore::types::Discounts), one type for one shape, under the name it has here.
+    pub type GetResponseDiscounts = crate::api::v3::payscore::types::Discounts;
+
+    /// [`PayType`](crate::api::v3::payscore::types::PayType), one type for one shape, under the name it has here.
+    pub type GetResponsePayType = crate::api::v3::payscore::types::PayType;
 
     /// What `GET /v3/payscore/smartretail-orders` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct GetResponse {
-        /// 公众账号ID
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub appid: Option<String>,
-        /// 商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub mchid: Option<String>,
-        /// 商户服务订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub out_order_no: Option<String>,
-        /// 服务ID
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub service_id: Option<String>,
-        /// state
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub state: Option<GetResponseState>,
-        /// 标识用户订单使用情况
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub finish_type: Option<i64>,
-        /// 服务开始时间
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub service_start_time: Option<String>,
-        /// 服务结束时间
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub service_end_time: Option<String>,
-        /// 实际服务开始时间
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub real_service_start_time: Option<String>,
-        /// 实际服务结束时间
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub real_service_end_time: Option<String>,
-        /// 支付完成时间
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub pay_succ_time: Option<String>,
-        /// 开始使用服务的地点
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub service_start_location: Option<String>,
-        /// 预计服务结束的地点
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub service_end_location: Option<String>,
-        /// 开始使用服务的地点
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub real_service_start_location: Option<String>,
-        /// 预计服务结束的地点
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub real_service_end_location: Option<String>,
-        /// 服务信息
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub service_introduction: Option<String>,
-        /// 后付费
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub fees: Option<Vec<GetResponseFees>>,
-        /// 商户优惠
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub discounts: Option<Vec<GetResponseDiscounts>>,
-        /// 订单风险金额
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub risk_amount: Option<i64>,
-        /// 总金额
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub total_amount: Option<i64>,
-        /// 商户自定义说明
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub attach: Option<String>,
-        /// 用于完结订单时传入
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub finish_ticket: Option<String>,
-        /// 结单交易单号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub finish_transaction_id: Option<String>,
-        /// 支付方式
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub pay_type: Option<GetResponsePayType>,
-    }
+    ///
+    /// The type is [`SmartretailOrdersResponse`](crate::api::v3::payscore::types::SmartretailOrdersResponse), which other answers share.
+    pub type GetResponse = crate::api::v3::payscore::types::SmartretailOrdersResponse;
 
     /// 创建智慧零售订单
     ///
@@ -8749,7 +7236,8 @@ pub mod smartretail_orders {
     /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "创建智慧零售订单")]
     #[crate::endpoint(POST, "/v3/payscore/smartretail-orders", response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 公众账号ID
         pub appid: String,
@@ -8769,9 +7257,9 @@ pub mod smartretail_orders {
         /// 服务信息
         pub service_introduction: Option<String>,
         /// 后付费
-        pub fees: Option<Vec<PostFees>>,
+        pub fees: Option<Vec<crate::api::v3::payscore::types::Fees>>,
         /// 商户优惠
-        pub discounts: Option<Vec<PostDiscounts>>,
+        pub discounts: Option<Vec<crate::api::v3::payscore::types::Discounts2>>,
         /// 订单风险金额
         pub risk_amount: Option<i64>,
         /// 商户自定义说明
@@ -8782,68 +7270,113 @@ pub mod smartretail_orders {
         pub openid: Option<String>,
     }
 
-    /// PostFees
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostFees {
-        /// 付费项目名称
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub fee_name: Option<String>,
-        /// 付费项目数量
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub fee_count: Option<i64>,
-        /// 付费项目总金额
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub fee_amount: Option<i64>,
-        /// 描述计费规则
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub fee_desc: Option<String>,
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            appid: impl Into<String>,
+            out_order_no: impl Into<String>,
+            service_id: impl Into<String>,
+        ) -> Self {
+            Self {
+                appid: appid.into(),
+                out_order_no: out_order_no.into(),
+                service_id: service_id.into(),
+                service_start_time: None,
+                service_end_time: None,
+                service_start_location: None,
+                service_end_location: None,
+                service_introduction: None,
+                fees: None,
+                discounts: None,
+                risk_amount: None,
+                attach: None,
+                need_user_confirm: None,
+                openid: None,
+            }
+        }
+        /// Sets `service_start_time` (实际服务开始时间).
+        pub fn with_service_start_time(mut self, service_start_time: impl Into<String>) -> Self {
+            self.service_start_time = Some(service_start_time.into());
+            self
+        }
+        /// Sets `service_end_time` (服务结束时间).
+        pub fn with_service_end_time(mut self, service_end_time: impl Into<String>) -> Self {
+            self.service_end_time = Some(service_end_time.into());
+            self
+        }
+        /// Sets `service_start_location` (开始使用服务的地点).
+        pub fn with_service_start_location(
+            mut self,
+            service_start_location: impl Into<String>,
+        ) -> Self {
+            self.service_start_location = Some(service_start_location.into());
+            self
+        }
+        /// Sets `service_end_location` (预计服务结束的地点).
+        pub fn with_service_end_location(
+            mut self,
+            service_end_location: impl Into<String>,
+        ) -> Self {
+            self.service_end_location = Some(service_end_location.into());
+            self
+        }
+        /// Sets `service_introduction` (服务信息).
+        pub fn with_service_introduction(
+            mut self,
+            service_introduction: impl Into<String>,
+        ) -> Self {
+            self.service_introduction = Some(service_introduction.into());
+            self
+        }
+        /// Sets `fees` (后付费).
+        pub fn with_fees(
+            mut self,
+            fees: impl Into<Vec<crate::api::v3::payscore::types::Fees>>,
+        ) -> Self {
+            self.fees = Some(fees.into());
+            self
+        }
+        /// Sets `discounts` (商户优惠).
+        pub fn with_discounts(
+            mut self,
+            discounts: impl Into<Vec<crate::api::v3::payscore::types::Discounts2>>,
+        ) -> Self {
+            self.discounts = Some(discounts.into());
+            self
+        }
+        /// Sets `risk_amount` (订单风险金额).
+        pub fn with_risk_amount(mut self, risk_amount: impl Into<i64>) -> Self {
+            self.risk_amount = Some(risk_amount.into());
+            self
+        }
+        /// Sets `attach` (商户自定义说明).
+        pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+            self.attach = Some(attach.into());
+            self
+        }
+        /// Sets `need_user_confirm` (使用需用户确认订单类型).
+        pub fn with_need_user_confirm(mut self, need_user_confirm: impl Into<bool>) -> Self {
+            self.need_user_confirm = Some(need_user_confirm.into());
+            self
+        }
+        /// Sets `openid` (微信用户在商户对应appid下的唯一标识).
+        pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
+            self.openid = Some(openid.into());
+            self
+        }
     }
 
-    /// PostDiscounts
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostDiscounts {
-        /// 优惠名称
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub discount_name: Option<String>,
-        /// 优惠说明
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub discount_desc: Option<String>,
-    }
+    /// [`Fees`](crate::api::v3::payscore::types::Fees), one type for one shape, under the name it has here.
+    pub type PostFees = crate::api::v3::payscore::types::Fees;
+
+    /// [`Discounts2`](crate::api::v3::payscore::types::Discounts2), one type for one shape, under the name it has here.
+    pub type PostDiscounts = crate::api::v3::payscore::types::Discounts2;
 
     /// What `POST /v3/payscore/smartretail-orders` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostResponse {
-        /// 公众账号ID
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub appid: Option<String>,
-        /// 商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub mchid: Option<String>,
-        /// 商户服务订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub out_order_no: Option<String>,
-        /// 服务ID
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub service_id: Option<String>,
-        /// 微信支付服务订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub order_id: Option<String>,
-        /// 小程序跳转businessType
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub miniprogram_businesstype: Option<String>,
-        /// 小程序跳转appid
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub miniprogram_appid: Option<String>,
-        /// 小程序跳转路径
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub miniprogram_path: Option<String>,
-        /// 小程序跳转username
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub miniprogram_username: Option<String>,
-        /// 用于跳转到微信侧小程序订单数据
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub package: Option<String>,
-    }
+    ///
+    /// The type is [`PayafterOrdersResponse2`](crate::api::v3::payscore::types::PayafterOrdersResponse2), which other answers share.
+    pub type PostResponse = crate::api::v3::payscore::types::PayafterOrdersResponse2;
 
     /// `/v3/payscore/smartretail-orders/{out_order_no}`
     pub mod _out_order_no_ {
@@ -8858,7 +7391,8 @@ pub mod smartretail_orders {
             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "撤销智慧零售订单")]
             #[crate::endpoint(POST, "/v3/payscore/smartretail-orders/<out_order_no>/cancel", response = PostResponse, idempotent)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 商户服务订单号 (path)
                 pub out_order_no: String,
@@ -8871,19 +7405,9 @@ pub mod smartretail_orders {
             }
 
             /// What `POST /v3/payscore/smartretail-orders/{out_order_no}/cancel` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponse {
-                /// 公众账号ID
-                pub appid: String,
-                /// 商户号
-                pub mchid: String,
-                /// 商户服务订单号
-                pub out_order_no: String,
-                /// 服务ID
-                pub service_id: String,
-                /// 微信支付服务订单号
-                pub order_id: String,
-            }
+            ///
+            /// The type is [`PayafterOrdersResponse`](crate::api::v3::payscore::types::PayafterOrdersResponse), which other answers share.
+            pub type PostResponse = crate::api::v3::payscore::types::PayafterOrdersResponse;
         }
         /// `/v3/payscore/smartretail-orders/{out_order_no}/complete`
         pub mod complete {
@@ -8896,7 +7420,8 @@ pub mod smartretail_orders {
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[doc(alias = "完结智慧零售订单")]
             #[crate::endpoint(POST, "/v3/payscore/smartretail-orders/<out_order_no>/complete", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 商户服务订单号 (path)
                 pub out_order_no: String,
@@ -8915,9 +7440,9 @@ pub mod smartretail_orders {
                 /// 实际结束使用服务的地点
                 pub real_service_end_location: Option<String>,
                 /// 后付费
-                pub fees: Option<Vec<PostFees>>,
+                pub fees: Option<Vec<crate::api::v3::payscore::types::Fees>>,
                 /// 商户优惠
-                pub discounts: Option<Vec<PostDiscounts>>,
+                pub discounts: Option<Vec<crate::api::v3::payscore::types::Discounts>>,
                 /// 总金额
                 pub total_amount: Option<i64>,
                 /// 完结凭证
@@ -8926,52 +7451,1762 @@ pub mod smartretail_orders {
                 pub profit_sharing: Option<bool>,
             }
 
-            /// PostFees
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostFees {
-                /// 付费项目名称
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub fee_name: Option<String>,
-                /// 付费项目数量
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub fee_count: Option<i64>,
-                /// 付费项目总金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub fee_amount: Option<i64>,
-                /// 描述计费规则
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub fee_desc: Option<String>,
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    out_order_no: impl Into<String>,
+                    appid: impl Into<String>,
+                    service_id: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        out_order_no: out_order_no.into(),
+                        appid: appid.into(),
+                        service_id: service_id.into(),
+                        finish_type: None,
+                        cancel_reason: None,
+                        real_service_start_time: None,
+                        real_service_end_time: None,
+                        real_service_end_location: None,
+                        fees: None,
+                        discounts: None,
+                        total_amount: None,
+                        finish_ticket: None,
+                        profit_sharing: None,
+                    }
+                }
+                /// Sets `finish_type` (标识用户订单使用情况).
+                pub fn with_finish_type(mut self, finish_type: impl Into<i64>) -> Self {
+                    self.finish_type = Some(finish_type.into());
+                    self
+                }
+                /// Sets `cancel_reason` (取消订单的原因).
+                pub fn with_cancel_reason(mut self, cancel_reason: impl Into<String>) -> Self {
+                    self.cancel_reason = Some(cancel_reason.into());
+                    self
+                }
+                /// Sets `real_service_start_time` (实际服务开始时间).
+                pub fn with_real_service_start_time(
+                    mut self,
+                    real_service_start_time: impl Into<String>,
+                ) -> Self {
+                    self.real_service_start_time = Some(real_service_start_time.into());
+                    self
+                }
+                /// Sets `real_service_end_time` (服务结束时间).
+                pub fn with_real_service_end_time(
+                    mut self,
+                    real_service_end_time: impl Into<String>,
+                ) -> Self {
+                    self.real_service_end_time = Some(real_service_end_time.into());
+                    self
+                }
+                /// Sets `real_service_end_location` (实际结束使用服务的地点).
+                pub fn with_real_service_end_location(
+                    mut self,
+                    real_service_end_location: impl Into<String>,
+                ) -> Self {
+                    self.real_service_end_location = Some(real_service_end_location.into());
+                    self
+                }
+                /// Sets `fees` (后付费).
+                pub fn with_fees(
+                    mut self,
+                    fees: impl Into<Vec<crate::api::v3::payscore::types::Fees>>,
+                ) -> Self {
+                    self.fees = Some(fees.into());
+                    self
+                }
+                /// Sets `discounts` (商户优惠).
+                pub fn with_discounts(
+                    mut self,
+                    discounts: impl Into<Vec<crate::api::v3::payscore::types::Discounts>>,
+                ) -> Self {
+                    self.discounts = Some(discounts.into());
+                    self
+                }
+                /// Sets `total_amount` (总金额).
+                pub fn with_total_amount(mut self, total_amount: impl Into<i64>) -> Self {
+                    self.total_amount = Some(total_amount.into());
+                    self
+                }
+                /// Sets `finish_ticket` (完结凭证).
+                pub fn with_finish_ticket(mut self, finish_ticket: impl Into<String>) -> Self {
+                    self.finish_ticket = Some(finish_ticket.into());
+                    self
+                }
+                /// Sets `profit_sharing` (是否指定商户分账).
+                pub fn with_profit_sharing(mut self, profit_sharing: impl Into<bool>) -> Self {
+                    self.profit_sharing = Some(profit_sharing.into());
+                    self
+                }
             }
 
-            /// PostDiscounts
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostDiscounts {
-                /// 优惠名称
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub discount_name: Option<String>,
-                /// 商品优惠金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub discount_amount: Option<i64>,
-                /// 优惠说明
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub discount_desc: Option<String>,
-            }
+            /// [`Fees`](crate::api::v3::payscore::types::Fees), one type for one shape, under the name it has here.
+            pub type PostFees = crate::api::v3::payscore::types::Fees;
+
+            /// [`Discounts`](crate::api::v3::payscore::types::Discounts), one type for one shape, under the name it has here.
+            pub type PostDiscounts = crate::api::v3::payscore::types::Discounts;
 
             /// What `POST /v3/payscore/smartretail-orders/{out_order_no}/complete` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponse {
-                /// 公众账号ID
-                pub appid: String,
-                /// 商户号
-                pub mchid: String,
-                /// 商户服务订单号
-                pub out_order_no: String,
-                /// 服务ID
-                pub service_id: String,
-                /// 微信支付服务订单号
-                pub order_id: String,
+            ///
+            /// The type is [`PayafterOrdersResponse`](crate::api::v3::payscore::types::PayafterOrdersResponse), which other answers share.
+            pub type PostResponse = crate::api::v3::payscore::types::PayafterOrdersResponse;
+        }
+    }
+}
+/// Types that several operations of feature `payscore` share, one per shape: each operation's module names them under its own names too.
+pub mod types {
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct AcquiringbankResponse {
+        /// 预授权token
+        pub apply_permissions_token: String,
+    }
+
+    /// PostPayments
+    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct PostPayments {
+        /// 付费名称
+        pub name: String,
+        /// 付费说明
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub description: Option<String>,
+        /// 付费金额
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub amount: Option<i64>,
+        /// 付费数量
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub count: Option<i64>,
+    }
+
+    impl PostPayments {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(name: impl Into<String>) -> Self {
+            Self {
+                name: name.into(),
+                description: None,
+                amount: None,
+                count: None,
             }
         }
+        /// Sets `description` (付费说明).
+        pub fn with_description(mut self, description: impl Into<String>) -> Self {
+            self.description = Some(description.into());
+            self
+        }
+        /// Sets `amount` (付费金额).
+        pub fn with_amount(mut self, amount: impl Into<i64>) -> Self {
+            self.amount = Some(amount.into());
+            self
+        }
+        /// Sets `count` (付费数量).
+        pub fn with_count(mut self, count: impl Into<i64>) -> Self {
+            self.count = Some(count.into());
+            self
+        }
+    }
+
+    /// PostDiscounts
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct PostDiscounts {
+        /// 优惠名称
+        pub name: String,
+        /// 优惠说明
+        pub description: String,
+        /// 优惠金额
+        pub amount: i64,
+        /// 优惠数量
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub count: Option<i64>,
+    }
+
+    impl PostDiscounts {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            name: impl Into<String>,
+            description: impl Into<String>,
+            amount: impl Into<i64>,
+        ) -> Self {
+            Self {
+                name: name.into(),
+                description: description.into(),
+                amount: amount.into(),
+                count: None,
+            }
+        }
+        /// Sets `count` (优惠数量).
+        pub fn with_count(mut self, count: impl Into<i64>) -> Self {
+            self.count = Some(count.into());
+            self
+        }
+    }
+
+    /// 实际服务时间
+    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct TimeRange {
+        /// 服务开始时间
+        pub start_time: String,
+        /// 服务开始时间备注
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub start_time_remark: Option<String>,
+        /// 服务结束时间
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub end_time: Option<String>,
+        /// 服务结束时间备注
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub end_time_remark: Option<String>,
+    }
+
+    impl TimeRange {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(start_time: impl Into<String>) -> Self {
+            Self {
+                start_time: start_time.into(),
+                start_time_remark: None,
+                end_time: None,
+                end_time_remark: None,
+            }
+        }
+        /// Sets `start_time_remark` (服务开始时间备注).
+        pub fn with_start_time_remark(mut self, start_time_remark: impl Into<String>) -> Self {
+            self.start_time_remark = Some(start_time_remark.into());
+            self
+        }
+        /// Sets `end_time` (服务结束时间).
+        pub fn with_end_time(mut self, end_time: impl Into<String>) -> Self {
+            self.end_time = Some(end_time.into());
+            self
+        }
+        /// Sets `end_time_remark` (服务结束时间备注).
+        pub fn with_end_time_remark(mut self, end_time_remark: impl Into<String>) -> Self {
+            self.end_time_remark = Some(end_time_remark.into());
+            self
+        }
+    }
+
+    /// 实际服务位置
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct Location {
+        /// 服务开始地点
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub start_location: Option<String>,
+        /// 服务结束地点
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub end_location: Option<String>,
+    }
+
+    impl Location {
+        /// Sets `start_location` (服务开始地点).
+        pub fn with_start_location(mut self, start_location: impl Into<String>) -> Self {
+            self.start_location = Some(start_location.into());
+            self
+        }
+        /// Sets `end_location` (服务结束地点).
+        pub fn with_end_location(mut self, end_location: impl Into<String>) -> Self {
+            self.end_location = Some(end_location.into());
+            self
+        }
+    }
+
+    /// 内容信息详情
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct Detail {
+        /// 收款成功时间
+        pub paid_time: String,
+    }
+
+    /// PostDiscounts2
+    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct PostDiscounts2 {
+        /// 优惠名称
+        pub name: String,
+        /// 优惠说明
+        pub description: String,
+        /// 优惠金额
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub amount: Option<i64>,
+        /// 优惠数量
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub count: Option<i64>,
+    }
+
+    impl PostDiscounts2 {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(name: impl Into<String>, description: impl Into<String>) -> Self {
+            Self {
+                name: name.into(),
+                description: description.into(),
+                amount: None,
+                count: None,
+            }
+        }
+        /// Sets `amount` (优惠金额).
+        pub fn with_amount(mut self, amount: impl Into<i64>) -> Self {
+            self.amount = Some(amount.into());
+            self
+        }
+        /// Sets `count` (优惠数量).
+        pub fn with_count(mut self, count: impl Into<i64>) -> Self {
+            self.count = Some(count.into());
+            self
+        }
+    }
+
+    /// 订单风险金
+    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct RiskFund {
+        /// 风险金名称
+        pub name: String,
+        /// 风险金额
+        pub amount: i64,
+        /// 风险说明
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub description: Option<String>,
+    }
+
+    impl RiskFund {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(name: impl Into<String>, amount: impl Into<i64>) -> Self {
+            Self {
+                name: name.into(),
+                amount: amount.into(),
+                description: None,
+            }
+        }
+        /// Sets `description` (风险说明).
+        pub fn with_description(mut self, description: impl Into<String>) -> Self {
+            self.description = Some(description.into());
+            self
+        }
+    }
+
+    /// GoodsDetail
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct GoodsDetail {
+        /// 商品编码
+        pub goods_id: String,
+        /// 商品数量
+        pub quantity: Option<i64>,
+        /// 商品价格
+        pub unit_price: Option<i64>,
+        /// 商品优惠金额
+        pub discount_amount: Option<i64>,
+        /// 商品备注
+        pub goods_remark: Option<String>,
+    }
+
+    /// PostDiscounts3
+    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct PostDiscounts3 {
+        /// 优惠名称
+        pub name: String,
+        /// 优惠说明
+        pub description: String,
+        /// 优惠数量
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub count: Option<i64>,
+    }
+
+    impl PostDiscounts3 {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(name: impl Into<String>, description: impl Into<String>) -> Self {
+            Self {
+                name: name.into(),
+                description: description.into(),
+                count: None,
+            }
+        }
+        /// Sets `count` (优惠数量).
+        pub fn with_count(mut self, count: impl Into<i64>) -> Self {
+            self.count = Some(count.into());
+            self
+        }
+    }
+
+    /// 服务位置
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct Location2 {
+        /// 服务开始地点
+        pub start_location: Option<String>,
+        /// 预计服务结束地点
+        pub end_location: String,
+    }
+
+    /// 后付费项目
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct PostPayments2 {
+        /// 付费项目名称
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub name: Option<String>,
+        /// 金额
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub amount: Option<i64>,
+        /// 计费说明
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub description: Option<String>,
+        /// 付费数量
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub count: Option<i64>,
+    }
+
+    impl PostPayments2 {
+        /// Sets `name` (付费项目名称).
+        pub fn with_name(mut self, name: impl Into<String>) -> Self {
+            self.name = Some(name.into());
+            self
+        }
+        /// Sets `amount` (金额).
+        pub fn with_amount(mut self, amount: impl Into<i64>) -> Self {
+            self.amount = Some(amount.into());
+            self
+        }
+        /// Sets `description` (计费说明).
+        pub fn with_description(mut self, description: impl Into<String>) -> Self {
+            self.description = Some(description.into());
+            self
+        }
+        /// Sets `count` (付费数量).
+        pub fn with_count(mut self, count: impl Into<i64>) -> Self {
+            self.count = Some(count.into());
+            self
+        }
+    }
+
+    /// 后付费商户优惠
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct PostDiscounts4 {
+        /// 优惠名称
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub name: Option<String>,
+        /// 优惠说明
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub description: Option<String>,
+        /// 优惠金额
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub amount: Option<i64>,
+        /// 优惠数量
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub count: Option<i64>,
+    }
+
+    impl PostDiscounts4 {
+        /// Sets `name` (优惠名称).
+        pub fn with_name(mut self, name: impl Into<String>) -> Self {
+            self.name = Some(name.into());
+            self
+        }
+        /// Sets `description` (优惠说明).
+        pub fn with_description(mut self, description: impl Into<String>) -> Self {
+            self.description = Some(description.into());
+            self
+        }
+        /// Sets `amount` (优惠金额).
+        pub fn with_amount(mut self, amount: impl Into<i64>) -> Self {
+            self.amount = Some(amount.into());
+            self
+        }
+        /// Sets `count` (优惠数量).
+        pub fn with_count(mut self, count: impl Into<i64>) -> Self {
+            self.count = Some(count.into());
+            self
+        }
+    }
+
+    /// 服务时间段
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct TimeRange2 {
+        /// 服务开始时间
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub start_time: Option<String>,
+        /// 服务开始时间备注
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub start_time_remark: Option<String>,
+        /// 服务结束时间
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub end_time: Option<String>,
+        /// 服务结束时间备注
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub end_time_remark: Option<String>,
+    }
+
+    impl TimeRange2 {
+        /// Sets `start_time` (服务开始时间).
+        pub fn with_start_time(mut self, start_time: impl Into<String>) -> Self {
+            self.start_time = Some(start_time.into());
+            self
+        }
+        /// Sets `start_time_remark` (服务开始时间备注).
+        pub fn with_start_time_remark(mut self, start_time_remark: impl Into<String>) -> Self {
+            self.start_time_remark = Some(start_time_remark.into());
+            self
+        }
+        /// Sets `end_time` (服务结束时间).
+        pub fn with_end_time(mut self, end_time: impl Into<String>) -> Self {
+            self.end_time = Some(end_time.into());
+            self
+        }
+        /// Sets `end_time_remark` (服务结束时间备注).
+        pub fn with_end_time_remark(mut self, end_time_remark: impl Into<String>) -> Self {
+            self.end_time_remark = Some(end_time_remark.into());
+            self
+        }
+    }
+
+    string_enum! {
+        /// 风险金名称
+        pub enum Name {
+            /// `DEPOSIT`
+            Deposit = "DEPOSIT",
+            /// `ADVANCE`
+            Advance = "ADVANCE",
+            /// `CASH_DEPOSIT`
+            CashDeposit = "CASH_DEPOSIT",
+            /// `ESTIMATE_ORDER_COST`
+            EstimateOrderCost = "ESTIMATE_ORDER_COST",
+        }
+    }
+
+    string_enum! {
+        /// 跳转链接类型
+        pub enum JumpLinkType {
+            /// `JUMP_LINK_MINI_PROGRAM`
+            JumpLinkMiniProgram = "JUMP_LINK_MINI_PROGRAM",
+        }
+    }
+
+    /// 单详跳转链接
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct JumpLink {
+        /// 跳转链接类型
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub jump_link_type: Option<crate::api::v3::payscore::types::JumpLinkType>,
+        /// 小程序跳转AppID
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub appid: Option<String>,
+        /// 小程序跳转path
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub path: Option<String>,
+    }
+
+    impl JumpLink {
+        /// Sets `jump_link_type` (跳转链接类型).
+        pub fn with_jump_link_type(
+            mut self,
+            jump_link_type: impl Into<crate::api::v3::payscore::types::JumpLinkType>,
+        ) -> Self {
+            self.jump_link_type = Some(jump_link_type.into());
+            self
+        }
+        /// Sets `appid` (小程序跳转AppID).
+        pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
+            self.appid = Some(appid.into());
+            self
+        }
+        /// Sets `path` (小程序跳转path).
+        pub fn with_path(mut self, path: impl Into<String>) -> Self {
+            self.path = Some(path.into());
+            self
+        }
+    }
+
+    /// Goods
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct Goods {
+        /// 商品名称
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub name: Option<String>,
+        /// 商品图片链接
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub picture: Option<String>,
+        /// 商品单价金额
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub amount: Option<i64>,
+        /// 商品数量
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub count: Option<i64>,
+        /// category_id
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub category_id: Option<Vec<String>>,
+    }
+
+    impl Goods {
+        /// Sets `name` (商品名称).
+        pub fn with_name(mut self, name: impl Into<String>) -> Self {
+            self.name = Some(name.into());
+            self
+        }
+        /// Sets `picture` (商品图片链接).
+        pub fn with_picture(mut self, picture: impl Into<String>) -> Self {
+            self.picture = Some(picture.into());
+            self
+        }
+        /// Sets `amount` (商品单价金额).
+        pub fn with_amount(mut self, amount: impl Into<i64>) -> Self {
+            self.amount = Some(amount.into());
+            self
+        }
+        /// Sets `count` (商品数量).
+        pub fn with_count(mut self, count: impl Into<i64>) -> Self {
+            self.count = Some(count.into());
+            self
+        }
+        /// Sets `category_id` (category_id).
+        pub fn with_category_id(mut self, category_id: impl Into<Vec<String>>) -> Self {
+            self.category_id = Some(category_id.into());
+            self
+        }
+    }
+
+    /// 先用后付购物详情
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct ShoppingInfo {
+        /// 实际购物商家公众号ID
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub real_merchant_appid: Option<String>,
+        /// 单详跳转链接
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub jump_link: Option<crate::api::v3::payscore::types::JumpLink>,
+        /// 商品列表
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub goods: Option<Vec<crate::api::v3::payscore::types::Goods>>,
+    }
+
+    impl ShoppingInfo {
+        /// Sets `real_merchant_appid` (实际购物商家公众号ID).
+        pub fn with_real_merchant_appid(mut self, real_merchant_appid: impl Into<String>) -> Self {
+            self.real_merchant_appid = Some(real_merchant_appid.into());
+            self
+        }
+        /// Sets `jump_link` (单详跳转链接).
+        pub fn with_jump_link(
+            mut self,
+            jump_link: impl Into<crate::api::v3::payscore::types::JumpLink>,
+        ) -> Self {
+            self.jump_link = Some(jump_link.into());
+            self
+        }
+        /// Sets `goods` (商品列表).
+        pub fn with_goods(
+            mut self,
+            goods: impl Into<Vec<crate::api::v3::payscore::types::Goods>>,
+        ) -> Self {
+            self.goods = Some(goods.into());
+            self
+        }
+    }
+
+    /// 服务时间
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct TimeRange3 {
+        /// 服务开始时间
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub start_time: Option<String>,
+        /// 服务结束时间
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub end_time: Option<String>,
+        /// 服务开始时间备注
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub start_time_remark: Option<String>,
+        /// 服务结束时间备注
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub end_time_remark: Option<String>,
+    }
+
+    impl TimeRange3 {
+        /// Sets `start_time` (服务开始时间).
+        pub fn with_start_time(mut self, start_time: impl Into<String>) -> Self {
+            self.start_time = Some(start_time.into());
+            self
+        }
+        /// Sets `end_time` (服务结束时间).
+        pub fn with_end_time(mut self, end_time: impl Into<String>) -> Self {
+            self.end_time = Some(end_time.into());
+            self
+        }
+        /// Sets `start_time_remark` (服务开始时间备注).
+        pub fn with_start_time_remark(mut self, start_time_remark: impl Into<String>) -> Self {
+            self.start_time_remark = Some(start_time_remark.into());
+            self
+        }
+        /// Sets `end_time_remark` (服务结束时间备注).
+        pub fn with_end_time_remark(mut self, end_time_remark: impl Into<String>) -> Self {
+            self.end_time_remark = Some(end_time_remark.into());
+            self
+        }
+    }
+
+    /// 单详跳转链接
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct ShoppingInfoJumpLink {
+        /// 跳转链接类型
+        pub jump_link_type: String,
+        /// 小程序跳转AppID
+        pub appid: Option<String>,
+        /// 小程序跳转path
+        pub path: Option<String>,
+    }
+
+    /// ShoppingInfoGoods
+    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct ShoppingInfoGoods {
+        /// 商品名称
+        pub name: String,
+        /// 商品图片链接
+        pub picture: String,
+        /// 商品单价金额
+        pub amount: i64,
+        /// 商品数量
+        pub count: i64,
+        /// 商品品类ID
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub category_id: Option<Vec<String>>,
+    }
+
+    impl ShoppingInfoGoods {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            name: impl Into<String>,
+            picture: impl Into<String>,
+            amount: impl Into<i64>,
+            count: impl Into<i64>,
+        ) -> Self {
+            Self {
+                name: name.into(),
+                picture: picture.into(),
+                amount: amount.into(),
+                count: count.into(),
+                category_id: None,
+            }
+        }
+        /// Sets `category_id` (商品品类ID).
+        pub fn with_category_id(mut self, category_id: impl Into<Vec<String>>) -> Self {
+            self.category_id = Some(category_id.into());
+            self
+        }
+    }
+
+    /// 先用后付购物详情
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct ShoppingInfo2 {
+        /// 实际购物商家公众号ID
+        pub real_merchant_appid: Option<String>,
+        /// 单详跳转链接
+        pub jump_link: crate::api::v3::payscore::types::ShoppingInfoJumpLink,
+        /// 商品列表
+        pub goods: Vec<crate::api::v3::payscore::types::ShoppingInfoGoods>,
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct PartnerResponse {
+        /// 商户订单号
+        pub out_order_no: String,
+        /// 服务ID
+        pub service_id: String,
+        /// 服务商公众号ID
+        pub appid: String,
+        /// 服务商商户号
+        pub mchid: String,
+        /// 子商户公众号ID
+        pub sub_appid: Option<String>,
+        /// 子商户商户号
+        pub sub_mchid: String,
+        /// 服务信息
+        pub service_introduction: String,
+        /// 服务订单状态
+        pub state: String,
+        /// 订单状态说明
+        pub state_description: Option<String>,
+        /// 后付费项目
+        pub post_payments: Option<Vec<crate::api::v3::payscore::types::PostPayments2>>,
+        /// 商户优惠
+        pub post_discounts: Option<Vec<crate::api::v3::payscore::types::PostDiscounts4>>,
+        /// 服务风险金
+        pub risk_fund: Option<crate::api::v3::payscore::types::RiskFund>,
+        /// 服务时间
+        pub time_range: Option<crate::api::v3::payscore::types::TimeRange3>,
+        /// 服务位置
+        pub location: Option<crate::api::v3::payscore::types::Location>,
+        /// 附加数据
+        pub attach: Option<String>,
+        /// 商户回调地址
+        pub notify_url: Option<String>,
+        /// 微信支付服务订单号
+        pub order_id: Option<String>,
+        /// 跳转微信侧数据包
+        pub package: Option<String>,
+        /// 先用后付购物详情
+        pub shopping_info: Option<crate::api::v3::payscore::types::ShoppingInfo2>,
+    }
+
+    string_enum! {
+        /// 场景类型
+        pub enum Type2 {
+            /// `Order_Paid`
+            OrderPaid = "Order_Paid",
+        }
+    }
+
+    string_enum! {
+        /// 服务订单状态
+        pub enum State {
+            /// `CREATED`
+            Created = "CREATED",
+            /// `DOING`
+            Doing = "DOING",
+            /// `DONE`
+            Done = "DONE",
+            /// `REVOKED`
+            Revoked = "REVOKED",
+            /// `EXPIRED`
+            Expired = "EXPIRED",
+        }
+    }
+
+    string_enum! {
+        /// 订单状态说明
+        pub enum StateDescription {
+            /// `USER_CONFIRM`
+            UserConfirm = "USER_CONFIRM",
+            /// `MCH_COMPLETE`
+            MchComplete = "MCH_COMPLETE",
+        }
+    }
+
+    /// PostPayments3
+    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct PostPayments3 {
+        /// 付费名称
+        pub name: String,
+        /// 付费金额
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub amount: Option<i64>,
+        /// 付费说明
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub description: Option<String>,
+        /// 付费数量
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub count: Option<i64>,
+    }
+
+    impl PostPayments3 {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(name: impl Into<String>) -> Self {
+            Self {
+                name: name.into(),
+                amount: None,
+                description: None,
+                count: None,
+            }
+        }
+        /// Sets `amount` (付费金额).
+        pub fn with_amount(mut self, amount: impl Into<i64>) -> Self {
+            self.amount = Some(amount.into());
+            self
+        }
+        /// Sets `description` (付费说明).
+        pub fn with_description(mut self, description: impl Into<String>) -> Self {
+            self.description = Some(description.into());
+            self
+        }
+        /// Sets `count` (付费数量).
+        pub fn with_count(mut self, count: impl Into<i64>) -> Self {
+            self.count = Some(count.into());
+            self
+        }
+    }
+
+    string_enum! {
+        /// 收款状态
+        pub enum CollectionState {
+            /// `USER_PAYING`
+            UserPaying = "USER_PAYING",
+            /// `USER_PAID`
+            UserPaid = "USER_PAID",
+        }
+    }
+
+    string_enum! {
+        /// 收款成功渠道
+        pub enum PaidType {
+            /// `NEWTON`
+            Newton = "NEWTON",
+            /// `MCH`
+            Mch = "MCH",
+        }
+    }
+
+    string_enum! {
+        /// 优惠类型
+        pub enum CollectionDetailsPromotionDetailType {
+            /// `CASH`
+            Cash = "CASH",
+            /// `NOCASH`
+            Nocash = "NOCASH",
+        }
+    }
+
+    /// 服务时间
+    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct TimeRange4 {
+        /// 服务开始时间
+        pub start_time: crate::DateTime,
+        /// 服务结束时间
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub end_time: Option<crate::DateTime>,
+        /// 服务开始时间备注
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub start_time_remark: Option<String>,
+        /// 服务结束时间备注
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub end_time_remark: Option<String>,
+    }
+
+    impl TimeRange4 {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(start_time: impl Into<crate::DateTime>) -> Self {
+            Self {
+                start_time: start_time.into(),
+                end_time: None,
+                start_time_remark: None,
+                end_time_remark: None,
+            }
+        }
+        /// Sets `end_time` (服务结束时间).
+        pub fn with_end_time(mut self, end_time: impl Into<crate::DateTime>) -> Self {
+            self.end_time = Some(end_time.into());
+            self
+        }
+        /// Sets `start_time_remark` (服务开始时间备注).
+        pub fn with_start_time_remark(mut self, start_time_remark: impl Into<String>) -> Self {
+            self.start_time_remark = Some(start_time_remark.into());
+            self
+        }
+        /// Sets `end_time_remark` (服务结束时间备注).
+        pub fn with_end_time_remark(mut self, end_time_remark: impl Into<String>) -> Self {
+            self.end_time_remark = Some(end_time_remark.into());
+            self
+        }
+    }
+
+    /// 先用后付商品信息
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct ShoppingInfo3 {
+        /// 商品列表
+        pub goods: Vec<crate::api::v3::payscore::types::ShoppingInfoGoods>,
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct PermissionsResponse {
+        /// 服务ID
+        pub service_id: String,
+        /// 公众号ID
+        pub appid: String,
+        /// 商户号
+        pub mchid: String,
+        /// 用户标识
+        pub openid: Option<String>,
+        /// 授权协议号
+        pub authorization_code: Option<String>,
+        /// 授权状态
+        pub authorization_state: String,
+        /// 授权通知地址
+        pub notify_url: Option<String>,
+        /// 最近一次解除授权时间
+        pub cancel_authorization_time: Option<crate::DateTime>,
+        /// 最近一次授权成功时间
+        pub authorization_success_time: Option<crate::DateTime>,
+        /// 子商户商户号
+        pub sub_mchid: Option<String>,
+        /// 子商户的公众号ID
+        pub sub_appid: Option<String>,
+        /// 子商户的用户标识
+        pub sub_openid: Option<String>,
+        /// 用户标签
+        pub user_label: Option<String>,
+        /// 渠道商商户号
+        pub channel_id: Option<String>,
+        /// 用户分层
+        pub user_risk_level: Option<i64>,
+        /// 分层版本
+        pub risk_level_version: Option<i64>,
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct PartnerServiceAccountApplicationsResponse {
+        /// 服务ID
+        pub service_id: String,
+        /// 服务商商户号
+        pub mchid: String,
+        /// 服务商应用ID
+        pub appid: String,
+        /// 子商户商户号
+        pub sub_mchid: String,
+        /// 子商户应用ID
+        pub sub_appid: Option<String>,
+        /// 申请单号
+        pub out_apply_no: String,
+        /// 绑定结果回调通知地址
+        pub result_notify_url: Option<String>,
+        /// 受理状态
+        pub apply_state: String,
+        /// 拒绝原因
+        pub reject_reason: Option<String>,
+    }
+
+    /// 设备信息
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct Device {
+        /// 服务开始的设备ID
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub start_device_id: Option<String>,
+        /// 服务结束的设备ID
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub end_device_id: Option<String>,
+        /// 物料URL
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub materiel_no: Option<String>,
+    }
+
+    impl Device {
+        /// Sets `start_device_id` (服务开始的设备ID).
+        pub fn with_start_device_id(mut self, start_device_id: impl Into<String>) -> Self {
+            self.start_device_id = Some(start_device_id.into());
+            self
+        }
+        /// Sets `end_device_id` (服务结束的设备ID).
+        pub fn with_end_device_id(mut self, end_device_id: impl Into<String>) -> Self {
+            self.end_device_id = Some(end_device_id.into());
+            self
+        }
+        /// Sets `materiel_no` (物料URL).
+        pub fn with_materiel_no(mut self, materiel_no: impl Into<String>) -> Self {
+            self.materiel_no = Some(materiel_no.into());
+            self
+        }
+    }
+
+    /// PostDiscounts5
+    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct PostDiscounts5 {
+        /// 优惠名称
+        pub name: String,
+        /// 优惠说明
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub description: Option<String>,
+        /// 优惠金额
+        pub amount: i64,
+        /// 优惠数量
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub count: Option<i64>,
+    }
+
+    impl PostDiscounts5 {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(name: impl Into<String>, amount: impl Into<i64>) -> Self {
+            Self {
+                name: name.into(),
+                description: None,
+                amount: amount.into(),
+                count: None,
+            }
+        }
+        /// Sets `description` (优惠说明).
+        pub fn with_description(mut self, description: impl Into<String>) -> Self {
+            self.description = Some(description.into());
+            self
+        }
+        /// Sets `count` (优惠数量).
+        pub fn with_count(mut self, count: impl Into<i64>) -> Self {
+            self.count = Some(count.into());
+            self
+        }
+    }
+
+    string_enum! {
+        /// 优惠范围
+        pub enum Scope {
+            /// `SINGLE`
+            Single = "SINGLE",
+            /// `GLOBAL`
+            Global = "GLOBAL",
+        }
+    }
+
+    /// PromotionDetail
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct PromotionDetail {
+        /// 券ID
+        pub coupon_id: String,
+        /// 优惠名称
+        pub name: Option<String>,
+        /// 优惠范围
+        pub scope: Option<crate::api::v3::payscore::types::Scope>,
+        /// 优惠类型
+        pub r#type: Option<crate::api::v3::payscore::types::CollectionDetailsPromotionDetailType>,
+        /// 优惠券面额
+        pub amount: i64,
+        /// 活动ID
+        pub stock_id: Option<String>,
+        /// 微信出资
+        pub wechatpay_contribute: Option<i64>,
+        /// 商户出资
+        pub merchant_contribute: Option<i64>,
+        /// 其他出资
+        pub other_contribute: Option<i64>,
+        /// 优惠币种
+        pub currency: Option<String>,
+        /// 单品列表
+        pub goods_detail: Option<Vec<crate::api::v3::payscore::types::GoodsDetail>>,
+    }
+
+    /// Details
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+    pub struct Details {
+        /// 收款序号
+        pub seq: Option<i64>,
+        /// 单笔收款金额
+        pub amount: Option<i64>,
+        /// 收款成功渠道
+        pub paid_type: Option<crate::api::v3::payscore::types::PaidType>,
+        /// 收款成功时间
+        pub paid_time: Option<String>,
+        /// 微信支付交易单号
+        pub transaction_id: Option<String>,
+        /// 优惠功能
+        pub promotion_detail: Option<Vec<crate::api::v3::payscore::types::PromotionDetail>>,
+    }
+
+    /// 收款信息
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct Collection {
+        /// 收款状态
+        pub state: crate::api::v3::payscore::types::CollectionState,
+        /// 总收款金额
+        pub total_amount: Option<i64>,
+        /// 待收金额
+        pub paying_amount: Option<i64>,
+        /// 已收金额
+        pub paid_amount: Option<i64>,
+        /// 收款明细列表
+        pub details: Option<Vec<crate::api::v3::payscore::types::Details>>,
+        /// 收款银行
+        pub bank_type: Option<String>,
+    }
+
+    /// 订单风险金
+    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct RiskFund2 {
+        /// 风险金名称
+        pub name: crate::api::v3::payscore::types::Name,
+        /// 风险金额
+        pub amount: i64,
+        /// 风险说明
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub description: Option<String>,
+    }
+
+    impl RiskFund2 {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            name: impl Into<crate::api::v3::payscore::types::Name>,
+            amount: impl Into<i64>,
+        ) -> Self {
+            Self {
+                name: name.into(),
+                amount: amount.into(),
+                description: None,
+            }
+        }
+        /// Sets `description` (风险说明).
+        pub fn with_description(mut self, description: impl Into<String>) -> Self {
+            self.description = Some(description.into());
+            self
+        }
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct PayafterOrdersResponse {
+        /// 公众账号ID
+        pub appid: String,
+        /// 商户号
+        pub mchid: String,
+        /// 商户服务订单号
+        pub out_order_no: String,
+        /// 服务ID
+        pub service_id: String,
+        /// 微信支付服务订单号
+        pub order_id: String,
+    }
+
+    /// Fees
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct Fees {
+        /// 付费项目名称
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub fee_name: Option<String>,
+        /// 付费项目数量
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub fee_count: Option<i64>,
+        /// 付费项目总金额
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub fee_amount: Option<i64>,
+        /// 描述计费规则
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub fee_desc: Option<String>,
+    }
+
+    impl Fees {
+        /// Sets `fee_name` (付费项目名称).
+        pub fn with_fee_name(mut self, fee_name: impl Into<String>) -> Self {
+            self.fee_name = Some(fee_name.into());
+            self
+        }
+        /// Sets `fee_count` (付费项目数量).
+        pub fn with_fee_count(mut self, fee_count: impl Into<i64>) -> Self {
+            self.fee_count = Some(fee_count.into());
+            self
+        }
+        /// Sets `fee_amount` (付费项目总金额).
+        pub fn with_fee_amount(mut self, fee_amount: impl Into<i64>) -> Self {
+            self.fee_amount = Some(fee_amount.into());
+            self
+        }
+        /// Sets `fee_desc` (描述计费规则).
+        pub fn with_fee_desc(mut self, fee_desc: impl Into<String>) -> Self {
+            self.fee_desc = Some(fee_desc.into());
+            self
+        }
+    }
+
+    /// Discounts
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct Discounts {
+        /// 优惠名称
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub discount_name: Option<String>,
+        /// 商品优惠金额
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub discount_amount: Option<i64>,
+        /// 优惠说明
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub discount_desc: Option<String>,
+    }
+
+    impl Discounts {
+        /// Sets `discount_name` (优惠名称).
+        pub fn with_discount_name(mut self, discount_name: impl Into<String>) -> Self {
+            self.discount_name = Some(discount_name.into());
+            self
+        }
+        /// Sets `discount_amount` (商品优惠金额).
+        pub fn with_discount_amount(mut self, discount_amount: impl Into<i64>) -> Self {
+            self.discount_amount = Some(discount_amount.into());
+            self
+        }
+        /// Sets `discount_desc` (优惠说明).
+        pub fn with_discount_desc(mut self, discount_desc: impl Into<String>) -> Self {
+            self.discount_desc = Some(discount_desc.into());
+            self
+        }
+    }
+
+    string_enum! {
+        /// State2
+        pub enum State2 {
+            /// `CREATED`
+            Created = "CREATED",
+            /// `USER_ACCEPTED`
+            UserAccepted = "USER_ACCEPTED",
+            /// `FINISHED`
+            Finished = "FINISHED",
+            /// `USER_PAID`
+            UserPaid = "USER_PAID",
+            /// `REVOKED`
+            Revoked = "REVOKED",
+            /// `EXPIRED`
+            Expired = "EXPIRED",
+        }
+    }
+
+    string_enum! {
+        /// 支付方式
+        pub enum PayType {
+            /// `MchChannelPayType`
+            MchChannelPayType = "MchChannelPayType",
+        }
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+    pub struct SmartretailOrdersResponse {
+        /// 公众账号ID
+        pub appid: Option<String>,
+        /// 商户号
+        pub mchid: Option<String>,
+        /// 商户服务订单号
+        pub out_order_no: Option<String>,
+        /// 服务ID
+        pub service_id: Option<String>,
+        /// state
+        pub state: Option<crate::api::v3::payscore::types::State2>,
+        /// 标识用户订单使用情况
+        pub finish_type: Option<i64>,
+        /// 服务开始时间
+        pub service_start_time: Option<String>,
+        /// 服务结束时间
+        pub service_end_time: Option<String>,
+        /// 实际服务开始时间
+        pub real_service_start_time: Option<String>,
+        /// 实际服务结束时间
+        pub real_service_end_time: Option<String>,
+        /// 支付完成时间
+        pub pay_succ_time: Option<String>,
+        /// 开始使用服务的地点
+        pub service_start_location: Option<String>,
+        /// 预计服务结束的地点
+        pub service_end_location: Option<String>,
+        /// 开始使用服务的地点
+        pub real_service_start_location: Option<String>,
+        /// 预计服务结束的地点
+        pub real_service_end_location: Option<String>,
+        /// 服务信息
+        pub service_introduction: Option<String>,
+        /// 后付费
+        pub fees: Option<Vec<crate::api::v3::payscore::types::Fees>>,
+        /// 商户优惠
+        pub discounts: Option<Vec<crate::api::v3::payscore::types::Discounts>>,
+        /// 订单风险金额
+        pub risk_amount: Option<i64>,
+        /// 总金额
+        pub total_amount: Option<i64>,
+        /// 商户自定义说明
+        pub attach: Option<String>,
+        /// 用于完结订单时传入
+        pub finish_ticket: Option<String>,
+        /// 结单交易单号
+        pub finish_transaction_id: Option<String>,
+        /// 支付方式
+        pub pay_type: Option<crate::api::v3::payscore::types::PayType>,
+    }
+
+    /// Discounts2
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct Discounts2 {
+        /// 优惠名称
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub discount_name: Option<String>,
+        /// 优惠说明
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub discount_desc: Option<String>,
+    }
+
+    impl Discounts2 {
+        /// Sets `discount_name` (优惠名称).
+        pub fn with_discount_name(mut self, discount_name: impl Into<String>) -> Self {
+            self.discount_name = Some(discount_name.into());
+            self
+        }
+        /// Sets `discount_desc` (优惠说明).
+        pub fn with_discount_desc(mut self, discount_desc: impl Into<String>) -> Self {
+            self.discount_desc = Some(discount_desc.into());
+            self
+        }
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+    pub struct PayafterOrdersResponse2 {
+        /// 公众账号ID
+        pub appid: Option<String>,
+        /// 商户号
+        pub mchid: Option<String>,
+        /// 商户服务订单号
+        pub out_order_no: Option<String>,
+        /// 服务ID
+        pub service_id: Option<String>,
+        /// 微信支付服务订单号
+        pub order_id: Option<String>,
+        /// 小程序跳转businessType
+        pub miniprogram_businesstype: Option<String>,
+        /// 小程序跳转appid
+        pub miniprogram_appid: Option<String>,
+        /// 小程序跳转路径
+        pub miniprogram_path: Option<String>,
+        /// 小程序跳转username
+        pub miniprogram_username: Option<String>,
+        /// 用于跳转到微信侧小程序订单数据
+        pub package: Option<String>,
+    }
+
+    /// PlanDetailList
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct PlanDetailList {
+        /// 计划明细序号
+        pub plan_detail_no: i64,
+        /// 计划明细名称
+        pub plan_detail_name: String,
+        /// 计划明细原支付金额
+        pub original_price: i64,
+        /// 计划明细优惠说明
+        pub plan_discount_description: Option<String>,
+        /// 计划明细实际支付金额
+        pub actual_price: i64,
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct PlanResponse {
+        /// 支付分计划ID
+        pub plan_id: String,
+        /// 计划所属服务
+        pub service_id: String,
+        /// 服务商商户号
+        pub mchid: String,
+        /// 子商户商户号
+        pub sub_mchid: String,
+        /// 服务商AppID
+        pub appid: String,
+        /// 子商户AppID
+        pub sub_appid: Option<String>,
+        /// 商户侧计划号
+        pub merchant_plan_no: String,
+        /// 支付分计划名称
+        pub plan_name: String,
+        /// 支付分计划有效期
+        pub plan_duration: i64,
+        /// 支付分计划状态
+        pub plan_state: String,
+        /// 支付分计划原总金额
+        pub total_original_price: i64,
+        /// 支付分计划扣费次数
+        pub deduction_quantity: i64,
+        /// 支付分计划实际扣费总金额
+        pub total_actual_price: i64,
+        /// 支付分计划明细列表
+        pub plan_detail_list: Option<Vec<crate::api::v3::payscore::types::PlanDetailList>>,
+        /// 终止方商户号
+        pub stop_mchid: Option<String>,
+        /// 终止时间
+        pub stop_time: Option<crate::DateTime>,
+    }
+
+    /// PlanDetailList2
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct PlanDetailList2 {
+        /// 计划明细原支付金额
+        pub original_price: i64,
+        /// 计划明细优惠说明
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub plan_discount_description: Option<String>,
+        /// 计划明细实际支付金额
+        pub actual_price: i64,
+        /// 计划明细名称
+        pub plan_detail_name: String,
+    }
+
+    impl PlanDetailList2 {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            original_price: impl Into<i64>,
+            actual_price: impl Into<i64>,
+            plan_detail_name: impl Into<String>,
+        ) -> Self {
+            Self {
+                original_price: original_price.into(),
+                plan_discount_description: None,
+                actual_price: actual_price.into(),
+                plan_detail_name: plan_detail_name.into(),
+            }
+        }
+        /// Sets `plan_discount_description` (计划明细优惠说明).
+        pub fn with_plan_discount_description(
+            mut self,
+            plan_discount_description: impl Into<String>,
+        ) -> Self {
+            self.plan_discount_description = Some(plan_discount_description.into());
+            self
+        }
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct PlanPayscorePlansMerchantPlanNoResponse {
+        /// 支付分计划ID
+        pub plan_id: String,
+        /// 计划所属服务
+        pub service_id: String,
+        /// 商户号
+        pub mchid: String,
+        /// AppID
+        pub appid: String,
+        /// 商户侧计划号
+        pub merchant_plan_no: String,
+        /// 支付分计划名称
+        pub plan_name: String,
+        /// 支付分计划有效期
+        pub plan_duration: i64,
+        /// 支付分计划状态
+        pub plan_state: String,
+        /// 支付分计划原总金额
+        pub total_original_price: i64,
+        /// 支付分计划扣费次数
+        pub deduction_quantity: i64,
+        /// 支付分计划实际扣费总金额
+        pub total_actual_price: i64,
+        /// 支付分计划明细列表
+        pub plan_detail_list: Option<Vec<crate::api::v3::payscore::types::PlanDetailList>>,
+        /// 终止方商户号
+        pub stop_mchid: Option<String>,
+        /// 终止时间
+        pub stop_time: Option<crate::DateTime>,
+    }
+
+    /// 实际服务位置
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct Location3 {
+        /// 服务结束地点
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub end_location: Option<String>,
+    }
+
+    impl Location3 {
+        /// Sets `end_location` (服务结束地点).
+        pub fn with_end_location(mut self, end_location: impl Into<String>) -> Self {
+            self.end_location = Some(end_location.into());
+            self
+        }
+    }
+
+    /// 服务时间段
+    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct TimeRange5 {
+        /// 服务开始时间
+        pub start_time: String,
+        /// 服务结束时间
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub end_time: Option<String>,
+        /// 服务开始时间备注
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub start_time_remark: Option<String>,
+        /// 服务结束时间备注
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub end_time_remark: Option<String>,
+    }
+
+    impl TimeRange5 {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(start_time: impl Into<String>) -> Self {
+            Self {
+                start_time: start_time.into(),
+                end_time: None,
+                start_time_remark: None,
+                end_time_remark: None,
+            }
+        }
+        /// Sets `end_time` (服务结束时间).
+        pub fn with_end_time(mut self, end_time: impl Into<String>) -> Self {
+            self.end_time = Some(end_time.into());
+            self
+        }
+        /// Sets `start_time_remark` (服务开始时间备注).
+        pub fn with_start_time_remark(mut self, start_time_remark: impl Into<String>) -> Self {
+            self.start_time_remark = Some(start_time_remark.into());
+            self
+        }
+        /// Sets `end_time_remark` (服务结束时间备注).
+        pub fn with_end_time_remark(mut self, end_time_remark: impl Into<String>) -> Self {
+            self.end_time_remark = Some(end_time_remark.into());
+            self
+        }
+    }
+
+    /// PostPayments4
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+    pub struct PostPayments4 {
+        /// 付费名称
+        pub name: Option<String>,
+        /// 付费金额
+        pub amount: Option<i64>,
+        /// 付费说明
+        pub description: Option<String>,
+    }
+
+    /// PostDiscounts6
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+    pub struct PostDiscounts6 {
+        /// 优惠名称
+        pub name: Option<String>,
+        /// 优惠金额
+        pub amount: Option<i64>,
+    }
+
+    /// 服务风险金
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct RiskFund3 {
+        /// 风险金额
+        pub amount: i64,
+    }
+
+    /// SignedDetailList
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct SignedDetailList {
+        /// 计划明细序号
+        pub plan_detail_no: i64,
+        /// 计划明细原支付金额
+        pub original_price: i64,
+        /// 计划明细优惠说明
+        pub plan_discount_description: Option<String>,
+        /// 计划明细实际支付金额
+        pub actual_price: i64,
+        /// 计划明细状态
+        pub plan_detail_state: String,
+        /// 计划明细对应的支付分服务单号
+        pub order_id: Option<String>,
+        /// 商户侧计划明细使用订单号
+        pub merchant_plan_detail_no: String,
+        /// 计划详情名称
+        pub plan_detail_name: String,
+        /// 计划明细对应订单实际支付金额
+        pub actual_pay_price: Option<i64>,
+        /// 详情使用时间
+        pub use_time: Option<String>,
+        /// 详情完成时间
+        pub complete_time: Option<String>,
+        /// 详情取消时间
+        pub cancel_time: Option<String>,
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct SignPlanResponse {
+        /// 计划签约ID
+        pub sign_plan_id: String,
+        /// 签约计划用户服务商应用下的OpenID
+        pub openid: Option<String>,
+        /// 签约计划用户子商户应用下的OpenID
+        pub sub_openid: Option<String>,
+        /// 计划所属服务
+        pub service_id: String,
+        /// 服务商商户号
+        pub mchid: String,
+        /// 子商户商户号
+        pub sub_mchid: String,
+        /// 服务商AppID
+        pub appid: String,
+        /// 子商户AppID
+        pub sub_appid: Option<String>,
+        /// 商户侧签约计划号
+        pub merchant_sign_plan_no: String,
+        /// 商户回调地址
+        pub merchant_callback_url: String,
+        /// 签约所属计划ID
+        pub plan_id: String,
+        /// 目前用户进行到的计划详情序号
+        pub going_detail_no: i64,
+        /// 计划签约状态
+        pub sign_state: String,
+        /// 签约计划取消时间
+        pub cancel_sign_time: Option<crate::DateTime>,
+        /// 签约计划取消类型
+        pub cancel_sign_type: Option<String>,
+        /// 签约计划取消原因
+        pub cancel_reason: Option<String>,
+        /// 签约计划的名称
+        pub plan_name: String,
+        /// 签约计划的过期时间
+        pub plan_over_time: crate::DateTime,
+        /// 签约计划原总金额
+        pub total_origin_price: i64,
+        /// 签约计划扣费次数
+        pub deduction_quantity: i64,
+        /// 签约计划实际总金额
+        pub total_actual_price: i64,
+        /// 签约计划明细列表
+        pub signed_detail_list: Option<Vec<crate::api::v3::payscore::types::SignedDetailList>>,
+        /// 签约时间
+        pub sign_time: Option<crate::DateTime>,
+    }
+
+    /// SignPlanDetail
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct SignPlanDetail {
+        /// 计划明细序号
+        pub plan_detail_no: i64,
+        /// 商户侧计划明细使用订单号
+        pub merchant_plan_detail_no: String,
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct SignPlan {
+        /// 计划签约ID
+        pub sign_plan_id: String,
+        /// 签约计划用户应用下的OpenID
+        pub openid: Option<String>,
+        /// 计划所属服务
+        pub service_id: String,
+        /// 商户号
+        pub mchid: String,
+        /// AppID
+        pub appid: String,
+        /// 商户侧签约计划号
+        pub merchant_sign_plan_no: String,
+        /// 商户回调地址
+        pub merchant_callback_url: String,
+        /// 签约所属计划ID
+        pub plan_id: String,
+        /// 目前用户进行到的计划详情序号
+        pub going_detail_no: i64,
+        /// 计划签约状态
+        pub sign_state: String,
+        /// 签约计划取消时间
+        pub cancel_sign_time: Option<crate::DateTime>,
+        /// 签约计划取消类型
+        pub cancel_sign_type: Option<String>,
+        /// 签约计划取消原因
+        pub cancel_reason: Option<String>,
+        /// 签约计划的名称
+        pub plan_name: String,
+        /// 签约计划的过期时间
+        pub plan_over_time: crate::DateTime,
+        /// 签约计划原总金额
+        pub total_origin_price: i64,
+        /// 签约计划扣费次数
+        pub deduction_quantity: i64,
+        /// 签约计划实际总金额
+        pub total_actual_price: i64,
+        /// 签约计划明细列表
+        pub signed_detail_list: Option<Vec<crate::api::v3::payscore::types::SignedDetailList>>,
+        /// 签约时间
+        pub sign_time: Option<crate::DateTime>,
     }
 }
 /// `/v3/payscore/user-service-state`
@@ -8984,7 +9219,8 @@ pub mod user_service_state {
     #[doc(alias = "查询用户授权状态API")]
     #[doc(alias = "查询用户授权状态")]
     #[crate::endpoint(GET, "/v3/payscore/user-service-state", response = GetResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Get {
         /// 公众账号ID (query)
         pub appid: String,
@@ -8995,14 +9231,13 @@ pub mod user_service_state {
     }
 
     /// What `GET /v3/payscore/user-service-state` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct GetResponse {
         /// 公众账号ID
         pub appid: String,
         /// 服务ID
         pub service_id: String,
         /// 用户标识
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub openid: Option<String>,
         /// 用户授权服务情况
         pub use_service_state: crate::api::types::PayScoreUserServiceState,
@@ -9032,7 +9267,8 @@ pub mod users {
                         "/v3/payscore/users/<openid>/permissions/<service_id>/terminate",
                         idempotent
                     )]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct Post {
                         /// openid (path)
                         pub openid: String,

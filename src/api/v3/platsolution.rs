@@ -17,7 +17,8 @@ pub mod ecommerce {
             /// Idempotent by `out_recharge_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "申请银行转账充值")]
             #[crate::endpoint(POST, "/v3/platsolution/ecommerce/bank-transfer-recharges/apply", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 商户充值单号
                 #[wxpay(idempotency_key)]
@@ -25,56 +26,34 @@ pub mod ecommerce {
                 /// 充值场景
                 pub recharge_scene: String,
                 /// 充值入账账户
-                pub account_type: PostAccountType,
+                pub account_type: crate::api::v3::platsolution::types::AccountType,
                 /// 充值金额
-                pub recharge_amount: PostRechargeAmount,
+                pub recharge_amount: crate::api::v3::platsolution::types::RechargeAmount,
             }
 
-            string_enum! {
-                /// 充值入账账户
-                pub enum PostAccountType {
-                    /// `BASIC`
-                    Basic = "BASIC",
-                    /// `OPERATION`
-                    Operation = "OPERATION",
-                    /// `FEES`
-                    Fees = "FEES",
-                }
-            }
+            /// [`AccountType`](crate::api::v3::platsolution::types::AccountType), one type for one shape, under the name it has here.
+            pub type PostAccountType = crate::api::v3::platsolution::types::AccountType;
 
-            /// 充值金额
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostRechargeAmount {
-                /// 总金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub amount: Option<i64>,
-                /// 货币类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub currency: Option<String>,
-            }
+            /// [`RechargeAmount`](crate::api::v3::platsolution::types::RechargeAmount), one type for one shape, under the name it has here.
+            pub type PostRechargeAmount = crate::api::v3::platsolution::types::RechargeAmount;
 
             /// 银行账户
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
             pub struct PostResponseTransferInAccount {
                 /// 开户银行名称
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub bank_name: Option<String>,
                 /// 开户银行省市编码
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub bank_address_code: Option<String>,
                 /// 开户银行行号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub bank_code: Option<String>,
                 /// 银行账户名称
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub bank_account_name: Option<String>,
                 /// 银行账号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub bank_account_no: Option<String>,
             }
 
             /// What `POST /v3/platsolution/ecommerce/bank-transfer-recharges/apply` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct PostResponse {
                 /// 微信支付充值单号
                 pub recharge_id: String,
@@ -95,35 +74,19 @@ pub mod ecommerce {
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-recharge/bank-recharge/bank-transfer-recharge-get-by-out-no.html)
                 #[doc(alias = "查询银行转账充值结果")]
                 #[crate::endpoint(GET, "/v3/platsolution/ecommerce/bank-transfer-recharges/out-recharge-no/<out_recharge_no>", response = GetResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Get {
                     /// 商户充值单号 (path)
                     pub out_recharge_no: String,
                 }
 
-                string_enum! {
-                    /// 充值入账账户
-                    pub enum GetResponseAccountType {
-                        /// `BASIC`
-                        Basic = "BASIC",
-                        /// `OPERATION`
-                        Operation = "OPERATION",
-                        /// `FEES`
-                        Fees = "FEES",
-                    }
-                }
+                /// [`AccountType`](crate::api::v3::platsolution::types::AccountType), one type for one shape, under the name it has here.
+                pub type GetResponseAccountType = crate::api::v3::platsolution::types::AccountType;
 
-                string_enum! {
-                    /// 充值状态
-                    pub enum GetResponseRechargeState {
-                        /// `SUCCESS`
-                        Success = "SUCCESS",
-                        /// `RECHARGING`
-                        Recharging = "RECHARGING",
-                        /// `CLOSED`
-                        Closed = "CLOSED",
-                    }
-                }
+                /// [`RechargeState`](crate::api::v3::platsolution::types::RechargeState), one type for one shape, under the name it has here.
+                pub type GetResponseRechargeState =
+                    crate::api::v3::platsolution::types::RechargeState;
 
                 string_enum! {
                     /// 充值场景
@@ -133,43 +96,27 @@ pub mod ecommerce {
                     }
                 }
 
-                /// 充值金额
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct GetResponseRechargeAmount {
-                    /// 总金额
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub amount: Option<i64>,
-                    /// 货币类型
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub currency: Option<String>,
-                }
+                /// [`RechargeAmount`](crate::api::v3::platsolution::types::RechargeAmount), one type for one shape, under the name it has here.
+                pub type GetResponseRechargeAmount =
+                    crate::api::v3::platsolution::types::RechargeAmount;
 
                 /// 转账充值的付款信息
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
+                #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
                 pub struct GetResponseBankTransferInfo {
                     /// 转账充值附言
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub memo: Option<String>,
                     /// 银行转账退回时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub return_time: Option<String>,
                     /// 银行转账退回原因
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub return_reason: Option<String>,
                     /// 开户银行名称
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub bank_name: Option<String>,
                     /// 银行卡号后四位
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub bank_card_tail: Option<String>,
                 }
 
                 /// What `GET /v3/platsolution/ecommerce/bank-transfer-recharges/out-recharge-no/{out_recharge_no}` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct GetResponse {
                     /// 充值商户号
                     pub mchid: String,
@@ -178,27 +125,22 @@ pub mod ecommerce {
                     /// 商户充值单号
                     pub out_recharge_no: String,
                     /// 充值入账账户
-                    pub account_type: GetResponseAccountType,
+                    pub account_type: crate::api::v3::platsolution::types::AccountType,
                     /// 充值状态
-                    pub recharge_state: GetResponseRechargeState,
+                    pub recharge_state: crate::api::v3::platsolution::types::RechargeState,
                     /// 充值场景
                     pub recharge_scene: GetResponseRechargeScene,
                     /// 充值状态描述
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub recharge_state_desc: Option<String>,
                     /// 充值金额
-                    pub recharge_amount: GetResponseRechargeAmount,
+                    pub recharge_amount: crate::api::v3::platsolution::types::RechargeAmount,
                     /// 转账充值的付款信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub bank_transfer_info: Option<GetResponseBankTransferInfo>,
                     /// 受理充值时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub accept_time: Option<String>,
                     /// 充值成功时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub success_time: Option<String>,
                     /// 关闭充值时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub close_time: Option<String>,
                 }
             }
@@ -215,7 +157,8 @@ pub mod ecommerce {
         /// Idempotent by `out_apply_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "开通保险理赔功能")]
         #[crate::endpoint(POST, "/v3/platsolution/ecommerce/insurance-compensation-contracts", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 商户申请单号
             #[wxpay(idempotency_key)]
@@ -227,7 +170,8 @@ pub mod ecommerce {
         }
 
         /// PostAgreementList
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostAgreementList {
             /// 协议编号
             pub agreement_code: String,
@@ -240,16 +184,9 @@ pub mod ecommerce {
         }
 
         /// What `POST /v3/platsolution/ecommerce/insurance-compensation-contracts` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponse {
-            /// 二级商户号
-            pub sub_mchid: String,
-            /// 是否开通成功
-            pub opened: bool,
-            /// 成功时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub success_time: Option<String>,
-        }
+        ///
+        /// The type is [`EcommerceResponse`](crate::api::v3::platsolution::types::EcommerceResponse), which other answers share.
+        pub type PostResponse = crate::api::v3::platsolution::types::EcommerceResponse;
 
         /// `/v3/platsolution/ecommerce/insurance-compensation-contracts/sub-mchid`
         pub mod sub_mchid {
@@ -266,23 +203,17 @@ pub mod ecommerce {
                     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                     #[doc(alias = "查询保险理赔功能开通状态")]
                     #[crate::endpoint(POST, "/v3/platsolution/ecommerce/insurance-compensation-contracts/sub-mchid/<sub_mchid>/check-opened", response = PostResponse, idempotent)]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct Post {
                         /// 二级商户号 (path)
                         pub sub_mchid: String,
                     }
 
                     /// What `POST /v3/platsolution/ecommerce/insurance-compensation-contracts/sub-mchid/{sub_mchid}/check-opened` answers.
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct PostResponse {
-                        /// 二级商户号
-                        pub sub_mchid: String,
-                        /// 是否开通成功
-                        pub opened: bool,
-                        /// 成功时间
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub success_time: Option<String>,
-                    }
+                    ///
+                    /// The type is [`EcommerceResponse`](crate::api::v3::platsolution::types::EcommerceResponse), which other answers share.
+                    pub type PostResponse = crate::api::v3::platsolution::types::EcommerceResponse;
                 }
             }
         }
@@ -300,10 +231,11 @@ pub mod ecommerce {
             /// Idempotent by `out_bill_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "请求赔付")]
             #[crate::endpoint(POST, "/v3/platsolution/ecommerce/mch-transfer/compensate-bills", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 收款方信息
-                pub receiver: PostReceiver,
+                pub receiver: crate::api::v3::platsolution::types::Receiver,
                 /// 商户单号
                 #[wxpay(idempotency_key)]
                 pub out_bill_no: String,
@@ -319,135 +251,112 @@ pub mod ecommerce {
                 pub user_recv_perception: Option<String>,
             }
 
-            string_enum! {
-                /// 转账接收方类型
-                pub enum PostReceiverType {
-                    /// `TRANSACTION_USER`
-                    TransactionUser = "TRANSACTION_USER",
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    receiver: impl Into<crate::api::v3::platsolution::types::Receiver>,
+                    out_bill_no: impl Into<String>,
+                    transfer_remark: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        receiver: receiver.into(),
+                        out_bill_no: out_bill_no.into(),
+                        amount: None,
+                        transfer_remark: transfer_remark.into(),
+                        sponsor_mchid: None,
+                        transfer_scene_id: None,
+                        user_recv_perception: None,
+                    }
+                }
+                /// Sets `amount` (赔付金额).
+                pub fn with_amount(mut self, amount: impl Into<i64>) -> Self {
+                    self.amount = Some(amount.into());
+                    self
+                }
+                /// Sets `sponsor_mchid` (出资商户号).
+                pub fn with_sponsor_mchid(mut self, sponsor_mchid: impl Into<String>) -> Self {
+                    self.sponsor_mchid = Some(sponsor_mchid.into());
+                    self
+                }
+                /// Sets `transfer_scene_id` (转账场景ID).
+                pub fn with_transfer_scene_id(
+                    mut self,
+                    transfer_scene_id: impl Into<String>,
+                ) -> Self {
+                    self.transfer_scene_id = Some(transfer_scene_id.into());
+                    self
+                }
+                /// Sets `user_recv_perception` (用户收款感知).
+                pub fn with_user_recv_perception(
+                    mut self,
+                    user_recv_perception: impl Into<String>,
+                ) -> Self {
+                    self.user_recv_perception = Some(user_recv_perception.into());
+                    self
                 }
             }
 
-            string_enum! {
-                /// 转账接收方订单类型
-                pub enum PostReceiverTransactionInfoType {
-                    /// `WXPAY`
-                    Wxpay = "WXPAY",
-                    /// `WXVALUE`
-                    Wxvalue = "WXVALUE",
-                }
-            }
+            /// [`ReceiverDetailReceiverType`](crate::api::v3::platsolution::types::ReceiverDetailReceiverType), one type for one shape, under the name it has here.
+            pub type PostReceiverType =
+                crate::api::v3::platsolution::types::ReceiverDetailReceiverType;
 
-            /// 转账接收方订单信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostReceiverTransactionInfo {
-                /// 交易订单号
-                pub transaction_id: String,
-                /// 转账接收方订单类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub r#type: Option<PostReceiverTransactionInfoType>,
-            }
+            /// [`ReceiverDetailReceiverTransactionInfoType`](crate::api::v3::platsolution::types::ReceiverDetailReceiverTransactionInfoType), one type for one shape, under the name it has here.
+            pub type PostReceiverTransactionInfoType =
+                crate::api::v3::platsolution::types::ReceiverDetailReceiverTransactionInfoType;
 
-            /// 收款方信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostReceiver {
-                /// 转账接收方类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub r#type: Option<PostReceiverType>,
-                /// 转账接收方订单信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub transaction_info: Option<PostReceiverTransactionInfo>,
-            }
+            /// [`TransactionInfo`](crate::api::v3::platsolution::types::TransactionInfo), one type for one shape, under the name it has here.
+            pub type PostReceiverTransactionInfo =
+                crate::api::v3::platsolution::types::TransactionInfo;
 
-            string_enum! {
-                /// 转账接收方类型
-                pub enum PostResponseReceiverDetailReceiverType {
-                    /// `TRANSACTION_USER`
-                    TransactionUser = "TRANSACTION_USER",
-                }
-            }
+            /// [`Receiver`](crate::api::v3::platsolution::types::Receiver), one type for one shape, under the name it has here.
+            pub type PostReceiver = crate::api::v3::platsolution::types::Receiver;
 
-            string_enum! {
-                /// 转账接收方订单类型
-                pub enum PostResponseReceiverDetailReceiverTransactionInfoType {
-                    /// `WXPAY`
-                    Wxpay = "WXPAY",
-                    /// `WXVALUE`
-                    Wxvalue = "WXVALUE",
-                }
-            }
+            /// [`ReceiverDetailReceiverType`](crate::api::v3::platsolution::types::ReceiverDetailReceiverType), one type for one shape, under the name it has here.
+            pub type PostResponseReceiverDetailReceiverType =
+                crate::api::v3::platsolution::types::ReceiverDetailReceiverType;
 
-            /// 转账接收方订单信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponseReceiverDetailReceiverTransactionInfo {
-                /// 交易订单号
-                pub transaction_id: String,
-                /// 转账接收方订单类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub r#type: Option<PostResponseReceiverDetailReceiverTransactionInfoType>,
-            }
+            /// [`ReceiverDetailReceiverTransactionInfoType`](crate::api::v3::platsolution::types::ReceiverDetailReceiverTransactionInfoType), one type for one shape, under the name it has here.
+            pub type PostResponseReceiverDetailReceiverTransactionInfoType =
+                crate::api::v3::platsolution::types::ReceiverDetailReceiverTransactionInfoType;
 
-            /// 转账接收者信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponseReceiverDetailReceiver {
-                /// 转账接收方类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub r#type: Option<PostResponseReceiverDetailReceiverType>,
-                /// 转账接收方订单信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub transaction_info: Option<PostResponseReceiverDetailReceiverTransactionInfo>,
-            }
+            /// [`TransactionInfo`](crate::api::v3::platsolution::types::TransactionInfo), one type for one shape, under the name it has here.
+            pub type PostResponseReceiverDetailReceiverTransactionInfo =
+                crate::api::v3::platsolution::types::TransactionInfo;
 
-            /// 转账接收方信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponseReceiverDetail {
-                /// 转账接收者信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub receiver: Option<PostResponseReceiverDetailReceiver>,
-            }
+            /// [`Receiver`](crate::api::v3::platsolution::types::Receiver), one type for one shape, under the name it has here.
+            pub type PostResponseReceiverDetailReceiver =
+                crate::api::v3::platsolution::types::Receiver;
 
-            string_enum! {
-                /// 赔付状态
-                pub enum PostResponseState {
-                    /// `ACCEPTED`
-                    Accepted = "ACCEPTED",
-                    /// `SUCCESS`
-                    Success = "SUCCESS",
-                    /// `CLOSED`
-                    Closed = "CLOSED",
-                    /// `WAIT_USER_CONFIRM`
-                    WaitUserConfirm = "WAIT_USER_CONFIRM",
-                    /// `CANCELING`
-                    Canceling = "CANCELING",
-                    /// `CANCELLED`
-                    Cancelled = "CANCELLED",
-                }
-            }
+            /// [`ReceiverDetail`](crate::api::v3::platsolution::types::ReceiverDetail), one type for one shape, under the name it has here.
+            pub type PostResponseReceiverDetail =
+                crate::api::v3::platsolution::types::ReceiverDetail;
+
+            /// [`State`](crate::api::v3::platsolution::types::State), one type for one shape, under the name it has here.
+            pub type PostResponseState = crate::api::v3::platsolution::types::State;
 
             /// What `POST /v3/platsolution/ecommerce/mch-transfer/compensate-bills` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct PostResponse {
                 /// 服务商商户号
                 pub sp_mchid: String,
                 /// 转账接收方信息
-                pub receiver_detail: PostResponseReceiverDetail,
+                pub receiver_detail: crate::api::v3::platsolution::types::ReceiverDetail,
                 /// 商户单号
                 pub out_bill_no: String,
                 /// 赔付金额
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub amount: Option<i64>,
                 /// 赔付原因
                 pub transfer_remark: String,
                 /// 微信支付转账单号
                 pub bill_id: String,
                 /// 赔付状态
-                pub state: PostResponseState,
+                pub state: crate::api::v3::platsolution::types::State,
                 /// 受理时间
                 pub accept_time: crate::DateTime,
                 /// 成功时间
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub success_time: Option<crate::DateTime>,
                 /// 出资商户号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub sponsor_mchid: Option<String>,
             }
 
@@ -462,126 +371,42 @@ pub mod ecommerce {
                     /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013504179)
                     #[doc(alias = "查询赔付结果（按微信支付赔付单号）")]
                     #[crate::endpoint(GET, "/v3/platsolution/ecommerce/mch-transfer/compensate-bills/bill-id/<bill_id>", response = GetResponse)]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct Get {
                         /// 微信支付单号 (path)
                         pub bill_id: String,
                     }
 
-                    string_enum! {
-                        /// 转账接收方类型
-                        pub enum GetResponseReceiverDetailReceiverType {
-                            /// `TRANSACTION_USER`
-                            TransactionUser = "TRANSACTION_USER",
-                        }
-                    }
+                    /// [`ReceiverDetailReceiverType`](crate::api::v3::platsolution::types::ReceiverDetailReceiverType), one type for one shape, under the name it has here.
+                    pub type GetResponseReceiverDetailReceiverType =
+                        crate::api::v3::platsolution::types::ReceiverDetailReceiverType;
 
-                    string_enum! {
-                        /// 转账接收方订单类型
-                        pub enum GetResponseReceiverDetailReceiverTransactionInfoType {
-                            /// `WXPAY`
-                            Wxpay = "WXPAY",
-                            /// `WXVALUE`
-                            Wxvalue = "WXVALUE",
-                        }
-                    }
+                    /// [`ReceiverDetailReceiverTransactionInfoType`](crate::api::v3::platsolution::types::ReceiverDetailReceiverTransactionInfoType), one type for one shape, under the name it has here.
+                    pub type GetResponseReceiverDetailReceiverTransactionInfoType = crate::api::v3::platsolution::types::ReceiverDetailReceiverTransactionInfoType;
 
-                    /// 转账接收方订单信息
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct GetResponseReceiverDetailReceiverTransactionInfo {
-                        /// 交易订单号
-                        pub transaction_id: String,
-                        /// 转账接收方订单类型
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub r#type: Option<GetResponseReceiverDetailReceiverTransactionInfoType>,
-                    }
+                    /// [`TransactionInfo`](crate::api::v3::platsolution::types::TransactionInfo), one type for one shape, under the name it has here.
+                    pub type GetResponseReceiverDetailReceiverTransactionInfo =
+                        crate::api::v3::platsolution::types::TransactionInfo;
 
-                    /// 转账接收者信息
-                    #[derive(
-                        Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                    )]
-                    pub struct GetResponseReceiverDetailReceiver {
-                        /// 转账接收方类型
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub r#type: Option<GetResponseReceiverDetailReceiverType>,
-                        /// 转账接收方订单信息
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub transaction_info:
-                            Option<GetResponseReceiverDetailReceiverTransactionInfo>,
-                    }
+                    /// [`Receiver`](crate::api::v3::platsolution::types::Receiver), one type for one shape, under the name it has here.
+                    pub type GetResponseReceiverDetailReceiver =
+                        crate::api::v3::platsolution::types::Receiver;
 
-                    /// 转账接收方信息
-                    #[derive(
-                        Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                    )]
-                    pub struct GetResponseReceiverDetail {
-                        /// 转账接收者信息
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub receiver: Option<GetResponseReceiverDetailReceiver>,
-                    }
+                    /// [`ReceiverDetail`](crate::api::v3::platsolution::types::ReceiverDetail), one type for one shape, under the name it has here.
+                    pub type GetResponseReceiverDetail =
+                        crate::api::v3::platsolution::types::ReceiverDetail;
 
-                    string_enum! {
-                        /// 赔付状态
-                        pub enum GetResponseState {
-                            /// `ACCEPTED`
-                            Accepted = "ACCEPTED",
-                            /// `SUCCESS`
-                            Success = "SUCCESS",
-                            /// `CLOSED`
-                            Closed = "CLOSED",
-                            /// `WAIT_USER_CONFIRM`
-                            WaitUserConfirm = "WAIT_USER_CONFIRM",
-                            /// `CANCELING`
-                            Canceling = "CANCELING",
-                            /// `CANCELLED`
-                            Cancelled = "CANCELLED",
-                        }
-                    }
+                    /// [`State`](crate::api::v3::platsolution::types::State), one type for one shape, under the name it has here.
+                    pub type GetResponseState = crate::api::v3::platsolution::types::State;
 
-                    /// 关单信息
-                    #[derive(
-                        Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                    )]
-                    pub struct GetResponseCloseInfo {
-                        /// 关单时间
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub close_time: Option<crate::DateTime>,
-                        /// 关单原因
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub close_reason: Option<String>,
-                    }
+                    /// [`CloseInfo`](crate::api::v3::platsolution::types::CloseInfo), one type for one shape, under the name it has here.
+                    pub type GetResponseCloseInfo = crate::api::v3::platsolution::types::CloseInfo;
 
                     /// What `GET /v3/platsolution/ecommerce/mch-transfer/compensate-bills/bill-id/{bill_id}` answers.
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct GetResponse {
-                        /// 服务商商户号
-                        pub sp_mchid: String,
-                        /// 转账接收方信息
-                        pub receiver_detail: GetResponseReceiverDetail,
-                        /// 商户单号
-                        pub out_bill_no: String,
-                        /// 赔付金额
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub amount: Option<i64>,
-                        /// 赔付原因
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub transfer_remark: Option<String>,
-                        /// 微信支付转账单号
-                        pub bill_id: String,
-                        /// 赔付状态
-                        pub state: GetResponseState,
-                        /// 受理时间
-                        pub accept_time: crate::DateTime,
-                        /// 成功时间
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub success_time: Option<crate::DateTime>,
-                        /// 关单信息
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub close_info: Option<GetResponseCloseInfo>,
-                        /// 出资商户号
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub sponsor_mchid: Option<String>,
-                    }
+                    ///
+                    /// The type is [`EcommerceMchTransferCompensateBillsBillIdResponse`](crate::api::v3::platsolution::types::EcommerceMchTransferCompensateBillsBillIdResponse), which other answers share.
+                    pub type GetResponse = crate::api::v3::platsolution::types::EcommerceMchTransferCompensateBillsBillIdResponse;
                 }
             }
             /// `/v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no`
@@ -595,126 +420,42 @@ pub mod ecommerce {
                     /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013504178)
                     #[doc(alias = "查询赔付结果（按商户赔付单号）")]
                     #[crate::endpoint(GET, "/v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/<out_bill_no>", response = GetResponse)]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct Get {
                         /// 商户单号 (path)
                         pub out_bill_no: String,
                     }
 
-                    string_enum! {
-                        /// 转账接收方类型
-                        pub enum GetResponseReceiverDetailReceiverType {
-                            /// `TRANSACTION_USER`
-                            TransactionUser = "TRANSACTION_USER",
-                        }
-                    }
+                    /// [`ReceiverDetailReceiverType`](crate::api::v3::platsolution::types::ReceiverDetailReceiverType), one type for one shape, under the name it has here.
+                    pub type GetResponseReceiverDetailReceiverType =
+                        crate::api::v3::platsolution::types::ReceiverDetailReceiverType;
 
-                    string_enum! {
-                        /// 转账接收方订单类型
-                        pub enum GetResponseReceiverDetailReceiverTransactionInfoType {
-                            /// `WXPAY`
-                            Wxpay = "WXPAY",
-                            /// `WXVALUE`
-                            Wxvalue = "WXVALUE",
-                        }
-                    }
+                    /// [`ReceiverDetailReceiverTransactionInfoType`](crate::api::v3::platsolution::types::ReceiverDetailReceiverTransactionInfoType), one type for one shape, under the name it has here.
+                    pub type GetResponseReceiverDetailReceiverTransactionInfoType = crate::api::v3::platsolution::types::ReceiverDetailReceiverTransactionInfoType;
 
-                    /// 转账接收方订单信息
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct GetResponseReceiverDetailReceiverTransactionInfo {
-                        /// 交易订单号
-                        pub transaction_id: String,
-                        /// 转账接收方订单类型
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub r#type: Option<GetResponseReceiverDetailReceiverTransactionInfoType>,
-                    }
+                    /// [`TransactionInfo`](crate::api::v3::platsolution::types::TransactionInfo), one type for one shape, under the name it has here.
+                    pub type GetResponseReceiverDetailReceiverTransactionInfo =
+                        crate::api::v3::platsolution::types::TransactionInfo;
 
-                    /// 转账接收者信息
-                    #[derive(
-                        Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                    )]
-                    pub struct GetResponseReceiverDetailReceiver {
-                        /// 转账接收方类型
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub r#type: Option<GetResponseReceiverDetailReceiverType>,
-                        /// 转账接收方订单信息
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub transaction_info:
-                            Option<GetResponseReceiverDetailReceiverTransactionInfo>,
-                    }
+                    /// [`Receiver`](crate::api::v3::platsolution::types::Receiver), one type for one shape, under the name it has here.
+                    pub type GetResponseReceiverDetailReceiver =
+                        crate::api::v3::platsolution::types::Receiver;
 
-                    /// 转账接收方信息
-                    #[derive(
-                        Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                    )]
-                    pub struct GetResponseReceiverDetail {
-                        /// 转账接收者信息
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub receiver: Option<GetResponseReceiverDetailReceiver>,
-                    }
+                    /// [`ReceiverDetail`](crate::api::v3::platsolution::types::ReceiverDetail), one type for one shape, under the name it has here.
+                    pub type GetResponseReceiverDetail =
+                        crate::api::v3::platsolution::types::ReceiverDetail;
 
-                    string_enum! {
-                        /// 赔付状态
-                        pub enum GetResponseState {
-                            /// `ACCEPTED`
-                            Accepted = "ACCEPTED",
-                            /// `SUCCESS`
-                            Success = "SUCCESS",
-                            /// `CLOSED`
-                            Closed = "CLOSED",
-                            /// `WAIT_USER_CONFIRM`
-                            WaitUserConfirm = "WAIT_USER_CONFIRM",
-                            /// `CANCELING`
-                            Canceling = "CANCELING",
-                            /// `CANCELLED`
-                            Cancelled = "CANCELLED",
-                        }
-                    }
+                    /// [`State`](crate::api::v3::platsolution::types::State), one type for one shape, under the name it has here.
+                    pub type GetResponseState = crate::api::v3::platsolution::types::State;
 
-                    /// 关单信息
-                    #[derive(
-                        Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                    )]
-                    pub struct GetResponseCloseInfo {
-                        /// 关单时间
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub close_time: Option<crate::DateTime>,
-                        /// 关单原因
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub close_reason: Option<String>,
-                    }
+                    /// [`CloseInfo`](crate::api::v3::platsolution::types::CloseInfo), one type for one shape, under the name it has here.
+                    pub type GetResponseCloseInfo = crate::api::v3::platsolution::types::CloseInfo;
 
                     /// What `GET /v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/{out_bill_no}` answers.
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct GetResponse {
-                        /// 服务商商户号
-                        pub sp_mchid: String,
-                        /// 转账接收方信息
-                        pub receiver_detail: GetResponseReceiverDetail,
-                        /// 商户单号
-                        pub out_bill_no: String,
-                        /// 赔付金额
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub amount: Option<i64>,
-                        /// 赔付原因
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub transfer_remark: Option<String>,
-                        /// 微信支付转账单号
-                        pub bill_id: String,
-                        /// 赔付状态
-                        pub state: GetResponseState,
-                        /// 受理时间
-                        pub accept_time: crate::DateTime,
-                        /// 成功时间
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub success_time: Option<crate::DateTime>,
-                        /// 关单信息
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub close_info: Option<GetResponseCloseInfo>,
-                        /// 出资商户号
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub sponsor_mchid: Option<String>,
-                    }
+                    ///
+                    /// The type is [`EcommerceMchTransferCompensateBillsBillIdResponse`](crate::api::v3::platsolution::types::EcommerceMchTransferCompensateBillsBillIdResponse), which other answers share.
+                    pub type GetResponse = crate::api::v3::platsolution::types::EcommerceMchTransferCompensateBillsBillIdResponse;
 
                     /// `/v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/{out_bill_no}/cancel`
                     pub mod cancel {
@@ -727,39 +468,25 @@ pub mod ecommerce {
                         /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                         #[doc(alias = "请求撤销赔付")]
                         #[crate::endpoint(POST, "/v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/<out_bill_no>/cancel", response = PostResponse, idempotent)]
-                        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                        #[derive(Debug, Clone, PartialEq)]
+                        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                         pub struct Post {
                             /// 商户单号 (path)
                             pub out_bill_no: String,
                         }
 
-                        string_enum! {
-                            /// 赔付状态
-                            pub enum PostResponseState {
-                                /// `ACCEPTED`
-                                Accepted = "ACCEPTED",
-                                /// `SUCCESS`
-                                Success = "SUCCESS",
-                                /// `CLOSED`
-                                Closed = "CLOSED",
-                                /// `WAIT_USER_CONFIRM`
-                                WaitUserConfirm = "WAIT_USER_CONFIRM",
-                                /// `CANCELING`
-                                Canceling = "CANCELING",
-                                /// `CANCELLED`
-                                Cancelled = "CANCELLED",
-                            }
-                        }
+                        /// [`State`](crate::api::v3::platsolution::types::State), one type for one shape, under the name it has here.
+                        pub type PostResponseState = crate::api::v3::platsolution::types::State;
 
                         /// What `POST /v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/{out_bill_no}/cancel` answers.
-                        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                         pub struct PostResponse {
                             /// 商户单号
                             pub out_bill_no: String,
                             /// 微信支付转账单号
                             pub bill_id: String,
                             /// 赔付状态
-                            pub state: PostResponseState,
+                            pub state: crate::api::v3::platsolution::types::State,
                             /// 撤销受理时间
                             pub cancel_accept_time: crate::DateTime,
                         }
@@ -777,12 +504,13 @@ pub mod ecommerce {
                 /// Idempotent by `out_bill_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                 #[doc(alias = "请求赔付预下单")]
                 #[crate::endpoint(POST, "/v3/platsolution/ecommerce/mch-transfer/compensate-bills/pre-transfer", response = PostResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 公众账号ID
                     pub sp_appid: Option<String>,
                     /// 收款方信息
-                    pub receiver: PostReceiver,
+                    pub receiver: crate::api::v3::platsolution::types::Receiver,
                     /// 商户单号
                     #[wxpay(idempotency_key)]
                     pub out_bill_no: String,
@@ -800,49 +528,81 @@ pub mod ecommerce {
                     pub notify_url: Option<String>,
                 }
 
-                string_enum! {
-                    /// 转账接收方类型
-                    pub enum PostReceiverType {
-                        /// `TRANSACTION_USER`
-                        TransactionUser = "TRANSACTION_USER",
+                impl Post {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    pub fn new(
+                        receiver: impl Into<crate::api::v3::platsolution::types::Receiver>,
+                        out_bill_no: impl Into<String>,
+                        transfer_remark: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            sp_appid: None,
+                            receiver: receiver.into(),
+                            out_bill_no: out_bill_no.into(),
+                            amount: None,
+                            transfer_remark: transfer_remark.into(),
+                            sponsor_mchid: None,
+                            transfer_scene_id: None,
+                            user_recv_perception: None,
+                            notify_url: None,
+                        }
+                    }
+                    /// Sets `sp_appid` (公众账号ID).
+                    pub fn with_sp_appid(mut self, sp_appid: impl Into<String>) -> Self {
+                        self.sp_appid = Some(sp_appid.into());
+                        self
+                    }
+                    /// Sets `amount` (赔付金额).
+                    pub fn with_amount(mut self, amount: impl Into<i64>) -> Self {
+                        self.amount = Some(amount.into());
+                        self
+                    }
+                    /// Sets `sponsor_mchid` (出资商户号).
+                    pub fn with_sponsor_mchid(mut self, sponsor_mchid: impl Into<String>) -> Self {
+                        self.sponsor_mchid = Some(sponsor_mchid.into());
+                        self
+                    }
+                    /// Sets `transfer_scene_id` (转账场景ID).
+                    pub fn with_transfer_scene_id(
+                        mut self,
+                        transfer_scene_id: impl Into<String>,
+                    ) -> Self {
+                        self.transfer_scene_id = Some(transfer_scene_id.into());
+                        self
+                    }
+                    /// Sets `user_recv_perception` (用户收款感知).
+                    pub fn with_user_recv_perception(
+                        mut self,
+                        user_recv_perception: impl Into<String>,
+                    ) -> Self {
+                        self.user_recv_perception = Some(user_recv_perception.into());
+                        self
+                    }
+                    /// Sets `notify_url` (商户回调地址).
+                    pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
+                        self.notify_url = Some(notify_url.into());
+                        self
                     }
                 }
 
-                string_enum! {
-                    /// 转账接收方订单类型
-                    pub enum PostReceiverTransactionInfoType {
-                        /// `WXPAY`
-                        Wxpay = "WXPAY",
-                        /// `WXVALUE`
-                        Wxvalue = "WXVALUE",
-                    }
-                }
+                /// [`ReceiverDetailReceiverType`](crate::api::v3::platsolution::types::ReceiverDetailReceiverType), one type for one shape, under the name it has here.
+                pub type PostReceiverType =
+                    crate::api::v3::platsolution::types::ReceiverDetailReceiverType;
 
-                /// 转账接收方订单信息
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostReceiverTransactionInfo {
-                    /// 交易订单号
-                    pub transaction_id: String,
-                    /// 转账接收方订单类型
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub r#type: Option<PostReceiverTransactionInfoType>,
-                }
+                /// [`ReceiverDetailReceiverTransactionInfoType`](crate::api::v3::platsolution::types::ReceiverDetailReceiverTransactionInfoType), one type for one shape, under the name it has here.
+                pub type PostReceiverTransactionInfoType =
+                    crate::api::v3::platsolution::types::ReceiverDetailReceiverTransactionInfoType;
 
-                /// 收款方信息
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct PostReceiver {
-                    /// 转账接收方类型
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub r#type: Option<PostReceiverType>,
-                    /// 转账接收方订单信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub transaction_info: Option<PostReceiverTransactionInfo>,
-                }
+                /// [`TransactionInfo`](crate::api::v3::platsolution::types::TransactionInfo), one type for one shape, under the name it has here.
+                pub type PostReceiverTransactionInfo =
+                    crate::api::v3::platsolution::types::TransactionInfo;
+
+                /// [`Receiver`](crate::api::v3::platsolution::types::Receiver), one type for one shape, under the name it has here.
+                pub type PostReceiver = crate::api::v3::platsolution::types::Receiver;
 
                 /// What `POST /v3/platsolution/ecommerce/mch-transfer/compensate-bills/pre-transfer` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct PostResponse {
                     /// 商户单号
                     pub out_bill_no: String,
@@ -866,7 +626,8 @@ pub mod ecommerce {
             /// Idempotent by `out_bill_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "请求保证金售后赔付")]
             #[crate::endpoint(POST, "/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 二级商户号
                 pub sub_mchid: Option<String>,
@@ -889,156 +650,169 @@ pub mod ecommerce {
                 pub sub_appid: Option<String>,
             }
 
-            string_enum! {
-                /// 转账接收方类型
-                pub enum PostReceiverType {
-                    /// `MERCHANT`
-                    Merchant = "MERCHANT",
-                    /// `TRANSACTION_USER`
-                    TransactionUser = "TRANSACTION_USER",
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    receiver: impl Into<PostReceiver>,
+                    out_bill_no: impl Into<String>,
+                    transfer_remark: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        sub_mchid: None,
+                        sp_appid: None,
+                        receiver: receiver.into(),
+                        out_bill_no: out_bill_no.into(),
+                        amount: None,
+                        transfer_remark: transfer_remark.into(),
+                        transfer_scene_id: None,
+                        user_recv_perception: None,
+                        sub_appid: None,
+                    }
+                }
+                /// Sets `sub_mchid` (二级商户号).
+                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                    self.sub_mchid = Some(sub_mchid.into());
+                    self
+                }
+                /// Sets `sp_appid` (公众账号ID).
+                pub fn with_sp_appid(mut self, sp_appid: impl Into<String>) -> Self {
+                    self.sp_appid = Some(sp_appid.into());
+                    self
+                }
+                /// Sets `amount` (赔付金额).
+                pub fn with_amount(mut self, amount: impl Into<i64>) -> Self {
+                    self.amount = Some(amount.into());
+                    self
+                }
+                /// Sets `transfer_scene_id` (转账场景ID).
+                pub fn with_transfer_scene_id(
+                    mut self,
+                    transfer_scene_id: impl Into<String>,
+                ) -> Self {
+                    self.transfer_scene_id = Some(transfer_scene_id.into());
+                    self
+                }
+                /// Sets `user_recv_perception` (用户收款感知).
+                pub fn with_user_recv_perception(
+                    mut self,
+                    user_recv_perception: impl Into<String>,
+                ) -> Self {
+                    self.user_recv_perception = Some(user_recv_perception.into());
+                    self
+                }
+                /// Sets `sub_appid` (二级商户AppID).
+                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                    self.sub_appid = Some(sub_appid.into());
+                    self
                 }
             }
 
-            string_enum! {
-                /// 转账接收方订单类型
-                pub enum PostReceiverTransactionInfoType {
-                    /// `WXPAY`
-                    Wxpay = "WXPAY",
-                    /// `WXVALUE`
-                    Wxvalue = "WXVALUE",
-                }
-            }
+            /// [`ReceiverType`](crate::api::v3::platsolution::types::ReceiverType), one type for one shape, under the name it has here.
+            pub type PostReceiverType = crate::api::v3::platsolution::types::ReceiverType;
 
-            /// 转账接收方订单信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostReceiverTransactionInfo {
-                /// 交易订单号
-                pub transaction_id: String,
-                /// 转账接收方订单类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub r#type: Option<PostReceiverTransactionInfoType>,
-            }
+            /// [`ReceiverDetailReceiverTransactionInfoType`](crate::api::v3::platsolution::types::ReceiverDetailReceiverTransactionInfoType), one type for one shape, under the name it has here.
+            pub type PostReceiverTransactionInfoType =
+                crate::api::v3::platsolution::types::ReceiverDetailReceiverTransactionInfoType;
 
-            /// 转账接收方用户
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostReceiverUserInfo {
-                /// 转账接收方用户openid
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sp_openid: Option<String>,
-            }
+            /// [`TransactionInfo`](crate::api::v3::platsolution::types::TransactionInfo), one type for one shape, under the name it has here.
+            pub type PostReceiverTransactionInfo =
+                crate::api::v3::platsolution::types::TransactionInfo;
+
+            /// [`UserInfo`](crate::api::v3::platsolution::types::UserInfo), one type for one shape, under the name it has here.
+            pub type PostReceiverUserInfo = crate::api::v3::platsolution::types::UserInfo;
 
             /// 收款方信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct PostReceiver {
                 /// 转账接收方类型
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub r#type: Option<PostReceiverType>,
+                pub r#type: Option<crate::api::v3::platsolution::types::ReceiverType>,
                 /// 转账接收方订单信息
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub transaction_info: Option<PostReceiverTransactionInfo>,
+                pub transaction_info: Option<crate::api::v3::platsolution::types::TransactionInfo>,
                 /// 转账接收方用户
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub user_info: Option<PostReceiverUserInfo>,
+                pub user_info: Option<crate::api::v3::platsolution::types::UserInfo>,
             }
 
-            string_enum! {
-                /// 转账接收方类型
-                pub enum PostResponseReceiverDetailReceiverType {
-                    /// `MERCHANT`
-                    Merchant = "MERCHANT",
-                    /// `TRANSACTION_USER`
-                    TransactionUser = "TRANSACTION_USER",
+            impl PostReceiver {
+                /// Sets `type` (转账接收方类型).
+                pub fn with_type(
+                    mut self,
+                    r#type: impl Into<crate::api::v3::platsolution::types::ReceiverType>,
+                ) -> Self {
+                    self.r#type = Some(r#type.into());
+                    self
+                }
+                /// Sets `transaction_info` (转账接收方订单信息).
+                pub fn with_transaction_info(
+                    mut self,
+                    transaction_info: impl Into<crate::api::v3::platsolution::types::TransactionInfo>,
+                ) -> Self {
+                    self.transaction_info = Some(transaction_info.into());
+                    self
+                }
+                /// Sets `user_info` (转账接收方用户).
+                pub fn with_user_info(
+                    mut self,
+                    user_info: impl Into<crate::api::v3::platsolution::types::UserInfo>,
+                ) -> Self {
+                    self.user_info = Some(user_info.into());
+                    self
                 }
             }
 
-            string_enum! {
-                /// 转账接收方订单类型
-                pub enum PostResponseReceiverDetailReceiverTransactionInfoType {
-                    /// `WXPAY`
-                    Wxpay = "WXPAY",
-                    /// `WXVALUE`
-                    Wxvalue = "WXVALUE",
-                }
-            }
+            /// [`ReceiverType`](crate::api::v3::platsolution::types::ReceiverType), one type for one shape, under the name it has here.
+            pub type PostResponseReceiverDetailReceiverType =
+                crate::api::v3::platsolution::types::ReceiverType;
 
-            /// 转账接收方订单信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponseReceiverDetailReceiverTransactionInfo {
-                /// 交易订单号
-                pub transaction_id: String,
-                /// 转账接收方订单类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub r#type: Option<PostResponseReceiverDetailReceiverTransactionInfoType>,
-            }
+            /// [`ReceiverDetailReceiverTransactionInfoType`](crate::api::v3::platsolution::types::ReceiverDetailReceiverTransactionInfoType), one type for one shape, under the name it has here.
+            pub type PostResponseReceiverDetailReceiverTransactionInfoType =
+                crate::api::v3::platsolution::types::ReceiverDetailReceiverTransactionInfoType;
 
-            /// 转账接收者信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponseReceiverDetailReceiver {
-                /// 转账接收方类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub r#type: Option<PostResponseReceiverDetailReceiverType>,
-                /// 转账接收方订单信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub transaction_info: Option<PostResponseReceiverDetailReceiverTransactionInfo>,
-            }
+            /// [`TransactionInfo`](crate::api::v3::platsolution::types::TransactionInfo), one type for one shape, under the name it has here.
+            pub type PostResponseReceiverDetailReceiverTransactionInfo =
+                crate::api::v3::platsolution::types::TransactionInfo;
 
-            /// 转账接收方信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponseReceiverDetail {
-                /// 转账接收者信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub receiver: Option<PostResponseReceiverDetailReceiver>,
-            }
+            /// [`ReceiverDetailReceiver`](crate::api::v3::platsolution::types::ReceiverDetailReceiver), one type for one shape, under the name it has here.
+            pub type PostResponseReceiverDetailReceiver =
+                crate::api::v3::platsolution::types::ReceiverDetailReceiver;
 
-            string_enum! {
-                /// 赔付状态
-                pub enum PostResponseState {
-                    /// `ACCEPTED`
-                    Accepted = "ACCEPTED",
-                    /// `SUCCESS`
-                    Success = "SUCCESS",
-                    /// `CLOSED`
-                    Closed = "CLOSED",
-                    /// `WAIT_USER_CONFIRM`
-                    WaitUserConfirm = "WAIT_USER_CONFIRM",
-                    /// `CANCELING`
-                    Canceling = "CANCELING",
-                    /// `CANCELLED`
-                    Cancelled = "CANCELLED",
-                }
-            }
+            /// [`ReceiverDetail2`](crate::api::v3::platsolution::types::ReceiverDetail2), one type for one shape, under the name it has here.
+            pub type PostResponseReceiverDetail =
+                crate::api::v3::platsolution::types::ReceiverDetail2;
+
+            /// [`State`](crate::api::v3::platsolution::types::State), one type for one shape, under the name it has here.
+            pub type PostResponseState = crate::api::v3::platsolution::types::State;
 
             /// What `POST /v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct PostResponse {
                 /// 服务商商户号
                 pub sp_mchid: String,
                 /// 二级商户号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub sub_mchid: Option<String>,
                 /// 转账接收方信息
-                pub receiver_detail: PostResponseReceiverDetail,
+                pub receiver_detail: crate::api::v3::platsolution::types::ReceiverDetail2,
                 /// 商户单号
                 pub out_bill_no: String,
                 /// 赔付金额
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub amount: Option<i64>,
                 /// 赔付原因
                 pub transfer_remark: String,
                 /// 微信支付转账单号
                 pub bill_id: String,
                 /// 赔付状态
-                pub state: PostResponseState,
+                pub state: crate::api::v3::platsolution::types::State,
                 /// 受理时间
                 pub accept_time: crate::DateTime,
                 /// 成功时间
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub success_time: Option<crate::DateTime>,
                 /// 出资商户号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub sponsor_mchid: Option<String>,
                 /// 二级商户AppID
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub sub_appid: Option<String>,
             }
 
@@ -1053,7 +827,8 @@ pub mod ecommerce {
                     /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013504196)
                     #[doc(alias = "查询保证金售后赔付结果（按微信支付赔付单号）")]
                     #[crate::endpoint(GET, "/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/bill-id/<bill_id>", response = GetResponse)]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct Get {
                         /// 微信支付单号 (path)
                         pub bill_id: String,
@@ -1061,128 +836,51 @@ pub mod ecommerce {
                         pub sub_mchid: Option<String>,
                     }
 
-                    string_enum! {
-                        /// 转账接收方类型
-                        pub enum GetResponseReceiverDetailReceiverType {
-                            /// `MERCHANT`
-                            Merchant = "MERCHANT",
-                            /// `TRANSACTION_USER`
-                            TransactionUser = "TRANSACTION_USER",
+                    impl Get {
+                        /// A value with its required fields; every optional one is `None`
+                        /// until its `with_…` method sets it.
+                        pub fn new(bill_id: impl Into<String>) -> Self {
+                            Self {
+                                bill_id: bill_id.into(),
+                                sub_mchid: None,
+                            }
+                        }
+                        /// Sets `sub_mchid` (二级商户号 (query)).
+                        pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                            self.sub_mchid = Some(sub_mchid.into());
+                            self
                         }
                     }
 
-                    string_enum! {
-                        /// 转账接收方订单类型
-                        pub enum GetResponseReceiverDetailReceiverTransactionInfoType {
-                            /// `WXPAY`
-                            Wxpay = "WXPAY",
-                            /// `WXVALUE`
-                            Wxvalue = "WXVALUE",
-                        }
-                    }
+                    /// [`ReceiverType`](crate::api::v3::platsolution::types::ReceiverType), one type for one shape, under the name it has here.
+                    pub type GetResponseReceiverDetailReceiverType =
+                        crate::api::v3::platsolution::types::ReceiverType;
 
-                    /// 转账接收方订单信息
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct GetResponseReceiverDetailReceiverTransactionInfo {
-                        /// 交易订单号
-                        pub transaction_id: String,
-                        /// 转账接收方订单类型
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub r#type: Option<GetResponseReceiverDetailReceiverTransactionInfoType>,
-                    }
+                    /// [`ReceiverDetailReceiverTransactionInfoType`](crate::api::v3::platsolution::types::ReceiverDetailReceiverTransactionInfoType), one type for one shape, under the name it has here.
+                    pub type GetResponseReceiverDetailReceiverTransactionInfoType = crate::api::v3::platsolution::types::ReceiverDetailReceiverTransactionInfoType;
 
-                    /// 转账接收者信息
-                    #[derive(
-                        Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                    )]
-                    pub struct GetResponseReceiverDetailReceiver {
-                        /// 转账接收方类型
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub r#type: Option<GetResponseReceiverDetailReceiverType>,
-                        /// 转账接收方订单信息
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub transaction_info:
-                            Option<GetResponseReceiverDetailReceiverTransactionInfo>,
-                    }
+                    /// [`TransactionInfo`](crate::api::v3::platsolution::types::TransactionInfo), one type for one shape, under the name it has here.
+                    pub type GetResponseReceiverDetailReceiverTransactionInfo =
+                        crate::api::v3::platsolution::types::TransactionInfo;
 
-                    /// 转账接收方信息
-                    #[derive(
-                        Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                    )]
-                    pub struct GetResponseReceiverDetail {
-                        /// 转账接收者信息
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub receiver: Option<GetResponseReceiverDetailReceiver>,
-                    }
+                    /// [`ReceiverDetailReceiver`](crate::api::v3::platsolution::types::ReceiverDetailReceiver), one type for one shape, under the name it has here.
+                    pub type GetResponseReceiverDetailReceiver =
+                        crate::api::v3::platsolution::types::ReceiverDetailReceiver;
 
-                    string_enum! {
-                        /// 赔付状态
-                        pub enum GetResponseState {
-                            /// `ACCEPTED`
-                            Accepted = "ACCEPTED",
-                            /// `SUCCESS`
-                            Success = "SUCCESS",
-                            /// `CLOSED`
-                            Closed = "CLOSED",
-                            /// `WAIT_USER_CONFIRM`
-                            WaitUserConfirm = "WAIT_USER_CONFIRM",
-                            /// `CANCELING`
-                            Canceling = "CANCELING",
-                            /// `CANCELLED`
-                            Cancelled = "CANCELLED",
-                        }
-                    }
+                    /// [`ReceiverDetail2`](crate::api::v3::platsolution::types::ReceiverDetail2), one type for one shape, under the name it has here.
+                    pub type GetResponseReceiverDetail =
+                        crate::api::v3::platsolution::types::ReceiverDetail2;
 
-                    /// 关单信息
-                    #[derive(
-                        Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                    )]
-                    pub struct GetResponseCloseInfo {
-                        /// 关单时间
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub close_time: Option<crate::DateTime>,
-                        /// 关单原因
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub close_reason: Option<String>,
-                    }
+                    /// [`State`](crate::api::v3::platsolution::types::State), one type for one shape, under the name it has here.
+                    pub type GetResponseState = crate::api::v3::platsolution::types::State;
+
+                    /// [`CloseInfo`](crate::api::v3::platsolution::types::CloseInfo), one type for one shape, under the name it has here.
+                    pub type GetResponseCloseInfo = crate::api::v3::platsolution::types::CloseInfo;
 
                     /// What `GET /v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/bill-id/{bill_id}` answers.
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct GetResponse {
-                        /// 服务商商户号
-                        pub sp_mchid: String,
-                        /// 二级商户号
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub sub_mchid: Option<String>,
-                        /// 转账接收方信息
-                        pub receiver_detail: GetResponseReceiverDetail,
-                        /// 商户单号
-                        pub out_bill_no: String,
-                        /// 赔付金额
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub amount: Option<i64>,
-                        /// 赔付原因
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub transfer_remark: Option<String>,
-                        /// 微信支付转账单号
-                        pub bill_id: String,
-                        /// 赔付状态
-                        pub state: GetResponseState,
-                        /// 受理时间
-                        pub accept_time: crate::DateTime,
-                        /// 成功时间
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub success_time: Option<crate::DateTime>,
-                        /// 关单信息
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub close_info: Option<GetResponseCloseInfo>,
-                        /// 出资商户号
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub sponsor_mchid: Option<String>,
-                        /// 二级商户AppID
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub sub_appid: Option<String>,
-                    }
+                    ///
+                    /// The type is [`EcommerceMchTransferDepositAfterSalesCompensationBillsBillIdResponse`](crate::api::v3::platsolution::types::EcommerceMchTransferDepositAfterSalesCompensationBillsBillIdResponse), which other answers share.
+                    pub type GetResponse = crate::api::v3::platsolution::types::EcommerceMchTransferDepositAfterSalesCompensationBillsBillIdResponse;
                 }
             }
             /// `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/out-bill-no`
@@ -1196,7 +894,8 @@ pub mod ecommerce {
                     /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013504195)
                     #[doc(alias = "查询保证金售后赔付结果（按商户赔付单号）")]
                     #[crate::endpoint(GET, "/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/out-bill-no/<out_bill_no>", response = GetResponse)]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct Get {
                         /// 商户单号 (path)
                         pub out_bill_no: String,
@@ -1204,128 +903,51 @@ pub mod ecommerce {
                         pub sub_mchid: Option<String>,
                     }
 
-                    string_enum! {
-                        /// 转账接收方类型
-                        pub enum GetResponseReceiverDetailReceiverType {
-                            /// `MERCHANT`
-                            Merchant = "MERCHANT",
-                            /// `TRANSACTION_USER`
-                            TransactionUser = "TRANSACTION_USER",
+                    impl Get {
+                        /// A value with its required fields; every optional one is `None`
+                        /// until its `with_…` method sets it.
+                        pub fn new(out_bill_no: impl Into<String>) -> Self {
+                            Self {
+                                out_bill_no: out_bill_no.into(),
+                                sub_mchid: None,
+                            }
+                        }
+                        /// Sets `sub_mchid` (二级商户号 (query)).
+                        pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                            self.sub_mchid = Some(sub_mchid.into());
+                            self
                         }
                     }
 
-                    string_enum! {
-                        /// 转账接收方订单类型
-                        pub enum GetResponseReceiverDetailReceiverTransactionInfoType {
-                            /// `WXPAY`
-                            Wxpay = "WXPAY",
-                            /// `WXVALUE`
-                            Wxvalue = "WXVALUE",
-                        }
-                    }
+                    /// [`ReceiverType`](crate::api::v3::platsolution::types::ReceiverType), one type for one shape, under the name it has here.
+                    pub type GetResponseReceiverDetailReceiverType =
+                        crate::api::v3::platsolution::types::ReceiverType;
 
-                    /// 转账接收方订单信息
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct GetResponseReceiverDetailReceiverTransactionInfo {
-                        /// 交易订单号
-                        pub transaction_id: String,
-                        /// 转账接收方订单类型
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub r#type: Option<GetResponseReceiverDetailReceiverTransactionInfoType>,
-                    }
+                    /// [`ReceiverDetailReceiverTransactionInfoType`](crate::api::v3::platsolution::types::ReceiverDetailReceiverTransactionInfoType), one type for one shape, under the name it has here.
+                    pub type GetResponseReceiverDetailReceiverTransactionInfoType = crate::api::v3::platsolution::types::ReceiverDetailReceiverTransactionInfoType;
 
-                    /// 转账接收者信息
-                    #[derive(
-                        Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                    )]
-                    pub struct GetResponseReceiverDetailReceiver {
-                        /// 转账接收方类型
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub r#type: Option<GetResponseReceiverDetailReceiverType>,
-                        /// 转账接收方订单信息
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub transaction_info:
-                            Option<GetResponseReceiverDetailReceiverTransactionInfo>,
-                    }
+                    /// [`TransactionInfo`](crate::api::v3::platsolution::types::TransactionInfo), one type for one shape, under the name it has here.
+                    pub type GetResponseReceiverDetailReceiverTransactionInfo =
+                        crate::api::v3::platsolution::types::TransactionInfo;
 
-                    /// 转账接收方信息
-                    #[derive(
-                        Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                    )]
-                    pub struct GetResponseReceiverDetail {
-                        /// 转账接收者信息
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub receiver: Option<GetResponseReceiverDetailReceiver>,
-                    }
+                    /// [`ReceiverDetailReceiver`](crate::api::v3::platsolution::types::ReceiverDetailReceiver), one type for one shape, under the name it has here.
+                    pub type GetResponseReceiverDetailReceiver =
+                        crate::api::v3::platsolution::types::ReceiverDetailReceiver;
 
-                    string_enum! {
-                        /// 赔付状态
-                        pub enum GetResponseState {
-                            /// `ACCEPTED`
-                            Accepted = "ACCEPTED",
-                            /// `SUCCESS`
-                            Success = "SUCCESS",
-                            /// `CLOSED`
-                            Closed = "CLOSED",
-                            /// `WAIT_USER_CONFIRM`
-                            WaitUserConfirm = "WAIT_USER_CONFIRM",
-                            /// `CANCELING`
-                            Canceling = "CANCELING",
-                            /// `CANCELLED`
-                            Cancelled = "CANCELLED",
-                        }
-                    }
+                    /// [`ReceiverDetail2`](crate::api::v3::platsolution::types::ReceiverDetail2), one type for one shape, under the name it has here.
+                    pub type GetResponseReceiverDetail =
+                        crate::api::v3::platsolution::types::ReceiverDetail2;
 
-                    /// 关单信息
-                    #[derive(
-                        Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                    )]
-                    pub struct GetResponseCloseInfo {
-                        /// 关单时间
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub close_time: Option<crate::DateTime>,
-                        /// 关单原因
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub close_reason: Option<String>,
-                    }
+                    /// [`State`](crate::api::v3::platsolution::types::State), one type for one shape, under the name it has here.
+                    pub type GetResponseState = crate::api::v3::platsolution::types::State;
+
+                    /// [`CloseInfo`](crate::api::v3::platsolution::types::CloseInfo), one type for one shape, under the name it has here.
+                    pub type GetResponseCloseInfo = crate::api::v3::platsolution::types::CloseInfo;
 
                     /// What `GET /v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/out-bill-no/{out_bill_no}` answers.
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct GetResponse {
-                        /// 服务商商户号
-                        pub sp_mchid: String,
-                        /// 二级商户号
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub sub_mchid: Option<String>,
-                        /// 转账接收方信息
-                        pub receiver_detail: GetResponseReceiverDetail,
-                        /// 商户单号
-                        pub out_bill_no: String,
-                        /// 赔付金额
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub amount: Option<i64>,
-                        /// 赔付原因
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub transfer_remark: Option<String>,
-                        /// 微信支付转账单号
-                        pub bill_id: String,
-                        /// 赔付状态
-                        pub state: GetResponseState,
-                        /// 受理时间
-                        pub accept_time: crate::DateTime,
-                        /// 成功时间
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub success_time: Option<crate::DateTime>,
-                        /// 关单信息
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub close_info: Option<GetResponseCloseInfo>,
-                        /// 出资商户号
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub sponsor_mchid: Option<String>,
-                        /// 二级商户AppID
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub sub_appid: Option<String>,
-                    }
+                    ///
+                    /// The type is [`EcommerceMchTransferDepositAfterSalesCompensationBillsBillIdResponse`](crate::api::v3::platsolution::types::EcommerceMchTransferDepositAfterSalesCompensationBillsBillIdResponse), which other answers share.
+                    pub type GetResponse = crate::api::v3::platsolution::types::EcommerceMchTransferDepositAfterSalesCompensationBillsBillIdResponse;
                 }
             }
         }
@@ -1338,7 +960,8 @@ pub mod ecommerce {
             /// Idempotent by `out_bill_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "发起保证金赔付保司保费")]
             #[crate::endpoint(POST, "/v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 二级商户号
                 pub sub_mchid: Option<String>,
@@ -1355,149 +978,152 @@ pub mod ecommerce {
                 pub transfer_remark: String,
             }
 
-            string_enum! {
-                /// 转账接收方类型
-                pub enum PostReceiverType {
-                    /// `MERCHANT`
-                    Merchant = "MERCHANT",
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    receiver: impl Into<PostReceiver>,
+                    out_bill_no: impl Into<String>,
+                    transfer_remark: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        sub_mchid: None,
+                        sp_appid: None,
+                        receiver: receiver.into(),
+                        out_bill_no: out_bill_no.into(),
+                        amount: None,
+                        transfer_remark: transfer_remark.into(),
+                    }
+                }
+                /// Sets `sub_mchid` (二级商户号).
+                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                    self.sub_mchid = Some(sub_mchid.into());
+                    self
+                }
+                /// Sets `sp_appid` (公众账号ID).
+                pub fn with_sp_appid(mut self, sp_appid: impl Into<String>) -> Self {
+                    self.sp_appid = Some(sp_appid.into());
+                    self
+                }
+                /// Sets `amount` (赔付金额).
+                pub fn with_amount(mut self, amount: impl Into<i64>) -> Self {
+                    self.amount = Some(amount.into());
+                    self
                 }
             }
 
-            /// 转账接收方商户信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostReceiverMchInfo {
-                /// 商户号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub mchid: Option<String>,
-            }
+            /// [`Type2`](crate::api::v3::platsolution::types::Type2), one type for one shape, under the name it has here.
+            pub type PostReceiverType = crate::api::v3::platsolution::types::Type2;
 
-            string_enum! {
-                /// 赔付单类型
-                pub enum PostReceiverTransactionInfoType {
-                    /// `WXPAY`
-                    Wxpay = "WXPAY",
-                    /// `WXVALUE`
-                    Wxvalue = "WXVALUE",
-                }
-            }
+            /// [`MchInfo`](crate::api::v3::platsolution::types::MchInfo), one type for one shape, under the name it has here.
+            pub type PostReceiverMchInfo = crate::api::v3::platsolution::types::MchInfo;
+
+            /// [`ReceiverDetailReceiverTransactionInfoType`](crate::api::v3::platsolution::types::ReceiverDetailReceiverTransactionInfoType), one type for one shape, under the name it has here.
+            pub type PostReceiverTransactionInfoType =
+                crate::api::v3::platsolution::types::ReceiverDetailReceiverTransactionInfoType;
 
             /// 赔付单信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct PostReceiverTransactionInfo {
                 /// 交易订单号
                 pub transaction_id: String,
                 /// 赔付单类型
-                pub r#type: PostReceiverTransactionInfoType,
+                pub r#type:
+                    crate::api::v3::platsolution::types::ReceiverDetailReceiverTransactionInfoType,
             }
 
             /// 赔付用户信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct PostReceiver {
                 /// 转账接收方类型
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub r#type: Option<PostReceiverType>,
+                pub r#type: Option<crate::api::v3::platsolution::types::Type2>,
                 /// 转账接收方商户信息
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub mch_info: Option<PostReceiverMchInfo>,
+                pub mch_info: Option<crate::api::v3::platsolution::types::MchInfo>,
                 /// 赔付单信息
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub transaction_info: Option<PostReceiverTransactionInfo>,
             }
 
-            string_enum! {
-                /// 转账接收方类型
-                pub enum PostResponseReceiverDetailReceiverType {
-                    /// `MERCHANT`
-                    Merchant = "MERCHANT",
+            impl PostReceiver {
+                /// Sets `type` (转账接收方类型).
+                pub fn with_type(
+                    mut self,
+                    r#type: impl Into<crate::api::v3::platsolution::types::Type2>,
+                ) -> Self {
+                    self.r#type = Some(r#type.into());
+                    self
+                }
+                /// Sets `mch_info` (转账接收方商户信息).
+                pub fn with_mch_info(
+                    mut self,
+                    mch_info: impl Into<crate::api::v3::platsolution::types::MchInfo>,
+                ) -> Self {
+                    self.mch_info = Some(mch_info.into());
+                    self
+                }
+                /// Sets `transaction_info` (赔付单信息).
+                pub fn with_transaction_info(
+                    mut self,
+                    transaction_info: impl Into<PostReceiverTransactionInfo>,
+                ) -> Self {
+                    self.transaction_info = Some(transaction_info.into());
+                    self
                 }
             }
 
-            /// 转账接收方商户信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponseReceiverDetailReceiverMchInfo {
-                /// 商户号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub mchid: Option<String>,
-            }
+            /// [`Type2`](crate::api::v3::platsolution::types::Type2), one type for one shape, under the name it has here.
+            pub type PostResponseReceiverDetailReceiverType =
+                crate::api::v3::platsolution::types::Type2;
 
-            /// 赔付单信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponseReceiverDetailReceiverTransactionInfo {
-                /// 交易订单号
-                pub transaction_id: String,
-            }
+            /// [`MchInfo`](crate::api::v3::platsolution::types::MchInfo), one type for one shape, under the name it has here.
+            pub type PostResponseReceiverDetailReceiverMchInfo =
+                crate::api::v3::platsolution::types::MchInfo;
 
-            /// 转账接收者信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponseReceiverDetailReceiver {
-                /// 转账接收方类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub r#type: Option<PostResponseReceiverDetailReceiverType>,
-                /// 转账接收方商户信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub mch_info: Option<PostResponseReceiverDetailReceiverMchInfo>,
-                /// 赔付单信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub transaction_info: Option<PostResponseReceiverDetailReceiverTransactionInfo>,
-            }
+            /// [`ReceiverDetailReceiverTransactionInfo`](crate::api::v3::platsolution::types::ReceiverDetailReceiverTransactionInfo), one type for one shape, under the name it has here.
+            pub type PostResponseReceiverDetailReceiverTransactionInfo =
+                crate::api::v3::platsolution::types::ReceiverDetailReceiverTransactionInfo;
 
-            /// 转账接收方信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponseReceiverDetail {
-                /// 转账接收者信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub receiver: Option<PostResponseReceiverDetailReceiver>,
-            }
+            /// [`Receiver2`](crate::api::v3::platsolution::types::Receiver2), one type for one shape, under the name it has here.
+            pub type PostResponseReceiverDetailReceiver =
+                crate::api::v3::platsolution::types::Receiver2;
 
-            string_enum! {
-                /// 赔付状态
-                pub enum PostResponseState {
-                    /// `ACCEPTED`
-                    Accepted = "ACCEPTED",
-                    /// `SUCCESS`
-                    Success = "SUCCESS",
-                    /// `CLOSED`
-                    Closed = "CLOSED",
-                    /// `WAIT_USER_CONFIRM`
-                    WaitUserConfirm = "WAIT_USER_CONFIRM",
-                    /// `CANCELING`
-                    Canceling = "CANCELING",
-                    /// `CANCELLED`
-                    Cancelled = "CANCELLED",
-                }
-            }
+            /// [`ReceiverDetail3`](crate::api::v3::platsolution::types::ReceiverDetail3), one type for one shape, under the name it has here.
+            pub type PostResponseReceiverDetail =
+                crate::api::v3::platsolution::types::ReceiverDetail3;
+
+            /// [`State`](crate::api::v3::platsolution::types::State), one type for one shape, under the name it has here.
+            pub type PostResponseState = crate::api::v3::platsolution::types::State;
 
             /// What `POST /v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct PostResponse {
                 /// 服务商商户号
                 pub sp_mchid: String,
                 /// 二级商户号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub sub_mchid: Option<String>,
                 /// 二级商户AppID
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub sub_appid: Option<String>,
                 /// 转账接收方信息
-                pub receiver_detail: PostResponseReceiverDetail,
+                pub receiver_detail: crate::api::v3::platsolution::types::ReceiverDetail3,
                 /// 商户单号
                 pub out_bill_no: String,
                 /// 赔付金额
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub amount: Option<i64>,
                 /// 赔付原因
                 pub transfer_remark: String,
                 /// 微信支付转账单号
                 pub bill_id: String,
                 /// 赔付状态
-                pub state: PostResponseState,
+                pub state: crate::api::v3::platsolution::types::State,
                 /// 受理时间
                 pub accept_time: crate::DateTime,
                 /// 成功时间
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub success_time: Option<crate::DateTime>,
                 /// 出资商户号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub sponsor_mchid: Option<String>,
             }
 
@@ -1508,128 +1134,67 @@ pub mod ecommerce {
                 /// `GET /v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills/{out_bill_no}`
                 #[doc(alias = "查询保证金赔付保司保费结果（按商户赔付单号）")]
                 #[crate::endpoint(GET, "/v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills/<out_bill_no>", response = GetResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Get {
                     /// 商户单号 (path)
                     pub out_bill_no: String,
                 }
 
-                string_enum! {
-                    /// 转账接收方类型
-                    pub enum GetResponseReceiverDetailReceiverType {
-                        /// `MERCHANT`
-                        Merchant = "MERCHANT",
-                    }
-                }
+                /// [`Type2`](crate::api::v3::platsolution::types::Type2), one type for one shape, under the name it has here.
+                pub type GetResponseReceiverDetailReceiverType =
+                    crate::api::v3::platsolution::types::Type2;
 
-                /// 转账接收方商户信息
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct GetResponseReceiverDetailReceiverMchInfo {
-                    /// 商户号
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub mchid: Option<String>,
-                }
+                /// [`MchInfo`](crate::api::v3::platsolution::types::MchInfo), one type for one shape, under the name it has here.
+                pub type GetResponseReceiverDetailReceiverMchInfo =
+                    crate::api::v3::platsolution::types::MchInfo;
 
-                /// 赔付单信息
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponseReceiverDetailReceiverTransactionInfo {
-                    /// 交易订单号
-                    pub transaction_id: String,
-                }
+                /// [`ReceiverDetailReceiverTransactionInfo`](crate::api::v3::platsolution::types::ReceiverDetailReceiverTransactionInfo), one type for one shape, under the name it has here.
+                pub type GetResponseReceiverDetailReceiverTransactionInfo =
+                    crate::api::v3::platsolution::types::ReceiverDetailReceiverTransactionInfo;
 
-                /// 转账接收者信息
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct GetResponseReceiverDetailReceiver {
-                    /// 转账接收方类型
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub r#type: Option<GetResponseReceiverDetailReceiverType>,
-                    /// 转账接收方商户信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub mch_info: Option<GetResponseReceiverDetailReceiverMchInfo>,
-                    /// 赔付单信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub transaction_info: Option<GetResponseReceiverDetailReceiverTransactionInfo>,
-                }
+                /// [`Receiver2`](crate::api::v3::platsolution::types::Receiver2), one type for one shape, under the name it has here.
+                pub type GetResponseReceiverDetailReceiver =
+                    crate::api::v3::platsolution::types::Receiver2;
 
-                /// 转账接收方信息
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct GetResponseReceiverDetail {
-                    /// 转账接收者信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub receiver: Option<GetResponseReceiverDetailReceiver>,
-                }
+                /// [`ReceiverDetail3`](crate::api::v3::platsolution::types::ReceiverDetail3), one type for one shape, under the name it has here.
+                pub type GetResponseReceiverDetail =
+                    crate::api::v3::platsolution::types::ReceiverDetail3;
 
-                string_enum! {
-                    /// 赔付状态
-                    pub enum GetResponseState {
-                        /// `ACCEPTED`
-                        Accepted = "ACCEPTED",
-                        /// `SUCCESS`
-                        Success = "SUCCESS",
-                        /// `CLOSED`
-                        Closed = "CLOSED",
-                        /// `WAIT_USER_CONFIRM`
-                        WaitUserConfirm = "WAIT_USER_CONFIRM",
-                        /// `CANCELING`
-                        Canceling = "CANCELING",
-                        /// `CANCELLED`
-                        Cancelled = "CANCELLED",
-                    }
-                }
+                /// [`State`](crate::api::v3::platsolution::types::State), one type for one shape, under the name it has here.
+                pub type GetResponseState = crate::api::v3::platsolution::types::State;
 
-                /// 关单信息
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct GetResponseCloseInfo {
-                    /// 关单时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub close_time: Option<crate::DateTime>,
-                    /// 关单原因
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub close_reason: Option<String>,
-                }
+                /// [`CloseInfo`](crate::api::v3::platsolution::types::CloseInfo), one type for one shape, under the name it has here.
+                pub type GetResponseCloseInfo = crate::api::v3::platsolution::types::CloseInfo;
 
                 /// What `GET /v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills/{out_bill_no}` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct GetResponse {
                     /// 服务商商户号
                     pub sp_mchid: String,
                     /// 二级商户号
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub sub_mchid: Option<String>,
                     /// 二级商户AppID
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub sub_appid: Option<String>,
                     /// 转账接收方信息
-                    pub receiver_detail: GetResponseReceiverDetail,
+                    pub receiver_detail: crate::api::v3::platsolution::types::ReceiverDetail3,
                     /// 商户单号
                     pub out_bill_no: String,
                     /// 赔付金额
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub amount: Option<i64>,
                     /// 赔付原因
                     pub transfer_remark: String,
                     /// 微信支付转账单号
                     pub bill_id: String,
                     /// 赔付状态
-                    pub state: GetResponseState,
+                    pub state: crate::api::v3::platsolution::types::State,
                     /// 受理时间
                     pub accept_time: crate::DateTime,
                     /// 成功时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub success_time: Option<crate::DateTime>,
                     /// 关单信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub close_info: Option<GetResponseCloseInfo>,
+                    pub close_info: Option<crate::api::v3::platsolution::types::CloseInfo>,
                     /// 出资商户号
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub sponsor_mchid: Option<String>,
                 }
             }
@@ -1645,14 +1210,15 @@ pub mod ecommerce {
             /// Idempotent by `out_bill_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "发起保证金赔付用户运费")]
             #[crate::endpoint(POST, "/v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 二级商户号
                 pub sub_mchid: Option<String>,
                 /// 公众账号ID
                 pub sp_appid: Option<String>,
                 /// 赔付用户信息
-                pub receiver: PostReceiver,
+                pub receiver: crate::api::v3::platsolution::types::Receiver3,
                 /// 商户单号
                 #[wxpay(idempotency_key)]
                 pub out_bill_no: String,
@@ -1666,141 +1232,121 @@ pub mod ecommerce {
                 pub user_recv_perception: Option<String>,
             }
 
-            string_enum! {
-                /// 转账接收方订单类型
-                pub enum PostReceiverTransactionInfoType {
-                    /// `WXPAY`
-                    Wxpay = "WXPAY",
-                    /// `WXVALUE`
-                    Wxvalue = "WXVALUE",
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    receiver: impl Into<crate::api::v3::platsolution::types::Receiver3>,
+                    out_bill_no: impl Into<String>,
+                    transfer_remark: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        sub_mchid: None,
+                        sp_appid: None,
+                        receiver: receiver.into(),
+                        out_bill_no: out_bill_no.into(),
+                        amount: None,
+                        transfer_remark: transfer_remark.into(),
+                        transfer_scene_id: None,
+                        user_recv_perception: None,
+                    }
+                }
+                /// Sets `sub_mchid` (二级商户号).
+                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                    self.sub_mchid = Some(sub_mchid.into());
+                    self
+                }
+                /// Sets `sp_appid` (公众账号ID).
+                pub fn with_sp_appid(mut self, sp_appid: impl Into<String>) -> Self {
+                    self.sp_appid = Some(sp_appid.into());
+                    self
+                }
+                /// Sets `amount` (赔付金额).
+                pub fn with_amount(mut self, amount: impl Into<i64>) -> Self {
+                    self.amount = Some(amount.into());
+                    self
+                }
+                /// Sets `transfer_scene_id` (转账场景ID).
+                pub fn with_transfer_scene_id(
+                    mut self,
+                    transfer_scene_id: impl Into<String>,
+                ) -> Self {
+                    self.transfer_scene_id = Some(transfer_scene_id.into());
+                    self
+                }
+                /// Sets `user_recv_perception` (用户收款感知).
+                pub fn with_user_recv_perception(
+                    mut self,
+                    user_recv_perception: impl Into<String>,
+                ) -> Self {
+                    self.user_recv_perception = Some(user_recv_perception.into());
+                    self
                 }
             }
 
-            /// 转账接收方订单信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostReceiverTransactionInfo {
-                /// 交易订单号
-                pub transaction_id: String,
-                /// 转账接收方订单类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub r#type: Option<PostReceiverTransactionInfoType>,
-            }
+            /// [`ReceiverDetailReceiverTransactionInfoType`](crate::api::v3::platsolution::types::ReceiverDetailReceiverTransactionInfoType), one type for one shape, under the name it has here.
+            pub type PostReceiverTransactionInfoType =
+                crate::api::v3::platsolution::types::ReceiverDetailReceiverTransactionInfoType;
 
-            /// 转账接收方用户
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostReceiverUserInfo {
-                /// 转账接收方用户 openid
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sp_openid: Option<String>,
-            }
+            /// [`TransactionInfo`](crate::api::v3::platsolution::types::TransactionInfo), one type for one shape, under the name it has here.
+            pub type PostReceiverTransactionInfo =
+                crate::api::v3::platsolution::types::TransactionInfo;
 
-            /// 赔付用户信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostReceiver {
-                /// 转账接收方订单信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub transaction_info: Option<PostReceiverTransactionInfo>,
-                /// 转账接收方用户
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub user_info: Option<PostReceiverUserInfo>,
-            }
+            /// [`UserInfo`](crate::api::v3::platsolution::types::UserInfo), one type for one shape, under the name it has here.
+            pub type PostReceiverUserInfo = crate::api::v3::platsolution::types::UserInfo;
 
-            string_enum! {
-                /// 转账接收方订单类型
-                pub enum PostResponseReceiverDetailReceiverTransactionInfoType {
-                    /// `WXPAY`
-                    Wxpay = "WXPAY",
-                    /// `WXVALUE`
-                    Wxvalue = "WXVALUE",
-                }
-            }
+            /// [`Receiver3`](crate::api::v3::platsolution::types::Receiver3), one type for one shape, under the name it has here.
+            pub type PostReceiver = crate::api::v3::platsolution::types::Receiver3;
 
-            /// 转账接收方订单信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponseReceiverDetailReceiverTransactionInfo {
-                /// 交易订单号
-                pub transaction_id: String,
-                /// 转账接收方订单类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub r#type: Option<PostResponseReceiverDetailReceiverTransactionInfoType>,
-            }
+            /// [`ReceiverDetailReceiverTransactionInfoType`](crate::api::v3::platsolution::types::ReceiverDetailReceiverTransactionInfoType), one type for one shape, under the name it has here.
+            pub type PostResponseReceiverDetailReceiverTransactionInfoType =
+                crate::api::v3::platsolution::types::ReceiverDetailReceiverTransactionInfoType;
 
-            /// 转账接收方用户
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponseReceiverDetailReceiverUserInfo {
-                /// 转账接收方用户 openid
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sp_openid: Option<String>,
-            }
+            /// [`TransactionInfo`](crate::api::v3::platsolution::types::TransactionInfo), one type for one shape, under the name it has here.
+            pub type PostResponseReceiverDetailReceiverTransactionInfo =
+                crate::api::v3::platsolution::types::TransactionInfo;
 
-            /// 转账接收者信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponseReceiverDetailReceiver {
-                /// 转账接收方订单信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub transaction_info: Option<PostResponseReceiverDetailReceiverTransactionInfo>,
-                /// 转账接收方用户
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub user_info: Option<PostResponseReceiverDetailReceiverUserInfo>,
-            }
+            /// [`UserInfo`](crate::api::v3::platsolution::types::UserInfo), one type for one shape, under the name it has here.
+            pub type PostResponseReceiverDetailReceiverUserInfo =
+                crate::api::v3::platsolution::types::UserInfo;
 
-            /// 转账接收方信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponseReceiverDetail {
-                /// 转账接收者信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub receiver: Option<PostResponseReceiverDetailReceiver>,
-            }
+            /// [`Receiver3`](crate::api::v3::platsolution::types::Receiver3), one type for one shape, under the name it has here.
+            pub type PostResponseReceiverDetailReceiver =
+                crate::api::v3::platsolution::types::Receiver3;
 
-            string_enum! {
-                /// 赔付状态
-                pub enum PostResponseState {
-                    /// `ACCEPTED`
-                    Accepted = "ACCEPTED",
-                    /// `SUCCESS`
-                    Success = "SUCCESS",
-                    /// `CLOSED`
-                    Closed = "CLOSED",
-                    /// `WAIT_USER_CONFIRM`
-                    WaitUserConfirm = "WAIT_USER_CONFIRM",
-                    /// `CANCELING`
-                    Canceling = "CANCELING",
-                    /// `CANCELLED`
-                    Cancelled = "CANCELLED",
-                }
-            }
+            /// [`ReceiverDetail4`](crate::api::v3::platsolution::types::ReceiverDetail4), one type for one shape, under the name it has here.
+            pub type PostResponseReceiverDetail =
+                crate::api::v3::platsolution::types::ReceiverDetail4;
+
+            /// [`State`](crate::api::v3::platsolution::types::State), one type for one shape, under the name it has here.
+            pub type PostResponseState = crate::api::v3::platsolution::types::State;
 
             /// What `POST /v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct PostResponse {
                 /// 服务商商户号
                 pub sp_mchid: String,
                 /// 二级商户号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub sub_mchid: Option<String>,
                 /// 二级商户AppID
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub sub_appid: Option<String>,
                 /// 转账接收方信息
-                pub receiver_detail: PostResponseReceiverDetail,
+                pub receiver_detail: crate::api::v3::platsolution::types::ReceiverDetail4,
                 /// 商户单号
                 pub out_bill_no: String,
                 /// 赔付金额
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub amount: Option<i64>,
                 /// 赔付原因
                 pub transfer_remark: String,
                 /// 微信支付转账单号
                 pub bill_id: String,
                 /// 赔付状态
-                pub state: PostResponseState,
+                pub state: crate::api::v3::platsolution::types::State,
                 /// 受理时间
                 pub accept_time: crate::DateTime,
                 /// 成功时间
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub success_time: Option<crate::DateTime>,
                 /// 出资商户号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub sponsor_mchid: Option<String>,
             }
 
@@ -1815,7 +1361,8 @@ pub mod ecommerce {
                     /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013504203)
                     #[doc(alias = "查询保证金售后赔付运费结果（按商户赔付单号）")]
                     #[crate::endpoint(GET, "/v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills/out-bill-no/<out_bill_no>", response = GetResponse)]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct Get {
                         /// 商户单号 (path)
                         pub out_bill_no: String,
@@ -1823,123 +1370,73 @@ pub mod ecommerce {
                         pub sub_mchid: Option<String>,
                     }
 
-                    string_enum! {
-                        /// 转账接收方订单类型
-                        pub enum GetResponseReceiverDetailReceiverTransactionInfoType {
-                            /// `WXPAY`
-                            Wxpay = "WXPAY",
-                            /// `WXVALUE`
-                            Wxvalue = "WXVALUE",
+                    impl Get {
+                        /// A value with its required fields; every optional one is `None`
+                        /// until its `with_…` method sets it.
+                        pub fn new(out_bill_no: impl Into<String>) -> Self {
+                            Self {
+                                out_bill_no: out_bill_no.into(),
+                                sub_mchid: None,
+                            }
+                        }
+                        /// Sets `sub_mchid` (二级商户号 (query)).
+                        pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                            self.sub_mchid = Some(sub_mchid.into());
+                            self
                         }
                     }
 
-                    /// 转账接收方订单信息
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct GetResponseReceiverDetailReceiverTransactionInfo {
-                        /// 交易订单号
-                        pub transaction_id: String,
-                        /// 转账接收方订单类型
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub r#type: Option<GetResponseReceiverDetailReceiverTransactionInfoType>,
-                    }
+                    /// [`ReceiverDetailReceiverTransactionInfoType`](crate::api::v3::platsolution::types::ReceiverDetailReceiverTransactionInfoType), one type for one shape, under the name it has here.
+                    pub type GetResponseReceiverDetailReceiverTransactionInfoType = crate::api::v3::platsolution::types::ReceiverDetailReceiverTransactionInfoType;
 
-                    /// 转账接收方用户
-                    #[derive(
-                        Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                    )]
-                    pub struct GetResponseReceiverDetailReceiverUserInfo {
-                        /// 转账接收方用户 openid
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub sp_openid: Option<String>,
-                    }
+                    /// [`TransactionInfo`](crate::api::v3::platsolution::types::TransactionInfo), one type for one shape, under the name it has here.
+                    pub type GetResponseReceiverDetailReceiverTransactionInfo =
+                        crate::api::v3::platsolution::types::TransactionInfo;
 
-                    /// 转账接收者信息
-                    #[derive(
-                        Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                    )]
-                    pub struct GetResponseReceiverDetailReceiver {
-                        /// 转账接收方订单信息
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub transaction_info:
-                            Option<GetResponseReceiverDetailReceiverTransactionInfo>,
-                        /// 转账接收方用户
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub user_info: Option<GetResponseReceiverDetailReceiverUserInfo>,
-                    }
+                    /// [`UserInfo`](crate::api::v3::platsolution::types::UserInfo), one type for one shape, under the name it has here.
+                    pub type GetResponseReceiverDetailReceiverUserInfo =
+                        crate::api::v3::platsolution::types::UserInfo;
 
-                    /// 转账接收方信息
-                    #[derive(
-                        Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                    )]
-                    pub struct GetResponseReceiverDetail {
-                        /// 转账接收者信息
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub receiver: Option<GetResponseReceiverDetailReceiver>,
-                    }
+                    /// [`Receiver3`](crate::api::v3::platsolution::types::Receiver3), one type for one shape, under the name it has here.
+                    pub type GetResponseReceiverDetailReceiver =
+                        crate::api::v3::platsolution::types::Receiver3;
 
-                    string_enum! {
-                        /// 赔付状态
-                        pub enum GetResponseState {
-                            /// `ACCEPTED`
-                            Accepted = "ACCEPTED",
-                            /// `SUCCESS`
-                            Success = "SUCCESS",
-                            /// `CLOSED`
-                            Closed = "CLOSED",
-                            /// `WAIT_USER_CONFIRM`
-                            WaitUserConfirm = "WAIT_USER_CONFIRM",
-                            /// `CANCELING`
-                            Canceling = "CANCELING",
-                            /// `CANCELLED`
-                            Cancelled = "CANCELLED",
-                        }
-                    }
+                    /// [`ReceiverDetail4`](crate::api::v3::platsolution::types::ReceiverDetail4), one type for one shape, under the name it has here.
+                    pub type GetResponseReceiverDetail =
+                        crate::api::v3::platsolution::types::ReceiverDetail4;
 
-                    /// 关单信息
-                    #[derive(
-                        Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                    )]
-                    pub struct GetResponseCloseInfo {
-                        /// 关单时间
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub close_time: Option<crate::DateTime>,
-                        /// 关单原因
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub close_reason: Option<String>,
-                    }
+                    /// [`State`](crate::api::v3::platsolution::types::State), one type for one shape, under the name it has here.
+                    pub type GetResponseState = crate::api::v3::platsolution::types::State;
+
+                    /// [`CloseInfo`](crate::api::v3::platsolution::types::CloseInfo), one type for one shape, under the name it has here.
+                    pub type GetResponseCloseInfo = crate::api::v3::platsolution::types::CloseInfo;
 
                     /// What `GET /v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills/out-bill-no/{out_bill_no}` answers.
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct GetResponse {
                         /// 服务商商户号
                         pub sp_mchid: String,
                         /// 二级商户号
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub sub_mchid: Option<String>,
                         /// 转账接收方信息
-                        pub receiver_detail: GetResponseReceiverDetail,
+                        pub receiver_detail: crate::api::v3::platsolution::types::ReceiverDetail4,
                         /// 商户单号
                         pub out_bill_no: String,
                         /// 赔付金额
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub amount: Option<i64>,
                         /// 赔付原因
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub transfer_remark: Option<String>,
                         /// 微信支付转账单号
                         pub bill_id: String,
                         /// 赔付状态
-                        pub state: GetResponseState,
+                        pub state: crate::api::v3::platsolution::types::State,
                         /// 受理时间
                         pub accept_time: crate::DateTime,
                         /// 成功时间
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub success_time: Option<crate::DateTime>,
                         /// 关单信息
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub close_info: Option<GetResponseCloseInfo>,
+                        pub close_info: Option<crate::api::v3::platsolution::types::CloseInfo>,
                         /// 出资商户号
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub sponsor_mchid: Option<String>,
                     }
                 }
@@ -1956,12 +1453,13 @@ pub mod ecommerce {
             /// Idempotent by `out_bill_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "请求保险理赔")]
             #[crate::endpoint(POST, "/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 二级商户号
                 pub sub_mchid: Option<String>,
                 /// 赔付用户信息
-                pub receiver: PostReceiver,
+                pub receiver: crate::api::v3::platsolution::types::ReceiverDetailReceiver,
                 /// 商户单号
                 #[wxpay(idempotency_key)]
                 pub out_bill_no: String,
@@ -1971,142 +1469,95 @@ pub mod ecommerce {
                 pub transfer_remark: String,
             }
 
-            string_enum! {
-                /// 转账接收方类型
-                pub enum PostReceiverType {
-                    /// `MERCHANT`
-                    Merchant = "MERCHANT",
-                    /// `TRANSACTION_USER`
-                    TransactionUser = "TRANSACTION_USER",
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    receiver: impl Into<crate::api::v3::platsolution::types::ReceiverDetailReceiver>,
+                    out_bill_no: impl Into<String>,
+                    transfer_remark: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        sub_mchid: None,
+                        receiver: receiver.into(),
+                        out_bill_no: out_bill_no.into(),
+                        amount: None,
+                        transfer_remark: transfer_remark.into(),
+                    }
+                }
+                /// Sets `sub_mchid` (二级商户号).
+                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                    self.sub_mchid = Some(sub_mchid.into());
+                    self
+                }
+                /// Sets `amount` (赔付金额).
+                pub fn with_amount(mut self, amount: impl Into<i64>) -> Self {
+                    self.amount = Some(amount.into());
+                    self
                 }
             }
 
-            string_enum! {
-                /// 转账接收方订单类型
-                pub enum PostReceiverTransactionInfoType {
-                    /// `WXPAY`
-                    Wxpay = "WXPAY",
-                    /// `WXVALUE`
-                    Wxvalue = "WXVALUE",
-                }
-            }
+            /// [`ReceiverType`](crate::api::v3::platsolution::types::ReceiverType), one type for one shape, under the name it has here.
+            pub type PostReceiverType = crate::api::v3::platsolution::types::ReceiverType;
 
-            /// 转账接收方订单信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostReceiverTransactionInfo {
-                /// 交易订单号
-                pub transaction_id: String,
-                /// 转账接收方订单类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub r#type: Option<PostReceiverTransactionInfoType>,
-            }
+            /// [`ReceiverDetailReceiverTransactionInfoType`](crate::api::v3::platsolution::types::ReceiverDetailReceiverTransactionInfoType), one type for one shape, under the name it has here.
+            pub type PostReceiverTransactionInfoType =
+                crate::api::v3::platsolution::types::ReceiverDetailReceiverTransactionInfoType;
 
-            /// 赔付用户信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostReceiver {
-                /// 转账接收方类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub r#type: Option<PostReceiverType>,
-                /// 转账接收方订单信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub transaction_info: Option<PostReceiverTransactionInfo>,
-            }
+            /// [`TransactionInfo`](crate::api::v3::platsolution::types::TransactionInfo), one type for one shape, under the name it has here.
+            pub type PostReceiverTransactionInfo =
+                crate::api::v3::platsolution::types::TransactionInfo;
 
-            string_enum! {
-                /// 转账接收方类型
-                pub enum PostResponseReceiverDetailReceiverType {
-                    /// `MERCHANT`
-                    Merchant = "MERCHANT",
-                    /// `TRANSACTION_USER`
-                    TransactionUser = "TRANSACTION_USER",
-                }
-            }
+            /// [`ReceiverDetailReceiver`](crate::api::v3::platsolution::types::ReceiverDetailReceiver), one type for one shape, under the name it has here.
+            pub type PostReceiver = crate::api::v3::platsolution::types::ReceiverDetailReceiver;
 
-            string_enum! {
-                /// 转账接收方订单类型
-                pub enum PostResponseReceiverDetailReceiverTransactionInfoType {
-                    /// `WXPAY`
-                    Wxpay = "WXPAY",
-                    /// `WXVALUE`
-                    Wxvalue = "WXVALUE",
-                }
-            }
+            /// [`ReceiverType`](crate::api::v3::platsolution::types::ReceiverType), one type for one shape, under the name it has here.
+            pub type PostResponseReceiverDetailReceiverType =
+                crate::api::v3::platsolution::types::ReceiverType;
 
-            /// 转账接收方订单信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponseReceiverDetailReceiverTransactionInfo {
-                /// 交易订单号
-                pub transaction_id: String,
-                /// 转账接收方订单类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub r#type: Option<PostResponseReceiverDetailReceiverTransactionInfoType>,
-            }
+            /// [`ReceiverDetailReceiverTransactionInfoType`](crate::api::v3::platsolution::types::ReceiverDetailReceiverTransactionInfoType), one type for one shape, under the name it has here.
+            pub type PostResponseReceiverDetailReceiverTransactionInfoType =
+                crate::api::v3::platsolution::types::ReceiverDetailReceiverTransactionInfoType;
 
-            /// 转账接收者信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponseReceiverDetailReceiver {
-                /// 转账接收方类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub r#type: Option<PostResponseReceiverDetailReceiverType>,
-                /// 转账接收方订单信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub transaction_info: Option<PostResponseReceiverDetailReceiverTransactionInfo>,
-            }
+            /// [`TransactionInfo`](crate::api::v3::platsolution::types::TransactionInfo), one type for one shape, under the name it has here.
+            pub type PostResponseReceiverDetailReceiverTransactionInfo =
+                crate::api::v3::platsolution::types::TransactionInfo;
 
-            /// 转账接收方信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponseReceiverDetail {
-                /// 转账接收者信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub receiver: Option<PostResponseReceiverDetailReceiver>,
-            }
+            /// [`ReceiverDetailReceiver`](crate::api::v3::platsolution::types::ReceiverDetailReceiver), one type for one shape, under the name it has here.
+            pub type PostResponseReceiverDetailReceiver =
+                crate::api::v3::platsolution::types::ReceiverDetailReceiver;
 
-            string_enum! {
-                /// 赔付状态
-                pub enum PostResponseState {
-                    /// `ACCEPTED`
-                    Accepted = "ACCEPTED",
-                    /// `SUCCESS`
-                    Success = "SUCCESS",
-                    /// `CLOSED`
-                    Closed = "CLOSED",
-                    /// `WAIT_USER_CONFIRM`
-                    WaitUserConfirm = "WAIT_USER_CONFIRM",
-                    /// `CANCELING`
-                    Canceling = "CANCELING",
-                    /// `CANCELLED`
-                    Cancelled = "CANCELLED",
-                }
-            }
+            /// [`ReceiverDetail2`](crate::api::v3::platsolution::types::ReceiverDetail2), one type for one shape, under the name it has here.
+            pub type PostResponseReceiverDetail =
+                crate::api::v3::platsolution::types::ReceiverDetail2;
+
+            /// [`State`](crate::api::v3::platsolution::types::State), one type for one shape, under the name it has here.
+            pub type PostResponseState = crate::api::v3::platsolution::types::State;
 
             /// What `POST /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct PostResponse {
                 /// 服务商商户号
                 pub sp_mchid: String,
                 /// 二级商户号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub sub_mchid: Option<String>,
                 /// 转账接收方信息
-                pub receiver_detail: PostResponseReceiverDetail,
+                pub receiver_detail: crate::api::v3::platsolution::types::ReceiverDetail2,
                 /// 商户单号
                 pub out_bill_no: String,
                 /// 赔付金额
                 pub amount: i64,
                 /// 赔付原因
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub transfer_remark: Option<String>,
                 /// 微信支付转账单号
                 pub bill_id: String,
                 /// 赔付状态
-                pub state: PostResponseState,
+                pub state: crate::api::v3::platsolution::types::State,
                 /// 受理时间
                 pub accept_time: crate::DateTime,
                 /// 成功时间
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub success_time: Option<crate::DateTime>,
                 /// 出资商户号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub sponsor_mchid: Option<String>,
             }
 
@@ -2121,7 +1572,8 @@ pub mod ecommerce {
                     /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013504188)
                     #[doc(alias = "查询保险理赔结果（按微信支付赔付单号）")]
                     #[crate::endpoint(GET, "/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/bill-id/<bill_id>", response = GetResponse)]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct Get {
                         /// 微信支付单号 (path)
                         pub bill_id: String,
@@ -2129,125 +1581,51 @@ pub mod ecommerce {
                         pub sub_mchid: Option<String>,
                     }
 
-                    string_enum! {
-                        /// 转账接收方类型
-                        pub enum GetResponseReceiverDetailReceiverType {
-                            /// `MERCHANT`
-                            Merchant = "MERCHANT",
-                            /// `TRANSACTION_USER`
-                            TransactionUser = "TRANSACTION_USER",
+                    impl Get {
+                        /// A value with its required fields; every optional one is `None`
+                        /// until its `with_…` method sets it.
+                        pub fn new(bill_id: impl Into<String>) -> Self {
+                            Self {
+                                bill_id: bill_id.into(),
+                                sub_mchid: None,
+                            }
+                        }
+                        /// Sets `sub_mchid` (二级商户号 (query)).
+                        pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                            self.sub_mchid = Some(sub_mchid.into());
+                            self
                         }
                     }
 
-                    string_enum! {
-                        /// 转账接收方订单类型
-                        pub enum GetResponseReceiverDetailReceiverTransactionInfoType {
-                            /// `WXPAY`
-                            Wxpay = "WXPAY",
-                            /// `WXVALUE`
-                            Wxvalue = "WXVALUE",
-                        }
-                    }
+                    /// [`ReceiverType`](crate::api::v3::platsolution::types::ReceiverType), one type for one shape, under the name it has here.
+                    pub type GetResponseReceiverDetailReceiverType =
+                        crate::api::v3::platsolution::types::ReceiverType;
 
-                    /// 转账接收方订单信息
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct GetResponseReceiverDetailReceiverTransactionInfo {
-                        /// 交易订单号
-                        pub transaction_id: String,
-                        /// 转账接收方订单类型
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub r#type: Option<GetResponseReceiverDetailReceiverTransactionInfoType>,
-                    }
+                    /// [`ReceiverDetailReceiverTransactionInfoType`](crate::api::v3::platsolution::types::ReceiverDetailReceiverTransactionInfoType), one type for one shape, under the name it has here.
+                    pub type GetResponseReceiverDetailReceiverTransactionInfoType = crate::api::v3::platsolution::types::ReceiverDetailReceiverTransactionInfoType;
 
-                    /// 转账接收者信息
-                    #[derive(
-                        Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                    )]
-                    pub struct GetResponseReceiverDetailReceiver {
-                        /// 转账接收方类型
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub r#type: Option<GetResponseReceiverDetailReceiverType>,
-                        /// 转账接收方订单信息
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub transaction_info:
-                            Option<GetResponseReceiverDetailReceiverTransactionInfo>,
-                    }
+                    /// [`TransactionInfo`](crate::api::v3::platsolution::types::TransactionInfo), one type for one shape, under the name it has here.
+                    pub type GetResponseReceiverDetailReceiverTransactionInfo =
+                        crate::api::v3::platsolution::types::TransactionInfo;
 
-                    /// 转账接收方信息
-                    #[derive(
-                        Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                    )]
-                    pub struct GetResponseReceiverDetail {
-                        /// 转账接收者信息
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub receiver: Option<GetResponseReceiverDetailReceiver>,
-                    }
+                    /// [`ReceiverDetailReceiver`](crate::api::v3::platsolution::types::ReceiverDetailReceiver), one type for one shape, under the name it has here.
+                    pub type GetResponseReceiverDetailReceiver =
+                        crate::api::v3::platsolution::types::ReceiverDetailReceiver;
 
-                    string_enum! {
-                        /// 赔付状态
-                        pub enum GetResponseState {
-                            /// `ACCEPTED`
-                            Accepted = "ACCEPTED",
-                            /// `SUCCESS`
-                            Success = "SUCCESS",
-                            /// `CLOSED`
-                            Closed = "CLOSED",
-                            /// `WAIT_USER_CONFIRM`
-                            WaitUserConfirm = "WAIT_USER_CONFIRM",
-                            /// `CANCELING`
-                            Canceling = "CANCELING",
-                            /// `CANCELLED`
-                            Cancelled = "CANCELLED",
-                        }
-                    }
+                    /// [`ReceiverDetail2`](crate::api::v3::platsolution::types::ReceiverDetail2), one type for one shape, under the name it has here.
+                    pub type GetResponseReceiverDetail =
+                        crate::api::v3::platsolution::types::ReceiverDetail2;
 
-                    /// 关单信息
-                    #[derive(
-                        Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                    )]
-                    pub struct GetResponseCloseInfo {
-                        /// 关单时间
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub accept_time: Option<crate::DateTime>,
-                        /// 关单原因
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub close_reason: Option<String>,
-                    }
+                    /// [`State`](crate::api::v3::platsolution::types::State), one type for one shape, under the name it has here.
+                    pub type GetResponseState = crate::api::v3::platsolution::types::State;
+
+                    /// [`CloseInfo2`](crate::api::v3::platsolution::types::CloseInfo2), one type for one shape, under the name it has here.
+                    pub type GetResponseCloseInfo = crate::api::v3::platsolution::types::CloseInfo2;
 
                     /// What `GET /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/bill-id/{bill_id}` answers.
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct GetResponse {
-                        /// 服务商商户号
-                        pub sp_mchid: String,
-                        /// 二级商户号
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub sub_mchid: Option<String>,
-                        /// 转账接收方信息
-                        pub receiver_detail: GetResponseReceiverDetail,
-                        /// 商户单号
-                        pub out_bill_no: String,
-                        /// 赔付金额
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub amount: Option<i64>,
-                        /// 赔付原因
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub transfer_remark: Option<String>,
-                        /// 微信支付转账单号
-                        pub bill_id: String,
-                        /// 赔付状态
-                        pub state: GetResponseState,
-                        /// 受理时间
-                        pub accept_time: crate::DateTime,
-                        /// 成功时间
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub success_time: Option<crate::DateTime>,
-                        /// 关单信息
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub close_info: Option<GetResponseCloseInfo>,
-                        /// 出资商户号
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub sponsor_mchid: Option<String>,
-                    }
+                    ///
+                    /// The type is [`EcommerceMchTransferInsuranceClaimBillsBillIdResponse`](crate::api::v3::platsolution::types::EcommerceMchTransferInsuranceClaimBillsBillIdResponse), which other answers share.
+                    pub type GetResponse = crate::api::v3::platsolution::types::EcommerceMchTransferInsuranceClaimBillsBillIdResponse;
                 }
             }
             /// `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no`
@@ -2261,7 +1639,8 @@ pub mod ecommerce {
                     /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013504187)
                     #[doc(alias = "查询保险理赔结果（按商户赔付单号）")]
                     #[crate::endpoint(GET, "/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/<out_bill_no>", response = GetResponse)]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct Get {
                         /// 商户单号 (path)
                         pub out_bill_no: String,
@@ -2269,125 +1648,51 @@ pub mod ecommerce {
                         pub sub_mchid: Option<String>,
                     }
 
-                    string_enum! {
-                        /// 转账接收方类型
-                        pub enum GetResponseReceiverDetailReceiverType {
-                            /// `MERCHANT`
-                            Merchant = "MERCHANT",
-                            /// `TRANSACTION_USER`
-                            TransactionUser = "TRANSACTION_USER",
+                    impl Get {
+                        /// A value with its required fields; every optional one is `None`
+                        /// until its `with_…` method sets it.
+                        pub fn new(out_bill_no: impl Into<String>) -> Self {
+                            Self {
+                                out_bill_no: out_bill_no.into(),
+                                sub_mchid: None,
+                            }
+                        }
+                        /// Sets `sub_mchid` (二级商户号 (query)).
+                        pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                            self.sub_mchid = Some(sub_mchid.into());
+                            self
                         }
                     }
 
-                    string_enum! {
-                        /// 转账接收方订单类型
-                        pub enum GetResponseReceiverDetailReceiverTransactionInfoType {
-                            /// `WXPAY`
-                            Wxpay = "WXPAY",
-                            /// `WXVALUE`
-                            Wxvalue = "WXVALUE",
-                        }
-                    }
+                    /// [`ReceiverType`](crate::api::v3::platsolution::types::ReceiverType), one type for one shape, under the name it has here.
+                    pub type GetResponseReceiverDetailReceiverType =
+                        crate::api::v3::platsolution::types::ReceiverType;
 
-                    /// 转账接收方订单信息
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct GetResponseReceiverDetailReceiverTransactionInfo {
-                        /// 交易订单号
-                        pub transaction_id: String,
-                        /// 转账接收方订单类型
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub r#type: Option<GetResponseReceiverDetailReceiverTransactionInfoType>,
-                    }
+                    /// [`ReceiverDetailReceiverTransactionInfoType`](crate::api::v3::platsolution::types::ReceiverDetailReceiverTransactionInfoType), one type for one shape, under the name it has here.
+                    pub type GetResponseReceiverDetailReceiverTransactionInfoType = crate::api::v3::platsolution::types::ReceiverDetailReceiverTransactionInfoType;
 
-                    /// 转账接收者信息
-                    #[derive(
-                        Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                    )]
-                    pub struct GetResponseReceiverDetailReceiver {
-                        /// 转账接收方类型
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub r#type: Option<GetResponseReceiverDetailReceiverType>,
-                        /// 转账接收方订单信息
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub transaction_info:
-                            Option<GetResponseReceiverDetailReceiverTransactionInfo>,
-                    }
+                    /// [`TransactionInfo`](crate::api::v3::platsolution::types::TransactionInfo), one type for one shape, under the name it has here.
+                    pub type GetResponseReceiverDetailReceiverTransactionInfo =
+                        crate::api::v3::platsolution::types::TransactionInfo;
 
-                    /// 转账接收方信息
-                    #[derive(
-                        Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                    )]
-                    pub struct GetResponseReceiverDetail {
-                        /// 转账接收者信息
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub receiver: Option<GetResponseReceiverDetailReceiver>,
-                    }
+                    /// [`ReceiverDetailReceiver`](crate::api::v3::platsolution::types::ReceiverDetailReceiver), one type for one shape, under the name it has here.
+                    pub type GetResponseReceiverDetailReceiver =
+                        crate::api::v3::platsolution::types::ReceiverDetailReceiver;
 
-                    string_enum! {
-                        /// 赔付状态
-                        pub enum GetResponseState {
-                            /// `ACCEPTED`
-                            Accepted = "ACCEPTED",
-                            /// `SUCCESS`
-                            Success = "SUCCESS",
-                            /// `CLOSED`
-                            Closed = "CLOSED",
-                            /// `WAIT_USER_CONFIRM`
-                            WaitUserConfirm = "WAIT_USER_CONFIRM",
-                            /// `CANCELING`
-                            Canceling = "CANCELING",
-                            /// `CANCELLED`
-                            Cancelled = "CANCELLED",
-                        }
-                    }
+                    /// [`ReceiverDetail2`](crate::api::v3::platsolution::types::ReceiverDetail2), one type for one shape, under the name it has here.
+                    pub type GetResponseReceiverDetail =
+                        crate::api::v3::platsolution::types::ReceiverDetail2;
 
-                    /// 关单信息
-                    #[derive(
-                        Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                    )]
-                    pub struct GetResponseCloseInfo {
-                        /// 关单时间
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub accept_time: Option<crate::DateTime>,
-                        /// 关单原因
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub close_reason: Option<String>,
-                    }
+                    /// [`State`](crate::api::v3::platsolution::types::State), one type for one shape, under the name it has here.
+                    pub type GetResponseState = crate::api::v3::platsolution::types::State;
+
+                    /// [`CloseInfo2`](crate::api::v3::platsolution::types::CloseInfo2), one type for one shape, under the name it has here.
+                    pub type GetResponseCloseInfo = crate::api::v3::platsolution::types::CloseInfo2;
 
                     /// What `GET /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}` answers.
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct GetResponse {
-                        /// 服务商商户号
-                        pub sp_mchid: String,
-                        /// 二级商户号
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub sub_mchid: Option<String>,
-                        /// 转账接收方信息
-                        pub receiver_detail: GetResponseReceiverDetail,
-                        /// 商户单号
-                        pub out_bill_no: String,
-                        /// 赔付金额
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub amount: Option<i64>,
-                        /// 赔付原因
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub transfer_remark: Option<String>,
-                        /// 微信支付转账单号
-                        pub bill_id: String,
-                        /// 赔付状态
-                        pub state: GetResponseState,
-                        /// 受理时间
-                        pub accept_time: crate::DateTime,
-                        /// 成功时间
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub success_time: Option<crate::DateTime>,
-                        /// 关单信息
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub close_info: Option<GetResponseCloseInfo>,
-                        /// 出资商户号
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub sponsor_mchid: Option<String>,
-                    }
+                    ///
+                    /// The type is [`EcommerceMchTransferInsuranceClaimBillsBillIdResponse`](crate::api::v3::platsolution::types::EcommerceMchTransferInsuranceClaimBillsBillIdResponse), which other answers share.
+                    pub type GetResponse = crate::api::v3::platsolution::types::EcommerceMchTransferInsuranceClaimBillsBillIdResponse;
 
                     /// `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}/cancel`
                     pub mod cancel {
@@ -2400,7 +1705,8 @@ pub mod ecommerce {
                         /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                         #[doc(alias = "请求撤销保险理赔")]
                         #[crate::endpoint(POST, "/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/<out_bill_no>/cancel", response = PostResponse, idempotent)]
-                        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                        #[derive(Debug, Clone, PartialEq)]
+                        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                         pub struct Post {
                             /// 商户单号 (path)
                             pub out_bill_no: String,
@@ -2408,36 +1714,36 @@ pub mod ecommerce {
                             pub sub_mchid: Option<String>,
                         }
 
-                        string_enum! {
-                            /// 赔付状态
-                            pub enum PostResponseState {
-                                /// `ACCEPTED`
-                                Accepted = "ACCEPTED",
-                                /// `SUCCESS`
-                                Success = "SUCCESS",
-                                /// `CLOSED`
-                                Closed = "CLOSED",
-                                /// `WAIT_USER_CONFIRM`
-                                WaitUserConfirm = "WAIT_USER_CONFIRM",
-                                /// `CANCELING`
-                                Canceling = "CANCELING",
-                                /// `CANCELLED`
-                                Cancelled = "CANCELLED",
+                        impl Post {
+                            /// A value with its required fields; every optional one is `None`
+                            /// until its `with_…` method sets it.
+                            pub fn new(out_bill_no: impl Into<String>) -> Self {
+                                Self {
+                                    out_bill_no: out_bill_no.into(),
+                                    sub_mchid: None,
+                                }
+                            }
+                            /// Sets `sub_mchid` (二级商户号).
+                            pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                                self.sub_mchid = Some(sub_mchid.into());
+                                self
                             }
                         }
 
+                        /// [`State`](crate::api::v3::platsolution::types::State), one type for one shape, under the name it has here.
+                        pub type PostResponseState = crate::api::v3::platsolution::types::State;
+
                         /// What `POST /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}/cancel` answers.
-                        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                         pub struct PostResponse {
                             /// 二级商户号
-                            #[serde(skip_serializing_if = "Option::is_none")]
                             pub sub_mchid: Option<String>,
                             /// 商户单号
                             pub out_bill_no: String,
                             /// 微信支付转账单号
                             pub bill_id: String,
                             /// 赔付状态
-                            pub state: PostResponseState,
+                            pub state: crate::api::v3::platsolution::types::State,
                             /// 撤销受理时间
                             pub cancel_accept_time: crate::DateTime,
                         }
@@ -2455,12 +1761,13 @@ pub mod ecommerce {
                 /// Idempotent by `out_bill_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                 #[doc(alias = "请求保险理赔预下单")]
                 #[crate::endpoint(POST, "/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/pre-transfer", response = PostResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 二级商户号
                     pub sub_mchid: Option<String>,
                     /// 收款方信息
-                    pub receiver: PostReceiver,
+                    pub receiver: crate::api::v3::platsolution::types::ReceiverDetailReceiver,
                     /// 商户单号
                     #[wxpay(idempotency_key)]
                     pub out_bill_no: String,
@@ -2472,54 +1779,58 @@ pub mod ecommerce {
                     pub notify_url: Option<String>,
                 }
 
-                string_enum! {
-                    /// 转账接收方类型
-                    pub enum PostReceiverType {
-                        /// `MERCHANT`
-                        Merchant = "MERCHANT",
-                        /// `TRANSACTION_USER`
-                        TransactionUser = "TRANSACTION_USER",
+                impl Post {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    pub fn new(
+                        receiver: impl Into<crate::api::v3::platsolution::types::ReceiverDetailReceiver>,
+                        out_bill_no: impl Into<String>,
+                        transfer_remark: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            sub_mchid: None,
+                            receiver: receiver.into(),
+                            out_bill_no: out_bill_no.into(),
+                            amount: None,
+                            transfer_remark: transfer_remark.into(),
+                            notify_url: None,
+                        }
+                    }
+                    /// Sets `sub_mchid` (二级商户号).
+                    pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                        self.sub_mchid = Some(sub_mchid.into());
+                        self
+                    }
+                    /// Sets `amount` (赔付金额).
+                    pub fn with_amount(mut self, amount: impl Into<i64>) -> Self {
+                        self.amount = Some(amount.into());
+                        self
+                    }
+                    /// Sets `notify_url` (商户回调地址).
+                    pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
+                        self.notify_url = Some(notify_url.into());
+                        self
                     }
                 }
 
-                string_enum! {
-                    /// 转账接收方订单类型
-                    pub enum PostReceiverTransactionInfoType {
-                        /// `WXPAY`
-                        Wxpay = "WXPAY",
-                        /// `WXVALUE`
-                        Wxvalue = "WXVALUE",
-                    }
-                }
+                /// [`ReceiverType`](crate::api::v3::platsolution::types::ReceiverType), one type for one shape, under the name it has here.
+                pub type PostReceiverType = crate::api::v3::platsolution::types::ReceiverType;
 
-                /// 转账接收方订单信息
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostReceiverTransactionInfo {
-                    /// 交易订单号
-                    pub transaction_id: String,
-                    /// 转账接收方订单类型
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub r#type: Option<PostReceiverTransactionInfoType>,
-                }
+                /// [`ReceiverDetailReceiverTransactionInfoType`](crate::api::v3::platsolution::types::ReceiverDetailReceiverTransactionInfoType), one type for one shape, under the name it has here.
+                pub type PostReceiverTransactionInfoType =
+                    crate::api::v3::platsolution::types::ReceiverDetailReceiverTransactionInfoType;
 
-                /// 收款方信息
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct PostReceiver {
-                    /// 转账接收方类型
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub r#type: Option<PostReceiverType>,
-                    /// 转账接收方订单信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub transaction_info: Option<PostReceiverTransactionInfo>,
-                }
+                /// [`TransactionInfo`](crate::api::v3::platsolution::types::TransactionInfo), one type for one shape, under the name it has here.
+                pub type PostReceiverTransactionInfo =
+                    crate::api::v3::platsolution::types::TransactionInfo;
+
+                /// [`ReceiverDetailReceiver`](crate::api::v3::platsolution::types::ReceiverDetailReceiver), one type for one shape, under the name it has here.
+                pub type PostReceiver = crate::api::v3::platsolution::types::ReceiverDetailReceiver;
 
                 /// What `POST /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/pre-transfer` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct PostResponse {
                     /// 二级商户号
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub sub_mchid: Option<String>,
                     /// 商户单号
                     pub out_bill_no: String,
@@ -2541,7 +1852,8 @@ pub mod ecommerce {
             /// Idempotent by `out_bill_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "请求赔付")]
             #[crate::endpoint(POST, "/v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 赔付商户信息
                 pub receiver: PostReceiver,
@@ -2556,83 +1868,73 @@ pub mod ecommerce {
                 pub sponsor_mchid: Option<String>,
             }
 
-            string_enum! {
-                /// 赔付接收方类型
-                pub enum PostReceiverType {
-                    /// `MERCHANT`
-                    Merchant = "MERCHANT",
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    receiver: impl Into<PostReceiver>,
+                    out_bill_no: impl Into<String>,
+                    amount: impl Into<i64>,
+                    transfer_remark: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        receiver: receiver.into(),
+                        out_bill_no: out_bill_no.into(),
+                        amount: amount.into(),
+                        transfer_remark: transfer_remark.into(),
+                        sponsor_mchid: None,
+                    }
+                }
+                /// Sets `sponsor_mchid` (出资商户号).
+                pub fn with_sponsor_mchid(mut self, sponsor_mchid: impl Into<String>) -> Self {
+                    self.sponsor_mchid = Some(sponsor_mchid.into());
+                    self
                 }
             }
 
-            /// 赔付接收方商户信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostReceiverMchInfo {
-                /// 商户号
-                pub mchid: String,
-            }
+            /// [`Type2`](crate::api::v3::platsolution::types::Type2), one type for one shape, under the name it has here.
+            pub type PostReceiverType = crate::api::v3::platsolution::types::Type2;
+
+            /// [`ReceiverDetailReceiverMchInfo`](crate::api::v3::platsolution::types::ReceiverDetailReceiverMchInfo), one type for one shape, under the name it has here.
+            pub type PostReceiverMchInfo =
+                crate::api::v3::platsolution::types::ReceiverDetailReceiverMchInfo;
 
             /// 赔付商户信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct PostReceiver {
                 /// 赔付接收方类型
-                pub r#type: PostReceiverType,
+                pub r#type: crate::api::v3::platsolution::types::Type2,
                 /// 赔付接收方商户信息
-                pub mch_info: PostReceiverMchInfo,
+                pub mch_info: crate::api::v3::platsolution::types::ReceiverDetailReceiverMchInfo,
             }
 
-            string_enum! {
-                /// 赔付接收方类型
-                pub enum PostResponseReceiverDetailReceiverType {
-                    /// `MERCHANT`
-                    Merchant = "MERCHANT",
-                }
-            }
+            /// [`Type2`](crate::api::v3::platsolution::types::Type2), one type for one shape, under the name it has here.
+            pub type PostResponseReceiverDetailReceiverType =
+                crate::api::v3::platsolution::types::Type2;
 
-            /// 赔付接收方商户信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponseReceiverDetailReceiverMchInfo {
-                /// 商户号
-                pub mchid: String,
-            }
+            /// [`ReceiverDetailReceiverMchInfo`](crate::api::v3::platsolution::types::ReceiverDetailReceiverMchInfo), one type for one shape, under the name it has here.
+            pub type PostResponseReceiverDetailReceiverMchInfo =
+                crate::api::v3::platsolution::types::ReceiverDetailReceiverMchInfo;
 
-            /// 赔付接收者信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponseReceiverDetailReceiver {
-                /// 赔付接收方类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub r#type: Option<PostResponseReceiverDetailReceiverType>,
-                /// 赔付接收方商户信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub mch_info: Option<PostResponseReceiverDetailReceiverMchInfo>,
-            }
+            /// [`Receiver4`](crate::api::v3::platsolution::types::Receiver4), one type for one shape, under the name it has here.
+            pub type PostResponseReceiverDetailReceiver =
+                crate::api::v3::platsolution::types::Receiver4;
 
-            /// 赔付接收方信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponseReceiverDetail {
-                /// 赔付接收者信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub receiver: Option<PostResponseReceiverDetailReceiver>,
-            }
+            /// [`ReceiverDetail5`](crate::api::v3::platsolution::types::ReceiverDetail5), one type for one shape, under the name it has here.
+            pub type PostResponseReceiverDetail =
+                crate::api::v3::platsolution::types::ReceiverDetail5;
 
-            string_enum! {
-                /// 赔付状态
-                pub enum PostResponseState {
-                    /// `ACCEPTED`
-                    Accepted = "ACCEPTED",
-                    /// `SUCCESS`
-                    Success = "SUCCESS",
-                    /// `CLOSED`
-                    Closed = "CLOSED",
-                }
-            }
+            /// [`State2`](crate::api::v3::platsolution::types::State2), one type for one shape, under the name it has here.
+            pub type PostResponseState = crate::api::v3::platsolution::types::State2;
 
             /// What `POST /v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct PostResponse {
                 /// 服务商商户号
                 pub sp_mchid: String,
                 /// 赔付接收方信息
-                pub receiver_detail: PostResponseReceiverDetail,
+                pub receiver_detail: crate::api::v3::platsolution::types::ReceiverDetail5,
                 /// 商户单号
                 pub out_bill_no: String,
                 /// 赔付金额
@@ -2642,14 +1944,12 @@ pub mod ecommerce {
                 /// 微信支付转账单号
                 pub bill_id: String,
                 /// 赔付状态
-                pub state: PostResponseState,
+                pub state: crate::api::v3::platsolution::types::State2,
                 /// 受理时间
                 pub accept_time: crate::DateTime,
                 /// 成功时间
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub success_time: Option<crate::DateTime>,
                 /// 出资商户号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub sponsor_mchid: Option<String>,
             }
 
@@ -2660,7 +1960,8 @@ pub mod ecommerce {
                 /// `GET /v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills/{out_bill_no}`
                 #[doc(alias = "查询赔付结果（按商户赔付单号）")]
                 #[crate::endpoint(GET, "/v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills/<out_bill_no>", response = GetResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Get {
                     /// 商户单号 (path)
                     pub out_bill_no: String,
@@ -2668,76 +1969,51 @@ pub mod ecommerce {
                     pub sponsor_mchid: Option<String>,
                 }
 
-                string_enum! {
-                    /// 赔付接收方类型
-                    pub enum GetResponseReceiverDetailReceiverType {
-                        /// `MERCHANT`
-                        Merchant = "MERCHANT",
+                impl Get {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    pub fn new(out_bill_no: impl Into<String>) -> Self {
+                        Self {
+                            out_bill_no: out_bill_no.into(),
+                            sponsor_mchid: None,
+                        }
+                    }
+                    /// Sets `sponsor_mchid` (出资商户号 (query)).
+                    pub fn with_sponsor_mchid(mut self, sponsor_mchid: impl Into<String>) -> Self {
+                        self.sponsor_mchid = Some(sponsor_mchid.into());
+                        self
                     }
                 }
 
-                /// 赔付接收方商户信息
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponseReceiverDetailReceiverMchInfo {
-                    /// 商户号
-                    pub mchid: String,
-                }
+                /// [`Type2`](crate::api::v3::platsolution::types::Type2), one type for one shape, under the name it has here.
+                pub type GetResponseReceiverDetailReceiverType =
+                    crate::api::v3::platsolution::types::Type2;
 
-                /// 赔付接收者信息
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct GetResponseReceiverDetailReceiver {
-                    /// 赔付接收方类型
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub r#type: Option<GetResponseReceiverDetailReceiverType>,
-                    /// 赔付接收方商户信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub mch_info: Option<GetResponseReceiverDetailReceiverMchInfo>,
-                }
+                /// [`ReceiverDetailReceiverMchInfo`](crate::api::v3::platsolution::types::ReceiverDetailReceiverMchInfo), one type for one shape, under the name it has here.
+                pub type GetResponseReceiverDetailReceiverMchInfo =
+                    crate::api::v3::platsolution::types::ReceiverDetailReceiverMchInfo;
 
-                /// 赔付接收方信息
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct GetResponseReceiverDetail {
-                    /// 赔付接收者信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub receiver: Option<GetResponseReceiverDetailReceiver>,
-                }
+                /// [`Receiver4`](crate::api::v3::platsolution::types::Receiver4), one type for one shape, under the name it has here.
+                pub type GetResponseReceiverDetailReceiver =
+                    crate::api::v3::platsolution::types::Receiver4;
 
-                string_enum! {
-                    /// 赔付状态
-                    pub enum GetResponseState {
-                        /// `ACCEPTED`
-                        Accepted = "ACCEPTED",
-                        /// `SUCCESS`
-                        Success = "SUCCESS",
-                        /// `CLOSED`
-                        Closed = "CLOSED",
-                    }
-                }
+                /// [`ReceiverDetail5`](crate::api::v3::platsolution::types::ReceiverDetail5), one type for one shape, under the name it has here.
+                pub type GetResponseReceiverDetail =
+                    crate::api::v3::platsolution::types::ReceiverDetail5;
 
-                /// 关单信息
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct GetResponseCloseInfo {
-                    /// 关单时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub close_time: Option<crate::DateTime>,
-                    /// 关单原因
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub close_reason: Option<String>,
-                }
+                /// [`State2`](crate::api::v3::platsolution::types::State2), one type for one shape, under the name it has here.
+                pub type GetResponseState = crate::api::v3::platsolution::types::State2;
+
+                /// [`CloseInfo`](crate::api::v3::platsolution::types::CloseInfo), one type for one shape, under the name it has here.
+                pub type GetResponseCloseInfo = crate::api::v3::platsolution::types::CloseInfo;
 
                 /// What `GET /v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills/{out_bill_no}` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct GetResponse {
                     /// 服务商商户号
                     pub sp_mchid: String,
                     /// 赔付接收方信息
-                    pub receiver_detail: GetResponseReceiverDetail,
+                    pub receiver_detail: crate::api::v3::platsolution::types::ReceiverDetail5,
                     /// 商户单号
                     pub out_bill_no: String,
                     /// 赔付金额
@@ -2747,17 +2023,14 @@ pub mod ecommerce {
                     /// 微信支付转账单号
                     pub bill_id: String,
                     /// 赔付状态
-                    pub state: GetResponseState,
+                    pub state: crate::api::v3::platsolution::types::State2,
                     /// 受理时间
                     pub accept_time: crate::DateTime,
                     /// 成功时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub success_time: Option<crate::DateTime>,
                     /// 关单信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub close_info: Option<GetResponseCloseInfo>,
+                    pub close_info: Option<crate::api::v3::platsolution::types::CloseInfo>,
                     /// 出资商户号
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub sponsor_mchid: Option<String>,
                 }
             }
@@ -2773,14 +2046,15 @@ pub mod ecommerce {
             /// Idempotent by `out_bill_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "保证金赔付")]
             #[crate::endpoint(POST, "/v3/platsolution/ecommerce/mch-transfer/transfer-bills", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 二级商户号
                 pub sub_mchid: Option<String>,
                 /// 公众账号ID
                 pub sp_appid: Option<String>,
                 /// 业务类型
-                pub business_type: PostBusinessType,
+                pub business_type: crate::api::v3::platsolution::types::BusinessType,
                 /// 收款方信息
                 pub receiver: PostReceiver,
                 /// 商户单号
@@ -2794,32 +2068,57 @@ pub mod ecommerce {
                 pub receiver_remark: Option<String>,
             }
 
-            string_enum! {
-                /// 业务类型
-                pub enum PostBusinessType {
-                    /// `DEPOSIT_COMPENSATION`
-                    DepositCompensation = "DEPOSIT_COMPENSATION",
-                    /// `PLATFORM_AFTER_SALES_COMPENSATION`
-                    PlatformAfterSalesCompensation = "PLATFORM_AFTER_SALES_COMPENSATION",
-                    /// `INSURANCE_CLAIM`
-                    InsuranceClaim = "INSURANCE_CLAIM",
-                    /// `DEPOSIT_AFTER_SALES_COMPENSATION`
-                    DepositAfterSalesCompensation = "DEPOSIT_AFTER_SALES_COMPENSATION",
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    business_type: impl Into<crate::api::v3::platsolution::types::BusinessType>,
+                    receiver: impl Into<PostReceiver>,
+                    out_bill_no: impl Into<String>,
+                    transfer_remark: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        sub_mchid: None,
+                        sp_appid: None,
+                        business_type: business_type.into(),
+                        receiver: receiver.into(),
+                        out_bill_no: out_bill_no.into(),
+                        amount: None,
+                        transfer_remark: transfer_remark.into(),
+                        receiver_remark: None,
+                    }
+                }
+                /// Sets `sub_mchid` (二级商户号).
+                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                    self.sub_mchid = Some(sub_mchid.into());
+                    self
+                }
+                /// Sets `sp_appid` (公众账号ID).
+                pub fn with_sp_appid(mut self, sp_appid: impl Into<String>) -> Self {
+                    self.sp_appid = Some(sp_appid.into());
+                    self
+                }
+                /// Sets `amount` (赔付金额).
+                pub fn with_amount(mut self, amount: impl Into<i64>) -> Self {
+                    self.amount = Some(amount.into());
+                    self
+                }
+                /// Sets `receiver_remark` (收款方备注).
+                pub fn with_receiver_remark(mut self, receiver_remark: impl Into<String>) -> Self {
+                    self.receiver_remark = Some(receiver_remark.into());
+                    self
                 }
             }
 
-            string_enum! {
-                /// 转账接收方类型
-                pub enum PostReceiverType {
-                    /// `MERCHANT`
-                    Merchant = "MERCHANT",
-                    /// `TRANSACTION_USER`
-                    TransactionUser = "TRANSACTION_USER",
-                }
-            }
+            /// [`BusinessType`](crate::api::v3::platsolution::types::BusinessType), one type for one shape, under the name it has here.
+            pub type PostBusinessType = crate::api::v3::platsolution::types::BusinessType;
+
+            /// [`ReceiverType`](crate::api::v3::platsolution::types::ReceiverType), one type for one shape, under the name it has here.
+            pub type PostReceiverType = crate::api::v3::platsolution::types::ReceiverType;
 
             /// 转账接收方商户信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct PostReceiverMchInfo {
                 /// 商户号
                 #[serde(skip_serializing_if = "Option::is_none")]
@@ -2829,123 +2128,99 @@ pub mod ecommerce {
                 pub mchid: Option<String>,
             }
 
+            impl PostReceiverMchInfo {
+                /// Sets `mch_id` (商户号).
+                pub fn with_mch_id(mut self, mch_id: impl Into<String>) -> Self {
+                    self.mch_id = Some(mch_id.into());
+                    self
+                }
+                /// Sets `mchid` (商户号).
+                pub fn with_mchid(mut self, mchid: impl Into<String>) -> Self {
+                    self.mchid = Some(mchid.into());
+                    self
+                }
+            }
+
             /// 收款方信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct PostReceiver {
                 /// 转账接收方类型
                 #[serde(skip_serializing_if = "Option::is_none")]
-                pub r#type: Option<PostReceiverType>,
+                pub r#type: Option<crate::api::v3::platsolution::types::ReceiverType>,
                 /// 转账接收方商户信息
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub mch_info: Option<PostReceiverMchInfo>,
             }
 
-            string_enum! {
-                /// 业务类型
-                pub enum PostResponseBusinessType {
-                    /// `DEPOSIT_COMPENSATION`
-                    DepositCompensation = "DEPOSIT_COMPENSATION",
-                    /// `PLATFORM_AFTER_SALES_COMPENSATION`
-                    PlatformAfterSalesCompensation = "PLATFORM_AFTER_SALES_COMPENSATION",
-                    /// `INSURANCE_CLAIM`
-                    InsuranceClaim = "INSURANCE_CLAIM",
-                    /// `DEPOSIT_AFTER_SALES_COMPENSATION`
-                    DepositAfterSalesCompensation = "DEPOSIT_AFTER_SALES_COMPENSATION",
+            impl PostReceiver {
+                /// Sets `type` (转账接收方类型).
+                pub fn with_type(
+                    mut self,
+                    r#type: impl Into<crate::api::v3::platsolution::types::ReceiverType>,
+                ) -> Self {
+                    self.r#type = Some(r#type.into());
+                    self
+                }
+                /// Sets `mch_info` (转账接收方商户信息).
+                pub fn with_mch_info(mut self, mch_info: impl Into<PostReceiverMchInfo>) -> Self {
+                    self.mch_info = Some(mch_info.into());
+                    self
                 }
             }
 
-            string_enum! {
-                /// 转账接收方类型
-                pub enum PostResponseReceiverDetailReceiverType {
-                    /// `MERCHANT`
-                    Merchant = "MERCHANT",
-                    /// `TRANSACTION_USER`
-                    TransactionUser = "TRANSACTION_USER",
-                }
-            }
+            /// [`BusinessType`](crate::api::v3::platsolution::types::BusinessType), one type for one shape, under the name it has here.
+            pub type PostResponseBusinessType = crate::api::v3::platsolution::types::BusinessType;
 
-            /// 转账接收方商户信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponseReceiverDetailReceiverMchInfo {
-                /// 商户号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub mch_id: Option<String>,
-            }
+            /// [`ReceiverType`](crate::api::v3::platsolution::types::ReceiverType), one type for one shape, under the name it has here.
+            pub type PostResponseReceiverDetailReceiverType =
+                crate::api::v3::platsolution::types::ReceiverType;
 
-            /// 转账接收者信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponseReceiverDetailReceiver {
-                /// 转账接收方类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub r#type: Option<PostResponseReceiverDetailReceiverType>,
-                /// 转账接收方商户信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub mch_info: Option<PostResponseReceiverDetailReceiverMchInfo>,
-            }
+            /// [`MchInfo2`](crate::api::v3::platsolution::types::MchInfo2), one type for one shape, under the name it has here.
+            pub type PostResponseReceiverDetailReceiverMchInfo =
+                crate::api::v3::platsolution::types::MchInfo2;
 
-            /// 转账接收方信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponseReceiverDetail {
-                /// 转账接收者信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub receiver: Option<PostResponseReceiverDetailReceiver>,
-            }
+            /// [`Receiver5`](crate::api::v3::platsolution::types::Receiver5), one type for one shape, under the name it has here.
+            pub type PostResponseReceiverDetailReceiver =
+                crate::api::v3::platsolution::types::Receiver5;
 
-            string_enum! {
-                /// 赔付状态
-                pub enum PostResponseState {
-                    /// `ACCEPTED`
-                    Accepted = "ACCEPTED",
-                    /// `SUCCESS`
-                    Success = "SUCCESS",
-                    /// `CLOSED`
-                    Closed = "CLOSED",
-                    /// `WAIT_USER_CONFIRM`
-                    WaitUserConfirm = "WAIT_USER_CONFIRM",
-                    /// `CANCELING`
-                    Canceling = "CANCELING",
-                    /// `CANCELLED`
-                    Cancelled = "CANCELLED",
-                }
-            }
+            /// [`ReceiverDetail6`](crate::api::v3::platsolution::types::ReceiverDetail6), one type for one shape, under the name it has here.
+            pub type PostResponseReceiverDetail =
+                crate::api::v3::platsolution::types::ReceiverDetail6;
+
+            /// [`State`](crate::api::v3::platsolution::types::State), one type for one shape, under the name it has here.
+            pub type PostResponseState = crate::api::v3::platsolution::types::State;
 
             /// What `POST /v3/platsolution/ecommerce/mch-transfer/transfer-bills` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct PostResponse {
                 /// 服务商商户号
                 pub sp_mchid: String,
                 /// 二级商户号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub sub_mchid: Option<String>,
                 /// 二级商户AppID
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub sub_appid: Option<String>,
                 /// 业务类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub business_type: Option<PostResponseBusinessType>,
+                pub business_type: Option<crate::api::v3::platsolution::types::BusinessType>,
                 /// 转账接收方信息
-                pub receiver_detail: PostResponseReceiverDetail,
+                pub receiver_detail: crate::api::v3::platsolution::types::ReceiverDetail6,
                 /// 商户单号
                 pub out_bill_no: String,
                 /// 赔付金额
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub amount: Option<i64>,
                 /// 赔付原因
                 pub transfer_remark: String,
                 /// 收款方备注
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub receiver_remark: Option<String>,
                 /// 微信支付转账单号
                 pub bill_id: String,
                 /// 赔付状态
-                pub state: PostResponseState,
+                pub state: crate::api::v3::platsolution::types::State,
                 /// 受理时间
                 pub accept_time: crate::DateTime,
                 /// 成功时间
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub success_time: Option<crate::DateTime>,
                 /// 出资商户号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub sponsor_mchid: Option<String>,
             }
 
@@ -2960,153 +2235,68 @@ pub mod ecommerce {
                     /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013504200)
                     #[doc(alias = "查询保证金赔付结果（按微信支付赔付单号）")]
                     #[crate::endpoint(GET, "/v3/platsolution/ecommerce/mch-transfer/transfer-bills/bill-id/<bill_id>", response = GetResponse)]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct Get {
                         /// 微信支付单号 (path)
                         pub bill_id: String,
                         /// 业务类型 (query)
-                        pub business_type: Option<GetBusinessType>,
+                        pub business_type:
+                            Option<crate::api::v3::platsolution::types::BusinessType>,
                     }
 
-                    string_enum! {
-                        /// 业务类型
-                        pub enum GetBusinessType {
-                            /// `DEPOSIT_COMPENSATION`
-                            DepositCompensation = "DEPOSIT_COMPENSATION",
-                            /// `PLATFORM_AFTER_SALES_COMPENSATION`
-                            PlatformAfterSalesCompensation = "PLATFORM_AFTER_SALES_COMPENSATION",
-                            /// `INSURANCE_CLAIM`
-                            InsuranceClaim = "INSURANCE_CLAIM",
-                            /// `DEPOSIT_AFTER_SALES_COMPENSATION`
-                            DepositAfterSalesCompensation = "DEPOSIT_AFTER_SALES_COMPENSATION",
+                    impl Get {
+                        /// A value with its required fields; every optional one is `None`
+                        /// until its `with_…` method sets it.
+                        pub fn new(bill_id: impl Into<String>) -> Self {
+                            Self {
+                                bill_id: bill_id.into(),
+                                business_type: None,
+                            }
+                        }
+                        /// Sets `business_type` (业务类型 (query)).
+                        pub fn with_business_type(
+                            mut self,
+                            business_type: impl Into<crate::api::v3::platsolution::types::BusinessType>,
+                        ) -> Self {
+                            self.business_type = Some(business_type.into());
+                            self
                         }
                     }
 
-                    string_enum! {
-                        /// 业务类型
-                        pub enum GetResponseBusinessType {
-                            /// `DEPOSIT_COMPENSATION`
-                            DepositCompensation = "DEPOSIT_COMPENSATION",
-                            /// `PLATFORM_AFTER_SALES_COMPENSATION`
-                            PlatformAfterSalesCompensation = "PLATFORM_AFTER_SALES_COMPENSATION",
-                            /// `INSURANCE_CLAIM`
-                            InsuranceClaim = "INSURANCE_CLAIM",
-                            /// `DEPOSIT_AFTER_SALES_COMPENSATION`
-                            DepositAfterSalesCompensation = "DEPOSIT_AFTER_SALES_COMPENSATION",
-                        }
-                    }
+                    /// [`BusinessType`](crate::api::v3::platsolution::types::BusinessType), one type for one shape, under the name it has here.
+                    pub type GetBusinessType = crate::api::v3::platsolution::types::BusinessType;
 
-                    string_enum! {
-                        /// 转账接收方类型
-                        pub enum GetResponseReceiverDetailReceiverType {
-                            /// `MERCHANT`
-                            Merchant = "MERCHANT",
-                            /// `TRANSACTION_USER`
-                            TransactionUser = "TRANSACTION_USER",
-                        }
-                    }
+                    /// [`BusinessType`](crate::api::v3::platsolution::types::BusinessType), one type for one shape, under the name it has here.
+                    pub type GetResponseBusinessType =
+                        crate::api::v3::platsolution::types::BusinessType;
 
-                    /// 转账接收方商户信息
-                    #[derive(
-                        Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                    )]
-                    pub struct GetResponseReceiverDetailReceiverMchInfo {
-                        /// 商户号
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub mch_id: Option<String>,
-                    }
+                    /// [`ReceiverType`](crate::api::v3::platsolution::types::ReceiverType), one type for one shape, under the name it has here.
+                    pub type GetResponseReceiverDetailReceiverType =
+                        crate::api::v3::platsolution::types::ReceiverType;
 
-                    /// 转账接收者信息
-                    #[derive(
-                        Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                    )]
-                    pub struct GetResponseReceiverDetailReceiver {
-                        /// 转账接收方类型
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub r#type: Option<GetResponseReceiverDetailReceiverType>,
-                        /// 转账接收方商户信息
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub mch_info: Option<GetResponseReceiverDetailReceiverMchInfo>,
-                    }
+                    /// [`MchInfo2`](crate::api::v3::platsolution::types::MchInfo2), one type for one shape, under the name it has here.
+                    pub type GetResponseReceiverDetailReceiverMchInfo =
+                        crate::api::v3::platsolution::types::MchInfo2;
 
-                    /// 转账接收方信息
-                    #[derive(
-                        Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                    )]
-                    pub struct GetResponseReceiverDetail {
-                        /// 转账接收者信息
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub receiver: Option<GetResponseReceiverDetailReceiver>,
-                    }
+                    /// [`Receiver5`](crate::api::v3::platsolution::types::Receiver5), one type for one shape, under the name it has here.
+                    pub type GetResponseReceiverDetailReceiver =
+                        crate::api::v3::platsolution::types::Receiver5;
 
-                    string_enum! {
-                        /// 赔付状态
-                        pub enum GetResponseState {
-                            /// `ACCEPTED`
-                            Accepted = "ACCEPTED",
-                            /// `SUCCESS`
-                            Success = "SUCCESS",
-                            /// `CLOSED`
-                            Closed = "CLOSED",
-                            /// `WAIT_USER_CONFIRM`
-                            WaitUserConfirm = "WAIT_USER_CONFIRM",
-                            /// `CANCELING`
-                            Canceling = "CANCELING",
-                            /// `CANCELLED`
-                            Cancelled = "CANCELLED",
-                        }
-                    }
+                    /// [`ReceiverDetail6`](crate::api::v3::platsolution::types::ReceiverDetail6), one type for one shape, under the name it has here.
+                    pub type GetResponseReceiverDetail =
+                        crate::api::v3::platsolution::types::ReceiverDetail6;
 
-                    /// 关单信息
-                    #[derive(
-                        Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                    )]
-                    pub struct GetResponseCloseInfo {
-                        /// 关单时间
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub close_time: Option<crate::DateTime>,
-                        /// 关单原因
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub close_reason: Option<String>,
-                    }
+                    /// [`State`](crate::api::v3::platsolution::types::State), one type for one shape, under the name it has here.
+                    pub type GetResponseState = crate::api::v3::platsolution::types::State;
+
+                    /// [`CloseInfo`](crate::api::v3::platsolution::types::CloseInfo), one type for one shape, under the name it has here.
+                    pub type GetResponseCloseInfo = crate::api::v3::platsolution::types::CloseInfo;
 
                     /// What `GET /v3/platsolution/ecommerce/mch-transfer/transfer-bills/bill-id/{bill_id}` answers.
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct GetResponse {
-                        /// 服务商商户号
-                        pub sp_mchid: String,
-                        /// 业务类型
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub business_type: Option<GetResponseBusinessType>,
-                        /// 转账接收方信息
-                        pub receiver_detail: GetResponseReceiverDetail,
-                        /// 商户单号
-                        pub out_bill_no: String,
-                        /// 赔付金额
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub amount: Option<i64>,
-                        /// 赔付原因
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub transfer_remark: Option<String>,
-                        /// 收款方备注
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub receiver_remark: Option<String>,
-                        /// 微信支付转账单号
-                        pub bill_id: String,
-                        /// 赔付状态
-                        pub state: GetResponseState,
-                        /// 受理时间
-                        pub accept_time: crate::DateTime,
-                        /// 成功时间
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub success_time: Option<crate::DateTime>,
-                        /// 关单信息
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub close_info: Option<GetResponseCloseInfo>,
-                        /// 出资商户号
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub sponsor_mchid: Option<String>,
-                    }
+                    ///
+                    /// The type is [`EcommerceMchTransferTransferBillsBillIdResponse`](crate::api::v3::platsolution::types::EcommerceMchTransferTransferBillsBillIdResponse), which other answers share.
+                    pub type GetResponse = crate::api::v3::platsolution::types::EcommerceMchTransferTransferBillsBillIdResponse;
                 }
             }
             /// `/v3/platsolution/ecommerce/mch-transfer/transfer-bills/out-bill-no`
@@ -3120,153 +2310,68 @@ pub mod ecommerce {
                     /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013504199)
                     #[doc(alias = "查询保证金赔付结果（按商户赔付单号）")]
                     #[crate::endpoint(GET, "/v3/platsolution/ecommerce/mch-transfer/transfer-bills/out-bill-no/<out_bill_no>", response = GetResponse)]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct Get {
                         /// 商户单号 (path)
                         pub out_bill_no: String,
                         /// 业务类型 (query)
-                        pub business_type: Option<GetBusinessType>,
+                        pub business_type:
+                            Option<crate::api::v3::platsolution::types::BusinessType>,
                     }
 
-                    string_enum! {
-                        /// 业务类型
-                        pub enum GetBusinessType {
-                            /// `DEPOSIT_COMPENSATION`
-                            DepositCompensation = "DEPOSIT_COMPENSATION",
-                            /// `PLATFORM_AFTER_SALES_COMPENSATION`
-                            PlatformAfterSalesCompensation = "PLATFORM_AFTER_SALES_COMPENSATION",
-                            /// `INSURANCE_CLAIM`
-                            InsuranceClaim = "INSURANCE_CLAIM",
-                            /// `DEPOSIT_AFTER_SALES_COMPENSATION`
-                            DepositAfterSalesCompensation = "DEPOSIT_AFTER_SALES_COMPENSATION",
+                    impl Get {
+                        /// A value with its required fields; every optional one is `None`
+                        /// until its `with_…` method sets it.
+                        pub fn new(out_bill_no: impl Into<String>) -> Self {
+                            Self {
+                                out_bill_no: out_bill_no.into(),
+                                business_type: None,
+                            }
+                        }
+                        /// Sets `business_type` (业务类型 (query)).
+                        pub fn with_business_type(
+                            mut self,
+                            business_type: impl Into<crate::api::v3::platsolution::types::BusinessType>,
+                        ) -> Self {
+                            self.business_type = Some(business_type.into());
+                            self
                         }
                     }
 
-                    string_enum! {
-                        /// 业务类型
-                        pub enum GetResponseBusinessType {
-                            /// `DEPOSIT_COMPENSATION`
-                            DepositCompensation = "DEPOSIT_COMPENSATION",
-                            /// `PLATFORM_AFTER_SALES_COMPENSATION`
-                            PlatformAfterSalesCompensation = "PLATFORM_AFTER_SALES_COMPENSATION",
-                            /// `INSURANCE_CLAIM`
-                            InsuranceClaim = "INSURANCE_CLAIM",
-                            /// `DEPOSIT_AFTER_SALES_COMPENSATION`
-                            DepositAfterSalesCompensation = "DEPOSIT_AFTER_SALES_COMPENSATION",
-                        }
-                    }
+                    /// [`BusinessType`](crate::api::v3::platsolution::types::BusinessType), one type for one shape, under the name it has here.
+                    pub type GetBusinessType = crate::api::v3::platsolution::types::BusinessType;
 
-                    string_enum! {
-                        /// 转账接收方类型
-                        pub enum GetResponseReceiverDetailReceiverType {
-                            /// `MERCHANT`
-                            Merchant = "MERCHANT",
-                            /// `TRANSACTION_USER`
-                            TransactionUser = "TRANSACTION_USER",
-                        }
-                    }
+                    /// [`BusinessType`](crate::api::v3::platsolution::types::BusinessType), one type for one shape, under the name it has here.
+                    pub type GetResponseBusinessType =
+                        crate::api::v3::platsolution::types::BusinessType;
 
-                    /// 转账接收方商户信息
-                    #[derive(
-                        Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                    )]
-                    pub struct GetResponseReceiverDetailReceiverMchInfo {
-                        /// 商户号
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub mch_id: Option<String>,
-                    }
+                    /// [`ReceiverType`](crate::api::v3::platsolution::types::ReceiverType), one type for one shape, under the name it has here.
+                    pub type GetResponseReceiverDetailReceiverType =
+                        crate::api::v3::platsolution::types::ReceiverType;
 
-                    /// 转账接收者信息
-                    #[derive(
-                        Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                    )]
-                    pub struct GetResponseReceiverDetailReceiver {
-                        /// 转账接收方类型
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub r#type: Option<GetResponseReceiverDetailReceiverType>,
-                        /// 转账接收方商户信息
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub mch_info: Option<GetResponseReceiverDetailReceiverMchInfo>,
-                    }
+                    /// [`MchInfo2`](crate::api::v3::platsolution::types::MchInfo2), one type for one shape, under the name it has here.
+                    pub type GetResponseReceiverDetailReceiverMchInfo =
+                        crate::api::v3::platsolution::types::MchInfo2;
 
-                    /// 转账接收方信息
-                    #[derive(
-                        Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                    )]
-                    pub struct GetResponseReceiverDetail {
-                        /// 转账接收者信息
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub receiver: Option<GetResponseReceiverDetailReceiver>,
-                    }
+                    /// [`Receiver5`](crate::api::v3::platsolution::types::Receiver5), one type for one shape, under the name it has here.
+                    pub type GetResponseReceiverDetailReceiver =
+                        crate::api::v3::platsolution::types::Receiver5;
 
-                    string_enum! {
-                        /// 赔付状态
-                        pub enum GetResponseState {
-                            /// `ACCEPTED`
-                            Accepted = "ACCEPTED",
-                            /// `SUCCESS`
-                            Success = "SUCCESS",
-                            /// `CLOSED`
-                            Closed = "CLOSED",
-                            /// `WAIT_USER_CONFIRM`
-                            WaitUserConfirm = "WAIT_USER_CONFIRM",
-                            /// `CANCELING`
-                            Canceling = "CANCELING",
-                            /// `CANCELLED`
-                            Cancelled = "CANCELLED",
-                        }
-                    }
+                    /// [`ReceiverDetail6`](crate::api::v3::platsolution::types::ReceiverDetail6), one type for one shape, under the name it has here.
+                    pub type GetResponseReceiverDetail =
+                        crate::api::v3::platsolution::types::ReceiverDetail6;
 
-                    /// 关单信息
-                    #[derive(
-                        Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                    )]
-                    pub struct GetResponseCloseInfo {
-                        /// 关单时间
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub close_time: Option<crate::DateTime>,
-                        /// 关单原因
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub close_reason: Option<String>,
-                    }
+                    /// [`State`](crate::api::v3::platsolution::types::State), one type for one shape, under the name it has here.
+                    pub type GetResponseState = crate::api::v3::platsolution::types::State;
+
+                    /// [`CloseInfo`](crate::api::v3::platsolution::types::CloseInfo), one type for one shape, under the name it has here.
+                    pub type GetResponseCloseInfo = crate::api::v3::platsolution::types::CloseInfo;
 
                     /// What `GET /v3/platsolution/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}` answers.
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct GetResponse {
-                        /// 服务商商户号
-                        pub sp_mchid: String,
-                        /// 业务类型
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub business_type: Option<GetResponseBusinessType>,
-                        /// 转账接收方信息
-                        pub receiver_detail: GetResponseReceiverDetail,
-                        /// 商户单号
-                        pub out_bill_no: String,
-                        /// 赔付金额
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub amount: Option<i64>,
-                        /// 赔付原因
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub transfer_remark: Option<String>,
-                        /// 收款方备注
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub receiver_remark: Option<String>,
-                        /// 微信支付转账单号
-                        pub bill_id: String,
-                        /// 赔付状态
-                        pub state: GetResponseState,
-                        /// 受理时间
-                        pub accept_time: crate::DateTime,
-                        /// 成功时间
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub success_time: Option<crate::DateTime>,
-                        /// 关单信息
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub close_info: Option<GetResponseCloseInfo>,
-                        /// 出资商户号
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub sponsor_mchid: Option<String>,
-                    }
+                    ///
+                    /// The type is [`EcommerceMchTransferTransferBillsBillIdResponse`](crate::api::v3::platsolution::types::EcommerceMchTransferTransferBillsBillIdResponse), which other answers share.
+                    pub type GetResponse = crate::api::v3::platsolution::types::EcommerceMchTransferTransferBillsBillIdResponse;
                 }
             }
         }
@@ -3282,7 +2387,8 @@ pub mod ecommerce {
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[doc(alias = "添加二级商户可扫码充值员工")]
         #[crate::endpoint(POST, "/v3/platsolution/ecommerce/recharge-employees", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 二级商户号
             pub sub_mchid: String,
@@ -3290,34 +2396,13 @@ pub mod ecommerce {
             pub sp_openid: String,
         }
 
-        string_enum! {
-            /// 员工状态
-            pub enum PostResponseState {
-                /// `EFFECTIVE`
-                Effective = "EFFECTIVE",
-                /// `DELETED`
-                Deleted = "DELETED",
-            }
-        }
+        /// [`EmployeesState`](crate::api::v3::platsolution::types::EmployeesState), one type for one shape, under the name it has here.
+        pub type PostResponseState = crate::api::v3::platsolution::types::EmployeesState;
 
         /// What `POST /v3/platsolution/ecommerce/recharge-employees` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponse {
-            /// 二级商户号
-            pub sub_mchid: String,
-            /// 员工OpenID
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub sp_openid: Option<String>,
-            /// 员工状态
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub state: Option<PostResponseState>,
-            /// 添加员工时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub create_time: Option<crate::DateTime>,
-            /// 最后更新时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub update_time: Option<crate::DateTime>,
-        }
+        ///
+        /// The type is [`Employees`](crate::api::v3::platsolution::types::Employees), which other answers share.
+        pub type PostResponse = crate::api::v3::platsolution::types::Employees;
 
         /// `/v3/platsolution/ecommerce/recharge-employees/sub-mchid`
         pub mod sub_mchid {
@@ -3330,47 +2415,25 @@ pub mod ecommerce {
                 /// [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013521757)
                 #[doc(alias = "查询二级商户可扫码充值员工列表")]
                 #[crate::endpoint(GET, "/v3/platsolution/ecommerce/recharge-employees/sub-mchid/<sub_mchid>", response = GetResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Get {
                     /// 二级商户号 (path)
                     pub sub_mchid: String,
                 }
 
-                string_enum! {
-                    /// 员工状态
-                    pub enum GetResponseEmployeesState {
-                        /// `EFFECTIVE`
-                        Effective = "EFFECTIVE",
-                        /// `DELETED`
-                        Deleted = "DELETED",
-                    }
-                }
+                /// [`EmployeesState`](crate::api::v3::platsolution::types::EmployeesState), one type for one shape, under the name it has here.
+                pub type GetResponseEmployeesState =
+                    crate::api::v3::platsolution::types::EmployeesState;
 
-                /// GetResponseEmployees
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponseEmployees {
-                    /// 二级商户号
-                    pub sub_mchid: String,
-                    /// 员工OpenID
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub sp_openid: Option<String>,
-                    /// 员工状态
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub state: Option<GetResponseEmployeesState>,
-                    /// 添加员工时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub create_time: Option<crate::DateTime>,
-                    /// 最后更新时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub update_time: Option<crate::DateTime>,
-                }
+                /// [`Employees`](crate::api::v3::platsolution::types::Employees), one type for one shape, under the name it has here.
+                pub type GetResponseEmployees = crate::api::v3::platsolution::types::Employees;
 
                 /// What `GET /v3/platsolution/ecommerce/recharge-employees/sub-mchid/{sub_mchid}` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
                 pub struct GetResponse {
                     /// 员工列表
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub employees: Option<Vec<GetResponseEmployees>>,
+                    pub employees: Option<Vec<crate::api::v3::platsolution::types::Employees>>,
                 }
 
                 /// `/v3/platsolution/ecommerce/recharge-employees/sub-mchid/{sub_mchid}/sp-openid`
@@ -3388,7 +2451,8 @@ pub mod ecommerce {
                             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                             #[doc(alias = "删除二级商户可扫码充值员工")]
                             #[crate::endpoint(POST, "/v3/platsolution/ecommerce/recharge-employees/sub-mchid/<sub_mchid>/sp-openid/<sp_openid>/delete", response = PostResponse, idempotent)]
-                            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                            #[derive(Debug, Clone, PartialEq)]
+                            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                             pub struct Post {
                                 /// 二级商户号 (path)
                                 pub sub_mchid: String,
@@ -3396,36 +2460,14 @@ pub mod ecommerce {
                                 pub sp_openid: String,
                             }
 
-                            string_enum! {
-                                /// 员工状态
-                                pub enum PostResponseState {
-                                    /// `EFFECTIVE`
-                                    Effective = "EFFECTIVE",
-                                    /// `DELETED`
-                                    Deleted = "DELETED",
-                                }
-                            }
+                            /// [`EmployeesState`](crate::api::v3::platsolution::types::EmployeesState), one type for one shape, under the name it has here.
+                            pub type PostResponseState =
+                                crate::api::v3::platsolution::types::EmployeesState;
 
                             /// What `POST /v3/platsolution/ecommerce/recharge-employees/sub-mchid/{sub_mchid}/sp-openid/{sp_openid}/delete` answers.
-                            #[derive(
-                                Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize,
-                            )]
-                            pub struct PostResponse {
-                                /// 二级商户号
-                                pub sub_mchid: String,
-                                /// 员工OpenID
-                                #[serde(skip_serializing_if = "Option::is_none")]
-                                pub sp_openid: Option<String>,
-                                /// 员工状态
-                                #[serde(skip_serializing_if = "Option::is_none")]
-                                pub state: Option<PostResponseState>,
-                                /// 添加员工时间
-                                #[serde(skip_serializing_if = "Option::is_none")]
-                                pub create_time: Option<crate::DateTime>,
-                                /// 最后更新时间
-                                #[serde(skip_serializing_if = "Option::is_none")]
-                                pub update_time: Option<crate::DateTime>,
-                            }
+                            ///
+                            /// The type is [`Employees`](crate::api::v3::platsolution::types::Employees), which other answers share.
+                            pub type PostResponse = crate::api::v3::platsolution::types::Employees;
                         }
                     }
                 }
@@ -3445,7 +2487,8 @@ pub mod ecommerce {
             /// Idempotent by `out_recharge_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "申请二级商户充值")]
             #[crate::endpoint(POST, "/v3/platsolution/ecommerce/recharges/apply", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 二级商户号
                 pub sub_mchid: String,
@@ -3453,64 +2496,78 @@ pub mod ecommerce {
                 #[wxpay(idempotency_key)]
                 pub out_recharge_no: String,
                 /// 充值场景
-                pub recharge_scene: PostRechargeScene,
+                pub recharge_scene: crate::api::v3::platsolution::types::RechargeScene,
                 /// 充值入账账户
-                pub account_type: PostAccountType,
+                pub account_type: crate::api::v3::platsolution::types::AccountType2,
                 /// 充值金额
-                pub recharge_amount: PostRechargeAmount,
+                pub recharge_amount: crate::api::v3::platsolution::types::RechargeAmount,
                 /// 商户回调地址
                 pub notify_url: Option<String>,
                 /// 可用充值渠道列表
-                pub available_recharge_channels: Option<Vec<PostAvailableRechargeChannels>>,
+                pub available_recharge_channels:
+                    Option<Vec<crate::api::v3::platsolution::types::AvailableRechargeChannels>>,
                 /// 充值备注
                 pub remark: Option<String>,
             }
 
-            string_enum! {
-                /// 充值场景
-                pub enum PostRechargeScene {
-                    /// `ECOMMERCE_DEPOSIT`
-                    EcommerceDeposit = "ECOMMERCE_DEPOSIT",
-                    /// `ECOMMERCE_PAYMENT`
-                    EcommercePayment = "ECOMMERCE_PAYMENT",
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    sub_mchid: impl Into<String>,
+                    out_recharge_no: impl Into<String>,
+                    recharge_scene: impl Into<crate::api::v3::platsolution::types::RechargeScene>,
+                    account_type: impl Into<crate::api::v3::platsolution::types::AccountType2>,
+                    recharge_amount: impl Into<crate::api::v3::platsolution::types::RechargeAmount>,
+                ) -> Self {
+                    Self {
+                        sub_mchid: sub_mchid.into(),
+                        out_recharge_no: out_recharge_no.into(),
+                        recharge_scene: recharge_scene.into(),
+                        account_type: account_type.into(),
+                        recharge_amount: recharge_amount.into(),
+                        notify_url: None,
+                        available_recharge_channels: None,
+                        remark: None,
+                    }
+                }
+                /// Sets `notify_url` (商户回调地址).
+                pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
+                    self.notify_url = Some(notify_url.into());
+                    self
+                }
+                /// Sets `available_recharge_channels` (可用充值渠道列表).
+                pub fn with_available_recharge_channels(
+                    mut self,
+                    available_recharge_channels: impl Into<
+                        Vec<crate::api::v3::platsolution::types::AvailableRechargeChannels>,
+                    >,
+                ) -> Self {
+                    self.available_recharge_channels = Some(available_recharge_channels.into());
+                    self
+                }
+                /// Sets `remark` (充值备注).
+                pub fn with_remark(mut self, remark: impl Into<String>) -> Self {
+                    self.remark = Some(remark.into());
+                    self
                 }
             }
 
-            string_enum! {
-                /// 充值入账账户
-                pub enum PostAccountType {
-                    /// `DEPOSIT`
-                    Deposit = "DEPOSIT",
-                    /// `OPERATION`
-                    Operation = "OPERATION",
-                }
-            }
+            /// [`RechargeScene`](crate::api::v3::platsolution::types::RechargeScene), one type for one shape, under the name it has here.
+            pub type PostRechargeScene = crate::api::v3::platsolution::types::RechargeScene;
 
-            /// 充值金额
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostRechargeAmount {
-                /// 总金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub amount: Option<i64>,
-                /// 货币类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub currency: Option<String>,
-            }
+            /// [`AccountType2`](crate::api::v3::platsolution::types::AccountType2), one type for one shape, under the name it has here.
+            pub type PostAccountType = crate::api::v3::platsolution::types::AccountType2;
 
-            string_enum! {
-                /// PostAvailableRechargeChannels
-                pub enum PostAvailableRechargeChannels {
-                    /// `BANK_TRANSFER`
-                    BankTransfer = "BANK_TRANSFER",
-                    /// `QR_RECHARGE`
-                    QrRecharge = "QR_RECHARGE",
-                    /// `ONLINE_BANK`
-                    OnlineBank = "ONLINE_BANK",
-                }
-            }
+            /// [`RechargeAmount`](crate::api::v3::platsolution::types::RechargeAmount), one type for one shape, under the name it has here.
+            pub type PostRechargeAmount = crate::api::v3::platsolution::types::RechargeAmount;
+
+            /// [`AvailableRechargeChannels`](crate::api::v3::platsolution::types::AvailableRechargeChannels), one type for one shape, under the name it has here.
+            pub type PostAvailableRechargeChannels =
+                crate::api::v3::platsolution::types::AvailableRechargeChannels;
 
             /// What `POST /v3/platsolution/ecommerce/recharges/apply` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct PostResponse {
                 /// 微信支付充值单号
                 pub recharge_id: String,
@@ -3531,7 +2588,8 @@ pub mod ecommerce {
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-recharge/recharge/get-by-out-no.html)
                 #[doc(alias = "查询二级商户充值结果")]
                 #[crate::endpoint(GET, "/v3/platsolution/ecommerce/recharges/out-recharge-no/<out_recharge_no>", response = GetResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Get {
                     /// 商户充值单号 (path)
                     pub out_recharge_no: String,
@@ -3539,212 +2597,53 @@ pub mod ecommerce {
                     pub sub_mchid: String,
                 }
 
-                string_enum! {
-                    /// 充值渠道
-                    pub enum GetResponseRechargeChannel {
-                        /// `BANK_TRANSFER`
-                        BankTransfer = "BANK_TRANSFER",
-                        /// `QR_RECHARGE`
-                        QrRecharge = "QR_RECHARGE",
-                        /// `ONLINE_BANK`
-                        OnlineBank = "ONLINE_BANK",
-                    }
-                }
+                /// [`AvailableRechargeChannels`](crate::api::v3::platsolution::types::AvailableRechargeChannels), one type for one shape, under the name it has here.
+                pub type GetResponseRechargeChannel =
+                    crate::api::v3::platsolution::types::AvailableRechargeChannels;
 
-                string_enum! {
-                    /// 充值入账账户
-                    pub enum GetResponseAccountType {
-                        /// `DEPOSIT`
-                        Deposit = "DEPOSIT",
-                        /// `OPERATION`
-                        Operation = "OPERATION",
-                    }
-                }
+                /// [`AccountType2`](crate::api::v3::platsolution::types::AccountType2), one type for one shape, under the name it has here.
+                pub type GetResponseAccountType = crate::api::v3::platsolution::types::AccountType2;
 
-                string_enum! {
-                    /// 充值状态
-                    pub enum GetResponseRechargeState {
-                        /// `SUCCESS`
-                        Success = "SUCCESS",
-                        /// `RECHARGING`
-                        Recharging = "RECHARGING",
-                        /// `CLOSED`
-                        Closed = "CLOSED",
-                    }
-                }
+                /// [`RechargeState`](crate::api::v3::platsolution::types::RechargeState), one type for one shape, under the name it has here.
+                pub type GetResponseRechargeState =
+                    crate::api::v3::platsolution::types::RechargeState;
 
-                string_enum! {
-                    /// 充值场景
-                    pub enum GetResponseRechargeScene {
-                        /// `ECOMMERCE_DEPOSIT`
-                        EcommerceDeposit = "ECOMMERCE_DEPOSIT",
-                        /// `ECOMMERCE_PAYMENT`
-                        EcommercePayment = "ECOMMERCE_PAYMENT",
-                    }
-                }
+                /// [`RechargeScene`](crate::api::v3::platsolution::types::RechargeScene), one type for one shape, under the name it has here.
+                pub type GetResponseRechargeScene =
+                    crate::api::v3::platsolution::types::RechargeScene;
 
-                /// 充值金额
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct GetResponseRechargeAmount {
-                    /// 总金额
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub amount: Option<i64>,
-                    /// 货币类型
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub currency: Option<String>,
-                }
+                /// [`RechargeAmount`](crate::api::v3::platsolution::types::RechargeAmount), one type for one shape, under the name it has here.
+                pub type GetResponseRechargeAmount =
+                    crate::api::v3::platsolution::types::RechargeAmount;
 
-                /// 转账充值的付款信息
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct GetResponseBankTransferInfo {
-                    /// 转入的银行流水单号
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub bill_no: Option<String>,
-                    /// 转账充值附言
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub memo: Option<String>,
-                    /// 银行转账退回时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub return_time: Option<String>,
-                    /// 银行转账退回原因
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub return_reason: Option<String>,
-                    /// 开户银行名称
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub bank_name: Option<String>,
-                    /// 银行卡号后四位
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub bank_card_tail: Option<String>,
-                    /// 银行账户名称
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub bank_account_name: Option<String>,
-                }
+                /// [`BankTransferInfo`](crate::api::v3::platsolution::types::BankTransferInfo), one type for one shape, under the name it has here.
+                pub type GetResponseBankTransferInfo =
+                    crate::api::v3::platsolution::types::BankTransferInfo;
 
-                string_enum! {
-                    /// 员工类型
-                    pub enum GetResponseQrRechargeInfoEmployeeType {
-                        /// `ADMIN`
-                        Admin = "ADMIN",
-                        /// `STAFF`
-                        Staff = "STAFF",
-                    }
-                }
+                /// [`EmployeeType`](crate::api::v3::platsolution::types::EmployeeType), one type for one shape, under the name it has here.
+                pub type GetResponseQrRechargeInfoEmployeeType =
+                    crate::api::v3::platsolution::types::EmployeeType;
 
-                /// 扫码充值的付款信息
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct GetResponseQrRechargeInfo {
-                    /// 用户OpenID
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub openid: Option<String>,
-                    /// 员工类型
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub employee_type: Option<GetResponseQrRechargeInfoEmployeeType>,
-                }
+                /// [`QrRechargeInfo`](crate::api::v3::platsolution::types::QrRechargeInfo), one type for one shape, under the name it has here.
+                pub type GetResponseQrRechargeInfo =
+                    crate::api::v3::platsolution::types::QrRechargeInfo;
 
-                string_enum! {
-                    /// 网银类型
-                    pub enum GetResponseOnlineBankRechargeInfoOnlineBankType {
-                        /// `ONLINE_BANK_TYPE_CORPORATE`
-                        OnlineBankTypeCorporate = "ONLINE_BANK_TYPE_CORPORATE",
-                        /// `ONLINE_BANK_TYPE_PERSONAL`
-                        OnlineBankTypePersonal = "ONLINE_BANK_TYPE_PERSONAL",
-                    }
-                }
+                /// [`OnlineBankType`](crate::api::v3::platsolution::types::OnlineBankType), one type for one shape, under the name it has here.
+                pub type GetResponseOnlineBankRechargeInfoOnlineBankType =
+                    crate::api::v3::platsolution::types::OnlineBankType;
 
-                /// 网银充值的付款信息
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct GetResponseOnlineBankRechargeInfo {
-                    /// 银行交易订单号
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub bill_no: Option<String>,
-                    /// 网银充值退回时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub return_time: Option<String>,
-                    /// 网银充值退回原因
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub return_reason: Option<String>,
-                    /// 开户银行名称
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub bank_name: Option<String>,
-                    /// 网银类型
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub online_bank_type: Option<GetResponseOnlineBankRechargeInfoOnlineBankType>,
-                    /// 银行卡号后四位
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub bank_card_tail: Option<String>,
-                    /// 银行账户名称
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub bank_account_name: Option<String>,
-                }
+                /// [`OnlineBankRechargeInfo`](crate::api::v3::platsolution::types::OnlineBankRechargeInfo), one type for one shape, under the name it has here.
+                pub type GetResponseOnlineBankRechargeInfo =
+                    crate::api::v3::platsolution::types::OnlineBankRechargeInfo;
 
-                string_enum! {
-                    /// GetResponseAvailableRechargeChannels
-                    pub enum GetResponseAvailableRechargeChannels {
-                        /// `BANK_TRANSFER`
-                        BankTransfer = "BANK_TRANSFER",
-                        /// `QR_RECHARGE`
-                        QrRecharge = "QR_RECHARGE",
-                        /// `ONLINE_BANK`
-                        OnlineBank = "ONLINE_BANK",
-                    }
-                }
+                /// [`AvailableRechargeChannels`](crate::api::v3::platsolution::types::AvailableRechargeChannels), one type for one shape, under the name it has here.
+                pub type GetResponseAvailableRechargeChannels =
+                    crate::api::v3::platsolution::types::AvailableRechargeChannels;
 
                 /// What `GET /v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponse {
-                    /// 平台商户号
-                    pub sp_mchid: String,
-                    /// 二级商户号
-                    pub sub_mchid: String,
-                    /// 微信支付充值单号
-                    pub recharge_id: String,
-                    /// 商户充值单号
-                    pub out_recharge_no: String,
-                    /// 充值渠道
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub recharge_channel: Option<GetResponseRechargeChannel>,
-                    /// 充值入账账户
-                    pub account_type: GetResponseAccountType,
-                    /// 充值状态
-                    pub recharge_state: GetResponseRechargeState,
-                    /// 充值场景
-                    pub recharge_scene: GetResponseRechargeScene,
-                    /// 充值状态描述
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub recharge_state_desc: Option<String>,
-                    /// 充值金额
-                    pub recharge_amount: GetResponseRechargeAmount,
-                    /// 转账充值的付款信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub bank_transfer_info: Option<GetResponseBankTransferInfo>,
-                    /// 扫码充值的付款信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub qr_recharge_info: Option<GetResponseQrRechargeInfo>,
-                    /// 网银充值的付款信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub online_bank_recharge_info: Option<GetResponseOnlineBankRechargeInfo>,
-                    /// 受理充值时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub accept_time: Option<String>,
-                    /// 充值成功时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub success_time: Option<String>,
-                    /// 关闭充值时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub close_time: Option<String>,
-                    /// 可用充值渠道列表
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub available_recharge_channels:
-                        Option<Vec<GetResponseAvailableRechargeChannels>>,
-                }
+                ///
+                /// The type is [`EcommerceRechargesOutRechargeNoCloseResponse`](crate::api::v3::platsolution::types::EcommerceRechargesOutRechargeNoCloseResponse), which other answers share.
+                pub type GetResponse = crate::api::v3::platsolution::types::EcommerceRechargesOutRechargeNoCloseResponse;
 
                 /// `/v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}/close`
                 pub mod close {
@@ -3757,7 +2656,8 @@ pub mod ecommerce {
                     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                     #[doc(alias = "关闭二级商户充值")]
                     #[crate::endpoint(POST, "/v3/platsolution/ecommerce/recharges/out-recharge-no/<out_recharge_no>/close", response = PostResponse, idempotent)]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct Post {
                         /// 商户充值单号 (path)
                         pub out_recharge_no: String,
@@ -3766,213 +2666,54 @@ pub mod ecommerce {
                         pub sub_mchid: String,
                     }
 
-                    string_enum! {
-                        /// 充值渠道
-                        pub enum PostResponseRechargeChannel {
-                            /// `BANK_TRANSFER`
-                            BankTransfer = "BANK_TRANSFER",
-                            /// `QR_RECHARGE`
-                            QrRecharge = "QR_RECHARGE",
-                            /// `ONLINE_BANK`
-                            OnlineBank = "ONLINE_BANK",
-                        }
-                    }
+                    /// [`AvailableRechargeChannels`](crate::api::v3::platsolution::types::AvailableRechargeChannels), one type for one shape, under the name it has here.
+                    pub type PostResponseRechargeChannel =
+                        crate::api::v3::platsolution::types::AvailableRechargeChannels;
 
-                    string_enum! {
-                        /// 充值入账账户
-                        pub enum PostResponseAccountType {
-                            /// `DEPOSIT`
-                            Deposit = "DEPOSIT",
-                            /// `OPERATION`
-                            Operation = "OPERATION",
-                        }
-                    }
+                    /// [`AccountType2`](crate::api::v3::platsolution::types::AccountType2), one type for one shape, under the name it has here.
+                    pub type PostResponseAccountType =
+                        crate::api::v3::platsolution::types::AccountType2;
 
-                    string_enum! {
-                        /// 充值状态
-                        pub enum PostResponseRechargeState {
-                            /// `SUCCESS`
-                            Success = "SUCCESS",
-                            /// `RECHARGING`
-                            Recharging = "RECHARGING",
-                            /// `CLOSED`
-                            Closed = "CLOSED",
-                        }
-                    }
+                    /// [`RechargeState`](crate::api::v3::platsolution::types::RechargeState), one type for one shape, under the name it has here.
+                    pub type PostResponseRechargeState =
+                        crate::api::v3::platsolution::types::RechargeState;
 
-                    string_enum! {
-                        /// 充值场景
-                        pub enum PostResponseRechargeScene {
-                            /// `ECOMMERCE_DEPOSIT`
-                            EcommerceDeposit = "ECOMMERCE_DEPOSIT",
-                            /// `ECOMMERCE_PAYMENT`
-                            EcommercePayment = "ECOMMERCE_PAYMENT",
-                        }
-                    }
+                    /// [`RechargeScene`](crate::api::v3::platsolution::types::RechargeScene), one type for one shape, under the name it has here.
+                    pub type PostResponseRechargeScene =
+                        crate::api::v3::platsolution::types::RechargeScene;
 
-                    /// 充值金额
-                    #[derive(
-                        Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                    )]
-                    pub struct PostResponseRechargeAmount {
-                        /// 总金额
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub amount: Option<i64>,
-                        /// 货币类型
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub currency: Option<String>,
-                    }
+                    /// [`RechargeAmount`](crate::api::v3::platsolution::types::RechargeAmount), one type for one shape, under the name it has here.
+                    pub type PostResponseRechargeAmount =
+                        crate::api::v3::platsolution::types::RechargeAmount;
 
-                    /// 转账充值的付款信息
-                    #[derive(
-                        Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                    )]
-                    pub struct PostResponseBankTransferInfo {
-                        /// 转入的银行流水单号
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub bill_no: Option<String>,
-                        /// 转账充值附言
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub memo: Option<String>,
-                        /// 银行转账退回时间
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub return_time: Option<String>,
-                        /// 银行转账退回原因
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub return_reason: Option<String>,
-                        /// 开户银行名称
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub bank_name: Option<String>,
-                        /// 银行卡号后四位
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub bank_card_tail: Option<String>,
-                        /// 银行账户名称
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub bank_account_name: Option<String>,
-                    }
+                    /// [`BankTransferInfo`](crate::api::v3::platsolution::types::BankTransferInfo), one type for one shape, under the name it has here.
+                    pub type PostResponseBankTransferInfo =
+                        crate::api::v3::platsolution::types::BankTransferInfo;
 
-                    string_enum! {
-                        /// 员工类型
-                        pub enum PostResponseQrRechargeInfoEmployeeType {
-                            /// `ADMIN`
-                            Admin = "ADMIN",
-                            /// `STAFF`
-                            Staff = "STAFF",
-                        }
-                    }
+                    /// [`EmployeeType`](crate::api::v3::platsolution::types::EmployeeType), one type for one shape, under the name it has here.
+                    pub type PostResponseQrRechargeInfoEmployeeType =
+                        crate::api::v3::platsolution::types::EmployeeType;
 
-                    /// 扫码充值的付款信息
-                    #[derive(
-                        Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                    )]
-                    pub struct PostResponseQrRechargeInfo {
-                        /// 用户OpenID
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub openid: Option<String>,
-                        /// 员工类型
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub employee_type: Option<PostResponseQrRechargeInfoEmployeeType>,
-                    }
+                    /// [`QrRechargeInfo`](crate::api::v3::platsolution::types::QrRechargeInfo), one type for one shape, under the name it has here.
+                    pub type PostResponseQrRechargeInfo =
+                        crate::api::v3::platsolution::types::QrRechargeInfo;
 
-                    string_enum! {
-                        /// 网银类型
-                        pub enum PostResponseOnlineBankRechargeInfoOnlineBankType {
-                            /// `ONLINE_BANK_TYPE_CORPORATE`
-                            OnlineBankTypeCorporate = "ONLINE_BANK_TYPE_CORPORATE",
-                            /// `ONLINE_BANK_TYPE_PERSONAL`
-                            OnlineBankTypePersonal = "ONLINE_BANK_TYPE_PERSONAL",
-                        }
-                    }
+                    /// [`OnlineBankType`](crate::api::v3::platsolution::types::OnlineBankType), one type for one shape, under the name it has here.
+                    pub type PostResponseOnlineBankRechargeInfoOnlineBankType =
+                        crate::api::v3::platsolution::types::OnlineBankType;
 
-                    /// 网银充值的付款信息
-                    #[derive(
-                        Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                    )]
-                    pub struct PostResponseOnlineBankRechargeInfo {
-                        /// 银行交易订单号
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub bill_no: Option<String>,
-                        /// 网银充值退回时间
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub return_time: Option<String>,
-                        /// 网银充值退回原因
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub return_reason: Option<String>,
-                        /// 开户银行名称
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub bank_name: Option<String>,
-                        /// 网银类型
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub online_bank_type:
-                            Option<PostResponseOnlineBankRechargeInfoOnlineBankType>,
-                        /// 银行卡号后四位
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub bank_card_tail: Option<String>,
-                        /// 银行账户名称
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub bank_account_name: Option<String>,
-                    }
+                    /// [`OnlineBankRechargeInfo`](crate::api::v3::platsolution::types::OnlineBankRechargeInfo), one type for one shape, under the name it has here.
+                    pub type PostResponseOnlineBankRechargeInfo =
+                        crate::api::v3::platsolution::types::OnlineBankRechargeInfo;
 
-                    string_enum! {
-                        /// PostResponseAvailableRechargeChannels
-                        pub enum PostResponseAvailableRechargeChannels {
-                            /// `BANK_TRANSFER`
-                            BankTransfer = "BANK_TRANSFER",
-                            /// `QR_RECHARGE`
-                            QrRecharge = "QR_RECHARGE",
-                            /// `ONLINE_BANK`
-                            OnlineBank = "ONLINE_BANK",
-                        }
-                    }
+                    /// [`AvailableRechargeChannels`](crate::api::v3::platsolution::types::AvailableRechargeChannels), one type for one shape, under the name it has here.
+                    pub type PostResponseAvailableRechargeChannels =
+                        crate::api::v3::platsolution::types::AvailableRechargeChannels;
 
                     /// What `POST /v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}/close` answers.
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct PostResponse {
-                        /// 平台商户号
-                        pub sp_mchid: String,
-                        /// 二级商户号
-                        pub sub_mchid: String,
-                        /// 微信支付充值单号
-                        pub recharge_id: String,
-                        /// 商户充值单号
-                        pub out_recharge_no: String,
-                        /// 充值渠道
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub recharge_channel: Option<PostResponseRechargeChannel>,
-                        /// 充值入账账户
-                        pub account_type: PostResponseAccountType,
-                        /// 充值状态
-                        pub recharge_state: PostResponseRechargeState,
-                        /// 充值场景
-                        pub recharge_scene: PostResponseRechargeScene,
-                        /// 充值状态描述
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub recharge_state_desc: Option<String>,
-                        /// 充值金额
-                        pub recharge_amount: PostResponseRechargeAmount,
-                        /// 转账充值的付款信息
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub bank_transfer_info: Option<PostResponseBankTransferInfo>,
-                        /// 扫码充值的付款信息
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub qr_recharge_info: Option<PostResponseQrRechargeInfo>,
-                        /// 网银充值的付款信息
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub online_bank_recharge_info: Option<PostResponseOnlineBankRechargeInfo>,
-                        /// 受理充值时间
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub accept_time: Option<String>,
-                        /// 充值成功时间
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub success_time: Option<String>,
-                        /// 关闭充值时间
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub close_time: Option<String>,
-                        /// 可用充值渠道列表
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub available_recharge_channels:
-                            Option<Vec<PostResponseAvailableRechargeChannels>>,
-                    }
+                    ///
+                    /// The type is [`EcommerceRechargesOutRechargeNoCloseResponse`](crate::api::v3::platsolution::types::EcommerceRechargesOutRechargeNoCloseResponse), which other answers share.
+                    pub type PostResponse = crate::api::v3::platsolution::types::EcommerceRechargesOutRechargeNoCloseResponse;
                 }
             }
         }
@@ -3990,7 +2731,8 @@ pub mod ecommerce {
             /// Idempotent by `out_settle_batch_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "个人收款-申请批量结算")]
             #[crate::endpoint(POST, "/v3/platsolution/ecommerce/settle/prepay-settle-orders", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 发起方AppID
                 pub appid: String,
@@ -4004,23 +2746,52 @@ pub mod ecommerce {
                 /// 收款方描述
                 pub description: String,
                 /// 交易场景
-                pub trade_scenario: PostTradeScenario,
+                pub trade_scenario: crate::api::v3::platsolution::types::TradeScenario,
                 /// 结算信息列表
                 pub settle_info_list: Vec<PostSettleInfoList>,
                 /// 收款类型模板ID
                 pub receive_type_template_id: Option<i64>,
             }
 
-            string_enum! {
-                /// 交易场景
-                pub enum PostTradeScenario {
-                    /// `RECOMMERCE`
-                    Recommerce = "RECOMMERCE",
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    appid: impl Into<String>,
+                    out_settle_batch_no: impl Into<String>,
+                    individual_auth_id: impl Into<String>,
+                    notify_url: impl Into<String>,
+                    description: impl Into<String>,
+                    trade_scenario: impl Into<crate::api::v3::platsolution::types::TradeScenario>,
+                    settle_info_list: impl Into<Vec<PostSettleInfoList>>,
+                ) -> Self {
+                    Self {
+                        appid: appid.into(),
+                        out_settle_batch_no: out_settle_batch_no.into(),
+                        individual_auth_id: individual_auth_id.into(),
+                        notify_url: notify_url.into(),
+                        description: description.into(),
+                        trade_scenario: trade_scenario.into(),
+                        settle_info_list: settle_info_list.into(),
+                        receive_type_template_id: None,
+                    }
+                }
+                /// Sets `receive_type_template_id` (收款类型模板ID).
+                pub fn with_receive_type_template_id(
+                    mut self,
+                    receive_type_template_id: impl Into<i64>,
+                ) -> Self {
+                    self.receive_type_template_id = Some(receive_type_template_id.into());
+                    self
                 }
             }
 
+            /// [`TradeScenario`](crate::api::v3::platsolution::types::TradeScenario), one type for one shape, under the name it has here.
+            pub type PostTradeScenario = crate::api::v3::platsolution::types::TradeScenario;
+
             /// 金额
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct PostSettleInfoListSettleDetailInfoListAmount {
                 /// 金额
                 pub amount: i64,
@@ -4029,8 +2800,25 @@ pub mod ecommerce {
                 pub currency: Option<String>,
             }
 
+            impl PostSettleInfoListSettleDetailInfoListAmount {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(amount: impl Into<i64>) -> Self {
+                    Self {
+                        amount: amount.into(),
+                        currency: None,
+                    }
+                }
+                /// Sets `currency` (币种).
+                pub fn with_currency(mut self, currency: impl Into<String>) -> Self {
+                    self.currency = Some(currency.into());
+                    self
+                }
+            }
+
             /// PostSettleInfoListSettleDetailInfoList
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct PostSettleInfoListSettleDetailInfoList {
                 /// 商户结算明细单号
                 pub out_settle_detail_no: String,
@@ -4045,7 +2833,8 @@ pub mod ecommerce {
             }
 
             /// PostSettleInfoList
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct PostSettleInfoList {
                 /// 商户结算单号
                 pub out_settle_no: String,
@@ -4056,7 +2845,7 @@ pub mod ecommerce {
             }
 
             /// What `POST /v3/platsolution/ecommerce/settle/prepay-settle-orders` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct PostResponse {
                 /// 商户结算批次单号
                 pub out_settle_batch_no: String,
@@ -4073,7 +2862,6 @@ pub mod ecommerce {
                 /// 批次创建时间
                 pub create_time: crate::DateTime,
                 /// 批次完成时间
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub finish_time: Option<crate::DateTime>,
             }
 
@@ -4086,22 +2874,19 @@ pub mod ecommerce {
                 /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/personal-collections/get-prepay-settle-orders.html)
                 #[doc(alias = "个人收款-查询批量结算信息")]
                 #[crate::endpoint(GET, "/v3/platsolution/ecommerce/settle/prepay-settle-orders/<settle_batch_no>", response = GetResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Get {
                     /// 微信支付结算批次单号 (path)
                     pub settle_batch_no: String,
                 }
 
-                string_enum! {
-                    /// 交易场景
-                    pub enum GetResponseTradeScenario {
-                        /// `RECOMMERCE`
-                        Recommerce = "RECOMMERCE",
-                    }
-                }
+                /// [`TradeScenario`](crate::api::v3::platsolution::types::TradeScenario), one type for one shape, under the name it has here.
+                pub type GetResponseTradeScenario =
+                    crate::api::v3::platsolution::types::TradeScenario;
 
                 /// What `GET /v3/platsolution/ecommerce/settle/prepay-settle-orders/{settle_batch_no}` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct GetResponse {
                     /// 商户结算批次单号
                     pub out_settle_batch_no: String,
@@ -4114,11 +2899,10 @@ pub mod ecommerce {
                     /// 批次状态
                     pub state: String,
                     /// 交易场景
-                    pub trade_scenario: GetResponseTradeScenario,
+                    pub trade_scenario: crate::api::v3::platsolution::types::TradeScenario,
                     /// 批次创建时间
                     pub create_time: crate::DateTime,
                     /// 批次完成时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub finish_time: Option<crate::DateTime>,
                 }
 
@@ -4131,7 +2915,8 @@ pub mod ecommerce {
                     /// Idempotent by `out_abnormal_settle_batch_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                     #[doc(alias = "个人收款-申请异常结算批次单处理")]
                     #[crate::endpoint(POST, "/v3/platsolution/ecommerce/settle/prepay-settle-orders/<settle_batch_no>/apply-abnormal-settle", response = PostResponse)]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct Post {
                         /// 微信支付结算批次单号 (path)
                         pub settle_batch_no: String,
@@ -4141,18 +2926,41 @@ pub mod ecommerce {
                         #[wxpay(idempotency_key)]
                         pub out_abnormal_settle_batch_no: String,
                         /// 异常结算批次单处理方式
-                        pub abnormal_settle_type: PostAbnormalSettleType,
+                        pub abnormal_settle_type:
+                            crate::api::v3::platsolution::types::AbnormalSettleType,
                         /// 异常处理说明
                         pub description: Option<String>,
                     }
 
-                    string_enum! {
-                        /// 异常结算批次单处理方式
-                        pub enum PostAbnormalSettleType {
-                            /// `TRANSFER_TO_ORIGINAL_RECEIVE_USER`
-                            TransferToOriginalReceiveUser = "TRANSFER_TO_ORIGINAL_RECEIVE_USER",
+                    impl Post {
+                        /// A value with its required fields; every optional one is `None`
+                        /// until its `with_…` method sets it.
+                        pub fn new(
+                            settle_batch_no: impl Into<String>,
+                            individual_auth_id: impl Into<String>,
+                            out_abnormal_settle_batch_no: impl Into<String>,
+                            abnormal_settle_type: impl Into<
+                                crate::api::v3::platsolution::types::AbnormalSettleType,
+                            >,
+                        ) -> Self {
+                            Self {
+                                settle_batch_no: settle_batch_no.into(),
+                                individual_auth_id: individual_auth_id.into(),
+                                out_abnormal_settle_batch_no: out_abnormal_settle_batch_no.into(),
+                                abnormal_settle_type: abnormal_settle_type.into(),
+                                description: None,
+                            }
+                        }
+                        /// Sets `description` (异常处理说明).
+                        pub fn with_description(mut self, description: impl Into<String>) -> Self {
+                            self.description = Some(description.into());
+                            self
                         }
                     }
+
+                    /// [`AbnormalSettleType`](crate::api::v3::platsolution::types::AbnormalSettleType), one type for one shape, under the name it has here.
+                    pub type PostAbnormalSettleType =
+                        crate::api::v3::platsolution::types::AbnormalSettleType;
 
                     string_enum! {
                         /// 批次状态
@@ -4192,20 +3000,16 @@ pub mod ecommerce {
                         }
                     }
 
-                    string_enum! {
-                        /// 异常结算批次单处理方式
-                        pub enum PostResponseAbnormalSettleResultAbnormalSettleType {
-                            /// `TRANSFER_TO_ORIGINAL_RECEIVE_USER`
-                            TransferToOriginalReceiveUser = "TRANSFER_TO_ORIGINAL_RECEIVE_USER",
-                        }
-                    }
+                    /// [`AbnormalSettleType`](crate::api::v3::platsolution::types::AbnormalSettleType), one type for one shape, under the name it has here.
+                    pub type PostResponseAbnormalSettleResultAbnormalSettleType =
+                        crate::api::v3::platsolution::types::AbnormalSettleType;
 
                     /// 异常结算处理结果
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct PostResponseAbnormalSettleResult {
                         /// 异常结算批次单处理方式
                         pub abnormal_settle_type:
-                            PostResponseAbnormalSettleResultAbnormalSettleType,
+                            crate::api::v3::platsolution::types::AbnormalSettleType,
                         /// 批次创建时间
                         pub apply_success_time: crate::DateTime,
                         /// 微信支付异常资金付款单号
@@ -4215,7 +3019,7 @@ pub mod ecommerce {
                     }
 
                     /// What `POST /v3/platsolution/ecommerce/settle/prepay-settle-orders/{settle_batch_no}/apply-abnormal-settle` answers.
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct PostResponse {
                         /// 商户结算批次单号
                         pub out_settle_batch_no: String,
@@ -4232,13 +3036,10 @@ pub mod ecommerce {
                         /// 批次创建时间
                         pub create_time: crate::DateTime,
                         /// 批次完成时间
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub finish_time: Option<crate::DateTime>,
                         /// 异常原因类型
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub abnormal_type: Option<PostResponseAbnormalType>,
                         /// 异常结算处理结果
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub abnormal_settle_result: Option<PostResponseAbnormalSettleResult>,
                     }
                 }
@@ -4256,7 +3057,8 @@ pub mod ecommerce {
             /// Idempotent by `out_request_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "二级商户按日终余额预约提现")]
             #[crate::endpoint(POST, "/v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 特约商户号
                 pub sub_mchid: String,
@@ -4275,6 +3077,46 @@ pub mod ecommerce {
                 pub reserve_amount: Option<i64>,
             }
 
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    sub_mchid: impl Into<String>,
+                    out_request_no: impl Into<String>,
+                    calculate_amount_type: impl Into<PostCalculateAmountType>,
+                ) -> Self {
+                    Self {
+                        sub_mchid: sub_mchid.into(),
+                        out_request_no: out_request_no.into(),
+                        calculate_amount_type: calculate_amount_type.into(),
+                        remark: None,
+                        bank_memo: None,
+                        notify_url: None,
+                        reserve_amount: None,
+                    }
+                }
+                /// Sets `remark` (提现备注).
+                pub fn with_remark(mut self, remark: impl Into<String>) -> Self {
+                    self.remark = Some(remark.into());
+                    self
+                }
+                /// Sets `bank_memo` (银行附言).
+                pub fn with_bank_memo(mut self, bank_memo: impl Into<String>) -> Self {
+                    self.bank_memo = Some(bank_memo.into());
+                    self
+                }
+                /// Sets `notify_url` (提现结果通知地址).
+                pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
+                    self.notify_url = Some(notify_url.into());
+                    self
+                }
+                /// Sets `reserve_amount` (留存额).
+                pub fn with_reserve_amount(mut self, reserve_amount: impl Into<i64>) -> Self {
+                    self.reserve_amount = Some(reserve_amount.into());
+                    self
+                }
+            }
+
             string_enum! {
                 /// 计算提现金额方式
                 pub enum PostCalculateAmountType {
@@ -4285,79 +3127,16 @@ pub mod ecommerce {
                 }
             }
 
-            string_enum! {
-                /// 单据状态
-                pub enum PostResponseStatus {
-                    /// `CREATED`
-                    Created = "CREATED",
-                    /// `PROCESSING`
-                    Processing = "PROCESSING",
-                    /// `FINISHED`
-                    Finished = "FINISHED",
-                    /// `ABNORMAL`
-                    Abnormal = "ABNORMAL",
-                }
-            }
+            /// [`Status`](crate::api::v3::platsolution::types::Status), one type for one shape, under the name it has here.
+            pub type PostResponseStatus = crate::api::v3::platsolution::types::Status;
 
-            string_enum! {
-                /// 出款账户类型
-                pub enum PostResponseAccountType {
-                    /// `BASIC`
-                    Basic = "BASIC",
-                    /// `OPERATION`
-                    Operation = "OPERATION",
-                    /// `FEES`
-                    Fees = "FEES",
-                }
-            }
+            /// [`AccountType`](crate::api::v3::platsolution::types::AccountType), one type for one shape, under the name it has here.
+            pub type PostResponseAccountType = crate::api::v3::platsolution::types::AccountType;
 
             /// What `POST /v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponse {
-                /// 收付通平台商户号
-                pub sp_mchid: String,
-                /// 特约商户号
-                pub sub_mchid: String,
-                /// 单据状态
-                pub status: PostResponseStatus,
-                /// 微信支付提现单号
-                pub withdraw_id: String,
-                /// 商户提现单号
-                pub out_request_no: String,
-                /// 提现金额
-                pub total_amount: i64,
-                /// 提现成功金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub success_amount: Option<i64>,
-                /// 提现失败金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub fail_amount: Option<i64>,
-                /// 提现退票金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub refund_amount: Option<i64>,
-                /// 发起提现时间
-                pub create_time: crate::DateTime,
-                /// 提现状态更新时间
-                pub update_time: crate::DateTime,
-                /// 失败原因
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub reason: Option<String>,
-                /// 提现备注
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub remark: Option<String>,
-                /// 银行附言
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub bank_memo: Option<String>,
-                /// 出款账户类型
-                pub account_type: PostResponseAccountType,
-                /// 入账银行账号后四位
-                pub account_number: String,
-                /// 入账银行
-                pub account_bank: String,
-                /// 入账银行全称
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub bank_name: Option<String>,
-            }
+            ///
+            /// The type is [`EcommerceWithdrawDayEndBalanceWithdrawOutRequestNoResponse`](crate::api::v3::platsolution::types::EcommerceWithdrawDayEndBalanceWithdrawOutRequestNoResponse), which other answers share.
+            pub type PostResponse = crate::api::v3::platsolution::types::EcommerceWithdrawDayEndBalanceWithdrawOutRequestNoResponse;
 
             /// `/v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw/out-request-no`
             pub mod out_request_no {
@@ -4368,7 +3147,8 @@ pub mod ecommerce {
                     /// `GET /v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw/out-request-no/{out_request_no}`
                     #[doc(alias = "查询二级商户按日终余额预约提现状态")]
                     #[crate::endpoint(GET, "/v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw/out-request-no/<out_request_no>", response = GetResponse)]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct Get {
                         /// 商户提现单号 (path)
                         pub out_request_no: String,
@@ -4376,79 +3156,17 @@ pub mod ecommerce {
                         pub sub_mchid: String,
                     }
 
-                    string_enum! {
-                        /// 单据状态
-                        pub enum GetResponseStatus {
-                            /// `CREATED`
-                            Created = "CREATED",
-                            /// `PROCESSING`
-                            Processing = "PROCESSING",
-                            /// `FINISHED`
-                            Finished = "FINISHED",
-                            /// `ABNORMAL`
-                            Abnormal = "ABNORMAL",
-                        }
-                    }
+                    /// [`Status`](crate::api::v3::platsolution::types::Status), one type for one shape, under the name it has here.
+                    pub type GetResponseStatus = crate::api::v3::platsolution::types::Status;
 
-                    string_enum! {
-                        /// 出款账户类型
-                        pub enum GetResponseAccountType {
-                            /// `BASIC`
-                            Basic = "BASIC",
-                            /// `OPERATION`
-                            Operation = "OPERATION",
-                            /// `FEES`
-                            Fees = "FEES",
-                        }
-                    }
+                    /// [`AccountType`](crate::api::v3::platsolution::types::AccountType), one type for one shape, under the name it has here.
+                    pub type GetResponseAccountType =
+                        crate::api::v3::platsolution::types::AccountType;
 
                     /// What `GET /v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw/out-request-no/{out_request_no}` answers.
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct GetResponse {
-                        /// 收付通平台商户号
-                        pub sp_mchid: String,
-                        /// 特约商户号
-                        pub sub_mchid: String,
-                        /// 单据状态
-                        pub status: GetResponseStatus,
-                        /// 微信支付提现单号
-                        pub withdraw_id: String,
-                        /// 商户提现单号
-                        pub out_request_no: String,
-                        /// 提现金额
-                        pub total_amount: i64,
-                        /// 提现成功金额
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub success_amount: Option<i64>,
-                        /// 提现失败金额
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub fail_amount: Option<i64>,
-                        /// 提现退票金额
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub refund_amount: Option<i64>,
-                        /// 发起提现时间
-                        pub create_time: crate::DateTime,
-                        /// 提现状态更新时间
-                        pub update_time: crate::DateTime,
-                        /// 失败原因
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub reason: Option<String>,
-                        /// 提现备注
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub remark: Option<String>,
-                        /// 银行附言
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub bank_memo: Option<String>,
-                        /// 出款账户类型
-                        pub account_type: GetResponseAccountType,
-                        /// 入账银行账号后四位
-                        pub account_number: String,
-                        /// 入账银行
-                        pub account_bank: String,
-                        /// 入账银行全称
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub bank_name: Option<String>,
-                    }
+                    ///
+                    /// The type is [`EcommerceWithdrawDayEndBalanceWithdrawOutRequestNoResponse`](crate::api::v3::platsolution::types::EcommerceWithdrawDayEndBalanceWithdrawOutRequestNoResponse), which other answers share.
+                    pub type GetResponse = crate::api::v3::platsolution::types::EcommerceWithdrawDayEndBalanceWithdrawOutRequestNoResponse;
                 }
             }
         }
@@ -4469,7 +3187,8 @@ pub mod insurance {
                 /// Idempotent by `out_batch_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                 #[doc(alias = "受理商家转账")]
                 #[crate::endpoint(POST, "/v3/platsolution/insurance/mch-transfer/batches/apply", response = PostResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 二级商户号
                     pub sub_mchid: String,
@@ -4491,42 +3210,60 @@ pub mod insurance {
                     /// 转账场景ID
                     pub transfer_scene_id: String,
                     /// 转账明细列表
-                    pub transfer_detail_list: Vec<PostTransferDetailList>,
+                    pub transfer_detail_list:
+                        Vec<crate::api::v3::platsolution::types::TransferDetailList>,
                     /// 商户回调地址
                     pub notify_url: String,
                 }
 
-                /// PostTransferDetailList
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostTransferDetailList {
-                    /// 商家明细单号
-                    pub out_detail_no: String,
-                    /// 转账金额
-                    pub transfer_amount: i64,
-                    /// 转账备注
-                    pub transfer_remark: String,
-                    /// 微信转账预约单号
-                    pub reservation_id: String,
-                    /// 收款用户OpenID
-                    pub openid: String,
-                }
-
-                string_enum! {
-                    /// 批次状态
-                    pub enum PostResponseBatchState {
-                        /// `ACCEPTED`
-                        Accepted = "ACCEPTED",
-                        /// `PROCESSING`
-                        Processing = "PROCESSING",
-                        /// `COMPLETED`
-                        Completed = "COMPLETED",
-                        /// `CLOSED`
-                        Closed = "CLOSED",
+                impl Post {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    #[allow(clippy::too_many_arguments)]
+                    pub fn new(
+                        sub_mchid: impl Into<String>,
+                        sp_appid: impl Into<String>,
+                        out_batch_no: impl Into<String>,
+                        batch_name: impl Into<String>,
+                        batch_remark: impl Into<String>,
+                        total_amount: impl Into<i64>,
+                        total_num: impl Into<i64>,
+                        transfer_scene_id: impl Into<String>,
+                        transfer_detail_list: impl Into<
+                            Vec<crate::api::v3::platsolution::types::TransferDetailList>,
+                        >,
+                        notify_url: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            sub_mchid: sub_mchid.into(),
+                            sp_appid: sp_appid.into(),
+                            sub_appid: None,
+                            out_batch_no: out_batch_no.into(),
+                            batch_name: batch_name.into(),
+                            batch_remark: batch_remark.into(),
+                            total_amount: total_amount.into(),
+                            total_num: total_num.into(),
+                            transfer_scene_id: transfer_scene_id.into(),
+                            transfer_detail_list: transfer_detail_list.into(),
+                            notify_url: notify_url.into(),
+                        }
+                    }
+                    /// Sets `sub_appid` (二级商户AppID).
+                    pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                        self.sub_appid = Some(sub_appid.into());
+                        self
                     }
                 }
 
+                /// [`TransferDetailList`](crate::api::v3::platsolution::types::TransferDetailList), one type for one shape, under the name it has here.
+                pub type PostTransferDetailList =
+                    crate::api::v3::platsolution::types::TransferDetailList;
+
+                /// [`BatchState`](crate::api::v3::platsolution::types::BatchState), one type for one shape, under the name it has here.
+                pub type PostResponseBatchState = crate::api::v3::platsolution::types::BatchState;
+
                 /// What `POST /v3/platsolution/insurance/mch-transfer/batches/apply` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct PostResponse {
                     /// 商家批次单号
                     pub out_batch_no: String,
@@ -4535,8 +3272,7 @@ pub mod insurance {
                     /// 批次创建时间
                     pub create_time: crate::DateTime,
                     /// 批次状态
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub batch_state: Option<PostResponseBatchState>,
+                    pub batch_state: Option<crate::api::v3::platsolution::types::BatchState>,
                 }
             }
             /// `/v3/platsolution/insurance/mch-transfer/batches/batch-id`
@@ -4548,7 +3284,8 @@ pub mod insurance {
                     /// `GET /v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}`
                     #[doc(alias = "微信支付转账批次单号查询批次单")]
                     #[crate::endpoint(GET, "/v3/platsolution/insurance/mch-transfer/batches/batch-id/<batch_id>", response = GetResponse)]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct Get {
                         /// 商家转账批次单号 (path)
                         pub batch_id: String,
@@ -4557,138 +3294,76 @@ pub mod insurance {
                         /// 是否查询转账明细单 (query)
                         pub need_query_detail: bool,
                         /// 明细状态 (query)
-                        pub detail_state: Option<GetDetailState>,
+                        pub detail_state: Option<crate::api::v3::platsolution::types::DetailState2>,
                         /// 请求资源起始位置 (query)
                         pub offset: Option<i64>,
                         /// 最大资源条数 (query)
                         pub limit: Option<i64>,
                     }
 
-                    string_enum! {
-                        /// 明细状态
-                        pub enum GetDetailState {
-                            /// `ALL`
-                            All = "ALL",
-                            /// `WAIT_PAY`
-                            WaitPay = "WAIT_PAY",
-                            /// `SUCCESS`
-                            Success = "SUCCESS",
-                            /// `FAIL`
-                            Fail = "FAIL",
-                            /// `BANK_REFUND`
-                            BankRefund = "BANK_REFUND",
+                    impl Get {
+                        /// A value with its required fields; every optional one is `None`
+                        /// until its `with_…` method sets it.
+                        pub fn new(
+                            batch_id: impl Into<String>,
+                            sub_mchid: impl Into<String>,
+                            need_query_detail: impl Into<bool>,
+                        ) -> Self {
+                            Self {
+                                batch_id: batch_id.into(),
+                                sub_mchid: sub_mchid.into(),
+                                need_query_detail: need_query_detail.into(),
+                                detail_state: None,
+                                offset: None,
+                                limit: None,
+                            }
+                        }
+                        /// Sets `detail_state` (明细状态 (query)).
+                        pub fn with_detail_state(
+                            mut self,
+                            detail_state: impl Into<crate::api::v3::platsolution::types::DetailState2>,
+                        ) -> Self {
+                            self.detail_state = Some(detail_state.into());
+                            self
+                        }
+                        /// Sets `offset` (请求资源起始位置 (query)).
+                        pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
+                            self.offset = Some(offset.into());
+                            self
+                        }
+                        /// Sets `limit` (最大资源条数 (query)).
+                        pub fn with_limit(mut self, limit: impl Into<i64>) -> Self {
+                            self.limit = Some(limit.into());
+                            self
                         }
                     }
 
-                    string_enum! {
-                        /// 批次状态
-                        pub enum GetResponseTransferBatchBatchState {
-                            /// `ACCEPTED`
-                            Accepted = "ACCEPTED",
-                            /// `PROCESSING`
-                            Processing = "PROCESSING",
-                            /// `COMPLETED`
-                            Completed = "COMPLETED",
-                            /// `CLOSED`
-                            Closed = "CLOSED",
-                        }
-                    }
+                    /// [`DetailState2`](crate::api::v3::platsolution::types::DetailState2), one type for one shape, under the name it has here.
+                    pub type GetDetailState = crate::api::v3::platsolution::types::DetailState2;
 
-                    string_enum! {
-                        /// 批次关闭原因
-                        pub enum GetResponseTransferBatchCloseReason {
-                            /// `MERCHANT_REVOCATION`
-                            MerchantRevocation = "MERCHANT_REVOCATION",
-                            /// `OVERDUE_CLOSE`
-                            OverdueClose = "OVERDUE_CLOSE",
-                        }
-                    }
+                    /// [`BatchState`](crate::api::v3::platsolution::types::BatchState), one type for one shape, under the name it has here.
+                    pub type GetResponseTransferBatchBatchState =
+                        crate::api::v3::platsolution::types::BatchState;
 
-                    /// 转账批次单
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct GetResponseTransferBatch {
-                        /// 商家批次单号
-                        pub out_batch_no: String,
-                        /// 商家转账批次单号
-                        pub batch_id: String,
-                        /// 服务商应用ID
-                        pub sp_appid: String,
-                        /// 二级商户号
-                        pub sub_mchid: String,
-                        /// 二级商户应用ID
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub sub_appid: Option<String>,
-                        /// 批次状态
-                        pub batch_state: GetResponseTransferBatchBatchState,
-                        /// 批次名称
-                        pub batch_name: String,
-                        /// 批次备注
-                        pub batch_remark: String,
-                        /// 批次关闭原因
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub close_reason: Option<GetResponseTransferBatchCloseReason>,
-                        /// 转账总金额
-                        pub total_amount: i64,
-                        /// 转账总笔数
-                        pub total_num: i64,
-                        /// 批次创建时间
-                        pub create_time: crate::DateTime,
-                        /// 转账成功金额
-                        pub success_amount: i64,
-                        /// 转账成功笔数
-                        pub success_num: i64,
-                        /// 转账失败金额
-                        pub failed_amount: i64,
-                        /// 转账失败笔数
-                        pub failed_num: i64,
-                        /// 转账场景ID
-                        pub transfer_scene_id: String,
-                    }
+                    /// [`CloseReason`](crate::api::v3::platsolution::types::CloseReason), one type for one shape, under the name it has here.
+                    pub type GetResponseTransferBatchCloseReason =
+                        crate::api::v3::platsolution::types::CloseReason;
 
-                    string_enum! {
-                        /// 明细状态
-                        pub enum GetResponseDataDetailState {
-                            /// `INIT`
-                            Init = "INIT",
-                            /// `ALL`
-                            All = "ALL",
-                            /// `WAIT_PAY`
-                            WaitPay = "WAIT_PAY",
-                            /// `SUCCESS`
-                            Success = "SUCCESS",
-                            /// `FAIL`
-                            Fail = "FAIL",
-                            /// `BANK_REFUND`
-                            BankRefund = "BANK_REFUND",
-                        }
-                    }
+                    /// [`TransferBatch`](crate::api::v3::platsolution::types::TransferBatch), one type for one shape, under the name it has here.
+                    pub type GetResponseTransferBatch =
+                        crate::api::v3::platsolution::types::TransferBatch;
 
-                    /// GetResponseData
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct GetResponseData {
-                        /// 商家转账明细单号
-                        pub detail_id: String,
-                        /// 商家明细单号
-                        pub out_detail_no: String,
-                        /// 明细状态
-                        pub detail_state: GetResponseDataDetailState,
-                    }
+                    /// [`DetailState`](crate::api::v3::platsolution::types::DetailState), one type for one shape, under the name it has here.
+                    pub type GetResponseDataDetailState =
+                        crate::api::v3::platsolution::types::DetailState;
+
+                    /// [`Data`](crate::api::v3::platsolution::types::Data), one type for one shape, under the name it has here.
+                    pub type GetResponseData = crate::api::v3::platsolution::types::Data;
 
                     /// What `GET /v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}` answers.
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct GetResponse {
-                        /// 转账批次单
-                        pub transfer_batch: GetResponseTransferBatch,
-                        /// 转账明细单列表
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub data: Option<Vec<GetResponseData>>,
-                        /// 请求资源起始位置
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub offset: Option<i64>,
-                        /// 最大资源条数
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub limit: Option<i64>,
-                    }
+                    ///
+                    /// The type is [`InsuranceMchTransferBatchesBatchIdResponse`](crate::api::v3::platsolution::types::InsuranceMchTransferBatchesBatchIdResponse), which other answers share.
+                    pub type GetResponse = crate::api::v3::platsolution::types::InsuranceMchTransferBatchesBatchIdResponse;
 
                     /// `/v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}/details`
                     pub mod details {
@@ -4701,7 +3376,8 @@ pub mod insurance {
                                 /// `GET /v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}`
                                 #[doc(alias = "微信支付转账明细单号查询明细单")]
                                 #[crate::endpoint(GET, "/v3/platsolution/insurance/mch-transfer/batches/batch-id/<batch_id>/details/detail-id/<detail_id>", response = GetResponse)]
-                                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                                #[derive(Debug, Clone, PartialEq)]
+                                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                                 pub struct Get {
                                     /// 商家转账批次单号 (path)
                                     pub batch_id: String,
@@ -4711,165 +3387,19 @@ pub mod insurance {
                                     pub sub_mchid: String,
                                 }
 
-                                string_enum! {
-                                    /// 明细状态
-                                    pub enum GetResponseDetailState {
-                                        /// `INIT`
-                                        Init = "INIT",
-                                        /// `ALL`
-                                        All = "ALL",
-                                        /// `WAIT_PAY`
-                                        WaitPay = "WAIT_PAY",
-                                        /// `SUCCESS`
-                                        Success = "SUCCESS",
-                                        /// `FAIL`
-                                        Fail = "FAIL",
-                                        /// `BANK_REFUND`
-                                        BankRefund = "BANK_REFUND",
-                                    }
-                                }
+                                /// [`DetailState`](crate::api::v3::platsolution::types::DetailState), one type for one shape, under the name it has here.
+                                pub type GetResponseDetailState =
+                                    crate::api::v3::platsolution::types::DetailState;
 
-                                string_enum! {
-                                    /// 明细失败原因
-                                    pub enum GetResponseFailReason {
-                                        /// `ACCOUNT_FROZEN`
-                                        AccountFrozen = "ACCOUNT_FROZEN",
-                                        /// `REAL_NAME_CHECK_FAIL`
-                                        RealNameCheckFail = "REAL_NAME_CHECK_FAIL",
-                                        /// `NAME_NOT_CORRECT`
-                                        NameNotCorrect = "NAME_NOT_CORRECT",
-                                        /// `OPENID_INVALID`
-                                        OpenidInvalid = "OPENID_INVALID",
-                                        /// `TRANSFER_QUOTA_EXCEED`
-                                        TransferQuotaExceed = "TRANSFER_QUOTA_EXCEED",
-                                        /// `DAY_RECEIVED_QUOTA_EXCEED`
-                                        DayReceivedQuotaExceed = "DAY_RECEIVED_QUOTA_EXCEED",
-                                        /// `MONTH_RECEIVED_QUOTA_EXCEED`
-                                        MonthReceivedQuotaExceed = "MONTH_RECEIVED_QUOTA_EXCEED",
-                                        /// `DAY_RECEIVED_COUNT_EXCEED`
-                                        DayReceivedCountExceed = "DAY_RECEIVED_COUNT_EXCEED",
-                                        /// `PRODUCT_AUTH_CHECK_FAIL`
-                                        ProductAuthCheckFail = "PRODUCT_AUTH_CHECK_FAIL",
-                                        /// `OVERDUE_CLOSE`
-                                        OverdueClose = "OVERDUE_CLOSE",
-                                        /// `ID_CARD_NOT_CORRECT`
-                                        IdCardNotCorrect = "ID_CARD_NOT_CORRECT",
-                                        /// `ACCOUNT_NOT_EXIST`
-                                        AccountNotExist = "ACCOUNT_NOT_EXIST",
-                                        /// `TRANSFER_RISK`
-                                        TransferRisk = "TRANSFER_RISK",
-                                        /// `PAYROLL_CARD_ALREADY_LOGOUT`
-                                        PayrollCardAlreadyLogout = "PAYROLL_CARD_ALREADY_LOGOUT",
-                                        /// `PAYROLL_CARD_ALREADY_FROZEN`
-                                        PayrollCardAlreadyFrozen = "PAYROLL_CARD_ALREADY_FROZEN",
-                                        /// `PAYROLL_CARD_UNAUTHORIZED`
-                                        PayrollCardUnauthorized = "PAYROLL_CARD_UNAUTHORIZED",
-                                        /// `PAYROLL_CARD_USER_NOT_OPEN`
-                                        PayrollCardUserNotOpen = "PAYROLL_CARD_USER_NOT_OPEN",
-                                        /// `PAYROLL_CARD_NAME_CARD_NOT_MATCH`
-                                        PayrollCardNameCardNotMatch = "PAYROLL_CARD_NAME_CARD_NOT_MATCH",
-                                        /// `PAYROLL_CARD_ID_CARD_NOT_MATCH`
-                                        PayrollCardIdCardNotMatch = "PAYROLL_CARD_ID_CARD_NOT_MATCH",
-                                        /// `PAYROLL_CARD_BANKCARD_UNBUNDLING`
-                                        PayrollCardBankcardUnbundling = "PAYROLL_CARD_BANKCARD_UNBUNDLING",
-                                        /// `BANK_CARD_COLLECTIONS_ABOVE_QUOTA`
-                                        BankCardCollectionsAboveQuota = "BANK_CARD_COLLECTIONS_ABOVE_QUOTA",
-                                        /// `BANK_CARD_ACCOUNT_ABNORMAL`
-                                        BankCardAccountAbnormal = "BANK_CARD_ACCOUNT_ABNORMAL",
-                                        /// `BANK_CARD_STATUS_ABNORMAL`
-                                        BankCardStatusAbnormal = "BANK_CARD_STATUS_ABNORMAL",
-                                        /// `BANK_CARD_BANK_INFO_WRONG`
-                                        BankCardBankInfoWrong = "BANK_CARD_BANK_INFO_WRONG",
-                                        /// `BANK_CARD_CARD_INFO_WRONG`
-                                        BankCardCardInfoWrong = "BANK_CARD_CARD_INFO_WRONG",
-                                        /// `OTHER_FAIL_REASON_TYPE`
-                                        OtherFailReasonType = "OTHER_FAIL_REASON_TYPE",
-                                        /// `REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED`
-                                        RealnameAccountReceivedQuotaExceed = "REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED",
-                                        /// `RECEIVE_ACCOUNT_NOT_PERMMIT`
-                                        ReceiveAccountNotPermmit = "RECEIVE_ACCOUNT_NOT_PERMMIT",
-                                        /// `PAYEE_ACCOUNT_ABNORMAL`
-                                        PayeeAccountAbnormal = "PAYEE_ACCOUNT_ABNORMAL",
-                                        /// `PAYER_ACCOUNT_ABNORMAL`
-                                        PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
-                                        /// `TRANSFER_REMARK_SET_FAIL`
-                                        TransferRemarkSetFail = "TRANSFER_REMARK_SET_FAIL",
-                                        /// `TRANSFER_SCENE_INVALID`
-                                        TransferSceneInvalid = "TRANSFER_SCENE_INVALID",
-                                        /// `TRANSFER_SCENE_UNAVAILABLE`
-                                        TransferSceneUnavailable = "TRANSFER_SCENE_UNAVAILABLE",
-                                        /// `RECEIVE_ACCOUNT_NOT_CONFIGURE`
-                                        ReceiveAccountNotConfigure = "RECEIVE_ACCOUNT_NOT_CONFIGURE",
-                                        /// `BLOCK_B2C_USERLIMITAMOUNT_BSRULE_MONTH`
-                                        BlockB2CUserlimitamountBsruleMonth = "BLOCK_B2C_USERLIMITAMOUNT_BSRULE_MONTH",
-                                        /// `BLOCK_B2C_USERLIMITAMOUNT_MONTH`
-                                        BlockB2CUserlimitamountMonth = "BLOCK_B2C_USERLIMITAMOUNT_MONTH",
-                                        /// `MERCHANT_REJECT`
-                                        MerchantReject = "MERCHANT_REJECT",
-                                        /// `MERCHANT_NOT_CONFIRM`
-                                        MerchantNotConfirm = "MERCHANT_NOT_CONFIRM",
-                                        /// `BANK_CARD_PARAM_ERROR`
-                                        BankCardParamError = "BANK_CARD_PARAM_ERROR",
-                                        /// `BANK_CARD_TYPE_NOT_SUPPORTED`
-                                        BankCardTypeNotSupported = "BANK_CARD_TYPE_NOT_SUPPORTED",
-                                        /// `RESERVATION_STATE_INVALID`
-                                        ReservationStateInvalid = "RESERVATION_STATE_INVALID",
-                                        /// `EXCEEDED_ESTIMATED_AMOUNT`
-                                        ExceededEstimatedAmount = "EXCEEDED_ESTIMATED_AMOUNT",
-                                        /// `RESERVATION_INFO_NOT_MATCH`
-                                        ReservationInfoNotMatch = "RESERVATION_INFO_NOT_MATCH",
-                                        /// `RESERVATION_SCENE_NOT_MATCH`
-                                        ReservationSceneNotMatch = "RESERVATION_SCENE_NOT_MATCH",
-                                    }
-                                }
+                                /// [`FailReason`](crate::api::v3::platsolution::types::FailReason), one type for one shape, under the name it has here.
+                                pub type GetResponseFailReason =
+                                    crate::api::v3::platsolution::types::FailReason;
 
                                 /// What `GET /v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}` answers.
-                                #[derive(
-                                    Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize,
-                                )]
-                                pub struct GetResponse {
-                                    /// 商家批次单号
-                                    pub out_batch_no: String,
-                                    /// 商家转账批次单号
-                                    pub batch_id: String,
-                                    /// 商家明细单号
-                                    pub out_detail_no: String,
-                                    /// 商家转账明细单号
-                                    pub detail_id: String,
-                                    /// 服务商应用ID
-                                    pub sp_appid: String,
-                                    /// 二级商户号
-                                    pub sub_mchid: String,
-                                    /// 二级商户应用ID
-                                    #[serde(skip_serializing_if = "Option::is_none")]
-                                    pub sub_appid: Option<String>,
-                                    /// 转账发起时间
-                                    pub create_time: crate::DateTime,
-                                    /// 明细状态
-                                    pub detail_state: GetResponseDetailState,
-                                    /// 转账金额
-                                    pub transfer_amount: i64,
-                                    /// 转账备注
-                                    pub transfer_remark: String,
-                                    /// 明细失败原因
-                                    #[serde(skip_serializing_if = "Option::is_none")]
-                                    pub fail_reason: Option<GetResponseFailReason>,
-                                    /// 收款用户OpenID
-                                    #[serde(skip_serializing_if = "Option::is_none")]
-                                    pub openid: Option<String>,
-                                    /// 收款银行类型
-                                    #[serde(skip_serializing_if = "Option::is_none")]
-                                    pub bank_type: Option<String>,
-                                    /// 收款用户姓名
-                                    #[serde(skip_serializing_if = "Option::is_none")]
-                                    pub user_name: Option<String>,
-                                    /// 转账完成时间
-                                    #[serde(skip_serializing_if = "Option::is_none")]
-                                    pub transfer_finish_time: Option<crate::DateTime>,
-                                    /// 银行退票时间
-                                    #[serde(skip_serializing_if = "Option::is_none")]
-                                    pub bank_refund_time: Option<crate::DateTime>,
-                                }
+                                ///
+                                /// The type is [`InsuranceResponse`](crate::api::v3::platsolution::types::InsuranceResponse), which other answers share.
+                                pub type GetResponse =
+                                    crate::api::v3::platsolution::types::InsuranceResponse;
                             }
                         }
                     }
@@ -4890,7 +3420,8 @@ pub mod insurance {
                                 /// `GET /v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}`
                                 #[doc(alias = "查询商家转账明细电子回单")]
                                 #[crate::endpoint(GET, "/v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/<out_batch_no>/out-detail-no/<out_detail_no>", response = GetResponse)]
-                                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                                #[derive(Debug, Clone, PartialEq)]
+                                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                                 pub struct Get {
                                     /// 商家批次单号 (path)
                                     pub out_batch_no: String,
@@ -4900,20 +3431,12 @@ pub mod insurance {
                                     pub sub_mchid: String,
                                 }
 
-                                string_enum! {
-                                    /// 电子回单状态
-                                    pub enum GetResponseReceiptState {
-                                        /// `ACCEPTED`
-                                        Accepted = "ACCEPTED",
-                                        /// `FINISHED`
-                                        Finished = "FINISHED",
-                                    }
-                                }
+                                /// [`ReceiptState`](crate::api::v3::platsolution::types::ReceiptState), one type for one shape, under the name it has here.
+                                pub type GetResponseReceiptState =
+                                    crate::api::v3::platsolution::types::ReceiptState;
 
                                 /// What `GET /v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}` answers.
-                                #[derive(
-                                    Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize,
-                                )]
+                                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                                 pub struct GetResponse {
                                     /// 商家转账批次单号
                                     pub batch_id: String,
@@ -4926,15 +3449,13 @@ pub mod insurance {
                                     /// 二级商户号
                                     pub sub_mchid: String,
                                     /// 电子回单状态
-                                    pub receipt_state: GetResponseReceiptState,
+                                    pub receipt_state:
+                                        crate::api::v3::platsolution::types::ReceiptState,
                                     /// 电子回单文件的hash方法
-                                    #[serde(skip_serializing_if = "Option::is_none")]
                                     pub hash_type: Option<String>,
                                     /// 电子回单文件的hash值
-                                    #[serde(skip_serializing_if = "Option::is_none")]
                                     pub hash_value: Option<String>,
                                     /// 电子回单文件的下载地址
-                                    #[serde(skip_serializing_if = "Option::is_none")]
                                     pub download_url: Option<String>,
                                 }
 
@@ -4947,7 +3468,11 @@ pub mod insurance {
                                     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                                     #[doc(alias = "申请商家转账明细电子回单")]
                                     #[crate::endpoint(POST, "/v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/<out_batch_no>/out-detail-no/<out_detail_no>/apply", response = PostResponse)]
-                                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                                    #[derive(Debug, Clone, PartialEq)]
+                                    #[cfg_attr(
+                                        feature = "__conformance",
+                                        derive(serde::Deserialize)
+                                    )]
                                     pub struct Post {
                                         /// 商家批次单号 (path)
                                         pub out_batch_no: String,
@@ -4957,24 +3482,12 @@ pub mod insurance {
                                         pub sub_mchid: String,
                                     }
 
-                                    string_enum! {
-                                        /// 电子回单状态
-                                        pub enum PostResponseReceiptState {
-                                            /// `ACCEPTED`
-                                            Accepted = "ACCEPTED",
-                                            /// `FINISHED`
-                                            Finished = "FINISHED",
-                                        }
-                                    }
+                                    /// [`ReceiptState`](crate::api::v3::platsolution::types::ReceiptState), one type for one shape, under the name it has here.
+                                    pub type PostResponseReceiptState =
+                                        crate::api::v3::platsolution::types::ReceiptState;
 
                                     /// What `POST /v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}/apply` answers.
-                                    #[derive(
-                                        Debug,
-                                        Clone,
-                                        PartialEq,
-                                        serde::Serialize,
-                                        serde::Deserialize,
-                                    )]
+                                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                                     pub struct PostResponse {
                                         /// 二级商户号
                                         pub sub_mchid: String,
@@ -4983,7 +3496,8 @@ pub mod insurance {
                                         /// 商家明细单号
                                         pub out_detail_no: String,
                                         /// 电子回单状态
-                                        pub receipt_state: PostResponseReceiptState,
+                                        pub receipt_state:
+                                            crate::api::v3::platsolution::types::ReceiptState,
                                     }
                                 }
                             }
@@ -5000,7 +3514,8 @@ pub mod insurance {
                     /// `GET /v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}`
                     #[doc(alias = "商户转账批次单号查询批次单")]
                     #[crate::endpoint(GET, "/v3/platsolution/insurance/mch-transfer/batches/out-batch-no/<out_batch_no>", response = GetResponse)]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct Get {
                         /// 商家批次单号 (path)
                         pub out_batch_no: String,
@@ -5013,134 +3528,72 @@ pub mod insurance {
                         /// 最大资源条数 (query)
                         pub limit: Option<i64>,
                         /// 明细状态 (query)
-                        pub detail_state: Option<GetDetailState>,
+                        pub detail_state: Option<crate::api::v3::platsolution::types::DetailState2>,
                     }
 
-                    string_enum! {
-                        /// 明细状态
-                        pub enum GetDetailState {
-                            /// `ALL`
-                            All = "ALL",
-                            /// `WAIT_PAY`
-                            WaitPay = "WAIT_PAY",
-                            /// `SUCCESS`
-                            Success = "SUCCESS",
-                            /// `FAIL`
-                            Fail = "FAIL",
-                            /// `BANK_REFUND`
-                            BankRefund = "BANK_REFUND",
+                    impl Get {
+                        /// A value with its required fields; every optional one is `None`
+                        /// until its `with_…` method sets it.
+                        pub fn new(
+                            out_batch_no: impl Into<String>,
+                            sub_mchid: impl Into<String>,
+                            need_query_detail: impl Into<bool>,
+                        ) -> Self {
+                            Self {
+                                out_batch_no: out_batch_no.into(),
+                                sub_mchid: sub_mchid.into(),
+                                need_query_detail: need_query_detail.into(),
+                                offset: None,
+                                limit: None,
+                                detail_state: None,
+                            }
+                        }
+                        /// Sets `offset` (请求资源起始位置 (query)).
+                        pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
+                            self.offset = Some(offset.into());
+                            self
+                        }
+                        /// Sets `limit` (最大资源条数 (query)).
+                        pub fn with_limit(mut self, limit: impl Into<i64>) -> Self {
+                            self.limit = Some(limit.into());
+                            self
+                        }
+                        /// Sets `detail_state` (明细状态 (query)).
+                        pub fn with_detail_state(
+                            mut self,
+                            detail_state: impl Into<crate::api::v3::platsolution::types::DetailState2>,
+                        ) -> Self {
+                            self.detail_state = Some(detail_state.into());
+                            self
                         }
                     }
 
-                    string_enum! {
-                        /// 批次状态
-                        pub enum GetResponseTransferBatchBatchState {
-                            /// `ACCEPTED`
-                            Accepted = "ACCEPTED",
-                            /// `PROCESSING`
-                            Processing = "PROCESSING",
-                            /// `COMPLETED`
-                            Completed = "COMPLETED",
-                            /// `CLOSED`
-                            Closed = "CLOSED",
-                        }
-                    }
+                    /// [`DetailState2`](crate::api::v3::platsolution::types::DetailState2), one type for one shape, under the name it has here.
+                    pub type GetDetailState = crate::api::v3::platsolution::types::DetailState2;
 
-                    string_enum! {
-                        /// 批次关闭原因
-                        pub enum GetResponseTransferBatchCloseReason {
-                            /// `MERCHANT_REVOCATION`
-                            MerchantRevocation = "MERCHANT_REVOCATION",
-                            /// `OVERDUE_CLOSE`
-                            OverdueClose = "OVERDUE_CLOSE",
-                        }
-                    }
+                    /// [`BatchState`](crate::api::v3::platsolution::types::BatchState), one type for one shape, under the name it has here.
+                    pub type GetResponseTransferBatchBatchState =
+                        crate::api::v3::platsolution::types::BatchState;
 
-                    /// 转账批次单
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct GetResponseTransferBatch {
-                        /// 商家批次单号
-                        pub out_batch_no: String,
-                        /// 商家转账批次单号
-                        pub batch_id: String,
-                        /// 服务商应用ID
-                        pub sp_appid: String,
-                        /// 二级商户号
-                        pub sub_mchid: String,
-                        /// 二级商户应用ID
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub sub_appid: Option<String>,
-                        /// 批次状态
-                        pub batch_state: GetResponseTransferBatchBatchState,
-                        /// 批次名称
-                        pub batch_name: String,
-                        /// 批次备注
-                        pub batch_remark: String,
-                        /// 批次关闭原因
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub close_reason: Option<GetResponseTransferBatchCloseReason>,
-                        /// 转账总金额
-                        pub total_amount: i64,
-                        /// 转账总笔数
-                        pub total_num: i64,
-                        /// 批次创建时间
-                        pub create_time: crate::DateTime,
-                        /// 转账成功金额
-                        pub success_amount: i64,
-                        /// 转账成功笔数
-                        pub success_num: i64,
-                        /// 转账失败金额
-                        pub failed_amount: i64,
-                        /// 转账失败笔数
-                        pub failed_num: i64,
-                        /// 转账场景ID
-                        pub transfer_scene_id: String,
-                    }
+                    /// [`CloseReason`](crate::api::v3::platsolution::types::CloseReason), one type for one shape, under the name it has here.
+                    pub type GetResponseTransferBatchCloseReason =
+                        crate::api::v3::platsolution::types::CloseReason;
 
-                    string_enum! {
-                        /// 明细状态
-                        pub enum GetResponseDataDetailState {
-                            /// `INIT`
-                            Init = "INIT",
-                            /// `ALL`
-                            All = "ALL",
-                            /// `WAIT_PAY`
-                            WaitPay = "WAIT_PAY",
-                            /// `SUCCESS`
-                            Success = "SUCCESS",
-                            /// `FAIL`
-                            Fail = "FAIL",
-                            /// `BANK_REFUND`
-                            BankRefund = "BANK_REFUND",
-                        }
-                    }
+                    /// [`TransferBatch`](crate::api::v3::platsolution::types::TransferBatch), one type for one shape, under the name it has here.
+                    pub type GetResponseTransferBatch =
+                        crate::api::v3::platsolution::types::TransferBatch;
 
-                    /// GetResponseData
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct GetResponseData {
-                        /// 商家转账明细单号
-                        pub detail_id: String,
-                        /// 商家明细单号
-                        pub out_detail_no: String,
-                        /// 明细状态
-                        pub detail_state: GetResponseDataDetailState,
-                    }
+                    /// [`DetailState`](crate::api::v3::platsolution::types::DetailState), one type for one shape, under the name it has here.
+                    pub type GetResponseDataDetailState =
+                        crate::api::v3::platsolution::types::DetailState;
+
+                    /// [`Data`](crate::api::v3::platsolution::types::Data), one type for one shape, under the name it has here.
+                    pub type GetResponseData = crate::api::v3::platsolution::types::Data;
 
                     /// What `GET /v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}` answers.
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct GetResponse {
-                        /// 转账批次单
-                        pub transfer_batch: GetResponseTransferBatch,
-                        /// 转账明细单列表
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub data: Option<Vec<GetResponseData>>,
-                        /// 请求资源起始位置
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub offset: Option<i64>,
-                        /// 最大资源条数
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub limit: Option<i64>,
-                    }
+                    ///
+                    /// The type is [`InsuranceMchTransferBatchesBatchIdResponse`](crate::api::v3::platsolution::types::InsuranceMchTransferBatchesBatchIdResponse), which other answers share.
+                    pub type GetResponse = crate::api::v3::platsolution::types::InsuranceMchTransferBatchesBatchIdResponse;
 
                     /// `/v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}/details`
                     pub mod details {
@@ -5153,7 +3606,8 @@ pub mod insurance {
                                 /// `GET /v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}`
                                 #[doc(alias = "商户明细单号查询明细单")]
                                 #[crate::endpoint(GET, "/v3/platsolution/insurance/mch-transfer/batches/out-batch-no/<out_batch_no>/details/out-detail-no/<out_detail_no>", response = GetResponse)]
-                                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                                #[derive(Debug, Clone, PartialEq)]
+                                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                                 pub struct Get {
                                     /// 商家批次单号 (path)
                                     pub out_batch_no: String,
@@ -5163,165 +3617,19 @@ pub mod insurance {
                                     pub sub_mchid: String,
                                 }
 
-                                string_enum! {
-                                    /// 明细状态
-                                    pub enum GetResponseDetailState {
-                                        /// `INIT`
-                                        Init = "INIT",
-                                        /// `ALL`
-                                        All = "ALL",
-                                        /// `WAIT_PAY`
-                                        WaitPay = "WAIT_PAY",
-                                        /// `SUCCESS`
-                                        Success = "SUCCESS",
-                                        /// `FAIL`
-                                        Fail = "FAIL",
-                                        /// `BANK_REFUND`
-                                        BankRefund = "BANK_REFUND",
-                                    }
-                                }
+                                /// [`DetailState`](crate::api::v3::platsolution::types::DetailState), one type for one shape, under the name it has here.
+                                pub type GetResponseDetailState =
+                                    crate::api::v3::platsolution::types::DetailState;
 
-                                string_enum! {
-                                    /// 明细失败原因
-                                    pub enum GetResponseFailReason {
-                                        /// `ACCOUNT_FROZEN`
-                                        AccountFrozen = "ACCOUNT_FROZEN",
-                                        /// `REAL_NAME_CHECK_FAIL`
-                                        RealNameCheckFail = "REAL_NAME_CHECK_FAIL",
-                                        /// `NAME_NOT_CORRECT`
-                                        NameNotCorrect = "NAME_NOT_CORRECT",
-                                        /// `OPENID_INVALID`
-                                        OpenidInvalid = "OPENID_INVALID",
-                                        /// `TRANSFER_QUOTA_EXCEED`
-                                        TransferQuotaExceed = "TRANSFER_QUOTA_EXCEED",
-                                        /// `DAY_RECEIVED_QUOTA_EXCEED`
-                                        DayReceivedQuotaExceed = "DAY_RECEIVED_QUOTA_EXCEED",
-                                        /// `MONTH_RECEIVED_QUOTA_EXCEED`
-                                        MonthReceivedQuotaExceed = "MONTH_RECEIVED_QUOTA_EXCEED",
-                                        /// `DAY_RECEIVED_COUNT_EXCEED`
-                                        DayReceivedCountExceed = "DAY_RECEIVED_COUNT_EXCEED",
-                                        /// `PRODUCT_AUTH_CHECK_FAIL`
-                                        ProductAuthCheckFail = "PRODUCT_AUTH_CHECK_FAIL",
-                                        /// `OVERDUE_CLOSE`
-                                        OverdueClose = "OVERDUE_CLOSE",
-                                        /// `ID_CARD_NOT_CORRECT`
-                                        IdCardNotCorrect = "ID_CARD_NOT_CORRECT",
-                                        /// `ACCOUNT_NOT_EXIST`
-                                        AccountNotExist = "ACCOUNT_NOT_EXIST",
-                                        /// `TRANSFER_RISK`
-                                        TransferRisk = "TRANSFER_RISK",
-                                        /// `PAYROLL_CARD_ALREADY_LOGOUT`
-                                        PayrollCardAlreadyLogout = "PAYROLL_CARD_ALREADY_LOGOUT",
-                                        /// `PAYROLL_CARD_ALREADY_FROZEN`
-                                        PayrollCardAlreadyFrozen = "PAYROLL_CARD_ALREADY_FROZEN",
-                                        /// `PAYROLL_CARD_UNAUTHORIZED`
-                                        PayrollCardUnauthorized = "PAYROLL_CARD_UNAUTHORIZED",
-                                        /// `PAYROLL_CARD_USER_NOT_OPEN`
-                                        PayrollCardUserNotOpen = "PAYROLL_CARD_USER_NOT_OPEN",
-                                        /// `PAYROLL_CARD_NAME_CARD_NOT_MATCH`
-                                        PayrollCardNameCardNotMatch = "PAYROLL_CARD_NAME_CARD_NOT_MATCH",
-                                        /// `PAYROLL_CARD_ID_CARD_NOT_MATCH`
-                                        PayrollCardIdCardNotMatch = "PAYROLL_CARD_ID_CARD_NOT_MATCH",
-                                        /// `PAYROLL_CARD_BANKCARD_UNBUNDLING`
-                                        PayrollCardBankcardUnbundling = "PAYROLL_CARD_BANKCARD_UNBUNDLING",
-                                        /// `BANK_CARD_COLLECTIONS_ABOVE_QUOTA`
-                                        BankCardCollectionsAboveQuota = "BANK_CARD_COLLECTIONS_ABOVE_QUOTA",
-                                        /// `BANK_CARD_ACCOUNT_ABNORMAL`
-                                        BankCardAccountAbnormal = "BANK_CARD_ACCOUNT_ABNORMAL",
-                                        /// `BANK_CARD_STATUS_ABNORMAL`
-                                        BankCardStatusAbnormal = "BANK_CARD_STATUS_ABNORMAL",
-                                        /// `BANK_CARD_BANK_INFO_WRONG`
-                                        BankCardBankInfoWrong = "BANK_CARD_BANK_INFO_WRONG",
-                                        /// `BANK_CARD_CARD_INFO_WRONG`
-                                        BankCardCardInfoWrong = "BANK_CARD_CARD_INFO_WRONG",
-                                        /// `OTHER_FAIL_REASON_TYPE`
-                                        OtherFailReasonType = "OTHER_FAIL_REASON_TYPE",
-                                        /// `REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED`
-                                        RealnameAccountReceivedQuotaExceed = "REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED",
-                                        /// `RECEIVE_ACCOUNT_NOT_PERMMIT`
-                                        ReceiveAccountNotPermmit = "RECEIVE_ACCOUNT_NOT_PERMMIT",
-                                        /// `PAYEE_ACCOUNT_ABNORMAL`
-                                        PayeeAccountAbnormal = "PAYEE_ACCOUNT_ABNORMAL",
-                                        /// `PAYER_ACCOUNT_ABNORMAL`
-                                        PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
-                                        /// `TRANSFER_REMARK_SET_FAIL`
-                                        TransferRemarkSetFail = "TRANSFER_REMARK_SET_FAIL",
-                                        /// `TRANSFER_SCENE_INVALID`
-                                        TransferSceneInvalid = "TRANSFER_SCENE_INVALID",
-                                        /// `TRANSFER_SCENE_UNAVAILABLE`
-                                        TransferSceneUnavailable = "TRANSFER_SCENE_UNAVAILABLE",
-                                        /// `RECEIVE_ACCOUNT_NOT_CONFIGURE`
-                                        ReceiveAccountNotConfigure = "RECEIVE_ACCOUNT_NOT_CONFIGURE",
-                                        /// `BLOCK_B2C_USERLIMITAMOUNT_BSRULE_MONTH`
-                                        BlockB2CUserlimitamountBsruleMonth = "BLOCK_B2C_USERLIMITAMOUNT_BSRULE_MONTH",
-                                        /// `BLOCK_B2C_USERLIMITAMOUNT_MONTH`
-                                        BlockB2CUserlimitamountMonth = "BLOCK_B2C_USERLIMITAMOUNT_MONTH",
-                                        /// `MERCHANT_REJECT`
-                                        MerchantReject = "MERCHANT_REJECT",
-                                        /// `MERCHANT_NOT_CONFIRM`
-                                        MerchantNotConfirm = "MERCHANT_NOT_CONFIRM",
-                                        /// `BANK_CARD_PARAM_ERROR`
-                                        BankCardParamError = "BANK_CARD_PARAM_ERROR",
-                                        /// `BANK_CARD_TYPE_NOT_SUPPORTED`
-                                        BankCardTypeNotSupported = "BANK_CARD_TYPE_NOT_SUPPORTED",
-                                        /// `RESERVATION_STATE_INVALID`
-                                        ReservationStateInvalid = "RESERVATION_STATE_INVALID",
-                                        /// `EXCEEDED_ESTIMATED_AMOUNT`
-                                        ExceededEstimatedAmount = "EXCEEDED_ESTIMATED_AMOUNT",
-                                        /// `RESERVATION_INFO_NOT_MATCH`
-                                        ReservationInfoNotMatch = "RESERVATION_INFO_NOT_MATCH",
-                                        /// `RESERVATION_SCENE_NOT_MATCH`
-                                        ReservationSceneNotMatch = "RESERVATION_SCENE_NOT_MATCH",
-                                    }
-                                }
+                                /// [`FailReason`](crate::api::v3::platsolution::types::FailReason), one type for one shape, under the name it has here.
+                                pub type GetResponseFailReason =
+                                    crate::api::v3::platsolution::types::FailReason;
 
                                 /// What `GET /v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}` answers.
-                                #[derive(
-                                    Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize,
-                                )]
-                                pub struct GetResponse {
-                                    /// 商家批次单号
-                                    pub out_batch_no: String,
-                                    /// 商家转账批次单号
-                                    pub batch_id: String,
-                                    /// 商家明细单号
-                                    pub out_detail_no: String,
-                                    /// 商家转账明细单号
-                                    pub detail_id: String,
-                                    /// 服务商应用ID
-                                    pub sp_appid: String,
-                                    /// 二级商户号
-                                    pub sub_mchid: String,
-                                    /// 二级商户应用ID
-                                    #[serde(skip_serializing_if = "Option::is_none")]
-                                    pub sub_appid: Option<String>,
-                                    /// 转账发起时间
-                                    pub create_time: crate::DateTime,
-                                    /// 明细状态
-                                    pub detail_state: GetResponseDetailState,
-                                    /// 转账金额
-                                    pub transfer_amount: i64,
-                                    /// 转账备注
-                                    pub transfer_remark: String,
-                                    /// 明细失败原因
-                                    #[serde(skip_serializing_if = "Option::is_none")]
-                                    pub fail_reason: Option<GetResponseFailReason>,
-                                    /// 收款用户OpenID
-                                    #[serde(skip_serializing_if = "Option::is_none")]
-                                    pub openid: Option<String>,
-                                    /// 收款银行类型
-                                    #[serde(skip_serializing_if = "Option::is_none")]
-                                    pub bank_type: Option<String>,
-                                    /// 收款用户姓名
-                                    #[serde(skip_serializing_if = "Option::is_none")]
-                                    pub user_name: Option<String>,
-                                    /// 转账完成时间
-                                    #[serde(skip_serializing_if = "Option::is_none")]
-                                    pub transfer_finish_time: Option<crate::DateTime>,
-                                    /// 银行退票时间
-                                    #[serde(skip_serializing_if = "Option::is_none")]
-                                    pub bank_refund_time: Option<crate::DateTime>,
-                                }
+                                ///
+                                /// The type is [`InsuranceResponse`](crate::api::v3::platsolution::types::InsuranceResponse), which other answers share.
+                                pub type GetResponse =
+                                    crate::api::v3::platsolution::types::InsuranceResponse;
                             }
                         }
                     }
@@ -5338,7 +3646,8 @@ pub mod insurance {
                         /// `GET /v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}`
                         #[doc(alias = "查询商家转账批次电子回单")]
                         #[crate::endpoint(GET, "/v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/<out_batch_no>", response = GetResponse)]
-                        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                        #[derive(Debug, Clone, PartialEq)]
+                        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                         pub struct Get {
                             /// 商家批次单号 (path)
                             pub out_batch_no: String,
@@ -5346,18 +3655,12 @@ pub mod insurance {
                             pub sub_mchid: String,
                         }
 
-                        string_enum! {
-                            /// 电子回单状态
-                            pub enum GetResponseReceiptState {
-                                /// `ACCEPTED`
-                                Accepted = "ACCEPTED",
-                                /// `FINISHED`
-                                Finished = "FINISHED",
-                            }
-                        }
+                        /// [`ReceiptState`](crate::api::v3::platsolution::types::ReceiptState), one type for one shape, under the name it has here.
+                        pub type GetResponseReceiptState =
+                            crate::api::v3::platsolution::types::ReceiptState;
 
                         /// What `GET /v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}` answers.
-                        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                         pub struct GetResponse {
                             /// 商家转账批次单号
                             pub batch_id: String,
@@ -5366,15 +3669,12 @@ pub mod insurance {
                             /// 二级商户号
                             pub sub_mchid: String,
                             /// 电子回单状态
-                            pub receipt_state: GetResponseReceiptState,
+                            pub receipt_state: crate::api::v3::platsolution::types::ReceiptState,
                             /// 电子回单文件的hash方法
-                            #[serde(skip_serializing_if = "Option::is_none")]
                             pub hash_type: Option<String>,
                             /// 电子回单文件的hash值
-                            #[serde(skip_serializing_if = "Option::is_none")]
                             pub hash_value: Option<String>,
                             /// 电子回单文件的下载地址
-                            #[serde(skip_serializing_if = "Option::is_none")]
                             pub download_url: Option<String>,
                         }
 
@@ -5387,7 +3687,8 @@ pub mod insurance {
                             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                             #[doc(alias = "申请商家转账批次电子回单")]
                             #[crate::endpoint(POST, "/v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/<out_batch_no>/apply", response = PostResponse)]
-                            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                            #[derive(Debug, Clone, PartialEq)]
+                            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                             pub struct Post {
                                 /// 商家批次单号 (path)
                                 pub out_batch_no: String,
@@ -5395,27 +3696,20 @@ pub mod insurance {
                                 pub sub_mchid: String,
                             }
 
-                            string_enum! {
-                                /// 电子回单状态
-                                pub enum PostResponseReceiptState {
-                                    /// `ACCEPTED`
-                                    Accepted = "ACCEPTED",
-                                    /// `FINISHED`
-                                    Finished = "FINISHED",
-                                }
-                            }
+                            /// [`ReceiptState`](crate::api::v3::platsolution::types::ReceiptState), one type for one shape, under the name it has here.
+                            pub type PostResponseReceiptState =
+                                crate::api::v3::platsolution::types::ReceiptState;
 
                             /// What `POST /v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply` answers.
-                            #[derive(
-                                Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize,
-                            )]
+                            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                             pub struct PostResponse {
                                 /// 二级商户号
                                 pub sub_mchid: String,
                                 /// 商家批次单号
                                 pub out_batch_no: String,
                                 /// 电子回单状态
-                                pub receipt_state: PostResponseReceiptState,
+                                pub receipt_state:
+                                    crate::api::v3::platsolution::types::ReceiptState,
                             }
                         }
                     }
@@ -5435,7 +3729,8 @@ pub mod insurance {
                 /// Idempotent by `out_reservation_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                 #[doc(alias = "受理单次预约商家转账")]
                 #[crate::endpoint(POST, "/v3/platsolution/insurance/mch-transfer/reservation/apply", response = PostResponse, serial)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 二级商户号
                     pub sub_mchid: String,
@@ -5464,64 +3759,95 @@ pub mod insurance {
                     /// 商户回调地址
                     pub notify_url: String,
                     /// 场景报备信息
-                    pub scene_report_data: Option<PostSceneReportData>,
+                    pub scene_report_data:
+                        Option<crate::api::v3::platsolution::types::SceneReportData>,
                 }
 
-                /// 保险保单报备信息
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostSceneReportDataInsurancePolicy {
-                    /// 保险产品备案编号
-                    pub product_registration_no: String,
-                    /// 保险单号
-                    pub policy_no: String,
-                    /// 保险名称
-                    pub name: String,
-                    /// 取现单号
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub withdrawal_no: Option<String>,
-                    /// 理赔单号
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub claim_no: Option<String>,
-                }
-
-                /// 场景报备信息
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct PostSceneReportData {
-                    /// 保险保单报备信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub insurance_policy: Option<PostSceneReportDataInsurancePolicy>,
-                }
-
-                string_enum! {
-                    /// 预约记录状态
-                    pub enum PostResponseState {
-                        /// `ACCEPTED`
-                        Accepted = "ACCEPTED",
-                        /// `CONFIRMED`
-                        Confirmed = "CONFIRMED",
-                        /// `CLOSED`
-                        Closed = "CLOSED",
+                impl Post {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    pub fn new(
+                        sub_mchid: impl Into<String>,
+                        sp_appid: impl Into<String>,
+                        out_reservation_no: impl Into<String>,
+                        transfer_scene_id: impl Into<String>,
+                        estimated_date: impl Into<String>,
+                        reserve_remark: impl Into<String>,
+                        notify_url: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            sub_mchid: sub_mchid.into(),
+                            sp_appid: sp_appid.into(),
+                            sub_appid: None,
+                            out_reservation_no: out_reservation_no.into(),
+                            transfer_scene_id: transfer_scene_id.into(),
+                            estimated_date: estimated_date.into(),
+                            estimated_max_amount: None,
+                            exact_amount: None,
+                            openid: None,
+                            user_real_name: None,
+                            reserve_remark: reserve_remark.into(),
+                            notify_url: notify_url.into(),
+                            scene_report_data: None,
+                        }
+                    }
+                    /// Sets `sub_appid` (二级商户AppID).
+                    pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                        self.sub_appid = Some(sub_appid.into());
+                        self
+                    }
+                    /// Sets `estimated_max_amount` (预计最大转账金额).
+                    pub fn with_estimated_max_amount(
+                        mut self,
+                        estimated_max_amount: impl Into<i64>,
+                    ) -> Self {
+                        self.estimated_max_amount = Some(estimated_max_amount.into());
+                        self
+                    }
+                    /// Sets `exact_amount` (准确转账金额).
+                    pub fn with_exact_amount(mut self, exact_amount: impl Into<i64>) -> Self {
+                        self.exact_amount = Some(exact_amount.into());
+                        self
+                    }
+                    /// Sets `openid` (收款用户OpenID).
+                    pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
+                        self.openid = Some(openid.into());
+                        self
+                    }
+                    /// Sets `user_real_name` (收款用户姓名).
+                    pub fn with_user_real_name(
+                        mut self,
+                        user_real_name: impl Into<String>,
+                    ) -> Self {
+                        self.user_real_name = Some(user_real_name.into());
+                        self
+                    }
+                    /// Sets `scene_report_data` (场景报备信息).
+                    pub fn with_scene_report_data(
+                        mut self,
+                        scene_report_data: impl Into<
+                            crate::api::v3::platsolution::types::SceneReportData,
+                        >,
+                    ) -> Self {
+                        self.scene_report_data = Some(scene_report_data.into());
+                        self
                     }
                 }
 
+                /// [`InsurancePolicy`](crate::api::v3::platsolution::types::InsurancePolicy), one type for one shape, under the name it has here.
+                pub type PostSceneReportDataInsurancePolicy =
+                    crate::api::v3::platsolution::types::InsurancePolicy;
+
+                /// [`SceneReportData`](crate::api::v3::platsolution::types::SceneReportData), one type for one shape, under the name it has here.
+                pub type PostSceneReportData = crate::api::v3::platsolution::types::SceneReportData;
+
+                /// [`State3`](crate::api::v3::platsolution::types::State3), one type for one shape, under the name it has here.
+                pub type PostResponseState = crate::api::v3::platsolution::types::State3;
+
                 /// What `POST /v3/platsolution/insurance/mch-transfer/reservation/apply` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostResponse {
-                    /// 二级商户号
-                    pub sub_mchid: String,
-                    /// 商户预约单号
-                    pub out_reservation_no: String,
-                    /// 微信转账预约单号
-                    pub reservation_id: String,
-                    /// 预约记录受理时间
-                    pub accept_time: crate::DateTime,
-                    /// 预约记录状态
-                    pub state: PostResponseState,
-                    /// 跳转微信支付用户确认预约页的package信息
-                    pub package_info: String,
-                }
+                ///
+                /// The type is [`MchTransferResponse`](crate::api::v3::platsolution::types::MchTransferResponse), which other answers share.
+                pub type PostResponse = crate::api::v3::platsolution::types::MchTransferResponse;
             }
             /// `/v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no`
             pub mod out_reservation_no {
@@ -5532,7 +3858,8 @@ pub mod insurance {
                     /// `GET /v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}`
                     #[doc(alias = "商户预约单号查询预约商家转账记录")]
                     #[crate::endpoint(GET, "/v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/<out_reservation_no>", response = GetResponse)]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct Get {
                         /// 商户预约单号 (path)
                         pub out_reservation_no: String,
@@ -5540,90 +3867,20 @@ pub mod insurance {
                         pub sub_mchid: String,
                     }
 
-                    string_enum! {
-                        /// 预约记录状态
-                        pub enum GetResponseState {
-                            /// `ACCEPTED`
-                            Accepted = "ACCEPTED",
-                            /// `CONFIRMED`
-                            Confirmed = "CONFIRMED",
-                            /// `CLOSED`
-                            Closed = "CLOSED",
-                        }
-                    }
+                    /// [`State3`](crate::api::v3::platsolution::types::State3), one type for one shape, under the name it has here.
+                    pub type GetResponseState = crate::api::v3::platsolution::types::State3;
 
-                    string_enum! {
-                        /// 预约记录关闭的原因
-                        pub enum GetResponseCloseInfoCloseReason {
-                            /// `USER_OVERDUE_UNCONFIRMED`
-                            UserOverdueUnconfirmed = "USER_OVERDUE_UNCONFIRMED",
-                            /// `CLOSE_CONFIRMED_VIA_MCH_API`
-                            CloseConfirmedViaMchApi = "CLOSE_CONFIRMED_VIA_MCH_API",
-                            /// `CLOSE_ACCEPTED_VIA_MCH_API`
-                            CloseAcceptedViaMchApi = "CLOSE_ACCEPTED_VIA_MCH_API",
-                            /// `TRANSFER_FINISHED`
-                            TransferFinished = "TRANSFER_FINISHED",
-                            /// `OVERDUE_NOT_TRANSFER`
-                            OverdueNotTransfer = "OVERDUE_NOT_TRANSFER",
-                            /// `RESERVE_FAIL`
-                            ReserveFail = "RESERVE_FAIL",
-                            /// `USER_CLOSE`
-                            UserClose = "USER_CLOSE",
-                        }
-                    }
+                    /// [`CloseInfoCloseReason`](crate::api::v3::platsolution::types::CloseInfoCloseReason), one type for one shape, under the name it has here.
+                    pub type GetResponseCloseInfoCloseReason =
+                        crate::api::v3::platsolution::types::CloseInfoCloseReason;
 
-                    /// 预约记录的关闭信息
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct GetResponseCloseInfo {
-                        /// 预约记录关闭的时间
-                        pub close_time: String,
-                        /// 预约记录关闭的原因
-                        pub close_reason: GetResponseCloseInfoCloseReason,
-                    }
+                    /// [`CloseInfo3`](crate::api::v3::platsolution::types::CloseInfo3), one type for one shape, under the name it has here.
+                    pub type GetResponseCloseInfo = crate::api::v3::platsolution::types::CloseInfo3;
 
                     /// What `GET /v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}` answers.
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct GetResponse {
-                        /// 服务商商户号
-                        pub sp_mchid: String,
-                        /// 二级商户号
-                        pub sub_mchid: String,
-                        /// 服务商AppID
-                        pub sp_appid: String,
-                        /// 二级商户AppID
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub sub_appid: Option<String>,
-                        /// 微信转账预约单号
-                        pub reservation_id: String,
-                        /// 商户预约单号
-                        pub out_reservation_no: String,
-                        /// 转账场景ID
-                        pub transfer_scene_id: String,
-                        /// 预计最晚转账日期
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub estimated_date: Option<String>,
-                        /// 预计最大转账金额
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub estimated_max_amount: Option<i64>,
-                        /// 准确转账金额
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub exact_amount: Option<i64>,
-                        /// 收款用户OpenID
-                        pub openid: String,
-                        /// 收款银行类型
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub bank_type: Option<String>,
-                        /// 预约记录状态
-                        pub state: GetResponseState,
-                        /// 预约记录受理的时间
-                        pub accept_time: String,
-                        /// 预约记录用户确认预约的时间
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub reserve_time: Option<String>,
-                        /// 预约记录的关闭信息
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub close_info: Option<GetResponseCloseInfo>,
-                    }
+                    ///
+                    /// The type is [`InsuranceMchTransferReservationOutReservationNoCloseResponse`](crate::api::v3::platsolution::types::InsuranceMchTransferReservationOutReservationNoCloseResponse), which other answers share.
+                    pub type GetResponse = crate::api::v3::platsolution::types::InsuranceMchTransferReservationOutReservationNoCloseResponse;
 
                     /// `/v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close`
                     pub mod close {
@@ -5634,7 +3891,8 @@ pub mod insurance {
                         /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                         #[doc(alias = "关闭预约商家转账记录")]
                         #[crate::endpoint(POST, "/v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/<out_reservation_no>/close", response = PostResponse, idempotent)]
-                        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                        #[derive(Debug, Clone, PartialEq)]
+                        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                         pub struct Post {
                             /// 商户预约单号 (path)
                             pub out_reservation_no: String,
@@ -5643,90 +3901,21 @@ pub mod insurance {
                             pub sub_mchid: String,
                         }
 
-                        string_enum! {
-                            /// 预约记录状态
-                            pub enum PostResponseState {
-                                /// `ACCEPTED`
-                                Accepted = "ACCEPTED",
-                                /// `CONFIRMED`
-                                Confirmed = "CONFIRMED",
-                                /// `CLOSED`
-                                Closed = "CLOSED",
-                            }
-                        }
+                        /// [`State3`](crate::api::v3::platsolution::types::State3), one type for one shape, under the name it has here.
+                        pub type PostResponseState = crate::api::v3::platsolution::types::State3;
 
-                        string_enum! {
-                            /// 预约记录关闭的原因
-                            pub enum PostResponseCloseInfoCloseReason {
-                                /// `USER_OVERDUE_UNCONFIRMED`
-                                UserOverdueUnconfirmed = "USER_OVERDUE_UNCONFIRMED",
-                                /// `CLOSE_CONFIRMED_VIA_MCH_API`
-                                CloseConfirmedViaMchApi = "CLOSE_CONFIRMED_VIA_MCH_API",
-                                /// `CLOSE_ACCEPTED_VIA_MCH_API`
-                                CloseAcceptedViaMchApi = "CLOSE_ACCEPTED_VIA_MCH_API",
-                                /// `TRANSFER_FINISHED`
-                                TransferFinished = "TRANSFER_FINISHED",
-                                /// `OVERDUE_NOT_TRANSFER`
-                                OverdueNotTransfer = "OVERDUE_NOT_TRANSFER",
-                                /// `RESERVE_FAIL`
-                                ReserveFail = "RESERVE_FAIL",
-                                /// `USER_CLOSE`
-                                UserClose = "USER_CLOSE",
-                            }
-                        }
+                        /// [`CloseInfoCloseReason`](crate::api::v3::platsolution::types::CloseInfoCloseReason), one type for one shape, under the name it has here.
+                        pub type PostResponseCloseInfoCloseReason =
+                            crate::api::v3::platsolution::types::CloseInfoCloseReason;
 
-                        /// 预约记录的关闭信息
-                        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                        pub struct PostResponseCloseInfo {
-                            /// 预约记录关闭的时间
-                            pub close_time: String,
-                            /// 预约记录关闭的原因
-                            pub close_reason: PostResponseCloseInfoCloseReason,
-                        }
+                        /// [`CloseInfo3`](crate::api::v3::platsolution::types::CloseInfo3), one type for one shape, under the name it has here.
+                        pub type PostResponseCloseInfo =
+                            crate::api::v3::platsolution::types::CloseInfo3;
 
                         /// What `POST /v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close` answers.
-                        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                        pub struct PostResponse {
-                            /// 服务商商户号
-                            pub sp_mchid: String,
-                            /// 二级商户号
-                            pub sub_mchid: String,
-                            /// 服务商AppID
-                            pub sp_appid: String,
-                            /// 二级商户AppID
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub sub_appid: Option<String>,
-                            /// 微信转账预约单号
-                            pub reservation_id: String,
-                            /// 商户预约单号
-                            pub out_reservation_no: String,
-                            /// 转账场景ID
-                            pub transfer_scene_id: String,
-                            /// 预计最晚转账日期
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub estimated_date: Option<String>,
-                            /// 预计最大转账金额
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub estimated_max_amount: Option<i64>,
-                            /// 准确转账金额
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub exact_amount: Option<i64>,
-                            /// 收款用户OpenID
-                            pub openid: String,
-                            /// 收款银行类型
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub bank_type: Option<String>,
-                            /// 预约记录状态
-                            pub state: PostResponseState,
-                            /// 预约记录受理的时间
-                            pub accept_time: String,
-                            /// 预约记录用户确认预约的时间
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub reserve_time: Option<String>,
-                            /// 预约记录的关闭信息
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub close_info: Option<PostResponseCloseInfo>,
-                        }
+                        ///
+                        /// The type is [`InsuranceMchTransferReservationOutReservationNoCloseResponse`](crate::api::v3::platsolution::types::InsuranceMchTransferReservationOutReservationNoCloseResponse), which other answers share.
+                        pub type PostResponse = crate::api::v3::platsolution::types::InsuranceMchTransferReservationOutReservationNoCloseResponse;
                     }
                 }
             }
@@ -5739,7 +3928,8 @@ pub mod insurance {
                     /// `GET /v3/platsolution/insurance/mch-transfer/reservation/reservation-id/{reservation_id}`
                     #[doc(alias = "微信支付预约单号查询预约商家转账记录")]
                     #[crate::endpoint(GET, "/v3/platsolution/insurance/mch-transfer/reservation/reservation-id/<reservation_id>", response = GetResponse)]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct Get {
                         /// 微信转账预约单号 (path)
                         pub reservation_id: String,
@@ -5747,90 +3937,20 @@ pub mod insurance {
                         pub sub_mchid: String,
                     }
 
-                    string_enum! {
-                        /// 预约记录状态
-                        pub enum GetResponseState {
-                            /// `ACCEPTED`
-                            Accepted = "ACCEPTED",
-                            /// `CONFIRMED`
-                            Confirmed = "CONFIRMED",
-                            /// `CLOSED`
-                            Closed = "CLOSED",
-                        }
-                    }
+                    /// [`State3`](crate::api::v3::platsolution::types::State3), one type for one shape, under the name it has here.
+                    pub type GetResponseState = crate::api::v3::platsolution::types::State3;
 
-                    string_enum! {
-                        /// 预约记录关闭的原因
-                        pub enum GetResponseCloseInfoCloseReason {
-                            /// `USER_OVERDUE_UNCONFIRMED`
-                            UserOverdueUnconfirmed = "USER_OVERDUE_UNCONFIRMED",
-                            /// `CLOSE_CONFIRMED_VIA_MCH_API`
-                            CloseConfirmedViaMchApi = "CLOSE_CONFIRMED_VIA_MCH_API",
-                            /// `CLOSE_ACCEPTED_VIA_MCH_API`
-                            CloseAcceptedViaMchApi = "CLOSE_ACCEPTED_VIA_MCH_API",
-                            /// `TRANSFER_FINISHED`
-                            TransferFinished = "TRANSFER_FINISHED",
-                            /// `OVERDUE_NOT_TRANSFER`
-                            OverdueNotTransfer = "OVERDUE_NOT_TRANSFER",
-                            /// `RESERVE_FAIL`
-                            ReserveFail = "RESERVE_FAIL",
-                            /// `USER_CLOSE`
-                            UserClose = "USER_CLOSE",
-                        }
-                    }
+                    /// [`CloseInfoCloseReason`](crate::api::v3::platsolution::types::CloseInfoCloseReason), one type for one shape, under the name it has here.
+                    pub type GetResponseCloseInfoCloseReason =
+                        crate::api::v3::platsolution::types::CloseInfoCloseReason;
 
-                    /// 预约记录的关闭信息
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct GetResponseCloseInfo {
-                        /// 预约记录关闭的时间
-                        pub close_time: String,
-                        /// 预约记录关闭的原因
-                        pub close_reason: GetResponseCloseInfoCloseReason,
-                    }
+                    /// [`CloseInfo3`](crate::api::v3::platsolution::types::CloseInfo3), one type for one shape, under the name it has here.
+                    pub type GetResponseCloseInfo = crate::api::v3::platsolution::types::CloseInfo3;
 
                     /// What `GET /v3/platsolution/insurance/mch-transfer/reservation/reservation-id/{reservation_id}` answers.
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct GetResponse {
-                        /// 服务商商户号
-                        pub sp_mchid: String,
-                        /// 二级商户号
-                        pub sub_mchid: String,
-                        /// 服务商AppID
-                        pub sp_appid: String,
-                        /// 二级商户AppID
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub sub_appid: Option<String>,
-                        /// 微信转账预约单号
-                        pub reservation_id: String,
-                        /// 商户预约单号
-                        pub out_reservation_no: String,
-                        /// 转账场景ID
-                        pub transfer_scene_id: String,
-                        /// 预计最晚转账日期
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub estimated_date: Option<String>,
-                        /// 预计最大转账金额
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub estimated_max_amount: Option<i64>,
-                        /// 准确转账金额
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub exact_amount: Option<i64>,
-                        /// 收款用户OpenID
-                        pub openid: String,
-                        /// 收款银行类型
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub bank_type: Option<String>,
-                        /// 预约记录状态
-                        pub state: GetResponseState,
-                        /// 预约记录受理的时间
-                        pub accept_time: String,
-                        /// 预约记录用户确认预约的时间
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub reserve_time: Option<String>,
-                        /// 预约记录的关闭信息
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub close_info: Option<GetResponseCloseInfo>,
-                    }
+                    ///
+                    /// The type is [`InsuranceMchTransferReservationOutReservationNoCloseResponse`](crate::api::v3::platsolution::types::InsuranceMchTransferReservationOutReservationNoCloseResponse), which other answers share.
+                    pub type GetResponse = crate::api::v3::platsolution::types::InsuranceMchTransferReservationOutReservationNoCloseResponse;
                 }
             }
         }
@@ -5851,7 +3971,8 @@ pub mod mch_transfer {
             /// Idempotent by `out_batch_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "受理商家转账")]
             #[crate::endpoint(POST, "/v3/platsolution/mch-transfer/batches/apply", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 二级商户号
                 pub sub_mchid: String,
@@ -5873,28 +3994,57 @@ pub mod mch_transfer {
                 /// 转账场景ID
                 pub transfer_scene_id: String,
                 /// 转账明细列表
-                pub transfer_detail_list: Vec<PostTransferDetailList>,
+                pub transfer_detail_list:
+                    Vec<crate::api::v3::platsolution::types::TransferDetailList>,
                 /// 商户回调地址
                 pub notify_url: String,
             }
 
-            /// PostTransferDetailList
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostTransferDetailList {
-                /// 商家明细单号
-                pub out_detail_no: String,
-                /// 转账金额
-                pub transfer_amount: i64,
-                /// 转账备注
-                pub transfer_remark: String,
-                /// 微信转账预约单号
-                pub reservation_id: String,
-                /// 收款用户OpenID
-                pub openid: String,
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                #[allow(clippy::too_many_arguments)]
+                pub fn new(
+                    sub_mchid: impl Into<String>,
+                    sp_appid: impl Into<String>,
+                    out_batch_no: impl Into<String>,
+                    batch_name: impl Into<String>,
+                    batch_remark: impl Into<String>,
+                    total_amount: impl Into<i64>,
+                    total_num: impl Into<i64>,
+                    transfer_scene_id: impl Into<String>,
+                    transfer_detail_list: impl Into<
+                        Vec<crate::api::v3::platsolution::types::TransferDetailList>,
+                    >,
+                    notify_url: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        sub_mchid: sub_mchid.into(),
+                        sp_appid: sp_appid.into(),
+                        sub_appid: None,
+                        out_batch_no: out_batch_no.into(),
+                        batch_name: batch_name.into(),
+                        batch_remark: batch_remark.into(),
+                        total_amount: total_amount.into(),
+                        total_num: total_num.into(),
+                        transfer_scene_id: transfer_scene_id.into(),
+                        transfer_detail_list: transfer_detail_list.into(),
+                        notify_url: notify_url.into(),
+                    }
+                }
+                /// Sets `sub_appid` (二级商户AppID).
+                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                    self.sub_appid = Some(sub_appid.into());
+                    self
+                }
             }
 
+            /// [`TransferDetailList`](crate::api::v3::platsolution::types::TransferDetailList), one type for one shape, under the name it has here.
+            pub type PostTransferDetailList =
+                crate::api::v3::platsolution::types::TransferDetailList;
+
             /// What `POST /v3/platsolution/mch-transfer/batches/apply` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct PostResponse {
                 /// 商家批次单号
                 pub out_batch_no: String,
@@ -5903,7 +4053,6 @@ pub mod mch_transfer {
                 /// 批次创建时间
                 pub create_time: crate::DateTime,
                 /// 批次状态
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub batch_state: Option<String>,
             }
         }
@@ -5918,7 +4067,8 @@ pub mod mch_transfer {
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-batch/transfer-batch-get-by-id.html)
                 #[doc(alias = "微信支付转账批次单号查询批次单")]
                 #[crate::endpoint(GET, "/v3/platsolution/mch-transfer/batches/batch-id/<batch_id>", response = GetResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Get {
                     /// 商家转账批次单号 (path)
                     pub batch_id: String,
@@ -5932,6 +4082,43 @@ pub mod mch_transfer {
                     pub offset: Option<i64>,
                     /// 最大资源条数 (query)
                     pub limit: Option<i64>,
+                }
+
+                impl Get {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    pub fn new(
+                        batch_id: impl Into<String>,
+                        sub_mchid: impl Into<String>,
+                        need_query_detail: impl Into<bool>,
+                    ) -> Self {
+                        Self {
+                            batch_id: batch_id.into(),
+                            sub_mchid: sub_mchid.into(),
+                            need_query_detail: need_query_detail.into(),
+                            detail_state: None,
+                            offset: None,
+                            limit: None,
+                        }
+                    }
+                    /// Sets `detail_state` (明细状态 (query)).
+                    pub fn with_detail_state(
+                        mut self,
+                        detail_state: impl Into<GetDetailState>,
+                    ) -> Self {
+                        self.detail_state = Some(detail_state.into());
+                        self
+                    }
+                    /// Sets `offset` (请求资源起始位置 (query)).
+                    pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
+                        self.offset = Some(offset.into());
+                        self
+                    }
+                    /// Sets `limit` (最大资源条数 (query)).
+                    pub fn with_limit(mut self, limit: impl Into<i64>) -> Self {
+                        self.limit = Some(limit.into());
+                        self
+                    }
                 }
 
                 string_enum! {
@@ -5948,73 +4135,18 @@ pub mod mch_transfer {
                     }
                 }
 
-                /// 转账批次单
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponseTransferBatch {
-                    /// 商家批次单号
-                    pub out_batch_no: String,
-                    /// 商家转账批次单号
-                    pub batch_id: String,
-                    /// 服务商应用ID
-                    pub sp_appid: String,
-                    /// 二级商户号
-                    pub sub_mchid: String,
-                    /// 二级商户应用ID
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub sub_appid: Option<String>,
-                    /// 批次状态
-                    pub batch_state: String,
-                    /// 批次名称
-                    pub batch_name: String,
-                    /// 批次备注
-                    pub batch_remark: String,
-                    /// 批次关闭原因
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub close_reason: Option<String>,
-                    /// 转账总金额
-                    pub total_amount: i64,
-                    /// 转账总笔数
-                    pub total_num: i64,
-                    /// 批次创建时间
-                    pub create_time: crate::DateTime,
-                    /// 转账成功金额
-                    pub success_amount: i64,
-                    /// 转账成功笔数
-                    pub success_num: i64,
-                    /// 转账失败金额
-                    pub failed_amount: i64,
-                    /// 转账失败笔数
-                    pub failed_num: i64,
-                    /// 转账场景ID
-                    pub transfer_scene_id: String,
-                }
+                /// [`TransferBatch2`](crate::api::v3::platsolution::types::TransferBatch2), one type for one shape, under the name it has here.
+                pub type GetResponseTransferBatch =
+                    crate::api::v3::platsolution::types::TransferBatch2;
 
-                /// GetResponseData
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponseData {
-                    /// 商家转账明细单号
-                    pub detail_id: String,
-                    /// 商家明细单号
-                    pub out_detail_no: String,
-                    /// 明细状态
-                    pub detail_state: String,
-                }
+                /// [`Data2`](crate::api::v3::platsolution::types::Data2), one type for one shape, under the name it has here.
+                pub type GetResponseData = crate::api::v3::platsolution::types::Data2;
 
                 /// What `GET /v3/platsolution/mch-transfer/batches/batch-id/{batch_id}` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponse {
-                    /// 转账批次单
-                    pub transfer_batch: GetResponseTransferBatch,
-                    /// 转账明细单列表
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub data: Option<Vec<GetResponseData>>,
-                    /// 请求资源起始位置
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub offset: Option<i64>,
-                    /// 最大资源条数
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub limit: Option<i64>,
-                }
+                ///
+                /// The type is [`MchTransferBatchesBatchIdResponse`](crate::api::v3::platsolution::types::MchTransferBatchesBatchIdResponse), which other answers share.
+                pub type GetResponse =
+                    crate::api::v3::platsolution::types::MchTransferBatchesBatchIdResponse;
 
                 /// `/v3/platsolution/mch-transfer/batches/batch-id/{batch_id}/details`
                 pub mod details {
@@ -6029,7 +4161,8 @@ pub mod mch_transfer {
                             /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-batch/get-transfer-detail-by-no.html)
                             #[doc(alias = "微信支付转账明细单号查询明细单")]
                             #[crate::endpoint(GET, "/v3/platsolution/mch-transfer/batches/batch-id/<batch_id>/details/detail-id/<detail_id>", response = GetResponse)]
-                            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                            #[derive(Debug, Clone, PartialEq)]
+                            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                             pub struct Get {
                                 /// 商家转账批次单号 (path)
                                 pub batch_id: String,
@@ -6040,52 +4173,9 @@ pub mod mch_transfer {
                             }
 
                             /// What `GET /v3/platsolution/mch-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}` answers.
-                            #[derive(
-                                Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize,
-                            )]
-                            pub struct GetResponse {
-                                /// 商家批次单号
-                                pub out_batch_no: String,
-                                /// 商家转账批次单号
-                                pub batch_id: String,
-                                /// 商家明细单号
-                                pub out_detail_no: String,
-                                /// 商家转账明细单号
-                                pub detail_id: String,
-                                /// 服务商应用ID
-                                pub sp_appid: String,
-                                /// 二级商户号
-                                pub sub_mchid: String,
-                                /// 二级商户应用ID
-                                #[serde(skip_serializing_if = "Option::is_none")]
-                                pub sub_appid: Option<String>,
-                                /// 转账发起时间
-                                pub create_time: crate::DateTime,
-                                /// 明细状态
-                                pub detail_state: String,
-                                /// 转账金额
-                                pub transfer_amount: i64,
-                                /// 转账备注
-                                pub transfer_remark: String,
-                                /// 明细失败原因
-                                #[serde(skip_serializing_if = "Option::is_none")]
-                                pub fail_reason: Option<String>,
-                                /// 收款用户OpenID
-                                #[serde(skip_serializing_if = "Option::is_none")]
-                                pub openid: Option<String>,
-                                /// 收款银行类型
-                                #[serde(skip_serializing_if = "Option::is_none")]
-                                pub bank_type: Option<String>,
-                                /// 收款用户姓名
-                                #[serde(skip_serializing_if = "Option::is_none")]
-                                pub user_name: Option<String>,
-                                /// 转账完成时间
-                                #[serde(skip_serializing_if = "Option::is_none")]
-                                pub transfer_finish_time: Option<crate::DateTime>,
-                                /// 银行退票时间
-                                #[serde(skip_serializing_if = "Option::is_none")]
-                                pub bank_refund_time: Option<crate::DateTime>,
-                            }
+                            ///
+                            /// The type is [`MchTransferBatchesBatchIdDetailsDetailIdResponse`](crate::api::v3::platsolution::types::MchTransferBatchesBatchIdDetailsDetailIdResponse), which other answers share.
+                            pub type GetResponse = crate::api::v3::platsolution::types::MchTransferBatchesBatchIdDetailsDetailIdResponse;
                         }
                     }
                 }
@@ -6108,7 +4198,8 @@ pub mod mch_transfer {
                             /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/receipts/receipt-query-by-detail-out-no.html)
                             #[doc(alias = "查询商家转账明细电子回单")]
                             #[crate::endpoint(GET, "/v3/platsolution/mch-transfer/batches/detail-receipts/out-batch-no/<out_batch_no>/out-detail-no/<out_detail_no>", response = GetResponse)]
-                            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                            #[derive(Debug, Clone, PartialEq)]
+                            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                             pub struct Get {
                                 /// 商家批次单号 (path)
                                 pub out_batch_no: String,
@@ -6119,9 +4210,7 @@ pub mod mch_transfer {
                             }
 
                             /// What `GET /v3/platsolution/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}` answers.
-                            #[derive(
-                                Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize,
-                            )]
+                            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                             pub struct GetResponse {
                                 /// 商家转账批次单号
                                 pub batch_id: String,
@@ -6136,13 +4225,10 @@ pub mod mch_transfer {
                                 /// 电子回单状态
                                 pub receipt_state: String,
                                 /// 电子回单文件的hash方法
-                                #[serde(skip_serializing_if = "Option::is_none")]
                                 pub hash_type: Option<String>,
                                 /// 电子回单文件的hash值
-                                #[serde(skip_serializing_if = "Option::is_none")]
                                 pub hash_value: Option<String>,
                                 /// 电子回单文件的下载地址
-                                #[serde(skip_serializing_if = "Option::is_none")]
                                 pub download_url: Option<String>,
                             }
 
@@ -6157,7 +4243,8 @@ pub mod mch_transfer {
                                 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                                 #[doc(alias = "申请商家转账明细电子回单")]
                                 #[crate::endpoint(POST, "/v3/platsolution/mch-transfer/batches/detail-receipts/out-batch-no/<out_batch_no>/out-detail-no/<out_detail_no>/apply", response = PostResponse)]
-                                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                                #[derive(Debug, Clone, PartialEq)]
+                                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                                 pub struct Post {
                                     /// 商家批次单号 (path)
                                     pub out_batch_no: String,
@@ -6168,9 +4255,7 @@ pub mod mch_transfer {
                                 }
 
                                 /// What `POST /v3/platsolution/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}/apply` answers.
-                                #[derive(
-                                    Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize,
-                                )]
+                                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                                 pub struct PostResponse {
                                     /// 二级商户号
                                     pub sub_mchid: String,
@@ -6198,7 +4283,8 @@ pub mod mch_transfer {
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-batch/transfer-batch-get-by-out-code.html)
                 #[doc(alias = "商户转账批次单号查询批次单")]
                 #[crate::endpoint(GET, "/v3/platsolution/mch-transfer/batches/out-batch-no/<out_batch_no>", response = GetResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Get {
                     /// 商家批次单号 (path)
                     pub out_batch_no: String,
@@ -6211,92 +4297,61 @@ pub mod mch_transfer {
                     /// 最大资源条数 (query)
                     pub limit: Option<i64>,
                     /// 明细状态 (query)
-                    pub detail_state: Option<GetDetailState>,
+                    pub detail_state: Option<crate::api::v3::platsolution::types::DetailState2>,
                 }
 
-                string_enum! {
-                    /// 明细状态
-                    pub enum GetDetailState {
-                        /// `ALL`
-                        All = "ALL",
-                        /// `WAIT_PAY`
-                        WaitPay = "WAIT_PAY",
-                        /// `SUCCESS`
-                        Success = "SUCCESS",
-                        /// `FAIL`
-                        Fail = "FAIL",
-                        /// `BANK_REFUND`
-                        BankRefund = "BANK_REFUND",
+                impl Get {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    pub fn new(
+                        out_batch_no: impl Into<String>,
+                        sub_mchid: impl Into<String>,
+                        need_query_detail: impl Into<bool>,
+                    ) -> Self {
+                        Self {
+                            out_batch_no: out_batch_no.into(),
+                            sub_mchid: sub_mchid.into(),
+                            need_query_detail: need_query_detail.into(),
+                            offset: None,
+                            limit: None,
+                            detail_state: None,
+                        }
+                    }
+                    /// Sets `offset` (请求资源起始位置 (query)).
+                    pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
+                        self.offset = Some(offset.into());
+                        self
+                    }
+                    /// Sets `limit` (最大资源条数 (query)).
+                    pub fn with_limit(mut self, limit: impl Into<i64>) -> Self {
+                        self.limit = Some(limit.into());
+                        self
+                    }
+                    /// Sets `detail_state` (明细状态 (query)).
+                    pub fn with_detail_state(
+                        mut self,
+                        detail_state: impl Into<crate::api::v3::platsolution::types::DetailState2>,
+                    ) -> Self {
+                        self.detail_state = Some(detail_state.into());
+                        self
                     }
                 }
 
-                /// 转账批次单
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponseTransferBatch {
-                    /// 商家批次单号
-                    pub out_batch_no: String,
-                    /// 商家转账批次单号
-                    pub batch_id: String,
-                    /// 服务商应用ID
-                    pub sp_appid: String,
-                    /// 二级商户号
-                    pub sub_mchid: String,
-                    /// 二级商户应用ID
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub sub_appid: Option<String>,
-                    /// 批次状态
-                    pub batch_state: String,
-                    /// 批次名称
-                    pub batch_name: String,
-                    /// 批次备注
-                    pub batch_remark: String,
-                    /// 批次关闭原因
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub close_reason: Option<String>,
-                    /// 转账总金额
-                    pub total_amount: i64,
-                    /// 转账总笔数
-                    pub total_num: i64,
-                    /// 批次创建时间
-                    pub create_time: crate::DateTime,
-                    /// 转账成功金额
-                    pub success_amount: i64,
-                    /// 转账成功笔数
-                    pub success_num: i64,
-                    /// 转账失败金额
-                    pub failed_amount: i64,
-                    /// 转账失败笔数
-                    pub failed_num: i64,
-                    /// 转账场景ID
-                    pub transfer_scene_id: String,
-                }
+                /// [`DetailState2`](crate::api::v3::platsolution::types::DetailState2), one type for one shape, under the name it has here.
+                pub type GetDetailState = crate::api::v3::platsolution::types::DetailState2;
 
-                /// GetResponseData
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponseData {
-                    /// 商家转账明细单号
-                    pub detail_id: String,
-                    /// 商家明细单号
-                    pub out_detail_no: String,
-                    /// 明细状态
-                    pub detail_state: String,
-                }
+                /// [`TransferBatch2`](crate::api::v3::platsolution::types::TransferBatch2), one type for one shape, under the name it has here.
+                pub type GetResponseTransferBatch =
+                    crate::api::v3::platsolution::types::TransferBatch2;
+
+                /// [`Data2`](crate::api::v3::platsolution::types::Data2), one type for one shape, under the name it has here.
+                pub type GetResponseData = crate::api::v3::platsolution::types::Data2;
 
                 /// What `GET /v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponse {
-                    /// 转账批次单
-                    pub transfer_batch: GetResponseTransferBatch,
-                    /// 转账明细单列表
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub data: Option<Vec<GetResponseData>>,
-                    /// 请求资源起始位置
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub offset: Option<i64>,
-                    /// 最大资源条数
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub limit: Option<i64>,
-                }
+                ///
+                /// The type is [`MchTransferBatchesBatchIdResponse`](crate::api::v3::platsolution::types::MchTransferBatchesBatchIdResponse), which other answers share.
+                pub type GetResponse =
+                    crate::api::v3::platsolution::types::MchTransferBatchesBatchIdResponse;
 
                 /// `/v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}/details`
                 pub mod details {
@@ -6311,7 +4366,8 @@ pub mod mch_transfer {
                             /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-batch/transfer-batch-get-detail-by-out-no.html)
                             #[doc(alias = "商户明细单号查询明细单")]
                             #[crate::endpoint(GET, "/v3/platsolution/mch-transfer/batches/out-batch-no/<out_batch_no>/details/out-detail-no/<out_detail_no>", response = GetResponse)]
-                            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                            #[derive(Debug, Clone, PartialEq)]
+                            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                             pub struct Get {
                                 /// 商家批次单号 (path)
                                 pub out_batch_no: String,
@@ -6322,52 +4378,9 @@ pub mod mch_transfer {
                             }
 
                             /// What `GET /v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}` answers.
-                            #[derive(
-                                Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize,
-                            )]
-                            pub struct GetResponse {
-                                /// 商家批次单号
-                                pub out_batch_no: String,
-                                /// 商家转账批次单号
-                                pub batch_id: String,
-                                /// 商家明细单号
-                                pub out_detail_no: String,
-                                /// 商家转账明细单号
-                                pub detail_id: String,
-                                /// 服务商应用ID
-                                pub sp_appid: String,
-                                /// 二级商户号
-                                pub sub_mchid: String,
-                                /// 二级商户应用ID
-                                #[serde(skip_serializing_if = "Option::is_none")]
-                                pub sub_appid: Option<String>,
-                                /// 转账发起时间
-                                pub create_time: crate::DateTime,
-                                /// 明细状态
-                                pub detail_state: String,
-                                /// 转账金额
-                                pub transfer_amount: i64,
-                                /// 转账备注
-                                pub transfer_remark: String,
-                                /// 明细失败原因
-                                #[serde(skip_serializing_if = "Option::is_none")]
-                                pub fail_reason: Option<String>,
-                                /// 收款用户OpenID
-                                #[serde(skip_serializing_if = "Option::is_none")]
-                                pub openid: Option<String>,
-                                /// 收款银行类型
-                                #[serde(skip_serializing_if = "Option::is_none")]
-                                pub bank_type: Option<String>,
-                                /// 收款用户姓名
-                                #[serde(skip_serializing_if = "Option::is_none")]
-                                pub user_name: Option<String>,
-                                /// 转账完成时间
-                                #[serde(skip_serializing_if = "Option::is_none")]
-                                pub transfer_finish_time: Option<crate::DateTime>,
-                                /// 银行退票时间
-                                #[serde(skip_serializing_if = "Option::is_none")]
-                                pub bank_refund_time: Option<crate::DateTime>,
-                            }
+                            ///
+                            /// The type is [`MchTransferBatchesBatchIdDetailsDetailIdResponse`](crate::api::v3::platsolution::types::MchTransferBatchesBatchIdDetailsDetailIdResponse), which other answers share.
+                            pub type GetResponse = crate::api::v3::platsolution::types::MchTransferBatchesBatchIdDetailsDetailIdResponse;
                         }
                     }
                 }
@@ -6386,7 +4399,8 @@ pub mod mch_transfer {
                     /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/receipts/receipts-query-by-batch-out-no.html)
                     #[doc(alias = "查询商家转账批次电子回单")]
                     #[crate::endpoint(GET, "/v3/platsolution/mch-transfer/batches/summary-receipts/out-batch-no/<out_batch_no>", response = GetResponse)]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct Get {
                         /// 商家批次单号 (path)
                         pub out_batch_no: String,
@@ -6395,7 +4409,7 @@ pub mod mch_transfer {
                     }
 
                     /// What `GET /v3/platsolution/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}` answers.
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct GetResponse {
                         /// 商家转账批次单号
                         pub batch_id: String,
@@ -6406,13 +4420,10 @@ pub mod mch_transfer {
                         /// 电子回单状态
                         pub receipt_state: String,
                         /// 电子回单文件的hash方法
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub hash_type: Option<String>,
                         /// 电子回单文件的hash值
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub hash_value: Option<String>,
                         /// 电子回单文件的下载地址
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub download_url: Option<String>,
                     }
 
@@ -6427,7 +4438,8 @@ pub mod mch_transfer {
                         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
                         #[doc(alias = "申请商家转账批次电子回单")]
                         #[crate::endpoint(POST, "/v3/platsolution/mch-transfer/batches/summary-receipts/out-batch-no/<out_batch_no>/apply", response = PostResponse)]
-                        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                        #[derive(Debug, Clone, PartialEq)]
+                        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                         pub struct Post {
                             /// 商家批次单号 (path)
                             pub out_batch_no: String,
@@ -6436,7 +4448,7 @@ pub mod mch_transfer {
                         }
 
                         /// What `POST /v3/platsolution/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply` answers.
-                        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                         pub struct PostResponse {
                             /// 二级商户号
                             pub sub_mchid: String,
@@ -6465,7 +4477,8 @@ pub mod mch_transfer {
             /// Idempotent by `out_reservation_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "受理单次预约商家转账")]
             #[crate::endpoint(POST, "/v3/platsolution/mch-transfer/reservation/apply", response = PostResponse, serial)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 二级商户号
                 pub sub_mchid: String,
@@ -6494,62 +4507,89 @@ pub mod mch_transfer {
                 /// 商户回调地址
                 pub notify_url: String,
                 /// 场景报备信息
-                pub scene_report_data: Option<PostSceneReportData>,
+                pub scene_report_data: Option<crate::api::v3::platsolution::types::SceneReportData>,
             }
 
-            /// 保险保单报备信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostSceneReportDataInsurancePolicy {
-                /// 保险产品备案编号
-                pub product_registration_no: String,
-                /// 保险单号
-                pub policy_no: String,
-                /// 保险名称
-                pub name: String,
-                /// 取现单号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub withdrawal_no: Option<String>,
-                /// 理赔单号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub claim_no: Option<String>,
-            }
-
-            /// 场景报备信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostSceneReportData {
-                /// 保险保单报备信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub insurance_policy: Option<PostSceneReportDataInsurancePolicy>,
-            }
-
-            string_enum! {
-                /// 预约记录状态
-                pub enum PostResponseState {
-                    /// `ACCEPTED`
-                    Accepted = "ACCEPTED",
-                    /// `CONFIRMED`
-                    Confirmed = "CONFIRMED",
-                    /// `CLOSED`
-                    Closed = "CLOSED",
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    sub_mchid: impl Into<String>,
+                    sp_appid: impl Into<String>,
+                    out_reservation_no: impl Into<String>,
+                    transfer_scene_id: impl Into<String>,
+                    estimated_date: impl Into<String>,
+                    reserve_remark: impl Into<String>,
+                    notify_url: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        sub_mchid: sub_mchid.into(),
+                        sp_appid: sp_appid.into(),
+                        sub_appid: None,
+                        out_reservation_no: out_reservation_no.into(),
+                        transfer_scene_id: transfer_scene_id.into(),
+                        estimated_date: estimated_date.into(),
+                        estimated_max_amount: None,
+                        exact_amount: None,
+                        openid: None,
+                        user_real_name: None,
+                        reserve_remark: reserve_remark.into(),
+                        notify_url: notify_url.into(),
+                        scene_report_data: None,
+                    }
+                }
+                /// Sets `sub_appid` (二级商户AppID).
+                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                    self.sub_appid = Some(sub_appid.into());
+                    self
+                }
+                /// Sets `estimated_max_amount` (预计最大转账金额).
+                pub fn with_estimated_max_amount(
+                    mut self,
+                    estimated_max_amount: impl Into<i64>,
+                ) -> Self {
+                    self.estimated_max_amount = Some(estimated_max_amount.into());
+                    self
+                }
+                /// Sets `exact_amount` (准确转账金额).
+                pub fn with_exact_amount(mut self, exact_amount: impl Into<i64>) -> Self {
+                    self.exact_amount = Some(exact_amount.into());
+                    self
+                }
+                /// Sets `openid` (收款用户OpenID).
+                pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
+                    self.openid = Some(openid.into());
+                    self
+                }
+                /// Sets `user_real_name` (收款用户姓名).
+                pub fn with_user_real_name(mut self, user_real_name: impl Into<String>) -> Self {
+                    self.user_real_name = Some(user_real_name.into());
+                    self
+                }
+                /// Sets `scene_report_data` (场景报备信息).
+                pub fn with_scene_report_data(
+                    mut self,
+                    scene_report_data: impl Into<crate::api::v3::platsolution::types::SceneReportData>,
+                ) -> Self {
+                    self.scene_report_data = Some(scene_report_data.into());
+                    self
                 }
             }
 
+            /// [`InsurancePolicy`](crate::api::v3::platsolution::types::InsurancePolicy), one type for one shape, under the name it has here.
+            pub type PostSceneReportDataInsurancePolicy =
+                crate::api::v3::platsolution::types::InsurancePolicy;
+
+            /// [`SceneReportData`](crate::api::v3::platsolution::types::SceneReportData), one type for one shape, under the name it has here.
+            pub type PostSceneReportData = crate::api::v3::platsolution::types::SceneReportData;
+
+            /// [`State3`](crate::api::v3::platsolution::types::State3), one type for one shape, under the name it has here.
+            pub type PostResponseState = crate::api::v3::platsolution::types::State3;
+
             /// What `POST /v3/platsolution/mch-transfer/reservation/apply` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponse {
-                /// 二级商户号
-                pub sub_mchid: String,
-                /// 商户预约单号
-                pub out_reservation_no: String,
-                /// 微信转账预约单号
-                pub reservation_id: String,
-                /// 预约记录受理时间
-                pub accept_time: crate::DateTime,
-                /// 预约记录状态
-                pub state: PostResponseState,
-                /// 跳转微信支付用户确认预约页的package信息
-                pub package_info: String,
-            }
+            ///
+            /// The type is [`MchTransferResponse`](crate::api::v3::platsolution::types::MchTransferResponse), which other answers share.
+            pub type PostResponse = crate::api::v3::platsolution::types::MchTransferResponse;
         }
         /// `/v3/platsolution/mch-transfer/reservation/out-reservation-no`
         pub mod out_reservation_no {
@@ -6562,7 +4602,8 @@ pub mod mch_transfer {
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-reservation/transfer-reservation-get-by-out-no.html)
                 #[doc(alias = "商户预约单号查询预约商家转账记录")]
                 #[crate::endpoint(GET, "/v3/platsolution/mch-transfer/reservation/out-reservation-no/<out_reservation_no>", response = GetResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Get {
                     /// 商户预约单号 (path)
                     pub out_reservation_no: String,
@@ -6570,58 +4611,13 @@ pub mod mch_transfer {
                     pub sub_mchid: String,
                 }
 
-                /// 预约记录的关闭信息
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponseCloseInfo {
-                    /// 预约记录关闭的时间
-                    pub close_time: String,
-                    /// 预约记录关闭的原因
-                    pub close_reason: String,
-                }
+                /// [`CloseInfo4`](crate::api::v3::platsolution::types::CloseInfo4), one type for one shape, under the name it has here.
+                pub type GetResponseCloseInfo = crate::api::v3::platsolution::types::CloseInfo4;
 
                 /// What `GET /v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponse {
-                    /// 服务商商户号
-                    pub sp_mchid: String,
-                    /// 二级商户号
-                    pub sub_mchid: String,
-                    /// 服务商AppID
-                    pub sp_appid: String,
-                    /// 二级商户AppID
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub sub_appid: Option<String>,
-                    /// 微信转账预约单号
-                    pub reservation_id: String,
-                    /// 商户预约单号
-                    pub out_reservation_no: String,
-                    /// 转账场景ID
-                    pub transfer_scene_id: String,
-                    /// 预计最晚转账日期
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub estimated_date: Option<String>,
-                    /// 预计最大转账金额
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub estimated_max_amount: Option<i64>,
-                    /// 准确转账金额
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub exact_amount: Option<i64>,
-                    /// 收款用户OpenID
-                    pub openid: String,
-                    /// 收款银行类型
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub bank_type: Option<String>,
-                    /// 预约记录状态
-                    pub state: String,
-                    /// 预约记录受理的时间
-                    pub accept_time: String,
-                    /// 预约记录用户确认预约的时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub reserve_time: Option<String>,
-                    /// 预约记录的关闭信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub close_info: Option<GetResponseCloseInfo>,
-                }
+                ///
+                /// The type is [`MchTransferReservationOutReservationNoCloseResponse`](crate::api::v3::platsolution::types::MchTransferReservationOutReservationNoCloseResponse), which other answers share.
+                pub type GetResponse = crate::api::v3::platsolution::types::MchTransferReservationOutReservationNoCloseResponse;
 
                 /// `/v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close`
                 pub mod close {
@@ -6634,7 +4630,8 @@ pub mod mch_transfer {
                     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                     #[doc(alias = "关闭预约商家转账记录")]
                     #[crate::endpoint(POST, "/v3/platsolution/mch-transfer/reservation/out-reservation-no/<out_reservation_no>/close", response = PostResponse, idempotent)]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct Post {
                         /// 商户预约单号 (path)
                         pub out_reservation_no: String,
@@ -6643,58 +4640,14 @@ pub mod mch_transfer {
                         pub sub_mchid: String,
                     }
 
-                    /// 预约记录的关闭信息
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct PostResponseCloseInfo {
-                        /// 预约记录关闭的时间
-                        pub close_time: String,
-                        /// 预约记录关闭的原因
-                        pub close_reason: String,
-                    }
+                    /// [`CloseInfo4`](crate::api::v3::platsolution::types::CloseInfo4), one type for one shape, under the name it has here.
+                    pub type PostResponseCloseInfo =
+                        crate::api::v3::platsolution::types::CloseInfo4;
 
                     /// What `POST /v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close` answers.
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                    pub struct PostResponse {
-                        /// 服务商商户号
-                        pub sp_mchid: String,
-                        /// 二级商户号
-                        pub sub_mchid: String,
-                        /// 服务商AppID
-                        pub sp_appid: String,
-                        /// 二级商户AppID
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub sub_appid: Option<String>,
-                        /// 微信转账预约单号
-                        pub reservation_id: String,
-                        /// 商户预约单号
-                        pub out_reservation_no: String,
-                        /// 转账场景ID
-                        pub transfer_scene_id: String,
-                        /// 预计最晚转账日期
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub estimated_date: Option<String>,
-                        /// 预计最大转账金额
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub estimated_max_amount: Option<i64>,
-                        /// 准确转账金额
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub exact_amount: Option<i64>,
-                        /// 收款用户OpenID
-                        pub openid: String,
-                        /// 收款银行类型
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub bank_type: Option<String>,
-                        /// 预约记录状态
-                        pub state: String,
-                        /// 预约记录受理的时间
-                        pub accept_time: String,
-                        /// 预约记录用户确认预约的时间
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub reserve_time: Option<String>,
-                        /// 预约记录的关闭信息
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub close_info: Option<PostResponseCloseInfo>,
-                    }
+                    ///
+                    /// The type is [`MchTransferReservationOutReservationNoCloseResponse`](crate::api::v3::platsolution::types::MchTransferReservationOutReservationNoCloseResponse), which other answers share.
+                    pub type PostResponse = crate::api::v3::platsolution::types::MchTransferReservationOutReservationNoCloseResponse;
                 }
             }
         }
@@ -6709,7 +4662,8 @@ pub mod mch_transfer {
                 /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-reservation/transfer-reservation-get-by-id.html)
                 #[doc(alias = "微信支付预约单号查询预约商家转账记录")]
                 #[crate::endpoint(GET, "/v3/platsolution/mch-transfer/reservation/reservation-id/<reservation_id>", response = GetResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Get {
                     /// 微信转账预约单号 (path)
                     pub reservation_id: String,
@@ -6717,59 +4671,1364 @@ pub mod mch_transfer {
                     pub sub_mchid: String,
                 }
 
-                /// 预约记录的关闭信息
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponseCloseInfo {
-                    /// 预约记录关闭的时间
-                    pub close_time: String,
-                    /// 预约记录关闭的原因
-                    pub close_reason: String,
-                }
+                /// [`CloseInfo4`](crate::api::v3::platsolution::types::CloseInfo4), one type for one shape, under the name it has here.
+                pub type GetResponseCloseInfo = crate::api::v3::platsolution::types::CloseInfo4;
 
                 /// What `GET /v3/platsolution/mch-transfer/reservation/reservation-id/{reservation_id}` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponse {
-                    /// 服务商商户号
-                    pub sp_mchid: String,
-                    /// 二级商户号
-                    pub sub_mchid: String,
-                    /// 服务商AppID
-                    pub sp_appid: String,
-                    /// 二级商户AppID
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub sub_appid: Option<String>,
-                    /// 微信转账预约单号
-                    pub reservation_id: String,
-                    /// 商户预约单号
-                    pub out_reservation_no: String,
-                    /// 转账场景ID
-                    pub transfer_scene_id: String,
-                    /// 预计最晚转账日期
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub estimated_date: Option<String>,
-                    /// 预计最大转账金额
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub estimated_max_amount: Option<i64>,
-                    /// 准确转账金额
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub exact_amount: Option<i64>,
-                    /// 收款用户OpenID
-                    pub openid: String,
-                    /// 收款银行类型
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub bank_type: Option<String>,
-                    /// 预约记录状态
-                    pub state: String,
-                    /// 预约记录受理的时间
-                    pub accept_time: String,
-                    /// 预约记录用户确认预约的时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub reserve_time: Option<String>,
-                    /// 预约记录的关闭信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub close_info: Option<GetResponseCloseInfo>,
-                }
+                ///
+                /// The type is [`MchTransferReservationOutReservationNoCloseResponse`](crate::api::v3::platsolution::types::MchTransferReservationOutReservationNoCloseResponse), which other answers share.
+                pub type GetResponse = crate::api::v3::platsolution::types::MchTransferReservationOutReservationNoCloseResponse;
             }
         }
+    }
+}
+/// Types that several operations of feature `platsolution` share, one per shape: each operation's module names them under its own names too.
+pub mod types {
+    string_enum! {
+        /// 充值入账账户
+        pub enum AccountType {
+            /// `BASIC`
+            Basic = "BASIC",
+            /// `OPERATION`
+            Operation = "OPERATION",
+            /// `FEES`
+            Fees = "FEES",
+        }
+    }
+
+    /// 充值金额
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct RechargeAmount {
+        /// 总金额
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub amount: Option<i64>,
+        /// 货币类型
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub currency: Option<String>,
+    }
+
+    impl RechargeAmount {
+        /// Sets `amount` (总金额).
+        pub fn with_amount(mut self, amount: impl Into<i64>) -> Self {
+            self.amount = Some(amount.into());
+            self
+        }
+        /// Sets `currency` (货币类型).
+        pub fn with_currency(mut self, currency: impl Into<String>) -> Self {
+            self.currency = Some(currency.into());
+            self
+        }
+    }
+
+    string_enum! {
+        /// 充值状态
+        pub enum RechargeState {
+            /// `SUCCESS`
+            Success = "SUCCESS",
+            /// `RECHARGING`
+            Recharging = "RECHARGING",
+            /// `CLOSED`
+            Closed = "CLOSED",
+        }
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct EcommerceResponse {
+        /// 二级商户号
+        pub sub_mchid: String,
+        /// 是否开通成功
+        pub opened: bool,
+        /// 成功时间
+        pub success_time: Option<String>,
+    }
+
+    string_enum! {
+        /// 转账接收方类型
+        pub enum ReceiverDetailReceiverType {
+            /// `TRANSACTION_USER`
+            TransactionUser = "TRANSACTION_USER",
+        }
+    }
+
+    string_enum! {
+        /// 转账接收方订单类型
+        pub enum ReceiverDetailReceiverTransactionInfoType {
+            /// `WXPAY`
+            Wxpay = "WXPAY",
+            /// `WXVALUE`
+            Wxvalue = "WXVALUE",
+        }
+    }
+
+    /// 转账接收方订单信息
+    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct TransactionInfo {
+        /// 交易订单号
+        pub transaction_id: String,
+        /// 转账接收方订单类型
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub r#type:
+            Option<crate::api::v3::platsolution::types::ReceiverDetailReceiverTransactionInfoType>,
+    }
+
+    impl TransactionInfo {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(transaction_id: impl Into<String>) -> Self {
+            Self {
+                transaction_id: transaction_id.into(),
+                r#type: None,
+            }
+        }
+        /// Sets `type` (转账接收方订单类型).
+        pub fn with_type(
+            mut self,
+            r#type: impl Into<
+                crate::api::v3::platsolution::types::ReceiverDetailReceiverTransactionInfoType,
+            >,
+        ) -> Self {
+            self.r#type = Some(r#type.into());
+            self
+        }
+    }
+
+    /// 转账接收者信息
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct Receiver {
+        /// 转账接收方类型
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub r#type: Option<crate::api::v3::platsolution::types::ReceiverDetailReceiverType>,
+        /// 转账接收方订单信息
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub transaction_info: Option<crate::api::v3::platsolution::types::TransactionInfo>,
+    }
+
+    impl Receiver {
+        /// Sets `type` (转账接收方类型).
+        pub fn with_type(
+            mut self,
+            r#type: impl Into<crate::api::v3::platsolution::types::ReceiverDetailReceiverType>,
+        ) -> Self {
+            self.r#type = Some(r#type.into());
+            self
+        }
+        /// Sets `transaction_info` (转账接收方订单信息).
+        pub fn with_transaction_info(
+            mut self,
+            transaction_info: impl Into<crate::api::v3::platsolution::types::TransactionInfo>,
+        ) -> Self {
+            self.transaction_info = Some(transaction_info.into());
+            self
+        }
+    }
+
+    /// 转账接收方信息
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+    pub struct ReceiverDetail {
+        /// 转账接收者信息
+        pub receiver: Option<crate::api::v3::platsolution::types::Receiver>,
+    }
+
+    string_enum! {
+        /// 赔付状态
+        pub enum State {
+            /// `ACCEPTED`
+            Accepted = "ACCEPTED",
+            /// `SUCCESS`
+            Success = "SUCCESS",
+            /// `CLOSED`
+            Closed = "CLOSED",
+            /// `WAIT_USER_CONFIRM`
+            WaitUserConfirm = "WAIT_USER_CONFIRM",
+            /// `CANCELING`
+            Canceling = "CANCELING",
+            /// `CANCELLED`
+            Cancelled = "CANCELLED",
+        }
+    }
+
+    /// 关单信息
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+    pub struct CloseInfo {
+        /// 关单时间
+        pub close_time: Option<crate::DateTime>,
+        /// 关单原因
+        pub close_reason: Option<String>,
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct EcommerceMchTransferCompensateBillsBillIdResponse {
+        /// 服务商商户号
+        pub sp_mchid: String,
+        /// 转账接收方信息
+        pub receiver_detail: crate::api::v3::platsolution::types::ReceiverDetail,
+        /// 商户单号
+        pub out_bill_no: String,
+        /// 赔付金额
+        pub amount: Option<i64>,
+        /// 赔付原因
+        pub transfer_remark: Option<String>,
+        /// 微信支付转账单号
+        pub bill_id: String,
+        /// 赔付状态
+        pub state: crate::api::v3::platsolution::types::State,
+        /// 受理时间
+        pub accept_time: crate::DateTime,
+        /// 成功时间
+        pub success_time: Option<crate::DateTime>,
+        /// 关单信息
+        pub close_info: Option<crate::api::v3::platsolution::types::CloseInfo>,
+        /// 出资商户号
+        pub sponsor_mchid: Option<String>,
+    }
+
+    string_enum! {
+        /// 转账接收方类型
+        pub enum ReceiverType {
+            /// `MERCHANT`
+            Merchant = "MERCHANT",
+            /// `TRANSACTION_USER`
+            TransactionUser = "TRANSACTION_USER",
+        }
+    }
+
+    /// 转账接收者信息
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct ReceiverDetailReceiver {
+        /// 转账接收方类型
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub r#type: Option<crate::api::v3::platsolution::types::ReceiverType>,
+        /// 转账接收方订单信息
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub transaction_info: Option<crate::api::v3::platsolution::types::TransactionInfo>,
+    }
+
+    impl ReceiverDetailReceiver {
+        /// Sets `type` (转账接收方类型).
+        pub fn with_type(
+            mut self,
+            r#type: impl Into<crate::api::v3::platsolution::types::ReceiverType>,
+        ) -> Self {
+            self.r#type = Some(r#type.into());
+            self
+        }
+        /// Sets `transaction_info` (转账接收方订单信息).
+        pub fn with_transaction_info(
+            mut self,
+            transaction_info: impl Into<crate::api::v3::platsolution::types::TransactionInfo>,
+        ) -> Self {
+            self.transaction_info = Some(transaction_info.into());
+            self
+        }
+    }
+
+    /// 转账接收方信息
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+    pub struct ReceiverDetail2 {
+        /// 转账接收者信息
+        pub receiver: Option<crate::api::v3::platsolution::types::ReceiverDetailReceiver>,
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct EcommerceMchTransferDepositAfterSalesCompensationBillsBillIdResponse {
+        /// 服务商商户号
+        pub sp_mchid: String,
+        /// 二级商户号
+        pub sub_mchid: Option<String>,
+        /// 转账接收方信息
+        pub receiver_detail: crate::api::v3::platsolution::types::ReceiverDetail2,
+        /// 商户单号
+        pub out_bill_no: String,
+        /// 赔付金额
+        pub amount: Option<i64>,
+        /// 赔付原因
+        pub transfer_remark: Option<String>,
+        /// 微信支付转账单号
+        pub bill_id: String,
+        /// 赔付状态
+        pub state: crate::api::v3::platsolution::types::State,
+        /// 受理时间
+        pub accept_time: crate::DateTime,
+        /// 成功时间
+        pub success_time: Option<crate::DateTime>,
+        /// 关单信息
+        pub close_info: Option<crate::api::v3::platsolution::types::CloseInfo>,
+        /// 出资商户号
+        pub sponsor_mchid: Option<String>,
+        /// 二级商户AppID
+        pub sub_appid: Option<String>,
+    }
+
+    /// 转账接收方用户
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct UserInfo {
+        /// 转账接收方用户openid
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub sp_openid: Option<String>,
+    }
+
+    impl UserInfo {
+        /// Sets `sp_openid` (转账接收方用户openid).
+        pub fn with_sp_openid(mut self, sp_openid: impl Into<String>) -> Self {
+            self.sp_openid = Some(sp_openid.into());
+            self
+        }
+    }
+
+    string_enum! {
+        /// 转账接收方类型
+        pub enum Type2 {
+            /// `MERCHANT`
+            Merchant = "MERCHANT",
+        }
+    }
+
+    /// 转账接收方商户信息
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct MchInfo {
+        /// 商户号
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub mchid: Option<String>,
+    }
+
+    impl MchInfo {
+        /// Sets `mchid` (商户号).
+        pub fn with_mchid(mut self, mchid: impl Into<String>) -> Self {
+            self.mchid = Some(mchid.into());
+            self
+        }
+    }
+
+    /// 赔付单信息
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct ReceiverDetailReceiverTransactionInfo {
+        /// 交易订单号
+        pub transaction_id: String,
+    }
+
+    /// 转账接收者信息
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+    pub struct Receiver2 {
+        /// 转账接收方类型
+        pub r#type: Option<crate::api::v3::platsolution::types::Type2>,
+        /// 转账接收方商户信息
+        pub mch_info: Option<crate::api::v3::platsolution::types::MchInfo>,
+        /// 赔付单信息
+        pub transaction_info:
+            Option<crate::api::v3::platsolution::types::ReceiverDetailReceiverTransactionInfo>,
+    }
+
+    /// 转账接收方信息
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+    pub struct ReceiverDetail3 {
+        /// 转账接收者信息
+        pub receiver: Option<crate::api::v3::platsolution::types::Receiver2>,
+    }
+
+    /// 转账接收者信息
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct Receiver3 {
+        /// 转账接收方订单信息
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub transaction_info: Option<crate::api::v3::platsolution::types::TransactionInfo>,
+        /// 转账接收方用户
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub user_info: Option<crate::api::v3::platsolution::types::UserInfo>,
+    }
+
+    impl Receiver3 {
+        /// Sets `transaction_info` (转账接收方订单信息).
+        pub fn with_transaction_info(
+            mut self,
+            transaction_info: impl Into<crate::api::v3::platsolution::types::TransactionInfo>,
+        ) -> Self {
+            self.transaction_info = Some(transaction_info.into());
+            self
+        }
+        /// Sets `user_info` (转账接收方用户).
+        pub fn with_user_info(
+            mut self,
+            user_info: impl Into<crate::api::v3::platsolution::types::UserInfo>,
+        ) -> Self {
+            self.user_info = Some(user_info.into());
+            self
+        }
+    }
+
+    /// 转账接收方信息
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+    pub struct ReceiverDetail4 {
+        /// 转账接收者信息
+        pub receiver: Option<crate::api::v3::platsolution::types::Receiver3>,
+    }
+
+    /// 关单信息
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+    pub struct CloseInfo2 {
+        /// 关单时间
+        pub accept_time: Option<crate::DateTime>,
+        /// 关单原因
+        pub close_reason: Option<String>,
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct EcommerceMchTransferInsuranceClaimBillsBillIdResponse {
+        /// 服务商商户号
+        pub sp_mchid: String,
+        /// 二级商户号
+        pub sub_mchid: Option<String>,
+        /// 转账接收方信息
+        pub receiver_detail: crate::api::v3::platsolution::types::ReceiverDetail2,
+        /// 商户单号
+        pub out_bill_no: String,
+        /// 赔付金额
+        pub amount: Option<i64>,
+        /// 赔付原因
+        pub transfer_remark: Option<String>,
+        /// 微信支付转账单号
+        pub bill_id: String,
+        /// 赔付状态
+        pub state: crate::api::v3::platsolution::types::State,
+        /// 受理时间
+        pub accept_time: crate::DateTime,
+        /// 成功时间
+        pub success_time: Option<crate::DateTime>,
+        /// 关单信息
+        pub close_info: Option<crate::api::v3::platsolution::types::CloseInfo2>,
+        /// 出资商户号
+        pub sponsor_mchid: Option<String>,
+    }
+
+    /// 赔付接收方商户信息
+    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct ReceiverDetailReceiverMchInfo {
+        /// 商户号
+        pub mchid: String,
+    }
+
+    /// 赔付接收者信息
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+    pub struct Receiver4 {
+        /// 赔付接收方类型
+        pub r#type: Option<crate::api::v3::platsolution::types::Type2>,
+        /// 赔付接收方商户信息
+        pub mch_info: Option<crate::api::v3::platsolution::types::ReceiverDetailReceiverMchInfo>,
+    }
+
+    /// 赔付接收方信息
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+    pub struct ReceiverDetail5 {
+        /// 赔付接收者信息
+        pub receiver: Option<crate::api::v3::platsolution::types::Receiver4>,
+    }
+
+    string_enum! {
+        /// 赔付状态
+        pub enum State2 {
+            /// `ACCEPTED`
+            Accepted = "ACCEPTED",
+            /// `SUCCESS`
+            Success = "SUCCESS",
+            /// `CLOSED`
+            Closed = "CLOSED",
+        }
+    }
+
+    string_enum! {
+        /// 业务类型
+        pub enum BusinessType {
+            /// `DEPOSIT_COMPENSATION`
+            DepositCompensation = "DEPOSIT_COMPENSATION",
+            /// `PLATFORM_AFTER_SALES_COMPENSATION`
+            PlatformAfterSalesCompensation = "PLATFORM_AFTER_SALES_COMPENSATION",
+            /// `INSURANCE_CLAIM`
+            InsuranceClaim = "INSURANCE_CLAIM",
+            /// `DEPOSIT_AFTER_SALES_COMPENSATION`
+            DepositAfterSalesCompensation = "DEPOSIT_AFTER_SALES_COMPENSATION",
+        }
+    }
+
+    /// 转账接收方商户信息
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+    pub struct MchInfo2 {
+        /// 商户号
+        pub mch_id: Option<String>,
+    }
+
+    /// 转账接收者信息
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+    pub struct Receiver5 {
+        /// 转账接收方类型
+        pub r#type: Option<crate::api::v3::platsolution::types::ReceiverType>,
+        /// 转账接收方商户信息
+        pub mch_info: Option<crate::api::v3::platsolution::types::MchInfo2>,
+    }
+
+    /// 转账接收方信息
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+    pub struct ReceiverDetail6 {
+        /// 转账接收者信息
+        pub receiver: Option<crate::api::v3::platsolution::types::Receiver5>,
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct EcommerceMchTransferTransferBillsBillIdResponse {
+        /// 服务商商户号
+        pub sp_mchid: String,
+        /// 业务类型
+        pub business_type: Option<crate::api::v3::platsolution::types::BusinessType>,
+        /// 转账接收方信息
+        pub receiver_detail: crate::api::v3::platsolution::types::ReceiverDetail6,
+        /// 商户单号
+        pub out_bill_no: String,
+        /// 赔付金额
+        pub amount: Option<i64>,
+        /// 赔付原因
+        pub transfer_remark: Option<String>,
+        /// 收款方备注
+        pub receiver_remark: Option<String>,
+        /// 微信支付转账单号
+        pub bill_id: String,
+        /// 赔付状态
+        pub state: crate::api::v3::platsolution::types::State,
+        /// 受理时间
+        pub accept_time: crate::DateTime,
+        /// 成功时间
+        pub success_time: Option<crate::DateTime>,
+        /// 关单信息
+        pub close_info: Option<crate::api::v3::platsolution::types::CloseInfo>,
+        /// 出资商户号
+        pub sponsor_mchid: Option<String>,
+    }
+
+    string_enum! {
+        /// 员工状态
+        pub enum EmployeesState {
+            /// `EFFECTIVE`
+            Effective = "EFFECTIVE",
+            /// `DELETED`
+            Deleted = "DELETED",
+        }
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct Employees {
+        /// 二级商户号
+        pub sub_mchid: String,
+        /// 员工OpenID
+        pub sp_openid: Option<String>,
+        /// 员工状态
+        pub state: Option<crate::api::v3::platsolution::types::EmployeesState>,
+        /// 添加员工时间
+        pub create_time: Option<crate::DateTime>,
+        /// 最后更新时间
+        pub update_time: Option<crate::DateTime>,
+    }
+
+    string_enum! {
+        /// 充值场景
+        pub enum RechargeScene {
+            /// `ECOMMERCE_DEPOSIT`
+            EcommerceDeposit = "ECOMMERCE_DEPOSIT",
+            /// `ECOMMERCE_PAYMENT`
+            EcommercePayment = "ECOMMERCE_PAYMENT",
+        }
+    }
+
+    string_enum! {
+        /// 充值入账账户
+        pub enum AccountType2 {
+            /// `DEPOSIT`
+            Deposit = "DEPOSIT",
+            /// `OPERATION`
+            Operation = "OPERATION",
+        }
+    }
+
+    string_enum! {
+        /// AvailableRechargeChannels
+        pub enum AvailableRechargeChannels {
+            /// `BANK_TRANSFER`
+            BankTransfer = "BANK_TRANSFER",
+            /// `QR_RECHARGE`
+            QrRecharge = "QR_RECHARGE",
+            /// `ONLINE_BANK`
+            OnlineBank = "ONLINE_BANK",
+        }
+    }
+
+    /// 转账充值的付款信息
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+    pub struct BankTransferInfo {
+        /// 转入的银行流水单号
+        pub bill_no: Option<String>,
+        /// 转账充值附言
+        pub memo: Option<String>,
+        /// 银行转账退回时间
+        pub return_time: Option<String>,
+        /// 银行转账退回原因
+        pub return_reason: Option<String>,
+        /// 开户银行名称
+        pub bank_name: Option<String>,
+        /// 银行卡号后四位
+        pub bank_card_tail: Option<String>,
+        /// 银行账户名称
+        pub bank_account_name: Option<String>,
+    }
+
+    string_enum! {
+        /// 员工类型
+        pub enum EmployeeType {
+            /// `ADMIN`
+            Admin = "ADMIN",
+            /// `STAFF`
+            Staff = "STAFF",
+        }
+    }
+
+    /// 扫码充值的付款信息
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+    pub struct QrRechargeInfo {
+        /// 用户OpenID
+        pub openid: Option<String>,
+        /// 员工类型
+        pub employee_type: Option<crate::api::v3::platsolution::types::EmployeeType>,
+    }
+
+    string_enum! {
+        /// 网银类型
+        pub enum OnlineBankType {
+            /// `ONLINE_BANK_TYPE_CORPORATE`
+            OnlineBankTypeCorporate = "ONLINE_BANK_TYPE_CORPORATE",
+            /// `ONLINE_BANK_TYPE_PERSONAL`
+            OnlineBankTypePersonal = "ONLINE_BANK_TYPE_PERSONAL",
+        }
+    }
+
+    /// 网银充值的付款信息
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+    pub struct OnlineBankRechargeInfo {
+        /// 银行交易订单号
+        pub bill_no: Option<String>,
+        /// 网银充值退回时间
+        pub return_time: Option<String>,
+        /// 网银充值退回原因
+        pub return_reason: Option<String>,
+        /// 开户银行名称
+        pub bank_name: Option<String>,
+        /// 网银类型
+        pub online_bank_type: Option<crate::api::v3::platsolution::types::OnlineBankType>,
+        /// 银行卡号后四位
+        pub bank_card_tail: Option<String>,
+        /// 银行账户名称
+        pub bank_account_name: Option<String>,
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct EcommerceRechargesOutRechargeNoCloseResponse {
+        /// 平台商户号
+        pub sp_mchid: String,
+        /// 二级商户号
+        pub sub_mchid: String,
+        /// 微信支付充值单号
+        pub recharge_id: String,
+        /// 商户充值单号
+        pub out_recharge_no: String,
+        /// 充值渠道
+        pub recharge_channel:
+            Option<crate::api::v3::platsolution::types::AvailableRechargeChannels>,
+        /// 充值入账账户
+        pub account_type: crate::api::v3::platsolution::types::AccountType2,
+        /// 充值状态
+        pub recharge_state: crate::api::v3::platsolution::types::RechargeState,
+        /// 充值场景
+        pub recharge_scene: crate::api::v3::platsolution::types::RechargeScene,
+        /// 充值状态描述
+        pub recharge_state_desc: Option<String>,
+        /// 充值金额
+        pub recharge_amount: crate::api::v3::platsolution::types::RechargeAmount,
+        /// 转账充值的付款信息
+        pub bank_transfer_info: Option<crate::api::v3::platsolution::types::BankTransferInfo>,
+        /// 扫码充值的付款信息
+        pub qr_recharge_info: Option<crate::api::v3::platsolution::types::QrRechargeInfo>,
+        /// 网银充值的付款信息
+        pub online_bank_recharge_info:
+            Option<crate::api::v3::platsolution::types::OnlineBankRechargeInfo>,
+        /// 受理充值时间
+        pub accept_time: Option<String>,
+        /// 充值成功时间
+        pub success_time: Option<String>,
+        /// 关闭充值时间
+        pub close_time: Option<String>,
+        /// 可用充值渠道列表
+        pub available_recharge_channels:
+            Option<Vec<crate::api::v3::platsolution::types::AvailableRechargeChannels>>,
+    }
+
+    string_enum! {
+        /// 异常结算批次单处理方式
+        pub enum AbnormalSettleType {
+            /// `TRANSFER_TO_ORIGINAL_RECEIVE_USER`
+            TransferToOriginalReceiveUser = "TRANSFER_TO_ORIGINAL_RECEIVE_USER",
+        }
+    }
+
+    string_enum! {
+        /// 交易场景
+        pub enum TradeScenario {
+            /// `RECOMMERCE`
+            Recommerce = "RECOMMERCE",
+        }
+    }
+
+    string_enum! {
+        /// 单据状态
+        pub enum Status {
+            /// `CREATED`
+            Created = "CREATED",
+            /// `PROCESSING`
+            Processing = "PROCESSING",
+            /// `FINISHED`
+            Finished = "FINISHED",
+            /// `ABNORMAL`
+            Abnormal = "ABNORMAL",
+        }
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct EcommerceWithdrawDayEndBalanceWithdrawOutRequestNoResponse {
+        /// 收付通平台商户号
+        pub sp_mchid: String,
+        /// 特约商户号
+        pub sub_mchid: String,
+        /// 单据状态
+        pub status: crate::api::v3::platsolution::types::Status,
+        /// 微信支付提现单号
+        pub withdraw_id: String,
+        /// 商户提现单号
+        pub out_request_no: String,
+        /// 提现金额
+        pub total_amount: i64,
+        /// 提现成功金额
+        pub success_amount: Option<i64>,
+        /// 提现失败金额
+        pub fail_amount: Option<i64>,
+        /// 提现退票金额
+        pub refund_amount: Option<i64>,
+        /// 发起提现时间
+        pub create_time: crate::DateTime,
+        /// 提现状态更新时间
+        pub update_time: crate::DateTime,
+        /// 失败原因
+        pub reason: Option<String>,
+        /// 提现备注
+        pub remark: Option<String>,
+        /// 银行附言
+        pub bank_memo: Option<String>,
+        /// 出款账户类型
+        pub account_type: crate::api::v3::platsolution::types::AccountType,
+        /// 入账银行账号后四位
+        pub account_number: String,
+        /// 入账银行
+        pub account_bank: String,
+        /// 入账银行全称
+        pub bank_name: Option<String>,
+    }
+
+    /// TransferDetailList
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct TransferDetailList {
+        /// 商家明细单号
+        pub out_detail_no: String,
+        /// 转账金额
+        pub transfer_amount: i64,
+        /// 转账备注
+        pub transfer_remark: String,
+        /// 微信转账预约单号
+        pub reservation_id: String,
+        /// 收款用户OpenID
+        pub openid: String,
+    }
+
+    string_enum! {
+        /// 批次状态
+        pub enum BatchState {
+            /// `ACCEPTED`
+            Accepted = "ACCEPTED",
+            /// `PROCESSING`
+            Processing = "PROCESSING",
+            /// `COMPLETED`
+            Completed = "COMPLETED",
+            /// `CLOSED`
+            Closed = "CLOSED",
+        }
+    }
+
+    string_enum! {
+        /// 明细状态
+        pub enum DetailState {
+            /// `INIT`
+            Init = "INIT",
+            /// `ALL`
+            All = "ALL",
+            /// `WAIT_PAY`
+            WaitPay = "WAIT_PAY",
+            /// `SUCCESS`
+            Success = "SUCCESS",
+            /// `FAIL`
+            Fail = "FAIL",
+            /// `BANK_REFUND`
+            BankRefund = "BANK_REFUND",
+        }
+    }
+
+    string_enum! {
+        /// 明细失败原因
+        pub enum FailReason {
+            /// `ACCOUNT_FROZEN`
+            AccountFrozen = "ACCOUNT_FROZEN",
+            /// `REAL_NAME_CHECK_FAIL`
+            RealNameCheckFail = "REAL_NAME_CHECK_FAIL",
+            /// `NAME_NOT_CORRECT`
+            NameNotCorrect = "NAME_NOT_CORRECT",
+            /// `OPENID_INVALID`
+            OpenidInvalid = "OPENID_INVALID",
+            /// `TRANSFER_QUOTA_EXCEED`
+            TransferQuotaExceed = "TRANSFER_QUOTA_EXCEED",
+            /// `DAY_RECEIVED_QUOTA_EXCEED`
+            DayReceivedQuotaExceed = "DAY_RECEIVED_QUOTA_EXCEED",
+            /// `MONTH_RECEIVED_QUOTA_EXCEED`
+            MonthReceivedQuotaExceed = "MONTH_RECEIVED_QUOTA_EXCEED",
+            /// `DAY_RECEIVED_COUNT_EXCEED`
+            DayReceivedCountExceed = "DAY_RECEIVED_COUNT_EXCEED",
+            /// `PRODUCT_AUTH_CHECK_FAIL`
+            ProductAuthCheckFail = "PRODUCT_AUTH_CHECK_FAIL",
+            /// `OVERDUE_CLOSE`
+            OverdueClose = "OVERDUE_CLOSE",
+            /// `ID_CARD_NOT_CORRECT`
+            IdCardNotCorrect = "ID_CARD_NOT_CORRECT",
+            /// `ACCOUNT_NOT_EXIST`
+            AccountNotExist = "ACCOUNT_NOT_EXIST",
+            /// `TRANSFER_RISK`
+            TransferRisk = "TRANSFER_RISK",
+            /// `PAYROLL_CARD_ALREADY_LOGOUT`
+            PayrollCardAlreadyLogout = "PAYROLL_CARD_ALREADY_LOGOUT",
+            /// `PAYROLL_CARD_ALREADY_FROZEN`
+            PayrollCardAlreadyFrozen = "PAYROLL_CARD_ALREADY_FROZEN",
+            /// `PAYROLL_CARD_UNAUTHORIZED`
+            PayrollCardUnauthorized = "PAYROLL_CARD_UNAUTHORIZED",
+            /// `PAYROLL_CARD_USER_NOT_OPEN`
+            PayrollCardUserNotOpen = "PAYROLL_CARD_USER_NOT_OPEN",
+            /// `PAYROLL_CARD_NAME_CARD_NOT_MATCH`
+            PayrollCardNameCardNotMatch = "PAYROLL_CARD_NAME_CARD_NOT_MATCH",
+            /// `PAYROLL_CARD_ID_CARD_NOT_MATCH`
+            PayrollCardIdCardNotMatch = "PAYROLL_CARD_ID_CARD_NOT_MATCH",
+            /// `PAYROLL_CARD_BANKCARD_UNBUNDLING`
+            PayrollCardBankcardUnbundling = "PAYROLL_CARD_BANKCARD_UNBUNDLING",
+            /// `BANK_CARD_COLLECTIONS_ABOVE_QUOTA`
+            BankCardCollectionsAboveQuota = "BANK_CARD_COLLECTIONS_ABOVE_QUOTA",
+            /// `BANK_CARD_ACCOUNT_ABNORMAL`
+            BankCardAccountAbnormal = "BANK_CARD_ACCOUNT_ABNORMAL",
+            /// `BANK_CARD_STATUS_ABNORMAL`
+            BankCardStatusAbnormal = "BANK_CARD_STATUS_ABNORMAL",
+            /// `BANK_CARD_BANK_INFO_WRONG`
+            BankCardBankInfoWrong = "BANK_CARD_BANK_INFO_WRONG",
+            /// `BANK_CARD_CARD_INFO_WRONG`
+            BankCardCardInfoWrong = "BANK_CARD_CARD_INFO_WRONG",
+            /// `OTHER_FAIL_REASON_TYPE`
+            OtherFailReasonType = "OTHER_FAIL_REASON_TYPE",
+            /// `REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED`
+            RealnameAccountReceivedQuotaExceed = "REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED",
+            /// `RECEIVE_ACCOUNT_NOT_PERMMIT`
+            ReceiveAccountNotPermmit = "RECEIVE_ACCOUNT_NOT_PERMMIT",
+            /// `PAYEE_ACCOUNT_ABNORMAL`
+            PayeeAccountAbnormal = "PAYEE_ACCOUNT_ABNORMAL",
+            /// `PAYER_ACCOUNT_ABNORMAL`
+            PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
+            /// `TRANSFER_REMARK_SET_FAIL`
+            TransferRemarkSetFail = "TRANSFER_REMARK_SET_FAIL",
+            /// `TRANSFER_SCENE_INVALID`
+            TransferSceneInvalid = "TRANSFER_SCENE_INVALID",
+            /// `TRANSFER_SCENE_UNAVAILABLE`
+            TransferSceneUnavailable = "TRANSFER_SCENE_UNAVAILABLE",
+            /// `RECEIVE_ACCOUNT_NOT_CONFIGURE`
+            ReceiveAccountNotConfigure = "RECEIVE_ACCOUNT_NOT_CONFIGURE",
+            /// `BLOCK_B2C_USERLIMITAMOUNT_BSRULE_MONTH`
+            BlockB2CUserlimitamountBsruleMonth = "BLOCK_B2C_USERLIMITAMOUNT_BSRULE_MONTH",
+            /// `BLOCK_B2C_USERLIMITAMOUNT_MONTH`
+            BlockB2CUserlimitamountMonth = "BLOCK_B2C_USERLIMITAMOUNT_MONTH",
+            /// `MERCHANT_REJECT`
+            MerchantReject = "MERCHANT_REJECT",
+            /// `MERCHANT_NOT_CONFIRM`
+            MerchantNotConfirm = "MERCHANT_NOT_CONFIRM",
+            /// `BANK_CARD_PARAM_ERROR`
+            BankCardParamError = "BANK_CARD_PARAM_ERROR",
+            /// `BANK_CARD_TYPE_NOT_SUPPORTED`
+            BankCardTypeNotSupported = "BANK_CARD_TYPE_NOT_SUPPORTED",
+            /// `RESERVATION_STATE_INVALID`
+            ReservationStateInvalid = "RESERVATION_STATE_INVALID",
+            /// `EXCEEDED_ESTIMATED_AMOUNT`
+            ExceededEstimatedAmount = "EXCEEDED_ESTIMATED_AMOUNT",
+            /// `RESERVATION_INFO_NOT_MATCH`
+            ReservationInfoNotMatch = "RESERVATION_INFO_NOT_MATCH",
+            /// `RESERVATION_SCENE_NOT_MATCH`
+            ReservationSceneNotMatch = "RESERVATION_SCENE_NOT_MATCH",
+        }
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct InsuranceResponse {
+        /// 商家批次单号
+        pub out_batch_no: String,
+        /// 商家转账批次单号
+        pub batch_id: String,
+        /// 商家明细单号
+        pub out_detail_no: String,
+        /// 商家转账明细单号
+        pub detail_id: String,
+        /// 服务商应用ID
+        pub sp_appid: String,
+        /// 二级商户号
+        pub sub_mchid: String,
+        /// 二级商户应用ID
+        pub sub_appid: Option<String>,
+        /// 转账发起时间
+        pub create_time: crate::DateTime,
+        /// 明细状态
+        pub detail_state: crate::api::v3::platsolution::types::DetailState,
+        /// 转账金额
+        pub transfer_amount: i64,
+        /// 转账备注
+        pub transfer_remark: String,
+        /// 明细失败原因
+        pub fail_reason: Option<crate::api::v3::platsolution::types::FailReason>,
+        /// 收款用户OpenID
+        pub openid: Option<String>,
+        /// 收款银行类型
+        pub bank_type: Option<String>,
+        /// 收款用户姓名
+        pub user_name: Option<String>,
+        /// 转账完成时间
+        pub transfer_finish_time: Option<crate::DateTime>,
+        /// 银行退票时间
+        pub bank_refund_time: Option<crate::DateTime>,
+    }
+
+    string_enum! {
+        /// 明细状态
+        pub enum DetailState2 {
+            /// `ALL`
+            All = "ALL",
+            /// `WAIT_PAY`
+            WaitPay = "WAIT_PAY",
+            /// `SUCCESS`
+            Success = "SUCCESS",
+            /// `FAIL`
+            Fail = "FAIL",
+            /// `BANK_REFUND`
+            BankRefund = "BANK_REFUND",
+        }
+    }
+
+    string_enum! {
+        /// 批次关闭原因
+        pub enum CloseReason {
+            /// `MERCHANT_REVOCATION`
+            MerchantRevocation = "MERCHANT_REVOCATION",
+            /// `OVERDUE_CLOSE`
+            OverdueClose = "OVERDUE_CLOSE",
+        }
+    }
+
+    /// 转账批次单
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct TransferBatch {
+        /// 商家批次单号
+        pub out_batch_no: String,
+        /// 商家转账批次单号
+        pub batch_id: String,
+        /// 服务商应用ID
+        pub sp_appid: String,
+        /// 二级商户号
+        pub sub_mchid: String,
+        /// 二级商户应用ID
+        pub sub_appid: Option<String>,
+        /// 批次状态
+        pub batch_state: crate::api::v3::platsolution::types::BatchState,
+        /// 批次名称
+        pub batch_name: String,
+        /// 批次备注
+        pub batch_remark: String,
+        /// 批次关闭原因
+        pub close_reason: Option<crate::api::v3::platsolution::types::CloseReason>,
+        /// 转账总金额
+        pub total_amount: i64,
+        /// 转账总笔数
+        pub total_num: i64,
+        /// 批次创建时间
+        pub create_time: crate::DateTime,
+        /// 转账成功金额
+        pub success_amount: i64,
+        /// 转账成功笔数
+        pub success_num: i64,
+        /// 转账失败金额
+        pub failed_amount: i64,
+        /// 转账失败笔数
+        pub failed_num: i64,
+        /// 转账场景ID
+        pub transfer_scene_id: String,
+    }
+
+    /// Data
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct Data {
+        /// 商家转账明细单号
+        pub detail_id: String,
+        /// 商家明细单号
+        pub out_detail_no: String,
+        /// 明细状态
+        pub detail_state: crate::api::v3::platsolution::types::DetailState,
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct InsuranceMchTransferBatchesBatchIdResponse {
+        /// 转账批次单
+        pub transfer_batch: crate::api::v3::platsolution::types::TransferBatch,
+        /// 转账明细单列表
+        pub data: Option<Vec<crate::api::v3::platsolution::types::Data>>,
+        /// 请求资源起始位置
+        pub offset: Option<i64>,
+        /// 最大资源条数
+        pub limit: Option<i64>,
+    }
+
+    string_enum! {
+        /// 电子回单状态
+        pub enum ReceiptState {
+            /// `ACCEPTED`
+            Accepted = "ACCEPTED",
+            /// `FINISHED`
+            Finished = "FINISHED",
+        }
+    }
+
+    /// 保险保单报备信息
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct InsurancePolicy {
+        /// 保险产品备案编号
+        pub product_registration_no: String,
+        /// 保险单号
+        pub policy_no: String,
+        /// 保险名称
+        pub name: String,
+        /// 取现单号
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub withdrawal_no: Option<String>,
+        /// 理赔单号
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub claim_no: Option<String>,
+    }
+
+    impl InsurancePolicy {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            product_registration_no: impl Into<String>,
+            policy_no: impl Into<String>,
+            name: impl Into<String>,
+        ) -> Self {
+            Self {
+                product_registration_no: product_registration_no.into(),
+                policy_no: policy_no.into(),
+                name: name.into(),
+                withdrawal_no: None,
+                claim_no: None,
+            }
+        }
+        /// Sets `withdrawal_no` (取现单号).
+        pub fn with_withdrawal_no(mut self, withdrawal_no: impl Into<String>) -> Self {
+            self.withdrawal_no = Some(withdrawal_no.into());
+            self
+        }
+        /// Sets `claim_no` (理赔单号).
+        pub fn with_claim_no(mut self, claim_no: impl Into<String>) -> Self {
+            self.claim_no = Some(claim_no.into());
+            self
+        }
+    }
+
+    /// 场景报备信息
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct SceneReportData {
+        /// 保险保单报备信息
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub insurance_policy: Option<crate::api::v3::platsolution::types::InsurancePolicy>,
+    }
+
+    impl SceneReportData {
+        /// Sets `insurance_policy` (保险保单报备信息).
+        pub fn with_insurance_policy(
+            mut self,
+            insurance_policy: impl Into<crate::api::v3::platsolution::types::InsurancePolicy>,
+        ) -> Self {
+            self.insurance_policy = Some(insurance_policy.into());
+            self
+        }
+    }
+
+    string_enum! {
+        /// 预约记录状态
+        pub enum State3 {
+            /// `ACCEPTED`
+            Accepted = "ACCEPTED",
+            /// `CONFIRMED`
+            Confirmed = "CONFIRMED",
+            /// `CLOSED`
+            Closed = "CLOSED",
+        }
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct MchTransferResponse {
+        /// 二级商户号
+        pub sub_mchid: String,
+        /// 商户预约单号
+        pub out_reservation_no: String,
+        /// 微信转账预约单号
+        pub reservation_id: String,
+        /// 预约记录受理时间
+        pub accept_time: crate::DateTime,
+        /// 预约记录状态
+        pub state: crate::api::v3::platsolution::types::State3,
+        /// 跳转微信支付用户确认预约页的package信息
+        pub package_info: String,
+    }
+
+    string_enum! {
+        /// 预约记录关闭的原因
+        pub enum CloseInfoCloseReason {
+            /// `USER_OVERDUE_UNCONFIRMED`
+            UserOverdueUnconfirmed = "USER_OVERDUE_UNCONFIRMED",
+            /// `CLOSE_CONFIRMED_VIA_MCH_API`
+            CloseConfirmedViaMchApi = "CLOSE_CONFIRMED_VIA_MCH_API",
+            /// `CLOSE_ACCEPTED_VIA_MCH_API`
+            CloseAcceptedViaMchApi = "CLOSE_ACCEPTED_VIA_MCH_API",
+            /// `TRANSFER_FINISHED`
+            TransferFinished = "TRANSFER_FINISHED",
+            /// `OVERDUE_NOT_TRANSFER`
+            OverdueNotTransfer = "OVERDUE_NOT_TRANSFER",
+            /// `RESERVE_FAIL`
+            ReserveFail = "RESERVE_FAIL",
+            /// `USER_CLOSE`
+            UserClose = "USER_CLOSE",
+        }
+    }
+
+    /// 预约记录的关闭信息
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct CloseInfo3 {
+        /// 预约记录关闭的时间
+        pub close_time: String,
+        /// 预约记录关闭的原因
+        pub close_reason: crate::api::v3::platsolution::types::CloseInfoCloseReason,
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct InsuranceMchTransferReservationOutReservationNoCloseResponse {
+        /// 服务商商户号
+        pub sp_mchid: String,
+        /// 二级商户号
+        pub sub_mchid: String,
+        /// 服务商AppID
+        pub sp_appid: String,
+        /// 二级商户AppID
+        pub sub_appid: Option<String>,
+        /// 微信转账预约单号
+        pub reservation_id: String,
+        /// 商户预约单号
+        pub out_reservation_no: String,
+        /// 转账场景ID
+        pub transfer_scene_id: String,
+        /// 预计最晚转账日期
+        pub estimated_date: Option<String>,
+        /// 预计最大转账金额
+        pub estimated_max_amount: Option<i64>,
+        /// 准确转账金额
+        pub exact_amount: Option<i64>,
+        /// 收款用户OpenID
+        pub openid: String,
+        /// 收款银行类型
+        pub bank_type: Option<String>,
+        /// 预约记录状态
+        pub state: crate::api::v3::platsolution::types::State3,
+        /// 预约记录受理的时间
+        pub accept_time: String,
+        /// 预约记录用户确认预约的时间
+        pub reserve_time: Option<String>,
+        /// 预约记录的关闭信息
+        pub close_info: Option<crate::api::v3::platsolution::types::CloseInfo3>,
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct MchTransferBatchesBatchIdDetailsDetailIdResponse {
+        /// 商家批次单号
+        pub out_batch_no: String,
+        /// 商家转账批次单号
+        pub batch_id: String,
+        /// 商家明细单号
+        pub out_detail_no: String,
+        /// 商家转账明细单号
+        pub detail_id: String,
+        /// 服务商应用ID
+        pub sp_appid: String,
+        /// 二级商户号
+        pub sub_mchid: String,
+        /// 二级商户应用ID
+        pub sub_appid: Option<String>,
+        /// 转账发起时间
+        pub create_time: crate::DateTime,
+        /// 明细状态
+        pub detail_state: String,
+        /// 转账金额
+        pub transfer_amount: i64,
+        /// 转账备注
+        pub transfer_remark: String,
+        /// 明细失败原因
+        pub fail_reason: Option<String>,
+        /// 收款用户OpenID
+        pub openid: Option<String>,
+        /// 收款银行类型
+        pub bank_type: Option<String>,
+        /// 收款用户姓名
+        pub user_name: Option<String>,
+        /// 转账完成时间
+        pub transfer_finish_time: Option<crate::DateTime>,
+        /// 银行退票时间
+        pub bank_refund_time: Option<crate::DateTime>,
+    }
+
+    /// 转账批次单
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct TransferBatch2 {
+        /// 商家批次单号
+        pub out_batch_no: String,
+        /// 商家转账批次单号
+        pub batch_id: String,
+        /// 服务商应用ID
+        pub sp_appid: String,
+        /// 二级商户号
+        pub sub_mchid: String,
+        /// 二级商户应用ID
+        pub sub_appid: Option<String>,
+        /// 批次状态
+        pub batch_state: String,
+        /// 批次名称
+        pub batch_name: String,
+        /// 批次备注
+        pub batch_remark: String,
+        /// 批次关闭原因
+        pub close_reason: Option<String>,
+        /// 转账总金额
+        pub total_amount: i64,
+        /// 转账总笔数
+        pub total_num: i64,
+        /// 批次创建时间
+        pub create_time: crate::DateTime,
+        /// 转账成功金额
+        pub success_amount: i64,
+        /// 转账成功笔数
+        pub success_num: i64,
+        /// 转账失败金额
+        pub failed_amount: i64,
+        /// 转账失败笔数
+        pub failed_num: i64,
+        /// 转账场景ID
+        pub transfer_scene_id: String,
+    }
+
+    /// Data2
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct Data2 {
+        /// 商家转账明细单号
+        pub detail_id: String,
+        /// 商家明细单号
+        pub out_detail_no: String,
+        /// 明细状态
+        pub detail_state: String,
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct MchTransferBatchesBatchIdResponse {
+        /// 转账批次单
+        pub transfer_batch: crate::api::v3::platsolution::types::TransferBatch2,
+        /// 转账明细单列表
+        pub data: Option<Vec<crate::api::v3::platsolution::types::Data2>>,
+        /// 请求资源起始位置
+        pub offset: Option<i64>,
+        /// 最大资源条数
+        pub limit: Option<i64>,
+    }
+
+    /// 预约记录的关闭信息
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct CloseInfo4 {
+        /// 预约记录关闭的时间
+        pub close_time: String,
+        /// 预约记录关闭的原因
+        pub close_reason: String,
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct MchTransferReservationOutReservationNoCloseResponse {
+        /// 服务商商户号
+        pub sp_mchid: String,
+        /// 二级商户号
+        pub sub_mchid: String,
+        /// 服务商AppID
+        pub sp_appid: String,
+        /// 二级商户AppID
+        pub sub_appid: Option<String>,
+        /// 微信转账预约单号
+        pub reservation_id: String,
+        /// 商户预约单号
+        pub out_reservation_no: String,
+        /// 转账场景ID
+        pub transfer_scene_id: String,
+        /// 预计最晚转账日期
+        pub estimated_date: Option<String>,
+        /// 预计最大转账金额
+        pub estimated_max_amount: Option<i64>,
+        /// 准确转账金额
+        pub exact_amount: Option<i64>,
+        /// 收款用户OpenID
+        pub openid: String,
+        /// 收款银行类型
+        pub bank_type: Option<String>,
+        /// 预约记录状态
+        pub state: String,
+        /// 预约记录受理的时间
+        pub accept_time: String,
+        /// 预约记录用户确认预约的时间
+        pub reserve_time: Option<String>,
+        /// 预约记录的关闭信息
+        pub close_info: Option<crate::api::v3::platsolution::types::CloseInfo4>,
     }
 }

@@ -9,7 +9,8 @@ pub mod bills {
     /// `GET /v3/profitsharing/bills`
     #[doc(alias = "申请分账账单")]
     #[crate::endpoint(GET, "/v3/profitsharing/bills", response = GetResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Get {
         /// 二级商户号 (query)
         pub sub_mchid: Option<String>,
@@ -17,6 +18,28 @@ pub mod bills {
         pub bill_date: String,
         /// 压缩类型 (query)
         pub tar_type: Option<String>,
+    }
+
+    impl Get {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(bill_date: impl Into<String>) -> Self {
+            Self {
+                sub_mchid: None,
+                bill_date: bill_date.into(),
+                tar_type: None,
+            }
+        }
+        /// Sets `sub_mchid` (二级商户号 (query)).
+        pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+            self.sub_mchid = Some(sub_mchid.into());
+            self
+        }
+        /// Sets `tar_type` (压缩类型 (query)).
+        pub fn with_tar_type(mut self, tar_type: impl Into<String>) -> Self {
+            self.tar_type = Some(tar_type.into());
+            self
+        }
     }
 
     string_enum! {
@@ -28,7 +51,7 @@ pub mod bills {
     }
 
     /// What `GET /v3/profitsharing/bills` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct GetResponse {
         /// 下载地址
         pub download_url: String,
@@ -47,14 +70,15 @@ pub mod merchant_configs {
         /// `GET /v3/profitsharing/merchant-configs/{sub_mchid}`
         #[doc(alias = "查询最大分账比例")]
         #[crate::endpoint(GET, "/v3/profitsharing/merchant-configs/<sub_mchid>", response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Get {
             /// 子商户号 (path)
             pub sub_mchid: String,
         }
 
         /// What `GET /v3/profitsharing/merchant-configs/{sub_mchid}` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct GetResponse {
             /// 子商户号
             pub sub_mchid: String,
@@ -74,7 +98,8 @@ pub mod orders {
     /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "请求分账")]
     #[crate::endpoint(POST, "/v3/profitsharing/orders", response = PostResponse, serial)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 子商户号
         pub sub_mchid: Option<String>,
@@ -93,23 +118,55 @@ pub mod orders {
         pub unfreeze_unsplit: bool,
     }
 
-    string_enum! {
-        /// 分账接收方类型
-        pub enum PostReceiversType {
-            /// `MERCHANT_ID`
-            MerchantId = "MERCHANT_ID",
-            /// `PERSONAL_OPENID`
-            PersonalOpenid = "PERSONAL_OPENID",
-            /// `PERSONAL_SUB_OPENID`
-            PersonalSubOpenid = "PERSONAL_SUB_OPENID",
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            transaction_id: impl Into<String>,
+            out_order_no: impl Into<String>,
+            unfreeze_unsplit: impl Into<bool>,
+        ) -> Self {
+            Self {
+                sub_mchid: None,
+                appid: None,
+                sub_appid: None,
+                transaction_id: transaction_id.into(),
+                out_order_no: out_order_no.into(),
+                receivers: None,
+                unfreeze_unsplit: unfreeze_unsplit.into(),
+            }
+        }
+        /// Sets `sub_mchid` (子商户号).
+        pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+            self.sub_mchid = Some(sub_mchid.into());
+            self
+        }
+        /// Sets `appid` (应用ID).
+        pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
+            self.appid = Some(appid.into());
+            self
+        }
+        /// Sets `sub_appid` (子商户应用ID).
+        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+            self.sub_appid = Some(sub_appid.into());
+            self
+        }
+        /// Sets `receivers` (分账接收方列表).
+        pub fn with_receivers(mut self, receivers: impl Into<Vec<PostReceivers>>) -> Self {
+            self.receivers = Some(receivers.into());
+            self
         }
     }
 
+    /// [`ReceiversType`](crate::api::v3::profitsharing::types::ReceiversType), one type for one shape, under the name it has here.
+    pub type PostReceiversType = crate::api::v3::profitsharing::types::ReceiversType;
+
     /// PostReceivers
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct PostReceivers {
         /// 分账接收方类型
-        pub r#type: PostReceiversType,
+        pub r#type: crate::api::v3::profitsharing::types::ReceiversType,
         /// 分账接收方帐号
         pub account: String,
         /// 分账个人接收方姓名
@@ -122,9 +179,594 @@ pub mod orders {
         pub description: String,
     }
 
+    impl PostReceivers {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            r#type: impl Into<crate::api::v3::profitsharing::types::ReceiversType>,
+            account: impl Into<String>,
+            amount: impl Into<i64>,
+            description: impl Into<String>,
+        ) -> Self {
+            Self {
+                r#type: r#type.into(),
+                account: account.into(),
+                name: None,
+                amount: amount.into(),
+                description: description.into(),
+            }
+        }
+        /// Sets `name` (分账个人接收方姓名).
+        pub fn with_name(mut self, name: impl Into<String>) -> Self {
+            self.name = Some(name.into());
+            self
+        }
+    }
+
+    /// [`State`](crate::api::v3::profitsharing::types::State), one type for one shape, under the name it has here.
+    pub type PostResponseState = crate::api::v3::profitsharing::types::State;
+
+    /// [`ReceiversType`](crate::api::v3::profitsharing::types::ReceiversType), one type for one shape, under the name it has here.
+    pub type PostResponseReceiversType = crate::api::v3::profitsharing::types::ReceiversType;
+
+    /// [`ReceiversResult`](crate::api::v3::profitsharing::types::ReceiversResult), one type for one shape, under the name it has here.
+    pub type PostResponseReceiversResult = crate::api::v3::profitsharing::types::ReceiversResult;
+
+    /// [`FailReason`](crate::api::v3::profitsharing::types::FailReason), one type for one shape, under the name it has here.
+    pub type PostResponseReceiversFailReason = crate::api::v3::profitsharing::types::FailReason;
+
+    /// PostResponseReceivers
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct PostResponseReceivers {
+        /// 分账金额
+        pub amount: i64,
+        /// 分账描述
+        pub description: String,
+        /// 分账接收方类型
+        pub r#type: crate::api::v3::profitsharing::types::ReceiversType,
+        /// 分账接收方帐号
+        pub account: String,
+        /// 分账结果
+        pub result: crate::api::v3::profitsharing::types::ReceiversResult,
+        /// 分账失败原因
+        pub fail_reason: Option<crate::api::v3::profitsharing::types::FailReason>,
+        /// 分账明细单号
+        pub detail_id: Option<String>,
+        /// 分账创建时间
+        pub create_time: crate::DateTime,
+        /// 分账完成时间
+        pub finish_time: crate::DateTime,
+    }
+
+    /// What `POST /v3/profitsharing/orders` answers.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct PostResponse {
+        /// 子商户号
+        pub sub_mchid: Option<String>,
+        /// 微信订单号
+        pub transaction_id: String,
+        /// 商户分账单号
+        pub out_order_no: String,
+        /// 微信分账单号
+        pub order_id: String,
+        /// 分账单状态
+        pub state: crate::api::v3::profitsharing::types::State,
+        /// 分账接收方列表
+        pub receivers: Option<Vec<PostResponseReceivers>>,
+    }
+
+    /// `/v3/profitsharing/orders/{out_order_no}`
+    pub mod _out_order_no_ {
+        /// 查询分账结果
+        ///
+        /// `GET /v3/profitsharing/orders/{out_order_no}`
+        #[doc(alias = "查询分账结果")]
+        #[crate::endpoint(GET, "/v3/profitsharing/orders/<out_order_no>", response = GetResponse)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+        pub struct Get {
+            /// 商户分账单号 (path)
+            pub out_order_no: String,
+            /// 子商户号 (query)
+            pub sub_mchid: Option<String>,
+            /// 微信订单号 (query)
+            pub transaction_id: String,
+        }
+
+        impl Get {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(out_order_no: impl Into<String>, transaction_id: impl Into<String>) -> Self {
+                Self {
+                    out_order_no: out_order_no.into(),
+                    sub_mchid: None,
+                    transaction_id: transaction_id.into(),
+                }
+            }
+            /// Sets `sub_mchid` (子商户号 (query)).
+            pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                self.sub_mchid = Some(sub_mchid.into());
+                self
+            }
+        }
+
+        /// [`ReceiversResult`](crate::api::v3::profitsharing::types::ReceiversResult), one type for one shape, under the name it has here.
+        pub type GetResponseState = crate::api::v3::profitsharing::types::ReceiversResult;
+
+        /// [`ReceiversType`](crate::api::v3::profitsharing::types::ReceiversType), one type for one shape, under the name it has here.
+        pub type GetResponseReceiversType = crate::api::v3::profitsharing::types::ReceiversType;
+
+        /// [`FailReason`](crate::api::v3::profitsharing::types::FailReason), one type for one shape, under the name it has here.
+        pub type GetResponseReceiversResult = crate::api::v3::profitsharing::types::FailReason;
+
+        /// GetResponseReceivers
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        pub struct GetResponseReceivers {
+            /// 分账金额
+            pub amount: i64,
+            /// 分账描述
+            pub description: String,
+            /// 分账接收方类型
+            pub r#type: crate::api::v3::profitsharing::types::ReceiversType,
+            /// 分账接收方帐号
+            pub account: String,
+            /// 分账结果
+            pub result: crate::api::v3::profitsharing::types::FailReason,
+            /// 分账失败原因
+            pub fail_reason: Option<String>,
+            /// 分账明细单号
+            pub detail_id: Option<String>,
+            /// 分账创建时间
+            pub create_time: crate::DateTime,
+            /// 分账完成时间
+            pub finish_time: crate::DateTime,
+        }
+
+        /// What `GET /v3/profitsharing/orders/{out_order_no}` answers.
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        pub struct GetResponse {
+            /// 子商户号
+            pub sub_mchid: Option<String>,
+            /// 微信订单号
+            pub transaction_id: String,
+            /// 商户分账单号
+            pub out_order_no: String,
+            /// 微信分账单号
+            pub order_id: String,
+            /// 分账单状态
+            pub state: crate::api::v3::profitsharing::types::ReceiversResult,
+            /// 分账接收方列表
+            pub receivers: Option<Vec<GetResponseReceivers>>,
+        }
+    }
+    /// `/v3/profitsharing/orders/unfreeze`
+    pub mod unfreeze {
+        /// 解冻剩余资金
+        ///
+        /// `POST /v3/profitsharing/orders/unfreeze`
+        ///
+        /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "解冻剩余资金")]
+        #[crate::endpoint(POST, "/v3/profitsharing/orders/unfreeze", response = PostResponse)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+        pub struct Post {
+            /// 子商户号
+            pub sub_mchid: Option<String>,
+            /// 微信订单号
+            pub transaction_id: String,
+            /// 商户分账单号
+            #[wxpay(idempotency_key)]
+            pub out_order_no: String,
+            /// 分账描述
+            pub description: String,
+        }
+
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                transaction_id: impl Into<String>,
+                out_order_no: impl Into<String>,
+                description: impl Into<String>,
+            ) -> Self {
+                Self {
+                    sub_mchid: None,
+                    transaction_id: transaction_id.into(),
+                    out_order_no: out_order_no.into(),
+                    description: description.into(),
+                }
+            }
+            /// Sets `sub_mchid` (子商户号).
+            pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                self.sub_mchid = Some(sub_mchid.into());
+                self
+            }
+        }
+
+        /// [`State`](crate::api::v3::profitsharing::types::State), one type for one shape, under the name it has here.
+        pub type PostResponseState = crate::api::v3::profitsharing::types::State;
+
+        /// [`ReceiversType`](crate::api::v3::profitsharing::types::ReceiversType), one type for one shape, under the name it has here.
+        pub type PostResponseReceiversType = crate::api::v3::profitsharing::types::ReceiversType;
+
+        /// [`FailReason`](crate::api::v3::profitsharing::types::FailReason), one type for one shape, under the name it has here.
+        pub type PostResponseReceiversFailReason = crate::api::v3::profitsharing::types::FailReason;
+
+        /// PostResponseReceivers
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        pub struct PostResponseReceivers {
+            /// 分账金额
+            pub amount: i64,
+            /// 分账描述
+            pub description: String,
+            /// 分账接收方类型
+            pub r#type: crate::api::v3::profitsharing::types::ReceiversType,
+            /// 分账接收方帐号
+            pub account: String,
+            /// 分账结果
+            pub result: String,
+            /// 分账失败原因
+            pub fail_reason: crate::api::v3::profitsharing::types::FailReason,
+            /// 分账明细单号
+            pub detail_id: Option<String>,
+            /// 分账创建时间
+            pub create_time: crate::DateTime,
+            /// 分账完成时间
+            pub finish_time: crate::DateTime,
+        }
+
+        /// What `POST /v3/profitsharing/orders/unfreeze` answers.
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        pub struct PostResponse {
+            /// 子商户号
+            pub sub_mchid: Option<String>,
+            /// 微信订单号
+            pub transaction_id: String,
+            /// 商户分账单号
+            pub out_order_no: String,
+            /// 微信分账单号
+            pub order_id: String,
+            /// 分账单状态
+            pub state: crate::api::v3::profitsharing::types::State,
+            /// 分账接收方列表
+            pub receivers: Option<Vec<PostResponseReceivers>>,
+        }
+    }
+}
+/// `/v3/profitsharing/receivers`
+pub mod receivers {
+    /// `/v3/profitsharing/receivers/add`
+    pub mod add {
+        /// 添加分账接收方
+        ///
+        /// `POST /v3/profitsharing/receivers/add`
+        ///
+        /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
+        ///
+        /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "添加分账接收方")]
+        #[crate::endpoint(POST, "/v3/profitsharing/receivers/add", response = PostResponse, serial, idempotent)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+        pub struct Post {
+            /// 子商户号
+            pub sub_mchid: Option<String>,
+            /// 应用ID
+            pub appid: String,
+            /// 子商户应用ID
+            pub sub_appid: Option<String>,
+            /// 分账接收方类型
+            pub r#type: crate::api::v3::profitsharing::types::ReceiversType,
+            /// 分账接收方帐号
+            pub account: String,
+            /// 分账个人接收方姓名
+            #[wxpay(encrypt)]
+            pub name: Option<String>,
+            /// 与分账方的关系类型
+            pub relation_type: crate::api::v3::profitsharing::types::RelationType,
+            /// 自定义的分账关系
+            pub custom_relation: Option<String>,
+        }
+
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                appid: impl Into<String>,
+                r#type: impl Into<crate::api::v3::profitsharing::types::ReceiversType>,
+                account: impl Into<String>,
+                relation_type: impl Into<crate::api::v3::profitsharing::types::RelationType>,
+            ) -> Self {
+                Self {
+                    sub_mchid: None,
+                    appid: appid.into(),
+                    sub_appid: None,
+                    r#type: r#type.into(),
+                    account: account.into(),
+                    name: None,
+                    relation_type: relation_type.into(),
+                    custom_relation: None,
+                }
+            }
+            /// Sets `sub_mchid` (子商户号).
+            pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                self.sub_mchid = Some(sub_mchid.into());
+                self
+            }
+            /// Sets `sub_appid` (子商户应用ID).
+            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                self.sub_appid = Some(sub_appid.into());
+                self
+            }
+            /// Sets `name` (分账个人接收方姓名).
+            pub fn with_name(mut self, name: impl Into<String>) -> Self {
+                self.name = Some(name.into());
+                self
+            }
+            /// Sets `custom_relation` (自定义的分账关系).
+            pub fn with_custom_relation(mut self, custom_relation: impl Into<String>) -> Self {
+                self.custom_relation = Some(custom_relation.into());
+                self
+            }
+        }
+
+        /// [`ReceiversType`](crate::api::v3::profitsharing::types::ReceiversType), one type for one shape, under the name it has here.
+        pub type PostType = crate::api::v3::profitsharing::types::ReceiversType;
+
+        /// [`RelationType`](crate::api::v3::profitsharing::types::RelationType), one type for one shape, under the name it has here.
+        pub type PostRelationType = crate::api::v3::profitsharing::types::RelationType;
+
+        /// [`ReceiversType`](crate::api::v3::profitsharing::types::ReceiversType), one type for one shape, under the name it has here.
+        pub type PostResponseType = crate::api::v3::profitsharing::types::ReceiversType;
+
+        /// [`RelationType`](crate::api::v3::profitsharing::types::RelationType), one type for one shape, under the name it has here.
+        pub type PostResponseRelationType = crate::api::v3::profitsharing::types::RelationType;
+
+        /// What `POST /v3/profitsharing/receivers/add` answers.
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        pub struct PostResponse {
+            /// 子商户号
+            pub sub_mchid: Option<String>,
+            /// 分账接收方类型
+            pub r#type: crate::api::v3::profitsharing::types::ReceiversType,
+            /// 分账接收方账号
+            pub account: String,
+            /// 分账接收方全称
+            pub name: Option<String>,
+            /// 与分账方的关系类型
+            pub relation_type: crate::api::v3::profitsharing::types::RelationType,
+            /// 自定义的分账关系
+            pub custom_relation: Option<String>,
+        }
+    }
+    /// `/v3/profitsharing/receivers/delete`
+    pub mod delete {
+        /// 删除分账接收方
+        ///
+        /// `POST /v3/profitsharing/receivers/delete`
+        ///
+        /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
+        #[doc(alias = "删除分账接收方")]
+        #[crate::endpoint(POST, "/v3/profitsharing/receivers/delete", response = PostResponse, idempotent)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+        pub struct Post {
+            /// 子商户号
+            pub sub_mchid: Option<String>,
+            /// 应用ID
+            pub appid: String,
+            /// 子商户应用ID
+            pub sub_appid: Option<String>,
+            /// 分账接收方类型
+            pub r#type: crate::api::v3::profitsharing::types::ReceiversType,
+            /// 分账接收方账号
+            pub account: String,
+        }
+
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                appid: impl Into<String>,
+                r#type: impl Into<crate::api::v3::profitsharing::types::ReceiversType>,
+                account: impl Into<String>,
+            ) -> Self {
+                Self {
+                    sub_mchid: None,
+                    appid: appid.into(),
+                    sub_appid: None,
+                    r#type: r#type.into(),
+                    account: account.into(),
+                }
+            }
+            /// Sets `sub_mchid` (子商户号).
+            pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                self.sub_mchid = Some(sub_mchid.into());
+                self
+            }
+            /// Sets `sub_appid` (子商户应用ID).
+            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                self.sub_appid = Some(sub_appid.into());
+                self
+            }
+        }
+
+        /// [`ReceiversType`](crate::api::v3::profitsharing::types::ReceiversType), one type for one shape, under the name it has here.
+        pub type PostType = crate::api::v3::profitsharing::types::ReceiversType;
+
+        /// [`ReceiversType`](crate::api::v3::profitsharing::types::ReceiversType), one type for one shape, under the name it has here.
+        pub type PostResponseType = crate::api::v3::profitsharing::types::ReceiversType;
+
+        /// What `POST /v3/profitsharing/receivers/delete` answers.
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        pub struct PostResponse {
+            /// 子商户号
+            pub sub_mchid: Option<String>,
+            /// 分账接收方类型
+            pub r#type: crate::api::v3::profitsharing::types::ReceiversType,
+            /// 分账接收方账号
+            pub account: String,
+        }
+    }
+}
+/// `/v3/profitsharing/return-orders`
+pub mod return_orders {
+    /// 请求分账回退
+    ///
+    /// `POST /v3/profitsharing/return-orders`
+    ///
+    /// Idempotent by `out_return_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
+    #[doc(alias = "请求分账回退")]
+    #[crate::endpoint(POST, "/v3/profitsharing/return-orders", response = PostResponse)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct Post {
+        /// 子商户号
+        pub sub_mchid: Option<String>,
+        /// 微信分账单号
+        pub order_id: Option<String>,
+        /// 商户分账单号
+        pub out_order_no: Option<String>,
+        /// 商户回退单号
+        #[wxpay(idempotency_key)]
+        pub out_return_no: String,
+        /// 回退商户号
+        pub return_mchid: String,
+        /// 回退金额
+        pub amount: i64,
+        /// 回退描述
+        pub description: String,
+    }
+
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            out_return_no: impl Into<String>,
+            return_mchid: impl Into<String>,
+            amount: impl Into<i64>,
+            description: impl Into<String>,
+        ) -> Self {
+            Self {
+                sub_mchid: None,
+                order_id: None,
+                out_order_no: None,
+                out_return_no: out_return_no.into(),
+                return_mchid: return_mchid.into(),
+                amount: amount.into(),
+                description: description.into(),
+            }
+        }
+        /// Sets `sub_mchid` (子商户号).
+        pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+            self.sub_mchid = Some(sub_mchid.into());
+            self
+        }
+        /// Sets `order_id` (微信分账单号).
+        pub fn with_order_id(mut self, order_id: impl Into<String>) -> Self {
+            self.order_id = Some(order_id.into());
+            self
+        }
+        /// Sets `out_order_no` (商户分账单号).
+        pub fn with_out_order_no(mut self, out_order_no: impl Into<String>) -> Self {
+            self.out_order_no = Some(out_order_no.into());
+            self
+        }
+    }
+
+    /// [`Result2`](crate::api::v3::profitsharing::types::Result2), one type for one shape, under the name it has here.
+    pub type PostResponseResult = crate::api::v3::profitsharing::types::Result2;
+
+    /// [`FailReason2`](crate::api::v3::profitsharing::types::FailReason2), one type for one shape, under the name it has here.
+    pub type PostResponseFailReason = crate::api::v3::profitsharing::types::FailReason2;
+
+    /// What `POST /v3/profitsharing/return-orders` answers.
+    ///
+    /// The type is [`ReturnOrdersResponse`](crate::api::v3::profitsharing::types::ReturnOrdersResponse), which other answers share.
+    pub type PostResponse = crate::api::v3::profitsharing::types::ReturnOrdersResponse;
+
+    /// `/v3/profitsharing/return-orders/{out_return_no}`
+    pub mod _out_return_no_ {
+        /// 查询分账回退结果
+        ///
+        /// `GET /v3/profitsharing/return-orders/{out_return_no}`
+        #[doc(alias = "查询分账回退结果")]
+        #[crate::endpoint(GET, "/v3/profitsharing/return-orders/<out_return_no>", response = GetResponse)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+        pub struct Get {
+            /// 商户回退单号 (path)
+            pub out_return_no: String,
+            /// 子商户号 (query)
+            pub sub_mchid: Option<String>,
+            /// 商户分账单号 (query)
+            pub out_order_no: String,
+        }
+
+        impl Get {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(out_return_no: impl Into<String>, out_order_no: impl Into<String>) -> Self {
+                Self {
+                    out_return_no: out_return_no.into(),
+                    sub_mchid: None,
+                    out_order_no: out_order_no.into(),
+                }
+            }
+            /// Sets `sub_mchid` (子商户号 (query)).
+            pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                self.sub_mchid = Some(sub_mchid.into());
+                self
+            }
+        }
+
+        /// [`Result2`](crate::api::v3::profitsharing::types::Result2), one type for one shape, under the name it has here.
+        pub type GetResponseResult = crate::api::v3::profitsharing::types::Result2;
+
+        /// [`FailReason2`](crate::api::v3::profitsharing::types::FailReason2), one type for one shape, under the name it has here.
+        pub type GetResponseFailReason = crate::api::v3::profitsharing::types::FailReason2;
+
+        /// What `GET /v3/profitsharing/return-orders/{out_return_no}` answers.
+        ///
+        /// The type is [`ReturnOrdersResponse`](crate::api::v3::profitsharing::types::ReturnOrdersResponse), which other answers share.
+        pub type GetResponse = crate::api::v3::profitsharing::types::ReturnOrdersResponse;
+    }
+}
+/// `/v3/profitsharing/transactions`
+pub mod transactions {
+    /// `/v3/profitsharing/transactions/{transaction_id}`
+    pub mod _transaction_id_ {
+        /// `/v3/profitsharing/transactions/{transaction_id}/amounts`
+        pub mod amounts {
+            /// 查询剩余待分金额
+            ///
+            /// `GET /v3/profitsharing/transactions/{transaction_id}/amounts`
+            #[doc(alias = "查询剩余待分金额")]
+            #[crate::endpoint(GET, "/v3/profitsharing/transactions/<transaction_id>/amounts", response = GetResponse)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+            pub struct Get {
+                /// 微信订单号 (path)
+                pub transaction_id: String,
+            }
+
+            /// What `GET /v3/profitsharing/transactions/{transaction_id}/amounts` answers.
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            pub struct GetResponse {
+                /// 微信订单号
+                pub transaction_id: String,
+                /// 订单剩余待分金额
+                pub unsplit_amount: i64,
+            }
+        }
+    }
+}
+/// Types that several operations of feature `profitsharing` share, one per shape: each operation's module names them under its own names too.
+pub mod types {
     string_enum! {
         /// 分账单状态
-        pub enum PostResponseState {
+        pub enum State {
             /// `PROCESSING`
             Processing = "PROCESSING",
             /// `FINISHED`
@@ -134,7 +776,7 @@ pub mod orders {
 
     string_enum! {
         /// 分账接收方类型
-        pub enum PostResponseReceiversType {
+        pub enum ReceiversType {
             /// `MERCHANT_ID`
             MerchantId = "MERCHANT_ID",
             /// `PERSONAL_OPENID`
@@ -145,20 +787,8 @@ pub mod orders {
     }
 
     string_enum! {
-        /// 分账结果
-        pub enum PostResponseReceiversResult {
-            /// `PENDING`
-            Pending = "PENDING",
-            /// `SUCCESS`
-            Success = "SUCCESS",
-            /// `CLOSED`
-            Closed = "CLOSED",
-        }
-    }
-
-    string_enum! {
         /// 分账失败原因
-        pub enum PostResponseReceiversFailReason {
+        pub enum FailReason {
             /// `ACCOUNT_ABNORMAL`
             AccountAbnormal = "ACCOUNT_ABNORMAL",
             /// `NO_RELATION`
@@ -178,492 +808,49 @@ pub mod orders {
         }
     }
 
-    /// PostResponseReceivers
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostResponseReceivers {
-        /// 分账金额
-        pub amount: i64,
-        /// 分账描述
-        pub description: String,
-        /// 分账接收方类型
-        pub r#type: PostResponseReceiversType,
-        /// 分账接收方帐号
-        pub account: String,
-        /// 分账结果
-        pub result: PostResponseReceiversResult,
-        /// 分账失败原因
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub fail_reason: Option<PostResponseReceiversFailReason>,
-        /// 分账明细单号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub detail_id: Option<String>,
-        /// 分账创建时间
-        pub create_time: crate::DateTime,
-        /// 分账完成时间
-        pub finish_time: crate::DateTime,
-    }
-
-    /// What `POST /v3/profitsharing/orders` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostResponse {
-        /// 子商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub sub_mchid: Option<String>,
-        /// 微信订单号
-        pub transaction_id: String,
-        /// 商户分账单号
-        pub out_order_no: String,
-        /// 微信分账单号
-        pub order_id: String,
+    string_enum! {
         /// 分账单状态
-        pub state: PostResponseState,
-        /// 分账接收方列表
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub receivers: Option<Vec<PostResponseReceivers>>,
-    }
-
-    /// `/v3/profitsharing/orders/{out_order_no}`
-    pub mod _out_order_no_ {
-        /// 查询分账结果
-        ///
-        /// `GET /v3/profitsharing/orders/{out_order_no}`
-        #[doc(alias = "查询分账结果")]
-        #[crate::endpoint(GET, "/v3/profitsharing/orders/<out_order_no>", response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-        pub struct Get {
-            /// 商户分账单号 (path)
-            pub out_order_no: String,
-            /// 子商户号 (query)
-            pub sub_mchid: Option<String>,
-            /// 微信订单号 (query)
-            pub transaction_id: String,
-        }
-
-        string_enum! {
-            /// 分账单状态
-            pub enum GetResponseState {
-                /// `PENDING`
-                Pending = "PENDING",
-                /// `SUCCESS`
-                Success = "SUCCESS",
-                /// `CLOSED`
-                Closed = "CLOSED",
-            }
-        }
-
-        string_enum! {
-            /// 分账接收方类型
-            pub enum GetResponseReceiversType {
-                /// `MERCHANT_ID`
-                MerchantId = "MERCHANT_ID",
-                /// `PERSONAL_OPENID`
-                PersonalOpenid = "PERSONAL_OPENID",
-                /// `PERSONAL_SUB_OPENID`
-                PersonalSubOpenid = "PERSONAL_SUB_OPENID",
-            }
-        }
-
-        string_enum! {
-            /// 分账结果
-            pub enum GetResponseReceiversResult {
-                /// `ACCOUNT_ABNORMAL`
-                AccountAbnormal = "ACCOUNT_ABNORMAL",
-                /// `NO_RELATION`
-                NoRelation = "NO_RELATION",
-                /// `RECEIVER_HIGH_RISK`
-                ReceiverHighRisk = "RECEIVER_HIGH_RISK",
-                /// `RECEIVER_REAL_NAME_NOT_VERIFIED`
-                ReceiverRealNameNotVerified = "RECEIVER_REAL_NAME_NOT_VERIFIED",
-                /// `NO_AUTH`
-                NoAuth = "NO_AUTH",
-                /// `RECEIVER_RECEIPT_LIMIT`
-                ReceiverReceiptLimit = "RECEIVER_RECEIPT_LIMIT",
-                /// `PAYER_ACCOUNT_ABNORMAL`
-                PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
-                /// `INVALID_REQUEST`
-                InvalidRequest = "INVALID_REQUEST",
-            }
-        }
-
-        /// GetResponseReceivers
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponseReceivers {
-            /// 分账金额
-            pub amount: i64,
-            /// 分账描述
-            pub description: String,
-            /// 分账接收方类型
-            pub r#type: GetResponseReceiversType,
-            /// 分账接收方帐号
-            pub account: String,
-            /// 分账结果
-            pub result: GetResponseReceiversResult,
-            /// 分账失败原因
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub fail_reason: Option<String>,
-            /// 分账明细单号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub detail_id: Option<String>,
-            /// 分账创建时间
-            pub create_time: crate::DateTime,
-            /// 分账完成时间
-            pub finish_time: crate::DateTime,
-        }
-
-        /// What `GET /v3/profitsharing/orders/{out_order_no}` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponse {
-            /// 子商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub sub_mchid: Option<String>,
-            /// 微信订单号
-            pub transaction_id: String,
-            /// 商户分账单号
-            pub out_order_no: String,
-            /// 微信分账单号
-            pub order_id: String,
-            /// 分账单状态
-            pub state: GetResponseState,
-            /// 分账接收方列表
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub receivers: Option<Vec<GetResponseReceivers>>,
+        pub enum ReceiversResult {
+            /// `PENDING`
+            Pending = "PENDING",
+            /// `SUCCESS`
+            Success = "SUCCESS",
+            /// `CLOSED`
+            Closed = "CLOSED",
         }
     }
-    /// `/v3/profitsharing/orders/unfreeze`
-    pub mod unfreeze {
-        /// 解冻剩余资金
-        ///
-        /// `POST /v3/profitsharing/orders/unfreeze`
-        ///
-        /// Idempotent by `out_order_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
-        #[doc(alias = "解冻剩余资金")]
-        #[crate::endpoint(POST, "/v3/profitsharing/orders/unfreeze", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-        pub struct Post {
-            /// 子商户号
-            pub sub_mchid: Option<String>,
-            /// 微信订单号
-            pub transaction_id: String,
-            /// 商户分账单号
-            #[wxpay(idempotency_key)]
-            pub out_order_no: String,
-            /// 分账描述
-            pub description: String,
-        }
 
-        string_enum! {
-            /// 分账单状态
-            pub enum PostResponseState {
-                /// `PROCESSING`
-                Processing = "PROCESSING",
-                /// `FINISHED`
-                Finished = "FINISHED",
-            }
+    string_enum! {
+        /// 与分账方的关系类型
+        pub enum RelationType {
+            /// `SERVICE_PROVIDER`
+            ServiceProvider = "SERVICE_PROVIDER",
+            /// `STORE`
+            Store = "STORE",
+            /// `STAFF`
+            Staff = "STAFF",
+            /// `STORE_OWNER`
+            StoreOwner = "STORE_OWNER",
+            /// `PARTNER`
+            Partner = "PARTNER",
+            /// `HEADQUARTER`
+            Headquarter = "HEADQUARTER",
+            /// `BRAND`
+            Brand = "BRAND",
+            /// `DISTRIBUTOR`
+            Distributor = "DISTRIBUTOR",
+            /// `USER`
+            User = "USER",
+            /// `SUPPLIER`
+            Supplier = "SUPPLIER",
+            /// `CUSTOM`
+            Custom = "CUSTOM",
         }
-
-        string_enum! {
-            /// 分账接收方类型
-            pub enum PostResponseReceiversType {
-                /// `MERCHANT_ID`
-                MerchantId = "MERCHANT_ID",
-                /// `PERSONAL_OPENID`
-                PersonalOpenid = "PERSONAL_OPENID",
-                /// `PERSONAL_SUB_OPENID`
-                PersonalSubOpenid = "PERSONAL_SUB_OPENID",
-            }
-        }
-
-        string_enum! {
-            /// 分账失败原因
-            pub enum PostResponseReceiversFailReason {
-                /// `ACCOUNT_ABNORMAL`
-                AccountAbnormal = "ACCOUNT_ABNORMAL",
-                /// `NO_RELATION`
-                NoRelation = "NO_RELATION",
-                /// `RECEIVER_HIGH_RISK`
-                ReceiverHighRisk = "RECEIVER_HIGH_RISK",
-                /// `RECEIVER_REAL_NAME_NOT_VERIFIED`
-                ReceiverRealNameNotVerified = "RECEIVER_REAL_NAME_NOT_VERIFIED",
-                /// `NO_AUTH`
-                NoAuth = "NO_AUTH",
-                /// `RECEIVER_RECEIPT_LIMIT`
-                ReceiverReceiptLimit = "RECEIVER_RECEIPT_LIMIT",
-                /// `PAYER_ACCOUNT_ABNORMAL`
-                PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
-                /// `INVALID_REQUEST`
-                InvalidRequest = "INVALID_REQUEST",
-            }
-        }
-
-        /// PostResponseReceivers
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponseReceivers {
-            /// 分账金额
-            pub amount: i64,
-            /// 分账描述
-            pub description: String,
-            /// 分账接收方类型
-            pub r#type: PostResponseReceiversType,
-            /// 分账接收方帐号
-            pub account: String,
-            /// 分账结果
-            pub result: String,
-            /// 分账失败原因
-            pub fail_reason: PostResponseReceiversFailReason,
-            /// 分账明细单号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub detail_id: Option<String>,
-            /// 分账创建时间
-            pub create_time: crate::DateTime,
-            /// 分账完成时间
-            pub finish_time: crate::DateTime,
-        }
-
-        /// What `POST /v3/profitsharing/orders/unfreeze` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponse {
-            /// 子商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub sub_mchid: Option<String>,
-            /// 微信订单号
-            pub transaction_id: String,
-            /// 商户分账单号
-            pub out_order_no: String,
-            /// 微信分账单号
-            pub order_id: String,
-            /// 分账单状态
-            pub state: PostResponseState,
-            /// 分账接收方列表
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub receivers: Option<Vec<PostResponseReceivers>>,
-        }
-    }
-}
-/// `/v3/profitsharing/receivers`
-pub mod receivers {
-    /// `/v3/profitsharing/receivers/add`
-    pub mod add {
-        /// 添加分账接收方
-        ///
-        /// `POST /v3/profitsharing/receivers/add`
-        ///
-        /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
-        ///
-        /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
-        #[doc(alias = "添加分账接收方")]
-        #[crate::endpoint(POST, "/v3/profitsharing/receivers/add", response = PostResponse, serial, idempotent)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-        pub struct Post {
-            /// 子商户号
-            pub sub_mchid: Option<String>,
-            /// 应用ID
-            pub appid: String,
-            /// 子商户应用ID
-            pub sub_appid: Option<String>,
-            /// 分账接收方类型
-            pub r#type: PostType,
-            /// 分账接收方帐号
-            pub account: String,
-            /// 分账个人接收方姓名
-            #[wxpay(encrypt)]
-            pub name: Option<String>,
-            /// 与分账方的关系类型
-            pub relation_type: PostRelationType,
-            /// 自定义的分账关系
-            pub custom_relation: Option<String>,
-        }
-
-        string_enum! {
-            /// 分账接收方类型
-            pub enum PostType {
-                /// `MERCHANT_ID`
-                MerchantId = "MERCHANT_ID",
-                /// `PERSONAL_OPENID`
-                PersonalOpenid = "PERSONAL_OPENID",
-                /// `PERSONAL_SUB_OPENID`
-                PersonalSubOpenid = "PERSONAL_SUB_OPENID",
-            }
-        }
-
-        string_enum! {
-            /// 与分账方的关系类型
-            pub enum PostRelationType {
-                /// `SERVICE_PROVIDER`
-                ServiceProvider = "SERVICE_PROVIDER",
-                /// `STORE`
-                Store = "STORE",
-                /// `STAFF`
-                Staff = "STAFF",
-                /// `STORE_OWNER`
-                StoreOwner = "STORE_OWNER",
-                /// `PARTNER`
-                Partner = "PARTNER",
-                /// `HEADQUARTER`
-                Headquarter = "HEADQUARTER",
-                /// `BRAND`
-                Brand = "BRAND",
-                /// `DISTRIBUTOR`
-                Distributor = "DISTRIBUTOR",
-                /// `USER`
-                User = "USER",
-                /// `SUPPLIER`
-                Supplier = "SUPPLIER",
-                /// `CUSTOM`
-                Custom = "CUSTOM",
-            }
-        }
-
-        string_enum! {
-            /// 分账接收方类型
-            pub enum PostResponseType {
-                /// `MERCHANT_ID`
-                MerchantId = "MERCHANT_ID",
-                /// `PERSONAL_OPENID`
-                PersonalOpenid = "PERSONAL_OPENID",
-                /// `PERSONAL_SUB_OPENID`
-                PersonalSubOpenid = "PERSONAL_SUB_OPENID",
-            }
-        }
-
-        string_enum! {
-            /// 与分账方的关系类型
-            pub enum PostResponseRelationType {
-                /// `SERVICE_PROVIDER`
-                ServiceProvider = "SERVICE_PROVIDER",
-                /// `STORE`
-                Store = "STORE",
-                /// `STAFF`
-                Staff = "STAFF",
-                /// `STORE_OWNER`
-                StoreOwner = "STORE_OWNER",
-                /// `PARTNER`
-                Partner = "PARTNER",
-                /// `HEADQUARTER`
-                Headquarter = "HEADQUARTER",
-                /// `BRAND`
-                Brand = "BRAND",
-                /// `DISTRIBUTOR`
-                Distributor = "DISTRIBUTOR",
-                /// `USER`
-                User = "USER",
-                /// `SUPPLIER`
-                Supplier = "SUPPLIER",
-                /// `CUSTOM`
-                Custom = "CUSTOM",
-            }
-        }
-
-        /// What `POST /v3/profitsharing/receivers/add` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponse {
-            /// 子商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub sub_mchid: Option<String>,
-            /// 分账接收方类型
-            pub r#type: PostResponseType,
-            /// 分账接收方账号
-            pub account: String,
-            /// 分账接收方全称
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub name: Option<String>,
-            /// 与分账方的关系类型
-            pub relation_type: PostResponseRelationType,
-            /// 自定义的分账关系
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub custom_relation: Option<String>,
-        }
-    }
-    /// `/v3/profitsharing/receivers/delete`
-    pub mod delete {
-        /// 删除分账接收方
-        ///
-        /// `POST /v3/profitsharing/receivers/delete`
-        ///
-        /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
-        #[doc(alias = "删除分账接收方")]
-        #[crate::endpoint(POST, "/v3/profitsharing/receivers/delete", response = PostResponse, idempotent)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-        pub struct Post {
-            /// 子商户号
-            pub sub_mchid: Option<String>,
-            /// 应用ID
-            pub appid: String,
-            /// 子商户应用ID
-            pub sub_appid: Option<String>,
-            /// 分账接收方类型
-            pub r#type: PostType,
-            /// 分账接收方账号
-            pub account: String,
-        }
-
-        string_enum! {
-            /// 分账接收方类型
-            pub enum PostType {
-                /// `MERCHANT_ID`
-                MerchantId = "MERCHANT_ID",
-                /// `PERSONAL_OPENID`
-                PersonalOpenid = "PERSONAL_OPENID",
-                /// `PERSONAL_SUB_OPENID`
-                PersonalSubOpenid = "PERSONAL_SUB_OPENID",
-            }
-        }
-
-        string_enum! {
-            /// 分账接收方类型
-            pub enum PostResponseType {
-                /// `MERCHANT_ID`
-                MerchantId = "MERCHANT_ID",
-                /// `PERSONAL_OPENID`
-                PersonalOpenid = "PERSONAL_OPENID",
-                /// `PERSONAL_SUB_OPENID`
-                PersonalSubOpenid = "PERSONAL_SUB_OPENID",
-            }
-        }
-
-        /// What `POST /v3/profitsharing/receivers/delete` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponse {
-            /// 子商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub sub_mchid: Option<String>,
-            /// 分账接收方类型
-            pub r#type: PostResponseType,
-            /// 分账接收方账号
-            pub account: String,
-        }
-    }
-}
-/// `/v3/profitsharing/return-orders`
-pub mod return_orders {
-    /// 请求分账回退
-    ///
-    /// `POST /v3/profitsharing/return-orders`
-    ///
-    /// Idempotent by `out_return_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
-    #[doc(alias = "请求分账回退")]
-    #[crate::endpoint(POST, "/v3/profitsharing/return-orders", response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-    pub struct Post {
-        /// 子商户号
-        pub sub_mchid: Option<String>,
-        /// 微信分账单号
-        pub order_id: Option<String>,
-        /// 商户分账单号
-        pub out_order_no: Option<String>,
-        /// 商户回退单号
-        #[wxpay(idempotency_key)]
-        pub out_return_no: String,
-        /// 回退商户号
-        pub return_mchid: String,
-        /// 回退金额
-        pub amount: i64,
-        /// 回退描述
-        pub description: String,
     }
 
     string_enum! {
         /// 回退结果
-        pub enum PostResponseResult {
+        pub enum Result2 {
             /// `PROCESSING`
             Processing = "PROCESSING",
             /// `SUCCESS`
@@ -675,7 +862,7 @@ pub mod return_orders {
 
     string_enum! {
         /// 失败原因
-        pub enum PostResponseFailReason {
+        pub enum FailReason2 {
             /// `ACCOUNT_ABNORMAL`
             AccountAbnormal = "ACCOUNT_ABNORMAL",
             /// `BALANCE_NOT_ENOUGH`
@@ -689,11 +876,10 @@ pub mod return_orders {
         }
     }
 
-    /// What `POST /v3/profitsharing/return-orders` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostResponse {
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct ReturnOrdersResponse {
         /// 子商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// 微信分账单号
         pub order_id: String,
@@ -710,118 +896,12 @@ pub mod return_orders {
         /// 回退描述
         pub description: String,
         /// 回退结果
-        pub result: PostResponseResult,
+        pub result: crate::api::v3::profitsharing::types::Result2,
         /// 失败原因
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub fail_reason: Option<PostResponseFailReason>,
+        pub fail_reason: Option<crate::api::v3::profitsharing::types::FailReason2>,
         /// 创建时间
         pub create_time: crate::DateTime,
         /// 完成时间
         pub finish_time: crate::DateTime,
-    }
-
-    /// `/v3/profitsharing/return-orders/{out_return_no}`
-    pub mod _out_return_no_ {
-        /// 查询分账回退结果
-        ///
-        /// `GET /v3/profitsharing/return-orders/{out_return_no}`
-        #[doc(alias = "查询分账回退结果")]
-        #[crate::endpoint(GET, "/v3/profitsharing/return-orders/<out_return_no>", response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-        pub struct Get {
-            /// 商户回退单号 (path)
-            pub out_return_no: String,
-            /// 子商户号 (query)
-            pub sub_mchid: Option<String>,
-            /// 商户分账单号 (query)
-            pub out_order_no: String,
-        }
-
-        string_enum! {
-            /// 回退结果
-            pub enum GetResponseResult {
-                /// `PROCESSING`
-                Processing = "PROCESSING",
-                /// `SUCCESS`
-                Success = "SUCCESS",
-                /// `FAILED`
-                Failed = "FAILED",
-            }
-        }
-
-        string_enum! {
-            /// 失败原因
-            pub enum GetResponseFailReason {
-                /// `ACCOUNT_ABNORMAL`
-                AccountAbnormal = "ACCOUNT_ABNORMAL",
-                /// `BALANCE_NOT_ENOUGH`
-                BalanceNotEnough = "BALANCE_NOT_ENOUGH",
-                /// `TIME_OUT_CLOSED`
-                TimeOutClosed = "TIME_OUT_CLOSED",
-                /// `PAYER_ACCOUNT_ABNORMAL`
-                PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
-                /// `INVALID_REQUEST`
-                InvalidRequest = "INVALID_REQUEST",
-            }
-        }
-
-        /// What `GET /v3/profitsharing/return-orders/{out_return_no}` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponse {
-            /// 子商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub sub_mchid: Option<String>,
-            /// 微信分账单号
-            pub order_id: String,
-            /// 商户分账单号
-            pub out_order_no: String,
-            /// 商户回退单号
-            pub out_return_no: String,
-            /// 微信回退单号
-            pub return_id: String,
-            /// 回退商户号
-            pub return_mchid: String,
-            /// 回退金额
-            pub amount: i64,
-            /// 回退描述
-            pub description: String,
-            /// 回退结果
-            pub result: GetResponseResult,
-            /// 失败原因
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub fail_reason: Option<GetResponseFailReason>,
-            /// 创建时间
-            pub create_time: crate::DateTime,
-            /// 完成时间
-            pub finish_time: crate::DateTime,
-        }
-    }
-}
-/// `/v3/profitsharing/transactions`
-pub mod transactions {
-    /// `/v3/profitsharing/transactions/{transaction_id}`
-    pub mod _transaction_id_ {
-        /// `/v3/profitsharing/transactions/{transaction_id}/amounts`
-        pub mod amounts {
-            /// 查询剩余待分金额
-            ///
-            /// `GET /v3/profitsharing/transactions/{transaction_id}/amounts`
-            #[doc(alias = "查询剩余待分金额")]
-            #[crate::endpoint(GET, "/v3/profitsharing/transactions/<transaction_id>/amounts", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-            pub struct Get {
-                /// 微信订单号 (path)
-                pub transaction_id: String,
-            }
-
-            /// What `GET /v3/profitsharing/transactions/{transaction_id}/amounts` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponse {
-                /// 微信订单号
-                pub transaction_id: String,
-                /// 订单剩余待分金额
-                pub unsplit_amount: i64,
-            }
-        }
     }
 }

@@ -11,7 +11,8 @@ pub mod transactions {
     /// Idempotent by `out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "扣费受理")]
     #[crate::endpoint(POST, "/v3/qrcode/transactions", response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 商户在微信申请公众号或移动应用成功后分配的账号ID
         pub appid: String,
@@ -27,7 +28,7 @@ pub mod transactions {
         #[wxpay(idempotency_key)]
         pub out_trade_no: String,
         /// 交易场景值
-        pub trade_scene: PostTradeScene,
+        pub trade_scene: crate::api::v3::qrcode::types::TradeScene,
         /// 代金券或立减优惠功能的参数
         pub goods_tag: Option<String>,
         /// 签约成功后
@@ -37,23 +38,95 @@ pub mod transactions {
         /// 订单金额信息
         pub amount: Option<PostAmount>,
         /// 公交场景信息
-        pub bus_info: Option<PostBusInfo>,
+        pub bus_info: Option<crate::api::v3::qrcode::types::BusInfo>,
         /// 地铁场景信息
-        pub metro_info: Option<PostMetroInfo>,
+        pub metro_info: Option<crate::api::v3::qrcode::types::MetroInfo>,
     }
 
-    string_enum! {
-        /// 交易场景值
-        pub enum PostTradeScene {
-            /// `BUS`
-            Bus = "BUS",
-            /// `METRO`
-            Metro = "METRO",
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            appid: impl Into<String>,
+            out_trade_no: impl Into<String>,
+            trade_scene: impl Into<crate::api::v3::qrcode::types::TradeScene>,
+            contract_id: impl Into<String>,
+        ) -> Self {
+            Self {
+                appid: appid.into(),
+                sub_appid: None,
+                sub_mchid: None,
+                description: None,
+                attach: None,
+                out_trade_no: out_trade_no.into(),
+                trade_scene: trade_scene.into(),
+                goods_tag: None,
+                contract_id: contract_id.into(),
+                notify_url: None,
+                amount: None,
+                bus_info: None,
+                metro_info: None,
+            }
+        }
+        /// Sets `sub_appid` (子公众账号ID).
+        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+            self.sub_appid = Some(sub_appid.into());
+            self
+        }
+        /// Sets `sub_mchid` (微信支付分配的子商户号).
+        pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+            self.sub_mchid = Some(sub_mchid.into());
+            self
+        }
+        /// Sets `description` (商户自定义字段).
+        pub fn with_description(mut self, description: impl Into<String>) -> Self {
+            self.description = Some(description.into());
+            self
+        }
+        /// Sets `attach` (附加数据).
+        pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+            self.attach = Some(attach.into());
+            self
+        }
+        /// Sets `goods_tag` (代金券或立减优惠功能的参数).
+        pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
+            self.goods_tag = Some(goods_tag.into());
+            self
+        }
+        /// Sets `notify_url` (接受扣款结果异步回调通知的URL).
+        pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
+            self.notify_url = Some(notify_url.into());
+            self
+        }
+        /// Sets `amount` (订单金额信息).
+        pub fn with_amount(mut self, amount: impl Into<PostAmount>) -> Self {
+            self.amount = Some(amount.into());
+            self
+        }
+        /// Sets `bus_info` (公交场景信息).
+        pub fn with_bus_info(
+            mut self,
+            bus_info: impl Into<crate::api::v3::qrcode::types::BusInfo>,
+        ) -> Self {
+            self.bus_info = Some(bus_info.into());
+            self
+        }
+        /// Sets `metro_info` (地铁场景信息).
+        pub fn with_metro_info(
+            mut self,
+            metro_info: impl Into<crate::api::v3::qrcode::types::MetroInfo>,
+        ) -> Self {
+            self.metro_info = Some(metro_info.into());
+            self
         }
     }
 
+    /// [`TradeScene`](crate::api::v3::qrcode::types::TradeScene), one type for one shape, under the name it has here.
+    pub type PostTradeScene = crate::api::v3::qrcode::types::TradeScene;
+
     /// 订单金额信息
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct PostAmount {
         /// 订单总金额
         #[serde(skip_serializing_if = "Option::is_none")]
@@ -63,40 +136,125 @@ pub mod transactions {
         pub currency: Option<String>,
     }
 
-    /// 公交场景信息
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostBusInfo {
-        /// 用户乘车时间
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub start_time: Option<crate::DateTime>,
-        /// 乘车路线
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub line_name: Option<String>,
-        /// 车牌号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub plate_number: Option<String>,
+    impl PostAmount {
+        /// Sets `total` (订单总金额).
+        pub fn with_total(mut self, total: impl Into<i64>) -> Self {
+            self.total = Some(total.into());
+            self
+        }
+        /// Sets `currency` (符合ISO 4217标准的三位字母代码).
+        pub fn with_currency(mut self, currency: impl Into<String>) -> Self {
+            self.currency = Some(currency.into());
+            self
+        }
     }
 
-    /// 地铁场景信息
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostMetroInfo {
-        /// 用户乘车时间
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub start_time: Option<crate::DateTime>,
-        /// 用户下车时间
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub end_time: Option<crate::DateTime>,
-        /// 乘车起始站
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub start_station: Option<String>,
-        /// 乘车终点站
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub end_station: Option<String>,
-    }
+    /// [`BusInfo`](crate::api::v3::qrcode::types::BusInfo), one type for one shape, under the name it has here.
+    pub type PostBusInfo = crate::api::v3::qrcode::types::BusInfo;
 
+    /// [`MetroInfo`](crate::api::v3::qrcode::types::MetroInfo), one type for one shape, under the name it has here.
+    pub type PostMetroInfo = crate::api::v3::qrcode::types::MetroInfo;
+
+    /// [`TradeState`](crate::api::v3::qrcode::types::TradeState), one type for one shape, under the name it has here.
+    pub type PostResponseTradeState = crate::api::v3::qrcode::types::TradeState;
+
+    /// [`UserRepayState`](crate::api::v3::qrcode::types::UserRepayState), one type for one shape, under the name it has here.
+    pub type PostResponseUserRepayState = crate::api::v3::qrcode::types::UserRepayState;
+
+    /// [`TradeScene`](crate::api::v3::qrcode::types::TradeScene), one type for one shape, under the name it has here.
+    pub type PostResponseTradeScene = crate::api::v3::qrcode::types::TradeScene;
+
+    /// [`BusInfo`](crate::api::v3::qrcode::types::BusInfo), one type for one shape, under the name it has here.
+    pub type PostResponseBusInfo = crate::api::v3::qrcode::types::BusInfo;
+
+    /// [`MetroInfo`](crate::api::v3::qrcode::types::MetroInfo), one type for one shape, under the name it has here.
+    pub type PostResponseMetroInfo = crate::api::v3::qrcode::types::MetroInfo;
+
+    /// [`Scope`](crate::api::v3::qrcode::types::Scope), one type for one shape, under the name it has here.
+    pub type PostResponsePromotionDetailScope = crate::api::v3::qrcode::types::Scope;
+
+    /// [`PromotionDetailType`](crate::api::v3::qrcode::types::PromotionDetailType), one type for one shape, under the name it has here.
+    pub type PostResponsePromotionDetailType = crate::api::v3::qrcode::types::PromotionDetailType;
+
+    /// [`PromotionDetail`](crate::api::v3::qrcode::types::PromotionDetail), one type for one shape, under the name it has here.
+    pub type PostResponsePromotionDetail = crate::api::v3::qrcode::types::PromotionDetail;
+
+    /// What `POST /v3/qrcode/transactions` answers.
+    ///
+    /// The type is [`TransactionsResponse`](crate::api::v3::qrcode::types::TransactionsResponse), which other answers share.
+    pub type PostResponse = crate::api::v3::qrcode::types::TransactionsResponse;
+
+    /// `/v3/qrcode/transactions/out-trade-no`
+    pub mod out_trade_no {
+        /// `/v3/qrcode/transactions/out-trade-no/{out_trade_no}`
+        pub mod _out_trade_no_ {
+            /// 查询订单
+            ///
+            /// `GET /v3/qrcode/transactions/out-trade-no/{out_trade_no}`
+            #[doc(alias = "查询订单")]
+            #[crate::endpoint(GET, "/v3/qrcode/transactions/out-trade-no/<out_trade_no>", response = GetResponse)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+            pub struct Get {
+                /// 商户系统内部订单号 (path)
+                pub out_trade_no: String,
+                /// 微信支付分配的子商户号 (query)
+                pub sub_mchid: Option<String>,
+            }
+
+            impl Get {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(out_trade_no: impl Into<String>) -> Self {
+                    Self {
+                        out_trade_no: out_trade_no.into(),
+                        sub_mchid: None,
+                    }
+                }
+                /// Sets `sub_mchid` (微信支付分配的子商户号 (query)).
+                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                    self.sub_mchid = Some(sub_mchid.into());
+                    self
+                }
+            }
+
+            /// [`TradeState`](crate::api::v3::qrcode::types::TradeState), one type for one shape, under the name it has here.
+            pub type GetResponseTradeState = crate::api::v3::qrcode::types::TradeState;
+
+            /// [`UserRepayState`](crate::api::v3::qrcode::types::UserRepayState), one type for one shape, under the name it has here.
+            pub type GetResponseUserRepayState = crate::api::v3::qrcode::types::UserRepayState;
+
+            /// [`TradeScene`](crate::api::v3::qrcode::types::TradeScene), one type for one shape, under the name it has here.
+            pub type GetResponseTradeScene = crate::api::v3::qrcode::types::TradeScene;
+
+            /// [`BusInfo`](crate::api::v3::qrcode::types::BusInfo), one type for one shape, under the name it has here.
+            pub type GetResponseBusInfo = crate::api::v3::qrcode::types::BusInfo;
+
+            /// [`MetroInfo`](crate::api::v3::qrcode::types::MetroInfo), one type for one shape, under the name it has here.
+            pub type GetResponseMetroInfo = crate::api::v3::qrcode::types::MetroInfo;
+
+            /// [`Scope`](crate::api::v3::qrcode::types::Scope), one type for one shape, under the name it has here.
+            pub type GetResponsePromotionDetailScope = crate::api::v3::qrcode::types::Scope;
+
+            /// [`PromotionDetailType`](crate::api::v3::qrcode::types::PromotionDetailType), one type for one shape, under the name it has here.
+            pub type GetResponsePromotionDetailType =
+                crate::api::v3::qrcode::types::PromotionDetailType;
+
+            /// [`PromotionDetail`](crate::api::v3::qrcode::types::PromotionDetail), one type for one shape, under the name it has here.
+            pub type GetResponsePromotionDetail = crate::api::v3::qrcode::types::PromotionDetail;
+
+            /// What `GET /v3/qrcode/transactions/out-trade-no/{out_trade_no}` answers.
+            ///
+            /// The type is [`TransactionsResponse`](crate::api::v3::qrcode::types::TransactionsResponse), which other answers share.
+            pub type GetResponse = crate::api::v3::qrcode::types::TransactionsResponse;
+        }
+    }
+}
+/// Types that several operations of feature `qrcode` share, one per shape: each operation's module names them under its own names too.
+pub mod types {
     string_enum! {
         /// 交易状态
-        pub enum PostResponseTradeState {
+        pub enum TradeState {
             /// `SUCCESS`
             Success = "SUCCESS",
             /// `ACCEPTED`
@@ -110,7 +268,7 @@ pub mod transactions {
 
     string_enum! {
         /// 用户还款状态
-        pub enum PostResponseUserRepayState {
+        pub enum UserRepayState {
             /// `NOT_REPAY`
             NotRepay = "NOT_REPAY",
             /// `REPAID`
@@ -122,7 +280,7 @@ pub mod transactions {
 
     string_enum! {
         /// 交易场景
-        pub enum PostResponseTradeScene {
+        pub enum TradeScene {
             /// `BUS`
             Bus = "BUS",
             /// `METRO`
@@ -132,7 +290,7 @@ pub mod transactions {
 
     /// 公交场景信息
     #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostResponseBusInfo {
+    pub struct BusInfo {
         /// 用户乘车时间
         #[serde(skip_serializing_if = "Option::is_none")]
         pub start_time: Option<crate::DateTime>,
@@ -144,9 +302,27 @@ pub mod transactions {
         pub plate_number: Option<String>,
     }
 
+    impl BusInfo {
+        /// Sets `start_time` (用户乘车时间).
+        pub fn with_start_time(mut self, start_time: impl Into<crate::DateTime>) -> Self {
+            self.start_time = Some(start_time.into());
+            self
+        }
+        /// Sets `line_name` (乘车路线).
+        pub fn with_line_name(mut self, line_name: impl Into<String>) -> Self {
+            self.line_name = Some(line_name.into());
+            self
+        }
+        /// Sets `plate_number` (车牌号).
+        pub fn with_plate_number(mut self, plate_number: impl Into<String>) -> Self {
+            self.plate_number = Some(plate_number.into());
+            self
+        }
+    }
+
     /// 地铁场景信息
     #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostResponseMetroInfo {
+    pub struct MetroInfo {
         /// 用户乘车时间
         #[serde(skip_serializing_if = "Option::is_none")]
         pub start_time: Option<crate::DateTime>,
@@ -161,9 +337,32 @@ pub mod transactions {
         pub end_station: Option<String>,
     }
 
+    impl MetroInfo {
+        /// Sets `start_time` (用户乘车时间).
+        pub fn with_start_time(mut self, start_time: impl Into<crate::DateTime>) -> Self {
+            self.start_time = Some(start_time.into());
+            self
+        }
+        /// Sets `end_time` (用户下车时间).
+        pub fn with_end_time(mut self, end_time: impl Into<crate::DateTime>) -> Self {
+            self.end_time = Some(end_time.into());
+            self
+        }
+        /// Sets `start_station` (乘车起始站).
+        pub fn with_start_station(mut self, start_station: impl Into<String>) -> Self {
+            self.start_station = Some(start_station.into());
+            self
+        }
+        /// Sets `end_station` (乘车终点站).
+        pub fn with_end_station(mut self, end_station: impl Into<String>) -> Self {
+            self.end_station = Some(end_station.into());
+            self
+        }
+    }
+
     string_enum! {
         /// 优惠范围
-        pub enum PostResponsePromotionDetailScope {
+        pub enum Scope {
             /// `GLOBAL`
             Global = "GLOBAL",
             /// `SINGLE`
@@ -173,7 +372,7 @@ pub mod transactions {
 
     string_enum! {
         /// 优惠类型
-        pub enum PostResponsePromotionDetailType {
+        pub enum PromotionDetailType {
             /// `CASH`
             Cash = "CASH",
             /// `NOCASH`
@@ -182,321 +381,77 @@ pub mod transactions {
     }
 
     /// 优惠信息
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostResponsePromotionDetail {
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+    pub struct PromotionDetail {
         /// 券ID
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub coupon_id: Option<String>,
         /// 优惠名称
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
         /// 优惠范围
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub scope: Option<PostResponsePromotionDetailScope>,
+        pub scope: Option<crate::api::v3::qrcode::types::Scope>,
         /// 优惠类型
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub r#type: Option<PostResponsePromotionDetailType>,
+        pub r#type: Option<crate::api::v3::qrcode::types::PromotionDetailType>,
         /// 活动ID
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub stock_id: Option<String>,
         /// 优惠券面额
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub amount: Option<i64>,
         /// 微信出资
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub wechatpay_contribute: Option<i64>,
         /// 商户出资
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub merchant_contribute: Option<i64>,
         /// 其他出资
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub other_contribute: Option<i64>,
         /// 优惠币种
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
     }
 
-    /// What `POST /v3/qrcode/transactions` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostResponse {
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+    pub struct TransactionsResponse {
         /// 公众账号ID
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub appid: Option<String>,
         /// 子商户公众账号ID
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// 商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub sp_mchid: Option<String>,
         /// 子商户号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// 服务描述
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
         /// 订单创建时间
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub create_time: Option<crate::DateTime>,
         /// 商户订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub out_trade_no: Option<String>,
         /// 微信支付订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub transaction_id: Option<String>,
         /// 交易状态
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub trade_state: Option<PostResponseTradeState>,
+        pub trade_state: Option<crate::api::v3::qrcode::types::TradeState>,
         /// 交易状态描述
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub trade_state_description: Option<String>,
         /// 支付完成时间
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub success_time: Option<crate::DateTime>,
         /// 付款银行
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub bank_type: Option<String>,
         /// 用户还款状态
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub user_repay_state: Option<PostResponseUserRepayState>,
+        pub user_repay_state: Option<crate::api::v3::qrcode::types::UserRepayState>,
         /// 还款微信支付订单号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub repay_transaction_id: Option<String>,
         /// 垫资还款时间
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub repay_time: Option<crate::DateTime>,
         /// 附加数据
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// 代扣签约ID
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub contract_id: Option<String>,
         /// 交易场景
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub trade_scene: Option<PostResponseTradeScene>,
+        pub trade_scene: Option<crate::api::v3::qrcode::types::TradeScene>,
         /// 公交场景信息
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub bus_info: Option<PostResponseBusInfo>,
+        pub bus_info: Option<crate::api::v3::qrcode::types::BusInfo>,
         /// 地铁场景信息
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub metro_info: Option<PostResponseMetroInfo>,
+        pub metro_info: Option<crate::api::v3::qrcode::types::MetroInfo>,
         /// 订单金额信息
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub amount: Option<serde_json::Value>,
         /// promotion_detail
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub promotion_detail: Option<Vec<PostResponsePromotionDetail>>,
-    }
-
-    /// `/v3/qrcode/transactions/out-trade-no`
-    pub mod out_trade_no {
-        /// `/v3/qrcode/transactions/out-trade-no/{out_trade_no}`
-        pub mod _out_trade_no_ {
-            /// 查询订单
-            ///
-            /// `GET /v3/qrcode/transactions/out-trade-no/{out_trade_no}`
-            #[doc(alias = "查询订单")]
-            #[crate::endpoint(GET, "/v3/qrcode/transactions/out-trade-no/<out_trade_no>", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-            pub struct Get {
-                /// 商户系统内部订单号 (path)
-                pub out_trade_no: String,
-                /// 微信支付分配的子商户号 (query)
-                pub sub_mchid: Option<String>,
-            }
-
-            string_enum! {
-                /// 交易状态
-                pub enum GetResponseTradeState {
-                    /// `SUCCESS`
-                    Success = "SUCCESS",
-                    /// `ACCEPTED`
-                    Accepted = "ACCEPTED",
-                    /// `PAY_FAIL`
-                    PayFail = "PAY_FAIL",
-                    /// `REFUND`
-                    Refund = "REFUND",
-                }
-            }
-
-            string_enum! {
-                /// 用户还款状态
-                pub enum GetResponseUserRepayState {
-                    /// `NOT_REPAY`
-                    NotRepay = "NOT_REPAY",
-                    /// `REPAID`
-                    Repaid = "REPAID",
-                    /// `ALL_REFUND`
-                    AllRefund = "ALL_REFUND",
-                }
-            }
-
-            string_enum! {
-                /// 交易场景
-                pub enum GetResponseTradeScene {
-                    /// `BUS`
-                    Bus = "BUS",
-                    /// `METRO`
-                    Metro = "METRO",
-                }
-            }
-
-            /// 公交场景信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseBusInfo {
-                /// 用户乘车时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub start_time: Option<crate::DateTime>,
-                /// 乘车路线
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub line_name: Option<String>,
-                /// 车牌号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub plate_number: Option<String>,
-            }
-
-            /// 地铁场景信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseMetroInfo {
-                /// 用户乘车时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub start_time: Option<crate::DateTime>,
-                /// 用户下车时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub end_time: Option<crate::DateTime>,
-                /// 乘车起始站
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub start_station: Option<String>,
-                /// 乘车终点站
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub end_station: Option<String>,
-            }
-
-            string_enum! {
-                /// 优惠范围
-                pub enum GetResponsePromotionDetailScope {
-                    /// `GLOBAL`
-                    Global = "GLOBAL",
-                    /// `SINGLE`
-                    Single = "SINGLE",
-                }
-            }
-
-            string_enum! {
-                /// 优惠类型
-                pub enum GetResponsePromotionDetailType {
-                    /// `CASH`
-                    Cash = "CASH",
-                    /// `NOCASH`
-                    Nocash = "NOCASH",
-                }
-            }
-
-            /// 优惠信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponsePromotionDetail {
-                /// 券ID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub coupon_id: Option<String>,
-                /// 优惠名称
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub name: Option<String>,
-                /// 优惠范围
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub scope: Option<GetResponsePromotionDetailScope>,
-                /// 优惠类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub r#type: Option<GetResponsePromotionDetailType>,
-                /// 活动ID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub stock_id: Option<String>,
-                /// 优惠券面额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub amount: Option<i64>,
-                /// 微信出资
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub wechatpay_contribute: Option<i64>,
-                /// 商户出资
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub merchant_contribute: Option<i64>,
-                /// 其他出资
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub other_contribute: Option<i64>,
-                /// 优惠币种
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub currency: Option<String>,
-            }
-
-            /// What `GET /v3/qrcode/transactions/out-trade-no/{out_trade_no}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponse {
-                /// 公众账号ID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub appid: Option<String>,
-                /// 子商户公众账号ID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sub_appid: Option<String>,
-                /// 商户号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sp_mchid: Option<String>,
-                /// 子商户号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sub_mchid: Option<String>,
-                /// 服务描述
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub description: Option<String>,
-                /// 订单创建时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub create_time: Option<crate::DateTime>,
-                /// 商户订单号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub out_trade_no: Option<String>,
-                /// 微信支付订单号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub transaction_id: Option<String>,
-                /// 交易状态
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub trade_state: Option<GetResponseTradeState>,
-                /// 交易状态描述
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub trade_state_description: Option<String>,
-                /// 支付完成时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub success_time: Option<crate::DateTime>,
-                /// 付款银行
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub bank_type: Option<String>,
-                /// 用户还款状态
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub user_repay_state: Option<GetResponseUserRepayState>,
-                /// 还款微信支付订单号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub repay_transaction_id: Option<String>,
-                /// 垫资还款时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub repay_time: Option<crate::DateTime>,
-                /// 附加数据
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub attach: Option<String>,
-                /// 代扣签约ID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub contract_id: Option<String>,
-                /// 交易场景
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub trade_scene: Option<GetResponseTradeScene>,
-                /// 公交场景信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub bus_info: Option<GetResponseBusInfo>,
-                /// 地铁场景信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub metro_info: Option<GetResponseMetroInfo>,
-                /// 订单金额信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub amount: Option<serde_json::Value>,
-                /// promotion_detail
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
-            }
-        }
+        pub promotion_detail: Option<Vec<crate::api::v3::qrcode::types::PromotionDetail>>,
     }
 }
 /// `/v3/qrcode/user-services`
@@ -510,7 +465,8 @@ pub mod user_services {
             /// `GET /v3/qrcode/user-services/contract-id/{contract_id}`
             #[doc(alias = "查询用户服务可用信息")]
             #[crate::endpoint(GET, "/v3/qrcode/user-services/contract-id/<contract_id>", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 签约成功后 (path)
                 pub contract_id: String,
@@ -520,6 +476,34 @@ pub mod user_services {
                 pub sub_appid: Option<String>,
                 /// 微信支付分配的子商户号 (query)
                 pub sub_mchid: Option<String>,
+            }
+
+            impl Get {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(contract_id: impl Into<String>) -> Self {
+                    Self {
+                        contract_id: contract_id.into(),
+                        appid: None,
+                        sub_appid: None,
+                        sub_mchid: None,
+                    }
+                }
+                /// Sets `appid` (商户在微信申请公众号或移动应用成功后分配的账号ID (query)).
+                pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
+                    self.appid = Some(appid.into());
+                    self
+                }
+                /// Sets `sub_appid` (子公众账号ID (query)).
+                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                    self.sub_appid = Some(sub_appid.into());
+                    self
+                }
+                /// Sets `sub_mchid` (微信支付分配的子商户号 (query)).
+                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                    self.sub_mchid = Some(sub_mchid.into());
+                    self
+                }
             }
 
             string_enum! {
@@ -533,16 +517,13 @@ pub mod user_services {
             }
 
             /// What `GET /v3/qrcode/user-services/contract-id/{contract_id}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
             pub struct GetResponse {
                 /// 签约成功后
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub contract_id: Option<String>,
                 /// user_service_state
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub user_service_state: Option<GetResponseUserServiceState>,
                 /// 原因
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub block_reason: Option<String>,
             }
         }

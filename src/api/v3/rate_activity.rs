@@ -14,7 +14,8 @@ pub mod applications {
     #[doc(alias = "报名费率优惠活动API")]
     #[doc(alias = "报名费率优惠活动")]
     #[crate::endpoint(POST, "/v3/rate-activity/applications", response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 从业机构号
         pub acquiring_bank_id: String,
@@ -25,22 +26,46 @@ pub mod applications {
         /// 活动报名信息
         pub activity_detail: PostActivityDetail,
         /// 补充信息
-        pub additional_information: Option<PostAdditionalInformation>,
+        pub additional_information:
+            Option<crate::api::v3::rate_activity::types::AdditionalInformation>,
     }
 
-    /// PostActivityDetailActivityApplyInformation
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostActivityDetailActivityApplyInformation {
-        /// 材料ID
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub apply_material_id: Option<String>,
-        /// apply_material_information
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub apply_material_information: Option<Vec<String>>,
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            acquiring_bank_id: impl Into<String>,
+            channel_id: impl Into<String>,
+            sub_mchid: impl Into<String>,
+            activity_detail: impl Into<PostActivityDetail>,
+        ) -> Self {
+            Self {
+                acquiring_bank_id: acquiring_bank_id.into(),
+                channel_id: channel_id.into(),
+                sub_mchid: sub_mchid.into(),
+                activity_detail: activity_detail.into(),
+                additional_information: None,
+            }
+        }
+        /// Sets `additional_information` (补充信息).
+        pub fn with_additional_information(
+            mut self,
+            additional_information: impl Into<
+                crate::api::v3::rate_activity::types::AdditionalInformation,
+            >,
+        ) -> Self {
+            self.additional_information = Some(additional_information.into());
+            self
+        }
     }
+
+    /// [`ActivityApplyInformation`](crate::api::v3::rate_activity::types::ActivityApplyInformation), one type for one shape, under the name it has here.
+    pub type PostActivityDetailActivityApplyInformation =
+        crate::api::v3::rate_activity::types::ActivityApplyInformation;
 
     /// 活动报名信息
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct PostActivityDetail {
         /// 活动ID
         pub activity_id: String,
@@ -49,26 +74,45 @@ pub mod applications {
         pub activity_rate: Option<String>,
         /// 活动报名材料
         #[serde(skip_serializing_if = "Option::is_none")]
-        pub activity_apply_information: Option<Vec<PostActivityDetailActivityApplyInformation>>,
+        pub activity_apply_information:
+            Option<Vec<crate::api::v3::rate_activity::types::ActivityApplyInformation>>,
     }
 
-    /// 补充信息
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostAdditionalInformation {
-        /// 补充说明
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub additional_message: Option<String>,
-        /// additional_material
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub additional_material: Option<Vec<String>>,
+    impl PostActivityDetail {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(activity_id: impl Into<String>) -> Self {
+            Self {
+                activity_id: activity_id.into(),
+                activity_rate: None,
+                activity_apply_information: None,
+            }
+        }
+        /// Sets `activity_rate` (活动费率).
+        pub fn with_activity_rate(mut self, activity_rate: impl Into<String>) -> Self {
+            self.activity_rate = Some(activity_rate.into());
+            self
+        }
+        /// Sets `activity_apply_information` (活动报名材料).
+        pub fn with_activity_apply_information(
+            mut self,
+            activity_apply_information: impl Into<
+                Vec<crate::api::v3::rate_activity::types::ActivityApplyInformation>,
+            >,
+        ) -> Self {
+            self.activity_apply_information = Some(activity_apply_information.into());
+            self
+        }
     }
+
+    /// [`AdditionalInformation`](crate::api::v3::rate_activity::types::AdditionalInformation), one type for one shape, under the name it has here.
+    pub type PostAdditionalInformation =
+        crate::api::v3::rate_activity::types::AdditionalInformation;
 
     /// What `POST /v3/rate-activity/applications` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostResponse {
-        /// 申请单编号
-        pub application_id: String,
-    }
+    ///
+    /// The type is [`ApplicationsResponse`](crate::api::v3::rate_activity::types::ApplicationsResponse), which other answers share.
+    pub type PostResponse = crate::api::v3::rate_activity::types::ApplicationsResponse;
 
     /// `/v3/rate-activity/applications/id`
     pub mod id {
@@ -82,27 +126,25 @@ pub mod applications {
             #[doc(alias = "根据申请单ID查询申请单结果API")]
             #[doc(alias = "根据申请单ID查询申请单结果")]
             #[crate::endpoint(GET, "/v3/rate-activity/applications/id/<application_id>", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 申请单编号 (path)
                 pub application_id: String,
             }
 
             /// What `GET /v3/rate-activity/applications/id/{application_id}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct GetResponse {
                 /// 申请单状态
                 pub application_state: String,
                 /// 从业机构特约商户号
                 pub sub_mchid: String,
                 /// 驳回参数
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub reject_parameter: Option<String>,
                 /// 驳回原因
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub reject_reason: Option<String>,
                 /// 活动审核通过时间
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub pass_time: Option<String>,
             }
 
@@ -116,29 +158,55 @@ pub mod applications {
             #[doc(alias = "修改单据信息API")]
             #[doc(alias = "修改单据信息")]
             #[crate::endpoint(PATCH, "/v3/rate-activity/applications/id/<application_id>", response = PatchResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Patch {
                 /// 申请单编号 (path)
                 pub application_id: String,
                 /// 活动报名修改信息
                 pub activity_detail_modification: Option<PatchActivityDetailModification>,
                 /// 补充信息
-                pub additional_information: Option<PatchAdditionalInformation>,
+                pub additional_information:
+                    Option<crate::api::v3::rate_activity::types::AdditionalInformation>,
             }
 
-            /// PatchActivityDetailModificationActivityApplyInformation
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PatchActivityDetailModificationActivityApplyInformation {
-                /// 材料ID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub apply_material_id: Option<String>,
-                /// apply_material_information
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub apply_material_information: Option<Vec<String>>,
+            impl Patch {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(application_id: impl Into<String>) -> Self {
+                    Self {
+                        application_id: application_id.into(),
+                        activity_detail_modification: None,
+                        additional_information: None,
+                    }
+                }
+                /// Sets `activity_detail_modification` (活动报名修改信息).
+                pub fn with_activity_detail_modification(
+                    mut self,
+                    activity_detail_modification: impl Into<PatchActivityDetailModification>,
+                ) -> Self {
+                    self.activity_detail_modification = Some(activity_detail_modification.into());
+                    self
+                }
+                /// Sets `additional_information` (补充信息).
+                pub fn with_additional_information(
+                    mut self,
+                    additional_information: impl Into<
+                        crate::api::v3::rate_activity::types::AdditionalInformation,
+                    >,
+                ) -> Self {
+                    self.additional_information = Some(additional_information.into());
+                    self
+                }
             }
+
+            /// [`ActivityApplyInformation`](crate::api::v3::rate_activity::types::ActivityApplyInformation), one type for one shape, under the name it has here.
+            pub type PatchActivityDetailModificationActivityApplyInformation =
+                crate::api::v3::rate_activity::types::ActivityApplyInformation;
 
             /// 活动报名修改信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct PatchActivityDetailModification {
                 /// 活动费率
                 #[serde(skip_serializing_if = "Option::is_none")]
@@ -146,26 +214,100 @@ pub mod applications {
                 /// 活动报名材料
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub activity_apply_information:
-                    Option<Vec<PatchActivityDetailModificationActivityApplyInformation>>,
+                    Option<Vec<crate::api::v3::rate_activity::types::ActivityApplyInformation>>,
             }
 
-            /// 补充信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PatchAdditionalInformation {
-                /// 补充说明
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub additional_message: Option<String>,
-                /// additional_material
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub additional_material: Option<Vec<String>>,
+            impl PatchActivityDetailModification {
+                /// Sets `activity_rate` (活动费率).
+                pub fn with_activity_rate(mut self, activity_rate: impl Into<String>) -> Self {
+                    self.activity_rate = Some(activity_rate.into());
+                    self
+                }
+                /// Sets `activity_apply_information` (活动报名材料).
+                pub fn with_activity_apply_information(
+                    mut self,
+                    activity_apply_information: impl Into<
+                        Vec<crate::api::v3::rate_activity::types::ActivityApplyInformation>,
+                    >,
+                ) -> Self {
+                    self.activity_apply_information = Some(activity_apply_information.into());
+                    self
+                }
             }
+
+            /// [`AdditionalInformation`](crate::api::v3::rate_activity::types::AdditionalInformation), one type for one shape, under the name it has here.
+            pub type PatchAdditionalInformation =
+                crate::api::v3::rate_activity::types::AdditionalInformation;
 
             /// What `PATCH /v3/rate-activity/applications/id/{application_id}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PatchResponse {
-                /// 申请单编号
-                pub application_id: String,
-            }
+            ///
+            /// The type is [`ApplicationsResponse`](crate::api::v3::rate_activity::types::ApplicationsResponse), which other answers share.
+            pub type PatchResponse = crate::api::v3::rate_activity::types::ApplicationsResponse;
         }
+    }
+}
+/// Types that several operations of feature `rate-activity` share, one per shape: each operation's module names them under its own names too.
+pub mod types {
+    /// ActivityApplyInformation
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct ActivityApplyInformation {
+        /// 材料ID
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub apply_material_id: Option<String>,
+        /// apply_material_information
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub apply_material_information: Option<Vec<String>>,
+    }
+
+    impl ActivityApplyInformation {
+        /// Sets `apply_material_id` (材料ID).
+        pub fn with_apply_material_id(mut self, apply_material_id: impl Into<String>) -> Self {
+            self.apply_material_id = Some(apply_material_id.into());
+            self
+        }
+        /// Sets `apply_material_information` (apply_material_information).
+        pub fn with_apply_material_information(
+            mut self,
+            apply_material_information: impl Into<Vec<String>>,
+        ) -> Self {
+            self.apply_material_information = Some(apply_material_information.into());
+            self
+        }
+    }
+
+    /// 补充信息
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
+    pub struct AdditionalInformation {
+        /// 补充说明
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub additional_message: Option<String>,
+        /// additional_material
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub additional_material: Option<Vec<String>>,
+    }
+
+    impl AdditionalInformation {
+        /// Sets `additional_message` (补充说明).
+        pub fn with_additional_message(mut self, additional_message: impl Into<String>) -> Self {
+            self.additional_message = Some(additional_message.into());
+            self
+        }
+        /// Sets `additional_material` (additional_material).
+        pub fn with_additional_material(
+            mut self,
+            additional_material: impl Into<Vec<String>>,
+        ) -> Self {
+            self.additional_material = Some(additional_material.into());
+            self
+        }
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct ApplicationsResponse {
+        /// 申请单编号
+        pub application_id: String,
     }
 }

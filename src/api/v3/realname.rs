@@ -13,7 +13,8 @@ pub mod verify {
     /// Sends `Wechatpay-Serial` (the key sensitive fields are encrypted with).
     #[doc(alias = "实名信息校验")]
     #[crate::endpoint(GET, "/v3/realname/verify", response = GetResponse, serial)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Get {
         /// 下单用户账户的证件类型 (query)
         pub credential_type: i64,
@@ -26,12 +27,11 @@ pub mod verify {
     }
 
     /// What `GET /v3/realname/verify` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct GetResponse {
         /// 实名比对结果
         pub verify_result: i64,
         /// 错误信息
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub err_message: Option<String>,
     }
 }

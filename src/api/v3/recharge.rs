@@ -15,7 +15,8 @@ pub mod bank_transfer_recharges {
         /// Idempotent by `out_recharge_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "申请银行转账充值")]
         #[crate::endpoint(POST, "/v3/recharge/bank-transfer-recharges/apply", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 商户充值单号
             #[wxpay(idempotency_key)]
@@ -23,9 +24,9 @@ pub mod bank_transfer_recharges {
             /// 充值场景
             pub recharge_scene: PostRechargeScene,
             /// 充值入账账户
-            pub account_type: PostAccountType,
+            pub account_type: crate::api::v3::recharge::types::AccountType,
             /// 充值金额
-            pub recharge_amount: PostRechargeAmount,
+            pub recharge_amount: crate::api::v3::recharge::types::RechargeAmount,
         }
 
         string_enum! {
@@ -36,51 +37,29 @@ pub mod bank_transfer_recharges {
             }
         }
 
-        string_enum! {
-            /// 充值入账账户
-            pub enum PostAccountType {
-                /// `BASIC`
-                Basic = "BASIC",
-                /// `OPERATION`
-                Operation = "OPERATION",
-                /// `FEES`
-                Fees = "FEES",
-            }
-        }
+        /// [`AccountType`](crate::api::v3::recharge::types::AccountType), one type for one shape, under the name it has here.
+        pub type PostAccountType = crate::api::v3::recharge::types::AccountType;
 
-        /// 充值金额
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostRechargeAmount {
-            /// 总金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub amount: Option<i64>,
-            /// 货币类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub currency: Option<String>,
-        }
+        /// [`RechargeAmount`](crate::api::v3::recharge::types::RechargeAmount), one type for one shape, under the name it has here.
+        pub type PostRechargeAmount = crate::api::v3::recharge::types::RechargeAmount;
 
         /// 银行账户
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
         pub struct PostResponseTransferInAccount {
             /// 开户银行名称
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub bank_name: Option<String>,
             /// 开户银行省市编码
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub bank_address_code: Option<String>,
             /// 开户银行行号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub bank_code: Option<String>,
             /// 银行账户名称
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub bank_account_name: Option<String>,
             /// 银行账号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub bank_account_no: Option<String>,
         }
 
         /// What `POST /v3/recharge/bank-transfer-recharges/apply` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 微信支付充值单号
             pub recharge_id: String,
@@ -101,23 +80,15 @@ pub mod bank_transfer_recharges {
             /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/mch-recharge/bank-recharge/bank-transfer-recharge-get-by-out-no.html)
             #[doc(alias = "查询银行转账充值结果")]
             #[crate::endpoint(GET, "/v3/recharge/bank-transfer-recharges/out-recharge-no/<out_recharge_no>", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 商户充值单号 (path)
                 pub out_recharge_no: String,
             }
 
-            string_enum! {
-                /// 充值入账账户
-                pub enum GetResponseAccountType {
-                    /// `BASIC`
-                    Basic = "BASIC",
-                    /// `OPERATION`
-                    Operation = "OPERATION",
-                    /// `FEES`
-                    Fees = "FEES",
-                }
-            }
+            /// [`AccountType`](crate::api::v3::recharge::types::AccountType), one type for one shape, under the name it has here.
+            pub type GetResponseAccountType = crate::api::v3::recharge::types::AccountType;
 
             string_enum! {
                 /// 充值状态
@@ -139,39 +110,26 @@ pub mod bank_transfer_recharges {
                 }
             }
 
-            /// 充值金额
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseRechargeAmount {
-                /// 总金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub amount: Option<i64>,
-                /// 货币类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub currency: Option<String>,
-            }
+            /// [`RechargeAmount`](crate::api::v3::recharge::types::RechargeAmount), one type for one shape, under the name it has here.
+            pub type GetResponseRechargeAmount = crate::api::v3::recharge::types::RechargeAmount;
 
             /// 转账充值的付款信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
             pub struct GetResponseBankTransferInfo {
                 /// 转账充值附言
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub memo: Option<String>,
                 /// 银行转账退回时间
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub return_time: Option<String>,
                 /// 银行转账退回原因
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub return_reason: Option<String>,
                 /// 开户银行名称
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub bank_name: Option<String>,
                 /// 银行卡号后四位
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub bank_card_tail: Option<String>,
             }
 
             /// What `GET /v3/recharge/bank-transfer-recharges/out-recharge-no/{out_recharge_no}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct GetResponse {
                 /// 充值商户号
                 pub mchid: String,
@@ -180,29 +138,62 @@ pub mod bank_transfer_recharges {
                 /// 商户充值单号
                 pub out_recharge_no: String,
                 /// 充值入账账户
-                pub account_type: GetResponseAccountType,
+                pub account_type: crate::api::v3::recharge::types::AccountType,
                 /// 充值状态
                 pub recharge_state: GetResponseRechargeState,
                 /// 充值场景
                 pub recharge_scene: GetResponseRechargeScene,
                 /// 充值状态描述
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub recharge_state_desc: Option<String>,
                 /// 充值金额
-                pub recharge_amount: GetResponseRechargeAmount,
+                pub recharge_amount: crate::api::v3::recharge::types::RechargeAmount,
                 /// 转账充值的付款信息
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub bank_transfer_info: Option<GetResponseBankTransferInfo>,
                 /// 受理充值时间
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub accept_time: Option<String>,
                 /// 充值成功时间
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub success_time: Option<String>,
                 /// 关闭充值时间
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub close_time: Option<String>,
             }
+        }
+    }
+}
+/// Types that several operations of feature `recharge` share, one per shape: each operation's module names them under its own names too.
+pub mod types {
+    string_enum! {
+        /// 充值入账账户
+        pub enum AccountType {
+            /// `BASIC`
+            Basic = "BASIC",
+            /// `OPERATION`
+            Operation = "OPERATION",
+            /// `FEES`
+            Fees = "FEES",
+        }
+    }
+
+    /// 充值金额
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct RechargeAmount {
+        /// 总金额
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub amount: Option<i64>,
+        /// 货币类型
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub currency: Option<String>,
+    }
+
+    impl RechargeAmount {
+        /// Sets `amount` (总金额).
+        pub fn with_amount(mut self, amount: impl Into<i64>) -> Self {
+            self.amount = Some(amount.into());
+            self
+        }
+        /// Sets `currency` (货币类型).
+        pub fn with_currency(mut self, currency: impl Into<String>) -> Self {
+            self.currency = Some(currency.into());
+            self
         }
     }
 }

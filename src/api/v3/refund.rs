@@ -16,7 +16,8 @@ pub mod domestic {
         #[doc(alias = "申请退款API")]
         #[doc(alias = "申请退款")]
         #[crate::endpoint(POST, "/v3/refund/domestic/refunds", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 子商户号
             pub sub_mchid: Option<String>,
@@ -36,155 +37,128 @@ pub mod domestic {
             /// 金额信息
             pub amount: PostAmount,
             /// 退款商品
-            pub goods_detail: Option<Vec<PostGoodsDetail>>,
+            pub goods_detail: Option<Vec<crate::api::v3::refund::types::GoodsDetail>>,
         }
 
-        /// PostAmountFrom
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostAmountFrom {
-            /// 出资账户类型
-            pub account: String,
-            /// 出资金额
-            pub amount: i64,
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(out_refund_no: impl Into<String>, amount: impl Into<PostAmount>) -> Self {
+                Self {
+                    sub_mchid: None,
+                    transaction_id: None,
+                    out_trade_no: None,
+                    out_refund_no: out_refund_no.into(),
+                    reason: None,
+                    notify_url: None,
+                    funds_account: None,
+                    amount: amount.into(),
+                    goods_detail: None,
+                }
+            }
+            /// Sets `sub_mchid` (子商户号).
+            pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                self.sub_mchid = Some(sub_mchid.into());
+                self
+            }
+            /// Sets `transaction_id` (微信支付订单号).
+            pub fn with_transaction_id(mut self, transaction_id: impl Into<String>) -> Self {
+                self.transaction_id = Some(transaction_id.into());
+                self
+            }
+            /// Sets `out_trade_no` (商户订单号).
+            pub fn with_out_trade_no(mut self, out_trade_no: impl Into<String>) -> Self {
+                self.out_trade_no = Some(out_trade_no.into());
+                self
+            }
+            /// Sets `reason` (退款原因).
+            pub fn with_reason(mut self, reason: impl Into<String>) -> Self {
+                self.reason = Some(reason.into());
+                self
+            }
+            /// Sets `notify_url` (退款结果回调url).
+            pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
+                self.notify_url = Some(notify_url.into());
+                self
+            }
+            /// Sets `funds_account` (退款资金来源).
+            pub fn with_funds_account(mut self, funds_account: impl Into<String>) -> Self {
+                self.funds_account = Some(funds_account.into());
+                self
+            }
+            /// Sets `goods_detail` (退款商品).
+            pub fn with_goods_detail(
+                mut self,
+                goods_detail: impl Into<Vec<crate::api::v3::refund::types::GoodsDetail>>,
+            ) -> Self {
+                self.goods_detail = Some(goods_detail.into());
+                self
+            }
         }
+
+        /// [`From`](crate::api::v3::refund::types::From), one type for one shape, under the name it has here.
+        pub type PostAmountFrom = crate::api::v3::refund::types::From;
 
         /// 金额信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostAmount {
             /// 退款金额
             pub refund: i64,
             /// 退款出资账户及金额
             #[serde(skip_serializing_if = "Option::is_none")]
-            pub from: Option<Vec<PostAmountFrom>>,
+            pub from: Option<Vec<crate::api::v3::refund::types::From>>,
             /// 原订单金额
             pub total: i64,
             /// 退款币种
             pub currency: String,
         }
 
-        /// PostGoodsDetail
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostGoodsDetail {
-            /// 商户侧商品编码
-            pub merchant_goods_id: String,
-            /// 微信侧商品编码
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub wechatpay_goods_id: Option<String>,
-            /// 商品名称
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub goods_name: Option<String>,
-            /// 商品单价
-            pub unit_price: i64,
-            /// 商品退款金额
-            pub refund_amount: i64,
-            /// 商品退货数量
-            pub refund_quantity: i64,
+        impl PostAmount {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                refund: impl Into<i64>,
+                total: impl Into<i64>,
+                currency: impl Into<String>,
+            ) -> Self {
+                Self {
+                    refund: refund.into(),
+                    from: None,
+                    total: total.into(),
+                    currency: currency.into(),
+                }
+            }
+            /// Sets `from` (退款出资账户及金额).
+            pub fn with_from(
+                mut self,
+                from: impl Into<Vec<crate::api::v3::refund::types::From>>,
+            ) -> Self {
+                self.from = Some(from.into());
+                self
+            }
         }
 
-        /// PostResponseAmountFrom
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponseAmountFrom {
-            /// 出资账户类型
-            pub account: String,
-            /// 出资金额
-            pub amount: i64,
-        }
+        /// [`GoodsDetail`](crate::api::v3::refund::types::GoodsDetail), one type for one shape, under the name it has here.
+        pub type PostGoodsDetail = crate::api::v3::refund::types::GoodsDetail;
 
-        /// 金额信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponseAmount {
-            /// 订单金额
-            pub total: i64,
-            /// 退款金额
-            pub refund: i64,
-            /// 退款出资账户及金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub from: Option<Vec<PostResponseAmountFrom>>,
-            /// 用户支付金额
-            pub payer_total: i64,
-            /// 用户退款金额
-            pub payer_refund: i64,
-            /// 应结退款金额
-            pub settlement_refund: i64,
-            /// 应结订单金额
-            pub settlement_total: i64,
-            /// 优惠退款金额
-            pub discount_refund: i64,
-            /// 退款币种
-            pub currency: String,
-            /// 手续费退款金额
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub refund_fee: Option<i64>,
-        }
+        /// [`From`](crate::api::v3::refund::types::From), one type for one shape, under the name it has here.
+        pub type PostResponseAmountFrom = crate::api::v3::refund::types::From;
 
-        /// PostResponsePromotionDetailGoodsDetail
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponsePromotionDetailGoodsDetail {
-            /// 商户侧商品编码
-            pub merchant_goods_id: String,
-            /// 微信侧商品编码
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub wechatpay_goods_id: Option<String>,
-            /// 商品名称
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub goods_name: Option<String>,
-            /// 商品单价
-            pub unit_price: i64,
-            /// 商品退款金额
-            pub refund_amount: i64,
-            /// 商品退货数量
-            pub refund_quantity: i64,
-        }
+        /// [`Amount`](crate::api::v3::refund::types::Amount), one type for one shape, under the name it has here.
+        pub type PostResponseAmount = crate::api::v3::refund::types::Amount;
 
-        /// PostResponsePromotionDetail
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponsePromotionDetail {
-            /// 券ID
-            pub promotion_id: String,
-            /// 优惠范围
-            pub scope: String,
-            /// 优惠类型
-            pub r#type: String,
-            /// 优惠券面额
-            pub amount: i64,
-            /// 优惠退款金额
-            pub refund_amount: i64,
-            /// 商品列表
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub goods_detail: Option<Vec<PostResponsePromotionDetailGoodsDetail>>,
-        }
+        /// [`GoodsDetail`](crate::api::v3::refund::types::GoodsDetail), one type for one shape, under the name it has here.
+        pub type PostResponsePromotionDetailGoodsDetail =
+            crate::api::v3::refund::types::GoodsDetail;
+
+        /// [`PromotionDetail`](crate::api::v3::refund::types::PromotionDetail), one type for one shape, under the name it has here.
+        pub type PostResponsePromotionDetail = crate::api::v3::refund::types::PromotionDetail;
 
         /// What `POST /v3/refund/domestic/refunds` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponse {
-            /// 微信支付退款号
-            pub refund_id: String,
-            /// 商户退款单号
-            pub out_refund_no: String,
-            /// 微信支付订单号
-            pub transaction_id: String,
-            /// 商户订单号
-            pub out_trade_no: String,
-            /// 退款渠道
-            pub channel: String,
-            /// 退款入账账户
-            pub user_received_account: String,
-            /// 退款成功时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub success_time: Option<String>,
-            /// 退款创建时间
-            pub create_time: String,
-            /// 退款状态
-            pub status: String,
-            /// 资金账户
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub funds_account: Option<String>,
-            /// 金额信息
-            pub amount: PostResponseAmount,
-            /// 优惠退款信息
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub promotion_detail: Option<Vec<PostResponsePromotionDetail>>,
-        }
+        ///
+        /// The type is [`DomesticResponse`](crate::api::v3::refund::types::DomesticResponse), which other answers share.
+        pub type PostResponse = crate::api::v3::refund::types::DomesticResponse;
 
         /// `/v3/refund/domestic/refunds/{out_refund_no}`
         pub mod _out_refund_no_ {
@@ -196,7 +170,8 @@ pub mod domestic {
             #[doc(alias = "查询单笔退款API")]
             #[doc(alias = "查询单笔退款")]
             #[crate::endpoint(GET, "/v3/refund/domestic/refunds/<out_refund_no>", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 商户退款单号 (path)
                 pub out_refund_no: String,
@@ -204,110 +179,39 @@ pub mod domestic {
                 pub sub_mchid: Option<String>,
             }
 
-            /// GetResponseAmountFrom
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseAmountFrom {
-                /// 出资账户类型
-                pub account: String,
-                /// 出资金额
-                pub amount: i64,
+            impl Get {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(out_refund_no: impl Into<String>) -> Self {
+                    Self {
+                        out_refund_no: out_refund_no.into(),
+                        sub_mchid: None,
+                    }
+                }
+                /// Sets `sub_mchid` (子商户号 (query)).
+                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                    self.sub_mchid = Some(sub_mchid.into());
+                    self
+                }
             }
 
-            /// 金额信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseAmount {
-                /// 订单金额
-                pub total: i64,
-                /// 退款金额
-                pub refund: i64,
-                /// 退款出资账户及金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub from: Option<Vec<GetResponseAmountFrom>>,
-                /// 用户支付金额
-                pub payer_total: i64,
-                /// 用户退款金额
-                pub payer_refund: i64,
-                /// 应结退款金额
-                pub settlement_refund: i64,
-                /// 应结订单金额
-                pub settlement_total: i64,
-                /// 优惠退款金额
-                pub discount_refund: i64,
-                /// 退款币种
-                pub currency: String,
-                /// 手续费退款金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub refund_fee: Option<i64>,
-            }
+            /// [`From`](crate::api::v3::refund::types::From), one type for one shape, under the name it has here.
+            pub type GetResponseAmountFrom = crate::api::v3::refund::types::From;
 
-            /// GetResponsePromotionDetailGoodsDetail
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponsePromotionDetailGoodsDetail {
-                /// 商户侧商品编码
-                pub merchant_goods_id: String,
-                /// 微信侧商品编码
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub wechatpay_goods_id: Option<String>,
-                /// 商品名称
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub goods_name: Option<String>,
-                /// 商品单价
-                pub unit_price: i64,
-                /// 商品退款金额
-                pub refund_amount: i64,
-                /// 商品退货数量
-                pub refund_quantity: i64,
-            }
+            /// [`Amount`](crate::api::v3::refund::types::Amount), one type for one shape, under the name it has here.
+            pub type GetResponseAmount = crate::api::v3::refund::types::Amount;
 
-            /// GetResponsePromotionDetail
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponsePromotionDetail {
-                /// 券ID
-                pub promotion_id: String,
-                /// 优惠范围
-                pub scope: String,
-                /// 优惠类型
-                pub r#type: String,
-                /// 优惠券面额
-                pub amount: i64,
-                /// 优惠退款金额
-                pub refund_amount: i64,
-                /// 商品列表
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub goods_detail: Option<Vec<GetResponsePromotionDetailGoodsDetail>>,
-            }
+            /// [`GoodsDetail`](crate::api::v3::refund::types::GoodsDetail), one type for one shape, under the name it has here.
+            pub type GetResponsePromotionDetailGoodsDetail =
+                crate::api::v3::refund::types::GoodsDetail;
+
+            /// [`PromotionDetail`](crate::api::v3::refund::types::PromotionDetail), one type for one shape, under the name it has here.
+            pub type GetResponsePromotionDetail = crate::api::v3::refund::types::PromotionDetail;
 
             /// What `GET /v3/refund/domestic/refunds/{out_refund_no}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponse {
-                /// 微信支付退款号
-                pub refund_id: String,
-                /// 商户退款单号
-                pub out_refund_no: String,
-                /// 微信支付订单号
-                pub transaction_id: String,
-                /// 商户订单号
-                pub out_trade_no: String,
-                /// 退款渠道
-                pub channel: String,
-                /// 退款入账账户
-                pub user_received_account: String,
-                /// 退款成功时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub success_time: Option<String>,
-                /// 退款创建时间
-                pub create_time: String,
-                /// 退款状态
-                pub status: String,
-                /// 资金账户
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub funds_account: Option<String>,
-                /// 金额信息
-                pub amount: GetResponseAmount,
-                /// 优惠退款信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
-            }
+            ///
+            /// The type is [`DomesticResponse`](crate::api::v3::refund::types::DomesticResponse), which other answers share.
+            pub type GetResponse = crate::api::v3::refund::types::DomesticResponse;
         }
         /// `/v3/refund/domestic/refunds/{refund_id}`
         pub mod _refund_id_ {
@@ -324,7 +228,8 @@ pub mod domestic {
                 /// Idempotent by `out_refund_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
                 #[doc(alias = "发起异常退款")]
                 #[crate::endpoint(POST, "/v3/refund/domestic/refunds/<refund_id>/apply-abnormal-refund", response = PostResponse, serial)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Post {
                     /// 微信退款单号 (path)
                     pub refund_id: String,
@@ -343,6 +248,46 @@ pub mod domestic {
                     /// 收款用户姓名
                     #[wxpay(encrypt)]
                     pub real_name: Option<String>,
+                }
+
+                impl Post {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    pub fn new(
+                        refund_id: impl Into<String>,
+                        out_refund_no: impl Into<String>,
+                        r#type: impl Into<PostType>,
+                    ) -> Self {
+                        Self {
+                            refund_id: refund_id.into(),
+                            sub_mchid: None,
+                            out_refund_no: out_refund_no.into(),
+                            r#type: r#type.into(),
+                            bank_type: None,
+                            bank_account: None,
+                            real_name: None,
+                        }
+                    }
+                    /// Sets `sub_mchid` (子商户号).
+                    pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                        self.sub_mchid = Some(sub_mchid.into());
+                        self
+                    }
+                    /// Sets `bank_type` (开户银行).
+                    pub fn with_bank_type(mut self, bank_type: impl Into<PostBankType>) -> Self {
+                        self.bank_type = Some(bank_type.into());
+                        self
+                    }
+                    /// Sets `bank_account` (收款银行卡号).
+                    pub fn with_bank_account(mut self, bank_account: impl Into<String>) -> Self {
+                        self.bank_account = Some(bank_account.into());
+                        self
+                    }
+                    /// Sets `real_name` (收款用户姓名).
+                    pub fn with_real_name(mut self, real_name: impl Into<String>) -> Self {
+                        self.real_name = Some(real_name.into());
+                        self
+                    }
                 }
 
                 string_enum! {
@@ -391,111 +336,156 @@ pub mod domestic {
                     }
                 }
 
-                /// PostResponseAmountFrom
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostResponseAmountFrom {
-                    /// 出资账户类型
-                    pub account: String,
-                    /// 出资金额
-                    pub amount: i64,
-                }
+                /// [`From`](crate::api::v3::refund::types::From), one type for one shape, under the name it has here.
+                pub type PostResponseAmountFrom = crate::api::v3::refund::types::From;
 
-                /// 金额信息
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostResponseAmount {
-                    /// 订单金额
-                    pub total: i64,
-                    /// 退款金额
-                    pub refund: i64,
-                    /// 退款出资账户及金额
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub from: Option<Vec<PostResponseAmountFrom>>,
-                    /// 用户支付金额
-                    pub payer_total: i64,
-                    /// 用户退款金额
-                    pub payer_refund: i64,
-                    /// 应结退款金额
-                    pub settlement_refund: i64,
-                    /// 应结订单金额
-                    pub settlement_total: i64,
-                    /// 优惠退款金额
-                    pub discount_refund: i64,
-                    /// 退款币种
-                    pub currency: String,
-                    /// 手续费退款金额
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub refund_fee: Option<i64>,
-                }
+                /// [`Amount`](crate::api::v3::refund::types::Amount), one type for one shape, under the name it has here.
+                pub type PostResponseAmount = crate::api::v3::refund::types::Amount;
 
-                /// PostResponsePromotionDetailGoodsDetail
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostResponsePromotionDetailGoodsDetail {
-                    /// 商户侧商品编码
-                    pub merchant_goods_id: String,
-                    /// 微信侧商品编码
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub wechatpay_goods_id: Option<String>,
-                    /// 商品名称
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub goods_name: Option<String>,
-                    /// 商品单价
-                    pub unit_price: i64,
-                    /// 商品退款金额
-                    pub refund_amount: i64,
-                    /// 商品退货数量
-                    pub refund_quantity: i64,
-                }
+                /// [`GoodsDetail`](crate::api::v3::refund::types::GoodsDetail), one type for one shape, under the name it has here.
+                pub type PostResponsePromotionDetailGoodsDetail =
+                    crate::api::v3::refund::types::GoodsDetail;
 
-                /// PostResponsePromotionDetail
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostResponsePromotionDetail {
-                    /// 券ID
-                    pub promotion_id: String,
-                    /// 优惠范围
-                    pub scope: String,
-                    /// 优惠类型
-                    pub r#type: String,
-                    /// 优惠券面额
-                    pub amount: i64,
-                    /// 优惠退款金额
-                    pub refund_amount: i64,
-                    /// 商品列表
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub goods_detail: Option<Vec<PostResponsePromotionDetailGoodsDetail>>,
-                }
+                /// [`PromotionDetail`](crate::api::v3::refund::types::PromotionDetail), one type for one shape, under the name it has here.
+                pub type PostResponsePromotionDetail =
+                    crate::api::v3::refund::types::PromotionDetail;
 
                 /// What `POST /v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct PostResponse {
-                    /// 微信支付退款号
-                    pub refund_id: String,
-                    /// 商户退款单号
-                    pub out_refund_no: String,
-                    /// 微信支付订单号
-                    pub transaction_id: String,
-                    /// 商户订单号
-                    pub out_trade_no: String,
-                    /// 退款渠道
-                    pub channel: String,
-                    /// 退款入账账户
-                    pub user_received_account: String,
-                    /// 退款成功时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub success_time: Option<String>,
-                    /// 退款创建时间
-                    pub create_time: String,
-                    /// 退款状态
-                    pub status: String,
-                    /// 资金账户
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub funds_account: Option<String>,
-                    /// 金额信息
-                    pub amount: PostResponseAmount,
-                    /// 优惠退款信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub promotion_detail: Option<Vec<PostResponsePromotionDetail>>,
-                }
+                ///
+                /// The type is [`DomesticResponse`](crate::api::v3::refund::types::DomesticResponse), which other answers share.
+                pub type PostResponse = crate::api::v3::refund::types::DomesticResponse;
             }
         }
+    }
+}
+/// Types that several operations of feature `refund` share, one per shape: each operation's module names them under its own names too.
+pub mod types {
+    /// From
+    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct From {
+        /// 出资账户类型
+        pub account: String,
+        /// 出资金额
+        pub amount: i64,
+    }
+
+    /// 金额信息
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct Amount {
+        /// 订单金额
+        pub total: i64,
+        /// 退款金额
+        pub refund: i64,
+        /// 退款出资账户及金额
+        pub from: Option<Vec<crate::api::v3::refund::types::From>>,
+        /// 用户支付金额
+        pub payer_total: i64,
+        /// 用户退款金额
+        pub payer_refund: i64,
+        /// 应结退款金额
+        pub settlement_refund: i64,
+        /// 应结订单金额
+        pub settlement_total: i64,
+        /// 优惠退款金额
+        pub discount_refund: i64,
+        /// 退款币种
+        pub currency: String,
+        /// 手续费退款金额
+        pub refund_fee: Option<i64>,
+    }
+
+    /// GoodsDetail
+    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct GoodsDetail {
+        /// 商户侧商品编码
+        pub merchant_goods_id: String,
+        /// 微信侧商品编码
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub wechatpay_goods_id: Option<String>,
+        /// 商品名称
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub goods_name: Option<String>,
+        /// 商品单价
+        pub unit_price: i64,
+        /// 商品退款金额
+        pub refund_amount: i64,
+        /// 商品退货数量
+        pub refund_quantity: i64,
+    }
+
+    impl GoodsDetail {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            merchant_goods_id: impl Into<String>,
+            unit_price: impl Into<i64>,
+            refund_amount: impl Into<i64>,
+            refund_quantity: impl Into<i64>,
+        ) -> Self {
+            Self {
+                merchant_goods_id: merchant_goods_id.into(),
+                wechatpay_goods_id: None,
+                goods_name: None,
+                unit_price: unit_price.into(),
+                refund_amount: refund_amount.into(),
+                refund_quantity: refund_quantity.into(),
+            }
+        }
+        /// Sets `wechatpay_goods_id` (微信侧商品编码).
+        pub fn with_wechatpay_goods_id(mut self, wechatpay_goods_id: impl Into<String>) -> Self {
+            self.wechatpay_goods_id = Some(wechatpay_goods_id.into());
+            self
+        }
+        /// Sets `goods_name` (商品名称).
+        pub fn with_goods_name(mut self, goods_name: impl Into<String>) -> Self {
+            self.goods_name = Some(goods_name.into());
+            self
+        }
+    }
+
+    /// PromotionDetail
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct PromotionDetail {
+        /// 券ID
+        pub promotion_id: String,
+        /// 优惠范围
+        pub scope: String,
+        /// 优惠类型
+        pub r#type: String,
+        /// 优惠券面额
+        pub amount: i64,
+        /// 优惠退款金额
+        pub refund_amount: i64,
+        /// 商品列表
+        pub goods_detail: Option<Vec<crate::api::v3::refund::types::GoodsDetail>>,
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct DomesticResponse {
+        /// 微信支付退款号
+        pub refund_id: String,
+        /// 商户退款单号
+        pub out_refund_no: String,
+        /// 微信支付订单号
+        pub transaction_id: String,
+        /// 商户订单号
+        pub out_trade_no: String,
+        /// 退款渠道
+        pub channel: String,
+        /// 退款入账账户
+        pub user_received_account: String,
+        /// 退款成功时间
+        pub success_time: Option<String>,
+        /// 退款创建时间
+        pub create_time: String,
+        /// 退款状态
+        pub status: String,
+        /// 资金账户
+        pub funds_account: Option<String>,
+        /// 金额信息
+        pub amount: crate::api::v3::refund::types::Amount,
+        /// 优惠退款信息
+        pub promotion_detail: Option<Vec<crate::api::v3::refund::types::PromotionDetail>>,
     }
 }

@@ -15,14 +15,15 @@ pub mod combine_transactions {
                 /// `GET /v3/repayment/combine-transactions/partner/out-trade-no/{combine_out_trade_no}`
                 #[doc(alias = "还款单查询")]
                 #[crate::endpoint(GET, "/v3/repayment/combine-transactions/partner/out-trade-no/<combine_out_trade_no>", response = GetResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Get {
                     /// 还款单订单号 (path)
                     pub combine_out_trade_no: String,
                 }
 
                 /// 还款支付者信息
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct GetResponseCombinePayerInfo {
                     /// 用户服务商标识
                     pub openid: String,
@@ -49,55 +50,45 @@ pub mod combine_transactions {
                 }
 
                 /// 子单金额信息
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct GetResponseSubOrdersAmount {
                     /// 标价金额
                     pub total_amount: i64,
                     /// 标价币种
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub currency: Option<String>,
                     /// 现金支付金额
                     pub payer_amount: i64,
                     /// 现金支付币种
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub payer_currency: Option<String>,
                 }
 
                 /// GetResponseSubOrders
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct GetResponseSubOrders {
                     /// 还款单发起商户号
                     pub mchid: String,
                     /// 子商户号
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub sub_mchid: Option<String>,
                     /// 还款明细单订单号
                     pub out_trade_no: String,
                     /// 还款明细单微信支付订单号
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub transaction_id: Option<String>,
                     /// 交易类型
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub trade_type: Option<GetResponseSubOrdersTradeType>,
                     /// 交易状态
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub trade_state: Option<GetResponseSubOrdersTradeState>,
                     /// 付款银行
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub bank_type: Option<String>,
                     /// 附加数据
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub attach: Option<String>,
                     /// 支付完成时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub success_time: Option<crate::DateTime>,
                     /// 子单金额信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub amount: Option<GetResponseSubOrdersAmount>,
                 }
 
                 /// What `GET /v3/repayment/combine-transactions/partner/out-trade-no/{combine_out_trade_no}` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct GetResponse {
                     /// 还款服务商APPID
                     pub combine_appid: String,
@@ -108,10 +99,8 @@ pub mod combine_transactions {
                     /// 还款单微信支付订单号
                     pub combine_transaction_id: String,
                     /// 还款支付者信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub combine_payer_info: Option<GetResponseCombinePayerInfo>,
                     /// 还款明细单信息列表
-                    #[serde(skip_serializing_if = "Option::is_none")]
                     pub sub_orders: Option<Vec<GetResponseSubOrders>>,
                 }
 
@@ -128,7 +117,8 @@ pub mod combine_transactions {
                         "/v3/repayment/combine-transactions/partner/out-trade-no/<combine_out_trade_no>/close",
                         idempotent
                     )]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct Post {
                         /// 还款单订单号 (path)
                         pub combine_out_trade_no: String,
@@ -137,7 +127,8 @@ pub mod combine_transactions {
                     }
 
                     /// PostSubOrders
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct PostSubOrders {
                         /// 还款单发起商户号
                         pub mchid: String,
@@ -146,6 +137,26 @@ pub mod combine_transactions {
                         /// 二级商户号
                         #[serde(skip_serializing_if = "Option::is_none")]
                         pub sub_mchid: Option<String>,
+                    }
+
+                    impl PostSubOrders {
+                        /// A value with its required fields; every optional one is `None`
+                        /// until its `with_…` method sets it.
+                        pub fn new(
+                            mchid: impl Into<String>,
+                            out_trade_no: impl Into<String>,
+                        ) -> Self {
+                            Self {
+                                mchid: mchid.into(),
+                                out_trade_no: out_trade_no.into(),
+                                sub_mchid: None,
+                            }
+                        }
+                        /// Sets `sub_mchid` (二级商户号).
+                        pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                            self.sub_mchid = Some(sub_mchid.into());
+                            self
+                        }
                     }
                 }
             }
@@ -159,7 +170,8 @@ pub mod combine_transactions {
             /// Idempotent by `combine_out_trade_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "还款下单")]
             #[crate::endpoint(POST, "/v3/repayment/combine-transactions/partner/prepay", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 还款单订单号
                 #[wxpay(idempotency_key)]
@@ -184,8 +196,76 @@ pub mod combine_transactions {
                 pub wechat_web_info: Option<PostWechatWebInfo>,
             }
 
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    combine_out_trade_no: impl Into<String>,
+                    combine_mchid: impl Into<String>,
+                    sub_orders: impl Into<Vec<PostSubOrders>>,
+                ) -> Self {
+                    Self {
+                        combine_out_trade_no: combine_out_trade_no.into(),
+                        combine_mchid: combine_mchid.into(),
+                        sub_orders: sub_orders.into(),
+                        time_expire: None,
+                        notify_url: None,
+                        h5_info: None,
+                        app_info: None,
+                        miniprogram_info: None,
+                        combine_payer_info: None,
+                        wechat_web_info: None,
+                    }
+                }
+                /// Sets `time_expire` (交易结束时间).
+                pub fn with_time_expire(mut self, time_expire: impl Into<crate::DateTime>) -> Self {
+                    self.time_expire = Some(time_expire.into());
+                    self
+                }
+                /// Sets `notify_url` (通知地址).
+                pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
+                    self.notify_url = Some(notify_url.into());
+                    self
+                }
+                /// Sets `h5_info` (H5调起支付场景信息).
+                pub fn with_h5_info(mut self, h5_info: impl Into<PostH5Info>) -> Self {
+                    self.h5_info = Some(h5_info.into());
+                    self
+                }
+                /// Sets `app_info` (APP调起支付场景信息).
+                pub fn with_app_info(mut self, app_info: impl Into<PostAppInfo>) -> Self {
+                    self.app_info = Some(app_info.into());
+                    self
+                }
+                /// Sets `miniprogram_info` (小程序调起支付场景信息).
+                pub fn with_miniprogram_info(
+                    mut self,
+                    miniprogram_info: impl Into<PostMiniprogramInfo>,
+                ) -> Self {
+                    self.miniprogram_info = Some(miniprogram_info.into());
+                    self
+                }
+                /// Sets `combine_payer_info` (支付者信息).
+                pub fn with_combine_payer_info(
+                    mut self,
+                    combine_payer_info: impl Into<PostCombinePayerInfo>,
+                ) -> Self {
+                    self.combine_payer_info = Some(combine_payer_info.into());
+                    self
+                }
+                /// Sets `wechat_web_info` (微信内网页调起支付场景信息).
+                pub fn with_wechat_web_info(
+                    mut self,
+                    wechat_web_info: impl Into<PostWechatWebInfo>,
+                ) -> Self {
+                    self.wechat_web_info = Some(wechat_web_info.into());
+                    self
+                }
+            }
+
             /// 订单金额
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct PostSubOrdersAmount {
                 /// 标价金额
                 pub total_amount: i64,
@@ -194,7 +274,8 @@ pub mod combine_transactions {
             }
 
             /// 结算信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct PostSubOrdersSettleInfo {
                 /// 是否指定分账
                 #[serde(skip_serializing_if = "Option::is_none")]
@@ -204,8 +285,22 @@ pub mod combine_transactions {
                 pub subsidy_amount: Option<i64>,
             }
 
+            impl PostSubOrdersSettleInfo {
+                /// Sets `profit_sharing` (是否指定分账).
+                pub fn with_profit_sharing(mut self, profit_sharing: impl Into<bool>) -> Self {
+                    self.profit_sharing = Some(profit_sharing.into());
+                    self
+                }
+                /// Sets `subsidy_amount` (补差金额).
+                pub fn with_subsidy_amount(mut self, subsidy_amount: impl Into<i64>) -> Self {
+                    self.subsidy_amount = Some(subsidy_amount.into());
+                    self
+                }
+            }
+
             /// PostSubOrders
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct PostSubOrders {
                 /// 还款单发起商户号
                 pub mchid: String,
@@ -225,6 +320,41 @@ pub mod combine_transactions {
                 pub settle_info: Option<PostSubOrdersSettleInfo>,
             }
 
+            impl PostSubOrders {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    mchid: impl Into<String>,
+                    out_trade_no: impl Into<String>,
+                    amount: impl Into<PostSubOrdersAmount>,
+                    attach: impl Into<String>,
+                    description: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        mchid: mchid.into(),
+                        sub_mchid: None,
+                        out_trade_no: out_trade_no.into(),
+                        amount: amount.into(),
+                        attach: attach.into(),
+                        description: description.into(),
+                        settle_info: None,
+                    }
+                }
+                /// Sets `sub_mchid` (子商户号).
+                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                    self.sub_mchid = Some(sub_mchid.into());
+                    self
+                }
+                /// Sets `settle_info` (结算信息).
+                pub fn with_settle_info(
+                    mut self,
+                    settle_info: impl Into<PostSubOrdersSettleInfo>,
+                ) -> Self {
+                    self.settle_info = Some(settle_info.into());
+                    self
+                }
+            }
+
             string_enum! {
                 /// 场景类型
                 pub enum PostH5InfoType {
@@ -238,7 +368,8 @@ pub mod combine_transactions {
             }
 
             /// H5调起支付场景信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct PostH5Info {
                 /// 还款服务商APPID
                 pub combine_appid: String,
@@ -259,15 +390,53 @@ pub mod combine_transactions {
                 pub package_name: Option<String>,
             }
 
+            impl PostH5Info {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    combine_appid: impl Into<String>,
+                    payer_client_ip: impl Into<String>,
+                    r#type: impl Into<PostH5InfoType>,
+                    app_url: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        combine_appid: combine_appid.into(),
+                        payer_client_ip: payer_client_ip.into(),
+                        r#type: r#type.into(),
+                        app_name: None,
+                        app_url: app_url.into(),
+                        bundle_id: None,
+                        package_name: None,
+                    }
+                }
+                /// Sets `app_name` (应用名称).
+                pub fn with_app_name(mut self, app_name: impl Into<String>) -> Self {
+                    self.app_name = Some(app_name.into());
+                    self
+                }
+                /// Sets `bundle_id` (iOS平台BundleID).
+                pub fn with_bundle_id(mut self, bundle_id: impl Into<String>) -> Self {
+                    self.bundle_id = Some(bundle_id.into());
+                    self
+                }
+                /// Sets `package_name` (Android平台PackageName).
+                pub fn with_package_name(mut self, package_name: impl Into<String>) -> Self {
+                    self.package_name = Some(package_name.into());
+                    self
+                }
+            }
+
             /// APP调起支付场景信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct PostAppInfo {
                 /// 还款服务商APPID
                 pub combine_appid: String,
             }
 
             /// 小程序调起支付场景信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct PostMiniprogramInfo {
                 /// 还款服务商APPID
                 pub combine_appid: String,
@@ -296,7 +465,8 @@ pub mod combine_transactions {
             }
 
             /// 实名支付
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct PostCombinePayerInfoIdentity {
                 /// 类型
                 pub r#type: PostCombinePayerInfoIdentityType,
@@ -309,15 +479,28 @@ pub mod combine_transactions {
             }
 
             /// 支付者信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct PostCombinePayerInfo {
                 /// 实名支付
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub identity: Option<PostCombinePayerInfoIdentity>,
             }
 
+            impl PostCombinePayerInfo {
+                /// Sets `identity` (实名支付).
+                pub fn with_identity(
+                    mut self,
+                    identity: impl Into<PostCombinePayerInfoIdentity>,
+                ) -> Self {
+                    self.identity = Some(identity.into());
+                    self
+                }
+            }
+
             /// 微信内网页调起支付场景信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct PostWechatWebInfo {
                 /// 还款服务商APPID
                 #[serde(skip_serializing_if = "Option::is_none")]
@@ -330,14 +513,30 @@ pub mod combine_transactions {
                 pub webview_url: Option<String>,
             }
 
+            impl PostWechatWebInfo {
+                /// Sets `combine_appid` (还款服务商APPID).
+                pub fn with_combine_appid(mut self, combine_appid: impl Into<String>) -> Self {
+                    self.combine_appid = Some(combine_appid.into());
+                    self
+                }
+                /// Sets `openid` (用户标识).
+                pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
+                    self.openid = Some(openid.into());
+                    self
+                }
+                /// Sets `webview_url` (网页经营场景URL).
+                pub fn with_webview_url(mut self, webview_url: impl Into<String>) -> Self {
+                    self.webview_url = Some(webview_url.into());
+                    self
+                }
+            }
+
             /// What `POST /v3/repayment/combine-transactions/partner/prepay` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
             pub struct PostResponse {
                 /// 预支付交易会话标识
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub prepay_id: Option<String>,
                 /// 支付跳转链接
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub h5_url: Option<String>,
             }
         }

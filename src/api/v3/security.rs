@@ -13,7 +13,8 @@ pub mod echo {
     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
     #[doc(alias = "商户签名验签／加解密测试")]
     #[crate::endpoint(POST, "/v3/security/echo", response = PostResponse, serial, idempotent)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 商户回调地址
         pub notify_url: Option<String>,
@@ -24,13 +25,37 @@ pub mod echo {
         pub encrypted_echo_message: Option<String>,
     }
 
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(echo_message: impl Into<String>) -> Self {
+            Self {
+                notify_url: None,
+                echo_message: echo_message.into(),
+                encrypted_echo_message: None,
+            }
+        }
+        /// Sets `notify_url` (商户回调地址).
+        pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
+            self.notify_url = Some(notify_url.into());
+            self
+        }
+        /// Sets `encrypted_echo_message` (平台证书或微信支付公钥加密测试字段).
+        pub fn with_encrypted_echo_message(
+            mut self,
+            encrypted_echo_message: impl Into<String>,
+        ) -> Self {
+            self.encrypted_echo_message = Some(encrypted_echo_message.into());
+            self
+        }
+    }
+
     /// What `POST /v3/security/echo` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 回显信息
         pub echo_message: String,
         /// 平台证书或微信支付公钥加密测试字段
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub encrypted_echo_message: Option<String>,
     }
 }

@@ -14,7 +14,8 @@ pub mod guides {
     #[doc(alias = "服务人员查询API")]
     #[doc(alias = "服务人员查询")]
     #[crate::endpoint(GET, "/v3/smartguide/guides", response = GetResponse, serial)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Get {
         /// 子商户ID (query)
         pub sub_mchid: Option<String>,
@@ -32,43 +33,79 @@ pub mod guides {
         pub offset: Option<i64>,
     }
 
+    impl Get {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(store_id: impl Into<i64>) -> Self {
+            Self {
+                sub_mchid: None,
+                store_id: store_id.into(),
+                userid: None,
+                mobile: None,
+                work_id: None,
+                limit: None,
+                offset: None,
+            }
+        }
+        /// Sets `sub_mchid` (子商户ID (query)).
+        pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+            self.sub_mchid = Some(sub_mchid.into());
+            self
+        }
+        /// Sets `userid` (企业微信的员工ID (query)).
+        pub fn with_userid(mut self, userid: impl Into<String>) -> Self {
+            self.userid = Some(userid.into());
+            self
+        }
+        /// Sets `mobile` (手机号码 (query)).
+        pub fn with_mobile(mut self, mobile: impl Into<String>) -> Self {
+            self.mobile = Some(mobile.into());
+            self
+        }
+        /// Sets `work_id` (工号 (query)).
+        pub fn with_work_id(mut self, work_id: impl Into<String>) -> Self {
+            self.work_id = Some(work_id.into());
+            self
+        }
+        /// Sets `limit` (最大资源条数 (query)).
+        pub fn with_limit(mut self, limit: impl Into<i64>) -> Self {
+            self.limit = Some(limit.into());
+            self
+        }
+        /// Sets `offset` (请求资源起始位置 (query)).
+        pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
+            self.offset = Some(offset.into());
+            self
+        }
+    }
+
     /// 服务人员信息
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
     pub struct GetResponseData {
         /// 服务人员ID
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub guide_id: Option<String>,
         /// 门店ID
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub store_id: Option<i64>,
         /// 企业微信的员工姓名
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
         /// 手机号码
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub mobile: Option<String>,
         /// 企业微信的员工ID
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub userid: Option<String>,
         /// 工号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub work_id: Option<String>,
     }
 
     /// What `GET /v3/smartguide/guides` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
     pub struct GetResponse {
         /// 服务人员数量
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub total_count: Option<i64>,
         /// 最大资源条数
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub limit: Option<i64>,
         /// 请求资源起始位置
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub offset: Option<i64>,
         /// 服务人员信息列表
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub data: Option<Vec<GetResponseData>>,
     }
 
@@ -84,7 +121,8 @@ pub mod guides {
     #[doc(alias = "服务人员注册API")]
     #[doc(alias = "服务人员注册")]
     #[crate::endpoint(POST, "/v3/smartguide/guides", response = PostResponse, serial)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 子商户ID
         pub sub_mchid: Option<String>,
@@ -108,8 +146,44 @@ pub mod guides {
         pub group_qrcode: Option<String>,
     }
 
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            corpid: impl Into<String>,
+            store_id: impl Into<i64>,
+            userid: impl Into<String>,
+            name: impl Into<String>,
+            mobile: impl Into<String>,
+            qr_code: impl Into<String>,
+            avatar: impl Into<String>,
+        ) -> Self {
+            Self {
+                sub_mchid: None,
+                corpid: corpid.into(),
+                store_id: store_id.into(),
+                userid: userid.into(),
+                name: name.into(),
+                mobile: mobile.into(),
+                qr_code: qr_code.into(),
+                avatar: avatar.into(),
+                group_qrcode: None,
+            }
+        }
+        /// Sets `sub_mchid` (子商户ID).
+        pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+            self.sub_mchid = Some(sub_mchid.into());
+            self
+        }
+        /// Sets `group_qrcode` (群二维码URL).
+        pub fn with_group_qrcode(mut self, group_qrcode: impl Into<String>) -> Self {
+            self.group_qrcode = Some(group_qrcode.into());
+            self
+        }
+    }
+
     /// What `POST /v3/smartguide/guides` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 服务人员ID
         pub guide_id: String,
@@ -129,7 +203,8 @@ pub mod guides {
         #[doc(alias = "服务人员信息更新API")]
         #[doc(alias = "服务人员信息更新")]
         #[crate::endpoint(PATCH, "/v3/smartguide/guides/<guide_id>", serial)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Patch {
             /// 服务人员ID (path)
             pub guide_id: String,
@@ -149,6 +224,52 @@ pub mod guides {
             pub group_qrcode: Option<String>,
         }
 
+        impl Patch {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(guide_id: impl Into<String>) -> Self {
+                Self {
+                    guide_id: guide_id.into(),
+                    sub_mchid: None,
+                    name: None,
+                    mobile: None,
+                    qr_code: None,
+                    avatar: None,
+                    group_qrcode: None,
+                }
+            }
+            /// Sets `sub_mchid` (子商户ID).
+            pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                self.sub_mchid = Some(sub_mchid.into());
+                self
+            }
+            /// Sets `name` (企业微信的员工姓名).
+            pub fn with_name(mut self, name: impl Into<String>) -> Self {
+                self.name = Some(name.into());
+                self
+            }
+            /// Sets `mobile` (手机号码).
+            pub fn with_mobile(mut self, mobile: impl Into<String>) -> Self {
+                self.mobile = Some(mobile.into());
+                self
+            }
+            /// Sets `qr_code` (员工个人二维码).
+            pub fn with_qr_code(mut self, qr_code: impl Into<String>) -> Self {
+                self.qr_code = Some(qr_code.into());
+                self
+            }
+            /// Sets `avatar` (头像URL).
+            pub fn with_avatar(mut self, avatar: impl Into<String>) -> Self {
+                self.avatar = Some(avatar.into());
+                self
+            }
+            /// Sets `group_qrcode` (群二维码URL).
+            pub fn with_group_qrcode(mut self, group_qrcode: impl Into<String>) -> Self {
+                self.group_qrcode = Some(group_qrcode.into());
+                self
+            }
+        }
+
         /// `/v3/smartguide/guides/{guide_id}/assign`
         pub mod assign {
             /// 服务人员分配API
@@ -161,7 +282,8 @@ pub mod guides {
             #[doc(alias = "服务人员分配API")]
             #[doc(alias = "服务人员分配")]
             #[crate::endpoint(POST, "/v3/smartguide/guides/<guide_id>/assign")]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 服务人员ID (path)
                 pub guide_id: String,
@@ -170,6 +292,23 @@ pub mod guides {
                 /// 商户订单号
                 #[wxpay(idempotency_key)]
                 pub out_trade_no: String,
+            }
+
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(guide_id: impl Into<String>, out_trade_no: impl Into<String>) -> Self {
+                    Self {
+                        guide_id: guide_id.into(),
+                        sub_mchid: None,
+                        out_trade_no: out_trade_no.into(),
+                    }
+                }
+                /// Sets `sub_mchid` (子商户ID).
+                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                    self.sub_mchid = Some(sub_mchid.into());
+                    self
+                }
             }
         }
     }

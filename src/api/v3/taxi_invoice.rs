@@ -16,7 +16,8 @@ pub mod attendance {
         #[doc(alias = "签到签退API")]
         #[doc(alias = "签到签退")]
         #[crate::endpoint(POST, "/v3/taxi-invoice/attendance/punch")]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 车牌号
             pub plate_number: String,
@@ -43,7 +44,8 @@ pub mod cards {
     #[doc(alias = "将出租车电子发票插入微信用户卡包API")]
     #[doc(alias = "将出租车电子发票插入微信用户卡包")]
     #[crate::endpoint(POST, "/v3/taxi-invoice/cards", response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 出租车经营主体商户号
         pub company_mchid: String,
@@ -65,8 +67,45 @@ pub mod cards {
         pub token: Option<String>,
     }
 
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            company_mchid: impl Into<String>,
+            trade_number: impl Into<String>,
+            openid: impl Into<String>,
+            region_id: impl Into<i64>,
+            driver_license: impl Into<String>,
+            plate_number: impl Into<String>,
+            fapiao_card_information: impl Into<PostFapiaoCardInformation>,
+        ) -> Self {
+            Self {
+                company_mchid: company_mchid.into(),
+                trade_number: trade_number.into(),
+                appid: None,
+                openid: openid.into(),
+                region_id: region_id.into(),
+                driver_license: driver_license.into(),
+                plate_number: plate_number.into(),
+                fapiao_card_information: fapiao_card_information.into(),
+                token: None,
+            }
+        }
+        /// Sets `appid` (应用ID).
+        pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
+            self.appid = Some(appid.into());
+            self
+        }
+        /// Sets `token` (获取乘客行程单详情的凭证).
+        pub fn with_token(mut self, token: impl Into<String>) -> Self {
+            self.token = Some(token.into());
+            self
+        }
+    }
+
     /// 购买方信息
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct PostFapiaoCardInformationBuyerInformation {
         /// 购买方类型
         pub r#type: String,
@@ -89,8 +128,50 @@ pub mod cards {
         pub bank_account: Option<String>,
     }
 
+    impl PostFapiaoCardInformationBuyerInformation {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(r#type: impl Into<String>, name: impl Into<String>) -> Self {
+            Self {
+                r#type: r#type.into(),
+                name: name.into(),
+                taxpayer_id: None,
+                address: None,
+                telephone: None,
+                bank_name: None,
+                bank_account: None,
+            }
+        }
+        /// Sets `taxpayer_id` (纳税人识别号).
+        pub fn with_taxpayer_id(mut self, taxpayer_id: impl Into<String>) -> Self {
+            self.taxpayer_id = Some(taxpayer_id.into());
+            self
+        }
+        /// Sets `address` (地址).
+        pub fn with_address(mut self, address: impl Into<String>) -> Self {
+            self.address = Some(address.into());
+            self
+        }
+        /// Sets `telephone` (电话).
+        pub fn with_telephone(mut self, telephone: impl Into<String>) -> Self {
+            self.telephone = Some(telephone.into());
+            self
+        }
+        /// Sets `bank_name` (开户银行).
+        pub fn with_bank_name(mut self, bank_name: impl Into<String>) -> Self {
+            self.bank_name = Some(bank_name.into());
+            self
+        }
+        /// Sets `bank_account` (银行账号).
+        pub fn with_bank_account(mut self, bank_account: impl Into<String>) -> Self {
+            self.bank_account = Some(bank_account.into());
+            self
+        }
+    }
+
     /// 销售方信息
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct PostFapiaoCardInformationSellerInformation {
         /// 名称
         pub name: String,
@@ -109,8 +190,43 @@ pub mod cards {
         pub bank_account: Option<String>,
     }
 
+    impl PostFapiaoCardInformationSellerInformation {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            name: impl Into<String>,
+            taxpayer_id: impl Into<String>,
+            address: impl Into<String>,
+        ) -> Self {
+            Self {
+                name: name.into(),
+                taxpayer_id: taxpayer_id.into(),
+                address: address.into(),
+                telephone: None,
+                bank_name: None,
+                bank_account: None,
+            }
+        }
+        /// Sets `telephone` (电话).
+        pub fn with_telephone(mut self, telephone: impl Into<String>) -> Self {
+            self.telephone = Some(telephone.into());
+            self
+        }
+        /// Sets `bank_name` (开户银行).
+        pub fn with_bank_name(mut self, bank_name: impl Into<String>) -> Self {
+            self.bank_name = Some(bank_name.into());
+            self
+        }
+        /// Sets `bank_account` (银行账号).
+        pub fn with_bank_account(mut self, bank_account: impl Into<String>) -> Self {
+            self.bank_account = Some(bank_account.into());
+            self
+        }
+    }
+
     /// 附加信息
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct PostFapiaoCardInformationExtraInformation {
         /// 收款人
         #[serde(skip_serializing_if = "Option::is_none")]
@@ -122,8 +238,31 @@ pub mod cards {
         pub drawer: String,
     }
 
+    impl PostFapiaoCardInformationExtraInformation {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(drawer: impl Into<String>) -> Self {
+            Self {
+                payee: None,
+                reviewer: None,
+                drawer: drawer.into(),
+            }
+        }
+        /// Sets `payee` (收款人).
+        pub fn with_payee(mut self, payee: impl Into<String>) -> Self {
+            self.payee = Some(payee.into());
+            self
+        }
+        /// Sets `reviewer` (复核人).
+        pub fn with_reviewer(mut self, reviewer: impl Into<String>) -> Self {
+            self.reviewer = Some(reviewer.into());
+            self
+        }
+    }
+
     /// PostFapiaoCardInformationItems
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct PostFapiaoCardInformationItems {
         /// 货物或应税劳务、服务编码
         pub tax_code: String,
@@ -153,8 +292,52 @@ pub mod cards {
         pub discount: bool,
     }
 
+    impl PostFapiaoCardInformationItems {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            tax_code: impl Into<String>,
+            goods_name: impl Into<String>,
+            quantity: impl Into<i64>,
+            unit_price: impl Into<i64>,
+            amount: impl Into<i64>,
+            tax_amount: impl Into<i64>,
+            total_amount: impl Into<i64>,
+            tax_rate: impl Into<i64>,
+            tax_prefer_mark: impl Into<String>,
+            discount: impl Into<bool>,
+        ) -> Self {
+            Self {
+                tax_code: tax_code.into(),
+                goods_name: goods_name.into(),
+                specification: None,
+                unit: None,
+                quantity: quantity.into(),
+                unit_price: unit_price.into(),
+                amount: amount.into(),
+                tax_amount: tax_amount.into(),
+                total_amount: total_amount.into(),
+                tax_rate: tax_rate.into(),
+                tax_prefer_mark: tax_prefer_mark.into(),
+                discount: discount.into(),
+            }
+        }
+        /// Sets `specification` (规格型号).
+        pub fn with_specification(mut self, specification: impl Into<String>) -> Self {
+            self.specification = Some(specification.into());
+            self
+        }
+        /// Sets `unit` (单位).
+        pub fn with_unit(mut self, unit: impl Into<String>) -> Self {
+            self.unit = Some(unit.into());
+            self
+        }
+    }
+
     /// 发票卡券信息
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct PostFapiaoCardInformation {
         /// 电子发票文件ID
         pub fapiao_media_id: String,
@@ -188,8 +371,55 @@ pub mod cards {
         pub remark: Option<String>,
     }
 
+    impl PostFapiaoCardInformation {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            fapiao_media_id: impl Into<String>,
+            fapiao_number: impl Into<String>,
+            fapiao_code: impl Into<String>,
+            fapiao_time: impl Into<String>,
+            check_code: impl Into<String>,
+            password: impl Into<String>,
+            total_amount: impl Into<i64>,
+            tax_amount: impl Into<i64>,
+            amount: impl Into<i64>,
+            buyer_information: impl Into<PostFapiaoCardInformationBuyerInformation>,
+            seller_information: impl Into<PostFapiaoCardInformationSellerInformation>,
+            extra_information: impl Into<PostFapiaoCardInformationExtraInformation>,
+        ) -> Self {
+            Self {
+                fapiao_media_id: fapiao_media_id.into(),
+                fapiao_number: fapiao_number.into(),
+                fapiao_code: fapiao_code.into(),
+                fapiao_time: fapiao_time.into(),
+                check_code: check_code.into(),
+                password: password.into(),
+                total_amount: total_amount.into(),
+                tax_amount: tax_amount.into(),
+                amount: amount.into(),
+                buyer_information: buyer_information.into(),
+                seller_information: seller_information.into(),
+                extra_information: extra_information.into(),
+                items: None,
+                remark: None,
+            }
+        }
+        /// Sets `items` (发票行信息).
+        pub fn with_items(mut self, items: impl Into<Vec<PostFapiaoCardInformationItems>>) -> Self {
+            self.items = Some(items.into());
+            self
+        }
+        /// Sets `remark` (备注信息).
+        pub fn with_remark(mut self, remark: impl Into<String>) -> Self {
+            self.remark = Some(remark.into());
+            self
+        }
+    }
+
     /// What `POST /v3/taxi-invoice/cards` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 插入用户卡包的公众号AppID
         pub card_appid: String,
@@ -224,7 +454,8 @@ pub mod cards {
         }
 
         /// 出租车电子发票文件元信息JSON格式字符串
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostMeta {
             /// 出租车经营主体商户号
             pub company_mchid: String,
@@ -237,7 +468,7 @@ pub mod cards {
         }
 
         /// What `POST /v3/taxi-invoice/cards/upload-file` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 出租车电子发票文件ID
             pub fapiao_media_id: String,
@@ -260,7 +491,8 @@ pub mod driver {
         #[doc(alias = "更新司机信息API")]
         #[doc(alias = "更新司机信息")]
         #[crate::endpoint(POST, "/v3/taxi-invoice/driver/update-driver", response = PostResponse, serial)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 司机姓名
             #[wxpay(encrypt)]
@@ -279,69 +511,62 @@ pub mod driver {
             /// 岗位状态
             pub driver_status: String,
             /// 司机头像
-            pub driver_photo: Option<PostDriverPhoto>,
+            pub driver_photo: Option<crate::api::v3::taxi_invoice::types::DriverPhoto>,
             /// 行政区划ID
             pub region_id: i64,
         }
 
-        /// 司机头像摘要
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostDriverPhotoPhotoDigest {
-            /// 哈希类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub hash_type: Option<String>,
-            /// 哈希值
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub hash_value: Option<String>,
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(
+                driver_name: impl Into<String>,
+                id_card_number: impl Into<String>,
+                company_name: impl Into<String>,
+                mchid: impl Into<String>,
+                driver_license: impl Into<String>,
+                driver_category: impl Into<String>,
+                driver_status: impl Into<String>,
+                region_id: impl Into<i64>,
+            ) -> Self {
+                Self {
+                    driver_name: driver_name.into(),
+                    id_card_number: id_card_number.into(),
+                    company_name: company_name.into(),
+                    mchid: mchid.into(),
+                    driver_license: driver_license.into(),
+                    driver_category: driver_category.into(),
+                    driver_status: driver_status.into(),
+                    driver_photo: None,
+                    region_id: region_id.into(),
+                }
+            }
+            /// Sets `driver_photo` (司机头像).
+            pub fn with_driver_photo(
+                mut self,
+                driver_photo: impl Into<crate::api::v3::taxi_invoice::types::DriverPhoto>,
+            ) -> Self {
+                self.driver_photo = Some(driver_photo.into());
+                self
+            }
         }
 
-        /// 司机头像
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostDriverPhoto {
-            /// 照片类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub photo_type: Option<String>,
-            /// 司机头像摘要
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub photo_digest: Option<PostDriverPhotoPhotoDigest>,
-            /// 头像url
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub photo_url: Option<String>,
-            /// 头像icon
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub photo_icon: Option<String>,
-        }
+        /// [`PhotoDigest`](crate::api::v3::taxi_invoice::types::PhotoDigest), one type for one shape, under the name it has here.
+        pub type PostDriverPhotoPhotoDigest = crate::api::v3::taxi_invoice::types::PhotoDigest;
 
-        /// 司机头像摘要
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponseDriverPhotoPhotoDigest {
-            /// 哈希类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub hash_type: Option<String>,
-            /// 哈希值
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub hash_value: Option<String>,
-        }
+        /// [`DriverPhoto`](crate::api::v3::taxi_invoice::types::DriverPhoto), one type for one shape, under the name it has here.
+        pub type PostDriverPhoto = crate::api::v3::taxi_invoice::types::DriverPhoto;
 
-        /// 司机头像
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponseDriverPhoto {
-            /// 照片类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub photo_type: Option<String>,
-            /// 司机头像摘要
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub photo_digest: Option<PostResponseDriverPhotoPhotoDigest>,
-            /// 头像url
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub photo_url: Option<String>,
-            /// 头像icon
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub photo_icon: Option<String>,
-        }
+        /// [`PhotoDigest`](crate::api::v3::taxi_invoice::types::PhotoDigest), one type for one shape, under the name it has here.
+        pub type PostResponseDriverPhotoPhotoDigest =
+            crate::api::v3::taxi_invoice::types::PhotoDigest;
+
+        /// [`DriverPhoto`](crate::api::v3::taxi_invoice::types::DriverPhoto), one type for one shape, under the name it has here.
+        pub type PostResponseDriverPhoto = crate::api::v3::taxi_invoice::types::DriverPhoto;
 
         /// What `POST /v3/taxi-invoice/driver/update-driver` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 司机姓名
             pub driver_name: String,
@@ -358,8 +583,7 @@ pub mod driver {
             /// 岗位状态
             pub driver_status: String,
             /// 司机头像
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub driver_photo: Option<PostResponseDriverPhoto>,
+            pub driver_photo: Option<crate::api::v3::taxi_invoice::types::DriverPhoto>,
             /// 行政区划ID
             pub region_id: i64,
         }
@@ -377,7 +601,8 @@ pub mod drivers {
         #[doc(alias = "获取司机信息API")]
         #[doc(alias = "获取司机信息")]
         #[crate::endpoint(GET, "/v3/taxi-invoice/drivers/<driver_license>", response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Get {
             /// 营运资格证号 (path)
             pub driver_license: String,
@@ -385,36 +610,25 @@ pub mod drivers {
             pub region_id: i64,
         }
 
-        /// 司机照片摘要
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponseDriverPhotoPhotoDigest {
-            /// 哈希类型
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub hash_type: Option<String>,
-            /// 哈希值
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub hash_value: Option<String>,
-        }
+        /// [`PhotoDigest`](crate::api::v3::taxi_invoice::types::PhotoDigest), one type for one shape, under the name it has here.
+        pub type GetResponseDriverPhotoPhotoDigest =
+            crate::api::v3::taxi_invoice::types::PhotoDigest;
 
         /// 司机照片
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
         pub struct GetResponseDriverPhoto {
             /// 照片类型
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub photo_type: Option<String>,
             /// 司机照片摘要
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub photo_digest: Option<GetResponseDriverPhotoPhotoDigest>,
+            pub photo_digest: Option<crate::api::v3::taxi_invoice::types::PhotoDigest>,
             /// 头像url
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub photo_url: Option<String>,
             /// 头像icon
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub photo_data: Option<String>,
         }
 
         /// What `GET /v3/taxi-invoice/drivers/{driver_license}` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct GetResponse {
             /// 司机姓名
             pub driver_name: String,
@@ -427,7 +641,6 @@ pub mod drivers {
             /// 司机类别
             pub driver_category: String,
             /// 司机照片
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub driver_photo: Option<GetResponseDriverPhoto>,
             /// 行政区划代码
             pub region_id: i64,
@@ -450,7 +663,8 @@ pub mod taxi {
         #[doc(alias = "更新出租车信息API")]
         #[doc(alias = "更新出租车信息")]
         #[crate::endpoint(POST, "/v3/taxi-invoice/taxi/update-taxi", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 车牌号
             pub plate_number: String,
@@ -470,6 +684,48 @@ pub mod taxi {
             pub taxi_state: Option<PostTaxiState>,
         }
 
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                plate_number: impl Into<String>,
+                company_name: impl Into<String>,
+                main_license: impl Into<String>,
+                region_id: impl Into<i64>,
+            ) -> Self {
+                Self {
+                    plate_number: plate_number.into(),
+                    company_name: company_name.into(),
+                    mchid: None,
+                    main_license: main_license.into(),
+                    deputy_license: None,
+                    region_id: region_id.into(),
+                    invoice_flag: None,
+                    taxi_state: None,
+                }
+            }
+            /// Sets `mchid` (商户号).
+            pub fn with_mchid(mut self, mchid: impl Into<String>) -> Self {
+                self.mchid = Some(mchid.into());
+                self
+            }
+            /// Sets `deputy_license` (副班司机资格证号).
+            pub fn with_deputy_license(mut self, deputy_license: impl Into<String>) -> Self {
+                self.deputy_license = Some(deputy_license.into());
+                self
+            }
+            /// Sets `invoice_flag` (开票标记).
+            pub fn with_invoice_flag(mut self, invoice_flag: impl Into<String>) -> Self {
+                self.invoice_flag = Some(invoice_flag.into());
+                self
+            }
+            /// Sets `taxi_state` (出租车状态).
+            pub fn with_taxi_state(mut self, taxi_state: impl Into<PostTaxiState>) -> Self {
+                self.taxi_state = Some(taxi_state.into());
+                self
+            }
+        }
+
         string_enum! {
             /// 出租车状态
             pub enum PostTaxiState {
@@ -481,19 +737,17 @@ pub mod taxi {
         }
 
         /// What `POST /v3/taxi-invoice/taxi/update-taxi` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 车牌号
             pub plate_number: String,
             /// 公司名称
             pub company_name: String,
             /// 商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub mchid: Option<String>,
             /// 主班司机资格证号
             pub main_license: String,
             /// 副班司机资格证号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub deputy_license: Option<String>,
             /// 行政区划ID
             pub region_id: i64,
@@ -510,7 +764,8 @@ pub mod taxi_companies {
         #[doc(alias = "获取出租车公司商户信息API")]
         #[doc(alias = "获取出租车公司商户信息")]
         #[crate::endpoint(GET, "/v3/taxi-invoice/taxi-companies/<company_mchid>", response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Get {
             /// 商户号 (path)
             pub company_mchid: String,
@@ -519,7 +774,7 @@ pub mod taxi_companies {
         }
 
         /// What `GET /v3/taxi-invoice/taxi-companies/{company_mchid}` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct GetResponse {
             /// 商户号
             pub company_mchid: String,
@@ -534,13 +789,10 @@ pub mod taxi_companies {
             /// 公司地址
             pub address: String,
             /// 公司电话
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub phone: Option<String>,
             /// 开户行
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub bank_name: Option<String>,
             /// 银行账号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub bank_account: Option<String>,
             /// 企业法人姓名
             pub legal_person: String,
@@ -565,7 +817,8 @@ pub mod taxi_company {
         #[doc(alias = "新增出租车公司API")]
         #[doc(alias = "新增出租车公司")]
         #[crate::endpoint(POST, "/v3/taxi-invoice/taxi-company/create-taxi-company", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 公司名称
             pub company_name: Option<String>,
@@ -591,13 +844,64 @@ pub mod taxi_company {
             pub enterprise_type: String,
         }
 
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                tax_id: impl Into<String>,
+                address: impl Into<String>,
+                invoice_mode: impl Into<String>,
+                legal_person: impl Into<String>,
+                region_id: impl Into<i64>,
+                enterprise_type: impl Into<String>,
+            ) -> Self {
+                Self {
+                    company_name: None,
+                    tax_id: tax_id.into(),
+                    address: address.into(),
+                    phone: None,
+                    bank_name: None,
+                    bank_account: None,
+                    invoice_mode: invoice_mode.into(),
+                    legal_person: legal_person.into(),
+                    short_name: None,
+                    region_id: region_id.into(),
+                    enterprise_type: enterprise_type.into(),
+                }
+            }
+            /// Sets `company_name` (公司名称).
+            pub fn with_company_name(mut self, company_name: impl Into<String>) -> Self {
+                self.company_name = Some(company_name.into());
+                self
+            }
+            /// Sets `phone` (公司电话).
+            pub fn with_phone(mut self, phone: impl Into<String>) -> Self {
+                self.phone = Some(phone.into());
+                self
+            }
+            /// Sets `bank_name` (开户行).
+            pub fn with_bank_name(mut self, bank_name: impl Into<String>) -> Self {
+                self.bank_name = Some(bank_name.into());
+                self
+            }
+            /// Sets `bank_account` (银行账号).
+            pub fn with_bank_account(mut self, bank_account: impl Into<String>) -> Self {
+                self.bank_account = Some(bank_account.into());
+                self
+            }
+            /// Sets `short_name` (公司简称).
+            pub fn with_short_name(mut self, short_name: impl Into<String>) -> Self {
+                self.short_name = Some(short_name.into());
+                self
+            }
+        }
+
         /// What `POST /v3/taxi-invoice/taxi-company/create-taxi-company` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 商户号
             pub mchid: String,
             /// 公司名称
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub company_name: Option<String>,
         }
     }
@@ -614,7 +918,8 @@ pub mod taxies {
         #[doc(alias = "获取出租车信息API")]
         #[doc(alias = "获取出租车信息")]
         #[crate::endpoint(GET, "/v3/taxi-invoice/taxies/<plate_number>", response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Get {
             /// 车牌号 (path)
             pub plate_number: String,
@@ -623,7 +928,7 @@ pub mod taxies {
         }
 
         /// What `GET /v3/taxi-invoice/taxies/{plate_number}` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct GetResponse {
             /// 车牌号
             pub plate_number: String,
@@ -644,6 +949,75 @@ pub mod taxies {
         }
     }
 }
+/// Types that several operations of feature `taxi-invoice` share, one per shape: each operation's module names them under its own names too.
+pub mod types {
+    /// 司机头像摘要
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct PhotoDigest {
+        /// 哈希类型
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub hash_type: Option<String>,
+        /// 哈希值
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub hash_value: Option<String>,
+    }
+
+    impl PhotoDigest {
+        /// Sets `hash_type` (哈希类型).
+        pub fn with_hash_type(mut self, hash_type: impl Into<String>) -> Self {
+            self.hash_type = Some(hash_type.into());
+            self
+        }
+        /// Sets `hash_value` (哈希值).
+        pub fn with_hash_value(mut self, hash_value: impl Into<String>) -> Self {
+            self.hash_value = Some(hash_value.into());
+            self
+        }
+    }
+
+    /// 司机头像
+    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct DriverPhoto {
+        /// 照片类型
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub photo_type: Option<String>,
+        /// 司机头像摘要
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub photo_digest: Option<crate::api::v3::taxi_invoice::types::PhotoDigest>,
+        /// 头像url
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub photo_url: Option<String>,
+        /// 头像icon
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub photo_icon: Option<String>,
+    }
+
+    impl DriverPhoto {
+        /// Sets `photo_type` (照片类型).
+        pub fn with_photo_type(mut self, photo_type: impl Into<String>) -> Self {
+            self.photo_type = Some(photo_type.into());
+            self
+        }
+        /// Sets `photo_digest` (司机头像摘要).
+        pub fn with_photo_digest(
+            mut self,
+            photo_digest: impl Into<crate::api::v3::taxi_invoice::types::PhotoDigest>,
+        ) -> Self {
+            self.photo_digest = Some(photo_digest.into());
+            self
+        }
+        /// Sets `photo_url` (头像url).
+        pub fn with_photo_url(mut self, photo_url: impl Into<String>) -> Self {
+            self.photo_url = Some(photo_url.into());
+            self
+        }
+        /// Sets `photo_icon` (头像icon).
+        pub fn with_photo_icon(mut self, photo_icon: impl Into<String>) -> Self {
+            self.photo_icon = Some(photo_icon.into());
+            self
+        }
+    }
+}
 /// `/v3/taxi-invoice/user-taxi-order`
 pub mod user_taxi_order {
     /// `/v3/taxi-invoice/user-taxi-order/find-by-token`
@@ -656,7 +1030,8 @@ pub mod user_taxi_order {
         #[doc(alias = "根据凭证查询乘客行程单API")]
         #[doc(alias = "根据凭证查询乘客行程单")]
         #[crate::endpoint(GET, "/v3/taxi-invoice/user-taxi-order/find-by-token", response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Get {
             /// 获取乘客行程单详情的凭证 (query)
             pub token: String,
@@ -670,8 +1045,36 @@ pub mod user_taxi_order {
             pub auth_mode: Option<String>,
         }
 
+        impl Get {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                token: impl Into<String>,
+                openid: impl Into<String>,
+                appid: impl Into<String>,
+            ) -> Self {
+                Self {
+                    token: token.into(),
+                    openid: openid.into(),
+                    appid: appid.into(),
+                    region_id: None,
+                    auth_mode: None,
+                }
+            }
+            /// Sets `region_id` (行政区划代码 (query)).
+            pub fn with_region_id(mut self, region_id: impl Into<i64>) -> Self {
+                self.region_id = Some(region_id.into());
+                self
+            }
+            /// Sets `auth_mode` (授权模式 (query)).
+            pub fn with_auth_mode(mut self, auth_mode: impl Into<String>) -> Self {
+                self.auth_mode = Some(auth_mode.into());
+                self
+            }
+        }
+
         /// What `GET /v3/taxi-invoice/user-taxi-order/find-by-token` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct GetResponse {
             /// 车牌号
             pub plate_number: String,
@@ -684,10 +1087,8 @@ pub mod user_taxi_order {
             /// 乘客行程单来源
             pub source: String,
             /// 面对面付款时间
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub pay_time: Option<String>,
             /// 面对面付款金额
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub pay_amount: Option<i64>,
         }
     }
@@ -702,7 +1103,8 @@ pub mod user_taxi_orders {
     #[doc(alias = "获取乘客行程单列表API")]
     #[doc(alias = "获取乘客行程单列表")]
     #[crate::endpoint(GET, "/v3/taxi-invoice/user-taxi-orders", response = GetResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Get {
         /// 最大资源条数 (query)
         pub limit: Option<i64>,
@@ -720,8 +1122,40 @@ pub mod user_taxi_orders {
         pub region_id: i64,
     }
 
+    impl Get {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            openid: impl Into<String>,
+            appid: impl Into<String>,
+            begin_date: impl Into<String>,
+            end_date: impl Into<String>,
+            region_id: impl Into<i64>,
+        ) -> Self {
+            Self {
+                limit: None,
+                offset: None,
+                openid: openid.into(),
+                appid: appid.into(),
+                begin_date: begin_date.into(),
+                end_date: end_date.into(),
+                region_id: region_id.into(),
+            }
+        }
+        /// Sets `limit` (最大资源条数 (query)).
+        pub fn with_limit(mut self, limit: impl Into<i64>) -> Self {
+            self.limit = Some(limit.into());
+            self
+        }
+        /// Sets `offset` (请求资源起始位置 (query)).
+        pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
+            self.offset = Some(offset.into());
+            self
+        }
+    }
+
     /// GetResponseData
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct GetResponseData {
         /// 车牌号
         pub plate_number: String,
@@ -732,22 +1166,19 @@ pub mod user_taxi_orders {
     }
 
     /// 相关链接
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
     pub struct GetResponseLinks {
         /// 下一页链接
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub next: Option<String>,
         /// 上一页链接
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub prev: Option<String>,
         /// 当前链接
         #[serde(rename = "self")]
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub self_: Option<String>,
     }
 
     /// What `GET /v3/taxi-invoice/user-taxi-orders` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct GetResponse {
         /// 乘客行程单详情
         pub data: Vec<GetResponseData>,
@@ -758,7 +1189,6 @@ pub mod user_taxi_orders {
         /// 资源总条数
         pub total_count: i64,
         /// 相关链接
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub links: Option<GetResponseLinks>,
     }
 }

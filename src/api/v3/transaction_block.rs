@@ -11,7 +11,8 @@ pub mod transaction_block_records {
         /// `GET /v3/transaction-block/transaction-block-records/{block_record_id}`
         #[doc(alias = "查询子商户交易拦截记录详情")]
         #[crate::endpoint(GET, "/v3/transaction-block/transaction-block-records/<block_record_id>", response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Get {
             /// 交易拦截记录ID (path)
             pub block_record_id: String,
@@ -19,50 +20,16 @@ pub mod transaction_block_records {
             pub sub_mchid: String,
         }
 
-        string_enum! {
-            /// 拦截笔数
-            pub enum GetResponseNumberOfBlock {
-                /// `LESS_THAN_TWENTY`
-                LessThanTwenty = "LESS_THAN_TWENTY",
-                /// `LESS_THAN_ONE_HUNDRED`
-                LessThanOneHundred = "LESS_THAN_ONE_HUNDRED",
-                /// `LESS_THAN_ONE_THOUSAND`
-                LessThanOneThousand = "LESS_THAN_ONE_THOUSAND",
-                /// `OVER_ONE_THOUSAND`
-                OverOneThousand = "OVER_ONE_THOUSAND",
-            }
-        }
+        /// [`NumberOfBlock`](crate::api::v3::transaction_block::types::NumberOfBlock), one type for one shape, under the name it has here.
+        pub type GetResponseNumberOfBlock = crate::api::v3::transaction_block::types::NumberOfBlock;
 
-        string_enum! {
-            /// 解除管控方式
-            pub enum GetResponseRecoverWay {
-                /// `SUBMIT_INFORMATION`
-                SubmitInformation = "SUBMIT_INFORMATION",
-            }
-        }
+        /// [`RecoverWay`](crate::api::v3::transaction_block::types::RecoverWay), one type for one shape, under the name it has here.
+        pub type GetResponseRecoverWay = crate::api::v3::transaction_block::types::RecoverWay;
 
         /// What `GET /v3/transaction-block/transaction-block-records/{block_record_id}` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponse {
-            /// 交易拦截记录ID
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub block_record_id: Option<String>,
-            /// 拦截时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub block_time: Option<crate::DateTime>,
-            /// 拦截原因
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub block_reason: Option<String>,
-            /// 拦截笔数
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub number_of_block: Option<GetResponseNumberOfBlock>,
-            /// 解除管控方式
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub recover_way: Option<GetResponseRecoverWay>,
-            /// 商户提交资料内容
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub requested_item_info: Option<String>,
-        }
+        ///
+        /// The type is [`Data`](crate::api::v3::transaction_block::types::Data), which other answers share.
+        pub type GetResponse = crate::api::v3::transaction_block::types::Data;
     }
     /// `/v3/transaction-block/transaction-block-records/sub-mchid`
     pub mod sub_mchid {
@@ -73,7 +40,8 @@ pub mod transaction_block_records {
             /// `GET /v3/transaction-block/transaction-block-records/sub-mchid/{sub_mchid}`
             #[doc(alias = "分页查询子商户名下的交易拦截记录")]
             #[crate::endpoint(GET, "/v3/transaction-block/transaction-block-records/sub-mchid/<sub_mchid>", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 子商户号 (path)
                 pub sub_mchid: String,
@@ -83,66 +51,45 @@ pub mod transaction_block_records {
                 pub offset: Option<i64>,
             }
 
-            string_enum! {
-                /// 拦截笔数
-                pub enum GetResponseDataNumberOfBlock {
-                    /// `LESS_THAN_TWENTY`
-                    LessThanTwenty = "LESS_THAN_TWENTY",
-                    /// `LESS_THAN_ONE_HUNDRED`
-                    LessThanOneHundred = "LESS_THAN_ONE_HUNDRED",
-                    /// `LESS_THAN_ONE_THOUSAND`
-                    LessThanOneThousand = "LESS_THAN_ONE_THOUSAND",
-                    /// `OVER_ONE_THOUSAND`
-                    OverOneThousand = "OVER_ONE_THOUSAND",
+            impl Get {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(sub_mchid: impl Into<String>, limit: impl Into<i64>) -> Self {
+                    Self {
+                        sub_mchid: sub_mchid.into(),
+                        limit: limit.into(),
+                        offset: None,
+                    }
+                }
+                /// Sets `offset` (请求资源起始位置 (query)).
+                pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
+                    self.offset = Some(offset.into());
+                    self
                 }
             }
 
-            string_enum! {
-                /// 解除管控方式
-                pub enum GetResponseDataRecoverWay {
-                    /// `SUBMIT_INFORMATION`
-                    SubmitInformation = "SUBMIT_INFORMATION",
-                }
-            }
+            /// [`NumberOfBlock`](crate::api::v3::transaction_block::types::NumberOfBlock), one type for one shape, under the name it has here.
+            pub type GetResponseDataNumberOfBlock =
+                crate::api::v3::transaction_block::types::NumberOfBlock;
 
-            /// GetResponseData
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseData {
-                /// 交易拦截记录ID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub block_record_id: Option<String>,
-                /// 拦截时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub block_time: Option<crate::DateTime>,
-                /// 拦截原因
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub block_reason: Option<String>,
-                /// 拦截笔数
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub number_of_block: Option<GetResponseDataNumberOfBlock>,
-                /// 解除管控方式
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub recover_way: Option<GetResponseDataRecoverWay>,
-                /// 商户提交资料内容
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub requested_item_info: Option<String>,
-            }
+            /// [`RecoverWay`](crate::api::v3::transaction_block::types::RecoverWay), one type for one shape, under the name it has here.
+            pub type GetResponseDataRecoverWay =
+                crate::api::v3::transaction_block::types::RecoverWay;
+
+            /// [`Data`](crate::api::v3::transaction_block::types::Data), one type for one shape, under the name it has here.
+            pub type GetResponseData = crate::api::v3::transaction_block::types::Data;
 
             /// What `GET /v3/transaction-block/transaction-block-records/sub-mchid/{sub_mchid}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
             pub struct GetResponse {
                 /// 请求资源起始位置
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub offset: Option<i64>,
                 /// 最大资源条数
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub limit: Option<i64>,
                 /// 资源总条数
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub total_count: Option<i64>,
                 /// 交易拦截记录详情列表
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub data: Option<Vec<GetResponseData>>,
+                pub data: Option<Vec<crate::api::v3::transaction_block::types::Data>>,
             }
         }
     }
@@ -156,43 +103,21 @@ pub mod transaction_block_submissions {
         /// `GET /v3/transaction-block/transaction-block-submissions/{block_submission_id}`
         #[doc(alias = "查询交易拦截申诉详情")]
         #[crate::endpoint(GET, "/v3/transaction-block/transaction-block-submissions/<block_submission_id>", response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Get {
             /// 交易拦截申诉ID (path)
             pub block_submission_id: String,
         }
 
-        string_enum! {
-            /// 审核结果
-            pub enum GetResponseReviewResult {
-                /// `EMPTY`
-                Empty = "EMPTY",
-                /// `PASS`
-                Pass = "PASS",
-                /// `REJECT`
-                Reject = "REJECT",
-            }
-        }
+        /// [`ReviewResult`](crate::api::v3::transaction_block::types::ReviewResult), one type for one shape, under the name it has here.
+        pub type GetResponseReviewResult = crate::api::v3::transaction_block::types::ReviewResult;
 
         /// What `GET /v3/transaction-block/transaction-block-submissions/{block_submission_id}` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponse {
-            /// 交易拦截申诉ID
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub block_submission_id: Option<String>,
-            /// 提交时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub submit_time: Option<crate::DateTime>,
-            /// 审核结果
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub review_result: Option<GetResponseReviewResult>,
-            /// 审核时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub review_time: Option<crate::DateTime>,
-            /// 审核驳回原因
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub review_reject_reason: Option<String>,
-        }
+        ///
+        /// The type is [`TransactionBlockSubmissionsResponse`](crate::api::v3::transaction_block::types::TransactionBlockSubmissionsResponse), which other answers share.
+        pub type GetResponse =
+            crate::api::v3::transaction_block::types::TransactionBlockSubmissionsResponse;
     }
     /// `/v3/transaction-block/transaction-block-submissions/sub-mchid`
     pub mod sub_mchid {
@@ -205,7 +130,8 @@ pub mod transaction_block_submissions {
             /// Idempotent by `merchant_submit_id`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "发起交易拦截申诉")]
             #[crate::endpoint(POST, "/v3/transaction-block/transaction-block-submissions/sub-mchid/<sub_mchid>", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 子商户号 (path)
                 pub sub_mchid: String,
@@ -216,37 +142,83 @@ pub mod transaction_block_submissions {
                 pub submit_data: String,
             }
 
-            string_enum! {
-                /// 审核结果
-                pub enum PostResponseReviewResult {
-                    /// `EMPTY`
-                    Empty = "EMPTY",
-                    /// `PASS`
-                    Pass = "PASS",
-                    /// `REJECT`
-                    Reject = "REJECT",
-                }
-            }
+            /// [`ReviewResult`](crate::api::v3::transaction_block::types::ReviewResult), one type for one shape, under the name it has here.
+            pub type PostResponseReviewResult =
+                crate::api::v3::transaction_block::types::ReviewResult;
 
             /// What `POST /v3/transaction-block/transaction-block-submissions/sub-mchid/{sub_mchid}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponse {
-                /// 交易拦截申诉ID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub block_submission_id: Option<String>,
-                /// 提交时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub submit_time: Option<crate::DateTime>,
-                /// 审核结果
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub review_result: Option<PostResponseReviewResult>,
-                /// 审核时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub review_time: Option<crate::DateTime>,
-                /// 审核驳回原因
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub review_reject_reason: Option<String>,
-            }
+            ///
+            /// The type is [`TransactionBlockSubmissionsResponse`](crate::api::v3::transaction_block::types::TransactionBlockSubmissionsResponse), which other answers share.
+            pub type PostResponse =
+                crate::api::v3::transaction_block::types::TransactionBlockSubmissionsResponse;
         }
+    }
+}
+/// Types that several operations of feature `transaction-block` share, one per shape: each operation's module names them under its own names too.
+pub mod types {
+    string_enum! {
+        /// 拦截笔数
+        pub enum NumberOfBlock {
+            /// `LESS_THAN_TWENTY`
+            LessThanTwenty = "LESS_THAN_TWENTY",
+            /// `LESS_THAN_ONE_HUNDRED`
+            LessThanOneHundred = "LESS_THAN_ONE_HUNDRED",
+            /// `LESS_THAN_ONE_THOUSAND`
+            LessThanOneThousand = "LESS_THAN_ONE_THOUSAND",
+            /// `OVER_ONE_THOUSAND`
+            OverOneThousand = "OVER_ONE_THOUSAND",
+        }
+    }
+
+    string_enum! {
+        /// 解除管控方式
+        pub enum RecoverWay {
+            /// `SUBMIT_INFORMATION`
+            SubmitInformation = "SUBMIT_INFORMATION",
+        }
+    }
+
+    /// Data
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+    pub struct Data {
+        /// 交易拦截记录ID
+        pub block_record_id: Option<String>,
+        /// 拦截时间
+        pub block_time: Option<crate::DateTime>,
+        /// 拦截原因
+        pub block_reason: Option<String>,
+        /// 拦截笔数
+        pub number_of_block: Option<crate::api::v3::transaction_block::types::NumberOfBlock>,
+        /// 解除管控方式
+        pub recover_way: Option<crate::api::v3::transaction_block::types::RecoverWay>,
+        /// 商户提交资料内容
+        pub requested_item_info: Option<String>,
+    }
+
+    string_enum! {
+        /// 审核结果
+        pub enum ReviewResult {
+            /// `EMPTY`
+            Empty = "EMPTY",
+            /// `PASS`
+            Pass = "PASS",
+            /// `REJECT`
+            Reject = "REJECT",
+        }
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+    pub struct TransactionBlockSubmissionsResponse {
+        /// 交易拦截申诉ID
+        pub block_submission_id: Option<String>,
+        /// 提交时间
+        pub submit_time: Option<crate::DateTime>,
+        /// 审核结果
+        pub review_result: Option<crate::api::v3::transaction_block::types::ReviewResult>,
+        /// 审核时间
+        pub review_time: Option<crate::DateTime>,
+        /// 审核驳回原因
+        pub review_reject_reason: Option<String>,
     }
 }

@@ -16,7 +16,8 @@ pub mod batches {
     #[doc(alias = "发起批量转账API")]
     #[doc(alias = "发起批量转账")]
     #[crate::endpoint(POST, "/v3/transfer/batches", response = PostResponse, serial)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 直连商户的appid
         pub appid: String,
@@ -39,8 +40,42 @@ pub mod batches {
         pub notify_url: Option<String>,
     }
 
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            appid: impl Into<String>,
+            out_batch_no: impl Into<String>,
+            batch_name: impl Into<String>,
+            batch_remark: impl Into<String>,
+            total_amount: impl Into<i64>,
+            total_num: impl Into<i64>,
+            transfer_detail_list: impl Into<Vec<PostTransferDetailList>>,
+            transfer_scene_id: impl Into<String>,
+        ) -> Self {
+            Self {
+                appid: appid.into(),
+                out_batch_no: out_batch_no.into(),
+                batch_name: batch_name.into(),
+                batch_remark: batch_remark.into(),
+                total_amount: total_amount.into(),
+                total_num: total_num.into(),
+                transfer_detail_list: transfer_detail_list.into(),
+                transfer_scene_id: transfer_scene_id.into(),
+                notify_url: None,
+            }
+        }
+        /// Sets `notify_url` (通知地址).
+        pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
+            self.notify_url = Some(notify_url.into());
+            self
+        }
+    }
+
     /// PostTransferDetailList
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct PostTransferDetailList {
         /// 商家明细单号
         pub out_detail_no: String,
@@ -59,6 +94,32 @@ pub mod batches {
         pub user_id_card: Option<String>,
     }
 
+    impl PostTransferDetailList {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            out_detail_no: impl Into<String>,
+            transfer_amount: impl Into<i64>,
+            transfer_remark: impl Into<String>,
+            openid: impl Into<String>,
+            user_name: impl Into<String>,
+        ) -> Self {
+            Self {
+                out_detail_no: out_detail_no.into(),
+                transfer_amount: transfer_amount.into(),
+                transfer_remark: transfer_remark.into(),
+                openid: openid.into(),
+                user_name: user_name.into(),
+                user_id_card: None,
+            }
+        }
+        /// Sets `user_id_card` (收款用户身份证).
+        pub fn with_user_id_card(mut self, user_id_card: impl Into<String>) -> Self {
+            self.user_id_card = Some(user_id_card.into());
+            self
+        }
+    }
+
     string_enum! {
         /// 批次状态
         pub enum PostResponseBatchStatus {
@@ -74,7 +135,7 @@ pub mod batches {
     }
 
     /// What `POST /v3/transfer/batches` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct PostResponse {
         /// 商家批次单号
         pub out_batch_no: String,
@@ -83,7 +144,6 @@ pub mod batches {
         /// 批次创建时间
         pub create_time: String,
         /// 批次状态
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub batch_status: Option<PostResponseBatchStatus>,
     }
 
@@ -99,7 +159,8 @@ pub mod batches {
             #[doc(alias = "微信批次单号查询批次单API")]
             #[doc(alias = "微信批次单号查询批次单")]
             #[crate::endpoint(GET, "/v3/transfer/batches/batch-id/<batch_id>", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 微信批次单号 (path)
                 pub batch_id: String,
@@ -113,74 +174,53 @@ pub mod batches {
                 pub detail_status: Option<String>,
             }
 
-            /// 转账批次单
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseTransferBatch {
-                /// 商户号
-                pub mchid: String,
-                /// 商家批次单号
-                pub out_batch_no: String,
-                /// 微信批次单号
-                pub batch_id: String,
-                /// 直连商户的appid
-                pub appid: String,
-                /// 批次状态
-                pub batch_status: String,
-                /// 批次类型
-                pub batch_type: String,
-                /// 批次名称
-                pub batch_name: String,
-                /// 批次备注
-                pub batch_remark: String,
-                /// 批次关闭原因
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub close_reason: Option<String>,
-                /// 转账总金额
-                pub total_amount: i64,
-                /// 转账总笔数
-                pub total_num: i64,
-                /// 批次创建时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub create_time: Option<String>,
-                /// 批次更新时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub update_time: Option<String>,
-                /// 转账成功金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub success_amount: Option<i64>,
-                /// 转账成功笔数
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub success_num: Option<i64>,
-                /// 转账失败金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub fail_amount: Option<i64>,
-                /// 转账失败笔数
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub fail_num: Option<i64>,
-                /// 转账场景ID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub transfer_scene_id: Option<String>,
+            impl Get {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    batch_id: impl Into<String>,
+                    need_query_detail: impl Into<bool>,
+                ) -> Self {
+                    Self {
+                        batch_id: batch_id.into(),
+                        need_query_detail: need_query_detail.into(),
+                        offset: None,
+                        limit: None,
+                        detail_status: None,
+                    }
+                }
+                /// Sets `offset` (请求资源起始位置 (query)).
+                pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
+                    self.offset = Some(offset.into());
+                    self
+                }
+                /// Sets `limit` (最大资源条数 (query)).
+                pub fn with_limit(mut self, limit: impl Into<i64>) -> Self {
+                    self.limit = Some(limit.into());
+                    self
+                }
+                /// Sets `detail_status` (明细状态 (query)).
+                pub fn with_detail_status(mut self, detail_status: impl Into<String>) -> Self {
+                    self.detail_status = Some(detail_status.into());
+                    self
+                }
             }
 
-            /// GetResponseTransferDetailList
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseTransferDetailList {
-                /// 微信明细单号
-                pub detail_id: String,
-                /// 商家明细单号
-                pub out_detail_no: String,
-                /// 明细状态
-                pub detail_status: String,
-            }
+            /// [`TransferBatch`](crate::api::v3::transfer::types::TransferBatch), one type for one shape, under the name it has here.
+            pub type GetResponseTransferBatch = crate::api::v3::transfer::types::TransferBatch;
+
+            /// [`TransferDetailList`](crate::api::v3::transfer::types::TransferDetailList), one type for one shape, under the name it has here.
+            pub type GetResponseTransferDetailList =
+                crate::api::v3::transfer::types::TransferDetailList;
 
             /// What `GET /v3/transfer/batches/batch-id/{batch_id}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct GetResponse {
                 /// 转账批次单
-                pub transfer_batch: GetResponseTransferBatch,
+                pub transfer_batch: crate::api::v3::transfer::types::TransferBatch,
                 /// 转账明细单列表
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub transfer_detail_list: Option<Vec<GetResponseTransferDetailList>>,
+                pub transfer_detail_list:
+                    Option<Vec<crate::api::v3::transfer::types::TransferDetailList>>,
             }
 
             /// `/v3/transfer/batches/batch-id/{batch_id}/details`
@@ -197,7 +237,8 @@ pub mod batches {
                         #[doc(alias = "微信明细单号查询明细单API")]
                         #[doc(alias = "微信明细单号查询明细单")]
                         #[crate::endpoint(GET, "/v3/transfer/batches/batch-id/<batch_id>/details/detail-id/<detail_id>", response = GetResponse)]
-                        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                        #[derive(Debug, Clone, PartialEq)]
+                        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                         pub struct Get {
                             /// 微信批次单号 (path)
                             pub batch_id: String,
@@ -206,38 +247,9 @@ pub mod batches {
                         }
 
                         /// What `GET /v3/transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}` answers.
-                        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                        pub struct GetResponse {
-                            /// 商户号
-                            pub mchid: String,
-                            /// 商家批次单号
-                            pub out_batch_no: String,
-                            /// 微信批次单号
-                            pub batch_id: String,
-                            /// 直连商户的appid
-                            pub appid: String,
-                            /// 商家明细单号
-                            pub out_detail_no: String,
-                            /// 微信明细单号
-                            pub detail_id: String,
-                            /// 明细状态
-                            pub detail_status: String,
-                            /// 转账金额
-                            pub transfer_amount: i64,
-                            /// 转账备注
-                            pub transfer_remark: String,
-                            /// 明细失败原因
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub fail_reason: Option<String>,
-                            /// 用户在直连商户应用下的用户标示
-                            pub openid: String,
-                            /// 收款用户姓名
-                            pub user_name: String,
-                            /// 转账发起时间
-                            pub initiate_time: String,
-                            /// 明细更新时间
-                            pub update_time: String,
-                        }
+                        ///
+                        /// The type is [`BatchesResponse`](crate::api::v3::transfer::types::BatchesResponse), which other answers share.
+                        pub type GetResponse = crate::api::v3::transfer::types::BatchesResponse;
                     }
                 }
             }
@@ -255,7 +267,8 @@ pub mod batches {
             #[doc(alias = "商家批次单号查询批次单API")]
             #[doc(alias = "商家批次单号查询批次单")]
             #[crate::endpoint(GET, "/v3/transfer/batches/out-batch-no/<out_batch_no>", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 商家批次单号 (path)
                 pub out_batch_no: String,
@@ -269,79 +282,56 @@ pub mod batches {
                 pub detail_status: Option<String>,
             }
 
-            /// 转账批次单
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseTransferBatch {
-                /// 商户号
-                pub mchid: String,
-                /// 商家批次单号
-                pub out_batch_no: String,
-                /// 微信批次单号
-                pub batch_id: String,
-                /// 直连商户的appid
-                pub appid: String,
-                /// 批次状态
-                pub batch_status: String,
-                /// 批次类型
-                pub batch_type: String,
-                /// 批次名称
-                pub batch_name: String,
-                /// 批次备注
-                pub batch_remark: String,
-                /// 批次关闭原因
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub close_reason: Option<String>,
-                /// 转账总金额
-                pub total_amount: i64,
-                /// 转账总笔数
-                pub total_num: i64,
-                /// 批次创建时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub create_time: Option<String>,
-                /// 批次更新时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub update_time: Option<String>,
-                /// 转账成功金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub success_amount: Option<i64>,
-                /// 转账成功笔数
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub success_num: Option<i64>,
-                /// 转账失败金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub fail_amount: Option<i64>,
-                /// 转账失败笔数
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub fail_num: Option<i64>,
-                /// 转账场景ID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub transfer_scene_id: Option<String>,
+            impl Get {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    out_batch_no: impl Into<String>,
+                    need_query_detail: impl Into<bool>,
+                ) -> Self {
+                    Self {
+                        out_batch_no: out_batch_no.into(),
+                        need_query_detail: need_query_detail.into(),
+                        offset: None,
+                        limit: None,
+                        detail_status: None,
+                    }
+                }
+                /// Sets `offset` (请求资源起始位置 (query)).
+                pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
+                    self.offset = Some(offset.into());
+                    self
+                }
+                /// Sets `limit` (最大资源条数 (query)).
+                pub fn with_limit(mut self, limit: impl Into<i64>) -> Self {
+                    self.limit = Some(limit.into());
+                    self
+                }
+                /// Sets `detail_status` (明细状态 (query)).
+                pub fn with_detail_status(mut self, detail_status: impl Into<String>) -> Self {
+                    self.detail_status = Some(detail_status.into());
+                    self
+                }
             }
 
-            /// GetResponseTransferDetailList
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseTransferDetailList {
-                /// 微信明细单号
-                pub detail_id: String,
-                /// 商家明细单号
-                pub out_detail_no: String,
-                /// 明细状态
-                pub detail_status: String,
-            }
+            /// [`TransferBatch`](crate::api::v3::transfer::types::TransferBatch), one type for one shape, under the name it has here.
+            pub type GetResponseTransferBatch = crate::api::v3::transfer::types::TransferBatch;
+
+            /// [`TransferDetailList`](crate::api::v3::transfer::types::TransferDetailList), one type for one shape, under the name it has here.
+            pub type GetResponseTransferDetailList =
+                crate::api::v3::transfer::types::TransferDetailList;
 
             /// What `GET /v3/transfer/batches/out-batch-no/{out_batch_no}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct GetResponse {
                 /// 转账批次单
-                pub transfer_batch: GetResponseTransferBatch,
+                pub transfer_batch: crate::api::v3::transfer::types::TransferBatch,
                 /// 转账明细单列表
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub transfer_detail_list: Option<Vec<GetResponseTransferDetailList>>,
+                pub transfer_detail_list:
+                    Option<Vec<crate::api::v3::transfer::types::TransferDetailList>>,
                 /// 请求资源起始位置
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub offset: Option<i64>,
                 /// 最大资源条数
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub limit: Option<i64>,
             }
 
@@ -359,7 +349,8 @@ pub mod batches {
                         #[doc(alias = "商家明细单号查询明细单API")]
                         #[doc(alias = "商家明细单号查询明细单")]
                         #[crate::endpoint(GET, "/v3/transfer/batches/out-batch-no/<out_batch_no>/details/out-detail-no/<out_detail_no>", response = GetResponse)]
-                        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                        #[derive(Debug, Clone, PartialEq)]
+                        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                         pub struct Get {
                             /// 商家批次单号 (path)
                             pub out_batch_no: String,
@@ -368,38 +359,9 @@ pub mod batches {
                         }
 
                         /// What `GET /v3/transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}` answers.
-                        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                        pub struct GetResponse {
-                            /// 商户号
-                            pub mchid: String,
-                            /// 商家批次单号
-                            pub out_batch_no: String,
-                            /// 微信批次单号
-                            pub batch_id: String,
-                            /// 直连商户的appid
-                            pub appid: String,
-                            /// 商家明细单号
-                            pub out_detail_no: String,
-                            /// 微信明细单号
-                            pub detail_id: String,
-                            /// 明细状态
-                            pub detail_status: String,
-                            /// 转账金额
-                            pub transfer_amount: i64,
-                            /// 转账备注
-                            pub transfer_remark: String,
-                            /// 明细失败原因
-                            #[serde(skip_serializing_if = "Option::is_none")]
-                            pub fail_reason: Option<String>,
-                            /// 用户在直连商户应用下的用户标示
-                            pub openid: String,
-                            /// 收款用户姓名
-                            pub user_name: String,
-                            /// 转账发起时间
-                            pub initiate_time: String,
-                            /// 明细更新时间
-                            pub update_time: String,
-                        }
+                        ///
+                        /// The type is [`BatchesResponse`](crate::api::v3::transfer::types::BatchesResponse), which other answers share.
+                        pub type GetResponse = crate::api::v3::transfer::types::BatchesResponse;
                     }
                 }
             }
@@ -418,7 +380,8 @@ pub mod bill_receipt {
     #[doc(alias = "转账电子回单申请受理API")]
     #[doc(alias = "转账电子回单申请受理")]
     #[crate::endpoint(POST, "/v3/transfer/bill-receipt", response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 商家批次单号
         #[wxpay(idempotency_key)]
@@ -426,31 +389,9 @@ pub mod bill_receipt {
     }
 
     /// What `POST /v3/transfer/bill-receipt` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostResponse {
-        /// 商家批次单号
-        pub out_batch_no: String,
-        /// 电子回单申请单号
-        pub signature_no: String,
-        /// 电子回单状态
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub signature_status: Option<String>,
-        /// 电子回单文件的hash方法
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub hash_type: Option<String>,
-        /// 电子回单文件的hash值
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub hash_value: Option<String>,
-        /// 电子回单文件的下载地址
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub download_url: Option<String>,
-        /// 创建时间
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub create_time: Option<String>,
-        /// 更新时间
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub update_time: Option<String>,
-    }
+    ///
+    /// The type is [`BillReceiptResponse`](crate::api::v3::transfer::types::BillReceiptResponse), which other answers share.
+    pub type PostResponse = crate::api::v3::transfer::types::BillReceiptResponse;
 
     /// `/v3/transfer/bill-receipt/{out_batch_no}`
     pub mod _out_batch_no_ {
@@ -462,37 +403,124 @@ pub mod bill_receipt {
         #[doc(alias = "查询转账电子回单API")]
         #[doc(alias = "查询转账电子回单")]
         #[crate::endpoint(GET, "/v3/transfer/bill-receipt/<out_batch_no>", response = GetResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Get {
             /// 商家批次单号 (path)
             pub out_batch_no: String,
         }
 
         /// What `GET /v3/transfer/bill-receipt/{out_batch_no}` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct GetResponse {
-            /// 商家批次单号
-            pub out_batch_no: String,
-            /// 电子回单申请单号
-            pub signature_no: String,
-            /// 电子回单状态
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub signature_status: Option<String>,
-            /// 电子回单文件的hash方法
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub hash_type: Option<String>,
-            /// 电子回单文件的hash值
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub hash_value: Option<String>,
-            /// 电子回单文件的下载地址
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub download_url: Option<String>,
-            /// 创建时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub create_time: Option<String>,
-            /// 更新时间
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub update_time: Option<String>,
-        }
+        ///
+        /// The type is [`BillReceiptResponse`](crate::api::v3::transfer::types::BillReceiptResponse), which other answers share.
+        pub type GetResponse = crate::api::v3::transfer::types::BillReceiptResponse;
+    }
+}
+/// Types that several operations of feature `transfer` share, one per shape: each operation's module names them under its own names too.
+pub mod types {
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct BatchesResponse {
+        /// 商户号
+        pub mchid: String,
+        /// 商家批次单号
+        pub out_batch_no: String,
+        /// 微信批次单号
+        pub batch_id: String,
+        /// 直连商户的appid
+        pub appid: String,
+        /// 商家明细单号
+        pub out_detail_no: String,
+        /// 微信明细单号
+        pub detail_id: String,
+        /// 明细状态
+        pub detail_status: String,
+        /// 转账金额
+        pub transfer_amount: i64,
+        /// 转账备注
+        pub transfer_remark: String,
+        /// 明细失败原因
+        pub fail_reason: Option<String>,
+        /// 用户在直连商户应用下的用户标示
+        pub openid: String,
+        /// 收款用户姓名
+        pub user_name: String,
+        /// 转账发起时间
+        pub initiate_time: String,
+        /// 明细更新时间
+        pub update_time: String,
+    }
+
+    /// 转账批次单
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct TransferBatch {
+        /// 商户号
+        pub mchid: String,
+        /// 商家批次单号
+        pub out_batch_no: String,
+        /// 微信批次单号
+        pub batch_id: String,
+        /// 直连商户的appid
+        pub appid: String,
+        /// 批次状态
+        pub batch_status: String,
+        /// 批次类型
+        pub batch_type: String,
+        /// 批次名称
+        pub batch_name: String,
+        /// 批次备注
+        pub batch_remark: String,
+        /// 批次关闭原因
+        pub close_reason: Option<String>,
+        /// 转账总金额
+        pub total_amount: i64,
+        /// 转账总笔数
+        pub total_num: i64,
+        /// 批次创建时间
+        pub create_time: Option<String>,
+        /// 批次更新时间
+        pub update_time: Option<String>,
+        /// 转账成功金额
+        pub success_amount: Option<i64>,
+        /// 转账成功笔数
+        pub success_num: Option<i64>,
+        /// 转账失败金额
+        pub fail_amount: Option<i64>,
+        /// 转账失败笔数
+        pub fail_num: Option<i64>,
+        /// 转账场景ID
+        pub transfer_scene_id: Option<String>,
+    }
+
+    /// TransferDetailList
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct TransferDetailList {
+        /// 微信明细单号
+        pub detail_id: String,
+        /// 商家明细单号
+        pub out_detail_no: String,
+        /// 明细状态
+        pub detail_status: String,
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct BillReceiptResponse {
+        /// 商家批次单号
+        pub out_batch_no: String,
+        /// 电子回单申请单号
+        pub signature_no: String,
+        /// 电子回单状态
+        pub signature_status: Option<String>,
+        /// 电子回单文件的hash方法
+        pub hash_type: Option<String>,
+        /// 电子回单文件的hash值
+        pub hash_value: Option<String>,
+        /// 电子回单文件的下载地址
+        pub download_url: Option<String>,
+        /// 创建时间
+        pub create_time: Option<String>,
+        /// 更新时间
+        pub update_time: Option<String>,
     }
 }

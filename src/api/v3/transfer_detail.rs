@@ -12,53 +12,44 @@ pub mod electronic_receipts {
     #[doc(alias = "查询转账明细电子回单受理结果API")]
     #[doc(alias = "查询转账明细电子回单受理结果")]
     #[crate::endpoint(GET, "/v3/transfer-detail/electronic-receipts", response = GetResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Get {
         /// 受理类型 (query)
-        pub accept_type: GetAcceptType,
+        pub accept_type: crate::api::v3::transfer_detail::types::AcceptType,
         /// 商家转账批次单号 (query)
         pub out_batch_no: Option<String>,
         /// 商家转账明细单号 (query)
         pub out_detail_no: String,
     }
 
-    string_enum! {
-        /// 受理类型
-        pub enum GetAcceptType {
-            /// `BATCH_TRANSFER`
-            BatchTransfer = "BATCH_TRANSFER",
-            /// `TRANSFER_TO_POCKET`
-            TransferToPocket = "TRANSFER_TO_POCKET",
-            /// `TRANSFER_TO_BANK`
-            TransferToBank = "TRANSFER_TO_BANK",
+    impl Get {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            accept_type: impl Into<crate::api::v3::transfer_detail::types::AcceptType>,
+            out_detail_no: impl Into<String>,
+        ) -> Self {
+            Self {
+                accept_type: accept_type.into(),
+                out_batch_no: None,
+                out_detail_no: out_detail_no.into(),
+            }
+        }
+        /// Sets `out_batch_no` (商家转账批次单号 (query)).
+        pub fn with_out_batch_no(mut self, out_batch_no: impl Into<String>) -> Self {
+            self.out_batch_no = Some(out_batch_no.into());
+            self
         }
     }
 
+    /// [`AcceptType`](crate::api::v3::transfer_detail::types::AcceptType), one type for one shape, under the name it has here.
+    pub type GetAcceptType = crate::api::v3::transfer_detail::types::AcceptType;
+
     /// What `GET /v3/transfer-detail/electronic-receipts` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct GetResponse {
-        /// 受理类型
-        pub accept_type: String,
-        /// 商家转账批次单号
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub out_batch_no: Option<String>,
-        /// 商家转账明细单号
-        pub out_detail_no: String,
-        /// 电子回单受理单号
-        pub signature_no: String,
-        /// 电子回单状态
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub signature_status: Option<String>,
-        /// 电子回单文件的hash方法
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub hash_type: Option<String>,
-        /// 电子回单文件的hash值
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub hash_value: Option<String>,
-        /// 电子回单文件的下载地址
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub download_url: Option<String>,
-    }
+    ///
+    /// The type is [`ElectronicReceiptsResponse`](crate::api::v3::transfer_detail::types::ElectronicReceiptsResponse), which other answers share.
+    pub type GetResponse = crate::api::v3::transfer_detail::types::ElectronicReceiptsResponse;
 
     /// 转账明细电子回单受理API
     ///
@@ -70,10 +61,11 @@ pub mod electronic_receipts {
     #[doc(alias = "转账明细电子回单受理API")]
     #[doc(alias = "转账明细电子回单受理")]
     #[crate::endpoint(POST, "/v3/transfer-detail/electronic-receipts", response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 受理类型
-        pub accept_type: PostAcceptType,
+        pub accept_type: crate::api::v3::transfer_detail::types::AcceptType,
         /// 商家转账批次单号
         pub out_batch_no: Option<String>,
         /// 商家转账明细单号
@@ -81,9 +73,39 @@ pub mod electronic_receipts {
         pub out_detail_no: String,
     }
 
+    impl Post {
+        /// A value with its required fields; every optional one is `None`
+        /// until its `with_…` method sets it.
+        pub fn new(
+            accept_type: impl Into<crate::api::v3::transfer_detail::types::AcceptType>,
+            out_detail_no: impl Into<String>,
+        ) -> Self {
+            Self {
+                accept_type: accept_type.into(),
+                out_batch_no: None,
+                out_detail_no: out_detail_no.into(),
+            }
+        }
+        /// Sets `out_batch_no` (商家转账批次单号).
+        pub fn with_out_batch_no(mut self, out_batch_no: impl Into<String>) -> Self {
+            self.out_batch_no = Some(out_batch_no.into());
+            self
+        }
+    }
+
+    /// [`AcceptType`](crate::api::v3::transfer_detail::types::AcceptType), one type for one shape, under the name it has here.
+    pub type PostAcceptType = crate::api::v3::transfer_detail::types::AcceptType;
+
+    /// What `POST /v3/transfer-detail/electronic-receipts` answers.
+    ///
+    /// The type is [`ElectronicReceiptsResponse`](crate::api::v3::transfer_detail::types::ElectronicReceiptsResponse), which other answers share.
+    pub type PostResponse = crate::api::v3::transfer_detail::types::ElectronicReceiptsResponse;
+}
+/// Types that several operations of feature `transfer-detail` share, one per shape: each operation's module names them under its own names too.
+pub mod types {
     string_enum! {
         /// 受理类型
-        pub enum PostAcceptType {
+        pub enum AcceptType {
             /// `BATCH_TRANSFER`
             BatchTransfer = "BATCH_TRANSFER",
             /// `TRANSFER_TO_POCKET`
@@ -93,29 +115,24 @@ pub mod electronic_receipts {
         }
     }
 
-    /// What `POST /v3/transfer-detail/electronic-receipts` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostResponse {
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct ElectronicReceiptsResponse {
         /// 受理类型
         pub accept_type: String,
         /// 商家转账批次单号
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub out_batch_no: Option<String>,
         /// 商家转账明细单号
         pub out_detail_no: String,
         /// 电子回单受理单号
         pub signature_no: String,
         /// 电子回单状态
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub signature_status: Option<String>,
         /// 电子回单文件的hash方法
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub hash_type: Option<String>,
         /// 电子回单文件的hash值
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub hash_value: Option<String>,
         /// 电子回单文件的下载地址
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub download_url: Option<String>,
     }
 }

@@ -14,7 +14,8 @@ pub mod elecvoucherfile {
     #[doc(alias = "下载电子回单API")]
     #[doc(alias = "下载电子回单")]
     #[crate::endpoint(GET, "/v3/transferdownload/elecvoucherfile")]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Get {
         /// 前序download_url的查询参数 (query)
         pub token: String,
@@ -34,7 +35,8 @@ pub mod signfile {
     #[doc(alias = "下载电子回单API")]
     #[doc(alias = "下载电子回单")]
     #[crate::endpoint(GET, "/v3/transferdownload/signfile")]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Get {
         /// 前序download_url的查询参数 (query)
         pub token: String,

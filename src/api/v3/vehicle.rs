@@ -15,7 +15,8 @@ pub mod etc {
             /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/etc-authorization/contracts/get-by.html)
             #[doc(alias = "通过商户ETC绑定号查询签约状态")]
             #[crate::endpoint(GET, "/v3/vehicle/etc/contracts/<contract_id>", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 商户etc绑定号 (path)
                 pub contract_id: String,
@@ -23,31 +24,26 @@ pub mod etc {
                 pub sub_mchid: Option<String>,
             }
 
-            /// What `GET /v3/vehicle/etc/contracts/{contract_id}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponse {
-                /// 发起签约的appid
-                pub appid: String,
-                /// 服务商商户号
-                pub sp_mchid: String,
-                /// 用户在发起签约APP的标识
-                pub sp_openid: String,
-                /// 子商户appid
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sub_appid: Option<String>,
-                /// 特约商户号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sub_mchid: Option<String>,
-                /// ETC扣费授权协议号
-                pub contract_id: String,
-                /// ETC绑定状态
-                pub bind_state: String,
-                /// 绑定的车牌号
-                pub plate_number: String,
-                /// 用户在发起签约子APP的标识
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sub_openid: Option<String>,
+            impl Get {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(contract_id: impl Into<String>) -> Self {
+                    Self {
+                        contract_id: contract_id.into(),
+                        sub_mchid: None,
+                    }
+                }
+                /// Sets `sub_mchid` (特约商户号 (query)).
+                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                    self.sub_mchid = Some(sub_mchid.into());
+                    self
+                }
             }
+
+            /// What `GET /v3/vehicle/etc/contracts/{contract_id}` answers.
+            ///
+            /// The type is [`EtcResponse`](crate::api::v3::vehicle::types::EtcResponse), which other answers share.
+            pub type GetResponse = crate::api::v3::vehicle::types::EtcResponse;
         }
     }
     /// `/v3/vehicle/etc/preopen`
@@ -64,7 +60,8 @@ pub mod etc {
         #[doc(alias = "预开通用户ETC指定卡扣费API")]
         #[doc(alias = "预开通用户ETC指定卡扣费")]
         #[crate::endpoint(POST, "/v3/vehicle/etc/preopen", response = PostResponse, serial)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 服务商appid
             pub sp_appid: String,
@@ -87,8 +84,53 @@ pub mod etc {
             pub bank_card_no: Option<String>,
         }
 
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                sp_appid: impl Into<String>,
+                openid: impl Into<String>,
+                plan_id: impl Into<String>,
+                plate_number: impl Into<String>,
+                identify: impl Into<PostIdentify>,
+            ) -> Self {
+                Self {
+                    sp_appid: sp_appid.into(),
+                    sub_appid: None,
+                    sub_mchid: None,
+                    openid: openid.into(),
+                    plan_id: plan_id.into(),
+                    etc_device_id: None,
+                    plate_number: plate_number.into(),
+                    identify: identify.into(),
+                    bank_card_no: None,
+                }
+            }
+            /// Sets `sub_appid` (子商户appid).
+            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                self.sub_appid = Some(sub_appid.into());
+                self
+            }
+            /// Sets `sub_mchid` (特约商户号).
+            pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                self.sub_mchid = Some(sub_mchid.into());
+                self
+            }
+            /// Sets `etc_device_id` (ETC设备号).
+            pub fn with_etc_device_id(mut self, etc_device_id: impl Into<String>) -> Self {
+                self.etc_device_id = Some(etc_device_id.into());
+                self
+            }
+            /// Sets `bank_card_no` (用户开通ETC时绑定的银行卡).
+            pub fn with_bank_card_no(mut self, bank_card_no: impl Into<String>) -> Self {
+                self.bank_card_no = Some(bank_card_no.into());
+                self
+            }
+        }
+
         /// 实名信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostIdentify {
             /// 姓名
             #[serde(serialize_with = "crate::encryption::encrypt")]
@@ -101,7 +143,7 @@ pub mod etc {
         }
 
         /// What `POST /v3/vehicle/etc/preopen` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 预开通ID
             pub preopen_id: String,
@@ -121,7 +163,8 @@ pub mod etc {
             #[doc(alias = "高速场景商户扣款API")]
             #[doc(alias = "高速场景商户扣款")]
             #[crate::endpoint(POST, "/v3/vehicle/etc/transactions/highway", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 商户订单号
                 #[wxpay(idempotency_key)]
@@ -148,8 +191,61 @@ pub mod etc {
                 pub device_info: Option<PostDeviceInfo>,
             }
 
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    out_trade_no: impl Into<String>,
+                    appid: impl Into<String>,
+                    contract_id: impl Into<String>,
+                    description: impl Into<String>,
+                    highway_info: impl Into<PostHighwayInfo>,
+                    amount: impl Into<PostAmount>,
+                ) -> Self {
+                    Self {
+                        out_trade_no: out_trade_no.into(),
+                        sub_mchid: None,
+                        appid: appid.into(),
+                        sub_appid: None,
+                        contract_id: contract_id.into(),
+                        description: description.into(),
+                        attach: None,
+                        goods_tag: None,
+                        highway_info: highway_info.into(),
+                        amount: amount.into(),
+                        device_info: None,
+                    }
+                }
+                /// Sets `sub_mchid` (特约商户号).
+                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                    self.sub_mchid = Some(sub_mchid.into());
+                    self
+                }
+                /// Sets `sub_appid` (特约商户appid).
+                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
+                    self.sub_appid = Some(sub_appid.into());
+                    self
+                }
+                /// Sets `attach` (附加信息).
+                pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+                    self.attach = Some(attach.into());
+                    self
+                }
+                /// Sets `goods_tag` (营销信息).
+                pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
+                    self.goods_tag = Some(goods_tag.into());
+                    self
+                }
+                /// Sets `device_info` (设备信息).
+                pub fn with_device_info(mut self, device_info: impl Into<PostDeviceInfo>) -> Self {
+                    self.device_info = Some(device_info.into());
+                    self
+                }
+            }
+
             /// 高速场景信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct PostHighwayInfo {
                 /// 车牌号
                 pub plate_number: String,
@@ -175,8 +271,53 @@ pub mod etc {
                 pub carrying_range: Option<String>,
             }
 
+            impl PostHighwayInfo {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(
+                    plate_number: impl Into<String>,
+                    start_time: impl Into<String>,
+                    end_time: impl Into<String>,
+                    channel_type: impl Into<String>,
+                    entrance: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        plate_number: plate_number.into(),
+                        start_time: start_time.into(),
+                        end_time: end_time.into(),
+                        channel_type: channel_type.into(),
+                        car_type: None,
+                        entrance: entrance.into(),
+                        exit: None,
+                        carrying_capacity: None,
+                        carrying_range: None,
+                    }
+                }
+                /// Sets `car_type` (车辆类型).
+                pub fn with_car_type(mut self, car_type: impl Into<String>) -> Self {
+                    self.car_type = Some(car_type.into());
+                    self
+                }
+                /// Sets `exit` (出口名称).
+                pub fn with_exit(mut self, exit: impl Into<String>) -> Self {
+                    self.exit = Some(exit.into());
+                    self
+                }
+                /// Sets `carrying_capacity` (承载人数).
+                pub fn with_carrying_capacity(mut self, carrying_capacity: impl Into<i64>) -> Self {
+                    self.carrying_capacity = Some(carrying_capacity.into());
+                    self
+                }
+                /// Sets `carrying_range` (荷载范围).
+                pub fn with_carrying_range(mut self, carrying_range: impl Into<String>) -> Self {
+                    self.carrying_range = Some(carrying_range.into());
+                    self
+                }
+            }
+
             /// 订单金额
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct PostAmount {
                 /// 订单金额
                 #[serde(skip_serializing_if = "Option::is_none")]
@@ -186,8 +327,22 @@ pub mod etc {
                 pub currency: Option<String>,
             }
 
+            impl PostAmount {
+                /// Sets `total` (订单金额).
+                pub fn with_total(mut self, total: impl Into<i64>) -> Self {
+                    self.total = Some(total.into());
+                    self
+                }
+                /// Sets `currency` (货币类型).
+                pub fn with_currency(mut self, currency: impl Into<String>) -> Self {
+                    self.currency = Some(currency.into());
+                    self
+                }
+            }
+
             /// 设备信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct PostDeviceInfo {
                 /// 商户端设备号
                 #[serde(skip_serializing_if = "Option::is_none")]
@@ -196,119 +351,38 @@ pub mod etc {
                 pub device_ip: String,
             }
 
-            /// 支付者
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponsePayer {
-                /// 用户在服务商APP的标识
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sp_openid: Option<String>,
-                /// 用户在特约商户APP的标识
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sub_openid: Option<String>,
+            impl PostDeviceInfo {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(device_ip: impl Into<String>) -> Self {
+                    Self {
+                        device_id: None,
+                        device_ip: device_ip.into(),
+                    }
+                }
+                /// Sets `device_id` (商户端设备号).
+                pub fn with_device_id(mut self, device_id: impl Into<String>) -> Self {
+                    self.device_id = Some(device_id.into());
+                    self
+                }
             }
 
-            /// 订单金额
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponseAmount {
-                /// 订单金额
-                pub total: i64,
-                /// 货币类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub currency: Option<String>,
-                /// 用户实际支付金额
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub payer_total: Option<i64>,
-                /// 折扣
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub discount_total: Option<i64>,
-            }
+            /// [`Payer`](crate::api::v3::vehicle::types::Payer), one type for one shape, under the name it has here.
+            pub type PostResponsePayer = crate::api::v3::vehicle::types::Payer;
 
-            /// 设备信息
-            #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponseDeviceInfo {
-                /// 商户端设备号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub device_id: Option<String>,
-                /// 商户端设备IP
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub device_ip: Option<String>,
-            }
+            /// [`Amount`](crate::api::v3::vehicle::types::Amount), one type for one shape, under the name it has here.
+            pub type PostResponseAmount = crate::api::v3::vehicle::types::Amount;
 
-            /// PostResponsePromotionDetail
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponsePromotionDetail {
-                /// 券ID
-                pub promotion_id: String,
-                /// 优惠名称
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub name: Option<String>,
-                /// 优惠范围
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub scope: Option<String>,
-                /// 优惠类型
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub r#type: Option<String>,
-                /// 活动ID
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub activity_id: Option<String>,
-                /// 优惠券面额
-                pub amount: i64,
-                /// 微信出资
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub wxpay_contribute: Option<i64>,
-                /// 商户出资
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub merchant_contribute: Option<i64>,
-                /// 其他出资
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub other_contribute: Option<i64>,
-            }
+            /// [`DeviceInfo`](crate::api::v3::vehicle::types::DeviceInfo), one type for one shape, under the name it has here.
+            pub type PostResponseDeviceInfo = crate::api::v3::vehicle::types::DeviceInfo;
+
+            /// [`PromotionDetail`](crate::api::v3::vehicle::types::PromotionDetail), one type for one shape, under the name it has here.
+            pub type PostResponsePromotionDetail = crate::api::v3::vehicle::types::PromotionDetail;
 
             /// What `POST /v3/vehicle/etc/transactions/highway` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponse {
-                /// 商户号
-                pub mchid: String,
-                /// 特约商户号
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sub_mchid: Option<String>,
-                /// 商户appid
-                pub appid: String,
-                /// 特约商户appid
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sub_appid: Option<String>,
-                /// 商户订单号
-                pub out_trade_no: String,
-                /// 微信支付订单号
-                pub transaction_id: String,
-                /// 商户数据
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub attach: Option<String>,
-                /// 交易类型
-                pub trade_type: String,
-                /// 付款银行
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub bank_type: Option<String>,
-                /// 支付完成时间
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub success_time: Option<String>,
-                /// 交易状态
-                pub trade_state: String,
-                /// 交易状态描述
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub trade_state_desc: Option<String>,
-                /// 支付者
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub payer: Option<PostResponsePayer>,
-                /// 订单金额
-                pub amount: PostResponseAmount,
-                /// 设备信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub device_info: Option<PostResponseDeviceInfo>,
-                /// 优惠详情
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub promotion_detail: Option<Vec<PostResponsePromotionDetail>>,
-            }
+            ///
+            /// The type is [`EtcTransactionsHighwayResponse`](crate::api::v3::vehicle::types::EtcTransactionsHighwayResponse), which other answers share.
+            pub type PostResponse = crate::api::v3::vehicle::types::EtcTransactionsHighwayResponse;
         }
         /// `/v3/vehicle/etc/transactions/id`
         pub mod id {
@@ -322,7 +396,8 @@ pub mod etc {
                 #[doc(alias = "查询订单API")]
                 #[doc(alias = "查询订单")]
                 #[crate::endpoint(GET, "/v3/vehicle/etc/transactions/id/<transaction_id>", response = GetResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Get {
                     /// 微信支付订单号 (path)
                     pub transaction_id: String,
@@ -330,123 +405,40 @@ pub mod etc {
                     pub sub_mchid: Option<String>,
                 }
 
-                /// 支付者
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct GetResponsePayer {
-                    /// 用户在服务商APP的标识
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub sp_openid: Option<String>,
-                    /// 用户在特约商户APP的标识
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub sub_openid: Option<String>,
+                impl Get {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    pub fn new(transaction_id: impl Into<String>) -> Self {
+                        Self {
+                            transaction_id: transaction_id.into(),
+                            sub_mchid: None,
+                        }
+                    }
+                    /// Sets `sub_mchid` (特约商户号 (query)).
+                    pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                        self.sub_mchid = Some(sub_mchid.into());
+                        self
+                    }
                 }
 
-                /// 订单金额
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponseAmount {
-                    /// 订单金额
-                    pub total: i64,
-                    /// 货币类型
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub currency: Option<String>,
-                    /// 用户实际支付金额
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub payer_total: Option<i64>,
-                    /// 折扣
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub discount_total: Option<i64>,
-                }
+                /// [`Payer`](crate::api::v3::vehicle::types::Payer), one type for one shape, under the name it has here.
+                pub type GetResponsePayer = crate::api::v3::vehicle::types::Payer;
 
-                /// 设备信息
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct GetResponseDeviceInfo {
-                    /// 商户端设备号
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub device_id: Option<String>,
-                    /// 商户端设备IP
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub device_ip: Option<String>,
-                }
+                /// [`Amount`](crate::api::v3::vehicle::types::Amount), one type for one shape, under the name it has here.
+                pub type GetResponseAmount = crate::api::v3::vehicle::types::Amount;
 
-                /// GetResponsePromotionDetail
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponsePromotionDetail {
-                    /// 券ID
-                    pub promotion_id: String,
-                    /// 优惠名称
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub name: Option<String>,
-                    /// 优惠范围
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub scope: Option<String>,
-                    /// 优惠类型
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub r#type: Option<String>,
-                    /// 活动ID
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub activity_id: Option<String>,
-                    /// 优惠券面额
-                    pub amount: i64,
-                    /// 微信出资
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub wxpay_contribute: Option<i64>,
-                    /// 商户出资
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub merchant_contribute: Option<i64>,
-                    /// 其他出资
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub other_contribute: Option<i64>,
-                }
+                /// [`DeviceInfo`](crate::api::v3::vehicle::types::DeviceInfo), one type for one shape, under the name it has here.
+                pub type GetResponseDeviceInfo = crate::api::v3::vehicle::types::DeviceInfo;
+
+                /// [`PromotionDetail`](crate::api::v3::vehicle::types::PromotionDetail), one type for one shape, under the name it has here.
+                pub type GetResponsePromotionDetail =
+                    crate::api::v3::vehicle::types::PromotionDetail;
 
                 /// What `GET /v3/vehicle/etc/transactions/id/{transaction_id}` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponse {
-                    /// 商户号
-                    pub mchid: String,
-                    /// 特约商户号
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub sub_mchid: Option<String>,
-                    /// 商户appid
-                    pub appid: String,
-                    /// 特约商户appid
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub sub_appid: Option<String>,
-                    /// 商户订单号
-                    pub out_trade_no: String,
-                    /// 微信支付订单号
-                    pub transaction_id: String,
-                    /// 商户数据
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub attach: Option<String>,
-                    /// 交易类型
-                    pub trade_type: String,
-                    /// 付款银行
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub bank_type: Option<String>,
-                    /// 支付完成时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub success_time: Option<String>,
-                    /// 交易状态
-                    pub trade_state: String,
-                    /// 交易状态描述
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub trade_state_desc: Option<String>,
-                    /// 支付者
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub payer: Option<GetResponsePayer>,
-                    /// 订单金额
-                    pub amount: GetResponseAmount,
-                    /// 设备信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub device_info: Option<GetResponseDeviceInfo>,
-                    /// 优惠详情
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
-                }
+                ///
+                /// The type is [`EtcTransactionsHighwayResponse`](crate::api::v3::vehicle::types::EtcTransactionsHighwayResponse), which other answers share.
+                pub type GetResponse =
+                    crate::api::v3::vehicle::types::EtcTransactionsHighwayResponse;
             }
         }
         /// `/v3/vehicle/etc/transactions/out-trade-no`
@@ -461,7 +453,8 @@ pub mod etc {
                 #[doc(alias = "查询订单API")]
                 #[doc(alias = "查询订单")]
                 #[crate::endpoint(GET, "/v3/vehicle/etc/transactions/out-trade-no/<out_trade_no>", response = GetResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Get {
                     /// 商户订单号 (path)
                     pub out_trade_no: String,
@@ -469,123 +462,40 @@ pub mod etc {
                     pub sub_mchid: Option<String>,
                 }
 
-                /// 支付者
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct GetResponsePayer {
-                    /// 用户在服务商APP的标识
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub sp_openid: Option<String>,
-                    /// 用户在特约商户APP的标识
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub sub_openid: Option<String>,
+                impl Get {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    pub fn new(out_trade_no: impl Into<String>) -> Self {
+                        Self {
+                            out_trade_no: out_trade_no.into(),
+                            sub_mchid: None,
+                        }
+                    }
+                    /// Sets `sub_mchid` (特约商户号 (query)).
+                    pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                        self.sub_mchid = Some(sub_mchid.into());
+                        self
+                    }
                 }
 
-                /// 订单金额
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponseAmount {
-                    /// 订单金额
-                    pub total: i64,
-                    /// 货币类型
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub currency: Option<String>,
-                    /// 用户实际支付金额
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub payer_total: Option<i64>,
-                    /// 折扣
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub discount_total: Option<i64>,
-                }
+                /// [`Payer`](crate::api::v3::vehicle::types::Payer), one type for one shape, under the name it has here.
+                pub type GetResponsePayer = crate::api::v3::vehicle::types::Payer;
 
-                /// 设备信息
-                #[derive(
-                    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize,
-                )]
-                pub struct GetResponseDeviceInfo {
-                    /// 商户端设备号
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub device_id: Option<String>,
-                    /// 商户端设备IP
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub device_ip: Option<String>,
-                }
+                /// [`Amount`](crate::api::v3::vehicle::types::Amount), one type for one shape, under the name it has here.
+                pub type GetResponseAmount = crate::api::v3::vehicle::types::Amount;
 
-                /// GetResponsePromotionDetail
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponsePromotionDetail {
-                    /// 券ID
-                    pub promotion_id: String,
-                    /// 优惠名称
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub name: Option<String>,
-                    /// 优惠范围
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub scope: Option<String>,
-                    /// 优惠类型
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub r#type: Option<String>,
-                    /// 活动ID
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub activity_id: Option<String>,
-                    /// 优惠券面额
-                    pub amount: i64,
-                    /// 微信出资
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub wxpay_contribute: Option<i64>,
-                    /// 商户出资
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub merchant_contribute: Option<i64>,
-                    /// 其他出资
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub other_contribute: Option<i64>,
-                }
+                /// [`DeviceInfo`](crate::api::v3::vehicle::types::DeviceInfo), one type for one shape, under the name it has here.
+                pub type GetResponseDeviceInfo = crate::api::v3::vehicle::types::DeviceInfo;
+
+                /// [`PromotionDetail`](crate::api::v3::vehicle::types::PromotionDetail), one type for one shape, under the name it has here.
+                pub type GetResponsePromotionDetail =
+                    crate::api::v3::vehicle::types::PromotionDetail;
 
                 /// What `GET /v3/vehicle/etc/transactions/out-trade-no/{out_trade_no}` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponse {
-                    /// 商户号
-                    pub mchid: String,
-                    /// 特约商户号
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub sub_mchid: Option<String>,
-                    /// 商户appid
-                    pub appid: String,
-                    /// 特约商户appid
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub sub_appid: Option<String>,
-                    /// 商户订单号
-                    pub out_trade_no: String,
-                    /// 微信支付订单号
-                    pub transaction_id: String,
-                    /// 商户数据
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub attach: Option<String>,
-                    /// 交易类型
-                    pub trade_type: String,
-                    /// 付款银行
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub bank_type: Option<String>,
-                    /// 支付完成时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub success_time: Option<String>,
-                    /// 交易状态
-                    pub trade_state: String,
-                    /// 交易状态描述
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub trade_state_desc: Option<String>,
-                    /// 支付者
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub payer: Option<GetResponsePayer>,
-                    /// 订单金额
-                    pub amount: GetResponseAmount,
-                    /// 设备信息
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub device_info: Option<GetResponseDeviceInfo>,
-                    /// 优惠详情
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
-                }
+                ///
+                /// The type is [`EtcTransactionsHighwayResponse`](crate::api::v3::vehicle::types::EtcTransactionsHighwayResponse), which other answers share.
+                pub type GetResponse =
+                    crate::api::v3::vehicle::types::EtcTransactionsHighwayResponse;
             }
         }
     }
@@ -603,7 +513,8 @@ pub mod etc {
                 #[doc(alias = "查询ETC签约状态API")]
                 #[doc(alias = "查询ETC签约状态")]
                 #[crate::endpoint(GET, "/v3/vehicle/etc/users/<openid>/contracts", response = GetResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Get {
                     /// 用户标识 (path)
                     pub openid: String,
@@ -615,31 +526,32 @@ pub mod etc {
                     pub plate_number: String,
                 }
 
-                /// What `GET /v3/vehicle/etc/users/{openid}/contracts` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponse {
-                    /// 发起签约的appid
-                    pub appid: String,
-                    /// 服务商商户号
-                    pub sp_mchid: String,
-                    /// 用户在发起签约APP的标识
-                    pub sp_openid: String,
-                    /// 子商户appid
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub sub_appid: Option<String>,
-                    /// 特约商户号
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub sub_mchid: Option<String>,
-                    /// ETC扣费授权协议号
-                    pub contract_id: String,
-                    /// ETC绑定状态
-                    pub bind_state: String,
-                    /// 绑定的车牌号
-                    pub plate_number: String,
-                    /// 用户在发起签约子APP的标识
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub sub_openid: Option<String>,
+                impl Get {
+                    /// A value with its required fields; every optional one is `None`
+                    /// until its `with_…` method sets it.
+                    pub fn new(
+                        openid: impl Into<String>,
+                        plan_id: impl Into<String>,
+                        plate_number: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            openid: openid.into(),
+                            sub_mchid: None,
+                            plan_id: plan_id.into(),
+                            plate_number: plate_number.into(),
+                        }
+                    }
+                    /// Sets `sub_mchid` (特约商户号 (query)).
+                    pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                        self.sub_mchid = Some(sub_mchid.into());
+                        self
+                    }
                 }
+
+                /// What `GET /v3/vehicle/etc/users/{openid}/contracts` answers.
+                ///
+                /// The type is [`EtcResponse`](crate::api::v3::vehicle::types::EtcResponse), which other answers share.
+                pub type GetResponse = crate::api::v3::vehicle::types::EtcResponse;
             }
         }
     }
@@ -658,7 +570,8 @@ pub mod parking {
         #[doc(alias = "创建停车入场API")]
         #[doc(alias = "创建停车入场")]
         #[crate::endpoint(POST, "/v3/vehicle/parking/parkings", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 子商户号
             pub sub_mchid: String,
@@ -704,7 +617,7 @@ pub mod parking {
         }
 
         /// What `POST /v3/vehicle/parking/parkings` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 停车入场id
             pub id: String,
@@ -723,7 +636,6 @@ pub mod parking {
             /// 停车入场状态
             pub state: PostResponseState,
             /// 不可用状态描述
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub block_reason: Option<PostResponseBlockReason>,
         }
     }
@@ -739,7 +651,8 @@ pub mod parking {
             #[doc(alias = "查询车牌服务开通信息API")]
             #[doc(alias = "查询车牌服务开通信息")]
             #[crate::endpoint(GET, "/v3/vehicle/parking/services/find", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 应用ID (query)
                 pub appid: String,
@@ -766,14 +679,13 @@ pub mod parking {
             }
 
             /// What `GET /v3/vehicle/parking/services/find` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct GetResponse {
                 /// 车牌号
                 pub plate_number: String,
                 /// 车牌颜色
                 pub plate_color: crate::api::types::VehiclePlateColor,
                 /// 车牌服务开通时间
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub service_open_time: Option<String>,
                 /// 用户标识
                 pub openid: String,
@@ -797,7 +709,8 @@ pub mod transactions {
             #[doc(alias = "查询订单API")]
             #[doc(alias = "查询订单")]
             #[crate::endpoint(GET, "/v3/vehicle/transactions/out-trade-no/<out_trade_no>", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 商户订单号 (path)
                 pub out_trade_no: String,
@@ -805,87 +718,68 @@ pub mod transactions {
                 pub sub_mchid: Option<String>,
             }
 
-            /// 停车场景信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponseParkingInfo {
-                /// 停车入场id
-                pub parking_id: String,
-                /// 车牌号
-                pub plate_number: String,
-                /// 车牌颜色
-                pub plate_color: crate::api::types::VehiclePlateColor,
-                /// 入场时间
-                pub start_time: String,
-                /// 出场时间
-                pub end_time: String,
-                /// 停车场名称
-                pub parking_name: String,
-                /// 计费时长
-                pub charging_duration: i64,
-                /// 停车场设备id
-                pub device_id: String,
+            impl Get {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                pub fn new(out_trade_no: impl Into<String>) -> Self {
+                    Self {
+                        out_trade_no: out_trade_no.into(),
+                        sub_mchid: None,
+                    }
+                }
+                /// Sets `sub_mchid` (子商户号 (query)).
+                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
+                    self.sub_mchid = Some(sub_mchid.into());
+                    self
+                }
             }
 
-            /// 支付者信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct GetResponsePayer {
-                /// 用户在appid下的标识
-                pub openid: String,
-                /// 用户在sub_appid下的标识
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub sub_openid: Option<String>,
-            }
+            /// [`ParkingInfo`](crate::api::v3::vehicle::types::ParkingInfo), one type for one shape, under the name it has here.
+            pub type GetResponseParkingInfo = crate::api::v3::vehicle::types::ParkingInfo;
+
+            /// [`Payer2`](crate::api::v3::vehicle::types::Payer2), one type for one shape, under the name it has here.
+            pub type GetResponsePayer = crate::api::v3::vehicle::types::Payer2;
 
             /// 订单金额信息
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct GetResponseAmount {
                 /// 订单金额
                 pub total: i64,
                 /// 货币类型
                 pub currency: String,
                 /// 用户实际支付金额
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub payer_total: Option<i64>,
                 /// 折扣
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub discount_total: Option<i64>,
             }
 
             /// GetResponsePromotionDetail
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct GetResponsePromotionDetail {
                 /// 券ID
                 pub coupon_id: String,
                 /// 优惠名称
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub name: Option<String>,
                 /// 优惠范围
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub scope: Option<String>,
                 /// 优惠类型
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub r#type: Option<String>,
                 /// 活动ID
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub stock_id: Option<String>,
                 /// 优惠券面额
                 pub amount: i64,
                 /// 微信出资
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub wechatpay_contribute: Option<i64>,
                 /// 商户出资
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub merchant_contribute: Option<i64>,
                 /// 其他出资
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub other_contribute: Option<i64>,
                 /// 优惠币种
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub currency: Option<String>,
             }
 
             /// What `GET /v3/vehicle/transactions/out-trade-no/{out_trade_no}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct GetResponse {
                 /// 应用ID
                 pub appid: String,
@@ -902,36 +796,28 @@ pub mod transactions {
                 /// 商户订单号
                 pub out_trade_no: String,
                 /// 微信支付订单号
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub transaction_id: Option<String>,
                 /// 交易状态
                 pub trade_state: String,
                 /// 交易状态描述
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub trade_state_description: Option<String>,
                 /// 支付完成时间
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub success_time: Option<String>,
                 /// 付款银行
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub bank_type: Option<String>,
                 /// 用户是否已还款
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub user_repaid: Option<String>,
                 /// 附加数据
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub attach: Option<String>,
                 /// 交易场景
                 pub trade_scene: String,
                 /// 停车场景信息
-                #[serde(skip_serializing_if = "Option::is_none")]
-                pub parking_info: Option<GetResponseParkingInfo>,
+                pub parking_info: Option<crate::api::v3::vehicle::types::ParkingInfo>,
                 /// 支付者信息
-                pub payer: GetResponsePayer,
+                pub payer: crate::api::v3::vehicle::types::Payer2,
                 /// 订单金额信息
                 pub amount: GetResponseAmount,
                 /// 优惠信息
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
             }
         }
@@ -948,7 +834,8 @@ pub mod transactions {
         #[doc(alias = "扣费受理API")]
         #[doc(alias = "扣费受理")]
         #[crate::endpoint(POST, "/v3/vehicle/transactions/parking", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 应用ID
             pub appid: String,
@@ -970,61 +857,108 @@ pub mod transactions {
             /// 回调通知url
             pub notify_url: String,
             /// 分账标识
-            pub profit_sharing: Option<PostProfitSharing>,
+            pub profit_sharing: Option<crate::api::v3::vehicle::types::ProfitSharing>,
             /// 订单金额
             pub amount: PostAmount,
             /// 停车场景信息
-            pub parking_info: Option<PostParkingInfo>,
+            pub parking_info: Option<crate::api::v3::vehicle::types::ParkingInfo>,
         }
 
-        string_enum! {
-            /// 分账标识
-            pub enum PostProfitSharing {
-                /// `Y`
-                Y = "Y",
-                /// `N`
-                N = "N",
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(
+                appid: impl Into<String>,
+                sub_appid: impl Into<String>,
+                sub_mchid: impl Into<String>,
+                description: impl Into<String>,
+                out_trade_no: impl Into<String>,
+                trade_scene: impl Into<String>,
+                notify_url: impl Into<String>,
+                amount: impl Into<PostAmount>,
+            ) -> Self {
+                Self {
+                    appid: appid.into(),
+                    sub_appid: sub_appid.into(),
+                    sub_mchid: sub_mchid.into(),
+                    description: description.into(),
+                    attach: None,
+                    out_trade_no: out_trade_no.into(),
+                    trade_scene: trade_scene.into(),
+                    goods_tag: None,
+                    notify_url: notify_url.into(),
+                    profit_sharing: None,
+                    amount: amount.into(),
+                    parking_info: None,
+                }
+            }
+            /// Sets `attach` (附加数据).
+            pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
+                self.attach = Some(attach.into());
+                self
+            }
+            /// Sets `goods_tag` (订单优惠标记).
+            pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
+                self.goods_tag = Some(goods_tag.into());
+                self
+            }
+            /// Sets `profit_sharing` (分账标识).
+            pub fn with_profit_sharing(
+                mut self,
+                profit_sharing: impl Into<crate::api::v3::vehicle::types::ProfitSharing>,
+            ) -> Self {
+                self.profit_sharing = Some(profit_sharing.into());
+                self
+            }
+            /// Sets `parking_info` (停车场景信息).
+            pub fn with_parking_info(
+                mut self,
+                parking_info: impl Into<crate::api::v3::vehicle::types::ParkingInfo>,
+            ) -> Self {
+                self.parking_info = Some(parking_info.into());
+                self
             }
         }
 
-        string_enum! {
-            /// 货币类型
-            pub enum PostAmountCurrency {
-                /// `CNY`
-                Cny = "CNY",
-            }
-        }
+        /// [`ProfitSharing`](crate::api::v3::vehicle::types::ProfitSharing), one type for one shape, under the name it has here.
+        pub type PostProfitSharing = crate::api::v3::vehicle::types::ProfitSharing;
+
+        /// [`Currency`](crate::api::v3::vehicle::types::Currency), one type for one shape, under the name it has here.
+        pub type PostAmountCurrency = crate::api::v3::vehicle::types::Currency;
 
         /// 订单金额
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostAmount {
             /// 订单金额
             pub total: i64,
             /// 货币类型
             #[serde(skip_serializing_if = "Option::is_none")]
-            pub currency: Option<PostAmountCurrency>,
+            pub currency: Option<crate::api::v3::vehicle::types::Currency>,
         }
 
-        /// 停车场景信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostParkingInfo {
-            /// 停车入场id
-            pub parking_id: String,
-            /// 车牌号
-            pub plate_number: String,
-            /// 车牌颜色
-            pub plate_color: crate::api::types::VehiclePlateColor,
-            /// 入场时间
-            pub start_time: String,
-            /// 出场时间
-            pub end_time: String,
-            /// 停车场名称
-            pub parking_name: String,
-            /// 计费时长
-            pub charging_duration: i64,
-            /// 停车场设备id
-            pub device_id: String,
+        impl PostAmount {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(total: impl Into<i64>) -> Self {
+                Self {
+                    total: total.into(),
+                    currency: None,
+                }
+            }
+            /// Sets `currency` (货币类型).
+            pub fn with_currency(
+                mut self,
+                currency: impl Into<crate::api::v3::vehicle::types::Currency>,
+            ) -> Self {
+                self.currency = Some(currency.into());
+                self
+            }
         }
+
+        /// [`ParkingInfo`](crate::api::v3::vehicle::types::ParkingInfo), one type for one shape, under the name it has here.
+        pub type PostParkingInfo = crate::api::v3::vehicle::types::ParkingInfo;
 
         string_enum! {
             /// 交易状态
@@ -1040,15 +974,8 @@ pub mod transactions {
             }
         }
 
-        string_enum! {
-            /// 用户是否已还款
-            pub enum PostResponseUserRepaid {
-                /// `Y`
-                Y = "Y",
-                /// `N`
-                N = "N",
-            }
-        }
+        /// [`ProfitSharing`](crate::api::v3::vehicle::types::ProfitSharing), one type for one shape, under the name it has here.
+        pub type PostResponseUserRepaid = crate::api::v3::vehicle::types::ProfitSharing;
 
         string_enum! {
             /// 交易场景
@@ -1058,57 +985,25 @@ pub mod transactions {
             }
         }
 
-        /// 停车场景信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponseParkingInfo {
-            /// 停车入场id
-            pub parking_id: String,
-            /// 车牌号
-            pub plate_number: String,
-            /// 车牌颜色
-            pub plate_color: crate::api::types::VehiclePlateColor,
-            /// 入场时间
-            pub start_time: String,
-            /// 出场时间
-            pub end_time: String,
-            /// 停车场名称
-            pub parking_name: String,
-            /// 计费时长
-            pub charging_duration: i64,
-            /// 停车场设备id
-            pub device_id: String,
-        }
+        /// [`ParkingInfo`](crate::api::v3::vehicle::types::ParkingInfo), one type for one shape, under the name it has here.
+        pub type PostResponseParkingInfo = crate::api::v3::vehicle::types::ParkingInfo;
 
-        /// 支付者信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct PostResponsePayer {
-            /// 用户在appid下的标识
-            pub openid: String,
-            /// 用户在sub_appid下的标识
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub sub_openid: Option<String>,
-        }
+        /// [`Payer2`](crate::api::v3::vehicle::types::Payer2), one type for one shape, under the name it has here.
+        pub type PostResponsePayer = crate::api::v3::vehicle::types::Payer2;
 
-        string_enum! {
-            /// 货币类型
-            pub enum PostResponseAmountCurrency {
-                /// `CNY`
-                Cny = "CNY",
-            }
-        }
+        /// [`Currency`](crate::api::v3::vehicle::types::Currency), one type for one shape, under the name it has here.
+        pub type PostResponseAmountCurrency = crate::api::v3::vehicle::types::Currency;
 
         /// 订单金额信息
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct PostResponseAmount {
             /// 订单金额
             pub total: i64,
             /// 货币类型
-            pub currency: PostResponseAmountCurrency,
+            pub currency: crate::api::v3::vehicle::types::Currency,
             /// 用户实际支付金额
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub payer_total: Option<i64>,
             /// 折扣
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub discount_total: Option<i64>,
         }
 
@@ -1132,59 +1027,44 @@ pub mod transactions {
             }
         }
 
-        string_enum! {
-            /// 优惠币种
-            pub enum PostResponsePromotionDetailCurrency {
-                /// `CNY`
-                Cny = "CNY",
-            }
-        }
+        /// [`Currency`](crate::api::v3::vehicle::types::Currency), one type for one shape, under the name it has here.
+        pub type PostResponsePromotionDetailCurrency = crate::api::v3::vehicle::types::Currency;
 
         /// PostResponsePromotionDetail
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct PostResponsePromotionDetail {
             /// 券ID
             pub coupon_id: String,
             /// 优惠名称
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub name: Option<String>,
             /// 优惠范围
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub scope: Option<PostResponsePromotionDetailScope>,
             /// 优惠类型
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub r#type: Option<PostResponsePromotionDetailType>,
             /// 活动ID
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub stock_id: Option<String>,
             /// 优惠券面额
             pub amount: i64,
             /// 微信出资
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub wechatpay_contribute: Option<i64>,
             /// 商户出资
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub merchant_contribute: Option<i64>,
             /// 其他出资
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub other_contribute: Option<i64>,
             /// 优惠币种
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub currency: Option<PostResponsePromotionDetailCurrency>,
+            pub currency: Option<crate::api::v3::vehicle::types::Currency>,
         }
 
         /// What `POST /v3/vehicle/transactions/parking` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 应用ID
             pub appid: String,
             /// 子商户应用ID
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_appid: Option<String>,
             /// 商户号
             pub sp_mchid: String,
             /// 子商户号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub sub_mchid: Option<String>,
             /// 服务描述
             pub description: String,
@@ -1193,37 +1073,193 @@ pub mod transactions {
             /// 商户订单号
             pub out_trade_no: String,
             /// 微信支付订单号
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub transaction_id: Option<String>,
             /// 交易状态
             pub trade_state: PostResponseTradeState,
             /// 交易状态描述
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub trade_state_description: Option<String>,
             /// 支付完成时间
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub success_time: Option<String>,
             /// 付款银行
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub bank_type: Option<String>,
             /// 用户是否已还款
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub user_repaid: Option<PostResponseUserRepaid>,
+            pub user_repaid: Option<crate::api::v3::vehicle::types::ProfitSharing>,
             /// 附加数据
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub attach: Option<String>,
             /// 交易场景
             pub trade_scene: PostResponseTradeScene,
             /// 停车场景信息
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub parking_info: Option<PostResponseParkingInfo>,
+            pub parking_info: Option<crate::api::v3::vehicle::types::ParkingInfo>,
             /// 支付者信息
-            pub payer: PostResponsePayer,
+            pub payer: crate::api::v3::vehicle::types::Payer2,
             /// 订单金额信息
             pub amount: PostResponseAmount,
             /// 优惠信息
-            #[serde(skip_serializing_if = "Option::is_none")]
             pub promotion_detail: Option<Vec<PostResponsePromotionDetail>>,
+        }
+    }
+}
+/// Types that several operations of feature `vehicle` share, one per shape: each operation's module names them under its own names too.
+pub mod types {
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct EtcResponse {
+        /// 发起签约的appid
+        pub appid: String,
+        /// 服务商商户号
+        pub sp_mchid: String,
+        /// 用户在发起签约APP的标识
+        pub sp_openid: String,
+        /// 子商户appid
+        pub sub_appid: Option<String>,
+        /// 特约商户号
+        pub sub_mchid: Option<String>,
+        /// ETC扣费授权协议号
+        pub contract_id: String,
+        /// ETC绑定状态
+        pub bind_state: String,
+        /// 绑定的车牌号
+        pub plate_number: String,
+        /// 用户在发起签约子APP的标识
+        pub sub_openid: Option<String>,
+    }
+
+    /// 支付者
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+    pub struct Payer {
+        /// 用户在服务商APP的标识
+        pub sp_openid: Option<String>,
+        /// 用户在特约商户APP的标识
+        pub sub_openid: Option<String>,
+    }
+
+    /// 订单金额
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct Amount {
+        /// 订单金额
+        pub total: i64,
+        /// 货币类型
+        pub currency: Option<String>,
+        /// 用户实际支付金额
+        pub payer_total: Option<i64>,
+        /// 折扣
+        pub discount_total: Option<i64>,
+    }
+
+    /// 设备信息
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+    pub struct DeviceInfo {
+        /// 商户端设备号
+        pub device_id: Option<String>,
+        /// 商户端设备IP
+        pub device_ip: Option<String>,
+    }
+
+    /// PromotionDetail
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct PromotionDetail {
+        /// 券ID
+        pub promotion_id: String,
+        /// 优惠名称
+        pub name: Option<String>,
+        /// 优惠范围
+        pub scope: Option<String>,
+        /// 优惠类型
+        pub r#type: Option<String>,
+        /// 活动ID
+        pub activity_id: Option<String>,
+        /// 优惠券面额
+        pub amount: i64,
+        /// 微信出资
+        pub wxpay_contribute: Option<i64>,
+        /// 商户出资
+        pub merchant_contribute: Option<i64>,
+        /// 其他出资
+        pub other_contribute: Option<i64>,
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct EtcTransactionsHighwayResponse {
+        /// 商户号
+        pub mchid: String,
+        /// 特约商户号
+        pub sub_mchid: Option<String>,
+        /// 商户appid
+        pub appid: String,
+        /// 特约商户appid
+        pub sub_appid: Option<String>,
+        /// 商户订单号
+        pub out_trade_no: String,
+        /// 微信支付订单号
+        pub transaction_id: String,
+        /// 商户数据
+        pub attach: Option<String>,
+        /// 交易类型
+        pub trade_type: String,
+        /// 付款银行
+        pub bank_type: Option<String>,
+        /// 支付完成时间
+        pub success_time: Option<String>,
+        /// 交易状态
+        pub trade_state: String,
+        /// 交易状态描述
+        pub trade_state_desc: Option<String>,
+        /// 支付者
+        pub payer: Option<crate::api::v3::vehicle::types::Payer>,
+        /// 订单金额
+        pub amount: crate::api::v3::vehicle::types::Amount,
+        /// 设备信息
+        pub device_info: Option<crate::api::v3::vehicle::types::DeviceInfo>,
+        /// 优惠详情
+        pub promotion_detail: Option<Vec<crate::api::v3::vehicle::types::PromotionDetail>>,
+    }
+
+    /// 停车场景信息
+    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct ParkingInfo {
+        /// 停车入场id
+        pub parking_id: String,
+        /// 车牌号
+        pub plate_number: String,
+        /// 车牌颜色
+        pub plate_color: crate::api::types::VehiclePlateColor,
+        /// 入场时间
+        pub start_time: String,
+        /// 出场时间
+        pub end_time: String,
+        /// 停车场名称
+        pub parking_name: String,
+        /// 计费时长
+        pub charging_duration: i64,
+        /// 停车场设备id
+        pub device_id: String,
+    }
+
+    /// 支付者信息
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct Payer2 {
+        /// 用户在appid下的标识
+        pub openid: String,
+        /// 用户在sub_appid下的标识
+        pub sub_openid: Option<String>,
+    }
+
+    string_enum! {
+        /// 分账标识
+        pub enum ProfitSharing {
+            /// `Y`
+            Y = "Y",
+            /// `N`
+            N = "N",
+        }
+    }
+
+    string_enum! {
+        /// 货币类型
+        pub enum Currency {
+            /// `CNY`
+            Cny = "CNY",
         }
     }
 }

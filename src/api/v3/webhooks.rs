@@ -15,7 +15,8 @@
 /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
 #[doc(alias = "南桥接口-微信支付平台通知商户平台协议及数据结构")]
 #[crate::endpoint(POST, "/v3/webhooks", response = PostResponse, serial)]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
 pub struct Post {
     /// 通知ID
     pub id: String,
@@ -29,6 +30,32 @@ pub struct Post {
     pub summary: Option<String>,
     /// 通知资源数据
     pub resource: PostResource,
+}
+
+impl Post {
+    /// A value with its required fields; every optional one is `None`
+    /// until its `with_…` method sets it.
+    pub fn new(
+        id: impl Into<String>,
+        create_time: impl Into<crate::DateTime>,
+        event_type: impl Into<WechatpayNotificationEventType>,
+        resource_type: impl Into<String>,
+        resource: impl Into<PostResource>,
+    ) -> Self {
+        Self {
+            id: id.into(),
+            create_time: create_time.into(),
+            event_type: event_type.into(),
+            resource_type: resource_type.into(),
+            summary: None,
+            resource: resource.into(),
+        }
+    }
+    /// Sets `summary` (回调摘要).
+    pub fn with_summary(mut self, summary: impl Into<String>) -> Self {
+        self.summary = Some(summary.into());
+        self
+    }
 }
 
 string_enum! {
@@ -176,7 +203,8 @@ string_enum! {
 }
 
 /// 通知资源数据
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
 pub struct PostResource {
     /// 加密算法类型
     pub algorithm: String,
@@ -192,8 +220,39 @@ pub struct PostResource {
     pub ciphertext: String,
 }
 
+impl PostResource {
+    /// A value with its required fields; every optional one is `None`
+    /// until its `with_…` method sets it.
+    pub fn new(
+        algorithm: impl Into<String>,
+        nonce: impl Into<String>,
+        ciphertext: impl Into<String>,
+    ) -> Self {
+        Self {
+            algorithm: algorithm.into(),
+            nonce: nonce.into(),
+            original_type: None,
+            associated_data: None,
+            ciphertext: ciphertext.into(),
+        }
+    }
+    /// Sets `original_type` (原始回调类型).
+    pub fn with_original_type(
+        mut self,
+        original_type: impl Into<WechatpayNotificationOriginalType>,
+    ) -> Self {
+        self.original_type = Some(original_type.into());
+        self
+    }
+    /// Sets `associated_data` (附加数据).
+    pub fn with_associated_data(mut self, associated_data: impl Into<String>) -> Self {
+        self.associated_data = Some(associated_data.into());
+        self
+    }
+}
+
 /// What `POST /v3/webhooks` answers.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 pub struct PostResponse {
     /// code
     pub code: String,

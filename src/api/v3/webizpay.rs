@@ -9,35 +9,27 @@ pub mod avail_mch_ranges {
     /// `GET /v3/webizpay/avail-mch-ranges`
     #[doc(alias = "查询可用商户范围列表")]
     #[crate::endpoint(GET, "/v3/webizpay/avail-mch-ranges", response = GetResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Get {
         /// 服务商商户号 (query)
         pub sp_mchid: String,
     }
 
-    string_enum! {
-        /// 商户标识类型
-        pub enum GetResponseRangeListIdentifierType {
-            /// `ORGANIZATION_CODE`
-            OrganizationCode = "ORGANIZATION_CODE",
-            /// `TRANSACTION_ID`
-            TransactionId = "TRANSACTION_ID",
-        }
-    }
+    /// [`IdentifierType`](crate::api::v3::webizpay::types::IdentifierType), one type for one shape, under the name it has here.
+    pub type GetResponseRangeListIdentifierType = crate::api::v3::webizpay::types::IdentifierType;
 
     /// GetResponseRangeList
-    #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
     pub struct GetResponseRangeList {
         /// 可用商户范围id
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub range_id: Option<String>,
         /// 商户标识类型
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub identifier_type: Option<GetResponseRangeListIdentifierType>,
+        pub identifier_type: Option<crate::api::v3::webizpay::types::IdentifierType>,
     }
 
     /// What `GET /v3/webizpay/avail-mch-ranges` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
     pub struct GetResponse {
         /// 服务商商户号
         pub sp_mchid: String,
@@ -52,30 +44,22 @@ pub mod avail_mch_ranges {
     /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
     #[doc(alias = "创建可用商户范围")]
     #[crate::endpoint(POST, "/v3/webizpay/avail-mch-ranges", response = PostResponse)]
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Post {
         /// 服务商商户号
         pub sp_mchid: String,
         /// 商户标识类型
-        pub identifier_type: PostIdentifierType,
+        pub identifier_type: crate::api::v3::webizpay::types::IdentifierType,
     }
 
-    string_enum! {
-        /// 商户标识类型
-        pub enum PostIdentifierType {
-            /// `ORGANIZATION_CODE`
-            OrganizationCode = "ORGANIZATION_CODE",
-            /// `TRANSACTION_ID`
-            TransactionId = "TRANSACTION_ID",
-        }
-    }
+    /// [`IdentifierType`](crate::api::v3::webizpay::types::IdentifierType), one type for one shape, under the name it has here.
+    pub type PostIdentifierType = crate::api::v3::webizpay::types::IdentifierType;
 
     /// What `POST /v3/webizpay/avail-mch-ranges` answers.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct PostResponse {
-        /// 可用商户范围id
-        pub range_id: String,
-    }
+    ///
+    /// The type is [`AvailMchRangesResponse`](crate::api::v3::webizpay::types::AvailMchRangesResponse), which other answers share.
+    pub type PostResponse = crate::api::v3::webizpay::types::AvailMchRangesResponse;
 
     /// `/v3/webizpay/avail-mch-ranges/{range_id}`
     pub mod _range_id_ {
@@ -86,7 +70,8 @@ pub mod avail_mch_ranges {
             /// `GET /v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers`
             #[doc(alias = "查询商户标识列表")]
             #[crate::endpoint(GET, "/v3/webizpay/avail-mch-ranges/<range_id>/merchant-identifiers", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 可用商户范围id (path)
                 pub range_id: String,
@@ -99,7 +84,7 @@ pub mod avail_mch_ranges {
             }
 
             /// What `GET /v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct GetResponse {
                 /// 分页开始位置
                 pub offset: i64,
@@ -120,7 +105,8 @@ pub mod avail_mch_ranges {
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[doc(alias = "添加商户标识")]
             #[crate::endpoint(POST, "/v3/webizpay/avail-mch-ranges/<range_id>/merchant-identifiers", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 可用商户范围id (path)
                 pub range_id: String,
@@ -131,11 +117,9 @@ pub mod avail_mch_ranges {
             }
 
             /// What `POST /v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct PostResponse {
-                /// 可用商户范围id
-                pub range_id: String,
-            }
+            ///
+            /// The type is [`AvailMchRangesResponse`](crate::api::v3::webizpay::types::AvailMchRangesResponse), which other answers share.
+            pub type PostResponse = crate::api::v3::webizpay::types::AvailMchRangesResponse;
 
             /// `/v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers/{merchant_identifier}`
             pub mod _merchant_identifier_ {
@@ -144,7 +128,8 @@ pub mod avail_mch_ranges {
                 /// `DELETE /v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers/{merchant_identifier}`
                 #[doc(alias = "删除商户标识")]
                 #[crate::endpoint(DELETE, "/v3/webizpay/avail-mch-ranges/<range_id>/merchant-identifiers/<merchant_identifier>", response = DeleteResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Delete {
                     /// 可用商户范围id (path)
                     pub range_id: String,
@@ -156,11 +141,9 @@ pub mod avail_mch_ranges {
                 }
 
                 /// What `DELETE /v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers/{merchant_identifier}` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct DeleteResponse {
-                    /// 可用商户范围id
-                    pub range_id: String,
-                }
+                ///
+                /// The type is [`AvailMchRangesResponse`](crate::api::v3::webizpay::types::AvailMchRangesResponse), which other answers share.
+                pub type DeleteResponse = crate::api::v3::webizpay::types::AvailMchRangesResponse;
             }
         }
     }
@@ -176,7 +159,8 @@ pub mod bill {
         /// Idempotent by `out_operation_id`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "申请企业商户企业支付出资凭证")]
         #[crate::endpoint(POST, "/v3/webizpay/bill/proof", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 服务商商户号
             pub sp_mchid: String,
@@ -193,8 +177,34 @@ pub mod bill {
             pub out_operation_id: String,
         }
 
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(
+                sp_mchid: impl Into<String>,
+                sub_mchid: impl Into<String>,
+                start_date: impl Into<String>,
+                end_date: impl Into<String>,
+                out_operation_id: impl Into<String>,
+            ) -> Self {
+                Self {
+                    sp_mchid: sp_mchid.into(),
+                    sub_mchid: sub_mchid.into(),
+                    start_date: start_date.into(),
+                    end_date: end_date.into(),
+                    entity_name: None,
+                    out_operation_id: out_operation_id.into(),
+                }
+            }
+            /// Sets `entity_name` (商户主体名称).
+            pub fn with_entity_name(mut self, entity_name: impl Into<String>) -> Self {
+                self.entity_name = Some(entity_name.into());
+                self
+            }
+        }
+
         /// What `POST /v3/webizpay/bill/proof` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 服务商商户号
             pub sp_mchid: String,
@@ -229,7 +239,8 @@ pub mod bill {
         /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
         #[doc(alias = "申请企业商户企业支付业务账单")]
         #[crate::endpoint(POST, "/v3/webizpay/bill/trade-bill", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 服务商商户号
             pub sp_mchid: String,
@@ -238,27 +249,17 @@ pub mod bill {
             /// 账单日期
             pub date: String,
             /// 账单类型
-            pub r#type: PostType,
+            pub r#type: crate::api::v3::webizpay::types::Type2,
         }
 
-        string_enum! {
-            /// 账单类型
-            pub enum PostType {
-                /// `QYZFALL`
-                Qyzfall = "QYZFALL",
-            }
-        }
+        /// [`Type2`](crate::api::v3::webizpay::types::Type2), one type for one shape, under the name it has here.
+        pub type PostType = crate::api::v3::webizpay::types::Type2;
 
-        string_enum! {
-            /// 账单类型
-            pub enum PostResponseType {
-                /// `QYZFALL`
-                Qyzfall = "QYZFALL",
-            }
-        }
+        /// [`Type2`](crate::api::v3::webizpay::types::Type2), one type for one shape, under the name it has here.
+        pub type PostResponseType = crate::api::v3::webizpay::types::Type2;
 
         /// What `POST /v3/webizpay/bill/trade-bill` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 服务商商户号
             pub sp_mchid: String,
@@ -267,7 +268,7 @@ pub mod bill {
             /// 账单日期
             pub date: String,
             /// 账单类型
-            pub r#type: PostResponseType,
+            pub r#type: crate::api::v3::webizpay::types::Type2,
             /// 账单下载地址
             pub download_url: String,
         }
@@ -286,7 +287,8 @@ pub mod employees {
                 /// `GET /v3/webizpay/employees/{employee_id}/out-quota-cards/{out_card_no}`
                 #[doc(alias = "使用商户卡号查询企业支付额度卡")]
                 #[crate::endpoint(GET, "/v3/webizpay/employees/<employee_id>/out-quota-cards/<out_card_no>", response = GetResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Get {
                     /// 微信授权关系ID (path)
                     pub employee_id: String,
@@ -298,83 +300,19 @@ pub mod employees {
                     pub sub_mchid: String,
                 }
 
-                string_enum! {
-                    /// 使用规则
-                    pub enum GetResponseCardRule {
-                        /// `SINGLE`
-                        Single = "SINGLE",
-                        /// `MULTIPLE`
-                        Multiple = "MULTIPLE",
-                    }
-                }
+                /// [`CardRule`](crate::api::v3::webizpay::types::CardRule), one type for one shape, under the name it has here.
+                pub type GetResponseCardRule = crate::api::v3::webizpay::types::CardRule;
 
-                string_enum! {
-                    /// 退款规则
-                    pub enum GetResponseRefundRule {
-                        /// `RETURN`
-                        Return = "RETURN",
-                        /// `NOT_RETURN`
-                        NotReturn = "NOT_RETURN",
-                    }
-                }
+                /// [`RefundRule`](crate::api::v3::webizpay::types::RefundRule), one type for one shape, under the name it has here.
+                pub type GetResponseRefundRule = crate::api::v3::webizpay::types::RefundRule;
 
-                string_enum! {
-                    /// 卡片状态
-                    pub enum GetResponseCardState {
-                        /// `ACTIVE`
-                        Active = "ACTIVE",
-                        /// `DISABLED`
-                        Disabled = "DISABLED",
-                    }
-                }
+                /// [`CardState`](crate::api::v3::webizpay::types::CardState), one type for one shape, under the name it has here.
+                pub type GetResponseCardState = crate::api::v3::webizpay::types::CardState;
 
                 /// What `GET /v3/webizpay/employees/{employee_id}/out-quota-cards/{out_card_no}` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponse {
-                    /// 服务商商户号
-                    pub sp_mchid: String,
-                    /// 出资子商户号
-                    pub sub_mchid: String,
-                    /// 企业支付额度卡卡号
-                    pub card_no: String,
-                    /// 商户卡号
-                    pub out_card_no: String,
-                    /// 微信授权关系ID
-                    pub employee_id: String,
-                    /// 企业支付卡模板ID
-                    pub card_template_id: String,
-                    /// 使用规则
-                    pub card_rule: GetResponseCardRule,
-                    /// 退款规则
-                    pub refund_rule: GetResponseRefundRule,
-                    /// 卡片总金额
-                    pub amount: i64,
-                    /// 卡片可用金额
-                    pub remain_amount: i64,
-                    /// 卡片有效期
-                    pub effective_end_time: crate::DateTime,
-                    /// 卡片生效时间
-                    pub effective_begin_time: crate::DateTime,
-                    /// 卡片状态
-                    pub card_state: GetResponseCardState,
-                    /// 卡片名称
-                    pub card_name: String,
-                    /// 失效原因
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub reason: Option<String>,
-                    /// 卡片使用时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub card_usage_time: Option<crate::DateTime>,
-                    /// 卡片关联微信支付订单号
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub transaction_id: Option<String>,
-                    /// 卡片失效时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub card_disabled_time: Option<crate::DateTime>,
-                    /// 卡片备注
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub card_remark: Option<String>,
-                }
+                ///
+                /// The type is [`EmployeesResponse`](crate::api::v3::webizpay::types::EmployeesResponse), which other answers share.
+                pub type GetResponse = crate::api::v3::webizpay::types::EmployeesResponse;
             }
         }
         /// `/v3/webizpay/employees/{employee_id}/quota-cards`
@@ -386,7 +324,8 @@ pub mod employees {
             /// Idempotent by `out_card_no`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "企业商户为员工下发企业支付额度卡")]
             #[crate::endpoint(POST, "/v3/webizpay/employees/<employee_id>/quota-cards", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 微信授权关系ID (path)
                 pub employee_id: String,
@@ -411,8 +350,50 @@ pub mod employees {
                 pub avail_mch_range_id: Option<String>,
             }
 
+            impl Post {
+                /// A value with its required fields; every optional one is `None`
+                /// until its `with_…` method sets it.
+                #[allow(clippy::too_many_arguments)]
+                pub fn new(
+                    employee_id: impl Into<String>,
+                    sp_mchid: impl Into<String>,
+                    sub_mchid: impl Into<String>,
+                    card_template_id: impl Into<String>,
+                    amount: impl Into<i64>,
+                    card_name: impl Into<String>,
+                    out_card_no: impl Into<String>,
+                    effective_end_time: impl Into<crate::DateTime>,
+                ) -> Self {
+                    Self {
+                        employee_id: employee_id.into(),
+                        sp_mchid: sp_mchid.into(),
+                        sub_mchid: sub_mchid.into(),
+                        card_template_id: card_template_id.into(),
+                        amount: amount.into(),
+                        card_name: card_name.into(),
+                        out_card_no: out_card_no.into(),
+                        effective_end_time: effective_end_time.into(),
+                        card_remark: None,
+                        avail_mch_range_id: None,
+                    }
+                }
+                /// Sets `card_remark` (卡片备注).
+                pub fn with_card_remark(mut self, card_remark: impl Into<String>) -> Self {
+                    self.card_remark = Some(card_remark.into());
+                    self
+                }
+                /// Sets `avail_mch_range_id` (可用商户范围ID).
+                pub fn with_avail_mch_range_id(
+                    mut self,
+                    avail_mch_range_id: impl Into<String>,
+                ) -> Self {
+                    self.avail_mch_range_id = Some(avail_mch_range_id.into());
+                    self
+                }
+            }
+
             /// What `POST /v3/webizpay/employees/{employee_id}/quota-cards` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct PostResponse {
                 /// 服务商商户号
                 pub sp_mchid: String,
@@ -437,7 +418,8 @@ pub mod employees {
                 /// `GET /v3/webizpay/employees/{employee_id}/quota-cards/{card_no}`
                 #[doc(alias = "企业商户查询企业支付额度卡")]
                 #[crate::endpoint(GET, "/v3/webizpay/employees/<employee_id>/quota-cards/<card_no>", response = GetResponse)]
-                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Get {
                     /// 微信授权关系ID (path)
                     pub employee_id: String,
@@ -449,83 +431,19 @@ pub mod employees {
                     pub sub_mchid: String,
                 }
 
-                string_enum! {
-                    /// 使用规则
-                    pub enum GetResponseCardRule {
-                        /// `SINGLE`
-                        Single = "SINGLE",
-                        /// `MULTIPLE`
-                        Multiple = "MULTIPLE",
-                    }
-                }
+                /// [`CardRule`](crate::api::v3::webizpay::types::CardRule), one type for one shape, under the name it has here.
+                pub type GetResponseCardRule = crate::api::v3::webizpay::types::CardRule;
 
-                string_enum! {
-                    /// 退款规则
-                    pub enum GetResponseRefundRule {
-                        /// `RETURN`
-                        Return = "RETURN",
-                        /// `NOT_RETURN`
-                        NotReturn = "NOT_RETURN",
-                    }
-                }
+                /// [`RefundRule`](crate::api::v3::webizpay::types::RefundRule), one type for one shape, under the name it has here.
+                pub type GetResponseRefundRule = crate::api::v3::webizpay::types::RefundRule;
 
-                string_enum! {
-                    /// 卡片状态
-                    pub enum GetResponseCardState {
-                        /// `ACTIVE`
-                        Active = "ACTIVE",
-                        /// `DISABLED`
-                        Disabled = "DISABLED",
-                    }
-                }
+                /// [`CardState`](crate::api::v3::webizpay::types::CardState), one type for one shape, under the name it has here.
+                pub type GetResponseCardState = crate::api::v3::webizpay::types::CardState;
 
                 /// What `GET /v3/webizpay/employees/{employee_id}/quota-cards/{card_no}` answers.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                pub struct GetResponse {
-                    /// 服务商商户号
-                    pub sp_mchid: String,
-                    /// 出资子商户号
-                    pub sub_mchid: String,
-                    /// 企业支付额度卡卡号
-                    pub card_no: String,
-                    /// 商户卡号
-                    pub out_card_no: String,
-                    /// 微信授权关系ID
-                    pub employee_id: String,
-                    /// 企业支付卡模板ID
-                    pub card_template_id: String,
-                    /// 使用规则
-                    pub card_rule: GetResponseCardRule,
-                    /// 退款规则
-                    pub refund_rule: GetResponseRefundRule,
-                    /// 卡片总金额
-                    pub amount: i64,
-                    /// 卡片可用金额
-                    pub remain_amount: i64,
-                    /// 卡片有效期
-                    pub effective_end_time: crate::DateTime,
-                    /// 卡片生效时间
-                    pub effective_begin_time: crate::DateTime,
-                    /// 卡片状态
-                    pub card_state: GetResponseCardState,
-                    /// 卡片名称
-                    pub card_name: String,
-                    /// 失效原因
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub reason: Option<String>,
-                    /// 卡片使用时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub card_usage_time: Option<crate::DateTime>,
-                    /// 卡片关联微信支付订单号
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub transaction_id: Option<String>,
-                    /// 卡片失效时间
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub card_disabled_time: Option<crate::DateTime>,
-                    /// 卡片备注
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub card_remark: Option<String>,
-                }
+                ///
+                /// The type is [`EmployeesResponse`](crate::api::v3::webizpay::types::EmployeesResponse), which other answers share.
+                pub type GetResponse = crate::api::v3::webizpay::types::EmployeesResponse;
 
                 /// `/v3/webizpay/employees/{employee_id}/quota-cards/{card_no}/cancel`
                 pub mod cancel {
@@ -536,7 +454,8 @@ pub mod employees {
                     /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
                     #[doc(alias = "企业商户作废员工企业支付额度卡")]
                     #[crate::endpoint(POST, "/v3/webizpay/employees/<employee_id>/quota-cards/<card_no>/cancel", response = PostResponse, idempotent)]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct Post {
                         /// 微信授权关系ID (path)
                         pub employee_id: String,
@@ -550,18 +469,11 @@ pub mod employees {
                         pub reason: String,
                     }
 
-                    string_enum! {
-                        /// 卡片状态
-                        pub enum PostResponseCardState {
-                            /// `ACTIVE`
-                            Active = "ACTIVE",
-                            /// `DISABLED`
-                            Disabled = "DISABLED",
-                        }
-                    }
+                    /// [`CardState`](crate::api::v3::webizpay::types::CardState), one type for one shape, under the name it has here.
+                    pub type PostResponseCardState = crate::api::v3::webizpay::types::CardState;
 
                     /// What `POST /v3/webizpay/employees/{employee_id}/quota-cards/{card_no}/cancel` answers.
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct PostResponse {
                         /// 服务商商户号
                         pub sp_mchid: String,
@@ -572,9 +484,8 @@ pub mod employees {
                         /// 企业支付额度卡卡号
                         pub card_no: String,
                         /// 卡片状态
-                        pub card_state: PostResponseCardState,
+                        pub card_state: crate::api::v3::webizpay::types::CardState,
                         /// 卡片失效时间
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub card_disabled_time: Option<crate::DateTime>,
                     }
                 }
@@ -585,7 +496,8 @@ pub mod employees {
                     /// `GET /v3/webizpay/employees/{employee_id}/quota-cards/{card_no}/payment-url`
                     #[doc(alias = "企业商户获取指定额度卡支付链接")]
                     #[crate::endpoint(GET, "/v3/webizpay/employees/<employee_id>/quota-cards/<card_no>/payment-url", response = GetResponse)]
-                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq)]
+                    #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct Get {
                         /// 微信授权关系ID (path)
                         pub employee_id: String,
@@ -596,31 +508,18 @@ pub mod employees {
                         /// 出资子商户号 (query)
                         pub sub_mchid: String,
                         /// 拉起付款码页面的企业应用类型 (query)
-                        pub application_type: GetApplicationType,
+                        pub application_type: crate::api::v3::webizpay::types::ApplicationType,
                     }
 
-                    string_enum! {
-                        /// 拉起付款码页面的企业应用类型
-                        pub enum GetApplicationType {
-                            /// `H5`
-                            H5 = "H5",
-                            /// `MINIPROGRAM`
-                            Miniprogram = "MINIPROGRAM",
-                        }
-                    }
+                    /// [`ApplicationType`](crate::api::v3::webizpay::types::ApplicationType), one type for one shape, under the name it has here.
+                    pub type GetApplicationType = crate::api::v3::webizpay::types::ApplicationType;
 
-                    string_enum! {
-                        /// 拉起付款码页面的企业应用类型
-                        pub enum GetResponseApplicationType {
-                            /// `H5`
-                            H5 = "H5",
-                            /// `MINIPROGRAM`
-                            Miniprogram = "MINIPROGRAM",
-                        }
-                    }
+                    /// [`ApplicationType`](crate::api::v3::webizpay::types::ApplicationType), one type for one shape, under the name it has here.
+                    pub type GetResponseApplicationType =
+                        crate::api::v3::webizpay::types::ApplicationType;
 
                     /// What `GET /v3/webizpay/employees/{employee_id}/quota-cards/{card_no}/payment-url` answers.
-                    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                     pub struct GetResponse {
                         /// 服务商商户号
                         pub sp_mchid: String,
@@ -635,13 +534,11 @@ pub mod employees {
                         /// 跳转链接
                         pub payment_url: String,
                         /// 拉起付款码页面的企业应用类型
-                        #[serde(skip_serializing_if = "Option::is_none")]
-                        pub application_type: Option<GetResponseApplicationType>,
+                        pub application_type:
+                            Option<crate::api::v3::webizpay::types::ApplicationType>,
                         /// 小程序查询参数
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub mp_query: Option<String>,
                         /// 小程序业务类型
-                        #[serde(skip_serializing_if = "Option::is_none")]
                         pub mp_business_type: Option<String>,
                     }
                 }
@@ -656,7 +553,8 @@ pub mod employees {
             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "企业商户发起解除员工企业支付授权")]
             #[crate::endpoint(POST, "/v3/webizpay/employees/<employee_id>/revoke", response = PostResponse, idempotent)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 微信授权关系ID (path)
                 pub employee_id: String,
@@ -677,7 +575,7 @@ pub mod employees {
             }
 
             /// What `POST /v3/webizpay/employees/{employee_id}/revoke` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct PostResponse {
                 /// 服务商商户号
                 pub sp_mchid: String,
@@ -706,7 +604,8 @@ pub mod stores {
         /// Idempotent by `out_batch_id`: WeChat Pay recognises a repeat by it, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "发起门店主体匹配")]
         #[crate::endpoint(POST, "/v3/webizpay/stores/entity-matches", response = PostResponse)]
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {
             /// 服务商商户号
             pub sp_mchid: String,
@@ -715,6 +614,26 @@ pub mod stores {
             pub out_batch_id: String,
             /// 主体匹配明细列表
             pub match_details: Option<Vec<PostMatchDetails>>,
+        }
+
+        impl Post {
+            /// A value with its required fields; every optional one is `None`
+            /// until its `with_…` method sets it.
+            pub fn new(sp_mchid: impl Into<String>, out_batch_id: impl Into<String>) -> Self {
+                Self {
+                    sp_mchid: sp_mchid.into(),
+                    out_batch_id: out_batch_id.into(),
+                    match_details: None,
+                }
+            }
+            /// Sets `match_details` (主体匹配明细列表).
+            pub fn with_match_details(
+                mut self,
+                match_details: impl Into<Vec<PostMatchDetails>>,
+            ) -> Self {
+                self.match_details = Some(match_details.into());
+                self
+            }
         }
 
         string_enum! {
@@ -728,7 +647,8 @@ pub mod stores {
         }
 
         /// PostMatchDetails
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct PostMatchDetails {
             /// 门店统一社会信用代码
             pub organization_code: String,
@@ -738,22 +658,11 @@ pub mod stores {
             pub product_type: PostMatchDetailsProductType,
         }
 
-        string_enum! {
-            /// 批次状态
-            pub enum PostResponseState {
-                /// `ACCEPTED`
-                Accepted = "ACCEPTED",
-                /// `IN_PROGRESS`
-                InProgress = "IN_PROGRESS",
-                /// `COMPLETED`
-                Completed = "COMPLETED",
-                /// `CLOSED`
-                Closed = "CLOSED",
-            }
-        }
+        /// [`State`](crate::api::v3::webizpay::types::State), one type for one shape, under the name it has here.
+        pub type PostResponseState = crate::api::v3::webizpay::types::State;
 
         /// What `POST /v3/webizpay/stores/entity-matches` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct PostResponse {
             /// 服务商商户号
             pub sp_mchid: String,
@@ -764,7 +673,7 @@ pub mod stores {
             /// 批次创建时间
             pub time: crate::DateTime,
             /// 批次状态
-            pub state: PostResponseState,
+            pub state: crate::api::v3::webizpay::types::State,
         }
 
         /// `/v3/webizpay/stores/entity-matches/{batch_id}`
@@ -774,7 +683,8 @@ pub mod stores {
             /// `GET /v3/webizpay/stores/entity-matches/{batch_id}`
             #[doc(alias = "查询门店主体匹配结果")]
             #[crate::endpoint(GET, "/v3/webizpay/stores/entity-matches/<batch_id>", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 微信支付主体匹配批次单号 (path)
                 pub batch_id: String,
@@ -782,22 +692,11 @@ pub mod stores {
                 pub sp_mchid: String,
             }
 
-            string_enum! {
-                /// 批次状态
-                pub enum GetResponseState {
-                    /// `ACCEPTED`
-                    Accepted = "ACCEPTED",
-                    /// `IN_PROGRESS`
-                    InProgress = "IN_PROGRESS",
-                    /// `COMPLETED`
-                    Completed = "COMPLETED",
-                    /// `CLOSED`
-                    Closed = "CLOSED",
-                }
-            }
+            /// [`State`](crate::api::v3::webizpay::types::State), one type for one shape, under the name it has here.
+            pub type GetResponseState = crate::api::v3::webizpay::types::State;
 
             /// GetResponseMatchResults
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct GetResponseMatchResults {
                 /// 门店统一社会信用代码
                 pub organization_code: String,
@@ -808,7 +707,7 @@ pub mod stores {
             }
 
             /// What `GET /v3/webizpay/stores/entity-matches/{batch_id}` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct GetResponse {
                 /// 服务商商户号
                 pub sp_mchid: String,
@@ -817,11 +716,134 @@ pub mod stores {
                 /// 微信支付主体匹配批次单号
                 pub batch_id: String,
                 /// 批次状态
-                pub state: GetResponseState,
+                pub state: crate::api::v3::webizpay::types::State,
                 /// 主体匹配明细列表
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub match_results: Option<Vec<GetResponseMatchResults>>,
             }
+        }
+    }
+}
+/// Types that several operations of feature `webizpay` share, one per shape: each operation's module names them under its own names too.
+pub mod types {
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct AvailMchRangesResponse {
+        /// 可用商户范围id
+        pub range_id: String,
+    }
+
+    string_enum! {
+        /// 商户标识类型
+        pub enum IdentifierType {
+            /// `ORGANIZATION_CODE`
+            OrganizationCode = "ORGANIZATION_CODE",
+            /// `TRANSACTION_ID`
+            TransactionId = "TRANSACTION_ID",
+        }
+    }
+
+    string_enum! {
+        /// 账单类型
+        pub enum Type2 {
+            /// `QYZFALL`
+            Qyzfall = "QYZFALL",
+        }
+    }
+
+    string_enum! {
+        /// 使用规则
+        pub enum CardRule {
+            /// `SINGLE`
+            Single = "SINGLE",
+            /// `MULTIPLE`
+            Multiple = "MULTIPLE",
+        }
+    }
+
+    string_enum! {
+        /// 退款规则
+        pub enum RefundRule {
+            /// `RETURN`
+            Return = "RETURN",
+            /// `NOT_RETURN`
+            NotReturn = "NOT_RETURN",
+        }
+    }
+
+    string_enum! {
+        /// 卡片状态
+        pub enum CardState {
+            /// `ACTIVE`
+            Active = "ACTIVE",
+            /// `DISABLED`
+            Disabled = "DISABLED",
+        }
+    }
+
+    /// An answer several operations give: each one's `…Response` type names it.
+    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+    pub struct EmployeesResponse {
+        /// 服务商商户号
+        pub sp_mchid: String,
+        /// 出资子商户号
+        pub sub_mchid: String,
+        /// 企业支付额度卡卡号
+        pub card_no: String,
+        /// 商户卡号
+        pub out_card_no: String,
+        /// 微信授权关系ID
+        pub employee_id: String,
+        /// 企业支付卡模板ID
+        pub card_template_id: String,
+        /// 使用规则
+        pub card_rule: crate::api::v3::webizpay::types::CardRule,
+        /// 退款规则
+        pub refund_rule: crate::api::v3::webizpay::types::RefundRule,
+        /// 卡片总金额
+        pub amount: i64,
+        /// 卡片可用金额
+        pub remain_amount: i64,
+        /// 卡片有效期
+        pub effective_end_time: crate::DateTime,
+        /// 卡片生效时间
+        pub effective_begin_time: crate::DateTime,
+        /// 卡片状态
+        pub card_state: crate::api::v3::webizpay::types::CardState,
+        /// 卡片名称
+        pub card_name: String,
+        /// 失效原因
+        pub reason: Option<String>,
+        /// 卡片使用时间
+        pub card_usage_time: Option<crate::DateTime>,
+        /// 卡片关联微信支付订单号
+        pub transaction_id: Option<String>,
+        /// 卡片失效时间
+        pub card_disabled_time: Option<crate::DateTime>,
+        /// 卡片备注
+        pub card_remark: Option<String>,
+    }
+
+    string_enum! {
+        /// 拉起付款码页面的企业应用类型
+        pub enum ApplicationType {
+            /// `H5`
+            H5 = "H5",
+            /// `MINIPROGRAM`
+            Miniprogram = "MINIPROGRAM",
+        }
+    }
+
+    string_enum! {
+        /// 批次状态
+        pub enum State {
+            /// `ACCEPTED`
+            Accepted = "ACCEPTED",
+            /// `IN_PROGRESS`
+            InProgress = "IN_PROGRESS",
+            /// `COMPLETED`
+            Completed = "COMPLETED",
+            /// `CLOSED`
+            Closed = "CLOSED",
         }
     }
 }
@@ -836,7 +858,8 @@ pub mod users {
             /// `GET /v3/webizpay/users/{user_id}/authorization-state`
             #[doc(alias = "企业商户查询企业员工开通授权状态")]
             #[crate::endpoint(GET, "/v3/webizpay/users/<user_id>/authorization-state", response = GetResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Get {
                 /// 企业员工ID (path)
                 pub user_id: String,
@@ -857,7 +880,7 @@ pub mod users {
             }
 
             /// GetResponseEmployeeList
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct GetResponseEmployeeList {
                 /// 微信授权关系ID
                 pub employee_id: String,
@@ -870,7 +893,7 @@ pub mod users {
             }
 
             /// What `GET /v3/webizpay/users/{user_id}/authorization-state` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct GetResponse {
                 /// 服务商商户号
                 pub sp_mchid: String,
@@ -879,7 +902,6 @@ pub mod users {
                 /// 企业员工ID
                 pub user_id: String,
                 /// 微信授权关系列表
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub employee_list: Option<Vec<GetResponseEmployeeList>>,
             }
         }
@@ -892,7 +914,8 @@ pub mod users {
             /// Not idempotent: the client sends it again only when the first attempt provably never left (see `wxpay::retry`).
             #[doc(alias = "企业商户发起员工开通企业支付授权")]
             #[crate::endpoint(POST, "/v3/webizpay/users/<user_id>/authorization-url", response = PostResponse)]
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq)]
+            #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
             pub struct Post {
                 /// 企业员工ID (path)
                 pub user_id: String,
@@ -901,31 +924,17 @@ pub mod users {
                 /// 出资子商户号
                 pub sub_mchid: String,
                 /// 发起授权应用类型
-                pub application_type: PostApplicationType,
+                pub application_type: crate::api::v3::webizpay::types::ApplicationType,
             }
 
-            string_enum! {
-                /// 发起授权应用类型
-                pub enum PostApplicationType {
-                    /// `H5`
-                    H5 = "H5",
-                    /// `MINIPROGRAM`
-                    Miniprogram = "MINIPROGRAM",
-                }
-            }
+            /// [`ApplicationType`](crate::api::v3::webizpay::types::ApplicationType), one type for one shape, under the name it has here.
+            pub type PostApplicationType = crate::api::v3::webizpay::types::ApplicationType;
 
-            string_enum! {
-                /// 发起授权应用类型
-                pub enum PostResponseApplicationType {
-                    /// `H5`
-                    H5 = "H5",
-                    /// `MINIPROGRAM`
-                    Miniprogram = "MINIPROGRAM",
-                }
-            }
+            /// [`ApplicationType`](crate::api::v3::webizpay::types::ApplicationType), one type for one shape, under the name it has here.
+            pub type PostResponseApplicationType = crate::api::v3::webizpay::types::ApplicationType;
 
             /// What `POST /v3/webizpay/users/{user_id}/authorization-url` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct PostResponse {
                 /// 服务商商户号
                 pub sp_mchid: String,
@@ -934,18 +943,14 @@ pub mod users {
                 /// 企业员工ID
                 pub user_id: String,
                 /// 跳转链接
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub authorization_url: Option<String>,
                 /// 链接失效时间
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub expire_time: Option<crate::DateTime>,
                 /// 发起授权应用类型
-                pub application_type: PostResponseApplicationType,
+                pub application_type: crate::api::v3::webizpay::types::ApplicationType,
                 /// 小程序查询参数
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub mp_query: Option<String>,
                 /// 小程序业务类型
-                #[serde(skip_serializing_if = "Option::is_none")]
                 pub mp_business_type: Option<String>,
             }
         }

@@ -701,10 +701,10 @@ impl<'a> Gen<'a> {
         let file = op.file.as_path();
         let method_name = naming::method_struct(&op.method);
         let response_name = format!("{method_name}Response");
-        let has_body = matches!(op.method.as_str(), "POST" | "PUT" | "PATCH");
+        let has_body = wxpay_protocol::body_by_default(&op.method);
         // DELETE sends a JSON body too when the spec gives it one (its
         // fields are then marked `#[wxpay(body)]`); GET never does.
-        let takes_body = has_body || op.method == "DELETE";
+        let takes_body = wxpay_protocol::body_allowed(&op.method);
 
         let mut fields = String::new();
         let mut taken = BTreeSet::new();

@@ -71,7 +71,7 @@ pub fn table(spec: &Spec) -> Result<String, String> {
     let mut operations = Vec::new();
     for op in spec.operations()? {
         let file = op.file.as_path();
-        let takes_body = matches!(op.method.as_str(), "POST" | "PUT" | "PATCH" | "DELETE");
+        let takes_body = wxpay_protocol::body_allowed(&op.method);
         let path_names: Vec<&str> = op
             .segments
             .iter()

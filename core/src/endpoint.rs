@@ -46,9 +46,10 @@ impl Method {
         }
     }
 
-    /// Whether requests with this method carry a JSON body.
+    /// Whether requests with this method carry a JSON body (the rule the
+    /// attribute and the generator apply too: [`wxpay_protocol::body_by_default`]).
     pub const fn has_body(self) -> bool {
-        matches!(self, Method::Post | Method::Put | Method::Patch)
+        wxpay_protocol::body_by_default(self.as_str())
     }
 }
 

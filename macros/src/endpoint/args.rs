@@ -397,16 +397,17 @@ impl HttpMethod {
         Ident::new(name, Span::call_site())
     }
 
-    /// Whether fields go to a JSON body unless marked otherwise.
+    /// Whether fields go to a JSON body unless marked otherwise (one rule
+    /// with the runtime and the generator, in `wxpay-protocol`).
     pub(crate) fn has_body(self) -> bool {
-        matches!(self, HttpMethod::Post | HttpMethod::Put | HttpMethod::Patch)
+        wxpay_protocol::body_by_default(self.as_str())
     }
 
     /// Whether a request may carry a body at all: every method but GET.
     /// DELETE sends one only for fields marked `#[wxpay(body)]` (a few
     /// WeChat Pay operations take a JSON body on DELETE).
     pub(crate) fn allows_body(self) -> bool {
-        !matches!(self, HttpMethod::Get)
+        wxpay_protocol::body_allowed(self.as_str())
     }
 
     /// Reads the method from the attribute's first argument.

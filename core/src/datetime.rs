@@ -4,6 +4,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
 
 /// An RFC 3339 date-time as WeChat Pay writes it
 /// (`2015-05-20T13:29:35.120+08:00`), validated, and kept as the original
@@ -26,9 +27,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct DateTime {
     text: String,
-    unix: i64,
-    nanos: u32,
-    offset_minutes: i32,
+    /// The instant, in the text's own offset.
+    at: OffsetDateTime,
 }
 
 /// Text that is not an RFC 3339 date-time.
@@ -44,34 +44,31 @@ impl DateTime {
 
     /// Seconds since 1970-01-01T00:00:00Z.
     pub fn unix_timestamp(&self) -> i64 {
-        self.unix
+        self.at.unix_timestamp()
     }
 
     /// The fraction of the second, in nanoseconds (digits past the ninth
     /// are kept in the text but not here).
     pub fn nanosecond(&self) -> u32 {
-        self.nanos
+        self.at.nanosecond()
     }
 
     /// The UTC offset in minutes (`+08:00` is 480, `Z` is 0).
     pub fn offset_minutes(&self) -> i32 {
-        self.offset_minutes
+        i32::from(self.at.offset().whole_minutes())
     }
 
     /// The civil date and time as written (in the text's own offset):
     /// `(year, month, day, hour, minute, second)`.
     pub fn civil(&self) -> (i32, u32, u32, u32, u32, u32) {
-        let local = self.unix + i64::from(self.offset_minutes) * 60;
-        let days = local.div_euclid(86_400);
-        let secs = local.rem_euclid(86_400);
-        let (y, m, d) = civil_from_days(days);
+        let at = self.at;
         (
-            y,
-            m,
-            d,
-            (secs / 3600) as u32,
-            (secs / 60 % 60) as u32,
-            (secs % 60) as u32,
+            at.year(),
+            u32::from(u8::from(at.month())),
+            u32::from(at.day()),
+            u32::from(at.hour()),
+            u32::from(at.minute()),
+            u32::from(at.second()),
         )
     }
 }
@@ -83,42 +80,14 @@ fn digits(bytes: &[u8], at: usize, len: usize) -> Option<u32> {
     })
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date.
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(m);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(z: i64) -> (i32, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y as i32, m, d)
-}
-
-fn days_in_month(y: u32, m: u32) -> u32 {
-    match m {
-        2 if (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
 impl FromStr for DateTime {
     type Err = InvalidDateTime;
 
+    /// The fields are read here, not with `time`'s `Rfc3339` parser: WeChat
+    /// Pay writes some times without seconds, which RFC 3339 (and so that
+    /// parser) refuses, and the text must be kept verbatim anyway. What is
+    /// read here is only the layout; dates, times and offsets are checked
+    /// and counted by `time`.
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let invalid = || InvalidDateTime(text.to_owned());
         let b = text.as_bytes();
@@ -138,11 +107,6 @@ impl FromStr for DateTime {
             || b.get(7) != Some(&b'-')
             || !matches!(b.get(10), Some(b'T' | b't'))
             || b.get(13) != Some(&b':')
-            || !(1..=12).contains(&month)
-            || day == 0
-            || day > days_in_month(year, month)
-            || hour > 23
-            || minute > 59
             || second > 60
         {
             return Err(invalid());
@@ -165,7 +129,7 @@ impl FromStr for DateTime {
                 nanos *= 10;
             }
         }
-        let offset_minutes = match b.get(at) {
+        let offset_minutes: i32 = match b.get(at) {
             Some(b'Z' | b'z') if at + 1 == b.len() => 0,
             Some(sign @ (b'+' | b'-')) if at + 6 == b.len() && b[at + 3] == b':' => {
                 let h = digits(b, at + 1, 2).ok_or_else(invalid)?;
@@ -173,18 +137,26 @@ impl FromStr for DateTime {
                 if h > 23 || m > 59 {
                     return Err(invalid());
                 }
-                let minutes = (h * 60 + m) as i32;
+                let minutes = i32::try_from(h * 60 + m).map_err(|_| invalid())?;
                 if *sign == b'-' { -minutes } else { minutes }
             }
             _ => return Err(invalid()),
         };
-        let local = days_from_civil(i64::from(year), month, day) * 86_400
-            + i64::from(hour * 3600 + minute * 60 + second.min(59));
+        // The calendar (month lengths, leap years) and the arithmetic are
+        // `time`'s. A leap second (`:60`) counts as `:59`, as before.
+        let small = |value: u32| u8::try_from(value).map_err(|_| invalid());
+        let date = Date::from_calendar_date(
+            i32::try_from(year).map_err(|_| invalid())?,
+            Month::try_from(small(month)?).map_err(|_| invalid())?,
+            small(day)?,
+        )
+        .map_err(|_| invalid())?;
+        let time = Time::from_hms_nano(small(hour)?, small(minute)?, small(second.min(59))?, nanos)
+            .map_err(|_| invalid())?;
+        let offset = UtcOffset::from_whole_seconds(offset_minutes * 60).map_err(|_| invalid())?;
         Ok(DateTime {
             text: text.to_owned(),
-            unix: local - i64::from(offset_minutes) * 60,
-            nanos,
-            offset_minutes,
+            at: PrimitiveDateTime::new(date, time).assume_offset(offset),
         })
     }
 }
@@ -259,8 +231,38 @@ mod tests {
             "2015-05-20T13:29:35.+08:00",
             "2015-05-20T13:29:35+0800",
             "2015-05-20T24:00:00Z",
+            "2015-05-20T13:60:00Z",
+            "2015-05-20T13:29:61Z",
+            "2015-00-20T13:29:35Z",
+            "2015-13-20T13:29:35Z",
+            "2015-05-00T13:29:35Z",
+            "2023-02-29T00:00:00Z",
+            "1900-02-29T00:00:00Z",
+            "2015-05-20T13:29:35+24:00",
+            "2015-05-20T13:29:35+08:60",
+            "2015-05-20T13:29:35+08:00 ",
         ] {
             assert!(text.parse::<DateTime>().is_err(), "{text}");
         }
+    }
+
+    #[test]
+    fn calendar_edges() {
+        let parse = |text: &str| text.parse::<DateTime>().unwrap();
+        assert_eq!(parse("2024-02-29T00:00:00Z").civil().2, 29);
+        assert_eq!(parse("2000-02-29T00:00:00Z").unix_timestamp(), 951_782_400);
+        assert_eq!(parse("1969-12-31T23:59:59Z").unix_timestamp(), -1);
+        let west = parse("2020-02-29T23:59:59-05:30");
+        assert_eq!(west.offset_minutes(), -330);
+        assert_eq!(west.civil(), (2020, 2, 29, 23, 59, 59));
+        assert_eq!(west.unix_timestamp(), 1_583_040_599);
+        // A leap second counts as :59, and the text is kept.
+        let leap = parse("2016-12-31T23:59:60Z");
+        assert_eq!(leap.civil().5, 59);
+        assert_eq!(leap.as_str(), "2016-12-31T23:59:60Z");
+        assert_eq!(
+            parse("2019-06-11T00:00:00.1234567891Z").nanosecond(),
+            123_456_789
+        );
     }
 }

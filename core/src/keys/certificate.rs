@@ -52,6 +52,9 @@ impl PlatformCertificate {
                     reason: error.to_string(),
                 }
             })?;
+        let pem = encode_pem("CERTIFICATE", &block.der).map_err(|error| KeyError::Certificate {
+            reason: format!("cannot encode it as PEM again ({error})"),
+        })?;
         let validity = certificate.validity();
         let key = VerifyingKey::from_der(
             certificate.public_key().raw,
@@ -64,7 +67,7 @@ impl PlatformCertificate {
                 not_before: validity.not_before.timestamp(),
                 not_after: validity.not_after.timestamp(),
                 key,
-                pem: encode_pem("CERTIFICATE", &block.der),
+                pem,
             }),
         })
     }

@@ -1,12 +1,20 @@
 //! Reading PEM blocks and looking inside RSA key DER, with every buffer that
 //! may hold key material wiped when dropped.
 //!
-//! The DER inspection only reads the outer structure (the algorithm and the
-//! modulus length) to give the same clear errors whatever the backend; the
+//! The parsing itself is done by kept RustCrypto crates: `pem-rfc7468`
+//! decodes the PEM (base64 in constant time), `der` with `pkcs8`, `pkcs1`
+//! and `spki` reads the key structures. What stays here is where the input
+//! differs from what those crates accept (see [`read_pem`]) and the clear
+//! errors. The DER inspection only reads the outer structure (the algorithm
+//! and the modulus length) to give the same errors whatever the backend; the
 //! backend parses the key for real.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
+use der::Decode as _;
+use der::asn1::UintRef;
+use pem_rfc7468::LineEnding;
+use pkcs1::{RsaPrivateKeyRef, RsaPublicKeyRef};
+use pkcs8::PrivateKeyInfoRef;
+use spki::{AlgorithmIdentifierRef, ObjectIdentifier, SubjectPublicKeyInfoRef};
 use zeroize::Zeroizing;
 
 use super::error::KeyError;
@@ -47,6 +55,14 @@ pub(crate) struct PemBlock {
 
 /// Finds the first block of `text` whose label `kind` accepts and decodes it.
 /// Blocks of other labels before it are skipped without being decoded.
+///
+/// Hand-written on purpose, and limited to finding the boundary lines:
+/// `pem-rfc7468` reads exactly one document in RFC 7468's strict layout
+/// (64-character lines, nothing after the `-----END` line), while merchants
+/// hand us `apiclient_key.pem` next to a certificate in one file, keys kept
+/// in environment variables with literal `\n`, on one line, or with CRLF.
+/// The block found is laid out again in the strict form and `pem-rfc7468`
+/// checks and decodes it; no base64 or DER is read here.
 pub(crate) fn read_pem(text: &str, kind: PemKind) -> Result<PemBlock, KeyError> {
     let not_pem = |reason: String| KeyError::NotPem {
         what: kind.what,
@@ -93,9 +109,12 @@ pub(crate) fn read_pem(text: &str, kind: PemKind) -> Result<PemBlock, KeyError> 
     }
 }
 
-/// Decodes the base64 body of a block. Line breaks, spaces and literal `\n`
-/// escapes (as in keys kept in environment variables) are ignored.
+/// Decodes the body of a block with `pem-rfc7468`, after laying it out in
+/// the strict form. Line breaks, spaces and literal `\n` escapes (as in keys
+/// kept in environment variables) are ignored.
 fn decode_body(body: &str, label: &str) -> Result<Zeroizing<Vec<u8>>, String> {
+    // RFC 1421 headers (`Proc-Type: 4,ENCRYPTED`) would be lost with the
+    // line breaks below; base64 has no `:`, so look for one first.
     if body.contains(':') {
         return Err(format!(
             "the `{label}` block has headers (`Proc-Type: 4,ENCRYPTED`?): it is encrypted with a password; export it without one"
@@ -114,13 +133,39 @@ fn decode_body(body: &str, label: &str) -> Result<Zeroizing<Vec<u8>>, String> {
     if base64.is_empty() {
         return Err(format!("the `{label}` block is empty"));
     }
-    let mut der = Zeroizing::new(Vec::with_capacity(base64.len() / 4 * 3 + 3));
-    STANDARD
-        .decode_vec(base64.as_bytes(), &mut der)
-        .map_err(|_| {
-            format!("the body of the `{label}` block is not valid base64: the text may be damaged")
-        })?;
+    if !base64.is_ascii() {
+        return Err(not_base64(label));
+    }
+    let mut strict = Zeroizing::new(String::with_capacity(
+        base64.len() + base64.len() / 64 + 2 * label.len() + 40,
+    ));
+    strict.push_str("-----BEGIN ");
+    strict.push_str(label);
+    strict.push_str("-----\n");
+    for line in base64.as_bytes().chunks(64) {
+        strict.push_str(std::str::from_utf8(line).map_err(|_| not_base64(label))?);
+        strict.push('\n');
+    }
+    strict.push_str("-----END ");
+    strict.push_str(label);
+    strict.push_str("-----\n");
+    // Decoded into our own buffer, wiped on drop, on failure too.
+    let mut der = Zeroizing::new(vec![0u8; base64.len() / 4 * 3 + 3]);
+    let len = match pem_rfc7468::decode(strict.as_bytes(), &mut der) {
+        Ok((_, decoded)) => decoded.len(),
+        Err(
+            pem_rfc7468::Error::Base64(_)
+            | pem_rfc7468::Error::EncapsulatedText
+            | pem_rfc7468::Error::Length,
+        ) => return Err(not_base64(label)),
+        Err(error) => return Err(format!("the `{label}` block is malformed ({error})")),
+    };
+    der.truncate(len);
     Ok(der)
+}
+
+fn not_base64(label: &str) -> String {
+    format!("the body of the `{label}` block is not valid base64: the text may be damaged")
 }
 
 /// Advice for a common mix-up of files.
@@ -152,23 +197,11 @@ fn label_hint(kind: PemKind, found: &str) -> &'static str {
 }
 
 /// The PEM text of one block, lines of 64 characters, `\n` line ends.
-pub(crate) fn encode_pem(label: &str, der: &[u8]) -> String {
-    let body = STANDARD.encode(der);
-    let mut pem = String::with_capacity(body.len() + body.len() / 64 + 2 * label.len() + 40);
-    pem.push_str("-----BEGIN ");
-    pem.push_str(label);
-    pem.push_str("-----\n");
-    let mut rest = body.as_str();
-    while !rest.is_empty() {
-        let (line, tail) = rest.split_at(rest.len().min(64));
-        pem.push_str(line);
-        pem.push('\n');
-        rest = tail;
-    }
-    pem.push_str("-----END ");
-    pem.push_str(label);
-    pem.push_str("-----\n");
-    pem
+///
+/// # Errors
+/// Only for a label RFC 7468 does not allow; ours are constants.
+pub(crate) fn encode_pem(label: &str, der: &[u8]) -> Result<String, pem_rfc7468::Error> {
+    pem_rfc7468::encode_string(label, LineEnding::LF, der)
 }
 
 /// The DER format of an RSA key, found by looking at its structure.
@@ -187,8 +220,9 @@ pub(crate) enum RsaDer {
 /// Why a DER key was refused before reaching the backend.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum DerProblem {
-    /// Not the expected structure.
-    Malformed(&'static str),
+    /// Not the expected structure. The reason names the structure and the
+    /// `der` error (a position and a tag or length, never key bytes).
+    Malformed(String),
     /// A well-formed key of another algorithm.
     NotRsa(String),
 }
@@ -196,181 +230,100 @@ pub(crate) enum DerProblem {
 impl DerProblem {
     pub(crate) fn into_key_error(self, what: &'static str) -> KeyError {
         match self {
-            Self::Malformed(reason) => KeyError::InvalidKey {
-                what,
-                reason: reason.to_owned(),
-            },
+            Self::Malformed(reason) => KeyError::InvalidKey { what, reason },
             Self::NotRsa(algorithm) => KeyError::NotRsa { what, algorithm },
         }
     }
 }
 
-/// The rsaEncryption OID, 1.2.840.113549.1.1.1, as DER content.
-const RSA_ENCRYPTION: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
-
-const SEQUENCE: u8 = 0x30;
-const INTEGER: u8 = 0x02;
-const OCTET_STRING: u8 = 0x04;
-const BIT_STRING: u8 = 0x03;
-const OID: u8 = 0x06;
-
-/// Reads one DER element with tag `tag`: its contents and what follows.
-fn element(input: &[u8], tag: u8) -> Option<(&[u8], &[u8])> {
-    let (&found, rest) = input.split_first()?;
-    if found != tag {
-        return None;
-    }
-    let (&first, rest) = rest.split_first()?;
-    let (len, rest) = if first < 0x80 {
-        (usize::from(first), rest)
-    } else {
-        let count = usize::from(first & 0x7f);
-        if count == 0 || count > 4 || rest.len() < count {
-            return None;
-        }
-        let (len_bytes, rest) = rest.split_at(count);
-        let len = len_bytes
-            .iter()
-            .fold(0usize, |len, &b| (len << 8) | usize::from(b));
-        (len, rest)
-    };
-    (rest.len() >= len).then(|| rest.split_at(len))
-}
-
-/// The bit length of a DER INTEGER's contents (unsigned).
-fn integer_bits(contents: &[u8]) -> usize {
-    let significant = contents
-        .iter()
-        .position(|&b| b != 0)
-        .map_or(&[][..], |i| &contents[i..]);
-    match significant.first() {
-        Some(&first) => {
-            (significant.len() - 1) * 8 + (8 - usize::try_from(first.leading_zeros()).unwrap_or(0))
-        }
+/// The bit length of an unsigned DER INTEGER (`UintRef` has no leading
+/// zero bytes).
+fn integer_bits(value: UintRef<'_>) -> usize {
+    let bytes = value.as_bytes();
+    match bytes.first() {
+        Some(&first) => bytes.len() * 8 - usize::try_from(first.leading_zeros()).unwrap_or(0),
         None => 0,
     }
 }
 
-/// `RSAPrivateKey ::= SEQUENCE { version, modulus, … }` → modulus bits.
-fn pkcs1_private_bits(der: &[u8]) -> Option<usize> {
-    let (seq, _) = element(der, SEQUENCE)?;
-    let (_version, rest) = element(seq, INTEGER)?;
-    let (modulus, rest) = element(rest, INTEGER)?;
-    let (_exponent, _) = element(rest, INTEGER)?;
-    Some(integer_bits(modulus))
-}
-
-/// `RSAPublicKey ::= SEQUENCE { modulus, publicExponent }` → modulus bits.
-fn pkcs1_public_bits(der: &[u8]) -> Option<usize> {
-    let (seq, _) = element(der, SEQUENCE)?;
-    let (modulus, rest) = element(seq, INTEGER)?;
-    let (_exponent, rest) = element(rest, INTEGER)?;
-    rest.is_empty().then(|| integer_bits(modulus))
-}
-
 /// Checks that an `AlgorithmIdentifier` names rsaEncryption.
-fn check_rsa_algorithm(algorithm: &[u8]) -> Result<(), DerProblem> {
-    let (oid, params) = element(algorithm, OID).ok_or(DerProblem::Malformed(
-        "the algorithm identifier is malformed",
-    ))?;
-    if oid == RSA_ENCRYPTION {
+fn check_rsa_algorithm(algorithm: AlgorithmIdentifierRef<'_>) -> Result<(), DerProblem> {
+    if algorithm.oid == pkcs1::ALGORITHM_OID {
         Ok(())
     } else {
-        Err(DerProblem::NotRsa(algorithm_name(oid, params)))
+        Err(DerProblem::NotRsa(algorithm_name(algorithm)))
     }
 }
 
 /// Inspects a private key: its format and modulus length.
 pub(crate) fn inspect_private(der: &[u8]) -> Result<(RsaDer, usize), DerProblem> {
-    if let Some(bits) = pkcs1_private_bits(der) {
-        return Ok((RsaDer::Pkcs1Private, bits));
+    if let Ok(key) = RsaPrivateKeyRef::from_der(der) {
+        return Ok((RsaDer::Pkcs1Private, integer_bits(key.modulus)));
     }
-    let malformed = || {
-        DerProblem::Malformed(
-            "the DER is neither a PKCS#8 PrivateKeyInfo nor a PKCS#1 RSAPrivateKey: the file may be damaged",
-        )
-    };
-    let (seq, _) = element(der, SEQUENCE).ok_or_else(malformed)?;
-    let (_version, rest) = element(seq, INTEGER).ok_or_else(malformed)?;
-    let (algorithm, rest) = element(rest, SEQUENCE).ok_or(DerProblem::Malformed(
-        "the PKCS#8 algorithm identifier is missing",
-    ))?;
-    check_rsa_algorithm(algorithm)?;
-    let (inner, _) = element(rest, OCTET_STRING).ok_or(DerProblem::Malformed(
-        "the PKCS#8 private key octet string is missing",
-    ))?;
-    let bits = pkcs1_private_bits(inner).ok_or(DerProblem::Malformed(
-        "the RSA private key inside the PKCS#8 wrapper is malformed",
-    ))?;
-    Ok((RsaDer::Pkcs8Private, bits))
+    let info = PrivateKeyInfoRef::from_der(der).map_err(|error| {
+        DerProblem::Malformed(format!(
+            "the DER is neither a PKCS#8 PrivateKeyInfo nor a PKCS#1 RSAPrivateKey ({error}): the file may be damaged"
+        ))
+    })?;
+    check_rsa_algorithm(info.algorithm)?;
+    let key = RsaPrivateKeyRef::from_der(info.private_key.as_bytes()).map_err(|error| {
+        DerProblem::Malformed(format!(
+            "the RSA private key inside the PKCS#8 wrapper is malformed ({error})"
+        ))
+    })?;
+    Ok((RsaDer::Pkcs8Private, integer_bits(key.modulus)))
 }
 
 /// Inspects a public key: its format and modulus length.
 pub(crate) fn inspect_public(der: &[u8]) -> Result<(RsaDer, usize), DerProblem> {
-    if let Some(bits) = pkcs1_public_bits(der) {
-        return Ok((RsaDer::Pkcs1Public, bits));
+    if let Ok(key) = RsaPublicKeyRef::from_der(der) {
+        return Ok((RsaDer::Pkcs1Public, integer_bits(key.modulus)));
     }
-    let malformed = || {
-        DerProblem::Malformed(
-            "the DER is neither a SubjectPublicKeyInfo nor a PKCS#1 RSAPublicKey: the file may be damaged",
-        )
+    let info = SubjectPublicKeyInfoRef::from_der(der).map_err(|error| {
+        DerProblem::Malformed(format!(
+            "the DER is neither a SubjectPublicKeyInfo nor a PKCS#1 RSAPublicKey ({error}): the file may be damaged"
+        ))
+    })?;
+    check_rsa_algorithm(info.algorithm)?;
+    let malformed = |detail: String| {
+        DerProblem::Malformed(format!(
+            "the RSA public key inside the SubjectPublicKeyInfo is malformed ({detail})"
+        ))
     };
-    let (seq, _) = element(der, SEQUENCE).ok_or_else(malformed)?;
-    let (algorithm, rest) = element(seq, SEQUENCE).ok_or_else(malformed)?;
-    check_rsa_algorithm(algorithm)?;
-    let (bit_string, _) = element(rest, BIT_STRING).ok_or_else(malformed)?;
-    let bits = match bit_string.split_first() {
-        Some((0, key)) => pkcs1_public_bits(key),
-        _ => None,
-    }
-    .ok_or(DerProblem::Malformed(
-        "the RSA public key inside the SubjectPublicKeyInfo is malformed",
-    ))?;
-    Ok((RsaDer::Spki, bits))
+    let bytes = info
+        .subject_public_key
+        .as_bytes()
+        .ok_or_else(|| malformed("the bit string does not hold whole bytes".to_owned()))?;
+    let key = RsaPublicKeyRef::from_der(bytes).map_err(|error| malformed(error.to_string()))?;
+    Ok((RsaDer::Spki, integer_bits(key.modulus)))
 }
 
-/// A readable name for a key algorithm OID (and its parameters).
-fn algorithm_name(oid: &[u8], params: &[u8]) -> String {
-    const EC_PUBLIC_KEY: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
-    const SM2: &[u8] = &[0x2a, 0x81, 0x1c, 0xcf, 0x55, 0x01, 0x82, 0x2d];
-    const RSASSA_PSS: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0a];
-    const ED25519: &[u8] = &[0x2b, 0x65, 0x70];
-    const DSA: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x38, 0x04, 0x01];
-    let dotted = dotted_oid(oid);
+/// A readable name for a key algorithm (with the curve for EC keys), and
+/// its OID.
+fn algorithm_name(algorithm: AlgorithmIdentifierRef<'_>) -> String {
+    const EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
+    const SM2: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.156.10197.1.301");
+    const RSASSA_PSS: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.10");
+    const ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
+    const DSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10040.4.1");
+    let oid = algorithm.oid;
     let name = match oid {
-        EC_PUBLIC_KEY => match element(params, OID) {
-            Some((SM2, _)) => "SM2 (China's national-standard elliptic curve)",
-            _ => "elliptic curve (EC)",
-        },
+        EC_PUBLIC_KEY => {
+            let curve = algorithm
+                .parameters
+                .and_then(|params| params.decode_as::<ObjectIdentifier>().ok());
+            if curve == Some(SM2) {
+                "SM2 (China's national-standard elliptic curve)"
+            } else {
+                "elliptic curve (EC)"
+            }
+        }
         RSASSA_PSS => "RSASSA-PSS (an RSA key restricted to PSS signatures)",
         ED25519 => "Ed25519",
         DSA => "DSA",
-        _ => return format!("OID {dotted}"),
+        _ => return format!("OID {oid}"),
     };
-    format!("{name}, OID {dotted}")
-}
-
-/// An OID's DER contents in dotted notation.
-fn dotted_oid(oid: &[u8]) -> String {
-    let mut arcs: Vec<u64> = Vec::new();
-    let mut value: u64 = 0;
-    for &byte in oid {
-        value = (value << 7) | u64::from(byte & 0x7f);
-        if byte & 0x80 == 0 {
-            if arcs.is_empty() {
-                let first = (value / 40).min(2);
-                arcs.push(first);
-                arcs.push(value - first * 40);
-            } else {
-                arcs.push(value);
-            }
-            value = 0;
-        }
-    }
-    arcs.iter()
-        .map(u64::to_string)
-        .collect::<Vec<_>>()
-        .join(".")
+    format!("{name}, OID {oid}")
 }
 
 #[cfg(test)]
@@ -399,11 +352,24 @@ mod tests {
             error.is_some_and(|e| e.contains("-----END PRIVATE KEY----- line is missing")
                 || e.contains("`-----END PRIVATE KEY-----`"))
         );
-        let not_base64 = "-----BEGIN PRIVATE KEY-----\n!!!!\n-----END PRIVATE KEY-----\n";
-        assert!(matches!(
-            read_pem(not_base64, MERCHANT_KEY),
-            Err(KeyError::NotPem { .. })
-        ));
+        for bad in [
+            "!!!!",
+            "AAA",
+            "AAAAA",
+            "AB==",
+            "AA==AA==",
+            "密钥AAAA",
+            "AAAA=",
+        ] {
+            let text = format!("-----BEGIN PRIVATE KEY-----\n{bad}\n-----END PRIVATE KEY-----\n");
+            match read_pem(&text, MERCHANT_KEY) {
+                Err(error @ KeyError::NotPem { .. }) => {
+                    assert!(error.to_string().contains("not valid base64"), "{error}");
+                }
+                Err(other) => panic!("{bad}: expected NotPem, got {other:?}"),
+                Ok(_) => panic!("{bad}: expected NotPem, got a block"),
+            }
+        }
         let empty = "-----BEGIN PRIVATE KEY-----\n-----END PRIVATE KEY-----\n";
         assert!(matches!(
             read_pem(empty, MERCHANT_KEY),
@@ -458,12 +424,26 @@ mod tests {
             read_pem(one_line, PUBLIC_KEY).ok().map(|b| b.der.to_vec()),
             Some(vec![1, 2, 3, 4])
         );
+        // Lines of another width than 64 (some tools wrap at 76).
+        let der: Vec<u8> = (0..=200).collect();
+        let mut pem = "-----BEGIN PUBLIC KEY-----\n".to_owned();
+        let body = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &der);
+        for line in body.as_bytes().chunks(76) {
+            pem.push_str(std::str::from_utf8(line).unwrap_or_default());
+            pem.push('\n');
+        }
+        pem.push_str("-----END PUBLIC KEY-----\n");
+        assert_eq!(
+            read_pem(&pem, PUBLIC_KEY).ok().map(|b| b.der.to_vec()),
+            Some(der)
+        );
     }
 
     #[test]
     fn pem_round_trip() {
         let der: Vec<u8> = (0..=255).collect();
-        let pem = encode_pem("CERTIFICATE", &der);
+        let pem = encode_pem("CERTIFICATE", &der).unwrap_or_default();
+        assert!(pem.ends_with("-----END CERTIFICATE-----\n"));
         assert!(pem.lines().all(|line| line.len() <= 64));
         assert_eq!(
             read_pem(&pem, CERTIFICATE).ok().map(|b| b.der.to_vec()),
@@ -479,6 +459,11 @@ mod tests {
         assert!(matches!(inspect_public(&[]), Err(DerProblem::Malformed(_))));
         assert!(matches!(
             inspect_public(&[0x30, 0x84, 0xff, 0xff, 0xff, 0xff]),
+            Err(DerProblem::Malformed(_))
+        ));
+        // Trailing bytes after the key are refused.
+        assert!(matches!(
+            inspect_public(&[&pkcs1[..], &[0x00]].concat()),
             Err(DerProblem::Malformed(_))
         ));
         assert!(matches!(
@@ -498,13 +483,33 @@ mod tests {
             }
             other => panic!("expected NotRsa, got {other:?}"),
         }
+        // The same key as PKCS#8 with an unknown algorithm: named by OID.
+        let mut pkcs8 = vec![0x30, 0x00, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03];
+        pkcs8.extend_from_slice(&[0x2a, 0x03, 0x04, 0x04, 0x01, 0x00]);
+        pkcs8[1] = u8::try_from(pkcs8.len() - 2).unwrap_or(0);
+        assert_eq!(
+            inspect_private(&pkcs8),
+            Err(DerProblem::NotRsa("OID 1.2.3.4".to_owned()))
+        );
+        // rsaEncryption whose inner key is not an RSAPrivateKey.
+        let mut wrapped = vec![0x30, 0x00, 0x02, 0x01, 0x00, 0x30, 0x0d, 0x06, 0x09];
+        wrapped.extend_from_slice(&[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01]);
+        wrapped.extend_from_slice(&[0x05, 0x00, 0x04, 0x01, 0x00]);
+        wrapped[1] = u8::try_from(wrapped.len() - 2).unwrap_or(0);
+        match inspect_private(&wrapped) {
+            Err(DerProblem::Malformed(reason)) => {
+                assert!(reason.contains("inside the PKCS#8 wrapper"), "{reason}");
+            }
+            other => panic!("expected Malformed, got {other:?}"),
+        }
     }
 
     #[test]
     fn integer_bit_lengths() {
-        assert_eq!(integer_bits(&[]), 0);
-        assert_eq!(integer_bits(&[0]), 0);
-        assert_eq!(integer_bits(&[0, 0x80]), 8);
-        assert_eq!(integer_bits(&[0x01, 0x00]), 9);
+        let bits = |bytes: &[u8]| UintRef::new(bytes).map(integer_bits).ok();
+        assert_eq!(bits(&[]), Some(0));
+        assert_eq!(bits(&[0]), Some(0));
+        assert_eq!(bits(&[0, 0x80]), Some(8));
+        assert_eq!(bits(&[0x01, 0x00]), Some(9));
     }
 }

@@ -7,9 +7,13 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use zeroize::Zeroizing;
 
-use super::encoding::encode_pem;
 use super::*;
 use crate::crypto::CryptoBackend;
+
+/// One PEM block, `\n` line ends.
+fn encode_pem(label: &str, der: &[u8]) -> String {
+    super::encoding::encode_pem(label, der).unwrap()
+}
 
 /// An RSA-2048 key pair made for the tests.
 struct TestRsa {

@@ -10,6 +10,7 @@ pub mod corrections;
 pub mod generate;
 pub mod idempotency;
 pub mod naming;
+pub mod overrides;
 pub mod shapes;
 pub mod spec;
 pub mod table;

@@ -246,3 +246,21 @@ fn sent_structs_with_optional_members_get_constructors() {
         .expect("an answer");
     assert!(!text.contains(&format!("impl {} {{", answer.name)));
 }
+
+#[test]
+fn overridden_operations_answer_the_runtime_types() {
+    let Some(spec) = spec() else { return };
+    let output = generate::generate(&spec).expect("generates");
+    let bill = file(&output, "src/api/v3/bill.rs");
+    assert!(
+        bill.contains(
+            "#[crate::endpoint(GET, \"/v3/bill/tradebill\", response = crate::bill::BillInfo)]"
+        ),
+        "the trade bill answers what download_bill takes"
+    );
+    assert!(bill.contains("pub bill_type: Option<crate::api::bill::BillType>,"));
+    let merchant = file(&output, "src/api/v3/merchant.rs");
+    assert!(merchant.contains(
+        "#[crate::endpoint(POST, \"/v3/merchant/media/upload\", response = crate::api::media::MediaUploaded, multipart"
+    ));
+}

@@ -6,24 +6,9 @@
 //! checks the hash with the announced algorithm and decompresses it;
 //! [`bill::parse_trade_bill`](crate::bill::parse_trade_bill) reads it.
 //!
-//! ```no_run
-//! # async fn run(client: wxpay::Client) -> Result<(), Box<dyn std::error::Error>> {
-//! use wxpay::api::bill::{ApplyTradeBill, BillTarType, BillType};
-//!
-//! let info = client
-//!     .send(ApplyTradeBill {
-//!         bill_date: "2019-06-11".into(),
-//!         sub_mchid: None,
-//!         bill_type: Some(BillType::All),
-//!         tar_type: Some(BillTarType::Gzip),
-//!     })
-//!     .await?;
-//! let bill = client.download_bill(&info).await?;
-//! for row in bill.parse_trade_bill()?.rows {
-//!     println!("{} {} {}", row.trade_time, row.out_trade_no, row.settlement_amount);
-//! }
-//! # Ok(()) }
-//! ```
+//! The operations are the catalogue's (`wxpay::api::v3::bill`, feature
+//! `bill`), named here as before; the catalogue's declarations take this
+//! module's enums and answer [`BillInfo`] (`codegen/src/overrides.rs`).
 
 pub use crate::bill::BillInfo;
 
@@ -70,42 +55,38 @@ string_enum! {
 }
 
 /// 申请交易账单 — applies for the trade bill of one day
-/// (`GET /v3/bill/tradebill`).
+/// (`GET /v3/bill/tradebill`): the catalogue's
+/// [`tradebill::Get`](crate::api::v3::bill::tradebill::Get).
 ///
 /// Bills are ready from 10:00 the next day (China time) and kept for
 /// three months.
 ///
-/// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/bill-download/trade-bill/get-trade-bill.html)
-#[crate::endpoint(GET, "/v3/bill/tradebill", response = BillInfo)]
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApplyTradeBill {
-    /// 账单日期: `YYYY-MM-DD`.
-    pub bill_date: String,
-    /// 二级商户号 (e-commerce platforms and service providers only).
-    pub sub_mchid: Option<String>,
-    /// 账单类型; `ALL` when `None`.
-    pub bill_type: Option<BillType>,
-    /// 压缩类型; uncompressed when `None`.
-    pub tar_type: Option<BillTarType>,
-}
+/// ```no_run
+/// # async fn run(client: wxpay::Client) -> Result<(), Box<dyn std::error::Error>> {
+/// use wxpay::api::bill::{ApplyTradeBill, BillTarType, BillType};
+///
+/// let info = client
+///     .send(
+///         ApplyTradeBill::new("2019-06-11")
+///             .with_bill_type(BillType::All)
+///             .with_tar_type(BillTarType::Gzip),
+///     )
+///     .await?;
+/// let bill = client.download_bill(&info).await?;
+/// for row in bill.parse_trade_bill()?.rows {
+///     println!("{} {} {}", row.trade_time, row.out_trade_no, row.settlement_amount);
+/// }
+/// # Ok(()) }
+/// ```
+#[cfg(feature = "bill")]
+pub type ApplyTradeBill = crate::api::v3::bill::tradebill::Get;
 
 /// 申请资金账单 — applies for the fund flow bill of one day
-/// (`GET /v3/bill/fundflowbill`).
+/// (`GET /v3/bill/fundflowbill`): the catalogue's
+/// [`fundflowbill::Get`](crate::api::v3::bill::fundflowbill::Get).
 ///
 /// Read the downloaded bill with
 /// [`Bill::parse`](crate::bill::Bill::parse): its rows are
 /// `记账时间, 微信支付业务单号, 资金流水单号, …` by column name.
-///
-/// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/bill-download/fund-bill/get-fund-bill.html)
-#[crate::endpoint(GET, "/v3/bill/fundflowbill", response = BillInfo)]
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApplyFundFlowBill {
-    /// 账单日期: `YYYY-MM-DD`.
-    pub bill_date: String,
-    /// 二级商户号 (e-commerce platforms and service providers only).
-    pub sub_mchid: Option<String>,
-    /// 资金账户类型; `BASIC` when `None`.
-    pub account_type: Option<BillAccountType>,
-    /// 压缩类型; uncompressed when `None`.
-    pub tar_type: Option<BillTarType>,
-}
+#[cfg(feature = "bill")]
+pub type ApplyFundFlowBill = crate::api::v3::bill::fundflowbill::Get;

@@ -11,7 +11,7 @@ pub mod fundflowbill {
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter7_9_2.shtml)
     #[doc(alias = "申请资金账单API")]
     #[doc(alias = "申请资金账单")]
-    #[crate::endpoint(GET, "/v3/bill/fundflowbill", response = GetResponse)]
+    #[crate::endpoint(GET, "/v3/bill/fundflowbill", response = crate::bill::BillInfo)]
     #[derive(Debug, Clone, PartialEq)]
     #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Get {
@@ -20,9 +20,9 @@ pub mod fundflowbill {
         /// 二级商户号 (query)
         pub sub_mchid: Option<String>,
         /// 资金账户类型 (query)
-        pub account_type: Option<String>,
+        pub account_type: Option<crate::api::bill::BillAccountType>,
         /// 压缩类型 (query)
-        pub tar_type: Option<String>,
+        pub tar_type: Option<crate::api::bill::BillTarType>,
     }
 
     impl Get {
@@ -42,21 +42,19 @@ pub mod fundflowbill {
             self
         }
         /// Sets `account_type` (资金账户类型 (query)).
-        pub fn with_account_type(mut self, account_type: impl Into<String>) -> Self {
+        pub fn with_account_type(
+            mut self,
+            account_type: impl Into<crate::api::bill::BillAccountType>,
+        ) -> Self {
             self.account_type = Some(account_type.into());
             self
         }
         /// Sets `tar_type` (压缩类型 (query)).
-        pub fn with_tar_type(mut self, tar_type: impl Into<String>) -> Self {
+        pub fn with_tar_type(mut self, tar_type: impl Into<crate::api::bill::BillTarType>) -> Self {
             self.tar_type = Some(tar_type.into());
             self
         }
     }
-
-    /// What `GET /v3/bill/fundflowbill` answers.
-    ///
-    /// The type is [`FundflowbillResponse`](crate::api::v3::bill::types::FundflowbillResponse), which other answers share.
-    pub type GetResponse = crate::api::v3::bill::types::FundflowbillResponse;
 }
 /// `/v3/bill/sub-merchant-fundflowbill`
 pub mod sub_merchant_fundflowbill {
@@ -166,7 +164,7 @@ pub mod tradebill {
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter7_9_1.shtml)
     #[doc(alias = "申请交易账单API")]
     #[doc(alias = "申请交易账单")]
-    #[crate::endpoint(GET, "/v3/bill/tradebill", response = GetResponse)]
+    #[crate::endpoint(GET, "/v3/bill/tradebill", response = crate::bill::BillInfo)]
     #[derive(Debug, Clone, PartialEq)]
     #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Get {
@@ -175,9 +173,9 @@ pub mod tradebill {
         /// 二级商户号 (query)
         pub sub_mchid: Option<String>,
         /// 账单类型 (query)
-        pub bill_type: Option<String>,
+        pub bill_type: Option<crate::api::bill::BillType>,
         /// 压缩类型 (query)
-        pub tar_type: Option<String>,
+        pub tar_type: Option<crate::api::bill::BillTarType>,
     }
 
     impl Get {
@@ -197,32 +195,14 @@ pub mod tradebill {
             self
         }
         /// Sets `bill_type` (账单类型 (query)).
-        pub fn with_bill_type(mut self, bill_type: impl Into<String>) -> Self {
+        pub fn with_bill_type(mut self, bill_type: impl Into<crate::api::bill::BillType>) -> Self {
             self.bill_type = Some(bill_type.into());
             self
         }
         /// Sets `tar_type` (压缩类型 (query)).
-        pub fn with_tar_type(mut self, tar_type: impl Into<String>) -> Self {
+        pub fn with_tar_type(mut self, tar_type: impl Into<crate::api::bill::BillTarType>) -> Self {
             self.tar_type = Some(tar_type.into());
             self
         }
-    }
-
-    /// What `GET /v3/bill/tradebill` answers.
-    ///
-    /// The type is [`FundflowbillResponse`](crate::api::v3::bill::types::FundflowbillResponse), which other answers share.
-    pub type GetResponse = crate::api::v3::bill::types::FundflowbillResponse;
-}
-/// Types that several operations of feature `bill` share, one per shape: each operation's module names them under its own names too.
-pub mod types {
-    /// An answer several operations give: each one's `…Response` type names it.
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-    pub struct FundflowbillResponse {
-        /// 哈希类型
-        pub hash_type: String,
-        /// 哈希值
-        pub hash_value: String,
-        /// 账单下载地址
-        pub download_url: String,
     }
 }

@@ -3761,18 +3761,11 @@ pub mod favor {
             /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
             #[doc(alias = "（营销）图片上传API")]
             #[doc(alias = "（营销）图片上传")]
-            #[crate::endpoint(POST, "/v3/marketing/favor/media/image-upload", response = PostResponse, multipart, idempotent)]
+            #[crate::endpoint(POST, "/v3/marketing/favor/media/image-upload", response = crate::api::media::MarketingImageUploaded, multipart, idempotent)]
             #[derive(Debug, Clone, PartialEq)]
             pub struct Post {
                 /// 图片文件 (uploaded file)
                 pub file: crate::media::MediaFile,
-            }
-
-            /// What `POST /v3/marketing/favor/media/image-upload` answers.
-            #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-            pub struct PostResponse {
-                /// 媒体文件URL地址
-                pub media_url: String,
             }
         }
     }

@@ -263,17 +263,12 @@ pub mod media {
         ///
         /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "文件上传")]
-        #[crate::endpoint(POST, "/v3/merchant/media/upload", response = PostResponse, multipart, idempotent)]
+        #[crate::endpoint(POST, "/v3/merchant/media/upload", response = crate::api::media::MediaUploaded, multipart, idempotent)]
         #[derive(Debug, Clone, PartialEq)]
         pub struct Post {
             /// 图片文件 (uploaded file)
             pub file: crate::media::MediaFile,
         }
-
-        /// What `POST /v3/merchant/media/upload` answers.
-        ///
-        /// The type is [`MediaResponse`](crate::api::v3::merchant::types::MediaResponse), which other answers share.
-        pub type PostResponse = crate::api::v3::merchant::types::MediaResponse;
     }
     /// `/v3/merchant/media/video_upload`
     pub mod video_upload {
@@ -286,17 +281,12 @@ pub mod media {
         /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "视频上传API")]
         #[doc(alias = "视频上传")]
-        #[crate::endpoint(POST, "/v3/merchant/media/video_upload", response = PostResponse, multipart = crate::media::MediaLimits::VIDEO, idempotent)]
+        #[crate::endpoint(POST, "/v3/merchant/media/video_upload", response = crate::api::media::MediaUploaded, multipart = crate::media::MediaLimits::VIDEO, idempotent)]
         #[derive(Debug, Clone, PartialEq)]
         pub struct Post {
             /// 图片文件 (uploaded file)
             pub file: crate::media::MediaFile,
         }
-
-        /// What `POST /v3/merchant/media/video_upload` answers.
-        ///
-        /// The type is [`MediaResponse`](crate::api::v3::merchant::types::MediaResponse), which other answers share.
-        pub type PostResponse = crate::api::v3::merchant::types::MediaResponse;
     }
 }
 /// Types that several operations of feature `merchant` share, one per shape: each operation's module names them under its own names too.
@@ -365,12 +355,5 @@ pub mod types {
         pub account_type: crate::api::v3::merchant::types::AccountType,
         /// 提现失败解决方案
         pub solution: String,
-    }
-
-    /// An answer several operations give: each one's `…Response` type names it.
-    #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-    pub struct MediaResponse {
-        /// 媒体文件标识Id
-        pub media_id: String,
     }
 }

@@ -1581,18 +1581,11 @@ pub mod images {
         /// Idempotent: a repeat finds the work done, so the client may send it again after a timeout or a 5xx.
         #[doc(alias = "商户上传反馈图片API")]
         #[doc(alias = "商户上传反馈图片")]
-        #[crate::endpoint(POST, "/v3/merchant-service/images/upload", response = PostResponse, multipart, idempotent)]
+        #[crate::endpoint(POST, "/v3/merchant-service/images/upload", response = crate::api::media::MediaUploaded, multipart, idempotent)]
         #[derive(Debug, Clone, PartialEq)]
         pub struct Post {
             /// 图片文件 (uploaded file)
             pub file: crate::media::MediaFile,
-        }
-
-        /// What `POST /v3/merchant-service/images/upload` answers.
-        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-        pub struct PostResponse {
-            /// 媒体文件标识ID
-            pub media_id: String,
         }
     }
 }

@@ -27,7 +27,9 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use zeroize::{Zeroize as _, Zeroizing};
+use serde::Deserialize;
+use serde::de::{self, Deserializer, Error as _, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use zeroize::Zeroizing;
 
 use crate::error::Failure;
 
@@ -175,7 +177,8 @@ pub enum ConfigPath {
     Given(PathBuf),
     /// The default place: it may be missing.
     Default(PathBuf),
-    /// No default place: neither `XDG_CONFIG_HOME` nor `HOME` is set.
+    /// No default place: no home folder is known (`HOME` is not set, nor
+    /// found in the user database).
     None,
 }
 
@@ -191,15 +194,17 @@ impl ConfigPath {
 
 /// The default config file: `$XDG_CONFIG_HOME/wxpay/config.toml` (when
 /// that is an absolute path, as the XDG spec asks), else
-/// `$HOME/.config/wxpay/config.toml`.
-fn default_path(xdg_config_home: Option<PathBuf>, home: Option<PathBuf>) -> Option<PathBuf> {
-    let base = xdg_config_home
-        .filter(|dir| dir.is_absolute())
-        .or_else(|| {
-            home.filter(|dir| !dir.as_os_str().is_empty())
-                .map(|home| home.join(".config"))
-        })?;
-    Some(base.join("wxpay").join("config.toml"))
+/// `$HOME/.config/wxpay/config.toml`, by etcetera's XDG strategy on every
+/// platform (its native one would be `~/Library/Application Support` on
+/// macOS and `AppData` on Windows, against what `--help` says). `None`
+/// when no home folder is known.
+fn default_path() -> Option<PathBuf> {
+    use etcetera::BaseStrategy as _;
+    let config = etcetera::base_strategy::Xdg::new().ok()?.config_dir();
+    // An empty HOME would make it relative: no default place then.
+    config
+        .is_absolute()
+        .then(|| config.join("wxpay").join("config.toml"))
 }
 
 impl ProfileArgs {
@@ -207,10 +212,7 @@ impl ProfileArgs {
     pub fn config_path(&self) -> ConfigPath {
         match &self.config {
             Some(path) => ConfigPath::Given(path.clone()),
-            None => match default_path(
-                std::env::var_os("XDG_CONFIG_HOME").map(PathBuf::from),
-                std::env::var_os("HOME").map(PathBuf::from),
-            ) {
+            None => match default_path() {
                 Some(path) => ConfigPath::Default(path),
                 None => ConfigPath::None,
             },
@@ -299,7 +301,7 @@ pub fn run_profiles(args: &ProfileArgs) -> Result<(), Failure> {
             .config_path()
             .path()
             .map(|path| format!(" at `{}`", path.display()))
-            .unwrap_or_else(|| " (neither XDG_CONFIG_HOME nor HOME is set)".to_owned());
+            .unwrap_or_else(|| " (no home folder is known: HOME is not set)".to_owned());
         if let Some(name) = &args.profile {
             return Err(Failure::usage(format!(
                 "profile `{name}` asked for, but there is no config file{place}"
@@ -388,12 +390,14 @@ fn known(config: &ConfigFile) -> String {
 /// A usage failure naming the file and what is wrong: invalid TOML, an
 /// unknown key (and where), a value of the wrong type, both `apiv3_key`
 /// and `apiv3_key_file` in one profile, a `default_profile` that is not
-/// one of the profiles.
+/// one of the profiles. The message is toml's `message()`, never its
+/// `Display`, which quotes the offending line (it may be the APIv3 key's);
+/// and no value this file's types refuse is echoed in it (see [`Secret`]).
 pub fn parse_config(text: &str, path: &Path) -> Result<ConfigFile, Failure> {
     let shown = path.display();
-    // The error names the line but does not quote it: the line may be
-    // the APIv3 key's.
-    let mut table: toml::Table = text.parse().map_err(|error: toml::de::Error| {
+    // Syntax first: its errors name the line (the span is where the text
+    // went wrong); the typed pass's name the key instead.
+    toml::from_str::<IgnoredAny>(text).map_err(|error| {
         let line = error.span().map(|span| {
             let end = span.start.min(text.len());
             text.as_bytes()[..end]
@@ -409,72 +413,31 @@ pub fn parse_config(text: &str, path: &Path) -> Result<ConfigFile, Failure> {
             error.message().trim_end()
         ))
     })?;
-    let config = config_of(&table, path);
-    scrub(&mut table);
-    config
-}
-
-/// Wipes every profile's `apiv3_key` string in the parsed table, once
-/// [`config_of`] has copied it into a wiped-on-drop buffer.
-fn scrub(table: &mut toml::Table) {
-    let Some(toml::Value::Table(profiles)) = table.get_mut("profiles") else {
-        return;
-    };
-    for (_, profile) in profiles.iter_mut() {
-        if let toml::Value::Table(settings) = profile
-            && let Some(toml::Value::String(key)) = settings.get_mut("apiv3_key")
-        {
-            key.zeroize();
-        }
-    }
-}
-
-/// The config of a parsed file's `table`; see [`parse_config`].
-fn config_of(table: &toml::Table, path: &Path) -> Result<ConfigFile, Failure> {
-    let shown = path.display();
+    let file: FileToml = toml::from_str(text).map_err(|mut error| {
+        // Without the input, `Display` is the message and the key it is
+        // at; with it, it would quote the line.
+        error.set_input(None);
+        let message = keyed(&error, None);
+        let comma = if message.starts_with(PROFILE_ERROR) {
+            ","
+        } else {
+            ":"
+        };
+        Failure::usage(format!("the config file `{shown}`{comma} {message}"))
+    })?;
     let folder = path.parent().unwrap_or(Path::new(""));
     let mut config = ConfigFile {
         path: path.to_owned(),
-        default_profile: None,
+        default_profile: file.default_profile,
         profiles: BTreeMap::new(),
     };
-    for (key, value) in table {
-        match key.as_str() {
-            "default_profile" => match value {
-                toml::Value::String(name) => config.default_profile = Some(name.clone()),
-                _ => {
-                    return Err(Failure::usage(format!(
-                        "the config file `{shown}`: `default_profile` must be a string (a profile's name)"
-                    )));
-                }
-            },
-            "profiles" => {
-                let toml::Value::Table(profiles) = value else {
-                    return Err(Failure::usage(format!(
-                        "the config file `{shown}`: `profiles` must be tables, like [profiles.NAME]"
-                    )));
-                };
-                for (name, value) in profiles {
-                    let toml::Value::Table(settings) = value else {
-                        return Err(Failure::usage(format!(
-                            "the config file `{shown}`: `profiles.{name}` must be a table, like [profiles.{name}]"
-                        )));
-                    };
-                    let profile = parse_profile(name, settings, folder).map_err(|why| {
-                        Failure::usage(format!(
-                            "the config file `{shown}`, profile `{name}`: {why}"
-                        ))
-                    })?;
-                    config.profiles.insert(name.clone(), profile);
-                }
-            }
-            other => {
-                return Err(Failure::usage(format!(
-                    "the config file `{shown}` has an unknown key `{other}`; at the top level only \
-                     `default_profile` and [profiles.NAME] tables are known"
-                )));
-            }
-        }
+    for (name, profile) in file.profiles.0 {
+        let profile = profile.resolve(&name, folder).map_err(|why| {
+            Failure::usage(format!(
+                "the config file `{shown}`, profile `{name}`: {why}"
+            ))
+        })?;
+        config.profiles.insert(name, profile);
     }
     if let Some(name) = &config.default_profile
         && !config.profiles.contains_key(name)
@@ -487,72 +450,236 @@ fn config_of(table: &toml::Table, path: &Path) -> Result<ConfigFile, Failure> {
     Ok(config)
 }
 
+/// A deserializing error without its input (`message` then, on a line of
+/// its own, "in `KEY`") as one line: "`KEY`: message", the key left out
+/// when the message names it already or is a profile's (see [`Profiles`]).
+/// serde's "unknown field" is said "unknown key", as TOML has keys.
+/// `profile` is the profile the error is in, whose name starts the key.
+fn keyed(error: &dyn fmt::Display, profile: Option<&str>) -> String {
+    let text = error.to_string();
+    let text = text.trim_end().replacen("unknown field", "unknown key", 1);
+    match text.rsplit_once("\nin `") {
+        Some((message, key)) => {
+            let key = key.strip_suffix('`').unwrap_or(key);
+            let key = match profile {
+                Some(name) if key == name => return message.to_owned(),
+                Some(name) => key
+                    .strip_prefix(name)
+                    .and_then(|key| key.strip_prefix('.'))
+                    .unwrap_or(key),
+                None => key,
+            };
+            if message.starts_with(PROFILE_ERROR) || message.contains(&format!("`{key}`")) {
+                message.to_owned()
+            } else {
+                format!("`{key}`: {message}")
+            }
+        }
+        None => text,
+    }
+}
+
+/// What a profile's error message starts with (see [`Profiles`]).
+const PROFILE_ERROR: &str = "profile `";
+
+/// The file as written: `default_profile` and `[profiles.NAME]` tables.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileToml {
+    /// `default_profile`: a profile's name.
+    default_profile: Option<String>,
+    /// `[profiles.NAME]`.
+    #[serde(default)]
+    profiles: Profiles,
+}
+
+/// The `[profiles.NAME]` tables; an error in one names its profile.
+#[derive(Default)]
+struct Profiles(BTreeMap<String, ProfileToml>);
+
+impl<'de> Deserialize<'de> for Profiles {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Tables;
+        impl<'de> Visitor<'de> for Tables {
+            type Value = Profiles;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("tables, like [profiles.NAME]")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Profiles, A::Error> {
+                let mut profiles = BTreeMap::new();
+                while let Some(name) = map.next_key::<String>()? {
+                    let profile = map.next_value::<ProfileToml>().map_err(|error| {
+                        A::Error::custom(format!(
+                            "{PROFILE_ERROR}{name}`: {}",
+                            keyed(&error, Some(&name))
+                        ))
+                    })?;
+                    profiles.insert(name, profile);
+                }
+                Ok(Profiles(profiles))
+            }
+        }
+        deserializer.deserialize_map(Tables)
+    }
+}
+
+/// One `[profiles.NAME]` table as written, before its paths are resolved.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a table, like [profiles.NAME]")]
+struct ProfileToml {
+    base_url: Option<String>,
+    timeout: Option<Seconds>,
+    mchid: Option<Mchid>,
+    serial: Option<String>,
+    private_key_file: Option<String>,
+    public_key_id: Option<String>,
+    public_key_file: Option<String>,
+    platform_cert_file: Option<String>,
+    apiv3_key: Option<Secret>,
+    apiv3_key_file: Option<String>,
+    v2_key_file: Option<String>,
+    v2_client_cert_file: Option<String>,
+    v2_client_key_file: Option<String>,
+}
+
+impl ProfileToml {
+    /// The profile `name`, its paths resolved against `folder`; the error
+    /// says what is wrong in it.
+    fn resolve(self, name: &str, folder: &Path) -> Result<Profile, String> {
+        if self.apiv3_key.is_some() && self.apiv3_key_file.is_some() {
+            return Err("both `apiv3_key` and `apiv3_key_file` are set; keep one".into());
+        }
+        let file = |text: Option<String>| text.map(|text| resolve(folder, &text));
+        Ok(Profile {
+            name: name.to_owned(),
+            base_url: self.base_url,
+            timeout: self.timeout.map(|Seconds(seconds)| seconds),
+            mchid: self.mchid.map(|Mchid(mchid)| mchid),
+            serial: self.serial,
+            private_key_file: file(self.private_key_file),
+            public_key_id: self.public_key_id,
+            public_key_file: file(self.public_key_file),
+            platform_cert_file: file(self.platform_cert_file),
+            apiv3_key: self.apiv3_key.map(|Secret(key)| key),
+            apiv3_key_file: file(self.apiv3_key_file),
+            v2_key_file: file(self.v2_key_file),
+            v2_client_cert_file: file(self.v2_client_cert_file),
+            v2_client_key_file: file(self.v2_client_key_file),
+        })
+    }
+}
+
+/// `timeout`: a whole number of seconds, 1 or more.
+struct Seconds(u64);
+
+impl<'de> Deserialize<'de> for Seconds {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let refused = || D::Error::custom("`timeout` must be a whole number of seconds, 1 or more");
+        match i64::deserialize(deserializer) {
+            Ok(seconds) if seconds >= 1 => {
+                u64::try_from(seconds).map(Seconds).map_err(|_| refused())
+            }
+            _ => Err(refused()),
+        }
+    }
+}
+
+/// `mchid`: a string, or a number (not negative) in the file.
+struct Mchid(String);
+
+impl<'de> Deserialize<'de> for Mchid {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Written {
+            Number(u64),
+            Text(String),
+        }
+        match Written::deserialize(deserializer) {
+            Ok(Written::Number(number)) => Ok(Mchid(number.to_string())),
+            Ok(Written::Text(text)) => Ok(Mchid(text)),
+            Err(_) => Err(D::Error::custom("`mchid` must be a string of digits")),
+        }
+    }
+}
+
+/// `apiv3_key`: held in a buffer wiped on drop. Its `Debug` hides it, and
+/// a value of the wrong type is refused without being echoed (serde's own
+/// "invalid type" message would quote a number or a boolean).
+struct Secret(Zeroizing<String>);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<hidden>")
+    }
+}
+
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Key;
+        fn refused<E: de::Error>() -> E {
+            E::custom("`apiv3_key` must be a string (the 32-character APIv3 key)")
+        }
+        impl<'de> Visitor<'de> for Key {
+            type Value = Secret;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("the APIv3 key, a string")
+            }
+            fn visit_str<E: de::Error>(self, key: &str) -> Result<Secret, E> {
+                let mut copy = Zeroizing::new(String::with_capacity(key.len()));
+                copy.push_str(key);
+                Ok(Secret(copy))
+            }
+            fn visit_string<E: de::Error>(self, key: String) -> Result<Secret, E> {
+                // Taken over as it is: no second copy to wipe.
+                Ok(Secret(Zeroizing::new(key)))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Secret, E> {
+                Err(refused())
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Secret, E> {
+                Err(refused())
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Secret, E> {
+                Err(refused())
+            }
+            fn visit_i128<E: de::Error>(self, _: i128) -> Result<Secret, E> {
+                Err(refused())
+            }
+            fn visit_u128<E: de::Error>(self, _: u128) -> Result<Secret, E> {
+                Err(refused())
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Secret, E> {
+                Err(refused())
+            }
+            fn visit_bytes<E: de::Error>(self, _: &[u8]) -> Result<Secret, E> {
+                Err(refused())
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<Secret, A::Error> {
+                Err(refused())
+            }
+            fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<Secret, A::Error> {
+                Err(refused())
+            }
+        }
+        deserializer.deserialize_any(Key)
+    }
+}
+
 /// A path from the file: `~/…` in the home folder, a relative one in
 /// `folder` (the config file's), an absolute one as it is.
 fn resolve(folder: &Path, text: &str) -> PathBuf {
     if let Some(rest) = text.strip_prefix("~/")
-        && let Some(home) = std::env::var_os("HOME").filter(|home| !home.is_empty())
+        && let Some(home) = home()
     {
-        return PathBuf::from(home).join(rest);
+        return home.join(rest);
     }
     folder.join(text)
 }
 
-/// One `[profiles.NAME]` table; the error says what is wrong in it.
-fn parse_profile(name: &str, settings: &toml::Table, folder: &Path) -> Result<Profile, String> {
-    let mut profile = Profile {
-        name: name.to_owned(),
-        ..Profile::default()
-    };
-    for (key, value) in settings {
-        let text = || match value {
-            toml::Value::String(text) => Ok(text.clone()),
-            _ => Err(format!("`{key}` must be a string")),
-        };
-        let file = || text().map(|text| resolve(folder, &text));
-        match key.as_str() {
-            "base_url" => profile.base_url = Some(text()?),
-            "timeout" => match value {
-                toml::Value::Integer(seconds) if *seconds >= 1 => {
-                    profile.timeout = u64::try_from(*seconds).ok();
-                }
-                _ => return Err("`timeout` must be a whole number of seconds, 1 or more".into()),
-            },
-            "mchid" => {
-                profile.mchid = Some(match value {
-                    toml::Value::Integer(number) if *number >= 0 => number.to_string(),
-                    _ => text().map_err(|_| "`mchid` must be a string of digits".to_owned())?,
-                });
-            }
-            "serial" => profile.serial = Some(text()?),
-            "private_key_file" => profile.private_key_file = Some(file()?),
-            "public_key_id" => profile.public_key_id = Some(text()?),
-            "public_key_file" => profile.public_key_file = Some(file()?),
-            "platform_cert_file" => profile.platform_cert_file = Some(file()?),
-            "apiv3_key" => match value {
-                toml::Value::String(key) => {
-                    let mut copy = Zeroizing::new(String::with_capacity(key.len()));
-                    copy.push_str(key);
-                    profile.apiv3_key = Some(copy);
-                }
-                _ => return Err("`apiv3_key` must be a string".into()),
-            },
-            "apiv3_key_file" => profile.apiv3_key_file = Some(file()?),
-            "v2_key_file" => profile.v2_key_file = Some(file()?),
-            "v2_client_cert_file" => profile.v2_client_cert_file = Some(file()?),
-            "v2_client_key_file" => profile.v2_client_key_file = Some(file()?),
-            other => {
-                return Err(format!(
-                    "unknown key `{other}`; a profile may set {}",
-                    PROFILE_KEYS.join(", ")
-                ));
-            }
-        }
-    }
-    if profile.apiv3_key.is_some() && profile.apiv3_key_file.is_some() {
-        return Err("both `apiv3_key` and `apiv3_key_file` are set; keep one".into());
-    }
-    Ok(profile)
+/// The home folder (`HOME` on Unix), when it is an absolute path.
+fn home() -> Option<PathBuf> {
+    etcetera::home_dir().ok().filter(|home| home.is_absolute())
 }
 
 #[cfg(test)]
@@ -652,19 +779,81 @@ mod tests {
     }
 
     #[test]
-    fn the_default_path_follows_xdg_then_home() {
-        assert_eq!(
-            default_path(Some("/x".into()), Some("/h".into())),
-            Some(PathBuf::from("/x/wxpay/config.toml"))
+    fn values_refused_are_named_by_key_and_the_apiv3_key_is_never_echoed() {
+        let path = Path::new("/c/config.toml");
+        let message = usage(parse_config("[profiles.a]\ntimeout = 0\n", path));
+        assert!(
+            message.contains("profile `a`: `timeout` must be a whole number of seconds, 1 or more"),
+            "{message}"
         );
-        assert_eq!(
-            default_path(Some("relative".into()), Some("/h".into())),
-            Some(PathBuf::from("/h/.config/wxpay/config.toml"))
+        let message = usage(parse_config("[profiles.a]\nmchid = -1\n", path));
+        assert!(message.contains("`mchid` must be"), "{message}");
+        let message = usage(parse_config("[profiles.a]\nbase_url = 5\n", path));
+        assert!(
+            message.contains("profile `a`: `base_url`: invalid type"),
+            "{message}"
         );
-        assert_eq!(
-            default_path(None, Some("/h".into())),
-            Some(PathBuf::from("/h/.config/wxpay/config.toml"))
+        let message = usage(parse_config("default_profile = 5\n", path));
+        assert!(
+            message.contains("`default_profile`: invalid type"),
+            "{message}"
         );
-        assert_eq!(default_path(None, None), None);
+        let message = usage(parse_config("profiles = 5\n", path));
+        assert!(message.contains("`profiles`"), "{message}");
+        assert!(message.contains("[profiles.NAME]"), "{message}");
+
+        // The key of the wrong type: refused, its value not quoted (serde
+        // would quote a number), nor the line it is on (toml would).
+        for (text, secret) in [
+            (
+                "[profiles.a]\napiv3_key = 918273645546372819\n",
+                "918273645546372819",
+            ),
+            ("[profiles.a]\napiv3_key = 1234.5678\n", "1234.5678"),
+            (
+                "[profiles.a]\napiv3_key = [\"SECRETSECRET\"]\n",
+                "SECRETSECRET",
+            ),
+            (
+                "[profiles.a]\napiv3_key = { k = \"SECRETSECRET\" }\n",
+                "SECRETSECRET",
+            ),
+            (
+                "profiles.a = { apiv3_key = \"SECRETSECRET\", timeout = \"x\" }\n",
+                "SECRETSECRET",
+            ),
+            (
+                "profiles.a = { apiv3_key = \"SECRETSECRET\", apiv3_key_file = \"f\" }\n",
+                "SECRETSECRET",
+            ),
+            (
+                "profiles.a = { apiv3_key = \"SECRETSECRET\", apiv3_kye = 1 }\n",
+                "SECRETSECRET",
+            ),
+            (
+                "[profiles.a]\napiv3_key = \"SECRETSECRET\"\napiv3_key = \"SECRETSECRET\"\n",
+                "SECRETSECRET",
+            ),
+            (
+                "[profiles.a]\napiv3_key = \"SECRETSECRET\" x\n",
+                "SECRETSECRET",
+            ),
+            ("[profiles.a]\napiv3_key = 'SECRETSECRET\n", "SECRETSECRET"),
+            (
+                "[profiles.a]\napiv3_key = \"\"\"SECRETSECRET\n",
+                "SECRETSECRET",
+            ),
+            ("[profiles.a]\napiv3_key = \"SECRET\\qSECRET\"\n", "SECRET"),
+        ] {
+            let message = usage(parse_config(text, path));
+            assert!(!message.contains(secret), "{text}: {message}");
+            assert!(message.contains("`/c/config.toml`"), "{message}");
+            assert!(!message.contains('\n'), "{message}");
+        }
+        let message = usage(parse_config("[profiles.a]\napiv3_key = 5\n", path));
+        assert!(
+            message.contains("profile `a`: `apiv3_key` must be a string"),
+            "{message}"
+        );
     }
 }

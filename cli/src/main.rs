@@ -114,10 +114,13 @@
 //! - `tempfile`: the private temporary folder `wxpay bill --out -`
 //!   downloads and checks the bill in before any byte goes to stdout (also
 //!   the tests' temporary folders).
-//!
-//! The config file's default place is found from `XDG_CONFIG_HOME` and
-//! `HOME` directly rather than through `dirs`/`etcetera`: the CLI is for
-//! Unix-like shells and the rule fits in a few lines.
+//! - `etcetera`: the config file's default place, by the XDG rule on every
+//!   platform (`$XDG_CONFIG_HOME/wxpay`, else `~/.config/wxpay`), which is
+//!   what `--help` and the README promise; `directories` would pick
+//!   `~/Library/Application Support` on macOS and brings an MPL-2.0
+//!   dependency `deny.toml` does not allow.
+//! - `serde`: the config file's profiles, derived with
+//!   `deny_unknown_fields` rather than walked by hand.
 //!
 //! Tests only: `sha1`, to check a downloaded bill against its announced
 //! hash independently of the code under test.

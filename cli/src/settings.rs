@@ -152,6 +152,7 @@ impl ApiV3Args {
             (Some(_), None) => return Ok(()),
             (None, Some(file)) => {
                 self.apiv3_key = Some(read_key_file(
+                    KeyKind::ApiV3,
                     "--apiv3-key-file (WXPAY_APIV3_KEY_FILE)",
                     file,
                     warn,
@@ -167,18 +168,46 @@ impl ApiV3Args {
             self.apiv3_key = Some(Zeroizing::new(key.as_str().to_owned()));
         } else if let Some(file) = &profile.apiv3_key_file {
             let origin = format!("apiv3_key_file of profile `{}`", profile.name);
-            self.apiv3_key = Some(read_key_file(&origin, file, warn)?);
+            self.apiv3_key = Some(read_key_file(KeyKind::ApiV3, &origin, file, warn)?);
         }
         Ok(())
     }
 }
 
-/// The key in `file`, trimmed, in a buffer wiped on drop; `origin` says
-/// where the file was named. Warns when others can read the file and
+/// The secret a key file holds, named in the errors about it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyKind {
+    /// The APIv3 key (`--apiv3-key-file`, a profile's `apiv3_key_file`).
+    ApiV3,
+    /// The APIv2 key of `wxpay v2` (`--v2-key-file`, `v2_key_file`).
+    ApiV2,
+}
+
+impl KeyKind {
+    /// "APIv3 key" or "APIv2 key".
+    fn name(self) -> &'static str {
+        match self {
+            KeyKind::ApiV3 => "APIv3 key",
+            KeyKind::ApiV2 => "APIv2 key",
+        }
+    }
+}
+
+/// The `kind` key in `file`, trimmed, in a buffer wiped on drop; `origin`
+/// says where the file was named. Warns when others can read the file and
 /// `warn` is set.
-fn read_key_file(origin: &str, file: &Path, warn: bool) -> Result<Zeroizing<String>, Failure> {
+///
+/// # Errors
+/// A failure naming `origin` and the file when it cannot be read or is
+/// empty.
+pub fn read_key_file(
+    kind: KeyKind,
+    origin: &str,
+    file: &Path,
+    warn: bool,
+) -> Result<Zeroizing<String>, Failure> {
     let text = if warn {
-        crate::files::read_secret("the APIv3 key file", file)
+        crate::files::read_secret(&format!("the {} file", kind.name()), file)
     } else {
         crate::files::read_protected(file).map(|(text, _)| text)
     }
@@ -186,8 +215,9 @@ fn read_key_file(origin: &str, file: &Path, warn: bool) -> Result<Zeroizing<Stri
     let key = text.trim();
     if key.is_empty() {
         return Err(Failure::usage(format!(
-            "{origin}: `{}` is empty; it should hold the 32-character APIv3 key",
-            file.display()
+            "{origin}: `{}` is empty; it should hold the 32-character {}",
+            file.display(),
+            kind.name()
         )));
     }
     Ok(Zeroizing::new(key.to_owned()))

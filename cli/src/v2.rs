@@ -21,7 +21,7 @@ use zeroize::Zeroizing;
 use crate::config::{Profile, ProfileArgs};
 use crate::error::Failure;
 use crate::output;
-use crate::settings::{self, ServerArgs};
+use crate::settings::{self, KeyKind, ServerArgs, read_key_file};
 
 /// Arguments of `wxpay v2`.
 #[derive(Args)]
@@ -161,34 +161,32 @@ fn fields_of(data: Option<&str>) -> Result<Fields, Failure> {
 
 /// The APIv2 key: flag or variable, else its file, else the profile's file.
 fn key_text(args: &V2Args, profile: Option<&Profile>) -> Result<Zeroizing<String>, Failure> {
-    let file = match (&args.v2_key, &args.v2_key_file) {
-        (Some(_), Some(_)) => {
-            return Err(Failure::usage(
-                "both --v2-key (WXPAY_V2_KEY) and --v2-key-file (WXPAY_V2_KEY_FILE) are set; keep one",
-            ));
-        }
-        (Some(key), None) => return Ok(key.clone()),
-        (None, Some(file)) => file.clone(),
-        (None, None) => match profile.and_then(|profile| profile.v2_key_file.clone()) {
-            Some(file) => file,
-            None => {
-                return Err(Failure::usage(
+    match (&args.v2_key, &args.v2_key_file) {
+        (Some(_), Some(_)) => Err(Failure::usage(
+            "both --v2-key (WXPAY_V2_KEY) and --v2-key-file (WXPAY_V2_KEY_FILE) are set; keep one",
+        )),
+        (Some(key), None) => Ok(key.clone()),
+        (None, Some(file)) => read_key_file(
+            KeyKind::ApiV2,
+            "--v2-key-file (WXPAY_V2_KEY_FILE)",
+            file,
+            true,
+        ),
+        (None, None) => {
+            match profile.and_then(|profile| Some((profile, profile.v2_key_file.as_ref()?))) {
+                Some((profile, file)) => read_key_file(
+                    KeyKind::ApiV2,
+                    &format!("v2_key_file of profile `{}`", profile.name),
+                    file,
+                    true,
+                ),
+                None => Err(Failure::usage(
                     "the APIv2 key is missing: set WXPAY_V2_KEY, --v2-key-file FILE \
-                     (WXPAY_V2_KEY_FILE) or the profile key v2_key_file",
-                ));
+                 (WXPAY_V2_KEY_FILE) or the profile key v2_key_file",
+                )),
             }
-        },
-    };
-    let text = crate::files::read_secret("the APIv2 key file", &file)
-        .map_err(|error| Failure::read("--v2-key-file", &file, &error))?;
-    let key = text.trim();
-    if key.is_empty() {
-        return Err(Failure::usage(format!(
-            "--v2-key-file: `{}` is empty; it should hold the 32-character APIv2 key",
-            file.display()
-        )));
+        }
     }
-    Ok(Zeroizing::new(key.to_owned()))
 }
 
 /// Whether `path` holds a PKCS#12 file rather than PEM text.

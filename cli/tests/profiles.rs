@@ -406,3 +406,47 @@ fn an_apiv3_key_in_a_file_others_can_read_is_warned_about() {
         private.stderr
     );
 }
+
+#[test]
+fn the_default_config_file_follows_xdg_config_home_then_home() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let home = dir.path().join("home");
+    let shown = |vars: &BTreeMap<String, String>| {
+        let listed = run(wxpay(&["profiles"], vars));
+        listed.expect_code(0);
+        format!("{}{}", listed.stdout, listed.stderr)
+    };
+    let home_text = home.display().to_string();
+    let xdg = dir.path().join("xdg").display().to_string();
+
+    // An absolute XDG_CONFIG_HOME wins over HOME.
+    let both = shown(&vars(&[("XDG_CONFIG_HOME", &xdg), ("HOME", &home_text)]));
+    assert!(
+        both.contains(&format!("no config file at `{xdg}/wxpay/config.toml`")),
+        "{both}"
+    );
+    // A relative or empty one is ignored, as the XDG spec asks: ~/.config.
+    for ignored in ["relative/config", ""] {
+        let text = shown(&vars(&[("XDG_CONFIG_HOME", ignored), ("HOME", &home_text)]));
+        assert!(
+            text.contains(&format!(
+                "no config file at `{home_text}/.config/wxpay/config.toml`"
+            )),
+            "{ignored:?}: {text}"
+        );
+    }
+    // And the file found there is read.
+    let folder = home.join(".config").join("wxpay");
+    std::fs::create_dir_all(&folder).expect("config folder");
+    let config = support::write(
+        &folder,
+        "config.toml",
+        "[profiles.shop]\nmchid = \"1900009191\"\n",
+    );
+    let found = shown(&vars(&[("XDG_CONFIG_HOME", ""), ("HOME", &home_text)]));
+    assert!(
+        found.contains(&format!("config file: {config}\n")),
+        "{found}"
+    );
+    assert!(found.contains("profile shop"), "{found}");
+}

@@ -96,14 +96,14 @@ async fn run() -> Result<StartStockResponse, String> {
         .merchant_key_file(var("WXPAY_SERIAL")?, var("WXPAY_PRIVATE_KEY_FILE")?)
         .wechatpay_public_key_file(var("WXPAY_PUBLIC_KEY_ID")?, var("WXPAY_PUBLIC_KEY_FILE")?)
         .build()
-        .map_err(|error| error.to_string())?;
+        .map_err(|error| error.report().to_string())?;
     client
         .send(StartStock {
             stock_id,
             stock_creator_mchid,
         })
         .await
-        .map_err(|error| error.to_string())
+        .map_err(|error| error.report().to_string())
 }
 
 async fn against_embedded_sandbox() -> Result<StartStockResponse, String> {
@@ -123,7 +123,7 @@ async fn against_embedded_sandbox() -> Result<StartStockResponse, String> {
             &credentials.platform_public_key_pem,
         )
         .build()
-        .map_err(|error| error.to_string())?;
+        .map_err(|error| error.report().to_string())?;
 
     // The required members go to `new`, in the spec's order; the optional
     // ones are `None` unless a `with_…` method sets them.
@@ -153,7 +153,7 @@ async fn against_embedded_sandbox() -> Result<StartStockResponse, String> {
             format!("demo-{}", std::process::id()), // out_request_no
         ))
         .await
-        .map_err(|error| error.to_string())?;
+        .map_err(|error| error.report().to_string())?;
 
     let started = client
         .send(StartStock {
@@ -161,7 +161,7 @@ async fn against_embedded_sandbox() -> Result<StartStockResponse, String> {
             stock_creator_mchid: credentials.mchid.clone(),
         })
         .await
-        .map_err(|error| error.to_string())?;
+        .map_err(|error| error.report().to_string())?;
     sandbox.shutdown().await;
     Ok(started)
 }

@@ -200,7 +200,11 @@ async fn transaction(
         Ok(WechatpayNotification(notification)) => notification,
         Err(rejection) => {
             let reply = rejection.reply();
-            eprintln!("answered {}: {rejection}", reply.status());
+            eprintln!(
+                "answered {}: {}",
+                reply.status(),
+                wxpay::Report::new(&rejection)
+            );
             return reply;
         }
     };
@@ -336,10 +340,10 @@ async fn place_order(
     let mut params = match checkout.client.prepay_jsapi(order).await {
         Ok(params) => params,
         Err(error) => {
-            eprintln!("order {out_trade_no} not placed: {error}");
+            eprintln!("order {out_trade_no} not placed: {}", error.report());
             return json_error(
                 StatusCode::BAD_GATEWAY,
-                format!("WeChat Pay did not take the order: {error}"),
+                format!("WeChat Pay did not take the order: {}", error.report()),
             );
         }
     };
@@ -595,10 +599,12 @@ struct Merchant {
 
 impl Merchant {
     fn into_checkout(self, local: SocketAddr) -> Result<Checkout, String> {
-        let client = self
-            .builder
-            .build()
-            .map_err(|error| format!("the merchant credentials do not make a client: {error}"))?;
+        let client = self.builder.build().map_err(|error| {
+            format!(
+                "the merchant credentials do not make a client: {}",
+                error.report()
+            )
+        })?;
         let notify_url = self
             .notify_url
             .unwrap_or_else(|| format!("http://{}/notify/transaction", display_addr(local)));

@@ -150,9 +150,10 @@ async fn a_bill_that_does_not_match_its_hash_is_discarded() {
         assert_eq!(expected, &info.hash_value);
         assert_ne!(actual, expected);
         assert!(request_id.is_some());
-        let text = error.to_string();
+        let text = error.report().to_string();
         assert!(
-            text.starts_with("GET {download_url}: the bill's SHA-1 is "),
+            text.starts_with("GET {download_url}: the download could not be used")
+                && text.contains("): the bill's SHA-1 is "),
             "{text}"
         );
         assert!(!text.contains("token"), "{text}");
@@ -300,7 +301,7 @@ async fn error_answers_bad_gzip_and_unusable_infos() {
     let error = client.download_bill(&info).await.unwrap_err();
     let api = error.as_api().unwrap_or_else(|| panic!("{error:?}"));
     assert_eq!(
-        (api.status, api.code.as_str()),
+        (api.status.as_u16(), api.code.as_str()),
         (404, "RESOURCE_NOT_EXISTS")
     );
     assert!(api.authenticated);
@@ -308,7 +309,10 @@ async fn error_answers_bad_gzip_and_unusable_infos() {
 
     let error = client.download_bill(&info).await.unwrap_err();
     let api = error.as_api().unwrap_or_else(|| panic!("{error:?}"));
-    assert_eq!((api.status, api.message.as_str()), (502, "bad gateway"));
+    assert_eq!(
+        (api.status.as_u16(), api.message.as_str()),
+        (502, "bad gateway")
+    );
     assert!(!api.authenticated);
 
     let error = client.download_bill(&info).await.unwrap_err();

@@ -212,7 +212,7 @@ async fn a_gzip_bomb_stops_at_the_compression_ratio() {
     assert!(decompressed < 4 * MIB, "{decompressed}");
     assert!(received < bomb.len() as u64, "{received}");
     assert_eq!(error.request_id(), Some("bill-limits"));
-    let text = error.to_string();
+    let text = error.report().to_string();
     assert!(
         text.contains("more than 100 times")
             && text.contains("decompression bomb")
@@ -270,7 +270,7 @@ async fn a_large_stream_stops_at_the_size_limit() {
         received > 8 * MIB && received <= 8 * MIB + 64 * 1024,
         "{received}"
     );
-    let text = error.to_string();
+    let text = error.report().to_string();
     assert!(
         text.contains("limit of 8388608 bytes") && text.contains("BillLimits::with_max_bytes"),
         "{text}"
@@ -304,7 +304,10 @@ async fn a_large_stream_stops_at_the_size_limit() {
         )
     );
     assert!(
-        error.to_string().contains("announced 9437184 bytes"),
+        error
+            .report()
+            .to_string()
+            .contains("announced 9437184 bytes"),
         "{error}"
     );
 }

@@ -375,7 +375,11 @@ async fn a_certificate_download_is_retried_under_the_retry_policy() {
         ..Faults::default()
     });
     let err = client.refresh_certificates().await.unwrap_err();
-    assert_eq!(err.as_api().map(|api| api.status), Some(503), "{err:?}");
+    assert_eq!(
+        err.as_api().map(|api| api.status.as_u16()),
+        Some(503),
+        "{err:?}"
+    );
     assert_eq!(err.attempts(), Some(3), "{err}");
 
     // A download that does not verify is not tried again.

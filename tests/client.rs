@@ -69,11 +69,29 @@ async fn no_content_is_understood_and_a_body_where_none_belongs_is_an_error() {
         .send(DeleteThing { id: "a".into() })
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::Decode { status: 200, .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            Error::Decode {
+                status: wxpay::http::StatusCode::OK,
+                ..
+            }
+        ),
+        "{err}"
+    );
 
     // An operation that promises a body cannot accept a 204.
     let err = client.send(start()).await.unwrap_err();
-    assert!(matches!(err, Error::Decode { status: 204, .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            Error::Decode {
+                status: wxpay::http::StatusCode::NO_CONTENT,
+                ..
+            }
+        ),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -113,13 +131,13 @@ async fn success_without_signature_is_rejected_as_forged() {
             err,
             Error::Verification {
                 source: VerifyError::MissingHeader { .. },
-                status: 200,
+                status: wxpay::http::StatusCode::OK,
                 ..
             }
         ),
         "{err:?}"
     );
-    assert!(err.to_string().contains("forged"), "{err}");
+    assert!(err.report().to_string().contains("forged"), "{err}");
 }
 
 #[tokio::test]
@@ -161,7 +179,7 @@ async fn api_errors_are_decoded_signed_or_not() {
     let err = client.send(start()).await.unwrap_err();
     let api = err.as_api().expect("an API error");
     assert_eq!(
-        (api.status, api.code.as_str(), api.message.as_str()),
+        (api.status.as_u16(), api.code.as_str(), api.message.as_str()),
         (400, "PARAM_ERROR", "参数错误")
     );
     assert_eq!(api.field(), Some("/amount/total"));
@@ -178,13 +196,16 @@ async fn api_errors_are_decoded_signed_or_not() {
 
     let err = client.send(start()).await.unwrap_err();
     let api = err.as_api().unwrap();
-    assert_eq!((api.status, api.code.as_str()), (500, "SYSTEM_ERROR"));
+    assert_eq!(
+        (api.status.as_u16(), api.code.as_str()),
+        (500, "SYSTEM_ERROR")
+    );
     assert!(!api.authenticated && api.is_retryable());
     assert!(err.to_string().contains("not authenticated"), "{err}");
 
     let err = client.send(start()).await.unwrap_err();
     let api = err.as_api().unwrap();
-    assert_eq!((api.status, api.code.as_str()), (502, ""));
+    assert_eq!((api.status.as_u16(), api.code.as_str()), (502, ""));
     assert!(api.message.contains("bad gateway"));
 }
 

@@ -134,14 +134,16 @@ async fn a_sensitive_member_of_an_upload_meta_is_encrypted_and_the_key_announced
     assert_eq!(prepared.headers()["wechatpay-serial"], id.as_str());
 
     // Outside the client it refuses, as a JSON body does.
-    let err = upload.body().unwrap_err().to_string();
+    let err = upload.body().unwrap_err();
+    let err = wxpay::Report::new(&err).to_string();
     assert!(err.contains("outside Client::prepare"), "{err}");
     assert!(!err.contains("021-12345678"), "{err}");
 }
 
 #[tokio::test]
 async fn serializing_outside_the_client_refuses_instead_of_leaking() {
-    let err = thing().body().unwrap_err().to_string();
+    let err = thing().body().unwrap_err();
+    let err = wxpay::Report::new(&err).to_string();
     assert!(err.contains("outside Client::prepare"), "{err}");
     assert!(!err.contains("张三"), "{err}");
     // Fields without the marker are unaffected.
@@ -164,7 +166,7 @@ fn an_expired_certificate_is_never_used_to_encrypt() {
         .platform_certificate_pem(support::read(&dir, "keys/platform_certificate.pem"))
         .build()
         .unwrap();
-    let err = client.prepare(&thing()).unwrap_err().to_string();
+    let err = client.prepare(&thing()).unwrap_err().report().to_string();
     assert!(err.contains("WeChat Pay's key"), "{err}");
 
     // Requests without sensitive fields need no key and announce none.

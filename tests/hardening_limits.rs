@@ -155,7 +155,7 @@ async fn an_announced_content_length_over_the_limit_is_refused_before_the_body()
         matches!(
             error,
             Error::ResponseTooLarge {
-                status: 200,
+                status: wxpay::http::StatusCode::OK,
                 limit: 8_388_608,
                 announced: Some(9_000_000),
                 ..
@@ -203,7 +203,7 @@ async fn a_chunked_answer_is_cut_off_at_the_limit() {
         matches!(
             error,
             Error::ResponseTooLarge {
-                status: 200,
+                status: wxpay::http::StatusCode::OK,
                 limit: 8_388_608,
                 announced: None,
                 ..
@@ -312,7 +312,7 @@ async fn an_error_answer_over_the_limit_is_refused_and_not_retried() {
         matches!(
             error,
             Error::ResponseTooLarge {
-                status: 500,
+                status: wxpay::http::StatusCode::INTERNAL_SERVER_ERROR,
                 limit: 1024,
                 announced: Some(2000),
                 ..
@@ -340,7 +340,7 @@ async fn an_error_answer_over_the_limit_is_refused_and_not_retried() {
         matches!(
             error,
             Error::ResponseTooLarge {
-                status: 503,
+                status: wxpay::http::StatusCode::SERVICE_UNAVAILABLE,
                 announced: None,
                 ..
             }
@@ -440,7 +440,7 @@ async fn plain_http_download_urls_off_this_machine_are_refused_before_connecting
         ),
         "{error:?}"
     );
-    let text = error.to_string();
+    let text = error.report().to_string();
     assert!(
         text.contains("plain http to `example.com`")
             && text.contains(".allow_insecure_http(true)")
@@ -474,6 +474,10 @@ async fn plain_http_download_urls_off_this_machine_are_refused_before_connecting
         .build()
         .unwrap();
     let error = client.download_bill(&info).await.unwrap_err();
-    assert_eq!(error.as_api().map(|api| api.status), Some(404), "{error:?}");
+    assert_eq!(
+        error.as_api().map(|api| api.status.as_u16()),
+        Some(404),
+        "{error:?}"
+    );
     assert_eq!(proxy.connections.load(Ordering::SeqCst), 1);
 }

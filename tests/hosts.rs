@@ -140,7 +140,7 @@ async fn a_client_built_for_hong_kong_refuses_mainland_operations_unsent() {
         }
         other => panic!("expected HostNotServed, got {other:?}"),
     }
-    let message = error.to_string();
+    let message = error.report().to_string();
     assert!(message.contains("api.mch.weixin.qq.com"), "{message}");
     assert!(message.contains("home_host"), "{message}");
     assert!(

@@ -316,7 +316,7 @@ mod catalogue {
             "{error:?}"
         );
         assert!(
-            error.to_string().starts_with(
+            error.report().to_string().starts_with(
                 "POST /v3/pay/transactions/jsapi: could not make the payer's parameters: appId"
             ),
             "{error}"
@@ -327,7 +327,7 @@ mod catalogue {
             mchid: mchid.clone(),
         };
         let error = client.send(query).await.expect_err("no such order");
-        assert_eq!(error.as_api().map(|api| api.status), Some(404));
+        assert_eq!(error.as_api().map(|api| api.status.as_u16()), Some(404));
         sandbox.shutdown().await;
     }
 

@@ -91,7 +91,10 @@ async fn retries_ride_out_injected_429_and_500_answers() {
         .await
         .unwrap_err();
     let api = err.as_api().expect("an API error");
-    assert_eq!((api.status, api.code.as_str()), (500, "SYSTEM_ERROR"));
+    assert_eq!(
+        (api.status.as_u16(), api.code.as_str()),
+        (500, "SYSTEM_ERROR")
+    );
     assert!(api.authenticated, "injected errors are signed: {err}");
     assert_eq!(err.attempts(), Some(1));
 
@@ -283,7 +286,7 @@ async fn receive_callbacks(
                 };
                 log.lock()
                     .unwrap()
-                    .push(result.map_err(|error| error.to_string()));
+                    .push(result.map_err(|error| wxpay::Report::new(&error).to_string()));
                 reply
                     .into_http()
                     .map(axum::body::Body::from)

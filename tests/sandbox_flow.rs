@@ -68,7 +68,7 @@ fn api_code(err: &Error) -> (u16, &str) {
     let api = err
         .as_api()
         .unwrap_or_else(|| panic!("expected an API error, got {err:?}"));
-    (api.status, api.code.as_str())
+    (api.status.as_u16(), api.code.as_str())
 }
 
 #[tokio::test]

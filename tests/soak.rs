@@ -96,7 +96,7 @@ fn outcome(
             }
             other => Err(format!("unexpected verification error: {other}")),
         },
-        Err(Error::Api(api)) => match (api.status, api.code.as_str(), api.authenticated) {
+        Err(Error::Api(api)) => match (api.status.as_u16(), api.code.as_str(), api.authenticated) {
             (500, "SYSTEM_ERROR", true) => Ok("api error: 500 SYSTEM_ERROR"),
             (429, "FREQUENCY_LIMITED", true) => Ok("api error: 429 FREQUENCY_LIMITED"),
             // Signed with a SIGNTEST probe, or under the rotated serial

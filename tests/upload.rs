@@ -315,7 +315,7 @@ fn a_form_field_without_a_text_form_is_a_build_error_naming_it() {
         matches!(&err, BuildError::Media(MediaError::InvalidField { name, .. }) if name == "tags"),
         "{err:?}"
     );
-    let message = err.to_string();
+    let message = wxpay::Report::new(&err).to_string();
     assert!(message.contains("`tags`"), "{message}");
     assert!(message.contains("string, number, boolean"), "{message}");
 }
@@ -461,7 +461,7 @@ async fn files_that_break_the_limits_are_refused_before_anything_is_sent() {
         .send(image("big.jpg", 2 * 1024 * 1024 + 1))
         .await
         .unwrap_err();
-    let text = error.to_string();
+    let text = error.report().to_string();
     assert!(
         text.starts_with("POST /v3/merchant/media/upload: could not build the request: the file cannot be uploaded: `big.jpg` is 2097153 bytes, over the 2097152-byte (2 MiB) limit of image uploads"),
         "{text}"

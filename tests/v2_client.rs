@@ -265,7 +265,9 @@ async fn refusals_and_failures_are_typed_errors() {
         matches!(
             &error,
             Error::V2 {
-                source: V2Error::Status { status: 502 },
+                source: V2Error::Status {
+                    status: wxpay::http::StatusCode::BAD_GATEWAY
+                },
                 ..
             }
         ),
@@ -300,7 +302,10 @@ async fn a_client_certificate_operation_is_refused_unsent_without_one() {
         ),
         "{error:?}"
     );
-    assert!(error.to_string().contains("apiclient_cert.p12"), "{error}");
+    assert!(
+        error.report().to_string().contains("apiclient_cert.p12"),
+        "{error}"
+    );
     assert!(server.received.lock().unwrap().is_empty());
 }
 

@@ -159,7 +159,7 @@ fn peak_rss_kib() -> Option<u64> {
 /// The kind of a failed request, as counted in the report.
 fn kind_of(error: &wxpay::Error) -> String {
     match error {
-        wxpay::Error::Api(api) => format!("api {} {}", api.status, api.code),
+        wxpay::Error::Api(api) => format!("api {} {}", api.status.as_u16(), api.code),
         wxpay::Error::Verification { .. } => "verification".to_owned(),
         wxpay::Error::Transport { .. } => "transport".to_owned(),
         wxpay::Error::Timeout { .. } => "timeout".to_owned(),

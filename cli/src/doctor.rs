@@ -939,7 +939,10 @@ async fn check_certificates(
         Err(error) => {
             checks.push(Check::fail(
                 "certificates",
-                format!("the certificate download cannot be used: {error}"),
+                format!(
+                    "the certificate download cannot be used: {}",
+                    wxpay::Report::new(&error)
+                ),
                 "run `wxpay doctor` again; if it persists, ask WeChat Pay support with the Request-ID",
             ));
             false

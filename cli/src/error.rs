@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use wxpay::ApiError;
+use wxpay::{ApiError, Report};
 
 /// Why a command failed. Each kind has its own exit status (see the crate
 /// docs); [`Failure::render`] gives the lines printed on stderr.
@@ -67,7 +67,7 @@ impl Failure {
 /// An error answer over several lines: status and code, then the message,
 /// the detail, the `Request-ID`, whether it was signed, and a hint.
 fn render_api(api: &ApiError) -> Vec<String> {
-    let mut headline = format!("the server answered HTTP {}", api.status);
+    let mut headline = format!("the server answered HTTP {}", api.status.as_u16());
     if !api.code.is_empty() {
         headline.push(' ');
         headline.push_str(&api.code);
@@ -107,25 +107,29 @@ impl From<wxpay::Error> for Failure {
     fn from(error: wxpay::Error) -> Self {
         match error {
             wxpay::Error::Api(api) => Failure::Api(api),
-            wxpay::Error::Config(config) => Failure::Usage(config.to_string()),
-            wxpay::Error::Build { source, .. } => {
-                Failure::Usage(format!("the request cannot be built: {source}"))
-            }
+            wxpay::Error::Config(config) => Failure::Usage(Report::new(&config).to_string()),
+            wxpay::Error::Build { source, .. } => Failure::Usage(format!(
+                "the request cannot be built: {}",
+                Report::new(&source)
+            )),
             wxpay::Error::Verification {
                 status,
                 request_id,
                 source,
                 ..
             } => Failure::Rejected(format!(
-                "the HTTP {status} answer was rejected: {source}; its body was not used{}",
+                "the HTTP {} answer was rejected: {}; its body was not used{}",
+                status.as_u16(),
+                Report::new(&source),
                 request_id
                     .map(|id| format!("\n  Request-ID: {id}"))
                     .unwrap_or_default()
             )),
-            wxpay::Error::Certificates(source) => {
-                Failure::Rejected(format!("the platform certificates were rejected: {source}"))
-            }
-            other => Failure::Other(other.to_string()),
+            wxpay::Error::Certificates(source) => Failure::Rejected(format!(
+                "the platform certificates were rejected: {}",
+                Report::new(&source)
+            )),
+            other => Failure::Other(other.report().to_string()),
         }
     }
 }

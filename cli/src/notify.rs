@@ -111,7 +111,7 @@ fn verifier(keys: &WechatpayKeyArgs, missing: &mut Missing) -> Result<Verifier, 
 
 /// Why the callback was rejected, with a hint where one helps.
 fn rejected(error: &NotificationError, body: &[u8]) -> Failure {
-    let mut message = format!("the callback was rejected: {error}");
+    let mut message = format!("the callback was rejected: {}", wxpay::Report::new(error));
     match error {
         NotificationError::Signature(VerifyError::Mismatch { .. }) if body.ends_with(b"\n") => {
             message.push_str(

@@ -83,7 +83,7 @@ impl Failure {
                     .map(|field| format!(" at {field}"))
                     .unwrap_or_default();
                 Failure::new(
-                    format!("HTTP {} {}", api.status, api.code),
+                    format!("HTTP {} {}", api.status.as_u16(), api.code),
                     format!("{}{field}", api.message),
                 )
             }
@@ -92,16 +92,17 @@ impl Failure {
                 format!("at `{path}`: {source}"),
             ),
             Error::Verification { status, source, .. } => Failure::new(
-                format!("HTTP {status} answer's signature rejected"),
-                source.to_string(),
+                format!("HTTP {} answer's signature rejected", status.as_u16()),
+                wxpay::Report::new(source).to_string(),
             ),
-            Error::Build { source, .. } => {
-                Failure::new("request does not build", source.to_string())
-            }
+            Error::Build { source, .. } => Failure::new(
+                "request does not build",
+                wxpay::Report::new(source).to_string(),
+            ),
             Error::Transport { .. } | Error::Timeout { .. } => {
-                Failure::new("no answer", error.to_string())
+                Failure::new("no answer", error.report().to_string())
             }
-            other => Failure::new("other client error", other.to_string()),
+            other => Failure::new("other client error", other.report().to_string()),
         }
     }
 }

@@ -23,7 +23,7 @@ pub enum CertificateError {
     )]
     NoApiV3Key,
     /// The answer is not the expected JSON.
-    #[error("the certificate list is not the expected JSON: {0}")]
+    #[error("the certificate list is not the expected JSON")]
     Malformed(#[source] serde_json::Error),
     /// A certificate uses an algorithm this client does not know.
     #[error("certificate `{serial}` is encrypted with `{algorithm}`, expected AEAD_AES_256_GCM")]
@@ -35,7 +35,7 @@ pub enum CertificateError {
     },
     /// A certificate could not be decrypted.
     #[error(
-        "certificate `{serial}` could not be decrypted: {source}; check that the APIv3 key is the one set on the merchant platform"
+        "certificate `{serial}` could not be decrypted (check that the APIv3 key is the one set on the merchant platform)"
     )]
     Decrypt {
         /// The certificate's serial as announced.
@@ -45,7 +45,7 @@ pub enum CertificateError {
         source: CryptoError,
     },
     /// A decrypted certificate could not be read.
-    #[error("certificate `{serial}` could not be read: {source}")]
+    #[error("certificate `{serial}` could not be read")]
     Certificate {
         /// The certificate's serial as announced.
         serial: String,

@@ -3,11 +3,18 @@
 //! Each variant says which operation failed (its method and path template,
 //! never the rendered path) and what to check. WeChat Pay's `Request-ID` is
 //! kept wherever the server sent one: quote it when asking WeChat Pay support.
+//!
+//! An error's `Display` says what failed at its own level and does not
+//! repeat its cause, which [`std::error::Error::source`] gives: error
+//! reporters (`anyhow`, `eyre`, `tracing`) print the chain without saying
+//! anything twice. To print the whole chain on one line yourself, use
+//! [`Report`] (or [`Error::report`]).
 
 use std::fmt;
 use std::time::Duration;
 
 use bytes::Bytes;
+use http::StatusCode;
 
 use crate::endpoint::Method;
 use crate::keys::CryptoError;
@@ -42,7 +49,7 @@ pub enum Error {
     Config(#[from] ConfigError),
 
     /// The request could not be built from the endpoint's fields.
-    #[error("{operation}: could not build the request: {source}")]
+    #[error("{operation}: could not build the request")]
     Build {
         /// The operation.
         operation: Operation,
@@ -52,7 +59,7 @@ pub enum Error {
     },
 
     /// The request could not be signed with the merchant key.
-    #[error("{operation}: could not sign the request: {source}")]
+    #[error("{operation}: could not sign the request")]
     Sign {
         /// The operation.
         operation: Operation,
@@ -64,7 +71,7 @@ pub enum Error {
     /// The request did not reach WeChat Pay, or the answer did not arrive
     /// (connection refused, DNS, TLS, connection reset).
     #[error(
-        "{operation}: transport error: {source}; check the network path to the base URL and the base URL itself{}",
+        "{operation}: transport error (check the network path to the base URL and the base URL itself){}",
         attempts_suffix(*attempts)
     )]
     Transport {
@@ -97,14 +104,15 @@ pub enum Error {
     /// A successful-looking answer did not carry a valid WeChat Pay
     /// signature. Its body was not used: treat it as forged.
     #[error(
-        "{operation}: HTTP {status} answer rejected: {source}{}",
+        "{operation}: HTTP {} answer rejected{}",
+        status.as_u16(),
         request_id_suffix(request_id.as_deref())
     )]
     Verification {
         /// The operation.
         operation: Operation,
         /// The HTTP status of the rejected answer.
-        status: u16,
+        status: StatusCode,
         /// The `Request-ID` header, if any (it is not authenticated either).
         request_id: Option<String>,
         /// Which check failed.
@@ -117,12 +125,12 @@ pub enum Error {
     Api(Box<ApiError>),
 
     /// Platform certificates could not be downloaded or read.
-    #[error("platform certificates: {0}")]
+    #[error("platform certificates could not be used")]
     Certificates(#[source] crate::certificates::CertificateError),
 
     /// The payer's invocation parameters for an order could not be made
     /// (see [`crate::payer`]).
-    #[error("{operation}: could not make the payer's parameters: {source}")]
+    #[error("{operation}: could not make the payer's parameters")]
     PayParams {
         /// The order's operation.
         operation: Operation,
@@ -133,14 +141,15 @@ pub enum Error {
 
     /// A verified answer did not match the endpoint's response type.
     #[error(
-        "{operation}: HTTP {status} answer could not be decoded at `{path}`: {source}; the response type does not match what WeChat Pay sent{}",
+        "{operation}: HTTP {} answer could not be decoded at `{path}` (the response type does not match what WeChat Pay sent){}",
+        status.as_u16(),
         request_id_suffix(request_id.as_deref())
     )]
     Decode {
         /// The operation.
         operation: Operation,
         /// The HTTP status.
-        status: u16,
+        status: StatusCode,
         /// The `Request-ID` header, if any.
         request_id: Option<String>,
         /// The JSON path at which decoding failed (`.` for the whole document).
@@ -163,7 +172,8 @@ pub enum Error {
     /// [`ClientBuilder::max_response_bytes`]: crate::ClientBuilder::max_response_bytes
     /// [`DEFAULT_MAX_RESPONSE_BYTES`]: crate::client::DEFAULT_MAX_RESPONSE_BYTES
     #[error(
-        "{operation}: the HTTP {status} answer {}; it was not read further and not retried{}; if the server is trusted and its answers are really this large, raise the limit with ClientBuilder::max_response_bytes",
+        "{operation}: the HTTP {} answer {}; it was not read further and not retried{}; if the server is trusted and its answers are really this large, raise the limit with ClientBuilder::max_response_bytes",
+        status.as_u16(),
         too_large_text(*announced, *limit),
         request_id_suffix(request_id.as_deref())
     )]
@@ -171,7 +181,7 @@ pub enum Error {
         /// The operation.
         operation: Operation,
         /// The HTTP status of the answer.
-        status: u16,
+        status: StatusCode,
         /// The `Request-ID` header, if any (not authenticated).
         request_id: Option<String>,
         /// The limit in bytes.
@@ -184,7 +194,7 @@ pub enum Error {
     /// A file download (a bill) arrived but failed its integrity check or
     /// could not be decompressed or stored; none of it was handed out.
     #[error(
-        "{operation}: {source}{}",
+        "{operation}: the download could not be used{}",
         request_id_suffix(request_id.as_deref())
     )]
     Download {
@@ -202,7 +212,7 @@ pub enum Error {
     /// [`V2Error::err_code`](crate::v2::V2Error::err_code)), the answer's
     /// signature did not check out, or the call needs the API client
     /// certificate.
-    #[error("{operation}: {source}")]
+    #[error("{operation}: the APIv2 call failed")]
     V2 {
         /// The operation.
         operation: Operation,
@@ -282,6 +292,88 @@ impl Error {
             Error::Api(api) => api.attempts = count,
             _ => {}
         }
+    }
+}
+
+impl Error {
+    /// This error and every cause under it, on one line, for a log line
+    /// or a terminal: see [`Report`].
+    ///
+    /// ```
+    /// # fn show(error: &wxpay_core::Error) {
+    /// eprintln!("{}", error.report());
+    /// # }
+    /// ```
+    pub fn report(&self) -> Report<'_> {
+        Report::new(self)
+    }
+}
+
+/// An error followed by each of its causes ([`std::error::Error::source`]),
+/// separated by `: `, as one line: `top: cause: cause…`.
+///
+/// The errors of this crate say in their `Display` what failed at their own
+/// level and leave the cause to `source()`, so that reporters which walk the
+/// chain (`anyhow`, `eyre`, `tracing`) print each message once. Where only
+/// `{error}` would be printed, print `Report::new(&error)` (or
+/// [`Error::report`]) instead to keep the causes.
+///
+/// ```
+/// use wxpay_core::error::Report;
+///
+/// #[derive(Debug)]
+/// struct Cause;
+/// impl std::fmt::Display for Cause {
+///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+///         f.write_str("connection refused")
+///     }
+/// }
+/// impl std::error::Error for Cause {}
+///
+/// #[derive(Debug)]
+/// struct Top(Cause);
+/// impl std::fmt::Display for Top {
+///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+///         f.write_str("POST /v3/pay/transactions/jsapi: transport error")
+///     }
+/// }
+/// impl std::error::Error for Top {
+///     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+///         Some(&self.0)
+///     }
+/// }
+///
+/// let error = Top(Cause);
+/// assert_eq!(error.to_string(), "POST /v3/pay/transactions/jsapi: transport error");
+/// assert_eq!(
+///     Report::new(&error).to_string(),
+///     "POST /v3/pay/transactions/jsapi: transport error: connection refused"
+/// );
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct Report<'a>(&'a (dyn std::error::Error + 'static));
+
+impl<'a> Report<'a> {
+    /// The report of `error` and its causes.
+    pub fn new(error: &'a (dyn std::error::Error + 'static)) -> Self {
+        Report(error)
+    }
+
+    /// The error at the top of the chain.
+    pub fn error(&self) -> &'a (dyn std::error::Error + 'static) {
+        self.0
+    }
+}
+
+impl fmt::Display for Report<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut cause = self.0.source();
+        while let Some(error) = cause {
+            write!(f, ": {error}")?;
+            cause = error.source();
+        }
+        Ok(())
     }
 }
 
@@ -469,7 +561,7 @@ pub struct ApiError {
     /// The operation that failed.
     pub operation: Operation,
     /// The HTTP status (logic should key on this first).
-    pub status: u16,
+    pub status: StatusCode,
     /// WeChat Pay's error code, such as `PARAM_ERROR` or `SIGN_ERROR`
     /// (empty when the body carried none).
     pub code: String,
@@ -553,7 +645,7 @@ impl fmt::Debug for ApiError {
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "HTTP {}", self.status)?;
+        write!(f, "HTTP {}", self.status.as_u16())?;
         if !self.code.is_empty() {
             write!(f, " {}", self.code)?;
         }
@@ -579,8 +671,8 @@ impl fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {}
 
-fn hint(status: u16, code: &str) -> Option<&'static str> {
-    Some(match (status, code) {
+fn hint(status: StatusCode, code: &str) -> Option<&'static str> {
+    Some(match (status.as_u16(), code) {
         (401, _) | (_, "SIGN_ERROR") => {
             "check the mchid, the merchant certificate serial and that the private key belongs to that certificate"
         }
@@ -601,12 +693,98 @@ pub enum ConfigError {
     #[error("the client is not configured correctly: {}", .0.join("; "))]
     Invalid(Vec<String>),
     /// The HTTP client could not be created.
-    #[error("the HTTP client could not be created: {0}")]
+    #[error("the HTTP client could not be created")]
     Http(#[source] reqwest::Error),
 }
 
 /// The statuses a later identical request may get past: 429 and the
 /// transient 5xx (not 501 Not Implemented or 505, which will not change).
-pub(crate) fn is_retryable_status(status: u16) -> bool {
-    matches!(status, 429 | 500 | 502 | 503 | 504)
+pub(crate) fn is_retryable_status(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 429 | 500 | 502 | 503 | 504)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use super::*;
+
+    const OPERATION: Operation = Operation {
+        method: Method::Post,
+        template: "/v3/x",
+    };
+
+    #[test]
+    fn a_build_failure_leaves_its_cause_to_source_and_the_report() {
+        let error = Error::Build {
+            operation: OPERATION,
+            source: BuildError::Query {
+                name: "limit".to_owned(),
+                reason: "a map has no query-string form".to_owned(),
+            },
+        };
+        let cause = "query parameter `limit` cannot be sent in a query string: a map has no query-string form";
+        assert_eq!(error.to_string(), "POST /v3/x: could not build the request");
+        let source = error.source().expect("a source");
+        assert_eq!(source.to_string(), cause);
+        assert!(source.downcast_ref::<BuildError>().is_some(), "{source:?}");
+        assert_eq!(
+            error.report().to_string(),
+            format!("POST /v3/x: could not build the request: {cause}")
+        );
+        assert_eq!(Report::new(&error).to_string(), error.report().to_string());
+    }
+
+    #[test]
+    fn a_decode_failure_leaves_its_problem_to_source_and_the_report() {
+        let json = serde_json::from_str::<u32>(r#""13800000000""#).expect_err("not a u32");
+        let problem = DecodeProblem::of(&json);
+        let error = Error::Decode {
+            operation: OPERATION,
+            status: StatusCode::OK,
+            request_id: Some("REQ-1".to_owned()),
+            path: "amount.total".to_owned(),
+            source: problem.clone(),
+            body: RawBody(Bytes::from_static(br#""13800000000""#)),
+        };
+        let shown = error.to_string();
+        assert!(!shown.contains(problem.message()), "{shown}");
+        assert!(shown.contains("HTTP 200 answer"), "{shown}");
+        assert!(shown.contains("(Request-ID REQ-1)"), "{shown}");
+        let source = error.source().expect("a source");
+        assert_eq!(source.downcast_ref::<DecodeProblem>(), Some(&problem));
+        let report = error.report().to_string();
+        assert_eq!(report, format!("{shown}: {}", problem.message()));
+        assert!(
+            report.ends_with("invalid type: string …, expected u32"),
+            "{report}"
+        );
+        assert!(!report.contains("13800000000"), "{report}");
+    }
+
+    #[test]
+    fn an_api_error_shows_its_status_as_a_number() {
+        let api = ApiError {
+            operation: OPERATION,
+            status: StatusCode::TOO_MANY_REQUESTS,
+            code: "FREQUENCY_LIMITED".to_owned(),
+            message: String::new(),
+            detail: None,
+            request_id: None,
+            authenticated: true,
+            body: Bytes::new(),
+            attempts: 1,
+            retry_after: None,
+        };
+        assert!(api.is_retryable());
+        assert!(api.source().is_none());
+        assert!(
+            api.to_string()
+                .starts_with("HTTP 429 FREQUENCY_LIMITED; too many requests"),
+            "{api}"
+        );
+        let error = Error::Api(Box::new(api));
+        assert_eq!(error.report().to_string(), error.to_string());
+        assert!(!is_retryable_status(StatusCode::NOT_IMPLEMENTED));
+    }
 }

@@ -50,8 +50,17 @@
 //!   decoded answers, with the JSON path of any decoding failure.
 //! - `percent-encoding`: RFC 3986 encoding of path segments and query values.
 //! - `base64` and `x509-parser`: the encodings signatures, ciphertexts and
-//!   certificates travel in. PEM armour is read by a few lines of our own
-//!   so that the decoded key bytes sit in buffers wiped on drop.
+//!   certificates travel in.
+//! - `pem-rfc7468`, `der`, `pkcs8`, `pkcs1`, `spki` (RustCrypto, already in
+//!   the tree through `p12-keystore` and `rsa`): PEM keys and certificates
+//!   (base64 decoded in constant time, into buffers wiped on drop) and the
+//!   RSA key structures, read before a backend sees them so that both give
+//!   the same errors. Only finding the block in a lenient text (other
+//!   blocks around it, literal `\n`, one line) is our own.
+//! - `mime_guess`: the `Content-Type` of an uploaded file from its
+//!   extension; which extensions WeChat Pay accepts stays our rule.
+//! - `time` (already in the tree through `x509-parser`): the calendar
+//!   behind [`DateTime`] (month lengths, leap years, offsets, Unix time).
 //! - `rand`: request nonces, retry jitter and multipart boundaries.
 //! - `httpdate`: `Retry-After` given as an HTTP date (already in the tree
 //!   through hyper).
@@ -222,7 +231,7 @@ pub use client::{CallOptions, Client, ClientBuilder};
 pub use crypto::CryptoBackend;
 pub use datetime::{DateTime, InvalidDateTime};
 pub use endpoint::{Body, Endpoint, Idempotency, Method, NoContent};
-pub use error::{ApiError, ConfigError, DecodeProblem, Error, Operation, RawBody};
+pub use error::{ApiError, ConfigError, DecodeProblem, Error, Operation, RawBody, Report};
 pub use error_code::ErrorCode;
 /// The `http` crate, whose `HeaderMap`, `Request` and `Response` the
 /// callback API takes and returns.

@@ -201,7 +201,7 @@ pub enum PayParamsError {
         hint: &'static str,
     },
     /// The merchant key could not sign.
-    #[error("the merchant key could not sign the parameters: {0}")]
+    #[error("the merchant key could not sign the parameters")]
     Sign(#[from] CryptoError),
 }
 

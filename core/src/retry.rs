@@ -329,7 +329,7 @@ impl Reason {
             Error::Transport { .. } => Some(Reason::Connection),
             Error::Timeout { .. } => Some(Reason::Timeout),
             Error::Api(api) if crate::error::is_retryable_status(api.status) => {
-                Some(Reason::Status(api.status))
+                Some(Reason::Status(api.status.as_u16()))
             }
             _ => None,
         }

@@ -33,11 +33,12 @@ pub enum V2Error {
     /// errors with `200` and `return_code` `FAIL`, so another status comes
     /// from something in front of it (a proxy, a gateway, a wrong address).
     #[error(
-        "the APIv2 answer has HTTP status {status}, where WeChat Pay answers 200; check the base URL and any proxy in between"
+        "the APIv2 answer has HTTP status {}, where WeChat Pay answers 200; check the base URL and any proxy in between",
+        status.as_u16()
     )]
     Status {
         /// The HTTP status code.
-        status: u16,
+        status: http::StatusCode,
     },
     /// The answer has no `return_code`, so it is not an APIv2 answer.
     #[error(

@@ -257,7 +257,7 @@ pub enum DownloadError {
     },
     /// The download started with the gzip magic bytes but is not valid
     /// gzip (corrupt or truncated).
-    #[error("the bill download is not valid gzip: {0}")]
+    #[error("the bill download is not valid gzip")]
     Decompress(#[source] io::Error),
     /// The download URL cannot be sent verbatim.
     #[error("the download URL cannot be used: {reason}")]
@@ -267,7 +267,7 @@ pub enum DownloadError {
         reason: String,
     },
     /// The bill could not be written to its file.
-    #[error("cannot write the bill to `{}`: {source}", path.display())]
+    #[error("cannot write the bill to `{}`", path.display())]
     Write {
         /// The file (or the temporary file next to it).
         path: PathBuf,

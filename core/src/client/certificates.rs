@@ -246,7 +246,7 @@ impl Client {
             .verify(&answer.headers, &answer.body, now)
             .map_err(|source| Error::Verification {
                 operation,
-                status: answer.status.as_u16(),
+                status: answer.status,
                 request_id: answer.request_id(),
                 source,
             })?;

@@ -224,7 +224,7 @@ impl Client {
         }
         let reject = |source| Error::Verification {
             operation,
-            status: answer.status.as_u16(),
+            status: answer.status,
             request_id: request_id.clone(),
             source,
         };
@@ -630,7 +630,7 @@ mod tests {
             matches!(
                 &error,
                 Error::Verification {
-                    status: 200,
+                    status: http::StatusCode::OK,
                     source: VerifyError::MissingHeader { .. },
                     ..
                 }
@@ -653,7 +653,7 @@ mod tests {
         let api = error.as_api().expect("an API error");
         assert_eq!(
             (api.status, api.code.as_str(), api.message.as_str()),
-            (400, "PARAM_ERROR", "bad")
+            (http::StatusCode::BAD_REQUEST, "PARAM_ERROR", "bad")
         );
         assert_eq!(api.detail, Some(serde_json::json!({"field": "/x"})));
         assert!(api.authenticated);

@@ -184,7 +184,7 @@ pub(crate) async fn exchange(
     let headers = response.headers().clone();
     let too_large = |announced| Error::ResponseTooLarge {
         operation,
-        status: status.as_u16(),
+        status,
         request_id: headers
             .get(header::REQUEST_ID)
             .and_then(|value| value.to_str().ok())
@@ -282,7 +282,7 @@ impl Answer {
         verifier: &Verifier,
         now: i64,
     ) -> Result<R, Error> {
-        let status = self.status.as_u16();
+        let status = self.status;
         if !self.status.is_success() {
             return Err(self.api_error(operation, verifier, now));
         }
@@ -345,7 +345,7 @@ impl Answer {
             .and_then(|value| parse_retry_after(value, SystemTime::now()));
         Error::Api(Box::new(ApiError {
             operation,
-            status: self.status.as_u16(),
+            status: self.status,
             code: shape.code,
             message: shape.message,
             detail: shape.detail.filter(|d| !d.is_null()),

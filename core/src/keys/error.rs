@@ -61,7 +61,7 @@ pub enum KeyError {
         reason: String,
     },
     /// A key file could not be read.
-    #[error("cannot read the {what} from `{}`: {source}", path.display())]
+    #[error("cannot read the {what} from `{}`", path.display())]
     Io {
         /// What was being loaded.
         what: &'static str,

@@ -632,6 +632,10 @@ fn key_files() {
     match MerchantKey::from_pem_file(&missing) {
         Err(error @ KeyError::Io { .. }) => {
             assert!(error.to_string().contains("missing.pem"), "{error}");
+            // The I/O failure is the source, not repeated in the message.
+            let source = std::error::Error::source(&error).expect("the I/O failure");
+            assert!(source.is::<std::io::Error>());
+            assert!(!error.to_string().contains(&source.to_string()), "{error}");
         }
         other => panic!("expected Io, got {other:?}"),
     }

@@ -94,11 +94,11 @@ pub enum NotificationRejection {
     /// reads the body itself ([`NotificationRejection::Read`],
     /// [`NotificationError::BodyTooLarge`]); kept for code that matches it.
     #[error(
-        "the callback body could not be read: {0}; if it is too large, raise the route's DefaultBodyLimit"
+        "the callback body could not be read (if it is too large, raise the route's DefaultBodyLimit)"
     )]
     Body(#[source] BytesRejection),
     /// The body could not be read: the connection failed while it arrived.
-    #[error("the callback body could not be read: {0}")]
+    #[error("the callback body could not be read")]
     Read(#[source] axum::Error),
     /// The callback verified, but its notification id was already
     /// recorded as handled ([`Notification::acknowledge`]): it is answered

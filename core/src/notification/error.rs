@@ -24,14 +24,14 @@ pub enum NotificationError {
     /// [`VerifyError`]: [`VerifyError::MissingHeader`],
     /// [`VerifyError::Stale`], [`VerifyError::UnknownSerial`],
     /// [`VerifyError::Probe`], [`VerifyError::Mismatch`], …
-    #[error("callback rejected, its signature does not hold: {0}; {hint}", hint = signature_hint(.0))]
+    #[error("callback rejected, its signature does not hold ({hint})", hint = signature_hint(.0))]
     Signature(#[source] VerifyError),
 
     /// The body verified but is not a notification envelope (`id`,
     /// `create_time`, `event_type`, `resource` with `algorithm`, `nonce` and
     /// `ciphertext`).
     #[error(
-        "the callback body is not a WeChat Pay notification (at `{path}`: {source}); check that this URL only receives WeChat Pay callbacks"
+        "the callback body is not a WeChat Pay notification (at `{path}`; check that this URL only receives WeChat Pay callbacks)"
     )]
     Envelope {
         /// The JSON path at which reading failed (`.` for the whole body).
@@ -183,9 +183,8 @@ fn decrypt_message(error: &CryptoError) -> String {
         CryptoError::Decrypt { .. } => format!(
             "the callback resource could not be decrypted ({RESOURCE_ALGORITHM} tag mismatch). Its signature verified, so it arrived as WeChat Pay sent it: check that the APIv3 key configured here is the one currently set in the merchant platform (Account Center > API Security; it may have been reset), and that this callback is for this merchant"
         ),
-        other => format!(
-            "the callback resource is malformed and cannot be decrypted: {other}; report the notification id to WeChat Pay"
-        ),
+        _ => "the callback resource is malformed and cannot be decrypted (report the notification id to WeChat Pay)"
+            .to_owned(),
     }
 }
 
@@ -325,4 +324,24 @@ fn data_reason(message: &str) -> String {
     }
     "the value does not fit the type (details withheld, as they could quote personal data)"
         .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use super::*;
+    use crate::error::Report;
+
+    #[test]
+    fn a_rejected_callback_leaves_the_verify_error_to_source() {
+        let error = NotificationError::Signature(VerifyError::Probe);
+        let cause = VerifyError::Probe.to_string();
+        assert!(!error.to_string().contains(&cause), "{error}");
+        assert_eq!(
+            error.source().map(ToString::to_string).as_deref(),
+            Some(cause.as_str())
+        );
+        assert_eq!(Report::new(&error).to_string(), format!("{error}: {cause}"));
+    }
 }

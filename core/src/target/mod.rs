@@ -176,7 +176,7 @@ pub enum BuildError {
     },
     /// The body could not be serialized to JSON.
     #[error(
-        "the request body could not be serialized to JSON: {0}; check the Serialize implementations of the endpoint's field types"
+        "the request body could not be serialized to JSON (check the Serialize implementations of the endpoint's field types)"
     )]
     Body(#[source] serde_json::Error),
     /// The operation is served by a host the client was not built for
@@ -192,7 +192,7 @@ pub enum BuildError {
     },
     /// The file of a media upload breaks the endpoint's limits (size,
     /// type, name); nothing was sent.
-    #[error("the file cannot be uploaded: {0}")]
+    #[error("the file cannot be uploaded")]
     Media(#[from] crate::media::MediaError),
 }
 

@@ -476,7 +476,7 @@ impl V2Client {
             return Err(Error::V2 {
                 operation,
                 source: V2Error::Status {
-                    status: answer.status.as_u16(),
+                    status: answer.status,
                 },
             });
         }
@@ -665,7 +665,11 @@ impl V2ClientBuilder {
             (None, Some(path)) => match std::fs::read_to_string(path) {
                 Ok(text) => Some(Zeroizing::new(text.trim().to_owned())),
                 Err(error) => {
-                    problems.push(format!("APIv2 key file {}: {error}", path.display()));
+                    problems.push(format!(
+                        "APIv2 key file {}: {}",
+                        path.display(),
+                        crate::error::Report::new(&error)
+                    ));
                     None
                 }
             },
@@ -685,7 +689,7 @@ impl V2ClientBuilder {
         let key = key_text.and_then(|text| match V2Key::new(text.as_str()) {
             Ok(key) => Some(key),
             Err(error) => {
-                problems.push(format!("APIv2 key: {error}"));
+                problems.push(format!("APIv2 key: {}", crate::error::Report::new(&error)));
                 None
             }
         });
@@ -720,7 +724,10 @@ impl V2ClientBuilder {
                         match ClientIdentity::from_pem(&certificate_pem, &key_pem) {
                             Ok(identity) => Some(identity),
                             Err(error) => {
-                                problems.push(format!("API client certificate: {error}"));
+                                problems.push(format!(
+                                    "API client certificate: {}",
+                                    crate::error::Report::new(&error)
+                                ));
                                 None
                             }
                         }
@@ -733,7 +740,11 @@ impl V2ClientBuilder {
                         None
                     }
                     (_, Err(error)) => {
-                        problems.push(format!("API client key {}: {error}", key.display()));
+                        problems.push(format!(
+                            "API client key {}: {}",
+                            key.display(),
+                            crate::error::Report::new(&error)
+                        ));
                         None
                     }
                 }
@@ -808,7 +819,10 @@ impl V2ClientBuilder {
         for pem in &self.root_certificates {
             match reqwest::Certificate::from_pem(pem) {
                 Ok(certificate) => roots.push(certificate),
-                Err(error) => problems.push(format!("root certificate: {error}")),
+                Err(error) => problems.push(format!(
+                    "root certificate: {}",
+                    crate::error::Report::new(&error)
+                )),
             }
         }
 
